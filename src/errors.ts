@@ -1,0 +1,89 @@
+// Every error wxdp raises is a WxdpError with a stable `code` and a message that names the place:
+// file, line and column for assembler text; instruction index and byte offset for programs; instruction
+// index and address for run-time faults. Callers switch on `code`, people read `message`.
+
+export type ErrorCode =
+  | 'ASM_SYNTAX' // assembler text that does not parse
+  | 'ISA_DECODE' // bytes that are not a whole instruction stream
+  | 'ISA_ENCODE' // an instruction whose fields do not fit the wire format
+  | 'PROG_INVALID' // a program the load-time check rejects
+  | 'RUN_MEM_FAULT' // a load or store outside the regions the program may touch
+  | 'RUN_CALL_DEPTH' // more than MAX_FRAMES nested bpf-to-bpf calls
+  | 'RUN_HELPER' // a helper that is unknown or failed at run time
+  | 'RUN_INSN_LIMIT' // the interpreter's instruction budget ran out
+  | 'CONFORMANCE_FORMAT' // a bpf_conformance .data file that does not parse
+  | 'JIT_COMPILE' // the WebAssembly backend could not build a module
+  | 'USAGE'; // bad CLI or API arguments
+
+export class WxdpError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Assembler text error: `file:line:column: message`. Line and column are 1-based. */
+export class AsmError extends WxdpError {
+  readonly line: number;
+  readonly column: number;
+  readonly source: string | undefined;
+  constructor(message: string, line: number, column: number, source?: string) {
+    super('ASM_SYNTAX', `${source ? source + ':' : ''}${line}:${column}: ${message}`);
+    this.line = line;
+    this.column = column;
+    this.source = source;
+  }
+}
+
+/** Instruction stream error, naming the instruction index and byte offset. */
+export class DecodeError extends WxdpError {
+  readonly index: number;
+  readonly byteOffset: number;
+  constructor(message: string, index: number, code: 'ISA_DECODE' | 'ISA_ENCODE' = 'ISA_DECODE') {
+    super(code, `insn ${index} (byte offset ${index * 8}): ${message}`);
+    this.index = index;
+    this.byteOffset = index * 8;
+  }
+}
+
+/** A program the load-time check rejects. */
+export class ProgramError extends WxdpError {
+  readonly index: number;
+  constructor(message: string, index: number) {
+    super('PROG_INVALID', index >= 0 ? `insn ${index}: ${message}` : message);
+    this.index = index;
+  }
+}
+
+export type RuntimeErrorCode = 'RUN_MEM_FAULT' | 'RUN_CALL_DEPTH' | 'RUN_HELPER' | 'RUN_INSN_LIMIT';
+
+/** A run that ended early. `index` is the instruction that faulted. */
+export class RuntimeFault extends WxdpError {
+  readonly index: number;
+  readonly address: bigint | undefined;
+  readonly size: number | undefined;
+  constructor(code: RuntimeErrorCode, message: string, index: number, address?: bigint, size?: number) {
+    super(code, `insn ${index}: ${message}`);
+    this.index = index;
+    this.address = address;
+    this.size = size;
+  }
+}
+
+/** The message for an access outside every allowed region; interpreter and JIT share it. */
+export function memFault(index: number, address: bigint, size: number, write: boolean): RuntimeFault {
+  const a = BigInt.asUintN(64, address);
+  return new RuntimeFault(
+    'RUN_MEM_FAULT',
+    `${write ? 'write' : 'read'} of ${size} byte${size === 1 ? '' : 's'} at 0x${a.toString(16)} is outside the program's memory`,
+    index,
+    a,
+    size,
+  );
+}
+
+export function callDepthFault(index: number, maxFrames: number): RuntimeFault {
+  return new RuntimeFault('RUN_CALL_DEPTH', `call depth exceeds ${maxFrames} frames`, index);
+}
