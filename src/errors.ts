@@ -13,6 +13,9 @@ export type ErrorCode =
   | 'RUN_INSN_LIMIT' // the interpreter's instruction budget ran out
   | 'CONFORMANCE_FORMAT' // a bpf_conformance .data file that does not parse
   | 'JIT_COMPILE' // the WebAssembly backend could not build a module
+  | 'KERNEL_UNAVAILABLE' // the Linux kernel oracle cannot be used here (not root, no bpftool, no bpffs)
+  | 'KERNEL_REJECTED' // the Linux kernel (libbpf or its verifier) refused to load a program
+  | 'KERNEL_RUN' // BPF_PROG_TEST_RUN through bpftool failed
   | 'USAGE'; // bad CLI or API arguments
 
 export class WxdpError extends Error {

@@ -1,0 +1,340 @@
+// The reference interpreter: written to be obviously correct, not fast. Registers are unsigned 64-bit
+// BigInts and every operation is spelled out from RFC 9669 (ISA v4). The JIT is tested against it.
+//
+// Calling convention (bpf-to-bpf): r1–r5 carry arguments, r0 the result; r6–r9 and r10 are restored
+// when the callee exits. r1–r5 are also restored, so the caller sees the values it had before the call
+// (the verifier forbids reading them; the JIT behaves the same way, which keeps the two comparable).
+
+import { callDepthFault, memFault, RuntimeFault } from '../errors.js';
+import { helperName, type HelperTable } from '../helpers/index.js';
+import {
+  AluOp,
+  AtomicOp,
+  Class,
+  FP,
+  JmpOp,
+  MAX_FRAMES,
+  Mode,
+  NUM_REGS,
+  sizeBytes,
+  Source,
+  STACK_SIZE,
+} from '../isa/opcodes.js';
+import type { Insn } from '../isa/insn.js';
+import { STACK_REGION, STACK_TOP, type EngineMemory, type Region } from '../runtime/memory.js';
+import type { Engine, EngineOptions, RunRequest, RunResult } from '../runtime/types.js';
+
+const U64 = (x: bigint): bigint => BigInt.asUintN(64, x);
+const U32 = (x: bigint): bigint => BigInt.asUintN(32, x);
+
+export interface TraceEvent {
+  /** Instruction index (slot). */
+  pc: number;
+  insn: Insn;
+  /** Call depth, 0 for the entry function. */
+  frame: number;
+  /** Registers this instruction changed: [register, before, after]. */
+  changed: Array<[number, bigint, bigint]>;
+}
+
+export interface InterpreterOptions extends EngineOptions {
+  /** Stop with RUN_INSN_LIMIT after this many executed instructions (default: no limit). */
+  maxInstructions?: number;
+  /** Called after every executed instruction. */
+  trace?: (ev: TraceEvent) => void;
+}
+
+interface Frame {
+  returnPc: number;
+  saved: bigint[]; // r1–r10 of the caller
+}
+
+export class Interpreter implements Engine {
+  readonly name = 'interp' as const;
+  /** Instructions executed by the last run (each ld_imm64 counts once). */
+  executed = 0;
+
+  private readonly prog: readonly Insn[];
+  private readonly mem: EngineMemory;
+  private readonly helpers: HelperTable;
+  private readonly checked: boolean;
+  private readonly maxInstructions: number;
+  private readonly trace: ((ev: TraceEvent) => void) | undefined;
+  private regions: readonly Region[] = [];
+
+  constructor(prog: readonly Insn[], opts: InterpreterOptions) {
+    this.prog = prog;
+    this.mem = opts.memory;
+    this.helpers = opts.helpers;
+    this.checked = opts.checked ?? true;
+    this.maxInstructions = opts.maxInstructions ?? Infinity;
+    this.trace = opts.trace;
+  }
+
+  run(req: RunRequest): RunResult {
+    const r: bigint[] = new Array(NUM_REGS).fill(0n);
+    for (let i = 0; i < 5; i++) r[i + 1] = U64(req.args[i] ?? 0n);
+    r[FP] = BigInt(STACK_TOP);
+    this.regions = [STACK_REGION, ...req.regions];
+    const frames: Frame[] = [];
+    this.executed = 0;
+    let pc = 0;
+
+    for (;;) {
+      const ins = this.prog[pc];
+      if (ins === undefined || ins.isLdImm64Tail) {
+        // The load-time check makes this unreachable; unchecked callers still get a typed error.
+        throw new RuntimeFault('RUN_MEM_FAULT', `execution left the program (no instruction at ${pc})`, pc);
+      }
+      if (++this.executed > this.maxInstructions) {
+        throw new RuntimeFault('RUN_INSN_LIMIT', `instruction limit ${this.maxInstructions} reached`, pc);
+      }
+      const before = this.trace ? r.slice() : undefined;
+      const at = pc;
+      const cls = ins.code & 0x07;
+      let next = pc + 1;
+
+      switch (cls) {
+        case Class.ALU:
+        case Class.ALU64:
+          r[ins.dst] = this.alu(ins, r, cls === Class.ALU64, pc);
+          break;
+        case Class.JMP:
+        case Class.JMP32: {
+          const o = ins.code & 0xf0;
+          if (o === JmpOp.EXIT) {
+            const f = frames.pop();
+            if (!f) {
+              this.emitTrace(at, ins, frames.length, before, r);
+              return { r0: r[0]! };
+            }
+            for (let i = 1; i <= FP; i++) r[i] = f.saved[i - 1]!;
+            next = f.returnPc;
+          } else if (o === JmpOp.CALL) {
+            if (ins.src === 1) {
+              if (frames.length + 1 >= MAX_FRAMES) throw callDepthFault(pc, MAX_FRAMES);
+              frames.push({ returnPc: pc + 1, saved: r.slice(1, FP + 1) });
+              r[FP] = r[FP]! - BigInt(STACK_SIZE);
+              next = pc + ins.imm + 1;
+            } else {
+              const id = (ins.code & Source.X) !== 0 ? Number(U32(r[ins.dst]!)) : ins.imm;
+              r[0] = this.callHelper(id, r, pc);
+            }
+          } else if (o === JmpOp.JA) {
+            next = pc + 1 + (cls === Class.JMP32 ? ins.imm : ins.off);
+          } else if (this.condition(ins, r, cls === Class.JMP32)) {
+            next = pc + 1 + ins.off;
+          }
+          break;
+        }
+        case Class.LD: // only ld_imm64 passes the load-time check
+          r[ins.dst] = U64(ins.imm64 ?? BigInt(ins.imm));
+          next = pc + 2;
+          break;
+        case Class.LDX: {
+          const sz = sizeBytes(ins.code);
+          const addr = this.addr(r[ins.src]!, ins.off, sz, false, pc);
+          const v = this.load(addr, sz);
+          r[ins.dst] = (ins.code & 0xe0) === Mode.MEMSX ? U64(BigInt.asIntN(sz * 8, v)) : v;
+          break;
+        }
+        case Class.ST: {
+          const sz = sizeBytes(ins.code);
+          this.store(this.addr(r[ins.dst]!, ins.off, sz, true, pc), sz, U64(BigInt(ins.imm)));
+          break;
+        }
+        case Class.STX: {
+          const sz = sizeBytes(ins.code);
+          const addr = this.addr(r[ins.dst]!, ins.off, sz, true, pc);
+          if ((ins.code & 0xe0) === Mode.ATOMIC) this.atomic(ins, r, addr, sz);
+          else this.store(addr, sz, r[ins.src]!);
+          break;
+        }
+      }
+      this.emitTrace(at, ins, frames.length, before, r);
+      pc = next;
+    }
+  }
+
+  private emitTrace(pc: number, ins: Insn, frame: number, before: bigint[] | undefined, r: bigint[]): void {
+    if (!this.trace || !before) return;
+    const changed: Array<[number, bigint, bigint]> = [];
+    for (let i = 0; i < NUM_REGS; i++) if (before[i] !== r[i]) changed.push([i, before[i]!, r[i]!]);
+    this.trace({ pc, insn: ins, frame, changed });
+  }
+
+  private alu(ins: Insn, r: bigint[], is64: boolean, pc: number): bigint {
+    const w = is64 ? 64 : 32;
+    const trunc = is64 ? U64 : U32;
+    const a = trunc(r[ins.dst]!);
+    // The K operand is the immediate sign-extended to 64 bits (then truncated for ALU32).
+    const b = trunc((ins.code & Source.X) !== 0 ? r[ins.src]! : BigInt(ins.imm));
+    const sa = BigInt.asIntN(w, a);
+    const sb = BigInt.asIntN(w, b);
+    const signed = ins.off === 1;
+    switch (ins.code & 0xf0) {
+      case AluOp.ADD:
+        return trunc(a + b);
+      case AluOp.SUB:
+        return trunc(a - b);
+      case AluOp.MUL:
+        return trunc(a * b);
+      case AluOp.DIV:
+        if (b === 0n) return 0n;
+        return signed ? trunc(sa / sb) : a / b; // BigInt division truncates toward zero, as C does
+      case AluOp.MOD:
+        if (b === 0n) return a;
+        return signed ? trunc(sa % sb) : a % b; // the remainder takes the dividend's sign, as C's does
+      case AluOp.OR:
+        return a | b;
+      case AluOp.AND:
+        return a & b;
+      case AluOp.XOR:
+        return a ^ b;
+      case AluOp.LSH:
+        return trunc(a << (b & BigInt(w - 1)));
+      case AluOp.RSH:
+        return a >> (b & BigInt(w - 1));
+      case AluOp.ARSH:
+        return trunc(sa >> (b & BigInt(w - 1)));
+      case AluOp.NEG:
+        return trunc(-a);
+      case AluOp.MOV:
+        if (ins.off === 0) return b;
+        return trunc(BigInt.asIntN(ins.off, r[ins.src]!)); // movsx: sign-extend from off bits
+      case AluOp.END: {
+        const bits = ins.imm;
+        const v = BigInt.asUintN(bits, r[ins.dst]!);
+        // ALU|END|K is "to little endian": on a little-endian machine only the truncation remains.
+        if (!is64 && (ins.code & Source.X) === 0) return v;
+        return byteSwap(v, bits / 8);
+      }
+      default:
+        throw new RuntimeFault('RUN_MEM_FAULT', `unknown ALU opcode 0x${ins.code.toString(16)}`, pc);
+    }
+  }
+
+  private condition(ins: Insn, r: bigint[], is32: boolean): boolean {
+    const w = is32 ? 32 : 64;
+    const trunc = is32 ? U32 : U64;
+    const a = trunc(r[ins.dst]!);
+    const b = trunc((ins.code & Source.X) !== 0 ? r[ins.src]! : BigInt(ins.imm));
+    const sa = BigInt.asIntN(w, a);
+    const sb = BigInt.asIntN(w, b);
+    switch (ins.code & 0xf0) {
+      case JmpOp.JEQ:
+        return a === b;
+      case JmpOp.JNE:
+        return a !== b;
+      case JmpOp.JGT:
+        return a > b;
+      case JmpOp.JGE:
+        return a >= b;
+      case JmpOp.JLT:
+        return a < b;
+      case JmpOp.JLE:
+        return a <= b;
+      case JmpOp.JSET:
+        return (a & b) !== 0n;
+      case JmpOp.JSGT:
+        return sa > sb;
+      case JmpOp.JSGE:
+        return sa >= sb;
+      case JmpOp.JSLT:
+        return sa < sb;
+      case JmpOp.JSLE:
+        return sa <= sb;
+      default:
+        return false;
+    }
+  }
+
+  private callHelper(id: number, r: bigint[], pc: number): bigint {
+    const h = this.helpers.get(id);
+    if (!h) throw new RuntimeFault('RUN_HELPER', `call to unknown helper ${helperName(id)} (id ${id})`, pc);
+    return U64(h.fn(r[1]!, r[2]!, r[3]!, r[4]!, r[5]!, { mem: this.mem, pc }));
+  }
+
+  /** Effective address of an access, checked against the regions in checked mode. */
+  private addr(base: bigint, off: number, size: number, write: boolean, pc: number): number {
+    const a = U64(base + BigInt(off));
+    const len = this.mem.memory.buffer.byteLength;
+    if (this.checked) {
+      const ok = this.regions.some(
+        (g) => a >= BigInt(g.start) && a + BigInt(size) <= BigInt(g.end) && (!write || g.writable),
+      );
+      if (!ok) throw memFault(pc, a, size, write);
+    } else if (a + BigInt(size) > BigInt(len)) {
+      throw memFault(pc, a, size, write); // even unchecked, never touch memory that is not there
+    }
+    return Number(a);
+  }
+
+  private load(addr: number, size: number): bigint {
+    const v = new DataView(this.mem.memory.buffer);
+    switch (size) {
+      case 1:
+        return BigInt(v.getUint8(addr));
+      case 2:
+        return BigInt(v.getUint16(addr, true));
+      case 4:
+        return BigInt(v.getUint32(addr, true));
+      default:
+        return v.getBigUint64(addr, true);
+    }
+  }
+
+  private store(addr: number, size: number, value: bigint): void {
+    const v = new DataView(this.mem.memory.buffer);
+    switch (size) {
+      case 1:
+        return v.setUint8(addr, Number(value & 0xffn));
+      case 2:
+        return v.setUint16(addr, Number(value & 0xffffn), true);
+      case 4:
+        return v.setUint32(addr, Number(value & 0xffffffffn), true);
+      default:
+        return v.setBigUint64(addr, U64(value), true);
+    }
+  }
+
+  private atomic(ins: Insn, r: bigint[], addr: number, size: number): void {
+    const trunc = size === 8 ? U64 : U32;
+    const old = this.load(addr, size);
+    const operand = trunc(r[ins.src]!);
+    const aop = ins.imm;
+    if (aop === AtomicOp.CMPXCHG) {
+      if (old === trunc(r[0]!)) this.store(addr, size, operand);
+      r[0] = old;
+      return;
+    }
+    if (aop === AtomicOp.XCHG) {
+      this.store(addr, size, operand);
+      r[ins.src] = old;
+      return;
+    }
+    let nv: bigint;
+    switch (aop & ~AtomicOp.FETCH) {
+      case AtomicOp.ADD:
+        nv = trunc(old + operand);
+        break;
+      case AtomicOp.OR:
+        nv = old | operand;
+        break;
+      case AtomicOp.AND:
+        nv = old & operand;
+        break;
+      default:
+        nv = old ^ operand;
+        break;
+    }
+    this.store(addr, size, nv);
+    if (aop & AtomicOp.FETCH) r[ins.src] = old;
+  }
+}
+
+function byteSwap(v: bigint, bytes: number): bigint {
+  let out = 0n;
+  for (let i = 0; i < bytes; i++) out = (out << 8n) | ((v >> BigInt(8 * i)) & 0xffn);
+  return out;
+}

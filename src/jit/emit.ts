@@ -1,0 +1,633 @@
+// The single door to binaryen: eBPF subprograms → one WebAssembly module (interface in abi.ts).
+//
+// Each subprogram becomes a function whose locals are the eBPF registers:
+//
+//   local  0 … 9   10    11      12      13   14   15
+//         +-------+-----+-------+-------+----+----+----+
+//         | r0–r9 | r10 | depth | label | tA | tB | tO |     params 0–11, vars 12–15
+//         +-------+-----+-------+-------+----+----+----+
+//          i64     i64   i32     i32     i64  i64  i64
+//
+// so r6–r9 are callee-saved for free and the caller's r1–r5 survive a call. Every register is passed
+// to a callee so it starts with the caller's values, as in the interpreter (the verifier forbids
+// reading them, but unchecked programs then still agree). `label` is the Relooper's dispatch variable,
+// tA holds an effective address, tB an atomic's old value, tO a region offset.
+//
+// Semantics follow RFC 9669 (ISA v4); each rule that WebAssembly does not give for free is spelled out
+// where it is emitted (division by zero, INT_MIN / -1, movsx, byte swaps, atomics, bounds checks).
+
+import type BinaryenNs from 'binaryen';
+import { WxdpError } from '../errors.js';
+import {
+  AluOp,
+  AtomicOp,
+  Class,
+  CLASS_MASK,
+  JmpOp,
+  MAX_FRAMES,
+  Mode,
+  MODE_MASK,
+  OP_LDDW,
+  OP_MASK,
+  PseudoCall,
+  sizeBytes,
+  Source,
+  SOURCE_MASK,
+  STACK_SIZE,
+} from '../isa/opcodes.js';
+import type { Insn } from '../isa/insn.js';
+import { STACK_BASE, STACK_TOP } from '../runtime/memory.js';
+import {
+  EXPORT_RUN,
+  EXPORT_SET_REGION,
+  helperImportName,
+  IMPORT_CALL_DEPTH,
+  IMPORT_CALLX,
+  IMPORT_FAULT,
+  IMPORT_MEMORY,
+  IMPORT_MODULE,
+  REGION_SLOTS,
+} from './abi.js';
+import type { ProgramLayout, Subprogram } from './cfg.js';
+
+type Binaryen = typeof BinaryenNs;
+type Module = BinaryenNs.Module;
+type Expr = number;
+
+let loading: Promise<Binaryen> | undefined;
+
+/** binaryen.js is ESM with top-level await and takes ~1 s to load: load it once, on first use. */
+export function loadBinaryen(): Promise<Binaryen> {
+  loading ??= import('binaryen').then((m) => m.default);
+  return loading;
+}
+
+/** How much binaryen optimises after lowering. */
+export type OptimizeMode =
+  | 'none'
+  /** The `inlining` pass plus a few cheap local clean-ups (the default: see index.ts for numbers). */
+  | 'light'
+  /** binaryen's default pipeline at -O2 / -O3. */
+  | 'O2'
+  | 'O3';
+
+export interface EmitOptions {
+  checked: boolean;
+  optimize: OptimizeMode;
+  memory: { initialPages: number; maximumPages: number; shared: boolean };
+  /** Also return the module as text (tests, debugging). */
+  text?: boolean;
+}
+
+export interface EmitResult {
+  bytes: Uint8Array;
+  text?: string;
+}
+
+const LIGHT_PASSES = ['inlining', 'simplify-locals', 'vacuum', 'remove-unused-brs', 'merge-blocks', 'coalesce-locals'];
+
+// Local indices (see the diagram above).
+const R0 = 0;
+const R10 = 10;
+const DEPTH = 11;
+const LABEL = 12;
+const TA = 13;
+const TB = 14;
+const TO = 15;
+
+const STACK_SPAN = STACK_TOP - STACK_BASE;
+
+const fail = (pc: number, msg: string): WxdpError => new WxdpError('JIT_COMPILE', `insn ${pc}: ${msg}`);
+
+export async function emitModule(prog: readonly Insn[], layout: ProgramLayout, opts: EmitOptions): Promise<EmitResult> {
+  const B = await loadBinaryen();
+  const m = new B.Module();
+  try {
+    return build(B, m, prog, layout, opts);
+  } finally {
+    m.dispose();
+  }
+}
+
+function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLayout, opts: EmitOptions): EmitResult {
+  const { shared } = opts.memory;
+  let features = B.Features.MutableGlobals | B.Features.SignExt;
+  if (shared) features |= B.Features.Atomics;
+  m.setFeatures(features);
+  m.setMemory(opts.memory.initialPages, opts.memory.maximumPages, null, [], shared, false, IMPORT_MEMORY);
+  m.addMemoryImport(IMPORT_MEMORY, IMPORT_MODULE, IMPORT_MEMORY, shared);
+
+  const i32 = B.i32;
+  const i64 = B.i64;
+  const none = B.none;
+  const params = (n: number, t: number): number => B.createType(new Array<number>(n).fill(t));
+  const subParams = B.createType([...new Array<number>(11).fill(i64), i32]);
+
+  // ---- imports ----
+  if (opts.checked) {
+    m.addFunctionImport(IMPORT_FAULT, IMPORT_MODULE, IMPORT_FAULT, B.createType([i32, i64, i32, i32]), none);
+  }
+  if (layout.usesLocalCalls) m.addFunctionImport(IMPORT_CALL_DEPTH, IMPORT_MODULE, IMPORT_CALL_DEPTH, i32, none);
+  const helperArgs = B.createType([i64, i64, i64, i64, i64, i32]);
+  for (const id of layout.helperIds) {
+    const name = helperImportName(id);
+    m.addFunctionImport(name, IMPORT_MODULE, name, helperArgs, i64);
+  }
+  if (layout.usesCallx) {
+    m.addFunctionImport(IMPORT_CALLX, IMPORT_MODULE, IMPORT_CALLX, B.createType([i64, i64, i64, i64, i64, i64, i32]), i64);
+  }
+
+  // ---- small expression helpers ----
+  const get = (r: number): Expr => m.local.get(r, i64);
+  const set = (r: number, v: Expr): Expr => m.local.set(r, v);
+  const k64 = (v: number | bigint): Expr => m.i64.const(BigInt.asIntN(64, BigInt(v)));
+  const k32 = (v: number): Expr => m.i32.const(v | 0);
+  const lo32 = (r: number): Expr => m.i32.wrap(get(r));
+  const zext = (v: Expr): Expr => m.i64.extend_u(v);
+  const block = (stmts: Expr[]): Expr => (stmts.length === 0 ? m.nop() : stmts.length === 1 ? stmts[0]! : m.block(null, stmts));
+
+  const bswap32 = (w: () => Expr): Expr =>
+    // bytes b3 b2 b1 b0: (b3 0 b1 0) rotl 8 = (0 b1 0 b3); (0 b2 0 b0) rotr 8 = (b0 0 b2 0); or = b0 b1 b2 b3
+    m.i32.or(m.i32.rotl(m.i32.and(w(), k32(0xff00ff00)), k32(8)), m.i32.rotr(m.i32.and(w(), k32(0x00ff00ff)), k32(8)));
+
+  // ---- checked mode: region globals, set_region, and the out-of-line slot check ----
+  const lo = (k: number): string => `region${k}_start`;
+  const rlen = (k: number): string => `region${k}_len`;
+  const wlen = (k: number): string => `region${k}_wlen`;
+  if (opts.checked) {
+    for (let k = 0; k < REGION_SLOTS; k++) {
+      m.addGlobal(lo(k), i64, true, k64(0));
+      m.addGlobal(rlen(k), i64, true, k64(0));
+      m.addGlobal(wlen(k), i64, true, k64(0));
+    }
+    // set_region(slot, start, len, writable): start and len are unsigned 32-bit.
+    const setters: Expr[] = [];
+    for (let k = 0; k < REGION_SLOTS; k++) {
+      setters.push(
+        m.if(
+          m.i32.eq(m.local.get(0, i32), k32(k)),
+          m.block(null, [
+            m.global.set(lo(k), zext(m.local.get(1, i32))),
+            m.global.set(rlen(k), zext(m.local.get(2, i32))),
+            m.global.set(wlen(k), m.select(m.local.get(3, i32), zext(m.local.get(2, i32)), k64(0))),
+          ]),
+        ),
+      );
+    }
+    m.addFunction(EXPORT_SET_REGION, params(4, i32), none, [], m.block(null, setters));
+    m.addFunctionExport(EXPORT_SET_REGION, EXPORT_SET_REGION);
+
+    // check_slow(addr i64, size i32, write i32, pc i32): slots 1.. (the stack and slot 0 are inline).
+    const body: Expr[] = [];
+    for (let k = 1; k < REGION_SLOTS; k++) {
+      const len = (): Expr => m.select(m.local.get(2, i32), m.global.get(wlen(k), i64), m.global.get(rlen(k), i64));
+      body.push(
+        m.if(
+          m.i32.and(
+            m.i64.lt_u(m.local.tee(4, m.i64.sub(m.local.get(0, i64), m.global.get(lo(k), i64)), i64), len()),
+            m.i64.le_u(m.i64.add(m.local.get(4, i64), zext(m.local.get(1, i32))), len()),
+          ),
+          m.return(),
+        ),
+      );
+    }
+    body.push(
+      m.call(IMPORT_FAULT, [m.local.get(3, i32), m.local.get(0, i64), m.local.get(1, i32), m.local.get(2, i32)], none),
+      m.unreachable(),
+    );
+    m.addFunction('check_slow', B.createType([i64, i32, i32, i32]), none, [i64], m.block(null, body));
+  }
+
+  /**
+   * [addr, addr + size) must lie in the stack or one region slot (writable slots for writes). The
+   * offset from a slot's start is compared unsigned against its length, so addresses below the start,
+   * huge or "negative" addresses all fail; `off < len` first keeps `off + size` from wrapping.
+   */
+  const checkAccess = (size: number, write: boolean, pc: number): Expr => {
+    const stackOk = m.i64.le_u(m.i64.sub(get(TA), k64(STACK_BASE)), k64(STACK_SPAN - size));
+    const len = (): Expr => m.global.get(write ? wlen(0) : rlen(0), i64);
+    const slot0Ok = m.i32.and(
+      m.i64.lt_u(m.local.tee(TO, m.i64.sub(get(TA), m.global.get(lo(0), i64)), i64), len()),
+      m.i64.le_u(m.i64.add(get(TO), k64(size)), len()),
+    );
+    return m.if(
+      m.i32.eqz(stackOk),
+      m.if(m.i32.eqz(slot0Ok), m.call('check_slow', [get(TA), k32(size), k32(write ? 1 : 0), k32(pc)], none)),
+    );
+  };
+
+  /**
+   * The effective address reg + off. Returns the statements to run first and a factory for the wasm
+   * pointer and memarg offset (a factory: binaryen expressions are tree nodes and may not be shared).
+   */
+  const address = (
+    base: number,
+    off: number,
+    size: number,
+    write: boolean,
+    pc: number,
+  ): { pre: Expr[]; ptr: () => Expr; offset: number } => {
+    if (opts.checked) {
+      const pre = [set(TA, off === 0 ? get(base) : m.i64.add(get(base), k64(off))), checkAccess(size, write, pc)];
+      return { pre, ptr: () => m.i32.wrap(get(TA)), offset: 0 };
+    }
+    // Unchecked (verified) code: wasm memargs are unsigned, so a negative offset needs an explicit add.
+    if (off >= 0) return { pre: [], ptr: () => lo32(base), offset: off };
+    return { pre: [], ptr: () => m.i32.add(lo32(base), k32(off)), offset: 0 };
+  };
+
+  // ---- instruction lowering ----
+  const alu = (ins: Insn, pc: number): Expr => {
+    const is64 = (ins.code & CLASS_MASK) === Class.ALU64;
+    const x = (ins.code & SOURCE_MASK) === Source.X;
+    const op = ins.code & OP_MASK;
+    const d = ins.dst;
+    const s = ins.src;
+    const signed = ins.off === 1;
+
+    if (is64) {
+      const a = (): Expr => get(d);
+      // K operands are the immediate sign-extended to 64 bits.
+      const b = (): Expr => (x ? get(s) : k64(ins.imm));
+      const put = (v: Expr): Expr => set(d, v);
+      switch (op) {
+        case AluOp.ADD:
+          return put(m.i64.add(a(), b()));
+        case AluOp.SUB:
+          return put(m.i64.sub(a(), b()));
+        case AluOp.MUL:
+          return put(m.i64.mul(a(), b()));
+        case AluOp.OR:
+          return put(m.i64.or(a(), b()));
+        case AluOp.AND:
+          return put(m.i64.and(a(), b()));
+        case AluOp.XOR:
+          return put(m.i64.xor(a(), b()));
+        case AluOp.LSH: // wasm masks the count with 63, as eBPF does
+          return put(m.i64.shl(a(), b()));
+        case AluOp.RSH:
+          return put(m.i64.shr_u(a(), b()));
+        case AluOp.ARSH:
+          return put(m.i64.shr_s(a(), b()));
+        case AluOp.NEG:
+          return put(m.i64.sub(k64(0), a()));
+        case AluOp.MOV:
+          if (!x) return put(k64(ins.imm));
+          if (ins.off === 8) return put(m.i64.extend8_s(get(s)));
+          if (ins.off === 16) return put(m.i64.extend16_s(get(s)));
+          if (ins.off === 32) return put(m.i64.extend32_s(get(s)));
+          return put(get(s));
+        case AluOp.DIV:
+        case AluOp.MOD:
+          return put(divmod64(op === AluOp.DIV, signed, d, x ? s : undefined, ins.imm));
+        case AluOp.END: // ALU64 | END is bswap16/32/64 whatever the host order
+          return put(bswap(d, ins.imm, pc));
+        default:
+          throw fail(pc, `unknown ALU64 opcode 0x${ins.code.toString(16)}`);
+      }
+    }
+
+    // ALU32: operate on the low 32 bits, zero-extend the result into the register.
+    const a = (): Expr => lo32(d);
+    const b = (): Expr => (x ? lo32(s) : k32(ins.imm));
+    const put = (v: Expr): Expr => set(d, zext(v));
+    switch (op) {
+      case AluOp.ADD:
+        return put(m.i32.add(a(), b()));
+      case AluOp.SUB:
+        return put(m.i32.sub(a(), b()));
+      case AluOp.MUL:
+        return put(m.i32.mul(a(), b()));
+      case AluOp.OR:
+        return put(m.i32.or(a(), b()));
+      case AluOp.AND:
+        return put(m.i32.and(a(), b()));
+      case AluOp.XOR:
+        return put(m.i32.xor(a(), b()));
+      case AluOp.LSH: // wasm masks the count with 31, as eBPF does
+        return put(m.i32.shl(a(), b()));
+      case AluOp.RSH:
+        return put(m.i32.shr_u(a(), b()));
+      case AluOp.ARSH:
+        return put(m.i32.shr_s(a(), b()));
+      case AluOp.NEG:
+        return put(m.i32.sub(k32(0), a()));
+      case AluOp.MOV:
+        if (!x) return set(d, k64(ins.imm >>> 0));
+        // movsx into 32 bits, then the usual zero extension
+        if (ins.off === 8) return put(m.i32.extend8_s(lo32(s)));
+        if (ins.off === 16) return put(m.i32.extend16_s(lo32(s)));
+        return put(lo32(s));
+      case AluOp.DIV:
+      case AluOp.MOD:
+        return put(divmod32(op === AluOp.DIV, signed, d, x ? s : undefined, ins.imm));
+      case AluOp.END:
+        if (!x) {
+          // to little-endian on a little-endian host: only the truncation to the width remains
+          if (ins.imm === 16) return set(d, m.i64.and(get(d), k64(0xffff)));
+          if (ins.imm === 32) return set(d, zext(lo32(d)));
+          if (ins.imm === 64) return m.nop();
+          throw fail(pc, `invalid byte swap width ${ins.imm}`);
+        }
+        return set(d, bswap(d, ins.imm, pc)); // to big-endian: a swap
+      default:
+        throw fail(pc, `unknown ALU opcode 0x${ins.code.toString(16)}`);
+    }
+  };
+
+  /** The low `bits` of register d, byte-swapped and zero-extended. */
+  const bswap = (d: number, bits: number, pc: number): Expr => {
+    if (bits === 16) {
+      const w = (): Expr => lo32(d);
+      return zext(m.i32.or(m.i32.and(m.i32.shl(w(), k32(8)), k32(0xff00)), m.i32.and(m.i32.shr_u(w(), k32(8)), k32(0xff))));
+    }
+    if (bits === 32) return zext(bswap32(() => lo32(d)));
+    if (bits === 64) {
+      const low = bswap32(() => lo32(d));
+      const high = bswap32(() => m.i32.wrap(m.i64.shr_u(get(d), k64(32))));
+      return m.i64.or(m.i64.shl(zext(low), k64(32)), zext(high));
+    }
+    throw fail(pc, `invalid byte swap width ${bits}`);
+  };
+
+  /**
+   * 64-bit division and modulo, RFC 9669 §4.1: x / 0 = 0, x % 0 = x; signed (off 1) INT_MIN / -1 =
+   * INT_MIN (wasm's div_s traps there, so -1 divides by negation) and INT_MIN % -1 = 0 (wasm's rem_s
+   * already gives 0). Unsigned division by a register takes a 32-bit divide when both operands fit in
+   * 32 bits: a 64-bit divide costs several times more on x86.
+   */
+  const divmod64 = (isDiv: boolean, signed: boolean, d: number, s: number | undefined, imm: number): Expr => {
+    const a = (): Expr => get(d);
+    if (s === undefined) {
+      if (imm === 0) return isDiv ? k64(0) : a();
+      if (signed && imm === -1) return isDiv ? m.i64.sub(k64(0), a()) : k64(0);
+      const b = k64(imm);
+      if (signed) return isDiv ? m.i64.div_s(a(), b) : m.i64.rem_s(a(), b);
+      return isDiv ? m.i64.div_u(a(), b) : m.i64.rem_u(a(), b);
+    }
+    const b = (): Expr => get(s);
+    const byZero = isDiv ? k64(0) : a();
+    if (signed) {
+      const q = isDiv ? m.if(m.i64.eq(b(), k64(-1)), m.i64.sub(k64(0), a()), m.i64.div_s(a(), b())) : m.i64.rem_s(a(), b());
+      return m.if(m.i64.eqz(b()), byZero, q);
+    }
+    const narrow = zext(isDiv ? m.i32.div_u(lo32(d), lo32(s)) : m.i32.rem_u(lo32(d), lo32(s)));
+    const wide = isDiv ? m.i64.div_u(a(), b()) : m.i64.rem_u(a(), b());
+    const fits32 = m.i64.eqz(m.i64.shr_u(m.i64.or(a(), b()), k64(32)));
+    return m.if(m.i64.eqz(b()), byZero, m.if(fits32, narrow, wide));
+  };
+
+  /** 32-bit division and modulo on the low halves; same rules, result zero-extended by the caller. */
+  const divmod32 = (isDiv: boolean, signed: boolean, d: number, s: number | undefined, imm: number): Expr => {
+    const a = (): Expr => lo32(d);
+    if (s === undefined) {
+      if (imm === 0) return isDiv ? k32(0) : a();
+      if (signed && imm === -1) return isDiv ? m.i32.sub(k32(0), a()) : k32(0);
+      const b = k32(imm);
+      if (signed) return isDiv ? m.i32.div_s(a(), b) : m.i32.rem_s(a(), b);
+      return isDiv ? m.i32.div_u(a(), b) : m.i32.rem_u(a(), b);
+    }
+    const b = (): Expr => lo32(s);
+    const byZero = isDiv ? k32(0) : a();
+    let q: Expr;
+    if (signed) q = isDiv ? m.if(m.i32.eq(b(), k32(-1)), m.i32.sub(k32(0), a()), m.i32.div_s(a(), b())) : m.i32.rem_s(a(), b());
+    else q = isDiv ? m.i32.div_u(a(), b()) : m.i32.rem_u(a(), b());
+    return m.if(m.i32.eqz(b()), byZero, q);
+  };
+
+  const condition = (ins: Insn, pc: number): Expr => {
+    checkRegs(ins, pc);
+    const is32 = (ins.code & CLASS_MASK) === Class.JMP32;
+    const x = (ins.code & SOURCE_MASK) === Source.X;
+    const op = ins.code & OP_MASK;
+    const T = is32 ? m.i32 : m.i64;
+    const a = is32 ? lo32(ins.dst) : get(ins.dst);
+    const b = x ? (is32 ? lo32(ins.src) : get(ins.src)) : is32 ? k32(ins.imm) : k64(ins.imm);
+    switch (op) {
+      case JmpOp.JEQ:
+        return T.eq(a, b);
+      case JmpOp.JNE:
+        return T.ne(a, b);
+      case JmpOp.JGT:
+        return T.gt_u(a, b);
+      case JmpOp.JGE:
+        return T.ge_u(a, b);
+      case JmpOp.JLT:
+        return T.lt_u(a, b);
+      case JmpOp.JLE:
+        return T.le_u(a, b);
+      case JmpOp.JSGT:
+        return T.gt_s(a, b);
+      case JmpOp.JSGE:
+        return T.ge_s(a, b);
+      case JmpOp.JSLT:
+        return T.lt_s(a, b);
+      case JmpOp.JSLE:
+        return T.le_s(a, b);
+      case JmpOp.JSET:
+        return is32 ? m.i32.ne(m.i32.and(a, b), k32(0)) : m.i64.ne(m.i64.and(a, b), k64(0));
+      default:
+        throw fail(pc, `unknown jump opcode 0x${ins.code.toString(16)}`);
+    }
+  };
+
+  const load = (ins: Insn, pc: number): Expr[] => {
+    const size = sizeBytes(ins.code);
+    const sx = (ins.code & MODE_MASK) === Mode.MEMSX;
+    if ((ins.code & MODE_MASK) !== Mode.MEM && !sx) throw fail(pc, `unknown load opcode 0x${ins.code.toString(16)}`);
+    const { pre, ptr, offset } = address(ins.src, ins.off, size, false, pc);
+    let v: Expr;
+    switch (size) {
+      case 1:
+        v = sx ? m.i64.load8_s(offset, 1, ptr()) : m.i64.load8_u(offset, 1, ptr());
+        break;
+      case 2:
+        v = sx ? m.i64.load16_s(offset, 2, ptr()) : m.i64.load16_u(offset, 2, ptr());
+        break;
+      case 4:
+        v = sx ? m.i64.load32_s(offset, 4, ptr()) : m.i64.load32_u(offset, 4, ptr());
+        break;
+      default:
+        v = m.i64.load(offset, 8, ptr());
+    }
+    return [...pre, set(ins.dst, v)];
+  };
+
+  const storeOf = (size: number, offset: number, ptr: Expr, v: Expr): Expr => {
+    switch (size) {
+      case 1:
+        return m.i64.store8(offset, 1, ptr, v);
+      case 2:
+        return m.i64.store16(offset, 2, ptr, v);
+      case 4:
+        return m.i64.store32(offset, 4, ptr, v);
+      default:
+        return m.i64.store(offset, 8, ptr, v);
+    }
+  };
+
+  const store = (ins: Insn, pc: number): Expr[] => {
+    const size = sizeBytes(ins.code);
+    const isSt = (ins.code & CLASS_MASK) === Class.ST;
+    const { pre, ptr, offset } = address(ins.dst, ins.off, size, true, pc);
+    return [...pre, storeOf(size, offset, ptr(), isSt ? k64(ins.imm) : get(ins.src))];
+  };
+
+  /**
+   * STX | ATOMIC, 32 or 64 bits. On an unshared memory nothing else runs during the program, so a
+   * plain load and store is atomic; a shared memory uses the wasm threads instructions. 32-bit
+   * variants zero-extend the old value they hand back.
+   */
+  const atomic = (ins: Insn, pc: number): Expr[] => {
+    const size = sizeBytes(ins.code);
+    if (size !== 4 && size !== 8) throw fail(pc, `atomic operation of ${size} bytes`);
+    const aop = ins.imm;
+    const fetch = (aop & AtomicOp.FETCH) !== 0;
+    const base = aop & ~AtomicOp.FETCH;
+    const known =
+      aop === AtomicOp.XCHG ||
+      aop === AtomicOp.CMPXCHG ||
+      base === AtomicOp.ADD ||
+      base === AtomicOp.OR ||
+      base === AtomicOp.AND ||
+      base === AtomicOp.XOR;
+    if (!known) throw fail(pc, `unknown atomic operation 0x${(aop >>> 0).toString(16)}`);
+    const { pre, ptr, offset } = address(ins.dst, ins.off, size, true, pc);
+    const src = ins.src;
+    const w = size === 4;
+    // cmpxchg compares the access width of r0
+    const expected = (): Expr => (w ? zext(lo32(R0)) : get(R0));
+
+    if (shared) {
+      const A = w ? m.i64.atomic.rmw32_u : m.i64.atomic.rmw;
+      if (aop === AtomicOp.CMPXCHG) return [...pre, set(R0, A.cmpxchg(offset, ptr(), expected(), get(src)))];
+      if (aop === AtomicOp.XCHG) return [...pre, set(src, A.xchg(offset, ptr(), get(src)))];
+      const rmw =
+        base === AtomicOp.ADD ? A.add : base === AtomicOp.OR ? A.or : base === AtomicOp.AND ? A.and : A.xor;
+      const e = rmw(offset, ptr(), get(src));
+      return [...pre, fetch ? set(src, e) : m.drop(e)];
+    }
+
+    const old = (): Expr => (w ? m.i64.load32_u(offset, 4, ptr()) : m.i64.load(offset, 8, ptr()));
+    const put = (v: Expr): Expr => storeOf(size, offset, ptr(), v);
+    if (aop === AtomicOp.CMPXCHG) {
+      return [...pre, set(TB, old()), m.if(m.i64.eq(get(TB), expected()), put(get(src))), set(R0, get(TB))];
+    }
+    if (aop === AtomicOp.XCHG) return [...pre, set(TB, old()), put(get(src)), set(src, get(TB))];
+    const combine = (o: Expr, v: Expr): Expr =>
+      base === AtomicOp.ADD ? m.i64.add(o, v) : base === AtomicOp.OR ? m.i64.or(o, v) : base === AtomicOp.AND ? m.i64.and(o, v) : m.i64.xor(o, v);
+    if (!fetch) return [...pre, put(combine(old(), get(src)))];
+    return [...pre, set(TB, old()), put(combine(get(TB), get(src))), set(src, get(TB))];
+  };
+
+  const call = (ins: Insn, pc: number): Expr[] => {
+    const args = (): Expr[] => [get(1), get(2), get(3), get(4), get(5)];
+    if ((ins.code & SOURCE_MASK) === Source.X) {
+      // callx: the helper id is in dst; JS looks it up.
+      return [set(R0, m.call(IMPORT_CALLX, [get(ins.dst), ...args(), k32(pc)], i64))];
+    }
+    if (ins.src === PseudoCall.LOCAL) {
+      const callee = subName(pc + 1 + ins.imm);
+      const depth = (): Expr => m.i32.add(m.local.get(DEPTH, i32), k32(1));
+      const regs = Array.from({ length: 10 }, (_, r) => get(r));
+      return [
+        m.if(m.i32.ge_u(depth(), k32(MAX_FRAMES)), m.block(null, [m.call(IMPORT_CALL_DEPTH, [k32(pc)], none), m.unreachable()])),
+        set(R0, m.call(callee, [...regs, m.i64.sub(get(R10), k64(STACK_SIZE)), depth()], i64)),
+      ];
+    }
+    if (ins.src !== PseudoCall.HELPER) throw fail(pc, `unsupported call kind (src ${ins.src})`);
+    return [set(R0, m.call(helperImportName(ins.imm), [...args(), k32(pc)], i64))];
+  };
+
+  const lowerInsn = (ins: Insn, pc: number): Expr[] => {
+    const c = ins.code & CLASS_MASK;
+    checkRegs(ins, pc);
+    switch (c) {
+      case Class.ALU:
+      case Class.ALU64:
+        return [alu(ins, pc)];
+      case Class.LD:
+        if (ins.code !== OP_LDDW) throw fail(pc, `unsupported load opcode 0x${ins.code.toString(16)}`);
+        return [set(ins.dst, k64(ins.imm64 ?? BigInt(ins.imm >>> 0)))];
+      case Class.LDX:
+        return load(ins, pc);
+      case Class.ST:
+        if ((ins.code & MODE_MASK) !== Mode.MEM) throw fail(pc, `unknown store opcode 0x${ins.code.toString(16)}`);
+        return store(ins, pc);
+      case Class.STX:
+        if ((ins.code & MODE_MASK) === Mode.ATOMIC) return atomic(ins, pc);
+        if ((ins.code & MODE_MASK) !== Mode.MEM) throw fail(pc, `unknown store opcode 0x${ins.code.toString(16)}`);
+        return store(ins, pc);
+      default: // JMP / JMP32 in the middle of a block: only calls get here
+        if ((ins.code & OP_MASK) === JmpOp.CALL && c === Class.JMP) return call(ins, pc);
+        throw fail(pc, `unexpected opcode 0x${ins.code.toString(16)}`);
+    }
+  };
+
+  const subName = (entry: number): string => `sub_${entry}`;
+
+  /** Registers beyond r10 would alias the internal locals: refuse them (the load-time check does too). */
+  const checkRegs = (ins: Insn, pc: number): void => {
+    const c = ins.code & CLASS_MASK;
+    const srcIsReg =
+      c === Class.LDX || c === Class.STX || ((c === Class.ALU || c === Class.ALU64 || c === Class.JMP32 || c === Class.JMP) &&
+        (ins.code & SOURCE_MASK) === Source.X && !((ins.code & OP_MASK) === JmpOp.CALL && c === Class.JMP));
+    if (ins.dst > R10 || (srcIsReg && ins.src > R10)) throw fail(pc, `invalid register r${ins.dst > R10 ? ins.dst : ins.src}`);
+  };
+
+  const lowerSubprogram = (sp: Subprogram): void => {
+    const rl = new B.Relooper(m);
+    const ids = new Map<number, number>();
+    for (const bb of sp.blocks) {
+      const stmts: Expr[] = [];
+      for (let pc = bb.start; pc < bb.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) stmts.push(...lowerInsn(prog[pc]!, pc));
+      if (bb.term.kind === 'exit') stmts.push(m.return(get(R0)));
+      ids.set(bb.start, rl.addBlock(block(stmts)));
+    }
+    const id = (slot: number): number => ids.get(slot)!;
+    for (const bb of sp.blocks) {
+      const from = id(bb.start);
+      const t = bb.term;
+      if (t.kind === 'goto') {
+        rl.addBranch(from, id(t.target), 0, 0);
+      } else if (t.kind === 'branch') {
+        const cond = condition(prog[t.pc]!, t.pc);
+        if (t.target !== t.next) rl.addBranch(from, id(t.target), cond, 0);
+        rl.addBranch(from, id(t.next), 0, 0);
+      }
+    }
+    const body = rl.renderAndDispose(id(sp.entry), LABEL);
+    m.addFunction(subName(sp.entry), subParams, i64, [i32, i64, i64, i64], m.block(null, [body, m.unreachable()]));
+  };
+
+  for (const sp of layout.subprograms) lowerSubprogram(sp);
+
+  // run(r1..r5): frame 0, r10 = STACK_TOP. A separate export lets the optimiser inline sub_0 into it.
+  const entryArgs = [k64(0), ...[0, 1, 2, 3, 4].map((i) => m.local.get(i, i64)), k64(0), k64(0), k64(0), k64(0), k64(STACK_TOP), k32(0)];
+  m.addFunction(EXPORT_RUN, params(5, i64), i64, [], m.call(subName(0), entryArgs, i64));
+  m.addFunctionExport(EXPORT_RUN, EXPORT_RUN);
+
+  if (!m.validate()) throw new WxdpError('JIT_COMPILE', 'binaryen rejected the generated module (see the validator output above)');
+
+  switch (opts.optimize) {
+    case 'none':
+      break;
+    case 'light':
+      m.runPasses(LIGHT_PASSES);
+      break;
+    case 'O2':
+    case 'O3': {
+      const before = B.getOptimizeLevel();
+      B.setOptimizeLevel(opts.optimize === 'O2' ? 2 : 3);
+      try {
+        m.optimize();
+      } finally {
+        B.setOptimizeLevel(before);
+      }
+      break;
+    }
+  }
+  const out: EmitResult = { bytes: m.emitBinary() };
+  if (opts.text) out.text = m.emitText();
+  return out;
+}
