@@ -80,7 +80,7 @@ export interface EmitOptions {
 }
 
 export interface EmitResult {
-  bytes: Uint8Array;
+  bytes: Uint8Array<ArrayBuffer>;
   text?: string;
 }
 
@@ -627,7 +627,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       break;
     }
   }
-  const out: EmitResult = { bytes: m.emitBinary() };
+  const out: EmitResult = { bytes: m.emitBinary() as Uint8Array<ArrayBuffer> };
   if (opts.text) out.text = m.emitText();
   return out;
 }

@@ -125,9 +125,6 @@ function bindImports(c: CompiledModule, mem: EngineMemory, helpers: HelperTable)
     imports[IMPORT_CALLX] = (id: bigint, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, pc: number): bigint =>
       callHelper(Number(BigInt.asUintN(32, id)), r1, r2, r3, r4, r5, pc);
   }
-  // Only what the module imports: an instance rejects nothing extra, but keep the object honest.
-  const wanted = new Set(WebAssembly.Module.imports(c.module).map((d) => d.name));
-  for (const k of Object.keys(imports)) if (!wanted.has(k)) delete imports[k];
   return imports;
 }
 

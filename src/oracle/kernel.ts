@@ -17,8 +17,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WxdpError } from '../errors.js';
-import { encode, type Insn } from '../isa/insn.js';
-import { Alu64, Ins } from '../isa/insn.js';
+import { Alu64, encode, Ins, type Insn } from '../isa/insn.js';
 import { writeBpfObject } from './bpf_object.js';
 import { returnHigh32, wrapForXdp, XDP_MIN_DATA } from './xdp_wrapper.js';
 

@@ -25,8 +25,7 @@
 //   results. This file only transforms instructions; it knows nothing of the kernel.
 
 import { WxdpError } from '../errors.js';
-import type { Insn } from '../isa/insn.js';
-import { Alu64, Ins, Jmp } from '../isa/insn.js';
+import { Alu64, Ins, Jmp, type Insn } from '../isa/insn.js';
 import { Class, CLASS_MASK, JmpOp, OP_LDDW, OP_MASK, PseudoCall, PseudoLd } from '../isa/opcodes.js';
 
 /** r0 (low 32 bits) when the packet is shorter than the memory the wrapper promised. */
@@ -70,15 +69,13 @@ export function returnHigh32(prog: readonly Insn[]): Insn[] {
   const moved = (slot: number): number => (slot < end ? slot : slot + EPILOGUE);
   const out: Insn[] = [];
   prog.forEach((orig, i) => {
-    const ins: Insn = { ...orig };
+    let ins: Insn = { ...orig };
     const at = moved(i);
     if (!ins.isLdImm64Tail) {
-      if (i < end && ins.code === (Class.JMP | JmpOp.EXIT)) {
-        out.push(Ins.ja(checkOff(end - at - 1, at)));
-        return;
-      }
       const t = branchTarget(ins, i);
-      if (t !== undefined) {
+      if (i < end && ins.code === (Class.JMP | JmpOp.EXIT)) {
+        ins = Ins.ja(checkOff(end - at - 1, at));
+      } else if (t !== undefined) {
         const rel = moved(t.target) - at - 1;
         if (t.field === 'off') ins.off = checkOff(rel, at);
         else {

@@ -43,6 +43,8 @@ describe.skipIf(!present)(`bpf-conformance vectors (${dir})`, () => {
   });
 });
 
-describe.skipIf(present)('bpf-conformance vectors', () => {
-  it.skip(`skipped: ${dir} is absent (the tests read ../shared/bpf-conformance/tests beside the project)`, () => {});
-});
+if (!present) {
+  describe('bpf-conformance vectors', () => {
+    it.skip(`skipped: ${dir} is absent (the tests read ../shared/bpf-conformance/tests beside the project)`, () => {});
+  });
+}

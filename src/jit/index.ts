@@ -1,0 +1,100 @@
+// The eBPF → WebAssembly JIT: `compile(prog, opts)` gives a JitProgram (an Engine) bound to
+// opts.memory. Modules are cached per program text and shape, so compiling the same program again
+// (another memory, another helper table) only instantiates.
+//
+//   Insn[] ──cfg.ts──▶ subprograms, basic blocks ──emit.ts (binaryen, Relooper)──▶ wasm bytes
+//          ──WebAssembly.Module (cached)──program.ts──▶ Instance over opts.memory + JS imports
+
+import { encode, type Insn } from '../isa/insn.js';
+import type { EngineOptions } from '../runtime/types.js';
+import { analyze } from './cfg.js';
+import { emitModule, loadBinaryen, type OptimizeMode } from './emit.js';
+import { JitProgram, type CompiledModule } from './program.js';
+
+export { JitProgram, type JitProgramInfo } from './program.js';
+export { REGION_SLOTS } from './abi.js';
+export type { OptimizeMode } from './emit.js';
+
+export interface JitOptions extends EngineOptions {
+  /**
+   * Optimise the module with binaryen (default true, meaning the `'light'` pipeline: inlining plus
+   * local clean-ups). A mode name picks another pipeline; false skips binaryen's optimiser.
+   */
+  optimize?: boolean | OptimizeMode;
+}
+
+const CACHE_LIMIT = 512;
+const cache = new Map<string, Promise<CompiledModule>>();
+
+function optimizeMode(o: JitOptions['optimize']): OptimizeMode {
+  if (o === undefined || o === true) return 'light';
+  if (o === false) return 'none';
+  return o;
+}
+
+export async function compile(prog: readonly Insn[], opts: JitOptions): Promise<JitProgram> {
+  const checked = opts.checked ?? true;
+  const optimize = optimizeMode(opts.optimize);
+  const mem = opts.memory;
+  const memory = { initialPages: mem.initialPages, maximumPages: mem.maximumPages, shared: mem.shared };
+  // The module depends on the program, the check mode, the optimiser and the memory's declared shape;
+  // helpers and regions are bound per instance.
+  const key = [
+    checked ? 'c' : 'u',
+    optimize,
+    memory.initialPages,
+    memory.maximumPages,
+    memory.shared ? 's' : 'p',
+    Buffer.from(encode(prog)).toString('base64'),
+  ].join(':');
+
+  let entry = cache.get(key);
+  const cached = entry !== undefined;
+  if (entry) {
+    cache.delete(key); // re-insert: Map order doubles as LRU order
+  } else {
+    entry = build(prog, { checked, optimize, memory });
+    entry.catch(() => cache.delete(key));
+  }
+  cache.set(key, entry);
+  if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+
+  const compiled = await entry;
+  return new JitProgram(compiled, mem, opts.helpers, cached);
+}
+
+async function build(
+  prog: readonly Insn[],
+  opts: { checked: boolean; optimize: OptimizeMode; memory: { initialPages: number; maximumPages: number; shared: boolean } },
+): Promise<CompiledModule> {
+  await loadBinaryen(); // once per process, ~1 s: not part of a program's compile time
+  const t0 = performance.now();
+  const layout = analyze(prog);
+  const { bytes } = await emitModule(prog, layout, opts);
+  const module = new WebAssembly.Module(bytes);
+  return {
+    module,
+    checked: opts.checked,
+    helperIds: layout.helperIds,
+    usesCallx: layout.usesCallx,
+    wasmBytes: bytes.length,
+    compileMs: performance.now() - t0,
+  };
+}
+
+/** Drop every cached Module (tests, long-running tools that compile many one-off programs). */
+export function clearJitCache(): void {
+  cache.clear();
+}
+
+/** The wasm text of a program as the JIT would build it (debugging, tests). */
+export async function jitText(prog: readonly Insn[], opts: Omit<JitOptions, 'helpers'>): Promise<string> {
+  const m = opts.memory;
+  const { text } = await emitModule(prog, analyze(prog), {
+    checked: opts.checked ?? true,
+    optimize: optimizeMode(opts.optimize),
+    memory: { initialPages: m.initialPages, maximumPages: m.maximumPages, shared: m.shared },
+    text: true,
+  });
+  return text!;
+}

@@ -1,0 +1,44 @@
+// The AssemblyScript module and the TypeScript side must agree on the shared memory layout.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { MAX_FRAMES, STACK_SIZE } from '../../src/isa/opcodes.js';
+import { EngineMemory, INPUT_BASE, STACK_BASE, STACK_TOP } from '../../src/runtime/memory.js';
+
+const wasmPath = new URL('../../build/fastpath.wasm', import.meta.url);
+
+describe.skipIf(!existsSync(wasmPath))('assembly/ fast-path module', async () => {
+  const mem = new EngineMemory();
+  const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath), { env: { memory: mem.memory } });
+  const x = instance.exports as Record<string, WebAssembly.Global | ((...a: number[]) => number)>;
+  const g = (name: string) => (x[name] as WebAssembly.Global).value as number;
+
+  it('imports the engine memory and exports the same layout as src/runtime/memory.ts', () => {
+    expect(g('STACK_SIZE')).toBe(STACK_SIZE);
+    expect(g('MAX_FRAMES')).toBe(MAX_FRAMES);
+    expect(g('STACK_BASE')).toBe(STACK_BASE);
+    expect(g('STACK_TOP')).toBe(STACK_TOP);
+    expect(g('INPUT_BASE')).toBe(INPUT_BASE);
+  });
+
+  it('computes the RFC 1071 checksum: a valid IPv4 header sums to 0xffff', () => {
+    // A real IPv4 header whose checksum field (0xb861) is correct (worked example widely used for RFC 1071).
+    const hdr = Uint8Array.from([0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0xb8, 0x61, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7]);
+    const region = mem.placeInput(hdr);
+    const csumPartial = x.csumPartial as (p: number, l: number, s: number) => number;
+    const csumFold = x.csumFold as (s: number) => number;
+    expect(csumPartial(region.start, hdr.length, 0)).toBe(0xffff);
+    // With the checksum field zeroed, the folded complement is the checksum itself.
+    mem.placeInput(Uint8Array.from(hdr, (b, i) => (i === 10 || i === 11 ? 0 : b)));
+    expect(csumFold(csumPartial(region.start, hdr.length, 0))).toBe(0xb861);
+    // An odd length pads the last byte with zero: bytes 01 02 03 → 0x0102 + 0x0300.
+    mem.placeInput(Uint8Array.of(1, 2, 3));
+    expect(csumPartial(region.start, 3, 0)).toBe(0x0402);
+  });
+});
+
+if (!existsSync(wasmPath)) {
+  describe('assembly/ fast-path module', () => {
+    it.skip('skipped: build/fastpath.wasm is missing (run `npm run build`)', () => {});
+  });
+}
