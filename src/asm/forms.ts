@@ -176,7 +176,8 @@ export function slotCount(f: Form): 1 | 2 {
 
 // ---- Form → slots ----
 
-type Slot = Pick<Insn, 'code' | 'dst' | 'src' | 'off' | 'imm'>;
+/** One wire slot's fields. */
+export type Slot = Pick<Insn, 'code' | 'dst' | 'src' | 'off' | 'imm'>;
 
 function slot(code: number, dst = 0, src = 0, off = 0, imm = 0): Slot {
   return { code, dst, src, off, imm };

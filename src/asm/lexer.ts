@@ -53,7 +53,7 @@ export function lex(line: string): Token[] {
 }
 
 /** Parse a number token: decimal or 0x-hex. */
-export function numberValue(text: string): bigint | undefined {
+function numberValue(text: string): bigint | undefined {
   if (/^0x[0-9a-f]+$/i.test(text) || /^[0-9]+$/.test(text)) return BigInt(text);
   return undefined;
 }

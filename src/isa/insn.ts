@@ -33,7 +33,7 @@ export interface Insn {
   off: number;
   /** Signed 32-bit immediate (for `ld_imm64`: the low half). */
   imm: number;
-  /** For `ld_imm64`: the 64-bit constant, low half from this slot, high half from the next. */
+  /** For `ld_imm64`: the 64-bit constant (signed, as decode() gives it), low half from this slot, high half from the next. */
   imm64?: bigint;
   /** True for the second slot of `ld_imm64`. */
   isLdImm64Tail?: boolean;
@@ -225,7 +225,7 @@ export const Ins = {
   lddw: (dst: Reg, value: bigint, pseudo = 0): Insn[] => {
     const v = BigInt.asUintN(64, value);
     return [
-      { code: OP_LDDW, dst, src: pseudo, off: 0, imm: Number(BigInt.asIntN(32, v)), imm64: v },
+      { code: OP_LDDW, dst, src: pseudo, off: 0, imm: Number(BigInt.asIntN(32, v)), imm64: BigInt.asIntN(64, v) },
       { code: 0, dst: 0, src: 0, off: 0, imm: Number(BigInt.asIntN(32, v >> 32n)), isLdImm64Tail: true },
     ];
   },

@@ -1,6 +1,7 @@
 // A minimal eBPF ELF object writer: just enough for libbpf (1.1, as in `bpftool prog load`) to load
 // arbitrary instruction streams into the kernel without clang. The layout mirrors what clang emits
-// for `SEC("xdp") int f(...)`, minus debug info and BTF (libbpf loads objects without `.BTF`).
+// for `SEC("xdp") int f(...)`, minus debug info and, unless needed, BTF (libbpf loads objects without
+// `.BTF`).
 //
 //   +--------------------+  0
 //   | ELF64 header       |  ET_REL, EM_BPF (247), little endian, no program headers
@@ -17,6 +18,7 @@
 //   [ ]  .text         only when some program has bpf-to-bpf subprograms (see below)
 //   [ ]  .rel<section> R_BPF_64_32 / R_BPF_64_64 against the `.text` section symbol
 //   [ ]  license       "GPL\0" by default (SHF_ALLOC|SHF_WRITE)
+//   [ ]  .BTF, .BTF.ext only when asked, or when a program takes a function's address (see buildBtf)
 //   [ ]  .symtab       locals (the .text section symbol, subprogram FUNCs), then globals (one FUNC per
 //                      program, LICENSE)
 //
@@ -40,6 +42,17 @@ export interface BpfObjectProgram {
   section: string;
   /** The instruction stream in wire format; may contain bpf-to-bpf calls. */
   insns: Uint8Array;
+}
+
+export interface BpfObjectOptions {
+  /** Contents of the `license` section (NUL added). Default 'GPL', which every helper accepts. */
+  license?: string;
+  /**
+   * Emit `.BTF` / `.BTF.ext` with one FUNC (`int f(void)`) per function and its func_info. The kernel
+   * insists on func_info only when a program takes a function's address (BPF_PSEUDO_FUNC, e.g. the
+   * bpf_loop callback: "missing btf func_info"); 'auto' (the default) emits it exactly then.
+   */
+  btf?: boolean | 'auto';
 }
 
 const EM_BPF = 247;
@@ -68,7 +81,7 @@ const REL_SIZE = 16;
 const OP_CALL = Class.JMP | JmpOp.CALL;
 
 /** Write a relocatable ELF64 EM_BPF object holding `progs`. Throws WxdpError('USAGE') for bad input. */
-export function writeBpfObject(progs: readonly BpfObjectProgram[], opts: { license?: string } = {}): Uint8Array {
+export function writeBpfObject(progs: readonly BpfObjectProgram[], opts: BpfObjectOptions = {}): Uint8Array {
   if (progs.length === 0) throw new WxdpError('USAGE', 'writeBpfObject: no programs');
   const names = new Set<string>();
   for (const p of progs) {
@@ -95,6 +108,7 @@ export function writeBpfObject(progs: readonly BpfObjectProgram[], opts: { licen
     mainOffset: number; // byte offset inside its program section
     relocs: { offset: number; type: number }[]; // offsets inside the entry function
     subs: { name: string; textOffset: number; size: number }[];
+    takesFuncAddress: boolean;
   }
   const textChunks: Uint8Array[] = [];
   let textSize = 0;
@@ -122,7 +136,7 @@ export function writeBpfObject(progs: readonly BpfObjectProgram[], opts: { licen
       textChunks.push(split.rest);
       textSize += split.rest.length;
     }
-    placed.push({ prog, main, mainOffset: 0, relocs, subs });
+    placed.push({ prog, main, mainOffset: 0, relocs, subs, takesFuncAddress: split.takesFuncAddress });
   }
 
   // ---- Group entry functions by section name, in first-seen order. ----
@@ -148,8 +162,7 @@ export function writeBpfObject(progs: readonly BpfObjectProgram[], opts: { licen
     entsize?: number;
   }
   const shdrs: Section[] = [];
-  const nullIdx = shdrs.push({ name: '', type: 0, flags: 0, data: new Uint8Array(0), align: 0 }) - 1;
-  void nullIdx;
+  shdrs.push({ name: '', type: 0, flags: 0, data: new Uint8Array(0), align: 0 }); // SHN_UNDEF
   const strtabIdx = shdrs.push({ name: '.strtab', type: SHT_STRTAB, flags: 0, data: new Uint8Array(0), align: 1 }) - 1;
   const progSecIdx = new Map<string, number>();
   for (const [name, list] of sections) {
@@ -215,6 +228,7 @@ export function writeBpfObject(progs: readonly BpfObjectProgram[], opts: { licen
     });
     relSections.push({
       name: `.rel${name}`,
+      link: 0, // .symtab, known once every section is placed
       type: SHT_REL,
       flags: SHF_INFO_LINK,
       data,
@@ -223,12 +237,28 @@ export function writeBpfObject(progs: readonly BpfObjectProgram[], opts: { licen
       entsize: REL_SIZE,
     });
   }
-  const symtabIdx = shdrs.length + relSections.length + 1;
-  for (const r of relSections) shdrs.push({ ...r, link: symtabIdx });
+  const relIdx = relSections.map((r) => shdrs.push(r) - 1);
 
   const license = new TextEncoder().encode(`${opts.license ?? 'GPL'}\0`);
   const licenseIdx = shdrs.push({ name: 'license', type: SHT_PROGBITS, flags: SHF_ALLOC | SHF_WRITE, data: license, align: 1 }) - 1;
   syms.push({ name: 'LICENSE', info: (STB_GLOBAL << 4) | STT_OBJECT, shndx: licenseIdx, value: 0, size: license.length });
+
+  const wantBtf = opts.btf === 'auto' || opts.btf === undefined ? placed.some((p) => p.takesFuncAddress) : opts.btf;
+  if (wantBtf) {
+    const funcs: BtfFunc[] = [];
+    for (const [name, list] of sections) {
+      for (const p of list) funcs.push({ section: name, offset: p.mainOffset, name: p.prog.name, global: true });
+    }
+    for (const p of placed) {
+      for (const sub of p.subs) funcs.push({ section: '.text', offset: sub.textOffset, name: sub.name, global: false });
+    }
+    const btf = buildBtf(funcs);
+    shdrs.push({ name: '.BTF', type: SHT_PROGBITS, flags: 0, data: btf.btf, align: 4 });
+    shdrs.push({ name: '.BTF.ext', type: SHT_PROGBITS, flags: 0, data: btf.ext, align: 4 });
+  }
+
+  const symtabIdx = shdrs.length;
+  for (const i of relIdx) shdrs[i]!.link = symtabIdx;
 
   const symData = new Uint8Array(syms.length * SYM_SIZE);
   const sv = new DataView(symData.buffer);
@@ -241,7 +271,7 @@ export function writeBpfObject(progs: readonly BpfObjectProgram[], opts: { licen
     sv.setBigUint64(p + 8, BigInt(s.value), true); // st_value
     sv.setBigUint64(p + 16, BigInt(s.size), true); // st_size
   });
-  const gotSymtab = shdrs.push({
+  shdrs.push({
     name: '.symtab',
     type: SHT_SYMTAB,
     flags: 0,
@@ -250,8 +280,7 @@ export function writeBpfObject(progs: readonly BpfObjectProgram[], opts: { licen
     link: strtabIdx,
     info: firstGlobal,
     entsize: SYM_SIZE,
-  }) - 1;
-  if (gotSymtab !== symtabIdx) throw new Error('writeBpfObject: section index bookkeeping is off');
+  });
 
   // Section names go last into the string table, then it is frozen.
   const nameOffsets = shdrs.map((s) => (s.name === '' ? 0 : strtab.add(s.name)));
@@ -314,6 +343,8 @@ interface SplitProgram {
   subs: { start: number; end: number }[];
   /** Instructions of the entry function that reference a subprogram (slot index, absolute target). */
   mainRefs: { index: number; target: number; kind: 'call' | 'func' }[];
+  /** Some ld_imm64 takes a function's address (BPF_PSEUDO_FUNC). */
+  takesFuncAddress: boolean;
 }
 
 /**
@@ -344,8 +375,9 @@ function splitSubprograms(prog: BpfObjectProgram): SplitProgram {
       );
     }
   }
+  const takesFuncAddress = refs.some((r) => r.kind === 'func');
   if (starts.length === 0) {
-    return { main: bytes.slice(), mainLen: n, rest: new Uint8Array(0), subs: [], mainRefs: [] };
+    return { main: bytes.slice(), mainLen: n, rest: new Uint8Array(0), subs: [], mainRefs: [], takesFuncAddress };
   }
   const mainLen = starts[0]!;
   const subs = starts.map((s, i) => ({ start: s, end: starts[i + 1] ?? n }));
@@ -355,7 +387,88 @@ function splitSubprograms(prog: BpfObjectProgram): SplitProgram {
     rest: bytes.slice(mainLen * INSN_SIZE),
     subs,
     mainRefs: refs.filter((r) => r.index < mainLen),
+    takesFuncAddress,
   };
+}
+
+interface BtfFunc {
+  section: string;
+  /** Byte offset in its section. */
+  offset: number;
+  name: string;
+  global: boolean;
+}
+
+const BTF_MAGIC = 0xeb9f;
+const BTF_KIND_INT = 1;
+const BTF_KIND_FUNC = 12;
+const BTF_KIND_FUNC_PROTO = 13;
+const BTF_INT_SIGNED = 1;
+
+/**
+ * The least BTF the kernel takes func_info from:
+ *
+ *   .BTF      header (24 bytes) | types | strings
+ *             [1] INT 'int' size 4, signed, 32 bits
+ *             [2] FUNC_PROTO int (void)
+ *             [3…] FUNC '<name>' → [2], linkage global for entry functions, static for subprograms
+ *   .BTF.ext  header (24 bytes: func_info and line_info only) | func_info:
+ *             u32 rec_size = 8, then per ELF section { u32 sec_name_off, u32 num_info,
+ *             num_info × { u32 insn_off (bytes), u32 type_id } }; no line_info.
+ */
+function buildBtf(funcs: readonly BtfFunc[]): { btf: Uint8Array; ext: Uint8Array } {
+  const strs = new StringTable();
+  const types: number[] = [];
+  types.push(strs.add('int'), (BTF_KIND_INT << 24) | 0, 4, (BTF_INT_SIGNED << 24) | 32);
+  types.push(0, (BTF_KIND_FUNC_PROTO << 24) | 0, 1);
+  const typeId = new Map<BtfFunc, number>();
+  funcs.forEach((f, i) => {
+    typeId.set(f, 3 + i);
+    types.push(strs.add(f.name), (BTF_KIND_FUNC << 24) | (f.global ? 1 : 0), 2);
+  });
+  const bySection = new Map<string, BtfFunc[]>();
+  for (const f of funcs) bySection.set(f.section, [...(bySection.get(f.section) ?? []), f]);
+  const info: number[] = [8];
+  for (const [section, list] of bySection) {
+    info.push(strs.add(section), list.length);
+    for (const f of [...list].sort((a, b) => a.offset - b.offset)) info.push(f.offset, typeId.get(f)!);
+  }
+
+  const typeBytes = u32s(types);
+  const strBytes = strs.bytes();
+  const btf = new Uint8Array(24 + typeBytes.length + strBytes.length);
+  const bv = new DataView(btf.buffer);
+  bv.setUint16(0, BTF_MAGIC, true);
+  bv.setUint8(2, 1); // version
+  bv.setUint8(3, 0); // flags
+  bv.setUint32(4, 24, true); // hdr_len
+  bv.setUint32(8, 0, true); // type_off
+  bv.setUint32(12, typeBytes.length, true); // type_len
+  bv.setUint32(16, typeBytes.length, true); // str_off
+  bv.setUint32(20, strBytes.length, true); // str_len
+  btf.set(typeBytes, 24);
+  btf.set(strBytes, 24 + typeBytes.length);
+
+  const infoBytes = u32s(info);
+  const ext = new Uint8Array(24 + infoBytes.length);
+  const ev = new DataView(ext.buffer);
+  ev.setUint16(0, BTF_MAGIC, true);
+  ev.setUint8(2, 1);
+  ev.setUint8(3, 0);
+  ev.setUint32(4, 24, true); // hdr_len
+  ev.setUint32(8, 0, true); // func_info_off
+  ev.setUint32(12, infoBytes.length, true); // func_info_len
+  ev.setUint32(16, infoBytes.length, true); // line_info_off
+  ev.setUint32(20, 0, true); // line_info_len
+  ext.set(infoBytes, 24);
+  return { btf, ext };
+}
+
+function u32s(words: readonly number[]): Uint8Array {
+  const out = new Uint8Array(words.length * 4);
+  const v = new DataView(out.buffer);
+  words.forEach((w, i) => v.setUint32(i * 4, w >>> 0, true));
+  return out;
 }
 
 class StringTable {

@@ -169,12 +169,119 @@ function untrack(path: string): void {
 
 let serial = 0;
 
+/** A load in progress: the temp directory holding the object, the pin directory bpftool will create. */
+interface LoadPlan {
+  workDir: string;
+  objPath: string;
+  pinDir: string;
+  what: string;
+  args: string[];
+}
+
+function planLoad(obj: Uint8Array | string, opts: KernelLoadOptions): LoadPlan {
+  const workDir = mkdtempSync(join(tmpdir(), 'wxdp-oracle-'));
+  track(workDir);
+  let objPath: string;
+  if (typeof obj === 'string') {
+    objPath = obj;
+  } else {
+    objPath = join(workDir, 'prog.o');
+    writeFileSync(objPath, obj);
+  }
+  const pinDir = join(PIN_ROOT, `wxdp_${process.pid}_${serial++}_${Math.random().toString(36).slice(2, 8)}`);
+  track(pinDir);
+  return {
+    workDir,
+    objPath,
+    pinDir,
+    what: typeof obj === 'string' ? obj : 'object',
+    args: ['prog', 'loadall', objPath, pinDir, 'type', opts.type ?? 'xdp'],
+  };
+}
+
+/** Turn a failed `prog loadall` into KernelRejected (after removing what the plan created). */
+function rejected(plan: LoadPlan, stderr: string, output: unknown): KernelRejected {
+  untrack(plan.pinDir);
+  untrack(plan.workDir);
+  const o = output as Record<string, unknown> | undefined;
+  const why = typeof o?.['error'] === 'string' ? o['error'] : '';
+  return new KernelRejected(plan.what, verifierLog(stderr) ?? libbpfMessages(stderr, why), stderr);
+}
+
+/** The object for a plan whose `prog loadall` succeeded. */
+function loaded(plan: LoadPlan): KernelObject {
+  let names: string[];
+  try {
+    names = readdirSync(plan.pinDir).sort();
+  } catch (e) {
+    untrack(plan.pinDir);
+    untrack(plan.workDir);
+    throw new WxdpError('KERNEL_RUN', `bpftool loaded ${plan.objPath} but pinned nothing under ${plan.pinDir}`, { cause: e });
+  }
+  return new KernelObject(plan.pinDir, plan.workDir, names);
+}
+
+/** A test run in progress: its bpftool arguments and the files they name. */
+interface RunPlan {
+  args: string[];
+  files: { dataIn: string; dataOut: string; ctxIn: string; ctxOut: string };
+  pinPath: string;
+  opts: KernelRunOptions;
+}
+
+function planRun(pinPath: string, workDir: string, tagName: string, opts: KernelRunOptions): RunPlan {
+  const repeat = opts.repeat ?? 1;
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 0xffffffff) {
+    throw new WxdpError('USAGE', `run: repeat ${repeat} is not an integer in [1, 2^32)`);
+  }
+  const tag = join(workDir, `${tagName}_${serial++}`);
+  const files = { dataIn: `${tag}.data_in`, dataOut: `${tag}.data_out`, ctxIn: `${tag}.ctx_in`, ctxOut: `${tag}.ctx_out` };
+  writeFileSync(files.dataIn, opts.data);
+  const args = ['prog', 'run', 'pinned', pinPath, 'data_in', files.dataIn, 'data_out', files.dataOut];
+  if (opts.ctx) {
+    writeFileSync(files.ctxIn, opts.ctx);
+    args.push('ctx_in', files.ctxIn, 'ctx_out', files.ctxOut);
+  }
+  args.push('repeat', String(repeat));
+  return { args, files, pinPath, opts };
+}
+
+/** Read a run's results (and remove its files). `output` is bpftool's JSON for the command. */
+function finishRun(plan: RunPlan, output: unknown, failure: string): KernelRunResult {
+  const { files, opts } = plan;
+  try {
+    const o = output as Record<string, unknown> | undefined;
+    if (typeof o?.['retval'] !== 'number') {
+      const why = typeof o?.['error'] === 'string' ? o['error'] : failure.trim();
+      throw new WxdpError(
+        'KERNEL_RUN',
+        `BPF_PROG_TEST_RUN of ${plan.pinPath} with ${opts.data.length} bytes of data failed: ${why}` +
+          (opts.data.length < 14 ? ' (XDP test runs need at least 14 bytes, ETH_HLEN)' : ''),
+      );
+    }
+    const out: KernelRunResult = {
+      retval: o['retval'] >>> 0,
+      data: existsSync(files.dataOut) ? new Uint8Array(readFileSync(files.dataOut)) : new Uint8Array(0),
+      durationNs: typeof o['duration'] === 'number' ? o['duration'] : NaN,
+    };
+    if (opts.ctx) out.ctx = existsSync(files.ctxOut) ? new Uint8Array(readFileSync(files.ctxOut)) : new Uint8Array(0);
+    return out;
+  } finally {
+    removeRunFiles(plan);
+  }
+}
+
+function removeRunFiles(plan: RunPlan): void {
+  for (const f of Object.values(plan.files)) rmSync(f, { force: true });
+}
+
 /** The programs of one object, loaded and pinned. */
 export class KernelObject {
   readonly pinDir: string;
   /** Program names (libbpf's: the entry function symbols), sorted. */
   readonly programNames: readonly string[];
-  private readonly workDir: string;
+  /** @internal */
+  readonly workDir: string;
   private closed = false;
 
   /** @internal use loadKernelObject */
@@ -188,7 +295,7 @@ export class KernelObject {
     if (!this.programNames.includes(name)) {
       throw new WxdpError('USAGE', `no program '${name}' in ${this.pinDir} (have: ${this.programNames.join(', ')})`);
     }
-    return new KernelProgram(this, name, join(this.pinDir, name), this.workDir);
+    return new KernelProgram(this, name, join(this.pinDir, name));
   }
 
   /** Unpin every program (the kernel frees them) and remove the temp files. Idempotent. */
@@ -210,55 +317,25 @@ export class KernelProgram {
   readonly name: string;
   readonly pinPath: string;
   private readonly object: KernelObject;
-  private readonly workDir: string;
 
   /** @internal use loadKernelProgram or KernelObject.program */
-  constructor(object: KernelObject, name: string, pinPath: string, workDir: string) {
+  constructor(object: KernelObject, name: string, pinPath: string) {
     this.object = object;
     this.name = name;
     this.pinPath = pinPath;
-    this.workDir = workDir;
   }
 
   run(opts: KernelRunOptions): KernelRunResult {
     this.object.assertOpen();
-    const repeat = opts.repeat ?? 1;
-    if (!Number.isInteger(repeat) || repeat < 1 || repeat > 0xffffffff) {
-      throw new WxdpError('USAGE', `run: repeat ${repeat} is not an integer in [1, 2^32)`);
-    }
-    const tag = `${this.name}_${serial++}`;
-    const dataIn = join(this.workDir, `${tag}.data_in`);
-    const dataOut = join(this.workDir, `${tag}.data_out`);
-    const ctxIn = join(this.workDir, `${tag}.ctx_in`);
-    const ctxOut = join(this.workDir, `${tag}.ctx_out`);
-    writeFileSync(dataIn, opts.data);
-    const args = ['-j', 'prog', 'run', 'pinned', this.pinPath, 'data_in', dataIn, 'data_out', dataOut];
-    if (opts.ctx) {
-      writeFileSync(ctxIn, opts.ctx);
-      args.push('ctx_in', ctxIn, 'ctx_out', ctxOut);
-    }
-    args.push('repeat', String(repeat));
+    const plan = planRun(this.pinPath, this.object.workDir, this.name, opts);
+    let r: SpawnSyncReturns<string>;
     try {
-      const r = runBpftool(args);
-      const json = parseJson(r.stdout);
-      if (r.status !== 0 || json === undefined || typeof json['retval'] !== 'number') {
-        const why = typeof json?.['error'] === 'string' ? json['error'] : (r.stderr || r.stdout).trim();
-        throw new WxdpError(
-          'KERNEL_RUN',
-          `BPF_PROG_TEST_RUN of ${this.pinPath} with ${opts.data.length} bytes of data failed: ${why}` +
-            (opts.data.length < 14 ? ' (XDP test runs need at least 14 bytes, ETH_HLEN)' : ''),
-        );
-      }
-      const out: KernelRunResult = {
-        retval: json['retval'] >>> 0,
-        data: existsSync(dataOut) ? new Uint8Array(readFileSync(dataOut)) : new Uint8Array(0),
-        durationNs: typeof json['duration'] === 'number' ? json['duration'] : NaN,
-      };
-      if (opts.ctx) out.ctx = existsSync(ctxOut) ? new Uint8Array(readFileSync(ctxOut)) : new Uint8Array(0);
-      return out;
-    } finally {
-      for (const f of [dataIn, dataOut, ctxIn, ctxOut]) rmSync(f, { force: true });
+      r = runBpftool(['-j', ...plan.args]);
+    } catch (e) {
+      removeRunFiles(plan);
+      throw e;
     }
+    return finishRun(plan, parseJson(r.stdout), r.stderr || r.stdout);
   }
 
   /** Close the object this program came from (all its programs). */
@@ -272,38 +349,17 @@ export class KernelProgram {
  * directory. Throws KernelRejected with the verifier log when libbpf or the kernel refuses.
  */
 export function loadKernelObject(obj: Uint8Array | string, opts: KernelLoadOptions = {}): KernelObject {
-  const tool = bpftoolPath();
-  if (!tool) throw new WxdpError('KERNEL_UNAVAILABLE', 'bpftool not found');
-  const workDir = mkdtempSync(join(tmpdir(), 'wxdp-oracle-'));
-  track(workDir);
-  let objPath: string;
-  if (typeof obj === 'string') {
-    objPath = obj;
-  } else {
-    objPath = join(workDir, 'prog.o');
-    writeFileSync(objPath, obj);
-  }
-  const pinDir = join(PIN_ROOT, `wxdp_${process.pid}_${serial++}_${Math.random().toString(36).slice(2, 8)}`);
-  track(pinDir);
-  const r = runBpftool(['-j', 'prog', 'loadall', objPath, pinDir, 'type', opts.type ?? 'xdp']);
-  if (r.status !== 0) {
-    untrack(pinDir);
-    untrack(workDir);
-    const stderr = r.stderr ?? '';
-    const json = parseJson(r.stdout);
-    const why = typeof json?.['error'] === 'string' ? json['error'] : '';
-    const what = typeof obj === 'string' ? obj : 'object';
-    throw new KernelRejected(what, verifierLog(stderr) ?? libbpfMessages(stderr, why), stderr);
-  }
-  let names: string[];
+  const plan = planLoad(obj, opts);
+  let r: SpawnSyncReturns<string>;
   try {
-    names = readdirSync(pinDir).sort();
+    r = runBpftool(['-j', ...plan.args]);
   } catch (e) {
-    untrack(pinDir);
-    untrack(workDir);
-    throw new WxdpError('KERNEL_RUN', `bpftool loaded ${objPath} but pinned nothing under ${pinDir}`, { cause: e });
+    untrack(plan.pinDir);
+    untrack(plan.workDir);
+    throw e;
   }
-  return new KernelObject(pinDir, workDir, names);
+  if (r.status !== 0) throw rejected(plan, r.stderr ?? '', parseJson(r.stdout));
+  return loaded(plan);
 }
 
 /**
@@ -354,6 +410,10 @@ export type KernelConformanceResult =
 /**
  * Run a conformance program (r1 = mem, r2 = mem length) in the kernel as XDP and return its full
  * 64-bit r0, or the verifier's refusal. Needs kernelAvailability().ok.
+ *
+ * Both variants (plain, and `r0 >> 32`) go into one object, and the load and both test runs into one
+ * `bpftool batch`: one process, ~15 ms. If that object is rejected, the plain variant is loaded alone
+ * so that the verdict and the log are the original program's.
  */
 export function runConformanceInKernel(
   prog: readonly Insn[],
@@ -364,32 +424,50 @@ export function runConformanceInKernel(
   const hi = returnHigh32(lo);
   const data = new Uint8Array(Math.max(mem.length, XDP_MIN_DATA));
   data.set(mem);
-  let obj: KernelObject;
-  let full64 = true;
+  const repeat = opts.repeat ?? 1;
+
+  const plan = planLoad(
+    writeBpfObject([
+      { name: 'lo', section: 'xdp', insns: encode(lo) },
+      { name: 'hi', section: 'xdp', insns: encode(hi) },
+    ]),
+    {},
+  );
+  const runLo = planRun(join(plan.pinDir, 'lo'), plan.workDir, 'lo', { data, repeat });
+  const runHi = planRun(join(plan.pinDir, 'hi'), plan.workDir, 'hi', { data });
+  let batch: { status: number | null; stderr: string; outputs: unknown[] };
   try {
-    obj = loadKernelObject(
-      writeBpfObject([
-        { name: 'lo', section: 'xdp', insns: encode(lo) },
-        { name: 'hi', section: 'xdp', insns: encode(hi) },
-      ]),
-    );
+    batch = runBpftoolBatch([plan.args, runLo.args, runHi.args], plan.workDir);
   } catch (e) {
-    if (!(e instanceof KernelRejected)) throw e;
-    // Load the plain variant alone so the verdict and the log are the original program's.
+    untrack(plan.pinDir);
+    untrack(plan.workDir);
+    throw e;
+  }
+  const [loadOut, loOut, hiOut] = batch.outputs;
+  const loadFailed = loadOut === undefined || (loadOut !== null && typeof (loadOut as Record<string, unknown>)['error'] === 'string');
+  if (!loadFailed) {
+    const obj = loaded(plan);
     try {
-      obj = loadKernelObject(writeBpfObject([{ name: 'lo', section: 'xdp', insns: encode(lo) }]));
-      full64 = false;
-    } catch (e2) {
-      if (!(e2 instanceof KernelRejected)) throw e2;
-      return { accepted: false, log: e2.log, error: e2 };
+      const low = finishRun(runLo, loOut, batch.stderr);
+      const high = finishRun(runHi, hiOut, batch.stderr);
+      const r0 = BigInt(low.retval) | (BigInt(high.retval) << 32n);
+      return { accepted: true, r0, full64: true, mem: low.data.slice(0, mem.length), durationNs: low.durationNs };
+    } finally {
+      obj.close();
     }
   }
+  rejected(plan, batch.stderr, loadOut); // cleans up; the plain variant's own verdict follows
+
+  let obj: KernelObject;
   try {
-    const repeat = opts.repeat ?? 1;
+    obj = loadKernelObject(writeBpfObject([{ name: 'lo', section: 'xdp', insns: encode(lo) }]));
+  } catch (e) {
+    if (!(e instanceof KernelRejected)) throw e;
+    return { accepted: false, log: e.log, error: e };
+  }
+  try {
     const low = obj.program('lo').run({ data, repeat });
-    let r0 = BigInt(low.retval);
-    if (full64) r0 |= BigInt(obj.program('hi').run({ data }).retval) << 32n;
-    return { accepted: true, r0, full64, mem: low.data.slice(0, mem.length), durationNs: low.durationNs };
+    return { accepted: true, r0: BigInt(low.retval), full64: false, mem: low.data.slice(0, mem.length), durationNs: low.durationNs };
   } finally {
     obj.close();
   }
@@ -403,6 +481,34 @@ function runBpftool(args: string[]): SpawnSyncReturns<string> {
   const r = spawnSync(tool, args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   if (r.error) throw new WxdpError('KERNEL_RUN', `bpftool ${args.join(' ')}: ${r.error.message}`, { cause: r.error });
   return r;
+}
+
+/**
+ * Run several bpftool commands in one process (`bpftool -j batch file F`); bpftool stops at the first
+ * failing command. Returns each executed command's JSON `output` (null for commands that print nothing).
+ */
+function runBpftoolBatch(cmds: string[][], workDir: string): { status: number | null; stderr: string; outputs: unknown[] } {
+  for (const c of cmds) {
+    for (const a of c) {
+      // bpftool's batch parser splits on blanks and treats quotes, backslashes and '#' specially.
+      if (/[\s"'\\#]/.test(a)) throw new WxdpError('USAGE', `bpftool batch: argument '${a}' needs quoting`);
+    }
+  }
+  const file = join(workDir, `batch_${serial++}.txt`);
+  writeFileSync(file, cmds.map((c) => c.join(' ')).join('\n') + '\n');
+  try {
+    const r = runBpftool(['-j', 'batch', 'file', file]);
+    let outputs: unknown[] = [];
+    try {
+      const v: unknown = JSON.parse(r.stdout);
+      if (Array.isArray(v)) outputs = v.map((e) => (e as { output?: unknown }).output ?? null);
+    } catch {
+      // no JSON at all: every output stays unknown and the caller reports stderr
+    }
+    return { status: r.status, stderr: r.stderr ?? '', outputs };
+  } finally {
+    rmSync(file, { force: true });
+  }
 }
 
 function parseJson(s: string | null): Record<string, unknown> | undefined {
@@ -435,10 +541,11 @@ function libbpfMessages(stderr: string, bpftoolError: string): string {
   return lines.join('\n') + '\n';
 }
 
-/** The line that says why: the one before `processed N insns`, else the first libbpf complaint, else the last line. */
+/** The line that says why: the one before `processed N insns`, else libbpf's first error, else its first line, else the last line. */
 function summarizeLog(log: string): string {
   const lines = log.split('\n').filter((l) => l.trim() !== '');
   const p = lines.findIndex((l) => /^processed \d+ insns/.test(l));
   if (p > 0) return lines[p - 1]!;
-  return lines.find((l) => l.startsWith('libbpf: ')) ?? lines[lines.length - 1] ?? '(no log)';
+  const libbpf = lines.filter((l) => l.startsWith('libbpf: '));
+  return libbpf.find((l) => /error/i.test(l)) ?? libbpf[0] ?? lines[lines.length - 1] ?? '(no log)';
 }

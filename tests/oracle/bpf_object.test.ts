@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Alu64, encode, Ins } from '../../src/isa/insn.js';
+import { PseudoLd } from '../../src/isa/opcodes.js';
 import { writeBpfObject } from '../../src/oracle/bpf_object.js';
 
 const RET2 = encode([Alu64.mov.imm(0, 2), Ins.exit()]);
@@ -133,6 +134,22 @@ describe('writeBpfObject()', () => {
     // the call inside .text keeps its pc-relative imm.
     expect(dis).toMatch(/call -1\n\s+0+8:\s+R_BPF_64_32\s+\.text/);
     expect(dis).toMatch(/<prog__sub4>:[\s\S]*call 1\n/);
+  });
+
+  it('emits BTF FUNCs and func_info only when a program takes a function address, or when asked', () => {
+    const takesAddress = encode([...Ins.lddw(2, 2n, PseudoLd.FUNC), Alu64.mov.imm(0, 0), Ins.exit(), Alu64.mov.imm(0, 1), Ins.exit()]);
+    const auto = readSections(writeBpfObject([{ name: 'prog', section: 'xdp', insns: takesAddress }])).map((s) => s.name);
+    expect(auto).toEqual(expect.arrayContaining(['.BTF', '.BTF.ext']));
+    const plain = readSections(writeBpfObject([{ name: 'prog', section: 'xdp', insns: WITH_CALLS }])).map((s) => s.name);
+    expect(plain).not.toContain('.BTF');
+    const forced = writeBpfObject([{ name: 'prog', section: 'xdp', insns: WITH_CALLS }], { btf: true });
+    expect(readSections(forced).map((s) => s.name)).toContain('.BTF.ext');
+    const dump = tool('bpftool', ['btf', 'dump', 'file'], forced);
+    if (dump === undefined) return;
+    expect(dump).toContain("[2] FUNC_PROTO '(anon)' ret_type_id=1 vlen=0");
+    expect(dump).toContain("FUNC 'prog' type_id=2 linkage=global");
+    expect(dump).toContain("FUNC 'prog__sub4' type_id=2 linkage=static");
+    expect(dump).toContain("FUNC 'prog__sub9' type_id=2 linkage=static");
   });
 
   it('rejects names that are not identifiers, empty programs and .text as a program section', () => {

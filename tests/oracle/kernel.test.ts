@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Alu32, Alu64, encode, Ins, Jmp, type Insn } from '../../src/isa/insn.js';
+import { PseudoLd } from '../../src/isa/opcodes.js';
 import { writeBpfObject } from '../../src/oracle/bpf_object.js';
 import {
   kernelAvailability,
@@ -113,6 +114,22 @@ describe.skipIf(!avail.ok)('the kernel via bpftool', () => {
       Ins.exit(),
     ]);
     expect(r.retval).toBe(5 * 3 + 100 + 1);
+  });
+
+  it('passes a callback to bpf_loop (BPF_PSEUDO_FUNC: func_info in .BTF.ext)', () => {
+    const BPF_FUNC_loop = 181;
+    const r = runOnce([
+      Alu64.mov.imm(1, 10), // nr_loops
+      ...Ins.lddw(2, 6n, PseudoLd.FUNC), // callback_fn: slot 1 + 6 + 1 = 8
+      Alu64.mov.imm(3, 0), // ctx
+      Alu64.mov.imm(4, 0), // flags
+      Ins.call(BPF_FUNC_loop), // r0 = iterations done
+      Alu64.add.imm(0, 1000),
+      Ins.exit(),
+      Alu64.mov.imm(0, 0), // callback (u32 index, void *ctx): 0 = continue
+      Ins.exit(),
+    ]);
+    expect(r.retval).toBe(1010);
   });
 
   it('throws KernelRejected carrying the verifier log for a read of uninitialised r2', () => {
@@ -238,6 +255,12 @@ describe.skipIf(!avail.ok)('conformance-style programs in the kernel', () => {
     );
     expect(r).toMatchObject({ accepted: true, r0: 0n });
     if (r.accepted) expect([...r.mem]).toEqual([1, 0x66, 0x77, 4]);
+  });
+
+  it('runConformanceInKernel falls back to the low 32 bits when only `r0 >>= 32` is rejected', () => {
+    // r0 = r1 returns a packet pointer: root may leak it, but shifting a pointer is refused.
+    const r = runConformanceInKernel([Alu64.mov.reg(0, 1), Ins.exit()], new Uint8Array(4));
+    expect(r).toMatchObject({ accepted: true, full64: false });
   });
 
   it('runConformanceInKernel reports a rejection with the verifier log', () => {
