@@ -81,7 +81,7 @@ export async function runVector(
   } catch (e) {
     if (e instanceof WxdpError && e.code === 'PROG_INVALID') {
       if (vec.error !== undefined) return { ...base, status: 'pass', actual: e.message };
-      return { ...base, status: 'skip', reason: `rejected by the load-time check: ${e.message}` };
+      return { ...base, status: 'skip', reason: `rejected by the load-time check: ${e.message}${opts.relaxed ? '' : ' (relaxed mode runs it as uBPF does)'}` };
     }
     return { ...base, status: 'fail', reason: (e as Error).message };
   }

@@ -128,7 +128,7 @@ export class Interpreter implements Engine {
           break;
         }
         case Class.LD: // only ld_imm64 passes the load-time check
-          r[ins.dst] = U64(ins.imm64 ?? BigInt(ins.imm));
+          r[ins.dst] = U64(ins.imm64 ?? BigInt(ins.imm >>> 0));
           next = pc + 2;
           break;
         case Class.LDX: {

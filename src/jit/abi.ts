@@ -8,6 +8,7 @@
 //   callx(id i64, r1..r5 i64, pc i32) -> i64 `callx`: helper id from a register, looked up in JS
 // exports
 //   run(r1..r5 i64) -> i64                   the entry function: r10 = STACK_TOP, frame 0; returns r0
+//   repeat(n i32, r1..r5 i64) -> i64        the entry n times in one call (testRun's `repeat`); last r0
 //   set_region(slot i32, start i32, len i32, writable i32)   checked mode: region slot k of the run
 //
 // Internal functions: `sub_<entry slot>(r1..r5 i64, r10 i64, depth i32) -> i64`, one per subprogram.
@@ -22,6 +23,7 @@ export const IMPORT_CALLX = 'callx';
 export const helperImportName = (id: number): string => `helper_${id >>> 0}`;
 
 export const EXPORT_RUN = 'run';
+export const EXPORT_REPEAT = 'repeat';
 export const EXPORT_SET_REGION = 'set_region';
 
 /** Regions a checked run may pass besides the stack. */

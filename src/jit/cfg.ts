@@ -9,7 +9,20 @@
 // block: in WebAssembly they are ordinary expressions that return.
 
 import { WxdpError } from '../errors.js';
-import { Class, CLASS_MASK, JmpOp, OP_LDDW, OP_MASK, PseudoCall, Source, SOURCE_MASK } from '../isa/opcodes.js';
+import {
+  AtomicOp,
+  Class,
+  CLASS_MASK,
+  FP,
+  JmpOp,
+  Mode,
+  MODE_MASK,
+  OP_LDDW,
+  OP_MASK,
+  PseudoCall,
+  Source,
+  SOURCE_MASK,
+} from '../isa/opcodes.js';
 import type { Insn } from '../isa/insn.js';
 
 /** How a block ends. */
@@ -44,6 +57,12 @@ export interface ProgramLayout {
   usesCallx: boolean;
   /** Whether any bpf-to-bpf call occurs. */
   usesLocalCalls: boolean;
+  /**
+   * No instruction writes r10, so in every frame r10 is that frame's pointer and an access at
+   * [r10 + off, r10 + off + size) with -512 <= off, off + size <= 0 stays inside the frame: checked
+   * mode needs no test for it. (The load-time check rejects writes to r10; unchecked callers may not.)
+   */
+  framePointerFixed: boolean;
 }
 
 const compileError = (pc: number, msg: string): WxdpError =>
@@ -71,6 +90,13 @@ function isTerminator(i: Insn): boolean {
 export function analyze(prog: readonly Insn[]): ProgramLayout {
   const n = prog.length;
   if (n === 0) throw new WxdpError('JIT_COMPILE', 'program is empty');
+  for (let pc = 0; pc < n; pc++) {
+    const tailHere = prog[pc]!.isLdImm64Tail === true;
+    const afterLddw = pc > 0 && prog[pc - 1]!.code === OP_LDDW && !prog[pc - 1]!.isLdImm64Tail;
+    if (tailHere !== afterLddw) {
+      throw compileError(tailHere ? pc : pc - 1, tailHere ? 'ld_imm64 second slot without a first' : 'ld_imm64 without its second slot');
+    }
+  }
 
   const checkSlot = (from: number, to: number, what: string): number => {
     if (to < 0 || to >= n) throw compileError(from, `${what} to ${to} leaves the program (0..${n - 1})`);
@@ -106,7 +132,9 @@ export function analyze(prog: readonly Insn[]): ProgramLayout {
         if (op === JmpOp.EXIT) {
           // no successor
         } else if (op === JmpOp.CALL) {
-          if (ins.src === PseudoCall.LOCAL && (ins.code & SOURCE_MASK) === Source.K) {
+          // The same precedence as the interpreter: src 1 is a local call, then the X bit means callx,
+          // anything else calls the helper numbered imm.
+          if (ins.src === PseudoCall.LOCAL) {
             usesLocalCalls = true;
             const callee = checkSlot(pc, pc + 1 + ins.imm, 'call');
             if (!seenEntries.has(callee)) {
@@ -171,5 +199,17 @@ export function analyze(prog: readonly Insn[]): ProgramLayout {
     helperIds: [...helperIds].sort((a, b) => a - b),
     usesCallx,
     usesLocalCalls,
+    framePointerFixed: !prog.some(writesFramePointer),
   };
+}
+
+function writesFramePointer(i: Insn): boolean {
+  if (i.isLdImm64Tail) return false;
+  const c = i.code & CLASS_MASK;
+  if (c === Class.ALU || c === Class.ALU64 || c === Class.LD || c === Class.LDX) return i.dst === FP;
+  if (c === Class.STX && (i.code & MODE_MASK) === Mode.ATOMIC) {
+    // fetching atomics and xchg write their source register; cmpxchg writes r0
+    return i.src === FP && (i.imm & AtomicOp.FETCH) !== 0 && i.imm !== AtomicOp.CMPXCHG;
+  }
+  return false;
 }

@@ -38,6 +38,7 @@ import {
 import type { Insn } from '../isa/insn.js';
 import { STACK_BASE, STACK_TOP } from '../runtime/memory.js';
 import {
+  EXPORT_REPEAT,
   EXPORT_RUN,
   EXPORT_SET_REGION,
   helperImportName,
@@ -65,7 +66,7 @@ export function loadBinaryen(): Promise<Binaryen> {
 /** How much binaryen optimises after lowering. */
 export type OptimizeMode =
   | 'none'
-  /** The `inlining` pass plus a few cheap local clean-ups (the default: see index.ts for numbers). */
+  /** The `inlining` pass plus a few cheap clean-ups (the default; measurements at LIGHT_PASSES). */
   | 'light'
   /** binaryen's default pipeline at -O2 / -O3. */
   | 'O2'
@@ -84,7 +85,9 @@ export interface EmitResult {
   text?: string;
 }
 
-const LIGHT_PASSES = ['inlining', 'simplify-locals', 'vacuum', 'remove-unused-brs', 'merge-blocks', 'coalesce-locals'];
+// Measured on prime / a byte-sum loop / a call-heavy loop (see tests/jit/perf.test.ts): run time equal to
+// -O3 (the call-heavy loop 45 ns vs 60 with `inlining` alone), at 1–3 ms per program instead of 4–10.
+const LIGHT_PASSES = ['inlining', 'precompute-propagate', 'optimize-instructions', 'simplify-locals', 'vacuum'];
 
 // Local indices (see the diagram above).
 const R0 = 0;
@@ -210,10 +213,9 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       m.i64.lt_u(m.local.tee(TO, m.i64.sub(get(TA), m.global.get(lo(0), i64)), i64), len()),
       m.i64.le_u(m.i64.add(get(TO), k64(size)), len()),
     );
-    return m.if(
-      m.i32.eqz(stackOk),
-      m.if(m.i32.eqz(slot0Ok), m.call('check_slow', [get(TA), k32(size), k32(write ? 1 : 0), k32(pc)], none)),
-    );
+    // Both inline tests, then one branch (measured: ~20% faster than testing them one after the other).
+    const slow = m.call('check_slow', [get(TA), k32(size), k32(write ? 1 : 0), k32(pc)], none);
+    return m.if(m.i32.eqz(m.i32.or(stackOk, slot0Ok)), slow);
   };
 
   /**
@@ -227,11 +229,13 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     write: boolean,
     pc: number,
   ): { pre: Expr[]; ptr: () => Expr; offset: number } => {
-    if (opts.checked) {
+    // r10-relative accesses inside the current frame need no check when nothing writes r10 (cfg.ts).
+    const inFrame = base === R10 && layout.framePointerFixed && off >= -STACK_SIZE && off + size <= 0;
+    if (opts.checked && !inFrame) {
       const pre = [set(TA, off === 0 ? get(base) : m.i64.add(get(base), k64(off))), checkAccess(size, write, pc)];
       return { pre, ptr: () => m.i32.wrap(get(TA)), offset: 0 };
     }
-    // Unchecked (verified) code: wasm memargs are unsigned, so a negative offset needs an explicit add.
+    // Unchecked: wasm memargs are unsigned, so a negative offset needs an explicit add.
     if (off >= 0) return { pre: [], ptr: () => lo32(base), offset: off };
     return { pre: [], ptr: () => m.i32.add(lo32(base), k32(off)), offset: 0 };
   };
@@ -522,10 +526,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
 
   const call = (ins: Insn, pc: number): Expr[] => {
     const args = (): Expr[] => [get(1), get(2), get(3), get(4), get(5)];
-    if ((ins.code & SOURCE_MASK) === Source.X) {
-      // callx: the helper id is in dst; JS looks it up.
-      return [set(R0, m.call(IMPORT_CALLX, [get(ins.dst), ...args(), k32(pc)], i64))];
-    }
+    // Precedence as in cfg.ts and the interpreter: local call, callx, helper by imm.
     if (ins.src === PseudoCall.LOCAL) {
       const callee = subName(pc + 1 + ins.imm);
       const depth = (): Expr => m.i32.add(m.local.get(DEPTH, i32), k32(1));
@@ -535,7 +536,10 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
         set(R0, m.call(callee, [...regs, m.i64.sub(get(R10), k64(STACK_SIZE)), depth()], i64)),
       ];
     }
-    if (ins.src !== PseudoCall.HELPER) throw fail(pc, `unsupported call kind (src ${ins.src})`);
+    if ((ins.code & SOURCE_MASK) === Source.X) {
+      // callx: the helper id is in dst; JS looks it up.
+      return [set(R0, m.call(IMPORT_CALLX, [get(ins.dst), ...args(), k32(pc)], i64))];
+    }
     return [set(R0, m.call(helperImportName(ins.imm), [...args(), k32(pc)], i64))];
   };
 
@@ -548,6 +552,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
         return [alu(ins, pc)];
       case Class.LD:
         if (ins.code !== OP_LDDW) throw fail(pc, `unsupported load opcode 0x${ins.code.toString(16)}`);
+        // imm64 is the whole constant; without it, what encode() would write (imm zero-extended)
         return [set(ins.dst, k64(ins.imm64 ?? BigInt(ins.imm >>> 0)))];
       case Class.LDX:
         return load(ins, pc);
@@ -606,6 +611,28 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const entryArgs = [k64(0), ...[0, 1, 2, 3, 4].map((i) => m.local.get(i, i64)), k64(0), k64(0), k64(0), k64(0), k64(STACK_TOP), k32(0)];
   m.addFunction(EXPORT_RUN, params(5, i64), i64, [], m.call(subName(0), entryArgs, i64));
   m.addFunctionExport(EXPORT_RUN, EXPORT_RUN);
+
+  // repeat(n, r1..r5): the entry n times (n >= 1) in one call, returning the last r0 — the in-wasm loop
+  // behind BPF_PROG_TEST_RUN-style `repeat`, so a measurement pays one JS->wasm crossing, not n.
+  const repArgs = [k64(0), ...[1, 2, 3, 4, 5].map((i) => m.local.get(i, i64)), k64(0), k64(0), k64(0), k64(0), k64(STACK_TOP), k32(0)];
+  m.addFunction(
+    EXPORT_REPEAT,
+    B.createType([i32, i64, i64, i64, i64, i64]),
+    i64,
+    [i64],
+    m.block(null, [
+      m.loop(
+        'again',
+        m.block(null, [
+          m.local.set(6, m.call(subName(0), repArgs, i64)),
+          m.local.set(0, m.i32.sub(m.local.get(0, i32), k32(1))),
+          m.br('again', m.i32.gt_s(m.local.get(0, i32), k32(0))),
+        ]),
+      ),
+      m.local.get(6, i64),
+    ], i64),
+  );
+  m.addFunctionExport(EXPORT_REPEAT, EXPORT_REPEAT);
 
   if (!m.validate()) throw new WxdpError('JIT_COMPILE', 'binaryen rejected the generated module (see the validator output above)');
 

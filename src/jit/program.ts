@@ -7,6 +7,7 @@ import { MAX_FRAMES } from '../isa/opcodes.js';
 import type { EngineMemory, Region } from '../runtime/memory.js';
 import type { Engine, RunRequest, RunResult } from '../runtime/types.js';
 import {
+  EXPORT_REPEAT,
   EXPORT_RUN,
   EXPORT_SET_REGION,
   helperImportName,
@@ -39,6 +40,7 @@ export interface JitProgramInfo {
 }
 
 type Entry = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint;
+type Repeat = (n: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint;
 type SetRegion = (slot: number, start: number, len: number, writable: number) => void;
 
 const NO_REGION = -1;
@@ -51,11 +53,13 @@ export class JitProgram implements Engine {
   readonly checked: boolean;
 
   private readonly entry: Entry;
+  private readonly repeatEntry: Repeat;
   private readonly setRegion: SetRegion | undefined;
-  // What each region slot holds now, so unchanged regions cost no call into wasm.
-  private readonly slotStart = new Array<number>(REGION_SLOTS).fill(NO_REGION);
-  private readonly slotEnd = new Array<number>(REGION_SLOTS).fill(NO_REGION);
-  private readonly slotWritable = new Array<boolean>(REGION_SLOTS).fill(false);
+  // What each region slot holds now (slots [0, slotsUsed) are in use).
+  private readonly slotStart = new Float64Array(REGION_SLOTS).fill(NO_REGION);
+  private readonly slotEnd = new Float64Array(REGION_SLOTS).fill(NO_REGION);
+  private readonly slotWritable = new Uint8Array(REGION_SLOTS);
+  private slotsUsed = 0;
 
   constructor(compiled: CompiledModule, memory: EngineMemory, helpers: HelperTable, cached: boolean) {
     this.module = compiled.module;
@@ -64,15 +68,31 @@ export class JitProgram implements Engine {
     this.instance = new WebAssembly.Instance(compiled.module, { [IMPORT_MODULE]: bindImports(compiled, memory, helpers) });
     const ex = this.instance.exports;
     this.entry = ex[EXPORT_RUN] as Entry;
+    this.repeatEntry = ex[EXPORT_REPEAT] as Repeat;
     this.setRegion = compiled.checked ? (ex[EXPORT_SET_REGION] as SetRegion) : undefined;
   }
 
   run(req: RunRequest): RunResult {
-    if (this.setRegion) this.bindRegions(req.regions);
+    return this.runRepeated(req, 1);
+  }
+
+  /**
+   * Run the program `repeat` times inside wasm (one JS->wasm call) and return the last r0 — the
+   * equivalent of BPF_PROG_TEST_RUN's repeat. Memory is not reset between iterations.
+   */
+  runRepeated(req: RunRequest, repeat: number): RunResult {
+    if (!Number.isInteger(repeat) || repeat < 1 || repeat > 0x7fffffff) {
+      throw new WxdpError('USAGE', `repeat must be an integer in [1, 2^31), got ${repeat}`);
+    }
+    const regions = req.regions;
+    if (this.setRegion && (regions.length !== 0 || this.slotsUsed !== 0)) this.bindRegions(regions);
     const a = req.args;
     let r0: bigint;
     try {
-      r0 = this.entry(a[0] ?? 0n, a[1] ?? 0n, a[2] ?? 0n, a[3] ?? 0n, a[4] ?? 0n);
+      r0 =
+        repeat === 1
+          ? this.entry(a[0] ?? 0n, a[1] ?? 0n, a[2] ?? 0n, a[3] ?? 0n, a[4] ?? 0n)
+          : this.repeatEntry(repeat, a[0] ?? 0n, a[1] ?? 0n, a[2] ?? 0n, a[3] ?? 0n, a[4] ?? 0n);
     } catch (e) {
       throw translateTrap(e);
     }
@@ -80,24 +100,32 @@ export class JitProgram implements Engine {
     return { r0: r0 >= 0n ? r0 : BigInt.asUintN(64, r0) };
   }
 
+  /** Load the run's regions into the module's slots; unchanged slots cost a compare, not a wasm call. */
   private bindRegions(regions: readonly Region[]): void {
-    if (regions.length > REGION_SLOTS) {
-      throw new WxdpError('USAGE', `the JIT checks at most ${REGION_SLOTS} regions besides the stack, got ${regions.length}`);
+    const n = regions.length;
+    if (n > REGION_SLOTS) {
+      throw new WxdpError('USAGE', `the JIT checks at most ${REGION_SLOTS} regions besides the stack, got ${n}`);
     }
-    for (let k = 0; k < REGION_SLOTS; k++) {
-      const g = regions[k];
-      const start = g ? g.start : NO_REGION;
-      const end = g ? g.end : NO_REGION;
-      const writable = g ? g.writable : false;
-      if (start === this.slotStart[k] && end === this.slotEnd[k] && writable === this.slotWritable[k]) continue;
-      if (g && !(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end <= 2 ** 32 - 1)) {
-        throw new WxdpError('USAGE', `region ${g.name} [${start}, ${end}) is not a 32-bit address range`);
+    for (let k = 0; k < n; k++) {
+      const g = regions[k]!;
+      if (g.start !== this.slotStart[k] || g.end !== this.slotEnd[k] || +g.writable !== this.slotWritable[k]) {
+        this.assignSlot(k, g);
       }
-      this.setRegion!(k, g ? start | 0 : 0, g ? Math.max(0, end - start) | 0 : 0, writable ? 1 : 0);
-      this.slotStart[k] = start;
-      this.slotEnd[k] = end;
-      this.slotWritable[k] = writable;
     }
+    for (let k = n; k < this.slotsUsed; k++) this.assignSlot(k, undefined);
+    this.slotsUsed = n;
+  }
+
+  private assignSlot(k: number, g: Region | undefined): void {
+    if (g && !(Number.isInteger(g.start) && Number.isInteger(g.end) && g.start >= 0 && g.end <= 0xffff_ffff)) {
+      throw new WxdpError('USAGE', `region ${g.name} [${g.start}, ${g.end}) is not a 32-bit address range`);
+    }
+    const start = g ? g.start : 0;
+    const len = g ? Math.max(0, g.end - g.start) : 0;
+    this.setRegion!(k, start | 0, len | 0, g?.writable ? 1 : 0);
+    this.slotStart[k] = g ? g.start : NO_REGION;
+    this.slotEnd[k] = g ? g.end : NO_REGION;
+    this.slotWritable[k] = g ? +g.writable : 0;
   }
 }
 
