@@ -5,7 +5,8 @@ import { WxdpError } from '../../src/errors.js';
 import { HelperTable } from '../../src/helpers/index.js';
 import { Alu64, Ins, insn } from '../../src/isa/insn.js';
 import { clearJitCache, compile, type OptimizeMode } from '../../src/jit/index.js';
-import { EngineMemory } from '../../src/runtime/memory.js';
+import { EngineMemory, INPUT_BASE } from '../../src/runtime/memory.js';
+import { assemble } from '../../src/asm/index.js';
 import { caught, defaultMemory, jit, r0Of } from './harness.js';
 import { primeProgram } from './prime.js';
 
@@ -95,5 +96,18 @@ describe('JIT optimiser modes agree', () => {
   it.each<OptimizeMode | boolean>([false, true, 'none', 'light', 'O2', 'O3'])('optimize: %s', async (optimize) => {
     expect(await r0Of(primeProgram(67), { optimize })).toBe(1n);
     expect(await r0Of(primeProgram(91), { optimize })).toBe(0n); // 91 = 7 × 13
+  });
+});
+
+describe('JitProgram.runRepeated()', () => {
+  it('runs the program n times inside wasm; each run sees memory the previous one left', async () => {
+    const memory = new EngineMemory();
+    // input[0] += 1; r0 = input[0]
+    const jit = await compile(assemble('r0 = *(u64 *)(r1 + 0)\nr0 += 1\n*(u64 *)(r1 + 0) = r0\nexit'), { memory, helpers: new HelperTable() });
+    const region = memory.placeInput(new Uint8Array(8));
+    const req = { args: [BigInt(INPUT_BASE)], regions: [region] };
+    expect(jit.runRepeated(req, 1000).r0).toBe(1000n);
+    expect(jit.runRepeated(req, 1).r0).toBe(1001n);
+    expect(() => jit.runRepeated(req, 0)).toThrow(/repeat must be an integer/);
   });
 });

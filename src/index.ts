@@ -1,0 +1,30 @@
+// wxdp's public API. Everything a user imports comes from here; other paths are internal.
+//
+//   import { assemble, createEngine, EngineMemory, baseHelpers } from 'wxdp';
+//   const prog = assemble('r0 = *(u8 *)(r1 + 0)\nexit');
+//   const memory = new EngineMemory();
+//   const { engine } = await createEngine(prog, { engine: 'jit', memory, helpers: baseHelpers() });
+//   const input = memory.placeInput(Uint8Array.of(42));
+//   engine.run({ args: [BigInt(input.start), 1n], regions: [input] }).r0; // 42n
+
+export * from './errors.js';
+export * from './isa/index.js';
+export { assemble, disassemble, formatInsn, type AssembleOptions, type DisassembleOptions, type Syntax } from './asm/index.js';
+export { checkProgram, jumpTarget, MAX_INSNS, type CheckOptions, type ProgramShape } from './verifier/check.js';
+export { Interpreter, type InterpreterOptions, type TraceEvent } from './interp/index.js';
+export { compile, clearJitCache, JitProgram, REGION_SLOTS, type JitOptions, type JitProgramInfo, type OptimizeMode } from './jit/index.js';
+export { createEngine, type CreateEngineOptions, type LoadedEngine } from './control/engine.js';
+export {
+  baseHelpers,
+  formatPrintk,
+  helperName,
+  HelperTable,
+  KERNEL_HELPER_NAMES,
+  type HelperContext,
+  type HelperDef,
+  type HelperFn,
+} from './helpers/index.js';
+export { EngineMemory, INPUT_BASE, STACK_BASE, STACK_REGION, STACK_TOP, WASM_PAGE, type EngineMemoryOptions, type Region } from './runtime/memory.js';
+export type { Engine, EngineName, EngineOptions, RunRequest, RunResult } from './runtime/types.js';
+export { parseConformance, rawToBytes, ConformanceFormatError, type ConformanceVector } from './conformance/data.js';
+export { loadVectors, runVector, summarize, vectorProgram, type Outcome, type RunVectorOptions, type Summary } from './conformance/runner.js';
