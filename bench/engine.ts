@@ -126,13 +126,16 @@ done:
   r0 += 1
   exit`;
 
-export function workloads(): Workload[] {
+export function workloads(log?: (s: string) => void): Workload[] {
   const none = new Uint8Array(0);
   const out: Workload[] = [{ name: 'return 2', prog: assemble('r0 = 2\nexit'), mem: none }];
   const dir = conformanceDir();
   for (const f of ['prime', 'subnet']) {
     const p = join(dir, `${f}.data`);
-    if (!existsSync(p)) continue;
+    if (!existsSync(p)) {
+      log?.(`  ${f}.data: skipped (${p} not found; bpf-conformance is read from ../shared beside the project)\n`);
+      continue;
+    }
     const vec = parseConformance(readFileSync(p, 'utf8'), p);
     out.push({ name: `${f}.data`, prog: vectorProgram(vec), mem: vec.mem });
   }
@@ -187,7 +190,7 @@ function kernelNs(w: Workload, repeat: number): number | null {
 export async function runEngineBench(opts: { quick?: boolean; log?: (s: string) => void } = {}): Promise<EngineRow[]> {
   const maxTime = opts.quick ? 0.2 : 2;
   const rows: EngineRow[] = [];
-  for (const w of workloads()) {
+  for (const w of workloads(opts.log)) {
     opts.log?.(`  ${w.name}…\n`);
     const cm = new EngineMemory();
     const counter = new Interpreter(w.prog, { memory: cm, helpers: baseHelpers() });
