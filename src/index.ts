@@ -10,7 +10,7 @@
 export * from './errors.js';
 export * from './isa/index.js';
 export { assemble, disassemble, formatInsn, type AssembleOptions, type DisassembleOptions, type Syntax } from './asm/index.js';
-export { checkProgram, jumpTarget, MAX_INSNS, type CheckOptions, type ProgramShape } from './verifier/check.js';
+export { checkProgram, MAX_INSNS, type CheckOptions, type ProgramShape } from './verifier/check.js';
 export { Interpreter, type InterpreterOptions, type TraceEvent } from './interp/index.js';
 export { compile, clearJitCache, JitProgram, REGION_SLOTS, type JitOptions, type JitProgramInfo, type OptimizeMode } from './jit/index.js';
 export { createEngine, type CreateEngineOptions, type LoadedEngine } from './control/engine.js';

@@ -53,6 +53,30 @@ export function isLdImm64(i: Insn): boolean {
   return i.code === OP_LDDW;
 }
 
+/** A bpf-to-bpf call (`call pc+imm`). */
+export function isLocalCall(i: Insn): boolean {
+  return i.code === (Class.JMP | JmpOp.CALL) && i.src === 1;
+}
+
+/** The slot a local call enters. */
+export function callTarget(i: Insn, pc: number): number {
+  return pc + 1 + i.imm;
+}
+
+/** Which field holds a jump's offset: `imm` for ja32 (`gotol`), `off` for every other jump. */
+export function jumpField(i: Insn): 'off' | 'imm' {
+  return i.code === (Class.JMP32 | JmpOp.JA) ? 'imm' : 'off';
+}
+
+/** The slot a `ja` or conditional jump goes to when taken; undefined for calls, exit and non-jumps. */
+export function jumpTarget(i: Insn, pc: number): number | undefined {
+  const c = i.code & CLASS_MASK;
+  if (c !== Class.JMP && c !== Class.JMP32) return undefined;
+  const o = i.code & OP_MASK;
+  if (o === JmpOp.CALL || o === JmpOp.EXIT) return undefined;
+  return pc + 1 + i[jumpField(i)];
+}
+
 /** Decode the wire format. Throws DecodeError naming the slot for a truncated stream or a split ld_imm64. */
 export function decode(bytes: Uint8Array): Insn[] {
   if (bytes.length % INSN_SIZE !== 0) {

@@ -23,7 +23,7 @@ import {
   Source,
   SOURCE_MASK,
 } from '../isa/opcodes.js';
-import type { Insn } from '../isa/insn.js';
+import { callTarget, jumpTarget, type Insn } from '../isa/insn.js';
 
 /** How a block ends. */
 export type Terminator =
@@ -73,13 +73,6 @@ export const isJmpClass = (i: Insn): boolean => {
   return c === Class.JMP || c === Class.JMP32;
 };
 
-export const isLocalCall = (i: Insn): boolean =>
-  i.code === (Class.JMP | JmpOp.CALL) && i.src === PseudoCall.LOCAL;
-
-/** The slot a `ja` or conditional jump at `pc` goes to when taken. */
-export function jumpTarget(i: Insn, pc: number): number {
-  return (i.code & CLASS_MASK) === Class.JMP32 && (i.code & OP_MASK) === JmpOp.JA ? pc + 1 + i.imm : pc + 1 + i.off;
-}
 
 /** Does this instruction end a block (ja, conditional jump, exit)? */
 function isTerminator(i: Insn): boolean {
@@ -136,7 +129,7 @@ export function analyze(prog: readonly Insn[]): ProgramLayout {
           // anything else calls the helper numbered imm.
           if (ins.src === PseudoCall.LOCAL) {
             usesLocalCalls = true;
-            const callee = checkSlot(pc, pc + 1 + ins.imm, 'call');
+            const callee = checkSlot(pc, callTarget(ins, pc), 'call');
             if (!seenEntries.has(callee)) {
               seenEntries.add(callee);
               entries.push(callee);
@@ -148,11 +141,11 @@ export function analyze(prog: readonly Insn[]): ProgramLayout {
           }
           succ.push(checkSlot(pc, pc + 1, 'fall-through'));
         } else if (op === JmpOp.JA) {
-          const t = checkSlot(pc, jumpTarget(ins, pc), 'jump');
+          const t = checkSlot(pc, jumpTarget(ins, pc)!, 'jump');
           leaders.add(t);
           succ.push(t);
         } else {
-          const t = checkSlot(pc, jumpTarget(ins, pc), 'jump');
+          const t = checkSlot(pc, jumpTarget(ins, pc)!, 'jump');
           const f = checkSlot(pc, pc + 1, 'fall-through');
           leaders.add(t);
           leaders.add(f);
@@ -174,8 +167,8 @@ export function analyze(prog: readonly Insn[]): ProgramLayout {
         if (isTerminator(ins)) {
           const op = ins.code & OP_MASK;
           if (op === JmpOp.EXIT) term = { kind: 'exit' };
-          else if (op === JmpOp.JA) term = { kind: 'goto', target: jumpTarget(ins, pc) };
-          else term = { kind: 'branch', pc, target: jumpTarget(ins, pc), next: pc + 1 };
+          else if (op === JmpOp.JA) term = { kind: 'goto', target: jumpTarget(ins, pc)! };
+          else term = { kind: 'branch', pc, target: jumpTarget(ins, pc)!, next: pc + 1 };
           blocks.push({ start, end: pc, term });
           break;
         }

@@ -35,7 +35,7 @@ import {
   SOURCE_MASK,
   STACK_SIZE,
 } from '../isa/opcodes.js';
-import type { Insn } from '../isa/insn.js';
+import { callTarget, type Insn } from '../isa/insn.js';
 import { STACK_BASE, STACK_TOP } from '../runtime/memory.js';
 import {
   EXPORT_REPEAT,
@@ -528,7 +528,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     const args = (): Expr[] => [get(1), get(2), get(3), get(4), get(5)];
     // Precedence as in cfg.ts and the interpreter: local call, callx, helper by imm.
     if (ins.src === PseudoCall.LOCAL) {
-      const callee = subName(pc + 1 + ins.imm);
+      const callee = subName(callTarget(ins, pc));
       const depth = (): Expr => m.i32.add(m.local.get(DEPTH, i32), k32(1));
       const regs = Array.from({ length: 10 }, (_, r) => get(r));
       return [

@@ -25,8 +25,8 @@
 //   results. This file only transforms instructions; it knows nothing of the kernel.
 
 import { WxdpError } from '../errors.js';
-import { Alu64, Ins, Jmp, type Insn } from '../isa/insn.js';
-import { Class, CLASS_MASK, JmpOp, OP_LDDW, OP_MASK, PseudoCall, PseudoLd } from '../isa/opcodes.js';
+import { Alu64, callTarget, Ins, isLocalCall, Jmp, jumpField, jumpTarget, type Insn } from '../isa/insn.js';
+import { Class, JmpOp, OP_LDDW, PseudoLd } from '../isa/opcodes.js';
 
 /** r0 (low 32 bits) when the packet is shorter than the memory the wrapper promised. */
 export const XDP_WRAP_SHORT_PACKET = 0xdeadbeef;
@@ -95,7 +95,7 @@ export function returnHigh32(prog: readonly Insn[]): Insn[] {
 /** The slot a subprogram-starting instruction refers to: `call local` or ld_imm64 BPF_PSEUDO_FUNC. */
 function subprogramTarget(ins: Insn, i: number): number | undefined {
   if (ins.isLdImm64Tail) return undefined;
-  if (ins.code === (Class.JMP | JmpOp.CALL) && ins.src === PseudoCall.LOCAL) return i + ins.imm + 1;
+  if (isLocalCall(ins)) return callTarget(ins, i);
   if (ins.code === OP_LDDW && ins.src === PseudoLd.FUNC) return i + ins.imm + 1;
   return undefined;
 }
@@ -104,12 +104,8 @@ function subprogramTarget(ins: Insn, i: number): number | undefined {
 function branchTarget(ins: Insn, i: number): { target: number; field: 'off' | 'imm' } | undefined {
   const sub = subprogramTarget(ins, i);
   if (sub !== undefined) return { target: sub, field: 'imm' };
-  const c = ins.code & CLASS_MASK;
-  if (c !== Class.JMP && c !== Class.JMP32) return undefined;
-  const o = ins.code & OP_MASK;
-  if (o === JmpOp.CALL || o === JmpOp.EXIT) return undefined;
-  if (c === Class.JMP32 && o === JmpOp.JA) return { target: i + ins.imm + 1, field: 'imm' };
-  return { target: i + ins.off + 1, field: 'off' };
+  const target = jumpTarget(ins, i);
+  return target === undefined ? undefined : { target, field: jumpField(ins) };
 }
 
 function checkOff(off: number, at: number): number {

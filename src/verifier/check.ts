@@ -17,7 +17,7 @@ import {
   Size,
   Source,
 } from '../isa/opcodes.js';
-import type { Insn } from '../isa/insn.js';
+import { callTarget, isLocalCall, jumpTarget, type Insn } from '../isa/insn.js';
 
 /** The kernel's limit on program size (BPF_COMPLEXITY_LIMIT_INSNS). */
 export const MAX_INSNS = 1_000_000;
@@ -68,7 +68,7 @@ export function checkProgram(prog: readonly Insn[], opts: CheckOptions = {}): Pr
     }
     checkInsn(prog, i, opts);
     if (isLocalCall(ins)) {
-      const target = i + ins.imm + 1;
+      const target = callTarget(ins, i);
       if (target < 0 || target >= n || prog[target]!.isLdImm64Tail) {
         throw new ProgramError(`call to invalid destination ${target}`, i);
       }
@@ -104,20 +104,6 @@ export function checkProgram(prog: readonly Insn[], opts: CheckOptions = {}): Pr
     }
   });
   return { subprogs, subprogEnds };
-}
-
-function isLocalCall(ins: Insn): boolean {
-  return ins.code === (Class.JMP | JmpOp.CALL) && ins.src === PseudoCall.LOCAL;
-}
-
-/** The slot a jump goes to, or undefined for non-jumps, calls and exit. */
-export function jumpTarget(ins: Insn, pc: number): number | undefined {
-  const cls = ins.code & 0x07;
-  if (cls !== Class.JMP && cls !== Class.JMP32) return undefined;
-  const op = ins.code & 0xf0;
-  if (op === JmpOp.CALL || op === JmpOp.EXIT) return undefined;
-  if (op === JmpOp.JA && cls === Class.JMP32) return pc + 1 + ins.imm;
-  return pc + 1 + ins.off;
 }
 
 function checkInsn(prog: readonly Insn[], i: number, opts: CheckOptions): void {
