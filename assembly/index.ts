@@ -1,26 +1,7 @@
-// The fast path's wasm module. Until the data path lands (RX rings, XDP hook, stack) it carries the
-// shared ABI and the Internet checksum the XDP helpers and the stack will use.
+// The fast path's wasm module: the shared ABI, the map arena and maps, and the XDP helpers the JIT'd
+// programs import (wasm to wasm, no JS in between).
 
-export { ABI_VERSION, STACK_SIZE, MAX_FRAMES, STACK_BASE, STACK_TOP, INPUT_BASE } from './abi';
-
-/**
- * One's-complement sum of `len` bytes at `ptr` folded into `seed` (RFC 1071), as the kernel's
- * csum_partial: 16-bit big-endian words, an odd trailing byte padded with zero.
- */
-export function csumPartial(ptr: usize, len: u32, seed: u32): u32 {
-  let sum: u64 = seed;
-  let i: u32 = 0;
-  for (; i + 1 < len; i += 2) {
-    sum += (<u64>load<u8>(ptr + i) << 8) | load<u8>(ptr + i + 1);
-  }
-  if (i < len) sum += <u64>load<u8>(ptr + i) << 8;
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return <u32>sum;
-}
-
-/** The folded, complemented checksum as written into headers. */
-export function csumFold(sum: u32): u32 {
-  let s = sum;
-  while (s >> 16) s = (s & 0xffff) + (s >> 16);
-  return ~s & 0xffff;
-}
+export * from './abi';
+export * from './checksum';
+export * from './maps/index';
+export * from './xdp';

@@ -1,16 +1,18 @@
 // The AssemblyScript module and the TypeScript side must agree on the shared memory layout.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { MAX_FRAMES, STACK_SIZE } from '../../src/isa/opcodes.js';
+import * as L from '../../src/runtime/memory.js';
 import { EngineMemory, INPUT_BASE, STACK_BASE, STACK_TOP } from '../../src/runtime/memory.js';
+import { FastPath } from '../../src/runtime/fastpath.js';
 
 const wasmPath = new URL('../../build/fastpath.wasm', import.meta.url);
 
 describe.skipIf(!existsSync(wasmPath))('assembly/ fast-path module', async () => {
   const mem = new EngineMemory();
-  const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath), { env: { memory: mem.memory } });
-  const x = instance.exports as Record<string, WebAssembly.Global | ((...a: number[]) => number)>;
+  const fp = await FastPath.load(mem);
+  const x = fp.exports as Record<string, WebAssembly.Global | ((...a: number[]) => number)>;
   const g = (name: string) => (x[name] as WebAssembly.Global).value as number;
 
   it('imports the engine memory and exports the same layout as src/runtime/memory.ts', () => {
@@ -19,6 +21,15 @@ describe.skipIf(!existsSync(wasmPath))('assembly/ fast-path module', async () =>
     expect(g('STACK_BASE')).toBe(STACK_BASE);
     expect(g('STACK_TOP')).toBe(STACK_TOP);
     expect(g('INPUT_BASE')).toBe(INPUT_BASE);
+    for (const [as, ts] of [
+      ['CTX_BASE', L.CTX_BASE], ['RUN_BASE', L.RUN_BASE], ['AS_DATA_BASE', L.AS_DATA_BASE], ['INPUT_MAX', L.INPUT_MAX],
+      ['FRAME_BASE', L.FRAME_BASE], ['FRAME_SIZE', L.FRAME_SIZE], ['XDP_PACKET_HEADROOM', L.XDP_PACKET_HEADROOM],
+      ['FRAME_TAILROOM_RESERVED', L.FRAME_TAILROOM_RESERVED], ['XDP_FRAME_STRUCT', L.XDP_FRAME_STRUCT], ['ARENA_BASE', L.ARENA_BASE],
+      ['MAX_TAIL_CALL_CNT', L.MAX_TAIL_CALL_CNT],
+    ] as const) expect(g(as), as).toBe(ts);
+    for (const [k, v] of Object.entries(L.CTX)) expect(g(`CTX_${k}`), `CTX_${k}`).toBe(v);
+    for (const [k, v] of Object.entries(L.RUN)) expect(g(`RUN_${k}`), `RUN_${k}`).toBe(v);
+    for (const [k, v] of Object.entries(L.MAP_HDR)) expect(g(k === 'SIZE' ? 'MAP_HEADER_SIZE' : `MAP_${k}`), `MAP_${k}`).toBe(v);
   });
 
   it('computes the RFC 1071 checksum: a valid IPv4 header sums to 0xffff', () => {

@@ -1,0 +1,1 @@
+// XDP helpers that work on the xdp_buff in CTX_BASE.

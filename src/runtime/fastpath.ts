@@ -1,0 +1,69 @@
+// The AssemblyScript module (build/fastpath.wasm) instantiated over an EngineMemory. It owns the map
+// arena and exports the hot helpers JIT'd programs import directly (wasm to wasm).
+
+import { readFileSync } from 'node:fs';
+import { WxdpError } from '../errors.js';
+import type { EngineMemory } from './memory.js';
+
+const WASM_URL = new URL('../../build/fastpath.wasm', import.meta.url);
+const WASM_URL_DIST = new URL('../../../build/fastpath.wasm', import.meta.url);
+
+let modulePromise: Promise<WebAssembly.Module> | undefined;
+
+function wasmBytes(): Buffer {
+  for (const u of [WASM_URL, WASM_URL_DIST]) {
+    try {
+      return readFileSync(u);
+    } catch {
+      // try the next location (src/ under vitest, dist/src/ when built)
+    }
+  }
+  throw new WxdpError('USAGE', 'build/fastpath.wasm is missing: run `npm run build` (npm ci does it)');
+}
+
+export type FastPathExports = Record<string, WebAssembly.ExportValue>;
+
+export class FastPath {
+  readonly memory: EngineMemory;
+  readonly instance: WebAssembly.Instance;
+  readonly exports: FastPathExports;
+  /** Functions JIT'd programs reach through call_indirect: tail-call targets and callbacks. */
+  readonly table: WebAssembly.Table;
+
+  private constructor(memory: EngineMemory, instance: WebAssembly.Instance, table: WebAssembly.Table) {
+    this.memory = memory;
+    this.instance = instance;
+    this.exports = instance.exports;
+    this.table = table;
+  }
+
+  static async load(memory: EngineMemory): Promise<FastPath> {
+    modulePromise ??= WebAssembly.compile(new Uint8Array(wasmBytes()));
+    const module = await modulePromise;
+    const table = new WebAssembly.Table({ element: 'anyfunc', initial: 1, maximum: 65536 });
+    const instance = await WebAssembly.instantiate(module, {
+      env: {
+        memory: memory.memory,
+        table,
+        abort: (_msg: number, _file: number, line: number, col: number) => {
+          throw new WxdpError('RUN_HELPER', `fast path aborted at ${line}:${col}`);
+        },
+      },
+    });
+    return new FastPath(memory, instance, table);
+  }
+
+  /** An exported function, typed by the caller. */
+  fn<T extends (...args: never[]) => unknown>(name: string): T {
+    const f = this.exports[name];
+    if (typeof f !== 'function') throw new WxdpError('USAGE', `the fast path does not export '${name}'`);
+    return f as unknown as T;
+  }
+
+  /** An exported global's value. */
+  global(name: string): number {
+    const g = this.exports[name];
+    if (!(g instanceof WebAssembly.Global)) throw new WxdpError('USAGE', `the fast path does not export global '${name}'`);
+    return g.value as number;
+  }
+}
