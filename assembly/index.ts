@@ -5,3 +5,4 @@ export * from './abi';
 export * from './checksum';
 export * from './maps/index';
 export * from './xdp';
+export * from './loop';

@@ -1,1 +1,187 @@
-// XDP helpers that work on the xdp_buff in CTX_BASE.
+// XDP helpers on the xdp_buff at CTX_BASE, with the kernel's checks and return values
+// (net/core/filter.c). Each program-facing helper has the JIT's helper signature: five u64 arguments
+// (pointers are 32-bit linear addresses), one u64 result; negative errnos are returned sign-extended.
+//
+// The buffer, as BPF_PROG_TEST_RUN lays it out for XDP:
+//
+//   hard_start                                                           frame_end
+//   | xdp_frame (40) | headroom ... | meta | data ............ | tailroom | shinfo (320) |
+//                                   ^data_meta ^data           ^data_end
+//
+// Reads: CTX_* fields at CTX_BASE. Sets: data, data_meta, data_end, redirect target fields.
+
+import {
+  CTX_BASE,
+  CTX_DATA,
+  CTX_DATA_END,
+  CTX_DATA_META,
+  CTX_EGRESS_IFINDEX,
+  CTX_FRAME_END,
+  CTX_HARD_START,
+  CTX_INGRESS_IFINDEX,
+  CTX_REDIRECT_FLAGS,
+  CTX_REDIRECT_IFINDEX,
+  CTX_REDIRECT_MAP,
+  CTX_RX_QUEUE_INDEX,
+  FRAME_TAILROOM_RESERVED,
+  RUN_BASE,
+  RUN_CPU,
+  RUN_PRANDOM,
+  RUN_TAIL_CALLS,
+  XDP_FRAME_STRUCT,
+} from './abi';
+
+const EINVAL: i64 = 22;
+const EACCES: i64 = 13;
+const ETH_HLEN: u32 = 14;
+const XDP_ABORTED: u64 = 0;
+const XDP_REDIRECT: u64 = 4;
+
+@inline function ctxGet(field: u32): u32 {
+  return load<u32>(CTX_BASE + field);
+}
+@inline function ctxSet(field: u32, v: u32): void {
+  store<u32>(CTX_BASE + field, v);
+}
+@inline function err(e: i64): u64 {
+  return <u64>-e;
+}
+
+/**
+ * Lay out a frame for one run (the test_run setup): `len` bytes of packet at hard_start + headroom,
+ * `metaLen` bytes of metadata in front of them (already copied by the caller), frame of `frameSize`.
+ */
+export function xdp_setup(hardStart: u32, frameSize: u32, headroom: u32, len: u32, metaLen: u32, ifindex: u32, rxQueue: u32): void {
+  const data = hardStart + headroom;
+  ctxSet(CTX_HARD_START, hardStart);
+  ctxSet(CTX_FRAME_END, hardStart + frameSize);
+  ctxSet(CTX_DATA, data);
+  ctxSet(CTX_DATA_META, data - metaLen);
+  ctxSet(CTX_DATA_END, data + len);
+  ctxSet(CTX_INGRESS_IFINDEX, ifindex);
+  ctxSet(CTX_RX_QUEUE_INDEX, rxQueue);
+  ctxSet(CTX_EGRESS_IFINDEX, 0);
+  ctxSet(CTX_REDIRECT_IFINDEX, 0);
+  ctxSet(CTX_REDIRECT_MAP, 0);
+  store<u64>(CTX_BASE + CTX_REDIRECT_FLAGS, 0);
+  store<u32>(RUN_BASE + RUN_TAIL_CALLS, 0);
+}
+
+/** bpf_xdp_adjust_head (44): move data by `offset` (may be negative: grow into the headroom). */
+export function bpf_xdp_adjust_head(ctx: u64, offset: u64, r3: u64, r4: u64, r5: u64): u64 {
+  const off = <i32>offset;
+  const dataNow = ctxGet(CTX_DATA);
+  const meta = ctxGet(CTX_DATA_META);
+  const metalen = dataNow - meta;
+  const frameEnd = ctxGet(CTX_HARD_START) + XDP_FRAME_STRUCT;
+  const data = <i64>dataNow + off;
+  if (data < <i64>(frameEnd + metalen) || data > <i64>ctxGet(CTX_DATA_END) - ETH_HLEN) return err(EINVAL);
+  if (metalen) memory.copy(<usize>(<i64>meta + off), meta, metalen);
+  ctxSet(CTX_DATA_META, <u32>(<i64>meta + off));
+  ctxSet(CTX_DATA, <u32>data);
+  return 0;
+}
+
+/**
+ * bpf_xdp_adjust_meta (54): move data_meta. Metadata must be a multiple of 4 bytes (else -EACCES) and
+ * fit between the xdp_frame and data (else -EINVAL). Linux 6.18 no longer caps it at 32 bytes (probed:
+ * 216 bytes of metadata are accepted); the u8 metadata length still bounds it.
+ */
+export function bpf_xdp_adjust_meta(ctx: u64, offset: u64, r3: u64, r4: u64, r5: u64): u64 {
+  const off = <i32>offset;
+  const frameEnd = ctxGet(CTX_HARD_START) + XDP_FRAME_STRUCT;
+  const data = ctxGet(CTX_DATA);
+  const meta = <i64>ctxGet(CTX_DATA_META) + off;
+  if (meta < <i64>frameEnd || meta > <i64>data) return err(EINVAL);
+  const metalen = <u32>(<i64>data - meta);
+  if ((metalen & 3) != 0 || metalen > 255) return err(EACCES);
+  ctxSet(CTX_DATA_META, <u32>meta);
+  return 0;
+}
+
+/** bpf_xdp_adjust_tail (65): move data_end; growth is zero-filled, up to the reserved tailroom. */
+export function bpf_xdp_adjust_tail(ctx: u64, offset: u64, r3: u64, r4: u64, r5: u64): u64 {
+  const off = <i32>offset;
+  const hardEnd = <i64>ctxGet(CTX_FRAME_END) - FRAME_TAILROOM_RESERVED;
+  const oldEnd = ctxGet(CTX_DATA_END);
+  const dataEnd = <i64>oldEnd + off;
+  if (dataEnd > hardEnd) return err(EINVAL);
+  if (dataEnd < <i64>ctxGet(CTX_DATA) + ETH_HLEN) return err(EINVAL);
+  if (off > 0) memory.fill(oldEnd, 0, <usize>off);
+  ctxSet(CTX_DATA_END, <u32>dataEnd);
+  return 0;
+}
+
+/** bpf_xdp_get_buff_len (188): linear length (no fragments here). */
+export function bpf_xdp_get_buff_len(ctx: u64, r2: u64, r3: u64, r4: u64, r5: u64): u64 {
+  return <u64>(ctxGet(CTX_DATA_END) - ctxGet(CTX_DATA));
+}
+
+/** bpf_xdp_load_bytes (189): copy `len` bytes at packet `offset` to `buf`. */
+export function bpf_xdp_load_bytes(ctx: u64, offset: u64, buf: u64, len: u64, r5: u64): u64 {
+  const data = ctxGet(CTX_DATA);
+  const size = ctxGet(CTX_DATA_END) - data;
+  const off = <u32>offset;
+  const n = <u32>len;
+  // The kernel rejects len 0 in the verifier (ARG_CONST_SIZE); at run time an out-of-range span is -EINVAL.
+  if (<u64>off + <u64>n > <u64>size) return err(EINVAL);
+  memory.copy(<usize>(<u32>buf), data + off, n);
+  return 0;
+}
+
+/** bpf_xdp_store_bytes (190): copy `len` bytes from `buf` into the packet at `offset`. */
+export function bpf_xdp_store_bytes(ctx: u64, offset: u64, buf: u64, len: u64, r5: u64): u64 {
+  const data = ctxGet(CTX_DATA);
+  const size = ctxGet(CTX_DATA_END) - data;
+  const off = <u32>offset;
+  const n = <u32>len;
+  if (<u64>off + <u64>n > <u64>size) return err(EINVAL);
+  memory.copy(data + off, <usize>(<u32>buf), n);
+  return 0;
+}
+
+/**
+ * bpf_csum_diff (28): one's-complement sum of ~from[] and to[] (32-bit words) on top of `seed`:
+ * 32-bit words in host (little-endian) order with end-around carry, then folded to 16 bits as current
+ * kernels return it (csum_from32to16; checked against Linux 6.18's BPF_PROG_TEST_RUN). Sizes must be
+ * multiples of 4 and together at most 512 bytes.
+ */
+export function bpf_csum_diff(from: u64, fromSize: u64, to: u64, toSize: u64, seed: u64): u64 {
+  const fs = <u32>fromSize;
+  const ts = <u32>toSize;
+  if (((fs | ts) & 3) != 0 || <u64>fs + <u64>ts > 512) return err(EINVAL);
+  let sum: u64 = <u64>(<u32>seed);
+  const f = <usize>(<u32>from);
+  const t = <usize>(<u32>to);
+  for (let i: u32 = 0; i < fs; i += 4) sum += <u64>(<u32>~load<u32>(f + i)); // zero-extend the complement
+  for (let i: u32 = 0; i < ts; i += 4) sum += <u64>load<u32>(t + i);
+  while (sum >> 32) sum = (sum & 0xffffffff) + (sum >> 32);
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  return sum;
+}
+
+/** bpf_redirect (23): redirect to `ifindex`; any flag is invalid for XDP. */
+export function bpf_redirect(ifindex: u64, flags: u64, r3: u64, r4: u64, r5: u64): u64 {
+  if (flags != 0) return XDP_ABORTED;
+  ctxSet(CTX_REDIRECT_IFINDEX, <u32>ifindex);
+  ctxSet(CTX_REDIRECT_MAP, 0);
+  store<u64>(CTX_BASE + CTX_REDIRECT_FLAGS, flags);
+  return XDP_REDIRECT;
+}
+
+/** bpf_get_prandom_u32 (7): xorshift64* state in the run area. */
+export function bpf_get_prandom_u32(r1: u64, r2: u64, r3: u64, r4: u64, r5: u64): u64 {
+  let x = load<u64>(RUN_BASE + RUN_PRANDOM);
+  if (x == 0) x = 0x9e3779b97f4a7c15;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  store<u64>(RUN_BASE + RUN_PRANDOM, x);
+  return (x * 0x2545f4914f6cdd1d) >> 32;
+}
+
+/** bpf_get_smp_processor_id (8). */
+export function bpf_get_smp_processor_id(r1: u64, r2: u64, r3: u64, r4: u64, r5: u64): u64 {
+  return <u64>load<u32>(RUN_BASE + RUN_CPU);
+}

@@ -16,6 +16,21 @@ export type ErrorCode =
   | 'KERNEL_UNAVAILABLE' // the Linux kernel oracle cannot be used here (not root, no bpftool, no bpffs)
   | 'KERNEL_REJECTED' // the Linux kernel (libbpf or its verifier) refused to load a program
   | 'KERNEL_RUN' // BPF_PROG_TEST_RUN through bpftool failed
+  | 'MAP_CREATE' // the map's attributes are refused (the kernel's map_alloc_check) or do not fit in memory
+  | 'MAP_FULL' // E2BIG / ENOSPC: no room for another element, or an index past max_entries
+  | 'MAP_NOT_FOUND' // ENOENT: no such key
+  | 'MAP_EXISTS' // EEXIST: BPF_NOEXIST on a key that exists
+  | 'MAP_INVALID' // EINVAL (or EBADF): bad flags, key, value or operation for the map type
+  | 'MAP_UNSUPPORTED' // ENOTSUPP / EOPNOTSUPP: the map type has no such operation
+  | 'MAP_NO_MEMORY' // ENOMEM: the memory cannot grow (or a pool ran out)
+  | 'ELF_BAD_HEADER' // not an ELF64 little-endian EM_BPF relocatable object
+  | 'ELF_BAD_SECTION' // a section header, section contents or string table that is out of bounds or malformed
+  | 'ELF_BAD_SYMBOL' // a symbol table entry that is malformed or points outside its section
+  | 'ELF_BAD_RELOCATION' // a relocation that cannot be applied (missing symbol, bad offset, wrong instruction)
+  | 'ELF_BAD_MAP' // a map definition that is missing fields, inconsistent or of an unknown type
+  | 'ELF_BAD_PROGRAM' // a program or subprogram whose code is malformed (bad bounds, split ld_imm64)
+  | 'ELF_UNSUPPORTED' // valid for libbpf but needs the running kernel (ksym externs, kfunc calls)
+  | 'BTF_INVALID' // .BTF / .BTF.ext that is truncated or inconsistent (type id out of range, bad kind)
   | 'USAGE'; // bad CLI or API arguments
 
 export class WxdpError extends Error {

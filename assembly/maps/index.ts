@@ -1,2 +1,24 @@
 // Maps: created in the arena, used by programs through the bpf_map_* helper exports and by TypeScript
-// through the map_* exports.
+// through the map_* exports. One file per map family, each drawing its memory layout:
+//   arena.ts        the arena, the scratch buffer, the hash seed
+//   array.ts        array, percpu_array          hash.ts        hash, percpu_hash, lru_hash, lru_percpu_hash
+//   lpm_trie.ts     lpm_trie                     queue_stack.ts queue, stack
+//   ringbuf.ts      ringbuf                      fd_array.ts    prog_array, xskmap
+//   devmap.ts       devmap, devmap_hash          percpu.ts      what percpu maps share
+//   syscall.ts      the control API (map_*)      prog_helpers.ts the program helpers (bpf_*)
+
+export {
+  arena_alloc, arena_top, arena_reset, scratch_base, map_hash_seed, MAPS_ARENA_HEADER, MAPS_SCRATCH_SIZE,
+} from './arena';
+export { MAPS_PERCPU_NCPUS } from './percpu';
+export { MAPS_RB_CONSUMER_POS, MAPS_RB_PRODUCER_POS, MAPS_RB_PENDING_POS, MAPS_RB_MASK, MAPS_RB_DATA_OFFSET } from './ringbuf';
+export { prog_array_get } from './fd_array';
+export {
+  map_create, map_lookup, map_update, map_delete, map_get_next_key, map_push, map_pop, map_peek, map_clear,
+} from './syscall';
+export {
+  bpf_map_lookup_elem, bpf_map_update_elem, bpf_map_delete_elem, bpf_map_push_elem, bpf_map_pop_elem,
+  bpf_map_peek_elem, bpf_ringbuf_output, bpf_ringbuf_reserve, bpf_ringbuf_submit, bpf_ringbuf_discard,
+  bpf_ringbuf_query, bpf_redirect_map, array_lookup_elem, percpu_array_lookup_elem, htab_lookup_elem,
+  htab_percpu_lookup_elem, htab_lru_lookup_elem, trie_lookup_elem,
+} from './prog_helpers';

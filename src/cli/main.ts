@@ -15,6 +15,14 @@ commands:
       disassemble raw instruction bytes (or a .data / assembler file)
   exec FILE [--mem HEX | --mem-file F] [--engine interp|jit] [--trace] [--relaxed] [--json]
       run a program (raw bytes, assembler text or .data vector) on input memory and print r0
+  prog show OBJ.o [--json]                 programs, maps, license of an object (parse only)
+  prog load OBJ.o [engine jit|interp] [--json]   load: maps created, programs checked and compiled
+  prog dump OBJ.o [name NAME] [syntax llvm|ubpf] [--json]   instructions with BTF source lines
+  prog run OBJ.o [name NAME] data_in FILE [data_out FILE] [ctx_in FILE] [repeat N] [engine jit|interp]
+           [--map-update MAP KEY VALUE]... [--dump-maps] [--json]
+      BPF_PROG_TEST_RUN for XDP: "Return value: N, duration (average): M ns"
+  map dump|lookup|update OBJ.o name MAP [key BYTES] [value BYTES] [flags any|noexist|exist] [--json]
+      maps as loading the object leaves them (wxdp keeps no state between commands)
   bench [--json] [--quick]
       engine benchmarks: interpreter vs JIT vs the kernel's BPF_PROG_TEST_RUN
 `;
@@ -36,6 +44,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return disasmCommand(rest, io);
       case 'exec':
         return await execCommand(rest, io);
+      case 'prog': {
+        const { progCommand } = await import('./prog.js');
+        return await progCommand(rest, io);
+      }
+      case 'map': {
+        const { mapCommand } = await import('./prog.js');
+        return await mapCommand(rest, io);
+      }
       case 'bench': {
         const { benchCommand } = await import('../../bench/engine.js');
         return await benchCommand(rest, io);

@@ -24,7 +24,10 @@ export type HelperFn = (
 export interface HelperDef {
   id: number;
   name: string;
+  /** The JS implementation (the interpreter calls it; the JIT too unless `wasm` is set). */
   fn: HelperFn;
+  /** The same helper as a wasm function of the fast path, (r1..r5 i64) -> i64: JIT'd code calls it directly. */
+  wasm?: (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint;
 }
 
 /** Kernel helper names by id, for messages about helpers wxdp does not provide. */

@@ -16,12 +16,13 @@ import {
   MAX_FRAMES,
   Mode,
   NUM_REGS,
+  PseudoLd,
   sizeBytes,
   Source,
   STACK_SIZE,
 } from '../isa/opcodes.js';
 import type { Insn } from '../isa/insn.js';
-import { STACK_REGION, STACK_TOP, type EngineMemory, type Region } from '../runtime/memory.js';
+import { MAX_TAIL_CALL_CNT, RUN, RUN_BASE, STACK_REGION, STACK_TOP, type EngineMemory, type Region } from '../runtime/memory.js';
 import type { Engine, EngineOptions, RunRequest, RunResult } from '../runtime/types.js';
 
 const U64 = (x: bigint): bigint => BigInt.asUintN(64, x);
@@ -42,7 +43,15 @@ export interface InterpreterOptions extends EngineOptions {
   maxInstructions?: number;
   /** Called after every executed instruction. */
   trace?: (ev: TraceEvent) => void;
+  /** Resolve bpf_tail_call(ctx, map, index) to the target program's interpreter (undefined: no entry). */
+  tailCall?: (map: bigint, index: bigint) => Interpreter | undefined;
 }
+
+const HELPER_TAIL_CALL = 12;
+const HELPER_LOOP = 181;
+/** Interpreter callback values: a tag in the high bits, the subprogram's slot in the low 32. */
+const CALLBACK_TAG = 0xcb00_0000_0000_0000n;
+const CALLBACK_TAG_MASK = 0xffff_ffff_0000_0000n;
 
 interface Frame {
   returnPc: number;
@@ -60,6 +69,7 @@ export class Interpreter implements Engine {
   private readonly checked: boolean;
   private readonly maxInstructions: number;
   private readonly trace: ((ev: TraceEvent) => void) | undefined;
+  private readonly tailCall: InterpreterOptions['tailCall'];
   private regions: readonly Region[] = [];
 
   constructor(prog: readonly Insn[], opts: InterpreterOptions) {
@@ -69,6 +79,7 @@ export class Interpreter implements Engine {
     this.checked = opts.checked ?? true;
     this.maxInstructions = opts.maxInstructions ?? Infinity;
     this.trace = opts.trace;
+    this.tailCall = opts.tailCall;
   }
 
   run(req: RunRequest): RunResult {
@@ -76,9 +87,31 @@ export class Interpreter implements Engine {
     for (let i = 0; i < 5; i++) r[i + 1] = U64(req.args[i] ?? 0n);
     r[FP] = BigInt(STACK_TOP);
     this.regions = [STACK_REGION, ...req.regions];
-    const frames: Frame[] = [];
     this.executed = 0;
-    let pc = 0;
+    if (this.tailCall) this.mem.view().setUint32(RUN_BASE + RUN.TAIL_CALLS, 0, true); // a new tail-call chain
+    return { r0: this.exec(0, r, 0) };
+  }
+
+  /** A tail call into this program: same frame (r10, depth) as the caller, same chain count. */
+  runTail(r1: bigint, r10: bigint, depth: number, regions: readonly Region[]): bigint {
+    const r: bigint[] = new Array(NUM_REGS).fill(0n);
+    r[1] = r1;
+    r[FP] = r10;
+    this.regions = regions;
+    return this.exec(0, r, depth);
+  }
+
+  /** Run from `start` with registers `r` at call depth `depth` until that function exits; returns r0. */
+  private exec(start: number, r: bigint[], depth: number): bigint {
+    const frames: Frame[] = [];
+    let pc = start;
+    // Leave the current function with r0: back to the caller's frame, or out of exec.
+    const leave = (): number | undefined => {
+      const f = frames.pop();
+      if (!f) return undefined;
+      for (let i = 1; i <= FP; i++) r[i] = f.saved[i - 1]!;
+      return f.returnPc;
+    };
 
     for (;;) {
       const ins = this.prog[pc];
@@ -103,19 +136,33 @@ export class Interpreter implements Engine {
         case Class.JMP32: {
           const o = ins.code & 0xf0;
           if (o === JmpOp.EXIT) {
-            const f = frames.pop();
-            if (!f) {
-              this.emitTrace(at, ins, frames.length, before, r);
-              return { r0: r[0]! };
-            }
-            for (let i = 1; i <= FP; i++) r[i] = f.saved[i - 1]!;
-            next = f.returnPc;
+            const back = leave();
+            this.emitTrace(at, ins, depth + frames.length, before, r);
+            if (back === undefined) return r[0]!;
+            next = back;
           } else if (o === JmpOp.CALL) {
             if (ins.src === 1) {
-              if (frames.length + 1 >= MAX_FRAMES) throw callDepthFault(pc, MAX_FRAMES);
+              if (depth + frames.length + 1 >= MAX_FRAMES) throw callDepthFault(pc, MAX_FRAMES);
               frames.push({ returnPc: pc + 1, saved: r.slice(1, FP + 1) });
               r[FP] = r[FP]! - BigInt(STACK_SIZE);
               next = pc + ins.imm + 1;
+            } else if ((ins.code & Source.X) === 0 && ins.imm === HELPER_TAIL_CALL && this.tailCall) {
+              // On success the target replaces this function: its r0 is what this function returns.
+              const view = this.mem.view();
+              const count = view.getUint32(RUN_BASE + RUN.TAIL_CALLS, true);
+              const target = count < MAX_TAIL_CALL_CNT ? this.tailCall(r[2]!, r[3]!) : undefined;
+              if (target) {
+                view.setUint32(RUN_BASE + RUN.TAIL_CALLS, count + 1, true);
+                const saved = this.regions;
+                r[0] = target.runTail(r[1]!, r[FP]!, depth + frames.length, saved);
+                this.regions = saved;
+                const back = leave();
+                this.emitTrace(at, ins, depth + frames.length, before, r);
+                if (back === undefined) return r[0]!;
+                next = back;
+              }
+            } else if ((ins.code & Source.X) === 0 && ins.imm === HELPER_LOOP && (r[2]! & CALLBACK_TAG_MASK) === CALLBACK_TAG) {
+              r[0] = this.loop(r, depth + frames.length, pc);
             } else {
               const id = (ins.code & Source.X) !== 0 ? Number(U32(r[ins.dst]!)) : ins.imm;
               r[0] = this.callHelper(id, r, pc);
@@ -128,7 +175,8 @@ export class Interpreter implements Engine {
           break;
         }
         case Class.LD: // only ld_imm64 passes the load-time check
-          r[ins.dst] = U64(ins.imm64 ?? BigInt(ins.imm >>> 0));
+          // A callback's "address" (BPF_PSEUDO_FUNC) is a tagged slot number only this engine reads.
+          r[ins.dst] = ins.src === PseudoLd.FUNC ? CALLBACK_TAG | BigInt(pc + ins.imm + 1) : U64(ins.imm64 ?? BigInt(ins.imm >>> 0));
           next = pc + 2;
           break;
         case Class.LDX: {
@@ -154,6 +202,23 @@ export class Interpreter implements Engine {
       this.emitTrace(at, ins, frames.length, before, r);
       pc = next;
     }
+  }
+
+  /** bpf_loop(nr, callback, ctx, flags) with an interpreter callback: each call is a new frame. */
+  private loop(r: bigint[], depth: number, pc: number): bigint {
+    const [nr, cb, ctx, flags] = [r[1]!, r[2]!, r[3]!, r[4]!];
+    if (flags !== 0n) return U64(-22n); // -EINVAL
+    if (nr > 1n << 23n) return U64(-7n); // -E2BIG
+    if (depth + 1 >= MAX_FRAMES) throw callDepthFault(pc, MAX_FRAMES);
+    const target = Number(cb & 0xffffffffn);
+    for (let i = 0n; i < nr; i++) {
+      const regs: bigint[] = new Array(NUM_REGS).fill(0n);
+      regs[1] = i;
+      regs[2] = ctx;
+      regs[FP] = r[FP]! - BigInt(STACK_SIZE);
+      if (this.exec(target, regs, depth + 1) !== 0n) return i + 1n;
+    }
+    return nr;
   }
 
   private emitTrace(pc: number, ins: Insn, frame: number, before: bigint[] | undefined, r: bigint[]): void {

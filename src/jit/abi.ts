@@ -6,9 +6,14 @@
 //   call_depth(pc i32)                       a bpf-to-bpf call beyond MAX_FRAMES: throws callDepthFault
 //   helper_<id>(r1..r5 i64, pc i32) -> i64   one per helper id the program calls with `call imm`
 //   callx(id i64, r1..r5 i64, pc i32) -> i64 `callx`: helper id from a register, looked up in JS
+//   whelper_<id>(r1..r5 i64) -> i64          a helper the fast path implements (wasm to wasm)
+//   table                                    the fast path's funcref table (tail calls, callbacks)
+//   prog_array_get(map i32, index i32) -> i32   tail calls: the table index stored in a prog_array, or -1
 // exports
 //   run(r1..r5 i64) -> i64                   the entry function: r10 = STACK_TOP, frame 0; returns r0
 //   repeat(n i32, r1..r5 i64) -> i64        the entry n times in one call (testRun's `repeat`); last r0
+//   tail_entry(r1 i64, r10 i64, depth i32) -> i64   what a tail call into this program runs
+//   cb_<slot>(r1..r5 i64) -> i64, global cbslot_<slot>   callbacks (bpf_loop) and their table index
 //   set_region(slot i32, start i32, len i32, writable i32)   checked mode: region slot k of the run
 //
 // Internal functions: `sub_<entry slot>(r1..r5 i64, r10 i64, depth i32) -> i64`, one per subprogram.
@@ -21,6 +26,18 @@ export const IMPORT_FAULT = 'fault';
 export const IMPORT_CALL_DEPTH = 'call_depth';
 export const IMPORT_CALLX = 'callx';
 export const helperImportName = (id: number): string => `helper_${id >>> 0}`;
+/** A helper the fast path implements in wasm: imported without the pc argument, called wasm to wasm. */
+export const wasmHelperImportName = (id: number): string => `whelper_${id >>> 0}`;
+export const IMPORT_TABLE = 'table';
+export const IMPORT_PROG_ARRAY_GET = 'prog_array_get';
+/** The entry a tail call jumps to: (r1 i64, r10 i64, depth i32) -> i64, without resetting the count. */
+export const EXPORT_TAIL_ENTRY = 'tail_entry';
+/** `cb_<slot>`: a callback subprogram as (r1..r5 i64) -> i64; `cbslot_<slot>`: its table index (set after instantiation). */
+export const callbackExportName = (slot: number): string => `cb_${slot}`;
+export const callbackSlotGlobal = (slot: number): string => `cbslot_${slot}`;
+/** Helper ids the JIT lowers itself. */
+export const HELPER_TAIL_CALL = 12;
+export const HELPER_LOOP = 181;
 
 export const EXPORT_RUN = 'run';
 export const EXPORT_REPEAT = 'repeat';

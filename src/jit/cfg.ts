@@ -20,6 +20,7 @@ import {
   OP_LDDW,
   OP_MASK,
   PseudoCall,
+  PseudoLd,
   Source,
   SOURCE_MASK,
 } from '../isa/opcodes.js';
@@ -53,6 +54,8 @@ export interface ProgramLayout {
   subprograms: Subprogram[];
   /** Ids of helpers called with `call imm` (src 0), ascending. */
   helperIds: number[];
+  /** Entry slots of subprograms used as callbacks (ld_imm64 BPF_PSEUDO_FUNC), ascending. */
+  callbacks: number[];
   /** Whether any `callx` (helper id in a register) occurs. */
   usesCallx: boolean;
   /** Whether any bpf-to-bpf call occurs. */
@@ -98,6 +101,7 @@ export function analyze(prog: readonly Insn[]): ProgramLayout {
   };
 
   const helperIds = new Set<number>();
+  const callbacks = new Set<number>();
   let usesCallx = false;
   let usesLocalCalls = false;
 
@@ -120,6 +124,15 @@ export function analyze(prog: readonly Insn[]): ProgramLayout {
       if (ins.code === OP_LDDW) {
         if (pc + 1 >= n || !prog[pc + 1]!.isLdImm64Tail) throw compileError(pc, 'ld_imm64 without its second slot');
         succ.push(checkSlot(pc, pc + 2, 'fall-through'));
+        if (ins.src === PseudoLd.FUNC) {
+          // A callback (bpf_loop): its target is a subprogram of its own, reached through the table.
+          const cb = checkSlot(pc, callTarget(ins, pc), 'callback');
+          callbacks.add(cb);
+          if (!seenEntries.has(cb)) {
+            seenEntries.add(cb);
+            entries.push(cb);
+          }
+        }
       } else if (isJmpClass(ins)) {
         const op = ins.code & OP_MASK;
         if (op === JmpOp.EXIT) {
@@ -190,6 +203,7 @@ export function analyze(prog: readonly Insn[]): ProgramLayout {
   return {
     subprograms: [main!, ...rest],
     helperIds: [...helperIds].sort((a, b) => a - b),
+    callbacks: [...callbacks].sort((a, b) => a - b),
     usesCallx,
     usesLocalCalls,
     framePointerFixed: !prog.some(writesFramePointer),

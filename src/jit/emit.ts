@@ -30,15 +30,24 @@ import {
   OP_LDDW,
   OP_MASK,
   PseudoCall,
+  PseudoLd,
   sizeBytes,
   Source,
   SOURCE_MASK,
   STACK_SIZE,
 } from '../isa/opcodes.js';
 import { callTarget, type Insn } from '../isa/insn.js';
-import { STACK_BASE, STACK_TOP } from '../runtime/memory.js';
+import { MAX_TAIL_CALL_CNT, RUN, RUN_BASE, STACK_BASE, STACK_TOP } from '../runtime/memory.js';
 import {
+  callbackExportName,
+  callbackSlotGlobal,
   EXPORT_REPEAT,
+  EXPORT_TAIL_ENTRY,
+  HELPER_LOOP,
+  HELPER_TAIL_CALL,
+  IMPORT_PROG_ARRAY_GET,
+  IMPORT_TABLE,
+  wasmHelperImportName,
   EXPORT_RUN,
   EXPORT_SET_REGION,
   helperImportName,
@@ -76,6 +85,10 @@ export interface EmitOptions {
   checked: boolean;
   optimize: OptimizeMode;
   memory: { initialPages: number; maximumPages: number; shared: boolean };
+  /** Helper ids bound to wasm functions of the fast path (imported without the pc argument). */
+  wasmHelpers: readonly number[];
+  /** Lower bpf_tail_call through the fast path's table and prog_array_get (needs the fast path). */
+  tailCalls: boolean;
   /** Also return the module as text (tests, debugging). */
   text?: boolean;
 }
@@ -130,11 +143,29 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   if (opts.checked) {
     m.addFunctionImport(IMPORT_FAULT, IMPORT_MODULE, IMPORT_FAULT, B.createType([i32, i64, i32, i32]), none);
   }
-  if (layout.usesLocalCalls) m.addFunctionImport(IMPORT_CALL_DEPTH, IMPORT_MODULE, IMPORT_CALL_DEPTH, i32, none);
+  if (layout.usesLocalCalls || layout.callbacks.length > 0) {
+    m.addFunctionImport(IMPORT_CALL_DEPTH, IMPORT_MODULE, IMPORT_CALL_DEPTH, i32, none);
+  }
   const helperArgs = B.createType([i64, i64, i64, i64, i64, i32]);
+  const wasmHelpers = new Set(opts.wasmHelpers);
+  const tailCalls = opts.tailCalls && layout.helperIds.includes(HELPER_TAIL_CALL);
+  const tailEntryType = B.createType([i64, i64, i32]);
   for (const id of layout.helperIds) {
-    const name = helperImportName(id);
-    m.addFunctionImport(name, IMPORT_MODULE, name, helperArgs, i64);
+    if (id === HELPER_TAIL_CALL && tailCalls) continue;
+    if (wasmHelpers.has(id)) {
+      m.addFunctionImport(wasmHelperImportName(id), IMPORT_MODULE, wasmHelperImportName(id), params(5, i64), i64);
+    } else {
+      const name = helperImportName(id);
+      m.addFunctionImport(name, IMPORT_MODULE, name, helperArgs, i64);
+    }
+  }
+  if (tailCalls) {
+    m.addTableImport(IMPORT_TABLE, IMPORT_MODULE, IMPORT_TABLE);
+    m.addFunctionImport(IMPORT_PROG_ARRAY_GET, IMPORT_MODULE, IMPORT_PROG_ARRAY_GET, B.createType([i32, i32]), i32);
+  }
+  for (const cb of layout.callbacks) {
+    m.addGlobal(callbackSlotGlobal(cb), i32, true, m.i32.const(0));
+    m.addGlobalExport(callbackSlotGlobal(cb), callbackSlotGlobal(cb));
   }
   if (layout.usesCallx) {
     m.addFunctionImport(IMPORT_CALLX, IMPORT_MODULE, IMPORT_CALLX, B.createType([i64, i64, i64, i64, i64, i64, i32]), i64);
@@ -540,6 +571,37 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       // callx: the helper id is in dst; JS looks it up.
       return [set(R0, m.call(IMPORT_CALLX, [get(ins.dst), ...args(), k32(pc)], i64))];
     }
+    const runField = (field: number): number => RUN_BASE + field;
+    if (ins.imm === HELPER_TAIL_CALL && tailCalls) {
+      // bpf_tail_call(ctx, prog_array, index): on success the target program runs in this frame and its
+      // r0 is this function's result; on failure (no entry, 33 tail calls taken) execution goes on with
+      // r0 unchanged, as in the kernel.
+      const count = (): Expr => m.i32.load(0, 4, k32(runField(RUN.TAIL_CALLS)));
+      return [
+        m.if(
+          m.i32.lt_u(count(), k32(MAX_TAIL_CALL_CNT)),
+          m.block(null, [
+            m.local.set(TA, m.i64.extend_s(m.call(IMPORT_PROG_ARRAY_GET, [m.i32.wrap(get(2)), m.i32.wrap(get(3))], i32))),
+            m.if(
+              m.i64.ge_s(get(TA), k64(0)),
+              m.block(null, [
+                m.i32.store(0, 4, k32(runField(RUN.TAIL_CALLS)), m.i32.add(count(), k32(1))),
+                m.return(m.call_indirect(IMPORT_TABLE, m.i32.wrap(get(TA)), [get(1), get(R10), m.local.get(DEPTH, i32)], tailEntryType, i64)),
+              ]),
+            ),
+          ]),
+        ),
+      ];
+    }
+    if (wasmHelpers.has(ins.imm)) {
+      const pre: Expr[] = [];
+      if (ins.imm === HELPER_LOOP) {
+        // Callbacks run one frame below the caller: tell the callback entry where that is.
+        pre.push(m.i32.store(0, 4, k32(runField(RUN.FRAME_PTR)), m.i32.wrap(get(R10))));
+        pre.push(m.i32.store(0, 4, k32(runField(RUN.FRAME_DEPTH)), m.local.get(DEPTH, i32)));
+      }
+      return [...pre, set(R0, m.call(wasmHelperImportName(ins.imm), args(), i64))];
+    }
     return [set(R0, m.call(helperImportName(ins.imm), [...args(), k32(pc)], i64))];
   };
 
@@ -552,6 +614,10 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
         return [alu(ins, pc)];
       case Class.LD:
         if (ins.code !== OP_LDDW) throw fail(pc, `unsupported load opcode 0x${ins.code.toString(16)}`);
+        if (ins.src === PseudoLd.FUNC) {
+          // A callback's "address" is its index in the fast path's table, known after instantiation.
+          return [set(ins.dst, m.i64.extend_u(m.global.get(callbackSlotGlobal(callTarget(ins, pc)), i32)))];
+        }
         // imm64 is the whole constant; without it, what encode() would write (imm zero-extended)
         return [set(ins.dst, k64(ins.imm64 ?? BigInt(ins.imm >>> 0)))];
       case Class.LDX:
@@ -609,8 +675,32 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
 
   // run(r1..r5): frame 0, r10 = STACK_TOP. A separate export lets the optimiser inline sub_0 into it.
   const entryArgs = [k64(0), ...[0, 1, 2, 3, 4].map((i) => m.local.get(i, i64)), k64(0), k64(0), k64(0), k64(0), k64(STACK_TOP), k32(0)];
-  m.addFunction(EXPORT_RUN, params(5, i64), i64, [], m.call(subName(0), entryArgs, i64));
+  // A top-level run starts a new tail-call chain.
+  const resetTailCalls = (): Expr[] => (tailCalls ? [m.i32.store(0, 4, k32(RUN_BASE + RUN.TAIL_CALLS), k32(0))] : []);
+  m.addFunction(EXPORT_RUN, params(5, i64), i64, [], m.block(null, [...resetTailCalls(), m.call(subName(0), entryArgs, i64)], i64));
   m.addFunctionExport(EXPORT_RUN, EXPORT_RUN);
+
+  // tail_entry(r1, r10, depth): a tail call into this program keeps the caller's frame and count.
+  const zeros = (n: number): Expr[] => new Array(n).fill(0).map(() => k64(0));
+  m.addFunction(EXPORT_TAIL_ENTRY, tailEntryType, i64, [], m.call(subName(0), [k64(0), m.local.get(0, i64), ...zeros(8), m.local.get(1, i64), m.local.get(2, i32)], i64));
+  m.addFunctionExport(EXPORT_TAIL_ENTRY, EXPORT_TAIL_ENTRY);
+
+  // cb_<slot>(r1..r5): a callback, one frame below the frame that called the helper taking it.
+  for (const cb of layout.callbacks) {
+    const depth = (): Expr => m.i32.add(m.i32.load(0, 4, k32(RUN_BASE + RUN.FRAME_DEPTH)), k32(1));
+    const fp = m.i64.sub(m.i64.extend_u(m.i32.load(0, 4, k32(RUN_BASE + RUN.FRAME_PTR))), k64(STACK_SIZE));
+    m.addFunction(
+      callbackExportName(cb),
+      params(5, i64),
+      i64,
+      [],
+      m.block(null, [
+        m.if(m.i32.ge_u(depth(), k32(MAX_FRAMES)), m.block(null, [m.call(IMPORT_CALL_DEPTH, [k32(cb)], none), m.unreachable()])),
+        m.call(subName(cb), [k64(0), ...[0, 1, 2, 3, 4].map((i) => m.local.get(i, i64)), ...zeros(4), fp, depth()], i64),
+      ], i64),
+    );
+    m.addFunctionExport(callbackExportName(cb), callbackExportName(cb));
+  }
 
   // repeat(n, r1..r5): the entry n times (n >= 1) in one call, returning the last r0 — the in-wasm loop
   // behind BPF_PROG_TEST_RUN-style `repeat`, so a measurement pays one JS->wasm crossing, not n.
@@ -624,6 +714,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       m.loop(
         'again',
         m.block(null, [
+          ...resetTailCalls(),
           m.local.set(6, m.call(subName(0), repArgs, i64)),
           m.local.set(0, m.i32.sub(m.local.get(0, i32), k32(1))),
           m.br('again', m.i32.gt_s(m.local.get(0, i32), k32(0))),

@@ -8,7 +8,7 @@
 import { encode, type Insn } from '../isa/insn.js';
 import type { EngineOptions } from '../runtime/types.js';
 import { analyze, type ProgramLayout } from './cfg.js';
-import { emitModule, loadBinaryen, type OptimizeMode } from './emit.js';
+import { emitModule, loadBinaryen, type EmitOptions, type OptimizeMode } from './emit.js';
 import { JitProgram, type CompiledModule } from './program.js';
 
 export { JitProgram, type JitProgramInfo } from './program.js';
@@ -41,6 +41,10 @@ export async function compile(prog: readonly Insn[], opts: JitOptions): Promise<
   // Analysis first (cheap): it rejects slot layouts the wire format cannot express (a stray
   // ld_imm64 tail), so equal encodings below mean equal programs.
   const layout = analyze(prog);
+  // Helpers the fast path implements in wasm are imported wasm to wasm; tail calls need its table.
+  const fp = opts.fastPath;
+  const wasmHelpers = layout.helperIds.filter((id) => opts.helpers.get(id)?.wasm !== undefined);
+  const tailCalls = fp !== undefined;
   // The module depends on the program, the check mode, the optimiser and the memory's declared shape;
   // helpers and regions are bound per instance.
   const key = [
@@ -49,6 +53,8 @@ export async function compile(prog: readonly Insn[], opts: JitOptions): Promise<
     memory.initialPages,
     memory.maximumPages,
     memory.shared ? 's' : 'p',
+    wasmHelpers.join(','),
+    tailCalls ? 't' : '',
     Buffer.from(encode(prog)).toString('base64'),
   ].join(':');
 
@@ -57,20 +63,20 @@ export async function compile(prog: readonly Insn[], opts: JitOptions): Promise<
   if (entry) {
     cache.delete(key); // re-insert: Map order doubles as LRU order
   } else {
-    entry = build(prog, layout, { checked, optimize, memory });
+    entry = build(prog, layout, { checked, optimize, memory, wasmHelpers, tailCalls });
     entry.catch(() => cache.delete(key));
   }
   cache.set(key, entry);
   if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
 
   const compiled = await entry;
-  return new JitProgram(compiled, mem, opts.helpers, cached);
+  return new JitProgram(compiled, mem, opts.helpers, cached, fp);
 }
 
 async function build(
   prog: readonly Insn[],
   layout: ProgramLayout,
-  opts: { checked: boolean; optimize: OptimizeMode; memory: { initialPages: number; maximumPages: number; shared: boolean } },
+  opts: EmitOptions,
 ): Promise<CompiledModule> {
   await loadBinaryen(); // once per process, ~1 s: not part of a program's compile time
   const t0 = performance.now();
@@ -80,6 +86,9 @@ async function build(
     module,
     checked: opts.checked,
     helperIds: layout.helperIds,
+    wasmHelpers: opts.wasmHelpers,
+    tailCalls: opts.tailCalls && layout.helperIds.includes(12),
+    callbacks: layout.callbacks,
     usesCallx: layout.usesCallx,
     wasmBytes: bytes.length,
     compileMs: performance.now() - t0,
@@ -98,6 +107,8 @@ export async function jitText(prog: readonly Insn[], opts: Omit<JitOptions, 'hel
     checked: opts.checked ?? true,
     optimize: optimizeMode(opts.optimize),
     memory: { initialPages: m.initialPages, maximumPages: m.maximumPages, shared: m.shared },
+    wasmHelpers: [],
+    tailCalls: false,
     text: true,
   });
   return text!;

@@ -6,7 +6,15 @@ import { helperName, type HelperTable } from '../helpers/index.js';
 import { MAX_FRAMES } from '../isa/opcodes.js';
 import type { EngineMemory, Region } from '../runtime/memory.js';
 import type { Engine, RunRequest, RunResult } from '../runtime/types.js';
+import type { FastPath } from '../runtime/fastpath.js';
 import {
+  callbackExportName,
+  callbackSlotGlobal,
+  EXPORT_TAIL_ENTRY,
+  HELPER_TAIL_CALL,
+  IMPORT_PROG_ARRAY_GET,
+  IMPORT_TABLE,
+  wasmHelperImportName,
   EXPORT_REPEAT,
   EXPORT_RUN,
   EXPORT_SET_REGION,
@@ -25,6 +33,12 @@ export interface CompiledModule {
   checked: boolean;
   /** Helper ids called with `call imm` (signed, as in the instruction). */
   helperIds: readonly number[];
+  /** Helper ids imported as wasm functions of the fast path. */
+  wasmHelpers: readonly number[];
+  /** bpf_tail_call is lowered through the fast path's table. */
+  tailCalls: boolean;
+  /** Callback subprograms (bpf_loop) to register in the fast path's table. */
+  callbacks: readonly number[];
   usesCallx: boolean;
   /** Size of the wasm binary. */
   wasmBytes: number;
@@ -61,12 +75,20 @@ export class JitProgram implements Engine {
   private readonly slotWritable = new Uint8Array(REGION_SLOTS);
   private slotsUsed = 0;
 
-  constructor(compiled: CompiledModule, memory: EngineMemory, helpers: HelperTable, cached: boolean) {
+  private readonly fastPath: FastPath | undefined;
+  private tableSlot = -1;
+
+  constructor(compiled: CompiledModule, memory: EngineMemory, helpers: HelperTable, cached: boolean, fastPath?: FastPath) {
     this.module = compiled.module;
     this.checked = compiled.checked;
+    this.fastPath = fastPath;
     this.info = { cached, compileMs: compiled.compileMs, wasmBytes: compiled.wasmBytes };
-    this.instance = new WebAssembly.Instance(compiled.module, { [IMPORT_MODULE]: bindImports(compiled, memory, helpers) });
+    this.instance = new WebAssembly.Instance(compiled.module, { [IMPORT_MODULE]: bindImports(compiled, memory, helpers, fastPath) });
     const ex = this.instance.exports;
+    for (const cb of compiled.callbacks) {
+      if (!fastPath) throw new WxdpError('USAGE', 'a program with callbacks (bpf_loop) needs the fast path');
+      (ex[callbackSlotGlobal(cb)] as WebAssembly.Global).value = fastPath.addToTable(ex[callbackExportName(cb)] as Function);
+    }
     this.entry = ex[EXPORT_RUN] as Entry;
     this.repeatEntry = ex[EXPORT_REPEAT] as Repeat;
     this.setRegion = compiled.checked ? (ex[EXPORT_SET_REGION] as SetRegion) : undefined;
@@ -74,6 +96,15 @@ export class JitProgram implements Engine {
 
   run(req: RunRequest): RunResult {
     return this.runRepeated(req, 1);
+  }
+
+  /** This program's index in the fast path's table: what a prog_array holds to tail-call it. */
+  get tableIndex(): number {
+    if (this.tableSlot < 0) {
+      if (!this.fastPath) throw new WxdpError('USAGE', 'tail calls need the fast path');
+      this.tableSlot = this.fastPath.addToTable(this.instance.exports[EXPORT_TAIL_ENTRY] as Function);
+    }
+    return this.tableSlot;
   }
 
   /**
@@ -129,7 +160,7 @@ export class JitProgram implements Engine {
   }
 }
 
-function bindImports(c: CompiledModule, mem: EngineMemory, helpers: HelperTable): WebAssembly.ModuleImports {
+function bindImports(c: CompiledModule, mem: EngineMemory, helpers: HelperTable, fp: FastPath | undefined): WebAssembly.ModuleImports {
   const imports: WebAssembly.ModuleImports = {
     [IMPORT_MEMORY]: mem.memory,
     [IMPORT_FAULT]: (pc: number, addr: bigint, size: number, write: number): never => {
@@ -145,7 +176,13 @@ function bindImports(c: CompiledModule, mem: EngineMemory, helpers: HelperTable)
     if (!def) throw new RuntimeFault('RUN_HELPER', `call to unknown helper ${helperName(id)} (id ${id})`, pc);
     return def.fn(r1, r2, r3, r4, r5, { mem, pc });
   };
+  for (const id of c.wasmHelpers) imports[wasmHelperImportName(id)] = helpers.get(id)!.wasm!;
+  if (c.tailCalls) {
+    imports[IMPORT_TABLE] = fp!.table;
+    imports[IMPORT_PROG_ARRAY_GET] = fp!.fn(IMPORT_PROG_ARRAY_GET);
+  }
   for (const id of c.helperIds) {
+    if (c.wasmHelpers.includes(id) || (id === HELPER_TAIL_CALL && c.tailCalls)) continue;
     imports[helperImportName(id)] = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, pc: number): bigint =>
       callHelper(id, r1, r2, r3, r4, r5, pc);
   }

@@ -61,6 +61,13 @@ export interface KernelRunResult {
 export interface KernelLoadOptions {
   /** Program type for every program in the object (bpftool's `type` argument). Default 'xdp'. */
   type?: string;
+  /**
+   * Also pin every map of the object (bpftool's `pinmaps`), under a directory next to the programs', so
+   * that KernelObject.map() can read and write them between runs. Pinning also keeps the maps alive
+   * with a user reference: without it, a PROG_ARRAY that libbpf filled at load time is emptied as soon
+   * as bpftool exits (the kernel clears prog arrays when their last user reference goes).
+   */
+  pinMaps?: boolean;
 }
 
 const PIN_ROOT = process.env['WXDP_BPFFS'] ?? '/sys/fs/bpf';
@@ -174,6 +181,8 @@ interface LoadPlan {
   workDir: string;
   objPath: string;
   pinDir: string;
+  /** Where the maps are pinned, when asked (KernelLoadOptions.pinMaps). */
+  mapDir?: string;
   what: string;
   args: string[];
 }
@@ -190,19 +199,31 @@ function planLoad(obj: Uint8Array | string, opts: KernelLoadOptions): LoadPlan {
   }
   const pinDir = join(PIN_ROOT, `wxdp_${process.pid}_${serial++}_${Math.random().toString(36).slice(2, 8)}`);
   track(pinDir);
-  return {
+  const plan: LoadPlan = {
     workDir,
     objPath,
     pinDir,
     what: typeof obj === 'string' ? obj : 'object',
     args: ['prog', 'loadall', objPath, pinDir, 'type', opts.type ?? 'xdp'],
   };
+  if (opts.pinMaps) {
+    plan.mapDir = `${pinDir}_maps`;
+    track(plan.mapDir);
+    plan.args.push('pinmaps', plan.mapDir);
+  }
+  return plan;
+}
+
+/** Remove everything a plan created (pins, maps, temp files). */
+function unplan(plan: LoadPlan): void {
+  untrack(plan.pinDir);
+  if (plan.mapDir) untrack(plan.mapDir);
+  untrack(plan.workDir);
 }
 
 /** Turn a failed `prog loadall` into KernelRejected (after removing what the plan created). */
 function rejected(plan: LoadPlan, stderr: string, output: unknown): KernelRejected {
-  untrack(plan.pinDir);
-  untrack(plan.workDir);
+  unplan(plan);
   const o = output as Record<string, unknown> | undefined;
   const why = typeof o?.['error'] === 'string' ? o['error'] : '';
   return new KernelRejected(plan.what, verifierLog(stderr) ?? libbpfMessages(stderr, why), stderr);
@@ -211,14 +232,26 @@ function rejected(plan: LoadPlan, stderr: string, output: unknown): KernelReject
 /** The object for a plan whose `prog loadall` succeeded. */
 function loaded(plan: LoadPlan): KernelObject {
   let names: string[];
+  let maps: KernelObjectMaps | undefined;
   try {
     names = readdirSync(plan.pinDir).sort();
+    if (plan.mapDir) {
+      // An object without maps makes bpftool create no directory at all.
+      const mapNames = existsSync(plan.mapDir) ? readdirSync(plan.mapDir).sort() : [];
+      maps = { dir: plan.mapDir, names: mapNames, objName: libbpfObjectName(plan.objPath) };
+    }
   } catch (e) {
-    untrack(plan.pinDir);
-    untrack(plan.workDir);
+    unplan(plan);
     throw new WxdpError('KERNEL_RUN', `bpftool loaded ${plan.objPath} but pinned nothing under ${plan.pinDir}`, { cause: e });
   }
-  return new KernelObject(plan.pinDir, plan.workDir, names);
+  return new KernelObject(plan.pinDir, plan.workDir, names, maps);
+}
+
+/** libbpf's object name: the file name up to its first '.' ("xdp_lb.o" -> "xdp_lb"). */
+function libbpfObjectName(objPath: string): string {
+  const base = objPath.slice(objPath.lastIndexOf('/') + 1);
+  const dot = base.indexOf('.');
+  return dot < 0 ? base : base.slice(0, dot);
 }
 
 /** A test run in progress: its bpftool arguments and the files they name. */
@@ -275,20 +308,37 @@ function removeRunFiles(plan: RunPlan): void {
   for (const f of Object.values(plan.files)) rmSync(f, { force: true });
 }
 
+/** @internal The pinned maps of an object loaded with `pinMaps`. */
+interface KernelObjectMaps {
+  dir: string;
+  /** File names under `dir`: libbpf's map names with '.' turned into '_' ("xdp_lb.rodata" -> "xdp_lb_rodata"). */
+  names: string[];
+  /** libbpf's object name, the prefix of internal map names. */
+  objName: string;
+}
+
 /** The programs of one object, loaded and pinned. */
 export class KernelObject {
   readonly pinDir: string;
   /** Program names (libbpf's: the entry function symbols), sorted. */
   readonly programNames: readonly string[];
+  /** Pinned map names, sorted (empty unless loaded with `pinMaps`). libbpf names with '.' replaced by '_'. */
+  readonly mapNames: readonly string[];
+  /** Where the maps are pinned (loaded with `pinMaps`), else undefined. */
+  readonly mapDir: string | undefined;
   /** @internal */
   readonly workDir: string;
+  private readonly objName: string;
   private closed = false;
 
   /** @internal use loadKernelObject */
-  constructor(pinDir: string, workDir: string, names: string[]) {
+  constructor(pinDir: string, workDir: string, names: string[], maps?: KernelObjectMaps) {
     this.pinDir = pinDir;
     this.workDir = workDir;
     this.programNames = names;
+    this.mapDir = maps?.dir;
+    this.mapNames = maps?.names ?? [];
+    this.objName = maps?.objName ?? '';
   }
 
   program(name: string): KernelProgram {
@@ -298,11 +348,40 @@ export class KernelObject {
     return new KernelProgram(this, name, join(this.pinDir, name));
   }
 
-  /** Unpin every program (the kernel frees them) and remove the temp files. Idempotent. */
+  /**
+   * One of the object's maps (the object must have been loaded with `pinMaps`), by its pinned name or
+   * by its name in the ELF object: a declared map's name (`flows`), or a global-data section
+   * (`.bss`, `.data`, `.rodata`, `.data.cfg`), which libbpf names `<object name prefix>.bss` etc.
+   */
+  map(name: string): KernelMap {
+    this.assertOpen();
+    if (this.mapDir === undefined) throw new WxdpError('USAGE', `kernel object ${this.pinDir} was loaded without pinMaps`);
+    const pinned = this.resolveMapName(name);
+    if (pinned === undefined) {
+      throw new WxdpError('USAGE', `no map '${name}' in ${this.pinDir} (have: ${this.mapNames.join(', ') || 'none'})`);
+    }
+    return new KernelMap(this, pinned, join(this.mapDir, pinned));
+  }
+
+  private resolveMapName(name: string): string | undefined {
+    if (this.mapNames.includes(name)) return name;
+    const sanitized = name.replace(/\./g, '_');
+    if (this.mapNames.includes(sanitized)) return sanitized;
+    if (!name.startsWith('.')) return undefined;
+    // libbpf (internal_map_name): "<obj name, at most 15 - max(7, len(section)) chars>.<section>",
+    // except for custom sections with a second dot (".data.cfg"), which keep their own name.
+    const sfx = Math.max(7, name.length);
+    const prefix = this.objName.slice(0, Math.max(0, Math.min(BPF_OBJ_NAME_LEN - sfx - 1, this.objName.length)));
+    const want = `${prefix}${name}`.replace(/\./g, '_');
+    return this.mapNames.includes(want) ? want : undefined;
+  }
+
+  /** Unpin every program and map (the kernel frees them) and remove the temp files. Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     untrack(this.pinDir);
+    if (this.mapDir) untrack(this.mapDir);
     untrack(this.workDir);
   }
 
@@ -310,6 +389,179 @@ export class KernelObject {
   assertOpen(): void {
     if (this.closed) throw new WxdpError('USAGE', `kernel object ${this.pinDir} is closed`);
   }
+}
+
+const BPF_OBJ_NAME_LEN = 16;
+
+/** A map as the kernel describes it (`bpftool map show`). */
+export interface KernelMapInfo {
+  id: number;
+  /** bpftool's type name: 'array', 'percpu_array', 'hash', 'lru_hash', 'lpm_trie', 'prog_array', 'devmap'… */
+  type: string;
+  /** The kernel's name (at most 15 characters). */
+  name: string;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  frozen: boolean;
+}
+
+/** One map entry: `value` for ordinary maps, `values` (one per possible CPU, CPU 0 first) for per-CPU maps. */
+export interface KernelMapEntry {
+  key: Uint8Array;
+  value?: Uint8Array;
+  values?: Uint8Array[];
+}
+
+/** `bpftool map update` flags: BPF_ANY, BPF_NOEXIST, BPF_EXIST. */
+export type KernelMapUpdateFlag = 'any' | 'noexist' | 'exist';
+
+/**
+ * One pinned map of a loaded object, read and written through bpftool. Frozen maps (`.rodata`) cannot
+ * be opened through their pin (the kernel refuses a writable fd), so they are reached by id, found
+ * through the map ids of the object's programs.
+ */
+export class KernelMap {
+  /** The pinned name. */
+  readonly name: string;
+  readonly pinPath: string;
+  private readonly object: KernelObject;
+  private cachedInfo: KernelMapInfo | undefined;
+
+  /** @internal use KernelObject.map */
+  constructor(object: KernelObject, name: string, pinPath: string) {
+    this.object = object;
+    this.name = name;
+    this.pinPath = pinPath;
+  }
+
+  info(): KernelMapInfo {
+    this.object.assertOpen();
+    if (this.cachedInfo) return this.cachedInfo;
+    const r = runBpftool(['-j', 'map', 'show', 'pinned', this.pinPath]);
+    const o = parseJson(r.stdout);
+    if (r.status === 0 && o && typeof o['id'] === 'number') {
+      this.cachedInfo = mapInfoOf(o);
+      return this.cachedInfo;
+    }
+    const byId = this.findById();
+    if (!byId) throw new WxdpError('KERNEL_RUN', `bpftool map show pinned ${this.pinPath}: ${bpftoolError(r)}`);
+    this.cachedInfo = byId;
+    return byId;
+  }
+
+  /** Every entry, in the order the kernel iterates them (hash maps: hash order, which varies per load). */
+  dump(): KernelMapEntry[] {
+    const target = this.target();
+    const r = runBpftool(['-j', 'map', 'dump', ...target]);
+    let v: unknown;
+    try {
+      v = JSON.parse(r.stdout);
+    } catch {
+      v = undefined;
+    }
+    if (r.status !== 0 || !Array.isArray(v)) {
+      throw new WxdpError('KERNEL_RUN', `bpftool map dump ${target.join(' ')}: ${bpftoolError(r)}`);
+    }
+    return v.map((e: Record<string, unknown>) => {
+      const entry: KernelMapEntry = { key: bytesOfHexList(e['key']) };
+      if (Array.isArray(e['values'])) {
+        entry.values = (e['values'] as Record<string, unknown>[])
+          .slice()
+          .sort((a, b) => Number(a['cpu']) - Number(b['cpu']))
+          .map((c) => bytesOfHexList(c['value']));
+      } else {
+        entry.value = bytesOfHexList(e['value']);
+      }
+      return entry;
+    });
+  }
+
+  /** Insert or replace one entry. For per-CPU maps bpftool writes `value` to every CPU. */
+  update(key: Uint8Array, value: Uint8Array, flag: KernelMapUpdateFlag = 'any'): void {
+    const target = this.target();
+    const r = runBpftool(['map', 'update', ...target, 'key', 'hex', ...hexList(key), 'value', 'hex', ...hexList(value), flag]);
+    if (r.status !== 0) throw new WxdpError('KERNEL_RUN', `bpftool map update ${target.join(' ')}: ${bpftoolError(r)}`);
+  }
+
+  /** Remove one entry (not possible for arrays). */
+  delete(key: Uint8Array): void {
+    const target = this.target();
+    const r = runBpftool(['map', 'delete', ...target, 'key', 'hex', ...hexList(key)]);
+    if (r.status !== 0) throw new WxdpError('KERNEL_RUN', `bpftool map delete ${target.join(' ')}: ${bpftoolError(r)}`);
+  }
+
+  /** bpftool's way to name the map: by pin, or by id for maps the pin cannot open. */
+  private target(): string[] {
+    const info = this.info();
+    return info.frozen ? ['id', String(info.id)] : ['pinned', this.pinPath];
+  }
+
+  /** The map among the object's programs' maps whose kernel name pins as this map's name. */
+  private findById(): KernelMapInfo | undefined {
+    const ids = new Set<number>();
+    for (const p of this.object.programNames) {
+      const o = parseJson(runBpftool(['-j', 'prog', 'show', 'pinned', join(this.object.pinDir, p)]).stdout);
+      const mapIds = o?.['map_ids'];
+      if (Array.isArray(mapIds)) for (const id of mapIds) if (typeof id === 'number') ids.add(id);
+    }
+    for (const id of ids) {
+      const o = parseJson(runBpftool(['-j', 'map', 'show', 'id', String(id)]).stdout);
+      if (!o || typeof o['name'] !== 'string') continue;
+      const pinnedAs = o['name'].replace(/\./g, '_');
+      // The kernel keeps 15 characters of the name; the pin has libbpf's whole name.
+      if (pinnedAs === this.name || (pinnedAs.length === BPF_OBJ_NAME_LEN - 1 && this.name.startsWith(pinnedAs))) {
+        return mapInfoOf(o);
+      }
+    }
+    return undefined;
+  }
+}
+
+function mapInfoOf(o: Record<string, unknown>): KernelMapInfo {
+  return {
+    id: Number(o['id']),
+    type: String(o['type']),
+    name: String(o['name'] ?? ''),
+    keySize: Number(o['bytes_key']),
+    valueSize: Number(o['bytes_value']),
+    maxEntries: Number(o['max_entries']),
+    flags: Number(o['flags'] ?? 0),
+    frozen: Boolean(o['frozen']),
+  };
+}
+
+function bpftoolError(r: SpawnSyncReturns<string>): string {
+  const o = parseJson(r.stdout);
+  if (typeof o?.['error'] === 'string') return o['error'];
+  return (r.stderr || r.stdout || `exit status ${r.status}`).trim();
+}
+
+const hexList = (b: Uint8Array): string[] => Array.from(b, (x) => x.toString(16).padStart(2, '0'));
+
+function bytesOfHexList(v: unknown): Uint8Array {
+  if (!Array.isArray(v)) return new Uint8Array(0);
+  return Uint8Array.from(v, (h) => parseInt(String(h), 16));
+}
+
+/**
+ * A `struct xdp_md` for KernelRunOptions.ctx (24 bytes). Since Linux 6.18 the kernel reads `data_end`
+ * as the length of the linear part of the packet (the rest goes into fragments), so an all-zero context
+ * hands the program an empty packet: data_end must be the packet length. `metaLength` bytes at the
+ * start of the data become metadata (ctx->data = metaLength). egress_ifindex must stay 0, and
+ * rx_queue_index must be a queue the device has (EINVAL otherwise).
+ */
+export function xdpContext(opts: { dataLength: number; ingressIfindex?: number; rxQueueIndex?: number; metaLength?: number }): Uint8Array {
+  const ctx = new Uint8Array(24);
+  const v = new DataView(ctx.buffer);
+  v.setUint32(0, opts.metaLength ?? 0, true); // data
+  v.setUint32(4, opts.dataLength, true); // data_end
+  v.setUint32(8, 0, true); // data_meta
+  v.setUint32(12, opts.ingressIfindex ?? 0, true); // ingress_ifindex (0: the loopback device)
+  v.setUint32(16, opts.rxQueueIndex ?? 0, true); // rx_queue_index
+  v.setUint32(20, 0, true); // egress_ifindex
+  return ctx;
 }
 
 /** One loaded program, run through BPF_PROG_TEST_RUN. */
@@ -354,8 +606,7 @@ export function loadKernelObject(obj: Uint8Array | string, opts: KernelLoadOptio
   try {
     r = runBpftool(['-j', ...plan.args]);
   } catch (e) {
-    untrack(plan.pinDir);
-    untrack(plan.workDir);
+    unplan(plan);
     throw e;
   }
   if (r.status !== 0) throw rejected(plan, r.stderr ?? '', parseJson(r.stdout));

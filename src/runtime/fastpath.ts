@@ -53,6 +53,14 @@ export class FastPath {
     return new FastPath(memory, instance, table);
   }
 
+  /** Put a wasm function in the shared table (tail-call targets, callbacks); returns its index. */
+  addToTable(fn: Function | null): number {
+    const index = this.table.length;
+    this.table.grow(1);
+    this.table.set(index, fn);
+    return index;
+  }
+
   /** An exported function, typed by the caller. */
   fn<T extends (...args: never[]) => unknown>(name: string): T {
     const f = this.exports[name];

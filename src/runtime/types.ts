@@ -2,6 +2,7 @@
 // CLI can drive either one and compare them.
 
 import type { HelperTable } from '../helpers/index.js';
+import type { FastPath } from './fastpath.js';
 import type { EngineMemory, Region } from './memory.js';
 
 export type EngineName = 'interp' | 'jit';
@@ -15,6 +16,8 @@ export interface EngineOptions {
    * instruction index and address.
    */
   checked?: boolean;
+  /** The AssemblyScript fast path over the same memory: wasm helpers, maps, tail calls, callbacks. */
+  fastPath?: FastPath;
 }
 
 export interface RunRequest {

@@ -259,7 +259,7 @@ describe('JIT unchecked mode', () => {
     const imports = WebAssembly.Module.imports(p.module).map((d) => d.name);
     const exports = WebAssembly.Module.exports(p.module).map((d) => d.name);
     expect(imports).toEqual(['memory']);
-    expect(exports).toEqual(['run', 'repeat']);
+    expect(exports).toEqual(['run', 'tail_entry', 'repeat']);
     const text = await jitText(prog(...pieces), { memory: defaultMemory, checked: false, optimize: false });
     expect(text).not.toContain('region');
     expect(text).not.toContain('fault');

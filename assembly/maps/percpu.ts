@@ -1,0 +1,20 @@
+// What percpu maps share: how many CPUs a map holds values for (RUN_NCPUS when it was created, 0 read
+// as 1) and which CPU's value a program sees (RUN_CPU now). Every percpu map stores its CPU count at
+// the same header offset, so TypeScript reads it without knowing the family.
+
+import { RUN_BASE, RUN_CPU, RUN_NCPUS } from '../abi';
+
+/** Header offset of the u32 CPU count of percpu maps (array and hash families alike). */
+export const MAPS_PERCPU_NCPUS: u32 = 52;
+
+/** CPUs a percpu map created now holds values for. */
+export function ncpusForCreate(): u32 {
+  const n = load<u32>(RUN_BASE + RUN_NCPUS);
+  return n == 0 ? 1 : n;
+}
+
+/** The running program's CPU, clamped to the map's CPUs so a bad RUN_CPU cannot reach another map. */
+@inline export function currentCpu(m: u32): u32 {
+  const cpu = load<u32>(RUN_BASE + RUN_CPU);
+  return cpu < load<u32>(m, MAPS_PERCPU_NCPUS) ? cpu : 0;
+}

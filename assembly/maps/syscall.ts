@@ -1,0 +1,215 @@
+// The control side of the maps, what bpf(2) does for user space: BPF_MAP_CREATE, LOOKUP_ELEM,
+// UPDATE_ELEM, DELETE_ELEM, GET_NEXT_KEY and the queue/stack operations. TypeScript (src/maps) calls
+// these exports with keys and values in the scratch buffer (scratch_base()). Results are 0 or a
+// negative errno, as the syscall returns them.
+//
+// Percpu maps: a lookup returns CPU 0's value, the other CPUs' follow every round_up(value_size, 8)
+// bytes; an update takes ncpus such values, as the syscall does.
+
+import { MAP_TYPE } from '../abi';
+import { arrayCreate, arrayDelete, arrayElem, arrayGetNextKey, arrayUpdate } from './array';
+import { devmapClear, devmapCreate, devmapDeleteAny, devmapHashGetNextKey, devmapLookup, devmapUpdateAny } from './devmap';
+import { fdArrayClear, fdArrayCreate, fdArrayDelete, fdArrayLookup, fdArrayUpdate } from './fd_array';
+import { htabClear, htabCreate, htabDelete, htabGetNextKey, htabLookupSys, htabUpdate } from './hash';
+import { trieClear, trieCreate, trieDelete, trieGetNextKey, trieLookup, trieUpdate } from './lpm_trie';
+import { queueStackClear, queueStackCreate, queueStackGet, queueStackPush } from './queue_stack';
+import { ringbufCreate } from './ringbuf';
+import {
+  BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LPM_TRIE,
+  BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH,
+  BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_XSKMAP, EINVAL,
+  ENOTSUPP,
+} from './uapi';
+
+/**
+ * BPF_MAP_CREATE: the map's address (its header), or a negative errno: -EINVAL for an unsupported
+ * type or attributes the kernel's map_alloc_check refuses, -E2BIG / -ENOTSUPP where the kernel says
+ * so, -ENOMEM when the memory cannot grow to hold it.
+ */
+export function map_create(type: u32, keySize: u32, valueSize: u32, maxEntries: u32, flags: u32, id: u32): i64 {
+  switch (type) {
+    case BPF_MAP_TYPE_ARRAY:
+    case BPF_MAP_TYPE_PERCPU_ARRAY:
+      return arrayCreate(type, keySize, valueSize, maxEntries, flags, id);
+    case BPF_MAP_TYPE_HASH:
+    case BPF_MAP_TYPE_PERCPU_HASH:
+    case BPF_MAP_TYPE_LRU_HASH:
+    case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+      return htabCreate(type, keySize, valueSize, maxEntries, flags, id);
+    case BPF_MAP_TYPE_PROG_ARRAY:
+    case BPF_MAP_TYPE_XSKMAP:
+      return fdArrayCreate(type, keySize, valueSize, maxEntries, flags, id);
+    case BPF_MAP_TYPE_LPM_TRIE:
+      return trieCreate(type, keySize, valueSize, maxEntries, flags, id);
+    case BPF_MAP_TYPE_DEVMAP:
+    case BPF_MAP_TYPE_DEVMAP_HASH:
+      return devmapCreate(type, keySize, valueSize, maxEntries, flags, id);
+    case BPF_MAP_TYPE_QUEUE:
+    case BPF_MAP_TYPE_STACK:
+      return queueStackCreate(type, keySize, valueSize, maxEntries, flags, id);
+    case BPF_MAP_TYPE_RINGBUF:
+      return ringbufCreate(type, keySize, valueSize, maxEntries, flags, id);
+  }
+  return -EINVAL;
+}
+
+/**
+ * BPF_MAP_LOOKUP_ELEM: the value's address, or 0 when there is none. Maps whose syscall lookup is
+ * not a plain value (queue/stack: use map_peek; ringbuf: -ENOTSUPP; xskmap: -EOPNOTSUPP) give 0;
+ * src/maps tells those apart by type. LRU maps are not touched (htab_lru_map_lookup_elem_sys).
+ */
+export function map_lookup(map: u32, keyPtr: u32): u32 {
+  switch (load<u32>(map, MAP_TYPE)) {
+    case BPF_MAP_TYPE_ARRAY:
+    case BPF_MAP_TYPE_PERCPU_ARRAY:
+      return arrayElem(map, keyPtr);
+    case BPF_MAP_TYPE_HASH:
+    case BPF_MAP_TYPE_PERCPU_HASH:
+    case BPF_MAP_TYPE_LRU_HASH:
+    case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+      return htabLookupSys(map, keyPtr);
+    case BPF_MAP_TYPE_LPM_TRIE:
+      return trieLookup(map, keyPtr);
+    case BPF_MAP_TYPE_PROG_ARRAY:
+      return fdArrayLookup(map, keyPtr);
+    case BPF_MAP_TYPE_DEVMAP:
+    case BPF_MAP_TYPE_DEVMAP_HASH:
+      return devmapLookup(map, keyPtr);
+  }
+  return 0;
+}
+
+/** BPF_MAP_UPDATE_ELEM (queue/stack: a push of the value, as the syscall does). */
+export function map_update(map: u32, keyPtr: u32, valuePtr: u32, flags: u32): i32 {
+  const f = <u64>flags;
+  switch (load<u32>(map, MAP_TYPE)) {
+    case BPF_MAP_TYPE_ARRAY:
+    case BPF_MAP_TYPE_PERCPU_ARRAY:
+      return arrayUpdate(map, keyPtr, valuePtr, f, true);
+    case BPF_MAP_TYPE_HASH:
+    case BPF_MAP_TYPE_PERCPU_HASH:
+    case BPF_MAP_TYPE_LRU_HASH:
+    case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+      return htabUpdate(map, keyPtr, valuePtr, f, true);
+    case BPF_MAP_TYPE_LPM_TRIE:
+      return trieUpdate(map, keyPtr, valuePtr, f);
+    case BPF_MAP_TYPE_PROG_ARRAY:
+    case BPF_MAP_TYPE_XSKMAP:
+      return fdArrayUpdate(map, keyPtr, valuePtr, f);
+    case BPF_MAP_TYPE_DEVMAP:
+    case BPF_MAP_TYPE_DEVMAP_HASH:
+      return devmapUpdateAny(map, keyPtr, valuePtr, f);
+    case BPF_MAP_TYPE_QUEUE:
+    case BPF_MAP_TYPE_STACK:
+      return queueStackPush(map, valuePtr, f);
+    case BPF_MAP_TYPE_RINGBUF:
+      return -ENOTSUPP;
+  }
+  return -EINVAL;
+}
+
+/** BPF_MAP_DELETE_ELEM. */
+export function map_delete(map: u32, keyPtr: u32): i32 {
+  switch (load<u32>(map, MAP_TYPE)) {
+    case BPF_MAP_TYPE_ARRAY:
+    case BPF_MAP_TYPE_PERCPU_ARRAY:
+      return arrayDelete(map, keyPtr);
+    case BPF_MAP_TYPE_HASH:
+    case BPF_MAP_TYPE_PERCPU_HASH:
+    case BPF_MAP_TYPE_LRU_HASH:
+    case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+      return htabDelete(map, keyPtr);
+    case BPF_MAP_TYPE_LPM_TRIE:
+      return trieDelete(map, keyPtr);
+    case BPF_MAP_TYPE_PROG_ARRAY:
+    case BPF_MAP_TYPE_XSKMAP:
+      return fdArrayDelete(map, keyPtr);
+    case BPF_MAP_TYPE_DEVMAP:
+    case BPF_MAP_TYPE_DEVMAP_HASH:
+      return devmapDeleteAny(map, keyPtr);
+    case BPF_MAP_TYPE_RINGBUF:
+      return -ENOTSUPP;
+  }
+  return -EINVAL;
+}
+
+/**
+ * BPF_MAP_GET_NEXT_KEY: writes the key after `keyPtr` (0: the first key) at `nextKeyPtr`. A key that
+ * is not in the map gives the first key; after the last key, -ENOENT.
+ */
+export function map_get_next_key(map: u32, keyPtr: u32, nextKeyPtr: u32): i32 {
+  switch (load<u32>(map, MAP_TYPE)) {
+    case BPF_MAP_TYPE_ARRAY:
+    case BPF_MAP_TYPE_PERCPU_ARRAY:
+    case BPF_MAP_TYPE_PROG_ARRAY:
+    case BPF_MAP_TYPE_XSKMAP:
+    case BPF_MAP_TYPE_DEVMAP:
+      return arrayGetNextKey(map, keyPtr, nextKeyPtr);
+    case BPF_MAP_TYPE_HASH:
+    case BPF_MAP_TYPE_PERCPU_HASH:
+    case BPF_MAP_TYPE_LRU_HASH:
+    case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+      return htabGetNextKey(map, keyPtr, nextKeyPtr);
+    case BPF_MAP_TYPE_LPM_TRIE:
+      return trieGetNextKey(map, keyPtr, nextKeyPtr);
+    case BPF_MAP_TYPE_DEVMAP_HASH:
+      return devmapHashGetNextKey(map, keyPtr, nextKeyPtr);
+    case BPF_MAP_TYPE_RINGBUF:
+      return -ENOTSUPP;
+  }
+  return -EINVAL;
+}
+
+@inline function isQueueStack(map: u32): bool {
+  const t = load<u32>(map, MAP_TYPE);
+  return t == BPF_MAP_TYPE_QUEUE || t == BPF_MAP_TYPE_STACK;
+}
+
+/** Queue/stack push (BPF_MAP_UPDATE_ELEM on them): BPF_EXIST overwrites the oldest when full. */
+export function map_push(map: u32, valuePtr: u32, flags: u32): i32 {
+  return isQueueStack(map) ? queueStackPush(map, valuePtr, <u64>flags) : -EINVAL;
+}
+
+/** Queue/stack pop (BPF_MAP_LOOKUP_AND_DELETE_ELEM on them). */
+export function map_pop(map: u32, valuePtr: u32): i32 {
+  return isQueueStack(map) ? queueStackGet(map, valuePtr, true) : -EINVAL;
+}
+
+/** Queue/stack peek (BPF_MAP_LOOKUP_ELEM on them). */
+export function map_peek(map: u32, valuePtr: u32): i32 {
+  return isQueueStack(map) ? queueStackGet(map, valuePtr, false) : -EINVAL;
+}
+
+/**
+ * Remove every element (no kernel counterpart; what deleting each key would do, in one call):
+ * 0, or -EINVAL for maps whose elements cannot be deleted (array, percpu_array) and -ENOTSUPP for
+ * ringbuf. xskmap and devmap slots are emptied.
+ */
+export function map_clear(map: u32): i32 {
+  switch (load<u32>(map, MAP_TYPE)) {
+    case BPF_MAP_TYPE_HASH:
+    case BPF_MAP_TYPE_PERCPU_HASH:
+    case BPF_MAP_TYPE_LRU_HASH:
+    case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+      htabClear(map);
+      return 0;
+    case BPF_MAP_TYPE_LPM_TRIE:
+      trieClear(map);
+      return 0;
+    case BPF_MAP_TYPE_PROG_ARRAY:
+    case BPF_MAP_TYPE_XSKMAP:
+      fdArrayClear(map);
+      return 0;
+    case BPF_MAP_TYPE_DEVMAP:
+    case BPF_MAP_TYPE_DEVMAP_HASH:
+      devmapClear(map);
+      return 0;
+    case BPF_MAP_TYPE_QUEUE:
+    case BPF_MAP_TYPE_STACK:
+      queueStackClear(map);
+      return 0;
+    case BPF_MAP_TYPE_RINGBUF:
+      return -ENOTSUPP;
+  }
+  return -EINVAL;
+}

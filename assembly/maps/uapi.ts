@@ -1,0 +1,72 @@
+// The kernel's numbers the map code speaks (include/uapi/linux/bpf.h, include/uapi/asm-generic/errno*.h,
+// include/linux/errno.h for ENOTSUPP). Internal to assembly/maps: src/maps/uapi.ts holds the same
+// numbers for TypeScript.
+
+// enum bpf_map_type
+export const BPF_MAP_TYPE_HASH: u32 = 1;
+export const BPF_MAP_TYPE_ARRAY: u32 = 2;
+export const BPF_MAP_TYPE_PROG_ARRAY: u32 = 3;
+export const BPF_MAP_TYPE_PERCPU_HASH: u32 = 5;
+export const BPF_MAP_TYPE_PERCPU_ARRAY: u32 = 6;
+export const BPF_MAP_TYPE_LRU_HASH: u32 = 9;
+export const BPF_MAP_TYPE_LRU_PERCPU_HASH: u32 = 10;
+export const BPF_MAP_TYPE_LPM_TRIE: u32 = 11;
+export const BPF_MAP_TYPE_DEVMAP: u32 = 14;
+export const BPF_MAP_TYPE_XSKMAP: u32 = 17;
+export const BPF_MAP_TYPE_QUEUE: u32 = 22;
+export const BPF_MAP_TYPE_STACK: u32 = 23;
+export const BPF_MAP_TYPE_DEVMAP_HASH: u32 = 25;
+export const BPF_MAP_TYPE_RINGBUF: u32 = 27;
+
+// map_update_elem flags
+export const BPF_ANY: u64 = 0;
+export const BPF_NOEXIST: u64 = 1;
+export const BPF_EXIST: u64 = 2;
+export const BPF_F_LOCK: u64 = 4;
+
+// map_flags at creation
+export const BPF_F_NO_PREALLOC: u32 = 1 << 0;
+export const BPF_F_NO_COMMON_LRU: u32 = 1 << 1;
+export const BPF_F_NUMA_NODE: u32 = 1 << 2;
+export const BPF_F_RDONLY: u32 = 1 << 3;
+export const BPF_F_WRONLY: u32 = 1 << 4;
+export const BPF_F_ZERO_SEED: u32 = 1 << 6;
+export const BPF_F_RDONLY_PROG: u32 = 1 << 7;
+export const BPF_F_WRONLY_PROG: u32 = 1 << 8;
+export const BPF_F_MMAPABLE: u32 = 1 << 10;
+export const BPF_F_PRESERVE_ELEMS: u32 = 1 << 11;
+export const BPF_F_INNER_MAP: u32 = 1 << 12;
+export const BPF_F_ACCESS_MASK: u32 = BPF_F_RDONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY | BPF_F_WRONLY_PROG;
+
+// bpf_redirect_map flags and XDP actions
+export const BPF_F_BROADCAST: u64 = 1 << 3;
+export const BPF_F_EXCLUDE_INGRESS: u64 = 1 << 4;
+export const XDP_ABORTED: u64 = 0;
+export const XDP_REDIRECT: u64 = 4;
+
+// errno (positive; the map code returns them negated)
+export const ENOENT: i32 = 2;
+export const E2BIG: i32 = 7;
+export const EBADF: i32 = 9;
+export const EAGAIN: i32 = 11;
+export const ENOMEM: i32 = 12;
+export const EEXIST: i32 = 17;
+export const EINVAL: i32 = 22;
+export const ENOSPC: i32 = 28;
+export const EOPNOTSUPP: i32 = 95;
+export const ENOTSUPP: i32 = 524;
+
+/** bpf_map_flags_access_ok(): a map cannot be both read-only and write-only, for either side. */
+@inline export function accessFlagsOk(flags: u32): bool {
+  return (flags & (BPF_F_RDONLY | BPF_F_WRONLY)) != (BPF_F_RDONLY | BPF_F_WRONLY) &&
+    (flags & (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)) != (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG);
+}
+
+/** A negative errno as a helper's u64 result (sign-extended, as r0 holds it). */
+@inline export function helperErr(errno: i32): u64 {
+  return <u64>(-<i64>errno);
+}
+
+@inline export function round8(n: u32): u32 {
+  return (n + 7) & ~7;
+}

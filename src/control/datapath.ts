@@ -1,0 +1,350 @@
+// The control plane's root: one Datapath owns the shared memory, the fast path module, the helper
+// table and everything loaded into them. `loadObject` turns a parsed ELF (ObjectSpec, from src/elf)
+// into live maps and runnable programs, as libbpf's bpf_object__load does for the kernel:
+//
+//   ObjectSpec ─▶ create maps in the arena (global data initialised) ─▶ patch ld_imm64 map references
+//              ─▶ load-time check ─▶ JIT (or interpreter) ─▶ fill prog_arrays from __array(values)
+//
+// Program.testRun mirrors BPF_PROG_TEST_RUN for XDP: the frame is laid out as the kernel does
+// (256 bytes of headroom, tailroom up to a 4 KiB frame minus skb_shared_info), the program runs
+// `repeat` times over the same buffer, and data_out is [data_meta, data_end).
+
+import { availableParallelism } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { parseObject, type MapSpec, type ObjectSpec, type ProgramSpec } from '../elf/index.js';
+import { WxdpError } from '../errors.js';
+import { baseHelpers, type HelperTable } from '../helpers/index.js';
+import { xdpHelpers } from '../helpers/fastpath.js';
+import { Interpreter } from '../interp/index.js';
+import type { Insn } from '../isa/insn.js';
+import { PseudoLd } from '../isa/opcodes.js';
+import { compile, JitProgram } from '../jit/index.js';
+import { createMap, type BpfMap } from '../maps/index.js';
+import { FastPath } from '../runtime/fastpath.js';
+import {
+  ARENA_BASE,
+  CTX,
+  CTX_BASE,
+  EngineMemory,
+  FRAME_BASE,
+  FRAME_SIZE,
+  FRAME_TAILROOM_RESERVED,
+  RUN,
+  RUN_BASE,
+  XDP_PACKET_HEADROOM,
+  type Region,
+} from '../runtime/memory.js';
+import type { Engine, EngineName, RunRequest } from '../runtime/types.js';
+import { checkProgram } from '../verifier/check.js';
+
+const ETH_HLEN = 14;
+/** The most data_in an XDP test run takes without fragments (PAGE_SIZE - headroom - shinfo). */
+export const XDP_MAX_DATA = FRAME_SIZE - XDP_PACKET_HEADROOM - FRAME_TAILROOM_RESERVED;
+
+export interface DatapathOptions {
+  memory?: EngineMemory;
+  /** CPUs percpu maps hold a value for (default: this machine's, as the kernel's possible CPUs). */
+  ncpus?: number;
+  /** The CPU programs run on (percpu maps, bpf_get_smp_processor_id). Default 0. */
+  cpu?: number;
+  /** Where bpf_trace_printk lines go (default: kept in `traceLog`). */
+  trace?: (line: string) => void;
+}
+
+export interface LoadOptions {
+  /** 'jit' (default) or the reference interpreter. */
+  engine?: EngineName;
+  /** Run-time bounds checks (default true until the verifier proves accesses). */
+  checked?: boolean;
+  /** Object path, for messages and global data map names. */
+  path?: string;
+}
+
+/**
+ * ctx_in, the fields of struct xdp_md, with the kernel's rules: `data` is the length of metadata at the
+ * front of data_in, `dataEnd` must equal data_in's length, `dataMeta` and `egressIfindex` must be 0,
+ * rx_queue_index needs an ingress device. Without ctx the run is on loopback (ifindex 1), queue 0.
+ */
+export interface XdpContext {
+  data?: number;
+  dataEnd?: number;
+  dataMeta?: number;
+  ingressIfindex?: number;
+  rxQueueIndex?: number;
+  egressIfindex?: number;
+}
+
+export interface TestRunOptions {
+  data: Uint8Array;
+  ctx?: XdpContext;
+  repeat?: number;
+  /** Like data_size_out: at most this many bytes of data_out (the rest is cut, `truncated` set). */
+  dataOutSize?: number;
+}
+
+export interface TestRunResult {
+  /** r0 as the kernel reports it (u32). */
+  retval: number;
+  /** [data_meta, data_end) after the last run. */
+  data: Uint8Array;
+  /** Average ns per run over `repeat`. */
+  duration: number;
+  /** true when dataOutSize cut data_out (the kernel returns ENOSPC then). */
+  truncated: boolean;
+  /** ctx_out: xdp_md after the run, data/data_end as offsets from data_meta (as the kernel reports). */
+  ctx: Required<XdpContext>;
+}
+
+export class TestRunError extends WxdpError {
+  readonly errno: string;
+  constructor(errno: string, message: string) {
+    super('USAGE', `test run: ${message} (${errno})`);
+    this.errno = errno;
+  }
+}
+
+export class Datapath {
+  readonly memory: EngineMemory;
+  readonly fastPath: FastPath;
+  readonly helpers: HelperTable;
+  readonly traceLog: string[] = [];
+  readonly ncpus: number;
+  private nextMapId = 1;
+
+  private constructor(memory: EngineMemory, fastPath: FastPath, opts: DatapathOptions) {
+    this.memory = memory;
+    this.fastPath = fastPath;
+    this.ncpus = opts.ncpus ?? availableParallelism();
+    const view = memory.view();
+    view.setUint32(RUN_BASE + RUN.NCPUS, this.ncpus, true);
+    view.setUint32(RUN_BASE + RUN.CPU, opts.cpu ?? 0, true);
+    const trace = opts.trace ?? ((line: string) => void this.traceLog.push(line));
+    this.helpers = xdpHelpers(fastPath, baseHelpers({ trace, cpu: opts.cpu ?? 0 }));
+  }
+
+  static async create(opts: DatapathOptions = {}): Promise<Datapath> {
+    const memory = opts.memory ?? new EngineMemory();
+    return new Datapath(memory, await FastPath.load(memory), opts);
+  }
+
+  /** Parse (when given bytes or a path) and load an object: its maps, then its programs. */
+  async loadObject(src: Uint8Array | string | ObjectSpec, opts: LoadOptions = {}): Promise<BpfObject> {
+    let spec: ObjectSpec;
+    if (typeof src === 'string') spec = parseObject(new Uint8Array(readFileSync(src)), { path: src });
+    else if (src instanceof Uint8Array) spec = parseObject(src, { path: opts.path });
+    else spec = src;
+
+    const maps = new Map<string, BpfMap>();
+    for (const m of spec.maps) maps.set(m.name, this.createMap(m));
+
+    const programs = new Map<string, Program>();
+    for (const p of spec.programs) {
+      programs.set(p.name, await Program.load(this, p, maps, opts));
+    }
+    // prog_array initialisers (`__array(values, ...)` with `.values = { [i] = &prog }`), as libbpf.
+    for (const m of spec.maps) {
+      for (const slot of m.initSlots ?? []) {
+        if (slot.program === undefined) continue;
+        const target = programs.get(slot.program);
+        if (!target) throw new WxdpError('ELF_BAD_MAP', `map ${m.name}: slot ${slot.index} names unknown program ${slot.program}`);
+        maps.get(m.name)!.update(u32le(slot.index), u32le(target.tableIndex));
+      }
+    }
+    return new BpfObject(spec, maps, programs);
+  }
+
+  /**
+   * Load a program given as instructions (from the assembler or the builder DSL) as an XDP program.
+   * Map references must already hold map addresses (`map.address` in an ld_imm64).
+   */
+  async loadInsns(insns: readonly Insn[], opts: LoadOptions & { name?: string } = {}): Promise<Program> {
+    const spec: ProgramSpec = {
+      name: opts.name ?? 'prog',
+      section: 'xdp',
+      type: 'xdp',
+      insns: [...insns],
+      mapRefs: [],
+      funcInfo: [],
+      lineInfo: [],
+      license: 'GPL',
+    } as ProgramSpec;
+    return Program.load(this, spec, new Map(), opts);
+  }
+
+  private readonly bySlot = new Map<number, Program>();
+
+  /** @internal Program.tableIndex records which program owns a table slot (interpreter tail calls). */
+  registerSlot(slot: number, p: Program): void {
+    this.bySlot.set(slot, p);
+  }
+
+  /** @internal The interpreter's bpf_tail_call: the program a prog_array slot holds, if an interpreter. */
+  tailTarget(map: bigint, index: bigint): Interpreter | undefined {
+    const slot = this.fastPath.fn<(m: number, i: number) => number>('prog_array_get')(Number(map & 0xffffffffn), Number(index & 0xffffffffn));
+    const p = slot >= 0 ? this.bySlot.get(slot) : undefined;
+    return p?.engine instanceof Interpreter ? p.engine : undefined;
+  }
+
+  private createMap(spec: MapSpec): BpfMap {
+    const map = createMap(this.fastPath, {
+      name: spec.name,
+      type: spec.type,
+      keySize: spec.keySize,
+      valueSize: spec.valueSize,
+      maxEntries: spec.maxEntries,
+      flags: spec.flags,
+      id: this.nextMapId++,
+    });
+    if (spec.data) map.update(u32le(0), spec.data);
+    return map;
+  }
+
+  /** [ARENA_BASE, arena top): the maps, as a checked-mode region. */
+  arenaRegion(): Region {
+    const top = this.fastPath.fn<() => number>('arena_top')();
+    return { name: 'maps', start: ARENA_BASE, end: top >>> 0, writable: true };
+  }
+}
+
+export class BpfObject {
+  constructor(
+    readonly spec: ObjectSpec,
+    readonly maps: ReadonlyMap<string, BpfMap>,
+    readonly programs: ReadonlyMap<string, Program>,
+  ) {}
+
+  /** A program by name (or the only/first one). */
+  program(name?: string): Program {
+    if (name === undefined) {
+      const first = this.programs.values().next().value;
+      if (!first) throw new WxdpError('USAGE', 'the object has no programs');
+      return first;
+    }
+    const p = this.programs.get(name);
+    if (!p) throw new WxdpError('USAGE', `no program '${name}' (have: ${[...this.programs.keys()].join(', ')})`);
+    return p;
+  }
+
+  map(name: string): BpfMap {
+    const m = this.maps.get(name);
+    if (!m) throw new WxdpError('USAGE', `no map '${name}' (have: ${[...this.maps.keys()].join(', ')})`);
+    return m;
+  }
+}
+
+export class Program {
+  readonly name: string;
+  readonly section: string;
+  readonly spec: ProgramSpec;
+  /** The instructions as loaded: map references patched to addresses. */
+  readonly insns: readonly Insn[];
+  readonly engine: Engine;
+  private readonly dp: Datapath;
+
+  private constructor(dp: Datapath, spec: ProgramSpec, insns: Insn[], engine: Engine) {
+    this.dp = dp;
+    this.spec = spec;
+    this.name = spec.name;
+    this.section = spec.section;
+    this.insns = insns;
+    this.engine = engine;
+  }
+
+  static async load(dp: Datapath, spec: ProgramSpec, maps: ReadonlyMap<string, BpfMap>, opts: LoadOptions): Promise<Program> {
+    const insns = spec.insns.map((i) => ({ ...i }));
+    for (const ref of spec.mapRefs) {
+      const map = maps.get(ref.map);
+      const ins = insns[ref.index];
+      if (!map || !ins) throw new WxdpError('ELF_BAD_RELOCATION', `program ${spec.name}: insn ${ref.index} refers to unknown map ${ref.map}`);
+      if (ref.kind === 'fd') {
+        ins.src = PseudoLd.MAP_FD;
+        ins.imm64 = BigInt(map.address);
+      } else {
+        ins.src = PseudoLd.MAP_VALUE;
+        ins.imm64 = BigInt(map.valueAddress(0) + ref.offset);
+      }
+    }
+    checkProgram(insns, { helpers: dp.helpers, allowPseudoLdImm64: true });
+    const base = { memory: dp.memory, helpers: dp.helpers, checked: opts.checked ?? true, fastPath: dp.fastPath };
+    const engine =
+      (opts.engine ?? 'jit') === 'jit'
+        ? await compile(insns, base)
+        : new Interpreter(insns, { ...base, tailCall: (map, index) => dp.tailTarget(map, index) });
+    return new Program(dp, spec, insns, engine);
+  }
+
+  private slot = -1;
+
+  /** The index a prog_array holds to tail-call this program (its slot in the fast path's table). */
+  get tableIndex(): number {
+    if (this.slot < 0) {
+      // The interpreter has no wasm entry: it reserves an empty slot that only interpreters follow.
+      this.slot = this.engine instanceof JitProgram ? this.engine.tableIndex : this.dp.fastPath.addToTable(null);
+      this.dp.registerSlot(this.slot, this);
+    }
+    return this.slot;
+  }
+
+  /** BPF_PROG_TEST_RUN for XDP. */
+  testRun(opts: TestRunOptions): TestRunResult {
+    const { data } = opts;
+    const repeat = opts.repeat ?? 1;
+    if (data.length < ETH_HLEN) throw new TestRunError('EINVAL', `data_in is ${data.length} bytes; XDP needs at least ${ETH_HLEN}`);
+    if (data.length > XDP_MAX_DATA) throw new TestRunError('EINVAL', `data_in is ${data.length} bytes; at most ${XDP_MAX_DATA} fit a frame`);
+    if (!Number.isInteger(repeat) || repeat < 1) throw new TestRunError('EINVAL', `repeat must be a positive integer, not ${repeat}`);
+    const mem = this.dp.memory;
+    const c = opts.ctx;
+    let metaLen = 0;
+    if (c) {
+      // bpf_prog_test_run_xdp's checks on ctx_in
+      if ((c.dataMeta ?? 0) !== 0) throw new TestRunError('EINVAL', 'ctx_in.data_meta must be 0');
+      if ((c.dataEnd ?? data.length) !== data.length) throw new TestRunError('EINVAL', `ctx_in.data_end (${c.dataEnd}) must equal the data_in size (${data.length})`);
+      metaLen = c.data ?? 0;
+      if (metaLen > data.length || metaLen % 4 !== 0 || metaLen > 255) throw new TestRunError('EINVAL', `ctx_in.data (metadata length ${metaLen}) is invalid`);
+      if ((c.egressIfindex ?? 0) !== 0) throw new TestRunError('EINVAL', 'ctx_in.egress_ifindex must be 0');
+      if ((c.rxQueueIndex ?? 0) !== 0 && !c.ingressIfindex) throw new TestRunError('EINVAL', 'ctx_in.rx_queue_index needs ingress_ifindex');
+      if (data.length - metaLen < ETH_HLEN) throw new TestRunError('EINVAL', `data_in has ${data.length - metaLen} bytes after the metadata; XDP needs at least ${ETH_HLEN}`);
+    }
+    const ifindex = c?.ingressIfindex || 1;
+    const rxq = c?.rxQueueIndex ?? 0;
+    // The kernel takes metadata out of the headroom (headroom -= ctx->data), so the frame ends that
+    // much earlier too: data stays at hard_start + 256.
+    mem.bytes().set(data, FRAME_BASE + XDP_PACKET_HEADROOM - metaLen);
+    this.dp.fastPath.fn<(...a: number[]) => void>('xdp_setup')(FRAME_BASE, FRAME_SIZE - metaLen, XDP_PACKET_HEADROOM, data.length - metaLen, metaLen, ifindex, rxq);
+    const req: RunRequest = {
+      args: [BigInt(CTX_BASE)],
+      regions: [
+        { name: 'ctx', start: CTX_BASE, end: CTX_BASE + CTX.USER_SIZE, writable: false },
+        { name: 'frame', start: FRAME_BASE, end: FRAME_BASE + FRAME_SIZE, writable: true },
+        this.dp.arenaRegion(),
+      ],
+    };
+    const t0 = process.hrtime.bigint();
+    let r0: bigint;
+    if (this.engine instanceof JitProgram) {
+      r0 = this.engine.runRepeated(req, repeat).r0;
+    } else {
+      r0 = 0n;
+      for (let i = 0; i < repeat; i++) r0 = this.engine.run(req).r0;
+    }
+    const duration = Number(process.hrtime.bigint() - t0) / repeat;
+    const view = mem.view();
+    const meta = view.getUint32(CTX_BASE + CTX.DATA_META, true);
+    const dataStart = view.getUint32(CTX_BASE + CTX.DATA, true);
+    const end = view.getUint32(CTX_BASE + CTX.DATA_END, true);
+    let out = mem.bytes().slice(meta, end);
+    let truncated = false;
+    if (opts.dataOutSize !== undefined && out.length > opts.dataOutSize) {
+      out = out.slice(0, opts.dataOutSize);
+      truncated = true;
+    }
+    const ctxOut = { data: dataStart - meta, dataEnd: end - meta, dataMeta: 0, ingressIfindex: ifindex, rxQueueIndex: rxq, egressIfindex: 0 };
+    return { retval: Number(r0 & 0xffffffffn), data: out, duration, truncated, ctx: ctxOut };
+  }
+}
+
+function u32le(v: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, v >>> 0, true);
+  return b;
+}

@@ -1,0 +1,66 @@
+// The helpers the fast path implements in AssemblyScript, bound by kernel id. JIT'd programs import
+// the wasm functions directly; the interpreter calls the same functions through `fn`.
+
+import { RuntimeFault } from '../errors.js';
+import type { FastPath } from '../runtime/fastpath.js';
+import { HelperTable, type HelperDef } from './index.js';
+
+type WasmHelper = NonNullable<HelperDef['wasm']>;
+
+/** Kernel helper id → the fast path's export (named after the kernel's helper). */
+export const FAST_PATH_HELPERS: ReadonlyArray<[number, string]> = [
+  [1, 'bpf_map_lookup_elem'],
+  [2, 'bpf_map_update_elem'],
+  [3, 'bpf_map_delete_elem'],
+  [7, 'bpf_get_prandom_u32'],
+  [8, 'bpf_get_smp_processor_id'],
+  [23, 'bpf_redirect'],
+  [28, 'bpf_csum_diff'],
+  [44, 'bpf_xdp_adjust_head'],
+  [51, 'bpf_redirect_map'],
+  [54, 'bpf_xdp_adjust_meta'],
+  [65, 'bpf_xdp_adjust_tail'],
+  [87, 'bpf_map_push_elem'],
+  [88, 'bpf_map_pop_elem'],
+  [89, 'bpf_map_peek_elem'],
+  [130, 'bpf_ringbuf_output'],
+  [131, 'bpf_ringbuf_reserve'],
+  [132, 'bpf_ringbuf_submit'],
+  [133, 'bpf_ringbuf_discard'],
+  [134, 'bpf_ringbuf_query'],
+  [181, 'bpf_loop'],
+  [188, 'bpf_xdp_get_buff_len'],
+  [189, 'bpf_xdp_load_bytes'],
+  [190, 'bpf_xdp_store_bytes'],
+];
+
+/** The fast path's helpers (those its build exports), as HelperDefs with both `wasm` and `fn`. */
+export function fastPathHelpers(fp: FastPath): HelperDef[] {
+  const defs: HelperDef[] = [];
+  for (const [id, exportName] of FAST_PATH_HELPERS) {
+    const f = fp.exports[exportName];
+    if (typeof f !== 'function') continue;
+    const wasm = f as unknown as WasmHelper;
+    defs.push({ id, name: exportName.slice(4), wasm, fn: (a, b, c, d, e) => BigInt.asUintN(64, wasm(a, b, c, d, e)) });
+  }
+  return defs;
+}
+
+/**
+ * Every helper wxdp provides for XDP programs: the fast path's plus the JS ones of `base` (clock,
+ * trace_printk). bpf_tail_call (12) is lowered by the JIT itself; it is listed so the load-time check
+ * accepts it.
+ */
+export function xdpHelpers(fp: FastPath, base: HelperTable): HelperTable {
+  const t = new HelperTable();
+  for (const id of base.ids()) t.register(base.get(id)!);
+  for (const d of fastPathHelpers(fp)) t.register(d);
+  t.register({
+    id: 12,
+    name: 'tail_call',
+    fn: (_a, _b, _c, _d, _e, ctx) => {
+      throw new RuntimeFault('RUN_HELPER', 'bpf_tail_call is only available with the JIT engine', ctx.pc);
+    },
+  });
+  return t;
+}

@@ -1,0 +1,584 @@
+// BpfMap: one map in the fast path's arena, driven through the AssemblyScript map_* exports (the
+// bpf(2) syscall's map commands) with keys and values passed in the scratch buffer. Every operation
+// has the kernel's semantics and errno; a failure throws a MapError naming the map, the operation
+// and the errno (lookups of a missing key return undefined instead, as do pop/peek of an empty map).
+//
+// Values cross as the syscall passes them: value_size bytes, or for percpu maps ncpus values of
+// round_up(value_size, 8) bytes each (lookup() returns that buffer; lookupPerCpu() splits it).
+
+import { randomBytes } from 'node:crypto';
+import type { FastPath } from '../runtime/fastpath.js';
+import { MAP_HDR } from '../runtime/memory.js';
+import type { Codec } from './codec.js';
+import { MapError } from './errors.js';
+import { BPF_ANY, BPF_F_LOCK, Errno, isPercpuType, MAPS_LAYOUT, MapType, mapTypeName, round8 } from './uapi.js';
+
+/** What a map is made of (BPF_MAP_CREATE's attributes). */
+export interface MapSpec {
+  name: string;
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags?: number;
+  /** The map's id (default: the next id of this fast path, counting from 1). */
+  id?: number;
+}
+
+/** A value for update(): value_size bytes (percpu maps: copied to every CPU), or one per CPU. */
+export type MapValue = Uint8Array | readonly Uint8Array[];
+
+/** What a batch update or delete did: `count` elements in order, then `error` stopped it (if any). */
+export interface BatchResult {
+  count: number;
+  error?: MapError;
+}
+
+/** One BPF_MAP_LOOKUP_BATCH step. Pass `outBatch` back as `inBatch` to continue; `done` at the end. */
+export interface LookupBatchResult {
+  keys: Uint8Array[];
+  values: Uint8Array[];
+  outBatch: Uint8Array | null;
+  done: boolean;
+}
+
+type I = number;
+interface MapExports {
+  map_create(type: I, keySize: I, valueSize: I, maxEntries: I, flags: I, id: I): bigint;
+  map_lookup(map: I, key: I): I;
+  map_update(map: I, key: I, value: I, flags: I): I;
+  map_delete(map: I, key: I): I;
+  map_get_next_key(map: I, key: I, next: I): I;
+  map_push(map: I, value: I, flags: I): I;
+  map_pop(map: I, value: I): I;
+  map_peek(map: I, value: I): I;
+  map_clear(map: I): I;
+  scratch_base(): I;
+  arena_alloc(size: I, align: I): I;
+  map_hash_seed(seed: I): void;
+}
+
+const bound = new WeakMap<FastPath, MapExports>();
+const nextIds = new WeakMap<FastPath, number>();
+
+function exportsOf(fp: FastPath): MapExports {
+  let x = bound.get(fp);
+  if (!x) {
+    const names: (keyof MapExports)[] = [
+      'map_create', 'map_lookup', 'map_update', 'map_delete', 'map_get_next_key', 'map_push', 'map_pop', 'map_peek',
+      'map_clear', 'scratch_base', 'arena_alloc', 'map_hash_seed',
+    ];
+    x = Object.fromEntries(names.map((n) => [n, fp.fn(n)])) as unknown as MapExports;
+    bound.set(fp, x);
+  }
+  return x;
+}
+
+/** Kernel map ids start at 1 and are never reused; here they are counted per fast path. */
+function nextId(fp: FastPath): number {
+  const id = nextIds.get(fp) ?? 1;
+  nextIds.set(fp, id + 1);
+  return id;
+}
+
+const isU32 = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
+
+// Which maps have which batch commands (the map's bpf_map_ops: BATCH_OPS for hash maps, the generic
+// ones for arrays and the LPM trie, none for the others: -ENOTSUPP).
+const BATCH_LOOKUP_UPDATE = new Set<number>([
+  MapType.HASH, MapType.PERCPU_HASH, MapType.LRU_HASH, MapType.LRU_PERCPU_HASH, MapType.ARRAY, MapType.PERCPU_ARRAY,
+  MapType.LPM_TRIE,
+]);
+const BATCH_DELETE = new Set<number>([
+  MapType.HASH, MapType.PERCPU_HASH, MapType.LRU_HASH, MapType.LRU_PERCPU_HASH, MapType.LPM_TRIE,
+]);
+
+export class BpfMap {
+  readonly fp: FastPath;
+  readonly name: string;
+  readonly type: number;
+  readonly typeName: string;
+  readonly keySize: number;
+  readonly valueSize: number;
+  /** As the kernel keeps it (an LRU map with BPF_F_NO_COMMON_LRU rounds it to a multiple of ncpus). */
+  readonly maxEntries: number;
+  /** As the kernel keeps them (devmaps add BPF_F_RDONLY_PROG). */
+  readonly flags: number;
+  readonly id: number;
+  /** The map's header in linear memory: what a program's ld_imm64 of the map resolves to. */
+  readonly address: number;
+  /** CPUs a percpu map holds values for (1 for the others). */
+  readonly ncpus: number;
+  /** Bytes of a value as lookup() returns it: value_size, or ncpus × round_up(value_size, 8). */
+  readonly valueBytes: number;
+
+  private readonly x: MapExports;
+  private readonly keyBuf: number;
+  private readonly nextBuf: number;
+  private readonly valueBuf: number;
+  private u8: Uint8Array | undefined;
+
+  private constructor(fp: FastPath, name: string, address: number) {
+    this.fp = fp;
+    this.x = exportsOf(fp);
+    this.name = name;
+    this.address = address;
+    const dv = fp.memory.view();
+    const hdr = (off: number) => dv.getUint32(address + off, true);
+    this.type = hdr(MAP_HDR.TYPE);
+    this.typeName = mapTypeName(this.type);
+    this.keySize = hdr(MAP_HDR.KEY_SIZE);
+    this.valueSize = hdr(MAP_HDR.VALUE_SIZE);
+    this.maxEntries = hdr(MAP_HDR.MAX_ENTRIES);
+    this.flags = hdr(MAP_HDR.FLAGS);
+    this.id = hdr(MAP_HDR.ID);
+    this.ncpus = isPercpuType(this.type) ? hdr(MAPS_LAYOUT.PERCPU_NCPUS) : 1;
+    this.valueBytes = isPercpuType(this.type) ? this.ncpus * round8(this.valueSize) : this.valueSize;
+
+    // Keys and values go through the shared scratch buffer, or a buffer of the map's own when too big.
+    const keyRoom = round8(Math.max(this.keySize, 4));
+    const need = 2 * keyRoom + round8(this.valueBytes);
+    const base = need <= MAPS_LAYOUT.SCRATCH_SIZE ? this.x.scratch_base() >>> 0 : this.x.arena_alloc(need, 8) >>> 0;
+    if (base === 0) throw new MapError('MAP_NO_MEMORY', name, 'create', Errno.ENOMEM, 'no memory for the key/value buffer');
+    this.keyBuf = base;
+    this.nextBuf = base + keyRoom;
+    this.valueBuf = base + 2 * keyRoom;
+  }
+
+  /** BPF_MAP_CREATE. Throws MapError (code MAP_CREATE, with the errno) when the kernel would refuse. */
+  static create(fp: FastPath, spec: MapSpec): BpfMap {
+    const flags = spec.flags ?? 0;
+    for (const [what, v] of [['type', spec.type], ['key size', spec.keySize], ['value size', spec.valueSize],
+      ['max entries', spec.maxEntries], ['flags', flags]] as const) {
+      if (!isU32(v)) throw new MapError('MAP_CREATE', spec.name, 'create', Errno.EINVAL, `${what} ${v} is not a u32`);
+    }
+    const x = exportsOf(fp);
+    // The kernel seeds each hash map with get_random_u32() (unless BPF_F_ZERO_SEED).
+    x.map_hash_seed(randomBytes(4).readUInt32LE(0));
+    const ret = x.map_create(spec.type, spec.keySize, spec.valueSize, spec.maxEntries, flags, spec.id ?? nextId(fp));
+    if (ret < 0n) {
+      throw MapError.from(spec.name, 'create', Number(ret),
+        `${mapTypeName(spec.type)} key ${spec.keySize} value ${spec.valueSize} entries ${spec.maxEntries} flags 0x${flags.toString(16)}`);
+    }
+    return new BpfMap(fp, spec.name, Number(ret));
+  }
+
+  /** A BpfMap for a map created elsewhere (e.g. by a loader), from its address. */
+  static attach(fp: FastPath, address: number, name = `map@0x${address.toString(16)}`): BpfMap {
+    return new BpfMap(fp, name, address);
+  }
+
+  /**
+   * Elements held, for the maps that count them: hash maps, lpm_trie, devmap_hash, queue and stack
+   * (MAP_COUNT). Array-like maps always hold max_entries.
+   */
+  get count(): number {
+    return this.fp.memory.view().getUint32(this.address + MAP_HDR.COUNT, true);
+  }
+
+  get isPercpu(): boolean {
+    return isPercpuType(this.type);
+  }
+
+  /**
+   * The address of an array map's value at `index`: what BPF_PSEUDO_MAP_VALUE (global data,
+   * map_direct_value_addr) resolves to. Other map types: MAP_UNSUPPORTED.
+   */
+  valueAddress(index = 0): number {
+    if (this.type !== MapType.ARRAY) {
+      throw new MapError('MAP_UNSUPPORTED', this.name, 'value_address', Errno.ENOTSUPP, `${this.typeName} has no direct value access`);
+    }
+    if (!Number.isInteger(index) || index < 0 || index >= this.maxEntries) {
+      throw new MapError('MAP_INVALID', this.name, 'value_address', Errno.EINVAL, `index ${index} of ${this.maxEntries}`);
+    }
+    new DataView(this.mem().buffer).setUint32(this.keyBuf, index, true);
+    return this.x.map_lookup(this.address, this.keyBuf) >>> 0;
+  }
+
+  // ---- element operations ----
+
+  /**
+   * BPF_MAP_LOOKUP_ELEM: a copy of the value, or undefined if there is none. Percpu maps: every CPU's
+   * value (see lookupPerCpu). Queue/stack: the next element (peek). Ring buffers and xskmaps have no
+   * lookup (MAP_UNSUPPORTED).
+   */
+  lookup(key: Uint8Array): Uint8Array | undefined {
+    if (this.type === MapType.QUEUE || this.type === MapType.STACK) return this.peek();
+    if (this.type === MapType.RINGBUF) throw MapError.from(this.name, 'lookup', -Errno.ENOTSUPP);
+    if (this.type === MapType.XSKMAP) throw MapError.from(this.name, 'lookup', -Errno.EOPNOTSUPP);
+    this.putKey(key, this.keyBuf, 'lookup');
+    const v = this.x.map_lookup(this.address, this.keyBuf) >>> 0;
+    if (v === 0) return undefined;
+    return this.mem().slice(v, v + this.valueBytes);
+  }
+
+  /** A percpu map's value for each CPU (value_size bytes each), or undefined. */
+  lookupPerCpu(key: Uint8Array): Uint8Array[] | undefined {
+    if (!this.isPercpu) throw new MapError('MAP_INVALID', this.name, 'lookup', Errno.EINVAL, `${this.typeName} is not a percpu map`);
+    const all = this.lookup(key);
+    if (!all) return undefined;
+    const unit = round8(this.valueSize);
+    return Array.from({ length: this.ncpus }, (_, c) => all.slice(c * unit, c * unit + this.valueSize));
+  }
+
+  has(key: Uint8Array): boolean {
+    return this.lookup(key) !== undefined;
+  }
+
+  /**
+   * BPF_MAP_UPDATE_ELEM with BPF_ANY, BPF_NOEXIST or BPF_EXIST. Percpu maps take one value for every
+   * CPU, an array of ncpus values, or the syscall's ncpus × round_up(value_size, 8) buffer. Queue and
+   * stack: a push (the key is ignored).
+   */
+  update(key: Uint8Array, value: MapValue, flags = BPF_ANY): void {
+    if (this.type === MapType.QUEUE || this.type === MapType.STACK) {
+      this.push(value as Uint8Array, flags);
+      return;
+    }
+    this.putKey(key, this.keyBuf, 'update');
+    this.putValue(value, 'update');
+    this.check('update', this.x.map_update(this.address, this.keyBuf, this.valueBuf, flags));
+  }
+
+  /** BPF_MAP_DELETE_ELEM (arrays: MAP_INVALID, missing keys: MAP_NOT_FOUND, as the kernel). */
+  delete(key: Uint8Array): void {
+    this.putKey(key, this.keyBuf, 'delete');
+    this.check('delete', this.x.map_delete(this.address, this.keyBuf));
+  }
+
+  /**
+   * BPF_MAP_GET_NEXT_KEY: the key after `key` (null: the first key), or undefined after the last one.
+   * A key that is not in the map gives the first key, as in the kernel.
+   */
+  nextKey(key: Uint8Array | null): Uint8Array | undefined {
+    let k = 0;
+    if (key) {
+      this.putKey(key, this.keyBuf, 'get_next_key');
+      k = this.keyBuf;
+    }
+    const ret = this.x.map_get_next_key(this.address, k, this.nextBuf);
+    if (ret === -Errno.ENOENT) return undefined;
+    this.check('get_next_key', ret);
+    return this.mem().slice(this.nextBuf, this.nextBuf + this.keySize);
+  }
+
+  /** Every key, in get_next_key order (a key deleted under the walk restarts it, as in the kernel). */
+  *keys(): IterableIterator<Uint8Array> {
+    let prev: Uint8Array | null = null;
+    for (;;) {
+      const k = this.nextKey(prev);
+      if (!k) return;
+      yield k;
+      prev = k;
+    }
+  }
+
+  /** Every [key, value], in get_next_key order. */
+  *entries(): IterableIterator<[Uint8Array, Uint8Array]> {
+    for (const k of this.keys()) {
+      const v = this.lookup(k);
+      if (v) yield [k, v];
+    }
+  }
+
+  [Symbol.iterator](): IterableIterator<[Uint8Array, Uint8Array]> {
+    return this.entries();
+  }
+
+  // ---- queue / stack ----
+
+  /** Push onto a queue or stack; BPF_EXIST drops the oldest element when full, else MAP_FULL (E2BIG). */
+  push(value: Uint8Array, flags = BPF_ANY): void {
+    this.putValue(value, 'push');
+    this.check('push', this.x.map_push(this.address, this.valueBuf, flags));
+  }
+
+  /** Pop from a queue (oldest) or stack (newest); undefined when empty. */
+  pop(): Uint8Array | undefined {
+    return this.take('pop', this.x.map_pop(this.address, this.valueBuf));
+  }
+
+  /** The element pop() would return, left in place; undefined when empty. */
+  peek(): Uint8Array | undefined {
+    return this.take('peek', this.x.map_peek(this.address, this.valueBuf));
+  }
+
+  private take(op: string, ret: number): Uint8Array | undefined {
+    if (ret === -Errno.ENOENT) return undefined;
+    this.check(op, ret);
+    return this.mem().slice(this.valueBuf, this.valueBuf + this.valueSize);
+  }
+
+  /**
+   * Remove every element. Arrays cannot lose elements: their values are zeroed instead. Ring
+   * buffers: MAP_UNSUPPORTED (consume them with a RingBufReader).
+   */
+  clear(): void {
+    const ret = this.x.map_clear(this.address);
+    if (ret === -Errno.EINVAL && (this.type === MapType.ARRAY || this.type === MapType.PERCPU_ARRAY)) {
+      const zero = new Uint8Array(this.valueBytes);
+      const key = new Uint8Array(4);
+      const dv = new DataView(key.buffer);
+      for (let i = 0; i < this.maxEntries; i++) {
+        dv.setUint32(0, i, true);
+        this.update(key, zero);
+      }
+      return;
+    }
+    this.check('clear', ret);
+  }
+
+  // ---- batches (BPF_MAP_*_BATCH) ----
+
+  /**
+   * BPF_MAP_LOOKUP_BATCH, as generic_map_lookup_batch(): up to `count` elements after `inBatch` (null:
+   * from the start), in get_next_key order; `outBatch` is the last key returned. `done` when the walk
+   * reached the end (the kernel's -ENOENT). The kernel's hash maps batch whole buckets instead (and
+   * fail with ENOSPC when a bucket does not fit in `count`); wxdp walks them key by key.
+   */
+  lookupBatch(inBatch: Uint8Array | null = null, count = this.maxEntries, elemFlags = 0): LookupBatchResult {
+    this.batchCheck('lookup_batch', BATCH_LOOKUP_UPDATE, elemFlags);
+    const keys: Uint8Array[] = [];
+    const values: Uint8Array[] = [];
+    let prev = inBatch;
+    let done = false;
+    while (keys.length < count) {
+      const k = this.nextKey(prev);
+      if (!k) {
+        done = true;
+        break;
+      }
+      const v = this.lookup(k);
+      if (v) {
+        keys.push(k);
+        values.push(v);
+      }
+      prev = k;
+    }
+    return { keys, values, outBatch: keys.length > 0 ? keys[keys.length - 1]! : null, done };
+  }
+
+  /**
+   * BPF_MAP_UPDATE_BATCH, as generic_map_update_batch(): updates in order and stops at the first
+   * failure. Its elem_flags may only be 0 or BPF_F_LOCK (so no BPF_NOEXIST / BPF_EXIST here).
+   */
+  updateBatch(keys: readonly Uint8Array[], values: readonly MapValue[], elemFlags = 0): BatchResult {
+    this.batchCheck('update_batch', BATCH_LOOKUP_UPDATE, elemFlags);
+    if (keys.length !== values.length) {
+      throw new MapError('MAP_INVALID', this.name, 'update_batch', Errno.EINVAL, `${keys.length} keys but ${values.length} values`);
+    }
+    for (let i = 0; i < keys.length; i++) {
+      try {
+        this.update(keys[i]!, values[i]!, elemFlags);
+      } catch (e) {
+        if (e instanceof MapError) return { count: i, error: e };
+        throw e;
+      }
+    }
+    return { count: keys.length };
+  }
+
+  /** BPF_MAP_DELETE_BATCH, as generic_map_delete_batch(): deletes in order, stops at the first failure. */
+  deleteBatch(keys: readonly Uint8Array[], elemFlags = 0): BatchResult {
+    this.batchCheck('delete_batch', BATCH_DELETE, elemFlags);
+    for (let i = 0; i < keys.length; i++) {
+      try {
+        this.delete(keys[i]!);
+      } catch (e) {
+        if (e instanceof MapError) return { count: i, error: e };
+        throw e;
+      }
+    }
+    return { count: keys.length };
+  }
+
+  private batchCheck(op: string, supported: Set<number>, elemFlags: number): void {
+    if (!supported.has(this.type)) throw MapError.from(this.name, op, -Errno.ENOTSUPP, `${this.typeName} has no ${op}`);
+    if ((elemFlags & ~BPF_F_LOCK) !== 0) throw MapError.from(this.name, op, -Errno.EINVAL, `elem_flags 0x${elemFlags.toString(16)}`);
+  }
+
+  // ---- typed access ----
+
+  /** A view of this map with typed keys and values. */
+  typed<K, V>(key: Codec<K>, value: Codec<V>): TypedMap<K, V> {
+    return new TypedMap(this, key, value);
+  }
+
+  // ---- plumbing ----
+
+  private mem(): Uint8Array {
+    const buf = this.fp.memory.memory.buffer;
+    if (this.u8?.buffer !== buf) this.u8 = new Uint8Array(buf);
+    return this.u8;
+  }
+
+  private putKey(key: Uint8Array, at: number, op: string): void {
+    if (key.length !== this.keySize) {
+      throw new MapError('MAP_INVALID', this.name, op, Errno.EINVAL, `key of ${key.length} bytes, the map's key_size is ${this.keySize}`);
+    }
+    this.mem().set(key, at);
+  }
+
+  private putValue(value: MapValue, op: string): void {
+    const mem = this.mem();
+    if (!this.isPercpu) {
+      if (!(value instanceof Uint8Array) || value.length !== this.valueSize) {
+        throw new MapError('MAP_INVALID', this.name, op, Errno.EINVAL, `value must be ${this.valueSize} bytes`);
+      }
+      mem.set(value, this.valueBuf);
+      return;
+    }
+    const unit = round8(this.valueSize);
+    const per = (v: Uint8Array | undefined, c: number) => {
+      if (!v || v.length !== this.valueSize) {
+        throw new MapError('MAP_INVALID', this.name, op, Errno.EINVAL, `each CPU's value must be ${this.valueSize} bytes`);
+      }
+      mem.fill(0, this.valueBuf + c * unit, this.valueBuf + (c + 1) * unit);
+      mem.set(v, this.valueBuf + c * unit);
+    };
+    if (value instanceof Uint8Array) {
+      if (value.length === this.valueBytes && value.length !== this.valueSize) {
+        mem.set(value, this.valueBuf);
+      } else {
+        for (let c = 0; c < this.ncpus; c++) per(value, c);
+      }
+      return;
+    }
+    if (value.length !== this.ncpus) {
+      throw new MapError('MAP_INVALID', this.name, op, Errno.EINVAL, `${value.length} values for ${this.ncpus} CPUs`);
+    }
+    value.forEach(per);
+  }
+
+  private check(op: string, ret: number): void {
+    if (ret < 0) throw MapError.from(this.name, op, ret);
+  }
+}
+
+/**
+ * A BpfMap seen through codecs. get() and entries() decode; set() encodes. delete() answers whether
+ * the key was there (other failures throw, as BpfMap's).
+ */
+export class TypedMap<K, V> implements Iterable<[K, V]> {
+  readonly map: BpfMap;
+  readonly key: Codec<K>;
+  readonly value: Codec<V>;
+
+  constructor(map: BpfMap, key: Codec<K>, value: Codec<V>) {
+    const keyless = map.keySize === 0;
+    if ((!keyless && key.size !== map.keySize) || value.size !== map.valueSize) {
+      throw new MapError('MAP_INVALID', map.name, 'typed', Errno.EINVAL,
+        `codecs of ${key.size}/${value.size} bytes for key_size ${map.keySize}, value_size ${map.valueSize}`);
+    }
+    this.map = map;
+    this.key = key;
+    this.value = value;
+  }
+
+  get(k: K): V | undefined {
+    if (this.map.isPercpu) return this.getPerCpu(k)?.[0];
+    const v = this.map.lookup(this.key.encode(k));
+    return v === undefined ? undefined : this.value.decode(v);
+  }
+
+  getPerCpu(k: K): V[] | undefined {
+    return this.map.lookupPerCpu(this.key.encode(k))?.map((b) => this.value.decode(b));
+  }
+
+  set(k: K, v: V, flags = BPF_ANY): this {
+    this.map.update(this.key.encode(k), this.value.encode(v), flags);
+    return this;
+  }
+
+  setPerCpu(k: K, values: readonly V[], flags = BPF_ANY): this {
+    this.map.update(this.key.encode(k), values.map((v) => this.value.encode(v)), flags);
+    return this;
+  }
+
+  delete(k: K): boolean {
+    try {
+      this.map.delete(this.key.encode(k));
+      return true;
+    } catch (e) {
+      if (e instanceof MapError && e.code === 'MAP_NOT_FOUND') return false;
+      throw e;
+    }
+  }
+
+  has(k: K): boolean {
+    return this.map.has(this.key.encode(k));
+  }
+
+  *keys(): IterableIterator<K> {
+    for (const k of this.map.keys()) yield this.key.decode(k);
+  }
+
+  *entries(): IterableIterator<[K, V]> {
+    for (const [k, v] of this.map.entries()) {
+      yield [this.key.decode(k), this.value.decode(this.map.isPercpu ? v.subarray(0, this.map.valueSize) : v)];
+    }
+  }
+
+  [Symbol.iterator](): IterableIterator<[K, V]> {
+    return this.entries();
+  }
+
+  push(v: V, flags = BPF_ANY): void {
+    this.map.push(this.value.encode(v), flags);
+  }
+
+  pop(): V | undefined {
+    const b = this.map.pop();
+    return b === undefined ? undefined : this.value.decode(b);
+  }
+
+  peek(): V | undefined {
+    const b = this.map.peek();
+    return b === undefined ? undefined : this.value.decode(b);
+  }
+}
+
+/** BPF_MAP_CREATE on a fast path: the map, or a MapError with code MAP_CREATE and the errno. */
+export function createMap(fp: FastPath, spec: MapSpec): BpfMap {
+  return BpfMap.create(fp, spec);
+}
+
+/** The maps of one fast path, by name (what an object file or a Datapath holds). */
+export class MapSet implements Iterable<BpfMap> {
+  readonly fp: FastPath;
+  private readonly byName = new Map<string, BpfMap>();
+
+  constructor(fp: FastPath) {
+    this.fp = fp;
+  }
+
+  create(spec: MapSpec): BpfMap {
+    if (this.byName.has(spec.name)) {
+      throw new MapError('MAP_CREATE', spec.name, 'create', Errno.EEXIST, 'a map of that name exists in this set');
+    }
+    const m = BpfMap.create(this.fp, spec);
+    this.byName.set(spec.name, m);
+    return m;
+  }
+
+  get(name: string): BpfMap | undefined {
+    return this.byName.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  byAddress(address: number): BpfMap | undefined {
+    for (const m of this.byName.values()) if (m.address === address) return m;
+    return undefined;
+  }
+
+  get size(): number {
+    return this.byName.size;
+  }
+
+  [Symbol.iterator](): IterableIterator<BpfMap> {
+    return this.byName.values();
+  }
+}

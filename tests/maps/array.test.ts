@@ -1,0 +1,149 @@
+// BPF_MAP_TYPE_ARRAY and PERCPU_ARRAY (kernel/bpf/arraymap.c): preallocated zeroed values, update
+// flags (array_map_update_elem: NOEXIST → EEXIST since every element exists, index ≥ max_entries →
+// E2BIG, unknown flags and BPF_F_LOCK without a spin lock → EINVAL), no delete (EINVAL),
+// array_map_get_next_key (missing key → index 0, last → ENOENT), and the percpu views: programs see
+// the running CPU's value, the syscall every CPU's (bpf_percpu_array_copy / _update).
+
+import { afterAll, describe, expect, it } from 'vitest';
+import { BPF_ANY, BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, createMap, Errno, MapType } from '../../src/maps/index.js';
+import { haveKernel, KernelMap } from './bpftool.js';
+import { fresh, haveWasm, Prog, rdU32, setCpu, u32le, u64le } from './support.js';
+
+describe.skipIf(!haveWasm)('array map', () => {
+  it('starts zeroed, updates in place, and looks up from programs with a bounds check', async () => {
+    const fp = await fresh();
+    const m = createMap(fp, { name: 'a', type: MapType.ARRAY, keySize: 4, valueSize: 6, maxEntries: 3 });
+    expect(m.lookup(u32le(2))).toEqual(new Uint8Array(6));
+    m.update(u32le(1), Uint8Array.of(1, 2, 3, 4, 5, 6));
+    expect(m.lookup(u32le(1))).toEqual(Uint8Array.of(1, 2, 3, 4, 5, 6));
+    expect(m.lookup(u32le(3))).toBeUndefined();
+    const p = new Prog(fp);
+    const v1 = p.lookup(m.address, u32le(1));
+    const v0 = p.lookup(m.address, u32le(0));
+    // Values are round_up(value_size, 8) apart.
+    expect(v1 - v0).toBe(8);
+    expect(p.read(v1, 6)).toEqual(Uint8Array.of(1, 2, 3, 4, 5, 6));
+    expect(p.lookup(m.address, u32le(3))).toBe(0);
+    expect(p.lookup(m.address, u32le(0xffffffff))).toBe(0);
+    expect(Number(p.call('array_lookup_elem', m.address, p.place(u32le(1))))).toBe(v1);
+    // A program writes through the pointer; the syscall sees it.
+    fp.memory.bytes()[v0] = 9;
+    expect(m.lookup(u32le(0))![0]).toBe(9);
+  });
+
+  it('update: BPF_ANY and BPF_EXIST write, BPF_NOEXIST is EEXIST, index past the end E2BIG, other flags EINVAL', async () => {
+    const fp = await fresh();
+    const m = createMap(fp, { name: 'a', type: MapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 2 });
+    m.update(u32le(0), u32le(5), BPF_ANY);
+    m.update(u32le(0), u32le(6), BPF_EXIST);
+    expect(rdU32(m.lookup(u32le(0))!)).toBe(6);
+    expect(() => m.update(u32le(0), u32le(7), BPF_NOEXIST)).toThrow(expect.objectContaining({ code: 'MAP_EXISTS', errno: Errno.EEXIST }));
+    expect(() => m.update(u32le(2), u32le(7))).toThrow(expect.objectContaining({ code: 'MAP_FULL', errno: Errno.E2BIG }));
+    expect(() => m.update(u32le(0), u32le(7), 3)).toThrow(expect.objectContaining({ code: 'MAP_INVALID', errno: Errno.EINVAL }));
+    expect(() => m.update(u32le(0), u32le(7), BPF_F_LOCK)).toThrow(expect.objectContaining({ errno: Errno.EINVAL }));
+    // The index check comes before the flag checks (array_map_update_elem): E2BIG, not EEXIST.
+    expect(() => m.update(u32le(9), u32le(7), BPF_NOEXIST)).toThrow(expect.objectContaining({ errno: Errno.E2BIG }));
+    expect(rdU32(m.lookup(u32le(0))!)).toBe(6);
+    const p = new Prog(fp);
+    expect(p.update(m.address, u32le(1), u32le(8))).toBe(0);
+    expect(p.update(m.address, u32le(1), u32le(8), BPF_NOEXIST)).toBe(-Errno.EEXIST);
+    expect(p.update(m.address, u32le(2), u32le(8))).toBe(-Errno.E2BIG);
+    expect(rdU32(m.lookup(u32le(1))!)).toBe(8);
+  });
+
+  it('delete is EINVAL (array elements cannot be deleted); clear() zeroes the values', async () => {
+    const fp = await fresh();
+    const m = createMap(fp, { name: 'a', type: MapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 2 });
+    m.update(u32le(1), u32le(3));
+    expect(() => m.delete(u32le(1))).toThrow(expect.objectContaining({ code: 'MAP_INVALID', errno: Errno.EINVAL }));
+    expect(new Prog(fp).delete(m.address, u32le(1))).toBe(-Errno.EINVAL);
+    m.clear();
+    expect(rdU32(m.lookup(u32le(1))!)).toBe(0);
+  });
+
+  it('get_next_key walks 0..max-1; a missing or out-of-range key restarts at 0', async () => {
+    const fp = await fresh();
+    const m = createMap(fp, { name: 'a', type: MapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 3 });
+    expect([...m.keys()].map((k) => rdU32(k))).toEqual([0, 1, 2]);
+    expect(rdU32(m.nextKey(null)!)).toBe(0);
+    expect(rdU32(m.nextKey(u32le(1))!)).toBe(2);
+    expect(m.nextKey(u32le(2))).toBeUndefined();
+    expect(rdU32(m.nextKey(u32le(7))!)).toBe(0);
+  });
+});
+
+describe.skipIf(!haveWasm)('percpu_array map', () => {
+  it('holds round_up(value_size, 8) × ncpus per element; programs see RUN_CPU\'s value', async () => {
+    const fp = await fresh({ ncpus: 3, cpu: 0 });
+    const m = createMap(fp, { name: 'pa', type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 4, maxEntries: 2 });
+    expect(m.ncpus).toBe(3);
+    expect(m.valueBytes).toBe(24);
+    const p = new Prog(fp);
+    for (const cpu of [0, 1, 2]) {
+      setCpu(fp, cpu);
+      expect(p.update(m.address, u32le(1), u32le(100 + cpu))).toBe(0);
+    }
+    expect(m.lookupPerCpu(u32le(1))!.map((v) => rdU32(v))).toEqual([100, 101, 102]);
+    // The syscall's buffer: each CPU's value at a multiple of 8.
+    const raw = m.lookup(u32le(1))!;
+    expect([rdU32(raw, 0), rdU32(raw, 8), rdU32(raw, 16)]).toEqual([100, 101, 102]);
+    setCpu(fp, 2);
+    const a = p.lookup(m.address, u32le(1));
+    expect(rdU32(p.read(a, 4))).toBe(102);
+    // A program's update touches only its CPU.
+    p.update(m.address, u32le(1), u32le(7));
+    expect(m.lookupPerCpu(u32le(1))!.map((v) => rdU32(v))).toEqual([100, 101, 7]);
+  });
+
+  it('updates from the syscall take one value for all CPUs or one per CPU', async () => {
+    const fp = await fresh({ ncpus: 2 });
+    const m = createMap(fp, { name: 'pa', type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 });
+    m.update(u32le(0), u64le(5));
+    expect(m.lookupPerCpu(u32le(0))).toEqual([u64le(5), u64le(5)]);
+    m.update(u32le(0), [u64le(1), u64le(2)]);
+    expect(m.lookupPerCpu(u32le(0))).toEqual([u64le(1), u64le(2)]);
+    expect(() => m.update(u32le(0), [u64le(1)])).toThrow(expect.objectContaining({ code: 'MAP_INVALID' }));
+    // bpf_percpu_array_update: flags above BPF_EXIST (BPF_F_LOCK too) are EINVAL before the index check.
+    expect(() => m.update(u32le(5), u64le(1), BPF_F_LOCK)).toThrow(expect.objectContaining({ errno: Errno.EINVAL }));
+    expect(() => m.update(u32le(5), u64le(1))).toThrow(expect.objectContaining({ errno: Errno.E2BIG }));
+    expect(() => m.update(u32le(0), u64le(1), BPF_NOEXIST)).toThrow(expect.objectContaining({ errno: Errno.EEXIST }));
+  });
+
+  it('treats RUN_NCPUS 0 as one CPU and clamps a RUN_CPU beyond the map\'s CPUs to CPU 0', async () => {
+    const fp = await fresh({ ncpus: 0 });
+    const m = createMap(fp, { name: 'pa', type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
+    expect(m.ncpus).toBe(1);
+    setCpu(fp, 5);
+    const p = new Prog(fp);
+    p.update(m.address, u32le(0), u32le(9));
+    expect(rdU32(m.lookup(u32le(0))!)).toBe(9);
+  });
+});
+
+describe.skipIf(!haveKernel)('array errno agrees with the kernel (bpftool)', () => {
+  const kmaps: KernelMap[] = [];
+  afterAll(() => kmaps.forEach((m) => m.close()));
+
+  it('update flags, index past the end, delete, get_next_key', async () => {
+    const k = KernelMap.must('array', 4, 4, 2);
+    kmaps.push(k);
+    const fp = await fresh();
+    const m = createMap(fp, { name: 'a', type: MapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 2 });
+    const ours = (f: () => void): number => {
+      try {
+        f();
+        return 0;
+      } catch (e) {
+        return (e as { errno: number }).errno;
+      }
+    };
+    expect(ours(() => m.update(u32le(0), u32le(1), BPF_NOEXIST))).toBe(k.update(u32le(0), u32le(1), 'noexist'));
+    expect(ours(() => m.update(u32le(0), u32le(1), BPF_EXIST))).toBe(k.update(u32le(0), u32le(1), 'exist'));
+    expect(ours(() => m.update(u32le(2), u32le(1)))).toBe(k.update(u32le(2), u32le(1)));
+    expect(ours(() => m.delete(u32le(0)))).toBe(k.delete(u32le(0)));
+    expect(k.lookup(u32le(2))).toBe(Errno.ENOENT);
+    expect(m.lookup(u32le(2))).toBeUndefined();
+    expect(k.keys().map((x) => rdU32(x))).toEqual([...m.keys()].map((x) => rdU32(x)));
+    expect(rdU32(k.getNext(u32le(9)) as Uint8Array)).toBe(rdU32(m.nextKey(u32le(9))!));
+  });
+});
