@@ -217,8 +217,8 @@ export async function mapCommand(argv: string[], io: Io): Promise<number> {
 function dumpMap(m: BpfMap): Array<{ key: string; value?: string; values?: string[] }> {
   const out: Array<{ key: string; value?: string; values?: string[] }> = [];
   for (const [k, v] of m.entries()) {
-    if (Array.isArray(v)) out.push({ key: Buffer.from(k).toString('hex'), values: v.map((x: Uint8Array) => Buffer.from(x).toString('hex')) });
-    else out.push({ key: Buffer.from(k).toString('hex'), value: Buffer.from(v as Uint8Array).toString('hex') });
+    if (m.isPercpu) out.push({ key: Buffer.from(k).toString('hex'), values: m.lookupPerCpu(k)!.map((x) => Buffer.from(x).toString('hex')) });
+    else out.push({ key: Buffer.from(k).toString('hex'), value: Buffer.from(v).toString('hex') });
   }
   return out;
 }

@@ -178,6 +178,11 @@ export class Datapath {
     this.bySlot.set(slot, p);
   }
 
+  /** @internal Programs placed in the table (tail-call targets). */
+  tailTargets(): IterableIterator<Program> {
+    return this.bySlot.values();
+  }
+
   /** @internal The interpreter's bpf_tail_call: the program a prog_array slot holds, if an interpreter. */
   tailTarget(map: bigint, index: bigint): Interpreter | undefined {
     const slot = this.fastPath.fn<(m: number, i: number) => number>('prog_array_get')(Number(map & 0xffffffffn), Number(index & 0xffffffffn));
@@ -225,8 +230,11 @@ export class BpfObject {
     return p;
   }
 
+  /** A map by name: libbpf's (`obj.bss`) or, for global data, the ELF section's (`.bss`). */
   map(name: string): BpfMap {
-    const m = this.maps.get(name);
+    const m =
+      this.maps.get(name) ??
+      (name.startsWith('.') ? [...this.maps.values()].find((x) => x.name.endsWith(name) && x.name.indexOf('.') === x.name.length - name.length) : undefined);
     if (!m) throw new WxdpError('USAGE', `no map '${name}' (have: ${[...this.maps.keys()].join(', ')})`);
     return m;
   }
@@ -319,6 +327,8 @@ export class Program {
         this.dp.arenaRegion(),
       ],
     };
+    // Programs this run may tail-call into check against the same regions.
+    for (const p of this.dp.tailTargets()) if (p.engine instanceof JitProgram && p !== this) p.engine.setRegions(req.regions);
     const t0 = process.hrtime.bigint();
     let r0: bigint;
     if (this.engine instanceof JitProgram) {

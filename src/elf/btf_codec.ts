@@ -300,6 +300,7 @@ function compositeNode(btf: Btf, t: Extract<BtfType, { kind: 'struct' | 'union' 
       if (target.kind === 'struct' || target.kind === 'union') {
         if (m.bitOffset % 8 !== 0) throw btf.error(`${btf.describe(t.id)}: anonymous member at bit ${m.bitOffset} is not byte-aligned`, t.id);
         const inner = compositeNode(btf, target, depth + 1);
+        if (m.bitOffset / 8 + inner.size > t.size) throw btf.error(`${btf.describe(t.id)}: anonymous member runs past the end`, t.id);
         fields.push({ name: '', offset: m.bitOffset / 8, node: inner, lifted: inner });
       }
       continue; // unnamed bitfields are padding

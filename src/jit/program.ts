@@ -131,6 +131,14 @@ export class JitProgram implements Engine {
     return { r0: r0 >= 0n ? r0 : BigInt.asUintN(64, r0) };
   }
 
+  /**
+   * Give this program a run's regions without running it: a program reached by a tail call checks its
+   * accesses against the regions of the run it joins.
+   */
+  setRegions(regions: readonly Region[]): void {
+    if (this.setRegion && (regions.length !== 0 || this.slotsUsed !== 0)) this.bindRegions(regions);
+  }
+
   /** Load the run's regions into the module's slots; unchanged slots cost a compare, not a wasm call. */
   private bindRegions(regions: readonly Region[]): void {
     const n = regions.length;

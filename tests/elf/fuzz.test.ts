@@ -11,7 +11,7 @@ import { ElfFile } from '../../src/elf/reader.js';
 import { encode } from '../../src/isa/insn.js';
 import { FIXTURES, fixtureBytes } from './oracle.js';
 
-const ITERATIONS = 10_000;
+const ITERATIONS = 20_000;
 const SEED = 0x5eed_e1f;
 
 /** mulberry32: small, fast, deterministic. */
@@ -94,7 +94,10 @@ function mutate(rand: () => number): { from: string; bytes: Uint8Array; how: str
         b = out;
         hows.push(`insert ${n} at ${at}`);
       } else {
-        b = Uint8Array.from([...b.subarray(0, at), ...b.subarray(at + n)]);
+        const out = new Uint8Array(Math.max(0, b.length - n));
+        out.set(b.subarray(0, Math.min(at, out.length)));
+        out.set(b.subarray(at + n), Math.min(at, out.length));
+        b = out;
         hows.push(`delete ${n} at ${at}`);
       }
     }
