@@ -56,7 +56,7 @@ export interface EngineRow {
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** The project root, whether running from bench/ (tsx/vitest) or dist/bench/ (compiled). */
-function projectRoot(): string {
+export function projectRoot(): string {
   let d = here;
   for (let i = 0; i < 4; i++) {
     if (existsSync(join(d, 'package.json'))) return d;
@@ -264,16 +264,36 @@ ns/insn and ratios use the repeat-loop figures.
 `;
 
 export async function benchCommand(argv: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: argv,
-    options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } },
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false }, only: { type: 'string' } },
   });
-  const avail = kernelAvailability();
-  if (!values.json) {
-    io.out(`wxdp engine bench — node ${process.version}; kernel baseline: ${avail.ok ? 'BPF_PROG_TEST_RUN via bpftool' : `unavailable (${avail.reason})`}\n`);
+  const which = positionals[0] ?? 'all';
+  if (!['all', 'engine', 'programs'].includes(which) || positionals.length > 1) {
+    io.err(`wxdp bench: usage: wxdp bench [all|engine|programs] [--quick] [--json] [--only NAME]\n`);
+    return 2;
   }
-  const rows = await runEngineBench({ quick: values.quick, log: values.json ? undefined : io.err });
-  if (values.json) io.out(JSON.stringify({ bench: 'engine', node: process.version, kernel: avail.ok ? 'bpftool' : null, rows }, null, 2) + '\n');
-  else io.out(formatTable(rows) + '\n' + LEGEND);
+  const avail = kernelAvailability();
+  const log = values.json ? undefined : io.err;
+  const head = `node ${process.version}; kernel baseline: ${avail.ok ? 'BPF_PROG_TEST_RUN via bpftool, measured in this run' : `unavailable (${avail.reason})`}`;
+  const out: Record<string, unknown> = { node: process.version, kernel: avail.ok ? 'bpftool' : null };
+  if (which !== 'programs') {
+    if (!values.json) io.out(`wxdp engine bench — ${head}\n`);
+    const rows = await runEngineBench({ quick: values.quick, log });
+    out.engine = rows;
+    if (!values.json) io.out(formatTable(rows) + '\n' + LEGEND + '\n');
+  }
+  if (which !== 'engine') {
+    const { runProgramsBench, formatProgramsTable } = await import('./programs.js');
+    if (!values.json) io.out(`wxdp programs bench (testRun, XDP) — ${head}\n`);
+    const rows = await runProgramsBench({ quick: values.quick, log, ...(values.only ? { only: values.only } : {}) });
+    out.programs = rows;
+    if (!values.json) {
+      io.out(formatProgramsTable(rows));
+      io.out(`wxdp: testRun with repeat ${values.quick ? '1e5' : '1e6'} (JIT, checked / unchecked); kernel: bpftool prog run ... repeat ${values.quick ? '1e5' : '1e6'}; best of 3.\n`);
+    }
+  }
+  if (values.json) io.out(JSON.stringify(out, null, 2) + '\n');
   return 0;
 }

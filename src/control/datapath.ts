@@ -321,10 +321,11 @@ export class Program {
     this.dp.fastPath.fn<(...a: number[]) => void>('xdp_setup')(FRAME_BASE, FRAME_SIZE - metaLen, XDP_PACKET_HEADROOM, data.length - metaLen, metaLen, ifindex, rxq);
     const req: RunRequest = {
       args: [BigInt(CTX_BASE)],
+      // Busiest first: the JIT checks the first two regions inline.
       regions: [
-        { name: 'ctx', start: CTX_BASE, end: CTX_BASE + CTX.USER_SIZE, writable: false },
         { name: 'frame', start: FRAME_BASE, end: FRAME_BASE + FRAME_SIZE, writable: true },
         this.dp.arenaRegion(),
+        { name: 'ctx', start: CTX_BASE, end: CTX_BASE + CTX.USER_SIZE, writable: false },
       ],
     };
     // Programs this run may tail-call into check against the same regions.

@@ -28,6 +28,8 @@ export interface BtfCodec<T = unknown> {
 }
 
 const MAX_DEPTH = 64;
+/** encode() allocates the whole value; refuse sizes no map value can have. */
+const MAX_ENCODE = 1 << 30;
 
 interface Node {
   size: number;
@@ -51,6 +53,7 @@ export function btfCodec<T = unknown>(btf: Btf, typeId: number): BtfCodec<T> {
       return node.read(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), 0) as T;
     },
     encode(value: T): Uint8Array {
+      if (node.size > MAX_ENCODE) throw usage(`${btf.describe(typeId)} is ${node.size} bytes, too large to encode (at most ${MAX_ENCODE})`);
       const out = new Uint8Array(node.size);
       node.write(new DataView(out.buffer), 0, value, 'value');
       return out;

@@ -30,6 +30,12 @@ export const MapType = Object.fromEntries(MAP_TYPE_NAMES.map((n, i) => [n.toUppe
   readonly [K in MapTypeName as Uppercase<K>]: number;
 };
 
+/**
+ * The largest global data or .kconfig map wxdp accepts. The kernel's own limit for an array value is
+ * KMALLOC_MAX_SIZE (4 MiB on x86-64); this bound only keeps a corrupt size from allocating gigabytes.
+ */
+export const MAX_DATA_MAP_SIZE = 64 << 20;
+
 /** BPF_F_* map flags libbpf sets itself. */
 export const BPF_F_RDONLY_PROG = 0x80;
 export const BPF_F_MMAPABLE = 0x400;
@@ -369,7 +375,10 @@ export function objectNameFromPath(path: string): string {
   return dot >= 0 ? base.slice(0, dot) : base;
 }
 
-export function dataMap(sec: ElfSection, kind: 'data' | 'rodata' | 'bss', objectName: string | undefined, btf: Btf | undefined): MapEntry {
+export function dataMap(file: ElfFile, sec: ElfSection, kind: 'data' | 'rodata' | 'bss', objectName: string | undefined, btf: Btf | undefined): MapEntry {
+  if (sec.size > MAX_DATA_MAP_SIZE) {
+    throw file.error('ELF_BAD_SECTION', `${sec.size} bytes is too large for a global data map (at most ${MAX_DATA_MAP_SIZE})`, sec, 0);
+  }
   const readonly = kind === 'rodata';
   const spec: MapSpec = {
     name: objectName === undefined ? sec.name : internalMapName(objectName, sec.name),
@@ -477,11 +486,14 @@ export function collectExterns(file: ElfFile, btf: Btf | undefined): Extern[] {
   return out;
 }
 
-export function kconfigMap(externs: Extern[], objectName: string | undefined, btf: Btf | undefined): MapEntry | undefined {
+export function kconfigMap(file: ElfFile, externs: Extern[], objectName: string | undefined, btf: Btf | undefined): MapEntry | undefined {
   const vars = externs.flatMap((e) => (e.kconfig ? [e.kconfig] : []));
   if (vars.length === 0) return undefined;
   const last = vars[vars.length - 1]!;
   const size = last.offset + last.size;
+  if (size > MAX_DATA_MAP_SIZE) {
+    throw file.error('ELF_BAD_MAP', `.kconfig variables take ${size} bytes, too many for a map (at most ${MAX_DATA_MAP_SIZE})`, file.symtab, 0);
+  }
   const spec: MapSpec = {
     name: objectName === undefined ? '.kconfig' : internalMapName(objectName, '.kconfig'),
     type: MapType.ARRAY,

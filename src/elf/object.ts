@@ -74,9 +74,9 @@ export function parseObject(bytes: Uint8Array, opts: ParseOptions = {}): ObjectS
   if (mapsSec) maps.push(...btfMaps(file, btf, mapsSec));
   for (const sec of file.sections) {
     const kind = dataKind(sec);
-    if (kind) maps.push(dataMap(sec, kind, objectName, btf));
+    if (kind) maps.push(dataMap(file, sec, kind, objectName, btf));
   }
-  const kconfig = kconfigMap(externs, objectName, btf);
+  const kconfig = kconfigMap(file, externs, objectName, btf);
   if (kconfig) maps.push(kconfig);
   const seen = new Set<string>();
   for (const m of maps) {

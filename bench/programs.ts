@@ -1,0 +1,108 @@
+// Programs benchmark: every program of the programs/ suite on a representative packet, through
+// wxdp's testRun (JIT, in-wasm repeat loop) and through the kernel's BPF_PROG_TEST_RUN (bpftool,
+// repeat N) in the same run, with the same object and map setup. Reports ns/run and the ratio.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Datapath } from '../src/control/datapath.js';
+import { parseObject } from '../src/elf/index.js';
+import { kernelAvailability, loadKernelObject, xdpContext } from '../src/oracle/index.js';
+import type * as Suite from '../scripts/program-suite.mjs';
+import { projectRoot } from './engine.js';
+
+export interface ProgramRow {
+  program: string;
+  object: string;
+  packet: string;
+  retval: number;
+  wxdpNsPerRun: number;
+  /** The same program without run-time bounds checks (what verification will give). */
+  wxdpUncheckedNsPerRun: number;
+  kernelNsPerRun: number | null;
+  ratio: number | null;
+}
+
+/** The packet each program is measured on: the first of these the program does real work for. */
+const PREFERRED = ['ipv4-tcp-syn-vip80', 'ipv4-udp-vip53', 'ipv4-icmp-echo-request', 'ipv4-udp-dns'];
+
+async function loadSuite(): Promise<typeof Suite> {
+  return (await import(pathToFileURL(join(projectRoot(), 'scripts', 'program-suite.mjs')).href)) as typeof Suite;
+}
+
+export async function runProgramsBench(opts: { quick?: boolean; log?: (s: string) => void; only?: string } = {}): Promise<ProgramRow[]> {
+  const suite = await loadSuite();
+  const root = projectRoot();
+  const corpus = suite.loadCorpus(root);
+  const byName = new Map(corpus.map((p) => [p.name, p]));
+  const repeat = opts.quick ? 100_000 : 1_000_000;
+  const kernelOk = kernelAvailability().ok;
+  const rows: ProgramRow[] = [];
+  for (const config of suite.loadConfigs(root)) {
+    const names = config.programs ?? parseObject(new Uint8Array(readFileSync(config.objectPath))).programs.map((p) => p.name);
+    for (const name of names) {
+      if (opts.only && !name.includes(opts.only)) continue;
+      opts.log?.(`  ${name}…\n`);
+      const pkt = PREFERRED.map((n) => byName.get(n)).find((p) => p !== undefined) ?? corpus[0]!;
+      const ctx = config.ctx ? { ingressIfindex: config.ctx.ingressIfindex ?? 1, rxQueueIndex: config.ctx.rxQueueIndex ?? 0 } : undefined;
+      const measure = async (checked: boolean): Promise<{ ns: number; retval: number }> => {
+        const d = await Datapath.create({ ncpus: 2, cpu: 0 });
+        const o = await d.loadObject(config.objectPath, { checked });
+        for (const s of config.setup) o.map(s.map).update(s.keyBytes, s.valueBytes, { any: 0, noexist: 1, exist: 2 }[s.flag]);
+        const p = o.program(name);
+        const run = (n: number) => p.testRun({ data: pkt.data, repeat: n, ...(ctx ? { ctx } : {}) });
+        // Warm up in short calls so V8 tiers the program's loop up (a long first call stays in Liftoff).
+        for (let i = 0; i < (opts.quick ? 50 : 300); i++) run(1000);
+        const samples = [1, 2, 3].map(() => run(repeat));
+        return { ns: Math.min(...samples.map((s) => s.duration)), retval: samples[0]!.retval };
+      };
+      const checked = await measure(true);
+      const unchecked = await measure(false);
+      let kNs: number | null = null;
+      if (kernelOk) {
+        try {
+          const k = suite.loadForRecording({ loadKernelObject, xdpContext } as unknown as Suite.SuiteOracle, config) as unknown as ReturnType<typeof loadKernelObject>;
+          try {
+            const kp = k.program(name);
+            const kctx = config.ctx ? xdpContext({ dataLength: pkt.data.length, ...config.ctx }) : undefined;
+            kp.run({ data: pkt.data, repeat: 1000, ...(kctx ? { ctx: kctx } : {}) });
+            kNs = Math.min(...[1, 2, 3].map(() => kp.run({ data: pkt.data, repeat, ...(kctx ? { ctx: kctx } : {}) }).durationNs));
+          } finally {
+            k.close();
+          }
+        } catch (e) {
+          opts.log?.(`    kernel baseline n/a: ${(e as Error).message.split('\n')[0]}\n`);
+        }
+      }
+      rows.push({
+        program: name,
+        object: config.object,
+        packet: pkt.name,
+        retval: checked.retval,
+        wxdpNsPerRun: checked.ns,
+        wxdpUncheckedNsPerRun: unchecked.ns,
+        kernelNsPerRun: kNs,
+        ratio: kNs ? checked.ns / kNs : null,
+      });
+    }
+  }
+  return rows;
+}
+
+export function formatProgramsTable(rows: readonly ProgramRow[]): string {
+  const head = ['program', 'packet', 'retval', 'wxdp ns/run', 'wxdp unchecked', 'kernel ns/run', 'wxdp / kernel', 'unchecked / kernel'];
+  const f = (v: number | null, d = 1) => (v === null ? 'n/a' : v.toFixed(d));
+  const body = rows.map((r) => [
+    r.program,
+    r.packet,
+    String(r.retval),
+    f(r.wxdpNsPerRun),
+    f(r.wxdpUncheckedNsPerRun),
+    f(r.kernelNsPerRun, 0),
+    r.ratio === null ? 'n/a' : r.ratio.toFixed(2) + 'x',
+    r.kernelNsPerRun ? (r.wxdpUncheckedNsPerRun / r.kernelNsPerRun).toFixed(2) + 'x' : 'n/a',
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n') + '\n';
+}
