@@ -6,32 +6,26 @@
 //
 //   header +32 u32 mask       n_buckets - 1
 //          +36 u32 hashrnd    seed (0 with BPF_F_ZERO_SEED, else map_hash_seed()'s value)
-//          +40 u32 key_off    offset of the key in an element: 8, or 16 for LRU maps
+//          +40 u32 key_off    offset of the key in an element: 8, or 24 for LRU maps
 //          +44 u32 value_off  key_off + round_up(key_size, 8)
-//          +48 u32 free       free-list head (through `next`)
+//          +48 u32 free       free-list head (through `next`; not for LRU maps)
 //          +52 u32 ncpus      (percpu) values per element
-//          +56 u32 lru_head   (LRU) most recently used element
-//          +60 u32 lru_tail   (LRU) least recently used element, the next one evicted
+//          +56 u32 lru        (LRU) address of the LRU state (lru.ts)
 //   MAP_COUNT                 live elements
-//   MAP_DATA  | n_buckets × u32 chain heads | max_entries elements |
+//   MAP_DATA  | n_buckets × u32 chain heads | max_entries elements | (LRU) LRU state |
 //
-//   element  +0 u32 next | +4 u32 hash | (LRU: +8 u32 lru_prev | +12 u32 lru_next) | key, pad to 8 |
+//   element  +0 u32 next | +4 u32 hash | (LRU: +8 the LRU node, 16 bytes) | key, pad to 8 |
 //            value: round_up(value_size, 8), or ncpus × that for percpu maps (CPU c at + c × unit)
 //
-// LRU: a true LRU list, not the kernel's approximation (bpf_lru_list.c: per-CPU free lists, active/
-// inactive lists with reference bits, evictions in batches). A program's lookup (the kernel sets the
-// reference bit) and every update move the element to the head; the syscall lookup does not, as
-// htab_lru_map_lookup_elem_sys(). When the map is full, an insert evicts the tail. One list serves
-// BPF_F_NO_COMMON_LRU maps too (the kernel keeps one per CPU). The kernel takes a free node before it
-// checks the flags, so a failing update (BPF_NOEXIST on an existing key) may still evict; here it
-// evicts nothing.
+// LRU maps (LRU_HASH, LRU_PERCPU_HASH) are in lru.ts: the kernel's LRU lists, eviction and update.
 //
-// Updating an existing element writes its value in place (the kernel swaps in a new element for
-// hash and lru_hash, and moves it to the head of its bucket: so does this code, keeping the order).
+// Updating an existing element of a hash map writes its value in place (the kernel swaps in a new
+// element, and moves it to the head of its bucket: so does this code, keeping the order).
 
 import { MAP_COUNT, MAP_DATA, MAP_KEY_SIZE, MAP_TYPE, MAP_VALUE_SIZE } from '../abi';
 import { allocMap, nextHashSeed } from './arena';
 import { htabHash, jhash1w, jhash2w } from './jhash';
+import { HT_LRU, htabLruClear, htabLruDelete, htabLruUpdate, LRU_KEY_OFF, lruInit, lruStateSize } from './lru';
 import { currentCpu, MAPS_PERCPU_NCPUS, ncpusForCreate } from './percpu';
 import {
   accessFlagsOk, BPF_EXIST, BPF_F_ACCESS_MASK, BPF_F_LOCK, BPF_F_NO_COMMON_LRU, BPF_F_NO_PREALLOC, BPF_F_NUMA_NODE,
@@ -44,18 +38,16 @@ const HT_SEED: u32 = 36;
 const HT_KEY_OFF: u32 = 40;
 const HT_VALUE_OFF: u32 = 44;
 const HT_FREE: u32 = 48;
-const HT_LRU_HEAD: u32 = 56;
-const HT_LRU_TAIL: u32 = 60;
 
 const E_NEXT: u32 = 0;
 const E_HASH: u32 = 4;
-const E_LRU_PREV: u32 = 8;
-const E_LRU_NEXT: u32 = 12;
 
 const HTAB_CREATE_FLAG_MASK: u32 = BPF_F_NO_PREALLOC | BPF_F_NO_COMMON_LRU | BPF_F_NUMA_NODE | BPF_F_ACCESS_MASK | BPF_F_ZERO_SEED;
 // KMALLOC_MAX_SIZE (x86-64: 4 MiB) - sizeof(struct htab_elem) (48)
 const HTAB_KV_LIMIT: u64 = (1 << 22) - 48;
 const PCPU_MIN_UNIT_SIZE: u32 = 32768;
+
+export { htabLruLookup, htabLruPercpuLookup } from './lru';
 
 @inline function isLru(type: u32): bool {
   return type == BPF_MAP_TYPE_LRU_HASH || type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
@@ -89,11 +81,11 @@ export function htabCreate(type: u32, keySize: u32, valueSize: u32, maxEntries: 
   const nBuckets: u32 = max <= 1 ? 1 : <u32>1 << (32 - clz<u32>(max - 1));
 
   const unit = round8(valueSize);
-  const keyOff: u32 = lru ? 16 : 8;
+  const keyOff: u32 = lru ? LRU_KEY_OFF : 8;
   const valueOff = keyOff + round8(keySize);
   const valueBytes: u64 = percpu ? <u64>unit * ncpus : <u64>unit;
   const elemSize: u64 = <u64>valueOff + valueBytes;
-  const size: u64 = <u64>nBuckets * 4 + elemSize * max;
+  const size: u64 = <u64>nBuckets * 4 + elemSize * max + (lru ? lruStateSize(percpuLru, ncpus) : 0);
   if (size >= 0x1_0000_0000) return -ENOMEM;
   const m = allocMap(type, keySize, valueSize, max, flags, id, size, 8);
   if (m == 0) return -ENOMEM;
@@ -103,9 +95,15 @@ export function htabCreate(type: u32, keySize: u32, valueSize: u32, maxEntries: 
   store<u32>(m, keyOff, HT_KEY_OFF);
   store<u32>(m, valueOff, HT_VALUE_OFF);
   store<u32>(m, percpu ? ncpus : 1, MAPS_PERCPU_NCPUS);
-  // Thread every element onto the free list, first element first.
   const es = <u32>elemSize;
   const first = load<u32>(m, MAP_DATA) + nBuckets * 4;
+  if (lru) {
+    const state = first + max * es;
+    store<u32>(m, state, HT_LRU);
+    lruInit(state, percpuLru, ncpus, first, es, max);
+    return m;
+  }
+  // Thread every element onto the free list, first element first.
   let e = first;
   for (let i: u32 = 1; i < max; i++) {
     store<u32>(e, e + es, E_NEXT);
@@ -115,7 +113,8 @@ export function htabCreate(type: u32, keySize: u32, valueSize: u32, maxEntries: 
   return m;
 }
 
-@inline function keyEq(a: usize, b: usize, n: u32): bool {
+/** memcmp() == 0 over `n` bytes. */
+@inline export function htabKeyEq(a: usize, b: usize, n: u32): bool {
   let i: u32 = 0;
   for (; i + 8 <= n; i += 8) {
     if (load<u64>(a + i) != load<u64>(b + i)) return false;
@@ -130,19 +129,28 @@ export function htabCreate(type: u32, keySize: u32, valueSize: u32, maxEntries: 
   return true;
 }
 
-@inline function bucketOf(m: u32, hash: u32): u32 {
+/** The bucket (chain head) of `hash`. */
+@inline export function htabBucketOf(m: u32, hash: u32): u32 {
   return load<u32>(m, MAP_DATA) + ((hash & load<u32>(m, HT_MASK)) << 2);
 }
 
+@inline export function htabSeed(m: u32): u32 {
+  return load<u32>(m, HT_SEED);
+}
+
+@inline export function htabValueOff(m: u32): u32 {
+  return load<u32>(m, HT_VALUE_OFF);
+}
+
 /** The element holding `key`, or 0 (lookup_nulls_elem_raw). 4- and 8-byte keys skip the loops. */
-@inline function htabFind(m: u32, key: u32): u32 {
+@inline export function htabFind(m: u32, key: u32): u32 {
   const ks = load<u32>(m, MAP_KEY_SIZE);
   const seed = load<u32>(m, HT_SEED);
   const koff = load<u32>(m, HT_KEY_OFF);
   if (ks == 4) {
     const k0 = load<u32>(key);
     const hash = jhash1w(k0, seed);
-    let e = load<u32>(bucketOf(m, hash));
+    let e = load<u32>(htabBucketOf(m, hash));
     while (e != 0) {
       if (load<u32>(e, E_HASH) == hash && load<u32>(e + koff) == k0) return e;
       e = load<u32>(e, E_NEXT);
@@ -152,7 +160,7 @@ export function htabCreate(type: u32, keySize: u32, valueSize: u32, maxEntries: 
   if (ks == 8) {
     const k = load<u64>(key);
     const hash = jhash2w(<u32>k, <u32>(k >> 32), seed);
-    let e = load<u32>(bucketOf(m, hash));
+    let e = load<u32>(htabBucketOf(m, hash));
     while (e != 0) {
       if (load<u32>(e, E_HASH) == hash && load<u64>(e + koff) == k) return e;
       e = load<u32>(e, E_NEXT);
@@ -160,55 +168,12 @@ export function htabCreate(type: u32, keySize: u32, valueSize: u32, maxEntries: 
     return 0;
   }
   const hash = htabHash(key, ks, seed);
-  let e = load<u32>(bucketOf(m, hash));
+  let e = load<u32>(htabBucketOf(m, hash));
   while (e != 0) {
-    if (load<u32>(e, E_HASH) == hash && keyEq(e + koff, key, ks)) return e;
+    if (load<u32>(e, E_HASH) == hash && htabKeyEq(e + koff, key, ks)) return e;
     e = load<u32>(e, E_NEXT);
   }
   return 0;
-}
-
-// ---- LRU list: head is the most recently used element ----
-
-function lruUnlink(m: u32, e: u32): void {
-  const prev = load<u32>(e, E_LRU_PREV);
-  const next = load<u32>(e, E_LRU_NEXT);
-  if (prev != 0) store<u32>(prev, next, E_LRU_NEXT);
-  else store<u32>(m, next, HT_LRU_HEAD);
-  if (next != 0) store<u32>(next, prev, E_LRU_PREV);
-  else store<u32>(m, prev, HT_LRU_TAIL);
-}
-
-function lruPushHead(m: u32, e: u32): void {
-  const head = load<u32>(m, HT_LRU_HEAD);
-  store<u32>(e, 0, E_LRU_PREV);
-  store<u32>(e, head, E_LRU_NEXT);
-  if (head != 0) store<u32>(head, e, E_LRU_PREV);
-  else store<u32>(m, e, HT_LRU_TAIL);
-  store<u32>(m, e, HT_LRU_HEAD);
-}
-
-@inline function lruTouch(m: u32, e: u32): void {
-  if (load<u32>(m, HT_LRU_HEAD) != e) {
-    lruUnlink(m, e);
-    lruPushHead(m, e);
-  }
-}
-
-/** Take the least recently used element out of the table (the map is full). */
-function lruEvict(m: u32): u32 {
-  const e = load<u32>(m, HT_LRU_TAIL);
-  lruUnlink(m, e);
-  const b = bucketOf(m, load<u32>(e, E_HASH));
-  let p = load<u32>(b);
-  if (p == e) {
-    store<u32>(b, load<u32>(e, E_NEXT));
-  } else {
-    while (load<u32>(p, E_NEXT) != e) p = load<u32>(p, E_NEXT);
-    store<u32>(p, load<u32>(e, E_NEXT), E_NEXT);
-  }
-  store<u32>(m, load<u32>(m, MAP_COUNT) - 1, MAP_COUNT);
-  return e;
 }
 
 // ---- lookups ----
@@ -219,26 +184,10 @@ export function htabLookup(m: u32, key: u32): u32 {
   return e == 0 ? 0 : e + load<u32>(m, HT_VALUE_OFF);
 }
 
-/** htab_lru_map_lookup_elem(): marks the element most recently used. */
-export function htabLruLookup(m: u32, key: u32): u32 {
-  const e = htabFind(m, key);
-  if (e == 0) return 0;
-  lruTouch(m, e);
-  return e + load<u32>(m, HT_VALUE_OFF);
-}
-
 /** htab_percpu_map_lookup_elem(): the running CPU's value. */
 export function htabPercpuLookup(m: u32, key: u32): u32 {
   const e = htabFind(m, key);
   if (e == 0) return 0;
-  return e + load<u32>(m, HT_VALUE_OFF) + currentCpu(m) * round8(load<u32>(m, MAP_VALUE_SIZE));
-}
-
-/** htab_lru_percpu_map_lookup_elem(). */
-export function htabLruPercpuLookup(m: u32, key: u32): u32 {
-  const e = htabFind(m, key);
-  if (e == 0) return 0;
-  lruTouch(m, e);
   return e + load<u32>(m, HT_VALUE_OFF) + currentCpu(m) * round8(load<u32>(m, MAP_VALUE_SIZE));
 }
 
@@ -250,7 +199,7 @@ export function htabLookupSys(m: u32, key: u32): u32 {
 // ---- update / delete ----
 
 /** Write a value: pcpu_copy_value() / pcpu_init_value() for percpu maps, copy_map_value() otherwise. */
-function writeValue(m: u32, v: u32, value: u32, percpu: bool, onAllCpus: bool, fresh: bool): void {
+export function htabWriteValue(m: u32, v: u32, value: u32, percpu: bool, onAllCpus: bool, fresh: bool): void {
   const vs = load<u32>(m, MAP_VALUE_SIZE);
   if (!percpu) {
     memory.copy(v, value, vs);
@@ -273,6 +222,7 @@ function writeValue(m: u32, v: u32, value: u32, percpu: bool, onAllCpus: bool, f
  */
 export function htabUpdate(m: u32, key: u32, value: u32, flags: u64, onAllCpus: bool): i32 {
   const type = load<u32>(m, MAP_TYPE);
+  if (isLru(type)) return htabLruUpdate(m, key, value, flags, onAllCpus);
   if (type == BPF_MAP_TYPE_HASH) {
     if ((flags & ~BPF_F_LOCK) > BPF_EXIST) return -EINVAL;
     // BPF_F_LOCK needs a bpf_spin_lock in the value (BTF), which wxdp's maps never have.
@@ -280,18 +230,17 @@ export function htabUpdate(m: u32, key: u32, value: u32, flags: u64, onAllCpus: 
   } else if (flags > BPF_EXIST) {
     return -EINVAL;
   }
-  const lru = isLru(type);
   const percpu = isPercpu(type);
   const ks = load<u32>(m, MAP_KEY_SIZE);
   const hash = htabHash(key, ks, load<u32>(m, HT_SEED));
   const koff = load<u32>(m, HT_KEY_OFF);
   const voff = load<u32>(m, HT_VALUE_OFF);
-  const b = bucketOf(m, hash);
+  const b = htabBucketOf(m, hash);
 
   let prev: u32 = 0;
   let e = load<u32>(b);
   while (e != 0) {
-    if (load<u32>(e, E_HASH) == hash && keyEq(e + koff, key, ks)) break;
+    if (load<u32>(e, E_HASH) == hash && htabKeyEq(e + koff, key, ks)) break;
     prev = e;
     e = load<u32>(e, E_NEXT);
   }
@@ -300,53 +249,46 @@ export function htabUpdate(m: u32, key: u32, value: u32, flags: u64, onAllCpus: 
   if (e == 0 && flags == BPF_EXIST) return -ENOENT;
 
   if (e != 0) {
-    writeValue(m, e + voff, value, percpu, onAllCpus, false);
+    htabWriteValue(m, e + voff, value, percpu, onAllCpus, false);
     if (!percpu && prev != 0) {
       // The kernel links a new element at the head and unlinks the old one.
       store<u32>(prev, load<u32>(e, E_NEXT), E_NEXT);
       store<u32>(e, load<u32>(b), E_NEXT);
       store<u32>(b, e);
     }
-    if (lru) lruTouch(m, e);
     return 0;
   }
 
-  let n = load<u32>(m, HT_FREE);
-  if (n != 0) {
-    store<u32>(m, load<u32>(n, E_NEXT), HT_FREE);
-  } else if (lru) {
-    n = lruEvict(m);
-  } else {
-    // All preallocated elements are in use (alloc_htab_elem).
-    return -E2BIG;
-  }
+  const n = load<u32>(m, HT_FREE);
+  // All preallocated elements are in use (alloc_htab_elem).
+  if (n == 0) return -E2BIG;
+  store<u32>(m, load<u32>(n, E_NEXT), HT_FREE);
   memory.copy(n + koff, key, ks);
   store<u32>(n, hash, E_HASH);
-  writeValue(m, n + voff, value, percpu, onAllCpus, true);
+  htabWriteValue(m, n + voff, value, percpu, onAllCpus, true);
   store<u32>(n, load<u32>(b), E_NEXT);
   store<u32>(b, n);
-  if (lru) lruPushHead(m, n);
   store<u32>(m, load<u32>(m, MAP_COUNT) + 1, MAP_COUNT);
   return 0;
 }
 
 /** htab_map_delete_elem() / htab_lru_map_delete_elem(). */
 export function htabDelete(m: u32, key: u32): i32 {
+  if (isLru(load<u32>(m, MAP_TYPE))) return htabLruDelete(m, key);
   const ks = load<u32>(m, MAP_KEY_SIZE);
   const hash = htabHash(key, ks, load<u32>(m, HT_SEED));
   const koff = load<u32>(m, HT_KEY_OFF);
-  const b = bucketOf(m, hash);
+  const b = htabBucketOf(m, hash);
   let prev: u32 = 0;
   let e = load<u32>(b);
   while (e != 0) {
-    if (load<u32>(e, E_HASH) == hash && keyEq(e + koff, key, ks)) break;
+    if (load<u32>(e, E_HASH) == hash && htabKeyEq(e + koff, key, ks)) break;
     prev = e;
     e = load<u32>(e, E_NEXT);
   }
   if (e == 0) return -ENOENT;
   if (prev == 0) store<u32>(b, load<u32>(e, E_NEXT));
   else store<u32>(prev, load<u32>(e, E_NEXT), E_NEXT);
-  if (isLru(load<u32>(m, MAP_TYPE))) lruUnlink(m, e);
   store<u32>(e, load<u32>(m, HT_FREE), E_NEXT);
   store<u32>(m, e, HT_FREE);
   store<u32>(m, load<u32>(m, MAP_COUNT) - 1, MAP_COUNT);
@@ -387,6 +329,10 @@ export function htabGetNextKey(m: u32, key: u32, next: u32): i32 {
 /** Every element back on the free list (TypeScript's clear(); the kernel has no such call). */
 export function htabClear(m: u32): void {
   const mask = load<u32>(m, HT_MASK);
+  if (isLru(load<u32>(m, MAP_TYPE))) {
+    htabLruClear(m, mask + 1);
+    return;
+  }
   const buckets = load<u32>(m, MAP_DATA);
   for (let i: u32 = 0; i <= mask; i++) {
     let e = load<u32>(buckets + (i << 2));
@@ -398,7 +344,5 @@ export function htabClear(m: u32): void {
     }
     store<u32>(buckets + (i << 2), 0);
   }
-  store<u32>(m, 0, HT_LRU_HEAD);
-  store<u32>(m, 0, HT_LRU_TAIL);
   store<u32>(m, 0, MAP_COUNT);
 }

@@ -11,7 +11,7 @@
 
 import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { parseObject, type MapSpec, type ObjectSpec, type ProgramSpec } from '../elf/index.js';
+import { btfCodec, parseObject, type MapSpec, type ObjectSpec, type ProgramSpec } from '../elf/index.js';
 import { WxdpError } from '../errors.js';
 import { baseHelpers, type HelperTable } from '../helpers/index.js';
 import { xdpHelpers } from '../helpers/fastpath.js';
@@ -19,7 +19,7 @@ import { Interpreter } from '../interp/index.js';
 import type { Insn } from '../isa/insn.js';
 import { PseudoLd } from '../isa/opcodes.js';
 import { compile, JitProgram } from '../jit/index.js';
-import { createMap, type BpfMap } from '../maps/index.js';
+import { createMap, RingBufReader, type BpfMap, type RingBufReaderOptions, type TypedMap } from '../maps/index.js';
 import { FastPath } from '../runtime/fastpath.js';
 import {
   ARENA_BASE,
@@ -228,6 +228,25 @@ export class BpfObject {
     const p = this.programs.get(name);
     if (!p) throw new WxdpError('USAGE', `no program '${name}' (have: ${[...this.programs.keys()].join(', ')})`);
     return p;
+  }
+
+  /**
+   * A map with keys and values as typed objects, decoded and encoded through the object's BTF
+   * (`__type(key, struct flow_key)` → `{ saddr: 3221225985, ... }`). Throws when the map has no BTF types.
+   */
+  typedMap<K = unknown, V = unknown>(name: string): TypedMap<K, V> {
+    const map = this.map(name);
+    const spec = this.spec.maps.find((m) => m.name === map.name);
+    const btf = this.spec.btf;
+    if (!btf || spec?.keyTypeId === undefined || spec.valueTypeId === undefined) {
+      throw new WxdpError('USAGE', `map ${map.name} has no BTF key/value types (compile with -g and declare __type(key, ...), __type(value, ...))`);
+    }
+    return map.typed(btfCodec<K>(btf, spec.keyTypeId), btfCodec<V>(btf, spec.valueTypeId)) as TypedMap<K, V>;
+  }
+
+  /** A consumer for a BPF_MAP_TYPE_RINGBUF map of this object (libbpf's ring_buffer__new). */
+  ringbuf(name: string, opts?: RingBufReaderOptions): RingBufReader {
+    return new RingBufReader(this.map(name), opts);
   }
 
   /** A map by name: libbpf's (`obj.bss`) or, for global data, the ELF section's (`.bss`). */

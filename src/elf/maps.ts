@@ -86,22 +86,24 @@ const isPow2 = (n: number): boolean => n > 0 && (n & (n - 1)) === 0;
 // ---- 1. legacy `maps` section ----
 
 export function legacyMaps(file: ElfFile, sec: ElfSection): MapEntry[] {
+  // The definitions' bytes (an SHT_NOBITS `maps` section has none).
+  const size = sec.data.length;
   const syms = file.symbols.filter((s) => s.shndx === sec.index && s.type !== STT_SECTION);
-  if (syms.length === 0 || sec.size === 0 || sec.size % syms.length !== 0) {
+  if (syms.length === 0 || size === 0 || size % syms.length !== 0) {
     throw file.error(
       'ELF_BAD_MAP',
-      `unable to determine legacy map definition size: ${sec.size} bytes for ${syms.length} map symbols`,
+      `unable to determine legacy map definition size: ${size} bytes for ${syms.length} map symbols`,
       sec,
       0,
     );
   }
-  const defSize = sec.size / syms.length;
+  const defSize = size / syms.length;
   if (defSize < LEGACY_MIN_DEF_SIZE) {
     throw file.error('ELF_BAD_MAP', `legacy map definitions are ${defSize} bytes; type, key_size, value_size and max_entries need ${LEGACY_MIN_DEF_SIZE}`, sec, 0);
   }
   const view = new DataView(sec.data.buffer, sec.data.byteOffset, sec.data.byteLength);
   return syms.map((sym) => {
-    if (sym.value + defSize > sec.size) {
+    if (sym.value + defSize > size) {
       throw file.error('ELF_BAD_MAP', `map '${sym.name}' at ${sym.value}: ${defSize}-byte definition runs past the end of the section`, sec, sym.value);
     }
     const at = sym.value;
