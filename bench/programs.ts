@@ -9,7 +9,7 @@ import { Datapath } from '../src/control/datapath.js';
 import { parseObject } from '../src/elf/index.js';
 import { kernelAvailability, loadKernelObject, xdpContext } from '../src/oracle/index.js';
 import type * as Suite from '../scripts/program-suite.mjs';
-import { projectRoot } from './engine.js';
+import { projectRoot, warmAdaptive } from './engine.js';
 
 export interface ProgramRow {
   program: string;
@@ -51,8 +51,8 @@ export async function runProgramsBench(opts: { quick?: boolean; log?: (s: string
         for (const s of config.setup) o.map(s.map).update(s.keyBytes, s.valueBytes, { any: 0, noexist: 1, exist: 2 }[s.flag]);
         const p = o.program(name);
         const run = (n: number) => p.testRun({ data: pkt.data, repeat: n, ...(ctx ? { ctx } : {}) });
-        // Warm up in short calls so V8 tiers the program's loop up (a long first call stays in Liftoff).
-        for (let i = 0; i < (opts.quick ? 50 : 300); i++) run(1000);
+        // Warm up in short calls so V8 tiers the program up (a long first call stays in Liftoff).
+        warmAdaptive(() => run(1000).duration, opts.quick ? 50 : 300, opts.quick ? 2000 : 5000);
         const samples = [1, 2, 3].map(() => run(repeat));
         return { ns: Math.min(...samples.map((s) => s.duration)), retval: samples[0]!.retval };
       };

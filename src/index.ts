@@ -28,3 +28,35 @@ export { EngineMemory, INPUT_BASE, STACK_BASE, STACK_REGION, STACK_TOP, WASM_PAG
 export type { Engine, EngineName, EngineOptions, RunRequest, RunResult } from './runtime/types.js';
 export { parseConformance, rawToBytes, ConformanceFormatError, type ConformanceVector } from './conformance/data.js';
 export { loadVectors, runVector, summarize, vectorProgram, type Outcome, type RunVectorOptions, type Summary } from './conformance/runner.js';
+export {
+  parseObject,
+  btfCodec,
+  Btf,
+  ElfError,
+  type BtfCodec,
+  type MapSpec,
+  type ObjectSpec,
+  type ProgramSpec,
+  type ParseOptions,
+} from './elf/index.js';
+export {
+  createMap,
+  BpfMap,
+  MapSet,
+  TypedMap,
+  RingBufReader,
+  type RingBufReaderOptions,
+} from './maps/index.js';
+export {
+  Datapath,
+  BpfObject,
+  Program,
+  TestRunError,
+  XDP_MAX_DATA,
+  type DatapathOptions,
+  type LoadOptions,
+  type TestRunOptions,
+  type TestRunResult,
+  type XdpContext,
+} from './control/datapath.js';
+export { FastPath } from './runtime/fastpath.js';

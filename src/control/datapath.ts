@@ -317,7 +317,10 @@ export class Program {
     const { data } = opts;
     const repeat = opts.repeat ?? 1;
     if (data.length < ETH_HLEN) throw new TestRunError('EINVAL', `data_in is ${data.length} bytes; XDP needs at least ${ETH_HLEN}`);
-    if (data.length > XDP_MAX_DATA) throw new TestRunError('EINVAL', `data_in is ${data.length} bytes; at most ${XDP_MAX_DATA} fit a frame`);
+    if (data.length > XDP_MAX_DATA) {
+      // The kernel puts the rest in fragments (multi-buffer XDP); wxdp has no fragments yet.
+      throw new TestRunError('E2BIG', `data_in is ${data.length} bytes; at most ${XDP_MAX_DATA} fit a frame's linear part, and wxdp does not support XDP fragments yet`);
+    }
     if (!Number.isInteger(repeat) || repeat < 1) throw new TestRunError('EINVAL', `repeat must be a positive integer, not ${repeat}`);
     const mem = this.dp.memory;
     const c = opts.ctx;

@@ -4,7 +4,7 @@
 //   1. ELF container: header, section headers, names, the symbol table      (reader.ts)
 //   2. license and version
 //   3. .BTF, then .BTF.ext                                                   (btf.ts, btf_ext.ts)
-//   4. externs: .kconfig variables get their place in the .kconfig map       (maps.ts)
+//   4. externs: .kconfig variables get their place in the .kconfig map       (externs.ts)
 //   5. BTF fix-up: DATASEC sizes and variable offsets from the ELF, as libbpf's btf_fixup_datasec()
 //      (clang leaves them 0 for global variables)
 //   6. maps: legacy `maps`, BTF `.maps`, global data, .kconfig               (maps.ts)
@@ -13,17 +13,8 @@
 
 import { Btf, type BtfDatasec } from './btf.js';
 import { parseBtfExt, type BtfExt } from './btf_ext.js';
-import {
-  btfMaps,
-  collectExterns,
-  dataKind,
-  dataMap,
-  kconfigMap,
-  legacyMaps,
-  mapInitSlots,
-  objectNameFromPath,
-  type MapEntry,
-} from './maps.js';
+import { collectExterns, kconfigMap } from './externs.js';
+import { btfMaps, dataKind, dataMap, legacyMaps, mapInitSlots, objectNameFromPath, type MapEntry } from './maps.js';
 import { collectFunctions, linkProgram, recordRelocations, type LinkContext } from './programs.js';
 import { cstring, ElfFile, SHT_REL, STB_GLOBAL, STB_WEAK, STT_OBJECT, STV_HIDDEN, STV_INTERNAL, type ElfSymbol } from './reader.js';
 import type { ObjectSpec } from './spec.js';

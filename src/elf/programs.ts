@@ -10,7 +10,8 @@
 //   - the target of a relocated call is `symbol value / 8 + imm + 1` (clang writes imm = -1 for a global
 //     function, and the function's index - 1 for a static one, relocated against the section symbol);
 //     the target of a relocated ld_imm64 is `(symbol value + imm) / 8`; an unrelocated call is pc-relative
-//     inside the caller's own section;
+//     inside the caller's own section (libbpf reads one in a program section as a `.text` index; clang
+//     never emits one there);
 //   - each appended copy brings its relocations (maps, global data, kconfig) and its func_info and
 //     line_info, moved to the new positions.
 //
@@ -22,7 +23,8 @@ import { decode, type Insn } from '../isa/insn.js';
 import { Class, JmpOp, OP_LDDW, PseudoCall, PseudoLd } from '../isa/opcodes.js';
 import type { Btf } from './btf.js';
 import type { BtfExt } from './btf_ext.js';
-import type { Extern, MapEntry } from './maps.js';
+import type { Extern } from './externs.js';
+import type { MapEntry } from './maps.js';
 import {
   SHF_EXECINSTR,
   SHN_LORESERVE,
