@@ -105,11 +105,20 @@ describe('wxdp (in-process)', () => {
     expect(r.out).toMatch(/0 passed, 2 failed, 0 skipped\n$/);
   });
 
-  it('bench --quick --json reports every workload', async () => {
-    const r = await cli('bench', '--quick', '--json');
+  it('bench engine --quick --json reports every workload', async () => {
+    const r = await cli('bench', 'engine', '--quick', '--json');
     const j = JSON.parse(r.out);
-    expect(j.rows.map((x: { workload: string }) => x.workload)).toContain('alu straight-line x1000');
-    for (const row of j.rows) expect(row.jitNsPerRun).toBeGreaterThan(0);
+    expect(j.engine.map((x: { workload: string }) => x.workload)).toContain('alu straight-line x1000');
+    for (const row of j.engine) expect(row.jitNsPerRun).toBeGreaterThan(0);
+  }, 300_000);
+
+  it('bench programs --only runs the named programs against the kernel baseline', async () => {
+    const r = await cli('bench', 'programs', '--quick', '--json', '--only', 'xdp_pass');
+    const j = JSON.parse(r.out);
+    expect(j.programs.map((x: { program: string }) => x.program)).toEqual(['xdp_pass']);
+    expect(j.programs[0].retval).toBe(2);
+    expect(j.programs[0].wxdpNsPerRun).toBeGreaterThan(0);
+    expect((await cli('bench', 'nope')).code).toBe(2);
   }, 300_000);
 });
 
