@@ -11,6 +11,7 @@ export {
   arena_alloc, arena_top, arena_reset, scratch_base, map_hash_seed, MAPS_ARENA_HEADER, MAPS_SCRATCH_SIZE,
 } from './arena';
 export { MAPS_PERCPU_NCPUS } from './percpu';
+export { MAPS_ARRAY_STRIDE, MAPS_ARRAY_UNIT } from './array';
 export { MAPS_RB_CONSUMER_POS, MAPS_RB_PRODUCER_POS, MAPS_RB_PENDING_POS, MAPS_RB_MASK, MAPS_RB_DATA_OFFSET } from './ringbuf';
 export { prog_array_get } from './fd_array';
 export {

@@ -1,9 +1,10 @@
 // The reference interpreter: written to be obviously correct, not fast. Registers are unsigned 64-bit
 // BigInts and every operation is spelled out from RFC 9669 (ISA v4). The JIT is tested against it.
 //
-// Calling convention (bpf-to-bpf): r1–r5 carry arguments, r0 the result; r6–r9 and r10 are restored
-// when the callee exits. r1–r5 are also restored, so the caller sees the values it had before the call
-// (the verifier forbids reading them; the JIT behaves the same way, which keeps the two comparable).
+// Calling convention (bpf-to-bpf): r1–r5 carry arguments, r0 the result; the callee starts with r0 and
+// r6–r9 at 0, and r1–r9 and r10 are restored when it exits, so the caller sees the values it had before
+// the call (the verifier forbids reading the scratch ones; the JIT behaves the same way, which keeps the
+// two comparable).
 
 import { callDepthFault, memFault, RuntimeFault } from '../errors.js';
 import { helperName, type HelperTable } from '../helpers/index.js';
@@ -145,6 +146,8 @@ export class Interpreter implements Engine {
               if (depth + frames.length + 1 >= MAX_FRAMES) throw callDepthFault(pc, MAX_FRAMES);
               frames.push({ returnPc: pc + 1, saved: r.slice(1, FP + 1) });
               r[FP] = r[FP]! - BigInt(STACK_SIZE);
+              r[0] = 0n; // the callee starts with r1–r5 only; r0 and r6–r9 read as 0 until written
+              for (let i = 6; i <= 9; i++) r[i] = 0n;
               next = pc + ins.imm + 1;
             } else if ((ins.code & Source.X) === 0 && ins.imm === HELPER_TAIL_CALL && this.tailCall) {
               // On success the target replaces this function: its r0 is what this function returns.
@@ -209,7 +212,7 @@ export class Interpreter implements Engine {
     const [nr, cb, ctx, flags] = [r[1]!, r[2]!, r[3]!, r[4]!];
     if (flags !== 0n) return U64(-22n); // -EINVAL
     if (nr > 1n << 23n) return U64(-7n); // -E2BIG
-    if (depth + 1 >= MAX_FRAMES) throw callDepthFault(pc, MAX_FRAMES);
+    if (nr > 0n && depth + 1 >= MAX_FRAMES) throw callDepthFault(pc, MAX_FRAMES);
     const target = Number(cb & 0xffffffffn);
     for (let i = 0n; i < nr; i++) {
       const regs: bigint[] = new Array(NUM_REGS).fill(0n);

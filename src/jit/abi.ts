@@ -38,6 +38,7 @@ export const callbackSlotGlobal = (slot: number): string => `cbslot_${slot}`;
 /** Helper ids the JIT lowers itself. */
 export const HELPER_TAIL_CALL = 12;
 export const HELPER_LOOP = 181;
+export const HELPER_MAP_LOOKUP = 1;
 
 export const EXPORT_RUN = 'run';
 export const EXPORT_REPEAT = 'repeat';

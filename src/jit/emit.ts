@@ -44,6 +44,7 @@ import {
   EXPORT_REPEAT,
   EXPORT_TAIL_ENTRY,
   HELPER_LOOP,
+  HELPER_MAP_LOOKUP,
   HELPER_TAIL_CALL,
   IMPORT_PROG_ARRAY_GET,
   IMPORT_TABLE,
@@ -89,8 +90,23 @@ export interface EmitOptions {
   wasmHelpers: readonly number[];
   /** Lower bpf_tail_call through the fast path's table and prog_array_get (needs the fast path). */
   tailCalls: boolean;
+  /**
+   * Array maps whose lookups the JIT inlines (the kernel's map_gen_lookup), by map address: a map's
+   * geometry is fixed once it exists, so `call bpf_map_lookup_elem` on a constant array map becomes a
+   * bounds check and an add.
+   */
+  inlineArrays?: ReadonlyMap<number, InlineArray>;
   /** Also return the module as text (tests, debugging). */
   text?: boolean;
+}
+
+export interface InlineArray {
+  maxEntries: number;
+  /** Bytes per element (percpu: all CPUs' values). */
+  stride: number;
+  data: number;
+  /** percpu_array: bytes per CPU value, and the CPUs held (RUN_CPU beyond them reads CPU 0). */
+  percpu?: { unit: number; ncpus: number };
 }
 
 export interface EmitResult {
@@ -116,6 +132,19 @@ const STACK_SPAN = STACK_TOP - STACK_BASE;
 const INLINE_SLOTS = 2;
 
 const fail = (pc: number, msg: string): WxdpError => new WxdpError('JIT_COMPILE', `insn ${pc}: ${msg}`);
+
+function withInlineLimits(B: Binaryen, f: () => void): void {
+  const always = B.getAlwaysInlineMaxSize();
+  const flexible = B.getFlexibleInlineMaxSize();
+  B.setAlwaysInlineMaxSize(40);
+  B.setFlexibleInlineMaxSize(200);
+  try {
+    f();
+  } finally {
+    B.setAlwaysInlineMaxSize(always);
+    B.setFlexibleInlineMaxSize(flexible);
+  }
+}
 
 export async function emitModule(prog: readonly Insn[], layout: ProgramLayout, opts: EmitOptions): Promise<EmitResult> {
   const B = await loadBinaryen();
@@ -565,7 +594,9 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     if (ins.src === PseudoCall.LOCAL) {
       const callee = subName(callTarget(ins, pc));
       const depth = (): Expr => m.i32.add(m.local.get(DEPTH, i32), k32(1));
-      const regs = Array.from({ length: 10 }, (_, r) => get(r));
+      // A callee starts with r1–r5 and its own frame; r0 and r6–r9 start at 0 (the verifier forbids
+      // reading them before a write, and the interpreter gives the same zeros).
+      const regs = Array.from({ length: 10 }, (_, r) => (r >= 1 && r <= 5 ? get(r) : k64(0)));
       return [
         m.if(m.i32.ge_u(depth(), k32(MAX_FRAMES)), m.block(null, [m.call(IMPORT_CALL_DEPTH, [k32(pc)], none), m.unreachable()])),
         set(R0, m.call(callee, [...regs, m.i64.sub(get(R10), k64(STACK_SIZE)), depth()], i64)),
@@ -595,6 +626,55 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
             ),
           ]),
         ),
+      ];
+    }
+    const arr = arrayLookups.get(pc);
+    if (arr) {
+      // bpf_map_lookup_elem on an array: index = *(u32 *)key; index < max_entries ? &elem : NULL.
+      // (The key is read unchecked, as the helper reads it.)
+      const idx = (): Expr => m.i64.extend_u(m.i32.load(0, 4, m.i32.wrap(get(2))));
+      let elem = m.i64.add(k64(arr.data), m.i64.mul(get(TA), k64(arr.stride)));
+      if (arr.percpu) {
+        const cpuOk = m.select(m.i64.lt_u(get(TO), k64(arr.percpu.ncpus)), get(TO), k64(0));
+        elem = m.i64.add(elem, m.i64.mul(cpuOk, k64(arr.percpu.unit)));
+        return [
+          set(TA, idx()),
+          m.local.set(TO, m.i64.extend_u(m.i32.load(0, 4, k32(RUN_BASE + RUN.CPU)))),
+          set(R0, m.select(m.i64.lt_u(get(TA), k64(arr.maxEntries)), elem, k64(0))),
+        ];
+      }
+      return [set(TA, idx()), set(R0, m.select(m.i64.lt_u(get(TA), k64(arr.maxEntries)), elem, k64(0)))];
+    }
+    const inlineCb = ins.imm === HELPER_LOOP ? loopCallbacks.get(pc) : undefined;
+    if (inlineCb !== undefined) {
+      // bpf_loop with a callback known here, inlined as the kernel's verifier does (inline_bpf_loop):
+      // a wasm loop calling the callback subprogram directly, one frame below this one.
+      // TA = i, TB = nr; the loop result (iterations) goes to r0.
+      const depth = (): Expr => m.i32.add(m.local.get(DEPTH, i32), k32(1));
+      const cbArgs = [k64(0), get(TA), get(3), k64(0), k64(0), k64(0), k64(0), k64(0), k64(0), k64(0), m.i64.sub(get(R10), k64(STACK_SIZE)), depth()];
+      const lbl = `loop_${pc}`;
+      const done = `loop_${pc}_done`;
+      return [
+        m.block(done, [
+          m.if(m.i64.ne(get(4), k64(0)), m.block(null, [set(R0, k64(-22)), m.br(done)])), // flags: -EINVAL
+          m.if(m.i64.gt_u(get(1), k64(1 << 23)), m.block(null, [set(R0, k64(-7)), m.br(done)])), // -E2BIG
+          set(TB, get(1)),
+          set(TA, k64(0)),
+          set(R0, get(TB)),
+          m.if(m.i32.and(m.i64.ne(get(TB), k64(0)), m.i32.ge_u(depth(), k32(MAX_FRAMES))), m.block(null, [m.call(IMPORT_CALL_DEPTH, [k32(pc)], none), m.unreachable()])),
+          m.loop(
+            lbl,
+            m.if(
+              m.i64.lt_u(get(TA), get(TB)),
+              m.block(null, [
+                m.local.set(TO, m.call(subName(inlineCb), cbArgs, i64)),
+                set(TA, m.i64.add(get(TA), k64(1))),
+                m.if(m.i64.ne(get(TO), k64(0)), m.block(null, [set(R0, get(TA)), m.br(done)])),
+                m.br(lbl),
+              ]),
+            ),
+          ),
+        ]),
       ];
     }
     if (wasmHelpers.has(ins.imm)) {
@@ -649,6 +729,40 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
         (ins.code & SOURCE_MASK) === Source.X && !((ins.code & OP_MASK) === JmpOp.CALL && c === Class.JMP));
     if (ins.dst > R10 || (srcIsReg && ins.src > R10)) throw fail(pc, `invalid register r${ins.dst > R10 ? ins.dst : ins.src}`);
   };
+
+  // Constants known at helper calls, from ld_imm64 earlier in the same block: bpf_loop's callback (r2,
+  // BPF_PSEUDO_FUNC) and bpf_map_lookup_elem's map (r1, BPF_PSEUDO_MAP_FD) when it is an inlinable array.
+  const loopCallbacks = new Map<number, number>();
+  const arrayLookups = new Map<number, InlineArray>();
+  const writes = (ins: Insn, reg: number): boolean => {
+    const c = ins.code & CLASS_MASK;
+    if ((c === Class.ALU || c === Class.ALU64 || c === Class.LDX || ins.code === OP_LDDW) && ins.dst === reg) return true;
+    if (c === Class.STX && (ins.code & MODE_MASK) === Mode.ATOMIC) {
+      if (ins.imm === AtomicOp.CMPXCHG) return reg === R0;
+      return (ins.imm & AtomicOp.FETCH) !== 0 && ins.src === reg; // fetch / xchg write their src register
+    }
+    return false;
+  };
+  for (const sp of layout.subprograms) {
+    for (const bb of sp.blocks) {
+      let r1: number | undefined;
+      let r2: number | undefined;
+      for (let pc = bb.start; pc < bb.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) {
+        const ins = prog[pc]!;
+        if (ins.code === (Class.JMP | JmpOp.CALL)) {
+          if (ins.src === PseudoCall.HELPER && ins.imm === HELPER_LOOP && r2 !== undefined) loopCallbacks.set(pc, r2);
+          const arr = r1 !== undefined ? opts.inlineArrays?.get(r1) : undefined;
+          if (ins.src === PseudoCall.HELPER && ins.imm === HELPER_MAP_LOOKUP && arr) arrayLookups.set(pc, arr);
+          r1 = r2 = undefined; // calls clobber r1–r5
+          continue;
+        }
+        const w1 = writes(ins, 1);
+        const w2 = writes(ins, 2);
+        if (w1) r1 = ins.code === OP_LDDW && ins.src === PseudoLd.MAP_FD ? Number(BigInt.asUintN(32, ins.imm64 ?? 0n)) : undefined;
+        if (w2) r2 = ins.code === OP_LDDW && ins.src === PseudoLd.FUNC ? callTarget(ins, pc) : undefined;
+      }
+    }
+  }
 
   const lowerSubprogram = (sp: Subprogram): void => {
     const rl = new B.Relooper(m);
@@ -735,7 +849,9 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     case 'none':
       break;
     case 'light':
-      m.runPasses(LIGHT_PASSES);
+      // Subprograms are small and hot (bpf-to-bpf helpers, bpf_loop callbacks): let binaryen inline more
+      // than its defaults (2 always / 20 flexible), as clang's always_inline would have.
+      withInlineLimits(B, () => m.runPasses(LIGHT_PASSES));
       break;
     case 'O2':
     case 'O3': {

@@ -8,7 +8,13 @@
 import { encode, type Insn } from '../isa/insn.js';
 import type { EngineOptions } from '../runtime/types.js';
 import { analyze, type ProgramLayout } from './cfg.js';
-import { emitModule, loadBinaryen, type EmitOptions, type OptimizeMode } from './emit.js';
+import { emitModule, loadBinaryen, type EmitOptions, type InlineArray, type OptimizeMode } from './emit.js';
+import { OP_LDDW, PseudoLd } from '../isa/opcodes.js';
+import { ARENA_BASE, MAP_HDR, type EngineMemory } from '../runtime/memory.js';
+import type { FastPath } from '../runtime/fastpath.js';
+
+const BPF_MAP_TYPE_ARRAY = 2;
+const BPF_MAP_TYPE_PERCPU_ARRAY = 6;
 import { JitProgram, type CompiledModule } from './program.js';
 
 export { JitProgram, type JitProgramInfo } from './program.js';
@@ -45,6 +51,7 @@ export async function compile(prog: readonly Insn[], opts: JitOptions): Promise<
   const fp = opts.fastPath;
   const wasmHelpers = layout.helperIds.filter((id) => opts.helpers.get(id)?.wasm !== undefined);
   const tailCalls = fp !== undefined;
+  const inlineArrays = fp ? arrayMapsOf(prog, mem, fp) : new Map<number, InlineArray>();
   // The module depends on the program, the check mode, the optimiser and the memory's declared shape;
   // helpers and regions are bound per instance.
   const key = [
@@ -55,6 +62,7 @@ export async function compile(prog: readonly Insn[], opts: JitOptions): Promise<
     memory.shared ? 's' : 'p',
     wasmHelpers.join(','),
     tailCalls ? 't' : '',
+    JSON.stringify([...inlineArrays]),
     Buffer.from(encode(prog)).toString('base64'),
   ].join(':');
 
@@ -63,7 +71,7 @@ export async function compile(prog: readonly Insn[], opts: JitOptions): Promise<
   if (entry) {
     cache.delete(key); // re-insert: Map order doubles as LRU order
   } else {
-    entry = build(prog, layout, { checked, optimize, memory, wasmHelpers, tailCalls });
+    entry = build(prog, layout, { checked, optimize, memory, wasmHelpers, tailCalls, inlineArrays });
     entry.catch(() => cache.delete(key));
   }
   cache.set(key, entry);
@@ -93,6 +101,33 @@ async function build(
     wasmBytes: bytes.length,
     compileMs: performance.now() - t0,
   };
+}
+
+/**
+ * The array maps a program refers to (ld_imm64 BPF_PSEUDO_MAP_FD), read from their headers in memory:
+ * their lookups are inlined. The layout is the fast path's (assembly/maps/array.ts).
+ */
+function arrayMapsOf(prog: readonly Insn[], mem: EngineMemory, fp: FastPath): Map<number, InlineArray> {
+  const out = new Map<number, InlineArray>();
+  const view = mem.view();
+  // Header fields of the fast path's array maps (assembly/maps/array.ts, percpu.ts).
+  const ARRAY_STRIDE = fp.global('MAPS_ARRAY_STRIDE');
+  const ARRAY_UNIT = fp.global('MAPS_ARRAY_UNIT');
+  const PERCPU_NCPUS = fp.global('MAPS_PERCPU_NCPUS');
+  for (const ins of prog) {
+    if (ins.code !== OP_LDDW || ins.src !== PseudoLd.MAP_FD || ins.imm64 === undefined) continue;
+    const addr = Number(BigInt.asUintN(32, ins.imm64));
+    if (addr < ARENA_BASE || addr + MAP_HDR.SIZE > view.byteLength || out.has(addr)) continue;
+    const type = view.getUint32(addr + MAP_HDR.TYPE, true);
+    if (type !== BPF_MAP_TYPE_ARRAY && type !== BPF_MAP_TYPE_PERCPU_ARRAY) continue;
+    const maxEntries = view.getUint32(addr + MAP_HDR.MAX_ENTRIES, true);
+    const data = view.getUint32(addr + MAP_HDR.DATA, true);
+    const stride = view.getUint32(addr + ARRAY_STRIDE, true);
+    const unit = view.getUint32(addr + ARRAY_UNIT, true);
+    const ncpus = view.getUint32(addr + PERCPU_NCPUS, true);
+    out.set(addr, { maxEntries, data, stride, ...(type === BPF_MAP_TYPE_PERCPU_ARRAY ? { percpu: { unit, ncpus } } : {}) });
+  }
+  return out;
 }
 
 /** Drop every cached Module (tests, long-running tools that compile many one-off programs). */

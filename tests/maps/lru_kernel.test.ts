@@ -29,7 +29,7 @@ import { Datapath } from '../../src/control/datapath.js';
 import { BPF_ANY, BPF_EXIST, BPF_NOEXIST, createMap, MapFlag, MapType, type BpfMap } from '../../src/maps/index.js';
 import { Errno } from '../../src/maps/uapi.js';
 import { RUN, RUN_BASE } from '../../src/runtime/memory.js';
-import { haveKernel, KernelMap, kernelSkipReason } from './bpftool.js';
+import { KernelMap, kernelSkipReason } from './bpftool.js';
 import { fresh, haveWasm, setCpu, u32le } from './support.js';
 
 /** Possible CPUs (the kernel's num_possible_cpus(), what its percpu and LRU lists are made for). */
