@@ -14,7 +14,9 @@
 //   0x010000 +-----------------------------+ INPUT_BASE = FRAME_BASE
 //            | input memory / XDP frame:   |  FRAME_SIZE 4096: 256 B headroom, data, tailroom,
 //            |  hard_start|head|data..|tail|  320 B reserved at the end (skb_shared_info)
-//   0x020000 +-----------------------------+ ARENA_BASE
+//   0x011000 +-----------------------------+ FRAGS_BASE
+//            | XDP fragments (multi-buffer)|  the bytes past the linear part, 4 KiB pages, contiguous
+//   0x030000 +-----------------------------+ ARENA_BASE
 //            | maps (bump-allocated, grows)|
 //            +-----------------------------+
 
@@ -38,6 +40,7 @@ export const CTX_FRAME_END: u32 = 36; //      hard_start + frame size
 export const CTX_REDIRECT_IFINDEX: u32 = 40; // bpf_redirect / redirect_map target (ifindex or map key)
 export const CTX_REDIRECT_MAP: u32 = 44; //   map address for redirect_map, 0 for bpf_redirect
 export const CTX_REDIRECT_FLAGS: u32 = 48; // u64 flags of the redirect
+export const CTX_FRAGS_LEN: u32 = 56; //     bytes in fragments (0: a linear buffer)
 export const CTX_SIZE: u32 = 64;
 
 // Per-run state.
@@ -54,14 +57,18 @@ export const MAX_TAIL_CALL_CNT: u32 = 33;
 export const AS_DATA_BASE: u32 = 0x3000;
 
 export const INPUT_BASE: u32 = 0x10000;
-export const INPUT_MAX: u32 = 0x10000;
+export const INPUT_MAX: u32 = 0x20000;
 export const FRAME_BASE: u32 = INPUT_BASE;
 export const FRAME_SIZE: u32 = 4096;
 export const XDP_PACKET_HEADROOM: u32 = 256;
 export const FRAME_TAILROOM_RESERVED: u32 = 320; // SKB_DATA_ALIGN(sizeof(struct skb_shared_info))
 export const XDP_FRAME_STRUCT: u32 = 40; //          sizeof(struct xdp_frame): kept free at the head
 
-export const ARENA_BASE: u32 = 0x20000;
+export const FRAGS_BASE: u32 = FRAME_BASE + FRAME_SIZE;
+export const FRAG_SIZE: u32 = 4096; //   each fragment is one page
+export const MAX_FRAGS: u32 = 17; //      MAX_SKB_FRAGS
+
+export const ARENA_BASE: u32 = 0x30000;
 
 // Map header, at every map's address (what ld_imm64 BPF_PSEUDO_MAP_FD resolves to).
 export const MAP_TYPE: u32 = 0; //        u32 BPF_MAP_TYPE_*

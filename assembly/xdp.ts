@@ -16,6 +16,7 @@ import {
   CTX_DATA_END,
   CTX_DATA_META,
   CTX_EGRESS_IFINDEX,
+  CTX_FRAGS_LEN,
   CTX_FRAME_END,
   CTX_HARD_START,
   CTX_INGRESS_IFINDEX,
@@ -23,6 +24,8 @@ import {
   CTX_REDIRECT_IFINDEX,
   CTX_REDIRECT_MAP,
   CTX_RX_QUEUE_INDEX,
+  FRAG_SIZE,
+  FRAGS_BASE,
   FRAME_TAILROOM_RESERVED,
   RUN_BASE,
   RUN_CPU,
@@ -51,7 +54,7 @@ const XDP_REDIRECT: u64 = 4;
  * Lay out a frame for one run (the test_run setup): `len` bytes of packet at hard_start + headroom,
  * `metaLen` bytes of metadata in front of them (already copied by the caller), frame of `frameSize`.
  */
-export function xdp_setup(hardStart: u32, frameSize: u32, headroom: u32, len: u32, metaLen: u32, ifindex: u32, rxQueue: u32): void {
+export function xdp_setup(hardStart: u32, frameSize: u32, headroom: u32, len: u32, metaLen: u32, ifindex: u32, rxQueue: u32, fragsLen: u32): void {
   const data = hardStart + headroom;
   ctxSet(CTX_HARD_START, hardStart);
   ctxSet(CTX_FRAME_END, hardStart + frameSize);
@@ -64,7 +67,39 @@ export function xdp_setup(hardStart: u32, frameSize: u32, headroom: u32, len: u3
   ctxSet(CTX_REDIRECT_IFINDEX, 0);
   ctxSet(CTX_REDIRECT_MAP, 0);
   store<u64>(CTX_BASE + CTX_REDIRECT_FLAGS, 0);
+  ctxSet(CTX_FRAGS_LEN, fragsLen);
   store<u32>(RUN_BASE + RUN_TAIL_CALLS, 0);
+}
+
+/**
+ * Fragments are FRAG_SIZE pages filled in order, kept contiguously at FRAGS_BASE: every fragment but
+ * the last is full (shrinking frees from the end, growing only extends the last), so the total length
+ * says everything (bpf_xdp_frags_shrink_tail / _increase_tail).
+ */
+@inline function fragsLen(): u32 {
+  return ctxGet(CTX_FRAGS_LEN);
+}
+
+/** Copy `n` bytes between the buffer at packet offset `off` (linear part, then fragments) and `mem`. */
+function copyPacket(off: u32, mem: usize, n: u32, toPacket: bool): void {
+  const data = ctxGet(CTX_DATA);
+  const linear = ctxGet(CTX_DATA_END) - data;
+  while (n > 0) {
+    let at: usize;
+    let chunk: u32;
+    if (off < linear) {
+      at = data + off;
+      chunk = min(n, linear - off);
+    } else {
+      at = FRAGS_BASE + (off - linear);
+      chunk = n;
+    }
+    if (toPacket) memory.copy(at, mem, chunk);
+    else memory.copy(mem, at, chunk);
+    off += chunk;
+    mem += chunk;
+    n -= chunk;
+  }
 }
 
 /** bpf_xdp_adjust_head (44): move data by `offset` (may be negative: grow into the headroom). */
@@ -99,9 +134,30 @@ export function bpf_xdp_adjust_meta(ctx: u64, offset: u64, r3: u64, r4: u64, r5:
   return 0;
 }
 
-/** bpf_xdp_adjust_tail (65): move data_end; growth is zero-filled, up to the reserved tailroom. */
+/**
+ * bpf_xdp_adjust_tail (65): move data_end; growth is zero-filled, up to the reserved tailroom. With
+ * fragments the tail is the last fragment's: shrinking frees fragments from the end and, once they are
+ * all gone, takes the rest from the linear part; growing fills the last fragment's page.
+ */
 export function bpf_xdp_adjust_tail(ctx: u64, offset: u64, r3: u64, r4: u64, r5: u64): u64 {
   const off = <i32>offset;
+  const frags = fragsLen();
+  if (frags != 0) {
+    const linear = ctxGet(CTX_DATA_END) - ctxGet(CTX_DATA);
+    if (off < 0) {
+      const shrink = <u32>(-off);
+      if (<i64>shrink > <i64>(linear + frags) - ETH_HLEN) return err(EINVAL);
+      const fromFrags = min(shrink, frags);
+      ctxSet(CTX_FRAGS_LEN, frags - fromFrags);
+      if (frags == fromFrags) ctxSet(CTX_DATA_END, ctxGet(CTX_DATA_END) - (shrink - fromFrags));
+      return 0;
+    }
+    const last = ((frags - 1) % FRAG_SIZE) + 1;
+    if (<u32>off > FRAG_SIZE - last) return err(EINVAL);
+    memory.fill(FRAGS_BASE + frags, 0, <usize>off);
+    ctxSet(CTX_FRAGS_LEN, frags + <u32>off);
+    return 0;
+  }
   const hardEnd = <i64>ctxGet(CTX_FRAME_END) - FRAME_TAILROOM_RESERVED;
   const oldEnd = ctxGet(CTX_DATA_END);
   const dataEnd = <i64>oldEnd + off;
@@ -112,31 +168,29 @@ export function bpf_xdp_adjust_tail(ctx: u64, offset: u64, r3: u64, r4: u64, r5:
   return 0;
 }
 
-/** bpf_xdp_get_buff_len (188): linear length (no fragments here). */
+/** bpf_xdp_get_buff_len (188): the linear part plus the fragments. */
 export function bpf_xdp_get_buff_len(ctx: u64, r2: u64, r3: u64, r4: u64, r5: u64): u64 {
-  return <u64>(ctxGet(CTX_DATA_END) - ctxGet(CTX_DATA));
+  return <u64>(ctxGet(CTX_DATA_END) - ctxGet(CTX_DATA) + fragsLen());
 }
 
-/** bpf_xdp_load_bytes (189): copy `len` bytes at packet `offset` to `buf`. */
+/** bpf_xdp_load_bytes (189): copy `len` bytes at packet `offset` (across fragments) to `buf`. */
 export function bpf_xdp_load_bytes(ctx: u64, offset: u64, buf: u64, len: u64, r5: u64): u64 {
-  const data = ctxGet(CTX_DATA);
-  const size = ctxGet(CTX_DATA_END) - data;
+  const size = ctxGet(CTX_DATA_END) - ctxGet(CTX_DATA) + fragsLen();
   const off = <u32>offset;
   const n = <u32>len;
   // The kernel rejects len 0 in the verifier (ARG_CONST_SIZE); at run time an out-of-range span is -EINVAL.
   if (<u64>off + <u64>n > <u64>size) return err(EINVAL);
-  memory.copy(<usize>(<u32>buf), data + off, n);
+  copyPacket(off, <usize>(<u32>buf), n, false);
   return 0;
 }
 
-/** bpf_xdp_store_bytes (190): copy `len` bytes from `buf` into the packet at `offset`. */
+/** bpf_xdp_store_bytes (190): copy `len` bytes from `buf` into the packet at `offset` (across fragments). */
 export function bpf_xdp_store_bytes(ctx: u64, offset: u64, buf: u64, len: u64, r5: u64): u64 {
-  const data = ctxGet(CTX_DATA);
-  const size = ctxGet(CTX_DATA_END) - data;
+  const size = ctxGet(CTX_DATA_END) - ctxGet(CTX_DATA) + fragsLen();
   const off = <u32>offset;
   const n = <u32>len;
   if (<u64>off + <u64>n > <u64>size) return err(EINVAL);
-  memory.copy(data + off, <usize>(<u32>buf), n);
+  copyPacket(off, <usize>(<u32>buf), n, true);
   return 0;
 }
 

@@ -26,8 +26,11 @@ import {
   CTX,
   CTX_BASE,
   EngineMemory,
+  FRAG_SIZE,
+  FRAGS_BASE,
   FRAME_BASE,
   FRAME_SIZE,
+  MAX_FRAGS,
   FRAME_TAILROOM_RESERVED,
   RUN,
   RUN_BASE,
@@ -38,7 +41,7 @@ import type { Engine, EngineName, RunRequest } from '../runtime/types.js';
 import { checkProgram } from '../verifier/check.js';
 
 const ETH_HLEN = 14;
-/** The most data_in an XDP test run takes without fragments (PAGE_SIZE - headroom - shinfo). */
+/** The linear part of an XDP test run's frame (PAGE_SIZE - headroom - shinfo); the rest goes to fragments. */
 export const XDP_MAX_DATA = FRAME_SIZE - XDP_PACKET_HEADROOM - FRAME_TAILROOM_RESERVED;
 
 export interface DatapathOptions {
@@ -317,9 +320,9 @@ export class Program {
     const { data } = opts;
     const repeat = opts.repeat ?? 1;
     if (data.length < ETH_HLEN) throw new TestRunError('EINVAL', `data_in is ${data.length} bytes; XDP needs at least ${ETH_HLEN}`);
-    if (data.length > XDP_MAX_DATA) {
-      // The kernel puts the rest in fragments (multi-buffer XDP); wxdp has no fragments yet.
-      throw new TestRunError('E2BIG', `data_in is ${data.length} bytes; at most ${XDP_MAX_DATA} fit a frame's linear part, and wxdp does not support XDP fragments yet`);
+    if (data.length > XDP_MAX_DATA + MAX_FRAGS * FRAG_SIZE) {
+      // Past the linear part the kernel fills fragments, one page each, MAX_SKB_FRAGS of them.
+      throw new TestRunError('ENOMEM', `data_in is ${data.length} bytes; a frame holds at most ${XDP_MAX_DATA} + ${MAX_FRAGS} fragments of ${FRAG_SIZE}`);
     }
     if (!Number.isInteger(repeat) || repeat < 1) throw new TestRunError('EINVAL', `repeat must be a positive integer, not ${repeat}`);
     const mem = this.dp.memory;
@@ -338,9 +341,12 @@ export class Program {
     const ifindex = c?.ingressIfindex || 1;
     const rxq = c?.rxQueueIndex ?? 0;
     // The kernel takes metadata out of the headroom (headroom -= ctx->data), so the frame ends that
-    // much earlier too: data stays at hard_start + 256.
-    mem.bytes().set(data, FRAME_BASE + XDP_PACKET_HEADROOM - metaLen);
-    this.dp.fastPath.fn<(...a: number[]) => void>('xdp_setup')(FRAME_BASE, FRAME_SIZE - metaLen, XDP_PACKET_HEADROOM, data.length - metaLen, metaLen, ifindex, rxq);
+    // much earlier too: data stays at hard_start + 256. Past XDP_MAX_DATA bytes, data goes to fragments.
+    const linear = Math.min(data.length, XDP_MAX_DATA);
+    const bytes = mem.bytes();
+    bytes.set(data.subarray(0, linear), FRAME_BASE + XDP_PACKET_HEADROOM - metaLen);
+    bytes.set(data.subarray(linear), FRAGS_BASE);
+    this.dp.fastPath.fn<(...a: number[]) => void>('xdp_setup')(FRAME_BASE, FRAME_SIZE - metaLen, XDP_PACKET_HEADROOM, linear - metaLen, metaLen, ifindex, rxq, data.length - linear);
     const req: RunRequest = {
       args: [BigInt(CTX_BASE)],
       // Busiest first: the JIT checks the first two regions inline.
@@ -365,7 +371,14 @@ export class Program {
     const meta = view.getUint32(CTX_BASE + CTX.DATA_META, true);
     const dataStart = view.getUint32(CTX_BASE + CTX.DATA, true);
     const end = view.getUint32(CTX_BASE + CTX.DATA_END, true);
+    const frags = view.getUint32(CTX_BASE + CTX.FRAGS_LEN, true);
     let out = mem.bytes().slice(meta, end);
+    if (frags > 0) {
+      const all = new Uint8Array(out.length + frags);
+      all.set(out);
+      all.set(mem.bytes().subarray(FRAGS_BASE, FRAGS_BASE + frags), out.length);
+      out = all;
+    }
     let truncated = false;
     if (opts.dataOutSize !== undefined && out.length > opts.dataOutSize) {
       out = out.slice(0, opts.dataOutSize);

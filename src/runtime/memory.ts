@@ -24,6 +24,7 @@ export const CTX = {
   REDIRECT_IFINDEX: 40,
   REDIRECT_MAP: 44,
   REDIRECT_FLAGS: 48,
+  FRAGS_LEN: 56,
   SIZE: 64,
 } as const;
 
@@ -42,13 +43,16 @@ export const MAX_TAIL_CALL_CNT = 33;
 
 export const AS_DATA_BASE = 0x3000;
 export const INPUT_BASE = 0x10000;
-export const INPUT_MAX = 0x10000;
+export const INPUT_MAX = 0x20000;
 export const FRAME_BASE = INPUT_BASE;
 export const FRAME_SIZE = 4096;
 export const XDP_PACKET_HEADROOM = 256;
 export const FRAME_TAILROOM_RESERVED = 320;
 export const XDP_FRAME_STRUCT = 40;
-export const ARENA_BASE = 0x20000;
+export const FRAGS_BASE = FRAME_BASE + FRAME_SIZE;
+export const FRAG_SIZE = 4096;
+export const MAX_FRAGS = 17;
+export const ARENA_BASE = 0x30000;
 
 /** Map header at every map's address (offsets). */
 export const MAP_HDR = {
