@@ -40,13 +40,16 @@ export interface TraceEvent {
 }
 
 export interface InterpreterOptions extends EngineOptions {
-  /** Stop with RUN_INSN_LIMIT after this many executed instructions (default: no limit). */
+  /** Stop with RUN_INSN_LIMIT after this many executed instructions (default 100M: a few seconds). */
   maxInstructions?: number;
   /** Called after every executed instruction. */
   trace?: (ev: TraceEvent) => void;
   /** Resolve bpf_tail_call(ctx, map, index) to the target program's interpreter (undefined: no entry). */
   tailCall?: (map: bigint, index: bigint) => Interpreter | undefined;
 }
+
+/** Instructions one run may execute unless told otherwise: an unbounded loop ends, it does not hang. */
+export const DEFAULT_MAX_INSTRUCTIONS = 100_000_000;
 
 const HELPER_TAIL_CALL = 12;
 const HELPER_LOOP = 181;
@@ -78,7 +81,7 @@ export class Interpreter implements Engine {
     this.mem = opts.memory;
     this.helpers = opts.helpers;
     this.checked = opts.checked ?? true;
-    this.maxInstructions = opts.maxInstructions ?? Infinity;
+    this.maxInstructions = opts.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
     this.trace = opts.trace;
     this.tailCall = opts.tailCall;
   }

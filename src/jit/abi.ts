@@ -25,6 +25,8 @@ export const IMPORT_MEMORY = 'memory';
 export const IMPORT_FAULT = 'fault';
 export const IMPORT_CALL_DEPTH = 'call_depth';
 export const IMPORT_CALLX = 'callx';
+/** Checked mode: the run's back-edge budget is exhausted (insn_limit(pc i32), throws RUN_INSN_LIMIT). */
+export const IMPORT_INSN_LIMIT = 'insn_limit';
 export const helperImportName = (id: number): string => `helper_${id >>> 0}`;
 /** A helper the fast path implements in wasm: imported without the pc argument, called wasm to wasm. */
 export const wasmHelperImportName = (id: number): string => `whelper_${id >>> 0}`;

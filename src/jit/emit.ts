@@ -55,6 +55,7 @@ import {
   IMPORT_CALL_DEPTH,
   IMPORT_CALLX,
   IMPORT_FAULT,
+  IMPORT_INSN_LIMIT,
   IMPORT_MEMORY,
   IMPORT_MODULE,
   REGION_SLOTS,
@@ -96,6 +97,11 @@ export interface EmitOptions {
    * bounds check and an add.
    */
   inlineArrays?: ReadonlyMap<number, InlineArray>;
+  /**
+   * Checked mode: how many backward jumps one run may take before it ends with RUN_INSN_LIMIT, so an
+   * unverified program with an unbounded loop cannot hang the caller (0: no limit).
+   */
+  backEdgeBudget?: number;
   /** Also return the module as text (tests, debugging). */
   text?: boolean;
 }
@@ -128,6 +134,7 @@ const TB = 14;
 const TO = 15;
 
 const STACK_SPAN = STACK_TOP - STACK_BASE;
+const BUDGET = 'back_edge_budget';
 /** Region slots checked inline (the rest out of line): callers put the busiest regions first. */
 const INLINE_SLOTS = 2;
 
@@ -193,6 +200,10 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   if (tailCalls) {
     m.addTableImport(IMPORT_TABLE, IMPORT_MODULE, IMPORT_TABLE);
     m.addFunctionImport(IMPORT_PROG_ARRAY_GET, IMPORT_MODULE, IMPORT_PROG_ARRAY_GET, B.createType([i32, i32]), i32);
+  }
+  if (opts.checked && (opts.backEdgeBudget ?? 0) > 0) {
+    m.addGlobal(BUDGET, i64, true, m.i64.const(0n));
+    m.addFunctionImport(IMPORT_INSN_LIMIT, IMPORT_MODULE, IMPORT_INSN_LIMIT, i32, none);
   }
   for (const cb of layout.callbacks) {
     m.addGlobal(callbackSlotGlobal(cb), i32, true, m.i32.const(0));
@@ -764,11 +775,31 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     }
   }
 
+  // Loop heads: every cycle of a function has an edge to a block at or before its source block, so a
+  // budget decremented at those targets bounds every loop.
+  const budget = opts.checked && (opts.backEdgeBudget ?? 0) > 0 ? opts.backEdgeBudget! : 0;
+  const loopHeads = new Set<number>();
+  if (budget > 0) {
+    for (const sp of layout.subprograms) {
+      for (const bb of sp.blocks) {
+        const t = bb.term;
+        const targets = t.kind === 'goto' ? [t.target] : t.kind === 'branch' ? [t.target, t.next] : [];
+        for (const x of targets) if (x <= bb.start) loopHeads.add(x);
+      }
+    }
+  }
+
   const lowerSubprogram = (sp: Subprogram): void => {
     const rl = new B.Relooper(m);
     const ids = new Map<number, number>();
     for (const bb of sp.blocks) {
       const stmts: Expr[] = [];
+      if (loopHeads.has(bb.start)) {
+        stmts.push(
+          m.global.set(BUDGET, m.i64.sub(m.global.get(BUDGET, i64), k64(1))),
+          m.if(m.i64.eqz(m.global.get(BUDGET, i64)), m.block(null, [m.call(IMPORT_INSN_LIMIT, [k32(bb.start)], none), m.unreachable()])),
+        );
+      }
       for (let pc = bb.start; pc < bb.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) stmts.push(...lowerInsn(prog[pc]!, pc));
       if (bb.term.kind === 'exit') stmts.push(m.return(get(R0)));
       ids.set(bb.start, rl.addBlock(block(stmts)));
@@ -795,7 +826,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const entryArgs = [k64(0), ...[0, 1, 2, 3, 4].map((i) => m.local.get(i, i64)), k64(0), k64(0), k64(0), k64(0), k64(STACK_TOP), k32(0)];
   // A top-level run starts a new tail-call chain.
   const resetTailCalls = (): Expr[] => (tailCalls ? [m.i32.store(0, 4, k32(RUN_BASE + RUN.TAIL_CALLS), k32(0))] : []);
-  m.addFunction(EXPORT_RUN, params(5, i64), i64, [], m.block(null, [...resetTailCalls(), m.call(subName(0), entryArgs, i64)], i64));
+  const resetBudget = (): Expr[] => (budget > 0 ? [m.global.set(BUDGET, k64(budget))] : []);
+  m.addFunction(EXPORT_RUN, params(5, i64), i64, [], m.block(null, [...resetTailCalls(), ...resetBudget(), m.call(subName(0), entryArgs, i64)], i64));
   m.addFunctionExport(EXPORT_RUN, EXPORT_RUN);
 
   // tail_entry(r1, r10, depth): a tail call into this program keeps the caller's frame and count.

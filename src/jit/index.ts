@@ -28,7 +28,14 @@ export interface JitOptions extends EngineOptions {
    * pipeline; false skips binaryen's optimiser (V8 still optimises, but calls stay calls).
    */
   optimize?: boolean | OptimizeMode;
+  /**
+   * Checked mode: backward jumps one run may take before it ends with RUN_INSN_LIMIT (default 100M,
+   * about a second), so an unverified program with an unbounded loop cannot hang its caller. 0: none.
+   */
+  maxBackEdges?: number;
 }
+
+export const DEFAULT_MAX_BACK_EDGES = 100_000_000;
 
 const CACHE_LIMIT = 512;
 const cache = new Map<string, Promise<CompiledModule>>();
@@ -52,6 +59,7 @@ export async function compile(prog: readonly Insn[], opts: JitOptions): Promise<
   const wasmHelpers = layout.helperIds.filter((id) => opts.helpers.get(id)?.wasm !== undefined);
   const tailCalls = fp !== undefined;
   const inlineArrays = fp ? arrayMapsOf(prog, mem, fp) : new Map<number, InlineArray>();
+  const backEdgeBudget = checked ? (opts.maxBackEdges ?? DEFAULT_MAX_BACK_EDGES) : 0;
   // The module depends on the program, the check mode, the optimiser and the memory's declared shape;
   // helpers and regions are bound per instance.
   const key = [
@@ -63,6 +71,7 @@ export async function compile(prog: readonly Insn[], opts: JitOptions): Promise<
     wasmHelpers.join(','),
     tailCalls ? 't' : '',
     JSON.stringify([...inlineArrays]),
+    backEdgeBudget,
     Buffer.from(encode(prog)).toString('base64'),
   ].join(':');
 
@@ -71,7 +80,7 @@ export async function compile(prog: readonly Insn[], opts: JitOptions): Promise<
   if (entry) {
     cache.delete(key); // re-insert: Map order doubles as LRU order
   } else {
-    entry = build(prog, layout, { checked, optimize, memory, wasmHelpers, tailCalls, inlineArrays });
+    entry = build(prog, layout, { checked, optimize, memory, wasmHelpers, tailCalls, inlineArrays, backEdgeBudget });
     entry.catch(() => cache.delete(key));
   }
   cache.set(key, entry);
@@ -97,6 +106,7 @@ async function build(
     wasmHelpers: opts.wasmHelpers,
     tailCalls: opts.tailCalls && layout.helperIds.includes(12),
     callbacks: layout.callbacks,
+    backEdgeBudget: opts.checked ? (opts.backEdgeBudget ?? 0) : 0,
     usesCallx: layout.usesCallx,
     wasmBytes: bytes.length,
     compileMs: performance.now() - t0,

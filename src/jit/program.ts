@@ -22,6 +22,7 @@ import {
   IMPORT_CALL_DEPTH,
   IMPORT_CALLX,
   IMPORT_FAULT,
+  IMPORT_INSN_LIMIT,
   IMPORT_MEMORY,
   IMPORT_MODULE,
   REGION_SLOTS,
@@ -39,6 +40,8 @@ export interface CompiledModule {
   tailCalls: boolean;
   /** Callback subprograms (bpf_loop) to register in the fast path's table. */
   callbacks: readonly number[];
+  /** Checked mode's back-edge budget per run (0: none; then no insn_limit import). */
+  backEdgeBudget: number;
   usesCallx: boolean;
   /** Size of the wasm binary. */
   wasmBytes: number;
@@ -178,6 +181,11 @@ function bindImports(c: CompiledModule, mem: EngineMemory, helpers: HelperTable,
       throw callDepthFault(pc, MAX_FRAMES);
     },
   };
+  if (c.backEdgeBudget > 0) {
+    imports[IMPORT_INSN_LIMIT] = (pc: number): never => {
+      throw new RuntimeFault('RUN_INSN_LIMIT', `${c.backEdgeBudget} backward jumps in one run: an unbounded loop? (the loop head)`, pc);
+    };
+  }
   // Helpers are looked up per call, as the interpreter does, so a table filled after compile works.
   const callHelper = (id: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, pc: number): bigint => {
     const def = helpers.get(id);

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { WxdpError } from '../../src/errors.js';
 import { HelperTable } from '../../src/helpers/index.js';
-import { Alu64, Ins, insn } from '../../src/isa/insn.js';
+import { Alu64, Ins, insn, Jmp } from '../../src/isa/insn.js';
 import { clearJitCache, compile, type OptimizeMode } from '../../src/jit/index.js';
 import { EngineMemory, INPUT_BASE } from '../../src/runtime/memory.js';
 import { assemble } from '../../src/asm/index.js';
@@ -109,5 +109,23 @@ describe('JitProgram.runRepeated()', () => {
     expect(jit.runRepeated(req, 1000).r0).toBe(1000n);
     expect(jit.runRepeated(req, 1).r0).toBe(1001n);
     expect(() => jit.runRepeated(req, 0)).toThrow(/repeat must be an integer/);
+  });
+});
+
+describe('checked mode back-edge budget', () => {
+  it('ends an unbounded loop with RUN_INSN_LIMIT naming the loop head, instead of hanging', async () => {
+    const memory = new EngineMemory();
+    // 0: r0 = 0; 1: r0 += 1; 2: goto -2 (to 1, the loop head)
+    const prog = [Alu64.mov.imm(0, 0), Alu64.add.imm(0, 1), Ins.ja(-2), Ins.exit()];
+    const jit = await compile(prog, { memory, helpers: new HelperTable(), maxBackEdges: 1000 });
+    const e = await caught(() => jit.run({ args: [], regions: [] }));
+    expect(e).toMatchObject({ code: 'RUN_INSN_LIMIT', index: 1 });
+    // The budget is per run: a loop of 999 iterations passes, every time.
+    const bounded = [Alu64.mov.imm(0, 0), Alu64.add.imm(0, 1), Jmp.jlt.imm(0, 999, -2), Ins.exit()];
+    const ok = await compile(bounded, { memory, helpers: new HelperTable(), maxBackEdges: 1000 });
+    for (let i = 0; i < 3; i++) expect(ok.run({ args: [], regions: [] }).r0).toBe(999n);
+    // Unchecked (verified) programs carry no budget.
+    const un = await compile(bounded, { memory, helpers: new HelperTable(), checked: false, maxBackEdges: 10 });
+    expect(un.run({ args: [], regions: [] }).r0).toBe(999n);
   });
 });
