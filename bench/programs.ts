@@ -23,8 +23,24 @@ export interface ProgramRow {
   ratio: number | null;
 }
 
-/** The packet each program is measured on: the first of these the program does real work for. */
-const PREFERRED = ['ipv4-tcp-syn-vip80', 'ipv4-udp-vip53', 'ipv4-icmp-echo-request', 'ipv4-udp-dns'];
+/** Fallback packet: a TCP SYN to the load balancer's VIP, a full parse for most programs. */
+const DEFAULT_PACKET = 'ipv4-tcp-syn-vip80';
+
+/**
+ * The packet a program is measured on: the first corpus frame the kernel's recording shows it acting
+ * on (data changed, or a verdict other than XDP_PASS/ABORTED), so the bench times the work the program
+ * exists for (an echo reply, an encapsulation, a drop), not just its pass path.
+ */
+function benchPacket(root: string, program: string): string {
+  try {
+    const exp = JSON.parse(readFileSync(join(root, 'programs', 'expected', `${program}.json`), 'utf8')) as Suite.ExpectedFile;
+    const acting = exp.packets.find((p) => p.dataChanged || (p.retval !== 2 && p.retval !== 0));
+    if (acting) return acting.packet;
+  } catch {
+    // no recording for this program: use the default packet
+  }
+  return DEFAULT_PACKET;
+}
 
 async function loadSuite(): Promise<typeof Suite> {
   return (await import(pathToFileURL(join(projectRoot(), 'scripts', 'program-suite.mjs')).href)) as typeof Suite;
@@ -43,7 +59,7 @@ export async function runProgramsBench(opts: { quick?: boolean; log?: (s: string
     for (const name of names) {
       if (opts.only && !name.includes(opts.only)) continue;
       opts.log?.(`  ${name}…\n`);
-      const pkt = PREFERRED.map((n) => byName.get(n)).find((p) => p !== undefined) ?? corpus[0]!;
+      const pkt = byName.get(benchPacket(root, name)) ?? byName.get(DEFAULT_PACKET) ?? corpus[0]!;
       const ctx = config.ctx ? { ingressIfindex: config.ctx.ingressIfindex ?? 1, rxQueueIndex: config.ctx.rxQueueIndex ?? 0 } : undefined;
       const measure = async (checked: boolean): Promise<{ ns: number; retval: number }> => {
         const d = await Datapath.create({ ncpus: 2, cpu: 0 });
