@@ -7,8 +7,9 @@
 // data files; `close()` removes both, and an exit hook removes whatever a caller forgot.
 //
 // What the kernel imposes (6.x):
-//  - XDP test runs need at least ETH_HLEN (14) bytes of data and at most about a page minus headroom
-//    and skb_shared_info (~3.5 KiB); anything else is EINVAL (KERNEL_RUN here).
+//  - XDP test runs need at least ETH_HLEN (14) bytes of data (else EINVAL, KERNEL_RUN here); past
+//    3520 bytes (a page minus headroom and skb_shared_info) the rest goes to 4 KiB fragments, up to
+//    MAX_SKB_FRAGS of them.
 //  - BPF_PROG_TEST_RUN reports r0 truncated to 32 bits (`retval` is a u32).
 //  - `duration` is the kernel's average over `repeat` runs in whole nanoseconds.
 
@@ -43,7 +44,10 @@ export interface KernelRunOptions {
   data: Uint8Array;
   /** Runs in one BPF_PROG_TEST_RUN call; the reported duration is their average. Default 1. */
   repeat?: number;
-  /** Context in (XDP: a `struct xdp_md`, 24 bytes, with data/data_end zero). */
+  /**
+   * Context in (XDP: a `struct xdp_md`, 24 bytes): data = metadata length, data_end = the linear data
+   * length, data_meta and egress_ifindex 0 (see xdpContext()).
+   */
   ctx?: Uint8Array;
 }
 
