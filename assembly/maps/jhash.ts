@@ -5,6 +5,18 @@
 
 const JHASH_INITVAL: u32 = 0xdeadbeef;
 
+/** __jhash_final: the last mix, whose result is c. */
+@inline function jhashFinal(a: u32, b: u32, c: u32): u32 {
+  c ^= b; c -= rotl<u32>(b, 14);
+  a ^= c; a -= rotl<u32>(c, 11);
+  b ^= a; b -= rotl<u32>(a, 25);
+  c ^= b; c -= rotl<u32>(b, 16);
+  a ^= c; a -= rotl<u32>(c, 4);
+  b ^= a; b -= rotl<u32>(a, 14);
+  c ^= b; c -= rotl<u32>(b, 24);
+  return c;
+}
+
 /** jhash(): `length` bytes at `key`. */
 export function jhash(key: usize, length: u32, initval: u32): u32 {
   let a: u32 = JHASH_INITVAL + length + initval;
@@ -40,15 +52,7 @@ export function jhash(key: usize, length: u32, initval: u32): u32 {
     case 2: a += <u32>load<u8>(k, 1) << 8;
     default: a += <u32>load<u8>(k);
   }
-  // __jhash_final
-  c ^= b; c -= rotl<u32>(b, 14);
-  a ^= c; a -= rotl<u32>(c, 11);
-  b ^= a; b -= rotl<u32>(a, 25);
-  c ^= b; c -= rotl<u32>(b, 16);
-  a ^= c; a -= rotl<u32>(c, 4);
-  b ^= a; b -= rotl<u32>(a, 14);
-  c ^= b; c -= rotl<u32>(b, 24);
-  return c;
+  return jhashFinal(a, b, c);
 }
 
 /** jhash2(): `length` u32 words at `key`. */
@@ -74,14 +78,7 @@ export function jhash2(key: usize, length: u32, initval: u32): u32 {
   if (length == 3) c += load<u32>(k, 8);
   if (length >= 2) b += load<u32>(k, 4);
   a += load<u32>(k);
-  c ^= b; c -= rotl<u32>(b, 14);
-  a ^= c; a -= rotl<u32>(c, 11);
-  b ^= a; b -= rotl<u32>(a, 25);
-  c ^= b; c -= rotl<u32>(b, 16);
-  a ^= c; a -= rotl<u32>(c, 4);
-  b ^= a; b -= rotl<u32>(a, 14);
-  c ^= b; c -= rotl<u32>(b, 24);
-  return c;
+  return jhashFinal(a, b, c);
 }
 
 /** jhash2() of one word, unrolled: 4-byte keys. */
@@ -89,14 +86,7 @@ export function jhash2(key: usize, length: u32, initval: u32): u32 {
   let a: u32 = JHASH_INITVAL + 4 + initval + k0;
   let b: u32 = JHASH_INITVAL + 4 + initval;
   let c: u32 = b;
-  c ^= b; c -= rotl<u32>(b, 14);
-  a ^= c; a -= rotl<u32>(c, 11);
-  b ^= a; b -= rotl<u32>(a, 25);
-  c ^= b; c -= rotl<u32>(b, 16);
-  a ^= c; a -= rotl<u32>(c, 4);
-  b ^= a; b -= rotl<u32>(a, 14);
-  c ^= b; c -= rotl<u32>(b, 24);
-  return c;
+  return jhashFinal(a, b, c);
 }
 
 /** jhash2() of two words, unrolled: 8-byte keys. */
@@ -104,14 +94,7 @@ export function jhash2(key: usize, length: u32, initval: u32): u32 {
   let a: u32 = JHASH_INITVAL + 8 + initval + k0;
   let b: u32 = JHASH_INITVAL + 8 + initval + k1;
   let c: u32 = JHASH_INITVAL + 8 + initval;
-  c ^= b; c -= rotl<u32>(b, 14);
-  a ^= c; a -= rotl<u32>(c, 11);
-  b ^= a; b -= rotl<u32>(a, 25);
-  c ^= b; c -= rotl<u32>(b, 16);
-  a ^= c; a -= rotl<u32>(c, 4);
-  b ^= a; b -= rotl<u32>(a, 14);
-  c ^= b; c -= rotl<u32>(b, 24);
-  return c;
+  return jhashFinal(a, b, c);
 }
 
 /** htab_map_hash(). */

@@ -67,11 +67,11 @@ function engineOf(w: Words): EngineName {
   return e;
 }
 
-async function load(w: Words): Promise<{ dp: Datapath; obj: BpfObject; path: string }> {
-  const { path, bytes } = readObject(w.positional[0]);
+async function load(file: string | undefined, engine: EngineName = 'jit'): Promise<{ dp: Datapath; obj: BpfObject }> {
+  const { path, bytes } = readObject(file);
   const dp = await Datapath.create();
-  const obj = await dp.loadObject(bytes, { path, engine: engineOf(w) });
-  return { dp, obj, path };
+  const obj = await dp.loadObject(bytes, { path, engine });
+  return { dp, obj };
 }
 
 function mapLine(m: BpfMap): string {
@@ -107,7 +107,7 @@ export async function progCommand(argv: string[], io: Io): Promise<number> {
     case 'load': {
       const w = words(rest);
       const t0 = performance.now();
-      const { obj } = await load(w);
+      const { obj } = await load(w.positional[0], engineOf(w));
       const ms = performance.now() - t0;
       if (w.flags.has('json')) {
         io.out(JSON.stringify({ loaded: true, ms, ...describeSpec(obj.spec) }, null, 2) + '\n');
@@ -151,7 +151,7 @@ export async function progCommand(argv: string[], io: Io): Promise<number> {
       if (!dataIn) throw usageError('usage: wxdp prog run OBJ.o [name NAME] data_in FILE [data_out FILE] [ctx_in FILE] [repeat N] [engine jit|interp] [--map-update MAP KEY VALUE] [--dump-maps] [--json]');
       const repeat = Number(w.kv.get('repeat') ?? '1');
       if (!Number.isInteger(repeat) || repeat < 1) throw usageError(`repeat must be a positive integer, not '${w.kv.get('repeat')}'`);
-      const { dp, obj } = await load(w);
+      const { dp, obj } = await load(w.positional[0], engineOf(w));
       for (const [, [map, key, value]] of w.multi) obj.map(map!).update(parseHexBytes(key!, 'key'), parseHexBytes(value!, 'value'));
       const data = readData(dataIn, 'data_in');
       const ctxIn = w.kv.has('ctx_in') ? parseCtx(readData(w.kv.get('ctx_in')!, 'ctx_in')) : undefined;
@@ -188,8 +188,7 @@ export async function mapCommand(argv: string[], io: Io): Promise<number> {
   };
   const name = at('name') >= 0 ? rest[at('name') + 1] : undefined;
   if (!name) throw usageError(`usage: wxdp map ${sub} OBJ.o name MAP${sub === 'dump' ? '' : ' key BYTES'}${sub === 'update' ? ' value BYTES [flags any|noexist|exist]' : ''}`);
-  const engine = { positional: [path ?? ''], kv: new Map<string, string>(), flags: new Set<string>(), multi: [] };
-  const { obj } = await load(engine);
+  const { obj } = await load(path);
   const map = obj.map(name);
   const json = rest.includes('--json');
   if (sub === 'dump') {

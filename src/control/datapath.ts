@@ -19,7 +19,7 @@ import { Interpreter } from '../interp/index.js';
 import type { Insn } from '../isa/insn.js';
 import { PseudoLd } from '../isa/opcodes.js';
 import { compile, JitProgram, type OptimizeMode } from '../jit/index.js';
-import { createMap, RingBufReader, type BpfMap, type RingBufReaderOptions, type TypedMap } from '../maps/index.js';
+import { codec, createMap, RingBufReader, type BpfMap, type RingBufReaderOptions, type TypedMap } from '../maps/index.js';
 import { FastPath } from '../runtime/fastpath.js';
 import {
   ARENA_BASE,
@@ -155,7 +155,7 @@ export class Datapath {
         if (slot.program === undefined) continue;
         const target = programs.get(slot.program);
         if (!target) throw new WxdpError('ELF_BAD_MAP', `map ${m.name}: slot ${slot.index} names unknown program ${slot.program}`);
-        maps.get(m.name)!.update(u32le(slot.index), u32le(target.tableIndex));
+        maps.get(m.name)!.update(codec.u32.encode(slot.index), codec.u32.encode(target.tableIndex));
       }
     }
     return new BpfObject(spec, maps, programs);
@@ -208,7 +208,7 @@ export class Datapath {
       flags: spec.flags,
       id: this.nextMapId++,
     });
-    if (spec.data) map.update(u32le(0), spec.data);
+    if (spec.data) map.update(codec.u32.encode(0), spec.data);
     return map;
   }
 
@@ -392,10 +392,4 @@ export class Program {
     const ctxOut = { data: dataStart - meta, dataEnd: end - meta, dataMeta: 0, ingressIfindex: ifindex, rxQueueIndex: rxq, egressIfindex: 0 };
     return { retval: Number(r0 & 0xffffffffn), data: out, duration, truncated, ctx: ctxOut };
   }
-}
-
-function u32le(v: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, v >>> 0, true);
-  return b;
 }

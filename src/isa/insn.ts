@@ -8,6 +8,7 @@
 import { DecodeError } from '../errors.js';
 import {
   AluOp,
+  AtomicOp,
   Class,
   CLASS_MASK,
   INSN_SIZE,
@@ -66,6 +67,21 @@ export function callTarget(i: Insn, pc: number): number {
 /** Which field holds a jump's offset: `imm` for ja32 (`gotol`), `off` for every other jump. */
 export function jumpField(i: Insn): 'off' | 'imm' {
   return i.code === (Class.JMP32 | JmpOp.JA) ? 'imm' : 'off';
+}
+
+/**
+ * Does this instruction write register `reg`? ALU/ALU64, loads and ld_imm64 write dst; fetching
+ * atomics and xchg write their src, cmpxchg writes r0. Calls (r0, and r1–r5 scratch) are not counted.
+ */
+export function writesRegister(i: Insn, reg: number): boolean {
+  if (i.isLdImm64Tail) return false;
+  const c = i.code & CLASS_MASK;
+  if (c === Class.ALU || c === Class.ALU64 || c === Class.LD || c === Class.LDX) return i.dst === reg;
+  if (c === Class.STX && (i.code & MODE_MASK) === Mode.ATOMIC) {
+    if (i.imm === AtomicOp.CMPXCHG) return reg === 0;
+    return (i.imm & AtomicOp.FETCH) !== 0 && i.src === reg;
+  }
+  return false;
 }
 
 /** The slot a `ja` or conditional jump goes to when taken; undefined for calls, exit and non-jumps. */

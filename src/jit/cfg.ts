@@ -10,13 +10,10 @@
 
 import { WxdpError } from '../errors.js';
 import {
-  AtomicOp,
   Class,
   CLASS_MASK,
   FP,
   JmpOp,
-  Mode,
-  MODE_MASK,
   OP_LDDW,
   OP_MASK,
   PseudoCall,
@@ -24,7 +21,7 @@ import {
   Source,
   SOURCE_MASK,
 } from '../isa/opcodes.js';
-import { callTarget, jumpTarget, type Insn } from '../isa/insn.js';
+import { callTarget, jumpTarget, writesRegister, type Insn } from '../isa/insn.js';
 
 /** How a block ends. */
 export type Terminator =
@@ -206,17 +203,7 @@ export function analyze(prog: readonly Insn[]): ProgramLayout {
     callbacks: [...callbacks].sort((a, b) => a - b),
     usesCallx,
     usesLocalCalls,
-    framePointerFixed: !prog.some(writesFramePointer),
+    framePointerFixed: !prog.some((i) => writesRegister(i, FP)),
   };
 }
 
-function writesFramePointer(i: Insn): boolean {
-  if (i.isLdImm64Tail) return false;
-  const c = i.code & CLASS_MASK;
-  if (c === Class.ALU || c === Class.ALU64 || c === Class.LD || c === Class.LDX) return i.dst === FP;
-  if (c === Class.STX && (i.code & MODE_MASK) === Mode.ATOMIC) {
-    // fetching atomics and xchg write their source register; cmpxchg writes r0
-    return i.src === FP && (i.imm & AtomicOp.FETCH) !== 0 && i.imm !== AtomicOp.CMPXCHG;
-  }
-  return false;
-}

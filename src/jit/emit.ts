@@ -36,7 +36,7 @@ import {
   SOURCE_MASK,
   STACK_SIZE,
 } from '../isa/opcodes.js';
-import { callTarget, type Insn } from '../isa/insn.js';
+import { callTarget, writesRegister, type Insn } from '../isa/insn.js';
 import { MAX_TAIL_CALL_CNT, RUN, RUN_BASE, STACK_BASE, STACK_TOP } from '../runtime/memory.js';
 import {
   callbackExportName,
@@ -745,15 +745,6 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   // BPF_PSEUDO_FUNC) and bpf_map_lookup_elem's map (r1, BPF_PSEUDO_MAP_FD) when it is an inlinable array.
   const loopCallbacks = new Map<number, number>();
   const arrayLookups = new Map<number, InlineArray>();
-  const writes = (ins: Insn, reg: number): boolean => {
-    const c = ins.code & CLASS_MASK;
-    if ((c === Class.ALU || c === Class.ALU64 || c === Class.LDX || ins.code === OP_LDDW) && ins.dst === reg) return true;
-    if (c === Class.STX && (ins.code & MODE_MASK) === Mode.ATOMIC) {
-      if (ins.imm === AtomicOp.CMPXCHG) return reg === R0;
-      return (ins.imm & AtomicOp.FETCH) !== 0 && ins.src === reg; // fetch / xchg write their src register
-    }
-    return false;
-  };
   for (const sp of layout.subprograms) {
     for (const bb of sp.blocks) {
       let r1: number | undefined;
@@ -767,8 +758,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
           r1 = r2 = undefined; // calls clobber r1–r5
           continue;
         }
-        const w1 = writes(ins, 1);
-        const w2 = writes(ins, 2);
+        const w1 = writesRegister(ins, 1);
+        const w2 = writesRegister(ins, 2);
         if (w1) r1 = ins.code === OP_LDDW && ins.src === PseudoLd.MAP_FD ? Number(BigInt.asUintN(32, ins.imm64 ?? 0n)) : undefined;
         if (w2) r2 = ins.code === OP_LDDW && ins.src === PseudoLd.FUNC ? callTarget(ins, pc) : undefined;
       }
