@@ -2,16 +2,18 @@
 //
 // Each subprogram becomes a function whose locals are the eBPF registers:
 //
-//   local  0 … 9   10    11      12      13   14   15
-//         +-------+-----+-------+-------+----+----+----+
-//         | r0–r9 | r10 | depth | label | tA | tB | tO |     params 0–11, vars 12–15
-//         +-------+-----+-------+-------+----+----+----+
-//          i64     i64   i32     i32     i64  i64  i64
+//   local  0 … 4   5     6       7    8 … 11   12      13   14   15
+//         +-------+-----+-------+----+--------+-------+----+----+----+
+//         | r1–r5 | r10 | depth | r0 | r6–r9  | label | tA | tB | tO |     params 0–6, vars 7–15
+//         +-------+-----+-------+----+--------+-------+----+----+----+
+//          i64     i64   i32     i64  i64      i32     i64  i64  i64
 //
-// so r6–r9 are callee-saved for free and the caller's r1–r5 survive a call. Every register is passed
-// to a callee so it starts with the caller's values, as in the interpreter (the verifier forbids
-// reading them, but unchecked programs then still agree). `label` is the Relooper's dispatch variable,
-// tA holds an effective address, tB an atomic's old value, tO a region offset.
+// so r6–r9 are callee-saved for free and the caller's r1–r5 survive a call. A callee's r0 and r6–r9
+// start at 0 (wasm zeroes locals; the verifier forbids reading them, the interpreter gives the same
+// zeros). `label` is the Relooper's dispatch variable, tA holds an effective address, tB an atomic's
+// old value, tO a region offset. The exported `run` is the entry subprogram again with r10 and depth
+// as locals set to frame 0's constants: binaryen propagates them, so stack accesses of a run use
+// constant addresses.
 //
 // Semantics follow RFC 9669 (ISA v4); each rule that WebAssembly does not give for free is spelled out
 // where it is emitted (division by zero, INT_MIN / -1, movsx, byte swaps, atomics, bounds checks).
@@ -124,11 +126,14 @@ export interface EmitResult {
 // -O3 (the call-heavy loop 45 ns vs 60 with `inlining` alone), at 1–3 ms per program instead of 4–10.
 const LIGHT_PASSES = ['inlining', 'precompute-propagate', 'optimize-instructions', 'simplify-locals', 'vacuum'];
 
-// Local indices (see the diagram above).
+// Local indices (see the diagram above). Registers are named by number (get(r), set(r, v)) and mapped
+// to their local by `slot`; the temporaries are named by their local index.
 const R0 = 0;
 const R10 = 10;
-const DEPTH = 11;
+const DEPTH = 6;
 const LABEL = 12;
+const REG_LOCAL = [7, 0, 1, 2, 3, 4, 8, 9, 10, 11, 5];
+const slot = (r: number): number => (r <= R10 ? REG_LOCAL[r]! : r);
 const TA = 13;
 const TB = 14;
 const TO = 15;
@@ -175,7 +180,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const i64 = B.i64;
   const none = B.none;
   const params = (n: number, t: number): number => B.createType(new Array<number>(n).fill(t));
-  const subParams = B.createType([...new Array<number>(11).fill(i64), i32]);
+  const subParams = B.createType([...new Array<number>(6).fill(i64), i32]);
 
   // ---- imports ----
   if (opts.checked) {
@@ -214,8 +219,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   }
 
   // ---- small expression helpers ----
-  const get = (r: number): Expr => m.local.get(r, i64);
-  const set = (r: number, v: Expr): Expr => m.local.set(r, v);
+  const get = (r: number): Expr => m.local.get(slot(r), i64);
+  const set = (r: number, v: Expr): Expr => m.local.set(slot(r), v);
   const k64 = (v: number | bigint): Expr => m.i64.const(BigInt.asIntN(64, BigInt(v)));
   const k32 = (v: number): Expr => m.i32.const(v | 0);
   const lo32 = (r: number): Expr => m.i32.wrap(get(r));
@@ -605,12 +610,10 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     if (ins.src === PseudoCall.LOCAL) {
       const callee = subName(callTarget(ins, pc));
       const depth = (): Expr => m.i32.add(m.local.get(DEPTH, i32), k32(1));
-      // A callee starts with r1–r5 and its own frame; r0 and r6–r9 start at 0 (the verifier forbids
-      // reading them before a write, and the interpreter gives the same zeros).
-      const regs = Array.from({ length: 10 }, (_, r) => (r >= 1 && r <= 5 ? get(r) : k64(0)));
+      // A callee starts with r1–r5 and its own frame (r0 and r6–r9 are its zeroed locals).
       return [
         m.if(m.i32.ge_u(depth(), k32(MAX_FRAMES)), m.block(null, [m.call(IMPORT_CALL_DEPTH, [k32(pc)], none), m.unreachable()])),
-        set(R0, m.call(callee, [...regs, m.i64.sub(get(R10), k64(STACK_SIZE)), depth()], i64)),
+        set(R0, m.call(callee, [...args(), m.i64.sub(get(R10), k64(STACK_SIZE)), depth()], i64)),
       ];
     }
     if ((ins.code & SOURCE_MASK) === Source.X) {
@@ -662,7 +665,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       // a wasm loop calling the callback subprogram directly, one frame below this one.
       // TA = i, TB = nr; the loop result (iterations) goes to r0.
       const depth = (): Expr => m.i32.add(m.local.get(DEPTH, i32), k32(1));
-      const cbArgs = [k64(0), get(TA), get(3), k64(0), k64(0), k64(0), k64(0), k64(0), k64(0), k64(0), m.i64.sub(get(R10), k64(STACK_SIZE)), depth()];
+      const cbArgs = [get(TA), get(3), k64(0), k64(0), k64(0), m.i64.sub(get(R10), k64(STACK_SIZE)), depth()];
       const lbl = `loop_${pc}`;
       const done = `loop_${pc}_done`;
       return [
@@ -780,7 +783,15 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     }
   }
 
-  const lowerSubprogram = (sp: Subprogram): void => {
+  // A top-level run starts a new tail-call chain (and, checked, a new back-edge budget).
+  const resetTailCalls = (): Expr[] => (tailCalls ? [m.i32.store(0, 4, k32(RUN_BASE + RUN.TAIL_CALLS), k32(0))] : []);
+  const resetBudget = (): Expr[] => (budget > 0 ? [m.global.set(BUDGET, k64(budget))] : []);
+
+  /**
+   * One subprogram as `sub_<entry>(r1..r5, r10, depth)`, or (asRun) the entry subprogram as the exported
+   * `run(r1..r5)`: frame 0, its r10 and depth locals set to constants.
+   */
+  const lowerSubprogram = (sp: Subprogram, asRun = false): void => {
     const rl = new B.Relooper(m);
     const ids = new Map<number, number>();
     for (const bb of sp.blocks) {
@@ -808,22 +819,23 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       }
     }
     const body = rl.renderAndDispose(id(sp.entry), LABEL);
-    m.addFunction(subName(sp.entry), subParams, i64, [i32, i64, i64, i64], m.block(null, [body, m.unreachable()]));
+    // locals after the parameters: r0, r6–r9, label, tA, tB, tO (run: r10 and depth first)
+    const vars = [i64, i64, i64, i64, i64, i32, i64, i64, i64];
+    if (!asRun) {
+      m.addFunction(subName(sp.entry), subParams, i64, vars, m.block(null, [body, m.unreachable()]));
+      return;
+    }
+    const prologue = [...resetTailCalls(), ...resetBudget(), m.local.set(slot(R10), k64(STACK_TOP))];
+    m.addFunction(EXPORT_RUN, params(5, i64), i64, [i64, i32, ...vars], m.block(null, [...prologue, body, m.unreachable()]));
+    m.addFunctionExport(EXPORT_RUN, EXPORT_RUN);
   };
 
   for (const sp of layout.subprograms) lowerSubprogram(sp);
-
-  // run(r1..r5): frame 0, r10 = STACK_TOP. A separate export lets the optimiser inline sub_0 into it.
-  const entryArgs = [k64(0), ...[0, 1, 2, 3, 4].map((i) => m.local.get(i, i64)), k64(0), k64(0), k64(0), k64(0), k64(STACK_TOP), k32(0)];
-  // A top-level run starts a new tail-call chain.
-  const resetTailCalls = (): Expr[] => (tailCalls ? [m.i32.store(0, 4, k32(RUN_BASE + RUN.TAIL_CALLS), k32(0))] : []);
-  const resetBudget = (): Expr[] => (budget > 0 ? [m.global.set(BUDGET, k64(budget))] : []);
-  m.addFunction(EXPORT_RUN, params(5, i64), i64, [], m.block(null, [...resetTailCalls(), ...resetBudget(), m.call(subName(0), entryArgs, i64)], i64));
-  m.addFunctionExport(EXPORT_RUN, EXPORT_RUN);
+  lowerSubprogram(layout.subprograms.find((sp) => sp.entry === 0)!, true);
 
   // tail_entry(r1, r10, depth): a tail call into this program keeps the caller's frame and count.
   const zeros = (n: number): Expr[] => new Array(n).fill(0).map(() => k64(0));
-  m.addFunction(EXPORT_TAIL_ENTRY, tailEntryType, i64, [], m.call(subName(0), [k64(0), m.local.get(0, i64), ...zeros(8), m.local.get(1, i64), m.local.get(2, i32)], i64));
+  m.addFunction(EXPORT_TAIL_ENTRY, tailEntryType, i64, [], m.call(subName(0), [m.local.get(0, i64), ...zeros(4), m.local.get(1, i64), m.local.get(2, i32)], i64));
   m.addFunctionExport(EXPORT_TAIL_ENTRY, EXPORT_TAIL_ENTRY);
 
   // cb_<slot>(r1..r5): a callback, one frame below the frame that called the helper taking it.
@@ -837,36 +849,12 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       [],
       m.block(null, [
         m.if(m.i32.ge_u(depth(), k32(MAX_FRAMES)), m.block(null, [m.call(IMPORT_CALL_DEPTH, [k32(cb)], none), m.unreachable()])),
-        m.call(subName(cb), [k64(0), ...[0, 1, 2, 3, 4].map((i) => m.local.get(i, i64)), ...zeros(4), fp, depth()], i64),
+        m.call(subName(cb), [...[0, 1, 2, 3, 4].map((i) => m.local.get(i, i64)), fp, depth()], i64),
       ], i64),
     );
     m.addFunctionExport(callbackExportName(cb), callbackExportName(cb));
   }
 
-  // repeat(n, r1..r5): `run` n times (n >= 1) in one call, returning the last r0 — the in-wasm loop
-  // behind BPF_PROG_TEST_RUN-style `repeat`, so a measurement pays one JS->wasm crossing, not n.
-  // Each iteration calls the exported `run` (exported, so binaryen does not inline it): a run costs a
-  // call, as a packet does, and a program whose result does not depend on memory is not hoisted out of
-  // the loop (that would make the figure meaningless).
-  const repArgs = [1, 2, 3, 4, 5].map((i) => m.local.get(i, i64));
-  m.addFunction(
-    EXPORT_REPEAT,
-    B.createType([i32, i64, i64, i64, i64, i64]),
-    i64,
-    [i64],
-    m.block(null, [
-      m.loop(
-        'again',
-        m.block(null, [
-          m.local.set(6, m.call(EXPORT_RUN, repArgs, i64)),
-          m.local.set(0, m.i32.sub(m.local.get(0, i32), k32(1))),
-          m.br('again', m.i32.gt_s(m.local.get(0, i32), k32(0))),
-        ]),
-      ),
-      m.local.get(6, i64),
-    ], i64),
-  );
-  m.addFunctionExport(EXPORT_REPEAT, EXPORT_REPEAT);
 
   if (!m.validate()) throw new WxdpError('JIT_COMPILE', 'binaryen rejected the generated module (see the validator output above)');
 
@@ -890,6 +878,31 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       break;
     }
   }
+  // repeat(n, r1..r5): `run` n times (n >= 1) in one call, returning the last r0 — the in-wasm loop
+  // behind BPF_PROG_TEST_RUN-style `repeat`, so a measurement pays one JS->wasm crossing, not n.
+  // Added after binaryen's passes, so `run` is not inlined into it: a run costs a call, as a packet
+  // does, and a program whose result does not depend on memory is not hoisted out of the loop (that
+  // would make the figure meaningless).
+  const repArgs = [1, 2, 3, 4, 5].map((i) => m.local.get(i, i64));
+  m.addFunction(
+    EXPORT_REPEAT,
+    B.createType([i32, i64, i64, i64, i64, i64]),
+    i64,
+    [i64],
+    m.block(null, [
+      m.loop(
+        'again',
+        m.block(null, [
+          m.local.set(6, m.call(EXPORT_RUN, repArgs, i64)),
+          m.local.set(0, m.i32.sub(m.local.get(0, i32), k32(1))),
+          m.br('again', m.i32.gt_s(m.local.get(0, i32), k32(0))),
+        ]),
+      ),
+      m.local.get(6, i64),
+    ], i64),
+  );
+  m.addFunctionExport(EXPORT_REPEAT, EXPORT_REPEAT);
+
   const out: EmitResult = { bytes: m.emitBinary() as Uint8Array<ArrayBuffer> };
   if (opts.text) out.text = m.emitText();
   return out;
