@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'ISA_DECODE' // bytes that are not a whole instruction stream
   | 'ISA_ENCODE' // an instruction whose fields do not fit the wire format
   | 'PROG_INVALID' // a program the load-time check rejects
+  | 'VERIFIER_REJECTED' // the static verifier could not prove the program safe
   | 'RUN_MEM_FAULT' // a load or store outside the regions the program may touch
   | 'RUN_CALL_DEPTH' // more than MAX_FRAMES nested bpf-to-bpf calls
   | 'RUN_HELPER' // a helper that is unknown or failed at run time
@@ -104,4 +105,20 @@ export function memFault(index: number, address: bigint, size: number, write: bo
 
 export function callDepthFault(index: number, maxFrames: number): RuntimeFault {
   return new RuntimeFault('RUN_CALL_DEPTH', `call depth exceeds ${maxFrames} frames`, index);
+}
+
+/**
+ * The verifier rejected a program. `index` is the instruction it stopped at (-1 when the reason is not
+ * one instruction), `reason` the kernel-worded error line, `log` the verifier log up to the error.
+ */
+export class VerifierError extends WxdpError {
+  readonly index: number;
+  readonly reason: string;
+  readonly log: string;
+  constructor(reason: string, index: number, log: string, where?: string) {
+    super('VERIFIER_REJECTED', `${where ? `${where}: ` : ''}${index >= 0 ? `insn ${index}: ` : ''}${reason}`);
+    this.index = index;
+    this.reason = reason;
+    this.log = log;
+  }
 }

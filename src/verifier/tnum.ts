@@ -137,6 +137,11 @@ export class Tnum {
     return Tnum.const(accV).add(accM);
   }
 
+  /** Could a and b hold a common value (no bit known 0 in one and 1 in the other)? */
+  intersectsWith(b: Tnum): boolean {
+    return ((this.value ^ b.value) & ~(this.mask | b.mask) & M64) === 0n;
+  }
+
   /** Values in both (a and b known to hold the same value): tnum_intersect. */
   intersect(b: Tnum): Tnum {
     const v = this.value | b.value;

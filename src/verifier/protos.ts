@@ -1,0 +1,120 @@
+// Helper prototypes as the verifier sees them (struct bpf_func_proto): argument and return types, by
+// kernel helper id. Only helpers an XDP program may call are listed; the kernel's xdp_func_proto and
+// bpf_base_func_proto decide which those are.
+
+export enum Arg {
+  /** Any initialised register. */
+  ANYTHING,
+  CONST_MAP_PTR,
+  PTR_TO_MAP_KEY,
+  PTR_TO_MAP_VALUE,
+  /** A map value the helper writes (pop/peek): may be uninitialised. */
+  PTR_TO_UNINIT_MAP_VALUE,
+  PTR_TO_CTX,
+  /** Memory the helper reads; the size is the next argument. */
+  PTR_TO_MEM,
+  /** PTR_TO_MEM or NULL (with a zero size). */
+  PTR_TO_MEM_OR_NULL,
+  /** Memory the helper writes; the size is the next argument. */
+  PTR_TO_UNINIT_MEM,
+  CONST_SIZE,
+  CONST_SIZE_OR_ZERO,
+  CONST_ALLOC_SIZE_OR_ZERO,
+  /** A ringbuf reservation, released by the call. */
+  PTR_TO_RINGBUF_MEM_RELEASE,
+  PTR_TO_FUNC,
+  PTR_TO_STACK_OR_NULL,
+}
+
+export enum Ret {
+  INTEGER,
+  VOID,
+  MAP_VALUE_OR_NULL,
+  RINGBUF_MEM_OR_NULL,
+}
+
+export interface Proto {
+  args: Arg[];
+  ret: Ret;
+  /** Map types the helper accepts as its map argument (check_map_func_compatibility). */
+  mapTypes?: readonly number[];
+}
+
+// BPF_MAP_TYPE_* (uapi)
+export const MapType = {
+  HASH: 1,
+  ARRAY: 2,
+  PROG_ARRAY: 3,
+  PERCPU_HASH: 5,
+  PERCPU_ARRAY: 6,
+  LRU_HASH: 9,
+  LRU_PERCPU_HASH: 10,
+  LPM_TRIE: 11,
+  DEVMAP: 14,
+  CPUMAP: 16,
+  XSKMAP: 17,
+  QUEUE: 22,
+  STACK: 23,
+  DEVMAP_HASH: 25,
+  RINGBUF: 27,
+} as const;
+
+const M = MapType;
+/** Maps whose elements bpf_map_lookup/update/delete_elem reach (not prog_array, ringbuf, queue, stack, xsk…). */
+const KV_MAPS = [M.HASH, M.ARRAY, M.PERCPU_HASH, M.PERCPU_ARRAY, M.LRU_HASH, M.LRU_PERCPU_HASH, M.LPM_TRIE];
+const QUEUE_MAPS = [M.QUEUE, M.STACK];
+
+export const PROTOS: Readonly<Record<number, Proto>> = {
+  1: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY], ret: Ret.MAP_VALUE_OR_NULL, mapTypes: [...KV_MAPS, M.DEVMAP, M.DEVMAP_HASH, M.XSKMAP, M.CPUMAP] },
+  2: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY, Arg.PTR_TO_MAP_VALUE, Arg.ANYTHING], ret: Ret.INTEGER, mapTypes: [...KV_MAPS, M.DEVMAP, M.DEVMAP_HASH, M.CPUMAP] },
+  3: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY], ret: Ret.INTEGER, mapTypes: [...KV_MAPS, M.DEVMAP, M.DEVMAP_HASH, M.XSKMAP, M.CPUMAP] },
+  5: { args: [], ret: Ret.INTEGER },
+  6: { args: [Arg.PTR_TO_MEM, Arg.CONST_SIZE, Arg.ANYTHING, Arg.ANYTHING, Arg.ANYTHING], ret: Ret.INTEGER },
+  7: { args: [], ret: Ret.INTEGER },
+  8: { args: [], ret: Ret.INTEGER },
+  12: { args: [Arg.PTR_TO_CTX, Arg.CONST_MAP_PTR, Arg.ANYTHING], ret: Ret.VOID, mapTypes: [M.PROG_ARRAY] },
+  23: { args: [Arg.ANYTHING, Arg.ANYTHING], ret: Ret.INTEGER },
+  28: { args: [Arg.PTR_TO_MEM_OR_NULL, Arg.CONST_SIZE_OR_ZERO, Arg.PTR_TO_MEM_OR_NULL, Arg.CONST_SIZE_OR_ZERO, Arg.ANYTHING], ret: Ret.INTEGER },
+  44: { args: [Arg.PTR_TO_CTX, Arg.ANYTHING], ret: Ret.INTEGER },
+  51: { args: [Arg.CONST_MAP_PTR, Arg.ANYTHING, Arg.ANYTHING], ret: Ret.INTEGER, mapTypes: [M.DEVMAP, M.DEVMAP_HASH, M.XSKMAP, M.CPUMAP] },
+  54: { args: [Arg.PTR_TO_CTX, Arg.ANYTHING], ret: Ret.INTEGER },
+  65: { args: [Arg.PTR_TO_CTX, Arg.ANYTHING], ret: Ret.INTEGER },
+  87: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_VALUE, Arg.ANYTHING], ret: Ret.INTEGER, mapTypes: QUEUE_MAPS },
+  88: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_UNINIT_MAP_VALUE], ret: Ret.INTEGER, mapTypes: QUEUE_MAPS },
+  89: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_UNINIT_MAP_VALUE], ret: Ret.INTEGER, mapTypes: QUEUE_MAPS },
+  118: { args: [], ret: Ret.INTEGER },
+  125: { args: [], ret: Ret.INTEGER },
+  130: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MEM, Arg.CONST_SIZE_OR_ZERO, Arg.ANYTHING], ret: Ret.INTEGER, mapTypes: [M.RINGBUF] },
+  131: { args: [Arg.CONST_MAP_PTR, Arg.CONST_ALLOC_SIZE_OR_ZERO, Arg.ANYTHING], ret: Ret.RINGBUF_MEM_OR_NULL, mapTypes: [M.RINGBUF] },
+  132: { args: [Arg.PTR_TO_RINGBUF_MEM_RELEASE, Arg.ANYTHING], ret: Ret.VOID },
+  133: { args: [Arg.PTR_TO_RINGBUF_MEM_RELEASE, Arg.ANYTHING], ret: Ret.VOID },
+  134: { args: [Arg.CONST_MAP_PTR, Arg.ANYTHING], ret: Ret.INTEGER, mapTypes: [M.RINGBUF] },
+  160: { args: [], ret: Ret.INTEGER },
+  181: { args: [Arg.ANYTHING, Arg.PTR_TO_FUNC, Arg.PTR_TO_STACK_OR_NULL, Arg.ANYTHING], ret: Ret.INTEGER },
+  188: { args: [Arg.PTR_TO_CTX], ret: Ret.INTEGER },
+  189: { args: [Arg.PTR_TO_CTX, Arg.ANYTHING, Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE], ret: Ret.INTEGER },
+  190: { args: [Arg.PTR_TO_CTX, Arg.ANYTHING, Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE], ret: Ret.INTEGER },
+};
+
+/**
+ * Helpers a map type may be passed to (the map side of check_map_func_compatibility): a ringbuf only to
+ * the ringbuf helpers, a prog_array only to tail_call, and so on.
+ */
+export function mapAllowsHelper(mapType: number, helper: number): boolean {
+  switch (mapType) {
+    case M.PROG_ARRAY:
+      return helper === 12;
+    case M.RINGBUF:
+      return helper === 130 || helper === 131 || helper === 134;
+    case M.QUEUE:
+    case M.STACK:
+      return helper === 87 || helper === 88 || helper === 89;
+    case M.DEVMAP:
+    case M.DEVMAP_HASH:
+    case M.XSKMAP:
+    case M.CPUMAP:
+      return helper === 51 || helper === 1 || helper === 2 || helper === 3;
+    default:
+      return true;
+  }
+}

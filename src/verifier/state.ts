@@ -1,0 +1,278 @@
+// Verifier states: the registers and stack of each call frame, the references held (ringbuf
+// reservations), and the equivalence test that lets exploration stop at a state already proven safe
+// (states_equal / regsafe / stacksafe in the kernel).
+
+import { Reg, RegType, scalarWithin } from './reg.js';
+
+export const STACK_SLOTS = 64;
+
+/** What a stack byte holds (the kernel's slot_type). */
+export const enum Byte {
+  INVALID = 0,
+  MISC = 1,
+  ZERO = 2,
+  SPILL = 3,
+}
+
+/** One 8-byte stack slot; immutable, replaced on every write. `bytes[0]` is the lowest address. */
+export interface Slot {
+  readonly bytes: readonly Byte[];
+  /** A spilled register (8-byte spill, or a narrower spill of a scalar at the slot's start). */
+  readonly spill?: Reg;
+  readonly spillSize?: number;
+}
+
+export const EMPTY_SLOT: Slot = { bytes: [0, 0, 0, 0, 0, 0, 0, 0] };
+
+export interface CallbackInfo {
+  /** The helper call that runs the callback (bpf_loop). */
+  helperInsn: number;
+  retMin: bigint;
+  retMax: bigint;
+}
+
+export class Frame {
+  regs: Reg[];
+  stack: Slot[];
+  /** The call instruction that entered this frame (-1 for the main program). */
+  callsite: number;
+  /** Entry slot of the subprogram. */
+  subprog: number;
+  frameno: number;
+  callback: CallbackInfo | undefined;
+
+  constructor(frameno: number, callsite: number, subprog: number) {
+    this.frameno = frameno;
+    this.callsite = callsite;
+    this.subprog = subprog;
+    this.regs = [];
+    for (let i = 0; i < 11; i++) this.regs.push(new Reg());
+    const fp = Reg.pointer(RegType.STACK);
+    fp.frameno = frameno;
+    this.regs[10] = fp;
+    this.stack = new Array<Slot>(STACK_SLOTS).fill(EMPTY_SLOT);
+    this.callback = undefined;
+  }
+
+  clone(): Frame {
+    const f = Object.create(Frame.prototype) as Frame;
+    f.frameno = this.frameno;
+    f.callsite = this.callsite;
+    f.subprog = this.subprog;
+    f.callback = this.callback;
+    f.regs = this.regs.map((r) => r.clone());
+    f.stack = this.stack.slice();
+    return f;
+  }
+}
+
+export interface RefState {
+  id: number;
+  insn: number;
+}
+
+/** A state stored at a prune point. `branches` counts paths from it still being explored. */
+export interface Checkpoint {
+  insn: number;
+  state: State;
+  branches: number;
+  parent: Checkpoint | null;
+  /** Times it pruned a path / failed to. */
+  hits: number;
+  misses: number;
+  /** Instructions executed from the parent checkpoint up to this one (exclusive). */
+  hist: number[];
+}
+
+export class State {
+  frames: Frame[];
+  refs: RefState[];
+  /** The last checkpoint on this path. */
+  cp: Checkpoint | null = null;
+  /** Instructions executed since `cp`, for precision backtracking. */
+  hist: number[] = [];
+
+  constructor(frames: Frame[], refs: RefState[] = []) {
+    this.frames = frames;
+    this.refs = refs;
+  }
+
+  get cur(): Frame {
+    return this.frames[this.frames.length - 1]!;
+  }
+
+  clone(): State {
+    const s = new State(
+      this.frames.map((f) => f.clone()),
+      this.refs.slice(),
+    );
+    s.cp = this.cp;
+    s.hist = this.hist.slice();
+    return s;
+  }
+
+  /** Every register and spilled register of every frame (bpf_for_each_reg_in_vstate). */
+  *allRegs(): Generator<Reg> {
+    for (const f of this.frames) {
+      for (const r of f.regs) yield r;
+      for (const s of f.stack) if (s.spill) yield s.spill;
+    }
+  }
+
+  /** Apply `fn` to every register, spilled ones included (spills are copied before the change). */
+  forEachReg(fn: (r: Reg) => void): void {
+    for (const f of this.frames) {
+      for (const r of f.regs) fn(r);
+      for (let i = 0; i < f.stack.length; i++) {
+        const s = f.stack[i]!;
+        if (!s.spill) continue;
+        const copy = s.spill.clone();
+        fn(copy);
+        f.stack[i] = { ...s, spill: copy };
+      }
+    }
+  }
+}
+
+// ---- equivalence ----
+
+class IdMap {
+  private readonly o2c = new Map<number, number>();
+  private readonly c2o = new Map<number, number>();
+
+  check(oldId: number, curId: number): boolean {
+    if (oldId === 0 && curId === 0) return true;
+    if (oldId === 0 || curId === 0) return false;
+    const c = this.o2c.get(oldId);
+    if (c !== undefined) return c === curId;
+    if (this.c2o.has(curId)) return false;
+    this.o2c.set(oldId, curId);
+    this.c2o.set(curId, oldId);
+    return true;
+  }
+
+  checkScalar(oldId: number, curId: number): boolean {
+    // An old scalar linked to nothing says nothing; a linked one needs the same links now.
+    return oldId === 0 || this.check(oldId, curId);
+  }
+}
+
+function regsafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean): boolean {
+  if (old.type === RegType.NOT_INIT) return exact ? cur.type === RegType.NOT_INIT : true;
+  if (cur.type === RegType.NOT_INIT) return false;
+  if (exact) {
+    return (
+      old.type === cur.type &&
+      old.maybeNull === cur.maybeNull &&
+      old.off === cur.off &&
+      old.range === cur.range &&
+      old.map === cur.map &&
+      old.memSize === cur.memSize &&
+      old.frameno === cur.frameno &&
+      old.varOff.equals(cur.varOff) &&
+      old.smin === cur.smin &&
+      old.smax === cur.smax &&
+      old.umin === cur.umin &&
+      old.umax === cur.umax &&
+      old.s32min === cur.s32min &&
+      old.s32max === cur.s32max &&
+      old.u32min === cur.u32min &&
+      old.u32max === cur.u32max &&
+      ids.checkScalar(old.id, cur.id) &&
+      ids.checkScalar(old.refObjId, cur.refObjId)
+    );
+  }
+  if (old.type !== cur.type) return false;
+  switch (old.type) {
+    case RegType.SCALAR:
+      if (!old.precise) return true;
+      return scalarWithin(old, cur) && ids.checkScalar(old.id, cur.id);
+    case RegType.CTX:
+    case RegType.PACKET_END:
+      return old.off === cur.off && scalarWithin(old, cur);
+    case RegType.CONST_MAP:
+      return old.map === cur.map;
+    case RegType.FUNC:
+      return old.subprog === cur.subprog;
+    case RegType.PACKET:
+    case RegType.PACKET_META:
+      // The old state must not have relied on more proven bytes than the current one has.
+      if (old.range > cur.range) return false;
+      if (old.off !== cur.off) return false;
+      return ids.check(old.id, cur.id) && scalarWithin(old, cur);
+    case RegType.STACK:
+      return old.frameno === cur.frameno && old.off === cur.off && scalarWithin(old, cur);
+    case RegType.MAP_VALUE:
+    case RegType.MAP_KEY:
+    case RegType.MEM:
+      return (
+        old.maybeNull === cur.maybeNull &&
+        old.map === cur.map &&
+        old.memSize === cur.memSize &&
+        old.ringbuf === cur.ringbuf &&
+        old.rdonly === cur.rdonly &&
+        old.off === cur.off &&
+        (old.maybeNull ? ids.check(old.id, cur.id) : true) &&
+        ids.checkScalar(old.refObjId, cur.refObjId) &&
+        scalarWithin(old, cur)
+      );
+    default:
+      return false;
+  }
+}
+
+function stacksafe(old: Frame, cur: Frame, ids: IdMap, exact: boolean): boolean {
+  for (let i = 0; i < old.stack.length; i++) {
+    const o = old.stack[i]!;
+    const c = cur.stack[i]!;
+    if (o === c) continue;
+    if (exact) {
+      for (let b = 0; b < 8; b++) if (o.bytes[b] !== c.bytes[b]) return false;
+      if (!!o.spill !== !!c.spill) return false;
+      if (o.spill && !regsafe(o.spill, c.spill!, ids, true)) return false;
+      continue;
+    }
+    if (o.spill && o.bytes.every((b) => b === Byte.SPILL)) {
+      if (!c.spill || !c.bytes.every((b) => b === Byte.SPILL)) {
+        // A spilled scalar the old state knew nothing about is as good as any initialised bytes.
+        if (o.spill.type === RegType.SCALAR && (!o.spill.precise || o.spill.varOff.isUnknown) && c.bytes.every((b) => b !== Byte.INVALID)) continue;
+        return false;
+      }
+      if (!regsafe(o.spill, c.spill, ids, false)) return false;
+      continue;
+    }
+    for (let b = 0; b < 8; b++) {
+      const ob = o.bytes[b]!;
+      const cb = c.bytes[b]!;
+      // With uninitialised stack reads allowed (privileged), MISC and INVALID say the same: "anything".
+      if (ob === Byte.INVALID || ob === Byte.MISC) continue;
+      if (ob !== cb) return false;
+    }
+    if (o.spill && (!c.spill || !regsafe(o.spill, c.spill, ids, false))) return false;
+  }
+  return true;
+}
+
+/**
+ * Is every execution from `cur` covered by the already-explored `old`? `live[f]` lists the registers
+ * that may still be read in frame f (others are ignored). `exact` asks for identical states (the
+ * infinite-loop check).
+ */
+export function statesEqual(old: State, cur: State, live: readonly number[], exact: boolean): boolean {
+  if (old.frames.length !== cur.frames.length) return false;
+  if (old.refs.length !== cur.refs.length) return false;
+  const ids = new IdMap();
+  for (let i = 0; i < old.refs.length; i++) if (!ids.check(old.refs[i]!.id, cur.refs[i]!.id)) return false;
+  for (let f = 0; f < old.frames.length; f++) {
+    const of = old.frames[f]!;
+    const cf = cur.frames[f]!;
+    if (of.callsite !== cf.callsite || of.subprog !== cf.subprog) return false;
+    const mask = live[f] ?? 0x7ff;
+    for (let r = 0; r < 10; r++) {
+      if (!(mask & (1 << r))) continue;
+      if (!regsafe(of.regs[r]!, cf.regs[r]!, ids, exact)) return false;
+    }
+    if (!stacksafe(of, cf, ids, exact)) return false;
+  }
+  return true;
+}

@@ -1,0 +1,1667 @@
+// The static verifier: abstract interpretation of every path through an XDP program, with the kernel's
+// model (kernel/bpf/verifier.c, privileged loader): register types, scalar bounds, packet ranges proven
+// by comparisons with data_end, map values and their null checks, the stack byte by byte, helper
+// prototypes, ringbuf references, bpf-to-bpf calls and bpf_loop callbacks, bounded loops, and state
+// pruning at jump targets. A program it accepts runs in the JIT's unchecked mode.
+//
+// Messages use the kernel's wording; the log lists each instruction processed (level 1) and the
+// register state after it (level 2), as `bpftool prog load ... -d` shows the kernel's.
+
+import { formatInsn } from '../asm/disassemble.js';
+import { VerifierError } from '../errors.js';
+import { helperName } from '../helpers/index.js';
+import type { HelperTable } from '../helpers/index.js';
+import { AtomicOp, Class, JmpOp, Mode, OP_LDDW, PseudoCall, PseudoLd, sizeBytes } from '../isa/opcodes.js';
+import { isLocalCall, type Insn } from '../isa/insn.js';
+import { liveRegisters } from './liveness.js';
+import { Arg, mapAllowsHelper, PROTOS, Ret } from './protos.js';
+import {
+  branchTaken,
+  FLIP,
+  MAX_VAR_OFF,
+  Reg,
+  RegType,
+  refine,
+  s32,
+  s64,
+  scalarAlu,
+  SWAP,
+  u32,
+  type Cmp,
+  type MapInfo,
+} from './reg.js';
+import { Byte, EMPTY_SLOT, Frame, State, statesEqual, type Checkpoint } from './state.js';
+import { Tnum } from './tnum.js';
+
+export const COMPLEXITY_LIMIT = 1_000_000;
+const MAX_CALL_FRAMES = 8;
+const MAX_BPF_STACK = 512;
+const MAX_PACKET_OFF = 0xffff;
+/** sizeof(struct xdp_md) and its fields. */
+const XDP_MD_SIZE = 24;
+const XDP_MD = { data: 0, data_end: 4, data_meta: 8, ingress_ifindex: 12, rx_queue_index: 16, egress_ifindex: 20 };
+
+/** A map as the loaded program refers to it: ld_imm64 holds `address` (map fd) or `valueAddress + off`. */
+export interface VerifierMap extends MapInfo {
+  address: number;
+  valueAddress: number;
+}
+
+export interface SourceLine {
+  index: number;
+  file: string;
+  line: number;
+  text: string;
+}
+
+export interface VerifyOptions {
+  maps?: readonly VerifierMap[];
+  /** Helpers the runtime provides; a call to another id is rejected. Omit to allow every prototype known. */
+  helpers?: HelperTable;
+  /** 0: errors only (the default), 1: every instruction processed, 2: and the state after each. */
+  logLevel?: 0 | 1 | 2;
+  /** BTF line_info, to print source lines in the log and in errors. */
+  lineInfo?: readonly SourceLine[];
+  /** Processed-instruction budget (the kernel's BPF_COMPLEXITY_LIMIT_INSNS). */
+  complexityLimit?: number;
+  /** Program name for messages. */
+  name?: string;
+}
+
+export interface VerifierStats {
+  /** Instructions processed over all paths (the kernel's `processed N insns`). */
+  insnsProcessed: number;
+  /** States stored at prune points. */
+  totalStates: number;
+  peakStates: number;
+  maxStatesPerInsn: number;
+  /** Stack depth of each subprogram, by entry slot. */
+  stackDepth: ReadonlyMap<number, number>;
+  /** Milliseconds spent. */
+  timeMs: number;
+}
+
+export interface VerifiedProgram {
+  insns: readonly Insn[];
+  log: string;
+  stats: VerifierStats;
+}
+
+interface Pending {
+  state: State;
+  insn: number;
+  from: number;
+}
+
+/** Thrown inside the walk; turned into a VerifierError with the log. */
+class Reject {
+  constructor(
+    readonly reason: string,
+    readonly insn: number,
+  ) {}
+}
+
+const CMP_OF_OP: Partial<Record<number, Cmp>> = {
+  [JmpOp.JEQ]: 'eq', [JmpOp.JNE]: 'ne', [JmpOp.JGT]: 'gt', [JmpOp.JGE]: 'ge', [JmpOp.JLT]: 'lt', [JmpOp.JLE]: 'le',
+  [JmpOp.JSGT]: 'sgt', [JmpOp.JSGE]: 'sge', [JmpOp.JSLT]: 'slt', [JmpOp.JSLE]: 'sle', [JmpOp.JSET]: 'set',
+};
+
+const ALU_NAMES: Record<number, string> = {
+  0x00: '+=', 0x10: '-=', 0x20: '*=', 0x30: '/=', 0x40: '|=', 0x50: '&=', 0x60: '<<=', 0x70: '>>=', 0x80: 'neg',
+  0x90: '%=', 0xa0: '^=', 0xb0: '=', 0xc0: 's>>=', 0xd0: 'endian',
+};
+
+/** Verify `prog` (a loaded program: map references patched to addresses). Throws VerifierError. */
+export function verify(prog: readonly Insn[], opts: VerifyOptions = {}): VerifiedProgram {
+  return new Verifier(prog, opts).run();
+}
+
+class Verifier {
+  private readonly prog: readonly Insn[];
+  private readonly opts: VerifyOptions;
+  private readonly logLevel: number;
+  private readonly lines: string[] = [];
+  private readonly lineAt = new Map<number, SourceLine>();
+  private readonly limit: number;
+  private idGen = 0;
+  private processed = 0;
+  private jmps = 0;
+  private prevJmps = 0;
+  private prevProcessed = 0;
+  private totalStates = 0;
+  private curStates = 0;
+  private peakStates = 0;
+  private readonly explored = new Map<number, Checkpoint[]>();
+  private readonly pending: Pending[] = [];
+  private readonly prune = new Set<number>();
+  /** Callback entry slots: a callback's iterations converge there (pruning against in-progress states). */
+  private readonly callbackEntries = new Set<number>();
+  private live!: Uint16Array;
+  /** Entry slots of subprograms (calls and callbacks), ascending; [0] = 0. */
+
+  private readonly stackDepth = new Map<number, number>();
+  private readonly callees = new Map<number, Set<number>>();
+  private readonly mapsByAddr = new Map<number, VerifierMap>();
+  private lastLinfo: SourceLine | undefined;
+  private curPc = 0;
+  /** Instructions that touched the stack through a register other than r10 (backtracking gives up there). */
+  private readonly indirectStack = new Set<number>();
+
+  constructor(prog: readonly Insn[], opts: VerifyOptions) {
+    this.prog = prog;
+    this.opts = opts;
+    this.logLevel = opts.logLevel ?? 0;
+    this.limit = opts.complexityLimit ?? COMPLEXITY_LIMIT;
+    for (const l of opts.lineInfo ?? []) this.lineAt.set(l.index, l);
+    for (const m of opts.maps ?? []) this.mapsByAddr.set(m.address, m);
+  }
+
+  private log(s: string): void {
+    this.lines.push(s);
+  }
+
+  private reject(reason: string, insn: number): never {
+    throw new Reject(reason, insn);
+  }
+
+  run(): VerifiedProgram {
+    const t0 = performance.now();
+    try {
+      this.checkCfg();
+      this.live = liveRegisters(this.prog);
+      this.walk();
+      this.checkMaxStackDepth();
+    } catch (e) {
+      if (!(e instanceof Reject)) throw e;
+      const src = this.lineAt.get(e.insn);
+      if (src && src !== this.lastLinfo) this.log(`; ${src.text.trim()} @ ${src.file}:${src.line}`);
+      this.log(e.reason);
+      this.summary();
+      throw new VerifierError(e.reason, e.insn, this.lines.join('\n') + '\n', this.opts.name);
+    }
+    this.summary();
+    return {
+      insns: this.prog,
+      log: this.lines.join('\n') + '\n',
+      stats: {
+        insnsProcessed: this.processed,
+        totalStates: this.totalStates,
+        peakStates: this.peakStates,
+        maxStatesPerInsn: Math.max(0, ...[...this.explored.values()].map((l) => l.length)),
+        stackDepth: this.stackDepth,
+        timeMs: performance.now() - t0,
+      },
+    };
+  }
+
+  private summary(): void {
+    const perInsn = Math.max(0, ...[...this.explored.values()].map((l) => l.length));
+    this.log(
+      `processed ${this.processed} insns (limit ${this.limit}) max_states_per_insn ${perInsn} total_states ${this.totalStates} peak_states ${this.peakStates} mark_read 0`,
+    );
+  }
+
+  // ---- control flow graph (check_cfg) ----
+
+  private checkCfg(): void {
+    const prog = this.prog;
+    const n = prog.length;
+    const starts = new Set<number>([0]);
+    for (let i = 0; i < n; i++) {
+      const ins = prog[i]!;
+      if (ins.isLdImm64Tail) continue;
+      if (isLocalCall(ins)) starts.add(i + 1 + ins.imm);
+      if (ins.code === OP_LDDW && ins.src === PseudoLd.FUNC) starts.add(i + 1 + ins.imm);
+    }
+
+    // Depth-first from insn 0 through jumps, calls and callback references.
+    const seen = new Uint8Array(n);
+    const stack = [0];
+    seen[0] = 1;
+    const visit = (t: number, from: number): void => {
+      if (t < 0 || t >= n) this.reject(`jump out of range from insn ${from} to ${t}`, from);
+      if (!seen[t]) {
+        seen[t] = 1;
+        stack.push(t);
+      }
+    };
+    while (stack.length) {
+      const i = stack.pop()!;
+      const ins = prog[i]!;
+      const c = ins.code & 0x07;
+      const op = ins.code & 0xf0;
+      const isJmp = c === Class.JMP || c === Class.JMP32;
+      const next = ins.code === OP_LDDW ? i + 2 : i + 1;
+      if (ins.code === OP_LDDW && ins.src === PseudoLd.FUNC) {
+        visit(i + 1 + ins.imm, i);
+        this.prune.add(i + 1 + ins.imm);
+        this.callbackEntries.add(i + 1 + ins.imm);
+      }
+      if (!isJmp) {
+        if (next >= n) this.reject('last insn is not an exit or jmp', i);
+        visit(next, i);
+        continue;
+      }
+      if (op === JmpOp.EXIT) continue;
+      if (op === JmpOp.CALL) {
+        if (isLocalCall(ins)) {
+          visit(i + 1 + ins.imm, i);
+          this.prune.add(i + 1 + ins.imm);
+        }
+        this.prune.add(next);
+        visit(next, i);
+        continue;
+      }
+      const t = i + 1 + (c === Class.JMP32 && op === JmpOp.JA ? ins.imm : ins.off);
+      this.prune.add(t);
+      visit(t, i);
+      if (op !== JmpOp.JA) {
+        this.prune.add(next);
+        visit(next, i);
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      if (!seen[i] && !prog[i]!.isLdImm64Tail) this.reject(`unreachable insn ${i}`, i);
+    }
+  }
+
+  // ---- the walk (do_check) ----
+
+  private walk(): void {
+    const main = new Frame(0, -1, 0);
+    main.regs[1] = Reg.pointer(RegType.CTX);
+    let st = new State([main]);
+    let pc = 0;
+    let from = -1;
+    for (;;) {
+      if (this.prune.has(pc) && from >= 0) {
+        if (this.isStateVisited(st, pc)) {
+          if (this.logLevel >= 1) this.log(`${from} to ${pc}: safe`);
+          const next = this.popPath(st);
+          if (!next) return;
+          ({ state: st, insn: pc, from } = next);
+          continue;
+        }
+      }
+      if (++this.processed > this.limit) {
+        this.reject(`BPF program is too large. Processed ${this.processed} insn`, pc);
+      }
+      this.logInsn(pc);
+      const cls = this.prog[pc]!.code & 0x07;
+      if (cls === Class.JMP || cls === Class.JMP32) this.jmps++;
+      this.curPc = pc;
+      const next = this.step(st, pc);
+      st.hist.push(pc);
+      if (this.logLevel >= 2) this.log(`${pc}: ${this.stateText(st)}`);
+      if (next < 0) {
+        const p = this.popPath(st);
+        if (!p) return;
+        ({ state: st, insn: pc, from } = p);
+        if (this.logLevel >= 1) this.log(`from ${from} to ${pc}: ${this.stateText(st)}`);
+        continue;
+      }
+      from = pc;
+      pc = next;
+    }
+  }
+
+  private logInsn(pc: number): void {
+    if (this.logLevel < 1) return;
+    const src = this.lineAt.get(pc);
+    if (src && src !== this.lastLinfo) {
+      this.log(`; ${src.text.trim()} @ ${src.file}:${src.line}`);
+      this.lastLinfo = src;
+    }
+    const ins = this.prog[pc]!;
+    this.log(`${pc}: (${ins.code.toString(16).padStart(2, '0')}) ${formatInsn(ins, 'llvm')}`);
+  }
+
+  private stateText(st: State): string {
+    const parts: string[] = [];
+    st.frames.forEach((f, k) => {
+      const pre = st.frames.length > 1 ? `frame${k}: ` : '';
+      const regs = f.regs
+        .map((r, i) => (r.type === RegType.NOT_INIT ? '' : `R${i}=${r.describe()}`))
+        .filter(Boolean);
+      const stack: string[] = [];
+      f.stack.forEach((s, spi) => {
+        if (s === EMPTY_SLOT) return;
+        const off = -(spi + 1) * 8 + 0;
+        if (s.spill && s.bytes.every((b) => b === Byte.SPILL)) stack.push(`fp${off}=${s.spill.describe()}`);
+        else stack.push(`fp${off}=${s.bytes.map((b) => '?mzr'[b]).reverse().join('')}`);
+      });
+      parts.push(pre + [...regs, ...stack].join(' '));
+    });
+    return parts.join(' ');
+  }
+
+  /** End a path: count it down the checkpoints it passed; return the next pending path. */
+  private popPath(st: State): Pending | undefined {
+    for (let c = st.cp; c; c = c.parent) {
+      if (--c.branches > 0) break;
+    }
+    return this.pending.pop();
+  }
+
+  private pushBranch(st: State, insn: number, from: number): void {
+    if (st.cp) st.cp.branches++;
+    st.hist.push(from);
+    this.pending.push({ state: st, insn, from });
+    if (this.pending.length > 8192) this.reject(`BPF program is too complex`, from);
+  }
+
+  /** is_state_visited: prune against a finished equivalent state, detect infinite loops, store a checkpoint. */
+  private isStateVisited(st: State, pc: number): boolean {
+    let list = this.explored.get(pc) ?? [];
+    const live = this.liveMasks(st, pc);
+    // Inside a callback, iterations converge by range (widening), not by repeating exactly.
+    const inCallback = st.frames.some((f) => f.callback);
+    let evict = false;
+    for (const old of list) {
+      if (old.branches > 0) {
+        if (this.callbackEntries.has(pc) && statesEqual(old.state, st, live, false)) {
+          this.propagatePrecision(old.state, st);
+          return true;
+        }
+        if (!inCallback && statesEqual(old.state, st, live, true)) this.reject(`infinite loop detected at insn ${pc}`, pc);
+        continue;
+      }
+      if (statesEqual(old.state, st, live, false)) {
+        old.hits++;
+        this.propagatePrecision(old.state, st);
+        return true;
+      }
+      // A state that keeps failing to prune costs more than it saves (the kernel's miss_cnt heuristic).
+      if (++old.misses > old.hits * 3 + 3) evict = true;
+    }
+    if (evict) {
+      const keep = list.filter((c) => c.branches > 0 || c.misses <= c.hits * 3 + 3);
+      this.curStates -= list.length - keep.length;
+      list = keep;
+      this.explored.set(pc, list);
+    }
+    // Do not add a state unless the path has seen 2 jumps and 8 instructions since the last one.
+    const force = this.callbackEntries.has(pc);
+    if (!force && (this.jmps - this.prevJmps < 2 || this.processed - this.prevProcessed < 8)) return false;
+    this.prevJmps = this.jmps;
+    this.prevProcessed = this.processed;
+    const snap = st.clone();
+    const cp: Checkpoint = { insn: pc, state: snap, branches: 1, parent: st.cp, hits: 0, misses: 0, hist: st.hist };
+    snap.cp = null;
+    snap.hist = [];
+    st.cp = cp;
+    st.hist = [];
+    list.push(cp);
+    this.explored.set(pc, list);
+    this.totalStates++;
+    this.curStates++;
+    if (this.curStates > this.peakStates) this.peakStates = this.curStates;
+    return false;
+  }
+
+  private liveMasks(st: State, pc: number): number[] {
+    const masks: number[] = [];
+    for (let f = 0; f < st.frames.length; f++) {
+      const frame = st.frames[f]!;
+      if (f === st.frames.length - 1) masks.push(this.live[pc]!);
+      else {
+        // A caller's registers live when the callee returns, r0 excepted (the callee defines it).
+        const ret = st.frames[f + 1]!.callsite + 1;
+        masks.push(frame && ret < this.live.length ? this.live[ret]! & ~1 : 0x3ff);
+      }
+    }
+    return masks;
+  }
+
+  // ---- one instruction ----
+
+  private reg(st: State, r: number): Reg {
+    return st.cur.regs[r]!;
+  }
+
+  /** check_reg_arg(SRC_OP) */
+  private readReg(st: State, r: number, pc: number): Reg {
+    const reg = st.cur.regs[r]!;
+    if (reg.type === RegType.NOT_INIT) this.reject(`R${r} !read_ok`, pc);
+    return reg;
+  }
+
+  /** check_reg_arg(DST_OP) */
+  private checkDst(r: number, pc: number): void {
+    if (r === 10) this.reject('frame pointer is read only', pc);
+  }
+
+  private setReg(st: State, r: number, v: Reg): void {
+    st.cur.regs[r] = v;
+  }
+
+  /** Execute prog[pc] on st; return the next pc, or -1 when the path ends. */
+  private step(st: State, pc: number): number {
+    const ins = this.prog[pc]!;
+    const c = ins.code & 0x07;
+    switch (c) {
+      case Class.ALU:
+      case Class.ALU64:
+        this.alu(st, ins, pc);
+        return pc + 1;
+      case Class.LDX:
+        this.ldx(st, ins, pc);
+        return pc + 1;
+      case Class.ST:
+      case Class.STX:
+        this.store(st, ins, pc);
+        return pc + 1;
+      case Class.LD:
+        if (ins.code === OP_LDDW) {
+          this.ldImm64(st, ins, pc);
+          return pc + 2;
+        }
+        return this.reject('BPF_LD_[ABS|IND] instructions not allowed for this program type', pc);
+      default:
+        return this.jmp(st, ins, pc);
+    }
+  }
+
+  // ---- ALU (check_alu_op, adjust_reg_min_max_vals) ----
+
+  private alu(st: State, ins: Insn, pc: number): void {
+    const op = ins.code & 0xf0;
+    const alu64 = (ins.code & 0x07) === Class.ALU64;
+    const x = (ins.code & 0x08) !== 0;
+    if (op === 0xd0 || op === 0x80) {
+      // end / neg
+      const d = this.readReg(st, ins.dst, pc);
+      this.checkDst(ins.dst, pc);
+      if (d.isPointer) {
+        if (op === 0x80) this.reject(`R${ins.dst} pointer arithmetic with neg operator prohibited`, pc);
+        this.setReg(st, ins.dst, Reg.unknown());
+        return;
+      }
+      const r = d.clone();
+      r.id = 0;
+      if (op === 0x80) {
+        const z = Reg.known(0n);
+        scalarAlu(z, r, 0x10, !alu64);
+        this.setReg(st, ins.dst, z);
+      } else {
+        const bits = ins.imm;
+        if (!alu64 && !x) {
+          // to_le on a little-endian host truncates.
+          if (bits < 64) r.coerceToSize(bits / 8);
+          this.setReg(st, ins.dst, r);
+        } else {
+          // A byte swap permutes the low `bits` bits and clears the rest: swap the tnum's bytes.
+          const t = r.varOff;
+          const out = Reg.unknown();
+          out.varOff = Tnum.of(bswap(t.value, bits), bswap(t.mask, bits));
+          out.sync();
+          this.setReg(st, ins.dst, out);
+        }
+      }
+      return;
+    }
+    if (op === 0xb0) {
+      this.mov(st, ins, pc, alu64, x);
+      return;
+    }
+    // Two-operand ALU.
+    if (x) this.readReg(st, ins.src, pc);
+    const dst = this.readReg(st, ins.dst, pc);
+    this.checkDst(ins.dst, pc);
+    if ((op === 0x30 || op === 0x90) && !x && ins.imm === 0) this.reject('div by zero', pc);
+    if ((op === 0x60 || op === 0x70 || op === 0xc0) && !x) {
+      const bits = alu64 ? 64 : 32;
+      if (ins.imm < 0 || ins.imm >= bits) this.reject(`invalid shift ${ins.imm}`, pc);
+    }
+    // An immediate is sign-extended to 64 bits; a 32-bit operation looks at its low half only.
+    const src = x ? this.reg(st, ins.src) : Reg.known(BigInt(ins.imm));
+    if (dst.isPointer || src.isPointer) {
+      this.ptrAlu(st, ins, pc, dst, src, x, alu64, op);
+      return;
+    }
+    const r = dst.clone();
+    scalarAlu(r, src, op, !alu64);
+    this.setReg(st, ins.dst, r);
+  }
+
+  private mov(st: State, ins: Insn, pc: number, alu64: boolean, x: boolean): void {
+    this.checkDst(ins.dst, pc);
+    if (!x) {
+      this.setReg(st, ins.dst, Reg.known(alu64 ? BigInt(ins.imm) : u32(BigInt(ins.imm))));
+      return;
+    }
+    const src = this.readReg(st, ins.src, pc);
+    const sx = ins.off;
+    if (alu64) {
+      if (sx === 0) {
+        if (src.isScalar && src.id === 0 && !src.varOff.isConst) src.id = ++this.idGen;
+        this.setReg(st, ins.dst, src.clone());
+        return;
+      }
+      if (src.isPointer) {
+        this.setReg(st, ins.dst, Reg.unknown());
+        return;
+      }
+      const r = src.clone();
+      r.id = 0;
+      r.coerceToSizeSx(sx / 8, 64);
+      this.setReg(st, ins.dst, r);
+      return;
+    }
+    // 32-bit move: a pointer's low half is an unknown scalar (privileged loaders may leak pointers).
+    if (src.isPointer) {
+      const r = Reg.unknown();
+      r.zext32();
+      r.sync();
+      this.setReg(st, ins.dst, r);
+      return;
+    }
+    const r = src.clone();
+    r.id = 0;
+    if (sx === 0) {
+      r.zext32();
+      r.sync();
+    } else {
+      r.coerceToSizeSx(sx / 8, 32);
+    }
+    this.setReg(st, ins.dst, r);
+  }
+
+  /** adjust_ptr_min_max_vals and the pointer cases of adjust_reg_min_max_vals. */
+  private ptrAlu(st: State, ins: Insn, pc: number, dst: Reg, src: Reg, x: boolean, alu64: boolean, op: number): void {
+    const opName = ALU_NAMES[op] ?? '?';
+    if (dst.isPointer && src.isPointer) {
+      if (op === 0x10) {
+        this.setReg(st, ins.dst, Reg.unknown());
+        return;
+      }
+      this.reject(`R${ins.dst} pointer ${opName} pointer prohibited`, pc);
+    }
+    const ptrIsDst = dst.isPointer;
+    const ptr = ptrIsDst ? dst : src;
+    const off = ptrIsDst ? src : dst;
+    if (!alu64) {
+      if (op === 0x10) {
+        this.setReg(st, ins.dst, Reg.unknown());
+        return;
+      }
+      this.reject(`R${ins.dst} 32-bit pointer arithmetic prohibited`, pc);
+    }
+    if (ptr.maybeNull) {
+      this.reject(`R${ins.dst} pointer arithmetic on ${ptr.typeName()} prohibited, null-check it first`, pc);
+    }
+    switch (ptr.type) {
+      case RegType.CTX:
+      case RegType.MAP_VALUE:
+      case RegType.MAP_KEY:
+      case RegType.STACK:
+      case RegType.PACKET_META:
+      case RegType.PACKET:
+      case RegType.MEM:
+      case RegType.FUNC:
+        break;
+      case RegType.CONST_MAP:
+        if (off.varOff.isConst && off.smin === 0n && op === 0x00) break;
+        this.reject(`R${ins.dst} pointer arithmetic on ${ptr.typeName()} prohibited`, pc);
+        break;
+      default:
+        this.reject(`R${ins.dst} pointer arithmetic on ${ptr.typeName()} prohibited`, pc);
+    }
+    const known = off.varOff.isConst;
+    if ((known && (off.smin !== off.smax || off.umin !== off.umax)) || off.smin > off.smax || off.umin > off.umax) {
+      this.setReg(st, ins.dst, Reg.unknown());
+      return;
+    }
+    const tname = ptr.typeName();
+    if (x) this.precise(st, ptrIsDst ? ins.src : ins.dst);
+    this.checkSaneOffset(off, tname, pc);
+    this.checkSaneOffset(ptr, tname, pc);
+    const r = ptr.clone();
+    const smin = off.smin;
+    if (op === 0x00) {
+      const sum = BigInt(ptr.off) + smin;
+      if (known && sum === s32(sum)) {
+        r.off = Number(sum);
+      } else {
+        addBounds(r, ptr, off);
+        r.varOff = ptr.varOff.add(off.varOff);
+        if (ptr.isPkt) {
+          r.id = ++this.idGen;
+          r.range = 0;
+        }
+      }
+    } else if (op === 0x10) {
+      if (!ptrIsDst) this.reject(`R${ins.dst} tried to subtract pointer from scalar`, pc);
+      if (ptr.type === RegType.STACK) this.reject(`R${ins.dst} subtraction from stack pointer prohibited`, pc);
+      const diff = BigInt(ptr.off) - smin;
+      if (known && diff === s32(diff)) {
+        r.off = Number(diff);
+      } else {
+        subBounds(r, ptr, off);
+        r.varOff = ptr.varOff.sub(off.varOff);
+        if (ptr.isPkt) {
+          r.id = ++this.idGen;
+          if (smin < 0n) r.range = 0;
+        }
+      }
+    } else if (op === 0x50 || op === 0x40 || op === 0xa0) {
+      const name = op === 0x50 ? '&=' : op === 0x40 ? '|=' : '^=';
+      this.reject(`R${ins.dst} bitwise operator ${name} on pointer prohibited`, pc);
+    } else {
+      this.reject(`R${ins.dst} pointer arithmetic with ${opName} operator prohibited`, pc);
+    }
+    this.checkSaneOffset(r, tname, pc, true);
+    r.sync();
+    this.setReg(st, ins.dst, r);
+  }
+
+  /** check_reg_sane_offset */
+  private checkSaneOffset(reg: Reg, tname: string, pc: number, isResult = false): void {
+    if (reg.isScalar) {
+      if (reg.varOff.isConst) {
+        const val = reg.smin;
+        if (val >= MAX_VAR_OFF || val <= -MAX_VAR_OFF) this.reject(`math between ${tname} pointer and ${val} is not allowed`, pc);
+      }
+    } else if (reg.off >= Number(MAX_VAR_OFF) || reg.off <= -Number(MAX_VAR_OFF)) {
+      this.reject(`${tname} pointer offset ${reg.off} is not allowed`, pc);
+    }
+    if (reg.smin === -(1n << 63n)) {
+      this.reject(`math between ${tname} pointer and register with unbounded min value is not allowed`, pc);
+    }
+    if (reg.smin >= MAX_VAR_OFF || reg.smin <= -MAX_VAR_OFF) {
+      this.reject(`value ${reg.smin} makes ${tname} pointer be out of bounds`, pc);
+    }
+    void isResult;
+  }
+
+  // ---- ld_imm64 ----
+
+  private ldImm64(st: State, ins: Insn, pc: number): void {
+    this.checkDst(ins.dst, pc);
+    const v = ins.imm64 ?? BigInt(ins.imm);
+    switch (ins.src) {
+      case PseudoLd.IMM64:
+        this.setReg(st, ins.dst, Reg.known(v));
+        return;
+      case PseudoLd.MAP_FD:
+      case PseudoLd.MAP_IDX: {
+        const m = this.mapsByAddr.get(Number(v));
+        if (!m) this.reject(`fd ${ins.imm} is not pointing to valid bpf_map`, pc);
+        const r = Reg.pointer(RegType.CONST_MAP);
+        r.map = m;
+        this.setReg(st, ins.dst, r);
+        return;
+      }
+      case PseudoLd.MAP_VALUE:
+      case PseudoLd.MAP_IDX_VALUE: {
+        const a = Number(v);
+        const m = [...this.mapsByAddr.values()].find((x) => a >= x.valueAddress && a <= x.valueAddress + x.valueSize);
+        if (!m) this.reject(`fd ${ins.imm} is not pointing to valid bpf_map`, pc);
+        const r = Reg.pointer(RegType.MAP_VALUE);
+        r.map = m;
+        r.off = a - m.valueAddress;
+        this.setReg(st, ins.dst, r);
+        return;
+      }
+      case PseudoLd.FUNC: {
+        const r = Reg.pointer(RegType.FUNC);
+        r.subprog = pc + 1 + ins.imm;
+        this.setReg(st, ins.dst, r);
+        return;
+      }
+      default:
+        this.reject(`unrecognized bpf_ld_imm64 insn`, pc);
+    }
+  }
+
+  // ---- memory ----
+
+  private ldx(st: State, ins: Insn, pc: number): void {
+    this.readReg(st, ins.src, pc);
+    this.checkDst(ins.dst, pc);
+    const size = sizeBytes(ins.code & 0x18);
+    const sx = (ins.code & 0xe0) === Mode.MEMSX;
+    const v = this.memAccess(st, pc, ins.src, ins.off, size, 'read', undefined);
+    if (sx && v.isScalar) v.coerceToSizeSx(size, 64);
+    this.setReg(st, ins.dst, v);
+  }
+
+  private store(st: State, ins: Insn, pc: number): void {
+    const isSt = (ins.code & 0x07) === Class.ST;
+    const size = sizeBytes(ins.code & 0x18);
+    if (!isSt) this.readReg(st, ins.src, pc);
+    const dst = this.readReg(st, ins.dst, pc);
+    if ((ins.code & 0xe0) === Mode.ATOMIC) {
+      this.atomic(st, ins, pc, size, dst);
+      return;
+    }
+    if (isSt && dst.type === RegType.CTX) {
+      this.reject(`BPF_ST stores into R${ins.dst} ${dst.typeName()} is not allowed`, pc);
+    }
+    const value = isSt ? Reg.known(BigInt(ins.imm)) : this.reg(st, ins.src).clone();
+    this.memAccess(st, pc, ins.dst, ins.off, size, 'write', value, isSt ? undefined : ins.src);
+  }
+
+  private atomic(st: State, ins: Insn, pc: number, size: number, dst: Reg): void {
+    const op = ins.imm;
+    if (size !== 4 && size !== 8) this.reject('invalid atomic operand size', pc);
+    if (dst.type === RegType.CTX || dst.isPkt) {
+      this.reject(`BPF_ATOMIC stores into R${ins.dst} ${dst.typeName()} is not allowed`, pc);
+    }
+    if (op === AtomicOp.CMPXCHG) this.readReg(st, 0, pc);
+    const src = this.reg(st, ins.src);
+    this.memAccess(st, pc, ins.dst, ins.off, size, 'read', undefined);
+    this.memAccess(st, pc, ins.dst, ins.off, size, 'write', Reg.unknown());
+    void src;
+    const fetched = Reg.unknown();
+    if (size === 4) fetched.coerceToSize(4);
+    if (op === AtomicOp.CMPXCHG) this.setReg(st, 0, fetched);
+    else if (op & AtomicOp.FETCH) this.setReg(st, ins.src, fetched);
+  }
+
+  /**
+   * check_mem_access: a load (returns the value read) or a store of `value` through register `regno`
+   * plus `off`, `size` bytes.
+   */
+  private memAccess(
+    st: State,
+    pc: number,
+    regno: number,
+    insnOff: number,
+    size: number,
+    kind: 'read' | 'write',
+    value: Reg | undefined,
+    valueRegno?: number,
+  ): Reg {
+    const reg = this.reg(st, regno);
+    const off = insnOff + reg.off;
+    const read = kind === 'read';
+    switch (reg.type) {
+      case RegType.MAP_VALUE: {
+        if (reg.maybeNull) break;
+        const m = reg.map!;
+        if (!read && m.readonly) {
+          this.reject(`write into map forbidden, value_size=${m.valueSize} off=${off} size=${size}`, pc);
+        }
+        this.checkMemRegion(reg, regno, off, size, m.valueSize, false, pc);
+        if (read && m.frozenValue && reg.varOff.isConst) {
+          const at = off + Number(reg.varOff.value);
+          let v = 0n;
+          for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(m.frozenValue[at + i] ?? 0);
+          return Reg.known(v);
+        }
+        return this.loaded(size);
+      }
+      case RegType.MEM: {
+        if (reg.maybeNull) break;
+        if (!read && reg.rdonly) this.reject(`R${regno} cannot write into ${reg.typeName()}`, pc);
+        this.checkMemRegion(reg, regno, off, size, reg.memSize, false, pc);
+        return this.loaded(size);
+      }
+      case RegType.CTX: {
+        if (!read) this.reject(`invalid bpf_context access off=${off} size=${size}`, pc);
+        if (reg.off) this.reject(`dereference of modified ctx ptr R${regno} off=${reg.off} disallowed`, pc);
+        if (!reg.varOff.isConst || reg.varOff.value !== 0n) {
+          this.reject(`variable ctx access var_off=${reg.varOff.toString()} disallowed`, pc);
+        }
+        if (off < 0 || off >= XDP_MD_SIZE || off % size !== 0 || size !== 4 || off === XDP_MD.egress_ifindex) {
+          this.reject(`invalid bpf_context access off=${off} size=${size}`, pc);
+        }
+        if (off === XDP_MD.data) return Reg.pointer(RegType.PACKET);
+        if (off === XDP_MD.data_meta) return Reg.pointer(RegType.PACKET_META);
+        if (off === XDP_MD.data_end) return Reg.pointer(RegType.PACKET_END);
+        return this.loaded(4);
+      }
+      case RegType.PACKET:
+      case RegType.PACKET_META: {
+        this.checkPacket(reg, regno, off, size, false, pc);
+        return this.loaded(size);
+      }
+      case RegType.STACK:
+        return this.stackAccess(st, pc, reg, regno, off, size, kind, value, valueRegno);
+      default:
+        break;
+    }
+    this.reject(`R${regno} invalid mem access '${reg.typeName()}'`, pc);
+  }
+
+  private loaded(size: number): Reg {
+    const r = Reg.unknown();
+    r.coerceToSize(size);
+    return r;
+  }
+
+  /** __check_mem_access's message for `reg`'s region kind. */
+  private memFail(reg: Reg, regno: number, off: number, size: number, memSize: number, pc: number): never {
+    switch (reg.type) {
+      case RegType.MAP_VALUE:
+        return this.reject(`invalid access to map value, value_size=${memSize} off=${off} size=${size}`, pc);
+      case RegType.MAP_KEY:
+        return this.reject(`invalid access to map key, key_size=${memSize} off=${off} size=${size}`, pc);
+      case RegType.PACKET:
+      case RegType.PACKET_META:
+        this.log(`invalid access to packet, off=${off} size=${size}, R${regno}(id=${reg.id},off=${off},r=${memSize})`);
+        return this.reject(`R${regno} offset is outside of the packet`, pc);
+      default:
+        return this.reject(`invalid access to memory, mem_size=${memSize} off=${off} size=${size}`, pc);
+    }
+  }
+
+  private memOk(off: bigint, size: number, memSize: number, zeroOk: boolean): boolean {
+    const sizeOk = size > 0 || (size === 0 && zeroOk);
+    return sizeOk && off >= 0n && BigInt(size) <= BigInt(memSize) - off;
+  }
+
+  /** check_mem_region_access: fixed `off` plus the register's variable part, within [0, memSize). */
+  private checkMemRegion(reg: Reg, regno: number, off: number, size: number, memSize: number, zeroOk: boolean, pc: number): void {
+    const o = BigInt(off);
+    if (reg.smin < 0n && (reg.smin === -(1n << 63n) || o + reg.smin !== s32(o + reg.smin) || reg.smin + o < 0n)) {
+      this.reject(`R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`, pc);
+    }
+    if (!this.memOk(reg.smin + o, size, memSize, zeroOk)) {
+      this.memFailQuiet(reg, regno, Number(reg.smin + o), size, memSize);
+      this.reject(`R${regno} min value is outside of the allowed memory range`, pc);
+    }
+    if (reg.umax >= MAX_VAR_OFF) {
+      this.reject(`R${regno} unbounded memory access, make sure to bounds check any such access`, pc);
+    }
+    if (!this.memOk(reg.umax + o, size, memSize, zeroOk)) {
+      if (reg.varOff.isConst) this.memFail(reg, regno, Number(reg.umax + o), size, memSize, pc);
+      this.memFailQuiet(reg, regno, Number(reg.umax + o), size, memSize);
+      this.reject(`R${regno} max value is outside of the allowed memory range`, pc);
+    }
+  }
+
+  /** The first line of a two-line kernel message (the detail before the verdict). */
+  private memFailQuiet(reg: Reg, regno: number, off: number, size: number, memSize: number): void {
+    if (reg.type === RegType.MAP_VALUE) this.log(`invalid access to map value, value_size=${memSize} off=${off} size=${size}`);
+    else if (reg.type === RegType.MAP_KEY) this.log(`invalid access to map key, key_size=${memSize} off=${off} size=${size}`);
+    else this.log(`invalid access to memory, mem_size=${memSize} off=${off} size=${size}`);
+    void regno;
+  }
+
+  /** check_packet_access: `off` is relative to the register's fixed offset base (already added). */
+  private checkPacket(reg: Reg, regno: number, off: number, size: number, zeroOk: boolean, pc: number): void {
+    if (reg.smin < 0n) {
+      this.reject(`R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`, pc);
+    }
+    if (reg.range < 0 || !this.memOk(BigInt(off), size, reg.range, zeroOk)) {
+      this.memFail(reg, regno, off, size, reg.range, pc);
+    }
+  }
+
+  // ---- stack ----
+
+  private stackAccess(
+    st: State,
+    pc: number,
+    reg: Reg,
+    regno: number,
+    off: number,
+    size: number,
+    kind: 'read' | 'write' | 'helper',
+    value: Reg | undefined,
+    valueRegno?: number,
+  ): Reg {
+    const frame = st.frames[reg.frameno]!;
+    const constOff = reg.varOff.isConst;
+    const extra = kind === 'read' ? ' read from' : kind === 'write' ? ' write to' : ' indirect access to';
+    let minOff: bigint;
+    let maxOff: bigint;
+    if (constOff) {
+      minOff = s64(reg.varOff.value) + BigInt(off);
+      maxOff = minOff + BigInt(size);
+    } else {
+      if (reg.smax >= MAX_VAR_OFF || reg.smin <= -MAX_VAR_OFF) {
+        this.reject(`invalid unbounded variable-offset${extra} stack R${regno}`, pc);
+      }
+      minOff = reg.smin + BigInt(off);
+      maxOff = reg.smax + BigInt(off) + BigInt(size);
+    }
+    if (minOff < -BigInt(MAX_BPF_STACK) || minOff > -1n || maxOff > 0n || size < 0) {
+      if (constOff) this.reject(`invalid${extra} stack R${regno} off=${off} size=${size}`, pc);
+      this.reject(`invalid variable-offset${extra} stack R${regno} var_off=${reg.varOff.toString()} off=${off} size=${size}`, pc);
+    }
+    this.noteStackDepth(st, reg.frameno, Number(-minOff));
+    if (regno !== 10 || !constOff || reg.frameno !== st.frames.length - 1) this.indirectStack.add(this.curPc);
+    if (!constOff) this.precise(st, regno);
+    const lo = Number(minOff) + MAX_BPF_STACK;
+    const hi = Number(maxOff) + MAX_BPF_STACK; // exclusive, byte index from the bottom of the stack
+    if (kind === 'write') {
+      if (constOff && value) {
+        this.stackWriteFixed(frame, lo, size, value, valueRegno !== undefined, pc);
+      } else {
+        // Variable offset: any byte in the window may be written.
+        const zero = value?.isScalar && value.varOff.isConst && value.varOff.value === 0n;
+        for (let b = lo; b < hi; b++) this.setStackByte(frame, b, zero ? Byte.ZERO : Byte.MISC);
+      }
+      return Reg.unknown();
+    }
+    if (kind === 'helper') return Reg.unknown();
+    if (constOff) return this.stackReadFixed(frame, lo, size, pc, Number(minOff));
+    // Variable-offset read: initialised or not (privileged), the value is unknown.
+    return this.loaded(size);
+  }
+
+  private noteStackDepth(st: State, frameno: number, depth: number): void {
+    const sub = st.frames[frameno]!.subprog;
+    if ((this.stackDepth.get(sub) ?? 0) < depth) this.stackDepth.set(sub, depth);
+  }
+
+  private setStackByte(frame: Frame, b: number, t: Byte): void {
+    const spi = b >> 3;
+    const s = frame.stack[spi]!;
+    const bytes = s.bytes.slice();
+    // Writing any byte of a spilled register turns the slot into plain data.
+    if (s.spill) for (let i = 0; i < 8; i++) if (bytes[i] === Byte.SPILL) bytes[i] = Byte.MISC;
+    bytes[b & 7] = t;
+    frame.stack[spi] = { bytes };
+  }
+
+  private stackWriteFixed(frame: Frame, lo: number, size: number, value: Reg, fromReg: boolean, pc: number): void {
+    const spi = lo >> 3;
+    const aligned = (lo & 7) === 0;
+    if (fromReg && value.isPointer) {
+      if (size !== 8) this.reject('invalid size of register spill', pc);
+      if (!aligned) this.reject(`misaligned stack access off ${lo - MAX_BPF_STACK} size ${size}`, pc);
+      frame.stack[spi] = { bytes: [3, 3, 3, 3, 3, 3, 3, 3], spill: value.clone(), spillSize: 8 };
+      return;
+    }
+    if (aligned && value.isScalar && (fromReg || size === 8 || value.varOff.isConst)) {
+      if (size === 8 || fromReg) {
+        const prev = frame.stack[spi]!;
+        const bytes = prev.spill ? prev.bytes.map((b) => (b === Byte.SPILL ? Byte.MISC : b)) : prev.bytes.slice();
+        for (let i = 0; i < size; i++) bytes[i] = Byte.SPILL;
+        const v = value.clone();
+        if (size < 8) {
+          // What is kept is the stored part of the value.
+          if (v.umax >= 1n << BigInt(size * 8)) v.id = 0;
+          v.coerceToSize(size);
+        }
+        frame.stack[spi] = { bytes, spill: v, spillSize: size };
+        return;
+      }
+    }
+    const zero = value.isScalar && value.varOff.isConst && value.varOff.value === 0n;
+    for (let b = lo; b < lo + size; b++) this.setStackByte(frame, b, zero ? Byte.ZERO : Byte.MISC);
+  }
+
+  private stackReadFixed(frame: Frame, lo: number, size: number, pc: number, off: number): Reg {
+    const spi = lo >> 3;
+    const s = frame.stack[spi]!;
+    if (s.spill && s.bytes[lo & 7] === Byte.SPILL) {
+      const spill = s.spill;
+      if (size !== 8 || (lo & 7) !== 0) {
+        if (!spill.isScalar) this.reject('invalid size of register fill', pc);
+        if ((lo & 7) === 0 && size === s.spillSize) return spill.clone();
+        if ((lo & 7) === 0 && spill.varOff.isConst) {
+          const r = spill.clone();
+          r.id = 0;
+          r.coerceToSize(size);
+          return r;
+        }
+        return this.loaded(size);
+      }
+      if (s.spillSize === 8) return spill.clone();
+      const r = spill.clone();
+      r.id = 0;
+      return r.varOff.isConst ? r : this.loaded(size);
+    }
+    // Plain bytes: zeros read as 0, anything else (initialised or, privileged, not) as unknown.
+    let allZero = true;
+    for (let b = lo; b < lo + size; b++) {
+      const slot = frame.stack[b >> 3]!;
+      const t = slot.bytes[b & 7]!;
+      if (t === Byte.SPILL && slot.spill && !slot.spill.isScalar) {
+        this.reject(`invalid read from stack off ${off}+${b - lo} size ${size}`, pc);
+      }
+      if (t !== Byte.ZERO) allZero = false;
+    }
+    return allZero ? Reg.known(0n) : this.loaded(size);
+  }
+
+  /** check_stack_range_initialized for helper memory arguments (privileged: uninitialised is fine). */
+  private stackHelperAccess(st: State, pc: number, reg: Reg, regno: number, size: number, write: boolean): void {
+    this.stackAccess(st, pc, reg, regno, reg.off, size, 'helper', undefined);
+    if (!write) return;
+    const frame = st.frames[reg.frameno]!;
+    const lo = Number(reg.smin) + reg.off + MAX_BPF_STACK;
+    const hi = Number(reg.smax) + reg.off + size + MAX_BPF_STACK;
+    for (let b = lo; b < hi; b++) this.setStackByte(frame, b, Byte.MISC);
+  }
+
+  // ---- jumps ----
+
+  private jmp(st: State, ins: Insn, pc: number): number {
+    const op = ins.code & 0xf0;
+    const is32 = (ins.code & 0x07) === Class.JMP32;
+    if (op === JmpOp.JA) return pc + 1 + (is32 ? ins.imm : ins.off);
+    if (op === JmpOp.EXIT) return this.exit(st, pc);
+    if (op === JmpOp.CALL) return this.call(st, ins, pc);
+    const cmp = CMP_OF_OP[op];
+    if (!cmp) this.reject(`invalid BPF_JMP/JMP32 opcode ${ins.code.toString(16)}`, pc);
+    const x = (ins.code & 0x08) !== 0;
+    const dst = this.readReg(st, ins.dst, pc);
+    const src = x ? this.readReg(st, ins.src, pc) : Reg.known(is32 ? u32(BigInt(ins.imm)) : BigInt(ins.imm));
+    const target = pc + 1 + ins.off;
+    const fall = pc + 1;
+
+    // Pointers: null checks, packet range checks, and otherwise both ways unrefined.
+    if (dst.isPointer || src.isPointer) {
+      const taken = this.ptrBranchTaken(dst, src, cmp, is32);
+      if (taken === 1) return target;
+      if (taken === 0) return fall;
+      const other = st.clone();
+      this.ptrRefine(other, ins, cmp, is32, x);
+      this.ptrRefine(st, ins, FLIP[cmp], is32, x);
+      this.pushBranch(other, target, pc);
+      return fall;
+    }
+    const taken = branchTaken(dst, src, cmp, is32);
+    if (taken >= 0) {
+      // The outcome rests on the values: they must stay exact for pruning.
+      this.precise(st, ins.dst);
+      if (x) this.precise(st, ins.src);
+      return taken === 1 ? target : fall;
+    }
+    const other = st.clone();
+    const okTaken = this.scalarRefine(other, ins, cmp, is32, x);
+    const okFall = this.scalarRefine(st, ins, FLIP[cmp], is32, x);
+    if (okTaken && !okFall) return target;
+    if (okTaken) this.pushBranch(other, target, pc);
+    if (!okFall) return -1;
+    return fall;
+  }
+
+  /** Narrow the scalars of `st` assuming the branch condition; false when that is impossible. */
+  private scalarRefine(st: State, ins: Insn, cmp: Cmp, is32: boolean, x: boolean): boolean {
+    const a = this.reg(st, ins.dst).clone();
+    const b = x ? this.reg(st, ins.src).clone() : Reg.known(is32 ? u32(BigInt(ins.imm)) : BigInt(ins.imm));
+    if (!x && !is32) b.setKnown(BigInt(ins.imm));
+    refine(a, b, cmp, is32);
+    a.sync();
+    b.sync();
+    if (a.boundsInvalid || b.boundsInvalid) return false;
+    this.replaceLinked(st, ins.dst, a);
+    if (x) this.replaceLinked(st, ins.src, b);
+    return true;
+  }
+
+  /** Set register r to `v` and give every scalar linked to it (same id) the same bounds. */
+  private replaceLinked(st: State, r: number, v: Reg): void {
+    const id = this.reg(st, r).id;
+    st.cur.regs[r] = v;
+    if (!id || !v.isScalar) return;
+    st.forEachReg((o) => {
+      if (o !== v && o.isScalar && o.id === id) o.copyScalarFrom(v);
+    });
+  }
+
+  private ptrBranchTaken(dst: Reg, src: Reg, cmp: Cmp, is32: boolean): -1 | 0 | 1 {
+    if (is32) return -1;
+    const [p, k] = dst.isPointer ? [dst, src] : [src, dst];
+    if (!k.isScalar || !k.varOff.isConst || k.varOff.value !== 0n) return -1;
+    if (p.maybeNull) return -1;
+    if (cmp === 'eq') return 0;
+    if (cmp === 'ne') return 1;
+    return -1;
+  }
+
+  /** Refine pointer facts in `st` assuming `dst cmp src`. */
+  private ptrRefine(st: State, ins: Insn, cmp: Cmp, is32: boolean, x: boolean): void {
+    const dst = this.reg(st, ins.dst);
+    const src = x ? this.reg(st, ins.src) : Reg.known(BigInt(ins.imm));
+    if (is32) return;
+    // Null checks: `ptr == 0` / `ptr != 0`.
+    for (const [p, k] of [
+      [dst, src],
+      [src, dst],
+    ] as const) {
+      if (p.maybeNull && k.isScalar && k.varOff.isConst && k.varOff.value === 0n && (cmp === 'eq' || cmp === 'ne')) {
+        this.markPtrOrNull(st, p.id, cmp === 'eq');
+        return;
+      }
+    }
+    // Packet ranges: pkt' vs pkt_end, pkt_meta' vs pkt.
+    let [l, r, c] = [dst, src, cmp];
+    const isEndOf = (p: Reg, e: Reg): boolean =>
+      (p.type === RegType.PACKET && e.type === RegType.PACKET_END) ||
+      (p.type === RegType.PACKET_META && e.type === RegType.PACKET && e.off === 0 && e.varOff.isConst && e.varOff.value === 0n);
+    if (!isEndOf(l, r)) {
+      if (!isEndOf(r, l)) return;
+      [l, r, c] = [src, dst, SWAP[cmp]];
+    }
+    // Now `l c end`: l <= end gives off bytes, l < end one more.
+    if (c === 'le') this.goodPktPointers(st, l, false);
+    else if (c === 'lt') this.goodPktPointers(st, l, true);
+  }
+
+  /** find_good_pkt_pointers */
+  private goodPktPointers(st: State, p: Reg, rightOpen: boolean): void {
+    if (p.off < 0 || (p.off === 0 && rightOpen)) return;
+    if (p.umax > BigInt(MAX_PACKET_OFF) || p.umax + BigInt(p.off) > BigInt(MAX_PACKET_OFF)) return;
+    const range = p.off + (rightOpen ? 1 : 0);
+    const { type, id } = p;
+    st.forEachReg((o) => {
+      if (o.type === type && o.id === id && o.range < range) o.range = range;
+    });
+  }
+
+  /** mark_ptr_or_null_regs: after `ptr == 0` (isNull) or `ptr != 0`, every copy (same id) learns it. */
+  private markPtrOrNull(st: State, id: number, isNull: boolean): void {
+    let ref = 0;
+    st.forEachReg((o) => {
+      if (!o.maybeNull || o.id !== id) return;
+      if (isNull) {
+        ref = o.refObjId || ref;
+        Object.assign(o, Reg.known(0n));
+      } else {
+        o.maybeNull = false;
+      }
+    });
+    // A reservation that failed holds nothing to release.
+    if (isNull && ref) st.refs = st.refs.filter((r) => r.id !== ref);
+  }
+
+  // ---- calls ----
+
+  private call(st: State, ins: Insn, pc: number): number {
+    if (ins.src === PseudoCall.LOCAL) return this.localCall(st, pc + 1 + ins.imm, pc, undefined);
+    if (ins.src !== PseudoCall.HELPER) this.reject(`calling kernel functions is not supported`, pc);
+    return this.helperCall(st, ins.imm, pc);
+  }
+
+  private localCall(st: State, target: number, pc: number, callback: Frame['callback']): number {
+    if (st.frames.length >= MAX_CALL_FRAMES) {
+      this.reject(`the call stack of ${st.frames.length + 1} frames is too deep !`, pc);
+    }
+    const caller = st.cur;
+    const callerSub = caller.subprog;
+    let edges = this.callees.get(callerSub);
+    if (!edges) this.callees.set(callerSub, (edges = new Set()));
+    edges.add(target);
+    const callee = new Frame(st.frames.length, pc, target);
+    callee.callback = callback;
+    if (!callback) {
+      for (let r = 1; r <= 5; r++) callee.regs[r] = caller.regs[r]!.clone();
+      // The caller's scratch registers are clobbered by the call.
+      for (let r = 0; r <= 5; r++) caller.regs[r] = new Reg();
+    }
+    st.frames.push(callee);
+    return target;
+  }
+
+  private exit(st: State, pc: number): number {
+    const frame = st.cur;
+    const r0 = frame.regs[0]!;
+    if (r0.type === RegType.NOT_INIT) this.reject('R0 !read_ok', pc);
+    if (st.frames.length === 1) {
+      if (st.refs.length) {
+        const r = st.refs[0]!;
+        this.reject(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`, pc);
+      }
+      return -1;
+    }
+    if (frame.callback) {
+      const cb = frame.callback;
+      if (r0.isScalar) this.precise(st, 0);
+      if (!r0.isScalar || r0.smin < cb.retMin || r0.smax > cb.retMax) {
+        const what = r0.isScalar
+          ? [r0.smin > -(1n << 63n) ? ` smin=${r0.smin}` : '', r0.smax < (1n << 63n) - 1n ? ` smax=${r0.smax}` : ''].join('') || ' unknown scalar value'
+          : ` type=${r0.typeName()}`;
+        this.reject(`At callback return the register R0 has${what} should have been in [${cb.retMin}, ${cb.retMax}]`, pc);
+      }
+    } else if (r0.type === RegType.STACK && r0.frameno === frame.frameno) {
+      this.reject('cannot return stack pointer to the caller', pc);
+    }
+    st.frames.pop();
+    const caller = st.cur;
+    if (frame.callback) {
+      // bpf_loop may run the callback again, from the state it leaves: explore that too, with scalars
+      // that changed widened, until the state repeats.
+      const again = st.clone();
+      this.widenCallerScalars(again, frame);
+      this.localCall(again, frame.subprog, frame.callsite, frame.callback);
+      this.setCallbackArgs(again, frame.callsite);
+      this.pushBranch(again, frame.subprog, pc);
+      caller.regs[0] = Reg.unknown();
+      for (let r = 1; r <= 5; r++) caller.regs[r] = new Reg();
+    } else {
+      caller.regs[0] = r0.clone();
+    }
+    return frame.callsite + 1;
+  }
+
+  /** Scalars of the callback's callers that the callback changed: anything, from now on. */
+  private widenCallerScalars(st: State, callee: Frame): void {
+    void callee;
+    const entry = this.callbackEntry.get(st.cur.frameno * 1e6 + (callee.callsite >>> 0));
+    if (!entry) {
+      this.callbackEntry.set(st.cur.frameno * 1e6 + (callee.callsite >>> 0), st.clone());
+      return;
+    }
+    for (let f = 0; f < st.frames.length; f++) {
+      const cur = st.frames[f]!;
+      const old = entry.frames[f];
+      if (!old) continue;
+      for (let i = 0; i < cur.stack.length; i++) {
+        const s = cur.stack[i]!;
+        const o = old.stack[i]!;
+        if (s.spill?.isScalar && (!o.spill || !o.spill.varOff.equals(s.spill.varOff) || o.spill.umax !== s.spill.umax)) {
+          cur.stack[i] = { ...s, spill: Reg.unknown() };
+        }
+      }
+      for (let r = 6; r <= 9; r++) {
+        const v = cur.regs[r]!;
+        const o = old.regs[r]!;
+        if (v.isScalar && (!o.isScalar || !o.varOff.equals(v.varOff))) cur.regs[r] = Reg.unknown();
+      }
+    }
+  }
+
+  private readonly callbackEntry = new Map<number, State>();
+
+  private setCallbackArgs(st: State, helperInsn: number): void {
+    const caller = st.frames[st.frames.length - 2]!;
+    const callee = st.cur;
+    const ctxArg = this.loopCtx.get(st.frames.length * 1e6 + helperInsn);
+    callee.regs[1] = Reg.unknown();
+    callee.regs[2] = ctxArg ? ctxArg.clone() : caller.regs[3]!.clone();
+  }
+
+  private readonly loopCtx = new Map<number, Reg>();
+
+  private helperCall(st: State, id: number, pc: number): number {
+    const proto = PROTOS[id];
+    const name = helperName(id);
+    if (!proto || (this.opts.helpers && !this.opts.helpers.has(id) && id !== 12)) {
+      this.reject(`program of this type cannot use helper ${name}#${id}`, pc);
+    }
+    const regs = st.cur.regs;
+    let mapArg: Reg | undefined;
+    let releaseRef = 0;
+    let allocSize = 0;
+    proto.args.forEach((a, k) => {
+      const regno = k + 1;
+      const reg = this.readReg(st, regno, pc);
+      this.checkArg(st, pc, id, name, a, regno, reg, proto.args[k + 1], regs[regno + 1], mapArg);
+      if (a === Arg.CONST_MAP_PTR) mapArg = reg;
+      if (a === Arg.PTR_TO_RINGBUF_MEM_RELEASE) releaseRef = reg.refObjId;
+      if (a === Arg.CONST_ALLOC_SIZE_OR_ZERO) allocSize = Number(reg.umax);
+    });
+    if (mapArg && proto.mapTypes && !proto.mapTypes.includes(mapArg.map!.type)) {
+      this.reject(`cannot pass map_type ${mapArg.map!.type} into func ${name}#${id}`, pc);
+    }
+    if (mapArg && !mapAllowsHelper(mapArg.map!.type, id)) {
+      this.reject(`cannot pass map_type ${mapArg.map!.type} into func ${name}#${id}`, pc);
+    }
+    if (id === 12 && st.refs.length) this.reject('tail_call would lead to reference leak', pc);
+    if (releaseRef) {
+      st.refs = st.refs.filter((r) => r.id !== releaseRef);
+      // Every copy of the released pointer becomes unusable.
+      st.forEachReg((o) => {
+        if (o.refObjId === releaseRef) Object.assign(o, new Reg());
+      });
+    }
+    if (id === 181) return this.loopCall(st, pc);
+    for (let r = 0; r <= 5; r++) regs[r] = new Reg();
+    switch (proto.ret) {
+      case Ret.INTEGER:
+        regs[0] = Reg.unknown();
+        break;
+      case Ret.VOID:
+        break;
+      case Ret.MAP_VALUE_OR_NULL: {
+        const r = Reg.pointer(RegType.MAP_VALUE);
+        r.map = mapArg!.map;
+        r.maybeNull = true;
+        r.id = ++this.idGen;
+        regs[0] = r;
+        break;
+      }
+      case Ret.RINGBUF_MEM_OR_NULL: {
+        const r = Reg.pointer(RegType.MEM);
+        r.ringbuf = true;
+        r.maybeNull = true;
+        r.memSize = allocSize;
+        r.id = ++this.idGen;
+        r.refObjId = r.id;
+        st.refs.push({ id: r.id, insn: pc });
+        regs[0] = r;
+        break;
+      }
+    }
+    return pc + 1;
+  }
+
+  private loopCall(st: State, pc: number): number {
+    const fn = st.cur.regs[2]!;
+    const ctx = st.cur.regs[3]!.clone();
+    this.loopCtx.set((st.frames.length + 1) * 1e6 + pc, ctx);
+    // The callback may not run at all: continue after the call too.
+    const skip = st.clone();
+    const sr = skip.cur.regs;
+    for (let r = 0; r <= 5; r++) sr[r] = new Reg();
+    sr[0] = Reg.unknown();
+    this.pushBranch(skip, pc + 1, pc);
+    const target = this.localCall(st, fn.subprog, pc, { helperInsn: pc, retMin: 0n, retMax: 1n });
+    this.setCallbackArgs(st, pc);
+    return target;
+  }
+
+  /** check_func_arg */
+  private checkArg(
+    st: State,
+    pc: number,
+    id: number,
+    name: string,
+    a: Arg,
+    regno: number,
+    reg: Reg,
+    nextArg: Arg | undefined,
+    nextReg: Reg | undefined,
+    mapArg: Reg | undefined,
+  ): void {
+    const isNull = reg.isScalar && reg.varOff.isConst && reg.varOff.value === 0n;
+    const expect = (types: RegType[], names: string[]): void => {
+      if (types.includes(reg.type) && !reg.maybeNull) return;
+      this.reject(`R${regno} type=${reg.typeName()} expected=${names.join(', ')}`, pc);
+    };
+    const memTypes = [RegType.STACK, RegType.PACKET, RegType.PACKET_META, RegType.MAP_KEY, RegType.MAP_VALUE, RegType.MEM];
+    const memNames = ['fp', 'pkt', 'pkt_meta', 'map_key', 'map_value', 'mem', 'ringbuf_mem', 'buf', 'trusted_ptr_'];
+    switch (a) {
+      case Arg.ANYTHING:
+        return;
+      case Arg.CONST_MAP_PTR:
+        expect([RegType.CONST_MAP], ['map_ptr']);
+        return;
+      case Arg.PTR_TO_CTX:
+        expect([RegType.CTX], ['ctx']);
+        if (reg.off !== 0) this.reject(`dereference of modified ctx ptr R${regno} off=${reg.off} disallowed`, pc);
+        return;
+      case Arg.PTR_TO_FUNC:
+        expect([RegType.FUNC], ['func']);
+        return;
+      case Arg.PTR_TO_STACK_OR_NULL:
+        if (isNull) return;
+        expect([RegType.STACK], ['fp']);
+        return;
+      case Arg.PTR_TO_MAP_KEY:
+      case Arg.PTR_TO_MAP_VALUE:
+      case Arg.PTR_TO_UNINIT_MAP_VALUE: {
+        expect(memTypes.slice(0, 5), ['fp', 'pkt', 'pkt_meta', 'map_key', 'map_value']);
+        if (!mapArg) this.reject(`invalid map_ptr to access map->${a === Arg.PTR_TO_MAP_KEY ? 'key' : 'value'}`, pc);
+        const m = mapArg.map!;
+        const size = a === Arg.PTR_TO_MAP_KEY ? m.keySize : m.valueSize;
+        this.helperMem(st, pc, regno, reg, size, a === Arg.PTR_TO_UNINIT_MAP_VALUE, false);
+        return;
+      }
+      case Arg.PTR_TO_MEM:
+      case Arg.PTR_TO_MEM_OR_NULL:
+      case Arg.PTR_TO_UNINIT_MEM:
+        if (a === Arg.PTR_TO_MEM_OR_NULL && isNull) return;
+        expect(memTypes, memNames);
+        return; // the size argument checks the region
+      case Arg.CONST_SIZE:
+      case Arg.CONST_SIZE_OR_ZERO: {
+        const zeroOk = a === Arg.CONST_SIZE_OR_ZERO;
+        const mem = st.cur.regs[regno - 1]!;
+        const memArg = PROTOS[id]!.args[regno - 2];
+        if (!reg.isScalar) this.reject(`R${regno} type=${reg.typeName()} expected=scalar`, pc);
+        this.precise(st, regno);
+        if (reg.smin < 0n) this.reject(`R${regno} min value is negative, either use unsigned or 'var &= const'`, pc);
+        if (reg.umin === 0n && !zeroOk) this.reject(`R${regno} invalid zero-sized read: u64=[${reg.umin},${reg.umax}]`, pc);
+        if (reg.umax >= 1n << 29n) this.reject(`R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`, pc);
+        const memNull = mem.isScalar && mem.varOff.isConst && mem.varOff.value === 0n;
+        if (memNull && memArg === Arg.PTR_TO_MEM_OR_NULL) {
+          if (reg.umax !== 0n) this.reject(`R${regno - 1} type=scalar expected=${memNames.join(', ')}`, pc);
+          return;
+        }
+        this.helperMem(st, pc, regno - 1, mem, Number(reg.umax), memArg === Arg.PTR_TO_UNINIT_MEM, zeroOk);
+        return;
+      }
+      case Arg.CONST_ALLOC_SIZE_OR_ZERO:
+        if (!reg.isScalar || !reg.varOff.isConst) this.reject(`R${regno} is not a known constant'`, pc);
+        this.precise(st, regno);
+        return;
+      case Arg.PTR_TO_RINGBUF_MEM_RELEASE:
+        if (reg.type !== RegType.MEM || !reg.ringbuf || reg.maybeNull) {
+          this.reject(`R${regno} type=${reg.typeName()} expected=ringbuf_mem`, pc);
+        }
+        if (reg.off !== 0 || !reg.varOff.isConst || reg.varOff.value !== 0n) {
+          this.reject(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`, pc);
+        }
+        if (!reg.refObjId || !st.refs.some((r) => r.id === reg.refObjId)) {
+          this.reject(`R${regno} must be referenced when passed to release function`, pc);
+        }
+        return;
+    }
+    void name;
+    void nextArg;
+    void nextReg;
+  }
+
+  /** check_helper_mem_access: `size` bytes at the pointer in `regno`. */
+  private helperMem(st: State, pc: number, regno: number, reg: Reg, size: number, write: boolean, zeroOk: boolean): void {
+    switch (reg.type) {
+      case RegType.PACKET:
+      case RegType.PACKET_META:
+        this.checkPacket(reg, regno, reg.off, size, zeroOk, pc);
+        return;
+      case RegType.MAP_VALUE:
+        if (write && reg.map!.readonly) this.reject(`write into map forbidden, value_size=${reg.map!.valueSize} off=${reg.off} size=${size}`, pc);
+        this.checkMemRegion(reg, regno, reg.off, size, reg.map!.valueSize, zeroOk, pc);
+        return;
+      case RegType.MAP_KEY:
+        this.checkMemRegion(reg, regno, reg.off, size, reg.map!.keySize, zeroOk, pc);
+        return;
+      case RegType.MEM:
+        this.checkMemRegion(reg, regno, reg.off, size, reg.memSize, zeroOk, pc);
+        return;
+      case RegType.STACK:
+        if (size === 0 && zeroOk) return;
+        this.stackHelperAccess(st, pc, reg, regno, size, write);
+        return;
+      default:
+        this.reject(`R${regno} type=${reg.typeName()} expected=fp`, pc);
+    }
+  }
+
+  // ---- precision (mark_chain_precision) ----
+
+  /** A use at the current instruction needs the exact value of scalar register `r`: say so backwards. */
+  private precise(st: State, r: number): void {
+    const reg = st.cur.regs[r]!;
+    if (!reg.isScalar || reg.precise) return;
+    this.backtrack(st, new Set([r]), new Set());
+  }
+
+  /** After pruning against `old`: what `old` relied on, the current path must keep exact too. */
+  private propagatePrecision(old: State, st: State): void {
+    const top = old.frames.length - 1;
+    const regs = new Set<number>();
+    const slots = new Set<number>();
+    for (let f = 0; f <= top; f++) {
+      const of = old.frames[f]!;
+      const cf = st.frames[f]!;
+      const precRegs = of.regs.map((r, i) => (r.isScalar && r.precise && cf.regs[i]!.isScalar ? i : -1)).filter((i) => i >= 0);
+      const precSlots = of.stack.map((s, i) => (s.spill?.isScalar && s.spill.precise ? i : -1)).filter((i) => i >= 0);
+      if (f < top && (precRegs.length || precSlots.length)) {
+        this.markAllPrecise(st);
+        return;
+      }
+      if (f === top) {
+        precRegs.forEach((i) => regs.add(i));
+        precSlots.forEach((i) => slots.add(i));
+      }
+    }
+    if (regs.size || slots.size) this.backtrack(st, regs, slots);
+  }
+
+  /**
+   * Walk the path's history backwards from the current instruction, following how the registers and
+   * stack slots in the sets were computed, marking them precise in every checkpoint passed.
+   */
+  private backtrack(st: State, regs: Set<number>, slots: Set<number>): void {
+    const mark = (s: State): void => {
+      const f = s.cur;
+      for (const r of regs) {
+        const reg = f.regs[r]!;
+        if (reg.isScalar) reg.precise = true;
+      }
+      for (const spi of slots) {
+        const slot = f.stack[spi]!;
+        if (slot.spill?.isScalar) slot.spill.precise = true;
+      }
+    };
+    mark(st);
+    let hist = st.hist;
+    let cp = st.cp;
+    for (;;) {
+      for (let k = hist.length - 1; k >= 0; k--) {
+        if (!this.backtrackInsn(hist[k]!, regs, slots)) {
+          this.markAllPrecise(st);
+          return;
+        }
+        if (!regs.size && !slots.size) return;
+      }
+      if (!cp) return;
+      mark(cp.state);
+      hist = cp.hist;
+      cp = cp.parent;
+    }
+  }
+
+  /** backtrack_insn: false when the instruction is one this simple backtracker does not follow. */
+  private backtrackInsn(i: number, regs: Set<number>, slots: Set<number>): boolean {
+    const ins = this.prog[i]!;
+    const c = ins.code & 0x07;
+    const op = ins.code & 0xf0;
+    const x = (ins.code & 0x08) !== 0;
+    const spiOf = (off: number): number => (off + MAX_BPF_STACK) >> 3;
+    switch (c) {
+      case Class.ALU:
+      case Class.ALU64:
+        if (!regs.has(ins.dst)) return true;
+        if (op === 0xb0) {
+          regs.delete(ins.dst);
+          if (x) regs.add(ins.src);
+        } else if (x && op !== 0x80 && op !== 0xd0) {
+          regs.add(ins.src);
+        }
+        return true;
+      case Class.LDX:
+        if (!regs.has(ins.dst)) return true;
+        if (this.indirectStack.has(i)) return false;
+        regs.delete(ins.dst);
+        if (ins.src === 10) slots.add(spiOf(ins.off));
+        return true;
+      case Class.ST:
+      case Class.STX:
+        if ((ins.code & 0xe0) === Mode.ATOMIC) return !(regs.has(ins.src) || regs.has(0) || slots.size);
+        if (this.indirectStack.has(i) && slots.size) return false;
+        if (ins.dst === 10 && slots.has(spiOf(ins.off))) {
+          slots.delete(spiOf(ins.off));
+          if (c === Class.STX) regs.add(ins.src);
+        }
+        return true;
+      case Class.LD:
+        regs.delete(ins.dst);
+        return true;
+      default: {
+        if (op === JmpOp.JA) return true;
+        if (op === JmpOp.EXIT) return false;
+        if (op === JmpOp.CALL) {
+          if (ins.src !== PseudoCall.HELPER || ins.imm === 181) return false;
+          for (let r = 0; r <= 5; r++) regs.delete(r);
+          return true;
+        }
+        if (x && (regs.has(ins.dst) || regs.has(ins.src))) {
+          regs.add(ins.dst);
+          regs.add(ins.src);
+        }
+        return true;
+      }
+    }
+  }
+
+  /** The fallback: every scalar on the path and in its checkpoints is precise. */
+  private markAllPrecise(st: State): void {
+    const all = (s: State): void => {
+      for (const f of s.frames) {
+        for (const r of f.regs) if (r.isScalar) r.precise = true;
+        for (const slot of f.stack) if (slot.spill?.isScalar) slot.spill.precise = true;
+      }
+    };
+    all(st);
+    for (let c = st.cp; c; c = c.parent) all(c.state);
+  }
+
+  // ---- after the walk ----
+
+  /** check_max_stack_depth: the deepest chain of calls, each frame rounded up to 32 bytes. */
+  private checkMaxStackDepth(): void {
+    const frameSize = (s: number): number => Math.ceil(Math.max(this.stackDepth.get(s) ?? 0, 1) / 32) * 32;
+    const walk = (s: number, depth: number, chain: number): void => {
+      const d = depth + frameSize(s);
+      if (d > MAX_BPF_STACK) this.reject(`combined stack size of ${chain} calls is ${d}. Too large`, -1);
+      for (const t of this.callees.get(s) ?? []) if (t !== s) walk(t, d, chain + 1);
+    };
+    walk(0, 0, 1);
+  }
+}
+
+function addBounds(r: Reg, p: Reg, o: Reg): void {
+  const S64_MIN = -(1n << 63n);
+  const S64_MAX = (1n << 63n) - 1n;
+  const U64_MAX = (1n << 64n) - 1n;
+  const smin = p.smin + o.smin;
+  const smax = p.smax + o.smax;
+  if (smin < S64_MIN || smax > S64_MAX) {
+    r.smin = S64_MIN;
+    r.smax = S64_MAX;
+  } else {
+    r.smin = smin;
+    r.smax = smax;
+  }
+  const umin = p.umin + o.umin;
+  const umax = p.umax + o.umax;
+  if (umin > U64_MAX || umax > U64_MAX) {
+    r.umin = 0n;
+    r.umax = U64_MAX;
+  } else {
+    r.umin = umin;
+    r.umax = umax;
+  }
+  r.mark32Unbounded();
+}
+
+function subBounds(r: Reg, p: Reg, o: Reg): void {
+  const S64_MIN = -(1n << 63n);
+  const S64_MAX = (1n << 63n) - 1n;
+  const smin = p.smin - o.smax;
+  const smax = p.smax - o.smin;
+  if (smin < S64_MIN || smax > S64_MAX) {
+    r.smin = S64_MIN;
+    r.smax = S64_MAX;
+  } else {
+    r.smin = smin;
+    r.smax = smax;
+  }
+  if (p.umin < o.umax) {
+    r.umin = 0n;
+    r.umax = (1n << 64n) - 1n;
+  } else {
+    r.umin = p.umin - o.umax;
+    r.umax = p.umax - o.umin;
+  }
+  r.mark32Unbounded();
+}
+
+function bswap(v: bigint, bits: number): bigint {
+  let out = 0n;
+  for (let i = 0; i < bits / 8; i++) out = (out << 8n) | ((v >> BigInt(i * 8)) & 0xffn);
+  return out;
+}
+
+
