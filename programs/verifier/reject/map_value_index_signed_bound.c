@@ -1,0 +1,31 @@
+// Reject: signed-only upper bound on an index (signed vs unsigned confusion).
+// The index is a sign-extended s16, so -32768..32767; `if (i s> 63)` bounds it above only and
+// leaves it possibly negative, which an access at value + i may not be.
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "verifier.h"
+
+ARRAY_MAP(bytes, __u8[64], 1);
+
+SEC("xdp")
+__naked int map_value_index_signed_bound(void)
+{
+	asm volatile(
+	ASM_LOOKUP_KEY0(bytes)
+	"if r0 == 0 goto 1f;"
+	"r6 = r0;"
+	"call %[get_prandom_u32];"
+	"r0 <<= 48;"
+	"r0 s>>= 48;"
+	"if r0 s> 63 goto 1f;"
+	"r6 += r0;"
+	"r0 = *(u8 *)(r6 + 0);"
+	"exit;"
+"1:"
+	"r0 = 2;"
+	"exit;"
+	:: __imm_addr(bytes), __imm(map_lookup_elem), __imm(get_prandom_u32)
+	: __clobber_all);
+}
+
+LICENSE;

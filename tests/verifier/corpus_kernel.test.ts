@@ -1,0 +1,133 @@
+// The verifier corpus (programs/verifier/): first that it is complete, with no kernel needed (every
+// source has its committed object and a recorded kernel verdict for exactly that object, the classes
+// are distinct, the counts are those the project promises); then, where the kernel can be used, that
+// the kernel still gives every recorded verdict: the same acceptance, and for a refusal the same
+// message at the same instruction, so that the recording can be trusted as the reference.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseObject } from '../../src/elf/index.js';
+import * as oracle from '../../src/oracle/index.js';
+import {
+  analyzeRejection,
+  CORPUS_DIR,
+  corpusSources,
+  EXPECTED_PATH,
+  loadVerdict,
+  programOf,
+  sha256,
+} from '../../scripts/record-verifier-corpus.mjs';
+
+interface RecordedProgram {
+  file: string;
+  object: string;
+  class: string;
+  sha256: string;
+  accepted: boolean;
+  insn: number | null;
+  insnSource: 'log' | 'message' | 'object' | null;
+  message: string | null;
+  detail?: string[];
+  log?: string[];
+  functions?: { name: string; index: number; length: number }[];
+  insnFunction?: string;
+}
+interface Recording {
+  kernel: string;
+  bpftool: string;
+  logLevel: number;
+  programs: RecordedProgram[];
+}
+interface Source {
+  file: string;
+  object: string;
+  dir: 'reject' | 'accept';
+  name: string;
+  kind: 'Reject' | 'Accept' | null;
+  class: string | null;
+}
+
+const sources = corpusSources() as Source[];
+const recording = JSON.parse(readFileSync(EXPECTED_PATH, 'utf8')) as Recording;
+const recorded = new Map(recording.programs.map((p) => [p.file, p]));
+const program = (s: { object: string }) => programOf(parseObject, join(CORPUS_DIR, s.object));
+
+describe('the verifier corpus (programs/verifier/), as recorded', () => {
+  it('has at least 60 reject and 30 accept programs', () => {
+    expect(sources.filter((s) => s.dir === 'reject').length).toBeGreaterThanOrEqual(60);
+    expect(sources.filter((s) => s.dir === 'accept').length).toBeGreaterThanOrEqual(30);
+  });
+
+  it('gives every program a class on its first line, matching its directory, each class once', () => {
+    for (const s of sources) {
+      expect(s.kind, `${s.file}: first line "// Reject: …" or "// Accept: …"`).toBe(s.dir === 'reject' ? 'Reject' : 'Accept');
+    }
+    const classes = sources.map((s) => s.class);
+    expect(new Set(classes).size).toBe(classes.length);
+  });
+
+  it('records exactly the corpus: one entry per source, no stale entries', () => {
+    expect(recording.programs.map((p) => p.file)).toEqual(sources.map((s) => s.file));
+    expect(recording.logLevel).toBe(1);
+  });
+
+  it.each(sources)('$file: object committed, recorded for these bytes, verdict as its directory says', (s) => {
+    const objectPath = join(CORPUS_DIR, s.object);
+    expect(existsSync(objectPath), `${s.object} missing: bash programs/verifier/build.sh`).toBe(true);
+    const r = recorded.get(s.file)!;
+    expect(r.sha256, `${s.object} changed since the recording: node scripts/record-verifier-corpus.mjs`).toBe(sha256(objectPath));
+    expect(r.class).toBe(s.class);
+    expect(r.accepted).toBe(s.dir === 'accept');
+
+    const prog = program(s);
+    const fns = prog.functions ?? [];
+    if (fns.length > 1) expect(r.functions).toEqual(fns.map((f) => ({ name: f.name, index: f.index, length: f.length })));
+    else expect(r.functions).toBeUndefined();
+    if (r.insnFunction !== undefined) {
+      const f = fns.find((fn) => fn.name === r.insnFunction)!;
+      expect(r.insn).toBeGreaterThanOrEqual(f.index);
+      expect(r.insn).toBeLessThan(f.index + f.length);
+    }
+    if (r.accepted) {
+      expect([r.insn, r.insnSource, r.message]).toEqual([null, null, null]);
+      return;
+    }
+    expect(r.message).toMatch(/\S/);
+    expect(r.log!.length).toBeGreaterThan(0);
+    // The stored tail ends with the error: the message must be in it.
+    expect(r.log!.some((l) => l.startsWith(r.message!))).toBe(true);
+    if (r.insn === null) expect(r.insnSource).toBeNull();
+    else {
+      expect(r.insnSource).not.toBeNull();
+      expect(r.insn).toBeGreaterThanOrEqual(0);
+      expect(r.insn).toBeLessThan(prog.insns.length);
+    }
+  });
+
+  it('lists every program in programs/verifier/README.md', () => {
+    const readme = readFileSync(join(CORPUS_DIR, 'README.md'), 'utf8');
+    for (const s of sources) expect(readme).toContain(`\`${s.file}\``);
+  });
+});
+
+const avail = oracle.kernelAvailability();
+if (!avail.ok) it.skip(`verifier corpus live check skipped: kernel oracle unavailable: ${avail.reason}`, () => {});
+
+describe.skipIf(!avail.ok)(`the kernel's verdicts, again (recorded on ${recording.kernel})`, () => {
+  it.each(recording.programs)('$file', (r) => {
+    const objectPath = join(CORPUS_DIR, r.object);
+    const verdict = loadVerdict(oracle, objectPath) as { accepted: true } | { accepted: false; log: string };
+    if (verdict.accepted) {
+      expect(r.accepted, `the kernel now accepts ${r.file}`).toBe(true);
+      return;
+    }
+    expect(r.accepted, `the kernel now rejects ${r.file}: ${verdict.log.trim().split('\n').slice(-3).join(' | ')}`).toBe(false);
+    const now = analyzeRejection(verdict.log, program(r));
+    expect({ message: now.message, insn: now.insn, insnSource: now.insnSource }).toEqual({
+      message: r.message,
+      insn: r.insn,
+      insnSource: r.insnSource,
+    });
+  });
+});
