@@ -33,6 +33,7 @@ import {
   RUN_TAIL_CALLS,
   XDP_FRAME_STRUCT,
 } from './abi';
+import { copyBytes, fillBytes } from './bytes';
 
 const EINVAL: i64 = 22;
 const EACCES: i64 = 13;
@@ -94,8 +95,8 @@ function copyPacket(off: u32, mem: usize, n: u32, toPacket: bool): void {
       at = FRAGS_BASE + (off - linear);
       chunk = n;
     }
-    if (toPacket) memory.copy(at, mem, chunk);
-    else memory.copy(mem, at, chunk);
+    if (toPacket) copyBytes(at, mem, chunk);
+    else copyBytes(mem, at, chunk);
     off += chunk;
     mem += chunk;
     n -= chunk;
@@ -111,7 +112,7 @@ export function bpf_xdp_adjust_head(ctx: u64, offset: u64, r3: u64, r4: u64, r5:
   const frameEnd = ctxGet(CTX_HARD_START) + XDP_FRAME_STRUCT;
   const data = <i64>dataNow + off;
   if (data < <i64>(frameEnd + metalen) || data > <i64>ctxGet(CTX_DATA_END) - ETH_HLEN) return err(EINVAL);
-  if (metalen) memory.copy(<usize>(<i64>meta + off), meta, metalen);
+  if (metalen) copyBytes(<usize>(<i64>meta + off), meta, metalen);
   ctxSet(CTX_DATA_META, <u32>(<i64>meta + off));
   ctxSet(CTX_DATA, <u32>data);
   return 0;
@@ -154,7 +155,7 @@ export function bpf_xdp_adjust_tail(ctx: u64, offset: u64, r3: u64, r4: u64, r5:
     }
     const last = ((frags - 1) % FRAG_SIZE) + 1;
     if (<u32>off > FRAG_SIZE - last) return err(EINVAL);
-    memory.fill(FRAGS_BASE + frags, 0, <usize>off);
+    fillBytes(FRAGS_BASE + frags, 0, <usize>off);
     ctxSet(CTX_FRAGS_LEN, frags + <u32>off);
     return 0;
   }
@@ -163,7 +164,7 @@ export function bpf_xdp_adjust_tail(ctx: u64, offset: u64, r3: u64, r4: u64, r5:
   const dataEnd = <i64>oldEnd + off;
   if (dataEnd > hardEnd) return err(EINVAL);
   if (dataEnd < <i64>ctxGet(CTX_DATA) + ETH_HLEN) return err(EINVAL);
-  if (off > 0) memory.fill(oldEnd, 0, <usize>off);
+  if (off > 0) fillBytes(oldEnd, 0, <usize>off);
   ctxSet(CTX_DATA_END, <u32>dataEnd);
   return 0;
 }

@@ -20,6 +20,7 @@ import {
   BPF_F_PRESERVE_ELEMS, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT,
   ENOMEM, round8,
 } from './uapi';
+import { copyBytes } from '../bytes';
 
 export const MAPS_ARRAY_STRIDE: u32 = 32;
 export const MAPS_ARRAY_UNIT: u32 = 36;
@@ -96,11 +97,11 @@ export function arrayUpdate(m: u32, key: u32, value: u32, flags: u64, onAllCpus:
   if ((flags & BPF_F_LOCK) != 0) return -EINVAL;
   const vs = load<u32>(m, MAP_VALUE_SIZE);
   if (!percpu) {
-    memory.copy(e, value, vs);
+    copyBytes(e, value, vs);
   } else if (onAllCpus) {
-    memory.copy(e, value, load<u32>(m, ARRAY_STRIDE));
+    copyBytes(e, value, load<u32>(m, ARRAY_STRIDE));
   } else {
-    memory.copy(e + currentCpu(m) * load<u32>(m, ARRAY_UNIT), value, vs);
+    copyBytes(e + currentCpu(m) * load<u32>(m, ARRAY_UNIT), value, vs);
   }
   return 0;
 }

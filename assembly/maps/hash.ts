@@ -32,6 +32,7 @@ import {
   BPF_F_ZERO_SEED, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_HASH,
   BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT, ENOMEM, ENOTSUPP, round8,
 } from './uapi';
+import { copyBytes, fillBytes } from '../bytes';
 
 const HT_MASK: u32 = 32;
 const HT_SEED: u32 = 36;
@@ -202,18 +203,18 @@ export function htabLookupSys(m: u32, key: u32): u32 {
 export function htabWriteValue(m: u32, v: u32, value: u32, percpu: bool, onAllCpus: bool, fresh: bool): void {
   const vs = load<u32>(m, MAP_VALUE_SIZE);
   if (!percpu) {
-    memory.copy(v, value, vs);
+    copyBytes(v, value, vs);
     return;
   }
   const unit = round8(vs);
   const ncpus = load<u32>(m, MAPS_PERCPU_NCPUS);
   if (onAllCpus) {
-    memory.copy(v, value, unit * ncpus);
+    copyBytes(v, value, unit * ncpus);
     return;
   }
   // From a program: the running CPU's value; a new element starts at zero on the other CPUs.
-  if (fresh) memory.fill(v, 0, unit * ncpus);
-  memory.copy(v + currentCpu(m) * unit, value, vs);
+  if (fresh) fillBytes(v, 0, unit * ncpus);
+  copyBytes(v + currentCpu(m) * unit, value, vs);
 }
 
 /**
@@ -263,7 +264,7 @@ export function htabUpdate(m: u32, key: u32, value: u32, flags: u64, onAllCpus: 
   // All preallocated elements are in use (alloc_htab_elem).
   if (n == 0) return -E2BIG;
   store<u32>(m, load<u32>(n, E_NEXT), HT_FREE);
-  memory.copy(n + koff, key, ks);
+  copyBytes(n + koff, key, ks);
   store<u32>(n, hash, E_HASH);
   htabWriteValue(m, n + voff, value, percpu, onAllCpus, true);
   store<u32>(n, load<u32>(b), E_NEXT);

@@ -26,6 +26,7 @@ import {
   accessFlagsOk, BPF_EXIST, BPF_F_ACCESS_MASK, BPF_F_NO_PREALLOC, BPF_F_NUMA_NODE, BPF_NOEXIST, EEXIST, EINVAL, ENOENT,
   ENOMEM, ENOSPC, round8,
 } from './uapi';
+import { copyBytes } from '../bytes';
 
 const LPM_ROOT: u32 = 32;
 const LPM_FREE: u32 = 36;
@@ -212,8 +213,8 @@ function nodeFromKey(m: u32, key: u32, value: u32): u32 {
   const n = nodeAlloc(m);
   if (n == 0) return 0;
   store<u32>(n, load<u32>(key), N_PREFIXLEN);
-  memory.copy(n + N_DATA, key + 4, load<u32>(m, LPM_DATA_SIZE));
-  memory.copy(n + load<u32>(m, LPM_VALUE_OFF), value, load<u32>(m, MAP_VALUE_SIZE));
+  copyBytes(n + N_DATA, key + 4, load<u32>(m, LPM_DATA_SIZE));
+  copyBytes(n + load<u32>(m, LPM_VALUE_OFF), value, load<u32>(m, MAP_VALUE_SIZE));
   return n;
 }
 
@@ -252,8 +253,8 @@ export function trieUpdate(m: u32, key: u32, value: u32, flags: u64): i32 {
       const err = checkAdd(m, flags);
       if (err != 0) return err;
     }
-    memory.copy(node + N_DATA, kd, load<u32>(m, LPM_DATA_SIZE));
-    memory.copy(node + load<u32>(m, LPM_VALUE_OFF), value, load<u32>(m, MAP_VALUE_SIZE));
+    copyBytes(node + N_DATA, kd, load<u32>(m, LPM_DATA_SIZE));
+    copyBytes(node + load<u32>(m, LPM_VALUE_OFF), value, load<u32>(m, MAP_VALUE_SIZE));
     store<u32>(node, 0, N_FLAGS);
     return 0;
   }
@@ -278,7 +279,7 @@ export function trieUpdate(m: u32, key: u32, value: u32, flags: u64): i32 {
   }
   store<u32>(im, matchlen, N_PREFIXLEN);
   store<u32>(im, FLAG_IM, N_FLAGS);
-  memory.copy(im + N_DATA, node + N_DATA, load<u32>(m, LPM_DATA_SIZE));
+  copyBytes(im + N_DATA, node + N_DATA, load<u32>(m, LPM_DATA_SIZE));
   if (extractBit(kd, matchlen) != 0) {
     store<u32>(im, node, N_CHILD0);
     store<u32>(im, n, N_CHILD1);

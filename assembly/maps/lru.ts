@@ -44,6 +44,7 @@ import { htabBucketOf, htabFind, htabKeyEq, htabSeed, htabValueOff, htabWriteVal
 import { htabHash } from './jhash';
 import { currentCpu } from './percpu';
 import { BPF_EXIST, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_NOEXIST, EEXIST, EINVAL, ENOENT, ENOMEM, round8 } from './uapi';
+import { copyBytes } from '../bytes';
 
 /** Header offset of the LRU state's address. */
 export const HT_LRU: u32 = 56;
@@ -553,7 +554,7 @@ export function htabLruUpdate(m: u32, key: u32, value: u32, flags: u64, onAllCpu
   if (!percpu || flags != BPF_EXIST) {
     n = popFree(m, hash);
     if (n == 0) return -ENOMEM;
-    memory.copy(n + LRU_KEY_OFF, key, ks);
+    copyBytes(n + LRU_KEY_OFF, key, ks);
     if (!percpu) htabWriteValue(m, n + voff, value, false, onAllCpus, true);
   }
   const old = findIn(m, b, hash, key);

@@ -12,6 +12,7 @@
 import { MAP_COUNT, MAP_DATA, MAP_TYPE, MAP_VALUE_SIZE } from '../abi';
 import { allocMap } from './arena';
 import { accessFlagsOk, BPF_EXIST, BPF_F_ACCESS_MASK, BPF_F_NUMA_NODE, BPF_MAP_TYPE_QUEUE, BPF_NOEXIST, E2BIG, EINVAL, ENOENT, ENOMEM } from './uapi';
+import { copyBytes, fillBytes } from '../bytes';
 
 const QS_HEAD: u32 = 32;
 const QS_TAIL: u32 = 36;
@@ -51,7 +52,7 @@ export function queueStackPush(m: u32, value: u32, flags: u64): i32 {
     store<u32>(m, load<u32>(m, MAP_COUNT) + 1, MAP_COUNT);
   }
   const vs = load<u32>(m, MAP_VALUE_SIZE);
-  memory.copy(load<u32>(m, MAP_DATA) + head * vs, value, vs);
+  copyBytes(load<u32>(m, MAP_DATA) + head * vs, value, vs);
   store<u32>(m, h1, QS_HEAD);
   return 0;
 }
@@ -62,13 +63,13 @@ export function queueStackGet(m: u32, out: u32, remove: bool): i32 {
   const head = load<u32>(m, QS_HEAD);
   const tail = load<u32>(m, QS_TAIL);
   if (head == tail) {
-    memory.fill(out, 0, vs);
+    fillBytes(out, 0, vs);
     return -ENOENT;
   }
   const size = load<u32>(m, QS_SIZE);
   const data = load<u32>(m, MAP_DATA);
   if (load<u32>(m, MAP_TYPE) == BPF_MAP_TYPE_QUEUE) {
-    memory.copy(out, data + tail * vs, vs);
+    copyBytes(out, data + tail * vs, vs);
     if (remove) {
       let t = tail + 1;
       if (t >= size) t = 0;
@@ -77,7 +78,7 @@ export function queueStackGet(m: u32, out: u32, remove: bool): i32 {
   } else {
     let index = head - 1;
     if (index >= size) index = size - 1;
-    memory.copy(out, data + index * vs, vs);
+    copyBytes(out, data + index * vs, vs);
     if (remove) store<u32>(m, index, QS_HEAD);
   }
   if (remove) store<u32>(m, load<u32>(m, MAP_COUNT) - 1, MAP_COUNT);

@@ -27,6 +27,7 @@
 import { MAP_DATA } from '../abi';
 import { allocMap } from './arena';
 import { BPF_F_NUMA_NODE, EAGAIN, EINVAL, ENOMEM } from './uapi';
+import { copyBytes } from '../bytes';
 
 export const MAPS_RB_CONSUMER_POS: u32 = 32;
 export const MAPS_RB_PRODUCER_POS: u32 = 40;
@@ -96,7 +97,7 @@ export function ringbufCommit(sample: u32, discard: bool): void {
     const data = load<u32>(m, MAP_DATA);
     const ringSize = load<u32>(m, MAPS_RB_MASK) + 1;
     const end = <u64>(hdr - data) + BPF_RINGBUF_HDR_SZ + len;
-    if (end > ringSize) memory.copy(data, data + ringSize, <u32>(end - ringSize));
+    if (end > ringSize) copyBytes(data, data + ringSize, <u32>(end - ringSize));
   }
   store<u32>(hdr, len);
 }
@@ -106,7 +107,7 @@ export function ringbufOutput(m: u32, src: u32, size: u64, flags: u64): i32 {
   if ((flags & ~(BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP)) != 0) return -EINVAL;
   const rec = ringbufReserve(m, size);
   if (rec == 0) return -EAGAIN;
-  memory.copy(rec, src, <u32>size);
+  copyBytes(rec, src, <u32>size);
   ringbufCommit(rec, false);
   return 0;
 }
