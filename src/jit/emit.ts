@@ -39,7 +39,7 @@ import {
   STACK_SIZE,
 } from '../isa/opcodes.js';
 import { callTarget, writesRegister, type Insn } from '../isa/insn.js';
-import { MAX_TAIL_CALL_CNT, RUN, RUN_BASE, STACK_BASE, STACK_TOP } from '../runtime/memory.js';
+import { CTX, CTX_BASE, MAX_TAIL_CALL_CNT, RUN, RUN_BASE, STACK_BASE, STACK_TOP, XDP_FRAME_STRUCT } from '../runtime/memory.js';
 import {
   callbackExportName,
   callbackSlotGlobal,
@@ -47,6 +47,11 @@ import {
   EXPORT_TAIL_ENTRY,
   HELPER_LOOP,
   HELPER_MAP_LOOKUP,
+  HELPER_MAP_UPDATE,
+  HELPER_XDP_ADJUST_META,
+  HELPER_XDP_GET_BUFF_LEN,
+  HELPER_XDP_LOAD_BYTES,
+  HELPER_XDP_STORE_BYTES,
   HELPER_TAIL_CALL,
   IMPORT_PROG_ARRAY_GET,
   IMPORT_TABLE,
@@ -96,7 +101,7 @@ export interface EmitOptions {
   /**
    * Array maps whose lookups the JIT inlines (the kernel's map_gen_lookup), by map address: a map's
    * geometry is fixed once it exists, so `call bpf_map_lookup_elem` on a constant array map becomes a
-   * bounds check and an add.
+   * bounds check and an add, and `bpf_map_update_elem` the checks and a copy of value_size bytes.
    */
   inlineArrays?: ReadonlyMap<number, InlineArray>;
   /**
@@ -110,6 +115,7 @@ export interface EmitOptions {
 
 export interface InlineArray {
   maxEntries: number;
+  valueSize: number;
   /** Bytes per element (percpu: all CPUs' values). */
   stride: number;
   data: number;
@@ -159,6 +165,13 @@ const BUDGET = 'back_edge_budget';
 const INLINE_SLOTS = 2;
 
 const fail = (pc: number, msg: string): WxdpError => new WxdpError('JIT_COMPILE', `insn ${pc}: ${msg}`);
+
+/** The value a `mov dst, imm` (64 or 32 bits) leaves in dst, or undefined for any other instruction. */
+function movImm(ins: Insn): number | undefined {
+  if (ins.code === (Class.ALU64 | AluOp.MOV | Source.K)) return ins.imm;
+  if (ins.code === (Class.ALU | AluOp.MOV | Source.K)) return ins.imm >>> 0;
+  return undefined;
+}
 
 function withInlineLimits(B: Binaryen, f: () => void): void {
   const always = B.getAlwaysInlineMaxSize();
@@ -707,6 +720,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       ];
     }
     if (wasmHelpers.has(ins.imm)) {
+      const inlined = inlineFastPathHelper(ins, pc);
+      if (inlined) return inlined;
       const pre: Expr[] = [];
       if (ins.imm === HELPER_LOOP) {
         // Callbacks run one frame below the caller: tell the callback entry where that is.
@@ -716,6 +731,122 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       return [...pre, set(R0, m.call(wasmHelperImportName(ins.imm), args(), i64))];
     }
     return [set(R0, m.call(helperImportName(ins.imm), [...args(), k32(pc)], i64))];
+  };
+
+  // ---- fast path helpers inlined: each is the AssemblyScript helper's code (assembly/xdp.ts,
+  // assembly/maps/array.ts), check for check and in the same order; rare cases call the helper ----
+  const ctxField = (field: number): Expr => m.i64.extend_u(m.i32.load(0, 4, k32(CTX_BASE + field)));
+  const errno = (e: number): Expr => k64(-e);
+  const callFastPath = (id: number): Expr => m.call(wasmHelperImportName(id), [get(1), get(2), get(3), get(4), get(5)], i64);
+  /** `n` bytes from src to dst (wasm addresses), as unrolled loads and stores, when a forward copy is safe. */
+  const copyInline = (dst: () => Expr, src: () => Expr, n: number): Expr[] => {
+    const out: Expr[] = [];
+    for (let o = 0; o < n; ) {
+      const w = n - o >= 8 ? 8 : n - o >= 4 ? 4 : n - o >= 2 ? 2 : 1;
+      const v = w === 8 ? m.i64.load(o, 1, src()) : w === 4 ? m.i32.load(o, 1, src()) : w === 2 ? m.i32.load16_u(o, 1, src()) : m.i32.load8_u(o, 1, src());
+      out.push(w === 8 ? m.i64.store(o, 1, dst(), v) : w === 4 ? m.i32.store(o, 1, dst(), v) : w === 2 ? m.i32.store16(o, 1, dst(), v) : m.i32.store8(o, 1, dst(), v));
+      o += w;
+    }
+    return out;
+  };
+  /** memmove semantics: a forward copy is wrong only when dst lies in (src, src + n); the helper takes that case. */
+  const forwardSafe = (dst: () => Expr, src: () => Expr, n: number): Expr => m.i32.ge_u(m.i32.sub(dst(), src()), k32(n));
+  const EINVAL = 22;
+  const E2BIG = 7;
+  const EEXIST = 17;
+  const EACCES = 13;
+  const BPF_NOEXIST = 1;
+  const BPF_EXIST = 2;
+  const BPF_F_LOCK = 4;
+  const INLINE_COPY_MAX = 128;
+
+  const inlineFastPathHelper = (ins: Insn, pc: number): Expr[] | undefined => {
+    const upd = arrayUpdates.get(pc);
+    if (upd && upd.valueSize <= INLINE_COPY_MAX) {
+      // arrayUpdate(): flags, then the key (index), NOEXIST, F_LOCK, then the copy of the value. TO = element.
+      const fl = (): Expr => get(4);
+      let elem = m.i64.add(k64(upd.data), m.i64.mul(get(TA), k64(upd.stride)));
+      const setElem: Expr[] = [];
+      if (upd.percpu) {
+        setElem.push(m.local.set(TB, m.i64.extend_u(m.i32.load(0, 4, k32(RUN_BASE + RUN.CPU)))));
+        const cpuOk = m.select(m.i64.lt_u(get(TB), k64(upd.percpu.ncpus)), get(TB), k64(0));
+        elem = m.i64.add(elem, m.i64.mul(cpuOk, k64(upd.percpu.unit)));
+      }
+      const dst = (): Expr => m.i32.wrap(get(TO));
+      const src = (): Expr => lo32(3);
+      return [
+        m.if(
+          m.i64.gt_u(m.i64.and(fl(), k64(~BPF_F_LOCK)), k64(BPF_EXIST)),
+          set(R0, errno(EINVAL)),
+          m.block(null, [
+            set(TA, m.i64.extend_u(m.i32.load(0, 4, lo32(2)))),
+            m.if(
+              m.i64.ge_u(get(TA), k64(upd.maxEntries)),
+              set(R0, errno(E2BIG)),
+              m.if(
+                m.i64.ne(m.i64.and(fl(), k64(BPF_NOEXIST)), k64(0)),
+                set(R0, errno(EEXIST)),
+                m.if(
+                  m.i64.ne(m.i64.and(fl(), k64(BPF_F_LOCK)), k64(0)),
+                  set(R0, errno(EINVAL)),
+                  m.block(null, [
+                    ...setElem,
+                    m.local.set(TO, elem),
+                    m.if(
+                      forwardSafe(dst, src, upd.valueSize),
+                      m.block(null, [...copyInline(dst, src, upd.valueSize), set(R0, k64(0))]),
+                      set(R0, callFastPath(HELPER_MAP_UPDATE)),
+                    ),
+                  ]),
+                ),
+              ),
+            ),
+          ]),
+        ),
+      ];
+    }
+    switch (ins.imm) {
+      case HELPER_XDP_GET_BUFF_LEN:
+        // data_end - data + frags_len, in u32 arithmetic
+        return [set(R0, zext(m.i32.wrap(m.i64.add(m.i64.sub(ctxField(CTX.DATA_END), ctxField(CTX.DATA)), ctxField(CTX.FRAGS_LEN)))))];
+      case HELPER_XDP_ADJUST_META: {
+        // TA = new data_meta (signed 64-bit), TB = data; frame end = hard_start + the xdp_frame
+        const metalen = (): Expr => m.i64.sub(get(TB), get(TA));
+        return [
+          set(TA, m.i64.add(ctxField(CTX.DATA_META), m.i64.extend_s(lo32(2)))),
+          set(TB, ctxField(CTX.DATA)),
+          m.if(
+            m.i32.or(m.i64.lt_s(get(TA), m.i64.add(ctxField(CTX.HARD_START), k64(XDP_FRAME_STRUCT))), m.i64.gt_s(get(TA), get(TB))),
+            set(R0, errno(EINVAL)),
+            m.if(
+              m.i32.or(m.i64.ne(m.i64.and(metalen(), k64(3)), k64(0)), m.i64.gt_u(metalen(), k64(255))),
+              set(R0, errno(EACCES)),
+              m.block(null, [m.i32.store(0, 4, k32(CTX_BASE + CTX.DATA_META), m.i32.wrap(get(TA))), set(R0, k64(0))]),
+            ),
+          ),
+        ];
+      }
+      case HELPER_XDP_LOAD_BYTES:
+      case HELPER_XDP_STORE_BYTES: {
+        // A constant length and a span inside the linear part: one copy between data + offset and the
+        // buffer. Otherwise (fragments, out of range, overlap) the helper decides.
+        const n = bytesLengths.get(pc);
+        if (n === undefined || n < 1 || n > INLINE_COPY_MAX) return undefined;
+        const toPacket = ins.imm === HELPER_XDP_STORE_BYTES;
+        const pkt = (): Expr => m.i32.add(m.i32.load(0, 4, k32(CTX_BASE + CTX.DATA)), lo32(2));
+        const buf = (): Expr => lo32(3);
+        const [dst, src] = toPacket ? [pkt, buf] : [buf, pkt];
+        const inLinear = m.i64.le_u(m.i64.add(zext(lo32(2)), k64(n)), m.i64.sub(ctxField(CTX.DATA_END), ctxField(CTX.DATA)));
+        return [
+          m.if(
+            m.i32.and(inLinear, forwardSafe(dst, src, n)),
+            m.block(null, [...copyInline(dst, src, n), set(R0, k64(0))]),
+            set(R0, callFastPath(ins.imm)),
+          ),
+        ];
+      }
+    }
+    return undefined;
   };
 
   const lowerInsn = (ins: Insn, pc: number): Expr[] => {
@@ -759,27 +890,34 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     if (ins.dst > R10 || (srcIsReg && ins.src > R10)) throw fail(pc, `invalid register r${ins.dst > R10 ? ins.dst : ins.src}`);
   };
 
-  // Constants known at helper calls, from ld_imm64 earlier in the same block: bpf_loop's callback (r2,
-  // BPF_PSEUDO_FUNC) and bpf_map_lookup_elem's map (r1, BPF_PSEUDO_MAP_FD) when it is an inlinable array.
+  // Constants known at helper calls, from earlier in the same block: bpf_loop's callback (r2,
+  // BPF_PSEUDO_FUNC), the map of bpf_map_lookup_elem / update_elem (r1, BPF_PSEUDO_MAP_FD) when it is
+  // an inlinable array, and the length of bpf_xdp_load_bytes / store_bytes (r4, a mov of an immediate).
   const loopCallbacks = new Map<number, number>();
   const arrayLookups = new Map<number, InlineArray>();
+  const arrayUpdates = new Map<number, InlineArray>();
+  const bytesLengths = new Map<number, number>();
   for (const sp of layout.subprograms) {
     for (const bb of sp.blocks) {
       let r1: number | undefined;
       let r2: number | undefined;
+      let r4: number | undefined;
       for (let pc = bb.start; pc < bb.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) {
         const ins = prog[pc]!;
         if (ins.code === (Class.JMP | JmpOp.CALL)) {
-          if (ins.src === PseudoCall.HELPER && ins.imm === HELPER_LOOP && r2 !== undefined) loopCallbacks.set(pc, r2);
-          const arr = r1 !== undefined ? opts.inlineArrays?.get(r1) : undefined;
-          if (ins.src === PseudoCall.HELPER && ins.imm === HELPER_MAP_LOOKUP && arr) arrayLookups.set(pc, arr);
-          r1 = r2 = undefined; // calls clobber r1–r5
+          if (ins.src === PseudoCall.HELPER) {
+            if (ins.imm === HELPER_LOOP && r2 !== undefined) loopCallbacks.set(pc, r2);
+            const arr = r1 !== undefined ? opts.inlineArrays?.get(r1) : undefined;
+            if (ins.imm === HELPER_MAP_LOOKUP && arr) arrayLookups.set(pc, arr);
+            if (ins.imm === HELPER_MAP_UPDATE && arr) arrayUpdates.set(pc, arr);
+            if ((ins.imm === HELPER_XDP_LOAD_BYTES || ins.imm === HELPER_XDP_STORE_BYTES) && r4 !== undefined) bytesLengths.set(pc, r4);
+          }
+          r1 = r2 = r4 = undefined; // calls clobber r1–r5
           continue;
         }
-        const w1 = writesRegister(ins, 1);
-        const w2 = writesRegister(ins, 2);
-        if (w1) r1 = ins.code === OP_LDDW && ins.src === PseudoLd.MAP_FD ? Number(BigInt.asUintN(32, ins.imm64 ?? 0n)) : undefined;
-        if (w2) r2 = ins.code === OP_LDDW && ins.src === PseudoLd.FUNC ? callTarget(ins, pc) : undefined;
+        if (writesRegister(ins, 1)) r1 = ins.code === OP_LDDW && ins.src === PseudoLd.MAP_FD ? Number(BigInt.asUintN(32, ins.imm64 ?? 0n)) : undefined;
+        if (writesRegister(ins, 2)) r2 = ins.code === OP_LDDW && ins.src === PseudoLd.FUNC ? callTarget(ins, pc) : undefined;
+        if (writesRegister(ins, 4)) r4 = movImm(ins);
       }
     }
   }

@@ -115,7 +115,7 @@ async function build(
 
 /**
  * The array maps a program refers to (ld_imm64 BPF_PSEUDO_MAP_FD), read from their headers in memory:
- * their lookups are inlined. The layout is the fast path's (assembly/maps/array.ts).
+ * their lookups and updates are inlined. The layout is the fast path's (assembly/maps/array.ts).
  */
 function arrayMapsOf(prog: readonly Insn[], mem: EngineMemory, fp: FastPath): Map<number, InlineArray> {
   const out = new Map<number, InlineArray>();
@@ -131,11 +131,12 @@ function arrayMapsOf(prog: readonly Insn[], mem: EngineMemory, fp: FastPath): Ma
     const type = view.getUint32(addr + MAP_HDR.TYPE, true);
     if (type !== BPF_MAP_TYPE_ARRAY && type !== BPF_MAP_TYPE_PERCPU_ARRAY) continue;
     const maxEntries = view.getUint32(addr + MAP_HDR.MAX_ENTRIES, true);
+    const valueSize = view.getUint32(addr + MAP_HDR.VALUE_SIZE, true);
     const data = view.getUint32(addr + MAP_HDR.DATA, true);
     const stride = view.getUint32(addr + ARRAY_STRIDE, true);
     const unit = view.getUint32(addr + ARRAY_UNIT, true);
     const ncpus = view.getUint32(addr + PERCPU_NCPUS, true);
-    out.set(addr, { maxEntries, data, stride, ...(type === BPF_MAP_TYPE_PERCPU_ARRAY ? { percpu: { unit, ncpus } } : {}) });
+    out.set(addr, { maxEntries, valueSize, data, stride, ...(type === BPF_MAP_TYPE_PERCPU_ARRAY ? { percpu: { unit, ncpus } } : {}) });
   }
   return out;
 }
