@@ -70,9 +70,12 @@ export class DecodeError extends WxdpError {
 /** A program the load-time check rejects. */
 export class ProgramError extends WxdpError {
   readonly index: number;
+  /** The message without the instruction prefix (the kernel's wording). */
+  readonly reason: string;
   constructor(message: string, index: number) {
     super('PROG_INVALID', index >= 0 ? `insn ${index}: ${message}` : message);
     this.index = index;
+    this.reason = message;
   }
 }
 

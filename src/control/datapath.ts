@@ -39,6 +39,8 @@ import {
 } from '../runtime/memory.js';
 import type { Engine, EngineName, RunRequest } from '../runtime/types.js';
 import { checkProgram } from '../verifier/check.js';
+import { verify, type GlobalArg, type GlobalFunc, type VerifiedProgram, type VerifierMap, type VerifierStats } from '../verifier/verifier.js';
+import type { Btf } from '../elf/btf.js';
 
 const ETH_HLEN = 14;
 /** The linear part of an XDP test run's frame (PAGE_SIZE - headroom - shinfo); the rest goes to fragments. */
@@ -57,7 +59,15 @@ export interface DatapathOptions {
 export interface LoadOptions {
   /** 'jit' (default) or the reference interpreter. */
   engine?: EngineName;
-  /** Run-time bounds checks (default true until the verifier proves accesses). */
+  /**
+   * Verify the program statically before it runs (default true), as the kernel does at BPF_PROG_LOAD:
+   * a program the verifier cannot prove safe is refused with a VerifierError. Verified programs run
+   * without run-time bounds checks. `false` loads without verifying (the program then runs checked).
+   */
+  verify?: boolean;
+  /** The verifier log level: 0 (default) keeps errors only, 1 every instruction, 2 every state. */
+  logLevel?: 0 | 1 | 2;
+  /** Run-time bounds checks. Default: off for verified programs, on for unverified ones. */
   checked?: boolean;
   /** Object path, for messages and global data map names. */
   path?: string;
@@ -147,7 +157,7 @@ export class Datapath {
 
     const programs = new Map<string, Program>();
     for (const p of spec.programs) {
-      programs.set(p.name, await Program.load(this, p, maps, opts));
+      programs.set(p.name, await Program.load(this, p, maps, opts, spec.btf));
     }
     // prog_array initialisers (`__array(values, ...)` with `.values = { [i] = &prog }`), as libbpf.
     for (const m of spec.maps) {
@@ -209,6 +219,7 @@ export class Datapath {
       id: this.nextMapId++,
     });
     if (spec.data) map.update(codec.u32.encode(0), spec.data);
+    if (spec.readonly) map.freeze();
     return map;
   }
 
@@ -285,7 +296,7 @@ export class Program {
     this.engine = engine;
   }
 
-  static async load(dp: Datapath, spec: ProgramSpec, maps: ReadonlyMap<string, BpfMap>, opts: LoadOptions): Promise<Program> {
+  static async load(dp: Datapath, spec: ProgramSpec, maps: ReadonlyMap<string, BpfMap>, opts: LoadOptions, btf?: Btf): Promise<Program> {
     const insns = spec.insns.map((i) => ({ ...i }));
     for (const ref of spec.mapRefs) {
       const map = maps.get(ref.map);
@@ -300,13 +311,36 @@ export class Program {
       }
     }
     checkProgram(insns, { helpers: dp.helpers, allowPseudoLdImm64: true });
-    const base = { memory: dp.memory, helpers: dp.helpers, checked: opts.checked ?? true, fastPath: dp.fastPath };
+    const doVerify = opts.verify ?? true;
+    let verified: VerifiedProgram | undefined;
+    if (doVerify) {
+      verified = verify(insns, {
+        maps: [...new Set(maps.values())].map(verifierMap),
+        helpers: dp.helpers,
+        logLevel: opts.logLevel ?? 0,
+        lineInfo: spec.lineInfo,
+        name: spec.name,
+        globalFuncs: btf ? globalFuncs(spec, btf) : [],
+      });
+    }
+    const base = { memory: dp.memory, helpers: dp.helpers, checked: opts.checked ?? !verified, fastPath: dp.fastPath };
     const engine =
       (opts.engine ?? 'jit') === 'jit'
         ? await compile(insns, { ...base, optimize: opts.optimize ?? 'light' })
         : new Interpreter(insns, { ...base, tailCall: (map, index) => dp.tailTarget(map, index) });
-    return new Program(dp, spec, insns, engine);
+    const p = new Program(dp, spec, insns, engine);
+    p.verifierLog = verified?.log ?? '';
+    p.verifierStats = verified?.stats;
+    p.checked = base.checked;
+    return p;
   }
+
+  /** The verifier's log (at the load's logLevel); empty when loaded unverified. */
+  verifierLog = '';
+  /** What verification cost (instructions processed, states, time); undefined when not verified. */
+  verifierStats: VerifierStats | undefined;
+  /** Whether the program runs with run-time bounds checks. */
+  checked = true;
 
   private slot = -1;
 
@@ -392,4 +426,60 @@ export class Program {
     const ctxOut = { data: dataStart - meta, dataEnd: end - meta, dataMeta: 0, ingressIfindex: ifindex, rxQueueIndex: rxq, egressIfindex: 0 };
     return { retval: Number(r0 & 0xffffffffn), data: out, duration, truncated, ctx: ctxOut };
   }
+}
+
+/** What the verifier needs to know of a map: its shape, and for frozen read-only data its contents. */
+function verifierMap(m: BpfMap): VerifierMap {
+  let valueAddress = -1;
+  try {
+    valueAddress = m.valueAddress(0);
+  } catch {
+    // Maps without direct value access (hash, ringbuf, …) are never the target of a map-value ld_imm64.
+  }
+  const readonly = (m.flags & BPF_F_RDONLY_PROG) !== 0;
+  const info: VerifierMap = {
+    name: m.name,
+    type: m.type,
+    keySize: m.keySize,
+    valueSize: m.valueSize,
+    maxEntries: m.maxEntries,
+    address: m.address,
+    valueAddress,
+    readonly,
+  };
+  if (readonly && m.frozen && m.maxEntries === 1 && valueAddress >= 0) {
+    info.frozenValue = m.lookup(new Uint8Array(m.keySize)) ?? undefined;
+  }
+  return info;
+}
+
+const BPF_F_RDONLY_PROG = 1 << 7;
+
+/**
+ * The program's global functions and their argument kinds from BTF (btf_prepare_func_args): the
+ * kernel verifies each once, on its own, and checks call sites against the prototype.
+ */
+function globalFuncs(spec: ProgramSpec, btf: Btf): GlobalFunc[] {
+  const out: GlobalFunc[] = [];
+  for (const fi of spec.funcInfo) {
+    const fn = btf.type(fi.typeId);
+    if (fn.kind !== 'func' || fn.linkage !== 'global' || fi.index === 0) continue;
+    const proto = btf.type(fn.type);
+    if (proto.kind !== 'func_proto') continue;
+    const args: GlobalArg[] = proto.params.map((p) => {
+      const t = btf.skipModsAndTypedefs(p.type);
+      if (t.kind !== 'ptr') return { kind: 'scalar' };
+      const target = btf.skipModsAndTypedefs(t.type);
+      if ((target.kind === 'struct' || target.kind === 'fwd') && target.name === 'xdp_md') return { kind: 'ctx' };
+      let size = 0;
+      try {
+        size = btf.resolveSize(target.id);
+      } catch {
+        // void * and other sizeless targets: no memory may be read through them.
+      }
+      return { kind: 'mem', size };
+    });
+    out.push({ name: fn.name, entry: fi.index, args });
+  }
+  return out;
 }

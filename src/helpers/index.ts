@@ -99,6 +99,26 @@ export function baseHelpers(opts: { trace?: (line: string) => void; cpu?: number
       },
     },
     { id: 8, name: 'get_smp_processor_id', fn: () => BigInt(opts.cpu ?? 0) },
+    // The "current task" of an XDP program is whatever ran when the packet arrived; here it is Node.
+    { id: 14, name: 'get_current_pid_tgid', fn: () => (BigInt(process.pid) << 32n) | BigInt(process.pid) },
+    { id: 15, name: 'get_current_uid_gid', fn: () => (BigInt(process.getgid?.() ?? 0) << 32n) | BigInt(process.getuid?.() ?? 0) },
+    {
+      id: 16,
+      name: 'get_current_comm',
+      fn: (buf, size, _a3, _a4, _a5, ctx) => {
+        const n = Number(BigInt.asUintN(32, size));
+        const addr = Number(BigInt.asUintN(32, buf));
+        const bytes = ctx.mem.bytes();
+        if (n <= 0 || addr + n > bytes.length || addr < 0x1000) {
+          throw new RuntimeFault('RUN_HELPER', `bpf_get_current_comm: bad buffer 0x${addr.toString(16)} size ${n}`, ctx.pc);
+        }
+        // TASK_COMM_LEN is 16; the name is NUL-terminated and the rest zeroed, as the kernel's strscpy_pad.
+        const name = new TextEncoder().encode(process.title.slice(0, 15));
+        bytes.fill(0, addr, addr + n);
+        bytes.set(name.subarray(0, n - 1), addr);
+        return 0n;
+      },
+    },
     {
       id: 6,
       name: 'trace_printk',

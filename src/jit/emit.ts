@@ -121,6 +121,8 @@ export interface InlineArray {
   data: number;
   /** percpu_array: bytes per CPU value, and the CPUs held (RUN_CPU beyond them reads CPU 0). */
   percpu?: { unit: number; ncpus: number };
+  /** A prog_array: u32 table indices, 0xffffffff in an empty slot (bpf_tail_call reads them inline). */
+  progArray?: boolean;
 }
 
 export interface EmitResult {
@@ -654,11 +656,16 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       // r0 is this function's result; on failure (no entry, 33 tail calls taken) execution goes on with
       // r0 unchanged, as in the kernel.
       const count = (): Expr => m.i32.load(0, 4, k32(runField(RUN.TAIL_CALLS)));
+      // prog_array_get(map, index): a prog_array known here is read inline (its slots never move).
+      const progs = tailCallMaps.get(pc);
+      const slotOf = progs
+        ? m.if(m.i32.lt_u(lo32(3), k32(progs.maxEntries)), m.i32.load(0, 4, m.i32.add(k32(progs.data), m.i32.shl(lo32(3), k32(2)))), k32(-1))
+        : m.call(IMPORT_PROG_ARRAY_GET, [m.i32.wrap(get(2)), m.i32.wrap(get(3))], i32);
       return [
         m.if(
           m.i32.lt_u(count(), k32(MAX_TAIL_CALL_CNT)),
           m.block(null, [
-            m.local.set(TA, m.i64.extend_s(m.call(IMPORT_PROG_ARRAY_GET, [m.i32.wrap(get(2)), m.i32.wrap(get(3))], i32))),
+            m.local.set(TA, m.i64.extend_s(slotOf)),
             m.if(
               m.i64.ge_s(get(TA), k64(0)),
               m.block(null, [
@@ -896,11 +903,13 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const loopCallbacks = new Map<number, number>();
   const arrayLookups = new Map<number, InlineArray>();
   const arrayUpdates = new Map<number, InlineArray>();
+  const tailCallMaps = new Map<number, InlineArray>();
   const bytesLengths = new Map<number, number>();
   for (const sp of layout.subprograms) {
     for (const bb of sp.blocks) {
       let r1: number | undefined;
       let r2: number | undefined;
+      let r2map: number | undefined;
       let r4: number | undefined;
       for (let pc = bb.start; pc < bb.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) {
         const ins = prog[pc]!;
@@ -908,15 +917,20 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
           if (ins.src === PseudoCall.HELPER) {
             if (ins.imm === HELPER_LOOP && r2 !== undefined) loopCallbacks.set(pc, r2);
             const arr = r1 !== undefined ? opts.inlineArrays?.get(r1) : undefined;
-            if (ins.imm === HELPER_MAP_LOOKUP && arr) arrayLookups.set(pc, arr);
-            if (ins.imm === HELPER_MAP_UPDATE && arr) arrayUpdates.set(pc, arr);
+            if (ins.imm === HELPER_MAP_LOOKUP && arr && !arr.progArray) arrayLookups.set(pc, arr);
+            if (ins.imm === HELPER_MAP_UPDATE && arr && !arr.progArray) arrayUpdates.set(pc, arr);
+            const progs = r2map !== undefined ? opts.inlineArrays?.get(r2map) : undefined;
+            if (ins.imm === HELPER_TAIL_CALL && progs?.progArray) tailCallMaps.set(pc, progs);
             if ((ins.imm === HELPER_XDP_LOAD_BYTES || ins.imm === HELPER_XDP_STORE_BYTES) && r4 !== undefined) bytesLengths.set(pc, r4);
           }
-          r1 = r2 = r4 = undefined; // calls clobber r1–r5
+          r1 = r2 = r2map = r4 = undefined; // calls clobber r1–r5
           continue;
         }
         if (writesRegister(ins, 1)) r1 = ins.code === OP_LDDW && ins.src === PseudoLd.MAP_FD ? Number(BigInt.asUintN(32, ins.imm64 ?? 0n)) : undefined;
-        if (writesRegister(ins, 2)) r2 = ins.code === OP_LDDW && ins.src === PseudoLd.FUNC ? callTarget(ins, pc) : undefined;
+        if (writesRegister(ins, 2)) {
+          r2 = ins.code === OP_LDDW && ins.src === PseudoLd.FUNC ? callTarget(ins, pc) : undefined;
+          r2map = ins.code === OP_LDDW && ins.src === PseudoLd.MAP_FD ? Number(BigInt.asUintN(32, ins.imm64 ?? 0n)) : undefined;
+        }
         if (writesRegister(ins, 4)) r4 = movImm(ins);
       }
     }

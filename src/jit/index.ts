@@ -15,6 +15,7 @@ import type { FastPath } from '../runtime/fastpath.js';
 
 const BPF_MAP_TYPE_ARRAY = 2;
 const BPF_MAP_TYPE_PERCPU_ARRAY = 6;
+const BPF_MAP_TYPE_PROG_ARRAY = 3;
 import { JitProgram, type CompiledModule } from './program.js';
 
 export { JitProgram, type JitProgramInfo } from './program.js';
@@ -115,7 +116,8 @@ async function build(
 
 /**
  * The array maps a program refers to (ld_imm64 BPF_PSEUDO_MAP_FD), read from their headers in memory:
- * their lookups and updates are inlined. The layout is the fast path's (assembly/maps/array.ts).
+ * their lookups and updates are inlined, and so are a prog_array's slot reads for tail calls. The
+ * layouts are the fast path's (assembly/maps/array.ts, fd_array.ts: u32 slots, 0xffffffff empty).
  */
 function arrayMapsOf(prog: readonly Insn[], mem: EngineMemory, fp: FastPath): Map<number, InlineArray> {
   const out = new Map<number, InlineArray>();
@@ -129,10 +131,11 @@ function arrayMapsOf(prog: readonly Insn[], mem: EngineMemory, fp: FastPath): Ma
     const addr = Number(BigInt.asUintN(32, ins.imm64));
     if (addr < ARENA_BASE || addr + MAP_HDR.SIZE > view.byteLength || out.has(addr)) continue;
     const type = view.getUint32(addr + MAP_HDR.TYPE, true);
-    if (type !== BPF_MAP_TYPE_ARRAY && type !== BPF_MAP_TYPE_PERCPU_ARRAY) continue;
     const maxEntries = view.getUint32(addr + MAP_HDR.MAX_ENTRIES, true);
     const valueSize = view.getUint32(addr + MAP_HDR.VALUE_SIZE, true);
     const data = view.getUint32(addr + MAP_HDR.DATA, true);
+    if (type === BPF_MAP_TYPE_PROG_ARRAY) out.set(addr, { maxEntries, valueSize, data, stride: 4, progArray: true });
+    if (type !== BPF_MAP_TYPE_ARRAY && type !== BPF_MAP_TYPE_PERCPU_ARRAY) continue;
     const stride = view.getUint32(addr + ARRAY_STRIDE, true);
     const unit = view.getUint32(addr + ARRAY_UNIT, true);
     const ncpus = view.getUint32(addr + PERCPU_NCPUS, true);

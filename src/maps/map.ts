@@ -231,6 +231,7 @@ export class BpfMap {
    * stack: a push (the key is ignored).
    */
   update(key: Uint8Array, value: MapValue, flags = BPF_ANY): void {
+    this.checkWritable('update');
     if (this.type === MapType.QUEUE || this.type === MapType.STACK) {
       this.push(value as Uint8Array, flags);
       return;
@@ -240,8 +241,28 @@ export class BpfMap {
     this.check('update', this.x.map_update(this.address, this.keyBuf, this.valueBuf, flags));
   }
 
+  private isFrozen = false;
+
+  /**
+   * BPF_MAP_FREEZE: from now on the syscall side (this API) cannot change the map; programs still can
+   * unless the map is BPF_F_RDONLY_PROG. libbpf freezes `.rodata` after writing it, and the verifier then
+   * reads constants from it.
+   */
+  freeze(): void {
+    this.isFrozen = true;
+  }
+
+  get frozen(): boolean {
+    return this.isFrozen;
+  }
+
+  private checkWritable(op: string): void {
+    if (this.isFrozen) throw new MapError('MAP_INVALID', this.name, op, Errno.EPERM, 'the map is frozen (BPF_MAP_FREEZE)');
+  }
+
   /** BPF_MAP_DELETE_ELEM (arrays: MAP_INVALID, missing keys: MAP_NOT_FOUND, as the kernel). */
   delete(key: Uint8Array): void {
+    this.checkWritable('delete');
     this.putKey(key, this.keyBuf, 'delete');
     this.check('delete', this.x.map_delete(this.address, this.keyBuf));
   }
@@ -363,6 +384,7 @@ export class BpfMap {
    * failure. Its elem_flags may only be 0 or BPF_F_LOCK (so no BPF_NOEXIST / BPF_EXIST here).
    */
   updateBatch(keys: readonly Uint8Array[], values: readonly MapValue[], elemFlags = 0): BatchResult {
+    this.checkWritable('update_batch');
     this.batchCheck('update_batch', BATCH_LOOKUP_UPDATE, elemFlags);
     if (keys.length !== values.length) {
       throw new MapError('MAP_INVALID', this.name, 'update_batch', Errno.EINVAL, `${keys.length} keys but ${values.length} values`);
@@ -380,6 +402,7 @@ export class BpfMap {
 
   /** BPF_MAP_DELETE_BATCH, as generic_map_delete_batch(): deletes in order, stops at the first failure. */
   deleteBatch(keys: readonly Uint8Array[], elemFlags = 0): BatchResult {
+    this.checkWritable('delete_batch');
     this.batchCheck('delete_batch', BATCH_DELETE, elemFlags);
     for (let i = 0; i < keys.length; i++) {
       try {

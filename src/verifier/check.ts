@@ -19,6 +19,9 @@ import {
 } from '../isa/opcodes.js';
 import { callTarget, isLocalCall, jumpTarget, type Insn } from '../isa/insn.js';
 
+/** Helpers the kernel offers XDP programs that wxdp does not implement (yet). */
+const XDP_HELPERS_NOT_IN_WXDP = new Set([4, 22, 25, 27, 69, 113, 112, 114]);
+
 /** The kernel's limit on program size (BPF_COMPLEXITY_LIMIT_INSNS). */
 export const MAX_INSNS = 1_000_000;
 
@@ -229,10 +232,13 @@ function checkJmp(ins: Insn, is32: boolean, fail: Fail, unknown: () => never, op
     if (ins.src === PseudoCall.KFUNC) fail('kernel function calls (kfuncs) are not supported');
     if (ins.src !== PseudoCall.HELPER) fail('BPF_CALL uses reserved fields');
     if (opts.helpers && !opts.helpers.has(ins.imm)) {
-      // The kernel's wording: "invalid func unknown#N" for ids it does not know at all, "unknown func
-      // bpf_x#N" for helpers that exist but are not available here.
+      // The kernel's wording: "invalid func unknown#N" for ids it does not know at all, "program of
+      // this type cannot use helper bpf_x#N" for helpers that exist but are not available to XDP — or,
+      // here, that wxdp does not provide (said so).
       const name = helperName(ins.imm);
-      fail(name.startsWith('bpf_') ? `unknown func ${name}#${ins.imm}` : `invalid func unknown#${ins.imm}`);
+      if (!name.startsWith('bpf_')) fail(`invalid func unknown#${ins.imm}`);
+      const missing = XDP_HELPERS_NOT_IN_WXDP.has(ins.imm) ? ' (the kernel allows it in XDP; wxdp does not provide it)' : '';
+      fail(`program of this type cannot use helper ${name}#${ins.imm}${missing}`);
     }
     return;
   }

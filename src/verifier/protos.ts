@@ -69,10 +69,15 @@ export const PROTOS: Readonly<Record<number, Proto>> = {
   2: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY, Arg.PTR_TO_MAP_VALUE, Arg.ANYTHING], ret: Ret.INTEGER, mapTypes: [...KV_MAPS, M.DEVMAP, M.DEVMAP_HASH, M.CPUMAP] },
   3: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY], ret: Ret.INTEGER, mapTypes: [...KV_MAPS, M.DEVMAP, M.DEVMAP_HASH, M.XSKMAP, M.CPUMAP] },
   5: { args: [], ret: Ret.INTEGER },
-  6: { args: [Arg.PTR_TO_MEM, Arg.CONST_SIZE, Arg.ANYTHING, Arg.ANYTHING, Arg.ANYTHING], ret: Ret.INTEGER },
+  // trace_printk: args 3–5 are not declared (ARG_DONTCARE), so they need not be initialised.
+  6: { args: [Arg.PTR_TO_MEM, Arg.CONST_SIZE], ret: Ret.INTEGER },
   7: { args: [], ret: Ret.INTEGER },
   8: { args: [], ret: Ret.INTEGER },
-  12: { args: [Arg.PTR_TO_CTX, Arg.CONST_MAP_PTR, Arg.ANYTHING], ret: Ret.VOID, mapTypes: [M.PROG_ARRAY] },
+  14: { args: [], ret: Ret.INTEGER },
+  15: { args: [], ret: Ret.INTEGER },
+  16: { args: [Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE], ret: Ret.INTEGER },
+  // tail_call: when it returns (no program at the index), r0 holds its error.
+  12: { args: [Arg.PTR_TO_CTX, Arg.CONST_MAP_PTR, Arg.ANYTHING], ret: Ret.INTEGER, mapTypes: [M.PROG_ARRAY] },
   23: { args: [Arg.ANYTHING, Arg.ANYTHING], ret: Ret.INTEGER },
   28: { args: [Arg.PTR_TO_MEM_OR_NULL, Arg.CONST_SIZE_OR_ZERO, Arg.PTR_TO_MEM_OR_NULL, Arg.CONST_SIZE_OR_ZERO, Arg.ANYTHING], ret: Ret.INTEGER },
   44: { args: [Arg.PTR_TO_CTX, Arg.ANYTHING], ret: Ret.INTEGER },

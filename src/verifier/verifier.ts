@@ -14,7 +14,7 @@ import type { HelperTable } from '../helpers/index.js';
 import { AtomicOp, Class, JmpOp, Mode, OP_LDDW, PseudoCall, PseudoLd, sizeBytes } from '../isa/opcodes.js';
 import { isLocalCall, type Insn } from '../isa/insn.js';
 import { liveRegisters } from './liveness.js';
-import { Arg, mapAllowsHelper, PROTOS, Ret } from './protos.js';
+import { Arg, mapAllowsHelper, MapType, PROTOS, Ret } from './protos.js';
 import {
   branchTaken,
   FLIP,
@@ -66,6 +66,18 @@ export interface VerifyOptions {
   complexityLimit?: number;
   /** Program name for messages. */
   name?: string;
+  /** Global (non-static) functions, from BTF func_info: verified once each against their prototypes. */
+  globalFuncs?: readonly GlobalFunc[];
+}
+
+/** A global function's argument, as its BTF prototype types it (btf_prepare_func_args). */
+export type GlobalArg = { kind: 'ctx' } | { kind: 'scalar' } | { kind: 'mem'; size: number };
+
+export interface GlobalFunc {
+  name: string;
+  /** Entry slot. */
+  entry: number;
+  args: GlobalArg[];
 }
 
 export interface VerifierStats {
@@ -98,8 +110,15 @@ class Reject {
   constructor(
     readonly reason: string,
     readonly insn: number,
+    /** A second line the kernel prints after the error (e.g. `R2 offset is outside of the packet`). */
+    readonly detail?: string,
   ) {}
 }
+
+/** Helpers after which packet pointers are stale (bpf_helper_changes_pkt_data). */
+const CHANGES_PKT_DATA = new Set([44, 54, 65]);
+/** Helpers that may take packet pointers as memory arguments (their proto's pkt_access). */
+const PKT_ACCESS = new Set([1, 2, 3, 28]);
 
 const CMP_OF_OP: Partial<Record<number, Cmp>> = {
   [JmpOp.JEQ]: 'eq', [JmpOp.JNE]: 'ne', [JmpOp.JGT]: 'gt', [JmpOp.JGE]: 'ge', [JmpOp.JLT]: 'lt', [JmpOp.JLE]: 'le',
@@ -142,6 +161,7 @@ class Verifier {
   private readonly stackDepth = new Map<number, number>();
   private readonly callees = new Map<number, Set<number>>();
   private readonly mapsByAddr = new Map<number, VerifierMap>();
+  private readonly globals = new Map<number, GlobalFunc>();
   private lastLinfo: SourceLine | undefined;
   private curPc = 0;
   /** Instructions that touched the stack through a register other than r10 (backtracking gives up there). */
@@ -154,14 +174,15 @@ class Verifier {
     this.limit = opts.complexityLimit ?? COMPLEXITY_LIMIT;
     for (const l of opts.lineInfo ?? []) this.lineAt.set(l.index, l);
     for (const m of opts.maps ?? []) this.mapsByAddr.set(m.address, m);
+    for (const g of opts.globalFuncs ?? []) if (g.entry !== 0) this.globals.set(g.entry, g);
   }
 
   private log(s: string): void {
     this.lines.push(s);
   }
 
-  private reject(reason: string, insn: number): never {
-    throw new Reject(reason, insn);
+  private reject(reason: string, insn: number, detail?: string): never {
+    throw new Reject(reason, insn, detail);
   }
 
   run(): VerifiedProgram {
@@ -170,12 +191,18 @@ class Verifier {
       this.checkCfg();
       this.live = liveRegisters(this.prog);
       this.walk();
+      // Global functions are verified once, on their own, from their BTF prototypes.
+      for (const entry of [...this.globals.keys()].sort((a, b) => a - b)) {
+        if (this.logLevel >= 1) this.log(`Validating ${this.globals.get(entry)!.name}() func#${entry}...`);
+        this.walk(entry);
+      }
       this.checkMaxStackDepth();
     } catch (e) {
       if (!(e instanceof Reject)) throw e;
       const src = this.lineAt.get(e.insn);
       if (src && src !== this.lastLinfo) this.log(`; ${src.text.trim()} @ ${src.file}:${src.line}`);
       this.log(e.reason);
+      if (e.detail) this.log(e.detail);
       this.summary();
       throw new VerifierError(e.reason, e.insn, this.lines.join('\n') + '\n', this.opts.name);
     }
@@ -267,11 +294,14 @@ class Verifier {
 
   // ---- the walk (do_check) ----
 
-  private walk(): void {
-    const main = new Frame(0, -1, 0);
-    main.regs[1] = Reg.pointer(RegType.CTX);
+  /** Walk every path from `entry` (the program, or a global function verified on its own). */
+  private walk(entry = 0): void {
+    const main = new Frame(0, -1, entry);
+    const g = this.globals.get(entry);
+    if (entry === 0) main.regs[1] = Reg.pointer(RegType.CTX);
+    else g!.args.forEach((a, k) => (main.regs[k + 1] = this.globalArgReg(a)));
     let st = new State([main]);
-    let pc = 0;
+    let pc = entry;
     let from = -1;
     for (;;) {
       if (this.prune.has(pc) && from >= 0) {
@@ -473,7 +503,7 @@ class Verifier {
       const d = this.readReg(st, ins.dst, pc);
       this.checkDst(ins.dst, pc);
       if (d.isPointer) {
-        if (op === 0x80) this.reject(`R${ins.dst} pointer arithmetic with neg operator prohibited`, pc);
+        // Privileged: negating or byte-swapping a pointer leaks it as a number, which is allowed.
         this.setReg(st, ins.dst, Reg.unknown());
         return;
       }
@@ -832,18 +862,21 @@ class Verifier {
   }
 
   /** __check_mem_access's message for `reg`'s region kind. */
-  private memFail(reg: Reg, regno: number, off: number, size: number, memSize: number, pc: number): never {
+  private memFail(reg: Reg, regno: number, off: number, size: number, memSize: number, pc: number, detail?: string): never {
     switch (reg.type) {
       case RegType.MAP_VALUE:
-        return this.reject(`invalid access to map value, value_size=${memSize} off=${off} size=${size}`, pc);
+        return this.reject(`invalid access to map value, value_size=${memSize} off=${off} size=${size}`, pc, detail);
       case RegType.MAP_KEY:
-        return this.reject(`invalid access to map key, key_size=${memSize} off=${off} size=${size}`, pc);
+        return this.reject(`invalid access to map key, key_size=${memSize} off=${off} size=${size}`, pc, detail);
       case RegType.PACKET:
       case RegType.PACKET_META:
-        this.log(`invalid access to packet, off=${off} size=${size}, R${regno}(id=${reg.id},off=${off},r=${memSize})`);
-        return this.reject(`R${regno} offset is outside of the packet`, pc);
+        return this.reject(
+          `invalid access to packet, off=${off} size=${size}, R${regno}(id=${reg.id},off=${off},r=${memSize})`,
+          pc,
+          `R${regno} offset is outside of the packet`,
+        );
       default:
-        return this.reject(`invalid access to memory, mem_size=${memSize} off=${off} size=${size}`, pc);
+        return this.reject(`invalid access to memory, mem_size=${memSize} off=${off} size=${size}`, pc, detail);
     }
   }
 
@@ -859,25 +892,14 @@ class Verifier {
       this.reject(`R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`, pc);
     }
     if (!this.memOk(reg.smin + o, size, memSize, zeroOk)) {
-      this.memFailQuiet(reg, regno, Number(reg.smin + o), size, memSize);
-      this.reject(`R${regno} min value is outside of the allowed memory range`, pc);
+      this.memFail(reg, regno, Number(reg.smin + o), size, memSize, pc, `R${regno} min value is outside of the allowed memory range`);
     }
     if (reg.umax >= MAX_VAR_OFF) {
       this.reject(`R${regno} unbounded memory access, make sure to bounds check any such access`, pc);
     }
     if (!this.memOk(reg.umax + o, size, memSize, zeroOk)) {
-      if (reg.varOff.isConst) this.memFail(reg, regno, Number(reg.umax + o), size, memSize, pc);
-      this.memFailQuiet(reg, regno, Number(reg.umax + o), size, memSize);
-      this.reject(`R${regno} max value is outside of the allowed memory range`, pc);
+      this.memFail(reg, regno, Number(reg.umax + o), size, memSize, pc, `R${regno} max value is outside of the allowed memory range`);
     }
-  }
-
-  /** The first line of a two-line kernel message (the detail before the verdict). */
-  private memFailQuiet(reg: Reg, regno: number, off: number, size: number, memSize: number): void {
-    if (reg.type === RegType.MAP_VALUE) this.log(`invalid access to map value, value_size=${memSize} off=${off} size=${size}`);
-    else if (reg.type === RegType.MAP_KEY) this.log(`invalid access to map key, key_size=${memSize} off=${off} size=${size}`);
-    else this.log(`invalid access to memory, mem_size=${memSize} off=${off} size=${size}`);
-    void regno;
   }
 
   /** check_packet_access: `off` is relative to the register's fixed offset base (already added). */
@@ -902,10 +924,11 @@ class Verifier {
     kind: 'read' | 'write' | 'helper',
     value: Reg | undefined,
     valueRegno?: number,
+    helperWrite = false,
   ): Reg {
     const frame = st.frames[reg.frameno]!;
     const constOff = reg.varOff.isConst;
-    const extra = kind === 'read' ? ' read from' : kind === 'write' ? ' write to' : ' indirect access to';
+    const extra = kind === 'write' || (kind === 'helper' && helperWrite) ? ' write to' : ' read from';
     let minOff: bigint;
     let maxOff: bigint;
     if (constOff) {
@@ -921,6 +944,12 @@ class Verifier {
     if (minOff < -BigInt(MAX_BPF_STACK) || minOff > -1n || maxOff > 0n || size < 0) {
       if (constOff) this.reject(`invalid${extra} stack R${regno} off=${off} size=${size}`, pc);
       this.reject(`invalid variable-offset${extra} stack R${regno} var_off=${reg.varOff.toString()} off=${off} size=${size}`, pc);
+    }
+    if (kind !== 'helper') {
+      if (!reg.varOff.add(Tnum.const(BigInt(off))).isAligned(BigInt(size))) {
+        const tn = reg.varOff.isConst ? `${s64(reg.varOff.value)}` : reg.varOff.toString();
+        this.reject(`misaligned stack access off ${tn}+${reg.off}+${off - reg.off} size ${size}`, pc);
+      }
     }
     this.noteStackDepth(st, reg.frameno, Number(-minOff));
     if (regno !== 10 || !constOff || reg.frameno !== st.frames.length - 1) this.indirectStack.add(this.curPc);
@@ -1022,7 +1051,7 @@ class Verifier {
 
   /** check_stack_range_initialized for helper memory arguments (privileged: uninitialised is fine). */
   private stackHelperAccess(st: State, pc: number, reg: Reg, regno: number, size: number, write: boolean): void {
-    this.stackAccess(st, pc, reg, regno, reg.off, size, 'helper', undefined);
+    this.stackAccess(st, pc, reg, regno, reg.off, size, 'helper', undefined, undefined, write);
     if (!write) return;
     const frame = st.frames[reg.frameno]!;
     const lo = Number(reg.smin) + reg.off + MAX_BPF_STACK;
@@ -1171,9 +1200,41 @@ class Verifier {
     return this.helperCall(st, ins.imm, pc);
   }
 
+  private globalArgReg(a: GlobalArg): Reg {
+    if (a.kind === 'ctx') return Reg.pointer(RegType.CTX);
+    if (a.kind === 'scalar') return Reg.unknown();
+    const r = Reg.pointer(RegType.MEM);
+    r.memSize = a.size;
+    r.maybeNull = true;
+    r.id = ++this.idGen;
+    return r;
+  }
+
+  /** A call to a global function: the arguments must match its prototype; the body was verified alone. */
+  private globalCall(st: State, g: GlobalFunc, pc: number): number {
+    const regs = st.cur.regs;
+    g.args.forEach((a, k) => {
+      const regno = k + 1;
+      const reg = this.readReg(st, regno, pc);
+      if (a.kind === 'ctx') {
+        if (reg.type !== RegType.CTX || reg.off !== 0) this.reject(`arg#${k} expects pointer to ctx`, pc);
+      } else if (a.kind === 'scalar') {
+        if (!reg.isScalar) this.reject(`R${regno} is not a scalar`, pc);
+      } else if (!(reg.isScalar && reg.varOff.isConst && reg.varOff.value === 0n)) {
+        if (reg.isScalar || reg.maybeNull) this.reject(`R${regno} type=${reg.typeName()} expected=fp, pkt, pkt_meta, map_key, map_value, mem`, pc);
+        this.helperMem(st, pc, regno, reg, a.size, false, false);
+      }
+    });
+    for (let r = 0; r <= 5; r++) regs[r] = new Reg();
+    regs[0] = Reg.unknown();
+    return pc + 1;
+  }
+
   private localCall(st: State, target: number, pc: number, callback: Frame['callback']): number {
+    const g = callback ? undefined : this.globals.get(target);
+    if (g) return this.globalCall(st, g, pc);
     if (st.frames.length >= MAX_CALL_FRAMES) {
-      this.reject(`the call stack of ${st.frames.length + 1} frames is too deep !`, pc);
+      this.reject(`the call stack of ${st.frames.length + 1} frames is too deep`, pc);
     }
     const caller = st.cur;
     const callerSub = caller.subprog;
@@ -1194,8 +1255,10 @@ class Verifier {
   private exit(st: State, pc: number): number {
     const frame = st.cur;
     const r0 = frame.regs[0]!;
-    if (r0.type === RegType.NOT_INIT) this.reject('R0 !read_ok', pc);
+    // Only the program's (and a callback's) return value must be set; a subprogram may return nothing.
+    if (r0.type === RegType.NOT_INIT && (st.frames.length === 1 || frame.callback)) this.reject('R0 !read_ok', pc);
     if (st.frames.length === 1) {
+      if (frame.subprog !== 0 && !r0.isScalar) this.reject(`At subprogram exit the register R0 is not a scalar value (${r0.typeName()})`, pc);
       if (st.refs.length) {
         const r = st.refs[0]!;
         this.reject(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`, pc);
@@ -1281,6 +1344,8 @@ class Verifier {
     let mapArg: Reg | undefined;
     let releaseRef = 0;
     let allocSize = 0;
+    // An array lookup with a key the verifier knows in range cannot fail (get_constant_map_key).
+    const constKey = id === 1 ? this.constantMapKey(st, regs[1]!, regs[2]!) : undefined;
     proto.args.forEach((a, k) => {
       const regno = k + 1;
       const reg = this.readReg(st, regno, pc);
@@ -1300,11 +1365,17 @@ class Verifier {
       st.refs = st.refs.filter((r) => r.id !== releaseRef);
       // Every copy of the released pointer becomes unusable.
       st.forEachReg((o) => {
-        if (o.refObjId === releaseRef) Object.assign(o, new Reg());
+        if (o.refObjId === releaseRef) Object.assign(o, Reg.unknown());
       });
     }
     if (id === 181) return this.loopCall(st, pc);
     for (let r = 0; r <= 5; r++) regs[r] = new Reg();
+    if (CHANGES_PKT_DATA.has(id)) {
+      // clear_all_pkt_pointers: the frame moved; every packet pointer is now just a number.
+      st.forEachReg((o) => {
+        if (o.isPkt || o.type === RegType.PACKET_END) Object.assign(o, Reg.unknown());
+      });
+    }
     switch (proto.ret) {
       case Ret.INTEGER:
         regs[0] = Reg.unknown();
@@ -1314,8 +1385,10 @@ class Verifier {
       case Ret.MAP_VALUE_OR_NULL: {
         const r = Reg.pointer(RegType.MAP_VALUE);
         r.map = mapArg!.map;
-        r.maybeNull = true;
-        r.id = ++this.idGen;
+        if (constKey === undefined || constKey >= BigInt(r.map!.maxEntries)) {
+          r.maybeNull = true;
+          r.id = ++this.idGen;
+        }
         regs[0] = r;
         break;
       }
@@ -1324,6 +1397,7 @@ class Verifier {
         r.ringbuf = true;
         r.maybeNull = true;
         r.memSize = allocSize;
+        ++this.idGen;
         r.id = ++this.idGen;
         r.refObjId = r.id;
         st.refs.push({ id: r.id, insn: pc });
@@ -1349,6 +1423,29 @@ class Verifier {
     return target;
   }
 
+  private constantMapKey(st: State, map: Reg, key: Reg): bigint | undefined {
+    if (map.type !== RegType.CONST_MAP || !map.map) return undefined;
+    if (map.map.type !== MapType.ARRAY && map.map.type !== MapType.PERCPU_ARRAY) return undefined;
+    if (key.type !== RegType.STACK || !key.varOff.isConst || map.map.keySize !== 4) return undefined;
+    const off = Number(s64(key.varOff.value)) + key.off;
+    if (off < -MAX_BPF_STACK || off > -4) return undefined;
+    const b = off + MAX_BPF_STACK;
+    const slot = st.frames[key.frameno]!.stack[b >> 3]!;
+    if (slot.spill && (b & 7) === 0 && slot.bytes[0] === Byte.SPILL) {
+      const v = slot.spill;
+      if (v.isScalar && v.varOff.isConst && (slot.spillSize ?? 8) >= 4) {
+        if (key.frameno === st.frames.length - 1) this.backtrack(st, new Set(), new Set([b >> 3]));
+        else this.markAllPrecise(st);
+        return u32(v.varOff.value);
+      }
+      return undefined;
+    }
+    for (let i = b; i < b + 4; i++) {
+      if (st.frames[key.frameno]!.stack[i >> 3]!.bytes[i & 7] !== Byte.ZERO) return undefined;
+    }
+    return 0n;
+  }
+
   /** check_func_arg */
   private checkArg(
     st: State,
@@ -1369,10 +1466,13 @@ class Verifier {
     };
     const memTypes = [RegType.STACK, RegType.PACKET, RegType.PACKET_META, RegType.MAP_KEY, RegType.MAP_VALUE, RegType.MEM];
     const memNames = ['fp', 'pkt', 'pkt_meta', 'map_key', 'map_value', 'mem', 'ringbuf_mem', 'buf', 'trusted_ptr_'];
+    if (a === Arg.ANYTHING) return;
+    if (reg.isPkt && !PKT_ACCESS.has(id)) this.reject('helper access to the packet is not allowed', pc);
     switch (a) {
-      case Arg.ANYTHING:
-        return;
       case Arg.CONST_MAP_PTR:
+        if (id === 12 && (reg.type !== RegType.CONST_MAP || reg.map!.type !== MapType.PROG_ARRAY)) {
+          this.reject('expected prog array map for tail call', pc);
+        }
         expect([RegType.CONST_MAP], ['map_ptr']);
         return;
       case Arg.PTR_TO_CTX:
@@ -1389,7 +1489,7 @@ class Verifier {
       case Arg.PTR_TO_MAP_KEY:
       case Arg.PTR_TO_MAP_VALUE:
       case Arg.PTR_TO_UNINIT_MAP_VALUE: {
-        expect(memTypes.slice(0, 5), ['fp', 'pkt', 'pkt_meta', 'map_key', 'map_value']);
+        expect(memTypes.slice(0, 5), memNames);
         if (!mapArg) this.reject(`invalid map_ptr to access map->${a === Arg.PTR_TO_MAP_KEY ? 'key' : 'value'}`, pc);
         const m = mapArg.map!;
         const size = a === Arg.PTR_TO_MAP_KEY ? m.keySize : m.valueSize;
@@ -1599,15 +1699,39 @@ class Verifier {
 
   // ---- after the walk ----
 
-  /** check_max_stack_depth: the deepest chain of calls, each frame rounded up to 32 bytes. */
+  /**
+   * check_max_stack_depth over the static call graph: each frame rounded up to 32 bytes, at most 512
+   * in all and 8 frames deep (recursion never ends), and a tail call only under ≤ 256 bytes of callers.
+   */
   private checkMaxStackDepth(): void {
+    const prog = this.prog;
+    const starts = [...new Set([0, ...this.stackDepth.keys(), ...[...this.callees.values()].flatMap((x) => [...x])])];
+    for (let i = 0; i < prog.length; i++) if (isLocalCall(prog[i]!)) starts.push(i + 1 + prog[i]!.imm);
+    const entries = [...new Set(starts)].sort((a, b) => a - b);
+    const end = (s: number): number => entries.find((e) => e > s) ?? prog.length;
+    const calls = new Map<number, number[]>();
+    const tail = new Set<number>();
+    for (const s of entries) {
+      const out: number[] = [];
+      for (let i = s; i < end(s); i++) {
+        const ins = prog[i]!;
+        if (ins.isLdImm64Tail) continue;
+        if (isLocalCall(ins)) out.push(i + 1 + ins.imm);
+        else if (ins.code === (Class.JMP | JmpOp.CALL) && ins.src === PseudoCall.HELPER && ins.imm === 12) tail.add(s);
+      }
+      calls.set(s, out);
+    }
     const frameSize = (s: number): number => Math.ceil(Math.max(this.stackDepth.get(s) ?? 0, 1) / 32) * 32;
-    const walk = (s: number, depth: number, chain: number): void => {
+    const walk = (s: number, depth: number, frame: number): void => {
+      if (frame >= MAX_CALL_FRAMES) this.reject(`the call stack of ${frame} frames is too deep !`, -1);
+      if (s !== 0 && tail.has(s) && depth >= 256) {
+        this.reject(`tail_calls are not allowed when call stack of previous frames is ${depth} bytes. Too large`, -1);
+      }
       const d = depth + frameSize(s);
-      if (d > MAX_BPF_STACK) this.reject(`combined stack size of ${chain} calls is ${d}. Too large`, -1);
-      for (const t of this.callees.get(s) ?? []) if (t !== s) walk(t, d, chain + 1);
+      if (d > MAX_BPF_STACK) this.reject(`combined stack size of ${frame + 1} calls is ${d}. Too large`, -1);
+      for (const t of calls.get(s) ?? []) walk(t, d, frame + 1);
     };
-    walk(0, 0, 1);
+    walk(0, 0, 0);
   }
 }
 

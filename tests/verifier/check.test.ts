@@ -65,7 +65,7 @@ describe('checkProgram() (load-time check, kernel wording)', () => {
 
   it('rejects a call to an unknown helper, by name when the kernel has one', () => {
     rejects([Ins.call(99999), Ins.exit()], /invalid func unknown#99999/, 0);
-    rejects([Ins.call(1), Ins.exit()], /unknown func bpf_map_lookup_elem#1/, 0);
+    rejects([Ins.call(1), Ins.exit()], /program of this type cannot use helper bpf_map_lookup_elem#1/, 0);
   });
 
   it('rejects a call to a local function outside the program', () => rejects([Ins.exit(), Ins.callLocal(5), Ins.exit()], /call to invalid destination 7/, 1));
