@@ -130,3 +130,25 @@ describe('fast path helpers inlined by the JIT agree with the helpers', () => {
     for (const g of got) expect({ ...g, engine: want!.engine }, g.engine).toEqual(want);
   });
 });
+
+describe('bpf_tail_call on a prog_array known at compile time reads its slot inline', () => {
+  const BPF_MAP_TYPE_PROG_ARRAY = 3;
+
+  it.each([
+    [1, 7],
+    [2, 99], // empty slot: the tail call fails, execution goes on
+    [4, 99], // past max_entries
+    [-1, 99],
+    [0x1_0000_0001, 7], // the index is the low 32 bits
+  ])('index %d gives %d', async (index, want) => {
+    const dp = await Datapath.create();
+    const progs = createMap(dp.fastPath, { name: 'jmp', type: BPF_MAP_TYPE_PROG_ARRAY, keySize: 4, valueSize: 4, maxEntries: 4 });
+    const target = await dp.loadInsns(assemble('r0 = 7\nexit'), { verify: false } as Parameters<Datapath['loadInsns']>[1]);
+    progs.update(Uint8Array.of(1, 0, 0, 0), new Uint8Array(new Uint32Array([target.tableIndex]).buffer));
+    for (const checked of [true, false]) {
+      const src = `r2 = ${MAP}\nr3 = ${BigInt(index)} ll\ncall 12\nr0 = 99\nexit`;
+      const prog = await dp.loadInsns(withMap(assemble(src), progs), { checked, verify: false } as Parameters<Datapath['loadInsns']>[1]);
+      expect(prog.testRun({ data: SMALL }).retval, `checked: ${checked}`).toBe(want);
+    }
+  });
+});
