@@ -82,6 +82,8 @@ export interface Checkpoint {
   misses: number;
   /** Instructions executed from the parent checkpoint up to this one (exclusive). */
   hist: number[];
+  /** fingerprint() of the state: identical states have equal ones. */
+  fp: string;
 }
 
 export class State {

@@ -150,7 +150,12 @@ class Verifier {
   private totalStates = 0;
   private curStates = 0;
   private peakStates = 0;
-  private readonly explored = new Map<number, Checkpoint[]>();
+  /** Checkpoints whose exploration is complete, by instruction: these prune. */
+  private readonly finished = new Map<number, Checkpoint[]>();
+  /** Checkpoints still being explored, by instruction and fingerprint: these detect infinite loops. */
+  private readonly inflight = new Map<number, { count: number; byFp: Map<string, Checkpoint[]> }>();
+  private statesAt!: Uint32Array;
+  private maxStatesPerInsn = 0;
   private readonly pending: Pending[] = [];
   private readonly prune = new Set<number>();
   /** Callback entry slots: a callback's iterations converge there (pruning against in-progress states). */
@@ -190,6 +195,7 @@ class Verifier {
     try {
       this.checkCfg();
       this.live = liveRegisters(this.prog);
+      this.statesAt = new Uint32Array(this.prog.length);
       this.walk();
       // Global functions are verified once, on their own, from their BTF prototypes.
       for (const entry of [...this.globals.keys()].sort((a, b) => a - b)) {
@@ -214,7 +220,7 @@ class Verifier {
         insnsProcessed: this.processed,
         totalStates: this.totalStates,
         peakStates: this.peakStates,
-        maxStatesPerInsn: Math.max(0, ...[...this.explored.values()].map((l) => l.length)),
+        maxStatesPerInsn: this.maxStatesPerInsn,
         stackDepth: this.stackDepth,
         timeMs: performance.now() - t0,
       },
@@ -222,9 +228,8 @@ class Verifier {
   }
 
   private summary(): void {
-    const perInsn = Math.max(0, ...[...this.explored.values()].map((l) => l.length));
     this.log(
-      `processed ${this.processed} insns (limit ${this.limit}) max_states_per_insn ${perInsn} total_states ${this.totalStates} peak_states ${this.peakStates} mark_read 0`,
+      `processed ${this.processed} insns (limit ${this.limit}) max_states_per_insn ${this.maxStatesPerInsn} total_states ${this.totalStates} peak_states ${this.peakStates} mark_read 0`,
     );
   }
 
@@ -314,7 +319,8 @@ class Verifier {
         }
       }
       if (++this.processed > this.limit) {
-        this.reject(`BPF program is too large. Processed ${this.processed} insn`, pc);
+        // Named as the kernel's log names it: by the last instruction it processed.
+        this.reject(`BPF program is too large. Processed ${this.processed} insn`, from >= 0 ? from : pc);
       }
       this.logInsn(pc);
       const cls = this.prog[pc]!.code & 0x07;
@@ -369,6 +375,7 @@ class Verifier {
   private popPath(st: State): Pending | undefined {
     for (let c = st.cp; c; c = c.parent) {
       if (--c.branches > 0) break;
+      this.finish(c);
     }
     return this.pending.pop();
   }
@@ -377,56 +384,91 @@ class Verifier {
     if (st.cp) st.cp.branches++;
     st.hist.push(from);
     this.pending.push({ state: st, insn, from });
-    if (this.pending.length > 8192) this.reject(`BPF program is too complex`, from);
+    if (this.pending.length > 8192) this.reject(`The sequence of ${this.pending.length} jumps is too complex.`, from);
   }
 
   /** is_state_visited: prune against a finished equivalent state, detect infinite loops, store a checkpoint. */
   private isStateVisited(st: State, pc: number): boolean {
-    let list = this.explored.get(pc) ?? [];
     const live = this.liveMasks(st, pc);
     // Inside a callback, iterations converge by range (widening), not by repeating exactly.
     const inCallback = st.frames.some((f) => f.callback);
-    let evict = false;
-    for (const old of list) {
-      if (old.branches > 0) {
-        if (this.callbackEntries.has(pc) && statesEqual(old.state, st, live, false)) {
+    const fp = fingerprint(st, live[live.length - 1]!);
+    const open = this.inflight.get(pc);
+    let loop = false;
+    if (open && open.count > 0) {
+      loop = true;
+      if (this.callbackEntries.has(pc)) {
+        for (const list of open.byFp.values()) {
+          for (const old of list) {
+            if (old.branches > 0 && statesEqual(old.state, st, live, false)) {
+              this.propagatePrecision(old.state, st);
+              return true;
+            }
+          }
+        }
+      }
+      // An identical state still being explored: this path went round a loop and changed nothing.
+      if (!inCallback) {
+        for (const old of open.byFp.get(fp) ?? []) {
+          if (old.branches > 0 && statesEqual(old.state, st, live, true)) this.reject(`infinite loop detected at insn ${pc}`, pc);
+        }
+      }
+    }
+    let list = this.finished.get(pc);
+    if (list) {
+      let evict = false;
+      for (const old of list) {
+        if (statesEqual(old.state, st, live, false)) {
+          old.hits++;
           this.propagatePrecision(old.state, st);
           return true;
         }
-        if (!inCallback && statesEqual(old.state, st, live, true)) this.reject(`infinite loop detected at insn ${pc}`, pc);
-        continue;
+        // A state that keeps failing to prune costs more than it saves (the kernel's miss_cnt heuristic).
+        if (++old.misses > old.hits * 3 + 3) evict = true;
       }
-      if (statesEqual(old.state, st, live, false)) {
-        old.hits++;
-        this.propagatePrecision(old.state, st);
-        return true;
+      if (evict) {
+        const keep = list.filter((c) => c.misses <= c.hits * 3 + 3);
+        this.curStates -= list.length - keep.length;
+        list = keep;
+        this.finished.set(pc, list);
       }
-      // A state that keeps failing to prune costs more than it saves (the kernel's miss_cnt heuristic).
-      if (++old.misses > old.hits * 3 + 3) evict = true;
     }
-    if (evict) {
-      const keep = list.filter((c) => c.branches > 0 || c.misses <= c.hits * 3 + 3);
-      this.curStates -= list.length - keep.length;
-      list = keep;
-      this.explored.set(pc, list);
-    }
-    // Do not add a state unless the path has seen 2 jumps and 8 instructions since the last one.
+    // Do not add a state unless the path has seen 2 jumps and 8 instructions since the last one; in a
+    // loop, 20 and 100 (iterations differ, and a long loop must reach the budget quickly).
     const force = this.callbackEntries.has(pc);
-    if (!force && (this.jmps - this.prevJmps < 2 || this.processed - this.prevProcessed < 8)) return false;
+    const [minJ, minI] = loop ? [20, 100] : [2, 8];
+    if (!force && (this.jmps - this.prevJmps < minJ || this.processed - this.prevProcessed < minI)) return false;
     this.prevJmps = this.jmps;
     this.prevProcessed = this.processed;
     const snap = st.clone();
-    const cp: Checkpoint = { insn: pc, state: snap, branches: 1, parent: st.cp, hits: 0, misses: 0, hist: st.hist };
+    const cp: Checkpoint = { insn: pc, state: snap, branches: 1, parent: st.cp, hits: 0, misses: 0, hist: st.hist, fp };
     snap.cp = null;
     snap.hist = [];
     st.cp = cp;
     st.hist = [];
-    list.push(cp);
-    this.explored.set(pc, list);
+    let fl = this.inflight.get(pc);
+    if (!fl) this.inflight.set(pc, (fl = { count: 0, byFp: new Map() }));
+    fl.count++;
+    const same = fl.byFp.get(fp);
+    if (same) same.push(cp);
+    else fl.byFp.set(fp, [cp]);
     this.totalStates++;
     this.curStates++;
     if (this.curStates > this.peakStates) this.peakStates = this.curStates;
+    if (++this.statesAt[pc]! > this.maxStatesPerInsn) this.maxStatesPerInsn = this.statesAt[pc]!;
     return false;
+  }
+
+  /** A checkpoint whose paths are all explored: it can prune from now on. */
+  private finish(c: Checkpoint): void {
+    const fl = this.inflight.get(c.insn)!;
+    fl.count--;
+    const same = fl.byFp.get(c.fp)!;
+    same.splice(same.indexOf(c), 1);
+    if (!same.length) fl.byFp.delete(c.fp);
+    let list = this.finished.get(c.insn);
+    if (!list) this.finished.set(c.insn, (list = []));
+    list.push(c);
   }
 
   private liveMasks(st: State, pc: number): number[] {
@@ -1261,7 +1303,7 @@ class Verifier {
       if (frame.subprog !== 0 && !r0.isScalar) this.reject(`At subprogram exit the register R0 is not a scalar value (${r0.typeName()})`, pc);
       if (st.refs.length) {
         const r = st.refs[0]!;
-        this.reject(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`, pc);
+        this.reject(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`, pc, 'BPF_EXIT instruction in main prog would lead to reference leak');
       }
       return -1;
     }
@@ -1733,6 +1775,18 @@ class Verifier {
     };
     walk(0, 0, 0);
   }
+}
+
+/** A cheap key that identical states share (the top frame's live registers), for the infinite-loop check. */
+function fingerprint(st: State, live: number): string {
+  const f = st.cur;
+  let k = `${st.frames.length}`;
+  for (let r = 0; r < 10; r++) {
+    if (!(live & (1 << r))) continue;
+    const g = f.regs[r]!;
+    k += `|${g.type},${g.off},${g.varOff.value},${g.varOff.mask},${g.umin},${g.umax},${g.smin}`;
+  }
+  return k;
 }
 
 function addBounds(r: Reg, p: Reg, o: Reg): void {
