@@ -16,7 +16,7 @@ commands:
   exec FILE [--mem HEX | --mem-file F] [--engine interp|jit] [--trace] [--relaxed] [--json]
       run a program (raw bytes, assembler text or .data vector) on input memory and print r0
   prog show OBJ.o [--json]                 programs, maps, license of an object (parse only)
-  prog load OBJ.o [engine jit|interp] [--json]   load: maps created, programs checked and compiled
+  prog load OBJ.o [engine jit|interp] [--log [1|2]] [--no-verify] [--json]   load: maps created, programs verified and compiled
   prog dump OBJ.o [name NAME] [syntax llvm|ubpf] [--json]   instructions with BTF source lines
   prog run OBJ.o [name NAME] data_in FILE [data_out FILE] [ctx_in FILE] [repeat N] [engine jit|interp]
            [--map-update MAP KEY VALUE]... [--dump-maps] [--json]

@@ -8,9 +8,9 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { formatInsn } from '../asm/index.js';
-import { Datapath, type BpfObject, type TestRunResult, type XdpContext } from '../control/datapath.js';
+import { Datapath, type BpfObject, type LoadOptions, type TestRunResult, type XdpContext } from '../control/datapath.js';
 import { parseObject, type ObjectSpec } from '../elf/index.js';
-import { WxdpError } from '../errors.js';
+import { VerifierError, WxdpError } from '../errors.js';
 import { mapTypeName, type BpfMap } from '../maps/index.js';
 import type { EngineName } from '../runtime/types.js';
 import { usageError, type Io } from './main.js';
@@ -67,10 +67,10 @@ function engineOf(w: Words): EngineName {
   return e;
 }
 
-async function load(file: string | undefined, engine: EngineName = 'jit'): Promise<{ dp: Datapath; obj: BpfObject }> {
+async function load(file: string | undefined, engine: EngineName = 'jit', extra: LoadOptions = {}): Promise<{ dp: Datapath; obj: BpfObject }> {
   const { path, bytes } = readObject(file);
   const dp = await Datapath.create();
-  const obj = await dp.loadObject(bytes, { path, engine });
+  const obj = await dp.loadObject(bytes, { path, engine, ...extra });
   return { dp, obj };
 }
 
@@ -105,15 +105,35 @@ export async function progCommand(argv: string[], io: Io): Promise<number> {
       return 0;
     }
     case 'load': {
-      const w = words(rest);
+      // --log [1|2]: the verifier's log, as `bpftool -d prog load` shows the kernel's.
+      const args = [...rest];
+      const at = args.indexOf('--log');
+      let logLevel: 0 | 1 | 2 = 0;
+      if (at >= 0) {
+        logLevel = args[at + 1] === '2' ? 2 : 1;
+        if (/^[12]$/.test(args[at + 1] ?? '')) args.splice(at + 1, 1);
+      }
+      const w = words(args);
       const t0 = performance.now();
-      const { obj } = await load(w.positional[0], engineOf(w));
+      let obj: BpfObject;
+      try {
+        ({ obj } = await load(w.positional[0], engineOf(w), { logLevel, verify: !w.flags.has('no-verify') }));
+      } catch (e) {
+        if (e instanceof VerifierError && logLevel) io.out(e.log);
+        throw e;
+      }
       const ms = performance.now() - t0;
       if (w.flags.has('json')) {
-        io.out(JSON.stringify({ loaded: true, ms, ...describeSpec(obj.spec) }, null, 2) + '\n');
+        const programs = [...obj.programs.values()].map((p) => ({ name: p.name, checked: p.checked, verifier: p.verifierStats ? { ...p.verifierStats, stackDepth: Object.fromEntries(p.verifierStats.stackDepth) } : null, ...(logLevel ? { log: p.verifierLog } : {}) }));
+        io.out(JSON.stringify({ loaded: true, ms, ...describeSpec(obj.spec), verified: programs }, null, 2) + '\n');
         return 0;
       }
-      for (const p of obj.programs.values()) io.out(`${p.name}: ${p.spec.type}  section ${p.section}  ${p.insns.filter((i) => !i.isLdImm64Tail).length} insns  loaded (${p.engine.name})\n`);
+      for (const p of obj.programs.values()) {
+        if (logLevel) io.out(`--- verifier log: ${p.name} ---\n${p.verifierLog}`);
+        const v = p.verifierStats;
+        const how = v ? `verified (${v.insnsProcessed} insns processed, ${v.timeMs.toFixed(1)} ms), runs unchecked` : 'not verified, runs checked';
+        io.out(`${p.name}: ${p.spec.type}  section ${p.section}  ${p.insns.filter((i) => !i.isLdImm64Tail).length} insns  loaded (${p.engine.name})  ${how}\n`);
+      }
       for (const m of obj.maps.values()) io.out(`map ${mapLine(m)}\n`);
       io.out(`loaded in ${ms.toFixed(1)} ms\n`);
       return 0;

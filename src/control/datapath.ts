@@ -12,7 +12,7 @@
 import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { btfCodec, parseObject, type MapSpec, type ObjectSpec, type ProgramSpec } from '../elf/index.js';
-import { WxdpError } from '../errors.js';
+import { VerifierError, WxdpError } from '../errors.js';
 import { baseHelpers, type HelperTable } from '../helpers/index.js';
 import { xdpHelpers } from '../helpers/fastpath.js';
 import { Interpreter } from '../interp/index.js';
@@ -41,6 +41,8 @@ import type { Engine, EngineName, RunRequest } from '../runtime/types.js';
 import { checkProgram } from '../verifier/check.js';
 import { verify, type GlobalArg, type GlobalFunc, type VerifiedProgram, type VerifierMap, type VerifierStats } from '../verifier/verifier.js';
 import type { Btf } from '../elf/btf.js';
+import { createHash } from 'node:crypto';
+import { encode } from '../isa/insn.js';
 
 const ETH_HLEN = 14;
 /** The linear part of an XDP test run's frame (PAGE_SIZE - headroom - shinfo); the rest goes to fragments. */
@@ -314,14 +316,30 @@ export class Program {
     const doVerify = opts.verify ?? true;
     let verified: VerifiedProgram | undefined;
     if (doVerify) {
-      verified = verify(insns, {
-        maps: [...new Set(maps.values())].map(verifierMap),
-        helpers: dp.helpers,
-        logLevel: opts.logLevel ?? 0,
-        lineInfo: spec.lineInfo,
-        name: spec.name,
-        globalFuncs: btf ? globalFuncs(spec, btf) : [],
-      });
+      const vmaps = [...new Set(maps.values())].map(verifierMap);
+      // The verdict depends only on the code, the maps' shapes and frozen contents, the helpers and the
+      // log level: a program loaded again (tests, benchmarks, each `prog run`) is not verified again.
+      const globals = btf ? globalFuncs(spec, btf) : [];
+      const key = verifyCacheKey(spec, vmaps, maps, opts.logLevel ?? 0, dp.helpers, globals);
+      const cached = VERIFY_CACHE.get(key);
+      if (cached instanceof Error) throw cached;
+      if (cached) verified = cached;
+      else {
+        try {
+          verified = verify(insns, {
+            maps: vmaps,
+            helpers: dp.helpers,
+            logLevel: opts.logLevel ?? 0,
+            lineInfo: spec.lineInfo,
+            name: spec.name,
+            globalFuncs: globals,
+          });
+        } catch (e) {
+          if (e instanceof VerifierError) VERIFY_CACHE.set(key, e);
+          throw e;
+        }
+        VERIFY_CACHE.set(key, verified);
+      }
     }
     const base = { memory: dp.memory, helpers: dp.helpers, checked: opts.checked ?? !verified, fastPath: dp.fastPath };
     const engine =
@@ -482,4 +500,25 @@ function globalFuncs(spec: ProgramSpec, btf: Btf): GlobalFunc[] {
     out.push({ name: fn.name, entry: fi.index, args });
   }
   return out;
+}
+
+const VERIFY_CACHE = new Map<string, VerifiedProgram | VerifierError>();
+
+function verifyCacheKey(
+  spec: ProgramSpec,
+  vmaps: VerifierMap[],
+  maps: ReadonlyMap<string, BpfMap>,
+  logLevel: number,
+  helpers: HelperTable,
+  globals: GlobalFunc[],
+): string {
+  const h = createHash('sha256');
+  h.update(encode(spec.insns));
+  h.update(JSON.stringify(spec.mapRefs.map((r) => [r.index, r.kind, r.kind === 'fd' ? 0 : r.offset, [...maps.keys()].indexOf(r.map)])));
+  for (const m of vmaps) {
+    h.update(JSON.stringify([m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.readonly]));
+    if (m.frozenValue) h.update(m.frozenValue);
+  }
+  h.update(JSON.stringify([logLevel, globals, spec.lineInfo.map((l) => [l.index, l.line, l.text]), helpers.ids()]));
+  return h.digest('hex');
 }

@@ -1,0 +1,3 @@
+import { soundnessSuite } from './soundness.js';
+
+soundnessSuite('accept');
