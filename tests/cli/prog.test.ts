@@ -37,6 +37,23 @@ describe('wxdp prog', () => {
     expect(r.out).toMatch(/^map .*prog_array/m);
   });
 
+  it('load --log prints the verifier log; a rejected program fails with the kernel message (exit 1)', async () => {
+    const ok = await cli('prog', 'load', prog('xdp_pass_drop.o'), '--log', '2');
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/^--- verifier log: xdp_pass ---$/m);
+    expect(ok.out).toMatch(/^0: \(b7\) r0 = 2$/m);
+    expect(ok.out).toMatch(/^processed \d+ insns \(limit 1000000\)/m);
+    expect(ok.out).toMatch(/^xdp_pass: .*verified \(\d+ insns processed, [\d.]+ ms\), runs unchecked$/m);
+    const json = JSON.parse((await cli('prog', 'load', prog('xdp_pass_drop.o'), '--json')).out);
+    expect(json.verified[0]).toMatchObject({ name: 'xdp_pass', checked: false, verifier: { insnsProcessed: 2 } });
+    const bad = await cli('prog', 'load', join(root, 'programs/verifier/reject/pkt_off_by_one.o'), '--log');
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain('5: (71) r0 = *(u8 *)(r2 + 0)\ninvalid access to packet, off=14 size=1, R2(id=0,off=14,r=14)\nR2 offset is outside of the packet\n');
+    expect(bad.err).toMatch(/insn 5: invalid access to packet, off=14 size=1/);
+    const unverified = await cli('prog', 'load', prog('xdp_pass_drop.o'), '--no-verify');
+    expect(unverified.out).toMatch(/^xdp_pass: .*not verified, runs checked$/m);
+  });
+
   it('dump prints llvm syntax with source lines from BTF', async () => {
     const r = await cli('prog', 'dump', prog('xdp_calls.o'));
     expect(r.out).toMatch(/^; int c = classify\(ctx\); @ xdp_calls\.c:\d+$/m);
