@@ -294,14 +294,25 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
     options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false }, only: { type: 'string' } },
   });
   const which = positionals[0] ?? 'all';
-  if (!['all', 'engine', 'programs'].includes(which) || positionals.length > 1) {
-    io.err(`wxdp bench: usage: wxdp bench [all|engine|programs] [--quick] [--json] [--only NAME]\n`);
+  if (!['all', 'engine', 'programs', 'verifier'].includes(which) || positionals.length > 1) {
+    io.err(`wxdp bench: usage: wxdp bench [all|engine|programs|verifier] [--quick] [--json] [--only NAME]\n`);
     return 2;
   }
   const avail = kernelAvailability();
   const log = values.json ? undefined : io.err;
   const head = `node ${process.version}; kernel baseline: ${avail.ok ? 'BPF_PROG_TEST_RUN via bpftool, measured in this run' : `unavailable (${avail.reason})`}`;
   const out: Record<string, unknown> = { node: process.version, kernel: avail.ok ? 'bpftool' : null };
+  if (which === 'verifier' || which === 'all') {
+    const { runVerifierBench, formatVerifierTable } = await import('./verifier.js');
+    if (!values.json) io.out(`wxdp verifier bench — kernel baseline: ${avail.ok ? "the kernel verifier's own verification time (bpftool -d prog loadall)" : `unavailable (${avail.reason})`}\n`);
+    const rows = await runVerifierBench({ quick: values.quick, log });
+    out.verifier = rows;
+    if (!values.json) io.out(formatVerifierTable(rows) + 'target: ≤ 50 ms to verify a 1,000-instruction program\n');
+    if (which === 'verifier') {
+      if (values.json) io.out(JSON.stringify(out, null, 2) + '\n');
+      return 0;
+    }
+  }
   if (which !== 'programs') {
     if (!values.json) io.out(`wxdp engine bench — ${head}\n`);
     const rows = await runEngineBench({ quick: values.quick, log });

@@ -447,7 +447,7 @@ export class Program {
 }
 
 /** What the verifier needs to know of a map: its shape, and for frozen read-only data its contents. */
-function verifierMap(m: BpfMap): VerifierMap {
+export function verifierMap(m: BpfMap): VerifierMap {
   let valueAddress = -1;
   try {
     valueAddress = m.valueAddress(0);
