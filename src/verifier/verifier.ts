@@ -446,6 +446,12 @@ class Verifier {
     snap.hist = [];
     st.cp = cp;
     st.hist = [];
+    // Precision marks inherited from before the checkpoint say nothing about values computed after it
+    // (mark_all_scalars_imprecise): from here on they are earned by backtracking only.
+    for (const f of st.frames) for (const r of f.regs) if (r.isScalar) r.precise = false;
+    st.forEachReg((r) => {
+      if (r.isScalar) r.precise = false;
+    });
     let fl = this.inflight.get(pc);
     if (!fl) this.inflight.set(pc, (fl = { count: 0, byFp: new Map() }));
     fl.count++;
@@ -1645,18 +1651,25 @@ class Verifier {
    * stack slots in the sets were computed, marking them precise in every checkpoint passed.
    */
   private backtrack(st: State, regs: Set<number>, slots: Set<number>): void {
-    const mark = (s: State): void => {
+    const mark = (s: State, checkpoint: boolean): void => {
       const f = s.cur;
       for (const r of regs) {
         const reg = f.regs[r]!;
-        if (reg.isScalar) reg.precise = true;
+        if (!reg.isScalar) {
+          // Not a number there: whatever made it cannot matter to this value.
+          if (checkpoint) regs.delete(r);
+          continue;
+        }
+        // Precise in a checkpoint already: its history was followed when that mark was made.
+        if (checkpoint && reg.precise) regs.delete(r);
+        reg.precise = true;
       }
       for (const spi of slots) {
         const slot = f.stack[spi]!;
         if (slot.spill?.isScalar) slot.spill.precise = true;
       }
     };
-    mark(st);
+    mark(st, false);
     let hist = st.hist;
     let cp = st.cp;
     for (;;) {
@@ -1668,7 +1681,8 @@ class Verifier {
         if (!regs.size && !slots.size) return;
       }
       if (!cp) return;
-      mark(cp.state);
+      mark(cp.state, true);
+      if (!regs.size && !slots.size) return;
       hist = cp.hist;
       cp = cp.parent;
     }
