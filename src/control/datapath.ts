@@ -69,7 +69,11 @@ export interface LoadOptions {
   verify?: boolean;
   /** The verifier log level: 0 (default) keeps errors only, 1 every instruction, 2 every state. */
   logLevel?: 0 | 1 | 2;
-  /** Run-time bounds checks. Default: off for verified programs, on for unverified ones. */
+  /**
+   * Run-time bounds checks. Default: off for verified programs, on for unverified ones. loadObject
+   * refuses `false` with `verify: false` (only what the verifier proved runs without checks);
+   * loadInsns allows it, for ISA experiments on raw instructions, as uBPF runs them.
+   */
   checked?: boolean;
   /** Object path, for messages and global data map names. */
   path?: string;
@@ -154,6 +158,9 @@ export class Datapath {
     else if (src instanceof Uint8Array) spec = parseObject(src, { path: opts.path });
     else spec = src;
 
+    if (opts.verify === false && opts.checked === false) {
+      throw new WxdpError('USAGE', 'unchecked mode is only for verified programs (an object loaded with verify: false runs checked)');
+    }
     const maps = new Map<string, BpfMap>();
     for (const m of spec.maps) maps.set(m.name, this.createMap(m));
 

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
 import { Datapath } from '../../src/control/datapath.js';
-import { ProgramError } from '../../src/errors.js';
+import { ProgramError, VerifierError } from '../../src/errors.js';
+import { join } from 'node:path';
 import { loadCorpus } from '../../scripts/program-suite.mjs';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -83,6 +84,28 @@ describe('Datapath', () => {
     // bpf_fib_lookup (69) arrives with the routing work
     await expect(dp.loadInsns(assemble('r2 = 0\nr3 = 0\nr4 = 0\ncall 69\nexit'))).rejects.toThrow(ProgramError);
     await expect(dp.loadInsns(assemble('r2 = 0\nr3 = 0\nr4 = 0\ncall 69\nexit'))).rejects.toThrow(/program of this type cannot use helper bpf_fib_lookup#69 \(the kernel allows it in XDP; wxdp does not provide it\)/);
+  });
+
+  it('verifies at load: verified programs run unchecked, a rejected one throws VerifierError with the log', async () => {
+    const dp = await Datapath.create();
+    const obj = await dp.loadObject(join(root, 'programs/xdp_parse.o'));
+    const p = obj.program();
+    expect(p.checked).toBe(false);
+    expect(p.verifierStats!.insnsProcessed).toBeGreaterThan(0);
+    const unverified = await dp.loadObject(join(root, 'programs/xdp_pass_drop.o'), { verify: false });
+    expect(unverified.program().checked).toBe(true);
+    expect(unverified.program().verifierStats).toBeUndefined();
+    await expect(dp.loadObject(join(root, 'programs/xdp_pass_drop.o'), { verify: false, checked: false })).rejects.toThrow(/unchecked mode is only for verified programs/);
+    const err = await dp.loadObject(join(root, 'programs/verifier/reject/map_value_no_null_check.o'), { logLevel: 1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VerifierError);
+    const v = err as VerifierError;
+    expect(v.reason).toBe("R0 invalid mem access 'map_value_or_null'");
+    expect(v.index).toBe(7);
+    expect(v.message).toMatch(/^map_value_no_null_check: insn 7: R0 invalid mem access 'map_value_or_null'$/);
+    expect(v.log).toMatch(/^7: \(\w\w\) .*\nR0 invalid mem access 'map_value_or_null'\nprocessed \d+ insns/m);
+    // A frozen .rodata map refuses writes from the API (BPF_MAP_FREEZE), so what the verifier read stays true.
+    const globals = await dp.loadObject(join(root, 'programs/xdp_globals.o'));
+    expect(() => globals.map('.rodata').update(new Uint8Array(4), new Uint8Array(globals.map('.rodata').valueSize))).toThrow(/frozen/);
   });
 
   it('names the object when the ELF is malformed', async () => {
