@@ -655,6 +655,39 @@ function lsh64(d: Reg, umin: bigint, umax: bigint): void {
   d.updateBounds();
 }
 
+/** Unsigned division or modulo by a known constant (the ISA: x / 0 = 0, x % 0 = x). */
+function divModConst(d: Reg, c: bigint, isDiv: boolean, alu32: boolean): void {
+  let lo = alu32 ? d.u32min : d.umin;
+  let hi = alu32 ? d.u32max : d.umax;
+  if (c === 0n) {
+    if (isDiv) lo = hi = 0n;
+  } else if (isDiv) {
+    lo /= c;
+    hi /= c;
+  } else if (hi >= c) {
+    lo = 0n;
+    hi = c - 1n;
+  }
+  if (!isDiv && (c === 0n || (alu32 ? d.u32max : d.umax) < c)) return; // dst unchanged
+  if (alu32) {
+    d.varOff = d.varOff.withSubreg(Tnum.range(lo, hi));
+    d.u32min = lo;
+    d.u32max = hi;
+    d.s32min = S32_MIN;
+    d.s32max = S32_MAX;
+    d.mark64Unbounded();
+    d.update32Bounds();
+  } else {
+    d.varOff = Tnum.range(lo, hi);
+    d.umin = lo;
+    d.umax = hi;
+    d.smin = S64_MIN;
+    d.smax = S64_MAX;
+    d.mark32Unbounded();
+    d.updateBounds();
+  }
+}
+
 /**
  * dst = dst OP src on scalars (both SCALAR), 64-bit (`alu32` false) or 32-bit. Returns false when the
  * kernel would not compute a range (the result is then an unknown scalar).
@@ -750,8 +783,16 @@ export function scalarAlu(d: Reg, src: Reg, op: number, alu32: boolean): void {
         d.updateBounds();
       }
       break;
+    case 0x30: // div (unsigned)
+    case 0x90: // mod (unsigned)
+      if (!s.varOff.isConst) {
+        d.markUnknown();
+        break;
+      }
+      divModConst(d, alu32 ? u32(s.varOff.value) : s.varOff.value, op === 0x30, alu32);
+      break;
     default:
-      // div, mod, and anything else: no range is computed.
+      // signed div/mod, and anything else: no range is computed.
       d.markUnknown();
       break;
   }
@@ -763,14 +804,15 @@ export function scalarAlu(d: Reg, src: Reg, op: number, alu32: boolean): void {
 // ---- branches (is_branch_taken, reg_set_min_max) ----
 
 /** Jump ops as the verifier reasons about them. */
-export type Cmp = 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le' | 'sgt' | 'sge' | 'slt' | 'sle' | 'set';
+/** `set` is JSET (a & b != 0); `nset` its negation, the fall-through of a JSET. */
+export type Cmp = 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le' | 'sgt' | 'sge' | 'slt' | 'sle' | 'set' | 'nset';
 
 export const FLIP: Record<Cmp, Cmp> = {
-  eq: 'ne', ne: 'eq', gt: 'le', ge: 'lt', lt: 'ge', le: 'gt', sgt: 'sle', sge: 'slt', slt: 'sge', sle: 'sgt', set: 'set',
+  eq: 'ne', ne: 'eq', gt: 'le', ge: 'lt', lt: 'ge', le: 'gt', sgt: 'sle', sge: 'slt', slt: 'sge', sle: 'sgt', set: 'nset', nset: 'set',
 };
 /** a OP b ⇔ b SWAP(OP) a. */
 export const SWAP: Record<Cmp, Cmp> = {
-  eq: 'eq', ne: 'ne', gt: 'lt', ge: 'le', lt: 'gt', le: 'ge', sgt: 'slt', sge: 'sle', slt: 'sgt', sle: 'sge', set: 'set',
+  eq: 'eq', ne: 'ne', gt: 'lt', ge: 'le', lt: 'gt', le: 'ge', sgt: 'slt', sge: 'sle', slt: 'sgt', sle: 'sge', set: 'set', nset: 'nset',
 };
 
 interface View {
@@ -806,6 +848,10 @@ export function branchTaken(a: Reg, b: Reg, cmp: Cmp, is32: boolean): -1 | 0 | 1
       if ((x.t.value & y.t.value) !== 0n) return 1;
       if (((x.t.value | x.t.mask) & (y.t.value | y.t.mask)) === 0n) return 0;
       return -1;
+    case 'nset': {
+      const t = branchTaken(a, b, 'set', is32);
+      return t < 0 ? -1 : t === 1 ? 0 : 1;
+    }
     case 'gt':
       if (x.umin > y.umax) return 1;
       if (x.umax <= y.umin) return 0;
@@ -865,7 +911,12 @@ function refine64(a: Reg, b: Reg, cmp: Cmp): void {
       else if (a.varOff.isConst) neConst(b, a.varOff.value, false);
       break;
     case 'set':
-      if (b.varOff.isConst) a.varOff = Tnum.of(a.varOff.value | b.varOff.value, a.varOff.mask & ~b.varOff.value);
+      // Some bit of b is set in a: known only when b has a single bit.
+      if (b.varOff.isConst && isPow2(b.varOff.value)) a.varOff = a.varOff.or(b.varOff);
+      break;
+    case 'nset':
+      // No bit of b is set in a.
+      if (b.varOff.isConst) a.varOff = Tnum.of(a.varOff.value & ~b.varOff.value, a.varOff.mask & ~b.varOff.value);
       break;
     case 'le':
       a.umax = min(a.umax, b.umax);
@@ -888,6 +939,8 @@ function refine64(a: Reg, b: Reg, cmp: Cmp): void {
       return;
   }
 }
+
+const isPow2 = (v: bigint): boolean => v !== 0n && (v & (v - 1n)) === 0n;
 
 function neConst(a: Reg, v: bigint, is32: boolean): void {
   // A range whose end equals the excluded constant shrinks by one.
@@ -925,10 +978,15 @@ function refine32(a: Reg, b: Reg, cmp: Cmp): void {
       else if (a.varOff.subreg().isConst) neConst(b, a.varOff.subreg().value, true);
       break;
     case 'set':
+      if (b.varOff.subreg().isConst && isPow2(b.varOff.subreg().value)) {
+        a.varOff = a.varOff.withSubreg(a.varOff.subreg().or(b.varOff.subreg()));
+      }
+      break;
+    case 'nset':
       if (b.varOff.subreg().isConst) {
         const v = b.varOff.subreg().value;
         const sub = a.varOff.subreg();
-        a.varOff = a.varOff.withSubreg(Tnum.of(sub.value | v, sub.mask & ~v));
+        a.varOff = a.varOff.withSubreg(Tnum.of(sub.value & ~v, sub.mask & ~v));
       }
       break;
     case 'le':

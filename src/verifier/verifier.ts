@@ -598,7 +598,8 @@ class Verifier {
       return;
     }
     const r = dst.clone();
-    scalarAlu(r, src, op, !alu64);
+    // sdiv/smod (off 1): no range is computed for the signed forms.
+    scalarAlu(r, src, (op === 0x30 || op === 0x90) && ins.off === 1 ? 0xff : op, !alu64);
     this.setReg(st, ins.dst, r);
   }
 
