@@ -1069,21 +1069,26 @@ class Verifier {
     const s = frame.stack[spi]!;
     if (s.spill && s.bytes[lo & 7] === Byte.SPILL) {
       const spill = s.spill;
-      if (size !== 8 || (lo & 7) !== 0) {
-        if (!spill.isScalar) this.reject('invalid size of register fill', pc);
-        if ((lo & 7) === 0 && size === s.spillSize) return spill.clone();
-        if ((lo & 7) === 0 && spill.varOff.isConst) {
-          const r = spill.clone();
-          r.id = 0;
-          r.coerceToSize(size);
-          return r;
-        }
-        return this.loaded(size);
+      const spillSize = s.spillSize ?? 8;
+      if (size === 8 && spillSize === 8) return spill.clone();
+      if (!spill.isScalar) this.reject('invalid size of register fill', pc);
+      if ((lo & 7) === 0 && size <= spillSize) {
+        // A fill of the spill's low bytes: the value, truncated (the link to copies only if it fits).
+        const r = spill.clone();
+        if (r.umax >= 1n << BigInt(size * 8)) r.id = 0;
+        r.coerceToSize(size);
+        return r;
       }
-      if (s.spillSize === 8) return spill.clone();
-      const r = spill.clone();
-      r.id = 0;
-      return r.varOff.isConst ? r : this.loaded(size);
+      // Part spill, part other bytes: zero only if every byte is a zero.
+      let zero = true;
+      for (let b = lo; b < lo + size; b++) {
+        const slot = frame.stack[b >> 3]!;
+        const t = slot.bytes[b & 7]!;
+        if (t === Byte.ZERO) continue;
+        if (t === Byte.SPILL && slot.spill?.varOff.isConst && slot.spill.varOff.value === 0n) continue;
+        zero = false;
+      }
+      return zero ? Reg.known(0n) : this.loaded(size);
     }
     // Plain bytes: zeros read as 0, anything else (initialised or, privileged, not) as unknown.
     let allZero = true;
