@@ -330,7 +330,7 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
     out.programs = rows;
     if (!values.json) {
       io.out(formatProgramsTable(rows));
-      io.out(`wxdp: testRun with repeat ${values.quick ? '1e5' : '1e6'} (JIT, checked / unchecked); kernel: bpftool prog run ... repeat ${values.quick ? '1e5' : '1e6'}; best of 3.\n`);
+      io.out(`wxdp: testRun with repeat ${values.quick ? '1e5' : '1e6'} (JIT: verified = unchecked, the default / checked); kernel: bpftool prog run ... repeat ${values.quick ? '1e5' : '1e6'}; sampled in turns, best of ${values.quick ? 3 : 5}.\n`);
     }
   }
   if (values.json) io.out(JSON.stringify(out, null, 2) + '\n');
