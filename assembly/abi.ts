@@ -80,3 +80,116 @@ export const MAP_ID: u32 = 20; //         u32
 export const MAP_COUNT: u32 = 24; //      u32 live elements (hash types)
 export const MAP_DATA: u32 = 28; //       u32 address of the type's storage
 export const MAP_HEADER_SIZE: u32 = 64; //  bytes 32..63 are the type's own
+
+// ---- The data path (assembly/device.ts, ring.ts, umem.ts, napi.ts, xsk.ts) ----
+//
+// Its root sits in the free space after the run state; devices, rings, UMEM and sockets are allocated
+// from the map arena when they are created (never per packet).
+//
+//   DP_BASE   +0  u32 magic 'WXDP' (absent: not initialised)     +4  u32 UMEM pool: free stack address
+//             +8  u32 free frames in the pool                    +12 u32 pool capacity (frames)
+//             +16 u32 UMEM base (FRAME_SIZE-aligned)             +20 u32 UMEM frames
+//   DP_DEVS   MAX_DEVICES × u32 device address, by ifindex (0 = none; ifindex 0 is never a device)
+//   DP_XSKS   MAX_XSKS × u32 socket address, by socket id (what an xskmap slot holds)
+//   DP_TRACE  trace events (XDP_ABORTED, invalid actions): u32 written (free-running), then
+//             TRACE_SLOTS × TRACE_EVENT_SIZE: u32 ifindex | u32 queue | u32 action | u32 program slot
+export const DP_BASE: u32 = 0x2200;
+export const DP_MAGIC: u32 = 0;
+export const DP_POOL: u32 = 4;
+export const DP_POOL_FREE: u32 = 8;
+export const DP_POOL_CAP: u32 = 12;
+export const DP_UMEM_BASE: u32 = 16;
+export const DP_UMEM_FRAMES: u32 = 20;
+export const DP_DEVS: u32 = 0x2300;
+export const MAX_DEVICES: u32 = 64;
+export const DP_XSKS: u32 = 0x2400;
+export const MAX_XSKS: u32 = 64;
+export const DP_TRACE: u32 = 0x2500;
+export const TRACE_SLOTS: u32 = 32;
+export const TRACE_EVENT_SIZE: u32 = 16;
+
+// A ring (single producer, single consumer; size a power of two; free-running u32 indices):
+//   +0 u32 producer | +4 u32 consumer | +8 u32 mask (size - 1) | +12 u32 entry size | +16 u32 entries
+// Fill and completion rings hold u64 addresses; RX, TX and host rings hold descriptors.
+export const RING_PRODUCER: u32 = 0;
+export const RING_CONSUMER: u32 = 4;
+export const RING_MASK: u32 = 8;
+export const RING_ENTRY_SIZE: u32 = 12;
+export const RING_ENTRIES: u32 = 16;
+export const RING_HEADER_SIZE: u32 = 64;
+// struct xdp_desc: u64 addr (of the first data byte) | u32 len | u32 options (metadata length)
+export const DESC_ADDR: u32 = 0;
+export const DESC_LEN: u32 = 8;
+export const DESC_OPTIONS: u32 = 12;
+export const DESC_SIZE: u32 = 16;
+
+// A device: its header, then n queues of QUEUE_SIZE bytes each.
+export const DEV_IFINDEX: u32 = 0;
+export const DEV_MTU: u32 = 4;
+export const DEV_NQUEUES: u32 = 8;
+export const DEV_PROG: u32 = 12; //     u32 table slot of the attached program's `run` (0: none → XDP_PASS)
+export const DEV_MAC: u32 = 16; //      6 bytes
+export const DEV_HOST_RING: u32 = 24; // u32 ring address: frames the program passed to the host
+export const DEV_PEER: u32 = 28; //     u32 ifindex of a veth-like peer (0: none): what it transmits, the peer receives
+export const DEV_HEADER_SIZE: u32 = 64;
+// A queue: its rings, the socket bound to it, then QSTAT_COUNT u64 counters.
+export const Q_FILL: u32 = 0;
+export const Q_RX: u32 = 4;
+export const Q_TX: u32 = 8;
+export const Q_COMP: u32 = 12;
+export const Q_XSK: u32 = 16; //   u32 socket id + 1 bound to this queue (0: none)
+export const Q_STATS: u32 = 64;
+// Counters (u64, index × 8 from Q_STATS).
+export const QSTAT_RX_PACKETS: u32 = 0;
+export const QSTAT_RX_BYTES: u32 = 1;
+export const QSTAT_TX_PACKETS: u32 = 2;
+export const QSTAT_TX_BYTES: u32 = 3;
+export const QSTAT_XDP_ABORTED: u32 = 4; // verdicts, in XDP action order
+export const QSTAT_XDP_DROP: u32 = 5;
+export const QSTAT_XDP_PASS: u32 = 6;
+export const QSTAT_XDP_TX: u32 = 7;
+export const QSTAT_XDP_REDIRECT: u32 = 8;
+export const QSTAT_XDP_INVALID: u32 = 9; //  a return value that is no XDP action
+export const QSTAT_DROP_BASE: u32 = 10; //   then one counter per drop reason
+// Drop reasons (kernel SKB_DROP_REASON_* / xdp tracepoint names where they fit).
+export const DROP_PKT_TOO_SMALL: u32 = 0; //   shorter than an Ethernet header
+export const DROP_PKT_TOO_BIG: u32 = 1; //     longer than MTU + Ethernet header (at RX or at the redirect target)
+export const DROP_NO_BUFFER: u32 = 2; //       no UMEM frame on the fill ring (rx_missed)
+export const DROP_RX_RING_FULL: u32 = 3;
+export const DROP_XDP_DROP: u32 = 4; //        the program said XDP_DROP
+export const DROP_XDP_ABORTED: u32 = 5; //     XDP_ABORTED or an invalid action
+export const DROP_TX_RING_FULL: u32 = 6; //    the TX ring (own or the redirect target's) had no room
+export const DROP_HOST_RING_FULL: u32 = 7;
+export const DROP_REDIRECT_NO_DEVICE: u32 = 8; // bpf_redirect / devmap to an ifindex that is no device
+export const DROP_REDIRECT_LOOP: u32 = 9; //   a frame crossed more than MAX_REDIRECT_HOPS veth pairs
+export const DROP_REDIRECT_UNSUPPORTED: u32 = 10; // broadcast, cpumap: not in this data path
+export const DROP_DEVMAP_PROG: u32 = 11; //    the devmap entry's program did not return XDP_PASS
+export const DROP_XSK_INVALID: u32 = 12; //    xskmap slot without a socket bound to this device and queue
+export const DROP_XSK_NO_BUFFER: u32 = 13; //  the socket's fill ring was empty
+export const DROP_XSK_RX_FULL: u32 = 14; //    the socket's RX ring had no room
+export const DROP_REASONS: u32 = 15;
+export const QSTAT_COUNT: u32 = QSTAT_DROP_BASE + DROP_REASONS;
+export const QUEUE_SIZE: u32 = Q_STATS + QSTAT_COUNT * 8;
+export const MAX_REDIRECT_HOPS: u32 = 8;
+export const NAPI_BUDGET: u32 = 64;
+
+// An AF_XDP-style socket: its own UMEM (XSK_FRAME_SIZE chunks) and four rings, bound to a device queue.
+//   addresses on its rings are offsets into its UMEM, as in AF_XDP
+export const XSK_IFINDEX: u32 = 0;
+export const XSK_QUEUE: u32 = 4;
+export const XSK_UMEM: u32 = 8; //      u32 UMEM address
+export const XSK_UMEM_SIZE: u32 = 12; // bytes
+export const XSK_FILL: u32 = 16;
+export const XSK_RX: u32 = 20;
+export const XSK_TX: u32 = 24;
+export const XSK_COMP: u32 = 28;
+export const XSK_RX_DROPPED: u32 = 32; // u64: frames the socket could not take (no fill, RX full)
+export const XSK_HEADER_SIZE: u32 = 64;
+export const XSK_FRAME_SIZE: u32 = 4096;
+
+// XDP actions.
+export const XDP_ABORTED: u32 = 0;
+export const XDP_DROP: u32 = 1;
+export const XDP_PASS: u32 = 2;
+export const XDP_TX: u32 = 3;
+export const XDP_REDIRECT: u32 = 4;

@@ -6,3 +6,8 @@ export * from './checksum';
 export * from './maps/index';
 export * from './xdp';
 export * from './loop';
+export * from './ring';
+export * from './umem';
+export * from './device';
+export * from './xsk';
+export * from './napi';

@@ -132,3 +132,64 @@ export class EngineMemory {
 }
 
 export const STACK_REGION: Region = { name: 'stack', start: STACK_BASE, end: STACK_TOP, writable: true };
+
+// ---- The data path (assembly/device.ts, ring.ts, umem.ts, napi.ts, xsk.ts; drawn in assembly/abi.ts) ----
+
+/** The data path's root: pool, device and socket tables, trace events. */
+export const DP_BASE = 0x2200;
+export const DP = { MAGIC: 0, POOL: 4, POOL_FREE: 8, POOL_CAP: 12, UMEM_BASE: 16, UMEM_FRAMES: 20 } as const;
+export const DP_DEVS = 0x2300;
+export const MAX_DEVICES = 64;
+export const DP_XSKS = 0x2400;
+export const MAX_XSKS = 64;
+export const DP_TRACE = 0x2500;
+export const TRACE_SLOTS = 32;
+export const TRACE_EVENT_SIZE = 16;
+
+/** Ring header (offsets); fill/completion entries are u64 addresses, the others descriptors. */
+export const RING = { PRODUCER: 0, CONSUMER: 4, MASK: 8, ENTRY_SIZE: 12, ENTRIES: 16, HEADER_SIZE: 64 } as const;
+/** struct xdp_desc. */
+export const DESC = { ADDR: 0, LEN: 8, OPTIONS: 12, SIZE: 16 } as const;
+/** Device header and queue offsets. */
+export const DEV = { IFINDEX: 0, MTU: 4, NQUEUES: 8, PROG: 12, MAC: 16, HOST_RING: 24, PEER: 28, HEADER_SIZE: 64 } as const;
+export const Q = { FILL: 0, RX: 4, TX: 8, COMP: 12, XSK: 16, STATS: 64 } as const;
+/** Per-queue u64 counters, by index. */
+export const QSTAT = {
+  RX_PACKETS: 0,
+  RX_BYTES: 1,
+  TX_PACKETS: 2,
+  TX_BYTES: 3,
+  XDP_ABORTED: 4,
+  XDP_DROP: 5,
+  XDP_PASS: 6,
+  XDP_TX: 7,
+  XDP_REDIRECT: 8,
+  XDP_INVALID: 9,
+  DROP_BASE: 10,
+} as const;
+/** Drop reasons, in counter order after QSTAT.DROP_BASE. */
+export const DROP_REASONS = [
+  'PKT_TOO_SMALL',
+  'PKT_TOO_BIG',
+  'NO_BUFFER',
+  'RX_RING_FULL',
+  'XDP_DROP',
+  'XDP_ABORTED',
+  'TX_RING_FULL',
+  'HOST_RING_FULL',
+  'REDIRECT_NO_DEVICE',
+  'REDIRECT_LOOP',
+  'REDIRECT_UNSUPPORTED',
+  'DEVMAP_PROG',
+  'XSK_INVALID',
+  'XSK_NO_BUFFER',
+  'XSK_RX_FULL',
+] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
+export const QSTAT_COUNT = QSTAT.DROP_BASE + DROP_REASONS.length;
+export const QUEUE_SIZE = Q.STATS + QSTAT_COUNT * 8;
+export const MAX_REDIRECT_HOPS = 8;
+export const NAPI_BUDGET = 64;
+export const XSK = { IFINDEX: 0, QUEUE: 4, UMEM: 8, UMEM_SIZE: 12, FILL: 16, RX: 20, TX: 24, COMP: 28, RX_DROPPED: 32, HEADER_SIZE: 64 } as const;
+export const XSK_FRAME_SIZE = 4096;
+export const XDP_ACTIONS = ['XDP_ABORTED', 'XDP_DROP', 'XDP_PASS', 'XDP_TX', 'XDP_REDIRECT'] as const;

@@ -32,6 +32,22 @@ describe.skipIf(!existsSync(wasmPath))('assembly/ fast-path module', async () =>
     for (const [k, v] of Object.entries(L.MAP_HDR)) expect(g(k === 'SIZE' ? 'MAP_HEADER_SIZE' : `MAP_${k}`), `MAP_${k}`).toBe(v);
   });
 
+  it('agrees on the data path: root, rings, descriptors, devices, queues, counters, drop reasons, sockets', () => {
+    for (const [as, ts] of [
+      ['DP_BASE', L.DP_BASE], ['DP_DEVS', L.DP_DEVS], ['MAX_DEVICES', L.MAX_DEVICES], ['DP_XSKS', L.DP_XSKS], ['MAX_XSKS', L.MAX_XSKS],
+      ['DP_TRACE', L.DP_TRACE], ['TRACE_SLOTS', L.TRACE_SLOTS], ['TRACE_EVENT_SIZE', L.TRACE_EVENT_SIZE], ['QUEUE_SIZE', L.QUEUE_SIZE],
+      ['QSTAT_COUNT', L.QSTAT_COUNT], ['MAX_REDIRECT_HOPS', L.MAX_REDIRECT_HOPS], ['NAPI_BUDGET', L.NAPI_BUDGET],
+      ['XSK_FRAME_SIZE', L.XSK_FRAME_SIZE], ['DROP_REASONS', L.DROP_REASONS.length],
+    ] as const) expect(g(as), as).toBe(ts);
+    const pairs: Array<[string, Record<string, number>]> = [
+      ['DP_', L.DP], ['DESC_', L.DESC], ['DEV_', L.DEV], ['Q_', L.Q], ['QSTAT_', L.QSTAT], ['XSK_', L.XSK],
+    ];
+    for (const [prefix, obj] of pairs) for (const [k, v] of Object.entries(obj)) expect(g(`${prefix}${k}`), `${prefix}${k}`).toBe(v);
+    for (const [k, v] of Object.entries(L.RING)) expect(g(k === 'HEADER_SIZE' ? 'RING_HEADER_SIZE' : `RING_${k}`), `RING_${k}`).toBe(v);
+    L.DROP_REASONS.forEach((r, i) => expect(g(`DROP_${r}`), `DROP_${r}`).toBe(i));
+    L.XDP_ACTIONS.forEach((a, i) => expect(g(a), a).toBe(i));
+  });
+
   it('computes the RFC 1071 checksum: a valid IPv4 header sums to 0xffff', () => {
     // A real IPv4 header whose checksum field (0xb861) is correct (worked example widely used for RFC 1071).
     const hdr = Uint8Array.from([0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0xb8, 0x61, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7]);

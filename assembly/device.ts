@@ -1,0 +1,230 @@
+// Devices: the table by ifindex, each device's queues with their fill / RX / TX / completion rings and
+// counters, the host ring (what the program passed up), and the two ends of a device: receive (a
+// frame from outside lands on an RX ring) and transmit (a frame goes onto a TX ring, or, for a
+// veth-like device with a peer, onto the peer's RX ring).
+//
+//   device  +0 ifindex | +4 mtu | +8 n queues | +12 program slot | +16 MAC (6) | +24 host ring
+//           +28 peer ifindex | ... DEV_HEADER_SIZE, then n × QUEUE_SIZE:
+//   queue   +0 fill | +4 rx | +8 tx | +12 completion | +16 bound socket id + 1 | ... | +64 counters (u64)
+//
+// Descriptor options: bits 0-7 metadata length in front of the data, bits 16-23 veth hops taken.
+//
+// Reads: DP_DEVS. Sets: rings, counters. Next: napi.ts polls the RX rings; TypeScript reads TX and host.
+
+import {
+  DEV_HEADER_SIZE, DEV_HOST_RING, DEV_IFINDEX, DEV_MTU, DEV_NQUEUES, DEV_PEER, DP_DEVS, DESC_SIZE, DROP_NO_BUFFER,
+  DROP_PKT_TOO_BIG, DROP_PKT_TOO_SMALL, DROP_REDIRECT_LOOP, DROP_RX_RING_FULL, DROP_TX_RING_FULL, FRAME_SIZE,
+  FRAME_TAILROOM_RESERVED, MAX_DEVICES, MAX_REDIRECT_HOPS, Q_COMP, Q_FILL, Q_RX, Q_STATS, Q_TX, QSTAT_DROP_BASE,
+  QSTAT_TX_BYTES, QSTAT_TX_PACKETS, QUEUE_SIZE, XDP_PACKET_HEADROOM, RING_CONSUMER, RING_PRODUCER,
+} from './abi';
+import { copyBytes } from './bytes';
+import { arena_alloc } from './maps/arena';
+import { ring_create, ringEntry, ringPopAddr, ringPushAddr, ringPushDesc, ringFree } from './ring';
+import { frameAlloc, frameFree } from './umem';
+
+export const ETH_HLEN: u32 = 14;
+/** Largest frame a device takes beyond its MTU: the Ethernet header (and a VLAN tag, as xdp_ok_fwd_dev). */
+export const VLAN_HLEN: u32 = 4;
+export const OPT_META_MASK: u32 = 0xff;
+export const OPT_HOPS_SHIFT: u32 = 16;
+/** The most data a frame holds (FRAME_SIZE less headroom and skb_shared_info). */
+export const MAX_FRAME_DATA: u32 = FRAME_SIZE - XDP_PACKET_HEADROOM - FRAME_TAILROOM_RESERVED;
+
+@inline export function devLookup(ifindex: u32): u32 {
+  return ifindex < MAX_DEVICES ? load<u32>(DP_DEVS + (ifindex << 2)) : 0;
+}
+
+@inline export function devQueue(dev: u32, q: u32): u32 {
+  return dev + DEV_HEADER_SIZE + q * QUEUE_SIZE;
+}
+
+@inline export function count(q: u32, stat: u32, n: u64): void {
+  const a = q + Q_STATS + (stat << 3);
+  store<u64>(a, load<u64>(a) + n);
+}
+
+@inline export function countDrop(q: u32, reason: u32): void {
+  count(q, QSTAT_DROP_BASE + reason, 1);
+}
+
+/**
+ * A device at `ifindex` with `nqueues` queues of rings of `ringSize` entries, each fill ring stocked
+ * from the pool. Returns its address, or -22 (EINVAL: bad ifindex, size or queues), -17 (EEXIST),
+ * -12 (ENOMEM).
+ */
+export function dev_create(ifindex: u32, nqueues: u32, mtu: u32, ringSize: u32, hostRingSize: u32): i32 {
+  if (ifindex == 0 || ifindex >= MAX_DEVICES || nqueues == 0 || nqueues > 64) return -22;
+  if (mtu < 68 || mtu + ETH_HLEN + VLAN_HLEN > MAX_FRAME_DATA) return -22;
+  if (devLookup(ifindex) != 0) return -17;
+  const dev = arena_alloc(DEV_HEADER_SIZE + nqueues * QUEUE_SIZE, 64);
+  const host = ring_create(hostRingSize, DESC_SIZE);
+  if (dev == 0 || host == 0) return -12;
+  store<u32>(dev, ifindex, DEV_IFINDEX);
+  store<u32>(dev, mtu, DEV_MTU);
+  store<u32>(dev, nqueues, DEV_NQUEUES);
+  store<u32>(dev, host, DEV_HOST_RING);
+  for (let i: u32 = 0; i < nqueues; i++) {
+    const q = devQueue(dev, i);
+    const fill = ring_create(ringSize, 8);
+    const rx = ring_create(ringSize, DESC_SIZE);
+    const tx = ring_create(ringSize, DESC_SIZE);
+    const comp = ring_create(ringSize, 8);
+    if (fill == 0 || rx == 0 || tx == 0 || comp == 0) return -12;
+    store<u32>(q, fill, Q_FILL);
+    store<u32>(q, rx, Q_RX);
+    store<u32>(q, tx, Q_TX);
+    store<u32>(q, comp, Q_COMP);
+    queueRefill(q);
+  }
+  store<u32>(DP_DEVS + (ifindex << 2), dev);
+  return <i32>dev;
+}
+
+/** Make two devices a veth-like pair: what one transmits, the other receives. */
+export function dev_set_peer(dev: u32, peerIfindex: u32): void {
+  store<u32>(dev, peerIfindex, DEV_PEER);
+}
+
+/** Driver clean-up: completed transmissions back to the fill ring (or the pool), the fill ring topped up. */
+export function queueRefill(q: u32): void {
+  const fill = load<u32>(q, Q_FILL);
+  const comp = load<u32>(q, Q_COMP);
+  let a = ringPopAddr(comp);
+  while (a >= 0) {
+    if (!ringPushAddr(fill, <u64>(<u32>a & ~(FRAME_SIZE - 1)))) frameFree(<u32>a);
+    a = ringPopAddr(comp);
+  }
+  let n = ringFree(fill);
+  while (n > 0) {
+    const f = frameAlloc();
+    if (f == 0) break;
+    ringPushAddr(fill, <u64>f);
+    n--;
+  }
+}
+
+/** A frame is done with: back on the queue's fill ring, or the pool when that is full. */
+@inline export function recycle(q: u32, addr: u32): void {
+  const f = addr & ~(FRAME_SIZE - 1);
+  if (!ringPushAddr(load<u32>(q, Q_FILL), <u64>f)) frameFree(f);
+}
+
+/**
+ * Receive `len` bytes at `src` on queue `qi`: the NIC's side of the RX ring. Takes a frame from the
+ * fill ring, copies the bytes after the headroom and posts a descriptor. 1 when queued, 0 when dropped
+ * (counted with its reason).
+ */
+export function dev_rx(dev: u32, qi: u32, src: u32, len: u32): u32 {
+  return rxOne(dev, devQueue(dev, qi), src, len);
+}
+
+@inline function rxOne(dev: u32, q: u32, src: u32, len: u32): u32 {
+  if (len < ETH_HLEN) {
+    countDrop(q, DROP_PKT_TOO_SMALL);
+    return 0;
+  }
+  if (len > load<u32>(dev, DEV_MTU) + ETH_HLEN) {
+    countDrop(q, DROP_PKT_TOO_BIG);
+    return 0;
+  }
+  const f = ringPopAddr(load<u32>(q, Q_FILL));
+  if (f < 0) {
+    countDrop(q, DROP_NO_BUFFER);
+    return 0;
+  }
+  const data = <u32>f + XDP_PACKET_HEADROOM;
+  if (!ringPushDesc(load<u32>(q, Q_RX), <u64>data, len, 0)) {
+    recycle(q, <u32>f);
+    countDrop(q, DROP_RX_RING_FULL);
+    return 0;
+  }
+  copyBytes(data, src, len);
+  return 1;
+}
+
+/**
+ * Receive a batch laid out at `buf` as records: u32 length, then the bytes, the next record at the
+ * next 4-byte boundary. Returns how many were queued.
+ */
+export function dev_rx_batch(dev: u32, qi: u32, buf: u32, n: u32): u32 {
+  const q = devQueue(dev, qi);
+  let queued: u32 = 0;
+  let p = buf;
+  for (let i: u32 = 0; i < n; i++) {
+    const len = load<u32>(p);
+    queued += rxOne(dev, q, p + 4, len);
+    p += (4 + len + 3) & ~3;
+  }
+  return queued;
+}
+
+/**
+ * Transmit on `dev` (queue `qi` modulo its queues): onto its TX ring, or a veth peer's RX ring.
+ * `q` is the queue the frame is accounted to when dropped. False when dropped (counted; the frame
+ * is recycled).
+ */
+export function transmit(q: u32, dev: u32, qi: u32, addr: u32, len: u32, options: u32): bool {
+  const nq = load<u32>(dev, DEV_NQUEUES);
+  const tq = devQueue(dev, qi < nq ? qi : qi % nq);
+  if (len > load<u32>(dev, DEV_MTU) + ETH_HLEN + VLAN_HLEN) {
+    recycle(q, addr);
+    countDrop(q, DROP_PKT_TOO_BIG);
+    return false;
+  }
+  const peer = load<u32>(dev, DEV_PEER);
+  if (peer != 0) {
+    const hops = (options >> OPT_HOPS_SHIFT) + 1;
+    const pdev = devLookup(peer);
+    if (hops > MAX_REDIRECT_HOPS || pdev == 0) {
+      recycle(q, addr);
+      countDrop(q, DROP_REDIRECT_LOOP);
+      return false;
+    }
+    const pn = load<u32>(pdev, DEV_NQUEUES);
+    const pq = devQueue(pdev, qi < pn ? qi : qi % pn);
+    if (!ringPushDesc(load<u32>(pq, Q_RX), <u64>addr, len, (options & OPT_META_MASK) | (hops << OPT_HOPS_SHIFT))) {
+      recycle(q, addr);
+      countDrop(pq, DROP_RX_RING_FULL);
+      return false;
+    }
+    count(tq, QSTAT_TX_PACKETS, 1);
+    count(tq, QSTAT_TX_BYTES, len);
+    return true;
+  }
+  if (!ringPushDesc(load<u32>(tq, Q_TX), <u64>addr, len, options & OPT_META_MASK)) {
+    recycle(q, addr);
+    countDrop(tq, DROP_TX_RING_FULL);
+    return false;
+  }
+  count(tq, QSTAT_TX_PACKETS, 1);
+  count(tq, QSTAT_TX_BYTES, len);
+  return true;
+}
+
+/**
+ * The NIC sent `n` frames from queue `qi`'s TX ring (TypeScript read them): they move to the completion
+ * ring; the next poll of the queue recycles them.
+ */
+export function dev_tx_done(dev: u32, qi: u32, n: u32): void {
+  const q = devQueue(dev, qi);
+  const tx = load<u32>(q, Q_TX);
+  const comp = load<u32>(q, Q_COMP);
+  let c = load<u32>(tx, RING_CONSUMER);
+  const avail = load<u32>(tx, RING_PRODUCER) - c;
+  if (n > avail) n = avail;
+  for (let i: u32 = 0; i < n; i++) {
+    const a = <u32>load<u64>(ringEntry(tx, c + i));
+    if (!ringPushAddr(comp, <u64>(a & ~(FRAME_SIZE - 1)))) frameFree(a);
+  }
+  store<u32>(tx, c + n, RING_CONSUMER);
+}
+
+/** The host took `n` frames from the device's host ring: their frames go back to the pool. */
+export function dev_host_done(dev: u32, n: u32): void {
+  const r = load<u32>(dev, DEV_HOST_RING);
+  const c = load<u32>(r, RING_CONSUMER);
+  const avail = load<u32>(r, RING_PRODUCER) - c;
+  if (n > avail) n = avail;
+  for (let i: u32 = 0; i < n; i++) frameFree(<u32>load<u64>(ringEntry(r, c + i)));
+  store<u32>(r, c + n, RING_CONSUMER);
+}

@@ -1,0 +1,201 @@
+// The NAPI poll: for one device queue, up to `budget` descriptors from the RX ring run through the
+// attached XDP program and go where its verdict says. The program is JIT'd into another module; it is
+// reached through the shared funcref table (call_indirect on the slot of its `run`), one slot read per
+// burst, so a program replaced between bursts is seen whole or not at all.
+//
+// Per frame: xdp_setup (the BPF_PROG_TEST_RUN layout, assembly/xdp.ts) on the frame in UMEM, the
+// program, then the descriptor follows data/data_end/data_meta (adjust_head/meta/tail act in place):
+//   XDP_DROP      frame back to the fill ring
+//   XDP_PASS      the device's host ring (TypeScript reads it until the stack exists)
+//   XDP_TX        this device's TX ring, same queue            (device.ts transmit)
+//   XDP_REDIRECT  bpf_redirect: another device's TX ring; devmap/devmap_hash: the entry's device, after
+//                 the entry's own program if it has one (egress_ifindex set; anything but XDP_PASS
+//                 drops); xskmap: the bound socket's RX ring (xsk.ts)
+//   XDP_ABORTED and anything else: counted, a trace event, dropped
+// Every drop is counted with its reason on the queue. Nothing allocates, nothing throws.
+
+import {
+  CTX_BASE, CTX_DATA, CTX_DATA_END, CTX_DATA_META, CTX_EGRESS_IFINDEX, CTX_REDIRECT_FLAGS, CTX_REDIRECT_IFINDEX,
+  CTX_REDIRECT_MAP, DEV_HOST_RING, DEV_IFINDEX, DEV_NQUEUES, DEV_PROG, DP_TRACE, DROP_DEVMAP_PROG,
+  DROP_HOST_RING_FULL, DROP_REDIRECT_NO_DEVICE, DROP_REDIRECT_UNSUPPORTED, DROP_XDP_ABORTED, DROP_XDP_DROP,
+  DROP_XSK_INVALID, FRAME_SIZE, MAP_TYPE, MAP_VALUE_SIZE, MAX_DEVICES, NAPI_BUDGET, QSTAT_RX_BYTES,
+  QSTAT_RX_PACKETS, QSTAT_XDP_ABORTED, QSTAT_XDP_DROP, QSTAT_XDP_INVALID, QSTAT_XDP_PASS, QSTAT_XDP_REDIRECT,
+  QSTAT_XDP_TX, Q_RX, RING_CONSUMER, TRACE_EVENT_SIZE, TRACE_SLOTS, XDP_DROP, XDP_PASS, XDP_REDIRECT, XDP_TX,
+  DP_DEVS, QSTAT_DROP_BASE,
+} from './abi';
+import { count, countDrop, devLookup, devQueue, OPT_META_MASK, queueRefill, recycle, transmit } from './device';
+import { devmapHashLookupIdx, devmapLookupIdx } from './maps/devmap';
+import { fdArrayLookupIdx } from './maps/fd_array';
+import { BPF_F_BROADCAST, BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_XSKMAP } from './maps/uapi';
+import { ringEntry, ringPeek, ringPushDesc, ringRelease } from './ring';
+import { xdp_setup } from './xdp';
+import { xskDeliver } from './xsk';
+
+/** Attach (slot > 0), replace or detach (0) the program of a device: one aligned u32 store. */
+export function dev_attach(dev: u32, slot: u32): void {
+  // An aligned u32 store is atomic in wasm: a poll reads the slot once per burst, old or new.
+  store<u32>(dev + DEV_PROG, slot);
+}
+
+function trace(ifindex: u32, qi: u32, act: u32, slot: u32): void {
+  const w = load<u32>(DP_TRACE);
+  const e = DP_TRACE + 4 + (w & (TRACE_SLOTS - 1)) * TRACE_EVENT_SIZE;
+  store<u32>(e, ifindex);
+  store<u32>(e, qi, 4);
+  store<u32>(e, act, 8);
+  store<u32>(e, slot, 12);
+  store<u32>(DP_TRACE, w + 1);
+}
+
+@inline function runProg(slot: u32): u32 {
+  return <u32>call_indirect<u64>(slot, <u64>CTX_BASE, <u64>0, <u64>0, <u64>0, <u64>0);
+}
+
+/** XDP_REDIRECT: where the helper pointed the frame (the CTX_REDIRECT_* fields). */
+function redirect(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, opts: u32): void {
+  const map = load<u32>(CTX_BASE + CTX_REDIRECT_MAP);
+  const key = load<u32>(CTX_BASE + CTX_REDIRECT_IFINDEX);
+  if (map == 0) {
+    const tdev = devLookup(key);
+    if (tdev == 0) {
+      recycle(q, data);
+      countDrop(q, DROP_REDIRECT_NO_DEVICE);
+      return;
+    }
+    transmit(q, tdev, qi, data, len, opts | meta);
+    return;
+  }
+  const type = load<u32>(map, MAP_TYPE);
+  if ((load<u64>(CTX_BASE + CTX_REDIRECT_FLAGS) & BPF_F_BROADCAST) != 0 ||
+      (type != BPF_MAP_TYPE_DEVMAP && type != BPF_MAP_TYPE_DEVMAP_HASH && type != BPF_MAP_TYPE_XSKMAP)) {
+    recycle(q, data);
+    countDrop(q, DROP_REDIRECT_UNSUPPORTED);
+    return;
+  }
+  if (type == BPF_MAP_TYPE_XSKMAP) {
+    const s = fdArrayLookupIdx(map, key);
+    if (s == 0) {
+      recycle(q, data);
+      countDrop(q, DROP_XSK_INVALID);
+      return;
+    }
+    xskDeliver(q, load<u32>(s), load<u32>(dev, DEV_IFINDEX), qi, data, len);
+    return;
+  }
+  const v = type == BPF_MAP_TYPE_DEVMAP ? devmapLookupIdx(map, key) : devmapHashLookupIdx(map, key);
+  const tif = v != 0 ? load<u32>(v) : 0;
+  const tdev = devLookup(tif);
+  if (tdev == 0) {
+    recycle(q, data);
+    countDrop(q, DROP_REDIRECT_NO_DEVICE);
+    return;
+  }
+  const prog: u32 = load<u32>(map, MAP_VALUE_SIZE) == 8 ? load<u32>(v, 4) : 0;
+  if (prog != 0) {
+    // dev_map_bpf_prog_run: the second program sees the frame with egress_ifindex set.
+    const hard = data & ~(FRAME_SIZE - 1);
+    xdp_setup(hard, FRAME_SIZE, data - hard, len, meta, load<u32>(dev, DEV_IFINDEX), qi, 0);
+    store<u32>(CTX_BASE + CTX_EGRESS_IFINDEX, tif);
+    const act = runProg(prog);
+    data = load<u32>(CTX_BASE + CTX_DATA);
+    len = load<u32>(CTX_BASE + CTX_DATA_END) - data;
+    meta = data - load<u32>(CTX_BASE + CTX_DATA_META);
+    if (act != XDP_PASS) {
+      recycle(q, data);
+      countDrop(q, DROP_DEVMAP_PROG);
+      return;
+    }
+  }
+  transmit(q, tdev, qi, data, len, opts | meta);
+}
+
+/** Poll queue `qi` of device `dev`: up to `budget` frames. Returns how many were processed. */
+export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
+  const q = devQueue(dev, qi);
+  queueRefill(q);
+  const rx = load<u32>(q, Q_RX);
+  const n = ringPeek(rx, budget);
+  if (n == 0) return 0;
+  const c = load<u32>(rx, RING_CONSUMER);
+  const slot = load<u32>(dev + DEV_PROG);
+  const ifindex = load<u32>(dev, DEV_IFINDEX);
+  const host = load<u32>(dev, DEV_HOST_RING);
+  let bytes: u64 = 0;
+  let nDrop: u32 = 0;
+  let nPass: u32 = 0;
+  let nTx: u32 = 0;
+  let nRedirect: u32 = 0;
+  let nAborted: u32 = 0;
+  let nInvalid: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const e = ringEntry(rx, c + i);
+    let data = <u32>load<u64>(e);
+    let len = load<u32>(e, 8);
+    const opts = load<u32>(e, 12);
+    let meta = opts & OPT_META_MASK;
+    bytes += len;
+    let act = XDP_PASS;
+    if (slot != 0) {
+      const hard = data & ~(FRAME_SIZE - 1);
+      xdp_setup(hard, FRAME_SIZE, data - hard, len, meta, ifindex, qi, 0);
+      act = runProg(slot);
+      data = load<u32>(CTX_BASE + CTX_DATA);
+      len = load<u32>(CTX_BASE + CTX_DATA_END) - data;
+      meta = data - load<u32>(CTX_BASE + CTX_DATA_META);
+    }
+    const hops = opts & ~OPT_META_MASK;
+    if (act == XDP_DROP) {
+      nDrop++;
+      recycle(q, data);
+    } else if (act == XDP_PASS) {
+      nPass++;
+      if (!ringPushDesc(host, <u64>data, len, meta)) {
+        recycle(q, data);
+        countDrop(q, DROP_HOST_RING_FULL);
+      }
+    } else if (act == XDP_TX) {
+      nTx++;
+      transmit(q, dev, qi, data, len, hops | meta);
+    } else if (act == XDP_REDIRECT) {
+      nRedirect++;
+      redirect(q, dev, qi, data, len, meta, hops);
+    } else {
+      if (act == 0) nAborted++;
+      else nInvalid++;
+      trace(ifindex, qi, act, slot);
+      recycle(q, data);
+    }
+  }
+  ringRelease(rx, n);
+  count(q, QSTAT_RX_PACKETS, n);
+  count(q, QSTAT_RX_BYTES, bytes);
+  if (nDrop) {
+    count(q, QSTAT_XDP_DROP, nDrop);
+    count(q, QSTAT_DROP_BASE + DROP_XDP_DROP, nDrop);
+  }
+  if (nPass) count(q, QSTAT_XDP_PASS, nPass);
+  if (nTx) count(q, QSTAT_XDP_TX, nTx);
+  if (nRedirect) count(q, QSTAT_XDP_REDIRECT, nRedirect);
+  if (nAborted | nInvalid) {
+    count(q, QSTAT_XDP_ABORTED, nAborted);
+    count(q, QSTAT_XDP_INVALID, nInvalid);
+    count(q, QSTAT_DROP_BASE + DROP_XDP_ABORTED, nAborted + nInvalid);
+  }
+  return n;
+}
+
+/**
+ * One NAPI round over every device and queue: each queue up to `budget` frames (0: NAPI_BUDGET), so a
+ * busy queue cannot starve the others. Returns the frames processed.
+ */
+export function dp_poll(budget: u32): u32 {
+  const b = budget == 0 ? NAPI_BUDGET : budget;
+  let total: u32 = 0;
+  for (let i: u32 = 1; i < MAX_DEVICES; i++) {
+    const dev = load<u32>(DP_DEVS + (i << 2));
+    if (dev == 0) continue;
+    const nq = load<u32>(dev, DEV_NQUEUES);
+    for (let k: u32 = 0; k < nq; k++) total += napi_poll(dev, k, b);
+  }
+  return total;
+}

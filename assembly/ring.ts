@@ -1,0 +1,106 @@
+// Single-producer single-consumer rings, as AF_XDP's (and libxdp's xsk_ring_prod / xsk_ring_cons):
+// a power-of-two array of entries, free-running u32 producer and consumer indices (entry i lives at
+// i & mask; they wrap at 2^32, the differences stay right), batch reserve/submit and peek/release.
+//
+//   ring   +0 u32 producer | +4 u32 consumer | +8 u32 mask | +12 u32 entry size | +16 u32 entries
+//          RING_HEADER_SIZE, then (mask + 1) × entry size bytes
+//
+// Reads: nothing but the ring. Sets: the ring. Used by device.ts (fill/RX/TX/completion/host rings),
+// xsk.ts (a socket's four rings) and napi.ts; TypeScript (src/control/ring.ts) works the same header.
+
+import { RING_CONSUMER, RING_ENTRIES, RING_ENTRY_SIZE, RING_HEADER_SIZE, RING_MASK, RING_PRODUCER } from './abi';
+import { arena_alloc } from './maps/arena';
+
+/** A ring of `size` entries (a power of two) of `entrySize` bytes, or 0 (no memory / bad size). */
+export function ring_create(size: u32, entrySize: u32): u32 {
+  if (size == 0 || (size & (size - 1)) != 0 || size > 0x100000) return 0;
+  const r = arena_alloc(RING_HEADER_SIZE + size * entrySize, 64);
+  if (r == 0) return 0;
+  store<u32>(r, size - 1, RING_MASK);
+  store<u32>(r, entrySize, RING_ENTRY_SIZE);
+  store<u32>(r, r + RING_HEADER_SIZE, RING_ENTRIES);
+  return r;
+}
+
+/** Entries a consumer may take. */
+@inline export function ringAvail(r: u32): u32 {
+  return load<u32>(r, RING_PRODUCER) - load<u32>(r, RING_CONSUMER);
+}
+
+/** Entries a producer may add. */
+@inline export function ringFree(r: u32): u32 {
+  return load<u32>(r, RING_MASK) + 1 - (load<u32>(r, RING_PRODUCER) - load<u32>(r, RING_CONSUMER));
+}
+
+/** The address of entry `i` (a free-running index). */
+@inline export function ringEntry(r: u32, i: u32): u32 {
+  return load<u32>(r, RING_ENTRIES) + (i & load<u32>(r, RING_MASK)) * load<u32>(r, RING_ENTRY_SIZE);
+}
+
+/**
+ * xsk_ring_prod__reserve: all `n` entries or none. Returns the first index (the producer, as
+ * entries [idx, idx + n) are written before ringSubmit) or -1 when there is no room.
+ */
+@inline export function ringReserve(r: u32, n: u32): i64 {
+  if (ringFree(r) < n) return -1;
+  return <i64>load<u32>(r, RING_PRODUCER);
+}
+
+/** xsk_ring_prod__submit: publish `n` reserved entries. */
+@inline export function ringSubmit(r: u32, n: u32): void {
+  store<u32>(r, load<u32>(r, RING_PRODUCER) + n, RING_PRODUCER);
+}
+
+/** xsk_ring_cons__peek: up to `n` entries starting at the consumer index (read them, then release). */
+@inline export function ringPeek(r: u32, n: u32): u32 {
+  return min(ringAvail(r), n);
+}
+
+/** xsk_ring_cons__release. */
+@inline export function ringRelease(r: u32, n: u32): void {
+  store<u32>(r, load<u32>(r, RING_CONSUMER) + n, RING_CONSUMER);
+}
+
+/** Push one u64 address (fill / completion rings); false when full. */
+@inline export function ringPushAddr(r: u32, addr: u64): bool {
+  const p = load<u32>(r, RING_PRODUCER);
+  if (p - load<u32>(r, RING_CONSUMER) > load<u32>(r, RING_MASK)) return false;
+  store<u64>(ringEntry(r, p), addr);
+  store<u32>(r, p + 1, RING_PRODUCER);
+  return true;
+}
+
+/** Pop one u64 address; -1 when empty. */
+@inline export function ringPopAddr(r: u32): i64 {
+  const c = load<u32>(r, RING_CONSUMER);
+  if (load<u32>(r, RING_PRODUCER) == c) return -1;
+  const a = load<u64>(ringEntry(r, c));
+  store<u32>(r, c + 1, RING_CONSUMER);
+  return <i64>a;
+}
+
+/** Push one descriptor; false when full. */
+@inline export function ringPushDesc(r: u32, addr: u64, len: u32, options: u32): bool {
+  const p = load<u32>(r, RING_PRODUCER);
+  if (p - load<u32>(r, RING_CONSUMER) > load<u32>(r, RING_MASK)) return false;
+  const e = ringEntry(r, p);
+  store<u64>(e, addr);
+  store<u32>(e, len, 8);
+  store<u32>(e, options, 12);
+  store<u32>(r, p + 1, RING_PRODUCER);
+  return true;
+}
+
+// Exported for TypeScript tests of the ring itself (the data path inlines the functions above).
+export function ring_reserve(r: u32, n: u32): i64 {
+  return ringReserve(r, n);
+}
+export function ring_submit(r: u32, n: u32): void {
+  ringSubmit(r, n);
+}
+export function ring_peek(r: u32, n: u32): u32 {
+  return ringPeek(r, n);
+}
+export function ring_release(r: u32, n: u32): void {
+  ringRelease(r, n);
+}
