@@ -60,3 +60,17 @@ export {
   type XdpContext,
 } from './control/datapath.js';
 export { FastPath } from './runtime/fastpath.js';
+export {
+  Device,
+  type DeviceOptions,
+  type DeviceStats,
+  type InjectOptions,
+  type OutFrame,
+  type PollOptions,
+  type QueueStats,
+  type TraceEvent as XdpTraceEvent,
+  type VerdictCounts,
+} from './control/device.js';
+export { XskSocket, type XskFrame, type XskSocketOptions } from './control/xsk.js';
+export { Ring, type XdpDesc } from './control/ring.js';
+export { DROP_REASONS, XDP_ACTIONS, type DropReason } from './runtime/memory.js';

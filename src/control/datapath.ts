@@ -32,6 +32,8 @@ import {
   FRAME_SIZE,
   MAX_FRAGS,
   FRAME_TAILROOM_RESERVED,
+  MAX_DEVICES,
+  NAPI_BUDGET,
   RUN,
   RUN_BASE,
   XDP_PACKET_HEADROOM,
@@ -42,6 +44,8 @@ import { checkProgram } from '../verifier/check.js';
 import { verify, type GlobalArg, type GlobalFunc, type VerifiedProgram, type VerifierMap, type VerifierStats } from '../verifier/verifier.js';
 import type { Btf } from '../elf/btf.js';
 import { createHash } from 'node:crypto';
+import { dataPathExports, Device, INJECT_BUFFER_SIZE, readTraceEvents, type DeviceOptions, type TraceEvent } from './device.js';
+import { XskSocket, type XskSocketOptions } from './xsk.js';
 import { encode } from '../isa/insn.js';
 
 const ETH_HLEN = 14;
@@ -56,6 +60,8 @@ export interface DatapathOptions {
   cpu?: number;
   /** Where bpf_trace_printk lines go (default: kept in `traceLog`). */
   trace?: (line: string) => void;
+  /** UMEM frames (4 KiB each) devices receive into, allocated with the first device (default 1024). */
+  umemFrames?: number;
 }
 
 export interface LoadOptions {
@@ -134,10 +140,15 @@ export class Datapath {
   readonly traceLog: string[] = [];
   readonly ncpus: number;
   private nextMapId = 1;
+  private readonly umemFrames: number;
+  private readonly devices = new Map<string, Device>();
+  private readonly sockets: XskSocket[] = [];
+  private injectBuf = 0;
 
   private constructor(memory: EngineMemory, fastPath: FastPath, opts: DatapathOptions) {
     this.memory = memory;
     this.fastPath = fastPath;
+    this.umemFrames = opts.umemFrames ?? 1024;
     this.ncpus = opts.ncpus ?? availableParallelism();
     const view = memory.view();
     view.setUint32(RUN_BASE + RUN.NCPUS, this.ncpus, true);
@@ -230,6 +241,85 @@ export class Datapath {
     if (spec.data) map.update(codec.u32.encode(0), spec.data);
     if (spec.readonly) map.freeze();
     return map;
+  }
+
+  /**
+   * Add a device (ifindex = the next free one, from 2: 1 is loopback, as in the kernel). The first
+   * device sets up the data path: the UMEM pool of `umemFrames` frames.
+   */
+  addDevice(opts: DeviceOptions): Device {
+    if (this.devices.has(opts.name)) throw new WxdpError('USAGE', `a device named ${opts.name} exists already`);
+    const x = dataPathExports(this.fastPath);
+    if (this.injectBuf === 0) {
+      const r = x.dp_init(this.umemFrames);
+      if (r !== 0 && r !== -17) throw new WxdpError('USAGE', `cannot set up ${this.umemFrames} UMEM frames (errno ${-r}: grow the memory's maximumPages?)`);
+      this.injectBuf = x.arena_alloc(INJECT_BUFFER_SIZE, 8) >>> 0;
+      if (this.injectBuf === 0) throw new WxdpError('USAGE', 'out of memory for the inject buffer');
+    }
+    const used = new Set([...this.devices.values()].map((d) => d.ifindex));
+    let ifindex = 2;
+    while (used.has(ifindex)) ifindex++;
+    if (ifindex >= MAX_DEVICES) throw new WxdpError('USAGE', `at most ${MAX_DEVICES - 2} devices`);
+    const dev = new Device(this, opts, ifindex, this.injectBuf);
+    this.devices.set(opts.name, dev);
+    return dev;
+  }
+
+  /** A device by name or ifindex. */
+  device(nameOrIfindex: string | number): Device {
+    const d =
+      typeof nameOrIfindex === 'string' ? this.devices.get(nameOrIfindex) : [...this.devices.values()].find((x) => x.ifindex === nameOrIfindex);
+    if (!d) throw new WxdpError('USAGE', `no device ${nameOrIfindex} (have: ${[...this.devices.keys()].join(', ')})`);
+    return d;
+  }
+
+  /** Every device, in creation order. */
+  listDevices(): Device[] {
+    return [...this.devices.values()];
+  }
+
+  /** Make two devices a veth-like pair: what one transmits, the other receives (its RX ring). */
+  linkPeers(a: Device, b: Device): void {
+    const x = dataPathExports(this.fastPath);
+    x.dev_set_peer(a.address, b.ifindex);
+    x.dev_set_peer(b.address, a.ifindex);
+  }
+
+  /** One NAPI round: every queue of every device, up to `budget` frames each. Returns frames processed. */
+  poll(opts: { budget?: number } = {}): number {
+    const budget = opts.budget ?? NAPI_BUDGET;
+    if (!Number.isInteger(budget) || budget < 1) throw new WxdpError('USAGE', `budget must be a positive integer, not ${budget}`);
+    this.bindAttachedRegions();
+    return dataPathExports(this.fastPath).dp_poll(budget);
+  }
+
+  /** An AF_XDP-style socket bound to a device queue (its `id` goes into an xskmap). */
+  createXskSocket(opts: XskSocketOptions): XskSocket {
+    const s = new XskSocket(this.memory, this.fastPath, this.sockets.length, opts);
+    this.sockets.push(s);
+    return s;
+  }
+
+  /** XDP_ABORTED (and invalid action) trace events, oldest first (the last 32). */
+  traceEvents(): TraceEvent[] {
+    return readTraceEvents(this.memory);
+  }
+
+  /** UMEM frames on the pool (neither on a ring nor holding a frame). */
+  freeFrames(): number {
+    return dataPathExports(this.fastPath).dp_pool_free() >>> 0;
+  }
+
+  /** @internal A checked program attached to a device checks against the arena (maps, UMEM) and the ctx. */
+  bindRegions(p: Program): void {
+    if (p.engine instanceof JitProgram && p.checked) {
+      p.engine.setRegions([this.arenaRegion(), { name: 'ctx', start: CTX_BASE, end: CTX_BASE + CTX.USER_SIZE, writable: false }]);
+    }
+  }
+
+  /** @internal Before a poll: the arena may have grown since a checked program was attached. */
+  bindAttachedRegions(): void {
+    for (const d of this.devices.values()) if (d.program?.checked) this.bindRegions(d.program);
   }
 
   /** [ARENA_BASE, arena top): the maps, as a checked-mode region. */
@@ -377,6 +467,15 @@ export class Program {
       this.dp.registerSlot(this.slot, this);
     }
     return this.slot;
+  }
+
+  /**
+   * What a devmap value's bpf_prog.fd takes to run this program on redirected frames (and what a device
+   * calls): the slot of its XDP entry in the fast path's table. JIT'd programs only.
+   */
+  get fd(): number {
+    if (!(this.engine instanceof JitProgram)) throw new WxdpError('USAGE', `program ${this.name}: only JIT'd programs run on a device`);
+    return this.engine.runTableIndex;
   }
 
   /** BPF_PROG_TEST_RUN for XDP. */

@@ -80,6 +80,7 @@ export class JitProgram implements Engine {
 
   private readonly fastPath: FastPath | undefined;
   private tableSlot = -1;
+  private runSlot = -1;
 
   constructor(compiled: CompiledModule, memory: EngineMemory, helpers: HelperTable, cached: boolean, fastPath?: FastPath) {
     this.module = compiled.module;
@@ -108,6 +109,18 @@ export class JitProgram implements Engine {
       this.tableSlot = this.fastPath.addToTable(this.instance.exports[EXPORT_TAIL_ENTRY] as Function);
     }
     return this.tableSlot;
+  }
+
+  /**
+   * The slot of this program's `run` (r1..r5 i64 -> i64) in the fast path's table: what a device's
+   * NAPI poll and a devmap entry call per frame (call_indirect), the entry resetting the tail-call count.
+   */
+  get runTableIndex(): number {
+    if (this.runSlot < 0) {
+      if (!this.fastPath) throw new WxdpError('USAGE', 'attaching to a device needs the fast path');
+      this.runSlot = this.fastPath.addToTable(this.instance.exports[EXPORT_RUN] as Function);
+    }
+    return this.runSlot;
   }
 
   /**

@@ -1,0 +1,353 @@
+// Devices of the data path (assembly/device.ts, napi.ts): what a Node service sees of a NIC. A device
+// has queues, each with fill / RX / TX / completion rings in the shared memory; frames are injected
+// from JS (the wire's side of RX), the NAPI poll runs the attached XDP program over them, and what it
+// transmitted or passed to the host is read back here.
+//
+//   dp.addDevice({ name, queues, mac, mtu }) ─▶ dev_create (rings, fill rings stocked from the UMEM pool)
+//   inject / injectBatch ─▶ dev_rx (fill ring → frame → RX ring; too short, too long: counted drops)
+//   poll ─▶ napi_poll: program via the table ─▶ TX ring │ host ring │ other device │ socket │ fill ring
+//   readTx / readHost ─▶ copies out, frames back (completion ring → fill ring, host → pool)
+
+import { WxdpError } from '../errors.js';
+import { JitProgram } from '../jit/index.js';
+import {
+  DEV,
+  DP_TRACE,
+  DROP_REASONS,
+  NAPI_BUDGET,
+  Q,
+  QSTAT,
+  QUEUE_SIZE,
+  TRACE_EVENT_SIZE,
+  TRACE_SLOTS,
+  XDP_ACTIONS,
+  type DropReason,
+  type EngineMemory,
+} from '../runtime/memory.js';
+import type { FastPath } from '../runtime/fastpath.js';
+import { Ring } from './ring.js';
+import type { Datapath, Program } from './datapath.js';
+
+export interface DeviceOptions {
+  name: string;
+  /** RX/TX queue pairs (default 1). */
+  queues?: number;
+  /** "02:00:00:00:00:01" or 6 bytes (default: a locally administered address from the ifindex). */
+  mac?: string | Uint8Array;
+  /** Default 1500. Frames longer than MTU + 14 are dropped at receive (PKT_TOO_BIG). */
+  mtu?: number;
+  /** Entries of each fill / RX / TX / completion ring (a power of two, default 256). */
+  ringSize?: number;
+  /** Entries of the host ring (XDP_PASS), default 1024. */
+  hostRingSize?: number;
+}
+
+export interface InjectOptions {
+  queue?: number;
+}
+
+export interface PollOptions {
+  /** Frames per queue in this poll (default 64, NAPI's). */
+  budget?: number;
+  /** Only this queue (default: every queue of the device). */
+  queue?: number;
+}
+
+/** A frame read back from a TX or host ring. */
+export interface OutFrame {
+  data: Uint8Array;
+  /** Metadata in front of the data (bpf_xdp_adjust_meta), if any. */
+  meta: Uint8Array;
+  queue: number;
+}
+
+export type VerdictCounts = Record<(typeof XDP_ACTIONS)[number] | 'XDP_INVALID', number>;
+
+export interface QueueStats {
+  rxPackets: number;
+  rxBytes: number;
+  txPackets: number;
+  txBytes: number;
+  verdicts: VerdictCounts;
+  /** Drops by reason (every reason present, 0 when none). */
+  drops: Record<DropReason, number>;
+}
+
+export interface DeviceStats extends QueueStats {
+  queues: QueueStats[];
+}
+
+/** An XDP_ABORTED (or invalid action) event. */
+export interface TraceEvent {
+  ifindex: number;
+  queue: number;
+  action: number;
+  /** Table slot of the program that returned it. */
+  programSlot: number;
+}
+
+type I = number;
+/** The fast path's data-path exports. */
+export interface DataPathExports {
+  dp_init(frames: I): I;
+  dev_create(ifindex: I, nqueues: I, mtu: I, ringSize: I, hostRingSize: I): I;
+  dev_set_peer(dev: I, peer: I): void;
+  dev_attach(dev: I, slot: I): void;
+  dev_rx(dev: I, q: I, src: I, len: I): I;
+  dev_rx_batch(dev: I, q: I, buf: I, n: I): I;
+  dev_tx_done(dev: I, q: I, n: I): void;
+  dev_host_done(dev: I, n: I): void;
+  napi_poll(dev: I, q: I, budget: I): I;
+  dp_poll(budget: I): I;
+  dp_pool_free(): I;
+  xsk_create(id: I, ifindex: I, queue: I, frames: I, ringSize: I): I;
+  xsk_close(id: I): void;
+  xsk_tx(id: I, budget: I): I;
+  arena_alloc(size: I, align: I): I;
+}
+
+export function dataPathExports(fp: FastPath): DataPathExports {
+  return fp.exports as unknown as DataPathExports;
+}
+
+/** Bytes of the buffer frames are staged in on their way to dev_rx / dev_rx_batch. */
+export const INJECT_BUFFER_SIZE = 1 << 16;
+
+function parseMac(mac: string | Uint8Array): Uint8Array {
+  if (mac instanceof Uint8Array) {
+    if (mac.length !== 6) throw new WxdpError('USAGE', `a MAC address has 6 bytes, not ${mac.length}`);
+    return mac;
+  }
+  const parts = mac.split(':');
+  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-f]{1,2}$/i.test(p))) throw new WxdpError('USAGE', `'${mac}' is not a MAC address`);
+  return Uint8Array.from(parts.map((p) => parseInt(p, 16)));
+}
+
+function zeroStats(): QueueStats {
+  return {
+    rxPackets: 0,
+    rxBytes: 0,
+    txPackets: 0,
+    txBytes: 0,
+    verdicts: { XDP_ABORTED: 0, XDP_DROP: 0, XDP_PASS: 0, XDP_TX: 0, XDP_REDIRECT: 0, XDP_INVALID: 0 },
+    drops: Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>,
+  };
+}
+
+export class Device {
+  readonly name: string;
+  readonly ifindex: number;
+  readonly queues: number;
+  readonly mtu: number;
+  readonly mac: Uint8Array;
+  /** The device's address in the shared memory. */
+  readonly address: number;
+  private attached: Program | undefined;
+  private readonly x: DataPathExports;
+  private readonly mem: EngineMemory;
+
+  /** @internal Datapath.addDevice creates devices. */
+  constructor(
+    private readonly dp: Datapath,
+    opts: DeviceOptions,
+    ifindex: number,
+    private readonly injectBuf: number,
+  ) {
+    this.name = opts.name;
+    this.ifindex = ifindex;
+    this.queues = opts.queues ?? 1;
+    this.mtu = opts.mtu ?? 1500;
+    this.mac = parseMac(opts.mac ?? Uint8Array.of(0x02, 0, 0, 0, (ifindex >> 8) & 0xff, ifindex & 0xff));
+    this.x = dataPathExports(dp.fastPath);
+    this.mem = dp.memory;
+    const ringSize = opts.ringSize ?? 256;
+    if (!Number.isInteger(this.queues) || this.queues < 1 || this.queues > 64) throw new WxdpError('USAGE', `device ${this.name}: queues must be 1..64, not ${this.queues}`);
+    if (!Number.isInteger(ringSize) || ringSize < 2 || (ringSize & (ringSize - 1)) !== 0) {
+      throw new WxdpError('USAGE', `device ${this.name}: ringSize must be a power of two, not ${ringSize}`);
+    }
+    const r = this.x.dev_create(ifindex, this.queues, this.mtu, ringSize, opts.hostRingSize ?? 1024);
+    if (r === -22) throw new WxdpError('USAGE', `device ${this.name}: MTU ${this.mtu} must be 68..${4096 - 256 - 320 - 18}`);
+    if (r < 0) throw new WxdpError('USAGE', `device ${this.name}: cannot create it (errno ${-r}: out of memory?)`);
+    this.address = r >>> 0;
+    this.mem.bytes().set(this.mac, this.address + DEV.MAC);
+  }
+
+  /** The attached program, if any. */
+  get program(): Program | undefined {
+    return this.attached;
+  }
+
+  /**
+   * Attach an XDP program, or replace the attached one. The switch is one store the poll reads once
+   * per burst: every frame runs entirely under the old program or entirely under the new one.
+   */
+  attachXdp(program: Program): void {
+    if (!(program.engine instanceof JitProgram)) {
+      throw new WxdpError('USAGE', `program ${program.name}: only JIT'd programs attach to a device (load it with engine 'jit')`);
+    }
+    const slot = program.fd;
+    this.attached = program;
+    this.dp.bindRegions(program);
+    this.x.dev_attach(this.address, slot);
+  }
+
+  /** Detach the program: frames then go to the host, as with no XDP program. */
+  detachXdp(): void {
+    this.attached = undefined;
+    this.x.dev_attach(this.address, 0);
+  }
+
+  private queueIndex(queue: number | undefined): number {
+    const q = queue ?? 0;
+    if (!Number.isInteger(q) || q < 0 || q >= this.queues) throw new WxdpError('USAGE', `device ${this.name} has no queue ${q}`);
+    return q;
+  }
+
+  private queueAddr(q: number): number {
+    return this.address + DEV.HEADER_SIZE + q * QUEUE_SIZE;
+  }
+
+  /** A queue's rings (fill, rx, tx, completion), for inspection and user-space drivers. */
+  rings(queue = 0): { fill: Ring; rx: Ring; tx: Ring; completion: Ring } {
+    const q = this.queueAddr(this.queueIndex(queue));
+    const v = this.mem.view();
+    const at = (off: number) => new Ring(this.mem, v.getUint32(q + off, true));
+    return { fill: at(Q.FILL), rx: at(Q.RX), tx: at(Q.TX), completion: at(Q.COMP) };
+  }
+
+  /** The ring XDP_PASS frames wait on until readHost() takes them. */
+  hostRing(): Ring {
+    return new Ring(this.mem, this.mem.view().getUint32(this.address + DEV.HOST_RING, true));
+  }
+
+  /**
+   * A frame arrives on `queue` (default 0): it takes a frame from the fill ring and waits on the RX
+   * ring for the next poll. Returns false when it was dropped (stats() says why).
+   */
+  inject(frame: Uint8Array, opts: InjectOptions = {}): boolean {
+    const q = this.queueIndex(opts.queue);
+    // Past the buffer only the length matters: such a frame is over any MTU and dropped unread.
+    this.mem.bytes().set(frame.length <= INJECT_BUFFER_SIZE ? frame : frame.subarray(0, INJECT_BUFFER_SIZE), this.injectBuf);
+    return this.x.dev_rx(this.address, q, this.injectBuf, frame.length) === 1;
+  }
+
+  /** Several frames on one queue, staged together (one call into the fast path per 64 KiB). Returns how many were queued. */
+  injectBatch(frames: readonly Uint8Array[], opts: InjectOptions = {}): number {
+    const q = this.queueIndex(opts.queue);
+    let queued = 0;
+    let bytes = this.mem.bytes();
+    let view = this.mem.view();
+    let off = 0;
+    let n = 0;
+    const flush = () => {
+      if (n > 0) queued += this.x.dev_rx_batch(this.address, q, this.injectBuf, n);
+      bytes = this.mem.bytes();
+      view = this.mem.view();
+      off = 0;
+      n = 0;
+    };
+    for (const f of frames) {
+      if (f.length > INJECT_BUFFER_SIZE - 4) {
+        flush();
+        if (this.inject(f, { queue: q })) queued++;
+        continue;
+      }
+      const rec = (4 + f.length + 3) & ~3;
+      if (off + rec > INJECT_BUFFER_SIZE) flush();
+      view.setUint32(this.injectBuf + off, f.length, true);
+      bytes.set(f, this.injectBuf + off + 4);
+      off += rec;
+      n++;
+    }
+    flush();
+    return queued;
+  }
+
+  /** Run NAPI on this device: every queue (or one) up to `budget` frames. Returns frames processed. */
+  poll(opts: PollOptions = {}): number {
+    const budget = opts.budget ?? NAPI_BUDGET;
+    if (!Number.isInteger(budget) || budget < 1) throw new WxdpError('USAGE', `budget must be a positive integer, not ${budget}`);
+    this.dp.bindAttachedRegions();
+    if (opts.queue !== undefined) return this.x.napi_poll(this.address, this.queueIndex(opts.queue), budget);
+    let n = 0;
+    for (let q = 0; q < this.queues; q++) n += this.x.napi_poll(this.address, q, budget);
+    return n;
+  }
+
+  /**
+   * Take what the device transmitted (XDP_TX, redirects to it, socket sends): frames copied out, in
+   * order, per queue; their buffers go through the completion ring back to the fill ring.
+   */
+  readTx(opts: { queue?: number; max?: number } = {}): OutFrame[] {
+    const out: OutFrame[] = [];
+    const queues = opts.queue === undefined ? [...Array(this.queues).keys()] : [this.queueIndex(opts.queue)];
+    for (const q of queues) {
+      const tx = this.rings(q).tx;
+      const n = tx.peek(opts.max ?? Infinity);
+      const c = tx.consumer;
+      for (let i = 0; i < n; i++) out.push({ ...this.copyOut(tx.desc(c + i)), queue: q });
+      this.x.dev_tx_done(this.address, q, n);
+    }
+    return out;
+  }
+
+  /** Take what the program passed to the host (XDP_PASS), frames copied out, buffers freed. */
+  readHost(max = Infinity): OutFrame[] {
+    const ring = this.hostRing();
+    const n = ring.peek(max);
+    const c = ring.consumer;
+    const out: OutFrame[] = [];
+    for (let i = 0; i < n; i++) out.push({ ...this.copyOut(ring.desc(c + i)), queue: -1 });
+    this.x.dev_host_done(this.address, n);
+    return out;
+  }
+
+  private copyOut(d: { addr: number; len: number; options: number }): { data: Uint8Array; meta: Uint8Array } {
+    const bytes = this.mem.bytes();
+    const metaLen = d.options & 0xff;
+    return { data: bytes.slice(d.addr, d.addr + d.len), meta: bytes.slice(d.addr - metaLen, d.addr) };
+  }
+
+  /** Counters of one queue. */
+  queueStats(queue: number): QueueStats {
+    const base = this.queueAddr(this.queueIndex(queue)) + Q.STATS;
+    const v = this.mem.view();
+    const at = (i: number) => Number(v.getBigUint64(base + i * 8, true));
+    const s = zeroStats();
+    s.rxPackets = at(QSTAT.RX_PACKETS);
+    s.rxBytes = at(QSTAT.RX_BYTES);
+    s.txPackets = at(QSTAT.TX_PACKETS);
+    s.txBytes = at(QSTAT.TX_BYTES);
+    XDP_ACTIONS.forEach((a, i) => (s.verdicts[a] = at(QSTAT.XDP_ABORTED + i)));
+    s.verdicts.XDP_INVALID = at(QSTAT.XDP_INVALID);
+    DROP_REASONS.forEach((r, i) => (s.drops[r] = at(QSTAT.DROP_BASE + i)));
+    return s;
+  }
+
+  /** Counters: the device's totals and each queue's. */
+  stats(): DeviceStats {
+    const queues = [...Array(this.queues).keys()].map((q) => this.queueStats(q));
+    const total = zeroStats();
+    for (const s of queues) {
+      total.rxPackets += s.rxPackets;
+      total.rxBytes += s.rxBytes;
+      total.txPackets += s.txPackets;
+      total.txBytes += s.txBytes;
+      for (const k of Object.keys(s.verdicts) as (keyof VerdictCounts)[]) total.verdicts[k] += s.verdicts[k];
+      for (const r of DROP_REASONS) total.drops[r] += s.drops[r];
+    }
+    return { ...total, queues };
+  }
+}
+
+/** The last TRACE_SLOTS trace events (XDP_ABORTED and invalid actions), oldest first. */
+export function readTraceEvents(mem: EngineMemory): TraceEvent[] {
+  const v = mem.view();
+  const written = v.getUint32(DP_TRACE, true);
+  const out: TraceEvent[] = [];
+  for (let w = Math.max(0, written - TRACE_SLOTS); w < written; w++) {
+    const e = DP_TRACE + 4 + (w % TRACE_SLOTS) * TRACE_EVENT_SIZE;
+    out.push({ ifindex: v.getUint32(e, true), queue: v.getUint32(e + 4, true), action: v.getUint32(e + 8, true), programSlot: v.getUint32(e + 12, true) });
+  }
+  return out;
+}
