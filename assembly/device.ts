@@ -228,3 +228,22 @@ export function dev_host_done(dev: u32, n: u32): void {
   for (let i: u32 = 0; i < n; i++) frameFree(<u32>load<u64>(ringEntry(r, c + i)));
   store<u32>(r, c + n, RING_CONSUMER);
 }
+
+/**
+ * The NIC receives `n` frames of `len` bytes on queue `qi` without copying: fill-ring frames are posted
+ * as they are (their bytes are whatever the frame last held). For measuring the poll loop alone:
+ * inject a frame once, let the program drop it, then replay. Returns how many were posted.
+ */
+export function dev_rx_replay(dev: u32, qi: u32, len: u32, n: u32): u32 {
+  const q = devQueue(dev, qi);
+  const fill = load<u32>(q, Q_FILL);
+  const rx = load<u32>(q, Q_RX);
+  let k: u32 = 0;
+  while (k < n && ringFree(rx) > 0) {
+    const f = ringPopAddr(fill);
+    if (f < 0) break;
+    ringPushDesc(rx, <u64>(<u32>f + XDP_PACKET_HEADROOM), len, 0);
+    k++;
+  }
+  return k;
+}

@@ -95,6 +95,7 @@ export interface DataPathExports {
   dev_attach(dev: I, slot: I): void;
   dev_rx(dev: I, q: I, src: I, len: I): I;
   dev_rx_batch(dev: I, q: I, buf: I, n: I): I;
+  dev_rx_replay(dev: I, q: I, len: I, n: I): I;
   dev_tx_done(dev: I, q: I, n: I): void;
   dev_host_done(dev: I, n: I): void;
   napi_poll(dev: I, q: I, budget: I): I;
