@@ -11,3 +11,4 @@ export * from './umem';
 export * from './device';
 export * from './xsk';
 export * from './napi';
+export * from './pktgen';
