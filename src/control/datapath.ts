@@ -317,9 +317,19 @@ export class Datapath {
     }
   }
 
-  /** @internal Before a poll: the arena may have grown since a checked program was attached. */
+  private readonly checkedEntries = new Set<Program>();
+
+  /** @internal A program whose XDP entry is in the table (attached, or in a devmap): checked ones get regions per poll. */
+  registerEntry(p: Program): void {
+    if (p.checked) {
+      this.checkedEntries.add(p);
+      this.bindRegions(p);
+    }
+  }
+
+  /** @internal Before a poll: the arena may have grown since a checked program was put in the table. */
   bindAttachedRegions(): void {
-    for (const d of this.devices.values()) if (d.program?.checked) this.bindRegions(d.program);
+    for (const p of this.checkedEntries) this.bindRegions(p);
   }
 
   /** [ARENA_BASE, arena top): the maps, as a checked-mode region. */
@@ -475,6 +485,7 @@ export class Program {
    */
   get fd(): number {
     if (!(this.engine instanceof JitProgram)) throw new WxdpError('USAGE', `program ${this.name}: only JIT'd programs run on a device`);
+    this.dp.registerEntry(this);
     return this.engine.runTableIndex;
   }
 

@@ -188,7 +188,6 @@ export class Device {
     }
     const slot = program.fd;
     this.attached = program;
-    this.dp.bindRegions(program);
     this.x.dev_attach(this.address, slot);
   }
 

@@ -1,0 +1,191 @@
+// XDP_REDIRECT through the data path: bpf_redirect to another device's TX ring, devmap and
+// devmap_hash (programs/xdp_redirect, verdicts as the kernel recorded them), a devmap entry's own
+// program (egress_ifindex set, anything but XDP_PASS drops), xskmap to an AF_XDP-style socket and back,
+// and the counted drops: a missing device, a broadcast (not in this data path), a veth loop.
+
+import { describe, expect, it } from 'vitest';
+import { assemble } from '../../src/asm/index.js';
+import { Datapath } from '../../src/control/datapath.js';
+import { codec, createMap, MapType } from '../../src/maps/index.js';
+import { corpus, frame, hex, recorded, root, tagOf } from './support.js';
+
+const u32 = (v: number) => codec.u32.encode(v);
+
+describe('bpf_redirect', () => {
+  it('moves the frame to the target device TX ring (same queue), untouched', async () => {
+    const dp = await Datapath.create();
+    const eth0 = dp.addDevice({ name: 'eth0', queues: 2 });
+    const eth1 = dp.addDevice({ name: 'eth1', queues: 2 });
+    eth0.attachXdp(await dp.loadInsns(assemble(`r1 = ${eth1.ifindex}\nr2 = 0\ncall 23\nexit`)));
+    const f0 = frame(60, 1);
+    const f1 = frame(100, 2);
+    eth0.inject(f0, { queue: 0 });
+    eth0.inject(f1, { queue: 1 });
+    expect(eth0.poll()).toBe(2);
+    expect(eth0.readTx()).toEqual([]);
+    const out = eth1.readTx();
+    expect(out.map((o) => [o.queue, hex(o.data)])).toEqual([[0, hex(f0)], [1, hex(f1)]]);
+    expect(eth0.stats().verdicts.XDP_REDIRECT).toBe(2);
+    expect(eth1.stats().txPackets).toBe(2);
+    expect(eth1.stats().txBytes).toBe(160);
+  });
+
+  it('to an ifindex that is no device: a counted drop (REDIRECT_NO_DEVICE), the frame back on the fill ring', async () => {
+    const dp = await Datapath.create();
+    const eth0 = dp.addDevice({ name: 'eth0', ringSize: 64 });
+    eth0.attachXdp(await dp.loadInsns(assemble('r1 = 42\nr2 = 0\ncall 23\nexit')));
+    eth0.injectBatch([frame(60), frame(60), frame(60)]);
+    eth0.poll();
+    const s = eth0.stats();
+    expect(s.verdicts.XDP_REDIRECT).toBe(3);
+    expect(s.drops.REDIRECT_NO_DEVICE).toBe(3);
+    expect(eth0.rings().fill.available()).toBe(64);
+  });
+
+  it('a loop between veth peers ends after MAX_REDIRECT_HOPS crossings, counted as REDIRECT_LOOP', async () => {
+    const dp = await Datapath.create();
+    const a = dp.addDevice({ name: 'veth0' });
+    const b = dp.addDevice({ name: 'veth1' });
+    dp.linkPeers(a, b);
+    // Both bounce every frame back out (XDP_TX): what veth0 sends, veth1 receives, and back.
+    const bounce = await dp.loadInsns(assemble('r0 = 3\nexit'));
+    a.attachXdp(bounce);
+    b.attachXdp(bounce);
+    a.inject(frame(60));
+    let processed = 0;
+    for (let n = dp.poll(); n > 0; n = dp.poll()) processed += n;
+    // Received 9 times: injected, then crossings 1..8 (a→b, b→a, ...); the 9th crossing is the loop drop.
+    expect(processed).toBe(9);
+    expect(a.stats().verdicts.XDP_TX + b.stats().verdicts.XDP_TX).toBe(9);
+    expect(a.stats().drops.REDIRECT_LOOP + b.stats().drops.REDIRECT_LOOP).toBe(1);
+    expect(a.readTx().length + b.readTx().length).toBe(0);
+  });
+});
+
+describe('devmap', () => {
+  it('programs/xdp_redirect: the kernel\'s verdicts, and each redirected frame where the program points it', async () => {
+    const dp = await Datapath.create();
+    const eth0 = dp.addDevice({ name: 'eth0', ringSize: 128 });
+    const eth1 = dp.addDevice({ name: 'eth1', ringSize: 128 });
+    const obj = await dp.loadObject(`${root}programs/xdp_redirect.o`);
+    // The recording's setup, with eth1 in place of lo: tx_port[2], tx_port_vlan[100], tx_port_vlan[42].
+    obj.map('tx_port').update(u32(2), u32(eth1.ifindex));
+    obj.map('tx_port_vlan').update(u32(100), u32(eth1.ifindex));
+    obj.map('tx_port_vlan').update(u32(42), u32(eth1.ifindex));
+    eth0.attachXdp(obj.program('xdp_redirect'));
+    const rec = new Map(recorded('xdp_redirect').map((r) => [r.packet, r]));
+    const want = { XDP_ABORTED: 0, XDP_DROP: 0, XDP_PASS: 0, XDP_TX: 0, XDP_REDIRECT: 0, XDP_INVALID: 0 };
+    let broadcasts = 0;
+    for (const p of corpus) {
+      const action = rec.get(p.name)!.action as keyof typeof want;
+      want[action]++;
+      eth0.inject(p.data);
+      eth0.poll();
+      const toEth1 = eth1.readTx();
+      const back = eth0.readTx();
+      eth0.readHost();
+      if (action !== 'XDP_REDIRECT') {
+        expect(toEth1.length, p.name).toBe(0);
+        continue;
+      }
+      // The program's order: VLAN tags first, then broadcast, IPv4, IPv6, else back out of eth0.
+      const type = (p.data[12]! << 8) | p.data[13]!;
+      const broadcast = p.data.subarray(0, 6).every((b) => b === 0xff);
+      if (type === 0x8100 || type === 0x88a8 || (!broadcast && (type === 0x0800 || type === 0x86dd))) {
+        expect(toEth1.map((o) => hex(o.data)), p.name).toEqual([hex(p.data)]);
+      } else if (broadcast) {
+        broadcasts++;
+        expect(toEth1.length + back.length, p.name).toBe(0);
+      } else {
+        expect(back.map((o) => hex(o.data)), p.name).toEqual([hex(p.data)]);
+      }
+    }
+    expect(eth0.stats().verdicts).toEqual(want);
+    expect(broadcasts).toBeGreaterThan(0);
+    expect(eth0.stats().drops.REDIRECT_UNSUPPORTED).toBe(broadcasts);
+  });
+
+  it('runs the entry\'s own program with egress_ifindex set; anything but XDP_PASS drops (DEVMAP_PROG)', async () => {
+    const dp = await Datapath.create();
+    const eth0 = dp.addDevice({ name: 'eth0' });
+    const eth1 = dp.addDevice({ name: 'eth1' });
+    const eth2 = dp.addDevice({ name: 'eth2' });
+    const devmap = createMap(dp.fastPath, { name: 'ports', type: MapType.DEVMAP, keySize: 4, valueSize: 8, maxEntries: 4 });
+    // The second program writes egress_ifindex into the first byte of the frame and passes it.
+    const stamp = await dp.loadInsns(
+      assemble('r2 = *(u32 *)(r1 + 0)\nr3 = *(u32 *)(r1 + 4)\nr4 = r2\nr4 += 14\nif r4 > r3 goto +4\nr5 = *(u32 *)(r1 + 20)\n*(u8 *)(r2 + 0) = r5\nr0 = 2\nexit\nr0 = 1\nexit'),
+      { verify: false },
+    );
+    const drop = await dp.loadInsns(assemble('r0 = 1\nexit'));
+    devmap.update(u32(0), Uint8Array.of(...u32(eth1.ifindex), ...u32(stamp.fd)));
+    devmap.update(u32(1), Uint8Array.of(...u32(eth2.ifindex), ...u32(drop.fd)));
+    devmap.update(u32(2), Uint8Array.of(...u32(eth2.ifindex), ...u32(0)));
+    // key = the frame's byte 14 (frame() puts the tag there), fallback XDP_PASS.
+    eth0.attachXdp(
+      await dp.loadInsns(
+        assemble(`r2 = *(u32 *)(r1 + 0)\nr2 = *(u8 *)(r2 + 14)\nr1 = ${devmap.address} ll\nr3 = 2\ncall 51\nexit`),
+        { verify: false },
+      ),
+    );
+    eth0.injectBatch([frame(60, 0), frame(60, 1), frame(60, 2), frame(60, 3)]);
+    eth0.poll();
+    const s = eth0.stats();
+    expect(s.verdicts).toMatchObject({ XDP_REDIRECT: 3, XDP_PASS: 1 });
+    expect(s.drops.DEVMAP_PROG).toBe(1);
+    const to1 = eth1.readTx();
+    expect(to1.map((o) => [o.data[0], tagOf(o.data)])).toEqual([[eth1.ifindex, 0]]);
+    expect(eth2.readTx().map((o) => [o.data[0], tagOf(o.data)])).toEqual([[2, 2]]);
+    expect(eth0.readHost().map((o) => tagOf(o.data))).toEqual([3]);
+  });
+});
+
+describe('xskmap and XskSocket', () => {
+  it('round trip: frames redirected to the socket bound to the queue, sent back out of the device', async () => {
+    const dp = await Datapath.create();
+    const eth0 = dp.addDevice({ name: 'eth0', queues: 2 });
+    const xsks = createMap(dp.fastPath, { name: 'xsks', type: MapType.XSKMAP, keySize: 4, valueSize: 4, maxEntries: 4 });
+    const sock = dp.createXskSocket({ device: eth0, queue: 1, frames: 8, ringSize: 8 });
+    xsks.update(u32(1), u32(sock.id));
+    // bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_PASS): queue 0 has no socket and passes.
+    eth0.attachXdp(await dp.loadInsns(assemble(`r2 = *(u32 *)(r1 + 16)\nr1 = ${xsks.address} ll\nr3 = 2\ncall 51\nexit`), { verify: false }));
+    // No chunks on the fill ring yet: the socket cannot take the frame.
+    eth0.inject(frame(60, 1), { queue: 1 });
+    eth0.poll();
+    expect(eth0.stats().drops.XSK_NO_BUFFER).toBe(1);
+    expect(sock.rxDropped).toBe(1);
+    expect(sock.fillAll()).toBe(8);
+    const sent = [frame(60, 10), frame(200, 11), frame(1514, 12)];
+    eth0.injectBatch(sent, { queue: 1 });
+    eth0.inject(frame(60, 99), { queue: 0 });
+    eth0.poll();
+    expect(eth0.readHost().map((o) => tagOf(o.data))).toEqual([99]);
+    const got = sock.receive();
+    expect(got.map((g) => hex(g.data))).toEqual(sent.map(hex));
+    expect(sock.freeCount).toBe(3);
+    // Echo them back: out of eth0 queue 1's TX ring; the chunks come back through the completion ring.
+    expect(sock.send(got.map((g) => g.data))).toBe(3);
+    expect(eth0.readTx().map((o) => [o.queue, hex(o.data)])).toEqual(sent.map((f) => [1, hex(f)]));
+    expect(sock.freeCount).toBe(3);
+    expect(eth0.stats().queues[1]!.txPackets).toBe(3);
+  });
+
+  it('a socket bound to another queue than the frame\'s, or an empty slot: XSK_INVALID drops', async () => {
+    const dp = await Datapath.create();
+    const eth0 = dp.addDevice({ name: 'eth0', queues: 2 });
+    const xsks = createMap(dp.fastPath, { name: 'xsks', type: MapType.XSKMAP, keySize: 4, valueSize: 4, maxEntries: 4 });
+    const sock = dp.createXskSocket({ device: eth0, queue: 1 });
+    sock.fillAll();
+    xsks.update(u32(0), u32(sock.id));
+    // Always slot 0 (bound to queue 1), whatever the queue.
+    eth0.attachXdp(await dp.loadInsns(assemble(`r1 = ${xsks.address} ll\nr2 = 0\nr3 = 1\ncall 51\nexit`), { verify: false }));
+    eth0.inject(frame(60), { queue: 0 });
+    eth0.inject(frame(60), { queue: 1 });
+    eth0.poll();
+    expect(eth0.stats().drops.XSK_INVALID).toBe(1);
+    expect(sock.receive().length).toBe(1);
+    sock.close();
+    eth0.inject(frame(60), { queue: 1 });
+    eth0.poll();
+    expect(eth0.stats().drops.XSK_INVALID).toBe(2);
+  });
+});
