@@ -2,6 +2,8 @@
 // kernel helper id. Only helpers an XDP program may call are listed; the kernel's xdp_func_proto and
 // bpf_base_func_proto decide which those are.
 
+import { MapType as MapTypes } from '../maps/uapi.js';
+
 export enum Arg {
   /** Any initialised register. */
   ANYTHING,
@@ -40,24 +42,8 @@ export interface Proto {
   mapTypes?: readonly number[];
 }
 
-// BPF_MAP_TYPE_* (uapi)
-export const MapType = {
-  HASH: 1,
-  ARRAY: 2,
-  PROG_ARRAY: 3,
-  PERCPU_HASH: 5,
-  PERCPU_ARRAY: 6,
-  LRU_HASH: 9,
-  LRU_PERCPU_HASH: 10,
-  LPM_TRIE: 11,
-  DEVMAP: 14,
-  CPUMAP: 16,
-  XSKMAP: 17,
-  QUEUE: 22,
-  STACK: 23,
-  DEVMAP_HASH: 25,
-  RINGBUF: 27,
-} as const;
+/** BPF_MAP_TYPE_*: the types wxdp implements, and cpumap, which helpers name. */
+export const MapType = { ...MapTypes, CPUMAP: 16 } as const;
 
 const M = MapType;
 /** Maps whose elements bpf_map_lookup/update/delete_elem reach (not prog_array, ringbuf, queue, stack, xsk…). */

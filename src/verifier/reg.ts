@@ -432,200 +432,100 @@ export function regTypeName(t: RegType): string {
 
 // ---- scalar ALU (adjust_scalar_min_max_vals) ----
 
-const addOvf64s = (a: bigint, b: bigint): boolean => a + b > S64_MAX || a + b < S64_MIN;
-const subOvf64s = (a: bigint, b: bigint): boolean => a - b > S64_MAX || a - b < S64_MIN;
-const addOvf32s = (a: bigint, b: bigint): boolean => a + b > S32_MAX || a + b < S32_MIN;
-const subOvf32s = (a: bigint, b: bigint): boolean => a - b > S32_MAX || a - b < S32_MIN;
+/** One width's bounds: the 64-bit ones or the 32-bit (subregister) ones, and their limits. */
+interface Width {
+  smin: 'smin' | 's32min';
+  smax: 'smax' | 's32max';
+  umin: 'umin' | 'u32min';
+  umax: 'umax' | 'u32max';
+  SMIN: bigint;
+  SMAX: bigint;
+  UMAX: bigint;
+  signed: (x: bigint) => bigint;
+  unsigned: (x: bigint) => bigint;
+  tnum: (r: Reg) => Tnum;
+}
 
-function add64(d: Reg, s: Reg): void {
-  if (addOvf64s(d.smin, s.smin) || addOvf64s(d.smax, s.smax)) {
-    d.smin = S64_MIN;
-    d.smax = S64_MAX;
+const W64: Width = { smin: 'smin', smax: 'smax', umin: 'umin', umax: 'umax', SMIN: S64_MIN, SMAX: S64_MAX, UMAX: U64_MAX, signed: s64, unsigned: u64, tnum: (r) => r.varOff };
+const W32: Width = { smin: 's32min', smax: 's32max', umin: 'u32min', umax: 'u32max', SMIN: S32_MIN, SMAX: S32_MAX, UMAX: U32_MAX, signed: s32, unsigned: u32, tnum: (r) => r.varOff.subreg() };
+
+/** Signed bounds [lo, hi] computed exactly; if either end left the type, nothing is known. */
+function setSigned(d: Reg, w: Width, lo: bigint, hi: bigint): void {
+  const over = lo < w.SMIN || hi > w.SMAX || lo > w.SMAX || hi < w.SMIN;
+  d[w.smin] = over ? w.SMIN : lo;
+  d[w.smax] = over ? w.SMAX : hi;
+}
+
+/** Unsigned bounds [lo, hi] computed exactly: both ends wrapping by the same amount keep the range. */
+function setUnsigned(d: Reg, w: Width, lo: bigint, hi: bigint): void {
+  const m = w.UMAX + 1n;
+  const loWrap = lo < 0n ? -1n : lo > w.UMAX ? 1n : 0n;
+  const hiWrap = hi < 0n ? -1n : hi > w.UMAX ? 1n : 0n;
+  if (loWrap !== hiWrap) {
+    d[w.umin] = 0n;
+    d[w.umax] = w.UMAX;
   } else {
-    d.smin += s.smin;
-    d.smax += s.smax;
-  }
-  const umin = d.umin + s.umin;
-  const umax = d.umax + s.umax;
-  if (umin > U64_MAX || umax > U64_MAX) {
-    // Both ends wrapping by the same amount keep the range (the kernel's 6.x refinement).
-    if (umin > U64_MAX && umax > U64_MAX) {
-      d.umin = u64(umin);
-      d.umax = u64(umax);
-    } else {
-      d.umin = 0n;
-      d.umax = U64_MAX;
-    }
-  } else {
-    d.umin = umin;
-    d.umax = umax;
+    d[w.umin] = lo - loWrap * m;
+    d[w.umax] = hi - hiWrap * m;
   }
 }
 
-function add32(d: Reg, s: Reg): void {
-  if (addOvf32s(d.s32min, s.s32min) || addOvf32s(d.s32max, s.s32max)) {
-    d.s32min = S32_MIN;
-    d.s32max = S32_MAX;
+/** scalar(32)_min_max_add / _sub / _mul, at one width. */
+function arith(d: Reg, s: Reg, op: 'add' | 'sub' | 'mul', w: Width): void {
+  const [dsl, dsh, dul, duh] = [d[w.smin], d[w.smax], d[w.umin], d[w.umax]];
+  const [ssl, ssh, sul, suh] = [s[w.smin], s[w.smax], s[w.umin], s[w.umax]];
+  if (op === 'add') {
+    setSigned(d, w, dsl + ssl, dsh + ssh);
+    setUnsigned(d, w, dul + sul, duh + suh);
+  } else if (op === 'sub') {
+    setSigned(d, w, dsl - ssh, dsh - ssl);
+    setUnsigned(d, w, dul - suh, duh - sul);
   } else {
-    d.s32min += s.s32min;
-    d.s32max += s.s32max;
-  }
-  const umin = d.u32min + s.u32min;
-  const umax = d.u32max + s.u32max;
-  if (umin > U32_MAX || umax > U32_MAX) {
-    if (umin > U32_MAX && umax > U32_MAX) {
-      d.u32min = u32(umin);
-      d.u32max = u32(umax);
-    } else {
-      d.u32min = 0n;
-      d.u32max = U32_MAX;
-    }
-  } else {
-    d.u32min = umin;
-    d.u32max = umax;
-  }
-}
-
-function sub64(d: Reg, s: Reg): void {
-  if (subOvf64s(d.smin, s.smax) || subOvf64s(d.smax, s.smin)) {
-    d.smin = S64_MIN;
-    d.smax = S64_MAX;
-  } else {
-    d.smin -= s.smax;
-    d.smax -= s.smin;
-  }
-  if (d.umin < s.umax) {
-    const lo = d.umin - s.umax;
-    const hi = d.umax - s.umin;
-    if (lo < 0n && hi < 0n) {
-      d.umin = u64(lo);
-      d.umax = u64(hi);
-    } else {
-      d.umin = 0n;
-      d.umax = U64_MAX;
-    }
-  } else {
-    d.umin -= s.umax;
-    d.umax -= s.umin;
-  }
-}
-
-function sub32(d: Reg, s: Reg): void {
-  if (subOvf32s(d.s32min, s.s32max) || subOvf32s(d.s32max, s.s32min)) {
-    d.s32min = S32_MIN;
-    d.s32max = S32_MAX;
-  } else {
-    d.s32min -= s.s32max;
-    d.s32max -= s.s32min;
-  }
-  if (d.u32min < s.u32max) {
-    const lo = d.u32min - s.u32max;
-    const hi = d.u32max - s.u32min;
-    if (lo < 0n && hi < 0n) {
-      d.u32min = u32(lo);
-      d.u32max = u32(hi);
-    } else {
-      d.u32min = 0n;
-      d.u32max = U32_MAX;
-    }
-  } else {
-    d.u32min -= s.u32max;
-    d.u32max -= s.u32min;
-  }
-}
-
-function mul64(d: Reg, s: Reg): void {
-  const umax = d.umax * s.umax;
-  const umin = d.umin * s.umin;
-  if (umax > U64_MAX || umin > U64_MAX) {
-    d.umin = 0n;
-    d.umax = U64_MAX;
-  } else {
-    d.umin = umin;
-    d.umax = umax;
-  }
-  const p = [d.smin * s.smin, d.smin * s.smax, d.smax * s.smin, d.smax * s.smax];
-  if (p.some((x) => x > S64_MAX || x < S64_MIN)) {
-    d.smin = S64_MIN;
-    d.smax = S64_MAX;
-  } else {
-    d.smin = p.reduce(min);
-    d.smax = p.reduce(max);
-  }
-}
-
-function mul32(d: Reg, s: Reg): void {
-  const umax = d.u32max * s.u32max;
-  const umin = d.u32min * s.u32min;
-  if (umax > U32_MAX || umin > U32_MAX) {
-    d.u32min = 0n;
-    d.u32max = U32_MAX;
-  } else {
-    d.u32min = umin;
-    d.u32max = umax;
-  }
-  const p = [d.s32min * s.s32min, d.s32min * s.s32max, d.s32max * s.s32min, d.s32max * s.s32max];
-  if (p.some((x) => x > S32_MAX || x < S32_MIN)) {
-    d.s32min = S32_MIN;
-    d.s32max = S32_MAX;
-  } else {
-    d.s32min = p.reduce(min);
-    d.s32max = p.reduce(max);
+    const ulo = dul * sul;
+    const uhi = duh * suh;
+    d[w.umin] = uhi > w.UMAX ? 0n : ulo;
+    d[w.umax] = uhi > w.UMAX ? w.UMAX : uhi;
+    const p = [dsl * ssl, dsl * ssh, dsh * ssl, dsh * ssh];
+    setSigned(d, w, p.reduce(min), p.reduce(max));
   }
 }
 
 type Bitwise = 'and' | 'or' | 'xor';
 
-function bitwise64(d: Reg, s: Reg, op: Bitwise): void {
-  if (d.varOff.isConst && s.varOff.isConst) {
-    // var_off already holds the result.
-    d.setKnown(d.varOff.value);
+/** scalar(32)_min_max_and / _or / _xor, at one width, after var_off holds the result's known bits. */
+function bitwise(d: Reg, s: Reg, op: Bitwise, w: Width): void {
+  const v = w.tnum(d);
+  if (v.isConst && w.tnum(s).isConst) {
+    if (w === W64) {
+      d.setKnown(v.value);
+    } else {
+      d.s32min = d.s32max = s32(v.value);
+      d.u32min = d.u32max = v.value;
+    }
     return;
   }
   if (op === 'and') {
-    d.umin = d.varOff.value;
-    d.umax = min(d.umax, s.umax);
-  } else if (op === 'or') {
-    d.umin = max(d.umin, s.umin);
-    d.umax = d.varOff.value | d.varOff.mask;
+    d[w.umin] = v.value;
+    d[w.umax] = min(d[w.umax], s[w.umax]);
   } else {
-    d.umin = d.varOff.value;
-    d.umax = d.varOff.value | d.varOff.mask;
+    d[w.umin] = op === 'or' ? max(d[w.umin], s[w.umin]) : v.value;
+    d[w.umax] = v.value | v.mask;
   }
-  if (s64(d.umin) <= s64(d.umax)) {
-    d.smin = s64(d.umin);
-    d.smax = s64(d.umax);
-  } else {
-    d.smin = S64_MIN;
-    d.smax = S64_MAX;
-  }
-  d.updateBounds();
+  // The unsigned range is a signed one too when it does not cross the sign boundary.
+  const ok = w.signed(d[w.umin]) <= w.signed(d[w.umax]);
+  d[w.smin] = ok ? w.signed(d[w.umin]) : w.SMIN;
+  d[w.smax] = ok ? w.signed(d[w.umax]) : w.SMAX;
+  if (w === W64) d.updateBounds();
 }
 
-function bitwise32(d: Reg, s: Reg, op: Bitwise): void {
-  const v = d.varOff.subreg();
-  if (v.isConst && s.varOff.subreg().isConst) {
-    d.s32min = d.s32max = s32(v.value);
-    d.u32min = d.u32max = v.value;
-    return;
-  }
-  if (op === 'and') {
-    d.u32min = v.value;
-    d.u32max = min(d.u32max, s.u32max);
-  } else if (op === 'or') {
-    d.u32min = max(d.u32min, s.u32min);
-    d.u32max = v.value | v.mask;
-  } else {
-    d.u32min = v.value;
-    d.u32max = v.value | v.mask;
-  }
-  if (s32(d.u32min) <= s32(d.u32max)) {
-    d.s32min = s32(d.u32min);
-    d.s32max = s32(d.u32max);
-  } else {
-    d.s32min = S32_MIN;
-    d.s32max = S32_MAX;
-  }
+/**
+ * Pointer arithmetic's bounds (adjust_ptr_min_max_vals): the 64-bit sum or difference of the
+ * pointer's variable part and the offset; the 32-bit bounds are left unbounded.
+ */
+export function pointerBounds(r: Reg, ptr: Reg, off: Reg, op: 'add' | 'sub'): void {
+  r.copyScalarFrom(ptr);
+  arith(r, off, op, W64);
+  r.mark32Unbounded();
 }
 
 function lsh32Bounds(d: Reg, umin: bigint, umax: bigint): void {
@@ -705,34 +605,34 @@ export function scalarAlu(d: Reg, src: Reg, op: number, alu32: boolean): void {
   const shiftU = isShift ? (alu32 ? s.u32min : s.umin) : 0n;
   switch (op) {
     case 0x00: // add
-      add32(d, s);
-      add64(d, s);
+      arith(d, s, 'add', W32);
+      arith(d, s, 'add', W64);
       d.varOff = d.varOff.add(s.varOff);
       break;
     case 0x10: // sub
-      sub32(d, s);
-      sub64(d, s);
+      arith(d, s, 'sub', W32);
+      arith(d, s, 'sub', W64);
       d.varOff = d.varOff.sub(s.varOff);
       break;
     case 0x20: // mul
       d.varOff = d.varOff.mul(s.varOff);
-      mul32(d, s);
-      mul64(d, s);
+      arith(d, s, 'mul', W32);
+      arith(d, s, 'mul', W64);
       break;
     case 0x50: // and
       d.varOff = d.varOff.and(s.varOff);
-      bitwise32(d, s, 'and');
-      bitwise64(d, s, 'and');
+      bitwise(d, s, 'and', W32);
+      bitwise(d, s, 'and', W64);
       break;
     case 0x40: // or
       d.varOff = d.varOff.or(s.varOff);
-      bitwise32(d, s, 'or');
-      bitwise64(d, s, 'or');
+      bitwise(d, s, 'or', W32);
+      bitwise(d, s, 'or', W64);
       break;
     case 0xa0: // xor
       d.varOff = d.varOff.xor(s.varOff);
-      bitwise32(d, s, 'xor');
-      bitwise64(d, s, 'xor');
+      bitwise(d, s, 'xor', W32);
+      bitwise(d, s, 'xor', W64);
       break;
     case 0x60: // lsh
       if (alu32) {

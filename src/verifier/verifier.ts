@@ -19,6 +19,7 @@ import {
   branchTaken,
   FLIP,
   MAX_VAR_OFF,
+  pointerBounds,
   Reg,
   RegType,
   refine,
@@ -702,7 +703,7 @@ class Verifier {
       if (known && sum === s32(sum)) {
         r.off = Number(sum);
       } else {
-        addBounds(r, ptr, off);
+        pointerBounds(r, ptr, off, 'add');
         r.varOff = ptr.varOff.add(off.varOff);
         if (ptr.isPkt) {
           r.id = ++this.idGen;
@@ -716,7 +717,7 @@ class Verifier {
       if (known && diff === s32(diff)) {
         r.off = Number(diff);
       } else {
-        subBounds(r, ptr, off);
+        pointerBounds(r, ptr, off, 'sub');
         r.varOff = ptr.varOff.sub(off.varOff);
         if (ptr.isPkt) {
           r.id = ++this.idGen;
@@ -1807,53 +1808,6 @@ function fingerprint(st: State, live: number): string {
     k += `|${g.type},${g.off},${g.varOff.value},${g.varOff.mask},${g.umin},${g.umax},${g.smin}`;
   }
   return k;
-}
-
-function addBounds(r: Reg, p: Reg, o: Reg): void {
-  const S64_MIN = -(1n << 63n);
-  const S64_MAX = (1n << 63n) - 1n;
-  const U64_MAX = (1n << 64n) - 1n;
-  const smin = p.smin + o.smin;
-  const smax = p.smax + o.smax;
-  if (smin < S64_MIN || smax > S64_MAX) {
-    r.smin = S64_MIN;
-    r.smax = S64_MAX;
-  } else {
-    r.smin = smin;
-    r.smax = smax;
-  }
-  const umin = p.umin + o.umin;
-  const umax = p.umax + o.umax;
-  if (umin > U64_MAX || umax > U64_MAX) {
-    r.umin = 0n;
-    r.umax = U64_MAX;
-  } else {
-    r.umin = umin;
-    r.umax = umax;
-  }
-  r.mark32Unbounded();
-}
-
-function subBounds(r: Reg, p: Reg, o: Reg): void {
-  const S64_MIN = -(1n << 63n);
-  const S64_MAX = (1n << 63n) - 1n;
-  const smin = p.smin - o.smax;
-  const smax = p.smax - o.smin;
-  if (smin < S64_MIN || smax > S64_MAX) {
-    r.smin = S64_MIN;
-    r.smax = S64_MAX;
-  } else {
-    r.smin = smin;
-    r.smax = smax;
-  }
-  if (p.umin < o.umax) {
-    r.umin = 0n;
-    r.umax = (1n << 64n) - 1n;
-  } else {
-    r.umin = p.umin - o.umax;
-    r.umax = p.umax - o.umin;
-  }
-  r.mark32Unbounded();
 }
 
 function bswap(v: bigint, bits: number): bigint {

@@ -9,6 +9,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Rng } from '../support/gen.js';
 import { Datapath } from '../../src/control/datapath.js';
 import { parseObject, type ObjectSpec } from '../../src/elf/index.js';
 import { ProgramError, VerifierError } from '../../src/errors.js';
@@ -37,16 +38,10 @@ const objects: { name: string; spec: ObjectSpec }[] = [
   .sort()
   .map((path) => ({ name: path.slice(root.length), spec: parseObject(new Uint8Array(readFileSync(path)), { path }) }));
 
+/** xorshift32 (tests/support/gen.ts), seeded per case: a failure names its seed and replays exactly. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 /** One field of one instruction changed (never an ld_imm64, whose pair the loader relocates). */

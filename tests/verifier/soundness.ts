@@ -12,6 +12,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Rng } from '../support/gen.js';
 import { Datapath, type BpfObject, type Program } from '../../src/control/datapath.js';
 import { RUN, RUN_BASE } from '../../src/runtime/memory.js';
 import { loadConfigs, loadCorpus, type SuiteConfig } from '../../scripts/program-suite.mjs';
@@ -22,17 +23,10 @@ const INTERP_EVERY = 20;
 const corpus = loadCorpus(root).map((p) => p.data);
 const configs = loadConfigs(root) as SuiteConfig[];
 
-/** xorshift32, seeded per program: a failure names its seed and packet number and replays exactly. */
+/** xorshift32 (tests/support/gen.ts), seeded per case: a failure names its seed and replays exactly. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 /** A packet derived from the corpus: flips in the headers, a new length, or all random. */
