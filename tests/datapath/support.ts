@@ -30,7 +30,7 @@ export type { SuiteTypes };
 /** An Ethernet frame of `len` bytes: dst, src, ethertype IPv4, then a counter pattern. */
 export function frame(len: number, tag = 0): Uint8Array {
   const f = new Uint8Array(len);
-  f.set([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1], 0);
+  f.set([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1].slice(0, len), 0);
   if (len >= 14) f.set([0x08, 0x00], 12);
   for (let i = 14; i < len; i++) f[i] = (i + tag) & 0xff;
   if (len >= 18) new DataView(f.buffer).setUint32(14, tag, true);
