@@ -257,6 +257,17 @@ describe.skipIf(!existsSync(wasmPath))('PacketGenerator', () => {
     expect(counts[0]! / counts[1]!).toBeCloseTo(2 ** s, 1);
   });
 
+  it('Zipf over 1 flow and over 3 flows (guide tables of 1 and 4 entries) stays in range', () => {
+    const one = gen({ flows: 1, distribution: 'zipf', seed: 3 });
+    for (let i = 0; i < 100; i++) expect(parse(one.next()).srcLow).toBe(0x0a000001);
+    const three = gen({ flows: 3, distribution: 'zipf', zipfS: 2, seed: 3 });
+    const counts = [0, 0, 0];
+    for (let i = 0; i < 3000; i++) counts[parse(three.next()).srcLow - 0x0a000001]!++;
+    // P = 1, 1/4, 1/9 normalised: 0.735, 0.184, 0.082.
+    expect(counts[0]! / 3000).toBeCloseTo(0.735, 1);
+    expect(counts[2]! / 3000).toBeCloseTo(0.082, 1);
+  });
+
   it('fill() writes at the addresses given, reports lengths, and touches nothing else', () => {
     const g = gen({ size: 'imix', flows: 4 });
     const arena = fp.fn<(size: number, align: number) => number>('arena_alloc')(4096 * 4, 64) >>> 0;
