@@ -310,18 +310,19 @@ class Verifier {
     let pc = entry;
     let from = -1;
     for (;;) {
+      // Counted before the prune check, as the kernel counts (a pruned visit is a processed insn).
+      if (++this.processed > this.limit) {
+        // Named as the kernel's log names it: by the last instruction it processed.
+        this.reject(`BPF program is too large. Processed ${this.processed} insn`, from >= 0 ? from : pc);
+      }
       if (this.prune.has(pc) && from >= 0) {
         if (this.isStateVisited(st, pc)) {
-          if (this.logLevel >= 1) this.log(`${from} to ${pc}: safe`);
+          if (this.logLevel >= 1) this.log(`${pc}: safe`);
           const next = this.popPath(st);
           if (!next) return;
           ({ state: st, insn: pc, from } = next);
           continue;
         }
-      }
-      if (++this.processed > this.limit) {
-        // Named as the kernel's log names it: by the last instruction it processed.
-        this.reject(`BPF program is too large. Processed ${this.processed} insn`, from >= 0 ? from : pc);
       }
       this.logInsn(pc);
       const cls = this.prog[pc]!.code & 0x07;
@@ -363,7 +364,7 @@ class Verifier {
       const stack: string[] = [];
       f.stack.forEach((s, spi) => {
         if (s === EMPTY_SLOT) return;
-        const off = -(spi + 1) * 8 + 0;
+        const off = spi * 8 - MAX_BPF_STACK;
         if (s.spill && s.bytes.every((b) => b === Byte.SPILL)) stack.push(`fp${off}=${s.spill.describe()}`);
         else stack.push(`fp${off}=${s.bytes.map((b) => '?mzr'[b]).reverse().join('')}`);
       });
