@@ -220,10 +220,12 @@ function guideTable(guide: u32, shift: u32, cdf: u32, n: u32): void {
   let lo = load<u32>(guide + j * 4);
   const hi0: u32 = shift == 32 || j + 1 == <u32>(<u64>1 << (32 - shift)) ? n - 1 : load<u32>(guide + (j + 1) * 4);
   let hi = hi0;
+  // Branch-free halving (selects, not branches): which way a search goes is random by design.
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (load<u32>(cdf + mid * 4) > u) hi = mid;
-    else lo = mid + 1;
+    const right = load<u32>(cdf + mid * 4) <= u;
+    lo = select<u32>(mid + 1, lo, right);
+    hi = select<u32>(hi, mid, right);
   }
   return lo;
 }

@@ -2,6 +2,7 @@
 // strided 2 KiB UMEM-like frames, one JS→wasm call per burst), per template, size and flow
 // distribution. Baseline, measured in the same run: JavaScript copying the same frames into the same
 // places (Uint8Array.set per frame, no field or checksum work) — the least a JS-per-packet refill costs.
+// The two are sampled in turns (best of 5 rounds of the benchmark package's timing each).
 //
 //   node dist/bench/pktgen.js [--quick] [--json]
 
@@ -62,7 +63,8 @@ function secondsPerCall(fn: () => void, maxTime: number): number {
 }
 
 export async function runPktgenBench(opts: { quick?: boolean; log?: (s: string) => void } = {}): Promise<PktgenRow[]> {
-  const maxTime = opts.quick ? 0.3 : 1.5;
+  const maxTime = opts.quick ? 0.2 : 0.5;
+  const rounds = opts.quick ? 2 : 5;
   const fp = await FastPath.load(new EngineMemory());
   const alloc = fp.fn<(size: number, align: number) => number>('arena_alloc');
   const base = alloc(BURST * STRIDE, 64) >>> 0;
@@ -83,8 +85,13 @@ export async function runPktgenBench(opts: { quick?: boolean; log?: (s: string) 
       for (let i = 0; i < BURST; i++) mem.set(cycle[i]!, base + i * STRIDE);
     };
     for (let i = 0; i < 20000; i++) fill(); // V8 tiers wasm up between calls, not inside one
-    const ns = (secondsPerCall(fill, maxTime) * 1e9) / BURST;
-    const jsNs = (secondsPerCall(copy, maxTime) * 1e9) / BURST;
+    // Sampled in turns, best of each: this machine is shared, and a busy moment should not land on one side.
+    let ns = Infinity;
+    let jsNs = Infinity;
+    for (let r = 0; r < rounds; r++) {
+      ns = Math.min(ns, (secondsPerCall(fill, maxTime) * 1e9) / BURST);
+      jsNs = Math.min(jsNs, (secondsPerCall(copy, maxTime) * 1e9) / BURST);
+    }
     const t = w.opts.template!;
     rows.push({
       workload: w.name,
@@ -126,7 +133,7 @@ export async function pktgenBenchCommand(args: string[], io: { out: (s: string) 
   if (values.json) {
     io.out(JSON.stringify({ node: process.version, burst: BURST, stride: STRIDE, rows }, null, 2) + '\n');
   } else {
-    io.out(`wxdp pktgen bench — node ${process.version}; bursts of ${BURST} frames ${STRIDE} bytes apart, one call per burst; baseline: JS Uint8Array.set of the same frames, same run\n`);
+    io.out(`wxdp pktgen bench — node ${process.version}; bursts of ${BURST} frames ${STRIDE} bytes apart, one call per burst; baseline: JS Uint8Array.set of the same frames, same run; sampled in turns, best of ${values.quick ? 2 : 5}\n`);
     io.out(formatPktgenTable(rows));
   }
   return 0;

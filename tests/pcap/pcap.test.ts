@@ -4,8 +4,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { WxdpError } from '../../src/errors.js';
-import { CaptureWriter, LINKTYPE_ETHERNET, PcapError, readPcap, writePcap } from '../../src/pcap/index.js';
-import { hex } from './hex.js';
+import { CaptureWriter, LINKTYPE_ETHERNET, readPcap, writePcap } from '../../src/pcap/index.js';
+import { expectOnlyPcapErrors, expectPcapError, hex } from './fixtures.js';
 
 const LE_US = hex(`
   d4 c3 b2 a1   # magic a1b2c3d4, little-endian: microseconds
@@ -40,21 +40,6 @@ const BE_NS = hex(`
   00 00 00 03   # original 3
   01 02 03
 `);
-
-function expectPcapError(f: () => unknown, offset: number, pattern: RegExp): void {
-  let err: unknown;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(PcapError);
-  const pe = err as PcapError;
-  expect(pe.code).toBe('PCAP_INVALID');
-  expect(pe.byteOffset).toBe(offset);
-  expect(pe.message).toContain(`byte offset ${offset}`);
-  expect(pe.message).toMatch(pattern);
-}
 
 describe('readPcap() on classic pcap', () => {
   it('reads a little-endian microsecond file written by hand', () => {
@@ -173,18 +158,7 @@ describe('readPcap() rejects malformed classic pcap with the byte offset', () =>
     expectPcapError(() => readPcap(b), 28, /fraction 1000000/);
   });
   it('never throws anything but PcapError on corrupted or cut files', () => {
-    const good = writePcap([{ data: new Uint8Array(70).fill(1) }, { data: new Uint8Array(3) }]);
-    fc.assert(
-      fc.property(fc.nat(good.length), fc.array(fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), (cut, flips) => {
-        const b = good.slice(0, cut);
-        for (const [at, v] of flips) if (at < b.length) b[at] = v;
-        try {
-          readPcap(b);
-        } catch (e) {
-          expect(e).toBeInstanceOf(PcapError);
-        }
-      }),
-      { numRuns: 500 },
-    );
+    expectOnlyPcapErrors(writePcap([{ data: new Uint8Array(70).fill(1) }, { data: new Uint8Array(3) }]));
   });
+
 });
