@@ -4,7 +4,7 @@
 // places (Uint8Array.set per frame, no field or checksum work) — the least a JS-per-packet refill costs.
 // The two are sampled in turns (best of 5 rounds of the benchmark package's timing each).
 //
-//   node dist/bench/pktgen.js [--quick] [--json]
+//   node dist/bench/pktgen.js [--quick] [--json] [--only NAME]
 
 import Benchmark from 'benchmark';
 import { pathToFileURL } from 'node:url';
@@ -62,7 +62,14 @@ function secondsPerCall(fn: () => void, maxTime: number): number {
   return b.stats.mean;
 }
 
-export async function runPktgenBench(opts: { quick?: boolean; log?: (s: string) => void } = {}): Promise<PktgenRow[]> {
+export interface PktgenBenchOptions {
+  quick?: boolean;
+  /** Only the workloads whose name contains this. */
+  only?: string;
+  log?: (s: string) => void;
+}
+
+export async function runPktgenBench(opts: PktgenBenchOptions = {}): Promise<PktgenRow[]> {
   const maxTime = opts.quick ? 0.2 : 0.5;
   const rounds = opts.quick ? 2 : 5;
   const fp = await FastPath.load(new EngineMemory());
@@ -70,7 +77,7 @@ export async function runPktgenBench(opts: { quick?: boolean; log?: (s: string) 
   const base = alloc(BURST * STRIDE, 64) >>> 0;
   const lens = alloc(BURST * 4, 64) >>> 0;
   const rows: PktgenRow[] = [];
-  for (const w of WORKLOADS) {
+  for (const w of WORKLOADS.filter((x) => opts.only === undefined || x.name.includes(opts.only))) {
     opts.log?.(`  ${w.name}...\n`);
     const gen = new PacketGenerator(fp, { ...w.opts, seed: 1 });
     // The frames one burst writes, for the baseline to copy: the same lengths in the same order.
@@ -128,8 +135,8 @@ export function formatPktgenTable(rows: PktgenRow[]): string {
 }
 
 export async function pktgenBenchCommand(args: string[], io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
-  const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } } });
-  const rows = await runPktgenBench({ quick: values.quick, ...(values.json ? {} : { log: io.err }) });
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
+  const rows = await runPktgenBench({ quick: values.quick, ...(values.only !== undefined ? { only: values.only } : {}), ...(values.json ? {} : { log: io.err }) });
   if (values.json) {
     io.out(JSON.stringify({ node: process.version, burst: BURST, stride: STRIDE, rows }, null, 2) + '\n');
   } else {

@@ -104,6 +104,7 @@ export function readPcapng(bytes: Uint8Array): Capture {
     };
     switch (type) {
       case BT_SHB: {
+        need(28, 'Section Header Block');
         const major = dv.getUint16(off + 12, le);
         if (major !== 1) fail(off + 12, `unsupported version ${major}.${dv.getUint16(off + 14, le)} (expected 1.x)`);
         options(off + 24, end);

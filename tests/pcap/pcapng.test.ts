@@ -179,6 +179,12 @@ describe('readPcap() rejects malformed pcapng with the byte offset', () => {
   it('rejects a truncated Section Header Block', () => {
     expectPcapError(() => readPcap(LE_FILE.slice(0, 20)), 0, /Section Header Block truncated/);
   });
+  it('rejects a Section Header Block whose length is below its minimum', () => {
+    const b = LE_FILE.slice();
+    b[4] = 0x10; // 16 (the fields of a SHB need 28), with the trailing copy where the version was
+    b.set([0x10, 0, 0, 0], 12);
+    expectPcapError(() => readPcap(b), 4, /Section Header Block of 16 bytes is shorter than its 28-byte minimum/);
+  });
   it('rejects a bad byte-order magic', () => {
     const b = LE_FILE.slice();
     b[8] = 0;
