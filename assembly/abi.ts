@@ -91,6 +91,7 @@ export const MAP_HEADER_SIZE: u32 = 64; //  bytes 32..63 are the type's own
 //             +16 u32 UMEM base (FRAME_SIZE-aligned)             +20 u32 UMEM frames
 //   DP_DEVS   MAX_DEVICES × u32 device address, by ifindex (0 = none; ifindex 0 is never a device)
 //   DP_XSKS   MAX_XSKS × u32 socket address, by socket id (what an xskmap slot holds)
+//   DP_BURST  burst results (below)
 //   DP_TRACE  trace events (XDP_ABORTED, invalid actions): u32 written (free-running), then
 //             TRACE_SLOTS × TRACE_EVENT_SIZE: u32 ifindex | u32 queue | u32 action | u32 program slot
 export const DP_BASE: u32 = 0x2200;
@@ -107,6 +108,12 @@ export const MAX_XSKS: u32 = 64;
 export const DP_TRACE: u32 = 0x2500;
 export const TRACE_SLOTS: u32 = 32;
 export const TRACE_EVENT_SIZE: u32 = 16;
+// DP_BURST  what a program's xdp_burst (src/jit/abi.ts EXPORT_BURST) leaves per frame: BURST_MAX records
+//           of u32 r0 | u32 data | u32 data_end | u32 data_meta | u32 redirect ifindex | u32 redirect map
+//           | u64 redirect flags
+export const DP_BURST: u32 = 0x2800;
+export const BURST_MAX: u32 = 64;
+export const BURST_RECORD_SIZE: u32 = 32;
 
 // A ring (single producer, single consumer; size a power of two; free-running u32 indices):
 //   +0 u32 producer | +4 u32 consumer | +8 u32 mask (size - 1) | +12 u32 entry size | +16 u32 entries
@@ -131,6 +138,7 @@ export const DEV_PROG: u32 = 12; //     u32 table slot of the attached program's
 export const DEV_MAC: u32 = 16; //      6 bytes
 export const DEV_HOST_RING: u32 = 24; // u32 ring address: frames the program passed to the host
 export const DEV_PEER: u32 = 28; //     u32 ifindex of a veth-like peer (0: none): what it transmits, the peer receives
+export const DEV_BURST: u32 = 32; //    u32 table slot of the program's xdp_burst (0: call DEV_PROG per frame)
 export const DEV_HEADER_SIZE: u32 = 64;
 // A queue: its rings, the socket bound to it, then QSTAT_COUNT u64 counters.
 export const Q_FILL: u32 = 0;

@@ -21,7 +21,7 @@ import {
   DROP_XSK_INVALID, FRAME_SIZE, MAP_TYPE, MAP_VALUE_SIZE, MAX_DEVICES, NAPI_BUDGET, QSTAT_RX_BYTES,
   QSTAT_RX_PACKETS, QSTAT_XDP_ABORTED, QSTAT_XDP_DROP, QSTAT_XDP_INVALID, QSTAT_XDP_PASS, QSTAT_XDP_REDIRECT,
   QSTAT_XDP_TX, Q_RX, RING_CONSUMER, TRACE_EVENT_SIZE, TRACE_SLOTS, XDP_DROP, XDP_PASS, XDP_REDIRECT, XDP_TX,
-  DP_DEVS, QSTAT_DROP_BASE,
+  DP_DEVS, DEV_BURST, DP_BURST, BURST_MAX, BURST_RECORD_SIZE,
 } from './abi';
 import { count, countDrop, devLookup, devQueue, OPT_META_MASK, queueRefill, recycle, transmit } from './device';
 import { devmapHashLookupIdx, devmapLookupIdx } from './maps/devmap';
@@ -31,10 +31,16 @@ import { ringEntry, ringPeek, ringPushDesc, ringRelease } from './ring';
 import { xdp_setup } from './xdp';
 import { xskDeliver } from './xsk';
 
-/** Attach (slot > 0), replace or detach (0) the program of a device: one aligned u32 store. */
-export function dev_attach(dev: u32, slot: u32): void {
-  // An aligned u32 store is atomic in wasm: a poll reads the slot once per burst, old or new.
+/**
+ * Attach (slot > 0), replace or detach (0) the program of a device: `slot` is its `run`, `burst` its
+ * xdp_burst (0: none, call `run` per frame). A poll reads the burst slot once, the run slot once, so a
+ * burst runs wholly under one program.
+ */
+export function dev_attach(dev: u32, slot: u32, burst: u32): void {
+  // Aligned u32 stores are atomic in wasm; a poll never sees a torn slot.
+  store<u32>(dev + DEV_BURST, 0);
   store<u32>(dev + DEV_PROG, slot);
+  store<u32>(dev + DEV_BURST, burst);
 }
 
 function trace(ifindex: u32, qi: u32, act: u32, slot: u32): void {
@@ -109,6 +115,32 @@ function redirect(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, opt
   transmit(q, tdev, qi, data, len, opts | meta);
 }
 
+/** Act on one verdict: the frame at data/len (meta bytes in front) goes where `act` says. */
+@inline function verdict(q: u32, dev: u32, qi: u32, ifindex: u32, slot: u32, act: u32, data: u32, len: u32, meta: u32, hops: u32): void {
+  if (act == XDP_DROP) {
+    count(q, QSTAT_XDP_DROP, 1);
+    countDrop(q, DROP_XDP_DROP);
+    recycle(q, data);
+  } else if (act == XDP_PASS) {
+    count(q, QSTAT_XDP_PASS, 1);
+    if (!ringPushDesc(load<u32>(dev, DEV_HOST_RING), <u64>data, len, meta)) {
+      recycle(q, data);
+      countDrop(q, DROP_HOST_RING_FULL);
+    }
+  } else if (act == XDP_TX) {
+    count(q, QSTAT_XDP_TX, 1);
+    transmit(q, dev, qi, data, len, hops | meta);
+  } else if (act == XDP_REDIRECT) {
+    count(q, QSTAT_XDP_REDIRECT, 1);
+    redirect(q, dev, qi, data, len, meta, hops);
+  } else {
+    count(q, act == 0 ? QSTAT_XDP_ABORTED : QSTAT_XDP_INVALID, 1);
+    countDrop(q, DROP_XDP_ABORTED);
+    trace(ifindex, qi, act, slot);
+    recycle(q, data);
+  }
+}
+
 /** Poll queue `qi` of device `dev`: up to `budget` frames. Returns how many were processed. */
 export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
   const q = devQueue(dev, qi);
@@ -117,70 +149,53 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
   const n = ringPeek(rx, budget);
   if (n == 0) return 0;
   const c = load<u32>(rx, RING_CONSUMER);
+  const burst = load<u32>(dev + DEV_BURST);
   const slot = load<u32>(dev + DEV_PROG);
   const ifindex = load<u32>(dev, DEV_IFINDEX);
-  const host = load<u32>(dev, DEV_HOST_RING);
   let bytes: u64 = 0;
-  let nDrop: u32 = 0;
-  let nPass: u32 = 0;
-  let nTx: u32 = 0;
-  let nRedirect: u32 = 0;
-  let nAborted: u32 = 0;
-  let nInvalid: u32 = 0;
-  for (let i: u32 = 0; i < n; i++) {
-    const e = ringEntry(rx, c + i);
-    let data = <u32>load<u64>(e);
-    let len = load<u32>(e, 8);
-    const opts = load<u32>(e, 12);
-    let meta = opts & OPT_META_MASK;
-    bytes += len;
-    let act = XDP_PASS;
-    if (slot != 0) {
-      const hard = data & ~(FRAME_SIZE - 1);
-      xdp_setup(hard, FRAME_SIZE, data - hard, len, meta, ifindex, qi, 0);
-      act = runProg(slot);
-      data = load<u32>(CTX_BASE + CTX_DATA);
-      len = load<u32>(CTX_BASE + CTX_DATA_END) - data;
-      meta = data - load<u32>(CTX_BASE + CTX_DATA_META);
-    }
-    const hops = opts & ~OPT_META_MASK;
-    if (act == XDP_DROP) {
-      nDrop++;
-      recycle(q, data);
-    } else if (act == XDP_PASS) {
-      nPass++;
-      if (!ringPushDesc(host, <u64>data, len, meta)) {
-        recycle(q, data);
-        countDrop(q, DROP_HOST_RING_FULL);
+  if (burst != 0) {
+    // The program's own loop runs a chunk, then the verdicts are acted on (VPP-style: one dispatch per burst).
+    for (let done: u32 = 0; done < n; ) {
+      const k = min(n - done, BURST_MAX);
+      call_indirect<void>(burst, rx, c + done, k, ifindex, qi, DP_BURST);
+      for (let j: u32 = 0; j < k; j++) {
+        const e = ringEntry(rx, c + done + j);
+        const r = DP_BURST + j * BURST_RECORD_SIZE;
+        bytes += load<u32>(e, 8);
+        const act = load<u32>(r);
+        const data = load<u32>(r, 4);
+        if (act == XDP_REDIRECT) {
+          store<u32>(CTX_BASE + CTX_REDIRECT_IFINDEX, load<u32>(r, 16));
+          store<u32>(CTX_BASE + CTX_REDIRECT_MAP, load<u32>(r, 20));
+          store<u64>(CTX_BASE + CTX_REDIRECT_FLAGS, load<u64>(r, 24));
+        }
+        verdict(q, dev, qi, ifindex, slot, act, data, load<u32>(r, 8) - data, data - load<u32>(r, 12), load<u32>(e, 12) & ~OPT_META_MASK);
       }
-    } else if (act == XDP_TX) {
-      nTx++;
-      transmit(q, dev, qi, data, len, hops | meta);
-    } else if (act == XDP_REDIRECT) {
-      nRedirect++;
-      redirect(q, dev, qi, data, len, meta, hops);
-    } else {
-      if (act == 0) nAborted++;
-      else nInvalid++;
-      trace(ifindex, qi, act, slot);
-      recycle(q, data);
+      done += k;
+    }
+  } else {
+    for (let i: u32 = 0; i < n; i++) {
+      const e = ringEntry(rx, c + i);
+      let data = <u32>load<u64>(e);
+      let len = load<u32>(e, 8);
+      const opts = load<u32>(e, 12);
+      let meta = opts & OPT_META_MASK;
+      bytes += len;
+      let act = XDP_PASS;
+      if (slot != 0) {
+        const hard = data & ~(FRAME_SIZE - 1);
+        xdp_setup(hard, FRAME_SIZE, data - hard, len, meta, ifindex, qi, 0);
+        act = runProg(slot);
+        data = load<u32>(CTX_BASE + CTX_DATA);
+        len = load<u32>(CTX_BASE + CTX_DATA_END) - data;
+        meta = data - load<u32>(CTX_BASE + CTX_DATA_META);
+      }
+      verdict(q, dev, qi, ifindex, slot, act, data, len, meta, opts & ~OPT_META_MASK);
     }
   }
   ringRelease(rx, n);
   count(q, QSTAT_RX_PACKETS, n);
   count(q, QSTAT_RX_BYTES, bytes);
-  if (nDrop) {
-    count(q, QSTAT_XDP_DROP, nDrop);
-    count(q, QSTAT_DROP_BASE + DROP_XDP_DROP, nDrop);
-  }
-  if (nPass) count(q, QSTAT_XDP_PASS, nPass);
-  if (nTx) count(q, QSTAT_XDP_TX, nTx);
-  if (nRedirect) count(q, QSTAT_XDP_REDIRECT, nRedirect);
-  if (nAborted | nInvalid) {
-    count(q, QSTAT_XDP_ABORTED, nAborted);
-    count(q, QSTAT_XDP_INVALID, nInvalid);
-    count(q, QSTAT_DROP_BASE + DROP_XDP_ABORTED, nAborted + nInvalid);
-  }
   return n;
 }
 

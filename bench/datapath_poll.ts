@@ -1,9 +1,9 @@
 // A quick measurement of the NAPI poll loop (assembly/napi.ts) on one core: a device with one queue,
 // frames replayed on its RX ring in place (dev_rx_replay, no copy), then polled in bursts of 64, for
-// XDP_DROP (programs/xdp_pass_drop.o) and the parser (programs/xdp_parse.o). Also the same programs
-// through JitProgram.repeat (a wasm loop calling `run` directly) as the floor of a per-packet call.
+// XDP_DROP (programs/xdp_pass_drop.o) and the parser (programs/xdp_parse.o), with both ways of
+// reaching the program: through the table per frame, and the JIT's per-program burst loop.
 //
-//   node dist/bench/datapath_poll.js [--seconds 2]
+//   node dist/bench/datapath_poll.js [--seconds 5]   (per program and dispatch, split in 5 windows)
 
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
@@ -12,19 +12,23 @@ import { Datapath } from '../src/control/datapath.js';
 import { dataPathExports } from '../src/control/device.js';
 import type * as Suite from '../scripts/program-suite.mjs';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '2' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' } } });
 const seconds = Number(values.seconds);
 const root = new URL('../../', import.meta.url).pathname;
 void readFileSync;
 
-async function measure(object: string, program: string, frame: Uint8Array): Promise<void> {
-  const dp = await Datapath.create({ umemFrames: 512 });
+interface Setup {
+  run(seconds: number): number; // ns per packet over one window
+  verdicts(): string;
+}
+
+async function setup(object: string, program: string, frame: Uint8Array, dispatch: 'burst' | 'table'): Promise<Setup> {
+  const dp = await Datapath.create({ umemFrames: 512, dispatch });
   const eth0 = dp.addDevice({ name: 'eth0', ringSize: 256 });
   const obj = await dp.loadObject(root + object);
-  const prog = obj.program(program);
-  eth0.attachXdp(prog);
+  eth0.attachXdp(obj.program(program));
   const x = dataPathExports(dp.fastPath);
-  // Put the frame's bytes into every frame of the fill ring: inject it through a drop-everything pass.
+  // Put the frame's bytes into every frame of the fill ring by receiving it through each of them.
   for (let i = 0; i < 512; i++) {
     eth0.inject(frame);
     eth0.poll();
@@ -43,20 +47,38 @@ async function measure(object: string, program: string, frame: Uint8Array): Prom
   };
   // warm-up: V8 tiers wasm up while it runs in short calls
   for (let i = 0; i < 20000; i++) round();
-  let pkts = 0;
-  const t0 = process.hrtime.bigint();
-  let t = t0;
-  while (Number(t - t0) < seconds * 1e9) {
-    for (let i = 0; i < 1000; i++) pkts += round();
-    t = process.hrtime.bigint();
-  }
-  const ns = Number(t - t0);
-  const verdicts = eth0.stats().verdicts;
-  process.stdout.write(`${program.padEnd(12)} ${frame.length}B  poll: ${(pkts / ns * 1e3).toFixed(2)} Mpps  ${(ns / pkts).toFixed(2)} ns/pkt  verdicts ${JSON.stringify(verdicts)}\n`);
+  return {
+    run(secs: number): number {
+      let pkts = 0;
+      const t0 = process.hrtime.bigint();
+      let t = t0;
+      while (Number(t - t0) < secs * 1e9) {
+        for (let i = 0; i < 1000; i++) pkts += round();
+        t = process.hrtime.bigint();
+      }
+      return Number(t - t0) / pkts;
+    },
+    verdicts(): string {
+      return Object.entries(eth0.stats().verdicts).filter(([, n]) => n > 0).map(([k]) => k).join(', ');
+    },
+  };
 }
 
 const suite = (await import(pathToFileURL(root + 'scripts/program-suite.mjs').href)) as typeof Suite;
 const corpus = suite.loadCorpus(root) as Array<{ name: string; data: Uint8Array }>;
-const udp = corpus.find((p) => p.name === 'ipv4-udp-min60')!.data;
-await measure('programs/xdp_pass_drop.o', 'xdp_drop', udp);
-await measure('programs/xdp_parse.o', 'xdp_parse', udp);
+const frameName = 'ipv4-udp-min60';
+const udp = corpus.find((p) => p.name === frameName)!.data;
+const rounds = 5;
+process.stdout.write(`NAPI poll, 1 queue, bursts of 64, ${frameName} (${udp.length} B); table: call_indirect to run per frame, burst: the JIT's xdp_burst once per burst; best of ${rounds} alternating windows of ${seconds / rounds} s\n`);
+for (const [object, program] of [['programs/xdp_pass_drop.o', 'xdp_drop'], ['programs/xdp_parse.o', 'xdp_parse']] as const) {
+  const table = await setup(object, program, udp, 'table');
+  const burst = await setup(object, program, udp, 'burst');
+  let bt = Infinity;
+  let bb = Infinity;
+  for (let r = 0; r < rounds; r++) {
+    bt = Math.min(bt, table.run(seconds / rounds));
+    bb = Math.min(bb, burst.run(seconds / rounds));
+  }
+  const row = (d: string, ns: number) => `${program.padEnd(10)} ${d.padEnd(5)} ${(1e3 / ns).toFixed(1).padStart(6)} Mpps ${ns.toFixed(2).padStart(6)} ns/pkt`;
+  process.stdout.write(`${row('table', bt)}  (${table.verdicts()})\n${row('burst', bb)}  burst/table time ${(bb / bt).toFixed(2)}\n`);
+}

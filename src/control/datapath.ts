@@ -62,6 +62,14 @@ export interface DatapathOptions {
   trace?: (line: string) => void;
   /** UMEM frames (4 KiB each) devices receive into, allocated with the first device (default 1024). */
   umemFrames?: number;
+  /**
+   * How a device's poll reaches its program: 'table' (default) calls `run` through the shared table once
+   * per frame; 'burst' calls the program's own loop once per burst (the JIT emits `xdp_burst`, the
+   * program inlined, for programs loaded on this Datapath). bench/datapath_poll.ts measures both: equal
+   * within this machine's noise (XDP_DROP burst/table 0.78-0.98, xdp_parse 0.99-1.09), so the default
+   * is the one without a second copy of every program to compile.
+   */
+  dispatch?: 'burst' | 'table';
 }
 
 export interface LoadOptions {
@@ -88,6 +96,8 @@ export interface LoadOptions {
    * 65 → 52 ns/run) for ~5× the compile time, and slows others a little; measure before choosing it.
    */
   optimize?: OptimizeMode;
+  /** Also compile the burst entry devices call (default: when the Datapath's dispatch is 'burst'). */
+  burst?: boolean;
 }
 
 /**
@@ -141,6 +151,8 @@ export class Datapath {
   readonly ncpus: number;
   private nextMapId = 1;
   private readonly umemFrames: number;
+  /** How devices call their programs (DatapathOptions.dispatch). */
+  readonly dispatch: 'burst' | 'table';
   private readonly devices = new Map<string, Device>();
   private readonly sockets: XskSocket[] = [];
   private injectBuf = 0;
@@ -149,6 +161,7 @@ export class Datapath {
     this.memory = memory;
     this.fastPath = fastPath;
     this.umemFrames = opts.umemFrames ?? 1024;
+    this.dispatch = opts.dispatch ?? 'table';
     this.ncpus = opts.ncpus ?? availableParallelism();
     const view = memory.view();
     view.setUint32(RUN_BASE + RUN.NCPUS, this.ncpus, true);
@@ -451,7 +464,7 @@ export class Program {
     const base = { memory: dp.memory, helpers: dp.helpers, checked: opts.checked ?? !verified, fastPath: dp.fastPath };
     const engine =
       (opts.engine ?? 'jit') === 'jit'
-        ? await compile(insns, { ...base, optimize: opts.optimize ?? 'light' })
+        ? await compile(insns, { ...base, optimize: opts.optimize ?? 'light', burst: opts.burst ?? dp.dispatch === 'burst' })
         : new Interpreter(insns, { ...base, tailCall: (map, index) => dp.tailTarget(map, index) });
     const p = new Program(dp, spec, insns, engine);
     p.verifierLog = verified?.log ?? '';

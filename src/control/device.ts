@@ -92,7 +92,7 @@ export interface DataPathExports {
   dp_init(frames: I): I;
   dev_create(ifindex: I, nqueues: I, mtu: I, ringSize: I, hostRingSize: I): I;
   dev_set_peer(dev: I, peer: I): void;
-  dev_attach(dev: I, slot: I): void;
+  dev_attach(dev: I, slot: I, burst: I): void;
   dev_rx(dev: I, q: I, src: I, len: I): I;
   dev_rx_batch(dev: I, q: I, buf: I, n: I): I;
   dev_rx_replay(dev: I, q: I, len: I, n: I): I;
@@ -187,14 +187,15 @@ export class Device {
       throw new WxdpError('USAGE', `program ${program.name}: only JIT'd programs attach to a device (load it with engine 'jit')`);
     }
     const slot = program.fd;
+    const burst = this.dp.dispatch === 'burst' ? program.engine.burstTableIndex : 0;
     this.attached = program;
-    this.x.dev_attach(this.address, slot);
+    this.x.dev_attach(this.address, slot, burst);
   }
 
   /** Detach the program: frames then go to the host, as with no XDP program. */
   detachXdp(): void {
     this.attached = undefined;
-    this.x.dev_attach(this.address, 0);
+    this.x.dev_attach(this.address, 0, 0);
   }
 
   private queueIndex(queue: number | undefined): number {

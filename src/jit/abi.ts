@@ -15,6 +15,7 @@
 //   tail_entry(r1 i64, r10 i64, depth i32) -> i64   what a tail call into this program runs
 //   cb_<slot>(r1..r5 i64) -> i64, global cbslot_<slot>   callbacks (bpf_loop) and their table index
 //   set_region(slot i32, start i32, len i32, writable i32)   checked mode: region slot k of the run
+//   xdp_burst(rx i32, first i32, n i32, ifindex i32, queue i32, out i32)   with `burst`: see EXPORT_BURST
 //
 // Internal functions: `sub_<entry slot>(r1..r5 i64, r10 i64, depth i32) -> i64`, one per subprogram.
 // Checked mode keeps REGION_SLOTS regions in globals (start, readable length, writable length; an
@@ -49,6 +50,15 @@ export const HELPER_XDP_LOAD_BYTES = 189;
 export const HELPER_XDP_STORE_BYTES = 190;
 
 export const EXPORT_RUN = 'run';
+/**
+ * xdp_burst(rx i32, first i32, n i32, ifindex i32, queue i32, out i32): the entry run over n RX
+ * descriptors, one BURST_RECORD_SIZE record each at out (u32 r0, data, data_end, data_meta,
+ * redirect ifindex, redirect map, u64 redirect flags). Emitted with the `burst` option.
+ */
+export const EXPORT_BURST = 'xdp_burst';
+/** The copy of `run` xdp_burst calls (not exported, so binaryen inlines it). */
+export const BURST_BODY = 'run_burst';
+export { BURST_RECORD_SIZE } from '../runtime/memory.js';
 export const EXPORT_REPEAT = 'repeat';
 export const EXPORT_SET_REGION = 'set_region';
 

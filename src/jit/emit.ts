@@ -39,10 +39,13 @@ import {
   STACK_SIZE,
 } from '../isa/opcodes.js';
 import { callTarget, writesRegister, type Insn } from '../isa/insn.js';
-import { CTX, CTX_BASE, MAX_TAIL_CALL_CNT, RUN, RUN_BASE, STACK_BASE, STACK_TOP, XDP_FRAME_STRUCT } from '../runtime/memory.js';
+import { CTX, CTX_BASE, DESC, FRAME_SIZE, MAX_TAIL_CALL_CNT, RING, RUN, RUN_BASE, STACK_BASE, STACK_TOP, XDP_FRAME_STRUCT } from '../runtime/memory.js';
 import {
   callbackExportName,
   callbackSlotGlobal,
+  BURST_BODY,
+  BURST_RECORD_SIZE,
+  EXPORT_BURST,
   EXPORT_REPEAT,
   EXPORT_TAIL_ENTRY,
   HELPER_LOOP,
@@ -111,6 +114,8 @@ export interface EmitOptions {
   backEdgeBudget?: number;
   /** Also return the module as text (tests, debugging). */
   text?: boolean;
+  /** Also emit xdp_burst, the poll loop's per-burst entry (see addBurst). */
+  burst?: boolean;
 }
 
 export interface InlineArray {
@@ -991,7 +996,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
    * One subprogram as the generic `sub_<entry>(r1..r5, r10, depth)`, or at a known depth as its clone
    * `sub_<entry>_at<depth>(r1..r5)` (the entry at depth 0: the exported `run`).
    */
-  const lowerSubprogram = (sp: Subprogram, depth?: number): void => {
+  const lowerSubprogram = (sp: Subprogram, depth?: number, as?: string): void => {
     frameDepth = depth;
     const rl = new B.Relooper(m);
     const ids = new Map<number, number>();
@@ -1026,11 +1031,68 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       m.addFunction(subName(sp.entry), subParams, i64, vars, m.block(null, [body, m.unreachable()]));
       return;
     }
-    const name = atName(sp.entry, depth);
+    const name = as ?? atName(sp.entry, depth);
     const frame = [m.local.set(slot(R10), k64(STACK_TOP - depth * STACK_SIZE)), m.local.set(DEPTH, k32(depth))];
-    const prologue = name === EXPORT_RUN ? [...resetTailCalls(), ...resetBudget(), ...frame] : frame;
+    const prologue = sp.entry === 0 && depth === 0 ? [...resetTailCalls(), ...resetBudget(), ...frame] : frame;
     m.addFunction(name, params(5, i64), i64, [i64, i32, ...vars], m.block(null, [...prologue, body, m.unreachable()]));
     if (name === EXPORT_RUN) m.addFunctionExport(EXPORT_RUN, EXPORT_RUN);
+  };
+
+  /**
+   * xdp_burst(rx, first, n, ifindex, queue, out): the NAPI poll's inner loop for this program. For the
+   * n descriptors of RX ring `rx` from index `first`, the xdp_buff is set up as xdp_setup does
+   * (assembly/xdp.ts), the entry runs (a copy of `run` with this one caller, so binaryen inlines it),
+   * and a BURST_RECORD_SIZE record goes to out[i]: r0, data, data_end, data_meta and the redirect
+   * target fields. One call_indirect per burst instead of one per frame (assembly/napi.ts).
+   */
+  const addBurst = (entry: Subprogram): void => {
+    lowerSubprogram(entry, 0, BURST_BODY);
+    const [RX, FIRST, N, IFX, QI, OUT, I, E, DATA, HARD, META] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    const R0L = 11;
+    const l = (k: number): Expr => m.local.get(k, i32);
+    const ctxStore = (field: number, v: Expr): Expr => m.i32.store(0, 4, k32(CTX_BASE + field), v);
+    const ctxLoad = (field: number): Expr => m.i32.load(0, 4, k32(CTX_BASE + field));
+    const rec = (): Expr => m.i32.add(l(OUT), m.i32.mul(l(I), k32(BURST_RECORD_SIZE)));
+    const perFrame = [
+      // the descriptor: entries + ((first + i) & mask) * DESC.SIZE
+      m.local.set(E, m.i32.add(
+        m.i32.load(RING.ENTRIES, 4, l(RX)),
+        m.i32.mul(m.i32.and(m.i32.add(l(FIRST), l(I)), m.i32.load(RING.MASK, 4, l(RX))), k32(DESC.SIZE)),
+      )),
+      m.local.set(DATA, m.i32.load(DESC.ADDR, 4, l(E))),
+      m.local.set(META, m.i32.and(m.i32.load(DESC.OPTIONS, 4, l(E)), k32(0xff))),
+      m.local.set(HARD, m.i32.and(l(DATA), k32(~(FRAME_SIZE - 1)))),
+      ctxStore(CTX.HARD_START, l(HARD)),
+      ctxStore(CTX.FRAME_END, m.i32.add(l(HARD), k32(FRAME_SIZE))),
+      ctxStore(CTX.DATA, l(DATA)),
+      ctxStore(CTX.DATA_META, m.i32.sub(l(DATA), l(META))),
+      ctxStore(CTX.DATA_END, m.i32.add(l(DATA), m.i32.load(DESC.LEN, 4, l(E)))),
+      ctxStore(CTX.INGRESS_IFINDEX, l(IFX)),
+      ctxStore(CTX.RX_QUEUE_INDEX, l(QI)),
+      ctxStore(CTX.EGRESS_IFINDEX, k32(0)),
+      ctxStore(CTX.REDIRECT_IFINDEX, k32(0)),
+      ctxStore(CTX.REDIRECT_MAP, k32(0)),
+      m.i64.store(0, 8, k32(CTX_BASE + CTX.REDIRECT_FLAGS), k64(0)),
+      ctxStore(CTX.FRAGS_LEN, k32(0)),
+      m.local.set(R0L, m.call(BURST_BODY, [k64(CTX_BASE), k64(0), k64(0), k64(0), k64(0)], i64)),
+      m.i32.store(0, 4, rec(), m.i32.wrap(m.local.get(R0L, i64))),
+      m.i32.store(4, 4, rec(), ctxLoad(CTX.DATA)),
+      m.i32.store(8, 4, rec(), ctxLoad(CTX.DATA_END)),
+      m.i32.store(12, 4, rec(), ctxLoad(CTX.DATA_META)),
+      m.i32.store(16, 4, rec(), ctxLoad(CTX.REDIRECT_IFINDEX)),
+      m.i32.store(20, 4, rec(), ctxLoad(CTX.REDIRECT_MAP)),
+      m.i64.store(24, 8, rec(), m.i64.load(0, 8, k32(CTX_BASE + CTX.REDIRECT_FLAGS))),
+      m.local.set(I, m.i32.add(l(I), k32(1))),
+      m.br('frame', m.i32.lt_u(l(I), l(N))),
+    ];
+    m.addFunction(
+      EXPORT_BURST,
+      B.createType([i32, i32, i32, i32, i32, i32]),
+      none,
+      [i32, i32, i32, i32, i32, i64],
+      m.if(m.i32.ne(l(N), k32(0)), m.loop('frame', m.block(null, perFrame))),
+    );
+    m.addFunctionExport(EXPORT_BURST, EXPORT_BURST);
   };
 
   {
@@ -1052,6 +1114,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   // The generic code (tail calls, the fast path's bpf_loop) goes through binaryen's passes too: added
   // after them, unoptimised, a tail-call target ran 2× slower (programs/xdp_ipv4 0.61 -> 1.30 × the kernel).
   for (const sp of layout.subprograms) lowerSubprogram(sp);
+
+  if (opts.burst) addBurst(layout.subprograms.find((sp) => sp.entry === 0)!);
 
   // tail_entry(r1, r10, depth): a tail call into this program keeps the caller's frame and count.
   const zeros = (n: number): Expr[] => new Array(n).fill(0).map(() => k64(0));

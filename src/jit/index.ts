@@ -34,6 +34,8 @@ export interface JitOptions extends EngineOptions {
    * about a second), so an unverified program with an unbounded loop cannot hang its caller. 0: none.
    */
   maxBackEdges?: number;
+  /** Also emit `xdp_burst`, the entry a device's NAPI poll calls once per burst (src/jit/abi.ts). */
+  burst?: boolean;
 }
 
 export const DEFAULT_MAX_BACK_EDGES = 100_000_000;
@@ -73,6 +75,7 @@ export async function compile(prog: readonly Insn[], opts: JitOptions): Promise<
     tailCalls ? 't' : '',
     JSON.stringify([...inlineArrays]),
     backEdgeBudget,
+    opts.burst ? 'b' : '',
     Buffer.from(encode(prog)).toString('base64'),
   ].join(':');
 
@@ -81,7 +84,7 @@ export async function compile(prog: readonly Insn[], opts: JitOptions): Promise<
   if (entry) {
     cache.delete(key); // re-insert: Map order doubles as LRU order
   } else {
-    entry = build(prog, layout, { checked, optimize, memory, wasmHelpers, tailCalls, inlineArrays, backEdgeBudget });
+    entry = build(prog, layout, { checked, optimize, memory, wasmHelpers, tailCalls, inlineArrays, backEdgeBudget, burst: opts.burst ?? false });
     entry.catch(() => cache.delete(key));
   }
   cache.set(key, entry);
@@ -109,6 +112,7 @@ async function build(
     callbacks: layout.callbacks,
     backEdgeBudget: opts.checked ? (opts.backEdgeBudget ?? 0) : 0,
     usesCallx: layout.usesCallx,
+    burst: opts.burst ?? false,
     wasmBytes: bytes.length,
     compileMs: performance.now() - t0,
   };

@@ -15,6 +15,7 @@ import {
   IMPORT_PROG_ARRAY_GET,
   IMPORT_TABLE,
   wasmHelperImportName,
+  EXPORT_BURST,
   EXPORT_REPEAT,
   EXPORT_RUN,
   EXPORT_SET_REGION,
@@ -43,6 +44,8 @@ export interface CompiledModule {
   /** Checked mode's back-edge budget per run (0: none; then no insn_limit import). */
   backEdgeBudget: number;
   usesCallx: boolean;
+  /** The module exports xdp_burst. */
+  burst: boolean;
   /** Size of the wasm binary. */
   wasmBytes: number;
   /** Milliseconds from the instruction array to a WebAssembly.Module (excluding binaryen's load). */
@@ -81,6 +84,7 @@ export class JitProgram implements Engine {
   private readonly fastPath: FastPath | undefined;
   private tableSlot = -1;
   private runSlot = -1;
+  private burstSlot = -1;
 
   constructor(compiled: CompiledModule, memory: EngineMemory, helpers: HelperTable, cached: boolean, fastPath?: FastPath) {
     this.module = compiled.module;
@@ -121,6 +125,14 @@ export class JitProgram implements Engine {
       this.runSlot = this.fastPath.addToTable(this.instance.exports[EXPORT_RUN] as Function);
     }
     return this.runSlot;
+  }
+
+  /** The slot of this program's xdp_burst in the fast path's table, or 0 when it was compiled without. */
+  get burstTableIndex(): number {
+    const f = this.instance.exports[EXPORT_BURST];
+    if (typeof f !== 'function' || !this.fastPath) return 0;
+    if (this.burstSlot < 0) this.burstSlot = this.fastPath.addToTable(f as Function);
+    return this.burstSlot;
   }
 
   /**

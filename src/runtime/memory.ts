@@ -145,13 +145,17 @@ export const MAX_XSKS = 64;
 export const DP_TRACE = 0x2500;
 export const TRACE_SLOTS = 32;
 export const TRACE_EVENT_SIZE = 16;
+/** Burst results of a program's xdp_burst (src/jit/abi.ts), BURST_MAX records of BURST_RECORD_SIZE. */
+export const DP_BURST = 0x2800;
+export const BURST_MAX = 64;
+export const BURST_RECORD_SIZE = 32;
 
 /** Ring header (offsets); fill/completion entries are u64 addresses, the others descriptors. */
 export const RING = { PRODUCER: 0, CONSUMER: 4, MASK: 8, ENTRY_SIZE: 12, ENTRIES: 16, HEADER_SIZE: 64 } as const;
 /** struct xdp_desc. */
 export const DESC = { ADDR: 0, LEN: 8, OPTIONS: 12, SIZE: 16 } as const;
 /** Device header and queue offsets. */
-export const DEV = { IFINDEX: 0, MTU: 4, NQUEUES: 8, PROG: 12, MAC: 16, HOST_RING: 24, PEER: 28, HEADER_SIZE: 64 } as const;
+export const DEV = { IFINDEX: 0, MTU: 4, NQUEUES: 8, PROG: 12, MAC: 16, HOST_RING: 24, PEER: 28, BURST: 32, HEADER_SIZE: 64 } as const;
 export const Q = { FILL: 0, RX: 4, TX: 8, COMP: 12, XSK: 16, STATS: 64 } as const;
 /** Per-queue u64 counters, by index. */
 export const QSTAT = {

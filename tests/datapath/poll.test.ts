@@ -67,9 +67,9 @@ describe('rings', () => {
   });
 });
 
-describe('NAPI poll', () => {
+describe.each(['table', 'burst'] as const)('NAPI poll (%s dispatch)', (dispatch) => {
   it('takes at most `budget` frames per queue per poll, and every queue gets its budget', async () => {
-    const dp = await Datapath.create();
+    const dp = await Datapath.create({ dispatch });
     const eth0 = dp.addDevice({ name: 'eth0', queues: 3 });
     eth0.attachXdp(await dp.loadInsns(assemble('r0 = 1\nexit')));
     eth0.injectBatch(Array.from({ length: 200 }, (_, i) => frame(60, i)), { queue: 0 });
@@ -88,7 +88,7 @@ describe('NAPI poll', () => {
   });
 
   it('replacing and detaching the program while traffic flows loses no frame; each sees one program', async () => {
-    const dp = await Datapath.create();
+    const dp = await Datapath.create({ dispatch });
     const eth0 = dp.addDevice({ name: 'eth0', ringSize: 64 });
     const pass = await dp.loadInsns(assemble('r0 = 2\nexit'));
     const tx = await dp.loadInsns(assemble('r0 = 3\nexit'));
@@ -119,7 +119,7 @@ describe('NAPI poll', () => {
   });
 
   it('frames shorter than an Ethernet header and longer than MTU + 14 are counted drops at receive', async () => {
-    const dp = await Datapath.create();
+    const dp = await Datapath.create({ dispatch });
     const eth0 = dp.addDevice({ name: 'eth0', mtu: 1500 });
     expect(eth0.inject(new Uint8Array(13))).toBe(false);
     expect(eth0.inject(new Uint8Array(0))).toBe(false);
@@ -143,7 +143,7 @@ describe('NAPI poll', () => {
   });
 
   it('devices: names, ifindexes, MAC and MTU checks', async () => {
-    const dp = await Datapath.create();
+    const dp = await Datapath.create({ dispatch });
     const eth0 = dp.addDevice({ name: 'eth0', mac: '02:aa:bb:cc:dd:ee' });
     expect(eth0.ifindex).toBe(2);
     expect([...eth0.mac]).toEqual([2, 0xaa, 0xbb, 0xcc, 0xdd, 0xee]);

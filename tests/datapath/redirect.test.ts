@@ -11,9 +11,9 @@ import { corpus, frame, hex, recorded, root, tagOf } from './support.js';
 
 const u32 = (v: number) => codec.u32.encode(v);
 
-describe('bpf_redirect', () => {
+describe.each(['table', 'burst'] as const)('bpf_redirect (%s dispatch)', (dispatch) => {
   it('moves the frame to the target device TX ring (same queue), untouched', async () => {
-    const dp = await Datapath.create();
+    const dp = await Datapath.create({ dispatch });
     const eth0 = dp.addDevice({ name: 'eth0', queues: 2 });
     const eth1 = dp.addDevice({ name: 'eth1', queues: 2 });
     eth0.attachXdp(await dp.loadInsns(assemble(`r1 = ${eth1.ifindex}\nr2 = 0\ncall 23\nexit`)));
@@ -31,7 +31,7 @@ describe('bpf_redirect', () => {
   });
 
   it('to an ifindex that is no device: a counted drop (REDIRECT_NO_DEVICE), the frame back on the fill ring', async () => {
-    const dp = await Datapath.create();
+    const dp = await Datapath.create({ dispatch });
     const eth0 = dp.addDevice({ name: 'eth0', ringSize: 64 });
     eth0.attachXdp(await dp.loadInsns(assemble('r1 = 42\nr2 = 0\ncall 23\nexit')));
     eth0.injectBatch([frame(60), frame(60), frame(60)]);
@@ -43,7 +43,7 @@ describe('bpf_redirect', () => {
   });
 
   it('a loop between veth peers ends after MAX_REDIRECT_HOPS crossings, counted as REDIRECT_LOOP', async () => {
-    const dp = await Datapath.create();
+    const dp = await Datapath.create({ dispatch });
     const a = dp.addDevice({ name: 'veth0' });
     const b = dp.addDevice({ name: 'veth1' });
     dp.linkPeers(a, b);
@@ -62,9 +62,9 @@ describe('bpf_redirect', () => {
   });
 });
 
-describe('devmap', () => {
+describe.each(['table', 'burst'] as const)('devmap (%s dispatch)', (dispatch) => {
   it('programs/xdp_redirect: the kernel\'s verdicts, and each redirected frame where the program points it', async () => {
-    const dp = await Datapath.create();
+    const dp = await Datapath.create({ dispatch });
     const eth0 = dp.addDevice({ name: 'eth0', ringSize: 128 });
     const eth1 = dp.addDevice({ name: 'eth1', ringSize: 128 });
     const obj = await dp.loadObject(`${root}programs/xdp_redirect.o`);
@@ -106,7 +106,7 @@ describe('devmap', () => {
   });
 
   it('runs the entry\'s own program with egress_ifindex set; anything but XDP_PASS drops (DEVMAP_PROG)', async () => {
-    const dp = await Datapath.create();
+    const dp = await Datapath.create({ dispatch });
     const eth0 = dp.addDevice({ name: 'eth0' });
     const eth1 = dp.addDevice({ name: 'eth1' });
     const eth2 = dp.addDevice({ name: 'eth2' });
@@ -139,9 +139,9 @@ describe('devmap', () => {
   });
 });
 
-describe('xskmap and XskSocket', () => {
+describe.each(['table', 'burst'] as const)('xskmap and XskSocket (%s dispatch)', (dispatch) => {
   it('round trip: frames redirected to the socket bound to the queue, sent back out of the device', async () => {
-    const dp = await Datapath.create();
+    const dp = await Datapath.create({ dispatch });
     const eth0 = dp.addDevice({ name: 'eth0', queues: 2 });
     const xsks = createMap(dp.fastPath, { name: 'xsks', type: MapType.XSKMAP, keySize: 4, valueSize: 4, maxEntries: 4 });
     const sock = dp.createXskSocket({ device: eth0, queue: 1, frames: 8, ringSize: 8 });
@@ -170,7 +170,7 @@ describe('xskmap and XskSocket', () => {
   });
 
   it('a socket bound to another queue than the frame\'s, or an empty slot: XSK_INVALID drops', async () => {
-    const dp = await Datapath.create();
+    const dp = await Datapath.create({ dispatch });
     const eth0 = dp.addDevice({ name: 'eth0', queues: 2 });
     const xsks = createMap(dp.fastPath, { name: 'xsks', type: MapType.XSKMAP, keySize: 4, valueSize: 4, maxEntries: 4 });
     const sock = dp.createXskSocket({ device: eth0, queue: 1 });

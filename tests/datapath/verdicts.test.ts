@@ -19,9 +19,9 @@ const CASES: Array<[object: string, program: string]> = [
   ['xdp_parse.o', 'xdp_parse'], // PASS, DROP and ABORTED (vlan-triple)
 ];
 
-describe('verdicts through the poll loop agree with the kernel', () => {
+describe.each(['table', 'burst'] as const)('verdicts through the poll loop agree with the kernel (%s dispatch)', (dispatch) => {
   it.each(CASES)('%s %s: every corpus frame lands where the recorded action sends it, with the recorded data', async (object, program) => {
-    const dp = await Datapath.create();
+    const dp = await Datapath.create({ dispatch });
     const eth0 = dp.addDevice({ name: 'eth0', ringSize: 128 });
     const obj = await dp.loadObject(`${root}programs/${object}`);
     eth0.attachXdp(obj.program(program));
@@ -51,9 +51,11 @@ describe('verdicts through the poll loop agree with the kernel', () => {
     expect(eth0.rings().fill.available()).toBe(128);
     expect(dp.freeFrames()).toBe(1024 - 128);
   });
+});
 
+describe.each(['table', 'burst'] as const)('verdicts (%s dispatch)', (dispatch) => {
   it('XDP_ABORTED and an action that is no XDP action are counted, traced and dropped', async () => {
-    const dp = await Datapath.create();
+    const dp = await Datapath.create({ dispatch });
     const eth0 = dp.addDevice({ name: 'eth0' });
     const aborted = await dp.loadInsns(assemble('r0 = 0\nexit'));
     const invalid = await dp.loadInsns(assemble('r0 = 7\nexit'));
@@ -76,7 +78,7 @@ describe('verdicts through the poll loop agree with the kernel', () => {
   });
 
   it('without a program every frame goes to the host untouched; adjust_head moves the descriptor', async () => {
-    const dp = await Datapath.create();
+    const dp = await Datapath.create({ dispatch });
     const eth0 = dp.addDevice({ name: 'eth0' });
     const f = frame(64, 9);
     eth0.inject(f);

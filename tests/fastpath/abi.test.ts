@@ -38,6 +38,7 @@ describe.skipIf(!existsSync(wasmPath))('assembly/ fast-path module', async () =>
       ['DP_TRACE', L.DP_TRACE], ['TRACE_SLOTS', L.TRACE_SLOTS], ['TRACE_EVENT_SIZE', L.TRACE_EVENT_SIZE], ['QUEUE_SIZE', L.QUEUE_SIZE],
       ['QSTAT_COUNT', L.QSTAT_COUNT], ['MAX_REDIRECT_HOPS', L.MAX_REDIRECT_HOPS], ['NAPI_BUDGET', L.NAPI_BUDGET],
       ['XSK_FRAME_SIZE', L.XSK_FRAME_SIZE], ['DROP_REASONS', L.DROP_REASONS.length],
+      ['DP_BURST', L.DP_BURST], ['BURST_MAX', L.BURST_MAX], ['BURST_RECORD_SIZE', L.BURST_RECORD_SIZE],
     ] as const) expect(g(as), as).toBe(ts);
     const pairs: Array<[string, Record<string, number>]> = [
       ['DP_', L.DP], ['DESC_', L.DESC], ['DEV_', L.DEV], ['Q_', L.Q], ['QSTAT_', L.QSTAT], ['XSK_', L.XSK],
