@@ -144,10 +144,12 @@ function redirect(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, opt
 /** Poll queue `qi` of device `dev`: up to `budget` frames. Returns how many were processed. */
 export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
   const q = devQueue(dev, qi);
-  queueRefill(q);
   const rx = load<u32>(q, Q_RX);
   const n = ringPeek(rx, budget);
-  if (n == 0) return 0;
+  if (n == 0) {
+    queueRefill(q);
+    return 0;
+  }
   const c = load<u32>(rx, RING_CONSUMER);
   const burst = load<u32>(dev + DEV_BURST);
   const slot = load<u32>(dev + DEV_PROG);
@@ -196,6 +198,9 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
   ringRelease(rx, n);
   count(q, QSTAT_RX_PACKETS, n);
   count(q, QSTAT_RX_BYTES, bytes);
+  // After the verdicts, as drivers refill after their poll: dropped frames are back on the fill ring
+  // already, and only what went elsewhere is topped up from the pool.
+  queueRefill(q);
   return n;
 }
 
