@@ -74,3 +74,20 @@ export {
 export { XskSocket, type XskFrame, type XskSocketOptions } from './control/xsk.js';
 export { Ring, type XdpDesc } from './control/ring.js';
 export { DROP_REASONS, XDP_ACTIONS, type DropReason } from './runtime/memory.js';
+export {
+  CaptureWriter,
+  LINKTYPE_ETHERNET,
+  PcapError,
+  readPcap,
+  writePcap,
+  writePcapng,
+  type Capture,
+  type CapturedPacket,
+  type CaptureInterface,
+  type CaptureWriterOptions,
+  type PacketToWrite,
+  type PcapWriteOptions,
+  type PcapngInterfaceOptions,
+  type PcapngWriteOptions,
+} from './pcap/index.js';
+export { IMIX_SIZES, PacketGenerator, type FlowDistribution, type PacketGeneratorOptions, type PacketTemplate, type VariedField } from './control/pktgen.js';
