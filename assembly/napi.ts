@@ -10,7 +10,8 @@
 //   XDP_TX        this device's TX ring, same queue            (device.ts transmit)
 //   XDP_REDIRECT  bpf_redirect: another device's TX ring; devmap/devmap_hash: the entry's device, after
 //                 the entry's own program if it has one (egress_ifindex set; anything but XDP_PASS
-//                 drops); xskmap: the bound socket's RX ring (xsk.ts)
+//                 drops), BPF_F_BROADCAST: a copy to each entry's; xskmap: the bound socket's RX ring
+//                 (xsk.ts); cpumap: a counted drop (no CPUs to hand frames to yet)
 //   XDP_ABORTED and anything else: counted, a trace event, dropped
 // Every drop is counted with its reason on the queue. Nothing allocates, nothing throws.
 
@@ -21,15 +22,17 @@ import {
   DROP_XSK_INVALID, FRAME_SIZE, MAP_TYPE, MAP_VALUE_SIZE, MAX_DEVICES, NAPI_BUDGET, QSTAT_RX_BYTES,
   QSTAT_RX_PACKETS, QSTAT_XDP_ABORTED, QSTAT_XDP_DROP, QSTAT_XDP_INVALID, QSTAT_XDP_PASS, QSTAT_XDP_REDIRECT,
   QSTAT_XDP_TX, Q_RX, RING_CONSUMER, TRACE_EVENT_SIZE, TRACE_SLOTS, XDP_DROP, XDP_PASS, XDP_REDIRECT, XDP_TX,
-  DP_DEVS, DEV_BURST, DP_BURST, BURST_MAX, BURST_RECORD_SIZE,
+  DP_DEVS, DEV_BURST, MAP_DATA, MAP_MAX_ENTRIES, DROP_NO_BUFFER, DP_BURST, BURST_MAX, BURST_RECORD_SIZE,
 } from './abi';
+import { copyBytes } from './bytes';
 import { count, countDrop, devLookup, devQueue, OPT_META_MASK, queueRefill, recycle, transmit } from './device';
 import { devmapHashLookupIdx, devmapLookupIdx } from './maps/devmap';
 import { fdArrayLookupIdx } from './maps/fd_array';
-import { BPF_F_BROADCAST, BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_XSKMAP } from './maps/uapi';
+import { BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS, BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_XSKMAP } from './maps/uapi';
 import { ringEntry, ringPeek, ringPushDesc, ringRelease } from './ring';
 import { xdp_setup } from './xdp';
 import { xskDeliver } from './xsk';
+import { frameAlloc } from './umem';
 
 /**
  * Attach (slot > 0), replace or detach (0) the program of a device: `slot` is its `run`, `burst` its
@@ -57,6 +60,79 @@ function trace(ifindex: u32, qi: u32, act: u32, slot: u32): void {
   return <u32>call_indirect<u64>(slot, <u64>CTX_BASE, <u64>0, <u64>0, <u64>0, <u64>0);
 }
 
+/**
+ * To devmap entry `v` (struct bpf_devmap_val: ifindex, program slot): the entry's program first if it
+ * has one (dev_map_bpf_prog_run: egress_ifindex set, anything but XDP_PASS drops), then the device.
+ */
+function toDevmapEntry(q: u32, dev: u32, qi: u32, map: u32, v: u32, data: u32, len: u32, meta: u32, opts: u32): void {
+  const tif = load<u32>(v);
+  const tdev = devLookup(tif);
+  if (tdev == 0) {
+    recycle(q, data);
+    countDrop(q, DROP_REDIRECT_NO_DEVICE);
+    return;
+  }
+  const prog: u32 = load<u32>(map, MAP_VALUE_SIZE) == 8 ? load<u32>(v, 4) : 0;
+  if (prog != 0) {
+    const hard = data & ~(FRAME_SIZE - 1);
+    xdp_setup(hard, FRAME_SIZE, data - hard, len, meta, load<u32>(dev, DEV_IFINDEX), qi, 0);
+    store<u32>(CTX_BASE + CTX_EGRESS_IFINDEX, tif);
+    const act = runProg(prog);
+    data = load<u32>(CTX_BASE + CTX_DATA);
+    len = load<u32>(CTX_BASE + CTX_DATA_END) - data;
+    meta = data - load<u32>(CTX_BASE + CTX_DATA_META);
+    if (act != XDP_PASS) {
+      recycle(q, data);
+      countDrop(q, DROP_DEVMAP_PROG);
+      return;
+    }
+  }
+  transmit(q, tdev, qi, data, len, opts | meta);
+}
+
+/** A copy of the frame (and its metadata) in a frame from the pool, at the same headroom; 0 when none is free. */
+function cloneFrame(data: u32, len: u32, meta: u32): u32 {
+  const f = frameAlloc();
+  if (f == 0) return 0;
+  const nd = f + (data & (FRAME_SIZE - 1));
+  copyBytes(nd - meta, data - meta, len + meta);
+  return nd;
+}
+
+@inline function broadcastTo(q: u32, dev: u32, qi: u32, map: u32, v: u32, data: u32, len: u32, meta: u32, opts: u32, excludeIf: u32): void {
+  const tif = load<u32>(v);
+  if (tif == excludeIf || devLookup(tif) == 0) return;
+  const c = cloneFrame(data, len, meta);
+  if (c == 0) {
+    countDrop(q, DROP_NO_BUFFER);
+    return;
+  }
+  toDevmapEntry(q, dev, qi, map, v, c, len, meta, opts);
+}
+
+/**
+ * BPF_F_BROADCAST (dev_map_enqueue_multi): a copy to every entry's device, the ingress device left out
+ * with BPF_F_EXCLUDE_INGRESS; entries without a device are skipped. The original frame is then done.
+ */
+function broadcast(q: u32, dev: u32, qi: u32, map: u32, data: u32, len: u32, meta: u32, opts: u32): void {
+  const exclude = (load<u64>(CTX_BASE + CTX_REDIRECT_FLAGS) & BPF_F_EXCLUDE_INGRESS) != 0 ? load<u32>(dev, DEV_IFINDEX) : 0;
+  if (load<u32>(map, MAP_TYPE) == BPF_MAP_TYPE_DEVMAP) {
+    const max = load<u32>(map, MAP_MAX_ENTRIES);
+    for (let i: u32 = 0; i < max; i++) {
+      const v = devmapLookupIdx(map, i);
+      if (v != 0) broadcastTo(q, dev, qi, map, v, data, len, meta, opts, exclude);
+    }
+  } else {
+    // devmap_hash: every chain (assembly/maps/devmap.ts: mask at +32, elements | next | key | value |)
+    const mask = load<u32>(map, 32);
+    const buckets = load<u32>(map, MAP_DATA);
+    for (let i: u32 = 0; i <= mask; i++) {
+      for (let e = load<u32>(buckets + (i << 2)); e != 0; e = load<u32>(e)) broadcastTo(q, dev, qi, map, e + 8, data, len, meta, opts, exclude);
+    }
+  }
+  recycle(q, data);
+}
+
 /** XDP_REDIRECT: where the helper pointed the frame (the CTX_REDIRECT_* fields). */
 function redirect(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, opts: u32): void {
   const map = load<u32>(CTX_BASE + CTX_REDIRECT_MAP);
@@ -72,12 +148,6 @@ function redirect(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, opt
     return;
   }
   const type = load<u32>(map, MAP_TYPE);
-  if ((load<u64>(CTX_BASE + CTX_REDIRECT_FLAGS) & BPF_F_BROADCAST) != 0 ||
-      (type != BPF_MAP_TYPE_DEVMAP && type != BPF_MAP_TYPE_DEVMAP_HASH && type != BPF_MAP_TYPE_XSKMAP)) {
-    recycle(q, data);
-    countDrop(q, DROP_REDIRECT_UNSUPPORTED);
-    return;
-  }
   if (type == BPF_MAP_TYPE_XSKMAP) {
     const s = fdArrayLookupIdx(map, key);
     if (s == 0) {
@@ -88,31 +158,23 @@ function redirect(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, opt
     xskDeliver(q, load<u32>(s), load<u32>(dev, DEV_IFINDEX), qi, data, len);
     return;
   }
+  if (type != BPF_MAP_TYPE_DEVMAP && type != BPF_MAP_TYPE_DEVMAP_HASH) {
+    // cpumap and anything else bpf_redirect_map accepts but this data path has no target for
+    recycle(q, data);
+    countDrop(q, DROP_REDIRECT_UNSUPPORTED);
+    return;
+  }
+  if ((load<u64>(CTX_BASE + CTX_REDIRECT_FLAGS) & BPF_F_BROADCAST) != 0) {
+    broadcast(q, dev, qi, map, data, len, meta, opts);
+    return;
+  }
   const v = type == BPF_MAP_TYPE_DEVMAP ? devmapLookupIdx(map, key) : devmapHashLookupIdx(map, key);
-  const tif = v != 0 ? load<u32>(v) : 0;
-  const tdev = devLookup(tif);
-  if (tdev == 0) {
+  if (v == 0) {
     recycle(q, data);
     countDrop(q, DROP_REDIRECT_NO_DEVICE);
     return;
   }
-  const prog: u32 = load<u32>(map, MAP_VALUE_SIZE) == 8 ? load<u32>(v, 4) : 0;
-  if (prog != 0) {
-    // dev_map_bpf_prog_run: the second program sees the frame with egress_ifindex set.
-    const hard = data & ~(FRAME_SIZE - 1);
-    xdp_setup(hard, FRAME_SIZE, data - hard, len, meta, load<u32>(dev, DEV_IFINDEX), qi, 0);
-    store<u32>(CTX_BASE + CTX_EGRESS_IFINDEX, tif);
-    const act = runProg(prog);
-    data = load<u32>(CTX_BASE + CTX_DATA);
-    len = load<u32>(CTX_BASE + CTX_DATA_END) - data;
-    meta = data - load<u32>(CTX_BASE + CTX_DATA_META);
-    if (act != XDP_PASS) {
-      recycle(q, data);
-      countDrop(q, DROP_DEVMAP_PROG);
-      return;
-    }
-  }
-  transmit(q, tdev, qi, data, len, opts | meta);
+  toDevmapEntry(q, dev, qi, map, v, data, len, meta, opts);
 }
 
 /** Act on one verdict: the frame at data/len (meta bytes in front) goes where `act` says. */
