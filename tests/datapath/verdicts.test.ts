@@ -17,6 +17,7 @@ const CASES: Array<[object: string, program: string]> = [
   ['xdp_trim.o', 'xdp_trim'], // bpf_xdp_adjust_tail on the real frame
   ['xdp_meta.o', 'xdp_meta'], // bpf_xdp_adjust_meta: metadata in front of the data
   ['xdp_parse.o', 'xdp_parse'], // PASS, DROP and ABORTED (vlan-triple)
+  ['xdp_tailcall.o', 'xdp_dispatch'], // tail calls through the shared table from a device's program
 ];
 
 describe.each(['table', 'burst'] as const)('verdicts through the poll loop agree with the kernel (%s dispatch)', (dispatch) => {
