@@ -171,6 +171,12 @@ export function transmit(q: u32, dev: u32, qi: u32, addr: u32, len: u32, options
     countDrop(q, DROP_PKT_TOO_BIG);
     return false;
   }
+  // Onto the TX ring, or for a veth the peer's RX ring (one hop more): a full ring is a drop counted
+  // on the ring's queue.
+  let ring = load<u32>(tq, Q_TX);
+  let ringQueue = tq;
+  let opts = options & OPT_META_MASK;
+  let fullReason = DROP_TX_RING_FULL;
   const peer = load<u32>(dev, DEV_PEER);
   if (peer != 0) {
     const hops = (options >> OPT_HOPS_SHIFT) + 1;
@@ -181,19 +187,14 @@ export function transmit(q: u32, dev: u32, qi: u32, addr: u32, len: u32, options
       return false;
     }
     const pn = load<u32>(pdev, DEV_NQUEUES);
-    const pq = devQueue(pdev, qi < pn ? qi : qi % pn);
-    if (!ringPushDesc(load<u32>(pq, Q_RX), <u64>addr, len, (options & OPT_META_MASK) | (hops << OPT_HOPS_SHIFT))) {
-      recycle(q, addr);
-      countDrop(pq, DROP_RX_RING_FULL);
-      return false;
-    }
-    count(tq, QSTAT_TX_PACKETS, 1);
-    count(tq, QSTAT_TX_BYTES, len);
-    return true;
+    ringQueue = devQueue(pdev, qi < pn ? qi : qi % pn);
+    ring = load<u32>(ringQueue, Q_RX);
+    opts |= hops << OPT_HOPS_SHIFT;
+    fullReason = DROP_RX_RING_FULL;
   }
-  if (!ringPushDesc(load<u32>(tq, Q_TX), <u64>addr, len, options & OPT_META_MASK)) {
+  if (!ringPushDesc(ring, <u64>addr, len, opts)) {
     recycle(q, addr);
-    countDrop(tq, DROP_TX_RING_FULL);
+    countDrop(ringQueue, fullReason);
     return false;
   }
   count(tq, QSTAT_TX_PACKETS, 1);
