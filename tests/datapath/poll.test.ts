@@ -33,6 +33,22 @@ describe('rings', () => {
     expect(eth0.poll()).toBe(0);
   });
 
+  it('an RX ring fed by a veth peer faster than it is polled fills up: RX_RING_FULL drops on the receiver', async () => {
+    const dp = await Datapath.create();
+    const a = dp.addDevice({ name: 'veth0', ringSize: 64 });
+    const b = dp.addDevice({ name: 'veth1', ringSize: 4 });
+    dp.linkPeers(a, b);
+    a.attachXdp(await dp.loadInsns(assemble('r0 = 3\nexit')));
+    expect(a.injectBatch([1, 2, 3, 4, 5, 6].map((t) => frame(60, t)))).toBe(6);
+    expect(a.poll()).toBe(6);
+    expect(b.stats().drops.RX_RING_FULL).toBe(2);
+    expect(a.stats().txPackets).toBe(4);
+    expect(b.poll()).toBe(4);
+    expect(b.readHost().map((o) => tagOf(o.data))).toEqual([1, 2, 3, 4]);
+    // The two dropped frames went back to veth0's fill ring, and the poll topped it up from the pool.
+    expect(a.rings().fill.available()).toBe(64);
+  });
+
   it('reserve/submit and peek/release behave as libxdp\'s: all or nothing, no more than available', async () => {
     const dp = await Datapath.create();
     const eth0 = dp.addDevice({ name: 'eth0' });
