@@ -48,24 +48,13 @@ export function liveRegisters(prog: readonly Insn[]): Uint16Array {
   const n = prog.length;
   const use = new Uint16Array(n);
   const def = new Uint16Array(n);
-  const succ: number[][] = [];
+  const succ = successors(prog);
   for (let i = 0; i < n; i++) {
     const ins = prog[i]!;
-    succ.push([]);
     if (ins.isLdImm64Tail) continue;
     const ud = useDef(ins);
     use[i] = ud.use;
     def[i] = ud.def;
-    const c = ins.code & 0x07;
-    const op = ins.code & 0xf0;
-    const isJmp = c === Class.JMP || c === Class.JMP32;
-    const next = ins.code === OP_LDDW ? i + 2 : i + 1;
-    if (isJmp && op === JmpOp.EXIT) continue;
-    const t = jumpTarget(ins, i);
-    if (t !== undefined) succ[i]!.push(t);
-    if (!(isJmp && op === JmpOp.JA) || isLocalCall(ins)) {
-      if (next < n) succ[i]!.push(next);
-    }
   }
   const live = new Uint16Array(n);
   let changed = true;
@@ -82,4 +71,121 @@ export function liveRegisters(prog: readonly Insn[]): Uint16Array {
     }
   }
   return live;
+}
+
+/**
+ * Stack liveness (the idea of the kernel's 6.18 liveness.c): which of the executing frame's 64 stack
+ * slots may be read from each instruction on. Reads are recorded as the verifier explores (a fill, a
+ * helper reading stack memory, a variable-offset read), then propagated backwards over the control
+ * flow graph, killed by full 8-byte stores through r10. A state is compared with a finished one only on
+ * the slots live where they meet: every read reachable from a finished state has been recorded by then.
+ * A read of another frame's stack (a pointer passed to a callee) turns the analysis off: all live.
+ */
+export class StackLiveness {
+  private readonly n: number;
+  private readonly succ: number[][];
+  private readonly killLo: Uint32Array;
+  private readonly killHi: Uint32Array;
+  private readonly readLo: Uint32Array;
+  private readonly readHi: Uint32Array;
+  private readonly liveLo: Uint32Array;
+  private readonly liveHi: Uint32Array;
+  private dirty = false;
+  private off = false;
+
+  constructor(prog: readonly Insn[]) {
+    const n = (this.n = prog.length);
+    this.succ = successors(prog);
+    this.killLo = new Uint32Array(n);
+    this.killHi = new Uint32Array(n);
+    this.readLo = new Uint32Array(n);
+    this.readHi = new Uint32Array(n);
+    this.liveLo = new Uint32Array(n);
+    this.liveHi = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      const ins = prog[i]!;
+      const c = ins.code & 0x07;
+      const full = (c === Class.ST || c === Class.STX) && (ins.code & 0xe0) === Mode.MEM && (ins.code & 0x18) === 0x18;
+      if (ins.isLdImm64Tail || !full || ins.dst !== 10 || ins.off % 8 !== 0 || ins.off < -512 || ins.off >= 0) continue;
+      const spi = (ins.off + 512) >> 3;
+      if (spi < 32) this.killLo[i] = 1 << spi;
+      else this.killHi[i] = 1 << (spi - 32);
+    }
+  }
+
+  /** Slots [first, last] (0 = fp-512) may be read at insn `pc`. */
+  read(pc: number, first: number, last: number): void {
+    for (let s = Math.max(0, first); s <= Math.min(63, last); s++) {
+      if (s < 32) {
+        const b = 1 << s;
+        if (!(this.readLo[pc]! & b)) {
+          this.readLo[pc] = this.readLo[pc]! | b;
+          this.dirty = true;
+        }
+      } else {
+        const b = 1 << (s - 32);
+        if (!(this.readHi[pc]! & b)) {
+          this.readHi[pc] = this.readHi[pc]! | b;
+          this.dirty = true;
+        }
+      }
+    }
+  }
+
+  /** Something reads a stack it cannot attribute: every slot is live everywhere from now on. */
+  disable(): void {
+    this.off = true;
+  }
+
+  /** Is slot `spi` possibly read from `pc` on? */
+  isLive(pc: number, spi: number): boolean {
+    if (this.off) return true;
+    if (this.dirty) this.solve();
+    return spi < 32 ? (this.liveLo[pc]! & (1 << spi)) !== 0 : (this.liveHi[pc]! & (1 << (spi - 32))) !== 0;
+  }
+
+  private solve(): void {
+    this.dirty = false;
+    let changed = true;
+    while (changed) {
+      changed = false;
+      for (let i = this.n - 1; i >= 0; i--) {
+        let lo = 0;
+        let hi = 0;
+        for (const s of this.succ[i]!) {
+          lo |= this.liveLo[s]!;
+          hi |= this.liveHi[s]!;
+        }
+        lo = (this.readLo[i]! | (lo & ~this.killLo[i]!)) >>> 0;
+        hi = (this.readHi[i]! | (hi & ~this.killHi[i]!)) >>> 0;
+        if (lo !== this.liveLo[i] || hi !== this.liveHi[i]) {
+          this.liveLo[i] = lo;
+          this.liveHi[i] = hi;
+          changed = true;
+        }
+      }
+    }
+  }
+}
+
+/** Control-flow successors of each slot within its function (a local call continues at the next slot). */
+function successors(prog: readonly Insn[]): number[][] {
+  const n = prog.length;
+  const succ: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const ins = prog[i]!;
+    succ.push([]);
+    if (ins.isLdImm64Tail) continue;
+    const c = ins.code & 0x07;
+    const op = ins.code & 0xf0;
+    const isJmp = c === Class.JMP || c === Class.JMP32;
+    const next = ins.code === OP_LDDW ? i + 2 : i + 1;
+    if (isJmp && op === JmpOp.EXIT) continue;
+    const t = jumpTarget(ins, i);
+    if (t !== undefined) succ[i]!.push(t);
+    if (!(isJmp && op === JmpOp.JA) || isLocalCall(ins)) {
+      if (next < n) succ[i]!.push(next);
+    }
+  }
+  return succ;
 }

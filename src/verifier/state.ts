@@ -223,11 +223,13 @@ function regsafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean): boolean {
   }
 }
 
-function stacksafe(old: Frame, cur: Frame, ids: IdMap, exact: boolean): boolean {
+function stacksafe(old: Frame, cur: Frame, ids: IdMap, exact: boolean, live?: (spi: number) => boolean): boolean {
   for (let i = 0; i < old.stack.length; i++) {
     const o = old.stack[i]!;
     const c = cur.stack[i]!;
     if (o === c) continue;
+    // A slot nothing reads again cannot make the paths differ.
+    if (!exact && live && !live(i)) continue;
     if (exact) {
       for (let b = 0; b < 8; b++) if (o.bytes[b] !== c.bytes[b]) return false;
       if (!!o.spill !== !!c.spill) return false;
@@ -260,7 +262,13 @@ function stacksafe(old: Frame, cur: Frame, ids: IdMap, exact: boolean): boolean 
  * that may still be read in frame f (others are ignored). `exact` asks for identical states (the
  * infinite-loop check).
  */
-export function statesEqual(old: State, cur: State, live: readonly number[], exact: boolean): boolean {
+export function statesEqual(
+  old: State,
+  cur: State,
+  live: readonly number[],
+  exact: boolean,
+  stackLive?: (spi: number) => boolean,
+): boolean {
   if (old.frames.length !== cur.frames.length) return false;
   if (old.refs.length !== cur.refs.length) return false;
   const ids = new IdMap();
@@ -274,7 +282,7 @@ export function statesEqual(old: State, cur: State, live: readonly number[], exa
       if (!(mask & (1 << r))) continue;
       if (!regsafe(of.regs[r]!, cf.regs[r]!, ids, exact)) return false;
     }
-    if (!stacksafe(of, cf, ids, exact)) return false;
+    if (!stacksafe(of, cf, ids, exact, f === old.frames.length - 1 ? stackLive : undefined)) return false;
   }
   return true;
 }

@@ -13,7 +13,7 @@ import { helperName } from '../helpers/index.js';
 import type { HelperTable } from '../helpers/index.js';
 import { AtomicOp, Class, JmpOp, Mode, OP_LDDW, PseudoCall, PseudoLd, sizeBytes } from '../isa/opcodes.js';
 import { isLocalCall, type Insn } from '../isa/insn.js';
-import { liveRegisters } from './liveness.js';
+import { liveRegisters, StackLiveness } from './liveness.js';
 import { Arg, mapAllowsHelper, MapType, PROTOS, Ret } from './protos.js';
 import {
   branchTaken,
@@ -162,6 +162,7 @@ class Verifier {
   /** Callback entry slots: a callback's iterations converge there (pruning against in-progress states). */
   private readonly callbackEntries = new Set<number>();
   private live!: Uint16Array;
+  private stackLive!: StackLiveness;
   /** Entry slots of subprograms (calls and callbacks), ascending; [0] = 0. */
 
   private readonly stackDepth = new Map<number, number>();
@@ -196,6 +197,7 @@ class Verifier {
     try {
       this.checkCfg();
       this.live = liveRegisters(this.prog);
+      this.stackLive = new StackLiveness(this.prog);
       this.statesAt = new Uint32Array(this.prog.length);
       this.walk();
       // Global functions are verified once, on their own, from their BTF prototypes.
@@ -280,6 +282,7 @@ class Verifier {
         if (isLocalCall(ins)) {
           visit(i + 1 + ins.imm, i);
           this.prune.add(i + 1 + ins.imm);
+          this.prune.add(i);
         }
         this.prune.add(next);
         visit(next, i);
@@ -289,7 +292,8 @@ class Verifier {
       this.prune.add(t);
       visit(t, i);
       if (op !== JmpOp.JA) {
-        this.prune.add(next);
+        // The kernel's prune points for a conditional jump: the jump itself and its target.
+        this.prune.add(i);
         visit(next, i);
       }
     }
@@ -310,11 +314,6 @@ class Verifier {
     let pc = entry;
     let from = -1;
     for (;;) {
-      // Counted before the prune check, as the kernel counts (a pruned visit is a processed insn).
-      if (++this.processed > this.limit) {
-        // Named as the kernel's log names it: by the last instruction it processed.
-        this.reject(`BPF program is too large. Processed ${this.processed} insn`, from >= 0 ? from : pc);
-      }
       if (this.prune.has(pc) && from >= 0) {
         if (this.isStateVisited(st, pc)) {
           if (this.logLevel >= 1) this.log(`${pc}: safe`);
@@ -323,6 +322,10 @@ class Verifier {
           ({ state: st, insn: pc, from } = next);
           continue;
         }
+      }
+      if (++this.processed > this.limit) {
+        // Named as the kernel's log names it: by the last instruction it processed.
+        this.reject(`BPF program is too large. Processed ${this.processed} insn`, from >= 0 ? from : pc);
       }
       this.logInsn(pc);
       const cls = this.prog[pc]!.code & 0x07;
@@ -419,8 +422,9 @@ class Verifier {
     let list = this.finished.get(pc);
     if (list) {
       let evict = false;
+      const slotLive = (spi: number): boolean => this.stackLive.isLive(pc, spi);
       for (const old of list) {
-        if (statesEqual(old.state, st, live, false)) {
+        if (statesEqual(old.state, st, live, false, slotLive)) {
           old.hits++;
           this.propagatePrecision(old.state, st);
           return true;
@@ -1003,6 +1007,10 @@ class Verifier {
       }
     }
     this.noteStackDepth(st, reg.frameno, Number(-minOff));
+    if (kind === 'read' || (kind === 'helper' && !helperWrite)) {
+      if (reg.frameno !== st.frames.length - 1) this.stackLive.disable();
+      else this.stackLive.read(this.curPc, (Number(minOff) + MAX_BPF_STACK) >> 3, (Number(maxOff) - 1 + MAX_BPF_STACK) >> 3);
+    }
     if (regno !== 10 || !constOff || reg.frameno !== st.frames.length - 1) this.indirectStack.add(this.curPc);
     if (!constOff) this.precise(st, regno);
     const lo = Number(minOff) + MAX_BPF_STACK;
