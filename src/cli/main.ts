@@ -23,6 +23,8 @@ commands:
       BPF_PROG_TEST_RUN for XDP: "Return value: N, duration (average): M ns"
   map dump|lookup|update OBJ.o name MAP [key BYTES] [value BYTES] [flags any|noexist|exist] [--json]
       maps as loading the object leaves them (wxdp keeps no state between commands)
+  run OBJ.o [name PROG] --in IN.pcap [--out OUT.pcapng] [--devices N] [--mtu N] [--json]
+                                         replay a capture through a device running the program
   bench [--json] [--quick]
       engine benchmarks: interpreter vs JIT vs the kernel's BPF_PROG_TEST_RUN
 `;
@@ -51,6 +53,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'map': {
         const { mapCommand } = await import('./prog.js');
         return await mapCommand(rest, io);
+      }
+      case 'run': {
+        const { runCommand } = await import('./run.js');
+        return await runCommand(rest, io);
       }
       case 'bench': {
         const { benchCommand } = await import('../../bench/engine.js');
