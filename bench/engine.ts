@@ -293,15 +293,30 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
     allowPositionals: true,
     options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false }, only: { type: 'string' } },
   });
-  const which = positionals[0] ?? 'all';
-  if (!['all', 'engine', 'programs', 'verifier'].includes(which) || positionals.length > 1) {
-    io.err(`wxdp bench: usage: wxdp bench [all|engine|programs|verifier] [--quick] [--json] [--only NAME]\n`);
+  // No argument: the default scenario, the data path (like xdp-bench); `all` runs every benchmark.
+  const which = positionals[0] ?? 'datapath';
+  if (!['all', 'datapath', 'engine', 'programs', 'verifier'].includes(which) || positionals.length > 1) {
+    io.err(`wxdp bench: usage: wxdp bench [datapath|engine|programs|verifier|all] [--quick] [--json] [--only NAME]\n`);
     return 2;
   }
   const avail = kernelAvailability();
   const log = values.json ? undefined : io.err;
   const head = `node ${process.version}; kernel baseline: ${avail.ok ? 'BPF_PROG_TEST_RUN via bpftool, measured in this run' : `unavailable (${avail.reason})`}`;
   const out: Record<string, unknown> = { node: process.version, kernel: avail.ok ? 'bpftool' : null };
+  if (which === 'datapath' || which === 'all') {
+    const { runDatapathBench, formatDatapathTable } = await import('./datapath.js');
+    if (!values.json) io.out(`wxdp data path bench — 1 core, 1 queue, NAPI bursts of 64, generated flows; ${head}\n`);
+    const rows = await runDatapathBench({ quick: values.quick, log, ...(values.only ? { only: values.only } : {}) });
+    out.datapath = rows;
+    if (!values.json) {
+      io.out(formatDatapathTable(rows));
+      io.out('Mpps and ns/pkt through the poll loop (RX ring → program → verdict); kernel: BPF_PROG_TEST_RUN ns/run on the same program and frame (no driver, no ring); interp: wxdp\'s interpreter, testRun.\n');
+    }
+    if (which === 'datapath') {
+      if (values.json) io.out(JSON.stringify(out, null, 2) + '\n');
+      return 0;
+    }
+  }
   if (which === 'verifier' || which === 'all') {
     const { runVerifierBench, formatVerifierTable } = await import('./verifier.js');
     if (!values.json) io.out(`wxdp verifier bench — kernel baseline: ${avail.ok ? "the kernel verifier's own verification time (bpftool -d prog loadall)" : `unavailable (${avail.reason})`}\n`);

@@ -1,0 +1,171 @@
+// The default `wxdp bench` scenario (like xdp-bench): the data path on one core. A device with one
+// queue and 512 UMEM frames filled by the packet generator (distinct flows), replayed on its RX ring
+// in place and polled in NAPI bursts of 64, through XDP_DROP, the parser, the per-flow hash counter
+// and the load balancer of programs/, at 64, 512 and 1518-byte frames. Mpps and ns/pkt, with the
+// verdict counts; baselines in the same run: the kernel's BPF_PROG_TEST_RUN (bpftool, repeat 1e6) on
+// the same program and frame, and wxdp's interpreter (testRun).
+
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type * as Suite from '../scripts/program-suite.mjs';
+import { Datapath } from '../src/control/datapath.js';
+import { dataPathExports } from '../src/control/device.js';
+import { PacketGenerator } from '../src/control/pktgen.js';
+import { kernelAvailability, loadKernelObject } from '../src/oracle/index.js';
+import { projectRoot } from './engine.js';
+
+export interface DatapathRow {
+  program: string;
+  frameSize: number;
+  mpps: number;
+  nsPerPacket: number;
+  verdicts: Record<string, number>;
+  /** The kernel's test_run ns per run on the same program and a frame of the same size. */
+  kernelNsPerRun: number | null;
+  /** wxdp's interpreter, testRun ns per run. */
+  interpNsPerRun: number;
+  /** ns/pkt through the poll loop / the kernel's ns/run. */
+  ratio: number | null;
+}
+
+interface Scenario {
+  object: string;
+  program: string;
+  /** The generator's template: what the program acts on. */
+  l4: 'udp' | 'tcp';
+  /** The program rewrites frames in place (encapsulation): the generator refills them every cycle. */
+  refill?: boolean;
+  dstIp?: string;
+  dstPort?: number;
+}
+
+const SCENARIOS: Scenario[] = [
+  { object: 'programs/xdp_pass_drop.o', program: 'xdp_drop', l4: 'udp' },
+  { object: 'programs/xdp_parse.o', program: 'xdp_parse', l4: 'udp' },
+  { object: 'programs/xdp_flow_stats.o', program: 'xdp_flow_stats', l4: 'tcp' },
+  // The load balancer's VIP (programs/xdp_lb.json): TCP to 10.0.0.100:80 is encapsulated (IPIP) and sent back out.
+  { object: 'programs/xdp_lb.o', program: 'xdp_lb', l4: 'tcp', dstIp: '10.0.0.100', dstPort: 80, refill: true },
+];
+const SIZES = [64, 512, 1518];
+const FRAMES = 512;
+const BURST = 64;
+
+async function pollRate(s: Scenario, size: number, seconds: number): Promise<{ ns: number; verdicts: Record<string, number>; frame: Uint8Array }> {
+  const root = projectRoot();
+  const dp = await Datapath.create({ umemFrames: FRAMES });
+  const eth0 = dp.addDevice({ name: 'eth0', ringSize: 256, mtu: 1500 });
+  const obj = await dp.loadObject(join(root, s.object));
+  // The suite's map setup for this object (programs/*.json: the load balancer's VIP and backends, …).
+  const suite = (await import(pathToFileURL(join(root, 'scripts/program-suite.mjs')).href)) as typeof Suite;
+  const config = suite.loadConfigs(root).find((c) => c.objectPath.endsWith(s.object.replace('programs/', '/')));
+  for (const e of config?.setup ?? []) obj.map(e.map).update(e.keyBytes, e.valueBytes, { any: 0, noexist: 1, exist: 2 }[e.flag]);
+  eth0.attachXdp(obj.program(s.program));
+  const gen = new PacketGenerator(dp.fastPath, {
+    template: { l3: 'ipv4', l4: s.l4, ...(s.dstIp ? { dstIp: s.dstIp } : {}), ...(s.dstPort ? { dstPort: s.dstPort } : {}) },
+    size,
+    flows: 1024,
+    distribution: 'random',
+    seed: 1,
+  });
+  // Fill every UMEM frame with its own flow by receiving it once; later rounds replay them in place.
+  let first: Uint8Array | undefined;
+  for (let i = 0; i < FRAMES; i++) {
+    const f = gen.next();
+    first ??= f;
+    eth0.inject(f);
+    eth0.poll();
+    eth0.readTx();
+    eth0.readHost();
+  }
+  const x = dataPathExports(dp.fastPath);
+  const dev = eth0.address;
+  const len = first!.length;
+  // Frames the program rewrites are generated afresh as they are received (the generator writes each
+  // fill-ring frame in wasm, dev_rx_generate); its cost is then part of the figure.
+  const generate = dp.fastPath.exports['dev_rx_generate'] as (dev: number, q: number, g: number, n: number) => number;
+  const round = (): number => {
+    if (s.refill) generate(dev, 0, gen.address, BURST);
+    else x.dev_rx_replay(dev, 0, len, BURST);
+    const n = x.napi_poll(dev, 0, BURST);
+    x.dev_host_done(dev, BURST);
+    x.dev_tx_done(dev, 0, BURST);
+    return n;
+  };
+  for (let i = 0; i < 20000; i++) round(); // V8 tiers the wasm up while it runs in short calls
+  let best = Infinity;
+  for (let w = 0; w < 5; w++) {
+    let pkts = 0;
+    const t0 = process.hrtime.bigint();
+    let t = t0;
+    while (Number(t - t0) < (seconds / 5) * 1e9) {
+      for (let i = 0; i < 500; i++) pkts += round();
+      t = process.hrtime.bigint();
+    }
+    best = Math.min(best, Number(t - t0) / pkts);
+  }
+  const verdicts = Object.fromEntries(Object.entries(eth0.stats().verdicts).filter(([, n]) => n > 0));
+  return { ns: best, verdicts, frame: first! };
+}
+
+function kernelNs(s: Scenario, frame: Uint8Array, repeat: number): number | null {
+  if (!kernelAvailability().ok) return null;
+  const k = loadKernelObject(join(projectRoot(), s.object));
+  try {
+    const p = k.program(s.program);
+    p.run({ data: frame, repeat: 1000 });
+    let best = Infinity;
+    for (let i = 0; i < 3; i++) best = Math.min(best, p.run({ data: frame, repeat }).durationNs);
+    return best;
+  } finally {
+    k.close();
+  }
+}
+
+async function interpNs(s: Scenario, frame: Uint8Array): Promise<number> {
+  const dp = await Datapath.create();
+  const p = (await dp.loadObject(join(projectRoot(), s.object), { engine: 'interp' })).program(s.program);
+  p.testRun({ data: frame, repeat: 200 });
+  return p.testRun({ data: frame, repeat: 2000 }).duration;
+}
+
+export async function runDatapathBench(opts: { quick?: boolean; log?: (s: string) => void; only?: string } = {}): Promise<DatapathRow[]> {
+  const rows: DatapathRow[] = [];
+  const seconds = opts.quick ? 0.5 : 2;
+  const sizes = opts.quick ? [64] : SIZES;
+  for (const s of SCENARIOS) {
+    if (opts.only && !s.program.includes(opts.only)) continue;
+    for (const size of sizes) {
+      opts.log?.(`  ${s.program} ${size} B…\n`);
+      const r = await pollRate(s, size, seconds);
+      const k = kernelNs(s, r.frame, opts.quick ? 100_000 : 1_000_000);
+      rows.push({
+        program: s.program,
+        frameSize: size,
+        mpps: 1000 / r.ns,
+        nsPerPacket: r.ns,
+        verdicts: r.verdicts,
+        kernelNsPerRun: k,
+        interpNsPerRun: await interpNs(s, r.frame),
+        ratio: k ? r.ns / k : null,
+      });
+    }
+  }
+  return rows;
+}
+
+export function formatDatapathTable(rows: readonly DatapathRow[]): string {
+  const head = ['program', 'frame', 'Mpps', 'ns/pkt', 'verdicts', 'kernel ns/run', 'interp ns/run', 'wxdp / kernel'];
+  const body = rows.map((r) => [
+    r.program,
+    `${r.frameSize} B`,
+    r.mpps.toFixed(1),
+    r.nsPerPacket.toFixed(1),
+    Object.entries(r.verdicts).map(([k, n]) => `${k.replace('XDP_', '')} ${n}`).join(' ') + (SCENARIOS.find((x) => x.program === r.program)?.refill ? ' (incl. pktgen refill)' : ''),
+    r.kernelNsPerRun === null ? 'n/a' : String(r.kernelNsPerRun),
+    r.interpNsPerRun.toFixed(0),
+    r.ratio === null ? 'n/a' : `${r.ratio.toFixed(2)}×`,
+  ]);
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (c: string[]) => c.map((x, i) => (i === 0 || i === 4 ? x.padEnd(w[i]!) : x.padStart(w[i]!))).join('  ');
+  return [line(head), line(w.map((n) => '-'.repeat(n))), ...body.map(line)].join('\n') + '\n';
+}

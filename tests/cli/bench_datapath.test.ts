@@ -1,0 +1,34 @@
+// `wxdp bench` with no argument runs the data path scenario: frames through a device's RX ring, the
+// NAPI poll and the program, in Mpps, with the verdicts counted and the baselines beside them.
+
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s) });
+  return { code, out, err };
+}
+
+describe('wxdp bench (the data path scenario)', () => {
+  it('--quick --json --only xdp_drop: a row per frame size with Mpps, every frame dropped', async () => {
+    const r = await cli('bench', '--quick', '--json', '--only', 'xdp_drop');
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.datapath).toHaveLength(1);
+    const row = j.datapath[0];
+    expect(row).toMatchObject({ program: 'xdp_drop', frameSize: 64 });
+    expect(row.mpps).toBeGreaterThan(0);
+    expect(row.nsPerPacket * row.mpps).toBeCloseTo(1000, 0);
+    expect(Object.keys(row.verdicts)).toEqual(['XDP_DROP']);
+    expect(row.interpNsPerRun).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('the table, for the load balancer: every generated frame is encapsulated and sent back out (XDP_TX)', async () => {
+    const r = await cli('bench', '--quick', '--only', 'xdp_lb');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^program +frame +Mpps +ns\/pkt +verdicts/m);
+    expect(r.out).toMatch(/^xdp_lb +64 B +[\d.]+ +[\d.]+ +TX \d+ \(incl\. pktgen refill\)/m);
+  }, 120_000);
+});
