@@ -295,8 +295,8 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
   });
   // No argument: the default scenario, the data path (like xdp-bench); `all` runs every benchmark.
   const which = positionals[0] ?? 'datapath';
-  if (!['all', 'datapath', 'engine', 'programs', 'verifier'].includes(which) || positionals.length > 1) {
-    io.err(`wxdp bench: usage: wxdp bench [datapath|engine|programs|verifier|all] [--quick] [--json] [--only NAME]\n`);
+  if (!['all', 'datapath', 'engine', 'programs', 'verifier', 'micro'].includes(which) || positionals.length > 1) {
+    io.err(`wxdp bench: usage: wxdp bench [datapath|engine|programs|verifier|micro|all] [--quick] [--json] [--only NAME]\n`);
     return 2;
   }
   const avail = kernelAvailability();
@@ -313,6 +313,17 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
       io.out('Mpps and ns/pkt through the poll loop (RX ring → program → verdict); kernel: BPF_PROG_TEST_RUN ns/run on the same program and frame (no driver, no ring); interp: wxdp\'s interpreter, testRun.\n');
     }
     if (which === 'datapath') {
+      if (values.json) io.out(JSON.stringify(out, null, 2) + '\n');
+      return 0;
+    }
+  }
+  if (which === 'micro' || which === 'all') {
+    const { runMicroBench, formatMicroTable } = await import('./micro.js');
+    if (!values.json) io.out('wxdp micro-benchmarks (benchmark.js) — ring ops, program call, map ops, each beside a baseline\n');
+    const rows = await runMicroBench({ quick: values.quick, log });
+    out.micro = rows;
+    if (!values.json) io.out(formatMicroTable(rows));
+    if (which === 'micro') {
       if (values.json) io.out(JSON.stringify(out, null, 2) + '\n');
       return 0;
     }

@@ -32,3 +32,13 @@ describe('wxdp bench (the data path scenario)', () => {
     expect(r.out).toMatch(/^xdp_lb +64 B +[\d.]+ +[\d.]+ +TX \d+ \(incl\. pktgen refill\)/m);
   }, 120_000);
 });
+
+describe('wxdp bench micro', () => {
+  it('--quick --json: ring ops, program call and map ops, each with its baseline', async () => {
+    const r = await cli('bench', 'micro', '--quick', '--json');
+    expect(r.code, r.err).toBe(0);
+    const rows = JSON.parse(r.out).micro as { name: string; nsPerOp: number; baselineNsPerOp: number }[];
+    expect(rows.map((x) => x.name.split(' ')[0])).toEqual(['ring', 'xdp_drop', 'hash', 'hash']);
+    for (const x of rows) expect(x.nsPerOp > 0 && x.baselineNsPerOp > 0, x.name).toBe(true);
+  }, 120_000);
+});
