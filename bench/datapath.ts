@@ -1,7 +1,7 @@
 // The default `wxdp bench` scenario (like xdp-bench): the data path on one core. A device with one
 // queue and 512 UMEM frames filled by the packet generator (distinct flows), replayed on its RX ring
 // in place and polled in NAPI bursts of 64, through XDP_DROP, the parser, the per-flow hash counter
-// and the load balancer of programs/, at 64, 512 and 1518-byte frames. Mpps and ns/pkt, with the
+// (xdp_flow_count, and the heavier xdp_flow_stats: hash + LRU + percpu maps) and the load balancer of programs/, at 64, 512 and 1518-byte frames. Mpps and ns/pkt, with the
 // verdict counts; baselines in the same run: the kernel's BPF_PROG_TEST_RUN (bpftool, repeat 1e6) on
 // the same program and frame, and wxdp's interpreter (testRun).
 
@@ -42,6 +42,7 @@ interface Scenario {
 const SCENARIOS: Scenario[] = [
   { object: 'programs/xdp_pass_drop.o', program: 'xdp_drop', l4: 'udp' },
   { object: 'programs/xdp_parse.o', program: 'xdp_parse', l4: 'udp' },
+  { object: 'programs/xdp_flow_count.o', program: 'xdp_flow_count', l4: 'tcp' },
   { object: 'programs/xdp_flow_stats.o', program: 'xdp_flow_stats', l4: 'tcp' },
   // The load balancer's VIP (programs/xdp_lb.json): TCP to 10.0.0.100:80 is encapsulated (IPIP) and sent back out.
   { object: 'programs/xdp_lb.o', program: 'xdp_lb', l4: 'tcp', dstIp: '10.0.0.100', dstPort: 80, refill: true },
