@@ -17,7 +17,7 @@ import {
 import { copyBytes } from './bytes';
 import { countDrop, devLookup, devQueue, transmit, recycle } from './device';
 import { arena_alloc } from './maps/arena';
-import { ring_create, ringEntry, ringPopAddr, ringPushAddr, ringPushDesc } from './ring';
+import { ring_create, ringEntry, ringFree, ringPopAddr, ringPushAddr, ringPushDesc } from './ring';
 import { frameAlloc } from './umem';
 
 /**
@@ -98,7 +98,7 @@ export function xskDeliver(q: u32, id: u32, ifindex: u32, queue: u32, data: u32,
 /**
  * sendto() on socket `id`: up to `budget` descriptors from its TX ring are copied into device frames
  * and transmitted on the bound device queue; their chunks go to the completion ring. Returns how many
- * were sent (a descriptor past the UMEM or a frame without a buffer stops the batch).
+ * were sent (a descriptor past the UMEM, no free device frame or a full completion ring stops the batch).
  */
 export function xsk_tx(id: u32, budget: u32): u32 {
   const s = id < MAX_XSKS ? load<u32>(DP_XSKS + (id << 2)) : 0;
@@ -114,7 +114,8 @@ export function xsk_tx(id: u32, budget: u32): u32 {
   let sent: u32 = 0;
   while (sent < budget) {
     const c = load<u32>(tx, RING_CONSUMER);
-    if (load<u32>(tx, RING_PRODUCER) == c) break;
+    // Nothing to send, or no room to report it sent (the chunk would be lost to user space).
+    if (load<u32>(tx, RING_PRODUCER) == c || ringFree(comp) == 0) break;
     const e = ringEntry(tx, c);
     const addr = load<u64>(e);
     const len = load<u32>(e, 8);
