@@ -12,4 +12,3 @@ export * from './device';
 export * from './xsk';
 export * from './napi';
 export * from './pktgen';
-export * from './pktgen_rx';
