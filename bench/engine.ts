@@ -331,7 +331,7 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
   if (which === 'verifier' || which === 'all') {
     const { runVerifierBench, formatVerifierTable } = await import('./verifier.js');
     if (!values.json) io.out(`wxdp verifier bench — kernel baseline: ${avail.ok ? "the kernel verifier's own verification time (bpftool -d prog loadall)" : `unavailable (${avail.reason})`}\n`);
-    const rows = await runVerifierBench({ quick: values.quick, log });
+    const rows = await runVerifierBench({ quick: values.quick, log, ...(values.only ? { only: values.only } : {}) });
     out.verifier = rows;
     if (!values.json) {
       const synth = rows.find((r) => r.program === 'synthetic_parser_1000');

@@ -59,14 +59,14 @@ function best(times: number, f: () => number): number {
   return b;
 }
 
-export async function runVerifierBench(opts: { quick?: boolean; log?: (s: string) => void } = {}): Promise<VerifierRow[]> {
+export async function runVerifierBench(opts: { quick?: boolean; log?: (s: string) => void; only?: string } = {}): Promise<VerifierRow[]> {
   const root = projectRoot();
   const rows: VerifierRow[] = [];
   const reps = opts.quick ? 1 : 3;
   const synth = syntheticParser(1000);
   // Warm V8 up on the verifier first (a load in a running service is not the process's first).
   for (let i = 0; i < 5; i++) verify(synth);
-  {
+  if (!opts.only || 'synthetic_parser_1000'.includes(opts.only)) {
     opts.log?.(`verifier: synthetic parser (${synth.length} insns)\n`);
     let processed = 0;
     const ms = best(reps, () => {
@@ -80,6 +80,7 @@ export async function runVerifierBench(opts: { quick?: boolean; log?: (s: string
   }
   for (const f of readdirSync(join(root, 'programs')).filter((x) => x.endsWith('.o')).sort()) {
     const path = join(root, 'programs', f);
+    if (opts.only && !f.includes(opts.only)) continue;
     opts.log?.(`verifier: ${f}\n`);
     const dp = await Datapath.create();
     const obj = await dp.loadObject(readFileSync(path), { path, verify: false });

@@ -42,3 +42,23 @@ describe('wxdp bench micro', () => {
     for (const x of rows) expect(x.nsPerOp > 0 && x.baselineNsPerOp > 0, x.name).toBe(true);
   }, 120_000);
 });
+
+describe('wxdp bench verifier', () => {
+  it('--json --only synthetic: the 1,000-instruction parser verifies, with the kernel beside it when available', async () => {
+    const r = await cli('bench', 'verifier', '--quick', '--json', '--only', 'synthetic');
+    expect(r.code, r.err).toBe(0);
+    const rows = JSON.parse(r.out).verifier as { program: string; insns: number; processed: number; wxdpMs: number }[];
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.program).toBe('synthetic_parser_1000');
+    expect(rows[0]!.insns).toBeGreaterThanOrEqual(990);
+    expect(rows[0]!.processed).toBeGreaterThanOrEqual(rows[0]!.insns);
+    expect(rows[0]!.wxdpMs).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('the table for one object names each of its programs', async () => {
+    const r = await cli('bench', 'verifier', '--quick', '--only', 'xdp_tailcall');
+    expect(r.code, r.err).toBe(0);
+    for (const p of ['xdp_dispatch', 'xdp_ipv4', 'xdp_ipv6', 'xdp_tcp', 'xdp_udp']) expect(r.out).toMatch(new RegExp(`^${p} +\\d+ +\\d+ +[\\d.]+`, 'm'));
+    expect(r.out).toMatch(/target: ≤ 50 ms to verify a 1,000-instruction program — not measured/);
+  }, 120_000);
+});
