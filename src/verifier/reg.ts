@@ -160,10 +160,10 @@ export class Reg {
     return r;
   }
 
+  /** An unknown scalar from now on (__mark_reg_unknown). */
   markUnknown(): void {
-    const keep = this.type === RegType.NOT_INIT ? RegType.SCALAR : RegType.SCALAR;
     Object.assign(this, new Reg());
-    this.type = keep;
+    this.type = RegType.SCALAR;
   }
 
   mark64Unbounded(): void {
@@ -379,7 +379,7 @@ export class Reg {
   describe(): string {
     if (this.type === RegType.NOT_INIT) return '';
     if (this.type === RegType.SCALAR) {
-      if (this.varOff.isConst) return this.id ? `${s64(this.varOff.value)}` : `${s64(this.varOff.value)}`;
+      if (this.varOff.isConst) return `${s64(this.varOff.value)}`;
       return `scalar(${this.boundsText()})`;
     }
     const parts: string[] = [];
@@ -588,6 +588,15 @@ function divModConst(d: Reg, c: bigint, isDiv: boolean, alu32: boolean): void {
   }
 }
 
+const TWO_OPERAND: Partial<Record<number, 'add' | 'sub' | 'mul' | Bitwise>> = {
+  0x00: 'add',
+  0x10: 'sub',
+  0x20: 'mul',
+  0x40: 'or',
+  0x50: 'and',
+  0xa0: 'xor',
+};
+
 /**
  * dst = dst OP src on scalars (both SCALAR), 64-bit (`alu32` false) or 32-bit. Returns false when the
  * kernel would not compute a range (the result is then an unknown scalar).
@@ -605,35 +614,23 @@ export function scalarAlu(d: Reg, src: Reg, op: number, alu32: boolean): void {
   const shiftU = isShift ? (alu32 ? s.u32min : s.umin) : 0n;
   switch (op) {
     case 0x00: // add
-      arith(d, s, 'add', W32);
-      arith(d, s, 'add', W64);
-      d.varOff = d.varOff.add(s.varOff);
-      break;
     case 0x10: // sub
-      arith(d, s, 'sub', W32);
-      arith(d, s, 'sub', W64);
-      d.varOff = d.varOff.sub(s.varOff);
-      break;
     case 0x20: // mul
-      d.varOff = d.varOff.mul(s.varOff);
-      arith(d, s, 'mul', W32);
-      arith(d, s, 'mul', W64);
-      break;
     case 0x50: // and
-      d.varOff = d.varOff.and(s.varOff);
-      bitwise(d, s, 'and', W32);
-      bitwise(d, s, 'and', W64);
-      break;
     case 0x40: // or
-      d.varOff = d.varOff.or(s.varOff);
-      bitwise(d, s, 'or', W32);
-      bitwise(d, s, 'or', W64);
+    case 0xa0: {
+      // xor — var_off first: the bitwise bounds start from the result's known bits.
+      const name = TWO_OPERAND[op]!;
+      d.varOff = d.varOff[name](s.varOff);
+      if (name === 'add' || name === 'sub' || name === 'mul') {
+        arith(d, s, name, W32);
+        arith(d, s, name, W64);
+      } else {
+        bitwise(d, s, name, W32);
+        bitwise(d, s, name, W64);
+      }
       break;
-    case 0xa0: // xor
-      d.varOff = d.varOff.xor(s.varOff);
-      bitwise(d, s, 'xor', W32);
-      bitwise(d, s, 'xor', W64);
-      break;
+    }
     case 0x60: // lsh
       if (alu32) {
         lsh32Bounds(d, shiftU, shiftU);
@@ -792,123 +789,72 @@ export function branchTaken(a: Reg, b: Reg, cmp: Cmp, is32: boolean): -1 | 0 | 1
  * afterwards and drops the branch when the bounds cross.
  */
 export function refine(a: Reg, b: Reg, cmp: Cmp, is32: boolean): void {
-  if (is32) refine32(a, b, cmp);
-  else refine64(a, b, cmp);
-}
-
-function refine64(a: Reg, b: Reg, cmp: Cmp): void {
-  switch (cmp) {
-    case 'eq': {
-      a.umin = b.umin = max(a.umin, b.umin);
-      a.umax = b.umax = min(a.umax, b.umax);
-      a.smin = b.smin = max(a.smin, b.smin);
-      a.smax = b.smax = min(a.smax, b.smax);
-      a.varOff = b.varOff = a.varOff.intersect(b.varOff);
-      break;
-    }
-    case 'ne':
-      if (b.varOff.isConst) neConst(a, b.varOff.value, false);
-      else if (a.varOff.isConst) neConst(b, a.varOff.value, false);
-      break;
-    case 'set':
-      // Some bit of b is set in a: known only when b has a single bit.
-      if (b.varOff.isConst && isPow2(b.varOff.value)) a.varOff = a.varOff.or(b.varOff);
-      break;
-    case 'nset':
-      // No bit of b is set in a.
-      if (b.varOff.isConst) a.varOff = Tnum.of(a.varOff.value & ~b.varOff.value, a.varOff.mask & ~b.varOff.value);
-      break;
-    case 'le':
-      a.umax = min(a.umax, b.umax);
-      b.umin = max(b.umin, a.umin);
-      break;
-    case 'lt':
-      a.umax = min(a.umax, b.umax - 1n);
-      b.umin = max(b.umin, a.umin + 1n);
-      break;
-    case 'sle':
-      a.smax = min(a.smax, b.smax);
-      b.smin = max(b.smin, a.smin);
-      break;
-    case 'slt':
-      a.smax = min(a.smax, b.smax - 1n);
-      b.smin = max(b.smin, a.smin + 1n);
-      break;
-    default:
-      refine64(b, a, SWAP[cmp]);
-      return;
-  }
+  refineAt(a, b, cmp, is32 ? W32 : W64);
 }
 
 const isPow2 = (v: bigint): boolean => v !== 0n && (v & (v - 1n)) === 0n;
 
-function neConst(a: Reg, v: bigint, is32: boolean): void {
-  // A range whose end equals the excluded constant shrinks by one.
-  if (is32) {
-    const uv = u32(v);
-    const sv = s32(v);
-    if (a.u32min === uv) a.u32min += 1n;
-    else if (a.u32max === uv) a.u32max -= 1n;
-    if (a.s32min === sv) a.s32min += 1n;
-    else if (a.s32max === sv) a.s32max -= 1n;
-  } else {
-    const uv = u64(v);
-    const sv = s64(v);
-    if (a.umin === uv) a.umin += 1n;
-    else if (a.umax === uv) a.umax -= 1n;
-    if (a.smin === sv) a.smin += 1n;
-    else if (a.smax === sv) a.smax -= 1n;
-  }
+/** Replace the known bits at one width: the whole tnum, or its low half. */
+function setTnum(r: Reg, w: Width, t: Tnum): void {
+  r.varOff = w === W64 ? t : r.varOff.withSubreg(t);
 }
 
-function refine32(a: Reg, b: Reg, cmp: Cmp): void {
+function refineAt(a: Reg, b: Reg, cmp: Cmp, w: Width): void {
+  const bt = w.tnum(b);
   switch (cmp) {
     case 'eq': {
-      a.u32min = b.u32min = max(a.u32min, b.u32min);
-      a.u32max = b.u32max = min(a.u32max, b.u32max);
-      a.s32min = b.s32min = max(a.s32min, b.s32min);
-      a.s32max = b.s32max = min(a.s32max, b.s32max);
-      const t = a.varOff.subreg().intersect(b.varOff.subreg());
-      a.varOff = a.varOff.withSubreg(t);
-      b.varOff = b.varOff.withSubreg(t);
+      a[w.umin] = b[w.umin] = max(a[w.umin], b[w.umin]);
+      a[w.umax] = b[w.umax] = min(a[w.umax], b[w.umax]);
+      a[w.smin] = b[w.smin] = max(a[w.smin], b[w.smin]);
+      a[w.smax] = b[w.smax] = min(a[w.smax], b[w.smax]);
+      const t = w.tnum(a).intersect(bt);
+      setTnum(a, w, t);
+      setTnum(b, w, t);
       break;
     }
     case 'ne':
-      if (b.varOff.subreg().isConst) neConst(a, b.varOff.subreg().value, true);
-      else if (a.varOff.subreg().isConst) neConst(b, a.varOff.subreg().value, true);
+      if (bt.isConst) neConst(a, bt.value, w);
+      else if (w.tnum(a).isConst) neConst(b, w.tnum(a).value, w);
       break;
     case 'set':
-      if (b.varOff.subreg().isConst && isPow2(b.varOff.subreg().value)) {
-        a.varOff = a.varOff.withSubreg(a.varOff.subreg().or(b.varOff.subreg()));
-      }
+      // Some bit of b is set in a: known only when b has a single bit.
+      if (bt.isConst && isPow2(bt.value)) setTnum(a, w, w.tnum(a).or(bt));
       break;
-    case 'nset':
-      if (b.varOff.subreg().isConst) {
-        const v = b.varOff.subreg().value;
-        const sub = a.varOff.subreg();
-        a.varOff = a.varOff.withSubreg(Tnum.of(sub.value & ~v, sub.mask & ~v));
-      }
+    case 'nset': {
+      // No bit of b is set in a.
+      const t = w.tnum(a);
+      if (bt.isConst) setTnum(a, w, Tnum.of(t.value & ~bt.value, t.mask & ~bt.value));
       break;
+    }
     case 'le':
-      a.u32max = min(a.u32max, b.u32max);
-      b.u32min = max(b.u32min, a.u32min);
+      a[w.umax] = min(a[w.umax], b[w.umax]);
+      b[w.umin] = max(b[w.umin], a[w.umin]);
       break;
     case 'lt':
-      a.u32max = min(a.u32max, b.u32max - 1n);
-      b.u32min = max(b.u32min, a.u32min + 1n);
+      a[w.umax] = min(a[w.umax], b[w.umax] - 1n);
+      b[w.umin] = max(b[w.umin], a[w.umin] + 1n);
       break;
     case 'sle':
-      a.s32max = min(a.s32max, b.s32max);
-      b.s32min = max(b.s32min, a.s32min);
+      a[w.smax] = min(a[w.smax], b[w.smax]);
+      b[w.smin] = max(b[w.smin], a[w.smin]);
       break;
     case 'slt':
-      a.s32max = min(a.s32max, b.s32max - 1n);
-      b.s32min = max(b.s32min, a.s32min + 1n);
+      a[w.smax] = min(a[w.smax], b[w.smax] - 1n);
+      b[w.smin] = max(b[w.smin], a[w.smin] + 1n);
       break;
     default:
-      refine32(b, a, SWAP[cmp]);
-      return;
+      refineAt(b, a, SWAP[cmp], w);
   }
+}
+
+/** A range whose end equals the excluded constant shrinks by one. */
+function neConst(a: Reg, v: bigint, w: Width): void {
+  const uv = w.unsigned(v);
+  const sv = w.signed(v);
+  if (a[w.umin] === uv) a[w.umin] += 1n;
+  else if (a[w.umax] === uv) a[w.umax] -= 1n;
+  if (a[w.smin] === sv) a[w.smin] += 1n;
+  else if (a[w.smax] === sv) a[w.smax] -= 1n;
 }
 
 // ---- state equivalence for scalars (regsafe: range_within + tnum_in) ----

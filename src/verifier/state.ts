@@ -113,14 +113,6 @@ export class State {
     return s;
   }
 
-  /** Every register and spilled register of every frame (bpf_for_each_reg_in_vstate). */
-  *allRegs(): Generator<Reg> {
-    for (const f of this.frames) {
-      for (const r of f.regs) yield r;
-      for (const s of f.stack) if (s.spill) yield s.spill;
-    }
-  }
-
   /** Apply `fn` to every register, spilled ones included (spills are copied before the change). */
   forEachReg(fn: (r: Reg) => void): void {
     for (const f of this.frames) {

@@ -703,45 +703,35 @@ class Verifier {
     this.checkSaneOffset(ptr, tname, pc);
     const r = ptr.clone();
     const smin = off.smin;
-    if (op === 0x00) {
-      const sum = BigInt(ptr.off) + smin;
-      if (known && sum === s32(sum)) {
-        r.off = Number(sum);
+    if (op === 0x00 || op === 0x10) {
+      const sub = op === 0x10;
+      if (sub && !ptrIsDst) this.reject(`R${ins.dst} tried to subtract pointer from scalar`, pc);
+      if (sub && ptr.type === RegType.STACK) this.reject(`R${ins.dst} subtraction from stack pointer prohibited`, pc);
+      const fixed = BigInt(ptr.off) + (sub ? -smin : smin);
+      if (known && fixed === s32(fixed)) {
+        // pointer ± K: accumulated in the fixed offset.
+        r.off = Number(fixed);
       } else {
-        pointerBounds(r, ptr, off, 'add');
-        r.varOff = ptr.varOff.add(off.varOff);
+        // A new variable offset; a packet pointer gets a new id and, unless it only moved back, no range.
+        pointerBounds(r, ptr, off, sub ? 'sub' : 'add');
+        r.varOff = sub ? ptr.varOff.sub(off.varOff) : ptr.varOff.add(off.varOff);
         if (ptr.isPkt) {
           r.id = ++this.idGen;
-          r.range = 0;
-        }
-      }
-    } else if (op === 0x10) {
-      if (!ptrIsDst) this.reject(`R${ins.dst} tried to subtract pointer from scalar`, pc);
-      if (ptr.type === RegType.STACK) this.reject(`R${ins.dst} subtraction from stack pointer prohibited`, pc);
-      const diff = BigInt(ptr.off) - smin;
-      if (known && diff === s32(diff)) {
-        r.off = Number(diff);
-      } else {
-        pointerBounds(r, ptr, off, 'sub');
-        r.varOff = ptr.varOff.sub(off.varOff);
-        if (ptr.isPkt) {
-          r.id = ++this.idGen;
-          if (smin < 0n) r.range = 0;
+          if (!sub || smin < 0n) r.range = 0;
         }
       }
     } else if (op === 0x50 || op === 0x40 || op === 0xa0) {
-      const name = op === 0x50 ? '&=' : op === 0x40 ? '|=' : '^=';
-      this.reject(`R${ins.dst} bitwise operator ${name} on pointer prohibited`, pc);
+      this.reject(`R${ins.dst} bitwise operator ${opName} on pointer prohibited`, pc);
     } else {
       this.reject(`R${ins.dst} pointer arithmetic with ${opName} operator prohibited`, pc);
     }
-    this.checkSaneOffset(r, tname, pc, true);
+    this.checkSaneOffset(r, tname, pc);
     r.sync();
     this.setReg(st, ins.dst, r);
   }
 
   /** check_reg_sane_offset */
-  private checkSaneOffset(reg: Reg, tname: string, pc: number, isResult = false): void {
+  private checkSaneOffset(reg: Reg, tname: string, pc: number): void {
     if (reg.isScalar) {
       if (reg.varOff.isConst) {
         const val = reg.smin;
@@ -756,7 +746,6 @@ class Verifier {
     if (reg.smin >= MAX_VAR_OFF || reg.smin <= -MAX_VAR_OFF) {
       this.reject(`value ${reg.smin} makes ${tname} pointer be out of bounds`, pc);
     }
-    void isResult;
   }
 
   // ---- ld_imm64 ----
@@ -834,10 +823,8 @@ class Verifier {
       this.reject(`BPF_ATOMIC stores into R${ins.dst} ${dst.typeName()} is not allowed`, pc);
     }
     if (op === AtomicOp.CMPXCHG) this.readReg(st, 0, pc);
-    const src = this.reg(st, ins.src);
     this.memAccess(st, pc, ins.dst, ins.off, size, 'read', undefined);
     this.memAccess(st, pc, ins.dst, ins.off, size, 'write', Reg.unknown());
-    void src;
     const fetched = Reg.unknown();
     if (size === 4) fetched.coerceToSize(4);
     if (op === AtomicOp.CMPXCHG) this.setReg(st, 0, fetched);
@@ -1361,10 +1348,10 @@ class Verifier {
 
   /** Scalars of the callback's callers that the callback changed: anything, from now on. */
   private widenCallerScalars(st: State, callee: Frame): void {
-    void callee;
-    const entry = this.callbackEntry.get(st.cur.frameno * 1e6 + (callee.callsite >>> 0));
+    const key = st.cur.frameno * 1e6 + (callee.callsite >>> 0);
+    const entry = this.callbackEntry.get(key);
     if (!entry) {
-      this.callbackEntry.set(st.cur.frameno * 1e6 + (callee.callsite >>> 0), st.clone());
+      this.callbackEntry.set(key, st.clone());
       return;
     }
     for (let f = 0; f < st.frames.length; f++) {
@@ -1413,7 +1400,7 @@ class Verifier {
     proto.args.forEach((a, k) => {
       const regno = k + 1;
       const reg = this.readReg(st, regno, pc);
-      this.checkArg(st, pc, id, name, a, regno, reg, proto.args[k + 1], regs[regno + 1], mapArg);
+      this.checkArg(st, pc, id, a, regno, reg, mapArg);
       if (a === Arg.CONST_MAP_PTR) mapArg = reg;
       if (a === Arg.PTR_TO_RINGBUF_MEM_RELEASE) releaseRef = reg.refObjId;
       if (a === Arg.CONST_ALLOC_SIZE_OR_ZERO) allocSize = Number(reg.umax);
@@ -1515,12 +1502,9 @@ class Verifier {
     st: State,
     pc: number,
     id: number,
-    name: string,
     a: Arg,
     regno: number,
     reg: Reg,
-    nextArg: Arg | undefined,
-    nextReg: Reg | undefined,
     mapArg: Reg | undefined,
   ): void {
     const isNull = reg.isScalar && reg.varOff.isConst && reg.varOff.value === 0n;
@@ -1600,9 +1584,6 @@ class Verifier {
         }
         return;
     }
-    void name;
-    void nextArg;
-    void nextReg;
   }
 
   /** check_helper_mem_access: `size` bytes at the pointer in `regno`. */
