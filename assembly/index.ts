@@ -12,3 +12,4 @@ export * from './device';
 export * from './xsk';
 export * from './napi';
 export * from './pktgen';
+export * from './net/index';

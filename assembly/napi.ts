@@ -6,7 +6,8 @@
 // Per frame: xdp_setup (the BPF_PROG_TEST_RUN layout, assembly/xdp.ts) on the frame in UMEM, the
 // program, then the descriptor follows data/data_end/data_meta (adjust_head/meta/tail act in place):
 //   XDP_DROP      frame back to the fill ring
-//   XDP_PASS      the device's host ring (TypeScript reads it until the stack exists)
+//   XDP_PASS      the stack (net/eth.ts) when the device is one of its links and up, else the
+//                 device's host ring (TypeScript reads it)
 //   XDP_TX        this device's TX ring, same queue            (device.ts transmit)
 //   XDP_REDIRECT  bpf_redirect: another device's TX ring; devmap/devmap_hash: the entry's device, after
 //                 the entry's own program if it has one (egress_ifindex set; anything but XDP_PASS
@@ -33,6 +34,9 @@ import { ringEntry, ringPeek, ringPushDesc, ringRelease } from './ring';
 import { xdp_setup } from './xdp';
 import { xskDeliver } from './xsk';
 import { frameAlloc } from './umem';
+import { netdevGet } from './net/core';
+import { IFF_UP, ND_FLAGS } from './net/abi';
+import { stack_rx } from './net/eth';
 
 /**
  * Attach (slot > 0), replace or detach (0) the program of a device: `slot` is its `run`, `burst` its
@@ -185,7 +189,12 @@ function redirect(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, opt
     recycle(q, data);
   } else if (act == XDP_PASS) {
     count(q, QSTAT_XDP_PASS, 1);
-    if (!ringPushDesc(load<u32>(dev, DEV_HOST_RING), <u64>data, len, meta)) {
+    // A device the stack knows and that is up: into the stack (net/eth.ts). Otherwise the host ring,
+    // for TypeScript to read.
+    const nd = netdevGet(ifindex);
+    if (nd != 0 && (load<u32>(nd, ND_FLAGS) & IFF_UP) != 0) {
+      stack_rx(ifindex, q, qi, data, len);
+    } else if (!ringPushDesc(load<u32>(dev, DEV_HOST_RING), <u64>data, len, meta)) {
       recycle(q, data);
       countDrop(q, DROP_HOST_RING_FULL);
     }

@@ -1,0 +1,368 @@
+// The stack's shared layout: what the stages behind XDP_PASS read and write in the one memory. Every
+// stage file (assembly/net/*.ts) opens with what it reads, what it sets and where the frame goes next;
+// this file holds only the facts more than one stage (or TypeScript) needs. src/runtime/net_abi.ts
+// holds the same facts for TypeScript; tests/fastpath/net_abi.test.ts proves they agree.
+//
+// Addresses in records are kept in network byte order as bytes (an IPv4 address is the u32 loaded
+// little-endian from its 4 bytes, so comparisons for equality work; prefix arithmetic uses bswap).
+//
+// The root (one block from the arena; its address at NET_ROOT_PTR, 0 until net_init):
+//
+//   +0    u32 magic 'WNET'
+//   +8    u64 now: the stack's clock in milliseconds (advanced by the control plane, net_advance)
+//   +16   u32 netdev table: NETDEV_MAX × u32 record address, by ifindex (netdev.ts)
+//   +20   u32 FIB root, published by one atomic store (fib.ts)
+//   +24   u32 neighbour root (neigh.ts)
+//   +28   u32 reassembly root (frag.ts)
+//   +32   u32 route cache / PMTU root (dst.ts)
+//   +36   u32 ICMP rate-limit state (icmp.ts)
+//   +40   u32 L4 root (reserved for the L4 demux)
+//   +44   u32 scratch: NET_SCRATCH_SIZE bytes for one worker (flow keys, results, built headers)
+//   +48   u32 FIB generation (bumped by every route/rule/address change; the dst cache checks it)
+//   +512  SYSCTL_COUNT × u32 global sysctls (SYSCTL_* below; defaults are the kernel's)
+//   +1024 MIB_COUNT × u64 SNMP counters (MIB_* below; names as /proc/net/snmp and snmp6 print them)
+//   +4096 NDROP_COUNT × u64 drop counters by reason (NDROP_*: the kernel's SKB_DROP_REASON_* names)
+
+export const NET_ROOT_PTR: u32 = 0x2220; // in the data path root's free space (abi.ts DP_BASE + 32)
+export const NET_MAGIC: u32 = 0x54454e57;
+export const NR_NOW: u32 = 8;
+export const NR_NETDEVS: u32 = 16;
+export const NR_FIB: u32 = 20;
+export const NR_NEIGH: u32 = 24;
+export const NR_FRAG: u32 = 28;
+export const NR_DST: u32 = 32;
+export const NR_ICMP: u32 = 36;
+export const NR_L4: u32 = 40;
+export const NR_SCRATCH: u32 = 44;
+export const NR_FIB_GEN: u32 = 48;
+export const NR_SYSCTL: u32 = 512;
+export const NR_MIB: u32 = 1024;
+export const NR_DROPS: u32 = 4096;
+export const NET_ROOT_SIZE: u32 = 8192;
+export const NET_SCRATCH_SIZE: u32 = 16384;
+export const NETDEV_MAX: u32 = 4096; // ifindex 1 .. NETDEV_MAX-1
+
+// ---- Global sysctls (u32 each, at NR_SYSCTL + index × 4), kernel names and defaults ----
+// Per-device ones (net.ipv4.conf.DEV.*, net.ipv6.conf.DEV.*) live in the netdev record (ND_CONF4/6);
+// per-device neighbour parameters (net.ipv4.neigh.DEV.*) in neigh.ts's parms.
+export const SYSCTL_ICMP_RATELIMIT: u32 = 0; //             net.ipv4.icmp_ratelimit (ms) 1000
+export const SYSCTL_ICMP_RATEMASK: u32 = 1; //              net.ipv4.icmp_ratemask 6168
+export const SYSCTL_ICMP_ECHO_IGNORE_ALL: u32 = 2; //       net.ipv4.icmp_echo_ignore_all 0
+export const SYSCTL_ICMP_ECHO_IGNORE_BROADCASTS: u32 = 3; // net.ipv4.icmp_echo_ignore_broadcasts 1
+export const SYSCTL_ICMP_MSGS_PER_SEC: u32 = 4; //          net.ipv4.icmp_msgs_per_sec 1000
+export const SYSCTL_ICMP_MSGS_BURST: u32 = 5; //            net.ipv4.icmp_msgs_burst 50
+export const SYSCTL_IP_DEFAULT_TTL: u32 = 6; //             net.ipv4.ip_default_ttl 64
+export const SYSCTL_IP_NO_PMTU_DISC: u32 = 7; //            net.ipv4.ip_no_pmtu_disc 0
+export const SYSCTL_FIB_MULTIPATH_HASH_POLICY: u32 = 8; //  net.ipv4.fib_multipath_hash_policy 0
+export const SYSCTL_FIB_MULTIPATH_HASH_SEED: u32 = 9; //    net.ipv4.fib_multipath_hash_seed 0 (0: random)
+export const SYSCTL_FIB_MULTIPATH_HASH_FIELDS: u32 = 10; // net.ipv4.fib_multipath_hash_fields 0x7
+export const SYSCTL_FIB_MULTIPATH_USE_NEIGH: u32 = 11; //   net.ipv4.fib_multipath_use_neigh 0
+export const SYSCTL_IPFRAG_HIGH_THRESH: u32 = 12; //        net.ipv4.ipfrag_high_thresh 4194304
+export const SYSCTL_IPFRAG_LOW_THRESH: u32 = 13; //         net.ipv4.ipfrag_low_thresh 3145728
+export const SYSCTL_IPFRAG_TIME: u32 = 14; //               net.ipv4.ipfrag_time (s) 30
+export const SYSCTL_IPFRAG_MAX_DIST: u32 = 15; //           net.ipv4.ipfrag_max_dist 64
+export const SYSCTL_ROUTE_MTU_EXPIRES: u32 = 16; //         net.ipv4.route.mtu_expires (s) 600
+export const SYSCTL_ROUTE_MIN_PMTU: u32 = 17; //            net.ipv4.route.min_pmtu 552
+export const SYSCTL_IP6FRAG_HIGH_THRESH: u32 = 18; //       net.ipv6.ip6frag_high_thresh 4194304
+export const SYSCTL_IP6FRAG_LOW_THRESH: u32 = 19; //        net.ipv6.ip6frag_low_thresh 3145728
+export const SYSCTL_IP6FRAG_TIME: u32 = 20; //              net.ipv6.ip6frag_time (s) 60
+export const SYSCTL_ICMP6_RATELIMIT: u32 = 21; //           net.ipv6.icmp.ratelimit (ms) 1000
+export const SYSCTL_ICMP6_ECHO_IGNORE_ALL: u32 = 22; //     net.ipv6.icmp.echo_ignore_all 0
+export const SYSCTL_FIB6_MULTIPATH_HASH_POLICY: u32 = 23; // net.ipv6.fib_multipath_hash_policy 0
+export const SYSCTL_FIB6_MULTIPATH_HASH_FIELDS: u32 = 24; // net.ipv6.fib_multipath_hash_fields 0x7
+export const SYSCTL_ROUTE6_MTU_EXPIRES: u32 = 25; //        net.ipv6.route.mtu_expires (s) 600
+export const SYSCTL_NEIGH4_GC_THRESH1: u32 = 26; //         net.ipv4.neigh.default.gc_thresh1 128
+export const SYSCTL_NEIGH4_GC_THRESH2: u32 = 27; //         net.ipv4.neigh.default.gc_thresh2 512
+export const SYSCTL_NEIGH4_GC_THRESH3: u32 = 28; //         net.ipv4.neigh.default.gc_thresh3 1024
+export const SYSCTL_NEIGH4_GC_INTERVAL: u32 = 29; //        net.ipv4.neigh.default.gc_interval (s) 30
+export const SYSCTL_NEIGH6_GC_THRESH1: u32 = 30; //         net.ipv6.neigh.default.gc_thresh1 128
+export const SYSCTL_NEIGH6_GC_THRESH2: u32 = 31; //         net.ipv6.neigh.default.gc_thresh2 512
+export const SYSCTL_NEIGH6_GC_THRESH3: u32 = 32; //         net.ipv6.neigh.default.gc_thresh3 1024
+export const SYSCTL_NEIGH6_GC_INTERVAL: u32 = 33; //        net.ipv6.neigh.default.gc_interval (s) 30
+export const SYSCTL_ICMP_ERRORS_USE_INBOUND_IFADDR: u32 = 34; // net.ipv4.icmp_errors_use_inbound_ifaddr 0
+export const SYSCTL_IP_FORWARD_USE_PMTU: u32 = 35; //       net.ipv4.ip_forward_use_pmtu 0
+export const SYSCTL_ICMP6_RATEMASK_0: u32 = 36; //          net.ipv6.icmp.ratemask: 4 × u32 (a 128-bit type bitmap)
+export const SYSCTL_ICMP6_RATEMASK_3: u32 = 39;
+export const SYSCTL_COUNT: u32 = 40; // room up to 128
+
+// ---- SNMP counters (u64 at NR_MIB + index × 8) ----
+export const MIB_IP_IN_RECEIVES: u32 = 0;
+export const MIB_IP_IN_HDR_ERRORS: u32 = 1;
+export const MIB_IP_IN_ADDR_ERRORS: u32 = 2;
+export const MIB_IP_FORW_DATAGRAMS: u32 = 3;
+export const MIB_IP_IN_UNKNOWN_PROTOS: u32 = 4;
+export const MIB_IP_IN_DISCARDS: u32 = 5;
+export const MIB_IP_IN_DELIVERS: u32 = 6;
+export const MIB_IP_OUT_REQUESTS: u32 = 7;
+export const MIB_IP_OUT_DISCARDS: u32 = 8;
+export const MIB_IP_OUT_NO_ROUTES: u32 = 9;
+export const MIB_IP_REASM_TIMEOUT: u32 = 10;
+export const MIB_IP_REASM_REQDS: u32 = 11;
+export const MIB_IP_REASM_OKS: u32 = 12;
+export const MIB_IP_REASM_FAILS: u32 = 13;
+export const MIB_IP_FRAG_OKS: u32 = 14;
+export const MIB_IP_FRAG_FAILS: u32 = 15;
+export const MIB_IP_FRAG_CREATES: u32 = 16;
+export const MIB_IP_IN_NO_ROUTES: u32 = 17;
+export const MIB_IP_IN_TRUNCATED_PKTS: u32 = 18;
+export const MIB_IP_IN_CSUM_ERRORS: u32 = 19;
+export const MIB_ICMP_IN_MSGS: u32 = 20;
+export const MIB_ICMP_IN_ERRORS: u32 = 21;
+export const MIB_ICMP_IN_CSUM_ERRORS: u32 = 22;
+export const MIB_ICMP_IN_DEST_UNREACHS: u32 = 23;
+export const MIB_ICMP_IN_TIME_EXCDS: u32 = 24;
+export const MIB_ICMP_IN_ECHOS: u32 = 25;
+export const MIB_ICMP_IN_ECHO_REPS: u32 = 26;
+export const MIB_ICMP_OUT_MSGS: u32 = 27;
+export const MIB_ICMP_OUT_ERRORS: u32 = 28;
+export const MIB_ICMP_OUT_RATE_LIMIT_GLOBAL: u32 = 29;
+export const MIB_ICMP_OUT_RATE_LIMIT_HOST: u32 = 30;
+export const MIB_ICMP_OUT_DEST_UNREACHS: u32 = 31;
+export const MIB_ICMP_OUT_TIME_EXCDS: u32 = 32;
+export const MIB_ICMP_OUT_ECHO_REPS: u32 = 33;
+export const MIB_ICMP_OUT_REDIRECTS: u32 = 34;
+export const MIB_IP6_IN_RECEIVES: u32 = 40;
+export const MIB_IP6_IN_HDR_ERRORS: u32 = 41;
+export const MIB_IP6_IN_TOO_BIG_ERRORS: u32 = 42;
+export const MIB_IP6_IN_NO_ROUTES: u32 = 43;
+export const MIB_IP6_IN_ADDR_ERRORS: u32 = 44;
+export const MIB_IP6_IN_UNKNOWN_PROTOS: u32 = 45;
+export const MIB_IP6_IN_TRUNCATED_PKTS: u32 = 46;
+export const MIB_IP6_IN_DISCARDS: u32 = 47;
+export const MIB_IP6_IN_DELIVERS: u32 = 48;
+export const MIB_IP6_OUT_FORW_DATAGRAMS: u32 = 49;
+export const MIB_IP6_OUT_REQUESTS: u32 = 50;
+export const MIB_IP6_OUT_DISCARDS: u32 = 51;
+export const MIB_IP6_OUT_NO_ROUTES: u32 = 52;
+export const MIB_IP6_REASM_TIMEOUT: u32 = 53;
+export const MIB_IP6_REASM_REQDS: u32 = 54;
+export const MIB_IP6_REASM_OKS: u32 = 55;
+export const MIB_IP6_REASM_FAILS: u32 = 56;
+export const MIB_IP6_FRAG_OKS: u32 = 57;
+export const MIB_IP6_FRAG_FAILS: u32 = 58;
+export const MIB_IP6_FRAG_CREATES: u32 = 59;
+export const MIB_IP6_IN_MCAST_PKTS: u32 = 60;
+export const MIB_ICMP6_IN_MSGS: u32 = 70;
+export const MIB_ICMP6_IN_ERRORS: u32 = 71;
+export const MIB_ICMP6_OUT_MSGS: u32 = 72;
+export const MIB_ICMP6_OUT_ERRORS: u32 = 73;
+export const MIB_ICMP6_IN_CSUM_ERRORS: u32 = 74;
+export const MIB_ICMP6_OUT_RATE_LIMIT_HOST: u32 = 75;
+export const MIB_ICMP6_IN_DEST_UNREACHS: u32 = 76;
+export const MIB_ICMP6_IN_PKT_TOO_BIGS: u32 = 77;
+export const MIB_ICMP6_IN_TIME_EXCDS: u32 = 78;
+export const MIB_ICMP6_IN_ECHOS: u32 = 79;
+export const MIB_ICMP6_IN_ECHO_REPLIES: u32 = 80;
+export const MIB_ICMP6_IN_NEIGHBOR_SOLICITS: u32 = 81;
+export const MIB_ICMP6_IN_NEIGHBOR_ADVERTISEMENTS: u32 = 82;
+export const MIB_ICMP6_OUT_DEST_UNREACHS: u32 = 83;
+export const MIB_ICMP6_OUT_PKT_TOO_BIGS: u32 = 84;
+export const MIB_ICMP6_OUT_TIME_EXCDS: u32 = 85;
+export const MIB_ICMP6_OUT_ECHO_REPLIES: u32 = 86;
+export const MIB_ICMP6_OUT_NEIGHBOR_SOLICITS: u32 = 87;
+export const MIB_ICMP6_OUT_NEIGHBOR_ADVERTISEMENTS: u32 = 88;
+export const MIB_ICMP6_IN_PARM_PROBLEMS: u32 = 89;
+export const MIB_ICMP6_OUT_PARM_PROBLEMS: u32 = 90;
+export const MIB_ARP_IN_REQUESTS: u32 = 100; // wxdp's own: no /proc name (the kernel has none for ARP)
+export const MIB_ARP_IN_REPLIES: u32 = 101;
+export const MIB_ARP_OUT_REQUESTS: u32 = 102;
+export const MIB_ARP_OUT_REPLIES: u32 = 103;
+export const MIB_L4_UDP_PENDING: u32 = 110; //   UDP datagrams delivered locally to the host ring (no L4 demux yet)
+export const MIB_L4_TCP_PENDING: u32 = 111; //   the same for TCP
+export const MIB_COUNT: u32 = 128; // room up to 384
+
+// ---- Drop reasons (u64 at NR_DROPS + index × 8): the kernel's SKB_DROP_REASON_* names ----
+// Numbered in ranges so stages can add their own: 0-31 receive and forward, 32-63 neighbours,
+// 64-95 fragments, 96-127 FIB and output. src/runtime/net_abi.ts NET_DROP_REASONS maps number → name.
+export const NDROP_NOT_SPECIFIED: u32 = 0;
+export const NDROP_PKT_TOO_SMALL: u32 = 1;
+export const NDROP_OTHERHOST: u32 = 2;
+export const NDROP_IP_CSUM: u32 = 3;
+export const NDROP_IP_INHDR: u32 = 4;
+export const NDROP_IP_RPFILTER: u32 = 5;
+export const NDROP_UNICAST_IN_L2_MULTICAST: u32 = 6;
+export const NDROP_IP_NOPROTO: u32 = 7;
+export const NDROP_IP_INADDRERRORS: u32 = 8;
+export const NDROP_IP_INNOROUTES: u32 = 9;
+export const NDROP_IP_LOCAL_SOURCE: u32 = 10;
+export const NDROP_IP_INVALID_SOURCE: u32 = 11;
+export const NDROP_IP_LOCALNET: u32 = 12;
+export const NDROP_IP_INVALID_DEST: u32 = 13;
+export const NDROP_PKT_TOO_BIG: u32 = 14;
+export const NDROP_IPV6_BAD_EXTHDR: u32 = 15;
+export const NDROP_IPV6DISABLED: u32 = 16;
+export const NDROP_UNHANDLED_PROTO: u32 = 17;
+export const NDROP_VLAN_FILTER: u32 = 18; // no VLAN sub-device for the tag
+export const NDROP_MAC_INVALID_SOURCE: u32 = 19;
+export const NDROP_NO_TX_TARGET: u32 = 20; // wxdp: the output device has nowhere to send (dummy, down)
+export const NDROP_HOST_RING_FULL: u32 = 21; // wxdp: local delivery to the host ring found it full
+export const NDROP_NOMEM: u32 = 22; // no UMEM frame for a reply or a fragment
+export const NDROP_ICMP_CSUM: u32 = 23;
+export const NDROP_IP_TTL: u32 = 24; // reserved (the kernel counts TTL expiry as IP_INHDR)
+export const NDROP_NEIGH_CREATEFAIL: u32 = 32;
+export const NDROP_NEIGH_FAILED: u32 = 33;
+export const NDROP_NEIGH_QUEUEFULL: u32 = 34;
+export const NDROP_NEIGH_DEAD: u32 = 35;
+export const NDROP_IPV6_NDISC_FRAG: u32 = 36;
+export const NDROP_IPV6_NDISC_HOP_LIMIT: u32 = 37;
+export const NDROP_IPV6_NDISC_BAD_CODE: u32 = 38;
+export const NDROP_IPV6_NDISC_BAD_OPTIONS: u32 = 39;
+export const NDROP_IPV6_NDISC_NS_OTHERHOST: u32 = 40;
+export const NDROP_ARP_INVALID: u32 = 41; // wxdp: a malformed ARP packet (the kernel frees it unnamed)
+export const NDROP_DUP_FRAG: u32 = 64;
+export const NDROP_FRAG_REASM_TIMEOUT: u32 = 65;
+export const NDROP_FRAG_TOO_FAR: u32 = 66;
+export const NDROP_FRAG_MEM: u32 = 67; // wxdp: ipfrag_high_thresh reached (the kernel: NOMEM)
+export const NDROP_FRAG_INVALID: u32 = 68; // overlapping or malformed fragment (RFC 5722 for IPv6)
+export const NDROP_IP_OUTNOROUTES: u32 = 96;
+export const NDROP_IP_BLACKHOLE: u32 = 97; // wxdp: a blackhole route (the kernel's dst_discard)
+export const NDROP_IP_PROHIBIT: u32 = 98; // wxdp: prohibit / unreachable routes (ICMP sent)
+export const NDROP_COUNT: u32 = 128;
+
+// ---- A network device of the stack (netdev.ts), NETDEV_SIZE bytes ----
+export const ND_IFINDEX: u32 = 0;
+export const ND_FLAGS: u32 = 4; //      IFF_* (kernel values)
+export const ND_MTU: u32 = 8;
+export const ND_KIND: u32 = 12; //      NDK_*
+export const ND_MAC: u32 = 16; //       6 bytes
+export const ND_LINK: u32 = 24; //      parent ifindex (VLAN), peer ifindex (veth)
+export const ND_VLAN_PROTO: u32 = 28; // u16 host order: 0x8100 or 0x88a8
+export const ND_VLAN_ID: u32 = 30; //   u16
+export const ND_DEV: u32 = 32; //       ring device address (device.ts), 0: none
+export const ND_VLANS: u32 = 36; //     u32 address of the VLAN children table (netdev.ts), 0: none
+export const ND_ADDR4: u32 = 40; //     u32 address of the IPv4 address list (immutable, swapped whole)
+export const ND_ADDR6: u32 = 44; //     u32 address of the IPv6 address list
+export const ND_GEN: u32 = 48; //       u32 bumped on every change of this record
+export const ND_CONF4: u32 = 64; //     CONF4_COUNT × u32: net.ipv4.conf.DEV.*
+export const ND_CONF6: u32 = 128; //    CONF6_COUNT × u32: net.ipv6.conf.DEV.*
+export const ND_STATS: u32 = 192; //    NDSTAT_COUNT × u64
+export const NETDEV_SIZE: u32 = 512;
+export const NDK_ETHER: u32 = 0; //   a device with rings (dp.addDevice)
+export const NDK_LOOPBACK: u32 = 1;
+export const NDK_DUMMY: u32 = 2;
+export const NDK_VETH: u32 = 3;
+export const NDK_VLAN: u32 = 4;
+export const IFF_UP: u32 = 0x1;
+export const IFF_BROADCAST: u32 = 0x2;
+export const IFF_LOOPBACK: u32 = 0x8;
+export const IFF_POINTOPOINT: u32 = 0x10;
+export const IFF_RUNNING: u32 = 0x40;
+export const IFF_NOARP: u32 = 0x80;
+export const IFF_MULTICAST: u32 = 0x1000;
+export const IFF_LOWER_UP: u32 = 0x10000;
+// net.ipv4.conf.DEV.* (u32 at ND_CONF4 + i × 4)
+export const CONF4_FORWARDING: u32 = 0; //        0
+export const CONF4_ACCEPT_REDIRECTS: u32 = 1; //  1
+export const CONF4_SEND_REDIRECTS: u32 = 2; //    1 (the issue: redirects off by default → set 0 at link creation)
+export const CONF4_RP_FILTER: u32 = 3; //         0
+export const CONF4_ACCEPT_LOCAL: u32 = 4; //      0
+export const CONF4_ARP_IGNORE: u32 = 5; //        0
+export const CONF4_ARP_ANNOUNCE: u32 = 6; //      0
+export const CONF4_ARP_ACCEPT: u32 = 7; //        0
+export const CONF4_PROXY_ARP: u32 = 8; //         0
+export const CONF4_ARP_FILTER: u32 = 9; //        0
+export const CONF4_ROUTE_LOCALNET: u32 = 10; //   0
+export const CONF4_DISABLE_POLICY: u32 = 11;
+export const CONF4_MC_FORWARDING: u32 = 12;
+export const CONF4_COUNT: u32 = 16;
+// net.ipv6.conf.DEV.* (u32 at ND_CONF6 + i × 4)
+export const CONF6_FORWARDING: u32 = 0; //        0
+export const CONF6_HOP_LIMIT: u32 = 1; //         64
+export const CONF6_MTU: u32 = 2; //               device MTU (IPV6_MIN_MTU 1280 floor)
+export const CONF6_DISABLE_IPV6: u32 = 3; //      0
+export const CONF6_ACCEPT_REDIRECTS: u32 = 4; //  1
+export const CONF6_COUNT: u32 = 16;
+// Per-device counters (u64 at ND_STATS + i × 8), as `ip -s link` shows them.
+export const NDSTAT_RX_PACKETS: u32 = 0;
+export const NDSTAT_RX_BYTES: u32 = 1;
+export const NDSTAT_RX_DROPPED: u32 = 2;
+export const NDSTAT_TX_PACKETS: u32 = 3;
+export const NDSTAT_TX_BYTES: u32 = 4;
+export const NDSTAT_TX_DROPPED: u32 = 5;
+export const NDSTAT_RX_ERRORS: u32 = 6;
+export const NDSTAT_TX_ERRORS: u32 = 7;
+export const NDSTAT_COUNT: u32 = 8;
+// An address list (immutable once published; a change builds a new one and swaps ND_ADDR4/6):
+//   +0 u32 count | +4 reserved | then count × ADDR_ENTRY_SIZE entries, in the kernel's order (primary
+//   addresses first, in the order added; secondaries after their primary):
+export const ADDR_LIST_HEADER: u32 = 8;
+export const AE_ADDR: u32 = 0; //       16 bytes (IPv4 in the first 4)
+export const AE_PEER: u32 = 16; //      16 bytes: the peer (IFA_ADDRESS) when it differs; else the address
+export const AE_BROADCAST: u32 = 32; // 4 bytes (IPv4)
+export const AE_PREFIXLEN: u32 = 36; // u8
+export const AE_SCOPE: u32 = 37; //     u8 RT_SCOPE_*
+export const AE_FLAGS: u32 = 38; //     u16 IFA_F_* (SECONDARY 0x01, NODAD 0x02, DEPRECATED 0x20, TENTATIVE 0x40, PERMANENT 0x80, NOPREFIXROUTE 0x200)
+export const AE_PREFERRED: u32 = 40; // u32 preferred lifetime end (ms clock), 0xffffffff: forever
+export const AE_VALID: u32 = 44; //     u32 valid lifetime end
+export const ADDR_ENTRY_SIZE: u32 = 48;
+
+// ---- A flow key (struct flowi4 / flowi6 as the FIB needs it), FL_SIZE bytes ----
+export const FL_DST: u32 = 0; //        16 bytes (IPv4 in the first 4)
+export const FL_SRC: u32 = 16; //       16 bytes
+export const FL_IIF: u32 = 32; //       u32 (flowi_iif; LOOPBACK_IFINDEX for locally generated)
+export const FL_OIF: u32 = 36; //       u32
+export const FL_MARK: u32 = 40; //      u32
+export const FL_TOS: u32 = 44; //       u8 the IPv4 TOS byte / IPv6 traffic class (DSCP in the top 6 bits)
+export const FL_PROTO: u32 = 45; //     u8
+export const FL_SCOPE: u32 = 46; //     u8 RT_SCOPE_*
+export const FL_FLAGS: u32 = 47; //     u8 FLOWI_FLAG_*
+export const FL_SPORT: u32 = 48; //     u16 network order (as in the packet)
+export const FL_DPORT: u32 = 50; //     u16 network order
+export const FL_LABEL: u32 = 52; //     u32 IPv6 flow label (network order)
+export const FL_FAMILY: u32 = 56; //    u8 AF_INET 2 / AF_INET6 10
+export const FL_ICMP_TYPE: u32 = 57; // u8 (sport/dport are 0 for ICMP)
+export const FL_ICMP_CODE: u32 = 58; // u8
+export const FL_UID: u32 = 60; //       u32 (uid range rules; 0 in the data path)
+export const FL_SIZE: u32 = 64;
+// ---- A FIB result (struct fib_result / fib6_result as the callers need it), FR_SIZE bytes ----
+export const FR_TYPE: u32 = 0; //       u8 RTN_*
+export const FR_SCOPE: u32 = 1; //      u8
+export const FR_PREFIXLEN: u32 = 2; //  u8
+export const FR_FAMILY: u32 = 3; //     u8
+export const FR_TABLE: u32 = 4; //      u32
+export const FR_OIF: u32 = 8; //        u32 the chosen next hop's device
+export const FR_NH_FLAGS: u32 = 12; //  u32 RTNH_F_*
+export const FR_GW: u32 = 16; //        16 bytes: the gateway, zero when directly connected
+export const FR_GW_FAMILY: u32 = 32; // u8 0 (none), 2, 10 (an IPv4 route may have an IPv6 gateway)
+export const FR_PREFSRC: u32 = 36; //   16 bytes (zero: none)
+export const FR_MTU: u32 = 52; //       u32 the route's mtu metric (0: none; the device's then)
+export const FR_INFO: u32 = 56; //      u32 the route record's address (for the dst cache)
+export const FR_NH_INDEX: u32 = 60; //  u32 which next hop of the route was chosen
+export const FR_SIZE: u32 = 64;
+export const RTN_UNSPEC: u32 = 0;
+export const RTN_UNICAST: u32 = 1;
+export const RTN_LOCAL: u32 = 2;
+export const RTN_BROADCAST: u32 = 3;
+export const RTN_ANYCAST: u32 = 4;
+export const RTN_MULTICAST: u32 = 5;
+export const RTN_BLACKHOLE: u32 = 6;
+export const RTN_UNREACHABLE: u32 = 7;
+export const RTN_PROHIBIT: u32 = 8;
+export const RTN_THROW: u32 = 9;
+export const RTN_NAT: u32 = 10;
+export const RT_SCOPE_UNIVERSE: u32 = 0;
+export const RT_SCOPE_SITE: u32 = 200;
+export const RT_SCOPE_LINK: u32 = 253;
+export const RT_SCOPE_HOST: u32 = 254;
+export const RT_SCOPE_NOWHERE: u32 = 255;
+export const RT_TABLE_DEFAULT: u32 = 253;
+export const RT_TABLE_MAIN: u32 = 254;
+export const RT_TABLE_LOCAL: u32 = 255;
+export const LOOPBACK_IFINDEX: u32 = 1;
+export const AF_INET: u32 = 2;
+export const AF_INET6: u32 = 10;
+
+// ---- A neighbour entry as other stages read it (neigh.ts owns the rest of the record) ----
+export const NE_STATE: u32 = 0; //      u8 NUD_* bits
+export const NE_FLAGS: u32 = 1; //      u8 NTF_*
+export const NE_MAC: u32 = 2; //        6 bytes
+export const NUD_INCOMPLETE: u32 = 0x01;
+export const NUD_REACHABLE: u32 = 0x02;
+export const NUD_STALE: u32 = 0x04;
+export const NUD_DELAY: u32 = 0x08;
+export const NUD_PROBE: u32 = 0x10;
+export const NUD_FAILED: u32 = 0x20;
+export const NUD_NOARP: u32 = 0x40;
+export const NUD_PERMANENT: u32 = 0x80;
+export const NUD_VALID: u32 = NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE | NUD_PROBE | NUD_STALE | NUD_DELAY;
+export const NUD_CONNECTED: u32 = NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE;

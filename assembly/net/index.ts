@@ -1,0 +1,10 @@
+// The stack behind XDP_PASS, stage by stage (each file's header says what it reads, what it sets and
+// where the frame goes next). Exported whole so the control plane reaches every stage's API.
+
+export * from './abi';
+export * from './core';
+export * from './netdev';
+export * from './fib';
+export * from './neigh';
+export * from './frag';
+export * from './eth';

@@ -1,0 +1,172 @@
+// The stack's shared layout for TypeScript: the same facts as assembly/net/abi.ts (drawn there);
+// tests/fastpath/net_abi.test.ts proves they agree.
+
+export const NET_ROOT_PTR = 8736;
+export const NET_MAGIC = 1413828183;
+export const NET_ROOT_SIZE = 8192;
+export const NET_SCRATCH_SIZE = 16384;
+export const NETDEV_MAX = 4096;
+export const NETDEV_SIZE = 512;
+export const ADDR_LIST_HEADER = 8;
+export const ADDR_ENTRY_SIZE = 48;
+export const FL_SIZE = 64;
+export const FR_SIZE = 64;
+export const SYSCTL_COUNT = 40;
+export const MIB_COUNT = 128;
+export const NDROP_COUNT = 128;
+export const LOOPBACK_IFINDEX = 1;
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+export const RT_TABLE_DEFAULT = 253;
+export const RT_TABLE_MAIN = 254;
+export const RT_TABLE_LOCAL = 255;
+export const NR = { NOW: 8, NETDEVS: 16, FIB: 20, NEIGH: 24, FRAG: 28, DST: 32, ICMP: 36, L4: 40, SCRATCH: 44, FIB_GEN: 48, SYSCTL: 512, MIB: 1024, DROPS: 4096 } as const;
+export const ND = { IFINDEX: 0, FLAGS: 4, MTU: 8, KIND: 12, MAC: 16, LINK: 24, VLAN_PROTO: 28, VLAN_ID: 30, DEV: 32, VLANS: 36, ADDR4: 40, ADDR6: 44, GEN: 48, CONF4: 64, CONF6: 128, STATS: 192 } as const;
+export const NDK = { ETHER: 0, LOOPBACK: 1, DUMMY: 2, VETH: 3, VLAN: 4 } as const;
+export const IFF = { UP: 1, BROADCAST: 2, LOOPBACK: 8, POINTOPOINT: 16, RUNNING: 64, NOARP: 128, MULTICAST: 4096, LOWER_UP: 65536 } as const;
+export const CONF4 = { FORWARDING: 0, ACCEPT_REDIRECTS: 1, SEND_REDIRECTS: 2, RP_FILTER: 3, ACCEPT_LOCAL: 4, ARP_IGNORE: 5, ARP_ANNOUNCE: 6, ARP_ACCEPT: 7, PROXY_ARP: 8, ARP_FILTER: 9, ROUTE_LOCALNET: 10, DISABLE_POLICY: 11, MC_FORWARDING: 12 } as const;
+export const CONF6 = { FORWARDING: 0, HOP_LIMIT: 1, MTU: 2, DISABLE_IPV6: 3, ACCEPT_REDIRECTS: 4 } as const;
+export const NDSTAT = { RX_PACKETS: 0, RX_BYTES: 1, RX_DROPPED: 2, TX_PACKETS: 3, TX_BYTES: 4, TX_DROPPED: 5, RX_ERRORS: 6, TX_ERRORS: 7 } as const;
+export const AE = { ADDR: 0, PEER: 16, BROADCAST: 32, PREFIXLEN: 36, SCOPE: 37, FLAGS: 38, PREFERRED: 40, VALID: 44 } as const;
+export const FL = { DST: 0, SRC: 16, IIF: 32, OIF: 36, MARK: 40, TOS: 44, PROTO: 45, SCOPE: 46, FLAGS: 47, SPORT: 48, DPORT: 50, LABEL: 52, FAMILY: 56, ICMP_TYPE: 57, ICMP_CODE: 58, UID: 60 } as const;
+export const FR = { TYPE: 0, SCOPE: 1, PREFIXLEN: 2, FAMILY: 3, TABLE: 4, OIF: 8, NH_FLAGS: 12, GW: 16, GW_FAMILY: 32, PREFSRC: 36, MTU: 52, INFO: 56, NH_INDEX: 60 } as const;
+export const RTN = { UNSPEC: 0, UNICAST: 1, LOCAL: 2, BROADCAST: 3, ANYCAST: 4, MULTICAST: 5, BLACKHOLE: 6, UNREACHABLE: 7, PROHIBIT: 8, THROW: 9, NAT: 10 } as const;
+export const RT_SCOPE = { UNIVERSE: 0, SITE: 200, LINK: 253, HOST: 254, NOWHERE: 255 } as const;
+export const NE = { STATE: 0, FLAGS: 1, MAC: 2 } as const;
+export const NUD = { INCOMPLETE: 1, REACHABLE: 2, STALE: 4, DELAY: 8, PROBE: 16, FAILED: 32, NOARP: 64, PERMANENT: 128, VALID: 222, CONNECTED: 194 } as const;
+export const SYSCTL = { ICMP_RATELIMIT: 0, ICMP_RATEMASK: 1, ICMP_ECHO_IGNORE_ALL: 2, ICMP_ECHO_IGNORE_BROADCASTS: 3, ICMP_MSGS_PER_SEC: 4, ICMP_MSGS_BURST: 5, IP_DEFAULT_TTL: 6, IP_NO_PMTU_DISC: 7, FIB_MULTIPATH_HASH_POLICY: 8, FIB_MULTIPATH_HASH_SEED: 9, FIB_MULTIPATH_HASH_FIELDS: 10, FIB_MULTIPATH_USE_NEIGH: 11, IPFRAG_HIGH_THRESH: 12, IPFRAG_LOW_THRESH: 13, IPFRAG_TIME: 14, IPFRAG_MAX_DIST: 15, ROUTE_MTU_EXPIRES: 16, ROUTE_MIN_PMTU: 17, IP6FRAG_HIGH_THRESH: 18, IP6FRAG_LOW_THRESH: 19, IP6FRAG_TIME: 20, ICMP6_RATELIMIT: 21, ICMP6_ECHO_IGNORE_ALL: 22, FIB6_MULTIPATH_HASH_POLICY: 23, FIB6_MULTIPATH_HASH_FIELDS: 24, ROUTE6_MTU_EXPIRES: 25, NEIGH4_GC_THRESH1: 26, NEIGH4_GC_THRESH2: 27, NEIGH4_GC_THRESH3: 28, NEIGH4_GC_INTERVAL: 29, NEIGH6_GC_THRESH1: 30, NEIGH6_GC_THRESH2: 31, NEIGH6_GC_THRESH3: 32, NEIGH6_GC_INTERVAL: 33, ICMP_ERRORS_USE_INBOUND_IFADDR: 34, IP_FORWARD_USE_PMTU: 35, ICMP6_RATEMASK_0: 36, ICMP6_RATEMASK_3: 39 } as const;
+export const CONF4_COUNT = 16;
+export const CONF6_COUNT = 16;
+export const NDSTAT_COUNT = 8;
+/** SNMP counters by index: 'Group:Name' as /proc/net/snmp and snmp6 print them (Arp and L4 are wxdp's own). */
+export const MIB_NAMES: Readonly<Record<number, string>> = {
+  0: 'Ip:InReceives',
+  1: 'Ip:InHdrErrors',
+  2: 'Ip:InAddrErrors',
+  3: 'Ip:ForwDatagrams',
+  4: 'Ip:InUnknownProtos',
+  5: 'Ip:InDiscards',
+  6: 'Ip:InDelivers',
+  7: 'Ip:OutRequests',
+  8: 'Ip:OutDiscards',
+  9: 'Ip:OutNoRoutes',
+  10: 'Ip:ReasmTimeout',
+  11: 'Ip:ReasmReqds',
+  12: 'Ip:ReasmOks',
+  13: 'Ip:ReasmFails',
+  14: 'Ip:FragOks',
+  15: 'Ip:FragFails',
+  16: 'Ip:FragCreates',
+  17: 'Ip:InNoRoutes',
+  18: 'Ip:InTruncatedPkts',
+  19: 'Ip:InCsumErrors',
+  20: 'Icmp:InMsgs',
+  21: 'Icmp:InErrors',
+  22: 'Icmp:InCsumErrors',
+  23: 'Icmp:InDestUnreachs',
+  24: 'Icmp:InTimeExcds',
+  25: 'Icmp:InEchos',
+  26: 'Icmp:InEchoReps',
+  27: 'Icmp:OutMsgs',
+  28: 'Icmp:OutErrors',
+  29: 'Icmp:OutRateLimitGlobal',
+  30: 'Icmp:OutRateLimitHost',
+  31: 'Icmp:OutDestUnreachs',
+  32: 'Icmp:OutTimeExcds',
+  33: 'Icmp:OutEchoReps',
+  34: 'Icmp:OutRedirects',
+  40: 'Ip6:InReceives',
+  41: 'Ip6:InHdrErrors',
+  42: 'Ip6:InTooBigErrors',
+  43: 'Ip6:InNoRoutes',
+  44: 'Ip6:InAddrErrors',
+  45: 'Ip6:InUnknownProtos',
+  46: 'Ip6:InTruncatedPkts',
+  47: 'Ip6:InDiscards',
+  48: 'Ip6:InDelivers',
+  49: 'Ip6:OutForwDatagrams',
+  50: 'Ip6:OutRequests',
+  51: 'Ip6:OutDiscards',
+  52: 'Ip6:OutNoRoutes',
+  53: 'Ip6:ReasmTimeout',
+  54: 'Ip6:ReasmReqds',
+  55: 'Ip6:ReasmOks',
+  56: 'Ip6:ReasmFails',
+  57: 'Ip6:FragOks',
+  58: 'Ip6:FragFails',
+  59: 'Ip6:FragCreates',
+  60: 'Ip6:InMcastPkts',
+  70: 'Icmp6:InMsgs',
+  71: 'Icmp6:InErrors',
+  72: 'Icmp6:OutMsgs',
+  73: 'Icmp6:OutErrors',
+  74: 'Icmp6:InCsumErrors',
+  75: 'Icmp6:OutRateLimitHost',
+  76: 'Icmp6:InDestUnreachs',
+  77: 'Icmp6:InPktTooBigs',
+  78: 'Icmp6:InTimeExcds',
+  79: 'Icmp6:InEchos',
+  80: 'Icmp6:InEchoReplies',
+  81: 'Icmp6:InNeighborSolicits',
+  82: 'Icmp6:InNeighborAdvertisements',
+  83: 'Icmp6:OutDestUnreachs',
+  84: 'Icmp6:OutPktTooBigs',
+  85: 'Icmp6:OutTimeExcds',
+  86: 'Icmp6:OutEchoReplies',
+  87: 'Icmp6:OutNeighborSolicits',
+  88: 'Icmp6:OutNeighborAdvertisements',
+  89: 'Icmp6:InParmProblems',
+  90: 'Icmp6:OutParmProblems',
+  100: 'Arp:InRequests',
+  101: 'Arp:InReplies',
+  102: 'Arp:OutRequests',
+  103: 'Arp:OutReplies',
+  110: 'L4:UdpPending',
+  111: 'L4:TcpPending',
+};
+/** Drop reasons by index: the kernel's SKB_DROP_REASON_* names (without the prefix). */
+export const NET_DROP_REASONS: Readonly<Record<number, string>> = {
+  0: 'NOT_SPECIFIED',
+  1: 'PKT_TOO_SMALL',
+  2: 'OTHERHOST',
+  3: 'IP_CSUM',
+  4: 'IP_INHDR',
+  5: 'IP_RPFILTER',
+  6: 'UNICAST_IN_L2_MULTICAST',
+  7: 'IP_NOPROTO',
+  8: 'IP_INADDRERRORS',
+  9: 'IP_INNOROUTES',
+  10: 'IP_LOCAL_SOURCE',
+  11: 'IP_INVALID_SOURCE',
+  12: 'IP_LOCALNET',
+  13: 'IP_INVALID_DEST',
+  14: 'PKT_TOO_BIG',
+  15: 'IPV6_BAD_EXTHDR',
+  16: 'IPV6DISABLED',
+  17: 'UNHANDLED_PROTO',
+  18: 'VLAN_FILTER',
+  19: 'MAC_INVALID_SOURCE',
+  20: 'NO_TX_TARGET',
+  21: 'HOST_RING_FULL',
+  22: 'NOMEM',
+  23: 'ICMP_CSUM',
+  24: 'IP_TTL',
+  32: 'NEIGH_CREATEFAIL',
+  33: 'NEIGH_FAILED',
+  34: 'NEIGH_QUEUEFULL',
+  35: 'NEIGH_DEAD',
+  36: 'IPV6_NDISC_FRAG',
+  37: 'IPV6_NDISC_HOP_LIMIT',
+  38: 'IPV6_NDISC_BAD_CODE',
+  39: 'IPV6_NDISC_BAD_OPTIONS',
+  40: 'IPV6_NDISC_NS_OTHERHOST',
+  41: 'ARP_INVALID',
+  64: 'DUP_FRAG',
+  65: 'FRAG_REASM_TIMEOUT',
+  66: 'FRAG_TOO_FAR',
+  67: 'FRAG_MEM',
+  68: 'FRAG_INVALID',
+  96: 'IP_OUTNOROUTES',
+  97: 'IP_BLACKHOLE',
+  98: 'IP_PROHIBIT',
+};
