@@ -8,3 +8,4 @@ export * from './fib';
 export * from './neigh';
 export * from './frag';
 export * from './eth';
+export * from './icmp';

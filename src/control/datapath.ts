@@ -47,6 +47,14 @@ import { createHash } from 'node:crypto';
 import { dataPathExports, Device, INJECT_BUFFER_SIZE, readTraceEvents, type DeviceOptions, type TraceEvent } from './device.js';
 import { XskSocket, type XskSocketOptions } from './xsk.js';
 import { encode } from '../isa/insn.js';
+import { Links } from './links.js';
+import { Addresses } from './ifaddr.js';
+import { Routes } from './routes.js';
+import { Rules } from './rules.js';
+import { Neighbours } from './neigh.js';
+import { Sysctls } from './sysctl.js';
+import { Stack } from './stack.js';
+import { ipCommand, type IpResult } from './ip/index.js';
 
 const ETH_HLEN = 14;
 /** The linear part of an XDP test run's frame (PAGE_SIZE - headroom - shinfo); the rest goes to fragments. */
@@ -168,6 +176,53 @@ export class Datapath {
     view.setUint32(RUN_BASE + RUN.CPU, opts.cpu ?? 0, true);
     const trace = opts.trace ?? ((line: string) => void this.traceLog.push(line));
     this.helpers = xdpHelpers(fastPath, baseHelpers({ trace, cpu: opts.cpu ?? 0 }));
+  }
+
+  private _stack?: Stack;
+  private _links?: Links;
+  private _addresses?: Addresses;
+  private _routes?: Routes;
+  private _rules?: Rules;
+  private _neigh?: Neighbours;
+  private _sysctl?: Sysctls;
+
+  /** The stack behind XDP_PASS: its clock and counters (set up on first use). */
+  get stack(): Stack {
+    return (this._stack ??= new Stack(this));
+  }
+  /** Network devices of the stack (ip link). */
+  get links(): Links {
+    this.stack;
+    return (this._links ??= new Links(this));
+  }
+  /** Interface addresses (ip addr). */
+  get addresses(): Addresses {
+    this.stack;
+    return (this._addresses ??= new Addresses(this));
+  }
+  /** The FIB's routes (ip route). */
+  get routes(): Routes {
+    this.stack;
+    return (this._routes ??= new Routes(this));
+  }
+  /** Policy routing rules (ip rule). */
+  get rules(): Rules {
+    this.stack;
+    return (this._rules ??= new Rules(this));
+  }
+  /** The neighbour tables (ip neigh). */
+  get neigh(): Neighbours {
+    this.stack;
+    return (this._neigh ??= new Neighbours(this));
+  }
+  /** The stack's sysctls, by the kernel's names. */
+  get sysctls(): Sysctls {
+    this.stack;
+    return (this._sysctl ??= new Sysctls(this));
+  }
+  /** One iproute2 command line (without the leading `ip`), e.g. `route add 198.51.100.0/24 via 192.0.2.1`. */
+  ip(line: string): IpResult {
+    return ipCommand(this, line);
   }
 
   static async create(opts: DatapathOptions = {}): Promise<Datapath> {

@@ -1,0 +1,218 @@
+// The stack's control-plane vocabulary: what `dp.links`, `dp.addresses`, `dp.routes`, `dp.rules` and
+// `dp.neigh` take and return, shaped after iproute2's objects (and its `-j` JSON where it shows them),
+// and the one error they raise. The ip text front end (src/control/ip/) parses into these specs and
+// calls those objects, nothing else.
+
+import { WxdpError } from '../errors.js';
+
+export type Family = 'inet' | 'inet6';
+
+/** iproute2's errors, by errno: `message` is what `ip` prints after "RTNETLINK answers: " (or its own parse error). */
+export type NetErrno = 'EEXIST' | 'ENOENT' | 'ESRCH' | 'ENETUNREACH' | 'EHOSTUNREACH' | 'EINVAL' | 'ENODEV' | 'EADDRNOTAVAIL' | 'ENOBUFS' | 'ENOMEM' | 'EOPNOTSUPP' | 'EAFNOSUPPORT' | 'ERANGE' | 'EBUSY';
+
+export const ERRNO_VALUE: Readonly<Record<NetErrno, number>> = {
+  EEXIST: 17, ENOENT: 2, ESRCH: 3, ENETUNREACH: 101, EHOSTUNREACH: 113, EINVAL: 22, ENODEV: 19,
+  EADDRNOTAVAIL: 99, ENOBUFS: 105, ENOMEM: 12, EOPNOTSUPP: 95, EAFNOSUPPORT: 97, ERANGE: 34, EBUSY: 16,
+};
+
+/** A refused stack operation: `errno` names the kernel's errno, `message` iproute2's wording. */
+export class NetError extends WxdpError {
+  readonly errno: NetErrno;
+  constructor(errno: NetErrno, message: string) {
+    super('USAGE', message);
+    this.errno = errno;
+  }
+}
+
+export type LinkKind = 'ether' | 'loopback' | 'dummy' | 'veth' | 'vlan';
+
+export interface LinkSpec {
+  name: string;
+  kind: Exclude<LinkKind, 'ether' | 'loopback'>;
+  /** `index N` (default: the next free ifindex). */
+  index?: number;
+  mtu?: number;
+  address?: string;
+  /** veth: the peer's name (`peer name P`), and optionally its index. */
+  peer?: { name: string; index?: number };
+  /** vlan: `link PARENT type vlan [protocol 802.1Q|802.1ad] id N`. */
+  vlan?: { parent: string; id: number; protocol?: '802.1Q' | '802.1ad' };
+}
+
+export interface LinkChange {
+  up?: boolean;
+  mtu?: number;
+  address?: string;
+  name?: string;
+}
+
+/** A link as `ip -j link show` prints it (the fields wxdp has). */
+export interface LinkInfo {
+  ifindex: number;
+  ifname: string;
+  flags: string[];
+  mtu: number;
+  operstate: 'UP' | 'DOWN' | 'UNKNOWN' | 'LOWERLAYERDOWN';
+  link_type: 'ether' | 'loopback' | 'none';
+  address: string;
+  broadcast: string;
+  link?: string;
+  linkinfo?: { info_kind: string; info_data?: Record<string, unknown> };
+}
+
+export interface AddrSpec {
+  /** "192.0.2.1/24" or "2001:db8::1/64" (no prefix: /32 or /128). */
+  local: string;
+  dev: string;
+  /** `peer ADDR/LEN` (point-to-point). */
+  peer?: string;
+  /** `broadcast ADDR` or `+` (computed from the prefix). */
+  broadcast?: string;
+  scope?: 'global' | 'site' | 'link' | 'host' | number;
+  label?: string;
+  noprefixroute?: boolean;
+  nodad?: boolean;
+  /** Lifetimes in seconds (default forever). */
+  validLft?: number;
+  preferredLft?: number;
+}
+
+/** An address as `ip -j addr show` prints it inside addr_info. */
+export interface AddrInfo {
+  family: Family;
+  local: string;
+  prefixlen: number;
+  address?: string;
+  broadcast?: string;
+  scope: string;
+  secondary?: boolean;
+  noprefixroute?: boolean;
+  label?: string;
+  valid_life_time: number;
+  preferred_life_time: number;
+}
+
+export type RouteType = 'unicast' | 'local' | 'broadcast' | 'anycast' | 'multicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw' | 'nat';
+
+export interface NexthopSpec {
+  /** `via [inet|inet6] ADDR` */
+  via?: string;
+  dev?: string;
+  /** `weight N` (1..256). */
+  weight?: number;
+  onlink?: boolean;
+}
+
+export interface RouteSpec {
+  /** "198.51.100.0/24", "default", "2001:db8::/32" (no prefix: a host route). */
+  dst: string;
+  family?: Family;
+  type?: RouteType;
+  /** Table id or name (main, local, default); default main (local for local/broadcast/anycast/nat). */
+  table?: number | 'main' | 'local' | 'default';
+  /** Single path: via/dev/onlink/weight here; several: `nexthops`. */
+  via?: string;
+  dev?: string;
+  onlink?: boolean;
+  nexthops?: NexthopSpec[];
+  /** `metric N` / `preference N` (default 0; IPv6 1024). */
+  metric?: number;
+  /** `tos N` / `dsfield N`. */
+  tos?: number;
+  scope?: 'global' | 'universe' | 'site' | 'link' | 'host' | 'nowhere' | number;
+  /** `proto NAME|N` (boot by default; kernel for the routes addresses add). */
+  protocol?: string | number;
+  /** `src ADDR`. */
+  src?: string;
+  /** `mtu N` (with `lock`: `mtuLock`). */
+  mtu?: number;
+  mtuLock?: boolean;
+}
+
+/** A route as `ip -j route show` prints it. */
+export interface RouteInfo {
+  type?: RouteType;
+  dst: string;
+  table?: string;
+  protocol?: string;
+  scope?: string;
+  gateway?: string;
+  dev?: string;
+  prefsrc?: string;
+  metric?: number;
+  tos?: string;
+  flags: string[];
+  mtu?: number;
+  nexthops?: Array<{ gateway?: string; dev: string; weight: number; flags: string[] }>;
+}
+
+export type RuleAction = 'lookup' | 'goto' | 'blackhole' | 'unreachable' | 'prohibit' | 'nop';
+
+export interface RuleSpec {
+  family?: Family;
+  priority?: number;
+  not?: boolean;
+  from?: string;
+  to?: string;
+  iif?: string;
+  oif?: string;
+  /** fwmark VALUE[/MASK] */
+  fwmark?: number;
+  fwmask?: number;
+  tos?: number;
+  dscp?: number;
+  ipproto?: number;
+  sport?: [number, number];
+  dport?: [number, number];
+  action?: RuleAction;
+  /** lookup TABLE (id or name) */
+  table?: number | 'main' | 'local' | 'default';
+  /** goto PRIORITY */
+  goto?: number;
+  suppressPrefixlength?: number;
+  suppressIfgroup?: number;
+}
+
+/** A rule as `ip -j rule show` prints it. */
+export interface RuleInfo {
+  priority: number;
+  src: string;
+  srclen?: number;
+  dst?: string;
+  dstlen?: number;
+  not?: null;
+  iif?: string;
+  oif?: string;
+  fwmark?: string;
+  fwmask?: string;
+  tos?: string;
+  dscp?: string;
+  ipproto?: string;
+  sport?: string;
+  dport?: string;
+  table?: string;
+  target?: number;
+  action?: string;
+  suppress_prefixlen?: number;
+}
+
+export type NudState = 'INCOMPLETE' | 'REACHABLE' | 'STALE' | 'DELAY' | 'PROBE' | 'FAILED' | 'NOARP' | 'PERMANENT' | 'NONE';
+
+export interface NeighSpec {
+  /** The neighbour's IPv4 or IPv6 address. */
+  to: string;
+  dev: string;
+  lladdr?: string;
+  /** `nud STATE` (default permanent, as `ip neigh add`). */
+  nud?: Lowercase<Exclude<NudState, 'NONE'>> | 'noarp' | 'permanent';
+  router?: boolean;
+}
+
+/** A neighbour as `ip -j neigh show` prints it. */
+export interface NeighInfo {
+  dst: string;
+  dev: string;
+  lladdr?: string;
+  router?: null;
+  state: NudState[];
+}

@@ -1,0 +1,67 @@
+// The stack's root as the control plane sees it: set up once per Datapath (net_init), its clock
+// (advanced by the control plane so timers are deterministic), and its counters by the kernel's names.
+
+import { WxdpError } from '../errors.js';
+import { MIB_COUNT, MIB_NAMES, NDROP_COUNT, NET_DROP_REASONS } from '../runtime/net_abi.js';
+import type { Datapath } from './datapath.js';
+
+interface StackExports {
+  net_init(): number;
+  net_advance(ms: number): void;
+  net_now(): bigint;
+  net_mib_base(): number;
+  net_drops_base(): number;
+  net_sysctl_set(i: number, v: number): number;
+  net_sysctl_get(i: number): number;
+}
+
+export class Stack {
+  private readonly x: StackExports;
+
+  constructor(readonly dp: Datapath) {
+    this.x = dp.fastPath.exports as unknown as StackExports;
+    const r = this.x.net_init();
+    if (r !== 0 && r !== -17) throw new WxdpError('MAP_NO_MEMORY', `cannot set up the stack (errno ${-r})`);
+  }
+
+  /** @internal The fast path's exports, typed by the caller. */
+  exports<T>(): T {
+    return this.dp.fastPath.exports as unknown as T;
+  }
+
+  /** The stack's clock, in milliseconds since the Datapath was created. */
+  now(): number {
+    return Number(this.x.net_now());
+  }
+
+  /** Advance the clock by `ms` (timers that fall due run: neighbours, reassembly). */
+  advance(ms: number): void {
+    if (!Number.isInteger(ms) || ms < 0) throw new WxdpError('USAGE', `advance takes a whole number of milliseconds >= 0, not ${ms}`);
+    // net_advance takes a u32: step in chunks so a long jump still runs every timer in order
+    for (let left = ms; left > 0; left -= Math.min(left, 1000)) this.x.net_advance(Math.min(left, 1000));
+  }
+
+  /** SNMP counters by 'Group:Name' (as /proc/net/snmp and snmp6), zero ones included. */
+  mib(): Record<string, number> {
+    const v = this.dp.memory.view();
+    const base = this.x.net_mib_base() >>> 0;
+    const out: Record<string, number> = {};
+    for (let i = 0; i < MIB_COUNT; i++) {
+      const name = MIB_NAMES[i];
+      if (name) out[name] = Number(v.getBigUint64(base + i * 8, true));
+    }
+    return out;
+  }
+
+  /** Drops by the kernel's SKB_DROP_REASON_* name (without the prefix), zero ones included. */
+  drops(): Record<string, number> {
+    const v = this.dp.memory.view();
+    const base = this.x.net_drops_base() >>> 0;
+    const out: Record<string, number> = {};
+    for (let i = 0; i < NDROP_COUNT; i++) {
+      const name = NET_DROP_REASONS[i];
+      if (name) out[name] = Number(v.getBigUint64(base + i * 8, true));
+    }
+    return out;
+  }
+}
