@@ -18,3 +18,11 @@ export function fib4_lookup(fl: u32, res: u32): i32 {
 export function fib6_lookup(fl: u32, res: u32): i32 {
   return -101;
 }
+
+/**
+ * inet_addr_type_dev_table: the route type (RTN_LOCAL, RTN_BROADCAST, RTN_UNICAST, ...) of IPv4 `addr`
+ * (network order u32) in table local, as ARP and receive need it; RTN_UNICAST when nothing matches.
+ */
+export function fib4_local_type(addr: u32, ifindex: u32): u32 {
+  return 1;
+}

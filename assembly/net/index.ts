@@ -9,3 +9,5 @@ export * from './neigh';
 export * from './frag';
 export * from './eth';
 export * from './icmp';
+export * from './lpm4';
+export * from './lpm6';

@@ -32,3 +32,8 @@ export function inet_select_addr(ifindex: u32, dst: u32, scope: u32): u32 {
 export function ipv6_dev_get_saddr(ifindex: u32, dst: u32, out: u32): i32 {
   return -99;
 }
+
+/** The VLAN sub-device of `parent` for `proto` (0x8100 / 0x88a8, host order) and `vid`; 0 when none. */
+export function netdev_vlan_lookup(parent: u32, proto: u32, vid: u32): u32 {
+  return 0;
+}
