@@ -510,8 +510,9 @@ function icmpReply(ifindex: u32, q: u32, data: u32, hlen: u32, ilen: u32, rtFlag
   store<u16>(ic, <u16>csumFinish(csumAdd(ic, ilen, 0)), 2);
   const p = ic - 20;
   buildIp4(p, tos, IPPROTO_ICMP, outSrc4, dst);
-  // The untagged Ethernet header moves with the start of IP (neigh.ts rewrites its addresses).
-  countOut4(type);
+  // __ip_make_skb counts the raw ICMP socket's messages by fl4_icmp_type, which icmp_reply never sets:
+  // every reply built here (timestamp replies too) counts as an echo reply.
+  countOut4(ICMP_ECHOREPLY);
   ip_local_out(q, p, 20 + ilen);
 }
 
