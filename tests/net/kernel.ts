@@ -136,14 +136,14 @@ export function maskOwn(f: Uint8Array): Uint8Array {
 
 /**
  * The kernel's counters under the stack's names (Ip, Icmp, Ip6, Icmp6 as /proc/net/snmp{,6} print them;
- * IpExt:InCsumErrors is Ip:InCsumErrors), `names` the ones to keep. MLD reports and router solicitations
+ * IpExt:InCsumErrors / InNoRoutes / InTruncatedPkts are the stack's Ip: ones), `names` the ones to keep. MLD reports and router solicitations
  * the kernel sent by itself are taken back out of the Ip6/Icmp6 output counters.
  */
 export function kernelMib(counters: Record<string, number>, names: Iterable<string>): Record<string, number> {
   const c = { ...counters };
   const noise = (c['Icmp6:OutMLDv2Reports'] ?? 0) + (c['Icmp6:OutRouterSolicits'] ?? 0);
   for (const k of ['Ip6:OutRequests', 'Icmp6:OutMsgs']) if (c[k]) c[k] -= noise;
-  if (c['IpExt:InCsumErrors']) c['Ip:InCsumErrors'] = c['IpExt:InCsumErrors'];
+  for (const n of ['InCsumErrors', 'InNoRoutes', 'InTruncatedPkts']) if (c[`IpExt:${n}`]) c[`Ip:${n}`] = c[`IpExt:${n}`]!;
   const out: Record<string, number> = {};
   for (const n of names) if (c[n]) out[n] = c[n]!;
   return out;
