@@ -9,8 +9,8 @@
 //   the frame trimmed to the total length (Ethernet padding goes);
 //   route: multicast destination → delivered when the device is in the group (224.0.0.1), with the
 //   source checks of ip_mc_validate_source; a multicast or limited-broadcast source → IP_INVALID_SOURCE;
-//   255.255.255.255 (or 0 → 0) → broadcast input; a 0.0.0.0/8 source → IP_INVALID_SOURCE; a 0.0.0.0/8
-//   destination → IP_INVALID_DEST; 127/8 either way without route_localnet → IP_LOCALNET; then
+//   255.255.255.255 (or 0 → 0) → broadcast input; a 0.0.0.0 source → IP_INVALID_SOURCE; a 0.0.0.0
+//   destination → IP_INVALID_DEST (the rest of 0/8 is unicast, as ipv4_is_zeronet says today); 127/8 either way without route_localnet → IP_LOCALNET; then
 //   fib4_lookup with iif: no route → ip_error; broadcast → broadcast input; local → fib_validate_source
 //   (our own address as source → IP_LOCAL_SOURCE, rp_filter → IP_RPFILTER) and local delivery;
 //   forwarding off on the input device → ip_error (EHOSTUNREACH); not unicast → IP_INVALID_DEST;

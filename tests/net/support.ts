@@ -162,6 +162,8 @@ export interface LinkCfg {
   conf4?: Partial<Record<keyof typeof CONF4, number>>;
   conf6?: Partial<Record<keyof typeof CONF6, number>>;
   down?: boolean;
+  /** Entries of the ring device's host ring (default 1024). */
+  hostRingSize?: number;
 }
 export interface RouteCfg {
   dst: string;
@@ -231,7 +233,7 @@ export class Fixture {
     if (l.vlan) {
       ifindex = 100 + this.ifindex.size;
     } else {
-      const d = this.dp.addDevice({ name: l.name, mac: l.mac, mtu: l.mtu ?? 1500 });
+      const d = this.dp.addDevice({ name: l.name, mac: l.mac, mtu: l.mtu ?? 1500, hostRingSize: l.hostRingSize });
       this.devs.set(l.name, d);
       ifindex = d.ifindex;
       devAddr = d.address;
