@@ -171,3 +171,142 @@ describe.skipIf(!overlay)('echo', () => {
     expect(hex(ic)).toBe(hex(icmp6('2001:db8:1::1', '2001:db8:1::2', 129, 0, [0, 3, 0, 4], data(32))));
   });
 });
+
+describe.skipIf(!overlay)('rate limits on the stack clock', () => {
+  const unknownProto = (src = '192.0.2.2'): Uint8Array => e4(ipv4({ src, dst: '192.0.2.1', proto: 253 }, data(8)));
+  const errorsOut = (fx: Fixture, n: number, frame = unknownProto()): number => {
+    let sent = 0;
+    for (let i = 0; i < n; i++) sent += fx.rx('eth0', frame).get('eth0')?.length ?? 0;
+    return sent;
+  };
+
+  it('per destination (icmp_ratelimit 1000 ms): a burst of 6 (XRLIM_BURST_FACTOR), then one a second', async () => {
+    const fx = await Fixture.create(LINKS, [], NEIGH);
+    expect(errorsOut(fx, 10)).toBe(6);
+    expect(fx.mib()['Icmp:OutRateLimitHost']).toBe(4);
+    fx.advance(999);
+    expect(errorsOut(fx, 1)).toBe(0);
+    fx.advance(1);
+    expect(errorsOut(fx, 2)).toBe(1);
+    fx.advance(3000);
+    expect(errorsOut(fx, 5)).toBe(3);
+    expect(fx.mib()['Icmp:OutRateLimitHost']).toBe(4 + 1 + 1 + 2);
+    expect(fx.mib()['Icmp:OutDestUnreachs']).toBe(10);
+  });
+
+  it('another destination has a bucket of its own', async () => {
+    const fx = await Fixture.create(LINKS, [], [...NEIGH, { dev: 'eth0', addr: '192.0.2.3', mac: H_MAC }]);
+    expect(errorsOut(fx, 8)).toBe(6);
+    expect(errorsOut(fx, 8, unknownProto('192.0.2.3'))).toBe(6);
+  });
+
+  it('icmp_ratelimit 0 and icmp_ratemask 0 turn the per-destination limit off', async () => {
+    const fx = await Fixture.create(LINKS, [], NEIGH);
+    fx.sysctl('ICMP_RATELIMIT', 0);
+    expect(errorsOut(fx, 20)).toBe(20);
+    const fx2 = await Fixture.create(LINKS, [], NEIGH);
+    fx2.sysctl('ICMP_RATEMASK', 0);
+    expect(errorsOut(fx2, 20)).toBe(20);
+    expect(fx2.mib()['Icmp:OutRateLimitHost']).toBe(0);
+  });
+
+  it('global (icmp_msgs_burst 5): 0-2 tokens a message, refilled at icmp_msgs_per_sec no sooner than 20 ms apart', async () => {
+    const fx = await Fixture.create(LINKS, [], NEIGH);
+    fx.sysctl('ICMP_RATELIMIT', 0);
+    fx.sysctl('ICMP_MSGS_BURST', 5);
+    // icmp_global_consume's draws come from xorshift32 seeded 0x9e3779b9, scaled to 0..2 as
+    // get_random_u32_below(3) scales: (x * 3) >> 32.
+    let x = 0x9e3779b9;
+    const draw = (): number => {
+      x ^= x << 13;
+      x >>>= 0;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      x >>>= 0;
+      return Number((BigInt(x) * 3n) >> 32n);
+    };
+    let credit = 5; // the first message finds the bucket full
+    let expected = 0;
+    while (credit > 0) {
+      credit -= draw();
+      expected++;
+    }
+    expect(errorsOut(fx, expected + 5)).toBe(expected);
+    expect(fx.mib()['Icmp:OutRateLimitGlobal']).toBe(5);
+    fx.advance(19);
+    expect(errorsOut(fx, 1)).toBe(0);
+    fx.advance(1);
+    // 20 ms at 1000/s earn 20 tokens, capped at the burst: min(credit + 20, 5)
+    credit = Math.min(credit + 20, 5);
+    let more = 0;
+    while (credit > 0) {
+      credit -= draw();
+      more++;
+    }
+    expect(errorsOut(fx, more + 3)).toBe(more);
+  });
+
+  it('fragmentation needed is never limited', async () => {
+    const fx = await Fixture.create(
+      [...LINKS.map((l) => ({ ...l, forwarding: true })), { name: 'eth1', mac: '02:00:00:00:00:11', mtu: 1280, forwarding: true, v4: ['198.51.100.1/24'] }],
+      [],
+      [...NEIGH, { dev: 'eth1', addr: '198.51.100.2', mac: H_MAC }],
+    );
+    const big = e4(ipv4({ src: '192.0.2.2', dst: '198.51.100.2', proto: 17, df: true }, data(1400)));
+    expect(errorsOut(fx, 20, big)).toBe(20);
+  });
+
+  it('ip_error: 5 s of burst at 1 s a message per source, on top of the ICMP limit', async () => {
+    const fx = await Fixture.create(LINKS.map((l) => ({ ...l, forwarding: true })), [], NEIGH);
+    fx.sysctl('ICMP_RATELIMIT', 0);
+    const noRoute = e4(ipv4({ src: '192.0.2.2', dst: '203.0.113.1', proto: 17 }, data(8)));
+    expect(errorsOut(fx, 8, noRoute)).toBe(5);
+    fx.advance(1000);
+    expect(errorsOut(fx, 3, noRoute)).toBe(1);
+    expect(fx.mib()['Ip:InNoRoutes']).toBe(11);
+  });
+
+  it('ICMPv6 per destination: icmpv6 ratelimit halved for every 32 bits the route is shorter than /128 (a /64: 250 ms)', async () => {
+    const fx = await Fixture.create(LINKS, [], NEIGH);
+    const frame = e6(ipv6({ src: '2001:db8:1::2', dst: '2001:db8:1::1', nh: 253 }, data(8)));
+    expect(errorsOut(fx, 8, frame)).toBe(6);
+    expect(fx.mib()['Icmp6:OutRateLimitHost']).toBe(2);
+    fx.advance(249);
+    expect(errorsOut(fx, 1, frame)).toBe(0);
+    fx.advance(1);
+    expect(errorsOut(fx, 1, frame)).toBe(1);
+  });
+});
+
+describe.skipIf(!overlay)('icmp_send', () => {
+  it('icmp_errors_use_inbound_ifaddr: a forwarded datagram\'s error comes from the inbound device\'s address', async () => {
+    const links: LinkCfg[] = [
+      { name: 'eth0', mac: R_MAC, forwarding: true, v4: ['192.0.2.1/24'] },
+      { name: 'eth1', mac: '02:00:00:00:00:11', forwarding: true, v4: ['198.51.100.1/24'] },
+    ];
+    // The route back to the sender leaves by eth1: the default choice is eth1's address.
+    const routes = [{ dst: '203.0.113.0/24', via: '198.51.100.2', dev: 'eth1' }];
+    const neigh = [...NEIGH, { dev: 'eth1', addr: '198.51.100.2', mac: H_MAC }];
+    const frame = e4(ipv4({ src: '203.0.113.7', dst: '198.51.100.9', proto: 17, ttl: 1 }, data(8)));
+    const fx = await Fixture.create(links, routes, neigh);
+    expect(hex(fx.rx('eth0', frame).get('eth1')![0]!.subarray(14 + 12, 14 + 16))).toBe('c6336401');
+    const fx2 = await Fixture.create(links, routes, neigh);
+    fx2.sysctl('ICMP_ERRORS_USE_INBOUND_IFADDR', 1);
+    expect(hex(fx2.rx('eth0', frame).get('eth1')![0]!.subarray(14 + 12, 14 + 16))).toBe('c0000201');
+  });
+
+  it('no frame left in the pool for the error: NOMEM, nothing sent', async () => {
+    // 256 frames fill eth0's fill ring; 3 more are left in the pool, and the errors sent wait on the TX
+    // ring (unread), so the fourth finds the pool empty.
+    const fx = await Fixture.create(LINKS, [], NEIGH, { umemFrames: 256 + 3 });
+    fx.sysctl('ICMP_RATELIMIT', 0);
+    const d = fx.devs.get('eth0')!;
+    for (let i = 0; i < 5; i++) {
+      d.inject(e4(ipv4({ src: '192.0.2.2', dst: '192.0.2.1', proto: 253 }, data(8))));
+      d.poll();
+    }
+    expect(d.readTx().length).toBe(3);
+    expect(fx.drops().NOMEM).toBe(2);
+    expect(fx.mib()['Icmp:OutMsgs']).toBe(3);
+  });
+});

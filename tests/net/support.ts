@@ -211,8 +211,8 @@ export class Fixture {
     this.buf = this.x.arena_alloc(256, 16) >>> 0;
   }
 
-  static async create(links: LinkCfg[], routes: RouteCfg[] = [], neigh: NeighCfg[] = []): Promise<Fixture> {
-    const fx = new Fixture(await Datapath.create());
+  static async create(links: LinkCfg[], routes: RouteCfg[] = [], neigh: NeighCfg[] = [], opts: { umemFrames?: number } = {}): Promise<Fixture> {
+    const fx = new Fixture(await Datapath.create({ umemFrames: opts.umemFrames }));
     for (const l of links) fx.addLink(l);
     for (const l of links) fx.addConnected(l);
     for (const r of routes) fx.route(r);
