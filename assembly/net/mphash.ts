@@ -2,7 +2,8 @@
 // rt6_multipath_hash) for lookups that carry a flow key and no packet, as bpf_fib_lookup and the
 // stack's own output do: a struct flow_keys filled as the kernel fills it, made direction-independent
 // (__flow_hash_consistentify) and hashed with SipHash-2-4 keyed by net.ipv4.fib_multipath_hash_seed
-// (key[0] = key[1] = seed, fib_multipath_hash_construct_key), then >> 1.
+// (key[0] = key[1] = seed << 32 | seed, fib_multipath_hash_construct_key), then >> 1. Checked against
+// the kernel's choices (tests/net/fib_kernel.test.ts).
 //
 // Reads: a flow key (FL_*), the sysctls. Sets: nothing (its scratch struct lives on the shadow stack
 // of this module: a static 80-byte area). Next: fib_select_multipath (fib.ts).
@@ -107,7 +108,9 @@ function flowHash(v6: bool): u32 {
     store<u16>(fk + FK_PORT_SRC, pd);
     store<u16>(fk + FK_PORT_DST, ps);
   }
-  const seed = <u64>sysctl(SYSCTL_FIB_MULTIPATH_HASH_SEED);
+  // fib_multipath_hash_construct_key: the 32-bit seed in both halves of both key words
+  const s32 = <u64>sysctl(SYSCTL_FIB_MULTIPATH_HASH_SEED);
+  const seed = (s32 << 32) | s32;
   const len: u32 = v6 ? 72 : 48;
   let h = <u32>siphash(fk + FK_HASH_START, len, seed, seed);
   if (h == 0) h = 1;

@@ -361,11 +361,12 @@ export class Routes {
     const dscp = spec.tos ?? 0;
     if (!Number.isInteger(dscp) || dscp < 0 || dscp > 255) throw new NetError('EINVAL', `Error: argument "${dscp}" is wrong: TOS value is invalid`);
     if (dscp & 3) throw new NetError('EINVAL', 'Error: Invalid dsfield (tos): ECN bits must be 0.');
-    const priority = spec.metric ?? (family === AF_INET6 ? 1024 : 0);
+    // IPv6: metric 0 (or none) is IP6_RT_PRIO_USER, 1024 (ip6_route_info_create)
+    const priority = family === AF_INET6 && !spec.metric ? 1024 : spec.metric ?? 0;
     if (!Number.isInteger(priority) || priority < 0 || priority > 0xffffffff) throw new NetError('EINVAL', `Error: argument "${priority}" is wrong: "metric" value is invalid`);
 
     // next hops as iproute2 sends them
-    const specs: NexthopSpec[] = spec.nexthops ?? (spec.via !== undefined || spec.dev !== undefined ? [{ via: spec.via, dev: spec.dev, onlink: spec.onlink }] : []);
+    const specs: NexthopSpec[] = spec.nexthops ?? (spec.via !== undefined || spec.dev !== undefined || forceIfindex !== undefined ? [{ via: spec.via, dev: spec.dev, onlink: spec.onlink }] : []);
     const nhs: Nexthop[] = specs.map((n) => {
       const oif = forceIfindex !== undefined && n.dev === undefined ? forceIfindex : n.dev !== undefined ? this.ifindex(n.dev) : 0;
       let gwFamily: 0 | 2 | 10 = 0;
@@ -532,23 +533,12 @@ export class Routes {
     let at = list.findIndex((a) => a.dscp < r.dscp || (a.dscp === r.dscp && a.priority >= r.priority));
     if (at < 0) at = list.length;
     const same = at < list.length && list[at]!.dscp === r.dscp && list[at]!.priority === r.priority;
-    if (r.family === AF_INET6 && same && !(nlflags & NLM_F_REPLACE)) {
-      // IPv6: equal metric makes a multipath route of both only through `append`; `add` of an equal
-      // route is EEXIST, of a different one with the same metric simply sits beside it
-      const match = list.slice(at).find((a) => a.priority === r.priority && this.sameInfo(a, r));
-      if (match) throw new NetError('EEXIST', 'File exists');
-      if (nlflags & NLM_F_APPEND) {
-        const sib = list.slice(at).find((a) => a.priority === r.priority && a.type === RTN.UNICAST && r.type === RTN.UNICAST && a.nhs.length > 0);
-        if (sib) {
-          const merged: Route = { ...sib, id: sib.id, nhs: [...sib.nhs, ...r.nhs], fa: 0 };
-          list[list.indexOf(sib)] = merged;
-          this.publish(key, r, list);
-          return;
-        }
-      }
+    if (r.family === AF_INET6) {
+      this.insert6(key, r, list, nlflags);
+      return;
     }
     if (same) {
-      if (nlflags & NLM_F_EXCL && r.family === AF_INET) throw new NetError('EEXIST', 'File exists');
+      if (nlflags & NLM_F_EXCL) throw new NetError('EEXIST', 'File exists');
       let end = at;
       let match = -1;
       while (end < list.length && list[end]!.dscp === r.dscp && list[end]!.priority === r.priority) {
@@ -569,6 +559,46 @@ export class Routes {
     }
     if (!(nlflags & NLM_F_CREATE)) throw new NetError('ENOENT', 'No such file or directory');
     list.splice(at, 0, r);
+    this.publish(key, r, list);
+  }
+
+  /**
+   * fib6_add_rt2node: routes sorted by metric; at an equal metric `add` (NLM_F_EXCL) is EEXIST, a
+   * route with a gateway joins an ECMP-capable route (gateways only) as its sibling — for add without
+   * EXCL, append and prepend alike — a duplicate next hop is EEXIST, anything else goes after the
+   * routes of its metric; replace takes the first route of the metric that is as ECMP-capable as the
+   * new one (else inserts).
+   */
+  private insert6(key: string, r: Route, list: Route[], nlflags: number): void {
+    const ecmp = (a: Route): boolean => a.type === RTN.UNICAST && a.nhs.length > 0 && a.nhs.every((n) => n.gwFamily !== 0);
+    let at = list.findIndex((a) => a.priority >= r.priority);
+    if (at < 0) at = list.length;
+    let end = at;
+    while (end < list.length && list[end]!.priority === r.priority) end++;
+    const group = list.slice(at, end);
+    if (group.length > 0) {
+      if (nlflags & NLM_F_EXCL) throw new NetError('EEXIST', 'File exists');
+      if (nlflags & NLM_F_REPLACE) {
+        const i = group.findIndex((a) => ecmp(a) === ecmp(r));
+        if (i >= 0) {
+          list[at + i] = r;
+          this.publish(key, r, list);
+          return;
+        }
+      } else {
+        const dup = group.some((a) => a.nhs.some((n) => r.nhs.some((m) => n.oif === m.oif && n.gwFamily === m.gwFamily && sameBytes(n.gw, m.gw))) ||
+          (a.nhs.length === 0 && r.nhs.length === 0 && a.type === r.type));
+        if (dup) throw new NetError('EEXIST', 'File exists');
+        const sib = ecmp(r) ? group.find(ecmp) : undefined;
+        if (sib) {
+          const merged: Route = { ...sib, nhs: [...sib.nhs, ...r.nhs.map((n) => ({ ...n }))], fa: 0 };
+          list[list.indexOf(sib)] = merged;
+          this.publish(key, r, list);
+          return;
+        }
+      }
+    } else if (!(nlflags & NLM_F_CREATE)) throw new NetError('ENOENT', 'No such file or directory');
+    list.splice(group.length > 0 && nlflags & NLM_F_REPLACE ? at : end, 0, r);
     this.publish(key, r, list);
   }
 
