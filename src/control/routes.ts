@@ -503,6 +503,10 @@ export class Routes {
       r.nhs = [];
       return;
     }
+    // each next hop becomes a sibling route: a repeated one is a duplicate (rt6_duplicate_nexthop)
+    r.nhs.forEach((n, i) => {
+      if (r.nhs.slice(0, i).some((m) => m.oif === n.oif && m.gwFamily === n.gwFamily && sameBytes(m.gw, n.gw))) throw new NetError('EEXIST', 'File exists');
+    });
     if (r.nhs.length === 0) throw new NetError('EINVAL', 'Error: Nexthop device required for route.');
     for (const nh of r.nhs) {
       if (nh.oif === 0) throw new NetError('ENODEV', 'No such device');
