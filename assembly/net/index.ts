@@ -11,3 +11,4 @@ export * from './eth';
 export * from './icmp';
 export * from './lpm4';
 export * from './lpm6';
+export * from './lpm';
