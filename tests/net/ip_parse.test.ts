@@ -81,7 +81,7 @@ describe('ip route add/del build the RouteSpec iproute_modify sends', () => {
       ['route add 198.51.100.0/24 nexthop', 'Error: unexpected end of line after "nexthop"', 255],
       ['route flush', '"ip route flush" requires arguments.', 1],
       ['route get', 'need at least a destination address', 1],
-      ['frob', 'Object "frob" is unknown, try "ip help".', 255],
+      ['frob', 'Object "frob" is unknown, try "ip help".', 1],
       ['-x route', 'Option "-x" is unknown, try "ip -help".', 255],
     ];
     for (const [line, msg, status] of cases) {
@@ -172,6 +172,8 @@ describe('ip rule', () => {
     ['rule add dscp AF11 lookup main', { family: 'inet', dscp: 10, table: 254, action: 'lookup' }],
     ['-6 rule add from 2001:db8::/32 table 10 sup_group default', { family: 'inet6', from: '2001:db8::/32', table: 10, suppressIfgroup: 0, action: 'lookup' }],
     ['rule add from all priority 5 unreachable', { family: 'inet', priority: 5, action: 'unreachable' }],
+    // sscanf("%hu-%hu") reads one number from "1-x": ip takes it as "sport 1" (checked against ip: "99: from all sport 1 lookup 5")
+    ['rule add sport 1-x lookup 5', { family: 'inet', sport: [1, 1], table: 5, action: 'lookup' }],
   ])('%s', (line, spec) => {
     expect(run(line).t.calls).toEqual([['rules.add', spec]]);
   });

@@ -18,7 +18,7 @@ import { doIplink } from './link.js';
 import { doIpneigh } from './neigh.js';
 import { doIproute } from './route.js';
 import { doIprule } from './rule.js';
-import { AF_INET, AF_INET6, AF_PACKET, AF_UNSPEC, Argv, fatal, invarg, IpError, matches, readFamily } from './syntax.js';
+import { AF_INET, AF_INET6, AF_PACKET, AF_UNSPEC, Argv, failed, fatal, invarg, IpError, matches, readFamily } from './syntax.js';
 import { tablesOf, type IpTables } from './tables.js';
 
 export { IpError } from './syntax.js';
@@ -89,7 +89,8 @@ function doCmd(ctx: IpContext, words: readonly string[]): string {
     a.fwd();
     return fn(ctx, a);
   }
-  throw fatal(`Object "${obj}" is unknown, try "ip help".\n`);
+  // do_cmd prints and returns EXIT_FAILURE: a batch goes on to say "Command failed"
+  throw failed(`Object "${obj}" is unknown, try "ip help".\n`);
 }
 
 function context(t: IpTables, o: IpOptions): IpContext {
@@ -158,8 +159,14 @@ export function ipArgv(dp: Datapath | IpTables, words: readonly string[], base: 
   if (opts.batch !== undefined) throw new IpError('Error: -batch reads a file: use ipBatch().\n', { status: 255, fatal: true });
   if (rest.length === 0) throw fatal(IP_USAGE);
   const ctx = context(tablesFrom(dp), { ...base, ...stripped(opts) });
-  const stdout = doCmd(ctx, rest);
-  return { stdout, stderr: ctx.warnings.join('') };
+  try {
+    const stdout = doCmd(ctx, rest);
+    return { stdout, stderr: ctx.warnings.join('') };
+  } catch (e) {
+    // what ip printed before it gave up (warnings) comes first on its stderr
+    if (e instanceof IpError) e.stderr = ctx.warnings.join('') + e.stderr;
+    throw e;
+  }
 }
 
 function stripped(o: IpOptions): IpOptions {
@@ -262,7 +269,7 @@ export function ipBatch(dp: Datapath | IpTables, text: string, opts: IpBatchOpti
       e.line = l.line;
       if (!e.fatal) stderr += `Command failed ${name}:${l.line}\n`;
       e.stderr = stderr;
-      e.stdout = stdout;
+      e.stdout = stdout + e.stdout;
       if (e.fatal || !opts.force) throw e;
       errors.push(e);
     }

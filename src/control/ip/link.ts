@@ -134,7 +134,8 @@ export function doIplink(ctx: IpContext, a: Argv): string {
 /** The peer words of `type veth peer …` (veth_parse_opt: iplink_parse again; a second `type` is a duplicate). */
 function vethPeer(a: Argv): LinkReq | undefined {
   if (a.argc <= 0) return undefined;
-  if (a.arg !== 'peer') throw failed("Usage: ip link <options> type veth [peer <options>]\nTo get <options> type 'ip link add help'\n");
+  // veth's print_usage writes to stdout whatever FILE it is given
+  if (a.arg !== 'peer') throw new IpError('', { status: 1, fatal: false, stdout: "Usage: ip link <options> type veth [peer <options>]\nTo get <options> type 'ip link add help'\n" });
   a.fwd();
   const peer = parse(a, true);
   if (peer.type !== undefined) throw duparg('type', peer.type);

@@ -26,11 +26,12 @@ export class IpError extends WxdpError {
   stderr: string;
   file: string | undefined;
   line: number | undefined;
-  /** In a batch: what the lines before the failing one printed on stdout. */
-  stdout = '';
-  constructor(stderr: string, opts: { status: number; fatal: boolean; errno?: NetErrno }) {
-    super('USAGE', stderr.split('\n').find((l) => l !== '') ?? stderr);
+  /** What `ip` printed on stdout (a few usage texts go there; in a batch, the lines before this one). */
+  stdout: string;
+  constructor(stderr: string, opts: { status: number; fatal: boolean; errno?: NetErrno; stdout?: string }) {
+    super('USAGE', (stderr || opts.stdout || '').split('\n').find((l) => l !== '') ?? stderr);
     this.stderr = stderr;
+    this.stdout = opts.stdout ?? '';
     this.status = opts.status;
     this.fatal = opts.fatal;
     this.errno = opts.errno;
