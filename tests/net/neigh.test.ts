@@ -246,3 +246,259 @@ describe('the unresolved queue', () => {
     expect(b.state('192.0.2.3', 'eth0')).toBeUndefined();
   });
 });
+
+describe('garbage collection', () => {
+  let b: NeighBench;
+  beforeEach(async () => {
+    b = await NeighBench.create();
+    b.setAddrs4(b.addDev('eth0', 2, OURS), [{ addr: '192.0.2.1', plen: 24 }]);
+  });
+  const to = (i: number): string => `192.0.2.${10 + i}`;
+
+  it('at gc_thresh3 with every entry still resolving (held by its timer) a new one is refused: NEIGH_CREATEFAIL', () => {
+    b.dp.neigh.setParam('inet', 'default', 'gc_thresh3', 4);
+    for (let i = 0; i < 4; i++) b.output('inet', 'eth0', to(i), udp(to(i)));
+    b.output('inet', 'eth0', to(4), udp(to(4)));
+    expect(b.drops('NEIGH_CREATEFAIL')).toBe(1);
+    expect(b.state(to(4), 'eth0')).toBeUndefined();
+    const s = b.dp.neigh.stats('inet');
+    expect(s).toMatchObject({ entries: 4, gcEntries: 4, tableFulls: 1, forcedGcRuns: 1 });
+  });
+
+  it('forced gc makes room from the oldest FAILED entries, down to gc_thresh2', () => {
+    b.dp.neigh.setParam('inet', 'default', 'gc_thresh3', 4);
+    b.dp.neigh.setParam('inet', 'default', 'gc_thresh2', 2);
+    for (let i = 0; i < 4; i++) b.output('inet', 'eth0', to(i), udp(to(i)));
+    b.dp.stack.advance(3000); // all FAILED; last_flush is still 0, so no gc before thresh3
+    b.output('inet', 'eth0', to(4), udp(to(4)));
+    // max_clean = gc_entries (5, the new one counted) - gc_thresh2 = 3: the three oldest go
+    expect(b.dp.neigh.list({ nud: 'all' }).map((n) => n.dst).sort()).toEqual([to(3), to(4)]);
+    expect(b.dp.neigh.stats('inet')).toMatchObject({ entries: 2, forcedGcRuns: 1, tableFulls: 0, destroys: 3 });
+  });
+
+  it('above gc_thresh2 a forced gc runs when the last flush is more than 5 s old, taking entries not updated for 5 s', () => {
+    b.dp.neigh.setParam('inet', 'default', 'gc_thresh2', 2);
+    for (let i = 0; i < 2; i++) b.dp.neigh.add({ to: to(i), dev: 'eth0', lladdr: PEER, nud: 'stale' });
+    b.dp.stack.advance(5001);
+    b.dp.neigh.add({ to: to(2), dev: 'eth0', lladdr: PEER, nud: 'stale' });
+    // max_clean = 3 - gc_thresh2 = 1: only the oldest goes
+    expect(b.dp.neigh.list().map((n) => n.dst).sort()).toEqual([to(1), to(2)]);
+    expect(b.dp.neigh.stats('inet').forcedGcRuns).toBe(1);
+  });
+
+  it('permanent entries are exempt: not counted against gc_thresh3 and never collected', () => {
+    b.dp.neigh.setParam('inet', 'default', 'gc_thresh3', 2);
+    for (let i = 0; i < 5; i++) b.dp.neigh.add({ to: to(i), dev: 'eth0', lladdr: PEER });
+    expect(b.dp.neigh.stats('inet')).toMatchObject({ entries: 5, gcEntries: 0 });
+    b.dp.neigh.setParam('inet', 'default', 'gc_thresh1', 0);
+    b.dp.stack.advance(200000);
+    expect(b.dp.neigh.list()).toHaveLength(5);
+    // nud permanent → stale through replace puts it back on the gc list
+    b.dp.neigh.replace({ to: to(0), dev: 'eth0', lladdr: PEER, nud: 'stale' });
+    expect(b.dp.neigh.stats('inet').gcEntries).toBe(1);
+  });
+
+  it('the periodic work removes entries unused for gc_stale_time once the table holds gc_thresh1', () => {
+    b.dp.neigh.setParam('inet', 'default', 'gc_thresh1', 0);
+    b.dp.neigh.add({ to: to(0), dev: 'eth0', lladdr: PEER, nud: 'stale' }); // used = 0
+    // the work runs at the default parms' reachable_time, then every base_reachable_time / 2
+    let t = b.dp.neigh.nextGc('inet');
+    expect(t).toBeGreaterThanOrEqual(15000);
+    expect(t).toBeLessThan(45000);
+    while (t < 60000) {
+      b.dp.stack.advance(t - b.dp.stack.now());
+      expect(b.state(to(0), 'eth0')).toEqual(['STALE']);
+      const next = b.dp.neigh.nextGc('inet');
+      expect(next).toBe(t + 15000);
+      t = next;
+    }
+    b.dp.stack.advance(t - b.dp.stack.now() - 1);
+    expect(b.state(to(0), 'eth0')).toEqual(['STALE']);
+    b.dp.stack.advance(1);
+    expect(b.state(to(0), 'eth0')).toBeUndefined();
+    expect(b.dp.neigh.stats('inet').periodicGcRuns).toBeGreaterThanOrEqual(3);
+  });
+
+  it('below gc_thresh1 nothing is collected, and FAILED entries go at the next periodic run once it is reached', () => {
+    b.dp.neigh.add({ to: to(0), dev: 'eth0', lladdr: PEER, nud: 'stale' });
+    b.dp.stack.advance(300000);
+    expect(b.state(to(0), 'eth0')).toEqual(['STALE']); // 1 entry < gc_thresh1 (128)
+    b.dp.neigh.setParam('inet', 'default', 'gc_thresh1', 1);
+    b.dp.neigh.add({ to: to(1), dev: 'eth0', nud: 'failed' });
+    b.dp.stack.advance(b.dp.neigh.nextGc('inet') - b.dp.stack.now());
+    expect(b.dp.neigh.list({ nud: 'all' })).toEqual([]);
+  });
+});
+
+describe('dp.neigh: ip neigh add/replace/change/del/get/flush', () => {
+  let b: NeighBench;
+  beforeEach(async () => {
+    b = await NeighBench.create();
+    b.setAddrs4(b.addDev('eth0', 2, OURS), [{ addr: '192.0.2.1', plen: 24 }]);
+    b.addDev('eth1', 3, '02:00:00:00:01:01');
+  });
+
+  it('adds a permanent entry by default, as iproute2 does', () => {
+    b.dp.neigh.add({ to: '192.0.2.6', dev: 'eth0', lladdr: '02:00:00:00:00:06' });
+    expect(b.dp.neigh.list()).toEqual([{ dst: '192.0.2.6', dev: 'eth0', lladdr: '02:00:00:00:00:06', state: ['PERMANENT'] }]);
+  });
+
+  it('refuses a second add with EEXIST; replace overwrites; change needs an entry (ENOENT)', () => {
+    b.dp.neigh.add({ to: '192.0.2.6', dev: 'eth0', lladdr: '02:00:00:00:00:06' });
+    expect(() => b.dp.neigh.add({ to: '192.0.2.6', dev: 'eth0', lladdr: '02:00:00:00:00:07' })).toThrow(
+      expect.objectContaining({ errno: 'EEXIST', message: 'RTNETLINK answers: File exists' }),
+    );
+    b.dp.neigh.replace({ to: '192.0.2.6', dev: 'eth0', lladdr: '02:00:00:00:00:07', nud: 'reachable', router: true });
+    expect(b.dp.neigh.get('192.0.2.6', 'eth0')).toEqual({ dst: '192.0.2.6', dev: 'eth0', lladdr: '02:00:00:00:00:07', router: null, state: ['REACHABLE'] });
+    b.dp.neigh.change({ to: '192.0.2.6', dev: 'eth0', lladdr: '02:00:00:00:00:08', nud: 'stale' });
+    expect(b.dp.neigh.get('192.0.2.6', 'eth0')).toMatchObject({ lladdr: '02:00:00:00:00:08', state: ['STALE'] });
+    expect(() => b.dp.neigh.change({ to: '192.0.2.8', dev: 'eth0', lladdr: '02:00:00:00:00:08' })).toThrow(
+      expect.objectContaining({ errno: 'ENOENT', message: 'RTNETLINK answers: No such file or directory' }),
+    );
+  });
+
+  it('without lladdr a valid state is refused, and the new entry stays in state NONE, as the kernel leaves it', () => {
+    expect(() => b.dp.neigh.add({ to: '192.0.2.5', dev: 'eth0' })).toThrow(
+      expect.objectContaining({ errno: 'EINVAL', message: 'Error: No link layer address given.' }),
+    );
+    expect(b.dp.neigh.list()).toEqual([]);
+    expect(b.dp.neigh.list({ nud: 'all' })).toEqual([{ dst: '192.0.2.5', dev: 'eth0', state: [] }]);
+    expect(b.dp.neigh.list({ nud: ['none'] })).toHaveLength(1);
+  });
+
+  it('nud incomplete, failed and none keep no address; probe and delay start their timers', () => {
+    b.dp.neigh.add({ to: '192.0.2.21', dev: 'eth0', lladdr: PEER, nud: 'incomplete' });
+    b.dp.neigh.add({ to: '192.0.2.22', dev: 'eth0', lladdr: PEER, nud: 'failed' });
+    b.dp.neigh.add({ to: '192.0.2.23', dev: 'eth0', lladdr: PEER, nud: 'none' });
+    b.dp.neigh.add({ to: '192.0.2.26', dev: 'eth0', lladdr: PEER, nud: 'probe' });
+    b.dp.neigh.add({ to: '192.0.2.27', dev: 'eth0', lladdr: PEER, nud: 'delay' });
+    const all = Object.fromEntries(b.dp.neigh.list({ nud: 'all' }).map((n) => [n.dst, n]));
+    expect(all['192.0.2.21']).toEqual({ dst: '192.0.2.21', dev: 'eth0', state: ['INCOMPLETE'] });
+    expect(all['192.0.2.22']).toEqual({ dst: '192.0.2.22', dev: 'eth0', state: ['FAILED'] });
+    expect(all['192.0.2.23']).toEqual({ dst: '192.0.2.23', dev: 'eth0', state: [] });
+    b.dp.stack.advance(1);
+    // their timers were armed at now + 0: PROBE sends its first unicast probe, DELAY (never confirmed) becomes PROBE
+    expect(b.state('192.0.2.26', 'eth0')).toEqual(['PROBE']);
+    expect(b.state('192.0.2.27', 'eth0')).toEqual(['PROBE']);
+    expect(b.mib('Arp:OutRequests')).toBe(2);
+  });
+
+  it('a permanent entry is not changed by ARP', () => {
+    b.dp.neigh.add({ to: '192.0.2.2', dev: 'eth0', lladdr: '02:00:00:00:00:aa' });
+    b.arpIn('eth0', reply());
+    expect(b.dp.neigh.get('192.0.2.2', 'eth0')).toMatchObject({ lladdr: '02:00:00:00:00:aa', state: ['PERMANENT'] });
+  });
+
+  it('takes a longer lladdr (its first 6 bytes, as the kernel) and refuses a shorter one', () => {
+    b.dp.neigh.add({ to: '192.0.2.24', dev: 'eth0', lladdr: '02:00:00:00:00:01:02' });
+    expect(b.dp.neigh.get('192.0.2.24', 'eth0').lladdr).toBe('02:00:00:00:00:01');
+    expect(() => b.dp.neigh.add({ to: '192.0.2.25', dev: 'eth0', lladdr: '02:00:00:00:00' })).toThrow(
+      expect.objectContaining({ errno: 'EINVAL', message: 'Error: Invalid link address.' }),
+    );
+  });
+
+  it("words bad input as iproute2 does", () => {
+    expect(() => b.dp.neigh.add({ to: 'foo', dev: 'eth0', lladdr: PEER })).toThrow('Error: any valid address is expected rather than "foo".');
+    expect(() => b.dp.neigh.add({ to: '192.0.2.20', dev: 'eth0', lladdr: 'zz' })).toThrow('"zz" is invalid lladdr.');
+    expect(() => b.dp.neigh.add({ to: '192.0.2.20', dev: 'eth0', lladdr: PEER, nud: 'foo' as 'stale' })).toThrow(
+      'Error: argument "foo" is wrong: nud state is bad',
+    );
+    expect(() => b.dp.neigh.add({ to: '192.0.2.20', dev: '', lladdr: PEER })).toThrow('Device and destination are required arguments.');
+    expect(() => b.dp.neigh.add({ to: '192.0.2.20', dev: 'nosuch', lladdr: PEER })).toThrow(expect.objectContaining({ errno: 'ENODEV' }));
+    expect(() => b.dp.neigh.del({ to: '192.0.2.7', dev: 'eth0' })).toThrow(
+      expect.objectContaining({ errno: 'ENOENT', message: 'RTNETLINK answers: No such file or directory' }),
+    );
+    expect(() => b.dp.neigh.get('192.0.2.99', 'eth0')).toThrow(expect.objectContaining({ errno: 'ENOENT', message: 'Error: Neighbour entry not found.' }));
+    expect(() => b.dp.neigh.flush({})).toThrow('Flush requires arguments.');
+  });
+
+  it('flush removes what matches, permanent and NOARP entries aside; to and dev select', () => {
+    b.dp.neigh.add({ to: '192.0.2.6', dev: 'eth0', lladdr: PEER });
+    b.dp.neigh.add({ to: '192.0.2.7', dev: 'eth0', lladdr: PEER, nud: 'stale' });
+    b.dp.neigh.add({ to: '198.51.100.7', dev: 'eth0', lladdr: PEER, nud: 'reachable' });
+    b.dp.neigh.add({ to: '192.0.2.8', dev: 'eth1', lladdr: PEER, nud: 'stale' });
+    expect(b.dp.neigh.flush({ dev: 'eth0', to: '192.0.2.0/24' })).toBe(1);
+    expect(b.dp.neigh.list().map((n) => n.dst).sort()).toEqual(['192.0.2.6', '192.0.2.8', '198.51.100.7']);
+    expect(b.dp.neigh.flush({ dev: 'eth0', nud: 'all' })).toBe(2);
+    expect(b.dp.neigh.list().map((n) => n.dst)).toEqual(['192.0.2.8']);
+  });
+
+  it('shows -s ages in seconds as ip -s neigh does: new entries were "confirmed" 2 × base_reachable_time ago', () => {
+    b.dp.neigh.add({ to: '192.0.2.6', dev: 'eth0', lladdr: PEER, nud: 'stale' });
+    b.dp.stack.advance(65000);
+    expect(b.dp.neigh.get('192.0.2.6', 'eth0', { stats: true })).toEqual({
+      dst: '192.0.2.6', dev: 'eth0', lladdr: PEER, used: 65, confirmed: 125, updated: 65, probes: 0, state: ['STALE'],
+    });
+    b.output('inet', 'eth0', '192.0.2.6', udp('192.0.2.6'));
+    expect(b.dp.neigh.get('192.0.2.6', 'eth0', { stats: true })).toMatchObject({ refcnt: 1, used: 0, state: ['DELAY'] });
+  });
+
+  it('deviceDown flushes every entry of the device, permanent ones too, and drops what waits', () => {
+    b.dp.neigh.add({ to: '192.0.2.6', dev: 'eth0', lladdr: PEER });
+    b.dp.neigh.add({ to: '192.0.2.8', dev: 'eth1', lladdr: PEER });
+    b.output('inet', 'eth0', '192.0.2.9', udp('192.0.2.9'));
+    const free = b.x.dp_pool_free();
+    expect(b.dp.neigh.deviceDown(2)).toBe(2);
+    expect(b.dp.neigh.list({ nud: 'all' }).map((n) => n.dst)).toEqual(['192.0.2.8']);
+    expect(b.x.dp_pool_free()).toBe(free + 1);
+    expect(b.drops('NOT_SPECIFIED')).toBe(1); // __skb_queue_purge: kfree_skb
+    b.dp.stack.advance(5000); // no timer of a removed entry fires
+    expect(b.mib('Arp:OutRequests')).toBe(1);
+  });
+});
+
+describe('dp.neigh parameters', () => {
+  let b: NeighBench;
+  beforeEach(async () => {
+    b = await NeighBench.create();
+    b.addDev('eth0', 2, OURS);
+    b.addDev('eth1', 3, '02:00:00:00:01:01');
+  });
+
+  it('reads back in each sysctl unit', () => {
+    b.dp.neigh.setParam('inet', 'eth0', 'retrans_time', 50); // USER_HZ ticks
+    expect(b.dp.neigh.getParam('inet', 'eth0', 'retrans_time_ms')).toBe(500);
+    b.dp.neigh.setParam('inet', 'eth0', 'base_reachable_time', 10); // seconds
+    expect(b.dp.neigh.getParam('inet', 'eth0', 'base_reachable_time_ms')).toBe(10000);
+    b.dp.neigh.setParam('inet', 'eth0', 'locktime', 250);
+    expect(b.dp.neigh.getParam('inet', 'eth0', 'locktime')).toBe(250);
+    b.dp.neigh.setParam('inet6', 'default', 'gc_thresh3', 77);
+    expect(b.dp.neigh.getParam('inet6', 'default', 'gc_thresh3')).toBe(77);
+    expect(b.dp.neigh.getParam('inet', 'default', 'gc_thresh3')).toBe(1024);
+  });
+
+  it('a "default" value reaches the devices that did not set their own', () => {
+    b.dp.neigh.setParam('inet', 'eth0', 'ucast_solicit', 1);
+    b.dp.neigh.setParam('inet', 'default', 'ucast_solicit', 7);
+    b.dp.neigh.setParam('inet', 'default', 'mcast_solicit', 5);
+    expect(b.dp.neigh.getParam('inet', 'eth0', 'ucast_solicit')).toBe(1);
+    expect(b.dp.neigh.getParam('inet', 'eth1', 'ucast_solicit')).toBe(7);
+    expect(b.dp.neigh.getParam('inet', 'eth0', 'mcast_solicit')).toBe(5);
+    expect(b.dp.neigh.getParam('inet6', 'eth0', 'mcast_solicit')).toBe(3); // the other family's are its own
+  });
+
+  it('draws reachable_time in [base/2, 3·base/2) again when base_reachable_time is set', () => {
+    const seen = new Set<number>();
+    for (const base of [1000, 2000, 30000, 60000]) {
+      b.dp.neigh.setParam('inet', 'eth0', 'base_reachable_time_ms', base);
+      const rt = b.dp.neigh.getParam('inet', 'eth0', 'reachable_time');
+      expect(rt).toBeGreaterThanOrEqual(base / 2);
+      expect(rt).toBeLessThan((3 * base) / 2);
+      seen.add(rt);
+    }
+    expect(seen.size).toBe(4);
+    b.dp.neigh.setParam('inet', 'eth0', 'base_reachable_time_ms', 0);
+    expect(b.dp.neigh.getParam('inet', 'eth0', 'reachable_time')).toBe(0);
+  });
+
+  it('refuses unknown names, gc_* on a device and values that are not integers in range', () => {
+    expect(() => b.dp.neigh.setParam('inet', 'eth0', 'nonesuch', 1)).toThrow(expect.objectContaining({ errno: 'ENOENT' }));
+    expect(() => b.dp.neigh.setParam('inet', 'eth0', 'gc_thresh1', 1)).toThrow(/under "default" only/);
+    expect(() => b.dp.neigh.getParam('inet', 'eth0', 'gc_interval')).toThrow(/under "default" only/);
+    expect(() => b.dp.neigh.setParam('inet', 'eth0', 'ucast_solicit', -1)).toThrow(/not an integer/);
+    expect(() => b.dp.neigh.setParam('inet', 'eth0', 'ucast_solicit', 1.5)).toThrow(/not an integer/);
+    expect(() => b.dp.neigh.setParam('inet', 'eth0', 'interval_probe_time_ms', 0)).toThrow(/minimum is 1/);
+    expect(() => b.dp.neigh.setParam('inet', 'nosuch', 'ucast_solicit', 1)).toThrow(expect.objectContaining({ errno: 'ENODEV' }));
+    expect(() => b.dp.neigh.getParam('inet', 'eth0', 'nonesuch')).toThrow(expect.objectContaining({ errno: 'ENOENT' }));
+  });
+});
