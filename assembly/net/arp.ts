@@ -218,7 +218,8 @@ function arpFilter(sip: u32, tip: u32, ifindex: u32): bool {
 function validateSource(dev: u32, ifindex: u32, sip: u32, tip: u32): bool {
   const rpf = conf4(dev, CONF4_RP_FILTER);
   const acceptLocal = conf4(dev, CONF4_ACCEPT_LOCAL) != 0;
-  if (rpf == 0) return acceptLocal || fib4_local_type(sip, ifindex) != RTN_LOCAL;
+  // inet_lookup_ifaddr_rcu: an address of any device (table local, no device restriction)
+  if (rpf == 0) return acceptLocal || fib4_local_type(sip, 0) != RTN_LOCAL;
   const fl = flow4(sip, tip);
   if (fib4_lookup(fl, fl + FL_SIZE) != 0) return false;
   const type = <u32>load<u8>(fl + FL_SIZE + FR_TYPE);
@@ -237,7 +238,8 @@ function routeInputType(dev: u32, ifindex: u32, sip: u32, tip: u32): u32 {
   } else if (isLoopback(sip) && !localnet) {
     return 0;
   }
-  const type = fib4_local_type(tip, ifindex);
+  // the input route's type: local for an address of any device (the weak host model), not only this one
+  const type = fib4_local_type(tip, 0);
   if (type == RTN_LOCAL && !validateSource(dev, ifindex, sip, tip)) return 0;
   return type;
 }

@@ -27,7 +27,7 @@ describe('the IPv4 neighbour state machine', () => {
   beforeEach(async () => {
     b = await NeighBench.create();
     const d = b.addDev('eth0', 2, OURS);
-    b.setAddrs4(d, [{ addr: '192.0.2.1', plen: 24 }]);
+    b.addrs4(d, [{ addr: '192.0.2.1', plen: 24 }]);
   });
 
   it('an unknown next hop goes INCOMPLETE and is asked for at once, then every retrans_time', () => {
@@ -73,7 +73,7 @@ describe('the IPv4 neighbour state machine, timers', () => {
   beforeEach(async () => {
     b = await NeighBench.create();
     const d = b.addDev('eth0', 2, OURS);
-    b.setAddrs4(d, [{ addr: '192.0.2.1', plen: 24 }]);
+    b.addrs4(d, [{ addr: '192.0.2.1', plen: 24 }]);
   });
 
   /** Resolve 192.0.2.2 at t = 300 ms (request at 0, reply at 300): the entry is REACHABLE, confirmed at 300. */
@@ -97,7 +97,7 @@ describe('the IPv4 neighbour state machine, timers', () => {
   it('the result does not depend on how the clock is stepped', async () => {
     const rt = resolve();
     const c = await NeighBench.create();
-    c.setAddrs4(c.addDev('eth0', 2, OURS), [{ addr: '192.0.2.1', plen: 24 }]);
+    c.addrs4(c.addDev('eth0', 2, OURS), [{ addr: '192.0.2.1', plen: 24 }]);
     c.output('inet', 'eth0', '192.0.2.2', udp());
     c.dp.stack.advance(300);
     c.arpIn('eth0', reply());
@@ -205,7 +205,7 @@ describe('the unresolved queue', () => {
   let b: NeighBench;
   beforeEach(async () => {
     b = await NeighBench.create();
-    b.setAddrs4(b.addDev('eth0', 2, OURS), [{ addr: '192.0.2.1', plen: 24 }]);
+    b.addrs4(b.addDev('eth0', 2, OURS), [{ addr: '192.0.2.1', plen: 24 }]);
   });
 
   it('holds unres_qlen_bytes of truesize (4352 a frame): the oldest go with NEIGH_QUEUEFULL', () => {
@@ -251,7 +251,7 @@ describe('garbage collection', () => {
   let b: NeighBench;
   beforeEach(async () => {
     b = await NeighBench.create();
-    b.setAddrs4(b.addDev('eth0', 2, OURS), [{ addr: '192.0.2.1', plen: 24 }]);
+    b.addrs4(b.addDev('eth0', 2, OURS), [{ addr: '192.0.2.1', plen: 24 }]);
   });
   const to = (i: number): string => `192.0.2.${10 + i}`;
 
@@ -334,7 +334,7 @@ describe('dp.neigh: ip neigh add/replace/change/del/get/flush', () => {
   let b: NeighBench;
   beforeEach(async () => {
     b = await NeighBench.create();
-    b.setAddrs4(b.addDev('eth0', 2, OURS), [{ addr: '192.0.2.1', plen: 24 }]);
+    b.addrs4(b.addDev('eth0', 2, OURS), [{ addr: '192.0.2.1', plen: 24 }]);
     b.addDev('eth1', 3, '02:00:00:00:01:01');
   });
 

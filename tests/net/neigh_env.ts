@@ -2,16 +2,16 @@
 // neigh_output / arp_rcv / ndisc_rcv the way the other stages hand them, and packet builders whose
 // bytes are written here by hand (RFC 826, RFC 791, RFC 8200, RFC 4861, RFC 1071 checksums).
 //
-// Devices: until dp.links and dp.addresses land on main, the netdev records are built here per the
-// ND_* layout (net/abi.ts) and published with netdevPublish; dp.links.ifindex/name are answered from
-// this bench's own table.
+// Devices: until dp.links and dp.addresses land on main, the netdev records come from FakeLinks
+// (tests/net/support/fake_links.ts); the address lists are written here per AE_* and the routes the
+// kernel adds for an address are installed with dp.routes.kernelAdd.
 
 import { Datapath } from '../../src/index.js';
-import { ADDR_ENTRY_SIZE, ADDR_LIST_HEADER, AE, AF_INET, AF_INET6, CONF6, IFF, ND, NDK, NETDEV_SIZE } from '../../src/runtime/net_abi.js';
+import { ADDR_ENTRY_SIZE, ADDR_LIST_HEADER, AE, AF_INET, AF_INET6, CONF6, ND, NDK } from '../../src/runtime/net_abi.js';
+import { FakeLinks } from './support/fake_links.js';
 
 export interface BenchExports {
   arena_alloc(size: number, align: number): number;
-  netdevPublish(ifindex: number, rec: number): void;
   frameAlloc(): number;
   dp_pool_free(): number;
   scratch_base(): number;
@@ -201,14 +201,11 @@ export function solicitedNode(a: Uint8Array): Uint8Array {
 export class NeighBench {
   readonly devs = new Map<string, BenchDev>();
   readonly x: BenchExports;
+  private readonly links: FakeLinks;
 
   private constructor(readonly dp: Datapath) {
     this.x = dp.fastPath.exports as unknown as BenchExports;
-    const links = dp.links as unknown as { ifindex(n: string): number; name(i: number): string | undefined };
-    const byName = (n: string): BenchDev | undefined => this.devs.get(n);
-    const origIfindex = links.ifindex.bind(links);
-    links.ifindex = (n: string) => byName(n)?.ifindex ?? origIfindex(n);
-    links.name = (i: number) => [...this.devs.values()].find((d) => d.ifindex === i)?.name;
+    this.links = new FakeLinks(dp);
   }
 
   static async create(): Promise<NeighBench> {
@@ -218,22 +215,38 @@ export class NeighBench {
     return new NeighBench(dp);
   }
 
-  /** A device record (ND_*): Ethernet, up, with `mac`; flags and kind as given. */
+  /** A device record (ND_*, tests/net/support/fake_links.ts): Ethernet, up, with `mac`; flags and kind as given. */
   addDev(name: string, ifindex: number, macText: string, opts: { flags?: number; kind?: number } = {}): BenchDev {
-    const v = () => this.dp.memory.view();
-    const rec = this.x.arena_alloc(NETDEV_SIZE, 64) >>> 0;
     const m = mac(macText);
-    v().setUint32(rec + ND.IFINDEX, ifindex, true);
-    v().setUint32(rec + ND.FLAGS, opts.flags ?? IFF.UP | IFF.BROADCAST | IFF.MULTICAST | IFF.RUNNING | IFF.LOWER_UP, true);
-    v().setUint32(rec + ND.MTU, 1500, true);
-    v().setUint32(rec + ND.KIND, opts.kind ?? NDK.DUMMY, true);
-    this.dp.memory.bytes().set(m, rec + ND.MAC);
-    v().setUint32(rec + ND.CONF6 + CONF6.HOP_LIMIT * 4, 64, true);
-    v().setUint32(rec + ND.CONF6 + CONF6.MTU * 4, 1500, true);
-    this.x.netdevPublish(ifindex, rec);
+    this.links.add({ name, ifindex, mac: m });
+    const rec = this.dp.stack.exports<{ netdev_get(i: number): number }>().netdev_get(ifindex) >>> 0;
+    const v = this.dp.memory.view();
+    if (opts.flags !== undefined) v.setUint32(rec + ND.FLAGS, opts.flags, true);
+    v.setUint32(rec + ND.KIND, opts.kind ?? NDK.DUMMY, true);
+    v.setUint32(rec + ND.CONF6 + CONF6.HOP_LIMIT * 4, 64, true);
     const d = { name, ifindex, mac: m, rec };
     this.devs.set(name, d);
     return d;
+  }
+
+  /**
+   * IPv4 addresses on `d` and the routes the kernel adds for them in table local (the address, the
+   * subnet broadcast) and main (the prefix), so table local answers RTN_LOCAL / RTN_BROADCAST.
+   */
+  addrs4(d: BenchDev, addrs: Addr4[]): void {
+    this.setAddrs4(d, addrs);
+    for (const a of addrs) {
+      this.dp.routes.kernelAdd({ dst: a.addr, type: 'local', table: 'local', src: a.addr, dev: d.name }, d.ifindex);
+      if (a.plen < 31) {
+        const host = 32 - a.plen;
+        const n = ip4(a.addr).reduce((acc, x) => (acc << 8) | x, 0) >>> 0;
+        const net = (n >>> host) << host;
+        const bcast = (net | ((1 << host) - 1)) >>> 0;
+        const txt = (v: number): string => [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
+        this.dp.routes.kernelAdd({ dst: txt(bcast), type: 'broadcast', table: 'local', src: a.addr, dev: d.name, scope: 'link' }, d.ifindex);
+        this.dp.routes.kernelAdd({ dst: `${txt(net >>> 0)}/${a.plen}`, scope: 'link', src: a.addr, dev: d.name }, d.ifindex);
+      }
+    }
   }
 
   /** Publish the device's IPv4 address list (kernel order: as given). */
