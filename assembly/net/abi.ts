@@ -359,6 +359,41 @@ export const AF_INET6: u32 = 10;
 export const NE_STATE: u32 = 0; //      u8 NUD_* bits
 export const NE_FLAGS: u32 = 1; //      u8 NTF_*
 export const NE_MAC: u32 = 2; //        6 bytes
+// The rest of the entry, as neigh.ts and the control plane (src/control/neigh.ts) read it:
+//
+//   +0  state | flags | ha (6)          +8  ifindex        +12 next (chain slot 0) +16 next (slot 1)
+//   +20 key (4 or 16 bytes)                                 +40 confirmed (i64 ms) +48 updated (i64)
+//   +56 used (i64)                      +64 timer expiry (i64, valid while NE_TIMER_SLOT != 0)
+//   +72 timer heap slot + 1             +76 timer arming order  +80 probes
+//   +84 queue head | +88 queue tail | +92 queued bytes (truesize) | +96 queued frames
+//   +100 gc list prev | +104 gc list next | +108 parms | +112 family, type, dead, xflags (u8 each)
+//   +116 ha sequence (odd while the address is being written) | +120 protocol (u8) | +124 lock
+export const NE_IFINDEX: u32 = 8;
+export const NE_NEXT0: u32 = 12; //     hash chains: a table generation threads its own slot, so a resize
+export const NE_NEXT1: u32 = 16; //     builds the new chains aside while readers walk the old ones
+export const NE_KEY: u32 = 20; //       the primary key: IPv4 in the first 4 bytes
+export const NE_CONFIRMED: u32 = 40; // i64 ms on the stack clock (may be negative: "long ago")
+export const NE_UPDATED: u32 = 48;
+export const NE_USED: u32 = 56;
+export const NE_TIMER: u32 = 64;
+export const NE_TIMER_SLOT: u32 = 72;
+export const NE_TIMER_SEQ: u32 = 76;
+export const NE_PROBES: u32 = 80;
+export const NE_QHEAD: u32 = 84;
+export const NE_QTAIL: u32 = 88;
+export const NE_QBYTES: u32 = 92;
+export const NE_QLEN: u32 = 96;
+export const NE_GC_PREV: u32 = 100;
+export const NE_GC_NEXT: u32 = 104;
+export const NE_PARMS: u32 = 108;
+export const NE_FAMILY: u32 = 112;
+export const NE_TYPE: u32 = 113;
+export const NE_DEAD: u32 = 114;
+export const NE_XFLAGS: u32 = 115;
+export const NE_HA_SEQ: u32 = 116;
+export const NE_PROTOCOL: u32 = 120;
+export const NE_LOCK: u32 = 124;
+export const NE_SIZE: u32 = 128;
 export const NUD_INCOMPLETE: u32 = 0x01;
 export const NUD_REACHABLE: u32 = 0x02;
 export const NUD_STALE: u32 = 0x04;

@@ -214,5 +214,14 @@ export interface NeighInfo {
   dev: string;
   lladdr?: string;
   router?: null;
+  /** -s: the timer's reference when one is armed (ip prints "ref N"). */
+  refcnt?: number;
+  /** -s: seconds since the entry was last used, confirmed, updated (nda_cacheinfo / USER_HZ). */
+  used?: number;
+  confirmed?: number;
+  updated?: number;
+  /** -s: probes sent in the current resolution. */
+  probes?: number;
+  /** NUD states; empty for NUD_NONE (iproute2 then prints no "state" key). */
   state: NudState[];
 }
