@@ -7,6 +7,7 @@
 
 import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SYSCTL } from '../../src/runtime/net_abi.js';
 import { frag4, Harness, inetChecksum, ipv4, ipv6frag, pattern, type V4 } from './frag_support.js';
 
 const NS_A = 'wx-frag-a';
@@ -206,15 +207,39 @@ describe.skipIf(skip !== null)('fragments: wxdp and the kernel agree', () => {
     ['an empty fragment after the trim', (p) => [frag4(p, 0, 1480, false), frag4(p, 1480, 7, false), frag4(p, 1480, 1528, true)]],
     ['a second, shorter last fragment', (p) => [frag4(p, 2960, 48, true), frag4(p, 1480, 1480, true), frag4(p, 0, 1480, false)]],
     ['mixed Not-ECT and CE', (p) => [frag4(p, 0, 1480, false), frag4({ ...p, tos: 3 }, 1480, 1528, true)]],
+    // ipfrag_max_dist 2: three fragments of other datagrams from the same source in between make the
+    // queue stale; it starts over with the fragment that noticed, and the rest completes it anew.
+    ['past ipfrag_max_dist', (p) => [
+      frag4(p, 0, 1480, false),
+      ...[1, 2, 3].map((k) => frag4({ ...p, id: (p.id ?? 0) + 0x1000 * k }, 1480, 1480, false)),
+      frag4(p, 1480, 1480, false), frag4(p, 0, 1480, false), frag4(p, 2960, 48, true),
+    ]],
+    // ipfrag_high_thresh 0: nothing is taken.
+    ['with ipfrag_high_thresh 0', (p) => [frag4(p, 0, 1480, false), frag4(p, 1480, 1528, true)]],
   ];
+  const sysctls4: Record<string, Array<[string, keyof typeof SYSCTL, number, number]>> = {
+    'past ipfrag_max_dist': [['net.ipv4.ipfrag_max_dist', 'IPFRAG_MAX_DIST', 2, 64]],
+    'with ipfrag_high_thresh 0': [
+      ['net.ipv4.ipfrag_low_thresh', 'IPFRAG_LOW_THRESH', 0, 3145728],
+      ['net.ipv4.ipfrag_high_thresh', 'IPFRAG_HIGH_THRESH', 0, 4194304],
+    ],
+  };
 
-  it.each(cases4.map(([name, mk], i) => [name, mk, 0x100 + i] as const))('IPv4 %s', async (_name, mk, id) => {
+  it.each(cases4.map(([name, mk], i) => [name, mk, 0x100 + i] as const))('IPv4 %s', async (name, mk, id) => {
     const p = dg(id);
     const frags = mk(p);
-    const before = snmp(NS_B, 'snmp');
-    const got = packets(NS_A, 'a0', frags.map((f) => ({ frame: ether(0x0800, f) })), 400);
-    const after = snmp(NS_B, 'snmp');
+    const sc = sysctls4[name] ?? [];
+    for (const [k, , v] of sc) inNs(NS_B, 'sysctl', '-qw', `${k}=${v}`);
+    let before: Record<string, number>, after: Record<string, number>, got: Uint8Array[];
+    try {
+      before = snmp(NS_B, 'snmp');
+      got = packets(NS_A, 'a0', frags.map((f) => ({ frame: ether(0x0800, f) })), 400);
+      after = snmp(NS_B, 'snmp');
+    } finally {
+      for (const [k, , , d] of [...sc].reverse()) inNs(NS_B, 'sysctl', '-qw', `${k}=${d}`);
+    }
     const h = await Harness.create();
+    for (const [, n, v] of sc) h.sysctl(n, v);
     let delivered = 0;
     for (const f of frags) {
       const out = h.defrag4(f);
