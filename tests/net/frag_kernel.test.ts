@@ -113,41 +113,35 @@ const REASM6 = ['Ip6ReasmReqds', 'Ip6ReasmOKs', 'Ip6ReasmFails', 'Ip6ReasmTimeou
 const WX4 = ['Ip:ReasmReqds', 'Ip:ReasmOks', 'Ip:ReasmFails', 'Ip:ReasmTimeout'];
 const WX6 = ['Ip6:ReasmReqds', 'Ip6:ReasmOks', 'Ip6:ReasmFails', 'Ip6:ReasmTimeout', 'Ip6:InHdrErrors'];
 
-/** An ICMP echo request of `n` data bytes (RFC 792), its checksum computed here. */
-function echo4(id: number, n: number): Uint8Array {
+/** An echo request of `n` data bytes (ICMP 8, RFC 792; ICMPv6 128, RFC 4443), its checksum computed here. */
+function echo(type: number, id: number, n: number, pseudo?: (b: Uint8Array) => Uint8Array): Uint8Array {
   const b = new Uint8Array(8 + n);
-  b[0] = 8;
+  b[0] = type;
   b[4] = id >> 8;
   b[5] = id & 0xff;
   b[7] = 1;
   b.set(pattern(n, id), 8);
-  const c = inetChecksum(b);
+  const c = inetChecksum(pseudo ? pseudo(b) : b);
   b[2] = c >> 8;
   b[3] = c & 0xff;
   return b;
 }
 
-/** An ICMPv6 echo request (RFC 4443) from 2001:db8::1 to ::2, checksummed over the pseudo-header. */
-function echo6(id: number, n: number): Uint8Array {
-  const b = new Uint8Array(8 + n);
-  b[0] = 128;
-  b[4] = id >> 8;
-  b[5] = id & 0xff;
-  b[7] = 1;
-  b.set(pattern(n, id), 8);
-  const ph = new Uint8Array(40 + b.length);
-  ph.set([0x20, 0x01, 0x0d, 0xb8], 0);
-  ph[15] = 1;
-  ph.set([0x20, 0x01, 0x0d, 0xb8], 16);
-  ph[31] = 2;
-  new DataView(ph.buffer).setUint32(32, b.length);
-  ph[39] = 58;
-  ph.set(b, 40);
-  const c = inetChecksum(ph);
-  b[2] = c >> 8;
-  b[3] = c & 0xff;
-  return b;
-}
+const echo4 = (id: number, n: number): Uint8Array => echo(8, id, n);
+
+/** ICMPv6 from 2001:db8::1 to ::2: the checksum covers the pseudo-header (RFC 8200 8.1). */
+const echo6 = (id: number, n: number): Uint8Array =>
+  echo(128, id, n, (b) => {
+    const ph = new Uint8Array(40 + b.length);
+    ph.set([0x20, 0x01, 0x0d, 0xb8], 0);
+    ph[15] = 1;
+    ph.set([0x20, 0x01, 0x0d, 0xb8], 16);
+    ph[31] = 2;
+    new DataView(ph.buffer).setUint32(32, b.length);
+    ph[39] = 58;
+    ph.set(b, 40);
+    return ph;
+  });
 
 interface Seen {
   replies: number; // echo replies (first fragments or whole) with our id
