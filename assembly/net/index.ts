@@ -11,3 +11,6 @@ export * from './eth';
 export * from './icmp';
 export * from './lpm4';
 export * from './lpm6';
+export * from './mphash';
+export * from './dst';
+export * from './fib_helper';
