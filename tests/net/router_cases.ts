@@ -101,6 +101,13 @@ function icmpErr6(type: number, code: number, rest: number, offending: Uint8Arra
 
 const nothing: PortOutput = {};
 
+/** ECMP over eth1 and eth2: all `n` frames out, each path used (which one a flow takes is the comparison's business). */
+const overBothPaths = (n: number) => (out: PortOutput) => {
+  const n1 = out['eth1']?.length ?? 0;
+  const n2 = out['eth2']?.length ?? 0;
+  if (n1 + n2 !== n || n1 === 0 || n2 === 0) throw new Error(`expected ${n} frames over eth1 and eth2, got ${n1} + ${n2}`);
+};
+
 // ---- IPv4 ----
 
 const toH2 = udp4('203.0.113.2');
@@ -161,11 +168,7 @@ function ipv4Frames(): RouterCase[] {
       name: 'ECMP: eight flows to 198.51.100.128/25 spread over both next hops by the seeded L4 hash',
       ingress: 'eth0',
       frames: Array.from({ length: 8 }, (_, i) => in4(udp4('198.51.100.130', { sport: 50000 + i * 7 }))),
-      check: (out) => {
-        const n1 = out['eth1']?.length ?? 0;
-        const n2 = out['eth2']?.length ?? 0;
-        if (n1 + n2 !== 8 || n1 === 0 || n2 === 0) throw new Error(`expected 8 frames over eth1 and eth2, got ${n1} + ${n2}`);
-      },
+      check: overBothPaths(8),
     },
     {
       name: 'Ethernet padding after the IP packet is trimmed before forwarding',
@@ -232,11 +235,7 @@ function ipv6Frames(): RouterCase[] {
       name: 'IPv6 ECMP: eight flows spread over both next hops',
       ingress: 'eth0',
       frames: Array.from({ length: 8 }, (_, i) => in6(udp6('2001:db8:40::5', { sport: 50000 + i * 7 }))),
-      check: (out) => {
-        const n1 = out['eth1']?.length ?? 0;
-        const n2 = out['eth2']?.length ?? 0;
-        if (n1 + n2 !== 8 || n1 === 0 || n2 === 0) throw new Error(`expected 8 frames over eth1 and eth2, got ${n1} + ${n2}`);
-      },
+      check: overBothPaths(8),
     },
     { name: 'an ICMPv6 echo request to the router is answered', ingress: 'eth0', frames: [in6(echo6('2001:db8:1::1'))], expect: { eth0: [echoReply6('2001:db8:1::1')] } },
     { name: 'an unknown next header to the router gets ICMPv6 parameter problem (4/1) pointing at it', ingress: 'eth0', frames: [in6(unknownNh6)], expect: { eth0: [icmpErr6(4, 1, 6, ipv6(unknownNh6))] } },

@@ -4,6 +4,7 @@
 // tests compare. Nothing here comes from wxdp: expected frames are derived from the RFCs.
 
 import { ipv4Bytes, ipv6Bytes, macBytes } from '../../src/control/addresses.js';
+import { concat as concatAll } from '../../src/pcap/pcapng.js';
 
 export const ETH_P_IP = 0x0800;
 export const ETH_P_IPV6 = 0x86dd;
@@ -12,15 +13,7 @@ export const IPPROTO_ICMP = 1;
 export const IPPROTO_UDP = 17;
 export const IPPROTO_ICMPV6 = 58;
 
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+export const concat = (...parts: Uint8Array[]): Uint8Array => concatAll(parts);
 
 export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 export const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
