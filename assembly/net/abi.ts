@@ -66,7 +66,7 @@ export const SYSCTL_ROUTE_MIN_PMTU: u32 = 17; //            net.ipv4.route.min_p
 export const SYSCTL_IP6FRAG_HIGH_THRESH: u32 = 18; //       net.ipv6.ip6frag_high_thresh 4194304
 export const SYSCTL_IP6FRAG_LOW_THRESH: u32 = 19; //        net.ipv6.ip6frag_low_thresh 3145728
 export const SYSCTL_IP6FRAG_TIME: u32 = 20; //              net.ipv6.ip6frag_time (s) 60
-export const SYSCTL_ICMP6_RATELIMIT: u32 = 21; //           net.ipv6.icmp.ratelimit (ms) 1000
+export const SYSCTL_ICMP6_RATELIMIT: u32 = 21; //           net.ipv6.icmp.ratelimit (ms) 100 (HZ / 10, as 6.18)
 export const SYSCTL_ICMP6_ECHO_IGNORE_ALL: u32 = 22; //     net.ipv6.icmp.echo_ignore_all 0
 export const SYSCTL_FIB6_MULTIPATH_HASH_POLICY: u32 = 23; // net.ipv6.fib_multipath_hash_policy 0
 export const SYSCTL_FIB6_MULTIPATH_HASH_FIELDS: u32 = 24; // net.ipv6.fib_multipath_hash_fields 0x7
@@ -226,6 +226,9 @@ export const NDROP_FRAG_REASM_TIMEOUT: u32 = 65;
 export const NDROP_FRAG_TOO_FAR: u32 = 66;
 export const NDROP_FRAG_MEM: u32 = 67; // wxdp: ipfrag_high_thresh reached (the kernel: NOMEM)
 export const NDROP_FRAG_INVALID: u32 = 68; // overlapping or malformed fragment (RFC 5722 for IPv6)
+export const NDROP_FRAG_HDR_INCOMP: u32 = 69; // wxdp: an IPv6 first fragment without the whole header chain (RFC 7112)
+export const NDROP_FRAG_OVERSIZE: u32 = 70; // wxdp: the reassembled datagram would exceed 65,535 bytes
+export const NDROP_FRAG_ECN: u32 = 71; // wxdp: fragments mix Not-ECT with ECT/CE (RFC 3168 5.3)
 export const NDROP_IP_OUTNOROUTES: u32 = 96;
 export const NDROP_IP_BLACKHOLE: u32 = 97; // wxdp: a blackhole route (the kernel's dst_discard)
 export const NDROP_IP_PROHIBIT: u32 = 98; // wxdp: prohibit / unreachable routes (ICMP sent)
@@ -369,6 +372,41 @@ export const AF_INET6: u32 = 10;
 export const NE_STATE: u32 = 0; //      u8 NUD_* bits
 export const NE_FLAGS: u32 = 1; //      u8 NTF_*
 export const NE_MAC: u32 = 2; //        6 bytes
+// The rest of the entry, as neigh.ts and the control plane (src/control/neigh.ts) read it:
+//
+//   +0  state | flags | ha (6)          +8  ifindex        +12 next (chain slot 0) +16 next (slot 1)
+//   +20 key (4 or 16 bytes)                                 +40 confirmed (i64 ms) +48 updated (i64)
+//   +56 used (i64)                      +64 timer expiry (i64, valid while NE_TIMER_SLOT != 0)
+//   +72 timer heap slot + 1             +76 timer arming order  +80 probes
+//   +84 queue head | +88 queue tail | +92 queued bytes (truesize) | +96 queued frames
+//   +100 gc list prev | +104 gc list next | +108 parms | +112 family, type, dead, xflags (u8 each)
+//   +116 ha sequence (odd while the address is being written) | +120 protocol (u8) | +124 lock
+export const NE_IFINDEX: u32 = 8;
+export const NE_NEXT0: u32 = 12; //     hash chains: a table generation threads its own slot, so a resize
+export const NE_NEXT1: u32 = 16; //     builds the new chains aside while readers walk the old ones
+export const NE_KEY: u32 = 20; //       the primary key: IPv4 in the first 4 bytes
+export const NE_CONFIRMED: u32 = 40; // i64 ms on the stack clock (may be negative: "long ago")
+export const NE_UPDATED: u32 = 48;
+export const NE_USED: u32 = 56;
+export const NE_TIMER: u32 = 64;
+export const NE_TIMER_SLOT: u32 = 72;
+export const NE_TIMER_SEQ: u32 = 76;
+export const NE_PROBES: u32 = 80;
+export const NE_QHEAD: u32 = 84;
+export const NE_QTAIL: u32 = 88;
+export const NE_QBYTES: u32 = 92;
+export const NE_QLEN: u32 = 96;
+export const NE_GC_PREV: u32 = 100;
+export const NE_GC_NEXT: u32 = 104;
+export const NE_PARMS: u32 = 108;
+export const NE_FAMILY: u32 = 112;
+export const NE_TYPE: u32 = 113;
+export const NE_DEAD: u32 = 114;
+export const NE_XFLAGS: u32 = 115;
+export const NE_HA_SEQ: u32 = 116;
+export const NE_PROTOCOL: u32 = 120;
+export const NE_LOCK: u32 = 124;
+export const NE_SIZE: u32 = 128;
 export const NUD_INCOMPLETE: u32 = 0x01;
 export const NUD_REACHABLE: u32 = 0x02;
 export const NUD_STALE: u32 = 0x04;

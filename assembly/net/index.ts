@@ -16,3 +16,7 @@ export * from './forward';
 export * from './output';
 export * from './lpm4';
 export * from './lpm6';
+export * from './mphash';
+export * from './dst';
+export * from './fib_helper';
+export * from './lpm';
