@@ -286,7 +286,7 @@ export const CONF6_HOP_LIMIT: u32 = 1; //         64
 export const CONF6_MTU: u32 = 2; //               device MTU (IPV6_MIN_MTU 1280 floor)
 export const CONF6_DISABLE_IPV6: u32 = 3; //      0
 export const CONF6_ACCEPT_REDIRECTS: u32 = 4; //  1
-export const CONF6_FORCE_FORWARDING: u32 = 5; //  0 (forward from this device even with all.forwarding off)
+export const CONF6_FORCE_FORWARDING: u32 = 6; //  0 (forward from this device even with all.forwarding off; 5 is the links stage's)
 export const CONF6_COUNT: u32 = 16;
 // Per-device counters (u64 at ND_STATS + i × 8), as `ip -s link` shows them.
 export const NDSTAT_RX_PACKETS: u32 = 0;

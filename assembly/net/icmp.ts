@@ -390,7 +390,7 @@ export function icmp_send(ifindex: u32, data: u32, len: u32, type: u32, code: u3
   const saddr = load<u32>(data, IPH_SADDR);
   // ... nor to IP broadcast / multicast (RTCF_BROADCAST | RTCF_MULTICAST of the packet's route)
   if (ipv4IsMulticast(daddr) || ipv4IsLbcast(daddr)) return;
-  const dtype = fib4_local_type(daddr, ifindex);
+  const dtype = fib4_local_type(daddr, 0); // any device: the route flags, not an address of this one
   if (dtype == RTN_BROADCAST) return;
   // Only about fragment 0.
   if ((ldBe16(data + IPH_FRAG_OFF) & IP_OFFSET) != 0) return;

@@ -282,7 +282,7 @@ function validateSource(ifindex: u32, nd: u32, saddr: u32, daddr: u32, tos: u32,
   if (rpf == 0 && (ifindex != oif || conf4(nd, CONF4_SEND_REDIRECTS) == 0)) {
     if (acceptLocal) return 0;
     // inet_lookup_ifaddr_rcu: one of our own addresses as the source is a martian
-    if (fib4_local_type(saddr, ifindex) == RTN_LOCAL) return -(<i32>NDROP_IP_LOCAL_SOURCE);
+    if (fib4_local_type(saddr, 0) == RTN_LOCAL) return -(<i32>NDROP_IP_LOCAL_SOURCE);
     return 0;
   }
   // __fib_validate_source: the route back to the source

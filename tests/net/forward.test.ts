@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  Fixture, concat, echo6, eth, field16, haveOverlay, hex, icmp4, icmp6, inetChecksum, ipv4, ipv6, udp4,
+  Fixture, stackUnready, concat, echo6, eth, field16, hex, icmp4, icmp6, inetChecksum, ipv4, ipv6, udp4,
   type LinkCfg, type NeighCfg, type RouteCfg,
 } from './support.js';
 import { KernelRouter, kernelMib, kernelUnavailable, maskOwn } from './kernel.js';
@@ -19,13 +19,13 @@ const LINKS: LinkCfg[] = [
 ];
 const ROUTES: RouteCfg[] = [
   { dst: '203.0.113.0/25', via: '198.51.100.2', dev: 'eth1' },
-  { dst: '203.0.113.128/26', dev: 'eth1', type: 'BLACKHOLE' },
-  { dst: '203.0.113.192/27', dev: 'eth1', type: 'UNREACHABLE' },
-  { dst: '203.0.113.224/28', dev: 'eth1', type: 'PROHIBIT' },
+  { dst: '203.0.113.128/26', dev: 'eth1', type: 'blackhole' },
+  { dst: '203.0.113.192/27', dev: 'eth1', type: 'unreachable' },
+  { dst: '203.0.113.224/28', dev: 'eth1', type: 'prohibit' },
   { dst: '203.0.113.240/29', via: '198.51.100.2', dev: 'eth1', mtu: 1300 },
   { dst: '2001:db8:3::/48', via: '2001:db8:2::2', dev: 'eth1' },
-  { dst: '2001:db8:4::/48', dev: 'eth1', type: 'PROHIBIT' },
-  { dst: '2001:db8:5::/48', dev: 'eth1', type: 'BLACKHOLE' },
+  { dst: '2001:db8:4::/48', dev: 'eth1', type: 'prohibit' },
+  { dst: '2001:db8:5::/48', dev: 'eth1', type: 'blackhole' },
 ];
 const NEIGH: NeighCfg[] = [
   { dev: 'eth0', addr: '192.0.2.2', mac: H0 },
@@ -44,7 +44,7 @@ const u4 = (src: string, dst: string, n: number, o: Partial<Parameters<typeof ip
 const u6 = (src: string, dst: string, n: number, hlim = 64): Uint8Array =>
   e6(ipv6({ src, dst, nh: 59, hlim }, data(n)));
 
-const overlay = await haveOverlay();
+const unready = await stackUnready();
 const noKernel = kernelUnavailable();
 
 const CASES: Array<{ what: string; frame: Uint8Array }> = [
@@ -89,7 +89,7 @@ function comparable(frames: Uint8Array[], ownSrcMacs: string[]): string[] {
   }
 }
 
-describe.skipIf(!overlay)('forwarding against the kernel', () => {
+describe.skipIf(unready !== '')('forwarding against the kernel', () => {
   let k: KernelRouter | undefined;
   beforeAll(() => {
     if (!noKernel) k = KernelRouter.create(LINKS, ROUTES, NEIGH, { 'net.ipv6.conf.all.forwarding': 1, 'net.ipv6.icmp.ratelimit': 0, 'net.ipv4.icmp_ratelimit': 0 });
@@ -121,7 +121,7 @@ describe.skipIf(!overlay)('forwarding against the kernel', () => {
   });
 });
 
-describe.skipIf(!overlay)('ip_forward', () => {
+describe.skipIf(unready !== '')('ip_forward', () => {
   it('decrements the TTL and patches the checksum incrementally, MACs rewritten for the next hop', async () => {
     const fx = await Fixture.create(LINKS, ROUTES, NEIGH);
     const inFrame = u4('192.0.2.2', '203.0.113.5', 20, { ttl: 64, id: 0x4242 });
@@ -184,7 +184,7 @@ describe.skipIf(!overlay)('ip_forward', () => {
   });
 
   it('send_redirects on: back out the same device toward a gateway on the sender\'s link → ICMP redirect (host) and the datagram', async () => {
-    const links = LINKS.map((l) => (l.name === 'eth0' ? { ...l, conf4: { SEND_REDIRECTS: 1 } } : l));
+    const links = LINKS.map((l) => (l.name === 'eth0' ? { ...l, conf4: { send_redirects: 1 } } : l));
     const fx = await Fixture.create(links, [...ROUTES, { dst: '198.18.0.0/15', via: '192.0.2.9', dev: 'eth0' }], [...NEIGH, { dev: 'eth0', addr: '192.0.2.9', mac: '02:00:00:00:02:09' }]);
     const inFrame = u4('192.0.2.2', '198.18.0.1', 8, { ttl: 30 });
     const out = fx.rx('eth0', inFrame).get('eth0')!;
@@ -198,7 +198,7 @@ describe.skipIf(!overlay)('ip_forward', () => {
   });
 });
 
-describe.skipIf(!overlay)('ip6_forward', () => {
+describe.skipIf(unready !== '')('ip6_forward', () => {
   it('net.ipv6.conf.all.forwarding off: Ip6:InAddrErrors, IP_INADDRERRORS', async () => {
     const fx = await Fixture.create(LINKS, ROUTES, NEIGH);
     expect(fx.rx('eth0', u6('2001:db8:1::2', '2001:db8:3::5', 8)).size).toBe(0);
@@ -206,7 +206,7 @@ describe.skipIf(!overlay)('ip6_forward', () => {
   });
 
   it('force_forwarding on the input device forwards without all.forwarding', async () => {
-    const fx = await Fixture.create(LINKS.map((l) => (l.name === 'eth0' ? { ...l, conf6: { FORCE_FORWARDING: 1 } } : l)), ROUTES, NEIGH);
+    const fx = await Fixture.create(LINKS.map((l) => (l.name === 'eth0' ? { ...l, conf6: { force_forwarding: 1 } } : l)), ROUTES, NEIGH);
     const out = fx.rx('eth0', u6('2001:db8:1::2', '2001:db8:3::5', 8, 5)).get('eth1')!;
     expect(out[0]![14 + 7]).toBe(4);
   });

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { LinkCfg, NeighCfg, RouteCfg } from './support.js';
-import { hex } from './support.js';
+import { hex, ipBatchAfterSysctls, ipBatchLinks, linkSysctls } from './support.js';
 
 const PROBE = fileURLToPath(new URL('./kprobe.py', import.meta.url));
 
@@ -63,33 +63,25 @@ export class KernelRouter {
       this.sysctl(ns, 'net.ipv6.conf.all.accept_dad', 0);
     }
     this.sysctl(P, 'net.ipv6.conf.default.disable_ipv6', 1);
+    // wxdp's links start with send_redirects 0 (the issue: redirects off by default)
     this.sysctl(R, 'net.ipv4.conf.all.send_redirects', 0);
     this.sysctl(R, 'net.ipv4.conf.default.send_redirects', 0);
-    for (const [name, v] of Object.entries(sysctls)) this.sysctl(R, name, v);
     for (const l of this.links) {
-      if (l.vlan) {
-        this.ip(`-n ${R} link add link ${l.vlan.parent} name ${l.name} type vlan protocol ${l.vlan.proto === 0x88a8 ? '802.1ad' : '802.1Q'} id ${l.vlan.id}`);
-      } else {
-        this.ip(`-n ${R} link add ${l.name} type veth peer name ${l.name} netns ${P}`);
-        this.ip(`-n ${P} link set ${l.name} mtu ${l.mtu ?? 1500} up`);
-      }
-      this.ip(`-n ${R} link set ${l.name} address ${l.mac} mtu ${l.mtu ?? 1500}`);
-      this.sysctl(R, `net.ipv4.conf.${l.name}.send_redirects`, 0);
-      if (l.forwarding) this.sysctl(R, `net.ipv4.conf.${l.name}.forwarding`, 1);
-      for (const [k, v] of Object.entries(l.conf4 ?? {})) this.sysctl(R, `net.ipv4.conf.${l.name}.${k.toLowerCase()}`, v);
-      if (!l.v6?.length) this.sysctl(R, `net.ipv6.conf.${l.name}.disable_ipv6`, 1);
-      if (!l.down) this.ip(`-n ${R} link set ${l.name} up`);
-      for (const a of l.v4 ?? []) this.ip(`-n ${R} addr add ${a} brd + dev ${l.name}`);
-      for (const a of l.v6 ?? []) this.ip(`-n ${R} addr replace ${a} dev ${l.name} nodad`);
+      if (l.vlan) continue;
+      this.ip(`-n ${R} link add ${l.name} type veth peer name ${l.name} netns ${P}`);
+      this.ip(`-n ${P} link set ${l.name} mtu ${l.mtu ?? 1500} up`);
     }
-    for (const r of routes) {
-      const type = r.type && r.type !== 'UNICAST' ? `${r.type.toLowerCase()} ` : '';
-      const dst = r.dst === 'default6' ? '::/0' : r.dst;
-      const how = type && r.type !== 'LOCAL' && r.type !== 'BROADCAST' ? '' : `${r.via ? `via ${r.via} ` : ''}dev ${r.dev}`;
-      const extra = `${r.src ? ` src ${r.src}` : ''}${r.mtu ? ` mtu ${r.mtu}` : ''}${r.table ? ` table ${r.table}` : ''}`;
-      this.ip(`-n ${R} route add ${type}${dst} ${how}${extra}`.replace(/ +/g, ' ').trim());
-    }
-    for (const n of neigh) this.ip(`-n ${R} neigh replace ${n.addr} lladdr ${n.mac} dev ${n.dev} nud permanent`);
+    this.batch(ipBatchLinks(this.links).join('\n'));
+    for (const [name, v] of Object.entries(sysctls)) this.sysctl(R, name, v);
+    for (const [name, v] of linkSysctls(this.links)) this.sysctl(R, name, v);
+    // a link without IPv6 addresses keeps quiet (no MLD, no link-local address)
+    for (const l of this.links) if (!l.v6?.length) this.sysctl(R, `net.ipv6.conf.${l.name}.disable_ipv6`, 1);
+    this.batch(ipBatchAfterSysctls(this.links, routes, neigh).join('\n'));
+  }
+
+  private batch(text: string): void {
+    const r = spawnSync('ip', ['-n', this.router, '-batch', '-'], { input: text + '\n', encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ip -batch: ${r.stderr}`);
   }
 
   /** Send each [link, frame] into the router from the probe side, one at a time. */

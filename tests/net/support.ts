@@ -1,17 +1,12 @@
 // Shared by the stack's receive / forward / ICMP tests: packets built by hand (headers field by field,
 // checksums by an RFC 1071 sum written here, independent of the fast path's), and a fixture that sets up
-// devices, addresses, routes and neighbours.
-//
-// The fixture writes netdev records per the ND_* layout itself (what dp.links will do), and configures
-// routes and neighbours through the test overlay's exports (t_route_add, t_neigh_add) when the build has
-// them; tests that need those skip with the reason when it does not.
+// devices, addresses, routes and neighbours through the control plane (dp.ip, dp.sysctl) from the same
+// description the kernel oracle (kernel.ts) is built from.
 
 import { Datapath } from '../../src/control/datapath.js';
 import type { Device } from '../../src/control/device.js';
 import { ipv4Bytes, ipv6Bytes, macBytes } from '../../src/control/addresses.js';
-import {
-  ADDR_ENTRY_SIZE, ADDR_LIST_HEADER, AE, CONF4, CONF4_COUNT, CONF6, IFF, ND, NDK, NETDEV_SIZE, RTN, RT_SCOPE, SYSCTL,
-} from '../../src/runtime/net_abi.js';
+import { SYSCTL } from '../../src/runtime/net_abi.js';
 
 // ---- Bytes ----
 
@@ -159,21 +154,21 @@ export interface LinkCfg {
   v4?: string[];
   v6?: string[];
   forwarding?: boolean;
-  conf4?: Partial<Record<keyof typeof CONF4, number>>;
-  conf6?: Partial<Record<keyof typeof CONF6, number>>;
+  /** net.ipv4.conf.NAME.<key> (lower-case sysctl names as the kernel's). */
+  conf4?: Record<string, number>;
+  conf6?: Record<string, number>;
   down?: boolean;
   /** Entries of the ring device's host ring (default 1024). */
   hostRingSize?: number;
 }
 export interface RouteCfg {
+  /** A prefix, or 'default' / 'default6'. */
   dst: string;
   dev: string;
   via?: string;
-  type?: keyof typeof RTN;
+  type?: 'unicast' | 'blackhole' | 'unreachable' | 'prohibit';
   src?: string;
   mtu?: number;
-  table?: 'local' | 'main';
-  scope?: keyof typeof RT_SCOPE;
 }
 export interface NeighCfg {
   dev: string;
@@ -181,156 +176,83 @@ export interface NeighCfg {
   mac: string;
 }
 
-interface FxExports {
-  arena_alloc(size: number, align: number): number;
-  netdevPublish(ifindex: number, rec: number): void;
-  net_sysctl_set(i: number, v: number): number;
-  net_advance(ms: number): void;
-  t_route_add?(family: number, pfx: number, plen: number, type: number, scope: number, oif: number, gwfam: number, gw: number, prefsrc: number, mtu: number, table: number): void;
-  t_neigh_add?(family: number, ifindex: number, addr: number, mac: number): void;
-}
-
-/** The build carries the routing / neighbour test overlay (see the file header). */
-export async function haveOverlay(): Promise<boolean> {
+/** Why the stack cannot be configured end to end here ('' when it can): dp.links and dp.addresses must be there. */
+export async function stackUnready(): Promise<string> {
   const dp = await Datapath.create();
-  return typeof (dp.fastPath.exports as Record<string, unknown>).t_route_add === 'function';
+  const has = (o: object, m: string): boolean => typeof (o as Record<string, unknown>)[m] === 'function';
+  if (!has(dp.links, 'add') || !has(dp.addresses, 'add')) return 'dp.links / dp.addresses are not implemented in this build (the links stage)';
+  return '';
 }
 
-const isV6 = (a: string): boolean => a.includes(':');
-const addrBytes = (a: string): Uint8Array => (isV6(a) ? ipv6Bytes(a) : ipv4Bytes(a));
+/** The `ip -batch` lines that shape the links (VLAN sub-devices, MACs, MTUs) once the devices exist. */
+export function ipBatchLinks(links: LinkCfg[]): string[] {
+  const out: string[] = [];
+  for (const l of links) {
+    if (l.vlan) out.push(`link add link ${l.vlan.parent} name ${l.name} type vlan protocol ${l.vlan.proto === 0x88a8 ? '802.1ad' : '802.1Q'} id ${l.vlan.id}`);
+    out.push(`link set ${l.name} address ${l.mac} mtu ${l.mtu ?? 1500}`);
+  }
+  return out;
+}
+
+/** The lines after the links exist and their sysctls are set: up, addresses, routes, neighbours. */
+export function ipBatchAfterSysctls(links: LinkCfg[], routes: RouteCfg[], neigh: NeighCfg[]): string[] {
+  const out: string[] = [];
+  for (const l of links) {
+    if (!l.down) out.push(`link set ${l.name} up`);
+    for (const a of l.v4 ?? []) out.push(`addr add ${a} brd + dev ${l.name}`);
+    for (const a of l.v6 ?? []) out.push(`addr replace ${a} dev ${l.name} nodad`);
+  }
+  for (const r of routes) {
+    const dst = r.dst === 'default6' ? '::/0' : r.dst;
+    const type = r.type && r.type !== 'unicast' ? `${r.type} ` : '';
+    const how = type ? '' : `${r.via ? ` via ${r.via}` : ''} dev ${r.dev}`;
+    out.push(`route add ${type}${dst}${how}${r.src ? ` src ${r.src}` : ''}${r.mtu ? ` mtu ${r.mtu}` : ''}`);
+  }
+  for (const n of neigh) out.push(`neigh replace ${n.addr} lladdr ${n.mac} dev ${n.dev} nud permanent`);
+  return out;
+}
+
+/** The sysctls a configuration sets (net.ipv4.conf.DEV.*, net.ipv6.conf.DEV.*), in order. */
+export function linkSysctls(links: LinkCfg[]): Array<[string, number]> {
+  const out: Array<[string, number]> = [];
+  for (const l of links) {
+    if (l.forwarding) out.push([`net.ipv4.conf.${l.name}.forwarding`, 1]);
+    for (const [k, v] of Object.entries(l.conf4 ?? {})) out.push([`net.ipv4.conf.${l.name}.${k}`, v]);
+    for (const [k, v] of Object.entries(l.conf6 ?? {})) out.push([`net.ipv6.conf.${l.name}.${k}`, v]);
+  }
+  return out;
+}
 
 export class Fixture {
   readonly devs = new Map<string, Device>();
-  readonly ifindex = new Map<string, number>();
-  private readonly x: FxExports;
-  private readonly buf: number;
 
-  private constructor(readonly dp: Datapath) {
-    this.x = dp.fastPath.exports as unknown as FxExports;
-    dp.stack;
-    this.buf = this.x.arena_alloc(256, 16) >>> 0;
-  }
+  private constructor(readonly dp: Datapath) {}
 
-  static async create(links: LinkCfg[], routes: RouteCfg[] = [], neigh: NeighCfg[] = [], opts: { umemFrames?: number } = {}): Promise<Fixture> {
+  /**
+   * A stack built as the kernel oracle is: ring devices for the links without a parent, then through
+   * dp.ip / dp.sysctl the VLANs, MACs and MTUs, the links' sysctls, `sysctls` (by the kernel's names),
+   * addresses, routes and permanent neighbours.
+   */
+  static async create(links: LinkCfg[], routes: RouteCfg[] = [], neigh: NeighCfg[] = [], opts: { umemFrames?: number; sysctls?: Record<string, number> } = {}): Promise<Fixture> {
     const fx = new Fixture(await Datapath.create({ umemFrames: opts.umemFrames }));
-    for (const l of links) fx.addLink(l);
-    for (const l of links) fx.addConnected(l);
-    for (const r of routes) fx.route(r);
-    for (const n of neigh) fx.neigh(n);
+    for (const l of links) {
+      if (!l.vlan) fx.devs.set(l.name, fx.dp.addDevice({ name: l.name, mac: l.mac, mtu: l.mtu ?? 1500, hostRingSize: l.hostRingSize }));
+    }
+    for (const line of ipBatchLinks(links)) fx.ip(line);
+    for (const [k, v] of Object.entries(opts.sysctls ?? {})) fx.dp.sysctl(k, v);
+    for (const [k, v] of linkSysctls(links)) fx.dp.sysctl(k, v);
+    for (const line of ipBatchAfterSysctls(links, routes, neigh)) fx.ip(line);
     return fx;
   }
 
-  private bytes(): Uint8Array {
-    return this.dp.memory.bytes();
-  }
-  private view(): DataView {
-    return this.dp.memory.view();
+  ip(line: string): void {
+    this.dp.ip(line);
   }
 
-  private addLink(l: LinkCfg): void {
-    let ifindex: number;
-    let devAddr = 0;
-    if (l.vlan) {
-      ifindex = 100 + this.ifindex.size;
-    } else {
-      const d = this.dp.addDevice({ name: l.name, mac: l.mac, mtu: l.mtu ?? 1500, hostRingSize: l.hostRingSize });
-      this.devs.set(l.name, d);
-      ifindex = d.ifindex;
-      devAddr = d.address;
-    }
-    this.ifindex.set(l.name, ifindex);
-    const rec = this.x.arena_alloc(NETDEV_SIZE, 64) >>> 0;
-    const v = this.view();
-    this.bytes().fill(0, rec, rec + NETDEV_SIZE);
-    v.setUint32(rec + ND.IFINDEX, ifindex, true);
-    v.setUint32(rec + ND.FLAGS, l.down ? IFF.BROADCAST | IFF.MULTICAST : IFF.UP | IFF.BROADCAST | IFF.MULTICAST | IFF.RUNNING | IFF.LOWER_UP, true);
-    v.setUint32(rec + ND.MTU, l.mtu ?? 1500, true);
-    v.setUint32(rec + ND.KIND, l.vlan ? NDK.VLAN : NDK.ETHER, true);
-    this.bytes().set(macBytes(l.mac), rec + ND.MAC);
-    v.setUint32(rec + ND.DEV, devAddr, true);
-    if (l.vlan) {
-      v.setUint32(rec + ND.LINK, this.ifindex.get(l.vlan.parent)!, true);
-      v.setUint16(rec + ND.VLAN_PROTO, l.vlan.proto ?? 0x8100, true);
-      v.setUint16(rec + ND.VLAN_ID, l.vlan.id, true);
-    }
-    // net.ipv4.conf.DEV.* / net.ipv6.conf.DEV.* defaults as the links stage sets them (send_redirects 0)
-    const c4 = { ACCEPT_REDIRECTS: 1, SEND_REDIRECTS: 0, FORWARDING: l.forwarding ? 1 : 0, ...l.conf4 };
-    for (const [k, val] of Object.entries(c4)) v.setUint32(rec + ND.CONF4 + CONF4[k as keyof typeof CONF4] * 4, val, true);
-    const c6 = { FORWARDING: l.forwarding ? 1 : 0, HOP_LIMIT: 64, MTU: l.mtu ?? 1500, ACCEPT_REDIRECTS: 1, ...l.conf6 };
-    for (const [k, val] of Object.entries(c6)) v.setUint32(rec + ND.CONF6 + CONF6[k as keyof typeof CONF6] * 4, val, true);
-    for (const [fam, list] of [[4, l.v4 ?? []], [6, l.v6 ?? []]] as const) {
-      const al = this.x.arena_alloc(ADDR_LIST_HEADER + Math.max(1, list.length) * ADDR_ENTRY_SIZE, 8) >>> 0;
-      v.setUint32(al, list.length, true);
-      list.forEach((a, i) => {
-        const [addr, plen] = a.split('/');
-        const e = al + ADDR_LIST_HEADER + i * ADDR_ENTRY_SIZE;
-        this.bytes().fill(0, e, e + ADDR_ENTRY_SIZE);
-        this.bytes().set(addrBytes(addr!), e + AE.ADDR);
-        this.bytes().set(addrBytes(addr!), e + AE.PEER);
-        v.setUint8(e + AE.PREFIXLEN, Number(plen));
-        const ll = fam === 6 && addr!.toLowerCase().startsWith('fe80');
-        v.setUint8(e + AE.SCOPE, ll ? RT_SCOPE.LINK : RT_SCOPE.UNIVERSE);
-        if (fam === 4) this.bytes().set(ipv4Bytes(broadcastOf(addr!, Number(plen))), e + AE.BROADCAST);
-        v.setUint32(e + AE.PREFERRED, 0xffffffff, true);
-        v.setUint32(e + AE.VALID, 0xffffffff, true);
-      });
-      v.setUint32(rec + (fam === 4 ? ND.ADDR4 : ND.ADDR6), al, true);
-    }
-    this.x.netdevPublish(ifindex, rec);
-  }
-
-  /** The routes the kernel adds for an address: local /32 (/128) and broadcast in table local, the prefix in main. */
-  private addConnected(l: LinkCfg): void {
-    for (const a of l.v4 ?? []) {
-      const [addr, plen] = a.split('/');
-      const n = Number(plen);
-      this.route({ dst: `${addr}/32`, dev: l.name, type: 'LOCAL', table: 'local', scope: 'HOST', src: addr });
-      if (n < 31) this.route({ dst: `${broadcastOf(addr!, n)}/32`, dev: l.name, type: 'BROADCAST', table: 'local', scope: 'LINK', src: addr });
-      this.route({ dst: `${prefixOf(addr!, n)}/${n}`, dev: l.name, scope: 'LINK', src: addr });
-    }
-    for (const a of l.v6 ?? []) {
-      const [addr, plen] = a.split('/');
-      this.route({ dst: `${addr}/128`, dev: l.name, type: 'LOCAL', table: 'local' });
-      this.route({ dst: `${addr}/${plen}`, dev: l.name });
-    }
-  }
-
-  /** Add a route (the overlay's FIB). */
-  route(r: RouteCfg): void {
-    if (!this.x.t_route_add) return;
-    const [dst, plen] = r.dst === 'default' ? ['0.0.0.0', '0'] : r.dst === 'default6' ? ['::', '0'] : r.dst.split('/');
-    const v6 = isV6(dst!);
-    const b = this.bytes();
-    const B = this.buf;
-    b.fill(0, B, B + 64);
-    b.set(addrBytes(dst!), B);
-    if (r.via) b.set(addrBytes(r.via), B + 16);
-    if (r.src) b.set(addrBytes(r.src), B + 32);
-    const type = RTN[r.type ?? 'UNICAST'];
-    const scope = RT_SCOPE[r.scope ?? (r.via ? 'UNIVERSE' : type === RTN.UNICAST ? 'LINK' : 'UNIVERSE')];
-    this.x.t_route_add(v6 ? 10 : 2, B, Number(plen ?? (v6 ? 128 : 32)), type, scope, this.ifindex.get(r.dev) ?? 0, r.via ? (isV6(r.via) ? 10 : 2) : 0, B + 16, B + 32, r.mtu ?? 0, r.table === 'local' ? 255 : 254);
-  }
-
-  /** A permanent neighbour (the overlay's table). */
-  neigh(n: NeighCfg): void {
-    if (!this.x.t_neigh_add) return;
-    const b = this.bytes();
-    b.fill(0, this.buf, this.buf + 32);
-    b.set(addrBytes(n.addr), this.buf);
-    b.set(macBytes(n.mac), this.buf + 16);
-    this.x.t_neigh_add(isV6(n.addr) ? 10 : 2, this.ifindex.get(n.dev)!, this.buf, this.buf + 16);
-  }
-
+  /** A fast-path global sysctl by its SYSCTL_* name (what dp.sysctl sets by the kernel's name). */
   sysctl(name: keyof typeof SYSCTL, value: number): void {
-    if (this.x.net_sysctl_set(SYSCTL[name], value) !== 0) throw new Error(`sysctl ${name}`);
-  }
-
-  /** net.ipv4.conf.DEV.<k> / net.ipv6.conf.DEV.<k> on a link's record. */
-  conf(dev: string, family: 4 | 6, key: string, value: number): void {
-    const rec = (this.dp.fastPath.exports as unknown as { netdev_get(i: number): number }).netdev_get(this.ifindex.get(dev)!) >>> 0;
-    const idx = family === 4 ? CONF4[key as keyof typeof CONF4] : CONF6[key as keyof typeof CONF6];
-    if (idx === undefined || idx >= CONF4_COUNT) throw new Error(`conf ${key}`);
-    this.view().setUint32(rec + (family === 4 ? ND.CONF4 : ND.CONF6) + idx * 4, value, true);
+    const x = this.dp.fastPath.exports as unknown as { net_sysctl_set(i: number, v: number): number };
+    if (x.net_sysctl_set(SYSCTL[name], value) !== 0) throw new Error(`sysctl ${name}`);
   }
 
   advance(ms: number): void {
@@ -366,21 +288,11 @@ export class Fixture {
   drops(): Record<string, number> {
     return this.dp.stack.drops();
   }
-  /** Counters that are not zero (tests compare these whole, so an unexpected count shows). */
+  /** Counters and drops that are not zero (tests compare these whole, so an unexpected count shows). */
   nonzero(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const [k, v] of Object.entries({ ...this.mib(), ...Object.fromEntries(Object.entries(this.drops()).map(([k2, v2]) => [`drop:${k2}`, v2])) })) {
-      if (v !== 0) out[k] = v;
-    }
+    for (const [k, v] of Object.entries(this.mib())) if (v !== 0) out[k] = v;
+    for (const [k, v] of Object.entries(this.drops())) if (v !== 0) out[`drop:${k}`] = v;
     return out;
   }
 }
-
-function ipv4Num(a: string): number {
-  const b = ipv4Bytes(a);
-  return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
-}
-const numIpv4 = (n: number): string => [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff].join('.');
-const maskOf = (plen: number): number => (plen === 0 ? 0 : (0xffffffff << (32 - plen)) >>> 0);
-export const prefixOf = (a: string, plen: number): string => numIpv4((ipv4Num(a) & maskOf(plen)) >>> 0);
-export const broadcastOf = (a: string, plen: number): string => numIpv4((ipv4Num(a) | ~maskOf(plen)) >>> 0);
