@@ -27,14 +27,14 @@ import {
   AF_INET, FR_GW, FR_GW_FAMILY, FR_MTU, FR_OIF, MIB_IP6_FRAG_FAILS, MIB_IP6_IN_ADDR_ERRORS, MIB_IP6_IN_HDR_ERRORS,
   MIB_IP6_IN_TOO_BIG_ERRORS, MIB_IP6_OUT_FORW_DATAGRAMS, MIB_IP_FORW_DATAGRAMS, MIB_IP_FRAG_FAILS,
   MIB_IP_IN_HDR_ERRORS, ND_CONF6, NDROP_IP_INADDRERRORS, NDROP_IP_INHDR, NDROP_NOT_SPECIFIED, NDROP_NO_TX_TARGET,
-  NDROP_PKT_TOO_BIG, SYSCTL_IPV6_ALL_FORWARDING, CONF6_FORCE_FORWARDING,
+  NDROP_PKT_TOO_BIG, SYSCTL_IPV6_ALL_FORWARDING, CONF6_FORCE_FORWARDING, SYSCTL_IP_FORWARD_USE_PMTU,
 } from './abi';
 import {
   ICMP_DEST_UNREACH, ICMP_EXC_TTL, ICMP_FRAG_NEEDED, ICMP_REDIRECT, ICMP_REDIR_HOST, ICMP_TIME_EXCEEDED,
   ICMPV6_DEST_UNREACH, ICMPV6_EXC_HOPLIMIT, ICMPV6_NOT_NEIGHBOUR, ICMPV6_PKT_TOOBIG, ICMPV6_TIME_EXCEED,
   icmp_send, icmpv6_send, redirectAllow,
 } from './icmp';
-import { devMtu6, ip6_finish_output, ip_finish_output, routeMtu4 } from './output';
+import { devMtu6, ip6_finish_output, ip_finish_output, ownMtu4, routeMtu4 } from './output';
 import {
   IP6H_HOP_LIMIT, IP6H_SADDR, IPH_CHECK, IPH_DADDR, IPH_FRAG_OFF, IPH_SADDR, IPH_TTL, IPV6_ADDR_ANY,
   IPV6_ADDR_LINKLOCAL, IPV6_ADDR_LOOPBACK, IPV6_ADDR_MULTICAST, IP_DF, PACKET_HOST, ipv6AddrType, ldBe16,
@@ -78,7 +78,8 @@ export function ip_forward(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32, 
     netDrop(NDROP_NO_TX_TARGET);
     return;
   }
-  const mtu = routeMtu4(res, ond);
+  // ip_dst_mtu_maybe_forward(dst, true): a learned PMTU only with ip_forward_use_pmtu
+  const mtu = sysctl(SYSCTL_IP_FORWARD_USE_PMTU) != 0 ? ownMtu4(res, ond, load<u32>(data, IPH_DADDR)) : routeMtu4(res, ond);
   if (len > mtu && (ldBe16(data + IPH_FRAG_OFF) & IP_DF) != 0) {
     mibInc(MIB_IP_FRAG_FAILS);
     icmp_send(ifindex, data, len, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtu);

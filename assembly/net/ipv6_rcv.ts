@@ -37,7 +37,6 @@ import {
 } from './abi';
 import { dst6_route } from './dst';
 import { fillBytes } from '../bytes';
-import { ipv6_defrag } from './frag';
 import {
   ICMPV6_ADM_PROHIBITED, ICMPV6_DEST_UNREACH, ICMPV6_HDR_FIELD, ICMPV6_NOROUTE, ICMPV6_PARAMPROB,
   ICMPV6_UNK_OPTION, icmpv6_send,
@@ -385,14 +384,6 @@ export function ipv6_rthdr_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u
   extNhoff = off;
   extOff = off + ((hdrlen + 1) << 3);
   return EXT_CONTINUE;
-}
-
-/**
- * ipv6_frag_rcv → ipv6_defrag (frag.ts) for the fragment header at `off`: the reassembled datagram's
- * address (length in reasmLen()) when complete, else 0 (the fragment is queued or dropped there).
- */
-export function ipv6_frag_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32): u32 {
-  return ipv6_defrag(ifindex, q, data, len, off);
 }
 
 /** The frame type of the datagram in flight (the routing header needs PACKET_HOST). */

@@ -23,18 +23,21 @@ import { DEV_HOST_RING } from '../abi';
 import { ringPushDesc } from '../ring';
 import { mibInc, netDrop, netFree } from './core';
 import {
-  MIB_IP6_IN_DELIVERS, MIB_IP6_IN_UNKNOWN_PROTOS, MIB_IP_IN_DELIVERS, MIB_IP_IN_UNKNOWN_PROTOS,
+  MIB_IP6_IN_DELIVERS, MIB_IP6_IN_HDR_ERRORS, MIB_IP6_IN_UNKNOWN_PROTOS, MIB_IP_IN_DELIVERS, MIB_IP_IN_UNKNOWN_PROTOS,
   MIB_L4_ICMP_PENDING, MIB_L4_TCP_PENDING, MIB_L4_UDP_PENDING, NDROP_HOST_RING_FULL, NDROP_IP_NOPROTO,
-  NDROP_NO_SOCKET,
+  NDROP_NO_SOCKET, NDROP_NOT_SPECIFIED,
 } from './abi';
-import { ip_defrag, reasmLen } from './frag';
+import { ip_defrag, ipv6_defrag, reasmLen, reasmNhoff, reasmThoff } from './frag';
 import { rxRingIfindex } from './eth';
-import { icmp_rcv, icmp_send, icmpv6_rcv, icmpv6_send, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, ICMPV6_PARAMPROB, ICMPV6_UNK_NEXTHDR } from './icmp';
+import {
+  icmp_rcv, icmp_send, icmpv6_rcv, icmpv6_send, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, ICMPV6_HDR_FIELD, ICMPV6_PARAMPROB,
+  ICMPV6_UNK_NEXTHDR,
+} from './icmp';
 import {
   ETH_HLEN, IPH_FRAG_OFF, IPH_PROTOCOL, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT, IPPROTO_ICMP, IPPROTO_ICMPV6,
   IPPROTO_IGMP, IPPROTO_NONE, IPPROTO_ROUTING, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, IP_MF, IP_OFFSET, ldBe16,
 } from './inet';
-import { ipv6_destopt_rcv, ipv6_frag_rcv, ipv6_rthdr_rcv, extNhoff, extOff, EXT_CONTINUE } from './ipv6_rcv';
+import { ipv6_destopt_rcv, ipv6_rthdr_rcv, extNhoff, extOff, EXT_CONTINUE } from './ipv6_rcv';
 
 export const PH_NONE: u8 = 0;
 export const PH_ICMP: u8 = 1;
@@ -124,9 +127,9 @@ export function ip_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, rtFl
   if ((ldBe16(data + IPH_FRAG_OFF) & (IP_MF | IP_OFFSET)) != 0) {
     const r = ip_defrag(ifindex, q, data, len);
     if (r == 0) return;
+    if (r != data) q = 0; // a new frame of the stack's own
     data = r;
     len = reasmLen();
-    q = 0;
   }
   const proto = <u32>load<u8>(data, IPH_PROTOCOL);
   const h = load<u8>(INET_PROTOS + proto);
@@ -151,6 +154,7 @@ export function ip_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, rtFl
  * reassembled. `unicast`: its route was local (not a multicast group). Takes the frame.
  */
 export function ip6_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, nhoff: u32, off: u32, unicast: bool): void {
+  let fragmented = false;
   for (;;) {
     const nexthdr = <u32>load<u8>(data + nhoff);
     const h = load<u8>(INET6_PROTOS + nexthdr);
@@ -162,12 +166,23 @@ export function ip6_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, nho
       continue;
     }
     if (h == PH_EXT_FRAGMENT) {
-      const r = ipv6_frag_rcv(ifindex, q, data, len, off);
+      if (fragmented) {
+        // ipv6_frag_rcv: a second Fragment header (IP6SKB_FRAGMENTED) is a bad header at its offset
+        mibInc(MIB_IP6_IN_HDR_ERRORS);
+        icmpv6_send(ifindex, data, len, ICMPV6_PARAMPROB, ICMPV6_HDR_FIELD, off);
+        netFree(q, data);
+        netDrop(NDROP_NOT_SPECIFIED);
+        return;
+      }
+      const r = ipv6_defrag(ifindex, q, data, len, off);
       if (r == 0) return;
+      if (r != data) q = 0; // reassembled into a frame of the stack's own (an atomic fragment stays)
       data = r;
       len = reasmLen();
-      q = 0;
-      continue; // the fragment header is gone; the field at nhoff names what it carried
+      nhoff = reasmNhoff();
+      off = reasmThoff();
+      fragmented = true;
+      continue;
     }
     if (h == PH_NONE) {
       mibInc(MIB_IP6_IN_UNKNOWN_PROTOS);
