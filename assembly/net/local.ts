@@ -23,13 +23,13 @@ import { DEV_HOST_RING } from '../abi';
 import { ringPushDesc } from '../ring';
 import { mibInc, netDrop, netFree } from './core';
 import {
-  MIB_IP6_IN_DELIVERS, MIB_IP6_IN_UNKNOWN_PROTOS, MIB_IP_IN_DELIVERS, MIB_IP_IN_UNKNOWN_PROTOS,
-  MIB_L4_ICMP_PENDING, MIB_L4_TCP_PENDING, MIB_L4_UDP_PENDING, NDROP_HOST_RING_FULL, NDROP_IP_NOPROTO,
-  NDROP_NO_SOCKET,
+  MIB_IP6_IN_DELIVERS, MIB_IP6_IN_HDR_ERRORS, MIB_IP6_IN_UNKNOWN_PROTOS, MIB_IP_IN_DELIVERS, MIB_IP_IN_UNKNOWN_PROTOS,
+  MIB_L4_ICMP_PENDING, MIB_L4_TCP_PENDING, MIB_L4_UDP_PENDING, NDROP_FRAG_INVALID, NDROP_HOST_RING_FULL,
+  NDROP_IP_NOPROTO, NDROP_NO_SOCKET,
 } from './abi';
-import { ip_defrag, reasmLen } from './frag';
+import { ip_defrag, reasmLen, reasmNhoff, reasmThoff } from './frag';
 import { rxRingIfindex } from './eth';
-import { icmp_rcv, icmp_send, icmpv6_rcv, icmpv6_send, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, ICMPV6_PARAMPROB, ICMPV6_UNK_NEXTHDR } from './icmp';
+import { icmp_rcv, icmp_send, icmpv6_rcv, icmpv6_send, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, ICMPV6_HDR_FIELD, ICMPV6_PARAMPROB, ICMPV6_UNK_NEXTHDR } from './icmp';
 import {
   ETH_HLEN, IPH_FRAG_OFF, IPH_PROTOCOL, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT, IPPROTO_ICMP, IPPROTO_ICMPV6,
   IPPROTO_IGMP, IPPROTO_NONE, IPPROTO_ROUTING, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, IP_MF, IP_OFFSET, ldBe16,
@@ -151,6 +151,7 @@ export function ip_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, rtFl
  * reassembled. `unicast`: its route was local (not a multicast group). Takes the frame.
  */
 export function ip6_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, nhoff: u32, off: u32, unicast: bool): void {
+  let fragmented = false;
   for (;;) {
     const nexthdr = <u32>load<u8>(data + nhoff);
     const h = load<u8>(INET6_PROTOS + nexthdr);
@@ -162,12 +163,25 @@ export function ip6_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, nho
       continue;
     }
     if (h == PH_EXT_FRAGMENT) {
+      if (fragmented) {
+        // A second Fragment header in one datagram (IP6SKB_FRAGMENTED): a bad field, pointed at.
+        mibInc(MIB_IP6_IN_HDR_ERRORS);
+        icmpv6_send(ifindex, data, len, ICMPV6_PARAMPROB, ICMPV6_HDR_FIELD, off);
+        netFree(q, data);
+        netDrop(NDROP_FRAG_INVALID);
+        return;
+      }
       const r = ipv6_frag_rcv(ifindex, q, data, len, off);
       if (r == 0) return;
+      // A datagram made whole is in a frame of the stack's own, its Fragment header gone; an atomic
+      // fragment (RFC 6946) is the caller's frame as it came, the walk going on after its Fragment header.
+      if (r != data) q = 0;
       data = r;
       len = reasmLen();
-      q = 0;
-      continue; // the fragment header is gone; the field at nhoff names what it carried
+      nhoff = reasmNhoff();
+      off = reasmThoff();
+      fragmented = true;
+      continue;
     }
     if (h == PH_NONE) {
       mibInc(MIB_IP6_IN_UNKNOWN_PROTOS);
