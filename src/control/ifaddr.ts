@@ -581,6 +581,7 @@ export class Addresses {
     const out: Record<string, unknown> = { family: 'inet', local: v4Text(a.local) };
     if (a.address !== a.local) out.address = v4Text(a.address);
     out.prefixlen = a.prefixlen;
+    if (a.metric !== 0) out.metric = a.metric;
     if (a.broadcast !== 0) out.broadcast = v4Text(a.broadcast);
     out.scope = SCOPE_NAMES[a.scope] ?? String(a.scope);
     for (const [bit, name] of IFA_FLAG_NAMES) if ((a.flags & bit) !== 0) out[name] = true;
@@ -613,7 +614,8 @@ export class Addresses {
     const peer = spec.peer !== undefined ? parsePrefix6(spec.peer) : undefined;
     const plen = peer ? peer.plen ?? 128 : local.plen ?? 128;
     const d = this.dev(link.ifindex);
-    if (!d.inet6) throw new NetError('EINVAL', 'Error: ipv6: IPv6 is disabled on this device.');
+    // with no inet6_dev (MTU below 1280) adding fails without an extended ack, deleting with one
+    if (!d.inet6) throw new NetError('EINVAL', 'RTNETLINK answers: Invalid argument');
     const existing = d.v6.find((a) => equal16(a.addr, local.addr));
     if (existing) {
       if (!replace) throw new NetError('EEXIST', 'Error: ipv6: address already assigned.');
@@ -922,6 +924,7 @@ function info6(a: Ifa6, now: number): AddrInfo {
   const out: Record<string, unknown> = { family: 'inet6', local: ipv6Text(a.addr) };
   if (a.peer) out.address = ipv6Text(a.peer);
   out.prefixlen = a.prefixlen;
+  if (a.metric !== 0) out.metric = a.metric;
   out.scope = SCOPE_NAMES[a.scope] ?? String(a.scope);
   for (const [bit, name] of IFA_FLAG_NAMES) {
     // for IPv6 the SECONDARY bit is "temporary"; wxdp makes no temporary addresses

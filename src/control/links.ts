@@ -124,8 +124,12 @@ export class Links {
   constructor(readonly dp: Datapath) {
     this.x = dp.fastPath.exports as unknown as NetdevExports;
     this.insert({ ifindex: LOOPBACK_IFINDEX, name: 'lo', kind: 'loopback', up: false, mtu: 65536, mac: new Uint8Array(6), flags: 0, ready: false }, 0);
+    // devices made before the links existed took the lowest free ifindexes: allocation goes on after them
     this.nextIfindex = 2;
-    for (const dev of dp.listDevices()) this.adopt(dev);
+    for (const dev of dp.listDevices()) {
+      this.adopt(dev);
+      this.nextIfindex = Math.max(this.nextIfindex, dev.ifindex + 1);
+    }
   }
 
   // ---- Lookups: the contract other tables use ----
@@ -297,7 +301,6 @@ export class Links {
   adopt(dev: Device): void {
     if (this.links.has(dev.ifindex)) return;
     this.insert({ ifindex: dev.ifindex, name: dev.name, kind: 'ether', up: false, mtu: dev.mtu, mac: dev.mac, device: dev, flags: 0, ready: false }, dev.address);
-    if (dev.ifindex >= this.nextIfindex) this.nextIfindex = dev.ifindex + 1;
     this.dp.addresses.linkAdded(dev.ifindex, dev.mtu);
   }
 

@@ -85,6 +85,8 @@ export interface AddrInfo {
   local: string;
   prefixlen: number;
   address?: string;
+  /** The metric of the address's prefix route (`metric N`), when set. */
+  metric?: number;
   broadcast?: string;
   scope: string;
   secondary?: boolean;

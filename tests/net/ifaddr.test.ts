@@ -381,7 +381,8 @@ describe('IPv6 addresses', () => {
     // IPv6 needs 1280 bytes of MTU: below it the device has none
     dp.links.set('eth0', { mtu: 1279 });
     expect(addrs('eth0', 'inet6')).toEqual([]);
-    expect(refused(() => add('2001:db8:7::2/64'))).toMatchObject({ message: 'Error: ipv6: IPv6 is disabled on this device.' });
+    expect(refused(() => add('2001:db8:7::2/64'))).toMatchObject({ errno: 'EINVAL', message: 'RTNETLINK answers: Invalid argument' });
+    expect(refused(() => dp.addresses.del({ local: 'fe80::ff:fe00:aa/64', dev: 'eth0' }))).toMatchObject({ errno: 'ENXIO', message: 'Error: ipv6: IPv6 is disabled on this device.' });
     dp.links.set('eth0', { mtu: 1500 });
     expect(addrs('eth0', 'inet6').map((a) => a.local)).toEqual(['fe80::ff:fe00:aa']);
   });
