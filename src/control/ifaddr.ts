@@ -946,37 +946,32 @@ function isV6(text: string): boolean {
   return text.includes(':');
 }
 
-function badPrefix(text: string): NetError {
-  return new NetError('EINVAL', `Error: any valid prefix is expected rather than "${text}".`);
+/**
+ * "ADDR[/LEN]" as iproute2's get_prefix reads it: the address bytes (`parse` throws on a bad one) and
+ * the length when given, at most `max`; anything else is iproute2's "any valid prefix" error.
+ */
+function parsePrefix(text: string, parse: (t: string) => Uint8Array, max: number): { bytes: Uint8Array; plen?: number } {
+  const m = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(text);
+  let bytes: Uint8Array | undefined;
+  try {
+    if (m) bytes = parse(m[1]!);
+  } catch {
+    bytes = undefined;
+  }
+  const plen = m?.[2] !== undefined ? Number(m[2]) : undefined;
+  if (!bytes || (plen !== undefined && plen > max)) throw new NetError('EINVAL', `Error: any valid prefix is expected rather than "${text}".`);
+  return { bytes, ...(plen !== undefined ? { plen } : {}) };
 }
 
 /** "a.b.c.d[/len]" → host-order u32 and the length when given. */
 function parsePrefix4(text: string): { addr: number; plen?: number } {
-  const m = /^([^/]+)(?:\/(\d{1,2}))?$/.exec(text);
-  if (!m) throw badPrefix(text);
-  let b: Uint8Array;
-  try {
-    b = ipv4Bytes(m[1]!);
-  } catch {
-    throw badPrefix(text);
-  }
-  const plen = m[2] !== undefined ? Number(m[2]) : undefined;
-  if (plen !== undefined && plen > 32) throw badPrefix(text);
-  return { addr: beU32(b), ...(plen !== undefined ? { plen } : {}) };
+  const { bytes, plen } = parsePrefix(text, ipv4Bytes, 32);
+  return { addr: beU32(bytes), ...(plen !== undefined ? { plen } : {}) };
 }
 
 function parsePrefix6(text: string): { addr: Uint8Array; plen?: number } {
-  const m = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(text);
-  if (!m) throw badPrefix(text);
-  let addr: Uint8Array;
-  try {
-    addr = ipv6Bytes(m[1]!);
-  } catch {
-    throw badPrefix(text);
-  }
-  const plen = m[2] !== undefined ? Number(m[2]) : undefined;
-  if (plen !== undefined && plen > 128) throw badPrefix(text);
-  return { addr, ...(plen !== undefined ? { plen } : {}) };
+  const { bytes, plen } = parsePrefix(text, ipv6Bytes, 128);
+  return { addr: bytes, ...(plen !== undefined ? { plen } : {}) };
 }
 
 function beU32(b: Uint8Array): number {

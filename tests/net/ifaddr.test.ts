@@ -6,9 +6,10 @@
 
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
-import { NetError, type AddrSpec } from '../../src/control/net_types.js';
+import type { AddrSpec } from '../../src/control/net_types.js';
 import { AF_INET, CONF4, CONF6 } from '../../src/runtime/net_abi.js';
 import { KernelRoutesFake } from './kernel_routes.js';
+import { refused } from './refused.js';
 
 interface X {
   netdev_conf_set(ifindex: number, family: number, i: number, v: number): number;
@@ -30,16 +31,6 @@ const addrs = (dev = 'eth0', family?: 'inet' | 'inet6') => dp.addresses.list({ d
 const locals = (dev = 'eth0', family: 'inet' | 'inet6' = 'inet') => addrs(dev, family).map((a) => `${a.local}/${a.prefixlen}${a.secondary ? ' secondary' : ''}`);
 const v4 = (dev = 'eth0') => fib.lines('inet').filter((l) => l.includes(` dev ${dev} `));
 const v6 = (dev = 'eth0') => fib.lines('inet6').filter((l) => l.includes(` dev ${dev} `));
-
-function refused(fn: () => unknown): NetError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof NetError) return e;
-    throw e;
-  }
-  throw new Error('expected a NetError');
-}
 
 describe('IPv4 addresses', () => {
   beforeEach(setup);

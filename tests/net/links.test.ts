@@ -6,9 +6,9 @@
 
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
-import { NetError } from '../../src/control/net_types.js';
 import { DP, DP_BASE, XDP_PACKET_HEADROOM } from '../../src/runtime/memory.js';
 import { ND, NDK } from '../../src/runtime/net_abi.js';
+import { refused } from './refused.js';
 
 interface X {
   netdev_xmit(ifindex: number, q: number, data: number, len: number): void;
@@ -27,16 +27,6 @@ async function setup(): Promise<void> {
   const spy = (table: object, name: string) => ((table as Record<string, unknown>)[name] = (...a: unknown[]) => events.push(`${name} ${JSON.stringify(a)}`));
   for (const n of ['deviceDown', 'deviceUp', 'deviceGone', 'deviceCarrier', 'deviceMtu']) spy(dp.routes, n);
   for (const n of ['deviceDown', 'deviceGone']) spy(dp.neigh, `${n}`);
-}
-
-function refused(fn: () => unknown): NetError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof NetError) return e;
-    throw e;
-  }
-  throw new Error('expected a NetError');
 }
 
 const pick = (name: string) => {

@@ -76,7 +76,8 @@ class Kernel {
 
 const LINK_FIELDS = ['ifindex', 'link', 'ifname', 'flags', 'mtu', 'operstate', 'link_type', 'address', 'broadcast'] as const;
 
-function pickLink(l: Record<string, unknown>): Record<string, unknown> {
+function pickLink(link: object): Record<string, unknown> {
+  const l = link as Record<string, unknown>;
   return Object.fromEntries(LINK_FIELDS.filter((k) => l[k] !== undefined).map((k) => [k, l[k]]));
 }
 
