@@ -53,7 +53,7 @@ import { Addresses } from './ifaddr.js';
 import { Routes } from './routes.js';
 import { Rules } from './rules.js';
 import { Neighbours } from './neigh.js';
-import { Sysctls } from './sysctl.js';
+import { Sysctls, type SysctlValue } from './sysctl.js';
 import { Stack } from './stack.js';
 import { ipCommand, type IpResult } from './ip/index.js';
 
@@ -63,6 +63,11 @@ export const XDP_MAX_DATA = FRAME_SIZE - XDP_PACKET_HEADROOM - FRAME_TAILROOM_RE
 
 export interface DatapathOptions {
   memory?: EngineMemory;
+  /**
+   * When no `memory` is given: the most the Datapath's memory may grow to, in bytes (default and at
+   * most 4 GiB, wasm32's limit). Tables, maps and rings past it fail with ENOMEM naming the limit.
+   */
+  memoryLimit?: number;
   /** CPUs percpu maps hold a value for (default: this machine's, as the kernel's possible CPUs). */
   ncpus?: number;
   /** The CPU programs run on (percpu maps, bpf_get_smp_processor_id). Default 0. */
@@ -225,9 +230,14 @@ export class Datapath {
   ip(line: string): IpResult {
     return ipCommand(this, line);
   }
+  /** Sysctl `name` by the kernel's name: its value, after setting it to `value` when one is given. */
+  sysctl(name: string, value?: SysctlValue): SysctlValue {
+    if (value !== undefined) this.sysctls.set(name, value);
+    return this.sysctls.get(name);
+  }
 
   static async create(opts: DatapathOptions = {}): Promise<Datapath> {
-    const memory = opts.memory ?? new EngineMemory();
+    const memory = opts.memory ?? new EngineMemory({ memoryLimit: opts.memoryLimit });
     return new Datapath(memory, await FastPath.load(memory), opts);
   }
 
@@ -321,9 +331,9 @@ export class Datapath {
     const x = dataPathExports(this.fastPath);
     if (this.injectBuf === 0) {
       const r = x.dp_init(this.umemFrames);
-      if (r !== 0 && r !== -17) throw new WxdpError('USAGE', `cannot set up ${this.umemFrames} UMEM frames (errno ${-r}: grow the memory's maximumPages?)`);
+      if (r !== 0 && r !== -17) throw new WxdpError('USAGE', `cannot set up ${this.umemFrames} UMEM frames (errno ${-r}${r === -12 ? `: ${this.memory.limitReached()}` : ''})`);
       this.injectBuf = x.arena_alloc(INJECT_BUFFER_SIZE, 8) >>> 0;
-      if (this.injectBuf === 0) throw new WxdpError('USAGE', 'out of memory for the inject buffer');
+      if (this.injectBuf === 0) throw new WxdpError('USAGE', `the inject buffer: ENOMEM: ${this.memory.limitReached()}`);
     }
     const used = new Set([...this.devices.values()].map((d) => d.ifindex));
     let ifindex: number;

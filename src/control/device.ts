@@ -173,7 +173,7 @@ export class Device {
     }
     const r = this.x.dev_create(ifindex, this.queues, mtu, ringSize, opts.hostRingSize ?? 1024);
     if (r === -22) throw new WxdpError('USAGE', `device ${this.name}: MTU ${mtu} must be ${DEVICE_MIN_MTU}..${DEVICE_MAX_MTU}`);
-    if (r < 0) throw new WxdpError('USAGE', `device ${this.name}: cannot create it (errno ${-r}: out of memory?)`);
+    if (r < 0) throw new WxdpError('USAGE', `device ${this.name}: cannot create it (errno ${-r}${r === -12 ? `: ${this.mem.limitReached()}` : ''})`);
     this.address = r >>> 0;
     this.mem.bytes().set(mac, this.address + DEV.MAC);
   }
