@@ -32,8 +32,7 @@ import {
   CONF6_USE_OIF_ADDRS_ONLY, CONF4_COUNT, CONF6_COUNT, IFF_LOWER_UP, IFF_UP, LOOPBACK_IFINDEX, ND_ADDR4,
   ND_ADDR6, ND_CONF4, ND_CONF6, ND_DEV, ND_FLAGS, ND_GEN, ND_IFINDEX, ND_KIND, ND_LINK, ND_MAC, ND_MTU,
   ND_STATS, ND_VLAN_ID, ND_VLAN_PROTO, ND_VLANS, NDK_DUMMY, NDK_ETHER, NDK_LOOPBACK, NDK_VETH, NDK_VLAN,
-  NDROP_CPU_BACKLOG, NDROP_NO_TX_TARGET, NDROP_NOMEM, NDROP_RECURSION_LIMIT, NDSTAT_RX_BYTES,
-  NDSTAT_RX_PACKETS, NDSTAT_TX_BYTES, NDSTAT_TX_DROPPED, NDSTAT_TX_PACKETS, NETDEV_MAX, NETDEV_SIZE,
+  NDROP_CPU_BACKLOG, NDROP_NO_TX_TARGET, NDROP_NOMEM, NDROP_RECURSION_LIMIT, NDSTAT_TX_BYTES, NDSTAT_TX_DROPPED, NDSTAT_TX_PACKETS, NETDEV_MAX, NETDEV_SIZE,
   NR_NETDEV, RT_SCOPE_HOST, RT_SCOPE_LINK,
 } from './abi';
 import { FRAME_SIZE, RUN_BASE, RUN_CPU, XDP_FRAME_STRUCT } from '../abi';
@@ -367,8 +366,7 @@ let lbLen: u32 = 0;
 let lbDraining: bool = false;
 
 /**
- * loopback_xmit: count the frame on lo (its counters serve both directions, as loopback's lstats) and
- * queue it for lo's receive; the outermost transmit drains the queue into stack_rx, so a frame that
+ * loopback_xmit: count the frame out on lo and queue it for lo's receive; the outermost transmit drains the queue into stack_rx, so a frame that
  * loops back through lo again is queued behind, never a deeper call (netif_rx's backlog, bounded).
  */
 function loopbackXmit(nd: u32, q: u32, data: u32, len: u32): bool {
@@ -401,8 +399,7 @@ function loopbackXmit(nd: u32, q: u32, data: u32, len: u32): bool {
       netDrop(NDROP_NO_TX_TARGET);
       continue;
     }
-    stat(lnd, NDSTAT_RX_PACKETS, 1);
-    stat(lnd, NDSTAT_RX_BYTES, <u64>l);
+    // the receive stage counts the frame in on lo (loopback's lstats serve both directions)
     stack_rx(LOOPBACK_IFINDEX, hq, 0, d, l);
   }
   lbDraining = false;

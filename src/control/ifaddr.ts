@@ -20,8 +20,7 @@
 // The route side's contract (KernelRoutes below): kernelAdd(spec, ifindex) inserts as fib_magic does
 // (NLM_F_CREATE | NLM_F_APPEND: an identical route is left alone), kernelDel(spec, ifindex) deletes the
 // first route matching the fields given (fib_table_delete; none is no error), deviceDown(ifindex,
-// {family, force}) flushes a device's routes (NETDEV_DOWN keeps host-scope ones unless forced),
-// addressGone(family, address, ifindex) drops routes whose prefsrc went away (fib_sync_down_addr /
+// familyDown(ifindex, family) flushes a device's routes of one family, host-scope ones too, addressGone(family, address, ifindex) drops routes whose prefsrc went away (fib_sync_down_addr /
 // rt6_remove_prefsrc), kernelSetExpires(spec, ifindex, seconds) gives a prefix route a lifetime.
 
 import type { Datapath } from './datapath.js';
@@ -38,7 +37,12 @@ export interface KernelRoutes {
   kernelAdd?(spec: KernelRouteSpec, ifindex: number): void;
   kernelDel?(spec: KernelRouteSpec, ifindex: number): void;
   kernelSetExpires?(spec: KernelRouteSpec, ifindex: number, expires: number): void;
-  deviceDown?(ifindex: number, opts?: { family?: Family; force?: boolean }): void;
+  /**
+   * fib_disable_ip(dev, NETDEV_DOWN, force) for one family: every route of `family` through the device
+   * (host-scope ones too; a multipath route loses that next hop). The last IPv4 address of a device
+   * went (fib_inetaddr_event), or MTU took IPv4 (below 68) or IPv6 (below 1280) off it.
+   */
+  familyDown?(ifindex: number, family: Family): void;
   addressGone?(family: Family, address: string, ifindex: number): void;
 }
 
@@ -126,11 +130,14 @@ export class Addresses {
    * [noprefixroute] [nodad] [metric N] [valid_lft S preferred_lft S]`, and with `replace` what
    * `ip addr replace` / `change` do to an address that exists (new lifetimes and metric).
    */
-  add(spec: AddrSpec, opts: { replace?: boolean } = {}): void {
+  add(spec: AddrSpec, opts: { replace?: boolean; change?: boolean } = {}): void {
     const link = this.link(spec.dev);
     const lft = lifetimes(spec);
-    if (isV6(spec.local)) this.add6(link, spec, lft, opts.replace ?? false);
-    else this.add4(link, spec, lft, opts.replace ?? false);
+    // `change` (NLM_F_REPLACE without NLM_F_CREATE) adds a missing address all the same, as both
+    // inet_rtm_newaddr and inet6_rtm_newaddr do ("userspace already relies on" it)
+    const replace = (opts.replace ?? false) || (opts.change ?? false);
+    if (isV6(spec.local)) this.add6(link, spec, lft, replace);
+    else this.add4(link, spec, lft, replace);
   }
 
   /**
@@ -172,10 +179,18 @@ export class Addresses {
   }
 
   /**
+   * Every address (of `dev`, of `family`) as `ip -j addr show` prints it inside addr_info, with the
+   * link it is on: links in ifindex order, IPv4 before IPv6, each family in the kernel's order.
+   */
+  list(opts: { dev?: string; family?: Family } = {}): Array<AddrInfo & { dev: string }> {
+    return this.show(opts).flatMap((l) => l.addr_info.map((a) => ({ dev: l.ifname, ...a })));
+  }
+
+  /**
    * `ip -j addr show [dev DEV] [-4|-6]`: each link (ifindex order) with its addresses, IPv4 first, as
    * iproute2 prints them. With a family, links without an address of that family are left out.
    */
-  list(opts: { dev?: string; family?: Family } = {}): LinkAddrs[] {
+  show(opts: { dev?: string; family?: Family } = {}): LinkAddrs[] {
     const links = opts.dev !== undefined ? [this.link(opts.dev).ifindex] : this.dp.links.indexes();
     const now = this.dp.stack.now();
     const out: LinkAddrs[] = [];
@@ -299,14 +314,14 @@ export class Addresses {
       }
       d.inet4 = false;
       this.publish4(ifindex);
-      this.call('deviceDown', ifindex, { family: 'inet', force: true });
+      this.call('familyDown', ifindex, 'inet');
     } else if (link.mtu >= IPV4_MIN_MTU && !d.inet4) {
       d.inet4 = true;
     }
     if (link.mtu < IPV6_MIN_MTU && d.inet6) {
       this.ifdown6(link, d);
       d.inet6 = false;
-      this.call('deviceDown', ifindex, { family: 'inet6', force: true });
+      this.call('familyDown', ifindex, 'inet6');
     } else if (link.mtu >= IPV6_MIN_MTU && !d.inet6) {
       // NETDEV_CHANGEMTU re-creates inet6_dev and carries on as NETDEV_UP
       d.inet6 = true;
@@ -459,7 +474,7 @@ export class Addresses {
   /** fib_inetaddr_event NETDEV_DOWN: the address's routes, and every IPv4 route of the device when it was the last. */
   private addressDown4(link: LinkView, d: DevAddrs, ifa: Ifa4): void {
     this.fibDelIfaddr(link, d, ifa, undefined, false);
-    if (d.v4.length === 0) this.call('deviceDown', link.ifindex, { family: 'inet', force: true });
+    if (d.v4.length === 0) this.call('familyDown', link.ifindex, 'inet');
   }
 
   /** fib_add_ifaddr. */
@@ -650,7 +665,7 @@ export class Addresses {
     a.valid = lft.valid;
     a.preferred = lft.preferred;
     a.tstamp = this.dp.stack.now();
-    if (hadPrefixRoute && (spec.noprefixroute || metric !== a.metric)) this.route('del', this.prefixSpec6(link, a.addr, a.prefixlen, a.metric), link.ifindex);
+    if (hadPrefixRoute && (spec.noprefixroute || metric !== a.metric)) this.route('del', this.prefixSpec6(link, a.addr, a.prefixlen), link.ifindex);
     a.metric = metric;
     if (!spec.noprefixroute) this.prefixRoute6(link, a.addr, a.prefixlen, metric, lft.valid !== INFINITY ? lft.valid : 0);
     this.publish6(link.ifindex);
@@ -716,10 +731,10 @@ export class Addresses {
     }
     d.v6.splice(d.v6.indexOf(ifa), 1);
     this.publish6(link.ifindex);
-    if (ifa.peer) this.route('del', this.prefixSpec6(link, ifa.peer, 128, ifa.metric), link.ifindex);
+    if (ifa.peer) this.route('del', this.prefixSpec6(link, ifa.peer, 128), link.ifindex);
     if (ifa.rtInserted) this.route('del', { family: 'inet6', dst: `${ipv6Text(ifa.addr)}/128`, type: 'local', table: 'local', dev: link.name }, link.ifindex);
-    if (action === 'del') this.route('del', this.prefixSpec6(link, ifa.addr, ifa.prefixlen, 0), link.ifindex);
-    if (action === 'expire') this.call('kernelSetExpires', this.prefixSpec6(link, ifa.addr, ifa.prefixlen, 0), link.ifindex, expires);
+    if (action === 'del') this.route('del', this.prefixSpec6(link, ifa.addr, ifa.prefixlen), link.ifindex);
+    if (action === 'expire') this.call('kernelSetExpires', this.prefixSpec6(link, ifa.addr, ifa.prefixlen), link.ifindex, expires);
     this.call('addressGone', 'inet6', ipv6Text(ifa.addr), link.ifindex);
   }
 
@@ -743,8 +758,14 @@ export class Addresses {
     this.route('add', spec, link.ifindex);
   }
 
-  private prefixSpec6(link: LinkView, addr: Uint8Array, plen: number, metric: number): KernelRouteSpec {
-    return { family: 'inet6', dst: `${ipv6Text(prefix16(addr, plen))}/${plen}`, type: 'unicast', table: 'main', protocol: 'kernel', metric: metric || IP6_RT_PRIO_ADDRCONF, dev: link.name };
+  /**
+   * The prefix route of an address; `metric` given for adding (0: IP6_RT_PRIO_ADDRCONF), left out for
+   * finding one to withdraw, as addrconf_get_prefix_route matches prefix and device alone.
+   */
+  private prefixSpec6(link: LinkView, addr: Uint8Array, plen: number, metric?: number): KernelRouteSpec {
+    const spec: KernelRouteSpec = { family: 'inet6', dst: `${ipv6Text(prefix16(addr, plen))}/${plen}`, type: 'unicast', table: 'main', protocol: 'kernel', dev: link.name };
+    if (metric !== undefined) spec.metric = metric || IP6_RT_PRIO_ADDRCONF;
+    return spec;
   }
 
   /** addrconf_add_mroute: ff00::/8 in table local. */

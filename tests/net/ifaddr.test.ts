@@ -27,7 +27,7 @@ async function setup(): Promise<void> {
 }
 
 const add = (local: string, more: Partial<AddrSpec> = {}) => dp.addresses.add({ local, dev: 'eth0', ...more });
-const addrs = (dev = 'eth0', family?: 'inet' | 'inet6') => dp.addresses.list({ dev, ...(family ? { family } : {}) })[0]?.addr_info ?? [];
+const addrs = (dev = 'eth0', family?: 'inet' | 'inet6') => dp.addresses.show({ dev, ...(family ? { family } : {}) })[0]?.addr_info ?? [];
 const locals = (dev = 'eth0', family: 'inet' | 'inet6' = 'inet') => addrs(dev, family).map((a) => `${a.local}/${a.prefixlen}${a.secondary ? ' secondary' : ''}`);
 const v4 = (dev = 'eth0') => fib.lines('inet').filter((l) => l.includes(` dev ${dev} `));
 const v6 = (dev = 'eth0') => fib.lines('inet6').filter((l) => l.includes(` dev ${dev} `));

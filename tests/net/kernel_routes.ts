@@ -34,7 +34,8 @@ export class KernelRoutesFake {
     const r = dp.routes as unknown as Record<string, unknown>;
     r.kernelAdd = (spec: KernelRouteSpec, ifindex: number) => this.add(spec, ifindex);
     r.kernelDel = (spec: KernelRouteSpec, ifindex: number) => this.del(spec, ifindex);
-    r.deviceDown = (ifindex: number, opts?: { family?: Family; force?: boolean }) => this.deviceDown(ifindex, opts);
+    r.deviceDown = (ifindex: number) => this.deviceDown(ifindex);
+    r.familyDown = (ifindex: number, family: Family) => this.deviceDown(ifindex, { family, force: true });
     r.deviceGone = (ifindex: number) => this.deviceGone(ifindex);
     r.addressGone = (family: Family, address: string, ifindex: number) => this.addressGone(family, address, ifindex);
     r.kernelSetExpires = (spec: KernelRouteSpec, _ifindex: number, expires: number) => {
@@ -80,7 +81,7 @@ export class KernelRoutesFake {
         (spec.type === undefined || x.type === s.type) &&
         (spec.scope === undefined || x.scope === s.scope) &&
         (spec.src === undefined || x.src === s.src) &&
-        (!spec.metric || x.metric === s.metric),
+        (spec.metric === undefined || x.metric === s.metric),
     );
     if (i < 0) throw new NetError('ESRCH', 'RTNETLINK answers: No such process');
     this.routes.splice(i, 1);
