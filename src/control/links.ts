@@ -61,6 +61,15 @@ interface DeviceEvents {
   deviceMtu?(ifindex: number, mtu: number): void;
 }
 
+/** The sysctl table's side (dp.sysctls, when one was made): a link's conf follows its life. */
+interface SysctlEvents {
+  /** A new link takes conf.default (in_device / inet6_dev creation copies it). */
+  linkAdded?(ifindex: number): void;
+  /** net.ipv6.conf.DEV.mtu follows the MTU (NETDEV_CHANGEMTU). */
+  linkChanged?(ifindex: number): void;
+  linkRemoved?(ifindex: number): void;
+}
+
 /** What dp.addresses and the route side need to know of a link. */
 export interface LinkView {
   readonly ifindex: number;
@@ -345,6 +354,12 @@ export class Links {
     this.publishMac(l);
     this.links.set(l.ifindex, l);
     this.byName.set(l.name, l.ifindex);
+    this.sysctls()?.linkAdded?.(l.ifindex);
+  }
+
+  /** dp.sysctls if it was made (it picks up links it has not seen when it is). */
+  private sysctls(): SysctlEvents | undefined {
+    return (this.dp as unknown as { sysctlsIfCreated?: SysctlEvents }).sysctlsIfCreated;
   }
 
   private unregister(l: Link): void {
@@ -357,6 +372,7 @@ export class Links {
     if (l.device) this.dp.removeDevice(l.device);
     this.links.delete(l.ifindex);
     this.byName.delete(l.name);
+    this.sysctls()?.linkRemoved?.(l.ifindex);
     this.x.fibGenBump();
   }
 
@@ -427,6 +443,7 @@ export class Links {
     l.device?.setMtu(mtu);
     this.x.netdev_set_mtu(l.ifindex, mtu);
     (this.dp.routes as unknown as DeviceEvents).deviceMtu?.(l.ifindex, mtu);
+    this.sysctls()?.linkChanged?.(l.ifindex);
     this.dp.addresses.linkMtu(l.ifindex);
     // vlan_device_event NETDEV_CHANGEMTU: sub-devices above the new MTU come down to it
     for (const c of this.children(l)) if (c.mtu > mtu) this.setMtu(c, mtu);
