@@ -29,8 +29,9 @@ commands:
       --sysctl / --ip-batch configure the stack behind XDP_PASS before the run, in the order given
   ip [-j] [-4|-6] [-batch FILE] [OBJECT COMMAND ...] [--sysctl NAME=VALUE]... [--devices N] [--json]
       iproute2's ip against a stack that lives for the command: -batch builds it, then e.g. route show
-  bench [datapath|engine|programs|verifier|micro|all] [--json] [--quick] [--only NAME]
+  bench [datapath|engine|programs|verifier|micro|forward|all] [--json] [--quick] [--only NAME]
       datapath (default): Mpps through a device's RX ring and the NAPI poll, beside the kernel's test_run
+      forward: IPv4 forwarding Mpps (stack, XDP router) on a full table, beside wxdp XDP_DROP and the kernel
       engine: interpreter vs JIT vs the kernel; programs: programs/ vs the kernel; verifier: verify time
 `;
 

@@ -62,6 +62,11 @@ export const XDP_MAX_DATA = FRAME_SIZE - XDP_PACKET_HEADROOM - FRAME_TAILROOM_RE
 
 export interface DatapathOptions {
   memory?: EngineMemory;
+  /**
+   * When no `memory` is given: the most the Datapath's memory may grow to, in bytes (default and at
+   * most 4 GiB, wasm32's limit). Tables, maps and rings past it fail with ENOMEM naming the limit.
+   */
+  memoryLimit?: number;
   /** CPUs percpu maps hold a value for (default: this machine's, as the kernel's possible CPUs). */
   ncpus?: number;
   /** The CPU programs run on (percpu maps, bpf_get_smp_processor_id). Default 0. */
@@ -231,7 +236,7 @@ export class Datapath {
   }
 
   static async create(opts: DatapathOptions = {}): Promise<Datapath> {
-    const memory = opts.memory ?? new EngineMemory();
+    const memory = opts.memory ?? new EngineMemory({ memoryLimit: opts.memoryLimit });
     return new Datapath(memory, await FastPath.load(memory), opts);
   }
 
@@ -325,9 +330,9 @@ export class Datapath {
     const x = dataPathExports(this.fastPath);
     if (this.injectBuf === 0) {
       const r = x.dp_init(this.umemFrames);
-      if (r !== 0 && r !== -17) throw new WxdpError('USAGE', `cannot set up ${this.umemFrames} UMEM frames (errno ${-r}: grow the memory's maximumPages?)`);
+      if (r !== 0 && r !== -17) throw new WxdpError('USAGE', `cannot set up ${this.umemFrames} UMEM frames (errno ${-r}${r === -12 ? `: ${this.memory.limitReached()}` : ''})`);
       this.injectBuf = x.arena_alloc(INJECT_BUFFER_SIZE, 8) >>> 0;
-      if (this.injectBuf === 0) throw new WxdpError('USAGE', 'out of memory for the inject buffer');
+      if (this.injectBuf === 0) throw new WxdpError('USAGE', `the inject buffer: ENOMEM: ${this.memory.limitReached()}`);
     }
     const used = new Set([...this.devices.values()].map((d) => d.ifindex));
     let ifindex = 2;

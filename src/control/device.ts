@@ -168,7 +168,7 @@ export class Device {
     }
     const r = this.x.dev_create(ifindex, this.queues, this.mtu, ringSize, opts.hostRingSize ?? 1024);
     if (r === -22) throw new WxdpError('USAGE', `device ${this.name}: MTU ${this.mtu} must be 68..${4096 - 256 - 320 - 18}`);
-    if (r < 0) throw new WxdpError('USAGE', `device ${this.name}: cannot create it (errno ${-r}: out of memory?)`);
+    if (r < 0) throw new WxdpError('USAGE', `device ${this.name}: cannot create it (errno ${-r}${r === -12 ? `: ${this.mem.limitReached()}` : ''})`);
     this.address = r >>> 0;
     this.mem.bytes().set(this.mac, this.address + DEV.MAC);
   }

@@ -8,11 +8,11 @@ import { WxdpError } from '../errors.js';
 export type Family = 'inet' | 'inet6';
 
 /** iproute2's errors, by errno: `message` is what `ip` prints after "RTNETLINK answers: " (or its own parse error). */
-export type NetErrno = 'EEXIST' | 'ENOENT' | 'ESRCH' | 'ENETUNREACH' | 'EHOSTUNREACH' | 'EINVAL' | 'ENODEV' | 'EADDRNOTAVAIL' | 'ENOBUFS' | 'ENOMEM' | 'EOPNOTSUPP' | 'EAFNOSUPPORT' | 'ERANGE' | 'EBUSY';
+export type NetErrno = 'EEXIST' | 'ENOENT' | 'ESRCH' | 'ENETUNREACH' | 'EHOSTUNREACH' | 'EINVAL' | 'ENODEV' | 'EADDRNOTAVAIL' | 'ENOBUFS' | 'ENOMEM' | 'EOPNOTSUPP' | 'EAFNOSUPPORT' | 'ERANGE' | 'EBUSY' | 'EACCES' | 'ENETDOWN';
 
 export const ERRNO_VALUE: Readonly<Record<NetErrno, number>> = {
   EEXIST: 17, ENOENT: 2, ESRCH: 3, ENETUNREACH: 101, EHOSTUNREACH: 113, EINVAL: 22, ENODEV: 19,
-  EADDRNOTAVAIL: 99, ENOBUFS: 105, ENOMEM: 12, EOPNOTSUPP: 95, EAFNOSUPPORT: 97, ERANGE: 34, EBUSY: 16,
+  EADDRNOTAVAIL: 99, ENOBUFS: 105, ENOMEM: 12, EOPNOTSUPP: 95, EAFNOSUPPORT: 97, ERANGE: 34, EBUSY: 16, EACCES: 13, ENETDOWN: 100,
 };
 
 /** A refused stack operation: `errno` names the kernel's errno, `message` iproute2's wording. */
@@ -214,5 +214,14 @@ export interface NeighInfo {
   dev: string;
   lladdr?: string;
   router?: null;
+  /** -s: the timer's reference when one is armed (ip prints "ref N"). */
+  refcnt?: number;
+  /** -s: seconds since the entry was last used, confirmed, updated (nda_cacheinfo / USER_HZ). */
+  used?: number;
+  confirmed?: number;
+  updated?: number;
+  /** -s: probes sent in the current resolution. */
+  probes?: number;
+  /** NUD states; empty for NUD_NONE (iproute2 then prints no "state" key). */
   state: NudState[];
 }

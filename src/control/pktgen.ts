@@ -118,7 +118,7 @@ export class PacketGenerator {
     const seed = BigInt.asUintN(64, BigInt(opts.seed ?? 1));
 
     const addr = fastPath.fn<Fn>('pg_create')(flows >>> 0, this.frameLengths.length, this.maxBurst, dist === 'zipf' ? 1 : 0) >>> 0;
-    if (addr === 0) throw new WxdpError('MAP_NO_MEMORY', `pktgen: no memory for a generator of ${flows} flows`);
+    if (addr === 0) throw new WxdpError('MAP_NO_MEMORY', `pktgen: no memory for a generator of ${flows} flows: ${fastPath.memory.limitReached()}`);
     this.address = addr;
     const dv = fastPath.memory.view();
     const template = dv.getUint32(addr + g('PG_TEMPLATE'), true);

@@ -21,7 +21,7 @@ export class Stack {
   constructor(readonly dp: Datapath) {
     this.x = dp.fastPath.exports as unknown as StackExports;
     const r = this.x.net_init();
-    if (r !== 0 && r !== -17) throw new WxdpError('MAP_NO_MEMORY', `cannot set up the stack (errno ${-r})`);
+    if (r !== 0 && r !== -17) throw new WxdpError('MAP_NO_MEMORY', `cannot set up the stack: ENOMEM: ${dp.memory.limitReached()}`);
   }
 
   /** @internal The fast path's exports, typed by the caller. */

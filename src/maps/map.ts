@@ -139,7 +139,7 @@ export class BpfMap {
     const keyRoom = round8(Math.max(this.keySize, 4));
     const need = 2 * keyRoom + round8(this.valueBytes);
     const base = need <= MAPS_LAYOUT.SCRATCH_SIZE ? this.x.scratch_base() >>> 0 : this.x.arena_alloc(need, 8) >>> 0;
-    if (base === 0) throw new MapError('MAP_NO_MEMORY', name, 'create', Errno.ENOMEM, 'no memory for the key/value buffer');
+    if (base === 0) throw new MapError('MAP_NO_MEMORY', name, 'create', Errno.ENOMEM, `the key/value buffer: ${fp.memory.limitReached()}`);
     this.keyBuf = base;
     this.nextBuf = base + keyRoom;
     this.valueBuf = base + 2 * keyRoom;
@@ -157,8 +157,8 @@ export class BpfMap {
     x.map_hash_seed(randomBytes(4).readUInt32LE(0));
     const ret = x.map_create(spec.type, spec.keySize, spec.valueSize, spec.maxEntries, flags, spec.id ?? nextId(fp));
     if (ret < 0n) {
-      throw MapError.from(spec.name, 'create', Number(ret),
-        `${mapTypeName(spec.type)} key ${spec.keySize} value ${spec.valueSize} entries ${spec.maxEntries} flags 0x${flags.toString(16)}`);
+      const what = `${mapTypeName(spec.type)} key ${spec.keySize} value ${spec.valueSize} entries ${spec.maxEntries} flags 0x${flags.toString(16)}`;
+      throw MapError.from(spec.name, 'create', Number(ret), Number(ret) === -Errno.ENOMEM ? `${what}: ${fp.memory.limitReached()}` : what);
     }
     return new BpfMap(fp, spec.name, Number(ret));
   }

@@ -75,10 +75,19 @@ export interface Region {
   writable: boolean;
 }
 
+/** wasm32's largest memory: 65536 pages of 64 KiB, 4 GiB. */
+export const WASM32_MAX_PAGES = 65536;
+
 export interface EngineMemoryOptions {
   /** Initial pages (64 KiB each). Default 4 (the AssemblyScript module's minimum). */
   initialPages?: number;
-  /** Maximum pages. Default 256 (16 MiB), the AssemblyScript module's maximum. */
+  /**
+   * The most memory maps, tables and rings may grow to, in bytes (rounded up to 64 KiB pages, at most
+   * wasm32's 4 GiB). Default 4 GiB. Memory starts small and grows as tables and maps are created; an
+   * allocation past the limit fails with ENOMEM naming it. `maximumPages` says the same in pages.
+   */
+  memoryLimit?: number;
+  /** The same limit in pages (64 KiB each); `memoryLimit` wins when both are given. */
   maximumPages?: number;
   /** A SharedArrayBuffer-backed memory, for worker threads. */
   shared?: boolean;
@@ -87,18 +96,40 @@ export interface EngineMemoryOptions {
 export class EngineMemory {
   readonly memory: WebAssembly.Memory;
   readonly initialPages: number;
+  /** The memory's declared maximum: the limit in pages (the JIT's modules import it with this maximum). */
   readonly maximumPages: number;
   readonly shared: boolean;
 
   constructor(opts: EngineMemoryOptions = {}) {
     this.initialPages = opts.initialPages ?? 4;
-    this.maximumPages = opts.maximumPages ?? 256;
+    this.maximumPages = limitPages(opts);
     this.shared = opts.shared ?? false;
+    if (!Number.isInteger(this.initialPages) || this.initialPages < 4 || this.initialPages > this.maximumPages) {
+      throw new WxdpError('USAGE', `initialPages ${this.initialPages} must be 4..${this.maximumPages} (the memory limit in pages)`);
+    }
     this.memory = new WebAssembly.Memory({
       initial: this.initialPages,
       maximum: this.maximumPages,
       shared: this.shared,
     });
+  }
+
+  /** The limit in bytes (`memoryLimit`). */
+  get limitBytes(): number {
+    return this.maximumPages * WASM_PAGE;
+  }
+
+  /** Bytes the memory holds now. */
+  get sizeBytes(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /**
+   * The words an ENOMEM error carries after its subject: "the memory limit of N MiB is reached
+   * (memoryLimit)" — e.g. `map 'm': create: ENOMEM (…: the memory limit of 16 MiB is reached (memoryLimit))`.
+   */
+  limitReached(): string {
+    return `the memory limit of ${formatMiB(this.limitBytes)} MiB is reached (memoryLimit)`;
   }
 
   /** A fresh byte view (the buffer is replaced when memory grows). */
@@ -131,13 +162,33 @@ export class EngineMemory {
   }
 }
 
+function limitPages(opts: EngineMemoryOptions): number {
+  if (opts.memoryLimit !== undefined) {
+    const b = opts.memoryLimit;
+    if (!Number.isFinite(b) || b < 4 * WASM_PAGE || b > WASM32_MAX_PAGES * WASM_PAGE) {
+      throw new WxdpError('USAGE', `memoryLimit ${b} must be ${4 * WASM_PAGE}..${WASM32_MAX_PAGES * WASM_PAGE} bytes (256 KiB..4 GiB)`);
+    }
+    return Math.ceil(b / WASM_PAGE);
+  }
+  const p = opts.maximumPages ?? WASM32_MAX_PAGES;
+  if (!Number.isInteger(p) || p < 4 || p > WASM32_MAX_PAGES) {
+    throw new WxdpError('USAGE', `maximumPages ${p} must be 4..${WASM32_MAX_PAGES}`);
+  }
+  return p;
+}
+
+function formatMiB(bytes: number): string {
+  const m = bytes / (1 << 20);
+  return Number.isInteger(m) ? String(m) : m.toFixed(2);
+}
+
 export const STACK_REGION: Region = { name: 'stack', start: STACK_BASE, end: STACK_TOP, writable: true };
 
 // ---- The data path (assembly/device.ts, ring.ts, umem.ts, napi.ts, xsk.ts; drawn in assembly/abi.ts) ----
 
 /** The data path's root: pool, device and socket tables, trace events. */
 export const DP_BASE = 0x2200;
-export const DP = { MAGIC: 0, POOL: 4, POOL_FREE: 8, POOL_CAP: 12, UMEM_BASE: 16, UMEM_FRAMES: 20 } as const;
+export const DP = { MAGIC: 0, POOL: 4, POOL_FREE: 8, POOL_CAP: 12, UMEM_BASE: 16, UMEM_FRAMES: 20, BIG: 24 } as const;
 export const DP_DEVS = 0x2300;
 export const MAX_DEVICES = 64;
 export const DP_XSKS = 0x2400;

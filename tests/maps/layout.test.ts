@@ -3,7 +3,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { createMap, MAPS_LAYOUT, MapType } from '../../src/maps/index.js';
-import { ARENA_BASE, MAP_HDR } from '../../src/runtime/memory.js';
+import { ARENA_BASE, EngineMemory, MAP_HDR } from '../../src/runtime/memory.js';
+import { FastPath } from '../../src/runtime/fastpath.js';
 import { fresh, haveWasm } from './support.js';
 
 describe.skipIf(!haveWasm)('map arena and layout', () => {
@@ -40,20 +41,30 @@ describe.skipIf(!haveWasm)('map arena and layout', () => {
     expect([...fp.memory.bytes().subarray(c, c + 10)]).toEqual(new Array(10).fill(0));
   });
 
-  it('grows the memory when a map needs it and returns 0 (ENOMEM for maps) past the maximum', async () => {
-    const fp = await fresh();
+  it('grows the memory when a map needs it and returns 0 (ENOMEM for maps, naming the limit) past memoryLimit', async () => {
+    const fp = await FastPath.load(new EngineMemory({ memoryLimit: 16 << 20 }));
     const before = fp.memory.memory.buffer.byteLength;
     const m = createMap(fp, { name: 'big', type: MapType.ARRAY, keySize: 4, valueSize: 1024, maxEntries: 1024 });
     expect(fp.memory.memory.buffer.byteLength).toBeGreaterThan(before);
     expect(m.address + MAP_HDR.SIZE + 1024 * 1024).toBeLessThanOrEqual(fp.memory.memory.buffer.byteLength);
-    // The default memory stops at 16 MiB: a 32 MiB array cannot be created.
+    // A 16 MiB limit: a 32 MiB array cannot be created, and the error says which limit stopped it.
     expect(() => createMap(fp, { name: 'huge', type: MapType.ARRAY, keySize: 4, valueSize: 4096, maxEntries: 8192 }))
-      .toThrow(expect.objectContaining({ code: 'MAP_CREATE', errno: 12 }));
+      .toThrow(expect.objectContaining({ code: 'MAP_CREATE', errno: 12, message: expect.stringContaining('the memory limit of 16 MiB is reached (memoryLimit)') }));
     expect(fp.fn<(s: number, a: number) => number>('arena_alloc')(32 << 20, 8)).toBe(0);
     // The map made before still works after the growth (views are refreshed).
     const key = Uint8Array.of(5, 0, 0, 0);
     m.update(key, new Uint8Array(1024).fill(7));
     expect(m.lookup(key)![1023]).toBe(7);
+  });
+
+  it('the default memory grows past the old 16 MiB ceiling: a 32 MiB array is created', async () => {
+    const fp = await fresh();
+    expect(fp.memory.maximumPages).toBe(65536);
+    const m = createMap(fp, { name: 'huge', type: MapType.ARRAY, keySize: 4, valueSize: 4096, maxEntries: 8192 });
+    expect(fp.memory.memory.buffer.byteLength).toBeGreaterThanOrEqual(32 << 20);
+    const key = Uint8Array.of(0xff, 0x1f, 0, 0);
+    m.update(key, new Uint8Array(4096).fill(9));
+    expect(m.lookup(key)![4095]).toBe(9);
   });
 
   it('scratch_base() is a 64 KiB buffer allocated once', async () => {
