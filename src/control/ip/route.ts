@@ -580,11 +580,24 @@ function filterRoute(ctx: IpContext, f: RouteFilter, family: number, r: RouteInf
   return true;
 }
 
-/** print_route: one route, text or JSON. `cloned` for `ip route get` answers (RTM_F_CLONED). */
-export function printRoute(ctx: IpContext, p: Printer, family: number, r: RouteInfo, f: RouteFilter = { ...newFilter(), tb: 0 }, cloned = false): void {
+/** What an `ip route get` answer carries beyond the route: the query's source, uid and input device. */
+interface GetExtras {
+  /** RTM_F_CLONED (IPv4 answers): no proto/scope, "uid N" and the "cache" line. */
+  cloned: boolean;
+  from?: string;
+  uid?: number;
+  iif?: string;
+  mark?: number;
+}
+
+/** print_route: one route, text or JSON. */
+export function printRoute(ctx: IpContext, p: Printer, family: number, r: RouteInfo, f: RouteFilter = { ...newFilter(), tb: 0 }, get: GetExtras = { cloned: false }): void {
   const hostLen = family === AF_INET6 ? 128 : 32;
   const type = typeOf(r);
-  const extra = r as RouteInfo & { pref?: string; mtuLock?: boolean; uid?: number; cache?: string[]; from?: string; iif?: string; expires?: number };
+  const cloned = get.cloned;
+  // RouteInfo's optional extras; every IPv6 route carries RTA_PREF, and wxdp's are all "medium" (no RA preference)
+  const extra = { ...(r as RouteInfo & { pref?: string; mtuLock?: boolean; cache?: string[]; expires?: number }), ...get };
+  const pref = extra.pref ?? (family === AF_INET6 ? 'medium' : undefined);
   p.obj();
   if ((type !== RTN_UNICAST || ctx.details > 0) && (!f.typemask || f.typemask & (1 << type))) p.any('type', rtntypeN2a(type), `${rtntypeN2a(type)} `);
   const dst = dstPrefix(family, r.dst);
@@ -608,13 +621,18 @@ export function printRoute(ctx: IpContext, p: Printer, family: number, r: RouteI
     const scope = scopeOf(r);
     if ((scope !== RT_SCOPE_UNIVERSE || ctx.details > 0) && f.scopemask !== -1) p.any('scope', scopeN2a(scope), `scope ${scopeN2a(scope)} `);
   }
-  if (r.prefsrc !== undefined && !(f.rprefsrc && f.rprefsrc.bitlen === hostLen)) {
+  // an answer to `get … from A` carries RTA_SRC, not the selected source (rt_fill_info puts RTA_PREFSRC only when none was asked)
+  if (r.prefsrc !== undefined && !(f.rprefsrc && f.rprefsrc.bitlen === hostLen) && !(cloned && get.from !== undefined)) {
     p.js('prefsrc', r.prefsrc);
     p.fp(`src ${r.prefsrc} `);
   }
   if (r.metric !== undefined && !f.metricmask) p.any('metric', r.metric, `metric ${r.metric} `);
   printFlags(p, r.flags);
-  if (extra.uid !== undefined || cloned) p.any('uid', extra.uid ?? 0, `uid ${extra.uid ?? 0} `);
+  if (get.mark) {
+    p.js('mark', get.mark);
+    p.fp(get.mark >= 16 ? `mark 0x${get.mark.toString(16)} ` : `mark ${get.mark} `);
+  }
+  if (cloned) p.any('uid', extra.uid ?? 0, `uid ${extra.uid ?? 0} `);
   if (cloned && family === AF_INET) {
     const cache = extra.cache ?? (type === 2 ? ['local'] : type === 3 ? ['local', 'brd'] : type === 5 ? ['mc'] : []);
     p.arr('cache', '\n    cache ');
@@ -637,7 +655,7 @@ export function printRoute(ctx: IpContext, p: Printer, family: number, r: RouteI
     p.js('iif', extra.iif);
     p.fp(`iif ${extra.iif} `);
   }
-  if (extra.pref !== undefined) p.any('pref', extra.pref, `pref ${extra.pref}`);
+  if (pref !== undefined) p.any('pref', pref, `pref ${pref}`);
   if (r.nexthops?.length) {
     p.arr('nexthops');
     for (const nh of r.nexthops) {
@@ -763,6 +781,10 @@ function get(ctx: IpContext, a: Argv): string {
   const query = { family: familyOf(fam), dst: addrText(dst.family === AF_UNSPEC ? fam : dst.family, dst.bytes), ...q, ...(fibmatch ? { fibmatch: true } : {}) };
   const answer = talk(() => ctx.t.routes.get(query));
   const p = new Printer(ctx.json);
-  printRoute(ctx, p, fam, answer, { ...newFilter(), tb: 0 }, !fibmatch);
+  // IPv4 answers are RTM_F_CLONED dst entries (uid, cache line); IPv6 ones the fib6 route with "from ::"
+  const extras: GetExtras = fam === AF_INET
+    ? { cloned: !fibmatch, uid: q.uid ?? 0, ...(q.src !== undefined && fromOk ? { from: q.src } : {}), ...(q.iif !== undefined ? { iif: q.iif } : {}), ...(q.mark ? { mark: q.mark } : {}) }
+    : { cloned: false, from: q.src ?? '::', ...(q.iif !== undefined ? { iif: q.iif } : {}), ...(q.mark ? { mark: q.mark } : {}) };
+  printRoute(ctx, p, fam, answer, { ...newFilter(), tb: 0 }, extras);
   return p.output();
 }

@@ -4,7 +4,7 @@
 // are the thing to assert); tablesOf(dp) is the one place that knows the real objects' methods.
 
 import type { Datapath } from '../datapath.js';
-import type { AddrInfo, AddrSpec, Family, LinkChange, LinkInfo, LinkSpec, NeighInfo, NeighSpec, RouteInfo, RouteSpec, RuleInfo, RuleSpec } from '../net_types.js';
+import { NetError, type AddrInfo, type AddrSpec, type Family, type LinkChange, type LinkInfo, type LinkSpec, type NeighInfo, type NeighSpec, type RouteInfo, type RouteSpec, type RuleInfo, type RuleSpec } from '../net_types.js';
 
 /** An address with the link it is on (what `ip addr show` groups by). */
 export type AddrEntry = AddrInfo & { dev: string };
@@ -55,17 +55,34 @@ export interface IpTables {
   neigh: {
     add(spec: NeighSpec, opts?: { replace?: boolean; change?: boolean }): unknown;
     del(spec: { to: string; dev: string }): unknown;
-    list(): NeighInfo[];
+    /** Every entry, NOARP and NONE ones too (with -s: the ages, probes and refcnt). */
+    list(opts?: { stats?: boolean }): NeighInfo[];
   };
 }
 
 /** The Datapath's tables as the front end sees them. */
 export function tablesOf(dp: Datapath): IpTables {
+  const routes = dp.routes;
+  const neigh = dp.neigh;
   return {
     links: dp.links as unknown as IpTables['links'],
     addresses: dp.addresses as unknown as IpTables['addresses'],
-    routes: dp.routes as unknown as IpTables['routes'],
-    rules: dp.rules as unknown as IpTables['rules'],
-    neigh: dp.neigh as unknown as IpTables['neigh'],
+    routes: {
+      // one method per NLM_F_* combination on dp.routes
+      add: (spec, o = {}) => (o.replace ? routes.replace(spec) : o.append ? routes.append(spec) : o.change ? routes.change(spec) : o.prepend ? routes.prepend(spec) : routes.add(spec)),
+      del: (spec) => routes.del(spec),
+      // every table: the front end filters as iproute2 filters a dump
+      list: (f) => routes.list({ family: f.family, table: 'all' }),
+      get: (q) => {
+        if (q.fibmatch) throw new NetError('EOPNOTSUPP', 'Error: wxdp does not support "fibmatch" in ip route get.');
+        return routes.get({ to: q.dst, ...(q.src !== undefined ? { from: q.src } : {}), ...(q.iif !== undefined ? { iif: q.iif } : {}), ...(q.oif !== undefined ? { oif: q.oif } : {}), ...(q.mark !== undefined ? { mark: q.mark } : {}), ...(q.tos !== undefined ? { tos: q.tos } : {}), ...(q.ipproto !== undefined ? { ipproto: q.ipproto } : {}), ...(q.sport !== undefined ? { sport: q.sport } : {}), ...(q.dport !== undefined ? { dport: q.dport } : {}) });
+      },
+    },
+    rules: dp.rules,
+    neigh: {
+      add: (spec, o) => neigh.add(spec, o),
+      del: (spec) => neigh.del(spec),
+      list: (o = {}) => neigh.list({ nud: 'all', ...(o.stats ? { stats: true } : {}) }),
+    },
   };
 }
