@@ -83,6 +83,7 @@ function modify(ctx: IpContext, a: Argv, cmd: 'add' | 'change' | 'replace' | 'de
   let validGiven = false;
   let preferredGiven = false;
   let flags = 0;
+  let metric: number | undefined;
   const todo: string[] = [];
   for (; a.argc > 0; a.fwd()) {
     const w = a.arg;
@@ -116,8 +117,8 @@ function modify(ctx: IpContext, a: Argv, cmd: 'add' | 'change' | 'replace' | 'de
       label = a.next();
     } else if (matches(w, 'metric') || matches(w, 'priority') || matches(w, 'preference')) {
       a.next();
-      if (getU32(a.arg, 0) === undefined) throw invarg('"metric" value is invalid\n', a.arg);
-      todo.push('metric');
+      metric = getU32(a.arg, 0);
+      if (metric === undefined) throw invarg('"metric" value is invalid\n', a.arg);
     } else if (matches(w, 'valid_lft')) {
       if (validGiven) throw duparg('valid_lft', a.arg);
       a.next();
@@ -190,6 +191,8 @@ function modify(ctx: IpContext, a: Argv, cmd: 'add' | 'change' | 'replace' | 'de
   if (flags & 0x02) spec.nodad = true;
   if (valid !== undefined && valid !== INFINITY) spec.validLft = valid;
   if (preferred !== undefined && preferred !== INFINITY) spec.preferredLft = preferred;
+  // IFA_RT_PRIORITY: the metric of the prefix route the address adds
+  if (metric !== undefined) (spec as AddrSpec & { metric?: number }).metric = metric;
   talk(() => (del ? ctx.t.addresses.del(spec) : ctx.t.addresses.add(spec, cmd === 'replace' ? { replace: true } : cmd === 'change' ? { change: true } : {})));
   return '';
 }
@@ -230,7 +233,7 @@ function ifaFlags(e: AddrEntry): number {
   if (x['home']) f |= 0x10;
   if (x['deprecated']) f |= 0x20;
   if (x['tentative']) f |= 0x40;
-  if (e.valid_life_time === INFINITY) f |= 0x80;
+  if (e.valid_life_time === INFINITY && !x['dynamic']) f |= 0x80;
   if (x['mngtmpaddr']) f |= 0x100;
   if (e.noprefixroute) f |= 0x200;
   if (x['autojoin']) f |= 0x400;

@@ -64,9 +64,20 @@ export interface IpTables {
 export function tablesOf(dp: Datapath): IpTables {
   const routes = dp.routes;
   const neigh = dp.neigh;
+  const addresses = dp.addresses as unknown as {
+    add(spec: AddrSpec, opts: { replace?: boolean }): unknown;
+    del(spec: AddrSpec): unknown;
+    list(): Array<AddrEntry | { ifname: string; addr_info: AddrInfo[] }>;
+  };
   return {
     links: dp.links as unknown as IpTables['links'],
-    addresses: dp.addresses as unknown as IpTables['addresses'],
+    addresses: {
+      // `ip addr change` replaces (or adds: the kernel never insisted on NLM_F_CREATE for addresses)
+      add: (spec, o = {}) => addresses.add(spec, o.replace || o.change ? { replace: true } : {}),
+      del: (spec) => addresses.del(spec),
+      // dp.addresses lists links with their addr_info, as `ip -j addr show`
+      list: () => addresses.list().flatMap((x) => ('addr_info' in x ? x.addr_info.map((a) => ({ ...a, dev: x.ifname })) : [x as AddrEntry])),
+    },
     routes: {
       // one method per NLM_F_* combination on dp.routes
       add: (spec, o = {}) => (o.replace ? routes.replace(spec) : o.append ? routes.append(spec) : o.change ? routes.change(spec) : o.prepend ? routes.prepend(spec) : routes.add(spec)),
