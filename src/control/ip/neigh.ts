@@ -6,7 +6,7 @@ import type { NeighInfo, NeighSpec, NudState } from '../net_types.js';
 import { AF_UNSPEC, afOf, ifindexOf, talk, unsupported, type IpContext } from './context.js';
 import { protoA2n } from './names.js';
 import { Printer } from './printer.js';
-import { addrText, Argv, duparg, duparg2, failed, fatal, getAddr, getPrefix, getUnsigned, invarg, IpError, llAddr, macText, matches, nodev, type InetPrefix } from './syntax.js';
+import { addrText, Argv, duparg, duparg2, failed, fatal, getAddr, getPrefix, getUnsigned, invarg, IpError, llAddr, macText, matches, nodev, prefixMatch, type InetPrefix } from './syntax.js';
 
 export const NEIGH_USAGE = `Usage: ip neigh { add | del | change | replace }
                 { ADDR [ lladdr LLADDR ] [ nud STATE ] }
@@ -199,14 +199,6 @@ function showOrFlush(ctx: IpContext, a: Argv, flush: boolean): string {
     else printNeigh(p, n, dev !== undefined, ctx.stats > 0);
   }
   return flush ? '' : p.output();
-}
-
-function prefixMatch(a: Uint8Array, b: Uint8Array, bits: number): boolean {
-  for (let i = 0; i < bits; i++) {
-    const m = 0x80 >> (i & 7);
-    if ((a[i >> 3]! & m) !== (b[i >> 3]! & m)) return false;
-  }
-  return true;
 }
 
 /** print_neigh */

@@ -11,7 +11,7 @@ import { dsfieldA2n, dsfieldN2a, inetProtoA2n, protoA2n, protoN2a, rtntypeA2n, r
 import { Printer } from './printer.js';
 import {
   addrText, Argv, duparg2, failed, fatal, getAddr, getPrefix, getPrefix1, getU16, getU32, getU8, getUnsigned,
-  invarg, IpError, matches, nodev, readFamily, type InetPrefix,
+  invarg, IpError, matches, nodev, prefixMatch, readFamily, type InetPrefix,
 } from './syntax.js';
 
 const RT_TABLE_MAIN = 254;
@@ -364,6 +364,15 @@ function newFilter(): RouteFilter {
   };
 }
 
+/** `protocol X` / `scope X` of a selector: [value, -1], or for `all` [allValue, 0] (matches anything). */
+function maskedValue(a: Argv, a2n: (s: string) => number | undefined, what: string, allValue: number): [number, number] {
+  a.next();
+  const v = a2n(a.arg);
+  if (v !== undefined) return [v, -1];
+  if (a.arg !== 'all') throw invarg(`invalid "${what}"\n`, a.arg);
+  return [allValue, 0];
+}
+
 /** iproute_list_flush_or_save (list and flush) */
 function listOrFlush(ctx: IpContext, a: Argv, flush: boolean): string {
   let dumpFamily = ctx.family;
@@ -392,23 +401,9 @@ function listOrFlush(ctx: IpContext, a: Argv, flush: boolean): string {
       f.tos = tos;
       f.tosmask = -1;
     } else if (matches(w, 'protocol')) {
-      a.next();
-      f.protocolmask = -1;
-      const p = protoA2n(a.arg);
-      if (p === undefined) {
-        if (a.arg !== 'all') throw invarg('invalid "protocol"\n', a.arg);
-        f.protocol = 0;
-        f.protocolmask = 0;
-      } else f.protocol = p;
+      [f.protocol, f.protocolmask] = maskedValue(a, protoA2n, 'protocol', 0);
     } else if (matches(w, 'scope')) {
-      a.next();
-      f.scopemask = -1;
-      const s = scopeA2n(a.arg);
-      if (s === undefined) {
-        if (a.arg !== 'all') throw invarg('invalid "scope"\n', a.arg);
-        f.scope = 255;
-        f.scopemask = 0;
-      } else f.scope = s;
+      [f.scope, f.scopemask] = maskedValue(a, scopeA2n, 'scope', 255);
     } else if (matches(w, 'type')) {
       a.next();
       const t = rtntypeA2n(a.arg);
@@ -531,15 +526,6 @@ function dstPrefix(family: number, dst: string): InetPrefix {
   return p ?? { family, bytes: new Uint8Array(16), bytelen: 0, bitlen: 0, prefixSpecified: true, any: true };
 }
 
-/** inet_addr_match: the first `bits` bits agree. */
-function addrMatch(a: Uint8Array, b: Uint8Array, bits: number): boolean {
-  for (let i = 0; i < bits; i++) {
-    const m = 0x80 >> (i & 7);
-    if ((a[i >> 3]! & m) !== (b[i >> 3]! & m)) return false;
-  }
-  return true;
-}
-
 /** filter_nlmsg */
 function filterRoute(ctx: IpContext, f: RouteFilter, family: number, r: RouteInfo): boolean {
   const table = tableOf(r);
@@ -561,15 +547,15 @@ function filterRoute(ctx: IpContext, f: RouteFilter, family: number, r: RouteInf
     if (viaFamily !== f.rvia.family) return false;
   }
   if (f.rprefsrc?.family && family !== f.rprefsrc.family) return false;
-  if (f.rdst && (f.rdst.family || f.rdst.prefixSpecified) && !addrMatch(dst.bytes, f.rdst.bytes, f.rdst.bitlen)) return false;
-  if (f.mdst && (f.mdst.family || f.mdst.prefixSpecified) && !addrMatch(dst.bytes, f.mdst.bytes, dst.bitlen)) return false;
+  if (f.rdst && (f.rdst.family || f.rdst.prefixSpecified) && !prefixMatch(dst.bytes, f.rdst.bytes, f.rdst.bitlen)) return false;
+  if (f.mdst && (f.mdst.family || f.mdst.prefixSpecified) && !prefixMatch(dst.bytes, f.mdst.bytes, dst.bitlen)) return false;
   if (f.rvia?.family) {
     const gw = r.gateway !== undefined ? getPrefix1(r.gateway, AF_UNSPEC)?.bytes : undefined;
-    if (!addrMatch(f.rvia.bitlen > 0 ? gw ?? new Uint8Array(16) : new Uint8Array(16), f.rvia.bytes, f.rvia.bitlen)) return false;
+    if (!prefixMatch(f.rvia.bitlen > 0 ? gw ?? new Uint8Array(16) : new Uint8Array(16), f.rvia.bytes, f.rvia.bitlen)) return false;
   }
   if (f.rprefsrc?.family) {
     const ps = r.prefsrc !== undefined ? getPrefix1(r.prefsrc, AF_UNSPEC)?.bytes : undefined;
-    if (!addrMatch(f.rprefsrc.bitlen > 0 ? ps ?? new Uint8Array(16) : new Uint8Array(16), f.rprefsrc.bytes, f.rprefsrc.bitlen)) return false;
+    if (!prefixMatch(f.rprefsrc.bitlen > 0 ? ps ?? new Uint8Array(16) : new Uint8Array(16), f.rprefsrc.bytes, f.rprefsrc.bitlen)) return false;
   }
   // FIB routes carry no RTA_SRC (source prefix 0/0), no RTA_IIF and no RTA_MARK
   if (f.rsrc && ((f.rsrc.family && family !== f.rsrc.family) || f.rsrc.bitlen > 0)) return false;
