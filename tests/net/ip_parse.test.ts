@@ -154,7 +154,7 @@ describe('ip route show/get print what print_route prints', () => {
     // as ip prints the kernel's answer: RTA_SRC instead of the chosen source, the mark, the caller's uid
     expect(run('route get 198.51.100.7 from 192.0.2.2 mark 7 ipproto udp dport 53', t).out).toBe('198.51.100.7 from 192.0.2.2 via 192.0.2.1 dev eth0 mark 7 uid 0 \n    cache \n');
     expect(run('route get 198.51.100.7 mark 0x20 uid 5', t).out).toBe('198.51.100.7 via 192.0.2.1 dev eth0 src 192.0.2.2 mark 0x20 uid 5 \n    cache \n');
-    expect(t.calls[0]).toEqual(['routes.get', { family: 'inet', dst: '198.51.100.7', src: '192.0.2.2', mark: 7, ipproto: 17, dport: 53 }]);
+    expect(t.calls[0]).toEqual(['routes.get', { family: 'inet', to: '198.51.100.7', from: '192.0.2.2', mark: 7, ipproto: 17, dport: 53 }]);
     expect(JSON.parse(run('-j route get 198.51.100.7', t).out)).toEqual([{ dst: '198.51.100.7', gateway: '192.0.2.1', dev: 'eth0', prefsrc: '192.0.2.2', flags: [], uid: 0, cache: [] }]);
     t.routeAnswer = { type: 'local', dst: '192.0.2.2', dev: 'lo', table: 'local', prefsrc: '192.0.2.2', flags: [] };
     expect(run('route get 192.0.2.2', t).out).toBe('local 192.0.2.2 dev lo table local src 192.0.2.2 uid 0 \n    cache <local> \n');

@@ -373,6 +373,21 @@ function maskedValue(a: Argv, a2n: (s: string) => number | undefined, what: stri
   return [allValue, 0];
 }
 
+/** `root P` (routes inside P), `match P` (routes that contain P), `[exact] P` (both): the [root, match] pair after the word. */
+function rootMatch(a: Argv, family: number, root: InetPrefix | undefined, match: InetPrefix | undefined): [InetPrefix | undefined, InetPrefix | undefined] {
+  if (matches(a.arg, 'root')) {
+    a.next();
+    return [getPrefix(a.arg, family), match];
+  }
+  if (matches(a.arg, 'match')) {
+    a.next();
+    return [root, getPrefix(a.arg, family)];
+  }
+  if (matches(a.arg, 'exact')) a.next();
+  const p = getPrefix(a.arg, family);
+  return [p, p];
+}
+
 /** iproute_list_flush_or_save (list and flush) */
 function listOrFlush(ctx: IpContext, a: Argv, flush: boolean): string {
   let dumpFamily = ctx.family;
@@ -439,30 +454,10 @@ function listOrFlush(ctx: IpContext, a: Argv, flush: boolean): string {
       throw unsupported('realms', 'route');
     } else if (matches(w, 'from')) {
       a.next();
-      if (matches(a.arg, 'root')) {
-        a.next();
-        f.rsrc = getPrefix(a.arg, dumpFamily);
-      } else if (matches(a.arg, 'match')) {
-        a.next();
-        f.msrc = getPrefix(a.arg, dumpFamily);
-      } else {
-        if (matches(a.arg, 'exact')) a.next();
-        f.msrc = getPrefix(a.arg, dumpFamily);
-        f.rsrc = f.msrc;
-      }
+      [f.rsrc, f.msrc] = rootMatch(a, dumpFamily, f.rsrc, f.msrc);
     } else {
       if (matches(w, 'to')) a.next();
-      if (matches(a.arg, 'root')) {
-        a.next();
-        f.rdst = getPrefix(a.arg, dumpFamily);
-      } else if (matches(a.arg, 'match')) {
-        a.next();
-        f.mdst = getPrefix(a.arg, dumpFamily);
-      } else {
-        if (matches(a.arg, 'exact')) a.next();
-        f.mdst = getPrefix(a.arg, dumpFamily);
-        f.rdst = f.mdst;
-      }
+      [f.rdst, f.mdst] = rootMatch(a, dumpFamily, f.rdst, f.mdst);
     }
   }
   if (dumpFamily === AF_UNSPEC && f.tb) dumpFamily = AF_INET;
@@ -689,7 +684,7 @@ function get(ctx: IpContext, a: Argv): string {
   let fromOk = false;
   let connected = false;
   let fibmatch = false;
-  const q: { src?: string; iif?: string; oif?: string; mark?: number; tos?: number; ipproto?: number; sport?: number; dport?: number; uid?: number } = {};
+  const q: { from?: string; iif?: string; oif?: string; mark?: number; tos?: number; ipproto?: number; sport?: number; dport?: number; uid?: number } = {};
   for (; a.argc > 0; a.fwd()) {
     const w = a.arg;
     if (w === 'tos' || matches(w, 'dsfield')) {
@@ -703,7 +698,7 @@ function get(ctx: IpContext, a: Argv): string {
       fromOk = true;
       const p = getPrefix(a.arg, family);
       if (family === AF_UNSPEC) family = p.family;
-      q.src = addrText(p.family, p.bytes);
+      q.from = addrText(p.family, p.bytes);
     } else if (matches(w, 'iif')) {
       q.iif = a.next();
     } else if (matches(w, 'mark')) {
@@ -764,13 +759,13 @@ function get(ctx: IpContext, a: Argv): string {
   if (family === AF_UNSPEC) family = AF_INET;
   if (connected && !fromOk) throw unsupported('connected', 'route get');
   const fam = family;
-  const query = { family: familyOf(fam), dst: addrText(dst.family === AF_UNSPEC ? fam : dst.family, dst.bytes), ...q, ...(fibmatch ? { fibmatch: true } : {}) };
+  const query = { family: familyOf(fam), to: addrText(dst.family === AF_UNSPEC ? fam : dst.family, dst.bytes), ...q, ...(fibmatch ? { fibmatch: true } : {}) };
   const answer = talk(() => ctx.t.routes.get(query));
   const p = new Printer(ctx.json);
   // IPv4 answers are RTM_F_CLONED dst entries (uid, cache line); IPv6 ones the fib6 route with "from ::"
   const extras: GetExtras = fam === AF_INET
-    ? { cloned: !fibmatch, uid: q.uid ?? 0, ...(q.src !== undefined && fromOk ? { from: q.src } : {}), ...(q.iif !== undefined ? { iif: q.iif } : {}), ...(q.mark ? { mark: q.mark } : {}) }
-    : { cloned: false, from: q.src ?? '::', ...(q.iif !== undefined ? { iif: q.iif } : {}), ...(q.mark ? { mark: q.mark } : {}) };
+    ? { cloned: !fibmatch, uid: q.uid ?? 0, ...(q.from !== undefined && fromOk ? { from: q.from } : {}), ...(q.iif !== undefined ? { iif: q.iif } : {}), ...(q.mark ? { mark: q.mark } : {}) }
+    : { cloned: false, from: q.from ?? '::', ...(q.iif !== undefined ? { iif: q.iif } : {}), ...(q.mark ? { mark: q.mark } : {}) };
   printRoute(ctx, p, fam, answer, { ...newFilter(), tb: 0 }, extras);
   return p.output();
 }

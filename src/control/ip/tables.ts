@@ -4,23 +4,15 @@
 // are the thing to assert); tablesOf(dp) is the one place that knows the real objects' methods.
 
 import type { Datapath } from '../datapath.js';
+import type { RouteGet } from '../routes.js';
 import { NetError, type AddrInfo, type AddrSpec, type Family, type LinkChange, type LinkInfo, type LinkSpec, type NeighInfo, type NeighSpec, type RouteInfo, type RouteSpec, type RuleInfo, type RuleSpec } from '../net_types.js';
 
 /** An address with the link it is on (what `ip addr show` groups by). */
 export type AddrEntry = AddrInfo & { dev: string };
 
-/** `ip route get` as the FIB answers it (RTM_GETROUTE's attributes). */
-export interface RouteQuery {
+/** `ip route get` as the FIB answers it (RTM_GETROUTE's attributes): dp.routes' RouteGet and what `ip` adds. */
+export interface RouteQuery extends RouteGet {
   family: Family;
-  dst: string;
-  src?: string;
-  iif?: string;
-  oif?: string;
-  mark?: number;
-  tos?: number;
-  ipproto?: number;
-  sport?: number;
-  dport?: number;
   uid?: number;
   /** `fibmatch`: the FIB entry that matched, not the resolved route. */
   fibmatch?: boolean;
@@ -86,7 +78,8 @@ export function tablesOf(dp: Datapath): IpTables {
       list: (f) => routes.list({ family: f.family, table: 'all' }),
       get: (q) => {
         if (q.fibmatch) throw new NetError('EOPNOTSUPP', 'Error: wxdp does not support "fibmatch" in ip route get.');
-        return routes.get({ to: q.dst, ...(q.src !== undefined ? { from: q.src } : {}), ...(q.iif !== undefined ? { iif: q.iif } : {}), ...(q.oif !== undefined ? { oif: q.oif } : {}), ...(q.mark !== undefined ? { mark: q.mark } : {}), ...(q.tos !== undefined ? { tos: q.tos } : {}), ...(q.ipproto !== undefined ? { ipproto: q.ipproto } : {}), ...(q.sport !== undefined ? { sport: q.sport } : {}), ...(q.dport !== undefined ? { dport: q.dport } : {}) });
+        const { family: _f, uid: _u, fibmatch: _m, ...get } = q;
+        return routes.get(get);
       },
     },
     rules: dp.rules,
