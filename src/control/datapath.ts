@@ -230,6 +230,10 @@ export class Datapath {
   ip(line: string): IpResult {
     return ipCommand(this, line);
   }
+  /** @internal The Sysctls if one was made (links tell it about new links: Sysctls.linkAdded). */
+  get sysctlsIfCreated(): Sysctls | undefined {
+    return this._sysctl;
+  }
   /** Sysctl `name` by the kernel's name: its value, after setting it to `value` when one is given. */
   sysctl(name: string, value?: SysctlValue): SysctlValue {
     if (value !== undefined) this.sysctls.set(name, value);

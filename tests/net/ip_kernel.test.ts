@@ -206,6 +206,11 @@ const BAD: string[] = [
   'link add x0 type veth peer name y0 link nosuch',
   'link add link v0 name v0.5 type vlan reorder_hdr maybe',
   'link add link v0 name v0.5 type vlan id 5 frob',
+  'link show to 192.0.2.0/24',
+  'link show master nosuch',
+  'link show vrf v0',
+  'link show group x',
+  'link show scope galaxy',
   // more address words
   'address add 192.0.2.2/24 dev v0 brd 192.0.2.255 brd 192.0.2.255',
   'address add 192.0.2.2/24 dev v0 brd bogus',
@@ -219,6 +224,8 @@ const BAD: string[] = [
   'address show dev v0 dev v1',
   'address flush dev nosuch',
   'address show group frob',
+  'address show master nosuch',
+  'address show group -1',
   '-6 address add 192.0.2.2/24 dev v0',
   '-4 address add 2001:db8::1/64 dev v0',
   // more options

@@ -5,6 +5,7 @@
 // duparg, duparg2, incomplete_command) with their exact wording and exit status.
 
 import { WxdpError } from '../../errors.js';
+import { ipv6Bytes } from '../addresses.js';
 import type { NetErrno } from '../net_types.js';
 
 export const AF_UNSPEC = 0;
@@ -216,38 +217,20 @@ function parseIpv4(s: string, out: Uint8Array): boolean {
 
 /** inet_pton(AF_INET6, …) */
 export function parseIpv6(s: string): Uint8Array | undefined {
-  let text = s;
-  const tail: number[] = [];
-  const dotted = /^(.*:)(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
-  if (dotted) {
-    const q = dotted.slice(2, 6).map(Number);
-    if (q.some((x, k) => x > 255 || (dotted[k + 2]!.length > 1 && dotted[k + 2]![0] === '0'))) return undefined;
-    tail.push((q[0]! << 8) | q[1]!, (q[2]! << 8) | q[3]!);
-    text = dotted[1]!.endsWith('::') ? dotted[1]! : dotted[1]!.slice(0, -1);
+  try {
+    return ipv6Bytes(s);
+  } catch {
+    return undefined;
   }
-  const halves = text.split('::');
-  if (halves.length > 2) return undefined;
-  const groups = (h: string): number[] | undefined => {
-    if (h === '') return [];
-    const out: number[] = [];
-    for (const g of h.split(':')) {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
-      out.push(parseInt(g, 16));
-    }
-    return out;
-  };
-  const head = groups(halves[0]!);
-  const rest = halves.length === 2 ? groups(halves[1]!) : [];
-  if (!head || !rest) return undefined;
-  const fill = 8 - head.length - rest.length - tail.length;
-  if (halves.length === 2 ? fill < 1 : fill !== 0) return undefined;
-  const words = [...head, ...new Array<number>(fill).fill(0), ...rest, ...tail];
-  const out = new Uint8Array(16);
-  words.forEach((w, i) => {
-    out[2 * i] = w >> 8;
-    out[2 * i + 1] = w & 0xff;
-  });
-  return out;
+}
+
+/** inet_addr_match: the first `bits` bits of `a` and `b` agree. */
+export function prefixMatch(a: Uint8Array, b: Uint8Array, bits: number): boolean {
+  for (let i = 0; i < bits; i++) {
+    const m = 0x80 >> (i & 7);
+    if ((a[i >> 3]! & m) !== (b[i >> 3]! & m)) return false;
+  }
+  return true;
 }
 
 /** get_addr_1: the address (or default/all/any) in `family` (AF_UNSPEC: either). */
