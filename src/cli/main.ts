@@ -25,8 +25,9 @@ commands:
       maps as loading the object leaves them (wxdp keeps no state between commands)
   run OBJ.o [name PROG] --in IN.pcap [--out OUT.pcapng] [--devices N] [--mtu N] [--json]
                                          replay a capture through a device running the program
-  bench [datapath|engine|programs|verifier|micro|all] [--json] [--quick] [--only NAME]
+  bench [datapath|engine|programs|verifier|micro|forward|all] [--json] [--quick] [--only NAME]
       datapath (default): Mpps through a device's RX ring and the NAPI poll, beside the kernel's test_run
+      forward: IPv4 forwarding Mpps (stack, XDP router) on a full table, beside wxdp XDP_DROP and the kernel
       engine: interpreter vs JIT vs the kernel; programs: programs/ vs the kernel; verifier: verify time
 `;
 

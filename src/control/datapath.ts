@@ -52,7 +52,7 @@ import { Addresses } from './ifaddr.js';
 import { Routes } from './routes.js';
 import { Rules } from './rules.js';
 import { Neighbours } from './neigh.js';
-import { Sysctls } from './sysctl.js';
+import { Sysctls, type SysctlValue } from './sysctl.js';
 import { Stack } from './stack.js';
 import { ipCommand, type IpResult } from './ip/index.js';
 
@@ -228,6 +228,11 @@ export class Datapath {
   /** One iproute2 command line (without the leading `ip`), e.g. `route add 198.51.100.0/24 via 192.0.2.1`. */
   ip(line: string): IpResult {
     return ipCommand(this, line);
+  }
+  /** Sysctl `name` by the kernel's name: its value, after setting it to `value` when one is given. */
+  sysctl(name: string, value?: SysctlValue): SysctlValue {
+    if (value !== undefined) this.sysctls.set(name, value);
+    return this.sysctls.get(name);
   }
 
   static async create(opts: DatapathOptions = {}): Promise<Datapath> {
