@@ -968,15 +968,17 @@ function neighProbe(e: u32): void {
 function errorReport(e: u32, q: u32, data: u32, len: u32): void {
   const ip = data + 14;
   const iplen = len >= 14 ? len - 14 : 0;
-  const ifindex = load<u32>(e + NE_IFINDEX);
+  // The frame's input device is not known here (neigh_output's contract carries none), and its
+  // Ethernet header is not written yet: icmp_send gets ifindex 0, "not a received packet", so it
+  // neither reads that header nor picks the inbound device's address.
   if (load<u8>(e + NE_FAMILY) == AF_INET) {
     // ipv4_send_dest_unreach: only a believable IPv4 header is answered
     if (iplen >= 20) {
       const vihl = <u32>load<u8>(ip);
-      if ((vihl >> 4) == 4 && (vihl & 15) >= 5 && iplen >= (vihl & 15) * 4) icmp_send(ifindex, ip, iplen, 3, 1, 0);
+      if ((vihl >> 4) == 4 && (vihl & 15) >= 5 && iplen >= (vihl & 15) * 4) icmp_send(0, ip, iplen, 3, 1, 0);
     }
   } else if (iplen >= 40) {
-    icmpv6_send(ifindex, ip, iplen, 1, 3, 0);
+    icmpv6_send(0, ip, iplen, 1, 3, 0); // ip6_link_failure: ICMPV6_DEST_UNREACH, ICMPV6_ADDR_UNREACH
   }
   netFree(q, data);
   netDrop(NDROP_NEIGH_FAILED);
