@@ -44,8 +44,13 @@ const NLM_F_CREATE = 0x400;
 const NTF_ROUTER = 0x80;
 /** SKB_TRUESIZE(ETH_FRAME_LEN): unres_qlen counts packets of this truesize (assembly NEIGH_UNRES_QLEN_UNIT). */
 export const UNRES_QLEN_UNIT = 1514 + 256 + 320;
-/** USER_HZ: the unit of retrans_time, anycast_delay, proxy_delay and locktime. */
+/** USER_HZ: the unit of retrans_time (IPv4), anycast_delay, proxy_delay and locktime. */
 const USER_HZ = 100;
+/**
+ * HZ of the kernel these sysctls are compared with (CONFIG_HZ_250): net.ipv6.neigh.*.retrans_time is
+ * read and written in raw jiffies (ndisc_ifinfo_sysctl_change hands it to neigh_proc_dointvec).
+ */
+const KERNEL_HZ = 250;
 
 const NUD_BY_NAME: Readonly<Record<string, number>> = {
   incomplete: NUD.INCOMPLETE, reachable: NUD.REACHABLE, stale: NUD.STALE, delay: NUD.DELAY, probe: NUD.PROBE, failed: NUD.FAILED,
@@ -384,6 +389,12 @@ export class Neighbours {
     return dev === 'default' ? 0 : this.ifindex(dev);
   }
 
+  /** [parms index, factor] of a sysctl name in `family` (IPv6's retrans_time is in jiffies, not USER_HZ). */
+  private param(family: Family, name: string): readonly [number, number] | undefined {
+    if (family === 'inet6' && name === 'retrans_time') return [PARAMS[name]![0], 1000 / KERNEL_HZ];
+    return PARAMS[name];
+  }
+
   private gcSysctl(family: Family, name: (typeof GC_PARAMS)[number]): number {
     const base = family === 'inet' ? SYSCTL.NEIGH4_GC_THRESH1 : SYSCTL.NEIGH6_GC_THRESH1;
     return base + GC_PARAMS.indexOf(name);
@@ -403,7 +414,7 @@ export class Neighbours {
       this.x.net_sysctl_set(this.gcSysctl(family, name as (typeof GC_PARAMS)[number]), value);
       return;
     }
-    const p = PARAMS[name];
+    const p = this.param(family, name);
     if (!p) throw new NetError('ENOENT', `net.${family === 'inet' ? 'ipv4' : 'ipv6'}.neigh.${dev}.${name}: there is no such sysctl`);
     const [i, unit] = p;
     if (name === 'interval_probe_time_ms' && value < 1) throw new NetError('EINVAL', `net.${family === 'inet' ? 'ipv4' : 'ipv6'}.neigh.${dev}.${name}: the minimum is 1`);
@@ -422,7 +433,7 @@ export class Neighbours {
       return this.x.net_sysctl_get(this.gcSysctl(family, name as (typeof GC_PARAMS)[number]));
     }
     if (name === 'reachable_time') return this.x.neigh_ctl_parm_get(fam, ifindex, REACHABLE_TIME) >>> 0;
-    const p = PARAMS[name];
+    const p = this.param(family, name);
     if (!p) throw new NetError('ENOENT', `net.${family === 'inet' ? 'ipv4' : 'ipv6'}.neigh.${dev}.${name}: there is no such sysctl`);
     return Math.floor((this.x.neigh_ctl_parm_get(fam, ifindex, p[0]) >>> 0) / p[1]);
   }

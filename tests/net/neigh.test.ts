@@ -462,6 +462,8 @@ describe('dp.neigh parameters', () => {
     expect(b.dp.neigh.getParam('inet', 'eth0', 'retrans_time_ms')).toBe(500);
     b.dp.neigh.setParam('inet', 'eth0', 'base_reachable_time', 10); // seconds
     expect(b.dp.neigh.getParam('inet', 'eth0', 'base_reachable_time_ms')).toBe(10000);
+    b.dp.neigh.setParam('inet6', 'eth0', 'retrans_time', 100); // IPv6: raw jiffies (HZ 250), as the kernel reads it
+    expect(b.dp.neigh.getParam('inet6', 'eth0', 'retrans_time_ms')).toBe(400);
     b.dp.neigh.setParam('inet', 'eth0', 'locktime', 250);
     expect(b.dp.neigh.getParam('inet', 'eth0', 'locktime')).toBe(250);
     b.dp.neigh.setParam('inet6', 'default', 'gc_thresh3', 77);
