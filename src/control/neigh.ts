@@ -109,14 +109,18 @@ export interface NeighTableStats {
 const STAT_KEYS = ['allocs', 'destroys', 'hashGrows', 'resFailed', 'lookups', 'hits', 'rcvProbesMcast', 'rcvProbesUcast', 'periodicGcRuns',
   'forcedGcRuns', 'unresolvedDiscards', 'tableFulls'] as const;
 
-/** What `ip neigh show|flush` selects: iproute2's default is every state but NOARP and NONE (flush: also not PERMANENT). */
+/**
+ * What list() and flush() select. `nud`: states, 'all', or 'ip' for what `ip neigh show` shows
+ * without `nud` (every state but NOARP and NONE). list() defaults to 'all' (the front end filters as
+ * iproute2 does); flush() to iproute2's flush default (every state but PERMANENT and NOARP).
+ */
 export interface NeighFilter {
   family?: Family;
   dev?: string;
   /** `to PREFIX`: an address or ADDR/LEN. */
   to?: string;
-  /** `nud STATE...` or `nud all`. */
-  nud?: 'all' | Array<Lowercase<NudState>>;
+  /** `nud STATE...`, `nud all`, or 'ip': iproute2's default view. */
+  nud?: 'all' | 'ip' | Array<Lowercase<NudState>>;
   /** `-s`: used/confirmed/updated ages (seconds), probes and refcnt, as `ip -s neigh` prints them. */
   stats?: boolean;
 }
@@ -300,6 +304,7 @@ export class Neighbours {
     // iproute2: filter.state is a mask; 0x100 stands for NUD_NONE (state 0)
     let mask = defaultMask;
     if (filter.nud === 'all') mask = 0x1ff;
+    else if (filter.nud === 'ip') mask = 0xff & ~NUD.NOARP;
     else if (filter.nud) {
       mask = 0;
       for (const n of filter.nud) {
@@ -324,9 +329,9 @@ export class Neighbours {
     return true;
   }
 
-  /** ip neigh show [dev D] [to P] [nud S...|all]: iproute2's default shows every state but NOARP and NONE. */
+  /** The entries (all of them unless filtered: `ip neigh show` hides NOARP and NONE, nud: 'ip' does too), in dump order. */
   list(filter: NeighFilter = {}): NeighInfo[] {
-    return this.entries(filter.family).filter((e) => this.matches(e, filter, 0xff & ~NUD.NOARP)).map((e) => this.info(e, filter.stats ?? false));
+    return this.entries(filter.family).filter((e) => this.matches(e, filter, 0x1ff)).map((e) => this.info(e, filter.stats ?? false));
   }
 
   /**

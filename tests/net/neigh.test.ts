@@ -274,7 +274,7 @@ describe('garbage collection', () => {
     b.dp.stack.advance(3000); // all FAILED; last_flush is still 0, so no gc before thresh3
     b.output('inet', 'eth0', to(4), udp(to(4)));
     // max_clean = gc_entries (5, the new one counted) - gc_thresh2 = 3: the three oldest go
-    expect(b.dp.neigh.list({ nud: 'all' }).map((n) => n.dst).sort()).toEqual([to(3), to(4)]);
+    expect(b.dp.neigh.list().map((n) => n.dst).sort()).toEqual([to(3), to(4)]);
     expect(b.dp.neigh.stats('inet')).toMatchObject({ entries: 2, forcedGcRuns: 1, tableFulls: 0, destroys: 3 });
   });
 
@@ -328,7 +328,7 @@ describe('garbage collection', () => {
     b.dp.neigh.setParam('inet', 'default', 'gc_thresh1', 1);
     b.dp.neigh.add({ to: to(1), dev: 'eth0', nud: 'failed' });
     b.dp.stack.advance(b.dp.neigh.nextGc('inet') - b.dp.stack.now());
-    expect(b.dp.neigh.list({ nud: 'all' })).toEqual([]);
+    expect(b.dp.neigh.list()).toEqual([]);
   });
 });
 
@@ -363,8 +363,8 @@ describe('dp.neigh: ip neigh add/replace/change/del/get/flush', () => {
     expect(() => b.dp.neigh.add({ to: '192.0.2.5', dev: 'eth0' })).toThrow(
       expect.objectContaining({ errno: 'EINVAL', message: 'Error: No link layer address given.' }),
     );
-    expect(b.dp.neigh.list()).toEqual([]);
-    expect(b.dp.neigh.list({ nud: 'all' })).toEqual([{ dst: '192.0.2.5', dev: 'eth0', state: [] }]);
+    expect(b.dp.neigh.list({ nud: 'ip' })).toEqual([]);
+    expect(b.dp.neigh.list()).toEqual([{ dst: '192.0.2.5', dev: 'eth0', state: [] }]);
     expect(b.dp.neigh.list({ nud: ['none'] })).toHaveLength(1);
   });
 
@@ -374,7 +374,7 @@ describe('dp.neigh: ip neigh add/replace/change/del/get/flush', () => {
     b.dp.neigh.add({ to: '192.0.2.23', dev: 'eth0', lladdr: PEER, nud: 'none' });
     b.dp.neigh.add({ to: '192.0.2.26', dev: 'eth0', lladdr: PEER, nud: 'probe' });
     b.dp.neigh.add({ to: '192.0.2.27', dev: 'eth0', lladdr: PEER, nud: 'delay' });
-    const all = Object.fromEntries(b.dp.neigh.list({ nud: 'all' }).map((n) => [n.dst, n]));
+    const all = Object.fromEntries(b.dp.neigh.list().map((n) => [n.dst, n]));
     expect(all['192.0.2.21']).toEqual({ dst: '192.0.2.21', dev: 'eth0', state: ['INCOMPLETE'] });
     expect(all['192.0.2.22']).toEqual({ dst: '192.0.2.22', dev: 'eth0', state: ['FAILED'] });
     expect(all['192.0.2.23']).toEqual({ dst: '192.0.2.23', dev: 'eth0', state: [] });
@@ -441,7 +441,7 @@ describe('dp.neigh: ip neigh add/replace/change/del/get/flush', () => {
     b.output('inet', 'eth0', '192.0.2.9', udp('192.0.2.9'));
     const free = b.x.dp_pool_free();
     expect(b.dp.neigh.deviceDown(2)).toBe(2);
-    expect(b.dp.neigh.list({ nud: 'all' }).map((n) => n.dst)).toEqual(['192.0.2.8']);
+    expect(b.dp.neigh.list().map((n) => n.dst)).toEqual(['192.0.2.8']);
     expect(b.x.dp_pool_free()).toBe(free + 1);
     expect(b.drops('NOT_SPECIFIED')).toBe(1); // __skb_queue_purge: kfree_skb
     b.dp.stack.advance(5000); // no timer of a removed entry fires
@@ -533,5 +533,56 @@ describe('when resolution fails the source hears of it (arp_error_report / ndisc
     b.dp.stack.advance(3000);
     expect(b.drops('NEIGH_FAILED')).toBe(1);
     expect(b.mib('Icmp6:OutDestUnreachs')).toBe(1);
+  });
+});
+
+describe('destinations that need no resolution (NOARP entries)', () => {
+  let b: NeighBench;
+  beforeEach(async () => {
+    b = await NeighBench.create();
+    const d = b.addDev('eth0', 2, OURS);
+    b.addrs4(d, [{ addr: '192.0.2.1', plen: 24 }]);
+    b.setAddrs6(d, [{ addr: 'fe80::1', plen: 64 }]);
+  });
+
+  it('multicast groups map to 01:00:5e + 23 bits (arp_mc_map) and 33:33 + 32 bits (ndisc_mc_map)', () => {
+    b.output('inet', 'eth0', '224.0.0.251', udp('224.0.0.251'));
+    b.output('inet', 'eth0', '239.129.2.3', udp('239.129.2.3'));
+    b.output('inet6', 'eth0', 'ff02::1:ff12:3456', ipv6(ip6('fe80::1'), ip6('ff02::1:ff12:3456'), 17, new Uint8Array(8)));
+    expect(b.dp.neigh.list().sort((x, y) => x.dst.localeCompare(y.dst))).toEqual([
+      { dst: '224.0.0.251', dev: 'eth0', lladdr: '01:00:5e:00:00:fb', state: ['NOARP'] },
+      { dst: '239.129.2.3', dev: 'eth0', lladdr: '01:00:5e:01:02:03', state: ['NOARP'] },
+      { dst: 'ff02::1:ff12:3456', dev: 'eth0', lladdr: '33:33:ff:12:34:56', state: ['NOARP'] },
+    ]);
+    expect(b.mib('Arp:OutRequests') + b.mib('Icmp6:OutNeighborSolicits')).toBe(0);
+  });
+
+  it('broadcast addresses (limited, and the subnet\'s from table local) map to ff:ff:ff:ff:ff:ff', () => {
+    b.output('inet', 'eth0', '255.255.255.255', udp('255.255.255.255'));
+    b.output('inet', 'eth0', '192.0.2.255', udp('192.0.2.255'));
+    expect(b.dp.neigh.get('255.255.255.255', 'eth0')).toMatchObject({ lladdr: 'ff:ff:ff:ff:ff:ff', state: ['NOARP'] });
+    expect(b.dp.neigh.get('192.0.2.255', 'eth0')).toMatchObject({ lladdr: 'ff:ff:ff:ff:ff:ff', state: ['NOARP'] });
+    expect(b.mib('Arp:OutRequests')).toBe(0);
+  });
+
+  it('a NOARP device resolves every neighbour to its own address', async () => {
+    const c = await NeighBench.create();
+    c.addrs4(c.addDev('tun0', 2, '02:00:00:00:00:0a', { flags: 0x1 | 0x40 | 0x80 }), [{ addr: '192.0.2.1', plen: 24 }]);
+    c.output('inet', 'tun0', '192.0.2.2', udp());
+    expect(c.dp.neigh.list()).toEqual([{ dst: '192.0.2.2', dev: 'tun0', lladdr: '02:00:00:00:00:0a', state: ['NOARP'] }]);
+    expect(c.mib('Arp:OutRequests')).toBe(0);
+  });
+
+  it('loopback keeps one IPv4 entry, 0.0.0.0, NOARP, exempt from gc', async () => {
+    const c = await NeighBench.create();
+    c.addDev('lo', 1, '00:00:00:00:00:00', { flags: 0x1 | 0x8 | 0x40 });
+    c.output('inet', 'lo', '127.0.0.1', udp('127.0.0.1', '127.0.0.1'));
+    c.output('inet', 'lo', '192.0.2.1', udp('192.0.2.1', '192.0.2.1'));
+    c.output('inet6', 'lo', '::1', ipv6(ip6('::1'), ip6('::1'), 17, new Uint8Array(8)));
+    expect(c.dp.neigh.list()).toEqual([
+      { dst: '0.0.0.0', dev: 'lo', lladdr: '00:00:00:00:00:00', state: ['NOARP'] },
+      { dst: '::1', dev: 'lo', lladdr: '00:00:00:00:00:00', state: ['NOARP'] },
+    ]);
+    expect(c.dp.neigh.stats('inet')).toMatchObject({ entries: 1, gcEntries: 0 });
   });
 });

@@ -139,7 +139,7 @@ describe.skipIf(!ready)('the neighbour stage against the kernel', () => {
 
     const b = await wxdpHost();
     b.rx('eth0', arpRequest('192.0.2.1'));
-    expect(b.dp.neigh.list({ family: 'inet' })).toEqual(kernel);
+    expect(b.dp.neigh.list({ family: 'inet', nud: 'ip' })).toEqual(kernel);
     expect(b.mib('Arp:OutReplies')).toBe(1);
   });
 
@@ -158,10 +158,10 @@ describe.skipIf(!ready)('the neighbour stage against the kernel', () => {
 
     const b = await wxdpHost();
     b.rx('eth0', echo4());
-    const wStates = [b.dp.neigh.list({ family: 'inet' }).map((n) => n.state)];
+    const wStates = [b.dp.neigh.list({ family: 'inet', nud: 'ip' }).map((n) => n.state)];
     expect(b.mib('Arp:OutRequests')).toBe(1);
     b.dp.stack.advance(3400);
-    wStates.push(b.dp.neigh.list({ family: 'inet' }).map((n) => n.state));
+    wStates.push(b.dp.neigh.list({ family: 'inet', nud: 'ip' }).map((n) => n.state));
     expect(wStates).toEqual(kStates);
     expect(b.mib('Arp:OutRequests')).toBe(requests.length);
   });
@@ -186,12 +186,12 @@ describe.skipIf(!ready)('the neighbour stage against the kernel', () => {
     const b = await wxdpHost();
     b.rx('eth0', arpRequest('192.0.2.1'));
     b.rx('eth0', echo4());
-    const wStates = [b.dp.neigh.list({ family: 'inet' }).map((n) => n.state)];
+    const wStates = [b.dp.neigh.list({ family: 'inet', nud: 'ip' }).map((n) => n.state)];
     b.dp.stack.advance(4700);
     expect(b.mib('Arp:OutRequests')).toBe(0);
     b.dp.stack.advance(3400);
     expect(b.mib('Arp:OutRequests')).toBe(3);
-    wStates.push(b.dp.neigh.list({ family: 'inet' }).map((n) => n.state));
+    wStates.push(b.dp.neigh.list({ family: 'inet', nud: 'ip' }).map((n) => n.state));
     expect(wStates).toEqual(kStates);
   });
 
@@ -215,7 +215,7 @@ describe.skipIf(!ready)('the neighbour stage against the kernel', () => {
     const b = await wxdpHost();
     b.rx('eth0', nsMc);
     b.rx('eth0', nsUc);
-    expect(b.dp.neigh.list({ family: 'inet6' }).sort((x, y) => x.dst.localeCompare(y.dst))).toEqual(kernel);
+    expect(b.dp.neigh.list({ family: 'inet6', nud: 'ip' }).sort((x, y) => x.dst.localeCompare(y.dst))).toEqual(kernel);
     expect(b.mib('Icmp6:OutNeighborAdvertisements')).toBe(2);
   });
 
@@ -234,9 +234,9 @@ describe.skipIf(!ready)('the neighbour stage against the kernel', () => {
 
     const b = await wxdpHost();
     b.rx('eth0', echo6());
-    const wStates = [b.dp.neigh.list({ family: 'inet6' }).map((n) => n.state)];
+    const wStates = [b.dp.neigh.list({ family: 'inet6', nud: 'ip' }).map((n) => n.state)];
     b.dp.stack.advance(3400);
-    wStates.push(b.dp.neigh.list({ family: 'inet6' }).map((n) => n.state));
+    wStates.push(b.dp.neigh.list({ family: 'inet6', nud: 'ip' }).map((n) => n.state));
     expect(wStates).toEqual(kStates);
     expect(b.mib('Icmp6:OutNeighborSolicits')).toBe(3);
   });
