@@ -33,6 +33,8 @@ const STRERROR: Readonly<Record<NetErrno, string>> = {
   EAFNOSUPPORT: 'Address family not supported by protocol',
   ERANGE: 'Numerical result out of range',
   EBUSY: 'Device or resource busy',
+  EACCES: 'Permission denied',
+  ENETDOWN: 'Network is down',
 };
 
 /** The line `ip` prints for a refused request. */
