@@ -15,7 +15,7 @@ interface NeighExports {
   neigh_ctl_get(family: number, ifindex: number): number;
   neigh_ctl_first(family: number): number;
   neigh_ctl_next(e: number): number;
-  neigh_ctl_ifdown(ifindex: number): number;
+  neigh_ctl_ifdown(ifindex: number, family: number, skipPerm: number): number;
   neigh_ctl_entries(family: number, gc: number): number;
   neigh_ctl_stat(family: number, i: number): bigint;
   neigh_ctl_queued(e: number, bytes: number): number;
@@ -443,9 +443,31 @@ export class Neighbours {
     return Math.floor((this.x.neigh_ctl_parm_get(fam, ifindex, p[0]) >>> 0) / p[1]);
   }
 
-  /** NETDEV_DOWN (neigh_ifdown): every entry of the device goes, permanent ones too. Entries removed. */
-  deviceDown(ifindex: number): number {
-    return this.x.neigh_ctl_ifdown(ifindex) >>> 0;
+  /**
+   * NETDEV_DOWN (arp_ifdown / ndisc's neigh_ifdown): every entry of the device goes, permanent ones
+   * too, in `opts.family`'s table or both. Entries removed.
+   */
+  deviceDown(ifindex: number, opts: { family?: Family } = {}): number {
+    const f = opts.family === 'inet' ? AF_INET : opts.family === 'inet6' ? AF_INET6 : 0;
+    return this.x.neigh_ctl_ifdown(ifindex, f, 0) >>> 0;
+  }
+
+  /** NETDEV_UNREGISTER: nothing of the device survives. */
+  deviceGone(ifindex: number): number {
+    return this.x.neigh_ctl_ifdown(ifindex, 0, 0) >>> 0;
+  }
+
+  /**
+   * NETDEV_CHANGE: the carrier went away (arp_evict_nocarrier / ndisc_evict_nocarrier, 1 by default):
+   * neigh_carrier_down keeps the permanent entries. A carrier coming back changes nothing.
+   */
+  deviceCarrier(ifindex: number, up: boolean): number {
+    return up ? 0 : this.x.neigh_ctl_ifdown(ifindex, 0, 1) >>> 0;
+  }
+
+  /** NETDEV_CHANGEADDR (neigh_changeaddr): the device's MAC changed, every entry of it goes. */
+  deviceAddress(ifindex: number): number {
+    return this.x.neigh_ctl_ifdown(ifindex, 0, 0) >>> 0;
   }
 
   /** The table's statistics (ip -s ntable show name arp_cache|ndisc_cache). */

@@ -447,6 +447,22 @@ describe('dp.neigh: ip neigh add/replace/change/del/get/flush', () => {
     b.dp.stack.advance(5000); // no timer of a removed entry fires
     expect(b.mib('Arp:OutRequests')).toBe(1);
   });
+
+  it('device events: down for one family, carrier loss keeps permanent entries, unregister and a new MAC take all', () => {
+    b.dp.neigh.add({ to: '192.0.2.6', dev: 'eth0', lladdr: PEER });
+    b.dp.neigh.add({ to: '192.0.2.7', dev: 'eth0', lladdr: PEER, nud: 'stale' });
+    b.dp.neigh.add({ to: '2001:db8::7', dev: 'eth0', lladdr: PEER, nud: 'stale' });
+    expect(b.dp.neigh.deviceCarrier(2, true)).toBe(0);
+    expect(b.dp.neigh.deviceCarrier(2, false)).toBe(2); // neigh_carrier_down: not the permanent one
+    expect(b.dp.neigh.list().map((n) => n.dst)).toEqual(['192.0.2.6']);
+    b.dp.neigh.add({ to: '2001:db8::7', dev: 'eth0', lladdr: PEER, nud: 'stale' });
+    expect(b.dp.neigh.deviceDown(2, { family: 'inet6' })).toBe(1);
+    expect(b.dp.neigh.list().map((n) => n.dst)).toEqual(['192.0.2.6']);
+    expect(b.dp.neigh.deviceAddress(2)).toBe(1);
+    b.dp.neigh.add({ to: '192.0.2.6', dev: 'eth1', lladdr: PEER });
+    expect(b.dp.neigh.deviceGone(3)).toBe(1);
+    expect(b.dp.neigh.list()).toEqual([]);
+  });
 });
 
 describe('dp.neigh parameters', () => {
