@@ -307,5 +307,27 @@ describe.skipIf(!ready)('the neighbour stage against the kernel', () => {
     ]);
   });
 
+  it('picks the request\'s source address by arp_announce as the kernel does', () => {
+    // k0 also holds 198.51.100.1/24; the echo to that address is answered from it, to 192.0.2.2
+    const echoTo = (dst: string): Uint8Array => {
+      const icmp = Uint8Array.of(8, 0, 0, 0, 0x12, 0x34, 0, 1);
+      const c = csum(icmp);
+      icmp[2] = c >> 8;
+      icmp[3] = c & 0xff;
+      return cat(eth(mac(OURS), mac(PEER), 0x0800), ipv4(ip4('192.0.2.2'), ip4(dst), 1, icmp));
+    };
+    const sources: string[] = [];
+    for (const announce of [0, 1, 2]) {
+      const ns = kernelHost();
+      ns.ip('addr', 'add', '198.51.100.1/24', 'dev', 'k0');
+      ns.sysctl({ 'net.ipv4.conf.k0.arp_announce': announce });
+      const [r] = afpacket(ns, [{ send: [{ ifname: 'k1', frame: echoTo('198.51.100.1') }], capture: ['k1'], windowMs: 300 }]).rounds;
+      const req = (r!.frames['k1'] ?? []).filter(isArp)[0]!;
+      sources.push(Array.from(req.subarray(28, 32)).join('.'));
+    }
+    // 0: the waiting packet's source (local); 1: only if on the target's subnet, else inet_select_addr; 2: inet_select_addr
+    expect(sources).toEqual(['198.51.100.1', '192.0.2.1', '192.0.2.1']);
+  });
+
   it.skipIf(!LINKS)(`sends the same bytes as the kernel${LINKS ? '' : ' (skipped: netdev_xmit is still a stub on this branch: no frame leaves wxdp)'}`, () => {});
 });
