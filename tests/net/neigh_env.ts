@@ -19,6 +19,7 @@ export interface BenchExports {
   neigh_lookup(family: number, ifindex: number, addr: number): number;
   arp_rcv(ifindex: number, q: number, data: number, len: number): void;
   ndisc_rcv(ifindex: number, q: number, data: number, len: number, l4off: number): void;
+  stack_rx(ifindex: number, q: number, qi: number, data: number, len: number): void;
   neigh_seed(seed: number): void;
 }
 
@@ -322,6 +323,12 @@ export class NeighBench {
   ndiscIn(dev: string, frame: Uint8Array, l4off = 40): void {
     const data = this.frame(frame);
     this.x.ndisc_rcv(this.devs.get(dev)!.ifindex, 0, data + 14, frame.length - 14, l4off);
+  }
+
+  /** A whole Ethernet frame into the stack's receive path (eth.ts stack_rx), as XDP_PASS hands it over. */
+  rx(dev: string, frame: Uint8Array): void {
+    const data = this.frame(frame);
+    this.x.stack_rx(this.devs.get(dev)!.ifindex, 0, 0, data, frame.length);
   }
 
   /** The NUD state names of an entry ([] for NONE), undefined when there is none. */
