@@ -390,7 +390,7 @@ export function icmp_send(ifindex: u32, data: u32, len: u32, type: u32, code: u3
   const saddr = load<u32>(data, IPH_SADDR);
   // ... nor to IP broadcast / multicast (RTCF_BROADCAST | RTCF_MULTICAST of the packet's route)
   if (ipv4IsMulticast(daddr) || ipv4IsLbcast(daddr)) return;
-  const dtype = fib4_local_type(daddr, ifindex);
+  const dtype = fib4_local_type(daddr, 0); // any device: the route flags, not an address of this one
   if (dtype == RTN_BROADCAST) return;
   // Only about fragment 0.
   if ((ldBe16(data + IPH_FRAG_OFF) & IP_OFFSET) != 0) return;
@@ -510,8 +510,9 @@ function icmpReply(ifindex: u32, q: u32, data: u32, hlen: u32, ilen: u32, rtFlag
   store<u16>(ic, <u16>csumFinish(csumAdd(ic, ilen, 0)), 2);
   const p = ic - 20;
   buildIp4(p, tos, IPPROTO_ICMP, outSrc4, dst);
-  // The untagged Ethernet header moves with the start of IP (neigh.ts rewrites its addresses).
-  countOut4(type);
+  // __ip_make_skb counts the raw ICMP socket's messages by fl4_icmp_type, which icmp_reply never sets:
+  // every reply built here (timestamp replies too) counts as an echo reply.
+  countOut4(ICMP_ECHOREPLY);
   ip_local_out(q, p, 20 + ilen);
 }
 

@@ -83,8 +83,9 @@ export const IPV6_MIN_MTU: u32 = 1280;
 @inline export function ipv4IsLbcast(a: u32): bool {
   return a == 0xffffffff;
 }
+/** ipv4_is_zeronet: 0.0.0.0 only — the rest of 0.0.0.0/8 is unicast in the kernel now (measured on 6.18). */
 @inline export function ipv4IsZeronet(a: u32): bool {
-  return (a & 0xff) == 0;
+  return a == 0;
 }
 @inline export function ipv4IsLoopback(a: u32): bool {
   return (a & 0xff) == 127;

@@ -9,15 +9,16 @@
 //   the frame trimmed to the total length (Ethernet padding goes);
 //   route: multicast destination → delivered when the device is in the group (224.0.0.1), with the
 //   source checks of ip_mc_validate_source; a multicast or limited-broadcast source → IP_INVALID_SOURCE;
-//   255.255.255.255 (or 0 → 0) → broadcast input; a 0.0.0.0/8 source → IP_INVALID_SOURCE; a 0.0.0.0/8
-//   destination → IP_INVALID_DEST; 127/8 either way without route_localnet → IP_LOCALNET; then
+//   255.255.255.255 (or 0 → 0) → broadcast input; a 0.0.0.0 source → IP_INVALID_SOURCE; a 0.0.0.0
+//   destination → IP_INVALID_DEST (the rest of 0/8 is unicast, as ipv4_is_zeronet says today); 127/8 either way without route_localnet → IP_LOCALNET; then
 //   fib4_lookup with iif: no route → ip_error; broadcast → broadcast input; local → fib_validate_source
 //   (our own address as source → IP_LOCAL_SOURCE, rp_filter → IP_RPFILTER) and local delivery;
 //   forwarding off on the input device → ip_error (EHOSTUNREACH); not unicast → IP_INVALID_DEST;
 //   unicast → fib_validate_source, and forwarding (with an ICMP redirect due when it goes back out the
 //   same device toward the sender's link and send_redirects is on).
-//   options (IHL > 5): malformed → ICMP parameter problem, InHdrErrors; source routes are refused
-//   (accept_source_route is 0); the record-route and timestamp slots are not filled in.
+//   options (IHL > 5): malformed → ICMP parameter problem, InHdrErrors, IP_INHDR; source routes are
+//   refused (accept_source_route is 0 for "all"), NOT_SPECIFIED; the record-route and timestamp slots
+//   are not filled in.
 //   ip_error: forwarding off → InAddrErrors (IP_INADDRERRORS) or InNoRoutes (IP_INNOROUTES), no ICMP;
 //   on: blackhole → silent (IP_BLACKHOLE), unreachable → host unreachable, prohibit → administratively
 //   prohibited (IP_PROHIBIT), no route → network unreachable (InNoRoutes, IP_INNOROUTES), each ICMP
@@ -133,10 +134,13 @@ function ip_rcv_finish(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32, hlen
     netDrop(rtReason);
     return;
   }
-  if (hlen > 20 && !ipRcvOptions(ifindex, data, len, hlen)) {
-    netFree(q, data);
-    netDrop(NDROP_NOT_SPECIFIED);
-    return;
+  if (hlen > 20) {
+    const r = ipRcvOptions(ifindex, data, len, hlen);
+    if (r != OPT_OK) {
+      netFree(q, data);
+      netDrop(r == OPT_BAD ? NDROP_IP_INHDR : NDROP_NOT_SPECIFIED);
+      return;
+    }
   }
   if (route == ROUTE_LOCAL) ip_local_deliver(ifindex, q, data, len, rtFlags);
   else if (route == ROUTE_FORWARD) ip_forward(ifindex, q, data, len, pkt, IN_RES, fwdFlags);
@@ -278,7 +282,7 @@ function validateSource(ifindex: u32, nd: u32, saddr: u32, daddr: u32, tos: u32,
   if (rpf == 0 && (ifindex != oif || conf4(nd, CONF4_SEND_REDIRECTS) == 0)) {
     if (acceptLocal) return 0;
     // inet_lookup_ifaddr_rcu: one of our own addresses as the source is a martian
-    if (fib4_local_type(saddr, ifindex) == RTN_LOCAL) return -(<i32>NDROP_IP_LOCAL_SOURCE);
+    if (fib4_local_type(saddr, 0) == RTN_LOCAL) return -(<i32>NDROP_IP_LOCAL_SOURCE);
     return 0;
   }
   // __fib_validate_source: the route back to the source
@@ -363,9 +367,13 @@ const IPOPT_TS_PRESPEC: u32 = 3;
 /**
  * ip_rcv_options: the options of the `hlen`-byte header at `data` checked as __ip_options_compile does
  * (a malformed one: ICMP parameter problem pointing at it, InHdrErrors); a source route is refused
- * (accept_source_route defaults to 0 for "all"). true when the datagram goes on.
+ * (accept_source_route defaults to 0 for "all"). OPT_OK when the datagram goes on.
  */
-function ipRcvOptions(ifindex: u32, data: u32, len: u32, hlen: u32): bool {
+const OPT_OK: u32 = 0;
+const OPT_BAD: u32 = 1; // malformed: IP_INHDR
+const OPT_SRR: u32 = 2; // a source route, refused: NOT_SPECIFIED
+
+function ipRcvOptions(ifindex: u32, data: u32, len: u32, hlen: u32): u32 {
   let p = data + 20;
   let l = <i32>(hlen - 20);
   let srr = false;
@@ -429,7 +437,7 @@ function ipRcvOptions(ifindex: u32, data: u32, len: u32, hlen: u32): bool {
   if (bad != 0) {
     mibInc(MIB_IP_IN_HDR_ERRORS);
     icmp_send(ifindex, data, len, ICMP_PARAMETERPROB, 0, bad - data);
-    return false;
+    return OPT_BAD;
   }
-  return !srr;
+  return srr ? OPT_SRR : OPT_OK;
 }

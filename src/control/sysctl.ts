@@ -141,6 +141,7 @@ const CONF6_NAMES: Readonly<Record<string, { i: number; dflt: number; r: Range }
   mtu: { i: CONF6.MTU, dflt: 1280, r: int(1280) },
   disable_ipv6: { i: CONF6.DISABLE_IPV6, dflt: 0, r: int() },
   accept_redirects: { i: CONF6.ACCEPT_REDIRECTS, dflt: 1, r: int() },
+  force_forwarding: { i: CONF6.FORCE_FORWARDING, dflt: 0, r: int(0, 1) },
 };
 
 /**
@@ -495,6 +496,8 @@ export class Sysctls {
     if (key === 'mtu' && link && v > link.mtu) throw einval(name);
     if (dev === 'all') {
       this.all6[d.i] = v;
+      // ip6_forward reads devconf_all->forwarding itself: the fast path keeps it as a global word
+      if (key === 'forwarding') this.host.globalSet(SYSCTL.IPV6_ALL_FORWARDING, v);
       if (key === 'forwarding' || key === 'disable_ipv6') {
         this.dflt6[d.i] = v;
         for (const lc of this.conf.values()) lc.v6[d.i] = v;
