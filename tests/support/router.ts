@@ -18,6 +18,7 @@
 import { readFileSync } from 'node:fs';
 import { Datapath } from '../../src/control/datapath.js';
 import type { Device } from '../../src/control/device.js';
+import { ipBatch } from '../../src/control/ip/index.js';
 import type { Namespaces, Netns } from '../../src/oracle/netns.js';
 import { afpacket } from './afpacket.js';
 
@@ -151,8 +152,8 @@ export class WxdpRouter {
     const dp = await Datapath.create();
     const devices = new Map<string, Device>();
     for (const p of ports) devices.set(p.name, dp.addDevice({ name: p.name }));
-    for (const [k, v] of config.sysctls) dp.sysctls.set(k, v);
-    dp.ipBatch(config.batch);
+    for (const [k, v] of config.sysctls) dp.sysctl(k, v);
+    ipBatch(dp, config.batch, { name: 'router.batch' });
     return new WxdpRouter(dp, devices);
   }
 
