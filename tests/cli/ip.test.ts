@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { progressBar } from '../../src/cli/stack.js';
 import { Datapath } from '../../src/control/datapath.js';
 import { writePcap } from '../../src/pcap/index.js';
 
@@ -82,6 +83,24 @@ describe('wxdp ip', () => {
     expect([c.code, c.err]).toEqual([255, 'Command "frob" is unknown, try "ip route help".\n']);
     const m = await cli('ip', '-batch', join(tmp, 'missing.batch'));
     expect([m.code, m.err]).toEqual([2, `wxdp ip: cannot read '${join(tmp, 'missing.batch')}': ENOENT\n`]);
+  });
+
+  it('shows a progress bar for a long batch when stderr is a terminal', () => {
+    const long = 'rule add pref 1 table 7\n'.repeat(20_000);
+    const was = process.stderr.isTTY;
+    let text = '';
+    try {
+      process.stderr.isTTY = false;
+      expect(progressBar('f', long, (s) => (text += s)).onProgress).toBeUndefined();
+      process.stderr.isTTY = true;
+      expect(progressBar('f', 'rule add pref 1 table 7\n', (s) => (text += s)).onProgress).toBeUndefined();
+      const p = progressBar('big.batch', long, (s) => (text += s)).onProgress!;
+      p(5000, 20000);
+      p(20000, 20000);
+    } finally {
+      process.stderr.isTTY = was;
+    }
+    expect(text).toMatch(/^\rbig\.batch \[######\.{19}\] 25% 5000\/20000 lines \d+\.\ds\rbig\.batch \[#{25}\] 100% 20000\/20000 lines \d+\.\ds\n$/);
   });
 
   it('--sysctl applies in order with -batch, with sysctl(8) errors', async () => {
