@@ -46,13 +46,9 @@ function kernelHost(): Netns {
 /** wxdp configured as k0 is. */
 async function wxdpHost(): Promise<NeighBench> {
   const b = await NeighBench.create();
-  const d = b.addDev('eth0', 2, OURS);
+  const d = b.addDev('eth0', OURS);
   b.addrs4(d, [{ addr: '192.0.2.1', plen: 24 }]);
-  b.setAddrs6(d, [{ addr: '2001:db8::1', plen: 64 }, { addr: 'fe80::1', plen: 64, scope: 253 }]);
-  b.dp.routes.kernelAdd({ dst: '2001:db8::1', type: 'local', table: 'local', dev: 'eth0' }, 2);
-  b.dp.routes.kernelAdd({ dst: 'fe80::1', type: 'local', table: 'local', dev: 'eth0' }, 2);
-  b.dp.routes.kernelAdd({ dst: '2001:db8::/64', dev: 'eth0' }, 2);
-  b.dp.routes.kernelAdd({ dst: 'fe80::/64', dev: 'eth0' }, 2);
+  b.addrs6(d, [{ addr: '2001:db8::1', plen: 64 }, { addr: 'fe80::1', plen: 64 }]);
   return b;
 }
 
@@ -243,8 +239,8 @@ describe.skipIf(!ready)('the neighbour stage against the kernel', () => {
 
   interface Step {
     frames: Uint8Array[];
-    /** A per-device IPv4 conf for both sides: the kernel's sysctl name under net.ipv4.conf.k0 and wxdp's CONF4 index. */
-    conf4?: [string, number, number];
+    /** A per-device IPv4 conf for both sides: the sysctl's name under net.ipv4.conf.{k0,eth0}, and its value. */
+    conf4?: [string, number];
     /** What neighbour.c says the entries are now (dst, state, lladdr, router): checked on both sides. */
     want: Array<[string, string, string?, boolean?]>;
   }
@@ -260,8 +256,8 @@ describe.skipIf(!ready)('the neighbour stage against the kernel', () => {
     const byDst = (a: NeighInfo, c: NeighInfo): number => a.dst.localeCompare(c.dst);
     for (const [i, st] of steps.entries()) {
       if (st.conf4) {
-        ns.sysctl({ [`net.ipv4.conf.k0.${st.conf4[0]}`]: st.conf4[2] });
-        b.setConf4(b.devs.get('eth0')!, st.conf4[1], st.conf4[2]);
+        ns.sysctl({ [`net.ipv4.conf.k0.${st.conf4[0]}`]: st.conf4[1] });
+        b.conf4(b.devs.get('eth0')!, st.conf4[0], st.conf4[1]);
       }
       afpacket(ns, [{ send: st.frames.map((frame) => ({ ifname: 'k1', frame })), capture: ['k1'], windowMs: 50 }]);
       for (const f of st.frames) b.rx('eth0', f);
@@ -287,7 +283,7 @@ describe.skipIf(!ready)('the neighbour stage against the kernel', () => {
       { frames: [cat(eth(BCAST, mac(other), 0x0806), arp(1, mac(other), ip4('192.0.2.2'), new Uint8Array(6), ip4('192.0.2.1')))], want: [['192.0.2.2', 'STALE', other]] },
       // gratuitous ARP from a stranger: nothing under arp_accept 0, a STALE entry under 1
       { frames: [garp], want: [['192.0.2.2', 'STALE', other]] },
-      { frames: [garp], conf4: ['arp_accept', 7, 1], want: [['192.0.2.2', 'STALE', other], ['192.0.2.3', 'STALE', '02:00:00:00:00:03']] },
+      { frames: [garp], conf4: ['arp_accept', 1], want: [['192.0.2.2', 'STALE', other], ['192.0.2.3', 'STALE', '02:00:00:00:00:03']] },
       // a stranger asking for someone else: nothing
       { frames: [arpRequest('192.0.2.77', '192.0.2.4')], want: [['192.0.2.2', 'STALE', other], ['192.0.2.3', 'STALE', '02:00:00:00:00:03']] },
     ]);
