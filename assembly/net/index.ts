@@ -14,3 +14,4 @@ export * from './lpm6';
 export * from './mphash';
 export * from './dst';
 export * from './fib_helper';
+export * from './reclaim';
