@@ -34,7 +34,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Datapath } from '../src/control/datapath.js';
 import { dataPathExports, type Device } from '../src/control/device.js';
-import type { RouteSpec } from '../src/control/net_types.js';
 import { PacketGenerator } from '../src/control/pktgen.js';
 import { kernelAvailability, loadKernelObject, xdpContext, type KernelObject } from '../src/oracle/kernel.js';
 import { Namespaces, netnsAvailability, removeStaleNamespaces, testRunInNamespace, type Netns } from '../src/oracle/netns.js';
@@ -172,6 +171,13 @@ function kernelSide(prefixes: readonly Prefix[], log?: (s: string) => void): Ker
   if (!ka.ok) return ka.reason;
   const objPath = join(projectRoot(), ROUTER_OBJECT);
   if (!existsSync(objPath)) return `${ROUTER_OBJECT} is not built`;
+  // The object first: a program the kernel refuses should not cost a 1M-route table load.
+  let obj: KernelObject;
+  try {
+    obj = loadKernelObject(objPath);
+  } catch (e) {
+    return (e as Error).message.split('\n')[0]!;
+  }
   removeStaleNamespaces(OWNER);
   const set = new Namespaces(OWNER);
   try {
@@ -190,13 +196,13 @@ function kernelSide(prefixes: readonly Prefix[], log?: (s: string) => void): Ker
     const t0 = Date.now();
     ns.batch(lines.join('\n') + '\n', { timeoutMs: 600_000 });
     log?.(`  kernel: table loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-    const obj = loadKernelObject(objPath);
     const name = obj.programNames.includes('xdp_fib_forward') ? 'xdp_fib_forward' : obj.programNames[0]!;
     const ingressIfindex = ns.ipJson<Array<{ ifindex: number }>>('link', 'show', 'eth0')[0]!.ifindex;
     return { set, ns, obj, pinPath: obj.program(name).pinPath, ingressIfindex };
   } catch (e) {
+    obj.close();
     set.cleanup();
-    return `kernel side: ${(e as Error).message.split('\n')[0]}`;
+    return (e as Error).message.split('\n')[0]!;
   }
 }
 
@@ -234,12 +240,6 @@ interface WxdpSide {
   rules: number;
 }
 
-/** TEMPORARY, until dp.sysctls and dp.routes land on main: the calls this bench makes, as the contracts describe them. */
-interface PendingControl {
-  sysctls: { set(name: string, value: string): void };
-  routes: { add(spec: RouteSpec): unknown };
-}
-
 /** A Datapath forwarding between eth0 and eth1 with the table, `rules` rules and `ecmp`-way routes. */
 async function wxdpSide(prefixes: readonly Prefix[], ecmp: number, log?: (s: string) => void): Promise<WxdpSide> {
   const dp = await Datapath.create({ umemFrames: UMEM_FRAMES });
@@ -249,15 +249,14 @@ async function wxdpSide(prefixes: readonly Prefix[], ecmp: number, log?: (s: str
   dp.ip('link set dev eth1 up');
   dp.ip('addr add 198.51.100.1/24 dev eth0');
   dp.ip('addr add 203.0.113.1/24 dev eth1');
-  const c = dp as unknown as PendingControl;
-  c.sysctls.set('net.ipv4.conf.all.forwarding', '1');
-  c.sysctls.set('net.ipv4.fib_multipath_hash_seed', String(HASH_SEED));
+  dp.sysctl('net.ipv4.conf.all.forwarding', 1);
+  dp.sysctl('net.ipv4.fib_multipath_hash_seed', HASH_SEED);
   dp.ip(`neigh add 198.51.100.2 lladdr ${MAC.h1} dev eth0 nud permanent`);
   for (let i = 0; i < 16; i++) dp.ip(`neigh add ${gateway(i)} lladdr ${gatewayMac(i)} dev eth1 nud permanent`);
   const via = ecmp === 1 ? { via: gateway(0), dev: 'eth1' } : { nexthops: Array.from({ length: ecmp }, (_, i) => ({ via: gateway(i), dev: 'eth1' })) };
   const t0 = Date.now();
-  c.routes.add({ dst: 'default', ...via });
-  for (const p of prefixes) c.routes.add({ dst: prefixText(p), ...via });
+  dp.routes.add({ dst: 'default', ...via });
+  for (const p of prefixes) dp.routes.add({ dst: prefixText(p), ...via });
   log?.(`  wxdp: ${prefixes.length} routes (ECMP ${ecmp}) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   const gen = traffic(dp);
   return { dp, eth0, eth1, gen, ecmp, rules: 0 };

@@ -19,6 +19,8 @@
 //   +40   u32 L4 root (reserved for the L4 demux)
 //   +44   u32 scratch: NET_SCRATCH_SIZE bytes for one worker (flow keys, results, built headers)
 //   +48   u32 FIB generation (bumped by every route/rule/address change; the dst cache checks it)
+//   +52   u32 netdev stage state (netdev.ts): device order list, block allocator free lists
+//   +56   u32 reclamation state (reclaim.ts): per-worker quiescent counters, retired blocks, free lists
 //   +512  SYSCTL_COUNT × u32 global sysctls (SYSCTL_* below; defaults are the kernel's)
 //   +1024 MIB_COUNT × u64 SNMP counters (MIB_* below; names as /proc/net/snmp and snmp6 print them)
 //   +4096 NDROP_COUNT × u64 drop counters by reason (NDROP_*: the kernel's SKB_DROP_REASON_* names)
@@ -35,6 +37,8 @@ export const NR_ICMP: u32 = 36;
 export const NR_L4: u32 = 40;
 export const NR_SCRATCH: u32 = 44;
 export const NR_FIB_GEN: u32 = 48;
+export const NR_NETDEV: u32 = 52;
+export const NR_RECLAIM: u32 = 56;
 export const NR_SYSCTL: u32 = 512;
 export const NR_MIB: u32 = 1024;
 export const NR_DROPS: u32 = 4096;
@@ -232,6 +236,8 @@ export const NDROP_FRAG_ECN: u32 = 71; // wxdp: fragments mix Not-ECT with ECT/C
 export const NDROP_IP_OUTNOROUTES: u32 = 96;
 export const NDROP_IP_BLACKHOLE: u32 = 97; // wxdp: a blackhole route (the kernel's dst_discard)
 export const NDROP_IP_PROHIBIT: u32 = 98; // wxdp: prohibit / unreachable routes (ICMP sent)
+export const NDROP_CPU_BACKLOG: u32 = 124; // loopback's receive backlog full (netdev_max_backlog)
+export const NDROP_RECURSION_LIMIT: u32 = 125; // stacked devices nested deeper than XMIT_RECURSION_LIMIT
 export const NDROP_COUNT: u32 = 128;
 
 // ---- A network device of the stack (netdev.ts), NETDEV_SIZE bytes ----
@@ -279,6 +285,7 @@ export const CONF4_ARP_FILTER: u32 = 9; //        0
 export const CONF4_ROUTE_LOCALNET: u32 = 10; //   0
 export const CONF4_DISABLE_POLICY: u32 = 11;
 export const CONF4_MC_FORWARDING: u32 = 12;
+export const CONF4_PROMOTE_SECONDARIES: u32 = 13; // 0
 export const CONF4_COUNT: u32 = 16;
 // net.ipv6.conf.DEV.* (u32 at ND_CONF6 + i × 4)
 export const CONF6_FORWARDING: u32 = 0; //        0
@@ -286,7 +293,8 @@ export const CONF6_HOP_LIMIT: u32 = 1; //         64
 export const CONF6_MTU: u32 = 2; //               device MTU (IPV6_MIN_MTU 1280 floor)
 export const CONF6_DISABLE_IPV6: u32 = 3; //      0
 export const CONF6_ACCEPT_REDIRECTS: u32 = 4; //  1
-export const CONF6_FORCE_FORWARDING: u32 = 6; //  0 (forward from this device even with all.forwarding off; 5 is the links stage's)
+export const CONF6_FORCE_FORWARDING: u32 = 5; //  0 (forward from this device even with all.forwarding off)
+export const CONF6_USE_OIF_ADDRS_ONLY: u32 = 6; // 0
 export const CONF6_COUNT: u32 = 16;
 // Per-device counters (u64 at ND_STATS + i × 8), as `ip -s link` shows them.
 export const NDSTAT_RX_PACKETS: u32 = 0;
@@ -345,6 +353,13 @@ export const FR_MTU: u32 = 52; //       u32 the route's mtu metric (0: none; the
 export const FR_INFO: u32 = 56; //      u32 the route record's address (for the dst cache)
 export const FR_NH_INDEX: u32 = 60; //  u32 which next hop of the route was chosen
 export const FR_SIZE: u32 = 64;
+// ---- The FIB's part of the worker scratch area (netScratch() + SCR_FIB, SCR_FIB_SIZE bytes) ----
+// The last KiB of the scratch area, so stages that lay theirs out from offset 0 do not collide:
+//   +0 masked address (16) | +64 control-plane flow key (FL_SIZE) | +128 control-plane result (FR_SIZE)
+//   +192 bpf_fib_lookup flow key | +256 bpf_fib_lookup result | +320 multipath hash key (80, 8-aligned)
+//   +400 a flow key and +464 a result for address-type lookups (fib4_local_type)
+export const SCR_FIB: u32 = NET_SCRATCH_SIZE - 1024;
+export const SCR_FIB_SIZE: u32 = 1024;
 export const RTN_UNSPEC: u32 = 0;
 export const RTN_UNICAST: u32 = 1;
 export const RTN_LOCAL: u32 = 2;

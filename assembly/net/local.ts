@@ -25,7 +25,7 @@ import { mibInc, netDrop, netFree } from './core';
 import {
   MIB_IP6_IN_DELIVERS, MIB_IP6_IN_HDR_ERRORS, MIB_IP6_IN_UNKNOWN_PROTOS, MIB_IP_IN_DELIVERS, MIB_IP_IN_UNKNOWN_PROTOS,
   MIB_L4_ICMP_PENDING, MIB_L4_TCP_PENDING, MIB_L4_UDP_PENDING, NDROP_HOST_RING_FULL, NDROP_IP_NOPROTO,
-  NDROP_NO_SOCKET, NDROP_NOT_SPECIFIED,
+  NDROP_NO_SOCKET, NDROP_FRAG_INVALID,
 } from './abi';
 import { ip_defrag, ipv6_defrag, reasmLen, reasmNhoff, reasmThoff } from './frag';
 import { rxRingIfindex } from './eth';
@@ -168,10 +168,11 @@ export function ip6_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, nho
     if (h == PH_EXT_FRAGMENT) {
       if (fragmented) {
         // ipv6_frag_rcv: a second Fragment header (IP6SKB_FRAGMENTED) is a bad header at its offset
+        // (counted FRAG_INVALID, as the fragment stage counts its parameter problems)
         mibInc(MIB_IP6_IN_HDR_ERRORS);
         icmpv6_send(ifindex, data, len, ICMPV6_PARAMPROB, ICMPV6_HDR_FIELD, off);
         netFree(q, data);
-        netDrop(NDROP_NOT_SPECIFIED);
+        netDrop(NDROP_FRAG_INVALID);
         return;
       }
       const r = ipv6_defrag(ifindex, q, data, len, off);

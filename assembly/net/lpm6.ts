@@ -12,7 +12,7 @@
 
 import { heapCreate, HDR_DIR, HDR_MAGIC, MAGIC6 } from './lpm_heap';
 import { RIB_NODE6 } from './lpm_rib';
-import { PN_KIDS, PN_LEAFVEC, PN_LEAVES, PN_SIZE, ptAdd, ptDel, ptDirCreate, ptGet, ptIsPrefix, VALUE_MAX } from './poptrie';
+import { PN_LEAFVEC, PN_SLOTS, ptAdd, ptDel, ptDirCreate, ptGet, ptIsPrefix, VALUE_MAX } from './poptrie';
 
 const S6: u32 = 16;
 const LEVELS6: u32 = 20; // the direct table's blocks, then nodes at bits 16, 22, ..., 124
@@ -63,24 +63,30 @@ export function lpm6_get(t: u32, addr: u32, len: u32): u32 {
 
 /** The value of the longest prefix covering the 16 bytes at `addr`, 0 when none. Inline form. */
 @inline export function lpm6Lookup(t: u32, addr: u32): u32 {
-  let hi = keyHi(addr);
-  let lo = keyLo(addr);
+  const hi = keyHi(addr);
+  const lo = keyLo(addr);
   const e = load<u32>(load<u32>(t + HDR_DIR) + (<u32>(hi >> (64 - S6)) << 2));
   if (<i32>e < 0) return e & VALUE_MAX;
-  let n = e << 3;
-  hi = (hi << S6) | (lo >> (64 - S6));
-  lo <<= S6;
+  return lpm6Walk(e << 3, (hi << S6) | (lo >> (64 - S6)), lo << S6);
+}
+
+/** From node block `n` with the key's remaining bits (hi, lo; left-aligned) down to the leaf. */
+@inline function lpm6Walk(n0: u32, hi0: u64, lo0: u64): u32 {
+  let n = n0;
+  let hi = hi0;
+  let lo = lo0;
   while (true) {
     const v = hi >> 58;
     const vec = load<u64>(n);
     const below = (<u64>2 << v) - 1;
     if ((vec >> v) & 1) {
-      n = load<u32>(n + PN_KIDS) + (<u32>popcnt<u64>(vec & below) - 1) * PN_SIZE;
+      n = load<u32>(n + PN_SLOTS + ((<u32>popcnt<u64>(vec & below) - 1) << 2));
       hi = (hi << 6) | (lo >> 58);
       lo <<= 6;
       continue;
     }
-    return load<u32>(load<u32>(n + PN_LEAVES) + ((<u32>popcnt<u64>(load<u64>(n + PN_LEAFVEC) & below) - 1) << 2));
+    const i = <u32>popcnt<u64>(vec) + <u32>popcnt<u64>(load<u64>(n + PN_LEAFVEC) & below);
+    return load<u32>(n + PN_SLOTS + ((i - 1) << 2));
   }
 }
 

@@ -41,9 +41,7 @@
 //   +128  NCLASS × u32 free list heads
 //   +1920 path: MAX_LEVELS × u32 node address, MAX_LEVELS × u32 child index, MAX_LEVELS × u32 new
 //         child array (what an update walks down, and what its path copy allocated on the way up)
-//   +2304 24-byte node struct: the new node a path copy carries upwards
-//   +2336 24-byte node struct: the rebuilt target node of an update
-//   +2368 u32 one new direct entry (an update of one slot)
+//   +2304 u32 one new direct entry (an update of one slot)
 //   +2432 per-level scratch, LEVEL_SCRATCH bytes each: 64 × u32 leaf values, 64 × u32 rule subtries
 
 import { arena_alloc } from '../maps/arena';
@@ -74,9 +72,7 @@ const HDR_FREE: u32 = 128;
 export const HDR_PATH_NODE: u32 = 1920;
 export const HDR_PATH_IDX: u32 = 2048;
 export const HDR_PATH_NEW: u32 = 2176;
-export const HDR_TMP_NODE: u32 = 2304;
-export const HDR_TGT_NODE: u32 = 2336;
-export const HDR_TMP_SLOT: u32 = 2368;
+export const HDR_TMP_SLOT: u32 = 2304;
 export const HDR_LEVEL0: u32 = 2432;
 export const LEVEL_SCRATCH: u32 = 512;
 export const LEVEL_SUBS: u32 = 256;
@@ -96,7 +92,7 @@ const HDR_LIVE_LOG: u32 = 104;
 }
 
 const CHUNK: u32 = 65536;
-const SMALL_MAX: u32 = 1536; // 64 nodes of 24 bytes: the largest node array
+const SMALL_MAX: u32 = 1536; // past the largest node block (16 + 64 × 4 bytes)
 const SMALL_CLASSES: u32 = SMALL_MAX >> 3; // classes 1..192 by 8-byte units
 const LARGE_MIN_LOG: u32 = 11; // 2 KiB
 const NCLASS: u32 = SMALL_CLASSES + 1 + 22; // 1..192, then 2^11 .. 2^32

@@ -968,15 +968,17 @@ function neighProbe(e: u32): void {
 function errorReport(e: u32, q: u32, data: u32, len: u32): void {
   const ip = data + 14;
   const iplen = len >= 14 ? len - 14 : 0;
-  const ifindex = load<u32>(e + NE_IFINDEX);
+  // The frame's input device is not known here (neigh_output's contract carries none), and its
+  // Ethernet header is not written yet: icmp_send gets ifindex 0, "not a received packet", so it
+  // neither reads that header nor picks the inbound device's address.
   if (load<u8>(e + NE_FAMILY) == AF_INET) {
     // ipv4_send_dest_unreach: only a believable IPv4 header is answered
     if (iplen >= 20) {
       const vihl = <u32>load<u8>(ip);
-      if ((vihl >> 4) == 4 && (vihl & 15) >= 5 && iplen >= (vihl & 15) * 4) icmp_send(ifindex, ip, iplen, 3, 1, 0);
+      if ((vihl >> 4) == 4 && (vihl & 15) >= 5 && iplen >= (vihl & 15) * 4) icmp_send(0, ip, iplen, 3, 1, 0);
     }
   } else if (iplen >= 40) {
-    icmpv6_send(ifindex, ip, iplen, 1, 3, 0);
+    icmpv6_send(0, ip, iplen, 1, 3, 0); // ip6_link_failure: ICMPV6_DEST_UNREACH, ICMPV6_ADDR_UNREACH
   }
   netFree(q, data);
   netDrop(NDROP_NEIGH_FAILED);
@@ -1409,16 +1411,19 @@ export function neigh_ctl_next(e: u32): u32 {
 }
 
 /**
- * neigh_ifdown (NETDEV_DOWN, unregister): every entry of the device goes, permanent ones too; frames
- * waiting on them are dropped. Entries removed.
+ * neigh_flush_dev for `ifindex` in `family`'s table (0: both): neigh_ifdown (NETDEV_DOWN, unregister,
+ * a changed address) takes every entry, permanent ones too; neigh_carrier_down (`skipPerm`) leaves the
+ * permanent ones. Frames waiting on the entries are dropped. Entries removed.
  */
-export function neigh_ctl_ifdown(ifindex: u32): u32 {
+export function neigh_ctl_ifdown(ifindex: u32, family: u32, skipPerm: u32): u32 {
   const r = neighRoot();
   if (r == 0) return 0;
   NOW = clockNow();
   let n: u32 = 0;
   for (let f: u32 = 0; f < 2; f++) {
-    const t = tableOf(r, f == 0 ? AF_INET : AF_INET6);
+    const fam = f == 0 ? AF_INET : AF_INET6;
+    if (family != 0 && family != fam) continue;
+    const t = tableOf(r, fam);
     const h = load<u32>(t + T_HASH);
     const off = chainOff(h);
     const nb: u32 = 1 << load<u32>(h + H_SHIFT);
@@ -1426,7 +1431,7 @@ export function neigh_ctl_ifdown(ifindex: u32): u32 {
       let e = load<u32>(h + H_BUCKETS + (i << 3));
       while (e != 0) {
         const next = load<u32>(e + off);
-        if (load<u32>(e + NE_IFINDEX) == ifindex) {
+        if (load<u32>(e + NE_IFINDEX) == ifindex && (skipPerm == 0 || (<u32>load<u8>(e + NE_STATE) & NUD_PERMANENT) == 0)) {
           entryRemove(t, e);
           n++;
         }

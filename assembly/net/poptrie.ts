@@ -6,39 +6,42 @@
 //
 // Direct table: 2^S u32 entries indexed by the key's first S bits. An entry is
 //   1vvvvvvv vvvvvvvv vvvvvvvv vvvvvvvv  a leaf: the value (31 bits; 0 = no route), or
-//   0aaaaaaa aaaaaaaa aaaaaaaa aaaaaaaa  the address / 8 of a 24-byte root node.
-// Node (covers 6 more key bits: 64 children, each an internal node or a leaf):
+//   0aaaaaaa aaaaaaaa aaaaaaaa aaaaaaaa  the address / 8 of the root node's block.
+// Node block (covers 6 more key bits: 64 children, each an internal node or a leaf):
 //   +0  u64 vector   bit i: child i is an internal node
 //   +8  u64 leafvec  bit i: child i is a leaf that starts a run of equal leaves (leaf compression)
-//   +16 u32 leaves   address of the u32 leaf values, one per run (popcnt(leafvec) of them)
-//   +20 u32 kids     address of the child nodes, 24 bytes each, in order (popcnt(vector) of them)
-// Lookup of child i: internal → kids[popcnt(vector & (2 << i) - 1) - 1]; leaf → leaves[popcnt(leafvec
-// & (2 << i) - 1) - 1]. Keys shorter than a node's last bit read zeros past their end (IPv4 at bit 30
-// reads 2 real bits, IPv6 at bit 124 reads 4).
+//   +16 u32 kids[popcnt(vector)]     the internal children's block addresses, in child order
+//       u32 leaves[popcnt(leafvec)]  one value per run
+// Child i: internal → kids[popcnt(vector & (2 << i) - 1) - 1]; leaf → leaves[popcnt(leafvec &
+// (2 << i) - 1) - 1]. Unlike the paper's separate node and leaf arrays, a node keeps its child
+// pointers and leaves in one block (16 + 4 bytes per child entry), so the common lookup reads the
+// direct entry and one block (measured: bench/fib.ts; README). Keys shorter than a node's last bit
+// read zeros past their end (IPv4 at bit 30 reads 2 real bits, IPv6 at bit 124 reads 4).
 //
 // Updates never write a block a reader can reach. A change to prefix p/len:
 //   len ≤ S   every direct entry under p gets a new root (or leaf), built aside, then stored one by one
 //             (each entry is one aligned u32 store; a reader sees an entry old or new, never between);
 //   len > S   the node whose 6 bits hold p's last bit is rebuilt with the children p covers built
-//             afresh and the others copied (their subtrees shared), and the path above it is copied
-//             up to a new root; one store of the direct entry publishes it (a path copy, as the
-//             paper's incremental update and RCU trees do).
+//             afresh and the others taken over (their subtrees shared), and the blocks above it are
+//             copied up to a new root; one store of the direct entry publishes it (a path copy, as
+//             the paper's incremental update and RCU trees do).
 // Blocks unlinked by an update are retired (lpm_heap.ts) and reused after lpm_reclaim. A failed
 // allocation frees what the update built and leaves the published structure as it was. Batch mode
 // (lpm_batch_begin .. lpm_commit) only marks direct entries dirty and rebuilds each once: a bulk load.
 
 import {
   heapAlloc, heapFree, heapNextGen, heapReserve, heapRetire, HDR_COUNT, HDR_COVER, HDR_DIR, HDR_DIRTY,
-  HDR_DIRTY_LEFT, HDR_PATH_IDX, HDR_PATH_NEW, HDR_PATH_NODE, HDR_RIB, HDR_RIB_NODE, HDR_S, HDR_TGT_NODE,
-  HDR_TMP_NODE, HDR_TMP_SLOT, KIND_RIB, KIND_STRUCT, LEVEL_SUBS, levelVals,
+  HDR_DIRTY_LEFT, HDR_PATH_IDX, HDR_PATH_NEW, HDR_PATH_NODE, HDR_RIB, HDR_RIB_NODE, HDR_S, HDR_TMP_SLOT, KIND_RIB,
+  KIND_STRUCT, LEVEL_SUBS, levelVals,
 } from './lpm_heap';
-import { keyIsPrefix, nHi, nLen, nLo, ribContent, ribFind, ribInsert, ribPrune, ribRegion, RN_C0, RN_C1, RN_VALUE } from './lpm_rib';
+import {
+  keyIsPrefix, maskHi, maskLo, nHi, nLen, nLo, ribContent, ribFind, ribInsert, ribPrune, ribRegion, RN_C0, RN_C1,
+  RN_VALUE,
+} from './lpm_rib';
 
 export const PN_VEC: u32 = 0;
 export const PN_LEAFVEC: u32 = 8;
-export const PN_LEAVES: u32 = 16;
-export const PN_KIDS: u32 = 20;
-export const PN_SIZE: u32 = 24;
+export const PN_SLOTS: u32 = 16;
 export const LEAF_TAG: u32 = 0x80000000;
 export const VALUE_MAX: u32 = 0x7fffffff;
 
@@ -67,9 +70,14 @@ export const VALUE_MAX: u32 = 0x7fffffff;
   return (<u64>2 << <u64>i) - 1;
 }
 
-/** The address of internal child `i` of node `n`. */
-@inline export function kidOf(n: u32, i: u32): u32 {
-  return load<u32>(n + PN_KIDS) + (<u32>popcnt<u64>(load<u64>(n + PN_VEC) & below(i)) - 1) * PN_SIZE;
+/** Bytes of node block `n`. */
+@inline function blockSize(n: u32): u32 {
+  return PN_SLOTS + ((<u32>popcnt<u64>(load<u64>(n + PN_VEC)) + <u32>popcnt<u64>(load<u64>(n + PN_LEAFVEC))) << 2);
+}
+
+/** The slot holding internal child `i` of node `n` (its block address). */
+@inline export function kidSlot(n: u32, i: u32): u32 {
+  return n + PN_SLOTS + ((<u32>popcnt<u64>(load<u64>(n + PN_VEC) & below(i)) - 1) << 2);
 }
 
 // ---- One node's 64 children, computed from the rule trie ----
@@ -81,10 +89,10 @@ let cMask: u64 = 0;
 let cInner: bool = false;
 
 /**
- * The children of region `hi/lo / off`: level `lvl`'s scratch gets each child's leaf value (the
- * longest prefix of length ≤ off + 6 covering it, `cover` when none) and, for internal children, the
- * rule subtrie to build them from. Returns the internal-children mask; cInner says whether the region
- * holds any prefix longer than `off` (if not, no node is needed for it).
+ * The children of region `off` bits long whose rule subtrie is `r`: level `lvl`'s scratch gets each
+ * child's leaf value (the longest prefix of length ≤ off + 6 covering it, `cover` when none) and, for
+ * internal children, the rule subtrie to build them from. Returns the internal-children mask; cInner
+ * says whether the region holds any prefix longer than `off` (if not, no node is needed for it).
  */
 function computeChildren(t: u32, lvl: u32, off: u32, cover: u32, r: u32): u64 {
   const vals = levelVals(t, lvl);
@@ -133,36 +141,6 @@ function visit(n: u32): void {
 
 // ---- Building, freeing and retiring subtrees ----
 
-/** Leaf values of level `lvl`'s leaf children, run-compressed; 0 and no allocation when there are none. */
-let lLeafvec: u64 = 0;
-function buildLeaves(t: u32, lvl: u32, mask: u64): u32 {
-  const vals = levelVals(t, lvl);
-  let leafvec: u64 = 0;
-  let n: u32 = 0;
-  let prev: u32 = 0;
-  for (let i: u32 = 0; i < 64; i++) {
-    if ((mask >> <u64>i) & 1) continue;
-    const v = load<u32>(vals + (i << 2));
-    if (n == 0 || v != prev) {
-      leafvec |= <u64>1 << <u64>i;
-      n++;
-      prev = v;
-    }
-  }
-  lLeafvec = leafvec;
-  if (n == 0) return 0;
-  const leaves = heapAlloc(t, n << 2, KIND_STRUCT);
-  if (leaves == 0) return 0;
-  let j: u32 = 0;
-  for (let i: u32 = 0; i < 64; i++) {
-    if ((leafvec >> <u64>i) & 1) {
-      store<u32>(leaves + (j << 2), load<u32>(vals + (i << 2)));
-      j++;
-    }
-  }
-  return leaves;
-}
-
 /** Whether child `i` of a rebuilt node keeps the old node's child (outside the changed range). */
 @inline function copied(i: u32, newMask: u64, old: u32, a: u32, cnt: u32): bool {
   return old != 0 && ((newMask >> <u64>i) & 1) != 0 && ((load<u64>(old + PN_VEC) >> <u64>i) & 1) != 0 &&
@@ -170,98 +148,91 @@ function buildLeaves(t: u32, lvl: u32, mask: u64): u32 {
 }
 
 /**
- * Fill the node struct at `dst` for region `hi/lo / off` whose children are in level `lvl`'s scratch
- * (mask `mask`): leaves, and child nodes built from the rule trie, except those `copied` from `old`.
- * 0, or -12 with everything it allocated freed.
+ * A node block for region `hi/lo / off` whose children are in level `lvl`'s scratch (mask `mask`):
+ * leaves run-compressed, and child nodes built from the rule trie, except those `copied` from `old`
+ * (their subtrees shared). 0 when the memory is full, with everything it allocated freed.
  */
-function fillNode(t: u32, dst: u32, lvl: u32, hi: u64, lo: u64, off: u32, mask: u64, old: u32, a: u32, cnt: u32): i32 {
-  const leaves = buildLeaves(t, lvl, mask);
-  const leafvec = lLeafvec;
-  if (leafvec != 0 && leaves == 0) return -12;
-  const nk = <u32>popcnt<u64>(mask);
-  let kids: u32 = 0;
-  if (nk != 0) {
-    kids = heapAlloc(t, nk * PN_SIZE, KIND_STRUCT);
-    if (kids == 0) {
-      if (leaves != 0) heapFree(t, leaves, <u32>popcnt<u64>(leafvec) << 2, KIND_STRUCT);
-      return -12;
-    }
-    const vals = levelVals(t, lvl);
-    let p: u32 = 0;
-    for (let i: u32 = 0; i < 64; i++) {
-      if (((mask >> <u64>i) & 1) == 0) continue;
-      const kid = kids + p * PN_SIZE;
-      if (copied(i, mask, old, a, cnt)) {
-        memory.copy(kid, kidOf(old, i), PN_SIZE);
-      } else {
-        const sub = load<u32>(vals + LEVEL_SUBS + (i << 2));
-        const cover = load<u32>(vals + (i << 2));
-        if (buildInto(t, kid, lvl + 1, withHi(hi, off, i), withLo(lo, off, i), off + 6, cover, sub) < 0) {
-          // Undo: the children built so far (not the copied ones), the arrays.
-          let q: u32 = 0;
-          for (let k: u32 = 0; k < i; k++) {
-            if (((mask >> <u64>k) & 1) == 0) continue;
-            if (!copied(k, mask, old, a, cnt)) freeTree(t, kids + q * PN_SIZE);
-            q++;
-          }
-          heapFree(t, kids, nk * PN_SIZE, KIND_STRUCT);
-          if (leaves != 0) heapFree(t, leaves, <u32>popcnt<u64>(leafvec) << 2, KIND_STRUCT);
-          return -12;
-        }
-      }
-      p++;
+function fillNode(t: u32, lvl: u32, hi: u64, lo: u64, off: u32, mask: u64, old: u32, a: u32, cnt: u32): u32 {
+  const vals = levelVals(t, lvl);
+  let leafvec: u64 = 0;
+  let nl: u32 = 0;
+  let prev: u32 = 0;
+  for (let i: u32 = 0; i < 64; i++) {
+    if ((mask >> <u64>i) & 1) continue;
+    const v = load<u32>(vals + (i << 2));
+    if (nl == 0 || v != prev) {
+      leafvec |= <u64>1 << <u64>i;
+      nl++;
+      prev = v;
     }
   }
-  store<u64>(dst + PN_VEC, mask);
-  store<u64>(dst + PN_LEAFVEC, leafvec);
-  store<u32>(dst + PN_LEAVES, leaves);
-  store<u32>(dst + PN_KIDS, kids);
-  return 0;
+  const nk = <u32>popcnt<u64>(mask);
+  const size = PN_SLOTS + ((nk + nl) << 2);
+  const b = heapAlloc(t, size, KIND_STRUCT);
+  if (b == 0) return 0;
+  store<u64>(b + PN_VEC, mask);
+  store<u64>(b + PN_LEAFVEC, leafvec);
+  let l = b + PN_SLOTS + (nk << 2);
+  for (let i: u32 = 0; i < 64; i++) {
+    if ((leafvec >> <u64>i) & 1) {
+      store<u32>(l, load<u32>(vals + (i << 2)));
+      l += 4;
+    }
+  }
+  let p = b + PN_SLOTS;
+  for (let i: u32 = 0; i < 64; i++) {
+    if (((mask >> <u64>i) & 1) == 0) continue;
+    let kid: u32;
+    if (copied(i, mask, old, a, cnt)) {
+      kid = load<u32>(kidSlot(old, i));
+    } else {
+      kid = buildNode(t, lvl + 1, withHi(hi, off, i), withLo(lo, off, i), off + 6,
+        load<u32>(vals + (i << 2)), load<u32>(vals + LEVEL_SUBS + (i << 2)));
+      if (kid == 0) {
+        // Undo: the children built so far (not the copied ones), then the block.
+        let q = b + PN_SLOTS;
+        for (let k: u32 = 0; k < i; k++) {
+          if (((mask >> <u64>k) & 1) == 0) continue;
+          if (!copied(k, mask, old, a, cnt)) freeTree(t, load<u32>(q));
+          q += 4;
+        }
+        heapFree(t, b, size, KIND_STRUCT);
+        return 0;
+      }
+    }
+    store<u32>(p, kid);
+    p += 4;
+  }
+  return b;
 }
 
-/** Build the whole subtree of region `hi/lo / off` (cover and rule subtrie given) into the struct at `dst`. */
-function buildInto(t: u32, dst: u32, lvl: u32, hi: u64, lo: u64, off: u32, cover: u32, r: u32): i32 {
+/** The whole subtree of region `hi/lo / off` (cover and rule subtrie given): its node block, or 0. */
+function buildNode(t: u32, lvl: u32, hi: u64, lo: u64, off: u32, cover: u32, r: u32): u32 {
   const mask = computeChildren(t, lvl, off, cover, r);
-  return fillNode(t, dst, lvl, hi, lo, off, mask, 0, 0, 0);
+  return fillNode(t, lvl, hi, lo, off, mask, 0, 0, 0);
 }
 
-/** Free a subtree no reader has seen (its struct at `n` is the caller's). */
+/** Free a subtree no reader has seen. */
 function freeTree(t: u32, n: u32): void {
   const vec = load<u64>(n + PN_VEC);
-  const lv = load<u64>(n + PN_LEAFVEC);
-  if (lv != 0) heapFree(t, load<u32>(n + PN_LEAVES), <u32>popcnt<u64>(lv) << 2, KIND_STRUCT);
-  if (vec != 0) {
-    const nk = <u32>popcnt<u64>(vec);
-    const kids = load<u32>(n + PN_KIDS);
-    for (let p: u32 = 0; p < nk; p++) freeTree(t, kids + p * PN_SIZE);
-    heapFree(t, kids, nk * PN_SIZE, KIND_STRUCT);
-  }
+  const nk = <u32>popcnt<u64>(vec);
+  for (let p: u32 = 0; p < nk; p++) freeTree(t, load<u32>(n + PN_SLOTS + (p << 2)));
+  heapFree(t, n, blockSize(n), KIND_STRUCT);
 }
 
 /** Blocks retireTree(n) will retire. */
 function countTree(n: u32): u32 {
-  const vec = load<u64>(n + PN_VEC);
-  let c: u32 = load<u64>(n + PN_LEAFVEC) != 0 ? 1 : 0;
-  if (vec != 0) {
-    const nk = <u32>popcnt<u64>(vec);
-    const kids = load<u32>(n + PN_KIDS);
-    for (let p: u32 = 0; p < nk; p++) c += countTree(kids + p * PN_SIZE);
-    c++;
-  }
+  const nk = <u32>popcnt<u64>(load<u64>(n + PN_VEC));
+  let c: u32 = 1;
+  for (let p: u32 = 0; p < nk; p++) c += countTree(load<u32>(n + PN_SLOTS + (p << 2)));
   return c;
 }
 
 /** Retire a published subtree (unlinked already); its blocks stay intact until reclaimed. */
 function retireTree(t: u32, n: u32): void {
-  const vec = load<u64>(n + PN_VEC);
-  const lv = load<u64>(n + PN_LEAFVEC);
-  if (lv != 0) heapRetire(t, load<u32>(n + PN_LEAVES), <u32>popcnt<u64>(lv) << 2);
-  if (vec != 0) {
-    const nk = <u32>popcnt<u64>(vec);
-    const kids = load<u32>(n + PN_KIDS);
-    for (let p: u32 = 0; p < nk; p++) retireTree(t, kids + p * PN_SIZE);
-    heapRetire(t, kids, nk * PN_SIZE);
-  }
+  const nk = <u32>popcnt<u64>(load<u64>(n + PN_VEC));
+  for (let p: u32 = 0; p < nk; p++) retireTree(t, load<u32>(n + PN_SLOTS + (p << 2)));
+  heapRetire(t, n, blockSize(n));
 }
 
 // ---- Direct entries ----
@@ -286,31 +257,22 @@ function buildEntry(t: u32, b: u32, i: u32, mask: u64): u32 {
   const vals = levelVals(t, 0);
   if (((mask >> <u64>i) & 1) == 0) return LEAF_TAG | load<u32>(vals + (i << 2));
   const s = load<u32>(t + HDR_S);
-  const root = heapAlloc(t, PN_SIZE, KIND_STRUCT);
-  if (root == 0) return 0;
   const hi = (<u64>((b << 6) | i)) << <u64>(64 - s);
-  if (buildInto(t, root, 1, hi, 0, s, load<u32>(vals + (i << 2)), load<u32>(vals + LEVEL_SUBS + (i << 2))) < 0) {
-    heapFree(t, root, PN_SIZE, KIND_STRUCT);
-    return 0;
-  }
+  const root = buildNode(t, 1, hi, 0, s, load<u32>(vals + (i << 2)), load<u32>(vals + LEVEL_SUBS + (i << 2)));
   return root >> 3;
 }
 
 function dropEntry(t: u32, e: u32): void {
-  if ((e & LEAF_TAG) != 0) return;
-  freeTree(t, e << 3);
-  heapFree(t, e << 3, PN_SIZE, KIND_STRUCT);
+  if ((e & LEAF_TAG) == 0) freeTree(t, e << 3);
 }
 
 /** Retire records replacing entry `old` by `e` needs. */
 @inline function entryRetires(old: u32, e: u32): u32 {
-  return old == e || (old & LEAF_TAG) != 0 ? 0 : countTree(old << 3) + 1;
+  return old == e || (old & LEAF_TAG) != 0 ? 0 : countTree(old << 3);
 }
 
 function retireEntry(t: u32, old: u32): void {
-  if ((old & LEAF_TAG) != 0) return;
-  retireTree(t, old << 3);
-  heapRetire(t, old << 3, PN_SIZE);
+  if ((old & LEAF_TAG) == 0) retireTree(t, old << 3);
 }
 
 /** Rebuild direct entries [a, a + cnt) from the rule trie: all built first, then published. */
@@ -356,70 +318,50 @@ function rebuildSlots(t: u32, a: u32, cnt: u32): i32 {
 
 // ---- Path copy (len > S) ----
 
-/** Free the new parts of the rebuilt struct `nw` (not what it copied from `old`). */
+/** Free the new parts of the rebuilt block `nw` (not what it took over from `old`). */
 function discardNew(t: u32, nw: u32, old: u32, a: u32, cnt: u32): void {
   const mask = load<u64>(nw + PN_VEC);
-  const lv = load<u64>(nw + PN_LEAFVEC);
-  if (lv != 0) heapFree(t, load<u32>(nw + PN_LEAVES), <u32>popcnt<u64>(lv) << 2, KIND_STRUCT);
-  if (mask == 0) return;
-  const kids = load<u32>(nw + PN_KIDS);
-  let p: u32 = 0;
+  let p = nw + PN_SLOTS;
   for (let i: u32 = 0; i < 64; i++) {
     if (((mask >> <u64>i) & 1) == 0) continue;
-    if (!copied(i, mask, old, a, cnt)) freeTree(t, kids + p * PN_SIZE);
-    p++;
+    if (!copied(i, mask, old, a, cnt)) freeTree(t, load<u32>(p));
+    p += 4;
   }
-  heapFree(t, kids, <u32>popcnt<u64>(mask) * PN_SIZE, KIND_STRUCT);
+  heapFree(t, nw, blockSize(nw), KIND_STRUCT);
 }
 
-/** Retire what the rebuilt `nw` no longer uses of `old` (for cnt = 0, count instead: the return). */
+/** Retire what the rebuilt `nw` no longer uses of `old` (with `count`, only count the blocks). */
 function retireOld(t: u32, old: u32, nw: u32, a: u32, cnt: u32, count: bool): u32 {
   const mask = load<u64>(nw + PN_VEC);
   const vec = load<u64>(old + PN_VEC);
-  const lv = load<u64>(old + PN_LEAFVEC);
-  let c: u32 = 0;
-  if (lv != 0) {
-    c++;
-    if (!count) heapRetire(t, load<u32>(old + PN_LEAVES), <u32>popcnt<u64>(lv) << 2);
-  }
-  if (vec == 0) return c;
-  const kids = load<u32>(old + PN_KIDS);
-  let p: u32 = 0;
+  let c: u32 = 1;
+  let p = old + PN_SLOTS;
   for (let i: u32 = 0; i < 64; i++) {
     if (((vec >> <u64>i) & 1) == 0) continue;
-    // Old child i lives on in the new node only if the new node copied it.
+    // Old child i lives on in the new node only if the new node took it over.
     const kept = ((mask >> <u64>i) & 1) != 0 && (i < a || i >= a + cnt);
     if (!kept) {
-      if (count) c += countTree(kids + p * PN_SIZE);
-      else retireTree(t, kids + p * PN_SIZE);
+      if (count) c += countTree(load<u32>(p));
+      else retireTree(t, load<u32>(p));
     }
-    p++;
+    p += 4;
   }
-  c++;
-  if (!count) heapRetire(t, kids, <u32>popcnt<u64>(vec) * PN_SIZE);
+  if (!count) heapRetire(t, old, blockSize(old));
   return c;
 }
 
 /**
- * Rebuild node path[k] (region of `hi/lo`'s first `off` bits) into HDR_TGT_NODE, children [a, a + cnt)
- * afresh. 1: done; 0: the region holds no longer prefix any more, so no node (nothing allocated);
- * -12: no memory (nothing kept).
+ * Rebuild node path[k] (region of `hi/lo`'s first `off` bits) with children [a, a + cnt) afresh:
+ * its new block; 1: the region holds no longer prefix any more, so no node (nothing allocated);
+ * 0: no memory (nothing kept).
  */
-function rebuildNode(t: u32, k: u32, hi: u64, lo: u64, off: u32, a: u32, cnt: u32): i32 {
-  const rhi = maskHi128(hi, off);
-  const rlo = maskLo128(lo, off);
+function rebuildNode(t: u32, k: u32, hi: u64, lo: u64, off: u32, a: u32, cnt: u32): u32 {
+  const rhi = maskHi(hi, off);
+  const rlo = maskLo(lo, off);
   const r = ribRegion(t, rhi, rlo, off);
   const mask = computeChildren(t, k + 1, off, load<u32>(t + HDR_COVER), r);
-  if (!cInner) return 0;
-  const old = load<u32>(t + HDR_PATH_NODE + (k << 2));
-  return fillNode(t, t + HDR_TGT_NODE, k + 1, rhi, rlo, off, mask, old, a, cnt) < 0 ? -12 : 1;
-}
-
-@inline function maskHi128(hi: u64, len: u32): u64 {
-  return len >= 64 ? hi : len == 0 ? 0 : hi & ~(<u64>-1 >> <u64>len);
-}
-@inline function maskLo128(lo: u64, len: u32): u64 {
-  return len >= 128 ? lo : len <= 64 ? 0 : lo & ~(<u64>-1 >> <u64>(len - 64));
+  if (!cInner) return 1;
+  return fillNode(t, k + 1, rhi, rlo, off, mask, load<u32>(t + HDR_PATH_NODE + (k << 2)), a, cnt);
 }
 
 function pathUpdate(t: u32, hi: u64, lo: u64, len: u32): i32 {
@@ -446,7 +388,7 @@ function pathUpdate(t: u32, hi: u64, lo: u64, len: u32): i32 {
     }
     store<u32>(pathIdx + (k << 2), c);
     if ((load<u64>(node + PN_VEC) >> <u64>c) & 1) {
-      node = kidOf(node, c);
+      node = load<u32>(kidSlot(node, c));
       off += 6;
       k++;
       continue;
@@ -456,69 +398,53 @@ function pathUpdate(t: u32, hi: u64, lo: u64, len: u32): i32 {
   }
   // The target: path[k]. If the change leaves its region without a longer prefix, its parent's child
   // becomes a leaf instead, and so on up to the direct entry.
+  let nw: u32;
   while (true) {
-    const res = rebuildNode(t, k, hi, lo, s + 6 * k, a, cnt);
-    if (res < 0) return -12;
-    if (res > 0) break;
+    nw = rebuildNode(t, k, hi, lo, s + 6 * k, a, cnt);
+    if (nw == 0) return -12;
+    if (nw != 1) break;
     if (k == 0) return rebuildSlots(t, j, 1);
     k--;
     a = load<u32>(pathIdx + (k << 2));
     cnt = 1;
   }
-  const tgt = t + HDR_TGT_NODE;
-  const tmp = t + HDR_TMP_NODE;
-  memory.copy(tmp, tgt, PN_SIZE);
-  // Copy the path up: each parent's child array with the new child in place.
+  // Copy the path up: each ancestor's block with the new child in place.
   let m = k;
-  let root: u32 = 0;
+  let child = nw;
   let ok = true;
   while (m > 0) {
     const parent = load<u32>(pathNode + ((m - 1) << 2));
-    const c = load<u32>(pathIdx + ((m - 1) << 2));
-    const vec = load<u64>(parent + PN_VEC);
-    const nk = <u32>popcnt<u64>(vec);
-    const arr = heapAlloc(t, nk * PN_SIZE, KIND_STRUCT);
-    if (arr == 0) {
+    const size = blockSize(parent);
+    const copy = heapAlloc(t, size, KIND_STRUCT);
+    if (copy == 0) {
       ok = false;
       break;
     }
-    memory.copy(arr, load<u32>(parent + PN_KIDS), nk * PN_SIZE);
-    memory.copy(arr + (<u32>popcnt<u64>(vec & below(c)) - 1) * PN_SIZE, tmp, PN_SIZE);
-    store<u32>(pathNew + ((m - 1) << 2), arr);
-    store<u64>(tmp + PN_VEC, vec);
-    store<u64>(tmp + PN_LEAFVEC, load<u64>(parent + PN_LEAFVEC));
-    store<u32>(tmp + PN_LEAVES, load<u32>(parent + PN_LEAVES));
-    store<u32>(tmp + PN_KIDS, arr);
+    memory.copy(copy, parent, size);
+    store<u32>(kidSlot(copy, load<u32>(pathIdx + ((m - 1) << 2))), child);
+    store<u32>(pathNew + ((m - 1) << 2), copy);
+    child = copy;
     m--;
   }
-  if (ok) {
-    root = heapAlloc(t, PN_SIZE, KIND_STRUCT);
-    ok = root != 0;
-  }
   const oldTgt = load<u32>(pathNode + (k << 2));
-  if (ok) {
-    // Retire records: the old root, the k old child arrays on the path, what the target drops.
-    ok = heapReserve(t, 1 + k + retireOld(t, oldTgt, tgt, a, cnt, true));
-  }
+  // Retire records: the k ancestors, what the target drops.
+  if (ok) ok = heapReserve(t, k + retireOld(t, oldTgt, nw, a, cnt, true));
   if (!ok) {
     for (let q = m; q < k; q++) {
-      const parent = load<u32>(pathNode + (q << 2));
-      heapFree(t, load<u32>(pathNew + (q << 2)), <u32>popcnt<u64>(load<u64>(parent + PN_VEC)) * PN_SIZE, KIND_STRUCT);
+      const b = load<u32>(pathNew + (q << 2));
+      heapFree(t, b, blockSize(b), KIND_STRUCT);
     }
-    if (root != 0) heapFree(t, root, PN_SIZE, KIND_STRUCT);
-    discardNew(t, tgt, oldTgt, a, cnt);
+    discardNew(t, nw, oldTgt, a, cnt);
     return -12;
   }
-  memory.copy(root, tmp, PN_SIZE);
   heapNextGen(t);
-  store<u32>(slot, root >> 3);
-  // Unlinked now: the target's dropped parts, then the path's arrays bottom up, then the old root.
-  retireOld(t, oldTgt, tgt, a, cnt, false);
-  for (let q = k; q > 0; q--) {
-    const parent = load<u32>(pathNode + ((q - 1) << 2));
-    heapRetire(t, load<u32>(parent + PN_KIDS), <u32>popcnt<u64>(load<u64>(parent + PN_VEC)) * PN_SIZE);
+  store<u32>(slot, child >> 3);
+  // Unlinked now: the target's dropped parts and the ancestors' old blocks.
+  retireOld(t, oldTgt, nw, a, cnt, false);
+  for (let q: u32 = 0; q < k; q++) {
+    const b = load<u32>(pathNode + (q << 2));
+    heapRetire(t, b, blockSize(b));
   }
-  heapRetire(t, e << 3, PN_SIZE);
   return 0;
 }
 

@@ -19,7 +19,11 @@ import {
   MIB_IP6_IN_HDR_ERRORS, MIB_IP6_REASM_FAILS, MIB_IP6_REASM_OKS, MIB_IP6_REASM_REQDS, NDROP_FRAG_ECN, NDROP_FRAG_HDR_INCOMP, NDROP_FRAG_INVALID, NDROP_FRAG_MEM, NDROP_FRAG_OVERSIZE, NDROP_NOMEM,
 } from './abi';
 import { mibInc, netDrop, netFree } from './core';
-import { icmpv6_send } from './icmp';
+import { icmpv6_send, ICMPV6_HDR_FIELD, ICMPV6_PARAMPROB } from './icmp';
+import {
+  IPPROTO_AH, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT, IPPROTO_HOPOPTS, IPPROTO_ICMPV6, IPPROTO_NONE, IPPROTO_ROUTING,
+  IPPROTO_TCP, IPPROTO_UDP,
+} from './inet';
 import {
   be16, discardQueue, fragEcn, fragQueueAdd, fragsGather, FS_DATA, FS_HLEN, QF_LAST_IN, QR_ECN, QR_FIRST, QR_FLAGS,
   QR_IIF, QR_LEN, QR_MAX_SIZE, QR_NHOFF, queueAt, queueDestroy, queueFind, queueSetFirst, queueWhole, reasmFail,
@@ -27,17 +31,13 @@ import {
 } from './reasm';
 import { copyBytes } from '../bytes';
 
-const NEXTHDR_HOP: u32 = 0;
-const NEXTHDR_TCP: u32 = 6;
-const NEXTHDR_UDP: u32 = 17;
-const NEXTHDR_ROUTING: u32 = 43;
-const NEXTHDR_FRAGMENT: u32 = 44;
-const NEXTHDR_AUTH: u32 = 51;
-const NEXTHDR_ICMP: u32 = 58;
-const NEXTHDR_NONE: u32 = 59;
-const NEXTHDR_DEST: u32 = 60;
-const ICMPV6_PARAMPROB: u32 = 4;
-const ICMPV6_HDR_FIELD: u32 = 0;
+// The extension headers ipv6_skip_exthdr walks over, by their kernel names.
+const NEXTHDR_HOP = IPPROTO_HOPOPTS;
+const NEXTHDR_ROUTING = IPPROTO_ROUTING;
+const NEXTHDR_FRAGMENT = IPPROTO_FRAGMENT;
+const NEXTHDR_AUTH = IPPROTO_AH;
+const NEXTHDR_NONE = IPPROTO_NONE;
+const NEXTHDR_DEST = IPPROTO_DSTOPTS;
 const ICMPV6_HDR_INCOMP: u32 = 3;
 const IP6_MF: u32 = 0x0001;
 const IP6_OFFSET: u32 = 0xfff8;
@@ -73,8 +73,8 @@ function thdrTruncated(data: u32, len: u32): bool {
     nh = load<u8>(data + off);
     off += hl;
   }
-  if (nh == NEXTHDR_TCP) off += 20;
-  else if (nh == NEXTHDR_UDP || nh == NEXTHDR_ICMP) off += 8;
+  if (nh == IPPROTO_TCP) off += 20;
+  else if (nh == IPPROTO_UDP || nh == IPPROTO_ICMPV6) off += 8;
   else off += 1;
   return off > len;
 }

@@ -4,7 +4,7 @@
 // per-device and "default" parameters by their sysctl names and units, and the table statistics.
 
 import { NetError, type Family, type NeighInfo, type NeighSpec, type NudState } from './net_types.js';
-import { ipv4Bytes, ipv6Bytes, macBytes } from './addresses.js';
+import { ipv4Bytes, ipv6Bytes, ipv6Text, macBytes, macText } from './addresses.js';
 import { AF_INET, AF_INET6, NE, NUD, SYSCTL } from '../runtime/net_abi.js';
 import type { Datapath } from './datapath.js';
 
@@ -15,7 +15,7 @@ interface NeighExports {
   neigh_ctl_get(family: number, ifindex: number): number;
   neigh_ctl_first(family: number): number;
   neigh_ctl_next(e: number): number;
-  neigh_ctl_ifdown(ifindex: number): number;
+  neigh_ctl_ifdown(ifindex: number, family: number, skipPerm: number): number;
   neigh_ctl_entries(family: number, gc: number): number;
   neigh_ctl_stat(family: number, i: number): bigint;
   neigh_ctl_queued(e: number, bytes: number): number;
@@ -44,8 +44,13 @@ const NLM_F_CREATE = 0x400;
 const NTF_ROUTER = 0x80;
 /** SKB_TRUESIZE(ETH_FRAME_LEN): unres_qlen counts packets of this truesize (assembly NEIGH_UNRES_QLEN_UNIT). */
 export const UNRES_QLEN_UNIT = 1514 + 256 + 320;
-/** USER_HZ: the unit of retrans_time, anycast_delay, proxy_delay and locktime. */
+/** USER_HZ: the unit of retrans_time (IPv4), anycast_delay, proxy_delay and locktime. */
 const USER_HZ = 100;
+/**
+ * HZ of the kernel these sysctls are compared with (CONFIG_HZ_250): net.ipv6.neigh.*.retrans_time is
+ * read and written in raw jiffies (ndisc_ifinfo_sysctl_change hands it to neigh_proc_dointvec).
+ */
+const KERNEL_HZ = 250;
 
 const NUD_BY_NAME: Readonly<Record<string, number>> = {
   incomplete: NUD.INCOMPLETE, reachable: NUD.REACHABLE, stale: NUD.STALE, delay: NUD.DELAY, probe: NUD.PROBE, failed: NUD.FAILED,
@@ -104,14 +109,18 @@ export interface NeighTableStats {
 const STAT_KEYS = ['allocs', 'destroys', 'hashGrows', 'resFailed', 'lookups', 'hits', 'rcvProbesMcast', 'rcvProbesUcast', 'periodicGcRuns',
   'forcedGcRuns', 'unresolvedDiscards', 'tableFulls'] as const;
 
-/** What `ip neigh show|flush` selects: iproute2's default is every state but NOARP and NONE (flush: also not PERMANENT). */
+/**
+ * What list() and flush() select. `nud`: states, 'all', or 'ip' for what `ip neigh show` shows
+ * without `nud` (every state but NOARP and NONE). list() defaults to 'all' (the front end filters as
+ * iproute2 does); flush() to iproute2's flush default (every state but PERMANENT and NOARP).
+ */
 export interface NeighFilter {
   family?: Family;
   dev?: string;
   /** `to PREFIX`: an address or ADDR/LEN. */
   to?: string;
-  /** `nud STATE...` or `nud all`. */
-  nud?: 'all' | Array<Lowercase<NudState>>;
+  /** `nud STATE...`, `nud all`, or 'ip': iproute2's default view. */
+  nud?: 'all' | 'ip' | Array<Lowercase<NudState>>;
   /** `-s`: used/confirmed/updated ages (seconds), probes and refcnt, as `ip -s neigh` prints them. */
   stats?: boolean;
 }
@@ -133,45 +142,6 @@ function addrBytes(text: string, family: Family): Uint8Array {
   } catch {
     throw new NetError('EINVAL', `Error: any valid address is expected rather than "${text}".`);
   }
-}
-
-function ipv6Format(b: Uint8Array): string {
-  const w = Array.from({ length: 8 }, (_, i) => (b[2 * i]! << 8) | b[2 * i + 1]!);
-  let best = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (w[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (bestLen < 2) best = -1;
-  // inet_ntop writes an embedded IPv4 address for ::a.b.c.d and ::ffff:a.b.c.d
-  const v4 = best === 0 && (bestLen === 6 || (bestLen === 5 && w[5] === 0xffff));
-  const groups = v4 ? 6 : 8;
-  let out = '';
-  for (let i = 0; i < groups; i++) {
-    if (i === best) {
-      out += '::';
-      i += Math.min(bestLen, groups - i) - 1;
-      continue;
-    }
-    if (out !== '' && !out.endsWith(':')) out += ':';
-    out += w[i]!.toString(16);
-  }
-  if (v4) out += (out.endsWith(':') ? '' : ':') + `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
-  return out;
-}
-
-function macFormat(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(':');
 }
 
 export class Neighbours {
@@ -295,6 +265,7 @@ export class Neighbours {
     // iproute2: filter.state is a mask; 0x100 stands for NUD_NONE (state 0)
     let mask = defaultMask;
     if (filter.nud === 'all') mask = 0x1ff;
+    else if (filter.nud === 'ip') mask = 0xff & ~NUD.NOARP;
     else if (filter.nud) {
       mask = 0;
       for (const n of filter.nud) {
@@ -319,9 +290,9 @@ export class Neighbours {
     return true;
   }
 
-  /** ip neigh show [dev D] [to P] [nud S...|all]: iproute2's default shows every state but NOARP and NONE. */
+  /** The entries (all of them unless filtered: `ip neigh show` hides NOARP and NONE, nud: 'ip' does too), in dump order. */
   list(filter: NeighFilter = {}): NeighInfo[] {
-    return this.entries(filter.family).filter((e) => this.matches(e, filter, 0xff & ~NUD.NOARP)).map((e) => this.info(e, filter.stats ?? false));
+    return this.entries(filter.family).filter((e) => this.matches(e, filter, 0x1ff)).map((e) => this.info(e, filter.stats ?? false));
   }
 
   /**
@@ -352,8 +323,8 @@ export class Neighbours {
     const ifindex = v.getUint32(e + NE.IFINDEX, true);
     const key = this.dp.memory.bytes().slice(e + NE.KEY, e + NE.KEY + (family === AF_INET ? 4 : 16));
     // keys in the order `ip -j neigh` prints them
-    const info = { dst: family === AF_INET ? key.join('.') : ipv6Format(key), dev: this.dp.links.name(ifindex) ?? `if${ifindex}` } as NeighInfo;
-    if (state & NUD.VALID) info.lladdr = macFormat(this.dp.memory.bytes().slice(e + NE.MAC, e + NE.MAC + 6));
+    const info = { dst: family === AF_INET ? key.join('.') : ipv6Text(key), dev: this.dp.links.name(ifindex) ?? `if${ifindex}` } as NeighInfo;
+    if (state & NUD.VALID) info.lladdr = macText(this.dp.memory.bytes().slice(e + NE.MAC, e + NE.MAC + 6));
     if (v.getUint8(e + NE.FLAGS) & NTF_ROUTER) info.router = null;
     if (stats) {
       const now = this.dp.stack.now();
@@ -384,6 +355,12 @@ export class Neighbours {
     return dev === 'default' ? 0 : this.ifindex(dev);
   }
 
+  /** [parms index, factor] of a sysctl name in `family` (IPv6's retrans_time is in jiffies, not USER_HZ). */
+  private param(family: Family, name: string): readonly [number, number] | undefined {
+    if (family === 'inet6' && name === 'retrans_time') return [PARAMS[name]![0], 1000 / KERNEL_HZ];
+    return PARAMS[name];
+  }
+
   private gcSysctl(family: Family, name: (typeof GC_PARAMS)[number]): number {
     const base = family === 'inet' ? SYSCTL.NEIGH4_GC_THRESH1 : SYSCTL.NEIGH6_GC_THRESH1;
     return base + GC_PARAMS.indexOf(name);
@@ -403,7 +380,7 @@ export class Neighbours {
       this.x.net_sysctl_set(this.gcSysctl(family, name as (typeof GC_PARAMS)[number]), value);
       return;
     }
-    const p = PARAMS[name];
+    const p = this.param(family, name);
     if (!p) throw new NetError('ENOENT', `net.${family === 'inet' ? 'ipv4' : 'ipv6'}.neigh.${dev}.${name}: there is no such sysctl`);
     const [i, unit] = p;
     if (name === 'interval_probe_time_ms' && value < 1) throw new NetError('EINVAL', `net.${family === 'inet' ? 'ipv4' : 'ipv6'}.neigh.${dev}.${name}: the minimum is 1`);
@@ -422,14 +399,36 @@ export class Neighbours {
       return this.x.net_sysctl_get(this.gcSysctl(family, name as (typeof GC_PARAMS)[number]));
     }
     if (name === 'reachable_time') return this.x.neigh_ctl_parm_get(fam, ifindex, REACHABLE_TIME) >>> 0;
-    const p = PARAMS[name];
+    const p = this.param(family, name);
     if (!p) throw new NetError('ENOENT', `net.${family === 'inet' ? 'ipv4' : 'ipv6'}.neigh.${dev}.${name}: there is no such sysctl`);
     return Math.floor((this.x.neigh_ctl_parm_get(fam, ifindex, p[0]) >>> 0) / p[1]);
   }
 
-  /** NETDEV_DOWN (neigh_ifdown): every entry of the device goes, permanent ones too. Entries removed. */
-  deviceDown(ifindex: number): number {
-    return this.x.neigh_ctl_ifdown(ifindex) >>> 0;
+  /**
+   * NETDEV_DOWN (arp_ifdown / ndisc's neigh_ifdown): every entry of the device goes, permanent ones
+   * too, in `opts.family`'s table or both. Entries removed.
+   */
+  deviceDown(ifindex: number, opts: { family?: Family } = {}): number {
+    const f = opts.family === 'inet' ? AF_INET : opts.family === 'inet6' ? AF_INET6 : 0;
+    return this.x.neigh_ctl_ifdown(ifindex, f, 0) >>> 0;
+  }
+
+  /** NETDEV_UNREGISTER: nothing of the device survives. */
+  deviceGone(ifindex: number): number {
+    return this.x.neigh_ctl_ifdown(ifindex, 0, 0) >>> 0;
+  }
+
+  /**
+   * NETDEV_CHANGE: the carrier went away (arp_evict_nocarrier / ndisc_evict_nocarrier, 1 by default):
+   * neigh_carrier_down keeps the permanent entries. A carrier coming back changes nothing.
+   */
+  deviceCarrier(ifindex: number, up: boolean): number {
+    return up ? 0 : this.x.neigh_ctl_ifdown(ifindex, 0, 1) >>> 0;
+  }
+
+  /** NETDEV_CHANGEADDR (neigh_changeaddr): the device's MAC changed, every entry of it goes. */
+  deviceAddress(ifindex: number): number {
+    return this.x.neigh_ctl_ifdown(ifindex, 0, 0) >>> 0;
   }
 
   /** The table's statistics (ip -s ntable show name arp_cache|ndisc_cache). */

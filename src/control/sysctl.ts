@@ -3,24 +3,27 @@
 //
 //   net.ipv4.* / net.ipv6.* globals      the fast path's SYSCTL_* words (net_sysctl_set / net_sysctl_get)
 //   net.ipv4.conf.{all,default,DEV}.*   devinet.c: a new link copies `default`; writing default.X copies
-//                                        X to every link that never had X written (devinet_copy_dflt_conf);
+//                                        X to every link that never had X written (devinet_copy_dflt_conf;
+//                                        not for route_localnet, disable_policy, promote_secondaries);
 //                                        writing all.forwarding (= net.ipv4.ip_forward) sets it on every
 //                                        link and on default, and all.accept_redirects to its negation
 //                                        (inet_forward_change)
 //   net.ipv6.conf.{all,default,DEV}.*   addrconf.c: all.forwarding and all.disable_ipv6 go to default and
 //                                        every link; a new link copies default, with mtu = the link's MTU
-//   net.ipv{4,6}.neigh.{default,DEV}.*  checked here, kept by dp.neigh (setParam / getParam)
+//   net.ipv{4,6}.neigh.{default,DEV}.*  checked here, kept by dp.neigh (setParam / getParam, in the
+//                                        unit of each name: seconds, ms, USER_HZ ticks, packets, bytes)
 //
 // What the fast path reads. The netdev record's ND_CONF4 / ND_CONF6 words (one aligned u32 each, so a
 // reader never sees half a value) hold the value the kernel would act on, with `all` already folded
 // in as inetdevice.h folds it: IN_DEV_MAXCONF (rp_filter, arp_ignore, arp_announce, arp_accept),
 // IN_DEV_ORCONF (send_redirects, accept_local, proxy_arp, arp_filter, route_localnet,
-// disable_policy), IN_DEV_RX_REDIRECTS for accept_redirects (all AND dev when forwarding, all OR dev
+// disable_policy, promote_secondaries), IN_DEV_RX_REDIRECTS for accept_redirects (all AND dev when forwarding, all OR dev
 // when not), the link's own value for forwarding and every IPv6 word. The values as written (what a
 // read returns) are kept here.
 //
-// The hook with dp.links: Links calls linkAdded(ifindex) once it has published a new link's record
-// (so `default` applies at creation even when nothing reads a sysctl), linkChanged(ifindex) after an
+// The hook with dp.links: Links calls dp.sysctlsIfCreated?.linkAdded(ifindex) once it has published a
+// new link's record (a link made after a conf.default write takes it at once; with no Sysctls yet no
+// default was changed and the record's own kernel defaults are right), linkChanged(ifindex) after an
 // MTU change (net.ipv6.conf.DEV.mtu follows it, as NETDEV_CHANGEMTU does) and linkRemoved(ifindex)
 // when it goes. Every call here also picks up links it has not seen, so a missed hook costs only the
 // time until the next sysctl access.
@@ -115,8 +118,12 @@ const RATEMASK6 = 'net.ipv6.icmp.ratemask';
 /** How `all` folds into a link's word (inetdevice.h). */
 type Fold = 'own' | 'or' | 'max' | 'rx_redirects';
 
-/** net.ipv4.conf.*.NAME: the ND_CONF4 word, the kernel's default, how `all` folds in, read-only. */
-const CONF4_NAMES: Readonly<Record<string, { i: number; dflt: number; fold: Fold; ro?: boolean }>> = {
+/**
+ * net.ipv4.conf.*.NAME: the ND_CONF4 word, the kernel's default, how `all` folds in, read-only, and
+ * `flushing`: devinet's DEVINET_SYSCTL_FLUSHING_ENTRY words, whose handler (ipv4_doint_and_flush) does
+ * not copy a default write to the links (devinet_conf_proc does, for the others).
+ */
+const CONF4_NAMES: Readonly<Record<string, { i: number; dflt: number; fold: Fold; ro?: boolean; flushing?: boolean }>> = {
   forwarding: { i: CONF4.FORWARDING, dflt: 0, fold: 'own' },
   accept_redirects: { i: CONF4.ACCEPT_REDIRECTS, dflt: 1, fold: 'rx_redirects' },
   send_redirects: { i: CONF4.SEND_REDIRECTS, dflt: 0, fold: 'or' }, // kernel: 1 (wxdp: redirects off, see above)
@@ -127,9 +134,10 @@ const CONF4_NAMES: Readonly<Record<string, { i: number; dflt: number; fold: Fold
   arp_accept: { i: CONF4.ARP_ACCEPT, dflt: 0, fold: 'max' },
   proxy_arp: { i: CONF4.PROXY_ARP, dflt: 0, fold: 'or' },
   arp_filter: { i: CONF4.ARP_FILTER, dflt: 0, fold: 'or' },
-  route_localnet: { i: CONF4.ROUTE_LOCALNET, dflt: 0, fold: 'or' },
-  disable_policy: { i: CONF4.DISABLE_POLICY, dflt: 0, fold: 'or' },
+  route_localnet: { i: CONF4.ROUTE_LOCALNET, dflt: 0, fold: 'or', flushing: true },
+  disable_policy: { i: CONF4.DISABLE_POLICY, dflt: 0, fold: 'or', flushing: true },
   mc_forwarding: { i: CONF4.MC_FORWARDING, dflt: 0, fold: 'own', ro: true },
+  promote_secondaries: { i: CONF4.PROMOTE_SECONDARIES, dflt: 0, fold: 'or', flushing: true },
 };
 
 /** net.ipv6.conf.*.NAME: the ND_CONF6 word, the kernel's default and range. */
@@ -140,22 +148,32 @@ const CONF6_NAMES: Readonly<Record<string, { i: number; dflt: number; r: Range }
   disable_ipv6: { i: CONF6.DISABLE_IPV6, dflt: 0, r: int() },
   accept_redirects: { i: CONF6.ACCEPT_REDIRECTS, dflt: 1, r: int() },
   force_forwarding: { i: CONF6.FORCE_FORWARDING, dflt: 0, r: int(0, 1) },
+  use_oif_addrs_only: { i: CONF6.USE_OIF_ADDRS_ONLY, dflt: 0, r: int() },
 };
 
-/** net.ipv{4,6}.neigh.*.NAME: range, and the name (and factor) dp.neigh keeps it under. */
-const NEIGH_NAMES: Readonly<Record<string, { r: Range; as?: string; factor?: number }>> = {
-  base_reachable_time_ms: { r: int(0) },
-  base_reachable_time: { r: int(-JIFFIES_S, JIFFIES_S), as: 'base_reachable_time_ms', factor: 1000 },
-  retrans_time_ms: { r: int(0) },
-  retrans_time: { r: int(0, Math.floor(INT_MAX / 10)), as: 'retrans_time_ms', factor: 10 }, // USER_HZ ticks
-  delay_first_probe_time: { r: int(-JIFFIES_S, JIFFIES_S) },
-  gc_stale_time: { r: int(-JIFFIES_S, JIFFIES_S) },
-  unres_qlen: { r: int(0, Math.floor(INT_MAX / UNRES_TRUESIZE)) },
-  unres_qlen_bytes: { r: int(0) },
-  ucast_solicit: { r: int(0) },
-  mcast_solicit: { r: int(0) },
-  app_solicit: { r: int(0) },
-  locktime: { r: int(0, Math.floor(INT_MAX / 10)) }, // USER_HZ ticks
+/**
+ * net.ipv{4,6}.neigh.*.NAME and the range neighbour.c's handlers take (measured on the kernel of this
+ * machine; negative "jiffies" seconds, which the kernel takes, are refused: wxdp's timers do not run
+ * backwards). dp.neigh keeps them, each in the unit of its name.
+ */
+const NEIGH_NAMES: Readonly<Record<string, Range>> = {
+  mcast_solicit: int(0),
+  ucast_solicit: int(0),
+  app_solicit: int(0),
+  mcast_resolicit: int(0),
+  retrans_time: int(0, Math.floor(INT_MAX / 10)), // USER_HZ ticks
+  retrans_time_ms: int(0),
+  base_reachable_time: int(0, JIFFIES_S),
+  base_reachable_time_ms: int(0),
+  delay_first_probe_time: int(0, JIFFIES_S),
+  interval_probe_time_ms: int(1),
+  gc_stale_time: int(0, JIFFIES_S),
+  unres_qlen_bytes: int(0),
+  unres_qlen: int(0, Math.floor(INT_MAX / UNRES_TRUESIZE)),
+  proxy_qlen: int(0),
+  anycast_delay: int(0, Math.floor(INT_MAX / 10)),
+  proxy_delay: int(0, Math.floor(INT_MAX / 10)),
+  locktime: int(0, Math.floor(INT_MAX / 10)),
 };
 
 /** A link's IPv4/IPv6 conf as written, and which IPv4 words were written (devinet's cnf.state). */
@@ -367,8 +385,7 @@ export class Sysctls {
     if (neigh) {
       const n = this.host.neigh;
       if (!n) throw enoent(name);
-      const v = n.getParam(neigh.family, neigh.dev, neigh.as);
-      return neigh.factor ? Math.trunc(v / neigh.factor) : v;
+      return n.getParam(neigh.family, neigh.dev, neigh.name);
     }
     throw enoent(name);
   }
@@ -402,7 +419,7 @@ export class Sysctls {
       const n = this.host.neigh;
       if (!n) throw enoent(name);
       const v = check(name, neigh.r, parseInt32Text(name, value));
-      n.setParam(neigh.family, neigh.dev, neigh.as, neigh.factor ? v * neigh.factor : v);
+      n.setParam(neigh.family, neigh.dev, neigh.name, v);
       return;
     }
     throw enoent(name);
@@ -431,12 +448,12 @@ export class Sysctls {
     return c;
   }
 
-  private neighName(name: string, links: Array<{ ifname: string }>): { family: Family; dev: string; as: string; r: Range; factor?: number } | undefined {
+  private neighName(name: string, links: Array<{ ifname: string }>): { family: Family; dev: string; name: string; r: Range } | undefined {
     const m = /^net\.ipv([46])\.neigh\.([^.]+)\.([^.]+)$/.exec(name);
-    const d = m && NEIGH_NAMES[m[3]!];
-    if (!m || !d) return undefined;
+    const r = m && NEIGH_NAMES[m[3]!];
+    if (!m || !r) return undefined;
     if (m[2] !== 'default' && !links.some((l) => l.ifname === m[2])) return undefined;
-    return { family: m[1] === '4' ? 'inet' : 'inet6', dev: m[2]!, as: d.as ?? m[3]!, r: d.r, ...(d.factor ? { factor: d.factor } : {}) };
+    return { family: m[1] === '4' ? 'inet' : 'inet6', dev: m[2]!, name: m[3]!, r };
   }
 
   /** devinet_conf_proc / devinet_sysctl_forward */
@@ -467,7 +484,7 @@ export class Sysctls {
     } else if (dev === 'default') {
       // devinet_copy_dflt_conf: links that never had this word written follow the default
       this.dflt4[d.i] = v;
-      for (const lc of this.conf.values()) if (!lc.v4set.has(d.i)) lc.v4[d.i] = v;
+      if (!d.flushing) for (const lc of this.conf.values()) if (!lc.v4set.has(d.i)) lc.v4[d.i] = v;
       this.publishAll();
     } else {
       c!.v4[d.i] = v;

@@ -151,8 +151,10 @@ describe('ip route show/get print what print_route prints', () => {
   it('get asks the FIB and prints the answer as a cloned route (uid and the cache line)', () => {
     const t = new FakeTables();
     t.routeAnswer = { dst: '198.51.100.7', gateway: '192.0.2.1', dev: 'eth0', prefsrc: '192.0.2.2', flags: [] };
-    expect(run('route get 198.51.100.7 from 192.0.2.2 mark 7 ipproto udp dport 53', t).out).toBe('198.51.100.7 via 192.0.2.1 dev eth0 src 192.0.2.2 uid 0 \n    cache \n');
-    expect(t.calls[0]).toEqual(['routes.get', { family: 'inet', dst: '198.51.100.7', src: '192.0.2.2', mark: 7, ipproto: 17, dport: 53 }]);
+    // as ip prints the kernel's answer: RTA_SRC instead of the chosen source, the mark, the caller's uid
+    expect(run('route get 198.51.100.7 from 192.0.2.2 mark 7 ipproto udp dport 53', t).out).toBe('198.51.100.7 from 192.0.2.2 via 192.0.2.1 dev eth0 mark 7 uid 0 \n    cache \n');
+    expect(run('route get 198.51.100.7 mark 0x20 uid 5', t).out).toBe('198.51.100.7 via 192.0.2.1 dev eth0 src 192.0.2.2 mark 0x20 uid 5 \n    cache \n');
+    expect(t.calls[0]).toEqual(['routes.get', { family: 'inet', to: '198.51.100.7', from: '192.0.2.2', mark: 7, ipproto: 17, dport: 53 }]);
     expect(JSON.parse(run('-j route get 198.51.100.7', t).out)).toEqual([{ dst: '198.51.100.7', gateway: '192.0.2.1', dev: 'eth0', prefsrc: '192.0.2.2', flags: [], uid: 0, cache: [] }]);
     t.routeAnswer = { type: 'local', dst: '192.0.2.2', dev: 'lo', table: 'local', prefsrc: '192.0.2.2', flags: [] };
     expect(run('route get 192.0.2.2', t).out).toBe('local 192.0.2.2 dev lo table local src 192.0.2.2 uid 0 \n    cache <local> \n');
@@ -262,6 +264,11 @@ describe('ip neigh', () => {
     expect(run('neigh show dev eth0 nud permanent', t).out).toBe('192.0.2.9 lladdr 02:00:00:00:00:09 PERMANENT \n');
     expect(run('-6 neigh show nud all', t).out).toBe('ff02::2 dev eth0 lladdr 33:33:00:00:00:02 NOARP \n');
     expect(run('-j neigh show', t).out).toBe('[{"dst":"192.0.2.10","dev":"eth0","lladdr":"02:00:00:00:00:0a","router":null,"state":["STALE"]},{"dst":"192.0.2.9","dev":"eth0","lladdr":"02:00:00:00:00:09","state":["PERMANENT"]}]\n');
+    // -s: print_cacheinfo's spacing and keys, as ip prints them (lines from ip on this machine)
+    Object.assign(t.neighList[0]!, { used: 0, confirmed: 60, updated: 0, probes: 0 });
+    Object.assign(t.neighList[1]!, { used: 0, confirmed: 0, updated: 0, probes: 0 });
+    expect(run('-s neigh show', t).out).toBe('192.0.2.10 dev eth0 lladdr 02:00:00:00:00:0a router  used 0/60/0probes 0 STALE \n192.0.2.9 dev eth0 lladdr 02:00:00:00:00:09  used 0/0/0probes 0 PERMANENT \n');
+    expect(run('-s -j neigh show', t).out).toBe('[{"dst":"192.0.2.10","dev":"eth0","lladdr":"02:00:00:00:00:0a","router":null,"used":0,"confirmed":60,"updated":0,"probes":0,"state":["STALE"]},{"dst":"192.0.2.9","dev":"eth0","lladdr":"02:00:00:00:00:09","used":0,"confirmed":0,"updated":0,"probes":0,"state":["PERMANENT"]}]\n');
     ipCommand(t, 'neigh flush dev eth0');
     expect(t.calls).toEqual([['neigh.del', { to: '192.0.2.10', dev: 'eth0' }]]);
     expect(run('neigh get 192.0.2.9 dev eth0', t).out).toBe('192.0.2.9 dev eth0 lladdr 02:00:00:00:00:09 PERMANENT \n');
@@ -424,6 +431,16 @@ describe('ip -batch', () => {
       { line: 4, text: '\n' },
       { line: 5, text: 'link show\n' },
     ]);
+  });
+
+  it('reports progress about every 1% of the lines, and once at the end', () => {
+    const text = Array.from({ length: 250 }, (_, i) => `rule add pref ${i + 1} table 7`).join('\n') + '\n';
+    const seen: Array<[number, number]> = [];
+    ipBatch(new FakeTables(), text, { onProgress: (d, t) => seen.push([d, t]) });
+    expect(seen[0]).toEqual([0, 250]);
+    expect(seen[1]).toEqual([2, 250]);
+    expect(seen[seen.length - 1]).toEqual([250, 250]);
+    expect(seen.length).toBe(126);
   });
 
   it('runs lines in order and stops at the first refused one, naming it', () => {

@@ -249,11 +249,11 @@ describe.skipIf(!haveWasm)('lpm4', () => {
         const below = (2n << BigInt(c)) - 1n;
         const pop = (b: bigint): number => b.toString(2).replace(/0/g, '').length;
         if ((vec >> BigInt(c)) & 1n) {
-          n = v.getUint32(n + 20, true) + (pop(vec & below) - 1) * 24;
+          n = v.getUint32(n + 16 + (pop(vec & below) - 1) * 4, true);
           k = (k << 6) >>> 0;
           continue;
         }
-        return v.getUint32(v.getUint32(n + 16, true) + (pop(v.getBigUint64(n + 8, true) & below) - 1) * 4, true);
+        return v.getUint32(n + 16 + (pop(vec) + pop(v.getBigUint64(n + 8, true) & below) - 1) * 4, true);
       }
     };
     expect(addrs.reduce((bad, a, i) => bad + (walk(oldEntry, a) === before[i] ? 0 : 1), 0)).toBe(0);

@@ -7,9 +7,11 @@
 // and re-arms 10 ms later, when it goes STALE (or DELAY if used within delay_first_probe_time).
 
 import { beforeEach, describe, expect, it } from 'vitest';
-import { NeighBench, arp, cat, eth, ip4, ipv4, mac } from './neigh_env.js';
+import { Links } from '../../src/control/links.js';
+import { NeighBench, arp, cat, eth, ip4, ip6, ipv4, ipv6, mac } from './neigh_env.js';
 
 const PEER = '02:00:00:00:00:02';
+const LINKS = typeof (Links.prototype as unknown as Record<string, unknown>).add === 'function';
 const OURS = '02:00:00:00:00:01';
 const BCAST = 'ff:ff:ff:ff:ff:ff';
 
@@ -26,7 +28,7 @@ describe('the IPv4 neighbour state machine', () => {
   let b: NeighBench;
   beforeEach(async () => {
     b = await NeighBench.create();
-    const d = b.addDev('eth0', 2, OURS);
+    const d = b.addDev('eth0', OURS);
     b.addrs4(d, [{ addr: '192.0.2.1', plen: 24 }]);
   });
 
@@ -72,7 +74,7 @@ describe('the IPv4 neighbour state machine, timers', () => {
   let b: NeighBench;
   beforeEach(async () => {
     b = await NeighBench.create();
-    const d = b.addDev('eth0', 2, OURS);
+    const d = b.addDev('eth0', OURS);
     b.addrs4(d, [{ addr: '192.0.2.1', plen: 24 }]);
   });
 
@@ -97,7 +99,7 @@ describe('the IPv4 neighbour state machine, timers', () => {
   it('the result does not depend on how the clock is stepped', async () => {
     const rt = resolve();
     const c = await NeighBench.create();
-    c.addrs4(c.addDev('eth0', 2, OURS), [{ addr: '192.0.2.1', plen: 24 }]);
+    c.addrs4(c.addDev('eth0', OURS), [{ addr: '192.0.2.1', plen: 24 }]);
     c.output('inet', 'eth0', '192.0.2.2', udp());
     c.dp.stack.advance(300);
     c.arpIn('eth0', reply());
@@ -205,7 +207,7 @@ describe('the unresolved queue', () => {
   let b: NeighBench;
   beforeEach(async () => {
     b = await NeighBench.create();
-    b.addrs4(b.addDev('eth0', 2, OURS), [{ addr: '192.0.2.1', plen: 24 }]);
+    b.addrs4(b.addDev('eth0', OURS), [{ addr: '192.0.2.1', plen: 24 }]);
   });
 
   it('holds unres_qlen_bytes of truesize (4352 a frame): the oldest go with NEIGH_QUEUEFULL', () => {
@@ -215,10 +217,11 @@ describe('the unresolved queue', () => {
     expect(b.dp.neigh.queue('192.0.2.2', 'eth0')).toEqual({ frames: 48, bytes: 48 * 4352 });
     expect(b.drops('NEIGH_QUEUEFULL')).toBe(2);
     expect(b.dp.neigh.stats('inet').unresolvedDiscards).toBe(2);
-    expect(b.x.dp_pool_free()).toBe(free - 48);
+    expect(b.x.dp_pool_free()).toBe(free - 48 - 1); // and the request on the TX ring
     b.dp.stack.advance(3000);
     expect(b.drops('NEIGH_FAILED')).toBe(48);
-    expect(b.x.dp_pool_free()).toBe(free);
+    expect(b.tx('eth0')).toHaveLength(3);
+    expect(b.x.dp_pool_free()).toBe(free - 3); // every queued frame back; the three requests went to the rings
   });
 
   it('keeps the newest frame even when unres_qlen_bytes is smaller than one frame', () => {
@@ -251,7 +254,7 @@ describe('garbage collection', () => {
   let b: NeighBench;
   beforeEach(async () => {
     b = await NeighBench.create();
-    b.addrs4(b.addDev('eth0', 2, OURS), [{ addr: '192.0.2.1', plen: 24 }]);
+    b.addrs4(b.addDev('eth0', OURS), [{ addr: '192.0.2.1', plen: 24 }]);
   });
   const to = (i: number): string => `192.0.2.${10 + i}`;
 
@@ -272,7 +275,7 @@ describe('garbage collection', () => {
     b.dp.stack.advance(3000); // all FAILED; last_flush is still 0, so no gc before thresh3
     b.output('inet', 'eth0', to(4), udp(to(4)));
     // max_clean = gc_entries (5, the new one counted) - gc_thresh2 = 3: the three oldest go
-    expect(b.dp.neigh.list({ nud: 'all' }).map((n) => n.dst).sort()).toEqual([to(3), to(4)]);
+    expect(b.dp.neigh.list().map((n) => n.dst).sort()).toEqual([to(3), to(4)]);
     expect(b.dp.neigh.stats('inet')).toMatchObject({ entries: 2, forcedGcRuns: 1, tableFulls: 0, destroys: 3 });
   });
 
@@ -326,7 +329,7 @@ describe('garbage collection', () => {
     b.dp.neigh.setParam('inet', 'default', 'gc_thresh1', 1);
     b.dp.neigh.add({ to: to(1), dev: 'eth0', nud: 'failed' });
     b.dp.stack.advance(b.dp.neigh.nextGc('inet') - b.dp.stack.now());
-    expect(b.dp.neigh.list({ nud: 'all' })).toEqual([]);
+    expect(b.dp.neigh.list()).toEqual([]);
   });
 });
 
@@ -334,8 +337,8 @@ describe('dp.neigh: ip neigh add/replace/change/del/get/flush', () => {
   let b: NeighBench;
   beforeEach(async () => {
     b = await NeighBench.create();
-    b.addrs4(b.addDev('eth0', 2, OURS), [{ addr: '192.0.2.1', plen: 24 }]);
-    b.addDev('eth1', 3, '02:00:00:00:01:01');
+    b.addrs4(b.addDev('eth0', OURS), [{ addr: '192.0.2.1', plen: 24 }]);
+    b.addDev('eth1', '02:00:00:00:01:01');
   });
 
   it('adds a permanent entry by default, as iproute2 does', () => {
@@ -361,8 +364,8 @@ describe('dp.neigh: ip neigh add/replace/change/del/get/flush', () => {
     expect(() => b.dp.neigh.add({ to: '192.0.2.5', dev: 'eth0' })).toThrow(
       expect.objectContaining({ errno: 'EINVAL', message: 'Error: No link layer address given.' }),
     );
-    expect(b.dp.neigh.list()).toEqual([]);
-    expect(b.dp.neigh.list({ nud: 'all' })).toEqual([{ dst: '192.0.2.5', dev: 'eth0', state: [] }]);
+    expect(b.dp.neigh.list({ nud: 'ip' })).toEqual([]);
+    expect(b.dp.neigh.list()).toEqual([{ dst: '192.0.2.5', dev: 'eth0', state: [] }]);
     expect(b.dp.neigh.list({ nud: ['none'] })).toHaveLength(1);
   });
 
@@ -372,7 +375,7 @@ describe('dp.neigh: ip neigh add/replace/change/del/get/flush', () => {
     b.dp.neigh.add({ to: '192.0.2.23', dev: 'eth0', lladdr: PEER, nud: 'none' });
     b.dp.neigh.add({ to: '192.0.2.26', dev: 'eth0', lladdr: PEER, nud: 'probe' });
     b.dp.neigh.add({ to: '192.0.2.27', dev: 'eth0', lladdr: PEER, nud: 'delay' });
-    const all = Object.fromEntries(b.dp.neigh.list({ nud: 'all' }).map((n) => [n.dst, n]));
+    const all = Object.fromEntries(b.dp.neigh.list().map((n) => [n.dst, n]));
     expect(all['192.0.2.21']).toEqual({ dst: '192.0.2.21', dev: 'eth0', state: ['INCOMPLETE'] });
     expect(all['192.0.2.22']).toEqual({ dst: '192.0.2.22', dev: 'eth0', state: ['FAILED'] });
     expect(all['192.0.2.23']).toEqual({ dst: '192.0.2.23', dev: 'eth0', state: [] });
@@ -439,11 +442,27 @@ describe('dp.neigh: ip neigh add/replace/change/del/get/flush', () => {
     b.output('inet', 'eth0', '192.0.2.9', udp('192.0.2.9'));
     const free = b.x.dp_pool_free();
     expect(b.dp.neigh.deviceDown(2)).toBe(2);
-    expect(b.dp.neigh.list({ nud: 'all' }).map((n) => n.dst)).toEqual(['192.0.2.8']);
+    expect(b.dp.neigh.list().map((n) => n.dst)).toEqual(['192.0.2.8']);
     expect(b.x.dp_pool_free()).toBe(free + 1);
     expect(b.drops('NOT_SPECIFIED')).toBe(1); // __skb_queue_purge: kfree_skb
     b.dp.stack.advance(5000); // no timer of a removed entry fires
     expect(b.mib('Arp:OutRequests')).toBe(1);
+  });
+
+  it('device events: down for one family, carrier loss keeps permanent entries, unregister and a new MAC take all', () => {
+    b.dp.neigh.add({ to: '192.0.2.6', dev: 'eth0', lladdr: PEER });
+    b.dp.neigh.add({ to: '192.0.2.7', dev: 'eth0', lladdr: PEER, nud: 'stale' });
+    b.dp.neigh.add({ to: '2001:db8::7', dev: 'eth0', lladdr: PEER, nud: 'stale' });
+    expect(b.dp.neigh.deviceCarrier(2, true)).toBe(0);
+    expect(b.dp.neigh.deviceCarrier(2, false)).toBe(2); // neigh_carrier_down: not the permanent one
+    expect(b.dp.neigh.list().map((n) => n.dst)).toEqual(['192.0.2.6']);
+    b.dp.neigh.add({ to: '2001:db8::7', dev: 'eth0', lladdr: PEER, nud: 'stale' });
+    expect(b.dp.neigh.deviceDown(2, { family: 'inet6' })).toBe(1);
+    expect(b.dp.neigh.list().map((n) => n.dst)).toEqual(['192.0.2.6']);
+    expect(b.dp.neigh.deviceAddress(2)).toBe(1);
+    b.dp.neigh.add({ to: '192.0.2.6', dev: 'eth1', lladdr: PEER });
+    expect(b.dp.neigh.deviceGone(3)).toBe(1);
+    expect(b.dp.neigh.list()).toEqual([]);
   });
 });
 
@@ -451,8 +470,8 @@ describe('dp.neigh parameters', () => {
   let b: NeighBench;
   beforeEach(async () => {
     b = await NeighBench.create();
-    b.addDev('eth0', 2, OURS);
-    b.addDev('eth1', 3, '02:00:00:00:01:01');
+    b.addDev('eth0', OURS);
+    b.addDev('eth1', '02:00:00:00:01:01');
   });
 
   it('reads back in each sysctl unit', () => {
@@ -460,6 +479,8 @@ describe('dp.neigh parameters', () => {
     expect(b.dp.neigh.getParam('inet', 'eth0', 'retrans_time_ms')).toBe(500);
     b.dp.neigh.setParam('inet', 'eth0', 'base_reachable_time', 10); // seconds
     expect(b.dp.neigh.getParam('inet', 'eth0', 'base_reachable_time_ms')).toBe(10000);
+    b.dp.neigh.setParam('inet6', 'eth0', 'retrans_time', 100); // IPv6: raw jiffies (HZ 250), as the kernel reads it
+    expect(b.dp.neigh.getParam('inet6', 'eth0', 'retrans_time_ms')).toBe(400);
     b.dp.neigh.setParam('inet', 'eth0', 'locktime', 250);
     expect(b.dp.neigh.getParam('inet', 'eth0', 'locktime')).toBe(250);
     b.dp.neigh.setParam('inet6', 'default', 'gc_thresh3', 77);
@@ -500,5 +521,84 @@ describe('dp.neigh parameters', () => {
     expect(() => b.dp.neigh.setParam('inet', 'eth0', 'interval_probe_time_ms', 0)).toThrow(/minimum is 1/);
     expect(() => b.dp.neigh.setParam('inet', 'nosuch', 'ucast_solicit', 1)).toThrow(expect.objectContaining({ errno: 'ENODEV' }));
     expect(() => b.dp.neigh.getParam('inet', 'eth0', 'nonesuch')).toThrow(expect.objectContaining({ errno: 'ENOENT' }));
+  });
+});
+
+describe('when resolution fails the source hears of it (arp_error_report / ndisc_error_report → dst_link_failure)', () => {
+  it('IPv4: ICMP host unreachable toward the frame\'s source, the frame dropped with NEIGH_FAILED', async () => {
+    const b = await NeighBench.create();
+    b.addrs4(b.addDev('eth0', OURS), [{ addr: '192.0.2.1', plen: 24 }]);
+    b.addrs4(b.addDev('eth1', '02:00:00:00:01:01'), [{ addr: '198.51.100.1', plen: 24 }]);
+    b.dp.neigh.add({ to: '198.51.100.9', dev: 'eth1', lladdr: '02:00:00:00:01:09' });
+    b.output('inet', 'eth0', '192.0.2.2', udp('192.0.2.2', '198.51.100.9')); // a forwarded datagram
+    b.dp.stack.advance(3000);
+    expect(b.drops('NEIGH_FAILED')).toBe(1);
+    expect(b.mib('Icmp:OutDestUnreachs')).toBe(1);
+    expect(b.mib('Icmp:OutMsgs')).toBe(1);
+  });
+
+  // the error's source address comes from ipv6_dev_get_saddr (netdev.ts, the links stage)
+  it.skipIf(!LINKS)(`IPv6: ICMPv6 address unreachable toward the source${LINKS ? '' : ' (skipped: ipv6_dev_get_saddr is still a stub on this branch)'}`, async () => {
+    const b = await NeighBench.create();
+    b.addrs6(b.addDev('eth0', OURS), [{ addr: '2001:db8::1', plen: 64 }, { addr: 'fe80::1', plen: 64 }]);
+    b.addrs6(b.addDev('eth1', '02:00:00:00:01:01'), [{ addr: '2001:db8:1::1', plen: 64 }]);
+    b.dp.neigh.add({ to: '2001:db8:1::9', dev: 'eth1', lladdr: '02:00:00:00:01:09' });
+    const pkt = ipv6(ip6('2001:db8:1::9'), ip6('2001:db8::2'), 17, new Uint8Array(16));
+    b.output('inet6', 'eth0', '2001:db8::2', pkt);
+    b.dp.stack.advance(3000);
+    expect(b.drops('NEIGH_FAILED')).toBe(1);
+    expect(b.mib('Icmp6:OutDestUnreachs')).toBe(1);
+  });
+});
+
+describe('destinations that need no resolution (NOARP entries)', () => {
+  let b: NeighBench;
+  beforeEach(async () => {
+    b = await NeighBench.create();
+    const d = b.addDev('eth0', OURS);
+    b.addrs4(d, [{ addr: '192.0.2.1', plen: 24 }]);
+    b.addrs6(d, [{ addr: 'fe80::1', plen: 64 }]);
+  });
+
+  it('multicast groups map to 01:00:5e + 23 bits (arp_mc_map) and 33:33 + 32 bits (ndisc_mc_map)', () => {
+    b.output('inet', 'eth0', '224.0.0.251', udp('224.0.0.251'));
+    b.output('inet', 'eth0', '239.129.2.3', udp('239.129.2.3'));
+    b.output('inet6', 'eth0', 'ff02::1:ff12:3456', ipv6(ip6('fe80::1'), ip6('ff02::1:ff12:3456'), 17, new Uint8Array(8)));
+    expect(b.dp.neigh.list().sort((x, y) => x.dst.localeCompare(y.dst))).toEqual([
+      { dst: '224.0.0.251', dev: 'eth0', lladdr: '01:00:5e:00:00:fb', state: ['NOARP'] },
+      { dst: '239.129.2.3', dev: 'eth0', lladdr: '01:00:5e:01:02:03', state: ['NOARP'] },
+      { dst: 'ff02::1:ff12:3456', dev: 'eth0', lladdr: '33:33:ff:12:34:56', state: ['NOARP'] },
+    ]);
+    expect(b.mib('Arp:OutRequests') + b.mib('Icmp6:OutNeighborSolicits')).toBe(0);
+  });
+
+  it('broadcast addresses (limited, and the subnet\'s from table local) map to ff:ff:ff:ff:ff:ff', () => {
+    b.output('inet', 'eth0', '255.255.255.255', udp('255.255.255.255'));
+    b.output('inet', 'eth0', '192.0.2.255', udp('192.0.2.255'));
+    expect(b.dp.neigh.get('255.255.255.255', 'eth0')).toMatchObject({ lladdr: 'ff:ff:ff:ff:ff:ff', state: ['NOARP'] });
+    expect(b.dp.neigh.get('192.0.2.255', 'eth0')).toMatchObject({ lladdr: 'ff:ff:ff:ff:ff:ff', state: ['NOARP'] });
+    expect(b.mib('Arp:OutRequests')).toBe(0);
+  });
+
+  it('a NOARP device resolves every neighbour to its own address', async () => {
+    const c = await NeighBench.create();
+    c.addrs4(c.addDev('tun0', '02:00:00:00:00:0a', { noarp: true }), [{ addr: '192.0.2.1', plen: 24 }]);
+    c.output('inet', 'tun0', '192.0.2.2', udp());
+    expect(c.dp.neigh.list()).toEqual([{ dst: '192.0.2.2', dev: 'tun0', lladdr: '02:00:00:00:00:0a', state: ['NOARP'] }]);
+    expect(c.mib('Arp:OutRequests')).toBe(0);
+  });
+
+  it('loopback keeps one IPv4 entry, 0.0.0.0, NOARP, exempt from gc', async () => {
+    const c = await NeighBench.create();
+    c.addDev('eth0', OURS); // the first ring device sets up the frame pool
+    c.lo();
+    c.output('inet', 'lo', '127.0.0.1', udp('127.0.0.1', '127.0.0.1'));
+    c.output('inet', 'lo', '192.0.2.1', udp('192.0.2.1', '192.0.2.1'));
+    c.output('inet6', 'lo', '::1', ipv6(ip6('::1'), ip6('::1'), 17, new Uint8Array(8)));
+    expect(c.dp.neigh.list()).toEqual([
+      { dst: '0.0.0.0', dev: 'lo', lladdr: '00:00:00:00:00:00', state: ['NOARP'] },
+      { dst: '::1', dev: 'lo', lladdr: '00:00:00:00:00:00', state: ['NOARP'] },
+    ]);
+    expect(c.dp.neigh.stats('inet')).toMatchObject({ entries: 1, gcEntries: 0 });
   });
 });

@@ -112,6 +112,16 @@ describe('global sysctls on a Datapath', () => {
     expect(dp.sysctl('net.ipv6.icmp.ratemask', '')).toBe('');
   });
 
+  it('hands neighbour parameters to dp.neigh, which keeps them in its parms', async () => {
+    const dp = await Datapath.create();
+    // neighbour.c's defaults: base_reachable_time 30 s, retrans_time 1 s (100 USER_HZ ticks), ucast_solicit 3
+    expect([dp.sysctl('net.ipv4.neigh.default.base_reachable_time_ms'), dp.sysctl('net.ipv4.neigh.default.retrans_time'), dp.sysctl('net.ipv6.neigh.default.ucast_solicit')]).toEqual([30000, 100, 3]);
+    dp.sysctl('net.ipv4.neigh.default.base_reachable_time', 20);
+    expect(dp.neigh.getParam('inet', 'default', 'base_reachable_time_ms')).toBe(20000);
+    expect(dp.sysctl('net.ipv4.neigh.default.locktime', 250)).toBe(250);
+    expect(refusal(() => dp.sysctl('net.ipv4.neigh.default.ucast_solicit', -1)).errno).toBe('EINVAL');
+  });
+
   it('refuses unknown names and bad values with sysctl(8) wording', async () => {
     const dp = await Datapath.create();
     expect(refusal(() => dp.sysctl('net.ipv4.foo')).message).toBe('sysctl: cannot stat /proc/sys/net/ipv4/foo: No such file or directory');
@@ -204,6 +214,19 @@ const CONF_SCRIPT: Array<[string, number | string] | [string]> = [
   ['net.ipv6.conf.default.disable_ipv6'],
   ['net.ipv6.conf.all.disable_ipv6', 0],
   ['net.ipv6.conf.v0.accept_redirects', 7],
+  ['net.ipv4.conf.default.promote_secondaries', 1],
+  ['net.ipv4.conf.v1.promote_secondaries'],
+  ['net.ipv4.conf.default.route_localnet', 1],
+  ['net.ipv4.conf.v1.route_localnet'],
+  ['net.ipv4.conf.default.disable_policy', 1],
+  ['net.ipv4.conf.v1.disable_policy'],
+  ['net.ipv4.conf.default.accept_local', 1],
+  ['net.ipv4.conf.v1.accept_local'],
+  ['net.ipv6.conf.v1.use_oif_addrs_only', 3],
+  ['net.ipv6.conf.v1.use_oif_addrs_only'],
+  ['net.ipv6.conf.all.force_forwarding', 2],
+  ['net.ipv6.conf.v0.force_forwarding', 1],
+  ['net.ipv6.conf.v0.force_forwarding'],
   ['net.ipv6.conf.v0.frob', 1],
   ['net.ipv4.conf.v9.forwarding'],
 ];
@@ -314,7 +337,7 @@ describe('per-link words in the netdev record', () => {
 });
 
 describe('neighbour parameters go to dp.neigh', () => {
-  it('checks ranges and hands the value over in the unit of its _ms name', () => {
+  it('checks ranges and hands the value over in the unit of its name', () => {
     const host = new FakeHost();
     const s = new Sysctls(host);
     s.set('net.ipv4.neigh.default.base_reachable_time_ms', 15000);
@@ -324,13 +347,13 @@ describe('neighbour parameters go to dp.neigh', () => {
     s.set('net.ipv4.neigh.v0.ucast_solicit', 0);
     expect(host.neighCalls).toEqual([
       ['set', 'inet', 'default', 'base_reachable_time_ms', 15000],
-      ['set', 'inet', 'v0', 'base_reachable_time_ms', 20000],
-      ['set', 'inet6', 'v1', 'retrans_time_ms', 1500],
+      ['set', 'inet', 'v0', 'base_reachable_time', 20],
+      ['set', 'inet6', 'v1', 'retrans_time', 150],
       ['set', 'inet', 'v0', 'unres_qlen', 3],
       ['set', 'inet', 'v0', 'ucast_solicit', 0],
     ]);
-    expect([s.get('net.ipv4.neigh.v0.base_reachable_time'), s.get('net.ipv4.neigh.v0.base_reachable_time_ms'), s.get('net.ipv6.neigh.v1.retrans_time')]).toEqual([20, 20000, 150]);
-    for (const [n, v] of [['net.ipv4.neigh.v0.ucast_solicit', -1], ['net.ipv4.neigh.v0.retrans_time_ms', -1], ['net.ipv4.neigh.v0.unres_qlen', 2147483], ['net.ipv4.neigh.v0.delay_first_probe_time', 2147483647]] as const) {
+    expect([s.get('net.ipv4.neigh.v0.base_reachable_time'), s.get('net.ipv6.neigh.v1.retrans_time')]).toEqual([20, 150]);
+    for (const [n, v] of [['net.ipv4.neigh.v0.ucast_solicit', -1], ['net.ipv4.neigh.v0.retrans_time_ms', -1], ['net.ipv4.neigh.v0.unres_qlen', 2147483], ['net.ipv4.neigh.v0.delay_first_probe_time', 2147483647], ['net.ipv4.neigh.v0.interval_probe_time_ms', 0]] as const) {
       expect([n, refusal(() => s.set(n, v)).errno]).toEqual([n, 'EINVAL']);
     }
     expect(refusal(() => s.set('net.ipv4.neigh.v9.ucast_solicit', 1)).errno).toBe('ENOENT');

@@ -72,6 +72,6 @@ export class FakeTables implements IpTables {
   neigh = {
     add: (spec: unknown, opts?: unknown) => this.rec('neigh.add', spec, ...(opts && Object.keys(opts).length ? [opts] : [])),
     del: (spec: unknown) => this.rec('neigh.del', spec),
-    list: () => this.neighList,
+    list: (o: { stats?: boolean } = {}) => (o.stats ? this.neighList : this.neighList.map(({ refcnt: _r, used: _u, confirmed: _c, updated: _p, probes: _q, ...rest }) => rest)),
   };
 }

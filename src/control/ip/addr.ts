@@ -4,12 +4,10 @@
 // selectors of ipaddr_list_flush_or_save, printed as print_linkinfo + print_addrinfo print them.
 
 import type { AddrSpec } from '../net_types.js';
-import { AF_INET, AF_INET6, AF_UNSPEC, familyOf, ifindexOf, talk, unsupported, type IpContext } from './context.js';
-import { linkMatches, printLinkinfo, type LinkFilter } from './link.js';
-import { scopeA2n, scopeN2a } from './names.js';
-import { Printer } from './printer.js';
-import { addrText, AF_PACKET, Argv, duparg, duparg2, failed, fatal, getAddr, getInteger, getPrefix, getU32, invarg, IpError, matches, nodev, type InetPrefix } from './syntax.js';
-import type { AddrEntry } from './tables.js';
+import { AF_INET, AF_INET6, AF_UNSPEC, ifindexOf, talk, unsupported, type IpContext } from './context.js';
+import { addrSpecOf, FLAGS, INFINITY, ipaddrList } from './show.js';
+import { scopeA2n } from './names.js';
+import { addrText, Argv, duparg, duparg2, failed, fatal, getAddr, getPrefix, getU32, invarg, IpError, matches, nodev, type InetPrefix } from './syntax.js';
 
 export const ADDR_USAGE = `Usage: ip address {add|change|replace} IFADDR dev IFNAME [ LIFETIME ]
                                                       [ CONFFLAG-LIST ]
@@ -36,27 +34,17 @@ function usage(): never {
   throw fatal(ADDR_USAGE);
 }
 
-const INFINITY = 0xffffffff;
-
-/** ifa_flag_data: name, IFA_F_* mask, read-only from user space, IPv6 only. */
-const FLAGS: ReadonlyArray<readonly [string, number, boolean, boolean]> = [
-  ['secondary', 0x01, true, false], ['temporary', 0x01, true, false], ['nodad', 0x02, false, true], ['optimistic', 0x04, false, true],
-  ['dadfailed', 0x08, true, true], ['home', 0x10, false, true], ['deprecated', 0x20, true, true], ['tentative', 0x40, true, true],
-  ['permanent', 0x80, true, true], ['mngtmpaddr', 0x100, false, true], ['noprefixroute', 0x200, false, false], ['autojoin', 0x400, false, false],
-  ['stable-privacy', 0x800, true, true],
-];
-
 /** do_ipaddr */
 export function doIpaddr(ctx: IpContext, a: Argv): string {
-  if (a.argc < 1) return listOrFlush(ctx, a, false);
+  if (a.argc < 1) return ipaddrList(ctx, a, 'show', usage);
   const w = a.arg;
   a.fwd();
   if (matches(w, 'add')) return modify(ctx, a, 'add');
   if (matches(w, 'change') || w === 'chg') return modify(ctx, a, 'change');
   if (matches(w, 'replace')) return modify(ctx, a, 'replace');
   if (matches(w, 'delete')) return modify(ctx, a, 'delete');
-  if (matches(w, 'list') || matches(w, 'show') || matches(w, 'lst')) return listOrFlush(ctx, a, false);
-  if (matches(w, 'flush')) return listOrFlush(ctx, a, true);
+  if (matches(w, 'list') || matches(w, 'show') || matches(w, 'lst')) return ipaddrList(ctx, a, 'show', usage);
+  if (matches(w, 'flush')) return ipaddrList(ctx, a, 'flush', usage);
   if (matches(w, 'save') || matches(w, 'showdump') || matches(w, 'restore')) throw unsupported(`address ${w}`, 'address');
   if (matches(w, 'help')) usage();
   throw fatal(`Command "${w}" is unknown, try "ip address help".\n`);
@@ -83,6 +71,7 @@ function modify(ctx: IpContext, a: Argv, cmd: 'add' | 'change' | 'replace' | 'de
   let validGiven = false;
   let preferredGiven = false;
   let flags = 0;
+  let metric: number | undefined;
   const todo: string[] = [];
   for (; a.argc > 0; a.fwd()) {
     const w = a.arg;
@@ -116,8 +105,8 @@ function modify(ctx: IpContext, a: Argv, cmd: 'add' | 'change' | 'replace' | 'de
       label = a.next();
     } else if (matches(w, 'metric') || matches(w, 'priority') || matches(w, 'preference')) {
       a.next();
-      if (getU32(a.arg, 0) === undefined) throw invarg('"metric" value is invalid\n', a.arg);
-      todo.push('metric');
+      metric = getU32(a.arg, 0);
+      if (metric === undefined) throw invarg('"metric" value is invalid\n', a.arg);
     } else if (matches(w, 'valid_lft')) {
       if (validGiven) throw duparg('valid_lft', a.arg);
       a.next();
@@ -190,6 +179,8 @@ function modify(ctx: IpContext, a: Argv, cmd: 'add' | 'change' | 'replace' | 'de
   if (flags & 0x02) spec.nodad = true;
   if (valid !== undefined && valid !== INFINITY) spec.validLft = valid;
   if (preferred !== undefined && preferred !== INFINITY) spec.preferredLft = preferred;
+  // IFA_RT_PRIORITY: the metric of the prefix route the address adds
+  if (metric !== undefined) (spec as AddrSpec & { metric?: number }).metric = metric;
   talk(() => (del ? ctx.t.addresses.del(spec) : ctx.t.addresses.add(spec, cmd === 'replace' ? { replace: true } : cmd === 'change' ? { change: true } : {})));
   return '';
 }
@@ -209,217 +200,4 @@ function noLocal(ctx: IpContext, del: boolean, family: number, dev: string, labe
   return '';
 }
 
-interface AddrFilter extends LinkFilter {
-  family: number;
-  pfx?: InetPrefix;
-  scope: number;
-  scopemask: number;
-  flags: number;
-  flagmask: number;
-  label?: string;
-}
-
-/** The IFA_F_* bits of a listed address, as the kernel reports them. */
-function ifaFlags(e: AddrEntry): number {
-  const x = e as AddrEntry & Record<string, unknown>;
-  let f = 0;
-  if (e.secondary || x['temporary']) f |= 0x01;
-  if (x['nodad']) f |= 0x02;
-  if (x['optimistic']) f |= 0x04;
-  if (x['dadfailed']) f |= 0x08;
-  if (x['home']) f |= 0x10;
-  if (x['deprecated']) f |= 0x20;
-  if (x['tentative']) f |= 0x40;
-  if (e.valid_life_time === INFINITY) f |= 0x80;
-  if (x['mngtmpaddr']) f |= 0x100;
-  if (e.noprefixroute) f |= 0x200;
-  if (x['autojoin']) f |= 0x400;
-  if (x['stable-privacy']) f |= 0x800;
-  return f;
-}
-
-/** get_filter: a FLAG word of the show/flush syntax (with -FLAG, dynamic and primary). */
-function flagFilter(f: AddrFilter, arg: string): boolean {
-  let inv = false;
-  if (arg[0] === '-') {
-    inv = true;
-    arg = arg.slice(1);
-  }
-  if (arg === 'dynamic') {
-    inv = !inv;
-    arg = 'permanent';
-  } else if (arg === 'primary') {
-    inv = !inv;
-    arg = 'secondary';
-  }
-  const d = FLAGS.find(([n]) => n === arg);
-  if (!d) return false;
-  if (inv) f.flags &= ~d[1];
-  else f.flags |= d[1];
-  f.flagmask |= d[1];
-  return true;
-}
-
-/** fnmatch(pattern, label, 0) for the shell patterns `label` takes (*, ?, [..]). */
-function fnmatch(pattern: string, s: string): boolean {
-  const re = pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.').replace(/\[!/g, '[^');
-  return new RegExp(`^${re}$`).test(s);
-}
-
-function addrFamily(e: AddrEntry): number {
-  return e.family === 'inet6' ? AF_INET6 : AF_INET;
-}
-
-/** print_addrinfo's filters beyond the family. */
-function addrMatches(f: AddrFilter, e: AddrEntry): boolean {
-  if ((f.scope ^ (scopeA2n(e.scope) ?? 0)) & f.scopemask) return false;
-  if ((f.flags ^ ifaFlags(e)) & f.flagmask) return false;
-  if (f.family && f.family !== AF_PACKET && f.family !== addrFamily(e)) return false;
-  if (f.label !== undefined && !fnmatch(f.label, e.label ?? e.dev)) return false;
-  if (f.pfx && f.pfx.family) {
-    const local = getAddr(e.local, addrFamily(e));
-    if (local.family !== f.pfx.family) return false;
-    for (let i = 0; i < f.pfx.bitlen; i++) {
-      const m = 0x80 >> (i & 7);
-      if ((local.bytes[i >> 3]! & m) !== (f.pfx.bytes[i >> 3]! & m)) return false;
-    }
-  }
-  return true;
-}
-
-/** ipaddr_list_flush_or_save (list and flush) */
-function listOrFlush(ctx: IpContext, a: Argv, flush: boolean): string {
-  const f: AddrFilter = { up: false, family: ctx.family, scope: 0, scopemask: 0, flags: 0, flagmask: 0 };
-  if (flush && a.argc <= 0) throw failed('Flush requires arguments.\n');
-  let noneMatch = false;
-  for (; a.argc > 0; a.fwd()) {
-    const w = a.arg;
-    if (w === 'to') {
-      a.next();
-      const p = getPrefix(a.arg, f.family);
-      f.pfx = p;
-      if (f.family === AF_UNSPEC) f.family = p.family;
-    } else if (w === 'scope') {
-      a.next();
-      f.scopemask = -1;
-      const s = scopeA2n(a.arg);
-      if (s === undefined) {
-        if (a.arg !== 'all') throw invarg('invalid "scope"\n', a.arg);
-        f.scope = 255;
-        f.scopemask = 0;
-      } else f.scope = s;
-    } else if (w === 'up') {
-      f.up = true;
-    } else if (flagFilter(f, w)) {
-      // a FLAG word
-    } else if (w === 'label') {
-      f.label = a.next();
-    } else if (w === 'group') {
-      a.next();
-      if (a.arg !== 'default' && getInteger(a.arg, 0) === undefined) throw invarg('Invalid "group" value\n', a.arg);
-      if (a.arg !== 'default' && getInteger(a.arg, 0) !== 0) noneMatch = true;
-    } else if (w === 'master' || w === 'vrf') {
-      a.next();
-      throw invarg(w === 'master' ? 'Device does not exist\n' : 'Not a valid VRF name\n', a.arg);
-    } else if (w === 'nomaster') {
-      // no wxdp link has a master
-    } else if (w === 'type') {
-      f.kind = a.next();
-    } else {
-      if (w === 'dev') a.next();
-      else if (matches(w, 'help')) usage();
-      if (f.dev !== undefined) throw duparg2('dev', a.arg);
-      f.dev = a.arg;
-    }
-  }
-  if (f.dev !== undefined && !ifindexOf(ctx, f.dev)) throw failed(`Device "${f.dev}" does not exist.\n`);
-  const entries = talk(() => ctx.t.addresses.list());
-  if (flush) {
-    for (const e of entries) {
-      if (f.dev !== undefined && e.dev !== f.dev) continue;
-      if (!addrMatches(f, e)) continue;
-      try {
-        talk(() => ctx.t.addresses.del(addrSpecOf(e)));
-      } catch (err) {
-        // a secondary goes with its primary (promote_secondaries off), before its own delete arrives
-        if (!(err instanceof Error && 'errno' in err && (err as { errno?: string }).errno === 'EADDRNOTAVAIL')) throw err;
-      }
-    }
-    return '';
-  }
-  const links = noneMatch ? [] : talk(() => ctx.t.links.list());
-  const p = new Printer(ctx.json);
-  for (const l of links) {
-    if (!linkMatches(f, l)) continue;
-    const mine = entries.filter((e) => e.dev === l.ifname);
-    // ipaddr_filter: a link stays if one of its addresses passes, or it has none and no family was asked
-    const ok = mine.some((e) => (!f.family || f.family === addrFamily(e)) && addrMatches(f, e)) || (mine.length === 0 && (f.family === AF_UNSPEC || f.family === AF_PACKET));
-    if (!ok) continue;
-    p.obj();
-    printLinkinfo(ctx, p, l, links, { doLink: false, family: f.family === AF_UNSPEC ? 'any' : f.family === AF_INET6 ? 'inet6' : 'inet' });
-    p.arr('addr_info');
-    for (const e of mine) {
-      if (f.family && f.family !== addrFamily(e)) continue;
-      if (f.up && !l.flags.includes('UP')) continue;
-      if (!addrMatches(f, e)) continue;
-      p.obj();
-      printAddrinfo(p, e);
-      p.end();
-    }
-    p.end();
-    p.end();
-  }
-  return p.output();
-}
-
-/** The AddrSpec that deletes exactly the listed address. */
-function addrSpecOf(e: AddrEntry): AddrSpec {
-  const s: AddrSpec = { local: `${e.local}/${e.prefixlen}`, dev: e.dev };
-  if (e.address !== undefined && e.address !== e.local) s.peer = `${e.address}/${e.prefixlen}`;
-  return s;
-}
-
-/** print_addrinfo (not brief, not oneline) */
-export function printAddrinfo(p: Printer, e: AddrEntry): void {
-  const fam = familyOf(addrFamily(e));
-  p.any('family', fam, `    ${fam} `);
-  p.any('local', e.local, e.local);
-  if (e.address !== undefined && e.address !== e.local) {
-    p.fp(' peer ');
-    p.any('address', e.address, e.address);
-  }
-  p.any('prefixlen', e.prefixlen, `/${e.prefixlen} `);
-  const metric = (e as AddrEntry & { metric?: number }).metric;
-  if (metric !== undefined) p.any('metric', metric, `metric ${metric} `);
-  if (e.broadcast !== undefined) {
-    p.fp('brd ');
-    p.any('broadcast', e.broadcast, `${e.broadcast} `);
-  }
-  const scope = scopeN2a(scopeA2n(e.scope) ?? 0);
-  p.any('scope', scope, `scope ${scope} `);
-  const flags = ifaFlags(e);
-  let rest = flags;
-  for (const [name, mask] of FLAGS) {
-    if (mask === 0x80) {
-      if (!(rest & mask)) p.any('dynamic', true, 'dynamic ');
-    } else if (rest & mask) {
-      if (mask === 0x01 && fam === 'inet6') p.any('temporary', true, 'temporary ');
-      else p.any(name, true, `${name} `);
-    }
-    rest &= ~mask;
-  }
-  if (e.label !== undefined) p.any('label', e.label, e.label);
-  p.nl();
-  p.fp('       valid_lft ');
-  if (e.valid_life_time === INFINITY) {
-    p.js('valid_life_time', INFINITY);
-    p.fp('forever');
-  } else p.any('valid_life_time', e.valid_life_time, `${e.valid_life_time}sec`);
-  p.fp(' preferred_lft ');
-  if (e.preferred_life_time === INFINITY) {
-    p.js('preferred_life_time', INFINITY);
-    p.fp('forever');
-  } else p.any('preferred_life_time', e.preferred_life_time, `${e.preferred_life_time}sec`);
-  p.fp('\n');
-}
 

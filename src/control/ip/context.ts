@@ -35,6 +35,8 @@ const STRERROR: Readonly<Record<NetErrno, string>> = {
   EBUSY: 'Device or resource busy',
   EACCES: 'Permission denied',
   ENETDOWN: 'Network is down',
+  ENFILE: 'Too many open files in system',
+  ENXIO: 'No such device or address',
 };
 
 /** The line `ip` prints for a refused request. */

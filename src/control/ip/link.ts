@@ -2,10 +2,10 @@
 // a parent with id and 802.1Q/802.1ad), set (up/down, mtu, address, name), delete, show — printed as
 // print_linkinfo prints a link (ipaddress.c), which `ip addr show` shares.
 
-import type { LinkChange, LinkInfo, LinkSpec } from '../net_types.js';
+import type { LinkChange, LinkSpec } from '../net_types.js';
 import { ifindexOf, talk, unsupported, type IpContext } from './context.js';
 import { vlanProtoA2n } from './names.js';
-import { Printer } from './printer.js';
+import { ipaddrList } from './show.js';
 import { Argv, atoi, duparg, duparg2, failed, fatal, getInteger, getU16, invarg, IpError, llAddr, macText, matches, nodev, validIfname } from './syntax.js';
 
 export const LINK_USAGE = `Usage: ip link add [link DEV] [ name ] NAME
@@ -118,14 +118,14 @@ function parse(a: Argv, create: boolean): LinkReq {
 
 /** do_iplink */
 export function doIplink(ctx: IpContext, a: Argv): string {
-  if (a.argc < 1) return show(ctx, a, false);
+  if (a.argc < 1) return ipaddrList(ctx, a, 'link', usage);
   const w = a.arg;
   a.fwd();
   if (matches(w, 'add')) return add(ctx, a);
   if (matches(w, 'set') || matches(w, 'change')) return set(ctx, a);
   if (matches(w, 'replace')) throw unsupported('link replace', 'link');
   if (matches(w, 'delete')) return del(ctx, a);
-  if (matches(w, 'show') || matches(w, 'lst') || matches(w, 'list')) return show(ctx, a, false);
+  if (matches(w, 'show') || matches(w, 'lst') || matches(w, 'list')) return ipaddrList(ctx, a, 'link', usage);
   if (matches(w, 'xstats') || matches(w, 'afstats') || matches(w, 'property')) throw unsupported(`link ${w}`, 'link');
   if (matches(w, 'help')) usage();
   throw fatal(`Command "${w}" is unknown, try "ip link help".\n`);
@@ -266,112 +266,3 @@ function del(ctx: IpContext, a: Argv): string {
   return '';
 }
 
-/** The show filter ipaddr_list_flush_or_save reads (link and address show share it). */
-export interface LinkFilter {
-  dev?: string;
-  up: boolean;
-  kind?: string;
-}
-
-/** ipaddr_list_link: `ip link show`. */
-function show(ctx: IpContext, a: Argv, _addr: boolean): string {
-  const f: LinkFilter = { up: false };
-  for (; a.argc > 0; a.fwd()) {
-    const w = a.arg;
-    if (w === 'up') f.up = true;
-    else if (w === 'type') {
-      f.kind = a.next();
-    } else if (w === 'group' || w === 'master' || w === 'vrf') {
-      a.next();
-      if (w === 'group' && a.arg !== 'default' && getInteger(a.arg, 0) === undefined) throw invarg('Invalid "group" value\n', a.arg);
-      if (w !== 'group') throw invarg(w === 'master' ? 'Device does not exist\n' : 'Not a valid VRF name\n', a.arg);
-      if (a.arg !== 'default' && getInteger(a.arg, 0) !== 0) f.kind = '\0none';
-    } else if (w === 'nomaster') {
-      // no wxdp link has a master
-    } else if (w === 'to' || w === 'scope' || w === 'label') {
-      a.next();
-    } else {
-      if (w === 'dev') a.next();
-      else if (matches(w, 'help')) usage();
-      if (f.dev !== undefined) throw duparg2('dev', a.arg);
-      f.dev = a.arg;
-    }
-  }
-  if (f.dev !== undefined && !ifindexOf(ctx, f.dev)) throw failed(`Device "${f.dev}" does not exist.\n`);
-  const p = new Printer(ctx.json);
-  const links = talk(() => ctx.t.links.list());
-  for (const l of links) {
-    if (!linkMatches(f, l)) continue;
-    p.obj();
-    printLinkinfo(ctx, p, l, links, { doLink: true, family: 'link' });
-    p.end();
-  }
-  return p.output();
-}
-
-export function linkMatches(f: LinkFilter, l: LinkInfo): boolean {
-  if (f.dev !== undefined && l.ifname !== f.dev) return false;
-  if (f.up && !l.flags.includes('UP')) return false;
-  if (f.kind !== undefined && l.linkinfo?.info_kind !== f.kind) return false;
-  return true;
-}
-
-/** print_linkinfo (the object around it is the caller's: `ip addr` adds addr_info to it). */
-export function printLinkinfo(ctx: IpContext, p: Printer, l: LinkInfo, all: readonly LinkInfo[], o: { doLink: boolean; family: 'link' | 'any' | 'inet' | 'inet6' }): void {
-  const extra = l as LinkInfo & { qdisc?: string; txqlen?: number; linkmode?: string; group?: string; min_mtu?: number; max_mtu?: number };
-  p.any('ifindex', l.ifindex, `${l.ifindex}: `);
-  let mdown = false;
-  let name = l.ifname;
-  if (l.link !== undefined) {
-    p.js('link', l.link);
-    name = `${l.ifname}@${l.link}`;
-    const parent = all.find((x) => x.ifname === l.link);
-    mdown = parent !== undefined && !parent.flags.includes('UP');
-  }
-  p.any('ifname', l.ifname, `${name}: `);
-  p.arr('flags', '<');
-  l.flags.forEach((fl, i) => p.any(null, fl, i < l.flags.length - 1 ? `${fl},` : fl));
-  if (mdown) p.any(null, 'M-DOWN', ',M-DOWN');
-  p.end('> ');
-  p.any('mtu', l.mtu, `mtu ${l.mtu} `);
-  if (extra.qdisc !== undefined) p.any('qdisc', extra.qdisc, `qdisc ${extra.qdisc} `);
-  p.js('operstate', l.operstate);
-  p.fp(`state ${l.operstate} `);
-  if (o.doLink) p.any('linkmode', extra.linkmode ?? 'DEFAULT', `mode ${extra.linkmode ?? 'DEFAULT'} `);
-  p.any('group', extra.group ?? 'default', `group ${extra.group ?? 'default'} `);
-  if (extra.txqlen) p.any('txqlen', extra.txqlen, `qlen ${extra.txqlen}`);
-  if (o.family === 'link' || o.family === 'any' || ctx.details) {
-    p.nl();
-    p.any('link_type', l.link_type, `    link/${l.link_type} `);
-    if (l.address !== '') p.any('address', l.address, l.address);
-    if (l.broadcast !== '') {
-      p.fp(l.flags.includes('POINTOPOINT') ? ' peer ' : ' brd ');
-      if (l.flags.includes('POINTOPOINT')) p.js('link_pointtopoint', true);
-      p.any('broadcast', l.broadcast, l.broadcast);
-    }
-  }
-  if (ctx.details) {
-    p.any('promiscuity', 0, ' promiscuity 0 ');
-    p.any('allmulti', 0, ' allmulti 0 ');
-    if (extra.min_mtu !== undefined) p.any('min_mtu', extra.min_mtu, `minmtu ${extra.min_mtu} `);
-    if (extra.max_mtu !== undefined) p.any('max_mtu', extra.max_mtu, `maxmtu ${extra.max_mtu} `);
-    if (l.linkinfo) {
-      p.obj('linkinfo');
-      p.nl();
-      p.any('info_kind', l.linkinfo.info_kind, `    ${l.linkinfo.info_kind} `);
-      if (l.linkinfo.info_data) {
-        p.obj('info_data');
-        for (const [k, v] of Object.entries(l.linkinfo.info_data)) {
-          if (Array.isArray(v)) {
-            p.arr(k, '<');
-            v.forEach((x, i) => p.any(null, String(x), i < v.length - 1 ? `${x},` : String(x)));
-            p.end('> ');
-          } else p.any(k, v as string | number, `${k} ${String(v)} `);
-        }
-        p.end();
-      }
-      p.end();
-    }
-  }
-  p.fp('\n');
-}

@@ -6,7 +6,7 @@ import type { NeighInfo, NeighSpec, NudState } from '../net_types.js';
 import { AF_UNSPEC, afOf, ifindexOf, talk, unsupported, type IpContext } from './context.js';
 import { protoA2n } from './names.js';
 import { Printer } from './printer.js';
-import { addrText, Argv, duparg, duparg2, failed, fatal, getAddr, getPrefix, getUnsigned, invarg, IpError, llAddr, macText, matches, nodev, type InetPrefix } from './syntax.js';
+import { addrText, Argv, duparg, duparg2, failed, fatal, getAddr, getPrefix, getUnsigned, invarg, IpError, llAddr, macText, matches, nodev, prefixMatch, type InetPrefix } from './syntax.js';
 
 export const NEIGH_USAGE = `Usage: ip neigh { add | del | change | replace }
                 { ADDR [ lladdr LLADDR ] [ nud STATE ] }
@@ -184,7 +184,7 @@ function showOrFlush(ctx: IpContext, a: Argv, flush: boolean): string {
   }
   if (dev !== undefined && !ifindexOf(ctx, dev)) throw nodev(dev);
   const p = new Printer(ctx.json);
-  const entries = none ? [] : talk(() => ctx.t.neigh.list());
+  const entries = none ? [] : talk(() => ctx.t.neigh.list(ctx.stats ? { stats: true } : {}));
   for (const n of entries) {
     const fam = afOf(n.dst);
     if (family !== AF_UNSPEC && family !== fam) continue;
@@ -196,21 +196,13 @@ function showOrFlush(ctx: IpContext, a: Argv, flush: boolean): string {
       if (pfx.family !== fam || !prefixMatch(d.bytes, pfx.bytes, pfx.bitlen)) continue;
     }
     if (flush) talk(() => ctx.t.neigh.del({ to: n.dst, dev: n.dev }));
-    else printNeigh(p, n, dev !== undefined);
+    else printNeigh(p, n, dev !== undefined, ctx.stats > 0);
   }
   return flush ? '' : p.output();
 }
 
-function prefixMatch(a: Uint8Array, b: Uint8Array, bits: number): boolean {
-  for (let i = 0; i < bits; i++) {
-    const m = 0x80 >> (i & 7);
-    if ((a[i >> 3]! & m) !== (b[i >> 3]! & m)) return false;
-  }
-  return true;
-}
-
 /** print_neigh */
-export function printNeigh(p: Printer, n: NeighInfo, devFiltered: boolean): void {
+export function printNeigh(p: Printer, n: NeighInfo, devFiltered: boolean, stats = false): void {
   p.obj();
   p.any('dst', n.dst, `${n.dst} `);
   if (!devFiltered) {
@@ -222,6 +214,16 @@ export function printNeigh(p: Printer, n: NeighInfo, devFiltered: boolean): void
     p.any('lladdr', n.lladdr, `${n.lladdr} `);
   }
   if (n.router !== undefined) p.any('router', null, 'router ');
+  if (stats) {
+    // print_cacheinfo's spacing, as ip prints it: "  used 0/60/0probes 0 "
+    if (n.refcnt) p.any('refcnt', n.refcnt, ` ref ${n.refcnt}`);
+    if (n.used !== undefined) {
+      p.any('used', n.used, ` used ${n.used}`);
+      p.any('confirmed', n.confirmed ?? 0, `/${n.confirmed ?? 0}`);
+      p.any('updated', n.updated ?? 0, `/${n.updated ?? 0}`);
+    }
+    if (n.probes !== undefined) p.any('probes', n.probes, `probes ${n.probes} `);
+  }
   const bits = stateBits(n);
   if (bits) {
     p.arr('state');

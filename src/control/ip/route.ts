@@ -11,7 +11,7 @@ import { dsfieldA2n, dsfieldN2a, inetProtoA2n, protoA2n, protoN2a, rtntypeA2n, r
 import { Printer } from './printer.js';
 import {
   addrText, Argv, duparg2, failed, fatal, getAddr, getPrefix, getPrefix1, getU16, getU32, getU8, getUnsigned,
-  invarg, IpError, matches, nodev, readFamily, type InetPrefix,
+  invarg, IpError, matches, nodev, prefixMatch, readFamily, type InetPrefix,
 } from './syntax.js';
 
 const RT_TABLE_MAIN = 254;
@@ -364,6 +364,30 @@ function newFilter(): RouteFilter {
   };
 }
 
+/** `protocol X` / `scope X` of a selector: [value, -1], or for `all` [allValue, 0] (matches anything). */
+function maskedValue(a: Argv, a2n: (s: string) => number | undefined, what: string, allValue: number): [number, number] {
+  a.next();
+  const v = a2n(a.arg);
+  if (v !== undefined) return [v, -1];
+  if (a.arg !== 'all') throw invarg(`invalid "${what}"\n`, a.arg);
+  return [allValue, 0];
+}
+
+/** `root P` (routes inside P), `match P` (routes that contain P), `[exact] P` (both): the [root, match] pair after the word. */
+function rootMatch(a: Argv, family: number, root: InetPrefix | undefined, match: InetPrefix | undefined): [InetPrefix | undefined, InetPrefix | undefined] {
+  if (matches(a.arg, 'root')) {
+    a.next();
+    return [getPrefix(a.arg, family), match];
+  }
+  if (matches(a.arg, 'match')) {
+    a.next();
+    return [root, getPrefix(a.arg, family)];
+  }
+  if (matches(a.arg, 'exact')) a.next();
+  const p = getPrefix(a.arg, family);
+  return [p, p];
+}
+
 /** iproute_list_flush_or_save (list and flush) */
 function listOrFlush(ctx: IpContext, a: Argv, flush: boolean): string {
   let dumpFamily = ctx.family;
@@ -392,23 +416,9 @@ function listOrFlush(ctx: IpContext, a: Argv, flush: boolean): string {
       f.tos = tos;
       f.tosmask = -1;
     } else if (matches(w, 'protocol')) {
-      a.next();
-      f.protocolmask = -1;
-      const p = protoA2n(a.arg);
-      if (p === undefined) {
-        if (a.arg !== 'all') throw invarg('invalid "protocol"\n', a.arg);
-        f.protocol = 0;
-        f.protocolmask = 0;
-      } else f.protocol = p;
+      [f.protocol, f.protocolmask] = maskedValue(a, protoA2n, 'protocol', 0);
     } else if (matches(w, 'scope')) {
-      a.next();
-      f.scopemask = -1;
-      const s = scopeA2n(a.arg);
-      if (s === undefined) {
-        if (a.arg !== 'all') throw invarg('invalid "scope"\n', a.arg);
-        f.scope = 255;
-        f.scopemask = 0;
-      } else f.scope = s;
+      [f.scope, f.scopemask] = maskedValue(a, scopeA2n, 'scope', 255);
     } else if (matches(w, 'type')) {
       a.next();
       const t = rtntypeA2n(a.arg);
@@ -444,30 +454,10 @@ function listOrFlush(ctx: IpContext, a: Argv, flush: boolean): string {
       throw unsupported('realms', 'route');
     } else if (matches(w, 'from')) {
       a.next();
-      if (matches(a.arg, 'root')) {
-        a.next();
-        f.rsrc = getPrefix(a.arg, dumpFamily);
-      } else if (matches(a.arg, 'match')) {
-        a.next();
-        f.msrc = getPrefix(a.arg, dumpFamily);
-      } else {
-        if (matches(a.arg, 'exact')) a.next();
-        f.msrc = getPrefix(a.arg, dumpFamily);
-        f.rsrc = f.msrc;
-      }
+      [f.rsrc, f.msrc] = rootMatch(a, dumpFamily, f.rsrc, f.msrc);
     } else {
       if (matches(w, 'to')) a.next();
-      if (matches(a.arg, 'root')) {
-        a.next();
-        f.rdst = getPrefix(a.arg, dumpFamily);
-      } else if (matches(a.arg, 'match')) {
-        a.next();
-        f.mdst = getPrefix(a.arg, dumpFamily);
-      } else {
-        if (matches(a.arg, 'exact')) a.next();
-        f.mdst = getPrefix(a.arg, dumpFamily);
-        f.rdst = f.mdst;
-      }
+      [f.rdst, f.mdst] = rootMatch(a, dumpFamily, f.rdst, f.mdst);
     }
   }
   if (dumpFamily === AF_UNSPEC && f.tb) dumpFamily = AF_INET;
@@ -531,15 +521,6 @@ function dstPrefix(family: number, dst: string): InetPrefix {
   return p ?? { family, bytes: new Uint8Array(16), bytelen: 0, bitlen: 0, prefixSpecified: true, any: true };
 }
 
-/** inet_addr_match: the first `bits` bits agree. */
-function addrMatch(a: Uint8Array, b: Uint8Array, bits: number): boolean {
-  for (let i = 0; i < bits; i++) {
-    const m = 0x80 >> (i & 7);
-    if ((a[i >> 3]! & m) !== (b[i >> 3]! & m)) return false;
-  }
-  return true;
-}
-
 /** filter_nlmsg */
 function filterRoute(ctx: IpContext, f: RouteFilter, family: number, r: RouteInfo): boolean {
   const table = tableOf(r);
@@ -561,15 +542,15 @@ function filterRoute(ctx: IpContext, f: RouteFilter, family: number, r: RouteInf
     if (viaFamily !== f.rvia.family) return false;
   }
   if (f.rprefsrc?.family && family !== f.rprefsrc.family) return false;
-  if (f.rdst && (f.rdst.family || f.rdst.prefixSpecified) && !addrMatch(dst.bytes, f.rdst.bytes, f.rdst.bitlen)) return false;
-  if (f.mdst && (f.mdst.family || f.mdst.prefixSpecified) && !addrMatch(dst.bytes, f.mdst.bytes, dst.bitlen)) return false;
+  if (f.rdst && (f.rdst.family || f.rdst.prefixSpecified) && !prefixMatch(dst.bytes, f.rdst.bytes, f.rdst.bitlen)) return false;
+  if (f.mdst && (f.mdst.family || f.mdst.prefixSpecified) && !prefixMatch(dst.bytes, f.mdst.bytes, dst.bitlen)) return false;
   if (f.rvia?.family) {
     const gw = r.gateway !== undefined ? getPrefix1(r.gateway, AF_UNSPEC)?.bytes : undefined;
-    if (!addrMatch(f.rvia.bitlen > 0 ? gw ?? new Uint8Array(16) : new Uint8Array(16), f.rvia.bytes, f.rvia.bitlen)) return false;
+    if (!prefixMatch(f.rvia.bitlen > 0 ? gw ?? new Uint8Array(16) : new Uint8Array(16), f.rvia.bytes, f.rvia.bitlen)) return false;
   }
   if (f.rprefsrc?.family) {
     const ps = r.prefsrc !== undefined ? getPrefix1(r.prefsrc, AF_UNSPEC)?.bytes : undefined;
-    if (!addrMatch(f.rprefsrc.bitlen > 0 ? ps ?? new Uint8Array(16) : new Uint8Array(16), f.rprefsrc.bytes, f.rprefsrc.bitlen)) return false;
+    if (!prefixMatch(f.rprefsrc.bitlen > 0 ? ps ?? new Uint8Array(16) : new Uint8Array(16), f.rprefsrc.bytes, f.rprefsrc.bitlen)) return false;
   }
   // FIB routes carry no RTA_SRC (source prefix 0/0), no RTA_IIF and no RTA_MARK
   if (f.rsrc && ((f.rsrc.family && family !== f.rsrc.family) || f.rsrc.bitlen > 0)) return false;
@@ -580,11 +561,24 @@ function filterRoute(ctx: IpContext, f: RouteFilter, family: number, r: RouteInf
   return true;
 }
 
-/** print_route: one route, text or JSON. `cloned` for `ip route get` answers (RTM_F_CLONED). */
-export function printRoute(ctx: IpContext, p: Printer, family: number, r: RouteInfo, f: RouteFilter = { ...newFilter(), tb: 0 }, cloned = false): void {
+/** What an `ip route get` answer carries beyond the route: the query's source, uid and input device. */
+interface GetExtras {
+  /** RTM_F_CLONED (IPv4 answers): no proto/scope, "uid N" and the "cache" line. */
+  cloned: boolean;
+  from?: string;
+  uid?: number;
+  iif?: string;
+  mark?: number;
+}
+
+/** print_route: one route, text or JSON. */
+export function printRoute(ctx: IpContext, p: Printer, family: number, r: RouteInfo, f: RouteFilter = { ...newFilter(), tb: 0 }, get: GetExtras = { cloned: false }): void {
   const hostLen = family === AF_INET6 ? 128 : 32;
   const type = typeOf(r);
-  const extra = r as RouteInfo & { pref?: string; mtuLock?: boolean; uid?: number; cache?: string[]; from?: string; iif?: string; expires?: number };
+  const cloned = get.cloned;
+  // RouteInfo's optional extras; every IPv6 route carries RTA_PREF, and wxdp's are all "medium" (no RA preference)
+  const extra = { ...(r as RouteInfo & { pref?: string; mtuLock?: boolean; cache?: string[]; expires?: number }), ...get };
+  const pref = extra.pref ?? (family === AF_INET6 ? 'medium' : undefined);
   p.obj();
   if ((type !== RTN_UNICAST || ctx.details > 0) && (!f.typemask || f.typemask & (1 << type))) p.any('type', rtntypeN2a(type), `${rtntypeN2a(type)} `);
   const dst = dstPrefix(family, r.dst);
@@ -608,13 +602,18 @@ export function printRoute(ctx: IpContext, p: Printer, family: number, r: RouteI
     const scope = scopeOf(r);
     if ((scope !== RT_SCOPE_UNIVERSE || ctx.details > 0) && f.scopemask !== -1) p.any('scope', scopeN2a(scope), `scope ${scopeN2a(scope)} `);
   }
-  if (r.prefsrc !== undefined && !(f.rprefsrc && f.rprefsrc.bitlen === hostLen)) {
+  // an answer to `get … from A` carries RTA_SRC, not the selected source (rt_fill_info puts RTA_PREFSRC only when none was asked)
+  if (r.prefsrc !== undefined && !(f.rprefsrc && f.rprefsrc.bitlen === hostLen) && !(cloned && get.from !== undefined)) {
     p.js('prefsrc', r.prefsrc);
     p.fp(`src ${r.prefsrc} `);
   }
   if (r.metric !== undefined && !f.metricmask) p.any('metric', r.metric, `metric ${r.metric} `);
   printFlags(p, r.flags);
-  if (extra.uid !== undefined || cloned) p.any('uid', extra.uid ?? 0, `uid ${extra.uid ?? 0} `);
+  if (get.mark) {
+    p.js('mark', get.mark);
+    p.fp(get.mark >= 16 ? `mark 0x${get.mark.toString(16)} ` : `mark ${get.mark} `);
+  }
+  if (cloned) p.any('uid', extra.uid ?? 0, `uid ${extra.uid ?? 0} `);
   if (cloned && family === AF_INET) {
     const cache = extra.cache ?? (type === 2 ? ['local'] : type === 3 ? ['local', 'brd'] : type === 5 ? ['mc'] : []);
     p.arr('cache', '\n    cache ');
@@ -637,7 +636,7 @@ export function printRoute(ctx: IpContext, p: Printer, family: number, r: RouteI
     p.js('iif', extra.iif);
     p.fp(`iif ${extra.iif} `);
   }
-  if (extra.pref !== undefined) p.any('pref', extra.pref, `pref ${extra.pref}`);
+  if (pref !== undefined) p.any('pref', pref, `pref ${pref}`);
   if (r.nexthops?.length) {
     p.arr('nexthops');
     for (const nh of r.nexthops) {
@@ -685,7 +684,7 @@ function get(ctx: IpContext, a: Argv): string {
   let fromOk = false;
   let connected = false;
   let fibmatch = false;
-  const q: { src?: string; iif?: string; oif?: string; mark?: number; tos?: number; ipproto?: number; sport?: number; dport?: number; uid?: number } = {};
+  const q: { from?: string; iif?: string; oif?: string; mark?: number; tos?: number; ipproto?: number; sport?: number; dport?: number; uid?: number } = {};
   for (; a.argc > 0; a.fwd()) {
     const w = a.arg;
     if (w === 'tos' || matches(w, 'dsfield')) {
@@ -699,7 +698,7 @@ function get(ctx: IpContext, a: Argv): string {
       fromOk = true;
       const p = getPrefix(a.arg, family);
       if (family === AF_UNSPEC) family = p.family;
-      q.src = addrText(p.family, p.bytes);
+      q.from = addrText(p.family, p.bytes);
     } else if (matches(w, 'iif')) {
       q.iif = a.next();
     } else if (matches(w, 'mark')) {
@@ -760,9 +759,13 @@ function get(ctx: IpContext, a: Argv): string {
   if (family === AF_UNSPEC) family = AF_INET;
   if (connected && !fromOk) throw unsupported('connected', 'route get');
   const fam = family;
-  const query = { family: familyOf(fam), dst: addrText(dst.family === AF_UNSPEC ? fam : dst.family, dst.bytes), ...q, ...(fibmatch ? { fibmatch: true } : {}) };
+  const query = { family: familyOf(fam), to: addrText(dst.family === AF_UNSPEC ? fam : dst.family, dst.bytes), ...q, ...(fibmatch ? { fibmatch: true } : {}) };
   const answer = talk(() => ctx.t.routes.get(query));
   const p = new Printer(ctx.json);
-  printRoute(ctx, p, fam, answer, { ...newFilter(), tb: 0 }, !fibmatch);
+  // IPv4 answers are RTM_F_CLONED dst entries (uid, cache line); IPv6 ones the fib6 route with "from ::"
+  const extras: GetExtras = fam === AF_INET
+    ? { cloned: !fibmatch, uid: q.uid ?? 0, ...(q.from !== undefined && fromOk ? { from: q.from } : {}), ...(q.iif !== undefined ? { iif: q.iif } : {}), ...(q.mark ? { mark: q.mark } : {}) }
+    : { cloned: false, from: q.from ?? '::', ...(q.iif !== undefined ? { iif: q.iif } : {}), ...(q.mark ? { mark: q.mark } : {}) };
+  printRoute(ctx, p, fam, answer, { ...newFilter(), tb: 0 }, extras);
   return p.output();
 }

@@ -7,7 +7,7 @@ import type { RuleAction, RuleInfo, RuleSpec } from '../net_types.js';
 import { AF_INET, AF_INET6, AF_UNSPEC, familyOf, talk, unsupported, type IpContext } from './context.js';
 import { dscpA2n, dscpN2a, dsfieldA2n, dsfieldN2a, inetProtoA2n, inetProtoN2a, protoA2n, rtntypeA2n, tableA2n, tableN2a } from './names.js';
 import { Printer } from './printer.js';
-import { addrText, Argv, failed, fatal, getInteger, getPrefix, getPrefix1, getU32, invarg, IpError, matches, scanRange, strtoul, validIfname, type InetPrefix } from './syntax.js';
+import { addrText, Argv, failed, fatal, getInteger, getPrefix, getPrefix1, getU32, invarg, IpError, matches, prefixMatch, scanRange, strtoul, validIfname, type InetPrefix } from './syntax.js';
 
 export const RULE_USAGE = `Usage: ip rule { add | del } SELECTOR ACTION
        ip rule { flush }
@@ -53,6 +53,34 @@ function groupA2n(arg: string): number | undefined {
   return r.value;
 }
 
+/** `fwmark VALUE[/MASK]` */
+function fwmark(a: Argv): [number, number | undefined] {
+  a.next();
+  const slash = a.arg.indexOf('/');
+  const markText = slash >= 0 ? a.arg.slice(0, slash) : a.arg;
+  const mark = getU32(markText, 0);
+  if (mark === undefined) throw invarg('fwmark value is invalid\n', markText);
+  if (slash < 0) return [mark, undefined];
+  const mask = getU32(a.arg.slice(slash + 1), 0);
+  if (mask === undefined) throw invarg('fwmask value is invalid\n', a.arg.slice(slash + 1));
+  return [mark, mask];
+}
+
+/** `sport|dport N[-M]` as sscanf("%hu-%hu") reads it (one number: N-N). */
+function ports(a: Argv, w: 'sport' | 'dport'): [number, number] {
+  a.next();
+  const r = scanRange(a.arg);
+  if (r.n === 0) throw invarg(w === 'sport' ? 'invalid port range\n' : 'invalid dport range\n', a.arg);
+  return [r.start, r.n === 1 ? r.start : r.end];
+}
+
+/** `iif|dev|oif NAME`: check_ifname. */
+function ifname(a: Argv, w: string): string {
+  a.next();
+  if (!validIfname(a.arg)) throw invarg(w === 'oif' ? '"oif" not a valid ifname' : '"iif"/"dev" not a valid ifname', a.arg);
+  return a.arg;
+}
+
 /** FR_ACT_* by number: iproute2 reads an action as a route type, and the numbers coincide. */
 const ACTIONS: Record<number, RuleAction> = { 1: 'lookup', 2: 'goto', 3: 'nop', 6: 'blackhole', 7: 'unreachable', 8: 'prohibit' };
 
@@ -88,17 +116,9 @@ function modify(ctx: IpContext, a: Argv, del: boolean): string {
       if (tos === undefined) throw invarg('TOS value is invalid\n', a.arg);
       spec.tos = tos;
     } else if (w === 'fwmark') {
-      a.next();
-      const slash = a.arg.indexOf('/');
-      const markText = slash >= 0 ? a.arg.slice(0, slash) : a.arg;
-      const mark = getU32(markText, 0);
-      if (mark === undefined) throw invarg('fwmark value is invalid\n', markText);
+      const [mark, mask] = fwmark(a);
       spec.fwmark = mark;
-      if (slash >= 0) {
-        const mask = getU32(a.arg.slice(slash + 1), 0);
-        if (mask === undefined) throw invarg('fwmask value is invalid\n', a.arg.slice(slash + 1));
-        spec.fwmask = mask;
-      }
+      if (mask !== undefined) spec.fwmask = mask;
     } else if (matches(w, 'realms')) {
       a.next();
       todo.push('realms');
@@ -126,14 +146,8 @@ function modify(ctx: IpContext, a: Argv, del: boolean): string {
       const g = groupA2n(a.arg);
       if (g === undefined) throw invarg('Invalid "suppress_ifgroup" value\n', a.arg);
       spec.suppressIfgroup = g;
-    } else if (w === 'dev' || w === 'iif') {
-      a.next();
-      if (!validIfname(a.arg)) throw invarg('"iif"/"dev" not a valid ifname', a.arg);
-      spec.iif = a.arg;
-    } else if (w === 'oif') {
-      a.next();
-      if (!validIfname(a.arg)) throw invarg('"oif" not a valid ifname', a.arg);
-      spec.oif = a.arg;
+    } else if (w === 'dev' || w === 'iif' || w === 'oif') {
+      spec[w === 'oif' ? 'oif' : 'iif'] = ifname(a, w);
     } else if (w === 'l3mdev') {
       todo.push('l3mdev');
       tableOk = true;
@@ -152,10 +166,7 @@ function modify(ctx: IpContext, a: Argv, del: boolean): string {
       if (p === undefined) throw invarg('Invalid "ipproto" value\n', a.arg);
       spec.ipproto = p;
     } else if (w === 'sport' || w === 'dport') {
-      a.next();
-      const r = scanRange(a.arg);
-      if (r.n === 0) throw invarg(w === 'sport' ? 'invalid port range\n' : 'invalid dport range\n', a.arg);
-      spec[w] = [r.start, r.n === 1 ? r.start : r.end];
+      spec[w] = ports(a, w);
     } else if (w === 'dscp') {
       a.next();
       const slash = a.arg.indexOf('/');
@@ -242,25 +253,11 @@ function listOrFlush(ctx: IpContext, a: Argv, flush: boolean): string {
       if (tos === undefined) throw invarg('TOS value is invalid\n', a.arg);
       f.tos = tos;
     } else if (w === 'fwmark') {
-      a.next();
-      const slash = a.arg.indexOf('/');
-      const markText = slash >= 0 ? a.arg.slice(0, slash) : a.arg;
-      const mark = getU32(markText, 0);
-      if (mark === undefined) throw invarg('fwmark value is invalid\n', markText);
+      const [mark, mask] = fwmark(a);
       f.fwmark = mark;
-      if (slash >= 0) {
-        const mask = getU32(a.arg.slice(slash + 1), 0);
-        if (mask === undefined) throw invarg('fwmask value is invalid\n', a.arg.slice(slash + 1));
-        f.fwmask = mask;
-      }
-    } else if (w === 'dev' || w === 'iif') {
-      a.next();
-      if (!validIfname(a.arg)) throw invarg('"iif"/"dev" not a valid ifname', a.arg);
-      f.iif = a.arg;
-    } else if (w === 'oif') {
-      a.next();
-      if (!validIfname(a.arg)) throw invarg('"oif" not a valid ifname', a.arg);
-      f.oif = a.arg;
+      if (mask !== undefined) f.fwmask = mask;
+    } else if (w === 'dev' || w === 'iif' || w === 'oif') {
+      f[w === 'oif' ? 'oif' : 'iif'] = ifname(a, w);
     } else if (w === 'l3mdev') {
       f.none = true;
     } else if (w === 'uidrange') {
@@ -291,10 +288,7 @@ function listOrFlush(ctx: IpContext, a: Argv, flush: boolean): string {
       if (p === undefined) throw invarg('Invalid "ipproto" value\n', a.arg);
       f.ipproto = p;
     } else if (w === 'sport' || w === 'dport') {
-      a.next();
-      const r = scanRange(a.arg);
-      if (r.n === 0) throw invarg(w === 'sport' ? 'invalid port range\n' : 'invalid dport range\n', a.arg);
-      f[w] = [r.start, r.n === 1 ? r.start : r.end];
+      f[w] = ports(a, w);
     } else if (w === 'dscp') {
       a.next();
       const d = dscpA2n(a.arg.split('/')[0]!);
@@ -314,7 +308,7 @@ function listOrFlush(ctx: IpContext, a: Argv, flush: boolean): string {
       // flush_rule: rules without FRA_PRIORITY (priority 0) stay; a protocol filter applies here only
       if (f.protocol !== undefined && f.protocol !== protoA2n((r as RuleInfo & { protocol?: string }).protocol ?? 'unspec')) continue;
       if (r.priority) talk(() => ctx.t.rules.del(ruleSpecOf(af, r)));
-    } else printRule(p, af, r);
+    } else printRule(p, af, r, ctx.details > 0);
   }
   return flush ? '' : p.output();
 }
@@ -327,14 +321,6 @@ function hostLen(af: number): number {
 function rulePrefix(af: number, addr: string | undefined, len: number | undefined): InetPrefix {
   if (addr === undefined || addr === 'all' || addr === '0') return { family: af, bytes: new Uint8Array(16), bytelen: 0, bitlen: len ?? 0, prefixSpecified: false, any: true };
   return getPrefix1(`${addr}/${len ?? hostLen(af)}`, af) ?? { family: af, bytes: new Uint8Array(16), bytelen: 0, bitlen: 0, prefixSpecified: false, any: true };
-}
-
-function bitsMatch(a: Uint8Array, b: Uint8Array, bits: number): boolean {
-  for (let i = 0; i < bits; i++) {
-    const m = 0x80 >> (i & 7);
-    if ((a[i >> 3]! & m) !== (b[i >> 3]! & m)) return false;
-  }
-  return true;
 }
 
 function portRange(s: string | undefined): [number, number] | undefined {
@@ -356,7 +342,7 @@ function filterRule(f: RuleFilter, af: number, r: RuleInfo): boolean {
     if (!fp?.family) continue;
     const rp = rulePrefix(af, addr, len);
     if (fp.family !== af || fp.bitlen > rp.bitlen) return false;
-    if (!bitsMatch(rp.bytes, fp.bytes, fp.bitlen)) return false;
+    if (!prefixMatch(rp.bytes, fp.bytes, fp.bitlen)) return false;
   }
   if (f.tos !== undefined && f.tos !== (r.tos === undefined ? 0 : dsfieldA2n(r.tos) ?? 0)) return false;
   if (f.fwmark && f.fwmark !== (r.fwmark === undefined ? 0 : Number(r.fwmark))) return false;
@@ -404,7 +390,7 @@ function actionOf(r: RuleInfo): RuleAction {
 }
 
 /** print_rule */
-export function printRule(p: Printer, af: number, r: RuleInfo): void {
+export function printRule(p: Printer, af: number, r: RuleInfo, details = false): void {
   const hl = hostLen(af);
   p.obj();
   p.any('priority', r.priority, `${r.priority}:\t`);
@@ -471,6 +457,9 @@ export function printRule(p: Printer, af: number, r: RuleInfo): void {
     else p.any('goto', 'none', ' goto none');
   } else if (action === 'nop') p.any('nop', null, ' nop');
   else if (action !== 'lookup') p.any('action', action, ` ${action}`);
+  // FRA_PROTOCOL, when the rules table reports it: shown unless unspec or kernel, or always with -d
+  const proto = (r as RuleInfo & { protocol?: string }).protocol;
+  if (proto !== undefined && ((proto !== 'unspec' && proto !== 'kernel' && proto !== '0') || details)) p.any('protocol', proto, ` proto ${proto}`);
   p.fp('\n');
   p.end();
 }

@@ -5,6 +5,7 @@
 // duparg, duparg2, incomplete_command) with their exact wording and exit status.
 
 import { WxdpError } from '../../errors.js';
+import { ipv6Bytes } from '../addresses.js';
 import type { NetErrno } from '../net_types.js';
 
 export const AF_UNSPEC = 0;
@@ -121,19 +122,27 @@ export function strtoul(s: string, base: number): Strto {
   while (i < s.length && WS.test(s[i]!)) i++;
   let negative = false;
   if (s[i] === '+' || s[i] === '-') negative = s[i++] === '-';
-  if ((base === 0 || base === 16) && s[i] === '0' && (s[i + 1] === 'x' || s[i + 1] === 'X') && /[0-9a-f]/i.test(s[i + 2] ?? '')) {
+  if ((base === 0 || base === 16) && s[i] === '0' && (s[i + 1] === 'x' || s[i + 1] === 'X') && digit(s.charCodeAt(i + 2)) < 16) {
     i += 2;
     base = 16;
   } else if (base === 0) base = s[i] === '0' ? 8 : 10;
   const start = i;
   let value = 0;
   for (; i < s.length; i++) {
-    const d = parseInt(s[i]!, 36);
-    if (Number.isNaN(d) || d >= base) break;
+    const d = digit(s.charCodeAt(i));
+    if (d >= base) break;
     value = value * base + d;
   }
   if (i === start) return { value: 0, negative: false, end: 0 };
   return { value, negative, end: i };
+}
+
+/** The value of a digit character in any base up to 36 (99 for anything else). */
+function digit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 122) return c - 87;
+  if (c >= 65 && c <= 90) return c - 55;
+  return 99;
 }
 
 /** An unsigned reader: the whole string must be a number ≤ max (a C negative wraps past any max). */
@@ -216,38 +225,20 @@ function parseIpv4(s: string, out: Uint8Array): boolean {
 
 /** inet_pton(AF_INET6, …) */
 export function parseIpv6(s: string): Uint8Array | undefined {
-  let text = s;
-  const tail: number[] = [];
-  const dotted = /^(.*:)(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
-  if (dotted) {
-    const q = dotted.slice(2, 6).map(Number);
-    if (q.some((x, k) => x > 255 || (dotted[k + 2]!.length > 1 && dotted[k + 2]![0] === '0'))) return undefined;
-    tail.push((q[0]! << 8) | q[1]!, (q[2]! << 8) | q[3]!);
-    text = dotted[1]!.endsWith('::') ? dotted[1]! : dotted[1]!.slice(0, -1);
+  try {
+    return ipv6Bytes(s);
+  } catch {
+    return undefined;
   }
-  const halves = text.split('::');
-  if (halves.length > 2) return undefined;
-  const groups = (h: string): number[] | undefined => {
-    if (h === '') return [];
-    const out: number[] = [];
-    for (const g of h.split(':')) {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
-      out.push(parseInt(g, 16));
-    }
-    return out;
-  };
-  const head = groups(halves[0]!);
-  const rest = halves.length === 2 ? groups(halves[1]!) : [];
-  if (!head || !rest) return undefined;
-  const fill = 8 - head.length - rest.length - tail.length;
-  if (halves.length === 2 ? fill < 1 : fill !== 0) return undefined;
-  const words = [...head, ...new Array<number>(fill).fill(0), ...rest, ...tail];
-  const out = new Uint8Array(16);
-  words.forEach((w, i) => {
-    out[2 * i] = w >> 8;
-    out[2 * i + 1] = w & 0xff;
-  });
-  return out;
+}
+
+/** inet_addr_match: the first `bits` bits of `a` and `b` agree. */
+export function prefixMatch(a: Uint8Array, b: Uint8Array, bits: number): boolean {
+  for (let i = 0; i < bits; i++) {
+    const m = 0x80 >> (i & 7);
+    if ((a[i >> 3]! & m) !== (b[i >> 3]! & m)) return false;
+  }
+  return true;
 }
 
 /** get_addr_1: the address (or default/all/any) in `family` (AF_UNSPEC: either). */
