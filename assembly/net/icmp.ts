@@ -454,7 +454,7 @@ export function icmp_send(ifindex: u32, data: u32, len: u32, type: u32, code: u3
 }
 
 /** The stack's clock as inet_current_timestamp: ms since midnight (network order). */
-@inline function currentTimestamp(): u32 {
+@inline export function currentTimestamp(): u32 {
   return bswap<u32>(<u32>(netNow() % 86400000));
 }
 
@@ -462,7 +462,7 @@ export function icmp_send(ifindex: u32, data: u32, len: u32, type: u32, code: u3
  * fib_compute_spec_dst: the source of a reply to the datagram at `data`: its destination when it was a
  * local unicast, else the route back's preferred source, else the device's address.
  */
-function specDst(ifindex: u32, data: u32, rtFlags: u32): u32 {
+export function specDst(ifindex: u32, data: u32, rtFlags: u32): u32 {
   if ((rtFlags & (RTCF_BROADCAST | RTCF_MULTICAST | RTCF_LOCAL)) == RTCF_LOCAL) return load<u32>(data, IPH_DADDR);
   const saddr = load<u32>(data, IPH_SADDR);
   if (!ipv4IsZeronet(saddr)) {
