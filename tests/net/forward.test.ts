@@ -255,3 +255,30 @@ describe.skipIf(unready !== '')('ip6_forward', () => {
 });
 
 void concat;
+
+describe.skipIf(unready !== '')('rp_filter against the kernel', () => {
+  const noK = kernelUnavailable();
+  // A source whose route back leaves by eth1 arrives on eth0.
+  const spoofed = u4('203.0.113.9', '198.51.100.2', 8);
+  const fine = u4('192.0.2.2', '198.51.100.2', 8);
+  const unrouted = u4('198.18.0.9', '198.51.100.2', 8);
+  for (const mode of [1, 2]) {
+    const links = LINKS.map((l) => (l.name === 'eth0' ? { ...l, conf4: { rp_filter: mode } } : l));
+    let k: KernelRouter | undefined;
+    beforeAll(() => {
+      if (!noK) k = KernelRouter.create(links, ROUTES, NEIGH);
+    });
+    afterAll(() => k?.close());
+    it.skipIf(noK !== '')(`rp_filter ${mode} (${mode === 1 ? 'strict' : 'loose'}): a source routed elsewhere, one routed back here, one not routed at all ${noK ? `(skipped: ${noK})` : ''}`, async () => {
+      const fx = await Fixture.create(links, ROUTES, NEIGH);
+      const frames = [spoofed, fine, unrouted];
+      const kern = k!.send(frames.map((f) => ['eth0', f]));
+      frames.forEach((f, i) => {
+        const ours = fx.rx('eth0', f).get('eth1')?.map(hex) ?? [];
+        expect({ i, out: ours }).toEqual({ i, out: kern[i]!.tx.get('eth1')?.map(hex) ?? [] });
+      });
+      // strict: the spoofed and the unrouted source fail; loose: only the unrouted one
+      expect(fx.drops().IP_RPFILTER).toBe(mode === 1 ? 2 : 1);
+    });
+  }
+});
