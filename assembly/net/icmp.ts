@@ -14,14 +14,19 @@
 //
 // The rate-limit state hangs off the root (NR_ICMP), set up on first use:
 //
-//   +0  i64 global credit | +8 i64 global stamp (ms) | +16 u32 generator state | +20 u32 peer clock
-//   +64 PEER_SETS × PEER_WAYS peers of PEER_SIZE bytes (inet_peer, by address):
+//   +0  i64 global credit | +8 i64 global stamp (ms) | +16 u32 generator state
+//   +64 PEER_SETS × PEER_WAYS peers of PEER_SIZE bytes (inet_peer, by address; a full set recycles
+//       its least recently used), shared as the kernel's are by the ICMP limiter, ip_error's limiter and
+//       the redirect backoff:
 //       +0 u32 family (0: free) | +8 i64 rate_tokens | +16 i64 rate_last | +24 u32 n_redirects
 //       +32 i64 last use | +40 address (16 bytes)
 //
+// Received errors teach the path MTU as the kernel's handlers do (fragmentation needed about an echo
+// reply of ours, packet too big about our ICMPv6): dst_pmtu_learn (dst.ts).
+//
 // Reads: the offending or received packet (icmp_send never takes it: the caller still owns it), the
-// FIB (the route back), the clock, sysctls. Sets: SNMP Icmp/Icmp6 counters, the rate-limit state; a
-// reply in place of the request (echo, timestamp), a new frame from the pool for an error.
+// FIB (the route back), the clock, sysctls. Sets: SNMP Icmp/Icmp6 counters, the rate-limit state, PMTU
+// exceptions; a reply in place of the request (echo, timestamp), a new frame from the pool for an error.
 // Next: ip_local_out / ip6_local_out (output.ts) toward the packet's source; ndisc_rcv; the host ring.
 
 import { arena_alloc } from '../maps/arena';

@@ -2,12 +2,18 @@
 // source the kernel would pick) and the last steps every IPv4/IPv6 datagram takes, forwarded or local:
 // next hop → fragment if needed → neigh_output (ip_finish_output2 / ip6_finish_output2).
 //
+// The MTU of the stack's own datagrams is ipv4_mtu / ip6_mtu's: a learned path MTU (dst.ts) below the
+// route's mtu metric, else the device's (IPv6: its mtu6). Over it an IPv4 datagram goes to ip_fragment;
+// an IPv6 one (the stack's own carry no extension headers) is cut here as ip6_fragment's slow path
+// does, one Fragment header identification for all its pieces.
+//
 // Reads: the FIB (fib4_lookup / fib6_lookup through the flow key here), the output device's record
-// (MTU, IPv6 mtu6, IFF_UP), its addresses (inet_select_addr / ipv6_dev_get_saddr in netdev.ts).
-// Sets: the Ethernet type in the 14 bytes before `data` (neigh.ts fills the MACs); Ip:OutRequests,
-// Ip6:OutRequests for the stack's own datagrams; IPv4 header id / checksum of the stack's own.
-// Next: neigh_output (a whole datagram), ip_fragment (frag.ts: an IPv4 datagram over the MTU and
-// without DF), or a drop (NO_TX_TARGET: the route's device is gone or down).
+// (MTU, IPv6 mtu6, IFF_UP), its addresses (inet_select_addr / ipv6_dev_get_saddr in netdev.ts), PMTU
+// exceptions. Sets: the Ethernet type in the 14 bytes before `data` (neigh.ts fills the MACs);
+// Ip:OutRequests, Ip6:OutRequests and Ip6 fragment counters for the stack's own datagrams; IPv4 header
+// id / checksum of the stack's own.
+// Next: neigh_output (a whole datagram or an IPv6 fragment), ip_fragment (frag.ts: an IPv4 datagram
+// over the MTU and without DF), or a drop (NO_TX_TARGET: the route's device is gone or down).
 
 import { mibInc, netDrop, netFree, netdevGet, netRoot, sysctl } from './core';
 import {
