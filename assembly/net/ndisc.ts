@@ -6,7 +6,8 @@
 // here unless the address list says so).
 //
 // Reads: the IPv6 packet (the ICMPv6 checksum was verified by the caller), the device's record
-// (ND_FLAGS, ND_MAC, ND_CONF6 forwarding, ND_ADDR6). Sets: the ND table through neigh.ts, the
+// (ND_FLAGS, ND_MAC, ND_CONF6 forwarding) and its addresses (netdev.ts: ipv6_chk_addr,
+// ipv6_get_lladdr, ipv6_dev_get_saddr). Sets: the ND table through neigh.ts, the
 // Icmp6:Out* and Ip6:OutRequests counters for what it sends.
 // Next: NS and NA (frames from the pool) to neigh_output toward their destination (multicast
 // destinations map without resolution; an NA to an unresolved sender waits like any frame); the
@@ -18,13 +19,13 @@ import { XDP_PACKET_HEADROOM } from '../abi';
 import { csumFold, csumPartial } from '../checksum';
 import { netFree, netDrop, netdevGet, mibInc } from './core';
 import {
-  ADDR_ENTRY_SIZE, ADDR_LIST_HEADER, AE_ADDR, AE_FLAGS, AF_INET6, CONF6_FORWARDING, IFF_LOOPBACK, MIB_ICMP6_OUT_MSGS,
-  MIB_ICMP6_OUT_NEIGHBOR_ADVERTISEMENTS, MIB_ICMP6_OUT_NEIGHBOR_SOLICITS, MIB_IP6_OUT_REQUESTS, ND_ADDR6, ND_CONF6, ND_FLAGS,
+  AE_FLAGS, AF_INET6, CONF6_FORWARDING, IFF_LOOPBACK, MIB_ICMP6_OUT_MSGS,
+  MIB_ICMP6_OUT_NEIGHBOR_ADVERTISEMENTS, MIB_ICMP6_OUT_NEIGHBOR_SOLICITS, MIB_IP6_OUT_REQUESTS, ND_CONF6, ND_FLAGS,
   ND_MAC, NDROP_IPV6_NDISC_BAD_CODE, NDROP_IPV6_NDISC_BAD_OPTIONS, NDROP_IPV6_NDISC_HOP_LIMIT, NDROP_IPV6_NDISC_NS_OTHERHOST,
   NDROP_NOMEM, NDROP_NOT_SPECIFIED, NDROP_PKT_TOO_SMALL, NE_IFINDEX, NE_KEY, NE_PARMS, NE_PROBES, NE_STATE, NUD_FAILED,
   NUD_REACHABLE, NUD_STALE,
 } from './abi';
-import { ipv6_dev_get_saddr } from './netdev';
+import { ipv6_chk_addr, ipv6_dev_get_saddr, ipv6_get_lladdr } from './netdev';
 import {
   neigh_output, neighCreate, neighLookupStat, neighTable, neighUpdate, parmVar, neighStatInc, NEIGH_UPDATE_F_ISROUTER,
   NEIGH_UPDATE_F_OVERRIDE, NEIGH_UPDATE_F_OVERRIDE_ISROUTER, NEIGH_UPDATE_F_WEAK_OVERRIDE, NSTAT_RCV_PROBES_MCAST,
@@ -89,40 +90,8 @@ function solictMult(a: u32, out: u32): void {
   store<u16>(out + 14, load<u16>(a + 14));
 }
 
-// ---- The device's IPv6 addresses (ND_ADDR6) ----
-
-/** ipv6_get_ifaddr(net, addr, dev, strict = 1): the entry of `addr` on `dev`, 0 when it has none. */
-function ifaddr6(dev: u32, addr: u32): u32 {
-  const list = load<u32>(dev + ND_ADDR6);
-  if (list == 0) return 0;
-  const n = load<u32>(list);
-  for (let i: u32 = 0; i < n; i++) {
-    const a = list + ADDR_LIST_HEADER + i * ADDR_ENTRY_SIZE;
-    if (eq6(a + AE_ADDR, addr)) return a;
-  }
-  return 0;
-}
-
 @inline function aeFlags(a: u32): u32 {
   return <u32>load<u16>(a + AE_FLAGS);
-}
-
-/**
- * ipv6_get_lladdr: a link-local address of the device without `banned` flags, searched from the end
- * of the list as __ipv6_get_lladdr walks idev->addr_list (scope-ordered, newest first within a
- * scope), stopping at a site-scoped one. 0 when there is none.
- */
-function getLladdr(dev: u32, banned: u32): u32 {
-  const list = load<u32>(dev + ND_ADDR6);
-  if (list == 0) return 0;
-  for (let i = <i32>load<u32>(list) - 1; i >= 0; i--) {
-    const a = list + ADDR_LIST_HEADER + <u32>i * ADDR_ENTRY_SIZE;
-    const b0 = load<u8>(a + AE_ADDR);
-    const b1 = load<u8>(a + AE_ADDR + 1) & 0xc0;
-    if (b0 == 0xfe && b1 == 0xc0) break; // site-local: scope above link
-    if (b0 == 0xfe && b1 == 0x80 && (aeFlags(a) & banned) == 0) return a + AE_ADDR;
-  }
-  return 0;
 }
 
 // ---- Options ----
@@ -210,7 +179,7 @@ export function ndiscSendNa(ifindex: u32, daddr: u32, target: u32, router: bool,
   const ip = eth + 14;
   const icmp = ip + 40;
   copy6(ip + 24, daddr);
-  const ifp = ifaddr6(dev, target);
+  const ifp = ipv6_chk_addr(ifindex, target, true); // ipv6_get_ifaddr(net, target, dev, strict)
   if (ifp != 0) {
     copy6(ip + 8, target);
     if ((aeFlags(ifp) & IFA_F_OPTIMISTIC) != 0) overrideFlag = false;
@@ -237,15 +206,17 @@ export function ndiscSendNa(ifindex: u32, daddr: u32, target: u32, router: bool,
 export function ndiscSendNs(ifindex: u32, target: u32, unicast: bool, saddr: u32): void {
   const dev = netdevGet(ifindex);
   if (dev == 0) return;
-  if (saddr == 0) {
-    saddr = getLladdr(dev, IFA_F_TENTATIVE | IFA_F_OPTIMISTIC);
-    if (saddr == 0) return;
-  }
   const eth = ndAlloc();
   if (eth == 0) return;
   const ip = eth + 14;
   const icmp = ip + 40;
-  copy6(ip + 8, saddr);
+  if (saddr != 0) {
+    copy6(ip + 8, saddr);
+  } else if (ipv6_get_lladdr(ifindex, ip + 8) != 0) {
+    netFree(0, eth); // no link-local address: no NS
+    return;
+  }
+  saddr = ip + 8;
   if (unicast) copy6(ip + 24, target);
   else solictMult(target, ip + 24);
   store<u64>(icmp, 0);
@@ -271,7 +242,7 @@ export function ndiscSolicit(e: u32, skb: u32, skbLen: u32): void {
   const target = e + NE_KEY;
   let saddr: u32 = 0;
   if (skb != 0 && skbLen >= 14 + 40) {
-    const a = ifaddr6(dev, skb + 14 + 8);
+    const a = ipv6_chk_addr(ifindex, skb + 14 + 8, true);
     if (a != 0 && (aeFlags(a) & (IFA_F_TENTATIVE | IFA_F_OPTIMISTIC)) == 0) saddr = skb + 14 + 8;
   }
   const p = load<u32>(e + NE_PARMS);
@@ -303,7 +274,7 @@ function recvNs(dev: u32, ifindex: u32, ip: u32, icmp: u32, icmpLen: u32): i32 {
     if (dad) return NDROP_NOT_SPECIFIED; // a DAD probe carries no source link-layer address
   }
   const inc = isMulticast6(daddr);
-  const ifp = ifaddr6(dev, target);
+  const ifp = ipv6_chk_addr(ifindex, target, true);
   if (ifp != 0) {
     const fl = aeFlags(ifp);
     if ((fl & (IFA_F_TENTATIVE | IFA_F_OPTIMISTIC)) != 0) {
@@ -344,7 +315,7 @@ function recvNa(dev: u32, ifindex: u32, ip: u32, icmp: u32, icmpLen: u32): i32 {
     lladdr = optAddrData(optTgtLl);
     if (lladdr == 0) return NDROP_NOT_SPECIFIED;
   }
-  if (ifaddr6(dev, target) != 0) return NDROP_NOT_SPECIFIED; // someone advertises our own address
+  if (ipv6_chk_addr(ifindex, target, true) != 0) return NDROP_NOT_SPECIFIED; // someone advertises our own address
   const t = neighTable(AF_INET6);
   // untracked NAs create nothing (accept_untracked_na is 0 by default)
   const n = neighLookupStat(t, ifindex, target);

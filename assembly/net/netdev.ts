@@ -225,7 +225,11 @@ export function netdev_set_mtu(ifindex: u32, mtu: u32): i32 {
   return 0;
 }
 
-/** Set the MAC: bytes 0-3 in `lo` (little-endian load of the first four), 4-5 in `hi`. */
+/**
+ * Set the MAC: bytes 0-3 in `lo` (little-endian load of the first four), 4-5 in `hi`. Two stores: a
+ * reader racing a change may see half of each address, as a frame racing eth_commit_mac_addr_change
+ * may in the kernel.
+ */
 export function netdev_set_mac(ifindex: u32, lo: u32, hi: u32): i32 {
   const nd = netdevGet(ifindex);
   if (nd == 0) return -19;

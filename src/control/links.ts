@@ -233,8 +233,16 @@ export class Links {
         // veth_newlink: the peer is registered first, so it takes the lower ifindex
         const peerIndex = spec.peer?.index ?? this.allocIfindex(true, spec.index);
         const peer = this.dp.addDevice({ name: peerName, ifindex: peerIndex });
-        const ifindex = spec.index ?? this.allocIfindex(true);
-        const dev = this.dp.addDevice({ name, ifindex, mtu, ...(mac ? { mac } : {}) });
+        let dev: Device;
+        let ifindex: number;
+        try {
+          ifindex = spec.index ?? this.allocIfindex(true);
+          dev = this.dp.addDevice({ name, ifindex, mtu, ...(mac ? { mac } : {}) });
+        } catch (e) {
+          // veth_newlink undoes the peer when the second end cannot be made: all or nothing
+          this.unregister(this.links.get(peer.ifindex)!);
+          throw e;
+        }
         this.dp.linkPeers(dev, peer);
         for (const [d, other] of [[peer, dev], [dev, peer]] as const) {
           const l = this.links.get(d.ifindex)!;

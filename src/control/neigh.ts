@@ -4,7 +4,7 @@
 // per-device and "default" parameters by their sysctl names and units, and the table statistics.
 
 import { NetError, type Family, type NeighInfo, type NeighSpec, type NudState } from './net_types.js';
-import { ipv4Bytes, ipv6Bytes, macBytes } from './addresses.js';
+import { ipv4Bytes, ipv6Bytes, ipv6Text, macBytes, macText } from './addresses.js';
 import { AF_INET, AF_INET6, NE, NUD, SYSCTL } from '../runtime/net_abi.js';
 import type { Datapath } from './datapath.js';
 
@@ -142,45 +142,6 @@ function addrBytes(text: string, family: Family): Uint8Array {
   } catch {
     throw new NetError('EINVAL', `Error: any valid address is expected rather than "${text}".`);
   }
-}
-
-function ipv6Format(b: Uint8Array): string {
-  const w = Array.from({ length: 8 }, (_, i) => (b[2 * i]! << 8) | b[2 * i + 1]!);
-  let best = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (w[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (bestLen < 2) best = -1;
-  // inet_ntop writes an embedded IPv4 address for ::a.b.c.d and ::ffff:a.b.c.d
-  const v4 = best === 0 && (bestLen === 6 || (bestLen === 5 && w[5] === 0xffff));
-  const groups = v4 ? 6 : 8;
-  let out = '';
-  for (let i = 0; i < groups; i++) {
-    if (i === best) {
-      out += '::';
-      i += Math.min(bestLen, groups - i) - 1;
-      continue;
-    }
-    if (out !== '' && !out.endsWith(':')) out += ':';
-    out += w[i]!.toString(16);
-  }
-  if (v4) out += (out.endsWith(':') ? '' : ':') + `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
-  return out;
-}
-
-function macFormat(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(':');
 }
 
 export class Neighbours {
@@ -362,8 +323,8 @@ export class Neighbours {
     const ifindex = v.getUint32(e + NE.IFINDEX, true);
     const key = this.dp.memory.bytes().slice(e + NE.KEY, e + NE.KEY + (family === AF_INET ? 4 : 16));
     // keys in the order `ip -j neigh` prints them
-    const info = { dst: family === AF_INET ? key.join('.') : ipv6Format(key), dev: this.dp.links.name(ifindex) ?? `if${ifindex}` } as NeighInfo;
-    if (state & NUD.VALID) info.lladdr = macFormat(this.dp.memory.bytes().slice(e + NE.MAC, e + NE.MAC + 6));
+    const info = { dst: family === AF_INET ? key.join('.') : ipv6Text(key), dev: this.dp.links.name(ifindex) ?? `if${ifindex}` } as NeighInfo;
+    if (state & NUD.VALID) info.lladdr = macText(this.dp.memory.bytes().slice(e + NE.MAC, e + NE.MAC + 6));
     if (v.getUint8(e + NE.FLAGS) & NTF_ROUTER) info.router = null;
     if (stats) {
       const now = this.dp.stack.now();

@@ -162,6 +162,11 @@ describe('IPv4 addresses', () => {
     expect(locals()).toEqual([]);
   });
 
+  it('take `change` for an address that is not there as an add, as the kernel does', () => {
+    dp.addresses.add({ local: '192.0.2.9/24', dev: 'eth0' }, { change: true });
+    expect(locals()).toEqual(['192.0.2.9/24']);
+  });
+
   it('replace an address: new lifetimes, and the prefix route moves to the new metric', () => {
     add('192.0.2.1/24');
     dp.addresses.add({ local: '192.0.2.1/24', dev: 'eth0', metric: 50, validLft: 100, preferredLft: 100 }, { replace: true });
@@ -213,6 +218,20 @@ describe('IPv4 addresses', () => {
     dp.links.set('d0', { mtu: 60 });
     expect(locals('d0')).toEqual([]);
     expect(refused(() => dp.addresses.add({ local: '198.51.100.1/24', dev: 'd0' }))).toMatchObject({ errno: 'ENOBUFS', message: 'RTNETLINK answers: No buffer space available' });
+    expect(refused(() => dp.addresses.del({ local: '198.51.100.1/24', dev: 'd0' }))).toMatchObject({ errno: 'ENODEV', message: 'Error: ipv4: Device not found.' });
+  });
+
+  it('name the device that is not there, and the scope that is not one', () => {
+    expect(refused(() => dp.addresses.list({ dev: 'nope' }))).toMatchObject({ errno: 'ENODEV', message: 'Cannot find device "nope"' });
+    expect(refused(() => dp.addresses.flush('nope'))).toMatchObject({ errno: 'ENODEV' });
+    expect(refused(() => dp.addresses.selectSource4('eth0', '192.0.2.1', 300))).toMatchObject({ errno: 'EINVAL' });
+    expect(refused(() => dp.addresses.selectSource6('2001:db8::1', 'nope'))).toMatchObject({ errno: 'ENODEV' });
+  });
+
+  it('list every address flat with its link, as the ip front end reads them', () => {
+    add('192.0.2.1/24');
+    dp.addresses.add({ local: '198.51.100.1/24', dev: 'eth1' });
+    expect(dp.addresses.list({ family: 'inet' }).map((a) => `${a.dev} ${a.local}`)).toEqual(['eth0 192.0.2.1', 'eth1 198.51.100.1']);
   });
 });
 

@@ -181,6 +181,18 @@ describe('links', () => {
     expect(refused(() => dp.links.add({ name: 'd', kind: 'dummy', index: 4096 }))).toMatchObject({ errno: 'ERANGE' });
     expect(refused(() => dp.links.add({ name: 'v', kind: 'veth', index: 64 }))).toMatchObject({ errno: 'ERANGE' });
     expect(refused(() => dp.links.add({ name: 'd', kind: 'dummy', index: 0 }))).toMatchObject({ errno: 'EINVAL' });
+    expect(refused(() => dp.links.add({ name: 'v', kind: 'veth', index: 9, peer: { name: 'p', index: 9 } }))).toMatchObject({ errno: 'EEXIST', message: 'RTNETLINK answers: File exists' });
+    expect(refused(() => dp.links.add({ name: 'a/b', kind: 'dummy' }))).toMatchObject({ errno: 'EINVAL', message: 'Error: argument "a/b" is wrong: "dev" not a valid ifname' });
+    expect(refused(() => dp.links.add({ name: 'a:b', kind: 'dummy' }))).toMatchObject({ errno: 'EINVAL', message: 'RTNETLINK answers: Invalid argument' });
+    expect(refused(() => dp.links.add({ name: '0123456789abcdef', kind: 'dummy' }))).toMatchObject({ errno: 'EINVAL', message: 'Error: Attribute failed policy validation.' });
+  });
+
+  it('run out of names for a template as dev_alloc_name does (ENFILE)', () => {
+    // 15 characters at most: 0..99 fit after the 13-character stem, 100 would not
+    for (let i = 0; i < 100; i++) dp.links.add({ name: 'abcdefghijklm%d', kind: 'dummy' });
+    expect(dp.links.has('abcdefghijklm99')).toBe(true);
+    expect(refused(() => dp.links.add({ name: 'abcdefghijklm%d', kind: 'dummy' }))).toMatchObject({ errno: 'ENFILE', message: 'RTNETLINK answers: Too many open files in system' });
+    expect(refused(() => dp.links.add({ name: 'x%d%d', kind: 'dummy' }))).toMatchObject({ errno: 'EINVAL' });
   });
 });
 
@@ -220,6 +232,7 @@ describe('VLAN sub-devices', () => {
     expect(refused(() => dp.links.add({ name: 'x', kind: 'vlan', vlan: { parent: 'nope', id: 5 } }))).toMatchObject({ errno: 'ENODEV', message: 'Cannot find device "nope"' });
     expect(refused(() => dp.links.add({ name: 'x', kind: 'vlan', vlan: { parent: 'eth0', id: 5 }, mtu: 1600 }))).toMatchObject({ errno: 'EINVAL', message: 'RTNETLINK answers: Invalid argument' });
     expect(refused(() => dp.links.add({ name: 'x', kind: 'vlan' }))).toMatchObject({ errno: 'EINVAL', message: 'Error: 8021q: VLAN properties not specified.' });
+    expect(refused(() => dp.links.add({ name: 'x', kind: 'vlan', vlan: { parent: 'eth0', id: 1.5 } }))).toMatchObject({ errno: 'EINVAL', message: 'Error: argument "1.5" is wrong: id is invalid' });
     expect(refused(() => dp.links.set('eth0.10', { mtu: 1501 }))).toMatchObject({ errno: 'ERANGE', message: 'RTNETLINK answers: Numerical result out of range' });
     expect(refused(() => dp.links.set('eth0.10', { up: true }))).toMatchObject({ errno: 'ENETDOWN', message: 'RTNETLINK answers: Network is down' });
   });

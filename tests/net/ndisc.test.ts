@@ -4,8 +4,7 @@
 // IPV6_NDISC_* reasons. Packets are written by hand from RFC 4861 and RFC 8200.
 
 import { beforeEach, describe, expect, it } from 'vitest';
-import { CONF6 } from '../../src/runtime/net_abi.js';
-import { NeighBench, cat, eth, icmp6, ip6, ipv6, llOpt, mac, naMsg, nsMsg, solicitedNode } from './neigh_env.js';
+import { NeighBench, cat, eth, hex, icmp6, ip6, ipv6, llOpt, mac, naMsg, nsMsg, solicitedNode } from './neigh_env.js';
 
 const OURS = '02:00:00:00:00:01';
 const PEER = '02:00:00:00:00:02';
@@ -29,7 +28,7 @@ describe('NDISC resolution', () => {
   let b: NeighBench;
   beforeEach(async () => {
     b = await NeighBench.create();
-    b.setAddrs6(b.addDev('eth0', 2, OURS), [{ addr: '2001:db8::1', plen: 64 }, { addr: 'fe80::1', plen: 64, scope: 253 }]);
+    b.addrs6(b.addDev('eth0', OURS), [{ addr: '2001:db8::1', plen: 64 }, { addr: 'fe80::1', plen: 64 }]);
   });
 
   it('asks the solicited-node group, whose entry is NOARP with the 33:33 address, every retrans_time, then FAILED', () => {
@@ -49,14 +48,16 @@ describe('NDISC resolution', () => {
 
   it('sends no NS without a usable source: no link-local address and a waiting frame not from us', async () => {
     const c = await NeighBench.create();
-    c.setAddrs6(c.addDev('eth0', 2, OURS), [{ addr: '2001:db8::1', plen: 64 }]);
+    c.addrs6(c.addDev('eth0', OURS), [{ addr: '2001:db8::1', plen: 64 }]);
     c.output('inet6', 'eth0', '2001:db8::2', udp6('2001:db8::2', '2001:db8::99'));
     expect(c.mib('Icmp6:OutNeighborSolicits')).toBe(0);
     c.output('inet6', 'eth0', '2001:db8::3', udp6('2001:db8::3', '2001:db8::1')); // from our address: that one is used
     expect(c.mib('Icmp6:OutNeighborSolicits')).toBe(1);
     // a tentative link-local address is not used either
-    c.setAddrs6(c.devs.get('eth0')!, [{ addr: '2001:db8::1', plen: 64 }, { addr: 'fe80::1', plen: 64, flags: 0x40 }]);
-    c.output('inet6', 'eth0', '2001:db8::4', udp6('2001:db8::4', '2001:db8::99'));
+    const e1 = c.addDev('eth1', '02:00:00:00:01:01');
+    c.addrs6(e1, [{ addr: 'fe80::1', plen: 64 }]);
+    c.markTentative(e1, 'fe80::1');
+    c.output('inet6', 'eth1', '2001:db8::4', udp6('2001:db8::4', '2001:db8::99'));
     expect(c.mib('Icmp6:OutNeighborSolicits')).toBe(1);
   });
 
@@ -65,7 +66,10 @@ describe('NDISC resolution', () => {
     b.ndiscIn('eth0', nd('2001:db8::2', '2001:db8::1', naMsg(ip6('2001:db8::2'), S | O, llOpt(2, mac(PEER)))));
     expect(b.dp.neigh.get('2001:db8::2', 'eth0')).toEqual({ dst: '2001:db8::2', dev: 'eth0', lladdr: PEER, state: ['REACHABLE'] });
     expect(b.dp.neigh.queue('2001:db8::2', 'eth0').frames).toBe(0);
-    expect(Object.values(b.dp.stack.drops()).reduce((s, n) => s + n, 0)).toBe(2); // the two frames met the dummy device
+    // on the wire: the NS, then the datagram that waited, now with the neighbour's address
+    const [ns, udp] = b.tx('eth0');
+    expect(hex(ns!.subarray(0, 14))).toBe(hex(eth(mac('33:33:ff:00:00:02'), mac(OURS), 0x86dd)));
+    expect(hex(udp!)).toBe(hex(cat(eth(mac(PEER), mac(OURS), 0x86dd), udp6())));
   });
 
   it('the router flag follows the NA: set by R, cleared by an NA without it', () => {
@@ -124,7 +128,7 @@ describe('NS received', () => {
   let b: NeighBench;
   beforeEach(async () => {
     b = await NeighBench.create();
-    b.setAddrs6(b.addDev('eth0', 2, OURS), [{ addr: '2001:db8::1', plen: 64 }, { addr: 'fe80::1', plen: 64, scope: 253 }]);
+    b.addrs6(b.addDev('eth0', OURS), [{ addr: '2001:db8::1', plen: 64 }, { addr: 'fe80::1', plen: 64 }]);
   });
   const ns = (src: string, dst: string, target: string, ...opts: Uint8Array[]): Uint8Array => nd(src, dst, nsMsg(ip6(target), ...opts));
 
@@ -197,20 +201,20 @@ describe('NS received', () => {
 describe('RS and the device switches', () => {
   it('a router learns a soliciting host STALE; a host ignores RS', async () => {
     const b = await NeighBench.create();
-    const d = b.addDev('eth0', 2, OURS);
-    b.setAddrs6(d, [{ addr: 'fe80::1', plen: 64 }]);
+    const d = b.addDev('eth0', OURS);
+    b.addrs6(d, [{ addr: 'fe80::1', plen: 64 }]);
     const rs = (): Uint8Array => nd('fe80::2', 'ff02::2', cat(Uint8Array.of(133, 0, 0, 0, 0, 0, 0, 0), llOpt(1, mac(PEER))));
     b.ndiscIn('eth0', rs());
     expect(b.drops('NOT_SPECIFIED')).toBe(1);
-    b.setConf6(d, CONF6.FORWARDING, 1);
+    b.conf6(d, 'forwarding', 1);
     b.ndiscIn('eth0', rs());
     expect(b.dp.neigh.get('fe80::2', 'eth0')).toMatchObject({ lladdr: PEER, state: ['STALE'] });
   });
 
   it('with IPv6 disabled on the device nothing leaves it: IPV6DISABLED, Ip6:OutDiscards', async () => {
     const b = await NeighBench.create();
-    const d = b.addDev('eth0', 2, OURS);
-    b.setConf6(d, CONF6.DISABLE_IPV6, 1);
+    const d = b.addDev('eth0', OURS);
+    b.conf6(d, 'disable_ipv6', 1);
     b.output('inet6', 'eth0', '2001:db8::2', udp6());
     expect(b.drops('IPV6DISABLED')).toBe(1);
     expect(b.mib('Ip6:OutDiscards')).toBe(1);

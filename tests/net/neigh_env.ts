@@ -2,16 +2,15 @@
 // neigh_output / arp_rcv / ndisc_rcv the way the other stages hand them, and packet builders whose
 // bytes are written here by hand (RFC 826, RFC 791, RFC 8200, RFC 4861, RFC 1071 checksums).
 //
-// Devices: until dp.links and dp.addresses land on main, the netdev records come from FakeLinks
-// (tests/net/support/fake_links.ts); the address lists are written here per AE_* and the routes the
-// kernel adds for an address are installed with dp.routes.kernelAdd.
+// Devices are ring devices (dp.addDevice) configured through dp.ip and dp.sysctl, so their records,
+// address lists and the kernel's routes for the addresses are what dp.links / dp.addresses make; what
+// they transmit is read back from their TX rings.
 
 import { Datapath } from '../../src/index.js';
-import { ADDR_ENTRY_SIZE, ADDR_LIST_HEADER, AE, AF_INET, AF_INET6, CONF6, ND, NDK } from '../../src/runtime/net_abi.js';
-import { FakeLinks } from './support/fake_links.js';
+import type { Device } from '../../src/control/device.js';
+import { ADDR_ENTRY_SIZE, ADDR_LIST_HEADER, AE, AF_INET, AF_INET6, IFF, ND } from '../../src/runtime/net_abi.js';
 
 export interface BenchExports {
-  arena_alloc(size: number, align: number): number;
   frameAlloc(): number;
   dp_pool_free(): number;
   scratch_base(): number;
@@ -26,21 +25,19 @@ export interface BenchExports {
 export interface Addr4 {
   addr: string;
   plen: number;
-  scope?: number;
-  peer?: string;
-  flags?: number;
+  scope?: 'host' | 'link' | 'global';
 }
 export interface Addr6 {
   addr: string;
   plen: number;
-  flags?: number;
-  scope?: number;
 }
 export interface BenchDev {
   name: string;
   ifindex: number;
   mac: Uint8Array;
   rec: number;
+  /** The ring device, for what it transmits (loopback has none). */
+  dev?: Device;
 }
 
 const HEADROOM = 256;
@@ -202,97 +199,83 @@ export function solicitedNode(a: Uint8Array): Uint8Array {
 export class NeighBench {
   readonly devs = new Map<string, BenchDev>();
   readonly x: BenchExports;
-  private readonly links: FakeLinks;
 
   private constructor(readonly dp: Datapath) {
     this.x = dp.fastPath.exports as unknown as BenchExports;
-    this.links = new FakeLinks(dp);
   }
 
   static async create(): Promise<NeighBench> {
-    const dp = await Datapath.create();
-    dp.addDevice({ name: 'ring0' }); // sets up the UMEM pool the stack's frames come from
+    const dp = await Datapath.create({ umemFrames: 4096 }); // each ring device stocks its fill ring from the pool
     dp.stack; // the stack's root
     return new NeighBench(dp);
   }
 
-  /** A device record (ND_*, tests/net/support/fake_links.ts): Ethernet, up, with `mac`; flags and kind as given. */
-  addDev(name: string, ifindex: number, macText: string, opts: { flags?: number; kind?: number } = {}): BenchDev {
-    const m = mac(macText);
-    this.links.add({ name, ifindex, mac: m });
+  /**
+   * A ring device (dp.addDevice: the first one sets up the UMEM pool), brought up, without the IPv6
+   * link-local address addrconf gives it (the kernel host of the oracle tests runs addrgenmode none).
+   * `noarp` sets IFF_NOARP in its record (dp.links has no `arp off`).
+   */
+  addDev(name: string, macText: string, opts: { noarp?: boolean } = {}): BenchDev {
+    const dev = this.dp.addDevice({ name, mac: macText });
+    this.dp.ip(`link set ${name} up`);
+    this.dp.ip(`addr flush dev ${name}`);
+    return this.register(name, dev.ifindex, dev, opts.noarp);
+  }
+
+  /** The loopback device (ifindex 1), up. */
+  lo(): BenchDev {
+    this.dp.ip('link set lo up');
+    return this.register('lo', 1, undefined, false);
+  }
+
+  private register(name: string, ifindex: number, dev: Device | undefined, noarp = false): BenchDev {
     const rec = this.dp.stack.exports<{ netdev_get(i: number): number }>().netdev_get(ifindex) >>> 0;
-    const v = this.dp.memory.view();
-    if (opts.flags !== undefined) v.setUint32(rec + ND.FLAGS, opts.flags, true);
-    v.setUint32(rec + ND.KIND, opts.kind ?? NDK.DUMMY, true);
-    v.setUint32(rec + ND.CONF6 + CONF6.HOP_LIMIT * 4, 64, true);
-    const d = { name, ifindex, mac: m, rec };
+    if (noarp) {
+      const v = this.dp.memory.view();
+      v.setUint32(rec + ND.FLAGS, v.getUint32(rec + ND.FLAGS, true) | IFF.NOARP, true);
+    }
+    const d: BenchDev = { name, ifindex, mac: this.dp.memory.bytes().slice(rec + ND.MAC, rec + ND.MAC + 6), rec, dev };
     this.devs.set(name, d);
     return d;
   }
 
-  /**
-   * IPv4 addresses on `d` and the routes the kernel adds for them in table local (the address, the
-   * subnet broadcast) and main (the prefix), so table local answers RTN_LOCAL / RTN_BROADCAST.
-   */
+  /** IPv4 addresses (`ip addr add A/LEN brd + dev D [scope S]`): dp.addresses installs the kernel's routes for them. */
   addrs4(d: BenchDev, addrs: Addr4[]): void {
-    this.setAddrs4(d, addrs);
-    for (const a of addrs) {
-      this.dp.routes.kernelAdd({ dst: a.addr, type: 'local', table: 'local', src: a.addr, dev: d.name }, d.ifindex);
-      if (a.plen < 31) {
-        const host = 32 - a.plen;
-        const n = ip4(a.addr).reduce((acc, x) => (acc << 8) | x, 0) >>> 0;
-        const net = (n >>> host) << host;
-        const bcast = (net | ((1 << host) - 1)) >>> 0;
-        const txt = (v: number): string => [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
-        this.dp.routes.kernelAdd({ dst: txt(bcast), type: 'broadcast', table: 'local', src: a.addr, dev: d.name, scope: 'link' }, d.ifindex);
-        this.dp.routes.kernelAdd({ dst: `${txt(net >>> 0)}/${a.plen}`, scope: 'link', src: a.addr, dev: d.name }, d.ifindex);
-      }
+    for (const a of addrs) this.dp.ip(`addr add ${a.addr}/${a.plen} brd + dev ${d.name}${a.scope !== undefined ? ` scope ${a.scope}` : ''}`);
+  }
+
+  /** IPv6 addresses (`ip addr add A/LEN dev D nodad`). */
+  addrs6(d: BenchDev, addrs: Addr6[]): void {
+    for (const a of addrs) this.dp.ip(`addr add ${a.addr}/${a.plen} dev ${d.name} nodad`);
+  }
+
+  /**
+   * Mark an IPv6 address of `d` tentative (IFA_F_TENTATIVE) in its published list: dp.addresses runs
+   * no DAD, so its addresses are never tentative by themselves.
+   */
+  markTentative(d: BenchDev, addr: string): void {
+    const v = this.dp.memory.view();
+    const list = v.getUint32(d.rec + ND.ADDR6, true);
+    const want = hex(ip6(addr));
+    for (let i = 0; i < v.getUint32(list, true); i++) {
+      const e = list + ADDR_LIST_HEADER + i * ADDR_ENTRY_SIZE;
+      if (hex(this.dp.memory.bytes().slice(e + AE.ADDR, e + AE.ADDR + 16)) === want) v.setUint16(e + AE.FLAGS, v.getUint16(e + AE.FLAGS, true) | 0x40, true);
     }
   }
 
-  /** Publish the device's IPv4 address list (kernel order: as given). */
-  setAddrs4(d: BenchDev, addrs: Addr4[]): void {
-    const blk = this.x.arena_alloc(ADDR_LIST_HEADER + addrs.length * ADDR_ENTRY_SIZE, 8) >>> 0;
-    const v = this.dp.memory.view();
-    const b = this.dp.memory.bytes();
-    v.setUint32(blk, addrs.length, true);
-    addrs.forEach((a, i) => {
-      const e = blk + ADDR_LIST_HEADER + i * ADDR_ENTRY_SIZE;
-      b.set(ip4(a.addr), e + AE.ADDR);
-      b.set(ip4(a.peer ?? a.addr), e + AE.PEER);
-      v.setUint8(e + AE.PREFIXLEN, a.plen);
-      v.setUint8(e + AE.SCOPE, a.scope ?? 0);
-      v.setUint16(e + AE.FLAGS, a.flags ?? 0x80, true);
-      v.setUint32(e + AE.PREFERRED, 0xffffffff, true);
-      v.setUint32(e + AE.VALID, 0xffffffff, true);
-    });
-    v.setUint32(d.rec + ND.ADDR4, blk, true);
+  /** net.ipv4.conf.DEV.NAME. */
+  conf4(d: BenchDev, name: string, value: number): void {
+    this.dp.sysctl(`net.ipv4.conf.${d.name}.${name}`, value);
   }
 
-  setAddrs6(d: BenchDev, addrs: Addr6[]): void {
-    const blk = this.x.arena_alloc(ADDR_LIST_HEADER + addrs.length * ADDR_ENTRY_SIZE, 8) >>> 0;
-    const v = this.dp.memory.view();
-    const b = this.dp.memory.bytes();
-    v.setUint32(blk, addrs.length, true);
-    addrs.forEach((a, i) => {
-      const e = blk + ADDR_LIST_HEADER + i * ADDR_ENTRY_SIZE;
-      b.set(ip6(a.addr), e + AE.ADDR);
-      b.set(ip6(a.addr), e + AE.PEER);
-      v.setUint8(e + AE.PREFIXLEN, a.plen);
-      v.setUint8(e + AE.SCOPE, a.scope ?? 0);
-      v.setUint16(e + AE.FLAGS, a.flags ?? 0x80, true);
-      v.setUint32(e + AE.PREFERRED, 0xffffffff, true);
-      v.setUint32(e + AE.VALID, 0xffffffff, true);
-    });
-    v.setUint32(d.rec + ND.ADDR6, blk, true);
+  /** net.ipv6.conf.DEV.NAME. */
+  conf6(d: BenchDev, name: string, value: number): void {
+    this.dp.sysctl(`net.ipv6.conf.${d.name}.${name}`, value);
   }
 
-  setConf4(d: BenchDev, i: number, value: number): void {
-    this.dp.memory.view().setUint32(d.rec + ND.CONF4 + i * 4, value, true);
-  }
-
-  setConf6(d: BenchDev, i: number, value: number): void {
-    this.dp.memory.view().setUint32(d.rec + ND.CONF6 + i * 4, value, true);
+  /** What `dev` transmitted since the last look. */
+  tx(dev: string): Uint8Array[] {
+    return this.devs.get(dev)!.dev!.readTx().map((o) => o.data);
   }
 
   /** A pool frame holding `bytes` at the usual headroom: its data address. */
