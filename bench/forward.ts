@@ -171,6 +171,13 @@ function kernelSide(prefixes: readonly Prefix[], log?: (s: string) => void): Ker
   if (!ka.ok) return ka.reason;
   const objPath = join(projectRoot(), ROUTER_OBJECT);
   if (!existsSync(objPath)) return `${ROUTER_OBJECT} is not built`;
+  // The object first: a program the kernel refuses should not cost a 1M-route table load.
+  let obj: KernelObject;
+  try {
+    obj = loadKernelObject(objPath);
+  } catch (e) {
+    return (e as Error).message.split('\n')[0]!;
+  }
   removeStaleNamespaces(OWNER);
   const set = new Namespaces(OWNER);
   try {
@@ -189,13 +196,13 @@ function kernelSide(prefixes: readonly Prefix[], log?: (s: string) => void): Ker
     const t0 = Date.now();
     ns.batch(lines.join('\n') + '\n', { timeoutMs: 600_000 });
     log?.(`  kernel: table loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-    const obj = loadKernelObject(objPath);
     const name = obj.programNames.includes('xdp_fib_forward') ? 'xdp_fib_forward' : obj.programNames[0]!;
     const ingressIfindex = ns.ipJson<Array<{ ifindex: number }>>('link', 'show', 'eth0')[0]!.ifindex;
     return { set, ns, obj, pinPath: obj.program(name).pinPath, ingressIfindex };
   } catch (e) {
+    obj.close();
     set.cleanup();
-    return `kernel side: ${(e as Error).message.split('\n')[0]}`;
+    return (e as Error).message.split('\n')[0]!;
   }
 }
 

@@ -20,6 +20,7 @@
 //   +44   u32 scratch: NET_SCRATCH_SIZE bytes for one worker (flow keys, results, built headers)
 //   +48   u32 FIB generation (bumped by every route/rule/address change; the dst cache checks it)
 //   +52   u32 netdev stage state (netdev.ts): device order list, block allocator free lists
+//   +56   u32 reclamation state (reclaim.ts): per-worker quiescent counters, retired blocks, free lists
 //   +512  SYSCTL_COUNT × u32 global sysctls (SYSCTL_* below; defaults are the kernel's)
 //   +1024 MIB_COUNT × u64 SNMP counters (MIB_* below; names as /proc/net/snmp and snmp6 print them)
 //   +4096 NDROP_COUNT × u64 drop counters by reason (NDROP_*: the kernel's SKB_DROP_REASON_* names)
@@ -37,6 +38,7 @@ export const NR_L4: u32 = 40;
 export const NR_SCRATCH: u32 = 44;
 export const NR_FIB_GEN: u32 = 48;
 export const NR_NETDEV: u32 = 52;
+export const NR_RECLAIM: u32 = 56;
 export const NR_SYSCTL: u32 = 512;
 export const NR_MIB: u32 = 1024;
 export const NR_DROPS: u32 = 4096;
@@ -351,6 +353,13 @@ export const FR_MTU: u32 = 52; //       u32 the route's mtu metric (0: none; the
 export const FR_INFO: u32 = 56; //      u32 the route record's address (for the dst cache)
 export const FR_NH_INDEX: u32 = 60; //  u32 which next hop of the route was chosen
 export const FR_SIZE: u32 = 64;
+// ---- The FIB's part of the worker scratch area (netScratch() + SCR_FIB, SCR_FIB_SIZE bytes) ----
+// The last KiB of the scratch area, so stages that lay theirs out from offset 0 do not collide:
+//   +0 masked address (16) | +64 control-plane flow key (FL_SIZE) | +128 control-plane result (FR_SIZE)
+//   +192 bpf_fib_lookup flow key | +256 bpf_fib_lookup result | +320 multipath hash key (80, 8-aligned)
+//   +400 a flow key and +464 a result for address-type lookups (fib4_local_type)
+export const SCR_FIB: u32 = NET_SCRATCH_SIZE - 1024;
+export const SCR_FIB_SIZE: u32 = 1024;
 export const RTN_UNSPEC: u32 = 0;
 export const RTN_UNICAST: u32 = 1;
 export const RTN_LOCAL: u32 = 2;

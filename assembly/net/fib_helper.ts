@@ -13,22 +13,22 @@
 //   +16 ipv4_src | ipv6_src[16]   +32 ipv4_dst | ipv6_dst[16]
 //   +48 be16 h_vlan_proto, be16 h_vlan_TCI | u32 tbid   +52 u32 mark | u8 smac[6], u8 dmac[6]
 
-import { netdevGet } from './core';
+import { netdevGet, netScratch } from './core';
 import {
   AF_INET, AF_INET6, CONF4_FORWARDING, CONF6_FORWARDING, CONF6_MTU, FL_DPORT, FL_DST, FL_FAMILY, FL_IIF,
   FL_LABEL, FL_MARK, FL_OIF, FL_PROTO, FL_SIZE, FL_SPORT, FL_SRC, FL_TOS, FR_GW, FR_GW_FAMILY, FR_INFO,
   FR_OIF, FR_SIZE, FR_TYPE, LOOPBACK_IFINDEX, ND_CONF4, ND_CONF6, ND_MAC, ND_MTU, NE_MAC,
-  NE_STATE, NUD_VALID, RTN_BLACKHOLE, RTN_PROHIBIT, RTN_UNICAST, RTN_UNREACHABLE, RT_TABLE_MAIN,
+  NE_STATE, NUD_VALID, RTN_BLACKHOLE, RTN_PROHIBIT, RTN_UNICAST, RTN_UNREACHABLE, RT_TABLE_MAIN, SCR_FIB,
   SYSCTL_IP_FORWARD_USE_PMTU,
 } from './abi';
 import { sysctl } from './core';
 import {
-  FA_HAS_PREFSRC, FA_LOCK, FA_MTU, FA_NHS, FA_PREFSRC, FA_PRIORITY, FA_SCOPE, fib4_lookup_nopath,
-  fib4_select_path, fib6_lookup_oif, fib6_select_path, fib6_table_lookup, fib_table_lookup,
+  FA_HAS_PREFSRC, FA_LOCK, FA_MTU, FA_NHS, FA_PREFSRC, FA_PRIORITY, fib4_lookup_nopath, fib4_select_path,
+  fib6_lookup_oif, fib6_select_path, fib6_table_lookup, fib_result_prefsrc, fib_table_lookup,
 } from './fib';
 import { dst_pmtu } from './dst';
 import { neigh_lookup } from './neigh';
-import { inet_select_addr, ipv6_dev_get_saddr } from './netdev';
+import { ipv6_dev_get_saddr } from './netdev';
 
 export const BPF_FIB_LOOKUP_DIRECT: u32 = 1;
 export const BPF_FIB_LOOKUP_OUTPUT: u32 = 2;
@@ -73,8 +73,13 @@ const IP_MAX_MTU: u32 = 65535;
 const IPV6_MIN_MTU: u32 = 1280;
 const RTAX_MTU_LOCK: u32 = 1 << 2; // 1 << RTAX_MTU
 
-const fl: u32 = <u32>memory.data(<i32>FL_SIZE, 16);
-const res: u32 = <u32>memory.data(<i32>FR_SIZE, 16);
+// the flow key and result live in the worker's scratch (SCR_FIB in abi.ts: +192 and +256)
+@inline function flKey(): u32 {
+  return netScratch() + SCR_FIB + 192;
+}
+@inline function result(): u32 {
+  return netScratch() + SCR_FIB + 256;
+}
 
 /** bpf_fib_set_fwd_params: no VLAN on output; the MTU (0 when the caller did not check one). */
 @inline function setFwdParams(p: u32, mtu: u32): i32 {
@@ -86,6 +91,7 @@ const res: u32 = <u32>memory.data(<i32>FR_SIZE, 16);
 
 /** ip_mtu_from_fib_result: the route's mtu when locked (or ip_forward_use_pmtu), a PMTU exception, the device's. */
 function mtu4(dev: u32, daddr: u32): u32 {
+  const res = result();
   const fa = load<u32>(res + FR_INFO);
   let mtu: u32 = 0;
   if (sysctl(SYSCTL_IP_FORWARD_USE_PMTU) != 0 || (load<u32>(fa + FA_LOCK) & RTAX_MTU_LOCK) != 0) mtu = load<u32>(fa + FA_MTU);
@@ -99,6 +105,7 @@ function mtu4(dev: u32, daddr: u32): u32 {
 
 /** ip6_mtu_from_fib6: the route's mtu when locked, a PMTU exception, the device's mtu6 (≥ 1280). */
 function mtu6(dev: u32, daddr: u32): u32 {
+  const res = result();
   const fa = load<u32>(res + FR_INFO);
   let mtu: u32 = 0;
   if ((load<u32>(fa + FA_LOCK) & RTAX_MTU_LOCK) != 0) {
@@ -115,6 +122,8 @@ function mtu6(dev: u32, daddr: u32): u32 {
 }
 
 function ipv4Lookup(p: u32, flags: u32): i32 {
+  const fl = flKey();
+  const res = result();
   const ifindex = load<u32>(p + P_IFINDEX);
   let dev = netdevGet(ifindex);
   if (dev == 0) return <i32>-ENODEV;
@@ -166,9 +175,8 @@ function ipv4Lookup(p: u32, flags: u32): i32 {
   store<u32>(p + P_TOS, load<u32>(fa + FA_PRIORITY)); // rt_metric
   store<u32>(p + P_IFINDEX, oif);
   if (flags & BPF_FIB_LOOKUP_SRC) {
-    // fib_result_prefsrc: the route's prefsrc, else inet_select_addr(dev, gw, fib_scope)
-    if (load<u8>(fa + FA_HAS_PREFSRC)) store<u32>(p + P_SRC, load<u32>(fa + FA_PREFSRC));
-    else store<u32>(p + P_SRC, inet_select_addr(oif, load<u8>(res + FR_GW_FAMILY) == AF_INET ? load<u32>(res + FR_GW) : 0, load<u8>(fa + FA_SCOPE)));
+    // fib_result_prefsrc: the route's prefsrc, else the next hop's nh_saddr (refreshed when stale)
+    store<u32>(p + P_SRC, fib_result_prefsrc(res));
   }
   const gwf = <u32>load<u8>(res + FR_GW_FAMILY);
   if (gwf == AF_INET) store<u32>(p + P_DST, load<u32>(res + FR_GW));
@@ -193,6 +201,8 @@ function needStrict(a: usize): bool {
 }
 
 function ipv6Lookup(p: u32, flags: u32): i32 {
+  const fl = flKey();
+  const res = result();
   if (needStrict(p + P_DST) || needStrict(p + P_SRC)) return BPF_FIB_LKUP_RET_NOT_FWDED;
   const ifindex = load<u32>(p + P_IFINDEX);
   let dev = netdevGet(ifindex);

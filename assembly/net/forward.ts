@@ -92,7 +92,7 @@ export function ip_forward(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32, 
     const gw = <u32>load<u8>(res, FR_GW_FAMILY) == AF_INET ? load<u32>(res, FR_GW) : load<u32>(data, IPH_DADDR);
     icmp_send(ifindex, data, len, ICMP_REDIRECT, ICMP_REDIR_HOST, gw);
   }
-  ip_finish_output(res, mtu, q, data, len);
+  ip_finish_output(res, ond, mtu, q, data, len);
 }
 
 /** net.ipv6.conf.all.forwarding, or the input device's force_forwarding. */

@@ -20,3 +20,4 @@ export * from './mphash';
 export * from './dst';
 export * from './fib_helper';
 export * from './lpm';
+export * from './reclaim';

@@ -29,7 +29,9 @@
 // Sets: the frame's length (trimmed), Ip counters. Next: ip_local_deliver (local.ts), ip_forward
 // (forward.ts), icmp_send, or a drop with its reason.
 
-import { mibInc, netDrop, netFree, netdevGet } from './core';
+import { fibGen, mibInc, netDrop, netFree, netRoot, netdevGet, sysctl } from './core';
+import { fillBytes } from '../bytes';
+import { dst4_route } from './dst';
 import {
   AF_INET, CONF4_ACCEPT_LOCAL, CONF4_FORWARDING, CONF4_ROUTE_LOCALNET, CONF4_RP_FILTER, CONF4_SEND_REDIRECTS,
   FL_DPORT, FL_DST, FL_FAMILY, FL_IIF, FL_OIF, FL_PROTO, FL_SCOPE, FL_SIZE, FL_SPORT, FL_SRC, FL_TOS, FR_GW,
@@ -38,9 +40,9 @@ import {
   NDROP_IP_BLACKHOLE, NDROP_IP_CSUM, NDROP_IP_INADDRERRORS, NDROP_IP_INHDR, NDROP_IP_INNOROUTES,
   NDROP_IP_INVALID_DEST, NDROP_IP_INVALID_SOURCE, NDROP_IP_LOCALNET, NDROP_IP_LOCAL_SOURCE, NDROP_IP_PROHIBIT,
   NDROP_IP_RPFILTER, NDROP_NOT_SPECIFIED, NDROP_OTHERHOST, NDROP_PKT_TOO_SMALL, RT_SCOPE_UNIVERSE, RTN_BROADCAST,
-  RTN_LOCAL, RTN_UNICAST, ADDR_LIST_HEADER,
+  RTN_LOCAL, RTN_UNICAST, ADDR_LIST_HEADER, NR_FIB, SYSCTL_FIB_MULTIPATH_HASH_POLICY,
 } from './abi';
-import { fib4_local_type, fib4_lookup } from './fib';
+import { FIBF_CUSTOM4, FRT_FLAGS, fib4_local_type, fib4_lookup } from './fib';
 import {
   ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, ICMP_NET_UNREACH, ICMP_PARAMETERPROB, ICMP_PKT_FILTERED, RTCF_BROADCAST,
   RTCF_LOCAL, RTCF_MULTICAST, icmp_send, ipErrorAllow,
@@ -157,6 +159,38 @@ function ip_rcv_finish(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32, hlen
   return load<u32>(data + hlen);
 }
 
+/**
+ * The flow key needs the protocol and ports only when something reads them: custom rules (which may
+ * select on them; the kernel dissects for those) or a multipath hash policy over L4. Leaving them out
+ * otherwise keeps one dst cache entry per destination rather than per connection.
+ */
+@inline function needPorts(): bool {
+  if (sysctl(SYSCTL_FIB_MULTIPATH_HASH_POLICY) != 0) return true;
+  const fr = load<u32>(netRoot() + NR_FIB);
+  return fr != 0 && (load<u32>(fr + FRT_FLAGS) & FIBF_CUSTOM4) != 0;
+}
+
+/**
+ * inet_lookup_ifaddr_rcu: `saddr` is one of our addresses (on any device). Asked of every forwarded
+ * and delivered datagram, so answered from a small direct-mapped cache valid for one FIB generation
+ * (an address change is a route change and moves the generation):
+ *   SRC_SLOTS × (u32 address | u32 generation + 1, top bit: local)
+ */
+const SRC_SLOTS: u32 = 256;
+const SRC_CACHE: u32 = <u32>memory.data(SRC_SLOTS * 8, 16);
+
+function sourceIsLocal(saddr: u32): bool {
+  const e = SRC_CACHE + (((saddr * 0x9e3779b1) >> 24) << 3);
+  const g = (fibGen() + 1) & 0x7fffffff;
+  const w = load<u32>(e, 4);
+  if (load<u32>(e) == saddr && (w & 0x7fffffff) == g) return (w >> 31) != 0;
+  const local = fib4_local_type(saddr, 0) == RTN_LOCAL;
+  store<u32>(e, 0, 4);
+  store<u32>(e, saddr);
+  store<u32>(e, g | (local ? 0x80000000 : 0), 4);
+  return local;
+}
+
 /** 224.0.0.1 on a device with IPv4 (ip_check_mc_rcu: the groups this stack joins). */
 @inline function mcJoined(nd: u32, daddr: u32): bool {
   if (daddr != INADDR_ALLHOSTS_GROUP) return false;
@@ -202,17 +236,21 @@ function routeInput(ifindex: u32, nd: u32, data: u32, hlen: u32): u32 {
     if (conf4(nd, CONF4_ROUTE_LOCALNET) == 0) return drop(NDROP_IP_LOCALNET);
   }
   const forwarding = conf4(nd, CONF4_FORWARDING) != 0;
-  memory.fill(IN_FL, 0, FL_SIZE);
+  fillBytes(IN_FL, 0, FL_SIZE);
   store<u32>(IN_FL, daddr, FL_DST);
   store<u32>(IN_FL, saddr, FL_SRC);
   store<u32>(IN_FL, ifindex, FL_IIF);
   store<u8>(IN_FL, <u8>tos, FL_TOS);
   store<u8>(IN_FL, <u8>RT_SCOPE_UNIVERSE, FL_SCOPE);
   store<u8>(IN_FL, <u8>AF_INET, FL_FAMILY);
-  const proto = <u32>load<u8>(data, IPH_PROTOCOL);
-  store<u8>(IN_FL, <u8>proto, FL_PROTO);
-  store<u32>(IN_FL, ports(data, hlen, proto), FL_SPORT);
-  const err = fib4_lookup(IN_FL, IN_RES);
+  if (needPorts()) {
+    // fib4_rules_early_flow_dissect (rules may select on them), or a multipath hash over L4
+    const proto = <u32>load<u8>(data, IPH_PROTOCOL);
+    store<u8>(IN_FL, <u8>proto, FL_PROTO);
+    store<u32>(IN_FL, ports(data, hlen, proto), FL_SPORT);
+  }
+  // through the per-destination cache (dst.ts): the FIB's answer for this flow key, kept per generation
+  const err = dst4_route(IN_FL, IN_RES);
   if (err != 0) {
     rtErr = forwarding ? -err : EHOSTUNREACH;
     return ROUTE_ERROR;
@@ -282,11 +320,11 @@ function validateSource(ifindex: u32, nd: u32, saddr: u32, daddr: u32, tos: u32,
   if (rpf == 0 && (ifindex != oif || conf4(nd, CONF4_SEND_REDIRECTS) == 0)) {
     if (acceptLocal) return 0;
     // inet_lookup_ifaddr_rcu: one of our own addresses as the source is a martian
-    if (fib4_local_type(saddr, 0) == RTN_LOCAL) return -(<i32>NDROP_IP_LOCAL_SOURCE);
+    if (sourceIsLocal(saddr)) return -(<i32>NDROP_IP_LOCAL_SOURCE);
     return 0;
   }
   // __fib_validate_source: the route back to the source
-  memory.fill(REV_FL, 0, FL_SIZE);
+  fillBytes(REV_FL, 0, FL_SIZE);
   store<u32>(REV_FL, saddr, FL_DST);
   store<u32>(REV_FL, daddr, FL_SRC);
   store<u32>(REV_FL, oif != 0 ? oif : LOOPBACK_IFINDEX, FL_IIF);

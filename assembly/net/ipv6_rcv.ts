@@ -35,7 +35,8 @@ import {
   NDROP_IP_INHDR, NDROP_IP_INNOROUTES, NDROP_IPV6DISABLED, NDROP_NOT_SPECIFIED, NDROP_OTHERHOST,
   NDROP_PKT_TOO_SMALL, NDROP_UNHANDLED_PROTO, RTN_ANYCAST, RTN_LOCAL, RTN_UNICAST, SYSCTL_IPV6_ALL_FORWARDING,
 } from './abi';
-import { fib6_lookup } from './fib';
+import { dst6_route } from './dst';
+import { fillBytes } from '../bytes';
 import { ipv6_defrag } from './frag';
 import {
   ICMPV6_ADM_PROHIBITED, ICMPV6_DEST_UNREACH, ICMPV6_HDR_FIELD, ICMPV6_NOROUTE, ICMPV6_PARAMPROB,
@@ -156,7 +157,7 @@ function ip6RcvFinish(ifindex: u32, nd: u32, q: u32, data: u32, len: u32, pkt: u
     return;
   }
   const daddr = data + IP6H_DADDR;
-  memory.fill(IN6_FL, 0, FL_SIZE);
+  fillBytes(IN6_FL, 0, FL_SIZE);
   ipv6Copy(IN6_FL + FL_DST, daddr);
   ipv6Copy(IN6_FL + FL_SRC, data + IP6H_SADDR);
   store<u32>(IN6_FL, ifindex, FL_IIF);
@@ -165,8 +166,8 @@ function ip6RcvFinish(ifindex: u32, nd: u32, q: u32, data: u32, len: u32, pkt: u
   store<u8>(IN6_FL, <u8>AF_INET6, FL_FAMILY);
   store<u8>(IN6_FL, <u8>((ldBe32(data) >> 20) & 0xfc), FL_TOS);
   store<u32>(IN6_FL, load<u32>(data) & 0xffff0f00, FL_LABEL); // the 20-bit flow label, network order
-  store<u8>(IN6_FL, load<u8>(data, IP6H_NEXTHDR), FL_PROTO);
-  const err = fib6_lookup(IN6_FL, IN6_RES);
+  store<u8>(IN6_FL, load<u8>(data, IP6H_NEXTHDR), FL_PROTO); // ip6_route_input: flowi6_proto = nexthdr
+  const err = dst6_route(IN6_FL, IN6_RES);
   if (err == 0) {
     const type = <u32>load<u8>(IN6_RES, FR_TYPE);
     if (type == RTN_LOCAL || type == RTN_ANYCAST) {

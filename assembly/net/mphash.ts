@@ -5,8 +5,8 @@
 // (key[0] = key[1] = seed << 32 | seed, fib_multipath_hash_construct_key), then >> 1. Checked against
 // the kernel's choices (tests/net/fib_kernel.test.ts).
 //
-// Reads: a flow key (FL_*), the sysctls. Sets: nothing (its scratch struct lives on the shadow stack
-// of this module: a static 80-byte area). Next: fib_select_multipath (fib.ts).
+// Reads: a flow key (FL_*), the sysctls. Sets: nothing but its scratch struct (80 bytes in the
+// worker's scratch area, SCR_FIB + 320). Next: fib_select_multipath (fib.ts).
 //
 // struct flow_keys as hashed (the kernel hashes from `basic`, 8-aligned, to the end of the address
 // family's addresses plus the struct's tail padding: 48 bytes for IPv4, 72 for IPv6):
@@ -15,9 +15,9 @@
 //   +16 vlan (8)  +24 cvlan (8)  +32 keyid u32  +36 ports: src u16, dst u16  +40 icmp (4)
 //   +44 addrs: v4 src, dst (8) | v6 src, dst (32)        sizeof = 80
 
-import { sysctl } from './core';
+import { netScratch, sysctl } from './core';
 import {
-  FL_DPORT, FL_DST, FL_LABEL, FL_PROTO, FL_SPORT, FL_SRC, SYSCTL_FIB6_MULTIPATH_HASH_POLICY,
+  FL_DPORT, FL_DST, FL_LABEL, FL_PROTO, FL_SPORT, FL_SRC, SCR_FIB, SYSCTL_FIB6_MULTIPATH_HASH_POLICY,
   SYSCTL_FIB6_MULTIPATH_HASH_FIELDS, SYSCTL_FIB_MULTIPATH_HASH_FIELDS, SYSCTL_FIB_MULTIPATH_HASH_POLICY,
   SYSCTL_FIB_MULTIPATH_HASH_SEED,
 } from './abi';
@@ -30,9 +30,10 @@ const FK_PORT_SRC: u32 = 36;
 const FK_PORT_DST: u32 = 38;
 const FK_ADDRS: u32 = 44;
 
-// 8-aligned static scratch for the key (one per module instance: workers each have their own globals
-// but share memory, so the area is reserved per instance in the data segment).
-const fk: u32 = <u32>memory.data(80, 8);
+// the key, 8-aligned, in the worker's scratch area (a static area would be shared by every worker)
+@inline function keyBuf(): u32 {
+  return netScratch() + SCR_FIB + 320;
+}
 
 /** SipHash-2-4 of `len` bytes (a multiple of 8 here) at `p`, keyed (k0, k1): the kernel's siphash(). */
 export function siphash(p: usize, len: u32, k0: u64, k1: u64): u64 {
@@ -75,6 +76,7 @@ export function siphash(p: usize, len: u32, k0: u64, k1: u64): u64 {
 
 /** flow_hash_from_keys_seed over the key at `fk` (already filled): consistentify, siphash, never 0. */
 function flowHash(v6: bool): u32 {
+  const fk = keyBuf();
   // __flow_hash_consistentify: the smaller address (compared as the kernel's native u32 / memcmp)
   // first, and independently the smaller port first.
   if (!v6) {
@@ -130,6 +132,7 @@ const HF_DST_PORT: u32 = 0x20;
  * the 5-tuple), 3 (the fields of fib_multipath_hash_fields), as the kernel hashes a flow with no skb.
  */
 export function mp_hash4(fl: u32): u32 {
+  const fk = keyBuf();
   memory.fill(fk, 0, FK_SIZE);
   const policy = sysctl(SYSCTL_FIB_MULTIPATH_HASH_POLICY);
   let f: u32 = HF_SRC_IP | HF_DST_IP;
@@ -148,6 +151,7 @@ export function mp_hash4(fl: u32): u32 {
  * label and the next header; policy 1 the addresses, ports and next header.
  */
 export function mp_hash6(fl: u32): u32 {
+  const fk = keyBuf();
   memory.fill(fk, 0, FK_SIZE);
   const policy = sysctl(SYSCTL_FIB6_MULTIPATH_HASH_POLICY);
   let f: u32 = HF_SRC_IP | HF_DST_IP | HF_IP_PROTO | HF_FLOWLABEL;

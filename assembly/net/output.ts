@@ -64,12 +64,12 @@ let ipIdent: u32 = 0;
 /**
  * ip_finish_output2 for an IPv4 datagram at `data` (`len` bytes of IP; the Ethernet header goes in the
  * 14 bytes before): next hop = the route's IPv4 gateway, or its IPv6 gateway (RFC 5549), or the
- * destination; over `mtu` it is fragmented (the caller has dealt with DF). Takes the frame.
+ * destination; over `mtu` it is fragmented (the caller has dealt with DF). `nd`: the record of the
+ * route's device (the caller looked it up). Takes the frame.
  */
-export function ip_finish_output(res: u32, mtu: u32, q: u32, data: u32, len: u32): void {
+export function ip_finish_output(res: u32, nd: u32, mtu: u32, q: u32, data: u32, len: u32): void {
   const oif = load<u32>(res, FR_OIF);
-  const nd = netdevGet(oif);
-  if (nd == 0 || (load<u32>(nd, ND_FLAGS) & IFF_UP) == 0) {
+  if ((load<u32>(nd, ND_FLAGS) & IFF_UP) == 0) {
     netFree(q, data);
     netDrop(NDROP_NO_TX_TARGET);
     return;
@@ -192,7 +192,7 @@ export function ip_local_out(q: u32, data: u32, len: u32): void {
     netDrop(NDROP_NO_TX_TARGET);
     return;
   }
-  ip_finish_output(OUT_RES, routeMtu4(OUT_RES, nd), q, data, len);
+  ip_finish_output(OUT_RES, nd, routeMtu4(OUT_RES, nd), q, data, len);
 }
 
 /** ip6_local_out for a datagram the stack built and routed through OUT_RES (no fragmentation: ICMPv6 fits 1280). */

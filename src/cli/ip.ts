@@ -13,7 +13,7 @@ import { Datapath } from '../control/datapath.js';
 import { ipArgv, ipBatch, IpError, parseIpOptions } from '../control/ip/index.js';
 import { WxdpError } from '../errors.js';
 import type { Io } from './main.js';
-import { configureStack, readBatch, type StackStep } from './stack.js';
+import { configureStack, progressBar, readBatch, type StackStep } from './stack.js';
 
 export const IP_CLI_USAGE = `usage: wxdp ip [ -j ] [ -4 | -6 ] [ -d ] [ -s ] [ -force ] [ -batch FILE ] [ OBJECT COMMAND ... ]
               [ --sysctl NAME=VALUE ]... [ --devices N ] [ --json ]
@@ -67,7 +67,8 @@ export async function ipCli(argv: string[], io: Io): Promise<number> {
         configureStack(dp, [s], io.err);
         continue;
       }
-      const r = ipBatch(dp, readBatch(s.arg), { ...ipOpts, json: opts.json ?? false, force: opts.force ?? false, name: s.arg });
+      const text = readBatch(s.arg);
+      const r = ipBatch(dp, text, { ...ipOpts, ...progressBar(s.arg, text, io.err), json: opts.json ?? false, force: opts.force ?? false, name: s.arg });
       if (!json) io.out(r.stdout);
       if (r.stderr) io.err(r.stderr);
       // -force: ip ran every line it could and still exits 1 when one failed

@@ -36,6 +36,23 @@ export function sysctlArg(arg: string): [string, string] {
   return [arg.slice(0, at), arg.slice(at + 1)];
 }
 
+/**
+ * A progress bar on stderr for a long batch (over 10,000 lines) when stderr is a terminal: the
+ * loading of a full routing table takes a while.
+ */
+export function progressBar(file: string, text: string, write: (s: string) => void): { onProgress?: (done: number, total: number) => void } {
+  if (!process.stderr.isTTY || text.length < 200_000 || text.split('\n', 10_001).length <= 10_000) return {};
+  const t0 = performance.now();
+  return {
+    onProgress: (done, total) => {
+      const pct = Math.floor((done / total) * 100);
+      const bar = '#'.repeat(Math.floor(pct / 4)).padEnd(25, '.');
+      const s = ((performance.now() - t0) / 1000).toFixed(1);
+      write(`\r${file} [${bar}] ${pct}% ${done}/${total} lines ${s}s${done === total ? '\n' : ''}`);
+    },
+  };
+}
+
 /** One line for a failed batch: where, what ip says, and the errno when the tables gave one. */
 export function batchErrorLine(e: IpError): string {
   return `${e.file ?? '-'}:${e.line ?? 0}: ${e.message}${e.errno ? ` (${e.errno})` : ''}`;
@@ -56,7 +73,7 @@ export function configureStack(dp: Datapath, steps: readonly StackStep[], warn: 
     } else {
       const text = readBatch(s.arg);
       try {
-        const r = ipBatch(dp, text, { ...opts, name: s.arg });
+        const r = ipBatch(dp, text, { ...opts, ...progressBar(s.arg, text, warn), name: s.arg });
         if (r.stderr) warn(r.stderr);
         summary.batches.push({ file: s.arg, commands: r.commands });
       } catch (e) {

@@ -165,10 +165,35 @@ function sameBytes(a?: Uint8Array, b?: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
+/** rt6_duplicate_nexthop: the same device and the same gateway (none counts as ::). */
+function sameNh6(a: Nexthop, b: Nexthop): boolean {
+  return a.oif === b.oif && sameBytes(a.gw, b.gw);
+}
+
+/** rt6_qualify_for_ecmp: an IPv6 route with a gateway is a sibling of the others of its metric. */
+function isEcmp6(r: Route): boolean {
+  return r.nhs[0]!.gwFamily !== 0;
+}
+
+/** The sibling group of IPv6 route `r` in its prefix's list (itself alone when it has none). */
+function siblings6(list: readonly Route[], r: Route): Route[] {
+  if (!isEcmp6(r)) return [r];
+  return list.filter((a) => a.priority === r.priority && isEcmp6(a));
+}
+
+/** Bytes of route `r`'s alias record. */
+function aliasBytes(r: Route): number {
+  return FA.NH + NH.SIZE * r.nhs.length;
+}
+
 export class Routes {
   private readonly prefixes = new Map<string, Route[]>();
   private nextId = 1;
   private addrBuf = 0;
+  /** Inside load(): reclaim once at the end, not after every route. */
+  private bulk = false;
+  /** The IPv6 routes a dumped multipath entry stands for. */
+  private readonly members = new WeakMap<Route, Route[]>();
 
   constructor(readonly dp: Datapath) {}
 
@@ -234,7 +259,7 @@ export class Routes {
    * the same key, as the kernel's fib_magic does with NLM_F_CREATE | NLM_F_APPEND ... of its own.
    */
   kernelAdd(spec: RouteSpec, ifindex: number): void {
-    const r = this.build({ ...spec, protocol: spec.protocol ?? 'kernel' }, ifindex);
+    const r = this.build({ ...spec, protocol: spec.protocol ?? 'kernel' }, ifindex, true);
     this.insert(r, NLM_F_CREATE | NLM_F_APPEND, true);
   }
 
@@ -255,7 +280,11 @@ export class Routes {
   /** `ip route flush`: every route the filter selects (default table main); how many went. */
   flush(filter: RouteFilter = {}): number {
     const victims = this.select(filter);
-    for (const r of victims) this.unlink(r);
+    for (const r of victims) {
+      const group = this.members.get(r);
+      if (group) this.unlinkAll(group);
+      else this.unlink(r);
+    }
     return victims.length;
   }
 
@@ -328,6 +357,13 @@ export class Routes {
   deviceUp(ifindex: number): void {
     let changed = false;
     for (const r of this.all()) {
+      if (r.family === AF_INET6) {
+        // fib6_ifup: the next hop lives again, its group is rebalanced
+        if (r.nhs[0]!.oif !== ifindex || !(r.nhs[0]!.flags & RTNH_F.DEAD)) continue;
+        this.setNhFlags(r, 0, r.nhs[0]!.flags & ~(RTNH_F.DEAD | RTNH_F.LINKDOWN));
+        this.republish(r);
+        continue;
+      }
       if (r.nhs.length < 2 || !r.nhs.some((n) => n.oif === ifindex && n.flags & RTNH_F.DEAD)) continue;
       const dv = this.view();
       for (let k = 0; k < r.nhs.length; k++) {
@@ -346,7 +382,7 @@ export class Routes {
   // ---- building ----
 
   /** A route from a spec, checked as iproute2 and fib_create_info / fib_check_nh check it. */
-  private build(spec: RouteSpec, forceIfindex?: number): Route {
+  private build(spec: RouteSpec, forceIfindex?: number, kernel = false): Route {
     const p = parsePrefix(spec.dst, spec.family);
     const family = p.family;
     const max = family === AF_INET ? 32 : 128;
@@ -361,8 +397,9 @@ export class Routes {
     const dscp = spec.tos ?? 0;
     if (!Number.isInteger(dscp) || dscp < 0 || dscp > 255) throw new NetError('EINVAL', `Error: argument "${dscp}" is wrong: TOS value is invalid`);
     if (dscp & 3) throw new NetError('EINVAL', 'Error: Invalid dsfield (tos): ECN bits must be 0.');
-    // IPv6: metric 0 (or none) is IP6_RT_PRIO_USER, 1024 (ip6_route_info_create)
-    const priority = family === AF_INET6 && !spec.metric ? 1024 : spec.metric ?? 0;
+    // IPv6: metric 0 (or none) from a user is IP6_RT_PRIO_USER, 1024 (inet6_rtm_newroute); the kernel's
+    // own routes keep theirs (local routes 0, prefix and multicast routes 256)
+    const priority = family === AF_INET6 && !spec.metric && !kernel ? 1024 : spec.metric ?? 0;
     if (!Number.isInteger(priority) || priority < 0 || priority > 0xffffffff) throw new NetError('EINVAL', `Error: argument "${priority}" is wrong: "metric" value is invalid`);
 
     // next hops as iproute2 sends them
@@ -500,12 +537,13 @@ export class Routes {
   /** ip6_route_info_create's checks (the subset wxdp's routes need). */
   private checkInfo6(r: Route): void {
     if (REJECT.has(r.type)) {
-      r.nhs = [];
+      // fib6_nh_init: a reject route's next hop is the loopback device
+      r.nhs = [{ oif: LOOPBACK_IFINDEX, gwFamily: 0, gw: new Uint8Array(16), weight: 1, flags: 0, scope: RT_SCOPE.HOST }];
       return;
     }
-    // each next hop becomes a sibling route: a repeated one is a duplicate (rt6_duplicate_nexthop)
+    // each next hop becomes a route of its own: a repeated one is a duplicate (ip6_route_info_append)
     r.nhs.forEach((n, i) => {
-      if (r.nhs.slice(0, i).some((m) => m.oif === n.oif && m.gwFamily === n.gwFamily && sameBytes(m.gw, n.gw))) throw new NetError('EEXIST', 'File exists');
+      if (r.nhs.slice(0, i).some((m) => sameNh6(m, n))) throw new NetError('EEXIST', 'File exists');
     });
     if (r.nhs.length === 0) throw new NetError('EINVAL', 'Error: Nexthop device required for route.');
     for (const nh of r.nhs) {
@@ -538,7 +576,7 @@ export class Routes {
     if (at < 0) at = list.length;
     const same = at < list.length && list[at]!.dscp === r.dscp && list[at]!.priority === r.priority;
     if (r.family === AF_INET6) {
-      this.insert6(key, r, list, nlflags);
+      this.insert6(key, r, nlflags);
       return;
     }
     if (same) {
@@ -567,46 +605,81 @@ export class Routes {
   }
 
   /**
-   * fib6_add_rt2node: routes sorted by metric; at an equal metric `add` (NLM_F_EXCL) is EEXIST, a
-   * route with a gateway joins an ECMP-capable route (gateways only) as its sibling — for add without
-   * EXCL, append and prepend alike — a duplicate next hop is EEXIST, anything else goes after the
-   * routes of its metric; replace takes the first route of the metric that is as ECMP-capable as the
-   * new one (else inserts).
+   * ip6_route_add / ip6_route_multipath_add: each next hop becomes a route (fib6_info) of its own,
+   * inserted as fib6_add_rt2node does; the first with the command's flags, the rest as NLM_F_CREATE
+   * (no EXCL, no REPLACE). When one fails, the routes added before it are deleted again.
    */
-  private insert6(key: string, r: Route, list: Route[], nlflags: number): void {
-    const ecmp = (a: Route): boolean => a.type === RTN.UNICAST && a.nhs.length > 0 && a.nhs.every((n) => n.gwFamily !== 0);
-    let at = list.findIndex((a) => a.priority >= r.priority);
-    if (at < 0) at = list.length;
-    let end = at;
-    while (end < list.length && list[end]!.priority === r.priority) end++;
-    const group = list.slice(at, end);
-    if (group.length > 0) {
-      if (nlflags & NLM_F_EXCL) throw new NetError('EEXIST', 'File exists');
-      if (nlflags & NLM_F_REPLACE) {
-        const i = group.findIndex((a) => ecmp(a) === ecmp(r));
-        if (i >= 0) {
-          list[at + i] = r;
-          this.publish(key, r, list);
-          return;
-        }
-      } else {
-        const dup = group.some((a) => a.nhs.some((n) => r.nhs.some((m) => n.oif === m.oif && n.gwFamily === m.gwFamily && sameBytes(n.gw, m.gw))) ||
-          (a.nhs.length === 0 && r.nhs.length === 0 && a.type === r.type));
-        if (dup) throw new NetError('EEXIST', 'File exists');
-        const sib = ecmp(r) ? group.find(ecmp) : undefined;
-        if (sib) {
-          const merged: Route = { ...sib, nhs: [...sib.nhs, ...r.nhs.map((n) => ({ ...n }))], fa: 0 };
-          list[list.indexOf(sib)] = merged;
-          this.publish(key, r, list);
-          return;
-        }
+  private insert6(key: string, r: Route, nlflags: number): void {
+    const parts: Route[] = r.nhs.map((n, i) => ({ ...r, id: i === 0 ? r.id : this.nextId++, nhs: [n], fa: 0 }));
+    const added: Route[] = [];
+    let flags = nlflags;
+    for (const part of parts) {
+      try {
+        this.insertOne6(key, part, flags);
+      } catch (e) {
+        for (const a of added) this.unlink(a);
+        throw e;
       }
-    } else if (!(nlflags & NLM_F_CREATE)) throw new NetError('ENOENT', 'No such file or directory');
-    list.splice(group.length > 0 && nlflags & NLM_F_REPLACE ? at : end, 0, r);
-    this.publish(key, r, list);
+      added.push(part);
+      flags = (flags & ~(NLM_F_EXCL | NLM_F_REPLACE)) | NLM_F_CREATE;
+    }
   }
 
-  /** Write alias records for the routes that have none, then the list; publish. */
+  /**
+   * fib6_add_rt2node: routes sorted by metric. At the route's metric, NLM_F_EXCL is EEXIST; replace
+   * takes the first route as ECMP-capable as the new one (rt6_qualify_for_ecmp: it has a gateway), or
+   * else the first of the metric, and a replaced route's siblings go with it; otherwise a duplicate
+   * next hop (same device and gateway) is EEXIST and the route goes after every route of its metric —
+   * a sibling of those with a gateway when it has one itself.
+   */
+  private insertOne6(key: string, rt: Route, nlflags: number): void {
+    const list = [...(this.prefixes.get(key) ?? [])];
+    const replace = (nlflags & NLM_F_REPLACE) !== 0;
+    const add = (nlflags & NLM_F_CREATE) !== 0;
+    const ecmp = isEcmp6(rt);
+    let ins = list.length;
+    let found = -1;
+    let fallback = -1;
+    for (let i = 0; i < list.length; i++) {
+      const iter = list[i]!;
+      if (iter.priority === rt.priority) {
+        if (nlflags & NLM_F_EXCL) throw new NetError('EEXIST', 'File exists');
+        if (replace) {
+          if (ecmp === isEcmp6(iter)) {
+            found = i;
+            break;
+          }
+          if (fallback < 0) fallback = i;
+          continue;
+        }
+        if (sameNh6(iter.nhs[0]!, rt.nhs[0]!)) throw new NetError('EEXIST', 'File exists');
+      }
+      if (iter.priority > rt.priority) {
+        ins = i;
+        break;
+      }
+    }
+    if (fallback >= 0 && found < 0) found = fallback;
+    if (!replace || found < 0) {
+      if (replace && !add) throw new NetError('ENOENT', 'No such file or directory');
+      if (!replace) ins = list.findIndex((a) => a.priority > rt.priority);
+      list.splice(ins < 0 ? list.length : ins, 0, rt);
+      this.publish(key, rt, list);
+      return;
+    }
+    const old = list[found]!;
+    const hadSiblings = isEcmp6(old) && list.some((a) => a !== old && a.priority === old.priority && isEcmp6(a));
+    list[found] = rt;
+    // replacing a multipath route: its siblings (every other route of the metric with a gateway) go too
+    const kept = hadSiblings ? list.filter((a, i) => i <= found || a.priority !== rt.priority || !isEcmp6(a)) : list;
+    this.publish(key, rt, kept);
+  }
+
+  /**
+   * Write alias records for the routes that have none, then the list; publish. The aliases of routes
+   * that left the prefix are retired (the FIB retires the old list itself) and what earlier grace
+   * periods allow is reclaimed.
+   */
   private publish(key: string, r: Pick<Route, 'family' | 'table' | 'dst' | 'len'>, list: Route[]): void {
     const x = this.x;
     for (const a of list) if (a.fa === 0) a.fa = this.writeAlias(a);
@@ -617,18 +690,28 @@ export class Routes {
       const v = this.view();
       v.setUint32(listAddr, list.length, true);
       list.forEach((a, i) => v.setUint32(listAddr + 8 + 4 * i, a.fa, true));
+      if (r.family === AF_INET6) x.fib6_rebalance(listAddr);
     }
     if (this.addrBuf === 0) this.addrBuf = x.fib_alloc(16) >>> 0;
     this.bytes().set(r.dst, this.addrBuf);
     const err = x.fib_prefix_set(r.family, r.table, this.addrBuf, r.len, listAddr);
     if (err === -12) throw new NetError('ENOMEM', 'Cannot allocate memory');
+    const before = this.prefixes.get(key);
     if (list.length > 0) this.prefixes.set(key, list);
     else this.prefixes.delete(key);
+    if (before) for (const a of before) if (!list.includes(a)) this.retire(a);
+    if (!this.bulk) x.fib_reclaim();
+  }
+
+  /** Route `r` is out of every published list: its alias goes back to the FIB's memory after a grace period. */
+  private retire(r: Route): void {
+    if (r.fa !== 0) this.x.fib_free(r.fa, aliasBytes(r));
+    r.fa = 0;
   }
 
   private writeAlias(r: Route): number {
     const x = this.x;
-    const fa = x.fib_alloc(FA.NH + NH.SIZE * r.nhs.length) >>> 0;
+    const fa = x.fib_alloc(aliasBytes(r)) >>> 0;
     if (fa === 0) throw new NetError('ENOMEM', 'Cannot allocate memory');
     const v = this.view();
     const b = this.bytes();
@@ -649,6 +732,7 @@ export class Routes {
     v.setUint32(fa + FA.TABLE, r.table, true);
     v.setUint32(fa + FA.ID, r.id, true);
     v.setUint8(fa + FA.PLEN, r.len);
+    if (r.family === AF_INET6 && isEcmp6(r)) v.setUint8(fa + FA.ECMP6, 1);
     r.nhs.forEach((n, k) => {
       const o = fa + FA.NH + k * NH.SIZE;
       v.setUint32(o + NH.OIF, n.oif, true);
@@ -659,7 +743,10 @@ export class Routes {
       v.setUint8(o + NH.SCOPE, n.scope);
       b.set(n.gw, o + NH.GW);
     });
-    x.fib_rebalance(fa);
+    if (r.family === AF_INET) {
+      x.fib_rebalance(fa);
+      x.fib_nh_saddr_init(fa);
+    }
     return fa;
   }
 
@@ -678,6 +765,21 @@ export class Routes {
     const proto = spec.protocol === undefined ? undefined : typeof spec.protocol === 'number' ? spec.protocol : PROTOS[spec.protocol];
     const oif = forceIfindex ?? (spec.dev !== undefined ? this.ifindex(spec.dev) : 0);
     const gw = spec.via !== undefined ? parseAddr(spec.via.replace(/^inet6? /, '')) : undefined;
+    if (p.family === AF_INET6) {
+      // ip6_route_del: device, gateway, metric and protocol when given; a gateway names one route,
+      // without one the route goes with its siblings (__ip6_del_rt_siblings)
+      const v6 = list.find((a) => {
+        const n = a.nhs[0]!;
+        if (oif && n.oif !== oif) return false;
+        if (gw && !sameBytes(n.gw, parsePrefix(gw.family === AF_INET6 ? spec.via!.replace(/^inet6 /, '') : '::', 'inet6').bytes)) return false;
+        if (spec.metric && a.priority !== spec.metric) return false;
+        if (proto && a.protocol !== proto) return false;
+        return true;
+      });
+      if (!v6) throw new NetError('ESRCH', 'No such process');
+      this.unlinkAll(gw ? [v6] : siblings6(list, v6));
+      return;
+    }
     const scope = spec.scope === undefined ? undefined : typeof spec.scope === 'number' ? spec.scope : SCOPES[spec.scope];
     const victim = list.find((a) => {
       if (a.dscp !== (spec.tos ?? 0)) return false;
@@ -695,15 +797,36 @@ export class Routes {
   }
 
   private unlink(r: Route): void {
+    this.unlinkAll([r]);
+  }
+
+  /** Routes of one prefix out, in one publish. */
+  private unlinkAll(rs: readonly Route[]): void {
+    const r = rs[0]!;
     const key = prefixKey(r.family, r.table, r.dst, r.len);
-    const list = (this.prefixes.get(key) ?? []).filter((a) => a !== r);
+    const list = (this.prefixes.get(key) ?? []).filter((a) => !rs.includes(a));
     this.publish(key, r, list);
+  }
+
+  /** Republish a prefix whose aliases changed in place (IPv6 upper bounds are recomputed then). */
+  private republish(r: Route): void {
+    const key = prefixKey(r.family, r.table, r.dst, r.len);
+    const list = this.prefixes.get(key);
+    if (list) this.publish(key, r, [...list]);
+  }
+
+  /** Set next-hop flags of route `r` in its record too (one aligned word, as fib_sync_down_dev writes). */
+  private setNhFlags(r: Route, k: number, flags: number): void {
+    r.nhs[k]!.flags = flags;
+    this.view().setUint32(r.fa + FA.NH + k * NH.SIZE + NH.FLAGS, flags, true);
   }
 
   private syncDown(ifindex: number, force: boolean): void {
     const gone: Route[] = [];
     let changed = false;
+    this.syncDown6(ifindex, force);
     for (const r of this.all()) {
+      if (r.family === AF_INET6) continue;
       if (!r.nhs.some((n) => n.oif === ifindex)) continue;
       let dead = 0;
       const v = this.view();
@@ -724,6 +847,63 @@ export class Routes {
     if (changed) this.x.fib_changed();
   }
 
+  /**
+   * fib6_ifdown: NETDEV_DOWN deletes a route through the device unless it has siblings; a sibling
+   * group loses the next hops through it (dead, upper bounds recomputed) and goes whole when none is
+   * left alive. NETDEV_UNREGISTER (force) deletes every route through the device.
+   */
+  private syncDown6(ifindex: number, force: boolean): void {
+    for (const [key, list] of [...this.prefixes]) {
+      if (!key.startsWith(`${AF_INET6}|`) || !list.some((r) => r.nhs[0]!.oif === ifindex)) continue;
+      const gone = new Set<Route>();
+      let dying = false;
+      for (const r of list) {
+        if (r.nhs[0]!.oif !== ifindex || gone.has(r)) continue;
+        const group = siblings6(list, r);
+        if (force || group.length === 1) {
+          gone.add(r);
+          continue;
+        }
+        if (group.every((g) => g.nhs[0]!.oif === ifindex || g.nhs[0]!.flags & RTNH_F.DEAD)) {
+          for (const g of group) gone.add(g);
+          continue;
+        }
+        this.setNhFlags(r, 0, r.nhs[0]!.flags | RTNH_F.DEAD | RTNH_F.LINKDOWN);
+        dying = true;
+      }
+      if (gone.size) this.unlinkAll([...gone]);
+      else if (dying) this.republish(list[0]!);
+    }
+  }
+
+  /**
+   * The routes as the kernel dumps them: IPv4 aliases one by one; an IPv6 route with siblings as one
+   * multipath route (its own fields, every sibling's next hop), after which the dump jumps to the last
+   * sibling (fib6_dump_node) — a route between two siblings is not shown, as in the kernel.
+   */
+  private dumped(): Route[] {
+    const out: Route[] = [];
+    for (const list of this.prefixes.values()) {
+      if (list[0]!.family === AF_INET) {
+        out.push(...list);
+        continue;
+      }
+      for (let i = 0; i < list.length; i++) {
+        const r = list[i]!;
+        const group = siblings6(list, r);
+        if (group.length < 2) {
+          out.push(r);
+          continue;
+        }
+        const merged: Route = { ...r, nhs: group.flatMap((g) => g.nhs) };
+        this.members.set(merged, group);
+        out.push(merged);
+        i = list.indexOf(group[group.length - 1]!);
+      }
+    }
+    return out;
+  }
+
   private select(filter: RouteFilter): Route[] {
     const fam = filter.family === 'inet6' ? AF_INET6 : filter.family === 'inet' ? AF_INET : 0;
     const table = filter.table === 'all' ? -1 : tableId(filter.table, RT_TABLE_MAIN);
@@ -733,7 +913,7 @@ export class Routes {
     const scope = filter.scope === undefined ? undefined : typeof filter.scope === 'number' ? filter.scope : SCOPES[filter.scope];
     const exact = filter.dst !== undefined ? parsePrefix(filter.dst) : undefined;
     const via = filter.via !== undefined ? parseAddr(filter.via) : undefined;
-    const out = this.all().filter((r) => {
+    const out = this.dumped().filter((r) => {
       if (fam && r.family !== fam) return false;
       if (!fam && r.family !== AF_INET && filter.family === undefined) return false;
       if (table >= 0 && r.table !== table) return false;
@@ -764,7 +944,7 @@ export class Routes {
     }
     const pname = Object.entries(PROTOS).find(([, v]) => v === r.protocol)?.[0];
     if (r.protocol !== PROTOS.boot) out.protocol = pname ?? String(r.protocol);
-    if (r.scope !== RT_SCOPE.UNIVERSE) out.scope = Object.entries(SCOPES).find(([k, v]) => v === r.scope && k !== 'universe')?.[0] ?? String(r.scope);
+    if (r.scope !== RT_SCOPE.UNIVERSE && r.family === AF_INET) out.scope = Object.entries(SCOPES).find(([k, v]) => v === r.scope && k !== 'universe')?.[0] ?? String(r.scope);
     if (r.prefsrc) out.prefsrc = formatAddr(r.family, r.prefsrc);
     if (r.priority || r.family === AF_INET6) out.metric = r.priority;
     if (r.mtu) out.mtu = r.mtu;

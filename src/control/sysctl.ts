@@ -3,7 +3,8 @@
 //
 //   net.ipv4.* / net.ipv6.* globals      the fast path's SYSCTL_* words (net_sysctl_set / net_sysctl_get)
 //   net.ipv4.conf.{all,default,DEV}.*   devinet.c: a new link copies `default`; writing default.X copies
-//                                        X to every link that never had X written (devinet_copy_dflt_conf);
+//                                        X to every link that never had X written (devinet_copy_dflt_conf;
+//                                        not for route_localnet, disable_policy, promote_secondaries);
 //                                        writing all.forwarding (= net.ipv4.ip_forward) sets it on every
 //                                        link and on default, and all.accept_redirects to its negation
 //                                        (inet_forward_change)
@@ -16,7 +17,7 @@
 // reader never sees half a value) hold the value the kernel would act on, with `all` already folded
 // in as inetdevice.h folds it: IN_DEV_MAXCONF (rp_filter, arp_ignore, arp_announce, arp_accept),
 // IN_DEV_ORCONF (send_redirects, accept_local, proxy_arp, arp_filter, route_localnet,
-// disable_policy), IN_DEV_RX_REDIRECTS for accept_redirects (all AND dev when forwarding, all OR dev
+// disable_policy, promote_secondaries), IN_DEV_RX_REDIRECTS for accept_redirects (all AND dev when forwarding, all OR dev
 // when not), the link's own value for forwarding and every IPv6 word. The values as written (what a
 // read returns) are kept here.
 //
@@ -117,8 +118,12 @@ const RATEMASK6 = 'net.ipv6.icmp.ratemask';
 /** How `all` folds into a link's word (inetdevice.h). */
 type Fold = 'own' | 'or' | 'max' | 'rx_redirects';
 
-/** net.ipv4.conf.*.NAME: the ND_CONF4 word, the kernel's default, how `all` folds in, read-only. */
-const CONF4_NAMES: Readonly<Record<string, { i: number; dflt: number; fold: Fold; ro?: boolean }>> = {
+/**
+ * net.ipv4.conf.*.NAME: the ND_CONF4 word, the kernel's default, how `all` folds in, read-only, and
+ * `flushing`: devinet's DEVINET_SYSCTL_FLUSHING_ENTRY words, whose handler (ipv4_doint_and_flush) does
+ * not copy a default write to the links (devinet_conf_proc does, for the others).
+ */
+const CONF4_NAMES: Readonly<Record<string, { i: number; dflt: number; fold: Fold; ro?: boolean; flushing?: boolean }>> = {
   forwarding: { i: CONF4.FORWARDING, dflt: 0, fold: 'own' },
   accept_redirects: { i: CONF4.ACCEPT_REDIRECTS, dflt: 1, fold: 'rx_redirects' },
   send_redirects: { i: CONF4.SEND_REDIRECTS, dflt: 0, fold: 'or' }, // kernel: 1 (wxdp: redirects off, see above)
@@ -129,9 +134,10 @@ const CONF4_NAMES: Readonly<Record<string, { i: number; dflt: number; fold: Fold
   arp_accept: { i: CONF4.ARP_ACCEPT, dflt: 0, fold: 'max' },
   proxy_arp: { i: CONF4.PROXY_ARP, dflt: 0, fold: 'or' },
   arp_filter: { i: CONF4.ARP_FILTER, dflt: 0, fold: 'or' },
-  route_localnet: { i: CONF4.ROUTE_LOCALNET, dflt: 0, fold: 'or' },
-  disable_policy: { i: CONF4.DISABLE_POLICY, dflt: 0, fold: 'or' },
+  route_localnet: { i: CONF4.ROUTE_LOCALNET, dflt: 0, fold: 'or', flushing: true },
+  disable_policy: { i: CONF4.DISABLE_POLICY, dflt: 0, fold: 'or', flushing: true },
   mc_forwarding: { i: CONF4.MC_FORWARDING, dflt: 0, fold: 'own', ro: true },
+  promote_secondaries: { i: CONF4.PROMOTE_SECONDARIES, dflt: 0, fold: 'or', flushing: true },
 };
 
 /** net.ipv6.conf.*.NAME: the ND_CONF6 word, the kernel's default and range. */
@@ -142,6 +148,7 @@ const CONF6_NAMES: Readonly<Record<string, { i: number; dflt: number; r: Range }
   disable_ipv6: { i: CONF6.DISABLE_IPV6, dflt: 0, r: int() },
   accept_redirects: { i: CONF6.ACCEPT_REDIRECTS, dflt: 1, r: int() },
   force_forwarding: { i: CONF6.FORCE_FORWARDING, dflt: 0, r: int(0, 1) },
+  use_oif_addrs_only: { i: CONF6.USE_OIF_ADDRS_ONLY, dflt: 0, r: int() },
 };
 
 /**
@@ -477,7 +484,7 @@ export class Sysctls {
     } else if (dev === 'default') {
       // devinet_copy_dflt_conf: links that never had this word written follow the default
       this.dflt4[d.i] = v;
-      for (const lc of this.conf.values()) if (!lc.v4set.has(d.i)) lc.v4[d.i] = v;
+      if (!d.flushing) for (const lc of this.conf.values()) if (!lc.v4set.has(d.i)) lc.v4[d.i] = v;
       this.publishAll();
     } else {
       c!.v4[d.i] = v;

@@ -6,8 +6,8 @@
 //  - a run never touches another owner's namespaces, and
 //  - namespaces left by a process that died (a killed test run) are found and removed at the next
 //    start: removeStaleNamespaces(owner) deletes `wx-<owner>-<pid>-*` whose pid no longer runs.
-// Every Namespaces set also registers a process exit hook that deletes what is still alive; tests
-// call cleanup() from afterAll (tests/support/netns.ts does), benches from finally.
+// Every Namespaces set also registers process exit, SIGINT and SIGTERM hooks that delete what is still
+// alive; tests call cleanup() from afterAll (tests/support/netns.ts does), benches from finally.
 //
 // Everything goes through the `ip` binary (spawnSync, as the bpftool oracle does): `ip -n NS …` for
 // iproute2 commands and batches, `ip netns exec NS …` for other programs. The exception is bpftool:
@@ -216,9 +216,17 @@ export class Namespaces {
     liveSets.add(this);
     if (!exitHook) {
       exitHook = true;
-      process.once('exit', () => {
+      const all = () => {
         for (const s of liveSets) s.cleanup();
-      });
+      };
+      process.once('exit', all);
+      // An interrupted bench (Ctrl-C, kill) removes its namespaces too, then dies of the same signal.
+      for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+        process.once(sig, () => {
+          all();
+          process.kill(process.pid, sig);
+        });
+      }
     }
   }
 

@@ -1,13 +1,14 @@
 // `wxdp ip`, and `--ip-batch` / `--sysctl` on `wxdp run` and `wxdp prog run`, in-process through
 // main(). Expected text follows iproute2's print_rule / print_route (checked against the ip of this
 // machine in tests/net/ip_kernel.test.ts); the bpf_fib_lookup answers are the kernel's codes
-// (include/uapi/linux/bpf.h: BPF_FIB_LKUP_RET_BLACKHOLE 1, FWD_DISABLED 3).
+// (include/uapi/linux/bpf.h: BPF_FIB_LKUP_RET_BLACKHOLE 1, FWD_DISABLED 5).
 
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { progressBar } from '../../src/cli/stack.js';
 import { Datapath } from '../../src/control/datapath.js';
 import { writePcap } from '../../src/pcap/index.js';
 
@@ -84,6 +85,24 @@ describe('wxdp ip', () => {
     expect([m.code, m.err]).toEqual([2, `wxdp ip: cannot read '${join(tmp, 'missing.batch')}': ENOENT\n`]);
   });
 
+  it('shows a progress bar for a long batch when stderr is a terminal', () => {
+    const long = 'rule add pref 1 table 7\n'.repeat(20_000);
+    const was = process.stderr.isTTY;
+    let text = '';
+    try {
+      process.stderr.isTTY = false;
+      expect(progressBar('f', long, (s) => (text += s)).onProgress).toBeUndefined();
+      process.stderr.isTTY = true;
+      expect(progressBar('f', 'rule add pref 1 table 7\n', (s) => (text += s)).onProgress).toBeUndefined();
+      const p = progressBar('big.batch', long, (s) => (text += s)).onProgress!;
+      p(5000, 20000);
+      p(20000, 20000);
+    } finally {
+      process.stderr.isTTY = was;
+    }
+    expect(text).toMatch(/^\rbig\.batch \[######\.{19}\] 25% 5000\/20000 lines \d+\.\ds\rbig\.batch \[#{25}\] 100% 20000\/20000 lines \d+\.\ds\n$/);
+  });
+
   it('--sysctl applies in order with -batch, with sysctl(8) errors', async () => {
     const r = await cli('ip', '--sysctl', 'net.ipv4.fib_multipath_hash_policy=1', '-batch', RULES, 'rule', 'show', 'pref', '10');
     expect([r.code, r.out]).toEqual([0, '10:\tfrom 192.0.2.0/24 lookup 100\n']);
@@ -134,10 +153,10 @@ describe('--ip-batch and --sysctl on wxdp prog run', () => {
     const out = join(tmp, 'probe3.out');
     const on = await cli('prog', 'run', join(root, 'programs/fib_probe.o'), 'data_in', data, 'data_out', out, '--devices', '1', '--sysctl', 'net.ipv4.ip_forward=1', '--ip-batch', RULES);
     expect(on.code, on.err).toBe(0);
-    expect(new DataView(readFileSync(out).buffer.slice(0)).getInt32(68, true)).toBe(1);
+    expect(readFileSync(out).readInt32LE(68)).toBe(1);
     const off = await cli('prog', 'run', join(root, 'programs/fib_probe.o'), 'data_in', data, 'data_out', out, '--devices', '1', '--ip-batch', RULES);
     expect(off.code, off.err).toBe(0);
-    expect(new DataView(readFileSync(out).buffer.slice(0)).getInt32(68, true)).toBe(3);
+    expect(readFileSync(out).readInt32LE(68)).toBe(5);
   });
 });
 

@@ -1,4 +1,4 @@
-// The real `ip` as the judge of wording: each bad line runs through iproute2 in a network namespace
+// The real `ip` as the judge of wording and output: each bad line runs through iproute2 in a network namespace
 // this test creates (`ip -n wx-ipcli-… LINE`) and through wxdp's front end; what `ip` prints
 // (stderr, and stdout for the few usage texts it sends there) and its exit status must be what wxdp's
 // IpError carries. The lines fail in `ip`
@@ -7,6 +7,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Datapath } from '../../src/control/datapath.js';
 import { ipBatch, ipCommand, IpError, makeArgs } from '../../src/control/ip/index.js';
 import { FakeTables } from '../support/ip_fake.js';
 
@@ -273,5 +274,117 @@ describe.skipIf(skip)('wxdp and the real ip print the same error for the same ba
     expect(ours?.stderr).toBe(real.stderr);
     expect(ours?.status).toBe(real.status);
     expect(ip(['route', 'show', '203.0.113.0/24']).stdout).toBe('203.0.113.0/24 dev v0 scope link \n');
+  });
+});
+
+/** One configuration, applied with `ip -batch` in a namespace and with ipBatch to a Datapath. */
+const BATCH = `link add v0 type veth peer name v1
+link set v0 up
+link set v1 up
+addr add 192.0.2.1/24 dev v0
+addr add 198.51.100.1/24 dev v1
+addr add 2001:db8::1/64 dev v0 nodad
+route add 203.0.113.0/24 via 192.0.2.2
+route add 203.0.113.128/25 via 198.51.100.2 metric 5 proto static
+route add blackhole 203.0.113.64/26 table 100
+route add unreachable 203.0.113.0/26 table 100 metric 3
+route add 203.0.113.192/26 nexthop via 192.0.2.2 dev v0 weight 2 nexthop via 198.51.100.2 dev v1
+route add 2001:db8:1::/48 via 2001:db8::2 dev v0
+rule add from 192.0.2.0/24 lookup 100 pref 10
+rule add fwmark 0x10/0xff ipproto tcp dport 80 lookup 100 pref 20
+rule add not to 198.51.100.0/24 goto 32766 pref 30
+neigh add 192.0.2.2 lladdr 02:00:00:00:00:02 dev v0
+neigh add 198.51.100.2 lladdr 02:00:00:00:00:03 dev v1 nud stale
+`;
+
+/** Show commands whose output must be the kernel's to the byte. */
+const SHOWS = [
+  'rule show', '-j rule show', 'rule show table 100', 'rule list pref 20',
+  'route show', '-j route show', 'route show table 100', '-j route show table 100', 'route show table local', '-4 route show table all',
+  'route show proto static', 'route show root 203.0.113.0/24', 'route show match 203.0.113.130', 'route show exact 203.0.113.0/24',
+  'route show type unreachable table 100', 'route show via 192.0.2.2', 'route show src 192.0.2.1', 'route show dev v1', '-d route show',
+  'neigh show', '-j neigh show', 'neigh show dev v0', 'neigh show nud stale',
+];
+
+/** Link and address shows, compared with what wxdp's links do not model masked on both sides (listed here). */
+const LINK_SHOWS = ['link show', '-j link show', '-4 addr show', '-j -4 addr show', '-4 addr show dev v1', 'link show up', 'link show dev v0'];
+function maskLinks(s: string): string {
+  return s
+    .replace(/qdisc \w+ /g, '') // no qdiscs in wxdp
+    .replace(/ ?qlen \d+/g, '') // nor a txqueuelen
+    .replace(/"qdisc":"\w+",/g, '')
+    .replace(/,"txqlen":\d+/g, '')
+    .replace(/([0-9a-f]{2}:){5}[0-9a-f]{2}/g, (m) => (m === 'ff:ff:ff:ff:ff:ff' || m === '00:00:00:00:00:00' ? m : 'MAC')) // veth MACs are random in the kernel
+    .replace(/group default $/gm, 'group default');
+}
+
+/** Lines the kernel (or iproute2 before it) refuses in that configuration: the same words and status from wxdp's tables. */
+const REFUSED = [
+  'route add 203.0.113.0/24 via 192.0.2.2',
+  'route add 198.51.100.0/24 via 203.0.113.1',
+  'route add 198.51.100.128/25 via 192.0.2.2 dev v1',
+  'route del 203.0.113.99/32',
+  'route add 203.0.113.7/24 dev v0',
+  'route add local 203.0.113.5 dev v0 table 100 scope link',
+  'route change 198.51.100.0/28 dev v0',
+  'route add 203.0.113.0/24 via 192.0.2.2 src 203.0.113.1',
+  'rule add from 192.0.2.0/24 lookup 100 pref 10',
+  'rule del pref 99',
+  'rule add goto 5 pref 10',
+  'rule add from 192.0.2.0/24 tos 0x03 lookup 5',
+  'neigh add 192.0.2.2 lladdr 02:00:00:00:00:02 dev v0',
+  'neigh del 192.0.2.77 dev v0',
+  'neigh change 192.0.2.77 lladdr 02:00:00:00:00:09 dev v0',
+  'neigh get 192.0.2.77 dev v0',
+  'addr add 192.0.2.1/24 dev v0',
+  'addr del 192.0.2.77/24 dev v0',
+  'addr del 2001:db8::77/64 dev v0',
+  'link add v0 type veth peer name v9',
+  'link set v0 mtu 70000',
+  'link set v0 mtu 60',
+  'link del lo',
+  'link set v0 name v1',
+];
+
+describe.skipIf(skip)('the same batch through ip and through wxdp: the same state, shown the same way', () => {
+  const ns = `${NS}-b`;
+  let dp: Datapath;
+  const kernel = (args: string[]) => {
+    const r = spawnSync('ip', ['-n', ns, ...args], { encoding: 'utf8' });
+    return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  };
+  const ours = (line: string) => {
+    try {
+      return { status: 0, ...ipCommand(dp, line), stderr: '' };
+    } catch (e) {
+      if (!(e instanceof IpError)) throw e;
+      return { status: e.status, stdout: e.stdout, stderr: e.stderr };
+    }
+  };
+  beforeAll(async () => {
+    if (spawnSync('ip', ['netns', 'add', ns]).status !== 0) throw new Error(`cannot create ${ns}`);
+    const k = spawnSync('ip', ['-n', ns, '-batch', '-'], { encoding: 'utf8', input: BATCH });
+    if (k.status !== 0) throw new Error(`ip -batch: ${k.stderr}`);
+    dp = await Datapath.create();
+    ipBatch(dp, BATCH, { name: 'net.batch' });
+  });
+  afterAll(() => {
+    spawnSync('ip', ['netns', 'del', ns]);
+  });
+
+  it.each(SHOWS)('%s', (line) => {
+    expect(ours(line)).toEqual(kernel(makeArgs(line)));
+  });
+
+  it.each(LINK_SHOWS)('%s (qdisc, qlen and veth MACs masked)', (line) => {
+    const k = kernel(makeArgs(line));
+    const o = ours(line);
+    expect([o.status, maskLinks(o.stdout)]).toEqual([k.status, maskLinks(k.stdout)]);
+  });
+
+  it.each(REFUSED)('%s is refused with the same words', (line) => {
+    const k = kernel(makeArgs(line));
+    expect(k.status).not.toBe(0);
+    expect(ours(line)).toEqual(k);
   });
 });

@@ -433,6 +433,16 @@ describe('ip -batch', () => {
     ]);
   });
 
+  it('reports progress about every 1% of the lines, and once at the end', () => {
+    const text = Array.from({ length: 250 }, (_, i) => `rule add pref ${i + 1} table 7`).join('\n') + '\n';
+    const seen: Array<[number, number]> = [];
+    ipBatch(new FakeTables(), text, { onProgress: (d, t) => seen.push([d, t]) });
+    expect(seen[0]).toEqual([0, 250]);
+    expect(seen[1]).toEqual([2, 250]);
+    expect(seen[seen.length - 1]).toEqual([250, 250]);
+    expect(seen.length).toBe(126);
+  });
+
   it('runs lines in order and stops at the first refused one, naming it', () => {
     const t = new FakeTables();
     t.refuse.set('rules.add', new NetError('EEXIST', 'File exists'));

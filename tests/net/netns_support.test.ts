@@ -2,8 +2,9 @@
 // src/oracle/netns.ts, tests/support/afpacket.{py,ts}): names, cleanup, stale removal, batches and
 // their errors, sysctls, veths, frames sent and captured, and a test run inside a namespace.
 
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Alu64, Ins } from '../../src/isa/insn.js';
 import { kernelAvailability, loadKernelInsns, xdpContext } from '../../src/oracle/kernel.js';
@@ -13,6 +14,8 @@ import { eth, ETH_P_IP, hex, ipv4, pattern } from '../support/frames.js';
 import { listNamespaces, Namespaces, NetnsError, testRunInNamespace, useNamespaces } from '../support/netns.js';
 
 const nsa = useNamespaces('router');
+/** The compiled module (npm run build), for a child process that is plain node. */
+const distNetns = fileURLToPath(new URL('../../dist/src/oracle/netns.js', import.meta.url));
 const py = pythonAvailability();
 
 describe('namespace owners', () => {
@@ -47,6 +50,20 @@ describe.skipIf(!nsa.available.ok)('namespaces', () => {
     expect(removed).toContain(stale);
     expect(listNamespaces()).not.toContain(stale);
     expect(listNamespaces()).toContain(mine.name);
+  });
+
+  it.skipIf(!existsSync(distNetns))('a process interrupted by SIGINT or SIGTERM removes its namespaces', async () => {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      const script = `import { Namespaces } from ${JSON.stringify(pathToFileURL(distNetns).href)};
+        console.log(new Namespaces('router').create().name); setTimeout(() => {}, 60000);`;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const name = await new Promise<string>((res) => child.stdout.once('data', (d: Buffer) => res(d.toString().trim())));
+      expect(listNamespaces()).toContain(name);
+      const exited = new Promise<string | null>((res) => child.once('exit', (_c, s) => res(s)));
+      child.kill(sig);
+      expect(await exited).toBe(sig);
+      expect(listNamespaces()).not.toContain(name);
+    }
   });
 
   it('a batch applies every line; a failing line stops it with its number and ip\'s message', () => {

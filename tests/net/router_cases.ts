@@ -10,6 +10,7 @@
 import {
   concat,
   eth,
+  ETH_P_ARP,
   ETH_P_IP,
   ETH_P_IPV6,
   icmp4,
@@ -25,6 +26,12 @@ import {
   type Ipv6Fields,
 } from '../support/frames.js';
 import type { PortOutput, RouterPort } from '../support/router.js';
+import { ipv4Bytes, ipv6Bytes, macBytes } from '../../src/control/addresses.js';
+
+/** An ARP packet for Ethernet/IPv4 (RFC 826): hardware 1, protocol 0x0800, lengths 6 and 4. */
+function arp(op: number, sha: string, spa: string, tha: string, tpa: string): Uint8Array {
+  return concat(Uint8Array.of(0, 1, 8, 0, 6, 4, 0, op), macBytes(sha), ipv4Bytes(spa), macBytes(tha), ipv4Bytes(tpa));
+}
 
 export const PORTS: readonly RouterPort[] = [
   { name: 'eth0', wire: 'w0' },
@@ -197,6 +204,12 @@ function ipv4Frames(): RouterCase[] {
       frames: [in4({ src: H1, dst: '198.51.100.1', proto: 253, id: 0x5005, payload: pattern(16) })],
       expect: { eth0: [icmpErr4(3, 2, 0, ipv4({ src: H1, dst: '198.51.100.1', proto: 253, id: 0x5005, payload: pattern(16) }))] },
     },
+    {
+      name: 'an ARP request for the router\'s address is answered with its MAC (RFC 826)',
+      ingress: 'eth0',
+      frames: [eth('ff:ff:ff:ff:ff:ff', MAC.h1, ETH_P_ARP, arp(1, MAC.h1, H1, '00:00:00:00:00:00', '198.51.100.1'))],
+      expect: { eth0: [eth(MAC.h1, MAC.r0, ETH_P_ARP, arp(2, MAC.r0, '198.51.100.1', MAC.h1, H1))] },
+    },
     // Malformed IPv4 (ip_rcv_core): every one is dropped, nothing goes out.
     { name: 'a bad IPv4 header checksum is dropped', ingress: 'eth0', frames: [in4({ ...toH2, checksum: 0xbeef })], expect: nothing },
     { name: 'IHL 4 is dropped', ingress: 'eth0', frames: [in4({ ...toH2, ihl: 4 })], expect: nothing },
@@ -219,6 +232,24 @@ const noRoute6 = udp6('2001:db8:99::1');
 const echo6 = (dst: string) => ({ src: H1V6, dst, nextHeader: IPPROTO_ICMPV6, flowLabel: 0, payload: icmp6(H1V6, dst, 128, 0, (0x4321 << 16) | 1, pattern(32)) });
 /** icmpv6_echo_reply: type 129, the rest echoed (RFC 4443 §4.2), hop limit 64; the flow label is masked. */
 const echoReply6 = (from: string) => eth(MAC.h1, MAC.r0, ETH_P_IPV6, ipv6({ src: from, dst: H1V6, nextHeader: IPPROTO_ICMPV6, hopLimit: 64, payload: icmp6(from, H1V6, 129, 0, (0x4321 << 16) | 1, pattern(32)) }));
+// RFC 4861 §4.3: NS to the solicited-node group of 2001:db8:1::1, hop limit 255, with h1's link-layer
+// address; §4.4 / ndisc_send_na: the NA goes to h1 from the target, hop limit 255, flow label 0,
+// flags Router (forwarding is on), Solicited and Override, and the target link-layer address option.
+const ns6 = {
+  src: H1V6,
+  dst: 'ff02::1:ff00:1',
+  nextHeader: IPPROTO_ICMPV6,
+  hopLimit: 255,
+  flowLabel: 0,
+  payload: icmp6(H1V6, 'ff02::1:ff00:1', 135, 0, 0, concat(ipv6Bytes('2001:db8:1::1'), Uint8Array.of(1, 1), macBytes(MAC.h1))),
+};
+const na6 = {
+  src: '2001:db8:1::1',
+  dst: H1V6,
+  nextHeader: IPPROTO_ICMPV6,
+  hopLimit: 255,
+  payload: icmp6('2001:db8:1::1', H1V6, 136, 0, 0xe0000000, concat(ipv6Bytes('2001:db8:1::1'), Uint8Array.of(2, 1), macBytes(MAC.r0))),
+};
 const unknownNh6 = { src: H1V6, dst: '2001:db8:1::1', nextHeader: 253, payload: pattern(16) };
 
 function ipv6Frames(): RouterCase[] {
@@ -239,6 +270,12 @@ function ipv6Frames(): RouterCase[] {
     },
     { name: 'an ICMPv6 echo request to the router is answered', ingress: 'eth0', frames: [in6(echo6('2001:db8:1::1'))], expect: { eth0: [echoReply6('2001:db8:1::1')] } },
     { name: 'an unknown next header to the router gets ICMPv6 parameter problem (4/1) pointing at it', ingress: 'eth0', frames: [in6(unknownNh6)], expect: { eth0: [icmpErr6(4, 1, 6, ipv6(unknownNh6))] } },
+    {
+      name: 'a neighbour solicitation for the router\'s address gets a solicited, overriding router advertisement (RFC 4861)',
+      ingress: 'eth0',
+      frames: [in6(ns6, '33:33:ff:00:00:01')],
+      expect: { eth0: [eth(MAC.h1, MAC.r0, ETH_P_IPV6, ipv6(na6))] },
+    },
     { name: 'an IPv6 payload length beyond the frame is dropped', ingress: 'eth0', frames: [in6({ ...toH2v6, payloadLength: 200 })], expect: nothing },
     { name: 'version 4 in an IPv6 frame is dropped', ingress: 'eth0', frames: [in6({ ...toH2v6, version: 4 })], expect: nothing },
     { name: 'a frame cut inside the IPv6 header is dropped', ingress: 'eth0', frames: [in6(toH2v6).subarray(0, 14 + 30)], expect: nothing },

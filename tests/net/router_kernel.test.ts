@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ETH_P_IP, ETH_P_IPV6, describeFrame, etherType, hex, inetChecksum } from '../support/frames.js';
 import { useNamespaces } from '../support/netns.js';
 import { pythonAvailability } from '../support/afpacket.js';
-import { KernelRouter, readRouterConfig, wxdpRouterReadiness, WxdpRouter, type PortOutput } from '../support/router.js';
+import { KernelRouter, parseRouterConfig, readRouterConfig, wxdpRouterReadiness, WxdpRouter, type PortOutput } from '../support/router.js';
 import { PORTS, ROUTER_ADDRS, ROUTER_CASES } from './router_cases.js';
 import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
 
@@ -50,9 +50,32 @@ function shown(out: PortOutput): Record<string, string[]> {
   return r;
 }
 
+const config = readRouterConfig(new URL('./fixtures/router.batch', import.meta.url));
+
+describe('the router config format', () => {
+  it('splits sysctl lines from the ip batch, keeping the batch\'s line numbers', () => {
+    const c = parseRouterConfig('# x\nsysctl net.ipv4.ip_forward=1\nlink set dev eth0 up\n  sysctl  net.ipv4.icmp_ratelimit = 0\naddr add 192.0.2.1/24 dev eth0\n');
+    expect(c.sysctls).toEqual([['net.ipv4.ip_forward', '1'], ['net.ipv4.icmp_ratelimit', '0']]);
+    expect(c.batch.split('\n')).toEqual(['# x', '', 'link set dev eth0 up', '', 'addr add 192.0.2.1/24 dev eth0', '']);
+  });
+
+  it('refuses a sysctl line without NAME=VALUE, naming the line', () => {
+    expect(() => parseRouterConfig('link set dev eth0 up\nsysctl net.ipv4.ip_forward\n')).toThrow(/router config line 2: expected 'sysctl NAME=VALUE'/);
+  });
+
+  it('the fixture sets forwarding, the multipath hash seed and no ICMP rate limits', () => {
+    expect(Object.fromEntries(config.sysctls)).toMatchObject({
+      'net.ipv4.conf.all.forwarding': '1',
+      'net.ipv6.conf.all.forwarding': '1',
+      'net.ipv4.fib_multipath_hash_seed': '1234567',
+      'net.ipv4.icmp_ratelimit': '0',
+      'net.ipv6.icmp.ratelimit': '0',
+    });
+  });
+});
+
 const nsa = useNamespaces('router');
 const py = pythonAvailability();
-const config = readRouterConfig(new URL('./fixtures/router.batch', import.meta.url));
 const kernelReady = nsa.available.ok && py.ok;
 if (nsa.available.ok && !py.ok) it.skip(`AF_PACKET helper unavailable: ${py.reason}`, () => {});
 

@@ -72,6 +72,10 @@ const KERNEL_QUIET: Array<[string, string]> = [
   ['net.ipv6.conf.all.router_solicitations', '0'],
 ];
 
+function toPorts(ports: readonly RouterPort[], byWire: Record<string, Uint8Array[]>): PortOutput {
+  return Object.fromEntries(ports.map((p) => [p.name, byWire[p.wire] ?? []]));
+}
+
 export class KernelRouter {
   private constructor(
     readonly router: Netns,
@@ -94,17 +98,8 @@ export class KernelRouter {
     router.sysctl(config.sysctls);
     router.batch(config.batch);
     const r = afpacket(wire, [], { settle: { quietMs: 1200, maxMs: opts.settleMaxMs ?? 10_000 } });
-    const k = new KernelRouter(router, wire, ports, {});
-    const noise = k.toPorts(r.settle?.frames ?? {});
-    Object.assign(k.settleNoise, noise);
     if (r.settle && !r.settle.quiet) throw new Error(`the kernel router did not go quiet within ${opts.settleMaxMs ?? 10_000} ms`);
-    return k;
-  }
-
-  private toPorts(byWire: Record<string, Uint8Array[]>): PortOutput {
-    const out: PortOutput = {};
-    for (const p of this.ports) out[p.name] = byWire[p.wire] ?? [];
-    return out;
+    return new KernelRouter(router, wire, ports, toPorts(ports, r.settle?.frames ?? {}));
   }
 
   /**
@@ -132,7 +127,7 @@ export class KernelRouter {
       const stray = Object.values(r.stray).flat();
       if (stray.length > 0) throw new Error(`case ${i}: ${stray.length} frame(s) arrived between cases (${Object.keys(r.stray).join(', ')})`);
       if (r.full) throw new Error(`case ${i}: more than 256 frames came out`);
-      return this.toPorts(r.frames);
+      return toPorts(this.ports, r.frames);
     });
   }
 }

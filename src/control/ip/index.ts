@@ -47,6 +47,8 @@ export interface IpBatchOptions extends IpOptions {
   name?: string;
   /** -force: go on past lines the tables refuse (a parse error still ends the batch, as in ip). */
   force?: boolean;
+  /** Called about every 1% of the lines (and once at the end) with lines done and lines in all. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface IpBatchResult {
@@ -250,7 +252,10 @@ export function ipBatch(dp: Datapath | IpTables, text: string, opts: IpBatchOpti
   let stderr = '';
   let commands = 0;
   const errors: IpError[] = [];
-  for (const l of batchLines(text)) {
+  const lines = batchLines(text);
+  const step = Math.max(1, Math.floor(lines.length / 100));
+  for (const [i, l] of lines.entries()) {
+    if (opts.onProgress && i % step === 0) opts.onProgress(i, lines.length);
     if (l.missingContinuation) {
       stderr += 'Missing continuation line\n';
       break;
@@ -274,5 +279,6 @@ export function ipBatch(dp: Datapath | IpTables, text: string, opts: IpBatchOpti
       errors.push(e);
     }
   }
+  opts.onProgress?.(lines.length, lines.length);
   return { stdout, stderr, commands, errors };
 }

@@ -308,7 +308,7 @@ function listOrFlush(ctx: IpContext, a: Argv, flush: boolean): string {
       // flush_rule: rules without FRA_PRIORITY (priority 0) stay; a protocol filter applies here only
       if (f.protocol !== undefined && f.protocol !== protoA2n((r as RuleInfo & { protocol?: string }).protocol ?? 'unspec')) continue;
       if (r.priority) talk(() => ctx.t.rules.del(ruleSpecOf(af, r)));
-    } else printRule(p, af, r);
+    } else printRule(p, af, r, ctx.details > 0);
   }
   return flush ? '' : p.output();
 }
@@ -390,7 +390,7 @@ function actionOf(r: RuleInfo): RuleAction {
 }
 
 /** print_rule */
-export function printRule(p: Printer, af: number, r: RuleInfo): void {
+export function printRule(p: Printer, af: number, r: RuleInfo, details = false): void {
   const hl = hostLen(af);
   p.obj();
   p.any('priority', r.priority, `${r.priority}:\t`);
@@ -457,6 +457,9 @@ export function printRule(p: Printer, af: number, r: RuleInfo): void {
     else p.any('goto', 'none', ' goto none');
   } else if (action === 'nop') p.any('nop', null, ' nop');
   else if (action !== 'lookup') p.any('action', action, ` ${action}`);
+  // FRA_PROTOCOL, when the rules table reports it: shown unless unspec or kernel, or always with -d
+  const proto = (r as RuleInfo & { protocol?: string }).protocol;
+  if (proto !== undefined && ((proto !== 'unspec' && proto !== 'kernel' && proto !== '0') || details)) p.any('protocol', proto, ` proto ${proto}`);
   p.fp('\n');
   p.end();
 }

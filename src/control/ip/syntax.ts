@@ -122,19 +122,27 @@ export function strtoul(s: string, base: number): Strto {
   while (i < s.length && WS.test(s[i]!)) i++;
   let negative = false;
   if (s[i] === '+' || s[i] === '-') negative = s[i++] === '-';
-  if ((base === 0 || base === 16) && s[i] === '0' && (s[i + 1] === 'x' || s[i + 1] === 'X') && /[0-9a-f]/i.test(s[i + 2] ?? '')) {
+  if ((base === 0 || base === 16) && s[i] === '0' && (s[i + 1] === 'x' || s[i + 1] === 'X') && digit(s.charCodeAt(i + 2)) < 16) {
     i += 2;
     base = 16;
   } else if (base === 0) base = s[i] === '0' ? 8 : 10;
   const start = i;
   let value = 0;
   for (; i < s.length; i++) {
-    const d = parseInt(s[i]!, 36);
-    if (Number.isNaN(d) || d >= base) break;
+    const d = digit(s.charCodeAt(i));
+    if (d >= base) break;
     value = value * base + d;
   }
   if (i === start) return { value: 0, negative: false, end: 0 };
   return { value, negative, end: i };
+}
+
+/** The value of a digit character in any base up to 36 (99 for anything else). */
+function digit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 122) return c - 87;
+  if (c >= 65 && c <= 90) return c - 55;
+  return 99;
 }
 
 /** An unsigned reader: the whole string must be a number ≤ max (a C negative wraps past any max). */
