@@ -25,9 +25,10 @@ commands:
       maps as loading the object leaves them (wxdp keeps no state between commands)
   run OBJ.o [name PROG] --in IN.pcap [--out OUT.pcapng] [--devices N] [--mtu N] [--json]
                                          replay a capture through a device running the program
-  bench [datapath|engine|programs|verifier|micro|all] [--json] [--quick] [--only NAME]
+  bench [datapath|engine|programs|verifier|micro|fib|all] [--json] [--quick] [--only NAME]
       datapath (default): Mpps through a device's RX ring and the NAPI poll, beside the kernel's test_run
       engine: interpreter vs JIT vs the kernel; programs: programs/ vs the kernel; verifier: verify time
+      fib: LPM lookups/s, MiB, build and update times on 1M-prefix tables, beside bpf_fib_lookup
 `;
 
 export interface Io {
