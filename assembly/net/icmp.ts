@@ -46,7 +46,7 @@ import {
   ND_CONF6, CONF6_HOP_LIMIT, RT_SCOPE_LINK, RTN_BROADCAST, RTN_LOCAL, RT_SCOPE_UNIVERSE,
   SYSCTL_ICMP6_ECHO_IGNORE_ALL, SYSCTL_ICMP6_RATELIMIT, SYSCTL_ICMP6_RATEMASK_0, SYSCTL_ICMP_ECHO_IGNORE_ALL,
   SYSCTL_ICMP_ECHO_IGNORE_BROADCASTS, SYSCTL_ICMP_ERRORS_USE_INBOUND_IFADDR, SYSCTL_ICMP_MSGS_BURST,
-  SYSCTL_ICMP_MSGS_PER_SEC, SYSCTL_ICMP_RATELIMIT, SYSCTL_ICMP_RATEMASK, SYSCTL_IP_DEFAULT_TTL, FL_IIF as _FL_IIF,
+  SYSCTL_ICMP_MSGS_PER_SEC, SYSCTL_ICMP_RATELIMIT, SYSCTL_ICMP_RATEMASK, SYSCTL_IP_DEFAULT_TTL, SYSCTL_IP_NO_PMTU_DISC,
 } from './abi';
 import { fib4_local_type, fib6_lookup } from './fib';
 import { inet_select_addr, ipv6_dev_get_saddr } from './netdev';
@@ -60,8 +60,9 @@ import {
   stBe16, stBe32,
 } from './inet';
 import {
-  OUT_RES, devMtu6, ip6_local_out, ip6_route_output, ip_local_out, ip_route_output, outSrc4, routeMtu4,
+  OUT_RES, ip6_local_out, ip6_route_output, ip_local_out, ip_route_output, outSrc4, ownMtu4, ownMtu6,
 } from './output';
+import { dst_pmtu_learn } from './dst';
 import { hostDeliverIcmp } from './local';
 import { ipv6SkipExthdr, skipFragOff, skipNexthdr } from './ipv6_rcv';
 
@@ -431,7 +432,7 @@ export function icmp_send(ifindex: u32, data: u32, len: u32, type: u32, code: u3
   }
   // RFC 1812 4.3.2.3: as much of the packet as fits in 576 bytes.
   const ond = netdevGet(load<u32>(OUT_RES, FR_OIF));
-  let room: i32 = ond != 0 ? <i32>routeMtu4(OUT_RES, ond) : 576;
+  let room: i32 = ond != 0 ? <i32>ownMtu4(OUT_RES, ond, saddr) : 576;
   if (room > 576) room = 576;
   room -= 20 + 8;
   if (room <= 20) return;
@@ -453,7 +454,7 @@ export function icmp_send(ifindex: u32, data: u32, len: u32, type: u32, code: u3
 }
 
 /** The stack's clock as inet_current_timestamp: ms since midnight (network order). */
-@inline function currentTimestamp(): u32 {
+@inline export function currentTimestamp(): u32 {
   return bswap<u32>(<u32>(netNow() % 86400000));
 }
 
@@ -461,7 +462,7 @@ export function icmp_send(ifindex: u32, data: u32, len: u32, type: u32, code: u3
  * fib_compute_spec_dst: the source of a reply to the datagram at `data`: its destination when it was a
  * local unicast, else the route back's preferred source, else the device's address.
  */
-function specDst(ifindex: u32, data: u32, rtFlags: u32): u32 {
+export function specDst(ifindex: u32, data: u32, rtFlags: u32): u32 {
   if ((rtFlags & (RTCF_BROADCAST | RTCF_MULTICAST | RTCF_LOCAL)) == RTCF_LOCAL) return load<u32>(data, IPH_DADDR);
   const saddr = load<u32>(data, IPH_SADDR);
   if (!ipv4IsZeronet(saddr)) {
@@ -600,6 +601,7 @@ export function icmp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, r
       netFree(q, data);
       return;
     }
+    if (type == ICMP_DEST_UNREACH && (code & 15) == ICMP_FRAG_NEEDED) pmtuLearn4(ic, ihl << 2);
     hostDeliverIcmp(q, data, len);
     return;
   }
@@ -612,6 +614,36 @@ export function icmp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, r
     return;
   }
   netFree(q, data); // icmp_discard
+}
+
+/**
+ * icmp_unreach → icmp_err → ipv4_update_pmtu: a "fragmentation needed" quoting an echo reply of ours
+ * (`ic`: the ICMP message; the quoted header of `ihlen` bytes at ic + 8) lowers the path MTU toward the
+ * quoted destination. ip_no_pmtu_disc: 0 the MTU given; 1 none given (the kernel then locks min_pmtu);
+ * 2, and 3 (ICMP has no strict tag validation), ignored. Only below the route's current MTU.
+ */
+function pmtuLearn4(ic: u32, ihlen: u32): void {
+  const inner = ic + 8;
+  if (<u32>load<u8>(inner, IPH_PROTOCOL) != IPPROTO_ICMP || <u32>load<u8>(inner + ihlen) != ICMP_ECHOREPLY) return;
+  const mode = sysctl(SYSCTL_IP_NO_PMTU_DISC);
+  if (mode >= 2) return;
+  const mtu = mode == 0 ? ldBe16(ic + 6) : 0;
+  const dst = load<u32>(inner, IPH_DADDR);
+  if (!ip_route_output(dst, 0, 0, IPPROTO_ICMP, 0, 0)) return;
+  const nd = netdevGet(load<u32>(OUT_RES, FR_OIF));
+  if (nd == 0 || mtu >= ownMtu4(OUT_RES, nd, dst)) return;
+  store<u32>(SCRATCH_ADDR, dst);
+  dst_pmtu_learn(AF_INET, SCRATCH_ADDR, mtu);
+}
+
+/** ip6_update_pmtu: at least 1280, and only below the route's current MTU. */
+function pmtuLearn6(dst: u32, mtu: u32): void {
+  if (mtu < IPV6_MIN_MTU) mtu = IPV6_MIN_MTU;
+  memory.fill(TMP6, 0, 16);
+  if (!ip6_route_output(dst, TMP6, IPPROTO_ICMPV6, 0, 0, 0)) return;
+  const nd = netdevGet(load<u32>(OUT_RES, FR_OIF));
+  if (nd == 0 || mtu >= ownMtu6(OUT_RES, nd, dst)) return;
+  dst_pmtu_learn(AF_INET6, dst, mtu);
 }
 
 @inline function icmpInError(q: u32, data: u32, reason: u32): void {
@@ -810,6 +842,8 @@ export function icmpv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, l4off: u32
       icmp6InError(q, data, NDROP_NOT_SPECIFIED);
       return;
     }
+    // icmpv6_err (the ICMPv6 handler's): a packet too big about ICMPv6 we sent lowers the path MTU
+    if (type == ICMPV6_PKT_TOOBIG && skipNexthdr == IPPROTO_ICMPV6) pmtuLearn6(inner + IP6H_DADDR, ldBe32(ic + 4));
     hostDeliverIcmp(q, data, len);
     return;
   }

@@ -17,8 +17,10 @@
 //   unicast → fib_validate_source, and forwarding (with an ICMP redirect due when it goes back out the
 //   same device toward the sender's link and send_redirects is on).
 //   options (IHL > 5): malformed → ICMP parameter problem, InHdrErrors, IP_INHDR; source routes are
-//   refused (accept_source_route is 0 for "all"), NOT_SPECIFIED; the record-route and timestamp slots
-//   are not filled in.
+//   refused (accept_source_route is 0 for "all"), NOT_SPECIFIED; a free record-route slot gets the
+//   receiving address, a timestamp slot the stack clock's ms since midnight (and the address, or only
+//   when its prespecified address is ours), a full timestamp option its overflow count; forwarding
+//   then puts the egress address in the record-route slot (ip_forward_options).
 //   ip_error: forwarding off → InAddrErrors (IP_INADDRERRORS) or InNoRoutes (IP_INNOROUTES), no ICMP;
 //   on: blackhole → silent (IP_BLACKHOLE), unreachable → host unreachable, prohibit → administratively
 //   prohibited (IP_PROHIBIT), no route → network unreachable (InNoRoutes, IP_INNOROUTES), each ICMP
@@ -45,10 +47,10 @@ import {
 import { FIBF_CUSTOM4, FRT_FLAGS, fib4_local_type, fib4_lookup } from './fib';
 import {
   ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, ICMP_NET_UNREACH, ICMP_PARAMETERPROB, ICMP_PKT_FILTERED, RTCF_BROADCAST,
-  RTCF_LOCAL, RTCF_MULTICAST, icmp_send, ipErrorAllow,
+  RTCF_LOCAL, RTCF_MULTICAST, currentTimestamp, icmp_send, ipErrorAllow, specDst,
 } from './icmp';
 import { ip_local_deliver } from './local';
-import { FWD_DOREDIRECT, ip_forward } from './forward';
+import { FWD_DOREDIRECT, FWD_OPT_CHANGED, FWD_OPT_RR, ip_forward } from './forward';
 import { ipHeaderValid } from './csum';
 import {
   INADDR_ALLHOSTS_GROUP, IPH_DADDR, IPH_FRAG_OFF, IPH_PROTOCOL, IPH_SADDR, IPH_TOS, IPH_TOT_LEN, IPPROTO_DCCP,
@@ -145,7 +147,7 @@ function ip_rcv_finish(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32, hlen
     }
   }
   if (route == ROUTE_LOCAL) ip_local_deliver(ifindex, q, data, len, rtFlags);
-  else if (route == ROUTE_FORWARD) ip_forward(ifindex, q, data, len, pkt, IN_RES, fwdFlags);
+  else if (route == ROUTE_FORWARD) ip_forward(ifindex, q, data, len, pkt, IN_RES, fwdFlags | (hlen > 20 ? optFwdFlags : 0));
   else ipError(ifindex, nd, q, data, len);
 }
 
@@ -407,11 +409,16 @@ const IPOPT_TS_PRESPEC: u32 = 3;
  * (a malformed one: ICMP parameter problem pointing at it, InHdrErrors); a source route is refused
  * (accept_source_route defaults to 0 for "all"). OPT_OK when the datagram goes on.
  */
+/** What ip_forward_options has to do (FWD_OPT_RR), and where the record-route option is (from data). */
+let optFwdFlags: u32 = 0;
+export let optRR: u32 = 0;
+
 const OPT_OK: u32 = 0;
 const OPT_BAD: u32 = 1; // malformed: IP_INHDR
 const OPT_SRR: u32 = 2; // a source route, refused: NOT_SPECIFIED
 
 function ipRcvOptions(ifindex: u32, data: u32, len: u32, hlen: u32): u32 {
+  optFwdFlags = 0;
   let p = data + 20;
   let l = <i32>(hlen - 20);
   let srr = false;
@@ -446,7 +453,14 @@ function ipRcvOptions(ifindex: u32, data: u32, len: u32, hlen: u32): u32 {
       if (rr) { bad = p; break; }
       if (optlen < 3) { bad = p + 1; break; }
       if (ptr < 4) { bad = p + 2; break; }
-      if (ptr <= optlen && ptr + 3 > optlen) { bad = p + 2; break; }
+      if (ptr <= optlen) {
+        if (ptr + 3 > optlen) { bad = p + 2; break; }
+        // a free slot: our address in it now (forwarding rewrites it with the egress one), pointer on
+        store<u32>(p + ptr - 1, specDst(ifindex, data, rtFlags));
+        store<u8>(p, <u8>(ptr + 4), 2);
+        optFwdFlags |= FWD_OPT_RR | FWD_OPT_CHANGED;
+        optRR = p - data;
+      }
       rr = true;
     } else if (t == IPOPT_TIMESTAMP) {
       if (ts) { bad = p; break; }
@@ -457,9 +471,31 @@ function ipRcvOptions(ifindex: u32, data: u32, len: u32, hlen: u32): u32 {
         if (ptr + 3 > optlen) { bad = p + 2; break; }
         const kind = flg & 0xf;
         if ((kind == IPOPT_TS_TSANDADDR || kind == IPOPT_TS_PRESPEC) && ptr + 7 > optlen) { bad = p + 2; break; }
-      } else if ((flg & 0xf) != IPOPT_TS_PRESPEC && (flg >> 4) == 15) {
-        bad = p + 3; // the overflow counter is full
-        break;
+        // a free slot: the time (the stack clock's ms since midnight), with our address for TSANDADDR,
+        // or in the slot whose prespecified address is ours
+        if (kind == IPOPT_TS_TSONLY) {
+          store<u32>(p + ptr - 1, currentTimestamp());
+          store<u8>(p, <u8>(ptr + 4), 2);
+          optFwdFlags |= FWD_OPT_CHANGED;
+        } else if (kind == IPOPT_TS_TSANDADDR) {
+          store<u32>(p + ptr - 1, specDst(ifindex, data, rtFlags));
+          store<u32>(p + ptr + 3, currentTimestamp());
+          store<u8>(p, <u8>(ptr + 8), 2);
+          optFwdFlags |= FWD_OPT_CHANGED;
+        } else if (kind == IPOPT_TS_PRESPEC) {
+          if (fib4_local_type(load<u32>(p + ptr - 1), 0) != RTN_UNICAST) {
+            store<u32>(p + ptr + 3, currentTimestamp());
+            store<u8>(p, <u8>(ptr + 8), 2);
+            optFwdFlags |= FWD_OPT_CHANGED;
+          }
+        }
+      } else if ((flg & 0xf) != IPOPT_TS_PRESPEC) {
+        if ((flg >> 4) == 15) {
+          bad = p + 3; // the overflow counter is full
+          break;
+        }
+        store<u8>(p, <u8>((flg & 0xf) | (((flg >> 4) + 1) << 4)), 3); // one more hop without room
+        optFwdFlags |= FWD_OPT_CHANGED;
       }
       ts = true;
     } else if (t == IPOPT_RA) {

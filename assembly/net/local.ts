@@ -24,17 +24,20 @@ import { ringPushDesc } from '../ring';
 import { mibInc, netDrop, netFree } from './core';
 import {
   MIB_IP6_IN_DELIVERS, MIB_IP6_IN_HDR_ERRORS, MIB_IP6_IN_UNKNOWN_PROTOS, MIB_IP_IN_DELIVERS, MIB_IP_IN_UNKNOWN_PROTOS,
-  MIB_L4_ICMP_PENDING, MIB_L4_TCP_PENDING, MIB_L4_UDP_PENDING, NDROP_FRAG_INVALID, NDROP_HOST_RING_FULL,
-  NDROP_IP_NOPROTO, NDROP_NO_SOCKET,
+  MIB_L4_ICMP_PENDING, MIB_L4_TCP_PENDING, MIB_L4_UDP_PENDING, NDROP_HOST_RING_FULL, NDROP_IP_NOPROTO,
+  NDROP_NO_SOCKET, NDROP_FRAG_INVALID,
 } from './abi';
-import { ip_defrag, reasmLen, reasmNhoff, reasmThoff } from './frag';
+import { ip_defrag, ipv6_defrag, reasmLen, reasmNhoff, reasmThoff } from './frag';
 import { rxRingIfindex } from './eth';
-import { icmp_rcv, icmp_send, icmpv6_rcv, icmpv6_send, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, ICMPV6_HDR_FIELD, ICMPV6_PARAMPROB, ICMPV6_UNK_NEXTHDR } from './icmp';
+import {
+  icmp_rcv, icmp_send, icmpv6_rcv, icmpv6_send, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, ICMPV6_HDR_FIELD, ICMPV6_PARAMPROB,
+  ICMPV6_UNK_NEXTHDR,
+} from './icmp';
 import {
   ETH_HLEN, IPH_FRAG_OFF, IPH_PROTOCOL, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT, IPPROTO_ICMP, IPPROTO_ICMPV6,
   IPPROTO_IGMP, IPPROTO_NONE, IPPROTO_ROUTING, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, IP_MF, IP_OFFSET, ldBe16,
 } from './inet';
-import { ipv6_destopt_rcv, ipv6_frag_rcv, ipv6_rthdr_rcv, extNhoff, extOff, EXT_CONTINUE } from './ipv6_rcv';
+import { ipv6_destopt_rcv, ipv6_rthdr_rcv, extNhoff, extOff, EXT_CONTINUE } from './ipv6_rcv';
 
 export const PH_NONE: u8 = 0;
 export const PH_ICMP: u8 = 1;
@@ -124,9 +127,9 @@ export function ip_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, rtFl
   if ((ldBe16(data + IPH_FRAG_OFF) & (IP_MF | IP_OFFSET)) != 0) {
     const r = ip_defrag(ifindex, q, data, len);
     if (r == 0) return;
+    if (r != data) q = 0; // a new frame of the stack's own
     data = r;
     len = reasmLen();
-    q = 0;
   }
   const proto = <u32>load<u8>(data, IPH_PROTOCOL);
   const h = load<u8>(INET_PROTOS + proto);
@@ -164,18 +167,17 @@ export function ip6_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, nho
     }
     if (h == PH_EXT_FRAGMENT) {
       if (fragmented) {
-        // A second Fragment header in one datagram (IP6SKB_FRAGMENTED): a bad field, pointed at.
+        // ipv6_frag_rcv: a second Fragment header (IP6SKB_FRAGMENTED) is a bad header at its offset
+        // (counted FRAG_INVALID, as the fragment stage counts its parameter problems)
         mibInc(MIB_IP6_IN_HDR_ERRORS);
         icmpv6_send(ifindex, data, len, ICMPV6_PARAMPROB, ICMPV6_HDR_FIELD, off);
         netFree(q, data);
         netDrop(NDROP_FRAG_INVALID);
         return;
       }
-      const r = ipv6_frag_rcv(ifindex, q, data, len, off);
+      const r = ipv6_defrag(ifindex, q, data, len, off);
       if (r == 0) return;
-      // A datagram made whole is in a frame of the stack's own, its Fragment header gone; an atomic
-      // fragment (RFC 6946) is the caller's frame as it came, the walk going on after its Fragment header.
-      if (r != data) q = 0;
+      if (r != data) q = 0; // reassembled into a frame of the stack's own (an atomic fragment stays)
       data = r;
       len = reasmLen();
       nhoff = reasmNhoff();

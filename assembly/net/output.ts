@@ -14,6 +14,7 @@ import {
   AF_INET, AF_INET6, FL_DST, FL_FAMILY, FL_ICMP_CODE, FL_ICMP_TYPE, FL_IIF, FL_MARK, FL_OIF, FL_PROTO, FL_SCOPE,
   FL_SIZE, FL_SRC, FL_TOS, FR_GW, FR_GW_FAMILY, FR_MTU, FR_OIF, FR_PREFSRC, FR_SCOPE, FR_SIZE, FR_TYPE, IFF_UP,
   LOOPBACK_IFINDEX, MIB_IP6_OUT_REQUESTS, MIB_IP_OUT_REQUESTS, ND_CONF6, ND_FLAGS, ND_MTU, NDROP_NO_TX_TARGET,
+  MIB_IP6_FRAG_CREATES, MIB_IP6_FRAG_FAILS, MIB_IP6_FRAG_OKS, NDROP_NOMEM, NDROP_PKT_TOO_BIG,
   NR_ICMP, RT_SCOPE_UNIVERSE, RTN_LOCAL, CONF6_MTU, FL_FLAGS, FL_SPORT, FL_DPORT, FL_LABEL, FL_UID, FR_PREFIXLEN,
 } from './abi';
 import { fib4_lookup, fib6_lookup } from './fib';
@@ -21,10 +22,14 @@ import { neigh_output } from './neigh';
 import { ip_fragment } from './frag';
 import { inet_select_addr, ipv6_dev_get_saddr } from './netdev';
 import {
-  ETH_HLEN, ETH_P_IP, ETH_P_IPV6, IPH_DADDR, IPH_FRAG_OFF, IPH_ID, IPH_SADDR, IPH_TOT_LEN, IPV6_MIN_MTU, IP_DF,
-  ipv6Copy, ipv6IsAny, ldBe16, stBe16,
+  ETH_HLEN, ETH_P_IP, ETH_P_IPV6, IPH_DADDR, IPH_ID, IPH_TOT_LEN, IPV6_HLEN, IPV6_MIN_MTU, IP6H_DADDR, IP6H_NEXTHDR,
+  IP6H_PAYLOAD_LEN, IPPROTO_FRAGMENT, ipv6Copy, ipv6IsAny, stBe16,
 } from './inet';
 import { ipSendCheck } from './csum';
+import { dst_pmtu } from './dst';
+import { frameAlloc } from '../umem';
+import { XDP_PACKET_HEADROOM } from '../abi';
+import { copyBytes } from '../bytes';
 
 /** The flow key and result the output routes of this module use (one worker's). */
 export const OUT_FL: u32 = <u32>memory.data(FL_SIZE, 16);
@@ -47,6 +52,26 @@ let ipIdent: u32 = 0;
   const m = load<u32>(res, FR_MTU);
   return m != 0 ? m : load<u32>(nd, ND_MTU);
 }
+
+/**
+ * ipv4_mtu for the stack's own datagrams to `dst` (network-order u32): a learned path MTU (dst.ts)
+ * when there is one, else the route's.
+ */
+export function ownMtu4(res: u32, nd: u32, dst: u32): u32 {
+  const m = routeMtu4(res, nd);
+  store<u32>(PM_ADDR, dst);
+  const p = dst_pmtu(AF_INET, PM_ADDR);
+  return p != 0 && p < m ? p : m;
+}
+
+/** ip6_mtu for the stack's own datagrams to the 16 bytes at `dst`: the learned path MTU, else the route's. */
+export function ownMtu6(res: u32, nd: u32, dst: u32): u32 {
+  const m = routeMtu6(res, nd);
+  const p = dst_pmtu(AF_INET6, dst);
+  return p != 0 && p < m ? p : m;
+}
+
+const PM_ADDR: u32 = <u32>memory.data(16, 16);
 
 /** The device's IPv6 MTU (net.ipv6.conf.DEV.mtu; the device MTU when unset), at least IPV6_MIN_MTU. */
 @inline export function devMtu6(nd: u32): u32 {
@@ -192,11 +217,77 @@ export function ip_local_out(q: u32, data: u32, len: u32): void {
     netDrop(NDROP_NO_TX_TARGET);
     return;
   }
-  ip_finish_output(OUT_RES, nd, routeMtu4(OUT_RES, nd), q, data, len);
+  ip_finish_output(OUT_RES, nd, ownMtu4(OUT_RES, nd, load<u32>(data, IPH_DADDR)), q, data, len);
 }
 
-/** ip6_local_out for a datagram the stack built and routed through OUT_RES (no fragmentation: ICMPv6 fits 1280). */
+/**
+ * ip6_local_out for a datagram the stack built (a 40-byte header, no extension headers) and routed
+ * through OUT_RES: Ip6:OutRequests, then over the path MTU it is fragmented (ip6_fragment). Takes the frame.
+ */
 export function ip6_local_out(q: u32, data: u32, len: u32): void {
   mibInc(MIB_IP6_OUT_REQUESTS);
+  const nd = netdevGet(load<u32>(OUT_RES, FR_OIF));
+  if (nd == 0) {
+    netFree(q, data);
+    netDrop(NDROP_NO_TX_TARGET);
+    return;
+  }
+  const mtu = ownMtu6(OUT_RES, nd, data + IP6H_DADDR);
+  if (len > mtu) {
+    ip6FragmentOwn(mtu, q, data, len);
+    return;
+  }
   ip6_finish_output(OUT_RES, q, data, len);
+}
+
+/** Fragment identifications of the stack's own IPv6 datagrams (the kernel hashes a secret). */
+let ip6Ident: u32 = 0;
+
+/**
+ * ip6_fragment's slow path for the stack's own datagram at `data` (no extension headers): each fragment
+ * in a new pool frame — the IPv6 header, a Fragment header (next header: the datagram's, one
+ * identification for all), then min(left, mtu - 48) bytes, rounded down to 8 but for the last.
+ * Ip6: FragCreates per fragment, FragOKs; FragFails when the MTU leaves no room or the pool runs dry.
+ */
+function ip6FragmentOwn(mtu: u32, q: u32, data: u32, len: u32): void {
+  if (mtu < IPV6_HLEN + 8 + 8) {
+    mibInc(MIB_IP6_FRAG_FAILS);
+    netFree(q, data);
+    netDrop(NDROP_PKT_TOO_BIG);
+    return;
+  }
+  const space = mtu - IPV6_HLEN - 8;
+  const nexthdr = load<u8>(data, IP6H_NEXTHDR);
+  ip6Ident++;
+  let left = len - IPV6_HLEN;
+  let ptr = data + IPV6_HLEN;
+  let offset: u32 = 0;
+  while (left > 0) {
+    let flen = left > space ? space & ~7 : left;
+    const f = frameAlloc();
+    if (f == 0) {
+      mibInc(MIB_IP6_FRAG_FAILS);
+      netFree(q, data);
+      netDrop(NDROP_NOMEM);
+      return;
+    }
+    const eth = f + XDP_PACKET_HEADROOM;
+    const ip = eth + ETH_HLEN;
+    copyBytes(eth, data - ETH_HLEN, ETH_HLEN + IPV6_HLEN);
+    store<u8>(ip, <u8>IPPROTO_FRAGMENT, IP6H_NEXTHDR);
+    stBe16(ip + IP6H_PAYLOAD_LEN, 8 + flen);
+    const fh = ip + IPV6_HLEN;
+    store<u8>(fh, nexthdr);
+    store<u8>(fh, 0, 1);
+    stBe16(fh + 2, offset | (left > flen ? 1 : 0)); // the offset in 8-byte units sits above the M bit
+    store<u32>(fh, bswap<u32>(ip6Ident), 4);
+    copyBytes(fh + 8, ptr, flen);
+    left -= flen;
+    ptr += flen;
+    offset += flen;
+    mibInc(MIB_IP6_FRAG_CREATES);
+    ip6_finish_output(OUT_RES, 0, ip, IPV6_HLEN + 8 + flen);
+  }
+  mibInc(MIB_IP6_FRAG_OKS);
+  netFree(q, data);
 }

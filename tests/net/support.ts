@@ -296,3 +296,52 @@ export class Fixture {
     return out;
   }
 }
+
+/**
+ * An IPv4 datagram (its header and payload) cut into fragments of at most `mtu` bytes as RFC 791 says:
+ * every fragment but the last carries a multiple of 8 bytes, the header is copied (its checksum redone).
+ */
+export function fragments4(dgram: Uint8Array, mtu: number): Uint8Array[] {
+  const hlen = (dgram[0]! & 0xf) * 4;
+  const space = (mtu - hlen) & ~7;
+  const out: Uint8Array[] = [];
+  for (let off = 0; off < dgram.length - hlen; off += space) {
+    const chunk = dgram.subarray(hlen + off, Math.min(dgram.length, hlen + off + space));
+    const last = hlen + off + chunk.length >= dgram.length;
+    const h = Uint8Array.from(dgram.subarray(0, hlen));
+    const len = hlen + chunk.length;
+    h[2] = len >> 8;
+    h[3] = len & 0xff;
+    const fo = (off >> 3) | (last ? 0 : 0x2000) | (((h[6]! << 8) | h[7]!) & 0x4000);
+    h[6] = fo >> 8;
+    h[7] = fo & 0xff;
+    h[10] = h[11] = 0;
+    const c = inetChecksum(h);
+    h[10] = c >> 8;
+    h[11] = c & 0xff;
+    out.push(concat(h, chunk));
+  }
+  return out;
+}
+
+/**
+ * An IPv6 datagram (a 40-byte header, no extension headers) cut into fragments of at most `mtu` bytes
+ * with Fragment headers of identification `id` (RFC 8200 4.5).
+ */
+export function fragments6(dgram: Uint8Array, mtu: number, id: number): Uint8Array[] {
+  const space = (mtu - 48) & ~7;
+  const nh = dgram[6]!;
+  const out: Uint8Array[] = [];
+  for (let off = 0; off < dgram.length - 40; off += space) {
+    const chunk = dgram.subarray(40 + off, Math.min(dgram.length, 40 + off + space));
+    const more = 40 + off + chunk.length < dgram.length;
+    const h = Uint8Array.from(dgram.subarray(0, 40));
+    const plen = 8 + chunk.length;
+    h[4] = plen >> 8;
+    h[5] = plen & 0xff;
+    h[6] = 44;
+    const fo = off | (more ? 1 : 0);
+    out.push(concat(h, Uint8Array.from([nh, 0, fo >> 8, fo & 0xff, ...be32(id)]), chunk));
+  }
+  return out;
+}
