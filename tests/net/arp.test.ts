@@ -3,7 +3,7 @@
 // dropped and why. Frames are written by hand from RFC 826.
 
 import { beforeEach, describe, expect, it } from 'vitest';
-import { NeighBench, arp, cat, eth, ip4, mac } from './neigh_env.js';
+import { NeighBench, arp, cat, eth, hex, ip4, mac } from './neigh_env.js';
 
 const OURS = '02:00:00:00:00:01';
 const PEER = '02:00:00:00:00:02';
@@ -114,6 +114,22 @@ describe('ARP requests for our addresses', () => {
     expect(b.mib('Arp:OutReplies')).toBe(0);
     b.arpIn('eth1', request('198.51.100.1', '198.51.100.2'));
     expect(b.mib('Arp:OutReplies')).toBe(1);
+  });
+});
+
+describe('ARP on a VLAN sub-device', () => {
+  it('is answered through it: the reply leaves the parent tagged as the request came', async () => {
+    const b = await NeighBench.create();
+    b.addDev('eth0', OURS);
+    b.dp.ip('link add link eth0 name eth0.100 type vlan id 100');
+    b.dp.ip('link set eth0.100 up');
+    b.dp.ip('addr add 192.0.2.1/24 brd + dev eth0.100');
+    const tag = Uint8Array.of(0x81, 0x00, 0x00, 100);
+    const req = arp(1, mac(PEER), ip4('192.0.2.2'), ZERO, ip4('192.0.2.1'));
+    b.rx('eth0', cat(BCAST, mac(PEER), tag, Uint8Array.of(0x08, 0x06), req));
+    const reply = arp(2, mac(OURS), ip4('192.0.2.1'), mac(PEER), ip4('192.0.2.2'));
+    expect(b.tx('eth0').map(hex)).toEqual([hex(cat(mac(PEER), mac(OURS), tag, Uint8Array.of(0x08, 0x06), reply))]);
+    expect(b.dp.neigh.list()).toEqual([{ dst: '192.0.2.2', dev: 'eth0.100', lladdr: PEER, state: ['STALE'] }]);
   });
 });
 

@@ -7,11 +7,9 @@
 // and re-arms 10 ms later, when it goes STALE (or DELAY if used within delay_first_probe_time).
 
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Links } from '../../src/control/links.js';
 import { NeighBench, arp, cat, eth, ip4, ip6, ipv4, ipv6, mac } from './neigh_env.js';
 
 const PEER = '02:00:00:00:00:02';
-const LINKS = typeof (Links.prototype as unknown as Record<string, unknown>).add === 'function';
 const OURS = '02:00:00:00:00:01';
 const BCAST = 'ff:ff:ff:ff:ff:ff';
 
@@ -537,8 +535,7 @@ describe('when resolution fails the source hears of it (arp_error_report / ndisc
     expect(b.mib('Icmp:OutMsgs')).toBe(1);
   });
 
-  // the error's source address comes from ipv6_dev_get_saddr (netdev.ts, the links stage)
-  it.skipIf(!LINKS)(`IPv6: ICMPv6 address unreachable toward the source${LINKS ? '' : ' (skipped: ipv6_dev_get_saddr is still a stub on this branch)'}`, async () => {
+  it('IPv6: ICMPv6 address unreachable toward the source', async () => {
     const b = await NeighBench.create();
     b.addrs6(b.addDev('eth0', OURS), [{ addr: '2001:db8::1', plen: 64 }, { addr: 'fe80::1', plen: 64 }]);
     b.addrs6(b.addDev('eth1', '02:00:00:00:01:01'), [{ addr: '2001:db8:1::1', plen: 64 }]);

@@ -8,6 +8,7 @@
 
 import { Datapath } from '../../src/index.js';
 import type { Device } from '../../src/control/device.js';
+import { concat as cat, hex } from './support.js';
 import { ADDR_ENTRY_SIZE, ADDR_LIST_HEADER, AE, AF_INET, AF_INET6, IFF, ND } from '../../src/runtime/net_abi.js';
 
 export interface BenchExports {
@@ -64,10 +65,6 @@ export function mac(s: string): Uint8Array {
   return Uint8Array.from(s.split(':').map((h) => parseInt(h, 16)));
 }
 
-export function hex(b: Uint8Array): string {
-  return Buffer.from(b).toString('hex');
-}
-
 /** RFC 1071: the one's-complement sum of 16-bit big-endian words, folded, not complemented. */
 export function sum16(b: Uint8Array, seed = 0): number {
   let s = seed;
@@ -88,16 +85,6 @@ export function eth(dst: Uint8Array, src: Uint8Array, type: number): Uint8Array 
   h[12] = type >> 8;
   h[13] = type & 0xff;
   return h;
-}
-
-export function cat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /** An ARP packet (RFC 826) for Ethernet/IPv4, 28 bytes. */
@@ -332,4 +319,4 @@ export class NeighBench {
   }
 }
 
-export { AF_INET, AF_INET6 };
+export { AF_INET, AF_INET6, cat, hex };

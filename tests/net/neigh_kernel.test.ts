@@ -14,7 +14,8 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { NEIGH_PARAMS } from '../../src/control/neigh.js';
 import type { NeighInfo } from '../../src/control/net_types.js';
-import { afpacket, pythonAvailability } from '../support/afpacket.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afpacket, afpacketAsync, pythonAvailability, type AfRoundResult } from '../support/afpacket.js';
 import { useNamespaces, type Netns } from '../support/netns.js';
 import { NeighBench, arp, cat, eth, hex, icmp6, ip4, ip6, ipv4, ipv6, llOpt, mac, naMsg, nsMsg, csum } from './neigh_env.js';
 
@@ -53,6 +54,19 @@ async function wxdpHost(): Promise<NeighBench> {
 /** The kernel's `ip -j neigh show` of k0, as wxdp names the device (NOARP and NONE entries aside, as ip shows). */
 function kernelNeigh(ns: Netns, family: '-4' | '-6'): NeighInfo[] {
   return ns.ipJson<NeighInfo[]>(family, 'neigh', 'show', 'dev', 'k0').map((n) => ({ ...n, dev: 'eth0' }));
+}
+
+/**
+ * The kernel's entries as soon as it has any (polled every 50 ms while a background capture sends the
+ * stimulus: `ip netns exec` and python take a while to start on a loaded machine).
+ */
+async function firstSeen(ns: Netns, family: '-4' | '-6'): Promise<NeighInfo[]> {
+  for (let waited = 0; waited < 5000; waited += 50) {
+    const n = kernelNeigh(ns, family);
+    if (n.length) return n;
+    await sleep(50);
+  }
+  return [];
 }
 
 const isArp = (f: Uint8Array): boolean => f[12] === 0x08 && f[13] === 0x06;
@@ -139,12 +153,12 @@ describe.skipIf(!ready)('the neighbour stage against the kernel', () => {
 
   it('asks three times, a second apart, for a peer that never answers, then gives up (FAILED), as the kernel', async () => {
     const ns = kernelHost();
-    // the kernel answers the echo: its reply waits on an INCOMPLETE entry for 192.0.2.2
-    const first = afpacket(ns, [{ send: [{ ifname: 'k1', frame: echo4() }], capture: ['k1'], windowMs: 400 }]).rounds[0]!;
-    const kStates = [kernelNeigh(ns, '-4').map((n) => n.state)];
-    const rest = afpacket(ns, [{ send: [], capture: ['k1'], windowMs: 3400 }]).rounds[0]!;
+    // the kernel answers the echo: its reply waits on an INCOMPLETE entry for 192.0.2.2 (looked at
+    // while the capture runs, between the first and the second request)
+    const run = afpacketAsync(ns, [{ send: [{ ifname: 'k1', frame: echo4() }], capture: ['k1'], windowMs: 3800 }]);
+    const kStates = [(await firstSeen(ns, '-4')).map((n) => n.state)];
+    const requests = ((await run).rounds[0]!.frames['k1'] ?? []).filter(isArp);
     kStates.push(kernelNeigh(ns, '-4').map((n) => n.state));
-    const requests = [...(first.frames['k1'] ?? []), ...(rest.frames['k1'] ?? [])].filter(isArp);
     // broadcast requests from 192.0.2.1 (the waiting reply's source: arp_announce 0) for 192.0.2.2
     const request = cat(eth(BCAST, mac(OURS), 0x0806), arp(1, mac(OURS), ip4('192.0.2.1'), new Uint8Array(6), ip4('192.0.2.2')));
     expect(requests.map(hex)).toEqual([hex(request), hex(request), hex(request)]);
@@ -163,11 +177,15 @@ describe.skipIf(!ready)('the neighbour stage against the kernel', () => {
 
   it('STALE, used: DELAY, then after 5 s three unicast probes a second apart and FAILED, as the kernel', async () => {
     const ns = kernelHost();
-    // learned STALE from a request, then used by the echo reply: DELAY
-    const a = afpacket(ns, [{ send: [{ ifname: 'k1', frame: arpRequest('192.0.2.1') }, { ifname: 'k1', frame: echo4() }], capture: ['k1'], windowMs: 300 }]).rounds[0]!;
-    const kStates = [kernelNeigh(ns, '-4').map((n) => n.state)];
+    // learned STALE from a request, then used by the echo reply: DELAY (looked at during the quiet 5 s)
     // (the kernel's timer wheel lets a 5 s timer fire up to 256 ms late at HZ 250, a 1 s one 32 ms)
-    const pr = afpacket(ns, [{ send: [], capture: ['k1'], windowMs: 4400 }, { send: [], capture: ['k1'], windowMs: 4000 }]).rounds;
+    const run = afpacketAsync(ns, [
+      { send: [{ ifname: 'k1', frame: arpRequest('192.0.2.1') }, { ifname: 'k1', frame: echo4() }], capture: ['k1'], windowMs: 300 },
+      { send: [], capture: ['k1'], windowMs: 4400 },
+      { send: [], capture: ['k1'], windowMs: 4000 },
+    ]);
+    const kStates = [(await firstSeen(ns, '-4')).map((n) => n.state)];
+    const [a, ...pr] = (await run).rounds as [AfRoundResult, AfRoundResult, AfRoundResult];
     kStates.push(kernelNeigh(ns, '-4').map((n) => n.state));
     // what the kernel sent: the ARP reply and the echo reply at once, then nothing for 5 s
     const v4 = (f: Uint8Array): boolean => isArp(f) || (f[12] === 0x08 && f[13] === 0x00);
@@ -217,11 +235,10 @@ describe.skipIf(!ready)('the neighbour stage against the kernel', () => {
 
   it('resolves an IPv6 peer with NS from the waiting packet\'s source to the solicited-node group, three times, as the kernel', async () => {
     const ns = kernelHost();
-    const first = afpacket(ns, [{ send: [{ ifname: 'k1', frame: echo6() }], capture: ['k1'], windowMs: 400 }]).rounds[0]!;
-    const kStates = [kernelNeigh(ns, '-6').map((n) => n.state)];
-    const rest = afpacket(ns, [{ send: [], capture: ['k1'], windowMs: 3400 }]).rounds[0]!;
+    const run = afpacketAsync(ns, [{ send: [{ ifname: 'k1', frame: echo6() }], capture: ['k1'], windowMs: 3800 }]);
+    const kStates = [(await firstSeen(ns, '-6')).map((n) => n.state)];
+    const nss = ((await run).rounds[0]!.frames['k1'] ?? []).filter((f) => isNd(f, 135));
     kStates.push(kernelNeigh(ns, '-6').map((n) => n.state));
-    const nss = [...(first.frames['k1'] ?? []), ...(rest.frames['k1'] ?? [])].filter((f) => isNd(f, 135));
     const sn = ip6('ff02::1:ff00:2');
     const expected = cat(eth(mac('33:33:ff:00:00:02'), mac(OURS), 0x86dd),
       ipv6(ip6('2001:db8::1'), sn, 58, icmp6(ip6('2001:db8::1'), sn, nsMsg(ip6('2001:db8::2'), llOpt(1, mac(OURS)))), 255));

@@ -8,7 +8,7 @@
 // One python process runs every round given (its capture sockets stay open between rounds, so a
 // late frame shows up as the next round's `stray`, never lost).
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Netns } from '../../src/oracle/netns.js';
 
@@ -61,9 +61,8 @@ export function pythonAvailability(): { ok: true } | { ok: false; reason: string
   return { ok: true };
 }
 
-/** Run rounds of send-then-capture inside `ns` (its interfaces). */
-export function afpacket(ns: Netns, rounds: readonly AfRound[], opts: AfOptions = {}): AfResult {
-  const spec = {
+function specOf(rounds: readonly AfRound[], opts: AfOptions) {
+  return {
     ...(opts.settle ? { settle: opts.settle } : {}),
     rounds: rounds.map((r) => ({
       send: r.send.map((s) => ({ ifname: s.ifname, hex: hex(s.frame) })),
@@ -72,9 +71,9 @@ export function afpacket(ns: Netns, rounds: readonly AfRound[], opts: AfOptions 
       maxFrames: r.maxFrames ?? 64,
     })),
   };
-  // The script bounds itself; this bound only catches a wedged interpreter.
-  const budget = 10_000 + (opts.settle?.maxMs ?? 0) + spec.rounds.reduce((t, r) => t + r.windowMs + 50, 0);
-  const out = ns.exec([process.env['PYTHON'] ?? 'python3', SCRIPT, '--json'], { input: JSON.stringify(spec), timeoutMs: budget });
+}
+
+function resultOf(out: string): AfResult {
   const j = JSON.parse(out) as {
     settle?: { frames: Record<string, string[]>; quiet: boolean };
     rounds: Array<{ frames: Record<string, string[]>; stray: Record<string, string[]>; sent: number; full: boolean }>;
@@ -83,4 +82,38 @@ export function afpacket(ns: Netns, rounds: readonly AfRound[], opts: AfOptions 
     ...(j.settle ? { settle: { frames: unhexAll(j.settle.frames), quiet: j.settle.quiet } } : {}),
     rounds: j.rounds.map((r) => ({ frames: unhexAll(r.frames), stray: unhexAll(r.stray), sent: r.sent, full: r.full })),
   };
+}
+
+/** The script bounds itself; this bound only catches a wedged interpreter. */
+const budgetOf = (spec: ReturnType<typeof specOf>, opts: AfOptions): number =>
+  10_000 + (opts.settle?.maxMs ?? 0) + spec.rounds.reduce((t, r) => t + r.windowMs + 50, 0);
+
+/** Run rounds of send-then-capture inside `ns` (its interfaces). */
+export function afpacket(ns: Netns, rounds: readonly AfRound[], opts: AfOptions = {}): AfResult {
+  const spec = specOf(rounds, opts);
+  return resultOf(ns.exec([process.env['PYTHON'] ?? 'python3', SCRIPT, '--json'], { input: JSON.stringify(spec), timeoutMs: budgetOf(spec, opts) }));
+}
+
+/**
+ * The same rounds in the background: the promise settles when the script is done, while the caller
+ * looks at the namespace in the meantime (`ip neigh` between a kernel's timer events, say) without a
+ * gap in the capture.
+ */
+export function afpacketAsync(ns: Netns, rounds: readonly AfRound[], opts: AfOptions = {}): Promise<AfResult> {
+  const spec = specOf(rounds, opts);
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', ['netns', 'exec', ns.name, process.env['PYTHON'] ?? 'python3', SCRIPT, '--json'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => child.kill('SIGKILL'), budgetOf(spec, opts));
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code !== 0) reject(new Error(`afpacket.py in ${ns.name} exited ${code}: ${err.trim()}`));
+      else resolve(resultOf(out));
+    });
+    child.stdin.end(JSON.stringify(spec));
+  });
 }

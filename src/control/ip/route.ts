@@ -79,19 +79,24 @@ function routeType(t: number): RouteType | undefined {
   return t >= 1 && t <= 10 ? (RTN_NAMES[t] as RouteType) : undefined;
 }
 
+/** `via [inet|inet6] ADDR`: the gateway's text; the route takes the gateway's family when it has none yet. */
+function readVia(a: Argv, st: { family: number }): string {
+  a.next();
+  let family = readFamily(a.arg);
+  if (family === AF_UNSPEC) family = st.family;
+  else a.next();
+  const addr = getAddr(a.arg, family);
+  if (st.family === AF_UNSPEC) st.family = addr.family;
+  return addrText(addr.family, addr.bytes);
+}
+
 /** parse_one_nh: the words after one `nexthop`, until a word that is not a next-hop option. */
 function parseOneNh(ctx: IpContext, a: Argv, st: { family: number }, todo: string[]): NexthopSpec {
   const nh: NexthopSpec = {};
   for (a.fwd(); a.argc > 0; a.fwd()) {
     const w = a.arg;
     if (w === 'via') {
-      a.next();
-      let family = readFamily(a.arg);
-      if (family === AF_UNSPEC) family = st.family;
-      else a.next();
-      const addr = getAddr(a.arg, family);
-      if (st.family === AF_UNSPEC) st.family = addr.family;
-      nh.via = addrText(addr.family, addr.bytes);
+      nh.via = readVia(a, st);
     } else if (w === 'dev') {
       a.next();
       if (!ifindexOf(ctx, a.arg)) throw fatal(`Cannot find device "${a.arg}"\nError: cannot parse nexthop\n`);
@@ -161,13 +166,7 @@ function modify(ctx: IpContext, a: Argv, cmd: ModifyCmd): string {
     } else if (w === 'via') {
       if (gwOk) throw invarg('use nexthop syntax to specify multiple via\n', w);
       gwOk = true;
-      a.next();
-      let family = readFamily(a.arg);
-      if (family === AF_UNSPEC) family = st.family;
-      else a.next();
-      const addr = getAddr(a.arg, family);
-      if (st.family === AF_UNSPEC) st.family = addr.family;
-      spec.via = addrText(addr.family, addr.bytes);
+      spec.via = readVia(a, st);
     } else if (w === 'from') {
       a.next();
       const p = getPrefix(a.arg, st.family);
