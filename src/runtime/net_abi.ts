@@ -43,7 +43,7 @@ export const SYSCTL = { ICMP_RATELIMIT: 0, ICMP_RATEMASK: 1, ICMP_ECHO_IGNORE_AL
 export const CONF4_COUNT = 16;
 export const CONF6_COUNT = 16;
 export const NDSTAT_COUNT = 8;
-/** SNMP counters by index: 'Group:Name' as /proc/net/snmp and snmp6 print them (Arp and L4 are wxdp's own). */
+/** SNMP counters by index: "Group:Name" as /proc/net/snmp, netstat (IpExt) and snmp6 print them (Arp and L4 are wxdp's own). */
 export const MIB_NAMES: Readonly<Record<number, string>> = {
   0: 'Ip:InReceives',
   1: 'Ip:InHdrErrors',
@@ -57,14 +57,14 @@ export const MIB_NAMES: Readonly<Record<number, string>> = {
   9: 'Ip:OutNoRoutes',
   10: 'Ip:ReasmTimeout',
   11: 'Ip:ReasmReqds',
-  12: 'Ip:ReasmOks',
+  12: 'Ip:ReasmOKs',
   13: 'Ip:ReasmFails',
-  14: 'Ip:FragOks',
+  14: 'Ip:FragOKs',
   15: 'Ip:FragFails',
   16: 'Ip:FragCreates',
-  17: 'Ip:InNoRoutes',
-  18: 'Ip:InTruncatedPkts',
-  19: 'Ip:InCsumErrors',
+  17: 'IpExt:InNoRoutes',
+  18: 'IpExt:InTruncatedPkts',
+  19: 'IpExt:InCsumErrors',
   20: 'Icmp:InMsgs',
   21: 'Icmp:InErrors',
   22: 'Icmp:InCsumErrors',
@@ -100,9 +100,9 @@ export const MIB_NAMES: Readonly<Record<number, string>> = {
   52: 'Ip6:OutNoRoutes',
   53: 'Ip6:ReasmTimeout',
   54: 'Ip6:ReasmReqds',
-  55: 'Ip6:ReasmOks',
+  55: 'Ip6:ReasmOKs',
   56: 'Ip6:ReasmFails',
-  57: 'Ip6:FragOks',
+  57: 'Ip6:FragOKs',
   58: 'Ip6:FragFails',
   59: 'Ip6:FragCreates',
   60: 'Ip6:InMcastPkts',

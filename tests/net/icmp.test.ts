@@ -287,7 +287,7 @@ describe.skipIf(unready !== '')('rate limits on the stack clock', () => {
     expect(errorsOut(fx, 8, noRoute)).toBe(5);
     fx.advance(1000);
     expect(errorsOut(fx, 3, noRoute)).toBe(1);
-    expect(fx.mib()['Ip:InNoRoutes']).toBe(11);
+    expect(fx.mib()['IpExt:InNoRoutes']).toBe(11);
   });
 
   it('ICMPv6 per destination: net.ipv6.icmp.ratelimit (100 ms) halved for every 32 bits the route is shorter than /128 (a /64: 25 ms)', async () => {
