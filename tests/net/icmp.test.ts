@@ -133,7 +133,7 @@ describe.skipIf(unready !== '')('local ICMP against the kernel', () => {
       const after = fx.mib();
       const moved = Object.fromEntries(Object.keys(after).filter((k) => after[k] !== before[k] && !k.startsWith('L4:')).map((k) => [k, after[k]! - before[k]!]));
       before = after;
-      const names = Object.keys(after).filter((k) => /^(Ip|Icmp|Ip6|Icmp6):/.test(k));
+      const names = Object.keys(after).filter((k) => /^(Ip|IpExt|Icmp|Ip6|Icmp6):/.test(k));
       if (!c.what.startsWith('an ICMP error to us')) expect({ what: c.what, counters: moved }).toEqual({ what: c.what, counters: kernelMib(kern[i]!.counters, names) });
     });
   });

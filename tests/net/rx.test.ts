@@ -396,7 +396,7 @@ describe.skipIf(unready !== '')('receive checks against the kernel', () => {
       const after = fx.mib();
       const moved = Object.fromEntries(Object.keys(after).filter((n) => after[n] !== before[n]).map((n) => [n, after[n]! - before[n]!]));
       before = after;
-      const names = Object.keys(after).filter((n) => /^(Ip|Icmp|Ip6|Icmp6):/.test(n));
+      const names = Object.keys(after).filter((n) => /^(Ip|IpExt|Icmp|Ip6|Icmp6):/.test(n));
       expect({ what, counters: moved }).toEqual({ what, counters: kernelMib(kern[i]!.counters, names) });
     });
   });
