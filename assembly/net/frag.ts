@@ -57,50 +57,69 @@ export function ipOptionsFragment(iph: u32, hlen: u32): void {
 }
 
 /**
+ * One fragment in a new pool frame (0 when none is left): the Ethernet header and the `hlen`-byte IP
+ * header of the datagram at `data`, then `flen` bytes from `ptr`; offset, MF, length and checksum set.
+ * Returns the frame's Ethernet header address.
+ */
+@inline function fragBuild(data: u32, hlen: u32, ptr: u32, flen: u32, offset: u32, mf: bool): u32 {
+  const f = frameAlloc();
+  if (f == 0) return 0;
+  const eth = f + XDP_PACKET_HEADROOM;
+  const iph = eth + 14;
+  copyBytes(eth, data - 14, 14 + hlen);
+  copyBytes(iph + hlen, ptr, flen);
+  store<u16>(iph + 6, bswap<u16>(<u16>((offset >> 3) | (mf ? IP_MF : 0))));
+  store<u16>(iph + 2, bswap<u16>(<u16>(flen + hlen)));
+  store<u16>(iph + 10, 0);
+  store<u16>(iph + 10, bswap<u16>(<u16>csumFold(csumPartial(iph, hlen, 0))));
+  return eth;
+}
+
+/** The data space per fragment for `mtu` (clamped to a pool frame), or 0 when not even 8 bytes fit. */
+@inline function fragSpace(data: u32, len: u32, mtu: u32): u32 {
+  const hlen: u32 = (<u32>load<u8>(data) & 15) << 2;
+  if (mtu > REASM_FRAME_L3_MAX) mtu = REASM_FRAME_L3_MAX;
+  if (hlen < 20 || len < hlen || mtu < hlen + 8) return 0;
+  return mtu - hlen;
+}
+
+/** The fragment's size: all that is left when it fits, else the space rounded down to 8 bytes. */
+@inline function fragLen(left: u32, space: u32): u32 {
+  return left > space ? space & ~7 : left;
+}
+
+/**
  * Fragment the IPv4 datagram at `data` (its IP header; `len` bytes of IP, the Ethernet header at
  * data - 14) for an MTU of `mtu`, handing each fragment to neigh_output(AF_INET, ifindex, nh, ...).
  * Takes the frame (q: the queue it came from, 0 for the stack's own).
  */
 export function ip_fragment(ifindex: u32, nh: u32, mtu: u32, q: u32, data: u32, len: u32): void {
-  const hlen: u32 = (<u32>load<u8>(data) & 15) << 2;
-  if (mtu > REASM_FRAME_L3_MAX) mtu = REASM_FRAME_L3_MAX;
-  if (hlen < 20 || len < hlen || mtu < hlen + 8) {
+  const space = fragSpace(data, len, mtu);
+  if (space == 0) {
     // No room for 8 bytes of data beside the header (an MTU below the IPv4 minimum of 68).
     mibInc(MIB_IP_FRAG_FAILS);
     netDrop(NDROP_PKT_TOO_BIG);
     netFree(q, data);
     return;
   }
-  const space = mtu - hlen;
+  const hlen: u32 = (<u32>load<u8>(data) & 15) << 2;
   const fo = <u32>bswap<u16>(load<u16>(data + 6));
   let offset = (fo & IP_OFFSET) << 3;
   const notLast = (fo & IP_MF) != 0;
   let left = len - hlen;
   let ptr = data + hlen;
   while (left > 0) {
-    const first = offset == 0;
-    let flen = left > space ? space : left;
-    if (flen < left) flen &= ~7;
-    const f = frameAlloc();
-    if (f == 0) {
+    const flen = fragLen(left, space);
+    const eth = fragBuild(data, hlen, ptr, flen, offset, left > flen || notLast);
+    if (eth == 0) {
       mibInc(MIB_IP_FRAG_FAILS);
       netDrop(NDROP_NOMEM);
       netFree(q, data);
       return;
     }
-    const eth = f + XDP_PACKET_HEADROOM;
-    const iph = eth + 14;
-    copyBytes(eth, data - 14, 14 + hlen);
-    copyBytes(iph + hlen, ptr, flen);
-    left -= flen;
-    let nfo = offset >> 3;
-    if (left > 0 || notLast) nfo |= IP_MF;
-    store<u16>(iph + 6, bswap<u16>(<u16>nfo));
-    store<u16>(iph + 2, bswap<u16>(<u16>(flen + hlen)));
-    store<u16>(iph + 10, 0);
-    store<u16>(iph + 10, bswap<u16>(<u16>csumFold(csumPartial(iph, hlen, 0))));
     // ANK's trick: the options are fixed once, on the datagram, after its first fragment is made.
-    if (first) ipOptionsFragment(data, hlen);
+    if (offset == 0) ipOptionsFragment(data, hlen);
+    left -= flen;
     ptr += flen;
     offset += flen;
     neigh_output(AF_INET, ifindex, nh, 0, eth, 14 + hlen + flen);
@@ -108,4 +127,54 @@ export function ip_fragment(ifindex: u32, nh: u32, mtu: u32, q: u32, data: u32, 
   }
   netFree(q, data);
   mibInc(MIB_IP_FRAG_OKS);
+}
+
+// ---- The kernel's ip_frag_init / ip_frag_next, for callers that send fragments themselves ----
+// struct ip_frag_state at `st` (IP_FRAG_STATE_SIZE bytes): u32 data | u32 hlen | u32 space | u32 left |
+// u32 ptr | u32 offset | u32 not_last | u32 length of the last fragment made (from its Ethernet header)
+
+export const IP_FRAG_STATE_SIZE: u32 = 32;
+
+/** Start fragmenting the datagram at `data` (len bytes of IP) for `mtu`. 0, or -90 (EMSGSIZE: the MTU leaves no room). */
+export function ip_frag_init(st: u32, data: u32, len: u32, mtu: u32): i32 {
+  const space = fragSpace(data, len, mtu);
+  if (space == 0) return -90;
+  const hlen: u32 = (<u32>load<u8>(data) & 15) << 2;
+  const fo = <u32>bswap<u16>(load<u16>(data + 6));
+  store<u32>(st, data);
+  store<u32>(st + 4, hlen);
+  store<u32>(st + 8, space);
+  store<u32>(st + 12, len - hlen);
+  store<u32>(st + 16, data + hlen);
+  store<u32>(st + 20, (fo & IP_OFFSET) << 3);
+  store<u32>(st + 24, fo & IP_MF);
+  store<u32>(st + 28, 0);
+  return 0;
+}
+
+/**
+ * The next fragment in a new pool frame: its Ethernet header address (its length in ip_frag_len), 0
+ * when none is left or the pool is empty. The datagram's options are fixed after the first, as in
+ * ip_fragment; the datagram's frame stays the caller's.
+ */
+export function ip_frag_next(st: u32): u32 {
+  const left = load<u32>(st + 12);
+  if (left == 0) return 0;
+  const data = load<u32>(st);
+  const hlen = load<u32>(st + 4);
+  const offset = load<u32>(st + 20);
+  const flen = fragLen(left, load<u32>(st + 8));
+  const eth = fragBuild(data, hlen, load<u32>(st + 16), flen, offset, left > flen || load<u32>(st + 24) != 0);
+  if (eth == 0) return 0;
+  if (offset == 0) ipOptionsFragment(data, hlen);
+  store<u32>(st + 12, left - flen);
+  store<u32>(st + 16, load<u32>(st + 16) + flen);
+  store<u32>(st + 20, offset + flen);
+  store<u32>(st + 28, 14 + hlen + flen);
+  return eth;
+}
+
+/** Length (from its Ethernet header) of the fragment ip_frag_next made last. */
+export function ip_frag_len(st: u32): u32 {
+  return load<u32>(st + 28);
 }

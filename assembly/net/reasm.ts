@@ -484,6 +484,46 @@ export function fragsGather(r: u32, qp: u32, dst: u32): void {
   }
 }
 
+@inline export function queueSetFirst(qp: u32): void {
+  store<u8>(qp + QR_FLAGS, <u8>(load<u8>(qp + QR_FLAGS) | QF_FIRST_IN));
+}
+
+/** Both ends came and every byte between: the datagram can be built. */
+@inline export function queueWhole(qp: u32): bool {
+  return <u32>load<u8>(qp + QR_FLAGS) == (QF_FIRST_IN | QF_LAST_IN) && load<u32>(qp + QR_MEAT) == load<u32>(qp + QR_LEN);
+}
+
+/**
+ * The fragment's payload [offset, end) joins the queue: held (meat, ECN and memory accounted) → true;
+ * dropped as a duplicate, refused (wxdp's table full: the kernel has no such bound), or the whole
+ * datagram discarded on an overlap → false, the frame given back.
+ */
+export function fragQueueAdd(r: u32, qi: u32, q: u32, data: u32, offset: u32, end: u32, hlen: u32, ecn: u32, failsMib: u32): bool {
+  const qp = queueAt(r, qi);
+  const si = slotTake(r);
+  if (si == 0) {
+    mibInc(failsMib);
+    netDrop(NDROP_FRAG_MEM);
+    netFree(q, data);
+    return false;
+  }
+  const ins = fragInsert(r, qp, si, q, data, offset, end, hlen);
+  if (ins != IPFRAG_OK) {
+    slotGive(r, si);
+    if (ins == IPFRAG_DUP) {
+      netDrop(NDROP_DUP_FRAG);
+      netFree(q, data);
+    } else {
+      discardQueue(r, qi, q, data, failsMib);
+    }
+    return false;
+  }
+  store<u32>(qp + QR_MEAT, load<u32>(qp + QR_MEAT) + (end - offset));
+  store<u8>(qp + QR_ECN, <u8>(load<u8>(qp + QR_ECN) | ecn));
+  memCharge(r, load<u8>(qp + QR_FAMILY));
+  return true;
+}
+
 // ---- IPv4 ----
 
 const IP_MF: u32 = 0x2000;
@@ -535,37 +575,13 @@ function ipFragQueue(r: u32, qi: u32, ifindex: u32, q: u32, data: u32, len: u32)
   }
   if (end == offset) return discardQueue(r, qi, q, data, MIB_IP_REASM_FAILS);
 
-  const si = slotTake(r);
-  if (si == 0) {
-    // wxdp's table is full (the kernel has no such bound): the fragment alone is refused.
-    mibInc(MIB_IP_REASM_FAILS);
-    netDrop(NDROP_FRAG_MEM);
-    netFree(q, data);
-    return 0;
-  }
-  const ins = fragInsert(r, qp, si, q, data, offset, end, ihl);
-  if (ins != IPFRAG_OK) {
-    slotGive(r, si);
-    if (ins == IPFRAG_DUP) {
-      netDrop(NDROP_DUP_FRAG);
-      netFree(q, data);
-      return 0;
-    }
-    return discardQueue(r, qi, q, data, MIB_IP_REASM_FAILS);
-  }
+  if (!fragQueueAdd(r, qi, q, data, offset, end, ihl, ecn, MIB_IP_REASM_FAILS)) return 0;
   store<u32>(qp + QR_IIF, ifindex);
-  store<u32>(qp + QR_MEAT, load<u32>(qp + QR_MEAT) + (end - offset));
-  store<u8>(qp + QR_ECN, <u8>(load<u8>(qp + QR_ECN) | ecn));
-  memCharge(r, 4);
-  if (offset == 0) store<u8>(qp + QR_FLAGS, <u8>(load<u8>(qp + QR_FLAGS) | QF_FIRST_IN));
+  if (offset == 0) queueSetFirst(qp);
   const fragsize = end - offset + ihl;
   if (fragsize > load<u32>(qp + QR_MAX_SIZE)) store<u32>(qp + QR_MAX_SIZE, fragsize);
   if ((fo & IP_DF) != 0 && fragsize > load<u32>(qp + QR_MAX_DF)) store<u32>(qp + QR_MAX_DF, fragsize);
-
-  if (<u32>load<u8>(qp + QR_FLAGS) == (QF_FIRST_IN | QF_LAST_IN) && load<u32>(qp + QR_MEAT) == load<u32>(qp + QR_LEN)) {
-    return ipFragReasm(r, qi);
-  }
-  return 0;
+  return queueWhole(qp) ? ipFragReasm(r, qi) : 0;
 }
 
 /**

@@ -16,29 +16,28 @@
 // the device only when the destination is link-local or multicast.
 
 import {
-  MIB_IP6_IN_HDR_ERRORS, MIB_IP6_REASM_FAILS, MIB_IP6_REASM_OKS, MIB_IP6_REASM_REQDS, NDROP_DUP_FRAG,
-  NDROP_FRAG_ECN, NDROP_FRAG_HDR_INCOMP, NDROP_FRAG_INVALID, NDROP_FRAG_MEM, NDROP_FRAG_OVERSIZE, NDROP_NOMEM,
+  MIB_IP6_IN_HDR_ERRORS, MIB_IP6_REASM_FAILS, MIB_IP6_REASM_OKS, MIB_IP6_REASM_REQDS, NDROP_FRAG_ECN, NDROP_FRAG_HDR_INCOMP, NDROP_FRAG_INVALID, NDROP_FRAG_MEM, NDROP_FRAG_OVERSIZE, NDROP_NOMEM,
 } from './abi';
 import { mibInc, netDrop, netFree } from './core';
-import { icmpv6_send } from './icmp';
+import { icmpv6_send, ICMPV6_HDR_FIELD, ICMPV6_PARAMPROB } from './icmp';
 import {
-  be16, discardQueue, fragEcn, fragInsert, fragsGather, FS_DATA, FS_HLEN, memCharge, QF_FIRST_IN, QF_LAST_IN,
-  QR_ECN, QR_FIRST, QR_FLAGS, QR_IIF, QR_LEN, QR_MAX_SIZE, QR_MEAT, QR_NHOFF, queueAt, queueDestroy, queueFind, reasmFail,
-  reasmFrame, reasmSetResult, reasmTable, slotAt, slotGive, slotTake,
+  IPPROTO_AH, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT, IPPROTO_HOPOPTS, IPPROTO_ICMPV6, IPPROTO_NONE, IPPROTO_ROUTING,
+  IPPROTO_TCP, IPPROTO_UDP,
+} from './inet';
+import {
+  be16, discardQueue, fragEcn, fragQueueAdd, fragsGather, FS_DATA, FS_HLEN, QF_LAST_IN, QR_ECN, QR_FIRST, QR_FLAGS,
+  QR_IIF, QR_LEN, QR_MAX_SIZE, QR_NHOFF, queueAt, queueDestroy, queueFind, queueSetFirst, queueWhole, reasmFail,
+  reasmFrame, reasmSetResult, reasmTable, slotAt,
 } from './reasm';
 import { copyBytes } from '../bytes';
 
-const NEXTHDR_HOP: u32 = 0;
-const NEXTHDR_TCP: u32 = 6;
-const NEXTHDR_UDP: u32 = 17;
-const NEXTHDR_ROUTING: u32 = 43;
-const NEXTHDR_FRAGMENT: u32 = 44;
-const NEXTHDR_AUTH: u32 = 51;
-const NEXTHDR_ICMP: u32 = 58;
-const NEXTHDR_NONE: u32 = 59;
-const NEXTHDR_DEST: u32 = 60;
-const ICMPV6_PARAMPROB: u32 = 4;
-const ICMPV6_HDR_FIELD: u32 = 0;
+// The extension headers ipv6_skip_exthdr walks over, by their kernel names.
+const NEXTHDR_HOP = IPPROTO_HOPOPTS;
+const NEXTHDR_ROUTING = IPPROTO_ROUTING;
+const NEXTHDR_FRAGMENT = IPPROTO_FRAGMENT;
+const NEXTHDR_AUTH = IPPROTO_AH;
+const NEXTHDR_NONE = IPPROTO_NONE;
+const NEXTHDR_DEST = IPPROTO_DSTOPTS;
 const ICMPV6_HDR_INCOMP: u32 = 3;
 const IP6_MF: u32 = 0x0001;
 const IP6_OFFSET: u32 = 0xfff8;
@@ -74,8 +73,8 @@ function thdrTruncated(data: u32, len: u32): bool {
     nh = load<u8>(data + off);
     off += hl;
   }
-  if (nh == NEXTHDR_TCP) off += 20;
-  else if (nh == NEXTHDR_UDP || nh == NEXTHDR_ICMP) off += 8;
+  if (nh == IPPROTO_TCP) off += 20;
+  else if (nh == IPPROTO_UDP || nh == IPPROTO_ICMPV6) off += 8;
   else off += 1;
   return off > len;
 }
@@ -166,36 +165,14 @@ export function ipv6_defrag(ifindex: u32, q: u32, data: u32, len: u32, fragOff: 
   }
   if (end == offset) return discardQueue(r, qi, q, data, MIB_IP6_REASM_FAILS);
 
-  const si = slotTake(r);
-  if (si == 0) {
-    mibInc(MIB_IP6_REASM_FAILS);
-    netDrop(NDROP_FRAG_MEM);
-    netFree(q, data);
-    return 0;
-  }
-  const ins = fragInsert(r, qp, si, q, data, offset, end, fragOff + 8);
-  if (ins != 0) {
-    slotGive(r, si);
-    if (ins == 1) {
-      netDrop(NDROP_DUP_FRAG);
-      netFree(q, data);
-      return 0;
-    }
-    return discardQueue(r, qi, q, data, MIB_IP6_REASM_FAILS);
-  }
-  store<u32>(qp + QR_MEAT, load<u32>(qp + QR_MEAT) + (end - offset));
-  store<u8>(qp + QR_ECN, <u8>(load<u8>(qp + QR_ECN) | ecn));
-  memCharge(r, 6);
+  if (!fragQueueAdd(r, qi, q, data, offset, end, fragOff + 8, ecn, MIB_IP6_REASM_FAILS)) return 0;
   const fragsize = len;
   if (fragsize > load<u32>(qp + QR_MAX_SIZE)) store<u32>(qp + QR_MAX_SIZE, fragsize);
   if (offset == 0) {
     store<u32>(qp + QR_NHOFF, <u32>nhoff);
-    store<u8>(qp + QR_FLAGS, <u8>(load<u8>(qp + QR_FLAGS) | QF_FIRST_IN));
+    queueSetFirst(qp);
   }
-  if (<u32>load<u8>(qp + QR_FLAGS) == (QF_FIRST_IN | QF_LAST_IN) && load<u32>(qp + QR_MEAT) == load<u32>(qp + QR_LEN)) {
-    return ip6FragReasm(r, qi);
-  }
-  return 0;
+  return queueWhole(qp) ? ip6FragReasm(r, qi) : 0;
 }
 
 /**
