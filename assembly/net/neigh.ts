@@ -41,14 +41,14 @@ import { FRAME_SIZE } from '../abi';
 import { netFree, netDrop, netdevGet, netRoot, sysctl, mibInc } from './core';
 import {
   AF_INET, AF_INET6, IFF_LOOPBACK, IFF_NOARP, IFF_POINTOPOINT, MIB_IP6_OUT_DISCARDS, MIB_IP6_OUT_NO_ROUTES, ND_CONF6, ND_FLAGS,
-  ND_MAC, NDROP_IPV6DISABLED, NDROP_NEIGH_CREATEFAIL, NDROP_NEIGH_FAILED, NDROP_NEIGH_QUEUEFULL, NDROP_NO_TX_TARGET, NDROP_NOMEM, NDROP_NOT_SPECIFIED,
+  NDROP_IPV6DISABLED, NDROP_NEIGH_CREATEFAIL, NDROP_NEIGH_FAILED, NDROP_NEIGH_QUEUEFULL, NDROP_NO_TX_TARGET, NDROP_NOMEM, NDROP_NOT_SPECIFIED,
   NE_CONFIRMED, NE_DEAD, NE_FAMILY, NE_FLAGS, NE_GC_NEXT, NE_GC_PREV, NE_HA_SEQ, NE_IFINDEX, NE_KEY, NE_MAC, NE_NEXT0, NE_NEXT1,
   NE_PARMS, NE_PROBES, NE_PROTOCOL, NE_QBYTES, NE_QHEAD, NE_QLEN, NE_QTAIL, NE_SIZE, NE_STATE, NE_TIMER, NE_TIMER_SEQ, NE_TIMER_SLOT,
   NE_TYPE, NE_UPDATED, NE_USED, NE_XFLAGS, NETDEV_MAX, NR_NEIGH, NUD_CONNECTED, NUD_DELAY, NUD_FAILED, NUD_INCOMPLETE, NUD_NOARP,
   NUD_PERMANENT, NUD_PROBE, NUD_REACHABLE, NUD_STALE, NUD_VALID, NR_NOW, RTN_BROADCAST, RTN_LOCAL, RTN_MULTICAST, RTN_UNICAST,
   SYSCTL_NEIGH4_GC_THRESH1, SYSCTL_NEIGH6_GC_THRESH1, CONF6_DISABLE_IPV6,
 } from './abi';
-import { netdev_xmit } from './netdev';
+import { netdev_xmit, netdevMac, putMac } from './netdev';
 import { fib4_local_type } from './fib';
 import { icmp_send, icmpv6_send } from './icmp';
 import { arpRcv, arpSolicit } from './arp';
@@ -583,7 +583,7 @@ function construct(e: u32, family: u32, dev: u32, ifindex: u32): void {
       arpMcMap(addr, ha);
     } else if ((flags & (IFF_NOARP | IFF_LOOPBACK)) != 0) {
       state = NUD_NOARP;
-      copyMac(ha, dev + ND_MAC);
+      putMac(ha, netdevMac(dev));
     } else if (type == RTN_BROADCAST || (flags & IFF_POINTOPOINT) != 0) {
       state = NUD_NOARP;
       setBroadcastHa(ha);
@@ -596,7 +596,7 @@ function construct(e: u32, family: u32, dev: u32, ifindex: u32): void {
       ndiscMcMap(e + NE_KEY, ha);
     } else if ((flags & (IFF_NOARP | IFF_LOOPBACK)) != 0) {
       state = NUD_NOARP;
-      copyMac(ha, dev + ND_MAC);
+      putMac(ha, netdevMac(dev));
       if ((flags & IFF_LOOPBACK) != 0) store<u8>(e + NE_TYPE, <u8>RTN_LOCAL);
     } else if ((flags & IFF_POINTOPOINT) != 0) {
       state = NUD_NOARP;
@@ -831,7 +831,7 @@ function neighXmit(e: u32, q: u32, data: u32, len: u32): void {
     return;
   }
   copyMac(data, e + NE_MAC);
-  copyMac(data + 6, dev + ND_MAC);
+  putMac(data + 6, netdevMac(dev));
   store<u16>(data + 12, load<u8>(e + NE_FAMILY) == AF_INET ? 0x0008 : 0xdd86); // ETH_P_IP / ETH_P_IPV6, network order
   netdev_xmit(ifindex, q, data, len);
 }

@@ -585,6 +585,71 @@ describe('destinations that need no resolution (NOARP entries)', () => {
     expect(c.mib('Arp:OutRequests')).toBe(0);
   });
 
+  it('`arp off` makes a device NOARP: what it resolves next is its own address, both families, as the kernel', async () => {
+    // measured on Linux 6.18 (veth va, arp off, a UDP datagram to 192.0.2.9 and to 2001:db8::9):
+    //   192.0.2.9 dev va lladdr <va's MAC> NOARP / 2001:db8::9 dev va lladdr <va's MAC> NOARP
+    const c = await NeighBench.create();
+    const d = c.addDev('eth0', '02:00:00:00:00:0a');
+    c.addrs4(d, [{ addr: '192.0.2.1', plen: 24 }]);
+    c.addrs6(d, [{ addr: '2001:db8::1', plen: 64 }]);
+    c.dp.ip('link set eth0 arp off');
+    expect(c.dp.links.show('eth0').flags).toEqual(['BROADCAST', 'MULTICAST', 'NOARP', 'UP', 'LOWER_UP']);
+    c.output('inet', 'eth0', '192.0.2.9', udp('192.0.2.9'));
+    c.output('inet6', 'eth0', '2001:db8::9', ipv6(ip6('2001:db8::1'), ip6('2001:db8::9'), 17, new Uint8Array(8)));
+    expect(c.dp.neigh.list()).toEqual([
+      { dst: '192.0.2.9', dev: 'eth0', lladdr: '02:00:00:00:00:0a', state: ['NOARP'] },
+      { dst: '2001:db8::9', dev: 'eth0', lladdr: '02:00:00:00:00:0a', state: ['NOARP'] },
+    ]);
+    expect(c.mib('Arp:OutRequests') + c.mib('Icmp6:OutNeighborSolicits')).toBe(0);
+    // both frames went out at once, to the device's own address
+    expect(c.tx('eth0').map((f) => [...f.subarray(0, 6)])).toEqual([[2, 0, 0, 0, 0, 10], [2, 0, 0, 0, 0, 10]]);
+  });
+
+  it('flipping arp on an up link flushes its neighbours, permanent ones too (NETDEV_CHANGE → neigh_changeaddr)', async () => {
+    // the kernel: `ip link set va arp off` on an up veth took 192.0.2.7 STALE, 192.0.2.8 PERMANENT and
+    // 2001:db8::7 REACHABLE of va (vb's stayed); `arp off` again changed nothing; `arp on` flushed again
+    const c = await NeighBench.create();
+    c.addDev('eth0', OURS);
+    c.addDev('eth1', '02:00:00:00:01:01');
+    const fill = () => {
+      c.dp.neigh.add({ to: '192.0.2.7', dev: 'eth0', lladdr: '02:00:00:00:00:07', nud: 'stale' });
+      c.dp.neigh.add({ to: '192.0.2.8', dev: 'eth0', lladdr: '02:00:00:00:00:08', nud: 'permanent' });
+      c.dp.neigh.add({ to: '2001:db8::7', dev: 'eth0', lladdr: '02:00:00:00:00:07', nud: 'reachable' });
+    };
+    fill();
+    c.dp.neigh.add({ to: '192.0.2.6', dev: 'eth1', lladdr: '02:00:00:00:00:06', nud: 'stale' });
+    c.dp.ip('link set eth0 arp off');
+    expect(c.dp.neigh.list().map((n) => `${n.dst} ${n.dev}`)).toEqual(['192.0.2.6 eth1']);
+    c.dp.neigh.add({ to: '192.0.2.8', dev: 'eth0', lladdr: '02:00:00:00:00:08', nud: 'permanent' });
+    c.dp.ip('link set eth0 arp off');
+    expect(c.dp.neigh.list().map((n) => `${n.dst} ${n.state}`)).toEqual(['192.0.2.8 PERMANENT', '192.0.2.6 STALE']);
+    c.dp.ip('link set eth0 arp on');
+    expect(c.dp.neigh.list().map((n) => `${n.dst} ${n.dev}`)).toEqual(['192.0.2.6 eth1']);
+    // a link that is down sends no NETDEV_CHANGE (and a link going down is flushed anyway)
+    c.dp.ip('link set eth0 down');
+    c.dp.ip('link set eth0 arp off');
+    expect(c.dp.links.show('eth0').flags).toEqual(['BROADCAST', 'MULTICAST', 'NOARP']);
+  });
+
+  it('a new MAC flushes the link\'s neighbours (NETDEV_CHANGEADDR → neigh_changeaddr), even the same MAC again', async () => {
+    // the kernel: `ip link set va address 02:11:22:33:44:55` took every entry of va, permanent too, and
+    // so did setting that same address again
+    const c = await NeighBench.create();
+    c.addDev('eth0', OURS);
+    c.addDev('eth1', '02:00:00:00:01:01');
+    c.dp.neigh.add({ to: '192.0.2.8', dev: 'eth0', lladdr: '02:00:00:00:00:08', nud: 'permanent' });
+    c.dp.neigh.add({ to: '2001:db8::7', dev: 'eth0', lladdr: '02:00:00:00:00:07', nud: 'stale' });
+    c.dp.neigh.add({ to: '192.0.2.6', dev: 'eth1', lladdr: '02:00:00:00:00:06', nud: 'stale' });
+    c.dp.ip('link set eth0 address 02:11:22:33:44:55');
+    expect(c.dp.neigh.list().map((n) => `${n.dst} ${n.dev}`)).toEqual(['192.0.2.6 eth1']);
+    c.dp.neigh.add({ to: '192.0.2.8', dev: 'eth0', lladdr: '02:00:00:00:00:08', nud: 'permanent' });
+    c.dp.ip('link set eth0 address 02:11:22:33:44:55');
+    expect(c.dp.neigh.list().map((n) => `${n.dst} ${n.dev}`)).toEqual(['192.0.2.6 eth1']);
+    // frames go out from the new address
+    c.output('inet', 'eth0', '224.0.0.251', udp('224.0.0.251'));
+    expect([...c.tx('eth0')[0]!.subarray(6, 12)]).toEqual([2, 0x11, 0x22, 0x33, 0x44, 0x55]);
+  });
+
   it('loopback keeps one IPv4 entry, 0.0.0.0, NOARP, exempt from gc', async () => {
     const c = await NeighBench.create();
     c.addDev('eth0', OURS); // the first ring device sets up the frame pool

@@ -9,7 +9,7 @@
 import { Datapath } from '../../src/index.js';
 import type { Device } from '../../src/control/device.js';
 import { concat as cat, hex } from './support.js';
-import { ADDR_ENTRY_SIZE, ADDR_LIST_HEADER, AE, AF_INET, AF_INET6, IFF, ND } from '../../src/runtime/net_abi.js';
+import { ADDR_ENTRY_SIZE, ADDR_LIST_HEADER, AE, AF_INET, AF_INET6, ND } from '../../src/runtime/net_abi.js';
 
 export interface BenchExports {
   frameAlloc(): number;
@@ -200,27 +200,23 @@ export class NeighBench {
   /**
    * A ring device (dp.addDevice: the first one sets up the UMEM pool), brought up, without the IPv6
    * link-local address addrconf gives it (the kernel host of the oracle tests runs addrgenmode none).
-   * `noarp` sets IFF_NOARP in its record (dp.links has no `arp off`).
+   * `noarp`: `arp off` (IFF_NOARP).
    */
   addDev(name: string, macText: string, opts: { noarp?: boolean } = {}): BenchDev {
     const dev = this.dp.addDevice({ name, mac: macText });
-    this.dp.ip(`link set ${name} up`);
+    this.dp.ip(`link set ${name}${opts.noarp ? ' arp off' : ''} up`);
     this.dp.ip(`addr flush dev ${name}`);
-    return this.register(name, dev.ifindex, dev, opts.noarp);
+    return this.register(name, dev.ifindex, dev);
   }
 
   /** The loopback device (ifindex 1), up. */
   lo(): BenchDev {
     this.dp.ip('link set lo up');
-    return this.register('lo', 1, undefined, false);
+    return this.register('lo', 1, undefined);
   }
 
-  private register(name: string, ifindex: number, dev: Device | undefined, noarp = false): BenchDev {
+  private register(name: string, ifindex: number, dev: Device | undefined): BenchDev {
     const rec = this.dp.stack.exports<{ netdev_get(i: number): number }>().netdev_get(ifindex) >>> 0;
-    if (noarp) {
-      const v = this.dp.memory.view();
-      v.setUint32(rec + ND.FLAGS, v.getUint32(rec + ND.FLAGS, true) | IFF.NOARP, true);
-    }
     const d: BenchDev = { name, ifindex, mac: this.dp.memory.bytes().slice(rec + ND.MAC, rec + ND.MAC + 6), rec, dev };
     this.devs.set(name, d);
     return d;
