@@ -486,6 +486,51 @@ describe('dp.neigh parameters', () => {
     expect(b.dp.neigh.getParam('inet', 'default', 'gc_thresh3')).toBe(1024);
   });
 
+  it('reads back on the kernel\'s jiffy grid (HZ 250): what Linux 6.18 printed after each write', () => {
+    // sysctl -w then -n on a veth in a namespace: [family, name written, value, name read, printed]
+    const seen: Array<[string, string, number, string, number]> = [
+      ['inet', 'retrans_time', 123, 'retrans_time', 122],
+      ['inet', 'retrans_time', 123, 'retrans_time_ms', 1228],
+      ['inet', 'retrans_time', 101, 'retrans_time_ms', 1008],
+      ['inet', 'retrans_time', 1, 'retrans_time', 0],
+      ['inet', 'retrans_time', 7, 'retrans_time_ms', 68],
+      ['inet', 'retrans_time_ms', 1001, 'retrans_time_ms', 1004],
+      ['inet', 'retrans_time_ms', 1001, 'retrans_time', 100],
+      ['inet', 'retrans_time_ms', 5, 'retrans_time_ms', 8],
+      ['inet', 'retrans_time_ms', 1, 'retrans_time_ms', 4],
+      ['inet6', 'retrans_time', 123, 'retrans_time', 123],
+      ['inet6', 'retrans_time', 123, 'retrans_time_ms', 492],
+      ['inet6', 'retrans_time_ms', 1001, 'retrans_time', 251],
+      ['inet6', 'retrans_time_ms', 5, 'retrans_time', 2],
+      ['inet6', 'anycast_delay', 123, 'anycast_delay', 122],
+      ['inet', 'proxy_delay', 7, 'proxy_delay', 6],
+      ['inet', 'locktime', 101, 'locktime', 100],
+      ['inet', 'base_reachable_time_ms', 1003, 'base_reachable_time_ms', 1004],
+      ['inet', 'base_reachable_time_ms', 1003, 'base_reachable_time', 1],
+      ['inet6', 'interval_probe_time_ms', 1001, 'interval_probe_time_ms', 1004],
+      ['inet', 'interval_probe_time_ms', 1, 'interval_probe_time_ms', 4],
+      ['inet', 'retrans_time_ms', 2147483647, 'retrans_time_ms', 2147483648],
+      ['inet', 'unres_qlen', 1027504, 'unres_qlen_bytes', 2147483360],
+      ['inet', 'unres_qlen_bytes', 4179, 'unres_qlen', 1],
+      ['inet', 'mcast_resolicit', 2147483647, 'mcast_resolicit', 2147483647],
+      ['inet6', 'proxy_qlen', 5, 'proxy_qlen', 5],
+    ];
+    for (const [fam, w, v, r, want] of seen) {
+      b.dp.neigh.setParam(fam as 'inet' | 'inet6', 'eth0', w, v);
+      expect([fam, w, v, r, b.dp.neigh.getParam(fam as 'inet' | 'inet6', 'eth0', r)]).toEqual([fam, w, v, r, want]);
+    }
+  });
+
+  it('times out on the grid it printed: retrans_time 123 (USER_HZ) asks again after 1228 ms', () => {
+    b.dp.neigh.setParam('inet', 'eth0', 'retrans_time', 123);
+    b.output('inet', 'eth0', '192.0.2.2', udp());
+    expect(b.mib('Arp:OutRequests')).toBe(1);
+    b.dp.stack.advance(1227);
+    expect(b.mib('Arp:OutRequests')).toBe(1);
+    b.dp.stack.advance(1);
+    expect(b.mib('Arp:OutRequests')).toBe(2);
+  });
+
   it('a "default" value reaches the devices that did not set their own', () => {
     b.dp.neigh.setParam('inet', 'eth0', 'ucast_solicit', 1);
     b.dp.neigh.setParam('inet', 'default', 'ucast_solicit', 7);
@@ -516,7 +561,11 @@ describe('dp.neigh parameters', () => {
     expect(() => b.dp.neigh.getParam('inet', 'eth0', 'gc_interval')).toThrow(/under "default" only/);
     expect(() => b.dp.neigh.setParam('inet', 'eth0', 'ucast_solicit', -1)).toThrow(/not an integer/);
     expect(() => b.dp.neigh.setParam('inet', 'eth0', 'ucast_solicit', 1.5)).toThrow(/not an integer/);
-    expect(() => b.dp.neigh.setParam('inet', 'eth0', 'interval_probe_time_ms', 0)).toThrow(/minimum is 1/);
+    expect(() => b.dp.neigh.setParam('inet', 'eth0', 'interval_probe_time_ms', 0)).toThrow(/not an integer in 1\.\.2147483647/);
+    // past what a u32 of milliseconds holds (the kernel goes on to INT_MAX jiffies): refused, not wrapped
+    expect(() => b.dp.neigh.setParam('inet', 'eth0', 'base_reachable_time', 4294968)).toThrow(/not an integer in 0\.\.4294967/);
+    expect(() => b.dp.neigh.setParam('inet6', 'eth0', 'retrans_time', 1073741824)).toThrow(/0\.\.1073741823/);
+    expect(() => b.dp.neigh.setParam('inet', 'eth0', 'retrans_time', 429496730)).toThrow(/0\.\.429496729/);
     expect(() => b.dp.neigh.setParam('inet', 'nosuch', 'ucast_solicit', 1)).toThrow(expect.objectContaining({ errno: 'ENODEV' }));
     expect(() => b.dp.neigh.getParam('inet', 'eth0', 'nonesuch')).toThrow(expect.objectContaining({ errno: 'ENOENT' }));
   });
