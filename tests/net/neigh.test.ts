@@ -584,6 +584,38 @@ describe('when resolution fails the source hears of it (arp_error_report / ndisc
     expect(b.mib('Icmp:OutMsgs')).toBe(1);
   });
 
+  it('IPv4: the error names the device the datagram came in on (icmp_errors_use_inbound_ifaddr picks its address)', async () => {
+    // __icmp_send: with the sysctl on, the source is inet_select_addr(inbound device, dst, LINK);
+    // without it, the route's source toward the destination (eth1's 198.51.100.1 here)
+    const b = await NeighBench.create();
+    b.addrs4(b.addDev('eth0', OURS), [{ addr: '192.0.2.1', plen: 24 }]);
+    b.addrs4(b.addDev('eth1', '02:00:00:00:01:01'), [{ addr: '198.51.100.1', plen: 24 }]);
+    b.addrs4(b.addDev('eth2', '02:00:00:00:02:01'), [{ addr: '203.0.113.1', plen: 24 }]);
+    b.dp.neigh.add({ to: '198.51.100.9', dev: 'eth1', lladdr: '02:00:00:00:01:09' });
+    const icmpSource = (): string => {
+      const out = b.tx('eth1');
+      expect(out.length).toBe(1);
+      return [...out[0]!.subarray(14 + 12, 14 + 16)].join('.');
+    };
+    b.output('inet', 'eth0', '192.0.2.2', udp('192.0.2.2', '198.51.100.9'), { dev: 'eth2' });
+    b.dp.stack.advance(3000);
+    expect(icmpSource()).toBe('198.51.100.1');
+    b.dp.sysctl('net.ipv4.icmp_errors_use_inbound_ifaddr', 1);
+    b.output('inet', 'eth0', '192.0.2.3', udp('192.0.2.3', '198.51.100.9'), { dev: 'eth2' });
+    b.dp.stack.advance(3000);
+    expect(icmpSource()).toBe('203.0.113.1');
+    // the stack's own datagram (no input device) keeps the route's source
+    b.output('inet', 'eth0', '192.0.2.4', udp('192.0.2.4', '198.51.100.9'));
+    b.dp.stack.advance(3000);
+    expect(icmpSource()).toBe('198.51.100.1');
+    // one that came in to a multicast MAC is not answered (the kernel: not PACKET_HOST)
+    b.output('inet', 'eth0', '192.0.2.5', udp('192.0.2.5', '198.51.100.9'), { dev: 'eth2', rxEth: eth(mac('01:00:5e:00:00:01'), mac('02:00:00:00:99:99'), 0x0800) });
+    b.dp.stack.advance(3000);
+    expect(b.tx('eth1')).toEqual([]);
+    expect(b.drops('NEIGH_FAILED')).toBe(4);
+    expect(b.mib('Icmp:OutDestUnreachs')).toBe(3);
+  });
+
   it('IPv6: ICMPv6 address unreachable toward the source', async () => {
     const b = await NeighBench.create();
     b.addrs6(b.addDev('eth0', OURS), [{ addr: '2001:db8::1', plen: 64 }, { addr: 'fe80::1', plen: 64 }]);

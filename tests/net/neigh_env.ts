@@ -16,6 +16,7 @@ export interface BenchExports {
   dp_pool_free(): number;
   scratch_base(): number;
   neigh_output(family: number, ifindex: number, nh: number, q: number, data: number, len: number): void;
+  neigh_output_from(family: number, ifindex: number, nh: number, q: number, data: number, len: number, iif: number): void;
   neigh_lookup(family: number, ifindex: number, addr: number): number;
   arp_rcv(ifindex: number, q: number, data: number, len: number): void;
   ndisc_rcv(ifindex: number, q: number, data: number, len: number, l4off: number): void;
@@ -269,14 +270,24 @@ export class NeighBench {
     return f + HEADROOM;
   }
 
-  /** Hand an L3 packet (Ethernet header to be filled) to neigh_output toward next hop `nh`. */
-  output(family: 'inet' | 'inet6', dev: string, nh: string, l3: Uint8Array): void {
+  /**
+   * Hand an L3 packet (Ethernet header to be filled) to neigh_output toward next hop `nh`; with
+   * `from`, as a datagram forwarded from that device (neigh_output_from), its received Ethernet
+   * header `rxEth` (default: to the input device's MAC) still in front of it.
+   */
+  output(family: 'inet' | 'inet6', dev: string, nh: string, l3: Uint8Array, from?: { dev: string; rxEth?: Uint8Array }): void {
     const d = this.devs.get(dev)!;
     const key = family === 'inet' ? ip4(nh) : ip6(nh);
     const s = this.x.scratch_base() >>> 0;
     this.dp.memory.bytes().set(key, s);
-    const data = this.frame(cat(new Uint8Array(14), l3));
-    this.x.neigh_output(family === 'inet' ? AF_INET : AF_INET6, d.ifindex, s, 0, data, 14 + l3.length);
+    const fam = family === 'inet' ? AF_INET : AF_INET6;
+    if (!from) {
+      this.x.neigh_output(fam, d.ifindex, s, 0, this.frame(cat(new Uint8Array(14), l3)), 14 + l3.length);
+      return;
+    }
+    const iif = this.devs.get(from.dev)!;
+    const head = from.rxEth ?? eth(iif.mac, mac('02:00:00:00:99:99'), family === 'inet' ? 0x0800 : 0x86dd);
+    this.x.neigh_output_from(fam, d.ifindex, s, 0, this.frame(cat(head, l3)), 14 + l3.length, iif.ifindex);
   }
 
   /** An Ethernet frame carrying ARP into arp_rcv (data at the ARP header). */
