@@ -226,17 +226,32 @@ export function netdev_set_mtu(ifindex: u32, mtu: u32): i32 {
 }
 
 /**
- * Set the MAC: bytes 0-3 in `lo` (little-endian load of the first four), 4-5 in `hi`. Two stores: a
- * reader racing a change may see half of each address, as a frame racing eth_commit_mac_addr_change
- * may in the kernel.
+ * Set the MAC: bytes 0-3 in `lo` (little-endian load of the first four), 4-5 in `hi`. Published with
+ * one aligned 8-byte store of the word at ND_MAC (the address in bytes 0-5, bytes 6-7 zero), so a
+ * reader that loads the word once (netdevMac) sees the old address or the new one, never half of each.
  */
 export function netdev_set_mac(ifindex: u32, lo: u32, hi: u32): i32 {
   const nd = netdevGet(ifindex);
   if (nd == 0) return -19;
-  store<u32>(nd + ND_MAC, lo);
-  store<u16>(nd + ND_MAC + 4, <u16>hi);
+  store<u64>(nd + ND_MAC, (<u64>(hi & 0xffff) << 32) | <u64>lo);
   bump(nd);
   return 0;
+}
+
+/** The MAC word of record `nd` (bytes 0-5 the address), read with one 8-byte load: never half of a change. */
+@inline export function netdevMac(nd: u32): u64 {
+  return load<u64>(nd + ND_MAC);
+}
+
+/** Write the 6 bytes of MAC word `mac` (netdevMac) at `dst`. */
+@inline export function putMac(dst: u32, mac: u64): void {
+  store<u32>(dst, <u32>mac);
+  store<u16>(dst + 4, <u16>(mac >> 32));
+}
+
+/** Whether the 6 bytes at `a` are the MAC of word `mac` (netdevMac). */
+@inline export function macIs(a: u32, mac: u64): bool {
+  return load<u32>(a) == <u32>mac && <u32>load<u16>(a + 4) == <u32>((mac >> 32) & 0xffff);
 }
 
 /** Set the link (veth peer, VLAN parent) ifindex. */

@@ -38,12 +38,17 @@ describe('links', () => {
   beforeEach(setup);
 
   it('start with lo alone, down, as a new network namespace prints it', () => {
-    // ip -j link show in a new namespace (fields wxdp has)
+    // ip -j -d link show in a new namespace on Linux 6.18 (the fields wxdp has)
     expect(dp.links.list()).toEqual([
-      { ifindex: 1, ifname: 'lo', flags: ['LOOPBACK'], mtu: 65536, operstate: 'DOWN', link_type: 'loopback', address: '00:00:00:00:00:00', broadcast: '00:00:00:00:00:00' },
+      {
+        ifindex: 1, ifname: 'lo', flags: ['LOOPBACK'], mtu: 65536, qdisc: 'noop', operstate: 'DOWN', linkmode: 'DEFAULT', group: 'default', txqlen: 1000,
+        link_type: 'loopback', address: '00:00:00:00:00:00', broadcast: '00:00:00:00:00:00', min_mtu: 0, max_mtu: 0,
+      },
     ]);
     dp.links.set('lo', { up: true });
     expect(pick('lo')).toEqual({ flags: ['LOOPBACK', 'UP', 'LOWER_UP'], operstate: 'UNKNOWN' });
+    // the kernel: "qdisc":"noqueue" once lo is up (IFF_NO_QUEUE), txqlen stays 1000
+    expect(dp.links.show('lo')).toMatchObject({ qdisc: 'noqueue', txqlen: 1000 });
   });
 
   it('show ring devices as ether links with their ifindex, down until set up', () => {
@@ -53,13 +58,22 @@ describe('links', () => {
       ifname: 'eth0',
       flags: ['BROADCAST', 'MULTICAST'],
       mtu: 1500,
+      qdisc: 'noop',
       operstate: 'DOWN',
+      linkmode: 'DEFAULT',
+      group: 'default',
+      txqlen: 1000,
       link_type: 'ether',
       address: '02:00:00:00:00:01',
       broadcast: 'ff:ff:ff:ff:ff:ff',
+      // what a ring device's UMEM frame takes (DEVICE_MIN_MTU, DEVICE_MAX_MTU)
+      min_mtu: 68,
+      max_mtu: 3502,
     });
     dp.links.set('eth0', { up: true });
     expect(pick('eth0')).toEqual({ flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], operstate: 'UP' });
+    // no qdisc layer in wxdp: a ring device transmits straight to its TX ring, as IFF_NO_QUEUE devices do
+    expect(dp.links.show('eth0').qdisc).toBe('noqueue');
     const eth1 = dp.addDevice({ name: 'eth1', ifindex: 7 });
     expect(eth1.ifindex).toBe(7);
     expect(dp.links.ifindex('eth1')).toBe(7);
@@ -79,19 +93,27 @@ describe('links', () => {
 
   it('make dummies as dummy.c does: BROADCAST and NOARP, operstate UNKNOWN when up, any ifindex', () => {
     const d = dp.links.add({ name: 'd0', kind: 'dummy', index: 100, address: '02:00:00:00:0d:00', mtu: 9000 });
+    // dummy_setup: ether_setup (txqlen 1000), IFF_NO_QUEUE, min_mtu = max_mtu = 0
     expect(d).toEqual({
       ifindex: 100,
       ifname: 'd0',
       flags: ['BROADCAST', 'NOARP'],
       mtu: 9000,
+      qdisc: 'noop',
       operstate: 'DOWN',
+      linkmode: 'DEFAULT',
+      group: 'default',
+      txqlen: 1000,
       link_type: 'ether',
       address: '02:00:00:00:0d:00',
       broadcast: 'ff:ff:ff:ff:ff:ff',
+      min_mtu: 0,
+      max_mtu: 0,
       linkinfo: { info_kind: 'dummy' },
     });
     dp.links.set('d0', { up: true });
     expect(pick('d0')).toEqual({ flags: ['BROADCAST', 'NOARP', 'UP', 'LOWER_UP'], operstate: 'UNKNOWN' });
+    expect(dp.links.show('d0').qdisc).toBe('noqueue');
     // dummy has no MTU bounds (min_mtu = max_mtu = 0)
     dp.links.set('d0', { mtu: 65535 });
     expect(dp.links.show('d0').mtu).toBe(65535);
@@ -204,16 +226,23 @@ describe('VLAN sub-devices', () => {
 
   it('take their parent\'s MAC and MTU and show protocol and id', () => {
     const v = dp.links.add({ name: 'eth0.10', kind: 'vlan', vlan: { parent: 'eth0', id: 10 } });
+    // vlan_setup: ether_setup (txqlen 1000), IFF_NO_QUEUE, min_mtu 0, max_mtu ETH_MAX_MTU
     expect(v).toEqual({
       ifindex: 3,
       link: 'eth0',
       ifname: 'eth0.10',
       flags: ['BROADCAST', 'MULTICAST', 'M-DOWN'],
       mtu: 1500,
+      qdisc: 'noop',
       operstate: 'DOWN',
+      linkmode: 'DEFAULT',
+      group: 'default',
+      txqlen: 1000,
       link_type: 'ether',
       address: '02:00:00:00:00:01',
       broadcast: 'ff:ff:ff:ff:ff:ff',
+      min_mtu: 0,
+      max_mtu: 65535,
       linkinfo: { info_kind: 'vlan', info_data: { protocol: '802.1Q', id: 10, flags: ['REORDER_HDR'] } },
     });
     const ad = dp.links.add({ name: 'svc', kind: 'vlan', vlan: { parent: 'eth0', id: 10, protocol: '802.1ad' }, mtu: 1400 });
