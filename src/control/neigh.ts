@@ -2,6 +2,14 @@
 // (assembly/net/neigh.ts); this object is their netlink: add/replace/change (neigh_add with iproute2's
 // NLM_F_* flags), del (neigh_delete), flush and list (a dump with iproute2's filters), get, the
 // per-device and "default" parameters by their sysctl names and units, and the table statistics.
+//
+// What the kernel's table has that this one has not: right after an IPv6 link comes up, `ip -6 neigh
+// show nud all` on Linux 6.18 lists NOARP entries for ff02::16, ff02::2 and the solicited-node group of
+// the link-local address (measured on a veth pair). They are the footprints of what addrconf sends then
+// (MLDv2 reports, a router solicitation, the DAD solicitation), each through neigh output. wxdp sends
+// none of those (no MLD, no RS, DAD takes no time), so it makes no entries for them; an entry for a
+// multicast group appears when the stack sends to one, as the kernel's does (an NS to a solicited-node
+// group leaves ff02::1:ffXX:XXXX NOARP, 33:33:ff:XX:XX:XX).
 
 import { NetError, type Family, type NeighInfo, type NeighSpec, type NudState } from './net_types.js';
 import { inetBytes, inetText, lladdrBytes, macText, prefixMatch } from './addresses.js';

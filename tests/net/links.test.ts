@@ -47,8 +47,11 @@ describe('links', () => {
     ]);
     dp.links.set('lo', { up: true });
     expect(pick('lo')).toEqual({ flags: ['LOOPBACK', 'UP', 'LOWER_UP'], operstate: 'UNKNOWN' });
-    // the kernel: "qdisc":"noqueue" once lo is up (IFF_NO_QUEUE), txqlen stays 1000
+    // the kernel: "qdisc":"noqueue" once lo is up (IFF_NO_QUEUE), txqlen stays 1000, and the qdisc
+    // stays attached when it goes down again
     expect(dp.links.show('lo')).toMatchObject({ qdisc: 'noqueue', txqlen: 1000 });
+    dp.links.set('lo', { up: false });
+    expect(dp.links.show('lo')).toMatchObject({ qdisc: 'noqueue', operstate: 'DOWN' });
   });
 
   it('show ring devices as ether links with their ifindex, down until set up', () => {
