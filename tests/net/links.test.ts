@@ -298,6 +298,8 @@ describe('VLAN sub-devices', () => {
     expect(refused(() => dp.links.add({ name: 'x', kind: 'vlan' }))).toMatchObject({ errno: 'EINVAL', message: 'Error: 8021q: VLAN properties not specified.' });
     expect(refused(() => dp.links.add({ name: 'x', kind: 'vlan', vlan: { parent: 'eth0', id: 1.5 } }))).toMatchObject({ errno: 'EINVAL', message: 'Error: argument "1.5" is wrong: id is invalid' });
     expect(refused(() => dp.links.set('eth0.10', { mtu: 1501 }))).toMatchObject({ errno: 'ERANGE', message: 'RTNETLINK answers: Numerical result out of range' });
+    // dev_validate_mtu (max_mtu ETH_MAX_MTU) speaks before vlan_dev_change_mtu's parent check
+    expect(refused(() => dp.links.set('eth0.10', { mtu: 65536 }))).toMatchObject({ errno: 'EINVAL', message: 'Error: mtu greater than device maximum.' });
     expect(refused(() => dp.links.set('eth0.10', { up: true }))).toMatchObject({ errno: 'ENETDOWN', message: 'RTNETLINK answers: Network is down' });
   });
 

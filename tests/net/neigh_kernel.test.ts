@@ -1,4 +1,4 @@
-// The kernel as the oracle for the neighbour stage. In a namespace (wx-neigh-<pid>-<n>) a veth pair:
+// The kernel as the oracle for the neighbour stage. In a namespace (wx-links2-<pid>-<n>) a veth pair:
 // k0 holds the addresses the wxdp device holds (192.0.2.1/24, 2001:db8::1/64, fe80::1/64, MAC
 // 02:00:00:00:00:01), k1 is the wire (no addresses, IPv6 off) on which AF_PACKET sends what the peer
 // 02:00:00:00:00:02 would send and captures what the kernel answers. The same frames go into wxdp's
@@ -23,7 +23,7 @@ const OURS = '02:00:00:00:00:01';
 const PEER = '02:00:00:00:00:02';
 const BCAST = mac('ff:ff:ff:ff:ff:ff');
 
-const nsa = useNamespaces('neigh');
+const nsa = useNamespaces('links2');
 const py = pythonAvailability();
 if (!py.ok) it.skip(`AF_PACKET unavailable: ${py.reason}`, () => {});
 const ready = nsa.available.ok && py.ok;
