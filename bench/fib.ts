@@ -49,8 +49,8 @@ export interface FibTable {
   traffic: string;
 }
 
-/** xorshift32: deterministic tables, so runs compare. */
-function rng(seed: number): () => number {
+/** xorshift32: deterministic tables, so runs compare (the LPM tests draw from it too). */
+export function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => {
     s ^= s << 13;
@@ -502,22 +502,31 @@ export const kernelRow: RowFn = (t, ctx) => {
     for (const p of files) ok += readFileSync(`${p}.out`).readUInt32LE(4);
     const nsPerRun = durations.reduce((a, b) => a + b, 0) / durations.length;
     // The same destinations through wxdp: how many had a route (must equal the kernel's SUCCESS count).
+    // bpf_fib_lookup answers NOT_FWDED for 127/8 destinations even when the main table routes them
+    // (measured: 127.17.150.200 under 127.0.0.0/8 dev wx0), so those are left out of the count.
     let agree = 'not compared';
     if (ctx.wxdpResults) {
       let mine = 0;
-      for (let f = 0; f < frames; f++) for (let i = 0; i < DSTS_PER_RUN; i++) if (ctx.wxdpResults[(f * DSTS_PER_RUN + i) % dsts.length] !== 0) mine++;
-      agree = mine === ok ? `same ${ok} hits as wxdp` : `HITS DIFFER: kernel ${ok}, wxdp ${mine}`;
+      for (let f = 0; f < frames; f++) {
+        for (let i = 0; i < DSTS_PER_RUN; i++) {
+          const k = (f * DSTS_PER_RUN + i) % dsts.length;
+          if (ctx.wxdpResults[k] !== 0 && dsts[k]! >>> 24 !== 127) mine++;
+        }
+      }
+      agree = mine === ok ? `same ${ok} hits as wxdp (127/8 aside)` : `HITS DIFFER: kernel ${ok}, wxdp ${mine}`;
     }
-    // Updates: delete then re-add a sample through ip -batch.
+    // Updates: delete then re-add a sample (each distinct prefix once) through ip -batch.
     const k = Math.min(ctx.quick ? 2000 : 20000, t.routes4.length);
     const r = rng(99);
-    const picked = new Set<number>();
-    for (let i = 0; i < k; i++) picked.add(r() % t.routes4.length);
-    const upd = [...picked].map((i) => `route del ${formatIpv4(t.routes4[i]![0])}/${t.routes4[i]![1]} dev wx${i & 1}`)
-      .concat([...picked].map((i) => `route replace ${formatIpv4(t.routes4[i]![0])}/${t.routes4[i]![1]} dev wx${i & 1}`));
+    const picked = new Map<string, number>();
+    for (let i = 0; i < k; i++) {
+      const j = r() % t.routes4.length;
+      picked.set(`${formatIpv4(t.routes4[j]![0])}/${t.routes4[j]![1]}`, j);
+    }
+    const upd = [...picked.keys()].map((p) => `route del ${p}`).concat([...picked].map(([p, j]) => `route replace ${p} dev wx${j & 1}`));
     writeFileSync(join(dir, 'updates.batch'), upd.join('\n') + '\n');
     const u0 = performance.now();
-    const ur = sh('ip', ['-n', ns, '-force', '-batch', join(dir, 'updates.batch')]);
+    const ur = sh('ip', ['-n', ns, '-batch', join(dir, 'updates.batch')]);
     const updatesPerSec = ur.ok ? upd.length / ((performance.now() - u0) / 1e3) : null;
     return row(t, 'kernel bpf_fib_lookup', {
       mlps: DSTS_PER_RUN / nsPerRun * 1e3, nsPerLookup: nsPerRun / DSTS_PER_RUN, structureMiB: kb ? Number(kb[1]) / 1024 : null,
