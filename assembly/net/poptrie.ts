@@ -2,7 +2,7 @@
 // with Population Count for Fast and Scalable Software IP Routing Table Lookup", SIGCOMM 2015) built
 // from the rule trie (lpm_rib.ts) and updated in place for concurrent readers. lpm4.ts and lpm6.ts
 // hold the lookups (a few lines each) and the exports; this file is the control plane's side.
-// Chosen by measurement over DIR-24-8 (bench/fib.ts; README): see lpm4.ts.
+// Chosen by measurement over DIR-24-8 (bench/fib.ts, README): see lpm4.ts.
 //
 // Direct table: 2^S u32 entries indexed by the key's first S bits. An entry is
 //   1vvvvvvv vvvvvvvv vvvvvvvv vvvvvvvv  a leaf: the value (31 bits; 0 = no route), or
@@ -15,8 +15,9 @@
 // Child i: internal → kids[popcnt(vector & (2 << i) - 1) - 1]; leaf → leaves[popcnt(leafvec &
 // (2 << i) - 1) - 1]. Unlike the paper's separate node and leaf arrays, a node keeps its child
 // pointers and leaves in one block (16 + 4 bytes per child entry), so the common lookup reads the
-// direct entry and one block (measured: bench/fib.ts; README). Keys shorter than a node's last bit
-// read zeros past their end (IPv4 at bit 30 reads 2 real bits, IPv6 at bit 124 reads 4).
+// direct entry and one block (measured against the paper's layout: README, FIB bench). Keys shorter
+// than a node's last bit read zeros past their end (IPv4 at bit 30 reads 2 real bits, IPv6 at bit 124
+// reads 4).
 //
 // Updates never write a block a reader can reach. A change to prefix p/len:
 //   len ≤ S   every direct entry under p gets a new root (or leaf), built aside, then stored one by one
