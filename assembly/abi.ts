@@ -89,6 +89,7 @@ export const MAP_HEADER_SIZE: u32 = 64; //  bytes 32..63 are the type's own
 //   DP_BASE   +0  u32 magic 'WXDP' (absent: not initialised)     +4  u32 UMEM pool: free stack address
 //             +8  u32 free frames in the pool                    +12 u32 pool capacity (frames)
 //             +16 u32 UMEM base (FRAME_SIZE-aligned)             +20 u32 UMEM frames
+//             +24 u32 big frames region (umem.ts; 0 until first used)  +32 the stack's root (net/abi.ts)
 //   DP_DEVS   MAX_DEVICES × u32 device address, by ifindex (0 = none; ifindex 0 is never a device)
 //   DP_XSKS   MAX_XSKS × u32 socket address, by socket id (what an xskmap slot holds)
 //   DP_BURST  burst results (below)
@@ -101,6 +102,7 @@ export const DP_POOL_FREE: u32 = 8;
 export const DP_POOL_CAP: u32 = 12;
 export const DP_UMEM_BASE: u32 = 16;
 export const DP_UMEM_FRAMES: u32 = 20;
+export const DP_BIG: u32 = 24;
 export const DP_DEVS: u32 = 0x2300;
 export const MAX_DEVICES: u32 = 64;
 export const DP_XSKS: u32 = 0x2400;

@@ -81,6 +81,32 @@ export function dev_create(ifindex: u32, nqueues: u32, mtu: u32, ringSize: u32, 
   return <i32>dev;
 }
 
+/**
+ * Take `dev` out of the device table and give every frame its rings hold (fill, RX, TX, completion and
+ * host rings) back to the pool. The rings' own memory stays in the arena (it is never freed).
+ */
+export function dev_destroy(dev: u32): void {
+  store<u32>(DP_DEVS + (load<u32>(dev, DEV_IFINDEX) << 2), 0);
+  const nq = load<u32>(dev, DEV_NQUEUES);
+  for (let i: u32 = 0; i < nq; i++) {
+    const q = devQueue(dev, i);
+    drainRing(load<u32>(q, Q_FILL));
+    drainRing(load<u32>(q, Q_RX));
+    drainRing(load<u32>(q, Q_TX));
+    drainRing(load<u32>(q, Q_COMP));
+  }
+  drainRing(load<u32>(dev, DEV_HOST_RING));
+}
+
+/** Every entry of a ring (addresses or descriptors: both start with the u64 address) to the pool. */
+function drainRing(r: u32): void {
+  let a = ringPopAddr(r);
+  while (a >= 0) {
+    frameFree(<u32>a);
+    a = ringPopAddr(r);
+  }
+}
+
 /** Make two devices a veth-like pair: what one transmits, the other receives. */
 export function dev_set_peer(dev: u32, peerIfindex: u32): void {
   store<u32>(dev, peerIfindex, DEV_PEER);

@@ -8,10 +8,18 @@
 // Frames not on any ring sit on the pool, a stack of u32 frame addresses (DP_POOL): device queues take
 // their fill rings from it at creation and give back what transmit completion and the host ring free.
 //
-// Reads/sets: DP_BASE's pool fields.
+// Big frames hold a datagram that outgrows one frame (a reassembled one, net/reasm.ts): BIG_FRAME_SIZE
+// bytes each, FRAME_SIZE-aligned and laid out as a frame (headroom, data, the same tail reserve), in one
+// region outside the UMEM set up the first time one is asked for. frameFree knows them by address, so
+// whoever is done with a frame (netFree(0, …), the host ring, …) gives a big one back the same way:
+//
+//   region (address at DP_BASE + DP_BIG): +0 u32 frames | +4 u32 free | +8 free stack (u32 × frames)
+//   region + FRAME_SIZE: frames × BIG_FRAME_SIZE
+//
+// Reads/sets: DP_BASE's pool fields and DP_BIG.
 
 import {
-  DP_BASE, DP_MAGIC, DP_POOL, DP_POOL_CAP, DP_POOL_FREE, DP_UMEM_BASE, DP_UMEM_FRAMES, DP_DEVS, DP_XSKS, DP_TRACE,
+  DP_BASE, DP_BIG, DP_MAGIC, DP_POOL, DP_POOL_CAP, DP_POOL_FREE, DP_UMEM_BASE, DP_UMEM_FRAMES, DP_DEVS, DP_XSKS, DP_TRACE,
   FRAME_SIZE, MAX_DEVICES, MAX_XSKS, TRACE_SLOTS, TRACE_EVENT_SIZE,
 } from './abi';
 import { arena_alloc } from './maps/arena';
@@ -45,8 +53,10 @@ export function dp_init(frames: u32): i32 {
   return load<u32>(load<u32>(DP_BASE + DP_POOL) + (n - 1) * 4);
 }
 
-/** Give a frame (any address inside it) back to the pool. */
+/** Give a frame (any address inside it) back to the pool; a big frame back to the big frames. */
 @inline export function frameFree(addr: u32): void {
+  const umem = load<u32>(DP_BASE + DP_UMEM_BASE);
+  if (addr - umem >= load<u32>(DP_BASE + DP_UMEM_FRAMES) * FRAME_SIZE && bigFrameFree(addr)) return;
   const n = load<u32>(DP_BASE + DP_POOL_FREE);
   store<u32>(load<u32>(DP_BASE + DP_POOL) + n * 4, addr & ~(FRAME_SIZE - 1));
   store<u32>(DP_BASE + DP_POOL_FREE, n + 1);
@@ -59,4 +69,45 @@ export function frame_free(addr: u32): void {
 /** Frames on the pool (tests: every frame is accounted for). */
 export function dp_pool_free(): u32 {
   return load<u32>(DP_BASE + DP_POOL_FREE);
+}
+
+// ---- Big frames ----
+
+/** 17 frames: 256 B headroom, an Ethernet header, 40 B of IPv6 header and 65,535 B of payload, 320 B tail reserve. */
+export const BIG_FRAME_SIZE: u32 = 17 * FRAME_SIZE;
+export const BIG_FRAMES: u32 = 8;
+
+/** A free big frame's address, or 0 when none is free (or the memory cannot hold the region). */
+export function bigFrameAlloc(): u32 {
+  let r = load<u32>(DP_BASE + DP_BIG);
+  if (r == 0) {
+    r = arena_alloc(FRAME_SIZE + BIG_FRAMES * BIG_FRAME_SIZE, FRAME_SIZE);
+    if (r == 0) return 0;
+    for (let i: u32 = 0; i < BIG_FRAMES; i++) store<u32>(r + 8 + i * 4, r + FRAME_SIZE + (BIG_FRAMES - 1 - i) * BIG_FRAME_SIZE);
+    store<u32>(r, BIG_FRAMES);
+    store<u32>(r + 4, BIG_FRAMES);
+    store<u32>(DP_BASE + DP_BIG, r); // last: frameFree sees no region or a whole one
+  }
+  const n = load<u32>(r + 4);
+  if (n == 0) return 0;
+  store<u32>(r + 4, n - 1);
+  return load<u32>(r + 8 + (n - 1) * 4);
+}
+
+/** `addr` (any address inside) back to the big frames: true, or false when it is not a big frame. */
+function bigFrameFree(addr: u32): bool {
+  const r = load<u32>(DP_BASE + DP_BIG);
+  if (r == 0) return false;
+  const off = addr - (r + FRAME_SIZE);
+  if (off >= load<u32>(r) * BIG_FRAME_SIZE) return false;
+  const n = load<u32>(r + 4);
+  store<u32>(r + 8 + n * 4, r + FRAME_SIZE + (off / BIG_FRAME_SIZE) * BIG_FRAME_SIZE);
+  store<u32>(r + 4, n + 1);
+  return true;
+}
+
+/** Big frames free (tests: every one is accounted for); BIG_FRAMES before the first is asked for. */
+export function dp_big_free(): u32 {
+  const r = load<u32>(DP_BASE + DP_BIG);
+  return r == 0 ? BIG_FRAMES : load<u32>(r + 4);
 }

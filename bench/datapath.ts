@@ -13,6 +13,7 @@ import { dataPathExports } from '../src/control/device.js';
 import { PacketGenerator } from '../src/control/pktgen.js';
 import { kernelAvailability, loadKernelObject } from '../src/oracle/index.js';
 import { projectRoot } from './engine.js';
+import { bestNsPerPacket } from './rate.js';
 
 export interface DatapathRow {
   program: string;
@@ -93,17 +94,7 @@ async function pollRate(s: Scenario, size: number, seconds: number): Promise<{ n
     return n;
   };
   for (let i = 0; i < 20000; i++) round(); // V8 tiers the wasm up while it runs in short calls
-  let best = Infinity;
-  for (let w = 0; w < 5; w++) {
-    let pkts = 0;
-    const t0 = process.hrtime.bigint();
-    let t = t0;
-    while (Number(t - t0) < (seconds / 5) * 1e9) {
-      for (let i = 0; i < 500; i++) pkts += round();
-      t = process.hrtime.bigint();
-    }
-    best = Math.min(best, Number(t - t0) / pkts);
-  }
+  const best = bestNsPerPacket(round, seconds);
   const verdicts = Object.fromEntries(Object.entries(eth0.stats().verdicts).filter(([, n]) => n > 0));
   return { ns: best, verdicts, frame: first! };
 }

@@ -296,8 +296,8 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
   });
   // No argument: the default scenario, the data path (like xdp-bench); `all` runs every benchmark.
   const which = positionals[0] ?? 'datapath';
-  if (!['all', 'datapath', 'engine', 'programs', 'verifier', 'micro'].includes(which) || positionals.length > 1) {
-    io.err(`wxdp bench: usage: wxdp bench [datapath|engine|programs|verifier|micro|fib|all] [--quick] [--json] [--only NAME]\n`);
+  if (!['all', 'datapath', 'engine', 'programs', 'verifier', 'micro', 'forward', 'fib'].includes(which) || positionals.length > 1) {
+    io.err(`wxdp bench: usage: wxdp bench [datapath|engine|programs|verifier|micro|forward|fib|all] [--quick] [--json] [--only NAME]\n`);
     return 2;
   }
   const avail = kernelAvailability();
@@ -314,6 +314,17 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
       io.out('Mpps and ns/pkt through the poll loop (RX ring → program → verdict); kernel: BPF_PROG_TEST_RUN ns/run on the same program and frame (no driver, no ring); interp: wxdp\'s interpreter, testRun.\n');
     }
     if (which === 'datapath') {
+      if (values.json) io.out(JSON.stringify(out, null, 2) + '\n');
+      return 0;
+    }
+  }
+  if (which === 'forward' || which === 'all') {
+    const { runForwardBench, formatForwardTable, FORWARD_LEGEND } = await import('./forward.js');
+    if (!values.json) io.out('wxdp forward bench — IPv4 forwarding, 1 core, 64 B frames from the wasm packet generator, a BGP-shaped table; baselines: wxdp XDP_DROP and the kernel\'s XDP router (test_run in a namespace)\n');
+    const rows = await runForwardBench({ quick: values.quick, log, ...(values.only ? { only: values.only } : {}) });
+    out.forward = rows;
+    if (!values.json) io.out(formatForwardTable(rows) + FORWARD_LEGEND);
+    if (which === 'forward') {
       if (values.json) io.out(JSON.stringify(out, null, 2) + '\n');
       return 0;
     }

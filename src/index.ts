@@ -91,3 +91,16 @@ export {
   type PcapngWriteOptions,
 } from './pcap/index.js';
 export { IMIX_SIZES, PacketGenerator, type FlowDistribution, type PacketGeneratorOptions, type PacketTemplate, type VariedField } from './control/pktgen.js';
+// The stack behind XDP_PASS: its tables (dp.links, dp.addresses, dp.routes, dp.rules, dp.neigh,
+// dp.sysctls), its clock and counters (dp.stack), and the iproute2 front end (dp.ip, ipBatch).
+export * from './control/net_types.js';
+export { Stack } from './control/stack.js';
+export { Links } from './control/links.js';
+export { Addresses } from './control/ifaddr.js';
+export { Routes } from './control/routes.js';
+export { Rules } from './control/rules.js';
+export { Neighbours, NEIGH_PARAMS, type NeighFilter, type NeighQueue, type NeighTableStats, type NeighParam } from './control/neigh.js';
+export { Sysctls } from './control/sysctl.js';
+export { ipCommand, ipBatch, IpError, type IpResult, type IpOptions, type IpBatchOptions, type IpBatchResult } from './control/ip/index.js';
+export { MIB_NAMES, NET_DROP_REASONS } from './runtime/net_abi.js';
+export { Lpm4Table, Lpm6Table } from './control/lpm.js';

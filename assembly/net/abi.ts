@@ -19,6 +19,9 @@
 //   +40   u32 L4 root (reserved for the L4 demux)
 //   +44   u32 scratch: NET_SCRATCH_SIZE bytes for one worker (flow keys, results, built headers)
 //   +48   u32 FIB generation (bumped by every route/rule/address change; the dst cache checks it)
+//   +52   u32 netdev stage state (netdev.ts): device order list, block allocator free lists
+//   +56   u32 reclamation state (reclaim.ts): per-worker quiescent counters, retired blocks, free lists
+//   +60   u32 local delivery's protocol tables (local.ts): 2 × 256 u8 handlers, IPv4 then IPv6
 //   +512  SYSCTL_COUNT × u32 global sysctls (SYSCTL_* below; defaults are the kernel's)
 //   +1024 MIB_COUNT × u64 SNMP counters (MIB_* below; names as /proc/net/snmp and snmp6 print them)
 //   +4096 NDROP_COUNT × u64 drop counters by reason (NDROP_*: the kernel's SKB_DROP_REASON_* names)
@@ -35,6 +38,9 @@ export const NR_ICMP: u32 = 36;
 export const NR_L4: u32 = 40;
 export const NR_SCRATCH: u32 = 44;
 export const NR_FIB_GEN: u32 = 48;
+export const NR_NETDEV: u32 = 52;
+export const NR_RECLAIM: u32 = 56;
+export const NR_PROTOS: u32 = 60;
 export const NR_SYSCTL: u32 = 512;
 export const NR_MIB: u32 = 1024;
 export const NR_DROPS: u32 = 4096;
@@ -66,7 +72,7 @@ export const SYSCTL_ROUTE_MIN_PMTU: u32 = 17; //            net.ipv4.route.min_p
 export const SYSCTL_IP6FRAG_HIGH_THRESH: u32 = 18; //       net.ipv6.ip6frag_high_thresh 4194304
 export const SYSCTL_IP6FRAG_LOW_THRESH: u32 = 19; //        net.ipv6.ip6frag_low_thresh 3145728
 export const SYSCTL_IP6FRAG_TIME: u32 = 20; //              net.ipv6.ip6frag_time (s) 60
-export const SYSCTL_ICMP6_RATELIMIT: u32 = 21; //           net.ipv6.icmp.ratelimit (ms) 1000
+export const SYSCTL_ICMP6_RATELIMIT: u32 = 21; //           net.ipv6.icmp.ratelimit (ms) 100 (HZ / 10, as 6.18)
 export const SYSCTL_ICMP6_ECHO_IGNORE_ALL: u32 = 22; //     net.ipv6.icmp.echo_ignore_all 0
 export const SYSCTL_FIB6_MULTIPATH_HASH_POLICY: u32 = 23; // net.ipv6.fib_multipath_hash_policy 0
 export const SYSCTL_FIB6_MULTIPATH_HASH_FIELDS: u32 = 24; // net.ipv6.fib_multipath_hash_fields 0x7
@@ -83,7 +89,8 @@ export const SYSCTL_ICMP_ERRORS_USE_INBOUND_IFADDR: u32 = 34; // net.ipv4.icmp_e
 export const SYSCTL_IP_FORWARD_USE_PMTU: u32 = 35; //       net.ipv4.ip_forward_use_pmtu 0
 export const SYSCTL_ICMP6_RATEMASK_0: u32 = 36; //          net.ipv6.icmp.ratemask: 4 × u32 (a 128-bit type bitmap)
 export const SYSCTL_ICMP6_RATEMASK_3: u32 = 39;
-export const SYSCTL_COUNT: u32 = 40; // room up to 128
+export const SYSCTL_IPV6_ALL_FORWARDING: u32 = 40; //   net.ipv6.conf.all.forwarding 0 (ip6_forward checks "all")
+export const SYSCTL_COUNT: u32 = 41; // room up to 128
 
 // ---- SNMP counters (u64 at NR_MIB + index × 8) ----
 export const MIB_IP_IN_RECEIVES: u32 = 0;
@@ -121,6 +128,11 @@ export const MIB_ICMP_OUT_DEST_UNREACHS: u32 = 31;
 export const MIB_ICMP_OUT_TIME_EXCDS: u32 = 32;
 export const MIB_ICMP_OUT_ECHO_REPS: u32 = 33;
 export const MIB_ICMP_OUT_REDIRECTS: u32 = 34;
+export const MIB_ICMP_IN_PARM_PROBS: u32 = 35;
+export const MIB_ICMP_IN_REDIRECTS: u32 = 36;
+export const MIB_ICMP_OUT_PARM_PROBS: u32 = 37;
+export const MIB_ICMP_IN_TIMESTAMPS: u32 = 38;
+export const MIB_ICMP_OUT_TIMESTAMP_REPS: u32 = 39;
 export const MIB_IP6_IN_RECEIVES: u32 = 40;
 export const MIB_IP6_IN_HDR_ERRORS: u32 = 41;
 export const MIB_IP6_IN_TOO_BIG_ERRORS: u32 = 42;
@@ -163,12 +175,16 @@ export const MIB_ICMP6_OUT_NEIGHBOR_SOLICITS: u32 = 87;
 export const MIB_ICMP6_OUT_NEIGHBOR_ADVERTISEMENTS: u32 = 88;
 export const MIB_ICMP6_IN_PARM_PROBLEMS: u32 = 89;
 export const MIB_ICMP6_OUT_PARM_PROBLEMS: u32 = 90;
+export const MIB_ICMP6_IN_ROUTER_SOLICITS: u32 = 91;
+export const MIB_ICMP6_IN_ROUTER_ADVERTISEMENTS: u32 = 92;
+export const MIB_ICMP6_IN_REDIRECTS: u32 = 93;
 export const MIB_ARP_IN_REQUESTS: u32 = 100; // wxdp's own: no /proc name (the kernel has none for ARP)
 export const MIB_ARP_IN_REPLIES: u32 = 101;
 export const MIB_ARP_OUT_REQUESTS: u32 = 102;
 export const MIB_ARP_OUT_REPLIES: u32 = 103;
 export const MIB_L4_UDP_PENDING: u32 = 110; //   UDP datagrams delivered locally to the host ring (no L4 demux yet)
 export const MIB_L4_TCP_PENDING: u32 = 111; //   the same for TCP
+export const MIB_L4_ICMP_PENDING: u32 = 112; //  ICMP/ICMPv6 the stack does not answer (echo replies, errors) to the host ring
 export const MIB_COUNT: u32 = 128; // room up to 384
 
 // ---- Drop reasons (u64 at NR_DROPS + index × 8): the kernel's SKB_DROP_REASON_* names ----
@@ -199,6 +215,8 @@ export const NDROP_HOST_RING_FULL: u32 = 21; // wxdp: local delivery to the host
 export const NDROP_NOMEM: u32 = 22; // no UMEM frame for a reply or a fragment
 export const NDROP_ICMP_CSUM: u32 = 23;
 export const NDROP_IP_TTL: u32 = 24; // reserved (the kernel counts TTL expiry as IP_INHDR)
+export const NDROP_INVALID_PROTO: u32 = 25; // ICMP to broadcast/multicast that is ignored (icmp_rcv)
+export const NDROP_NO_SOCKET: u32 = 26; // local delivery found no host ring to hand the datagram to
 export const NDROP_NEIGH_CREATEFAIL: u32 = 32;
 export const NDROP_NEIGH_FAILED: u32 = 33;
 export const NDROP_NEIGH_QUEUEFULL: u32 = 34;
@@ -214,9 +232,14 @@ export const NDROP_FRAG_REASM_TIMEOUT: u32 = 65;
 export const NDROP_FRAG_TOO_FAR: u32 = 66;
 export const NDROP_FRAG_MEM: u32 = 67; // wxdp: ipfrag_high_thresh reached (the kernel: NOMEM)
 export const NDROP_FRAG_INVALID: u32 = 68; // overlapping or malformed fragment (RFC 5722 for IPv6)
+export const NDROP_FRAG_HDR_INCOMP: u32 = 69; // wxdp: an IPv6 first fragment without the whole header chain (RFC 7112)
+export const NDROP_FRAG_OVERSIZE: u32 = 70; // wxdp: the reassembled datagram would exceed 65,535 bytes
+export const NDROP_FRAG_ECN: u32 = 71; // wxdp: fragments mix Not-ECT with ECT/CE (RFC 3168 5.3)
 export const NDROP_IP_OUTNOROUTES: u32 = 96;
 export const NDROP_IP_BLACKHOLE: u32 = 97; // wxdp: a blackhole route (the kernel's dst_discard)
 export const NDROP_IP_PROHIBIT: u32 = 98; // wxdp: prohibit / unreachable routes (ICMP sent)
+export const NDROP_CPU_BACKLOG: u32 = 124; // loopback's receive backlog full (netdev_max_backlog)
+export const NDROP_RECURSION_LIMIT: u32 = 125; // stacked devices nested deeper than XMIT_RECURSION_LIMIT
 export const NDROP_COUNT: u32 = 128;
 
 // ---- A network device of the stack (netdev.ts), NETDEV_SIZE bytes ----
@@ -264,6 +287,7 @@ export const CONF4_ARP_FILTER: u32 = 9; //        0
 export const CONF4_ROUTE_LOCALNET: u32 = 10; //   0
 export const CONF4_DISABLE_POLICY: u32 = 11;
 export const CONF4_MC_FORWARDING: u32 = 12;
+export const CONF4_PROMOTE_SECONDARIES: u32 = 13; // 0
 export const CONF4_COUNT: u32 = 16;
 // net.ipv6.conf.DEV.* (u32 at ND_CONF6 + i × 4)
 export const CONF6_FORWARDING: u32 = 0; //        0
@@ -271,6 +295,8 @@ export const CONF6_HOP_LIMIT: u32 = 1; //         64
 export const CONF6_MTU: u32 = 2; //               device MTU (IPV6_MIN_MTU 1280 floor)
 export const CONF6_DISABLE_IPV6: u32 = 3; //      0
 export const CONF6_ACCEPT_REDIRECTS: u32 = 4; //  1
+export const CONF6_FORCE_FORWARDING: u32 = 5; //  0 (forward from this device even with all.forwarding off)
+export const CONF6_USE_OIF_ADDRS_ONLY: u32 = 6; // 0
 export const CONF6_COUNT: u32 = 16;
 // Per-device counters (u64 at ND_STATS + i × 8), as `ip -s link` shows them.
 export const NDSTAT_RX_PACKETS: u32 = 0;
@@ -329,6 +355,21 @@ export const FR_MTU: u32 = 52; //       u32 the route's mtu metric (0: none; the
 export const FR_INFO: u32 = 56; //      u32 the route record's address (for the dst cache)
 export const FR_NH_INDEX: u32 = 60; //  u32 which next hop of the route was chosen
 export const FR_SIZE: u32 = 64;
+// ---- The FIB's part of the worker scratch area (netScratch() + SCR_FIB, SCR_FIB_SIZE bytes) ----
+// The last KiB of the scratch area, so stages that lay theirs out from offset 0 do not collide:
+//   +0 masked address (16) | +64 control-plane flow key (FL_SIZE) | +128 control-plane result (FR_SIZE)
+//   +192 bpf_fib_lookup flow key | +256 bpf_fib_lookup result | +320 multipath hash key (80, 8-aligned)
+//   +400 a flow key and +464 a result for address-type lookups (fib4_local_type)
+export const SCR_FIB: u32 = NET_SCRATCH_SIZE - 1024;
+export const SCR_FIB_SIZE: u32 = 1024;
+// ---- The receive / forward / ICMP stages' part of the worker scratch area (netScratch() + SCR_RX) ----
+//   +0 input route flow key, +64 its result (ipv4_rcv.ts) | +128 reverse-path key, +192 result
+//   +256 IPv6 input key, +320 result (ipv6_rcv.ts) | +384 output key, +448 result (output.ts)
+//   +512 next hop (16) | +528 source (16) | +544 PMTU address (16) | +560 ICMP address (16)
+//   +576 ICMPv6 key (64), +640 result | +704, +720, +736 ICMPv6 addresses (16 each)
+//   +1024 the martian-source cache: 256 × (u32 address | u32 FIB generation + 1, top bit local)
+export const SCR_RX: u32 = 0;
+export const SCR_RX_SIZE: u32 = 3072;
 export const RTN_UNSPEC: u32 = 0;
 export const RTN_UNICAST: u32 = 1;
 export const RTN_LOCAL: u32 = 2;
@@ -356,6 +397,41 @@ export const AF_INET6: u32 = 10;
 export const NE_STATE: u32 = 0; //      u8 NUD_* bits
 export const NE_FLAGS: u32 = 1; //      u8 NTF_*
 export const NE_MAC: u32 = 2; //        6 bytes
+// The rest of the entry, as neigh.ts and the control plane (src/control/neigh.ts) read it:
+//
+//   +0  state | flags | ha (6)          +8  ifindex        +12 next (chain slot 0) +16 next (slot 1)
+//   +20 key (4 or 16 bytes)                                 +40 confirmed (i64 ms) +48 updated (i64)
+//   +56 used (i64)                      +64 timer expiry (i64, valid while NE_TIMER_SLOT != 0)
+//   +72 timer heap slot + 1             +76 timer arming order  +80 probes
+//   +84 queue head | +88 queue tail | +92 queued bytes (truesize) | +96 queued frames
+//   +100 gc list prev | +104 gc list next | +108 parms | +112 family, type, dead, xflags (u8 each)
+//   +116 ha sequence (odd while the address is being written) | +120 protocol (u8) | +124 lock
+export const NE_IFINDEX: u32 = 8;
+export const NE_NEXT0: u32 = 12; //     hash chains: a table generation threads its own slot, so a resize
+export const NE_NEXT1: u32 = 16; //     builds the new chains aside while readers walk the old ones
+export const NE_KEY: u32 = 20; //       the primary key: IPv4 in the first 4 bytes
+export const NE_CONFIRMED: u32 = 40; // i64 ms on the stack clock (may be negative: "long ago")
+export const NE_UPDATED: u32 = 48;
+export const NE_USED: u32 = 56;
+export const NE_TIMER: u32 = 64;
+export const NE_TIMER_SLOT: u32 = 72;
+export const NE_TIMER_SEQ: u32 = 76;
+export const NE_PROBES: u32 = 80;
+export const NE_QHEAD: u32 = 84;
+export const NE_QTAIL: u32 = 88;
+export const NE_QBYTES: u32 = 92;
+export const NE_QLEN: u32 = 96;
+export const NE_GC_PREV: u32 = 100;
+export const NE_GC_NEXT: u32 = 104;
+export const NE_PARMS: u32 = 108;
+export const NE_FAMILY: u32 = 112;
+export const NE_TYPE: u32 = 113;
+export const NE_DEAD: u32 = 114;
+export const NE_XFLAGS: u32 = 115;
+export const NE_HA_SEQ: u32 = 116;
+export const NE_PROTOCOL: u32 = 120;
+export const NE_LOCK: u32 = 124;
+export const NE_SIZE: u32 = 128;
 export const NUD_INCOMPLETE: u32 = 0x01;
 export const NUD_REACHABLE: u32 = 0x02;
 export const NUD_STALE: u32 = 0x04;

@@ -55,7 +55,7 @@ export function net_init(): i32 {
   store<u32>(s + (SYSCTL_IP6FRAG_HIGH_THRESH << 2), 4194304);
   store<u32>(s + (SYSCTL_IP6FRAG_LOW_THRESH << 2), 3145728);
   store<u32>(s + (SYSCTL_IP6FRAG_TIME << 2), 60);
-  store<u32>(s + (SYSCTL_ICMP6_RATELIMIT << 2), 1000);
+  store<u32>(s + (SYSCTL_ICMP6_RATELIMIT << 2), 100); // icmpv6_time = HZ / 10 since Linux 6.x (1000 before)
   store<u32>(s + (SYSCTL_ROUTE6_MTU_EXPIRES << 2), 600);
   store<u32>(s + (SYSCTL_NEIGH4_GC_THRESH1 << 2), 128);
   store<u32>(s + (SYSCTL_NEIGH4_GC_THRESH2 << 2), 512);

@@ -1,17 +1,131 @@
 // Receive: the stack's entry after XDP_PASS (or with no program). Ethernet and VLAN demux, then the
-// protocol's receive stage.
-// STUB: the receive stage fills this file in.
+// protocol's receive stage — eth_type_trans, vlan_do_receive and __netif_receive_skb_core's tag
+// handling, in that order.
 //
-// Reads: the netdev of the ingress device. Sets: the frame's Ethernet header untagged in place, so
-// every later stage finds L3 at `data` and an untagged Ethernet header in the 14 bytes before it.
-// Next: arp_rcv, ipv4_rcv, ipv6_rcv, or a drop (UNHANDLED_PROTO, VLAN_FILTER, PKT_TOO_SMALL).
+// Reads: the netdev of the ingress device (its MAC, its VLAN children through netdev_vlan_lookup, IFF_UP
+// of a sub-device). Sets: the frame's Ethernet header untagged in place (an 802.1Q / 802.1ad tag is cut
+// by moving both MACs up 4 bytes), so every later stage finds L3 at `data` and an untagged Ethernet
+// header in the 14 bytes before it; RX packets/bytes on the device and on each sub-device the frame
+// passes; rxRingIfindex (the ring device whose host ring takes what local delivery hands up).
+//
+//   +--------+--------+------+-----+-----+       +--------+--------+------+-----+
+//   | dst(6) | src(6) | 8100 | TCI | 0800| ...   |  (4 free bytes)  | dst(6) | src(6) | 0800| ...
+//   +--------+--------+------+-----+-----+  ==>  +------------------+--------+--------+-----+
+//   data                                          data + 4 (the new Ethernet header)
+//
+// The packet type is the kernel's: the destination MAC's group bit says broadcast (ff:ff:ff:ff:ff:ff)
+// or multicast; a unicast MAC not the device's is OTHERHOST (the VLAN device's own MAC makes it HOST
+// again, as vlan_do_receive). A tag whose VLAN has no sub-device: VID 0 is a priority tag, cut and the
+// frame stays on the device; any other VID is a VLAN_FILTER drop.
+//
+// Next: arp_rcv (neigh.ts), ipv4_rcv, ipv6_rcv, or a drop (UNHANDLED_PROTO, VLAN_FILTER, OTHERHOST,
+// PKT_TOO_SMALL).
 
-import { netFree } from './core';
+import { netDrop, netFree, netdevGet } from './core';
+import {
+  IFF_UP, ND_MAC, ND_STATS, NDROP_NOT_SPECIFIED, NDROP_OTHERHOST, NDROP_PKT_TOO_SMALL, NDROP_UNHANDLED_PROTO,
+  NDROP_VLAN_FILTER, NDSTAT_RX_BYTES, NDSTAT_RX_PACKETS, ND_FLAGS,
+} from './abi';
+import { netdev_vlan_lookup } from './netdev';
+import { arp_rcv } from './neigh';
+import {
+  ETH_HLEN, ETH_P_8021AD, ETH_P_8021Q, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, PACKET_BROADCAST, PACKET_HOST,
+  PACKET_MULTICAST, PACKET_OTHERHOST, ldBe16,
+} from './inet';
+import { ipv4_rcv } from './ipv4_rcv';
+import { ipv6_rcv } from './ipv6_rcv';
+
+/** The ring device (its ifindex) the frame in flight came in on: local delivery hands frames to its host ring. */
+export let rxRingIfindex: u32 = 0;
+
+/** Tags a frame may carry (802.1ad outer + 802.1Q inner is two); more is malformed for us. */
+const MAX_TAGS: u32 = 2;
+
+@inline function countRx(nd: u32, len: u32): void {
+  const p = nd + ND_STATS + (NDSTAT_RX_PACKETS << 3);
+  store<u64>(p, load<u64>(p) + 1);
+  const b = nd + ND_STATS + (NDSTAT_RX_BYTES << 3);
+  store<u64>(b, load<u64>(b) + <u64>len);
+}
+
+/** The 6-byte MAC at `a` equals the device's (at nd + ND_MAC). */
+@inline function macIsDevice(a: u32, nd: u32): bool {
+  return load<u32>(a) == load<u32>(nd, ND_MAC) && load<u16>(a, 4) == load<u16>(nd, ND_MAC + 4);
+}
+
+/** eth_type_trans's packet type for the destination MAC at `data` on the device record `nd`. */
+@inline function pktType(data: u32, nd: u32): u32 {
+  if ((load<u8>(data) & 1) != 0) {
+    return load<u32>(data) == 0xffffffff && load<u16>(data, 4) == 0xffff ? PACKET_BROADCAST : PACKET_MULTICAST;
+  }
+  return macIsDevice(data, nd) ? PACKET_HOST : PACKET_OTHERHOST;
+}
 
 /**
- * A frame the XDP hook passed on ring device `dev`, queue `q` (address; qi its index): `data` at the
+ * A frame the XDP hook passed on ring device `ifindex`, queue `q` (address; qi its index): `data` at the
  * Ethernet header, `len` bytes. Takes the frame.
  */
 export function stack_rx(ifindex: u32, q: u32, qi: u32, data: u32, len: u32): void {
-  netFree(q, data);
+  let nd = netdevGet(ifindex);
+  if (nd == 0 || len < ETH_HLEN) {
+    netFree(q, data);
+    netDrop(nd == 0 ? NDROP_NOT_SPECIFIED : NDROP_PKT_TOO_SMALL);
+    return;
+  }
+  rxRingIfindex = ifindex;
+  countRx(nd, len);
+  let dev = ifindex;
+  let pkt = pktType(data, nd);
+  let proto = ldBe16(data + 12);
+  for (let tags: u32 = 0; proto == ETH_P_8021Q || proto == ETH_P_8021AD; tags++) {
+    if (len < ETH_HLEN + 4 || tags == MAX_TAGS) {
+      netFree(q, data);
+      netDrop(NDROP_PKT_TOO_SMALL);
+      return;
+    }
+    const vid = ldBe16(data + 14) & 0x0fff;
+    const sub = netdev_vlan_lookup(dev, proto, vid);
+    if (sub == 0 && vid != 0) {
+      netFree(q, data);
+      netDrop(NDROP_VLAN_FILTER);
+      return;
+    }
+    // Cut the tag: both MACs move up 4 bytes (12 bytes, overlapping: load all before storing).
+    const m0 = load<u64>(data);
+    const m1 = load<u32>(data, 8);
+    proto = ldBe16(data + 16);
+    data += 4;
+    len -= 4;
+    store<u64>(data, m0);
+    store<u32>(data, m1, 8);
+    if (sub != 0) {
+      const snd = netdevGet(sub);
+      if (snd == 0 || (load<u32>(snd, ND_FLAGS) & IFF_UP) == 0) {
+        netFree(q, data);
+        netDrop(NDROP_NOT_SPECIFIED);
+        return;
+      }
+      if (pkt == PACKET_OTHERHOST && macIsDevice(data, snd)) pkt = PACKET_HOST;
+      dev = sub;
+      nd = snd;
+      countRx(nd, len);
+    }
+  }
+  const l3 = data + ETH_HLEN;
+  const l3len = len - ETH_HLEN;
+  if (proto == ETH_P_IP) {
+    ipv4_rcv(dev, q, l3, l3len, pkt);
+  } else if (proto == ETH_P_IPV6) {
+    ipv6_rcv(dev, q, l3, l3len, pkt);
+  } else if (proto == ETH_P_ARP) {
+    if (pkt == PACKET_OTHERHOST) {
+      netFree(q, data);
+      netDrop(NDROP_OTHERHOST);
+      return;
+    }
+    arp_rcv(dev, q, l3, l3len);
+  } else {
+    netFree(q, data);
+    netDrop(NDROP_UNHANDLED_PROTO);
+  }
 }

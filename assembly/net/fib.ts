@@ -1,9 +1,771 @@
-// The FIB: tables by id, routes with their types, scopes, metrics and next hops (ECMP with weights and
-// the kernel's multipath hash), policy rules. Lookups as fib_lookup / fib6_lookup.
-// STUB: the FIB stage fills this file in. The signatures below are the contract other stages use.
+// The FIB: tables by 32-bit id for IPv4 and IPv6, routes with the kernel's types, scopes, metrics,
+// dscp and next hops (ECMP with weights), policy rules; lookups as fib_lookup (net/ipv4/fib_rules.c,
+// fib_trie.c, fib_semantics.c) and fib6_lookup (net/ipv6/fib6_rules.c, route.c).
 //
-// Reads: the FIB root (one atomic load per lookup), a flow key (FL_* in net/abi.ts).
-// Sets: a result (FR_*). Next: the caller's (forward.ts, local delivery, bpf_fib_lookup).
+// Reads: the FIB root (NR_FIB), a flow key (FL_* in net/abi.ts). Sets: a result (FR_*). Next: the
+// caller's (forward.ts, local delivery, bpf_fib_lookup in fib_helper.ts, the dst cache in dst.ts).
+//
+// Layout (all records built aside by the control plane, src/control/routes.ts and rules.ts, then
+// published with one aligned u32 store; nothing a reader can reach is ever written in place except
+// next-hop flags and upper bounds, each one aligned word, as fib_sync_down_dev does):
+//
+//   FIB root (FIB_ROOT_SIZE, its address at NR_FIB)
+//     +0 u32 IPv4 rule list   +4 u32 IPv6 rule list   +8 u32 table directory
+//     +12 u32 flags: FIBF_CUSTOM4 / FIBF_CUSTOM6 (a rule was ever added: tables local and main are
+//         separate; before that the kernel keeps them merged in one trie, fib_unmerge)
+//   table directory: +0 u32 count | count × u32 table
+//   table (TB_SIZE): +0 id | +4 family | +8 buckets | +12 LPM (lpm4/lpm6, 0: none) | +16 5 × u32
+//     bitmap of the prefix lengths present (0..128) | +40 prefixes | +44 slots used | +64 129 × u32
+//     prefixes per length
+//   buckets: +0 u32 mask | (mask + 1) × u32 prefix record (0 empty, 1 deleted), open addressing
+//   prefix record (PX_SIZE): +0 16 bytes address (masked) | +16 u8 length | +20 u32 alias list
+//   alias list: +0 u32 count | count × u32 alias, in the kernel's order (dscp descending, then
+//     priority ascending, then insertion as NLM_F_APPEND / prepend put it)
+//   alias (FA_*, one fib_alias with its fib_info), then FA_NHS × NH_SIZE next hops (NH_*). An IPv6
+//     alias is one fib6_info: one next hop (reject routes: the loopback device, as the kernel gives
+//     them); a multipath IPv6 route is several aliases, siblings by metric and FA_ECMP6.
+//
+// Memory: every record comes from reclaim.ts (rc_alloc); what a change unpublishes is retired there
+// (rc_retire) and reused only after every worker passed a quiescent point. Scratch (masked address,
+// flow keys and results of internal lookups) lives in the worker's scratch area (SCR_FIB in abi.ts);
+// per-lookup state that must survive between two calls (the IPv6 leaf) is a wasm global: per instance,
+// so per worker.
+//
+// Lookup, as fib_table_lookup: the longest prefix first (the LPM gives it when there is one; the
+// per-length hash otherwise), its aliases in order (dscp, scope, reject types, dead routes, then the
+// first next hop alive and on the flow's oif), and when nothing qualifies BACKTRACK to the next
+// shorter prefix present, exactly as the trie's backtracking visits them.
+
+import { fibGen, fibGenBump, netRoot, netScratch, sysctl } from './core';
+import {
+  AF_INET, AF_INET6, FL_DST, FL_FAMILY, FL_IIF, FL_MARK, FL_OIF, FL_PROTO, FL_SCOPE, FL_SIZE, FL_SPORT,
+  FL_DPORT, FL_SRC, FL_TOS, FL_LABEL, FR_FAMILY, FR_GW, FR_GW_FAMILY, FR_INFO, FR_MTU, FR_NH_FLAGS,
+  FR_NH_INDEX, FR_OIF, FR_PREFIXLEN, FR_PREFSRC, FR_SCOPE, FR_SIZE, FR_TABLE, FR_TYPE, NE_STATE, NR_FIB,
+  NUD_REACHABLE, NUD_VALID, RTN_BROADCAST, RTN_MULTICAST, RTN_UNICAST, RT_SCOPE_LINK, RT_TABLE_DEFAULT,
+  RT_TABLE_LOCAL, RT_TABLE_MAIN, SCR_FIB, SYSCTL_FIB_MULTIPATH_USE_NEIGH,
+} from './abi';
+import { lpm4_add, lpm4_create, lpm4_del, lpm4_lookup } from './lpm4';
+import { lpm6_add, lpm6_create, lpm6_del, lpm6_lookup } from './lpm6';
+import { mp_hash4, mp_hash6 } from './mphash';
+import { neigh_lookup } from './neigh';
+import { inet_select_addr } from './netdev';
+import { rc_alloc, rc_reclaim, rc_retire } from './reclaim';
+
+// ---- Layout ----
+export const FIB_ROOT_SIZE: u32 = 64;
+export const FRT_RULES4: u32 = 0;
+export const FRT_RULES6: u32 = 4;
+export const FRT_TABLES: u32 = 8;
+export const FRT_FLAGS: u32 = 12;
+export const FIBF_CUSTOM4: u32 = 1;
+export const FIBF_CUSTOM6: u32 = 2;
+
+export const TB_ID: u32 = 0;
+export const TB_FAMILY: u32 = 4;
+export const TB_BUCKETS: u32 = 8;
+export const TB_LPM: u32 = 12;
+export const TB_LENS: u32 = 16;
+export const TB_COUNT: u32 = 40; //   prefixes in the table
+export const TB_USED: u32 = 44; //    bucket slots not empty (prefixes and tombstones)
+export const TB_LENCOUNT: u32 = 64;
+export const TB_SIZE: u32 = 64 + 129 * 4;
+
+export const PX_ADDR: u32 = 0;
+export const PX_LEN: u32 = 16;
+export const PX_ALIASES: u32 = 20;
+export const PX_SIZE: u32 = 24;
+
+// An alias: fib_alias (type, dscp, table) with its fib_info (scope, priority, prefsrc, metrics, nhs).
+export const FA_TYPE: u32 = 0; //      u8 RTN_*
+export const FA_SCOPE: u32 = 1; //     u8 fib_scope
+export const FA_DSCP: u32 = 2; //      u8 the route's tos/dsfield (ECN bits clear)
+export const FA_PROTOCOL: u32 = 3; //  u8 RTPROT_*
+export const FA_PRIORITY: u32 = 4; //  u32 metric
+export const FA_FLAGS: u32 = 8; //     u32 fib_flags (RTNH_F_DEAD when every next hop is dead)
+export const FA_MTU: u32 = 12; //      u32 RTAX_MTU (0: none)
+export const FA_LOCK: u32 = 16; //     u32 RTAX_LOCK bits (1 << RTAX_MTU: the mtu is locked)
+export const FA_NHS: u32 = 20; //      u32 next hop count (0 for reject types)
+export const FA_PREFSRC: u32 = 24; //  16 bytes (IPv4 in the first 4)
+export const FA_HAS_PREFSRC: u32 = 40; // u8
+export const FA_TABLE: u32 = 44; //    u32 table id
+export const FA_ID: u32 = 48; //       u32 the control plane's route id
+export const FA_PLEN: u32 = 52; //     u8 prefix length (for the dst cache and `ip route get`)
+export const FA_ECMP6: u32 = 53; //    u8 IPv6: rt6_qualify_for_ecmp (a gateway): a sibling of the others of its metric
+export const FA_NH: u32 = 64;
+export const NH_OIF: u32 = 0; //       u32 ifindex
+export const NH_FLAGS: u32 = 4; //     u32 RTNH_F_*
+export const NH_WEIGHT: u32 = 8; //    u32 1..256
+export const NH_UPPER: u32 = 12; //    i32 fib_nh_upper_bound (fib_rebalance), -1: dead
+export const NH_GW_FAMILY: u32 = 16; // u8 0, AF_INET, AF_INET6
+export const NH_SCOPE: u32 = 17; //    u8 fib_nh_scope
+export const NH_GW: u32 = 20; //       16 bytes
+export const NH_SADDR: u32 = 36; //    u32 IPv4 nh_saddr: inet_select_addr(dev, gw, fib_scope), cached
+export const NH_SADDR_GEN: u32 = 40; // u32 the FIB generation nh_saddr was computed at
+export const NH_SIZE: u32 = 44;
+export const RTNH_F_DEAD: u32 = 1;
+export const RTNH_F_PERVASIVE: u32 = 2;
+export const RTNH_F_ONLINK: u32 = 4;
+export const RTNH_F_LINKDOWN: u32 = 16;
+
+// A rule (fib_rule + fib4_rule / fib6_rule), RULE_SIZE bytes; a rule list is +0 u32 count, +8 rules.
+export const RU_PREF: u32 = 0;
+export const RU_ACTION: u32 = 4; //    FR_ACT_*
+export const RU_TABLE: u32 = 8;
+export const RU_TARGET: u32 = 12; //   goto: index of the first rule with pref == target, -1 unresolved
+export const RU_IIF: u32 = 16; //      i32 0 any, -1 the named device does not exist
+export const RU_OIF: u32 = 20;
+export const RU_MARK: u32 = 24;
+export const RU_MARK_MASK: u32 = 28;
+export const RU_INVERT: u32 = 32; //   u8
+export const RU_DSCP: u32 = 33; //     u8 (tos & 0xfc)
+export const RU_PROTO: u32 = 34; //    u8
+export const RU_SRC_LEN: u32 = 35; //  u8
+export const RU_DST_LEN: u32 = 36; //  u8
+export const RU_SPORT_LO: u32 = 38; // u16 host order (0/0: no range)
+export const RU_SPORT_HI: u32 = 40;
+export const RU_DPORT_LO: u32 = 42;
+export const RU_DPORT_HI: u32 = 44;
+export const RU_SUPPRESS_PLEN: u32 = 48; // i32 (-1: none)
+export const RU_SUPPRESS_IFGROUP: u32 = 52; // i32 (-1: none)
+export const RU_SRC: u32 = 56; //      16 bytes
+export const RU_DST: u32 = 72; //      16 bytes
+export const RULE_SIZE: u32 = 96;
+export const RULES_HEADER: u32 = 8;
+export const FR_ACT_TO_TBL: u32 = 1;
+export const FR_ACT_GOTO: u32 = 2;
+export const FR_ACT_NOP: u32 = 3;
+export const FR_ACT_BLACKHOLE: u32 = 6;
+export const FR_ACT_UNREACHABLE: u32 = 7;
+export const FR_ACT_PROHIBIT: u32 = 8;
+
+const EAGAIN: i32 = -11;
+const ENETUNREACH: i32 = -101;
+const EHOSTUNREACH: i32 = -113;
+const EACCES: i32 = -13;
+const EINVAL: i32 = -22;
+const ENOMEM: i32 = -12;
+const ENOENT: i32 = -2;
+
+// The legacy TOS bits a route's dscp is matched against (fib_dscp_masked_match).
+const DSCP_LEGACY_MASK: u8 = 0x1c;
+
+// The worker's scratch (SCR_FIB in abi.ts): a masked address, the control plane's flow key and
+// result, and a flow key and result for address-type lookups.
+const SF_MASK: u32 = 0;
+const SF_FL: u32 = 64;
+const SF_RES: u32 = 128;
+const SF_TYPE_FL: u32 = 400;
+const SF_TYPE_RES: u32 = 464;
+
+@inline function maskBuf(): u32 {
+  return netScratch() + SCR_FIB + SF_MASK;
+}
+@inline function flBuf(): u32 {
+  return netScratch() + SCR_FIB + SF_FL;
+}
+@inline function resBuf(): u32 {
+  return netScratch() + SCR_FIB + SF_RES;
+}
+
+// ---- The root ----
+
+@inline function fibRoot(): u32 {
+  return load<u32>(netRoot() + NR_FIB);
+}
+
+function fibRootEnsure(): u32 {
+  let r = fibRoot();
+  if (r != 0) return r;
+  r = rc_alloc(FIB_ROOT_SIZE);
+  if (r == 0) return 0;
+  const dir = rc_alloc(8);
+  if (dir == 0) return 0;
+  store<u32>(r + FRT_TABLES, dir);
+  store<u32>(netRoot() + NR_FIB, r);
+  return r;
+}
+
+/** The table `id` of `family`, 0 when it does not exist (fib_get_table / fib6_get_table). */
+export function fib_table_get(family: u32, id: u32): u32 {
+  const r = fibRoot();
+  if (r == 0) return 0;
+  const dir = load<u32>(r + FRT_TABLES);
+  const n = load<u32>(dir);
+  for (let i: u32 = 0; i < n; i++) {
+    const t = load<u32>(dir + 4 + (i << 2));
+    if (load<u32>(t + TB_ID) == id && load<u32>(t + TB_FAMILY) == family) return t;
+  }
+  return 0;
+}
+
+/** fib_new_table: the table, created (and published in a new directory) when missing; 0: no memory. */
+export function fib_table_new(family: u32, id: u32): u32 {
+  const r = fibRootEnsure();
+  if (r == 0) return 0;
+  let t = fib_table_get(family, id);
+  if (t != 0) return t;
+  t = rc_alloc(TB_SIZE);
+  const b = rc_alloc(4 + 16 * 4);
+  if (t == 0 || b == 0) return 0;
+  store<u32>(t + TB_ID, id);
+  store<u32>(t + TB_FAMILY, family);
+  store<u32>(b, 15);
+  store<u32>(t + TB_BUCKETS, b);
+  store<u32>(t + TB_LPM, family == AF_INET ? lpm4_create() : lpm6_create());
+  const old = load<u32>(r + FRT_TABLES);
+  const n = load<u32>(old);
+  const dir = rc_alloc(4 + (n + 1) * 4);
+  if (dir == 0) return 0;
+  memory.copy(dir + 4, old + 4, n << 2);
+  store<u32>(dir + 4 + (n << 2), t);
+  store<u32>(dir, n + 1);
+  store<u32>(r + FRT_TABLES, dir); // publish
+  rc_retire(old, n == 0 ? 8 : 4 + n * 4);
+  return t;
+}
+
+// ---- Prefixes: a per-table hash by (length, masked address) ----
+
+@inline function addrBytes(family: u32): u32 {
+  return family == AF_INET6 ? 16 : 4;
+}
+
+/** Copy the first `len` bits of the address at `src` to maskBuf() (16 bytes, rest zero). */
+function maskTo(src: usize, len: u32, nbytes: u32): void {
+  store<u64>(maskBuf(), 0);
+  store<u64>(maskBuf() + 8, 0);
+  const full = len >> 3;
+  memory.copy(maskBuf(), src, full);
+  const rem = len & 7;
+  if (rem != 0 && full < nbytes) store<u8>(maskBuf() + full, load<u8>(src + full) & <u8>(<u32>0xff << (8 - rem)));
+}
+
+@inline function pxHash(len: u32): u32 {
+  let h: u32 = (len + 1) * 0x9e3779b1;
+  h = (h ^ load<u32>(maskBuf())) * 0x85ebca6b;
+  h = (h ^ load<u32>(maskBuf() + 4)) * 0xc2b2ae35;
+  h = (h ^ load<u32>(maskBuf() + 8)) * 0x85ebca6b;
+  h = (h ^ load<u32>(maskBuf() + 12)) * 0xc2b2ae35;
+  return h ^ (h >> 16);
+}
+
+@inline function pxEqual(px: u32, len: u32): bool {
+  return load<u8>(px + PX_LEN) == <u8>len && load<u64>(px) == load<u64>(maskBuf()) && load<u64>(px + 8) == load<u64>(maskBuf() + 8);
+}
+
+/** The prefix record of the address in maskBuf() with length `len` in `t`, 0 when none. */
+function pxFind(t: u32, len: u32): u32 {
+  const b = load<u32>(t + TB_BUCKETS);
+  const mask = load<u32>(b);
+  let i = pxHash(len) & mask;
+  for (let n: u32 = 0; n <= mask; n++) {
+    const px = load<u32>(b + 4 + (i << 2));
+    if (px == 0) return 0;
+    if (px != 1 && pxEqual(px, len)) return px;
+    i = (i + 1) & mask;
+  }
+  return 0;
+}
+
+/** Put `px` in the first free slot of its probe sequence: true when that slot was empty (not a tombstone). */
+function bucketsInsert(b: u32, px: u32, len: u32): bool {
+  const mask = load<u32>(b);
+  let i = pxHash(len) & mask;
+  while (load<u32>(b + 4 + (i << 2)) > 1) i = (i + 1) & mask;
+  const wasEmpty = load<u32>(b + 4 + (i << 2)) == 0;
+  store<u32>(b + 4 + (i << 2), px);
+  return wasEmpty;
+}
+
+/** Grow (or clean of deleted slots) the bucket array of `t` so it holds `want` prefixes at ≤ 1/2 load. */
+function bucketsRebuild(t: u32, want: u32): bool {
+  const old = load<u32>(t + TB_BUCKETS);
+  let size: u32 = 16;
+  while (size < want * 2) size <<= 1;
+  const b = rc_alloc(4 + size * 4);
+  if (b == 0) return false;
+  store<u32>(b, size - 1);
+  const omask = load<u32>(old);
+  const saved0 = load<u64>(maskBuf());
+  const saved1 = load<u64>(maskBuf() + 8);
+  for (let i: u32 = 0; i <= omask; i++) {
+    const px = load<u32>(old + 4 + (i << 2));
+    if (px <= 1) continue;
+    store<u64>(maskBuf(), load<u64>(px));
+    store<u64>(maskBuf() + 8, load<u64>(px + 8));
+    bucketsInsert(b, px, load<u8>(px + PX_LEN));
+  }
+  store<u32>(t + TB_USED, load<u32>(t + TB_COUNT));
+  store<u64>(maskBuf(), saved0);
+  store<u64>(maskBuf() + 8, saved1);
+  store<u32>(t + TB_BUCKETS, b); // publish
+  rc_retire(old, 4 + (omask + 1) * 4);
+  return true;
+}
+
+/** Bytes of an alias list of `n` aliases (as the control plane allocates it). */
+@inline function listBytes(n: u32): u32 {
+  return 8 + (n << 2);
+}
+
+/**
+ * Publish the alias list `list` (built with fib_alloc; 0 or an empty list: remove the prefix) for
+ * `addr`/`len` (address bytes at `addr`) in table `id` of `family`, creating the table when needed.
+ * The list it replaces (and the prefix record it removes) is retired. Bumps the FIB generation.
+ * 0, -22 (EINVAL: bad length), -12 (ENOMEM), -2 (ENOENT: removing a prefix that is not there).
+ */
+export function fib_prefix_set(family: u32, id: u32, addr: u32, len: u32, list: u32): i32 {
+  const nbytes = addrBytes(family);
+  if (len > (nbytes << 3)) return EINVAL;
+  const empty = list == 0 || load<u32>(list) == 0;
+  const t = empty ? fib_table_get(family, id) : fib_table_new(family, id);
+  if (t == 0) return empty ? ENOENT : ENOMEM;
+  maskTo(addr, len, nbytes);
+  let px = pxFind(t, len);
+  if (empty) {
+    if (px == 0) return ENOENT;
+    // the slot pxFind found: the same probe sequence
+    const b = load<u32>(t + TB_BUCKETS);
+    const mask = load<u32>(b);
+    let i = pxHash(len) & mask;
+    while (load<u32>(b + 4 + (i << 2)) != px) i = (i + 1) & mask;
+    store<u32>(b + 4 + (i << 2), 1); // a tombstone: probes go on past it
+    const lpm = load<u32>(t + TB_LPM);
+    if (lpm != 0) {
+      if (family == AF_INET) lpm4_del(lpm, bswap<u32>(load<u32>(maskBuf())), len);
+      else lpm6_del(lpm, maskBuf(), len);
+    }
+    const c = t + TB_LENCOUNT + (len << 2);
+    store<u32>(c, load<u32>(c) - 1);
+    if (load<u32>(c) == 0) {
+      const w = t + TB_LENS + ((len >> 5) << 2);
+      store<u32>(w, load<u32>(w) & ~(<u32>1 << (len & 31)));
+    }
+    store<u32>(t + TB_COUNT, load<u32>(t + TB_COUNT) - 1);
+    const old = load<u32>(px + PX_ALIASES);
+    rc_retire(old, listBytes(load<u32>(old)));
+    rc_retire(px, PX_SIZE);
+    fibGenBump();
+    return 0;
+  }
+  if (px != 0) {
+    const old = load<u32>(px + PX_ALIASES);
+    store<u32>(px + PX_ALIASES, list); // publish: one aligned store
+    if (old != list) rc_retire(old, listBytes(load<u32>(old)));
+    fibGenBump();
+    return 0;
+  }
+  px = rc_alloc(PX_SIZE);
+  if (px == 0) return ENOMEM;
+  memory.copy(px, maskBuf(), 16);
+  store<u8>(px + PX_LEN, <u8>len);
+  store<u32>(px + PX_ALIASES, list);
+  // at most half the slots live, three quarters used (tombstones lengthen probes until a rebuild drops them)
+  const n = load<u32>(t + TB_COUNT);
+  const mask = load<u32>(load<u32>(t + TB_BUCKETS));
+  if ((n + 1) * 2 > mask + 1 || (load<u32>(t + TB_USED) + 1) * 4 > (mask + 1) * 3) {
+    if (!bucketsRebuild(t, n + 1)) {
+      rc_retire(px, PX_SIZE);
+      return ENOMEM;
+    }
+  }
+  if (bucketsInsert(load<u32>(t + TB_BUCKETS), px, len)) store<u32>(t + TB_USED, load<u32>(t + TB_USED) + 1);
+  const lpm = load<u32>(t + TB_LPM);
+  if (lpm != 0) {
+    const e = family == AF_INET ? lpm4_add(lpm, bswap<u32>(load<u32>(px)), len, px) : lpm6_add(lpm, px, len, px);
+    if (e != 0) return e;
+  }
+  const c = t + TB_LENCOUNT + (len << 2);
+  store<u32>(c, load<u32>(c) + 1);
+  const w = t + TB_LENS + ((len >> 5) << 2);
+  store<u32>(w, load<u32>(w) | (<u32>1 << (len & 31)));
+  store<u32>(t + TB_COUNT, n + 1);
+  fibGenBump();
+  return 0;
+}
+
+/** The alias list of `addr`/`len` in table `id` (0: none), for the control plane's consistency checks. */
+export function fib_prefix_get(family: u32, id: u32, addr: u32, len: u32): u32 {
+  const t = fib_table_get(family, id);
+  if (t == 0) return 0;
+  maskTo(addr, len, addrBytes(family));
+  const px = pxFind(t, len);
+  return px == 0 ? 0 : load<u32>(px + PX_ALIASES);
+}
+
+/** The longest present prefix length of `t` that is < `below` (≤ 129), or -1. */
+@inline function nextLen(t: u32, below: i32): i32 {
+  let l = below - 1;
+  while (l >= 0) {
+    const word = load<u32>(t + TB_LENS + ((<u32>l >> 5) << 2)) & (0xffffffff >> (31 - (<u32>l & 31)));
+    if (word != 0) return (<i32>(l & ~31)) + 31 - <i32>clz<u32>(word);
+    l = (l & ~31) - 1;
+  }
+  return -1;
+}
+
+// ---- Table lookup (fib_table_lookup, fib_trie.c) ----
+
+/**
+ * The aliases of one prefix record, in order, as fib_table_lookup processes a leaf: 0 with the result
+ * written (a next hop qualified), a reject type's error (its own -EAGAIN for throw), or 1: nothing
+ * qualified, backtrack.
+ */
+function leafCheck(px: u32, tbid: u32, fl: u32, res: u32): i32 {
+  const list = load<u32>(px + PX_ALIASES);
+  const n = load<u32>(list);
+  const flScope = load<u8>(fl + FL_SCOPE);
+  const flDscp = load<u8>(fl + FL_TOS) & DSCP_LEGACY_MASK;
+  const oif = load<u32>(fl + FL_OIF);
+  for (let i: u32 = 0; i < n; i++) {
+    const fa = load<u32>(list + 8 + (i << 2));
+    const dscp = load<u8>(fa + FA_DSCP);
+    if (dscp != 0 && dscp != flDscp) continue;
+    if (load<u8>(fa + FA_SCOPE) < flScope) continue;
+    const type = <u32>load<u8>(fa + FA_TYPE);
+    const err = typeError(type);
+    if (err < 0) return err;
+    if (load<u32>(fa + FA_FLAGS) & RTNH_F_DEAD) continue;
+    const nhs = load<u32>(fa + FA_NHS);
+    for (let k: u32 = 0; k < nhs; k++) {
+      const nh = fa + FA_NH + k * NH_SIZE;
+      if (load<u32>(nh + NH_FLAGS) & RTNH_F_DEAD) continue;
+      if (oif != 0 && oif != load<u32>(nh + NH_OIF)) continue;
+      resultSet(res, fa, k, load<u8>(px + PX_LEN), tbid);
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/** fib_props[type].error. */
+@inline function typeError(type: u32): i32 {
+  if (type <= 5) return 0;
+  if (type == 7) return EHOSTUNREACH;
+  if (type == 8) return EACCES;
+  if (type == 9) return EAGAIN;
+  return EINVAL; // blackhole, nat, xresolve
+}
+
+function resultSet(res: u32, fa: u32, k: u32, plen: u32, tbid: u32): void {
+  store<u8>(res + FR_TYPE, load<u8>(fa + FA_TYPE));
+  store<u8>(res + FR_SCOPE, load<u8>(fa + FA_SCOPE));
+  store<u8>(res + FR_PREFIXLEN, <u8>plen);
+  store<u32>(res + FR_TABLE, tbid);
+  nhResult(res, fa, k);
+  store<u32>(res + FR_INFO, fa);
+}
+
+/** Fill the next-hop part of a result with next hop `k` of alias `fa`. */
+function nhResult(res: u32, fa: u32, k: u32): void {
+  const nh = fa + FA_NH + k * NH_SIZE;
+  store<u32>(res + FR_OIF, load<u32>(nh + NH_OIF));
+  store<u32>(res + FR_NH_FLAGS, load<u32>(nh + NH_FLAGS));
+  memory.copy(res + FR_GW, nh + NH_GW, 16);
+  store<u8>(res + FR_GW_FAMILY, load<u8>(nh + NH_GW_FAMILY));
+  if (load<u8>(fa + FA_HAS_PREFSRC)) memory.copy(res + FR_PREFSRC, fa + FA_PREFSRC, 16);
+  else memory.fill(res + FR_PREFSRC, 0, 16);
+  store<u32>(res + FR_MTU, load<u32>(fa + FA_MTU));
+  store<u32>(res + FR_NH_INDEX, k);
+}
+
+/**
+ * fib_table_lookup over table `t` — and `t2` too when the kernel keeps two tables merged in one trie
+ * (local and main before any rule was added): the longest prefix first across both, the local
+ * table's aliases before main's at one length. 0 with the result, a reject error, or -EAGAIN (none).
+ */
+function tableLookup(t: u32, t2: u32, fl: u32, res: u32): i32 {
+  const family = load<u32>(t + TB_FAMILY);
+  const nbytes = addrBytes(family);
+  const dst = fl + FL_DST;
+  let len: i32 = 129;
+  // the LPM gives the longest prefix directly; the per-length hash finds the shorter ones
+  const lpm = load<u32>(t + TB_LPM);
+  if (lpm != 0 && t2 == 0) {
+    const px = family == AF_INET ? lpm4_lookup(lpm, bswap<u32>(load<u32>(dst))) : lpm6_lookup(lpm, dst);
+    if (px == 0) return EAGAIN;
+    const r = leafCheck(px, load<u32>(t + TB_ID), fl, res);
+    if (r != 1) return r;
+    len = load<u8>(px + PX_LEN);
+  }
+  while (true) {
+    const l1 = nextLen(t, len);
+    const l2 = t2 != 0 ? nextLen(t2, len) : -1;
+    len = l1 > l2 ? l1 : l2;
+    if (len < 0) return EAGAIN;
+    maskTo(dst, <u32>len, nbytes);
+    // merged tables: the higher table id's aliases first (fib_find_alias orders tb_id descending)
+    let a = t;
+    let b = t2;
+    if (b != 0 && load<u32>(b + TB_ID) > load<u32>(a + TB_ID)) {
+      a = t2;
+      b = t;
+    }
+    if (a != 0 && nextLenHas(a, len)) {
+      const px = pxFind(a, <u32>len);
+      if (px != 0) {
+        const r = leafCheck(px, load<u32>(a + TB_ID), fl, res);
+        if (r != 1) return r;
+      }
+    }
+    if (b != 0 && nextLenHas(b, len)) {
+      const px = pxFind(b, <u32>len);
+      if (px != 0) {
+        const r = leafCheck(px, load<u32>(b + TB_ID), fl, res);
+        if (r != 1) return r;
+      }
+    }
+  }
+  return EAGAIN;
+}
+
+@inline function nextLenHas(t: u32, len: i32): bool {
+  return (load<u32>(t + TB_LENS + ((<u32>len >> 5) << 2)) & (<u32>1 << (<u32>len & 31))) != 0;
+}
+
+/**
+ * fib_table_lookup on table `id` of `family` as a caller names it (bpf_fib_lookup's DIRECT and TBID,
+ * fib_check_nh): main is merged with local while no rule was ever added. -EAGAIN when the table does
+ * not exist or has no match.
+ */
+export function fib_table_lookup(family: u32, id: u32, fl: u32, res: u32): i32 {
+  const t = fib_table_get(family, id);
+  const merged = family == AF_INET && (load<u32>(fibRoot() + FRT_FLAGS) & FIBF_CUSTOM4) == 0 && (id == RT_TABLE_MAIN || id == RT_TABLE_LOCAL);
+  if (merged) {
+    const main = fib_table_get(family, RT_TABLE_MAIN);
+    const local = fib_table_get(family, RT_TABLE_LOCAL);
+    if (main == 0 && local == 0) return EAGAIN;
+    if (main == 0) return tableLookup(local, 0, fl, res);
+    return tableLookup(main, local, fl, res);
+  }
+  if (t == 0) return EAGAIN;
+  return tableLookup(t, 0, fl, res);
+}
+
+// ---- Rules (fib_rules_lookup, fib4_rule_match / fib6_rule_match) ----
+
+function prefixMatch(a: usize, b: usize, len: u32): bool {
+  const full = len >> 3;
+  for (let i: u32 = 0; i < full; i++) if (load<u8>(a + i) != load<u8>(b + i)) return false;
+  const rem = len & 7;
+  if (rem == 0) return true;
+  const m = <u8>(<u32>0xff << (8 - rem));
+  return ((load<u8>(a + full) ^ load<u8>(b + full)) & m) == 0;
+}
+
+function ruleMatch(r: u32, fl: u32, family: u32, hasSaddr: bool): bool {
+  let ok = ruleMatchInner(r, fl, family, hasSaddr);
+  if (load<u8>(r + RU_INVERT)) ok = !ok;
+  return ok;
+}
+
+function ruleMatchInner(r: u32, fl: u32, family: u32, hasSaddr: bool): bool {
+  const iif = load<i32>(r + RU_IIF);
+  if (iif != 0 && iif != load<i32>(fl + FL_IIF)) return false;
+  const oif = load<i32>(r + RU_OIF);
+  if (oif != 0 && oif != load<i32>(fl + FL_OIF)) return false;
+  if (((load<u32>(r + RU_MARK) ^ load<u32>(fl + FL_MARK)) & load<u32>(r + RU_MARK_MASK)) != 0) return false;
+  const slen = <u32>load<u8>(r + RU_SRC_LEN);
+  const dlen = <u32>load<u8>(r + RU_DST_LEN);
+  if (family == AF_INET) {
+    if (slen != 0 && !prefixMatch(fl + FL_SRC, r + RU_SRC, slen)) return false;
+    if (dlen != 0 && !prefixMatch(fl + FL_DST, r + RU_DST, dlen)) return false;
+    const dscp = load<u8>(r + RU_DSCP);
+    if (dscp != 0 && dscp != (load<u8>(fl + FL_TOS) & DSCP_LEGACY_MASK)) return false;
+  } else {
+    if (dlen != 0 && !prefixMatch(fl + FL_DST, r + RU_DST, dlen)) return false;
+    // without a source address the kernel defers the source check only for FIB_RULE_FIND_SADDR
+    // rules, which iproute2 never creates: such a rule does not match
+    if (slen != 0 && (!hasSaddr || !prefixMatch(fl + FL_SRC, r + RU_SRC, slen))) return false;
+    // ip6_dscp(flowlabel): the traffic class's DSCP bits from the flowinfo word
+    const dscp = load<u8>(r + RU_DSCP);
+    if (dscp != 0) {
+      const tclass = <u8>((bswap<u32>(load<u32>(fl + FL_LABEL)) >> 20) & 0xfc);
+      if (dscp != tclass) return false;
+    }
+  }
+  const proto = load<u8>(r + RU_PROTO);
+  if (proto != 0 && proto != load<u8>(fl + FL_PROTO)) return false;
+  const slo = <u32>load<u16>(r + RU_SPORT_LO);
+  const shi = <u32>load<u16>(r + RU_SPORT_HI);
+  if (slo != 0 && shi != 0) {
+    const p = <u32>bswap<u16>(load<u16>(fl + FL_SPORT));
+    if (p < slo || p > shi) return false;
+  }
+  const dlo = <u32>load<u16>(r + RU_DPORT_LO);
+  const dhi = <u32>load<u16>(r + RU_DPORT_HI);
+  if (dlo != 0 && dhi != 0) {
+    const p = <u32>bswap<u16>(load<u16>(fl + FL_DPORT));
+    if (p < dlo || p > dhi) return false;
+  }
+  return true;
+}
+
+/**
+ * fib_rules_lookup for `family` (the rule list at `rules`): 0 with the result, or the error of the
+ * rule that decided; -ESRCH is returned as -ENETUNREACH (__fib_lookup). For IPv6, `hasSaddr` is
+ * RT6_LOOKUP_F_HAS_SADDR and the table lookup is fib6_table_lookup.
+ */
+function rulesLookup(family: u32, fl: u32, res: u32, hasSaddr: bool): i32 {
+  const list = load<u32>(fibRoot() + (family == AF_INET ? FRT_RULES4 : FRT_RULES6));
+  if (list == 0) return ENETUNREACH;
+  const n = load<u32>(list);
+  let i: u32 = 0;
+  while (i < n) {
+    const r = list + RULES_HEADER + i * RULE_SIZE;
+    if (!ruleMatch(r, fl, family, hasSaddr)) {
+      i++;
+      continue;
+    }
+    const action = load<u32>(r + RU_ACTION);
+    if (action == FR_ACT_GOTO) {
+      const target = load<i32>(r + RU_TARGET);
+      if (target < 0) {
+        i++;
+        continue;
+      }
+      // the kernel jumps to the target and tests it at once ("goto jumped")
+      i = <u32>target;
+      continue;
+    }
+    if (action == FR_ACT_NOP) {
+      i++;
+      continue;
+    }
+    let err: i32;
+    if (action == FR_ACT_TO_TBL) {
+      const tbid = load<u32>(r + RU_TABLE);
+      if (family == AF_INET) {
+        const t = fib_table_get(family, tbid);
+        err = t == 0 ? EAGAIN : tableLookup(t, 0, fl, res);
+      } else {
+        err = fib6RuleTable(tbid, fl, res, hasSaddr);
+      }
+    } else if (action == FR_ACT_UNREACHABLE) err = ENETUNREACH;
+    else if (action == FR_ACT_PROHIBIT) err = EACCES;
+    else err = EINVAL;
+    if (err == 0 && ruleSuppress(r, res)) {
+      i++;
+      continue;
+    }
+    if (err != EAGAIN) return err;
+    i++;
+  }
+  return ENETUNREACH;
+}
+
+/** fib4_rule_suppress / fib6_rule_suppress: a result too short for the rule is not taken. */
+@inline function ruleSuppress(r: u32, res: u32): bool {
+  const plen = load<i32>(r + RU_SUPPRESS_PLEN);
+  return <i32>load<u8>(res + FR_PREFIXLEN) <= plen;
+}
+
+/**
+ * fib_lookup for IPv4 without path selection (what __fib_lookup returns): 0 with the result, or
+ * -ENETUNREACH, -EHOSTUNREACH, -EACCES, -EINVAL.
+ */
+export function fib4_lookup_nopath(fl: u32, res: u32): i32 {
+  const root = fibRoot();
+  if (root == 0) return ENETUNREACH;
+  let err: i32;
+  if ((load<u32>(root + FRT_FLAGS) & FIBF_CUSTOM4) == 0) {
+    // no custom rules: main (merged with local), then default only when main has nothing (6.x
+    // fib_lookup: a reject route in main answers, it does not fall through as it once did)
+    err = fib_table_lookup(AF_INET, RT_TABLE_MAIN, fl, res);
+    if (err != EAGAIN) return err;
+    const d = fib_table_get(AF_INET, RT_TABLE_DEFAULT);
+    if (d != 0) err = tableLookup(d, 0, fl, res);
+    return err == EAGAIN ? ENETUNREACH : err;
+  }
+  err = rulesLookup(AF_INET, fl, res, true);
+  return err == EAGAIN ? ENETUNREACH : err;
+}
+
+// ---- Path selection (fib_select_path, fib_select_multipath; fib6_select_path) ----
+
+/**
+ * fib_good_nh (fib_multipath_use_neigh): a link-scope next hop whose neighbour entry exists but is not
+ * NUD_VALID is not used; no entry, or a gateway further away, counts as reachable.
+ */
+function goodNh(nh: u32): bool {
+  let state: u32 = NUD_REACHABLE;
+  if (<u32>load<u8>(nh + NH_SCOPE) == RT_SCOPE_LINK) {
+    const gwf = <u32>load<u8>(nh + NH_GW_FAMILY);
+    if (gwf == AF_INET || gwf == AF_INET6) {
+      const n = neigh_lookup(gwf, load<u32>(nh + NH_OIF), nh + NH_GW);
+      if (n != 0) state = load<u8>(n + NE_STATE);
+    }
+  }
+  return (state & NUD_VALID) != 0;
+}
+
+/**
+ * fib_select_multipath (6.18, "restore ECMP balance from loopback"): next hops alive (upper bound ≠ -1)
+ * and, with net.ipv4.fib_multipath_use_neigh, with a usable neighbour, are scored: 2 when the flow's
+ * source is the next hop's own source address (nh_saddr), 1 more when the hash falls under its upper
+ * bound; the first best wins, a 3 (or a 1 without a source) at once. When none is alive the result
+ * keeps the next hop the table lookup chose.
+ */
+function selectMultipath(res: u32, hash: i32, saddr: u32): void {
+  const fa = load<u32>(res + FR_INFO);
+  const nhs = load<u32>(fa + FA_NHS);
+  const useNeigh = sysctl(SYSCTL_FIB_MULTIPATH_USE_NEIGH) != 0;
+  let score: i32 = -1;
+  for (let k: u32 = 0; k < nhs; k++) {
+    const nh = fa + FA_NH + k * NH_SIZE;
+    const ub = load<i32>(nh + NH_UPPER);
+    if (ub == -1 || (useNeigh && !goodNh(nh))) continue;
+    let s: i32 = 0;
+    if (saddr != 0 && load<u32>(nh + NH_SADDR) == saddr) s += 2;
+    if (hash <= ub) s++;
+    if (score < s) {
+      nhResult(res, fa, k);
+      if (s == 3 || (saddr == 0 && s == 1)) return;
+      score = s;
+    }
+  }
+}
+
+/** fib_select_path for IPv4 (no packet): the multipath hash over the flow key picks the next hop. */
+export function fib4_select_path(fl: u32, res: u32): void {
+  if (load<u32>(fl + FL_OIF) != 0) return;
+  const fa = load<u32>(res + FR_INFO);
+  if (load<u32>(fa + FA_NHS) > 1) selectMultipath(res, <i32>mp_hash4(fl), load<u32>(fl + FL_SRC));
+}
+
+/**
+ * fib_info_update_nhc_saddr: next hop `k` of alias `fa`'s source, inet_select_addr(dev, gw, the
+ * route's scope) — for an IPv6 gateway the kernel passes the first four bytes of the address as it
+ * lies in the union, and so does this. Stored with the generation it was computed at.
+ */
+function nhSaddrUpdate(fa: u32, k: u32): u32 {
+  const nh = fa + FA_NH + k * NH_SIZE;
+  const saddr = inet_select_addr(load<u32>(nh + NH_OIF), load<u32>(nh + NH_GW), load<u8>(fa + FA_SCOPE));
+  store<u32>(nh + NH_SADDR, saddr);
+  store<u32>(nh + NH_SADDR_GEN, fibGen());
+  return saddr;
+}
+
+/** What fib_create_info does for every next hop of a new IPv4 route: its nh_saddr. */
+export function fib_nh_saddr_init(fa: u32): void {
+  const nhs = load<u32>(fa + FA_NHS);
+  for (let k: u32 = 0; k < nhs; k++) nhSaddrUpdate(fa, k);
+}
+
+/**
+ * fib_result_prefsrc: the route's prefsrc, else the chosen next hop's nh_saddr — recomputed when the
+ * FIB changed since (the kernel recomputes when an address changed; between address changes the
+ * answer is the same, so a newer generation only costs a recomputation).
+ */
+export function fib_result_prefsrc(res: u32): u32 {
+  const fa = load<u32>(res + FR_INFO);
+  if (load<u8>(fa + FA_HAS_PREFSRC)) return load<u32>(fa + FA_PREFSRC);
+  const k = load<u32>(res + FR_NH_INDEX);
+  if (k >= load<u32>(fa + FA_NHS)) return 0;
+  const nh = fa + FA_NH + k * NH_SIZE;
+  if (load<u32>(nh + NH_SADDR_GEN) == fibGen()) return load<u32>(nh + NH_SADDR);
+  return nhSaddrUpdate(fa, k);
+}
 
 /**
  * fib_lookup for IPv4: rules, then tables, then the next hop (multipath hash over the flow key).
@@ -11,18 +773,339 @@
  * -13 (EACCES: prohibit), -22 (EINVAL: blackhole), as the kernel.
  */
 export function fib4_lookup(fl: u32, res: u32): i32 {
-  return -101;
-}
-
-/** The same for IPv6 (fib6_lookup + fib6_select_path). */
-export function fib6_lookup(fl: u32, res: u32): i32 {
-  return -101;
+  const err = fib4_lookup_nopath(fl, res);
+  if (err != 0) return err;
+  store<u8>(res + FR_FAMILY, <u8>AF_INET);
+  fib4_select_path(fl, res);
+  return 0;
 }
 
 /**
  * inet_addr_type_dev_table: the route type (RTN_LOCAL, RTN_BROADCAST, RTN_UNICAST, ...) of IPv4 `addr`
  * (network order u32) in table local, as ARP and receive need it; RTN_UNICAST when nothing matches.
+ * `ifindex` 0: any device; else a route through another device counts as unicast.
  */
 export function fib4_local_type(addr: u32, ifindex: u32): u32 {
-  return 1;
+  const h = bswap<u32>(addr);
+  if (h == 0 || h == 0xffffffff) return RTN_BROADCAST;
+  if ((h & 0xf0000000) == 0xe0000000) return RTN_MULTICAST;
+  if (fibRoot() == 0) return RTN_UNICAST;
+  memory.fill(flBuf(), 0, FL_SIZE);
+  store<u32>(flBuf() + FL_DST, addr);
+  store<u8>(flBuf() + FL_FAMILY, <u8>AF_INET);
+  if (fib_table_lookup(AF_INET, RT_TABLE_LOCAL, flBuf(), resBuf()) != 0) return RTN_UNICAST;
+  // the first next hop's device decides (fib_info_nhc(res.fi, 0))
+  const fa = load<u32>(resBuf() + FR_INFO);
+  if (ifindex != 0 && (load<u32>(fa + FA_NHS) == 0 || load<u32>(fa + FA_NH + NH_OIF) != ifindex)) return RTN_UNICAST;
+  return load<u8>(resBuf() + FR_TYPE);
+}
+
+/** inet_addr_type_table for table `id` (fib_valid_prefsrc): the type of `addr`, RTN_UNICAST when none. */
+export function fib4_addr_type_table(addr: u32, id: u32): u32 {
+  const h = bswap<u32>(addr);
+  if (h == 0 || h == 0xffffffff) return RTN_BROADCAST;
+  if ((h & 0xf0000000) == 0xe0000000) return RTN_MULTICAST;
+  memory.fill(flBuf(), 0, FL_SIZE);
+  store<u32>(flBuf() + FL_DST, addr);
+  if (fib_table_get(AF_INET, id) == 0 && !(id == RT_TABLE_LOCAL || id == RT_TABLE_MAIN)) return RTN_BROADCAST;
+  if (fib_table_lookup(AF_INET, id, flBuf(), resBuf()) != 0) return RTN_UNICAST;
+  return load<u8>(resBuf() + FR_TYPE);
+}
+
+// ---- IPv6 (fib6_table_lookup, rt6_select, fib6_select_path) ----
+//
+// The kernel's IPv6 tables differ from IPv4's: a prefix holds routes (fib6_info, one next hop each)
+// sorted by metric; the routes of one metric that have a gateway are SIBLINGS (rt6_qualify_for_ecmp):
+// a multipath route is such a group. A lookup takes the longest prefix that has routes, scores the
+// routes of its first metric (rt6_select / find_rr_leaf: a route through the flow's oif, or any when
+// there is none, scores 2, another 0 — or is refused under RT6_LOOKUP_F_IFACE; dead next hops are
+// skipped; the first best wins) and only when none qualifies scores every remaining route together,
+// then backtracks to shorter prefixes. Reject routes (blackhole, unreachable, prohibit, throw) are
+// routes like any other, through the loopback device: the caller reads their type.
+
+/** The alias list of the last IPv6 leaf a lookup matched in (per instance: per worker), for fib6_select_path. */
+let leaf6: u32 = 0;
+/** The oif rule lookups score IPv6 routes with (fib6_rule_lookup passes it down; per instance). */
+let rule6Oif: u32 = 0;
+let rule6Iface: bool = false;
+
+/** rt6_score_route without router preferences and neighbour checks: 2, 0, or -1 (refused). */
+@inline function score6(fa: u32, oif: u32, iface: bool): i32 {
+  const m: i32 = oif == 0 || load<u32>(fa + FA_NH + NH_OIF) == oif ? 2 : 0;
+  return m == 0 && iface ? -1 : m;
+}
+
+/**
+ * rt6_select over one prefix (find_rr_leaf): the routes of the first metric scored, the first best
+ * taken; when none qualifies, every remaining route scored together (the kernel's third
+ * __find_rr_leaf pass has no metric bound). 0 and the result, or 1 (none: backtrack).
+ */
+function leafCheck6(px: u32, tbid: u32, oif: u32, iface: bool, res: u32): i32 {
+  const list = load<u32>(px + PX_ALIASES);
+  const n = load<u32>(list);
+  if (n == 0) return 1;
+  const metric = load<u32>(load<u32>(list + 8) + FA_PRIORITY);
+  let best: i32 = -1;
+  let bestFa: u32 = 0;
+  let firstPass = true;
+  for (let j: u32 = 0; j < n; j++) {
+    const fa = load<u32>(list + 8 + (j << 2));
+    // the first pass ends at the first other metric; had it found nothing, the rest count alike
+    if (firstPass && load<u32>(fa + FA_PRIORITY) != metric) {
+      if (bestFa != 0) break;
+      firstPass = false;
+    }
+    if (load<u32>(fa + FA_NH + NH_FLAGS) & RTNH_F_DEAD) continue;
+    const m = score6(fa, oif, iface);
+    if (m > best) {
+      best = m;
+      bestFa = fa;
+    }
+  }
+  if (bestFa == 0) return 1;
+  resultSet(res, bestFa, 0, load<u8>(px + PX_LEN), tbid);
+  leaf6 = list;
+  return 0;
+}
+
+/** fib6_table_lookup: 0 with the result, or -EAGAIN (the null entry: nothing matched). */
+function tableLookup6(t: u32, fl: u32, oif: u32, iface: bool, res: u32): i32 {
+  const dst = fl + FL_DST;
+  let len: i32 = 129;
+  const lpm = load<u32>(t + TB_LPM);
+  if (lpm != 0) {
+    const px = lpm6_lookup(lpm, dst);
+    if (px == 0) return EAGAIN;
+    if (leafCheck6(px, load<u32>(t + TB_ID), oif, iface, res) == 0) return 0;
+    len = load<u8>(px + PX_LEN);
+  }
+  while (true) {
+    len = nextLen(t, len);
+    if (len < 0) return EAGAIN;
+    maskTo(dst, <u32>len, 16);
+    const px = pxFind(t, <u32>len);
+    if (px != 0 && leafCheck6(px, load<u32>(t + TB_ID), oif, iface, res) == 0) return 0;
+  }
+  return EAGAIN;
+}
+
+function fib6RuleTable(tbid: u32, fl: u32, res: u32, hasSaddr: bool): i32 {
+  const t = fib_table_get(AF_INET6, tbid);
+  if (t == 0) return EAGAIN;
+  return tableLookup6(t, fl, rule6Oif, rule6Iface, res);
+}
+
+/**
+ * fib6_lookup (the rules, or local then main without custom rules) with `oif` as the scoring device
+ * (`iface`: RT6_LOOKUP_F_IFACE, a route through another device is refused): 0 with the result (its
+ * FR_TYPE may be a reject type), -EAGAIN for the null entry, or a rule's error.
+ */
+export function fib6_lookup_oif(fl: u32, res: u32, oif: u32, hasSaddr: bool, iface: bool = false): i32 {
+  const root = fibRoot();
+  if (root == 0) return EAGAIN;
+  rule6Oif = oif;
+  rule6Iface = iface;
+  if ((load<u32>(root + FRT_FLAGS) & FIBF_CUSTOM6) == 0) {
+    const local = fib_table_get(AF_INET6, RT_TABLE_LOCAL);
+    let err: i32 = EAGAIN;
+    if (local != 0) err = tableLookup6(local, fl, oif, iface, res);
+    if (err != 0) {
+      const main = fib_table_get(AF_INET6, RT_TABLE_MAIN);
+      err = main != 0 ? tableLookup6(main, fl, oif, iface, res) : EAGAIN;
+    }
+    return err;
+  }
+  return rulesLookup(AF_INET6, fl, res, hasSaddr);
+}
+
+/** fib6_table_lookup on table `id` directly (bpf_fib_lookup DIRECT): 0, or -EAGAIN. */
+export function fib6_table_lookup(id: u32, fl: u32, oif: u32, res: u32): i32 {
+  const t = fib_table_get(AF_INET6, id);
+  if (t == 0) return EAGAIN;
+  return tableLookup6(t, fl, oif, false, res);
+}
+
+@inline function isSibling6(fa: u32, metric: u32): bool {
+  return load<u8>(fa + FA_ECMP6) != 0 && load<u32>(fa + FA_PRIORITY) == metric;
+}
+
+/**
+ * fib6_select_path (6.18: from the first sibling, rt6_multipath_first_sibling_rcu): when the chosen
+ * route has siblings and the flow names no oif, the multipath hash (rt6_multipath_hash) picks the
+ * first sibling, in list order, whose upper bound is ≥ it — unless that one scores below zero, which
+ * keeps the chosen route. `iface` is RT6_LOOKUP_F_IFACE.
+ */
+export function fib6_select_path(fl: u32, res: u32, oif: u32, haveOifMatch: bool, iface: bool = false): void {
+  const match = load<u32>(res + FR_INFO);
+  if (load<u8>(match + FA_ECMP6) == 0 || haveOifMatch) return;
+  const list = leaf6;
+  const n: u32 = list == 0 ? 0 : load<u32>(list);
+  const metric = load<u32>(match + FA_PRIORITY);
+  let first: u32 = 0;
+  let j: u32 = 0;
+  let siblings: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const fa = load<u32>(list + 8 + (i << 2));
+    if (!isSibling6(fa, metric)) continue;
+    if (first == 0) {
+      first = fa;
+      j = i;
+    }
+    siblings++;
+  }
+  if (siblings < 2) return; // match->fib6_nsiblings == 0
+  const hash = <i32>mp_hash6(fl);
+  let pick: u32 = 0;
+  if (hash <= load<i32>(first + FA_NH + NH_UPPER)) {
+    if (score6(first, oif, iface) >= 0) pick = first;
+  } else {
+    for (let i = j + 1; i < n; i++) {
+      const fa = load<u32>(list + 8 + (i << 2));
+      if (!isSibling6(fa, metric)) continue;
+      if (hash > load<i32>(fa + FA_NH + NH_UPPER)) continue;
+      if (score6(fa, oif, iface) >= 0) pick = fa;
+      break;
+    }
+  }
+  if (pick != 0 && pick != match) {
+    store<u32>(res + FR_INFO, pick);
+    nhResult(res, pick, 0);
+  }
+}
+
+/**
+ * rt6_multipath_rebalance for every sibling group of the IPv6 alias list `list`: upper bounds in list
+ * order over the live siblings' weights, -1 for dead ones (written word by word, as the kernel's
+ * atomic_set). Groups of one keep -1: fib6_select_path never reads them.
+ */
+export function fib6_rebalance(list: u32): void {
+  const n = load<u32>(list);
+  for (let i: u32 = 0; i < n; i++) {
+    const head = load<u32>(list + 8 + (i << 2));
+    if (load<u8>(head + FA_ECMP6) == 0) continue;
+    const metric = load<u32>(head + FA_PRIORITY);
+    // only from the group's first member
+    let isFirst = true;
+    for (let k: u32 = 0; k < i; k++) if (isSibling6(load<u32>(list + 8 + (k << 2)), metric)) isFirst = false;
+    if (!isFirst) continue;
+    let total: u64 = 0;
+    for (let k = i; k < n; k++) {
+      const fa = load<u32>(list + 8 + (k << 2));
+      if (isSibling6(fa, metric) && !(load<u32>(fa + FA_NH + NH_FLAGS) & RTNH_F_DEAD)) total += <u64>load<u32>(fa + FA_NH + NH_WEIGHT);
+    }
+    let w: u64 = 0;
+    for (let k = i; k < n; k++) {
+      const fa = load<u32>(list + 8 + (k << 2));
+      if (!isSibling6(fa, metric)) continue;
+      let ub: i32 = -1;
+      if (!(load<u32>(fa + FA_NH + NH_FLAGS) & RTNH_F_DEAD)) {
+        w += <u64>load<u32>(fa + FA_NH + NH_WEIGHT);
+        ub = <i32>(((w << 31) + (total >> 1)) / total) - 1;
+      }
+      store<i32>(fa + FA_NH + NH_UPPER, ub);
+    }
+  }
+}
+
+/** The same for IPv6 (fib6_lookup + fib6_select_path): 0, or -101 (no route or a reject route). */
+export function fib6_lookup(fl: u32, res: u32): i32 {
+  const oif = load<u32>(fl + FL_OIF);
+  const err = fib6_lookup_oif(fl, res, oif, !isZero16(fl + FL_SRC));
+  if (err != 0) return err == EAGAIN ? ENETUNREACH : err;
+  store<u8>(res + FR_FAMILY, <u8>AF_INET6);
+  const type = <u32>load<u8>(res + FR_TYPE);
+  if (type > 5) return typeError(type) == EAGAIN ? ENETUNREACH : typeError(type);
+  fib6_select_path(fl, res, oif, oif != 0);
+  return 0;
+}
+
+function isZero16(p: usize): bool {
+  return load<u64>(p) == 0 && load<u64>(p + 8) == 0;
+}
+
+// ---- The control plane's door ----
+
+/** `size` zeroed bytes for a record the control plane builds aside (alias lists, aliases, rule lists). */
+export function fib_alloc(size: u32): u32 {
+  return rc_alloc(size);
+}
+
+/**
+ * The control plane unpublished a record it allocated with fib_alloc (`size` as allocated): its memory
+ * is reused after the next grace period (alias lists, prefixes, buckets and rule lists the FIB
+ * replaces itself are retired here already).
+ */
+export function fib_free(addr: u32, size: u32): void {
+  rc_retire(addr, size);
+}
+
+/** Reclaim what grace periods allow (rc_reclaim): the bytes still waiting. */
+export function fib_reclaim(): u32 {
+  return rc_reclaim();
+}
+
+/**
+ * Publish rule list `list` for `family` (one aligned store) and mark the family as having custom rules
+ * when `custom` (tables local and main stop being merged, as fib_unmerge does). Bumps the generation.
+ */
+export function fib_rules_set(family: u32, list: u32, custom: u32): i32 {
+  const r = fibRootEnsure();
+  if (r == 0) return ENOMEM;
+  const slot = r + (family == AF_INET ? FRT_RULES4 : FRT_RULES6);
+  const old = load<u32>(slot);
+  store<u32>(slot, list);
+  if (old != 0 && old != list) rc_retire(old, RULES_HEADER + load<u32>(old) * RULE_SIZE);
+  if (custom != 0) store<u32>(r + FRT_FLAGS, load<u32>(r + FRT_FLAGS) | (family == AF_INET ? FIBF_CUSTOM4 : FIBF_CUSTOM6));
+  fibGenBump();
+  return 0;
+}
+
+/**
+ * fib_rebalance for alias `fa`: each live next hop's upper bound, DIV_ROUND_CLOSEST(w << 31, total) - 1
+ * over the running weight; dead ones -1. Written word by word (a reader sees old or new bounds).
+ */
+export function fib_rebalance(fa: u32): void {
+  const nhs = load<u32>(fa + FA_NHS);
+  if (nhs < 2) return;
+  let total: u64 = 0;
+  for (let k: u32 = 0; k < nhs; k++) {
+    const nh = fa + FA_NH + k * NH_SIZE;
+    if (load<u32>(nh + NH_FLAGS) & RTNH_F_DEAD) continue;
+    total += <u64>load<u32>(nh + NH_WEIGHT);
+  }
+  let w: u64 = 0;
+  for (let k: u32 = 0; k < nhs; k++) {
+    const nh = fa + FA_NH + k * NH_SIZE;
+    let ub: i32 = -1;
+    if (!(load<u32>(nh + NH_FLAGS) & RTNH_F_DEAD)) {
+      w += <u64>load<u32>(nh + NH_WEIGHT);
+      ub = <i32>(((w << 31) + (total >> 1)) / total) - 1;
+    }
+    store<i32>(nh + NH_UPPER, ub);
+  }
+}
+
+/** Bump the FIB generation after in-place next-hop changes (fib_sync_down_dev). */
+export function fib_changed(): void {
+  fibGenBump();
+}
+
+/**
+ * A lookup for the control plane (`ip route get`, fib_check_nh): the flow key and result live in the
+ * module's scratch (fib_flow_buf / fib_res_buf). `mode` 0: fib_lookup + select path; 1: the table
+ * `id` only (fib_table_lookup); 2: IPv6 fib6_lookup. Returns the error (0: found).
+ */
+export function fib_ctl_lookup(mode: u32, id: u32): i32 {
+  memory.fill(resBuf(), 0, FR_SIZE);
+  if (mode == 1) return fib_table_lookup(load<u8>(flBuf() + FL_FAMILY), id, flBuf(), resBuf());
+  if (mode == 2) return fib6_lookup(flBuf(), resBuf());
+  return fib4_lookup(flBuf(), resBuf());
+}
+
+export function fib_flow_buf(): u32 {
+  return <u32>flBuf();
+}
+
+export function fib_res_buf(): u32 {
+  return <u32>resBuf();
 }

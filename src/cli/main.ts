@@ -19,14 +19,19 @@ commands:
   prog load OBJ.o [engine jit|interp] [--log [1|2]] [--no-verify] [--json]   load: maps created, programs verified and compiled
   prog dump OBJ.o [name NAME] [syntax llvm|ubpf] [--json]   instructions with BTF source lines
   prog run OBJ.o [name NAME] data_in FILE [data_out FILE] [ctx_in FILE] [repeat N] [engine jit|interp]
-           [--map-update MAP KEY VALUE]... [--dump-maps] [--json]
+           [--map-update MAP KEY VALUE]... [--devices N] [--sysctl NAME=VALUE]... [--ip-batch FILE]... [--dump-maps] [--json]
       BPF_PROG_TEST_RUN for XDP: "Return value: N, duration (average): M ns"
   map dump|lookup|update OBJ.o name MAP [key BYTES] [value BYTES] [flags any|noexist|exist] [--json]
       maps as loading the object leaves them (wxdp keeps no state between commands)
-  run OBJ.o [name PROG] --in IN.pcap [--out OUT.pcapng] [--devices N] [--mtu N] [--json]
+  run OBJ.o [name PROG] --in IN.pcap [--out OUT.pcapng] [--devices N] [--mtu N]
+           [--sysctl NAME=VALUE]... [--ip-batch FILE]... [--json]
                                          replay a capture through a device running the program
-  bench [datapath|engine|programs|verifier|micro|fib|all] [--json] [--quick] [--only NAME]
+      --sysctl / --ip-batch configure the stack behind XDP_PASS before the run, in the order given
+  ip [-j] [-4|-6] [-batch FILE] [OBJECT COMMAND ...] [--sysctl NAME=VALUE]... [--devices N] [--json]
+      iproute2's ip against a stack that lives for the command: -batch builds it, then e.g. route show
+  bench [datapath|engine|programs|verifier|micro|forward|fib|all] [--json] [--quick] [--only NAME]
       datapath (default): Mpps through a device's RX ring and the NAPI poll, beside the kernel's test_run
+      forward: IPv4 forwarding Mpps (stack, XDP router) on a full table, beside wxdp XDP_DROP and the kernel
       engine: interpreter vs JIT vs the kernel; programs: programs/ vs the kernel; verifier: verify time
       fib: LPM lookups/s, MiB, build and update times on 1M-prefix tables, beside bpf_fib_lookup
 `;
@@ -59,6 +64,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'run': {
         const { runCommand } = await import('./run.js');
         return await runCommand(rest, io);
+      }
+      case 'ip': {
+        const { ipCli } = await import('./ip.js');
+        return await ipCli(rest, io);
       }
       case 'bench': {
         const { benchCommand } = await import('../../bench/engine.js');

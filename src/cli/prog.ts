@@ -1,6 +1,7 @@
 // `wxdp prog load|show|dump|run` and `wxdp map dump|lookup|update`, in bpftool's shape:
 //
 //   wxdp prog run OBJ.o [name NAME] data_in FILE [data_out FILE] [ctx_in FILE] [repeat N] [--json]
+//                 [--devices N] [--sysctl NAME=VALUE]... [--ip-batch FILE]...   (the stack behind the program)
 //
 // wxdp keeps no state between commands (there is no kernel holding the maps), so each command loads
 // the object afresh: `map` commands see the maps as loading leaves them (global data initialised,
@@ -15,6 +16,7 @@ import { mapTypeName, type BpfMap } from '../maps/index.js';
 import type { EngineName } from '../runtime/types.js';
 import { usageError, type Io } from './main.js';
 import { parseHexBytes } from './program.js';
+import { configureStack, stackLine, type StackStep, type StackSummary } from './stack.js';
 
 /** bpftool-style words: `name X data_in F` plus --flags. */
 interface Words {
@@ -166,13 +168,24 @@ export async function progCommand(argv: string[], io: Io): Promise<number> {
       return 0;
     }
     case 'run': {
-      const w = words(rest, { 'map-update': 3 });
+      const w = words(rest, { 'map-update': 3, sysctl: 1, 'ip-batch': 1, devices: 1 });
+      const runUsage = 'usage: wxdp prog run OBJ.o [name NAME] data_in FILE [data_out FILE] [ctx_in FILE] [repeat N] [engine jit|interp] [--map-update MAP KEY VALUE]... [--devices N] [--sysctl NAME=VALUE]... [--ip-batch FILE]... [--dump-maps] [--json]';
+      if (w.flags.has('help')) {
+        io.out(runUsage + '\n');
+        return 0;
+      }
       const dataIn = w.kv.get('data_in');
-      if (!dataIn) throw usageError('usage: wxdp prog run OBJ.o [name NAME] data_in FILE [data_out FILE] [ctx_in FILE] [repeat N] [engine jit|interp] [--map-update MAP KEY VALUE] [--dump-maps] [--json]');
+      if (!dataIn) throw usageError(runUsage);
       const repeat = Number(w.kv.get('repeat') ?? '1');
       if (!Number.isInteger(repeat) || repeat < 1) throw usageError(`repeat must be a positive integer, not '${w.kv.get('repeat')}'`);
       const { dp, obj } = await load(w.positional[0], engineOf(w));
-      for (const [, [map, key, value]] of w.multi) obj.map(map!).update(parseHexBytes(key!, 'key'), parseHexBytes(value!, 'value'));
+      for (const [flag, [map, key, value]] of w.multi) if (flag === 'map-update') obj.map(map!).update(parseHexBytes(key!, 'key'), parseHexBytes(value!, 'value'));
+      // ring devices eth0.. (ifindex 2, 3, … as `wxdp run` numbers them), then the stack in the order given
+      const ndev = Number(w.multi.filter(([f]) => f === 'devices').pop()?.[1][0] ?? '0');
+      if (!Number.isInteger(ndev) || ndev < 0 || ndev > 64) throw usageError('--devices must be 0..64');
+      for (let d = 0; d < ndev; d++) dp.addDevice({ name: `eth${d}` });
+      const steps: StackStep[] = w.multi.flatMap(([f, [arg]]): StackStep[] => (f === 'sysctl' ? [{ kind: 'sysctl' as const, arg: arg! }] : f === 'ip-batch' ? [{ kind: 'batch' as const, arg: arg! }] : []));
+      const stack: StackSummary | undefined = steps.length ? configureStack(dp, steps, io.err) : undefined;
       const data = readData(dataIn, 'data_in');
       const ctxIn = w.kv.has('ctx_in') ? parseCtx(readData(w.kv.get('ctx_in')!, 'ctx_in')) : undefined;
       const prog = obj.program(w.kv.get('name'));
@@ -180,8 +193,9 @@ export async function progCommand(argv: string[], io: Io): Promise<number> {
       if (w.kv.has('data_out')) writeFileSync(w.kv.get('data_out')!, res.data);
       const maps = w.flags.has('dump-maps') ? Object.fromEntries([...obj.maps.values()].map((m) => [m.name, dumpMap(m)])) : undefined;
       if (w.flags.has('json')) {
-        io.out(JSON.stringify({ program: prog.name, retval: res.retval, duration: Math.round(res.duration), dataOut: Buffer.from(res.data).toString('hex'), trace: dp.traceLog, ...(maps ? { maps } : {}) }, null, 2) + '\n');
+        io.out(JSON.stringify({ program: prog.name, retval: res.retval, duration: Math.round(res.duration), dataOut: Buffer.from(res.data).toString('hex'), trace: dp.traceLog, ...(maps ? { maps } : {}), ...(stack ? { stack } : {}) }, null, 2) + '\n');
       } else {
+        if (stack) io.out(stackLine(stack));
         for (const line of dp.traceLog) io.out(`trace: ${line.replace(/\n$/, '')}\n`);
         io.out(`Return value: ${res.retval}, duration${repeat > 1 ? ' (average)' : ''}: ${Math.round(res.duration)}ns\n`);
         if (!w.kv.has('data_out')) io.out(hexdump(res.data));

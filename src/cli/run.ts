@@ -3,6 +3,8 @@
 // an XDP interface would, and write what came out — transmitted (XDP_TX), redirected (the target
 // device's TX), passed to the host (XDP_PASS) — to a pcapng file, one interface per device and
 // direction. Ends with a summary: verdicts, drops by reason, frames out per interface.
+// --sysctl NAME=VALUE and --ip-batch FILE (repeatable, applied in the order given, after the devices
+// exist) configure the stack behind XDP_PASS before the first frame.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -10,6 +12,9 @@ import { Datapath } from '../control/datapath.js';
 import type { Device } from '../control/device.js';
 import { readPcap, writePcapng } from '../pcap/index.js';
 import { usageError, type Io } from './main.js';
+import { configureStack, stackLine, type StackStep, type StackSummary } from './stack.js';
+
+const RUN_USAGE = 'usage: wxdp run OBJ.o [name PROG] --in IN.pcap [--out OUT.pcapng] [--devices N] [--mtu N] [--sysctl NAME=VALUE]... [--ip-batch FILE]... [--json]';
 
 interface OutInterface {
   name: string;
@@ -18,10 +23,14 @@ interface OutInterface {
 }
 
 export async function runCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals, tokens } = parseArgs({
     args: argv,
     allowPositionals: true,
+    tokens: true,
     options: {
+      help: { type: 'boolean', default: false },
+      sysctl: { type: 'string', multiple: true },
+      'ip-batch': { type: 'string', multiple: true },
       in: { type: 'string' },
       out: { type: 'string' },
       devices: { type: 'string', default: '2' },
@@ -30,8 +39,12 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
       json: { type: 'boolean', default: false },
     },
   });
+  if (values.help) {
+    io.out(RUN_USAGE + '\n');
+    return 0;
+  }
   const [objPath, ...rest] = positionals;
-  if (!objPath) throw usageError('usage: wxdp run OBJ.o [name PROG] --in IN.pcap [--out OUT.pcapng] [--devices N] [--mtu N] [--json]');
+  if (!objPath) throw usageError(RUN_USAGE);
   if (!values.in) throw usageError('--in IN.pcap is required');
   let name: string | undefined;
   if (rest[0] === 'name') {
@@ -58,6 +71,9 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   // eth0 receives the capture and runs the program; the others are redirect targets (ifindex 2, 3, …).
   const devices = Array.from({ length: ndev }, (_, i) => dp.addDevice({ name: `eth${i}`, mtu }));
   devices[0]!.attachXdp(prog);
+  // the stack's state (links, addresses, routes, sysctls) as the command line gives it, in its order
+  const steps: StackStep[] = tokens.flatMap((t) => (t.kind === 'option' && (t.name === 'sysctl' || t.name === 'ip-batch') && t.value !== undefined ? [{ kind: t.name === 'sysctl' ? ('sysctl' as const) : ('batch' as const), arg: t.value }] : []));
+  const stack: StackSummary | undefined = steps.length ? configureStack(dp, steps, io.err) : undefined;
   const outs: OutInterface[] = devices.flatMap((d) => [
     { name: `${d.name} tx`, device: d, kind: 'tx' as const },
     { name: `${d.name} host`, device: d, kind: 'host' as const },
@@ -94,11 +110,13 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     written: written.length,
     perInterface,
     ms,
+    ...(stack ? { stack } : {}),
   };
   if (values.json) {
     io.out(JSON.stringify(summary, null, 2) + '\n');
     return 0;
   }
+  if (stack) io.out(stackLine(stack));
   io.out(`${prog.name}: ${capture.packets.length} packets from ${values.in} in ${ms.toFixed(1)} ms\n`);
   io.out(`verdicts: ${Object.entries(stats.verdicts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}\n`);
   io.out(`drops: ${Object.entries(drops).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}\n`);
@@ -106,3 +124,4 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   if (values.out) io.out(`wrote ${written.length} frames to ${values.out}\n`);
   return 0;
 }
+

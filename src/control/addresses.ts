@@ -44,3 +44,50 @@ export function ipv6Bytes(text: string): Uint8Array {
   });
   return out;
 }
+
+/** aa:bb:cc:dd:ee:ff (lowercase, as iproute2 prints link addresses). */
+export function macText(b: Uint8Array): string {
+  return [...b.subarray(0, 6)].map((x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
+/** Dotted quad of 4 bytes. */
+export function ipv4Text(b: Uint8Array): string {
+  return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+}
+
+/**
+ * IPv6 text as inet_ntop prints it (RFC 5952): the longest run of two or more zero groups (the first
+ * of equal runs) becomes '::', hex in lowercase, and an address whose first 96 bits are zero (beyond
+ * ::1-like ones) or an IPv4-mapped one ends in a dotted quad.
+ */
+export function ipv6Text(b: Uint8Array): string {
+  const w = Array.from({ length: 8 }, (_, i) => (b[2 * i]! << 8) | b[2 * i + 1]!);
+  let best = { base: -1, len: 0 };
+  let cur = { base: -1, len: 0 };
+  for (let i = 0; i < 8; i++) {
+    if (w[i] === 0) {
+      if (cur.base === -1) cur = { base: i, len: 1 };
+      else cur.len++;
+    } else if (cur.base !== -1) {
+      if (best.base === -1 || cur.len > best.len) best = cur;
+      cur = { base: -1, len: 0 };
+    }
+  }
+  if (cur.base !== -1 && (best.base === -1 || cur.len > best.len)) best = cur;
+  if (best.base !== -1 && best.len < 2) best = { base: -1, len: 0 };
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (best.base !== -1 && i >= best.base && i < best.base + best.len) {
+      if (i === best.base) out += ':';
+      continue;
+    }
+    if (i !== 0) out += ':';
+    if (i === 6 && best.base === 0 && (best.len === 6 || (best.len === 5 && w[5] === 0xffff))) {
+      out += ipv4Text(b.subarray(12, 16));
+      break;
+    }
+    out += w[i]!.toString(16);
+  }
+  if (best.base !== -1 && best.base + best.len === 8) out += ':';
+  return out;
+}

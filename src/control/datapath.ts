@@ -25,6 +25,7 @@ import {
   ARENA_BASE,
   CTX,
   CTX_BASE,
+  DEV,
   EngineMemory,
   FRAG_SIZE,
   FRAGS_BASE,
@@ -52,7 +53,7 @@ import { Addresses } from './ifaddr.js';
 import { Routes } from './routes.js';
 import { Rules } from './rules.js';
 import { Neighbours } from './neigh.js';
-import { Sysctls } from './sysctl.js';
+import { Sysctls, type SysctlValue } from './sysctl.js';
 import { Stack } from './stack.js';
 import { ipCommand, type IpResult } from './ip/index.js';
 
@@ -229,6 +230,15 @@ export class Datapath {
   ip(line: string): IpResult {
     return ipCommand(this, line);
   }
+  /** @internal The Sysctls if one was made (links tell it about new links: Sysctls.linkAdded). */
+  get sysctlsIfCreated(): Sysctls | undefined {
+    return this._sysctl;
+  }
+  /** Sysctl `name` by the kernel's name: its value, after setting it to `value` when one is given. */
+  sysctl(name: string, value?: SysctlValue): SysctlValue {
+    if (value !== undefined) this.sysctls.set(name, value);
+    return this.sysctls.get(name);
+  }
 
   static async create(opts: DatapathOptions = {}): Promise<Datapath> {
     const memory = opts.memory ?? new EngineMemory({ memoryLimit: opts.memoryLimit });
@@ -330,12 +340,44 @@ export class Datapath {
       if (this.injectBuf === 0) throw new WxdpError('USAGE', `the inject buffer: ENOMEM: ${this.memory.limitReached()}`);
     }
     const used = new Set([...this.devices.values()].map((d) => d.ifindex));
-    let ifindex = 2;
-    while (used.has(ifindex)) ifindex++;
-    if (ifindex >= MAX_DEVICES) throw new WxdpError('USAGE', `at most ${MAX_DEVICES - 2} devices`);
+    let ifindex: number;
+    if (opts.ifindex !== undefined) {
+      ifindex = opts.ifindex;
+      if (!Number.isInteger(ifindex) || ifindex < 2 || ifindex >= MAX_DEVICES) throw new WxdpError('USAGE', `device ${opts.name}: ifindex must be 2..${MAX_DEVICES - 1} (1 is loopback), not ${ifindex}`);
+      if (used.has(ifindex) || this._links?.name(ifindex) !== undefined) throw new WxdpError('USAGE', `device ${opts.name}: ifindex ${ifindex} is taken`);
+    } else if (this._links) {
+      // The stack's links share the ifindex space: they hand out the next one, as the kernel does.
+      ifindex = this._links.allocIfindex(true);
+    } else {
+      ifindex = 2;
+      while (used.has(ifindex)) ifindex++;
+      if (ifindex >= MAX_DEVICES) throw new WxdpError('USAGE', `at most ${MAX_DEVICES - 2} devices`);
+    }
+    if (this._links?.has(opts.name)) throw new WxdpError('USAGE', `a link named ${opts.name} exists already`);
     const dev = new Device(this, opts, ifindex, this.injectBuf);
     this.devices.set(opts.name, dev);
+    this._links?.adopt(dev);
     return dev;
+  }
+
+  /**
+   * @internal Take a device away (dp.links deletes veth ends): out of the device table, the frames its
+   * rings hold back to the pool, its peer unpaired.
+   */
+  removeDevice(dev: Device): void {
+    const x = dataPathExports(this.fastPath);
+    for (const other of this.devices.values()) {
+      if (other !== dev && this.memory.view().getUint32(other.address + DEV.PEER, true) === dev.ifindex) x.dev_set_peer(other.address, 0);
+    }
+    x.dev_destroy(dev.address);
+    this.devices.delete(dev.name);
+  }
+
+  /** @internal dp.links renames a device. */
+  renameDevice(dev: Device, name: string): void {
+    this.devices.delete(dev.name);
+    dev.setName(name);
+    this.devices.set(name, dev);
   }
 
   /** A device by name or ifindex. */

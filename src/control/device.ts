@@ -40,6 +40,8 @@ export interface DeviceOptions {
   ringSize?: number;
   /** Entries of the host ring (XDP_PASS), default 1024. */
   hostRingSize?: number;
+  /** The ifindex (`ip link add ... index N`), 2..MAX_DEVICES-1; default: the next free one. */
+  ifindex?: number;
 }
 
 export interface InjectOptions {
@@ -92,6 +94,7 @@ export interface DataPathExports {
   dp_init(frames: I): I;
   dev_create(ifindex: I, nqueues: I, mtu: I, ringSize: I, hostRingSize: I): I;
   dev_set_peer(dev: I, peer: I): void;
+  dev_destroy(dev: I): void;
   dev_attach(dev: I, slot: I, burst: I): void;
   dev_rx(dev: I, q: I, src: I, len: I): I;
   dev_rx_batch(dev: I, q: I, buf: I, n: I): I;
@@ -110,6 +113,10 @@ export interface DataPathExports {
 export function dataPathExports(fp: FastPath): DataPathExports {
   return fp.exports as unknown as DataPathExports;
 }
+
+/** MTU bounds of a ring device: ETH_MIN_MTU, and what a 4 KiB frame holds after headroom, shared info and a tagged Ethernet header. */
+export const DEVICE_MIN_MTU = 68;
+export const DEVICE_MAX_MTU = 4096 - 256 - 320 - 18;
 
 /** Bytes of the buffer frames are staged in on their way to dev_rx / dev_rx_batch. */
 export const INJECT_BUFFER_SIZE = 1 << 16;
@@ -136,11 +143,9 @@ function zeroStats(): QueueStats {
 }
 
 export class Device {
-  readonly name: string;
+  private _name: string;
   readonly ifindex: number;
   readonly queues: number;
-  readonly mtu: number;
-  readonly mac: Uint8Array;
   /** The device's address in the shared memory. */
   readonly address: number;
   private attached: Program | undefined;
@@ -154,11 +159,11 @@ export class Device {
     ifindex: number,
     private readonly injectBuf: number,
   ) {
-    this.name = opts.name;
+    this._name = opts.name;
     this.ifindex = ifindex;
     this.queues = opts.queues ?? 1;
-    this.mtu = opts.mtu ?? 1500;
-    this.mac = parseMac(opts.mac ?? Uint8Array.of(0x02, 0, 0, 0, (ifindex >> 8) & 0xff, ifindex & 0xff));
+    const mtu = opts.mtu ?? 1500;
+    const mac = parseMac(opts.mac ?? Uint8Array.of(0x02, 0, 0, 0, (ifindex >> 8) & 0xff, ifindex & 0xff));
     this.x = dataPathExports(dp.fastPath);
     this.mem = dp.memory;
     const ringSize = opts.ringSize ?? 256;
@@ -166,11 +171,42 @@ export class Device {
     if (!Number.isInteger(ringSize) || ringSize < 2 || (ringSize & (ringSize - 1)) !== 0) {
       throw new WxdpError('USAGE', `device ${this.name}: ringSize must be a power of two, not ${ringSize}`);
     }
-    const r = this.x.dev_create(ifindex, this.queues, this.mtu, ringSize, opts.hostRingSize ?? 1024);
-    if (r === -22) throw new WxdpError('USAGE', `device ${this.name}: MTU ${this.mtu} must be 68..${4096 - 256 - 320 - 18}`);
+    const r = this.x.dev_create(ifindex, this.queues, mtu, ringSize, opts.hostRingSize ?? 1024);
+    if (r === -22) throw new WxdpError('USAGE', `device ${this.name}: MTU ${mtu} must be ${DEVICE_MIN_MTU}..${DEVICE_MAX_MTU}`);
     if (r < 0) throw new WxdpError('USAGE', `device ${this.name}: cannot create it (errno ${-r}${r === -12 ? `: ${this.mem.limitReached()}` : ''})`);
     this.address = r >>> 0;
-    this.mem.bytes().set(this.mac, this.address + DEV.MAC);
+    this.mem.bytes().set(mac, this.address + DEV.MAC);
+  }
+
+  /** The device's name (`ip link set NAME name NEW` renames it through dp.links). */
+  get name(): string {
+    return this._name;
+  }
+
+  /** Frames longer than MTU + 14 are dropped at receive (PKT_TOO_BIG). */
+  get mtu(): number {
+    return this.mem.view().getUint32(this.address + DEV.MTU, true);
+  }
+
+  /** The device's MAC address (a copy). */
+  get mac(): Uint8Array {
+    return this.mem.bytes().slice(this.address + DEV.MAC, this.address + DEV.MAC + 6);
+  }
+
+  /** @internal dp.links renames, re-sizes and re-addresses devices (the stack's record changes with them). */
+  setName(name: string): void {
+    this._name = name;
+  }
+
+  /** @internal */
+  setMtu(mtu: number): void {
+    if (!Number.isInteger(mtu) || mtu < DEVICE_MIN_MTU || mtu > DEVICE_MAX_MTU) throw new WxdpError('USAGE', `device ${this.name}: MTU ${mtu} must be ${DEVICE_MIN_MTU}..${DEVICE_MAX_MTU}`);
+    this.mem.view().setUint32(this.address + DEV.MTU, mtu, true);
+  }
+
+  /** @internal */
+  setMac(mac: Uint8Array): void {
+    this.mem.bytes().set(parseMac(mac), this.address + DEV.MAC);
   }
 
   /** The attached program, if any. */

@@ -1,8 +1,451 @@
-// Neighbours: dp.neigh (ip neigh).
-// STUB: filled in by the stage that owns this file.
+// Neighbours: dp.neigh (ip neigh, ip ntable, net.ipv{4,6}.neigh.*). The tables live in the fast path
+// (assembly/net/neigh.ts); this object is their netlink: add/replace/change (neigh_add with iproute2's
+// NLM_F_* flags), del (neigh_delete), flush and list (a dump with iproute2's filters), get, the
+// per-device and "default" parameters by their sysctl names and units, and the table statistics.
 
+import { NetError, type Family, type NeighInfo, type NeighSpec, type NudState } from './net_types.js';
+import { ipv4Bytes, ipv6Bytes, ipv6Text, macBytes, macText } from './addresses.js';
+import { AF_INET, AF_INET6, NE, NUD, SYSCTL } from '../runtime/net_abi.js';
 import type { Datapath } from './datapath.js';
+
+interface NeighExports {
+  neigh_ctl_io(): number;
+  neigh_ctl_add(family: number, ifindex: number, state: number, ntf: number, nlflags: number): number;
+  neigh_ctl_del(family: number, ifindex: number): number;
+  neigh_ctl_get(family: number, ifindex: number): number;
+  neigh_ctl_first(family: number): number;
+  neigh_ctl_next(e: number): number;
+  neigh_ctl_ifdown(ifindex: number, family: number, skipPerm: number): number;
+  neigh_ctl_entries(family: number, gc: number): number;
+  neigh_ctl_stat(family: number, i: number): bigint;
+  neigh_ctl_queued(e: number, bytes: number): number;
+  neigh_ctl_parm_get(family: number, ifindex: number, i: number): number;
+  neigh_ctl_parm_set(family: number, ifindex: number, i: number, v: number): number;
+  neigh_ctl_gc_next(family: number): bigint;
+  neigh_seed(seed: number): void;
+  net_sysctl_set(i: number, v: number): number;
+  net_sysctl_get(i: number): number;
+}
+
+// The I/O area's layout (assembly/net/neigh.ts NEIGH_IO_*) and the codes neigh_ctl_add leaves there.
+const IO_KEY = 0;
+const IO_LLADDR = 16;
+const IO_LLADDR_LEN = 24;
+const IO_MSG = 28;
+const MSG_TEXT: Readonly<Record<number, string>> = {
+  1: 'Error: No link layer address given.',
+  2: 'Error: Invalid link address.',
+  3: 'Error: IPv6 is disabled on this device.',
+  4: 'Error: Neighbor entry is now dead.',
+};
+const NLM_F_REPLACE = 0x100;
+const NLM_F_EXCL = 0x200;
+const NLM_F_CREATE = 0x400;
+const NTF_ROUTER = 0x80;
+/** SKB_TRUESIZE(ETH_FRAME_LEN): unres_qlen counts packets of this truesize (assembly NEIGH_UNRES_QLEN_UNIT). */
+export const UNRES_QLEN_UNIT = 1514 + 256 + 320;
+/** USER_HZ: the unit of retrans_time (IPv4), anycast_delay, proxy_delay and locktime. */
+const USER_HZ = 100;
+/**
+ * HZ of the kernel these sysctls are compared with (CONFIG_HZ_250): net.ipv6.neigh.*.retrans_time is
+ * read and written in raw jiffies (ndisc_ifinfo_sysctl_change hands it to neigh_proc_dointvec).
+ */
+const KERNEL_HZ = 250;
+
+const NUD_BY_NAME: Readonly<Record<string, number>> = {
+  incomplete: NUD.INCOMPLETE, reachable: NUD.REACHABLE, stale: NUD.STALE, delay: NUD.DELAY, probe: NUD.PROBE, failed: NUD.FAILED,
+  noarp: NUD.NOARP, permanent: NUD.PERMANENT, none: 0,
+};
+const NUD_NAMES: ReadonlyArray<[number, NudState]> = [
+  [NUD.INCOMPLETE, 'INCOMPLETE'], [NUD.REACHABLE, 'REACHABLE'], [NUD.STALE, 'STALE'], [NUD.DELAY, 'DELAY'], [NUD.PROBE, 'PROBE'],
+  [NUD.FAILED, 'FAILED'], [NUD.NOARP, 'NOARP'], [NUD.PERMANENT, 'PERMANENT'],
+];
+
+/**
+ * The sysctls under net.ipv{4,6}.neigh.DEV (and .default): name → [parms index, factor to the stored
+ * milliseconds or bytes]. gc_* exist under "default" only (global sysctls of the stack).
+ */
+const PARAMS: Readonly<Record<string, readonly [number, number]>> = {
+  mcast_solicit: [0, 1],
+  ucast_solicit: [1, 1],
+  app_solicit: [2, 1],
+  mcast_resolicit: [3, 1],
+  retrans_time: [4, 1000 / USER_HZ],
+  retrans_time_ms: [4, 1],
+  base_reachable_time: [5, 1000],
+  base_reachable_time_ms: [5, 1],
+  delay_first_probe_time: [6, 1000],
+  interval_probe_time_ms: [7, 1],
+  gc_stale_time: [8, 1000],
+  unres_qlen_bytes: [9, 1],
+  unres_qlen: [9, UNRES_QLEN_UNIT],
+  proxy_qlen: [10, 1],
+  anycast_delay: [11, 1000 / USER_HZ],
+  proxy_delay: [12, 1000 / USER_HZ],
+  locktime: [13, 1000 / USER_HZ],
+};
+const REACHABLE_TIME = 14;
+const GC_PARAMS = ['gc_thresh1', 'gc_thresh2', 'gc_thresh3', 'gc_interval'] as const;
+export type NeighParam = keyof typeof PARAMS | (typeof GC_PARAMS)[number] | 'reachable_time';
+export const NEIGH_PARAMS: readonly string[] = [...Object.keys(PARAMS), ...GC_PARAMS];
+
+/** neigh_statistics by the names `ip -s ntable` and /proc/net/stat/{arp,ndisc}_cache use. */
+export interface NeighTableStats {
+  entries: number;
+  gcEntries: number;
+  allocs: number;
+  destroys: number;
+  hashGrows: number;
+  resFailed: number;
+  lookups: number;
+  hits: number;
+  rcvProbesMcast: number;
+  rcvProbesUcast: number;
+  periodicGcRuns: number;
+  forcedGcRuns: number;
+  unresolvedDiscards: number;
+  tableFulls: number;
+}
+const STAT_KEYS = ['allocs', 'destroys', 'hashGrows', 'resFailed', 'lookups', 'hits', 'rcvProbesMcast', 'rcvProbesUcast', 'periodicGcRuns',
+  'forcedGcRuns', 'unresolvedDiscards', 'tableFulls'] as const;
+
+/**
+ * What list() and flush() select. `nud`: states, 'all', or 'ip' for what `ip neigh show` shows
+ * without `nud` (every state but NOARP and NONE). list() defaults to 'all' (the front end filters as
+ * iproute2 does); flush() to iproute2's flush default (every state but PERMANENT and NOARP).
+ */
+export interface NeighFilter {
+  family?: Family;
+  dev?: string;
+  /** `to PREFIX`: an address or ADDR/LEN. */
+  to?: string;
+  /** `nud STATE...`, `nud all`, or 'ip': iproute2's default view. */
+  nud?: 'all' | 'ip' | Array<Lowercase<NudState>>;
+  /** `-s`: used/confirmed/updated ages (seconds), probes and refcnt, as `ip -s neigh` prints them. */
+  stats?: boolean;
+}
+
+/** An entry in the unresolved queue, for tests and `ip -s neigh`-like introspection. */
+export interface NeighQueue {
+  frames: number;
+  /** Bytes of truesize counted against unres_qlen_bytes. */
+  bytes: number;
+}
+
+function familyOf(addr: string): Family {
+  return addr.includes(':') ? 'inet6' : 'inet';
+}
+
+function addrBytes(text: string, family: Family): Uint8Array {
+  try {
+    return family === 'inet' ? ipv4Bytes(text) : ipv6Bytes(text);
+  } catch {
+    throw new NetError('EINVAL', `Error: any valid address is expected rather than "${text}".`);
+  }
+}
 
 export class Neighbours {
   constructor(readonly dp: Datapath) {}
+
+  private get x(): NeighExports {
+    return this.dp.stack.exports<NeighExports>();
+  }
+
+  private ifindex(dev: string): number {
+    return this.dp.links.ifindex(dev);
+  }
+
+  /** Copy a key (and lladdr) into the fast path's I/O area. */
+  private io(key: Uint8Array, lladdr?: Uint8Array): number {
+    const io = this.x.neigh_ctl_io() >>> 0;
+    if (io === 0) throw new NetError('ENOMEM', 'RTNETLINK answers: Cannot allocate memory');
+    const mem = this.dp.memory.bytes();
+    mem.fill(0, io, io + 32);
+    mem.set(key, io + IO_KEY);
+    if (lladdr) {
+      mem.set(lladdr.subarray(0, 8), io + IO_LLADDR);
+      this.dp.memory.view().setUint32(io + IO_LLADDR_LEN, lladdr.length, true);
+    }
+    return io;
+  }
+
+  private fail(r: number, io: number): never {
+    const msg = this.dp.memory.view().getUint32(io + IO_MSG, true);
+    if (r === -22 && MSG_TEXT[msg]) throw new NetError('EINVAL', MSG_TEXT[msg]!);
+    const e = (
+      {
+        [-17]: ['EEXIST', 'File exists'],
+        [-2]: ['ENOENT', 'No such file or directory'],
+        [-19]: ['ENODEV', 'No such device'],
+        [-105]: ['ENOBUFS', 'No buffer space available'],
+        [-12]: ['ENOMEM', 'Cannot allocate memory'],
+        [-97]: ['EAFNOSUPPORT', 'Address family not supported by protocol'],
+        [-1]: ['EINVAL', 'Operation not permitted'],
+        [-22]: ['EINVAL', 'Invalid argument'],
+      } as Record<number, [NetError['errno'], string]>
+    )[r] ?? ['EINVAL', `errno ${-r}`];
+    throw new NetError(e[0], `RTNETLINK answers: ${e[1]}`);
+  }
+
+  /**
+   * ip neigh add (NLM_F_CREATE|NLM_F_EXCL), replace (CREATE|REPLACE) or change (REPLACE): nud
+   * defaults to permanent as iproute2's. EEXIST "RTNETLINK answers: File exists" for add of an entry
+   * that exists, ENOENT for change of one that does not, EINVAL "Error: No link layer address given."
+   * for a valid state without an address (the new entry stays, in state NONE, as in the kernel).
+   */
+  add(spec: NeighSpec, opts: { replace?: boolean; change?: boolean } = {}): void {
+    if (!spec.to || !spec.dev) throw new NetError('EINVAL', 'Device and destination are required arguments.');
+    const family = familyOf(spec.to);
+    const key = addrBytes(spec.to, family);
+    let lladdr: Uint8Array | undefined;
+    if (spec.lladdr !== undefined) lladdr = this.lladdrBytes(spec.lladdr);
+    const nud = spec.nud ?? 'permanent';
+    const state = NUD_BY_NAME[nud];
+    if (state === undefined) throw new NetError('EINVAL', `Error: argument "${nud}" is wrong: nud state is bad`);
+    const ifindex = this.ifindex(spec.dev);
+    const nlflags = opts.change ? NLM_F_REPLACE : opts.replace ? NLM_F_CREATE | NLM_F_REPLACE : NLM_F_CREATE | NLM_F_EXCL;
+    const io = this.io(key, lladdr);
+    const r = this.x.neigh_ctl_add(family === 'inet' ? AF_INET : AF_INET6, ifindex, state, spec.router ? NTF_ROUTER : 0, nlflags);
+    if (r !== 0) this.fail(r, io);
+  }
+
+  /** ip neigh replace: create or overwrite. */
+  replace(spec: NeighSpec): void {
+    this.add(spec, { replace: true });
+  }
+
+  /** ip neigh change: overwrite an entry that exists (ENOENT otherwise). */
+  change(spec: NeighSpec): void {
+    this.add(spec, { change: true });
+  }
+
+  private lladdrBytes(text: string): Uint8Array {
+    // lladdr_aton: hex bytes separated by ':' (any count; the kernel wants at least the device's 6)
+    const parts = text.split(':');
+    if (parts.length > 32 || parts.some((p) => !/^[0-9a-f]{1,2}$/i.test(p))) throw new NetError('EINVAL', `"${text}" is invalid lladdr.`);
+    if (parts.length === 6) return macBytes(text);
+    return Uint8Array.from(parts, (p) => parseInt(p, 16));
+  }
+
+  /** ip neigh del: the entry goes FAILED (its waiting frames get errors) and out. ENOENT when there is none. */
+  del(spec: { to: string; dev: string }): void {
+    if (!spec.to || !spec.dev) throw new NetError('EINVAL', 'Device and destination are required arguments.');
+    const family = familyOf(spec.to);
+    const key = addrBytes(spec.to, family);
+    const ifindex = this.ifindex(spec.dev);
+    const io = this.io(key);
+    const r = this.x.neigh_ctl_del(family === 'inet' ? AF_INET : AF_INET6, ifindex);
+    if (r !== 0) this.fail(r, io);
+  }
+
+  /** ip neigh get TO dev DEV: the entry, or ENOENT "Error: Neighbour entry not found.". */
+  get(to: string, dev: string, opts: { stats?: boolean } = {}): NeighInfo {
+    const family = familyOf(to);
+    const key = addrBytes(to, family);
+    const ifindex = this.ifindex(dev);
+    this.io(key);
+    const e = this.x.neigh_ctl_get(family === 'inet' ? AF_INET : AF_INET6, ifindex) >>> 0;
+    if (e === 0) throw new NetError('ENOENT', 'Error: Neighbour entry not found.');
+    return this.info(e, opts.stats ?? false);
+  }
+
+  /** Every entry address of the tables, in dump order (AF_INET first, as neigh_dump_info walks them). */
+  private entries(family?: Family): number[] {
+    const out: number[] = [];
+    for (const f of family ? [family] : (['inet', 'inet6'] as Family[])) {
+      for (let e = this.x.neigh_ctl_first(f === 'inet' ? AF_INET : AF_INET6) >>> 0; e !== 0; e = this.x.neigh_ctl_next(e) >>> 0) out.push(e);
+    }
+    return out;
+  }
+
+  private matches(e: number, filter: NeighFilter, defaultMask: number): boolean {
+    const v = this.dp.memory.view();
+    const state = v.getUint8(e + NE.STATE);
+    if (filter.dev !== undefined && v.getUint32(e + NE.IFINDEX, true) !== this.ifindex(filter.dev)) return false;
+    // iproute2: filter.state is a mask; 0x100 stands for NUD_NONE (state 0)
+    let mask = defaultMask;
+    if (filter.nud === 'all') mask = 0x1ff;
+    else if (filter.nud === 'ip') mask = 0xff & ~NUD.NOARP;
+    else if (filter.nud) {
+      mask = 0;
+      for (const n of filter.nud) {
+        const s = NUD_BY_NAME[n];
+        if (s === undefined) throw new NetError('EINVAL', `Error: argument "${n}" is wrong: nud state is bad`);
+        mask |= s === 0 ? 0x100 : s;
+      }
+    }
+    if (state === 0 ? (mask & 0x100) === 0 : (mask & state) === 0) return false;
+    if (filter.to !== undefined) {
+      const fam = v.getUint8(e + NE.FAMILY) === AF_INET ? 'inet' : 'inet6';
+      const [a, l] = filter.to.split('/');
+      if (familyOf(a!) !== fam) return false;
+      const want = addrBytes(a!, fam);
+      const bits = l === undefined ? want.length * 8 : Number(l);
+      const key = this.dp.memory.bytes().subarray(e + NE.KEY, e + NE.KEY + want.length);
+      for (let i = 0; i < bits; i++) {
+        const m = 0x80 >> (i & 7);
+        if ((key[i >> 3]! & m) !== (want[i >> 3]! & m)) return false;
+      }
+    }
+    return true;
+  }
+
+  /** The entries (all of them unless filtered: `ip neigh show` hides NOARP and NONE, nud: 'ip' does too), in dump order. */
+  list(filter: NeighFilter = {}): NeighInfo[] {
+    return this.entries(filter.family).filter((e) => this.matches(e, filter, 0x1ff)).map((e) => this.info(e, filter.stats ?? false));
+  }
+
+  /**
+   * ip neigh flush: deletes what matches as iproute2 does (one RTM_DELNEIGH each; default: every
+   * state but PERMANENT and NOARP, NONE included). iproute2 refuses it without a selector. Entries deleted.
+   */
+  flush(filter: NeighFilter): number {
+    if (filter.dev === undefined && filter.to === undefined && filter.nud === undefined) throw new NetError('EINVAL', 'Flush requires arguments.');
+    const victims = this.entries(filter.family).filter((e) => this.matches(e, filter, 0x1ff & ~(NUD.PERMANENT | NUD.NOARP)));
+    let n = 0;
+    for (const e of victims) {
+      const info = this.info(e, false);
+      try {
+        this.del({ to: info.dst, dev: info.dev });
+        n++;
+      } catch (err) {
+        if (!(err instanceof NetError) || err.errno !== 'ENOENT') throw err;
+      }
+    }
+    return n;
+  }
+
+  /** An entry as `ip -j neigh show` prints it (with -s: the cache ages in seconds, probes, refcnt when held). */
+  private info(e: number, stats: boolean): NeighInfo {
+    const v = this.dp.memory.view();
+    const family = v.getUint8(e + NE.FAMILY);
+    const state = v.getUint8(e + NE.STATE);
+    const ifindex = v.getUint32(e + NE.IFINDEX, true);
+    const key = this.dp.memory.bytes().slice(e + NE.KEY, e + NE.KEY + (family === AF_INET ? 4 : 16));
+    // keys in the order `ip -j neigh` prints them
+    const info = { dst: family === AF_INET ? key.join('.') : ipv6Text(key), dev: this.dp.links.name(ifindex) ?? `if${ifindex}` } as NeighInfo;
+    if (state & NUD.VALID) info.lladdr = macText(this.dp.memory.bytes().slice(e + NE.MAC, e + NE.MAC + 6));
+    if (v.getUint8(e + NE.FLAGS) & NTF_ROUTER) info.router = null;
+    if (stats) {
+      const now = this.dp.stack.now();
+      // jiffies_to_clock_t, then iproute2 divides by USER_HZ: whole seconds
+      const age = (off: number): number => Math.floor(Math.floor((now - Number(v.getBigInt64(e + off, true))) / 10) / USER_HZ);
+      const refcnt = v.getUint32(e + NE.TIMER_SLOT, true) !== 0 ? 1 : 0; // the timer's reference
+      if (refcnt) info.refcnt = refcnt;
+      info.used = age(NE.USED);
+      info.confirmed = age(NE.CONFIRMED);
+      info.updated = age(NE.UPDATED);
+      info.probes = v.getUint32(e + NE.PROBES, true);
+    }
+    info.state = NUD_NAMES.filter(([bit]) => state & bit).map(([, n]) => n);
+    return info;
+  }
+
+  /** Frames waiting on an entry and their truesize bytes (unres_qlen_bytes accounting). */
+  queue(to: string, dev: string): NeighQueue {
+    const family = familyOf(to);
+    this.io(addrBytes(to, family));
+    const e = this.x.neigh_ctl_get(family === 'inet' ? AF_INET : AF_INET6, this.ifindex(dev)) >>> 0;
+    if (e === 0) throw new NetError('ENOENT', 'Error: Neighbour entry not found.');
+    return { frames: this.x.neigh_ctl_queued(e, 0), bytes: this.x.neigh_ctl_queued(e, 1) };
+  }
+
+  private paramTarget(family: Family, dev: string | 'default'): number {
+    if (family !== 'inet' && family !== 'inet6') throw new NetError('EAFNOSUPPORT', `"${family as string}" is not an address family (inet, inet6)`);
+    return dev === 'default' ? 0 : this.ifindex(dev);
+  }
+
+  /** [parms index, factor] of a sysctl name in `family` (IPv6's retrans_time is in jiffies, not USER_HZ). */
+  private param(family: Family, name: string): readonly [number, number] | undefined {
+    if (family === 'inet6' && name === 'retrans_time') return [PARAMS[name]![0], 1000 / KERNEL_HZ];
+    return PARAMS[name];
+  }
+
+  private gcSysctl(family: Family, name: (typeof GC_PARAMS)[number]): number {
+    const base = family === 'inet' ? SYSCTL.NEIGH4_GC_THRESH1 : SYSCTL.NEIGH6_GC_THRESH1;
+    return base + GC_PARAMS.indexOf(name);
+  }
+
+  /**
+   * net.ipv{4,6}.neigh.{DEV,default}.NAME = value, in the sysctl's own unit (seconds, USER_HZ ticks,
+   * milliseconds, packets or bytes). A "default" value reaches every device that has not set its own.
+   */
+  setParam(family: Family, dev: string | 'default', name: string, value: number): void {
+    const ifindex = this.paramTarget(family, dev);
+    if (!Number.isInteger(value) || value < 0 || value > 0x7fffffff) {
+      throw new NetError('EINVAL', `net.${family === 'inet' ? 'ipv4' : 'ipv6'}.neigh.${dev}.${name}: ${value} is not an integer in 0..2147483647`);
+    }
+    if ((GC_PARAMS as readonly string[]).includes(name)) {
+      if (ifindex !== 0) throw new NetError('ENOENT', `net.${family === 'inet' ? 'ipv4' : 'ipv6'}.neigh.${dev}.${name}: there is no such sysctl (gc_* are under "default" only)`);
+      this.x.net_sysctl_set(this.gcSysctl(family, name as (typeof GC_PARAMS)[number]), value);
+      return;
+    }
+    const p = this.param(family, name);
+    if (!p) throw new NetError('ENOENT', `net.${family === 'inet' ? 'ipv4' : 'ipv6'}.neigh.${dev}.${name}: there is no such sysctl`);
+    const [i, unit] = p;
+    if (name === 'interval_probe_time_ms' && value < 1) throw new NetError('EINVAL', `net.${family === 'inet' ? 'ipv4' : 'ipv6'}.neigh.${dev}.${name}: the minimum is 1`);
+    const stored = value * unit;
+    if (stored > 0xffffffff) throw new NetError('ERANGE', `net.${family === 'inet' ? 'ipv4' : 'ipv6'}.neigh.${dev}.${name}: ${value} is out of range`);
+    const r = this.x.neigh_ctl_parm_set(family === 'inet' ? AF_INET : AF_INET6, ifindex, i, stored);
+    if (r !== 0) throw new NetError(r === -12 ? 'ENOMEM' : 'EINVAL', `net.${family === 'inet' ? 'ipv4' : 'ipv6'}.neigh.${dev}.${name}: refused (errno ${-r})`);
+  }
+
+  /** The value `sysctl net.ipv{4,6}.neigh.DEV.NAME` prints; 'reachable_time' is the randomised one in ms. */
+  getParam(family: Family, dev: string | 'default', name: string): number {
+    const ifindex = this.paramTarget(family, dev);
+    const fam = family === 'inet' ? AF_INET : AF_INET6;
+    if ((GC_PARAMS as readonly string[]).includes(name)) {
+      if (ifindex !== 0) throw new NetError('ENOENT', `net.${family === 'inet' ? 'ipv4' : 'ipv6'}.neigh.${dev}.${name}: there is no such sysctl (gc_* are under "default" only)`);
+      return this.x.net_sysctl_get(this.gcSysctl(family, name as (typeof GC_PARAMS)[number]));
+    }
+    if (name === 'reachable_time') return this.x.neigh_ctl_parm_get(fam, ifindex, REACHABLE_TIME) >>> 0;
+    const p = this.param(family, name);
+    if (!p) throw new NetError('ENOENT', `net.${family === 'inet' ? 'ipv4' : 'ipv6'}.neigh.${dev}.${name}: there is no such sysctl`);
+    return Math.floor((this.x.neigh_ctl_parm_get(fam, ifindex, p[0]) >>> 0) / p[1]);
+  }
+
+  /**
+   * NETDEV_DOWN (arp_ifdown / ndisc's neigh_ifdown): every entry of the device goes, permanent ones
+   * too, in `opts.family`'s table or both. Entries removed.
+   */
+  deviceDown(ifindex: number, opts: { family?: Family } = {}): number {
+    const f = opts.family === 'inet' ? AF_INET : opts.family === 'inet6' ? AF_INET6 : 0;
+    return this.x.neigh_ctl_ifdown(ifindex, f, 0) >>> 0;
+  }
+
+  /** NETDEV_UNREGISTER: nothing of the device survives. */
+  deviceGone(ifindex: number): number {
+    return this.x.neigh_ctl_ifdown(ifindex, 0, 0) >>> 0;
+  }
+
+  /**
+   * NETDEV_CHANGE: the carrier went away (arp_evict_nocarrier / ndisc_evict_nocarrier, 1 by default):
+   * neigh_carrier_down keeps the permanent entries. A carrier coming back changes nothing.
+   */
+  deviceCarrier(ifindex: number, up: boolean): number {
+    return up ? 0 : this.x.neigh_ctl_ifdown(ifindex, 0, 1) >>> 0;
+  }
+
+  /** NETDEV_CHANGEADDR (neigh_changeaddr): the device's MAC changed, every entry of it goes. */
+  deviceAddress(ifindex: number): number {
+    return this.x.neigh_ctl_ifdown(ifindex, 0, 0) >>> 0;
+  }
+
+  /** The table's statistics (ip -s ntable show name arp_cache|ndisc_cache). */
+  stats(family: Family): NeighTableStats {
+    const f = family === 'inet' ? AF_INET : AF_INET6;
+    const out = { entries: this.x.neigh_ctl_entries(f, 0) >>> 0, gcEntries: this.x.neigh_ctl_entries(f, 1) >>> 0 } as NeighTableStats;
+    STAT_KEYS.forEach((k, i) => (out[k] = Number(this.x.neigh_ctl_stat(f, i))));
+    return out;
+  }
+
+  /** When the table's periodic gc work (neigh_periodic_work) runs next, in stack-clock ms. */
+  nextGc(family: Family): number {
+    return Number(this.x.neigh_ctl_gc_next(family === 'inet' ? AF_INET : AF_INET6));
+  }
+
+  /** Seed the PRNG reachable_time is drawn from (the kernel's get_random_u32; deterministic here). */
+  seed(seed: number): void {
+    this.x.neigh_seed(seed >>> 0);
+  }
 }

@@ -8,11 +8,11 @@ import { WxdpError } from '../errors.js';
 export type Family = 'inet' | 'inet6';
 
 /** iproute2's errors, by errno: `message` is what `ip` prints after "RTNETLINK answers: " (or its own parse error). */
-export type NetErrno = 'EEXIST' | 'ENOENT' | 'ESRCH' | 'ENETUNREACH' | 'EHOSTUNREACH' | 'EINVAL' | 'ENODEV' | 'EADDRNOTAVAIL' | 'ENOBUFS' | 'ENOMEM' | 'EOPNOTSUPP' | 'EAFNOSUPPORT' | 'ERANGE' | 'EBUSY';
+export type NetErrno = 'EEXIST' | 'ENOENT' | 'ESRCH' | 'ENETUNREACH' | 'EHOSTUNREACH' | 'EINVAL' | 'ENODEV' | 'EADDRNOTAVAIL' | 'ENOBUFS' | 'ENOMEM' | 'EOPNOTSUPP' | 'EAFNOSUPPORT' | 'ERANGE' | 'EBUSY' | 'EACCES' | 'ENETDOWN' | 'ENFILE' | 'ENXIO';
 
 export const ERRNO_VALUE: Readonly<Record<NetErrno, number>> = {
   EEXIST: 17, ENOENT: 2, ESRCH: 3, ENETUNREACH: 101, EHOSTUNREACH: 113, EINVAL: 22, ENODEV: 19,
-  EADDRNOTAVAIL: 99, ENOBUFS: 105, ENOMEM: 12, EOPNOTSUPP: 95, EAFNOSUPPORT: 97, ERANGE: 34, EBUSY: 16,
+  EADDRNOTAVAIL: 99, ENOBUFS: 105, ENOMEM: 12, EOPNOTSUPP: 95, EAFNOSUPPORT: 97, ERANGE: 34, EBUSY: 16, EACCES: 13, ENETDOWN: 100, ENFILE: 23, ENXIO: 6,
 };
 
 /** A refused stack operation: `errno` names the kernel's errno, `message` iproute2's wording. */
@@ -75,6 +75,8 @@ export interface AddrSpec {
   /** Lifetimes in seconds (default forever). */
   validLft?: number;
   preferredLft?: number;
+  /** `metric N`: the priority of the prefix route the address adds. */
+  metric?: number;
 }
 
 /** An address as `ip -j addr show` prints it inside addr_info. */
@@ -83,13 +85,31 @@ export interface AddrInfo {
   local: string;
   prefixlen: number;
   address?: string;
+  /** The metric of the address's prefix route (`metric N`), when set. */
+  metric?: number;
   broadcast?: string;
   scope: string;
   secondary?: boolean;
+  nodad?: boolean;
+  deprecated?: boolean;
+  tentative?: boolean;
   noprefixroute?: boolean;
+  /** Set for an address with a finite valid lifetime (iproute2 prints "dynamic" for !IFA_F_PERMANENT). */
+  dynamic?: boolean;
   label?: string;
   valid_life_time: number;
   preferred_life_time: number;
+}
+
+/** A link with its addresses, as `ip -j addr show` prints each entry. */
+export interface LinkAddrs extends Omit<LinkInfo, 'linkinfo'> {
+  addr_info: AddrInfo[];
+}
+
+/** A link's counters, as `ip -s -j link show` prints them under stats64. */
+export interface LinkStats {
+  rx: { bytes: number; packets: number; errors: number; dropped: number };
+  tx: { bytes: number; packets: number; errors: number; dropped: number };
 }
 
 export type RouteType = 'unicast' | 'local' | 'broadcast' | 'anycast' | 'multicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw' | 'nat';
@@ -214,5 +234,14 @@ export interface NeighInfo {
   dev: string;
   lladdr?: string;
   router?: null;
+  /** -s: the timer's reference when one is armed (ip prints "ref N"). */
+  refcnt?: number;
+  /** -s: seconds since the entry was last used, confirmed, updated (nda_cacheinfo / USER_HZ). */
+  used?: number;
+  confirmed?: number;
+  updated?: number;
+  /** -s: probes sent in the current resolution. */
+  probes?: number;
+  /** NUD states; empty for NUD_NONE (iproute2 then prints no "state" key). */
   state: NudState[];
 }

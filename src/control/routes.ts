@@ -1,8 +1,962 @@
-// Routes: dp.routes (ip route): tables, route types, next hops, ECMP; get (ip route get).
-// STUB: filled in by the stage that owns this file.
+// Routes: dp.routes (ip route): tables by id, the kernel's route types, scopes, metrics, dscp, next
+// hops (ECMP with weights), per-route mtu and prefsrc; `get` as `ip route get`. The kernel decides
+// what is valid (fib_create_info, fib_check_nh, fib_table_insert / fib_table_delete in
+// net/ipv4/fib_semantics.c and fib_trie.c; ip6_route_add for IPv6) and iproute2 what the defaults
+// are (ip/iproute.c): both are followed here, errors with their errno and wording.
+//
+// The routes of one prefix in one table are kept here in the kernel's order (dscp descending, then
+// priority ascending, then as add/append/prepend put them); every change builds new alias records
+// and a new alias list in the fast path's memory and publishes it with fib_prefix_set (one aligned
+// store, FIB generation bumped). Nothing already installed changes when an operation fails: every
+// check runs before the first record is written.
 
 import type { Datapath } from './datapath.js';
+import { ipv4Bytes, ipv6Bytes } from './addresses.js';
+import { NetError, type Family, type NexthopSpec, type RouteInfo, type RouteSpec, type RouteType } from './net_types.js';
+import { AF_INET, AF_INET6, FL, FR, IFF, LOOPBACK_IFINDEX, ND, RTN, RT_SCOPE, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN } from '../runtime/net_abi.js';
+import { FA, NH, RTAX_MTU_LOCK, RTNH_F, type FibExports } from './fib_layout.js';
+
+const TYPES: readonly RouteType[] = ['unicast', 'unicast', 'local', 'broadcast', 'anycast', 'multicast', 'blackhole', 'unreachable', 'prohibit', 'throw', 'nat'];
+const TYPE_NUM: Readonly<Record<RouteType, number>> = { unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7, prohibit: 8, throw: 9, nat: 10 };
+/** fib_props[type].scope: the widest scope a route of the type may have. */
+const TYPE_SCOPE: readonly number[] = [255, 0, 254, 253, 253, 0, 0, 0, 0, 0, 255];
+const REJECT = new Set([6, 7, 8, 9]);
+const SCOPES: Readonly<Record<string, number>> = { global: 0, universe: 0, site: 200, link: 253, host: 254, nowhere: 255 };
+const PROTOS: Readonly<Record<string, number>> = {
+  unspec: 0, redirect: 1, kernel: 2, boot: 3, static: 4, gated: 8, ra: 9, mrt: 10, zebra: 11, bird: 12, dnrouted: 13,
+  xorp: 14, ntk: 15, dhcp: 16, keepalived: 18, babel: 42, openr: 99, bgp: 186, isis: 187, ospf: 188, rip: 189, eigrp: 192,
+};
+const NLM_F_REPLACE = 0x100;
+const NLM_F_EXCL = 0x200;
+const NLM_F_CREATE = 0x400;
+const NLM_F_APPEND = 0x800;
+
+export interface Nexthop {
+  oif: number;
+  gwFamily: 0 | 2 | 10;
+  gw: Uint8Array;
+  weight: number;
+  flags: number;
+  scope: number;
+}
+
+/** One route (a fib_alias with its fib_info) as the control plane keeps it. */
+export interface Route {
+  id: number;
+  family: 2 | 10;
+  table: number;
+  dst: Uint8Array;
+  len: number;
+  type: number;
+  scope: number;
+  dscp: number;
+  protocol: number;
+  priority: number;
+  prefsrc?: Uint8Array;
+  mtu: number;
+  mtuLock: boolean;
+  nhs: Nexthop[];
+  /** The alias record's address in the fast path's memory (0 until published). */
+  fa: number;
+}
+
+/** Filters of `ip route show|flush` (iproute2's names). */
+export interface RouteFilter {
+  family?: Family;
+  /** A table id or name, or 'all' (default main). */
+  table?: number | 'main' | 'local' | 'default' | 'all';
+  dev?: string;
+  type?: RouteType;
+  protocol?: string | number;
+  scope?: string | number;
+  via?: string;
+  /** `exact PREFIX` / a bare prefix: that prefix only. */
+  dst?: string;
+}
+
+/** `ip route get ADDR [from A] [iif D] [oif D] [mark M] [tos T] [ipproto P] [sport S] [dport D]`. */
+export interface RouteGet {
+  to: string;
+  from?: string;
+  iif?: string;
+  oif?: string;
+  mark?: number;
+  tos?: number;
+  ipproto?: number;
+  sport?: number;
+  dport?: number;
+}
+
+export function tableId(t: RouteSpec['table'] | string | undefined, dflt: number): number {
+  if (t === undefined) return dflt;
+  if (t === 'main') return RT_TABLE_MAIN;
+  if (t === 'local') return RT_TABLE_LOCAL;
+  if (t === 'default') return RT_TABLE_DEFAULT;
+  const n = typeof t === 'number' ? t : /^\d+$/.test(t) ? Number(t) : NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new NetError('EINVAL', `"table" value is invalid`);
+  return n;
+}
+
+export function tableName(id: number): string {
+  return id === RT_TABLE_MAIN ? 'main' : id === RT_TABLE_LOCAL ? 'local' : id === RT_TABLE_DEFAULT ? 'default' : String(id);
+}
+
+/** Address text → bytes and family. */
+export function parseAddr(text: string, family?: Family): { family: 2 | 10; bytes: Uint8Array } {
+  const v6 = text.includes(':');
+  if (family === 'inet' && v6) throw new NetError('EINVAL', `Error: inet prefix is expected rather than "${text}".`);
+  if (family === 'inet6' && !v6) throw new NetError('EINVAL', `Error: inet6 prefix is expected rather than "${text}".`);
+  try {
+    return v6 ? { family: AF_INET6, bytes: ipv6Bytes(text) } : { family: AF_INET, bytes: ipv4Bytes(text) };
+  } catch {
+    throw new NetError('EINVAL', `Error: ${v6 ? 'inet6' : 'inet'} address is expected rather than "${text}".`);
+  }
+}
+
+/** "198.51.100.0/24", "default", "2001:db8::/32", a bare address (host prefix). */
+export function parsePrefix(text: string, family?: Family): { family: 2 | 10; bytes: Uint8Array; len: number } {
+  if (text === 'default' || text === 'all' || text === 'any') {
+    const f = family === 'inet6' ? AF_INET6 : AF_INET;
+    return { family: f, bytes: new Uint8Array(16), len: 0 };
+  }
+  const [a, l] = text.split('/');
+  const { family: f, bytes } = parseAddr(a!, family);
+  const max = f === AF_INET ? 32 : 128;
+  const len = l === undefined ? max : /^\d+$/.test(l) ? Number(l) : NaN;
+  if (!(len >= 0 && len <= max)) throw new NetError('EINVAL', `Error: ${f === AF_INET ? 'inet' : 'inet6'} prefix is expected rather than "${text}".`);
+  const out = new Uint8Array(16);
+  out.set(bytes);
+  return { family: f, bytes: out, len };
+}
+
+export function formatAddr(family: number, b: Uint8Array): string {
+  if (family === AF_INET) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+  const w: number[] = [];
+  for (let i = 0; i < 16; i += 2) w.push((b[i]! << 8) | b[i + 1]!);
+  // RFC 5952: the longest run (≥ 2) of zero groups becomes '::'
+  let bs = -1, bl = 0;
+  for (let i = 0; i < 8; ) {
+    if (w[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && w[j] === 0) j++;
+    if (j - i > bl && j - i >= 2) { bs = i; bl = j - i; }
+    i = j;
+  }
+  const hex = (a: number[]): string => a.map((x) => x.toString(16)).join(':');
+  if (bs < 0) return hex(w);
+  return `${hex(w.slice(0, bs))}::${hex(w.slice(bs + bl))}`;
+}
+
+function masked(bytes: Uint8Array, len: number): Uint8Array {
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) {
+    const bits = Math.max(0, Math.min(8, len - i * 8));
+    out[i] = bytes[i]! & ((0xff << (8 - bits)) & 0xff);
+  }
+  return out;
+}
+
+function prefixKey(family: number, table: number, dst: Uint8Array, len: number): string {
+  return `${family}|${table}|${Buffer.from(dst).toString('hex')}/${len}`;
+}
+
+function sameBytes(a?: Uint8Array, b?: Uint8Array): boolean {
+  if (!a || !b) return a === b;
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** rt6_duplicate_nexthop: the same device and the same gateway (none counts as ::). */
+function sameNh6(a: Nexthop, b: Nexthop): boolean {
+  return a.oif === b.oif && sameBytes(a.gw, b.gw);
+}
+
+/** rt6_qualify_for_ecmp: an IPv6 route with a gateway is a sibling of the others of its metric. */
+function isEcmp6(r: Route): boolean {
+  return r.nhs[0]!.gwFamily !== 0;
+}
+
+/** The sibling group of IPv6 route `r` in its prefix's list (itself alone when it has none). */
+function siblings6(list: readonly Route[], r: Route): Route[] {
+  if (!isEcmp6(r)) return [r];
+  return list.filter((a) => a.priority === r.priority && isEcmp6(a));
+}
+
+/** Bytes of route `r`'s alias record. */
+function aliasBytes(r: Route): number {
+  return FA.NH + NH.SIZE * r.nhs.length;
+}
 
 export class Routes {
+  private readonly prefixes = new Map<string, Route[]>();
+  private nextId = 1;
+  private addrBuf = 0;
+  /** Inside load(): reclaim once at the end, not after every route. */
+  private bulk = false;
+  /** The IPv6 routes a dumped multipath entry stands for. */
+  private readonly members = new WeakMap<Route, Route[]>();
+
   constructor(readonly dp: Datapath) {}
+
+  private get x(): FibExports {
+    return this.dp.stack.exports<FibExports>();
+  }
+
+  private view(): DataView {
+    return this.dp.memory.view();
+  }
+
+  private bytes(): Uint8Array {
+    const v = this.view();
+    return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  }
+
+  // ---- devices (through dp.links, and the netdev records for flags) ----
+
+  private ifindex(name: string): number {
+    return this.dp.links.ifindex(name);
+  }
+
+  private devName(ifindex: number): string {
+    return this.dp.links.name(ifindex) ?? `if${ifindex}`;
+  }
+
+  private devUp(ifindex: number): boolean {
+    const rec = this.x.netdev_get(ifindex) >>> 0;
+    if (rec === 0) return false;
+    return (this.view().getUint32(rec + ND.FLAGS, true) & IFF.UP) !== 0;
+  }
+
+  // ---- public API ----
+
+  /** `ip route add`: EEXIST "File exists" when a route with the same prefix, tos and metric exists. */
+  add(spec: RouteSpec): void {
+    this.modify(spec, NLM_F_CREATE | NLM_F_EXCL);
+  }
+
+  /** `ip route replace`: replace the first route with the same prefix, tos and metric, or add. */
+  replace(spec: RouteSpec): void {
+    this.modify(spec, NLM_F_CREATE | NLM_F_REPLACE);
+  }
+
+  /** `ip route append`: after the routes with the same key (EEXIST only for an identical route). */
+  append(spec: RouteSpec): void {
+    this.modify(spec, NLM_F_CREATE | NLM_F_APPEND);
+  }
+
+  /** `ip route prepend`: before the routes with the same key. */
+  prepend(spec: RouteSpec): void {
+    this.modify(spec, NLM_F_CREATE);
+  }
+
+  /** `ip route change`: replace an existing route; ENOENT "No such file or directory" when none. */
+  change(spec: RouteSpec): void {
+    this.modify(spec, NLM_F_REPLACE);
+  }
+
+  /**
+   * The routes addresses create (the links/addresses stage calls this): local and broadcast routes in
+   * table local, prefix routes in main, proto kernel, through device `ifindex`. Replaces a route with
+   * the same key, as the kernel's fib_magic does with NLM_F_CREATE | NLM_F_APPEND ... of its own.
+   */
+  kernelAdd(spec: RouteSpec, ifindex: number): void {
+    const r = this.build({ ...spec, protocol: spec.protocol ?? 'kernel' }, ifindex, true);
+    this.insert(r, NLM_F_CREATE | NLM_F_APPEND, true);
+  }
+
+  /** Withdraw a route kernelAdd installed (fib_magic RTM_DELROUTE): a missing one is not an error. */
+  kernelDel(spec: RouteSpec, ifindex: number): void {
+    try {
+      this.remove({ ...spec, protocol: spec.protocol ?? 'kernel' }, ifindex);
+    } catch (e) {
+      if (!(e instanceof NetError) || e.errno !== 'ESRCH') throw e;
+    }
+  }
+
+  /** `ip route del`: the first route matching what the spec names; ESRCH "No such process" when none. */
+  del(spec: RouteSpec): void {
+    this.remove(spec);
+  }
+
+  /** `ip route flush`: every route the filter selects (default table main); how many went. */
+  flush(filter: RouteFilter = {}): number {
+    const victims = this.select(filter);
+    for (const r of victims) {
+      const group = this.members.get(r);
+      if (group) this.unlinkAll(group);
+      else this.unlink(r);
+    }
+    return victims.length;
+  }
+
+  /** `ip route show` as `ip -j route show` prints it (table main unless the filter says otherwise). */
+  list(filter: RouteFilter = {}): RouteInfo[] {
+    return this.select(filter).map((r) => this.info(r, filter.table === 'all' || (filter.table !== undefined && tableId(filter.table, RT_TABLE_MAIN) !== RT_TABLE_MAIN)));
+  }
+
+  /** Every route, in table and prefix order (for the dst cache and tests). */
+  all(): Route[] {
+    return [...this.prefixes.values()].flat();
+  }
+
+  /**
+   * `ip route get`: a lookup as the kernel does for a locally generated packet (iif lo) or, with
+   * `iif`, a forwarded one; the result as iproute2 prints it. Errors: ENETUNREACH "Network is
+   * unreachable", EHOSTUNREACH "No route to host", EACCES "Permission denied", EINVAL "Invalid argument".
+   */
+  get(q: RouteGet): RouteInfo {
+    const dst = parseAddr(q.to);
+    const fam = dst.family;
+    const x = this.x;
+    const fl = x.fib_flow_buf() >>> 0;
+    const b = this.bytes();
+    b.fill(0, fl, fl + 64);
+    b.set(dst.bytes, fl + FL.DST);
+    if (q.from) b.set(parseAddr(q.from, fam === AF_INET ? 'inet' : 'inet6').bytes, fl + FL.SRC);
+    const v = this.view();
+    v.setUint32(fl + FL.IIF, q.iif ? this.ifindex(q.iif) : LOOPBACK_IFINDEX, true);
+    if (q.oif) v.setUint32(fl + FL.OIF, this.ifindex(q.oif), true);
+    v.setUint32(fl + FL.MARK, q.mark ?? 0, true);
+    v.setUint8(fl + FL.TOS, q.tos ?? 0);
+    v.setUint8(fl + FL.PROTO, q.ipproto ?? 0);
+    v.setUint16(fl + FL.SPORT, q.sport ?? 0, false);
+    v.setUint16(fl + FL.DPORT, q.dport ?? 0, false);
+    v.setUint8(fl + FL.FAMILY, fam);
+    const err = x.fib_ctl_lookup(fam === AF_INET ? 0 : 2, 0);
+    if (err === -101 || err === -11) throw new NetError('ENETUNREACH', 'Network is unreachable');
+    if (err === -113) throw new NetError('EHOSTUNREACH', 'No route to host');
+    if (err === -13) throw new NetError('EACCES', 'Permission denied');
+    if (err !== 0) throw new NetError('EINVAL', 'Invalid argument');
+    const res = x.fib_res_buf() >>> 0;
+    const rv = this.view();
+    const type = rv.getUint8(res + FR.TYPE);
+    const table = rv.getUint32(res + FR.TABLE, true);
+    const oif = rv.getUint32(res + FR.OIF, true);
+    const gwf = rv.getUint8(res + FR.GW_FAMILY);
+    const out: RouteInfo = { dst: q.to, flags: [] };
+    if (type !== RTN.UNICAST) out.type = TYPES[type];
+    if (gwf) out.gateway = formatAddr(gwf, this.bytes().slice(res + FR.GW, res + FR.GW + 16));
+    out.dev = this.devName(oif);
+    if (table !== RT_TABLE_MAIN) out.table = tableName(table);
+    const fa = rv.getUint32(res + FR.INFO, true);
+    const route = this.all().find((r) => r.fa === fa);
+    if (route?.prefsrc) out.prefsrc = formatAddr(fam, route.prefsrc);
+    return out;
+  }
+
+  /** fib_sync_down_dev for NETDEV_DOWN: next hops through `ifindex` die; routes left with none go. */
+  deviceDown(ifindex: number): void {
+    this.syncDown(ifindex, false);
+  }
+
+  /** NETDEV_UNREGISTER: every route through `ifindex` (host-scope ones too, whole multipath routes) goes. */
+  deviceGone(ifindex: number): void {
+    this.syncDown(ifindex, true);
+  }
+
+  /** fib_sync_up: next hops through `ifindex` that died with the device are alive again. */
+  deviceUp(ifindex: number): void {
+    let changed = false;
+    for (const r of this.all()) {
+      if (r.family === AF_INET6) {
+        // fib6_ifup: the next hop lives again, its group is rebalanced
+        if (r.nhs[0]!.oif !== ifindex || !(r.nhs[0]!.flags & RTNH_F.DEAD)) continue;
+        this.setNhFlags(r, 0, r.nhs[0]!.flags & ~(RTNH_F.DEAD | RTNH_F.LINKDOWN));
+        this.republish(r);
+        continue;
+      }
+      if (r.nhs.length < 2 || !r.nhs.some((n) => n.oif === ifindex && n.flags & RTNH_F.DEAD)) continue;
+      const dv = this.view();
+      for (let k = 0; k < r.nhs.length; k++) {
+        const n = r.nhs[k]!;
+        if (n.oif !== ifindex) continue;
+        n.flags &= ~(RTNH_F.DEAD | RTNH_F.LINKDOWN);
+        dv.setUint32(r.fa + FA.NH + k * NH.SIZE + NH.FLAGS, n.flags, true);
+      }
+      this.view().setUint32(r.fa + FA.FLAGS, 0, true);
+      this.x.fib_rebalance(r.fa);
+      changed = true;
+    }
+    if (changed) this.x.fib_changed();
+  }
+
+  // ---- building ----
+
+  /** A route from a spec, checked as iproute2 and fib_create_info / fib_check_nh check it. */
+  private build(spec: RouteSpec, forceIfindex?: number, kernel = false): Route {
+    const p = parsePrefix(spec.dst, spec.family);
+    const family = p.family;
+    const max = family === AF_INET ? 32 : 128;
+    const dst = masked(p.bytes, p.len);
+    if (family === AF_INET && !sameBytes(dst, p.bytes)) throw new NetError('EINVAL', 'Error: Invalid prefix for given prefix length.');
+    const typeName = spec.type ?? 'unicast';
+    const type = TYPE_NUM[typeName];
+    if (type === undefined) throw new NetError('EINVAL', `Error: argument "${String(typeName)}" is wrong: Failed to parse rtntype`);
+    const table = tableId(spec.table, type === RTN.LOCAL || type === RTN.BROADCAST || type === RTN.ANYCAST || type === RTN.NAT ? RT_TABLE_LOCAL : RT_TABLE_MAIN);
+    const protocol = spec.protocol === undefined ? PROTOS.boot! : typeof spec.protocol === 'number' ? spec.protocol : PROTOS[spec.protocol] ?? NaN;
+    if (!(protocol >= 0 && protocol <= 255)) throw new NetError('EINVAL', `Error: argument "${String(spec.protocol)}" is wrong: "protocol" value is invalid`);
+    const dscp = spec.tos ?? 0;
+    if (!Number.isInteger(dscp) || dscp < 0 || dscp > 255) throw new NetError('EINVAL', `Error: argument "${dscp}" is wrong: TOS value is invalid`);
+    if (dscp & 3) throw new NetError('EINVAL', 'Error: Invalid dsfield (tos): ECN bits must be 0.');
+    // IPv6: metric 0 (or none) from a user is IP6_RT_PRIO_USER, 1024 (inet6_rtm_newroute); the kernel's
+    // own routes keep theirs (local routes 0, prefix and multicast routes 256)
+    const priority = family === AF_INET6 && !spec.metric && !kernel ? 1024 : spec.metric ?? 0;
+    if (!Number.isInteger(priority) || priority < 0 || priority > 0xffffffff) throw new NetError('EINVAL', `Error: argument "${priority}" is wrong: "metric" value is invalid`);
+
+    // next hops as iproute2 sends them
+    const specs: NexthopSpec[] = spec.nexthops ?? (spec.via !== undefined || spec.dev !== undefined || forceIfindex !== undefined ? [{ via: spec.via, dev: spec.dev, onlink: spec.onlink }] : []);
+    const nhs: Nexthop[] = specs.map((n) => {
+      const oif = forceIfindex !== undefined && n.dev === undefined ? forceIfindex : n.dev !== undefined ? this.ifindex(n.dev) : 0;
+      let gwFamily: 0 | 2 | 10 = 0;
+      let gw = new Uint8Array(16);
+      if (n.via !== undefined) {
+        const via = n.via.replace(/^inet6? /, '');
+        const a = parseAddr(via);
+        gwFamily = a.family;
+        gw = new Uint8Array(16);
+        gw.set(a.bytes);
+        if (family === AF_INET6 && gwFamily === AF_INET) throw new NetError('EINVAL', 'Error: IPv6 routes can not use an IPv4 nexthop.');
+      }
+      const weight = n.weight ?? 1;
+      if (!Number.isInteger(weight) || weight < 1 || weight > 256) throw new NetError('EINVAL', `Error: argument "${weight}" is wrong: "weight" is invalid`);
+      return { oif, gwFamily, gw, weight, flags: n.onlink ? RTNH_F.ONLINK : 0, scope: 0 };
+    });
+    const gwOk = nhs.some((n) => n.gwFamily !== 0);
+    let scope: number;
+    if (spec.scope !== undefined) {
+      scope = typeof spec.scope === 'number' ? spec.scope : SCOPES[spec.scope] ?? NaN;
+      if (!(scope >= 0 && scope <= 255)) throw new NetError('EINVAL', `Error: argument "${String(spec.scope)}" is wrong: invalid "scope" value`);
+    } else if (type === RTN.LOCAL || type === RTN.NAT) scope = RT_SCOPE.HOST;
+    else if (type === RTN.BROADCAST || type === RTN.MULTICAST || type === RTN.ANYCAST) scope = RT_SCOPE.LINK;
+    else if (type === RTN.UNICAST && !gwOk && spec.nexthops === undefined) scope = RT_SCOPE.LINK;
+    else scope = RT_SCOPE.UNIVERSE;
+    let prefsrc: Uint8Array | undefined;
+    if (spec.src !== undefined) {
+      const s = parseAddr(spec.src, family === AF_INET ? 'inet' : 'inet6');
+      prefsrc = new Uint8Array(16);
+      prefsrc.set(s.bytes);
+    }
+    const mtu = spec.mtu ?? 0;
+    const r: Route = { id: this.nextId++, family, table, dst, len: p.len, type, scope, dscp, protocol, priority, prefsrc, mtu, mtuLock: spec.mtuLock ?? false, nhs, fa: 0 };
+    if (family === AF_INET) this.checkInfo4(r, spec);
+    else this.checkInfo6(r);
+    void max;
+    return r;
+  }
+
+  /** fib_create_info's checks for IPv4, then fib_check_nh for each next hop. */
+  private checkInfo4(r: Route, spec: RouteSpec): void {
+    if (TYPE_SCOPE[r.type]! > r.scope) throw new NetError('EINVAL', 'Error: Invalid scope.');
+    if (spec.nexthops && spec.nexthops.length === 0) throw new NetError('EINVAL', 'Error: Invalid nexthop configuration - no valid nexthops.');
+    if (REJECT.has(r.type)) {
+      if (r.nhs.some((n) => n.gwFamily !== 0 || n.oif !== 0) || spec.nexthops) {
+        throw new NetError('EINVAL', 'Error: Gateway, device and multipath can not be specified for this route type.');
+      }
+      r.nhs = [];
+      return;
+    }
+    if (r.nhs.length === 0) throw new NetError('EINVAL', 'Error: Nexthop device required for route.');
+    if (r.scope > RT_SCOPE.HOST) throw new NetError('EINVAL', 'Error: Invalid scope.');
+    if (r.scope === RT_SCOPE.HOST) {
+      if (r.nhs.length !== 1) throw new NetError('EINVAL', 'Error: Route with host scope can not have multiple nexthops.');
+      const nh = r.nhs[0]!;
+      if (nh.gwFamily) throw new NetError('EINVAL', 'Error: Route with host scope can not have a gateway.');
+      nh.scope = RT_SCOPE.NOWHERE;
+      if (this.x.netdev_get(nh.oif) === 0) throw new NetError('ENODEV', 'No such device');
+    } else {
+      for (const nh of r.nhs) this.checkNh4(r, nh);
+    }
+    if (r.prefsrc && !this.validPrefsrc(r)) throw new NetError('EINVAL', 'Error: Invalid prefsrc address.');
+  }
+
+  private checkNh4(r: Route, nh: Nexthop): void {
+    if (nh.gwFamily === AF_INET) {
+      if (nh.flags & RTNH_F.ONLINK) {
+        if (r.scope >= RT_SCOPE.LINK) throw new NetError('EINVAL', 'Error: Nexthop has invalid scope.');
+        if (nh.oif === 0 || this.x.netdev_get(nh.oif) === 0) throw new NetError('ENODEV', 'Error: Nexthop device required for onlink.');
+        if (!this.devUp(nh.oif)) throw new NetError('ENETDOWN', 'Error: Nexthop device is not up.');
+        const gw = new DataView(nh.gw.buffer).getUint32(0, true);
+        if (this.x.fib4_local_type(gw, nh.oif) !== RTN.UNICAST) throw new NetError('EINVAL', 'Error: Nexthop has invalid gateway.');
+        nh.scope = RT_SCOPE.LINK;
+        return;
+      }
+      // the gateway must be reachable directly: a lookup with scope ≥ link through the given device
+      const x = this.x;
+      const fl = x.fib_flow_buf() >>> 0;
+      const b = this.bytes();
+      b.fill(0, fl, fl + 64);
+      b.set(nh.gw.subarray(0, 4), fl + FL.DST);
+      const v = this.view();
+      v.setUint8(fl + FL.SCOPE, Math.max(r.scope + 1, RT_SCOPE.LINK));
+      v.setUint32(fl + FL.OIF, nh.oif, true);
+      v.setUint32(fl + FL.IIF, LOOPBACK_IFINDEX, true);
+      v.setUint8(fl + FL.FAMILY, AF_INET);
+      let err = -11;
+      if (r.table !== 0 && r.table !== RT_TABLE_MAIN) err = x.fib_ctl_lookup(1, r.table);
+      if (err !== 0) {
+        // fib_lookup without path selection: the flow's oif keeps fib4_select_path from hashing
+        err = x.fib_ctl_lookup(0, 0);
+      }
+      if (err !== 0) {
+        if (err === -101 || err === -11) throw new NetError('ENETUNREACH', 'Error: Nexthop has invalid gateway.');
+        throw new NetError(err === -113 ? 'EHOSTUNREACH' : err === -13 ? 'EACCES' : 'EINVAL', 'Error: Nexthop has invalid gateway.');
+      }
+      const res = x.fib_res_buf() >>> 0;
+      const rv = this.view();
+      const t = rv.getUint8(res + FR.TYPE);
+      if (t !== RTN.UNICAST && t !== RTN.LOCAL) throw new NetError('EINVAL', 'Error: Nexthop has invalid gateway.');
+      nh.scope = rv.getUint8(res + FR.SCOPE);
+      nh.oif = rv.getUint32(res + FR.OIF, true);
+      if (!this.devUp(nh.oif)) throw new NetError('ENETDOWN', 'Network is down');
+      return;
+    }
+    if (nh.gwFamily === AF_INET6) {
+      if (nh.oif === 0) throw new NetError('ENODEV', 'Error: Nexthop device required for IPv6 gateway.');
+      if (!this.devUp(nh.oif)) throw new NetError('ENETDOWN', 'Network is down');
+      nh.scope = RT_SCOPE.LINK;
+      return;
+    }
+    if (nh.flags & RTNH_F.ONLINK) throw new NetError('EINVAL', 'Error: Invalid flags for nexthop - PERVASIVE and ONLINK can not be set.');
+    if (this.x.netdev_get(nh.oif) === 0) throw new NetError('ENODEV', 'No such device');
+    if (!this.devUp(nh.oif)) throw new NetError('ENETDOWN', 'Error: Device for nexthop is not up.');
+    nh.scope = RT_SCOPE.HOST;
+  }
+
+  /** fib_valid_prefsrc: prefsrc must be a local address (table local, or the route's own table). */
+  private validPrefsrc(r: Route): boolean {
+    if (r.type === RTN.LOCAL && r.len !== 0 && sameBytes(r.prefsrc, r.dst)) return true;
+    const a = new DataView(r.prefsrc!.buffer).getUint32(0, true);
+    let tb = r.table === RT_TABLE_MAIN ? RT_TABLE_LOCAL : r.table;
+    let rc = this.x.fib4_addr_type_table(a, tb);
+    if (rc !== RTN.LOCAL && tb !== RT_TABLE_LOCAL) {
+      tb = RT_TABLE_LOCAL;
+      rc = this.x.fib4_addr_type_table(a, tb);
+    }
+    return rc === RTN.LOCAL;
+  }
+
+  /** ip6_route_info_create's checks (the subset wxdp's routes need). */
+  private checkInfo6(r: Route): void {
+    if (REJECT.has(r.type)) {
+      // fib6_nh_init: a reject route's next hop is the loopback device
+      r.nhs = [{ oif: LOOPBACK_IFINDEX, gwFamily: 0, gw: new Uint8Array(16), weight: 1, flags: 0, scope: RT_SCOPE.HOST }];
+      return;
+    }
+    // each next hop becomes a route of its own: a repeated one is a duplicate (ip6_route_info_append)
+    r.nhs.forEach((n, i) => {
+      if (r.nhs.slice(0, i).some((m) => sameNh6(m, n))) throw new NetError('EEXIST', 'File exists');
+    });
+    if (r.nhs.length === 0) throw new NetError('EINVAL', 'Error: Nexthop device required for route.');
+    for (const nh of r.nhs) {
+      if (nh.oif === 0) throw new NetError('ENODEV', 'No such device');
+      if (this.x.netdev_get(nh.oif) === 0) throw new NetError('ENODEV', 'No such device');
+      if (!this.devUp(nh.oif) && !(nh.flags & RTNH_F.ONLINK)) throw new NetError('ENETDOWN', 'Error: Nexthop device is not up.');
+      nh.scope = nh.gwFamily ? RT_SCOPE.UNIVERSE : RT_SCOPE.LINK;
+    }
+    if (r.type === RTN.UNICAST && r.scope === RT_SCOPE.LINK && r.nhs.some((n) => n.gwFamily)) r.scope = RT_SCOPE.UNIVERSE;
+  }
+
+  // ---- installing ----
+
+  private modify(spec: RouteSpec, nlflags: number): void {
+    this.insert(this.build(spec), nlflags, false);
+  }
+
+  private sameInfo(a: Route, b: Route): boolean {
+    return a.type === b.type && a.scope === b.scope && a.protocol === b.protocol && a.priority === b.priority && a.mtu === b.mtu &&
+      sameBytes(a.prefsrc, b.prefsrc) && a.nhs.length === b.nhs.length &&
+      a.nhs.every((n, i) => { const m = b.nhs[i]!; return n.oif === m.oif && n.gwFamily === m.gwFamily && sameBytes(n.gw, m.gw) && n.weight === m.weight && (n.flags & RTNH_F.ONLINK) === (m.flags & RTNH_F.ONLINK); });
+  }
+
+  /** fib_table_insert (IPv4) / fib6_add_rt2node (IPv6) with the netlink flags of the command. */
+  private insert(r: Route, nlflags: number, quiet: boolean): void {
+    const key = prefixKey(r.family, r.table, r.dst, r.len);
+    const list = [...(this.prefixes.get(key) ?? [])];
+    // first alias with the same (dscp, priority) key, or the one before which the route goes
+    let at = list.findIndex((a) => a.dscp < r.dscp || (a.dscp === r.dscp && a.priority >= r.priority));
+    if (at < 0) at = list.length;
+    const same = at < list.length && list[at]!.dscp === r.dscp && list[at]!.priority === r.priority;
+    if (r.family === AF_INET6) {
+      this.insert6(key, r, nlflags);
+      return;
+    }
+    if (same) {
+      if (nlflags & NLM_F_EXCL) throw new NetError('EEXIST', 'File exists');
+      let end = at;
+      let match = -1;
+      while (end < list.length && list[end]!.dscp === r.dscp && list[end]!.priority === r.priority) {
+        if (match < 0 && list[end]!.type === r.type && this.sameInfo(list[end]!, r)) match = end;
+        end++;
+      }
+      if (nlflags & NLM_F_REPLACE) {
+        if (match === at) return; // replacing a route by itself: nothing changes
+        list[at] = r;
+        this.publish(key, r, list);
+        return;
+      }
+      if (match >= 0) {
+        if (quiet) return;
+        throw new NetError('EEXIST', 'File exists');
+      }
+      if (nlflags & NLM_F_APPEND) at = end;
+    }
+    if (!(nlflags & NLM_F_CREATE)) throw new NetError('ENOENT', 'No such file or directory');
+    list.splice(at, 0, r);
+    this.publish(key, r, list);
+  }
+
+  /**
+   * ip6_route_add / ip6_route_multipath_add: each next hop becomes a route (fib6_info) of its own,
+   * inserted as fib6_add_rt2node does; the first with the command's flags, the rest as NLM_F_CREATE
+   * (no EXCL, no REPLACE). When one fails, the routes added before it are deleted again.
+   */
+  private insert6(key: string, r: Route, nlflags: number): void {
+    const parts: Route[] = r.nhs.map((n, i) => ({ ...r, id: i === 0 ? r.id : this.nextId++, nhs: [n], fa: 0 }));
+    const added: Route[] = [];
+    let flags = nlflags;
+    for (const part of parts) {
+      try {
+        this.insertOne6(key, part, flags);
+      } catch (e) {
+        for (const a of added) this.unlink(a);
+        throw e;
+      }
+      added.push(part);
+      flags = (flags & ~(NLM_F_EXCL | NLM_F_REPLACE)) | NLM_F_CREATE;
+    }
+  }
+
+  /**
+   * fib6_add_rt2node: routes sorted by metric. At the route's metric, NLM_F_EXCL is EEXIST; replace
+   * takes the first route as ECMP-capable as the new one (rt6_qualify_for_ecmp: it has a gateway), or
+   * else the first of the metric, and a replaced route's siblings go with it; otherwise a duplicate
+   * next hop (same device and gateway) is EEXIST and the route goes after every route of its metric —
+   * a sibling of those with a gateway when it has one itself.
+   */
+  private insertOne6(key: string, rt: Route, nlflags: number): void {
+    const list = [...(this.prefixes.get(key) ?? [])];
+    const replace = (nlflags & NLM_F_REPLACE) !== 0;
+    const add = (nlflags & NLM_F_CREATE) !== 0;
+    const ecmp = isEcmp6(rt);
+    let ins = list.length;
+    let found = -1;
+    let fallback = -1;
+    for (let i = 0; i < list.length; i++) {
+      const iter = list[i]!;
+      if (iter.priority === rt.priority) {
+        if (nlflags & NLM_F_EXCL) throw new NetError('EEXIST', 'File exists');
+        if (replace) {
+          if (ecmp === isEcmp6(iter)) {
+            found = i;
+            break;
+          }
+          if (fallback < 0) fallback = i;
+          continue;
+        }
+        if (sameNh6(iter.nhs[0]!, rt.nhs[0]!)) throw new NetError('EEXIST', 'File exists');
+      }
+      if (iter.priority > rt.priority) {
+        ins = i;
+        break;
+      }
+    }
+    if (fallback >= 0 && found < 0) found = fallback;
+    if (!replace || found < 0) {
+      if (replace && !add) throw new NetError('ENOENT', 'No such file or directory');
+      if (!replace) ins = list.findIndex((a) => a.priority > rt.priority);
+      list.splice(ins < 0 ? list.length : ins, 0, rt);
+      this.publish(key, rt, list);
+      return;
+    }
+    const old = list[found]!;
+    const hadSiblings = isEcmp6(old) && list.some((a) => a !== old && a.priority === old.priority && isEcmp6(a));
+    list[found] = rt;
+    // replacing a multipath route: its siblings (every other route of the metric with a gateway) go too
+    const kept = hadSiblings ? list.filter((a, i) => i <= found || a.priority !== rt.priority || !isEcmp6(a)) : list;
+    this.publish(key, rt, kept);
+  }
+
+  /**
+   * Write alias records for the routes that have none, then the list; publish. The aliases of routes
+   * that left the prefix are retired (the FIB retires the old list itself) and what earlier grace
+   * periods allow is reclaimed.
+   */
+  private publish(key: string, r: Pick<Route, 'family' | 'table' | 'dst' | 'len'>, list: Route[]): void {
+    const x = this.x;
+    for (const a of list) if (a.fa === 0) a.fa = this.writeAlias(a);
+    let listAddr = 0;
+    if (list.length > 0) {
+      listAddr = x.fib_alloc(8 + 4 * list.length) >>> 0;
+      if (listAddr === 0) throw new NetError('ENOMEM', 'Cannot allocate memory');
+      const v = this.view();
+      v.setUint32(listAddr, list.length, true);
+      list.forEach((a, i) => v.setUint32(listAddr + 8 + 4 * i, a.fa, true));
+      if (r.family === AF_INET6) x.fib6_rebalance(listAddr);
+    }
+    if (this.addrBuf === 0) this.addrBuf = x.fib_alloc(16) >>> 0;
+    this.bytes().set(r.dst, this.addrBuf);
+    const err = x.fib_prefix_set(r.family, r.table, this.addrBuf, r.len, listAddr);
+    if (err === -12) throw new NetError('ENOMEM', 'Cannot allocate memory');
+    const before = this.prefixes.get(key);
+    if (list.length > 0) this.prefixes.set(key, list);
+    else this.prefixes.delete(key);
+    if (before) for (const a of before) if (!list.includes(a)) this.retire(a);
+    if (!this.bulk) x.fib_reclaim();
+  }
+
+  /** Route `r` is out of every published list: its alias goes back to the FIB's memory after a grace period. */
+  private retire(r: Route): void {
+    if (r.fa !== 0) this.x.fib_free(r.fa, aliasBytes(r));
+    r.fa = 0;
+  }
+
+  private writeAlias(r: Route): number {
+    const x = this.x;
+    const fa = x.fib_alloc(aliasBytes(r)) >>> 0;
+    if (fa === 0) throw new NetError('ENOMEM', 'Cannot allocate memory');
+    const v = this.view();
+    const b = this.bytes();
+    v.setUint8(fa + FA.TYPE, r.type);
+    v.setUint8(fa + FA.SCOPE, r.scope);
+    v.setUint8(fa + FA.DSCP, r.dscp);
+    v.setUint8(fa + FA.PROTOCOL, r.protocol);
+    v.setUint32(fa + FA.PRIORITY, r.priority, true);
+    const allDead = r.nhs.length > 0 && r.nhs.every((n) => n.flags & RTNH_F.DEAD);
+    v.setUint32(fa + FA.FLAGS, allDead ? RTNH_F.DEAD : 0, true);
+    v.setUint32(fa + FA.MTU, r.mtu, true);
+    v.setUint32(fa + FA.LOCK, r.mtuLock ? RTAX_MTU_LOCK : 0, true);
+    v.setUint32(fa + FA.NHS, r.nhs.length, true);
+    if (r.prefsrc) {
+      b.set(r.prefsrc, fa + FA.PREFSRC);
+      v.setUint8(fa + FA.HAS_PREFSRC, 1);
+    }
+    v.setUint32(fa + FA.TABLE, r.table, true);
+    v.setUint32(fa + FA.ID, r.id, true);
+    v.setUint8(fa + FA.PLEN, r.len);
+    if (r.family === AF_INET6 && isEcmp6(r)) v.setUint8(fa + FA.ECMP6, 1);
+    r.nhs.forEach((n, k) => {
+      const o = fa + FA.NH + k * NH.SIZE;
+      v.setUint32(o + NH.OIF, n.oif, true);
+      v.setUint32(o + NH.FLAGS, n.flags, true);
+      v.setUint32(o + NH.WEIGHT, n.weight, true);
+      v.setInt32(o + NH.UPPER, -1, true);
+      v.setUint8(o + NH.GW_FAMILY, n.gwFamily);
+      v.setUint8(o + NH.SCOPE, n.scope);
+      b.set(n.gw, o + NH.GW);
+    });
+    if (r.family === AF_INET) {
+      x.fib_rebalance(fa);
+      x.fib_nh_saddr_init(fa);
+    }
+    return fa;
+  }
+
+  /**
+   * fib_table_delete: the first route of the prefix whose given attributes all match (tos, metric
+   * when given, type, protocol, scope, next hops); ESRCH "No such process" when none.
+   */
+  private remove(spec: RouteSpec, forceIfindex?: number): void {
+    const p = parsePrefix(spec.dst, spec.family);
+    const dst = masked(p.bytes, p.len);
+    if (p.family === AF_INET && !sameBytes(dst, p.bytes)) throw new NetError('EINVAL', 'Error: Invalid prefix for given prefix length.');
+    const type = spec.type ? TYPE_NUM[spec.type] : 0;
+    const table = tableId(spec.table, type === RTN.LOCAL || type === RTN.BROADCAST || type === RTN.ANYCAST || type === RTN.NAT ? RT_TABLE_LOCAL : RT_TABLE_MAIN);
+    const key = prefixKey(p.family, table, dst, p.len);
+    const list = this.prefixes.get(key) ?? [];
+    const proto = spec.protocol === undefined ? undefined : typeof spec.protocol === 'number' ? spec.protocol : PROTOS[spec.protocol];
+    const oif = forceIfindex ?? (spec.dev !== undefined ? this.ifindex(spec.dev) : 0);
+    const gw = spec.via !== undefined ? parseAddr(spec.via.replace(/^inet6? /, '')) : undefined;
+    if (p.family === AF_INET6) {
+      // ip6_route_del: device, gateway, metric and protocol when given; a gateway names one route,
+      // without one the route goes with its siblings (__ip6_del_rt_siblings)
+      const v6 = list.find((a) => {
+        const n = a.nhs[0]!;
+        if (oif && n.oif !== oif) return false;
+        if (gw && !sameBytes(n.gw, parsePrefix(gw.family === AF_INET6 ? spec.via!.replace(/^inet6 /, '') : '::', 'inet6').bytes)) return false;
+        if (spec.metric && a.priority !== spec.metric) return false;
+        if (proto && a.protocol !== proto) return false;
+        return true;
+      });
+      if (!v6) throw new NetError('ESRCH', 'No such process');
+      this.unlinkAll(gw ? [v6] : siblings6(list, v6));
+      return;
+    }
+    const scope = spec.scope === undefined ? undefined : typeof spec.scope === 'number' ? spec.scope : SCOPES[spec.scope];
+    const victim = list.find((a) => {
+      if (a.dscp !== (spec.tos ?? 0)) return false;
+      if (spec.metric !== undefined && a.priority !== spec.metric) return false;
+      if (type && a.type !== type) return false;
+      if (proto !== undefined && proto !== 0 && a.protocol !== proto) return false;
+      if (scope !== undefined && scope !== RT_SCOPE.NOWHERE && a.scope !== scope) return false;
+      if (spec.src !== undefined && !sameBytes(a.prefsrc?.subarray(0, p.family === AF_INET ? 4 : 16), parseAddr(spec.src).bytes)) return false;
+      if (oif && !a.nhs.some((n) => n.oif === oif)) return false;
+      if (gw && !a.nhs.some((n) => n.gwFamily === gw.family && sameBytes(n.gw.subarray(0, gw.bytes.length), gw.bytes))) return false;
+      return true;
+    });
+    if (!victim) throw new NetError('ESRCH', 'No such process');
+    this.unlink(victim);
+  }
+
+  private unlink(r: Route): void {
+    this.unlinkAll([r]);
+  }
+
+  /** Routes of one prefix out, in one publish. */
+  private unlinkAll(rs: readonly Route[]): void {
+    const r = rs[0]!;
+    const key = prefixKey(r.family, r.table, r.dst, r.len);
+    const list = (this.prefixes.get(key) ?? []).filter((a) => !rs.includes(a));
+    this.publish(key, r, list);
+  }
+
+  /** Republish a prefix whose aliases changed in place (IPv6 upper bounds are recomputed then). */
+  private republish(r: Route): void {
+    const key = prefixKey(r.family, r.table, r.dst, r.len);
+    const list = this.prefixes.get(key);
+    if (list) this.publish(key, r, [...list]);
+  }
+
+  /** Set next-hop flags of route `r` in its record too (one aligned word, as fib_sync_down_dev writes). */
+  private setNhFlags(r: Route, k: number, flags: number): void {
+    r.nhs[k]!.flags = flags;
+    this.view().setUint32(r.fa + FA.NH + k * NH.SIZE + NH.FLAGS, flags, true);
+  }
+
+  private syncDown(ifindex: number, force: boolean): void {
+    const gone: Route[] = [];
+    let changed = false;
+    this.syncDown6(ifindex, force);
+    for (const r of this.all()) {
+      if (r.family === AF_INET6) continue;
+      if (!r.nhs.some((n) => n.oif === ifindex)) continue;
+      let dead = 0;
+      const v = this.view();
+      r.nhs.forEach((n, k) => {
+        if (n.flags & RTNH_F.DEAD) dead++;
+        else if (n.oif === ifindex && (force || n.scope !== RT_SCOPE.NOWHERE)) {
+          n.flags |= RTNH_F.DEAD | RTNH_F.LINKDOWN;
+          v.setUint32(r.fa + FA.NH + k * NH.SIZE + NH.FLAGS, n.flags, true);
+          dead++;
+        }
+      });
+      if (force && r.nhs.some((n) => n.oif === ifindex)) dead = r.nhs.length;
+      if (dead === r.nhs.length) gone.push(r);
+      else this.x.fib_rebalance(r.fa);
+      changed = true;
+    }
+    for (const r of gone) this.unlink(r);
+    if (changed) this.x.fib_changed();
+  }
+
+  /**
+   * fib6_ifdown: NETDEV_DOWN deletes a route through the device unless it has siblings; a sibling
+   * group loses the next hops through it (dead, upper bounds recomputed) and goes whole when none is
+   * left alive. NETDEV_UNREGISTER (force) deletes every route through the device.
+   */
+  private syncDown6(ifindex: number, force: boolean): void {
+    for (const [key, list] of [...this.prefixes]) {
+      if (!key.startsWith(`${AF_INET6}|`) || !list.some((r) => r.nhs[0]!.oif === ifindex)) continue;
+      const gone = new Set<Route>();
+      let dying = false;
+      for (const r of list) {
+        if (r.nhs[0]!.oif !== ifindex || gone.has(r)) continue;
+        const group = siblings6(list, r);
+        if (force || group.length === 1) {
+          gone.add(r);
+          continue;
+        }
+        if (group.every((g) => g.nhs[0]!.oif === ifindex || g.nhs[0]!.flags & RTNH_F.DEAD)) {
+          for (const g of group) gone.add(g);
+          continue;
+        }
+        this.setNhFlags(r, 0, r.nhs[0]!.flags | RTNH_F.DEAD | RTNH_F.LINKDOWN);
+        dying = true;
+      }
+      if (gone.size) this.unlinkAll([...gone]);
+      else if (dying) this.republish(list[0]!);
+    }
+  }
+
+  /**
+   * The routes as the kernel dumps them: IPv4 aliases one by one; an IPv6 route with siblings as one
+   * multipath route (its own fields, every sibling's next hop), after which the dump jumps to the last
+   * sibling (fib6_dump_node) — a route between two siblings is not shown, as in the kernel.
+   */
+  private dumped(): Route[] {
+    const out: Route[] = [];
+    for (const list of this.prefixes.values()) {
+      if (list[0]!.family === AF_INET) {
+        out.push(...list);
+        continue;
+      }
+      for (let i = 0; i < list.length; i++) {
+        const r = list[i]!;
+        const group = siblings6(list, r);
+        if (group.length < 2) {
+          out.push(r);
+          continue;
+        }
+        const merged: Route = { ...r, nhs: group.flatMap((g) => g.nhs) };
+        this.members.set(merged, group);
+        out.push(merged);
+        i = list.indexOf(group[group.length - 1]!);
+      }
+    }
+    return out;
+  }
+
+  private select(filter: RouteFilter): Route[] {
+    const fam = filter.family === 'inet6' ? AF_INET6 : filter.family === 'inet' ? AF_INET : 0;
+    const table = filter.table === 'all' ? -1 : tableId(filter.table, RT_TABLE_MAIN);
+    const oif = filter.dev !== undefined ? this.ifindex(filter.dev) : 0;
+    const type = filter.type ? TYPE_NUM[filter.type] : 0;
+    const proto = filter.protocol === undefined ? undefined : typeof filter.protocol === 'number' ? filter.protocol : PROTOS[filter.protocol];
+    const scope = filter.scope === undefined ? undefined : typeof filter.scope === 'number' ? filter.scope : SCOPES[filter.scope];
+    const exact = filter.dst !== undefined ? parsePrefix(filter.dst) : undefined;
+    const via = filter.via !== undefined ? parseAddr(filter.via) : undefined;
+    const out = this.dumped().filter((r) => {
+      if (fam && r.family !== fam) return false;
+      if (!fam && r.family !== AF_INET && filter.family === undefined) return false;
+      if (table >= 0 && r.table !== table) return false;
+      if (oif && !r.nhs.some((n) => n.oif === oif)) return false;
+      if (type && r.type !== type) return false;
+      if (proto !== undefined && r.protocol !== proto) return false;
+      if (scope !== undefined && r.scope !== scope) return false;
+      if (exact && (r.len !== exact.len || !sameBytes(r.dst, masked(exact.bytes, exact.len)))) return false;
+      if (via && !r.nhs.some((n) => sameBytes(n.gw.subarray(0, via.bytes.length), via.bytes))) return false;
+      return true;
+    });
+    return out.sort((a, b) => a.table - b.table || Buffer.compare(Buffer.from(a.dst), Buffer.from(b.dst)) || a.len - b.len);
+  }
+
+  /** A route as `ip -j route show` prints it. */
+  info(r: Route, showTable = true): RouteInfo {
+    const out: RouteInfo = { dst: r.len === 0 ? 'default' : r.len === (r.family === AF_INET ? 32 : 128) ? formatAddr(r.family, r.dst) : `${formatAddr(r.family, r.dst)}/${r.len}`, flags: [] };
+    if (r.type !== RTN.UNICAST) out.type = TYPES[r.type];
+    if (showTable && r.table !== RT_TABLE_MAIN) out.table = tableName(r.table);
+    if (r.dscp) out.tos = `0x${r.dscp.toString(16).padStart(2, '0')}`;
+    if (r.nhs.length === 1) {
+      const n = r.nhs[0]!;
+      if (n.gwFamily) out.gateway = formatAddr(n.gwFamily, n.gw);
+      out.dev = this.devName(n.oif);
+      if (n.flags & RTNH_F.ONLINK) out.flags.push('onlink');
+      if (n.flags & RTNH_F.DEAD) out.flags.push('dead');
+      if (n.flags & RTNH_F.LINKDOWN) out.flags.push('linkdown');
+    }
+    const pname = Object.entries(PROTOS).find(([, v]) => v === r.protocol)?.[0];
+    if (r.protocol !== PROTOS.boot) out.protocol = pname ?? String(r.protocol);
+    if (r.scope !== RT_SCOPE.UNIVERSE && r.family === AF_INET) out.scope = Object.entries(SCOPES).find(([k, v]) => v === r.scope && k !== 'universe')?.[0] ?? String(r.scope);
+    if (r.prefsrc) out.prefsrc = formatAddr(r.family, r.prefsrc);
+    if (r.priority || r.family === AF_INET6) out.metric = r.priority;
+    if (r.mtu) out.mtu = r.mtu;
+    if (r.nhs.length > 1) {
+      out.nexthops = r.nhs.map((n) => {
+        const flags: string[] = [];
+        if (n.flags & RTNH_F.ONLINK) flags.push('onlink');
+        if (n.flags & RTNH_F.DEAD) flags.push('dead');
+        if (n.flags & RTNH_F.LINKDOWN) flags.push('linkdown');
+        return { ...(n.gwFamily ? { gateway: formatAddr(n.gwFamily, n.gw) } : {}), dev: this.devName(n.oif), weight: n.weight, flags };
+      });
+    }
+    return out;
+  }
 }

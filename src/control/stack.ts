@@ -38,7 +38,20 @@ export class Stack {
   advance(ms: number): void {
     if (!Number.isInteger(ms) || ms < 0) throw new WxdpError('USAGE', `advance takes a whole number of milliseconds >= 0, not ${ms}`);
     // net_advance takes a u32: step in chunks so a long jump still runs every timer in order
-    for (let left = ms; left > 0; left -= Math.min(left, 1000)) this.x.net_advance(Math.min(left, 1000));
+    for (let left = ms; left > 0; left -= Math.min(left, 1000)) {
+      this.x.net_advance(Math.min(left, 1000));
+      for (const fn of this.timers) fn(this.now());
+    }
+  }
+
+  private readonly timers: Array<(now: number) => void> = [];
+
+  /**
+   * @internal Run `fn` with the new time after every step of advance(): the control plane's own timers
+   * (address lifetimes) follow the same clock as the stack's.
+   */
+  onAdvance(fn: (now: number) => void): void {
+    this.timers.push(fn);
   }
 
   /** SNMP counters by 'Group:Name' (as /proc/net/snmp and snmp6), zero ones included. */

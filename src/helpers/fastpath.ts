@@ -20,6 +20,7 @@ export const FAST_PATH_HELPERS: ReadonlyArray<[number, string]> = [
   [51, 'bpf_redirect_map'],
   [54, 'bpf_xdp_adjust_meta'],
   [65, 'bpf_xdp_adjust_tail'],
+  [69, 'bpf_fib_lookup'],
   [87, 'bpf_map_push_elem'],
   [88, 'bpf_map_pop_elem'],
   [89, 'bpf_map_peek_elem'],

@@ -188,7 +188,7 @@ export const STACK_REGION: Region = { name: 'stack', start: STACK_BASE, end: STA
 
 /** The data path's root: pool, device and socket tables, trace events. */
 export const DP_BASE = 0x2200;
-export const DP = { MAGIC: 0, POOL: 4, POOL_FREE: 8, POOL_CAP: 12, UMEM_BASE: 16, UMEM_FRAMES: 20 } as const;
+export const DP = { MAGIC: 0, POOL: 4, POOL_FREE: 8, POOL_CAP: 12, UMEM_BASE: 16, UMEM_FRAMES: 20, BIG: 24 } as const;
 export const DP_DEVS = 0x2300;
 export const MAX_DEVICES = 64;
 export const DP_XSKS = 0x2400;

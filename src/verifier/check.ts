@@ -20,7 +20,7 @@ import {
 import { callTarget, isLocalCall, jumpTarget, type Insn } from '../isa/insn.js';
 
 /** Helpers the kernel offers XDP programs that wxdp does not implement (yet). */
-const XDP_HELPERS_NOT_IN_WXDP = new Set([4, 22, 25, 27, 69, 113, 112, 114]);
+const XDP_HELPERS_NOT_IN_WXDP = new Set([4, 22, 25, 27, 113, 112, 114]);
 
 /** The kernel's limit on program size (BPF_COMPLEXITY_LIMIT_INSNS). */
 export const MAX_INSNS = 1_000_000;

@@ -70,6 +70,8 @@ export const PROTOS: Readonly<Record<number, Proto>> = {
   51: { args: [Arg.CONST_MAP_PTR, Arg.ANYTHING, Arg.ANYTHING], ret: Ret.INTEGER, mapTypes: [M.DEVMAP, M.DEVMAP_HASH, M.XSKMAP, M.CPUMAP] },
   54: { args: [Arg.PTR_TO_CTX, Arg.ANYTHING], ret: Ret.INTEGER },
   65: { args: [Arg.PTR_TO_CTX, Arg.ANYTHING], ret: Ret.INTEGER },
+  // bpf_xdp_fib_lookup_proto: the params struct is read and written (ARG_PTR_TO_MEM, not RDONLY)
+  69: { args: [Arg.PTR_TO_CTX, Arg.PTR_TO_MEM, Arg.CONST_SIZE, Arg.ANYTHING], ret: Ret.INTEGER },
   87: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_VALUE, Arg.ANYTHING], ret: Ret.INTEGER, mapTypes: QUEUE_MAPS },
   88: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_UNINIT_MAP_VALUE], ret: Ret.INTEGER, mapTypes: QUEUE_MAPS },
   89: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_UNINIT_MAP_VALUE], ret: Ret.INTEGER, mapTypes: QUEUE_MAPS },

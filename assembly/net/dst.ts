@@ -1,0 +1,197 @@
+// The per-destination cache: routing decisions for the forward path, and PMTU exceptions learned
+// from ICMP fragmentation-needed / packet-too-big (the kernel's fib_nh_exception / rt6 exception
+// cache, with net.ipv4.route.mtu_expires, min_pmtu and net.ipv6.route.mtu_expires).
+//
+// Reads: the FIB generation (NR_FIB_GEN), the clock, the sysctls. Sets: its own two tables. Next:
+// the caller's (forward.ts asks dst4_route / dst6_route instead of fib4_lookup; icmp.ts calls
+// dst_pmtu_learn; forward/output read dst_pmtu).
+//
+// API for the other stages:
+//   dst4_route(fl, res): i32          fib4_lookup through the cache: same result and error
+//   dst6_route(fl, res): i32          fib6_lookup through the cache
+//   dst_pmtu_learn(family, dst, mtu)  an ICMP error reported `mtu` toward the address at `dst`
+//                                     (4 or 16 bytes): remembered for mtu_expires seconds, clamped
+//                                     up to min_pmtu (IPv4) / 1280 (IPv6), only ever lowering
+//   dst_pmtu(family, dst): u32        the learned PMTU toward `dst`, 0 when none (or expired)
+//   dst_flush()                       forget every PMTU exception (ip route flush cache)
+//
+// Route cache: DST_SLOTS direct-mapped entries keyed by the flow key's routing fields (every field a
+// rule or the multipath hash may read); an entry holds the FIB generation it was computed at and is
+// stale once the generation moves. PMTU table: PMTU_SLOTS entries, open addressing over 8 probes,
+// an expired or the soonest-to-expire entry is replaced when full.
+//
+//   route entry (DE_SIZE): +0 u32 gen+1 (0 empty) | +4 i32 err | +8 flow key (64) | +72 result (FR_SIZE)
+//   pmtu entry (PE_SIZE):  +0 u8 family | +4 u32 mtu | +8 u64 expires (ms) | +16 16 bytes address
+
+import { arena_alloc } from '../maps/arena';
+import { copyBytes } from '../bytes';
+import { fibGen, netNow, netRoot, sysctl } from './core';
+import {
+  AF_INET, AF_INET6, FR_SIZE, NR_DST, SYSCTL_ROUTE6_MTU_EXPIRES, SYSCTL_ROUTE_MIN_PMTU,
+  SYSCTL_ROUTE_MTU_EXPIRES,
+} from './abi';
+import { fib4_lookup, fib6_lookup } from './fib';
+
+const DST_SLOTS: u32 = 1024;
+const DK_SIZE: u32 = 64; // the whole flow key (FL_SIZE): every field a rule or the multipath hash reads, and the family
+const DE_KEY: u32 = 8;
+const DE_RES: u32 = 72;
+const DE_SIZE: u32 = 136;
+const PMTU_SLOTS: u32 = 1024;
+const PE_FAMILY: u32 = 0;
+const PE_MTU: u32 = 4;
+const PE_EXPIRES: u32 = 8;
+const PE_ADDR: u32 = 16;
+const PE_SIZE: u32 = 32;
+const DR_ROUTES: u32 = 0;
+const DR_PMTU: u32 = 4;
+const IPV6_MIN_MTU: u32 = 1280;
+
+function dstRoot(): u32 {
+  const a = netRoot() + NR_DST;
+  let r = load<u32>(a);
+  if (r != 0) return r;
+  r = arena_alloc(8, 8);
+  const routes = arena_alloc(DST_SLOTS * DE_SIZE, 64);
+  const pmtu = arena_alloc(PMTU_SLOTS * PE_SIZE, 64);
+  if (r == 0 || routes == 0 || pmtu == 0) return 0;
+  store<u32>(r + DR_ROUTES, routes);
+  store<u32>(r + DR_PMTU, pmtu);
+  store<u32>(a, r);
+  return r;
+}
+
+@inline function keyHash(fl: u32): u32 {
+  // Four independent 64-bit multiplies over the key's eight words (a serial FNV chain of 16 was the
+  // cache's main cost on a hit), then a fold that brings every input bit down to the slot bits: what
+  // varies in an address's last octet sits in the high bits of its little-endian word.
+  const h =
+    (load<u64>(fl) ^ load<u64>(fl, 32)) * 0x9e3779b97f4a7c15 +
+    (load<u64>(fl, 8) ^ load<u64>(fl, 40)) * 0xc2b2ae3d27d4eb4f +
+    (load<u64>(fl, 16) ^ load<u64>(fl, 48)) * 0x165667b19e3779f9 +
+    (load<u64>(fl, 24) ^ load<u64>(fl, 56)) * 0x85ebca77c2b2ae63;
+  const m = (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9;
+  return <u32>(m >> 32) ^ <u32>m;
+}
+
+function keyEqual(a: u32, b: u32): bool {
+  for (let i: u32 = 0; i < DK_SIZE; i += 8) if (load<u64>(a + i) != load<u64>(b + i)) return false;
+  return true;
+}
+
+function cached(fl: u32, res: u32, v6: bool): i32 {
+  const r = dstRoot();
+  if (r == 0) return v6 ? fib6_lookup(fl, res) : fib4_lookup(fl, res);
+  const e = load<u32>(r + DR_ROUTES) + (keyHash(fl) & (DST_SLOTS - 1)) * DE_SIZE;
+  const gen = fibGen() + 1;
+  if (load<u32>(e) == gen && keyEqual(e + DE_KEY, fl)) {
+    copyBytes(res, e + DE_RES, FR_SIZE); // word moves: memory.copy is a runtime call in V8
+    return load<i32>(e + 4);
+  }
+  const err = v6 ? fib6_lookup(fl, res) : fib4_lookup(fl, res);
+  store<u32>(e, 0);
+  copyBytes(e + DE_KEY, fl, DK_SIZE);
+  store<i32>(e + 4, err);
+  copyBytes(e + DE_RES, res, FR_SIZE);
+  store<u32>(e, gen);
+  return err;
+}
+
+/** fib4_lookup through the route cache: the same 0 / -errno and result. */
+export function dst4_route(fl: u32, res: u32): i32 {
+  return cached(fl, res, false);
+}
+
+/** fib6_lookup through the route cache. */
+export function dst6_route(fl: u32, res: u32): i32 {
+  return cached(fl, res, true);
+}
+
+@inline function addrLen(family: u32): u32 {
+  return family == AF_INET6 ? 16 : 4;
+}
+
+function pmtuHash(family: u32, a: u32): u32 {
+  let h: u32 = family * 0x9e3779b1;
+  const n = addrLen(family);
+  for (let i: u32 = 0; i < n; i += 4) h = (h ^ load<u32>(a + i)) * 0x85ebca6b;
+  return h ^ (h >> 16);
+}
+
+function pmtuMatch(e: u32, family: u32, a: u32): bool {
+  if (<u32>load<u8>(e + PE_FAMILY) != family) return false;
+  if (family == AF_INET) return load<u32>(e + PE_ADDR) == load<u32>(a);
+  return load<u64>(e + PE_ADDR) == load<u64>(a) && load<u64>(e + PE_ADDR + 8) == load<u64>(a + 8);
+}
+
+/** The live entry for `a`, or 0. */
+function pmtuFind(family: u32, a: u32): u32 {
+  const r = dstRoot();
+  if (r == 0) return 0;
+  const base = load<u32>(r + DR_PMTU);
+  const h = pmtuHash(family, a);
+  const now = netNow();
+  for (let i: u32 = 0; i < 8; i++) {
+    const e = base + ((h + i) & (PMTU_SLOTS - 1)) * PE_SIZE;
+    if (load<u8>(e + PE_FAMILY) != 0 && pmtuMatch(e, family, a)) return load<u64>(e + PE_EXPIRES) > now ? e : 0;
+  }
+  return 0;
+}
+
+/** The learned path MTU toward the address at `dst` (4 or 16 bytes by `family`), 0 when none. */
+export function dst_pmtu(family: u32, dst: u32): u32 {
+  const e = pmtuFind(family, dst);
+  return e == 0 ? 0 : load<u32>(e + PE_MTU);
+}
+
+/**
+ * An ICMP error said `mtu` toward `dst`: __ip_rt_update_pmtu / rt6_do_update_pmtu. Below min_pmtu
+ * (IPv4) the kernel locks the mtu at min_pmtu; IPv6 never goes below 1280. Only lowers a live entry;
+ * (re)arms the expiry at now + mtu_expires.
+ */
+export function dst_pmtu_learn(family: u32, dst: u32, mtu: u32): void {
+  const r = dstRoot();
+  if (r == 0) return;
+  if (family == AF_INET) {
+    const min = sysctl(SYSCTL_ROUTE_MIN_PMTU);
+    if (mtu < min) mtu = min;
+  } else if (mtu < IPV6_MIN_MTU) mtu = IPV6_MIN_MTU;
+  const expires = netNow() + <u64>sysctl(family == AF_INET ? SYSCTL_ROUTE_MTU_EXPIRES : SYSCTL_ROUTE6_MTU_EXPIRES) * 1000;
+  const live = pmtuFind(family, dst);
+  if (live != 0) {
+    if (load<u32>(live + PE_MTU) < mtu) return;
+    store<u32>(live + PE_MTU, mtu);
+    store<u64>(live + PE_EXPIRES, expires);
+    return;
+  }
+  const base = load<u32>(r + DR_PMTU);
+  const h = pmtuHash(family, dst);
+  const now = netNow();
+  let victim: u32 = 0;
+  let soonest: u64 = 0xffffffffffffffff;
+  for (let i: u32 = 0; i < 8; i++) {
+    const e = base + ((h + i) & (PMTU_SLOTS - 1)) * PE_SIZE;
+    if (load<u8>(e + PE_FAMILY) == 0 || pmtuMatch(e, family, dst) || load<u64>(e + PE_EXPIRES) <= now) {
+      victim = e;
+      break;
+    }
+    if (load<u64>(e + PE_EXPIRES) < soonest) {
+      soonest = load<u64>(e + PE_EXPIRES);
+      victim = e;
+    }
+  }
+  store<u8>(victim + PE_FAMILY, 0);
+  memory.fill(victim + PE_ADDR, 0, 16);
+  memory.copy(victim + PE_ADDR, dst, addrLen(family));
+  store<u32>(victim + PE_MTU, mtu);
+  store<u64>(victim + PE_EXPIRES, expires);
+  store<u8>(victim + PE_FAMILY, <u8>family);
+}
+
+/** Forget every PMTU exception (`ip route flush cache`). */
+export function dst_flush(): void {
+  const r = dstRoot();
+  if (r == 0) return;
+  memory.fill(load<u32>(r + DR_PMTU), 0, PMTU_SLOTS * PE_SIZE);
+  memory.fill(load<u32>(r + DR_ROUTES), 0, DST_SLOTS * DE_SIZE);
+}

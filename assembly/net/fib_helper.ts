@@ -1,0 +1,285 @@
+// bpf_fib_lookup (kernel helper 69) for XDP programs, as net/core/filter.c's bpf_xdp_fib_lookup,
+// bpf_ipv4_fib_lookup, bpf_ipv6_fib_lookup and bpf_fib_set_fwd_params do it, backed by this FIB.
+//
+// Reads: the program's struct bpf_fib_lookup (64 bytes), the netdev records (forwarding, MAC, MTU),
+// the FIB, the PMTU exceptions (dst.ts), the neighbour table (neigh_lookup). Sets: the struct's
+// output fields and the return code. Next: the program (which then typically rewrites the MACs and
+// calls bpf_redirect).
+//
+// struct bpf_fib_lookup (include/uapi/linux/bpf.h):
+//
+//   +0 u8 family  +1 u8 l4_protocol  +2 be16 sport  +4 be16 dport  +6 u16 tot_len | mtu_result
+//   +8 u32 ifindex  +12 u8 tos | be32 flowinfo | u32 rt_metric
+//   +16 ipv4_src | ipv6_src[16]   +32 ipv4_dst | ipv6_dst[16]
+//   +48 be16 h_vlan_proto, be16 h_vlan_TCI | u32 tbid   +52 u32 mark | u8 smac[6], u8 dmac[6]
+
+import { netdevGet, netScratch } from './core';
+import {
+  AF_INET, AF_INET6, CONF4_FORWARDING, CONF6_FORWARDING, CONF6_MTU, FL_DPORT, FL_DST, FL_FAMILY, FL_IIF,
+  FL_LABEL, FL_MARK, FL_OIF, FL_PROTO, FL_SIZE, FL_SPORT, FL_SRC, FL_TOS, FR_GW, FR_GW_FAMILY, FR_INFO,
+  FR_OIF, FR_SIZE, FR_TYPE, LOOPBACK_IFINDEX, ND_CONF4, ND_CONF6, ND_MAC, ND_MTU, NE_MAC,
+  NE_STATE, NUD_VALID, RTN_BLACKHOLE, RTN_PROHIBIT, RTN_UNICAST, RTN_UNREACHABLE, RT_TABLE_MAIN, SCR_FIB,
+  SYSCTL_IP_FORWARD_USE_PMTU,
+} from './abi';
+import { sysctl } from './core';
+import {
+  FA_HAS_PREFSRC, FA_LOCK, FA_MTU, FA_NHS, FA_PREFSRC, FA_PRIORITY, fib4_lookup_nopath, fib4_select_path,
+  fib6_lookup_oif, fib6_select_path, fib6_table_lookup, fib_result_prefsrc, fib_table_lookup,
+} from './fib';
+import { dst_pmtu } from './dst';
+import { neigh_lookup } from './neigh';
+import { ipv6_dev_get_saddr } from './netdev';
+
+export const BPF_FIB_LOOKUP_DIRECT: u32 = 1;
+export const BPF_FIB_LOOKUP_OUTPUT: u32 = 2;
+export const BPF_FIB_LOOKUP_SKIP_NEIGH: u32 = 4;
+export const BPF_FIB_LOOKUP_TBID: u32 = 8;
+export const BPF_FIB_LOOKUP_SRC: u32 = 16;
+export const BPF_FIB_LOOKUP_MARK: u32 = 32;
+const FLAGS_ALL: u32 = 63;
+
+export const BPF_FIB_LKUP_RET_SUCCESS: i32 = 0;
+export const BPF_FIB_LKUP_RET_BLACKHOLE: i32 = 1;
+export const BPF_FIB_LKUP_RET_UNREACHABLE: i32 = 2;
+export const BPF_FIB_LKUP_RET_PROHIBIT: i32 = 3;
+export const BPF_FIB_LKUP_RET_NOT_FWDED: i32 = 4;
+export const BPF_FIB_LKUP_RET_FWD_DISABLED: i32 = 5;
+export const BPF_FIB_LKUP_RET_UNSUPP_LWT: i32 = 6;
+export const BPF_FIB_LKUP_RET_NO_NEIGH: i32 = 7;
+export const BPF_FIB_LKUP_RET_FRAG_NEEDED: i32 = 8;
+export const BPF_FIB_LKUP_RET_NO_SRC_ADDR: i32 = 9;
+
+const P_FAMILY: u32 = 0;
+const P_PROTO: u32 = 1;
+const P_SPORT: u32 = 2;
+const P_DPORT: u32 = 4;
+const P_TOT_LEN: u32 = 6;
+const P_IFINDEX: u32 = 8;
+const P_TOS: u32 = 12;
+const P_SRC: u32 = 16;
+const P_DST: u32 = 32;
+const P_VLAN_PROTO: u32 = 48;
+const P_VLAN_TCI: u32 = 50;
+const P_TBID: u32 = 48;
+const P_MARK: u32 = 52;
+const P_SMAC: u32 = 52;
+const P_DMAC: u32 = 58;
+const PARAMS_SIZE: u32 = 64;
+
+const EINVAL: i64 = 22;
+const ENODEV: i64 = 19;
+const EAFNOSUPPORT: i64 = 97;
+const IP_MAX_MTU: u32 = 65535;
+const IPV6_MIN_MTU: u32 = 1280;
+const RTAX_MTU_LOCK: u32 = 1 << 2; // 1 << RTAX_MTU
+
+// the flow key and result live in the worker's scratch (SCR_FIB in abi.ts: +192 and +256)
+@inline function flKey(): u32 {
+  return netScratch() + SCR_FIB + 192;
+}
+@inline function result(): u32 {
+  return netScratch() + SCR_FIB + 256;
+}
+
+/** bpf_fib_set_fwd_params: no VLAN on output; the MTU (0 when the caller did not check one). */
+@inline function setFwdParams(p: u32, mtu: u32): i32 {
+  store<u16>(p + P_VLAN_TCI, 0);
+  store<u16>(p + P_VLAN_PROTO, 0);
+  if (mtu != 0) store<u16>(p + P_TOT_LEN, <u16>mtu);
+  return BPF_FIB_LKUP_RET_SUCCESS;
+}
+
+/** ip_mtu_from_fib_result: the route's mtu when locked (or ip_forward_use_pmtu), a PMTU exception, the device's. */
+function mtu4(dev: u32, daddr: u32): u32 {
+  const res = result();
+  const fa = load<u32>(res + FR_INFO);
+  let mtu: u32 = 0;
+  if (sysctl(SYSCTL_IP_FORWARD_USE_PMTU) != 0 || (load<u32>(fa + FA_LOCK) & RTAX_MTU_LOCK) != 0) mtu = load<u32>(fa + FA_MTU);
+  if (mtu == 0) mtu = dst_pmtu(AF_INET, daddr);
+  if (mtu == 0) {
+    mtu = load<u32>(dev + ND_MTU);
+    if (mtu > IP_MAX_MTU) mtu = IP_MAX_MTU;
+  }
+  return mtu;
+}
+
+/** ip6_mtu_from_fib6: the route's mtu when locked, a PMTU exception, the device's mtu6 (≥ 1280). */
+function mtu6(dev: u32, daddr: u32): u32 {
+  const res = result();
+  const fa = load<u32>(res + FR_INFO);
+  let mtu: u32 = 0;
+  if ((load<u32>(fa + FA_LOCK) & RTAX_MTU_LOCK) != 0) {
+    mtu = load<u32>(fa + FA_MTU);
+    if (mtu != 0) return mtu;
+  }
+  mtu = dst_pmtu(AF_INET6, daddr);
+  if (mtu == 0) {
+    mtu = IPV6_MIN_MTU;
+    const m6 = load<u32>(dev + ND_CONF6 + (CONF6_MTU << 2));
+    if (m6 > mtu) mtu = m6;
+  }
+  return mtu > IP_MAX_MTU ? IP_MAX_MTU : mtu;
+}
+
+function ipv4Lookup(p: u32, flags: u32): i32 {
+  const fl = flKey();
+  const res = result();
+  const ifindex = load<u32>(p + P_IFINDEX);
+  let dev = netdevGet(ifindex);
+  if (dev == 0) return <i32>-ENODEV;
+  if (load<u32>(dev + ND_CONF4 + (CONF4_FORWARDING << 2)) == 0) return BPF_FIB_LKUP_RET_FWD_DISABLED;
+  memory.fill(fl, 0, FL_SIZE);
+  if (flags & BPF_FIB_LOOKUP_OUTPUT) {
+    store<u32>(fl + FL_IIF, LOOPBACK_IFINDEX);
+    store<u32>(fl + FL_OIF, ifindex);
+  } else {
+    store<u32>(fl + FL_IIF, ifindex);
+  }
+  store<u8>(fl + FL_TOS, load<u8>(p + P_TOS) & 0xfc);
+  store<u8>(fl + FL_PROTO, load<u8>(p + P_PROTO));
+  store<u32>(fl + FL_DST, load<u32>(p + P_DST));
+  store<u32>(fl + FL_SRC, load<u32>(p + P_SRC));
+  store<u16>(fl + FL_SPORT, load<u16>(p + P_SPORT));
+  store<u16>(fl + FL_DPORT, load<u16>(p + P_DPORT));
+  store<u8>(fl + FL_FAMILY, <u8>AF_INET);
+  let err: i32;
+  if (flags & BPF_FIB_LOOKUP_DIRECT) {
+    let tbid = RT_TABLE_MAIN;
+    if (flags & BPF_FIB_LOOKUP_TBID) {
+      tbid = load<u32>(p + P_TBID);
+      store<u32>(p + P_TBID, 0); // zeroed for the VLAN output fields
+    }
+    // a missing table and a miss both answer NOT_FWDED
+    err = fib_table_lookup(AF_INET, tbid, fl, res);
+  } else {
+    if (flags & BPF_FIB_LOOKUP_MARK) store<u32>(fl + FL_MARK, load<u32>(p + P_MARK));
+    err = fib4_lookup_nopath(fl, res);
+  }
+  if (err != 0) {
+    if (err == -22) return BPF_FIB_LKUP_RET_BLACKHOLE;
+    if (err == -113) return BPF_FIB_LKUP_RET_UNREACHABLE;
+    if (err == -13) return BPF_FIB_LKUP_RET_PROHIBIT;
+    return BPF_FIB_LKUP_RET_NOT_FWDED;
+  }
+  if (<u32>load<u8>(res + FR_TYPE) != RTN_UNICAST) return BPF_FIB_LKUP_RET_NOT_FWDED;
+  const fa = load<u32>(res + FR_INFO);
+  if (load<u32>(fa + FA_NHS) > 1) fib4_select_path(fl, res);
+  const oif = load<u32>(res + FR_OIF);
+  dev = netdevGet(oif);
+  if (dev == 0) return BPF_FIB_LKUP_RET_NOT_FWDED;
+  const mtu = mtu4(dev, p + P_DST);
+  if (<u32>load<u16>(p + P_TOT_LEN) > mtu) {
+    store<u16>(p + P_TOT_LEN, <u16>mtu);
+    return BPF_FIB_LKUP_RET_FRAG_NEEDED;
+  }
+  store<u32>(p + P_TOS, load<u32>(fa + FA_PRIORITY)); // rt_metric
+  store<u32>(p + P_IFINDEX, oif);
+  if (flags & BPF_FIB_LOOKUP_SRC) {
+    // fib_result_prefsrc: the route's prefsrc, else the next hop's nh_saddr (refreshed when stale)
+    store<u32>(p + P_SRC, fib_result_prefsrc(res));
+  }
+  const gwf = <u32>load<u8>(res + FR_GW_FAMILY);
+  if (gwf == AF_INET) store<u32>(p + P_DST, load<u32>(res + FR_GW));
+  else if (gwf == AF_INET6) {
+    store<u8>(p + P_FAMILY, <u8>AF_INET6);
+    memory.copy(p + P_DST, res + FR_GW, 16);
+  }
+  if (flags & BPF_FIB_LOOKUP_SKIP_NEIGH) return setFwdParams(p, mtu);
+  const ne = gwf == AF_INET6 ? neigh_lookup(AF_INET6, oif, p + P_DST) : neigh_lookup(AF_INET, oif, p + P_DST);
+  if (ne == 0 || (<u32>load<u8>(ne + NE_STATE) & NUD_VALID) == 0) return BPF_FIB_LKUP_RET_NO_NEIGH;
+  memory.copy(p + P_DMAC, ne + NE_MAC, 6);
+  memory.copy(p + P_SMAC, dev + ND_MAC, 6);
+  return setFwdParams(p, mtu);
+}
+
+/** rt6_need_strict: multicast, link-local unicast or loopback. */
+function needStrict(a: usize): bool {
+  const b0 = load<u8>(a);
+  if (b0 == 0xff) return true;
+  if (b0 == 0xfe && (load<u8>(a + 1) & 0xc0) == 0x80) return true;
+  return load<u64>(a) == 0 && load<u64>(a + 8) == 0x0100000000000000;
+}
+
+function ipv6Lookup(p: u32, flags: u32): i32 {
+  const fl = flKey();
+  const res = result();
+  if (needStrict(p + P_DST) || needStrict(p + P_SRC)) return BPF_FIB_LKUP_RET_NOT_FWDED;
+  const ifindex = load<u32>(p + P_IFINDEX);
+  let dev = netdevGet(ifindex);
+  if (dev == 0) return <i32>-ENODEV;
+  if (load<u32>(dev + ND_CONF6 + (CONF6_FORWARDING << 2)) == 0) return BPF_FIB_LKUP_RET_FWD_DISABLED;
+  memory.fill(fl, 0, FL_SIZE);
+  const oif = ifindex;
+  let hasSaddr = false;
+  if (flags & BPF_FIB_LOOKUP_OUTPUT) {
+    store<u32>(fl + FL_IIF, LOOPBACK_IFINDEX);
+    store<u32>(fl + FL_OIF, ifindex);
+  } else {
+    store<u32>(fl + FL_IIF, ifindex);
+    hasSaddr = true; // RT6_LOOKUP_F_HAS_SADDR
+  }
+  store<u32>(fl + FL_LABEL, load<u32>(p + P_TOS));
+  store<u8>(fl + FL_PROTO, load<u8>(p + P_PROTO));
+  memory.copy(fl + FL_DST, p + P_DST, 16);
+  memory.copy(fl + FL_SRC, p + P_SRC, 16);
+  store<u16>(fl + FL_SPORT, load<u16>(p + P_SPORT));
+  store<u16>(fl + FL_DPORT, load<u16>(p + P_DPORT));
+  store<u8>(fl + FL_FAMILY, <u8>AF_INET6);
+  let err: i32;
+  if (flags & BPF_FIB_LOOKUP_DIRECT) {
+    let tbid = RT_TABLE_MAIN;
+    if (flags & BPF_FIB_LOOKUP_TBID) {
+      tbid = load<u32>(p + P_TBID);
+      store<u32>(p + P_TBID, 0);
+    }
+    err = fib6_table_lookup(tbid, fl, oif, res);
+  } else {
+    if (flags & BPF_FIB_LOOKUP_MARK) store<u32>(fl + FL_MARK, load<u32>(p + P_MARK));
+    err = fib6_lookup_oif(fl, res, oif, hasSaddr);
+  }
+  if (err != 0) return BPF_FIB_LKUP_RET_NOT_FWDED;
+  const type = <u32>load<u8>(res + FR_TYPE);
+  if (type == RTN_BLACKHOLE) return BPF_FIB_LKUP_RET_BLACKHOLE;
+  if (type == RTN_UNREACHABLE) return BPF_FIB_LKUP_RET_UNREACHABLE;
+  if (type == RTN_PROHIBIT) return BPF_FIB_LKUP_RET_PROHIBIT;
+  if (type != RTN_UNICAST) return BPF_FIB_LKUP_RET_NOT_FWDED;
+  const flOif = load<u32>(fl + FL_OIF);
+  fib6_select_path(fl, res, flOif, flOif != 0);
+  const out = load<u32>(res + FR_OIF);
+  dev = netdevGet(out);
+  if (dev == 0) return BPF_FIB_LKUP_RET_NOT_FWDED;
+  const mtu = mtu6(dev, p + P_DST);
+  if (<u32>load<u16>(p + P_TOT_LEN) > mtu) {
+    store<u16>(p + P_TOT_LEN, <u16>mtu);
+    return BPF_FIB_LKUP_RET_FRAG_NEEDED;
+  }
+  const fa = load<u32>(res + FR_INFO);
+  if (load<u8>(res + FR_GW_FAMILY) != 0) memory.copy(p + P_DST, res + FR_GW, 16);
+  store<u32>(p + P_TOS, load<u32>(fa + FA_PRIORITY)); // rt_metric
+  store<u32>(p + P_IFINDEX, out);
+  if (flags & BPF_FIB_LOOKUP_SRC) {
+    if (load<u8>(fa + FA_HAS_PREFSRC)) memory.copy(p + P_SRC, fa + FA_PREFSRC, 16);
+    else if (ipv6_dev_get_saddr(out, fl + FL_DST, p + P_SRC) != 0) return BPF_FIB_LKUP_RET_NO_SRC_ADDR;
+  }
+  if (flags & BPF_FIB_LOOKUP_SKIP_NEIGH) return setFwdParams(p, mtu);
+  const ne = neigh_lookup(AF_INET6, out, p + P_DST);
+  if (ne == 0 || (<u32>load<u8>(ne + NE_STATE) & NUD_VALID) == 0) return BPF_FIB_LKUP_RET_NO_NEIGH;
+  memory.copy(p + P_DMAC, ne + NE_MAC, 6);
+  memory.copy(p + P_SMAC, dev + ND_MAC, 6);
+  return setFwdParams(p, mtu);
+}
+
+/**
+ * bpf_xdp_fib_lookup(ctx, params, plen, flags): a BPF_FIB_LKUP_RET_* code, or -EINVAL (plen short,
+ * unknown flags), -ENODEV (no device `ifindex`), -EAFNOSUPPORT. XDP always checks the MTU against
+ * tot_len, as the kernel's XDP variant does.
+ */
+export function bpf_fib_lookup(ctx: u64, params: u64, plen: u64, flags: u64, r5: u64): u64 {
+  if (<i32>plen < <i32>PARAMS_SIZE) return <u64>-EINVAL;
+  if ((flags & ~(<u64>FLAGS_ALL)) != 0) return <u64>-EINVAL;
+  const p = <u32>params;
+  const family = <u32>load<u8>(p + P_FAMILY);
+  if (family == AF_INET) return <u64><i64>ipv4Lookup(p, <u32>flags);
+  if (family == AF_INET6) return <u64><i64>ipv6Lookup(p, <u32>flags);
+  return <u64>-EAFNOSUPPORT;
+}

@@ -1,0 +1,528 @@
+// IPv4 receive: ip_rcv_core's checks, the input route (ip_route_input_noref: ip_route_input_mc and
+// ip_route_input_slow), IP options (ip_rcv_options), and the route's input: local delivery, forwarding
+// or ip_error. net/ipv4/ip_input.c and net/ipv4/route.c, in their order:
+//
+//   OTHERHOST frame → OTHERHOST (before anything is counted); Ip:InReceives;
+//   shorter than 20, IHL < 5, version ≠ 4, shorter than IHL → IP_INHDR (InHdrErrors);
+//   bad header checksum → IP_CSUM (InCsumErrors, InHdrErrors);
+//   total length > what arrived → PKT_TOO_SMALL (InTruncatedPkts); total length < IHL → IP_INHDR;
+//   the frame trimmed to the total length (Ethernet padding goes);
+//   route: multicast destination → delivered when the device is in the group (224.0.0.1), with the
+//   source checks of ip_mc_validate_source; a multicast or limited-broadcast source → IP_INVALID_SOURCE;
+//   255.255.255.255 (or 0 → 0) → broadcast input; a 0.0.0.0 source → IP_INVALID_SOURCE; a 0.0.0.0
+//   destination → IP_INVALID_DEST (the rest of 0/8 is unicast, as ipv4_is_zeronet says today); 127/8 either way without route_localnet → IP_LOCALNET; then
+//   fib4_lookup with iif: no route → ip_error; broadcast → broadcast input; local → fib_validate_source
+//   (our own address as source → IP_LOCAL_SOURCE, rp_filter → IP_RPFILTER) and local delivery;
+//   forwarding off on the input device → ip_error (EHOSTUNREACH); not unicast → IP_INVALID_DEST;
+//   unicast → fib_validate_source, and forwarding (with an ICMP redirect due when it goes back out the
+//   same device toward the sender's link and send_redirects is on).
+//   options (IHL > 5): malformed → ICMP parameter problem, InHdrErrors, IP_INHDR; source routes are
+//   refused (accept_source_route is 0 for "all"), NOT_SPECIFIED; a free record-route slot gets the
+//   receiving address, a timestamp slot the stack clock's ms since midnight (and the address, or only
+//   when its prespecified address is ours), a full timestamp option its overflow count; forwarding
+//   then puts the egress address in the record-route slot (ip_forward_options).
+//   ip_error: forwarding off → InAddrErrors (IP_INADDRERRORS) or InNoRoutes (IP_INNOROUTES), no ICMP;
+//   on: blackhole → silent (IP_BLACKHOLE), unreachable → host unreachable, prohibit → administratively
+//   prohibited (IP_PROHIBIT), no route → network unreachable (InNoRoutes, IP_INNOROUTES), each ICMP
+//   rate limited per source as ip_error does (1 s a message, 5 s of burst).
+//
+// Reads: the datagram, the input device's record (CONF4 forwarding, rp_filter, accept_local,
+// route_localnet, send_redirects; its addresses for multicast membership), the FIB.
+// Sets: the frame's length (trimmed), Ip counters. Next: ip_local_deliver (local.ts), ip_forward
+// (forward.ts), icmp_send, or a drop with its reason.
+
+import { fibGen, mibInc, netDrop, netFree, netRoot, netdevGet, sysctl, netScratch } from './core';
+import { SCR_RX } from './abi';
+import { fillBytes } from '../bytes';
+import { dst4_route } from './dst';
+import {
+  AF_INET, CONF4_ACCEPT_LOCAL, CONF4_FORWARDING, CONF4_ROUTE_LOCALNET, CONF4_RP_FILTER, CONF4_SEND_REDIRECTS,
+  FL_DPORT, FL_DST, FL_FAMILY, FL_IIF, FL_OIF, FL_PROTO, FL_SCOPE, FL_SIZE, FL_SPORT, FL_SRC, FL_TOS, FR_GW,
+  FR_GW_FAMILY, FR_OIF, FR_SIZE, FR_TYPE, LOOPBACK_IFINDEX, MIB_IP_IN_ADDR_ERRORS, MIB_IP_IN_CSUM_ERRORS,
+  MIB_IP_IN_HDR_ERRORS, MIB_IP_IN_NO_ROUTES, MIB_IP_IN_RECEIVES, MIB_IP_IN_TRUNCATED_PKTS, ND_ADDR4, ND_CONF4,
+  NDROP_IP_BLACKHOLE, NDROP_IP_CSUM, NDROP_IP_INADDRERRORS, NDROP_IP_INHDR, NDROP_IP_INNOROUTES,
+  NDROP_IP_INVALID_DEST, NDROP_IP_INVALID_SOURCE, NDROP_IP_LOCALNET, NDROP_IP_LOCAL_SOURCE, NDROP_IP_PROHIBIT,
+  NDROP_IP_RPFILTER, NDROP_NOT_SPECIFIED, NDROP_OTHERHOST, NDROP_PKT_TOO_SMALL, RT_SCOPE_UNIVERSE, RTN_BROADCAST,
+  RTN_LOCAL, RTN_UNICAST, ADDR_LIST_HEADER, NR_FIB, SYSCTL_FIB_MULTIPATH_HASH_POLICY,
+} from './abi';
+import { FIBF_CUSTOM4, FRT_FLAGS, fib4_local_type, fib4_lookup } from './fib';
+import {
+  ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, ICMP_NET_UNREACH, ICMP_PARAMETERPROB, ICMP_PKT_FILTERED, RTCF_BROADCAST,
+  RTCF_LOCAL, RTCF_MULTICAST, currentTimestamp, icmp_send, ipErrorAllow, specDst,
+} from './icmp';
+import { ip_local_deliver } from './local';
+import { FWD_DOREDIRECT, FWD_OPT_CHANGED, FWD_OPT_RR, ip_forward } from './forward';
+import { ipHeaderValid } from './csum';
+import {
+  INADDR_ALLHOSTS_GROUP, IPH_DADDR, IPH_FRAG_OFF, IPH_PROTOCOL, IPH_SADDR, IPH_TOS, IPH_TOT_LEN, IPPROTO_DCCP,
+  IPPROTO_IGMP, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, IP_OFFSET, PACKET_OTHERHOST, ipv4IsLbcast,
+  ipv4IsLocalMulticast, ipv4IsLoopback, ipv4IsMulticast, ipv4IsZeronet, ldBe16,
+} from './inet';
+
+/** The flow key and result of the input route (one worker's). */
+@inline function IN_FL(): u32 {
+  return netScratch() + SCR_RX;
+}
+@inline export function IN_RES(): u32 {
+  return netScratch() + SCR_RX + 64;
+}
+@inline function REV_FL(): u32 {
+  return netScratch() + SCR_RX + 128;
+}
+@inline function REV_RES(): u32 {
+  return netScratch() + SCR_RX + 192;
+}
+
+// What route input decided (ROUTE_*), with the route flags, the ip_error errno, the drop reason.
+const ROUTE_DROP: u32 = 0;
+const ROUTE_LOCAL: u32 = 1;
+const ROUTE_FORWARD: u32 = 2;
+const ROUTE_ERROR: u32 = 3;
+let rtFlags: u32 = 0;
+let rtErr: i32 = 0;
+let rtReason: u32 = 0;
+let fwdFlags: u32 = 0;
+
+const EINVAL: i32 = 22;
+const EACCES: i32 = 13;
+const ENETUNREACH: i32 = 101;
+const EHOSTUNREACH: i32 = 113;
+
+@inline function conf4(nd: u32, i: u32): u32 {
+  return load<u32>(nd + ND_CONF4 + (i << 2));
+}
+
+/**
+ * ipv4_rcv: the IPv4 datagram at `data` (`len` bytes to the end of the frame) received on `ifindex`
+ * (after VLAN demux), frame type `pkt`. Takes the frame.
+ */
+export function ipv4_rcv(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32): void {
+  if (pkt == PACKET_OTHERHOST) {
+    netFree(q, data);
+    netDrop(NDROP_OTHERHOST);
+    return;
+  }
+  mibInc(MIB_IP_IN_RECEIVES);
+  if (len < 20) {
+    inHdrError(q, data, NDROP_IP_INHDR);
+    return;
+  }
+  const vihl = <u32>load<u8>(data);
+  const hlen = (vihl & 0xf) << 2;
+  if (hlen < 20 || (vihl >> 4) != 4 || len < hlen) {
+    inHdrError(q, data, NDROP_IP_INHDR);
+    return;
+  }
+  if (!ipHeaderValid(data, hlen)) {
+    mibInc(MIB_IP_IN_CSUM_ERRORS);
+    inHdrError(q, data, NDROP_IP_CSUM);
+    return;
+  }
+  const tot = ldBe16(data + IPH_TOT_LEN);
+  if (len < tot) {
+    mibInc(MIB_IP_IN_TRUNCATED_PKTS);
+    netFree(q, data);
+    netDrop(NDROP_PKT_TOO_SMALL);
+    return;
+  }
+  if (tot < hlen) {
+    inHdrError(q, data, NDROP_IP_INHDR);
+    return;
+  }
+  ip_rcv_finish(ifindex, q, data, tot, pkt, hlen);
+}
+
+@inline function inHdrError(q: u32, data: u32, reason: u32): void {
+  mibInc(MIB_IP_IN_HDR_ERRORS);
+  netFree(q, data);
+  netDrop(reason);
+}
+
+/** ip_rcv_finish_core + dst_input for a datagram that passed ip_rcv_core (`len` = its total length). */
+function ip_rcv_finish(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32, hlen: u32): void {
+  const nd = netdevGet(ifindex);
+  const route = routeInput(ifindex, nd, data, hlen);
+  if (route == ROUTE_DROP) {
+    netFree(q, data);
+    netDrop(rtReason);
+    return;
+  }
+  if (hlen > 20) {
+    const r = ipRcvOptions(ifindex, data, len, hlen);
+    if (r != OPT_OK) {
+      netFree(q, data);
+      netDrop(r == OPT_BAD ? NDROP_IP_INHDR : NDROP_NOT_SPECIFIED);
+      return;
+    }
+  }
+  if (route == ROUTE_LOCAL) ip_local_deliver(ifindex, q, data, len, rtFlags);
+  else if (route == ROUTE_FORWARD) ip_forward(ifindex, q, data, len, pkt, IN_RES(), fwdFlags | (hlen > 20 ? optFwdFlags : 0));
+  else ipError(ifindex, nd, q, data, len);
+}
+
+// ---- Input route ----
+
+/** The ports of a first fragment's TCP/UDP/SCTP/DCCP header (network order u32 sport|dport), else 0. */
+@inline function ports(data: u32, hlen: u32, proto: u32): u32 {
+  if ((ldBe16(data + IPH_FRAG_OFF) & IP_OFFSET) != 0) return 0;
+  if (proto != IPPROTO_TCP && proto != IPPROTO_UDP && proto != IPPROTO_UDPLITE && proto != IPPROTO_SCTP && proto != IPPROTO_DCCP) return 0;
+  if (ldBe16(data + IPH_TOT_LEN) < hlen + 4) return 0;
+  return load<u32>(data + hlen);
+}
+
+/**
+ * The flow key needs the protocol and ports only when something reads them: custom rules (which may
+ * select on them; the kernel dissects for those) or a multipath hash policy over L4. Leaving them out
+ * otherwise keeps one dst cache entry per destination rather than per connection.
+ */
+@inline function needPorts(): bool {
+  if (sysctl(SYSCTL_FIB_MULTIPATH_HASH_POLICY) != 0) return true;
+  const fr = load<u32>(netRoot() + NR_FIB);
+  return fr != 0 && (load<u32>(fr + FRT_FLAGS) & FIBF_CUSTOM4) != 0;
+}
+
+/**
+ * inet_lookup_ifaddr_rcu: `saddr` is one of our addresses (on any device). Asked of every forwarded
+ * and delivered datagram, so answered from a small direct-mapped cache valid for one FIB generation
+ * (an address change is a route change and moves the generation):
+ *   SRC_SLOTS × (u32 address | u32 generation + 1, top bit: local)
+ */
+const SRC_SLOTS: u32 = 256;
+@inline function SRC_CACHE(): u32 {
+  return netScratch() + SCR_RX + 1024;
+}
+
+function sourceIsLocal(saddr: u32): bool {
+  const e = SRC_CACHE() + (((saddr * 0x9e3779b1) >> 24) << 3);
+  const g = (fibGen() + 1) & 0x7fffffff;
+  const w = load<u32>(e, 4);
+  if (load<u32>(e) == saddr && (w & 0x7fffffff) == g) return (w >> 31) != 0;
+  const local = fib4_local_type(saddr, 0) == RTN_LOCAL;
+  store<u32>(e, 0, 4);
+  store<u32>(e, saddr);
+  store<u32>(e, g | (local ? 0x80000000 : 0), 4);
+  return local;
+}
+
+/** 224.0.0.1 on a device with IPv4 (ip_check_mc_rcu: the groups this stack joins). */
+@inline function mcJoined(nd: u32, daddr: u32): bool {
+  if (daddr != INADDR_ALLHOSTS_GROUP) return false;
+  const l = load<u32>(nd, ND_ADDR4);
+  return l != 0 && load<u32>(l) != 0;
+}
+
+/**
+ * ip_route_input_noref: decide the datagram's input route. IN_RES() holds the FIB result when there was
+ * one; rtFlags / rtErr / rtReason / fwdFlags say the rest. Returns ROUTE_*.
+ */
+function routeInput(ifindex: u32, nd: u32, data: u32, hlen: u32): u32 {
+  const daddr = load<u32>(data, IPH_DADDR);
+  const saddr = load<u32>(data, IPH_SADDR);
+  const tos = <u32>load<u8>(data, IPH_TOS) & 0xfc;
+  rtFlags = 0;
+  rtErr = 0;
+  fwdFlags = 0;
+  rtReason = NDROP_NOT_SPECIFIED;
+  if (nd == 0) return ROUTE_DROP;
+  if (ipv4IsMulticast(daddr)) {
+    if (!mcJoined(nd, daddr)) return ROUTE_DROP;
+    // ip_mc_validate_source
+    if (ipv4IsMulticast(saddr) || ipv4IsLbcast(saddr)) return drop(NDROP_IP_INVALID_SOURCE);
+    if (ipv4IsLoopback(saddr) && conf4(nd, CONF4_ROUTE_LOCALNET) == 0) return drop(NDROP_IP_LOCALNET);
+    if (ipv4IsZeronet(saddr)) {
+      if (!ipv4IsLocalMulticast(daddr) && <u32>load<u8>(data, IPH_PROTOCOL) != IPPROTO_IGMP) return drop(NDROP_IP_INVALID_SOURCE);
+    } else {
+      const r = validateSource(ifindex, nd, saddr, 0, tos, 0);
+      if (r < 0) return drop(<u32>-r);
+    }
+    rtFlags = RTCF_MULTICAST | RTCF_LOCAL;
+    return ROUTE_LOCAL;
+  }
+  // ip_route_input_slow: the martians fib_lookup would not catch
+  if (ipv4IsMulticast(saddr) || ipv4IsLbcast(saddr)) return drop(NDROP_IP_INVALID_SOURCE);
+  if (ipv4IsLbcast(daddr) || (saddr == 0 && daddr == 0)) return brdInput(ifindex, nd, saddr, tos);
+  if (ipv4IsZeronet(saddr)) return drop(NDROP_IP_INVALID_SOURCE);
+  if (ipv4IsZeronet(daddr)) return drop(NDROP_IP_INVALID_DEST);
+  if (ipv4IsLoopback(daddr)) {
+    if (conf4(nd, CONF4_ROUTE_LOCALNET) == 0) return drop(NDROP_IP_LOCALNET);
+  } else if (ipv4IsLoopback(saddr)) {
+    if (conf4(nd, CONF4_ROUTE_LOCALNET) == 0) return drop(NDROP_IP_LOCALNET);
+  }
+  const forwarding = conf4(nd, CONF4_FORWARDING) != 0;
+  fillBytes(IN_FL(), 0, FL_SIZE);
+  store<u32>(IN_FL(), daddr, FL_DST);
+  store<u32>(IN_FL(), saddr, FL_SRC);
+  store<u32>(IN_FL(), ifindex, FL_IIF);
+  store<u8>(IN_FL(), <u8>tos, FL_TOS);
+  store<u8>(IN_FL(), <u8>RT_SCOPE_UNIVERSE, FL_SCOPE);
+  store<u8>(IN_FL(), <u8>AF_INET, FL_FAMILY);
+  if (needPorts()) {
+    // fib4_rules_early_flow_dissect (rules may select on them), or a multipath hash over L4
+    const proto = <u32>load<u8>(data, IPH_PROTOCOL);
+    store<u8>(IN_FL(), <u8>proto, FL_PROTO);
+    store<u32>(IN_FL(), ports(data, hlen, proto), FL_SPORT);
+  }
+  // through the per-destination cache (dst.ts): the FIB's answer for this flow key, kept per generation
+  const err = dst4_route(IN_FL(), IN_RES());
+  if (err != 0) {
+    rtErr = forwarding ? -err : EHOSTUNREACH;
+    return ROUTE_ERROR;
+  }
+  const type = <u32>load<u8>(IN_RES(), FR_TYPE);
+  if (type == RTN_BROADCAST) return brdInput(ifindex, nd, saddr, tos);
+  if (type == RTN_LOCAL) {
+    const r = validateSource(ifindex, nd, saddr, daddr, tos, 0);
+    if (r < 0) return drop(<u32>-r);
+    rtFlags = RTCF_LOCAL;
+    return ROUTE_LOCAL;
+  }
+  if (!forwarding) {
+    rtErr = EHOSTUNREACH;
+    return ROUTE_ERROR;
+  }
+  if (type != RTN_UNICAST) return drop(NDROP_IP_INVALID_DEST);
+  // __mkroute_input
+  const oif = load<u32>(IN_RES(), FR_OIF);
+  const r = validateSource(ifindex, nd, saddr, daddr, tos, oif);
+  if (r < 0) return drop(<u32>-r);
+  if (oif == ifindex && r > 0 && conf4(nd, CONF4_SEND_REDIRECTS) != 0) {
+    // inet_addr_onlink(out_dev, saddr, gw): the sender (and the gateway, if any) on one of its subnets
+    const gw = <u32>load<u8>(IN_RES(), FR_GW_FAMILY) == AF_INET ? load<u32>(IN_RES(), FR_GW) : 0;
+    if (addrOnlink(nd, saddr) && (gw == 0 || addrOnlink(nd, gw))) fwdFlags = FWD_DOREDIRECT;
+  }
+  return ROUTE_FORWARD;
+}
+
+@inline function drop(reason: u32): u32 {
+  rtReason = reason;
+  return ROUTE_DROP;
+}
+
+/** brd_input: a broadcast for this host; the source validated unless it is 0.0.0.0. */
+function brdInput(ifindex: u32, nd: u32, saddr: u32, tos: u32): u32 {
+  if (!ipv4IsZeronet(saddr)) {
+    const r = validateSource(ifindex, nd, saddr, 0, tos, 0);
+    if (r < 0) return drop(<u32>-r);
+  }
+  rtFlags = RTCF_BROADCAST | RTCF_LOCAL;
+  return ROUTE_LOCAL;
+}
+
+/** inet_addr_onlink: `a` is inside one of the device's IPv4 subnets. */
+function addrOnlink(nd: u32, a: u32): bool {
+  const l = load<u32>(nd, ND_ADDR4);
+  if (l == 0) return false;
+  const n = load<u32>(l);
+  const ha = bswap<u32>(a);
+  for (let i: u32 = 0; i < n; i++) {
+    const e = l + ADDR_LIST_HEADER + i * 48;
+    const plen = <u32>load<u8>(e, 36);
+    const mask: u32 = plen == 0 ? 0 : 0xffffffff << (32 - plen);
+    if (((bswap<u32>(load<u32>(e, 16)) ^ ha) & mask) == 0) return true;
+  }
+  return false;
+}
+
+/**
+ * fib_validate_source: -reason (a NDROP_*) when the source is not acceptable on this device, else 0 or
+ * 1 (1: the source is directly on the device's link, which a redirect needs).
+ */
+function validateSource(ifindex: u32, nd: u32, saddr: u32, daddr: u32, tos: u32, oif: u32): i32 {
+  const rpf = conf4(nd, CONF4_RP_FILTER);
+  const acceptLocal = conf4(nd, CONF4_ACCEPT_LOCAL) != 0;
+  if (rpf == 0 && (ifindex != oif || conf4(nd, CONF4_SEND_REDIRECTS) == 0)) {
+    if (acceptLocal) return 0;
+    // inet_lookup_ifaddr_rcu: one of our own addresses as the source is a martian
+    if (sourceIsLocal(saddr)) return -(<i32>NDROP_IP_LOCAL_SOURCE);
+    return 0;
+  }
+  // __fib_validate_source: the route back to the source
+  fillBytes(REV_FL(), 0, FL_SIZE);
+  store<u32>(REV_FL(), saddr, FL_DST);
+  store<u32>(REV_FL(), daddr, FL_SRC);
+  store<u32>(REV_FL(), oif != 0 ? oif : LOOPBACK_IFINDEX, FL_IIF);
+  store<u8>(REV_FL(), <u8>tos, FL_TOS);
+  store<u8>(REV_FL(), <u8>AF_INET, FL_FAMILY);
+  if (fib4_lookup(REV_FL(), REV_RES()) != 0) return rpf != 0 ? -(<i32>NDROP_IP_RPFILTER) : 0;
+  const type = <u32>load<u8>(REV_RES(), FR_TYPE);
+  if (type != RTN_UNICAST) {
+    if (type != RTN_LOCAL) return -(<i32>NDROP_IP_INVALID_SOURCE);
+    if (!acceptLocal) return -(<i32>NDROP_IP_LOCAL_SOURCE);
+  }
+  if (load<u32>(REV_RES(), FR_OIF) == ifindex) {
+    // the next hop's scope is host (no gateway: the source is on the link)
+    return <u32>load<u8>(REV_RES(), FR_GW_FAMILY) == 0 ? 1 : 0;
+  }
+  const l = load<u32>(nd, ND_ADDR4);
+  if (l == 0 || load<u32>(l) == 0) return rpf != 0 ? -(<i32>NDROP_IP_RPFILTER) : 0;
+  if (rpf == 1) return -(<i32>NDROP_IP_RPFILTER);
+  // loose mode: any route back will do, seen from this device
+  store<u32>(REV_FL(), ifindex, FL_OIF);
+  if (fib4_lookup(REV_FL(), REV_RES()) == 0 && <u32>load<u8>(REV_RES(), FR_TYPE) == RTN_UNICAST) {
+    return <u32>load<u8>(REV_RES(), FR_GW_FAMILY) == 0 ? 1 : 0;
+  }
+  return 0;
+}
+
+// ---- ip_error ----
+
+/** The input route was an error (no route, an error type, forwarding off). Takes the frame. */
+function ipError(ifindex: u32, nd: u32, q: u32, data: u32, len: u32): void {
+  const forwarding = conf4(nd, CONF4_FORWARDING) != 0;
+  if (!forwarding) {
+    if (rtErr == EHOSTUNREACH) {
+      mibInc(MIB_IP_IN_ADDR_ERRORS);
+      netDrop(NDROP_IP_INADDRERRORS);
+    } else {
+      mibInc(MIB_IP_IN_NO_ROUTES);
+      netDrop(NDROP_IP_INNOROUTES);
+    }
+    netFree(q, data);
+    return;
+  }
+  let code: u32 = 0;
+  let reason = NDROP_IP_PROHIBIT;
+  if (rtErr == EHOSTUNREACH) code = ICMP_HOST_UNREACH;
+  else if (rtErr == ENETUNREACH) {
+    code = ICMP_NET_UNREACH;
+    reason = NDROP_IP_INNOROUTES;
+    mibInc(MIB_IP_IN_NO_ROUTES);
+  } else if (rtErr == EACCES) code = ICMP_PKT_FILTERED;
+  else {
+    // EINVAL: a blackhole route swallows it
+    netFree(q, data);
+    netDrop(NDROP_IP_BLACKHOLE);
+    return;
+  }
+  if (ipErrorAllow(load<u32>(data, IPH_SADDR))) icmp_send(ifindex, data, len, ICMP_DEST_UNREACH, code, 0);
+  netFree(q, data);
+  netDrop(reason);
+}
+
+// ---- Options (ip_options_compile, receive side) ----
+
+const IPOPT_END: u32 = 0;
+const IPOPT_NOOP: u32 = 1;
+const IPOPT_SEC: u32 = 130;
+const IPOPT_LSRR: u32 = 131;
+const IPOPT_TIMESTAMP: u32 = 68;
+const IPOPT_CIPSO: u32 = 134;
+const IPOPT_RR: u32 = 7;
+const IPOPT_SID: u32 = 136;
+const IPOPT_SSRR: u32 = 137;
+const IPOPT_RA: u32 = 148;
+const IPOPT_TS_TSONLY: u32 = 0;
+const IPOPT_TS_TSANDADDR: u32 = 1;
+const IPOPT_TS_PRESPEC: u32 = 3;
+
+/**
+ * ip_rcv_options: the options of the `hlen`-byte header at `data` checked as __ip_options_compile does
+ * (a malformed one: ICMP parameter problem pointing at it, InHdrErrors); a source route is refused
+ * (accept_source_route defaults to 0 for "all"). OPT_OK when the datagram goes on.
+ */
+/** What ip_forward_options has to do (FWD_OPT_RR), and where the record-route option is (from data). */
+let optFwdFlags: u32 = 0;
+export let optRR: u32 = 0;
+
+const OPT_OK: u32 = 0;
+const OPT_BAD: u32 = 1; // malformed: IP_INHDR
+const OPT_SRR: u32 = 2; // a source route, refused: NOT_SPECIFIED
+
+function ipRcvOptions(ifindex: u32, data: u32, len: u32, hlen: u32): u32 {
+  optFwdFlags = 0;
+  let p = data + 20;
+  let l = <i32>(hlen - 20);
+  let srr = false;
+  let rr = false;
+  let ts = false;
+  let cipso = false;
+  let bad: u32 = 0; // the offending octet's address, 0: none
+  while (l > 0) {
+    const t = <u32>load<u8>(p);
+    if (t == IPOPT_END) break;
+    if (t == IPOPT_NOOP) {
+      l--;
+      p++;
+      continue;
+    }
+    if (l < 2) {
+      bad = p;
+      break;
+    }
+    const optlen = <u32>load<u8>(p, 1);
+    if (optlen < 2 || <i32>optlen > l) {
+      bad = p;
+      break;
+    }
+    const ptr = <u32>load<u8>(p, 2);
+    if (t == IPOPT_SSRR || t == IPOPT_LSRR) {
+      if (optlen < 3) { bad = p + 1; break; }
+      if (ptr < 4) { bad = p + 2; break; }
+      if (srr) { bad = p; break; }
+      srr = true;
+    } else if (t == IPOPT_RR) {
+      if (rr) { bad = p; break; }
+      if (optlen < 3) { bad = p + 1; break; }
+      if (ptr < 4) { bad = p + 2; break; }
+      if (ptr <= optlen) {
+        if (ptr + 3 > optlen) { bad = p + 2; break; }
+        // a free slot: our address in it now (forwarding rewrites it with the egress one), pointer on
+        store<u32>(p + ptr - 1, specDst(ifindex, data, rtFlags));
+        store<u8>(p, <u8>(ptr + 4), 2);
+        optFwdFlags |= FWD_OPT_RR | FWD_OPT_CHANGED;
+        optRR = p - data;
+      }
+      rr = true;
+    } else if (t == IPOPT_TIMESTAMP) {
+      if (ts) { bad = p; break; }
+      if (optlen < 4) { bad = p + 1; break; }
+      if (ptr < 5) { bad = p + 2; break; }
+      const flg = <u32>load<u8>(p, 3);
+      if (ptr <= optlen) {
+        if (ptr + 3 > optlen) { bad = p + 2; break; }
+        const kind = flg & 0xf;
+        if ((kind == IPOPT_TS_TSANDADDR || kind == IPOPT_TS_PRESPEC) && ptr + 7 > optlen) { bad = p + 2; break; }
+        // a free slot: the time (the stack clock's ms since midnight), with our address for TSANDADDR,
+        // or in the slot whose prespecified address is ours
+        if (kind == IPOPT_TS_TSONLY) {
+          store<u32>(p + ptr - 1, currentTimestamp());
+          store<u8>(p, <u8>(ptr + 4), 2);
+          optFwdFlags |= FWD_OPT_CHANGED;
+        } else if (kind == IPOPT_TS_TSANDADDR) {
+          store<u32>(p + ptr - 1, specDst(ifindex, data, rtFlags));
+          store<u32>(p + ptr + 3, currentTimestamp());
+          store<u8>(p, <u8>(ptr + 8), 2);
+          optFwdFlags |= FWD_OPT_CHANGED;
+        } else if (kind == IPOPT_TS_PRESPEC) {
+          if (fib4_local_type(load<u32>(p + ptr - 1), 0) != RTN_UNICAST) {
+            store<u32>(p + ptr + 3, currentTimestamp());
+            store<u8>(p, <u8>(ptr + 8), 2);
+            optFwdFlags |= FWD_OPT_CHANGED;
+          }
+        }
+      } else if ((flg & 0xf) != IPOPT_TS_PRESPEC) {
+        if ((flg >> 4) == 15) {
+          bad = p + 3; // the overflow counter is full
+          break;
+        }
+        store<u8>(p, <u8>((flg & 0xf) | (((flg >> 4) + 1) << 4)), 3); // one more hop without room
+        optFwdFlags |= FWD_OPT_CHANGED;
+      }
+      ts = true;
+    } else if (t == IPOPT_RA) {
+      if (optlen < 4) { bad = p + 1; break; }
+    } else if (t == IPOPT_CIPSO) {
+      if (cipso) { bad = p; break; }
+      cipso = true;
+    }
+    // IPOPT_SEC, IPOPT_SID and unknown options are accepted as they are.
+    l -= <i32>optlen;
+    p += optlen;
+  }
+  if (bad != 0) {
+    mibInc(MIB_IP_IN_HDR_ERRORS);
+    icmp_send(ifindex, data, len, ICMP_PARAMETERPROB, 0, bad - data);
+    return OPT_BAD;
+  }
+  return srr ? OPT_SRR : OPT_OK;
+}

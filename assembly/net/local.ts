@@ -1,0 +1,218 @@
+// Local delivery: datagrams whose route is local, broadcast or a joined multicast group, after
+// reassembly, go to their protocol's handler — inet_protos / inet6_protos of the kernel, here a table of
+// handler numbers by protocol that the control plane (and the L4 demux of the next issue) can change:
+//
+//   256 × u8 handler by IP protocol, then 256 by IPv6 next header (an arena block under NR_PROTOS)
+//     PH_NONE      no handler: ICMP protocol unreachable / ICMPv6 parameter problem (code 1, pointing at
+//                  the next-header field), Ip:InUnknownProtos, IP_NOPROTO
+//     PH_ICMP      icmp_rcv / icmpv6_rcv (icmp.ts)
+//     PH_HOST_UDP  the ring device's host ring, counted L4:UdpPending (until the L4 demux lands)
+//     PH_HOST_TCP  the same, L4:TcpPending
+//     PH_CONSUME   taken and freed, delivered (IGMP, MLD's own, the kernel's other built-ins)
+//     PH_HOST      the host ring, uncounted by protocol (raw handlers the control plane adds)
+//     IPv6 only: PH_EXT_ROUTING, PH_EXT_DSTOPTS, PH_EXT_FRAGMENT, PH_NONE_NEXT (59: nothing follows)
+//   every handler but PH_NONE counts Ip:InDelivers / Ip6:InDelivers, as ip_protocol_deliver_rcu does
+//   whatever the handler then makes of the datagram.
+//
+// Reads: the datagram (protocol, fragment fields), the tables, rxRingIfindex (eth.ts).
+// Sets: SNMP Ip/Ip6 delivery counters, L4 pending counters. Next: ip_defrag / ipv6_defrag (frag.ts),
+// icmp_rcv / icmpv6_rcv, the host ring, or a drop (IP_NOPROTO, HOST_RING_FULL, NO_SOCKET).
+
+import { devLookup } from '../device';
+import { DEV_HOST_RING } from '../abi';
+import { ringPushDesc } from '../ring';
+import { mibInc, netDrop, netFree, netRoot } from './core';
+import { arena_alloc } from '../maps/arena';
+import { fillBytes } from '../bytes';
+import {
+  MIB_IP6_IN_DELIVERS, MIB_IP6_IN_HDR_ERRORS, MIB_IP6_IN_UNKNOWN_PROTOS, MIB_IP_IN_DELIVERS, MIB_IP_IN_UNKNOWN_PROTOS,
+  MIB_L4_ICMP_PENDING, MIB_L4_TCP_PENDING, MIB_L4_UDP_PENDING, NDROP_HOST_RING_FULL, NDROP_IP_NOPROTO,
+  NDROP_NO_SOCKET, NDROP_FRAG_INVALID, NR_PROTOS,
+} from './abi';
+import { ip_defrag, ipv6_defrag, reasmLen, reasmNhoff, reasmThoff } from './frag';
+import { rxRingIfindex } from './eth';
+import {
+  icmp_rcv, icmp_send, icmpv6_rcv, icmpv6_send, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, ICMPV6_HDR_FIELD, ICMPV6_PARAMPROB,
+  ICMPV6_UNK_NEXTHDR,
+} from './icmp';
+import {
+  ETH_HLEN, IPH_FRAG_OFF, IPH_PROTOCOL, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT, IPPROTO_ICMP, IPPROTO_ICMPV6,
+  IPPROTO_IGMP, IPPROTO_NONE, IPPROTO_ROUTING, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, IP_MF, IP_OFFSET, ldBe16,
+} from './inet';
+import { ipv6_destopt_rcv, ipv6_rthdr_rcv, extNhoff, extOff, EXT_CONTINUE } from './ipv6_rcv';
+
+export const PH_NONE: u8 = 0;
+export const PH_ICMP: u8 = 1;
+export const PH_HOST_UDP: u8 = 2;
+export const PH_HOST_TCP: u8 = 3;
+export const PH_CONSUME: u8 = 4;
+export const PH_HOST: u8 = 5;
+export const PH_EXT_ROUTING: u8 = 6;
+export const PH_EXT_DSTOPTS: u8 = 7;
+export const PH_EXT_FRAGMENT: u8 = 8;
+export const PH_NONE_NEXT: u8 = 9;
+const PH_MAX: u8 = 9;
+
+// The tables live in an arena block under the root (NR_PROTOS: 256 IPv4 handlers, then 256 IPv6),
+// made on first use with the kernel's built-ins and published with one store: every worker sees the
+// same tables, and a worker starting later does not reset what the control plane set.
+function protos(): u32 {
+  const r = netRoot();
+  let t = load<u32>(r + NR_PROTOS);
+  if (t != 0) return t;
+  t = arena_alloc(512, 64);
+  if (t == 0) return 0;
+  fillBytes(t, 0, 512);
+  store<u8>(t + IPPROTO_ICMP, PH_ICMP);
+  store<u8>(t + IPPROTO_IGMP, PH_CONSUME);
+  store<u8>(t + IPPROTO_TCP, PH_HOST_TCP);
+  store<u8>(t + IPPROTO_UDP, PH_HOST_UDP);
+  store<u8>(t + IPPROTO_UDPLITE, PH_HOST_UDP);
+  const t6 = t + 256;
+  store<u8>(t6 + IPPROTO_ICMPV6, PH_ICMP);
+  store<u8>(t6 + IPPROTO_TCP, PH_HOST_TCP);
+  store<u8>(t6 + IPPROTO_UDP, PH_HOST_UDP);
+  store<u8>(t6 + IPPROTO_UDPLITE, PH_HOST_UDP);
+  store<u8>(t6 + IPPROTO_ROUTING, PH_EXT_ROUTING);
+  store<u8>(t6 + IPPROTO_DSTOPTS, PH_EXT_DSTOPTS);
+  store<u8>(t6 + IPPROTO_FRAGMENT, PH_EXT_FRAGMENT);
+  store<u8>(t6 + IPPROTO_NONE, PH_NONE_NEXT);
+  store<u32>(r + NR_PROTOS, t);
+  return t;
+}
+
+/** The handler of `proto` (IPv4 when !v6): PH_NONE when the tables cannot be made. */
+@inline function handler(v6: bool, proto: u32): u8 {
+  const t = protos();
+  return t == 0 ? PH_NONE : load<u8>(t + (v6 ? 256 : 0) + proto);
+}
+
+/**
+ * inet_add_protocol / inet6_add_protocol: handler `handler` (PH_*) for IP protocol `proto` of `family`
+ * (2 or 10). 0, or -22 (EINVAL: family, protocol or handler out of range, no stack), -12 (ENOMEM).
+ * One byte store: a receive in flight sees the old handler or the new one.
+ */
+export function net_proto_set(family: u32, proto: u32, h: u32): i32 {
+  if (proto > 255 || h > <u32>PH_MAX || (family != 2 && family != 10) || netRoot() == 0) return -22;
+  const t = protos();
+  if (t == 0) return -12;
+  store<u8>(t + (family == 10 ? 256 : 0) + proto, <u8>h);
+  return 0;
+}
+
+/** The handler of `proto` for `family` (PH_*), 255 for a bad family. */
+export function net_proto_get(family: u32, proto: u32): u32 {
+  if ((family != 2 && family != 10) || netRoot() == 0) return 255;
+  return handler(family == 10, proto & 0xff);
+}
+
+/**
+ * The datagram at `data` (L3, `len` bytes) goes up to the host: onto the host ring of the ring device
+ * it came in on, as the Ethernet frame it arrived in (untagged). false when dropped (counted).
+ */
+function hostDeliver(q: u32, data: u32, len: u32): bool {
+  const dev = devLookup(rxRingIfindex);
+  if (dev == 0) {
+    netFree(q, data);
+    netDrop(NDROP_NO_SOCKET);
+    return false;
+  }
+  if (!ringPushDesc(load<u32>(dev, DEV_HOST_RING), <u64>(data - ETH_HLEN), len + ETH_HLEN, 0)) {
+    netFree(q, data);
+    netDrop(NDROP_HOST_RING_FULL);
+    return false;
+  }
+  return true;
+}
+
+/** ICMP messages the stack does not answer itself (echo replies, errors): up to the host. */
+export function hostDeliverIcmp(q: u32, data: u32, len: u32): void {
+  if (hostDeliver(q, data, len)) mibInc(MIB_L4_ICMP_PENDING);
+}
+
+@inline function hostDeliverL4(q: u32, data: u32, len: u32, h: u8): void {
+  if (!hostDeliver(q, data, len)) return;
+  if (h == PH_HOST_UDP) mibInc(MIB_L4_UDP_PENDING);
+  else if (h == PH_HOST_TCP) mibInc(MIB_L4_TCP_PENDING);
+}
+
+/**
+ * ip_local_deliver: the IPv4 datagram at `data` (`len` bytes, its route local/broadcast/multicast as
+ * `rtFlags` say) for this host, from `ifindex`. Fragments are reassembled first. Takes the frame.
+ */
+export function ip_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, rtFlags: u32): void {
+  if ((ldBe16(data + IPH_FRAG_OFF) & (IP_MF | IP_OFFSET)) != 0) {
+    const r = ip_defrag(ifindex, q, data, len);
+    if (r == 0) return;
+    if (r != data) q = 0; // a new frame of the stack's own
+    data = r;
+    len = reasmLen();
+  }
+  const proto = <u32>load<u8>(data, IPH_PROTOCOL);
+  const h = handler(false, proto);
+  const hlen = (<u32>load<u8>(data) & 0xf) << 2;
+  if (h == PH_NONE) {
+    mibInc(MIB_IP_IN_UNKNOWN_PROTOS);
+    icmp_send(ifindex, data, len, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, 0);
+    netFree(q, data);
+    netDrop(NDROP_IP_NOPROTO);
+    return;
+  }
+  mibInc(MIB_IP_IN_DELIVERS);
+  if (h == PH_ICMP) icmp_rcv(ifindex, q, data, len, hlen, rtFlags);
+  else if (h == PH_CONSUME) netFree(q, data);
+  else hostDeliverL4(q, data, len, h);
+}
+
+/**
+ * ip6_input → ip6_protocol_deliver_rcu: the IPv6 datagram at `data` (`len` bytes) for this host, its
+ * upper layer (or next extension header) at `off`, whose type is the byte at `nhoff` (the next-header
+ * field that names it). Routing and destination options headers are walked here, fragments
+ * reassembled. `unicast`: its route was local (not a multicast group). Takes the frame.
+ */
+export function ip6_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, nhoff: u32, off: u32, unicast: bool): void {
+  let fragmented = false;
+  for (;;) {
+    const nexthdr = <u32>load<u8>(data + nhoff);
+    const h = handler(true, nexthdr);
+    if (h == PH_EXT_ROUTING || h == PH_EXT_DSTOPTS) {
+      const r = h == PH_EXT_ROUTING ? ipv6_rthdr_rcv(ifindex, q, data, len, off) : ipv6_destopt_rcv(ifindex, q, data, len, off);
+      if (r != EXT_CONTINUE) return;
+      nhoff = extNhoff;
+      off = extOff;
+      continue;
+    }
+    if (h == PH_EXT_FRAGMENT) {
+      if (fragmented) {
+        // ipv6_frag_rcv: a second Fragment header (IP6SKB_FRAGMENTED) is a bad header at its offset
+        // (counted FRAG_INVALID, as the fragment stage counts its parameter problems)
+        mibInc(MIB_IP6_IN_HDR_ERRORS);
+        icmpv6_send(ifindex, data, len, ICMPV6_PARAMPROB, ICMPV6_HDR_FIELD, off);
+        netFree(q, data);
+        netDrop(NDROP_FRAG_INVALID);
+        return;
+      }
+      const r = ipv6_defrag(ifindex, q, data, len, off);
+      if (r == 0) return;
+      if (r != data) q = 0; // reassembled into a frame of the stack's own (an atomic fragment stays)
+      data = r;
+      len = reasmLen();
+      nhoff = reasmNhoff();
+      off = reasmThoff();
+      fragmented = true;
+      continue;
+    }
+    if (h == PH_NONE) {
+      mibInc(MIB_IP6_IN_UNKNOWN_PROTOS);
+      icmpv6_send(ifindex, data, len, ICMPV6_PARAMPROB, ICMPV6_UNK_NEXTHDR, nhoff);
+      netFree(q, data);
+      netDrop(NDROP_IP_NOPROTO);
+      return;
+    }
+    mibInc(MIB_IP6_IN_DELIVERS);
+    if (h == PH_ICMP) icmpv6_rcv(ifindex, q, data, len, off, unicast);
+    else if (h == PH_CONSUME || h == PH_NONE_NEXT) netFree(q, data);
+    else hostDeliverL4(q, data, len, h);
+    return;
+  }
+}

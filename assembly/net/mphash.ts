@@ -1,0 +1,168 @@
+// The kernel's multipath hash (net/ipv4/route.c fib_multipath_hash, net/ipv6/route.c
+// rt6_multipath_hash) for lookups that carry a flow key and no packet, as bpf_fib_lookup and the
+// stack's own output do: a struct flow_keys filled as the kernel fills it, made direction-independent
+// (__flow_hash_consistentify) and hashed with SipHash-2-4 keyed by net.ipv4.fib_multipath_hash_seed
+// (key[0] = key[1] = seed << 32 | seed, fib_multipath_hash_construct_key), then >> 1. Checked against
+// the kernel's choices (tests/net/fib_kernel.test.ts).
+//
+// Reads: a flow key (FL_*), the sysctls. Sets: nothing but its scratch struct (80 bytes in the
+// worker's scratch area, SCR_FIB + 320). Next: fib_select_multipath (fib.ts).
+//
+// struct flow_keys as hashed (the kernel hashes from `basic`, 8-aligned, to the end of the address
+// family's addresses plus the struct's tail padding: 48 bytes for IPv4, 72 for IPv6):
+//
+//   +0  control (not hashed)  +8 basic: n_proto u16, ip_proto u8, pad  +12 tags: flow_label u32
+//   +16 vlan (8)  +24 cvlan (8)  +32 keyid u32  +36 ports: src u16, dst u16  +40 icmp (4)
+//   +44 addrs: v4 src, dst (8) | v6 src, dst (32)        sizeof = 80
+
+import { netScratch, sysctl } from './core';
+import {
+  FL_DPORT, FL_DST, FL_LABEL, FL_PROTO, FL_SPORT, FL_SRC, SCR_FIB, SYSCTL_FIB6_MULTIPATH_HASH_POLICY,
+  SYSCTL_FIB6_MULTIPATH_HASH_FIELDS, SYSCTL_FIB_MULTIPATH_HASH_FIELDS, SYSCTL_FIB_MULTIPATH_HASH_POLICY,
+  SYSCTL_FIB_MULTIPATH_HASH_SEED,
+} from './abi';
+
+const FK_SIZE: u32 = 80;
+const FK_HASH_START: u32 = 8;
+const FK_IP_PROTO: u32 = 10;
+const FK_FLOW_LABEL: u32 = 12;
+const FK_PORT_SRC: u32 = 36;
+const FK_PORT_DST: u32 = 38;
+const FK_ADDRS: u32 = 44;
+
+// the key, 8-aligned, in the worker's scratch area (a static area would be shared by every worker)
+@inline function keyBuf(): u32 {
+  return netScratch() + SCR_FIB + 320;
+}
+
+/** SipHash-2-4 of `len` bytes (a multiple of 8 here) at `p`, keyed (k0, k1): the kernel's siphash(). */
+export function siphash(p: usize, len: u32, k0: u64, k1: u64): u64 {
+  let v0: u64 = 0x736f6d6570736575 ^ k0;
+  let v1: u64 = 0x646f72616e646f6d ^ k1;
+  let v2: u64 = 0x6c7967656e657261 ^ k0;
+  let v3: u64 = 0x7465646279746573 ^ k1;
+  const end = p + (len & ~7);
+  for (let q = p; q < end; q += 8) {
+    const m = load<u64>(q);
+    v3 ^= m;
+    for (let i = 0; i < 2; i++) {
+      v0 += v1; v1 = rotl<u64>(v1, 13); v1 ^= v0; v0 = rotl<u64>(v0, 32);
+      v2 += v3; v3 = rotl<u64>(v3, 16); v3 ^= v2;
+      v0 += v3; v3 = rotl<u64>(v3, 21); v3 ^= v0;
+      v2 += v1; v1 = rotl<u64>(v1, 17); v1 ^= v2; v2 = rotl<u64>(v2, 32);
+    }
+    v0 ^= m;
+  }
+  let b: u64 = <u64>len << 56;
+  const left = len & 7;
+  for (let i: u32 = 0; i < left; i++) b |= <u64>load<u8>(end + i) << (<u64>i << 3);
+  v3 ^= b;
+  for (let i = 0; i < 2; i++) {
+    v0 += v1; v1 = rotl<u64>(v1, 13); v1 ^= v0; v0 = rotl<u64>(v0, 32);
+    v2 += v3; v3 = rotl<u64>(v3, 16); v3 ^= v2;
+    v0 += v3; v3 = rotl<u64>(v3, 21); v3 ^= v0;
+    v2 += v1; v1 = rotl<u64>(v1, 17); v1 ^= v2; v2 = rotl<u64>(v2, 32);
+  }
+  v0 ^= b;
+  v2 ^= 0xff;
+  for (let i = 0; i < 4; i++) {
+    v0 += v1; v1 = rotl<u64>(v1, 13); v1 ^= v0; v0 = rotl<u64>(v0, 32);
+    v2 += v3; v3 = rotl<u64>(v3, 16); v3 ^= v2;
+    v0 += v3; v3 = rotl<u64>(v3, 21); v3 ^= v0;
+    v2 += v1; v1 = rotl<u64>(v1, 17); v1 ^= v2; v2 = rotl<u64>(v2, 32);
+  }
+  return (v0 ^ v1) ^ (v2 ^ v3);
+}
+
+/** flow_hash_from_keys_seed over the key at `fk` (already filled): consistentify, siphash, never 0. */
+function flowHash(v6: bool): u32 {
+  const fk = keyBuf();
+  // __flow_hash_consistentify: the smaller address (compared as the kernel's native u32 / memcmp)
+  // first, and independently the smaller port first.
+  if (!v6) {
+    const s = load<u32>(fk + FK_ADDRS);
+    const d = load<u32>(fk + FK_ADDRS + 4);
+    if (d < s) {
+      store<u32>(fk + FK_ADDRS, d);
+      store<u32>(fk + FK_ADDRS + 4, s);
+    }
+  } else {
+    let diff = 0;
+    for (let i: u32 = 0; i < 16; i++) {
+      const a = load<u8>(fk + FK_ADDRS + 16 + i);
+      const b = load<u8>(fk + FK_ADDRS + i);
+      if (a != b) {
+        diff = a < b ? -1 : 1;
+        break;
+      }
+    }
+    if (diff < 0) {
+      for (let i: u32 = 0; i < 16; i += 4) {
+        const s = load<u32>(fk + FK_ADDRS + i);
+        store<u32>(fk + FK_ADDRS + i, load<u32>(fk + FK_ADDRS + 16 + i));
+        store<u32>(fk + FK_ADDRS + 16 + i, s);
+      }
+    }
+  }
+  const ps = load<u16>(fk + FK_PORT_SRC);
+  const pd = load<u16>(fk + FK_PORT_DST);
+  if (pd < ps) {
+    store<u16>(fk + FK_PORT_SRC, pd);
+    store<u16>(fk + FK_PORT_DST, ps);
+  }
+  // fib_multipath_hash_construct_key: the 32-bit seed in both halves of both key words
+  const s32 = <u64>sysctl(SYSCTL_FIB_MULTIPATH_HASH_SEED);
+  const seed = (s32 << 32) | s32;
+  const len: u32 = v6 ? 72 : 48;
+  let h = <u32>siphash(fk + FK_HASH_START, len, seed, seed);
+  if (h == 0) h = 1;
+  return h;
+}
+
+// net.ipv4.fib_multipath_hash_fields bits (policy 3)
+const HF_SRC_IP: u32 = 0x1;
+const HF_DST_IP: u32 = 0x2;
+const HF_IP_PROTO: u32 = 0x4;
+const HF_FLOWLABEL: u32 = 0x8;
+const HF_SRC_PORT: u32 = 0x10;
+const HF_DST_PORT: u32 = 0x20;
+
+/**
+ * fib_multipath_hash for an IPv4 flow key without a packet: policy 0 and 2 (L3: addresses), 1 (L4:
+ * the 5-tuple), 3 (the fields of fib_multipath_hash_fields), as the kernel hashes a flow with no skb.
+ */
+export function mp_hash4(fl: u32): u32 {
+  const fk = keyBuf();
+  memory.fill(fk, 0, FK_SIZE);
+  const policy = sysctl(SYSCTL_FIB_MULTIPATH_HASH_POLICY);
+  let f: u32 = HF_SRC_IP | HF_DST_IP;
+  if (policy == 1) f |= HF_IP_PROTO | HF_SRC_PORT | HF_DST_PORT;
+  else if (policy == 3) f = sysctl(SYSCTL_FIB_MULTIPATH_HASH_FIELDS);
+  if (f & HF_SRC_IP) store<u32>(fk + FK_ADDRS, load<u32>(fl + FL_SRC));
+  if (f & HF_DST_IP) store<u32>(fk + FK_ADDRS + 4, load<u32>(fl + FL_DST));
+  if (f & HF_IP_PROTO) store<u8>(fk + FK_IP_PROTO, load<u8>(fl + FL_PROTO));
+  if (f & HF_SRC_PORT) store<u16>(fk + FK_PORT_SRC, load<u16>(fl + FL_SPORT));
+  if (f & HF_DST_PORT) store<u16>(fk + FK_PORT_DST, load<u16>(fl + FL_DPORT));
+  return flowHash(false) >> 1;
+}
+
+/**
+ * rt6_multipath_hash for an IPv6 flow key without a packet: policy 0 hashes the addresses, the flow
+ * label and the next header; policy 1 the addresses, ports and next header.
+ */
+export function mp_hash6(fl: u32): u32 {
+  const fk = keyBuf();
+  memory.fill(fk, 0, FK_SIZE);
+  const policy = sysctl(SYSCTL_FIB6_MULTIPATH_HASH_POLICY);
+  let f: u32 = HF_SRC_IP | HF_DST_IP | HF_IP_PROTO | HF_FLOWLABEL;
+  if (policy == 1) f = HF_SRC_IP | HF_DST_IP | HF_IP_PROTO | HF_SRC_PORT | HF_DST_PORT;
+  else if (policy == 3) f = sysctl(SYSCTL_FIB6_MULTIPATH_HASH_FIELDS);
+  if (f & HF_SRC_IP) memory.copy(fk + FK_ADDRS, fl + FL_SRC, 16);
+  if (f & HF_DST_IP) memory.copy(fk + FK_ADDRS + 16, fl + FL_DST, 16);
+  if (f & HF_IP_PROTO) store<u8>(fk + FK_IP_PROTO, load<u8>(fl + FL_PROTO));
+  // the 20-bit label, kept in network order as the kernel's __be32 (flowi6_get_flowlabel)
+  if (f & HF_FLOWLABEL) store<u32>(fk + FK_FLOW_LABEL, load<u32>(fl + FL_LABEL) & 0xffff0f00);
+  if (f & HF_SRC_PORT) store<u16>(fk + FK_PORT_SRC, load<u16>(fl + FL_SPORT));
+  if (f & HF_DST_PORT) store<u16>(fk + FK_PORT_DST, load<u16>(fl + FL_DPORT));
+  return flowHash(true) >> 1;
+}

@@ -1,0 +1,236 @@
+// Memory for tables the control plane rebuilds aside while workers read them, reclaimed the way the
+// kernel's RCU does it for the FIB (quiescent-state based): the control plane takes blocks from
+// size-class free lists (or the arena), publishes a new version with one aligned store, RETIRES the
+// blocks the old version used, and a retired block goes back on a free list only after every worker
+// that could still be reading it has passed a quiescent point.
+//
+// Reads: the per-worker counters. Sets: the counters (workers), the free lists and the batches (the
+// control plane only). Frames: none.
+//
+// Workers: each registers (net_worker_online), bumps its counter at every quiescent point — between
+// bursts, when it holds no pointer into any table (net_quiescent) — and deregisters when it stops
+// polling (net_worker_offline). A worker that is offline holds nothing. The main thread, which both
+// runs the control plane and the fast path between calls, needs no counter: when it reclaims, it is
+// itself quiescent.
+//
+// Control plane: retired blocks collect in an OPEN batch. rc_reclaim() closes the open batch into the
+// PENDING one with a snapshot of every worker's counter (when nothing is pending), and frees the
+// pending batch once each worker that was online at the snapshot is offline or has moved its counter.
+// Retired blocks are recorded beside them (in chunks the control plane owns), never in the block
+// itself: a reader may still be reading every byte of it. Counters are single aligned u32 words, read
+// and written whole (the module is built without the threads feature, as every publishing store here).
+//
+// State (its address at NR_RECLAIM in the root, set up on first use):
+//
+//   +0   u32 open batch (chunk list)        +4 u32 pending batch (chunk list)
+//   +8   u32 pending has a snapshot (1)     +12 u32 bytes retired, not yet free
+//   +16  u64 bytes taken from the arena     +24 u64 bytes on the free lists
+//   +64  RC_WORKERS × u32 worker counters (0: offline)
+//   +320 RC_WORKERS × u32 the pending batch's snapshot
+//   +576 RC_CLASSES × u32 free lists by class (16 << class bytes): +0 next
+//   +640 u32 large free list (blocks over the last class, whole 64 KiB): +0 next, +4 size
+//
+//   chunk (CHUNK_BYTES, class CHUNK_CLASS): +0 next chunk | +4 count | +8 count × (u32 block, u32 size)
+
+import { arena_alloc } from '../maps/arena';
+import { netRoot } from './core';
+import { NR_RECLAIM } from './abi';
+
+export const RC_WORKERS: u32 = 64;
+const RC_CLASSES: u32 = 16;
+const RS_OPEN: u32 = 0;
+const RS_PENDING: u32 = 4;
+const RS_SNAPPED: u32 = 8;
+const RS_RETIRED: u32 = 12;
+const RS_ARENA: u32 = 16;
+const RS_FREE: u32 = 24;
+const RS_COUNTERS: u32 = 64;
+const RS_SNAPSHOT: u32 = 320;
+const RS_CLASSES: u32 = 576;
+const RS_LARGE: u32 = 640;
+const RS_SIZE: u32 = 704;
+const CHUNK_BYTES: u32 = 4096;
+const CHUNK_ENTRIES: u32 = (CHUNK_BYTES - 8) / 8;
+const LARGE_UNIT: u32 = 65536;
+
+function state(): u32 {
+  const r = netRoot();
+  if (r == 0) return 0;
+  let s = load<u32>(r + NR_RECLAIM);
+  if (s == 0) {
+    s = arena_alloc(RS_SIZE, 64);
+    if (s == 0) return 0;
+    store<u32>(r + NR_RECLAIM, s);
+  }
+  return s;
+}
+
+/** The class of a block of `size` bytes (RC_CLASSES: large). */
+@inline function classOf(size: u32): u32 {
+  if (size <= 16) return 0;
+  const c: u32 = 28 - clz<u32>(size - 1); // 16 << c >= size
+  return c < RC_CLASSES ? c : RC_CLASSES;
+}
+
+/** What a block of `size` bytes really occupies. */
+@inline function blockBytes(size: u32): u32 {
+  const c = classOf(size);
+  return c < RC_CLASSES ? <u32>16 << c : (size + LARGE_UNIT - 1) & ~(LARGE_UNIT - 1);
+}
+
+/**
+ * `size` zeroed bytes (16-aligned, 64 for blocks of 64 bytes and more) from the free lists or the
+ * arena; 0 when the memory cannot grow. Control plane only.
+ */
+export function rc_alloc(size: u32): u32 {
+  const s = state();
+  if (s == 0 || size == 0) return 0;
+  const bytes = blockBytes(size);
+  const c = classOf(size);
+  let b: u32 = 0;
+  if (c < RC_CLASSES) {
+    const head = s + RS_CLASSES + (c << 2);
+    b = load<u32>(head);
+    if (b != 0) store<u32>(head, load<u32>(b));
+  } else {
+    // large blocks are reused only at their exact size (bucket arrays come back at the sizes they left)
+    let prev = s + RS_LARGE;
+    b = load<u32>(prev);
+    while (b != 0 && load<u32>(b + 4) != bytes) {
+      prev = b;
+      b = load<u32>(b);
+    }
+    if (b != 0) store<u32>(prev, load<u32>(b));
+  }
+  if (b != 0) {
+    store<u64>(s + RS_FREE, load<u64>(s + RS_FREE) - bytes);
+    memory.fill(b, 0, bytes);
+    return b;
+  }
+  b = arena_alloc(bytes, bytes < 64 ? 16 : 64);
+  if (b != 0) store<u64>(s + RS_ARENA, load<u64>(s + RS_ARENA) + bytes);
+  return b;
+}
+
+/** Put a block nobody can reach any more on its free list. */
+function release(s: u32, b: u32, size: u32): void {
+  const c = classOf(size);
+  const bytes = blockBytes(size);
+  if (c < RC_CLASSES) {
+    const head = s + RS_CLASSES + (c << 2);
+    store<u32>(b, load<u32>(head));
+    store<u32>(head, b);
+  } else {
+    store<u32>(b, load<u32>(s + RS_LARGE));
+    store<u32>(b + 4, bytes);
+    store<u32>(s + RS_LARGE, b);
+  }
+  store<u64>(s + RS_FREE, load<u64>(s + RS_FREE) + bytes);
+}
+
+/**
+ * Block `b` (`size` bytes, as it was allocated) is no longer reachable from any published structure:
+ * free it once every worker has passed a quiescent point. 0, or -12 (ENOMEM: no room to record it;
+ * the block is then simply not reused).
+ */
+export function rc_retire(b: u32, size: u32): i32 {
+  const s = state();
+  if (s == 0 || b == 0) return 0;
+  let ch = load<u32>(s + RS_OPEN);
+  if (ch == 0 || load<u32>(ch + 4) == CHUNK_ENTRIES) {
+    const n = rc_alloc(CHUNK_BYTES);
+    if (n == 0) return -12;
+    store<u32>(n, ch);
+    store<u32>(s + RS_OPEN, n);
+    ch = n;
+  }
+  const k = load<u32>(ch + 4);
+  store<u32>(ch + 8 + (k << 3), b);
+  store<u32>(ch + 12 + (k << 3), size);
+  store<u32>(ch + 4, k + 1);
+  store<u32>(s + RS_RETIRED, load<u32>(s + RS_RETIRED) + blockBytes(size));
+  return 0;
+}
+
+/** Every worker online at the snapshot has gone offline or passed a quiescent point since. */
+function graceOver(s: u32): bool {
+  for (let w: u32 = 0; w < RC_WORKERS; w++) {
+    const snap = load<u32>(s + RS_SNAPSHOT + (w << 2));
+    if (snap == 0) continue;
+    const now = load<u32>(s + RS_COUNTERS + (w << 2));
+    if (now != 0 && now == snap) return false;
+  }
+  return true;
+}
+
+/**
+ * Reclaim what can be: the open batch becomes the pending one (the workers' counters noted) when
+ * none is pending, and the pending batch goes to the free lists once its grace period is over.
+ * Returns the bytes still retired and waiting. Control plane only; call it after publishing, and
+ * again later when workers are running (each call is cheap).
+ */
+export function rc_reclaim(): u32 {
+  const s = state();
+  if (s == 0) return 0;
+  if (load<u32>(s + RS_PENDING) == 0 && load<u32>(s + RS_OPEN) != 0) {
+    store<u32>(s + RS_PENDING, load<u32>(s + RS_OPEN));
+    store<u32>(s + RS_OPEN, 0);
+    for (let w: u32 = 0; w < RC_WORKERS; w++) store<u32>(s + RS_SNAPSHOT + (w << 2), load<u32>(s + RS_COUNTERS + (w << 2)));
+  }
+  let ch = load<u32>(s + RS_PENDING);
+  if (ch != 0 && graceOver(s)) {
+    while (ch != 0) {
+      const next = load<u32>(ch);
+      const n = load<u32>(ch + 4);
+      for (let k: u32 = 0; k < n; k++) {
+        const size = load<u32>(ch + 12 + (k << 3));
+        release(s, load<u32>(ch + 8 + (k << 3)), size);
+        store<u32>(s + RS_RETIRED, load<u32>(s + RS_RETIRED) - blockBytes(size));
+      }
+      release(s, ch, CHUNK_BYTES);
+      ch = next;
+    }
+    store<u32>(s + RS_PENDING, 0);
+    // what was retired meanwhile may start its own grace period at once
+    if (load<u32>(s + RS_OPEN) != 0) return rc_reclaim();
+  }
+  return load<u32>(s + RS_RETIRED);
+}
+
+/** Bytes the reclaimer took from the arena, and of those how many are free for reuse (for tests and stats). */
+export function rc_arena_bytes(): u64 {
+  const s = state();
+  return s == 0 ? 0 : load<u64>(s + RS_ARENA);
+}
+
+export function rc_free_bytes(): u64 {
+  const s = state();
+  return s == 0 ? 0 : load<u64>(s + RS_FREE);
+}
+
+// ---- The workers' side ----
+
+/** Worker `w` (0 .. RC_WORKERS-1) starts reading tables. */
+export function net_worker_online(w: u32): void {
+  const s = state();
+  if (s == 0 || w >= RC_WORKERS) return;
+  const a = s + RS_COUNTERS + (w << 2);
+  if (load<u32>(a) == 0) store<u32>(a, 1);
+}
+
+/** Worker `w` holds no pointer into any table (between bursts): a quiescent point. */
+export function net_quiescent(w: u32): void {
+  const s = load<u32>(netRoot() + NR_RECLAIM);
+  if (s == 0 || w >= RC_WORKERS) return;
+  const a = s + RS_COUNTERS + (w << 2);
+  let v = load<u32>(a) + 1;
+  if (v == 0) v = 1;
+  store<u32>(a, v);
+}
+
+/** Worker `w` stops reading tables (it may be idle for long: it must not hold reclamation back). */
+export function net_worker_offline(w: u32): void {
+  const s = state();
+  if (s == 0 || w >= RC_WORKERS) return;
+  store<u32>(s + RS_COUNTERS + (w << 2), 0);
+}

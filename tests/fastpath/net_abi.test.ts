@@ -1,0 +1,47 @@
+// The stack's layout: assembly/net/abi.ts and src/runtime/net_abi.ts must agree, name for name.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import * as N from '../../src/runtime/net_abi.js';
+import { EngineMemory } from '../../src/runtime/memory.js';
+import { FastPath } from '../../src/runtime/fastpath.js';
+
+const wasmPath = new URL('../../build/fastpath.wasm', import.meta.url);
+/** Every constant assembly/net/abi.ts declares (stage files may export more with the same prefixes). */
+const abiNames = [...readFileSync(new URL('../../assembly/net/abi.ts', import.meta.url), 'utf8').matchAll(/^export const (\w+): u32/gm)].map((m) => m[1]!);
+
+describe.skipIf(!existsSync(wasmPath))('assembly/net/abi.ts and src/runtime/net_abi.ts', async () => {
+  const fp = await FastPath.load(new EngineMemory());
+  const x = fp.exports as Record<string, WebAssembly.Global>;
+  const g = (name: string): number | undefined => (x[name] instanceof WebAssembly.Global ? (x[name].value as number) : undefined);
+
+  it('agree on the root, sizes and enums, field by field', () => {
+    for (const k of ['NET_ROOT_PTR', 'NET_MAGIC', 'NET_ROOT_SIZE', 'NET_SCRATCH_SIZE', 'NETDEV_MAX', 'NETDEV_SIZE', 'ADDR_LIST_HEADER',
+      'ADDR_ENTRY_SIZE', 'FL_SIZE', 'FR_SIZE', 'SYSCTL_COUNT', 'MIB_COUNT', 'NDROP_COUNT', 'LOOPBACK_IFINDEX', 'AF_INET', 'AF_INET6',
+      'RT_TABLE_DEFAULT', 'RT_TABLE_MAIN', 'RT_TABLE_LOCAL', 'CONF4_COUNT', 'CONF6_COUNT', 'NDSTAT_COUNT'] as const) {
+      expect(g(k), k).toBe((N as unknown as Record<string, number>)[k]);
+    }
+    const groups: Array<[string, Record<string, number>]> = [
+      ['NR_', N.NR], ['ND_', N.ND], ['NDK_', N.NDK], ['IFF_', N.IFF], ['CONF4_', N.CONF4], ['CONF6_', N.CONF6], ['NDSTAT_', N.NDSTAT],
+      ['AE_', N.AE], ['FL_', N.FL], ['FR_', N.FR], ['RTN_', N.RTN], ['RT_SCOPE_', N.RT_SCOPE], ['NE_', N.NE], ['NUD_', N.NUD], ['SYSCTL_', N.SYSCTL],
+    ];
+    for (const [prefix, obj] of groups) {
+      for (const [k, v] of Object.entries(obj)) expect(g(prefix + k), prefix + k).toBe(v);
+      // and nothing in assembly/net/abi.ts with this prefix that TypeScript lacks
+      const tsNames = Object.keys(obj).map((k) => prefix + k);
+      const extra = abiNames.filter((n) => n.startsWith(prefix) && !tsNames.includes(n) && !/_COUNT$|_SIZE$|_HEADER$/.test(n));
+      expect(extra, `${prefix}* only in assembly/net/abi.ts`).toEqual([]);
+    }
+  });
+
+  it('name every SNMP counter and every drop reason the fast path counts', () => {
+    const mib = abiNames.filter((n) => n.startsWith('MIB_') && n !== 'MIB_COUNT');
+    expect(mib.length).toBe(Object.keys(N.MIB_NAMES).length);
+    for (const n of mib) expect(N.MIB_NAMES[g(n)!], n).toBeDefined();
+    const drops = abiNames.filter((n) => n.startsWith('NDROP_') && n !== 'NDROP_COUNT');
+    expect(drops.length).toBe(Object.keys(N.NET_DROP_REASONS).length);
+    for (const n of drops) expect(N.NET_DROP_REASONS[g(n)!], n).toBe(n.slice('NDROP_'.length));
+    for (const i of Object.keys(N.MIB_NAMES).map(Number)) expect(i).toBeLessThan(N.MIB_COUNT);
+    for (const i of Object.keys(N.NET_DROP_REASONS).map(Number)) expect(i).toBeLessThan(N.NDROP_COUNT);
+  });
+});

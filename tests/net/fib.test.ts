@@ -1,0 +1,225 @@
+// The FIB's semantics by hand, where the kernel is not easily asked: record layout, the control
+// plane's errors (kernel errno, iproute2 wording), backtracking, rules, ECMP bounds, the dst cache and
+// PMTU exceptions. Expected values come from the kernel's sources (fib_trie.c, fib_semantics.c,
+// fib_rules.c, route.c), not from wxdp's output.
+
+import { beforeEach, describe, expect, it } from 'vitest';
+import { Datapath } from '../../src/control/datapath.js';
+import { FA, NH, RU } from '../../src/control/fib_layout.js';
+import { NetError } from '../../src/control/net_types.js';
+import { FL, FR } from '../../src/runtime/net_abi.js';
+import { FakeLinks } from './support/fake_links.js';
+
+interface X {
+  fib_flow_buf(): number;
+  fib_res_buf(): number;
+  fib_ctl_lookup(mode: number, table: number): number;
+  dst4_route(fl: number, res: number): number;
+  dst_pmtu_learn(family: number, dst: number, mtu: number): void;
+  dst_pmtu(family: number, dst: number): number;
+  net_advance(ms: number): void;
+  fib_alloc(n: number): number;
+  [k: string]: unknown;
+}
+
+let dp: Datapath;
+let x: X;
+
+beforeEach(async () => {
+  dp = await Datapath.create();
+  const links = new FakeLinks(dp);
+  links.add({ name: 'lo', ifindex: 1 });
+  links.add({ name: 'eth0', ifindex: 2, mac: Uint8Array.of(2, 0, 0, 0, 0, 2), forwarding4: true });
+  links.add({ name: 'eth1', ifindex: 3, mac: Uint8Array.of(2, 0, 0, 0, 0, 3), forwarding4: true });
+  links.add({ name: 'down0', ifindex: 4, up: false });
+  x = dp.stack.exports<X>();
+  // what addresses 192.0.2.1/26 on eth0 and 192.0.2.65/26 on eth1 make the kernel install
+  for (const [dev, ifi, a, net] of [['eth0', 2, '192.0.2.1', '192.0.2.0/26'], ['eth1', 3, '192.0.2.65', '192.0.2.64/26']] as const) {
+    dp.routes.kernelAdd({ dst: a, type: 'local', table: 'local', src: a, dev }, ifi);
+    dp.routes.kernelAdd({ dst: net, scope: 'link', src: a, dev }, ifi);
+  }
+});
+
+function lookup(dst: string, opts: { iif?: number; oif?: number; tos?: number; mark?: number; src?: string } = {}): { err: number; table: number; plen: number; oif: number; type: number; gw: string } {
+  const fl = x.fib_flow_buf();
+  const v = dp.memory.view();
+  new Uint8Array(v.buffer, fl, 64).fill(0);
+  new Uint8Array(v.buffer, fl + FL.DST, 4).set(dst.split('.').map(Number));
+  if (opts.src) new Uint8Array(v.buffer, fl + FL.SRC, 4).set(opts.src.split('.').map(Number));
+  v.setUint32(fl + FL.IIF, opts.iif ?? 1, true);
+  v.setUint32(fl + FL.OIF, opts.oif ?? 0, true);
+  v.setUint8(fl + FL.TOS, opts.tos ?? 0);
+  v.setUint32(fl + FL.MARK, opts.mark ?? 0, true);
+  v.setUint8(fl + FL.FAMILY, 2);
+  const err = x.fib_ctl_lookup(0, 0);
+  const r = x.fib_res_buf();
+  const w = dp.memory.view();
+  return {
+    err, table: w.getUint32(r + FR.TABLE, true), plen: w.getUint8(r + FR.PREFIXLEN), oif: w.getUint32(r + FR.OIF, true),
+    type: w.getUint8(r + FR.TYPE), gw: [...new Uint8Array(w.buffer, r + FR.GW, 4)].join('.'),
+  };
+}
+
+describe('the FIB record layout', () => {
+  it('matches the constants the fast path exports', () => {
+    const g = (n: string): number => (x[n] as WebAssembly.Global).value as number;
+    expect([g('FA_TYPE'), g('FA_PRIORITY'), g('FA_NHS'), g('FA_PREFSRC'), g('FA_NH'), g('NH_SIZE'), g('NH_GW'), g('NH_UPPER')]).toEqual([FA.TYPE, FA.PRIORITY, FA.NHS, FA.PREFSRC, FA.NH, NH.SIZE, NH.GW, NH.UPPER]);
+    expect([g('RU_PREF'), g('RU_TARGET'), g('RU_SRC'), g('RU_DST'), g('RULE_SIZE'), g('RULES_HEADER')]).toEqual([RU.PREF, RU.TARGET, RU.SRC, RU.DST, RU.SIZE, RU.HEADER]);
+  });
+});
+
+describe('dp.routes', () => {
+  it('add refuses a second route with the same prefix, tos and metric with EEXIST "File exists"', () => {
+    dp.routes.add({ dst: '198.51.100.0/24', via: '192.0.2.2' });
+    expect(() => dp.routes.add({ dst: '198.51.100.0/24', via: '192.0.2.3' })).toThrow(new NetError('EEXIST', 'File exists'));
+    dp.routes.add({ dst: '198.51.100.0/24', via: '192.0.2.3', metric: 5 });
+    expect(dp.routes.list({ dst: '198.51.100.0/24' }).map((r) => r.gateway)).toEqual(['192.0.2.2', '192.0.2.3']);
+  });
+
+  it('refuses a gateway that no link-scope route reaches with ENETUNREACH and keeps what was there', () => {
+    dp.routes.add({ dst: '198.51.100.0/24', via: '192.0.2.2' });
+    const before = dp.routes.list({ table: 'all' });
+    const e = (() => {
+      try {
+        dp.routes.add({ dst: '203.0.113.0/24', via: '198.51.100.1' });
+      } catch (err) {
+        return err as NetError;
+      }
+      return undefined;
+    })();
+    expect(e?.errno).toBe('ENETUNREACH');
+    expect(e?.message).toBe('Error: Nexthop has invalid gateway.');
+    expect(dp.routes.list({ table: 'all' })).toEqual(before);
+  });
+
+  it('refuses unknown devices (ENODEV), devices that are down (ENETDOWN), host bits (EINVAL), ECN bits in tos (EINVAL)', () => {
+    expect(() => dp.routes.add({ dst: '198.51.100.0/24', dev: 'nope' })).toThrow(/Cannot find device "nope"/);
+    expect(() => dp.routes.add({ dst: '198.51.100.0/24', dev: 'down0' })).toThrow(expect.objectContaining({ errno: 'ENETDOWN' }));
+    expect(() => dp.routes.add({ dst: '198.51.100.1/24', dev: 'eth0' })).toThrow('Error: Invalid prefix for given prefix length.');
+    expect(() => dp.routes.add({ dst: '198.51.100.0/24', dev: 'eth0', tos: 0x11 })).toThrow('Error: Invalid dsfield (tos): ECN bits must be 0.');
+    expect(() => dp.routes.add({ dst: '198.51.100.0/24', type: 'blackhole', dev: 'eth0' })).toThrow('Error: Gateway, device and multipath can not be specified for this route type.');
+    expect(() => dp.routes.add({ dst: '198.51.100.0/24', type: 'local', dev: 'eth0', scope: 'link' })).toThrow('Error: Invalid scope.');
+  });
+
+  it('del names a missing route ESRCH "No such process"; change of a missing one is ENOENT', () => {
+    expect(() => dp.routes.del({ dst: '198.51.100.0/24' })).toThrow(new NetError('ESRCH', 'No such process'));
+    expect(() => dp.routes.change({ dst: '198.51.100.0/24', dev: 'eth0' })).toThrow(new NetError('ENOENT', 'No such file or directory'));
+  });
+
+  it('prints routes as ip -j route show does', () => {
+    dp.routes.add({ dst: '198.51.100.0/24', nexthops: [{ via: '192.0.2.2', weight: 3 }, { via: '192.0.2.66', dev: 'eth1' }], metric: 7 });
+    dp.routes.add({ dst: '203.0.113.0/24', type: 'prohibit', table: 100 });
+    expect(dp.routes.list({ dst: '198.51.100.0/24' })).toEqual([
+      { dst: '198.51.100.0/24', flags: [], metric: 7, nexthops: [{ gateway: '192.0.2.2', dev: 'eth0', weight: 3, flags: [] }, { gateway: '192.0.2.66', dev: 'eth1', weight: 1, flags: [] }] },
+    ]);
+    expect(dp.routes.list({ table: 100 })).toEqual([{ dst: '203.0.113.0/24', type: 'prohibit', table: '100', flags: [] }]);
+    expect(dp.routes.list({ table: 'local' })[0]).toEqual({ dst: '192.0.2.1', type: 'local', table: 'local', dev: 'eth0', protocol: 'kernel', scope: 'host', prefsrc: '192.0.2.1', flags: [] });
+  });
+
+  it('get answers as ip route get, and its errors name the reject type', () => {
+    dp.routes.add({ dst: '198.51.100.0/24', via: '192.0.2.2' });
+    dp.routes.add({ dst: '203.0.113.0/25', type: 'unreachable' });
+    dp.routes.add({ dst: '203.0.113.128/25', type: 'prohibit' });
+    expect(dp.routes.get({ to: '198.51.100.9' })).toEqual({ dst: '198.51.100.9', gateway: '192.0.2.2', dev: 'eth0', flags: [] });
+    expect(() => dp.routes.get({ to: '203.0.113.1' })).toThrow(new NetError('EHOSTUNREACH', 'No route to host'));
+    expect(() => dp.routes.get({ to: '203.0.113.200' })).toThrow(new NetError('EACCES', 'Permission denied'));
+    expect(() => dp.routes.get({ to: '192.0.2.200' })).toThrow(new NetError('ENETUNREACH', 'Network is unreachable'));
+  });
+});
+
+describe('fib_table_lookup', () => {
+  it('backtracks to a shorter prefix when no alias of the longest qualifies (tos, oif)', () => {
+    dp.routes.add({ dst: '198.51.100.0/24', via: '192.0.2.2' });
+    dp.routes.add({ dst: '198.51.100.0/25', via: '192.0.2.66', tos: 0x10 });
+    expect(lookup('198.51.100.5', { tos: 0x10 })).toMatchObject({ err: 0, plen: 25, oif: 3 });
+    // 0x30 & 0x1c = 0x10: the legacy TOS bits decide
+    expect(lookup('198.51.100.5', { tos: 0x30 })).toMatchObject({ err: 0, plen: 25 });
+    expect(lookup('198.51.100.5', { tos: 0 })).toMatchObject({ err: 0, plen: 24, oif: 2 });
+    expect(lookup('198.51.100.5', { tos: 0x10, oif: 2 })).toMatchObject({ err: 0, plen: 24, oif: 2 });
+  });
+
+  it('a reject route stops the lookup with its error, a throw route lets the next rule try', () => {
+    dp.routes.add({ dst: '198.51.100.0/24', via: '192.0.2.2' });
+    dp.routes.add({ dst: '198.51.100.0/25', type: 'blackhole' });
+    expect(lookup('198.51.100.5').err).toBe(-22);
+    dp.routes.add({ dst: '203.0.113.0/24', type: 'throw', table: 100 });
+    dp.routes.add({ dst: '203.0.113.0/24', via: '192.0.2.66' });
+    dp.rules.add({ priority: 10, table: 100 });
+    expect(lookup('203.0.113.9')).toMatchObject({ err: 0, table: 254, oif: 3 });
+  });
+
+  it('ECMP upper bounds are fib_rebalance\'s: round(w << 31 / total) - 1', () => {
+    dp.routes.add({ dst: '198.51.100.0/24', nexthops: [{ via: '192.0.2.2', weight: 1 }, { via: '192.0.2.66', weight: 3 }] });
+    const r = dp.routes.all().find((a) => a.len === 24)!;
+    const v = dp.memory.view();
+    expect(v.getInt32(r.fa + FA.NH + NH.UPPER, true)).toBe(Math.round(2 ** 31 / 4) - 1);
+    expect(v.getInt32(r.fa + FA.NH + NH.SIZE + NH.UPPER, true)).toBe(2 ** 31 - 1);
+    dp.routes.deviceDown(2);
+    expect(v.getInt32(r.fa + FA.NH + NH.UPPER, true)).toBe(-1);
+    expect(lookup('198.51.100.7')).toMatchObject({ err: 0, oif: 3 });
+  });
+});
+
+describe('dp.rules', () => {
+  it('starts with the kernel\'s default rules and numbers new ones below the second', () => {
+    expect(dp.rules.list().map((r) => [r.priority, r.table])).toEqual([[0, 'local'], [32766, 'main'], [32767, 'default']]);
+    expect(dp.rules.list('inet6').map((r) => r.priority)).toEqual([0, 32766]);
+    dp.rules.add({ from: '198.51.100.0/24', table: 100 });
+    dp.rules.add({ to: '203.0.113.0/24', action: 'prohibit' });
+    expect(dp.rules.list().map((r) => r.priority)).toEqual([0, 32764, 32765, 32766, 32767]);
+    expect(dp.rules.list()[2]).toEqual({ priority: 32765, src: '198.51.100.0', srclen: 24, table: '100' });
+  });
+
+  it('refuses a backward goto and a duplicate, and deletes by the fields given', () => {
+    expect(() => dp.rules.add({ priority: 100, action: 'goto', goto: 50 })).toThrow('Error: Backward goto not supported.');
+    dp.rules.add({ priority: 100, fwmark: 1, table: 100 });
+    expect(() => dp.rules.add({ priority: 100, fwmark: 1, table: 100 })).toThrow(new NetError('EEXIST', 'File exists'));
+    expect(() => dp.rules.del({ priority: 101 })).toThrow(new NetError('ENOENT', 'No such file or directory'));
+    dp.rules.del({ fwmark: 1 });
+    expect(dp.rules.list().length).toBe(3);
+  });
+
+  it('selects by fwmark/mask, iif and ports, and suppress_prefixlength skips short results', () => {
+    dp.routes.add({ dst: '203.0.113.0/24', via: '192.0.2.66', table: 100 });
+    dp.routes.add({ dst: 'default', via: '192.0.2.2', table: 100 });
+    dp.routes.add({ dst: 'default', via: '192.0.2.2' });
+    dp.rules.add({ priority: 10, fwmark: 0x10, fwmask: 0xf0, table: 100, suppressPrefixlength: 0 });
+    expect(lookup('203.0.113.1', { mark: 0x1f })).toMatchObject({ table: 100, oif: 3 });
+    expect(lookup('198.51.100.1', { mark: 0x1f })).toMatchObject({ table: 254 }); // /0 suppressed
+    expect(lookup('203.0.113.1', { mark: 0x2f })).toMatchObject({ table: 254 });
+    dp.rules.add({ priority: 5, iif: 'eth1', action: 'blackhole' });
+    expect(lookup('203.0.113.1', { iif: 3 }).err).toBe(-22);
+    expect(lookup('203.0.113.1', { iif: 2 }).err).toBe(0);
+  });
+});
+
+describe('the dst cache', () => {
+  it('serves a cached decision until the FIB generation moves', () => {
+    dp.routes.add({ dst: '198.51.100.0/24', via: '192.0.2.2' });
+    lookup('198.51.100.1');
+    const fl = x.fib_flow_buf();
+    const res = x.fib_alloc(64);
+    expect(x.dst4_route(fl, res)).toBe(0);
+    expect(dp.memory.view().getUint32(res + FR.OIF, true)).toBe(2);
+    dp.routes.replace({ dst: '198.51.100.0/24', via: '192.0.2.66' });
+    lookup('198.51.100.1');
+    expect(x.dst4_route(fl, res)).toBe(0);
+    expect(dp.memory.view().getUint32(res + FR.OIF, true)).toBe(3);
+  });
+
+  it('keeps a learned PMTU for mtu_expires, never below min_pmtu, only lowering', () => {
+    const a = x.fib_alloc(16);
+    new Uint8Array(dp.memory.view().buffer, a, 4).set([198, 51, 100, 1]);
+    expect(x.dst_pmtu(2, a)).toBe(0);
+    x.dst_pmtu_learn(2, a, 1400);
+    expect(x.dst_pmtu(2, a)).toBe(1400);
+    x.dst_pmtu_learn(2, a, 1450);
+    expect(x.dst_pmtu(2, a)).toBe(1400);
+    x.dst_pmtu_learn(2, a, 300);
+    expect(x.dst_pmtu(2, a)).toBe(552);
+    x.net_advance(599_000);
+    expect(x.dst_pmtu(2, a)).toBe(552);
+    x.net_advance(1_000);
+    expect(x.dst_pmtu(2, a)).toBe(0);
+  });
+});
