@@ -38,6 +38,7 @@
 // their memory is reused only after the next tick.
 
 import { arena_alloc } from '../maps/arena';
+import { rc_alloc, rc_reclaim, rc_retire } from './reclaim';
 import { FRAME_SIZE } from '../abi';
 import { netFree, netDrop, netdevGet, netRoot, sysctl, mibInc } from './core';
 import {
@@ -310,7 +311,7 @@ function devParms(t: u32, ifindex: u32): u32 {
   const slot = load<u32>(t + T_DEVPARMS) + (ifindex << 2);
   let p = load<u32>(slot);
   if (p != 0) return p;
-  p = arena_alloc(P_SIZE, 16);
+  p = rc_alloc(P_SIZE);
   if (p == 0) return 0;
   memory.copy(p, t + T_PARMS, P_SIZE);
   store<u32>(p + P_IFINDEX, ifindex);
@@ -1453,6 +1454,24 @@ export function neigh_ctl_ifdown(ifindex: u32, family: u32, skipPerm: u32): u32 
     }
   }
   return n;
+}
+
+/**
+ * neigh_parms_release (NETDEV_UNREGISTER): the device's parms in both tables go (their memory retired
+ * to reclaim.ts), so a device that later takes the same ifindex starts from "default" again, as a new
+ * device's neigh_parms_alloc does. Its entries must be gone first (neigh_ctl_ifdown).
+ */
+export function neigh_ctl_parms_release(ifindex: u32): void {
+  const r = neighRoot();
+  if (r == 0 || ifindex == 0 || ifindex >= NETDEV_MAX) return;
+  for (let f: u32 = 0; f < 2; f++) {
+    const slot = load<u32>(tableOf(r, f == 0 ? AF_INET : AF_INET6) + T_DEVPARMS) + (ifindex << 2);
+    const p = load<u32>(slot);
+    if (p == 0) continue;
+    store<u32>(slot, 0);
+    rc_retire(p, P_SIZE);
+  }
+  rc_reclaim();
 }
 
 /** Entries in the table (tbl->entries) and on its gc list (tbl->gc_entries). */

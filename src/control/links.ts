@@ -403,8 +403,9 @@ export class Links {
     routes.deviceGone?.(l.ifindex);
     (this.dp.neigh as unknown as DeviceEvents).deviceGone?.(l.ifindex);
     this.x.netdev_remove(l.ifindex);
-    this.x.netdev_quiesce();
     if (l.device) this.dp.removeDevice(l.device);
+    // the record, its lists and the ring device's block were retired: reclaim them (reclaim.ts)
+    this.x.netdev_quiesce();
     this.links.delete(l.ifindex);
     this.byName.delete(l.name);
     this.sysctls()?.linkRemoved?.(l.ifindex);

@@ -17,6 +17,7 @@ interface NeighExports {
   neigh_ctl_first(family: number): number;
   neigh_ctl_next(e: number): number;
   neigh_ctl_ifdown(ifindex: number, family: number, skipPerm: number): number;
+  neigh_ctl_parms_release(ifindex: number): void;
   neigh_ctl_entries(family: number, gc: number): number;
   neigh_ctl_stat(family: number, i: number): bigint;
   neigh_ctl_queued(e: number, bytes: number): number;
@@ -433,9 +434,11 @@ export class Neighbours {
     return this.x.neigh_ctl_ifdown(ifindex, f, 0) >>> 0;
   }
 
-  /** NETDEV_UNREGISTER: nothing of the device survives. */
+  /** NETDEV_UNREGISTER: nothing of the device survives, its parameters neither (neigh_parms_release). */
   deviceGone(ifindex: number): number {
-    return this.x.neigh_ctl_ifdown(ifindex, 0, 0) >>> 0;
+    const n = this.x.neigh_ctl_ifdown(ifindex, 0, 0) >>> 0;
+    this.x.neigh_ctl_parms_release(ifindex);
+    return n;
   }
 
   /**

@@ -555,6 +555,17 @@ describe('dp.neigh parameters', () => {
     expect(b.dp.neigh.getParam('inet', 'eth0', 'reachable_time')).toBe(0);
   });
 
+  it('a device that goes away takes its parameters along: the next one on its ifindex starts from "default"', async () => {
+    const c = await NeighBench.create();
+    c.addDev('eth0', OURS);
+    c.dp.links.add({ name: 'v0', kind: 'veth', peer: { name: 'v1' }, index: 40 });
+    c.dp.neigh.setParam('inet', 'v0', 'ucast_solicit', 1);
+    c.dp.neigh.setParam('inet6', 'v0', 'retrans_time_ms', 2000);
+    c.dp.links.del('v0');
+    c.dp.links.add({ name: 'w0', kind: 'veth', peer: { name: 'w1' }, index: 40 });
+    expect([c.dp.neigh.getParam('inet', 'w0', 'ucast_solicit'), c.dp.neigh.getParam('inet6', 'w0', 'retrans_time_ms')]).toEqual([3, 1000]);
+  });
+
   it('refuses unknown names, gc_* on a device and values that are not integers in range', () => {
     expect(() => b.dp.neigh.setParam('inet', 'eth0', 'nonesuch', 1)).toThrow(expect.objectContaining({ errno: 'ENOENT' }));
     expect(() => b.dp.neigh.setParam('inet', 'eth0', 'gc_thresh1', 1)).toThrow(/under "default" only/);
