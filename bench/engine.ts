@@ -288,6 +288,7 @@ ns/insn and ratios use the repeat-loop figures.
 `;
 
 export async function benchCommand(argv: string[], io: Io): Promise<number> {
+  if (argv[0] === 'fib') return (await import('./fib.js')).fibBenchCommand(argv.slice(1), io);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -295,8 +296,8 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
   });
   // No argument: the default scenario, the data path (like xdp-bench); `all` runs every benchmark.
   const which = positionals[0] ?? 'datapath';
-  if (!['all', 'datapath', 'engine', 'programs', 'verifier', 'micro', 'forward'].includes(which) || positionals.length > 1) {
-    io.err(`wxdp bench: usage: wxdp bench [datapath|engine|programs|verifier|micro|forward|all] [--quick] [--json] [--only NAME]\n`);
+  if (!['all', 'datapath', 'engine', 'programs', 'verifier', 'micro', 'forward', 'fib'].includes(which) || positionals.length > 1) {
+    io.err(`wxdp bench: usage: wxdp bench [datapath|engine|programs|verifier|micro|forward|fib|all] [--quick] [--json] [--only NAME]\n`);
     return 2;
   }
   const avail = kernelAvailability();

@@ -109,10 +109,19 @@ int xdp_fib_forward(struct xdp_md *ctx)
 	count(rc);
 	switch (rc) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
-		if (ip)
+		/* re-derive the header: a packet pointer compared with NULL is not pruned by the kernel's
+		 * verifier (reg_not_null), so "if (ip)" would leave a NULL ip6 path it rejects */
+		if (p.family == AF_INET) {
+			ip = (void *)(eth + 1);
+			if ((void *)(ip + 1) > data_end)
+				return XDP_DROP;
 			ttl_dec(ip);
-		else
+		} else {
+			ip6 = (void *)(eth + 1);
+			if ((void *)(ip6 + 1) > data_end)
+				return XDP_DROP;
 			ip6->hop_limit--;
+		}
 		__builtin_memcpy(eth->h_dest, p.dmac, ETH_ALEN);
 		__builtin_memcpy(eth->h_source, p.smac, ETH_ALEN);
 		return bpf_redirect(p.ifindex, 0);

@@ -50,7 +50,12 @@ export function arena_alloc(size: u32, align: u32): u32 {
   if (end >= 0x1_0000_0000) return 0;
   const have = <u64>memory.size() << 16;
   if (end > have) {
-    if (memory.grow(<i32>((end - have + 0xffff) >> 16)) < 0) return 0;
+    // Grow by at least an eighth of the memory: each grow costs V8 a new ArrayBuffer and, with a large
+    // JS heap, a full GC (~100 ms measured at 100 MiB), so a table built chunk by chunk must not grow
+    // page by page. Past the limit, only what is needed.
+    const need = <i32>((end - have + 0xffff) >> 16);
+    const step = max(need, memory.size() >> 3);
+    if (memory.grow(step) < 0 && (step == need || memory.grow(need) < 0)) return 0;
   }
   memory.fill(<usize>start, 0, <usize>size);
   store<u32>(ARENA_BASE + ARENA_TOP, <u32>end);

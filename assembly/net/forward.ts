@@ -5,8 +5,9 @@
 //         IP_INHDR; Ip:ForwDatagrams; over the next-hop MTU with DF → ICMP fragmentation needed carrying
 //         that MTU, Ip:FragFails, PKT_TOO_BIG; TTL decremented with the checksum updated incrementally
 //         (ip_decrease_ttl); ICMP redirect when the route leads back out of the input device toward a
-//         next hop on the sender's link and send_redirects is on (off by default here); then output
-//         (fragmented there when over the MTU without DF).
+//         next hop on the sender's link and send_redirects is on (off by default here); the options
+//         receive filled in fixed (the egress address in a record-route slot, the checksum redone:
+//         ip_forward_options); then output (fragmented there when over the MTU without DF).
 //   IPv6  forwarding off (net.ipv6.conf.all.forwarding, or the input device's force_forwarding) →
 //         InAddrErrors, IP_INADDRERRORS; not for us at L2 → drop; hop limit ≤ 1 → ICMPv6 time exceeded,
 //         InHdrErrors, IP_INHDR; unless going back out the input device: an unspecified, multicast or
@@ -16,7 +17,8 @@
 //         where a route MTU smaller still gives packet too big (ip6_fragment's fail_toobig).
 //
 // The next-hop MTU is the kernel's ip_dst_mtu_maybe_forward(dst, true): the route's mtu metric, else the
-// output device's MTU (a learned PMTU only with net.ipv4.ip_forward_use_pmtu, which needs the dst cache).
+// output device's MTU (a learned PMTU only with net.ipv4.ip_forward_use_pmtu). IPv6 ICMP redirects
+// (ndisc_send_redirect, for a datagram routed back out its input device) are not sent.
 //
 // Reads: the datagram, its route (FR_* from receive), the output device's record. Sets: TTL / hop limit
 // and the IPv4 checksum in place; Ip/Ip6 forwarding counters. Next: ip_finish_output /
@@ -27,14 +29,16 @@ import {
   AF_INET, FR_GW, FR_GW_FAMILY, FR_MTU, FR_OIF, MIB_IP6_FRAG_FAILS, MIB_IP6_IN_ADDR_ERRORS, MIB_IP6_IN_HDR_ERRORS,
   MIB_IP6_IN_TOO_BIG_ERRORS, MIB_IP6_OUT_FORW_DATAGRAMS, MIB_IP_FORW_DATAGRAMS, MIB_IP_FRAG_FAILS,
   MIB_IP_IN_HDR_ERRORS, ND_CONF6, NDROP_IP_INADDRERRORS, NDROP_IP_INHDR, NDROP_NOT_SPECIFIED, NDROP_NO_TX_TARGET,
-  NDROP_PKT_TOO_BIG, SYSCTL_IPV6_ALL_FORWARDING, CONF6_FORCE_FORWARDING,
+  NDROP_PKT_TOO_BIG, SYSCTL_IPV6_ALL_FORWARDING, CONF6_FORCE_FORWARDING, SYSCTL_IP_FORWARD_USE_PMTU,
 } from './abi';
 import {
   ICMP_DEST_UNREACH, ICMP_EXC_TTL, ICMP_FRAG_NEEDED, ICMP_REDIRECT, ICMP_REDIR_HOST, ICMP_TIME_EXCEEDED,
   ICMPV6_DEST_UNREACH, ICMPV6_EXC_HOPLIMIT, ICMPV6_NOT_NEIGHBOUR, ICMPV6_PKT_TOOBIG, ICMPV6_TIME_EXCEED,
   icmp_send, icmpv6_send, redirectAllow,
 } from './icmp';
-import { devMtu6, ip6_finish_output, ip_finish_output, routeMtu4 } from './output';
+import { devMtu6, ip6_finish_output, ip_finish_output, ownMtu4, resultPrefsrc4, routeMtu4 } from './output';
+import { ipSendCheck } from './csum';
+import { optRR } from './ipv4_rcv';
 import {
   IP6H_HOP_LIMIT, IP6H_SADDR, IPH_CHECK, IPH_DADDR, IPH_FRAG_OFF, IPH_SADDR, IPH_TTL, IPV6_ADDR_ANY,
   IPV6_ADDR_LINKLOCAL, IPV6_ADDR_LOOPBACK, IPV6_ADDR_MULTICAST, IP_DF, PACKET_HOST, ipv6AddrType, ldBe16,
@@ -53,6 +57,24 @@ import {
 
 /** Route flag from receive: send an ICMP redirect (IPSKB_DOREDIRECT). */
 export const FWD_DOREDIRECT: u32 = 1;
+/** A record-route slot receive filled (rr_needaddr): forwarding rewrites it with the egress address. */
+export const FWD_OPT_RR: u32 = 2;
+/** Receive changed an option (a slot filled, an overflow counted: is_changed): the checksum is redone. */
+export const FWD_OPT_CHANGED: u32 = 4;
+
+/**
+ * ip_forward_options: the record-route slot receive filled gets the address the datagram leaves from
+ * (ip_rt_get_source: the route's preferred source toward its next hop), and the header checksum is
+ * redone. A timestamp's address slot keeps the receiving address (the kernel rewrites only record
+ * route and source routes here).
+ */
+function ipForwardOptions(data: u32, res: u32, flags: u32): void {
+  if ((flags & FWD_OPT_RR) != 0) {
+    const p = data + optRR;
+    store<u32>(p + <u32>load<u8>(p, 2) - 5, resultPrefsrc4(res));
+  }
+  ipSendCheck(data, (<u32>load<u8>(data) & 0xf) << 2);
+}
 
 /**
  * ip_forward: the IPv4 datagram at `data` (`len` bytes) from `ifindex`, frame type `pkt`, routed by
@@ -78,7 +100,8 @@ export function ip_forward(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32, 
     netDrop(NDROP_NO_TX_TARGET);
     return;
   }
-  const mtu = routeMtu4(res, ond);
+  // ip_dst_mtu_maybe_forward(dst, true): a learned PMTU only with ip_forward_use_pmtu
+  const mtu = sysctl(SYSCTL_IP_FORWARD_USE_PMTU) != 0 ? ownMtu4(res, ond, load<u32>(data, IPH_DADDR)) : routeMtu4(res, ond);
   if (len > mtu && (ldBe16(data + IPH_FRAG_OFF) & IP_DF) != 0) {
     mibInc(MIB_IP_FRAG_FAILS);
     icmp_send(ifindex, data, len, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtu);
@@ -92,6 +115,7 @@ export function ip_forward(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32, 
     const gw = <u32>load<u8>(res, FR_GW_FAMILY) == AF_INET ? load<u32>(res, FR_GW) : load<u32>(data, IPH_DADDR);
     icmp_send(ifindex, data, len, ICMP_REDIRECT, ICMP_REDIR_HOST, gw);
   }
+  if ((flags & (FWD_OPT_RR | FWD_OPT_CHANGED)) != 0) ipForwardOptions(data, res, flags);
   ip_finish_output(res, ond, mtu, q, data, len);
 }
 

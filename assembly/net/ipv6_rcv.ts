@@ -26,7 +26,9 @@
 // FIB. Sets: the frame's length (trimmed), Ip6 counters. Next: ip6_local_deliver (local.ts),
 // ip6_forward (forward.ts), icmpv6_send, ipv6_defrag (frag.ts), or a drop.
 
-import { mibInc, netDrop, netFree, netdevGet, sysctl } from './core';
+import { mibInc, netDrop, netFree, netRoot, netdevGet, sysctl, netScratch } from './core';
+import { SCR_RX } from './abi';
+import { FIBF_CUSTOM6, FRT_FLAGS } from './fib';
 import {
   AE_ADDR, ADDR_ENTRY_SIZE, ADDR_LIST_HEADER, AF_INET6, CONF6_DISABLE_IPV6, FL_DST, FL_FAMILY, FL_IIF, FL_LABEL,
   FL_OIF, FL_PROTO, FL_SIZE, FL_SRC, FL_TOS, FR_SIZE, FR_TYPE, MIB_IP6_IN_ADDR_ERRORS, MIB_IP6_IN_DISCARDS,
@@ -34,10 +36,10 @@ import {
   MIB_IP6_IN_TRUNCATED_PKTS, MIB_IP6_REASM_OKS, ND_ADDR6, ND_CONF6, NDROP_IP_BLACKHOLE, NDROP_IP_INADDRERRORS,
   NDROP_IP_INHDR, NDROP_IP_INNOROUTES, NDROP_IPV6DISABLED, NDROP_NOT_SPECIFIED, NDROP_OTHERHOST,
   NDROP_PKT_TOO_SMALL, NDROP_UNHANDLED_PROTO, RTN_ANYCAST, RTN_LOCAL, RTN_UNICAST, SYSCTL_IPV6_ALL_FORWARDING,
+  NR_FIB, SYSCTL_FIB6_MULTIPATH_HASH_POLICY, FL_SPORT,
 } from './abi';
 import { dst6_route } from './dst';
 import { fillBytes } from '../bytes';
-import { ipv6_defrag } from './frag';
 import {
   ICMPV6_ADM_PROHIBITED, ICMPV6_DEST_UNREACH, ICMPV6_HDR_FIELD, ICMPV6_NOROUTE, ICMPV6_PARAMPROB,
   ICMPV6_UNK_OPTION, icmpv6_send,
@@ -47,13 +49,18 @@ import { ip6_forward } from './forward';
 import {
   IP6H_DADDR, IP6H_NEXTHDR, IP6H_PAYLOAD_LEN, IP6H_SADDR, IPPROTO_AH, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT,
   IPPROTO_HOPOPTS, IPPROTO_NONE, IPPROTO_ROUTING, IPV6_HLEN, PACKET_HOST, PACKET_OTHERHOST, ipv6AddrType,
+  IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, IPPROTO_SCTP, IPPROTO_DCCP,
   ipv6Copy, ipv6IsAny, ipv6IsLoopback, ipv6IsMulticast, ipv6McScope, ldBe16, ldBe32, IPV6_ADDR_LINKLOCAL,
   IPV6_ADDR_LOOPBACK, IPV6_ADDR_MULTICAST,
 } from './inet';
 
 /** The flow key and result of the input route (one worker's). */
-export const IN6_FL: u32 = <u32>memory.data(FL_SIZE, 16);
-export const IN6_RES: u32 = <u32>memory.data(FR_SIZE, 16);
+@inline function IN6_FL(): u32 {
+  return netScratch() + SCR_RX + 256;
+}
+@inline function IN6_RES(): u32 {
+  return netScratch() + SCR_RX + 320;
+}
 
 /** ip6_parse_tlv's default max_hbh_opts_cnt / max_dst_opts_cnt (net.ipv6.max_{hbh,dst}_opts_number). */
 const MAX_OPTS_CNT: u32 = 8;
@@ -157,25 +164,38 @@ function ip6RcvFinish(ifindex: u32, nd: u32, q: u32, data: u32, len: u32, pkt: u
     return;
   }
   const daddr = data + IP6H_DADDR;
-  fillBytes(IN6_FL, 0, FL_SIZE);
-  ipv6Copy(IN6_FL + FL_DST, daddr);
-  ipv6Copy(IN6_FL + FL_SRC, data + IP6H_SADDR);
-  store<u32>(IN6_FL, ifindex, FL_IIF);
+  fillBytes(IN6_FL(), 0, FL_SIZE);
+  ipv6Copy(IN6_FL() + FL_DST, daddr);
+  ipv6Copy(IN6_FL() + FL_SRC, data + IP6H_SADDR);
+  store<u32>(IN6_FL(), ifindex, FL_IIF);
   // rt6_need_strict: link-local (and loopback) destinations are looked up on the input device only
-  if ((ipv6AddrType(daddr) & (IPV6_ADDR_LINKLOCAL | IPV6_ADDR_LOOPBACK)) != 0) store<u32>(IN6_FL, ifindex, FL_OIF);
-  store<u8>(IN6_FL, <u8>AF_INET6, FL_FAMILY);
-  store<u8>(IN6_FL, <u8>((ldBe32(data) >> 20) & 0xfc), FL_TOS);
-  store<u32>(IN6_FL, load<u32>(data) & 0xffff0f00, FL_LABEL); // the 20-bit flow label, network order
-  store<u8>(IN6_FL, load<u8>(data, IP6H_NEXTHDR), FL_PROTO); // ip6_route_input: flowi6_proto = nexthdr
-  const err = dst6_route(IN6_FL, IN6_RES);
+  if ((ipv6AddrType(daddr) & (IPV6_ADDR_LINKLOCAL | IPV6_ADDR_LOOPBACK)) != 0) store<u32>(IN6_FL(), ifindex, FL_OIF);
+  store<u8>(IN6_FL(), <u8>AF_INET6, FL_FAMILY);
+  store<u8>(IN6_FL(), <u8>((ldBe32(data) >> 20) & 0xfc), FL_TOS);
+  store<u32>(IN6_FL(), load<u32>(data) & 0xffff0f00, FL_LABEL); // the 20-bit flow label, network order
+  store<u8>(IN6_FL(), load<u8>(data, IP6H_NEXTHDR), FL_PROTO); // ip6_route_input: flowi6_proto = nexthdr
+  if (needPorts6()) {
+    // the flow dissector's view (fib6_rules_early_flow_dissect, an L4 multipath hash): the upper layer
+    // past the extension headers, and its ports when it has them and this is a first fragment
+    const l4 = ipv6SkipExthdr(data, len, off, <u32>load<u8>(data + nhoff));
+    if (l4 >= 0) {
+      store<u8>(IN6_FL(), <u8>skipNexthdr, FL_PROTO);
+      const proto = skipNexthdr;
+      if ((skipFragOff & ~7) == 0 && <u32>l4 + 4 <= len &&
+          (proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE || proto == IPPROTO_SCTP || proto == IPPROTO_DCCP)) {
+        store<u32>(IN6_FL(), load<u32>(data + <u32>l4), FL_SPORT);
+      }
+    }
+  }
+  const err = dst6_route(IN6_FL(), IN6_RES());
   if (err == 0) {
-    const type = <u32>load<u8>(IN6_RES, FR_TYPE);
+    const type = <u32>load<u8>(IN6_RES(), FR_TYPE);
     if (type == RTN_LOCAL || type == RTN_ANYCAST) {
       ip6_local_deliver(ifindex, q, data, len, nhoff, off, type == RTN_LOCAL);
       return;
     }
     if (type == RTN_UNICAST) {
-      ip6_forward(ifindex, q, data, len, pkt, IN6_RES);
+      ip6_forward(ifindex, q, data, len, pkt, IN6_RES());
       return;
     }
   }
@@ -196,6 +216,13 @@ function ip6RcvFinish(ifindex: u32, nd: u32, q: u32, data: u32, len: u32, pkt: u
   icmpv6_send(ifindex, data, len, ICMPV6_DEST_UNREACH, err == -13 ? ICMPV6_ADM_PROHIBITED : ICMPV6_NOROUTE, 0);
   netFree(q, data);
   netDrop(NDROP_IP_INNOROUTES);
+}
+
+/** As IPv4's needPorts: custom IPv6 rules, or an IPv6 multipath hash policy over L4. */
+@inline function needPorts6(): bool {
+  if (sysctl(SYSCTL_FIB6_MULTIPATH_HASH_POLICY) != 0) return true;
+  const fr = load<u32>(netRoot() + NR_FIB);
+  return fr != 0 && (load<u32>(fr + FRT_FLAGS) & FIBF_CUSTOM6) != 0;
 }
 
 /**
@@ -385,14 +412,6 @@ export function ipv6_rthdr_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u
   extNhoff = off;
   extOff = off + ((hdrlen + 1) << 3);
   return EXT_CONTINUE;
-}
-
-/**
- * ipv6_frag_rcv → ipv6_defrag (frag.ts) for the fragment header at `off`: the reassembled datagram's
- * address (length in reasmLen()) when complete, else 0 (the fragment is queued or dropped there).
- */
-export function ipv6_frag_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32): u32 {
-  return ipv6_defrag(ifindex, q, data, len, off);
 }
 
 /** The frame type of the datagram in flight (the routing header needs PACKET_HOST). */

@@ -25,6 +25,7 @@
 //   +0   u32 open batch (chunk list)        +4 u32 pending batch (chunk list)
 //   +8   u32 pending has a snapshot (1)     +12 u32 bytes retired, not yet free
 //   +16  u64 bytes taken from the arena     +24 u64 bytes on the free lists
+//   +32  u32 slab: next free byte           +36 u32 slab end
 //   +64  RC_WORKERS × u32 worker counters (0: offline)
 //   +320 RC_WORKERS × u32 the pending batch's snapshot
 //   +576 RC_CLASSES × u32 free lists by class (16 << class bytes): +0 next
@@ -32,7 +33,7 @@
 //
 //   chunk (CHUNK_BYTES, class CHUNK_CLASS): +0 next chunk | +4 count | +8 count × (u32 block, u32 size)
 
-import { arena_alloc } from '../maps/arena';
+import { arena_alloc, arena_top } from '../maps/arena';
 import { netRoot } from './core';
 import { NR_RECLAIM } from './abi';
 
@@ -44,6 +45,12 @@ const RS_SNAPPED: u32 = 8;
 const RS_RETIRED: u32 = 12;
 const RS_ARENA: u32 = 16;
 const RS_FREE: u32 = 24;
+const RS_SLAB_POS: u32 = 32;
+const RS_SLAB_END: u32 = 36;
+// New small blocks are carved from slabs taken from the arena a MiB (or an eighth of the arena) at a
+// time: growing the memory a page at a time makes V8 collect garbage at every grow (a million routes
+// took minutes instead of seconds).
+const SLAB_MIN: u32 = 1 << 20;
 const RS_COUNTERS: u32 = 64;
 const RS_SNAPSHOT: u32 = 320;
 const RS_CLASSES: u32 = 576;
@@ -107,9 +114,42 @@ export function rc_alloc(size: u32): u32 {
     memory.fill(b, 0, bytes);
     return b;
   }
-  b = arena_alloc(bytes, bytes < 64 ? 16 : 64);
-  if (b != 0) store<u64>(s + RS_ARENA, load<u64>(s + RS_ARENA) + bytes);
+  if (c < RC_CLASSES) {
+    b = slabCarve(s, bytes);
+  } else {
+    b = arena_alloc(bytes, 64);
+    if (b != 0) store<u64>(s + RS_ARENA, load<u64>(s + RS_ARENA) + bytes);
+  }
   return b;
+}
+
+/** `bytes` (a class size: a power of two ≥ 16) from the current slab, a new one when it is spent. */
+function slabCarve(s: u32, bytes: u32): u32 {
+  const align: u32 = bytes < 64 ? bytes : 64;
+  let pos = (load<u32>(s + RS_SLAB_POS) + align - 1) & ~(align - 1);
+  if (pos == 0 || pos + bytes > load<u32>(s + RS_SLAB_END)) {
+    // what is left of the old slab goes to the free lists, block by block
+    let left = load<u32>(s + RS_SLAB_POS);
+    const end = load<u32>(s + RS_SLAB_END);
+    for (let c = <i32>RC_CLASSES - 1; c >= 0 && left != 0; c--) {
+      const size = <u32>16 << c;
+      const al: u32 = size < 64 ? size : 64;
+      while (((left + al - 1) & ~(al - 1)) + size <= end) {
+        left = (left + al - 1) & ~(al - 1);
+        release(s, left, size);
+        left += size;
+      }
+    }
+    let slab = arena_top() >> 3;
+    if (slab < SLAB_MIN) slab = SLAB_MIN;
+    const base = arena_alloc(slab, 64);
+    if (base == 0) return 0;
+    store<u64>(s + RS_ARENA, load<u64>(s + RS_ARENA) + slab);
+    store<u32>(s + RS_SLAB_END, base + slab);
+    pos = base;
+  }
+  store<u32>(s + RS_SLAB_POS, pos + bytes);
+  return pos;
 }
 
 /** Put a block nobody can reach any more on its free list. */
@@ -197,7 +237,7 @@ export function rc_reclaim(): u32 {
   return load<u32>(s + RS_RETIRED);
 }
 
-/** Bytes the reclaimer took from the arena, and of those how many are free for reuse (for tests and stats). */
+/** Bytes the reclaimer took from the arena (slabs whole), and of those how many are free for reuse (for tests and stats). */
 export function rc_arena_bytes(): u64 {
   const s = state();
   return s == 0 ? 0 : load<u64>(s + RS_ARENA);

@@ -1,6 +1,10 @@
 // The FIB's record layout as assembly/net/fib.ts draws it, for the control plane that builds records
 // aside (tests/net/fib.test.ts proves the numbers agree with the module's exported constants).
 
+/** The FIB root, a table, a prefix record (fib.ts draws them). */
+export const FRT = { RULES4: 0, RULES6: 4, TABLES: 8, FLAGS: 12 } as const;
+export const TB = { ID: 0, FAMILY: 4, BUCKETS: 8, LPM: 12, LENS: 16, COUNT: 40, USED: 44, LENCOUNT: 64 } as const;
+export const PX = { ADDR: 0, LEN: 16, ALIASES: 20, SIZE: 24 } as const;
 export const FA = { TYPE: 0, SCOPE: 1, DSCP: 2, PROTOCOL: 3, PRIORITY: 4, FLAGS: 8, MTU: 12, LOCK: 16, NHS: 20, PREFSRC: 24, HAS_PREFSRC: 40, TABLE: 44, ID: 48, PLEN: 52, ECMP6: 53, NH: 64 } as const;
 export const NH = { OIF: 0, FLAGS: 4, WEIGHT: 8, UPPER: 12, GW_FAMILY: 16, SCOPE: 17, GW: 20, SADDR: 36, SADDR_GEN: 40, SIZE: 44 } as const;
 export const RTNH_F = { DEAD: 1, PERVASIVE: 2, ONLINK: 4, LINKDOWN: 16 } as const;

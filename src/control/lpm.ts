@@ -40,8 +40,8 @@ interface LpmExports {
   scratch_base(): I;
 }
 
-/** The largest value a table holds (the top bit of a direct entry tags leaves). */
-export const LPM_VALUE_MAX = 0x7fffffff;
+/** The largest value a table holds (values are nonzero u32s). */
+export const LPM_VALUE_MAX = 0xffffffff;
 
 /** Bytes a table uses (lpm_mem). */
 export interface LpmMemory {
@@ -167,6 +167,11 @@ export function formatIpv6(b: Uint8Array): string {
   return `${hex(w.slice(0, best))}::${hex(w.slice(best + bestLen))}`;
 }
 
+function checkValue(family: string, v: number): number {
+  if (!Number.isInteger(v) || v < 1 || v > LPM_VALUE_MAX) throw new NetError('EINVAL', `${family}: value ${v} is not 1..${LPM_VALUE_MAX}`);
+  return v;
+}
+
 function splitPrefix(s: string, max: number): [string, number] {
   const slash = s.indexOf('/');
   if (slash < 0) return [s, max];
@@ -236,7 +241,7 @@ abstract class LpmTable {
    * once). On a bad route or ENOMEM the routes this load added are withdrawn (values it replaced come
    * back) and the error says which route.
    */
-  protected loadWith<R>(routes: readonly R[], opts: LoadOptions, add: (r: R) => [number, string]): LoadResult {
+  protected loadWith<R>(routes: readonly R[], opts: LoadOptions, add: (r: R) => number, describe: (r: R) => string): LoadResult {
     const t = this.address;
     const x = this.x;
     const step = opts.step ?? 256;
@@ -249,18 +254,17 @@ abstract class LpmTable {
     for (let i = 0; i < routes.length; i++) {
       const route = routes[i]!;
       let r: number;
-      let what: string;
       let old = 0;
       try {
         old = this.getRoute(route);
-        [r, what] = add(route);
+        r = add(route);
       } catch (e) {
         failed = e as NetError;
         break;
       }
       if (r < 0) {
         try {
-          this.check(r, `load: route ${i} (${what})`);
+          this.check(r, `load: route ${i} (${describe(route)})`);
         } catch (e) {
           failed = e as NetError;
         }
@@ -320,7 +324,7 @@ export class Lpm4Table extends LpmTable {
   /** Add or replace a prefix: `add('192.0.2.0/24', v)` or `add(0xc0000200, 24, v)`. */
   add(prefix: string | number, lenOrValue: number, value?: number): void {
     const [a, len, text] = this.key(prefix, lenOrValue);
-    const v = typeof prefix === 'string' ? lenOrValue : (value ?? 0);
+    const v = checkValue('lpm4', typeof prefix === 'string' ? lenOrValue : (value ?? 0));
     this.check(this.x.lpm4_add(this.address, a, len, v), `add ${text}`);
     this.settle();
   }
@@ -360,10 +364,9 @@ export class Lpm4Table extends LpmTable {
 
   /** Bulk load (see LpmTable.loadWith): routes as [addr, len, value]. */
   load(routes: readonly Lpm4Route[], opts: LoadOptions = {}): LoadResult {
-    return this.loadWith(routes, opts, ([addr, len, value]) => {
-      const a = typeof addr === 'string' ? parseIpv4(addr) : addr >>> 0;
-      return [this.x.lpm4_add(this.address, a, len, value), `${formatIpv4(a)}/${len} → ${value}`];
-    });
+    const addr4 = (a: string | number): number => (typeof a === 'string' ? parseIpv4(a) : a >>> 0);
+    return this.loadWith(routes, opts, ([a, len, value]) => this.x.lpm4_add(this.address, addr4(a), len, value),
+      ([a, len, value]) => `${formatIpv4(addr4(a))}/${len} → ${value}`);
   }
 
   protected getRoute(route: unknown): number {
@@ -407,8 +410,8 @@ export class Lpm6Table extends LpmTable {
 
   /** Add or replace: `add('2001:db8::/32', v)` or `add(bytes, 32, v)`. */
   add(prefix: string | Uint8Array, lenOrValue: number, value?: number): void {
+    const v = checkValue('lpm6', typeof prefix === 'string' ? lenOrValue : (value ?? 0));
     const [buf, len, text] = this.place(prefix, lenOrValue);
-    const v = typeof prefix === 'string' ? lenOrValue : (value ?? 0);
     this.check(this.x.lpm6_add(this.address, buf, len, v), `add ${text}`);
     this.settle();
   }
@@ -446,23 +449,29 @@ export class Lpm6Table extends LpmTable {
   }
 
   load(routes: readonly Lpm6Route[], opts: LoadOptions = {}): LoadResult {
-    return this.loadWith(routes, opts, ([addr, len, value]) => {
-      const [buf, , text] = this.place(addr, len);
-      return [this.x.lpm6_add(this.address, buf, len, value), `${text} → ${value}`];
-    });
+    return this.loadWith(routes, opts, ([addr, len, value]) => this.x.lpm6_add(this.address, this.placeBytes(addr, len), len, value),
+      ([addr, len, value]) => `${this.place(addr, len)[2]} → ${value}`);
   }
 
   protected getRoute(route: unknown): number {
     const [addr, len] = route as Lpm6Route;
-    const [buf] = this.place(addr, len);
+    const buf = this.placeBytes(addr, len);
     return this.x.lpm6_get(this.address, buf, len) >>> 0;
   }
 
   protected restoreRoute(route: unknown, old: number): void {
     const [addr, len] = route as Lpm6Route;
-    const [buf] = this.place(addr, len);
+    const buf = this.placeBytes(addr, len);
     if (old === 0) this.x.lpm6_del(this.address, buf, len);
     else this.x.lpm6_add(this.address, buf, len, old);
+  }
+
+  /** Bytes given as bytes are copied as they are (no text): the bulk-load path. */
+  private placeBytes(prefix: string | Uint8Array, len: number): number {
+    if (typeof prefix === 'string' || prefix.length !== 16) return this.place(prefix, len)[0];
+    const buf = this.x.scratch_base() >>> 0;
+    new Uint8Array(this.fp.memory.memory.buffer).set(prefix, buf);
+    return buf;
   }
 
   /** The address copied to the scratch buffer (the fast path reads it there), the length and the text. */

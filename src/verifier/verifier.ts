@@ -1181,7 +1181,9 @@ class Verifier {
     if (is32) return -1;
     const [p, k] = dst.isPointer ? [dst, src] : [src, dst];
     if (!k.isScalar || !k.varOff.isConst || k.varOff.value !== 0n) return -1;
-    if (p.maybeNull) return -1;
+    // reg_not_null: only these types are known non-NULL; a packet, stack or ctx pointer compared
+    // with 0 is explored both ways by the kernel (and a program that relies on pruning it is rejected).
+    if (p.maybeNull || !(p.type === RegType.MAP_VALUE || p.type === RegType.MAP_KEY || p.type === RegType.MEM)) return -1;
     if (cmp === 'eq') return 0;
     if (cmp === 'ne') return 1;
     return -1;

@@ -47,7 +47,15 @@ const u6 = (src: string, dst: string, n: number, hlim = 64): Uint8Array =>
 const unready = await stackUnready();
 const noKernel = kernelUnavailable();
 
-const CASES: Array<{ what: string; frame: Uint8Array }> = [
+/** A forwarded frame whose IPv4 timestamp option's time field (`at`, from the frame) differs by clock: cleared, checksum too. */
+const maskTime = (at: number) => (f: Uint8Array): Uint8Array => {
+  const c = Uint8Array.from(f);
+  c.fill(0, at, at + 4);
+  c.fill(0, 24, 26);
+  return c;
+};
+
+const CASES: Array<{ what: string; frame: Uint8Array; mask?: (f: Uint8Array) => Uint8Array }> = [
   { what: 'UDP to a network behind the gateway', frame: u4('192.0.2.2', '203.0.113.5', 100, { tos: 0x30, df: true, ttl: 17 }) },
   { what: 'UDP to a host on the next link', frame: u4('192.0.2.2', '198.51.100.2', 64) },
   { what: 'TTL 1 (time exceeded)', frame: u4('192.0.2.2', '203.0.113.5', 64, { ttl: 1, tos: 0x2c }) },
@@ -55,6 +63,26 @@ const CASES: Array<{ what: string; frame: Uint8Array }> = [
   { what: 'DF over the next-hop MTU (fragmentation needed, MTU 1400)', frame: u4('192.0.2.2', '203.0.113.5', 1400, { df: true }) },
   { what: 'DF over a route MTU (fragmentation needed, MTU 1300)', frame: u4('192.0.2.2', '203.0.113.241', 1300, { df: true }) },
   { what: 'DF at exactly the MTU (forwarded)', frame: u4('192.0.2.2', '203.0.113.5', 1400 - 28, { df: true }) },
+  {
+    what: 'record route with two free slots: the egress address in the first (RFC 791 / 1812 5.2.4.4)',
+    frame: u4('192.0.2.2', '203.0.113.5', 16, { options: [7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0] }),
+  },
+  {
+    what: 'a full record route goes through unchanged',
+    frame: u4('192.0.2.2', '203.0.113.5', 16, { options: [7, 7, 8, 198, 51, 100, 9, 0] }),
+  },
+  {
+    what: 'timestamp with addresses: the egress address and the time (the clock masked)',
+    frame: u4('192.0.2.2', '203.0.113.5', 16, { options: [68, 12, 5, 1, 0, 0, 0, 0, 0, 0, 0, 0] }),
+    mask: maskTime(14 + 20 + 8),
+  },
+  {
+    what: 'a full timestamp option counts the hop in its overflow nibble',
+    frame: u4('192.0.2.2', '203.0.113.5', 16, { options: [68, 8, 9, 0x20, 1, 2, 3, 4] }),
+  },
+  { what: 'no DF over the next-hop MTU: fragmented (ID, TOS kept; 8-byte multiples)', frame: u4('192.0.2.2', '203.0.113.5', 1450, { tos: 0x20, id: 0x4321 }) },
+  { what: 'no DF over a route MTU: fragmented at 1300', frame: u4('192.0.2.2', '203.0.113.242', 1400, { id: 0x4322 }) },
+  { what: 'a fragment (MF, no DF) over the MTU: fragmented again, MF on every piece', frame: u4('192.0.2.2', '203.0.113.5', 1450, { id: 0x4323, mf: true }) },
   { what: 'no route (network unreachable)', frame: u4('192.0.2.3', '198.18.0.1', 32) },
   { what: 'a blackhole route', frame: u4('192.0.2.4', '203.0.113.130', 32) },
   { what: 'an unreachable route (host unreachable)', frame: u4('192.0.2.5', '203.0.113.200', 32) },
@@ -107,15 +135,16 @@ describe.skipIf(unready !== '')('forwarding against the kernel', () => {
     CASES.forEach((c, i) => {
       const ours = fx.rx('eth0', c.frame);
       for (const dev of ['eth0', 'eth1']) {
-        const a = comparable(ours.get(dev) ?? [], own);
-        const b = comparable(kern[i]!.tx.get(dev) ?? [], own);
+        const m = c.mask ?? ((f: Uint8Array) => f);
+        const a = comparable((ours.get(dev) ?? []).map(m), own);
+        const b = comparable((kern[i]!.tx.get(dev) ?? []).map(m), own);
         if (process.env.RX_DEBUG) console.log(c.what, dev, a.length, b.length, kern[i]!.drops, JSON.stringify(kern[i]!.counters));
         expect({ what: c.what, dev, out: a }).toEqual({ what: c.what, dev, out: b });
       }
       const after = fx.mib();
       const moved = Object.fromEntries(Object.keys(after).filter((k2) => after[k2] !== before[k2]).map((k2) => [k2, after[k2]! - before[k2]!]));
       before = after;
-      const names = Object.keys(after).filter((k2) => /^(Ip|Icmp|Ip6|Icmp6):/.test(k2));
+      const names = Object.keys(after).filter((k2) => /^(Ip|IpExt|Icmp|Ip6|Icmp6):/.test(k2));
       expect({ what: c.what, counters: moved }).toEqual({ what: c.what, counters: kernelMib(kern[i]!.counters, names) });
     });
   });
@@ -226,3 +255,30 @@ describe.skipIf(unready !== '')('ip6_forward', () => {
 });
 
 void concat;
+
+describe.skipIf(unready !== '')('rp_filter against the kernel', () => {
+  const noK = kernelUnavailable();
+  // A source whose route back leaves by eth1 arrives on eth0.
+  const spoofed = u4('203.0.113.9', '198.51.100.2', 8);
+  const fine = u4('192.0.2.2', '198.51.100.2', 8);
+  const unrouted = u4('198.18.0.9', '198.51.100.2', 8);
+  for (const mode of [1, 2]) {
+    const links = LINKS.map((l) => (l.name === 'eth0' ? { ...l, conf4: { rp_filter: mode } } : l));
+    let k: KernelRouter | undefined;
+    beforeAll(() => {
+      if (!noK) k = KernelRouter.create(links, ROUTES, NEIGH);
+    });
+    afterAll(() => k?.close());
+    it.skipIf(noK !== '')(`rp_filter ${mode} (${mode === 1 ? 'strict' : 'loose'}): a source routed elsewhere, one routed back here, one not routed at all ${noK ? `(skipped: ${noK})` : ''}`, async () => {
+      const fx = await Fixture.create(links, ROUTES, NEIGH);
+      const frames = [spoofed, fine, unrouted];
+      const kern = k!.send(frames.map((f) => ['eth0', f]));
+      frames.forEach((f, i) => {
+        const ours = fx.rx('eth0', f).get('eth1')?.map(hex) ?? [];
+        expect({ i, out: ours }).toEqual({ i, out: kern[i]!.tx.get('eth1')?.map(hex) ?? [] });
+      });
+      // strict: the spoofed and the unrouted source fail; loose: only the unrouted one
+      expect(fx.drops().IP_RPFILTER).toBe(mode === 1 ? 2 : 1);
+    });
+  }
+});

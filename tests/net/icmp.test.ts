@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  Fixture, stackUnready, concat, echo4, echo6, eth, field16, hex, icmp4, icmp6, inetChecksum, ipv4, ipv6, optHdr,
+  Fixture, stackUnready, concat, fragments4, fragments6, echo4, echo6, eth, field16, hex, icmp4, icmp6, inetChecksum, ipv4, ipv6, optHdr,
   type LinkCfg, type NeighCfg,
 } from './support.js';
 import { KernelRouter, kernelMib, kernelUnavailable, maskOwn } from './kernel.js';
@@ -79,10 +79,34 @@ const CASES: Array<{ what: string; frame: Uint8Array; mask?: (f: Uint8Array) => 
     what: 'a routing header with no segments left (skipped)',
     frame: e6(ipv6({ src: '2001:db8:1::2', dst: '2001:db8:1::1', nh: 43 }, concat(Uint8Array.of(58, 0, 0, 0, 0, 0, 0, 0), echo6('2001:db8:1::2', '2001:db8:1::1', 1, 1, data(8))))),
   },
+  ...fragments4(ipv4({ src: '192.0.2.2', dst: '192.0.2.1', proto: 1, id: 0x7001 }, echo4(0x77, 1, data(2972))), 1500).map((f, i) => ({
+    what: `an echo request of 3000 bytes in 3 fragments: fragment ${i + 1} (the reply, 3 fragments, after the last)`,
+    frame: e4(f),
+  })),
+  ...fragments6(ipv6({ src: '2001:db8:1::2', dst: '2001:db8:1::1', nh: 58 }, echo6('2001:db8:1::2', '2001:db8:1::1', 0x66, 1, data(2900))), 1500, 0xabcd).map((f, i) => ({
+    what: `an ICMPv6 echo request of 2948 bytes in 3 fragments: fragment ${i + 1} (the reply fragmented after the last)`,
+    frame: e6(f),
+  })),
+  {
+    what: 'an atomic fragment (RFC 6946: offset 0, M 0) is answered as a datagram',
+    frame: e6(ipv6({ src: '2001:db8:1::2', dst: '2001:db8:1::1', nh: 44 }, concat(Uint8Array.of(58, 0, 0, 0, 0, 0, 0, 9), echo6('2001:db8:1::2', '2001:db8:1::1', 5, 5, data(8))))),
+  },
   {
     what: 'hop-by-hop after another header (unknown next header 0)',
     frame: e6(ipv6({ src: '2001:db8:1::2', dst: '2001:db8:1::1', nh: 60 }, concat(optHdr(0, [1, 4, 0, 0, 0, 0]), optHdr(58, [1, 4, 0, 0, 0, 0]), echo6('2001:db8:1::2', '2001:db8:1::1', 1, 1, data(8))))),
   },
+  // Path MTU: "fragmentation needed" (MTU 1300) quoting an echo reply of ours, then a 1400-byte echo:
+  // its reply is fragmented at 1300. The same with ICMPv6 packet too big.
+  {
+    what: 'fragmentation needed, MTU 1300, about our echo reply (learned)',
+    frame: e4(ipv4({ src: '192.0.2.2', dst: '192.0.2.1', proto: 1 }, icmp4(3, 4, [0, 0, 0x05, 0x14], ipv4({ src: '192.0.2.1', dst: '192.0.2.2', proto: 1 }, icmp4(0, 0, [0, 1, 0, 1]))))),
+  },
+  { what: 'an echo request of 1400 bytes after it (the reply fragmented at 1300)', frame: e4(ipv4({ src: '192.0.2.2', dst: '192.0.2.1', proto: 1 }, echo4(0x78, 2, data(1372)))) },
+  {
+    what: 'packet too big, MTU 1300, about our ICMPv6 echo reply (learned)',
+    frame: e6(ipv6({ src: '2001:db8:1::2', dst: '2001:db8:1::1', nh: 58 }, icmp6('2001:db8:1::2', '2001:db8:1::1', 2, 0, [0, 0, 0x05, 0x14], ipv6({ src: '2001:db8:1::1', dst: '2001:db8:1::2', nh: 58 }, icmp6('2001:db8:1::1', '2001:db8:1::2', 129, 0, [0, 1, 0, 1], data(32)))))),
+  },
+  { what: 'an ICMPv6 echo request of 1400 bytes after it (the reply fragmented at 1300)', frame: e6(ipv6({ src: '2001:db8:1::2', dst: '2001:db8:1::1', nh: 58 }, echo6('2001:db8:1::2', '2001:db8:1::1', 0x67, 2, data(1352)))) },
 ];
 
 describe.skipIf(unready !== '')('local ICMP against the kernel', () => {
@@ -109,7 +133,7 @@ describe.skipIf(unready !== '')('local ICMP against the kernel', () => {
       const after = fx.mib();
       const moved = Object.fromEntries(Object.keys(after).filter((k) => after[k] !== before[k] && !k.startsWith('L4:')).map((k) => [k, after[k]! - before[k]!]));
       before = after;
-      const names = Object.keys(after).filter((k) => /^(Ip|Icmp|Ip6|Icmp6):/.test(k));
+      const names = Object.keys(after).filter((k) => /^(Ip|IpExt|Icmp|Ip6|Icmp6):/.test(k));
       if (!c.what.startsWith('an ICMP error to us')) expect({ what: c.what, counters: moved }).toEqual({ what: c.what, counters: kernelMib(kern[i]!.counters, names) });
     });
   });
@@ -263,7 +287,7 @@ describe.skipIf(unready !== '')('rate limits on the stack clock', () => {
     expect(errorsOut(fx, 8, noRoute)).toBe(5);
     fx.advance(1000);
     expect(errorsOut(fx, 3, noRoute)).toBe(1);
-    expect(fx.mib()['Ip:InNoRoutes']).toBe(11);
+    expect(fx.mib()['IpExt:InNoRoutes']).toBe(11);
   });
 
   it('ICMPv6 per destination: net.ipv6.icmp.ratelimit (100 ms) halved for every 32 bits the route is shorter than /128 (a /64: 25 ms)', async () => {

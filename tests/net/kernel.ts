@@ -108,7 +108,8 @@ export class KernelRouter {
 
 /**
  * A frame the router built itself, made comparable: the fields the kernel randomises cleared — an IPv4
- * header's ID and checksum (its own datagrams), an IPv6 flow label (auto flow labels hash a secret).
+ * header's ID and checksum (its own datagrams), an IPv6 flow label (auto flow labels hash a secret) and
+ * the identification of an IPv6 fragment it made.
  */
 export function maskOwn(f: Uint8Array): Uint8Array {
   const c = Uint8Array.from(f);
@@ -122,6 +123,8 @@ export function maskOwn(f: Uint8Array): Uint8Array {
   } else if (type === 0x86dd) {
     c[l3 + 1] &= 0xf0;
     c[l3 + 2] = c[l3 + 3] = 0;
+    // a fragment of its own: the identification (ipv6_select_ident hashes a secret)
+    if (c[l3 + 6] === 44) c.fill(0, l3 + 44, l3 + 48);
   }
   return c;
 }
@@ -136,7 +139,12 @@ export function kernelMib(counters: Record<string, number>, names: Iterable<stri
   const noise = (c['Icmp6:OutMLDv2Reports'] ?? 0) + (c['Icmp6:OutRouterSolicits'] ?? 0);
   for (const k of ['Ip6:OutRequests', 'Icmp6:OutMsgs']) if (c[k]) c[k] -= noise;
   for (const n of ['InCsumErrors', 'InNoRoutes', 'InTruncatedPkts']) if (c[`IpExt:${n}`]) c[`Ip:${n}`] = c[`IpExt:${n}`]!;
+  // names as /proc prints them (IpExt: for InCsumErrors, InNoRoutes, InTruncatedPkts)
+  const lower = new Map(Object.entries(c).map(([k, v]) => [k.toLowerCase(), v]));
   const out: Record<string, number> = {};
-  for (const n of names) if (c[n]) out[n] = c[n]!;
+  for (const n of names) {
+    const v = lower.get(n.toLowerCase());
+    if (v) out[n] = v;
+  }
   return out;
 }

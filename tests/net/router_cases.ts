@@ -123,6 +123,7 @@ const ttl1 = udp4('203.0.113.2', { ttl: 1 });
 const ttl0 = udp4('203.0.113.2', { ttl: 0 });
 const bigDf = udp4('192.0.2.70', { df: true, len: 1372 }); // 20 + 8 + 1372 = 1400 > eth2's 1280
 const big = udp4('192.0.2.70', { len: 1372, id: 0x2002 });
+const dfFits = udp4('192.0.2.70', { df: true, len: 1200 });
 // Route errors (ip_error) are rate limited per source by net.ipv4.route.error_cost / error_burst, which
 // exist only in the initial namespace (1 s per error, a burst of 5, with tokens the ICMP rate limit
 // shares): each such case comes from its own source (h1's aliases .4, .5, .6), whose budget is full.
@@ -137,12 +138,33 @@ const fragment = udp4('203.0.113.2', { mf: true, fragOffset: 0, id: 0x3003 });
 const echo4 = (dst: string) => ({ src: H1, dst, proto: IPPROTO_ICMP, id: 0x4004, payload: icmp4(8, 0, (0x1234 << 16) | 1, pattern(32)) });
 /** icmp_reply: type 0, identifier, sequence and data echoed (RFC 792), TOS copied, TTL 64, no DF; the ID is masked. */
 const echoReply4 = (from: string) => eth(MAC.h1, MAC.r0, ETH_P_IP, ipv4({ src: from, dst: H1, proto: IPPROTO_ICMP, ttl: 64, id: 0, payload: icmp4(0, 0, (0x1234 << 16) | 1, pattern(32)) }));
+/** The ID that gives `f` the header checksum `want` (found by trying them all: 64k sums of 20 bytes). */
+function idForChecksum(f: Ipv4Fields, want: number): number {
+  for (let id = 0; id <= 0xffff; id++) {
+    const h = ipv4({ ...f, id });
+    if (((h[10]! << 8) | h[11]!) === want) return id;
+  }
+  throw new Error(`no ID gives checksum 0x${want.toString(16)}`);
+}
+// TTL 64 → 63 adds 0x0100 to the checksum (RFC 1624): from 0xfeff that is 0xffff, which the kernel's
+// ip_decrease_ttl folds to 0x0000 — the one case where a careless update writes 0xffff.
+const csumEdge = udp4('203.0.113.2', { id: idForChecksum(udp4('203.0.113.2'), 0xfeff) });
 // Record route (RFC 791 §3.1): type 7, length 11, pointer 4, two empty slots, then an end-of-options byte.
 const recordRoute = udp4('203.0.113.2', { options: Uint8Array.of(7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0) });
 
 function ipv4Frames(): RouterCase[] {
   return [
     { name: 'a UDP packet to a directly connected host is forwarded with TTL 63 and the next hop MACs', ingress: 'eth0', frames: [in4(toH2)], expect: { eth1: [fwd4(toH2, MAC.r1, MAC.h2)] } },
+    {
+      name: 'a TTL decrement that carries the checksum through 0xffff is folded as the kernel folds it',
+      ingress: 'eth0',
+      frames: [in4(csumEdge)],
+      expect: { eth1: [fwd4(csumEdge, MAC.r1, MAC.h2)] },
+      check: (out) => {
+        const f = out['eth1']![0]!;
+        if (((f[24]! << 8) | f[25]!) !== 0x0000) throw new Error(`checksum 0x${((f[24]! << 8) | f[25]!).toString(16)}, expected 0x0000`);
+      },
+    },
     { name: 'a packet to a routed network goes to the gateway', ingress: 'eth0', frames: [in4(toNet)], expect: { eth1: [fwd4(toNet, MAC.r1, MAC.h2)] } },
     { name: 'TTL 1 gets ICMP time exceeded (11/0) quoting the packet', ingress: 'eth0', frames: [in4(ttl1)], expect: { eth0: [icmpErr4(11, 0, 0, ipv4(ttl1))] } },
     { name: 'TTL 0 gets ICMP time exceeded too', ingress: 'eth0', frames: [in4(ttl0)], expect: { eth0: [icmpErr4(11, 0, 0, ipv4(ttl0))] } },
@@ -152,6 +174,7 @@ function ipv4Frames(): RouterCase[] {
       frames: [in4(bigDf)],
       expect: { eth0: [icmpErr4(3, 4, 1280, ipv4(bigDf))] },
     },
+    { name: 'a DF packet that fits the egress MTU is forwarded with DF kept', ingress: 'eth0', frames: [in4(dfFits)], expect: { eth2: [fwd4(dfFits, MAC.r2, MAC.h3)] } },
     {
       name: 'without DF, a packet bigger than the egress MTU leaves in fragments of at most 1280 bytes',
       ingress: 'eth0',
@@ -226,6 +249,8 @@ function ipv4Frames(): RouterCase[] {
 
 const toH2v6 = udp6('2001:db8:2::2');
 const toNet6 = udp6('2001:db8:10::5');
+// RFC 8200 §4.6: next header UDP, length 0 (8 bytes), one PadN option of 4 bytes.
+const destOpts6 = { ...udp6('2001:db8:2::2'), nextHeader: 60, payload: concat(Uint8Array.of(IPPROTO_UDP, 0, 1, 4, 0, 0, 0, 0), udp6('2001:db8:2::2').payload) };
 const hlim1 = udp6('2001:db8:2::2', { hopLimit: 1 });
 const big6 = udp6('2001:db8:30::5', { len: 1392 }); // 40 + 8 + 1392 = 1440 > 1280
 const noRoute6 = udp6('2001:db8:99::1');
@@ -255,6 +280,12 @@ const unknownNh6 = { src: H1V6, dst: '2001:db8:1::1', nextHeader: 253, payload: 
 function ipv6Frames(): RouterCase[] {
   return [
     { name: 'an IPv6 packet to a connected host is forwarded with hop limit 63', ingress: 'eth0', frames: [in6(toH2v6)], expect: { eth1: [fwd6(toH2v6, MAC.r1, MAC.h2)] } },
+    {
+      name: 'an IPv6 packet with a destination options header is forwarded unchanged but for the hop limit',
+      ingress: 'eth0',
+      frames: [in6(destOpts6)],
+      expect: { eth1: [fwd6(destOpts6, MAC.r1, MAC.h2)] },
+    },
     { name: 'an IPv6 packet to a routed network goes to the gateway', ingress: 'eth0', frames: [in6(toNet6)], expect: { eth1: [fwd6(toNet6, MAC.r1, MAC.h2)] } },
     { name: 'hop limit 1 gets ICMPv6 time exceeded (3/0)', ingress: 'eth0', frames: [in6(hlim1)], expect: { eth0: [icmpErr6(3, 0, 0, ipv6(hlim1))] } },
     { name: 'bigger than the egress MTU gets ICMPv6 packet too big (2/0) with MTU 1280', ingress: 'eth0', frames: [in6(big6)], expect: { eth0: [icmpErr6(2, 0, 1280, ipv6(big6))] } },

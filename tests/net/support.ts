@@ -7,30 +7,15 @@ import { Datapath } from '../../src/control/datapath.js';
 import type { Device } from '../../src/control/device.js';
 import { ipv4Bytes, ipv6Bytes, macBytes } from '../../src/control/addresses.js';
 import { SYSCTL } from '../../src/runtime/net_abi.js';
+import { concat, hex, inetChecksum } from '../support/frames.js';
 
 // ---- Bytes ----
 
-export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-export const concat = (...parts: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
+// The bytes helpers and RFC 1071 checksum are the shared ones (tests/support/frames.ts).
+export { concat, hex, inetChecksum };
+
 const be16 = (v: number): number[] => [(v >> 8) & 0xff, v & 0xff];
 const be32 = (v: number): number[] => [(v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff];
-
-/** RFC 1071: the one's-complement sum of big-endian 16-bit words (odd byte padded), folded, complemented. */
-export function inetChecksum(...parts: Uint8Array[]): number {
-  const b = concat(...parts);
-  let s = 0;
-  for (let i = 0; i < b.length; i += 2) s += (b[i]! << 8) | (b[i + 1] ?? 0);
-  while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000);
-  return ~s & 0xffff;
-}
 
 // ---- Headers ----
 
@@ -295,4 +280,53 @@ export class Fixture {
     for (const [k, v] of Object.entries(this.drops())) if (v !== 0) out[`drop:${k}`] = v;
     return out;
   }
+}
+
+/**
+ * An IPv4 datagram (its header and payload) cut into fragments of at most `mtu` bytes as RFC 791 says:
+ * every fragment but the last carries a multiple of 8 bytes, the header is copied (its checksum redone).
+ */
+export function fragments4(dgram: Uint8Array, mtu: number): Uint8Array[] {
+  const hlen = (dgram[0]! & 0xf) * 4;
+  const space = (mtu - hlen) & ~7;
+  const out: Uint8Array[] = [];
+  for (let off = 0; off < dgram.length - hlen; off += space) {
+    const chunk = dgram.subarray(hlen + off, Math.min(dgram.length, hlen + off + space));
+    const last = hlen + off + chunk.length >= dgram.length;
+    const h = Uint8Array.from(dgram.subarray(0, hlen));
+    const len = hlen + chunk.length;
+    h[2] = len >> 8;
+    h[3] = len & 0xff;
+    const fo = (off >> 3) | (last ? 0 : 0x2000) | (((h[6]! << 8) | h[7]!) & 0x4000);
+    h[6] = fo >> 8;
+    h[7] = fo & 0xff;
+    h[10] = h[11] = 0;
+    const c = inetChecksum(h);
+    h[10] = c >> 8;
+    h[11] = c & 0xff;
+    out.push(concat(h, chunk));
+  }
+  return out;
+}
+
+/**
+ * An IPv6 datagram (a 40-byte header, no extension headers) cut into fragments of at most `mtu` bytes
+ * with Fragment headers of identification `id` (RFC 8200 4.5).
+ */
+export function fragments6(dgram: Uint8Array, mtu: number, id: number): Uint8Array[] {
+  const space = (mtu - 48) & ~7;
+  const nh = dgram[6]!;
+  const out: Uint8Array[] = [];
+  for (let off = 0; off < dgram.length - 40; off += space) {
+    const chunk = dgram.subarray(40 + off, Math.min(dgram.length, 40 + off + space));
+    const more = 40 + off + chunk.length < dgram.length;
+    const h = Uint8Array.from(dgram.subarray(0, 40));
+    const plen = 8 + chunk.length;
+    h[4] = plen >> 8;
+    h[5] = plen & 0xff;
+    h[6] = 44;
+    const fo = off | (more ? 1 : 0);
+    out.push(concat(h, Uint8Array.from([nh, 0, fo >> 8, fo & 0xff, ...be32(id)]), chunk));
+  }
+  return out;
 }
