@@ -44,6 +44,8 @@ export interface LinkChange {
   mtu?: number;
   address?: string;
   name?: string;
+  /** `arp on|off`: IFF_NOARP cleared or set (neighbours of an up link are flushed when it flips). */
+  arp?: boolean;
 }
 
 /** A link as `ip -j link show` prints it (the fields wxdp has). */
@@ -52,11 +54,20 @@ export interface LinkInfo {
   ifname: string;
   flags: string[];
   mtu: number;
+  /** The root qdisc: noop while down; noqueue when up (every kind wxdp has sends without a queue). */
+  qdisc?: 'noop' | 'noqueue';
   operstate: 'UP' | 'DOWN' | 'UNKNOWN' | 'LOWERLAYERDOWN';
+  linkmode?: 'DEFAULT';
+  group?: 'default';
+  /** tx_queue_len (ether_setup's 1000 for every kind wxdp has). */
+  txqlen?: number;
   link_type: 'ether' | 'loopback' | 'none';
   address: string;
   broadcast: string;
   link?: string;
+  /** What `ip -d` adds: the MTU range the link takes (0: none). */
+  min_mtu?: number;
+  max_mtu?: number;
   linkinfo?: { info_kind: string; info_data?: Record<string, unknown> };
 }
 
