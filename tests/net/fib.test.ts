@@ -189,6 +189,20 @@ describe('dp.rules', () => {
     expect(lookup('203.0.113.1', { iif: 3 }).err).toBe(-22);
     expect(lookup('203.0.113.1', { iif: 2 }).err).toBe(0);
   });
+
+  it('suppress_ifgroup default skips a result whose first next hop has a device (every link is in group 0), another group none', () => {
+    dp.routes.add({ dst: '203.0.113.0/24', via: '192.0.2.66', table: 100 });
+    dp.routes.add({ dst: '203.0.113.0/25', type: 'unreachable', table: 100 });
+    dp.routes.add({ dst: '203.0.113.0/24', via: '192.0.2.2' });
+    dp.rules.add({ priority: 10, table: 100, suppressIfgroup: 0 });
+    // fib4_rule_suppress: the table-100 route through eth1 is not taken, main's through eth0 is
+    expect(lookup('203.0.113.200')).toMatchObject({ err: 0, table: 254, oif: 2 });
+    // a reject route is an error, not a result: suppression never sees it
+    expect(lookup('203.0.113.1').err).toBe(-113);
+    dp.rules.del({ priority: 10 });
+    dp.rules.add({ priority: 10, table: 100, suppressIfgroup: 1 });
+    expect(lookup('203.0.113.200')).toMatchObject({ err: 0, table: 100, oif: 3 });
+  });
 });
 
 describe('the dst cache', () => {

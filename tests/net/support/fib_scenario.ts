@@ -147,6 +147,8 @@ export function makeScenario(seed: number): Scenario {
       r.table = 100;
     }
     if (r.action === 'lookup' && rng.int(4) === 0) r.suppressPrefixlength = pick([0, 24, 26]);
+    // every link is in group 0 ("default"): suppress_ifgroup default suppresses what has a device
+    if (r.action === 'lookup' && rng.int(6) === 0) r.suppressIfgroup = pick([0, 0, 1]);
     rules.push(r);
   }
   const policy = rng.int(2);
@@ -262,6 +264,7 @@ export function ruleArgs(r: RuleSpec): string[] {
   else if (r.action && r.action !== 'lookup') a.push(r.action);
   else a.push('lookup', String(r.table ?? 'main'));
   if (r.suppressPrefixlength !== undefined) a.push('suppress_prefixlength', String(r.suppressPrefixlength));
+  if (r.suppressIfgroup !== undefined) a.push('suppress_ifgroup', r.suppressIfgroup === 0 ? 'default' : String(r.suppressIfgroup));
   return a;
 }
 
