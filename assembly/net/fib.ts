@@ -487,6 +487,30 @@ function tableLookup(t: u32, t2: u32, fl: u32, res: u32): i32 {
     const r = leafCheck(px, load<u32>(t + TB_ID), fl, res);
     if (r != 1) return r;
     len = load<u8>(px + PX_LEN);
+  } else if (t2 != 0 && family == AF_INET && lpm != 0 && load<u32>(t2 + TB_LPM) != 0) {
+    // merged tables (IPv4 only): each LPM gives its longest prefix; the longer of the two is where
+    // the trie's walk ends, and at one length the higher table id's aliases go first
+    const a4 = bswap<u32>(load<u32>(dst));
+    const p1 = lpm4_lookup(lpm, a4);
+    const p2 = lpm4_lookup(load<u32>(t2 + TB_LPM), a4);
+    const l1: i32 = p1 != 0 ? <i32>load<u8>(p1 + PX_LEN) : -1;
+    const l2: i32 = p2 != 0 ? <i32>load<u8>(p2 + PX_LEN) : -1;
+    const top = l1 > l2 ? l1 : l2;
+    if (top < 0) return EAGAIN;
+    const first = load<u32>(t2 + TB_ID) > load<u32>(t + TB_ID);
+    const pa = first ? p2 : p1;
+    const la = first ? l2 : l1;
+    const pb = first ? p1 : p2;
+    const lb = first ? l1 : l2;
+    if (la == top) {
+      const r = leafCheck(pa, load<u32>((first ? t2 : t) + TB_ID), fl, res);
+      if (r != 1) return r;
+    }
+    if (lb == top) {
+      const r = leafCheck(pb, load<u32>((first ? t : t2) + TB_ID), fl, res);
+      if (r != 1) return r;
+    }
+    len = top;
   }
   while (true) {
     const l1 = nextLen(t, len);
