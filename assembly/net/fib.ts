@@ -36,7 +36,7 @@
 // first next hop alive and on the flow's oif), and when nothing qualifies BACKTRACK to the next
 // shorter prefix present, exactly as the trie's backtracking visits them.
 
-import { fibGen, fibGenBump, netRoot, netScratch, sysctl } from './core';
+import { fibGen, fibGenBump, netdevGet, netRoot, netScratch, sysctl } from './core';
 import {
   AF_INET, AF_INET6, FL_DST, FL_FAMILY, FL_IIF, FL_MARK, FL_OIF, FL_PROTO, FL_SCOPE, FL_SIZE, FL_SPORT,
   FL_DPORT, FL_SRC, FL_TOS, FL_LABEL, FR_FAMILY, FR_GW, FR_GW_FAMILY, FR_INFO, FR_MTU, FR_NH_FLAGS,
@@ -668,7 +668,7 @@ function rulesLookup(family: u32, fl: u32, res: u32, hasSaddr: bool): i32 {
     } else if (action == FR_ACT_UNREACHABLE) err = ENETUNREACH;
     else if (action == FR_ACT_PROHIBIT) err = EACCES;
     else err = EINVAL;
-    if (err == 0 && ruleSuppress(r, res)) {
+    if (err == 0 && (family == AF_INET || rule6Suppress) && ruleSuppress(r, res, family)) {
       i++;
       continue;
     }
@@ -678,11 +678,27 @@ function rulesLookup(family: u32, fl: u32, res: u32, hasSaddr: bool): i32 {
   return ENETUNREACH;
 }
 
-/** fib4_rule_suppress / fib6_rule_suppress: a result too short for the rule is not taken. */
-@inline function ruleSuppress(r: u32, res: u32): bool {
-  const plen = load<i32>(r + RU_SUPPRESS_PLEN);
-  return <i32>load<u8>(res + FR_PREFIXLEN) <= plen;
+/**
+ * fib4_rule_suppress / fib6_rule_suppress: a result no longer than suppress_prefixlength is not taken,
+ * nor one whose device is in the group suppress_ifgroup names — for IPv4 the device of the route's
+ * first next hop (fib_info_nhc(fi, 0)), for IPv6 the chosen one's (a reject route's: loopback). Every
+ * wxdp link is in group 0, "default" (dp.links has no `group` yet): suppress_ifgroup default suppresses
+ * every result with a device, any other group none.
+ */
+function ruleSuppress(r: u32, res: u32, family: u32): bool {
+  if (<i32>load<u8>(res + FR_PREFIXLEN) <= load<i32>(r + RU_SUPPRESS_PLEN)) return true;
+  const group = load<i32>(r + RU_SUPPRESS_IFGROUP);
+  if (group == -1) return false;
+  let dev: u32 = load<u32>(res + FR_OIF);
+  if (family == AF_INET) {
+    const fa = load<u32>(res + FR_INFO);
+    dev = load<u32>(fa + FA_NHS) == 0 ? 0 : load<u32>(fa + FA_NH + NH_OIF);
+  }
+  return dev != 0 && netdevGet(dev) != 0 && DEV_GROUP_DEFAULT == <u32>group;
 }
+
+/** The group of every device (dev->group): INIT_NETDEV_GROUP. */
+const DEV_GROUP_DEFAULT: u32 = 0;
 
 /**
  * fib_lookup for IPv4 without path selection (what __fib_lookup returns): 0 with the result, or
@@ -852,6 +868,12 @@ let leaf6: u32 = 0;
 /** The oif rule lookups score IPv6 routes with (fib6_rule_lookup passes it down; per instance). */
 let rule6Oif: u32 = 0;
 let rule6Iface: bool = false;
+/**
+ * Whether IPv6 rules' suppress_prefixlength / suppress_ifgroup apply: fib6_rule_suppress reads the
+ * result's rt6_info, which only the dst lookups (ip6_route_input/output, fib6_rule_lookup) make; the
+ * fib6_result lookups (fib6_lookup: bpf_fib_lookup) have none and are never suppressed (measured).
+ */
+let rule6Suppress: bool = true;
 
 /** rt6_score_route without router preferences and neighbour checks: 2, 0, or -1 (refused). */
 @inline function score6(fa: u32, oif: u32, iface: bool): i32 {
@@ -921,14 +943,16 @@ function fib6RuleTable(tbid: u32, fl: u32, res: u32, hasSaddr: bool): i32 {
 
 /**
  * fib6_lookup (the rules, or local then main without custom rules) with `oif` as the scoring device
- * (`iface`: RT6_LOOKUP_F_IFACE, a route through another device is refused): 0 with the result (its
- * FR_TYPE may be a reject type), -EAGAIN for the null entry, or a rule's error.
+ * (`iface`: RT6_LOOKUP_F_IFACE, a route through another device is refused; `suppress`: false for the
+ * fib6_result path bpf_fib_lookup takes, where rules suppress nothing): 0 with the result (its FR_TYPE
+ * may be a reject type), -EAGAIN for the null entry, or a rule's error.
  */
-export function fib6_lookup_oif(fl: u32, res: u32, oif: u32, hasSaddr: bool, iface: bool = false): i32 {
+export function fib6_lookup_oif(fl: u32, res: u32, oif: u32, hasSaddr: bool, iface: bool = false, suppress: bool = true): i32 {
   const root = fibRoot();
   if (root == 0) return EAGAIN;
   rule6Oif = oif;
   rule6Iface = iface;
+  rule6Suppress = suppress;
   if ((load<u32>(root + FRT_FLAGS) & FIBF_CUSTOM6) == 0) {
     const local = fib_table_get(AF_INET6, RT_TABLE_LOCAL);
     let err: i32 = EAGAIN;

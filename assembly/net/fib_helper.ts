@@ -235,7 +235,8 @@ function ipv6Lookup(p: u32, flags: u32): i32 {
     err = fib6_table_lookup(tbid, fl, oif, res);
   } else {
     if (flags & BPF_FIB_LOOKUP_MARK) store<u32>(fl + FL_MARK, load<u32>(p + P_MARK));
-    err = fib6_lookup_oif(fl, res, oif, hasSaddr);
+    // ipv6_stub->fib6_lookup: the fib6_result path, on which rules never suppress (fib6_rule_suppress needs an rt6_info)
+    err = fib6_lookup_oif(fl, res, oif, hasSaddr, false, false);
   }
   if (err != 0) return BPF_FIB_LKUP_RET_NOT_FWDED;
   const type = <u32>load<u8>(res + FR_TYPE);

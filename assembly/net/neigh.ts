@@ -15,6 +15,7 @@
 //         retired entries (reused two ticks on: a tick is the quiescent point) | +36 timer arming counter
 //         | +40 entries retired before the last tick | +64 control-plane I/O (key 16, lladdr 8, lladdr
 //         length, message; +96 the output path's key) | +128 flow key and FIB result (arp_filter) | +256
+//         hash blocks a grow replaced, handed to reclaim.ts at the next tick (count, then blocks) | +320
 //
 //   table +0 family | +4 key length | +8 hash block (published by one aligned store) | +12 entries
 //         | +16 gc entries | +20 gc list head (oldest) | +24 gc list tail | +28 per-device parms
@@ -38,6 +39,7 @@
 // their memory is reused only after the next tick.
 
 import { arena_alloc } from '../maps/arena';
+import { rc_alloc, rc_reclaim, rc_retire } from './reclaim';
 import { FRAME_SIZE } from '../abi';
 import { netFree, netDrop, netdevGet, netRoot, sysctl, mibInc } from './core';
 import {
@@ -131,7 +133,9 @@ const RT_SEQ: u32 = 36;
 const RT_RETIRED_OLD: u32 = 40;
 const RT_IO: u32 = 64;
 const RT_FLOW: u32 = 128;
-const ROOT_SIZE: u32 = 256;
+const RT_OLD_HASH: u32 = 256; // u32 count, then OLD_HASH_MAX × u32 hash blocks a grow unpublished
+const OLD_HASH_MAX: u32 = 15;
+const ROOT_SIZE: u32 = 320;
 export const NEIGH_IO_KEY: u32 = 0;
 export const NEIGH_IO_LLADDR: u32 = 16;
 export const NEIGH_IO_LLADDR_LEN: u32 = 24;
@@ -255,8 +259,12 @@ function tableInit(r: u32, family: u32): u32 {
   return t;
 }
 
+@inline function hashBytes(shift: u32): u32 {
+  return H_BUCKETS + (8 << shift);
+}
+
 function hashAlloc(r: u32, shift: u32, slot: u32): u32 {
-  const h = arena_alloc(H_BUCKETS + (8 << shift), 64);
+  const h = rc_alloc(hashBytes(shift));
   if (h == 0) return 0;
   store<u32>(h + H_SHIFT, shift);
   store<u32>(h + H_SLOT, slot);
@@ -310,7 +318,7 @@ function devParms(t: u32, ifindex: u32): u32 {
   const slot = load<u32>(t + T_DEVPARMS) + (ifindex << 2);
   let p = load<u32>(slot);
   if (p != 0) return p;
-  p = arena_alloc(P_SIZE, 16);
+  p = rc_alloc(P_SIZE);
   if (p == 0) return 0;
   memory.copy(p, t + T_PARMS, P_SIZE);
   store<u32>(p + P_IFINDEX, ifindex);
@@ -513,6 +521,25 @@ function hashGrow(r: u32, t: u32): void {
     }
   }
   store<u32>(t + T_HASH, h); // one aligned store: readers see the old block or the new one
+  // the old block goes to reclaim.ts from the next tick (control plane; a grow may happen on the data
+  // path, which must not touch the reclaimer); past OLD_HASH_MAX grows between two ticks it stays
+  const k = load<u32>(r + RT_OLD_HASH);
+  if (k < OLD_HASH_MAX) {
+    store<u32>(r + RT_OLD_HASH + 4 + (k << 2), old);
+    store<u32>(r + RT_OLD_HASH, k + 1);
+  }
+}
+
+/** Hash blocks replaced since the last tick go to reclaim.ts, reused once every reader has left them. */
+function retireOldHashes(r: u32): void {
+  const k = load<u32>(r + RT_OLD_HASH);
+  if (k == 0) return;
+  for (let i: u32 = 0; i < k; i++) {
+    const h = load<u32>(r + RT_OLD_HASH + 4 + (i << 2));
+    rc_retire(h, hashBytes(load<u32>(h + H_SHIFT)));
+  }
+  store<u32>(r + RT_OLD_HASH, 0);
+  rc_reclaim();
 }
 
 /** Unlink `e` from its chain (hlist_del_rcu: its own link stays for a reader standing on it). */
@@ -1285,6 +1312,7 @@ export function neigh_tick(now: u64): void {
   IN_TICK = false;
   NOW = limit;
   releaseRetired(r);
+  retireOldHashes(r);
 }
 
 // ---- Receive (the contracts; the protocol work is in arp.ts and ndisc.ts) ----
@@ -1453,6 +1481,24 @@ export function neigh_ctl_ifdown(ifindex: u32, family: u32, skipPerm: u32): u32 
     }
   }
   return n;
+}
+
+/**
+ * neigh_parms_release (NETDEV_UNREGISTER): the device's parms in both tables go (their memory retired
+ * to reclaim.ts), so a device that later takes the same ifindex starts from "default" again, as a new
+ * device's neigh_parms_alloc does. Its entries must be gone first (neigh_ctl_ifdown).
+ */
+export function neigh_ctl_parms_release(ifindex: u32): void {
+  const r = neighRoot();
+  if (r == 0 || ifindex == 0 || ifindex >= NETDEV_MAX) return;
+  for (let f: u32 = 0; f < 2; f++) {
+    const slot = load<u32>(tableOf(r, f == 0 ? AF_INET : AF_INET6) + T_DEVPARMS) + (ifindex << 2);
+    const p = load<u32>(slot);
+    if (p == 0) continue;
+    store<u32>(slot, 0);
+    rc_retire(p, P_SIZE);
+  }
+  rc_reclaim();
 }
 
 /** Entries in the table (tbl->entries) and on its gc list (tbl->gc_entries). */

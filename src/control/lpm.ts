@@ -40,8 +40,8 @@ interface LpmExports {
   scratch_base(): I;
 }
 
-/** The largest value a table holds (the top bit of a direct entry tags leaves). */
-export const LPM_VALUE_MAX = 0x7fffffff;
+/** The largest value a table holds (values are nonzero u32s). */
+export const LPM_VALUE_MAX = 0xffffffff;
 
 /** Bytes a table uses (lpm_mem). */
 export interface LpmMemory {
@@ -165,6 +165,11 @@ export function formatIpv6(b: Uint8Array): string {
   const hex = (a: number[]): string => a.map((x) => x.toString(16)).join(':');
   if (best < 0) return hex(w);
   return `${hex(w.slice(0, best))}::${hex(w.slice(best + bestLen))}`;
+}
+
+function checkValue(family: string, v: number): number {
+  if (!Number.isInteger(v) || v < 1 || v > LPM_VALUE_MAX) throw new NetError('EINVAL', `${family}: value ${v} is not 1..${LPM_VALUE_MAX}`);
+  return v;
 }
 
 function splitPrefix(s: string, max: number): [string, number] {
@@ -319,7 +324,7 @@ export class Lpm4Table extends LpmTable {
   /** Add or replace a prefix: `add('192.0.2.0/24', v)` or `add(0xc0000200, 24, v)`. */
   add(prefix: string | number, lenOrValue: number, value?: number): void {
     const [a, len, text] = this.key(prefix, lenOrValue);
-    const v = typeof prefix === 'string' ? lenOrValue : (value ?? 0);
+    const v = checkValue('lpm4', typeof prefix === 'string' ? lenOrValue : (value ?? 0));
     this.check(this.x.lpm4_add(this.address, a, len, v), `add ${text}`);
     this.settle();
   }
@@ -405,8 +410,8 @@ export class Lpm6Table extends LpmTable {
 
   /** Add or replace: `add('2001:db8::/32', v)` or `add(bytes, 32, v)`. */
   add(prefix: string | Uint8Array, lenOrValue: number, value?: number): void {
+    const v = checkValue('lpm6', typeof prefix === 'string' ? lenOrValue : (value ?? 0));
     const [buf, len, text] = this.place(prefix, lenOrValue);
-    const v = typeof prefix === 'string' ? lenOrValue : (value ?? 0);
     this.check(this.x.lpm6_add(this.address, buf, len, v), `add ${text}`);
     this.settle();
   }

@@ -477,14 +477,62 @@ export class Routes {
     return out;
   }
 
-  /** fib_sync_down_dev for NETDEV_DOWN: next hops through `ifindex` die; routes left with none go. */
-  deviceDown(ifindex: number): void {
-    this.syncDown(ifindex, false);
+  /**
+   * NETDEV_DOWN (fib_disable_ip, rt6_disable_ip): IPv4 next hops through `ifindex` die — host-scope
+   * ones only with `force` (the device lost its last address) — and routes left with none go; IPv6
+   * routes through it go, a multipath one losing only that next hop. `family`: one family only.
+   */
+  deviceDown(ifindex: number, opts: { family?: Family; force?: boolean } = {}): void {
+    if (opts.family !== 'inet6') this.syncDown4(ifindex, 'down', opts.force ?? false);
+    if (opts.family !== 'inet') this.syncDown6(ifindex, opts.force ?? false);
+  }
+
+  /** The address side took a family off the device (its last IPv4 address went, its MTU is too small). */
+  familyDown(ifindex: number, family: Family): void {
+    this.deviceDown(ifindex, { family, force: true });
   }
 
   /** NETDEV_UNREGISTER: every route through `ifindex` (host-scope ones too, whole multipath routes) goes. */
   deviceGone(ifindex: number): void {
-    this.syncDown(ifindex, true);
+    this.syncDown4(ifindex, 'unregister', true);
+    this.syncDown6(ifindex, true);
+  }
+
+  /**
+   * NETDEV_CHANGE: the carrier went (next hops through the device are flagged linkdown: fib_sync_down_dev,
+   * fib6_ifdown) or came back (fib_sync_up / fib6_ifup with RTNH_F_LINKDOWN). The flag shows in dumps;
+   * lookups skip such next hops only under ignore_routes_with_linkdown, which wxdp's links do not carry.
+   */
+  deviceCarrier(ifindex: number, up: boolean): void {
+    if (!up) this.syncDown4(ifindex, 'change', false);
+    let changed = false;
+    for (const r of this.all()) {
+      r.nhs.forEach((n, k) => {
+        if (n.oif !== ifindex) return;
+        if (r.family === AF_INET6 && !up && (r.type === RTN.LOCAL || r.type === RTN.ANYCAST)) return;
+        const flags = up ? n.flags & ~RTNH_F.LINKDOWN : r.family === AF_INET6 ? n.flags | RTNH_F.LINKDOWN : n.flags;
+        if (flags === n.flags) return;
+        this.setNhFlags(r, k, flags);
+        changed = true;
+      });
+    }
+    if (changed) this.x.fib_changed();
+  }
+
+  /**
+   * The local address `address` left every device (fib_sync_down_addr): IPv4 routes with it as prefsrc
+   * go; IPv6 routes through `ifindex` with it as prefsrc keep going without one (rt6_remove_prefsrc).
+   */
+  addressGone(family: Family, address: string, ifindex: number): void {
+    const a = parseAddr(address, family).bytes;
+    const gone: Route[] = [];
+    for (const r of this.all()) {
+      if (!r.prefsrc || !sameBytes(r.prefsrc.subarray(0, a.length), a)) continue;
+      if (family === 'inet' && r.family === AF_INET) gone.push(r);
+      else if (family === 'inet6' && r.family === AF_INET6 && r.nhs[0]!.oif === ifindex) this.view().setUint8(r.fa + FA.HAS_PREFSRC, 0);
+    }
+    for (const r of gone) this.unlink(r);
+    this.x.fib_changed();
   }
 
   /** fib_sync_up: next hops through `ifindex` that died with the device are alive again. */
@@ -1059,25 +1107,27 @@ export class Routes {
     this.view().setUint32(r.fa + FA.NH + k * NH.SIZE + NH.FLAGS, flags, true);
   }
 
-  private syncDown(ifindex: number, force: boolean): void {
+  /**
+   * fib_sync_down_dev for IPv4: next hops through the device (not host-scope ones unless forced) are
+   * flagged DEAD and LINKDOWN (down, unregister) or LINKDOWN only (carrier change); an alias whose next
+   * hops are all dead is flushed (fib_flush), NETDEV_UNREGISTER taking a multipath route whole.
+   */
+  private syncDown4(ifindex: number, event: 'down' | 'unregister' | 'change', force: boolean): void {
     const gone: Route[] = [];
     let changed = false;
-    this.syncDown6(ifindex, force);
     for (const r of this.all()) {
       if (r.family === AF_INET6) continue;
       if (!r.nhs.some((n) => n.oif === ifindex)) continue;
       let dead = 0;
-      const v = this.view();
       r.nhs.forEach((n, k) => {
         if (n.flags & RTNH_F.DEAD) dead++;
         else if (n.oif === ifindex && (force || n.scope !== RT_SCOPE.NOWHERE)) {
-          n.flags |= RTNH_F.DEAD | RTNH_F.LINKDOWN;
-          v.setUint32(r.fa + FA.NH + k * NH.SIZE + NH.FLAGS, n.flags, true);
+          this.setNhFlags(r, k, n.flags | (event === 'change' ? RTNH_F.LINKDOWN : RTNH_F.DEAD | RTNH_F.LINKDOWN));
           dead++;
         }
       });
-      if (force && r.nhs.some((n) => n.oif === ifindex)) dead = r.nhs.length;
-      if (dead === r.nhs.length) gone.push(r);
+      if (event === 'unregister') dead = r.nhs.length;
+      if (dead === r.nhs.length && event !== 'change') gone.push(r);
       else this.x.fib_rebalance(r.fa);
       changed = true;
     }

@@ -8,7 +8,6 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
 import { NetError, type RouteSpec } from '../../src/control/net_types.js';
 import { FL, FR } from '../../src/runtime/net_abi.js';
-import { FakeLinks } from './support/fake_links.js';
 
 const SCALE = Number(process.env['WXDP_FIB_SCALE'] ?? 100_000);
 
@@ -29,15 +28,11 @@ let x: X;
 
 beforeEach(async () => {
   dp = await Datapath.create();
-  const links = new FakeLinks(dp);
-  links.add({ name: 'lo', ifindex: 1 });
-  links.add({ name: 'eth0', ifindex: 2 });
-  links.add({ name: 'eth1', ifindex: 3 });
+  for (const line of [
+    'link add eth0 index 2 type dummy', 'link add eth1 index 3 type dummy', 'link set lo up', 'link set eth0 up', 'link set eth1 up',
+    'addr add 192.0.2.1/25 dev eth0', 'addr add 192.0.2.129/25 dev eth1',
+  ]) dp.ip(line);
   x = dp.stack.exports<X>();
-  dp.routes.kernelAdd({ dst: '192.0.2.1', type: 'local', table: 'local', src: '192.0.2.1', scope: 'host' }, 2);
-  dp.routes.kernelAdd({ dst: '192.0.2.0/25', scope: 'link', src: '192.0.2.1' }, 2);
-  dp.routes.kernelAdd({ dst: '192.0.2.129', type: 'local', table: 'local', src: '192.0.2.129', scope: 'host' }, 3);
-  dp.routes.kernelAdd({ dst: '192.0.2.128/25', scope: 'link', src: '192.0.2.129' }, 3);
 });
 
 /** Route i of a table of distinct /24s (a multiplicative hash spreads them over the address space). */

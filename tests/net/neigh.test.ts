@@ -287,6 +287,18 @@ describe('garbage collection', () => {
     expect(b.dp.neigh.stats('inet').forcedGcRuns).toBe(1);
   });
 
+  it('the hash blocks a table grew out of go back to reclaim.ts at the next tick', () => {
+    const fn = <T>(n: string) => b.dp.fastPath.fn<T>(n);
+    const free = () => Number(fn<() => bigint>('rc_free_bytes')());
+    const before = free();
+    // 8 buckets at first (neigh_hash_alloc(3)); 100 entries double it to 128: 8, 16, 32 and 64 retired
+    for (let i = 0; i < 100; i++) b.dp.neigh.add({ to: `198.51.100.${i}`, dev: 'eth0', lladdr: '02:00:00:00:00:09' });
+    expect(b.dp.neigh.stats('inet').hashGrows).toBe(4);
+    b.dp.stack.advance(1);
+    // blocks of 16 + 8·2^shift bytes, in reclaim.ts's power-of-two classes: 128 + 256 + 512 + 1024
+    expect(free() - before).toBe(128 + 256 + 512 + 1024);
+  });
+
   it('permanent entries are exempt: not counted against gc_thresh3 and never collected', () => {
     b.dp.neigh.setParam('inet', 'default', 'gc_thresh3', 2);
     for (let i = 0; i < 5; i++) b.dp.neigh.add({ to: to(i), dev: 'eth0', lladdr: PEER });
@@ -553,6 +565,17 @@ describe('dp.neigh parameters', () => {
     expect(seen.size).toBe(4);
     b.dp.neigh.setParam('inet', 'eth0', 'base_reachable_time_ms', 0);
     expect(b.dp.neigh.getParam('inet', 'eth0', 'reachable_time')).toBe(0);
+  });
+
+  it('a device that goes away takes its parameters along: the next one on its ifindex starts from "default"', async () => {
+    const c = await NeighBench.create();
+    c.addDev('eth0', OURS);
+    c.dp.links.add({ name: 'v0', kind: 'veth', peer: { name: 'v1' }, index: 40 });
+    c.dp.neigh.setParam('inet', 'v0', 'ucast_solicit', 1);
+    c.dp.neigh.setParam('inet6', 'v0', 'retrans_time_ms', 2000);
+    c.dp.links.del('v0');
+    c.dp.links.add({ name: 'w0', kind: 'veth', peer: { name: 'w1' }, index: 40 });
+    expect([c.dp.neigh.getParam('inet', 'w0', 'ucast_solicit'), c.dp.neigh.getParam('inet6', 'w0', 'retrans_time_ms')]).toEqual([3, 1000]);
   });
 
   it('refuses unknown names, gc_* on a device and values that are not integers in range', () => {
