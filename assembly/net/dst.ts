@@ -15,6 +15,7 @@
 //   dst_pmtu(family, dst): u32        the learned PMTU toward `dst`, 0 when none (or expired)
 //   dst_flush()                       forget every PMTU exception (ip route flush cache)
 //
+// Root: +0 u32 route entries | +4 u32 PMTU entries | +8 u32 PMTU learned since the last flush.
 // Route cache: DST_SLOTS direct-mapped entries keyed by the flow key's routing fields (every field a
 // rule or the multipath hash may read); an entry holds the FIB generation it was computed at and is
 // stale once the generation moves. PMTU table: PMTU_SLOTS entries, open addressing over 8 probes,
@@ -45,13 +46,15 @@ const PE_ADDR: u32 = 16;
 const PE_SIZE: u32 = 32;
 const DR_ROUTES: u32 = 0;
 const DR_PMTU: u32 = 4;
+const DR_LEARNED: u32 = 8; // u32: a PMTU exception was written since the last flush (set before the entry)
+const DR_SIZE: u32 = 16;
 const IPV6_MIN_MTU: u32 = 1280;
 
 function dstRoot(): u32 {
   const a = netRoot() + NR_DST;
   let r = load<u32>(a);
   if (r != 0) return r;
-  r = arena_alloc(8, 8);
+  r = arena_alloc(DR_SIZE, 8);
   const routes = arena_alloc(DST_SLOTS * DE_SIZE, 64);
   const pmtu = arena_alloc(PMTU_SLOTS * PE_SIZE, 64);
   if (r == 0 || routes == 0 || pmtu == 0) return 0;
@@ -148,7 +151,8 @@ function pmtuMatch(e: u32, family: u32, a: u32): bool {
 /** The live entry for `a`, or 0. */
 function pmtuFind(family: u32, a: u32): u32 {
   const r = dstRoot();
-  if (r == 0) return 0;
+  // nothing learned since the last flush (the common case): no probe of 8 slots per forwarded frame
+  if (r == 0 || load<u32>(r + DR_LEARNED) == 0) return 0;
   const base = load<u32>(r + DR_PMTU);
   const h = pmtuHash(family, a);
   const now = netNow();
@@ -201,6 +205,7 @@ export function dst_pmtu_learn(family: u32, dst: u32, mtu: u32): void {
       victim = e;
     }
   }
+  store<u32>(r + DR_LEARNED, 1);
   store<u8>(victim + PE_FAMILY, 0);
   memory.fill(victim + PE_ADDR, 0, 16);
   memory.copy(victim + PE_ADDR, dst, addrLen(family));
@@ -213,6 +218,7 @@ export function dst_pmtu_learn(family: u32, dst: u32, mtu: u32): void {
 export function dst_flush(): void {
   const r = dstRoot();
   if (r == 0) return;
+  store<u32>(r + DR_LEARNED, 0);
   memory.fill(load<u32>(r + DR_PMTU), 0, PMTU_SLOTS * PE_SIZE);
   memory.fill(load<u32>(r + DR_ROUTES), 0, DST_SLOTS * DE_SIZE);
 }

@@ -29,6 +29,7 @@ import {
 import { dst_pmtu } from './dst';
 import { neigh_lookup } from './neigh';
 import { ipv6_dev_get_saddr } from './netdev';
+import { fillBytes } from '../bytes';
 
 export const BPF_FIB_LOOKUP_DIRECT: u32 = 1;
 export const BPF_FIB_LOOKUP_OUTPUT: u32 = 2;
@@ -89,6 +90,14 @@ const RTAX_MTU_LOCK: u32 = 1 << 2; // 1 << RTAX_MTU
   return BPF_FIB_LKUP_RET_SUCCESS;
 }
 
+/** smac from the device, dmac from the neighbour: 6 bytes each as a u32 and a u16. */
+@inline function copyMacs(p: u32, ne: u32, dev: u32): void {
+  store<u32>(p + P_DMAC, load<u32>(ne + NE_MAC));
+  store<u16>(p + P_DMAC + 4, load<u16>(ne + NE_MAC + 4));
+  store<u32>(p + P_SMAC, load<u32>(dev + ND_MAC));
+  store<u16>(p + P_SMAC + 4, load<u16>(dev + ND_MAC + 4));
+}
+
 /** ip_mtu_from_fib_result: the route's mtu when locked (or ip_forward_use_pmtu), a PMTU exception, the device's. */
 function mtu4(dev: u32, daddr: u32): u32 {
   const res = result();
@@ -128,7 +137,7 @@ function ipv4Lookup(p: u32, flags: u32): i32 {
   let dev = netdevGet(ifindex);
   if (dev == 0) return <i32>-ENODEV;
   if (load<u32>(dev + ND_CONF4 + (CONF4_FORWARDING << 2)) == 0) return BPF_FIB_LKUP_RET_FWD_DISABLED;
-  memory.fill(fl, 0, FL_SIZE);
+  fillBytes(fl, 0, FL_SIZE); // words: memory.fill is a call into C in V8 (bytes.ts)
   if (flags & BPF_FIB_LOOKUP_OUTPUT) {
     store<u32>(fl + FL_IIF, LOOPBACK_IFINDEX);
     store<u32>(fl + FL_OIF, ifindex);
@@ -187,8 +196,7 @@ function ipv4Lookup(p: u32, flags: u32): i32 {
   if (flags & BPF_FIB_LOOKUP_SKIP_NEIGH) return setFwdParams(p, mtu);
   const ne = gwf == AF_INET6 ? neigh_lookup(AF_INET6, oif, p + P_DST) : neigh_lookup(AF_INET, oif, p + P_DST);
   if (ne == 0 || (<u32>load<u8>(ne + NE_STATE) & NUD_VALID) == 0) return BPF_FIB_LKUP_RET_NO_NEIGH;
-  memory.copy(p + P_DMAC, ne + NE_MAC, 6);
-  memory.copy(p + P_SMAC, dev + ND_MAC, 6);
+  copyMacs(p, ne, dev);
   return setFwdParams(p, mtu);
 }
 
@@ -265,8 +273,7 @@ function ipv6Lookup(p: u32, flags: u32): i32 {
   if (flags & BPF_FIB_LOOKUP_SKIP_NEIGH) return setFwdParams(p, mtu);
   const ne = neigh_lookup(AF_INET6, out, p + P_DST);
   if (ne == 0 || (<u32>load<u8>(ne + NE_STATE) & NUD_VALID) == 0) return BPF_FIB_LKUP_RET_NO_NEIGH;
-  memory.copy(p + P_DMAC, ne + NE_MAC, 6);
-  memory.copy(p + P_SMAC, dev + ND_MAC, 6);
+  copyMacs(p, ne, dev);
   return setFwdParams(p, mtu);
 }
 
