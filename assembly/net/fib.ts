@@ -13,6 +13,8 @@
 //     +0 u32 IPv4 rule list   +4 u32 IPv6 rule list   +8 u32 table directory
 //     +12 u32 flags: FIBF_CUSTOM4 / FIBF_CUSTOM6 (a rule was ever added: tables local and main are
 //         separate; before that the kernel keeps them merged in one trie, fib_unmerge)
+//     +16 u32 IPv4 main  +20 u32 IPv4 local: the tables every IPv4 lookup reads, as the directory
+//         holds them (set when created, tables are never removed), so a lookup does not scan for them
 //   table directory: +0 u32 count | count × u32 table
 //   table (TB_SIZE): +0 id | +4 family | +8 buckets | +12 LPM (lpm4/lpm6, 0: none) | +16 5 × u32
 //     bitmap of the prefix lengths present (0..128) | +40 prefixes | +44 slots used | +64 129 × u32
@@ -57,6 +59,8 @@ export const FRT_RULES4: u32 = 0;
 export const FRT_RULES6: u32 = 4;
 export const FRT_TABLES: u32 = 8;
 export const FRT_FLAGS: u32 = 12;
+export const FRT_MAIN4: u32 = 16;
+export const FRT_LOCAL4: u32 = 20;
 export const FIBF_CUSTOM4: u32 = 1;
 export const FIBF_CUSTOM6: u32 = 2;
 
@@ -189,6 +193,10 @@ function fibRootEnsure(): u32 {
 export function fib_table_get(family: u32, id: u32): u32 {
   const r = fibRoot();
   if (r == 0) return 0;
+  if (family == AF_INET) {
+    if (id == RT_TABLE_MAIN) return load<u32>(r + FRT_MAIN4);
+    if (id == RT_TABLE_LOCAL) return load<u32>(r + FRT_LOCAL4);
+  }
   const dir = load<u32>(r + FRT_TABLES);
   const n = load<u32>(dir);
   for (let i: u32 = 0; i < n; i++) {
@@ -220,6 +228,8 @@ export function fib_table_new(family: u32, id: u32): u32 {
   store<u32>(dir + 4 + (n << 2), t);
   store<u32>(dir, n + 1);
   store<u32>(r + FRT_TABLES, dir); // publish
+  if (family == AF_INET && id == RT_TABLE_MAIN) store<u32>(r + FRT_MAIN4, t);
+  if (family == AF_INET && id == RT_TABLE_LOCAL) store<u32>(r + FRT_LOCAL4, t);
   rc_retire(old, n == 0 ? 8 : 4 + n * 4);
   return t;
 }
