@@ -46,7 +46,7 @@ import {
   NUD_REACHABLE, NUD_VALID, RTN_BROADCAST, RTN_MULTICAST, RTN_UNICAST, RT_SCOPE_LINK, RT_TABLE_DEFAULT,
   RT_TABLE_LOCAL, RT_TABLE_MAIN, SCR_FIB, SYSCTL_FIB_MULTIPATH_USE_NEIGH,
 } from './abi';
-import { lpm4_add, lpm4_create, lpm4_del, lpm4_lookup } from './lpm4';
+import { lpm4_add, lpm4_create, lpm4_del, lpm4Lookup } from './lpm4';
 import { lpm6_add, lpm6_create, lpm6_del, lpm6_lookup } from './lpm6';
 import { mp_hash4, mp_hash6 } from './mphash';
 import { neigh_lookup } from './neigh';
@@ -191,6 +191,11 @@ function fibRootEnsure(): u32 {
 
 /** The table `id` of `family`, 0 when it does not exist (fib_get_table / fib6_get_table). */
 export function fib_table_get(family: u32, id: u32): u32 {
+  return tableGet(family, id);
+}
+
+/** fib_table_get, inlined into the lookups (an exported function is not inlined where it is called). */
+@inline function tableGet(family: u32, id: u32): u32 {
   const r = fibRoot();
   if (r == 0) return 0;
   if (family == AF_INET) {
@@ -501,7 +506,7 @@ function tableLookup(t: u32, t2: u32, fl: u32, res: u32): i32 {
   // the LPM gives the longest prefix directly; the per-length hash finds the shorter ones
   const lpm = load<u32>(t + TB_LPM);
   if (lpm != 0 && t2 == 0) {
-    const px = family == AF_INET ? lpm4_lookup(lpm, bswap<u32>(load<u32>(dst))) : lpm6_lookup(lpm, dst);
+    const px = family == AF_INET ? lpm4Lookup(lpm, bswap<u32>(load<u32>(dst))) : lpm6_lookup(lpm, dst);
     if (px == 0) return EAGAIN;
     const r = leafCheck(px, load<u32>(t + TB_ID), fl, res);
     if (r != 1) return r;
@@ -510,8 +515,8 @@ function tableLookup(t: u32, t2: u32, fl: u32, res: u32): i32 {
     // merged tables (IPv4 only): each LPM gives its longest prefix; the longer of the two is where
     // the trie's walk ends, and at one length the higher table id's aliases go first
     const a4 = bswap<u32>(load<u32>(dst));
-    const p1 = lpm4_lookup(lpm, a4);
-    const p2 = lpm4_lookup(load<u32>(t2 + TB_LPM), a4);
+    const p1 = lpm4Lookup(lpm, a4);
+    const p2 = lpm4Lookup(load<u32>(t2 + TB_LPM), a4);
     const l1: i32 = p1 != 0 ? <i32>load<u8>(p1 + PX_LEN) : -1;
     const l2: i32 = p2 != 0 ? <i32>load<u8>(p2 + PX_LEN) : -1;
     const top = l1 > l2 ? l1 : l2;
@@ -574,13 +579,13 @@ function tableLookup(t: u32, t2: u32, fl: u32, res: u32): i32 {
 export function fib_table_lookup(family: u32, id: u32, fl: u32, res: u32): i32 {
   const merged = family == AF_INET && (load<u32>(fibRoot() + FRT_FLAGS) & FIBF_CUSTOM4) == 0 && (id == RT_TABLE_MAIN || id == RT_TABLE_LOCAL);
   if (merged) {
-    const main = fib_table_get(family, RT_TABLE_MAIN);
-    const local = fib_table_get(family, RT_TABLE_LOCAL);
+    const main = tableGet(family, RT_TABLE_MAIN);
+    const local = tableGet(family, RT_TABLE_LOCAL);
     if (main == 0 && local == 0) return EAGAIN;
     if (main == 0) return tableLookup(local, 0, fl, res);
     return tableLookup(main, local, fl, res);
   }
-  const t = fib_table_get(family, id);
+  const t = tableGet(family, id);
   if (t == 0) return EAGAIN;
   return tableLookup(t, 0, fl, res);
 }
@@ -679,7 +684,7 @@ function rulesLookup(family: u32, fl: u32, res: u32, hasSaddr: bool): i32 {
     if (action == FR_ACT_TO_TBL) {
       const tbid = load<u32>(r + RU_TABLE);
       if (family == AF_INET) {
-        const t = fib_table_get(family, tbid);
+        const t = tableGet(family, tbid);
         err = t == 0 ? EAGAIN : tableLookup(t, 0, fl, res);
       } else {
         err = fib6RuleTable(tbid, fl, res, hasSaddr);
@@ -732,7 +737,7 @@ export function fib4_lookup_nopath(fl: u32, res: u32): i32 {
     // fib_lookup: a reject route in main answers, it does not fall through as it once did)
     err = fib_table_lookup(AF_INET, RT_TABLE_MAIN, fl, res);
     if (err != EAGAIN) return err;
-    const d = fib_table_get(AF_INET, RT_TABLE_DEFAULT);
+    const d = tableGet(AF_INET, RT_TABLE_DEFAULT);
     if (d != 0) err = tableLookup(d, 0, fl, res);
     return err == EAGAIN ? ENETUNREACH : err;
   }

@@ -16,7 +16,7 @@
 import { netdevGet, netScratch } from './core';
 import {
   AF_INET, AF_INET6, CONF4_FORWARDING, CONF6_FORWARDING, CONF6_MTU, FL_DPORT, FL_DST, FL_FAMILY, FL_IIF,
-  FL_LABEL, FL_MARK, FL_OIF, FL_PROTO, FL_SIZE, FL_SPORT, FL_SRC, FL_TOS, FR_GW, FR_GW_FAMILY, FR_INFO,
+  FL_LABEL, FL_MARK, FL_OIF, FL_PROTO, FL_SPORT, FL_SRC, FL_TOS, FR_GW, FR_GW_FAMILY, FR_INFO,
   FR_OIF, FR_SIZE, FR_TYPE, LOOPBACK_IFINDEX, ND_CONF4, ND_CONF6, ND_MAC, ND_MTU, NE_MAC,
   NE_STATE, NUD_VALID, RTN_BLACKHOLE, RTN_PROHIBIT, RTN_UNICAST, RTN_UNREACHABLE, RT_TABLE_MAIN, SCR_FIB,
   SYSCTL_IP_FORWARD_USE_PMTU,
@@ -29,7 +29,7 @@ import {
 import { dst_pmtu } from './dst';
 import { neigh_lookup } from './neigh';
 import { ipv6_dev_get_saddr } from './netdev';
-import { fillBytes } from '../bytes';
+import { ipv6Copy, zero64 } from './inet';
 
 export const BPF_FIB_LOOKUP_DIRECT: u32 = 1;
 export const BPF_FIB_LOOKUP_OUTPUT: u32 = 2;
@@ -137,7 +137,7 @@ function ipv4Lookup(p: u32, flags: u32): i32 {
   let dev = netdevGet(ifindex);
   if (dev == 0) return <i32>-ENODEV;
   if (load<u32>(dev + ND_CONF4 + (CONF4_FORWARDING << 2)) == 0) return BPF_FIB_LKUP_RET_FWD_DISABLED;
-  fillBytes(fl, 0, FL_SIZE); // words: memory.fill is a call into C in V8 (bytes.ts)
+  zero64(fl);
   if (flags & BPF_FIB_LOOKUP_OUTPUT) {
     store<u32>(fl + FL_IIF, LOOPBACK_IFINDEX);
     store<u32>(fl + FL_OIF, ifindex);
@@ -191,7 +191,7 @@ function ipv4Lookup(p: u32, flags: u32): i32 {
   if (gwf == AF_INET) store<u32>(p + P_DST, load<u32>(res + FR_GW));
   else if (gwf == AF_INET6) {
     store<u8>(p + P_FAMILY, <u8>AF_INET6);
-    memory.copy(p + P_DST, res + FR_GW, 16);
+    ipv6Copy(p + P_DST, res + FR_GW);
   }
   if (flags & BPF_FIB_LOOKUP_SKIP_NEIGH) return setFwdParams(p, mtu);
   const ne = gwf == AF_INET6 ? neigh_lookup(AF_INET6, oif, p + P_DST) : neigh_lookup(AF_INET, oif, p + P_DST);
@@ -216,7 +216,7 @@ function ipv6Lookup(p: u32, flags: u32): i32 {
   let dev = netdevGet(ifindex);
   if (dev == 0) return <i32>-ENODEV;
   if (load<u32>(dev + ND_CONF6 + (CONF6_FORWARDING << 2)) == 0) return BPF_FIB_LKUP_RET_FWD_DISABLED;
-  memory.fill(fl, 0, FL_SIZE);
+  zero64(fl);
   const oif = ifindex;
   let hasSaddr = false;
   if (flags & BPF_FIB_LOOKUP_OUTPUT) {
@@ -228,8 +228,8 @@ function ipv6Lookup(p: u32, flags: u32): i32 {
   }
   store<u32>(fl + FL_LABEL, load<u32>(p + P_TOS));
   store<u8>(fl + FL_PROTO, load<u8>(p + P_PROTO));
-  memory.copy(fl + FL_DST, p + P_DST, 16);
-  memory.copy(fl + FL_SRC, p + P_SRC, 16);
+  ipv6Copy(fl + FL_DST, p + P_DST);
+  ipv6Copy(fl + FL_SRC, p + P_SRC);
   store<u16>(fl + FL_SPORT, load<u16>(p + P_SPORT));
   store<u16>(fl + FL_DPORT, load<u16>(p + P_DPORT));
   store<u8>(fl + FL_FAMILY, <u8>AF_INET6);
@@ -263,11 +263,11 @@ function ipv6Lookup(p: u32, flags: u32): i32 {
     return BPF_FIB_LKUP_RET_FRAG_NEEDED;
   }
   const fa = load<u32>(res + FR_INFO);
-  if (load<u8>(res + FR_GW_FAMILY) != 0) memory.copy(p + P_DST, res + FR_GW, 16);
+  if (load<u8>(res + FR_GW_FAMILY) != 0) ipv6Copy(p + P_DST, res + FR_GW);
   store<u32>(p + P_TOS, load<u32>(fa + FA_PRIORITY)); // rt_metric
   store<u32>(p + P_IFINDEX, out);
   if (flags & BPF_FIB_LOOKUP_SRC) {
-    if (load<u8>(fa + FA_HAS_PREFSRC)) memory.copy(p + P_SRC, fa + FA_PREFSRC, 16);
+    if (load<u8>(fa + FA_HAS_PREFSRC)) ipv6Copy(p + P_SRC, fa + FA_PREFSRC);
     else if (ipv6_dev_get_saddr(out, fl + FL_DST, p + P_SRC) != 0) return BPF_FIB_LKUP_RET_NO_SRC_ADDR;
   }
   if (flags & BPF_FIB_LOOKUP_SKIP_NEIGH) return setFwdParams(p, mtu);
