@@ -93,7 +93,7 @@ let probeTries: u32 = 0;
 let probeHits: u32 = 0;
 let bypassLeft: u32 = 0;
 
-function cached(fl: u32, res: u32, v6: bool): i32 {
+@inline function cached(fl: u32, res: u32, v6: bool): i32 {
   if (bypassLeft != 0) {
     bypassLeft--;
     return v6 ? fib6_lookup(fl, res) : fib4_lookup(fl, res);

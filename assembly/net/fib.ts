@@ -426,7 +426,7 @@ export function fib_prefix_get(family: u32, id: u32, addr: u32, len: u32): u32 {
  * written (a next hop qualified), a reject type's error (its own -EAGAIN for throw), or 1: nothing
  * qualified, backtrack.
  */
-function leafCheck(px: u32, tbid: u32, fl: u32, res: u32): i32 {
+@inline function leafCheck(px: u32, tbid: u32, fl: u32, res: u32): i32 {
   const list = load<u32>(px + PX_ALIASES);
   const n = load<u32>(list);
   const flScope = load<u8>(fl + FL_SCOPE);
@@ -462,7 +462,7 @@ function leafCheck(px: u32, tbid: u32, fl: u32, res: u32): i32 {
   return EINVAL; // blackhole, nat, xresolve
 }
 
-function resultSet(res: u32, fa: u32, k: u32, plen: u32, tbid: u32): void {
+@inline function resultSet(res: u32, fa: u32, k: u32, plen: u32, tbid: u32): void {
   store<u8>(res + FR_TYPE, load<u8>(fa + FA_TYPE));
   store<u8>(res + FR_SCOPE, load<u8>(fa + FA_SCOPE));
   store<u8>(res + FR_PREFIXLEN, <u8>plen);
@@ -472,7 +472,7 @@ function resultSet(res: u32, fa: u32, k: u32, plen: u32, tbid: u32): void {
 }
 
 /** Fill the next-hop part of a result with next hop `k` of alias `fa`. */
-function nhResult(res: u32, fa: u32, k: u32): void {
+@inline function nhResult(res: u32, fa: u32, k: u32): void {
   const nh = fa + FA_NH + k * NH_SIZE;
   store<u32>(res + FR_OIF, load<u32>(nh + NH_OIF));
   store<u32>(res + FR_NH_FLAGS, load<u32>(nh + NH_FLAGS));
@@ -499,6 +499,11 @@ function nhResult(res: u32, fa: u32, k: u32): void {
  * table's aliases before main's at one length. 0 with the result, a reject error, or -EAGAIN (none).
  */
 function tableLookup(t: u32, t2: u32, fl: u32, res: u32): i32 {
+  return tableLookupInline(t, t2, fl, res);
+}
+
+/** tableLookup's body, inlined into the lookup every forwarded frame makes (mergedLookup4). */
+@inline function tableLookupInline(t: u32, t2: u32, fl: u32, res: u32): i32 {
   const family = load<u32>(t + TB_FAMILY);
   const nbytes = addrBytes(family);
   const dst = fl + FL_DST;
@@ -578,16 +583,19 @@ function tableLookup(t: u32, t2: u32, fl: u32, res: u32): i32 {
  */
 export function fib_table_lookup(family: u32, id: u32, fl: u32, res: u32): i32 {
   const merged = family == AF_INET && (load<u32>(fibRoot() + FRT_FLAGS) & FIBF_CUSTOM4) == 0 && (id == RT_TABLE_MAIN || id == RT_TABLE_LOCAL);
-  if (merged) {
-    const main = tableGet(family, RT_TABLE_MAIN);
-    const local = tableGet(family, RT_TABLE_LOCAL);
-    if (main == 0 && local == 0) return EAGAIN;
-    if (main == 0) return tableLookup(local, 0, fl, res);
-    return tableLookup(main, local, fl, res);
-  }
+  if (merged) return mergedLookup4(fl, res);
   const t = tableGet(family, id);
   if (t == 0) return EAGAIN;
   return tableLookup(t, 0, fl, res);
+}
+
+/** IPv4 main and local as the kernel keeps them before any rule is added: one trie (fib_table_lookup). */
+@inline function mergedLookup4(fl: u32, res: u32): i32 {
+  const main = tableGet(AF_INET, RT_TABLE_MAIN);
+  const local = tableGet(AF_INET, RT_TABLE_LOCAL);
+  if (main == 0 && local == 0) return EAGAIN;
+  if (main == 0) return tableLookup(local, 0, fl, res);
+  return tableLookupInline(main, local, fl, res);
 }
 
 // ---- Rules (fib_rules_lookup, fib4_rule_match / fib6_rule_match) ----
@@ -729,13 +737,18 @@ const DEV_GROUP_DEFAULT: u32 = 0;
  * -ENETUNREACH, -EHOSTUNREACH, -EACCES, -EINVAL.
  */
 export function fib4_lookup_nopath(fl: u32, res: u32): i32 {
+  return lookup4NoPath(fl, res);
+}
+
+/** fib4_lookup_nopath's body, inlined into fib4_lookup and bpf_fib_lookup. */
+@inline export function lookup4NoPath(fl: u32, res: u32): i32 {
   const root = fibRoot();
   if (root == 0) return ENETUNREACH;
   let err: i32;
   if ((load<u32>(root + FRT_FLAGS) & FIBF_CUSTOM4) == 0) {
     // no custom rules: main (merged with local), then default only when main has nothing (6.x
     // fib_lookup: a reject route in main answers, it does not fall through as it once did)
-    err = fib_table_lookup(AF_INET, RT_TABLE_MAIN, fl, res);
+    err = mergedLookup4(fl, res);
     if (err != EAGAIN) return err;
     const d = tableGet(AF_INET, RT_TABLE_DEFAULT);
     if (d != 0) err = tableLookup(d, 0, fl, res);
@@ -837,7 +850,7 @@ export function fib_result_prefsrc(res: u32): u32 {
  * -13 (EACCES: prohibit), -22 (EINVAL: blackhole), as the kernel.
  */
 export function fib4_lookup(fl: u32, res: u32): i32 {
-  const err = fib4_lookup_nopath(fl, res);
+  const err = lookup4NoPath(fl, res);
   if (err != 0) return err;
   store<u8>(res + FR_FAMILY, <u8>AF_INET);
   fib4_select_path(fl, res);

@@ -23,7 +23,7 @@ import {
 } from './abi';
 import { sysctl } from './core';
 import {
-  FA_HAS_PREFSRC, FA_LOCK, FA_MTU, FA_NHS, FA_PREFSRC, FA_PRIORITY, fib4_lookup_nopath, fib4_select_path,
+  FA_HAS_PREFSRC, FA_LOCK, FA_MTU, FA_NHS, FA_PREFSRC, FA_PRIORITY, lookup4NoPath, fib4_select_path,
   fib6_lookup_oif, fib6_select_path, fib6_table_lookup, fib_result_prefsrc, fib_table_lookup,
 } from './fib';
 import { dst_pmtu } from './dst';
@@ -130,7 +130,7 @@ function mtu6(dev: u32, daddr: u32): u32 {
   return mtu > IP_MAX_MTU ? IP_MAX_MTU : mtu;
 }
 
-function ipv4Lookup(p: u32, flags: u32): i32 {
+@inline function ipv4Lookup(p: u32, flags: u32): i32 {
   const fl = flKey();
   const res = result();
   const ifindex = load<u32>(p + P_IFINDEX);
@@ -162,7 +162,7 @@ function ipv4Lookup(p: u32, flags: u32): i32 {
     err = fib_table_lookup(AF_INET, tbid, fl, res);
   } else {
     if (flags & BPF_FIB_LOOKUP_MARK) store<u32>(fl + FL_MARK, load<u32>(p + P_MARK));
-    err = fib4_lookup_nopath(fl, res);
+    err = lookup4NoPath(fl, res);
   }
   if (err != 0) {
     if (err == -22) return BPF_FIB_LKUP_RET_BLACKHOLE;

@@ -95,7 +95,7 @@ const EHOSTUNREACH: i32 = 113;
  * ipv4_rcv: the IPv4 datagram at `data` (`len` bytes to the end of the frame) received on `ifindex`
  * (after VLAN demux), frame type `pkt`. Takes the frame.
  */
-export function ipv4_rcv(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32): void {
+@inline export function ipv4_rcv(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32): void {
   if (pkt == PACKET_OTHERHOST) {
     netFree(q, data);
     netDrop(NDROP_OTHERHOST);
@@ -138,7 +138,7 @@ export function ipv4_rcv(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32): v
 }
 
 /** ip_rcv_finish_core + dst_input for a datagram that passed ip_rcv_core (`len` = its total length). */
-function ip_rcv_finish(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32, hlen: u32): void {
+@inline function ip_rcv_finish(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32, hlen: u32): void {
   const nd = netdevGet(ifindex);
   const route = routeInput(ifindex, nd, data, hlen);
   if (route == ROUTE_DROP) {
@@ -214,7 +214,7 @@ function sourceIsLocal(saddr: u32): bool {
  * ip_route_input_noref: decide the datagram's input route. IN_RES() holds the FIB result when there was
  * one; rtFlags / rtErr / rtReason / fwdFlags say the rest. Returns ROUTE_*.
  */
-function routeInput(ifindex: u32, nd: u32, data: u32, hlen: u32): u32 {
+@inline function routeInput(ifindex: u32, nd: u32, data: u32, hlen: u32): u32 {
   const daddr = load<u32>(data, IPH_DADDR);
   const saddr = load<u32>(data, IPH_SADDR);
   const tos = <u32>load<u8>(data, IPH_TOS) & 0xfc;
