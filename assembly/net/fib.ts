@@ -50,7 +50,8 @@ import { lpm6_add, lpm6_create, lpm6_del, lpm6_lookup } from './lpm6';
 import { mp_hash4, mp_hash6 } from './mphash';
 import { neigh_lookup } from './neigh';
 import { inet_select_addr } from './netdev';
-import { rc_alloc, rc_reclaim, rc_retire } from './reclaim';
+import { rc_alloc, rc_passed, rc_reclaim, rc_retire, rc_snapshot, RC_WORKERS } from './reclaim';
+import { lpm_batch_begin, lpm_commit, lpm_gen, lpm_reclaim } from './lpm';
 
 // ---- Layout ----
 export const FIB_ROOT_SIZE: u32 = 64;
@@ -60,6 +61,9 @@ export const FRT_TABLES: u32 = 8;
 export const FRT_FLAGS: u32 = 12;
 export const FIBF_CUSTOM4: u32 = 1;
 export const FIBF_CUSTOM6: u32 = 2;
+export const FIBF_BATCH: u32 = 4; //   a bulk load is on: the LPMs are stale until fib_batch_commit, lookups walk the hash
+export const FIBF_LPM_PENDING: u32 = 8; // the LPM generations in the tables were noted with the counters at FRT_LPM_SNAP
+export const FRT_LPM_SNAP: u32 = 16; // u32 a block of RC_WORKERS × u32: the workers' counters when the LPM generations were noted
 
 export const TB_ID: u32 = 0;
 export const TB_FAMILY: u32 = 4;
@@ -68,6 +72,7 @@ export const TB_LPM: u32 = 12;
 export const TB_LENS: u32 = 16;
 export const TB_COUNT: u32 = 40; //   prefixes in the table
 export const TB_USED: u32 = 44; //    bucket slots not empty (prefixes and tombstones)
+export const TB_LPM_GEN: u32 = 48; // the LPM generation noted with FRT_LPM_SNAP: its blocks retired up to it are freed next
 export const TB_LENCOUNT: u32 = 64;
 export const TB_SIZE: u32 = 64 + 129 * 4;
 
@@ -221,7 +226,9 @@ export function fib_table_new(family: u32, id: u32): u32 {
   store<u32>(t + TB_FAMILY, family);
   store<u32>(b, 15);
   store<u32>(t + TB_BUCKETS, b);
-  store<u32>(t + TB_LPM, family == AF_INET ? lpm4_create() : lpm6_create());
+  const lpm = family == AF_INET ? lpm4_create() : lpm6_create();
+  store<u32>(t + TB_LPM, lpm);
+  if (lpm != 0 && (load<u32>(r + FRT_FLAGS) & FIBF_BATCH) != 0) lpm_batch_begin(lpm);
   const old = load<u32>(r + FRT_TABLES);
   const n = load<u32>(old);
   const dir = rc_alloc(4 + (n + 1) * 4);
@@ -602,8 +609,9 @@ function tableLookup(t: u32, t2: u32, fl: u32, res: u32): i32 {
   const nbytes = addrBytes(family);
   const dst = fl + FL_DST;
   let len: i32 = 129;
-  // the LPM gives the longest prefix directly; the per-length hash finds the shorter ones
-  const lpm = load<u32>(t + TB_LPM);
+  // the LPM gives the longest prefix directly; the per-length hash finds the shorter ones (and all of
+  // them while a bulk load leaves the LPM behind)
+  const lpm = lpmFresh(t);
   if (lpm != 0 && t2 == 0) {
     const px = family == AF_INET ? lpm4_lookup(lpm, bswap<u32>(load<u32>(dst))) : lpm6_lookup(lpm, dst);
     if (px == 0) return EAGAIN;
@@ -640,6 +648,11 @@ function tableLookup(t: u32, t2: u32, fl: u32, res: u32): i32 {
     }
   }
   return EAGAIN;
+}
+
+/** `t`'s LPM when it is up to date (not during a bulk load), else 0. */
+@inline function lpmFresh(t: u32): u32 {
+  return (load<u32>(fibRoot() + FRT_FLAGS) & FIBF_BATCH) != 0 ? 0 : load<u32>(t + TB_LPM);
 }
 
 @inline function nextLenHas(t: u32, len: i32): bool {
@@ -1058,7 +1071,7 @@ function tableLookup6(t: u32, fl: u32, oif: u32, iface: bool, res: u32): i32 {
   const tbid = load<u32>(t + TB_ID);
   let len: i32 = 129;
   let started = false;
-  const lpm = load<u32>(t + TB_LPM);
+  const lpm = lpmFresh(t);
   if (lpm != 0) {
     const px = lpm6_lookup(lpm, dst);
     if (px == 0) return EAGAIN;
@@ -1239,9 +1252,78 @@ export function fib_free(addr: u32, size: u32): void {
   rc_retire(addr, size);
 }
 
-/** Reclaim what grace periods allow (rc_reclaim): the bytes still waiting. */
+/**
+ * Reclaim what grace periods allow: the FIB's records (rc_reclaim) and the blocks its LPM tables
+ * retired (their own generations: those noted at the last snapshot are freed once every worker
+ * passed a quiescent point since). The bytes of records still waiting.
+ */
 export function fib_reclaim(): u32 {
+  const r = fibRoot();
+  if (r != 0) {
+    let snap = load<u32>(r + FRT_LPM_SNAP);
+    if (snap == 0) {
+      snap = rc_alloc(RC_WORKERS * 4);
+      store<u32>(r + FRT_LPM_SNAP, snap);
+    }
+    const dir = load<u32>(r + FRT_TABLES);
+    const n = load<u32>(dir);
+    let flags = load<u32>(r + FRT_FLAGS);
+    if ((flags & FIBF_LPM_PENDING) != 0 && rc_passed(snap)) {
+      for (let i: u32 = 0; i < n; i++) {
+        const t = load<u32>(dir + 4 + (i << 2));
+        const lpm = load<u32>(t + TB_LPM);
+        if (lpm != 0) lpm_reclaim(lpm, load<u32>(t + TB_LPM_GEN));
+      }
+      flags &= ~FIBF_LPM_PENDING;
+    }
+    if ((flags & FIBF_LPM_PENDING) == 0 && snap != 0) {
+      for (let i: u32 = 0; i < n; i++) {
+        const t = load<u32>(dir + 4 + (i << 2));
+        const lpm = load<u32>(t + TB_LPM);
+        if (lpm != 0) store<u32>(t + TB_LPM_GEN, lpm_gen(lpm));
+      }
+      rc_snapshot(snap);
+      flags |= FIBF_LPM_PENDING;
+    }
+    store<u32>(r + FRT_FLAGS, flags);
+  }
   return rc_reclaim();
+}
+
+/**
+ * A bulk load starts: the LPM tables only record changes (lpm_batch_begin) and lookups walk the
+ * per-length hash, always current, until fib_batch_commit rebuilds each LPM once. 0, or -16 (EBUSY).
+ */
+export function fib_batch_begin(): i32 {
+  const r = fibRootEnsure();
+  if (r == 0) return ENOMEM;
+  if ((load<u32>(r + FRT_FLAGS) & FIBF_BATCH) != 0) return -16;
+  const dir = load<u32>(r + FRT_TABLES);
+  const n = load<u32>(dir);
+  for (let i: u32 = 0; i < n; i++) {
+    const lpm = load<u32>(load<u32>(dir + 4 + (i << 2)) + TB_LPM);
+    if (lpm != 0) lpm_batch_begin(lpm);
+  }
+  store<u32>(r + FRT_FLAGS, load<u32>(r + FRT_FLAGS) | FIBF_BATCH);
+  return 0;
+}
+
+/** The bulk load is over: every LPM rebuilt and published, lookups use them again. 0, or -12. */
+export function fib_batch_commit(): i32 {
+  const r = fibRoot();
+  if (r == 0 || (load<u32>(r + FRT_FLAGS) & FIBF_BATCH) == 0) return 0;
+  const dir = load<u32>(r + FRT_TABLES);
+  const n = load<u32>(dir);
+  for (let i: u32 = 0; i < n; i++) {
+    const lpm = load<u32>(load<u32>(dir + 4 + (i << 2)) + TB_LPM);
+    if (lpm == 0) continue;
+    let left = lpm_commit(lpm, 0xffffffff);
+    while (left > 0) left = lpm_commit(lpm, 0xffffffff);
+    if (left < 0) return left; // ENOMEM: what is left stays pending, lookups keep to the hash
+  }
+  store<u32>(r + FRT_FLAGS, load<u32>(r + FRT_FLAGS) & ~FIBF_BATCH);
+  fibGenBump();
+  return 0;
 }
 
 /**

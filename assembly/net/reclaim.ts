@@ -237,6 +237,28 @@ export function rc_reclaim(): u32 {
   return load<u32>(s + RS_RETIRED);
 }
 
+/**
+ * For structures with their own retirement (the LPM tables' generations): note every worker's counter
+ * at `snap` (RC_WORKERS × u32)…
+ */
+export function rc_snapshot(snap: u32): void {
+  const s = state();
+  for (let w: u32 = 0; w < RC_WORKERS; w++) store<u32>(snap + (w << 2), s == 0 ? 0 : load<u32>(s + RS_COUNTERS + (w << 2)));
+}
+
+/** …and later ask whether each worker online then has since gone offline or passed a quiescent point. */
+export function rc_passed(snap: u32): bool {
+  const s = state();
+  if (s == 0) return true;
+  for (let w: u32 = 0; w < RC_WORKERS; w++) {
+    const then = load<u32>(snap + (w << 2));
+    if (then == 0) continue;
+    const now = load<u32>(s + RS_COUNTERS + (w << 2));
+    if (now != 0 && now == then) return false;
+  }
+  return true;
+}
+
 /** Bytes the reclaimer took from the arena (slabs whole), and of those how many are free for reuse (for tests and stats). */
 export function rc_arena_bytes(): u64 {
   const s = state();

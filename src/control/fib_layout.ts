@@ -24,6 +24,8 @@ export interface FibExports {
   fib_alloc(size: number): number;
   fib_free(addr: number, size: number): void;
   fib_reclaim(): number;
+  fib_batch_begin(): number;
+  fib_batch_commit(): number;
   fib_nh_saddr_init(fa: number): void;
   fib6_rebalance(list: number): void;
   fib_prefix_set(family: number, table: number, addr: number, len: number, list: number): number;

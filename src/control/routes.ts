@@ -239,6 +239,8 @@ function masked(bytes: Uint8Array, len: number): Uint8Array {
 }
 
 const NO_FROM: Uint8Array = new Uint8Array(16);
+/** What a loaded IPv4 route takes, measured (alias, prefix record, list, hash slots, LPM rule and nodes): the memory load() reserves. */
+const LOAD_BYTES_PER_ROUTE = 340;
 
 /** The same installed route (decoded twice, or not yet written: then the same object). */
 function same(a: Route, b: Route): boolean {
@@ -371,8 +373,9 @@ export class Routes {
 
   /**
    * A bulk load: every route as `ip route VERB` (default add) would install it, with the same checks
-   * and errors, but faster — a gateway is checked once while no route of link scope changes, and freed
-   * memory is reclaimed once at the end. `onProgress(done, total)` is called every `progressEvery`
+   * and errors, but faster — a gateway is checked once while no route of link scope changes, the LPM
+   * tables are rebuilt once at the end (lookups meanwhile, the data path's too, answer from the FIB's
+   * per-prefix hash, current at every step), and freed memory is reclaimed once at the end. `onProgress(done, total)` is called every `progressEvery`
    * routes (default 65,536) and at the end (`total` when the iterable has a length). Without `force`
    * the first refused route stops the load and throws its NetError, with `index` naming it (the routes
    * before it stay); with `force` every refusal is collected and the load goes on, as `ip -batch -force`.
@@ -383,10 +386,13 @@ export class Routes {
     if (flags === undefined) throw new NetError('EINVAL', `Error: "${String(verb)}" is not a route command to load with (add, replace, append, prepend).`);
     const every = opts.progressEvery ?? 65536;
     const total = Array.isArray(routes) ? routes.length : undefined;
+    if (total) this.reserve(total * LOAD_BYTES_PER_ROUTE);
     const failed: Array<{ index: number; error: NetError }> = [];
     let done = 0;
     this.bulk = true;
     this.gwChecks.clear();
+    // the LPMs record the changes and are rebuilt once at the end; lookups meanwhile walk the FIB's hash
+    const batch = this.x.fib_batch_begin() === 0;
     try {
       for (const spec of routes) {
         try {
@@ -402,10 +408,28 @@ export class Routes {
     } finally {
       this.bulk = false;
       this.gwChecks.clear();
+      if (batch && this.x.fib_batch_commit() !== 0) throw new NetError('ENOMEM', 'Cannot allocate memory');
       this.x.fib_reclaim();
     }
     opts.onProgress?.(done, total);
     return { loaded: done - failed.length, failed };
+  }
+
+  /**
+   * Grow the memory once for what a load will take (as far as the memory limit allows): V8 collects
+   * garbage around each grow of a wasm memory, and the allocators would otherwise grow it a little at
+   * a time (a million routes: hundreds of grows).
+   */
+  private reserve(bytes: number): void {
+    const mem = this.dp.memory.memory;
+    const top = (this.dp.stack.exports<{ arena_top(): number }>().arena_top() >>> 0) + bytes;
+    const pages = Math.ceil((top - mem.buffer.byteLength) / 65536);
+    if (pages <= 0) return;
+    try {
+      mem.grow(Math.min(pages, this.dp.memory.maximumPages - mem.buffer.byteLength / 65536));
+    } catch {
+      // at the limit already: the allocators grow (or fail with ENOMEM) as they go
+    }
   }
 
   /** `ip route del`: the first route matching what the spec names; ESRCH "No such process" when none. */
