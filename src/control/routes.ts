@@ -276,8 +276,8 @@ function aliasBytes(r: Route): number {
 export class Routes {
   private nextId = 1;
   private addrBuf = 0;
-  /** Inside load(): reclaim once at the end, not after every route. */
-  private bulk = false;
+  /** Inside bulk(): reclaim once at the end, not after every route. */
+  private inBulk = false;
   /** Gateway checks (fib_check_nh) by table, device, gateway and scope, until a link-scope route changes. */
   private readonly gwChecks = new Map<string, { error?: NetError; scope: number; oif: number }>();
   /** The IPv6 routes a dumped multipath entry stands for. */
@@ -386,14 +386,9 @@ export class Routes {
     if (flags === undefined) throw new NetError('EINVAL', `Error: "${String(verb)}" is not a route command to load with (add, replace, append, prepend).`);
     const every = opts.progressEvery ?? 65536;
     const total = Array.isArray(routes) ? routes.length : undefined;
-    if (total) this.reserve(total * LOAD_BYTES_PER_ROUTE);
     const failed: Array<{ index: number; error: NetError }> = [];
     let done = 0;
-    this.bulk = true;
-    this.gwChecks.clear();
-    // the LPMs record the changes and are rebuilt once at the end; lookups meanwhile walk the FIB's hash
-    const batch = this.x.fib_batch_begin() === 0;
-    try {
+    this.bulk(() => {
       for (const spec of routes) {
         try {
           this.modify(spec, flags);
@@ -405,14 +400,37 @@ export class Routes {
         done++;
         if (opts.onProgress && done % every === 0) opts.onProgress(done, total);
       }
+    }, total ?? 0);
+    opts.onProgress?.(done, total);
+    return { loaded: done - failed.length, failed };
+  }
+
+  /**
+   * Run `fn` (many route changes: a load, an `ip -batch` file) in bulk mode: gateway checks remembered
+   * while no link-scope route or rule changes, the LPM tables batched and rebuilt once at the end
+   * (lookups meanwhile, the data path's too, answer from the FIB's per-prefix hash, current at every
+   * step), memory reclaimed once at the end. Nested calls join the outer one. `routes`: how many routes
+   * it may add at most, for growing the memory once.
+   */
+  bulk<T>(fn: () => T, routes = 0): T {
+    if (this.inBulk) return fn();
+    if (routes > 0) this.reserve(routes * LOAD_BYTES_PER_ROUTE);
+    this.inBulk = true;
+    this.gwChecks.clear();
+    const batch = this.x.fib_batch_begin() === 0;
+    try {
+      return fn();
     } finally {
-      this.bulk = false;
+      this.inBulk = false;
       this.gwChecks.clear();
       if (batch && this.x.fib_batch_commit() !== 0) throw new NetError('ENOMEM', 'Cannot allocate memory');
       this.x.fib_reclaim();
     }
-    opts.onProgress?.(done, total);
-    return { loaded: done - failed.length, failed };
+  }
+
+  /** A rule changed: fib_lookup may answer a gateway check differently now. */
+  rulesChanged(): void {
+    this.gwChecks.clear();
   }
 
   /**
@@ -699,7 +717,7 @@ export class Routes {
       // Only routes of link scope or narrower can change that answer: during a bulk load it is
       // remembered until one of those changes (each gateway is checked once, not once per route).
       const flScope = Math.max(r.scope + 1, RT_SCOPE.LINK);
-      if (!this.bulk) {
+      if (!this.inBulk) {
         this.checkGateway4(r, nh, flScope);
         return;
       }
@@ -948,9 +966,9 @@ export class Routes {
     if (err === -12) throw new NetError('ENOMEM', 'Cannot allocate memory');
     const now = new Set(list.map((a) => a.fa));
     const v = this.view();
-    if (this.bulk && (list.some((a) => a.scope >= RT_SCOPE.LINK) || before.some((fa) => v.getUint8(fa + FA.SCOPE) >= RT_SCOPE.LINK))) this.gwChecks.clear();
+    if (this.inBulk && (list.some((a) => a.scope >= RT_SCOPE.LINK) || before.some((fa) => v.getUint8(fa + FA.SCOPE) >= RT_SCOPE.LINK))) this.gwChecks.clear();
     for (const fa of before) if (!now.has(fa)) x.fib_free(fa, FA.NH + NH.SIZE * v.getUint32(fa + FA.NHS, true));
-    if (!this.bulk) x.fib_reclaim();
+    if (!this.inBulk) x.fib_reclaim();
   }
 
   // ---- the FIB's records read back ----
