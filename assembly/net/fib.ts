@@ -2,17 +2,20 @@
 // dscp and next hops (ECMP with weights), policy rules; lookups as fib_lookup (net/ipv4/fib_rules.c,
 // fib_trie.c, fib_semantics.c) and fib6_lookup (net/ipv6/fib6_rules.c, route.c).
 //
-// Reads: the FIB root (NR_FIB), a flow key (FL_* in net/abi.ts). Sets: a result (FR_*). Next: the
-// caller's (forward.ts, local delivery, bpf_fib_lookup in fib_helper.ts, the dst cache in dst.ts).
+// Reads: the FIB root (NR_FIB), a flow key (FL_* in net/abi.ts), the neighbour table (for
+// fib_multipath_use_neigh), the sysctls. Sets: a result (FR_*), a next hop's cached source address
+// (nh_saddr, as fib_result_prefsrc refreshes it). Next: the caller's (forward.ts, local delivery,
+// bpf_fib_lookup in fib_helper.ts, the dst cache in dst.ts).
 //
 // Layout (all records built aside by the control plane, src/control/routes.ts and rules.ts, then
 // published with one aligned u32 store; nothing a reader can reach is ever written in place except
-// next-hop flags and upper bounds, each one aligned word, as fib_sync_down_dev does):
+// next-hop flags, upper bounds and nh_saddr, each one aligned word, as the kernel writes them):
 //
 //   FIB root (FIB_ROOT_SIZE, its address at NR_FIB)
 //     +0 u32 IPv4 rule list   +4 u32 IPv6 rule list   +8 u32 table directory
 //     +12 u32 flags: FIBF_CUSTOM4 / FIBF_CUSTOM6 (a rule was ever added: tables local and main are
-//         separate; before that the kernel keeps them merged in one trie, fib_unmerge)
+//         separate; before that the kernel keeps them merged in one trie, fib_unmerge), FIBF_BATCH
+//         (a bulk load: the LPMs are behind), FIBF_LPM_PENDING    +16 u32 workers' counters snapshot
 //   table directory: +0 u32 count | count × u32 table
 //   table (TB_SIZE): +0 id | +4 family | +8 buckets | +12 LPM (lpm4/lpm6, 0: none) | +16 5 × u32
 //     bitmap of the prefix lengths present (0..128) | +40 prefixes | +44 slots used | +64 129 × u32
@@ -32,10 +35,11 @@
 // per-lookup state that must survive between two calls (the IPv6 leaf) is a wasm global: per instance,
 // so per worker.
 //
-// Lookup, as fib_table_lookup: the longest prefix first (the LPM gives it when there is one; the
-// per-length hash otherwise), its aliases in order (dscp, scope, reject types, dead routes, then the
-// first next hop alive and on the flow's oif), and when nothing qualifies BACKTRACK to the next
-// shorter prefix present, exactly as the trie's backtracking visits them.
+// Lookup, as fib_table_lookup: the longest prefix first (the LPM gives it when there is one and it is
+// current; the per-length hash otherwise), its aliases in order (dscp, scope, reject types, dead
+// routes, then the first next hop alive and on the flow's oif), and when nothing qualifies BACKTRACK
+// to the next shorter prefix present, exactly as the trie's backtracking visits them. IPv6 as
+// fib6_table_lookup, with source-specific routes (subtrees) and siblings (see the IPv6 section).
 
 import { fibGen, fibGenBump, netdevGet, netRoot, netScratch, sysctl } from './core';
 import {
