@@ -8,9 +8,10 @@
 //   t.lookup('198.51.100.9');                // 7
 //   t.load(routes, { onProgress: (done, total) => bar(done / total) });
 //
-// Reclaiming: every update retires the blocks it unlinked; with one worker they can be reused at once,
-// which is what `reclaim: 'auto'` (the default) does after each operation. With several workers, pass
-// `reclaim: 'manual'` and call reclaim(gen) once every worker has passed a quiescent point after gen.
+// Reclaiming: every update retires the blocks it unlinked; they are reused once reclaim.ts's grace
+// period is over (every worker online has passed a quiescent point: net_quiescent), at once with no
+// worker online. `reclaim: 'auto'` (the default) runs reclaim() after each operation; with 'manual'
+// the caller does.
 
 import type { FastPath } from '../runtime/fastpath.js';
 import { NetError, type NetErrno } from './net_types.js';
@@ -32,7 +33,7 @@ interface LpmExports {
   lpm_batch_begin(t: I): I;
   lpm_in_batch(t: I): I;
   lpm_commit(t: I, groups: I): I;
-  lpm_reclaim(t: I, gen: I): number;
+  lpm_reclaim(t: I): number;
   lpm_gen(t: I): I;
   lpm_count(t: I): I;
   lpm_mem(t: I, what: I): number;
@@ -187,6 +188,11 @@ abstract class LpmTable {
   /** The table's address in the fast path's memory (what lpm4_lookup / lpm6_lookup take). */
   readonly address: number;
   protected readonly x: LpmExports;
+  /**
+   * The fast path's scratch buffer (bulk lookups, IPv6 keys), taken when the table is made: asked for
+   * later, once the memory is full, it would be 0 and the copies would land on the low pages.
+   */
+  protected readonly scratch: number;
   private readonly auto: boolean;
   protected abstract readonly family: 'lpm4' | 'lpm6';
 
@@ -194,6 +200,8 @@ abstract class LpmTable {
     this.fp = fp;
     this.address = address;
     this.x = fp.exports as unknown as LpmExports;
+    this.scratch = this.x.scratch_base() >>> 0;
+    if (this.scratch === 0) throw new NetError('ENOMEM', `lpm create: no scratch buffer: ${fp.memory.limitReached()}`);
     this.auto = (opts.reclaim ?? 'auto') === 'auto';
   }
 
@@ -202,7 +210,7 @@ abstract class LpmTable {
     return this.x.lpm_count(this.address) >>> 0;
   }
 
-  /** The generation of the last published update (for reclaim). */
+  /** Updates published so far. */
   get generation(): number {
     return this.x.lpm_gen(this.address) >>> 0;
   }
@@ -212,9 +220,9 @@ abstract class LpmTable {
     return { structure: m(0), rules: m(1), held: m(2), retired: m(3) };
   }
 
-  /** Reuse blocks retired up to `gen` (default: now); every reader must have passed it. Bytes still retired. */
-  reclaim(gen = this.generation): number {
-    return this.x.lpm_reclaim(this.address, gen >>> 0);
+  /** End what grace periods can (reclaim.ts) and reuse the blocks whose grace period is over. Bytes still retired. */
+  reclaim(): number {
+    return this.x.lpm_reclaim(this.address);
   }
 
   /** Remove every prefix. */
@@ -351,7 +359,7 @@ export class Lpm4Table extends LpmTable {
   /** Many lookups at once (host-order u32 addresses); through a buffer in the fast path's memory. */
   lookupBulk(addrs: Uint32Array, out = new Uint32Array(addrs.length)): Uint32Array {
     const per = 4096;
-    const buf = this.x.scratch_base() >>> 0;
+    const buf = this.scratch;
     for (let i = 0; i < addrs.length; i += per) {
       const n = Math.min(per, addrs.length - i);
       const mem = new Uint32Array(this.fp.memory.memory.buffer);
@@ -437,7 +445,7 @@ export class Lpm6Table extends LpmTable {
   /** Many lookups: 16-byte addresses packed in `addrs`. */
   lookupBulk(addrs: Uint8Array, out = new Uint32Array(addrs.length >> 4)): Uint32Array {
     const per = 2048;
-    const buf = this.x.scratch_base() >>> 0;
+    const buf = this.scratch;
     const n16 = addrs.length >> 4;
     for (let i = 0; i < n16; i += per) {
       const n = Math.min(per, n16 - i);
@@ -469,7 +477,7 @@ export class Lpm6Table extends LpmTable {
   /** Bytes given as bytes are copied as they are (no text): the bulk-load path. */
   private placeBytes(prefix: string | Uint8Array, len: number): number {
     if (typeof prefix === 'string' || prefix.length !== 16) return this.place(prefix, len)[0];
-    const buf = this.x.scratch_base() >>> 0;
+    const buf = this.scratch;
     new Uint8Array(this.fp.memory.memory.buffer).set(prefix, buf);
     return buf;
   }
@@ -488,7 +496,7 @@ export class Lpm6Table extends LpmTable {
       bytes = prefix;
       l = len;
     }
-    const buf = this.x.scratch_base() >>> 0;
+    const buf = this.scratch;
     new Uint8Array(this.fp.memory.memory.buffer).set(bytes, buf);
     return [buf, l, `${formatIpv6(bytes)}/${l}`];
   }
