@@ -298,12 +298,24 @@ export function rc_free_bytes(): u64 {
 
 // ---- The workers' side ----
 
+/**
+ * This instance's worker slot: 0 for the thread that runs the control plane (it never registers),
+ * w + 1 once worker w registered. A wasm global, so every instance (every worker) has its own; stages
+ * that keep per-worker state the data path writes (dst.ts's route cache) index it with this.
+ */
+let workerSlot: u32 = 0;
+
+@inline export function netWorkerSlot(): u32 {
+  return workerSlot;
+}
+
 /** Worker `w` (0 .. RC_WORKERS-1) starts reading tables. */
 export function net_worker_online(w: u32): void {
   const s = state();
   if (s == 0 || w >= RC_WORKERS) return;
   const a = s + RS_COUNTERS + (w << 2);
   if (load<u32>(a) == 0) store<u32>(a, 1);
+  workerSlot = w + 1;
 }
 
 /** Worker `w` holds no pointer into any table (between bursts): a quiescent point. */
