@@ -14,6 +14,7 @@
 // the caller does.
 
 import type { FastPath } from '../runtime/fastpath.js';
+import { ipv4TextOf, ipv4Value, ipv6Bytes, ipv6Text } from './addresses.js';
 import { NetError, type NetErrno } from './net_types.js';
 
 type I = number;
@@ -86,87 +87,29 @@ const ERRNO: Record<number, NetErrno> = { 2: 'ENOENT', 12: 'ENOMEM', 16: 'EBUSY'
 
 // ---- Addresses ----
 
-/** An IPv4 address in dotted quad as a host-order u32. */
-export function parseIpv4(s: string): number {
-  const parts = s.split('.');
-  if (parts.length !== 4) throw new NetError('EINVAL', `"${s}" is not an IPv4 address`);
-  let v = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) throw new NetError('EINVAL', `"${s}" is not an IPv4 address`);
-    v = v * 256 + Number(p);
+/** The address text forms are src/control/addresses.ts's; here they fail as the tables do (EINVAL). */
+function asNetError<T>(kind: string, s: string, f: (t: string) => T): T {
+  try {
+    return f(s);
+  } catch {
+    throw new NetError('EINVAL', `"${s}" is not an ${kind} address`);
   }
-  return v >>> 0;
 }
 
-export function formatIpv4(a: number): string {
-  return [a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255].join('.');
+/** An IPv4 address in dotted quad as a host-order u32. */
+export function parseIpv4(s: string): number {
+  return asNetError('IPv4', s, ipv4Value);
 }
+
+export const formatIpv4 = ipv4TextOf;
 
 /** An IPv6 address (RFC 4291 text, `::` and a dotted IPv4 tail allowed) as 16 bytes. */
 export function parseIpv6(s: string): Uint8Array {
-  const bad = (): NetError => new NetError('EINVAL', `"${s}" is not an IPv6 address`);
-  let text = s;
-  const words: number[] = [];
-  const dot = text.lastIndexOf('.');
-  let tail: number[] = [];
-  if (dot >= 0) {
-    const colon = text.lastIndexOf(':');
-    if (colon < 0) throw bad();
-    const v4 = parseIpv4(text.slice(colon + 1));
-    tail = [v4 >>> 16, v4 & 0xffff];
-    text = text.slice(0, colon + 1) + (text[colon - 1] === ':' ? '' : '0');
-    if (text.endsWith(':0')) text = text.slice(0, -2);
-    else if (!text.endsWith('::')) throw bad();
-  }
-  const halves = text.split('::');
-  if (halves.length > 2) throw bad();
-  const groups = (h: string): number[] => {
-    if (h === '') return [];
-    return h.split(':').map((g) => {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) throw bad();
-      return parseInt(g, 16);
-    });
-  };
-  const head = groups(halves[0]!);
-  if (halves.length === 2) {
-    const rest = groups(halves[1]!).concat(tail);
-    const fill = 8 - head.length - rest.length;
-    if (fill < 1) throw bad();
-    words.push(...head, ...new Array<number>(fill).fill(0), ...rest);
-  } else {
-    words.push(...head, ...tail);
-  }
-  if (words.length !== 8) throw bad();
-  const b = new Uint8Array(16);
-  words.forEach((w, i) => {
-    b[2 * i] = w >> 8;
-    b[2 * i + 1] = w & 0xff;
-  });
-  return b;
+  return asNetError('IPv6', s, ipv6Bytes);
 }
 
-/** RFC 5952 text of 16 bytes. */
-export function formatIpv6(b: Uint8Array): string {
-  const w = Array.from({ length: 8 }, (_, i) => (b[2 * i]! << 8) | b[2 * i + 1]!);
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (w[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (a: number[]): string => a.map((x) => x.toString(16)).join(':');
-  if (best < 0) return hex(w);
-  return `${hex(w.slice(0, best))}::${hex(w.slice(best + bestLen))}`;
-}
+/** RFC 5952 text of 16 bytes (glibc's inet_ntop, dotted tails included). */
+export const formatIpv6 = ipv6Text;
 
 function checkValue(family: string, v: number): number {
   if (!Number.isInteger(v) || v < 1 || v > LPM_VALUE_MAX) throw new NetError('EINVAL', `${family}: value ${v} is not 1..${LPM_VALUE_MAX}`);
