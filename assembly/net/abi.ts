@@ -442,3 +442,9 @@ export const NUD_NOARP: u32 = 0x40;
 export const NUD_PERMANENT: u32 = 0x80;
 export const NUD_VALID: u32 = NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE | NUD_PROBE | NUD_STALE | NUD_DELAY;
 export const NUD_CONNECTED: u32 = NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE;
+// ---- A burst's part of the worker scratch area (netScratch() + SCR_BURST, SCR_BURST_SIZE bytes) ----
+// What napi.ts hands the stack a burst at a time and the FIB warms for it (fib_prefetch.ts):
+//   +0 BURST_MAX × (u32 data, u32 len) frames for the stack | +512 BURST_MAX × u32 IPv4 destinations
+//   +768, +1024, +1280 BURST_MAX × u32 each: the warm-up walk's node, key bits, value per destination
+export const SCR_BURST: u32 = 3072;
+export const SCR_BURST_SIZE: u32 = 2048;

@@ -15,7 +15,7 @@
 //     +0 u32 IPv4 rule list   +4 u32 IPv6 rule list   +8 u32 table directory
 //     +12 u32 flags: FIBF_CUSTOM4 / FIBF_CUSTOM6 (a rule was ever added: tables local and main are
 //         separate; before that the kernel keeps them merged in one trie, fib_unmerge), FIBF_BATCH
-//         (a bulk load: the LPMs are behind), FIBF_LPM_PENDING    +16 u32 workers' counters snapshot
+//         (a bulk load: the LPMs are behind)
 //   table directory: +0 u32 count | count × u32 table
 //   table (TB_SIZE): +0 id | +4 family | +8 buckets | +12 LPM (lpm4/lpm6, 0: none) | +16 5 × u32
 //     bitmap of the prefix lengths present (0..128) | +40 prefixes | +44 slots used | +64 129 × u32
@@ -54,8 +54,8 @@ import { lpm6_add, lpm6_create, lpm6_del, lpm6_lookup } from './lpm6';
 import { mp_hash4, mp_hash6 } from './mphash';
 import { neigh_lookup } from './neigh';
 import { inet_select_addr } from './netdev';
-import { rc_alloc, rc_passed, rc_reclaim, rc_retire, rc_snapshot, RC_WORKERS } from './reclaim';
-import { lpm_batch_begin, lpm_commit, lpm_gen, lpm_reclaim } from './lpm';
+import { rc_alloc, rc_reclaim, rc_retire } from './reclaim';
+import { lpm_batch_begin, lpm_commit, lpm_reclaim } from './lpm';
 
 // ---- Layout ----
 export const FIB_ROOT_SIZE: u32 = 64;
@@ -66,8 +66,6 @@ export const FRT_FLAGS: u32 = 12;
 export const FIBF_CUSTOM4: u32 = 1;
 export const FIBF_CUSTOM6: u32 = 2;
 export const FIBF_BATCH: u32 = 4; //   a bulk load is on: the LPMs are stale until fib_batch_commit, lookups walk the hash
-export const FIBF_LPM_PENDING: u32 = 8; // the LPM generations in the tables were noted with the counters at FRT_LPM_SNAP
-export const FRT_LPM_SNAP: u32 = 16; // u32 a block of RC_WORKERS × u32: the workers' counters when the LPM generations were noted
 
 export const TB_ID: u32 = 0;
 export const TB_FAMILY: u32 = 4;
@@ -76,7 +74,6 @@ export const TB_LPM: u32 = 12;
 export const TB_LENS: u32 = 16;
 export const TB_COUNT: u32 = 40; //   prefixes in the table
 export const TB_USED: u32 = 44; //    bucket slots not empty (prefixes and tombstones)
-export const TB_LPM_GEN: u32 = 48; // the LPM generation noted with FRT_LPM_SNAP: its blocks retired up to it are freed next
 export const TB_LENCOUNT: u32 = 64;
 export const TB_SIZE: u32 = 64 + 129 * 4;
 
@@ -622,6 +619,30 @@ function tableLookup(t: u32, t2: u32, fl: u32, res: u32): i32 {
     const r = leafCheck(px, load<u32>(t + TB_ID), fl, res);
     if (r != 1) return r;
     len = load<u8>(px + PX_LEN);
+  } else if (t2 != 0 && family == AF_INET && lpm != 0 && load<u32>(t2 + TB_LPM) != 0) {
+    // merged tables (IPv4 only): each LPM gives its longest prefix; the longer of the two is where
+    // the trie's walk ends, and at one length the higher table id's aliases go first
+    const a4 = bswap<u32>(load<u32>(dst));
+    const p1 = lpm4_lookup(lpm, a4);
+    const p2 = lpm4_lookup(load<u32>(t2 + TB_LPM), a4);
+    const l1: i32 = p1 != 0 ? <i32>load<u8>(p1 + PX_LEN) : -1;
+    const l2: i32 = p2 != 0 ? <i32>load<u8>(p2 + PX_LEN) : -1;
+    const top = l1 > l2 ? l1 : l2;
+    if (top < 0) return EAGAIN;
+    const first = load<u32>(t2 + TB_ID) > load<u32>(t + TB_ID);
+    const pa = first ? p2 : p1;
+    const la = first ? l2 : l1;
+    const pb = first ? p1 : p2;
+    const lb = first ? l1 : l2;
+    if (la == top) {
+      const r = leafCheck(pa, load<u32>((first ? t2 : t) + TB_ID), fl, res);
+      if (r != 1) return r;
+    }
+    if (lb == top) {
+      const r = leafCheck(pb, load<u32>((first ? t : t2) + TB_ID), fl, res);
+      if (r != 1) return r;
+    }
+    len = top;
   }
   while (true) {
     const l1 = nextLen(t, len);
@@ -1258,38 +1279,17 @@ export function fib_free(addr: u32, size: u32): void {
 
 /**
  * Reclaim what grace periods allow: the FIB's records (rc_reclaim) and the blocks its LPM tables
- * retired (their own generations: those noted at the last snapshot are freed once every worker
- * passed a quiescent point since). The bytes of records still waiting.
+ * retired (lpm_heap.ts waits for the same grace periods). The bytes of records still waiting.
  */
 export function fib_reclaim(): u32 {
   const r = fibRoot();
   if (r != 0) {
-    let snap = load<u32>(r + FRT_LPM_SNAP);
-    if (snap == 0) {
-      snap = rc_alloc(RC_WORKERS * 4);
-      store<u32>(r + FRT_LPM_SNAP, snap);
-    }
     const dir = load<u32>(r + FRT_TABLES);
     const n = load<u32>(dir);
-    let flags = load<u32>(r + FRT_FLAGS);
-    if ((flags & FIBF_LPM_PENDING) != 0 && rc_passed(snap)) {
-      for (let i: u32 = 0; i < n; i++) {
-        const t = load<u32>(dir + 4 + (i << 2));
-        const lpm = load<u32>(t + TB_LPM);
-        if (lpm != 0) lpm_reclaim(lpm, load<u32>(t + TB_LPM_GEN));
-      }
-      flags &= ~FIBF_LPM_PENDING;
+    for (let i: u32 = 0; i < n; i++) {
+      const lpm = load<u32>(load<u32>(dir + 4 + (i << 2)) + TB_LPM);
+      if (lpm != 0) lpm_reclaim(lpm);
     }
-    if ((flags & FIBF_LPM_PENDING) == 0 && snap != 0) {
-      for (let i: u32 = 0; i < n; i++) {
-        const t = load<u32>(dir + 4 + (i << 2));
-        const lpm = load<u32>(t + TB_LPM);
-        if (lpm != 0) store<u32>(t + TB_LPM_GEN, lpm_gen(lpm));
-      }
-      rc_snapshot(snap);
-      flags |= FIBF_LPM_PENDING;
-    }
-    store<u32>(r + FRT_FLAGS, flags);
   }
   return rc_reclaim();
 }

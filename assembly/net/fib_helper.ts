@@ -271,12 +271,16 @@ function ipv6Lookup(p: u32, flags: u32): i32 {
   return setFwdParams(p, mtu);
 }
 
+/** Calls so far (this worker's; wraps): napi.ts warms the FIB for the next burst of a program that makes them. */
+export let fibHelperCalls: u32 = 0;
+
 /**
  * bpf_xdp_fib_lookup(ctx, params, plen, flags): a BPF_FIB_LKUP_RET_* code, or -EINVAL (plen short,
  * unknown flags), -ENODEV (no device `ifindex`), -EAFNOSUPPORT. XDP always checks the MTU against
  * tot_len, as the kernel's XDP variant does.
  */
 export function bpf_fib_lookup(ctx: u64, params: u64, plen: u64, flags: u64, r5: u64): u64 {
+  fibHelperCalls++;
   if (<i32>plen < <i32>PARAMS_SIZE) return <u64>-EINVAL;
   if ((flags & ~(<u64>FLAGS_ALL)) != 0) return <u64>-EINVAL;
   const p = <u32>params;

@@ -111,6 +111,8 @@ interface Link {
   /** Flags published last, and whether the link was ready then (carrier changes are events). */
   flags: number;
   ready: boolean;
+  /** It has been up once: its root qdisc is attached (dev_activate) and stays when it goes down. */
+  activated?: boolean;
 }
 
 const IFNAMSIZ = 16;
@@ -418,6 +420,7 @@ export class Links {
       if (!p?.up) throw new NetError('ENETDOWN', 'RTNETLINK answers: Network is down');
     }
     l.up = true;
+    l.activated = true;
     this.publishFlags(l);
     (this.dp.routes as unknown as DeviceEvents).deviceUp?.(l.ifindex);
     this.dp.addresses.linkUp(l.ifindex);
@@ -604,10 +607,11 @@ export class Links {
       ifname: l.name,
       flags,
       mtu: l.mtu,
-      // dev_activate: noop until the link is up, then the default qdisc; every kind here has
-      // IFF_NO_QUEUE (loopback, veth, dummy, vlan in the kernel; ring devices transmit straight to
-      // their TX ring, wxdp has no qdisc layer), so noqueue
-      qdisc: l.up ? 'noqueue' : 'noop',
+      // noop until the link is first up, then the default qdisc dev_activate attached, which stays
+      // when it goes down (measured on 6.18); every kind here has IFF_NO_QUEUE (loopback, veth,
+      // dummy, vlan in the kernel; ring devices transmit straight to their TX ring, wxdp has no qdisc
+      // layer), so noqueue
+      qdisc: l.activated ? 'noqueue' : 'noop',
       operstate: this.operstate(l),
       linkmode: 'DEFAULT',
       group: 'default',

@@ -2,9 +2,17 @@
 // (assembly/net/neigh.ts); this object is their netlink: add/replace/change (neigh_add with iproute2's
 // NLM_F_* flags), del (neigh_delete), flush and list (a dump with iproute2's filters), get, the
 // per-device and "default" parameters by their sysctl names and units, and the table statistics.
+//
+// What the kernel's table has that this one has not: right after an IPv6 link comes up, `ip -6 neigh
+// show nud all` on Linux 6.18 lists NOARP entries for ff02::16, ff02::2 and the solicited-node group of
+// the link-local address (measured on a veth pair). They are the footprints of what addrconf sends then
+// (MLDv2 reports, a router solicitation, the DAD solicitation), each through neigh output. wxdp sends
+// none of those (no MLD, no RS, DAD takes no time), so it makes no entries for them; an entry for a
+// multicast group appears when the stack sends to one, as the kernel's does (an NS to a solicited-node
+// group leaves ff02::1:ffXX:XXXX NOARP, 33:33:ff:XX:XX:XX).
 
 import { NetError, type Family, type NeighInfo, type NeighSpec, type NudState } from './net_types.js';
-import { ipv4Bytes, ipv6Bytes, ipv6Text, macBytes, macText } from './addresses.js';
+import { inetBytes, inetText, lladdrBytes, macText, prefixMatch } from './addresses.js';
 import { AF_INET, AF_INET6, NE, NUD, SYSCTL } from '../runtime/net_abi.js';
 import { fromStoredMs, JIFFIES_SECONDS_MAX, maxStorable, toStoredMs, USER_HZ, type TimeUnit } from './jiffies.js';
 import type { Datapath } from './datapath.js';
@@ -157,13 +165,19 @@ export interface NeighQueue {
   bytes: number;
 }
 
-function familyOf(addr: string): Family {
-  return addr.includes(':') ? 'inet6' : 'inet';
+/** lladdr_aton: hex bytes separated by ':' (any count up to 32; the kernel wants at least the device's 6). */
+function lladdrOf(text: string): Uint8Array {
+  try {
+    return lladdrBytes(text);
+  } catch {
+    throw new NetError('EINVAL', `"${text}" is invalid lladdr.`);
+  }
 }
 
-function addrBytes(text: string, family: Family): Uint8Array {
+/** An entry's key: the address and its family, or iproute2's error for a bad one. */
+function keyOf(text: string): { family: Family; bytes: Uint8Array } {
   try {
-    return family === 'inet' ? ipv4Bytes(text) : ipv6Bytes(text);
+    return inetBytes(text);
   } catch {
     throw new NetError('EINVAL', `Error: any valid address is expected rather than "${text}".`);
   }
@@ -220,10 +234,9 @@ export class Neighbours {
    */
   add(spec: NeighSpec, opts: { replace?: boolean; change?: boolean } = {}): void {
     if (!spec.to || !spec.dev) throw new NetError('EINVAL', 'Device and destination are required arguments.');
-    const family = familyOf(spec.to);
-    const key = addrBytes(spec.to, family);
+    const { family, bytes: key } = keyOf(spec.to);
     let lladdr: Uint8Array | undefined;
-    if (spec.lladdr !== undefined) lladdr = this.lladdrBytes(spec.lladdr);
+    if (spec.lladdr !== undefined) lladdr = lladdrOf(spec.lladdr);
     const nud = spec.nud ?? 'permanent';
     const state = NUD_BY_NAME[nud];
     if (state === undefined) throw new NetError('EINVAL', `Error: argument "${nud}" is wrong: nud state is bad`);
@@ -244,19 +257,10 @@ export class Neighbours {
     this.add(spec, { change: true });
   }
 
-  private lladdrBytes(text: string): Uint8Array {
-    // lladdr_aton: hex bytes separated by ':' (any count; the kernel wants at least the device's 6)
-    const parts = text.split(':');
-    if (parts.length > 32 || parts.some((p) => !/^[0-9a-f]{1,2}$/i.test(p))) throw new NetError('EINVAL', `"${text}" is invalid lladdr.`);
-    if (parts.length === 6) return macBytes(text);
-    return Uint8Array.from(parts, (p) => parseInt(p, 16));
-  }
-
   /** ip neigh del: the entry goes FAILED (its waiting frames get errors) and out. ENOENT when there is none. */
   del(spec: { to: string; dev: string }): void {
     if (!spec.to || !spec.dev) throw new NetError('EINVAL', 'Device and destination are required arguments.');
-    const family = familyOf(spec.to);
-    const key = addrBytes(spec.to, family);
+    const { family, bytes: key } = keyOf(spec.to);
     const ifindex = this.ifindex(spec.dev);
     const io = this.io(key);
     const r = this.x.neigh_ctl_del(family === 'inet' ? AF_INET : AF_INET6, ifindex);
@@ -265,8 +269,7 @@ export class Neighbours {
 
   /** ip neigh get TO dev DEV: the entry, or ENOENT "Error: Neighbour entry not found.". */
   get(to: string, dev: string, opts: { stats?: boolean } = {}): NeighInfo {
-    const family = familyOf(to);
-    const key = addrBytes(to, family);
+    const { family, bytes: key } = keyOf(to);
     const ifindex = this.ifindex(dev);
     this.io(key);
     const e = this.x.neigh_ctl_get(family === 'inet' ? AF_INET : AF_INET6, ifindex) >>> 0;
@@ -303,14 +306,10 @@ export class Neighbours {
     if (filter.to !== undefined) {
       const fam = v.getUint8(e + NE.FAMILY) === AF_INET ? 'inet' : 'inet6';
       const [a, l] = filter.to.split('/');
-      if (familyOf(a!) !== fam) return false;
-      const want = addrBytes(a!, fam);
-      const bits = l === undefined ? want.length * 8 : Number(l);
-      const key = this.dp.memory.bytes().subarray(e + NE.KEY, e + NE.KEY + want.length);
-      for (let i = 0; i < bits; i++) {
-        const m = 0x80 >> (i & 7);
-        if ((key[i >> 3]! & m) !== (want[i >> 3]! & m)) return false;
-      }
+      const want = keyOf(a!);
+      if (want.family !== fam) return false;
+      const bits = l === undefined ? want.bytes.length * 8 : Number(l);
+      if (!prefixMatch(this.dp.memory.bytes().subarray(e + NE.KEY, e + NE.KEY + want.bytes.length), want.bytes, bits)) return false;
     }
     return true;
   }
@@ -348,7 +347,7 @@ export class Neighbours {
     const ifindex = v.getUint32(e + NE.IFINDEX, true);
     const key = this.dp.memory.bytes().slice(e + NE.KEY, e + NE.KEY + (family === AF_INET ? 4 : 16));
     // keys in the order `ip -j neigh` prints them
-    const info = { dst: family === AF_INET ? key.join('.') : ipv6Text(key), dev: this.dp.links.name(ifindex) ?? `if${ifindex}` } as NeighInfo;
+    const info = { dst: inetText(family === AF_INET ? 'inet' : 'inet6', key), dev: this.dp.links.name(ifindex) ?? `if${ifindex}` } as NeighInfo;
     if (state & NUD.VALID) info.lladdr = macText(this.dp.memory.bytes().slice(e + NE.MAC, e + NE.MAC + 6));
     if (v.getUint8(e + NE.FLAGS) & NTF_ROUTER) info.router = null;
     if (stats) {
@@ -368,8 +367,8 @@ export class Neighbours {
 
   /** Frames waiting on an entry and their truesize bytes (unres_qlen_bytes accounting). */
   queue(to: string, dev: string): NeighQueue {
-    const family = familyOf(to);
-    this.io(addrBytes(to, family));
+    const { family, bytes } = keyOf(to);
+    this.io(bytes);
     const e = this.x.neigh_ctl_get(family === 'inet' ? AF_INET : AF_INET6, this.ifindex(dev)) >>> 0;
     if (e === 0) throw new NetError('ENOENT', 'Error: Neighbour entry not found.');
     return { frames: this.x.neigh_ctl_queued(e, 0), bytes: this.x.neigh_ctl_queued(e, 1) };

@@ -54,7 +54,7 @@ export interface LinkInfo {
   ifname: string;
   flags: string[];
   mtu: number;
-  /** The root qdisc: noop while down; noqueue when up (every kind wxdp has sends without a queue). */
+  /** The root qdisc: noop until the link is first up, then noqueue (every kind wxdp has sends without a queue). */
   qdisc?: 'noop' | 'noqueue';
   operstate: 'UP' | 'DOWN' | 'UNKNOWN' | 'LOWERLAYERDOWN';
   linkmode?: 'DEFAULT';

@@ -121,6 +121,7 @@ const BAD: string[] = [
   'link set up',
   'link set nosuch up',
   'link set v0 mtu x',
+  'link set v0 arp of',
   'link set v0 index 5',
   'link add d0 mtu 1 mtu 2 type veth',
   'link add d0 name d1 type veth',

@@ -47,8 +47,11 @@ describe('links', () => {
     ]);
     dp.links.set('lo', { up: true });
     expect(pick('lo')).toEqual({ flags: ['LOOPBACK', 'UP', 'LOWER_UP'], operstate: 'UNKNOWN' });
-    // the kernel: "qdisc":"noqueue" once lo is up (IFF_NO_QUEUE), txqlen stays 1000
+    // the kernel: "qdisc":"noqueue" once lo is up (IFF_NO_QUEUE), txqlen stays 1000, and the qdisc
+    // stays attached when it goes down again
     expect(dp.links.show('lo')).toMatchObject({ qdisc: 'noqueue', txqlen: 1000 });
+    dp.links.set('lo', { up: false });
+    expect(dp.links.show('lo')).toMatchObject({ qdisc: 'noqueue', operstate: 'DOWN' });
   });
 
   it('show ring devices as ether links with their ifindex, down until set up', () => {
@@ -295,6 +298,8 @@ describe('VLAN sub-devices', () => {
     expect(refused(() => dp.links.add({ name: 'x', kind: 'vlan' }))).toMatchObject({ errno: 'EINVAL', message: 'Error: 8021q: VLAN properties not specified.' });
     expect(refused(() => dp.links.add({ name: 'x', kind: 'vlan', vlan: { parent: 'eth0', id: 1.5 } }))).toMatchObject({ errno: 'EINVAL', message: 'Error: argument "1.5" is wrong: id is invalid' });
     expect(refused(() => dp.links.set('eth0.10', { mtu: 1501 }))).toMatchObject({ errno: 'ERANGE', message: 'RTNETLINK answers: Numerical result out of range' });
+    // dev_validate_mtu (max_mtu ETH_MAX_MTU) speaks before vlan_dev_change_mtu's parent check
+    expect(refused(() => dp.links.set('eth0.10', { mtu: 65536 }))).toMatchObject({ errno: 'EINVAL', message: 'Error: mtu greater than device maximum.' });
     expect(refused(() => dp.links.set('eth0.10', { up: true }))).toMatchObject({ errno: 'ENETDOWN', message: 'RTNETLINK answers: Network is down' });
   });
 

@@ -287,6 +287,18 @@ describe('garbage collection', () => {
     expect(b.dp.neigh.stats('inet').forcedGcRuns).toBe(1);
   });
 
+  it('the hash blocks a table grew out of go back to reclaim.ts at the next tick', () => {
+    const fn = <T>(n: string) => b.dp.fastPath.fn<T>(n);
+    const free = () => Number(fn<() => bigint>('rc_free_bytes')());
+    const before = free();
+    // 8 buckets at first (neigh_hash_alloc(3)); 100 entries double it to 128: 8, 16, 32 and 64 retired
+    for (let i = 0; i < 100; i++) b.dp.neigh.add({ to: `198.51.100.${i}`, dev: 'eth0', lladdr: '02:00:00:00:00:09' });
+    expect(b.dp.neigh.stats('inet').hashGrows).toBe(4);
+    b.dp.stack.advance(1);
+    // blocks of 16 + 8·2^shift bytes, in reclaim.ts's power-of-two classes: 128 + 256 + 512 + 1024
+    expect(free() - before).toBe(128 + 256 + 512 + 1024);
+  });
+
   it('permanent entries are exempt: not counted against gc_thresh3 and never collected', () => {
     b.dp.neigh.setParam('inet', 'default', 'gc_thresh3', 2);
     for (let i = 0; i < 5; i++) b.dp.neigh.add({ to: to(i), dev: 'eth0', lladdr: PEER });
