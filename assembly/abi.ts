@@ -141,6 +141,7 @@ export const DEV_MAC: u32 = 16; //      6 bytes
 export const DEV_HOST_RING: u32 = 24; // u32 ring address: frames the program passed to the host
 export const DEV_PEER: u32 = 28; //     u32 ifindex of a veth-like peer (0: none): what it transmits, the peer receives
 export const DEV_BURST: u32 = 32; //    u32 table slot of the program's xdp_burst (0: call DEV_PROG per frame)
+export const DEV_BLOCK: u32 = 36; //    u32 bytes of the device's block in reclaim.ts (0: from the arena, never reused)
 export const DEV_HEADER_SIZE: u32 = 64;
 // A queue: its rings, the socket bound to it, then QSTAT_COUNT u64 counters.
 export const Q_FILL: u32 = 0;

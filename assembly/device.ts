@@ -4,7 +4,8 @@
 // veth-like device with a peer, onto the peer's RX ring).
 //
 //   device  +0 ifindex | +4 mtu | +8 n queues | +12 program slot | +16 MAC (6) | +24 host ring
-//           +28 peer ifindex | ... DEV_HEADER_SIZE, then n × QUEUE_SIZE:
+//           +28 peer ifindex | +32 burst slot | +36 block bytes (reclaim.ts; 0: arena) | ... DEV_HEADER_SIZE,
+//           then n × QUEUE_SIZE, then the rings (dev_create):
 //   queue   +0 fill | +4 rx | +8 tx | +12 completion | +16 bound socket id + 1 | ... | +64 counters (u64)
 //
 // Descriptor options: bits 0-7 metadata length in front of the data, bits 16-23 veth hops taken.
@@ -12,14 +13,15 @@
 // Reads: DP_DEVS. Sets: rings, counters. Next: napi.ts polls the RX rings; TypeScript reads TX and host.
 
 import {
-  DEV_HEADER_SIZE, DEV_HOST_RING, DEV_IFINDEX, DEV_MTU, DEV_NQUEUES, DEV_PEER, DP_DEVS, DESC_SIZE, DROP_NO_BUFFER,
+  DEV_BLOCK, DEV_HEADER_SIZE, DEV_HOST_RING, DEV_IFINDEX, DEV_MTU, DEV_NQUEUES, DEV_PEER, DP_DEVS, DESC_SIZE, DROP_NO_BUFFER,
   DROP_PKT_TOO_BIG, DROP_PKT_TOO_SMALL, DROP_REDIRECT_LOOP, DROP_RX_RING_FULL, DROP_TX_RING_FULL, FRAME_SIZE,
   FRAME_TAILROOM_RESERVED, MAX_DEVICES, MAX_REDIRECT_HOPS, Q_COMP, Q_FILL, Q_RX, Q_STATS, Q_TX, QSTAT_DROP_BASE,
   QSTAT_TX_BYTES, QSTAT_TX_PACKETS, QUEUE_SIZE, XDP_PACKET_HEADROOM, RING_CONSUMER, RING_PRODUCER,
 } from './abi';
 import { copyBytes } from './bytes';
 import { arena_alloc } from './maps/arena';
-import { ring_create, ringEntry, ringPopAddr, ringPushAddr, ringPushDesc, ringFree } from './ring';
+import { ring_init, ringBytes, ringEntry, ringPopAddr, ringPushAddr, ringPushDesc, ringFree, ringSizeOk } from './ring';
+import { rc_alloc, rc_retire } from './net/reclaim';
 import { frameAlloc, frameFree } from './umem';
 import { pg_fill_strided } from './pktgen';
 
@@ -48,33 +50,54 @@ export const MAX_FRAME_DATA: u32 = FRAME_SIZE - XDP_PACKET_HEADROOM - FRAME_TAIL
   count(q, QSTAT_DROP_BASE + reason, 1);
 }
 
+/** `n` rounded up to 64 bytes (each part of a device block starts on a cache line). */
+@inline function line(n: u32): u32 {
+  return (n + 63) & ~63;
+}
+
+/** The bytes one block holding a device takes: header and queues, host ring, 4 rings a queue. */
+function devBytes(nqueues: u32, ringSize: u32, hostRingSize: u32): u32 {
+  const perQueue = line(ringBytes(ringSize, 8)) * 2 + line(ringBytes(ringSize, DESC_SIZE)) * 2;
+  return line(DEV_HEADER_SIZE + nqueues * QUEUE_SIZE) + line(ringBytes(hostRingSize, DESC_SIZE)) + nqueues * perQueue;
+}
+
 /**
  * A device at `ifindex` with `nqueues` queues of rings of `ringSize` entries, each fill ring stocked
  * from the pool. Returns its address, or -22 (EINVAL: bad ifindex, size or queues), -17 (EEXIST),
  * -12 (ENOMEM).
+ *
+ * The device is one block: its header and queues, then the host ring, then each queue's fill, RX, TX
+ * and completion rings. With the stack set up the block comes from reclaim.ts (DEV_BLOCK holds its
+ * size) and goes back there when the device is destroyed, reused once every worker has passed a
+ * quiescent point; without it (a data path with no stack) it comes from the arena and stays there.
  */
 export function dev_create(ifindex: u32, nqueues: u32, mtu: u32, ringSize: u32, hostRingSize: u32): i32 {
   if (ifindex == 0 || ifindex >= MAX_DEVICES || nqueues == 0 || nqueues > 64) return -22;
   if (mtu < 68 || mtu + ETH_HLEN + VLAN_HLEN > MAX_FRAME_DATA) return -22;
+  if (!ringSizeOk(ringSize) || !ringSizeOk(hostRingSize)) return -12; // as ring_create refused them
   if (devLookup(ifindex) != 0) return -17;
-  const dev = arena_alloc(DEV_HEADER_SIZE + nqueues * QUEUE_SIZE, 64);
-  const host = ring_create(hostRingSize, DESC_SIZE);
-  if (dev == 0 || host == 0) return -12;
+  const bytes = devBytes(nqueues, ringSize, hostRingSize);
+  let dev = rc_alloc(bytes);
+  const reclaimable = dev != 0;
+  if (!reclaimable) dev = arena_alloc(bytes, 64);
+  if (dev == 0) return -12;
+  let at = dev + line(DEV_HEADER_SIZE + nqueues * QUEUE_SIZE);
   store<u32>(dev, ifindex, DEV_IFINDEX);
   store<u32>(dev, mtu, DEV_MTU);
   store<u32>(dev, nqueues, DEV_NQUEUES);
-  store<u32>(dev, host, DEV_HOST_RING);
+  store<u32>(dev, reclaimable ? bytes : 0, DEV_BLOCK);
+  store<u32>(dev, ring_init(at, hostRingSize, DESC_SIZE), DEV_HOST_RING);
+  at += line(ringBytes(hostRingSize, DESC_SIZE));
   for (let i: u32 = 0; i < nqueues; i++) {
     const q = devQueue(dev, i);
-    const fill = ring_create(ringSize, 8);
-    const rx = ring_create(ringSize, DESC_SIZE);
-    const tx = ring_create(ringSize, DESC_SIZE);
-    const comp = ring_create(ringSize, 8);
-    if (fill == 0 || rx == 0 || tx == 0 || comp == 0) return -12;
-    store<u32>(q, fill, Q_FILL);
-    store<u32>(q, rx, Q_RX);
-    store<u32>(q, tx, Q_TX);
-    store<u32>(q, comp, Q_COMP);
+    store<u32>(q, ring_init(at, ringSize, 8), Q_FILL);
+    at += line(ringBytes(ringSize, 8));
+    store<u32>(q, ring_init(at, ringSize, DESC_SIZE), Q_RX);
+    at += line(ringBytes(ringSize, DESC_SIZE));
+    store<u32>(q, ring_init(at, ringSize, DESC_SIZE), Q_TX);
+    at += line(ringBytes(ringSize, DESC_SIZE));
+    store<u32>(q, ring_init(at, ringSize, 8), Q_COMP);
+    at += line(ringBytes(ringSize, 8));
     queueRefill(q);
   }
   store<u32>(DP_DEVS + (ifindex << 2), dev);
@@ -83,7 +106,8 @@ export function dev_create(ifindex: u32, nqueues: u32, mtu: u32, ringSize: u32, 
 
 /**
  * Take `dev` out of the device table and give every frame its rings hold (fill, RX, TX, completion and
- * host rings) back to the pool. The rings' own memory stays in the arena (it is never freed).
+ * host rings) back to the pool; its block is retired to reclaim.ts (reused after the grace period the
+ * control plane runs with rc_reclaim) when it came from there.
  */
 export function dev_destroy(dev: u32): void {
   store<u32>(DP_DEVS + (load<u32>(dev, DEV_IFINDEX) << 2), 0);
@@ -96,6 +120,8 @@ export function dev_destroy(dev: u32): void {
     drainRing(load<u32>(q, Q_COMP));
   }
   drainRing(load<u32>(dev, DEV_HOST_RING));
+  const bytes = load<u32>(dev, DEV_BLOCK);
+  if (bytes != 0) rc_retire(dev, bytes);
 }
 
 /** Every entry of a ring (addresses or descriptors: both start with the u64 address) to the pool. */

@@ -6,8 +6,9 @@
 // Per frame: xdp_setup (the BPF_PROG_TEST_RUN layout, assembly/xdp.ts) on the frame in UMEM, the
 // program, then the descriptor follows data/data_end/data_meta (adjust_head/meta/tail act in place):
 //   XDP_DROP      frame back to the fill ring
-//   XDP_PASS      the stack (net/eth.ts) when the device is one of its links and up, else the
-//                 device's host ring (TypeScript reads it)
+//   XDP_PASS      the stack (net/eth.ts) when the device is one of its links and up — gathered and
+//                 handed over a burst at a time at the end of the poll (stack_rx_burst), as
+//                 netif_receive_skb_list does — else the device's host ring (TypeScript reads it)
 //   XDP_TX        this device's TX ring, same queue            (device.ts transmit)
 //   XDP_REDIRECT  bpf_redirect: another device's TX ring; devmap/devmap_hash: the entry's device, after
 //                 the entry's own program if it has one (egress_ifindex set; anything but XDP_PASS
@@ -36,7 +37,42 @@ import { xskDeliver } from './xsk';
 import { frameAlloc } from './umem';
 import { netdevGet } from './net/core';
 import { IFF_UP, ND_FLAGS } from './net/abi';
-import { stack_rx } from './net/eth';
+import { stack_rx_burst, stackBurstBuf } from './net/eth';
+import { fib4_prefetch, fib4PrefetchDsts } from './net/fib_prefetch';
+import { fibHelperCalls } from './net/fib_helper';
+
+/**
+ * Per ifindex: the device's program called bpf_fib_lookup in its last burst, so the FIB is warmed for
+ * the next burst's IPv4 destinations before the program runs (fib_prefetch.ts: the lookups' memory
+ * loaded for all frames at once instead of one dependent miss after another per frame). A hint only:
+ * what the program sees is the same either way.
+ */
+const fibWarm = memory.data(MAX_DEVICES);
+
+/** Warm the FIB for the untagged IPv4 destinations of rx ring entries c .. c + k - 1 (k ≤ BURST_MAX). */
+function warmRing(rx: u32, c: u32, k: u32): void {
+  const d = fib4PrefetchDsts();
+  let m: u32 = 0;
+  for (let j: u32 = 0; j < k; j++) {
+    const e = ringEntry(rx, c + j);
+    const data = <u32>load<u64>(e);
+    if (load<u32>(e, 8) >= 34 && load<u16>(data, 12) == 0x0008) {
+      store<u32>(d + (m << 2), load<u32>(data, 30));
+      m++;
+    }
+  }
+  fib4_prefetch(m);
+}
+
+/** Frames of the burst in flight bound for the stack (at stackBurstBuf()), handed over a burst at a time. */
+let stackN: u32 = 0;
+
+/** The frames gathered for the stack go in (stack_rx_burst warms the FIB for them first). */
+function stackFlush(ifindex: u32, q: u32, qi: u32): void {
+  const n = stackN;
+  stackN = 0;
+  stack_rx_burst(ifindex, q, qi, n);
+}
 
 /**
  * Attach (slot > 0), replace or detach (0) the program of a device: `slot` is its `run`, `burst` its
@@ -193,7 +229,10 @@ function redirect(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, opt
     // for TypeScript to read.
     const nd = netdevGet(ifindex);
     if (nd != 0 && (load<u32>(nd, ND_FLAGS) & IFF_UP) != 0) {
-      stack_rx(ifindex, q, qi, data, len);
+      const b = stackBurstBuf() + (stackN << 3);
+      store<u32>(b, data);
+      store<u32>(b, len, 4);
+      if (++stackN == BURST_MAX) stackFlush(ifindex, q, qi);
     } else if (!ringPushDesc(load<u32>(dev, DEV_HOST_RING), <u64>data, len, meta)) {
       recycle(q, data);
       countDrop(q, DROP_HOST_RING_FULL);
@@ -225,11 +264,14 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
   const burst = load<u32>(dev + DEV_BURST);
   const slot = load<u32>(dev + DEV_PROG);
   const ifindex = load<u32>(dev, DEV_IFINDEX);
+  const warm = slot != 0 && ifindex < MAX_DEVICES && load<u8>(fibWarm + ifindex) != 0;
+  const fibCalls = fibHelperCalls;
   let bytes: u64 = 0;
   if (burst != 0) {
     // The program's own loop runs a chunk, then the verdicts are acted on (VPP-style: one dispatch per burst).
     for (let done: u32 = 0; done < n; ) {
       const k = min(n - done, BURST_MAX);
+      if (warm) warmRing(rx, c + done, k);
       call_indirect<void>(burst, rx, c + done, k, ifindex, qi, DP_BURST);
       for (let j: u32 = 0; j < k; j++) {
         const e = ringEntry(rx, c + done + j);
@@ -248,6 +290,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
     }
   } else {
     for (let i: u32 = 0; i < n; i++) {
+      if (warm && (i & (BURST_MAX - 1)) == 0) warmRing(rx, c + i, min(n - i, BURST_MAX));
       const e = ringEntry(rx, c + i);
       let data = <u32>load<u64>(e);
       let len = load<u32>(e, 8);
@@ -266,6 +309,8 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
       verdict(q, dev, qi, ifindex, slot, act, data, len, meta, opts & ~OPT_META_MASK);
     }
   }
+  if (stackN != 0) stackFlush(ifindex, q, qi);
+  if (slot != 0 && ifindex < MAX_DEVICES) store<u8>(fibWarm + ifindex, fibHelperCalls != fibCalls ? 1 : 0);
   ringRelease(rx, n);
   count(q, QSTAT_RX_PACKETS, n);
   count(q, QSTAT_RX_BYTES, bytes);

@@ -11,15 +11,30 @@
 import { RING_CONSUMER, RING_ENTRIES, RING_ENTRY_SIZE, RING_HEADER_SIZE, RING_MASK, RING_PRODUCER } from './abi';
 import { arena_alloc } from './maps/arena';
 
-/** A ring of `size` entries (a power of two) of `entrySize` bytes, or 0 (no memory / bad size). */
-export function ring_create(size: u32, entrySize: u32): u32 {
-  if (size == 0 || (size & (size - 1)) != 0 || size > 0x100000) return 0;
-  const r = arena_alloc(RING_HEADER_SIZE + size * entrySize, 64);
-  if (r == 0) return 0;
+/** Whether `size` is a ring size ring_create takes (a power of two, at most 2^20). */
+@inline export function ringSizeOk(size: u32): bool {
+  return size != 0 && (size & (size - 1)) == 0 && size <= 0x100000;
+}
+
+/** The bytes a ring of `size` entries of `entrySize` bytes takes, header included. */
+@inline export function ringBytes(size: u32, entrySize: u32): u32 {
+  return RING_HEADER_SIZE + size * entrySize;
+}
+
+/** Lay a ring of `size` entries of `entrySize` bytes over ringBytes() zeroed bytes at `r`. Returns r. */
+export function ring_init(r: u32, size: u32, entrySize: u32): u32 {
   store<u32>(r, size - 1, RING_MASK);
   store<u32>(r, entrySize, RING_ENTRY_SIZE);
   store<u32>(r, r + RING_HEADER_SIZE, RING_ENTRIES);
   return r;
+}
+
+/** A ring of `size` entries (a power of two) of `entrySize` bytes, or 0 (no memory / bad size). */
+export function ring_create(size: u32, entrySize: u32): u32 {
+  if (!ringSizeOk(size)) return 0;
+  const r = arena_alloc(ringBytes(size, entrySize), 64);
+  if (r == 0) return 0;
+  return ring_init(r, size, entrySize);
 }
 
 /** Entries a consumer may take. */

@@ -49,8 +49,8 @@ export interface FibTable {
   traffic: string;
 }
 
-/** xorshift32: deterministic tables, so runs compare. */
-function rng(seed: number): () => number {
+/** xorshift32: deterministic tables, so runs compare (the LPM tests draw from it too). */
+export function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => {
     s ^= s << 13;
@@ -262,6 +262,8 @@ interface RowContext {
   log?: (s: string) => void;
   /** The wxdp row's results on the table's destinations (the kernel row checks its count against them). */
   wxdpResults?: Uint32Array;
+  /** The value of the table's 127.0.0.0/8 route, if it has one (the kernel's local table shadows it). */
+  shadowed?: number;
 }
 
 type RowFn = (t: FibTable, ctx: RowContext) => FibRow | null;
@@ -305,6 +307,7 @@ export const wxdpRow: RowFn = (t, ctx) => {
   const sec = bestSeconds(() => bulk(table.address, src, dst, n), ctx.quick ? 5 : 15);
   const results = new Uint32Array(fp.memory.memory.buffer, dst, n).slice();
   ctx.wxdpResults = results;
+  if (table instanceof Lpm4Table) ctx.shadowed = table.get(0x7f000000, 8) ?? -1;
   // Updates: delete a sample of prefixes one by one, then add them back.
   const k = Math.min(ctx.quick ? 2000 : 20000, t.family === 4 ? t.routes4.length : t.routes6.length);
   const r = rng(99);
@@ -501,23 +504,34 @@ export const kernelRow: RowFn = (t, ctx) => {
     let ok = 0;
     for (const p of files) ok += readFileSync(`${p}.out`).readUInt32LE(4);
     const nsPerRun = durations.reduce((a, b) => a + b, 0) / durations.length;
-    // The same destinations through wxdp: how many had a route (must equal the kernel's SUCCESS count).
+    // The same destinations through wxdp: how many had a route (must equal the kernel's SUCCESS count),
+    // leaving aside those whose longest match is 127.0.0.0/8: the local table holds that prefix too,
+    // and with main and local merged (no custom rules) the kernel's main-table lookup meets the local
+    // route first and answers NOT_FWDED (measured: 127.2.3.4 under 127.0.0.0/8 dev wx0 → NOT_FWDED,
+    // 127.1.2.3 under 127.1.0.0/16 dev wx0 → SUCCESS).
     let agree = 'not compared';
     if (ctx.wxdpResults) {
       let mine = 0;
-      for (let f = 0; f < frames; f++) for (let i = 0; i < DSTS_PER_RUN; i++) if (ctx.wxdpResults[(f * DSTS_PER_RUN + i) % dsts.length] !== 0) mine++;
-      agree = mine === ok ? `same ${ok} hits as wxdp` : `HITS DIFFER: kernel ${ok}, wxdp ${mine}`;
+      for (let f = 0; f < frames; f++) {
+        for (let i = 0; i < DSTS_PER_RUN; i++) {
+          const v = ctx.wxdpResults[(f * DSTS_PER_RUN + i) % dsts.length]!;
+          if (v !== 0 && v !== ctx.shadowed) mine++;
+        }
+      }
+      agree = mine === ok ? `same ${ok} hits as wxdp (127.0.0.0/8 aside)` : `HITS DIFFER: kernel ${ok}, wxdp ${mine}`;
     }
-    // Updates: delete then re-add a sample through ip -batch.
+    // Updates: delete then re-add a sample (each distinct prefix once) through ip -batch.
     const k = Math.min(ctx.quick ? 2000 : 20000, t.routes4.length);
     const r = rng(99);
-    const picked = new Set<number>();
-    for (let i = 0; i < k; i++) picked.add(r() % t.routes4.length);
-    const upd = [...picked].map((i) => `route del ${formatIpv4(t.routes4[i]![0])}/${t.routes4[i]![1]} dev wx${i & 1}`)
-      .concat([...picked].map((i) => `route replace ${formatIpv4(t.routes4[i]![0])}/${t.routes4[i]![1]} dev wx${i & 1}`));
+    const picked = new Map<string, number>();
+    for (let i = 0; i < k; i++) {
+      const j = r() % t.routes4.length;
+      picked.set(`${formatIpv4(t.routes4[j]![0])}/${t.routes4[j]![1]}`, j);
+    }
+    const upd = [...picked.keys()].map((p) => `route del ${p}`).concat([...picked].map(([p, j]) => `route replace ${p} dev wx${j & 1}`));
     writeFileSync(join(dir, 'updates.batch'), upd.join('\n') + '\n');
     const u0 = performance.now();
-    const ur = sh('ip', ['-n', ns, '-force', '-batch', join(dir, 'updates.batch')]);
+    const ur = sh('ip', ['-n', ns, '-batch', join(dir, 'updates.batch')]);
     const updatesPerSec = ur.ok ? upd.length / ((performance.now() - u0) / 1e3) : null;
     return row(t, 'kernel bpf_fib_lookup', {
       mlps: DSTS_PER_RUN / nsPerRun * 1e3, nsPerLookup: nsPerRun / DSTS_PER_RUN, structureMiB: kb ? Number(kb[1]) / 1024 : null,

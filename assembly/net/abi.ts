@@ -21,6 +21,7 @@
 //   +48   u32 FIB generation (bumped by every route/rule/address change; the dst cache checks it)
 //   +52   u32 netdev stage state (netdev.ts): device order list, block allocator free lists
 //   +56   u32 reclamation state (reclaim.ts): per-worker quiescent counters, retired blocks, free lists
+//   +60   u32 local delivery's protocol tables (local.ts): 2 × 256 u8 handlers, IPv4 then IPv6
 //   +512  SYSCTL_COUNT × u32 global sysctls (SYSCTL_* below; defaults are the kernel's)
 //   +1024 MIB_COUNT × u64 SNMP counters (MIB_* below; names as /proc/net/snmp and snmp6 print them)
 //   +4096 NDROP_COUNT × u64 drop counters by reason (NDROP_*: the kernel's SKB_DROP_REASON_* names)
@@ -39,6 +40,7 @@ export const NR_SCRATCH: u32 = 44;
 export const NR_FIB_GEN: u32 = 48;
 export const NR_NETDEV: u32 = 52;
 export const NR_RECLAIM: u32 = 56;
+export const NR_PROTOS: u32 = 60;
 export const NR_SYSCTL: u32 = 512;
 export const NR_MIB: u32 = 1024;
 export const NR_DROPS: u32 = 4096;
@@ -245,7 +247,7 @@ export const ND_IFINDEX: u32 = 0;
 export const ND_FLAGS: u32 = 4; //      IFF_* (kernel values)
 export const ND_MTU: u32 = 8;
 export const ND_KIND: u32 = 12; //      NDK_*
-export const ND_MAC: u32 = 16; //       6 bytes
+export const ND_MAC: u32 = 16; //       6 bytes in an aligned u64 (bytes 6-7 zero): one 8-byte store publishes it, read it with one load (netdev.ts netdevMac)
 export const ND_LINK: u32 = 24; //      parent ifindex (VLAN), peer ifindex (veth)
 export const ND_VLAN_PROTO: u32 = 28; // u16 host order: 0x8100 or 0x88a8
 export const ND_VLAN_ID: u32 = 30; //   u16
@@ -360,6 +362,14 @@ export const FR_SIZE: u32 = 64;
 //   +400 a flow key and +464 a result for address-type lookups (fib4_local_type)
 export const SCR_FIB: u32 = NET_SCRATCH_SIZE - 1024;
 export const SCR_FIB_SIZE: u32 = 1024;
+// ---- The receive / forward / ICMP stages' part of the worker scratch area (netScratch() + SCR_RX) ----
+//   +0 input route flow key, +64 its result (ipv4_rcv.ts) | +128 reverse-path key, +192 result
+//   +256 IPv6 input key, +320 result (ipv6_rcv.ts) | +384 output key, +448 result (output.ts)
+//   +512 next hop (16) | +528 source (16) | +544 PMTU address (16) | +560 ICMP address (16)
+//   +576 ICMPv6 key (64), +640 result | +704, +720, +736 ICMPv6 addresses (16 each)
+//   +1024 the martian-source cache: 256 × (u32 address | u32 FIB generation + 1, top bit local)
+export const SCR_RX: u32 = 0;
+export const SCR_RX_SIZE: u32 = 3072;
 export const RTN_UNSPEC: u32 = 0;
 export const RTN_UNICAST: u32 = 1;
 export const RTN_LOCAL: u32 = 2;
@@ -432,3 +442,9 @@ export const NUD_NOARP: u32 = 0x40;
 export const NUD_PERMANENT: u32 = 0x80;
 export const NUD_VALID: u32 = NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE | NUD_PROBE | NUD_STALE | NUD_DELAY;
 export const NUD_CONNECTED: u32 = NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE;
+// ---- A burst's part of the worker scratch area (netScratch() + SCR_BURST, SCR_BURST_SIZE bytes) ----
+// What napi.ts hands the stack a burst at a time and the FIB warms for it (fib_prefetch.ts):
+//   +0 BURST_MAX × (u32 data, u32 len) frames for the stack | +512 BURST_MAX × u32 IPv4 destinations
+//   +768, +1024, +1280 BURST_MAX × u32 each: the warm-up walk's node, key bits, value per destination
+export const SCR_BURST: u32 = 3072;
+export const SCR_BURST_SIZE: u32 = 2048;

@@ -16,11 +16,11 @@ import {
   ADDR_ENTRY_SIZE, ADDR_LIST_HEADER, AE_ADDR, AE_PEER, AE_PREFIXLEN, AE_SCOPE, AF_INET, CONF4_ACCEPT_LOCAL, CONF4_ARP_ACCEPT,
   CONF4_ARP_ANNOUNCE, CONF4_ARP_FILTER, CONF4_ARP_IGNORE, CONF4_ROUTE_LOCALNET, CONF4_RP_FILTER, FL_DST, FL_FAMILY, FL_IIF,
   FL_SCOPE, FL_SIZE, FL_SRC, FR_OIF, FR_TYPE, IFF_LOOPBACK, IFF_NOARP, LOOPBACK_IFINDEX, MIB_ARP_IN_REPLIES, MIB_ARP_IN_REQUESTS,
-  MIB_ARP_OUT_REPLIES, MIB_ARP_OUT_REQUESTS, ND_ADDR4, ND_CONF4, ND_FLAGS, ND_MAC, NDROP_ARP_INVALID, NDROP_NOMEM,
+  MIB_ARP_OUT_REPLIES, MIB_ARP_OUT_REQUESTS, ND_ADDR4, ND_CONF4, ND_FLAGS, NDROP_ARP_INVALID, NDROP_NOMEM,
   NDROP_NOT_SPECIFIED, NDROP_PKT_TOO_SMALL, NE_IFINDEX, NE_KEY, NE_MAC, NE_PROBES, NE_UPDATED, NETDEV_MAX, NUD_REACHABLE,
   NUD_STALE, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RTN_BROADCAST, RTN_LOCAL, RTN_UNICAST,
 } from './abi';
-import { netdev_xmit, inet_select_addr } from './netdev';
+import { netdev_xmit, inet_select_addr, macIs, netdevMac, putMac } from './netdev';
 import { fib4_local_type, fib4_lookup } from './fib';
 import {
   inetAddrType, neighCreate, neighEventNs, neighFlowBuf, neighLookupStat, neighNow, neighTable, neighUpdate, parmVar,
@@ -67,7 +67,7 @@ const PACKET_OTHERHOST: u32 = 3;
 }
 
 function pktType(dev: u32, eth: u32): u32 {
-  if (load<u32>(eth) == load<u32>(dev + ND_MAC) && load<u16>(eth + 4) == load<u16>(dev + ND_MAC + 4)) return PACKET_HOST;
+  if (macIs(eth, netdevMac(dev))) return PACKET_HOST;
   if ((load<u8>(eth) & 1) == 0) return PACKET_OTHERHOST;
   return load<u32>(eth) == 0xffffffff && load<u16>(eth + 4) == 0xffff ? PACKET_BROADCAST : PACKET_MULTICAST;
 }
@@ -272,7 +272,7 @@ export function arpSend(op: u32, dip: u32, ifindex: u32, sip: u32, destHw: u32, 
     return;
   }
   const d = f + XDP_PACKET_HEADROOM;
-  const mac = dev + ND_MAC;
+  const mac = netdevMac(dev); // one load: the address whole even while it changes
   if (destHw != 0) {
     store<u32>(d, load<u32>(destHw));
     store<u16>(d + 4, load<u16>(destHw + 4));
@@ -280,8 +280,7 @@ export function arpSend(op: u32, dip: u32, ifindex: u32, sip: u32, destHw: u32, 
     store<u32>(d, 0xffffffff);
     store<u16>(d + 4, 0xffff);
   }
-  store<u32>(d + 6, load<u32>(mac));
-  store<u16>(d + 10, load<u16>(mac + 4));
+  putMac(d + 6, mac);
   store<u16>(d + 12, 0x0608); // ETH_P_ARP
   const a = d + 14;
   store<u16>(a, bswap<u16>(<u16>ARPHRD_ETHER)); // htons(dev->type)
@@ -289,8 +288,7 @@ export function arpSend(op: u32, dip: u32, ifindex: u32, sip: u32, destHw: u32, 
   store<u8>(a + 4, 6);
   store<u8>(a + 5, 4);
   store<u16>(a + 6, bswap<u16>(<u16>op));
-  store<u32>(a + 8, load<u32>(mac));
-  store<u16>(a + 12, load<u16>(mac + 4));
+  putMac(a + 8, mac);
   store<u32>(a + 14, sip);
   if (targetHw != 0) {
     store<u32>(a + 18, load<u32>(targetHw));

@@ -5,8 +5,9 @@
 //         IP_INHDR; Ip:ForwDatagrams; over the next-hop MTU with DF → ICMP fragmentation needed carrying
 //         that MTU, Ip:FragFails, PKT_TOO_BIG; TTL decremented with the checksum updated incrementally
 //         (ip_decrease_ttl); ICMP redirect when the route leads back out of the input device toward a
-//         next hop on the sender's link and send_redirects is on (off by default here); then output
-//         (fragmented there when over the MTU without DF).
+//         next hop on the sender's link and send_redirects is on (off by default here); the options
+//         receive filled in fixed (the egress address in a record-route slot, the checksum redone:
+//         ip_forward_options); then output (fragmented there when over the MTU without DF).
 //   IPv6  forwarding off (net.ipv6.conf.all.forwarding, or the input device's force_forwarding) →
 //         InAddrErrors, IP_INADDRERRORS; not for us at L2 → drop; hop limit ≤ 1 → ICMPv6 time exceeded,
 //         InHdrErrors, IP_INHDR; unless going back out the input device: an unspecified, multicast or
@@ -16,7 +17,8 @@
 //         where a route MTU smaller still gives packet too big (ip6_fragment's fail_toobig).
 //
 // The next-hop MTU is the kernel's ip_dst_mtu_maybe_forward(dst, true): the route's mtu metric, else the
-// output device's MTU (a learned PMTU only with net.ipv4.ip_forward_use_pmtu, which needs the dst cache).
+// output device's MTU (a learned PMTU only with net.ipv4.ip_forward_use_pmtu). IPv6 ICMP redirects
+// (ndisc_send_redirect, for a datagram routed back out its input device) are not sent.
 //
 // Reads: the datagram, its route (FR_* from receive), the output device's record. Sets: TTL / hop limit
 // and the IPv4 checksum in place; Ip/Ip6 forwarding counters. Next: ip_finish_output /

@@ -14,21 +14,27 @@
 //
 // The rate-limit state hangs off the root (NR_ICMP), set up on first use:
 //
-//   +0  i64 global credit | +8 i64 global stamp (ms) | +16 u32 generator state | +20 u32 peer clock
-//   +64 PEER_SETS × PEER_WAYS peers of PEER_SIZE bytes (inet_peer, by address):
+//   +0  i64 global credit | +8 i64 global stamp (ms) | +16 u32 generator state
+//   +64 PEER_SETS × PEER_WAYS peers of PEER_SIZE bytes (inet_peer, by address; a full set recycles
+//       its least recently used), shared as the kernel's are by the ICMP limiter, ip_error's limiter and
+//       the redirect backoff:
 //       +0 u32 family (0: free) | +8 i64 rate_tokens | +16 i64 rate_last | +24 u32 n_redirects
 //       +32 i64 last use | +40 address (16 bytes)
 //
+// Received errors teach the path MTU as the kernel's handlers do (fragmentation needed about an echo
+// reply of ours, packet too big about our ICMPv6): dst_pmtu_learn (dst.ts).
+//
 // Reads: the offending or received packet (icmp_send never takes it: the caller still owns it), the
-// FIB (the route back), the clock, sysctls. Sets: SNMP Icmp/Icmp6 counters, the rate-limit state; a
-// reply in place of the request (echo, timestamp), a new frame from the pool for an error.
+// FIB (the route back), the clock, sysctls. Sets: SNMP Icmp/Icmp6 counters, the rate-limit state, PMTU
+// exceptions; a reply in place of the request (echo, timestamp), a new frame from the pool for an error.
 // Next: ip_local_out / ip6_local_out (output.ts) toward the packet's source; ndisc_rcv; the host ring.
 
 import { arena_alloc } from '../maps/arena';
 import { frameAlloc } from '../umem';
 import { FRAME_SIZE, XDP_PACKET_HEADROOM } from '../abi';
 import { copyBytes } from '../bytes';
-import { mibInc, netDrop, netFree, netNow, netRoot, sysctl, netdevGet } from './core';
+import { mibInc, netDrop, netFree, netNow, netRoot, sysctl, netdevGet, netScratch } from './core';
+import { SCR_RX } from './abi';
 import {
   AF_INET, AF_INET6, FR_PREFSRC, FL_DST, FL_FAMILY, FL_IIF, FL_SCOPE, FL_SIZE, FL_TOS, FR_OIF, FR_PREFIXLEN, FR_SIZE, FR_TYPE,
   LOOPBACK_IFINDEX, MIB_ICMP6_IN_CSUM_ERRORS, MIB_ICMP6_IN_DEST_UNREACHS, MIB_ICMP6_IN_ECHOS,
@@ -246,8 +252,8 @@ function xrlimAllow(p: u32, timeout: i64): bool {
 export function ipErrorAllow(saddr: u32): bool {
   const s = icmpState();
   if (s == 0) return true;
-  store<u32>(SCRATCH_ADDR, saddr);
-  const p = peerGet(s, AF_INET, SCRATCH_ADDR);
+  store<u32>(SCRATCH_ADDR(), saddr);
+  const p = peerGet(s, AF_INET, SCRATCH_ADDR());
   const now = <i64>netNow();
   let tokens = load<i64>(p, PEER_TOKENS) + (now - load<i64>(p, PEER_LAST));
   if (tokens > 5000) tokens = 5000;
@@ -271,8 +277,8 @@ const REDIRECT_SILENCE: i64 = 20 << 10;
 export function redirectAllow(saddr: u32): bool {
   const s = icmpState();
   if (s == 0) return true;
-  store<u32>(SCRATCH_ADDR, saddr);
-  const p = peerGet(s, AF_INET, SCRATCH_ADDR);
+  store<u32>(SCRATCH_ADDR(), saddr);
+  const p = peerGet(s, AF_INET, SCRATCH_ADDR());
   const now = <i64>netNow();
   if (now > load<i64>(p, PEER_LAST) + REDIRECT_SILENCE) {
     store<i64>(p, 0, PEER_TOKENS);
@@ -291,7 +297,9 @@ export function redirectAllow(saddr: u32): bool {
   return false;
 }
 
-const SCRATCH_ADDR: u32 = <u32>memory.data(16, 16);
+@inline function SCRATCH_ADDR(): u32 {
+  return netScratch() + SCR_RX + 560;
+}
 
 /** icmpv4_mask_allow: not limited (types past 18, fragmentation needed, types not in icmp_ratemask). */
 @inline function maskAllow4(type: u32, code: u32): bool {
@@ -422,17 +430,17 @@ export function icmp_send(ifindex: u32, data: u32, len: u32, type: u32, code: u3
   if (!ip_route_output(saddr, src, tos, IPPROTO_ICMP, type, code)) return;
   src = outSrc4;
   if (apply) {
-    store<u32>(SCRATCH_ADDR, saddr);
-    const oifNd = netdevGet(load<u32>(OUT_RES, FR_OIF));
-    if (load<u32>(OUT_RES, FR_OIF) != LOOPBACK_IFINDEX && !xrlimAllow(peerGet(s, AF_INET, SCRATCH_ADDR), <i64>sysctl(SYSCTL_ICMP_RATELIMIT))) {
+    store<u32>(SCRATCH_ADDR(), saddr);
+    const oifNd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
+    if (load<u32>(OUT_RES(), FR_OIF) != LOOPBACK_IFINDEX && !xrlimAllow(peerGet(s, AF_INET, SCRATCH_ADDR()), <i64>sysctl(SYSCTL_ICMP_RATELIMIT))) {
       mibInc(MIB_ICMP_OUT_RATE_LIMIT_HOST);
       return;
     }
     globalConsume(s);
   }
   // RFC 1812 4.3.2.3: as much of the packet as fits in 576 bytes.
-  const ond = netdevGet(load<u32>(OUT_RES, FR_OIF));
-  let room: i32 = ond != 0 ? <i32>ownMtu4(OUT_RES, ond, saddr) : 576;
+  const ond = netdevGet(load<u32>(OUT_RES(), FR_OIF));
+  let room: i32 = ond != 0 ? <i32>ownMtu4(OUT_RES(), ond, saddr) : 576;
   if (room > 576) room = 576;
   room -= 20 + 8;
   if (room <= 20) return;
@@ -498,8 +506,8 @@ function icmpReply(ifindex: u32, q: u32, data: u32, hlen: u32, ilen: u32, rtFlag
     return;
   }
   if (apply) {
-    store<u32>(SCRATCH_ADDR, dst);
-    if (load<u32>(OUT_RES, FR_OIF) != LOOPBACK_IFINDEX && !xrlimAllow(peerGet(s, AF_INET, SCRATCH_ADDR), <i64>sysctl(SYSCTL_ICMP_RATELIMIT))) {
+    store<u32>(SCRATCH_ADDR(), dst);
+    if (load<u32>(OUT_RES(), FR_OIF) != LOOPBACK_IFINDEX && !xrlimAllow(peerGet(s, AF_INET, SCRATCH_ADDR()), <i64>sysctl(SYSCTL_ICMP_RATELIMIT))) {
       mibInc(MIB_ICMP_OUT_RATE_LIMIT_HOST);
       netFree(q, data);
       return;
@@ -630,19 +638,19 @@ function pmtuLearn4(ic: u32, ihlen: u32): void {
   const mtu = mode == 0 ? ldBe16(ic + 6) : 0;
   const dst = load<u32>(inner, IPH_DADDR);
   if (!ip_route_output(dst, 0, 0, IPPROTO_ICMP, 0, 0)) return;
-  const nd = netdevGet(load<u32>(OUT_RES, FR_OIF));
-  if (nd == 0 || mtu >= ownMtu4(OUT_RES, nd, dst)) return;
-  store<u32>(SCRATCH_ADDR, dst);
-  dst_pmtu_learn(AF_INET, SCRATCH_ADDR, mtu);
+  const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
+  if (nd == 0 || mtu >= ownMtu4(OUT_RES(), nd, dst)) return;
+  store<u32>(SCRATCH_ADDR(), dst);
+  dst_pmtu_learn(AF_INET, SCRATCH_ADDR(), mtu);
 }
 
 /** ip6_update_pmtu: at least 1280, and only below the route's current MTU. */
 function pmtuLearn6(dst: u32, mtu: u32): void {
   if (mtu < IPV6_MIN_MTU) mtu = IPV6_MIN_MTU;
-  memory.fill(TMP6, 0, 16);
-  if (!ip6_route_output(dst, TMP6, IPPROTO_ICMPV6, 0, 0, 0)) return;
-  const nd = netdevGet(load<u32>(OUT_RES, FR_OIF));
-  if (nd == 0 || mtu >= ownMtu6(OUT_RES, nd, dst)) return;
+  memory.fill(TMP6(), 0, 16);
+  if (!ip6_route_output(dst, TMP6(), IPPROTO_ICMPV6, 0, 0, 0)) return;
+  const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
+  if (nd == 0 || mtu >= ownMtu6(OUT_RES(), nd, dst)) return;
   dst_pmtu_learn(AF_INET6, dst, mtu);
 }
 
@@ -654,20 +662,30 @@ function pmtuLearn6(dst: u32, mtu: u32): void {
 
 // ---- IPv6 ----
 
-const FL6: u32 = <u32>memory.data(FL_SIZE, 16);
-const RES6: u32 = <u32>memory.data(FR_SIZE, 16);
-const SRC6: u32 = <u32>memory.data(16, 16);
-const DST6: u32 = <u32>memory.data(16, 16);
-const TMP6: u32 = <u32>memory.data(16, 16);
+@inline function FL6(): u32 {
+  return netScratch() + SCR_RX + 576;
+}
+@inline function RES6(): u32 {
+  return netScratch() + SCR_RX + 640;
+}
+@inline function SRC6(): u32 {
+  return netScratch() + SCR_RX + 704;
+}
+@inline function DST6(): u32 {
+  return netScratch() + SCR_RX + 720;
+}
+@inline function TMP6(): u32 {
+  return netScratch() + SCR_RX + 736;
+}
 
 /** ipv6_chk_addr(net, addr, dev, 0): the 16 bytes at `addr` are one of our addresses (a local route). */
 export function ipv6IsLocal(addr: u32, ifindex: u32): bool {
-  memory.fill(FL6, 0, FL_SIZE);
-  store<u8>(FL6, <u8>AF_INET6, FL_FAMILY);
-  ipv6Copy(FL6 + FL_DST, addr);
-  store<u32>(FL6, LOOPBACK_IFINDEX, FL_IIF);
-  if (fib6_lookup(FL6, RES6) != 0) return false;
-  return <u32>load<u8>(RES6, FR_TYPE) == RTN_LOCAL;
+  memory.fill(FL6(), 0, FL_SIZE);
+  store<u8>(FL6(), <u8>AF_INET6, FL_FAMILY);
+  ipv6Copy(FL6() + FL_DST, addr);
+  store<u32>(FL6(), LOOPBACK_IFINDEX, FL_IIF);
+  if (fib6_lookup(FL6(), RES6()) != 0) return false;
+  return <u32>load<u8>(RES6(), FR_TYPE) == RTN_LOCAL;
 }
 
 /** A 40-byte IPv6 header at `p`. */
@@ -689,16 +707,16 @@ function buildIp6(p: u32, tclass: u32, plen: u32, nexthdr: u32, hlim: u32, src: 
 
 /** ip6_dst_hoplimit: the route's device's hop_limit (net.ipv6.conf.DEV.hop_limit, 64 when unset). */
 function routeHoplimit6(): u32 {
-  const nd = netdevGet(load<u32>(OUT_RES, FR_OIF));
+  const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
   const h = nd != 0 ? load<u32>(nd, ND_CONF6 + (CONF6_HOP_LIMIT << 2)) : 0;
   return h != 0 ? h : 64;
 }
 
-/** icmpv6_xrlim_allow for a message to the 16 bytes at `dst` routed through OUT_RES. */
+/** icmpv6_xrlim_allow for a message to the 16 bytes at `dst` routed through OUT_RES(). */
 function xrlimAllow6(s: u32, dst: u32): bool {
-  if (load<u32>(OUT_RES, FR_OIF) == LOOPBACK_IFINDEX) return true;
+  if (load<u32>(OUT_RES(), FR_OIF) == LOOPBACK_IFINDEX) return true;
   let tmo = <i64>sysctl(SYSCTL_ICMP6_RATELIMIT);
-  const plen = <u32>load<u8>(OUT_RES, FR_PREFIXLEN);
+  const plen = <u32>load<u8>(OUT_RES(), FR_PREFIXLEN);
   if (plen < 128) tmo >>= (128 - plen) >> 5; // wider prefixes get more bandwidth
   return xrlimAllow(peerGet(s, AF_INET6, dst), tmo);
 }
@@ -733,12 +751,12 @@ export function icmpv6_send(ifindex: u32, data: u32, len: u32, type: u32, code: 
     }
     apply = s != 0;
   }
-  ipv6Copy(DST6, data + IP6H_SADDR);
-  if (haveSrc) ipv6Copy(SRC6, daddr);
-  else memory.fill(SRC6, 0, 16);
+  ipv6Copy(DST6(), data + IP6H_SADDR);
+  if (haveSrc) ipv6Copy(SRC6(), daddr);
+  else memory.fill(SRC6(), 0, 16);
   // A link-local (or loopback) source is reached again through the interface it came in on.
   const oif = (stype & (IPV6_ADDR_LINKLOCAL | IPV6_ADDR_LOOPBACK)) != 0 ? ifindex : 0;
-  if (!ip6_route_output(DST6, SRC6, IPPROTO_ICMPV6, type, code, oif)) {
+  if (!ip6_route_output(DST6(), SRC6(), IPPROTO_ICMPV6, type, code, oif)) {
     if (apply) {
       // icmpv6_xrlim_allow looked the route up first and found none
       mibInc(MIB_IP6_OUT_NO_ROUTES);
@@ -748,12 +766,12 @@ export function icmpv6_send(ifindex: u32, data: u32, len: u32, type: u32, code: 
   }
   // No source of our own and no preferred source on the route: one of the inbound device's, chosen for
   // the destination (icmpv6_rt_has_prefsrc false → ipv6_dev_get_saddr(parm->iif)).
-  if (!haveSrc && input && ipv6IsAnyAt(OUT_RES + FR_PREFSRC) && ipv6_dev_get_saddr(ifindex, DST6, TMP6) == 0) {
-    ipv6Copy(SRC6, TMP6);
+  if (!haveSrc && input && ipv6IsAnyAt(OUT_RES() + FR_PREFSRC) && ipv6_dev_get_saddr(ifindex, DST6(), TMP6()) == 0) {
+    ipv6Copy(SRC6(), TMP6());
   }
-  if (ipv6IsAnyAt(SRC6)) return; // ip6_dst_lookup: EADDRNOTAVAIL
+  if (ipv6IsAnyAt(SRC6())) return; // ip6_dst_lookup: EADDRNOTAVAIL
   if (apply) {
-    if (!xrlimAllow6(s, DST6)) {
+    if (!xrlimAllow6(s, DST6())) {
       mibInc(MIB_ICMP6_OUT_RATE_LIMIT_HOST);
       return;
     }
@@ -762,7 +780,7 @@ export function icmpv6_send(ifindex: u32, data: u32, len: u32, type: u32, code: 
   const dlen = min(len, IPV6_MIN_MTU - IPV6_HLEN - 8);
   const p = newFrame();
   if (p == 0) return;
-  buildIp6(p, 0, 8 + dlen, IPPROTO_ICMPV6, routeHoplimit6(), SRC6, DST6);
+  buildIp6(p, 0, 8 + dlen, IPPROTO_ICMPV6, routeHoplimit6(), SRC6(), DST6());
   const ic = p + IPV6_HLEN;
   store<u8>(ic, <u8>type);
   store<u8>(ic, <u8>code, 1);
@@ -872,16 +890,16 @@ function icmpv6EchoReply(ifindex: u32, q: u32, data: u32, len: u32, l4off: u32, 
     }
     apply = s != 0;
   }
-  ipv6Copy(DST6, data + IP6H_SADDR);
-  if (unicast) ipv6Copy(SRC6, data + IP6H_DADDR);
-  else memory.fill(SRC6, 0, 16);
+  ipv6Copy(DST6(), data + IP6H_SADDR);
+  if (unicast) ipv6Copy(SRC6(), data + IP6H_DADDR);
+  else memory.fill(SRC6(), 0, 16);
   const tclass = (ldBe32(data) >> 20) & 0xff;
-  if (!ip6_route_output(DST6, SRC6, IPPROTO_ICMPV6, ICMPV6_ECHO_REPLY, 0, ifindex)) {
+  if (!ip6_route_output(DST6(), SRC6(), IPPROTO_ICMPV6, ICMPV6_ECHO_REPLY, 0, ifindex)) {
     netFree(q, data);
     return;
   }
   if (apply) {
-    if (!xrlimAllow6(s, DST6)) {
+    if (!xrlimAllow6(s, DST6())) {
       mibInc(MIB_ICMP6_OUT_RATE_LIMIT_HOST);
       netFree(q, data);
       return;
@@ -892,7 +910,7 @@ function icmpv6EchoReply(ifindex: u32, q: u32, data: u32, len: u32, l4off: u32, 
   const ilen = len - l4off;
   store<u8>(ic, <u8>ICMPV6_ECHO_REPLY);
   const p = ic - IPV6_HLEN;
-  buildIp6(p, tclass, ilen, IPPROTO_ICMPV6, routeHoplimit6(), SRC6, DST6);
+  buildIp6(p, tclass, ilen, IPPROTO_ICMPV6, routeHoplimit6(), SRC6(), DST6());
   icmp6Csum(p, ic, ilen);
   countOut6(ICMPV6_ECHO_REPLY);
   ip6_local_out(q, p, IPV6_HLEN + ilen);

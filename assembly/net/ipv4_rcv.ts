@@ -31,7 +31,8 @@
 // Sets: the frame's length (trimmed), Ip counters. Next: ip_local_deliver (local.ts), ip_forward
 // (forward.ts), icmp_send, or a drop with its reason.
 
-import { fibGen, mibInc, netDrop, netFree, netRoot, netdevGet, sysctl } from './core';
+import { fibGen, mibInc, netDrop, netFree, netRoot, netdevGet, sysctl, netScratch } from './core';
+import { SCR_RX } from './abi';
 import { fillBytes } from '../bytes';
 import { dst4_route } from './dst';
 import {
@@ -59,10 +60,18 @@ import {
 } from './inet';
 
 /** The flow key and result of the input route (one worker's). */
-export const IN_FL: u32 = <u32>memory.data(FL_SIZE, 16);
-export const IN_RES: u32 = <u32>memory.data(FR_SIZE, 16);
-const REV_FL: u32 = <u32>memory.data(FL_SIZE, 16);
-const REV_RES: u32 = <u32>memory.data(FR_SIZE, 16);
+@inline function IN_FL(): u32 {
+  return netScratch() + SCR_RX;
+}
+@inline export function IN_RES(): u32 {
+  return netScratch() + SCR_RX + 64;
+}
+@inline function REV_FL(): u32 {
+  return netScratch() + SCR_RX + 128;
+}
+@inline function REV_RES(): u32 {
+  return netScratch() + SCR_RX + 192;
+}
 
 // What route input decided (ROUTE_*), with the route flags, the ip_error errno, the drop reason.
 const ROUTE_DROP: u32 = 0;
@@ -147,7 +156,7 @@ function ip_rcv_finish(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32, hlen
     }
   }
   if (route == ROUTE_LOCAL) ip_local_deliver(ifindex, q, data, len, rtFlags);
-  else if (route == ROUTE_FORWARD) ip_forward(ifindex, q, data, len, pkt, IN_RES, fwdFlags | (hlen > 20 ? optFwdFlags : 0));
+  else if (route == ROUTE_FORWARD) ip_forward(ifindex, q, data, len, pkt, IN_RES(), fwdFlags | (hlen > 20 ? optFwdFlags : 0));
   else ipError(ifindex, nd, q, data, len);
 }
 
@@ -179,10 +188,12 @@ function ip_rcv_finish(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32, hlen
  *   SRC_SLOTS × (u32 address | u32 generation + 1, top bit: local)
  */
 const SRC_SLOTS: u32 = 256;
-const SRC_CACHE: u32 = <u32>memory.data(SRC_SLOTS * 8, 16);
+@inline function SRC_CACHE(): u32 {
+  return netScratch() + SCR_RX + 1024;
+}
 
 function sourceIsLocal(saddr: u32): bool {
-  const e = SRC_CACHE + (((saddr * 0x9e3779b1) >> 24) << 3);
+  const e = SRC_CACHE() + (((saddr * 0x9e3779b1) >> 24) << 3);
   const g = (fibGen() + 1) & 0x7fffffff;
   const w = load<u32>(e, 4);
   if (load<u32>(e) == saddr && (w & 0x7fffffff) == g) return (w >> 31) != 0;
@@ -201,7 +212,7 @@ function sourceIsLocal(saddr: u32): bool {
 }
 
 /**
- * ip_route_input_noref: decide the datagram's input route. IN_RES holds the FIB result when there was
+ * ip_route_input_noref: decide the datagram's input route. IN_RES() holds the FIB result when there was
  * one; rtFlags / rtErr / rtReason / fwdFlags say the rest. Returns ROUTE_*.
  */
 function routeInput(ifindex: u32, nd: u32, data: u32, hlen: u32): u32 {
@@ -238,26 +249,26 @@ function routeInput(ifindex: u32, nd: u32, data: u32, hlen: u32): u32 {
     if (conf4(nd, CONF4_ROUTE_LOCALNET) == 0) return drop(NDROP_IP_LOCALNET);
   }
   const forwarding = conf4(nd, CONF4_FORWARDING) != 0;
-  fillBytes(IN_FL, 0, FL_SIZE);
-  store<u32>(IN_FL, daddr, FL_DST);
-  store<u32>(IN_FL, saddr, FL_SRC);
-  store<u32>(IN_FL, ifindex, FL_IIF);
-  store<u8>(IN_FL, <u8>tos, FL_TOS);
-  store<u8>(IN_FL, <u8>RT_SCOPE_UNIVERSE, FL_SCOPE);
-  store<u8>(IN_FL, <u8>AF_INET, FL_FAMILY);
+  fillBytes(IN_FL(), 0, FL_SIZE);
+  store<u32>(IN_FL(), daddr, FL_DST);
+  store<u32>(IN_FL(), saddr, FL_SRC);
+  store<u32>(IN_FL(), ifindex, FL_IIF);
+  store<u8>(IN_FL(), <u8>tos, FL_TOS);
+  store<u8>(IN_FL(), <u8>RT_SCOPE_UNIVERSE, FL_SCOPE);
+  store<u8>(IN_FL(), <u8>AF_INET, FL_FAMILY);
   if (needPorts()) {
     // fib4_rules_early_flow_dissect (rules may select on them), or a multipath hash over L4
     const proto = <u32>load<u8>(data, IPH_PROTOCOL);
-    store<u8>(IN_FL, <u8>proto, FL_PROTO);
-    store<u32>(IN_FL, ports(data, hlen, proto), FL_SPORT);
+    store<u8>(IN_FL(), <u8>proto, FL_PROTO);
+    store<u32>(IN_FL(), ports(data, hlen, proto), FL_SPORT);
   }
   // through the per-destination cache (dst.ts): the FIB's answer for this flow key, kept per generation
-  const err = dst4_route(IN_FL, IN_RES);
+  const err = dst4_route(IN_FL(), IN_RES());
   if (err != 0) {
     rtErr = forwarding ? -err : EHOSTUNREACH;
     return ROUTE_ERROR;
   }
-  const type = <u32>load<u8>(IN_RES, FR_TYPE);
+  const type = <u32>load<u8>(IN_RES(), FR_TYPE);
   if (type == RTN_BROADCAST) return brdInput(ifindex, nd, saddr, tos);
   if (type == RTN_LOCAL) {
     const r = validateSource(ifindex, nd, saddr, daddr, tos, 0);
@@ -271,12 +282,12 @@ function routeInput(ifindex: u32, nd: u32, data: u32, hlen: u32): u32 {
   }
   if (type != RTN_UNICAST) return drop(NDROP_IP_INVALID_DEST);
   // __mkroute_input
-  const oif = load<u32>(IN_RES, FR_OIF);
+  const oif = load<u32>(IN_RES(), FR_OIF);
   const r = validateSource(ifindex, nd, saddr, daddr, tos, oif);
   if (r < 0) return drop(<u32>-r);
   if (oif == ifindex && r > 0 && conf4(nd, CONF4_SEND_REDIRECTS) != 0) {
     // inet_addr_onlink(out_dev, saddr, gw): the sender (and the gateway, if any) on one of its subnets
-    const gw = <u32>load<u8>(IN_RES, FR_GW_FAMILY) == AF_INET ? load<u32>(IN_RES, FR_GW) : 0;
+    const gw = <u32>load<u8>(IN_RES(), FR_GW_FAMILY) == AF_INET ? load<u32>(IN_RES(), FR_GW) : 0;
     if (addrOnlink(nd, saddr) && (gw == 0 || addrOnlink(nd, gw))) fwdFlags = FWD_DOREDIRECT;
   }
   return ROUTE_FORWARD;
@@ -326,29 +337,29 @@ function validateSource(ifindex: u32, nd: u32, saddr: u32, daddr: u32, tos: u32,
     return 0;
   }
   // __fib_validate_source: the route back to the source
-  fillBytes(REV_FL, 0, FL_SIZE);
-  store<u32>(REV_FL, saddr, FL_DST);
-  store<u32>(REV_FL, daddr, FL_SRC);
-  store<u32>(REV_FL, oif != 0 ? oif : LOOPBACK_IFINDEX, FL_IIF);
-  store<u8>(REV_FL, <u8>tos, FL_TOS);
-  store<u8>(REV_FL, <u8>AF_INET, FL_FAMILY);
-  if (fib4_lookup(REV_FL, REV_RES) != 0) return rpf != 0 ? -(<i32>NDROP_IP_RPFILTER) : 0;
-  const type = <u32>load<u8>(REV_RES, FR_TYPE);
+  fillBytes(REV_FL(), 0, FL_SIZE);
+  store<u32>(REV_FL(), saddr, FL_DST);
+  store<u32>(REV_FL(), daddr, FL_SRC);
+  store<u32>(REV_FL(), oif != 0 ? oif : LOOPBACK_IFINDEX, FL_IIF);
+  store<u8>(REV_FL(), <u8>tos, FL_TOS);
+  store<u8>(REV_FL(), <u8>AF_INET, FL_FAMILY);
+  if (fib4_lookup(REV_FL(), REV_RES()) != 0) return rpf != 0 ? -(<i32>NDROP_IP_RPFILTER) : 0;
+  const type = <u32>load<u8>(REV_RES(), FR_TYPE);
   if (type != RTN_UNICAST) {
     if (type != RTN_LOCAL) return -(<i32>NDROP_IP_INVALID_SOURCE);
     if (!acceptLocal) return -(<i32>NDROP_IP_LOCAL_SOURCE);
   }
-  if (load<u32>(REV_RES, FR_OIF) == ifindex) {
+  if (load<u32>(REV_RES(), FR_OIF) == ifindex) {
     // the next hop's scope is host (no gateway: the source is on the link)
-    return <u32>load<u8>(REV_RES, FR_GW_FAMILY) == 0 ? 1 : 0;
+    return <u32>load<u8>(REV_RES(), FR_GW_FAMILY) == 0 ? 1 : 0;
   }
   const l = load<u32>(nd, ND_ADDR4);
   if (l == 0 || load<u32>(l) == 0) return rpf != 0 ? -(<i32>NDROP_IP_RPFILTER) : 0;
   if (rpf == 1) return -(<i32>NDROP_IP_RPFILTER);
   // loose mode: any route back will do, seen from this device
-  store<u32>(REV_FL, ifindex, FL_OIF);
-  if (fib4_lookup(REV_FL, REV_RES) == 0 && <u32>load<u8>(REV_RES, FR_TYPE) == RTN_UNICAST) {
-    return <u32>load<u8>(REV_RES, FR_GW_FAMILY) == 0 ? 1 : 0;
+  store<u32>(REV_FL(), ifindex, FL_OIF);
+  if (fib4_lookup(REV_FL(), REV_RES()) == 0 && <u32>load<u8>(REV_RES(), FR_TYPE) == RTN_UNICAST) {
+    return <u32>load<u8>(REV_RES(), FR_GW_FAMILY) == 0 ? 1 : 0;
   }
   return 0;
 }

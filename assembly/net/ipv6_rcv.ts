@@ -26,7 +26,8 @@
 // FIB. Sets: the frame's length (trimmed), Ip6 counters. Next: ip6_local_deliver (local.ts),
 // ip6_forward (forward.ts), icmpv6_send, ipv6_defrag (frag.ts), or a drop.
 
-import { mibInc, netDrop, netFree, netRoot, netdevGet, sysctl } from './core';
+import { mibInc, netDrop, netFree, netRoot, netdevGet, sysctl, netScratch } from './core';
+import { SCR_RX } from './abi';
 import { FIBF_CUSTOM6, FRT_FLAGS } from './fib';
 import {
   AE_ADDR, ADDR_ENTRY_SIZE, ADDR_LIST_HEADER, AF_INET6, CONF6_DISABLE_IPV6, FL_DST, FL_FAMILY, FL_IIF, FL_LABEL,
@@ -54,8 +55,12 @@ import {
 } from './inet';
 
 /** The flow key and result of the input route (one worker's). */
-export const IN6_FL: u32 = <u32>memory.data(FL_SIZE, 16);
-export const IN6_RES: u32 = <u32>memory.data(FR_SIZE, 16);
+@inline function IN6_FL(): u32 {
+  return netScratch() + SCR_RX + 256;
+}
+@inline function IN6_RES(): u32 {
+  return netScratch() + SCR_RX + 320;
+}
 
 /** ip6_parse_tlv's default max_hbh_opts_cnt / max_dst_opts_cnt (net.ipv6.max_{hbh,dst}_opts_number). */
 const MAX_OPTS_CNT: u32 = 8;
@@ -159,38 +164,38 @@ function ip6RcvFinish(ifindex: u32, nd: u32, q: u32, data: u32, len: u32, pkt: u
     return;
   }
   const daddr = data + IP6H_DADDR;
-  fillBytes(IN6_FL, 0, FL_SIZE);
-  ipv6Copy(IN6_FL + FL_DST, daddr);
-  ipv6Copy(IN6_FL + FL_SRC, data + IP6H_SADDR);
-  store<u32>(IN6_FL, ifindex, FL_IIF);
+  fillBytes(IN6_FL(), 0, FL_SIZE);
+  ipv6Copy(IN6_FL() + FL_DST, daddr);
+  ipv6Copy(IN6_FL() + FL_SRC, data + IP6H_SADDR);
+  store<u32>(IN6_FL(), ifindex, FL_IIF);
   // rt6_need_strict: link-local (and loopback) destinations are looked up on the input device only
-  if ((ipv6AddrType(daddr) & (IPV6_ADDR_LINKLOCAL | IPV6_ADDR_LOOPBACK)) != 0) store<u32>(IN6_FL, ifindex, FL_OIF);
-  store<u8>(IN6_FL, <u8>AF_INET6, FL_FAMILY);
-  store<u8>(IN6_FL, <u8>((ldBe32(data) >> 20) & 0xfc), FL_TOS);
-  store<u32>(IN6_FL, load<u32>(data) & 0xffff0f00, FL_LABEL); // the 20-bit flow label, network order
-  store<u8>(IN6_FL, load<u8>(data, IP6H_NEXTHDR), FL_PROTO); // ip6_route_input: flowi6_proto = nexthdr
+  if ((ipv6AddrType(daddr) & (IPV6_ADDR_LINKLOCAL | IPV6_ADDR_LOOPBACK)) != 0) store<u32>(IN6_FL(), ifindex, FL_OIF);
+  store<u8>(IN6_FL(), <u8>AF_INET6, FL_FAMILY);
+  store<u8>(IN6_FL(), <u8>((ldBe32(data) >> 20) & 0xfc), FL_TOS);
+  store<u32>(IN6_FL(), load<u32>(data) & 0xffff0f00, FL_LABEL); // the 20-bit flow label, network order
+  store<u8>(IN6_FL(), load<u8>(data, IP6H_NEXTHDR), FL_PROTO); // ip6_route_input: flowi6_proto = nexthdr
   if (needPorts6()) {
     // the flow dissector's view (fib6_rules_early_flow_dissect, an L4 multipath hash): the upper layer
     // past the extension headers, and its ports when it has them and this is a first fragment
     const l4 = ipv6SkipExthdr(data, len, off, <u32>load<u8>(data + nhoff));
     if (l4 >= 0) {
-      store<u8>(IN6_FL, <u8>skipNexthdr, FL_PROTO);
+      store<u8>(IN6_FL(), <u8>skipNexthdr, FL_PROTO);
       const proto = skipNexthdr;
       if ((skipFragOff & ~7) == 0 && <u32>l4 + 4 <= len &&
           (proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE || proto == IPPROTO_SCTP || proto == IPPROTO_DCCP)) {
-        store<u32>(IN6_FL, load<u32>(data + <u32>l4), FL_SPORT);
+        store<u32>(IN6_FL(), load<u32>(data + <u32>l4), FL_SPORT);
       }
     }
   }
-  const err = dst6_route(IN6_FL, IN6_RES);
+  const err = dst6_route(IN6_FL(), IN6_RES());
   if (err == 0) {
-    const type = <u32>load<u8>(IN6_RES, FR_TYPE);
+    const type = <u32>load<u8>(IN6_RES(), FR_TYPE);
     if (type == RTN_LOCAL || type == RTN_ANYCAST) {
       ip6_local_deliver(ifindex, q, data, len, nhoff, off, type == RTN_LOCAL);
       return;
     }
     if (type == RTN_UNICAST) {
-      ip6_forward(ifindex, q, data, len, pkt, IN6_RES);
+      ip6_forward(ifindex, q, data, len, pkt, IN6_RES());
       return;
     }
   }

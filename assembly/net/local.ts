@@ -2,7 +2,7 @@
 // reassembly, go to their protocol's handler — inet_protos / inet6_protos of the kernel, here a table of
 // handler numbers by protocol that the control plane (and the L4 demux of the next issue) can change:
 //
-//   INET_PROTOS / INET6_PROTOS: 256 × u8 handler, by IP protocol / IPv6 next header
+//   256 × u8 handler by IP protocol, then 256 by IPv6 next header (an arena block under NR_PROTOS)
 //     PH_NONE      no handler: ICMP protocol unreachable / ICMPv6 parameter problem (code 1, pointing at
 //                  the next-header field), Ip:InUnknownProtos, IP_NOPROTO
 //     PH_ICMP      icmp_rcv / icmpv6_rcv (icmp.ts)
@@ -21,11 +21,13 @@
 import { devLookup } from '../device';
 import { DEV_HOST_RING } from '../abi';
 import { ringPushDesc } from '../ring';
-import { mibInc, netDrop, netFree } from './core';
+import { mibInc, netDrop, netFree, netRoot } from './core';
+import { arena_alloc } from '../maps/arena';
+import { fillBytes } from '../bytes';
 import {
   MIB_IP6_IN_DELIVERS, MIB_IP6_IN_HDR_ERRORS, MIB_IP6_IN_UNKNOWN_PROTOS, MIB_IP_IN_DELIVERS, MIB_IP_IN_UNKNOWN_PROTOS,
   MIB_L4_ICMP_PENDING, MIB_L4_TCP_PENDING, MIB_L4_UDP_PENDING, NDROP_HOST_RING_FULL, NDROP_IP_NOPROTO,
-  NDROP_NO_SOCKET, NDROP_FRAG_INVALID,
+  NDROP_NO_SOCKET, NDROP_FRAG_INVALID, NR_PROTOS,
 } from './abi';
 import { ip_defrag, ipv6_defrag, reasmLen, reasmNhoff, reasmThoff } from './frag';
 import { rxRingIfindex } from './eth';
@@ -51,42 +53,57 @@ export const PH_EXT_FRAGMENT: u8 = 8;
 export const PH_NONE_NEXT: u8 = 9;
 const PH_MAX: u8 = 9;
 
-const INET_PROTOS: u32 = <u32>memory.data(256, 16);
-const INET6_PROTOS: u32 = <u32>memory.data(256, 16);
+// The tables live in an arena block under the root (NR_PROTOS: 256 IPv4 handlers, then 256 IPv6),
+// made on first use with the kernel's built-ins and published with one store: every worker sees the
+// same tables, and a worker starting later does not reset what the control plane set.
+function protos(): u32 {
+  const r = netRoot();
+  let t = load<u32>(r + NR_PROTOS);
+  if (t != 0) return t;
+  t = arena_alloc(512, 64);
+  if (t == 0) return 0;
+  fillBytes(t, 0, 512);
+  store<u8>(t + IPPROTO_ICMP, PH_ICMP);
+  store<u8>(t + IPPROTO_IGMP, PH_CONSUME);
+  store<u8>(t + IPPROTO_TCP, PH_HOST_TCP);
+  store<u8>(t + IPPROTO_UDP, PH_HOST_UDP);
+  store<u8>(t + IPPROTO_UDPLITE, PH_HOST_UDP);
+  const t6 = t + 256;
+  store<u8>(t6 + IPPROTO_ICMPV6, PH_ICMP);
+  store<u8>(t6 + IPPROTO_TCP, PH_HOST_TCP);
+  store<u8>(t6 + IPPROTO_UDP, PH_HOST_UDP);
+  store<u8>(t6 + IPPROTO_UDPLITE, PH_HOST_UDP);
+  store<u8>(t6 + IPPROTO_ROUTING, PH_EXT_ROUTING);
+  store<u8>(t6 + IPPROTO_DSTOPTS, PH_EXT_DSTOPTS);
+  store<u8>(t6 + IPPROTO_FRAGMENT, PH_EXT_FRAGMENT);
+  store<u8>(t6 + IPPROTO_NONE, PH_NONE_NEXT);
+  store<u32>(r + NR_PROTOS, t);
+  return t;
+}
 
-// The kernel's built-in protocols (what a namespace on a kernel without modules answers for).
-store<u8>(INET_PROTOS + IPPROTO_ICMP, PH_ICMP);
-store<u8>(INET_PROTOS + IPPROTO_IGMP, PH_CONSUME);
-store<u8>(INET_PROTOS + IPPROTO_TCP, PH_HOST_TCP);
-store<u8>(INET_PROTOS + IPPROTO_UDP, PH_HOST_UDP);
-store<u8>(INET_PROTOS + IPPROTO_UDPLITE, PH_HOST_UDP);
-store<u8>(INET6_PROTOS + IPPROTO_ICMPV6, PH_ICMP);
-store<u8>(INET6_PROTOS + IPPROTO_TCP, PH_HOST_TCP);
-store<u8>(INET6_PROTOS + IPPROTO_UDP, PH_HOST_UDP);
-store<u8>(INET6_PROTOS + IPPROTO_UDPLITE, PH_HOST_UDP);
-store<u8>(INET6_PROTOS + IPPROTO_ROUTING, PH_EXT_ROUTING);
-store<u8>(INET6_PROTOS + IPPROTO_DSTOPTS, PH_EXT_DSTOPTS);
-store<u8>(INET6_PROTOS + IPPROTO_FRAGMENT, PH_EXT_FRAGMENT);
-store<u8>(INET6_PROTOS + IPPROTO_NONE, PH_NONE_NEXT);
+/** The handler of `proto` (IPv4 when !v6): PH_NONE when the tables cannot be made. */
+@inline function handler(v6: bool, proto: u32): u8 {
+  const t = protos();
+  return t == 0 ? PH_NONE : load<u8>(t + (v6 ? 256 : 0) + proto);
+}
 
 /**
  * inet_add_protocol / inet6_add_protocol: handler `handler` (PH_*) for IP protocol `proto` of `family`
- * (2 or 10). 0, or -22 (EINVAL: family, protocol or handler out of range). One byte store: a receive
- * in flight sees the old handler or the new one.
+ * (2 or 10). 0, or -22 (EINVAL: family, protocol or handler out of range, no stack), -12 (ENOMEM).
+ * One byte store: a receive in flight sees the old handler or the new one.
  */
-export function net_proto_set(family: u32, proto: u32, handler: u32): i32 {
-  if (proto > 255 || handler > <u32>PH_MAX) return -22;
-  if (family == 2) store<u8>(INET_PROTOS + proto, <u8>handler);
-  else if (family == 10) store<u8>(INET6_PROTOS + proto, <u8>handler);
-  else return -22;
+export function net_proto_set(family: u32, proto: u32, h: u32): i32 {
+  if (proto > 255 || h > <u32>PH_MAX || (family != 2 && family != 10) || netRoot() == 0) return -22;
+  const t = protos();
+  if (t == 0) return -12;
+  store<u8>(t + (family == 10 ? 256 : 0) + proto, <u8>h);
   return 0;
 }
 
 /** The handler of `proto` for `family` (PH_*), 255 for a bad family. */
 export function net_proto_get(family: u32, proto: u32): u32 {
-  if (family == 2) return load<u8>(INET_PROTOS + (proto & 0xff));
-  if (family == 10) return load<u8>(INET6_PROTOS + (proto & 0xff));
-  return 255;
+  if ((family != 2 && family != 10) || netRoot() == 0) return 255;
+  return handler(family == 10, proto & 0xff);
 }
 
 /**
@@ -132,7 +149,7 @@ export function ip_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, rtFl
     len = reasmLen();
   }
   const proto = <u32>load<u8>(data, IPH_PROTOCOL);
-  const h = load<u8>(INET_PROTOS + proto);
+  const h = handler(false, proto);
   const hlen = (<u32>load<u8>(data) & 0xf) << 2;
   if (h == PH_NONE) {
     mibInc(MIB_IP_IN_UNKNOWN_PROTOS);
@@ -157,7 +174,7 @@ export function ip6_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, nho
   let fragmented = false;
   for (;;) {
     const nexthdr = <u32>load<u8>(data + nhoff);
-    const h = load<u8>(INET6_PROTOS + nexthdr);
+    const h = handler(true, nexthdr);
     if (h == PH_EXT_ROUTING || h == PH_EXT_DSTOPTS) {
       const r = h == PH_EXT_ROUTING ? ipv6_rthdr_rcv(ifindex, q, data, len, off) : ipv6_destopt_rcv(ifindex, q, data, len, off);
       if (r != EXT_CONTINUE) return;

@@ -14,11 +14,11 @@
 // that table in ~12 MiB. The rules themselves live in a binary trie (lpm_rib.ts), so deleting a
 // prefix brings back the one that covers it, as rte_lpm's rule table does.
 //
-// Values are 1..0x7fffffff (the top bit tags a direct entry as a leaf).
+// Values are any nonzero u32 (the FIB's prefix records by address).
 
 import { heapCreate, HDR_DIR, HDR_MAGIC, MAGIC4 } from './lpm_heap';
 import { RIB_NODE4 } from './lpm_rib';
-import { PN_LEAFVEC, PN_SLOTS, ptAdd, ptDel, ptDirCreate, ptGet, ptIsPrefix, VALUE_MAX } from './poptrie';
+import { PN_LEAFVEC, PN_SLOTS, ptAdd, ptDel, ptDirCreate, ptGet, ptIsPrefix, DIRECT_LEAF_MAX } from './poptrie';
 
 const S4: u32 = 18;
 const LEVELS4: u32 = 4; // the direct table's blocks, then nodes at bits 18, 24, 30
@@ -36,10 +36,10 @@ export function lpm4_create(): u32 {
 
 /**
  * Add or replace `addr/len` → `value`. 0; -22 (EINVAL: not a table, len > 32, bits set past len, value
- * 0 or over 0x7fffffff); -12 (ENOMEM: the table is as it was).
+ * 0); -12 (ENOMEM: the table is as it was).
  */
 export function lpm4_add(t: u32, addr: u32, len: u32, value: u32): i32 {
-  if (!isTable4(t) || len > 32 || value == 0 || value > VALUE_MAX) return -22;
+  if (!isTable4(t) || len > 32 || value == 0) return -22;
   const hi = <u64>addr << 32;
   if (!ptIsPrefix(hi, 0, len)) return -22;
   return ptAdd(t, hi, 0, len, value);
@@ -62,7 +62,7 @@ export function lpm4_get(t: u32, addr: u32, len: u32): u32 {
 /** The value of the longest prefix covering `addr`, 0 when none. The inline form for the fast path. */
 @inline export function lpm4Lookup(t: u32, addr: u32): u32 {
   const e = load<u32>(load<u32>(t + HDR_DIR) + ((addr >> (32 - S4)) << 2));
-  return <i32>e < 0 ? e & VALUE_MAX : lpm4Walk(e << 3, addr << S4);
+  return <i32>e < 0 ? e & DIRECT_LEAF_MAX : lpm4Walk(e << 3, addr << S4);
 }
 
 /** From node block `n` with the key's remaining bits `k` (left-aligned) down to the leaf. */
@@ -90,8 +90,8 @@ export function lpm4_lookup(t: u32, addr: u32): u32 {
 
 /**
  * `n` lookups: host-order u32 addresses at `src`, u32 values to `dst`. Four at a time, their direct
- * entries loaded first, so four blocks are on their way from memory at once (bench/fib.ts: faster
- * than one by one, and than branch-free or three-pass variants, on a 1M-prefix table).
+ * entries loaded first, so four blocks are on their way from memory at once (on DPDK's 1M table:
+ * faster than one by one, eight at a time, branch-free or three-pass variants; README, FIB bench).
  */
 export function lpm4_lookup_bulk(t: u32, src: u32, dst: u32, n: u32): void {
   const d = load<u32>(t + HDR_DIR);
@@ -107,10 +107,10 @@ export function lpm4_lookup_bulk(t: u32, src: u32, dst: u32, n: u32): void {
     const e2 = load<u32>(d + ((a2 >> (32 - S4)) << 2));
     const e3 = load<u32>(d + ((a3 >> (32 - S4)) << 2));
     const q = dst + (i << 2);
-    store<u32>(q, <i32>e0 < 0 ? e0 & VALUE_MAX : lpm4Walk(e0 << 3, a0 << S4));
-    store<u32>(q, <i32>e1 < 0 ? e1 & VALUE_MAX : lpm4Walk(e1 << 3, a1 << S4), 4);
-    store<u32>(q, <i32>e2 < 0 ? e2 & VALUE_MAX : lpm4Walk(e2 << 3, a2 << S4), 8);
-    store<u32>(q, <i32>e3 < 0 ? e3 & VALUE_MAX : lpm4Walk(e3 << 3, a3 << S4), 12);
+    store<u32>(q, <i32>e0 < 0 ? e0 & DIRECT_LEAF_MAX : lpm4Walk(e0 << 3, a0 << S4));
+    store<u32>(q, <i32>e1 < 0 ? e1 & DIRECT_LEAF_MAX : lpm4Walk(e1 << 3, a1 << S4), 4);
+    store<u32>(q, <i32>e2 < 0 ? e2 & DIRECT_LEAF_MAX : lpm4Walk(e2 << 3, a2 << S4), 8);
+    store<u32>(q, <i32>e3 < 0 ? e3 & DIRECT_LEAF_MAX : lpm4Walk(e3 << 3, a3 << S4), 12);
   }
   for (; i < n; i++) store<u32>(dst + (i << 2), lpm4Lookup(t, load<u32>(src + (i << 2))));
 }

@@ -8,11 +8,11 @@
 // Structure: the same Poptrie as IPv4 (poptrie.ts) over 128-bit keys, with a 16-bit direct table
 // (256 KiB): Internet tables sit in a few /16s (2001::/16, 2a00::/12 ...), so a wider one would be
 // empty; 6-bit nodes keep a realistic 200k-prefix table near 10 MiB (bench/fib.ts measures it).
-// Values are 1..0x7fffffff.
+// Values are any nonzero u32.
 
 import { heapCreate, HDR_DIR, HDR_MAGIC, MAGIC6 } from './lpm_heap';
 import { RIB_NODE6 } from './lpm_rib';
-import { PN_LEAFVEC, PN_SLOTS, ptAdd, ptDel, ptDirCreate, ptGet, ptIsPrefix, VALUE_MAX } from './poptrie';
+import { PN_LEAFVEC, PN_SLOTS, ptAdd, ptDel, ptDirCreate, ptGet, ptIsPrefix, DIRECT_LEAF_MAX } from './poptrie';
 
 const S6: u32 = 16;
 const LEVELS6: u32 = 20; // the direct table's blocks, then nodes at bits 16, 22, ..., 124
@@ -36,10 +36,10 @@ export function lpm6_create(): u32 {
 
 /**
  * Add or replace the 16 bytes at `addr` / `len` → `value`. 0; -22 (EINVAL: not a table, len > 128,
- * bits set past len, value 0 or over 0x7fffffff); -12 (ENOMEM: the table is as it was).
+ * bits set past len, value 0); -12 (ENOMEM: the table is as it was).
  */
 export function lpm6_add(t: u32, addr: u32, len: u32, value: u32): i32 {
-  if (!isTable6(t) || len > 128 || value == 0 || value > VALUE_MAX) return -22;
+  if (!isTable6(t) || len > 128 || value == 0) return -22;
   const hi = keyHi(addr);
   const lo = keyLo(addr);
   if (!ptIsPrefix(hi, lo, len)) return -22;
@@ -66,7 +66,7 @@ export function lpm6_get(t: u32, addr: u32, len: u32): u32 {
   const hi = keyHi(addr);
   const lo = keyLo(addr);
   const e = load<u32>(load<u32>(t + HDR_DIR) + (<u32>(hi >> (64 - S6)) << 2));
-  if (<i32>e < 0) return e & VALUE_MAX;
+  if (<i32>e < 0) return e & DIRECT_LEAF_MAX;
   return lpm6Walk(e << 3, (hi << S6) | (lo >> (64 - S6)), lo << S6);
 }
 

@@ -21,11 +21,11 @@ import { netFree, netDrop, netdevGet, mibInc } from './core';
 import {
   AE_FLAGS, AF_INET6, CONF6_FORWARDING, IFF_LOOPBACK, MIB_ICMP6_OUT_MSGS,
   MIB_ICMP6_OUT_NEIGHBOR_ADVERTISEMENTS, MIB_ICMP6_OUT_NEIGHBOR_SOLICITS, MIB_IP6_OUT_REQUESTS, ND_CONF6, ND_FLAGS,
-  ND_MAC, NDROP_IPV6_NDISC_BAD_CODE, NDROP_IPV6_NDISC_BAD_OPTIONS, NDROP_IPV6_NDISC_HOP_LIMIT, NDROP_IPV6_NDISC_NS_OTHERHOST,
+  NDROP_IPV6_NDISC_BAD_CODE, NDROP_IPV6_NDISC_BAD_OPTIONS, NDROP_IPV6_NDISC_HOP_LIMIT, NDROP_IPV6_NDISC_NS_OTHERHOST,
   NDROP_NOMEM, NDROP_NOT_SPECIFIED, NDROP_PKT_TOO_SMALL, NE_IFINDEX, NE_KEY, NE_PARMS, NE_PROBES, NE_STATE, NUD_FAILED,
   NUD_REACHABLE, NUD_STALE,
 } from './abi';
-import { ipv6_chk_addr, ipv6_dev_get_saddr, ipv6_get_lladdr } from './netdev';
+import { ipv6_chk_addr, ipv6_dev_get_saddr, ipv6_get_lladdr, netdevMac, putMac } from './netdev';
 import {
   neigh_output, neighCreate, neighLookupStat, neighTable, neighUpdate, parmVar, neighStatInc, NEIGH_UPDATE_F_ISROUTER,
   NEIGH_UPDATE_F_OVERRIDE, NEIGH_UPDATE_F_OVERRIDE_ISROUTER, NEIGH_UPDATE_F_WEAK_OVERRIDE, NSTAT_RCV_PROBES_MCAST,
@@ -160,11 +160,10 @@ function ndiscSendSkb(ifindex: u32, eth: u32, icmpLen: u32, type: u32): void {
   mibInc(MIB_ICMP6_OUT_MSGS);
 }
 
-@inline function putLlOpt(p: u32, type: u32, mac: u32): void {
+@inline function putLlOpt(p: u32, type: u32, mac: u64): void {
   store<u8>(p, <u8>type);
   store<u8>(p + 1, 1);
-  store<u32>(p + 2, load<u32>(mac));
-  store<u16>(p + 6, load<u16>(mac + 4));
+  putMac(p + 2, mac);
 }
 
 /**
@@ -193,7 +192,7 @@ export function ndiscSendNa(ifindex: u32, daddr: u32, target: u32, router: bool,
   copy6(icmp + 8, target);
   let len = ND_MSG_LEN;
   if (incOpt) {
-    putLlOpt(icmp + ND_MSG_LEN, ND_OPT_TARGET_LL_ADDR, dev + ND_MAC);
+    putLlOpt(icmp + ND_MSG_LEN, ND_OPT_TARGET_LL_ADDR, netdevMac(dev));
     len += ND_LLOPT_LEN;
   }
   ndiscSendSkb(ifindex, eth, len, NDISC_NEIGHBOUR_ADVERTISEMENT);
@@ -224,7 +223,7 @@ export function ndiscSendNs(ifindex: u32, target: u32, unicast: bool, saddr: u32
   copy6(icmp + 8, target);
   let len = ND_MSG_LEN;
   if (!isAny6(saddr)) {
-    putLlOpt(icmp + ND_MSG_LEN, ND_OPT_SOURCE_LL_ADDR, dev + ND_MAC);
+    putLlOpt(icmp + ND_MSG_LEN, ND_OPT_SOURCE_LL_ADDR, netdevMac(dev));
     len += ND_LLOPT_LEN;
   }
   ndiscSendSkb(ifindex, eth, len, NDISC_NEIGHBOUR_SOLICITATION);

@@ -12,9 +12,10 @@
 //
 //   root  +0 magic 'NEIG' | +4 PRNG state (xorshift32: reachable_time) | +8 table AF_INET | +12 table
 //         AF_INET6 | +16 timer heap | +20 heap count | +24 heap capacity | +28 free entries | +32
-//         retired entries (reused two ticks on: a tick is the quiescent point) | +36 timer arming counter
-//         | +40 entries retired before the last tick | +64 control-plane I/O (key 16, lladdr 8, lladdr
+//         entries retired since the last tick | +36 timer arming counter | +40 entries waiting for
+//         their grace period (reclaim.ts) | +44 that grace period (rc_stamp) | +64 control-plane I/O (key 16, lladdr 8, lladdr
 //         length, message; +96 the output path's key) | +128 flow key and FIB result (arp_filter) | +256
+//         hash blocks a grow replaced, handed to reclaim.ts at the next tick (count, then blocks) | +320
 //
 //   table +0 family | +4 key length | +8 hash block (published by one aligned store) | +12 entries
 //         | +16 gc entries | +20 gc list head (oldest) | +24 gc list tail | +28 per-device parms
@@ -30,25 +31,30 @@
 //         (times in ms)
 //
 //   entry NE_* in net/abi.ts. A queued frame keeps its link in its own head (the xdp_frame area):
-//         +0 next frame | +4 queue (q) | +8 data | +12 len.
+//         +0 next frame | +4 queue (q) | +8 data | +12 len | +16 input ifindex (skb_iif: 0 for the
+//         stack's own), which the ICMP error names when resolution fails.
 //
 // Multi-worker: buckets and entries carry lock words (NE_LOCK, bucket lock); with one worker today
-// they are not taken. Entries are filled before they are linked (one store of the bucket head) and
-// their memory is reused only after the next tick.
+// they are not taken. Entries are filled before they are linked (one store of the bucket head).
+// Entries are allocated and retired on the data path, which must not touch reclaim.ts, so they keep
+// their own pool; but their reuse waits for reclaim.ts's grace periods like every other block: at each
+// tick (control plane) what was retired since the last one is stamped (rc_stamp) and goes back to the
+// pool once rc_passed.
 
 import { arena_alloc } from '../maps/arena';
+import { rc_alloc, rc_passed, rc_reclaim, rc_retire, rc_stamp } from './reclaim';
 import { FRAME_SIZE } from '../abi';
 import { netFree, netDrop, netdevGet, netRoot, sysctl, mibInc } from './core';
 import {
   AF_INET, AF_INET6, IFF_LOOPBACK, IFF_NOARP, IFF_POINTOPOINT, MIB_IP6_OUT_DISCARDS, MIB_IP6_OUT_NO_ROUTES, ND_CONF6, ND_FLAGS,
-  ND_MAC, NDROP_IPV6DISABLED, NDROP_NEIGH_CREATEFAIL, NDROP_NEIGH_FAILED, NDROP_NEIGH_QUEUEFULL, NDROP_NO_TX_TARGET, NDROP_NOMEM, NDROP_NOT_SPECIFIED,
+  NDROP_IPV6DISABLED, NDROP_NEIGH_CREATEFAIL, NDROP_NEIGH_FAILED, NDROP_NEIGH_QUEUEFULL, NDROP_NO_TX_TARGET, NDROP_NOMEM, NDROP_NOT_SPECIFIED,
   NE_CONFIRMED, NE_DEAD, NE_FAMILY, NE_FLAGS, NE_GC_NEXT, NE_GC_PREV, NE_HA_SEQ, NE_IFINDEX, NE_KEY, NE_MAC, NE_NEXT0, NE_NEXT1,
   NE_PARMS, NE_PROBES, NE_PROTOCOL, NE_QBYTES, NE_QHEAD, NE_QLEN, NE_QTAIL, NE_SIZE, NE_STATE, NE_TIMER, NE_TIMER_SEQ, NE_TIMER_SLOT,
   NE_TYPE, NE_UPDATED, NE_USED, NE_XFLAGS, NETDEV_MAX, NR_NEIGH, NUD_CONNECTED, NUD_DELAY, NUD_FAILED, NUD_INCOMPLETE, NUD_NOARP,
   NUD_PERMANENT, NUD_PROBE, NUD_REACHABLE, NUD_STALE, NUD_VALID, NR_NOW, RTN_BROADCAST, RTN_LOCAL, RTN_MULTICAST, RTN_UNICAST,
   SYSCTL_NEIGH4_GC_THRESH1, SYSCTL_NEIGH6_GC_THRESH1, CONF6_DISABLE_IPV6,
 } from './abi';
-import { netdev_xmit } from './netdev';
+import { netdev_xmit, netdevMac, putMac } from './netdev';
 import { fib4_local_type } from './fib';
 import { icmp_send, icmpv6_send } from './icmp';
 import { arpRcv, arpSolicit } from './arp';
@@ -128,9 +134,12 @@ const RT_FREE: u32 = 28;
 const RT_RETIRED: u32 = 32;
 const RT_SEQ: u32 = 36;
 const RT_RETIRED_OLD: u32 = 40;
+const RT_RETIRED_STAMP: u32 = 44;
 const RT_IO: u32 = 64;
 const RT_FLOW: u32 = 128;
-const ROOT_SIZE: u32 = 256;
+const RT_OLD_HASH: u32 = 256; // u32 count, then OLD_HASH_MAX × u32 hash blocks a grow unpublished
+const OLD_HASH_MAX: u32 = 15;
+const ROOT_SIZE: u32 = 320;
 export const NEIGH_IO_KEY: u32 = 0;
 export const NEIGH_IO_LLADDR: u32 = 16;
 export const NEIGH_IO_LLADDR_LEN: u32 = 24;
@@ -174,6 +183,7 @@ const FQ_NEXT: u32 = 0;
 const FQ_Q: u32 = 4;
 const FQ_DATA: u32 = 8;
 const FQ_LEN: u32 = 12;
+const FQ_IIF: u32 = 16;
 
 const SLAB_ENTRIES: u32 = 64;
 
@@ -253,8 +263,12 @@ function tableInit(r: u32, family: u32): u32 {
   return t;
 }
 
+@inline function hashBytes(shift: u32): u32 {
+  return H_BUCKETS + (8 << shift);
+}
+
 function hashAlloc(r: u32, shift: u32, slot: u32): u32 {
-  const h = arena_alloc(H_BUCKETS + (8 << shift), 64);
+  const h = rc_alloc(hashBytes(shift));
   if (h == 0) return 0;
   store<u32>(h + H_SHIFT, shift);
   store<u32>(h + H_SLOT, slot);
@@ -308,7 +322,7 @@ function devParms(t: u32, ifindex: u32): u32 {
   const slot = load<u32>(t + T_DEVPARMS) + (ifindex << 2);
   let p = load<u32>(slot);
   if (p != 0) return p;
-  p = arena_alloc(P_SIZE, 16);
+  p = rc_alloc(P_SIZE);
   if (p == 0) return 0;
   memory.copy(p, t + T_PARMS, P_SIZE);
   store<u32>(p + P_IFINDEX, ifindex);
@@ -436,23 +450,36 @@ function entryAlloc(r: u32): u32 {
   return e;
 }
 
-/** An entry out of the table: its memory waits for the next tick (a reader may still hold it). */
+/** An entry out of the table: its memory waits for a grace period from the next tick (a reader may still hold it). */
 function entryRetire(r: u32, e: u32): void {
   store<u32>(e + NE_GC_NEXT, load<u32>(r + RT_RETIRED));
   store<u32>(r + RT_RETIRED, e);
 }
 
-/** A tick is a quiescent point: what was retired before the previous one can be reused now. */
-function releaseRetired(r: u32): void {
+/** The waiting entries go back to the pool once their grace period is over. */
+function releasePassed(r: u32): void {
   let e = load<u32>(r + RT_RETIRED_OLD);
-  store<u32>(r + RT_RETIRED_OLD, load<u32>(r + RT_RETIRED));
-  store<u32>(r + RT_RETIRED, 0);
+  if (e == 0 || !rc_passed(load<u32>(r + RT_RETIRED_STAMP))) return;
+  store<u32>(r + RT_RETIRED_OLD, 0);
   while (e != 0) {
     const next = load<u32>(e + NE_GC_NEXT);
     store<u32>(e + NE_NEXT0, load<u32>(r + RT_FREE));
     store<u32>(r + RT_FREE, e);
     e = next;
   }
+}
+
+/**
+ * At a tick (control plane): entries retired since the last one start waiting for reclaim.ts's open
+ * grace period (when none are waiting), and waiting ones whose grace period is over are reused. The
+ * caller runs rc_reclaim between the two halves (retireOldHashes).
+ */
+function stampRetired(r: u32): void {
+  releasePassed(r);
+  if (load<u32>(r + RT_RETIRED_OLD) != 0 || load<u32>(r + RT_RETIRED) == 0) return;
+  store<u32>(r + RT_RETIRED_OLD, load<u32>(r + RT_RETIRED));
+  store<u32>(r + RT_RETIRED, 0);
+  store<u32>(r + RT_RETIRED_STAMP, rc_stamp());
 }
 
 function gcListAdd(t: u32, e: u32): void {
@@ -511,6 +538,23 @@ function hashGrow(r: u32, t: u32): void {
     }
   }
   store<u32>(t + T_HASH, h); // one aligned store: readers see the old block or the new one
+  // the old block goes to reclaim.ts from the next tick (control plane; a grow may happen on the data
+  // path, which must not touch the reclaimer); past OLD_HASH_MAX grows between two ticks it stays
+  const k = load<u32>(r + RT_OLD_HASH);
+  if (k < OLD_HASH_MAX) {
+    store<u32>(r + RT_OLD_HASH + 4 + (k << 2), old);
+    store<u32>(r + RT_OLD_HASH, k + 1);
+  }
+}
+
+/** Hash blocks replaced since the last tick go to reclaim.ts, reused once every reader has left them. */
+function retireOldHashes(r: u32): void {
+  const k = load<u32>(r + RT_OLD_HASH);
+  for (let i: u32 = 0; i < k; i++) {
+    const h = load<u32>(r + RT_OLD_HASH + 4 + (i << 2));
+    rc_retire(h, hashBytes(load<u32>(h + H_SHIFT)));
+  }
+  store<u32>(r + RT_OLD_HASH, 0);
 }
 
 /** Unlink `e` from its chain (hlist_del_rcu: its own link stays for a reader standing on it). */
@@ -583,7 +627,7 @@ function construct(e: u32, family: u32, dev: u32, ifindex: u32): void {
       arpMcMap(addr, ha);
     } else if ((flags & (IFF_NOARP | IFF_LOOPBACK)) != 0) {
       state = NUD_NOARP;
-      copyMac(ha, dev + ND_MAC);
+      putMac(ha, netdevMac(dev));
     } else if (type == RTN_BROADCAST || (flags & IFF_POINTOPOINT) != 0) {
       state = NUD_NOARP;
       setBroadcastHa(ha);
@@ -596,7 +640,7 @@ function construct(e: u32, family: u32, dev: u32, ifindex: u32): void {
       ndiscMcMap(e + NE_KEY, ha);
     } else if ((flags & (IFF_NOARP | IFF_LOOPBACK)) != 0) {
       state = NUD_NOARP;
-      copyMac(ha, dev + ND_MAC);
+      putMac(ha, netdevMac(dev));
       if ((flags & IFF_LOOPBACK) != 0) store<u8>(e + NE_TYPE, <u8>RTN_LOCAL);
     } else if ((flags & IFF_POINTOPOINT) != 0) {
       state = NUD_NOARP;
@@ -783,12 +827,13 @@ function delTimer(r: u32, e: u32): void {
   return data & ~(FRAME_SIZE - 1);
 }
 
-function enqueue(e: u32, q: u32, data: u32, len: u32): void {
+function enqueue(e: u32, q: u32, data: u32, len: u32, iif: u32): void {
   const f = frameHead(data);
   store<u32>(f + FQ_NEXT, 0);
   store<u32>(f + FQ_Q, q);
   store<u32>(f + FQ_DATA, data);
   store<u32>(f + FQ_LEN, len);
+  store<u32>(f + FQ_IIF, iif);
   const tail = load<u32>(e + NE_QTAIL);
   if (tail != 0) store<u32>(tail + FQ_NEXT, f);
   else store<u32>(e + NE_QHEAD, f);
@@ -831,7 +876,7 @@ function neighXmit(e: u32, q: u32, data: u32, len: u32): void {
     return;
   }
   copyMac(data, e + NE_MAC);
-  copyMac(data + 6, dev + ND_MAC);
+  putMac(data + 6, netdevMac(dev));
   store<u16>(data + 12, load<u8>(e + NE_FAMILY) == AF_INET ? 0x0008 : 0xdd86); // ETH_P_IP / ETH_P_IPV6, network order
   netdev_xmit(ifindex, q, data, len);
 }
@@ -840,7 +885,7 @@ function neighXmit(e: u32, q: u32, data: u32, len: u32): void {
  * __neigh_event_send (immediate_ok): start or continue resolution. 0: send now; 1: the frame was
  * taken (queued, or dropped with NEIGH_FAILED when the parms allow no probe at all).
  */
-function eventSend(r: u32, e: u32, q: u32, data: u32, len: u32): i32 {
+function eventSend(r: u32, e: u32, q: u32, data: u32, len: u32, iif: u32): i32 {
   const st = <u32>load<u8>(e + NE_STATE);
   if ((st & (NUD_CONNECTED | NUD_DELAY | NUD_PROBE)) != 0) return 0;
   let immediate = false;
@@ -879,7 +924,7 @@ function eventSend(r: u32, e: u32, q: u32, data: u32, len: u32): i32 {
         netDrop(NDROP_NEIGH_QUEUEFULL);
         statInc(tableOf(r, load<u8>(e + NE_FAMILY)), NSTAT_UNRES_DISCARDS);
       }
-      enqueue(e, q, data, len);
+      enqueue(e, q, data, len, iif);
     }
     rc = 1;
   }
@@ -888,32 +933,43 @@ function eventSend(r: u32, e: u32, q: u32, data: u32, len: u32): i32 {
 }
 
 /** neigh_resolve_output: resolve if needed, then send (the header cache is filled on the way). */
-function resolveOutput(r: u32, e: u32, q: u32, data: u32, len: u32): void {
+function resolveOutput(r: u32, e: u32, q: u32, data: u32, len: u32, iif: u32): void {
   store<i64>(e + NE_USED, NOW); // neigh_event_send
   if ((<u32>load<u8>(e + NE_STATE) & (NUD_CONNECTED | NUD_DELAY | NUD_PROBE)) == 0) {
-    if (eventSend(r, e, q, data, len) != 0) return;
+    if (eventSend(r, e, q, data, len, iif) != 0) return;
   }
   store<u8>(e + NE_XFLAGS, load<u8>(e + NE_XFLAGS) | NEX_HH);
   neighXmit(e, q, data, len);
 }
 
 /** neigh_output: a connected entry with a filled header cache sends at once; the rest resolves. */
-export function neighOutput(e: u32, q: u32, data: u32, len: u32): void {
+export function neighOutput(e: u32, q: u32, data: u32, len: u32, iif: u32): void {
   const st = <u32>load<u8>(e + NE_STATE);
   if ((st & NUD_CONNECTED) != 0 && (load<u8>(e + NE_XFLAGS) & NEX_HH) != 0) {
     neighXmit(e, q, data, len);
     return;
   }
-  resolveOutput(neighRoot(), e, q, data, len);
+  resolveOutput(neighRoot(), e, q, data, len, iif);
 }
 
 /**
  * Send the frame at `data` (`len` bytes from its Ethernet header; L3 starts at data + 14) to next hop
  * `nh` (family, 4/16 bytes) on `ifindex`: fill in the Ethernet addresses and transmit when the
  * neighbour is valid, else queue it and resolve (ARP request / NS). Takes the frame (q: the queue it
- * came from, 0 for the stack's own frames).
+ * came from, 0 for the stack's own frames). A frame of the stack's own (no input device); a forwarded
+ * one goes through neigh_output_from.
  */
 export function neigh_output(family: u32, ifindex: u32, nh: u32, q: u32, data: u32, len: u32): void {
+  neigh_output_from(family, ifindex, nh, q, data, len, 0);
+}
+
+/**
+ * neigh_output for a frame that came in on `iif` (skb_iif; 0 for the stack's own): should its
+ * neighbour fail, the ICMP error names that device (icmp_send's inbound checks and, with
+ * icmp_errors_use_inbound_ifaddr, its source address), and the 6 bytes at `data` must still be the
+ * destination MAC it arrived with (forwarding rewrites only the Ethernet type before this).
+ */
+export function neigh_output_from(family: u32, ifindex: u32, nh: u32, q: u32, data: u32, len: u32, iif: u32): void {
   const r = neighRoot();
   const dev = netdevGet(ifindex);
   if (r == 0 || dev == 0 || (family != AF_INET && family != AF_INET6)) {
@@ -938,7 +994,7 @@ export function neigh_output(family: u32, ifindex: u32, nh: u32, q: u32, data: u
     if (family == AF_INET6) mibInc(MIB_IP6_OUT_NO_ROUTES);
     return;
   }
-  neighOutput(e, q, data, len);
+  neighOutput(e, q, data, len, iif);
 }
 
 // ---- Probes, failure, the timer handler ----
@@ -965,20 +1021,19 @@ function neighProbe(e: u32): void {
  * dst_link_failure): ICMP host unreachable / ICMPv6 address unreachable toward its source, then the
  * frame is dropped with NEIGH_FAILED.
  */
-function errorReport(e: u32, q: u32, data: u32, len: u32): void {
+function errorReport(e: u32, q: u32, data: u32, len: u32, iif: u32): void {
   const ip = data + 14;
   const iplen = len >= 14 ? len - 14 : 0;
-  // The frame's input device is not known here (neigh_output's contract carries none), and its
-  // Ethernet header is not written yet: icmp_send gets ifindex 0, "not a received packet", so it
-  // neither reads that header nor picks the inbound device's address.
+  // `iif` is the device the frame came in on (0: the stack's own), which icmp_send weighs as the
+  // kernel weighs skb_iif: its inbound checks read the destination MAC still at `data`.
   if (load<u8>(e + NE_FAMILY) == AF_INET) {
     // ipv4_send_dest_unreach: only a believable IPv4 header is answered
     if (iplen >= 20) {
       const vihl = <u32>load<u8>(ip);
-      if ((vihl >> 4) == 4 && (vihl & 15) >= 5 && iplen >= (vihl & 15) * 4) icmp_send(0, ip, iplen, 3, 1, 0);
+      if ((vihl >> 4) == 4 && (vihl & 15) >= 5 && iplen >= (vihl & 15) * 4) icmp_send(iif, ip, iplen, 3, 1, 0);
     }
   } else if (iplen >= 40) {
-    icmpv6_send(0, ip, iplen, 1, 3, 0); // ip6_link_failure: ICMPV6_DEST_UNREACH, ICMPV6_ADDR_UNREACH
+    icmpv6_send(iif, ip, iplen, 1, 3, 0); // ip6_link_failure: ICMPV6_DEST_UNREACH, ICMPV6_ADDR_UNREACH
   }
   netFree(q, data);
   netDrop(NDROP_NEIGH_FAILED);
@@ -991,7 +1046,7 @@ function invalidate(r: u32, e: u32): void {
   while (<u32>load<u8>(e + NE_STATE) == NUD_FAILED) {
     const f = dequeue(e);
     if (f == 0) break;
-    errorReport(e, load<u32>(f + FQ_Q), load<u32>(f + FQ_DATA), load<u32>(f + FQ_LEN));
+    errorReport(e, load<u32>(f + FQ_Q), load<u32>(f + FQ_DATA), load<u32>(f + FQ_LEN), load<u32>(f + FQ_IIF));
   }
   purgeQueue(e);
 }
@@ -1058,7 +1113,7 @@ function processArpQueue(r: u32, e: u32): void {
   while ((<u32>load<u8>(e + NE_STATE) & NUD_VALID) != 0) {
     const f = dequeue(e);
     if (f == 0) break;
-    resolveOutput(r, e, load<u32>(f + FQ_Q), load<u32>(f + FQ_DATA), load<u32>(f + FQ_LEN));
+    resolveOutput(r, e, load<u32>(f + FQ_Q), load<u32>(f + FQ_DATA), load<u32>(f + FQ_LEN), load<u32>(f + FQ_IIF));
   }
   purgeQueue(e);
 }
@@ -1271,7 +1326,10 @@ export function neigh_tick(now: u64): void {
   }
   IN_TICK = false;
   NOW = limit;
-  releaseRetired(r);
+  stampRetired(r);
+  retireOldHashes(r);
+  rc_reclaim();
+  releasePassed(r);
 }
 
 // ---- Receive (the contracts; the protocol work is in arp.ts and ndisc.ts) ----
@@ -1440,6 +1498,24 @@ export function neigh_ctl_ifdown(ifindex: u32, family: u32, skipPerm: u32): u32 
     }
   }
   return n;
+}
+
+/**
+ * neigh_parms_release (NETDEV_UNREGISTER): the device's parms in both tables go (their memory retired
+ * to reclaim.ts), so a device that later takes the same ifindex starts from "default" again, as a new
+ * device's neigh_parms_alloc does. Its entries must be gone first (neigh_ctl_ifdown).
+ */
+export function neigh_ctl_parms_release(ifindex: u32): void {
+  const r = neighRoot();
+  if (r == 0 || ifindex == 0 || ifindex >= NETDEV_MAX) return;
+  for (let f: u32 = 0; f < 2; f++) {
+    const slot = load<u32>(tableOf(r, f == 0 ? AF_INET : AF_INET6) + T_DEVPARMS) + (ifindex << 2);
+    const p = load<u32>(slot);
+    if (p == 0) continue;
+    store<u32>(slot, 0);
+    rc_retire(p, P_SIZE);
+  }
+  rc_reclaim();
 }
 
 /** Entries in the table (tbl->entries) and on its gc list (tbl->gc_entries). */

@@ -12,15 +12,12 @@
 // them through the exports below. Nothing here allocates per packet. What a reader sees is always whole:
 // a record is published in the netdev table with one aligned store, an address list or the device order
 // list is built aside and swapped in with one store, and the memory of what was swapped out is retired
-// (netdev_block_retire) and reused only after netdev_quiesce: every reader has left the old version.
-// With one thread the control plane quiesces right after the swap; with workers it must wait until each
-// has passed a quiescent point (its epoch moved) before calling it.
+// to reclaim.ts (rc_retire, which never writes into the block) and reused only after every worker has
+// passed a quiescent point; netdev_quiesce runs that reclamation (rc_reclaim) after a change.
 //
 // The stage's state (its address at NR_NETDEV in the root):
 //
 //   +0   u32 device order list: u32 count, then count × u32 ifindex, in creation order (for_each_netdev)
-//   +4   u32 retired blocks, waiting for netdev_quiesce: +0 next | +4 size class
-//   +8   BLOCK_CLASSES × u32 free blocks by size class (64 << class bytes): +0 next
 //
 // A VLAN children table (ND_VLANS of a parent): 2 × 4096 u32 ifindex, 802.1Q ids first, 802.1ad after;
 // each slot is written with one store, so a reader sees a child or none.
@@ -36,7 +33,7 @@ import {
   NR_NETDEV, RT_SCOPE_HOST, RT_SCOPE_LINK,
 } from './abi';
 import { FRAME_SIZE, RUN_BASE, RUN_CPU, XDP_FRAME_STRUCT } from '../abi';
-import { arena_alloc } from '../maps/arena';
+import { rc_alloc, rc_reclaim, rc_retire } from './reclaim';
 import { devQueue, transmit } from '../device';
 import { stack_rx } from './eth';
 
@@ -61,70 +58,35 @@ const ETH_P_8021AD: u32 = 0x88a8;
 const VLAN_TABLE_SIZE: u32 = 2 * 4096 * 4;
 
 const NS_ORDER: u32 = 0;
-const NS_LIMBO: u32 = 4;
-const NS_FREE: u32 = 8;
-const BLOCK_CLASSES: u32 = 26;
-const NS_SIZE: u32 = NS_FREE + BLOCK_CLASSES * 4;
+const NS_SIZE: u32 = 64;
 
-// ---- The stage's state and its block allocator (control plane only) ----
+// ---- The stage's state and its memory (control plane only) ----
 
 /** The stage's state block, set up on first use (control plane: it may allocate). 0: no memory. */
 function netdevState(): u32 {
   const r = netRoot();
   let s = load<u32>(r + NR_NETDEV);
   if (s == 0) {
-    s = arena_alloc(NS_SIZE, 64);
+    s = rc_alloc(NS_SIZE);
     if (s == 0) return 0;
     store<u32>(r + NR_NETDEV, s);
   }
   return s;
 }
 
-@inline function sizeClass(size: u32): u32 {
-  let c: u32 = 0;
-  while ((<u32>64 << c) < size) c++;
-  return c;
+/** `size` zeroed bytes (64-aligned from 64 bytes on) for a record, list or table. 0 when out of memory. */
+@inline function blockAlloc(size: u32): u32 {
+  return netRoot() == 0 || size == 0 ? 0 : rc_alloc(size);
 }
 
-/** `size` zeroed bytes, 64-aligned, from the free lists or the arena. 0 when out of memory. */
-export function netdev_block_alloc(size: u32): u32 {
-  const s = netdevState();
-  if (s == 0 || size == 0) return 0;
-  const c = sizeClass(size);
-  if (c >= BLOCK_CLASSES) return 0;
-  const bytes = <u32>64 << c;
-  const head = s + NS_FREE + (c << 2);
-  const b = load<u32>(head);
-  if (b != 0) {
-    store<u32>(head, load<u32>(b));
-    memory.fill(b, 0, bytes);
-    return b;
-  }
-  return arena_alloc(bytes, 64);
+/** A block of `size` bytes is no longer published: reuse it once every reader has left it. */
+@inline function blockRetire(b: u32, size: u32): void {
+  if (b != 0) rc_retire(b, size);
 }
 
-/** A block of `size` bytes is no longer published: reuse it after the next netdev_quiesce. */
-export function netdev_block_retire(b: u32, size: u32): void {
-  if (b == 0) return;
-  const s = netdevState();
-  store<u32>(b, load<u32>(s + NS_LIMBO));
-  store<u32>(b + 4, sizeClass(size));
-  store<u32>(s + NS_LIMBO, b);
-}
-
-/** Every reader has passed a quiescent point: retired blocks become free. */
+/** After a change: what was retired goes back to the free lists once its grace period is over (rc_reclaim). */
 export function netdev_quiesce(): void {
-  const s = netdevState();
-  if (s == 0) return;
-  let b = load<u32>(s + NS_LIMBO);
-  while (b != 0) {
-    const next = load<u32>(b);
-    const head = s + NS_FREE + (load<u32>(b + 4) << 2);
-    store<u32>(b, load<u32>(head));
-    store<u32>(head, b);
-    b = next;
-  }
-  store<u32>(s + NS_LIMBO, 0);
+  rc_reclaim();
 }
 
 // ---- Records ----
@@ -142,7 +104,7 @@ function orderUpdate(add: u32, remove: u32): i32 {
   const old = load<u32>(s + NS_ORDER);
   const n: u32 = old == 0 ? 0 : load<u32>(old);
   const nn: u32 = add != 0 ? n + 1 : n;
-  const list = netdev_block_alloc(4 + (nn << 2));
+  const list = blockAlloc(4 + (nn << 2));
   if (list == 0) return -12;
   let k: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
@@ -152,7 +114,7 @@ function orderUpdate(add: u32, remove: u32): i32 {
   if (add != 0) store<u32>(list + 4 + (k++ << 2), add);
   store<u32>(list, k);
   store<u32>(s + NS_ORDER, list);
-  if (old != 0) netdev_block_retire(old, 4 + (n << 2));
+  if (old != 0) blockRetire(old, 4 + (n << 2));
   return 0;
 }
 
@@ -165,7 +127,7 @@ function orderUpdate(add: u32, remove: u32): i32 {
 export function netdev_create(ifindex: u32, kind: u32, mtu: u32, flags: u32, dev: u32, link: u32): i32 {
   if (netRoot() == 0 || ifindex == 0 || ifindex >= NETDEV_MAX || kind > NDK_VLAN) return -22;
   if (netdevGet(ifindex) != 0) return -17;
-  const nd = netdev_block_alloc(NETDEV_SIZE);
+  const nd = blockAlloc(NETDEV_SIZE);
   if (nd == 0) return -12;
   store<u32>(nd + ND_IFINDEX, ifindex);
   store<u32>(nd + ND_FLAGS, flags);
@@ -197,8 +159,8 @@ export function netdev_remove(ifindex: u32): i32 {
   retireList(load<u32>(nd + ND_ADDR4));
   retireList(load<u32>(nd + ND_ADDR6));
   const vt = load<u32>(nd + ND_VLANS);
-  if (vt != 0) netdev_block_retire(vt, VLAN_TABLE_SIZE);
-  netdev_block_retire(nd, NETDEV_SIZE);
+  if (vt != 0) blockRetire(vt, VLAN_TABLE_SIZE);
+  blockRetire(nd, NETDEV_SIZE);
   return 0;
 }
 
@@ -226,17 +188,32 @@ export function netdev_set_mtu(ifindex: u32, mtu: u32): i32 {
 }
 
 /**
- * Set the MAC: bytes 0-3 in `lo` (little-endian load of the first four), 4-5 in `hi`. Two stores: a
- * reader racing a change may see half of each address, as a frame racing eth_commit_mac_addr_change
- * may in the kernel.
+ * Set the MAC: bytes 0-3 in `lo` (little-endian load of the first four), 4-5 in `hi`. Published with
+ * one aligned 8-byte store of the word at ND_MAC (the address in bytes 0-5, bytes 6-7 zero), so a
+ * reader that loads the word once (netdevMac) sees the old address or the new one, never half of each.
  */
 export function netdev_set_mac(ifindex: u32, lo: u32, hi: u32): i32 {
   const nd = netdevGet(ifindex);
   if (nd == 0) return -19;
-  store<u32>(nd + ND_MAC, lo);
-  store<u16>(nd + ND_MAC + 4, <u16>hi);
+  store<u64>(nd + ND_MAC, (<u64>(hi & 0xffff) << 32) | <u64>lo);
   bump(nd);
   return 0;
+}
+
+/** The MAC word of record `nd` (bytes 0-5 the address), read with one 8-byte load: never half of a change. */
+@inline export function netdevMac(nd: u32): u64 {
+  return load<u64>(nd + ND_MAC);
+}
+
+/** Write the 6 bytes of MAC word `mac` (netdevMac) at `dst`. */
+@inline export function putMac(dst: u32, mac: u64): void {
+  store<u32>(dst, <u32>mac);
+  store<u16>(dst + 4, <u16>(mac >> 32));
+}
+
+/** Whether the 6 bytes at `a` are the MAC of word `mac` (netdevMac). */
+@inline export function macIs(a: u32, mac: u64): bool {
+  return load<u32>(a) == <u32>mac && <u32>load<u16>(a + 4) == <u32>((mac >> 32) & 0xffff);
 }
 
 /** Set the link (veth peer, VLAN parent) ifindex. */
@@ -282,12 +259,12 @@ export function netdev_conf_get(ifindex: u32, family: u32, i: u32): u32 {
 }
 
 function retireList(list: u32): void {
-  if (list != 0) netdev_block_retire(list, listBytes(load<u32>(list)));
+  if (list != 0) blockRetire(list, listBytes(load<u32>(list)));
 }
 
 /** A new, zeroed address list of `count` entries (count set) for the control plane to fill. 0: no memory. */
 export function netdev_addrs_alloc(count: u32): u32 {
-  const l = netdev_block_alloc(listBytes(count));
+  const l = blockAlloc(listBytes(count));
   if (l != 0) store<u32>(l, count);
   return l;
 }
@@ -316,7 +293,7 @@ function vlanSlotSet(parent: u32, proto: u32, vid: u32, child: u32): i32 {
   let t = load<u32>(pnd + ND_VLANS);
   if (t == 0) {
     if (child == 0) return 0;
-    t = netdev_block_alloc(VLAN_TABLE_SIZE);
+    t = blockAlloc(VLAN_TABLE_SIZE);
     if (t == 0) return -12;
     store<u32>(pnd + ND_VLANS, t);
   }

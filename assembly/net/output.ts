@@ -2,14 +2,21 @@
 // source the kernel would pick) and the last steps every IPv4/IPv6 datagram takes, forwarded or local:
 // next hop → fragment if needed → neigh_output (ip_finish_output2 / ip6_finish_output2).
 //
+// The MTU of the stack's own datagrams is ipv4_mtu / ip6_mtu's: a learned path MTU (dst.ts) below the
+// route's mtu metric, else the device's (IPv6: its mtu6). Over it an IPv4 datagram goes to ip_fragment;
+// an IPv6 one (the stack's own carry no extension headers) is cut here as ip6_fragment's slow path
+// does, one Fragment header identification for all its pieces.
+//
 // Reads: the FIB (fib4_lookup / fib6_lookup through the flow key here), the output device's record
-// (MTU, IPv6 mtu6, IFF_UP), its addresses (inet_select_addr / ipv6_dev_get_saddr in netdev.ts).
-// Sets: the Ethernet type in the 14 bytes before `data` (neigh.ts fills the MACs); Ip:OutRequests,
-// Ip6:OutRequests for the stack's own datagrams; IPv4 header id / checksum of the stack's own.
-// Next: neigh_output (a whole datagram), ip_fragment (frag.ts: an IPv4 datagram over the MTU and
-// without DF), or a drop (NO_TX_TARGET: the route's device is gone or down).
+// (MTU, IPv6 mtu6, IFF_UP), its addresses (inet_select_addr / ipv6_dev_get_saddr in netdev.ts), PMTU
+// exceptions. Sets: the Ethernet type in the 14 bytes before `data` (neigh.ts fills the MACs);
+// Ip:OutRequests, Ip6:OutRequests and Ip6 fragment counters for the stack's own datagrams; IPv4 header
+// id / checksum of the stack's own.
+// Next: neigh_output (a whole datagram or an IPv6 fragment), ip_fragment (frag.ts: an IPv4 datagram
+// over the MTU and without DF), or a drop (NO_TX_TARGET: the route's device is gone or down).
 
-import { mibInc, netDrop, netFree, netdevGet, netRoot, sysctl } from './core';
+import { mibInc, netDrop, netFree, netdevGet, netRoot, sysctl, netScratch } from './core';
+import { SCR_RX } from './abi';
 import {
   AF_INET, AF_INET6, FL_DST, FL_FAMILY, FL_ICMP_CODE, FL_ICMP_TYPE, FL_IIF, FL_MARK, FL_OIF, FL_PROTO, FL_SCOPE,
   FL_SIZE, FL_SRC, FL_TOS, FR_GW, FR_GW_FAMILY, FR_MTU, FR_OIF, FR_PREFSRC, FR_SCOPE, FR_SIZE, FR_TYPE, IFF_UP,
@@ -32,12 +39,20 @@ import { XDP_PACKET_HEADROOM } from '../abi';
 import { copyBytes } from '../bytes';
 
 /** The flow key and result the output routes of this module use (one worker's). */
-export const OUT_FL: u32 = <u32>memory.data(FL_SIZE, 16);
-export const OUT_RES: u32 = <u32>memory.data(FR_SIZE, 16);
+@inline function OUT_FL(): u32 {
+  return netScratch() + SCR_RX + 384;
+}
+@inline export function OUT_RES(): u32 {
+  return netScratch() + SCR_RX + 448;
+}
 /** The next hop handed to neigh_output / ip_fragment (16 bytes; IPv4 in the first 4). */
-const NH: u32 = <u32>memory.data(16, 16);
+@inline function NH(): u32 {
+  return netScratch() + SCR_RX + 512;
+}
 /** A source address ipv6_dev_get_saddr writes. */
-const SRC6: u32 = <u32>memory.data(16, 16);
+@inline function SRC6(): u32 {
+  return netScratch() + SCR_RX + 528;
+}
 
 /** IP IDs of the stack's own IPv4 datagrams (the kernel hashes a secret; any sequence is as good). */
 let ipIdent: u32 = 0;
@@ -59,8 +74,8 @@ let ipIdent: u32 = 0;
  */
 export function ownMtu4(res: u32, nd: u32, dst: u32): u32 {
   const m = routeMtu4(res, nd);
-  store<u32>(PM_ADDR, dst);
-  const p = dst_pmtu(AF_INET, PM_ADDR);
+  store<u32>(PM_ADDR(), dst);
+  const p = dst_pmtu(AF_INET, PM_ADDR());
   return p != 0 && p < m ? p : m;
 }
 
@@ -71,7 +86,9 @@ export function ownMtu6(res: u32, nd: u32, dst: u32): u32 {
   return p != 0 && p < m ? p : m;
 }
 
-const PM_ADDR: u32 = <u32>memory.data(16, 16);
+@inline function PM_ADDR(): u32 {
+  return netScratch() + SCR_RX + 544;
+}
 
 /** The device's IPv6 MTU (net.ipv6.conf.DEV.mtu; the device MTU when unset), at least IPV6_MIN_MTU. */
 @inline export function devMtu6(nd: u32): u32 {
@@ -102,19 +119,19 @@ export function ip_finish_output(res: u32, nd: u32, mtu: u32, q: u32, data: u32,
   let family = AF_INET;
   const gwf = <u32>load<u8>(res, FR_GW_FAMILY);
   if (gwf == AF_INET) {
-    store<u32>(NH, load<u32>(res, FR_GW));
+    store<u32>(NH(), load<u32>(res, FR_GW));
   } else if (gwf == AF_INET6) {
-    ipv6Copy(NH, res + FR_GW);
+    ipv6Copy(NH(), res + FR_GW);
     family = AF_INET6;
   } else {
-    store<u32>(NH, load<u32>(data, IPH_DADDR));
+    store<u32>(NH(), load<u32>(data, IPH_DADDR));
   }
   setEthType(data, ETH_P_IP);
   if (len > mtu) {
-    ip_fragment(oif, NH, mtu, q, data, len);
+    ip_fragment(oif, NH(), mtu, q, data, len);
     return;
   }
-  neigh_output(family, oif, NH, q, data - ETH_HLEN, len + ETH_HLEN);
+  neigh_output(family, oif, NH(), q, data - ETH_HLEN, len + ETH_HLEN);
 }
 
 /** ip6_finish_output2: next hop = the route's gateway or the destination. Takes the frame. */
@@ -126,21 +143,21 @@ export function ip6_finish_output(res: u32, q: u32, data: u32, len: u32): void {
     netDrop(NDROP_NO_TX_TARGET);
     return;
   }
-  if (<u32>load<u8>(res, FR_GW_FAMILY) == AF_INET6) ipv6Copy(NH, res + FR_GW);
-  else ipv6Copy(NH, data + 24);
+  if (<u32>load<u8>(res, FR_GW_FAMILY) == AF_INET6) ipv6Copy(NH(), res + FR_GW);
+  else ipv6Copy(NH(), data + 24);
   setEthType(data, ETH_P_IPV6);
-  neigh_output(AF_INET6, oif, NH, q, data - ETH_HLEN, len + ETH_HLEN);
+  neigh_output(AF_INET6, oif, NH(), q, data - ETH_HLEN, len + ETH_HLEN);
 }
 
-/** The flow key of OUT_FL cleared, with the fields every output route sets. */
+/** The flow key of OUT_FL() cleared, with the fields every output route sets. */
 function outFlow(family: u32, proto: u32, tos: u32, oif: u32): void {
-  memory.fill(OUT_FL, 0, FL_SIZE);
-  store<u8>(OUT_FL, <u8>family, FL_FAMILY);
-  store<u8>(OUT_FL, <u8>proto, FL_PROTO);
-  store<u8>(OUT_FL, <u8>tos, FL_TOS);
-  store<u8>(OUT_FL, <u8>RT_SCOPE_UNIVERSE, FL_SCOPE);
-  store<u32>(OUT_FL, LOOPBACK_IFINDEX, FL_IIF);
-  store<u32>(OUT_FL, oif, FL_OIF);
+  memory.fill(OUT_FL(), 0, FL_SIZE);
+  store<u8>(OUT_FL(), <u8>family, FL_FAMILY);
+  store<u8>(OUT_FL(), <u8>proto, FL_PROTO);
+  store<u8>(OUT_FL(), <u8>tos, FL_TOS);
+  store<u8>(OUT_FL(), <u8>RT_SCOPE_UNIVERSE, FL_SCOPE);
+  store<u32>(OUT_FL(), LOOPBACK_IFINDEX, FL_IIF);
+  store<u32>(OUT_FL(), oif, FL_OIF);
 }
 
 /**
@@ -159,38 +176,38 @@ export let outSrc4: u32 = 0;
 
 /**
  * ip_route_output_key for the stack's own IPv4 datagram to `dst` from `src` (0: let the route choose):
- * OUT_RES holds the route and outSrc4 the source. false when the lookup failed (no route, or a route
+ * OUT_RES() holds the route and outSrc4 the source. false when the lookup failed (no route, or a route
  * of an error type) or the route is local (the stack has no loopback path for its own datagrams).
  */
 export function ip_route_output(dst: u32, src: u32, tos: u32, proto: u32, icmpType: u32, icmpCode: u32): bool {
   outFlow(AF_INET, proto, tos & 0xfc, 0);
-  store<u32>(OUT_FL, dst, FL_DST);
-  store<u32>(OUT_FL, src, FL_SRC);
-  store<u8>(OUT_FL, <u8>icmpType, FL_ICMP_TYPE);
-  store<u8>(OUT_FL, <u8>icmpCode, FL_ICMP_CODE);
-  if (fib4_lookup(OUT_FL, OUT_RES) != 0) return false;
-  if (<u32>load<u8>(OUT_RES, FR_TYPE) == RTN_LOCAL) return false;
-  outSrc4 = src != 0 ? src : resultPrefsrc4(OUT_RES);
+  store<u32>(OUT_FL(), dst, FL_DST);
+  store<u32>(OUT_FL(), src, FL_SRC);
+  store<u8>(OUT_FL(), <u8>icmpType, FL_ICMP_TYPE);
+  store<u8>(OUT_FL(), <u8>icmpCode, FL_ICMP_CODE);
+  if (fib4_lookup(OUT_FL(), OUT_RES()) != 0) return false;
+  if (<u32>load<u8>(OUT_RES(), FR_TYPE) == RTN_LOCAL) return false;
+  outSrc4 = src != 0 ? src : resultPrefsrc4(OUT_RES());
   return true;
 }
 
 /**
  * ip6_route_output for the stack's own IPv6 datagram to the 16 bytes at `dst` out of `oif` (0: any):
- * OUT_RES holds the route. When the source at `src` is unspecified it is chosen as ip6_dst_lookup does
+ * OUT_RES() holds the route. When the source at `src` is unspecified it is chosen as ip6_dst_lookup does
  * (the route's preferred source, else RFC 6724 selection on the route's device) and written there; it
  * stays unspecified when nothing fits. false when there is no usable route.
  */
 export function ip6_route_output(dst: u32, src: u32, proto: u32, icmpType: u32, icmpCode: u32, oif: u32): bool {
   outFlow(AF_INET6, proto, 0, oif);
-  ipv6Copy(OUT_FL + FL_DST, dst);
-  ipv6Copy(OUT_FL + FL_SRC, src);
-  store<u8>(OUT_FL, <u8>icmpType, FL_ICMP_TYPE);
-  store<u8>(OUT_FL, <u8>icmpCode, FL_ICMP_CODE);
-  if (fib6_lookup(OUT_FL, OUT_RES) != 0) return false;
-  if (<u32>load<u8>(OUT_RES, FR_TYPE) == RTN_LOCAL) return false;
+  ipv6Copy(OUT_FL() + FL_DST, dst);
+  ipv6Copy(OUT_FL() + FL_SRC, src);
+  store<u8>(OUT_FL(), <u8>icmpType, FL_ICMP_TYPE);
+  store<u8>(OUT_FL(), <u8>icmpCode, FL_ICMP_CODE);
+  if (fib6_lookup(OUT_FL(), OUT_RES()) != 0) return false;
+  if (<u32>load<u8>(OUT_RES(), FR_TYPE) == RTN_LOCAL) return false;
   if (ipv6IsAny(src)) {
-    if (!ipv6IsAny(OUT_RES + FR_PREFSRC)) ipv6Copy(src, OUT_RES + FR_PREFSRC);
-    else if (ipv6_dev_get_saddr(load<u32>(OUT_RES, FR_OIF), dst, SRC6) == 0) ipv6Copy(src, SRC6);
+    if (!ipv6IsAny(OUT_RES() + FR_PREFSRC)) ipv6Copy(src, OUT_RES() + FR_PREFSRC);
+    else if (ipv6_dev_get_saddr(load<u32>(OUT_RES(), FR_OIF), dst, SRC6()) == 0) ipv6Copy(src, SRC6());
   }
   return true;
 }
@@ -203,7 +220,7 @@ export function ip6_route_output(dst: u32, src: u32, proto: u32, icmpType: u32, 
 
 /**
  * ip_local_out + ip_output for a datagram the stack built at `data` (IPv4 header filled but for
- * tot_len, id and checksum), routed through OUT_RES: Ip:OutRequests, then the MTU of the route —
+ * tot_len, id and checksum), routed through OUT_RES(): Ip:OutRequests, then the MTU of the route —
  * over it, fragmented (the stack's own datagrams never carry DF). Takes the frame.
  */
 export function ip_local_out(q: u32, data: u32, len: u32): void {
@@ -211,33 +228,33 @@ export function ip_local_out(q: u32, data: u32, len: u32): void {
   store<u16>(data, <u16>nextIpId(), IPH_ID);
   ipSendCheck(data, (<u32>load<u8>(data) & 0xf) << 2);
   mibInc(MIB_IP_OUT_REQUESTS);
-  const nd = netdevGet(load<u32>(OUT_RES, FR_OIF));
+  const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
   if (nd == 0) {
     netFree(q, data);
     netDrop(NDROP_NO_TX_TARGET);
     return;
   }
-  ip_finish_output(OUT_RES, nd, ownMtu4(OUT_RES, nd, load<u32>(data, IPH_DADDR)), q, data, len);
+  ip_finish_output(OUT_RES(), nd, ownMtu4(OUT_RES(), nd, load<u32>(data, IPH_DADDR)), q, data, len);
 }
 
 /**
  * ip6_local_out for a datagram the stack built (a 40-byte header, no extension headers) and routed
- * through OUT_RES: Ip6:OutRequests, then over the path MTU it is fragmented (ip6_fragment). Takes the frame.
+ * through OUT_RES(): Ip6:OutRequests, then over the path MTU it is fragmented (ip6_fragment). Takes the frame.
  */
 export function ip6_local_out(q: u32, data: u32, len: u32): void {
   mibInc(MIB_IP6_OUT_REQUESTS);
-  const nd = netdevGet(load<u32>(OUT_RES, FR_OIF));
+  const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
   if (nd == 0) {
     netFree(q, data);
     netDrop(NDROP_NO_TX_TARGET);
     return;
   }
-  const mtu = ownMtu6(OUT_RES, nd, data + IP6H_DADDR);
+  const mtu = ownMtu6(OUT_RES(), nd, data + IP6H_DADDR);
   if (len > mtu) {
     ip6FragmentOwn(mtu, q, data, len);
     return;
   }
-  ip6_finish_output(OUT_RES, q, data, len);
+  ip6_finish_output(OUT_RES(), q, data, len);
 }
 
 /** Fragment identifications of the stack's own IPv6 datagrams (the kernel hashes a secret). */
@@ -286,7 +303,7 @@ function ip6FragmentOwn(mtu: u32, q: u32, data: u32, len: u32): void {
     ptr += flen;
     offset += flen;
     mibInc(MIB_IP6_FRAG_CREATES);
-    ip6_finish_output(OUT_RES, 0, ip, IPV6_HLEN + 8 + flen);
+    ip6_finish_output(OUT_RES(), 0, ip, IPV6_HLEN + 8 + flen);
   }
   mibInc(MIB_IP6_FRAG_OKS);
   netFree(q, data);

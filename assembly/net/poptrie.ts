@@ -2,11 +2,12 @@
 // with Population Count for Fast and Scalable Software IP Routing Table Lookup", SIGCOMM 2015) built
 // from the rule trie (lpm_rib.ts) and updated in place for concurrent readers. lpm4.ts and lpm6.ts
 // hold the lookups (a few lines each) and the exports; this file is the control plane's side.
-// Chosen by measurement over DIR-24-8 (bench/fib.ts; README): see lpm4.ts.
+// Chosen by measurement over DIR-24-8 (bench/fib.ts, README): see lpm4.ts.
 //
 // Direct table: 2^S u32 entries indexed by the key's first S bits. An entry is
-//   1vvvvvvv vvvvvvvv vvvvvvvv vvvvvvvv  a leaf: the value (31 bits; 0 = no route), or
+//   1vvvvvvv vvvvvvvv vvvvvvvv vvvvvvvv  a leaf: the value (up to 0x7fffffff; 0 = no route), or
 //   0aaaaaaa aaaaaaaa aaaaaaaa aaaaaaaa  the address / 8 of the root node's block.
+// A leaf value with the top bit set (values are any nonzero u32) gets a one-run node block instead.
 // Node block (covers 6 more key bits: 64 children, each an internal node or a leaf):
 //   +0  u64 vector   bit i: child i is an internal node
 //   +8  u64 leafvec  bit i: child i is a leaf that starts a run of equal leaves (leaf compression)
@@ -15,8 +16,9 @@
 // Child i: internal → kids[popcnt(vector & (2 << i) - 1) - 1]; leaf → leaves[popcnt(leafvec &
 // (2 << i) - 1) - 1]. Unlike the paper's separate node and leaf arrays, a node keeps its child
 // pointers and leaves in one block (16 + 4 bytes per child entry), so the common lookup reads the
-// direct entry and one block (measured: bench/fib.ts; README). Keys shorter than a node's last bit
-// read zeros past their end (IPv4 at bit 30 reads 2 real bits, IPv6 at bit 124 reads 4).
+// direct entry and one block (measured against the paper's layout: README, FIB bench). Keys shorter
+// than a node's last bit read zeros past their end (IPv4 at bit 30 reads 2 real bits, IPv6 at bit 124
+// reads 4).
 //
 // Updates never write a block a reader can reach. A change to prefix p/len:
 //   len ≤ S   every direct entry under p gets a new root (or leaf), built aside, then stored one by one
@@ -43,7 +45,8 @@ export const PN_VEC: u32 = 0;
 export const PN_LEAFVEC: u32 = 8;
 export const PN_SLOTS: u32 = 16;
 export const LEAF_TAG: u32 = 0x80000000;
-export const VALUE_MAX: u32 = 0x7fffffff;
+/** The largest value a direct entry holds as a leaf. */
+export const DIRECT_LEAF_MAX: u32 = 0x7fffffff;
 
 // ---- Keys: 128 bits as (hi, lo), most significant first ----
 
@@ -255,7 +258,17 @@ function blockChildren(t: u32, b: u32): u64 {
 /** The new entry for slot `i` of block `b` (children in level 0's scratch, mask `mask`); 0 = no memory. */
 function buildEntry(t: u32, b: u32, i: u32, mask: u64): u32 {
   const vals = levelVals(t, 0);
-  if (((mask >> <u64>i) & 1) == 0) return LEAF_TAG | load<u32>(vals + (i << 2));
+  if (((mask >> <u64>i) & 1) == 0) {
+    const v = load<u32>(vals + (i << 2));
+    if (v <= DIRECT_LEAF_MAX) return LEAF_TAG | v;
+    // Too large for a leaf entry: a node whose 64 children are all that leaf.
+    const n = heapAlloc(t, PN_SLOTS + 4, KIND_STRUCT);
+    if (n == 0) return 0;
+    store<u64>(n + PN_VEC, 0);
+    store<u64>(n + PN_LEAFVEC, 1);
+    store<u32>(n + PN_SLOTS, v);
+    return n >> 3;
+  }
   const s = load<u32>(t + HDR_S);
   const hi = (<u64>((b << 6) | i)) << <u64>(64 - s);
   const root = buildNode(t, 1, hi, 0, s, load<u32>(vals + (i << 2)), load<u32>(vals + LEVEL_SUBS + (i << 2)));
@@ -558,7 +571,7 @@ export function ptDirCreate(t: u32): bool {
   return true;
 }
 
-/** Add or replace (the key already checked: a prefix, len ≤ W, value 1..VALUE_MAX). 0, -12. */
+/** Add or replace (the key already checked: a prefix, len ≤ W, value nonzero). 0, -12. */
 export function ptAdd(t: u32, hi: u64, lo: u64, len: u32, value: u32): i32 {
   const old = ribInsert(t, hi, lo, len, value);
   if (old < 0) return -12;

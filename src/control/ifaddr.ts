@@ -25,7 +25,7 @@
 
 import type { Datapath } from './datapath.js';
 import { NetError, type AddrInfo, type AddrSpec, type Family, type LinkAddrs, type LinkInfo, type RouteSpec } from './net_types.js';
-import { ipv4Bytes, ipv4Text, ipv6Bytes, ipv6Text } from './addresses.js';
+import { ipv4Bytes, ipv4Text, ipv4TextOf, ipv6Bytes, ipv6Text, prefixBytes, prefixMatch } from './addresses.js';
 import type { LinkView, NetdevExports } from './links.js';
 import { ADDR_ENTRY_SIZE, ADDR_LIST_HEADER, AE, AF_INET, AF_INET6, CONF4, RT_SCOPE } from '../runtime/net_abi.js';
 
@@ -241,7 +241,7 @@ export class Addresses {
   linkGone(ifindex: number): void {
     const d = this.devs.get(ifindex);
     if (!d) return;
-    for (const a of d.v4) this.call('addressGone', 'inet', v4Text(a.local), ifindex);
+    for (const a of d.v4) this.call('addressGone', 'inet', ipv4TextOf(a.local), ifindex);
     for (const a of d.v6) this.call('addressGone', 'inet6', ipv6Text(a.addr), ifindex);
     this.devs.delete(ifindex);
   }
@@ -562,7 +562,7 @@ export class Addresses {
     if (!(ok & LOCAL_OK)) {
       this.fibMagic('del', 'local', ifa.local, 32, prim, link);
       // the local address is gone from the device: routes using it as prefsrc go too (fib_sync_down_addr)
-      if (gone && !d.v4.some((a) => a.local === ifa.local)) this.call('addressGone', 'inet', v4Text(ifa.local), link.ifindex);
+      if (gone && !d.v4.some((a) => a.local === ifa.local)) this.call('addressGone', 'inet', ipv4TextOf(ifa.local), link.ifindex);
     }
   }
 
@@ -579,12 +579,12 @@ export class Addresses {
   private fibMagic(cmd: 'add' | 'del', type: 'local' | 'broadcast' | 'unicast', dst: number, plen: number, prim: Ifa4, link: LinkView, metric = 0): void {
     const spec: KernelRouteSpec = {
       family: 'inet',
-      dst: `${v4Text(dst)}/${plen}`,
+      dst: `${ipv4TextOf(dst)}/${plen}`,
       type,
       table: type === 'unicast' ? 'main' : 'local',
       protocol: 'kernel',
       scope: type === 'local' ? 'host' : 'link',
-      src: v4Text(prim.local),
+      src: ipv4TextOf(prim.local),
       dev: link.name,
     };
     if (metric !== 0 || cmd === 'add') spec.metric = metric;
@@ -593,11 +593,11 @@ export class Addresses {
 
   private info4(a: Ifa4, now: number): AddrInfo {
     const [valid, preferred] = remaining(a, now);
-    const out: Record<string, unknown> = { family: 'inet', local: v4Text(a.local) };
-    if (a.address !== a.local) out.address = v4Text(a.address);
+    const out: Record<string, unknown> = { family: 'inet', local: ipv4TextOf(a.local) };
+    if (a.address !== a.local) out.address = ipv4TextOf(a.address);
     out.prefixlen = a.prefixlen;
     if (a.metric !== 0) out.metric = a.metric;
-    if (a.broadcast !== 0) out.broadcast = v4Text(a.broadcast);
+    if (a.broadcast !== 0) out.broadcast = ipv4TextOf(a.broadcast);
     out.scope = SCOPE_NAMES[a.scope] ?? String(a.scope);
     for (const [bit, name] of IFA_FLAG_NAMES) if ((a.flags & bit) !== 0) out[name] = true;
     if ((a.flags & IFA_F.PERMANENT) === 0) out.dynamic = true;
@@ -720,7 +720,7 @@ export class Addresses {
     if ((ifa.flags & IFA_F.PERMANENT) !== 0 && (ifa.flags & IFA_F.NOPREFIXROUTE) === 0) {
       action = 'del';
       for (const a of d.v6) {
-        if (a === ifa || a.prefixlen !== ifa.prefixlen || !prefixEqual16(a.addr, ifa.addr, ifa.prefixlen)) continue;
+        if (a === ifa || a.prefixlen !== ifa.prefixlen || !prefixMatch(a.addr, ifa.addr, ifa.prefixlen)) continue;
         if ((a.flags & (IFA_F.PERMANENT | IFA_F.NOPREFIXROUTE)) !== 0) {
           action = 'nop';
           break;
@@ -763,7 +763,7 @@ export class Addresses {
    * finding one to withdraw, as addrconf_get_prefix_route matches prefix and device alone.
    */
   private prefixSpec6(link: LinkView, addr: Uint8Array, plen: number, metric?: number): KernelRouteSpec {
-    const spec: KernelRouteSpec = { family: 'inet6', dst: `${ipv6Text(prefix16(addr, plen))}/${plen}`, type: 'unicast', table: 'main', protocol: 'kernel', dev: link.name };
+    const spec: KernelRouteSpec = { family: 'inet6', dst: `${ipv6Text(prefixBytes(addr, plen))}/${plen}`, type: 'unicast', table: 'main', protocol: 'kernel', dev: link.name };
     if (metric !== undefined) spec.metric = metric || IP6_RT_PRIO_ADDRCONF;
     return spec;
   }
@@ -987,7 +987,7 @@ function parsePrefix(text: string, parse: (t: string) => Uint8Array, max: number
 /** "a.b.c.d[/len]" → host-order u32 and the length when given. */
 function parsePrefix4(text: string): { addr: number; plen?: number } {
   const { bytes, plen } = parsePrefix(text, ipv4Bytes, 32);
-  return { addr: beU32(bytes), ...(plen !== undefined ? { plen } : {}) };
+  return { addr: ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0, ...(plen !== undefined ? { plen } : {}) };
 }
 
 function parsePrefix6(text: string): { addr: Uint8Array; plen?: number } {
@@ -995,13 +995,6 @@ function parsePrefix6(text: string): { addr: Uint8Array; plen?: number } {
   return { addr: bytes, ...(plen !== undefined ? { plen } : {}) };
 }
 
-function beU32(b: Uint8Array): number {
-  return ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
-}
-
-function v4Text(a: number): string {
-  return `${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
-}
 
 function maskOf(plen: number): number {
   return plen === 0 ? 0 : (0xffffffff << (32 - plen)) >>> 0;
@@ -1037,18 +1030,6 @@ function equal16(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-function prefix16(a: Uint8Array, plen: number): Uint8Array {
-  const out = new Uint8Array(16);
-  for (let i = 0; i < 16; i++) {
-    const bits = Math.max(0, Math.min(8, plen - i * 8));
-    out[i] = a[i]! & ((0xff << (8 - bits)) & 0xff);
-  }
-  return out;
-}
-
-function prefixEqual16(a: Uint8Array, b: Uint8Array, plen: number): boolean {
-  return equal16(prefix16(a, plen), prefix16(b, plen));
-}
 
 /** What ipv6_add_addr refuses: the unspecified, multicast and loopback addresses. */
 function addrKind6(a: Uint8Array): 'any' | 'multicast' | 'loopback' | 'unicast' {

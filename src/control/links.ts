@@ -59,6 +59,8 @@ interface DeviceEvents {
   deviceCarrier?(ifindex: number, up: boolean): void;
   /** NETDEV_CHANGEMTU: fib_sync_mtu / rt6_mtu_change. */
   deviceMtu?(ifindex: number, mtu: number): void;
+  /** neigh_changeaddr: NETDEV_CHANGEADDR, or NETDEV_CHANGE with IFF_NOARP flipped on an up link. */
+  deviceAddress?(ifindex: number): void;
 }
 
 /** The sysctl table's side (dp.sysctls, when one was made): a link's conf follows its life. */
@@ -100,15 +102,26 @@ interface Link {
   parent?: number;
   vlanProto?: number;
   vlanId?: number;
+  /**
+   * The flags the link holds itself (IFF_LOOPBACK, BROADCAST, MULTICAST, NOARP): set at creation by its
+   * kind (a VLAN copies its parent's, vlan_dev_init) and by `arp on|off`; UP and the carrier bits are
+   * added from the state (flagsOf).
+   */
+  base: number;
   /** Flags published last, and whether the link was ready then (carrier changes are events). */
   flags: number;
   ready: boolean;
+  /** It has been up once: its root qdisc is attached (dev_activate) and stays when it goes down. */
+  activated?: boolean;
 }
 
 const IFNAMSIZ = 16;
 const ETH_P_8021Q = 0x8100;
 const ETH_P_8021AD = 0x88a8;
 const VLAN_VID_MASK = 0xfff;
+const ETH_MAX_MTU = 0xffff;
+/** DEFAULT_TX_QUEUE_LEN: ether_setup's tx_queue_len, which loopback, veth, dummy and vlan keep. */
+const TX_QUEUE_LEN = 1000;
 
 const KIND_CODE: Record<LinkKind, number> = { ether: NDK.ETHER, loopback: NDK.LOOPBACK, dummy: NDK.DUMMY, veth: NDK.VETH, vlan: NDK.VLAN };
 
@@ -132,7 +145,7 @@ export class Links {
 
   constructor(readonly dp: Datapath) {
     this.x = dp.fastPath.exports as unknown as NetdevExports;
-    this.insert({ ifindex: LOOPBACK_IFINDEX, name: 'lo', kind: 'loopback', up: false, mtu: 65536, mac: new Uint8Array(6), flags: 0, ready: false }, 0);
+    this.insert({ ifindex: LOOPBACK_IFINDEX, name: 'lo', kind: 'loopback', up: false, mtu: 65536, mac: new Uint8Array(6), base: IFF.LOOPBACK, flags: 0, ready: false }, 0);
     // devices made before the links existed took the lowest free ifindexes: allocation goes on after them
     this.nextIfindex = 2;
     for (const dev of dp.listDevices()) {
@@ -218,7 +231,8 @@ export class Links {
       case 'dummy': {
         const mtu = spec.mtu ?? 1500;
         const ifindex = spec.index ?? this.allocIfindex(false);
-        const l: Link = { ifindex, name, kind: 'dummy', up: false, mtu, mac: mac ?? defaultMac(ifindex), flags: 0, ready: false };
+        // dummy_setup: ether_setup's flags with NOARP added and MULTICAST taken away
+        const l: Link = { ifindex, name, kind: 'dummy', up: false, mtu, mac: mac ?? defaultMac(ifindex), base: IFF.BROADCAST | IFF.NOARP, flags: 0, ready: false };
         this.insert(l, 0);
         this.dp.addresses.linkAdded(ifindex, mtu);
         return this.info(l);
@@ -265,7 +279,8 @@ export class Links {
         const mtu = spec.mtu ?? parent.mtu;
         if (mtu > parent.mtu) throw new NetError('EINVAL', 'RTNETLINK answers: Invalid argument');
         const ifindex = spec.index ?? this.allocIfindex(false);
-        const l: Link = { ifindex, name, kind: 'vlan', up: false, mtu, mac: mac ?? parent.mac.slice(), parent: parent.ifindex, vlanProto: proto, vlanId: id, flags: 0, ready: false };
+        // vlan_dev_init: the parent's flags as they are now, without its state
+        const l: Link = { ifindex, name, kind: 'vlan', up: false, mtu, mac: mac ?? parent.mac.slice(), parent: parent.ifindex, vlanProto: proto, vlanId: id, base: parent.base, flags: 0, ready: false };
         this.insert(l, 0);
         const r = this.x.netdev_vlan_attach(ifindex, parent.ifindex, proto, id);
         if (r < 0) throw new WxdpError('USAGE', `VLAN ${name}: cannot attach it to ${parent.name} (errno ${-r})`);
@@ -299,16 +314,30 @@ export class Links {
   }
 
   /**
-   * `ip link set NAME [address MAC] [mtu N] [name NEW] [up|down]`, applied in the kernel's order
-   * (do_setlink: address, MTU, name, then flags); a refused step leaves the earlier ones done.
+   * `ip link set NAME [address MAC] [mtu N] [name NEW] [arp on|off] [up|down]`, applied in the kernel's
+   * order (do_setlink: address, MTU, name, then the flags in one dev_change_flags); a refused step
+   * leaves the earlier ones done.
    */
   set(name: string, change: LinkChange): LinkInfo {
     const l = this.get(name);
     if (change.address !== undefined) this.setAddress(l, change.address);
     if (change.mtu !== undefined) this.setMtu(l, change.mtu);
     if (change.name !== undefined) this.rename(l, change.name);
+    const noarpFlipped = change.arp !== undefined && change.arp === ((l.base & IFF.NOARP) !== 0);
+    if (noarpFlipped) {
+      // __dev_change_flags: NOARP changes before UP does; an up link publishes it at once
+      l.base ^= IFF.NOARP;
+      this.publishFlags(l);
+    }
     if (change.up === true && !l.up) this.setUp(l);
     if (change.up === false && l.up) this.setDown(l);
+    // __dev_notify_flags: NETDEV_CHANGE for a link up after the change; arp_netdev_event and
+    // ndisc_netdev_event answer a NOARP flip with neigh_changeaddr (every entry of the link goes,
+    // permanent ones too: they were resolved, or not, under the other rule)
+    if (noarpFlipped && l.up) {
+      (this.dp.neigh as unknown as DeviceEvents).deviceAddress?.(l.ifindex);
+      this.x.fibGenBump();
+    }
     return this.info(l);
   }
 
@@ -317,7 +346,7 @@ export class Links {
   /** @internal A ring device made by dp.addDevice becomes a link of kind ether (down, as a new NIC). */
   adopt(dev: Device): void {
     if (this.links.has(dev.ifindex)) return;
-    this.insert({ ifindex: dev.ifindex, name: dev.name, kind: 'ether', up: false, mtu: dev.mtu, mac: dev.mac, device: dev, flags: 0, ready: false }, dev.address);
+    this.insert({ ifindex: dev.ifindex, name: dev.name, kind: 'ether', up: false, mtu: dev.mtu, mac: dev.mac, device: dev, base: IFF.BROADCAST | IFF.MULTICAST, flags: 0, ready: false }, dev.address);
     this.dp.addresses.linkAdded(dev.ifindex, dev.mtu);
   }
 
@@ -376,8 +405,9 @@ export class Links {
     routes.deviceGone?.(l.ifindex);
     (this.dp.neigh as unknown as DeviceEvents).deviceGone?.(l.ifindex);
     this.x.netdev_remove(l.ifindex);
-    this.x.netdev_quiesce();
     if (l.device) this.dp.removeDevice(l.device);
+    // the record, its lists and the ring device's block were retired: reclaim them (reclaim.ts)
+    this.x.netdev_quiesce();
     this.links.delete(l.ifindex);
     this.byName.delete(l.name);
     this.sysctls()?.linkRemoved?.(l.ifindex);
@@ -390,6 +420,7 @@ export class Links {
       if (!p?.up) throw new NetError('ENETDOWN', 'RTNETLINK answers: Network is down');
     }
     l.up = true;
+    l.activated = true;
     this.publishFlags(l);
     (this.dp.routes as unknown as DeviceEvents).deviceUp?.(l.ifindex);
     this.dp.addresses.linkUp(l.ifindex);
@@ -432,16 +463,26 @@ export class Links {
     l.mac = mac;
     l.device?.setMac(mac);
     this.publishMac(l);
+    // NETDEV_CHANGEADDR, sent even when the address is the one it had (dev_set_mac_address):
+    // neigh_changeaddr in both tables, rt_cache_flush
+    (this.dp.neigh as unknown as DeviceEvents).deviceAddress?.(l.ifindex);
+    this.x.fibGenBump();
+  }
+
+  /**
+   * The MTU range a link takes (dev->min_mtu, max_mtu; 0: no bound): loopback and dummy none, a VLAN up
+   * to ETH_MAX_MTU (and its parent's MTU, vlan_dev_change_mtu), ring devices and veth ends what a UMEM
+   * frame holds (the kernel's veth takes 68-65535).
+   */
+  private mtuRange(l: Link): [number, number] {
+    if (l.kind === 'ether' || l.kind === 'veth') return [DEVICE_MIN_MTU, DEVICE_MAX_MTU];
+    if (l.kind === 'vlan') return [0, ETH_MAX_MTU];
+    return [0, 0];
   }
 
   private setMtu(l: Link, mtu: number): void {
     this.checkMtuValue(mtu);
-    let min = 0;
-    let max = 0;
-    if (l.kind === 'ether' || l.kind === 'veth') {
-      min = DEVICE_MIN_MTU;
-      max = DEVICE_MAX_MTU;
-    }
+    const [min, max] = this.mtuRange(l);
     if (mtu < min) throw new NetError('EINVAL', 'Error: mtu less than device minimum.');
     if (max > 0 && mtu > max) throw new NetError('EINVAL', 'Error: mtu greater than device maximum.');
     // vlan_dev_change_mtu: no more than the parent's
@@ -527,23 +568,7 @@ export class Links {
 
   /** dev_get_flags: the device's flags with RUNNING and LOWER_UP from its carrier. */
   private flagsOf(l: Link): number {
-    let f: number;
-    switch (l.kind) {
-      case 'loopback':
-        f = IFF.LOOPBACK;
-        break;
-      case 'dummy':
-        f = IFF.BROADCAST | IFF.NOARP;
-        break;
-      case 'vlan': {
-        // vlan_dev_init copies the parent's flags but its state
-        const p = this.links.get(l.parent!);
-        f = p ? p.flags & ~(IFF.UP | IFF.RUNNING | IFF.LOWER_UP) : IFF.BROADCAST | IFF.MULTICAST;
-        break;
-      }
-      default:
-        f = IFF.BROADCAST | IFF.MULTICAST;
-    }
+    let f = l.base;
     if (l.up) f |= IFF.UP;
     if (l.up && this.carrier(l)) f |= IFF.RUNNING | IFF.LOWER_UP;
     return f;
@@ -575,16 +600,27 @@ export class Links {
     const linked = l.peer ?? l.parent;
     const other = linked !== undefined ? this.links.get(linked) : undefined;
     if (other && !other.up) flags.push('M-DOWN');
+    const [minMtu, maxMtu] = this.mtuRange(l);
     const out: LinkInfo = {
       ifindex: l.ifindex,
       ...(other ? { link: other.name } : {}),
       ifname: l.name,
       flags,
       mtu: l.mtu,
+      // noop until the link is first up, then the default qdisc dev_activate attached, which stays
+      // when it goes down (measured on 6.18); every kind here has IFF_NO_QUEUE (loopback, veth,
+      // dummy, vlan in the kernel; ring devices transmit straight to their TX ring, wxdp has no qdisc
+      // layer), so noqueue
+      qdisc: l.activated ? 'noqueue' : 'noop',
       operstate: this.operstate(l),
+      linkmode: 'DEFAULT',
+      group: 'default',
+      txqlen: TX_QUEUE_LEN,
       link_type: l.kind === 'loopback' ? 'loopback' : 'ether',
       address: macText(l.mac),
       broadcast: l.kind === 'loopback' ? '00:00:00:00:00:00' : 'ff:ff:ff:ff:ff:ff',
+      min_mtu: minMtu,
+      max_mtu: maxMtu,
     } as LinkInfo;
     if (l.kind === 'veth' || l.kind === 'dummy') out.linkinfo = { info_kind: l.kind };
     if (l.kind === 'vlan') {

@@ -2,10 +2,19 @@
 // (assembly/net/neigh.ts); this object is their netlink: add/replace/change (neigh_add with iproute2's
 // NLM_F_* flags), del (neigh_delete), flush and list (a dump with iproute2's filters), get, the
 // per-device and "default" parameters by their sysctl names and units, and the table statistics.
+//
+// What the kernel's table has that this one has not: right after an IPv6 link comes up, `ip -6 neigh
+// show nud all` on Linux 6.18 lists NOARP entries for ff02::16, ff02::2 and the solicited-node group of
+// the link-local address (measured on a veth pair). They are the footprints of what addrconf sends then
+// (MLDv2 reports, a router solicitation, the DAD solicitation), each through neigh output. wxdp sends
+// none of those (no MLD, no RS, DAD takes no time), so it makes no entries for them; an entry for a
+// multicast group appears when the stack sends to one, as the kernel's does (an NS to a solicited-node
+// group leaves ff02::1:ffXX:XXXX NOARP, 33:33:ff:XX:XX:XX).
 
 import { NetError, type Family, type NeighInfo, type NeighSpec, type NudState } from './net_types.js';
-import { ipv4Bytes, ipv6Bytes, ipv6Text, macBytes, macText } from './addresses.js';
+import { inetBytes, inetText, lladdrBytes, macText, prefixMatch } from './addresses.js';
 import { AF_INET, AF_INET6, NE, NUD, SYSCTL } from '../runtime/net_abi.js';
+import { fromStoredMs, JIFFIES_SECONDS_MAX, maxStorable, toStoredMs, USER_HZ, type TimeUnit } from './jiffies.js';
 import type { Datapath } from './datapath.js';
 
 interface NeighExports {
@@ -16,6 +25,7 @@ interface NeighExports {
   neigh_ctl_first(family: number): number;
   neigh_ctl_next(e: number): number;
   neigh_ctl_ifdown(ifindex: number, family: number, skipPerm: number): number;
+  neigh_ctl_parms_release(ifindex: number): void;
   neigh_ctl_entries(family: number, gc: number): number;
   neigh_ctl_stat(family: number, i: number): bigint;
   neigh_ctl_queued(e: number, bytes: number): number;
@@ -44,13 +54,6 @@ const NLM_F_CREATE = 0x400;
 const NTF_ROUTER = 0x80;
 /** SKB_TRUESIZE(ETH_FRAME_LEN): unres_qlen counts packets of this truesize (assembly NEIGH_UNRES_QLEN_UNIT). */
 export const UNRES_QLEN_UNIT = 1514 + 256 + 320;
-/** USER_HZ: the unit of retrans_time (IPv4), anycast_delay, proxy_delay and locktime. */
-const USER_HZ = 100;
-/**
- * HZ of the kernel these sysctls are compared with (CONFIG_HZ_250): net.ipv6.neigh.*.retrans_time is
- * read and written in raw jiffies (ndisc_ifinfo_sysctl_change hands it to neigh_proc_dointvec).
- */
-const KERNEL_HZ = 250;
 
 const NUD_BY_NAME: Readonly<Record<string, number>> = {
   incomplete: NUD.INCOMPLETE, reachable: NUD.REACHABLE, stale: NUD.STALE, delay: NUD.DELAY, probe: NUD.PROBE, failed: NUD.FAILED,
@@ -61,33 +64,63 @@ const NUD_NAMES: ReadonlyArray<[number, NudState]> = [
   [NUD.FAILED, 'FAILED'], [NUD.NOARP, 'NOARP'], [NUD.PERMANENT, 'PERMANENT'],
 ];
 
+/** How a neighbour sysctl's value is kept in the parms: as is (counts, bytes), in packets of UNRES_QLEN_UNIT bytes, or a time. */
+type ParamUnit = 'count' | 'qlen' | TimeUnit;
+
 /**
- * The sysctls under net.ipv{4,6}.neigh.DEV (and .default): name → [parms index, factor to the stored
- * milliseconds or bytes]. gc_* exist under "default" only (global sysctls of the stack).
+ * The sysctls under net.ipv{4,6}.neigh.DEV (and .default): name → [parms index (NVAR_*), unit], as
+ * neighbour.c registers them (neigh_sysctl_template). Times are kept in ms on the jiffy grid
+ * (jiffies.ts), so each reads back as the kernel prints it. IPv6's retrans_time is raw jiffies
+ * (ndisc_ifinfo_sysctl_change hands it to neigh_proc_dointvec). gc_* exist under "default" only
+ * (global sysctls of the stack).
  */
-const PARAMS: Readonly<Record<string, readonly [number, number]>> = {
-  mcast_solicit: [0, 1],
-  ucast_solicit: [1, 1],
-  app_solicit: [2, 1],
-  mcast_resolicit: [3, 1],
-  retrans_time: [4, 1000 / USER_HZ],
-  retrans_time_ms: [4, 1],
-  base_reachable_time: [5, 1000],
-  base_reachable_time_ms: [5, 1],
-  delay_first_probe_time: [6, 1000],
-  interval_probe_time_ms: [7, 1],
-  gc_stale_time: [8, 1000],
-  unres_qlen_bytes: [9, 1],
-  unres_qlen: [9, UNRES_QLEN_UNIT],
-  proxy_qlen: [10, 1],
-  anycast_delay: [11, 1000 / USER_HZ],
-  proxy_delay: [12, 1000 / USER_HZ],
-  locktime: [13, 1000 / USER_HZ],
+const PARAMS: Readonly<Record<string, readonly [number, ParamUnit]>> = {
+  mcast_solicit: [0, 'count'],
+  ucast_solicit: [1, 'count'],
+  app_solicit: [2, 'count'],
+  mcast_resolicit: [3, 'count'],
+  retrans_time: [4, 'userhz'],
+  retrans_time_ms: [4, 'ms'],
+  base_reachable_time: [5, 'seconds'],
+  base_reachable_time_ms: [5, 'ms'],
+  delay_first_probe_time: [6, 'seconds'],
+  interval_probe_time_ms: [7, 'ms'],
+  gc_stale_time: [8, 'seconds'],
+  unres_qlen_bytes: [9, 'count'],
+  unres_qlen: [9, 'qlen'],
+  proxy_qlen: [10, 'count'],
+  anycast_delay: [11, 'userhz'],
+  proxy_delay: [12, 'userhz'],
+  locktime: [13, 'userhz'],
 };
 const REACHABLE_TIME = 14;
 const GC_PARAMS = ['gc_thresh1', 'gc_thresh2', 'gc_thresh3', 'gc_interval'] as const;
 export type NeighParam = keyof typeof PARAMS | (typeof GC_PARAMS)[number] | 'reachable_time';
 export const NEIGH_PARAMS: readonly string[] = [...Object.keys(PARAMS), ...GC_PARAMS];
+/** The names every device has (net.ipv{4,6}.neigh.DEV.*); the gc_* ones exist under "default" only. */
+export const NEIGH_DEVICE_PARAMS: readonly string[] = Object.keys(PARAMS);
+
+/** [parms index, unit] of neighbour sysctl `name` in `family`. */
+function paramOf(family: Family, name: string): readonly [number, ParamUnit] | undefined {
+  if (family === 'inet6' && name === 'retrans_time') return [PARAMS[name]![0], 'jiffies'];
+  return PARAMS[name];
+}
+
+/**
+ * The values net.ipv{4,6}.neigh.*.NAME takes: what neighbour.c's handler takes (measured on 6.18:
+ * counts and ms 0..INT_MAX, interval_probe_time_ms from 1, unres_qlen up to INT_MAX / 2090), within
+ * what wxdp stores (jiffies.ts maxStorable). Negative times, which the kernel takes, are refused:
+ * wxdp's timers do not run backwards. undefined: no such name.
+ */
+export function neighParamRange(family: Family, name: string): { min: number; max: number } | undefined {
+  if ((GC_PARAMS as readonly string[]).includes(name)) return { min: 0, max: name === 'gc_interval' ? JIFFIES_SECONDS_MAX : 0x7fffffff };
+  const p = paramOf(family, name);
+  if (!p) return undefined;
+  const [, unit] = p;
+  if (unit === 'count') return { min: 0, max: 0x7fffffff };
+  if (unit === 'qlen') return { min: 0, max: Math.floor(0x7fffffff / UNRES_QLEN_UNIT) };
+  return { min: name === 'interval_probe_time_ms' ? 1 : 0, max: maxStorable(unit) };
+}
 
 /** neigh_statistics by the names `ip -s ntable` and /proc/net/stat/{arp,ndisc}_cache use. */
 export interface NeighTableStats {
@@ -132,13 +165,19 @@ export interface NeighQueue {
   bytes: number;
 }
 
-function familyOf(addr: string): Family {
-  return addr.includes(':') ? 'inet6' : 'inet';
+/** lladdr_aton: hex bytes separated by ':' (any count up to 32; the kernel wants at least the device's 6). */
+function lladdrOf(text: string): Uint8Array {
+  try {
+    return lladdrBytes(text);
+  } catch {
+    throw new NetError('EINVAL', `"${text}" is invalid lladdr.`);
+  }
 }
 
-function addrBytes(text: string, family: Family): Uint8Array {
+/** An entry's key: the address and its family, or iproute2's error for a bad one. */
+function keyOf(text: string): { family: Family; bytes: Uint8Array } {
   try {
-    return family === 'inet' ? ipv4Bytes(text) : ipv6Bytes(text);
+    return inetBytes(text);
   } catch {
     throw new NetError('EINVAL', `Error: any valid address is expected rather than "${text}".`);
   }
@@ -195,10 +234,9 @@ export class Neighbours {
    */
   add(spec: NeighSpec, opts: { replace?: boolean; change?: boolean } = {}): void {
     if (!spec.to || !spec.dev) throw new NetError('EINVAL', 'Device and destination are required arguments.');
-    const family = familyOf(spec.to);
-    const key = addrBytes(spec.to, family);
+    const { family, bytes: key } = keyOf(spec.to);
     let lladdr: Uint8Array | undefined;
-    if (spec.lladdr !== undefined) lladdr = this.lladdrBytes(spec.lladdr);
+    if (spec.lladdr !== undefined) lladdr = lladdrOf(spec.lladdr);
     const nud = spec.nud ?? 'permanent';
     const state = NUD_BY_NAME[nud];
     if (state === undefined) throw new NetError('EINVAL', `Error: argument "${nud}" is wrong: nud state is bad`);
@@ -219,19 +257,10 @@ export class Neighbours {
     this.add(spec, { change: true });
   }
 
-  private lladdrBytes(text: string): Uint8Array {
-    // lladdr_aton: hex bytes separated by ':' (any count; the kernel wants at least the device's 6)
-    const parts = text.split(':');
-    if (parts.length > 32 || parts.some((p) => !/^[0-9a-f]{1,2}$/i.test(p))) throw new NetError('EINVAL', `"${text}" is invalid lladdr.`);
-    if (parts.length === 6) return macBytes(text);
-    return Uint8Array.from(parts, (p) => parseInt(p, 16));
-  }
-
   /** ip neigh del: the entry goes FAILED (its waiting frames get errors) and out. ENOENT when there is none. */
   del(spec: { to: string; dev: string }): void {
     if (!spec.to || !spec.dev) throw new NetError('EINVAL', 'Device and destination are required arguments.');
-    const family = familyOf(spec.to);
-    const key = addrBytes(spec.to, family);
+    const { family, bytes: key } = keyOf(spec.to);
     const ifindex = this.ifindex(spec.dev);
     const io = this.io(key);
     const r = this.x.neigh_ctl_del(family === 'inet' ? AF_INET : AF_INET6, ifindex);
@@ -240,8 +269,7 @@ export class Neighbours {
 
   /** ip neigh get TO dev DEV: the entry, or ENOENT "Error: Neighbour entry not found.". */
   get(to: string, dev: string, opts: { stats?: boolean } = {}): NeighInfo {
-    const family = familyOf(to);
-    const key = addrBytes(to, family);
+    const { family, bytes: key } = keyOf(to);
     const ifindex = this.ifindex(dev);
     this.io(key);
     const e = this.x.neigh_ctl_get(family === 'inet' ? AF_INET : AF_INET6, ifindex) >>> 0;
@@ -278,14 +306,10 @@ export class Neighbours {
     if (filter.to !== undefined) {
       const fam = v.getUint8(e + NE.FAMILY) === AF_INET ? 'inet' : 'inet6';
       const [a, l] = filter.to.split('/');
-      if (familyOf(a!) !== fam) return false;
-      const want = addrBytes(a!, fam);
-      const bits = l === undefined ? want.length * 8 : Number(l);
-      const key = this.dp.memory.bytes().subarray(e + NE.KEY, e + NE.KEY + want.length);
-      for (let i = 0; i < bits; i++) {
-        const m = 0x80 >> (i & 7);
-        if ((key[i >> 3]! & m) !== (want[i >> 3]! & m)) return false;
-      }
+      const want = keyOf(a!);
+      if (want.family !== fam) return false;
+      const bits = l === undefined ? want.bytes.length * 8 : Number(l);
+      if (!prefixMatch(this.dp.memory.bytes().subarray(e + NE.KEY, e + NE.KEY + want.bytes.length), want.bytes, bits)) return false;
     }
     return true;
   }
@@ -323,13 +347,13 @@ export class Neighbours {
     const ifindex = v.getUint32(e + NE.IFINDEX, true);
     const key = this.dp.memory.bytes().slice(e + NE.KEY, e + NE.KEY + (family === AF_INET ? 4 : 16));
     // keys in the order `ip -j neigh` prints them
-    const info = { dst: family === AF_INET ? key.join('.') : ipv6Text(key), dev: this.dp.links.name(ifindex) ?? `if${ifindex}` } as NeighInfo;
+    const info = { dst: inetText(family === AF_INET ? 'inet' : 'inet6', key), dev: this.dp.links.name(ifindex) ?? `if${ifindex}` } as NeighInfo;
     if (state & NUD.VALID) info.lladdr = macText(this.dp.memory.bytes().slice(e + NE.MAC, e + NE.MAC + 6));
     if (v.getUint8(e + NE.FLAGS) & NTF_ROUTER) info.router = null;
     if (stats) {
       const now = this.dp.stack.now();
       // jiffies_to_clock_t, then iproute2 divides by USER_HZ: whole seconds
-      const age = (off: number): number => Math.floor(Math.floor((now - Number(v.getBigInt64(e + off, true))) / 10) / USER_HZ);
+      const age = (off: number): number => Math.floor(fromStoredMs('userhz', now - Number(v.getBigInt64(e + off, true))) / USER_HZ);
       const refcnt = v.getUint32(e + NE.TIMER_SLOT, true) !== 0 ? 1 : 0; // the timer's reference
       if (refcnt) info.refcnt = refcnt;
       info.used = age(NE.USED);
@@ -343,8 +367,8 @@ export class Neighbours {
 
   /** Frames waiting on an entry and their truesize bytes (unres_qlen_bytes accounting). */
   queue(to: string, dev: string): NeighQueue {
-    const family = familyOf(to);
-    this.io(addrBytes(to, family));
+    const { family, bytes } = keyOf(to);
+    this.io(bytes);
     const e = this.x.neigh_ctl_get(family === 'inet' ? AF_INET : AF_INET6, this.ifindex(dev)) >>> 0;
     if (e === 0) throw new NetError('ENOENT', 'Error: Neighbour entry not found.');
     return { frames: this.x.neigh_ctl_queued(e, 0), bytes: this.x.neigh_ctl_queued(e, 1) };
@@ -355,12 +379,6 @@ export class Neighbours {
     return dev === 'default' ? 0 : this.ifindex(dev);
   }
 
-  /** [parms index, factor] of a sysctl name in `family` (IPv6's retrans_time is in jiffies, not USER_HZ). */
-  private param(family: Family, name: string): readonly [number, number] | undefined {
-    if (family === 'inet6' && name === 'retrans_time') return [PARAMS[name]![0], 1000 / KERNEL_HZ];
-    return PARAMS[name];
-  }
-
   private gcSysctl(family: Family, name: (typeof GC_PARAMS)[number]): number {
     const base = family === 'inet' ? SYSCTL.NEIGH4_GC_THRESH1 : SYSCTL.NEIGH6_GC_THRESH1;
     return base + GC_PARAMS.indexOf(name);
@@ -368,40 +386,42 @@ export class Neighbours {
 
   /**
    * net.ipv{4,6}.neigh.{DEV,default}.NAME = value, in the sysctl's own unit (seconds, USER_HZ ticks,
-   * milliseconds, packets or bytes). A "default" value reaches every device that has not set its own.
+   * milliseconds, jiffies, packets or bytes), within neighParamRange. A "default" value reaches every
+   * device that has not set its own.
    */
   setParam(family: Family, dev: string | 'default', name: string, value: number): void {
     const ifindex = this.paramTarget(family, dev);
-    if (!Number.isInteger(value) || value < 0 || value > 0x7fffffff) {
-      throw new NetError('EINVAL', `net.${family === 'inet' ? 'ipv4' : 'ipv6'}.neigh.${dev}.${name}: ${value} is not an integer in 0..2147483647`);
+    const where = `net.${family === 'inet' ? 'ipv4' : 'ipv6'}.neigh.${dev}.${name}`;
+    const range = neighParamRange(family, name);
+    if (!range) throw new NetError('ENOENT', `${where}: there is no such sysctl`);
+    if (!Number.isInteger(value) || value < range.min || value > range.max) {
+      throw new NetError('EINVAL', `${where}: ${value} is not an integer in ${range.min}..${range.max}`);
     }
     if ((GC_PARAMS as readonly string[]).includes(name)) {
-      if (ifindex !== 0) throw new NetError('ENOENT', `net.${family === 'inet' ? 'ipv4' : 'ipv6'}.neigh.${dev}.${name}: there is no such sysctl (gc_* are under "default" only)`);
+      if (ifindex !== 0) throw new NetError('ENOENT', `${where}: there is no such sysctl (gc_* are under "default" only)`);
       this.x.net_sysctl_set(this.gcSysctl(family, name as (typeof GC_PARAMS)[number]), value);
       return;
     }
-    const p = this.param(family, name);
-    if (!p) throw new NetError('ENOENT', `net.${family === 'inet' ? 'ipv4' : 'ipv6'}.neigh.${dev}.${name}: there is no such sysctl`);
-    const [i, unit] = p;
-    if (name === 'interval_probe_time_ms' && value < 1) throw new NetError('EINVAL', `net.${family === 'inet' ? 'ipv4' : 'ipv6'}.neigh.${dev}.${name}: the minimum is 1`);
-    const stored = value * unit;
-    if (stored > 0xffffffff) throw new NetError('ERANGE', `net.${family === 'inet' ? 'ipv4' : 'ipv6'}.neigh.${dev}.${name}: ${value} is out of range`);
+    const [i, unit] = paramOf(family, name)!;
+    const stored = unit === 'count' ? value : unit === 'qlen' ? value * UNRES_QLEN_UNIT : toStoredMs(unit, value);
     const r = this.x.neigh_ctl_parm_set(family === 'inet' ? AF_INET : AF_INET6, ifindex, i, stored);
-    if (r !== 0) throw new NetError(r === -12 ? 'ENOMEM' : 'EINVAL', `net.${family === 'inet' ? 'ipv4' : 'ipv6'}.neigh.${dev}.${name}: refused (errno ${-r})`);
+    if (r !== 0) throw new NetError(r === -12 ? 'ENOMEM' : 'EINVAL', `${where}: refused (errno ${-r})`);
   }
 
   /** The value `sysctl net.ipv{4,6}.neigh.DEV.NAME` prints; 'reachable_time' is the randomised one in ms. */
   getParam(family: Family, dev: string | 'default', name: string): number {
     const ifindex = this.paramTarget(family, dev);
     const fam = family === 'inet' ? AF_INET : AF_INET6;
+    const where = `net.${family === 'inet' ? 'ipv4' : 'ipv6'}.neigh.${dev}.${name}`;
     if ((GC_PARAMS as readonly string[]).includes(name)) {
-      if (ifindex !== 0) throw new NetError('ENOENT', `net.${family === 'inet' ? 'ipv4' : 'ipv6'}.neigh.${dev}.${name}: there is no such sysctl (gc_* are under "default" only)`);
+      if (ifindex !== 0) throw new NetError('ENOENT', `${where}: there is no such sysctl (gc_* are under "default" only)`);
       return this.x.net_sysctl_get(this.gcSysctl(family, name as (typeof GC_PARAMS)[number]));
     }
     if (name === 'reachable_time') return this.x.neigh_ctl_parm_get(fam, ifindex, REACHABLE_TIME) >>> 0;
-    const p = this.param(family, name);
-    if (!p) throw new NetError('ENOENT', `net.${family === 'inet' ? 'ipv4' : 'ipv6'}.neigh.${dev}.${name}: there is no such sysctl`);
-    return Math.floor((this.x.neigh_ctl_parm_get(fam, ifindex, p[0]) >>> 0) / p[1]);
+    const p = paramOf(family, name);
+    if (!p) throw new NetError('ENOENT', `${where}: there is no such sysctl`);
+    const stored = this.x.neigh_ctl_parm_get(fam, ifindex, p[0]) >>> 0;
+    return p[1] === 'count' ? stored : p[1] === 'qlen' ? Math.floor(stored / UNRES_QLEN_UNIT) : fromStoredMs(p[1], stored);
   }
 
   /**
@@ -413,9 +433,11 @@ export class Neighbours {
     return this.x.neigh_ctl_ifdown(ifindex, f, 0) >>> 0;
   }
 
-  /** NETDEV_UNREGISTER: nothing of the device survives. */
+  /** NETDEV_UNREGISTER: nothing of the device survives, its parameters neither (neigh_parms_release). */
   deviceGone(ifindex: number): number {
-    return this.x.neigh_ctl_ifdown(ifindex, 0, 0) >>> 0;
+    const n = this.x.neigh_ctl_ifdown(ifindex, 0, 0) >>> 0;
+    this.x.neigh_ctl_parms_release(ifindex);
+    return n;
   }
 
   /**

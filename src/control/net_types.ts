@@ -44,6 +44,8 @@ export interface LinkChange {
   mtu?: number;
   address?: string;
   name?: string;
+  /** `arp on|off`: IFF_NOARP cleared or set (neighbours of an up link are flushed when it flips). */
+  arp?: boolean;
 }
 
 /** A link as `ip -j link show` prints it (the fields wxdp has). */
@@ -52,11 +54,20 @@ export interface LinkInfo {
   ifname: string;
   flags: string[];
   mtu: number;
+  /** The root qdisc: noop until the link is first up, then noqueue (every kind wxdp has sends without a queue). */
+  qdisc?: 'noop' | 'noqueue';
   operstate: 'UP' | 'DOWN' | 'UNKNOWN' | 'LOWERLAYERDOWN';
+  linkmode?: 'DEFAULT';
+  group?: 'default';
+  /** tx_queue_len (ether_setup's 1000 for every kind wxdp has). */
+  txqlen?: number;
   link_type: 'ether' | 'loopback' | 'none';
   address: string;
   broadcast: string;
   link?: string;
+  /** What `ip -d` adds: the MTU range the link takes (0: none). */
+  min_mtu?: number;
+  max_mtu?: number;
   linkinfo?: { info_kind: string; info_data?: Record<string, unknown> };
 }
 
@@ -144,6 +155,8 @@ export interface RouteSpec {
   protocol?: string | number;
   /** `src ADDR`. */
   src?: string;
+  /** `from PREFIX`: an IPv6 source-specific route (CONFIG_IPV6_SUBTREES); ignored for IPv4, as by the kernel. */
+  from?: string;
   /** `mtu N` (with `lock`: `mtuLock`). */
   mtu?: number;
   mtuLock?: boolean;
@@ -153,6 +166,8 @@ export interface RouteSpec {
 export interface RouteInfo {
   type?: RouteType;
   dst: string;
+  /** An IPv6 source-specific route's source prefix. */
+  from?: string;
   table?: string;
   protocol?: string;
   scope?: string;

@@ -4,17 +4,19 @@
 // net/ipv4/fib_semantics.c and fib_trie.c; ip6_route_add for IPv6) and iproute2 what the defaults
 // are (ip/iproute.c): both are followed here, errors with their errno and wording.
 //
-// The routes of one prefix in one table are kept here in the kernel's order (dscp descending, then
-// priority ascending, then as add/append/prepend put them); every change builds new alias records
-// and a new alias list in the fast path's memory and publishes it with fib_prefix_set (one aligned
-// store, FIB generation bumped). Nothing already installed changes when an operation fails: every
-// check runs before the first record is written.
+// The routes live in one place: the FIB's records in the fast path's memory, which this object reads
+// back (a prefix's alias list in the kernel's order — dscp descending, then priority ascending, then
+// as add/append/prepend put them — each alias decoded into a Route) and never mirrors, so a million
+// routes cost the JavaScript heap nothing. Every change builds new alias records and a new alias list
+// aside and publishes it with fib_prefix_set (one aligned store, FIB generation bumped); the records
+// it unpublishes are retired and reused after a grace period (reclaim.ts). Nothing already installed
+// changes when an operation fails: every check runs before the first record is written.
 
 import type { Datapath } from './datapath.js';
 import { ipv4Bytes, ipv6Bytes } from './addresses.js';
 import { NetError, type Family, type NexthopSpec, type RouteInfo, type RouteSpec, type RouteType } from './net_types.js';
-import { AF_INET, AF_INET6, FL, FR, IFF, LOOPBACK_IFINDEX, ND, RTN, RT_SCOPE, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN } from '../runtime/net_abi.js';
-import { FA, NH, RTAX_MTU_LOCK, RTNH_F, type FibExports } from './fib_layout.js';
+import { AF_INET, AF_INET6, FL, FR, IFF, LOOPBACK_IFINDEX, ND, NET_ROOT_PTR, NR, RTN, RT_SCOPE, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN } from '../runtime/net_abi.js';
+import { FA, FRT, NH, PX, RTAX_MTU_LOCK, RTNH_F, SUB, TB, type FibExports } from './fib_layout.js';
 
 const TYPES: readonly RouteType[] = ['unicast', 'unicast', 'local', 'broadcast', 'anycast', 'multicast', 'blackhole', 'unreachable', 'prohibit', 'throw', 'nat'];
 const TYPE_NUM: Readonly<Record<RouteType, number>> = { unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7, prohibit: 8, throw: 9, nat: 10 };
@@ -40,13 +42,20 @@ export interface Nexthop {
   scope: number;
 }
 
-/** One route (a fib_alias with its fib_info) as the control plane keeps it. */
-export interface Route {
-  id: number;
+/** A prefix of one table: where a list of routes is published. */
+export interface PrefixRef {
   family: 2 | 10;
   table: number;
   dst: Uint8Array;
   len: number;
+  /** The source prefix of an IPv6 subtree (fromLen 0: the prefix's own routes). */
+  from: Uint8Array;
+  fromLen: number;
+}
+
+/** One route (a fib_alias with its fib_info) as the control plane reads it back from the FIB. */
+export interface Route extends PrefixRef {
+  id: number;
   type: number;
   scope: number;
   dscp: number;
@@ -58,6 +67,23 @@ export interface Route {
   nhs: Nexthop[];
   /** The alias record's address in the fast path's memory (0 until published). */
   fa: number;
+}
+
+export interface RouteLoadOptions {
+  /** What each route is: `ip route add` (default), `replace`, `append` or `prepend`. */
+  verb?: 'add' | 'replace' | 'append' | 'prepend';
+  /** Go on past refused routes and report them (default: stop at the first). */
+  force?: boolean;
+  /** Called every `progressEvery` routes and once at the end: routes done, and the total when known. */
+  onProgress?: (done: number, total: number | undefined) => void;
+  progressEvery?: number;
+}
+
+export interface RouteLoadResult {
+  /** Routes installed. */
+  loaded: number;
+  /** With `force`: the routes refused (their position in the input) and why. */
+  failed: Array<{ index: number; error: NetError }>;
 }
 
 /** Filters of `ip route show|flush` (iproute2's names). */
@@ -101,11 +127,47 @@ export function tableName(id: number): string {
   return id === RT_TABLE_MAIN ? 'main' : id === RT_TABLE_LOCAL ? 'local' : id === RT_TABLE_DEFAULT ? 'default' : String(id);
 }
 
+/** A dotted quad in text[start, end) as a host-order u32, or -1 (no regex, no allocation: bulk loads parse millions). */
+function dottedQuad(text: string, start: number, end: number): number {
+  let v = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c === -2) {
+      if (digits === 0 || ++dots > 3) return -1;
+      v = v * 256 + part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 0 && c <= 9 && digits < 3) {
+      part = part * 10 + c;
+      digits++;
+      if (part > 255) return -1;
+    } else return -1;
+  }
+  if (digits === 0 || dots !== 3) return -1;
+  return v * 256 + part;
+}
+
+function quadBytes(q: number, size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  out[0] = q >>> 24;
+  out[1] = (q >>> 16) & 0xff;
+  out[2] = (q >>> 8) & 0xff;
+  out[3] = q & 0xff;
+  return out;
+}
+
 /** Address text → bytes and family. */
 export function parseAddr(text: string, family?: Family): { family: 2 | 10; bytes: Uint8Array } {
   const v6 = text.includes(':');
   if (family === 'inet' && v6) throw new NetError('EINVAL', `Error: inet prefix is expected rather than "${text}".`);
   if (family === 'inet6' && !v6) throw new NetError('EINVAL', `Error: inet6 prefix is expected rather than "${text}".`);
+  if (!v6) {
+    const q = dottedQuad(text, 0, text.length);
+    if (q >= 0) return { family: AF_INET, bytes: quadBytes(q, 4) };
+  }
   try {
     return v6 ? { family: AF_INET6, bytes: ipv6Bytes(text) } : { family: AF_INET, bytes: ipv4Bytes(text) };
   } catch {
@@ -118,6 +180,17 @@ export function parsePrefix(text: string, family?: Family): { family: 2 | 10; by
   if (text === 'default' || text === 'all' || text === 'any') {
     const f = family === 'inet6' ? AF_INET6 : AF_INET;
     return { family: f, bytes: new Uint8Array(16), len: 0 };
+  }
+  const slash = text.indexOf('/');
+  if (family !== 'inet6' && text.indexOf(':') < 0) {
+    // IPv4 without a split or an intermediate array
+    const q = dottedQuad(text, 0, slash < 0 ? text.length : slash);
+    let len = slash < 0 ? 32 : slash + 1 < text.length && slash + 4 > text.length ? 0 : -1;
+    for (let i = slash + 1; slash >= 0 && i < text.length && len >= 0; i++) {
+      const c = text.charCodeAt(i) - 48;
+      len = c >= 0 && c <= 9 ? len * 10 + c : -1;
+    }
+    if (q >= 0 && len >= 0 && len <= 32) return { family: AF_INET, bytes: quadBytes(q, 16), len };
   }
   const [a, l] = text.split('/');
   const { family: f, bytes } = parseAddr(a!, family);
@@ -147,6 +220,15 @@ export function formatAddr(family: number, b: Uint8Array): string {
   return `${hex(w.slice(0, bs))}::${hex(w.slice(bs + bl))}`;
 }
 
+/** No bit set past the first `len`. */
+function isMasked(bytes: Uint8Array, len: number): boolean {
+  for (let i = len >> 3; i < 16; i++) {
+    const bits = Math.max(0, len - i * 8);
+    if (bytes[i]! & (0xff >> bits)) return false;
+  }
+  return true;
+}
+
 function masked(bytes: Uint8Array, len: number): Uint8Array {
   const out = new Uint8Array(16);
   for (let i = 0; i < 16; i++) {
@@ -156,8 +238,13 @@ function masked(bytes: Uint8Array, len: number): Uint8Array {
   return out;
 }
 
-function prefixKey(family: number, table: number, dst: Uint8Array, len: number): string {
-  return `${family}|${table}|${Buffer.from(dst).toString('hex')}/${len}`;
+const NO_FROM: Uint8Array = new Uint8Array(16);
+/** What a loaded IPv4 route takes, measured (alias, prefix record, list, hash slots, LPM rule and nodes): the memory load() reserves. */
+const LOAD_BYTES_PER_ROUTE = 340;
+
+/** The same installed route (decoded twice, or not yet written: then the same object). */
+function same(a: Route, b: Route): boolean {
+  return a === b || (a.fa !== 0 && a.fa === b.fa);
 }
 
 function sameBytes(a?: Uint8Array, b?: Uint8Array): boolean {
@@ -187,11 +274,12 @@ function aliasBytes(r: Route): number {
 }
 
 export class Routes {
-  private readonly prefixes = new Map<string, Route[]>();
   private nextId = 1;
   private addrBuf = 0;
-  /** Inside load(): reclaim once at the end, not after every route. */
-  private bulk = false;
+  /** Inside bulk(): reclaim once at the end, not after every route. */
+  private inBulk = false;
+  /** Gateway checks (fib_check_nh) by table, device, gateway and scope, until a link-scope route changes. */
+  private readonly gwChecks = new Map<string, { error?: NetError; scope: number; oif: number }>();
   /** The IPv6 routes a dumped multipath entry stands for. */
   private readonly members = new WeakMap<Route, Route[]>();
 
@@ -201,13 +289,24 @@ export class Routes {
     return this.dp.stack.exports<FibExports>();
   }
 
+  // views of the memory, rebuilt when it grew (a grow detaches the old buffer)
+  private buf?: ArrayBufferLike;
+  private dv?: DataView;
+  private u8?: Uint8Array;
+
   private view(): DataView {
-    return this.dp.memory.view();
+    const b = this.dp.memory.memory.buffer;
+    if (b !== this.buf) {
+      this.buf = b;
+      this.dv = new DataView(b);
+      this.u8 = new Uint8Array(b);
+    }
+    return this.dv!;
   }
 
   private bytes(): Uint8Array {
-    const v = this.view();
-    return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+    this.view();
+    return this.u8!;
   }
 
   // ---- devices (through dp.links, and the netdev records for flags) ----
@@ -272,6 +371,85 @@ export class Routes {
     }
   }
 
+  /**
+   * A bulk load: every route as `ip route VERB` (default add) would install it, with the same checks
+   * and errors, but faster — a gateway is checked once while no route of link scope changes, the LPM
+   * tables are rebuilt once at the end (lookups meanwhile, the data path's too, answer from the FIB's
+   * per-prefix hash, current at every step), and freed memory is reclaimed once at the end. `onProgress(done, total)` is called every `progressEvery`
+   * routes (default 65,536) and at the end (`total` when the iterable has a length). Without `force`
+   * the first refused route stops the load and throws its NetError, with `index` naming it (the routes
+   * before it stay); with `force` every refusal is collected and the load goes on, as `ip -batch -force`.
+   */
+  load(routes: Iterable<RouteSpec>, opts: RouteLoadOptions = {}): RouteLoadResult {
+    const verb = opts.verb ?? 'add';
+    const flags = { add: NLM_F_CREATE | NLM_F_EXCL, replace: NLM_F_CREATE | NLM_F_REPLACE, append: NLM_F_CREATE | NLM_F_APPEND, prepend: NLM_F_CREATE }[verb];
+    if (flags === undefined) throw new NetError('EINVAL', `Error: "${String(verb)}" is not a route command to load with (add, replace, append, prepend).`);
+    const every = opts.progressEvery ?? 65536;
+    const total = Array.isArray(routes) ? routes.length : undefined;
+    const failed: Array<{ index: number; error: NetError }> = [];
+    let done = 0;
+    this.bulk(() => {
+      for (const spec of routes) {
+        try {
+          this.modify(spec, flags);
+        } catch (e) {
+          if (!(e instanceof NetError)) throw e;
+          if (!opts.force) throw Object.assign(e, { index: done });
+          failed.push({ index: done, error: e });
+        }
+        done++;
+        if (opts.onProgress && done % every === 0) opts.onProgress(done, total);
+      }
+    }, total ?? 0);
+    opts.onProgress?.(done, total);
+    return { loaded: done - failed.length, failed };
+  }
+
+  /**
+   * Run `fn` (many route changes: a load, an `ip -batch` file) in bulk mode: gateway checks remembered
+   * while no link-scope route or rule changes, the LPM tables batched and rebuilt once at the end
+   * (lookups meanwhile, the data path's too, answer from the FIB's per-prefix hash, current at every
+   * step), memory reclaimed once at the end. Nested calls join the outer one. `routes`: how many routes
+   * it may add at most, for growing the memory once.
+   */
+  bulk<T>(fn: () => T, routes = 0): T {
+    if (this.inBulk) return fn();
+    if (routes > 0) this.reserve(routes * LOAD_BYTES_PER_ROUTE);
+    this.inBulk = true;
+    this.gwChecks.clear();
+    const batch = this.x.fib_batch_begin() === 0;
+    try {
+      return fn();
+    } finally {
+      this.inBulk = false;
+      this.gwChecks.clear();
+      if (batch && this.x.fib_batch_commit() !== 0) throw new NetError('ENOMEM', 'Cannot allocate memory');
+      this.x.fib_reclaim();
+    }
+  }
+
+  /** A rule changed: fib_lookup may answer a gateway check differently now. */
+  rulesChanged(): void {
+    this.gwChecks.clear();
+  }
+
+  /**
+   * Grow the memory once for what a load will take (as far as the memory limit allows): V8 collects
+   * garbage around each grow of a wasm memory, and the allocators would otherwise grow it a little at
+   * a time (a million routes: hundreds of grows).
+   */
+  private reserve(bytes: number): void {
+    const mem = this.dp.memory.memory;
+    const top = (this.dp.stack.exports<{ arena_top(): number }>().arena_top() >>> 0) + bytes;
+    const pages = Math.ceil((top - mem.buffer.byteLength) / 65536);
+    if (pages <= 0) return;
+    try {
+      mem.grow(Math.min(pages, this.dp.memory.maximumPages - mem.buffer.byteLength / 65536));
+    } catch {
+      // at the limit already: the allocators grow (or fail with ENOMEM) as they go
+    }
+  }
+
   /** `ip route del`: the first route matching what the spec names; ESRCH "No such process" when none. */
   del(spec: RouteSpec): void {
     this.remove(spec);
@@ -295,7 +473,7 @@ export class Routes {
 
   /** Every route, in table and prefix order (for the dst cache and tests). */
   all(): Route[] {
-    return [...this.prefixes.values()].flat();
+    return this.walk().flatMap((p) => this.decodeList(p));
   }
 
   /**
@@ -338,19 +516,66 @@ export class Routes {
     out.dev = this.devName(oif);
     if (table !== RT_TABLE_MAIN) out.table = tableName(table);
     const fa = rv.getUint32(res + FR.INFO, true);
-    const route = this.all().find((r) => r.fa === fa);
-    if (route?.prefsrc) out.prefsrc = formatAddr(fam, route.prefsrc);
+    if (rv.getUint8(fa + FA.HAS_PREFSRC)) out.prefsrc = formatAddr(fam, this.bytes().slice(fa + FA.PREFSRC, fa + FA.PREFSRC + 16));
     return out;
   }
 
-  /** fib_sync_down_dev for NETDEV_DOWN: next hops through `ifindex` die; routes left with none go. */
-  deviceDown(ifindex: number): void {
-    this.syncDown(ifindex, false);
+  /**
+   * NETDEV_DOWN (fib_disable_ip, rt6_disable_ip): IPv4 next hops through `ifindex` die — host-scope
+   * ones only with `force` (the device lost its last address) — and routes left with none go; IPv6
+   * routes through it go, a multipath one losing only that next hop. `family`: one family only.
+   */
+  deviceDown(ifindex: number, opts: { family?: Family; force?: boolean } = {}): void {
+    if (opts.family !== 'inet6') this.syncDown4(ifindex, 'down', opts.force ?? false);
+    if (opts.family !== 'inet') this.syncDown6(ifindex, opts.force ?? false);
+  }
+
+  /** The address side took a family off the device (its last IPv4 address went, its MTU is too small). */
+  familyDown(ifindex: number, family: Family): void {
+    this.deviceDown(ifindex, { family, force: true });
   }
 
   /** NETDEV_UNREGISTER: every route through `ifindex` (host-scope ones too, whole multipath routes) goes. */
   deviceGone(ifindex: number): void {
-    this.syncDown(ifindex, true);
+    this.syncDown4(ifindex, 'unregister', true);
+    this.syncDown6(ifindex, true);
+  }
+
+  /**
+   * NETDEV_CHANGE: the carrier went (next hops through the device are flagged linkdown: fib_sync_down_dev,
+   * fib6_ifdown) or came back (fib_sync_up / fib6_ifup with RTNH_F_LINKDOWN). The flag shows in dumps;
+   * lookups skip such next hops only under ignore_routes_with_linkdown, which wxdp's links do not carry.
+   */
+  deviceCarrier(ifindex: number, up: boolean): void {
+    if (!up) this.syncDown4(ifindex, 'change', false);
+    let changed = false;
+    for (const r of this.all()) {
+      r.nhs.forEach((n, k) => {
+        if (n.oif !== ifindex) return;
+        if (r.family === AF_INET6 && !up && (r.type === RTN.LOCAL || r.type === RTN.ANYCAST)) return;
+        const flags = up ? n.flags & ~RTNH_F.LINKDOWN : r.family === AF_INET6 ? n.flags | RTNH_F.LINKDOWN : n.flags;
+        if (flags === n.flags) return;
+        this.setNhFlags(r, k, flags);
+        changed = true;
+      });
+    }
+    if (changed) this.x.fib_changed();
+  }
+
+  /**
+   * The local address `address` left every device (fib_sync_down_addr): IPv4 routes with it as prefsrc
+   * go; IPv6 routes through `ifindex` with it as prefsrc keep going without one (rt6_remove_prefsrc).
+   */
+  addressGone(family: Family, address: string, ifindex: number): void {
+    const a = parseAddr(address, family).bytes;
+    const gone: Route[] = [];
+    for (const r of this.all()) {
+      if (!r.prefsrc || !sameBytes(r.prefsrc.subarray(0, a.length), a)) continue;
+      if (family === 'inet' && r.family === AF_INET) gone.push(r);
+      else if (family === 'inet6' && r.family === AF_INET6 && r.nhs[0]!.oif === ifindex) this.view().setUint8(r.fa + FA.HAS_PREFSRC, 0);
+    }
+    for (const r of gone) this.unlink(r);
+    this.x.fib_changed();
   }
 
   /** fib_sync_up: next hops through `ifindex` that died with the device are alive again. */
@@ -386,8 +611,9 @@ export class Routes {
     const p = parsePrefix(spec.dst, spec.family);
     const family = p.family;
     const max = family === AF_INET ? 32 : 128;
-    const dst = masked(p.bytes, p.len);
-    if (family === AF_INET && !sameBytes(dst, p.bytes)) throw new NetError('EINVAL', 'Error: Invalid prefix for given prefix length.');
+    const exact = isMasked(p.bytes, p.len);
+    if (family === AF_INET && !exact) throw new NetError('EINVAL', 'Error: Invalid prefix for given prefix length.');
+    const dst = exact ? p.bytes : masked(p.bytes, p.len);
     const typeName = spec.type ?? 'unicast';
     const type = TYPE_NUM[typeName];
     if (type === undefined) throw new NetError('EINVAL', `Error: argument "${String(typeName)}" is wrong: Failed to parse rtntype`);
@@ -436,7 +662,15 @@ export class Routes {
       prefsrc.set(s.bytes);
     }
     const mtu = spec.mtu ?? 0;
-    const r: Route = { id: this.nextId++, family, table, dst, len: p.len, type, scope, dscp, protocol, priority, prefsrc, mtu, mtuLock: spec.mtuLock ?? false, nhs, fa: 0 };
+    // RTA_SRC: IPv6 only (the kernel masks it to its length, silently); the IPv4 FIB takes no source prefix
+    let from = NO_FROM;
+    let fromLen = 0;
+    if (spec.from !== undefined && family === AF_INET6) {
+      const f = parsePrefix(spec.from, 'inet6');
+      from = masked(f.bytes, f.len);
+      fromLen = f.len;
+    }
+    const r: Route = { id: this.nextId++, family, table, dst, len: p.len, from, fromLen, type, scope, dscp, protocol, priority, prefsrc, mtu, mtuLock: spec.mtuLock ?? false, nhs, fa: 0 };
     if (family === AF_INET) this.checkInfo4(r, spec);
     else this.checkInfo6(r);
     void max;
@@ -479,14 +713,45 @@ export class Routes {
         nh.scope = RT_SCOPE.LINK;
         return;
       }
-      // the gateway must be reachable directly: a lookup with scope ≥ link through the given device
+      // the gateway must be reachable directly: a lookup with scope ≥ link through the given device.
+      // Only routes of link scope or narrower can change that answer: during a bulk load it is
+      // remembered until one of those changes (each gateway is checked once, not once per route).
+      const flScope = Math.max(r.scope + 1, RT_SCOPE.LINK);
+      if (!this.inBulk) {
+        this.checkGateway4(r, nh, flScope);
+        return;
+      }
+      const ckey = `${r.table}|${nh.oif}|${nh.gw[0]}.${nh.gw[1]}.${nh.gw[2]}.${nh.gw[3]}|${flScope}`;
+      const known = this.gwChecks.get(ckey);
+      if (known) {
+        if (known.error) throw known.error;
+        nh.scope = known.scope;
+        nh.oif = known.oif;
+        if (!this.devUp(nh.oif)) throw new NetError('ENETDOWN', 'Network is down');
+        return;
+      }
+      try {
+        this.checkGateway4(r, nh, flScope);
+        this.gwChecks.set(ckey, { scope: nh.scope, oif: nh.oif });
+      } catch (e) {
+        if (e instanceof NetError && e.errno !== 'ENETDOWN') this.gwChecks.set(ckey, { error: e, scope: 0, oif: 0 });
+        throw e;
+      }
+      return;
+    }
+    this.checkNhNoGateway4(nh);
+  }
+
+  /** fib_check_nh_v4_gw for a gateway without onlink: the lookup itself. */
+  private checkGateway4(r: Route, nh: Nexthop, flScope: number): void {
+    {
       const x = this.x;
       const fl = x.fib_flow_buf() >>> 0;
       const b = this.bytes();
       b.fill(0, fl, fl + 64);
       b.set(nh.gw.subarray(0, 4), fl + FL.DST);
       const v = this.view();
-      v.setUint8(fl + FL.SCOPE, Math.max(r.scope + 1, RT_SCOPE.LINK));
+      v.setUint8(fl + FL.SCOPE, flScope);
       v.setUint32(fl + FL.OIF, nh.oif, true);
       v.setUint32(fl + FL.IIF, LOOPBACK_IFINDEX, true);
       v.setUint8(fl + FL.FAMILY, AF_INET);
@@ -507,8 +772,11 @@ export class Routes {
       nh.scope = rv.getUint8(res + FR.SCOPE);
       nh.oif = rv.getUint32(res + FR.OIF, true);
       if (!this.devUp(nh.oif)) throw new NetError('ENETDOWN', 'Network is down');
-      return;
     }
+  }
+
+  /** fib_check_nh_v6_gw / fib_check_nh_nongw for an IPv4 route's next hop. */
+  private checkNhNoGateway4(nh: Nexthop): void {
     if (nh.gwFamily === AF_INET6) {
       if (nh.oif === 0) throw new NetError('ENODEV', 'Error: Nexthop device required for IPv6 gateway.');
       if (!this.devUp(nh.oif)) throw new NetError('ENETDOWN', 'Network is down');
@@ -569,8 +837,8 @@ export class Routes {
 
   /** fib_table_insert (IPv4) / fib6_add_rt2node (IPv6) with the netlink flags of the command. */
   private insert(r: Route, nlflags: number, quiet: boolean): void {
-    const key = prefixKey(r.family, r.table, r.dst, r.len);
-    const list = [...(this.prefixes.get(key) ?? [])];
+    const key: PrefixRef = r;
+    const list = this.listOf(key);
     // first alias with the same (dscp, priority) key, or the one before which the route goes
     let at = list.findIndex((a) => a.dscp < r.dscp || (a.dscp === r.dscp && a.priority >= r.priority));
     if (at < 0) at = list.length;
@@ -609,7 +877,7 @@ export class Routes {
    * inserted as fib6_add_rt2node does; the first with the command's flags, the rest as NLM_F_CREATE
    * (no EXCL, no REPLACE). When one fails, the routes added before it are deleted again.
    */
-  private insert6(key: string, r: Route, nlflags: number): void {
+  private insert6(key: PrefixRef, r: Route, nlflags: number): void {
     const parts: Route[] = r.nhs.map((n, i) => ({ ...r, id: i === 0 ? r.id : this.nextId++, nhs: [n], fa: 0 }));
     const added: Route[] = [];
     let flags = nlflags;
@@ -632,8 +900,8 @@ export class Routes {
    * next hop (same device and gateway) is EEXIST and the route goes after every route of its metric —
    * a sibling of those with a gateway when it has one itself.
    */
-  private insertOne6(key: string, rt: Route, nlflags: number): void {
-    const list = [...(this.prefixes.get(key) ?? [])];
+  private insertOne6(key: PrefixRef, rt: Route, nlflags: number): void {
+    const list = this.listOf(key);
     const replace = (nlflags & NLM_F_REPLACE) !== 0;
     const add = (nlflags & NLM_F_CREATE) !== 0;
     const ecmp = isEcmp6(rt);
@@ -680,8 +948,10 @@ export class Routes {
    * that left the prefix are retired (the FIB retires the old list itself) and what earlier grace
    * periods allow is reclaimed.
    */
-  private publish(key: string, r: Pick<Route, 'family' | 'table' | 'dst' | 'len'>, list: Route[]): void {
+  private publish(key: PrefixRef, r: PrefixRef, list: Route[]): void {
+    void r;
     const x = this.x;
+    const before = this.aliasesOf(key);
     for (const a of list) if (a.fa === 0) a.fa = this.writeAlias(a);
     let listAddr = 0;
     if (list.length > 0) {
@@ -692,21 +962,102 @@ export class Routes {
       list.forEach((a, i) => v.setUint32(listAddr + 8 + 4 * i, a.fa, true));
       if (r.family === AF_INET6) x.fib6_rebalance(listAddr);
     }
-    if (this.addrBuf === 0) this.addrBuf = x.fib_alloc(16) >>> 0;
-    this.bytes().set(r.dst, this.addrBuf);
-    const err = x.fib_prefix_set(r.family, r.table, this.addrBuf, r.len, listAddr);
+    const err = x.fib_prefix_set2(key.family, key.table, this.addr(key.dst), key.len, this.addr(key.from, true), key.fromLen, listAddr);
     if (err === -12) throw new NetError('ENOMEM', 'Cannot allocate memory');
-    const before = this.prefixes.get(key);
-    if (list.length > 0) this.prefixes.set(key, list);
-    else this.prefixes.delete(key);
-    if (before) for (const a of before) if (!list.includes(a)) this.retire(a);
-    if (!this.bulk) x.fib_reclaim();
+    const now = new Set(list.map((a) => a.fa));
+    const v = this.view();
+    if (this.inBulk && (list.some((a) => a.scope >= RT_SCOPE.LINK) || before.some((fa) => v.getUint8(fa + FA.SCOPE) >= RT_SCOPE.LINK))) this.gwChecks.clear();
+    for (const fa of before) if (!now.has(fa)) x.fib_free(fa, FA.NH + NH.SIZE * v.getUint32(fa + FA.NHS, true));
+    if (!this.inBulk) x.fib_reclaim();
   }
 
-  /** Route `r` is out of every published list: its alias goes back to the FIB's memory after a grace period. */
-  private retire(r: Route): void {
-    if (r.fa !== 0) this.x.fib_free(r.fa, aliasBytes(r));
-    r.fa = 0;
+  // ---- the FIB's records read back ----
+
+  /** `dst` (16 bytes) in the module's address buffer (and a source prefix in the next 16), for the FIB's exports. */
+  private addr(dst: Uint8Array, second = false): number {
+    if (this.addrBuf === 0) this.addrBuf = this.x.fib_alloc(32) >>> 0;
+    const at = this.addrBuf + (second ? 16 : 0);
+    this.bytes().set(dst, at);
+    return at;
+  }
+
+  /** The alias records published for a prefix, in order (none: []). */
+  private aliasesOf(p: PrefixRef): number[] {
+    const list = this.x.fib_prefix_get2(p.family, p.table, this.addr(p.dst), p.len, this.addr(p.from, true), p.fromLen) >>> 0;
+    if (list === 0) return [];
+    const v = this.view();
+    const n = v.getUint32(list, true);
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) out.push(v.getUint32(list + 8 + 4 * i, true));
+    return out;
+  }
+
+  /** The routes of a prefix, decoded (a fresh array the caller may change). */
+  private listOf(p: PrefixRef): Route[] {
+    return this.aliasesOf(p).map((fa) => this.decode(fa, p));
+  }
+
+  private decodeList(p: PrefixRef & { list: number }): Route[] {
+    const v = this.view();
+    const n = v.getUint32(p.list, true);
+    const out: Route[] = [];
+    for (let i = 0; i < n; i++) out.push(this.decode(v.getUint32(p.list + 8 + 4 * i, true), p));
+    return out;
+  }
+
+  /** An alias record as the Route it was written from. */
+  private decode(fa: number, p: PrefixRef): Route {
+    const v = this.view();
+    const b = this.bytes();
+    const nhs: Nexthop[] = [];
+    const n = v.getUint32(fa + FA.NHS, true);
+    for (let k = 0; k < n; k++) {
+      const o = fa + FA.NH + k * NH.SIZE;
+      nhs.push({
+        oif: v.getUint32(o + NH.OIF, true), gwFamily: v.getUint8(o + NH.GW_FAMILY) as 0 | 2 | 10, gw: b.slice(o + NH.GW, o + NH.GW + 16),
+        weight: v.getUint32(o + NH.WEIGHT, true), flags: v.getUint32(o + NH.FLAGS, true), scope: v.getUint8(o + NH.SCOPE),
+      });
+    }
+    return {
+      id: v.getUint32(fa + FA.ID, true), family: p.family, table: p.table, dst: p.dst, len: p.len, from: p.from, fromLen: p.fromLen, type: v.getUint8(fa + FA.TYPE),
+      scope: v.getUint8(fa + FA.SCOPE), dscp: v.getUint8(fa + FA.DSCP), protocol: v.getUint8(fa + FA.PROTOCOL),
+      priority: v.getUint32(fa + FA.PRIORITY, true), prefsrc: v.getUint8(fa + FA.HAS_PREFSRC) ? b.slice(fa + FA.PREFSRC, fa + FA.PREFSRC + 16) : undefined,
+      mtu: v.getUint32(fa + FA.MTU, true), mtuLock: (v.getUint32(fa + FA.LOCK, true) & RTAX_MTU_LOCK) !== 0, nhs, fa,
+    };
+  }
+
+  /** Every prefix of every table: the FIB root's table directory, each table's buckets. */
+  private walk(): Array<PrefixRef & { list: number }> {
+    const v = this.view();
+    const out: Array<PrefixRef & { list: number }> = [];
+    const root = v.getUint32(NET_ROOT_PTR, true);
+    const fib = root === 0 ? 0 : v.getUint32(root + NR.FIB, true);
+    if (fib === 0) return out;
+    const dir = v.getUint32(fib + FRT.TABLES, true);
+    const nt = v.getUint32(dir, true);
+    for (let i = 0; i < nt; i++) {
+      const t = v.getUint32(dir + 4 + 4 * i, true);
+      const table = v.getUint32(t + TB.ID, true);
+      const family = v.getUint32(t + TB.FAMILY, true) as 2 | 10;
+      const buckets = v.getUint32(t + TB.BUCKETS, true);
+      const mask = v.getUint32(buckets, true);
+      for (let k = 0; k <= mask; k++) {
+        const px = v.getUint32(buckets + 4 + 4 * k, true);
+        if (px <= 1) continue;
+        const dst = this.bytes().slice(px + PX.ADDR, px + PX.ADDR + 16);
+        const len = v.getUint8(px + PX.LEN);
+        // the source-specific routes first, longest source first, then the prefix's own (as the kernel dumps a node)
+        const st = v.getUint32(px + PX.SUBTREE, true);
+        const ns = st === 0 ? 0 : v.getUint32(st, true);
+        for (let j = 0; j < ns; j++) {
+          const e = st + SUB.HEADER + j * SUB.SIZE;
+          out.push({ family, table, dst, len, from: this.bytes().slice(e + SUB.ADDR, e + SUB.ADDR + 16), fromLen: v.getUint8(e + SUB.LEN), list: v.getUint32(e + SUB.ALIASES, true) });
+        }
+        const own = v.getUint32(px + PX.ALIASES, true);
+        if (own !== 0) out.push({ family, table, dst, len, from: NO_FROM, fromLen: 0, list: own });
+      }
+    }
+    return out;
   }
 
   private writeAlias(r: Route): number {
@@ -760,8 +1111,14 @@ export class Routes {
     if (p.family === AF_INET && !sameBytes(dst, p.bytes)) throw new NetError('EINVAL', 'Error: Invalid prefix for given prefix length.');
     const type = spec.type ? TYPE_NUM[spec.type] : 0;
     const table = tableId(spec.table, type === RTN.LOCAL || type === RTN.BROADCAST || type === RTN.ANYCAST || type === RTN.NAT ? RT_TABLE_LOCAL : RT_TABLE_MAIN);
-    const key = prefixKey(p.family, table, dst, p.len);
-    const list = this.prefixes.get(key) ?? [];
+    let from = NO_FROM;
+    let fromLen = 0;
+    if (spec.from !== undefined && p.family === AF_INET6) {
+      const f = parsePrefix(spec.from, 'inet6');
+      from = masked(f.bytes, f.len);
+      fromLen = f.len;
+    }
+    const list = this.listOf({ family: p.family, table, dst, len: p.len, from, fromLen });
     const proto = spec.protocol === undefined ? undefined : typeof spec.protocol === 'number' ? spec.protocol : PROTOS[spec.protocol];
     const oif = forceIfindex ?? (spec.dev !== undefined ? this.ifindex(spec.dev) : 0);
     const gw = spec.via !== undefined ? parseAddr(spec.via.replace(/^inet6? /, '')) : undefined;
@@ -803,16 +1160,14 @@ export class Routes {
   /** Routes of one prefix out, in one publish. */
   private unlinkAll(rs: readonly Route[]): void {
     const r = rs[0]!;
-    const key = prefixKey(r.family, r.table, r.dst, r.len);
-    const list = (this.prefixes.get(key) ?? []).filter((a) => !rs.includes(a));
-    this.publish(key, r, list);
+    const list = this.listOf(r).filter((a) => !rs.some((g) => same(g, a)));
+    this.publish(r, r, list);
   }
 
   /** Republish a prefix whose aliases changed in place (IPv6 upper bounds are recomputed then). */
   private republish(r: Route): void {
-    const key = prefixKey(r.family, r.table, r.dst, r.len);
-    const list = this.prefixes.get(key);
-    if (list) this.publish(key, r, [...list]);
+    const list = this.listOf(r);
+    if (list.length) this.publish(r, r, list);
   }
 
   /** Set next-hop flags of route `r` in its record too (one aligned word, as fib_sync_down_dev writes). */
@@ -821,25 +1176,27 @@ export class Routes {
     this.view().setUint32(r.fa + FA.NH + k * NH.SIZE + NH.FLAGS, flags, true);
   }
 
-  private syncDown(ifindex: number, force: boolean): void {
+  /**
+   * fib_sync_down_dev for IPv4: next hops through the device (not host-scope ones unless forced) are
+   * flagged DEAD and LINKDOWN (down, unregister) or LINKDOWN only (carrier change); an alias whose next
+   * hops are all dead is flushed (fib_flush), NETDEV_UNREGISTER taking a multipath route whole.
+   */
+  private syncDown4(ifindex: number, event: 'down' | 'unregister' | 'change', force: boolean): void {
     const gone: Route[] = [];
     let changed = false;
-    this.syncDown6(ifindex, force);
     for (const r of this.all()) {
       if (r.family === AF_INET6) continue;
       if (!r.nhs.some((n) => n.oif === ifindex)) continue;
       let dead = 0;
-      const v = this.view();
       r.nhs.forEach((n, k) => {
         if (n.flags & RTNH_F.DEAD) dead++;
         else if (n.oif === ifindex && (force || n.scope !== RT_SCOPE.NOWHERE)) {
-          n.flags |= RTNH_F.DEAD | RTNH_F.LINKDOWN;
-          v.setUint32(r.fa + FA.NH + k * NH.SIZE + NH.FLAGS, n.flags, true);
+          this.setNhFlags(r, k, n.flags | (event === 'change' ? RTNH_F.LINKDOWN : RTNH_F.DEAD | RTNH_F.LINKDOWN));
           dead++;
         }
       });
-      if (force && r.nhs.some((n) => n.oif === ifindex)) dead = r.nhs.length;
-      if (dead === r.nhs.length) gone.push(r);
+      if (event === 'unregister') dead = r.nhs.length;
+      if (dead === r.nhs.length && event !== 'change') gone.push(r);
       else this.x.fib_rebalance(r.fa);
       changed = true;
     }
@@ -853,25 +1210,27 @@ export class Routes {
    * left alive. NETDEV_UNREGISTER (force) deletes every route through the device.
    */
   private syncDown6(ifindex: number, force: boolean): void {
-    for (const [key, list] of [...this.prefixes]) {
-      if (!key.startsWith(`${AF_INET6}|`) || !list.some((r) => r.nhs[0]!.oif === ifindex)) continue;
-      const gone = new Set<Route>();
+    for (const p of this.walk()) {
+      if (p.family !== AF_INET6) continue;
+      const list = this.decodeList(p);
+      if (!list.some((r) => r.nhs[0]!.oif === ifindex)) continue;
+      const gone = new Set<number>();
       let dying = false;
       for (const r of list) {
-        if (r.nhs[0]!.oif !== ifindex || gone.has(r)) continue;
+        if (r.nhs[0]!.oif !== ifindex || gone.has(r.fa)) continue;
         const group = siblings6(list, r);
         if (force || group.length === 1) {
-          gone.add(r);
+          gone.add(r.fa);
           continue;
         }
         if (group.every((g) => g.nhs[0]!.oif === ifindex || g.nhs[0]!.flags & RTNH_F.DEAD)) {
-          for (const g of group) gone.add(g);
+          for (const g of group) gone.add(g.fa);
           continue;
         }
         this.setNhFlags(r, 0, r.nhs[0]!.flags | RTNH_F.DEAD | RTNH_F.LINKDOWN);
         dying = true;
       }
-      if (gone.size) this.unlinkAll([...gone]);
+      if (gone.size) this.unlinkAll(list.filter((r) => gone.has(r.fa)));
       else if (dying) this.republish(list[0]!);
     }
   }
@@ -883,7 +1242,9 @@ export class Routes {
    */
   private dumped(): Route[] {
     const out: Route[] = [];
-    for (const list of this.prefixes.values()) {
+    for (const p of this.walk()) {
+      const list = this.decodeList(p);
+      if (list.length === 0) continue;
       if (list[0]!.family === AF_INET) {
         out.push(...list);
         continue;
@@ -898,7 +1259,7 @@ export class Routes {
         const merged: Route = { ...r, nhs: group.flatMap((g) => g.nhs) };
         this.members.set(merged, group);
         out.push(merged);
-        i = list.indexOf(group[group.length - 1]!);
+        i = list.findIndex((a) => same(a, group[group.length - 1]!));
       }
     }
     return out;
@@ -931,6 +1292,7 @@ export class Routes {
   /** A route as `ip -j route show` prints it. */
   info(r: Route, showTable = true): RouteInfo {
     const out: RouteInfo = { dst: r.len === 0 ? 'default' : r.len === (r.family === AF_INET ? 32 : 128) ? formatAddr(r.family, r.dst) : `${formatAddr(r.family, r.dst)}/${r.len}`, flags: [] };
+    if (r.fromLen) out.from = `${formatAddr(AF_INET6, r.from)}/${r.fromLen}`;
     if (r.type !== RTN.UNICAST) out.type = TYPES[r.type];
     if (showTable && r.table !== RT_TABLE_MAIN) out.table = tableName(r.table);
     if (r.dscp) out.tos = `0x${r.dscp.toString(16).padStart(2, '0')}`;

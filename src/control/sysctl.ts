@@ -28,12 +28,22 @@
 // when it goes. Every call here also picks up links it has not seen, so a missed hook costs only the
 // time until the next sysctl access.
 //
-// Time units: wxdp's clock ticks in milliseconds, so it behaves as a kernel with HZ=1000 (ms values
-// are kept exactly — a HZ=250 kernel reads 1001 back as 1004 — and "jiffies" seconds go up to
-// INT_MAX/1000). wxdp's own choice, from the issue: ICMP redirects are off by default, so
-// conf.all.send_redirects and conf.default.send_redirects start at 0 (the kernel's are 1).
+// Time units (jiffies.ts): the kernel compared with runs at HZ=250, so a millisecond sysctl reads back
+// on the 4 ms jiffy grid (1001 → 1004), a USER_HZ one through clock_t (123 → 122), IPv6's
+// neigh retrans_time in raw jiffies; wxdp stores the same jiffies (as milliseconds) and prints what the
+// kernel prints. "jiffies" seconds go up to INT_MAX / HZ.
+//
+// The neighbour "default" parameters (net.ipv{4,6}.neigh.default.*, gc_thresh1..3 and gc_interval
+// among them) exist only in the kernel's initial namespace (arp_init / ndisc_init register them for
+// init_net alone; a new namespace has per-device ones only). wxdp has them: its stack is a whole host,
+// as the initial namespace is, and its tables are global as the kernel's gc_thresh are.
+//
+// wxdp's own choice, from the issue: ICMP redirects are off by default, so conf.all.send_redirects
+// and conf.default.send_redirects start at 0 (the kernel's are 1).
 
 import { NetError, type Family } from './net_types.js';
+import { JIFFIES_SECONDS_MAX, toStoredMs, fromStoredMs } from './jiffies.js';
+import { NEIGH_DEVICE_PARAMS, neighParamRange } from './neigh.js';
 import { CONF4, CONF6, ND, SYSCTL } from '../runtime/net_abi.js';
 import type { Datapath } from './datapath.js';
 
@@ -57,25 +67,26 @@ export type SysctlValue = number | string;
 
 const INT_MAX = 0x7fffffff;
 const INT_MIN = -0x80000000;
-/** proc_dointvec_jiffies at HZ=1000: |seconds| ≤ INT_MAX / HZ. */
-const JIFFIES_S = Math.floor(INT_MAX / 1000);
-/** SKB_TRUESIZE(ETH_FRAME_LEN) on the kernel of this machine (unres_qlen = unres_qlen_bytes / it). */
-export const UNRES_TRUESIZE = 2090;
+/** proc_dointvec_jiffies: |seconds| ≤ INT_MAX / HZ. */
+const JIFFIES_S = JIFFIES_SECONDS_MAX;
 
 interface Range {
   min: number;
   max: number;
   /** Read back as a signed int (the kernel's int sysctls). */
   signed?: boolean;
+  /** proc_dointvec_ms_jiffies: kept on the jiffy grid, read back as an unsigned count of ms. */
+  ms?: boolean;
 }
 
 const u8 = (min = 0, max = 255): Range => ({ min, max });
 const int = (min = INT_MIN, max = INT_MAX): Range => ({ min, max, signed: true });
 const uint = (min = 0, max = 0xffffffff): Range => ({ min, max });
+const msJiffies = (): Range => ({ min: 0, max: INT_MAX, ms: true });
 
 /** Global sysctls: name → SYSCTL_* word and range (measured against the kernel of this machine). */
 const GLOBALS: Readonly<Record<string, { i: number; r: Range }>> = {
-  'net.ipv4.icmp_ratelimit': { i: SYSCTL.ICMP_RATELIMIT, r: int(0) },
+  'net.ipv4.icmp_ratelimit': { i: SYSCTL.ICMP_RATELIMIT, r: msJiffies() },
   'net.ipv4.icmp_ratemask': { i: SYSCTL.ICMP_RATEMASK, r: int() },
   'net.ipv4.icmp_echo_ignore_all': { i: SYSCTL.ICMP_ECHO_IGNORE_ALL, r: u8(0, 1) },
   'net.ipv4.icmp_echo_ignore_broadcasts': { i: SYSCTL.ICMP_ECHO_IGNORE_BROADCASTS, r: u8(0, 1) },
@@ -96,7 +107,7 @@ const GLOBALS: Readonly<Record<string, { i: number; r: Range }>> = {
   'net.ipv6.ip6frag_high_thresh': { i: SYSCTL.IP6FRAG_HIGH_THRESH, r: uint() },
   'net.ipv6.ip6frag_low_thresh': { i: SYSCTL.IP6FRAG_LOW_THRESH, r: uint() },
   'net.ipv6.ip6frag_time': { i: SYSCTL.IP6FRAG_TIME, r: int(-JIFFIES_S, JIFFIES_S) },
-  'net.ipv6.icmp.ratelimit': { i: SYSCTL.ICMP6_RATELIMIT, r: int(0) },
+  'net.ipv6.icmp.ratelimit': { i: SYSCTL.ICMP6_RATELIMIT, r: msJiffies() },
   'net.ipv6.icmp.echo_ignore_all': { i: SYSCTL.ICMP6_ECHO_IGNORE_ALL, r: u8() },
   'net.ipv6.fib_multipath_hash_policy': { i: SYSCTL.FIB6_MULTIPATH_HASH_POLICY, r: u8(0, 3) },
   'net.ipv6.fib_multipath_hash_fields': { i: SYSCTL.FIB6_MULTIPATH_HASH_FIELDS, r: uint(1, 0xfff) },
@@ -149,31 +160,6 @@ const CONF6_NAMES: Readonly<Record<string, { i: number; dflt: number; r: Range }
   accept_redirects: { i: CONF6.ACCEPT_REDIRECTS, dflt: 1, r: int() },
   force_forwarding: { i: CONF6.FORCE_FORWARDING, dflt: 0, r: int(0, 1) },
   use_oif_addrs_only: { i: CONF6.USE_OIF_ADDRS_ONLY, dflt: 0, r: int() },
-};
-
-/**
- * net.ipv{4,6}.neigh.*.NAME and the range neighbour.c's handlers take (measured on the kernel of this
- * machine; negative "jiffies" seconds, which the kernel takes, are refused: wxdp's timers do not run
- * backwards). dp.neigh keeps them, each in the unit of its name.
- */
-const NEIGH_NAMES: Readonly<Record<string, Range>> = {
-  mcast_solicit: int(0),
-  ucast_solicit: int(0),
-  app_solicit: int(0),
-  mcast_resolicit: int(0),
-  retrans_time: int(0, Math.floor(INT_MAX / 10)), // USER_HZ ticks
-  retrans_time_ms: int(0),
-  base_reachable_time: int(0, JIFFIES_S),
-  base_reachable_time_ms: int(0),
-  delay_first_probe_time: int(0, JIFFIES_S),
-  interval_probe_time_ms: int(1),
-  gc_stale_time: int(0, JIFFIES_S),
-  unres_qlen_bytes: int(0),
-  unres_qlen: int(0, Math.floor(INT_MAX / UNRES_TRUESIZE)),
-  proxy_qlen: int(0),
-  anycast_delay: int(0, Math.floor(INT_MAX / 10)),
-  proxy_delay: int(0, Math.floor(INT_MAX / 10)),
-  locktime: int(0, Math.floor(INT_MAX / 10)),
 };
 
 /** A link's IPv4/IPv6 conf as written, and which IPv4 words were written (devinet's cnf.state). */
@@ -367,6 +353,7 @@ export class Sysctls {
     const g = GLOBALS[name];
     if (g) {
       const v = this.host.globalGet(g.i);
+      if (g.r.ms) return fromStoredMs('ms', v >>> 0);
       return g.r.signed ? v | 0 : v >>> 0;
     }
     if (name === RATEMASK6) return formatBitmap([0, 1, 2, 3].map((k) => this.host.globalGet(SYSCTL.ICMP6_RATEMASK_0 + k)));
@@ -399,7 +386,7 @@ export class Sysctls {
       // ipfrag thresholds bound each other (proc_doulongvec_minmax with extra1/extra2)
       if (name.endsWith('frag_high_thresh') && v < this.host.globalGet(g.i + 1)) throw einval(name);
       if (name.endsWith('frag_low_thresh') && v > this.host.globalGet(g.i - 1)) throw einval(name);
-      this.host.globalSet(g.i, v);
+      this.host.globalSet(g.i, g.r.ms ? toStoredMs('ms', v) : v);
       return;
     }
     if (name === RATEMASK6) {
@@ -434,7 +421,7 @@ export class Sysctls {
       for (const k of Object.keys(CONF6_NAMES)) names.push(`net.ipv6.conf.${dev}.${k}`);
     }
     if (this.host.neigh) {
-      for (const fam of ['ipv4', 'ipv6']) for (const dev of ['default', ...links.map((l) => l.ifname)]) for (const k of Object.keys(NEIGH_NAMES)) names.push(`net.${fam}.neigh.${dev}.${k}`);
+      for (const fam of ['ipv4', 'ipv6']) for (const dev of ['default', ...links.map((l) => l.ifname)]) for (const k of NEIGH_DEVICE_PARAMS) names.push(`net.${fam}.neigh.${dev}.${k}`);
     }
     const out: Record<string, SysctlValue> = {};
     for (const n of names.sort()) out[n] = this.get(n);
@@ -450,10 +437,12 @@ export class Sysctls {
 
   private neighName(name: string, links: Array<{ ifname: string }>): { family: Family; dev: string; name: string; r: Range } | undefined {
     const m = /^net\.ipv([46])\.neigh\.([^.]+)\.([^.]+)$/.exec(name);
-    const r = m && NEIGH_NAMES[m[3]!];
-    if (!m || !r) return undefined;
+    if (!m || !NEIGH_DEVICE_PARAMS.includes(m[3]!)) return undefined; // gc_thresh*, gc_interval: globals of "default" only
+    const family: Family = m[1] === '4' ? 'inet' : 'inet6';
+    const r = neighParamRange(family, m[3]!);
+    if (!r) return undefined;
     if (m[2] !== 'default' && !links.some((l) => l.ifname === m[2])) return undefined;
-    return { family: m[1] === '4' ? 'inet' : 'inet6', dev: m[2]!, name: m[3]!, r };
+    return { family, dev: m[2]!, name: m[3]!, r: int(r.min, r.max) };
   }
 
   /** devinet_conf_proc / devinet_sysctl_forward */

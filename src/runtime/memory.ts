@@ -206,7 +206,7 @@ export const RING = { PRODUCER: 0, CONSUMER: 4, MASK: 8, ENTRY_SIZE: 12, ENTRIES
 /** struct xdp_desc. */
 export const DESC = { ADDR: 0, LEN: 8, OPTIONS: 12, SIZE: 16 } as const;
 /** Device header and queue offsets. */
-export const DEV = { IFINDEX: 0, MTU: 4, NQUEUES: 8, PROG: 12, MAC: 16, HOST_RING: 24, PEER: 28, BURST: 32, HEADER_SIZE: 64 } as const;
+export const DEV = { IFINDEX: 0, MTU: 4, NQUEUES: 8, PROG: 12, MAC: 16, HOST_RING: 24, PEER: 28, BURST: 32, BLOCK: 36, HEADER_SIZE: 64 } as const;
 export const Q = { FILL: 0, RX: 4, TX: 8, COMP: 12, XSK: 16, STATS: 64 } as const;
 /** Per-queue u64 counters, by index. */
 export const QSTAT = {

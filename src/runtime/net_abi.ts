@@ -20,7 +20,7 @@ export const AF_INET6 = 10;
 export const RT_TABLE_DEFAULT = 253;
 export const RT_TABLE_MAIN = 254;
 export const RT_TABLE_LOCAL = 255;
-export const NR = { NOW: 8, NETDEVS: 16, FIB: 20, NEIGH: 24, FRAG: 28, DST: 32, ICMP: 36, L4: 40, SCRATCH: 44, FIB_GEN: 48, NETDEV: 52, RECLAIM: 56, SYSCTL: 512, MIB: 1024, DROPS: 4096 } as const;
+export const NR = { NOW: 8, NETDEVS: 16, FIB: 20, NEIGH: 24, FRAG: 28, DST: 32, ICMP: 36, L4: 40, SCRATCH: 44, FIB_GEN: 48, NETDEV: 52, RECLAIM: 56, PROTOS: 60, SYSCTL: 512, MIB: 1024, DROPS: 4096 } as const;
 export const ND = { IFINDEX: 0, FLAGS: 4, MTU: 8, KIND: 12, MAC: 16, LINK: 24, VLAN_PROTO: 28, VLAN_ID: 30, DEV: 32, VLANS: 36, ADDR4: 40, ADDR6: 44, GEN: 48, CONF4: 64, CONF6: 128, STATS: 192 } as const;
 export const NDK = { ETHER: 0, LOOPBACK: 1, DUMMY: 2, VETH: 3, VLAN: 4 } as const;
 export const IFF = { UP: 1, BROADCAST: 2, LOOPBACK: 8, POINTOPOINT: 16, RUNNING: 64, NOARP: 128, MULTICAST: 4096, LOWER_UP: 65536 } as const;
@@ -43,7 +43,7 @@ export const SYSCTL = { ICMP_RATELIMIT: 0, ICMP_RATEMASK: 1, ICMP_ECHO_IGNORE_AL
 export const CONF4_COUNT = 16;
 export const CONF6_COUNT = 16;
 export const NDSTAT_COUNT = 8;
-/** SNMP counters by index: 'Group:Name' as /proc/net/snmp and snmp6 print them (Arp and L4 are wxdp's own). */
+/** SNMP counters by index: "Group:Name" as /proc/net/snmp, netstat (IpExt) and snmp6 print them (Arp and L4 are wxdp's own). */
 export const MIB_NAMES: Readonly<Record<number, string>> = {
   0: 'Ip:InReceives',
   1: 'Ip:InHdrErrors',
@@ -57,14 +57,14 @@ export const MIB_NAMES: Readonly<Record<number, string>> = {
   9: 'Ip:OutNoRoutes',
   10: 'Ip:ReasmTimeout',
   11: 'Ip:ReasmReqds',
-  12: 'Ip:ReasmOks',
+  12: 'Ip:ReasmOKs',
   13: 'Ip:ReasmFails',
-  14: 'Ip:FragOks',
+  14: 'Ip:FragOKs',
   15: 'Ip:FragFails',
   16: 'Ip:FragCreates',
-  17: 'Ip:InNoRoutes',
-  18: 'Ip:InTruncatedPkts',
-  19: 'Ip:InCsumErrors',
+  17: 'IpExt:InNoRoutes',
+  18: 'IpExt:InTruncatedPkts',
+  19: 'IpExt:InCsumErrors',
   20: 'Icmp:InMsgs',
   21: 'Icmp:InErrors',
   22: 'Icmp:InCsumErrors',
@@ -100,9 +100,9 @@ export const MIB_NAMES: Readonly<Record<number, string>> = {
   52: 'Ip6:OutNoRoutes',
   53: 'Ip6:ReasmTimeout',
   54: 'Ip6:ReasmReqds',
-  55: 'Ip6:ReasmOks',
+  55: 'Ip6:ReasmOKs',
   56: 'Ip6:ReasmFails',
-  57: 'Ip6:FragOks',
+  57: 'Ip6:FragOKs',
   58: 'Ip6:FragFails',
   59: 'Ip6:FragCreates',
   60: 'Ip6:InMcastPkts',

@@ -1,4 +1,4 @@
-// The README's "Embedding the data path" example runs as written: the fenced block is extracted,
+// The README's examples ("Embedding the data path", "The stack behind XDP_PASS") run as written: the fenced block is extracted,
 // pointed at this checkout instead of the installed package, and imported (its asserts are the test).
 
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { root } from './support.js';
 
-it('the README embedding example runs as written', async () => {
+it.each(['## Embedding the data path', '## The stack behind XDP_PASS'])('the README example under "%s" runs as written', async (title) => {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## Embedding the data path'));
+  expect(readme).toContain(title);
+  const section = readme.slice(readme.indexOf(title));
   const block = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
   expect(block).toBeDefined();
   expect(block).toContain("from 'wxdp'");

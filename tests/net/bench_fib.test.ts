@@ -72,7 +72,7 @@ describe.skipIf(!haveWasm)('wxdp bench fib', () => {
       expect(k!.note).toMatch(/^not measured: /);
     } else {
       // The kernel answered the same destinations from the same table: every one is routed.
-      expect(k!.note).toMatch(/same \d+ hits as wxdp/);
+      expect(k!.note).toMatch(/same \d+ hits as wxdp \(127\.0\.0\.0\/8 aside\)/);
       expect(k!.hits).toBeGreaterThan(0);
       expect(k!.updatesPerSec).toBeGreaterThan(0);
     }

@@ -8,7 +8,6 @@ import { Datapath } from '../../src/control/datapath.js';
 import { FA, NH, RU } from '../../src/control/fib_layout.js';
 import { NetError } from '../../src/control/net_types.js';
 import { FL, FR } from '../../src/runtime/net_abi.js';
-import { FakeLinks } from './support/fake_links.js';
 
 interface X {
   fib_flow_buf(): number;
@@ -27,17 +26,16 @@ let x: X;
 
 beforeEach(async () => {
   dp = await Datapath.create();
-  const links = new FakeLinks(dp);
-  links.add({ name: 'lo', ifindex: 1 });
-  links.add({ name: 'eth0', ifindex: 2, mac: Uint8Array.of(2, 0, 0, 0, 0, 2), forwarding4: true });
-  links.add({ name: 'eth1', ifindex: 3, mac: Uint8Array.of(2, 0, 0, 0, 0, 3), forwarding4: true });
-  links.add({ name: 'down0', ifindex: 4, up: false });
+  // eth0 192.0.2.1/26 and eth1 192.0.2.65/26 (their local, broadcast and prefix routes come with the
+  // addresses, from dp.addresses), forwarding on; down0 stays down
+  for (const line of [
+    'link add eth0 index 2 address 02:00:00:00:00:02 type dummy', 'link add eth1 index 3 address 02:00:00:00:00:03 type dummy',
+    'link add down0 index 4 type dummy', 'link set lo up', 'link set eth0 up', 'link set eth1 up',
+    'addr add 192.0.2.1/26 dev eth0', 'addr add 192.0.2.65/26 dev eth1',
+  ]) dp.ip(line);
+  dp.sysctls.set('net.ipv4.conf.eth0.forwarding', 1);
+  dp.sysctls.set('net.ipv4.conf.eth1.forwarding', 1);
   x = dp.stack.exports<X>();
-  // what addresses 192.0.2.1/26 on eth0 and 192.0.2.65/26 on eth1 make the kernel install
-  for (const [dev, ifi, a, net] of [['eth0', 2, '192.0.2.1', '192.0.2.0/26'], ['eth1', 3, '192.0.2.65', '192.0.2.64/26']] as const) {
-    dp.routes.kernelAdd({ dst: a, type: 'local', table: 'local', src: a, dev }, ifi);
-    dp.routes.kernelAdd({ dst: net, scope: 'link', src: a, dev }, ifi);
-  }
 });
 
 function lookup(dst: string, opts: { iif?: number; oif?: number; tos?: number; mark?: number; src?: string } = {}): { err: number; table: number; plen: number; oif: number; type: number; gw: string } {
@@ -113,7 +111,7 @@ describe('dp.routes', () => {
       { dst: '198.51.100.0/24', flags: [], metric: 7, nexthops: [{ gateway: '192.0.2.2', dev: 'eth0', weight: 3, flags: [] }, { gateway: '192.0.2.66', dev: 'eth1', weight: 1, flags: [] }] },
     ]);
     expect(dp.routes.list({ table: 100 })).toEqual([{ dst: '203.0.113.0/24', type: 'prohibit', table: '100', flags: [] }]);
-    expect(dp.routes.list({ table: 'local' })[0]).toEqual({ dst: '192.0.2.1', type: 'local', table: 'local', dev: 'eth0', protocol: 'kernel', scope: 'host', prefsrc: '192.0.2.1', flags: [] });
+    expect(dp.routes.list({ table: 'local', dst: '192.0.2.1' })[0]).toEqual({ dst: '192.0.2.1', type: 'local', table: 'local', dev: 'eth0', protocol: 'kernel', scope: 'host', prefsrc: '192.0.2.1', flags: [] });
   });
 
   it('get answers as ip route get, and its errors name the reject type', () => {
@@ -191,6 +189,20 @@ describe('dp.rules', () => {
     expect(lookup('203.0.113.1', { iif: 3 }).err).toBe(-22);
     expect(lookup('203.0.113.1', { iif: 2 }).err).toBe(0);
   });
+
+  it('suppress_ifgroup default skips a result whose first next hop has a device (every link is in group 0), another group none', () => {
+    dp.routes.add({ dst: '203.0.113.0/24', via: '192.0.2.66', table: 100 });
+    dp.routes.add({ dst: '203.0.113.0/25', type: 'unreachable', table: 100 });
+    dp.routes.add({ dst: '203.0.113.0/24', via: '192.0.2.2' });
+    dp.rules.add({ priority: 10, table: 100, suppressIfgroup: 0 });
+    // fib4_rule_suppress: the table-100 route through eth1 is not taken, main's through eth0 is
+    expect(lookup('203.0.113.200')).toMatchObject({ err: 0, table: 254, oif: 2 });
+    // a reject route is an error, not a result: suppression never sees it
+    expect(lookup('203.0.113.1').err).toBe(-113);
+    dp.rules.del({ priority: 10 });
+    dp.rules.add({ priority: 10, table: 100, suppressIfgroup: 1 });
+    expect(lookup('203.0.113.200')).toMatchObject({ err: 0, table: 100, oif: 3 });
+  });
 });
 
 describe('the dst cache', () => {
@@ -221,5 +233,46 @@ describe('the dst cache', () => {
     expect(x.dst_pmtu(2, a)).toBe(552);
     x.net_advance(1_000);
     expect(x.dst_pmtu(2, a)).toBe(0);
+  });
+});
+
+describe('IPv6 source-specific routes (subtrees)', () => {
+  // as measured on the kernel (CONFIG_IPV6_SUBTREES): a destination prefix with a `from` subtree
+  // answers only flows its subtree covers, its own routes included; the tree's root is the exception
+  beforeEach(() => {
+    dp.ip('-6 addr add 2001:db8::1/64 dev eth0 nodad');
+    dp.ip('-6 route add 2001:db8:10::/48 via 2001:db8::2 dev eth0');
+    dp.ip('-6 route add 2001:db8:10::/48 from 2001:db8:1::9/64 via 2001:db8::3 dev eth0');
+    dp.ip('-6 route add 2001:db8::/32 via 2001:db8::4 dev eth0');
+    dp.ip('-6 route add 2001:db8::/32 from 2001:db8:5::/64 via 2001:db8::5 dev eth0');
+  });
+
+  it('lists them with their source prefix, masked, before the prefix own routes', () => {
+    expect(dp.routes.list({ family: 'inet6', dst: '2001:db8:10::/48' }).map((r) => [r.from, r.gateway])).toEqual([
+      ['2001:db8:1::/64', '2001:db8::3'], [undefined, '2001:db8::2'],
+    ]);
+  });
+
+  it('takes the route of the longest source prefix that covers the source, and no other at that destination', () => {
+    expect(dp.routes.get({ to: '2001:db8:10::1', from: '2001:db8:1::9' }).gateway).toBe('2001:db8::3');
+    // the /48's subtree does not cover 2001:db8:5::9: the /48 is passed over, own route too, for the /32's subtree
+    expect(dp.routes.get({ to: '2001:db8:10::1', from: '2001:db8:5::9' }).gateway).toBe('2001:db8::5');
+    for (const from of ['2001:db8:2::9', undefined]) {
+      expect(() => dp.routes.get({ to: '2001:db8:10::1', ...(from ? { from } : {}) })).toThrow(new NetError('ENETUNREACH', 'Network is unreachable'));
+    }
+  });
+
+  it('answers from the root own routes whatever the root subtree holds', () => {
+    dp.ip('-6 route add default from 2001:db8:7::/64 via 2001:db8::7 dev eth0');
+    dp.ip('-6 route add default via 2001:db8::8 dev eth0');
+    expect(dp.routes.get({ to: '2001:db8:99::1', from: '2001:db8:7::1' }).gateway).toBe('2001:db8::7');
+    expect(dp.routes.get({ to: '2001:db8:99::1', from: '2001:db8:2::1' }).gateway).toBe('2001:db8::8');
+  });
+
+  it('deletes one only when the source prefix is named (ESRCH without it)', () => {
+    dp.ip('-6 route del 2001:db8:10::/48 via 2001:db8::2');
+    expect(() => dp.routes.del({ dst: '2001:db8:10::/48', family: 'inet6' })).toThrow(new NetError('ESRCH', 'No such process'));
+    dp.routes.del({ dst: '2001:db8:10::/48', from: '2001:db8:1::/64', family: 'inet6' });
+    expect(dp.routes.list({ family: 'inet6', dst: '2001:db8:10::/48' })).toEqual([]);
   });
 });

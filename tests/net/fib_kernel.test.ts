@@ -1,8 +1,9 @@
-// bpf_fib_lookup against the kernel: per seed, one random configuration (devices, addresses, routes of
-// every type in several tables, ECMP with weights, rules with every selector and action, a device taken
-// down, sysctls; tests/net/support/fib_scenario.ts) applied to a network namespace with `ip` and to wxdp;
-// every command must be accepted or refused alike (same errno) and the route tables must then read the
-// same. Then thousands of aimed lookups (both families, every flag) run through programs/fib_probe.o
+// bpf_fib_lookup against the kernel: per seed, one random configuration (veth links, addresses, routes
+// of every type in several tables, ECMP with weights, rules with every selector and action, neighbours
+// in every NUD state, a device taken down, sysctls; tests/net/support/fib_scenario.ts) as `ip` command
+// lines run in a network namespace and through dp.ip on wxdp (dp.links, dp.addresses, dp.routes,
+// dp.rules, dp.neigh); every line must be accepted alike or refused with the same message, and the
+// route tables must then read the same. Then thousands of aimed lookups (both families, every flag) run through programs/fib_probe.o
 // under the kernel's BPF_PROG_TEST_RUN inside the namespace and under wxdp's testRun: the struct and
 // the return code must agree byte for byte.
 //
@@ -10,7 +11,9 @@
 //   WXDP_FIB_SEEDS=random:N   N random seeds besides (each printed, so a failure replays)
 //   WXDP_FIB_SEEDS=7,40,41    these seeds instead of the fixed list (WXDP_FIB_SEED=N: one)
 //   WXDP_FIB_LOOKUPS=N        lookups per seed (default 2500)
-//   WXDP_FIB_REPORT=DIR       every disagreement of seed N, with the tables, in DIR/seed-N.txt
+//   WXDP_FIB_REPORT=DIR       every disagreement of seed N, with the tables, in DIR/seed-N.txt; every
+//                             lookup and its answer in DIR/seed-N.lookups.txt, the configuration as
+//                             ip lines in DIR/seed-N.ip
 // Needs root, ip and python3; skipped with the reason otherwise.
 
 import { spawnSync } from 'node:child_process';
@@ -19,13 +22,11 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
-import { NetError, type RouteSpec } from '../../src/control/net_types.js';
+import { IpError } from '../../src/control/ip/index.js';
 import { loadKernelProgram, kernelAvailability } from '../../src/oracle/kernel.js';
-import { SYSCTL } from '../../src/runtime/net_abi.js';
 import { Rng } from '../support/gen.js';
-import { FakeLinks } from './support/fake_links.js';
 import {
-  canonRoutes, describeLookup, DEVS, diffRoutes, GW4, GW6, HAS_V6, makeLookups, makeScenario, RET_NAMES, routeArgs, ruleArgs,
+  canonRoutes, describeLookup, diffRoutes, makeLookups, makeScenario, NEIGH_TIMERS, RET_NAMES, scenarioLines, scenarioSysctls,
 } from './support/fib_scenario.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -61,17 +62,6 @@ function must(r: Out, what: string): Out {
   return r;
 }
 
-/** The errno iproute2's message names (what the kernel refused with). */
-function errnoOf(msg: string): string {
-  if (/File exists/.test(msg)) return 'EEXIST';
-  if (/No such process/.test(msg)) return 'ESRCH';
-  if (/No such file or directory/.test(msg)) return 'ENOENT';
-  if (/Nexthop has invalid gateway|Network is unreachable/.test(msg)) return /Network is unreachable/.test(msg) ? 'ENETUNREACH' : 'EINVAL|ENETUNREACH';
-  if (/No such device|Cannot find device/.test(msg)) return 'ENODEV';
-  if (/Network is down|not up/.test(msg)) return 'ENETDOWN';
-  return 'EINVAL';
-}
-
 interface SeedResult {
   agreed: number;
   codes: Map<number, number>;
@@ -91,97 +81,60 @@ afterAll(() => {
   }
 });
 
+/** What `ip` printed for a refused command, without iproute2's batch prefix. */
+function firstLine(text: string): string {
+  return text.trim().split('\n')[0] ?? '';
+}
+
 async function runSeed(seed: number): Promise<SeedResult> {
   const ns = `wx-fib-${process.pid}-${seed}`;
   namespaces.add(ns);
   const ip = (...args: string[]): Out => sh(['ip', '-n', ns, ...args]);
-  const nsSysctl = (...kv: string[]): Out => must(sh(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', ...kv]), `sysctl ${kv.join(' ')}`);
+  const nsSysctl = (kv: ReadonlyArray<[string, number]>): Out => must(sh(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', ...kv.map(([k, v]) => `${k}=${v}`)]), 'sysctl');
   const sc = makeScenario(seed);
+  const lines = scenarioLines(sc);
+  const dp = await Datapath.create();
+  const mismatches: string[] = [];
+  /** One `ip` line on both sides: accepted alike, or refused alike with the same message. */
+  const both = (line: string): void => {
+    const k = ip(...line.split(' '));
+    let w: string | undefined;
+    try {
+      dp.ip(line);
+    } catch (e) {
+      if (!(e instanceof IpError)) throw e;
+      w = firstLine(e.message);
+    }
+    const ke = k.status === 0 ? undefined : firstLine(k.err);
+    if (ke !== w) mismatches.push(`ip ${line}\n    kernel: ${ke ?? 'ok'}\n    wxdp:   ${w ?? 'ok'}`);
+  };
+  const sysctls = (kv: ReadonlyArray<[string, number]>): void => {
+    nsSysctl(kv);
+    for (const [k, v] of kv) dp.sysctls.set(k, v);
+  };
   try {
-    // ---- devices and addresses in the kernel ----
     must(sh(['ip', 'netns', 'add', ns]), 'netns add');
-    nsSysctl('net.ipv6.conf.default.addr_gen_mode=1');
-    must(ip('link', 'set', 'lo', 'up'), 'lo up');
-    sc.devices.forEach((d, i) => {
-      must(ip('link', 'add', d.name, 'type', 'veth', 'peer', 'name', `b${i}`), 'veth');
-      must(ip('link', 'set', d.name, 'mtu', String(d.mtu)), 'mtu');
-      must(ip('link', 'set', d.name, 'up'), 'up');
-      must(ip('link', 'set', `b${i}`, 'up'), 'peer up');
-      must(ip('addr', 'add', `${GW4(i, 1)}/26`, 'dev', d.name), 'addr');
-      if (HAS_V6(i)) must(ip('-6', 'addr', 'add', `${GW6(i, 1)}/64`, 'dev', d.name, 'nodad'), 'addr6');
-    });
-    const links = JSON.parse(ip('-j', 'link', 'show').out) as Array<{ ifindex: number; ifname: string; mtu: number; address: string }>;
+    // link-local addresses usable at once, as wxdp's are (no duplicate address detection to wait for)
+    nsSysctl([['net.ipv6.conf.default.accept_dad', 0]]);
+    both('link set lo up');
+    for (const l of lines.setup) both(l);
+    sysctls(NEIGH_TIMERS);
+    for (const l of lines.config) both(l);
+    sysctls(scenarioSysctls(sc));
+    for (const l of lines.neighbours) both(l);
+    for (const l of lines.after) both(l);
+    const links = JSON.parse(ip('-j', 'link', 'show').out) as Array<{ ifindex: number; ifname: string }>;
     const ifindexOf = new Map(links.map((l) => [l.ifname, l.ifindex]));
-
-    // ---- the same devices in wxdp ----
-    const dp = await Datapath.create();
-    const fake = new FakeLinks(dp);
-    for (const l of links) fake.add({ name: l.ifname, ifindex: l.ifindex, mtu: l.mtu, mac: Uint8Array.from(l.address.split(':'), (h) => parseInt(h, 16)) });
-    // the routes the kernel made for the addresses, mirrored (what dp.addresses does through kernelAdd)
-    for (const fam of ['-4', '-6']) {
-      const rs = JSON.parse(ip(fam, '-j', 'route', 'show', 'table', 'all').out) as Array<Record<string, unknown>>;
-      // as fib_add_ifaddr installs them: the address's own local route first (prefsrc checks need it)
-      const plen = (r: Record<string, unknown>): number => (String(r['dst']).includes('/') ? Number(String(r['dst']).split('/')[1]) : 128);
-      rs.sort((a, b) => (a['type'] === 'local' ? 0 : 1) - (b['type'] === 'local' ? 0 : 1) || plen(b) - plen(a));
-      for (const r of rs) {
-        const spec: RouteSpec = {
-          dst: String(r['dst']), family: fam === '-6' ? 'inet6' : 'inet', type: (r['type'] as RouteSpec['type']) ?? 'unicast',
-          table: r['table'] === undefined ? 'main' : /^\d+$/.test(String(r['table'])) ? Number(r['table']) : (r['table'] as 'local'),
-          scope: (r['scope'] as RouteSpec['scope']) ?? 'global', protocol: String(r['protocol'] ?? 'kernel'),
-          ...(r['prefsrc'] ? { src: String(r['prefsrc']) } : {}), ...(r['metric'] !== undefined ? { metric: Number(r['metric']) } : {}),
-        };
-        dp.routes.kernelAdd(spec, ifindexOf.get(String(r['dev']))!);
-      }
-    }
-
-    // ---- routes and rules, command by command, accepted or refused alike ----
-    const mismatches: string[] = [];
-    const apply = (what: string, kernelArgs: string[], ours: () => void): void => {
-      const k = ip(...kernelArgs);
-      let w: string | undefined;
-      try {
-        ours();
-      } catch (e) {
-        if (!(e instanceof NetError)) throw e;
-        w = e.errno;
-      }
-      const ke = k.status === 0 ? undefined : errnoOf(k.err);
-      const agree = ke === w || (ke !== undefined && w !== undefined && ke.split('|').includes(w));
-      if (!agree) mismatches.push(`command "${what}": kernel ${ke ?? 'ok'} (${k.err.trim()}), wxdp ${w ?? 'ok'}`);
-    };
-    for (const { verb, spec } of sc.routes) {
-      const fam = spec.family === 'inet6' ? ['-6'] : [];
-      apply(`ip ${fam.join('')} route ${verb} ${routeArgs(spec).join(' ')}`, [...fam, 'route', verb, ...routeArgs(spec)], () => dp.routes[verb](spec));
-    }
-    for (const r of sc.rules) {
-      const fam = r.family === 'inet6' ? ['-6'] : [];
-      apply(`ip ${fam.join('')} rule add ${ruleArgs(r).join(' ')}`, [...fam, 'rule', 'add', ...ruleArgs(r)], () => dp.rules.add(r));
-    }
-
-    // ---- sysctls, forwarding per device, a device down ----
-    const x = dp.stack.exports<{ net_sysctl_set(i: number, v: number): number }>();
-    nsSysctl(`net.ipv4.fib_multipath_hash_policy=${sc.policy}`, `net.ipv6.fib_multipath_hash_policy=${sc.policy6}`, `net.ipv4.fib_multipath_hash_seed=${sc.hashSeed}`);
-    x.net_sysctl_set(SYSCTL.FIB_MULTIPATH_HASH_POLICY, sc.policy);
-    x.net_sysctl_set(SYSCTL.FIB6_MULTIPATH_HASH_POLICY, sc.policy6);
-    x.net_sysctl_set(SYSCTL.FIB_MULTIPATH_HASH_SEED, sc.hashSeed);
-    for (const { dev, f4, f6 } of sc.forwarding) {
-      nsSysctl(`net.ipv4.conf.${dev}.forwarding=${f4 ? 1 : 0}`, `net.ipv6.conf.${dev}.forwarding=${f6 ? 1 : 0}`);
-      fake.set(dev, { forwarding4: f4, forwarding6: f6 });
-    }
-    if (sc.a3Down) {
-      must(ip('link', 'set', 'a3', 'down'), 'a3 down');
-      fake.set('a3', { up: false });
-      dp.routes.deviceDown(ifindexOf.get('a3')!);
-    }
 
     // ---- the tables must read the same ----
     for (const v6 of [false, true]) {
-      const kernel = canonRoutes(JSON.parse(ip(v6 ? '-6' : '-4', '-j', 'route', 'show', 'table', 'all').out) as Array<Record<string, unknown>>, v6);
-      const ours = canonRoutes(dp.routes.list({ table: 'all', family: v6 ? 'inet6' : 'inet' }) as unknown as Array<Record<string, unknown>>, v6);
+      const fam = v6 ? '-6' : '-4';
+      const kernel = canonRoutes(JSON.parse(ip(fam, '-j', 'route', 'show', 'table', 'all').out) as Array<Record<string, unknown>>, v6);
+      const ours = canonRoutes(JSON.parse(dp.ip(`${fam} -j route show table all`).stdout) as Array<Record<string, unknown>>, v6);
       for (const d of diffRoutes(kernel, ours)) mismatches.push(`route table ${d}`);
     }
     const dumpOf = (): string => `routes:\n${ip('route', 'show', 'table', 'all').out}${ip('-6', 'route', 'show', 'table', 'all').out}` +
-      `rules:\n${ip('rule').out}${ip('-6', 'rule').out}links: ${links.map((l) => `${l.ifname}=${l.ifindex}`).join(' ')}`;
+      `rules:\n${ip('rule').out}${ip('-6', 'rule').out}neighbours:\n${ip('neigh').out}links: ${links.map((l) => `${l.ifname}=${l.ifindex}`).join(' ')}`;
     if (mismatches.length) return { agreed: 0, codes: new Map(), mismatches, dump: dumpOf() };
 
     // ---- lookups ----
@@ -196,6 +149,7 @@ async function runSeed(seed: number): Promise<SeedResult> {
     }
     const p = (await dp.loadObject(PROBE)).program('fib_probe');
     const codes = new Map<number, number>();
+    const all: string[] = [];
     let agreed = 0;
     for (let n = 0; n < frames.length; n++) {
       const w = p.testRun({ data: frames[n]! });
@@ -208,7 +162,16 @@ async function runSeed(seed: number): Promise<SeedResult> {
       }
       agreed++;
       const rc = new DataView(w.data.buffer, w.data.byteOffset).getInt32(68, true);
+      if (process.env['WXDP_FIB_REPORT']) all.push(`${RET_NAMES[rc] ?? rc} ${describeLookup(Buffer.from(frames[n]!).toString('hex'))}`);
       codes.set(rc, (codes.get(rc) ?? 0) + 1);
+    }
+    const dir = process.env['WXDP_FIB_REPORT'];
+    if (dir) {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, `seed-${seed}.lookups.txt`), `${all.join('\n')}\n${dumpOf()}`);
+      // the configuration as one file: `ip` lines (for `ip -n NS LINE` or dp.ip), sysctls as comments
+      const sys = (kv: ReadonlyArray<[string, number]>): string[] => kv.map(([k, v]) => `# sysctl ${k}=${v}`);
+      writeFileSync(join(dir, `seed-${seed}.ip`), [...lines.setup, ...sys(NEIGH_TIMERS), ...lines.config, ...sys(scenarioSysctls(sc)), ...lines.neighbours, ...lines.after].join('\n') + '\n');
     }
     return { agreed, codes, mismatches, dump: mismatches.length ? dumpOf() : undefined };
   } finally {

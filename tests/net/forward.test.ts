@@ -144,7 +144,7 @@ describe.skipIf(unready !== '')('forwarding against the kernel', () => {
       const after = fx.mib();
       const moved = Object.fromEntries(Object.keys(after).filter((k2) => after[k2] !== before[k2]).map((k2) => [k2, after[k2]! - before[k2]!]));
       before = after;
-      const names = Object.keys(after).filter((k2) => /^(Ip|Icmp|Ip6|Icmp6):/.test(k2));
+      const names = Object.keys(after).filter((k2) => /^(Ip|IpExt|Icmp|Ip6|Icmp6):/.test(k2));
       expect({ what: c.what, counters: moved }).toEqual({ what: c.what, counters: kernelMib(kern[i]!.counters, names) });
     });
   });

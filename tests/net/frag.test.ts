@@ -104,7 +104,7 @@ describe('IPv4 fragmentation (ip_fragment)', () => {
     const pool = h.poolFree();
     h.x.ip_fragment(2, data + 16, 1500, 0, data, dgram.length);
     const m = h.mib();
-    expect([m['Ip:FragOks'], m['Ip:FragCreates'], m['Ip:FragFails']]).toEqual([1, 3, 0]);
+    expect([m['Ip:FragOKs'], m['Ip:FragCreates'], m['Ip:FragFails']]).toEqual([1, 3, 0]);
     expect(h.poolFree()).toBeLessThanOrEqual(pool + 1);
   });
 
@@ -115,7 +115,7 @@ describe('IPv4 fragmentation (ip_fragment)', () => {
     for (let f = h.x.frameAlloc() >>> 0; f !== 0; f = h.x.frameAlloc() >>> 0) held.push(f);
     h.x.ip_fragment(2, data + 16, 1500, 0, data, dgram.length);
     expect(h.mib()['Ip:FragFails']).toBe(1);
-    expect(h.mib()['Ip:FragOks']).toBe(0);
+    expect(h.mib()['Ip:FragOKs']).toBe(0);
     expect(h.drops()).toEqual({ NOMEM: 1 });
     expect(h.poolFree()).toBe(1);
     held.forEach((f) => h.x.frame_free(f));

@@ -110,8 +110,8 @@ function snmp(ns: string, file: 'snmp' | 'snmp6'): Record<string, number> {
 
 const REASM4 = ['Ip:ReasmReqds', 'Ip:ReasmOKs', 'Ip:ReasmFails', 'Ip:ReasmTimeout'];
 const REASM6 = ['Ip6ReasmReqds', 'Ip6ReasmOKs', 'Ip6ReasmFails', 'Ip6ReasmTimeout', 'Ip6InHdrErrors'];
-const WX4 = ['Ip:ReasmReqds', 'Ip:ReasmOks', 'Ip:ReasmFails', 'Ip:ReasmTimeout'];
-const WX6 = ['Ip6:ReasmReqds', 'Ip6:ReasmOks', 'Ip6:ReasmFails', 'Ip6:ReasmTimeout', 'Ip6:InHdrErrors'];
+const WX4 = ['Ip:ReasmReqds', 'Ip:ReasmOKs', 'Ip:ReasmFails', 'Ip:ReasmTimeout'];
+const WX6 = ['Ip6:ReasmReqds', 'Ip6:ReasmOKs', 'Ip6:ReasmFails', 'Ip6:ReasmTimeout', 'Ip6:InHdrErrors'];
 
 /** An echo request of `n` data bytes (ICMP 8, RFC 792; ICMPv6 128, RFC 4443), its checksum computed here. */
 function echo(type: number, id: number, n: number, pseudo?: (b: Uint8Array) => Uint8Array): Uint8Array {

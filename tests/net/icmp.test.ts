@@ -133,7 +133,7 @@ describe.skipIf(unready !== '')('local ICMP against the kernel', () => {
       const after = fx.mib();
       const moved = Object.fromEntries(Object.keys(after).filter((k) => after[k] !== before[k] && !k.startsWith('L4:')).map((k) => [k, after[k]! - before[k]!]));
       before = after;
-      const names = Object.keys(after).filter((k) => /^(Ip|Icmp|Ip6|Icmp6):/.test(k));
+      const names = Object.keys(after).filter((k) => /^(Ip|IpExt|Icmp|Ip6|Icmp6):/.test(k));
       if (!c.what.startsWith('an ICMP error to us')) expect({ what: c.what, counters: moved }).toEqual({ what: c.what, counters: kernelMib(kern[i]!.counters, names) });
     });
   });
@@ -287,7 +287,7 @@ describe.skipIf(unready !== '')('rate limits on the stack clock', () => {
     expect(errorsOut(fx, 8, noRoute)).toBe(5);
     fx.advance(1000);
     expect(errorsOut(fx, 3, noRoute)).toBe(1);
-    expect(fx.mib()['Ip:InNoRoutes']).toBe(11);
+    expect(fx.mib()['IpExt:InNoRoutes']).toBe(11);
   });
 
   it('ICMPv6 per destination: net.ipv6.icmp.ratelimit (100 ms) halved for every 32 bits the route is shorter than /128 (a /64: 25 ms)', async () => {

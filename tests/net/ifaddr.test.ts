@@ -466,6 +466,27 @@ describe('source address selection', () => {
     expect(dp.addresses.selectSource6('fd12::1', 'eth0')).toBe('fd00::1');
   });
 
+  it('net.ipv6.conf.DEV.use_oif_addrs_only keeps the choice on the outgoing device; conf.all does not (the kernel reads the device\'s)', () => {
+    dp.links.set('eth1', { up: true });
+    dp.addresses.add({ local: '2001:db8:5::1/64', dev: 'eth1', nodad: true });
+    // eth0 has only its link-local address: a global one elsewhere wins on scope (rule 2). Linux 6.18,
+    // `ip -6 route get` out of a veth with only fe80::: src the other veth's 2001:db8:5::1, the same with
+    // all.use_oif_addrs_only=1, the veth's own fe80:: with its own use_oif_addrs_only=1
+    expect(dp.addresses.selectSource6('2001:db8:5::77', 'eth0')).toBe('2001:db8:5::1');
+    dp.sysctl('net.ipv6.conf.all.use_oif_addrs_only', 1);
+    expect(dp.addresses.selectSource6('2001:db8:5::77', 'eth0')).toBe('2001:db8:5::1');
+    dp.sysctl('net.ipv6.conf.eth0.use_oif_addrs_only', 1);
+    expect(dp.addresses.selectSource6('2001:db8:5::77', 'eth0')).toBe('fe80::ff:fe00:aa');
+  });
+
+  it('net.ipv4.conf.all.promote_secondaries reaches every link (IN_DEV_ORCONF)', () => {
+    dp.sysctl('net.ipv4.conf.all.promote_secondaries', 1);
+    add('192.0.2.1/24');
+    add('192.0.2.2/24');
+    dp.addresses.del({ local: '192.0.2.1/24', dev: 'eth0' });
+    expect(locals()).toEqual(['192.0.2.2/24']);
+  });
+
   it('ipv6_dev_get_saddr answers nothing when no device has an address', async () => {
     const fresh = await Datapath.create();
     expect(fresh.addresses.selectSource6('2001:db8::1')).toBeUndefined();

@@ -295,6 +295,7 @@ describe('ip link', () => {
     ipCommand(t, 'link add link eth0 name eth0.5 type vlan id 5');
     ipCommand(t, 'link add link eth0 eth0.6 type vlan protocol 802.1ad id 6');
     ipCommand(t, 'link add d1 up type dummy');
+    ipCommand(t, 'link add d2 arp on type dummy');
     expect(t.calls).toEqual([
       ['links.add', { name: 'd0', kind: 'dummy' }],
       ['links.add', { name: 'v0', kind: 'veth', index: 10, mtu: 9000, address: '02:00:00:00:00:10', peer: { name: 'v1', index: 11 } }],
@@ -302,6 +303,8 @@ describe('ip link', () => {
       ['links.add', { name: 'eth0.6', kind: 'vlan', vlan: { parent: 'eth0', id: 6, protocol: '802.1ad' } }],
       ['links.add', { name: 'd1', kind: 'dummy' }],
       ['links.set', 'd1', { up: true }],
+      ['links.add', { name: 'd2', kind: 'dummy' }],
+      ['links.set', 'd2', { arp: true }],
     ]);
   });
 
@@ -310,10 +313,15 @@ describe('ip link', () => {
     ipCommand(t, 'link set eth0 up');
     ipCommand(t, 'link set dev eth1 down mtu 1400 address 02:00:00:00:00:99 name wan');
     ipCommand(t, 'link del dev eth1');
+    // arp: IFF_NOARP in ifi_change (off sets it); the last word wins, as iplink_parse's flags do
+    ipCommand(t, 'link set eth0 arp off');
+    ipCommand(t, 'link set eth0 arp off arp on up');
     expect(t.calls).toEqual([
       ['links.set', 'eth0', { up: true }],
       ['links.set', 'eth1', { up: false, mtu: 1400, address: '02:00:00:00:00:99', name: 'wan' }],
       ['links.del', 'eth1'],
+      ['links.set', 'eth0', { arp: false }],
+      ['links.set', 'eth0', { up: true, arp: true }],
     ]);
   });
 
@@ -323,6 +331,7 @@ describe('ip link', () => {
       ['link set up', 'Not enough information: "dev" argument is required.'],
       ['link set eth9 up', 'Cannot find device "eth9"'],
       ['link set eth0 mtu x', 'Error: argument "x" is wrong: Invalid "mtu" value'],
+      ['link set eth0 arp of', 'Error: argument of "arp" must be "on" or "off", not "of"'],
       ['link set eth0 index 5', 'index can be used only when creating devices or when moving device to another netns.'],
       ['link add d0 mtu 1 mtu 2 type dummy', 'Error: duplicate "mtu": "2" is the second value.'],
       ['link add d0 type dummy frob', 'Garbage instead of arguments "frob ...". Try "ip link help".'],

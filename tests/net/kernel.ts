@@ -139,7 +139,7 @@ export function kernelMib(counters: Record<string, number>, names: Iterable<stri
   const noise = (c['Icmp6:OutMLDv2Reports'] ?? 0) + (c['Icmp6:OutRouterSolicits'] ?? 0);
   for (const k of ['Ip6:OutRequests', 'Icmp6:OutMsgs']) if (c[k]) c[k] -= noise;
   for (const n of ['InCsumErrors', 'InNoRoutes', 'InTruncatedPkts']) if (c[`IpExt:${n}`]) c[`Ip:${n}`] = c[`IpExt:${n}`]!;
-  // the stack spells ReasmOKs / FragOKs as ReasmOks / FragOks: names match without regard to case
+  // names as /proc prints them (IpExt: for InCsumErrors, InNoRoutes, InTruncatedPkts)
   const lower = new Map(Object.entries(c).map(([k, v]) => [k.toLowerCase(), v]));
   const out: Record<string, number> = {};
   for (const n of names) {

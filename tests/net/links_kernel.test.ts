@@ -1,5 +1,5 @@
 // The kernel as the judge of dp.links and dp.addresses: the same `ip` operations run in a network
-// namespace this test creates (wx-links-PID-N, removed also when a test fails) and on a Datapath; then
+// namespace this test creates (wx-links2-PID-N, removed also when a test fails) and on a Datapath; then
 // `ip -j link show`, `ip -j addr show`, `ip -j route show table all` (the routes the kernel adds for
 // addresses, against what dp.addresses asked the FIB for) and the source addresses `ip route get` picks
 // must agree, field for field, and refusals must read the same. Skipped, with the reason, without root
@@ -15,7 +15,7 @@ import { KernelRoutesFake, kernelRouteLines } from './kernel_routes.js';
 function availability(): { ok: true } | { ok: false; reason: string } {
   if (process.platform !== 'linux') return { ok: false, reason: 'network namespaces need Linux' };
   if (process.getuid?.() !== 0) return { ok: false, reason: `not root (uid ${process.getuid?.()}): ip netns needs CAP_SYS_ADMIN` };
-  const probe = `wx-links-${process.pid}-probe`;
+  const probe = `wx-links2-${process.pid}-probe`;
   const r = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
   if (r.error) return { ok: false, reason: `iproute2 not found: ${r.error.message}` };
   if (r.status !== 0) return { ok: false, reason: `ip netns add failed: ${r.stderr.trim()}` };
@@ -35,7 +35,7 @@ afterEach(() => {
 
 /** One namespace: `ip -n NS ...`. */
 class Kernel {
-  readonly ns = `wx-links-${process.pid}-${++seq}`;
+  readonly ns = `wx-links2-${process.pid}-${++seq}`;
 
   constructor() {
     const r = spawnSync('ip', ['netns', 'add', this.ns], { encoding: 'utf8' });
@@ -80,7 +80,7 @@ class Kernel {
   }
 }
 
-const LINK_FIELDS = ['ifindex', 'link', 'ifname', 'flags', 'mtu', 'operstate', 'link_type', 'address', 'broadcast'] as const;
+const LINK_FIELDS = ['ifindex', 'link', 'ifname', 'flags', 'mtu', 'qdisc', 'operstate', 'linkmode', 'group', 'txqlen', 'link_type', 'address', 'broadcast'] as const;
 
 function pickLink(link: object): Record<string, unknown> {
   const l = link as Record<string, unknown>;
@@ -172,11 +172,50 @@ describe.skipIf(!avail.ok)('links against the kernel', () => {
       ['link set v1 address 02:00:00:00:00:99', () => dp.links.set('v1', { address: '02:00:00:00:00:99' })],
       ['link set v0 name w0', () => dp.links.set('v0', { name: 'w0' })],
       ['link set v1 up', () => dp.links.set('v1', { up: true })],
+      ['link set w0 arp off', () => dp.links.set('w0', { arp: false })],
+      ['link set w0 down', () => dp.links.set('w0', { up: false })],
+      ['link set w0 arp on', () => dp.links.set('w0', { arp: true })],
+      ['link set v1 arp off', () => dp.links.set('v1', { arp: false })],
     ];
     for (const [cmd, fn] of steps) {
       k.ip(cmd);
       fn();
       await same();
+    }
+  });
+
+  it('arp on|off and a new MAC flush the link\'s neighbours as the kernel does (IPv6 multicast footprints of addrconf aside)', async () => {
+    const { k, dp } = await twins();
+    vethPair(k, dp);
+    const fill = () => {
+      for (const [to, dev, nud] of [
+        ['192.0.2.7', 'v0', 'stale'],
+        ['192.0.2.8', 'v0', 'permanent'],
+        ['2001:db8::7', 'v0', 'reachable'],
+        ['192.0.2.6', 'v1', 'stale'],
+      ] as const) {
+        const lladdr = '02:00:00:00:00:07';
+        k.ip(`neigh replace ${to} lladdr ${lladdr} dev ${dev} nud ${nud}`);
+        dp.neigh.replace({ to, dev, lladdr, nud });
+      }
+    };
+    // the kernel's table also holds ff02::… NOARP entries its addrconf traffic made (see neigh.ts)
+    const show = (list: Array<{ dst: string; dev: string; state: string[] }>) =>
+      list.filter((n) => !n.dst.startsWith('ff02:')).map((n) => `${n.dst} ${n.dev} ${n.state.join(',')}`).sort();
+    const same = () => expect(show(dp.neigh.list())).toEqual(show(k.json('neigh show nud all')));
+    const steps: Array<[string, () => unknown]> = [
+      ['link set v0 arp off', () => dp.links.set('v0', { arp: false })],
+      ['link set v0 arp off', () => dp.links.set('v0', { arp: false })],
+      ['link set v0 arp on', () => dp.links.set('v0', { arp: true })],
+      ['link set v0 address 02:00:00:00:00:b0', () => dp.links.set('v0', { address: '02:00:00:00:00:b0' })],
+      ['link set v0 address 02:00:00:00:00:b0', () => dp.links.set('v0', { address: '02:00:00:00:00:b0' })],
+    ];
+    for (const [cmd, fn] of steps) {
+      fill();
+      same();
+      k.ip(cmd);
+      fn();
+      same();
     }
   });
 

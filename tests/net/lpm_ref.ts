@@ -72,14 +72,4 @@ export function mask6(b: Uint8Array, len: number): Uint8Array {
 }
 
 /** A small deterministic generator (xorshift32) so failures reproduce from the seed. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
+export { rng } from '../../bench/fib.js';

@@ -287,6 +287,18 @@ describe('garbage collection', () => {
     expect(b.dp.neigh.stats('inet').forcedGcRuns).toBe(1);
   });
 
+  it('the hash blocks a table grew out of go back to reclaim.ts at the next tick', () => {
+    const fn = <T>(n: string) => b.dp.fastPath.fn<T>(n);
+    const free = () => Number(fn<() => bigint>('rc_free_bytes')());
+    const before = free();
+    // 8 buckets at first (neigh_hash_alloc(3)); 100 entries double it to 128: 8, 16, 32 and 64 retired
+    for (let i = 0; i < 100; i++) b.dp.neigh.add({ to: `198.51.100.${i}`, dev: 'eth0', lladdr: '02:00:00:00:00:09' });
+    expect(b.dp.neigh.stats('inet').hashGrows).toBe(4);
+    b.dp.stack.advance(1);
+    // blocks of 16 + 8·2^shift bytes, in reclaim.ts's power-of-two classes: 128 + 256 + 512 + 1024
+    expect(free() - before).toBe(128 + 256 + 512 + 1024);
+  });
+
   it('permanent entries are exempt: not counted against gc_thresh3 and never collected', () => {
     b.dp.neigh.setParam('inet', 'default', 'gc_thresh3', 2);
     for (let i = 0; i < 5; i++) b.dp.neigh.add({ to: to(i), dev: 'eth0', lladdr: PEER });
@@ -486,6 +498,51 @@ describe('dp.neigh parameters', () => {
     expect(b.dp.neigh.getParam('inet', 'default', 'gc_thresh3')).toBe(1024);
   });
 
+  it('reads back on the kernel\'s jiffy grid (HZ 250): what Linux 6.18 printed after each write', () => {
+    // sysctl -w then -n on a veth in a namespace: [family, name written, value, name read, printed]
+    const seen: Array<[string, string, number, string, number]> = [
+      ['inet', 'retrans_time', 123, 'retrans_time', 122],
+      ['inet', 'retrans_time', 123, 'retrans_time_ms', 1228],
+      ['inet', 'retrans_time', 101, 'retrans_time_ms', 1008],
+      ['inet', 'retrans_time', 1, 'retrans_time', 0],
+      ['inet', 'retrans_time', 7, 'retrans_time_ms', 68],
+      ['inet', 'retrans_time_ms', 1001, 'retrans_time_ms', 1004],
+      ['inet', 'retrans_time_ms', 1001, 'retrans_time', 100],
+      ['inet', 'retrans_time_ms', 5, 'retrans_time_ms', 8],
+      ['inet', 'retrans_time_ms', 1, 'retrans_time_ms', 4],
+      ['inet6', 'retrans_time', 123, 'retrans_time', 123],
+      ['inet6', 'retrans_time', 123, 'retrans_time_ms', 492],
+      ['inet6', 'retrans_time_ms', 1001, 'retrans_time', 251],
+      ['inet6', 'retrans_time_ms', 5, 'retrans_time', 2],
+      ['inet6', 'anycast_delay', 123, 'anycast_delay', 122],
+      ['inet', 'proxy_delay', 7, 'proxy_delay', 6],
+      ['inet', 'locktime', 101, 'locktime', 100],
+      ['inet', 'base_reachable_time_ms', 1003, 'base_reachable_time_ms', 1004],
+      ['inet', 'base_reachable_time_ms', 1003, 'base_reachable_time', 1],
+      ['inet6', 'interval_probe_time_ms', 1001, 'interval_probe_time_ms', 1004],
+      ['inet', 'interval_probe_time_ms', 1, 'interval_probe_time_ms', 4],
+      ['inet', 'retrans_time_ms', 2147483647, 'retrans_time_ms', 2147483648],
+      ['inet', 'unres_qlen', 1027504, 'unres_qlen_bytes', 2147483360],
+      ['inet', 'unres_qlen_bytes', 4179, 'unres_qlen', 1],
+      ['inet', 'mcast_resolicit', 2147483647, 'mcast_resolicit', 2147483647],
+      ['inet6', 'proxy_qlen', 5, 'proxy_qlen', 5],
+    ];
+    for (const [fam, w, v, r, want] of seen) {
+      b.dp.neigh.setParam(fam as 'inet' | 'inet6', 'eth0', w, v);
+      expect([fam, w, v, r, b.dp.neigh.getParam(fam as 'inet' | 'inet6', 'eth0', r)]).toEqual([fam, w, v, r, want]);
+    }
+  });
+
+  it('times out on the grid it printed: retrans_time 123 (USER_HZ) asks again after 1228 ms', () => {
+    b.dp.neigh.setParam('inet', 'eth0', 'retrans_time', 123);
+    b.output('inet', 'eth0', '192.0.2.2', udp());
+    expect(b.mib('Arp:OutRequests')).toBe(1);
+    b.dp.stack.advance(1227);
+    expect(b.mib('Arp:OutRequests')).toBe(1);
+    b.dp.stack.advance(1);
+    expect(b.mib('Arp:OutRequests')).toBe(2);
+  });
+
   it('a "default" value reaches the devices that did not set their own', () => {
     b.dp.neigh.setParam('inet', 'eth0', 'ucast_solicit', 1);
     b.dp.neigh.setParam('inet', 'default', 'ucast_solicit', 7);
@@ -510,13 +567,28 @@ describe('dp.neigh parameters', () => {
     expect(b.dp.neigh.getParam('inet', 'eth0', 'reachable_time')).toBe(0);
   });
 
+  it('a device that goes away takes its parameters along: the next one on its ifindex starts from "default"', async () => {
+    const c = await NeighBench.create();
+    c.addDev('eth0', OURS);
+    c.dp.links.add({ name: 'v0', kind: 'veth', peer: { name: 'v1' }, index: 40 });
+    c.dp.neigh.setParam('inet', 'v0', 'ucast_solicit', 1);
+    c.dp.neigh.setParam('inet6', 'v0', 'retrans_time_ms', 2000);
+    c.dp.links.del('v0');
+    c.dp.links.add({ name: 'w0', kind: 'veth', peer: { name: 'w1' }, index: 40 });
+    expect([c.dp.neigh.getParam('inet', 'w0', 'ucast_solicit'), c.dp.neigh.getParam('inet6', 'w0', 'retrans_time_ms')]).toEqual([3, 1000]);
+  });
+
   it('refuses unknown names, gc_* on a device and values that are not integers in range', () => {
     expect(() => b.dp.neigh.setParam('inet', 'eth0', 'nonesuch', 1)).toThrow(expect.objectContaining({ errno: 'ENOENT' }));
     expect(() => b.dp.neigh.setParam('inet', 'eth0', 'gc_thresh1', 1)).toThrow(/under "default" only/);
     expect(() => b.dp.neigh.getParam('inet', 'eth0', 'gc_interval')).toThrow(/under "default" only/);
     expect(() => b.dp.neigh.setParam('inet', 'eth0', 'ucast_solicit', -1)).toThrow(/not an integer/);
     expect(() => b.dp.neigh.setParam('inet', 'eth0', 'ucast_solicit', 1.5)).toThrow(/not an integer/);
-    expect(() => b.dp.neigh.setParam('inet', 'eth0', 'interval_probe_time_ms', 0)).toThrow(/minimum is 1/);
+    expect(() => b.dp.neigh.setParam('inet', 'eth0', 'interval_probe_time_ms', 0)).toThrow(/not an integer in 1\.\.2147483647/);
+    // past what a u32 of milliseconds holds (the kernel goes on to INT_MAX jiffies): refused, not wrapped
+    expect(() => b.dp.neigh.setParam('inet', 'eth0', 'base_reachable_time', 4294968)).toThrow(/not an integer in 0\.\.4294967/);
+    expect(() => b.dp.neigh.setParam('inet6', 'eth0', 'retrans_time', 1073741824)).toThrow(/0\.\.1073741823/);
+    expect(() => b.dp.neigh.setParam('inet', 'eth0', 'retrans_time', 429496730)).toThrow(/0\.\.429496729/);
     expect(() => b.dp.neigh.setParam('inet', 'nosuch', 'ucast_solicit', 1)).toThrow(expect.objectContaining({ errno: 'ENODEV' }));
     expect(() => b.dp.neigh.getParam('inet', 'eth0', 'nonesuch')).toThrow(expect.objectContaining({ errno: 'ENOENT' }));
   });
@@ -533,6 +605,38 @@ describe('when resolution fails the source hears of it (arp_error_report / ndisc
     expect(b.drops('NEIGH_FAILED')).toBe(1);
     expect(b.mib('Icmp:OutDestUnreachs')).toBe(1);
     expect(b.mib('Icmp:OutMsgs')).toBe(1);
+  });
+
+  it('IPv4: the error names the device the datagram came in on (icmp_errors_use_inbound_ifaddr picks its address)', async () => {
+    // __icmp_send: with the sysctl on, the source is inet_select_addr(inbound device, dst, LINK);
+    // without it, the route's source toward the destination (eth1's 198.51.100.1 here)
+    const b = await NeighBench.create();
+    b.addrs4(b.addDev('eth0', OURS), [{ addr: '192.0.2.1', plen: 24 }]);
+    b.addrs4(b.addDev('eth1', '02:00:00:00:01:01'), [{ addr: '198.51.100.1', plen: 24 }]);
+    b.addrs4(b.addDev('eth2', '02:00:00:00:02:01'), [{ addr: '203.0.113.1', plen: 24 }]);
+    b.dp.neigh.add({ to: '198.51.100.9', dev: 'eth1', lladdr: '02:00:00:00:01:09' });
+    const icmpSource = (): string => {
+      const out = b.tx('eth1');
+      expect(out.length).toBe(1);
+      return [...out[0]!.subarray(14 + 12, 14 + 16)].join('.');
+    };
+    b.output('inet', 'eth0', '192.0.2.2', udp('192.0.2.2', '198.51.100.9'), { dev: 'eth2' });
+    b.dp.stack.advance(3000);
+    expect(icmpSource()).toBe('198.51.100.1');
+    b.dp.sysctl('net.ipv4.icmp_errors_use_inbound_ifaddr', 1);
+    b.output('inet', 'eth0', '192.0.2.3', udp('192.0.2.3', '198.51.100.9'), { dev: 'eth2' });
+    b.dp.stack.advance(3000);
+    expect(icmpSource()).toBe('203.0.113.1');
+    // the stack's own datagram (no input device) keeps the route's source
+    b.output('inet', 'eth0', '192.0.2.4', udp('192.0.2.4', '198.51.100.9'));
+    b.dp.stack.advance(3000);
+    expect(icmpSource()).toBe('198.51.100.1');
+    // one that came in to a multicast MAC is not answered (the kernel: not PACKET_HOST)
+    b.output('inet', 'eth0', '192.0.2.5', udp('192.0.2.5', '198.51.100.9'), { dev: 'eth2', rxEth: eth(mac('01:00:5e:00:00:01'), mac('02:00:00:00:99:99'), 0x0800) });
+    b.dp.stack.advance(3000);
+    expect(b.tx('eth1')).toEqual([]);
+    expect(b.drops('NEIGH_FAILED')).toBe(4);
+    expect(b.mib('Icmp:OutDestUnreachs')).toBe(3);
   });
 
   it('IPv6: ICMPv6 address unreachable toward the source', async () => {
@@ -583,6 +687,71 @@ describe('destinations that need no resolution (NOARP entries)', () => {
     c.output('inet', 'tun0', '192.0.2.2', udp());
     expect(c.dp.neigh.list()).toEqual([{ dst: '192.0.2.2', dev: 'tun0', lladdr: '02:00:00:00:00:0a', state: ['NOARP'] }]);
     expect(c.mib('Arp:OutRequests')).toBe(0);
+  });
+
+  it('`arp off` makes a device NOARP: what it resolves next is its own address, both families, as the kernel', async () => {
+    // measured on Linux 6.18 (veth va, arp off, a UDP datagram to 192.0.2.9 and to 2001:db8::9):
+    //   192.0.2.9 dev va lladdr <va's MAC> NOARP / 2001:db8::9 dev va lladdr <va's MAC> NOARP
+    const c = await NeighBench.create();
+    const d = c.addDev('eth0', '02:00:00:00:00:0a');
+    c.addrs4(d, [{ addr: '192.0.2.1', plen: 24 }]);
+    c.addrs6(d, [{ addr: '2001:db8::1', plen: 64 }]);
+    c.dp.ip('link set eth0 arp off');
+    expect(c.dp.links.show('eth0').flags).toEqual(['BROADCAST', 'MULTICAST', 'NOARP', 'UP', 'LOWER_UP']);
+    c.output('inet', 'eth0', '192.0.2.9', udp('192.0.2.9'));
+    c.output('inet6', 'eth0', '2001:db8::9', ipv6(ip6('2001:db8::1'), ip6('2001:db8::9'), 17, new Uint8Array(8)));
+    expect(c.dp.neigh.list()).toEqual([
+      { dst: '192.0.2.9', dev: 'eth0', lladdr: '02:00:00:00:00:0a', state: ['NOARP'] },
+      { dst: '2001:db8::9', dev: 'eth0', lladdr: '02:00:00:00:00:0a', state: ['NOARP'] },
+    ]);
+    expect(c.mib('Arp:OutRequests') + c.mib('Icmp6:OutNeighborSolicits')).toBe(0);
+    // both frames went out at once, to the device's own address
+    expect(c.tx('eth0').map((f) => [...f.subarray(0, 6)])).toEqual([[2, 0, 0, 0, 0, 10], [2, 0, 0, 0, 0, 10]]);
+  });
+
+  it('flipping arp on an up link flushes its neighbours, permanent ones too (NETDEV_CHANGE → neigh_changeaddr)', async () => {
+    // the kernel: `ip link set va arp off` on an up veth took 192.0.2.7 STALE, 192.0.2.8 PERMANENT and
+    // 2001:db8::7 REACHABLE of va (vb's stayed); `arp off` again changed nothing; `arp on` flushed again
+    const c = await NeighBench.create();
+    c.addDev('eth0', OURS);
+    c.addDev('eth1', '02:00:00:00:01:01');
+    const fill = () => {
+      c.dp.neigh.add({ to: '192.0.2.7', dev: 'eth0', lladdr: '02:00:00:00:00:07', nud: 'stale' });
+      c.dp.neigh.add({ to: '192.0.2.8', dev: 'eth0', lladdr: '02:00:00:00:00:08', nud: 'permanent' });
+      c.dp.neigh.add({ to: '2001:db8::7', dev: 'eth0', lladdr: '02:00:00:00:00:07', nud: 'reachable' });
+    };
+    fill();
+    c.dp.neigh.add({ to: '192.0.2.6', dev: 'eth1', lladdr: '02:00:00:00:00:06', nud: 'stale' });
+    c.dp.ip('link set eth0 arp off');
+    expect(c.dp.neigh.list().map((n) => `${n.dst} ${n.dev}`)).toEqual(['192.0.2.6 eth1']);
+    c.dp.neigh.add({ to: '192.0.2.8', dev: 'eth0', lladdr: '02:00:00:00:00:08', nud: 'permanent' });
+    c.dp.ip('link set eth0 arp off');
+    expect(c.dp.neigh.list().map((n) => `${n.dst} ${n.state}`)).toEqual(['192.0.2.8 PERMANENT', '192.0.2.6 STALE']);
+    c.dp.ip('link set eth0 arp on');
+    expect(c.dp.neigh.list().map((n) => `${n.dst} ${n.dev}`)).toEqual(['192.0.2.6 eth1']);
+    // a link that is down sends no NETDEV_CHANGE (and a link going down is flushed anyway)
+    c.dp.ip('link set eth0 down');
+    c.dp.ip('link set eth0 arp off');
+    expect(c.dp.links.show('eth0').flags).toEqual(['BROADCAST', 'MULTICAST', 'NOARP']);
+  });
+
+  it('a new MAC flushes the link\'s neighbours (NETDEV_CHANGEADDR → neigh_changeaddr), even the same MAC again', async () => {
+    // the kernel: `ip link set va address 02:11:22:33:44:55` took every entry of va, permanent too, and
+    // so did setting that same address again
+    const c = await NeighBench.create();
+    c.addDev('eth0', OURS);
+    c.addDev('eth1', '02:00:00:00:01:01');
+    c.dp.neigh.add({ to: '192.0.2.8', dev: 'eth0', lladdr: '02:00:00:00:00:08', nud: 'permanent' });
+    c.dp.neigh.add({ to: '2001:db8::7', dev: 'eth0', lladdr: '02:00:00:00:00:07', nud: 'stale' });
+    c.dp.neigh.add({ to: '192.0.2.6', dev: 'eth1', lladdr: '02:00:00:00:00:06', nud: 'stale' });
+    c.dp.ip('link set eth0 address 02:11:22:33:44:55');
+    expect(c.dp.neigh.list().map((n) => `${n.dst} ${n.dev}`)).toEqual(['192.0.2.6 eth1']);
+    c.dp.neigh.add({ to: '192.0.2.8', dev: 'eth0', lladdr: '02:00:00:00:00:08', nud: 'permanent' });
+    c.dp.ip('link set eth0 address 02:11:22:33:44:55');
+    expect(c.dp.neigh.list().map((n) => `${n.dst} ${n.dev}`)).toEqual(['192.0.2.6 eth1']);
+    // frames go out from the new address
+    c.output('inet', 'eth0', '224.0.0.251', udp('224.0.0.251'));
+    expect([...c.tx('eth0')[0]!.subarray(6, 12)]).toEqual([2, 0x11, 0x22, 0x33, 0x44, 0x55]);
   });
 
   it('loopback keeps one IPv4 entry, 0.0.0.0, NOARP, exempt from gc', async () => {

@@ -9,13 +9,14 @@
 import { Datapath } from '../../src/index.js';
 import type { Device } from '../../src/control/device.js';
 import { concat as cat, hex } from './support.js';
-import { ADDR_ENTRY_SIZE, ADDR_LIST_HEADER, AE, AF_INET, AF_INET6, IFF, ND } from '../../src/runtime/net_abi.js';
+import { ADDR_ENTRY_SIZE, ADDR_LIST_HEADER, AE, AF_INET, AF_INET6, ND } from '../../src/runtime/net_abi.js';
 
 export interface BenchExports {
   frameAlloc(): number;
   dp_pool_free(): number;
   scratch_base(): number;
   neigh_output(family: number, ifindex: number, nh: number, q: number, data: number, len: number): void;
+  neigh_output_from(family: number, ifindex: number, nh: number, q: number, data: number, len: number, iif: number): void;
   neigh_lookup(family: number, ifindex: number, addr: number): number;
   arp_rcv(ifindex: number, q: number, data: number, len: number): void;
   ndisc_rcv(ifindex: number, q: number, data: number, len: number, l4off: number): void;
@@ -200,27 +201,23 @@ export class NeighBench {
   /**
    * A ring device (dp.addDevice: the first one sets up the UMEM pool), brought up, without the IPv6
    * link-local address addrconf gives it (the kernel host of the oracle tests runs addrgenmode none).
-   * `noarp` sets IFF_NOARP in its record (dp.links has no `arp off`).
+   * `noarp`: `arp off` (IFF_NOARP).
    */
   addDev(name: string, macText: string, opts: { noarp?: boolean } = {}): BenchDev {
     const dev = this.dp.addDevice({ name, mac: macText });
-    this.dp.ip(`link set ${name} up`);
+    this.dp.ip(`link set ${name}${opts.noarp ? ' arp off' : ''} up`);
     this.dp.ip(`addr flush dev ${name}`);
-    return this.register(name, dev.ifindex, dev, opts.noarp);
+    return this.register(name, dev.ifindex, dev);
   }
 
   /** The loopback device (ifindex 1), up. */
   lo(): BenchDev {
     this.dp.ip('link set lo up');
-    return this.register('lo', 1, undefined, false);
+    return this.register('lo', 1, undefined);
   }
 
-  private register(name: string, ifindex: number, dev: Device | undefined, noarp = false): BenchDev {
+  private register(name: string, ifindex: number, dev: Device | undefined): BenchDev {
     const rec = this.dp.stack.exports<{ netdev_get(i: number): number }>().netdev_get(ifindex) >>> 0;
-    if (noarp) {
-      const v = this.dp.memory.view();
-      v.setUint32(rec + ND.FLAGS, v.getUint32(rec + ND.FLAGS, true) | IFF.NOARP, true);
-    }
     const d: BenchDev = { name, ifindex, mac: this.dp.memory.bytes().slice(rec + ND.MAC, rec + ND.MAC + 6), rec, dev };
     this.devs.set(name, d);
     return d;
@@ -273,14 +270,24 @@ export class NeighBench {
     return f + HEADROOM;
   }
 
-  /** Hand an L3 packet (Ethernet header to be filled) to neigh_output toward next hop `nh`. */
-  output(family: 'inet' | 'inet6', dev: string, nh: string, l3: Uint8Array): void {
+  /**
+   * Hand an L3 packet (Ethernet header to be filled) to neigh_output toward next hop `nh`; with
+   * `from`, as a datagram forwarded from that device (neigh_output_from), its received Ethernet
+   * header `rxEth` (default: to the input device's MAC) still in front of it.
+   */
+  output(family: 'inet' | 'inet6', dev: string, nh: string, l3: Uint8Array, from?: { dev: string; rxEth?: Uint8Array }): void {
     const d = this.devs.get(dev)!;
     const key = family === 'inet' ? ip4(nh) : ip6(nh);
     const s = this.x.scratch_base() >>> 0;
     this.dp.memory.bytes().set(key, s);
-    const data = this.frame(cat(new Uint8Array(14), l3));
-    this.x.neigh_output(family === 'inet' ? AF_INET : AF_INET6, d.ifindex, s, 0, data, 14 + l3.length);
+    const fam = family === 'inet' ? AF_INET : AF_INET6;
+    if (!from) {
+      this.x.neigh_output(fam, d.ifindex, s, 0, this.frame(cat(new Uint8Array(14), l3)), 14 + l3.length);
+      return;
+    }
+    const iif = this.devs.get(from.dev)!;
+    const head = from.rxEth ?? eth(iif.mac, mac('02:00:00:00:99:99'), family === 'inet' ? 0x0800 : 0x86dd);
+    this.x.neigh_output_from(fam, d.ifindex, s, 0, this.frame(cat(head, l3)), 14 + l3.length, iif.ifindex);
   }
 
   /** An Ethernet frame carrying ARP into arp_rcv (data at the ARP header). */

@@ -1,4 +1,4 @@
-// The kernel as the oracle for the neighbour stage. In a namespace (wx-neigh-<pid>-<n>) a veth pair:
+// The kernel as the oracle for the neighbour stage. In a namespace (wx-links2-<pid>-<n>) a veth pair:
 // k0 holds the addresses the wxdp device holds (192.0.2.1/24, 2001:db8::1/64, fe80::1/64, MAC
 // 02:00:00:00:00:01), k1 is the wire (no addresses, IPv6 off) on which AF_PACKET sends what the peer
 // 02:00:00:00:00:02 would send and captures what the kernel answers. The same frames go into wxdp's
@@ -23,7 +23,7 @@ const OURS = '02:00:00:00:00:01';
 const PEER = '02:00:00:00:00:02';
 const BCAST = mac('ff:ff:ff:ff:ff:ff');
 
-const nsa = useNamespaces('neigh');
+const nsa = useNamespaces('links2');
 const py = pythonAvailability();
 if (!py.ok) it.skip(`AF_PACKET unavailable: ${py.reason}`, () => {});
 const ready = nsa.available.ok && py.ok;
@@ -267,9 +267,14 @@ describe.skipIf(!ready)('the neighbour stage against the kernel', () => {
    * kernel's `ip -j neigh show` compared with dp.neigh.list({ nud: 'ip' }) after each step; wxdp's clock
    * moves 200 ms a step, about what a step takes the kernel (locktime, 1 s, is not crossed).
    */
-  async function sequence(family: '-4' | '-6', steps: Step[]): Promise<void> {
+  /** `parms`: net.ipv4.neigh.k0.* / eth0's on both sides before the first step. */
+  async function sequence(family: '-4' | '-6', steps: Step[], parms: Record<string, number> = {}): Promise<void> {
     const ns = kernelHost();
     const b = await wxdpHost();
+    for (const [k, v] of Object.entries(parms)) {
+      ns.sysctl({ [`net.ipv4.neigh.k0.${k}`]: v });
+      b.dp.neigh.setParam('inet', 'eth0', k, v);
+    }
     const byDst = (a: NeighInfo, c: NeighInfo): number => a.dst.localeCompare(c.dst);
     for (const [i, st] of steps.entries()) {
       if (st.conf4) {
@@ -303,7 +308,9 @@ describe.skipIf(!ready)('the neighbour stage against the kernel', () => {
       { frames: [garp], conf4: ['arp_accept', 1], want: [['192.0.2.2', 'STALE', other], ['192.0.2.3', 'STALE', '02:00:00:00:00:03']] },
       // a stranger asking for someone else: nothing
       { frames: [arpRequest('192.0.2.77', '192.0.2.4')], want: [['192.0.2.2', 'STALE', other], ['192.0.2.3', 'STALE', '02:00:00:00:00:03']] },
-    ]);
+      // locktime 10 s (1000 USER_HZ ticks) on both sides: the kernel's steps take their real time, which
+      // on a loaded machine passed the default 1 s between the reply and the other address's
+    ], { locktime: 1000 });
   });
 
   it('follows NA flags as the kernel: solicited, override, router', async () => {

@@ -26,7 +26,7 @@ describe('IPv4 reassembly (ip_defrag)', () => {
     expect(inetChecksum(out!.subarray(0, 20))).toBe(0);
     expect([...h.lastEth]).toEqual([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0]);
     const m = h.mib();
-    expect([m['Ip:ReasmReqds'], m['Ip:ReasmOks'], m['Ip:ReasmFails']]).toEqual([3, 1, 0]);
+    expect([m['Ip:ReasmReqds'], m['Ip:ReasmOKs'], m['Ip:ReasmFails']]).toEqual([3, 1, 0]);
     expect(h.drops()).toEqual({});
     expect(h.poolFree()).toBe(pool); // every fragment's frame and the result's came back
     expect(h.x.reasm_queues()).toBe(0);
@@ -151,7 +151,7 @@ describe('IPv4 reassembly (ip_defrag)', () => {
     h.advance(1);
     expect(h.x.reasm_queues()).toBe(0);
     const m = h.mib();
-    expect([m['Ip:ReasmTimeout'], m['Ip:ReasmFails'], m['Ip:ReasmOks']]).toEqual([1, 1, 0]);
+    expect([m['Ip:ReasmTimeout'], m['Ip:ReasmFails'], m['Ip:ReasmOKs']]).toEqual([1, 1, 0]);
     expect(h.drops()).toEqual({ FRAG_REASM_TIMEOUT: 2 });
     expect(h.poolFree()).toBe(pool);
     expect(h.x.reasm_mem(2)).toBe(0);
@@ -287,7 +287,7 @@ describe('IPv6 reassembly (ipv6_defrag)', () => {
     expect([h.x.reasmNhoff(), h.x.reasmThoff()]).toEqual([6, 40]);
     expect([...h.lastEth.subarray(12)]).toEqual([0x86, 0xdd]);
     const m = h.mib();
-    expect([m['Ip6:ReasmReqds'], m['Ip6:ReasmOks'], m['Ip6:ReasmFails']]).toEqual([2, 1, 0]);
+    expect([m['Ip6:ReasmReqds'], m['Ip6:ReasmOKs'], m['Ip6:ReasmFails']]).toEqual([2, 1, 0]);
     expect(h.x.reasm_mem(10)).toBe(0);
   });
 
@@ -308,7 +308,7 @@ describe('IPv6 reassembly (ipv6_defrag)', () => {
     const data = h.place(f);
     expect(h.x.ipv6_defrag(2, 0, data, f.length, 40) >>> 0).toBe(data);
     expect([h.x.reasmLen(), h.x.reasmNhoff(), h.x.reasmThoff()]).toEqual([f.length, 40, 48]);
-    expect(h.mib()['Ip6:ReasmOks']).toBe(1);
+    expect(h.mib()['Ip6:ReasmOKs']).toBe(1);
     expect(h.x.reasm_queues()).toBe(0);
   });
 
@@ -317,12 +317,12 @@ describe('IPv6 reassembly (ipv6_defrag)', () => {
     const f = ipv6frag({ nexthdr: 59, payload: new Uint8Array(8) }); // No Next Header after it
     h.x.ip6_local_deliver(2, 0, h.place(f), f.length, 6, 40, 1);
     let m = h.mib();
-    expect([m['Ip6:ReasmReqds'], m['Ip6:ReasmOks'], m['Ip6:InHdrErrors']]).toEqual([1, 1, 0]);
+    expect([m['Ip6:ReasmReqds'], m['Ip6:ReasmOKs'], m['Ip6:InHdrErrors']]).toEqual([1, 1, 0]);
     // An atomic fragment whose Fragment header names another Fragment header: a bad field at offset 48.
     const g = ipv6frag({ nexthdr: 44, payload: Uint8Array.from([59, 0, 0, 0, 0, 0, 0, 1]) });
     h.x.ip6_local_deliver(2, 0, h.place(g), g.length, 6, 40, 1);
     m = h.mib();
-    expect([m['Ip6:ReasmReqds'], m['Ip6:ReasmOks'], m['Ip6:InHdrErrors']]).toEqual([2, 2, 1]);
+    expect([m['Ip6:ReasmReqds'], m['Ip6:ReasmOKs'], m['Ip6:InHdrErrors']]).toEqual([2, 2, 1]);
     expect(h.drops().FRAG_INVALID).toBe(1);
   });
 

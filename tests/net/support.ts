@@ -7,30 +7,15 @@ import { Datapath } from '../../src/control/datapath.js';
 import type { Device } from '../../src/control/device.js';
 import { ipv4Bytes, ipv6Bytes, macBytes } from '../../src/control/addresses.js';
 import { SYSCTL } from '../../src/runtime/net_abi.js';
+import { concat, hex, inetChecksum } from '../support/frames.js';
 
 // ---- Bytes ----
 
-export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-export const concat = (...parts: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
+// The bytes helpers and RFC 1071 checksum are the shared ones (tests/support/frames.ts).
+export { concat, hex, inetChecksum };
+
 const be16 = (v: number): number[] => [(v >> 8) & 0xff, v & 0xff];
 const be32 = (v: number): number[] => [(v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff];
-
-/** RFC 1071: the one's-complement sum of big-endian 16-bit words (odd byte padded), folded, complemented. */
-export function inetChecksum(...parts: Uint8Array[]): number {
-  const b = concat(...parts);
-  let s = 0;
-  for (let i = 0; i < b.length; i += 2) s += (b[i]! << 8) | (b[i + 1] ?? 0);
-  while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000);
-  return ~s & 0xffff;
-}
 
 // ---- Headers ----
 

@@ -10,7 +10,7 @@ import { NetError } from '../../src/control/net_types.js';
 import { Sysctls, type NeighParams, type SysctlHost } from '../../src/control/sysctl.js';
 import { CONF4, CONF6, ND } from '../../src/runtime/net_abi.js';
 
-const NS = `wx-ipcli-sysctl-${process.pid}`;
+const NS = `wx-links2-sysctl-${process.pid}`;
 const root = process.getuid?.() === 0;
 const haveIp = spawnSync('ip', ['-V']).status === 0;
 const skip = !root || !haveIp;
@@ -141,7 +141,7 @@ describe('global sysctls on a Datapath', () => {
 
 /** Values tried on each global: accepted or refused as the kernel does (HZ-free boundaries only). */
 const TRIES: Array<[string, Array<number | string>]> = [
-  ['net.ipv4.icmp_ratelimit', [-1, 0, 2000, '0x10']],
+  ['net.ipv4.icmp_ratelimit', [-1, 0, 2000, '0x10', 1001, 2147483647]],
   ['net.ipv4.icmp_ratemask', [-1, 2147483647, 2147483648]],
   ['net.ipv4.icmp_echo_ignore_all', [-1, 1, 2]],
   ['net.ipv4.icmp_echo_ignore_broadcasts', [0, 2]],
@@ -155,12 +155,12 @@ const TRIES: Array<[string, Array<number | string>]> = [
   ['net.ipv4.fib_multipath_use_neigh', [1, 2]],
   ['net.ipv4.ipfrag_high_thresh', [3145727, 3145728, 4194304]],
   ['net.ipv4.ipfrag_low_thresh', [-1, 0, 4194305, 3145728]],
-  ['net.ipv4.ipfrag_time', [-1, 0, 45]],
+  ['net.ipv4.ipfrag_time', [-1, 0, 45, 2147484, 8589934, 8589935]],
   ['net.ipv4.ipfrag_max_dist', [-1, 0, 2147483647]],
   ['net.ipv4.route.mtu_expires', [-1, 900]],
   ['net.ipv4.route.min_pmtu', [67, 68, 65536]],
   ['net.ipv6.ip6frag_time', [-1, 30]],
-  ['net.ipv6.icmp.ratelimit', [-1, 0, 2000]],
+  ['net.ipv6.icmp.ratelimit', [-1, 0, 2000, 5]],
   ['net.ipv6.icmp.echo_ignore_all', [2, 255, 256]],
   ['net.ipv6.fib_multipath_hash_policy', [3, 4]],
   ['net.ipv6.fib_multipath_hash_fields', [0, '0xfff', '0x1000']],
@@ -224,6 +224,14 @@ const CONF_SCRIPT: Array<[string, number | string] | [string]> = [
   ['net.ipv4.conf.v1.accept_local'],
   ['net.ipv6.conf.v1.use_oif_addrs_only', 3],
   ['net.ipv6.conf.v1.use_oif_addrs_only'],
+  ['net.ipv6.conf.all.use_oif_addrs_only', 1],
+  ['net.ipv6.conf.v0.use_oif_addrs_only'],
+  ['net.ipv6.conf.default.use_oif_addrs_only', 1],
+  ['net.ipv6.conf.v0.use_oif_addrs_only'],
+  ['net.ipv4.conf.all.promote_secondaries', 1],
+  ['net.ipv4.conf.v0.promote_secondaries'],
+  ['net.ipv4.conf.v0.promote_secondaries', 0],
+  ['net.ipv4.conf.all.promote_secondaries'],
   ['net.ipv6.conf.all.force_forwarding', 2],
   ['net.ipv6.conf.v0.force_forwarding', 1],
   ['net.ipv6.conf.v0.force_forwarding'],
@@ -291,8 +299,88 @@ describe.skipIf(skip)('wxdp sysctls agree with the kernel in a namespace', () =>
     spawnSync('ip', ['-n', NS, 'link', 'add', 'v2', 'type', 'veth', 'peer', 'name', 'v3']);
     host.linkList.push({ ifindex: 4, ifname: 'v2', mtu: 1500 });
     s.linkAdded(4);
-    for (const n of ['net.ipv4.conf.v2.rp_filter', 'net.ipv4.conf.v2.arp_ignore', 'net.ipv4.conf.v2.forwarding', 'net.ipv6.conf.v2.hop_limit', 'net.ipv6.conf.v2.forwarding', 'net.ipv6.conf.v2.mtu']) {
+    for (const n of ['net.ipv4.conf.v2.rp_filter', 'net.ipv4.conf.v2.arp_ignore', 'net.ipv4.conf.v2.forwarding', 'net.ipv6.conf.v2.hop_limit', 'net.ipv6.conf.v2.forwarding', 'net.ipv6.conf.v2.mtu', 'net.ipv6.conf.v2.use_oif_addrs_only', 'net.ipv4.conf.v2.promote_secondaries']) {
       expect([n, String(s.get(n))]).toEqual([n, nsSysctl(['-n', n]).out]);
+    }
+  });
+});
+
+/**
+ * Neighbour parameters written on both sides (net.ipv{4,6}.neigh.v0.NAME) and read back through
+ * every name sharing the value: the kernel keeps jiffies at HZ 250, so ms round up to 4 ms and USER_HZ
+ * goes through clock_t. `wxdp` marks the writes wxdp refuses where the kernel takes them (negative
+ * times; times past a u32 of milliseconds), listed here.
+ */
+const NEIGH_TRIES: Array<[string, number, string[], 'wxdp refuses'?]> = [
+  ['net.ipv4.neigh.v0.retrans_time', 123, ['retrans_time', 'retrans_time_ms']],
+  ['net.ipv4.neigh.v0.retrans_time', 7, ['retrans_time', 'retrans_time_ms']],
+  ['net.ipv4.neigh.v0.retrans_time', 858993459, ['retrans_time'], 'wxdp refuses'],
+  ['net.ipv4.neigh.v0.retrans_time_ms', 1001, ['retrans_time', 'retrans_time_ms']],
+  ['net.ipv4.neigh.v0.retrans_time_ms', -1, ['retrans_time_ms']],
+  ['net.ipv6.neigh.v0.retrans_time', 101, ['retrans_time', 'retrans_time_ms']],
+  ['net.ipv6.neigh.v0.retrans_time_ms', 1003, ['retrans_time', 'retrans_time_ms']],
+  ['net.ipv6.neigh.v0.retrans_time', -1, ['retrans_time'], 'wxdp refuses'],
+  ['net.ipv4.neigh.v0.base_reachable_time', 17, ['base_reachable_time', 'base_reachable_time_ms']],
+  ['net.ipv4.neigh.v0.base_reachable_time', 8589935, ['base_reachable_time']],
+  ['net.ipv4.neigh.v0.base_reachable_time', 8589934, ['base_reachable_time'], 'wxdp refuses'],
+  ['net.ipv6.neigh.v0.base_reachable_time_ms', 5, ['base_reachable_time', 'base_reachable_time_ms']],
+  ['net.ipv4.neigh.v0.delay_first_probe_time', 3, ['delay_first_probe_time']],
+  ['net.ipv4.neigh.v0.gc_stale_time', -1, ['gc_stale_time'], 'wxdp refuses'],
+  ['net.ipv4.neigh.v0.interval_probe_time_ms', 0, ['interval_probe_time_ms']],
+  ['net.ipv4.neigh.v0.interval_probe_time_ms', 1003, ['interval_probe_time_ms']],
+  ['net.ipv6.neigh.v0.anycast_delay', 123, ['anycast_delay']],
+  ['net.ipv4.neigh.v0.proxy_delay', 101, ['proxy_delay']],
+  ['net.ipv4.neigh.v0.locktime', 7, ['locktime']],
+  ['net.ipv4.neigh.v0.unres_qlen', 1027504, ['unres_qlen', 'unres_qlen_bytes']],
+  ['net.ipv4.neigh.v0.unres_qlen', 1027505, ['unres_qlen']],
+  ['net.ipv4.neigh.v0.unres_qlen_bytes', 4179, ['unres_qlen', 'unres_qlen_bytes']],
+  ['net.ipv6.neigh.v0.proxy_qlen', 2147483647, ['proxy_qlen']],
+  ['net.ipv6.neigh.v0.mcast_resolicit', -1, ['mcast_resolicit']],
+  ['net.ipv6.neigh.v0.app_solicit', 2, ['app_solicit']],
+];
+
+describe.skipIf(skip)('neighbour parameters agree with the kernel in a namespace', () => {
+  const ns = `${NS}-n`;
+  let dp: Datapath;
+  beforeAll(async () => {
+    if (spawnSync('ip', ['netns', 'add', ns]).status !== 0) throw new Error(`cannot create ${ns}`);
+    spawnSync('ip', ['-n', ns, 'link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1']);
+    dp = await Datapath.create();
+    dp.addDevice({ name: 'v0' });
+  });
+  afterAll(() => {
+    spawnSync('ip', ['netns', 'del', ns]);
+  });
+  const kernel = (args: string[]) => {
+    const r = spawnSync('ip', ['netns', 'exec', ns, 'sysctl', ...args], { encoding: 'utf8' });
+    return { status: r.status ?? -1, out: r.stdout.trim(), err: r.stderr.trim() };
+  };
+
+  it.each(NEIGH_TRIES)('%s = %s reads back as the kernel prints it', (name, value, reads, diff) => {
+    const k = kernel(['-q', '-w', `${name}=${value}`]);
+    const kOk = k.status === 0 && k.err === '';
+    let ours = 'ok';
+    try {
+      dp.sysctl(name, value);
+    } catch (e) {
+      ours = (e as NetError).errno;
+    }
+    if (diff) {
+      expect([kOk, ours]).toEqual([true, 'EINVAL']);
+      return;
+    }
+    expect([name, value, ours]).toEqual([name, value, kOk ? 'ok' : 'EINVAL']);
+    const base = name.slice(0, name.lastIndexOf('.') + 1);
+    for (const r of reads) expect([base + r, String(dp.sysctl(base + r))]).toEqual([base + r, kernel(['-n', base + r]).out]);
+  });
+
+  it('the ms rate limits are kept on the jiffy grid too', () => {
+    for (const n of ['net.ipv4.icmp_ratelimit', 'net.ipv6.icmp.ratelimit']) {
+      for (const v of [1001, 5, 2147483647, 0]) {
+        kernel(['-q', '-w', `${n}=${v}`]);
+        dp.sysctl(n, v);
+        expect([n, v, String(dp.sysctl(n))]).toEqual([n, v, kernel(['-n', n]).out]);
+      }
     }
   });
 });
@@ -332,6 +420,10 @@ describe('per-link words in the netdev record', () => {
     expect(all['net.ipv4.conf.v0.forwarding']).toBe(0);
     expect(all['net.ipv6.conf.lo.mtu']).toBe(65536);
     expect(all['net.ipv4.neigh.v1.ucast_solicit']).toBe(0);
+    // every per-device name (gc_stale_time among them), and the gc globals under "default" alone
+    expect(all['net.ipv6.neigh.v1.gc_stale_time']).toBe(0);
+    expect(all['net.ipv4.neigh.v1.gc_thresh1']).toBeUndefined();
+    expect(Object.keys(all).filter((k) => k.startsWith('net.ipv4.neigh.v1.')).length).toBe(17);
     expect(Object.keys(all)).toEqual([...Object.keys(all)].sort());
   });
 });

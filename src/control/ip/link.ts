@@ -17,6 +17,7 @@ export const LINK_USAGE = `Usage: ip link add [link DEV] [ name ] NAME
 
 	ip link set { DEVICE | dev DEVICE }
 			[ { up | down } ]
+			[ arp { on | off } ]
 			[ address LLADDR ]
 			[ mtu MTU ]
 			[ name NEWNAME ]
@@ -39,6 +40,8 @@ interface LinkReq {
   link?: string;
   address?: Uint8Array;
   mtu?: number;
+  /** `arp on` (true) / `arp off` (false). */
+  arp?: boolean;
   type?: string;
   todo: string[];
 }
@@ -89,7 +92,9 @@ function parse(a: Argv, create: boolean): LinkReq {
     } else if (['multicast', 'allmulticast', 'promisc', 'trailers', 'arp', 'carrier', 'protodown'].includes(w) || matches(w, 'dynamic')) {
       a.next();
       if (a.arg !== 'on' && a.arg !== 'off') throw failed(`Error: argument of "${matches(w, 'dynamic') ? 'dynamic' : w}" must be "on" or "off", not "${a.arg}"\n`);
-      req.todo.push(w);
+      // arp: IFF_NOARP in ifi_change, set for off; the other flags wxdp's links do not have
+      if (w === 'arp') req.arp = a.arg === 'on';
+      else req.todo.push(w);
     } else if (['netns', 'group', 'mode', 'state', 'vf', 'vrf', 'link-netns', 'link-netnsid', 'gso_max_size', 'gso_max_segs', 'gro_max_size', 'parentdev', 'xdp', 'xdpgeneric', 'xdpdrv', 'xdpoffload', 'protodown_reason'].includes(w) || matches(w, 'master') || matches(w, 'alias') || matches(w, 'numtxqueues') || matches(w, 'numrxqueues') || matches(w, 'addrgenmode')) {
       throw unsupported(w, 'link');
     } else if (matches(w, 'nomaster')) {
@@ -206,11 +211,13 @@ function add(ctx: IpContext, a: Argv): string {
   if (req.link !== undefined && kind !== 'vlan') req.todo.push('link');
   if (req.todo.length) throw unsupported(req.todo[0]!, 'link');
   talk(() => ctx.t.links.add(spec));
-  if (req.up) talk(() => ctx.t.links.set(realName(ctx, spec.name), { up: true }));
-  if (peer?.up || peer?.mtu !== undefined || peer?.address) {
+  // rtnl_newlink's ifi_flags (rtnl_configure_link): arp and up, in one dev_change_flags
+  if (req.up || req.arp !== undefined) talk(() => ctx.t.links.set(realName(ctx, spec.name), { ...(req.arp !== undefined ? { arp: req.arp } : {}), ...(req.up ? { up: true } : {}) }));
+  if (peer?.up || peer?.mtu !== undefined || peer?.address || peer?.arp !== undefined) {
     const change: LinkChange = {};
     if (peer.mtu !== undefined) change.mtu = peer.mtu;
     if (peer.address) change.address = macText(peer.address);
+    if (peer.arp !== undefined) change.arp = peer.arp;
     if (peer.up) change.up = true;
     talk(() => ctx.t.links.set(realName(ctx, spec.peer!.name), change));
   }
@@ -249,6 +256,7 @@ function set(ctx: IpContext, a: Argv): string {
   if (req.todo.length) throw unsupported(req.todo[0]!, 'link');
   const change: LinkChange = {};
   if (req.up !== undefined) change.up = req.up;
+  if (req.arp !== undefined) change.arp = req.arp;
   if (req.mtu !== undefined) change.mtu = req.mtu;
   if (req.address) change.address = macText(req.address);
   if (req.name !== undefined && req.name !== dev) change.name = req.name;

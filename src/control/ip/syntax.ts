@@ -5,7 +5,10 @@
 // duparg, duparg2, incomplete_command) with their exact wording and exit status.
 
 import { WxdpError } from '../../errors.js';
-import { ipv6Bytes } from '../addresses.js';
+import { ipv4Text, ipv6Bytes, ipv6Text, macText, prefixMatch } from '../addresses.js';
+
+// inet_addr_match and ll_addr_n2a for the front end are the control plane's own (addresses.ts)
+export { macText, prefixMatch };
 import type { NetErrno } from '../net_types.js';
 
 export const AF_UNSPEC = 0;
@@ -232,14 +235,6 @@ export function parseIpv6(s: string): Uint8Array | undefined {
   }
 }
 
-/** inet_addr_match: the first `bits` bits of `a` and `b` agree. */
-export function prefixMatch(a: Uint8Array, b: Uint8Array, bits: number): boolean {
-  for (let i = 0; i < bits; i++) {
-    const m = 0x80 >> (i & 7);
-    if ((a[i >> 3]! & m) !== (b[i >> 3]! & m)) return false;
-  }
-  return true;
-}
 
 /** get_addr_1: the address (or default/all/any) in `family` (AF_UNSPEC: either). */
 export function getAddr1(name: string, family: number): InetPrefix | undefined {
@@ -318,38 +313,9 @@ export function getPrefix(arg: string, family: number): InetPrefix {
   return p;
 }
 
-/** The text of an address as inet_ntop prints it (IPv6: RFC 5952 zero compression, glibc's IPv4 forms). */
+/** The text of an address as inet_ntop prints it (addresses.ts: RFC 5952, glibc's dotted forms). */
 export function addrText(family: number, b: Uint8Array): string {
-  if (family === AF_INET) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
-  const w = Array.from({ length: 8 }, (_, i) => (b[2 * i]! << 8) | b[2 * i + 1]!);
-  let best = { base: -1, len: 0 };
-  for (let i = 0; i < 8; ) {
-    if (w[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > best.len) best = { base: i, len: j - i };
-    i = j;
-  }
-  if (best.len < 2) best = { base: -1, len: 0 };
-  let s = '';
-  for (let i = 0; i < 8; i++) {
-    if (best.base >= 0 && i >= best.base && i < best.base + best.len) {
-      if (i === best.base) s += ':';
-      continue;
-    }
-    if (i !== 0) s += ':';
-    // glibc prints the last 32 bits dotted for IPv4-compatible and IPv4-mapped addresses
-    if (i === 6 && best.base === 0 && (best.len === 6 || (best.len === 7 && w[7] !== 1) || (best.len === 5 && w[5] === 0xffff))) {
-      s += `${b[12]}.${b[13]}.${b[14]}.${b[15]}`;
-      break;
-    }
-    s += w[i]!.toString(16);
-  }
-  if (best.base >= 0 && best.base + best.len === 8) s += ':';
-  return s;
+  return family === AF_INET ? ipv4Text(b) : ipv6Text(b);
 }
 
 /** "ADDR/LEN", "ADDR" (a host prefix) or "default" for a parsed prefix, as the specs take it. */
@@ -383,9 +349,6 @@ export function llAddr(arg: string): Uint8Array | IpError {
   return Uint8Array.from(out);
 }
 
-export function macText(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(':');
-}
 
 /** check_ifname: what the kernel's dev_valid_name accepts, as `ip` checks it. */
 export function validIfname(name: string): boolean {

@@ -34,9 +34,21 @@ export interface RouteCmd {
   spec: RouteSpec;
 }
 
+export interface NeighCmd {
+  addr: string;
+  dev: string;
+  state: string;
+  /** The link-layer address (none: an entry still resolving, failed or none). */
+  lladdr?: string;
+}
+
 export interface Scenario {
   seed: number;
   devices: DeviceCfg[];
+  /** Neighbour entries in every NUD state, for gateways and on-link hosts of both families. */
+  neighbours: NeighCmd[];
+  /** net.ipv4.fib_multipath_use_neigh. */
+  useNeigh: number;
   routes: RouteCmd[];
   rules: RuleSpec[];
   policy: number;
@@ -56,7 +68,8 @@ const MARKS = [1, 2, 0x10] as const;
 export function makeScenario(seed: number): Scenario {
   const rng = new Rng(seed);
   const pick = <T,>(xs: readonly T[]): T => xs[rng.int(xs.length)]!;
-  const devices = DEVS.map((name) => ({ name, mtu: pick([1500, 1500, 1400, 9000, 1280]) }));
+  // (a wxdp ring device carries up to 3502 bytes: DEVICE_MAX_MTU; 9000 would configure one side only)
+  const devices = DEVS.map((name) => ({ name, mtu: pick([1500, 1500, 1400, 3000, 1280]) }));
   const v4dst = (): string => {
     const base = pick(['198.51.100', '203.0.113']);
     const len = pick([24, 25, 26, 27, 28, 30, 32, 24]);
@@ -88,6 +101,8 @@ export function makeScenario(seed: number): Scenario {
       if (!v6 && rng.int(10) === 0 && spec.dev) spec.onlink = true;
     }
     if (!v6 && rng.int(5) === 0) spec.tos = pick(TOS);
+    // source-specific routes (IPv6 subtrees; the IPv4 FIB ignores a source prefix)
+    if (rng.int(v6 ? 4 : 20) === 0) spec.from = v6 ? pick(['2001:db8:0::/64', '2001:db8:1::/64', '2001:db8:2::/64', '2001:db8::/47', '2001:db8:1::9/64']) : '192.0.2.0/26';
     if (rng.int(3) === 0) spec.metric = pick([0, 10, 100, 1024]);
     if (rng.int(8) === 0) {
       spec.mtu = pick([1280, 1300, 1400, 1492]);
@@ -134,20 +149,90 @@ export function makeScenario(seed: number): Scenario {
       r.table = 100;
     }
     if (r.action === 'lookup' && rng.int(4) === 0) r.suppressPrefixlength = pick([0, 24, 26]);
+    // every link is in group 0 ("default"): suppress_ifgroup default suppresses what has a device
+    if (r.action === 'lookup' && rng.int(6) === 0) r.suppressIfgroup = pick([0, 0, 1]);
     rules.push(r);
   }
   const policy = rng.int(2);
   const policy6 = rng.int(2);
   const hashSeed = 1 + rng.int(0x7fffffff);
+  const neighbours: NeighCmd[] = [];
+  // every state `ip neigh` sets but none (the kernel takes it; wxdp's ip neigh refuses it, so a line
+  // with it could not configure both sides)
+  const STATES = ['permanent', 'noarp', 'reachable', 'stale', 'delay', 'probe', 'incomplete', 'failed'] as const;
+  for (let i = 0; i < DEVS.length; i++) {
+    // the gateways routes use (hosts 2..6) and on-link hosts lookups aim at (7..12)
+    for (let h = 2; h <= 12; h++) {
+      for (const v6 of [false, true]) {
+        if ((v6 && !HAS_V6(i)) || rng.int(10) < 3) continue;
+        const state = pick(STATES);
+        const unresolved = state === 'incomplete' || state === 'failed';
+        const lladdr = unresolved && rng.int(2) === 0 ? undefined : `02:00:00:${(i + 1).toString(16).padStart(2, '0')}:${v6 ? '06' : '04'}:${h.toString(16).padStart(2, '0')}`;
+        neighbours.push({ addr: v6 ? GW6(i, h) : GW4(i, h), dev: DEVS[i]!, state, ...(lladdr ? { lladdr } : {}) });
+      }
+    }
+  }
   // forwarding on for most devices: a lookup on a device without it only answers FWD_DISABLED
   const forwarding = ['lo', ...DEVS, 'b0', 'b1'].map((dev) => ({ dev, f4: rng.int(6) !== 0, f6: rng.int(6) !== 0 }));
-  return { seed, devices, routes, rules, policy, policy6, hashSeed, forwarding, a3Down: rng.int(2) === 0 };
+  return { seed, devices, neighbours, useNeigh: rng.int(2), routes, rules, policy, policy6, hashSeed, forwarding, a3Down: rng.int(2) === 0 };
 }
+
+/** ifindex of device a_i and its veth peer b_i (set explicitly, so both sides number them alike). */
+export const IFINDEX = (i: number, peer = false): number => 10 + 2 * i + (peer ? 1 : 0);
+/** MAC of a_i (peer: b_i). */
+export const MAC = (i: number, peer = false): string => `02:00:00:00:${peer ? '0b' : '0a'}:0${i}`;
+
+/** The scenario as `ip` command lines (each without `ip`; `-6` where the family is not in the words). */
+export interface ScenarioLines {
+  /** Links, MTUs, addresses: before the sysctls that need the links. */
+  setup: string[];
+  /** Routes and rules. */
+  config: string[];
+  neighbours: string[];
+  /** After the sysctls: a device taken down. */
+  after: string[];
+}
+
+export function scenarioLines(sc: Scenario): ScenarioLines {
+  const setup: string[] = [];
+  sc.devices.forEach((d, i) => {
+    setup.push(`link add ${d.name} index ${IFINDEX(i)} address ${MAC(i)} type veth peer name b${i} index ${IFINDEX(i, true)} address ${MAC(i, true)}`);
+    setup.push(`link set ${d.name} mtu ${d.mtu}`, `link set ${d.name} up`, `link set b${i} up`, `addr add ${GW4(i, 1)}/26 dev ${d.name}`);
+    if (HAS_V6(i)) setup.push(`-6 addr add ${GW6(i, 1)}/64 dev ${d.name} nodad`);
+  });
+  const config = [
+    ...sc.routes.map(({ verb, spec }) => `${spec.family === 'inet6' ? '-6 ' : ''}route ${verb} ${routeArgs(spec).join(' ')}`),
+    ...sc.rules.map((r) => `${r.family === 'inet6' ? '-6 ' : ''}rule add ${ruleArgs(r).join(' ')}`),
+  ];
+  const neighbours = sc.neighbours.map((n) => `neigh replace ${n.addr}${n.lladdr ? ` lladdr ${n.lladdr}` : ''} dev ${n.dev} nud ${n.state}`);
+  return { setup, config, neighbours, after: sc.a3Down ? ['link set a3 down'] : [] };
+}
+
+/** The scenario's sysctls by name (after the links exist). */
+export function scenarioSysctls(sc: Scenario): Array<[string, number]> {
+  const out: Array<[string, number]> = [
+    ['net.ipv4.fib_multipath_hash_policy', sc.policy], ['net.ipv6.fib_multipath_hash_policy', sc.policy6],
+    ['net.ipv4.fib_multipath_hash_seed', sc.hashSeed], ['net.ipv4.fib_multipath_use_neigh', sc.useNeigh],
+  ];
+  for (const { dev, f4, f6 } of sc.forwarding) out.push([`net.ipv4.conf.${dev}.forwarding`, f4 ? 1 : 0], [`net.ipv6.conf.${dev}.forwarding`, f6 ? 1 : 0]);
+  return out;
+}
+
+/**
+ * Neighbour timers slowed to hours on every link (a namespace other than the first has no
+ * neigh.default), so no entry changes state while the kernel answers the lookups; wxdp's clock does
+ * not move anyway.
+ */
+export const NEIGH_TIMERS: ReadonlyArray<[string, number]> = ['ipv4', 'ipv6'].flatMap((f) => DEVS.flatMap((d) => [
+  [`net.${f}.neigh.${d}.retrans_time_ms`, 3_600_000], [`net.${f}.neigh.${d}.base_reachable_time_ms`, 3_600_000],
+  [`net.${f}.neigh.${d}.delay_first_probe_time`, 3600], [`net.${f}.neigh.${d}.gc_stale_time`, 3600],
+] as Array<[string, number]>));
 
 export function routeArgs(s: RouteSpec): string[] {
   const a: string[] = [];
   if (s.type && s.type !== 'unicast') a.push(s.type);
   a.push(s.dst);
+  if (s.from) a.push('from', s.from);
   if (s.tos) a.push('tos', `0x${s.tos.toString(16)}`);
   if (s.table !== undefined) a.push('table', String(s.table));
   if (s.metric !== undefined) a.push('metric', String(s.metric));
@@ -182,6 +267,7 @@ export function ruleArgs(r: RuleSpec): string[] {
   else if (r.action && r.action !== 'lookup') a.push(r.action);
   else a.push('lookup', String(r.table ?? 'main'));
   if (r.suppressPrefixlength !== undefined) a.push('suppress_prefixlength', String(r.suppressPrefixlength));
+  if (r.suppressIfgroup !== undefined) a.push('suppress_ifgroup', r.suppressIfgroup === 0 ? 'default' : String(r.suppressIfgroup));
   return a;
 }
 
@@ -270,7 +356,8 @@ export function makeLookups(sc: Scenario, env: LookupEnv, count: number, rng: Rn
       const sr = rng.int(10);
       const src = sr < 2 && HAS_V6(di) ? prefixTarget(GW6(di, 1), true).addr : sr < 7 && HAS_V6(di) ? a6(prefixTarget(`2001:db8:${di}::/64`, true)) : a6();
       f.set(src, 16);
-      f.set(a6(rng.int(10) < 8 ? pick(targets6) : undefined), 32);
+      const nb6 = sc.neighbours.filter((n) => n.addr.includes(':'));
+      f.set(rng.int(7) === 0 && nb6.length ? prefixTarget(pick(nb6).addr, true).addr : a6(rng.int(10) < 8 ? pick(targets6) : undefined), 32);
     } else {
       f[12] = pick([0, 0, 0x04, 0x10, 0x1c, 0xb8, 0x11, rng.int(256)]);
       const a4 = (t?: Target): number[] => {
@@ -283,14 +370,16 @@ export function makeLookups(sc: Scenario, env: LookupEnv, count: number, rng: Rn
       const sr = rng.int(10);
       const src = sr < 2 ? GW4(di, 1).split('.').map(Number) : sr < 7 ? a4(prefixTarget(`${GW4(di, 0)}/26`, false)) : a4();
       f.set(src, 16);
-      f.set(a4(rng.int(10) < 8 ? pick(targets4) : undefined), 32);
+      const nb4 = sc.neighbours.filter((n) => !n.addr.includes(':'));
+      f.set(rng.int(7) === 0 && nb4.length ? pick(nb4).addr.split('.').map(Number) : a4(rng.int(10) < 8 ? pick(targets4) : undefined), 32);
     }
     let flags = 0;
     if (rng.int(6) === 0) flags |= FLAG.DIRECT;
     if (rng.int(6) === 0) flags |= FLAG.OUTPUT;
-    if (rng.int(3) === 0) flags |= FLAG.SKIP_NEIGH;
+    if (rng.int(5) === 0) flags |= FLAG.SKIP_NEIGH;
     if (rng.int(8) === 0) flags |= FLAG.TBID | (rng.int(3) ? FLAG.DIRECT : 0);
     if (rng.int(3) === 0) flags |= FLAG.MARK;
+    if (rng.int(4) === 0) flags |= FLAG.SRC;
     if (rng.int(80) === 0) flags |= 64;
     if (flags & FLAG.TBID) v.setUint32(48, pick([100, 200, 254, 255, 253, 999]), true);
     if (flags & FLAG.MARK) v.setUint32(52, pick([0, ...MARKS, 0x13, rng.int(2 ** 32)]), true);
@@ -314,13 +403,16 @@ export function canonRoutes(list: ReadonlyArray<Record<string, unknown>>, v6: bo
     const table = String(r['table'] ?? 'main');
     // the kernel's own IPv6 multicast and anycast routes are not ours to compare
     if (v6 && table === 'local' && (r['type'] === 'multicast' || r['type'] === 'anycast')) continue;
-    const key = `${table} ${String(r['dst'])}`;
+    const key = `${table} ${String(r['dst'])}${r['from'] ? ` from ${String(r['from'])}` : ''}`;
     const nhs = (r['nexthops'] as Array<Record<string, unknown>> | undefined) ?? [r];
     const nh = nhs.map((n) => `${n['gateway'] ?? '-'}@${n['dev'] ?? '-'}${r['nexthops'] ? `*${n['weight'] ?? 1}` : ''}${(n['flags'] as string[] | undefined)?.includes('dead') ? ' dead' : ''}`).join(',');
     const mtu = (r['metrics'] as Array<Record<string, unknown>> | undefined)?.find((m) => m['mtu'] !== undefined)?.['mtu'] ?? r['mtu'];
     const line = `${r['type'] ?? 'unicast'} tos ${tosValue(r['tos'])} metric ${r['metric'] ?? 0} scope ${r['scope'] ?? 'global'} src ${r['prefsrc'] ?? '-'} mtu ${mtu ?? 0} ${nh}`;
     out.set(key, [...(out.get(key) ?? []), line]);
   }
+  // the link-local prefix routes come in the order the links became ready, which the kernel's
+  // linkwatch decides (a veth pair turns ready on both ends at once): compared as a set
+  for (const [k, v] of out) if (k.endsWith(' fe80::/64')) v.sort();
   return out;
 }
 
