@@ -34,7 +34,8 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Datapath } from '../src/control/datapath.js';
 import { dataPathExports, type Device } from '../src/control/device.js';
 import { PacketGenerator } from '../src/control/pktgen.js';
@@ -274,6 +275,12 @@ interface WxdpSide {
 
 const BUILD_CHUNK = 20_000;
 
+/** A full garbage collection now (V8's gc, reached without --expose-gc on the command line). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
 /** A Datapath forwarding between eth0 and eth1 with the table, `rules` rules and `ecmp`-way routes. */
 async function wxdpSide(prefixes: readonly Prefix[], ecmp: number, log?: (s: string) => void): Promise<WxdpSide> {
   const dp = await Datapath.create({ umemFrames: UMEM_FRAMES });
@@ -291,8 +298,9 @@ async function wxdpSide(prefixes: readonly Prefix[], ecmp: number, log?: (s: str
   const t0 = Date.now();
   dp.routes.add({ dst: 'default', ...via });
   // Routes keeps a JS object per route (about 1 KiB, 5 KiB with 16 next hops, measured): in chunks,
-  // stopping where the rest would not fit in the JS heap — a fatal out-of-memory would lose every row.
+  // stopping before the JS heap is full — a fatal out-of-memory would lose every row.
   const limit = getHeapStatistics().heap_size_limit;
+  collectGarbage(); // the previous table's objects, so the projection below counts only live ones
   let added = 0;
   let cut: string | undefined;
   while (added < prefixes.length) {
@@ -301,8 +309,10 @@ async function wxdpSide(prefixes: readonly Prefix[], ecmp: number, log?: (s: str
     for (let i = added; i < end; i++) dp.routes.add({ dst: prefixText(prefixes[i]!), ...via });
     const perRoute = Math.max(0, process.memoryUsage().heapUsed - before) / (end - added);
     added = end;
-    if (added < prefixes.length && process.memoryUsage().heapUsed + perRoute * (prefixes.length - added) > limit * 0.8) {
-      cut = `table cut to ${added} prefixes: the rest would not fit in the JS heap (${Math.round(limit / 2 ** 20)} MiB, ~${Math.round(perRoute)} B/route)`;
+    // the next chunk must fit under 80% of the heap: the table then is the largest that does
+    const fits = () => process.memoryUsage().heapUsed + perRoute * Math.min(BUILD_CHUNK, prefixes.length - added) <= limit * 0.8;
+    if (added < prefixes.length && !fits() && (collectGarbage(), !fits())) {
+      cut = `table cut to ${added} prefixes: the JS heap (${Math.round(limit / 2 ** 20)} MiB) holds no more at ~${Math.round(perRoute)} B/route`;
       break;
     }
   }

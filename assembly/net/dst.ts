@@ -15,10 +15,13 @@
 //   dst_pmtu(family, dst): u32        the learned PMTU toward `dst`, 0 when none (or expired)
 //   dst_flush()                       forget every PMTU exception (ip route flush cache)
 //
-// Root: +0 u32 route entries | +4 u32 PMTU entries | +8 u32 PMTU learned since the last flush.
-// Route cache: DST_SLOTS direct-mapped entries keyed by the flow key's routing fields (every field a
-// rule or the multipath hash may read); an entry holds the FIB generation it was computed at and is
-// stale once the generation moves. PMTU table: PMTU_SLOTS entries, open addressing over 8 probes,
+// Root: +0 u32 the control thread's route cache | +4 u32 PMTU entries | +8 u32 a PMTU exception was
+// learned since the last flush | +16 RC_WORKERS × u32 the workers' route caches.
+// Route cache: one per worker (each writes only its own; worker slots from reclaim.ts), DST_SLOTS
+// direct-mapped entries keyed by the flow key's routing fields (every field a rule or the multipath
+// hash may read); an entry holds the FIB generation it was computed at and is stale once the
+// generation moves. The PMTU table is shared: the data path writes it from ICMP errors, so with
+// several workers two could race on one entry (no atomics in this build: it has no threads feature). PMTU table: PMTU_SLOTS entries, open addressing over 8 probes,
 // an expired or the soonest-to-expire entry is replaced when full.
 //
 //   route entry (DE_SIZE): +0 u32 gen+1 (0 empty) | +4 i32 err | +8 flow key (64) | +72 result (FR_SIZE)
@@ -26,12 +29,13 @@
 
 import { arena_alloc } from '../maps/arena';
 import { copyBytes } from '../bytes';
-import { fibGen, netNow, netRoot, sysctl } from './core';
+import { fibGen, fibGenBump, netNow, netRoot, sysctl } from './core';
 import {
   AF_INET, AF_INET6, FR_SIZE, NR_DST, SYSCTL_ROUTE6_MTU_EXPIRES, SYSCTL_ROUTE_MIN_PMTU,
   SYSCTL_ROUTE_MTU_EXPIRES,
 } from './abi';
 import { fib4_lookup, fib6_lookup } from './fib';
+import { netWorkerSlot, RC_WORKERS } from './reclaim';
 
 const DST_SLOTS: u32 = 1024;
 const DK_SIZE: u32 = 64; // the whole flow key (FL_SIZE): every field a rule or the multipath hash reads, and the family
@@ -44,17 +48,17 @@ const PE_MTU: u32 = 4;
 const PE_EXPIRES: u32 = 8;
 const PE_ADDR: u32 = 16;
 const PE_SIZE: u32 = 32;
-const DR_ROUTES: u32 = 0;
+const DR_ROUTES: u32 = 0; //  the route cache of the thread that runs the control plane (worker slot 0)
 const DR_PMTU: u32 = 4;
 const DR_LEARNED: u32 = 8; // u32: a PMTU exception was written since the last flush (set before the entry)
-const DR_SIZE: u32 = 16;
+const DR_WORKERS: u32 = 16; // RC_WORKERS × u32: worker w's own route cache (slot w + 1), made on its first lookup
 const IPV6_MIN_MTU: u32 = 1280;
 
 function dstRoot(): u32 {
   const a = netRoot() + NR_DST;
   let r = load<u32>(a);
   if (r != 0) return r;
-  r = arena_alloc(DR_SIZE, 8);
+  r = arena_alloc(DR_WORKERS + RC_WORKERS * 4, 8);
   const routes = arena_alloc(DST_SLOTS * DE_SIZE, 64);
   const pmtu = arena_alloc(PMTU_SLOTS * PE_SIZE, 64);
   if (r == 0 || routes == 0 || pmtu == 0) return 0;
@@ -82,6 +86,22 @@ function keyEqual(a: u32, b: u32): bool {
   return true;
 }
 
+/**
+ * The route cache of this instance's worker: each writes only its own (an entry shared by two writers
+ * could be left half one's, half the other's under a valid generation). 0: no memory.
+ */
+function routeCache(r: u32): u32 {
+  const slot = netWorkerSlot();
+  if (slot == 0) return load<u32>(r + DR_ROUTES);
+  const a = r + DR_WORKERS + ((slot - 1) << 2);
+  let c = load<u32>(a);
+  if (c == 0) {
+    c = arena_alloc(DST_SLOTS * DE_SIZE, 64);
+    store<u32>(a, c);
+  }
+  return c;
+}
+
 // The cache steps aside while it does not pay: traffic to more destinations than it holds (a full
 // table's worth of random ones) misses nearly always, and a miss costs a hash, a compare and 128
 // bytes written on top of the lookup. Per worker: of each PROBE_WINDOW lookups, when fewer than a
@@ -99,13 +119,14 @@ let bypassLeft: u32 = 0;
     return v6 ? fib6_lookup(fl, res) : fib4_lookup(fl, res);
   }
   const r = dstRoot();
-  if (r == 0) return v6 ? fib6_lookup(fl, res) : fib4_lookup(fl, res);
+  const c = r == 0 ? 0 : routeCache(r);
+  if (c == 0) return v6 ? fib6_lookup(fl, res) : fib4_lookup(fl, res);
   if (++probeTries == PROBE_WINDOW) {
     if (probeHits < PROBE_WINDOW / 4) bypassLeft = BYPASS_SPAN;
     probeTries = 0;
     probeHits = 0;
   }
-  const e = load<u32>(r + DR_ROUTES) + (keyHash(fl) & (DST_SLOTS - 1)) * DE_SIZE;
+  const e = c + (keyHash(fl) & (DST_SLOTS - 1)) * DE_SIZE;
   const gen = fibGen() + 1;
   if (load<u32>(e) == gen && keyEqual(e + DE_KEY, fl)) {
     probeHits++;
@@ -220,5 +241,6 @@ export function dst_flush(): void {
   if (r == 0) return;
   store<u32>(r + DR_LEARNED, 0);
   memory.fill(load<u32>(r + DR_PMTU), 0, PMTU_SLOTS * PE_SIZE);
-  memory.fill(load<u32>(r + DR_ROUTES), 0, DST_SLOTS * DE_SIZE);
+  // the route caches are not written here (workers write their own): a new generation retires every entry
+  fibGenBump();
 }

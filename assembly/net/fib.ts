@@ -2,17 +2,20 @@
 // dscp and next hops (ECMP with weights), policy rules; lookups as fib_lookup (net/ipv4/fib_rules.c,
 // fib_trie.c, fib_semantics.c) and fib6_lookup (net/ipv6/fib6_rules.c, route.c).
 //
-// Reads: the FIB root (NR_FIB), a flow key (FL_* in net/abi.ts). Sets: a result (FR_*). Next: the
-// caller's (forward.ts, local delivery, bpf_fib_lookup in fib_helper.ts, the dst cache in dst.ts).
+// Reads: the FIB root (NR_FIB), a flow key (FL_* in net/abi.ts), the neighbour table (for
+// fib_multipath_use_neigh), the sysctls. Sets: a result (FR_*), a next hop's cached source address
+// (nh_saddr, as fib_result_prefsrc refreshes it). Next: the caller's (forward.ts, local delivery,
+// bpf_fib_lookup in fib_helper.ts, the dst cache in dst.ts).
 //
 // Layout (all records built aside by the control plane, src/control/routes.ts and rules.ts, then
 // published with one aligned u32 store; nothing a reader can reach is ever written in place except
-// next-hop flags and upper bounds, each one aligned word, as fib_sync_down_dev does):
+// next-hop flags, upper bounds and nh_saddr, each one aligned word, as the kernel writes them):
 //
 //   FIB root (FIB_ROOT_SIZE, its address at NR_FIB)
 //     +0 u32 IPv4 rule list   +4 u32 IPv6 rule list   +8 u32 table directory
 //     +12 u32 flags: FIBF_CUSTOM4 / FIBF_CUSTOM6 (a rule was ever added: tables local and main are
-//         separate; before that the kernel keeps them merged in one trie, fib_unmerge)
+//         separate; before that the kernel keeps them merged in one trie, fib_unmerge), FIBF_BATCH
+//         (a bulk load: the LPMs are behind)
 //     +16 u32 IPv4 main  +20 u32 IPv4 local: the tables every IPv4 lookup reads, as the directory
 //         holds them (set when created, tables are never removed), so a lookup does not scan for them
 //   table directory: +0 u32 count | count × u32 table
@@ -20,7 +23,8 @@
 //     bitmap of the prefix lengths present (0..128) | +40 prefixes | +44 slots used | +64 129 × u32
 //     prefixes per length
 //   buckets: +0 u32 mask | (mask + 1) × u32 prefix record (0 empty, 1 deleted), open addressing
-//   prefix record (PX_SIZE): +0 16 bytes address (masked) | +16 u8 length | +20 u32 alias list
+//   prefix record (PX_SIZE): +0 16 bytes address (masked) | +16 u8 length | +20 u32 alias list (0:
+//     none: a prefix with source-specific routes only) | +24 u32 IPv6 subtree (source prefixes)
 //   alias list: +0 u32 count | count × u32 alias, in the kernel's order (dscp descending, then
 //     priority ascending, then insertion as NLM_F_APPEND / prepend put it)
 //   alias (FA_*, one fib_alias with its fib_info), then FA_NHS × NH_SIZE next hops (NH_*). An IPv6
@@ -33,10 +37,11 @@
 // per-lookup state that must survive between two calls (the IPv6 leaf) is a wasm global: per instance,
 // so per worker.
 //
-// Lookup, as fib_table_lookup: the longest prefix first (the LPM gives it when there is one; the
-// per-length hash otherwise), its aliases in order (dscp, scope, reject types, dead routes, then the
-// first next hop alive and on the flow's oif), and when nothing qualifies BACKTRACK to the next
-// shorter prefix present, exactly as the trie's backtracking visits them.
+// Lookup, as fib_table_lookup: the longest prefix first (the LPM gives it when there is one and it is
+// current; the per-length hash otherwise), its aliases in order (dscp, scope, reject types, dead
+// routes, then the first next hop alive and on the flow's oif), and when nothing qualifies BACKTRACK
+// to the next shorter prefix present, exactly as the trie's backtracking visits them. IPv6 as
+// fib6_table_lookup, with source-specific routes (subtrees) and siblings (see the IPv6 section).
 
 import { fibGen, fibGenBump, netdevGet, netRoot, netScratch, sysctl } from './core';
 import {
@@ -52,6 +57,7 @@ import { mp_hash4, mp_hash6 } from './mphash';
 import { neigh_lookup } from './neigh';
 import { inet_select_addr } from './netdev';
 import { rc_alloc, rc_reclaim, rc_retire } from './reclaim';
+import { lpm_batch_begin, lpm_commit, lpm_reclaim } from './lpm';
 
 // ---- Layout ----
 export const FIB_ROOT_SIZE: u32 = 64;
@@ -63,6 +69,7 @@ export const FRT_MAIN4: u32 = 16;
 export const FRT_LOCAL4: u32 = 20;
 export const FIBF_CUSTOM4: u32 = 1;
 export const FIBF_CUSTOM6: u32 = 2;
+export const FIBF_BATCH: u32 = 4; //   a bulk load is on: the LPMs are stale until fib_batch_commit, lookups walk the hash
 
 export const TB_ID: u32 = 0;
 export const TB_FAMILY: u32 = 4;
@@ -77,7 +84,8 @@ export const TB_SIZE: u32 = 64 + 129 * 4;
 export const PX_ADDR: u32 = 0;
 export const PX_LEN: u32 = 16;
 export const PX_ALIASES: u32 = 20;
-export const PX_SIZE: u32 = 24;
+export const PX_SUBTREE: u32 = 24; // IPv6: the source-specific routes (0: none)
+export const PX_SIZE: u32 = 32;
 
 // An alias: fib_alias (type, dscp, table) with its fib_info (scope, priority, prefsrc, metrics, nhs).
 export const FA_TYPE: u32 = 0; //      u8 RTN_*
@@ -156,6 +164,7 @@ const DSCP_LEGACY_MASK: u8 = 0x1c;
 // The worker's scratch (SCR_FIB in abi.ts): a masked address, the control plane's flow key and
 // result, and a flow key and result for address-type lookups.
 const SF_MASK: u32 = 0;
+const SF_SMASK: u32 = 16;
 const SF_FL: u32 = 64;
 const SF_RES: u32 = 128;
 const SF_TYPE_FL: u32 = 400;
@@ -169,6 +178,13 @@ const SF_TYPE_RES: u32 = 464;
 }
 @inline function resBuf(): u32 {
   return netScratch() + SCR_FIB + SF_RES;
+}
+// address-type lookups (ARP, receive) have their own: they never clobber the control plane's
+@inline function typeFl(): u32 {
+  return netScratch() + SCR_FIB + SF_TYPE_FL;
+}
+@inline function typeRes(): u32 {
+  return netScratch() + SCR_FIB + SF_TYPE_RES;
 }
 
 // ---- The root ----
@@ -224,7 +240,9 @@ export function fib_table_new(family: u32, id: u32): u32 {
   store<u32>(t + TB_FAMILY, family);
   store<u32>(b, 15);
   store<u32>(t + TB_BUCKETS, b);
-  store<u32>(t + TB_LPM, family == AF_INET ? lpm4_create() : lpm6_create());
+  const lpm = family == AF_INET ? lpm4_create() : lpm6_create();
+  store<u32>(t + TB_LPM, lpm);
+  if (lpm != 0 && (load<u32>(r + FRT_FLAGS) & FIBF_BATCH) != 0) lpm_batch_begin(lpm);
   const old = load<u32>(r + FRT_TABLES);
   const n = load<u32>(old);
   const dir = rc_alloc(4 + (n + 1) * 4);
@@ -323,55 +341,33 @@ function bucketsRebuild(t: u32, want: u32): bool {
   return 8 + (n << 2);
 }
 
-/**
- * Publish the alias list `list` (built with fib_alloc; 0 or an empty list: remove the prefix) for
- * `addr`/`len` (address bytes at `addr`) in table `id` of `family`, creating the table when needed.
- * The list it replaces (and the prefix record it removes) is retired. Bumps the FIB generation.
- * 0, -22 (EINVAL: bad length), -12 (ENOMEM), -2 (ENOENT: removing a prefix that is not there).
- */
-export function fib_prefix_set(family: u32, id: u32, addr: u32, len: u32, list: u32): i32 {
-  const nbytes = addrBytes(family);
-  if (len > (nbytes << 3)) return EINVAL;
-  const empty = list == 0 || load<u32>(list) == 0;
-  const t = empty ? fib_table_get(family, id) : fib_table_new(family, id);
-  if (t == 0) return empty ? ENOENT : ENOMEM;
-  maskTo(addr, len, nbytes);
-  let px = pxFind(t, len);
-  if (empty) {
-    if (px == 0) return ENOENT;
-    // the slot pxFind found: the same probe sequence
-    const b = load<u32>(t + TB_BUCKETS);
-    const mask = load<u32>(b);
-    let i = pxHash(len) & mask;
-    while (load<u32>(b + 4 + (i << 2)) != px) i = (i + 1) & mask;
-    store<u32>(b + 4 + (i << 2), 1); // a tombstone: probes go on past it
-    const lpm = load<u32>(t + TB_LPM);
-    if (lpm != 0) {
-      if (family == AF_INET) lpm4_del(lpm, bswap<u32>(load<u32>(maskBuf())), len);
-      else lpm6_del(lpm, maskBuf(), len);
-    }
-    const c = t + TB_LENCOUNT + (len << 2);
-    store<u32>(c, load<u32>(c) - 1);
-    if (load<u32>(c) == 0) {
-      const w = t + TB_LENS + ((len >> 5) << 2);
-      store<u32>(w, load<u32>(w) & ~(<u32>1 << (len & 31)));
-    }
-    store<u32>(t + TB_COUNT, load<u32>(t + TB_COUNT) - 1);
-    const old = load<u32>(px + PX_ALIASES);
-    rc_retire(old, listBytes(load<u32>(old)));
-    rc_retire(px, PX_SIZE);
-    fibGenBump();
-    return 0;
+/** Take prefix record `px` (at length `len`, its address in maskBuf) out of table `t` and retire it. */
+function pxRemove(t: u32, px: u32, len: u32, family: u32): void {
+  // the slot pxFind found: the same probe sequence
+  const b = load<u32>(t + TB_BUCKETS);
+  const mask = load<u32>(b);
+  let i = pxHash(len) & mask;
+  while (load<u32>(b + 4 + (i << 2)) != px) i = (i + 1) & mask;
+  store<u32>(b + 4 + (i << 2), 1); // a tombstone: probes go on past it
+  const lpm = load<u32>(t + TB_LPM);
+  if (lpm != 0) {
+    if (family == AF_INET) lpm4_del(lpm, bswap<u32>(load<u32>(maskBuf())), len);
+    else lpm6_del(lpm, maskBuf(), len);
   }
-  if (px != 0) {
-    const old = load<u32>(px + PX_ALIASES);
-    store<u32>(px + PX_ALIASES, list); // publish: one aligned store
-    if (old != list) rc_retire(old, listBytes(load<u32>(old)));
-    fibGenBump();
-    return 0;
+  const c = t + TB_LENCOUNT + (len << 2);
+  store<u32>(c, load<u32>(c) - 1);
+  if (load<u32>(c) == 0) {
+    const w = t + TB_LENS + ((len >> 5) << 2);
+    store<u32>(w, load<u32>(w) & ~(<u32>1 << (len & 31)));
   }
-  px = rc_alloc(PX_SIZE);
-  if (px == 0) return ENOMEM;
+  store<u32>(t + TB_COUNT, load<u32>(t + TB_COUNT) - 1);
+  rc_retire(px, PX_SIZE);
+}
+
+/** A new prefix record for maskBuf/`len` in `t` with alias list `list` (may be 0): 0, or -12. */
+function pxInsert(t: u32, len: u32, family: u32, list: u32): u32 {
+  const px = rc_alloc(PX_SIZE);
+  if (px == 0) return 0;
   memory.copy(px, maskBuf(), 16);
   store<u8>(px + PX_LEN, <u8>len);
   store<u32>(px + PX_ALIASES, list);
@@ -381,31 +377,166 @@ export function fib_prefix_set(family: u32, id: u32, addr: u32, len: u32, list: 
   if ((n + 1) * 2 > mask + 1 || (load<u32>(t + TB_USED) + 1) * 4 > (mask + 1) * 3) {
     if (!bucketsRebuild(t, n + 1)) {
       rc_retire(px, PX_SIZE);
-      return ENOMEM;
+      return 0;
     }
   }
   if (bucketsInsert(load<u32>(t + TB_BUCKETS), px, len)) store<u32>(t + TB_USED, load<u32>(t + TB_USED) + 1);
   const lpm = load<u32>(t + TB_LPM);
   if (lpm != 0) {
     const e = family == AF_INET ? lpm4_add(lpm, bswap<u32>(load<u32>(px)), len, px) : lpm6_add(lpm, px, len, px);
-    if (e != 0) return e;
+    if (e != 0) return 0;
   }
   const c = t + TB_LENCOUNT + (len << 2);
   store<u32>(c, load<u32>(c) + 1);
   const w = t + TB_LENS + ((len >> 5) << 2);
   store<u32>(w, load<u32>(w) | (<u32>1 << (len & 31)));
   store<u32>(t + TB_COUNT, n + 1);
+  return px;
+}
+
+@inline function isEmptyList(list: u32): bool {
+  return list == 0 || load<u32>(list) == 0;
+}
+
+/**
+ * Publish the alias list `list` (built with fib_alloc; 0 or an empty list: remove the routes) for
+ * `addr`/`len` (address bytes at `addr`) in table `id` of `family`, creating the table when needed —
+ * for IPv6 source-specific routes, the list of source prefix `saddr`/`slen` in the prefix's subtree
+ * (`slen` 0: the prefix's own routes). A prefix record lives while it has routes of its own or a
+ * subtree. The lists, subtrees and records it unpublishes are retired. Bumps the FIB generation.
+ * 0, -22 (EINVAL: bad length, a source prefix for IPv4), -12 (ENOMEM), -2 (ENOENT: nothing to remove).
+ */
+export function fib_prefix_set2(family: u32, id: u32, addr: u32, len: u32, saddr: u32, slen: u32, list: u32): i32 {
+  const nbytes = addrBytes(family);
+  if (len > (nbytes << 3) || (slen != 0 && (family != AF_INET6 || slen > 128))) return EINVAL;
+  const empty = isEmptyList(list);
+  const t = empty ? fib_table_get(family, id) : fib_table_new(family, id);
+  if (t == 0) return empty ? ENOENT : ENOMEM;
+  maskTo(addr, len, nbytes);
+  let px = pxFind(t, len);
+  if (px == 0) {
+    if (empty) return ENOENT;
+    px = pxInsert(t, len, family, slen == 0 ? list : 0);
+    if (px == 0) return ENOMEM;
+    if (slen != 0 && subSet(px, saddr, slen, list) != 0) return ENOMEM;
+    fibGenBump();
+    return 0;
+  }
+  if (slen != 0) {
+    const e = subSet(px, saddr, slen, empty ? 0 : list);
+    if (e != 0) return e;
+  } else {
+    const old = load<u32>(px + PX_ALIASES);
+    if (empty && old == 0) return ENOENT;
+    store<u32>(px + PX_ALIASES, empty ? 0 : list); // publish: one aligned store
+    if (old != 0 && old != list) rc_retire(old, listBytes(load<u32>(old)));
+  }
+  if (load<u32>(px + PX_ALIASES) == 0 && load<u32>(px + PX_SUBTREE) == 0) pxRemove(t, px, len, family);
   fibGenBump();
+  return 0;
+}
+
+/** fib_prefix_set2 for a prefix's own routes. */
+export function fib_prefix_set(family: u32, id: u32, addr: u32, len: u32, list: u32): i32 {
+  return fib_prefix_set2(family, id, addr, len, 0, 0, list);
+}
+
+// ---- IPv6 subtrees (CONFIG_IPV6_SUBTREES: `ip -6 route add DST from SRC ...`) ----
+//
+// A prefix's subtree (PX_SUBTREE): +0 u32 count | +8 count × SUB_SIZE entries, longest source first:
+//   +0 16 bytes source prefix (masked) | +16 u8 length | +20 u32 alias list
+// Immutable once published: a change builds the whole array aside and swaps the pointer.
+
+export const SUB_ADDR: u32 = 0;
+export const SUB_LEN: u32 = 16;
+export const SUB_ALIASES: u32 = 20;
+export const SUB_SIZE: u32 = 24;
+const SUB_HEADER: u32 = 8;
+
+@inline function subBytes(n: u32): u32 {
+  return SUB_HEADER + n * SUB_SIZE;
+}
+
+/** The source prefix at `saddr`/`slen`, masked, in the scratch's second address buffer. */
+function srcMask(saddr: u32, slen: u32): u32 {
+  const m = netScratch() + SCR_FIB + SF_SMASK;
+  store<u64>(m, 0);
+  store<u64>(m + 8, 0);
+  const full = slen >> 3;
+  memory.copy(m, saddr, full);
+  const rem = slen & 7;
+  if (rem != 0 && full < 16) store<u8>(m + full, load<u8>(saddr + full) & <u8>(<u32>0xff << (8 - rem)));
+  return m;
+}
+
+/** Replace (list ≠ 0: set, 0: remove) the entry for `saddr`/`slen` in `px`'s subtree. 0, -2, -12. */
+function subSet(px: u32, saddr: u32, slen: u32, list: u32): i32 {
+  const m = srcMask(saddr, slen);
+  const old = load<u32>(px + PX_SUBTREE);
+  const n: u32 = old == 0 ? 0 : load<u32>(old);
+  let at: i32 = -1;
+  for (let i: u32 = 0; i < n; i++) {
+    const e = old + SUB_HEADER + i * SUB_SIZE;
+    if (<u32>load<u8>(e + SUB_LEN) == slen && load<u64>(e) == load<u64>(m) && load<u64>(e + 8) == load<u64>(m + 8)) at = <i32>i;
+  }
+  if (list == 0 && at < 0) return ENOENT;
+  const nn: u32 = list == 0 ? n - 1 : at < 0 ? n + 1 : n;
+  let sub: u32 = 0;
+  if (nn != 0) {
+    sub = rc_alloc(subBytes(nn));
+    if (sub == 0) return ENOMEM;
+    let k: u32 = 0;
+    let placed = list == 0;
+    for (let i: u32 = 0; i <= n; i++) {
+      // the new entry goes before the first shorter one (longest first), or replaces its own
+      if (!placed && (i == n || <u32>load<u8>(old + SUB_HEADER + i * SUB_SIZE + SUB_LEN) < slen || <i32>i == at)) {
+        const e = sub + SUB_HEADER + k * SUB_SIZE;
+        memory.copy(e, m, 16);
+        store<u8>(e + SUB_LEN, <u8>slen);
+        store<u32>(e + SUB_ALIASES, list);
+        k++;
+        placed = true;
+        if (<i32>i == at) continue;
+      }
+      if (i == n || <i32>i == at) continue;
+      memory.copy(sub + SUB_HEADER + k * SUB_SIZE, old + SUB_HEADER + i * SUB_SIZE, SUB_SIZE);
+      k++;
+    }
+    store<u32>(sub, nn);
+  }
+  store<u32>(px + PX_SUBTREE, sub); // publish
+  if (old != 0) {
+    if (at >= 0) {
+      const was = load<u32>(old + SUB_HEADER + <u32>at * SUB_SIZE + SUB_ALIASES);
+      if (was != list) rc_retire(was, listBytes(load<u32>(was)));
+    }
+    rc_retire(old, subBytes(n));
+  }
+  return 0;
+}
+
+/** The alias list of `addr`/`len` (and source prefix `saddr`/`slen`, 0: the prefix's own) in table `id`, 0: none. */
+export function fib_prefix_get2(family: u32, id: u32, addr: u32, len: u32, saddr: u32, slen: u32): u32 {
+  const t = fib_table_get(family, id);
+  if (t == 0) return 0;
+  maskTo(addr, len, addrBytes(family));
+  const px = pxFind(t, len);
+  if (px == 0) return 0;
+  if (slen == 0) return load<u32>(px + PX_ALIASES);
+  const st = load<u32>(px + PX_SUBTREE);
+  if (st == 0) return 0;
+  const m = srcMask(saddr, slen);
+  const n = load<u32>(st);
+  for (let i: u32 = 0; i < n; i++) {
+    const e = st + SUB_HEADER + i * SUB_SIZE;
+    if (<u32>load<u8>(e + SUB_LEN) == slen && load<u64>(e) == load<u64>(m) && load<u64>(e + 8) == load<u64>(m + 8)) return load<u32>(e + SUB_ALIASES);
+  }
   return 0;
 }
 
 /** The alias list of `addr`/`len` in table `id` (0: none), for the control plane's consistency checks. */
 export function fib_prefix_get(family: u32, id: u32, addr: u32, len: u32): u32 {
-  const t = fib_table_get(family, id);
-  if (t == 0) return 0;
-  maskTo(addr, len, addrBytes(family));
-  const px = pxFind(t, len);
-  return px == 0 ? 0 : load<u32>(px + PX_ALIASES);
+  return fib_prefix_get2(family, id, addr, len, 0, 0);
 }
 
 /** The longest present prefix length of `t` that is < `below` (≤ 129), or -1. */
@@ -428,7 +559,7 @@ export function fib_prefix_get(family: u32, id: u32, addr: u32, len: u32): u32 {
  */
 @inline function leafCheck(px: u32, tbid: u32, fl: u32, res: u32): i32 {
   const list = load<u32>(px + PX_ALIASES);
-  const n = load<u32>(list);
+  const n: u32 = list == 0 ? 0 : load<u32>(list);
   const flScope = load<u8>(fl + FL_SCOPE);
   const flDscp = load<u8>(fl + FL_TOS) & DSCP_LEGACY_MASK;
   const oif = load<u32>(fl + FL_OIF);
@@ -508,8 +639,9 @@ function tableLookup(t: u32, t2: u32, fl: u32, res: u32): i32 {
   const nbytes = addrBytes(family);
   const dst = fl + FL_DST;
   let len: i32 = 129;
-  // the LPM gives the longest prefix directly; the per-length hash finds the shorter ones
-  const lpm = load<u32>(t + TB_LPM);
+  // the LPM gives the longest prefix directly; the per-length hash finds the shorter ones (and all of
+  // them while a bulk load leaves the LPM behind)
+  const lpm = lpmFresh(t);
   if (lpm != 0 && t2 == 0) {
     const px = family == AF_INET ? lpm4Lookup(lpm, bswap<u32>(load<u32>(dst))) : lpm6_lookup(lpm, dst);
     if (px == 0) return EAGAIN;
@@ -570,6 +702,11 @@ function tableLookup(t: u32, t2: u32, fl: u32, res: u32): i32 {
     }
   }
   return EAGAIN;
+}
+
+/** `t`'s LPM when it is up to date (not during a bulk load), else 0. */
+@inline function lpmFresh(t: u32): u32 {
+  return (load<u32>(fibRoot() + FRT_FLAGS) & FIBF_BATCH) != 0 ? 0 : load<u32>(t + TB_LPM);
 }
 
 @inline function nextLenHas(t: u32, len: i32): bool {
@@ -867,14 +1004,14 @@ export function fib4_local_type(addr: u32, ifindex: u32): u32 {
   if (h == 0 || h == 0xffffffff) return RTN_BROADCAST;
   if ((h & 0xf0000000) == 0xe0000000) return RTN_MULTICAST;
   if (fibRoot() == 0) return RTN_UNICAST;
-  memory.fill(flBuf(), 0, FL_SIZE);
-  store<u32>(flBuf() + FL_DST, addr);
-  store<u8>(flBuf() + FL_FAMILY, <u8>AF_INET);
-  if (fib_table_lookup(AF_INET, RT_TABLE_LOCAL, flBuf(), resBuf()) != 0) return RTN_UNICAST;
+  memory.fill(typeFl(), 0, FL_SIZE);
+  store<u32>(typeFl() + FL_DST, addr);
+  store<u8>(typeFl() + FL_FAMILY, <u8>AF_INET);
+  if (fib_table_lookup(AF_INET, RT_TABLE_LOCAL, typeFl(), typeRes()) != 0) return RTN_UNICAST;
   // the first next hop's device decides (fib_info_nhc(res.fi, 0))
-  const fa = load<u32>(resBuf() + FR_INFO);
+  const fa = load<u32>(typeRes() + FR_INFO);
   if (ifindex != 0 && (load<u32>(fa + FA_NHS) == 0 || load<u32>(fa + FA_NH + NH_OIF) != ifindex)) return RTN_UNICAST;
-  return load<u8>(resBuf() + FR_TYPE);
+  return load<u8>(typeRes() + FR_TYPE);
 }
 
 /** inet_addr_type_table for table `id` (fib_valid_prefsrc): the type of `addr`, RTN_UNICAST when none. */
@@ -882,11 +1019,11 @@ export function fib4_addr_type_table(addr: u32, id: u32): u32 {
   const h = bswap<u32>(addr);
   if (h == 0 || h == 0xffffffff) return RTN_BROADCAST;
   if ((h & 0xf0000000) == 0xe0000000) return RTN_MULTICAST;
-  memory.fill(flBuf(), 0, FL_SIZE);
-  store<u32>(flBuf() + FL_DST, addr);
+  memory.fill(typeFl(), 0, FL_SIZE);
+  store<u32>(typeFl() + FL_DST, addr);
   if (fib_table_get(AF_INET, id) == 0 && !(id == RT_TABLE_LOCAL || id == RT_TABLE_MAIN)) return RTN_BROADCAST;
-  if (fib_table_lookup(AF_INET, id, flBuf(), resBuf()) != 0) return RTN_UNICAST;
-  return load<u8>(resBuf() + FR_TYPE);
+  if (fib_table_lookup(AF_INET, id, typeFl(), typeRes()) != 0) return RTN_UNICAST;
+  return load<u8>(typeRes() + FR_TYPE);
 }
 
 // ---- IPv6 (fib6_table_lookup, rt6_select, fib6_select_path) ----
@@ -923,9 +1060,8 @@ let rule6Suppress: bool = true;
  * taken; when none qualifies, every remaining route scored together (the kernel's third
  * __find_rr_leaf pass has no metric bound). 0 and the result, or 1 (none: backtrack).
  */
-function leafCheck6(px: u32, tbid: u32, oif: u32, iface: bool, res: u32): i32 {
-  const list = load<u32>(px + PX_ALIASES);
-  const n = load<u32>(list);
+function leafCheck6(list: u32, plen: u32, tbid: u32, oif: u32, iface: bool, res: u32): i32 {
+  const n: u32 = list == 0 ? 0 : load<u32>(list);
   if (n == 0) return 1;
   const metric = load<u32>(load<u32>(list + 8) + FA_PRIORITY);
   let best: i32 = -1;
@@ -946,28 +1082,82 @@ function leafCheck6(px: u32, tbid: u32, oif: u32, iface: bool, res: u32): i32 {
     }
   }
   if (bestFa == 0) return 1;
-  resultSet(res, bestFa, 0, load<u8>(px + PX_LEN), tbid);
+  resultSet(res, bestFa, 0, plen, tbid);
   leaf6 = list;
   return 0;
 }
 
-/** fib6_table_lookup: 0 with the result, or -EAGAIN (the null entry: nothing matched). */
+@inline function covers(a: u32, prefix: u32, plen: u32): bool {
+  return plen == 0 || prefixMatch(a, prefix, plen);
+}
+
+/** The subtree `st` has a source prefix covering `src`. */
+function subCovers(st: u32, src: u32): bool {
+  const n = load<u32>(st);
+  for (let i: u32 = 0; i < n; i++) {
+    const e = st + SUB_HEADER + i * SUB_SIZE;
+    if (covers(src, e + SUB_ADDR, load<u8>(e + SUB_LEN))) return true;
+  }
+  return false;
+}
+
+/**
+ * One destination prefix as the trie walk reaches it: its source prefixes that cover `src`, longest
+ * first (fib6_node_lookup in the subtree, then fib6_backtrack up the subtree), then its own routes.
+ */
+function nodeCheck6(px: u32, fl: u32, tbid: u32, oif: u32, iface: bool, res: u32): i32 {
+  const plen = <u32>load<u8>(px + PX_LEN);
+  const st = load<u32>(px + PX_SUBTREE);
+  if (st != 0) {
+    const n = load<u32>(st);
+    for (let i: u32 = 0; i < n; i++) {
+      const e = st + SUB_HEADER + i * SUB_SIZE;
+      if (!covers(fl + FL_SRC, e + SUB_ADDR, load<u8>(e + SUB_LEN))) continue;
+      if (leafCheck6(load<u32>(e + SUB_ALIASES), plen, tbid, oif, iface, res) == 0) return 0;
+    }
+  }
+  return leafCheck6(load<u32>(px + PX_ALIASES), plen, tbid, oif, iface, res);
+}
+
+/**
+ * fib6_table_lookup: 0 with the result, or -EAGAIN (the null entry: nothing matched). The walk starts
+ * at the longest destination prefix that either has a source prefix covering the flow's source, or
+ * no subtree but routes of its own — a prefix with a subtree that does not cover the source is passed
+ * over whole, its own routes too (fib6_node_lookup_1: `if (!sfn) goto backtrack`, measured: a route
+ * without `from` beside one with it answers no flow from elsewhere) — but for the tree's root, whose
+ * own routes answer when nothing else started the walk. From there every shorter prefix is visited as
+ * fib6_backtrack climbs: its covering source prefixes, then its own routes.
+ */
 function tableLookup6(t: u32, fl: u32, oif: u32, iface: bool, res: u32): i32 {
   const dst = fl + FL_DST;
+  const tbid = load<u32>(t + TB_ID);
   let len: i32 = 129;
-  const lpm = load<u32>(t + TB_LPM);
+  let started = false;
+  const lpm = lpmFresh(t);
   if (lpm != 0) {
     const px = lpm6_lookup(lpm, dst);
     if (px == 0) return EAGAIN;
-    if (leafCheck6(px, load<u32>(t + TB_ID), oif, iface, res) == 0) return 0;
     len = load<u8>(px + PX_LEN);
+    const st = load<u32>(px + PX_SUBTREE);
+    if (len == 0 || (st != 0 ? subCovers(st, fl + FL_SRC) : load<u32>(px + PX_ALIASES) != 0)) {
+      started = true;
+      if (nodeCheck6(px, fl, tbid, oif, iface, res) == 0) return 0;
+    }
   }
   while (true) {
     len = nextLen(t, len);
     if (len < 0) return EAGAIN;
     maskTo(dst, <u32>len, 16);
     const px = pxFind(t, <u32>len);
-    if (px != 0 && leafCheck6(px, load<u32>(t + TB_ID), oif, iface, res) == 0) return 0;
+    if (px == 0) continue;
+    // the tree's root is where the walk ends up when it found no start (fib6_node_lookup: fn = root):
+    // its own routes answer whether or not its subtree covers the source
+    if (!started && len != 0) {
+      const st = load<u32>(px + PX_SUBTREE);
+      if (st != 0 ? !subCovers(st, fl + FL_SRC) : load<u32>(px + PX_ALIASES) == 0) continue;
+      started = true;
+    }
+    if (nodeCheck6(px, fl, tbid, oif, iface, res) == 0) return 0;
   }
   return EAGAIN;
 }
@@ -1124,9 +1314,57 @@ export function fib_free(addr: u32, size: u32): void {
   rc_retire(addr, size);
 }
 
-/** Reclaim what grace periods allow (rc_reclaim): the bytes still waiting. */
+/**
+ * Reclaim what grace periods allow: the FIB's records (rc_reclaim) and the blocks its LPM tables
+ * retired (lpm_heap.ts waits for the same grace periods). The bytes of records still waiting.
+ */
 export function fib_reclaim(): u32 {
+  const r = fibRoot();
+  if (r != 0) {
+    const dir = load<u32>(r + FRT_TABLES);
+    const n = load<u32>(dir);
+    for (let i: u32 = 0; i < n; i++) {
+      const lpm = load<u32>(load<u32>(dir + 4 + (i << 2)) + TB_LPM);
+      if (lpm != 0) lpm_reclaim(lpm);
+    }
+  }
   return rc_reclaim();
+}
+
+/**
+ * A bulk load starts: the LPM tables only record changes (lpm_batch_begin) and lookups walk the
+ * per-length hash, always current, until fib_batch_commit rebuilds each LPM once. 0, or -16 (EBUSY).
+ */
+export function fib_batch_begin(): i32 {
+  const r = fibRootEnsure();
+  if (r == 0) return ENOMEM;
+  if ((load<u32>(r + FRT_FLAGS) & FIBF_BATCH) != 0) return -16;
+  const dir = load<u32>(r + FRT_TABLES);
+  const n = load<u32>(dir);
+  for (let i: u32 = 0; i < n; i++) {
+    const lpm = load<u32>(load<u32>(dir + 4 + (i << 2)) + TB_LPM);
+    if (lpm != 0) lpm_batch_begin(lpm);
+  }
+  store<u32>(r + FRT_FLAGS, load<u32>(r + FRT_FLAGS) | FIBF_BATCH);
+  return 0;
+}
+
+/** The bulk load is over: every LPM rebuilt and published, lookups use them again. 0, or -12. */
+export function fib_batch_commit(): i32 {
+  const r = fibRoot();
+  if (r == 0 || (load<u32>(r + FRT_FLAGS) & FIBF_BATCH) == 0) return 0;
+  const dir = load<u32>(r + FRT_TABLES);
+  const n = load<u32>(dir);
+  for (let i: u32 = 0; i < n; i++) {
+    const lpm = load<u32>(load<u32>(dir + 4 + (i << 2)) + TB_LPM);
+    if (lpm == 0) continue;
+    let left = lpm_commit(lpm, 0xffffffff);
+    while (left > 0) left = lpm_commit(lpm, 0xffffffff);
+    if (left < 0) return left; // ENOMEM: what is left stays pending, lookups keep to the hash
+  }
+  store<u32>(r + FRT_FLAGS, load<u32>(r + FRT_FLAGS) & ~FIBF_BATCH);
+  fibGenBump();
+  return 0;
 }
 
 /**

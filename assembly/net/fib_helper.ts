@@ -2,8 +2,9 @@
 // bpf_ipv4_fib_lookup, bpf_ipv6_fib_lookup and bpf_fib_set_fwd_params do it, backed by this FIB.
 //
 // Reads: the program's struct bpf_fib_lookup (64 bytes), the netdev records (forwarding, MAC, MTU),
-// the FIB, the PMTU exceptions (dst.ts), the neighbour table (neigh_lookup). Sets: the struct's
-// output fields and the return code. Next: the program (which then typically rewrites the MACs and
+// the FIB, the PMTU exceptions (dst.ts), the neighbour table (neigh_lookup), the devices' addresses
+// (BPF_FIB_LOOKUP_SRC: nh_saddr / ipv6_dev_get_saddr). Sets: the struct's output fields and the return
+// code; its flow key and result live in the worker's scratch (SCR_FIB + 192, + 256). Next: the program (which then typically rewrites the MACs and
 // calls bpf_redirect).
 //
 // struct bpf_fib_lookup (include/uapi/linux/bpf.h):
@@ -130,6 +131,22 @@ function mtu6(dev: u32, daddr: u32): u32 {
   return mtu > IP_MAX_MTU ? IP_MAX_MTU : mtu;
 }
 
+/** The flow key's protocol, ports and family from the struct. */
+@inline function flowPorts(fl: u32, p: u32, family: u32): void {
+  store<u8>(fl + FL_PROTO, load<u8>(p + P_PROTO));
+  store<u16>(fl + FL_SPORT, load<u16>(p + P_SPORT));
+  store<u16>(fl + FL_DPORT, load<u16>(p + P_DPORT));
+  store<u8>(fl + FL_FAMILY, <u8>family);
+}
+
+/** BPF_FIB_LOOKUP_DIRECT's table: main, or tbid with BPF_FIB_LOOKUP_TBID (the field then zeroed for the VLAN output fields). */
+@inline function directTable(p: u32, flags: u32): u32 {
+  if ((flags & BPF_FIB_LOOKUP_TBID) == 0) return RT_TABLE_MAIN;
+  const tbid = load<u32>(p + P_TBID);
+  store<u32>(p + P_TBID, 0);
+  return tbid;
+}
+
 @inline function ipv4Lookup(p: u32, flags: u32): i32 {
   const fl = flKey();
   const res = result();
@@ -145,21 +162,13 @@ function mtu6(dev: u32, daddr: u32): u32 {
     store<u32>(fl + FL_IIF, ifindex);
   }
   store<u8>(fl + FL_TOS, load<u8>(p + P_TOS) & 0xfc);
-  store<u8>(fl + FL_PROTO, load<u8>(p + P_PROTO));
   store<u32>(fl + FL_DST, load<u32>(p + P_DST));
   store<u32>(fl + FL_SRC, load<u32>(p + P_SRC));
-  store<u16>(fl + FL_SPORT, load<u16>(p + P_SPORT));
-  store<u16>(fl + FL_DPORT, load<u16>(p + P_DPORT));
-  store<u8>(fl + FL_FAMILY, <u8>AF_INET);
+  flowPorts(fl, p, AF_INET);
   let err: i32;
   if (flags & BPF_FIB_LOOKUP_DIRECT) {
-    let tbid = RT_TABLE_MAIN;
-    if (flags & BPF_FIB_LOOKUP_TBID) {
-      tbid = load<u32>(p + P_TBID);
-      store<u32>(p + P_TBID, 0); // zeroed for the VLAN output fields
-    }
     // a missing table and a miss both answer NOT_FWDED
-    err = fib_table_lookup(AF_INET, tbid, fl, res);
+    err = fib_table_lookup(AF_INET, directTable(p, flags), fl, res);
   } else {
     if (flags & BPF_FIB_LOOKUP_MARK) store<u32>(fl + FL_MARK, load<u32>(p + P_MARK));
     err = lookup4NoPath(fl, res);
@@ -227,20 +236,12 @@ function ipv6Lookup(p: u32, flags: u32): i32 {
     hasSaddr = true; // RT6_LOOKUP_F_HAS_SADDR
   }
   store<u32>(fl + FL_LABEL, load<u32>(p + P_TOS));
-  store<u8>(fl + FL_PROTO, load<u8>(p + P_PROTO));
   ipv6Copy(fl + FL_DST, p + P_DST);
   ipv6Copy(fl + FL_SRC, p + P_SRC);
-  store<u16>(fl + FL_SPORT, load<u16>(p + P_SPORT));
-  store<u16>(fl + FL_DPORT, load<u16>(p + P_DPORT));
-  store<u8>(fl + FL_FAMILY, <u8>AF_INET6);
+  flowPorts(fl, p, AF_INET6);
   let err: i32;
   if (flags & BPF_FIB_LOOKUP_DIRECT) {
-    let tbid = RT_TABLE_MAIN;
-    if (flags & BPF_FIB_LOOKUP_TBID) {
-      tbid = load<u32>(p + P_TBID);
-      store<u32>(p + P_TBID, 0);
-    }
-    err = fib6_table_lookup(tbid, fl, oif, res);
+    err = fib6_table_lookup(directTable(p, flags), fl, oif, res);
   } else {
     if (flags & BPF_FIB_LOOKUP_MARK) store<u32>(fl + FL_MARK, load<u32>(p + P_MARK));
     // ipv6_stub->fib6_lookup: the fib6_result path, on which rules never suppress (fib6_rule_suppress needs an rt6_info)

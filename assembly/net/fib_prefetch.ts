@@ -25,7 +25,7 @@ import { AF_INET, NR_FIB, RT_TABLE_LOCAL, RT_TABLE_MAIN, SCR_BURST } from './abi
 import { BURST_MAX } from '../abi';
 import { FA_NH, FA_TYPE, fib_table_get, PX_ALIASES, TB_LPM } from './fib';
 import { HDR_DIR } from './lpm_heap';
-import { PN_LEAFVEC, PN_SLOTS, DIRECT_LEAF_MAX } from './poptrie';
+import { DIRECT_LEAF_MAX, PN_LEAFVEC, PN_SLOTS } from './poptrie';
 
 const S4: u32 = 18; // lpm4.ts: the direct table's bits
 const PF_DST: u32 = 512;

@@ -1,16 +1,16 @@
 // The control operations lpm4 and lpm6 tables share (a table knows its family): batch loading,
 // reclaiming retired memory after a quiescent point, counters. Control plane only.
 //
-// Multi-worker protocol: every update publishes under a new generation (lpm_gen). After the control
-// plane has seen each worker pass a quiescent point (finish the burst it was in) following generation
-// g, lpm_reclaim(t, g) lets the blocks unlinked up to g be reused. With one worker, call it right
-// after the update.
+// Multi-worker protocol: reclaim.ts's (net_worker_online, net_quiescent). Blocks an update unlinked
+// wait for the grace period that was open when it published; lpm_reclaim runs rc_reclaim and takes
+// back what has passed. With no worker online, every call passes at once. lpm_gen counts updates.
 
 import {
   HDR_COUNT, HDR_DIRTY, HDR_GEN, HDR_HELD, HDR_LIVE_RIB, HDR_LIVE_STRUCT, HDR_MAGIC, HDR_RETIRED, heapReclaim, MAGIC4,
   MAGIC6,
 } from './lpm_heap';
 import { ptBatchBegin, ptCommit, ptFlush } from './poptrie';
+import { rc_reclaim } from './reclaim';
 
 @inline function isTable(t: u32): bool {
   if (t == 0) return false;
@@ -36,12 +36,14 @@ export function lpm_commit(t: u32, groups: u32): i32 {
   return isTable(t) ? ptCommit(t, groups) : -22;
 }
 
-/** Reuse the blocks retired up to generation `gen` (every reader is past it). Bytes still retired. */
-export function lpm_reclaim(t: u32, gen: u32): f64 {
-  return isTable(t) ? <f64>heapReclaim(t, gen) : 0;
+/** End what grace periods can (rc_reclaim) and reuse the blocks whose grace period is over. Bytes still retired. */
+export function lpm_reclaim(t: u32): f64 {
+  if (!isTable(t)) return 0;
+  rc_reclaim();
+  return <f64>heapReclaim(t);
 }
 
-/** The generation of the last published update. */
+/** The generation of the last published update (updates published so far). */
 export function lpm_gen(t: u32): u32 {
   return isTable(t) ? load<u32>(t + HDR_GEN) : 0;
 }

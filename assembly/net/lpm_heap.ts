@@ -7,15 +7,18 @@
 // power of two, with one free list per power. The arena never takes memory back, so a table keeps what
 // it has grown to and reuses it.
 //
-// Blocks a reader may still hold are not freed but retired: a record (address, class, generation
-// whose publication unlinked them) goes to the retire log, and the block itself is left untouched, since
-// a reader may still be walking it, until the control plane says every reader has passed a quiescent
-// point after that generation (lpm_reclaim). An update reserves log room for every block it will
-// retire before it publishes anything, so retiring never fails. Blocks never published (a build that
-// failed half way, scratch) are freed at once.
+// Blocks a reader may still hold are not freed but retired: a record (address, class, and the grace
+// period of reclaim.ts it waits for, rc_stamp) goes to the retire log, and the block itself is left
+// untouched, since a reader may still be walking it, until reclaim.ts says that grace period is over
+// (rc_passed): the stack has one notion of "every reader has passed", and this heap only keeps its own
+// pool (blocks packed per table, exact 8-byte classes) for locality. What has passed goes back to the
+// free lists at the next update (heapReserve; with a stack root, whose rc_reclaim runs after every
+// change) or at lpm_reclaim. An update reserves log room for every block it will retire before it
+// publishes anything, so retiring never fails. Blocks never published (a build that failed half way,
+// scratch) are freed at once.
 //
 // Retire log: a FIFO of LOG_PAGE-byte pages (+0 u32 next, +4 u32 read index, +8 u32 write index,
-// +16 records: u32 address, u32 class << 24 | generation & 0xffffff), oldest page first.
+// +16 records: u32 address, u32 class << 24 | grace period (rc_stamp) & 0xffffff), oldest page first.
 //
 // Table header (HDR_* offsets; the header and its scratch are one arena block):
 //
@@ -26,7 +29,7 @@
 //   +16   u32 rule trie root (lpm_rib.ts)
 //   +20   u32 rule node size
 //   +24   u32 prefixes
-//   +28   u32 generation: bumped by every published update
+//   +28   u32 generation: bumped by every published update (a count, for tests and stats)
 //   +32   u32 chunk bump pointer      +36 u32 chunk end
 //   +40   u32 dirty bitmap (batch mode: one u64 per 64 direct slots), 0 outside a batch
 //   +44   u32 dirty words left to commit
@@ -45,6 +48,8 @@
 //   +2432 per-level scratch, LEVEL_SCRATCH bytes each: 64 × u32 leaf values, 64 × u32 rule subtries
 
 import { arena_alloc } from '../maps/arena';
+import { netRoot } from './core';
+import { rc_passed, rc_stamp } from './reclaim';
 
 export const HDR_MAGIC: u32 = 0;
 export const HDR_W: u32 = 4;
@@ -182,6 +187,9 @@ export function heapFree(t: u32, b: u32, bytes: u32, kind: u32): void {
  * (nothing published yet, the caller undoes its build).
  */
 export function heapReserve(t: u32, n: u32): bool {
+  // With a stack root, grace periods move whenever the control plane reclaims (fib, neigh, netdev):
+  // take back what has passed. A bare table (no root, no workers) waits for lpm_reclaim.
+  if (netRoot() != 0) heapReclaim(t);
   while (load<u32>(t + HDR_LOG_ROOM) < n) {
     const page = heapAlloc(t, LOG_PAGE, KIND_LOG);
     if (page == 0) return false;
@@ -202,8 +210,8 @@ export function heapReserve(t: u32, n: u32): bool {
 }
 
 /**
- * Retire a block a reader may still hold (room reserved by heapReserve): it is reused after
- * lpm_reclaim passes the current generation. The block is not written.
+ * Retire a block a reader may still hold (room reserved by heapReserve): it is reused once reclaim.ts's
+ * grace period open now is over. The block is not written.
  */
 export function heapRetire(t: u32, b: u32, bytes: u32): void {
   const c = classOf(bytes);
@@ -216,7 +224,7 @@ export function heapRetire(t: u32, b: u32, bytes: u32): void {
   }
   const rec = page + LOG_HDR + (w << 3);
   store<u32>(rec, b);
-  store<u32>(rec + 4, (c << 24) | (load<u32>(t + HDR_GEN) & 0xffffff));
+  store<u32>(rec + 4, (c << 24) | (rc_stamp() & 0xffffff));
   store<u32>(page + 8, w + 1);
   store<u32>(t + HDR_LOG_ROOM, load<u32>(t + HDR_LOG_ROOM) - 1);
   const size = classBytes(c);
@@ -225,11 +233,10 @@ export function heapRetire(t: u32, b: u32, bytes: u32): void {
 }
 
 /**
- * Every reader has passed a quiescent point since generation `gen` was published: blocks retired up
- * to it go back to the free lists. Returns the bytes still waiting. (Generations compare as 24-bit
- * serial numbers, so the counter may wrap.)
+ * Blocks whose grace period is over (rc_passed: every reader has passed a quiescent point since they
+ * were unlinked) go back to the free lists, oldest first. Returns the bytes still waiting.
  */
-export function heapReclaim(t: u32, gen: u32): u64 {
+export function heapReclaim(t: u32): u64 {
   let page = load<u32>(t + HDR_LOG_HEAD);
   while (page != 0) {
     let r = load<u32>(page + 4);
@@ -237,7 +244,7 @@ export function heapReclaim(t: u32, gen: u32): u64 {
     while (r < w) {
       const rec = page + LOG_HDR + (r << 3);
       const tag = load<u32>(rec + 4);
-      if (<i32>((tag - gen) << 8) > 0) break;
+      if (!rc_passed(tag & 0xffffff)) break;
       const c = tag >> 24;
       const b = load<u32>(rec);
       const head = t + HDR_FREE + (c << 2);
@@ -266,7 +273,7 @@ export function heapReclaim(t: u32, gen: u32): u64 {
   return load<u64>(t + HDR_RETIRED);
 }
 
-/** Bump the generation: the update about to be published retires its blocks under the new one. */
+/** Bump the generation: one more update is about to be published. */
 @inline export function heapNextGen(t: u32): void {
   store<u32>(t + HDR_GEN, load<u32>(t + HDR_GEN) + 1);
 }

@@ -12,8 +12,8 @@
 //
 //   root  +0 magic 'NEIG' | +4 PRNG state (xorshift32: reachable_time) | +8 table AF_INET | +12 table
 //         AF_INET6 | +16 timer heap | +20 heap count | +24 heap capacity | +28 free entries | +32
-//         retired entries (reused two ticks on: a tick is the quiescent point) | +36 timer arming counter
-//         | +40 entries retired before the last tick | +64 control-plane I/O (key 16, lladdr 8, lladdr
+//         entries retired since the last tick | +36 timer arming counter | +40 entries waiting for
+//         their grace period (reclaim.ts) | +44 that grace period (rc_stamp) | +64 control-plane I/O (key 16, lladdr 8, lladdr
 //         length, message; +96 the output path's key) | +128 flow key and FIB result (arp_filter) | +256
 //         hash blocks a grow replaced, handed to reclaim.ts at the next tick (count, then blocks) | +320
 //
@@ -35,11 +35,14 @@
 //         stack's own), which the ICMP error names when resolution fails.
 //
 // Multi-worker: buckets and entries carry lock words (NE_LOCK, bucket lock); with one worker today
-// they are not taken. Entries are filled before they are linked (one store of the bucket head) and
-// their memory is reused only after the next tick.
+// they are not taken. Entries are filled before they are linked (one store of the bucket head).
+// Entries are allocated and retired on the data path, which must not touch reclaim.ts, so they keep
+// their own pool; but their reuse waits for reclaim.ts's grace periods like every other block: at each
+// tick (control plane) what was retired since the last one is stamped (rc_stamp) and goes back to the
+// pool once rc_passed.
 
 import { arena_alloc } from '../maps/arena';
-import { rc_alloc, rc_reclaim, rc_retire } from './reclaim';
+import { rc_alloc, rc_passed, rc_reclaim, rc_retire, rc_stamp } from './reclaim';
 import { FRAME_SIZE } from '../abi';
 import { netFree, netDrop, netdevGet, netRoot, sysctl, mibInc } from './core';
 import {
@@ -131,6 +134,7 @@ const RT_FREE: u32 = 28;
 const RT_RETIRED: u32 = 32;
 const RT_SEQ: u32 = 36;
 const RT_RETIRED_OLD: u32 = 40;
+const RT_RETIRED_STAMP: u32 = 44;
 const RT_IO: u32 = 64;
 const RT_FLOW: u32 = 128;
 const RT_OLD_HASH: u32 = 256; // u32 count, then OLD_HASH_MAX × u32 hash blocks a grow unpublished
@@ -446,23 +450,36 @@ function entryAlloc(r: u32): u32 {
   return e;
 }
 
-/** An entry out of the table: its memory waits for the next tick (a reader may still hold it). */
+/** An entry out of the table: its memory waits for a grace period from the next tick (a reader may still hold it). */
 function entryRetire(r: u32, e: u32): void {
   store<u32>(e + NE_GC_NEXT, load<u32>(r + RT_RETIRED));
   store<u32>(r + RT_RETIRED, e);
 }
 
-/** A tick is a quiescent point: what was retired before the previous one can be reused now. */
-function releaseRetired(r: u32): void {
+/** The waiting entries go back to the pool once their grace period is over. */
+function releasePassed(r: u32): void {
   let e = load<u32>(r + RT_RETIRED_OLD);
-  store<u32>(r + RT_RETIRED_OLD, load<u32>(r + RT_RETIRED));
-  store<u32>(r + RT_RETIRED, 0);
+  if (e == 0 || !rc_passed(load<u32>(r + RT_RETIRED_STAMP))) return;
+  store<u32>(r + RT_RETIRED_OLD, 0);
   while (e != 0) {
     const next = load<u32>(e + NE_GC_NEXT);
     store<u32>(e + NE_NEXT0, load<u32>(r + RT_FREE));
     store<u32>(r + RT_FREE, e);
     e = next;
   }
+}
+
+/**
+ * At a tick (control plane): entries retired since the last one start waiting for reclaim.ts's open
+ * grace period (when none are waiting), and waiting ones whose grace period is over are reused. The
+ * caller runs rc_reclaim between the two halves (retireOldHashes).
+ */
+function stampRetired(r: u32): void {
+  releasePassed(r);
+  if (load<u32>(r + RT_RETIRED_OLD) != 0 || load<u32>(r + RT_RETIRED) == 0) return;
+  store<u32>(r + RT_RETIRED_OLD, load<u32>(r + RT_RETIRED));
+  store<u32>(r + RT_RETIRED, 0);
+  store<u32>(r + RT_RETIRED_STAMP, rc_stamp());
 }
 
 function gcListAdd(t: u32, e: u32): void {
@@ -533,13 +550,11 @@ function hashGrow(r: u32, t: u32): void {
 /** Hash blocks replaced since the last tick go to reclaim.ts, reused once every reader has left them. */
 function retireOldHashes(r: u32): void {
   const k = load<u32>(r + RT_OLD_HASH);
-  if (k == 0) return;
   for (let i: u32 = 0; i < k; i++) {
     const h = load<u32>(r + RT_OLD_HASH + 4 + (i << 2));
     rc_retire(h, hashBytes(load<u32>(h + H_SHIFT)));
   }
   store<u32>(r + RT_OLD_HASH, 0);
-  rc_reclaim();
 }
 
 /** Unlink `e` from its chain (hlist_del_rcu: its own link stays for a reader standing on it). */
@@ -1311,8 +1326,10 @@ export function neigh_tick(now: u64): void {
   }
   IN_TICK = false;
   NOW = limit;
-  releaseRetired(r);
+  stampRetired(r);
   retireOldHashes(r);
+  rc_reclaim();
+  releasePassed(r);
 }
 
 // ---- Receive (the contracts; the protocol work is in arp.ts and ndisc.ts) ----

@@ -1,11 +1,12 @@
-// Memory for tables the control plane rebuilds aside while workers read them, reclaimed the way the
-// kernel's RCU does it for the FIB (quiescent-state based): the control plane takes blocks from
-// size-class free lists (or the arena), publishes a new version with one aligned store, RETIRES the
-// blocks the old version used, and a retired block goes back on a free list only after every worker
-// that could still be reading it has passed a quiescent point.
+// The stack's one notion of "every reader has passed": memory for tables the control plane rebuilds
+// aside while workers read them, reclaimed the way the kernel's RCU does it for the FIB
+// (quiescent-state based). The control plane takes blocks from size-class free lists (or the arena),
+// publishes a new version with one aligned store, RETIRES the blocks the old version used, and a
+// retired block goes back on a free list only after every worker that could still be reading it has
+// passed a quiescent point.
 //
-// Reads: the per-worker counters. Sets: the counters (workers), the free lists and the batches (the
-// control plane only). Frames: none.
+// Reads: the per-worker counters. Sets: the counters (workers), the free lists, the batches and the
+// grace-period numbers (the control plane only). Frames: none.
 //
 // Workers: each registers (net_worker_online), bumps its counter at every quiescent point — between
 // bursts, when it holds no pointer into any table (net_quiescent) — and deregisters when it stops
@@ -20,12 +21,23 @@
 // itself: a reader may still be reading every byte of it. Counters are single aligned u32 words, read
 // and written whole (the module is built without the threads feature, as every publishing store here).
 //
+// Grace periods are numbered: the open batch is grace period `seq`, and `done` is the last one that is
+// over. Pools that must keep their own memory use the same grace periods instead of a clock of their
+// own: the LPM tables' per-table heap (lpm_heap.ts: blocks packed per table, exact 8-byte classes) and
+// the neighbour entries (neigh.ts: allocated and retired on the data path, which must not touch the
+// reclaimer). Such a pool tags what it unlinked with rc_stamp() (the open grace period, which then
+// closes at the next rc_reclaim even with no block of ours in it) and reuses it once rc_passed(stamp).
+// So every user — reclaim.ts's own free lists (fib.ts, netdev.ts, neigh.ts's hash blocks and parms,
+// device records), lpm_heap.ts and neigh.ts entries — waits for the same snapshot of the same counters.
+//
 // State (its address at NR_RECLAIM in the root, set up on first use):
 //
 //   +0   u32 open batch (chunk list)        +4 u32 pending batch (chunk list)
-//   +8   u32 pending has a snapshot (1)     +12 u32 bytes retired, not yet free
+//   +8   u32 a batch is pending (1)         +12 u32 bytes retired, not yet free
 //   +16  u64 bytes taken from the arena     +24 u64 bytes on the free lists
 //   +32  u32 slab: next free byte           +36 u32 slab end
+//   +40  u32 seq: the open grace period     +44 u32 done: the last grace period that is over
+//   +48  u32 the pending grace period       +52 u32 the open one was stamped (1): it must close
 //   +64  RC_WORKERS × u32 worker counters (0: offline)
 //   +320 RC_WORKERS × u32 the pending batch's snapshot
 //   +576 RC_CLASSES × u32 free lists by class (16 << class bytes): +0 next
@@ -47,6 +59,10 @@ const RS_ARENA: u32 = 16;
 const RS_FREE: u32 = 24;
 const RS_SLAB_POS: u32 = 32;
 const RS_SLAB_END: u32 = 36;
+const RS_SEQ: u32 = 40;
+const RS_DONE: u32 = 44;
+const RS_PENDING_SEQ: u32 = 48;
+const RS_STAMPED: u32 = 52;
 // New small blocks are carved from slabs taken from the arena a MiB (or an eighth of the arena) at a
 // time: growing the memory a page at a time makes V8 collect garbage at every grow (a million routes
 // took minutes instead of seconds).
@@ -67,6 +83,8 @@ function state(): u32 {
   if (s == 0) {
     s = arena_alloc(RS_SIZE, 64);
     if (s == 0) return 0;
+    memory.fill(s, 0, RS_SIZE);
+    store<u32>(s + RS_SEQ, 1); // grace period 0 is over before anything is stamped
     store<u32>(r + NR_RECLAIM, s);
   }
   return s;
@@ -212,13 +230,18 @@ function graceOver(s: u32): bool {
 export function rc_reclaim(): u32 {
   const s = state();
   if (s == 0) return 0;
-  if (load<u32>(s + RS_PENDING) == 0 && load<u32>(s + RS_OPEN) != 0) {
+  if (load<u32>(s + RS_SNAPPED) == 0 && (load<u32>(s + RS_OPEN) != 0 || load<u32>(s + RS_STAMPED) != 0)) {
     store<u32>(s + RS_PENDING, load<u32>(s + RS_OPEN));
     store<u32>(s + RS_OPEN, 0);
+    store<u32>(s + RS_SNAPPED, 1);
+    store<u32>(s + RS_STAMPED, 0);
+    const seq = load<u32>(s + RS_SEQ);
+    store<u32>(s + RS_PENDING_SEQ, seq);
+    store<u32>(s + RS_SEQ, seq + 1);
     for (let w: u32 = 0; w < RC_WORKERS; w++) store<u32>(s + RS_SNAPSHOT + (w << 2), load<u32>(s + RS_COUNTERS + (w << 2)));
   }
-  let ch = load<u32>(s + RS_PENDING);
-  if (ch != 0 && graceOver(s)) {
+  if (load<u32>(s + RS_SNAPPED) != 0 && graceOver(s)) {
+    let ch = load<u32>(s + RS_PENDING);
     while (ch != 0) {
       const next = load<u32>(ch);
       const n = load<u32>(ch + 4);
@@ -231,10 +254,35 @@ export function rc_reclaim(): u32 {
       ch = next;
     }
     store<u32>(s + RS_PENDING, 0);
-    // what was retired meanwhile may start its own grace period at once
-    if (load<u32>(s + RS_OPEN) != 0) return rc_reclaim();
+    store<u32>(s + RS_SNAPPED, 0);
+    store<u32>(s + RS_DONE, load<u32>(s + RS_PENDING_SEQ));
+    // what was retired (or stamped) meanwhile may start its own grace period at once
+    if (load<u32>(s + RS_OPEN) != 0 || load<u32>(s + RS_STAMPED) != 0) return rc_reclaim();
   }
   return load<u32>(s + RS_RETIRED);
+}
+
+/**
+ * For a pool that keeps its own memory: the grace period what it has just unlinked waits for (the open
+ * one, which is closed by the next rc_reclaim). Reuse it once rc_passed(stamp). 0 (always passed)
+ * when the stack has no root. Control plane only.
+ */
+export function rc_stamp(): u32 {
+  const s = state();
+  if (s == 0) return 0;
+  store<u32>(s + RS_STAMPED, 1);
+  return load<u32>(s + RS_SEQ);
+}
+
+/**
+ * Grace period `stamp` (from rc_stamp) is over: every worker that could hold what was unlinked before
+ * it has passed a quiescent point. Compared as serial numbers in the low 24 bits (a pool may keep only
+ * those), so the numbers may wrap.
+ */
+export function rc_passed(stamp: u32): bool {
+  const s = state();
+  if (s == 0) return true;
+  return <i32>((stamp - load<u32>(s + RS_DONE)) << 8) <= 0;
 }
 
 /** Bytes the reclaimer took from the arena (slabs whole), and of those how many are free for reuse (for tests and stats). */
@@ -250,12 +298,24 @@ export function rc_free_bytes(): u64 {
 
 // ---- The workers' side ----
 
+/**
+ * This instance's worker slot: 0 for the thread that runs the control plane (it never registers),
+ * w + 1 once worker w registered. A wasm global, so every instance (every worker) has its own; stages
+ * that keep per-worker state the data path writes (dst.ts's route cache) index it with this.
+ */
+let workerSlot: u32 = 0;
+
+@inline export function netWorkerSlot(): u32 {
+  return workerSlot;
+}
+
 /** Worker `w` (0 .. RC_WORKERS-1) starts reading tables. */
 export function net_worker_online(w: u32): void {
   const s = state();
   if (s == 0 || w >= RC_WORKERS) return;
   const a = s + RS_COUNTERS + (w << 2);
   if (load<u32>(a) == 0) store<u32>(a, 1);
+  workerSlot = w + 1;
 }
 
 /** Worker `w` holds no pointer into any table (between bursts): a quiescent point. */

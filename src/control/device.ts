@@ -9,6 +9,7 @@
 //   readTx / readHost ─▶ copies out, frames back (completion ring → fill ring, host → pool)
 
 import { WxdpError } from '../errors.js';
+import { macBytes } from './addresses.js';
 import { JitProgram } from '../jit/index.js';
 import {
   DEV,
@@ -126,9 +127,7 @@ function parseMac(mac: string | Uint8Array): Uint8Array {
     if (mac.length !== 6) throw new WxdpError('USAGE', `a MAC address has 6 bytes, not ${mac.length}`);
     return mac;
   }
-  const parts = mac.split(':');
-  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-f]{1,2}$/i.test(p))) throw new WxdpError('USAGE', `'${mac}' is not a MAC address`);
-  return Uint8Array.from(parts.map((p) => parseInt(p, 16)));
+  return macBytes(mac);
 }
 
 function zeroStats(): QueueStats {

@@ -4,7 +4,9 @@
 /** The FIB root, a table, a prefix record (fib.ts draws them). */
 export const FRT = { RULES4: 0, RULES6: 4, TABLES: 8, FLAGS: 12 } as const;
 export const TB = { ID: 0, FAMILY: 4, BUCKETS: 8, LPM: 12, LENS: 16, COUNT: 40, USED: 44, LENCOUNT: 64 } as const;
-export const PX = { ADDR: 0, LEN: 16, ALIASES: 20, SIZE: 24 } as const;
+export const PX = { ADDR: 0, LEN: 16, ALIASES: 20, SUBTREE: 24, SIZE: 32 } as const;
+/** An IPv6 prefix's subtree of source prefixes: +0 count, then entries from HEADER. */
+export const SUB = { ADDR: 0, LEN: 16, ALIASES: 20, SIZE: 24, HEADER: 8 } as const;
 export const FA = { TYPE: 0, SCOPE: 1, DSCP: 2, PROTOCOL: 3, PRIORITY: 4, FLAGS: 8, MTU: 12, LOCK: 16, NHS: 20, PREFSRC: 24, HAS_PREFSRC: 40, TABLE: 44, ID: 48, PLEN: 52, ECMP6: 53, NH: 64 } as const;
 export const NH = { OIF: 0, FLAGS: 4, WEIGHT: 8, UPPER: 12, GW_FAMILY: 16, SCOPE: 17, GW: 20, SADDR: 36, SADDR_GEN: 40, SIZE: 44 } as const;
 export const RTNH_F = { DEAD: 1, PERVASIVE: 2, ONLINK: 4, LINKDOWN: 16 } as const;
@@ -22,10 +24,14 @@ export interface FibExports {
   fib_alloc(size: number): number;
   fib_free(addr: number, size: number): void;
   fib_reclaim(): number;
+  fib_batch_begin(): number;
+  fib_batch_commit(): number;
   fib_nh_saddr_init(fa: number): void;
   fib6_rebalance(list: number): void;
   fib_prefix_set(family: number, table: number, addr: number, len: number, list: number): number;
   fib_prefix_get(family: number, table: number, addr: number, len: number): number;
+  fib_prefix_set2(family: number, table: number, addr: number, len: number, saddr: number, slen: number, list: number): number;
+  fib_prefix_get2(family: number, table: number, addr: number, len: number, saddr: number, slen: number): number;
   fib_rules_set(family: number, list: number, custom: number): number;
   fib_rebalance(fa: number): void;
   fib_changed(): void;

@@ -8,11 +8,13 @@
 //   t.lookup('198.51.100.9');                // 7
 //   t.load(routes, { onProgress: (done, total) => bar(done / total) });
 //
-// Reclaiming: every update retires the blocks it unlinked; with one worker they can be reused at once,
-// which is what `reclaim: 'auto'` (the default) does after each operation. With several workers, pass
-// `reclaim: 'manual'` and call reclaim(gen) once every worker has passed a quiescent point after gen.
+// Reclaiming: every update retires the blocks it unlinked; they are reused once reclaim.ts's grace
+// period is over (every worker online has passed a quiescent point: net_quiescent), at once with no
+// worker online. `reclaim: 'auto'` (the default) runs reclaim() after each operation; with 'manual'
+// the caller does.
 
 import type { FastPath } from '../runtime/fastpath.js';
+import { ipv4TextOf, ipv4Value, ipv6Bytes, ipv6Text } from './addresses.js';
 import { NetError, type NetErrno } from './net_types.js';
 
 type I = number;
@@ -32,7 +34,7 @@ interface LpmExports {
   lpm_batch_begin(t: I): I;
   lpm_in_batch(t: I): I;
   lpm_commit(t: I, groups: I): I;
-  lpm_reclaim(t: I, gen: I): number;
+  lpm_reclaim(t: I): number;
   lpm_gen(t: I): I;
   lpm_count(t: I): I;
   lpm_mem(t: I, what: I): number;
@@ -85,87 +87,29 @@ const ERRNO: Record<number, NetErrno> = { 2: 'ENOENT', 12: 'ENOMEM', 16: 'EBUSY'
 
 // ---- Addresses ----
 
-/** An IPv4 address in dotted quad as a host-order u32. */
-export function parseIpv4(s: string): number {
-  const parts = s.split('.');
-  if (parts.length !== 4) throw new NetError('EINVAL', `"${s}" is not an IPv4 address`);
-  let v = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) throw new NetError('EINVAL', `"${s}" is not an IPv4 address`);
-    v = v * 256 + Number(p);
+/** The address text forms are src/control/addresses.ts's; here they fail as the tables do (EINVAL). */
+function asNetError<T>(kind: string, s: string, f: (t: string) => T): T {
+  try {
+    return f(s);
+  } catch {
+    throw new NetError('EINVAL', `"${s}" is not an ${kind} address`);
   }
-  return v >>> 0;
 }
 
-export function formatIpv4(a: number): string {
-  return [a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255].join('.');
+/** An IPv4 address in dotted quad as a host-order u32. */
+export function parseIpv4(s: string): number {
+  return asNetError('IPv4', s, ipv4Value);
 }
+
+export const formatIpv4 = ipv4TextOf;
 
 /** An IPv6 address (RFC 4291 text, `::` and a dotted IPv4 tail allowed) as 16 bytes. */
 export function parseIpv6(s: string): Uint8Array {
-  const bad = (): NetError => new NetError('EINVAL', `"${s}" is not an IPv6 address`);
-  let text = s;
-  const words: number[] = [];
-  const dot = text.lastIndexOf('.');
-  let tail: number[] = [];
-  if (dot >= 0) {
-    const colon = text.lastIndexOf(':');
-    if (colon < 0) throw bad();
-    const v4 = parseIpv4(text.slice(colon + 1));
-    tail = [v4 >>> 16, v4 & 0xffff];
-    text = text.slice(0, colon + 1) + (text[colon - 1] === ':' ? '' : '0');
-    if (text.endsWith(':0')) text = text.slice(0, -2);
-    else if (!text.endsWith('::')) throw bad();
-  }
-  const halves = text.split('::');
-  if (halves.length > 2) throw bad();
-  const groups = (h: string): number[] => {
-    if (h === '') return [];
-    return h.split(':').map((g) => {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) throw bad();
-      return parseInt(g, 16);
-    });
-  };
-  const head = groups(halves[0]!);
-  if (halves.length === 2) {
-    const rest = groups(halves[1]!).concat(tail);
-    const fill = 8 - head.length - rest.length;
-    if (fill < 1) throw bad();
-    words.push(...head, ...new Array<number>(fill).fill(0), ...rest);
-  } else {
-    words.push(...head, ...tail);
-  }
-  if (words.length !== 8) throw bad();
-  const b = new Uint8Array(16);
-  words.forEach((w, i) => {
-    b[2 * i] = w >> 8;
-    b[2 * i + 1] = w & 0xff;
-  });
-  return b;
+  return asNetError('IPv6', s, ipv6Bytes);
 }
 
-/** RFC 5952 text of 16 bytes. */
-export function formatIpv6(b: Uint8Array): string {
-  const w = Array.from({ length: 8 }, (_, i) => (b[2 * i]! << 8) | b[2 * i + 1]!);
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (w[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (a: number[]): string => a.map((x) => x.toString(16)).join(':');
-  if (best < 0) return hex(w);
-  return `${hex(w.slice(0, best))}::${hex(w.slice(best + bestLen))}`;
-}
+/** RFC 5952 text of 16 bytes (glibc's inet_ntop, dotted tails included). */
+export const formatIpv6 = ipv6Text;
 
 function checkValue(family: string, v: number): number {
   if (!Number.isInteger(v) || v < 1 || v > LPM_VALUE_MAX) throw new NetError('EINVAL', `${family}: value ${v} is not 1..${LPM_VALUE_MAX}`);
@@ -187,6 +131,11 @@ abstract class LpmTable {
   /** The table's address in the fast path's memory (what lpm4_lookup / lpm6_lookup take). */
   readonly address: number;
   protected readonly x: LpmExports;
+  /**
+   * The fast path's scratch buffer (bulk lookups, IPv6 keys), taken when the table is made: asked for
+   * later, once the memory is full, it would be 0 and the copies would land on the low pages.
+   */
+  protected readonly scratch: number;
   private readonly auto: boolean;
   protected abstract readonly family: 'lpm4' | 'lpm6';
 
@@ -194,6 +143,8 @@ abstract class LpmTable {
     this.fp = fp;
     this.address = address;
     this.x = fp.exports as unknown as LpmExports;
+    this.scratch = this.x.scratch_base() >>> 0;
+    if (this.scratch === 0) throw new NetError('ENOMEM', `lpm create: no scratch buffer: ${fp.memory.limitReached()}`);
     this.auto = (opts.reclaim ?? 'auto') === 'auto';
   }
 
@@ -202,7 +153,7 @@ abstract class LpmTable {
     return this.x.lpm_count(this.address) >>> 0;
   }
 
-  /** The generation of the last published update (for reclaim). */
+  /** Updates published so far. */
   get generation(): number {
     return this.x.lpm_gen(this.address) >>> 0;
   }
@@ -212,9 +163,9 @@ abstract class LpmTable {
     return { structure: m(0), rules: m(1), held: m(2), retired: m(3) };
   }
 
-  /** Reuse blocks retired up to `gen` (default: now); every reader must have passed it. Bytes still retired. */
-  reclaim(gen = this.generation): number {
-    return this.x.lpm_reclaim(this.address, gen >>> 0);
+  /** End what grace periods can (reclaim.ts) and reuse the blocks whose grace period is over. Bytes still retired. */
+  reclaim(): number {
+    return this.x.lpm_reclaim(this.address);
   }
 
   /** Remove every prefix. */
@@ -351,7 +302,7 @@ export class Lpm4Table extends LpmTable {
   /** Many lookups at once (host-order u32 addresses); through a buffer in the fast path's memory. */
   lookupBulk(addrs: Uint32Array, out = new Uint32Array(addrs.length)): Uint32Array {
     const per = 4096;
-    const buf = this.x.scratch_base() >>> 0;
+    const buf = this.scratch;
     for (let i = 0; i < addrs.length; i += per) {
       const n = Math.min(per, addrs.length - i);
       const mem = new Uint32Array(this.fp.memory.memory.buffer);
@@ -437,7 +388,7 @@ export class Lpm6Table extends LpmTable {
   /** Many lookups: 16-byte addresses packed in `addrs`. */
   lookupBulk(addrs: Uint8Array, out = new Uint32Array(addrs.length >> 4)): Uint32Array {
     const per = 2048;
-    const buf = this.x.scratch_base() >>> 0;
+    const buf = this.scratch;
     const n16 = addrs.length >> 4;
     for (let i = 0; i < n16; i += per) {
       const n = Math.min(per, n16 - i);
@@ -469,7 +420,7 @@ export class Lpm6Table extends LpmTable {
   /** Bytes given as bytes are copied as they are (no text): the bulk-load path. */
   private placeBytes(prefix: string | Uint8Array, len: number): number {
     if (typeof prefix === 'string' || prefix.length !== 16) return this.place(prefix, len)[0];
-    const buf = this.x.scratch_base() >>> 0;
+    const buf = this.scratch;
     new Uint8Array(this.fp.memory.memory.buffer).set(prefix, buf);
     return buf;
   }
@@ -488,7 +439,7 @@ export class Lpm6Table extends LpmTable {
       bytes = prefix;
       l = len;
     }
-    const buf = this.x.scratch_base() >>> 0;
+    const buf = this.scratch;
     new Uint8Array(this.fp.memory.memory.buffer).set(bytes, buf);
     return [buf, l, `${formatIpv6(bytes)}/${l}`];
   }

@@ -155,6 +155,8 @@ export interface RouteSpec {
   protocol?: string | number;
   /** `src ADDR`. */
   src?: string;
+  /** `from PREFIX`: an IPv6 source-specific route (CONFIG_IPV6_SUBTREES); ignored for IPv4, as by the kernel. */
+  from?: string;
   /** `mtu N` (with `lock`: `mtuLock`). */
   mtu?: number;
   mtuLock?: boolean;
@@ -164,6 +166,8 @@ export interface RouteSpec {
 export interface RouteInfo {
   type?: RouteType;
   dst: string;
+  /** An IPv6 source-specific route's source prefix. */
+  from?: string;
   table?: string;
   protocol?: string;
   scope?: string;

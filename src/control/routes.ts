@@ -16,7 +16,7 @@ import type { Datapath } from './datapath.js';
 import { ipv4Bytes, ipv6Bytes } from './addresses.js';
 import { NetError, type Family, type NexthopSpec, type RouteInfo, type RouteSpec, type RouteType } from './net_types.js';
 import { AF_INET, AF_INET6, FL, FR, IFF, LOOPBACK_IFINDEX, ND, NET_ROOT_PTR, NR, RTN, RT_SCOPE, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN } from '../runtime/net_abi.js';
-import { FA, FRT, NH, PX, RTAX_MTU_LOCK, RTNH_F, TB, type FibExports } from './fib_layout.js';
+import { FA, FRT, NH, PX, RTAX_MTU_LOCK, RTNH_F, SUB, TB, type FibExports } from './fib_layout.js';
 
 const TYPES: readonly RouteType[] = ['unicast', 'unicast', 'local', 'broadcast', 'anycast', 'multicast', 'blackhole', 'unreachable', 'prohibit', 'throw', 'nat'];
 const TYPE_NUM: Readonly<Record<RouteType, number>> = { unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7, prohibit: 8, throw: 9, nat: 10 };
@@ -42,13 +42,20 @@ export interface Nexthop {
   scope: number;
 }
 
-/** One route (a fib_alias with its fib_info) as the control plane keeps it. */
-export interface Route {
-  id: number;
+/** A prefix of one table: where a list of routes is published. */
+export interface PrefixRef {
   family: 2 | 10;
   table: number;
   dst: Uint8Array;
   len: number;
+  /** The source prefix of an IPv6 subtree (fromLen 0: the prefix's own routes). */
+  from: Uint8Array;
+  fromLen: number;
+}
+
+/** One route (a fib_alias with its fib_info) as the control plane reads it back from the FIB. */
+export interface Route extends PrefixRef {
+  id: number;
   type: number;
   scope: number;
   dscp: number;
@@ -231,13 +238,9 @@ function masked(bytes: Uint8Array, len: number): Uint8Array {
   return out;
 }
 
-/** A prefix of one table: where a list of routes is published. */
-interface PrefixRef {
-  family: 2 | 10;
-  table: number;
-  dst: Uint8Array;
-  len: number;
-}
+const NO_FROM: Uint8Array = new Uint8Array(16);
+/** What a loaded IPv4 route takes, measured (alias, prefix record, list, hash slots, LPM rule and nodes): the memory load() reserves. */
+const LOAD_BYTES_PER_ROUTE = 340;
 
 /** The same installed route (decoded twice, or not yet written: then the same object). */
 function same(a: Route, b: Route): boolean {
@@ -273,8 +276,8 @@ function aliasBytes(r: Route): number {
 export class Routes {
   private nextId = 1;
   private addrBuf = 0;
-  /** Inside load(): reclaim once at the end, not after every route. */
-  private bulk = false;
+  /** Inside bulk(): reclaim once at the end, not after every route. */
+  private inBulk = false;
   /** Gateway checks (fib_check_nh) by table, device, gateway and scope, until a link-scope route changes. */
   private readonly gwChecks = new Map<string, { error?: NetError; scope: number; oif: number }>();
   /** The IPv6 routes a dumped multipath entry stands for. */
@@ -370,8 +373,9 @@ export class Routes {
 
   /**
    * A bulk load: every route as `ip route VERB` (default add) would install it, with the same checks
-   * and errors, but faster — a gateway is checked once while no route of link scope changes, and freed
-   * memory is reclaimed once at the end. `onProgress(done, total)` is called every `progressEvery`
+   * and errors, but faster — a gateway is checked once while no route of link scope changes, the LPM
+   * tables are rebuilt once at the end (lookups meanwhile, the data path's too, answer from the FIB's
+   * per-prefix hash, current at every step), and freed memory is reclaimed once at the end. `onProgress(done, total)` is called every `progressEvery`
    * routes (default 65,536) and at the end (`total` when the iterable has a length). Without `force`
    * the first refused route stops the load and throws its NetError, with `index` naming it (the routes
    * before it stay); with `force` every refusal is collected and the load goes on, as `ip -batch -force`.
@@ -384,9 +388,7 @@ export class Routes {
     const total = Array.isArray(routes) ? routes.length : undefined;
     const failed: Array<{ index: number; error: NetError }> = [];
     let done = 0;
-    this.bulk = true;
-    this.gwChecks.clear();
-    try {
+    this.bulk(() => {
       for (const spec of routes) {
         try {
           this.modify(spec, flags);
@@ -398,13 +400,54 @@ export class Routes {
         done++;
         if (opts.onProgress && done % every === 0) opts.onProgress(done, total);
       }
-    } finally {
-      this.bulk = false;
-      this.gwChecks.clear();
-      this.x.fib_reclaim();
-    }
+    }, total ?? 0);
     opts.onProgress?.(done, total);
     return { loaded: done - failed.length, failed };
+  }
+
+  /**
+   * Run `fn` (many route changes: a load, an `ip -batch` file) in bulk mode: gateway checks remembered
+   * while no link-scope route or rule changes, the LPM tables batched and rebuilt once at the end
+   * (lookups meanwhile, the data path's too, answer from the FIB's per-prefix hash, current at every
+   * step), memory reclaimed once at the end. Nested calls join the outer one. `routes`: how many routes
+   * it may add at most, for growing the memory once.
+   */
+  bulk<T>(fn: () => T, routes = 0): T {
+    if (this.inBulk) return fn();
+    if (routes > 0) this.reserve(routes * LOAD_BYTES_PER_ROUTE);
+    this.inBulk = true;
+    this.gwChecks.clear();
+    const batch = this.x.fib_batch_begin() === 0;
+    try {
+      return fn();
+    } finally {
+      this.inBulk = false;
+      this.gwChecks.clear();
+      if (batch && this.x.fib_batch_commit() !== 0) throw new NetError('ENOMEM', 'Cannot allocate memory');
+      this.x.fib_reclaim();
+    }
+  }
+
+  /** A rule changed: fib_lookup may answer a gateway check differently now. */
+  rulesChanged(): void {
+    this.gwChecks.clear();
+  }
+
+  /**
+   * Grow the memory once for what a load will take (as far as the memory limit allows): V8 collects
+   * garbage around each grow of a wasm memory, and the allocators would otherwise grow it a little at
+   * a time (a million routes: hundreds of grows).
+   */
+  private reserve(bytes: number): void {
+    const mem = this.dp.memory.memory;
+    const top = (this.dp.stack.exports<{ arena_top(): number }>().arena_top() >>> 0) + bytes;
+    const pages = Math.ceil((top - mem.buffer.byteLength) / 65536);
+    if (pages <= 0) return;
+    try {
+      mem.grow(Math.min(pages, this.dp.memory.maximumPages - mem.buffer.byteLength / 65536));
+    } catch {
+      // at the limit already: the allocators grow (or fail with ENOMEM) as they go
+    }
   }
 
   /** `ip route del`: the first route matching what the spec names; ESRCH "No such process" when none. */
@@ -619,7 +662,15 @@ export class Routes {
       prefsrc.set(s.bytes);
     }
     const mtu = spec.mtu ?? 0;
-    const r: Route = { id: this.nextId++, family, table, dst, len: p.len, type, scope, dscp, protocol, priority, prefsrc, mtu, mtuLock: spec.mtuLock ?? false, nhs, fa: 0 };
+    // RTA_SRC: IPv6 only (the kernel masks it to its length, silently); the IPv4 FIB takes no source prefix
+    let from = NO_FROM;
+    let fromLen = 0;
+    if (spec.from !== undefined && family === AF_INET6) {
+      const f = parsePrefix(spec.from, 'inet6');
+      from = masked(f.bytes, f.len);
+      fromLen = f.len;
+    }
+    const r: Route = { id: this.nextId++, family, table, dst, len: p.len, from, fromLen, type, scope, dscp, protocol, priority, prefsrc, mtu, mtuLock: spec.mtuLock ?? false, nhs, fa: 0 };
     if (family === AF_INET) this.checkInfo4(r, spec);
     else this.checkInfo6(r);
     void max;
@@ -666,7 +717,7 @@ export class Routes {
       // Only routes of link scope or narrower can change that answer: during a bulk load it is
       // remembered until one of those changes (each gateway is checked once, not once per route).
       const flScope = Math.max(r.scope + 1, RT_SCOPE.LINK);
-      if (!this.bulk) {
+      if (!this.inBulk) {
         this.checkGateway4(r, nh, flScope);
         return;
       }
@@ -911,27 +962,28 @@ export class Routes {
       list.forEach((a, i) => v.setUint32(listAddr + 8 + 4 * i, a.fa, true));
       if (r.family === AF_INET6) x.fib6_rebalance(listAddr);
     }
-    const err = x.fib_prefix_set(key.family, key.table, this.addr(key.dst), key.len, listAddr);
+    const err = x.fib_prefix_set2(key.family, key.table, this.addr(key.dst), key.len, this.addr(key.from, true), key.fromLen, listAddr);
     if (err === -12) throw new NetError('ENOMEM', 'Cannot allocate memory');
     const now = new Set(list.map((a) => a.fa));
     const v = this.view();
-    if (this.bulk && (list.some((a) => a.scope >= RT_SCOPE.LINK) || before.some((fa) => v.getUint8(fa + FA.SCOPE) >= RT_SCOPE.LINK))) this.gwChecks.clear();
+    if (this.inBulk && (list.some((a) => a.scope >= RT_SCOPE.LINK) || before.some((fa) => v.getUint8(fa + FA.SCOPE) >= RT_SCOPE.LINK))) this.gwChecks.clear();
     for (const fa of before) if (!now.has(fa)) x.fib_free(fa, FA.NH + NH.SIZE * v.getUint32(fa + FA.NHS, true));
-    if (!this.bulk) x.fib_reclaim();
+    if (!this.inBulk) x.fib_reclaim();
   }
 
   // ---- the FIB's records read back ----
 
-  /** `dst` (16 bytes) in the module's address buffer, for the FIB's exports. */
-  private addr(dst: Uint8Array): number {
-    if (this.addrBuf === 0) this.addrBuf = this.x.fib_alloc(16) >>> 0;
-    this.bytes().set(dst, this.addrBuf);
-    return this.addrBuf;
+  /** `dst` (16 bytes) in the module's address buffer (and a source prefix in the next 16), for the FIB's exports. */
+  private addr(dst: Uint8Array, second = false): number {
+    if (this.addrBuf === 0) this.addrBuf = this.x.fib_alloc(32) >>> 0;
+    const at = this.addrBuf + (second ? 16 : 0);
+    this.bytes().set(dst, at);
+    return at;
   }
 
   /** The alias records published for a prefix, in order (none: []). */
   private aliasesOf(p: PrefixRef): number[] {
-    const list = this.x.fib_prefix_get(p.family, p.table, this.addr(p.dst), p.len) >>> 0;
+    const list = this.x.fib_prefix_get2(p.family, p.table, this.addr(p.dst), p.len, this.addr(p.from, true), p.fromLen) >>> 0;
     if (list === 0) return [];
     const v = this.view();
     const n = v.getUint32(list, true);
@@ -967,7 +1019,7 @@ export class Routes {
       });
     }
     return {
-      id: v.getUint32(fa + FA.ID, true), family: p.family, table: p.table, dst: p.dst, len: p.len, type: v.getUint8(fa + FA.TYPE),
+      id: v.getUint32(fa + FA.ID, true), family: p.family, table: p.table, dst: p.dst, len: p.len, from: p.from, fromLen: p.fromLen, type: v.getUint8(fa + FA.TYPE),
       scope: v.getUint8(fa + FA.SCOPE), dscp: v.getUint8(fa + FA.DSCP), protocol: v.getUint8(fa + FA.PROTOCOL),
       priority: v.getUint32(fa + FA.PRIORITY, true), prefsrc: v.getUint8(fa + FA.HAS_PREFSRC) ? b.slice(fa + FA.PREFSRC, fa + FA.PREFSRC + 16) : undefined,
       mtu: v.getUint32(fa + FA.MTU, true), mtuLock: (v.getUint32(fa + FA.LOCK, true) & RTAX_MTU_LOCK) !== 0, nhs, fa,
@@ -992,7 +1044,17 @@ export class Routes {
       for (let k = 0; k <= mask; k++) {
         const px = v.getUint32(buckets + 4 + 4 * k, true);
         if (px <= 1) continue;
-        out.push({ family, table, dst: this.bytes().slice(px + PX.ADDR, px + PX.ADDR + 16), len: v.getUint8(px + PX.LEN), list: v.getUint32(px + PX.ALIASES, true) });
+        const dst = this.bytes().slice(px + PX.ADDR, px + PX.ADDR + 16);
+        const len = v.getUint8(px + PX.LEN);
+        // the source-specific routes first, longest source first, then the prefix's own (as the kernel dumps a node)
+        const st = v.getUint32(px + PX.SUBTREE, true);
+        const ns = st === 0 ? 0 : v.getUint32(st, true);
+        for (let j = 0; j < ns; j++) {
+          const e = st + SUB.HEADER + j * SUB.SIZE;
+          out.push({ family, table, dst, len, from: this.bytes().slice(e + SUB.ADDR, e + SUB.ADDR + 16), fromLen: v.getUint8(e + SUB.LEN), list: v.getUint32(e + SUB.ALIASES, true) });
+        }
+        const own = v.getUint32(px + PX.ALIASES, true);
+        if (own !== 0) out.push({ family, table, dst, len, from: NO_FROM, fromLen: 0, list: own });
       }
     }
     return out;
@@ -1049,7 +1111,14 @@ export class Routes {
     if (p.family === AF_INET && !sameBytes(dst, p.bytes)) throw new NetError('EINVAL', 'Error: Invalid prefix for given prefix length.');
     const type = spec.type ? TYPE_NUM[spec.type] : 0;
     const table = tableId(spec.table, type === RTN.LOCAL || type === RTN.BROADCAST || type === RTN.ANYCAST || type === RTN.NAT ? RT_TABLE_LOCAL : RT_TABLE_MAIN);
-    const list = this.listOf({ family: p.family, table, dst, len: p.len });
+    let from = NO_FROM;
+    let fromLen = 0;
+    if (spec.from !== undefined && p.family === AF_INET6) {
+      const f = parsePrefix(spec.from, 'inet6');
+      from = masked(f.bytes, f.len);
+      fromLen = f.len;
+    }
+    const list = this.listOf({ family: p.family, table, dst, len: p.len, from, fromLen });
     const proto = spec.protocol === undefined ? undefined : typeof spec.protocol === 'number' ? spec.protocol : PROTOS[spec.protocol];
     const oif = forceIfindex ?? (spec.dev !== undefined ? this.ifindex(spec.dev) : 0);
     const gw = spec.via !== undefined ? parseAddr(spec.via.replace(/^inet6? /, '')) : undefined;
@@ -1223,6 +1292,7 @@ export class Routes {
   /** A route as `ip -j route show` prints it. */
   info(r: Route, showTable = true): RouteInfo {
     const out: RouteInfo = { dst: r.len === 0 ? 'default' : r.len === (r.family === AF_INET ? 32 : 128) ? formatAddr(r.family, r.dst) : `${formatAddr(r.family, r.dst)}/${r.len}`, flags: [] };
+    if (r.fromLen) out.from = `${formatAddr(AF_INET6, r.from)}/${r.fromLen}`;
     if (r.type !== RTN.UNICAST) out.type = TYPES[r.type];
     if (showTable && r.table !== RT_TABLE_MAIN) out.table = tableName(r.table);
     if (r.dscp) out.tos = `0x${r.dscp.toString(16).padStart(2, '0')}`;

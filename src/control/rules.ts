@@ -226,6 +226,7 @@ export class Rules {
       if (r.dst) b.set(r.dst.bytes, o + RU.DST);
     });
     x.fib_rules_set(family, addr, this.custom[family] ? 1 : 0);
+    (this.dp.routes as { rulesChanged?(): void }).rulesChanged?.();
   }
 
   /** A rule as `ip -j rule show` prints it. */

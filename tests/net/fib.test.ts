@@ -235,3 +235,44 @@ describe('the dst cache', () => {
     expect(x.dst_pmtu(2, a)).toBe(0);
   });
 });
+
+describe('IPv6 source-specific routes (subtrees)', () => {
+  // as measured on the kernel (CONFIG_IPV6_SUBTREES): a destination prefix with a `from` subtree
+  // answers only flows its subtree covers, its own routes included; the tree's root is the exception
+  beforeEach(() => {
+    dp.ip('-6 addr add 2001:db8::1/64 dev eth0 nodad');
+    dp.ip('-6 route add 2001:db8:10::/48 via 2001:db8::2 dev eth0');
+    dp.ip('-6 route add 2001:db8:10::/48 from 2001:db8:1::9/64 via 2001:db8::3 dev eth0');
+    dp.ip('-6 route add 2001:db8::/32 via 2001:db8::4 dev eth0');
+    dp.ip('-6 route add 2001:db8::/32 from 2001:db8:5::/64 via 2001:db8::5 dev eth0');
+  });
+
+  it('lists them with their source prefix, masked, before the prefix own routes', () => {
+    expect(dp.routes.list({ family: 'inet6', dst: '2001:db8:10::/48' }).map((r) => [r.from, r.gateway])).toEqual([
+      ['2001:db8:1::/64', '2001:db8::3'], [undefined, '2001:db8::2'],
+    ]);
+  });
+
+  it('takes the route of the longest source prefix that covers the source, and no other at that destination', () => {
+    expect(dp.routes.get({ to: '2001:db8:10::1', from: '2001:db8:1::9' }).gateway).toBe('2001:db8::3');
+    // the /48's subtree does not cover 2001:db8:5::9: the /48 is passed over, own route too, for the /32's subtree
+    expect(dp.routes.get({ to: '2001:db8:10::1', from: '2001:db8:5::9' }).gateway).toBe('2001:db8::5');
+    for (const from of ['2001:db8:2::9', undefined]) {
+      expect(() => dp.routes.get({ to: '2001:db8:10::1', ...(from ? { from } : {}) })).toThrow(new NetError('ENETUNREACH', 'Network is unreachable'));
+    }
+  });
+
+  it('answers from the root own routes whatever the root subtree holds', () => {
+    dp.ip('-6 route add default from 2001:db8:7::/64 via 2001:db8::7 dev eth0');
+    dp.ip('-6 route add default via 2001:db8::8 dev eth0');
+    expect(dp.routes.get({ to: '2001:db8:99::1', from: '2001:db8:7::1' }).gateway).toBe('2001:db8::7');
+    expect(dp.routes.get({ to: '2001:db8:99::1', from: '2001:db8:2::1' }).gateway).toBe('2001:db8::8');
+  });
+
+  it('deletes one only when the source prefix is named (ESRCH without it)', () => {
+    dp.ip('-6 route del 2001:db8:10::/48 via 2001:db8::2');
+    expect(() => dp.routes.del({ dst: '2001:db8:10::/48', family: 'inet6' })).toThrow(new NetError('ESRCH', 'No such process'));
+    dp.routes.del({ dst: '2001:db8:10::/48', from: '2001:db8:1::/64', family: 'inet6' });
+    expect(dp.routes.list({ family: 'inet6', dst: '2001:db8:10::/48' })).toEqual([]);
+  });
+});

@@ -12,7 +12,8 @@
 //   WXDP_FIB_SEEDS=7,40,41    these seeds instead of the fixed list (WXDP_FIB_SEED=N: one)
 //   WXDP_FIB_LOOKUPS=N        lookups per seed (default 2500)
 //   WXDP_FIB_REPORT=DIR       every disagreement of seed N, with the tables, in DIR/seed-N.txt; every
-//                             lookup and its answer in DIR/seed-N.lookups.txt
+//                             lookup and its answer in DIR/seed-N.lookups.txt, the configuration as
+//                             ip lines in DIR/seed-N.ip
 // Needs root, ip and python3; skipped with the reason otherwise.
 
 import { spawnSync } from 'node:child_process';
@@ -168,6 +169,9 @@ async function runSeed(seed: number): Promise<SeedResult> {
     if (dir) {
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, `seed-${seed}.lookups.txt`), `${all.join('\n')}\n${dumpOf()}`);
+      // the configuration as one file: `ip` lines (for `ip -n NS LINE` or dp.ip), sysctls as comments
+      const sys = (kv: ReadonlyArray<[string, number]>): string[] => kv.map(([k, v]) => `# sysctl ${k}=${v}`);
+      writeFileSync(join(dir, `seed-${seed}.ip`), [...lines.setup, ...sys(NEIGH_TIMERS), ...lines.config, ...sys(scenarioSysctls(sc)), ...lines.neighbours, ...lines.after].join('\n') + '\n');
     }
     return { agreed, codes, mismatches, dump: mismatches.length ? dumpOf() : undefined };
   } finally {

@@ -254,31 +254,35 @@ export function ipBatch(dp: Datapath | IpTables, text: string, opts: IpBatchOpti
   const errors: IpError[] = [];
   const lines = batchLines(text);
   const step = Math.max(1, Math.floor(lines.length / 100));
-  for (const [i, l] of lines.entries()) {
-    if (opts.onProgress && i % step === 0) opts.onProgress(i, lines.length);
-    if (l.missingContinuation) {
-      stderr += 'Missing continuation line\n';
-      break;
+  // a batch is many changes: dp.routes takes them in bulk (LPM rebuilt once, gateway checks remembered)
+  const bulk = <R,>(fn: () => R): R => ('fastPath' in dp ? dp.routes.bulk(fn, lines.length) : fn());
+  bulk(() => {
+    for (const [i, l] of lines.entries()) {
+      if (opts.onProgress && i % step === 0) opts.onProgress(i, lines.length);
+      if (l.missingContinuation) {
+        stderr += 'Missing continuation line\n';
+        break;
+      }
+      const ctx = context(t, opts);
+      try {
+        const words = makeArgs(l.text);
+        if (words.length === 0) continue;
+        commands++;
+        stdout += doCmd(ctx, words);
+        stderr += ctx.warnings.join('');
+      } catch (e) {
+        if (!(e instanceof IpError)) throw e;
+        stderr += ctx.warnings.join('') + e.stderr;
+        e.file = name;
+        e.line = l.line;
+        if (!e.fatal) stderr += `Command failed ${name}:${l.line}\n`;
+        e.stderr = stderr;
+        e.stdout = stdout + e.stdout;
+        if (e.fatal || !opts.force) throw e;
+        errors.push(e);
+      }
     }
-    const ctx = context(t, opts);
-    try {
-      const words = makeArgs(l.text);
-      if (words.length === 0) continue;
-      commands++;
-      stdout += doCmd(ctx, words);
-      stderr += ctx.warnings.join('');
-    } catch (e) {
-      if (!(e instanceof IpError)) throw e;
-      stderr += ctx.warnings.join('') + e.stderr;
-      e.file = name;
-      e.line = l.line;
-      if (!e.fatal) stderr += `Command failed ${name}:${l.line}\n`;
-      e.stderr = stderr;
-      e.stdout = stdout + e.stdout;
-      if (e.fatal || !opts.force) throw e;
-      errors.push(e);
-    }
-  }
+  });
   opts.onProgress?.(lines.length, lines.length);
   return { stdout, stderr, commands, errors };
 }

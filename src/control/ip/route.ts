@@ -171,7 +171,8 @@ function modify(ctx: IpContext, a: Argv, cmd: ModifyCmd): string {
       a.next();
       const p = getPrefix(a.arg, st.family);
       if (st.family === AF_UNSPEC) st.family = p.family;
-      todo.push('from');
+      // RTA_SRC: an IPv6 source prefix (a subtree route); the IPv4 FIB ignores it, as the kernel's does
+      spec.from = a.arg;
     } else if (w === 'tos' || matches(w, 'dsfield')) {
       a.next();
       const tos = dsfieldA2n(a.arg);

@@ -101,6 +101,8 @@ export function makeScenario(seed: number): Scenario {
       if (!v6 && rng.int(10) === 0 && spec.dev) spec.onlink = true;
     }
     if (!v6 && rng.int(5) === 0) spec.tos = pick(TOS);
+    // source-specific routes (IPv6 subtrees; the IPv4 FIB ignores a source prefix)
+    if (rng.int(v6 ? 4 : 20) === 0) spec.from = v6 ? pick(['2001:db8:0::/64', '2001:db8:1::/64', '2001:db8:2::/64', '2001:db8::/47', '2001:db8:1::9/64']) : '192.0.2.0/26';
     if (rng.int(3) === 0) spec.metric = pick([0, 10, 100, 1024]);
     if (rng.int(8) === 0) {
       spec.mtu = pick([1280, 1300, 1400, 1492]);
@@ -230,6 +232,7 @@ export function routeArgs(s: RouteSpec): string[] {
   const a: string[] = [];
   if (s.type && s.type !== 'unicast') a.push(s.type);
   a.push(s.dst);
+  if (s.from) a.push('from', s.from);
   if (s.tos) a.push('tos', `0x${s.tos.toString(16)}`);
   if (s.table !== undefined) a.push('table', String(s.table));
   if (s.metric !== undefined) a.push('metric', String(s.metric));
@@ -400,7 +403,7 @@ export function canonRoutes(list: ReadonlyArray<Record<string, unknown>>, v6: bo
     const table = String(r['table'] ?? 'main');
     // the kernel's own IPv6 multicast and anycast routes are not ours to compare
     if (v6 && table === 'local' && (r['type'] === 'multicast' || r['type'] === 'anycast')) continue;
-    const key = `${table} ${String(r['dst'])}`;
+    const key = `${table} ${String(r['dst'])}${r['from'] ? ` from ${String(r['from'])}` : ''}`;
     const nhs = (r['nexthops'] as Array<Record<string, unknown>> | undefined) ?? [r];
     const nh = nhs.map((n) => `${n['gateway'] ?? '-'}@${n['dev'] ?? '-'}${r['nexthops'] ? `*${n['weight'] ?? 1}` : ''}${(n['flags'] as string[] | undefined)?.includes('dead') ? ' dead' : ''}`).join(',');
     const mtu = (r['metrics'] as Array<Record<string, unknown>> | undefined)?.find((m) => m['mtu'] !== undefined)?.['mtu'] ?? r['mtu'];
