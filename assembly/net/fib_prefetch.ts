@@ -23,7 +23,7 @@
 import { netRoot, netScratch } from './core';
 import { AF_INET, NR_FIB, RT_TABLE_LOCAL, RT_TABLE_MAIN, SCR_BURST } from './abi';
 import { BURST_MAX } from '../abi';
-import { FA_NH, FA_TYPE, fib_table_get, PX_ALIASES, TB_LPM } from './fib';
+import { FA_NH, FA_NHS, FA_TYPE, fib_table_get, NH_SIZE, PX_ALIASES, TB_LPM } from './fib';
 import { HDR_DIR } from './lpm_heap';
 import { DIRECT_LEAF_MAX, PN_LEAFVEC, PN_SLOTS } from './poptrie';
 
@@ -45,8 +45,8 @@ let sink: u32 = 0;
 
 /**
  * Warm the FIB for the `n` (≤ BURST_MAX) destinations at fib4PrefetchDsts(): main's LPM walked a level
- * at a time over all of them, then the prefix records, alias lists and first aliases (both cache lines:
- * the alias and its first next hops), and local's direct entries (merged or not, the default rules end
+ * at a time over all of them, then the prefix records, alias lists and first aliases (the alias and all
+ * its next hops), and local's direct entries (merged or not, the default rules end
  * in local and main; local's are leaves but for its own few /18s).
  */
 export function fib4_prefetch(n: u32): void {
@@ -116,10 +116,17 @@ export function fib4_prefetch(n: u32): void {
     const list = load<u32>(s + PF_VAL + o);
     store<u32>(s + PF_VAL + o, list != 0 && load<u32>(list) != 0 ? load<u32>(list + 8) : 0);
   }
-  // the alias and its first next hop (FA_NH: the second cache line)
+  // the alias and its next hops (FA_NH on: the second cache line, and more for a multipath route,
+  // whose every next hop fib_select_multipath reads)
   for (let i: u32 = 0; i < n; i++) {
     const fa = load<u32>(s + PF_VAL + (i << 2));
-    if (fa != 0) acc += <u32>load<u8>(fa + FA_TYPE) + load<u32>(fa + FA_NH);
+    if (fa == 0) continue;
+    acc += <u32>load<u8>(fa + FA_TYPE) + load<u32>(fa + FA_NH);
+    const nhs = load<u32>(fa + FA_NHS);
+    if (nhs > 1) {
+      const end = fa + FA_NH + nhs * NH_SIZE;
+      for (let p = fa + FA_NH + 64; p < end; p += 64) acc += load<u32>(p);
+    }
   }
   sink += acc;
 }
