@@ -16,6 +16,8 @@
 //     +12 u32 flags: FIBF_CUSTOM4 / FIBF_CUSTOM6 (a rule was ever added: tables local and main are
 //         separate; before that the kernel keeps them merged in one trie, fib_unmerge), FIBF_BATCH
 //         (a bulk load: the LPMs are behind)
+//     +16 u32 IPv4 main  +20 u32 IPv4 local: the tables every IPv4 lookup reads, as the directory
+//         holds them (set when created, tables are never removed), so a lookup does not scan for them
 //   table directory: +0 u32 count | count × u32 table
 //   table (TB_SIZE): +0 id | +4 family | +8 buckets | +12 LPM (lpm4/lpm6, 0: none) | +16 5 × u32
 //     bitmap of the prefix lengths present (0..128) | +40 prefixes | +44 slots used | +64 129 × u32
@@ -49,7 +51,7 @@ import {
   NUD_REACHABLE, NUD_VALID, RTN_BROADCAST, RTN_MULTICAST, RTN_UNICAST, RT_SCOPE_LINK, RT_TABLE_DEFAULT,
   RT_TABLE_LOCAL, RT_TABLE_MAIN, SCR_FIB, SYSCTL_FIB_MULTIPATH_USE_NEIGH,
 } from './abi';
-import { lpm4_add, lpm4_create, lpm4_del, lpm4_lookup } from './lpm4';
+import { lpm4_add, lpm4_create, lpm4_del, lpm4Lookup } from './lpm4';
 import { lpm6_add, lpm6_create, lpm6_del, lpm6_lookup } from './lpm6';
 import { mp_hash4, mp_hash6 } from './mphash';
 import { neigh_lookup } from './neigh';
@@ -63,6 +65,8 @@ export const FRT_RULES4: u32 = 0;
 export const FRT_RULES6: u32 = 4;
 export const FRT_TABLES: u32 = 8;
 export const FRT_FLAGS: u32 = 12;
+export const FRT_MAIN4: u32 = 16;
+export const FRT_LOCAL4: u32 = 20;
 export const FIBF_CUSTOM4: u32 = 1;
 export const FIBF_CUSTOM6: u32 = 2;
 export const FIBF_BATCH: u32 = 4; //   a bulk load is on: the LPMs are stale until fib_batch_commit, lookups walk the hash
@@ -203,8 +207,17 @@ function fibRootEnsure(): u32 {
 
 /** The table `id` of `family`, 0 when it does not exist (fib_get_table / fib6_get_table). */
 export function fib_table_get(family: u32, id: u32): u32 {
+  return tableGet(family, id);
+}
+
+/** fib_table_get, inlined into the lookups (an exported function is not inlined where it is called). */
+@inline function tableGet(family: u32, id: u32): u32 {
   const r = fibRoot();
   if (r == 0) return 0;
+  if (family == AF_INET) {
+    if (id == RT_TABLE_MAIN) return load<u32>(r + FRT_MAIN4);
+    if (id == RT_TABLE_LOCAL) return load<u32>(r + FRT_LOCAL4);
+  }
   const dir = load<u32>(r + FRT_TABLES);
   const n = load<u32>(dir);
   for (let i: u32 = 0; i < n; i++) {
@@ -238,6 +251,8 @@ export function fib_table_new(family: u32, id: u32): u32 {
   store<u32>(dir + 4 + (n << 2), t);
   store<u32>(dir, n + 1);
   store<u32>(r + FRT_TABLES, dir); // publish
+  if (family == AF_INET && id == RT_TABLE_MAIN) store<u32>(r + FRT_MAIN4, t);
+  if (family == AF_INET && id == RT_TABLE_LOCAL) store<u32>(r + FRT_LOCAL4, t);
   rc_retire(old, n == 0 ? 8 : 4 + n * 4);
   return t;
 }
@@ -542,7 +557,7 @@ export function fib_prefix_get(family: u32, id: u32, addr: u32, len: u32): u32 {
  * written (a next hop qualified), a reject type's error (its own -EAGAIN for throw), or 1: nothing
  * qualified, backtrack.
  */
-function leafCheck(px: u32, tbid: u32, fl: u32, res: u32): i32 {
+@inline function leafCheck(px: u32, tbid: u32, fl: u32, res: u32): i32 {
   const list = load<u32>(px + PX_ALIASES);
   const n: u32 = list == 0 ? 0 : load<u32>(list);
   const flScope = load<u8>(fl + FL_SCOPE);
@@ -578,7 +593,7 @@ function leafCheck(px: u32, tbid: u32, fl: u32, res: u32): i32 {
   return EINVAL; // blackhole, nat, xresolve
 }
 
-function resultSet(res: u32, fa: u32, k: u32, plen: u32, tbid: u32): void {
+@inline function resultSet(res: u32, fa: u32, k: u32, plen: u32, tbid: u32): void {
   store<u8>(res + FR_TYPE, load<u8>(fa + FA_TYPE));
   store<u8>(res + FR_SCOPE, load<u8>(fa + FA_SCOPE));
   store<u8>(res + FR_PREFIXLEN, <u8>plen);
@@ -588,14 +603,23 @@ function resultSet(res: u32, fa: u32, k: u32, plen: u32, tbid: u32): void {
 }
 
 /** Fill the next-hop part of a result with next hop `k` of alias `fa`. */
-function nhResult(res: u32, fa: u32, k: u32): void {
+@inline function nhResult(res: u32, fa: u32, k: u32): void {
   const nh = fa + FA_NH + k * NH_SIZE;
   store<u32>(res + FR_OIF, load<u32>(nh + NH_OIF));
   store<u32>(res + FR_NH_FLAGS, load<u32>(nh + NH_FLAGS));
-  memory.copy(res + FR_GW, nh + NH_GW, 16);
+  // words, not memory.copy / memory.fill: those are calls into C in V8 (~4 ns each, bytes.ts)
+  store<u64>(res + FR_GW, load<u64>(nh + NH_GW));
+  store<u64>(res + FR_GW + 8, load<u64>(nh + NH_GW + 8));
   store<u8>(res + FR_GW_FAMILY, load<u8>(nh + NH_GW_FAMILY));
-  if (load<u8>(fa + FA_HAS_PREFSRC)) memory.copy(res + FR_PREFSRC, fa + FA_PREFSRC, 16);
-  else memory.fill(res + FR_PREFSRC, 0, 16);
+  if (load<u8>(fa + FA_HAS_PREFSRC)) {
+    store<u32>(res + FR_PREFSRC, load<u32>(fa + FA_PREFSRC));
+    store<u32>(res + FR_PREFSRC + 4, load<u32>(fa + FA_PREFSRC + 4));
+    store<u64>(res + FR_PREFSRC + 8, load<u64>(fa + FA_PREFSRC + 8));
+  } else {
+    store<u32>(res + FR_PREFSRC, 0);
+    store<u32>(res + FR_PREFSRC + 4, 0);
+    store<u64>(res + FR_PREFSRC + 8, 0);
+  }
   store<u32>(res + FR_MTU, load<u32>(fa + FA_MTU));
   store<u32>(res + FR_NH_INDEX, k);
 }
@@ -606,6 +630,11 @@ function nhResult(res: u32, fa: u32, k: u32): void {
  * table's aliases before main's at one length. 0 with the result, a reject error, or -EAGAIN (none).
  */
 function tableLookup(t: u32, t2: u32, fl: u32, res: u32): i32 {
+  return tableLookupInline(t, t2, fl, res);
+}
+
+/** tableLookup's body, inlined into the lookup every forwarded frame makes (mergedLookup4). */
+@inline function tableLookupInline(t: u32, t2: u32, fl: u32, res: u32): i32 {
   const family = load<u32>(t + TB_FAMILY);
   const nbytes = addrBytes(family);
   const dst = fl + FL_DST;
@@ -614,7 +643,7 @@ function tableLookup(t: u32, t2: u32, fl: u32, res: u32): i32 {
   // them while a bulk load leaves the LPM behind)
   const lpm = lpmFresh(t);
   if (lpm != 0 && t2 == 0) {
-    const px = family == AF_INET ? lpm4_lookup(lpm, bswap<u32>(load<u32>(dst))) : lpm6_lookup(lpm, dst);
+    const px = family == AF_INET ? lpm4Lookup(lpm, bswap<u32>(load<u32>(dst))) : lpm6_lookup(lpm, dst);
     if (px == 0) return EAGAIN;
     const r = leafCheck(px, load<u32>(t + TB_ID), fl, res);
     if (r != 1) return r;
@@ -623,8 +652,8 @@ function tableLookup(t: u32, t2: u32, fl: u32, res: u32): i32 {
     // merged tables (IPv4 only): each LPM gives its longest prefix; the longer of the two is where
     // the trie's walk ends, and at one length the higher table id's aliases go first
     const a4 = bswap<u32>(load<u32>(dst));
-    const p1 = lpm4_lookup(lpm, a4);
-    const p2 = lpm4_lookup(load<u32>(t2 + TB_LPM), a4);
+    const p1 = lpm4Lookup(lpm, a4);
+    const p2 = lpm4Lookup(load<u32>(t2 + TB_LPM), a4);
     const l1: i32 = p1 != 0 ? <i32>load<u8>(p1 + PX_LEN) : -1;
     const l2: i32 = p2 != 0 ? <i32>load<u8>(p2 + PX_LEN) : -1;
     const top = l1 > l2 ? l1 : l2;
@@ -690,17 +719,20 @@ function tableLookup(t: u32, t2: u32, fl: u32, res: u32): i32 {
  * not exist or has no match.
  */
 export function fib_table_lookup(family: u32, id: u32, fl: u32, res: u32): i32 {
-  const t = fib_table_get(family, id);
   const merged = family == AF_INET && (load<u32>(fibRoot() + FRT_FLAGS) & FIBF_CUSTOM4) == 0 && (id == RT_TABLE_MAIN || id == RT_TABLE_LOCAL);
-  if (merged) {
-    const main = fib_table_get(family, RT_TABLE_MAIN);
-    const local = fib_table_get(family, RT_TABLE_LOCAL);
-    if (main == 0 && local == 0) return EAGAIN;
-    if (main == 0) return tableLookup(local, 0, fl, res);
-    return tableLookup(main, local, fl, res);
-  }
+  if (merged) return mergedLookup4(fl, res);
+  const t = tableGet(family, id);
   if (t == 0) return EAGAIN;
   return tableLookup(t, 0, fl, res);
+}
+
+/** IPv4 main and local as the kernel keeps them before any rule is added: one trie (fib_table_lookup). */
+@inline function mergedLookup4(fl: u32, res: u32): i32 {
+  const main = tableGet(AF_INET, RT_TABLE_MAIN);
+  const local = tableGet(AF_INET, RT_TABLE_LOCAL);
+  if (main == 0 && local == 0) return EAGAIN;
+  if (main == 0) return tableLookup(local, 0, fl, res);
+  return tableLookupInline(main, local, fl, res);
 }
 
 // ---- Rules (fib_rules_lookup, fib4_rule_match / fib6_rule_match) ----
@@ -797,7 +829,7 @@ function rulesLookup(family: u32, fl: u32, res: u32, hasSaddr: bool): i32 {
     if (action == FR_ACT_TO_TBL) {
       const tbid = load<u32>(r + RU_TABLE);
       if (family == AF_INET) {
-        const t = fib_table_get(family, tbid);
+        const t = tableGet(family, tbid);
         err = t == 0 ? EAGAIN : tableLookup(t, 0, fl, res);
       } else {
         err = fib6RuleTable(tbid, fl, res, hasSaddr);
@@ -842,15 +874,20 @@ const DEV_GROUP_DEFAULT: u32 = 0;
  * -ENETUNREACH, -EHOSTUNREACH, -EACCES, -EINVAL.
  */
 export function fib4_lookup_nopath(fl: u32, res: u32): i32 {
+  return lookup4NoPath(fl, res);
+}
+
+/** fib4_lookup_nopath's body, inlined into fib4_lookup and bpf_fib_lookup. */
+@inline export function lookup4NoPath(fl: u32, res: u32): i32 {
   const root = fibRoot();
   if (root == 0) return ENETUNREACH;
   let err: i32;
   if ((load<u32>(root + FRT_FLAGS) & FIBF_CUSTOM4) == 0) {
     // no custom rules: main (merged with local), then default only when main has nothing (6.x
     // fib_lookup: a reject route in main answers, it does not fall through as it once did)
-    err = fib_table_lookup(AF_INET, RT_TABLE_MAIN, fl, res);
+    err = mergedLookup4(fl, res);
     if (err != EAGAIN) return err;
-    const d = fib_table_get(AF_INET, RT_TABLE_DEFAULT);
+    const d = tableGet(AF_INET, RT_TABLE_DEFAULT);
     if (d != 0) err = tableLookup(d, 0, fl, res);
     return err == EAGAIN ? ENETUNREACH : err;
   }
@@ -950,7 +987,7 @@ export function fib_result_prefsrc(res: u32): u32 {
  * -13 (EACCES: prohibit), -22 (EINVAL: blackhole), as the kernel.
  */
 export function fib4_lookup(fl: u32, res: u32): i32 {
-  const err = fib4_lookup_nopath(fl, res);
+  const err = lookup4NoPath(fl, res);
   if (err != 0) return err;
   store<u8>(res + FR_FAMILY, <u8>AF_INET);
   fib4_select_path(fl, res);

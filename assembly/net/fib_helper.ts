@@ -17,19 +17,20 @@
 import { netdevGet, netScratch } from './core';
 import {
   AF_INET, AF_INET6, CONF4_FORWARDING, CONF6_FORWARDING, CONF6_MTU, FL_DPORT, FL_DST, FL_FAMILY, FL_IIF,
-  FL_LABEL, FL_MARK, FL_OIF, FL_PROTO, FL_SIZE, FL_SPORT, FL_SRC, FL_TOS, FR_GW, FR_GW_FAMILY, FR_INFO,
+  FL_LABEL, FL_MARK, FL_OIF, FL_PROTO, FL_SPORT, FL_SRC, FL_TOS, FR_GW, FR_GW_FAMILY, FR_INFO,
   FR_OIF, FR_SIZE, FR_TYPE, LOOPBACK_IFINDEX, ND_CONF4, ND_CONF6, ND_MAC, ND_MTU, NE_MAC,
   NE_STATE, NUD_VALID, RTN_BLACKHOLE, RTN_PROHIBIT, RTN_UNICAST, RTN_UNREACHABLE, RT_TABLE_MAIN, SCR_FIB,
   SYSCTL_IP_FORWARD_USE_PMTU,
 } from './abi';
 import { sysctl } from './core';
 import {
-  FA_HAS_PREFSRC, FA_LOCK, FA_MTU, FA_NHS, FA_PREFSRC, FA_PRIORITY, fib4_lookup_nopath, fib4_select_path,
+  FA_HAS_PREFSRC, FA_LOCK, FA_MTU, FA_NHS, FA_PREFSRC, FA_PRIORITY, lookup4NoPath, fib4_select_path,
   fib6_lookup_oif, fib6_select_path, fib6_table_lookup, fib_result_prefsrc, fib_table_lookup,
 } from './fib';
 import { dst_pmtu } from './dst';
 import { neigh_lookup } from './neigh';
 import { ipv6_dev_get_saddr } from './netdev';
+import { ipv6Copy, zero64 } from './inet';
 
 export const BPF_FIB_LOOKUP_DIRECT: u32 = 1;
 export const BPF_FIB_LOOKUP_OUTPUT: u32 = 2;
@@ -90,6 +91,14 @@ const RTAX_MTU_LOCK: u32 = 1 << 2; // 1 << RTAX_MTU
   return BPF_FIB_LKUP_RET_SUCCESS;
 }
 
+/** smac from the device, dmac from the neighbour: 6 bytes each as a u32 and a u16. */
+@inline function copyMacs(p: u32, ne: u32, dev: u32): void {
+  store<u32>(p + P_DMAC, load<u32>(ne + NE_MAC));
+  store<u16>(p + P_DMAC + 4, load<u16>(ne + NE_MAC + 4));
+  store<u32>(p + P_SMAC, load<u32>(dev + ND_MAC));
+  store<u16>(p + P_SMAC + 4, load<u16>(dev + ND_MAC + 4));
+}
+
 /** ip_mtu_from_fib_result: the route's mtu when locked (or ip_forward_use_pmtu), a PMTU exception, the device's. */
 function mtu4(dev: u32, daddr: u32): u32 {
   const res = result();
@@ -138,14 +147,14 @@ function mtu6(dev: u32, daddr: u32): u32 {
   return tbid;
 }
 
-function ipv4Lookup(p: u32, flags: u32): i32 {
+@inline function ipv4Lookup(p: u32, flags: u32): i32 {
   const fl = flKey();
   const res = result();
   const ifindex = load<u32>(p + P_IFINDEX);
   let dev = netdevGet(ifindex);
   if (dev == 0) return <i32>-ENODEV;
   if (load<u32>(dev + ND_CONF4 + (CONF4_FORWARDING << 2)) == 0) return BPF_FIB_LKUP_RET_FWD_DISABLED;
-  memory.fill(fl, 0, FL_SIZE);
+  zero64(fl);
   if (flags & BPF_FIB_LOOKUP_OUTPUT) {
     store<u32>(fl + FL_IIF, LOOPBACK_IFINDEX);
     store<u32>(fl + FL_OIF, ifindex);
@@ -162,7 +171,7 @@ function ipv4Lookup(p: u32, flags: u32): i32 {
     err = fib_table_lookup(AF_INET, directTable(p, flags), fl, res);
   } else {
     if (flags & BPF_FIB_LOOKUP_MARK) store<u32>(fl + FL_MARK, load<u32>(p + P_MARK));
-    err = fib4_lookup_nopath(fl, res);
+    err = lookup4NoPath(fl, res);
   }
   if (err != 0) {
     if (err == -22) return BPF_FIB_LKUP_RET_BLACKHOLE;
@@ -191,13 +200,12 @@ function ipv4Lookup(p: u32, flags: u32): i32 {
   if (gwf == AF_INET) store<u32>(p + P_DST, load<u32>(res + FR_GW));
   else if (gwf == AF_INET6) {
     store<u8>(p + P_FAMILY, <u8>AF_INET6);
-    memory.copy(p + P_DST, res + FR_GW, 16);
+    ipv6Copy(p + P_DST, res + FR_GW);
   }
   if (flags & BPF_FIB_LOOKUP_SKIP_NEIGH) return setFwdParams(p, mtu);
   const ne = gwf == AF_INET6 ? neigh_lookup(AF_INET6, oif, p + P_DST) : neigh_lookup(AF_INET, oif, p + P_DST);
   if (ne == 0 || (<u32>load<u8>(ne + NE_STATE) & NUD_VALID) == 0) return BPF_FIB_LKUP_RET_NO_NEIGH;
-  memory.copy(p + P_DMAC, ne + NE_MAC, 6);
-  memory.copy(p + P_SMAC, dev + ND_MAC, 6);
+  copyMacs(p, ne, dev);
   return setFwdParams(p, mtu);
 }
 
@@ -217,7 +225,7 @@ function ipv6Lookup(p: u32, flags: u32): i32 {
   let dev = netdevGet(ifindex);
   if (dev == 0) return <i32>-ENODEV;
   if (load<u32>(dev + ND_CONF6 + (CONF6_FORWARDING << 2)) == 0) return BPF_FIB_LKUP_RET_FWD_DISABLED;
-  memory.fill(fl, 0, FL_SIZE);
+  zero64(fl);
   const oif = ifindex;
   let hasSaddr = false;
   if (flags & BPF_FIB_LOOKUP_OUTPUT) {
@@ -228,8 +236,8 @@ function ipv6Lookup(p: u32, flags: u32): i32 {
     hasSaddr = true; // RT6_LOOKUP_F_HAS_SADDR
   }
   store<u32>(fl + FL_LABEL, load<u32>(p + P_TOS));
-  memory.copy(fl + FL_DST, p + P_DST, 16);
-  memory.copy(fl + FL_SRC, p + P_SRC, 16);
+  ipv6Copy(fl + FL_DST, p + P_DST);
+  ipv6Copy(fl + FL_SRC, p + P_SRC);
   flowPorts(fl, p, AF_INET6);
   let err: i32;
   if (flags & BPF_FIB_LOOKUP_DIRECT) {
@@ -256,18 +264,17 @@ function ipv6Lookup(p: u32, flags: u32): i32 {
     return BPF_FIB_LKUP_RET_FRAG_NEEDED;
   }
   const fa = load<u32>(res + FR_INFO);
-  if (load<u8>(res + FR_GW_FAMILY) != 0) memory.copy(p + P_DST, res + FR_GW, 16);
+  if (load<u8>(res + FR_GW_FAMILY) != 0) ipv6Copy(p + P_DST, res + FR_GW);
   store<u32>(p + P_TOS, load<u32>(fa + FA_PRIORITY)); // rt_metric
   store<u32>(p + P_IFINDEX, out);
   if (flags & BPF_FIB_LOOKUP_SRC) {
-    if (load<u8>(fa + FA_HAS_PREFSRC)) memory.copy(p + P_SRC, fa + FA_PREFSRC, 16);
+    if (load<u8>(fa + FA_HAS_PREFSRC)) ipv6Copy(p + P_SRC, fa + FA_PREFSRC);
     else if (ipv6_dev_get_saddr(out, fl + FL_DST, p + P_SRC) != 0) return BPF_FIB_LKUP_RET_NO_SRC_ADDR;
   }
   if (flags & BPF_FIB_LOOKUP_SKIP_NEIGH) return setFwdParams(p, mtu);
   const ne = neigh_lookup(AF_INET6, out, p + P_DST);
   if (ne == 0 || (<u32>load<u8>(ne + NE_STATE) & NUD_VALID) == 0) return BPF_FIB_LKUP_RET_NO_NEIGH;
-  memory.copy(p + P_DMAC, ne + NE_MAC, 6);
-  memory.copy(p + P_SMAC, dev + ND_MAC, 6);
+  copyMacs(p, ne, dev);
   return setFwdParams(p, mtu);
 }
 

@@ -80,7 +80,7 @@ function ipForwardOptions(data: u32, res: u32, flags: u32): void {
  * ip_forward: the IPv4 datagram at `data` (`len` bytes) from `ifindex`, frame type `pkt`, routed by
  * `res` (a unicast route; `flags` FWD_*). Takes the frame.
  */
-export function ip_forward(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32, res: u32, flags: u32): void {
+@inline export function ip_forward(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32, res: u32, flags: u32): void {
   if (pkt != PACKET_HOST) {
     netFree(q, data);
     netDrop(NDROP_NOT_SPECIFIED);

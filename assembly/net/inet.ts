@@ -131,6 +131,21 @@ export const IPV6_ADDR_RESERVED: u32 = 0x2000;
   return load<u64>(a) == load<u64>(b) && load<u64>(a, 8) == load<u64>(b, 8);
 }
 
+/**
+ * 64 zero bytes at `p` (a flow key) as eight stores: no loop, no memory.fill (a call into C in V8,
+ * ~4 ns — assembly/bytes.ts).
+ */
+@inline export function zero64(p: u32): void {
+  store<u64>(p, 0);
+  store<u64>(p, 0, 8);
+  store<u64>(p, 0, 16);
+  store<u64>(p, 0, 24);
+  store<u64>(p, 0, 32);
+  store<u64>(p, 0, 40);
+  store<u64>(p, 0, 48);
+  store<u64>(p, 0, 56);
+}
+
 @inline export function ipv6Copy(dst: u32, src: u32): void {
   store<u64>(dst, load<u64>(src));
   store<u64>(dst, load<u64>(src, 8), 8);

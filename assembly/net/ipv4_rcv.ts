@@ -33,11 +33,10 @@
 
 import { fibGen, mibInc, netDrop, netFree, netRoot, netdevGet, sysctl, netScratch } from './core';
 import { SCR_RX } from './abi';
-import { fillBytes } from '../bytes';
 import { dst4_route } from './dst';
 import {
   AF_INET, CONF4_ACCEPT_LOCAL, CONF4_FORWARDING, CONF4_ROUTE_LOCALNET, CONF4_RP_FILTER, CONF4_SEND_REDIRECTS,
-  FL_DPORT, FL_DST, FL_FAMILY, FL_IIF, FL_OIF, FL_PROTO, FL_SCOPE, FL_SIZE, FL_SPORT, FL_SRC, FL_TOS, FR_GW,
+  FL_DPORT, FL_DST, FL_FAMILY, FL_IIF, FL_OIF, FL_PROTO, FL_SCOPE, FL_SPORT, FL_SRC, FL_TOS, FR_GW,
   FR_GW_FAMILY, FR_OIF, FR_SIZE, FR_TYPE, LOOPBACK_IFINDEX, MIB_IP_IN_ADDR_ERRORS, MIB_IP_IN_CSUM_ERRORS,
   MIB_IP_IN_HDR_ERRORS, MIB_IP_IN_NO_ROUTES, MIB_IP_IN_RECEIVES, MIB_IP_IN_TRUNCATED_PKTS, ND_ADDR4, ND_CONF4,
   NDROP_IP_BLACKHOLE, NDROP_IP_CSUM, NDROP_IP_INADDRERRORS, NDROP_IP_INHDR, NDROP_IP_INNOROUTES,
@@ -56,7 +55,7 @@ import { ipHeaderValid } from './csum';
 import {
   INADDR_ALLHOSTS_GROUP, IPH_DADDR, IPH_FRAG_OFF, IPH_PROTOCOL, IPH_SADDR, IPH_TOS, IPH_TOT_LEN, IPPROTO_DCCP,
   IPPROTO_IGMP, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, IP_OFFSET, PACKET_OTHERHOST, ipv4IsLbcast,
-  ipv4IsLocalMulticast, ipv4IsLoopback, ipv4IsMulticast, ipv4IsZeronet, ldBe16,
+  ipv4IsLocalMulticast, ipv4IsLoopback, ipv4IsMulticast, ipv4IsZeronet, ldBe16, zero64,
 } from './inet';
 
 /** The flow key and result of the input route (one worker's). */
@@ -96,7 +95,7 @@ const EHOSTUNREACH: i32 = 113;
  * ipv4_rcv: the IPv4 datagram at `data` (`len` bytes to the end of the frame) received on `ifindex`
  * (after VLAN demux), frame type `pkt`. Takes the frame.
  */
-export function ipv4_rcv(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32): void {
+@inline export function ipv4_rcv(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32): void {
   if (pkt == PACKET_OTHERHOST) {
     netFree(q, data);
     netDrop(NDROP_OTHERHOST);
@@ -139,7 +138,7 @@ export function ipv4_rcv(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32): v
 }
 
 /** ip_rcv_finish_core + dst_input for a datagram that passed ip_rcv_core (`len` = its total length). */
-function ip_rcv_finish(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32, hlen: u32): void {
+@inline function ip_rcv_finish(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32, hlen: u32): void {
   const nd = netdevGet(ifindex);
   const route = routeInput(ifindex, nd, data, hlen);
   if (route == ROUTE_DROP) {
@@ -215,7 +214,7 @@ function sourceIsLocal(saddr: u32): bool {
  * ip_route_input_noref: decide the datagram's input route. IN_RES() holds the FIB result when there was
  * one; rtFlags / rtErr / rtReason / fwdFlags say the rest. Returns ROUTE_*.
  */
-function routeInput(ifindex: u32, nd: u32, data: u32, hlen: u32): u32 {
+@inline function routeInput(ifindex: u32, nd: u32, data: u32, hlen: u32): u32 {
   const daddr = load<u32>(data, IPH_DADDR);
   const saddr = load<u32>(data, IPH_SADDR);
   const tos = <u32>load<u8>(data, IPH_TOS) & 0xfc;
@@ -249,26 +248,29 @@ function routeInput(ifindex: u32, nd: u32, data: u32, hlen: u32): u32 {
     if (conf4(nd, CONF4_ROUTE_LOCALNET) == 0) return drop(NDROP_IP_LOCALNET);
   }
   const forwarding = conf4(nd, CONF4_FORWARDING) != 0;
-  fillBytes(IN_FL(), 0, FL_SIZE);
-  store<u32>(IN_FL(), daddr, FL_DST);
-  store<u32>(IN_FL(), saddr, FL_SRC);
-  store<u32>(IN_FL(), ifindex, FL_IIF);
-  store<u8>(IN_FL(), <u8>tos, FL_TOS);
-  store<u8>(IN_FL(), <u8>RT_SCOPE_UNIVERSE, FL_SCOPE);
-  store<u8>(IN_FL(), <u8>AF_INET, FL_FAMILY);
+  // the scratch addresses once (a store between two netScratch() calls makes V8 load the root again)
+  const fl = IN_FL();
+  const res = fl + 64; // IN_RES()
+  zero64(fl);
+  store<u32>(fl, daddr, FL_DST);
+  store<u32>(fl, saddr, FL_SRC);
+  store<u32>(fl, ifindex, FL_IIF);
+  store<u8>(fl, <u8>tos, FL_TOS);
+  store<u8>(fl, <u8>RT_SCOPE_UNIVERSE, FL_SCOPE);
+  store<u8>(fl, <u8>AF_INET, FL_FAMILY);
   if (needPorts()) {
     // fib4_rules_early_flow_dissect (rules may select on them), or a multipath hash over L4
     const proto = <u32>load<u8>(data, IPH_PROTOCOL);
-    store<u8>(IN_FL(), <u8>proto, FL_PROTO);
-    store<u32>(IN_FL(), ports(data, hlen, proto), FL_SPORT);
+    store<u8>(fl, <u8>proto, FL_PROTO);
+    store<u32>(fl, ports(data, hlen, proto), FL_SPORT);
   }
   // through the per-destination cache (dst.ts): the FIB's answer for this flow key, kept per generation
-  const err = dst4_route(IN_FL(), IN_RES());
+  const err = dst4_route(fl, res);
   if (err != 0) {
     rtErr = forwarding ? -err : EHOSTUNREACH;
     return ROUTE_ERROR;
   }
-  const type = <u32>load<u8>(IN_RES(), FR_TYPE);
+  const type = <u32>load<u8>(res, FR_TYPE);
   if (type == RTN_BROADCAST) return brdInput(ifindex, nd, saddr, tos);
   if (type == RTN_LOCAL) {
     const r = validateSource(ifindex, nd, saddr, daddr, tos, 0);
@@ -282,12 +284,12 @@ function routeInput(ifindex: u32, nd: u32, data: u32, hlen: u32): u32 {
   }
   if (type != RTN_UNICAST) return drop(NDROP_IP_INVALID_DEST);
   // __mkroute_input
-  const oif = load<u32>(IN_RES(), FR_OIF);
+  const oif = load<u32>(res, FR_OIF);
   const r = validateSource(ifindex, nd, saddr, daddr, tos, oif);
   if (r < 0) return drop(<u32>-r);
   if (oif == ifindex && r > 0 && conf4(nd, CONF4_SEND_REDIRECTS) != 0) {
     // inet_addr_onlink(out_dev, saddr, gw): the sender (and the gateway, if any) on one of its subnets
-    const gw = <u32>load<u8>(IN_RES(), FR_GW_FAMILY) == AF_INET ? load<u32>(IN_RES(), FR_GW) : 0;
+    const gw = <u32>load<u8>(res, FR_GW_FAMILY) == AF_INET ? load<u32>(res, FR_GW) : 0;
     if (addrOnlink(nd, saddr) && (gw == 0 || addrOnlink(nd, gw))) fwdFlags = FWD_DOREDIRECT;
   }
   return ROUTE_FORWARD;
@@ -337,12 +339,13 @@ function validateSource(ifindex: u32, nd: u32, saddr: u32, daddr: u32, tos: u32,
     return 0;
   }
   // __fib_validate_source: the route back to the source
-  fillBytes(REV_FL(), 0, FL_SIZE);
-  store<u32>(REV_FL(), saddr, FL_DST);
-  store<u32>(REV_FL(), daddr, FL_SRC);
-  store<u32>(REV_FL(), oif != 0 ? oif : LOOPBACK_IFINDEX, FL_IIF);
-  store<u8>(REV_FL(), <u8>tos, FL_TOS);
-  store<u8>(REV_FL(), <u8>AF_INET, FL_FAMILY);
+  const rfl = REV_FL();
+  zero64(rfl);
+  store<u32>(rfl, saddr, FL_DST);
+  store<u32>(rfl, daddr, FL_SRC);
+  store<u32>(rfl, oif != 0 ? oif : LOOPBACK_IFINDEX, FL_IIF);
+  store<u8>(rfl, <u8>tos, FL_TOS);
+  store<u8>(rfl, <u8>AF_INET, FL_FAMILY);
   if (fib4_lookup(REV_FL(), REV_RES()) != 0) return rpf != 0 ? -(<i32>NDROP_IP_RPFILTER) : 0;
   const type = <u32>load<u8>(REV_RES(), FR_TYPE);
   if (type != RTN_UNICAST) {

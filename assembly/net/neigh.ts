@@ -867,7 +867,7 @@ function purgeQueue(e: u32): void {
 // ---- Output ----
 
 /** Fill the Ethernet addresses and hand the frame to the device (neigh_hh_output / dev_hard_header). */
-function neighXmit(e: u32, q: u32, data: u32, len: u32): void {
+@inline function neighXmit(e: u32, q: u32, data: u32, len: u32): void {
   const ifindex = load<u32>(e + NE_IFINDEX);
   const dev = netdevGet(ifindex);
   if (dev == 0) {
@@ -943,7 +943,7 @@ function resolveOutput(r: u32, e: u32, q: u32, data: u32, len: u32, iif: u32): v
 }
 
 /** neigh_output: a connected entry with a filled header cache sends at once; the rest resolves. */
-export function neighOutput(e: u32, q: u32, data: u32, len: u32, iif: u32): void {
+@inline export function neighOutput(e: u32, q: u32, data: u32, len: u32, iif: u32): void {
   const st = <u32>load<u8>(e + NE_STATE);
   if ((st & NUD_CONNECTED) != 0 && (load<u8>(e + NE_XFLAGS) & NEX_HH) != 0) {
     neighXmit(e, q, data, len);

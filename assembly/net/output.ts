@@ -109,7 +109,7 @@ export function ownMtu6(res: u32, nd: u32, dst: u32): u32 {
  * destination; over `mtu` it is fragmented (the caller has dealt with DF). `nd`: the record of the
  * route's device (the caller looked it up). Takes the frame.
  */
-export function ip_finish_output(res: u32, nd: u32, mtu: u32, q: u32, data: u32, len: u32): void {
+@inline export function ip_finish_output(res: u32, nd: u32, mtu: u32, q: u32, data: u32, len: u32): void {
   const oif = load<u32>(res, FR_OIF);
   if ((load<u32>(nd, ND_FLAGS) & IFF_UP) == 0) {
     netFree(q, data);
