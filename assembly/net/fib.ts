@@ -746,13 +746,19 @@ function prefixMatch(a: usize, b: usize, len: u32): bool {
   return ((load<u8>(a + full) ^ load<u8>(b + full)) & m) == 0;
 }
 
-function ruleMatch(r: u32, fl: u32, family: u32, hasSaddr: bool): bool {
+/** prefixMatch for IPv4 (the 4 bytes at `a` and `b`, network order): one masked compare, no loop. */
+@inline function prefixMatch4(a: usize, b: usize, len: u32): bool {
+  const mask: u32 = len >= 32 ? 0xffffffff : ~(0xffffffff >> len); // the first `len` bits, host order
+  return ((bswap<u32>(load<u32>(a)) ^ bswap<u32>(load<u32>(b))) & mask) == 0;
+}
+
+@inline function ruleMatch(r: u32, fl: u32, family: u32, hasSaddr: bool): bool {
   let ok = ruleMatchInner(r, fl, family, hasSaddr);
   if (load<u8>(r + RU_INVERT)) ok = !ok;
   return ok;
 }
 
-function ruleMatchInner(r: u32, fl: u32, family: u32, hasSaddr: bool): bool {
+@inline function ruleMatchInner(r: u32, fl: u32, family: u32, hasSaddr: bool): bool {
   const iif = load<i32>(r + RU_IIF);
   if (iif != 0 && iif != load<i32>(fl + FL_IIF)) return false;
   const oif = load<i32>(r + RU_OIF);
@@ -761,8 +767,8 @@ function ruleMatchInner(r: u32, fl: u32, family: u32, hasSaddr: bool): bool {
   const slen = <u32>load<u8>(r + RU_SRC_LEN);
   const dlen = <u32>load<u8>(r + RU_DST_LEN);
   if (family == AF_INET) {
-    if (slen != 0 && !prefixMatch(fl + FL_SRC, r + RU_SRC, slen)) return false;
-    if (dlen != 0 && !prefixMatch(fl + FL_DST, r + RU_DST, dlen)) return false;
+    if (slen != 0 && !prefixMatch4(fl + FL_SRC, r + RU_SRC, slen)) return false;
+    if (dlen != 0 && !prefixMatch4(fl + FL_DST, r + RU_DST, dlen)) return false;
     const dscp = load<u8>(r + RU_DSCP);
     if (dscp != 0 && dscp != (load<u8>(fl + FL_TOS) & DSCP_LEGACY_MASK)) return false;
   } else {
