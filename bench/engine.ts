@@ -288,7 +288,10 @@ ns/insn and ratios use the repeat-loop figures.
 `;
 
 export async function benchCommand(argv: string[], io: Io): Promise<number> {
-  if (argv[0] === 'fib') return (await import('./fib.js')).fibBenchCommand(argv.slice(1), io);
+  // fib has options of its own (--no-kernel): it takes the command line without its name, wherever
+  // the name stands (`wxdp bench --quick fib` as well as `wxdp bench fib --quick`)
+  const fibAt = argv.indexOf('fib');
+  if (fibAt >= 0 && argv[fibAt - 1] !== '--only') return (await import('./fib.js')).fibBenchCommand(argv.filter((_, i) => i !== fibAt), io);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
