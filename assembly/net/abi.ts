@@ -16,7 +16,7 @@
 //   +28   u32 reassembly root (frag.ts)
 //   +32   u32 route cache / PMTU root (dst.ts)
 //   +36   u32 ICMP rate-limit state (icmp.ts)
-//   +40   u32 L4 root (reserved for the L4 demux)
+//   +40   u32 L4 root: the socket tables (sock.ts draws it)
 //   +44   u32 scratch: NET_SCRATCH_SIZE bytes for one worker (flow keys, results, built headers)
 //   +48   u32 FIB generation (bumped by every route/rule/address change; the dst cache checks it)
 //   +52   u32 netdev stage state (netdev.ts): device order list, block allocator free lists
@@ -185,11 +185,34 @@ export const MIB_ARP_OUT_REPLIES: u32 = 103;
 export const MIB_L4_UDP_PENDING: u32 = 110; //   UDP datagrams delivered locally to the host ring (no L4 demux yet)
 export const MIB_L4_TCP_PENDING: u32 = 111; //   the same for TCP
 export const MIB_L4_ICMP_PENDING: u32 = 112; //  ICMP/ICMPv6 the stack does not answer (echo replies, errors) to the host ring
-export const MIB_COUNT: u32 = 128; // room up to 384
+// UDP and UDP-Lite (/proc/net/snmp Udp:, UdpLite:; snmp6 Udp6, UdpLite6), the kernel's UDP_MIB_* in its order:
+// base + 0 InDatagrams, 1 NoPorts, 2 InErrors, 3 OutDatagrams, 4 RcvbufErrors, 5 SndbufErrors,
+// 6 InCsumErrors, 7 IgnoredMulti, 8 MemErrors (offsets UDP_MIB_* below, the kernel's enum names)
+export const UDP_MIB_BASE: u32 = 128;
+export const UDPLITE_MIB_BASE: u32 = 137;
+export const UDP6_MIB_BASE: u32 = 146;
+export const UDPLITE6_MIB_BASE: u32 = 155;
+export const UDP_MIB_INDATAGRAMS: u32 = 0; // offsets from a base above
+export const UDP_MIB_NOPORTS: u32 = 1;
+export const UDP_MIB_INERRORS: u32 = 2;
+export const UDP_MIB_OUTDATAGRAMS: u32 = 3;
+export const UDP_MIB_RCVBUFERRORS: u32 = 4;
+export const UDP_MIB_SNDBUFERRORS: u32 = 5;
+export const UDP_MIB_CSUMERRORS: u32 = 6;
+export const UDP_MIB_IGNOREDMULTI: u32 = 7;
+export const UDP_MIB_MEMERRORS: u32 = 8;
+// TCP, as far as a stack without TCP sockets counts it (Tcp: in /proc/net/snmp)
+export const MIB_TCP_IN_SEGS: u32 = 170;
+export const MIB_TCP_OUT_SEGS: u32 = 171;
+export const MIB_TCP_IN_ERRS: u32 = 172;
+export const MIB_TCP_OUT_RSTS: u32 = 173;
+export const MIB_TCP_IN_CSUM_ERRORS: u32 = 174;
+// 175-199: the L4 stages' own (sock.ts, udp.ts, tcp.ts add them here and name them in net_abi.ts)
+export const MIB_COUNT: u32 = 256; // room up to 384
 
 // ---- Drop reasons (u64 at NR_DROPS + index × 8): the kernel's SKB_DROP_REASON_* names ----
 // Numbered in ranges so stages can add their own: 0-31 receive and forward, 32-63 neighbours,
-// 64-95 fragments, 96-127 FIB and output. src/runtime/net_abi.ts NET_DROP_REASONS maps number → name.
+// 64-95 fragments, 96-127 FIB and output, 128-159 L4 (udp.ts, sock.ts, tcp.ts, sk programs). src/runtime/net_abi.ts NET_DROP_REASONS maps number → name.
 export const NDROP_NOT_SPECIFIED: u32 = 0;
 export const NDROP_PKT_TOO_SMALL: u32 = 1;
 export const NDROP_OTHERHOST: u32 = 2;
@@ -240,7 +263,12 @@ export const NDROP_IP_BLACKHOLE: u32 = 97; // wxdp: a blackhole route (the kerne
 export const NDROP_IP_PROHIBIT: u32 = 98; // wxdp: prohibit / unreachable routes (ICMP sent)
 export const NDROP_CPU_BACKLOG: u32 = 124; // loopback's receive backlog full (netdev_max_backlog)
 export const NDROP_RECURSION_LIMIT: u32 = 125; // stacked devices nested deeper than XMIT_RECURSION_LIMIT
-export const NDROP_COUNT: u32 = 128;
+export const NDROP_UDP_CSUM: u32 = 128;
+export const NDROP_SOCKET_RCVBUFF: u32 = 129;
+export const NDROP_TCP_CSUM: u32 = 130;
+export const NDROP_SOCKET_FILTER: u32 = 131; // an sk_lookup program's SK_DROP
+// 132-159: the L4 stages' own, kernel names where they exist
+export const NDROP_COUNT: u32 = 160;
 
 // ---- A network device of the stack (netdev.ts), NETDEV_SIZE bytes ----
 export const ND_IFINDEX: u32 = 0;
@@ -448,3 +476,50 @@ export const NUD_CONNECTED: u32 = NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE;
 //   +768, +1024, +1280 BURST_MAX × u32 each: the warm-up walk's node, key bits, value per destination
 export const SCR_BURST: u32 = 3072;
 export const SCR_BURST_SIZE: u32 = 2048;
+
+// ---- A socket (sock.ts owns the tables; udp.ts, the send path, sk programs and TypeScript read it) ----
+// SK_SIZE bytes in the arena, found by id (1-based, stable while the socket lives; 0 is "none").
+// Addresses as the kernel keeps them: an AF_INET socket's in the first 4 bytes of 16; an AF_INET6
+// socket's as IPv6 (an IPv4 peer or bound address of a dual-stack socket as ::ffff:a.b.c.d).
+// Ports in host byte order. Fields written by the control plane are published before the socket is
+// hashed; the data path writes only the queue, counters and SK_ERR.
+export const SK_ID: u32 = 0; //          u32 the socket's id
+export const SK_STATE: u32 = 4; //       u8 TCP_CLOSE 7 (unconnected) / TCP_ESTABLISHED 1 (connected); 0 free
+export const SK_FAMILY: u32 = 5; //      u8 AF_INET / AF_INET6
+export const SK_PROTOCOL: u32 = 6; //    u8 IPPROTO_UDP 17 / IPPROTO_UDPLITE 136
+export const SK_FLAGS: u32 = 7; //       u8 SKF_*
+export const SK_NUM: u32 = 8; //         u16 local port (inet_num), 0 until bound
+export const SK_DPORT: u32 = 10; //      u16 peer port when connected
+export const SK_BOUND_DEV_IF: u32 = 12; // u32 SO_BINDTODEVICE ifindex, 0: any
+export const SK_RCV_SADDR: u32 = 16; //  16 bytes: bound address (any: zeros)
+export const SK_DADDR: u32 = 32; //      16 bytes: peer address when connected
+export const SK_SADDR: u32 = 48; //      16 bytes: the source address sends use (set by connect)
+export const SK_RCVBUF: u32 = 64; //     u32 SO_RCVBUF (bytes, as getsockopt reports it: twice what was set)
+export const SK_SNDBUF: u32 = 68; //     u32 SO_SNDBUF
+export const SK_RMEM: u32 = 72; //       u32 bytes queued (truesize), the data path adds, the reader subtracts
+export const SK_DROPS: u32 = 76; //      u32 sk_drops
+export const SK_ERR: u32 = 80; //        u32 pending error (positive errno: ECONNREFUSED…), taken by the reader
+export const SK_TTL: u32 = 84; //        u8 IP_TTL / IPV6_UNICAST_HOPS, 0: the default
+export const SK_TOS: u32 = 85; //        u8 IP_TOS / IPV6_TCLASS
+export const SK_MC_TTL: u32 = 86; //     u8 IP_MULTICAST_TTL (1)
+export const SK_PMTUDISC: u32 = 87; //   u8 IP_PMTUDISC_* (IP_PMTUDISC_DONT 0, WANT 1, DO 2, PROBE 3)
+export const SK_MARK: u32 = 88; //       u32 SO_MARK
+export const SK_COOKIE: u32 = 96; //     u64 socket cookie (bpf_get_socket_cookie), never reused
+export const SK_REUSEPORT_GROUP: u32 = 104; // u32 the reuseport group's address (sock.ts), 0: none
+export const SK_REUSEPORT_INDEX: u32 = 108; // u32 this socket's index in its group
+export const SK_QUEUE: u32 = 112; //     u32 the receive queue's address (sock.ts draws it)
+export const SK_RX_PACKETS: u32 = 120; // u64 datagrams queued
+export const SK_RX_BYTES: u32 = 128; //  u64
+export const SK_TX_PACKETS: u32 = 136; // u64
+export const SK_TX_BYTES: u32 = 144; //  u64
+export const SK_LOCK: u32 = 152; //      u32
+// 156-255: sock.ts's own (hash chain links, ready list link, …), drawn there
+export const SK_SIZE: u32 = 256;
+export const SKF_REUSEADDR: u32 = 0x01;
+export const SKF_REUSEPORT: u32 = 0x02;
+export const SKF_IPV6ONLY: u32 = 0x04;
+export const SKF_BROADCAST: u32 = 0x08;
+export const SKF_DEAD: u32 = 0x10; //    closed, waiting for readers to pass a quiescent point
+export const SKF_NO_CHECK_TX: u32 = 0x20; // SO_NO_CHECK (IPv4 sends with a zero checksum)
+export const TCP_ESTABLISHED: u32 = 1;
+export const TCP_CLOSE: u32 = 7;

@@ -21,3 +21,6 @@ export * from './dst';
 export * from './fib_helper';
 export * from './lpm';
 export * from './reclaim';
+export * from './sock';
+export * from './sk_prog';
+export * from './udp_output';

@@ -12,8 +12,8 @@ export const ADDR_ENTRY_SIZE = 48;
 export const FL_SIZE = 64;
 export const FR_SIZE = 64;
 export const SYSCTL_COUNT = 41;
-export const MIB_COUNT = 128;
-export const NDROP_COUNT = 128;
+export const MIB_COUNT = 256;
+export const NDROP_COUNT = 160;
 export const LOOPBACK_IFINDEX = 1;
 export const AF_INET = 2;
 export const AF_INET6 = 10;
@@ -38,6 +38,16 @@ export const NE = {
   DEAD: 114, XFLAGS: 115, HA_SEQ: 116, PROTOCOL: 120, LOCK: 124,
 } as const;
 export const NE_SIZE = 128;
+export const SK = {
+  ID: 0, STATE: 4, FAMILY: 5, PROTOCOL: 6, FLAGS: 7, NUM: 8, DPORT: 10, BOUND_DEV_IF: 12, RCV_SADDR: 16, DADDR: 32, SADDR: 48, RCVBUF: 64,
+  SNDBUF: 68, RMEM: 72, DROPS: 76, ERR: 80, TTL: 84, TOS: 85, MC_TTL: 86, PMTUDISC: 87, MARK: 88, COOKIE: 96, REUSEPORT_GROUP: 104,
+  REUSEPORT_INDEX: 108, QUEUE: 112, RX_PACKETS: 120, RX_BYTES: 128, TX_PACKETS: 136, TX_BYTES: 144, LOCK: 152,
+} as const;
+export const SK_SIZE = 256;
+export const SKF = { REUSEADDR: 1, REUSEPORT: 2, IPV6ONLY: 4, BROADCAST: 8, DEAD: 16, NO_CHECK_TX: 32 } as const;
+/** Where each UDP MIB group starts (UDP_MIB_* offsets in assembly/net/abi.ts, the kernel's order). */
+export const UDP_MIB_BASES = { Udp: 128, UdpLite: 137, Udp6: 146, UdpLite6: 155 } as const;
+export const UDP_MIB_COUNT = 9;
 export const NUD = { INCOMPLETE: 1, REACHABLE: 2, STALE: 4, DELAY: 8, PROBE: 16, FAILED: 32, NOARP: 64, PERMANENT: 128, VALID: 222, CONNECTED: 194 } as const;
 export const SYSCTL = { ICMP_RATELIMIT: 0, ICMP_RATEMASK: 1, ICMP_ECHO_IGNORE_ALL: 2, ICMP_ECHO_IGNORE_BROADCASTS: 3, ICMP_MSGS_PER_SEC: 4, ICMP_MSGS_BURST: 5, IP_DEFAULT_TTL: 6, IP_NO_PMTU_DISC: 7, FIB_MULTIPATH_HASH_POLICY: 8, FIB_MULTIPATH_HASH_SEED: 9, FIB_MULTIPATH_HASH_FIELDS: 10, FIB_MULTIPATH_USE_NEIGH: 11, IPFRAG_HIGH_THRESH: 12, IPFRAG_LOW_THRESH: 13, IPFRAG_TIME: 14, IPFRAG_MAX_DIST: 15, ROUTE_MTU_EXPIRES: 16, ROUTE_MIN_PMTU: 17, IP6FRAG_HIGH_THRESH: 18, IP6FRAG_LOW_THRESH: 19, IP6FRAG_TIME: 20, ICMP6_RATELIMIT: 21, ICMP6_ECHO_IGNORE_ALL: 22, FIB6_MULTIPATH_HASH_POLICY: 23, FIB6_MULTIPATH_HASH_FIELDS: 24, ROUTE6_MTU_EXPIRES: 25, NEIGH4_GC_THRESH1: 26, NEIGH4_GC_THRESH2: 27, NEIGH4_GC_THRESH3: 28, NEIGH4_GC_INTERVAL: 29, NEIGH6_GC_THRESH1: 30, NEIGH6_GC_THRESH2: 31, NEIGH6_GC_THRESH3: 32, NEIGH6_GC_INTERVAL: 33, ICMP_ERRORS_USE_INBOUND_IFADDR: 34, IP_FORWARD_USE_PMTU: 35, ICMP6_RATEMASK_0: 36, ICMP6_RATEMASK_3: 39, IPV6_ALL_FORWARDING: 40 } as const;
 export const CONF4_COUNT = 16;
@@ -137,6 +147,47 @@ export const MIB_NAMES: Readonly<Record<number, string>> = {
   110: 'L4:UdpPending',
   111: 'L4:TcpPending',
   112: 'L4:IcmpPending',
+  128: 'Udp:InDatagrams',
+  129: 'Udp:NoPorts',
+  130: 'Udp:InErrors',
+  131: 'Udp:OutDatagrams',
+  132: 'Udp:RcvbufErrors',
+  133: 'Udp:SndbufErrors',
+  134: 'Udp:InCsumErrors',
+  135: 'Udp:IgnoredMulti',
+  136: 'Udp:MemErrors',
+  137: 'UdpLite:InDatagrams',
+  138: 'UdpLite:NoPorts',
+  139: 'UdpLite:InErrors',
+  140: 'UdpLite:OutDatagrams',
+  141: 'UdpLite:RcvbufErrors',
+  142: 'UdpLite:SndbufErrors',
+  143: 'UdpLite:InCsumErrors',
+  144: 'UdpLite:IgnoredMulti',
+  145: 'UdpLite:MemErrors',
+  146: 'Udp6:InDatagrams',
+  147: 'Udp6:NoPorts',
+  148: 'Udp6:InErrors',
+  149: 'Udp6:OutDatagrams',
+  150: 'Udp6:RcvbufErrors',
+  151: 'Udp6:SndbufErrors',
+  152: 'Udp6:InCsumErrors',
+  153: 'Udp6:IgnoredMulti',
+  154: 'Udp6:MemErrors',
+  155: 'UdpLite6:InDatagrams',
+  156: 'UdpLite6:NoPorts',
+  157: 'UdpLite6:InErrors',
+  158: 'UdpLite6:OutDatagrams',
+  159: 'UdpLite6:RcvbufErrors',
+  160: 'UdpLite6:SndbufErrors',
+  161: 'UdpLite6:InCsumErrors',
+  162: 'UdpLite6:IgnoredMulti',
+  163: 'UdpLite6:MemErrors',
+  170: 'Tcp:InSegs',
+  171: 'Tcp:OutSegs',
+  172: 'Tcp:InErrs',
+  173: 'Tcp:OutRsts',
+  174: 'Tcp:InCsumErrors',
 };
 /** Drop reasons by index: the kernel's SKB_DROP_REASON_* names (without the prefix). */
 export const NET_DROP_REASONS: Readonly<Record<number, string>> = {
@@ -190,4 +241,8 @@ export const NET_DROP_REASONS: Readonly<Record<number, string>> = {
   98: 'IP_PROHIBIT',
   124: 'CPU_BACKLOG',
   125: 'RECURSION_LIMIT',
+  128: 'UDP_CSUM',
+  129: 'SOCKET_RCVBUFF',
+  130: 'TCP_CSUM',
+  131: 'SOCKET_FILTER',
 };

@@ -23,7 +23,7 @@ describe.skipIf(!existsSync(wasmPath))('assembly/net/abi.ts and src/runtime/net_
     }
     const groups: Array<[string, Record<string, number>]> = [
       ['NR_', N.NR], ['ND_', N.ND], ['NDK_', N.NDK], ['IFF_', N.IFF], ['CONF4_', N.CONF4], ['CONF6_', N.CONF6], ['NDSTAT_', N.NDSTAT],
-      ['AE_', N.AE], ['FL_', N.FL], ['FR_', N.FR], ['RTN_', N.RTN], ['RT_SCOPE_', N.RT_SCOPE], ['NE_', N.NE], ['NUD_', N.NUD], ['SYSCTL_', N.SYSCTL],
+      ['AE_', N.AE], ['FL_', N.FL], ['FR_', N.FR], ['RTN_', N.RTN], ['RT_SCOPE_', N.RT_SCOPE], ['NE_', N.NE], ['NUD_', N.NUD], ['SK_', N.SK], ['SKF_', N.SKF], ['SYSCTL_', N.SYSCTL],
     ];
     for (const [prefix, obj] of groups) {
       for (const [k, v] of Object.entries(obj)) expect(g(prefix + k), prefix + k).toBe(v);
@@ -36,7 +36,12 @@ describe.skipIf(!existsSync(wasmPath))('assembly/net/abi.ts and src/runtime/net_
 
   it('name every SNMP counter and every drop reason the fast path counts', () => {
     const mib = abiNames.filter((n) => n.startsWith('MIB_') && n !== 'MIB_COUNT');
-    expect(mib.length).toBe(Object.keys(N.MIB_NAMES).length);
+    // the UDP groups are named from their bases (UDP_MIB_* offsets), not one constant each
+    expect(mib.length + 4 * N.UDP_MIB_COUNT).toBe(Object.keys(N.MIB_NAMES).length);
+    for (const [group, base] of Object.entries(N.UDP_MIB_BASES)) {
+      expect(g(`${group.toUpperCase()}_MIB_BASE`), group).toBe(base);
+      for (let i = 0; i < N.UDP_MIB_COUNT; i++) expect(N.MIB_NAMES[base + i]?.startsWith(`${group}:`), `${group} ${i}`).toBe(true);
+    }
     for (const n of mib) expect(N.MIB_NAMES[g(n)!], n).toBeDefined();
     const drops = abiNames.filter((n) => n.startsWith('NDROP_') && n !== 'NDROP_COUNT');
     expect(drops.length).toBe(Object.keys(N.NET_DROP_REASONS).length);
