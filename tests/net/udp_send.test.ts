@@ -229,6 +229,16 @@ describe.skipIf(unready !== '')('udp_sendmsg over IPv4', () => {
     env.to(env.sock({ flags: SKF.BROADCAST }), data(4), '192.0.2.255');
     const [f] = env.tx();
     expect(hex(f!)).toBe(hex(frame4({ dst: '192.0.2.255', mac: 'ff:ff:ff:ff:ff:ff', payload: data(4), id: be16(f!, 18), df: true })));
+    // ip_mc_output: a copy goes up to the host's own sockets, through local delivery
+    const m = env.mib();
+    expect([m['Ip:InReceives'], m['Ip:InDelivers']]).toEqual([1, 1]);
+  });
+
+  it('a broadcast larger than the MTU leaves in fragments and loops back whole', () => {
+    env.to(env.sock({ flags: SKF.BROADCAST }), data(3000), '192.0.2.255');
+    expect(env.tx().length).toBe(3);
+    const m = env.mib();
+    expect([m['Ip:InReceives'], m['Ip:InDelivers'], m['Ip:ReasmReqds']]).toEqual([1, 1, undefined]);
   });
 
   it('errors in the kernel order: EDESTADDRREQ, EINVAL for port 0, EMSGSIZE before routing', () => {
