@@ -22,7 +22,7 @@ import { useNamespaces, type Netns } from '../support/netns.js';
 import { Fixture, stackUnready, concat, eth, hex, inetChecksum, ipv4, ipv6, udp4, type LinkCfg, type NeighCfg } from '../net/support.js';
 import { maskOwn } from '../net/kernel.js';
 import { ipv6Bytes } from '../../src/control/addresses.js';
-import { SocketError, errnoName, type SocketTable } from '../../src/control/sockets.js';
+import { SocketError, errnoName, type SocketOption, type SocketTable } from '../../src/control/sockets.js';
 
 const SCRIPT = fileURLToPath(new URL('./udp_kernel.py', import.meta.url));
 const R_MAC = '02:00:00:00:00:01';
@@ -209,6 +209,78 @@ describe.skipIf(skip)('bind and connect errors, case by case, against the kernel
         expect(port).toBeLessThanOrEqual(60999);
       }
     }
+  });
+});
+
+describe.skipIf(skip)('socket options read back as the kernel\'s', () => {
+  // [family, option, level, optname, values set in turn (null: only read)]
+  const OPTS: Array<[4 | 6, SocketOption, number, number, Array<number | null>]> = [
+    [4, 'SO_RCVBUF', 1, 8, [null, 0, 1, 1000, 100000, 10_000_000]],
+    [4, 'SO_SNDBUF', 1, 7, [null, 1, 100000, 10_000_000]],
+    [4, 'IP_TTL', 0, 2, [null, 0, 256, 255, -1, 1]],
+    [6, 'IPV6_UNICAST_HOPS', 41, 16, [null, -2, 256, 255, -1]],
+    [4, 'IP_MTU_DISCOVER', 0, 10, [null, 0, 3, 6]],
+    [6, 'IPV6_MTU_DISCOVER', 41, 23, [null, 2]],
+    [6, 'IPV6_V6ONLY', 41, 26, [null, 1, 0]],
+    [4, 'IPV6_V6ONLY', 41, 26, [1]],
+    [4, 'IPV6_UNICAST_HOPS', 41, 16, [5]],
+    [6, 'IP_TTL', 0, 2, [null, 9]],
+    [6, 'SO_BROADCAST', 1, 6, [null, 1]],
+    [4, 'SO_REUSEPORT', 1, 15, [null, 1]],
+    [4, 'IP_MULTICAST_TTL', 0, 33, [null, 7]],
+    [6, 'IPV6_DONTFRAG', 41, 62, [null, 1]],
+  ];
+  const CODE = `
+import json, socket, sys
+out = []
+for fam, level, name, values in json.loads(sys.argv[1]):
+    s = socket.socket(socket.AF_INET6 if fam == 6 else socket.AF_INET, socket.SOCK_DGRAM)
+    row = []
+    for v in values:
+        e = 0
+        if v is not None:
+            try:
+                s.setsockopt(level, name, v)
+            except OSError as x:
+                e = x.errno
+        try:
+            row.append([e, s.getsockopt(level, name)])
+        except OSError as x:
+            row.append([e, -x.errno])
+    out.append(row)
+print(json.dumps(out))
+`;
+
+  it('SO_RCVBUF/SO_SNDBUF doubled and clamped, TTL and hop-limit ranges, PMTU modes, IPV6_V6ONLY, errors for the wrong family', async () => {
+    const { h } = kernel();
+    const k = JSON.parse(h.exec(['/usr/bin/python3', '-c', CODE, JSON.stringify(OPTS.map(([f, , l, n, v]) => [f, l, n, v]))])) as Array<Array<[number, number]>>;
+    const rmemMax = Number(h.exec(['sysctl', '-n', 'net.core.rmem_max']).trim());
+    const wmemMax = Number(h.exec(['sysctl', '-n', 'net.core.wmem_max']).trim());
+    const fx = await Fixture.create(LINKS, [], NEIGH, { sysctls: SYSCTLS });
+    const t = fx.dp.socketTable;
+    t.setRmem({ max: rmemMax });
+    t.setWmem({ max: wmemMax });
+    const w = OPTS.map(([fam, opt, , , values]) => {
+      const id = t.create({ family: fam === 6 ? 'inet6' : 'inet' });
+      return values.map((v) => {
+        let e = 0;
+        if (v !== null) {
+          try {
+            t.setOption(id, opt, v);
+          } catch (x) {
+            if (!(x instanceof SocketError)) throw x;
+            e = x.errnoValue;
+          }
+        }
+        try {
+          return [e, t.getOption(id, opt)];
+        } catch (x) {
+          if (!(x instanceof SocketError)) throw x;
+          return [e, -x.errnoValue];
+        }
+      });
+    });
+    OPTS.forEach(([fam, opt], i) => expect(w[i], `${opt} on IPv${fam}`).toEqual(k[i]));
   });
 });
 
