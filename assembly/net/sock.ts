@@ -44,6 +44,7 @@
 //   sk_autobind(sk) → 0 | -errno                   inet_autobind (the send path calls it)
 //   sk_rmem_default(v) / sk_rmem_max(v)             net.core.rmem_default / rmem_max (212992)
 //   sk_wmem_default(v) / sk_wmem_max(v)             net.core.wmem_default / wmem_max (212992)
+//   sk_mem_max(frames) / sk_mem_held()              udp_mem: frames all socket queues may hold (half the UMEM)
 //   sk_io_area() → address                          the control plane's I/O area (IO_*): an address to
 //       pass, a meta array and a data buffer for sk_recv / sk_recv_batch (one reader: the control plane)
 //
@@ -57,6 +58,9 @@
 //   +48 u64 next socket cookie    +56 u32 raw handlers: 512 × u32 socket id (IPv4 by protocol, then IPv6)
 //   +60 u32 sockets live          +64 u16 port range low | +66 u16 high
 //   +68 u32 rmem_default          +72 u32 rmem_max   +76 wmem_default   +80 wmem_max
+//   +84 u32 next reuseport group id   +88 u32 the control plane's I/O area
+//   +92 u32 frames held by all socket queues   +96 an address being bound (16) | +112 a connect's source (16)
+//   +128 u32 the most frames the queues may hold (control plane only: the data path uses its worker scratch)
 //
 // ---- A protocol's tables (TB_*, one block) ----
 //
@@ -107,6 +111,11 @@ export const RG_SIZE: u32 = 64;
 //   frame +0 u32 next frame | +4 u32 q (the device queue it goes back to; 0: the pool) | +8 u32 payload
 //   address | +12 u32 payload length | +16 u32 ifindex | +20 u16 source port (host order) | +22 u8 family
 //   | +23 u8 reserved | +24 u32 the IP header's address (the source address is read from it) | +28 truesize
+//
+// Every socket's queue is bounded by its SO_RCVBUF; all of them together by a share of the UMEM
+// (sk_mem_max, half the frames by default): the kernel's udp_mem, whose excess it counts as MemErrors
+// (PROTO_MEM). Without it 10k sockets of a few queued datagrams each would hold every frame, and the
+// receive rings would stop for all of them.
 //
 // Why hold the frame rather than copy into a per-socket ring: the frame is already in shared memory and
 // the datagram is copied once (by sk_recv, into the reader's buffer) instead of twice; memory is taken
@@ -163,7 +172,7 @@ export const SKO_UDPLITE_SEND_CSCOV: u32 = 0x880a;
 export const SKO_UDPLITE_RECV_CSCOV: u32 = 0x880b;
 
 import { copyBytes, fillBytes } from '../bytes';
-import { FRAME_SIZE } from '../abi';
+import { DP_BASE, DP_UMEM_FRAMES, FRAME_SIZE } from '../abi';
 import { rc_alloc, rc_retire, netWorkerSlot } from './reclaim';
 import { mibInc, netFree, netRoot, netdevGet, sysctl } from './core';
 import {
@@ -208,7 +217,9 @@ const L4_WMEM_DEFAULT: u32 = 76;
 const L4_WMEM_MAX: u32 = 80;
 const L4_RG_ID: u32 = 84;
 const L4_IO: u32 = 88;
-const L4_SIZE: u32 = 128;
+const L4_HELD: u32 = 92;
+const L4_HELD_MAX: u32 = 128;
+const L4_SIZE: u32 = 192;
 export const TB_PORT: u32 = 0;
 export const TB_HASH2: u32 = 4;
 export const TB_HASH4: u32 = 8;
@@ -285,6 +296,7 @@ function l4Init(): u32 {
   store<u32>(r + L4_WMEM_DEFAULT, 212992);
   store<u32>(r + L4_WMEM_MAX, 212992);
   store<u32>(r + L4_RG_ID, 1);
+  store<u32>(r + L4_HELD_MAX, load<u32>(DP_BASE + DP_UMEM_FRAMES) >> 1);
   store<u32>(nr + NR_L4, r); // last: a reader sees no root or a whole one
   return r;
 }
@@ -883,6 +895,7 @@ export function sk_close(id: u32): i32 {
   while (f != 0) {
     const next = load<u32>(f + QF_NEXT);
     netFree(load<u32>(f + QF_Q), f);
+    heldDec();
     f = next;
   }
   store<u32>(sk + SKX_QHEAD, 0);
@@ -1109,17 +1122,25 @@ export function sk_count(): u32 {
   store<u32>(r + L4_READY_TAIL, tail + 1); // the id is written before the tail moves past it
 }
 
+export const ENQ_OK: i32 = 0;
+export const ENQ_RCVBUF: i32 = 1; // -ENOMEM of the kernel: over SO_RCVBUF (RcvbufErrors)
+export const ENQ_MEM: i32 = 2; //    -ENOBUFS: over udp_mem (MemErrors)
+
 /**
  * __udp_enqueue_schedule_skb: queue the datagram in frame `data` (its IP header at `iph`, payload at
- * `payload`, `plen` bytes) on `sk`. false when SO_RCVBUF is exceeded (the caller counts it); the frame
- * is then still the caller's.
+ * `payload`, `plen` bytes) on `sk`. ENQ_OK, or ENQ_RCVBUF / ENQ_MEM (the caller counts it; the frame
+ * is then still the caller's).
  */
-export function skEnqueue(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, plen: u32, sport: u32, ifindex: u32, family: u32): bool {
+export function skEnqueue(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, plen: u32, sport: u32, ifindex: u32, family: u32): i32 {
   const rmem = load<u32>(sk + SK_RMEM);
   const size = skTruesize(l3len);
   const rcvbuf = load<u32>(sk + SK_RCVBUF);
   // drop when over the limit; always room for one datagram when the buffer is small
-  if (rmem + size > rcvbuf && (rcvbuf > 0x3fffffff || rmem > rcvbuf)) return false;
+  if (rmem + size > rcvbuf && (rcvbuf > 0x3fffffff || rmem > rcvbuf)) return ENQ_RCVBUF;
+  const r = l4Root();
+  const held = load<u32>(r + L4_HELD);
+  if (held >= load<u32>(r + L4_HELD_MAX)) return ENQ_MEM;
+  store<u32>(r + L4_HELD, held + 1);
   const f = iph & ~(FRAME_SIZE - 1);
   store<u32>(f + QF_NEXT, 0);
   store<u32>(f + QF_Q, q);
@@ -1141,7 +1162,7 @@ export function skEnqueue(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, p
   // sk_incoming_cpu_update: only a socket with a peer address records where it last received
   if (load<u32>(sk + SKX_DADDR4) != 0) store<u32>(sk + SKX_INCOMING, netWorkerSlot() + 1);
   markReady(sk);
-  return true;
+  return ENQ_OK;
 }
 
 /** A drop charged to the socket (sk_drops, SO_RXQ_OVFL). */
@@ -1210,6 +1231,24 @@ function metaFill(sk: u32, f: u32, m: u32): void {
   }
 }
 
+@inline function heldDec(): void {
+  const r = l4Root();
+  store<u32>(r + L4_HELD, load<u32>(r + L4_HELD) - 1);
+}
+
+/** udp_mem in frames: how many the socket queues may hold together (default half the UMEM). */
+export function sk_mem_max(frames: u32): void {
+  const r = l4Init();
+  if (r != 0) store<u32>(r + L4_HELD_MAX, frames);
+}
+
+/** Frames the socket queues hold now. */
+export function sk_mem_held(): u32 {
+  if (netRoot() == 0) return 0;
+  const r = l4Root();
+  return r == 0 ? 0 : load<u32>(r + L4_HELD);
+}
+
 /** Unlink and free the oldest queued frame of `sk` (its bytes already taken). */
 function dequeue(sk: u32, f: u32): void {
   const next = load<u32>(f + QF_NEXT);
@@ -1217,6 +1256,7 @@ function dequeue(sk: u32, f: u32): void {
   if (next == 0) store<u32>(sk + SKX_QTAIL, 0);
   store<u32>(sk + SKX_QLEN, load<u32>(sk + SKX_QLEN) - 1);
   store<u32>(sk + SK_RMEM, load<u32>(sk + SK_RMEM) - load<u32>(f + QF_TRUESIZE));
+  heldDec();
   const raw = <u32>load<u8>(sk + SKX_RAW_PROTO);
   // udpv6_recvmsg counts by the datagram's family (is_udp4), not the socket's
   if (raw == 0) mibInc(udpMibBase(<u32>load<u8>(f + QF_FAMILY) == AF_INET6, <u32>load<u8>(sk + SK_PROTOCOL)) + UDP_MIB_INDATAGRAMS);

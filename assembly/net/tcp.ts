@@ -25,7 +25,7 @@ import { XDP_PACKET_HEADROOM } from '../abi';
 import { mibInc, netDrop, netFree, netdevGet, netScratch, sysctl } from './core';
 import {
   FR_OIF, MIB_IP_OUT_REQUESTS, MIB_TCP_IN_CSUM_ERRORS, MIB_TCP_IN_ERRS, MIB_TCP_IN_SEGS, MIB_TCP_OUT_RSTS, MIB_TCP_OUT_SEGS,
-  NDROP_NO_SOCKET, NDROP_NO_TX_TARGET, NDROP_NOMEM, NDROP_NOT_SPECIFIED, NDROP_PKT_TOO_SMALL, NDROP_TCP_CSUM, SCR_RX,
+  NDROP_NO_SOCKET, NDROP_NO_TX_TARGET, NDROP_NOMEM, NDROP_NOT_SPECIFIED, NDROP_PKT_TOO_SMALL, NDROP_TCP_CSUM, SCR_L4,
   SYSCTL_IP_DEFAULT_TTL, ND_CONF6, CONF6_HOP_LIMIT,
 } from './abi';
 import { csumAdd, csumFinish, csumFold16, csumIpv6Pseudo, ipSendCheck } from './csum';
@@ -158,7 +158,7 @@ export function tcp_v6_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32, 
 
 function sendReset6(ifindex: u32, data: u32, th: u32, tlen: u32, doff: u32): void {
   // the route back from our address (the segment's destination) to its source
-  const dst = netScratch() + SCR_RX + 752; // two 16-byte addresses past icmp.ts's
+  const dst = netScratch() + SCR_L4 + 48;
   const src = dst + 16;
   ipv6Copy(dst, data + IP6H_SADDR);
   ipv6Copy(src, data + IP6H_DADDR);

@@ -13,6 +13,7 @@
 //   no socket                                              NoPorts, ICMP(v6) port unreachable, NO_SOCKET
 //   the socket's UDP-Lite minimum coverage not met         InErrors, sk_drops, NOT_SPECIFIED
 //   SO_RCVBUF exceeded                                     RcvbufErrors, InErrors, sk_drops, SOCKET_RCVBUFF
+//   the queues together at udp_mem (sock.ts sk_mem_max)    MemErrors, InErrors, sk_drops, PROTO_MEM
 //   queued                                                 (InDatagrams when the reader takes it, as udp_recvmsg)
 // Broadcast and multicast go to every socket that matches (__udp_is_mcast_sock), each its own copy (a
 // new frame; the first match gets the original), none: IgnoredMulti, no ICMP.
@@ -38,14 +39,14 @@ import { mibInc, netDrop, netFree, netRoot } from './core';
 import {
   MIB_ICMP6_IN_ERRORS, MIB_ICMP_IN_ERRORS, NDROP_NO_SOCKET, NDROP_NOMEM, NDROP_NOT_SPECIFIED, NDROP_PKT_TOO_SMALL,
   NDROP_SOCKET_RCVBUFF, NDROP_UDP_CSUM, SK_FAMILY, SK_FLAGS, SK_NUM, SK_PMTUDISC, SK_PROTOCOL, SK_STATE, SKF_IPV6ONLY,
-  TCP_ESTABLISHED, UDP_MIB_CSUMERRORS, UDP_MIB_IGNOREDMULTI, UDP_MIB_INERRORS, UDP_MIB_NOPORTS, UDP_MIB_RCVBUFERRORS,
+  TCP_ESTABLISHED, UDP_MIB_CSUMERRORS, UDP_MIB_MEMERRORS, NDROP_PROTO_MEM, UDP_MIB_IGNOREDMULTI, UDP_MIB_INERRORS, UDP_MIB_NOPORTS, UDP_MIB_RCVBUFERRORS,
   AF_INET, AF_INET6, SK_BOUND_DEV_IF, SK_DPORT, SK_RCV_SADDR, SK_DADDR, SK_PCFLAG, UDPLITE_RECV_CC,
 } from './abi';
 import { csumAdd, csumFold16, csumIpv6Pseudo } from './csum';
 import { IPH_DADDR, IPH_SADDR, IPPROTO_UDPLITE, IP6H_DADDR, IP6H_SADDR, ldBe16 } from './inet';
 import { icmp_send, icmpv6_send, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, RTCF_BROADCAST, RTCF_MULTICAST } from './icmp';
 import {
-  l4Root, skDropInc, skEnqueue, skErrReport, udpMibBase, udpTables, SKX_DADDR4, SKX_RCV4, SKX_NEXT_PORT,
+  l4Root, skDropInc, skEnqueue, ENQ_OK, ENQ_RCVBUF, skErrReport, udpMibBase, udpTables, SKX_DADDR4, SKX_RCV4, SKX_NEXT_PORT,
   SKX_RECV_CSCOV, TB_PORT,
 } from './sock';
 import { udp4_lib_lookup, udp6_lib_lookup } from './sock_lookup';
@@ -119,11 +120,13 @@ function queueRcv(sk: u32, q: u32, iph: u32, l3len: u32, uh: u32, ulen: u32, ifi
       return;
     }
   }
-  if (!skEnqueue(sk, q, iph, l3len, uh + 8, ulen - 8, ldBe16(uh), ifindex, family)) {
-    // Note that an ENOMEM error is charged twice (the kernel's words): RcvbufErrors and InErrors
-    mibInc(mib + UDP_MIB_RCVBUFERRORS);
+  const e = skEnqueue(sk, q, iph, l3len, uh + 8, ulen - 8, ldBe16(uh), ifindex, family);
+  if (e != ENQ_OK) {
+    // Note that an ENOMEM error is charged twice (the kernel's words): RcvbufErrors and InErrors;
+    // udp_mem exhausted: MemErrors and InErrors
+    mibInc(mib + (e == ENQ_RCVBUF ? UDP_MIB_RCVBUFERRORS : UDP_MIB_MEMERRORS));
     skDropInc(sk);
-    drop(q, iph, mib, NDROP_SOCKET_RCVBUFF);
+    drop(q, iph, mib, e == ENQ_RCVBUF ? NDROP_SOCKET_RCVBUFF : NDROP_PROTO_MEM);
   }
 }
 

@@ -311,6 +311,26 @@ describe.skipIf(unready !== '')('__udp4_lib_rcv checks (counters and reasons)', 
     expect(t.stats(s).rmem).toBe(0);
   });
 
+  it('the queues together at their share of the UMEM (udp_mem): MemErrors and InErrors, PROTO_MEM; room again once read', async () => {
+    const { fx, t } = await setup();
+    const x = fx.dp.fastPath.exports as unknown as { sk_mem_max(n: number): void; sk_mem_held(): number };
+    x.sk_mem_max(3);
+    const a = t.create({ family: 'inet' });
+    const b = t.create({ family: 'inet' });
+    t.bind(a, undefined, 5404);
+    t.bind(b, undefined, 5405);
+    for (let i = 0; i < 2; i++) fx.rx('eth0', u4('192.0.2.2', 1, '192.0.2.1', 5404, data(8)));
+    for (let i = 0; i < 2; i++) fx.rx('eth0', u4('192.0.2.2', 1, '192.0.2.1', 5405, data(8)));
+    expect([t.queued(a), t.queued(b), x.sk_mem_held()]).toEqual([2, 1, 3]);
+    expect(fx.mib()).toMatchObject({ 'Udp:MemErrors': 1, 'Udp:InErrors': 1 });
+    expect(fx.drops().PROTO_MEM).toBe(1);
+    t.recv(a);
+    fx.rx('eth0', u4('192.0.2.2', 1, '192.0.2.1', 5405, data(8)));
+    expect([t.queued(b), x.sk_mem_held()]).toEqual([2, 3]);
+    t.close(a);
+    expect(x.sk_mem_held()).toBe(2);
+  });
+
   it('broadcast with no socket: IgnoredMulti, no ICMP; with sockets: each matching one gets a copy', async () => {
     const { fx, t } = await setup();
     fx.rx('eth0', u4('192.0.2.2', 1, '192.0.2.255', 5403, data(1), 17).map((b, i) => (i < 6 ? 0xff : b)));
