@@ -19,7 +19,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { useNamespaces, type Netns } from '../support/netns.js';
-import { Fixture, stackUnready, concat, eth, hex, inetChecksum, ipv4, ipv6, udp4, type LinkCfg, type NeighCfg } from '../net/support.js';
+import { Fixture, stackUnready, concat, eth, hex, icmp4, icmp6, inetChecksum, ipv4, ipv6, udp4, type LinkCfg, type NeighCfg } from '../net/support.js';
 import { maskOwn } from '../net/kernel.js';
 import { ipv6Bytes } from '../../src/control/addresses.js';
 import { SocketError, errnoName, type SocketOption, type SocketTable } from '../../src/control/sockets.js';
@@ -299,7 +299,20 @@ describe.skipIf(skip)('which socket receives, and what a closed port answers, ag
     { family: 4, dev: 'lo', bind: ['0.0.0.0', 7008] }, //                          10
     { family: 6, reuseaddr: true, bind: ['::', 7009] }, //                         11
     { family: 4, reuseaddr: true, bind: ['0.0.0.0', 7009] }, //                    12
+    { family: 6, bind: ['2001:db8:1::1', 7010], connect: ['2001:db8:1::2', 999] }, // 13
   ];
+  // ICMP errors about datagrams sockets 6 (192.0.2.1:7005 → 192.0.2.2:999) and 13 sent
+  const quote4 = ipv4({ src: '192.0.2.1', dst: '192.0.2.2', proto: 17, id: 7 }, udp4('192.0.2.1', '192.0.2.2', 7005, 999, payload(8, 1)));
+  const icmpErr4 = (type: number, code: number, rest: number[]): Uint8Array => e4(ipv4({ src: '192.0.2.2', dst: '192.0.2.1', proto: 1, id: 9 }, icmp4(type, code, rest, quote4)));
+  const quote6 = (() => {
+    const u = Uint8Array.from([...be16(7010), ...be16(999), 0, 16, 0, 0, ...payload(8, 2)]);
+    const c = inetChecksum(Uint8Array.from([...ipv6Bytes('2001:db8:1::1'), ...ipv6Bytes('2001:db8:1::2'), 0, 0, 0, 16, 0, 0, 0, 17]), u);
+    u[6] = c >> 8;
+    u[7] = c & 0xff;
+    return ipv6({ src: '2001:db8:1::1', dst: '2001:db8:1::2', nh: 17 }, u);
+  })();
+  const icmpErr6 = (type: number, code: number, rest: number[]): Uint8Array =>
+    e6(ipv6({ src: '2001:db8:1::2', dst: '2001:db8:1::1', nh: 58 }, icmp6('2001:db8:1::2', '2001:db8:1::1', type, code, rest, quote6)));
   const badSum = (() => {
     const f = u4('192.0.2.1', 7000, 40001, 1);
     f[14 + 20 + 7] ^= 0x5a;
@@ -340,6 +353,12 @@ describe.skipIf(skip)('which socket receives, and what a closed port answers, ag
     ['TCP FIN without ACK: ACK past the FIN', tcp4(82, 0x01, 0xfffffffe, 0, payload(5, 1))],
     ['TCP RST: no answer', tcp4(83, 0x04, 1, 0)],
     ['TCPv6 SYN to a closed port', tcp6(80, 0x02, 77, 0)],
+    ['ICMP host unreachable to a connected socket: not fatal, not reported', icmpErr4(3, 1, [0, 0, 0, 0])],
+    ['ICMP port unreachable to a connected socket: ECONNREFUSED', icmpErr4(3, 3, [0, 0, 0, 0])],
+    ['ICMP fragmentation needed: EMSGSIZE (IP_PMTUDISC_WANT)', icmpErr4(3, 4, [0, 0, 0x05, 0x00])],
+    ['ICMPv6 port unreachable to a connected socket: ECONNREFUSED', icmpErr6(1, 4, [0, 0, 0, 0])],
+    ['ICMPv6 address unreachable: not fatal', icmpErr6(1, 3, [0, 0, 0, 0])],
+    ['ICMPv6 packet too big: EMSGSIZE', icmpErr6(2, 0, [0, 0, 0x05, 0x00])],
   ];
 
   it('every datagram reaches the same socket (payload and source), and every answer is the same frame', async () => {
@@ -352,9 +371,15 @@ describe.skipIf(skip)('which socket receives, and what a closed port answers, ag
       const out = fx.rx('eth0', frame);
       const got: Array<[number, string, string, number]> = [];
       w.ids.forEach((id, j) => {
+        // a pending error comes out of the next recvfrom before any datagram (sock_error first)
+        const err = t.takeError(id);
+        if (err) got.push([j, 'error', err, 0]);
         for (let d = t.recv(id); d; d = t.recv(id)) got.push([j, hex(d.data), d.address, d.port]);
       });
       const kr = k.results[i]!;
+      // the cases named for an errno are not vacuous: the kernel reported it
+      const named = /: (E[A-Z]+)/.exec(name)?.[1];
+      if (named) expect(kr.got.some((g) => g[1] === 'error' && g[2] === named), name).toBe(true);
       expect(got, name).toEqual(kr.got);
       for (const f of out.get('eth0') ?? []) if (isTcp6(f)) expect(tcp6Verifies(f), name).toBe(true);
       const tx = (out.get('eth0') ?? []).map((f) => hex(mask(f)));
