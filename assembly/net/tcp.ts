@@ -104,22 +104,28 @@ export function tcp_v4_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32,
   netDrop(NDROP_NO_SOCKET);
 }
 
+/** A frame for the reset out of the route's device `nd` (its L3 start), 0 when there is none (counted). */
+function replyFrame(nd: u32): u32 {
+  if (nd == 0) {
+    netDrop(NDROP_NO_TX_TARGET);
+    return 0;
+  }
+  const f = frameAlloc();
+  if (f == 0) {
+    netDrop(NDROP_NOMEM);
+    return 0;
+  }
+  return f + XDP_PACKET_HEADROOM;
+}
+
 function sendReset4(data: u32, th: u32, tlen: u32, doff: u32): void {
   const saddr = load<u32>(data + IPH_SADDR);
   const daddr = load<u32>(data + IPH_DADDR);
   const tos = <u32>load<u8>(data + IPH_TOS) & ~3;
   if (!ip_route_output(saddr, daddr, tos, IPPROTO_TCP, 0, 0)) return;
   const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
-  if (nd == 0) {
-    netDrop(NDROP_NO_TX_TARGET);
-    return;
-  }
-  const f = frameAlloc();
-  if (f == 0) {
-    netDrop(NDROP_NOMEM);
-    return;
-  }
-  const p = f + XDP_PACKET_HEADROOM;
+  const p = replyFrame(nd);
+  if (p == 0) return;
   store<u8>(p, 0x45);
   store<u8>(p + 1, <u8>tos);
   stBe16(p + 2, 40);
@@ -165,16 +171,8 @@ function sendReset6(ifindex: u32, data: u32, th: u32, tlen: u32, doff: u32): voi
   const stype = <u32>load<u8>(dst) == 0xfe && (<u32>load<u8>(dst + 1) & 0xc0) == 0x80;
   if (!ip6_route_output(dst, src, IPPROTO_TCP, 0, 0, stype ? ifindex : 0)) return;
   const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
-  if (nd == 0) {
-    netDrop(NDROP_NO_TX_TARGET);
-    return;
-  }
-  const f = frameAlloc();
-  if (f == 0) {
-    netDrop(NDROP_NOMEM);
-    return;
-  }
-  const p = f + XDP_PACKET_HEADROOM;
+  const p = replyFrame(nd);
+  if (p == 0) return;
   const tclass = ((ldBe16(data) >> 4) & 0xff) & ~3;
   stBe32(p, 0x60000000 | (tclass << 20));
   stBe16(p + 4, 20);

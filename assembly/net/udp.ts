@@ -173,7 +173,7 @@ export function udp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, rt
   const r = l4Root();
   const t = r == 0 ? 0 : udpTables(r, proto);
   if ((rtFlags & (RTCF_BROADCAST | RTCF_MULTICAST)) != 0) {
-    mcastDeliver4(t, q, data, hlen + ulen, uh, ulen, saddr, daddr, ifindex, mib);
+    mcastDeliver(false, t, q, data, hlen + ulen, uh, ulen, saddr, daddr, ifindex, mib, false);
     return;
   }
   const sk = t == 0 ? 0 : udp4_lib_lookup(t, proto, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), ifindex, uh, ulen);
@@ -212,16 +212,18 @@ function cloneFrame(data: u32, l3len: u32): u32 {
 }
 
 /**
- * __udp4_lib_mcast_deliver: every matching socket of the port gets the datagram; the first match gets
- * this frame (last), the others copies. Takes the frame.
+ * __udp4_lib_mcast_deliver / __udp6_lib_mcast_deliver: every matching socket of the port gets the
+ * datagram; the first match gets this frame (last), the others copies. `zero`: an IPv6 UDP datagram
+ * with no checksum, which no socket here accepts. Takes the frame.
  */
-function mcastDeliver4(t: u32, q: u32, data: u32, l3len: u32, uh: u32, ulen: u32, saddr: u32, daddr: u32, dif: u32, mib: u32): void {
+function mcastDeliver(v6: bool, t: u32, q: u32, data: u32, l3len: u32, uh: u32, ulen: u32, saddr: u32, daddr: u32, dif: u32, mib: u32, zero: bool): void {
   const hnum = ldBe16(uh + 2);
   const sport = ldBe16(uh);
+  const family = v6 ? AF_INET6 : AF_INET;
   let first: u32 = 0;
-  let sk = t == 0 ? 0 : load<u32>(load<u32>(t + TB_PORT) + (hnum << 2));
+  let sk = t == 0 || zero ? 0 : load<u32>(load<u32>(t + TB_PORT) + (hnum << 2));
   while (sk != 0) {
-    if (mcastMatch4(sk, hnum, daddr, sport, saddr, dif)) {
+    if (v6 ? mcastMatch6(sk, hnum, daddr, sport, saddr, dif) : mcastMatch4(sk, hnum, daddr, sport, saddr, dif)) {
       if (first == 0) first = sk;
       else {
         const c = cloneFrame(data, l3len);
@@ -230,13 +232,13 @@ function mcastDeliver4(t: u32, q: u32, data: u32, l3len: u32, uh: u32, ulen: u32
           mibInc(mib + UDP_MIB_RCVBUFERRORS);
           mibInc(mib + UDP_MIB_INERRORS);
           netDrop(NDROP_NOMEM);
-        } else queueRcv(sk, 0, c, l3len, c + (uh - data), ulen, dif, AF_INET, mib);
+        } else queueRcv(sk, 0, c, l3len, c + (uh - data), ulen, dif, family, mib);
       }
     }
     sk = load<u32>(sk + SKX_NEXT_PORT);
   }
   if (first != 0) {
-    queueRcv(first, q, data, l3len, uh, ulen, dif, AF_INET, mib);
+    queueRcv(first, q, data, l3len, uh, ulen, dif, family, mib);
     return;
   }
   mibInc(mib + UDP_MIB_IGNOREDMULTI);
@@ -289,7 +291,7 @@ export function udpv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32, p
       csumError(q, data, mib, NDROP_UDP_CSUM);
       return;
     }
-    mcastDeliver6(t, q, data, off + ulen, uh, ulen, saddr, daddr, ifindex, mib, zero);
+    mcastDeliver(true, t, q, data, off + ulen, uh, ulen, saddr, daddr, ifindex, mib, zero);
     return;
   }
   const sk = t == 0 ? 0 : udp6_lib_lookup(t, proto, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), ifindex, uh, ulen);
@@ -333,35 +335,6 @@ export function udpv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32, p
   if (!any6(sk + SK_RCV_SADDR) && !eq6(sk + SK_RCV_SADDR, daddr)) return false;
   const b = load<u32>(sk + SK_BOUND_DEV_IF);
   return b == 0 || b == dif;
-}
-
-function mcastDeliver6(t: u32, q: u32, data: u32, l3len: u32, uh: u32, ulen: u32, saddr: u32, daddr: u32, dif: u32, mib: u32, zero: bool): void {
-  const hnum = ldBe16(uh + 2);
-  const sport = ldBe16(uh);
-  let first: u32 = 0;
-  let sk = t == 0 || zero ? 0 : load<u32>(load<u32>(t + TB_PORT) + (hnum << 2));
-  while (sk != 0) {
-    if (mcastMatch6(sk, hnum, daddr, sport, saddr, dif)) {
-      if (first == 0) first = sk;
-      else {
-        const c = cloneFrame(data, l3len);
-        if (c == 0) {
-          skDropInc(sk);
-          mibInc(mib + UDP_MIB_RCVBUFERRORS);
-          mibInc(mib + UDP_MIB_INERRORS);
-          netDrop(NDROP_NOMEM);
-        } else queueRcv(sk, 0, c, l3len, c + (uh - data), ulen, dif, AF_INET6, mib);
-      }
-    }
-    sk = load<u32>(sk + SKX_NEXT_PORT);
-  }
-  if (first != 0) {
-    queueRcv(first, q, data, l3len, uh, ulen, dif, AF_INET6, mib);
-    return;
-  }
-  mibInc(mib + UDP_MIB_IGNOREDMULTI);
-  netFree(q, data);
-  netDrop(NDROP_NOT_SPECIFIED);
 }
 
 // ---- ICMP errors ----

@@ -19,19 +19,13 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { useNamespaces, type Netns } from '../support/netns.js';
-import { Fixture, stackUnready, concat, eth, hex, icmp4, icmp6, inetChecksum, ipv4, ipv6, udp4, type LinkCfg, type NeighCfg } from '../net/support.js';
+import { Fixture, stackUnready, concat, eth, hex, icmp4, icmp6, inetChecksum, ipv4, ipv6, udp4 } from '../net/support.js';
+import { H_MAC, LINKS, NEIGH, R_MAC, be16 } from './support.js';
 import { maskOwn } from '../net/kernel.js';
 import { ipv6Bytes } from '../../src/control/addresses.js';
 import { SocketError, errnoName, type SocketOption, type SocketTable } from '../../src/control/sockets.js';
 
 const SCRIPT = fileURLToPath(new URL('./udp_kernel.py', import.meta.url));
-const R_MAC = '02:00:00:00:00:01';
-const H_MAC = '02:00:00:00:00:02';
-const LINKS: LinkCfg[] = [{ name: 'eth0', mac: R_MAC, v4: ['192.0.2.1/24', '198.51.100.1/24'], v6: ['2001:db8:1::1/64'] }];
-const NEIGH: NeighCfg[] = [
-  { dev: 'eth0', addr: '192.0.2.2', mac: H_MAC },
-  { dev: 'eth0', addr: '2001:db8:1::2', mac: H_MAC },
-];
 const SYSCTLS = { 'net.ipv4.icmp_ratelimit': 0, 'net.ipv6.icmp.ratelimit': 0 };
 
 interface Sock {
@@ -108,7 +102,6 @@ function makeWxdp(t: SocketTable, fx: Fixture, sockets: Sock[]): { ids: number[]
 const names = (calls: Array<[number, number, number]>): string[][] => calls.map(([b, c]) => [b ? errnoName(b) : 'ok', c ? errnoName(c) : 'ok']);
 
 // ---- frames ----
-const be16 = (v: number): number[] => [(v >> 8) & 0xff, v & 0xff];
 const payload = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);
 const e4 = (p: Uint8Array): Uint8Array => eth({ dst: R_MAC, src: H_MAC, type: 0x0800 }, p);
 const e6 = (p: Uint8Array): Uint8Array => eth({ dst: R_MAC, src: H_MAC, type: 0x86dd }, p);
@@ -124,7 +117,7 @@ function u6(dst: string, dport: number, sport = 40000, seed = dport, check?: num
   u[7] = c & 0xff;
   return e6(ipv6({ src, dst, nh: 17 }, u));
 }
-function tcp4(dport: number, flags: number, seq: number, ack: number, data = new Uint8Array(0)): Uint8Array {
+function tcp4(dport: number, flags: number, seq: number, ack: number, data: Uint8Array = new Uint8Array(0)): Uint8Array {
   const s = [seq >>> 24, (seq >> 16) & 255, (seq >> 8) & 255, seq & 255];
   const a = [ack >>> 24, (ack >> 16) & 255, (ack >> 8) & 255, ack & 255];
   const t = concat(Uint8Array.from([0x9c, 0x41, ...be16(dport), ...s, ...a, 0x50, flags, 0x72, 0x10, 0, 0, 0, 0]), data);

@@ -6,18 +6,11 @@
 // paths as the test names say; the kernel itself is asked in udp_kernel.test.ts.
 
 import { describe, expect, it } from 'vitest';
-import { Fixture, stackUnready, concat, eth, hex, icmp4, inetChecksum, ipv4, ipv6, udp4, type LinkCfg, type NeighCfg } from '../net/support.js';
+import { Fixture, stackUnready, concat, eth, hex, icmp4, inetChecksum, ipv4, ipv6, udp4 } from '../net/support.js';
+import { H_MAC, LINKS, NEIGH, R_MAC, be16 } from './support.js';
 import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
 import { SocketError, type SocketTable } from '../../src/control/sockets.js';
 
-const R_MAC = '02:00:00:00:00:01';
-const H_MAC = '02:00:00:00:00:02';
-const LINKS: LinkCfg[] = [{ name: 'eth0', mac: R_MAC, v4: ['192.0.2.1/24', '198.51.100.1/24'], v6: ['2001:db8:1::1/64'] }];
-const NEIGH: NeighCfg[] = [
-  { dev: 'eth0', addr: '192.0.2.2', mac: H_MAC },
-  { dev: 'eth0', addr: '2001:db8:1::2', mac: H_MAC },
-];
-const be16 = (v: number): number[] => [(v >> 8) & 0xff, v & 0xff];
 const data = (n: number, seed = 0): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i + seed) & 0xff);
 const e4 = (p: Uint8Array, dst = R_MAC): Uint8Array => eth({ dst, src: H_MAC, type: 0x0800 }, p);
 const e6 = (p: Uint8Array): Uint8Array => eth({ dst: R_MAC, src: H_MAC, type: 0x86dd }, p);
