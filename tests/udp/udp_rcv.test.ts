@@ -469,7 +469,7 @@ describe.skipIf(unready !== '')('ICMP errors to connected sockets (__udp4_lib_er
 });
 
 describe.skipIf(unready !== '')('TCP to a port with no listener: the reset (RFC 9293 3.10.7.1, tcp_v4_send_reset)', () => {
-  const tcp = (flags: number, seq: number, ack: number, payload = new Uint8Array(0)): Uint8Array => {
+  const tcp = (flags: number, seq: number, ack: number, payload: Uint8Array = new Uint8Array(0)): Uint8Array => {
     const h = Uint8Array.from([0x9c, 0x40, 0x00, 0x50, ...[seq >>> 24, seq >> 16 & 255, seq >> 8 & 255, seq & 255], ...[ack >>> 24, ack >> 16 & 255, ack >> 8 & 255, ack & 255], 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
     const t = concat(h, payload);
     const ph = Uint8Array.from([192, 0, 2, 2, 192, 0, 2, 1, 0, 6, ...be16(t.length)]);
