@@ -6,6 +6,15 @@
 // Reads/sets: the L4 root (NR_L4), socket records. The data path only queues, counts, sets SK_ERR and
 // the ready list; everything else is the control plane's (one thread), published with single stores.
 //
+// Concurrency. Tables: several workers may look up while the control plane changes them — a socket is
+// filled before one store links it (chain head, or the member count of its group after the member is in
+// place), unlinked by one store, and its record (and a replaced or emptied group array) goes back through
+// reclaim.ts's grace periods (rc_retire), so a reader that found it before the unlink still reads a
+// whole record. Queues and the ready ring: one producer and one consumer each — the data path of the
+// thread that polls, and the control plane reading — as the stack runs today (the module is built
+// without the threads feature: no atomics). Datagrams for one socket from several worker threads at
+// once would need SK_LOCK taken around skEnqueue / dequeue and the ready ring's tail; not done yet.
+//
 // ---- Exports for TypeScript (src/control/sockets.ts wraps them; errors are -errno, Linux numbers) ----
 //
 //   sk_create(family, protocol, flags) → id | -errno
