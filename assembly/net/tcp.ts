@@ -3,7 +3,7 @@
 //
 //   not for this host alone (broadcast, multicast)      dropped, NOT_SPECIFIED (not counted as a segment)
 //   every other segment                                 Tcp:InSegs ("count it even if it's bad")
-//   shorter than 20 bytes, or past the data offset      dropped, PKT_TOO_SMALL (IPv4 / IPv6 alike)
+//   shorter than 20 bytes, or than its data offset      dropped, NOT_SPECIFIED (pskb_may_pull fails)
 //   data offset under 5                                 Tcp:InErrs, PKT_TOO_SMALL
 //   checksum wrong (RFC 9293 3.1 pseudo-header)         Tcp:InCsumErrors, Tcp:InErrs, TCP_CSUM
 //   no socket: a reset unless the segment is one        Tcp:OutSegs, Tcp:OutRsts; dropped NO_SOCKET
@@ -43,7 +43,7 @@ function tcpChecks(q: u32, data: u32, th: u32, tlen: u32, sum: u64): u32 {
   mibInc(MIB_TCP_IN_SEGS);
   if (tlen < 20) {
     netFree(q, data);
-    netDrop(NDROP_PKT_TOO_SMALL);
+    netDrop(NDROP_NOT_SPECIFIED);
     return 0;
   }
   const doff = (<u32>load<u8>(th + 12) >> 4) << 2;
@@ -55,7 +55,7 @@ function tcpChecks(q: u32, data: u32, th: u32, tlen: u32, sum: u64): u32 {
   }
   if (doff > tlen) {
     netFree(q, data);
-    netDrop(NDROP_PKT_TOO_SMALL);
+    netDrop(NDROP_NOT_SPECIFIED);
     return 0;
   }
   if (csumFold16(csumAdd(th, tlen, sum)) != 0xffff) {

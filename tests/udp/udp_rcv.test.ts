@@ -501,7 +501,7 @@ describe.skipIf(unready !== '')('TCP to a port with no listener: the reset (RFC 
     expect(hex(fx.rx('eth0', tcp(0x01, 0xfffffffe, 0, data(5))).get('eth0')![0]!)).toBe(rst(0, 4, 0x14));
   });
 
-  it('never a reset to a reset; a bad checksum: InCsumErrors, InErrs, TCP_CSUM; a data offset under 5: InErrs', async () => {
+  it('never a reset to a reset; a bad checksum: InCsumErrors, InErrs, TCP_CSUM; a data offset under 5: InErrs; truncated: NOT_SPECIFIED', async () => {
     const { fx } = await setup();
     expect(fx.rx('eth0', tcp(0x04, 1, 0)).size).toBe(0);
     const bad = tcp(0x02, 1, 0);
@@ -510,7 +510,12 @@ describe.skipIf(unready !== '')('TCP to a port with no listener: the reset (RFC 
     const off = tcp(0x02, 1, 0);
     off[14 + 20 + 12] = 0x40;
     expect(fx.rx('eth0', off).size).toBe(0);
-    expect(fx.nonzero()).toMatchObject({ 'Tcp:InSegs': 3, 'Tcp:InCsumErrors': 1, 'Tcp:InErrs': 2, 'drop:TCP_CSUM': 1, 'drop:PKT_TOO_SMALL': 1 });
+    // a header cut short and a data offset past the end: counted as segments, dropped unnamed (pskb_may_pull)
+    expect(fx.rx('eth0', e4(ipv4({ src: '192.0.2.2', dst: '192.0.2.1', proto: 6 }, data(12)))).size).toBe(0);
+    const past = tcp(0x02, 1, 0);
+    past[14 + 20 + 12] = 0xf0;
+    expect(fx.rx('eth0', past).size).toBe(0);
+    expect(fx.nonzero()).toMatchObject({ 'Tcp:InSegs': 5, 'Tcp:InCsumErrors': 1, 'Tcp:InErrs': 2, 'drop:TCP_CSUM': 1, 'drop:PKT_TOO_SMALL': 1, 'drop:NOT_SPECIFIED': 2 });
   });
 });
 
