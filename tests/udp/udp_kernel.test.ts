@@ -7,6 +7,8 @@
 //     only where the kernel randomises: an IPv4 header's ID and checksum of its own ICMP (ICMP's socket
 //     is IP_PMTUDISC_DONT, so ip_select_ident hashes a secret), an IPv6 flow label (auto flow labels
 //     hash a secret) — tests/net/kernel.ts maskOwn;
+//   - the UDP, TCP and ICMP error counters each datagram moves (Udp:InDatagrams counted when read,
+//     as udp_recvmsg does, on both sides);
 //   - reuseport groups: every datagram reaches a member, a flow always the same member, and every member
 //     gets some of 64 flows (the kernel's hash secret is random, so not which member).
 // One more mask, for a capture artifact rather than randomness: tcp_v6_send_response leaves the reset's
@@ -39,8 +41,16 @@ interface Sock {
 }
 interface KernelOut {
   calls: Array<[number, number, number]>;
-  results: Array<{ tx: string[]; got: Array<[number, string, string, number]> }>;
+  results: Array<{ tx: string[]; got: Array<[number, string, string, number]>; counters: Record<string, number> }>;
 }
+
+/** The counters compared frame by frame (the L4 ones, and the ICMP errors they answer with). */
+const COUNTERS = [
+  ...['InDatagrams', 'NoPorts', 'InErrors', 'RcvbufErrors', 'InCsumErrors', 'IgnoredMulti', 'MemErrors'].flatMap((n) => [`Udp:${n}`, `Udp6:${n}`]),
+  'Tcp:InSegs', 'Tcp:OutSegs', 'Tcp:OutRsts', 'Tcp:InErrs', 'Tcp:InCsumErrors', 'Icmp:InErrors', 'Icmp:OutDestUnreachs', 'Icmp6:InErrors',
+  'Icmp6:OutDestUnreachs',
+];
+const pick = (c: Record<string, number>): Record<string, number> => Object.fromEntries(COUNTERS.filter((n) => c[n]).map((n) => [n, c[n]!]));
 
 const nsa = useNamespaces('udprx');
 const unready = await stackUnready();
@@ -360,7 +370,10 @@ describe.skipIf(skip)('which socket receives, and what a closed port answers, ag
     const t = fx.dp.socketTable;
     const w = makeWxdp(t, fx, SOCKETS);
     expect(names(w.calls)).toEqual(names(k.calls));
+    // not vacuous: the kernel's counters moved for every frame but the six ICMP errors
+    expect(k.results.filter((r) => Object.keys(pick(r.counters)).length > 0).length).toBeGreaterThanOrEqual(FRAMES.length - 6);
     FRAMES.forEach(([name, frame], i) => {
+      const before = fx.mib();
       const out = fx.rx('eth0', frame);
       const got: Array<[number, string, string, number]> = [];
       w.ids.forEach((id, j) => {
@@ -374,6 +387,9 @@ describe.skipIf(skip)('which socket receives, and what a closed port answers, ag
       const named = /: (E[A-Z]+)/.exec(name)?.[1];
       if (named) expect(kr.got.some((g) => g[1] === 'error' && g[2] === named), name).toBe(true);
       expect(got, name).toEqual(kr.got);
+      const after = fx.mib();
+      const moved = Object.fromEntries(Object.keys(after).filter((n) => after[n] !== before[n]).map((n) => [n, after[n]! - (before[n] ?? 0)]));
+      expect(pick(moved), `${name}: counters`).toEqual(pick(kr.counters));
       for (const f of out.get('eth0') ?? []) if (isTcp6(f)) expect(tcp6Verifies(f), name).toBe(true);
       const tx = (out.get('eth0') ?? []).map((f) => hex(mask(f)));
       expect(tx, name).toEqual(kr.tx.map((h) => hex(mask(Uint8Array.from(Buffer.from(h, 'hex'))))));
