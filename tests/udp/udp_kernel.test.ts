@@ -326,7 +326,13 @@ describe.skipIf(skip)('which socket receives, and what a closed port answers, ag
     f[14 + 20 + 6] = f[14 + 20 + 7] = 0;
     return f;
   })();
+  const malformed = (edit: (u: Uint8Array) => Uint8Array): Uint8Array =>
+    e4(ipv4({ src: '192.0.2.2', dst: '192.0.2.1', proto: 17, id: 0x77 }, edit(udp4('192.0.2.2', '192.0.2.1', 40003, 7000, payload(12, 5)))));
   const FRAMES: Array<[string, Uint8Array]> = [
+    ['a UDP length past the end', malformed((u) => { u[5] = 40; return u; })],
+    ['a UDP length under 8', malformed((u) => { u[4] = 0; u[5] = 6; return u; })],
+    ['a header cut short', malformed((u) => u.subarray(0, 5))],
+    ['a UDP length shorter than the IP payload: the rest is not the datagram\'s', malformed((u) => concat(u, payload(6, 9)))],
     ['0.0.0.0:7000 via the first address', u4('192.0.2.1', 7000)],
     ['0.0.0.0:7000 via the second address', u4('198.51.100.1', 7000)],
     ['192.0.2.1:7001 beats 0.0.0.0:7001', u4('192.0.2.1', 7001)],
