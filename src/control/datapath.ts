@@ -56,6 +56,7 @@ import { Neighbours } from './neigh.js';
 import { Sysctls, type SysctlValue } from './sysctl.js';
 import { Stack } from './stack.js';
 import { ipCommand, type IpResult } from './ip/index.js';
+import { attachReuseport, attachSkLookup, detachReuseport, type SkLookupLink } from './sk_programs.js';
 
 const ETH_HLEN = 14;
 /** The linear part of an XDP test run's frame (PAGE_SIZE - headroom - shinfo); the rest goes to fragments. */
@@ -234,6 +235,25 @@ export class Datapath {
   get sysctlsIfCreated(): Sysctls | undefined {
     return this._sysctl;
   }
+  /**
+   * Attach an sk_lookup program to this Datapath's socket lookup, after those attached already (libbpf's
+   * bpf_program__attach_netns). Every program runs for each UDP datagram to a local address before the
+   * socket tables; the link's detach() takes it out. Throws AttachError (PROG_ATTACH).
+   */
+  attachSkLookup(program: Program): SkLookupLink {
+    return attachSkLookup(this, program);
+  }
+  /**
+   * SO_ATTACH_REUSEPORT_EBPF: an sk_reuseport program chooses within the reuseport group of socket
+   * `socketId` (bound with SO_REUSEPORT), replacing the group's earlier program.
+   */
+  attachReuseport(socketId: number, program: Program): void {
+    attachReuseport(this, socketId, program);
+  }
+  /** SO_DETACH_REUSEPORT_BPF on socket `socketId`. */
+  detachReuseport(socketId: number): void {
+    detachReuseport(this, socketId);
+  }
   /** Sysctl `name` by the kernel's name: its value, after setting it to `value` when one is given. */
   sysctl(name: string, value?: SysctlValue): SysctlValue {
     if (value !== undefined) this.sysctls.set(name, value);
@@ -275,14 +295,15 @@ export class Datapath {
   }
 
   /**
-   * Load a program given as instructions (from the assembler or the builder DSL) as an XDP program.
+   * Load a program given as instructions (from the assembler or the builder DSL) as an XDP program
+   * (or `opts.type`: an sk_lookup or sk_reuseport program).
    * Map references must already hold map addresses (`map.address` in an ld_imm64).
    */
-  async loadInsns(insns: readonly Insn[], opts: LoadOptions & { name?: string } = {}): Promise<Program> {
+  async loadInsns(insns: readonly Insn[], opts: LoadOptions & { name?: string; type?: 'xdp' | 'sk_lookup' | 'sk_reuseport' } = {}): Promise<Program> {
     const spec: ProgramSpec = {
       name: opts.name ?? 'prog',
-      section: 'xdp',
-      type: 'xdp',
+      section: opts.type ?? 'xdp',
+      type: opts.type ?? 'xdp',
       insns: [...insns],
       mapRefs: [],
       funcInfo: [],
@@ -542,7 +563,7 @@ export class Program {
       // The verdict depends only on the code, the maps' shapes and frozen contents, the helpers and the
       // log level: a program loaded again (tests, benchmarks, each `prog run`) is not verified again.
       const globals = btf ? globalFuncs(spec, btf) : [];
-      const key = verifyCacheKey(spec, vmaps, maps, opts.logLevel ?? 0, dp.helpers, globals);
+      const key = verifyCacheKey(spec, vmaps, maps, opts.logLevel ?? 0, dp.helpers, globals, verifierProgType(spec));
       const cached = VERIFY_CACHE.get(key);
       if (cached instanceof Error) throw cached;
       if (cached) verified = cached;
@@ -555,6 +576,7 @@ export class Program {
             lineInfo: spec.lineInfo,
             name: spec.name,
             globalFuncs: globals,
+            progType: verifierProgType(spec),
           });
         } catch (e) {
           if (e instanceof VerifierError) VERIFY_CACHE.set(key, e);
@@ -600,6 +622,9 @@ export class Program {
    */
   get fd(): number {
     if (!(this.engine instanceof JitProgram)) throw new WxdpError('USAGE', `program ${this.name}: only JIT'd programs run on a device`);
+    if (this.spec.type === 'sk_lookup' || this.spec.type === 'sk_reuseport') {
+      throw new WxdpError('USAGE', `program ${this.name} is a ${this.spec.type} program, not XDP: attach it with attachSkLookup / attachReuseport`);
+    }
     this.dp.registerEntry(this);
     return this.engine.runTableIndex;
   }
@@ -704,6 +729,8 @@ export function verifierMap(m: BpfMap): VerifierMap {
 }
 
 const BPF_F_RDONLY_PROG = 1 << 7;
+/** The context structs a global function's argument may point to (btf_get_prog_ctx_type). */
+const CTX_STRUCTS = new Set(['xdp_md', 'bpf_sk_lookup', 'sk_reuseport_md']);
 
 /**
  * The program's global functions and their argument kinds from BTF (btf_prepare_func_args): the
@@ -720,7 +747,7 @@ function globalFuncs(spec: ProgramSpec, btf: Btf): GlobalFunc[] {
       const t = btf.skipModsAndTypedefs(p.type);
       if (t.kind !== 'ptr') return { kind: 'scalar' };
       const target = btf.skipModsAndTypedefs(t.type);
-      if ((target.kind === 'struct' || target.kind === 'fwd') && target.name === 'xdp_md') return { kind: 'ctx' };
+      if ((target.kind === 'struct' || target.kind === 'fwd') && CTX_STRUCTS.has(target.name)) return { kind: 'ctx' };
       let size = 0;
       try {
         size = btf.resolveSize(target.id);
@@ -734,6 +761,14 @@ function globalFuncs(spec: ProgramSpec, btf: Btf): GlobalFunc[] {
   return out;
 }
 
+/**
+ * The type the verifier checks a program as: its section's sk_lookup / sk_reuseport, else XDP (the
+ * type every other section loads as in wxdp).
+ */
+function verifierProgType(spec: ProgramSpec): 'xdp' | 'sk_lookup' | 'sk_reuseport' {
+  return spec.type === 'sk_lookup' || spec.type === 'sk_reuseport' ? spec.type : 'xdp';
+}
+
 const VERIFY_CACHE = new Map<string, VerifiedProgram | VerifierError>();
 
 function verifyCacheKey(
@@ -743,8 +778,10 @@ function verifyCacheKey(
   logLevel: number,
   helpers: HelperTable,
   globals: GlobalFunc[],
+  progType: string,
 ): string {
   const h = createHash('sha256');
+  h.update(progType);
   h.update(encode(spec.insns));
   h.update(JSON.stringify(spec.mapRefs.map((r) => [r.index, r.kind, r.kind === 'fd' ? 0 : r.offset, [...maps.keys()].indexOf(r.map)])));
   for (const m of vmaps) {
