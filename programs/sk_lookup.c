@@ -3,8 +3,9 @@
 // the lookup to the tables (SK_PASS without a socket), steers it to a socket of redir_map with
 // bpf_sk_assign, or drops it (SK_DROP).
 //
-//   redir_map   sockmap, key 0 = server A, key 1 = server B (user space puts sockets there)
+//   redir_map   sockmap, key 0 = server A, key 1 = server B, 2 and 3 for the tests' own sockets
 //   seen        array[1]: the last context a program saw, field by field (tests read it)
+//   assign_cfg  array[1]: which socket assign_configured assigns with which flags, and the result
 //
 // Steering rules (constants, as the selftests' DST_PORT / DST_IP4): port 7007 or address 192.0.2.77
 // go to server A; select_b_no_reuseport sends everything to B with BPF_SK_LOOKUP_F_NO_REUSEPORT.
@@ -21,10 +22,23 @@ static const __u32 KEY_SERVER_B = 1;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SOCKMAP);
-	__uint(max_entries, 2);
+	__uint(max_entries, 4);
 	__type(key, __u32);
 	__type(value, __u64);
 } redir_map SEC(".maps");
+
+struct assign_cfg {
+	__u32 key;
+	__u32 flags;
+	__s32 err;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct assign_cfg);
+} assign_cfg SEC(".maps");
 
 struct lookup_seen {
 	__u32 family;
@@ -156,6 +170,29 @@ int record_ctx(struct bpf_sk_lookup *ctx)
 	s->ingress_ifindex = ctx->ingress_ifindex;
 	s->had_sk = ctx->sk ? ctx->sk->family : 0;
 	s->runs++;
+	return SK_PASS;
+}
+
+/*
+ * bpf_sk_assign(redir_map[cfg.key], cfg.flags), its result in cfg.err (-ENOENT when the slot is
+ * empty); SK_PASS whatever happened, so that only the assign decides.
+ */
+SEC("sk_lookup")
+int assign_configured(struct bpf_sk_lookup *ctx)
+{
+	__u32 zero = 0;
+	struct assign_cfg *cfg = bpf_map_lookup_elem(&assign_cfg, &zero);
+	struct bpf_sock *sk;
+
+	if (!cfg)
+		return SK_PASS;
+	sk = bpf_map_lookup_elem(&redir_map, &cfg->key);
+	if (!sk) {
+		cfg->err = -2;
+		return SK_PASS;
+	}
+	cfg->err = bpf_sk_assign(ctx, sk, cfg->flags);
+	bpf_sk_release(sk);
 	return SK_PASS;
 }
 
