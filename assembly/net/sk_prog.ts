@@ -12,9 +12,8 @@
 //
 //   +0     u32 sk_lookup programs attached (published after their slots)
 //   +4     u32 socket view directory: VIEW_CHUNKS × u32 chunk address (0: not made yet)
-//   +8     u32 reuseport attachments in use
 //   +16    SKL_MAX × u32 the sk_lookup programs' `run` table slots, in attach order
-//   +272   RP_MAX × { u32 group, u32 run slot, u32 socket id it was attached through, u32 0 }
+//   (an sk_reuseport program's slot is its group's RG_PROG, sock.ts)
 //   +4368  the sk_lookup context: struct bpf_sk_lookup (72 bytes) | u32 selected record | u32 no_reuseport
 //   +4448  the sk_reuseport context: struct sk_reuseport_md (56) | u32 selected record | u32 group
 //
@@ -39,7 +38,7 @@ import {
   SK_RCV_SADDR, SK_REUSEPORT_GROUP, SK_SIZE, SK_STATE, SKF_DEAD, SKF_IPV6ONLY, TCP_CLOSE,
 } from './abi';
 import { netRoot } from './core';
-import { sockById } from './sock';
+import { RG_BIND_INANY, RG_NUM, RG_PROG, RG_SOCKS, sockById } from './sock';
 
 export const SK_LOOKUP_DROP: u32 = 0xffffffff;
 
@@ -67,13 +66,9 @@ const EAFNOSUPPORT: i64 = 97;
 
 const SKP_LOOKUP_COUNT: u32 = 0;
 const SKP_VIEWS: u32 = 4;
-const SKP_RP_COUNT: u32 = 8;
 const SKP_LOOKUP_SLOTS: u32 = 16;
 /** netns_bpf_max_progs(NETNS_BPF_SK_LOOKUP): 64 programs per namespace. */
 export const SKL_MAX: u32 = 64;
-const SKP_RP: u32 = 272;
-const RP_MAX: u32 = 256;
-const RP_SIZE: u32 = 16;
 const SKP_LOOKUP_CTX: u32 = 4368;
 const SKP_REUSEPORT_CTX: u32 = 4448;
 const SKP_SIZE: u32 = 4512;
@@ -151,25 +146,9 @@ function skRootMake(): u32 {
 
 // ---- sockets as programs see them ----
 
-// Interim (until sock.ts keeps the tables): records a test laid out itself, ids 1..count.
-let testSockets: u32 = 0;
-let testSocketCount: u32 = 0;
-
-/**
- * Tests only, until the socket tables land: `count` socket records of SK_SIZE bytes at `base` are
- * sockets 1..count for the socket maps and programs (sockById is asked first).
- */
-export function sk_prog_test_sockets(base: u32, count: u32): void {
-  testSockets = base;
-  testSocketCount = count;
-}
-
 /** The record of socket `id`, 0 when there is none. */
-export function skRecord(id: u32): u32 {
-  if (id == 0) return 0;
-  const r = sockById(id);
-  if (r != 0) return r;
-  return id <= testSocketCount ? testSockets + (id - 1) * SK_SIZE : 0;
+@inline export function skRecord(id: u32): u32 {
+  return id == 0 ? 0 : sockById(id);
 }
 
 /** A socket that is open (made and not closed). */
@@ -375,43 +354,22 @@ export function sk_lookup_prog_slot(index: u32): u32 {
 
 // ---- BPF_PROG_TYPE_SK_REUSEPORT ----
 
-function rpFind(r: u32, group: u32): u32 {
-  const n = load<u32>(r + SKP_RP_COUNT);
-  for (let i: u32 = 0; i < n; i++) {
-    const e = r + SKP_RP + i * RP_SIZE;
-    if (load<u32>(e) == group && load<u32>(e + 4) != 0) return e;
-  }
-  return 0;
-}
-
 /**
  * SO_ATTACH_REUSEPORT_EBPF on socket `id`: the program (its `run` slot) chooses among the socket's
- * reuseport group from now on (replacing one attached before). -EBADF: no such socket; -EINVAL: not
- * in a reuseport group (reuseport_attach_prog: bound with SO_REUSEPORT).
+ * reuseport group from now on (replacing one attached before; the group's RG_PROG). -EBADF: no such
+ * socket; -EINVAL: not in a reuseport group (reuseport_attach_prog: bound with SO_REUSEPORT).
  */
 export function sk_reuseport_attach(id: u32, slot: u32): i32 {
   const rec = skRecord(id);
   if (rec == 0 || !skLive(rec)) return -EBADF;
   const group = load<u32>(rec + SK_REUSEPORT_GROUP);
   if (group == 0) return -<i32>EINVAL;
-  const r = skRootMake();
-  if (r == 0 || !skViewReserve(id)) return -ENOMEM;
-  let e = rpFind(r, group);
-  if (e == 0) {
-    const n = load<u32>(r + SKP_RP_COUNT);
-    // A slot freed by a detach first.
-    for (let i: u32 = 0; i < n && e == 0; i++) if (load<u32>(r + SKP_RP + i * RP_SIZE + 4) == 0) e = r + SKP_RP + i * RP_SIZE;
-    if (e == 0) {
-      if (n >= RP_MAX) return -ENOMEM;
-      e = r + SKP_RP + n * RP_SIZE;
-      store<u32>(e + 4, 0);
-      store<u32>(e, group);
-      store<u32>(r + SKP_RP_COUNT, n + 1);
-    }
-    store<u32>(e, group);
-  }
-  store<u32>(e + 8, id);
-  store<u32>(e + 4, slot);
+  // Views for every member (ctx->sk is one of them); new members get theirs when a map takes them.
+  const n = load<u32>(group + RG_NUM);
+  const socks = load<u32>(group + RG_SOCKS);
+  for (let i: u32 = 0; i < n; i++) if (!skViewReserve(load<u32>(load<u32>(socks + (i << 2)) + SK_ID))) return -ENOMEM;
+  if (skRootMake() == 0) return -ENOMEM;
+  store<u32>(group + RG_PROG, slot);
   return 0;
 }
 
@@ -421,10 +379,8 @@ export function sk_reuseport_detach(id: u32): i32 {
   if (rec == 0 || !skLive(rec)) return -EBADF;
   const group = load<u32>(rec + SK_REUSEPORT_GROUP);
   if (group == 0) return -<i32>EINVAL;
-  const r = skRoot();
-  const e = r == 0 ? 0 : rpFind(r, group);
-  if (e == 0) return -<i32>ENOENT;
-  store<u32>(e + 4, 0);
+  if (load<u32>(group + RG_PROG) == 0) return -<i32>ENOENT;
+  store<u32>(group + RG_PROG, 0);
   return 0;
 }
 
@@ -438,23 +394,20 @@ export function sk_reuseport_detach(id: u32): i32 {
  */
 export function skReuseportRun(group: u32, data: u32, len: u32, hash: u32): u32 {
   const r = skRoot();
-  if (r == 0 || load<u32>(r + SKP_RP_COUNT) == 0) return 0;
-  const e = rpFind(r, group);
-  if (e == 0) return 0;
-  const slot = load<u32>(e + 4);
-  const rec = skRecord(load<u32>(e + 8));
-  if (slot == 0 || rec == 0 || !skLive(rec)) return 0;
-  const family = <u32>load<u8>(rec + SK_FAMILY);
+  const slot = load<u32>(group + RG_PROG);
+  if (r == 0 || slot == 0 || load<u32>(group + RG_NUM) == 0) return 0;
+  // ctx->sk: a member of the group (the kernel's is the one the hash chain met first; every member
+  // shares the family, protocol and port a program reads from it).
+  const rec = load<u32>(load<u32>(group + RG_SOCKS));
   const ctx = r + SKP_REUSEPORT_CTX;
   store<u64>(ctx + RC_DATA, <u64>data);
   store<u64>(ctx + RC_DATA_END, <u64>(data + len));
   store<u32>(ctx + RC_LEN, len);
-  // skb->protocol, a __be16 (ETH_P_IP 0x0800, ETH_P_IPV6 0x86dd).
-  store<u32>(ctx + RC_ETH_PROTOCOL, family == AF_INET6 ? 0xdd86 : 0x0008);
+  // skb->protocol, a __be16 (ETH_P_IP 0x0800, ETH_P_IPV6 0x86dd), by the group's family (known gap: an
+  // IPv4 datagram to a dual-stack IPv6 group shows ETH_P_IPV6; the seam passes no family).
+  store<u32>(ctx + RC_ETH_PROTOCOL, <u32>load<u8>(rec + SK_FAMILY) == AF_INET6 ? 0xdd86 : 0x0008);
   store<u32>(ctx + RC_IP_PROTOCOL, <u32>load<u8>(rec + SK_PROTOCOL));
-  const a = rec + SK_RCV_SADDR;
-  const any = family == AF_INET ? load<u32>(a) == 0 : (load<u64>(a) | load<u64>(a + 8)) == 0;
-  store<u32>(ctx + RC_BIND_INANY, any ? 1 : 0);
+  store<u32>(ctx + RC_BIND_INANY, load<u32>(group + RG_BIND_INANY) != 0 ? 1 : 0);
   store<u32>(ctx + RC_HASH, hash);
   store<u64>(ctx + RC_SK, <u64>sockView(rec));
   store<u64>(ctx + RC_MIGRATING_SK, 0);

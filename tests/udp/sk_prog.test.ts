@@ -1,15 +1,18 @@
 // The socket lookup's programmable steps at run time: sk_lookup programs (programs/sk_lookup.c) and an
 // sk_reuseport program (programs/sk_reuseport.c) loaded from C, attached, and run the way the socket
-// lookup runs them (skLookupRun, skReuseportRun), over sockets in socket maps. Expected results follow
+// lookup runs them (skLookupRun, skReuseportRun), over sockets made with the socket API and put in
+// socket maps; then whole datagrams through the receive path, steered by the programs. Expected results follow
 // the kernel's rules, cited per test: bpf_sk_lookup_run_v4/v6 and BPF_PROG_SK_LOOKUP_RUN_ARRAY
 // (include/linux/filter.h), bpf_sk_lookup_assign and sk_select_reuseport (net/core/filter.c),
 // bpf_run_sk_reuseport (net/core/sock_reuseport.c users).
 
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Datapath, type BpfObject } from '../../src/control/datapath.js';
+import type { BpfObject } from '../../src/control/datapath.js';
 import { AttachError } from '../../src/control/sk_programs.js';
-import { SKF } from '../../src/runtime/net_abi.js';
-import { AF_INET, AF_INET6, IPPROTO_UDPLITE, TCP_ESTABLISHED, TestSockets, u32le, u64le } from './sk_prog_support.js';
+import { eth, ipv4, stackUnready, udp4 } from '../net/support.js';
+import { AF_INET, AF_INET6, H_MAC, IPPROTO_UDPLITE, R_MAC, SkEnv, u32le, u64le } from './sk_prog_support.js';
+
+const unready = await stackUnready();
 
 const BPF_SK_LOOKUP_F_REPLACE = 1;
 const BPF_SK_LOOKUP_F_NO_REUSEPORT = 2;
@@ -24,26 +27,28 @@ const EBADFD = 77;
 const to7007 = { saddr: '198.51.100.1', sport: 40000, daddr: '192.0.2.1', dport: 7007 };
 const to9 = { saddr: '198.51.100.1', sport: 40000, daddr: '192.0.2.1', dport: 9 };
 
-describe('sk_lookup programs', () => {
-  let dp: Datapath;
-  let socks: TestSockets;
+describe.skipIf(unready !== '')('sk_lookup programs', () => {
+  let env: SkEnv;
+  let socks: SkEnv;
+  let dp: SkEnv['dp'];
   let obj: BpfObject;
+  /** Sockets: A, B, connected, UDP-Lite, dual-stack IPv6, IPV6_V6ONLY. */
+  let A: number, B: number, CONN: number, LITE: number, DUAL: number, V6ONLY: number;
   /** Put socket `id` at `key` of redir_map (the kernel takes an fd; wxdp a socket id). */
   const put = (key: number, id: number): void => obj.map('redir_map').update(u32le(key), u64le(id));
 
   beforeEach(async () => {
-    dp = await Datapath.create();
-    socks = new TestSockets(dp, [
-      { port: 7007, addr: '192.0.2.1' }, // 1: server A
-      { port: 8008 }, // 2: server B
-      { port: 53, state: TCP_ESTABLISHED, peer: '198.51.100.9', peerPort: 53 }, // 3: connected
-      { port: 5000, protocol: IPPROTO_UDPLITE }, // 4: UDP-Lite
-      { family: AF_INET6, port: 6000 }, // 5: dual-stack IPv6
-      { family: AF_INET6, port: 6001, flags: SKF.IPV6ONLY }, // 6: IPV6_V6ONLY
-    ]);
+    env = socks = await SkEnv.create();
+    dp = env.dp;
+    A = env.sock({ addr: '192.0.2.1', port: 7007 });
+    B = env.sock({ port: 8008 });
+    CONN = env.sock({ port: 53, connect: ['192.0.2.2', 53] });
+    LITE = env.sock({ port: 5000, protocol: 'udplite' });
+    DUAL = env.sock({ family: 'inet6', port: 6000 });
+    V6ONLY = env.sock({ family: 'inet6', port: 6001, ipv6Only: true });
     obj = await dp.loadObject('programs/sk_lookup.o');
-    put(0, 1);
-    put(1, 2);
+    put(0, A);
+    put(1, B);
   });
 
   it('with no program attached, the tables decide (0)', () => {
@@ -52,14 +57,14 @@ describe('sk_lookup programs', () => {
 
   it('redir_port steers port 7007 to server A and leaves other ports to the tables', () => {
     dp.attachSkLookup(obj.program('redir_port'));
-    expect(socks.lookup(to7007)).toBe(1);
+    expect(socks.lookup(to7007)).toBe(A);
     expect(socks.noReuseport()).toBe(false);
     expect(socks.lookup(to9)).toBe(0);
   });
 
   it('redir_ip4 steers by local address (192.0.2.77), IPv4 only', () => {
     dp.attachSkLookup(obj.program('redir_ip4'));
-    expect(socks.lookup({ ...to9, daddr: '192.0.2.77' })).toBe(1);
+    expect(socks.lookup({ ...to9, daddr: '192.0.2.77' })).toBe(A);
     expect(socks.lookup(to9)).toBe(0);
     expect(socks.lookup({ family: AF_INET6, saddr: '2001:db8::1', sport: 1, daddr: '2001:db8::77', dport: 9 })).toBe(0);
   });
@@ -75,7 +80,7 @@ describe('sk_lookup programs', () => {
   it('a drop counts only when no program selected a socket (BPF_PROG_SK_LOOKUP_RUN_ARRAY), in either order', () => {
     dp.attachSkLookup(obj.program('lookup_drop'));
     dp.attachSkLookup(obj.program('redir_port'));
-    expect(socks.lookup(to7007)).toBe(1);
+    expect(socks.lookup(to7007)).toBe(A);
     expect(socks.lookup(to9)).toBe('drop');
   });
 
@@ -83,7 +88,7 @@ describe('sk_lookup programs', () => {
     dp.attachSkLookup(obj.program('redir_port'));
     dp.attachSkLookup(obj.program('record_ctx'));
     dp.attachSkLookup(obj.program('replace_with_b'));
-    expect(socks.lookup(to7007)).toBe(2);
+    expect(socks.lookup(to7007)).toBe(B);
     // record_ctx ran second: ctx->sk was server A (AF_INET).
     const seen = new DataView(obj.map('seen').lookup(u32le(0))!.buffer);
     expect(seen.getUint32(60, true)).toBe(AF_INET);
@@ -94,18 +99,18 @@ describe('sk_lookup programs', () => {
     // SK_DROP; a socket was selected, so the result is B.
     dp.attachSkLookup(obj.program('replace_with_b'));
     dp.attachSkLookup(obj.program('redir_port'));
-    expect(socks.lookup(to7007)).toBe(2);
+    expect(socks.lookup(to7007)).toBe(B);
   });
 
   it('a program that un-assigns (NULL with F_REPLACE) and passes leaves the last non-NULL socket chosen', () => {
     dp.attachSkLookup(obj.program('redir_port'));
     dp.attachSkLookup(obj.program('unassign'));
-    expect(socks.lookup(to7007)).toBe(1);
+    expect(socks.lookup(to7007)).toBe(A);
   });
 
   it('BPF_SK_LOOKUP_F_NO_REUSEPORT is handed to the lookup with the socket', () => {
     dp.attachSkLookup(obj.program('select_b_no_reuseport'));
-    expect(socks.lookup(to9)).toBe(2);
+    expect(socks.lookup(to9)).toBe(B);
     expect(socks.noReuseport()).toBe(true);
   });
 
@@ -147,32 +152,32 @@ describe('sk_lookup programs', () => {
       return { err: new DataView(obj.map('assign_cfg').lookup(u32le(0))!.buffer).getInt32(8, true), result };
     };
     beforeEach(() => {
-      put(2, 3);
-      put(3, 5);
+      put(2, CONN);
+      put(3, DUAL);
       dp.attachSkLookup(obj.program('assign_configured'));
     });
 
     it('unknown flags: EINVAL', () => expect(assign(0, 4).err).toBe(-EINVAL));
     it('a connected UDP socket: ESOCKTNOSUPPORT', () => expect(assign(2, 0)).toEqual({ err: -ESOCKTNOSUPPORT, result: 0 }));
-    it('an unconnected one: chosen', () => expect(assign(0, 0)).toEqual({ err: 0, result: 1 }));
-    it('an IPv6 dual-stack socket for an IPv4 datagram: chosen', () => expect(assign(3, 0)).toEqual({ err: 0, result: 5 }));
+    it('an unconnected one: chosen', () => expect(assign(0, 0)).toEqual({ err: 0, result: A }));
+    it('an IPv6 dual-stack socket for an IPv4 datagram: chosen', () => expect(assign(3, 0)).toEqual({ err: 0, result: DUAL }));
     it('an IPv4 socket for an IPv6 datagram: EAFNOSUPPORT', () =>
       expect(assign(0, 0, { family: AF_INET6, saddr: '2001:db8::1', sport: 1, daddr: '2001:db8::2', dport: 9 }).err).toBe(-EAFNOSUPPORT));
     it('an IPV6_V6ONLY socket for an IPv4 datagram: EAFNOSUPPORT', () => {
-      put(3, 6);
+      put(3, V6ONLY);
       expect(assign(3, 0).err).toBe(-EAFNOSUPPORT);
     });
     it('a UDP-Lite socket for a UDP datagram: EPROTOTYPE (sockmaps refuse UDP-Lite, so a program sees none)', () => {
-      expect(() => put(2, 4)).toThrow(/EOPNOTSUPP/);
+      expect(() => put(2, LITE)).toThrow(/EOPNOTSUPP/);
     });
     it('a UDP socket for a UDP-Lite lookup: EPROTOTYPE', () => expect(assign(0, 0, { ...to9, protocol: IPPROTO_UDPLITE }).err).toBe(-EPROTOTYPE));
     it('over an earlier choice without F_REPLACE: EEXIST; with it: replaced', () => {
       dp.attachSkLookup(obj.program('assign_configured'));
       expect(assign(0, 0).err).toBe(-EEXIST);
-      expect(assign(1, BPF_SK_LOOKUP_F_REPLACE)).toEqual({ err: 0, result: 2 });
+      expect(assign(1, BPF_SK_LOOKUP_F_REPLACE)).toEqual({ err: 0, result: B });
     });
     it('with F_NO_REUSEPORT: chosen, the flag handed on', () => {
-      expect(assign(1, BPF_SK_LOOKUP_F_NO_REUSEPORT)).toEqual({ err: 0, result: 2 });
+      expect(assign(1, BPF_SK_LOOKUP_F_NO_REUSEPORT)).toEqual({ err: 0, result: B });
       expect(socks.noReuseport()).toBe(true);
     });
     it('an empty slot: the lookup finds nothing (NULL)', () => {
@@ -180,7 +185,7 @@ describe('sk_lookup programs', () => {
       expect(assign(1, 0).err).toBe(-ENOENT);
     });
     it('a closed socket leaves the map', () => {
-      socks.close(1);
+      env.t.close(A);
       expect(assign(0, 0).err).toBe(-ENOENT);
       expect(obj.map('redir_map').lookup(u32le(0))).toBeUndefined();
     });
@@ -198,11 +203,14 @@ describe('sk_lookup programs', () => {
   });
 });
 
-describe('sk_reuseport programs', () => {
-  const GROUP = 0x4000;
-  let dp: Datapath;
-  let socks: TestSockets;
+describe.skipIf(unready !== '')('sk_reuseport programs', () => {
+  let env: SkEnv;
+  let socks: SkEnv;
+  let dp: SkEnv['dp'];
   let obj: BpfObject;
+  /** Three members of one group on :9000, one of another group (192.0.2.1:9000), one IPv6 group, one without. */
+  let M: number[];
+  let OTHER: number, OTHER6: number, LONE: number, GROUP: number;
   const udp = (cmd: number, payload = 4): Uint8Array => {
     const b = new Uint8Array(8 + payload);
     const v = new DataView(b.buffer);
@@ -215,23 +223,28 @@ describe('sk_reuseport programs', () => {
   const seen = (): DataView => new DataView(obj.map('seen').lookup(u32le(0))!.buffer);
 
   beforeEach(async () => {
-    dp = await Datapath.create();
-    socks = new TestSockets(dp, [
-      { port: 9000, group: GROUP },
-      { port: 9000, group: GROUP },
-      { port: 9000, group: GROUP },
-      { port: 9000, addr: '192.0.2.1', group: 0x5000 }, // 4: another group, same family and protocol
-      { port: 9000, family: AF_INET6, group: 0x6000 }, // 5: another group, IPv6
-      { port: 9001 }, // 6: no group
-    ]);
+    env = socks = await SkEnv.create();
+    dp = env.dp;
+    M = [0, 1, 2].map(() => env.sock({ port: 9000, reusePort: true }));
+    OTHER = env.sock({ addr: '192.0.2.1', port: 9000, reusePort: true });
+    OTHER6 = env.sock({ family: 'inet6', addr: '2001:db8:1::1', port: 9000, reusePort: true });
+    LONE = env.sock({ port: 9001 });
+    GROUP = env.group(M[0]!);
     obj = await dp.loadObject('programs/sk_reuseport.o');
-    for (const [k, id] of [[0, 1], [1, 2], [2, 3]] as const) obj.map('reuseport_array').update(u32le(k), u64le(id));
-    dp.attachReuseport(1, obj.program());
+    M.forEach((id, k) => obj.map('reuseport_array').update(u32le(k), u64le(id)));
+    dp.attachReuseport(M[0]!, obj.program());
+  });
+
+  it('the sockets of one bind form one group, the others their own', () => {
+    expect(M.map((id) => env.group(id))).toEqual([GROUP, GROUP, GROUP]);
+    expect(GROUP).not.toBe(0);
+    expect([env.group(OTHER), env.group(OTHER6)]).not.toContain(GROUP);
+    expect(env.group(LONE)).toBe(0);
   });
 
   it('picks the member the payload names; 0xfe leaves it to the hash (0); 0xff drops', () => {
-    expect(socks.reuseport(GROUP, udp(2), 7)).toBe(3);
-    expect(socks.reuseport(GROUP, udp(0), 7)).toBe(1);
+    expect(socks.reuseport(GROUP, udp(2), 7)).toBe(M[2]);
+    expect(socks.reuseport(GROUP, udp(0), 7)).toBe(M[0]);
     expect(socks.reuseport(GROUP, udp(0xfe), 7)).toBe(0);
     expect(socks.reuseport(GROUP, udp(0xff), 7)).toBe('drop');
   });
@@ -242,10 +255,11 @@ describe('sk_reuseport programs', () => {
   });
 
   it('a socket of another group: EBADFD (same family and protocol), EAFNOSUPPORT (other family)', () => {
-    obj.map('reuseport_array').update(u32le(3), u64le(4));
+    obj.map('reuseport_array').update(u32le(3), u64le(OTHER));
     expect(socks.reuseport(GROUP, udp(3), 7)).toBe('drop');
     expect(seen().getInt32(28, true)).toBe(-EBADFD);
-    obj.map('reuseport_array').update(u32le(3), u64le(5), 2 /* BPF_EXIST */);
+    obj.map('reuseport_array').delete(u32le(3));
+    obj.map('reuseport_array').update(u32le(3), u64le(OTHER6));
     expect(socks.reuseport(GROUP, udp(3), 7)).toBe('drop');
     expect(seen().getInt32(28, true)).toBe(-EAFNOSUPPORT);
   });
@@ -266,15 +280,61 @@ describe('sk_reuseport programs', () => {
   });
 
   it('groups without a program, and detached ones, are left to the hash', () => {
-    expect(socks.reuseport(0x5000, udp(0), 7)).toBe(0);
-    dp.detachReuseport(2);
+    expect(socks.reuseport(env.group(OTHER), udp(0), 7)).toBe(0);
+    dp.detachReuseport(M[1]!);
     expect(socks.reuseport(GROUP, udp(0), 7)).toBe(0);
-    expect(() => dp.detachReuseport(2)).toThrow(/ENOENT/);
+    expect(() => dp.detachReuseport(M[1]!)).toThrow(/ENOENT/);
   });
 
   it('attach and detach need a socket in a reuseport group (EINVAL) that exists (EBADF)', () => {
-    expect(() => dp.attachReuseport(6, obj.program())).toThrow(/not in a reuseport group.*\(EINVAL\)/);
-    expect(() => dp.attachReuseport(99, obj.program())).toThrow(/EBADF/);
-    expect(() => dp.detachReuseport(6)).toThrow(/EINVAL/);
+    expect(() => dp.attachReuseport(LONE, obj.program())).toThrow(/not in a reuseport group.*\(EINVAL\)/);
+    expect(() => dp.attachReuseport(999, obj.program())).toThrow(/EBADF/);
+    expect(() => dp.detachReuseport(LONE)).toThrow(/EINVAL/);
+  });
+});
+
+describe.skipIf(unready !== '')('datagrams through the receive path, steered by the programs', () => {
+  const payload = (cmd: number): Uint8Array => Uint8Array.from([cmd, 1, 2, 3]);
+  const frame = (dst: string, dport: number, data: Uint8Array, sport = 40000): Uint8Array =>
+    eth({ dst: R_MAC, src: H_MAC, type: 0x0800 }, ipv4({ src: '192.0.2.2', dst, proto: 17 }, udp4('192.0.2.2', dst, sport, dport, data)));
+  /** Which sockets (by id) got a datagram, reading every queue. */
+  const receivers = (env: SkEnv, ids: number[]): number[] => ids.flatMap((id) => (env.t.recv(id) ? [id] : []));
+
+  it('sk_lookup: port 7007 goes to the socket in redir_map (bound elsewhere), past the socket bound to it; SK_DROP answers as no socket', async () => {
+    const env = await SkEnv.create();
+    const owner = env.sock({ addr: '192.0.2.1', port: 7007 });
+    const server = env.sock({ port: 8008 });
+    const obj = await env.dp.loadObject('programs/sk_lookup.o');
+    obj.map('redir_map').update(u32le(0), u64le(server));
+    env.fx.rx('eth0', frame('192.0.2.1', 7007, payload(1)));
+    expect(receivers(env, [owner, server])).toEqual([owner]);
+    const link = env.dp.attachSkLookup(obj.program('redir_port'));
+    env.fx.rx('eth0', frame('192.0.2.1', 7007, payload(2)));
+    env.fx.rx('eth0', frame('192.0.2.1', 8008, payload(3)));
+    expect(receivers(env, [owner, server])).toEqual([server]);
+    expect(env.t.recv(server)).toBeDefined(); // the one sent to 8008 itself
+    link.detach();
+    env.dp.attachSkLookup(obj.program('lookup_drop'));
+    const before = env.dp.stack.mib()['Udp:NoPorts'] ?? 0;
+    const out = env.fx.rx('eth0', frame('192.0.2.1', 7007, payload(4)));
+    expect(receivers(env, [owner, server])).toEqual([]);
+    expect(env.dp.stack.mib()['Udp:NoPorts']).toBe(before + 1);
+    expect(out.size).toBe(1); // the ICMP port unreachable __udp4_lib_rcv sends for no socket
+  });
+
+  it('sk_reuseport: the member the payload names receives; 0xfe leaves it to the hash; 0xff refuses', async () => {
+    const env = await SkEnv.create();
+    const members = [0, 1, 2].map(() => env.sock({ port: 9000, reusePort: true }));
+    const obj = await env.dp.loadObject('programs/sk_reuseport.o');
+    members.forEach((id, k) => obj.map('reuseport_array').update(u32le(k), u64le(id)));
+    env.dp.attachReuseport(members[1]!, obj.program());
+    for (const k of [2, 0, 1, 2]) {
+      env.fx.rx('eth0', frame('192.0.2.1', 9000, payload(k), 40000 + k));
+      expect(receivers(env, members)).toEqual([members[k]]);
+    }
+    env.fx.rx('eth0', frame('192.0.2.1', 9000, payload(0xfe)));
+    expect(receivers(env, members)).toHaveLength(1);
+    env.fx.rx('eth0', frame('192.0.2.1', 9000, payload(0xff)));
+    expect(receivers(env, members)).toEqual([]);
   });
 });

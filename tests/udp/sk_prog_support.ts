@@ -1,43 +1,30 @@
-// Shared by the socket-program tests: sockets laid out by hand in the SK_* record (src/runtime/net_abi.ts)
-// until the socket tables (sock.ts) make them, and calls of the lookup's two programmable steps
-// (skLookupRun, skReuseportRun) the way the socket lookup makes them.
+// Shared by the socket-program tests: a data path with one link (192.0.2.1/24, 198.51.100.1/24,
+// 2001:db8:1::1/64 on eth0), sockets made through the socket API (dp.socketTable), and calls of the
+// lookup's two programmable steps (skLookupRun, skReuseportRun) the way the socket lookup makes them.
 
 import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
-import { Datapath } from '../../src/control/datapath.js';
-import { SK, SK_SIZE, SKF } from '../../src/runtime/net_abi.js';
+import type { SocketSpec, SocketTable } from '../../src/control/sockets.js';
+import { SK } from '../../src/runtime/net_abi.js';
+import { Fixture, type LinkCfg, type NeighCfg } from '../net/support.js';
 
 export const AF_INET = 2;
 export const AF_INET6 = 10;
 export const IPPROTO_UDP = 17;
 export const IPPROTO_UDPLITE = 136;
-export const TCP_CLOSE = 7;
-export const TCP_ESTABLISHED = 1;
 export const SK_LOOKUP_DROP = 0xffffffff;
-
-export interface SockSpec {
-  family?: number;
-  protocol?: number;
-  /** Bound address ('' or omitted: any). */
-  addr?: string;
-  port: number;
-  state?: number;
-  flags?: number;
-  /** Reuseport group (any non-zero number stands for a group here). */
-  group?: number;
-  cookie?: bigint;
-  peer?: string;
-  peerPort?: number;
-  mark?: number;
-  boundDevIf?: number;
-}
+export const R_MAC = '02:00:00:00:00:01';
+export const H_MAC = '02:00:00:00:00:02';
+export const LINKS: LinkCfg[] = [{ name: 'eth0', mac: R_MAC, v4: ['192.0.2.1/24', '198.51.100.1/24'], v6: ['2001:db8:1::1/64'] }];
+export const NEIGH: NeighCfg[] = [
+  { dev: 'eth0', addr: '192.0.2.2', mac: H_MAC },
+  { dev: 'eth0', addr: '2001:db8:1::2', mac: H_MAC },
+];
 
 interface Exports {
   arena_alloc(size: number, align: number): number;
-  sk_prog_test_sockets(base: number, count: number): void;
   skLookupRun(family: number, protocol: number, saddr: number, sport: number, daddr: number, dport: number, ifindex: number): number;
   skLookupNoReuseport(): number;
   skReuseportRun(group: number, data: number, len: number, hash: number): number;
-  scratch_base(): number;
 }
 
 export function addrBytes(a: string): Uint8Array {
@@ -47,56 +34,52 @@ export function addrBytes(a: string): Uint8Array {
   return out;
 }
 
-/** Sockets 1..n with the given specs, in records of the arena (the interim stand-in for sock.ts). */
-export class TestSockets {
-  readonly base: number;
+export interface SockOpts extends Partial<SocketSpec> {
+  addr?: string;
+  port: number;
+  connect?: [string, number];
+}
+
+/** A data path with sockets, and the two lookup steps called directly. */
+export class SkEnv {
   private readonly x: Exports;
   private readonly buf: number;
 
-  constructor(
-    readonly dp: Datapath,
-    specs: SockSpec[],
+  private constructor(
+    readonly fx: Fixture,
+    readonly t: SocketTable,
   ) {
-    dp.stack;
-    this.x = dp.fastPath.exports as unknown as Exports;
-    this.base = this.x.arena_alloc(specs.length * SK_SIZE, 8) >>> 0;
+    this.x = fx.dp.fastPath.exports as unknown as Exports;
     this.buf = this.x.arena_alloc(4096, 8) >>> 0;
-    const v = dp.memory.view();
-    const b = dp.memory.bytes();
-    specs.forEach((s, i) => {
-      const r = this.base + i * SK_SIZE;
-      b.fill(0, r, r + SK_SIZE);
-      v.setUint32(r + SK.ID, i + 1, true);
-      v.setUint8(r + SK.STATE, s.state ?? TCP_CLOSE);
-      v.setUint8(r + SK.FAMILY, s.family ?? AF_INET);
-      v.setUint8(r + SK.PROTOCOL, s.protocol ?? IPPROTO_UDP);
-      v.setUint8(r + SK.FLAGS, s.flags ?? 0);
-      v.setUint16(r + SK.NUM, s.port, true);
-      v.setUint16(r + SK.DPORT, s.peerPort ?? 0, true);
-      v.setUint32(r + SK.BOUND_DEV_IF, s.boundDevIf ?? 0, true);
-      b.set(addrBytes(s.addr ?? ''), r + SK.RCV_SADDR);
-      b.set(addrBytes(s.peer ?? ''), r + SK.DADDR);
-      v.setUint32(r + SK.MARK, s.mark ?? 0, true);
-      v.setBigUint64(r + SK.COOKIE, s.cookie ?? BigInt(0x1000 + i + 1), true);
-      v.setUint32(r + SK.REUSEPORT_GROUP, s.group ?? 0, true);
-    });
-    this.x.sk_prog_test_sockets(this.base, specs.length);
   }
 
-  record(id: number): number {
-    return this.base + (id - 1) * SK_SIZE;
+  static async create(): Promise<SkEnv> {
+    const fx = await Fixture.create(LINKS, [], NEIGH);
+    return new SkEnv(fx, fx.dp.socketTable);
+  }
+
+  get dp() {
+    return this.fx.dp;
+  }
+
+  /** socket() + bind() (+ connect()): the socket's id. */
+  sock(o: SockOpts): number {
+    const id = this.t.create({ family: o.family ?? 'inet', protocol: o.protocol, reusePort: o.reusePort, reuseAddr: o.reuseAddr, ipv6Only: o.ipv6Only });
+    this.t.bind(id, o.addr, o.port);
+    if (o.connect) this.t.connect(id, o.connect[0], o.connect[1]);
+    return id;
+  }
+
+  /** The reuseport group socket `id` is in (its SK_REUSEPORT_GROUP), 0 for none. */
+  group(id: number): number {
+    return this.dp.memory.view().getUint32(this.t.record(id) + SK.REUSEPORT_GROUP, true);
   }
 
   /** The id of the socket a record address names; 0 for none, 'drop' for SK_LOOKUP_DROP. */
   idOf(rec: number): number | 'drop' {
     if (rec >>> 0 === SK_LOOKUP_DROP) return 'drop';
     if (rec === 0) return 0;
-    return (rec - this.base) / SK_SIZE + 1;
-  }
-
-  close(id: number): void {
-    const v = this.dp.memory.view();
-    v.setUint8(this.record(id) + SK.FLAGS, v.getUint8(this.record(id) + SK.FLAGS) | SKF.DEAD);
+    return this.dp.memory.view().getUint32(rec + SK.ID, true);
   }
 
   /** The sk_lookup step for one datagram: the socket id the programs chose, 0 (none) or 'drop'. */
