@@ -139,7 +139,7 @@ describe('socket programs from C (programs/sk_*.c)', () => {
   it('loads every program of sk_lookup.o and sk_reuseport.o', async () => {
     const dp = await Datapath.create();
     const a = await dp.loadObject('programs/sk_lookup.o');
-    expect([...a.programs.keys()].sort()).toEqual(['lookup_drop', 'lookup_pass', 'record_ctx', 'redir_ip4', 'redir_port', 'replace_with_b', 'select_b_no_reuseport', 'unassign']);
+    expect([...a.programs.keys()].sort()).toEqual(['assign_configured', 'lookup_drop', 'lookup_pass', 'record_ctx', 'redir_ip4', 'redir_port', 'replace_with_b', 'select_b_no_reuseport', 'unassign']);
     const b = await dp.loadObject('programs/sk_reuseport.o');
     expect([...b.programs.keys()]).toEqual(['select_by_payload']);
   });
