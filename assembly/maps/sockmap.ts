@@ -14,6 +14,7 @@
 import { MAP_DATA, MAP_KEY_SIZE, MAP_MAX_ENTRIES, MAP_TYPE, MAP_VALUE_SIZE } from '../abi';
 import { SK_COOKIE, SK_FAMILY, SK_PROTOCOL, SK_REUSEPORT_GROUP } from '../net/abi';
 import { skLive, skRecord, skViewReserve, sockView } from '../net/sk_prog';
+import { SKX_HASHED } from '../net/sock';
 import { allocMap } from './arena';
 import { arrayAllocCheck } from './array';
 import { htabClear, htabCreate, htabDelete, htabGetNextKey, htabLookup, htabUpdate } from './hash';
@@ -35,6 +36,11 @@ const SOCK_MAPS_MAX: u32 = 1024;
 /** Every socket map made (control plane only): what sockMapsForget and the EBUSY check walk. */
 let sockMaps: u32 = 0;
 let sockMapCount: u32 = 0;
+
+/** In the socket tables (bound): sk_hashed. */
+@inline function skHashed(rec: u32): bool {
+  return (load<u8>(rec + SKX_HASHED) & 1) != 0;
+}
 
 @inline export function isSockMapType(t: u32): bool {
   return t == BPF_MAP_TYPE_SOCKMAP || t == BPF_MAP_TYPE_SOCKHASH || t == BPF_MAP_TYPE_REUSEPORT_SOCKARRAY;
@@ -151,7 +157,7 @@ export function sockMapUpdate(m: u32, key: u32, value: u32, flags: u64): i32 {
     if (proto != IPPROTO_UDP && proto != IPPROTO_TCP) return -ENOTSUPP;
     if (family != AF_INET && family != AF_INET6) return -ENOTSUPP;
     // Hashed and in a reuseport group: bound with SO_REUSEPORT.
-    if (load<u32>(rec + SK_REUSEPORT_GROUP) == 0) return -EINVAL;
+    if (!skHashed(rec) || load<u32>(rec + SK_REUSEPORT_GROUP) == 0) return -EINVAL;
     if (inReuseportArray(id)) return -EBUSY;
     if (!skViewReserve(id)) return -ENOMEM;
     store<u32>(s, id);
@@ -161,8 +167,8 @@ export function sockMapUpdate(m: u32, key: u32, value: u32, flags: u64): i32 {
   const id = <u32>raw;
   const rec = skRecord(id);
   if (rec == 0 || !skLive(rec)) return -EBADF;
-  // sock_map_sk_is_suitable: only protocols with a psock_update_sk_prot (UDP here, not UDP-Lite).
-  if (<u32>load<u8>(rec + SK_PROTOCOL) != IPPROTO_UDP) return -EOPNOTSUPP;
+  // sock_map_sk_is_suitable / the psock's protocol hooks: UDP (not UDP-Lite), and hashed (bound).
+  if (<u32>load<u8>(rec + SK_PROTOCOL) != IPPROTO_UDP || !skHashed(rec)) return -EOPNOTSUPP;
   if (flags > BPF_EXIST) return -EINVAL;
   // The view programs will see the socket through (the data path never allocates one).
   if (!skViewReserve(id)) return -ENOMEM;
