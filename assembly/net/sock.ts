@@ -43,6 +43,7 @@
 //   sockById(id) → record address | 0
 //   sk_autobind(sk) → 0 | -errno                   inet_autobind (the send path calls it)
 //   sk_rmem_default(v) / sk_rmem_max(v)             net.core.rmem_default / rmem_max (212992)
+//   sk_wmem_default(v) / sk_wmem_max(v)             net.core.wmem_default / wmem_max (212992)
 //   sk_io_area() → address                          the control plane's I/O area (IO_*): an address to
 //       pass, a meta array and a data buffer for sk_recv / sk_recv_batch (one reader: the control plane)
 //
@@ -86,7 +87,7 @@ export const SKX_INCOMING: u32 = 200; //  u32 sk_incoming_cpu + 1 (0: never rece
 export const SKX_HASHED: u32 = 204; //    u8 bit 0: in the port/hash2 tables; bit 1: in hash4
 export const SKX_RAW_PROTO: u32 = 205; //  u8 the IP protocol of a raw handler socket (0: a UDP socket)
 export const SKX_USERLOCKS: u32 = 206; // u8 SOCK_BINDADDR_LOCK 4 | SOCK_BINDPORT_LOCK 8 | SOCK_BINDIF_LOCK 16 | RCVBUF 2 | SNDBUF 1
-export const SKX_RECV_CC: u32 = 207; //   u8 UDPLITE_RECV_CC (1 when UDPLITE_RECV_CSCOV was set)
+// 207: free (UDPLITE_RECV_CC is SK_PCFLAG's bit, abi.ts)
 export const SKX_SEND_CSCOV: u32 = 208; // u16 UDPLITE_SEND_CSCOV (pcslen)
 export const SKX_RECV_CSCOV: u32 = 210; // u16 UDPLITE_RECV_CSCOV (pcrlen)
 export const SKX_V6_SADDR: u32 = 212; //  16 bytes: np->saddr of an IPv6 socket (the send source; SK_SADDR mirrors it)
@@ -155,6 +156,8 @@ export const SKO_IP_MTU_DISCOVER: u32 = 0x00a;
 export const SKO_IP_MULTICAST_TTL: u32 = 0x021;
 export const SKO_IPV6_UNICAST_HOPS: u32 = 0x2910;
 export const SKO_IPV6_V6ONLY: u32 = 0x291a;
+export const SKO_IPV6_MTU_DISCOVER: u32 = 0x2917; // the same SK_PMTUDISC as IP_MTU_DISCOVER (the kernel keeps two)
+export const SKO_IPV6_DONTFRAG: u32 = 0x293e;
 export const SKO_IPV6_TCLASS: u32 = 0x2943;
 export const SKO_UDPLITE_SEND_CSCOV: u32 = 0x880a;
 export const SKO_UDPLITE_RECV_CSCOV: u32 = 0x880b;
@@ -169,7 +172,7 @@ import {
   SK_RCVBUF, SK_RCV_SADDR, SK_REUSEPORT_GROUP, SK_REUSEPORT_INDEX, SK_RMEM, SK_RX_BYTES, SK_RX_PACKETS, SK_SADDR,
   SK_SIZE, SK_SNDBUF, SK_STATE, SK_TOS, SK_TTL, SKF_BROADCAST, SKF_DEAD, SKF_IPV6ONLY, SKF_NO_CHECK_TX, SKF_REUSEADDR,
   SKF_REUSEPORT, TCP_CLOSE, TCP_ESTABLISHED, UDP_MIB_BASE, UDP6_MIB_BASE, UDPLITE_MIB_BASE, UDPLITE6_MIB_BASE,
-  UDP_MIB_INDATAGRAMS, MIB_IP_OUT_NO_ROUTES, SYSCTL_IP_DEFAULT_TTL,
+  UDP_MIB_INDATAGRAMS, MIB_IP_OUT_NO_ROUTES, SYSCTL_IP_DEFAULT_TTL, SK_PCFLAG, UDPLITE_SEND_CC, UDPLITE_RECV_CC, SK_FLAGS6, SK6F_DONTFRAG,
 } from './abi';
 import { fib4_local_type } from './fib';
 import { IPPROTO_UDP, IPPROTO_UDPLITE, IPV6_ADDR_ANY, IPV6_ADDR_LINKLOCAL, IPV6_ADDR_MAPPED, IPV6_ADDR_MULTICAST,
@@ -241,6 +244,7 @@ const ENODEV: i32 = 19;
 const EINVAL: i32 = 22;
 const EMFILE: i32 = 24;
 const ENOPROTOOPT: i32 = 92;
+const EOPNOTSUPP: i32 = 95;
 const EPROTONOSUPPORT: i32 = 93;
 const EAFNOSUPPORT: i32 = 97;
 const EADDRINUSE: i32 = 98;
@@ -902,6 +906,8 @@ export function sk_setsockopt(id: u32, opt: u32, val: i32): i32 {
   if (sk == 0) return -EBADF;
   const r = l4Root();
   const on = val != 0;
+  // IPv6-level options on an AF_INET socket: ip_setsockopt knows no such level
+  if ((opt >> 8) == 41 && !isV6(sk)) return -ENOPROTOOPT;
   switch (opt) {
     case SKO_SO_REUSEADDR: setFlag(sk, SKF_REUSEADDR, on); return 0;
     case SKO_SO_REUSEPORT: setFlag(sk, SKF_REUSEPORT, on); return 0;
@@ -937,9 +943,10 @@ export function sk_setsockopt(id: u32, opt: u32, val: i32): i32 {
     case SKO_SO_MARK: store<u32>(sk + SK_MARK, <u32>val); return 0;
     case SKO_IP_TTL:
     case SKO_IPV6_UNICAST_HOPS: {
-      // -1: the route's / sysctl's default
+      // -1: the route's / sysctl's default. IP_TTL takes 1-255; IPV6_UNICAST_HOPS 0-255, and its 0 is
+      // kept as "the default" here (SK_TTL 0), where the kernel would send with a hop limit of 0
       if (val == -1) { store<u8>(sk + SK_TTL, 0); return 0; }
-      if (val < 1 || val > 255) return -EINVAL;
+      if (val < (opt == SKO_IP_TTL ? 1 : 0) || val > 255) return -EINVAL;
       store<u8>(sk + SK_TTL, <u8>val);
       return 0;
     }
@@ -955,7 +962,15 @@ export function sk_setsockopt(id: u32, opt: u32, val: i32): i32 {
       store<u8>(sk + SK_MC_TTL, <u8>val);
       return 0;
     }
+    case SKO_IPV6_DONTFRAG: {
+      if (!isV6(sk)) return -ENOPROTOOPT;
+      const f6 = <u32>load<u8>(sk + SK_FLAGS6);
+      store<u8>(sk + SK_FLAGS6, <u8>(on ? f6 | SK6F_DONTFRAG : f6 & ~SK6F_DONTFRAG));
+      return 0;
+    }
+    case SKO_IPV6_MTU_DISCOVER:
     case SKO_IP_MTU_DISCOVER: {
+      if (opt == SKO_IPV6_MTU_DISCOVER && !isV6(sk)) return -ENOPROTOOPT;
       if (val < 0 || val > 5) return -EINVAL;
       store<u8>(sk + SK_PMTUDISC, <u8>val);
       return 0;
@@ -973,10 +988,13 @@ export function sk_setsockopt(id: u32, opt: u32, val: i32): i32 {
       let v = val;
       if (v != 0 && v < 8) v = 8;
       else if (v > 0xffff) v = 0xffff;
-      if (opt == SKO_UDPLITE_SEND_CSCOV) store<u16>(sk + SKX_SEND_CSCOV, <u16>v);
-      else {
+      if (opt == SKO_UDPLITE_SEND_CSCOV) {
+        store<u16>(sk + SKX_SEND_CSCOV, <u16>v);
+        // UDPLITE_SEND_CC: set even for 0, whose datagrams then say 0 (all) in the length field
+        store<u8>(sk + SK_PCFLAG, load<u8>(sk + SK_PCFLAG) | <u8>UDPLITE_SEND_CC);
+      } else {
         store<u16>(sk + SKX_RECV_CSCOV, <u16>v);
-        store<u8>(sk + SKX_RECV_CC, 1);
+        store<u8>(sk + SK_PCFLAG, load<u8>(sk + SK_PCFLAG) | <u8>UDPLITE_RECV_CC);
       }
       return 0;
     }
@@ -987,6 +1005,8 @@ export function sk_setsockopt(id: u32, opt: u32, val: i32): i32 {
 export function sk_getsockopt(id: u32, opt: u32): i32 {
   const sk = liveSock(id);
   if (sk == 0) return -EBADF;
+  // IPv6-level options on an AF_INET socket: ip_getsockopt's -EOPNOTSUPP
+  if ((opt >> 8) == 41 && !isV6(sk)) return -EOPNOTSUPP;
   switch (opt) {
     case SKO_SO_REUSEADDR: return hasFlag(sk, SKF_REUSEADDR) ? 1 : 0;
     case SKO_SO_REUSEPORT: return hasFlag(sk, SKF_REUSEPORT) ? 1 : 0;
@@ -1013,7 +1033,10 @@ export function sk_getsockopt(id: u32, opt: u32): i32 {
     case SKO_IPV6_TCLASS: return <i32>load<u8>(sk + SK_TOS);
     case SKO_IP_MULTICAST_TTL: return <i32>load<u8>(sk + SK_MC_TTL);
     case SKO_IP_MTU_DISCOVER: return <i32>load<u8>(sk + SK_PMTUDISC);
-    case SKO_IPV6_V6ONLY: return isV6(sk) ? (ipv6OnlySock(sk) ? 1 : 0) : -ENOPROTOOPT;
+    case SKO_IPV6_MTU_DISCOVER: return isV6(sk) ? <i32>load<u8>(sk + SK_PMTUDISC) : -EOPNOTSUPP;
+    case SKO_IPV6_DONTFRAG: return isV6(sk) ? <i32>(load<u8>(sk + SK_FLAGS6) & <u8>SK6F_DONTFRAG) : -EOPNOTSUPP;
+    // an IPv6-level option on an AF_INET socket: ip_getsockopt's -EOPNOTSUPP (setsockopt: -ENOPROTOOPT)
+    case SKO_IPV6_V6ONLY: return isV6(sk) ? (ipv6OnlySock(sk) ? 1 : 0) : -EOPNOTSUPP;
     case SKO_UDPLITE_SEND_CSCOV: return <u32>load<u8>(sk + SK_PROTOCOL) == IPPROTO_UDPLITE ? <i32>load<u16>(sk + SKX_SEND_CSCOV) : -ENOPROTOOPT;
     case SKO_UDPLITE_RECV_CSCOV: return <u32>load<u8>(sk + SK_PROTOCOL) == IPPROTO_UDPLITE ? <i32>load<u16>(sk + SKX_RECV_CSCOV) : -ENOPROTOOPT;
   }
@@ -1044,6 +1067,16 @@ export function sk_rmem_default(v: u32): void {
 export function sk_rmem_max(v: u32): void {
   const r = l4Init();
   if (r != 0) store<u32>(r + L4_RMEM_MAX, v);
+}
+
+export function sk_wmem_default(v: u32): void {
+  const r = l4Init();
+  if (r != 0) store<u32>(r + L4_WMEM_DEFAULT, v);
+}
+
+export function sk_wmem_max(v: u32): void {
+  const r = l4Init();
+  if (r != 0) store<u32>(r + L4_WMEM_MAX, v);
 }
 
 export function sk_io_area(): u32 {

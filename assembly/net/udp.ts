@@ -39,13 +39,13 @@ import {
   MIB_ICMP6_IN_ERRORS, MIB_ICMP_IN_ERRORS, NDROP_NO_SOCKET, NDROP_NOMEM, NDROP_NOT_SPECIFIED, NDROP_PKT_TOO_SMALL,
   NDROP_SOCKET_RCVBUFF, NDROP_UDP_CSUM, SK_FAMILY, SK_FLAGS, SK_NUM, SK_PMTUDISC, SK_PROTOCOL, SK_STATE, SKF_IPV6ONLY,
   TCP_ESTABLISHED, UDP_MIB_CSUMERRORS, UDP_MIB_IGNOREDMULTI, UDP_MIB_INERRORS, UDP_MIB_NOPORTS, UDP_MIB_RCVBUFERRORS,
-  AF_INET, AF_INET6, SK_BOUND_DEV_IF, SK_DPORT, SK_RCV_SADDR, SK_DADDR,
+  AF_INET, AF_INET6, SK_BOUND_DEV_IF, SK_DPORT, SK_RCV_SADDR, SK_DADDR, SK_PCFLAG, UDPLITE_RECV_CC,
 } from './abi';
 import { csumAdd, csumFold16, csumIpv6Pseudo } from './csum';
 import { IPH_DADDR, IPH_SADDR, IPPROTO_UDPLITE, IP6H_DADDR, IP6H_SADDR, ldBe16 } from './inet';
 import { icmp_send, icmpv6_send, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, RTCF_BROADCAST, RTCF_MULTICAST } from './icmp';
 import {
-  l4Root, skDropInc, skEnqueue, skErrReport, udpMibBase, udpTables, SKX_DADDR4, SKX_RCV4, SKX_NEXT_PORT, SKX_RECV_CC,
+  l4Root, skDropInc, skEnqueue, skErrReport, udpMibBase, udpTables, SKX_DADDR4, SKX_RCV4, SKX_NEXT_PORT,
   SKX_RECV_CSCOV, TB_PORT,
 } from './sock';
 import { udp4_lib_lookup, udp6_lib_lookup } from './sock_lookup';
@@ -111,7 +111,7 @@ let partialCov: bool = false;
  */
 function queueRcv(sk: u32, q: u32, iph: u32, l3len: u32, uh: u32, ulen: u32, ifindex: u32, family: u32, mib: u32): void {
   // UDP-Lite's receive coverage (UDPLITE_RECV_CSCOV): a partial coverage must reach the socket's minimum
-  if (load<u8>(sk + SKX_RECV_CC) != 0 && partialCov) {
+  if ((<u32>load<u8>(sk + SK_PCFLAG) & UDPLITE_RECV_CC) != 0 && partialCov) {
     const pcrlen = <u32>load<u16>(sk + SKX_RECV_CSCOV);
     if (pcrlen == 0 || cscov < pcrlen) {
       skDropInc(sk);
