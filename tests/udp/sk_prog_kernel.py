@@ -3,7 +3,7 @@
 # sockets, reported as which socket (by index) received each datagram.
 #
 # spec: { "dir": bpffs mount point to make, "lookup_obj": path, "reuseport_obj": path,
-#         "sockets": [{ "addr": "192.0.2.1", "port": 7007, "reuseport": false }],
+#         "sockets": [{ "addr": "192.0.2.1", "port": 7007, "reuseport": false, "family": 4 | 6, "v6only": false }],
 #         "redir_map": { "0": socket index }, "reuseport_array": { "0": socket index },
 #         "lookup_progs": [names, in attach order], "reuseport_prog": name or null (attached through socket
 #         reuseport_attach), "reuseport_attach": socket index,
@@ -45,7 +45,9 @@ subprocess.run(["mount", "-t", "bpf", "bpf", d], check=True)
 try:
     socks = []
     for s in spec["sockets"]:
-        so = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        so = socket.socket(socket.AF_INET6 if s.get("family") == 6 else socket.AF_INET, socket.SOCK_DGRAM)
+        if s.get("family") == 6:
+            so.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1 if s.get("v6only") else 0)
         if s.get("reuseport"):
             so.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         so.bind((s.get("addr", ""), s["port"]))
@@ -69,8 +71,9 @@ try:
         socks[spec["reuseport_attach"]].setsockopt(socket.SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF, struct.pack("i", prog))
     received = []
     for m in spec["send"]:
-        c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        c.bind(("192.0.2.1", m.get("sport", 0)))
+        v6 = ":" in m["dst"]
+        c = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
+        c.bind(("2001:db8:1::1" if v6 else "192.0.2.1", m.get("sport", 0)))
         c.sendto(bytes(m["payload"]), (m["dst"], m["dport"]))
         c.close()
         got = None

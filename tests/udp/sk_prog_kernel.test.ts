@@ -7,7 +7,8 @@
 
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { eth, ipv4, stackUnready, udp4 } from '../net/support.js';
+import { ipv6Bytes } from '../../src/control/addresses.js';
+import { concat, eth, inetChecksum, ipv4, ipv6, stackUnready, udp4 } from '../net/support.js';
 import { useNamespaces } from '../support/netns.js';
 import { H_MAC, R_MAC, SkEnv, u32le, u64le } from './sk_prog_support.js';
 
@@ -16,7 +17,7 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 
 interface Scenario {
   name: string;
-  sockets: Array<{ addr?: string; port: number; reuseport?: boolean }>;
+  sockets: Array<{ addr?: string; port: number; reuseport?: boolean; family?: 4 | 6; v6only?: boolean }>;
   redir_map?: Record<number, number>;
   lookup_progs?: string[];
   reuseport_array?: Record<number, number>;
@@ -65,6 +66,27 @@ const SCENARIOS: Scenario[] = [
     send: [{ dst: '192.0.2.1', dport: 7007, payload: [1] }],
   },
   {
+    name: 'IPv6 datagram steered to an IPv4 socket: EAFNOSUPPORT, the program drops',
+    sockets: [{ family: 6, addr: '2001:db8:1::1', port: 7007 }, { port: 8008 }],
+    redir_map: { 0: 1 },
+    lookup_progs: ['redir_port'],
+    send: [{ dst: '2001:db8:1::1', dport: 7007, payload: [1] }],
+  },
+  {
+    name: 'IPv6 and IPv4 datagrams steered to a dual-stack IPv6 socket',
+    sockets: [{ family: 6, addr: '2001:db8:1::1', port: 7007 }, { family: 6, port: 8008 }, { addr: '192.0.2.1', port: 7007 }],
+    redir_map: { 0: 1 },
+    lookup_progs: ['redir_port'],
+    send: [{ dst: '2001:db8:1::1', dport: 7007, payload: [1] }, { dst: '192.0.2.1', dport: 7007, payload: [2] }],
+  },
+  {
+    name: 'IPv4 datagram steered to an IPV6_V6ONLY socket: EAFNOSUPPORT, the program drops',
+    sockets: [{ addr: '192.0.2.1', port: 7007 }, { family: 6, port: 8008, v6only: true }],
+    redir_map: { 0: 1 },
+    lookup_progs: ['redir_port'],
+    send: [{ dst: '192.0.2.1', dport: 7007, payload: [1] }, { dst: '2001:db8:1::1', dport: 7007, payload: [2] }],
+  },
+  {
     name: 'sk_reuseport: the member the payload names, 0xff refused',
     sockets: [{ port: 9000, reuseport: true }, { port: 9000, reuseport: true }, { port: 9000, reuseport: true }],
     reuseport_array: { 0: 0, 1: 1, 2: 2 },
@@ -73,6 +95,17 @@ const SCENARIOS: Scenario[] = [
     send: [2, 0, 1, 2, 0xff, 3].map((k, i) => ({ dst: '192.0.2.1', dport: 9000, sport: 41000 + i, payload: [k, 9] })),
   },
 ];
+
+/** A UDP header and payload over IPv6, with the RFC 8200 8.1 checksum. */
+function udp6(src: string, dst: string, sport: number, dport: number, data: Uint8Array): Uint8Array {
+  const len = 8 + data.length;
+  const u = concat(Uint8Array.from([sport >> 8, sport & 0xff, dport >> 8, dport & 0xff, len >> 8, len & 0xff, 0, 0]), data);
+  const ph = concat(ipv6Bytes(src), ipv6Bytes(dst), Uint8Array.from([0, 0, len >> 8, len & 0xff, 0, 0, 0, 17]));
+  const c = inetChecksum(ph, u) || 0xffff;
+  u[6] = c >> 8;
+  u[7] = c & 0xff;
+  return u;
+}
 
 const nsa = useNamespaces('skprog');
 const unready = await stackUnready();
@@ -91,7 +124,7 @@ function kernel(ns: string, s: Scenario): Array<number | null> {
 async function wxdp(s: Scenario): Promise<Array<number | null>> {
   const env = await SkEnv.create();
   env.dp.ip('addr add 192.0.2.77/24 dev eth0');
-  const ids = s.sockets.map((k) => env.sock({ addr: k.addr, port: k.port, reusePort: k.reuseport }));
+  const ids = s.sockets.map((k) => env.sock({ family: k.family === 6 ? 'inet6' : 'inet', addr: k.addr, port: k.port, reusePort: k.reuseport, ipv6Only: k.v6only }));
   if (s.lookup_progs) {
     const obj = await env.dp.loadObject(`${ROOT}programs/sk_lookup.o`);
     for (const [k, i] of Object.entries(s.redir_map ?? {})) obj.map('redir_map').update(u32le(Number(k)), u64le(ids[i]!));
@@ -104,7 +137,13 @@ async function wxdp(s: Scenario): Promise<Array<number | null>> {
   }
   return s.send.map((m) => {
     const data = Uint8Array.from(m.payload);
-    env.fx.rx('eth0', eth({ dst: R_MAC, src: H_MAC, type: 0x0800 }, ipv4({ src: '192.0.2.2', dst: m.dst, proto: 17 }, udp4('192.0.2.2', m.dst, m.sport ?? 40000, m.dport, data))));
+    const sport = m.sport ?? 40000;
+    env.fx.rx(
+      'eth0',
+      m.dst.includes(':')
+        ? eth({ dst: R_MAC, src: H_MAC, type: 0x86dd }, ipv6({ src: '2001:db8:1::2', dst: m.dst, nh: 17 }, udp6('2001:db8:1::2', m.dst, sport, m.dport, data)))
+        : eth({ dst: R_MAC, src: H_MAC, type: 0x0800 }, ipv4({ src: '192.0.2.2', dst: m.dst, proto: 17 }, udp4('192.0.2.2', m.dst, sport, m.dport, data))),
+    );
     const got = ids.findIndex((id) => env.t.recv(id) !== undefined);
     return got < 0 ? null : got;
   });
@@ -115,6 +154,7 @@ describe.skipIf(!nsa.available.ok || unready !== '')('sk_lookup / sk_reuseport s
     const ns = nsa.set.create({ lo: true });
     ns.ip('addr', 'add', '192.0.2.1/24', 'dev', 'lo');
     ns.ip('addr', 'add', '192.0.2.77/32', 'dev', 'lo');
+    ns.ip('addr', 'add', '2001:db8:1::1/64', 'dev', 'lo', 'nodad');
     const k = kernel(ns.name, s);
     expect(await wxdp(s)).toEqual(k);
   });
