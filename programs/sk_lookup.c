@@ -61,58 +61,42 @@ struct {
 	__type(value, struct lookup_seen);
 } seen SEC(".maps");
 
+/* bpf_sk_assign(redir_map[key], flags): SK_PASS when the slot is empty, SK_DROP when the assign fails. */
+static __always_inline int assign_from_map(struct bpf_sk_lookup *ctx, __u32 key, __u64 flags)
+{
+	struct bpf_sock *sk = bpf_map_lookup_elem(&redir_map, &key);
+	long err;
+
+	if (!sk)
+		return SK_PASS;
+	err = bpf_sk_assign(ctx, sk, flags);
+	bpf_sk_release(sk);
+	return err ? SK_DROP : SK_PASS;
+}
+
 /* Steer to server A when the local port is DST_PORT (the selftests' redir_port). */
 SEC("sk_lookup")
 int redir_port(struct bpf_sk_lookup *ctx)
 {
-	struct bpf_sock *sk;
-	long err;
-
 	if (ctx->local_port != DST_PORT)
 		return SK_PASS;
-
-	sk = bpf_map_lookup_elem(&redir_map, &KEY_SERVER_A);
-	if (!sk)
-		return SK_PASS;
-
-	err = bpf_sk_assign(ctx, sk, 0);
-	bpf_sk_release(sk);
-	return err ? SK_DROP : SK_PASS;
+	return assign_from_map(ctx, KEY_SERVER_A, 0);
 }
 
 /* Steer to server A when the local address is DST_IP4 (redir_ip4). */
 SEC("sk_lookup")
 int redir_ip4(struct bpf_sk_lookup *ctx)
 {
-	struct bpf_sock *sk;
-	long err;
-
 	if (ctx->family != 2 /* AF_INET */ || ctx->local_ip4 != bpf_htonl(DST_IP4))
 		return SK_PASS;
-
-	sk = bpf_map_lookup_elem(&redir_map, &KEY_SERVER_A);
-	if (!sk)
-		return SK_PASS;
-
-	err = bpf_sk_assign(ctx, sk, 0);
-	bpf_sk_release(sk);
-	return err ? SK_DROP : SK_PASS;
+	return assign_from_map(ctx, KEY_SERVER_A, 0);
 }
 
 /* Everything to server B, past its reuseport group (BPF_SK_LOOKUP_F_NO_REUSEPORT). */
 SEC("sk_lookup")
 int select_b_no_reuseport(struct bpf_sk_lookup *ctx)
 {
-	struct bpf_sock *sk;
-	long err;
-
-	sk = bpf_map_lookup_elem(&redir_map, &KEY_SERVER_B);
-	if (!sk)
-		return SK_PASS;
-
-	err = bpf_sk_assign(ctx, sk, BPF_SK_LOOKUP_F_NO_REUSEPORT);
-	bpf_sk_release(sk);
-	return err ? SK_DROP : SK_PASS;
+	return assign_from_map(ctx, KEY_SERVER_B, BPF_SK_LOOKUP_F_NO_REUSEPORT);
 }
 
 /*

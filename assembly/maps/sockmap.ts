@@ -16,7 +16,7 @@ import { SK_COOKIE, SK_FAMILY, SK_PROTOCOL, SK_REUSEPORT_GROUP } from '../net/ab
 import { skLive, skRecord, skViewReserve, sockView } from '../net/sk_prog';
 import { SKX_HASHED } from '../net/sock';
 import { allocMap } from './arena';
-import { arrayAllocCheck } from './array';
+import { arrayAllocCheck, arrayGetNextKey } from './array';
 import { htabClear, htabCreate, htabDelete, htabGetNextKey, htabLookup, htabUpdate } from './hash';
 import {
   BPF_EXIST, BPF_F_NUMA_NODE, BPF_F_RDONLY, BPF_F_WRONLY, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_REUSEPORT_SOCKARRAY,
@@ -206,15 +206,7 @@ export function sockMapDelete(m: u32, key: u32): i32 {
 /** BPF_MAP_GET_NEXT_KEY: array order for the indexed kinds, the hash's order for sockhash. */
 export function sockMapGetNextKey(m: u32, key: u32, next: u32): i32 {
   if (load<u32>(m, MAP_TYPE) == BPF_MAP_TYPE_SOCKHASH) return htabGetNextKey(m, key, next);
-  const idx: u32 = key == 0 ? 0xffffffff : load<u32>(key);
-  const max = load<u32>(m, MAP_MAX_ENTRIES);
-  if (idx >= max) {
-    store<u32>(next, 0);
-    return 0;
-  }
-  if (idx == max - 1) return -ENOENT;
-  store<u32>(next, idx + 1);
-  return 0;
+  return arrayGetNextKey(m, key, next);
 }
 
 /** Empty the map (TypeScript's clear()). */

@@ -14,8 +14,8 @@
 //   +4     u32 socket view directory: VIEW_CHUNKS × u32 chunk address (0: not made yet)
 //   +16    SKL_MAX × u32 the sk_lookup programs' `run` table slots, in attach order
 //   (an sk_reuseport program's slot is its group's RG_PROG, sock.ts)
-//   +4368  the sk_lookup context: struct bpf_sk_lookup (72 bytes) | u32 selected record | u32 no_reuseport
-//   +4448  the sk_reuseport context: struct sk_reuseport_md (56) | u32 selected record | u32 group
+//   +272   the sk_lookup context: struct bpf_sk_lookup (72 bytes) | u32 selected record | u32 no_reuseport
+//   +352   the sk_reuseport context: struct sk_reuseport_md (56) | u32 selected record | u32 group
 //
 // A program sees a socket as struct bpf_sock (uapi/linux/bpf.h): each socket a program may reach (in a
 // socket map, or a reuseport group's attached member) has a view of VIEW_SIZE bytes, refreshed from the
@@ -32,12 +32,13 @@
 import { RUN_BASE, RUN_TAIL_CALLS } from '../abi';
 import { arena_alloc } from '../maps/arena';
 import { sockMapRecord, sockMapsForget } from '../maps/sockmap';
-import { BPF_MAP_TYPE_REUSEPORT_SOCKARRAY } from '../maps/uapi';
+import { BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, E2BIG, EBADF, EEXIST, EINVAL, ENOENT, ENOMEM, helperErr } from '../maps/uapi';
 import {
-  NR_SKPROG, SK_BOUND_DEV_IF, SK_DADDR, SK_DPORT, SK_FAMILY, SK_FLAGS, SK_ID, SK_MARK, SK_NUM, SK_PROTOCOL,
+  AF_INET, AF_INET6, NR_SKPROG, SK_BOUND_DEV_IF, SK_DADDR, SK_DPORT, SK_FAMILY, SK_FLAGS, SK_ID, SK_MARK, SK_NUM, SK_PROTOCOL,
   SK_RCV_SADDR, SK_REUSEPORT_GROUP, SK_SIZE, SK_STATE, SKF_DEAD, SKF_IPV6ONLY, TCP_CLOSE,
 } from './abi';
 import { netRoot } from './core';
+import { IPPROTO_TCP, IPPROTO_UDP } from './inet';
 import { RG_BIND_INANY, RG_NUM, RG_PROG, RG_SOCKS, sockById } from './sock';
 
 export const SK_LOOKUP_DROP: u32 = 0xffffffff;
@@ -46,32 +47,22 @@ const SK_DROP: u32 = 0;
 const SK_PASS: u32 = 1;
 const BPF_SK_LOOKUP_F_REPLACE: u64 = 1;
 const BPF_SK_LOOKUP_F_NO_REUSEPORT: u64 = 2;
-const AF_INET: u32 = 2;
-const AF_INET6: u32 = 10;
-const IPPROTO_TCP: u32 = 6;
-const IPPROTO_UDP: u32 = 17;
 const SOCK_STREAM: u32 = 1;
 const SOCK_DGRAM: u32 = 2;
 const TCP_LISTEN: u32 = 10;
-const ENOENT: i64 = 2;
-const ENOMEM: i32 = 12;
-const EBADF: i32 = 9;
-const EEXIST: i64 = 17;
-const EINVAL: i64 = 22;
-const E2BIG: i32 = 7;
-const EBADFD: i64 = 77;
-const EPROTOTYPE: i64 = 91;
-const ESOCKTNOSUPPORT: i64 = 94;
-const EAFNOSUPPORT: i64 = 97;
+const EBADFD: i32 = 77;
+const EPROTOTYPE: i32 = 91;
+const ESOCKTNOSUPPORT: i32 = 94;
+const EAFNOSUPPORT: i32 = 97;
 
 const SKP_LOOKUP_COUNT: u32 = 0;
 const SKP_VIEWS: u32 = 4;
 const SKP_LOOKUP_SLOTS: u32 = 16;
 /** netns_bpf_max_progs(NETNS_BPF_SK_LOOKUP): 64 programs per namespace. */
 export const SKL_MAX: u32 = 64;
-const SKP_LOOKUP_CTX: u32 = 4368;
-const SKP_REUSEPORT_CTX: u32 = 4448;
-const SKP_SIZE: u32 = 4512;
+const SKP_LOOKUP_CTX: u32 = 272;
+const SKP_REUSEPORT_CTX: u32 = 352;
+const SKP_SIZE: u32 = 416;
 
 // struct bpf_sk_lookup and the two words behind it
 const LC_SK: u32 = 0;
@@ -291,20 +282,20 @@ export function skLookupNoReuseport(): bool {
 /** bpf_sk_assign (124) in an sk_lookup program (bpf_sk_lookup_assign, net/core/filter.c). */
 export function bpf_sk_assign(ctx: u64, sk: u64, flags: u64, r4: u64, r5: u64): u64 {
   const c = <u32>ctx;
-  if ((flags & ~(BPF_SK_LOOKUP_F_REPLACE | BPF_SK_LOOKUP_F_NO_REUSEPORT)) != 0) return <u64>-EINVAL;
+  if ((flags & ~(BPF_SK_LOOKUP_F_REPLACE | BPF_SK_LOOKUP_F_NO_REUSEPORT)) != 0) return helperErr(EINVAL);
   const rec = viewRecord(<u32>sk);
   if (rec != 0) {
     const proto = <u32>load<u8>(rec + SK_PROTOCOL);
     const state = <u32>load<u8>(rec + SK_STATE);
     // Only a listening TCP socket, or an unconnected UDP one.
-    if (proto == IPPROTO_TCP && state != TCP_LISTEN) return <u64>-ESOCKTNOSUPPORT;
-    if (proto == IPPROTO_UDP && state != TCP_CLOSE) return <u64>-ESOCKTNOSUPPORT;
-    if (proto != load<u32>(c + LC_PROTOCOL)) return <u64>-EPROTOTYPE;
+    if (proto == IPPROTO_TCP && state != TCP_LISTEN) return helperErr(ESOCKTNOSUPPORT);
+    if (proto == IPPROTO_UDP && state != TCP_CLOSE) return helperErr(ESOCKTNOSUPPORT);
+    if (proto != load<u32>(c + LC_PROTOCOL)) return helperErr(EPROTOTYPE);
     const family = <u32>load<u8>(rec + SK_FAMILY);
     const v6only = (<u32>load<u8>(rec + SK_FLAGS) & SKF_IPV6ONLY) != 0;
-    if (family != load<u32>(c + LC_FAMILY) && (family == AF_INET || v6only)) return <u64>-EAFNOSUPPORT;
+    if (family != load<u32>(c + LC_FAMILY) && (family == AF_INET || v6only)) return helperErr(EAFNOSUPPORT);
   }
-  if (load<u32>(c + LC_SELECTED) != 0 && (flags & BPF_SK_LOOKUP_F_REPLACE) == 0) return <u64>-EEXIST;
+  if (load<u32>(c + LC_SELECTED) != 0 && (flags & BPF_SK_LOOKUP_F_REPLACE) == 0) return helperErr(EEXIST);
   store<u32>(c + LC_SELECTED, rec);
   store<u64>(c + LC_SK, rec == 0 ? 0 : sk);
   store<u32>(c + LC_NO_REUSEPORT, (flags & BPF_SK_LOOKUP_F_NO_REUSEPORT) != 0 ? 1 : 0);
@@ -330,9 +321,9 @@ export function sk_lookup_attach(slot: u32): i32 {
 /** Detach the sk_lookup program at `index`; those after it move up. 0, or -ENOENT. */
 export function sk_lookup_detach(index: u32): i32 {
   const r = skRoot();
-  if (r == 0) return -<i32>ENOENT;
+  if (r == 0) return -ENOENT;
   const n = load<u32>(r + SKP_LOOKUP_COUNT);
-  if (index >= n) return -<i32>ENOENT;
+  if (index >= n) return -ENOENT;
   // Readers take the count once: shrink it first when the last goes, else shift then shrink.
   if (index == n - 1) {
     store<u32>(r + SKP_LOOKUP_COUNT, n - 1);
@@ -363,7 +354,7 @@ export function sk_reuseport_attach(id: u32, slot: u32): i32 {
   const rec = skRecord(id);
   if (rec == 0 || !skLive(rec)) return -EBADF;
   const group = load<u32>(rec + SK_REUSEPORT_GROUP);
-  if (group == 0) return -<i32>EINVAL;
+  if (group == 0) return -EINVAL;
   // Views for every member (ctx->sk is one of them); new members get theirs when a map takes them.
   const n = load<u32>(group + RG_NUM);
   const socks = load<u32>(group + RG_SOCKS);
@@ -378,8 +369,8 @@ export function sk_reuseport_detach(id: u32): i32 {
   const rec = skRecord(id);
   if (rec == 0 || !skLive(rec)) return -EBADF;
   const group = load<u32>(rec + SK_REUSEPORT_GROUP);
-  if (group == 0) return -<i32>EINVAL;
-  if (load<u32>(group + RG_PROG) == 0) return -<i32>ENOENT;
+  if (group == 0) return -EINVAL;
+  if (load<u32>(group + RG_PROG) == 0) return -ENOENT;
   store<u32>(group + RG_PROG, 0);
   return 0;
 }
@@ -423,15 +414,15 @@ export function bpf_sk_select_reuseport(ctx: u64, map: u64, key: u64, flags: u64
   const c = <u32>ctx;
   const m = <u32>map;
   const rec = sockMapRecord(m, <u32>key);
-  if (rec == 0) return <u64>-ENOENT;
+  if (rec == 0) return helperErr(ENOENT);
   const group = load<u32>(rec + SK_REUSEPORT_GROUP);
-  if (group == 0) return <u64>-(load<u32>(m) == BPF_MAP_TYPE_REUSEPORT_SOCKARRAY ? ENOENT : EINVAL);
+  if (group == 0) return helperErr(load<u32>(m) == BPF_MAP_TYPE_REUSEPORT_SOCKARRAY ? ENOENT : EINVAL);
   if (group != load<u32>(c + RC_GROUP)) {
     const own = viewRecord(<u32>load<u64>(c + RC_SK));
-    if (own == 0 || load<u8>(own + SK_PROTOCOL) != load<u8>(rec + SK_PROTOCOL)) return <u64>-EPROTOTYPE;
-    if (load<u8>(own + SK_FAMILY) != load<u8>(rec + SK_FAMILY)) return <u64>-EAFNOSUPPORT;
+    if (own == 0 || load<u8>(own + SK_PROTOCOL) != load<u8>(rec + SK_PROTOCOL)) return helperErr(EPROTOTYPE);
+    if (load<u8>(own + SK_FAMILY) != load<u8>(rec + SK_FAMILY)) return helperErr(EAFNOSUPPORT);
     // Likely bound to another address or port.
-    return <u64>-EBADFD;
+    return helperErr(EBADFD);
   }
   store<u32>(c + RC_SELECTED, rec);
   return 0;
