@@ -12,6 +12,7 @@
 //
 //   +0     u32 sk_lookup programs attached (published after their slots)
 //   +4     u32 socket view directory: VIEW_CHUNKS × u32 chunk address (0: not made yet)
+//   +8     u32 the program a test run runs (a one-program array)
 //   +16    SKL_MAX × u32 the sk_lookup programs' `run` table slots, in attach order
 //   (an sk_reuseport program's slot is its group's RG_PROG, sock.ts)
 //   +272   the sk_lookup context: struct bpf_sk_lookup (72 bytes) | u32 selected record | u32 no_reuseport
@@ -32,14 +33,14 @@
 import { RUN_BASE, RUN_TAIL_CALLS } from '../abi';
 import { arena_alloc } from '../maps/arena';
 import { sockMapRecord, sockMapsForget } from '../maps/sockmap';
-import { BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, E2BIG, EBADF, EEXIST, EINVAL, ENOENT, ENOMEM, helperErr } from '../maps/uapi';
+import { BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, E2BIG, EBADF, EEXIST, EINVAL, ENOENT, ENOMEM, EOPNOTSUPP, helperErr } from '../maps/uapi';
 import {
-  AF_INET, AF_INET6, NR_SKPROG, SK_BOUND_DEV_IF, SK_DADDR, SK_DPORT, SK_FAMILY, SK_FLAGS, SK_ID, SK_MARK, SK_NUM, SK_PROTOCOL,
-  SK_RCV_SADDR, SK_REUSEPORT_GROUP, SK_SIZE, SK_STATE, SKF_DEAD, SKF_IPV6ONLY, TCP_CLOSE,
+  AF_INET, AF_INET6, NR_SKPROG, SK_BOUND_DEV_IF, SK_COOKIE, SK_DADDR, SK_DPORT, SK_FAMILY, SK_FLAGS, SK_ID, SK_MARK, SK_NUM, SK_PROTOCOL,
+  SK_RCV_SADDR, SK_REUSEPORT_GROUP, SK_STATE, SKF_DEAD, SKF_IPV6ONLY, TCP_CLOSE,
 } from './abi';
 import { netRoot } from './core';
 import { IPPROTO_TCP, IPPROTO_UDP } from './inet';
-import { RG_BIND_INANY, RG_NUM, RG_PROG, RG_SOCKS, sockById } from './sock';
+import { RG_BIND_INANY, RG_NUM, RG_PROG, RG_SOCKS, SK_MAX, sockById } from './sock';
 
 export const SK_LOOKUP_DROP: u32 = 0xffffffff;
 
@@ -54,9 +55,11 @@ const EBADFD: i32 = 77;
 const EPROTOTYPE: i32 = 91;
 const ESOCKTNOSUPPORT: i32 = 94;
 const EAFNOSUPPORT: i32 = 97;
+const ERANGE: i32 = 34;
 
 const SKP_LOOKUP_COUNT: u32 = 0;
 const SKP_VIEWS: u32 = 4;
+const SKP_TEST_SLOT: u32 = 8;
 const SKP_LOOKUP_SLOTS: u32 = 16;
 /** netns_bpf_max_progs(NETNS_BPF_SK_LOOKUP): 64 programs per namespace. */
 export const SKL_MAX: u32 = 64;
@@ -111,7 +114,8 @@ const VIEW_RECORD: u32 = 80;
 const VIEW_ID: u32 = 84;
 const VIEW_SIZE: u32 = 96;
 const VIEW_CHUNK: u32 = 256;
-const VIEW_CHUNKS: u32 = 256;
+/** Enough chunks for every socket id sock.ts can give. */
+const VIEW_CHUNKS: u32 = SK_MAX / VIEW_CHUNK;
 
 @inline function skRoot(): u32 {
   const n = netRoot();
@@ -250,11 +254,22 @@ export function skLookupRun(family: u32, protocol: u32, saddr: u32, sport: u32, 
   store<u16>(ctx + LC_REMOTE_PORT, bswap<u16>(<u16>sport));
   store<u32>(ctx + LC_LOCAL_PORT, dport);
   store<u32>(ctx + LC_INGRESS_IFINDEX, ifindex);
+  const selected = runLookupArray(r + SKP_LOOKUP_SLOTS, n, ctx);
+  if (selected == SK_LOOKUP_DROP) return SK_LOOKUP_DROP;
+  lastNoReuseport = selected != 0 && load<u32>(ctx + LC_NO_REUSEPORT) != 0;
+  return selected;
+}
+
+/**
+ * BPF_PROG_SK_LOOKUP_RUN_ARRAY over the `n` programs whose `run` slots are at `slots`, the context
+ * filled in: the chosen record (0: none) or SK_LOOKUP_DROP; the context keeps the final selection.
+ */
+function runLookupArray(slots: u32, n: u32, ctx: u32): u32 {
   let selected: u32 = 0;
   let noReuseport: u32 = 0;
   let allPass = true;
   for (let i: u32 = 0; i < n; i++) {
-    const slot = load<u32>(r + SKP_LOOKUP_SLOTS + (i << 2));
+    const slot = load<u32>(slots + (i << 2));
     // Restore the most recent selection.
     store<u32>(ctx + LC_SELECTED, selected);
     store<u32>(ctx + LC_NO_REUSEPORT, noReuseport);
@@ -269,9 +284,48 @@ export function skLookupRun(family: u32, protocol: u32, saddr: u32, sport: u32, 
       allPass = false;
     }
   }
-  if (!allPass && selected == 0) return SK_LOOKUP_DROP;
-  lastNoReuseport = selected != 0 && noReuseport != 0;
-  return selected;
+  store<u32>(ctx + LC_SELECTED, selected);
+  store<u32>(ctx + LC_NO_REUSEPORT, noReuseport);
+  return !allPass && selected == 0 ? SK_LOOKUP_DROP : selected;
+}
+
+/**
+ * BPF_PROG_TEST_RUN of one sk_lookup program (bpf_prog_test_run_sk_lookup): `user` holds struct
+ * bpf_sk_lookup (ctx_in); the program runs as a one-program array. Returns the retval (SK_PASS when
+ * it passed or chose a socket, else SK_DROP) with the chosen socket's cookie written to user->cookie
+ * (0: none), or -errno: -EINVAL (ctx->sk set, fields after local_port not zero), -ERANGE (local_port
+ * past 65535), -EAFNOSUPPORT (family), -EOPNOTSUPP (the chosen socket is in a reuseport group and
+ * BPF_SK_LOOKUP_F_NO_REUSEPORT was not given).
+ */
+export function sk_lookup_test_run(slot: u32, user: u32): i32 {
+  const r = skRootMake();
+  if (r == 0) return -ENOMEM;
+  if (load<u64>(user + LC_SK) != 0 || load<u32>(user + LC_INGRESS_IFINDEX) != 0 || load<u32>(user + LC_INGRESS_IFINDEX + 4) != 0) return -EINVAL;
+  if (load<u32>(user + LC_LOCAL_PORT) > 0xffff) return -ERANGE;
+  const family = <u32>load<u16>(user + LC_FAMILY);
+  if (family != AF_INET && family != AF_INET6) return -EAFNOSUPPORT;
+  const ctx = r + SKP_LOOKUP_CTX;
+  memory.fill(ctx, 0, LC_SIZE);
+  store<u32>(ctx + LC_FAMILY, family);
+  store<u32>(ctx + LC_PROTOCOL, <u32>load<u16>(user + LC_PROTOCOL));
+  if (family == AF_INET) {
+    store<u32>(ctx + LC_REMOTE_IP4, load<u32>(user + LC_REMOTE_IP4));
+    store<u32>(ctx + LC_LOCAL_IP4, load<u32>(user + LC_LOCAL_IP4));
+  } else {
+    copyIp6(ctx + LC_REMOTE_IP6, user + LC_REMOTE_IP6, AF_INET6);
+    copyIp6(ctx + LC_LOCAL_IP6, user + LC_LOCAL_IP6, AF_INET6);
+  }
+  store<u16>(ctx + LC_REMOTE_PORT, load<u16>(user + LC_REMOTE_PORT));
+  store<u32>(ctx + LC_LOCAL_PORT, <u32>load<u16>(user + LC_LOCAL_PORT));
+  store<u32>(r + SKP_TEST_SLOT, slot);
+  const selected = runLookupArray(r + SKP_TEST_SLOT, 1, ctx);
+  store<u64>(user + LC_SK, 0);
+  if (selected == SK_LOOKUP_DROP) return <i32>SK_DROP;
+  if (selected != 0) {
+    if (load<u32>(selected + SK_REUSEPORT_GROUP) != 0 && load<u32>(ctx + LC_NO_REUSEPORT) == 0) return -EOPNOTSUPP;
+    store<u64>(user + LC_SK, load<u64>(selected + SK_COOKIE));
+  }
+  return <i32>SK_PASS;
 }
 
 /** After skLookupRun chose a socket: true when the program asked to skip its reuseport group. */

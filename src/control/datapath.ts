@@ -58,6 +58,7 @@ import { SocketTable } from './sockets.js';
 import { Stack } from './stack.js';
 import { ipCommand, type IpResult } from './ip/index.js';
 import { attachReuseport, attachSkLookup, detachReuseport, type SkLookupLink } from './sk_programs.js';
+import { ipv4Bytes, ipv6Bytes } from './addresses.js';
 
 const ETH_HLEN = 14;
 /** The linear part of an XDP test run's frame (PAGE_SIZE - headroom - shinfo); the rest goes to fragments. */
@@ -150,6 +151,32 @@ export interface TestRunResult {
   /** ctx_out: xdp_md after the run, data/data_end as offsets from data_meta (as the kernel reports). */
   ctx: Required<XdpContext>;
 }
+
+/** ctx_in of an sk_lookup test run (struct bpf_sk_lookup): addresses as text, ports host order. */
+export interface SkLookupContext {
+  family: number;
+  protocol?: number;
+  remoteIp4?: string;
+  remoteIp6?: string;
+  remotePort?: number;
+  localIp4?: string;
+  localIp6?: string;
+  localPort?: number;
+  ingressIfindex?: number;
+  /** Must be 0 (the kernel refuses a preset socket). */
+  sk?: number | bigint;
+}
+
+export interface SkLookupTestRunResult {
+  retval: number;
+  /** The chosen socket's cookie, 0n when none was chosen. */
+  cookie: bigint;
+  /** Average ns per run over `repeat`. */
+  duration: number;
+}
+
+/** sizeof(struct bpf_sk_lookup). */
+const SK_LOOKUP_CTX_SIZE = 72;
 
 export class TestRunError extends WxdpError {
   readonly errno: string;
@@ -636,8 +663,61 @@ export class Program {
     return this.engine.runTableIndex;
   }
 
+  /**
+   * BPF_PROG_TEST_RUN for an sk_lookup program (bpf_prog_test_run_sk_lookup): `ctx` is struct
+   * bpf_sk_lookup's input; the program runs alone, `repeat` times. Returns the retval (SK_PASS 1 when
+   * it passed or chose a socket, else SK_DROP 0) and the chosen socket's cookie (0n: none). Throws
+   * TestRunError with the kernel's errno: EINVAL (not an sk_lookup program, ctx.sk or ingressIfindex
+   * set), ERANGE (localPort past 65535), EAFNOSUPPORT (family), EOPNOTSUPP (the chosen socket is in a
+   * reuseport group and BPF_SK_LOOKUP_F_NO_REUSEPORT was not given).
+   */
+  testRunSkLookup(ctx: SkLookupContext, opts: { repeat?: number } = {}): SkLookupTestRunResult {
+    if (this.spec.type !== 'sk_lookup') throw new TestRunError('EINVAL', `program ${this.name} is ${this.spec.type}, not sk_lookup`);
+    if (!(this.engine instanceof JitProgram)) throw new TestRunError('EINVAL', `program ${this.name}: only JIT'd programs run through the fast path's table`);
+    const repeat = opts.repeat ?? 1;
+    if (!Number.isInteger(repeat) || repeat < 1) throw new TestRunError('EINVAL', `repeat must be a positive integer, not ${repeat}`);
+    const x = this.dp.fastPath.exports as unknown as { sk_lookup_test_run(slot: number, user: number): number; scratch_base(): number };
+    this.dp.stack;
+    const user = x.scratch_base() >>> 0;
+    const v = this.dp.memory.view();
+    const bytes = this.dp.memory.bytes();
+    const ip = (a: string | undefined, at: number, v6: boolean): void => {
+      if (a === undefined) return;
+      const b = v6 ? ipv6Bytes(a) : ipv4Bytes(a);
+      bytes.set(b, at);
+    };
+    const slot = this.engine.runTableIndex;
+    let ret = 0;
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < repeat; i++) {
+      bytes.fill(0, user, user + SK_LOOKUP_CTX_SIZE);
+      v.setBigUint64(user, BigInt(ctx.sk ?? 0), true);
+      v.setUint32(user + 8, ctx.family, true);
+      v.setUint32(user + 12, ctx.protocol ?? 17, true);
+      ip(ctx.remoteIp4, user + 16, false);
+      ip(ctx.remoteIp6, user + 20, true);
+      v.setUint16(user + 36, ctx.remotePort ?? 0, false);
+      ip(ctx.localIp4, user + 40, false);
+      ip(ctx.localIp6, user + 44, true);
+      v.setUint32(user + 60, ctx.localPort ?? 0, true);
+      v.setUint32(user + 64, ctx.ingressIfindex ?? 0, true);
+      ret = x.sk_lookup_test_run(slot, user);
+      if (ret < 0) break;
+    }
+    const duration = Number(process.hrtime.bigint() - t0) / repeat;
+    if (ret < 0) {
+      const name = ({ 22: 'EINVAL', 34: 'ERANGE', 97: 'EAFNOSUPPORT', 95: 'EOPNOTSUPP', 12: 'ENOMEM' } as Record<number, string>)[-ret] ?? `errno ${-ret}`;
+      throw new TestRunError(name, `sk_lookup program ${this.name}`);
+    }
+    return { retval: ret, cookie: v.getBigUint64(user, true), duration };
+  }
+
   /** BPF_PROG_TEST_RUN for XDP. */
   testRun(opts: TestRunOptions): TestRunResult {
+    if (this.spec.type === 'sk_lookup' || this.spec.type === 'sk_reuseport') {
+      const lookup = this.spec.type === 'sk_lookup';
+      throw new TestRunError(lookup ? 'EINVAL' : 'ENOTSUPP', `program ${this.name} is ${this.spec.type}: ${lookup ? 'its context is not a frame (use testRunSkLookup)' : 'the kernel has no test run for sk_reuseport'}`);
+    }
     const { data } = opts;
     const repeat = opts.repeat ?? 1;
     if (data.length < ETH_HLEN) throw new TestRunError('EINVAL', `data_in is ${data.length} bytes; XDP needs at least ${ETH_HLEN}`);
