@@ -199,6 +199,7 @@ import { ipv6IsLocal } from './icmp';
 import { ip_route_output, ip6_route_output, OUT_RES, outSrc4 } from './output';
 import { portaddrHash2, portHash4 } from './sock_lookup';
 import { net_proto_raw } from './local';
+import { sk_prog_sock_closed } from './sk_prog';
 
 export const SK_MAX: u32 = 1 << 18; // ids 1 .. SK_MAX-1
 export const H2_SLOTS: u32 = 1 << 17;
@@ -898,6 +899,8 @@ export function sk_close(id: u32): i32 {
   const raw = <u32>load<u8>(sk + SKX_RAW_PROTO);
   if (raw != 0) net_proto_raw(isV6(sk) ? AF_INET6 : AF_INET, raw, 0);
   unhash(sk);
+  // sock_map_close: out of every socket map before the id can be given again
+  sk_prog_sock_closed(id);
   setFlag(sk, SKF_DEAD, true);
   // the queue's frames go back now; a data-path writer (one thread today) cannot be mid-enqueue here
   let f = load<u32>(sk + SKX_QHEAD);
