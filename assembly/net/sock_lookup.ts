@@ -28,6 +28,7 @@
 //
 // Reads: the tables, socket records (first 64 bytes, SKX links), reuseport groups. Sets: nothing.
 
+import { jhash3w } from '../maps/jhash';
 import { netWorkerSlot } from './reclaim';
 import { netScratch } from './core';
 import {
@@ -79,36 +80,16 @@ export function portHash4(v6: bool, laddr6: u32, l4: u32, lport: u32, raddr6: u3
 
 // ---- The flow hash (udp_ehashfn) ----
 
-@inline function rol32(w: u32, s: u32): u32 {
-  return (w << s) | (w >> (32 - s));
-}
-
-/** jhash_3words(a, b, c, initval) of the kernel (jhash.h: __jhash_final over a, b, c + JHASH_INITVAL + initval). */
-export function jhash3words(a: u32, b: u32, c: u32, initval: u32): u32 {
-  const iv: u32 = 0xdeadbeef + initval + 12;
-  a += iv;
-  b += iv;
-  c += iv;
-  c ^= b; c -= rol32(b, 14);
-  a ^= c; a -= rol32(c, 11);
-  b ^= a; b -= rol32(a, 25);
-  c ^= b; c -= rol32(b, 16);
-  a ^= c; a -= rol32(c, 4);
-  b ^= a; b -= rol32(a, 14);
-  c ^= b; c -= rol32(b, 24);
-  return c;
-}
-
 /** udp_ehashfn: laddr/faddr as stored (network order words), ports host order. */
 @inline export function udpEhash4(laddr: u32, lport: u32, faddr: u32, fport: u32): u32 {
-  return jhash3words(laddr, faddr, (lport << 16) | bswap<u16>(<u16>fport), load<u32>(l4Root() + L4_SECRET));
+  return jhash3w(laddr, faddr, (lport << 16) | bswap<u16>(<u16>fport), load<u32>(l4Root() + L4_SECRET));
 }
 
 /** udp6_ehashfn: the local address's last word, a jhash of the remote one. */
 @inline export function udpEhash6(laddr: u32, lport: u32, faddr: u32, fport: u32): u32 {
   const secret = load<u32>(l4Root() + L4_SECRET);
-  const fhash = jhash3words(load<u32>(faddr) ^ load<u32>(faddr + 4), load<u32>(faddr + 8), load<u32>(faddr + 12), secret ^ 0x5bd1e995);
-  return jhash3words(load<u32>(laddr + 12), fhash, (lport << 16) | bswap<u16>(<u16>fport), secret);
+  const fhash = jhash3w(load<u32>(faddr) ^ load<u32>(faddr + 4), load<u32>(faddr + 8), load<u32>(faddr + 12), secret ^ 0x5bd1e995);
+  return jhash3w(load<u32>(laddr + 12), fhash, (lport << 16) | bswap<u16>(<u16>fport), secret);
 }
 
 // ---- Reuseport selection ----
