@@ -328,7 +328,22 @@ describe.skipIf(skip)('which socket receives, and what a closed port answers, ag
   })();
   const malformed = (edit: (u: Uint8Array) => Uint8Array): Uint8Array =>
     e4(ipv4({ src: '192.0.2.2', dst: '192.0.2.1', proto: 17, id: 0x77 }, edit(udp4('192.0.2.2', '192.0.2.1', 40003, 7000, payload(12, 5)))));
+  const bcast = (dst: string, dport: number): Uint8Array => {
+    const f = u4(dst, dport);
+    f.fill(0xff, 0, 6);
+    return f;
+  };
+  const mcast6 = (dport: number): Uint8Array => {
+    const f = u6('ff02::1', dport);
+    f.set([0x33, 0x33, 0, 0, 0, 1], 0);
+    return f;
+  };
   const FRAMES: Array<[string, Uint8Array]> = [
+    ['subnet broadcast: every socket bound to the wildcard or the broadcast address of the port', bcast('192.0.2.255', 7001)],
+    ['limited broadcast to a port with a wildcard socket', bcast('255.255.255.255', 7000)],
+    ['broadcast to a port with no socket: IgnoredMulti, no ICMP', bcast('192.0.2.255', 7999)],
+    ['IPv6 all-nodes multicast to a dual-stack socket\'s port', mcast6(7002)],
+    ['IPv6 multicast to a port with no socket', mcast6(7998)],
     ['a UDP length past the end', malformed((u) => { u[5] = 40; return u; })],
     ['a UDP length under 8', malformed((u) => { u[4] = 0; u[5] = 6; return u; })],
     ['a header cut short', malformed((u) => u.subarray(0, 5))],
