@@ -132,6 +132,21 @@ describe.skipIf(unready !== '')('SocketTable', () => {
     expect(t.recvBatch(s, 8)).toEqual([]);
   });
 
+  it('recvBatchView: the same datagrams as recvBatch, read in place; an index out of the batch is a USAGE error', async () => {
+    const { fx, t } = await setup();
+    const s = t.create({ family: 'inet' });
+    t.bind(s, undefined, 4250);
+    for (const n of [3, 70]) fx.rx('eth0', u4(4250, n));
+    const b = t.recvBatchView(s, 8);
+    expect(b.count).toBe(2);
+    expect([0, 1].map((i) => [b.size(i), b.data(i).length, b.port(i), b.address(i), b.family(i), b.truncated(i), b.ifindex(i)])).toEqual([
+      [3, 3, 1111, '192.0.2.2', 'IPv4', false, fx.devs.get('eth0')!.ifindex],
+      [70, 70, 1111, '192.0.2.2', 'IPv4', false, fx.devs.get('eth0')!.ifindex],
+    ]);
+    expect(() => b.data(2)).toThrowError(/datagram 2 of a batch of 2/);
+    expect(t.recvBatchView(s).count).toBe(0);
+  });
+
   it('the ready list names each socket once until reported, and not after close', async () => {
     const { fx, t } = await setup();
     const a = t.create({ family: 'inet' });
