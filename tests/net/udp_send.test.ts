@@ -10,28 +10,15 @@
 // (the test checks the rule: 0 where the kernel writes 0), the IPv6 flow label and fragment identification.
 
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Fixture, stackUnready, concat, eth, fragments4, fragments6, hex, inetChecksum, ipv4, ipv6, type LinkCfg, type NeighCfg, type RouteCfg } from './support.js';
+import { Fixture, stackUnready, eth, fragments4, fragments6, hex, inetChecksum, ipv4, ipv6 } from './support.js';
 import { udp } from '../support/frames.js';
-import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
+import { ipv4Bytes } from '../../src/control/addresses.js';
 import { AF_INET6 } from '../../src/runtime/net_abi.js';
-import { localPort, udpSocket, type SockOpts } from './udp_send_support.js';
+import { GW_MAC, H_MAC, localPort, S_MAC, senderConfig, SPORT, udpSocket, type SockOpts } from './udp_send_support.js';
 import { UdpSender, UdpSendError } from '../../src/control/udp_send.js';
 
-const R_MAC = '02:00:00:00:00:01';
-const H_MAC = '02:00:00:00:00:02';
-const GW_MAC = '02:00:00:00:00:fe';
-const LINKS: LinkCfg[] = [{ name: 'eth0', mac: R_MAC, v4: ['192.0.2.1/24'], v6: ['2001:db8:1::1/64'] }];
-const ROUTES: RouteCfg[] = [
-  { dst: 'default', dev: 'eth0', via: '192.0.2.254' },
-  { dst: 'default6', dev: 'eth0', via: '2001:db8:1::fe' },
-];
-const NEIGH: NeighCfg[] = [
-  { dev: 'eth0', addr: '192.0.2.2', mac: H_MAC },
-  { dev: 'eth0', addr: '192.0.2.254', mac: GW_MAC },
-  { dev: 'eth0', addr: '2001:db8:1::2', mac: H_MAC },
-  { dev: 'eth0', addr: '2001:db8:1::fe', mac: GW_MAC },
-];
-const SPORT = 5000;
+const { links: LINKS, routes: ROUTES, neigh: NEIGH } = senderConfig('eth0');
+const R_MAC = S_MAC;
 const data = (n: number, seed = 0): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 13 + seed) & 0xff);
 const be16 = (b: Uint8Array, o: number): number => (b[o]! << 8) | b[o + 1]!;
 
@@ -280,7 +267,7 @@ describe.skipIf(unready !== '')('udp_sendmsg over IPv4', () => {
     // a device deleted after the bind: dev_get_by_index finds nothing
     env.fx.ip('link add d0 type dummy');
     env.fx.ip('link set d0 up');
-    const d0 = env.sock({ boundDev: env.fx.dp.links.get('d0')!.ifindex });
+    const d0 = env.sock({ boundDev: env.fx.dp.links.ifindex('d0') });
     env.fx.ip('link del d0');
     expect(env.errno(d0, data(4), '198.51.100.7')).toBe('ENODEV');
   });
@@ -420,4 +407,3 @@ describe.skipIf(unready !== '')('the control plane door (UdpSender)', () => {
   });
 });
 
-void concat;

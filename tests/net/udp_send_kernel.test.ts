@@ -21,33 +21,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { useNamespaces, type Netns } from '../support/netns.js';
 import { pythonAvailability } from '../support/afpacket.js';
-import { Fixture, stackUnready, hex, type LinkCfg, type NeighCfg, type RouteCfg, ipBatchAfterSysctls } from './support.js';
-import { udpSocket, type SockOpts } from './udp_send_support.js';
+import { Fixture, stackUnready, hex, ipBatchAfterSysctls } from './support.js';
+import { H_MAC, S_MAC, senderConfig, SPORT, udpSocket, type SockOpts } from './udp_send_support.js';
 import { kernelMib } from './kernel.js';
 import { UdpSender, UdpSendError } from '../../src/control/udp_send.js';
 import { AF_INET, AF_INET6 } from '../../src/runtime/net_abi.js';
 
 const SCRIPT = fileURLToPath(new URL('./udp_send_kernel.py', import.meta.url));
-const K_MAC = '02:00:00:00:00:01';
-const H_MAC = '02:00:00:00:00:02';
-const GW_MAC = '02:00:00:00:00:fe';
-const LINKS: LinkCfg[] = [{ name: 'k0', mac: K_MAC, v4: ['192.0.2.1/24'], v6: ['2001:db8:1::1/64'] }];
-const ROUTES: RouteCfg[] = [
-  { dst: 'default', dev: 'k0', via: '192.0.2.254' },
+const { links: LINKS, routes: ROUTES, neigh: NEIGH } = senderConfig('k0', [
   { dst: '203.0.113.0/26', dev: 'k0', via: '192.0.2.254', mtu: 1006 },
   { dst: '203.0.113.64/26', dev: 'k0', type: 'prohibit' },
   { dst: '203.0.113.128/26', dev: 'k0', type: 'unreachable' },
   { dst: '203.0.113.192/26', dev: 'k0', type: 'blackhole' },
-  { dst: 'default6', dev: 'k0', via: '2001:db8:1::fe' },
   { dst: '2001:db8:2::/64', dev: 'k0', via: '2001:db8:1::fe', mtu: 1300 },
-];
-const NEIGH: NeighCfg[] = [
-  { dev: 'k0', addr: '192.0.2.2', mac: H_MAC },
-  { dev: 'k0', addr: '192.0.2.254', mac: GW_MAC },
-  { dev: 'k0', addr: '2001:db8:1::2', mac: H_MAC },
-  { dev: 'k0', addr: '2001:db8:1::fe', mac: GW_MAC },
-];
-const SPORT = 5000;
+]);
 
 interface Case {
   what: string;
@@ -217,7 +204,7 @@ describe.skipIf(skip !== '')('UDP send: wxdp and the kernel leave the same frame
     const p = nsa.set.create({ lo: false });
     k.sysctl({ 'net.ipv6.conf.default.accept_dad': 0, 'net.ipv6.conf.all.accept_dad': 0, 'net.ipv6.conf.default.router_solicitations': 0 });
     p.sysctl({ 'net.ipv6.conf.default.disable_ipv6': 1 });
-    nsa.set.veth({ ns: k, name: 'k0', mac: K_MAC, up: false }, { ns: p, name: 'p0', mac: H_MAC });
+    nsa.set.veth({ ns: k, name: 'k0', mac: S_MAC, up: false }, { ns: p, name: 'p0', mac: H_MAC });
     k.batch(ipBatchAfterSysctls(LINKS, ROUTES, NEIGH).join('\n') + '\n');
     fx = await Fixture.create(LINKS, ROUTES, NEIGH);
     send = new UdpSender(fx.dp);

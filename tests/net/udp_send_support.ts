@@ -6,6 +6,27 @@
 import type { Datapath } from '../../src/control/datapath.js';
 import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
 import { SK, SK6F, SKF, AF_INET } from '../../src/runtime/net_abi.js';
+import type { LinkCfg, NeighCfg, RouteCfg } from './support.js';
+
+// The sender's link (192.0.2.1/24, 2001:db8:1::1/64), an on-link host (.2 / ::2) and the gateway (.254 / ::fe).
+export const S_MAC = '02:00:00:00:00:01';
+export const H_MAC = '02:00:00:00:00:02';
+export const GW_MAC = '02:00:00:00:00:fe';
+export const SPORT = 5000;
+
+/** The sender's link `dev`, its default routes (`extra` before them) and permanent neighbours, for dp.ip and ip -batch alike. */
+export function senderConfig(dev: string, extra: RouteCfg[] = []): { links: LinkCfg[]; routes: RouteCfg[]; neigh: NeighCfg[] } {
+  return {
+    links: [{ name: dev, mac: S_MAC, v4: ['192.0.2.1/24'], v6: ['2001:db8:1::1/64'] }],
+    routes: [{ dst: 'default', dev, via: '192.0.2.254' }, ...extra, { dst: 'default6', dev, via: '2001:db8:1::fe' }],
+    neigh: [
+      { dev, addr: '192.0.2.2', mac: H_MAC },
+      { dev, addr: '192.0.2.254', mac: GW_MAC },
+      { dev, addr: '2001:db8:1::2', mac: H_MAC },
+      { dev, addr: '2001:db8:1::fe', mac: GW_MAC },
+    ],
+  };
+}
 
 export interface SockOpts {
   family?: number;
