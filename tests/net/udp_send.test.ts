@@ -10,9 +10,9 @@
 // (the test checks the rule: 0 where the kernel writes 0), the IPv6 flow label and fragment identification.
 
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Fixture, stackUnready, eth, fragments4, fragments6, hex, inetChecksum, ipv4, ipv6 } from './support.js';
+import { Fixture, stackUnready, eth, fragments4, fragments6, hex, icmp4, inetChecksum, ipv4, ipv6 } from './support.js';
 import { udp } from '../support/frames.js';
-import { ipv4Bytes } from '../../src/control/addresses.js';
+import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
 import { AF_INET6 } from '../../src/runtime/net_abi.js';
 import { GW_MAC, H_MAC, localPort, S_MAC, senderConfig, SPORT, udpSocket, type SockOpts } from './udp_send_support.js';
 import { UdpSender, UdpSendError } from '../../src/control/udp_send.js';
@@ -132,6 +132,21 @@ describe.skipIf(unready !== '')('udp_sendmsg over IPv4', () => {
     const whole = ipv4({ src: '192.0.2.1', dst: '203.0.113.9', proto: 17, id: be16(out[0]!, 18) }, udp('192.0.2.1', '203.0.113.9', SPORT, 7, p));
     expect(out.map((f) => hex(f.subarray(14)))).toEqual(fragments4(whole, 1006).map(hex));
     expect(out.map((f) => be16(f, 20) & 0x1fff)).toEqual([0, 123, 246]);
+  });
+
+  it('a path MTU learned from "fragmentation needed" (dst.ts): fragments fit it, IP_PMTUDISC_DO refuses more', () => {
+    // from the gateway: 1400 toward 198.51.100.7, quoting an echo reply of ours (what icmp.ts learns from)
+    const quoted = ipv4({ src: '192.0.2.1', dst: '198.51.100.7', proto: 1 }, icmp4(0, 0, [0, 1, 0, 1]));
+    const err = ipv4({ src: '192.0.2.254', dst: '192.0.2.1', proto: 1 }, icmp4(3, 4, [0, 0, 1400 >> 8, 1400 & 0xff], quoted));
+    env.fx.rx('eth0', eth({ dst: R_MAC, src: GW_MAC, type: 0x0800 }, err));
+    expect(env.errno(env.sock({ pmtudisc: 2 }), data(1373), '198.51.100.7')).toBe('EMSGSIZE');
+    expect(env.to(env.sock({ pmtudisc: 2 }), data(1372), '198.51.100.7')).toBe(1372);
+    // IP_PMTUDISC_PROBE takes the device's MTU, not what was learned
+    expect(env.to(env.sock({ pmtudisc: 3 }), data(1472), '198.51.100.7')).toBe(1472);
+    env.to(env.sock(), data(2000), '198.51.100.7');
+    const out = env.tx();
+    expect(out.map((f) => f.length)).toEqual([14 + 1400, 14 + 1500, 14 + 1396, 14 + 20 + 2008 - 1376]);
+    expect(be16(out[2]!, 20)).toBe(0x2000); // MF, offset 0, no DF
   });
 
   it('65,507 bytes is the largest datagram (45 fragments); 65,508 is EMSGSIZE', () => {
@@ -375,6 +390,66 @@ describe.skipIf(unready !== '')('udpv6_sendmsg', () => {
     expect(m['Udp6:OutDatagrams']).toBe(1);
     expect(m['Ip6:InReceives']).toBe(1);
     expect(m['Ip6:InDelivers']).toBe(1);
+  });
+});
+
+interface Received {
+  data: Uint8Array;
+  port: number;
+  ifindex: number;
+  addr: Uint8Array;
+}
+
+/** sk_recv (sock.ts): the oldest datagram of socket `id` and where it came from, or null when none waits. */
+function recv(env: Env, id: number): Received | null {
+  const x = env.fx.dp.fastPath.exports as unknown as { arena_alloc(s: number, a: number): number; sk_recv(id: number, buf: number, len: number, meta: number): number };
+  const buf = x.arena_alloc(65536 + 64, 64);
+  const n = x.sk_recv(id, buf + 64, 65536, buf);
+  if (n < 0) return null;
+  const b = env.fx.dp.memory.bytes();
+  const v = env.fx.dp.memory.view();
+  // RM_* (sock.ts): +2 u16 port, +4 u32 ifindex, +16 address
+  return { data: b.slice(buf + 64, buf + 64 + n), port: v.getUint16(buf + 2, true), ifindex: v.getUint32(buf + 4, true), addr: b.slice(buf + 16, buf + 32) };
+}
+
+describe.skipIf(unready !== '')('sent to this host: through loopback (or the broadcast copy) to its own sockets', () => {
+  let env: Env;
+  beforeEach(async () => {
+    env = await Env.create();
+    env.fx.ip('link set lo up');
+  });
+
+  it('IPv4 to a local address: the socket bound there receives the datagram, from the sender\'s port, on lo', () => {
+    const server = udpSocket(env.fx.dp, { bind: { addr: '192.0.2.1', port: 9000 } });
+    const client = env.sock();
+    for (const n of [40, 5000]) {
+      env.to(client, data(n, n), '192.0.2.1', 9000);
+      const r = recv(env, server)!;
+      expect(hex(r.data)).toBe(hex(data(n, n)));
+      expect([r.port, r.ifindex, hex(r.addr.subarray(0, 4))]).toEqual([SPORT, 1, hex(ipv4Bytes('192.0.2.1'))]);
+    }
+    expect(env.tx()).toEqual([]);
+    expect(env.mib()['Udp:InDatagrams']).toBe(2);
+  });
+
+  it('IPv6 to ::1 and to the link\'s address', () => {
+    const server = udpSocket(env.fx.dp, { family: AF_INET6, bind: { port: 9000 } });
+    const client = env.sock({ family: AF_INET6 });
+    env.to(client, data(30), '::1', 9000);
+    env.to(client, data(31), '2001:db8:1::1', 9000);
+    const a = recv(env, server)!;
+    const b = recv(env, server)!;
+    expect([a.data.length, hex(a.addr)]).toEqual([30, hex(ipv6Bytes('::1'))]);
+    expect([b.data.length, hex(b.addr)]).toEqual([31, hex(ipv6Bytes('2001:db8:1::1'))]);
+  });
+
+  it('a subnet broadcast reaches the sender\'s own wildcard socket on the output device (ip_mc_output)', () => {
+    const server = udpSocket(env.fx.dp, { bind: { port: 9001 } });
+    env.to(env.sock({ broadcast: true }), data(3000), '192.0.2.255', 9001);
+    expect(env.tx().length).toBe(3);
+    const r = recv(env, server)!;
+    expect(hex(r.data)).toBe(hex(data(3000)));
+    expect(r.ifindex).toBe(env.fx.dp.links.ifindex('eth0'));
   });
 });
 
