@@ -159,6 +159,22 @@ describe.skipIf(unready !== '')('udp_sendmsg over IPv4', () => {
     expect(be16(out[44]!, 20)).toBe((44 * 1480) >> 3);
   });
 
+  it('a pool without frames enough for the datagram: ENOBUFS, Udp:SndbufErrors, nothing sent and nothing kept', async () => {
+    // the device's fill ring takes 256 frames: 30 are left for the stack's own
+    const fx = await Fixture.create(LINKS, ROUTES, NEIGH, { umemFrames: 256 + 30 });
+    const x = fx.dp.fastPath.exports as unknown as { dp_pool_free(): number };
+    const send = new UdpSender(fx.dp);
+    const sk = udpSocket(fx.dp, { bind: { port: SPORT } });
+    const free = x.dp_pool_free();
+    expect(free).toBe(30);
+    expect(() => send.send(sk, data(65507), { address: '192.0.2.2', port: 7 })).toThrow(/ENOBUFS/);
+    expect(x.dp_pool_free()).toBe(free);
+    expect(fx.tx().size).toBe(0);
+    expect(fx.nonzero()).toEqual({ 'Udp:SndbufErrors': 1, 'drop:NOMEM': 1 });
+    expect(send.send(sk, data(20 * 1480 - 8), { address: '192.0.2.2', port: 7 })).toBe(20 * 1480 - 8);
+    expect(fx.tx().get('eth0')!.length).toBe(20);
+  });
+
   it('UDP-Lite: the length field holds the coverage and the checksum covers that much (RFC 3828)', () => {
     const p = data(40, 9);
     env.to(env.sock({ proto: 136, cscov: 20 }), p, '192.0.2.2');
