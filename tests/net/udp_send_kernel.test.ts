@@ -28,13 +28,14 @@ import { UdpSender, UdpSendError } from '../../src/control/udp_send.js';
 import { AF_INET, AF_INET6 } from '../../src/runtime/net_abi.js';
 
 const SCRIPT = fileURLToPath(new URL('./udp_send_kernel.py', import.meta.url));
-const { links: LINKS, routes: ROUTES, neigh: NEIGH } = senderConfig('k0', [
+const { links: LINKS, routes: ROUTES, neigh: NEIGH0 } = senderConfig('k0', [
   { dst: '203.0.113.0/26', dev: 'k0', via: '192.0.2.254', mtu: 1006 },
   { dst: '203.0.113.64/26', dev: 'k0', type: 'prohibit' },
   { dst: '203.0.113.128/26', dev: 'k0', type: 'unreachable' },
   { dst: '203.0.113.192/26', dev: 'k0', type: 'blackhole' },
   { dst: '2001:db8:2::/64', dev: 'k0', via: '2001:db8:1::fe', mtu: 1300 },
 ]);
+const NEIGH = [...NEIGH0, { dev: 'k0', addr: 'fe80::2', mac: H_MAC }];
 
 interface Case {
   what: string;
@@ -43,7 +44,10 @@ interface Case {
   dst: string;
   port?: number;
   size: number;
-  opts?: { pmtudisc?: number; dontfrag?: 1; ttl?: number; tos?: number; broadcast?: 1; nocheck?: 1; cscov?: number; v6only?: 1 };
+  opts?: {
+    pmtudisc?: number; dontfrag?: 1; ttl?: number; tos?: number; broadcast?: 1; nocheck?: 1; cscov?: number; v6only?: 1;
+    bindaddr?: string; bindtodevice?: string; connect?: 1;
+  };
   /** The case's frames include ARP (a neighbour to resolve); other cases leave out the kernel's own ARP probes. */
   arp?: true;
 }
@@ -87,6 +91,13 @@ const CASES: Case[] = [
   { what: 'IPv6 socket to an IPv4-mapped address', family: 6, dst: '::ffff:192.0.2.2', size: 12 },
   { what: 'IPv6-only socket to an IPv4-mapped address', family: 6, dst: '::ffff:192.0.2.2', size: 12, opts: { v6only: 1 } },
   { what: 'UDP-Lite over IPv6, coverage 8', family: 6, proto: 136, dst: '2001:db8:1::2', size: 40, opts: { cscov: 8 } },
+  { what: 'IPv4 connected socket, send()', family: 4, dst: '192.0.2.2', size: 64, opts: { connect: 1 } },
+  { what: 'IPv4 connected through the gateway, 3000 bytes', family: 4, dst: '198.51.100.7', size: 3000, opts: { connect: 1 } },
+  { what: 'IPv4 bound to the address', family: 4, dst: '198.51.100.7', size: 10, opts: { bindaddr: '192.0.2.1' } },
+  { what: 'IPv4 SO_BINDTODEVICE, no route through it but the default', family: 4, dst: '198.51.100.7', size: 10, opts: { bindtodevice: 'k0' } },
+  { what: 'IPv6 connected socket through the gateway', family: 6, dst: '2001:db8:9::9', size: 64, opts: { connect: 1 } },
+  { what: 'IPv6 link-local destination on the bound device (source: the link-local address)', family: 6, dst: 'fe80::2', size: 10, opts: { bindtodevice: 'k0' } },
+  { what: 'IPv6 dual-stack socket bound to ::ffff:192.0.2.1 to an IPv4 peer', family: 6, dst: '::ffff:198.51.100.7', size: 10, opts: { bindaddr: '::ffff:192.0.2.1' } },
   // last: the kernel probes again a second later, which a later case would see
   { what: 'IPv4 to a host without a neighbour entry (the ARP request)', family: 4, dst: '192.0.2.77', size: 8, arp: true },
 ];
@@ -178,10 +189,13 @@ describe.skipIf(skip !== '')('UDP send: wxdp and the kernel leave the same frame
       ...(o.tos !== undefined ? { tos: o.tos } : {}),
       ...(o.cscov !== undefined ? { cscov: o.cscov } : {}),
     };
+    if (o.bindaddr) so.bind = { addr: o.bindaddr, port: SPORT };
+    if (o.bindtodevice) so.boundDev = fx.dp.links.ifindex(o.bindtodevice);
+    if (o.connect) so.connect = { addr: c.dst, port: c.port ?? 7 };
     const sk = udpSocket(fx.dp, so);
     let result: number | string;
     try {
-      result = send.send(sk, data(c.size), { address: c.dst, port: c.port ?? 7 });
+      result = send.send(sk, data(c.size), o.connect ? undefined : { address: c.dst, port: c.port ?? 7 });
     } catch (e) {
       if (!(e instanceof UdpSendError)) throw e;
       result = e.errno;
@@ -196,6 +210,8 @@ describe.skipIf(skip !== '')('UDP send: wxdp and the kernel leave the same frame
       const kf = udpFrames(kern.frames.map((h) => Uint8Array.from(Buffer.from(h, 'hex'))), c.arp === true).map(mask);
       const wf = ours.frames.map((h) => mask(Uint8Array.from(Buffer.from(h, 'hex'))));
       expect({ what: c.what, result: ours.result, frames: wf }).toEqual({ what: c.what, result: kern.result, frames: kf });
+      // a datagram the kernel sent was seen on the wire (the comparison is never of two empty captures)
+      if (typeof kern.result === 'number') expect(kf.length, c.what).toBeGreaterThan(0);
     });
   };
 
