@@ -14,7 +14,7 @@ import { Fixture, stackUnready, eth, fragments4, fragments6, hex, icmp4, inetChe
 import { udp } from '../support/frames.js';
 import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
 import { AF_INET6 } from '../../src/runtime/net_abi.js';
-import { GW_MAC, H_MAC, localPort, S_MAC, senderConfig, SPORT, udpSocket, type SockOpts } from './udp_send_support.js';
+import { GW_MAC, H_MAC, localPort, recvFrom, S_MAC, senderConfig, SPORT, udpSocket, type SockOpts } from './udp_send_support.js';
 import { UdpSender, UdpSendError } from '../../src/control/udp_send.js';
 
 const { links: LINKS, routes: ROUTES, neigh: NEIGH } = senderConfig('eth0');
@@ -409,25 +409,6 @@ describe.skipIf(unready !== '')('udpv6_sendmsg', () => {
   });
 });
 
-interface Received {
-  data: Uint8Array;
-  port: number;
-  ifindex: number;
-  addr: Uint8Array;
-}
-
-/** sk_recv (sock.ts): the oldest datagram of socket `id` and where it came from, or null when none waits. */
-function recv(env: Env, id: number): Received | null {
-  const x = env.fx.dp.fastPath.exports as unknown as { arena_alloc(s: number, a: number): number; sk_recv(id: number, buf: number, len: number, meta: number): number };
-  const buf = x.arena_alloc(65536 + 64, 64);
-  const n = x.sk_recv(id, buf + 64, 65536, buf);
-  if (n < 0) return null;
-  const b = env.fx.dp.memory.bytes();
-  const v = env.fx.dp.memory.view();
-  // RM_* (sock.ts): +2 u16 port, +4 u32 ifindex, +16 address
-  return { data: b.slice(buf + 64, buf + 64 + n), port: v.getUint16(buf + 2, true), ifindex: v.getUint32(buf + 4, true), addr: b.slice(buf + 16, buf + 32) };
-}
-
 describe.skipIf(unready !== '')('sent to this host: through loopback (or the broadcast copy) to its own sockets', () => {
   let env: Env;
   beforeEach(async () => {
@@ -440,7 +421,7 @@ describe.skipIf(unready !== '')('sent to this host: through loopback (or the bro
     const client = env.sock();
     for (const n of [40, 5000]) {
       env.to(client, data(n, n), '192.0.2.1', 9000);
-      const r = recv(env, server)!;
+      const r = recvFrom(env.fx.dp, server)!;
       expect(hex(r.data)).toBe(hex(data(n, n)));
       expect([r.port, r.ifindex, hex(r.addr.subarray(0, 4))]).toEqual([SPORT, 1, hex(ipv4Bytes('192.0.2.1'))]);
     }
@@ -453,8 +434,8 @@ describe.skipIf(unready !== '')('sent to this host: through loopback (or the bro
     const client = env.sock({ family: AF_INET6 });
     env.to(client, data(30), '::1', 9000);
     env.to(client, data(31), '2001:db8:1::1', 9000);
-    const a = recv(env, server)!;
-    const b = recv(env, server)!;
+    const a = recvFrom(env.fx.dp, server)!;
+    const b = recvFrom(env.fx.dp, server)!;
     expect([a.data.length, hex(a.addr)]).toEqual([30, hex(ipv6Bytes('::1'))]);
     expect([b.data.length, hex(b.addr)]).toEqual([31, hex(ipv6Bytes('2001:db8:1::1'))]);
   });
@@ -463,7 +444,7 @@ describe.skipIf(unready !== '')('sent to this host: through loopback (or the bro
     const server = udpSocket(env.fx.dp, { bind: { port: 9001 } });
     env.to(env.sock({ broadcast: true }), data(3000), '192.0.2.255', 9001);
     expect(env.tx().length).toBe(3);
-    const r = recv(env, server)!;
+    const r = recvFrom(env.fx.dp, server)!;
     expect(hex(r.data)).toBe(hex(data(3000)));
     expect(r.ifindex).toBe(env.fx.dp.links.ifindex('eth0'));
   });

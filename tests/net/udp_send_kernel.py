@@ -5,7 +5,8 @@ Runs inside a network namespace (ip netns exec NS python3 udp_send_kernel.py < S
 SPEC = {"ifname": "k0", "cases": [{"family": 4|6, "proto": 17|136, "dst": "...", "port": N, "size": N,
         "sport": N, "opts": {"pmtudisc": N, "dontfrag": 0|1, "ttl": N, "tos": N, "broadcast": 0|1,
         "nocheck": 0|1, "cscov": N, "v6only": 0|1, "bindaddr": "...", "bindtodevice": "k0", "connect": 0|1}}]}
-With "connect" the socket connects to dst/port and sends with send(); else sendto.
+With "connect" the socket connects to dst/port and sends with send(); else sendto. With "listen": {"addr", "port"}
+a socket bound there first reports what it then receives: "received": [HEX, source address, source port] or null.
 Prints [{"result": N or "ERRNO", "frames": [HEX, ...]}] — per case the sendto result (bytes or the errno
 name) and the frames the interface sent (PACKET_OUTGOING), in order.
 
@@ -107,6 +108,30 @@ def send(case):
         s.close()
 
 
+def listen(case):
+    spec = case.get('listen')
+    if not spec:
+        return None
+    fam = socket.AF_INET if case['family'] == 4 else socket.AF_INET6
+    r = socket.socket(fam, socket.SOCK_DGRAM, case.get('proto', 17))
+    r.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    r.bind((spec['addr'], spec['port']))
+    return r
+
+
+def received(r):
+    if r is None:
+        return None
+    try:
+        ready, _, _ = select.select([r], [], [], 0.5)
+        if not ready:
+            return None
+        data, src = r.recvfrom(70000)
+        return [data.hex(), src[0], src[1]]
+    finally:
+        r.close()
+
+
 def main():
     spec = json.load(sys.stdin)
     tx_csum_off(spec['ifname'])
@@ -116,8 +141,9 @@ def main():
     drain(cap)
     out = []
     for case in spec['cases'][:MAX_CASES]:
+        r = listen(case)
         result = send(case)
-        out.append({'result': result, 'frames': drain(cap)})
+        out.append({'result': result, 'frames': drain(cap), 'received': received(r)})
     print(json.dumps(out))
 
 

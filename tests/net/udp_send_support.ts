@@ -122,3 +122,35 @@ export function localPort(dp: Datapath, id: number): number {
   return dp.memory.view().getUint16(x.sockById(id) + SK.NUM, true);
 }
 
+
+export interface Received {
+  data: Uint8Array;
+  port: number;
+  ifindex: number;
+  /** 16 bytes (an IPv4 socket's source in the first 4). */
+  addr: Uint8Array;
+}
+
+/** sk_recv (sock.ts): the oldest datagram of socket `id` and where it came from, or null when none waits. */
+export function recvFrom(dp: Datapath, id: number): Received | null {
+  const x = dp.fastPath.exports as unknown as SockExports & { sk_recv(id: number, buf: number, len: number, meta: number): number };
+  let buf = bufs.get(dp) ?? 0;
+  if (buf === 0) {
+    buf = x.arena_alloc(65536 + 64, 64);
+    bufs.set(dp, buf);
+  }
+  const n = x.sk_recv(id, buf + 64, 65536, buf);
+  if (n < 0) return null;
+  const b = dp.memory.bytes();
+  const v = dp.memory.view();
+  // RM_* (sock.ts): +2 u16 port, +4 u32 ifindex, +16 the address
+  return { data: b.slice(buf + 64, buf + 64 + n), port: v.getUint16(buf + 2, true), ifindex: v.getUint32(buf + 4, true), addr: b.slice(buf + 16, buf + 32) };
+}
+
+const bufs = new WeakMap<Datapath, number>();
+
+/** sk_close (sock.ts). */
+export function sockClose(dp: Datapath, id: number): void {
+  const x = dp.fastPath.exports as unknown as { sk_close(id: number): number };
+  if (x.sk_close(id) < 0) throw new Error(`sk_close ${id}`);
+}
