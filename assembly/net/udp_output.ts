@@ -53,11 +53,11 @@ import {
   SYSCTL_IP_DEFAULT_TTL, TCP_ESTABLISHED, UDP6_MIB_BASE, UDP_MIB_BASE, UDP_MIB_OUTDATAGRAMS, UDP_MIB_SNDBUFERRORS,
   UDPLITE6_MIB_BASE, UDPLITE_MIB_BASE, UDPLITE_SEND_CC,
 } from './abi';
-import { fib4_lookup, fib4_local_type, fib6_lookup, fib6_lookup_oif, fib6_select_path, fib_result_prefsrc } from './fib';
+import { fib4_local_type, fib6_lookup, fib6_lookup_oif, fib6_select_path, fib_result_prefsrc } from './fib';
 import { neigh_output } from './neigh';
 import { inet_select_addr, ipv6_dev_get_saddr, netdevMac, putMac } from './netdev';
 import { ip_local_deliver } from './local';
-import { dst_pmtu } from './dst';
+import { dst4_route, dst_pmtu } from './dst';
 import { devMtu6, nextIpId } from './output';
 import { csumAdd, csumFinish, ipSendCheck } from './csum';
 import {
@@ -202,7 +202,7 @@ function ipRouteOutput4(sk: u32, daddr: u32, saddr: u32, oif: u32, tos: u32, spo
   }
   if (!made) {
     store<u32>(FL(), saddr, FL_SRC);
-    const err = fib4_lookup(FL(), RES());
+    const err = dst4_route(FL(), RES()); // fib4_lookup through the per-destination cache
     if (err != 0) {
       if (oif == 0) return err;
       // "we are allowed to send to iface even if it has no routes": the destination is taken as on-link
