@@ -53,11 +53,11 @@ import {
   SYSCTL_IP_DEFAULT_TTL, TCP_ESTABLISHED, UDP6_MIB_BASE, UDP_MIB_BASE, UDP_MIB_OUTDATAGRAMS, UDP_MIB_SNDBUFERRORS,
   UDPLITE6_MIB_BASE, UDPLITE_MIB_BASE, UDPLITE_SEND_CC,
 } from './abi';
-import { fib4_local_type, fib6_lookup, fib6_lookup_oif, fib6_select_path, fib_result_prefsrc } from './fib';
+import { fib4_local_type, fib6_lookup_oif, fib6_select_path, fib_result_prefsrc } from './fib';
 import { neigh_output } from './neigh';
 import { inet_select_addr, ipv6_dev_get_saddr, netdevMac, putMac } from './netdev';
 import { ip_local_deliver } from './local';
-import { dst4_route, dst_pmtu } from './dst';
+import { dst4_route, dst6_route, dst_pmtu } from './dst';
 import { devMtu6, nextIpId } from './output';
 import { csumAdd, csumFinish, ipSendCheck } from './csum';
 import {
@@ -523,7 +523,7 @@ function autoFlowLabel(src: u32, dst: u32, sport: u32, dport: u32, proto: u32): 
  * the route's error (fib6_prop: blackhole EINVAL, unreachable EHOSTUNREACH, prohibit EACCES; none ENETUNREACH).
  */
 function lookup6(strict: bool): i32 {
-  if (!strict) return fib6_lookup(FL(), RES());
+  if (!strict) return dst6_route(FL(), RES()); // fib6_lookup through the per-destination cache
   const oif = load<u32>(FL() + FL_OIF);
   const err = fib6_lookup_oif(FL(), RES(), oif, !ipv6IsAny(FL() + FL_SRC), true);
   if (err != 0) return err == -EAGAIN ? -ENETUNREACH : err;
