@@ -28,11 +28,11 @@
 //
 // Reads: the tables, socket records (first 64 bytes, SKX links), reuseport groups. Sets: nothing.
 
-import { jhash1w } from '../maps/jhash';
 import { netWorkerSlot } from './reclaim';
+import { netScratch } from './core';
 import {
   SK_BOUND_DEV_IF, SK_DADDR, SK_DPORT, SK_FAMILY, SK_FLAGS, SK_NUM, SK_RCV_SADDR, SK_REUSEPORT_GROUP, SK_STATE, SKF_IPV6ONLY,
-  AF_INET6, TCP_ESTABLISHED, AF_INET,
+  AF_INET6, TCP_ESTABLISHED, AF_INET, SCR_L4,
 } from './abi';
 import {
   H2_SLOTS, H4_SLOTS, L4_SECRET, RG_HAS_CONNS, RG_NUM, RG_PROG, RG_SOCKS, SKX_DADDR4, SKX_INCOMING, SKX_NEXT2, SKX_NEXT4,
@@ -230,7 +230,7 @@ export function udp4_lib_lookup(t: u32, protocol: u32, saddr: u32, sport: u32, d
   const h2 = load<u32>(t + TB_HASH2);
   let result = lookup2v4(load<u32>(h2 + (hash2Of4(daddr, hnum) << 2)), saddr, sport, daddr, hnum, dif, data, len);
   if (result != 0 && result != SK_LOOKUP_DROP && <u32>load<u8>(result + SK_STATE) == TCP_ESTABLISHED) return result;
-  const scratch = l4Root() + 96;
+  const scratch = netScratch() + SCR_L4;
   store<u32>(scratch, saddr);
   store<u32>(scratch + 16, daddr);
   const a = skLookupRun(AF_INET, protocol, scratch, sport, scratch + 16, hnum, dif);
@@ -338,11 +338,9 @@ export function udp6_lib_lookup(t: u32, protocol: u32, saddr: u32, sport: u32, d
 }
 
 @inline function anyAddr(): u32 {
-  const a = l4Root() + 112 + 16; // 16 zero bytes of the root's spare room
+  const a = netScratch() + SCR_L4 + 32; // 16 zero bytes of this worker's
   store<u64>(a, 0);
   store<u64>(a + 8, 0);
   return a;
 }
 
-export { jhash1w };
-export const LOOKUP_FAMILY_V6: u32 = AF_INET6;

@@ -54,6 +54,7 @@ import { Routes } from './routes.js';
 import { Rules } from './rules.js';
 import { Neighbours } from './neigh.js';
 import { Sysctls, type SysctlValue } from './sysctl.js';
+import { SocketTable } from './sockets.js';
 import { Stack } from './stack.js';
 import { ipCommand, type IpResult } from './ip/index.js';
 
@@ -191,6 +192,7 @@ export class Datapath {
   private _rules?: Rules;
   private _neigh?: Neighbours;
   private _sysctl?: Sysctls;
+  private _sockets?: SocketTable;
 
   /** The stack behind XDP_PASS: its clock and counters (set up on first use). */
   get stack(): Stack {
@@ -225,6 +227,11 @@ export class Datapath {
   get sysctls(): Sysctls {
     this.stack;
     return (this._sysctl ??= new Sysctls(this));
+  }
+  /** The socket table (UDP / UDP-Lite sockets and raw protocol handlers, by id). */
+  get socketTable(): SocketTable {
+    this.stack;
+    return (this._sockets ??= new SocketTable(this));
   }
   /** One iproute2 command line (without the leading `ip`), e.g. `route add 198.51.100.0/24 via 192.0.2.1`. */
   ip(line: string): IpResult {
