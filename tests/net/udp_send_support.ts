@@ -1,11 +1,10 @@
 // Shared by the UDP send tests: a UDP (or UDP-Lite) socket made through the socket exports (sock.ts:
 // sk_create, sk_setsockopt, sk_bind, sk_connect) with the options a test names, always SO_REUSEADDR
-// (a test binds several sockets to one port, as the kernel comparison's do). IPV6_DONTFRAG has no
-// option code there yet: it is set in the record (abi.ts SK_FLAGS6) as the option would.
+// (a test binds several sockets to one port, as the kernel comparison's do).
 
 import type { Datapath } from '../../src/control/datapath.js';
 import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
-import { SK, SK6F, SKF, AF_INET } from '../../src/runtime/net_abi.js';
+import { SK, SKF, AF_INET } from '../../src/runtime/net_abi.js';
 import type { LinkCfg, NeighCfg, RouteCfg } from './support.js';
 
 // The sender's link (192.0.2.1/24, 2001:db8:1::1/64), an on-link host (.2 / ::2) and the gateway (.254 / ::fe).
@@ -70,6 +69,7 @@ const IPV6_UNICAST_HOPS = 0x2910;
 const IPV6_V6ONLY = 0x291a;
 const IPV6_TCLASS = 0x2943;
 const UDPLITE_SEND_CSCOV = 0x880a;
+const IPV6_DONTFRAG = 0x293e;
 
 const addrs = new WeakMap<Datapath, number>();
 
@@ -94,11 +94,7 @@ export function udpSocket(dp: Datapath, o: SockOpts = {}): number {
   if (o.mark !== undefined) opt('SO_MARK', SO_MARK, o.mark);
   if (o.boundDev !== undefined) opt('SO_BINDTODEVICE', SO_BINDTODEVICE, o.boundDev);
   if (o.cscov !== undefined) opt('UDPLITE_SEND_CSCOV', UDPLITE_SEND_CSCOV, o.cscov);
-  if (o.dontfrag) {
-    const sk = x.sockById(id);
-    const v = dp.memory.view();
-    v.setUint8(sk + SK.FLAGS6, v.getUint8(sk + SK.FLAGS6) | SK6F.DONTFRAG);
-  }
+  if (o.dontfrag) opt('IPV6_DONTFRAG', IPV6_DONTFRAG, 1);
   let a = addrs.get(dp) ?? 0;
   if (a === 0) {
     a = x.arena_alloc(16, 16);
