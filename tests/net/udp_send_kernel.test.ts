@@ -282,6 +282,23 @@ describe.skipIf(skip !== '')('UDP send: wxdp and the kernel leave the same frame
     compare(LOCAL, theirs);
   }, 60_000);
 
+  it('with loopback down: the sends succeed and the datagrams are lost (the routes stay, lo drops them)', () => {
+    const cases: Case[] = [
+      { what: 'IPv4 to the link\'s address, lo down', family: 4, dst: '192.0.2.1', port: 9000, size: 8, listen: { addr: '0.0.0.0', port: 9000 } },
+      { what: 'IPv4 to 127.0.0.1, lo down', family: 4, dst: '127.0.0.1', port: 9000, size: 8, listen: { addr: '0.0.0.0', port: 9000 } },
+    ];
+    k.ip('link', 'set', 'lo', 'down');
+    fx.ip('link set lo down');
+    try {
+      const theirs = kernel(cases);
+      expect(theirs.map((t) => [t.result, t.received])).toEqual([[8, null], [8, null]]);
+      compare(cases, theirs);
+    } finally {
+      k.ip('link', 'set', 'lo', 'up');
+      fx.ip('link set lo up');
+    }
+  }, 60_000);
+
   it('with no route: the same errno (ENETUNREACH)', () => {
     k.ip('route', 'del', 'default');
     fx.ip('route del default');
