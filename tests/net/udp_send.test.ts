@@ -14,7 +14,7 @@ import { Fixture, stackUnready, eth, fragments4, fragments6, hex, icmp4, inetChe
 import { udp } from '../support/frames.js';
 import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
 import { AF_INET6 } from '../../src/runtime/net_abi.js';
-import { GW_MAC, H_MAC, localPort, recvFrom, S_MAC, senderConfig, SPORT, udpSocket, type SockOpts } from './udp_send_support.js';
+import { GW_MAC, H_MAC, localPort, recvFrom, S_MAC, senderConfig, sockClose, SPORT, udpSocket, type SockOpts } from './udp_send_support.js';
 import { UdpSender, UdpSendError } from '../../src/control/udp_send.js';
 
 const { links: LINKS, routes: ROUTES, neigh: NEIGH } = senderConfig('eth0');
@@ -468,6 +468,13 @@ describe.skipIf(unready !== '')('the control plane door (UdpSender)', () => {
   it('udp_sendmsg by socket id: EBADF when there is no such socket', async () => {
     const env = await Env.create();
     expect(() => env.send.send(12345, data(1), { address: '192.0.2.2', port: 7 })).toThrow(/socket 12345: send of 1 bytes to 192\.0\.2\.2 port 7: EBADF/);
+  });
+
+  it('a closed socket: EBADF', async () => {
+    const env = await Env.create();
+    const id = env.sock();
+    sockClose(env.fx.dp, id);
+    expect(env.errno(id, data(1), '192.0.2.2')).toBe('EBADF');
   });
 
   it('sendFromRecord sends from a socket record address as udp_sendmsg does from its id', async () => {
