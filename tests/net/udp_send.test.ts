@@ -470,6 +470,12 @@ describe.skipIf(unready !== '')('the control plane door (UdpSender)', () => {
     expect(() => env.send.send(12345, data(1), { address: '192.0.2.2', port: 7 })).toThrow(/socket 12345: send of 1 bytes to 192\.0\.2\.2 port 7: EBADF/);
   });
 
+  it('an address that is not of the socket\'s family is refused before the fast path, naming it', async () => {
+    const env = await Env.create();
+    expect(() => env.to(env.sock(), data(1), '2001:db8:1::2')).toThrow(/'2001:db8:1::2' is not an IPv4 address/);
+    expect(env.tx()).toEqual([]);
+  });
+
   it('a closed socket: EBADF', async () => {
     const env = await Env.create();
     const id = env.sock();
