@@ -47,7 +47,7 @@ interface Case {
   size: number;
   opts?: {
     pmtudisc?: number; dontfrag?: 1; ttl?: number; tos?: number; broadcast?: 1; nocheck?: 1; cscov?: number; v6only?: 1;
-    bindaddr?: string; bindtodevice?: string; connect?: 1;
+    bindaddr?: string; bindtodevice?: string; connect?: 1; mcttl?: number;
   };
   /** The case's frames include ARP (a neighbour to resolve); other cases leave out the kernel's own ARP probes. */
   arp?: true;
@@ -101,6 +101,11 @@ const CASES: Case[] = [
   { what: 'IPv6 connected socket through the gateway', family: 6, dst: '2001:db8:9::9', size: 64, opts: { connect: 1 } },
   { what: 'IPv6 link-local destination on the bound device (source: the link-local address)', family: 6, dst: 'fe80::2', size: 10, opts: { bindtodevice: 'k0' } },
   { what: 'IPv6 dual-stack socket bound to ::ffff:192.0.2.1 to an IPv4 peer', family: 6, dst: '::ffff:198.51.100.7', size: 10, opts: { bindaddr: '::ffff:192.0.2.1' } },
+  { what: 'IPv4 multicast with IP_MULTICAST_TTL 33', family: 4, dst: '239.1.2.3', size: 16, opts: { mcttl: 33 } },
+  { what: 'IPv4 multicast with IP_TTL 5 (not the multicast TTL)', family: 4, dst: '239.1.2.3', size: 16, opts: { ttl: 5 } },
+  { what: 'IPv6 multicast to ff02::1 on the bound device (hop limit 1, 33:33 MAC)', family: 6, dst: 'ff02::1', size: 10, opts: { bindtodevice: 'k0' } },
+  { what: 'IPv6 multicast to ff0e::1:2', family: 6, dst: 'ff0e::1:2', size: 10 },
+  { what: 'IPv6 multicast with IPV6_UNICAST_HOPS 5 (not the multicast hops)', family: 6, dst: 'ff0e::1:2', size: 10, opts: { ttl: 5 } },
   // last: the kernel probes again a second later, which a later case would see
   { what: 'IPv4 to a host without a neighbour entry (the ARP request)', family: 4, dst: '192.0.2.77', size: 8, arp: true },
 ];
@@ -205,6 +210,7 @@ describe.skipIf(skip !== '')('UDP send: wxdp and the kernel leave the same frame
       ...(o.pmtudisc !== undefined ? { pmtudisc: o.pmtudisc } : {}),
       ...(o.ttl !== undefined ? { ttl: o.ttl } : {}),
       ...(o.tos !== undefined ? { tos: o.tos } : {}),
+      ...(o.mcttl !== undefined ? { mcTtl: o.mcttl } : {}),
       ...(o.cscov !== undefined ? { cscov: o.cscov } : {}),
     };
     const listener = c.listen ? udpSocket(fx.dp, { family: so.family, bind: c.listen }) : 0;
