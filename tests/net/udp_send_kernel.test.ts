@@ -35,8 +35,13 @@ const { links: LINKS, routes: ROUTES, neigh: NEIGH0 } = senderConfig('k0', [
   { dst: '203.0.113.128/26', dev: 'k0', type: 'unreachable' },
   { dst: '203.0.113.192/26', dev: 'k0', type: 'blackhole' },
   { dst: '2001:db8:2::/64', dev: 'k0', via: '2001:db8:1::fe', mtu: 1300 },
+  // preferred sources: a second address of the link for these prefixes
+  { dst: '198.51.100.128/25', dev: 'k0', via: '192.0.2.254', src: '192.0.2.10' },
+  { dst: '2001:db8:3::/64', dev: 'k0', via: '2001:db8:1::fe', src: '2001:db8:1::10' },
 ]);
-const NEIGH = [...NEIGH0, { dev: 'k0', addr: 'fe80::2', mac: H_MAC }];
+LINKS[0]!.v4!.push('192.0.2.10/24');
+LINKS[0]!.v6!.push('2001:db8:1::10/64', '2001:db8:5::1/64');
+const NEIGH = [...NEIGH0, { dev: 'k0', addr: 'fe80::2', mac: H_MAC }, { dev: 'k0', addr: '2001:db8:5::9', mac: H_MAC }];
 
 interface Case {
   what: string;
@@ -106,6 +111,13 @@ const CASES: Case[] = [
   { what: 'IPv6 multicast to ff02::1 on the bound device (hop limit 1, 33:33 MAC)', family: 6, dst: 'ff02::1', size: 10, opts: { bindtodevice: 'k0' } },
   { what: 'IPv6 multicast to ff0e::1:2', family: 6, dst: 'ff0e::1:2', size: 10 },
   { what: 'IPv6 multicast with IPV6_UNICAST_HOPS 5 (not the multicast hops)', family: 6, dst: 'ff0e::1:2', size: 10, opts: { ttl: 5 } },
+  { what: 'IPv4 TOS with ECN bits (0x2b)', family: 4, dst: '192.0.2.2', size: 8, opts: { tos: 0x2b } },
+  { what: 'IPv6 traffic class with ECN bits (0x2b)', family: 6, dst: '2001:db8:1::2', size: 8, opts: { tos: 0x2b } },
+  { what: 'IPv4 route with a preferred source', family: 4, dst: '198.51.100.200', size: 8 },
+  { what: 'IPv6 route with a preferred source', family: 6, dst: '2001:db8:3::7', size: 8 },
+  { what: 'IPv6 source selection among three global addresses (RFC 6724), on-link', family: 6, dst: '2001:db8:1::2', size: 8 },
+  { what: 'IPv6 source selection among three global addresses (RFC 6724), longest match', family: 6, dst: '2001:db8:5::9', size: 8 },
+  { what: 'IPv6 source selection, through the gateway', family: 6, dst: '2001:db8:4::1', size: 8 },
   // last: the kernel probes again a second later, which a later case would see
   { what: 'IPv4 to a host without a neighbour entry (the ARP request)', family: 4, dst: '192.0.2.77', size: 8, arp: true },
 ];
@@ -240,7 +252,7 @@ describe.skipIf(skip !== '')('UDP send: wxdp and the kernel leave the same frame
       const ours = wxdp(c);
       const kern = theirs[i]!;
       const kf = udpFrames(kern.frames.map((h) => Uint8Array.from(Buffer.from(h, 'hex'))), c.arp === true).map(mask);
-      const wf = ours.frames.map((h) => mask(Uint8Array.from(Buffer.from(h, 'hex'))));
+      const wf = udpFrames(ours.frames.map((h) => Uint8Array.from(Buffer.from(h, 'hex'))), c.arp === true).map(mask);
       // the kernel names an IPv6 source in its shortest text; wxdp's bytes are printed the same way
       const kr = !c.listen ? undefined : kern.received ? [kern.received[0], c.family === 4 ? kern.received[1] : ipv6Text(ipv6Bytes(kern.received[1])), kern.received[2]] : kern.received;
       expect({ what: c.what, result: ours.result, frames: wf, received: ours.received }).toEqual({ what: c.what, result: kern.result, frames: kf, received: kr });
