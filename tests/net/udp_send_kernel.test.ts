@@ -118,6 +118,13 @@ const CASES: Case[] = [
   { what: 'IPv6 source selection among three global addresses (RFC 6724), on-link', family: 6, dst: '2001:db8:1::2', size: 8 },
   { what: 'IPv6 source selection among three global addresses (RFC 6724), longest match', family: 6, dst: '2001:db8:5::9', size: 8 },
   { what: 'IPv6 source selection, through the gateway', family: 6, dst: '2001:db8:4::1', size: 8 },
+  { what: 'IPv4 an empty datagram', family: 4, dst: '192.0.2.2', size: 0 },
+  { what: 'IPv6 an empty datagram', family: 6, dst: '2001:db8:1::2', size: 0 },
+  { what: 'UDP-Lite an empty datagram, coverage 8', family: 4, proto: 136, dst: '192.0.2.2', size: 0, opts: { cscov: 8 } },
+  { what: 'IPv6 port 0', family: 6, dst: '2001:db8:1::2', port: 0, size: 4 },
+  { what: 'IPv6 socket, IPv4-mapped destination, port 0', family: 6, dst: '::ffff:192.0.2.2', port: 0, size: 4 },
+  { what: 'IPv4 odd length (checksum padding)', family: 4, dst: '192.0.2.2', size: 1 },
+  { what: 'IPv6 odd length over the MTU (fragments, padding in the last)', family: 6, dst: '2001:db8:1::2', size: 2901 },
   // last: the kernel probes again a second later, which a later case would see
   { what: 'IPv4 to a host without a neighbour entry (the ARP request)', family: 4, dst: '192.0.2.77', size: 8, arp: true },
 ];
