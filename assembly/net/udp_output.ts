@@ -602,6 +602,8 @@ function mtu6(probe: bool): u32 {
 
 /** udpv6_sendmsg for an IPv6 destination (the 16 bytes at `daddr`; 0: the connected peer). */
 function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32): i32 {
+  // "rough check on arithmetic overflow" (the exact limit comes after the route, as __ip6_append_data's)
+  if (len > 0x7fffffff - UDP_HLEN) return -EMSGSIZE;
   if (daddr != 0) {
     if (dport == 0) return -EINVAL;
     ipv6Copy(DST(), daddr);
