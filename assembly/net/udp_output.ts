@@ -632,6 +632,8 @@ function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32): i32 {
   const pmtudisc = <u32>load<u8>(sk + SK_PMTUDISC);
   const mtu = mtu6(pmtudisc >= IP_PMTUDISC_PROBE);
   const ulen = len + UDP_HLEN;
+  // no room for 8 bytes after the headers: nothing can be sent (the kernel's first emsgsize test)
+  if (mtu <= IPV6_HLEN || ((mtu - IPV6_HLEN) & ~7) <= FRAG_HLEN) return -EMSGSIZE;
   const dontfrag = (<u32>load<u8>(sk + SK_FLAGS6) & SK6F_DONTFRAG) != 0;
   if (ulen > mtu - IPV6_HLEN && dontfrag) return -EMSGSIZE;
   const ignoreDf = pmtudisc < IP_PMTUDISC_DO || pmtudisc == IP_PMTUDISC_OMIT;
