@@ -22,6 +22,7 @@
 //   +52   u32 netdev stage state (netdev.ts): device order list, block allocator free lists
 //   +56   u32 reclamation state (reclaim.ts): per-worker quiescent counters, retired blocks, free lists
 //   +60   u32 local delivery's protocol tables (local.ts): 2 × 256 u8 handlers, IPv4 then IPv6
+//   +64   u32 socket programs (sk_prog.ts): attached sk_lookup / sk_reuseport programs, their contexts
 //   +512  SYSCTL_COUNT × u32 global sysctls (SYSCTL_* below; defaults are the kernel's)
 //   +1024 MIB_COUNT × u64 SNMP counters (MIB_* below; names as /proc/net/snmp and snmp6 print them)
 //   +4096 NDROP_COUNT × u64 drop counters by reason (NDROP_*: the kernel's SKB_DROP_REASON_* names)
@@ -41,6 +42,7 @@ export const NR_FIB_GEN: u32 = 48;
 export const NR_NETDEV: u32 = 52;
 export const NR_RECLAIM: u32 = 56;
 export const NR_PROTOS: u32 = 60;
+export const NR_SKPROG: u32 = 64;
 export const NR_SYSCTL: u32 = 512;
 export const NR_MIB: u32 = 1024;
 export const NR_DROPS: u32 = 4096;
