@@ -40,7 +40,7 @@ import {
 } from './abi';
 import { netRoot } from './core';
 import { IPPROTO_TCP, IPPROTO_UDP } from './inet';
-import { RG_BIND_INANY, RG_NUM, RG_PROG, RG_SOCKS, SK_MAX, sockById } from './sock';
+import { RG_BIND_INANY, RG_NUM, RG_PROG, RG_SOCKS, SK_MAX, SKX_RCV4, sockById } from './sock';
 
 export const SK_LOOKUP_DROP: u32 = 0xffffffff;
 
@@ -171,11 +171,6 @@ export function skViewReserve(id: u32): bool {
   return true;
 }
 
-/** An IPv4 address as bpf_sock shows it from 16 bytes of a record: the first 4 (AF_INET), or a v4-mapped tail. */
-@inline function ip4Of(a: u32, family: u32): u32 {
-  if (family == AF_INET) return load<u32>(a);
-  return load<u64>(a) == 0 && load<u32>(a + 8) == 0xffff0000 ? load<u32>(a + 12) : 0;
-}
 
 @inline function copyIp6(dst: u32, a: u32, family: u32): void {
   if (family == AF_INET6) {
@@ -200,11 +195,16 @@ export function sockView(rec: u32): u32 {
   store<u32>(v + BS_PROTOCOL, proto);
   store<u32>(v + BS_MARK, load<u32>(rec + SK_MARK));
   store<u32>(v + BS_PRIORITY, 0);
-  store<u32>(v + BS_SRC_IP4, ip4Of(rec + SK_RCV_SADDR, family));
+  // src_ip4 is skc_rcv_saddr: an IPv6 socket's IPv4 view of its bound address (127.0.0.6 for a native one).
+  const v4 = family == AF_INET;
+  store<u32>(v + BS_SRC_IP4, load<u32>(rec + (v4 ? SK_RCV_SADDR : SKX_RCV4)));
   copyIp6(v + BS_SRC_IP6, rec + SK_RCV_SADDR, family);
   store<u32>(v + BS_SRC_PORT, <u32>load<u16>(rec + SK_NUM));
   store<u32>(v + BS_DST_PORT, <u32>bswap<u16>(load<u16>(rec + SK_DPORT)));
-  store<u32>(v + BS_DST_IP4, ip4Of(rec + SK_DADDR, family));
+  // (Linux 6.18 shows an IPv6 socket's native IPv6 peer as dst_ip4 0, a v4-mapped one as its IPv4.)
+  const d = rec + SK_DADDR;
+  const mapped = load<u64>(d) == 0 && load<u32>(d + 8) == 0xffff0000;
+  store<u32>(v + BS_DST_IP4, v4 ? load<u32>(d) : mapped ? load<u32>(d + 12) : 0);
   copyIp6(v + BS_DST_IP6, rec + SK_DADDR, family);
   store<u32>(v + BS_STATE, <u32>load<u8>(rec + SK_STATE));
   // NO_QUEUE_MAPPING reads as -1.

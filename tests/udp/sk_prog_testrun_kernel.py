@@ -2,8 +2,10 @@
 # BPF_PROG_TEST_RUN of programs/sk_lookup.o's programs with a struct bpf_sk_lookup as ctx_in, as the
 # kernel answers it (bpf_prog_test_run_sk_lookup).
 #
-# spec: { "dir": bpffs mount point, "obj": path, "sockets": [{ "addr", "port", "reuseport" }],
-#         "cases": [{ "prog": name, "redir_map": { "0": socket index }, "ctx": { field: value } }] }
+# spec: { "dir": bpffs mount point, "obj": path,
+#         "sockets": [{ "family": 4 | 6, "addr", "port", "reuseport", "mark", "connect": [addr, port] }],
+#         "cases": [{ "prog": name, "redir_map": { "0": socket index }, "ctx": { field: value },
+#                    "dump": map name (its key 0 value, in hex, follows the result) }] }
 #   ctx fields: sk, family, protocol, remote_ip4, remote_ip6, remote_port (host order; stored be16),
 #   local_ip4, local_ip6, local_port, ingress_ifindex
 # out:  { "results": [ "retval:<n> cookie:<s + socket index | none | ?>" | errno name ] }
@@ -12,7 +14,7 @@ import ctypes, errno, ipaddress, json, os, socket, struct, subprocess, sys
 spec = json.load(sys.stdin)
 libc = ctypes.CDLL(None, use_errno=True)
 SYS_bpf = 321
-BPF_MAP_UPDATE_ELEM, BPF_MAP_DELETE_ELEM, BPF_OBJ_GET, BPF_PROG_TEST_RUN = 2, 3, 7, 10
+BPF_MAP_LOOKUP_ELEM, BPF_MAP_UPDATE_ELEM, BPF_MAP_DELETE_ELEM, BPF_OBJ_GET, BPF_PROG_TEST_RUN = 1, 2, 3, 7, 10
 SO_COOKIE = 57
 
 
@@ -35,10 +37,17 @@ subprocess.run(["mount", "-t", "bpf", "bpf", d], check=True)
 try:
     socks = []
     for s in spec["sockets"]:
-        so = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        v6 = s.get("family") == 6
+        so = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
+        if v6:
+            so.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         if s.get("reuseport"):
             so.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        if s.get("mark"):
+            so.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, s["mark"])
         so.bind((s.get("addr", ""), s["port"]))
+        if s.get("connect"):
+            so.connect(tuple(s["connect"]))
         socks.append(so)
     cookies = [struct.unpack("<Q", so.getsockopt(socket.SOL_SOCKET, SO_COOKIE, 8))[0] for so in socks]
     subprocess.run(["bpftool", "prog", "loadall", spec["obj"], f"{d}/p", "type", "sk_lookup", "pinmaps", f"{d}/m"], check=True)
@@ -77,7 +86,15 @@ try:
         retval = struct.unpack_from("<I", attr.raw, 4)[0]
         cookie = struct.unpack_from("<Q", cout.raw, 0)[0]
         who = "none" if cookie == 0 else (f"s{cookies.index(cookie)}" if cookie in cookies else "?")
-        results.append(f"retval:{retval} cookie:{who}")
+        out = f"retval:{retval} cookie:{who}"
+        if c.get("dump"):
+            mfd = obj_get(f"{d}/m/{c['dump']}")
+            kb = ctypes.create_string_buffer(struct.pack("<I", 0), 4)
+            vb = ctypes.create_string_buffer(256)
+            bpf(BPF_MAP_LOOKUP_ELEM, ctypes.create_string_buffer(struct.pack("<IIQQQ", mfd, 0, ctypes.addressof(kb), ctypes.addressof(vb), 0), 128))
+            out += " sk:" + vb.raw[:80].hex()
+            os.close(mfd)
+        results.append(out)
     print(json.dumps({"results": results}))
 finally:
     subprocess.run(["umount", d])
