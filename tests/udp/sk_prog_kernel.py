@@ -8,7 +8,8 @@
 #         "lookup_progs": [names, in attach order], "reuseport_prog": name or null (attached through socket
 #         reuseport_attach), "reuseport_attach": socket index,
 #         "send": [{ "dst": "192.0.2.1", "dport": 7007, "sport": 40000, "payload": [1, 2] }] }
-# out:  { "received": [socket index or null, one per datagram] }
+#         "dump": map name of the reuseport object (its key 0 value, in hex, after the datagrams) }
+# out:  { "received": [socket index or null, one per datagram], "dump": hex }
 import ctypes, json, os, select, socket, struct, subprocess, sys, time
 
 spec = json.load(sys.stdin)
@@ -86,6 +87,13 @@ try:
                 except BlockingIOError:
                     pass
         received.append(got)
-    print(json.dumps({"received": received}))
+    out = {"received": received}
+    if spec.get("dump"):
+        mfd = obj_get(f"{d}/rm/{spec['dump']}")
+        kb = ctypes.create_string_buffer(struct.pack("<I", 0), 4)
+        vb = ctypes.create_string_buffer(256)
+        bpf(1, struct.pack("<IIQQQ", mfd, 0, ctypes.addressof(kb), ctypes.addressof(vb), 0))
+        out["dump"] = vb.raw[:36].hex()
+    print(json.dumps(out))
 finally:
     subprocess.run(["umount", d])
