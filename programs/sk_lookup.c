@@ -188,6 +188,25 @@ struct {
 	__type(value, struct bpf_sock);
 } sk_seen SEC(".maps");
 
+/*
+ * Put server A at server B's key from the program (bpf_map_update_elem with the socket as the value,
+ * BPF_NOEXIST: SK_DROP when B's slot is taken), then steer to B past its reuseport group.
+ */
+SEC("sk_lookup")
+int copy_a_to_b(struct bpf_sk_lookup *ctx)
+{
+	struct bpf_sock *sk = bpf_map_lookup_elem(&redir_map, &KEY_SERVER_A);
+	long err;
+
+	if (!sk)
+		return SK_PASS;
+	err = bpf_map_update_elem(&redir_map, &KEY_SERVER_B, sk, BPF_NOEXIST);
+	bpf_sk_release(sk);
+	if (err)
+		return SK_DROP;
+	return assign_from_map(ctx, KEY_SERVER_B, BPF_SK_LOOKUP_F_NO_REUSEPORT);
+}
+
 /* Copy redir_map[0]'s struct bpf_sock into sk_seen, every field (dst_port as its 2-byte field). */
 SEC("sk_lookup")
 int record_sk(struct bpf_sk_lookup *ctx)

@@ -219,6 +219,11 @@ export function sockView(rec: u32): u32 {
   return view == 0 ? 0 : load<u32>(view + VIEW_RECORD);
 }
 
+/** viewRecord for the socket maps (a program's bpf_map_update_elem). */
+export function viewRecordOf(view: u32): u32 {
+  return viewRecord(view);
+}
+
 // ---- BPF_PROG_TYPE_SK_LOOKUP ----
 
 /** Whether the last skLookupRun's chosen socket skips its reuseport group (BPF_SK_LOOKUP_F_NO_REUSEPORT). */

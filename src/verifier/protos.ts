@@ -58,7 +58,8 @@ const SOCK_MAPS = [M.SOCKMAP, M.SOCKHASH];
 
 export const PROTOS: Readonly<Record<number, Proto>> = {
   1: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY], ret: Ret.MAP_VALUE_OR_NULL, mapTypes: [...KV_MAPS, M.DEVMAP, M.DEVMAP_HASH, M.XSKMAP, M.CPUMAP, ...SOCK_MAPS] },
-  2: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY, Arg.PTR_TO_MAP_VALUE, Arg.ANYTHING], ret: Ret.INTEGER, mapTypes: [...KV_MAPS, M.DEVMAP, M.DEVMAP_HASH, M.CPUMAP] },
+  // A sockmap's value is a socket (resolve_map_arg_type); may_update_sockmap decides which types may.
+  2: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY, Arg.PTR_TO_MAP_VALUE, Arg.ANYTHING], ret: Ret.INTEGER, mapTypes: [...KV_MAPS, M.DEVMAP, M.DEVMAP_HASH, M.CPUMAP, ...SOCK_MAPS] },
   3: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY], ret: Ret.INTEGER, mapTypes: [...KV_MAPS, M.DEVMAP, M.DEVMAP_HASH, M.XSKMAP, M.CPUMAP, ...SOCK_MAPS] },
   5: { args: [], ret: Ret.INTEGER },
   // trace_printk: args 3–5 are not declared (ARG_DONTCARE), so they need not be initialised.

@@ -65,6 +65,8 @@ const CASES: Case[] = [
   { name: 'ingress_ifindex set: EINVAL', prog: 'lookup_pass', ctx: { ...V4, ingress_ifindex: 3 } },
   { name: 'local_port past 65535: ERANGE', prog: 'lookup_pass', ctx: { ...V4, local_port: 70000 } },
   { name: 'family 99: EAFNOSUPPORT', prog: 'lookup_pass', ctx: { ...V4, family: 99 } },
+  { name: 'a program puts a socket in a sockmap, then steers to it', prog: 'copy_a_to_b', redir_map: { 0: 0 }, ctx: V4 },
+  { name: "a program's BPF_NOEXIST update of a taken slot: EEXIST, SK_DROP", prog: 'copy_a_to_b', redir_map: { 0: 0, 1: 4 }, ctx: V4 },
   // struct bpf_sock as a program reads it (bpf_sock_convert_ctx_access), for each kind of socket
   ...[0, 2, 3, 4, 5, 6, 7].map((i) => ({ name: `bpf_sock of socket ${i}`, prog: 'record_sk', redir_map: { 0: i }, ctx: V4, dump: 'sk_seen' })),
 ];
@@ -72,7 +74,7 @@ const CASES: Case[] = [
 /** Linux 6.18's answers to CASES. */
 const RECORDED: string[] = [
   'retval:1 cookie:none', 'retval:1 cookie:s0', 'retval:1 cookie:none', 'retval:0 cookie:none', 'EOPNOTSUPP', 'retval:1 cookie:s1',
-  'retval:0 cookie:none', 'EINVAL', 'EINVAL', 'ERANGE', 'EAFNOSUPPORT',
+  'retval:0 cookie:none', 'EINVAL', 'EINVAL', 'ERANGE', 'EAFNOSUPPORT', 'retval:1 cookie:s0', 'retval:0 cookie:none',
   'retval:1 cookie:none sk:000000000200000002000000110000000000000000000000c0000201000000000000000000000000000000005f1b000000000000000000000000000000000000000000000000000007000000ffffffff',
   'retval:1 cookie:none sk:000000000a000000020000001100000000000000000000007f00000620010db8000100000000000000000001601b000000000000000000000000000000000000000000000000000007000000ffffffff',
   'retval:1 cookie:none sk:000000000a000000020000001100000000000000000000000000000000000000000000000000000000000000611b000000000000000000000000000000000000000000000000000007000000ffffffff',

@@ -143,13 +143,14 @@ const REFUSED: Array<{ object: string; type: ProgType; message: string; insn: nu
   { object: 'sk_lookup_assign_unchecked.o', type: 'sk_lookup', message: 'R2 type=map_value_or_null expected=sock', insn: 12 },
   { object: 'sk_lookup_reuseport_array.o', type: 'sk_lookup', message: 'cannot pass map_type 20 into func bpf_map_lookup_elem#1', insn: 6 },
   { object: 'sk_reuseport_array_map.o', type: 'sk_reuseport', message: 'cannot pass map_type 2 into func bpf_sk_select_reuseport#82', insn: 7 },
+  { object: 'sk_lookup_update_number.o', type: 'sk_lookup', message: 'R3 type=fp expected=sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_', insn: 11 },
 ];
 
 describe('socket programs from C (programs/sk_*.c)', () => {
   it('loads every program of sk_lookup.o and sk_reuseport.o', async () => {
     const dp = await Datapath.create();
     const a = await dp.loadObject('programs/sk_lookup.o');
-    expect([...a.programs.keys()].sort()).toEqual(['assign_configured', 'lookup_drop', 'lookup_pass', 'record_ctx', 'redir_ip4', 'redir_port', 'replace_with_b', 'select_b_no_reuseport', 'unassign']);
+    expect([...a.programs.keys()].sort()).toEqual(['assign_configured', 'copy_a_to_b', 'lookup_drop', 'lookup_pass', 'record_ctx', 'record_sk', 'redir_ip4', 'redir_port', 'replace_with_b', 'select_b_no_reuseport', 'unassign']);
     const b = await dp.loadObject('programs/sk_reuseport.o');
     expect([...b.programs.keys()]).toEqual(['select_by_payload']);
   });
