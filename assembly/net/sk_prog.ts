@@ -56,6 +56,7 @@ const EPROTOTYPE: i32 = 91;
 const ESOCKTNOSUPPORT: i32 = 94;
 const EAFNOSUPPORT: i32 = 97;
 const ERANGE: i32 = 34;
+const EFAULT: i32 = 14;
 
 const SKP_LOOKUP_COUNT: u32 = 0;
 const SKP_VIEWS: u32 = 4;
@@ -485,6 +486,28 @@ export function bpf_sk_select_reuseport(ctx: u64, map: u64, key: u64, flags: u64
   }
   store<u32>(c + RC_SELECTED, rec);
   return 0;
+}
+
+/**
+ * bpf_skb_load_bytes (26) in an sk_reuseport program (sk_reuseport_load_bytes): `len` bytes from
+ * `offset` past the UDP header; past the datagram, `to` is zeroed and the result is -EFAULT.
+ */
+export function bpf_skb_load_bytes(ctx: u64, offset: u64, to: u64, len: u64, r5: u64): u64 {
+  const c = <u32>ctx;
+  const off = <u32>offset;
+  const n = <u32>len;
+  if (off > 0x7fffffff || <u64>off + <u64>n > <u64>load<u32>(c + RC_LEN)) {
+    memory.fill(<u32>to, 0, n);
+    return helperErr(EFAULT);
+  }
+  memory.copy(<u32>to, <u32>load<u64>(c + RC_DATA) + off, n);
+  return 0;
+}
+
+/** bpf_get_socket_cookie (46) on a socket pointer (bpf_get_socket_ptr_cookie): the socket's cookie. */
+export function bpf_get_socket_cookie(sk: u64, r2: u64, r3: u64, r4: u64, r5: u64): u64 {
+  const rec = viewRecord(<u32>sk);
+  return rec == 0 ? 0 : load<u64>(rec + SK_COOKIE);
 }
 
 /** Socket `id` closed (sock.ts's sk_close calls this): out of every socket map, its attachments gone. */

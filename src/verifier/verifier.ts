@@ -1677,6 +1677,12 @@ class Verifier {
         if (isNull) return;
         if (reg.type !== RegType.SOCKET) this.reject(`R${regno} type=${reg.typeName()} expected=sock`, pc);
         return;
+      case Arg.PTR_TO_SOCK_COMMON_OR_NULL:
+        if (isNull) return;
+        if (!isSockType(reg.type)) {
+          this.reject(`R${regno} type=${reg.typeName()} expected=sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_`, pc);
+        }
+        return;
       case Arg.PTR_TO_SOCK_COMMON_RELEASE:
         if (!isSockType(reg.type) || reg.maybeNull) {
           this.reject(`R${regno} type=${reg.typeName()} expected=sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_`, pc);

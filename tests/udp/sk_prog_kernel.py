@@ -93,7 +93,7 @@ try:
         kb = ctypes.create_string_buffer(struct.pack("<I", 0), 4)
         vb = ctypes.create_string_buffer(256)
         bpf(1, struct.pack("<IIQQQ", mfd, 0, ctypes.addressof(kb), ctypes.addressof(vb), 0))
-        out["dump"] = vb.raw[:36].hex()
+        out["dump"] = vb.raw[:40].hex()
     print(json.dumps(out))
 finally:
     subprocess.run(["umount", d])

@@ -107,6 +107,18 @@ const SCENARIOS: Scenario[] = [
     send: [1, 0, 1].map((k, i) => ({ dst: '2001:db8:1::1', dport: 9001, sport: 42000 + i, payload: [k, 1, 2, 3, 4, 5] })),
     dump: 'seen',
   },
+  {
+    name: 'sk_reuseport with bpf_skb_load_bytes and bpf_get_socket_cookie; an empty datagram: EFAULT, refused',
+    sockets: [{ port: 9002, reuseport: true }, { port: 9002, reuseport: true }],
+    reuseport_array: { 0: 0, 1: 1 },
+    reuseport_prog: 'select_by_load_bytes',
+    reuseport_attach: 1,
+    send: [
+      ...[1, 0, 1].map((k, i) => ({ dst: '192.0.2.1', dport: 9002, sport: 43000 + i, payload: [k] })),
+      { dst: '192.0.2.1', dport: 9002, sport: 43009, payload: [] },
+    ],
+    dump: 'seen',
+  },
 ];
 
 /** A UDP header and payload over IPv6, with the RFC 8200 8.1 checksum. */
