@@ -268,6 +268,7 @@ export const NDROP_UDP_CSUM: u32 = 128;
 export const NDROP_SOCKET_RCVBUFF: u32 = 129;
 export const NDROP_TCP_CSUM: u32 = 130;
 export const NDROP_SOCKET_FILTER: u32 = 131; // an sk_lookup program's SK_DROP
+export const NDROP_PROTO_MEM: u32 = 132; // the UDP queues together hold their share of the UMEM (udp_mem)
 // 132-159: the L4 stages' own, kernel names where they exist
 export const NDROP_COUNT: u32 = 160;
 
@@ -480,6 +481,11 @@ export const SCR_BURST_SIZE: u32 = 2048;
 // ---- The UDP send path's part of the worker scratch area (netScratch() + SCR_UDP_TX; udp_output.ts draws it) ----
 export const SCR_UDP_TX: u32 = 5120;
 export const SCR_UDP_TX_SIZE: u32 = 256;
+// ---- The L4 demux's part of the worker scratch area (netScratch() + SCR_L4): sock_lookup.ts, tcp.ts ----
+//   +0 source address (16) | +16 destination address (16) | +32 zeros (16): a lookup's addresses for the
+//   sk_lookup programs and the wildcard; +48 / +64 the reset's addresses (tcp.ts)
+export const SCR_L4: u32 = 5376;
+export const SCR_L4_SIZE: u32 = 128;
 
 // ---- A socket (sock.ts owns the tables; udp.ts, the send path, sk programs and TypeScript read it) ----
 // SK_SIZE bytes in the arena, found by id (1-based, stable while the socket lives; 0 is "none").

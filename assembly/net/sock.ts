@@ -6,6 +6,15 @@
 // Reads/sets: the L4 root (NR_L4), socket records. The data path only queues, counts, sets SK_ERR and
 // the ready list; everything else is the control plane's (one thread), published with single stores.
 //
+// Concurrency. Tables: several workers may look up while the control plane changes them — a socket is
+// filled before one store links it (chain head, or the member count of its group after the member is in
+// place), unlinked by one store, and its record (and a replaced or emptied group array) goes back through
+// reclaim.ts's grace periods (rc_retire), so a reader that found it before the unlink still reads a
+// whole record. Queues and the ready ring: one producer and one consumer each — the data path of the
+// thread that polls, and the control plane reading — as the stack runs today (the module is built
+// without the threads feature: no atomics). Datagrams for one socket from several worker threads at
+// once would need SK_LOCK taken around skEnqueue / dequeue and the ready ring's tail; not done yet.
+//
 // ---- Exports for TypeScript (src/control/sockets.ts wraps them; errors are -errno, Linux numbers) ----
 //
 //   sk_create(family, protocol, flags) → id | -errno
@@ -44,6 +53,7 @@
 //   sk_autobind(sk) → 0 | -errno                   inet_autobind (the send path calls it)
 //   sk_rmem_default(v) / sk_rmem_max(v)             net.core.rmem_default / rmem_max (212992)
 //   sk_wmem_default(v) / sk_wmem_max(v)             net.core.wmem_default / wmem_max (212992)
+//   sk_mem_max(frames) / sk_mem_held()              udp_mem: frames all socket queues may hold (half the UMEM)
 //   sk_io_area() → address                          the control plane's I/O area (IO_*): an address to
 //       pass, a meta array and a data buffer for sk_recv / sk_recv_batch (one reader: the control plane)
 //
@@ -57,6 +67,9 @@
 //   +48 u64 next socket cookie    +56 u32 raw handlers: 512 × u32 socket id (IPv4 by protocol, then IPv6)
 //   +60 u32 sockets live          +64 u16 port range low | +66 u16 high
 //   +68 u32 rmem_default          +72 u32 rmem_max   +76 wmem_default   +80 wmem_max
+//   +84 u32 next reuseport group id   +88 u32 the control plane's I/O area
+//   +92 u32 frames held by all socket queues   +96 an address being bound (16) | +112 a connect's source (16)
+//   +128 u32 the most frames the queues may hold (control plane only: the data path uses its worker scratch)
 //
 // ---- A protocol's tables (TB_*, one block) ----
 //
@@ -108,11 +121,16 @@ export const RG_SIZE: u32 = 64;
 //   address | +12 u32 payload length | +16 u32 ifindex | +20 u16 source port (host order) | +22 u8 family
 //   | +23 u8 reserved | +24 u32 the IP header's address (the source address is read from it) | +28 truesize
 //
+// Every socket's queue is bounded by its SO_RCVBUF; all of them together by a share of the UMEM
+// (sk_mem_max, half the frames by default): the kernel's udp_mem, whose excess it counts as MemErrors
+// (PROTO_MEM). Without it 10k sockets of a few queued datagrams each would hold every frame, and the
+// receive rings would stop for all of them.
+//
 // Why hold the frame rather than copy into a per-socket ring: the frame is already in shared memory and
 // the datagram is copied once (by sk_recv, into the reader's buffer) instead of twice; memory is taken
 // only while something is queued (a ring per socket sized for SO_RCVBUF's default would be 200 KiB
 // each: 20 GiB for 100k sockets); and the queue's bound is the kernel's own: sk_rmem_alloc against
-// sk_rcvbuf, charged with the datagram's truesize. A slow reader holds at most its SO_RCVBUF worth of
+// sk_rcvbuf, charged with the truesize of an skb built on the frame (skTruesize: FRAME_SIZE + 256). A slow reader holds at most its SO_RCVBUF worth of
 // frames, as a kernel socket holds its skbs. The frame goes back to its queue's fill ring when read.
 //
 // ---- Meta of a received datagram (RM_*, as sk_recv and sk_recv_batch write it) ----
@@ -163,7 +181,9 @@ export const SKO_UDPLITE_SEND_CSCOV: u32 = 0x880a;
 export const SKO_UDPLITE_RECV_CSCOV: u32 = 0x880b;
 
 import { copyBytes, fillBytes } from '../bytes';
-import { FRAME_SIZE } from '../abi';
+import { DP_BASE, DP_UMEM_FRAMES, FRAME_SIZE } from '../abi';
+import { BIG_FRAME_SIZE } from '../umem';
+import { REASM_FRAME_L3_MAX } from './reasm';
 import { rc_alloc, rc_retire, netWorkerSlot } from './reclaim';
 import { mibInc, netFree, netRoot, netdevGet, sysctl } from './core';
 import {
@@ -209,7 +229,9 @@ const L4_WMEM_DEFAULT: u32 = 76;
 const L4_WMEM_MAX: u32 = 80;
 const L4_RG_ID: u32 = 84;
 const L4_IO: u32 = 88;
-const L4_SIZE: u32 = 128;
+const L4_HELD: u32 = 92;
+const L4_HELD_MAX: u32 = 128;
+const L4_SIZE: u32 = 192;
 export const TB_PORT: u32 = 0;
 export const TB_HASH2: u32 = 4;
 export const TB_HASH4: u32 = 8;
@@ -286,6 +308,7 @@ function l4Init(): u32 {
   store<u32>(r + L4_WMEM_DEFAULT, 212992);
   store<u32>(r + L4_WMEM_MAX, 212992);
   store<u32>(r + L4_RG_ID, 1);
+  store<u32>(r + L4_HELD_MAX, load<u32>(DP_BASE + DP_UMEM_FRAMES) >> 1);
   store<u32>(nr + NR_L4, r); // last: a reader sees no root or a whole one
   return r;
 }
@@ -886,6 +909,7 @@ export function sk_close(id: u32): i32 {
   while (f != 0) {
     const next = load<u32>(f + QF_NEXT);
     netFree(load<u32>(f + QF_Q), f);
+    heldDec();
     f = next;
   }
   store<u32>(sk + SKX_QHEAD, 0);
@@ -1094,12 +1118,15 @@ export function sk_count(): u32 {
 // ---- The data path's side: queue, error, ready ----
 
 /**
- * The skb truesize the kernel would charge for a datagram of `l3len` bytes received linear (one
- * allocation of the headers and data, aligned, plus struct sk_buff and skb_shared_info): what SK_RMEM
- * counts against SO_RCVBUF.
+ * The truesize the kernel charges a datagram that arrived in an XDP frame: the skb is built around
+ * the frame (build_skb(data, frame_size): SKB_TRUESIZE of the frame less its skb_shared_info, i.e. the
+ * frame plus struct sk_buff's 256 aligned bytes), so SO_RCVBUF counts the memory a queued datagram
+ * really holds here, a whole frame (a big frame for a reassembled datagram that outgrew one). How many
+ * datagrams the kernel queues depends on its driver's allocation as much (a veth peer's AF_PACKET skb
+ * is smaller); the rule that admits them is the kernel's.
  */
 @inline export function skTruesize(l3len: u32): u32 {
-  return ((l3len + 14 + 64 + 63) & ~63) + 256 + 320;
+  return (l3len <= REASM_FRAME_L3_MAX ? FRAME_SIZE : BIG_FRAME_SIZE) + 256;
 }
 
 /** The socket became worth visiting: on the ready ring once until sk_ready reports it. */
@@ -1112,17 +1139,25 @@ export function sk_count(): u32 {
   store<u32>(r + L4_READY_TAIL, tail + 1); // the id is written before the tail moves past it
 }
 
+export const ENQ_OK: i32 = 0;
+export const ENQ_RCVBUF: i32 = 1; // -ENOMEM of the kernel: over SO_RCVBUF (RcvbufErrors)
+export const ENQ_MEM: i32 = 2; //    -ENOBUFS: over udp_mem (MemErrors)
+
 /**
  * __udp_enqueue_schedule_skb: queue the datagram in frame `data` (its IP header at `iph`, payload at
- * `payload`, `plen` bytes) on `sk`. false when SO_RCVBUF is exceeded (the caller counts it); the frame
- * is then still the caller's.
+ * `payload`, `plen` bytes) on `sk`. ENQ_OK, or ENQ_RCVBUF / ENQ_MEM (the caller counts it; the frame
+ * is then still the caller's).
  */
-export function skEnqueue(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, plen: u32, sport: u32, ifindex: u32, family: u32): bool {
+export function skEnqueue(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, plen: u32, sport: u32, ifindex: u32, family: u32): i32 {
   const rmem = load<u32>(sk + SK_RMEM);
   const size = skTruesize(l3len);
   const rcvbuf = load<u32>(sk + SK_RCVBUF);
   // drop when over the limit; always room for one datagram when the buffer is small
-  if (rmem + size > rcvbuf && (rcvbuf > 0x3fffffff || rmem > rcvbuf)) return false;
+  if (rmem + size > rcvbuf && (rcvbuf > 0x3fffffff || rmem > rcvbuf)) return ENQ_RCVBUF;
+  const r = l4Root();
+  const held = load<u32>(r + L4_HELD);
+  if (held >= load<u32>(r + L4_HELD_MAX)) return ENQ_MEM;
+  store<u32>(r + L4_HELD, held + 1);
   const f = iph & ~(FRAME_SIZE - 1);
   store<u32>(f + QF_NEXT, 0);
   store<u32>(f + QF_Q, q);
@@ -1144,7 +1179,7 @@ export function skEnqueue(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, p
   // sk_incoming_cpu_update: only a socket with a peer address records where it last received
   if (load<u32>(sk + SKX_DADDR4) != 0) store<u32>(sk + SKX_INCOMING, netWorkerSlot() + 1);
   markReady(sk);
-  return true;
+  return ENQ_OK;
 }
 
 /** A drop charged to the socket (sk_drops, SO_RXQ_OVFL). */
@@ -1213,6 +1248,24 @@ function metaFill(sk: u32, f: u32, m: u32): void {
   }
 }
 
+@inline function heldDec(): void {
+  const r = l4Root();
+  store<u32>(r + L4_HELD, load<u32>(r + L4_HELD) - 1);
+}
+
+/** udp_mem in frames: how many the socket queues may hold together (default half the UMEM). */
+export function sk_mem_max(frames: u32): void {
+  const r = l4Init();
+  if (r != 0) store<u32>(r + L4_HELD_MAX, frames);
+}
+
+/** Frames the socket queues hold now. */
+export function sk_mem_held(): u32 {
+  if (netRoot() == 0) return 0;
+  const r = l4Root();
+  return r == 0 ? 0 : load<u32>(r + L4_HELD);
+}
+
 /** Unlink and free the oldest queued frame of `sk` (its bytes already taken). */
 function dequeue(sk: u32, f: u32): void {
   const next = load<u32>(f + QF_NEXT);
@@ -1220,6 +1273,7 @@ function dequeue(sk: u32, f: u32): void {
   if (next == 0) store<u32>(sk + SKX_QTAIL, 0);
   store<u32>(sk + SKX_QLEN, load<u32>(sk + SKX_QLEN) - 1);
   store<u32>(sk + SK_RMEM, load<u32>(sk + SK_RMEM) - load<u32>(f + QF_TRUESIZE));
+  heldDec();
   const raw = <u32>load<u8>(sk + SKX_RAW_PROTO);
   // udpv6_recvmsg counts by the datagram's family (is_udp4), not the socket's
   if (raw == 0) mibInc(udpMibBase(<u32>load<u8>(f + QF_FAMILY) == AF_INET6, <u32>load<u8>(sk + SK_PROTOCOL)) + UDP_MIB_INDATAGRAMS);

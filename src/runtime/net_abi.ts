@@ -245,4 +245,5 @@ export const NET_DROP_REASONS: Readonly<Record<number, string>> = {
   129: 'SOCKET_RCVBUFF',
   130: 'TCP_CSUM',
   131: 'SOCKET_FILTER',
+  132: 'PROTO_MEM',
 };
