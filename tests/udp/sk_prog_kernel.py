@@ -79,3 +79,4 @@ try:
     print(json.dumps(out))
 finally:
     subprocess.run(["umount", d])
+    os.rmdir(d)

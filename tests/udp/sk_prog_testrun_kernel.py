@@ -80,3 +80,4 @@ try:
     print(json.dumps({"results": results}))
 finally:
     subprocess.run(["umount", d])
+    os.rmdir(d)
