@@ -13,6 +13,7 @@
 import json, os, select, socket, struct, subprocess, sys
 
 spec = json.load(sys.stdin)
+sys.dont_write_bytecode = True  # no __pycache__ beside the tests
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sk_prog_bpf import BPF_LINK_CREATE, bpf, map_lookup, map_update, obj_get  # noqa: E402
 

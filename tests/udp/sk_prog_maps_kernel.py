@@ -11,6 +11,7 @@
 import json, os, socket, struct, sys
 
 spec = json.load(sys.stdin)
+sys.dont_write_bytecode = True  # no __pycache__ beside the tests
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sk_prog_bpf import BPF_MAP_CREATE, bpf, ename, map_delete, map_lookup, map_update  # noqa: E402
 

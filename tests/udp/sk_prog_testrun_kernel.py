@@ -12,6 +12,7 @@
 import ctypes, ipaddress, json, os, socket, struct, subprocess, sys
 
 spec = json.load(sys.stdin)
+sys.dont_write_bytecode = True  # no __pycache__ beside the tests
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sk_prog_bpf import BPF_PROG_TEST_RUN, bpf_buf, ename, map_delete, map_lookup, map_update, obj_get  # noqa: E402
 
