@@ -6,6 +6,7 @@
 //   redir_map   sockmap, key 0 = server A, key 1 = server B, 2 and 3 for the tests' own sockets
 //   seen        array[1]: the last context a program saw, field by field (tests read it)
 //   assign_cfg  array[1]: which socket assign_configured assigns with which flags, and the result
+//   sk_seen     array[1]: struct bpf_sock of redir_map[0] as record_sk read it, field by field
 //
 // Steering rules (constants, as the selftests' DST_PORT / DST_IP4): port 7007 or address 192.0.2.77
 // go to server A; select_b_no_reuseport sends everything to B with BPF_SK_LOOKUP_F_NO_REUSEPORT.
@@ -176,6 +177,69 @@ int assign_configured(struct bpf_sk_lookup *ctx)
 		return SK_PASS;
 	}
 	cfg->err = bpf_sk_assign(ctx, sk, cfg->flags);
+	bpf_sk_release(sk);
+	return SK_PASS;
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bpf_sock);
+} sk_seen SEC(".maps");
+
+/*
+ * Put server A at server B's key from the program (bpf_map_update_elem with the socket as the value,
+ * BPF_NOEXIST: SK_DROP when B's slot is taken), then steer to B past its reuseport group.
+ */
+SEC("sk_lookup")
+int copy_a_to_b(struct bpf_sk_lookup *ctx)
+{
+	struct bpf_sock *sk = bpf_map_lookup_elem(&redir_map, &KEY_SERVER_A);
+	long err;
+
+	if (!sk)
+		return SK_PASS;
+	err = bpf_map_update_elem(&redir_map, &KEY_SERVER_B, sk, BPF_NOEXIST);
+	bpf_sk_release(sk);
+	if (err)
+		return SK_DROP;
+	return assign_from_map(ctx, KEY_SERVER_B, BPF_SK_LOOKUP_F_NO_REUSEPORT);
+}
+
+/* Copy redir_map[0]'s struct bpf_sock into sk_seen, every field (dst_port as its 2-byte field). */
+SEC("sk_lookup")
+int record_sk(struct bpf_sk_lookup *ctx)
+{
+	__u32 zero = 0;
+	struct bpf_sock *sk, *out;
+
+	out = bpf_map_lookup_elem(&sk_seen, &zero);
+	if (!out)
+		return SK_PASS;
+	sk = bpf_map_lookup_elem(&redir_map, &KEY_SERVER_A);
+	if (!sk)
+		return SK_PASS;
+	out->bound_dev_if = sk->bound_dev_if;
+	out->family = sk->family;
+	out->type = sk->type;
+	out->protocol = sk->protocol;
+	out->mark = sk->mark;
+	out->priority = sk->priority;
+	out->src_ip4 = sk->src_ip4;
+	out->src_ip6[0] = sk->src_ip6[0];
+	out->src_ip6[1] = sk->src_ip6[1];
+	out->src_ip6[2] = sk->src_ip6[2];
+	out->src_ip6[3] = sk->src_ip6[3];
+	out->src_port = sk->src_port;
+	out->dst_port = sk->dst_port;
+	out->dst_ip4 = sk->dst_ip4;
+	out->dst_ip6[0] = sk->dst_ip6[0];
+	out->dst_ip6[1] = sk->dst_ip6[1];
+	out->dst_ip6[2] = sk->dst_ip6[2];
+	out->dst_ip6[3] = sk->dst_ip6[3];
+	out->state = sk->state;
+	out->rx_queue_mapping = sk->rx_queue_mapping;
 	bpf_sk_release(sk);
 	return SK_PASS;
 }

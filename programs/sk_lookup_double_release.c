@@ -1,14 +1,6 @@
 // sk_lookup_double_release: refused. The socket is released twice; after the first release the
 // register no longer holds a socket.
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-
-struct {
-	__uint(type, BPF_MAP_TYPE_SOCKMAP);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} redir_map SEC(".maps");
+#include "sk_reject.h"
 
 SEC("sk_lookup")
 int release_twice(struct bpf_sk_lookup *ctx)
@@ -22,5 +14,3 @@ int release_twice(struct bpf_sk_lookup *ctx)
 	bpf_sk_release(sk);
 	return SK_PASS;
 }
-
-char _license[] SEC("license") = "GPL";

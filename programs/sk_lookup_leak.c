@@ -1,15 +1,7 @@
 // sk_lookup_leak: refused by the verifier (kernel and wxdp alike). The socket a sockmap lookup
 // returns is a reference; on the path where bpf_sk_assign is skipped it is never released
 // ("Unreleased reference id=N alloc_insn=M").
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
-
-struct {
-	__uint(type, BPF_MAP_TYPE_SOCKMAP);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} redir_map SEC(".maps");
+#include "sk_reject.h"
 
 SEC("sk_lookup")
 int leak_socket(struct bpf_sk_lookup *ctx)
@@ -25,5 +17,3 @@ int leak_socket(struct bpf_sk_lookup *ctx)
 	bpf_sk_release(sk);
 	return SK_PASS;
 }
-
-char _license[] SEC("license") = "GPL";

@@ -8,6 +8,8 @@
 //
 //   reuseport_array   REUSEPORT_SOCKARRAY, the group's sockets by index (user space fills it)
 //   seen              array[1]: the last context and the last helper error (tests read it)
+//
+// select_by_load_bytes makes the same choice reading the command with bpf_skb_load_bytes.
 #include <linux/bpf.h>
 #include <linux/in.h>
 #include <linux/udp.h>
@@ -30,6 +32,7 @@ struct reuseport_seen {
 	__u32 sk_src_port;
 	__s32 err;
 	__u32 runs;
+	__u32 cookie_set;
 };
 
 struct {
@@ -71,6 +74,35 @@ int select_by_payload(struct sk_reuseport_md *reuse_md)
 	if (*cmd == 0xfe)
 		return SK_PASS;
 	index = *cmd;
+	err = bpf_sk_select_reuseport(reuse_md, &reuseport_array, &index, 0);
+	s->err = err;
+	return err ? SK_DROP : SK_PASS;
+}
+
+/*
+ * The same choice, the command read with bpf_skb_load_bytes (offset 8: past the UDP header; a
+ * datagram without a payload byte fails with EFAULT and drops), and whether the group member in
+ * reuse_md->sk has a cookie (bpf_get_socket_cookie).
+ */
+SEC("sk_reuseport")
+int select_by_load_bytes(struct sk_reuseport_md *reuse_md)
+{
+	struct reuseport_seen *s;
+	__u32 zero = 0, index = 0;
+	__u8 cmd;
+	long err;
+
+	s = bpf_map_lookup_elem(&seen, &zero);
+	if (!s)
+		return SK_DROP;
+	s->runs++;
+	s->cookie_set = bpf_get_socket_cookie(reuse_md->sk) != 0;
+	err = bpf_skb_load_bytes(reuse_md, sizeof(struct udphdr), &cmd, 1);
+	if (err) {
+		s->err = err;
+		return SK_DROP;
+	}
+	index = cmd;
 	err = bpf_sk_select_reuseport(reuse_md, &reuseport_array, &index, 0);
 	s->err = err;
 	return err ? SK_DROP : SK_PASS;

@@ -19,7 +19,7 @@ import { htabDelete, htabLookup, htabLruLookup, htabLruPercpuLookup, htabPercpuL
 import { trieDelete, trieLookup, trieUpdate } from './lpm_trie';
 import { queueStackGet, queueStackPush } from './queue_stack';
 import { ringbufCommit, ringbufOutput, ringbufQuery, ringbufReserve } from './ringbuf';
-import { sockMapDelete, sockMapLookupElem } from './sockmap';
+import { sockMapDelete, sockMapLookupElem, sockMapUpdateElem } from './sockmap';
 import {
   BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH,
   BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH,
@@ -74,6 +74,10 @@ export function bpf_map_update_elem(map: u64, key: u64, value: u64, flags: u64, 
     case BPF_MAP_TYPE_STACK:
       // queue_stack_map_update_elem(): queues and stacks take bpf_map_push_elem.
       return helperErr(EINVAL);
+    case BPF_MAP_TYPE_SOCKMAP:
+    case BPF_MAP_TYPE_SOCKHASH:
+      // The value is the socket itself (the verifier made sure).
+      return <u64><i64>sockMapUpdateElem(m, k, v, flags);
   }
   return helperErr(EINVAL);
 }

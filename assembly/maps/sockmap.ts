@@ -12,8 +12,8 @@
 // leaves every map (sock_map_close, reuseport_detach_sock): sk_prog.ts calls sockMapsForget.
 
 import { MAP_DATA, MAP_KEY_SIZE, MAP_MAX_ENTRIES, MAP_TYPE, MAP_VALUE_SIZE } from '../abi';
-import { SK_COOKIE, SK_FAMILY, SK_PROTOCOL, SK_REUSEPORT_GROUP } from '../net/abi';
-import { skLive, skRecord, skViewReserve, sockView } from '../net/sk_prog';
+import { SK_COOKIE, SK_FAMILY, SK_ID, SK_PROTOCOL, SK_REUSEPORT_GROUP } from '../net/abi';
+import { skLive, skRecord, skViewReserve, sockView, viewRecordOf } from '../net/sk_prog';
 import { SKX_HASHED } from '../net/sock';
 import { allocMap } from './arena';
 import { arrayAllocCheck, arrayGetNextKey } from './array';
@@ -80,6 +80,11 @@ export function sockMapCreate(type: u32, keySize: u32, valueSize: u32, maxEntrie
     memory.fill(load<u32>(m, MAP_DATA), 0, <usize>maxEntries * 4);
   }
   if (!remember(m)) return -ENOMEM;
+  if (valueScratch == 0) {
+    const b = allocMap(0, 0, 0, 0, 0, 0, 8, 8);
+    if (b == 0) return -ENOMEM;
+    valueScratch = load<u32>(b, MAP_DATA);
+  }
   return m;
 }
 
@@ -167,17 +172,25 @@ export function sockMapUpdate(m: u32, key: u32, value: u32, flags: u64): i32 {
   const id = <u32>raw;
   const rec = skRecord(id);
   if (rec == 0 || !skLive(rec)) return -EBADF;
+  return sockMapPut(m, key, rec, flags, value);
+}
+
+/**
+ * sock_map_update_common / sock_hash_update_common for socket `rec` (checked to exist): the socket
+ * must suit a sockmap, then the flags and the slot decide. `scratch`: room for a hash value.
+ */
+function sockMapPut(m: u32, key: u32, rec: u32, flags: u64, scratch: u32): i32 {
+  const id = load<u32>(rec + SK_ID);
   // sock_map_sk_is_suitable / the psock's protocol hooks: UDP (not UDP-Lite), and hashed (bound).
   if (<u32>load<u8>(rec + SK_PROTOCOL) != IPPROTO_UDP || !skHashed(rec)) return -EOPNOTSUPP;
   if (flags > BPF_EXIST) return -EINVAL;
-  // The view programs will see the socket through (the data path never allocates one).
+  // The view programs will see the socket through (made by the control plane; a program's socket has one).
   if (!skViewReserve(id)) return -ENOMEM;
-  if (type == BPF_MAP_TYPE_SOCKHASH) {
+  if (load<u32>(m, MAP_TYPE) == BPF_MAP_TYPE_SOCKHASH) {
     // The stored value: the id in the first 4 bytes (the rest zero), whatever the value size.
-    const tmp = value;
-    store<u32>(tmp, id);
-    if (v64) store<u32>(tmp + 4, 0);
-    return htabUpdate(m, key, tmp, flags, false);
+    store<u32>(scratch, id);
+    if (load<u32>(m, MAP_VALUE_SIZE) == 8) store<u32>(scratch + 4, 0);
+    return htabUpdate(m, key, scratch, flags, false);
   }
   const s = slotOf(m, load<u32>(key));
   if (s == 0) return -E2BIG;
@@ -187,6 +200,16 @@ export function sockMapUpdate(m: u32, key: u32, value: u32, flags: u64): i32 {
   store<u32>(s, id);
   return 0;
 }
+
+/** bpf_map_update_elem on a sockmap or sockhash from a program: `view` is the socket (sock_map_update_elem). */
+export function sockMapUpdateElem(m: u32, key: u32, view: u32, flags: u64): i32 {
+  const rec = viewRecordOf(view);
+  if (rec == 0 || !skLive(rec)) return -EINVAL;
+  return sockMapPut(m, key, rec, flags, valueScratch);
+}
+
+/** 8 bytes for the sockhash value a program's update stores (made with the first socket map). */
+let valueScratch: u32 = 0;
 
 /**
  * BPF_MAP_DELETE_ELEM (from user space or a program): sockmap -EINVAL for an empty or out-of-range

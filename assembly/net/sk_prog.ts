@@ -40,7 +40,7 @@ import {
 } from './abi';
 import { netRoot } from './core';
 import { IPPROTO_TCP, IPPROTO_UDP } from './inet';
-import { RG_BIND_INANY, RG_NUM, RG_PROG, RG_SOCKS, SK_MAX, sockById } from './sock';
+import { RG_BIND_INANY, RG_NUM, RG_PROG, RG_SOCKS, SK_MAX, SKX_RCV4, sockById } from './sock';
 
 export const SK_LOOKUP_DROP: u32 = 0xffffffff;
 
@@ -56,6 +56,7 @@ const EPROTOTYPE: i32 = 91;
 const ESOCKTNOSUPPORT: i32 = 94;
 const EAFNOSUPPORT: i32 = 97;
 const ERANGE: i32 = 34;
+const EFAULT: i32 = 14;
 
 const SKP_LOOKUP_COUNT: u32 = 0;
 const SKP_VIEWS: u32 = 4;
@@ -171,11 +172,6 @@ export function skViewReserve(id: u32): bool {
   return true;
 }
 
-/** An IPv4 address as bpf_sock shows it from 16 bytes of a record: the first 4 (AF_INET), or a v4-mapped tail. */
-@inline function ip4Of(a: u32, family: u32): u32 {
-  if (family == AF_INET) return load<u32>(a);
-  return load<u64>(a) == 0 && load<u32>(a + 8) == 0xffff0000 ? load<u32>(a + 12) : 0;
-}
 
 @inline function copyIp6(dst: u32, a: u32, family: u32): void {
   if (family == AF_INET6) {
@@ -200,11 +196,16 @@ export function sockView(rec: u32): u32 {
   store<u32>(v + BS_PROTOCOL, proto);
   store<u32>(v + BS_MARK, load<u32>(rec + SK_MARK));
   store<u32>(v + BS_PRIORITY, 0);
-  store<u32>(v + BS_SRC_IP4, ip4Of(rec + SK_RCV_SADDR, family));
+  // src_ip4 is skc_rcv_saddr: an IPv6 socket's IPv4 view of its bound address (127.0.0.6 for a native one).
+  const v4 = family == AF_INET;
+  store<u32>(v + BS_SRC_IP4, load<u32>(rec + (v4 ? SK_RCV_SADDR : SKX_RCV4)));
   copyIp6(v + BS_SRC_IP6, rec + SK_RCV_SADDR, family);
   store<u32>(v + BS_SRC_PORT, <u32>load<u16>(rec + SK_NUM));
   store<u32>(v + BS_DST_PORT, <u32>bswap<u16>(load<u16>(rec + SK_DPORT)));
-  store<u32>(v + BS_DST_IP4, ip4Of(rec + SK_DADDR, family));
+  // (Linux 6.18 shows an IPv6 socket's native IPv6 peer as dst_ip4 0, a v4-mapped one as its IPv4.)
+  const d = rec + SK_DADDR;
+  const mapped = load<u64>(d) == 0 && load<u32>(d + 8) == 0xffff0000;
+  store<u32>(v + BS_DST_IP4, v4 ? load<u32>(d) : mapped ? load<u32>(d + 12) : 0);
   copyIp6(v + BS_DST_IP6, rec + SK_DADDR, family);
   store<u32>(v + BS_STATE, <u32>load<u8>(rec + SK_STATE));
   // NO_QUEUE_MAPPING reads as -1.
@@ -217,6 +218,11 @@ export function sockView(rec: u32): u32 {
 /** The record behind a view a program passed to a helper. */
 @inline function viewRecord(view: u32): u32 {
   return view == 0 ? 0 : load<u32>(view + VIEW_RECORD);
+}
+
+/** viewRecord for the socket maps (a program's bpf_map_update_elem). */
+export function viewRecordOf(view: u32): u32 {
+  return viewRecord(view);
 }
 
 // ---- BPF_PROG_TYPE_SK_LOOKUP ----
@@ -480,6 +486,28 @@ export function bpf_sk_select_reuseport(ctx: u64, map: u64, key: u64, flags: u64
   }
   store<u32>(c + RC_SELECTED, rec);
   return 0;
+}
+
+/**
+ * bpf_skb_load_bytes (26) in an sk_reuseport program (sk_reuseport_load_bytes): `len` bytes from
+ * `offset` past the UDP header; past the datagram, `to` is zeroed and the result is -EFAULT.
+ */
+export function bpf_skb_load_bytes(ctx: u64, offset: u64, to: u64, len: u64, r5: u64): u64 {
+  const c = <u32>ctx;
+  const off = <u32>offset;
+  const n = <u32>len;
+  if (off > 0x7fffffff || <u64>off + <u64>n > <u64>load<u32>(c + RC_LEN)) {
+    memory.fill(<u32>to, 0, n);
+    return helperErr(EFAULT);
+  }
+  memory.copy(<u32>to, <u32>load<u64>(c + RC_DATA) + off, n);
+  return 0;
+}
+
+/** bpf_get_socket_cookie (46) on a socket pointer (bpf_get_socket_ptr_cookie): the socket's cookie. */
+export function bpf_get_socket_cookie(sk: u64, r2: u64, r3: u64, r4: u64, r5: u64): u64 {
+  const rec = viewRecord(<u32>sk);
+  return rec == 0 ? 0 : load<u64>(rec + SK_COOKIE);
 }
 
 /** Socket `id` closed (sock.ts's sk_close calls this): out of every socket map, its attachments gone. */

@@ -38,7 +38,7 @@ export const KERNEL_HELPER_NAMES: Readonly<Record<number, string>> = {
   14: 'get_current_pid_tgid', 15: 'get_current_uid_gid', 16: 'get_current_comm', 17: 'get_cgroup_classid',
   18: 'skb_vlan_push', 19: 'skb_vlan_pop', 20: 'skb_get_tunnel_key', 21: 'skb_set_tunnel_key',
   22: 'perf_event_read', 23: 'redirect', 24: 'get_route_realm', 25: 'perf_event_output',
-  26: 'skb_load_bytes', 27: 'get_stackid', 28: 'csum_diff', 44: 'xdp_adjust_head', 51: 'redirect_map',
+  26: 'skb_load_bytes', 27: 'get_stackid', 28: 'csum_diff', 44: 'xdp_adjust_head', 46: 'get_socket_cookie', 51: 'redirect_map',
   54: 'xdp_adjust_meta', 65: 'xdp_adjust_tail', 69: 'fib_lookup', 82: 'sk_select_reuseport', 86: 'sk_release', 87: 'map_push_elem', 88: 'map_pop_elem',
   89: 'map_peek_elem', 118: 'jiffies64', 124: 'sk_assign', 125: 'ktime_get_boot_ns', 130: 'ringbuf_output',
   131: 'ringbuf_reserve', 132: 'ringbuf_submit', 133: 'ringbuf_discard', 134: 'ringbuf_query',

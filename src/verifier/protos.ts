@@ -31,6 +31,8 @@ export enum Arg {
   PTR_TO_SOCKET_OR_NULL,
   /** ARG_PTR_TO_BTF_ID_SOCK_COMMON | OBJ_RELEASE (bpf_sk_release): a referenced socket, released by the call. */
   PTR_TO_SOCK_COMMON_RELEASE,
+  /** ARG_PTR_TO_BTF_ID_SOCK_COMMON | PTR_MAYBE_NULL: any socket pointer, or NULL. */
+  PTR_TO_SOCK_COMMON_OR_NULL,
 }
 
 export enum Ret {
@@ -58,7 +60,8 @@ const SOCK_MAPS = [M.SOCKMAP, M.SOCKHASH];
 
 export const PROTOS: Readonly<Record<number, Proto>> = {
   1: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY], ret: Ret.MAP_VALUE_OR_NULL, mapTypes: [...KV_MAPS, M.DEVMAP, M.DEVMAP_HASH, M.XSKMAP, M.CPUMAP, ...SOCK_MAPS] },
-  2: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY, Arg.PTR_TO_MAP_VALUE, Arg.ANYTHING], ret: Ret.INTEGER, mapTypes: [...KV_MAPS, M.DEVMAP, M.DEVMAP_HASH, M.CPUMAP] },
+  // A sockmap's value is a socket (resolve_map_arg_type); may_update_sockmap decides which types may.
+  2: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY, Arg.PTR_TO_MAP_VALUE, Arg.ANYTHING], ret: Ret.INTEGER, mapTypes: [...KV_MAPS, M.DEVMAP, M.DEVMAP_HASH, M.CPUMAP, ...SOCK_MAPS] },
   3: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY], ret: Ret.INTEGER, mapTypes: [...KV_MAPS, M.DEVMAP, M.DEVMAP_HASH, M.XSKMAP, M.CPUMAP, ...SOCK_MAPS] },
   5: { args: [], ret: Ret.INTEGER },
   // trace_printk: args 3–5 are not declared (ARG_DONTCARE), so they need not be initialised.
@@ -71,8 +74,12 @@ export const PROTOS: Readonly<Record<number, Proto>> = {
   // tail_call: when it returns (no program at the index), r0 holds its error.
   12: { args: [Arg.PTR_TO_CTX, Arg.CONST_MAP_PTR, Arg.ANYTHING], ret: Ret.INTEGER, mapTypes: [M.PROG_ARRAY] },
   23: { args: [Arg.ANYTHING, Arg.ANYTHING], ret: Ret.INTEGER },
+  // sk_reuseport_load_bytes_proto (sk_reuseport programs: offsets from the UDP header)
+  26: { args: [Arg.PTR_TO_CTX, Arg.ANYTHING, Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE], ret: Ret.INTEGER },
   28: { args: [Arg.PTR_TO_MEM_OR_NULL, Arg.CONST_SIZE_OR_ZERO, Arg.PTR_TO_MEM_OR_NULL, Arg.CONST_SIZE_OR_ZERO, Arg.ANYTHING], ret: Ret.INTEGER },
   44: { args: [Arg.PTR_TO_CTX, Arg.ANYTHING], ret: Ret.INTEGER },
+  // bpf_get_socket_ptr_cookie_proto (sk_reuseport programs)
+  46: { args: [Arg.PTR_TO_SOCK_COMMON_OR_NULL], ret: Ret.INTEGER },
   51: { args: [Arg.CONST_MAP_PTR, Arg.ANYTHING, Arg.ANYTHING], ret: Ret.INTEGER, mapTypes: [M.DEVMAP, M.DEVMAP_HASH, M.XSKMAP, M.CPUMAP] },
   54: { args: [Arg.PTR_TO_CTX, Arg.ANYTHING], ret: Ret.INTEGER },
   65: { args: [Arg.PTR_TO_CTX, Arg.ANYTHING], ret: Ret.INTEGER },
@@ -108,7 +115,7 @@ export type VerifierProgType = 'xdp' | 'sk_lookup' | 'sk_reuseport';
 const XDP_ONLY = [23, 28, 44, 51, 54, 65, 69, 188, 189, 190];
 /** Helpers of the socket program types beyond the base set. */
 const SK_LOOKUP_ONLY = [86, 124];
-const SK_REUSEPORT_ONLY = [82];
+const SK_REUSEPORT_ONLY = [26, 46, 82];
 
 /**
  * Whether a program of type `t` may call helper `id` (the type's get_func_proto): the base set

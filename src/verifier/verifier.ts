@@ -1630,6 +1630,14 @@ class Verifier {
       case Arg.PTR_TO_MAP_KEY:
       case Arg.PTR_TO_MAP_VALUE:
       case Arg.PTR_TO_UNINIT_MAP_VALUE: {
+        const mt = mapArg?.map!.type;
+        if (a === Arg.PTR_TO_MAP_VALUE && (mt === MapType.SOCKMAP || mt === MapType.SOCKHASH)) {
+          // resolve_map_arg_type: a sockmap's value is a socket (ARG_PTR_TO_BTF_ID_SOCK_COMMON).
+          if (!isSockType(reg.type) || reg.maybeNull) {
+            this.reject(`R${regno} type=${reg.typeName()} expected=sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_`, pc);
+          }
+          return;
+        }
         expect(memTypes.slice(0, 5), memNames);
         if (!mapArg) this.reject(`invalid map_ptr to access map->${a === Arg.PTR_TO_MAP_KEY ? 'key' : 'value'}`, pc);
         const m = mapArg.map!;
@@ -1668,6 +1676,12 @@ class Verifier {
       case Arg.PTR_TO_SOCKET_OR_NULL:
         if (isNull) return;
         if (reg.type !== RegType.SOCKET) this.reject(`R${regno} type=${reg.typeName()} expected=sock`, pc);
+        return;
+      case Arg.PTR_TO_SOCK_COMMON_OR_NULL:
+        if (isNull) return;
+        if (!isSockType(reg.type)) {
+          this.reject(`R${regno} type=${reg.typeName()} expected=sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_`, pc);
+        }
         return;
       case Arg.PTR_TO_SOCK_COMMON_RELEASE:
         if (!isSockType(reg.type) || reg.maybeNull) {

@@ -232,7 +232,7 @@ describe.skipIf(unready !== '')('sk_reuseport programs', () => {
     GROUP = env.group(M[0]!);
     obj = await dp.loadObject('programs/sk_reuseport.o');
     M.forEach((id, k) => obj.map('reuseport_array').update(u32le(k), u64le(id)));
-    dp.attachReuseport(M[0]!, obj.program());
+    dp.attachReuseport(M[0]!, obj.program('select_by_payload'));
   });
 
   it('the sockets of one bind form one group, the others their own', () => {
@@ -287,8 +287,8 @@ describe.skipIf(unready !== '')('sk_reuseport programs', () => {
   });
 
   it('attach and detach need a socket in a reuseport group (EINVAL) that exists (EBADF)', () => {
-    expect(() => dp.attachReuseport(LONE, obj.program())).toThrow(/not in a reuseport group.*\(EINVAL\)/);
-    expect(() => dp.attachReuseport(999, obj.program())).toThrow(/EBADF/);
+    expect(() => dp.attachReuseport(LONE, obj.program('select_by_payload'))).toThrow(/not in a reuseport group.*\(EINVAL\)/);
+    expect(() => dp.attachReuseport(999, obj.program('select_by_payload'))).toThrow(/EBADF/);
     expect(() => dp.detachReuseport(LONE)).toThrow(/EINVAL/);
   });
 });
@@ -327,7 +327,7 @@ describe.skipIf(unready !== '')('datagrams through the receive path, steered by 
     const members = [0, 1, 2].map(() => env.sock({ port: 9000, reusePort: true }));
     const obj = await env.dp.loadObject('programs/sk_reuseport.o');
     members.forEach((id, k) => obj.map('reuseport_array').update(u32le(k), u64le(id)));
-    env.dp.attachReuseport(members[1]!, obj.program());
+    env.dp.attachReuseport(members[1]!, obj.program('select_by_payload'));
     for (const k of [2, 0, 1, 2]) {
       env.fx.rx('eth0', frame('192.0.2.1', 9000, payload(k), 40000 + k));
       expect(receivers(env, members)).toEqual([members[k]]);

@@ -8,35 +8,23 @@
 #         "lookup_progs": [names, in attach order], "reuseport_prog": name or null (attached through socket
 #         reuseport_attach), "reuseport_attach": socket index,
 #         "send": [{ "dst": "192.0.2.1", "dport": 7007, "sport": 40000, "payload": [1, 2] }] }
-# out:  { "received": [socket index or null, one per datagram] }
-import ctypes, json, os, select, socket, struct, subprocess, sys, time
+#         "dump": map name of the reuseport object (its key 0 value, in hex, after the datagrams) }
+# out:  { "received": [socket index or null, one per datagram], "dump": hex }
+import json, os, select, socket, struct, subprocess, sys
 
 spec = json.load(sys.stdin)
-libc = ctypes.CDLL(None, use_errno=True)
-SYS_bpf = 321
-BPF_MAP_UPDATE_ELEM, BPF_OBJ_GET, BPF_LINK_CREATE = 2, 7, 28
+sys.dont_write_bytecode = True  # no __pycache__ beside the tests
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sk_prog_bpf import BPF_LINK_CREATE, bpf, map_lookup, map_update, obj_get  # noqa: E402
+
 BPF_SK_LOOKUP = 36
 SO_ATTACH_REUSEPORT_EBPF = 52
 
 
-def bpf(cmd, attr):
-    buf = ctypes.create_string_buffer(attr, 128)
-    r = libc.syscall(SYS_bpf, cmd, buf, 128)
+def check(r, what):
     if r < 0:
-        e = ctypes.get_errno()
-        raise OSError(e, f"bpf({cmd}): {os.strerror(e)}")
+        raise OSError(-r, what)
     return r
-
-
-def obj_get(path):
-    p = ctypes.create_string_buffer(path.encode())
-    return bpf(BPF_OBJ_GET, struct.pack("<Q", ctypes.addressof(p)))
-
-
-def map_update(map_fd, key, value):
-    k = ctypes.create_string_buffer(struct.pack("<I", key), 4)
-    v = ctypes.create_string_buffer(struct.pack("<Q", value), 8)
-    bpf(BPF_MAP_UPDATE_ELEM, struct.pack("<IIQQQ", map_fd, 0, ctypes.addressof(k), ctypes.addressof(v), 0))
 
 
 d = spec["dir"]
@@ -58,15 +46,15 @@ try:
         subprocess.run(["bpftool", "prog", "loadall", spec["lookup_obj"], f"{d}/l", "type", "sk_lookup", "pinmaps", f"{d}/lm"], check=True)
         redir = obj_get(f"{d}/lm/redir_map")
         for k, i in spec.get("redir_map", {}).items():
-            map_update(redir, int(k), socks[i].fileno())
+            check(map_update(redir, int(k), socks[i].fileno()), "redir_map update")
         netns = os.open("/proc/self/ns/net", os.O_RDONLY)
         for name in spec["lookup_progs"]:
-            links.append(bpf(BPF_LINK_CREATE, struct.pack("<IIII", obj_get(f"{d}/l/{name}"), netns, BPF_SK_LOOKUP, 0)))
+            links.append(check(bpf(BPF_LINK_CREATE, struct.pack("<IIII", obj_get(f"{d}/l/{name}"), netns, BPF_SK_LOOKUP, 0)), "link"))
     if spec.get("reuseport_prog"):
         subprocess.run(["bpftool", "prog", "loadall", spec["reuseport_obj"], f"{d}/r", "type", "sk_reuseport", "pinmaps", f"{d}/rm"], check=True)
         arr = obj_get(f"{d}/rm/reuseport_array")
         for k, i in spec.get("reuseport_array", {}).items():
-            map_update(arr, int(k), socks[i].fileno())
+            check(map_update(arr, int(k), socks[i].fileno()), "reuseport_array update")
         prog = obj_get(f"{d}/r/{spec['reuseport_prog']}")
         socks[spec["reuseport_attach"]].setsockopt(socket.SOL_SOCKET, SO_ATTACH_REUSEPORT_EBPF, struct.pack("i", prog))
     received = []
@@ -86,6 +74,10 @@ try:
                 except BlockingIOError:
                     pass
         received.append(got)
-    print(json.dumps({"received": received}))
+    out = {"received": received}
+    if spec.get("dump"):
+        out["dump"] = map_lookup(obj_get(f"{d}/rm/{spec['dump']}"), 0, 40)[1].hex()
+    print(json.dumps(out))
 finally:
     subprocess.run(["umount", d])
+    os.rmdir(d)

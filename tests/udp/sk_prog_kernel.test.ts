@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { ipv6Bytes } from '../../src/control/addresses.js';
 import { concat, eth, inetChecksum, ipv4, ipv6, stackUnready, udp4 } from '../net/support.js';
 import { useNamespaces } from '../support/netns.js';
+import type { BpfObject } from '../../src/control/datapath.js';
 import { H_MAC, R_MAC, SkEnv, u32le, u64le } from './sk_prog_support.js';
 
 const SCRIPT = new URL('./sk_prog_kernel.py', import.meta.url).pathname;
@@ -24,6 +25,8 @@ interface Scenario {
   reuseport_prog?: string;
   reuseport_attach?: number;
   send: Array<{ dst: string; dport: number; sport?: number; payload: number[] }>;
+  /** The reuseport program's `seen` after the datagrams (hash masked: the kernel's secret is random). */
+  dump?: 'seen';
 }
 
 const TWO = [{ addr: '192.0.2.1', port: 7007 }, { port: 8008 }];
@@ -93,6 +96,28 @@ const SCENARIOS: Scenario[] = [
     reuseport_prog: 'select_by_payload',
     reuseport_attach: 1,
     send: [2, 0, 1, 2, 0xff, 3].map((k, i) => ({ dst: '192.0.2.1', dport: 9000, sport: 41000 + i, payload: [k, 9] })),
+    dump: 'seen',
+  },
+  {
+    name: 'sk_reuseport over IPv6, the group bound to one address: the context as the kernel fills it',
+    sockets: [0, 1].map(() => ({ family: 6 as const, addr: '2001:db8:1::1', port: 9001, reuseport: true, v6only: true })),
+    reuseport_array: { 0: 0, 1: 1 },
+    reuseport_prog: 'select_by_payload',
+    reuseport_attach: 0,
+    send: [1, 0, 1].map((k, i) => ({ dst: '2001:db8:1::1', dport: 9001, sport: 42000 + i, payload: [k, 1, 2, 3, 4, 5] })),
+    dump: 'seen',
+  },
+  {
+    name: 'sk_reuseport with bpf_skb_load_bytes and bpf_get_socket_cookie; an empty datagram: EFAULT, refused',
+    sockets: [{ port: 9002, reuseport: true }, { port: 9002, reuseport: true }],
+    reuseport_array: { 0: 0, 1: 1 },
+    reuseport_prog: 'select_by_load_bytes',
+    reuseport_attach: 1,
+    send: [
+      ...[1, 0, 1].map((k, i) => ({ dst: '192.0.2.1', dport: 9002, sport: 43000 + i, payload: [k] })),
+      { dst: '192.0.2.1', dport: 9002, sport: 43009, payload: [] },
+    ],
+    dump: 'seen',
   },
 ];
 
@@ -110,7 +135,15 @@ function udp6(src: string, dst: string, sport: number, dport: number, data: Uint
 const nsa = useNamespaces('skprog');
 const unready = await stackUnready();
 
-function kernel(ns: string, s: Scenario): Array<number | null> {
+interface Outcome {
+  received: Array<number | null>;
+  dump?: string;
+}
+
+/** `seen` with its hash (bytes 16-19) masked. */
+const maskHash = (hex: string | undefined): string | undefined => (hex === undefined ? undefined : hex.slice(0, 32) + 'xxxxxxxx' + hex.slice(40));
+
+function kernel(ns: string, s: Scenario): Outcome {
   const spec = {
     ...s,
     dir: `/tmp/wx-sk-prog-bpffs-${process.pid}`,
@@ -118,10 +151,11 @@ function kernel(ns: string, s: Scenario): Array<number | null> {
     reuseport_obj: `${ROOT}programs/sk_reuseport.o`,
   };
   const out = execFileSync('ip', ['netns', 'exec', ns, 'python3', SCRIPT], { input: JSON.stringify(spec), encoding: 'utf8', timeout: 30_000 });
-  return (JSON.parse(out) as { received: Array<number | null> }).received;
+  const o = JSON.parse(out) as Outcome;
+  return { received: o.received, ...(o.dump ? { dump: maskHash(o.dump) } : {}) };
 }
 
-async function wxdp(s: Scenario): Promise<Array<number | null>> {
+async function wxdp(s: Scenario): Promise<Outcome> {
   const env = await SkEnv.create();
   env.dp.ip('addr add 192.0.2.77/24 dev eth0');
   const ids = s.sockets.map((k) => env.sock({ family: k.family === 6 ? 'inet6' : 'inet', addr: k.addr, port: k.port, reusePort: k.reuseport, ipv6Only: k.v6only }));
@@ -130,12 +164,13 @@ async function wxdp(s: Scenario): Promise<Array<number | null>> {
     for (const [k, i] of Object.entries(s.redir_map ?? {})) obj.map('redir_map').update(u32le(Number(k)), u64le(ids[i]!));
     for (const p of s.lookup_progs) env.dp.attachSkLookup(obj.program(p));
   }
+  let rp: BpfObject | undefined;
   if (s.reuseport_prog) {
-    const obj = await env.dp.loadObject(`${ROOT}programs/sk_reuseport.o`);
+    const obj = (rp = await env.dp.loadObject(`${ROOT}programs/sk_reuseport.o`));
     for (const [k, i] of Object.entries(s.reuseport_array ?? {})) obj.map('reuseport_array').update(u32le(Number(k)), u64le(ids[i]!));
     env.dp.attachReuseport(ids[s.reuseport_attach!]!, obj.program(s.reuseport_prog));
   }
-  return s.send.map((m) => {
+  const received = s.send.map((m) => {
     const data = Uint8Array.from(m.payload);
     const sport = m.sport ?? 40000;
     env.fx.rx(
@@ -147,6 +182,8 @@ async function wxdp(s: Scenario): Promise<Array<number | null>> {
     const got = ids.findIndex((id) => env.t.recv(id) !== undefined);
     return got < 0 ? null : got;
   });
+  const dump = s.dump ? maskHash(Buffer.from(rp!.map(s.dump).lookup(u32le(0))!).toString('hex')) : undefined;
+  return { received, ...(dump ? { dump } : {}) };
 }
 
 describe.skipIf(!nsa.available.ok || unready !== '')('sk_lookup / sk_reuseport steering: Linux and wxdp', () => {

@@ -8,29 +8,15 @@
 #                  ["update", name, key (int, or [bytes]), socket index | {"raw": n}, flags],
 #                  ["delete", name, key], ["lookup", name, key] ] }
 # out:  { "results": [ "ok" | "cookie:<socket index>" | "cookie:?" | errno name ] }
-import ctypes, errno, json, os, socket, struct, sys
+import json, os, socket, struct, sys
 
 spec = json.load(sys.stdin)
-libc = ctypes.CDLL(None, use_errno=True)
-SYS_bpf = 321
-BPF_MAP_CREATE, BPF_MAP_LOOKUP_ELEM, BPF_MAP_UPDATE_ELEM, BPF_MAP_DELETE_ELEM = 0, 1, 2, 3
+sys.dont_write_bytecode = True  # no __pycache__ beside the tests
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sk_prog_bpf import BPF_MAP_CREATE, bpf, ename, map_delete, map_lookup, map_update  # noqa: E402
+
 SO_COOKIE = 57
 IPPROTO_UDPLITE = 136
-NAMES = {524: "ENOTSUPP", 95: "EOPNOTSUPP"}
-
-
-def bpf(cmd, attr):
-    buf = ctypes.create_string_buffer(attr, 128)
-    r = libc.syscall(SYS_bpf, cmd, buf, 128)
-    if r < 0:
-        e = ctypes.get_errno()
-        return -e
-    return r
-
-
-def ename(e):
-    return NAMES.get(e) or errno.errorcode.get(e, f"errno {e}")
-
 
 socks = []
 for s in spec["sockets"]:
@@ -46,10 +32,8 @@ sizes = {}
 results = []
 
 
-def keybuf(name, key):
-    ks = sizes[name][0]
-    b = bytes(key) if isinstance(key, list) else struct.pack("<I", key)
-    return ctypes.create_string_buffer(b.ljust(ks, b"\0")[:ks], ks)
+def keybytes(key):
+    return bytes(key) if isinstance(key, list) else struct.pack("<I", key)
 
 
 for op in spec["ops"]:
@@ -66,22 +50,20 @@ for op in spec["ops"]:
         continue
     fd = maps[name]
     ks, vs = sizes[name]
-    k = keybuf(name, op[2])
+    k = keybytes(op[2])
     if kind == "update":
         v = op[3]
         raw = v["raw"] if isinstance(v, dict) else socks[v].fileno()
-        vb = ctypes.create_string_buffer(struct.pack("<Q", raw)[:vs], vs)
-        r = bpf(BPF_MAP_UPDATE_ELEM, struct.pack("<IIQQQ", fd, 0, ctypes.addressof(k), ctypes.addressof(vb), op[4]))
+        r = map_update(fd, k, raw, op[4], ks, vs)
         results.append("ok" if r >= 0 else ename(-r))
     elif kind == "delete":
-        r = bpf(BPF_MAP_DELETE_ELEM, struct.pack("<IIQ", fd, 0, ctypes.addressof(k)))
+        r = map_delete(fd, k, ks)
         results.append("ok" if r >= 0 else ename(-r))
     elif kind == "lookup":
-        vb = ctypes.create_string_buffer(8)
-        r = bpf(BPF_MAP_LOOKUP_ELEM, struct.pack("<IIQQQ", fd, 0, ctypes.addressof(k), ctypes.addressof(vb), 0))
+        r, val = map_lookup(fd, k, 8, ks)
         if r < 0:
             results.append(ename(-r))
         else:
-            c = struct.unpack("<Q", vb.raw)[0]
+            c = struct.unpack("<Q", val)[0]
             results.append(f"cookie:{cookies.index(c)}" if c in cookies else "cookie:?")
 print(json.dumps({"results": results}))

@@ -1,24 +1,21 @@
-// Shared by the socket-program tests: a data path with one link (192.0.2.1/24, 198.51.100.1/24,
-// 2001:db8:1::1/64 on eth0), sockets made through the socket API (dp.socketTable), and calls of the
-// lookup's two programmable steps (skLookupRun, skReuseportRun) the way the socket lookup makes them.
+// Shared by the socket-program tests: a data path with the host of tests/udp/support.ts (192.0.2.1/24,
+// 198.51.100.1/24, 2001:db8:1::1/64 on eth0), sockets made through the socket API (dp.socketTable),
+// and calls of the lookup's two programmable steps (skLookupRun, skReuseportRun) the way the socket
+// lookup makes them.
 
 import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
 import type { SocketSpec, SocketTable } from '../../src/control/sockets.js';
 import { SK } from '../../src/runtime/net_abi.js';
-import { Fixture, type LinkCfg, type NeighCfg } from '../net/support.js';
+import { Fixture } from '../net/support.js';
+import { LINKS, NEIGH } from './support.js';
+
+export { H_MAC, R_MAC } from './support.js';
 
 export const AF_INET = 2;
 export const AF_INET6 = 10;
 export const IPPROTO_UDP = 17;
 export const IPPROTO_UDPLITE = 136;
 export const SK_LOOKUP_DROP = 0xffffffff;
-export const R_MAC = '02:00:00:00:00:01';
-export const H_MAC = '02:00:00:00:00:02';
-export const LINKS: LinkCfg[] = [{ name: 'eth0', mac: R_MAC, v4: ['192.0.2.1/24', '198.51.100.1/24'], v6: ['2001:db8:1::1/64'] }];
-export const NEIGH: NeighCfg[] = [
-  { dev: 'eth0', addr: '192.0.2.2', mac: H_MAC },
-  { dev: 'eth0', addr: '2001:db8:1::2', mac: H_MAC },
-];
 
 interface Exports {
   arena_alloc(size: number, align: number): number;

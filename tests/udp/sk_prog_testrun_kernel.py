@@ -2,31 +2,21 @@
 # BPF_PROG_TEST_RUN of programs/sk_lookup.o's programs with a struct bpf_sk_lookup as ctx_in, as the
 # kernel answers it (bpf_prog_test_run_sk_lookup).
 #
-# spec: { "dir": bpffs mount point, "obj": path, "sockets": [{ "addr", "port", "reuseport" }],
-#         "cases": [{ "prog": name, "redir_map": { "0": socket index }, "ctx": { field: value } }] }
+# spec: { "dir": bpffs mount point, "obj": path,
+#         "sockets": [{ "family": 4 | 6, "addr", "port", "reuseport", "mark", "connect": [addr, port] }],
+#         "cases": [{ "prog": name, "redir_map": { "0": socket index }, "ctx": { field: value },
+#                    "dump": map name (its key 0 value, in hex, follows the result) }] }
 #   ctx fields: sk, family, protocol, remote_ip4, remote_ip6, remote_port (host order; stored be16),
 #   local_ip4, local_ip6, local_port, ingress_ifindex
 # out:  { "results": [ "retval:<n> cookie:<s + socket index | none | ?>" | errno name ] }
-import ctypes, errno, ipaddress, json, os, socket, struct, subprocess, sys
+import ctypes, ipaddress, json, os, socket, struct, subprocess, sys
 
 spec = json.load(sys.stdin)
-libc = ctypes.CDLL(None, use_errno=True)
-SYS_bpf = 321
-BPF_MAP_UPDATE_ELEM, BPF_MAP_DELETE_ELEM, BPF_OBJ_GET, BPF_PROG_TEST_RUN = 2, 3, 7, 10
+sys.dont_write_bytecode = True  # no __pycache__ beside the tests
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sk_prog_bpf import BPF_PROG_TEST_RUN, bpf_buf, ename, map_delete, map_lookup, map_update, obj_get  # noqa: E402
+
 SO_COOKIE = 57
-
-
-def bpf(cmd, buf):
-    r = libc.syscall(SYS_bpf, cmd, buf, len(buf))
-    return -ctypes.get_errno() if r < 0 else r
-
-
-def obj_get(path):
-    p = ctypes.create_string_buffer(path.encode())
-    r = bpf(BPF_OBJ_GET, ctypes.create_string_buffer(struct.pack("<Q", ctypes.addressof(p)), 128))
-    if r < 0:
-        raise OSError(-r, path)
-    return r
 
 
 d = spec["dir"]
@@ -35,10 +25,17 @@ subprocess.run(["mount", "-t", "bpf", "bpf", d], check=True)
 try:
     socks = []
     for s in spec["sockets"]:
-        so = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        v6 = s.get("family") == 6
+        so = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
+        if v6:
+            so.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         if s.get("reuseport"):
             so.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        if s.get("mark"):
+            so.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, s["mark"])
         so.bind((s.get("addr", ""), s["port"]))
+        if s.get("connect"):
+            so.connect(tuple(s["connect"]))
         socks.append(so)
     cookies = [struct.unpack("<Q", so.getsockopt(socket.SOL_SOCKET, SO_COOKIE, 8))[0] for so in socks]
     subprocess.run(["bpftool", "prog", "loadall", spec["obj"], f"{d}/p", "type", "sk_lookup", "pinmaps", f"{d}/m"], check=True)
@@ -46,12 +43,10 @@ try:
     results = []
     for c in spec["cases"]:
         for k in range(4):
-            kb = ctypes.create_string_buffer(struct.pack("<I", k), 4)
-            bpf(BPF_MAP_DELETE_ELEM, ctypes.create_string_buffer(struct.pack("<IIQ", redir, 0, ctypes.addressof(kb)), 128))
+            map_delete(redir, k)
         for k, i in c.get("redir_map", {}).items():
-            kb = ctypes.create_string_buffer(struct.pack("<I", int(k)), 4)
-            vb = ctypes.create_string_buffer(struct.pack("<Q", socks[i].fileno()), 8)
-            bpf(BPF_MAP_UPDATE_ELEM, ctypes.create_string_buffer(struct.pack("<IIQQQ", redir, 0, ctypes.addressof(kb), ctypes.addressof(vb), 0), 128))
+            if map_update(redir, int(k), socks[i].fileno()) < 0:
+                raise OSError("redir_map update")
         x = c["ctx"]
         ctx = bytearray(72)
         struct.pack_into("<QII", ctx, 0, x.get("sk", 0), x.get("family", 0), x.get("protocol", 17))
@@ -69,15 +64,21 @@ try:
         cout = ctypes.create_string_buffer(72)
         prog = obj_get(f"{d}/p/{c['prog']}")
         attr = ctypes.create_string_buffer(struct.pack("<IIIIQQIIIIQQIII", prog, 0, 0, 0, 0, 0, 1, 0, 72, 72, ctypes.addressof(cin), ctypes.addressof(cout), 0, 0, 0), 128)
-        r = bpf(BPF_PROG_TEST_RUN, attr)
+        r = bpf_buf(BPF_PROG_TEST_RUN, attr)
         os.close(prog)
         if r < 0:
-            results.append(errno.errorcode.get(-r, str(-r)).replace("ENOTSUP", "EOPNOTSUPP") if -r != 524 else "ENOTSUPP")
+            results.append(ename(-r))
             continue
         retval = struct.unpack_from("<I", attr.raw, 4)[0]
         cookie = struct.unpack_from("<Q", cout.raw, 0)[0]
         who = "none" if cookie == 0 else (f"s{cookies.index(cookie)}" if cookie in cookies else "?")
-        results.append(f"retval:{retval} cookie:{who}")
+        out = f"retval:{retval} cookie:{who}"
+        if c.get("dump"):
+            mfd = obj_get(f"{d}/m/{c['dump']}")
+            out += " sk:" + map_lookup(mfd, 0, 80)[1].hex()
+            os.close(mfd)
+        results.append(out)
     print(json.dumps({"results": results}))
 finally:
     subprocess.run(["umount", d])
+    os.rmdir(d)

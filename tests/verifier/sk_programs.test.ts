@@ -79,6 +79,17 @@ const CASES: Case[] = [
   { type: 'sk_lookup', name: 'an XDP helper', text: `r1 = 0\nr2 = 0\ncall 23\nr0 = 1\nexit`, reject: { message: 'program of this type cannot use helper bpf_redirect#23', insn: 2 } },
   { type: 'sk_reuseport', name: 'bpf_sk_release in sk_reuseport', text: `r1 = *(u64 *)(r1 + 40)\ncall 86\nr0 = 1\nexit`, reject: { message: 'program of this type cannot use helper bpf_sk_release#86', insn: 1 } },
   { type: 'xdp', name: 'bpf_sk_assign in XDP', text: `r2 = 0\nr3 = 0\ncall 124\nr0 = 1\nexit`, reject: { message: 'program of this type cannot use helper bpf_sk_assign#124', insn: 2 } },
+  { type: 'sk_lookup', name: 'bpf_get_socket_cookie in sk_lookup', text: `r1 = *(u64 *)(r1 + 0)\nif r1 == 0 goto l\ncall 46\nl:\nr0 = 1\nexit`, reject: { message: 'program of this type cannot use helper bpf_get_socket_cookie#46', insn: 2 } },
+  { type: 'sk_reuseport', name: "bpf_get_socket_cookie of migrating_sk (it takes NULL)", text: `r1 = *(u64 *)(r1 + 48)\ncall 46\nr0 = 1\nexit` },
+  { type: 'sk_reuseport', name: 'bpf_skb_load_bytes to the stack', text: `r2 = 0\nr3 = r10\nr3 += -8\nr4 = 8\ncall 26\nr0 = 1\nexit` },
+  {
+    type: 'sk_reuseport',
+    name: 'bpf_skb_load_bytes into the packet',
+    text: `r6 = r1\nr3 = *(u64 *)(r1 + 0)\nr4 = *(u64 *)(r1 + 8)\nr5 = r3\nr5 += 8\nif r5 > r4 goto l\nr1 = r6\nr2 = 0\nr4 = 8\ncall 26\nl:\nr0 = 1\nexit`,
+    reject: { message: 'helper access to the packet is not allowed', insn: 9 },
+  },
+  { type: 'sk_reuseport', name: 'bpf_skb_load_bytes of 0 bytes', text: `r2 = 0\nr3 = r10\nr3 += -8\nr4 = 0\ncall 26\nr0 = 1\nexit`, reject: { message: 'R4 invalid zero-sized read: u64=[0,0]', insn: 4 } },
+  { type: 'xdp', name: 'bpf_skb_load_bytes in XDP', text: `r2 = 0\nr3 = r10\nr3 += -8\nr4 = 8\ncall 26\nr0 = 1\nexit`, reject: { message: 'program of this type cannot use helper bpf_skb_load_bytes#26', insn: 4 } },
   // ---- sk_reuseport's context ----
   {
     type: 'sk_reuseport',
@@ -143,15 +154,16 @@ const REFUSED: Array<{ object: string; type: ProgType; message: string; insn: nu
   { object: 'sk_lookup_assign_unchecked.o', type: 'sk_lookup', message: 'R2 type=map_value_or_null expected=sock', insn: 12 },
   { object: 'sk_lookup_reuseport_array.o', type: 'sk_lookup', message: 'cannot pass map_type 20 into func bpf_map_lookup_elem#1', insn: 6 },
   { object: 'sk_reuseport_array_map.o', type: 'sk_reuseport', message: 'cannot pass map_type 2 into func bpf_sk_select_reuseport#82', insn: 7 },
+  { object: 'sk_lookup_update_number.o', type: 'sk_lookup', message: 'R3 type=fp expected=sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_', insn: 11 },
 ];
 
 describe('socket programs from C (programs/sk_*.c)', () => {
   it('loads every program of sk_lookup.o and sk_reuseport.o', async () => {
     const dp = await Datapath.create();
     const a = await dp.loadObject('programs/sk_lookup.o');
-    expect([...a.programs.keys()].sort()).toEqual(['assign_configured', 'lookup_drop', 'lookup_pass', 'record_ctx', 'redir_ip4', 'redir_port', 'replace_with_b', 'select_b_no_reuseport', 'unassign']);
+    expect([...a.programs.keys()].sort()).toEqual(['assign_configured', 'copy_a_to_b', 'lookup_drop', 'lookup_pass', 'record_ctx', 'record_sk', 'redir_ip4', 'redir_port', 'replace_with_b', 'select_b_no_reuseport', 'unassign']);
     const b = await dp.loadObject('programs/sk_reuseport.o');
-    expect([...b.programs.keys()]).toEqual(['select_by_payload']);
+    expect([...b.programs.keys()].sort()).toEqual(['select_by_load_bytes', 'select_by_payload']);
   });
 
   it.each(REFUSED.map((r) => [r.object, r] as const))('refuses %s: as the kernel', async (_o, r) => {
