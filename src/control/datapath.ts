@@ -56,6 +56,7 @@ import { Neighbours } from './neigh.js';
 import { Sysctls, type SysctlValue } from './sysctl.js';
 import { Stack } from './stack.js';
 import { ipCommand, type IpResult } from './ip/index.js';
+import { Wire, type WireOptions } from './wire.js';
 
 const ETH_HLEN = 14;
 /** The linear part of an XDP test run's frame (PAGE_SIZE - headroom - shinfo); the rest goes to fragments. */
@@ -398,6 +399,14 @@ export class Datapath {
     const x = dataPathExports(this.fastPath);
     x.dev_set_peer(a.address, b.ifindex);
     x.dev_set_peer(b.address, a.ifindex);
+  }
+
+  /**
+   * Join `devA` of Datapath `a` and `devB` of Datapath `b` with a wire (a veth-like pair across two
+   * memories): what one transmits arrives at the other's RX, carried by their pollers.
+   */
+  static wire(a: Datapath, devA: Device, b: Datapath, devB: Device, opts?: WireOptions): Wire {
+    return Wire.join(a, devA, b, devB, opts);
   }
 
   /** One NAPI round: every queue of every device, up to `budget` frames each. Returns frames processed. */
