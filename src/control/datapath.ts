@@ -57,6 +57,7 @@ import { Sysctls, type SysctlValue } from './sysctl.js';
 import { Stack } from './stack.js';
 import { ipCommand, type IpResult } from './ip/index.js';
 import { Wire, type WireOptions } from './wire.js';
+import { Udp } from './udp.js';
 
 const ETH_HLEN = 14;
 /** The linear part of an XDP test run's frame (PAGE_SIZE - headroom - shinfo); the rest goes to fragments. */
@@ -192,6 +193,7 @@ export class Datapath {
   private _rules?: Rules;
   private _neigh?: Neighbours;
   private _sysctl?: Sysctls;
+  private _udp?: Udp;
 
   /** The stack behind XDP_PASS: its clock and counters (set up on first use). */
   get stack(): Stack {
@@ -226,6 +228,10 @@ export class Datapath {
   get sysctls(): Sysctls {
     this.stack;
     return (this._sysctl ??= new Sysctls(this));
+  }
+  /** UDP sockets with node:dgram's interface (`dp.udp.createSocket('udp4')`), delivered by the poller. */
+  get udp(): Udp {
+    return (this._udp ??= new Udp(this));
   }
   /** One iproute2 command line (without the leading `ip`), e.g. `route add 198.51.100.0/24 via 192.0.2.1`. */
   ip(line: string): IpResult {
