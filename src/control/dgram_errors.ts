@@ -164,6 +164,10 @@ export function exceptionWithHostPort(err: number, syscall: string, address: str
   return e;
 }
 
+// node's system errors are instances of a NodeError class derived from SystemError (e.constructor.name).
+class SystemError extends Error {}
+class NodeError extends SystemError {}
+
 export interface SystemErrorInfo {
   errno: number;
   code: string;
@@ -176,7 +180,7 @@ export function errSocketBufferSize(err: number, syscall: string): Error {
   const [code, text] = getSystemErrorMap().get(err) ?? ['UNKNOWN', 'unknown error'];
   const info: SystemErrorInfo = { errno: err, code, message: text, syscall };
   const message = `Could not get or set buffer size: ${syscall} returned ${code} (${text})`;
-  const e = nodeError<Error>(Error, 'ERR_SOCKET_BUFFER_SIZE', message);
+  const e = nodeError<Error>(NodeError as unknown as ErrorConstructor, 'ERR_SOCKET_BUFFER_SIZE', message);
   Object.defineProperty(e, 'name', { value: 'SystemError', enumerable: false, writable: true, configurable: true });
   const stack = (e.stack ?? '').split('\n');
   stack[0] = `SystemError [ERR_SOCKET_BUFFER_SIZE]: ${message}`;
