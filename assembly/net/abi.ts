@@ -476,6 +476,9 @@ export const NUD_CONNECTED: u32 = NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE;
 //   +768, +1024, +1280 BURST_MAX × u32 each: the warm-up walk's node, key bits, value per destination
 export const SCR_BURST: u32 = 3072;
 export const SCR_BURST_SIZE: u32 = 2048;
+// ---- The UDP send path's part of the worker scratch area (netScratch() + SCR_UDP_TX; udp_output.ts draws it) ----
+export const SCR_UDP_TX: u32 = 5120;
+export const SCR_UDP_TX_SIZE: u32 = 256;
 
 // ---- A socket (sock.ts owns the tables; udp.ts, the send path, sk programs and TypeScript read it) ----
 // SK_SIZE bytes in the arena, found by id (1-based, stable while the socket lives; 0 is "none").
@@ -504,10 +507,14 @@ export const SK_TOS: u32 = 85; //        u8 IP_TOS / IPV6_TCLASS
 export const SK_MC_TTL: u32 = 86; //     u8 IP_MULTICAST_TTL (1)
 export const SK_PMTUDISC: u32 = 87; //   u8 IP_PMTUDISC_* (IP_PMTUDISC_DONT 0, WANT 1, DO 2, PROBE 3)
 export const SK_MARK: u32 = 88; //       u32 SO_MARK
+export const SK_PCSLEN: u32 = 92; //     u16 UDPLITE_SEND_CSCOV (pcslen; counts while SK_PCFLAG has UDPLITE_SEND_CC)
+export const SK_PCRLEN: u32 = 94; //     u16 UDPLITE_RECV_CSCOV (pcrlen; counts while SK_PCFLAG has UDPLITE_RECV_CC)
 export const SK_COOKIE: u32 = 96; //     u64 socket cookie (bpf_get_socket_cookie), never reused
 export const SK_REUSEPORT_GROUP: u32 = 104; // u32 the reuseport group's address (sock.ts), 0: none
 export const SK_REUSEPORT_INDEX: u32 = 108; // u32 this socket's index in its group
 export const SK_QUEUE: u32 = 112; //     u32 the receive queue's address (sock.ts draws it)
+export const SK_PCFLAG: u32 = 116; //    u8 the kernel's udp_sock pcflag: UDPLITE_SEND_CC 1, UDPLITE_RECV_CC 2 (set by the options)
+export const SK_FLAGS6: u32 = 117; //    u8 SK6F_* (IPv6 socket options that are one bit)
 export const SK_RX_PACKETS: u32 = 120; // u64 datagrams queued
 export const SK_RX_BYTES: u32 = 128; //  u64
 export const SK_TX_PACKETS: u32 = 136; // u64
@@ -521,5 +528,8 @@ export const SKF_IPV6ONLY: u32 = 0x04;
 export const SKF_BROADCAST: u32 = 0x08;
 export const SKF_DEAD: u32 = 0x10; //    closed, waiting for readers to pass a quiescent point
 export const SKF_NO_CHECK_TX: u32 = 0x20; // SO_NO_CHECK (IPv4 sends with a zero checksum)
+export const SK6F_DONTFRAG: u32 = 0x01; // IPV6_DONTFRAG: a datagram over the path MTU is refused (EMSGSIZE), never fragmented
+export const UDPLITE_SEND_CC: u32 = 0x1;
+export const UDPLITE_RECV_CC: u32 = 0x2;
 export const TCP_ESTABLISHED: u32 = 1;
 export const TCP_CLOSE: u32 = 7;

@@ -330,6 +330,9 @@ function addrOnlink(nd: u32, a: u32): bool {
  * 1 (1: the source is directly on the device's link, which a redirect needs).
  */
 function validateSource(ifindex: u32, nd: u32, saddr: u32, daddr: u32, tos: u32, oif: u32): i32 {
+  // what loopback receives is the stack's own output (udp_output.ts): the kernel's skb keeps its output
+  // route (skb_dst) across loopback_xmit and is never validated again
+  if (ifindex == LOOPBACK_IFINDEX) return 0;
   const rpf = conf4(nd, CONF4_RP_FILTER);
   const acceptLocal = conf4(nd, CONF4_ACCEPT_LOCAL) != 0;
   if (rpf == 0 && (ifindex != oif || conf4(nd, CONF4_SEND_REDIRECTS) == 0)) {

@@ -1,14 +1,693 @@
-// UDP send: udp_sendmsg / udpv6_sendmsg. A datagram from the control plane's socket API is routed
-// through the FIB (ip_route_output / ip6_route_output), given a source address (RFC 6724 for IPv6),
-// a header and checksum, fragmented when larger than the path MTU, and handed to the neighbour stage.
+// UDP send: udp_sendmsg / udpv6_sendmsg (net/ipv4/udp.c, net/ipv6/udp.c). A datagram from the control
+// plane's socket API is routed through the FIB as ip_route_output_key_hash_rcu / ip6_dst_lookup_tail do it
+// (the socket's bound device and mark, its source address or the route's: fib_result_prefsrc, RFC 6724),
+// given an IP header (TTL / hop limit, TOS / traffic class, DF by IP_MTU_DISCOVER), a UDP or UDP-Lite
+// header and checksum, cut into fragments as __ip_append_data / __ip6_append_data cut them when it is larger
+// than the path MTU, and handed to the neighbour stage (frames queue there while the neighbour resolves).
+// A datagram to a local address goes out on loopback and comes back through its receive path.
 //
-// (Contract stub: the UDP send work fills this file in.)
+// Reads: the socket record (abi.ts SK_*), the FIB, the devices (MTU, flags, addresses), learned PMTUs
+// (dst.ts), the sysctls. Sets: Udp/UdpLite/Udp6/UdpLite6 OutDatagrams and SndbufErrors, Ip:OutRequests,
+// OutNoRoutes and the fragment counters (FragOKs, FragCreates; Ip6 the same), the socket's TX counters.
+// Next: neigh_output on the route's device for each frame (loopback for a local destination), in order.
+// Frames: from the pool (a big frame for a datagram to loopback larger than a pool frame). All the frames
+// of a datagram are built before the first is handed on, so a pool that runs dry sends nothing (ENOBUFS,
+// SndbufErrors), as the kernel's ip_make_skb fails whole.
+//
+// The order of the checks is the kernel's, so one bad datagram gets the errno Linux gives it:
+//   autobind (inet_send_prepare: EAGAIN) → payload over 65535 (IPv4: EMSGSIZE) → no address and not
+//   connected (EDESTADDRREQ) → port 0 (EINVAL) → route (ENETUNREACH, EHOSTUNREACH, EACCES, EINVAL; IPv6:
+//   EADDRNOTAVAIL first when no source fits) → broadcast without SO_BROADCAST (EACCES) → size against
+//   IP_MAX_MTU or, with IP_PMTUDISC_DO / IPV6_DONTFRAG, the path MTU (EMSGSIZE) → frames (ENOBUFS).
+//
+// Fragments (RFC 791 / RFC 8200 4.5, sizes as the kernel's append_data): IPv4 carries
+//   ((mtu - 20) & ~7) bytes of the UDP datagram per fragment but the last, all with one IP ID, MF on all but
+//   the last, no DF; IPv6 ((mtu - 40) & ~7) - 8 bytes after a Fragment header, one identification.
+// IP IDs: 0 for a datagram with DF from an unconnected socket with IP_PMTUDISC_DO/PROBE (the kernel's
+// ip_select_ident_segs); otherwise a counter (the kernel hashes a secret, or counts per connected socket).
+// IPv6 flow labels: auto flow labels (net.ipv6.auto_flowlabels 1) — a hash of the flow, 20 bits, the
+// kernel's keyed with its own secret. The kernel's own choices that hash a secret are the fields a kernel
+// comparison masks: IP ID (and so the header checksum), flow label, IPv6 fragment identification.
+//
+// Scratch (netScratch() + SCR_UDP_TX): +0 flow key (FL_SIZE) | +64 FIB result (FR_SIZE) | +128 next hop (16)
+// | +144 source (16) | +160 destination (16).
+// A pool frame's first 8 bytes (inside the xdp_frame area) link the frames of one datagram while they are
+// built: +0 next frame | +4 the frame's length from its Ethernet header.
+//
+// Known differences: a datagram larger than a pool frame (L3 REASM_FRAME_L3_MAX) to a device whose MTU
+// is larger still (jumbo frames) goes out in fragments of a pool frame's size, DF or not; multicast sends use
+// the bound device (no IP_MULTICAST_IF) and are not looped back to local members; a broadcast is not looped
+// back to the sender's host (the kernel's ip_mc_output copy).
+
+import { mibInc, netDrop, netdevGet, netFree, netRoot, netScratch, sysctl } from './core';
+import {
+  AF_INET, AF_INET6, CONF6_HOP_LIMIT, FL_DPORT, FL_DST, FL_FAMILY, FL_IIF, FL_LABEL, FL_MARK, FL_OIF, FL_PROTO,
+  FL_SCOPE, FL_SIZE, FL_SPORT, FL_SRC, FL_TOS, FR_FAMILY, FR_GW, FR_GW_FAMILY, FR_MTU, FR_OIF, FR_PREFSRC, FR_TYPE,
+  IFF_LOOPBACK, IFF_UP, LOOPBACK_IFINDEX, MIB_IP6_FRAG_CREATES, MIB_IP6_FRAG_OKS, MIB_IP6_OUT_NO_ROUTES,
+  MIB_IP6_OUT_REQUESTS, MIB_IP_FRAG_CREATES, MIB_IP_FRAG_OKS, MIB_IP_OUT_NO_ROUTES, MIB_IP_OUT_REQUESTS, ND_CONF6,
+  ND_FLAGS, ND_MTU, NDROP_NOMEM, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RTN_BROADCAST, RTN_LOCAL,
+  RTN_MULTICAST, RTN_PROHIBIT, RTN_THROW, RTN_UNICAST, RTN_UNREACHABLE, SCR_UDP_TX, SK6F_DONTFRAG, SK_BOUND_DEV_IF, SK_DADDR, SK_DPORT, SK_FAMILY, SK_FLAGS,
+  SK_FLAGS6, SK_MARK, SK_MC_TTL, SK_NUM, SK_PCFLAG, SK_PCSLEN, SK_PMTUDISC, SK_PROTOCOL, SK_RCV_SADDR, SK_SADDR,
+  SK_STATE, SK_TOS, SK_TTL, SK_TX_BYTES, SK_TX_PACKETS, SKF_BROADCAST, SKF_IPV6ONLY, SKF_NO_CHECK_TX,
+  SYSCTL_IP_DEFAULT_TTL, TCP_ESTABLISHED, UDP6_MIB_BASE, UDP_MIB_BASE, UDP_MIB_OUTDATAGRAMS, UDP_MIB_SNDBUFERRORS,
+  UDPLITE6_MIB_BASE, UDPLITE_MIB_BASE, UDPLITE_SEND_CC,
+} from './abi';
+import { fib4_lookup, fib4_local_type, fib6_lookup, fib6_lookup_oif, fib6_select_path, fib_result_prefsrc } from './fib';
+import { neigh_output } from './neigh';
+import { inet_select_addr, ipv6_dev_get_saddr } from './netdev';
+import { dst_pmtu } from './dst';
+import { devMtu6, nextIpId } from './output';
+import { csumAdd, csumFinish } from './csum';
+import {
+  ETH_HLEN, ETH_P_IP, ETH_P_IPV6, IP_DF, IP_MF, IPPROTO_FRAGMENT, IPPROTO_UDPLITE, IPV6_HLEN, ipv4IsLbcast,
+  ipv4IsLocalMulticast, ipv4IsLoopback, ipv4IsMulticast, ipv4IsZeronet, ipv6Copy, ipv6IsAny, ipv6IsMulticast, stBe16,
+  stBe32,
+} from './inet';
+import { REASM_FRAME_L3_MAX } from './reasm';
+import { sk_autobind, sockById } from './sock';
+import { bigFrameAlloc, frameAlloc } from '../umem';
+import { FRAME_SIZE, XDP_PACKET_HEADROOM } from '../abi';
+import { copyBytes } from '../bytes';
+
+// errnos (positive; returned negated)
+const EBADF: i32 = 9;
+const EAGAIN: i32 = 11;
+const EACCES: i32 = 13;
+const EHOSTUNREACH: i32 = 113;
+const ENODEV: i32 = 19;
+const EINVAL: i32 = 22;
+const EDESTADDRREQ: i32 = 89;
+const EMSGSIZE: i32 = 90;
+const ENOBUFS: i32 = 105;
+const ENETUNREACH: i32 = 101;
+
+const UDP_HLEN: u32 = 8;
+const IP_MAX_MTU: u32 = 0xffff;
+const IP6_MAX_MTU: u32 = 0xffff + 40;
+const IPV6_MAXPLEN: u32 = 0xffff;
+const FRAG_HLEN: u32 = 8;
+const IP_PMTUDISC_DONT: u32 = 0;
+const IP_PMTUDISC_WANT: u32 = 1;
+const IP_PMTUDISC_DO: u32 = 2;
+const IP_PMTUDISC_PROBE: u32 = 3;
+const IP_PMTUDISC_OMIT: u32 = 5;
+const INADDR_LOOPBACK: u32 = 0x0100007f; // 127.0.0.1 as stored
+const LOOPBACK4_IPV6: u32 = 0x0600007f; // 127.0.0.6: an IPv6 socket's IPv4 source when bound to a plain IPv6 address
+const RTCF_BROADCAST: u32 = 0x10000000;
+const RTCF_MULTICAST: u32 = 0x20000000;
+const RTCF_LOCAL: u32 = 0x80000000;
+
+@inline function FL(): u32 {
+  return netScratch() + SCR_UDP_TX;
+}
+@inline function RES(): u32 {
+  return netScratch() + SCR_UDP_TX + 64;
+}
+@inline function NH(): u32 {
+  return netScratch() + SCR_UDP_TX + 128;
+}
+@inline function SRC(): u32 {
+  return netScratch() + SCR_UDP_TX + 144;
+}
+@inline function DST(): u32 {
+  return netScratch() + SCR_UDP_TX + 160;
+}
+
+// The route the last ip_route_output4 / route6 chose (per instance: one worker's).
+let rtDev: u32 = 0; //   the device the frames leave on (loopback for a local destination)
+let rtFlags: u32 = 0; // RTCF_*
+let rtType: u32 = 0; //  RTN_*
+let rtMtu: u32 = 0; //   the route's MTU before a learned PMTU: its mtu metric, else the device's
+let nhFamily: u32 = 0; // the next hop at NH(): AF_INET, AF_INET6 (an IPv4 route through an IPv6 gateway)
+let saddr4: u32 = 0;
+
+// ---- The socket's view ----
+
+@inline function isV4Mapped(a: u32): bool {
+  return load<u64>(a) == 0 && load<u32>(a, 8) == 0xffff0000;
+}
 
 /**
- * Send `len` bytes at `buf` from socket `id` to `daddr` (16 bytes as abi.ts keeps addresses; 0: the
- * connected peer) port `dport` (host order). Returns `len`, or -errno (ENETUNREACH, EMSGSIZE,
- * EACCES for broadcast without SO_BROADCAST, EDESTADDRREQ, ENOBUFS…).
+ * The source a send starts from (inet_saddr / np->saddr): the one connect set, else the bound address
+ * when it is unicast (inet_bind leaves inet_saddr 0 for a multicast or broadcast bind).
  */
+function sockSource(sk: u32): u32 {
+  if (!ipv6IsAny(sk + SK_SADDR)) return sk + SK_SADDR;
+  const b = sk + SK_RCV_SADDR;
+  if (<u32>load<u8>(sk + SK_FAMILY) == AF_INET) {
+    const a = load<u32>(b);
+    if (ipv4IsMulticast(a) || fib4_local_type(a, 0) == RTN_BROADCAST) return sk + SK_SADDR;
+  } else if (ipv6IsMulticast(b)) {
+    return sk + SK_SADDR;
+  }
+  return b;
+}
+
+/** The IPv4 source of an IPv6 socket sending IPv4 (its inet_saddr): the mapped address, 0, or 127.0.0.6. */
+function v4SourceOf6(a: u32): u32 {
+  if (ipv6IsAny(a)) return 0;
+  return isV4Mapped(a) ? load<u32>(a, 12) : LOOPBACK4_IPV6;
+}
+
+// ---- IPv4 route (ip_route_output_key_hash_rcu, __mkroute_output) ----
+
+@inline function flowInit(family: u32, sk: u32, oif: u32, tos: u32, sport: u32, dport: u32): void {
+  memory.fill(FL(), 0, FL_SIZE);
+  store<u8>(FL(), <u8>family, FL_FAMILY);
+  store<u8>(FL(), load<u8>(sk + SK_PROTOCOL), FL_PROTO);
+  store<u8>(FL(), <u8>tos, FL_TOS);
+  store<u8>(FL(), <u8>RT_SCOPE_UNIVERSE, FL_SCOPE);
+  store<u32>(FL(), LOOPBACK_IFINDEX, FL_IIF);
+  store<u32>(FL(), oif, FL_OIF);
+  store<u32>(FL(), load<u32>(sk + SK_MARK), FL_MARK);
+  store<u16>(FL(), bswap<u16>(<u16>sport), FL_SPORT);
+  store<u16>(FL(), bswap<u16>(<u16>dport), FL_DPORT);
+}
+
+/** The route is the device `oif` itself, no gateway (an on-link or local route made without the FIB). */
+@inline function routeDev(oif: u32, type: u32, daddr: u32): void {
+  rtDev = oif;
+  rtType = type;
+  rtMtu = 0;
+  nhFamily = AF_INET;
+  store<u32>(NH(), daddr);
+}
+
+/**
+ * ip_route_output_flow for a UDP socket: the route to `daddr` from `saddr` (0: choose) out of `oif` (0:
+ * any). 0 with rtDev, rtType, rtFlags, rtMtu, the next hop and saddr4 set, or -errno.
+ */
+function ipRouteOutput4(sk: u32, daddr: u32, saddr: u32, oif: u32, tos: u32, sport: u32, dport: u32): i32 {
+  flowInit(AF_INET, sk, oif, tos & 0xfc, sport, dport);
+  store<u32>(FL(), daddr, FL_DST);
+  store<u32>(FL(), saddr, FL_SRC);
+  rtFlags = 0;
+  let made = false;
+  if (saddr != 0) {
+    if (ipv4IsMulticast(saddr) || ipv4IsLbcast(saddr) || ipv4IsZeronet(saddr)) return -EINVAL;
+    // a source that is not (or no longer) one of ours: __ip_dev_find fails
+    if (fib4_local_type(saddr, 0) != RTN_LOCAL) return -ENETUNREACH;
+  }
+  if (oif != 0) {
+    const nd = netdevGet(oif);
+    if (nd == 0) return -ENODEV;
+    if ((load<u32>(nd + ND_FLAGS) & IFF_UP) == 0) return -ENETUNREACH;
+    if (ipv4IsLocalMulticast(daddr) || ipv4IsLbcast(daddr)) {
+      if (saddr == 0) saddr = inet_select_addr(oif, 0, RT_SCOPE_LINK);
+      routeDev(oif, RTN_UNICAST, daddr);
+      made = true;
+    } else if (saddr == 0) {
+      if (ipv4IsMulticast(daddr)) saddr = inet_select_addr(oif, 0, RT_SCOPE_UNIVERSE);
+      else if (daddr == 0) saddr = inet_select_addr(oif, 0, RT_SCOPE_HOST);
+    }
+  }
+  if (!made && daddr == 0) {
+    // no destination: the host itself (the source, else 127.0.0.1)
+    daddr = saddr;
+    if (daddr == 0) daddr = saddr = INADDR_LOOPBACK;
+    routeDev(LOOPBACK_IFINDEX, RTN_LOCAL, daddr);
+    rtFlags |= RTCF_LOCAL;
+    made = true;
+  }
+  if (!made) {
+    store<u32>(FL(), saddr, FL_SRC);
+    const err = fib4_lookup(FL(), RES());
+    if (err != 0) {
+      if (oif == 0) return err;
+      // "we are allowed to send to iface even if it has no routes": the destination is taken as on-link
+      if (saddr == 0) saddr = inet_select_addr(oif, 0, RT_SCOPE_LINK);
+      routeDev(oif, RTN_UNICAST, daddr);
+    } else {
+      const type = <u32>load<u8>(RES(), FR_TYPE);
+      if (type == RTN_LOCAL) {
+        if (saddr == 0) {
+          const p = load<u32>(RES(), FR_PREFSRC);
+          saddr = p != 0 ? p : daddr;
+        }
+        routeDev(LOOPBACK_IFINDEX, RTN_LOCAL, daddr);
+        rtFlags |= RTCF_LOCAL;
+      } else {
+        if (saddr == 0) saddr = fib_result_prefsrc(RES());
+        rtDev = load<u32>(RES(), FR_OIF);
+        rtType = type;
+        rtMtu = load<u32>(RES(), FR_MTU);
+        const gwf = <u32>load<u8>(RES(), FR_GW_FAMILY);
+        if (gwf == AF_INET) {
+          nhFamily = AF_INET;
+          store<u32>(NH(), load<u32>(RES(), FR_GW));
+        } else if (gwf == AF_INET6) {
+          nhFamily = AF_INET6;
+          ipv6Copy(NH(), RES() + FR_GW);
+        } else {
+          nhFamily = AF_INET;
+          store<u32>(NH(), daddr);
+        }
+      }
+    }
+  }
+  // __mkroute_output
+  const dnd = netdevGet(rtDev);
+  if (dnd == 0) return -ENODEV;
+  if (ipv4IsLbcast(daddr)) rtType = RTN_BROADCAST;
+  else if (ipv4IsMulticast(daddr)) rtType = RTN_MULTICAST;
+  else if (ipv4IsZeronet(daddr)) return -EINVAL;
+  if (ipv4IsLoopback(saddr) && (load<u32>(dnd + ND_FLAGS) & IFF_LOOPBACK) == 0) return -EINVAL;
+  if ((load<u32>(dnd + ND_FLAGS) & IFF_LOOPBACK) != 0) rtFlags |= RTCF_LOCAL;
+  if (rtType == RTN_BROADCAST) {
+    rtFlags |= RTCF_BROADCAST | RTCF_LOCAL;
+    nhFamily = AF_INET; // no next hop: the frame goes to the link's broadcast address
+    store<u32>(NH(), daddr);
+  } else if (rtType == RTN_MULTICAST) {
+    rtFlags |= RTCF_MULTICAST;
+    nhFamily = AF_INET;
+    store<u32>(NH(), daddr);
+  }
+  saddr4 = saddr;
+  return 0;
+}
+
+/** ipv4_mtu (with `probe`: the device's MTU, IP_PMTUDISC_PROBE ignores what was learned). */
+function mtu4(daddr: u32, probe: bool): u32 {
+  const nd = netdevGet(rtDev);
+  const dev = load<u32>(nd + ND_MTU);
+  if (probe) return dev;
+  let m = rtMtu != 0 ? rtMtu : dev;
+  if (rtType != RTN_LOCAL) {
+    store<u32>(DST(), daddr);
+    const p = dst_pmtu(AF_INET, DST());
+    if (p != 0 && p < m) m = p;
+  }
+  return m < IP_MAX_MTU ? m : IP_MAX_MTU;
+}
+
+// ---- Building ----
+
+/**
+ * A frame for `l3` bytes of a datagram (a big frame when it must go whole and a pool frame cannot hold
+ * it): the address of its L3 header, 0 when none is left. Linked after `prev` (its L3 address; 0: first).
+ */
+function frameFor(l3: u32, prev: u32): u32 {
+  const f = l3 <= REASM_FRAME_L3_MAX ? frameAlloc() : bigFrameAlloc();
+  if (f == 0) return 0;
+  const base = f & ~(FRAME_SIZE - 1);
+  store<u32>(base, 0);
+  store<u32>(base + 4, ETH_HLEN + l3);
+  if (prev != 0) store<u32>((prev - ETH_HLEN - XDP_PACKET_HEADROOM) & ~(FRAME_SIZE - 1), base);
+  return base + XDP_PACKET_HEADROOM + ETH_HLEN;
+}
+
+@inline function frameNext(ip: u32): u32 {
+  const n = load<u32>((ip - ETH_HLEN - XDP_PACKET_HEADROOM) & ~(FRAME_SIZE - 1));
+  return n == 0 ? 0 : n + XDP_PACKET_HEADROOM + ETH_HLEN;
+}
+
+@inline function frameLen(ip: u32): u32 {
+  return load<u32>(((ip - ETH_HLEN - XDP_PACKET_HEADROOM) & ~(FRAME_SIZE - 1)) + 4);
+}
+
+/** Give back every frame of a chain that was never handed on. */
+function chainFree(first: u32): void {
+  let ip = first;
+  while (ip != 0) {
+    const next = frameNext(ip);
+    netFree(0, ip);
+    ip = next;
+  }
+}
+
+/**
+ * The UDP checksum over the 8-byte header at `uh` (checksum field 0) and `cov` bytes of the payload at
+ * `buf` (cov ≤ len), with the pseudo-header sum `ph`: the field's value as stored (0 computed → 0xffff,
+ * RFC 768; CSUM_MANGLED_0).
+ */
+function udpCheck(uh: u32, buf: u32, cov: u32, ph: u64): u16 {
+  let s = csumAdd(uh, UDP_HLEN, ph);
+  if (cov != 0) s = csumAdd(buf, cov, s);
+  const c = csumFinish(s);
+  return <u16>(c == 0 ? 0xffff : c);
+}
+
+/**
+ * The UDP (or UDP-Lite) header at `uh` for `ulen` bytes from `sport` to `dport`, its checksum over the
+ * payload at `buf` with the pseudo-header sum `ph` (without its length word, added here). `nocheck`:
+ * SO_NO_CHECK (IPv4 only: the field stays 0). UDP-Lite (udplite_csum): with UDPLITE_SEND_CSCOV below the
+ * datagram's length, the length field holds the coverage (0: all) and the checksum covers that much.
+ */
+function udpHeader(sk: u32, uh: u32, buf: u32, len: u32, sport: u32, dport: u32, ph: u64, nocheck: bool): void {
+  const ulen = len + UDP_HLEN;
+  stBe16(uh, sport);
+  stBe16(uh + 2, dport);
+  stBe16(uh + 4, ulen);
+  store<u16>(uh + 6, 0);
+  let cov = ulen;
+  if (<u32>load<u8>(sk + SK_PROTOCOL) == IPPROTO_UDPLITE) {
+    const pcslen = <u32>load<u16>(sk + SK_PCSLEN);
+    if ((<u32>load<u8>(sk + SK_PCFLAG) & UDPLITE_SEND_CC) != 0 && pcslen < ulen) {
+      if (pcslen > 0) cov = pcslen;
+      stBe16(uh + 4, pcslen);
+    }
+  } else if (nocheck) {
+    return;
+  }
+  // the pseudo-header's length is the datagram's, whatever the coverage
+  const s = ph + <u64>bswap<u32>(ulen);
+  store<u16>(uh + 6, udpCheck(uh, buf, cov - UDP_HLEN, s));
+}
+
+@inline function mibBase(sk: u32, v6: bool): u32 {
+  const lite = <u32>load<u8>(sk + SK_PROTOCOL) == IPPROTO_UDPLITE;
+  return v6 ? (lite ? UDPLITE6_MIB_BASE : UDP6_MIB_BASE) : lite ? UDPLITE_MIB_BASE : UDP_MIB_BASE;
+}
+
+@inline function nobufs(sk: u32, v6: bool, first: u32): i32 {
+  chainFree(first);
+  netDrop(NDROP_NOMEM);
+  mibInc(mibBase(sk, v6) + UDP_MIB_SNDBUFERRORS);
+  return -ENOBUFS;
+}
+
+/** Every frame of the chain from `first` to the neighbour stage on rtDev, its Ethernet type set. */
+function chainSend(first: u32, type: u32): void {
+  let ip = first;
+  while (ip != 0) {
+    const next = frameNext(ip);
+    const len = frameLen(ip);
+    stBe16(ip - 2, type);
+    neigh_output(nhFamily, rtDev, NH(), 0, ip - ETH_HLEN, len);
+    ip = next;
+  }
+}
+
+@inline function sent(sk: u32, v6: bool, len: u32): void {
+  mibInc(mibBase(sk, v6) + UDP_MIB_OUTDATAGRAMS);
+  store<u64>(sk + SK_TX_PACKETS, load<u64>(sk + SK_TX_PACKETS) + 1);
+  store<u64>(sk + SK_TX_BYTES, load<u64>(sk + SK_TX_BYTES) + <u64>len);
+}
+
+// ---- IPv4 ----
+
+/**
+ * udp_sendmsg: `len` bytes at `buf` to `daddr` (network-order u32; `given` false: the connected peer)
+ * port `dport`. `v6sk`: an IPv6 socket sending IPv4 (its addresses are v4-mapped).
+ */
+function udpSend4(sk: u32, buf: u32, len: u32, given: bool, daddr: u32, dport: u32, v6sk: bool): i32 {
+  if (len > 0xffff) return -EMSGSIZE;
+  let connected = false;
+  if (given) {
+    if (dport == 0) return -EINVAL;
+  } else {
+    if (<u32>load<u8>(sk + SK_STATE) != TCP_ESTABLISHED) return -EDESTADDRREQ;
+    daddr = v6sk ? load<u32>(sk + SK_DADDR, 12) : load<u32>(sk + SK_DADDR);
+    dport = <u32>load<u16>(sk + SK_DPORT);
+    connected = true;
+  }
+  const src = sockSource(sk);
+  let saddr = v6sk ? v4SourceOf6(src) : load<u32>(src);
+  let oif = load<u32>(sk + SK_BOUND_DEV_IF);
+  const tos = <u32>load<u8>(sk + SK_TOS);
+  const sport = <u32>load<u16>(sk + SK_NUM);
+  const err = ipRouteOutput4(sk, daddr, saddr, oif, tos, sport, dport);
+  if (err != 0) {
+    if (err == -ENETUNREACH) mibInc(MIB_IP_OUT_NO_ROUTES);
+    return err;
+  }
+  if ((rtFlags & RTCF_BROADCAST) != 0 && (<u32>load<u8>(sk + SK_FLAGS) & SKF_BROADCAST) == 0) return -EACCES;
+  saddr = saddr4;
+  if (daddr == 0) daddr = load<u32>(NH()); // the host itself (ipc.addr = fl4->daddr)
+
+  // __ip_append_data: the size limits, then the fragment size
+  const pmtudisc = <u32>load<u8>(sk + SK_PMTUDISC);
+  const ignoreDf = pmtudisc < IP_PMTUDISC_DO || pmtudisc == IP_PMTUDISC_OMIT;
+  const mtu = mtu4(daddr, pmtudisc >= IP_PMTUDISC_PROBE);
+  const ulen = len + UDP_HLEN;
+  const maxnonfrag = ignoreDf ? IP_MAX_MTU : mtu;
+  if (ulen > maxnonfrag - 20) return -EMSGSIZE;
+  const total = ulen + 20;
+  // __ip_make_skb: DF with DO / PROBE, or when it fits and the socket wants PMTU discovery
+  const df = pmtudisc == IP_PMTUDISC_DO || pmtudisc == IP_PMTUDISC_PROBE || (total <= mtu && pmtudisc == IP_PMTUDISC_WANT);
+  let ttl = <u32>load<u8>(sk + SK_TTL);
+  if (ttl == 0) ttl = rtType == RTN_MULTICAST ? <u32>load<u8>(sk + SK_MC_TTL) : sysctl(SYSCTL_IP_DEFAULT_TTL);
+  // ip_select_ident_segs: a connected socket counts its own; DF that must hold → 0; else a hashed one
+  const id: u32 = !connected && df && !ignoreDf ? 0 : nextIpId();
+  const loop = (<u32>load<u32>(netdevGet(rtDev) + ND_FLAGS) & IFF_LOOPBACK) != 0;
+  // a pool frame bounds what one frame carries, but loopback takes the datagram whole (a big frame)
+  const fragMtu = total <= mtu && loop ? total : mtu < REASM_FRAME_L3_MAX ? mtu : REASM_FRAME_L3_MAX;
+  const ph = <u64>saddr + <u64>daddr + <u64>bswap<u32>(<u32>load<u8>(sk + SK_PROTOCOL));
+  const nocheck = (<u32>load<u8>(sk + SK_FLAGS) & SKF_NO_CHECK_TX) != 0;
+
+  // The frames: every fragment but the last carries maxfraglen - 20 bytes of the UDP datagram.
+  const maxfrag = total <= fragMtu ? total : ((fragMtu - 20) & ~7) + 20;
+  if (maxfrag <= 20) return -EMSGSIZE; // an MTU with no room for 8 bytes beside the header
+  let first: u32 = 0;
+  let prev: u32 = 0;
+  let off: u32 = 0; // bytes of the UDP datagram (header included) placed so far
+  while (off < ulen) {
+    const left = ulen - off;
+    const chunk = left + 20 <= maxfrag ? left : maxfrag - 20;
+    const ip = frameFor(20 + chunk, prev);
+    if (ip == 0) return nobufs(sk, false, first);
+    if (first == 0) first = ip;
+    prev = ip;
+    store<u8>(ip, 0x45);
+    store<u8>(ip, <u8>tos, 1);
+    stBe16(ip + 2, 20 + chunk);
+    store<u16>(ip, <u16>id, 4);
+    stBe16(ip + 6, (df ? IP_DF : 0) | (off + chunk < ulen ? IP_MF : 0) | (off >> 3));
+    store<u8>(ip, <u8>ttl, 8);
+    store<u8>(ip, load<u8>(sk + SK_PROTOCOL), 9);
+    store<u16>(ip, 0, 10);
+    store<u32>(ip, saddr, 12);
+    store<u32>(ip, daddr, 16);
+    store<u16>(ip + 10, csumFinish(csumAdd(ip, 20, 0)));
+    if (off == 0) copyBytes(ip + 20 + UDP_HLEN, buf, chunk - UDP_HLEN);
+    else copyBytes(ip + 20, buf + off - UDP_HLEN, chunk);
+    off += chunk;
+  }
+  udpHeader(sk, first + 20, buf, len, sport, dport, ph, nocheck);
+  mibInc(MIB_IP_OUT_REQUESTS);
+  const frags = frameNext(first) != 0;
+  chainSend(first, ETH_P_IP);
+  if (frags) {
+    // ip_do_fragment: each fragment counted as it is handed on, then the datagram
+    for (let p: u32 = 0; p < ulen; p += maxfrag - 20) mibInc(MIB_IP_FRAG_CREATES);
+    mibInc(MIB_IP_FRAG_OKS);
+  }
+  sent(sk, false, len);
+  return <i32>len;
+}
+
+// ---- IPv6 ----
+
+// Fragment identifications and the flow-label hash of this instance (the kernel keys both with a secret).
+let ident6: u32 = 0;
+
+/** ip6_make_flowlabel with auto flow labels: a hash of the flow (rol32(hash, 16) & IPV6_FLOWLABEL_MASK). */
+function autoFlowLabel(src: u32, dst: u32, sport: u32, dport: u32, proto: u32): u32 {
+  let h: u32 = 0x9e3779b9 ^ proto;
+  for (let i: u32 = 0; i < 16; i += 4) {
+    h = (h ^ load<u32>(src + i)) * 0x85ebca6b;
+    h = (h ^ (h >> 13) ^ load<u32>(dst + i)) * 0xc2b2ae35;
+  }
+  h = (h ^ ((sport << 16) | dport)) * 0x27d4eb2f;
+  h ^= h >> 16;
+  return rotl<u32>(h, 16) & 0xfffff;
+}
+
+/**
+ * ip6_route_output_flags on the flow at FL(): fib6_lookup with RT6_LOOKUP_F_IFACE as `strict` says. 0, or
+ * the route's error (fib6_prop: blackhole EINVAL, unreachable EHOSTUNREACH, prohibit EACCES; none ENETUNREACH).
+ */
+function lookup6(strict: bool): i32 {
+  if (!strict) return fib6_lookup(FL(), RES());
+  const oif = load<u32>(FL() + FL_OIF);
+  const err = fib6_lookup_oif(FL(), RES(), oif, !ipv6IsAny(FL() + FL_SRC), true);
+  if (err != 0) return err == -EAGAIN ? -ENETUNREACH : err;
+  const type = <u32>load<u8>(RES(), FR_TYPE);
+  if (type == RTN_UNREACHABLE) return -EHOSTUNREACH;
+  if (type == RTN_PROHIBIT) return -EACCES;
+  if (type == RTN_THROW) return -ENETUNREACH;
+  if (type > RTN_MULTICAST) return -EINVAL;
+  store<u8>(RES() + FR_FAMILY, <u8>AF_INET6);
+  fib6_select_path(FL(), RES(), oif, true, true);
+  return 0;
+}
+
+/**
+ * ip6_dst_lookup_tail for a UDP socket: the route to the 16 bytes at DST() from SRC() (unspecified:
+ * choose, written there) out of `oif`. 0 with rtDev, rtType, rtMtu and the next hop set, or -errno.
+ */
+function route6(sk: u32, oif: u32, tclass: u32, sport: u32, dport: u32): i32 {
+  flowInit(AF_INET6, sk, oif, tclass, sport, dport);
+  ipv6Copy(FL() + FL_DST, DST());
+  ipv6Copy(FL() + FL_SRC, SRC());
+  const anySrc = ipv6IsAny(SRC());
+  // RT6_LOOKUP_F_IFACE: a socket bound to a device takes no route through another
+  const strict = oif != 0;
+  let err = lookup6(strict);
+  if (anySrc) {
+    // ip6_route_get_saddr: the route's preferred source, else RFC 6724 among the route device's (or,
+    // without a route, every device's) addresses; no source fails before the route's own error
+    if (err == 0 && !ipv6IsAny(RES() + FR_PREFSRC)) ipv6Copy(SRC(), RES() + FR_PREFSRC);
+    else {
+      const e = ipv6_dev_get_saddr(err == 0 ? load<u32>(RES(), FR_OIF) : 0, DST(), SRC());
+      if (e != 0) return e;
+    }
+    if (err != 0) {
+      // the first answer was an error: again with the source (source-specific routes)
+      ipv6Copy(FL() + FL_SRC, SRC());
+      err = lookup6(strict);
+    }
+  }
+  if (err != 0) {
+    if (err == -ENETUNREACH) mibInc(MIB_IP6_OUT_NO_ROUTES);
+    return err;
+  }
+  rtType = <u32>load<u8>(RES(), FR_TYPE);
+  rtFlags = 0;
+  nhFamily = AF_INET6;
+  if (rtType == RTN_LOCAL) {
+    rtDev = LOOPBACK_IFINDEX; // ip6_rt_get_dev_rcu: copies of local routes leave on loopback
+    rtMtu = 0;
+    ipv6Copy(NH(), DST());
+    rtFlags = RTCF_LOCAL;
+  } else {
+    rtDev = load<u32>(RES(), FR_OIF);
+    rtMtu = load<u32>(RES(), FR_MTU);
+    if (<u32>load<u8>(RES(), FR_GW_FAMILY) == AF_INET6) ipv6Copy(NH(), RES() + FR_GW);
+    else ipv6Copy(NH(), DST());
+  }
+  return netdevGet(rtDev) == 0 ? -ENODEV : 0;
+}
+
+/** ip6_mtu, or the device's MTU with IPV6_PMTUDISC_PROBE. */
+function mtu6(probe: bool): u32 {
+  const nd = netdevGet(rtDev);
+  if (probe) return load<u32>(nd + ND_MTU);
+  let m = rtMtu != 0 ? rtMtu : devMtu6(nd);
+  if (rtType != RTN_LOCAL) {
+    const p = dst_pmtu(AF_INET6, DST());
+    if (p != 0 && p < m) m = p;
+  }
+  return m < IP6_MAX_MTU ? m : IP6_MAX_MTU;
+}
+
+/** udpv6_sendmsg for an IPv6 destination (the 16 bytes at `daddr`; 0: the connected peer). */
+function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32): i32 {
+  if (daddr != 0) {
+    if (dport == 0) return -EINVAL;
+    ipv6Copy(DST(), daddr);
+  } else {
+    dport = <u32>load<u16>(sk + SK_DPORT);
+    ipv6Copy(DST(), sk + SK_DADDR);
+  }
+  if (ipv6IsAny(DST())) store<u8>(DST() + 15, 1); // :: means loopback (BSD'ism)
+  ipv6Copy(SRC(), sockSource(sk));
+  const oif = load<u32>(sk + SK_BOUND_DEV_IF);
+  const tclass = <u32>load<u8>(sk + SK_TOS);
+  const sport = <u32>load<u16>(sk + SK_NUM);
+  const proto = <u32>load<u8>(sk + SK_PROTOCOL);
+  const err = route6(sk, oif, tclass, sport, dport);
+  if (err != 0) return err;
+  // ip6_sk_dst_hoplimit: the socket's, the multicast one, else the route device's hop_limit
+  let hlim = <u32>load<u8>(sk + SK_TTL);
+  if (hlim == 0) {
+    if (ipv6IsMulticast(DST())) hlim = <u32>load<u8>(sk + SK_MC_TTL);
+    else {
+      hlim = load<u32>(netdevGet(rtDev) + ND_CONF6 + (CONF6_HOP_LIMIT << 2));
+      if (hlim == 0) hlim = 64;
+    }
+  }
+  // __ip6_append_data's limits (no extension headers: headersize 40)
+  const pmtudisc = <u32>load<u8>(sk + SK_PMTUDISC);
+  const mtu = mtu6(pmtudisc >= IP_PMTUDISC_PROBE);
+  const ulen = len + UDP_HLEN;
+  const dontfrag = (<u32>load<u8>(sk + SK_FLAGS6) & SK6F_DONTFRAG) != 0;
+  if (ulen > mtu - IPV6_HLEN && dontfrag) return -EMSGSIZE;
+  const ignoreDf = pmtudisc < IP_PMTUDISC_DO || pmtudisc == IP_PMTUDISC_OMIT;
+  const maxnonfrag = ignoreDf ? IPV6_HLEN + IPV6_MAXPLEN : mtu;
+  if (ulen > maxnonfrag - IPV6_HLEN) return -EMSGSIZE;
+  const total = ulen + IPV6_HLEN;
+  const loop = (<u32>load<u32>(netdevGet(rtDev) + ND_FLAGS) & IFF_LOOPBACK) != 0;
+  const fragMtu = total <= mtu && loop ? total : mtu < REASM_FRAME_L3_MAX ? mtu : REASM_FRAME_L3_MAX;
+  const whole = total <= fragMtu;
+  // every fragment but the last: maxfraglen = ((mtu - 40) & ~7) + 40 - 8, after its Fragment header
+  const per = ((fragMtu - IPV6_HLEN) & ~7) - FRAG_HLEN;
+  const label = autoFlowLabel(SRC(), DST(), sport, dport, proto);
+  if (!whole) ident6++;
+  let first: u32 = 0;
+  let prev: u32 = 0;
+  let off: u32 = 0;
+  while (off < ulen) {
+    const left = ulen - off;
+    const chunk = whole ? left : left <= per ? left : per;
+    const fh: u32 = whole ? 0 : FRAG_HLEN;
+    const ip = frameFor(IPV6_HLEN + fh + chunk, prev);
+    if (ip == 0) return nobufs(sk, true, first);
+    if (first == 0) first = ip;
+    prev = ip;
+    stBe32(ip, 0x60000000 | (tclass << 20) | label);
+    stBe16(ip + 4, fh + chunk);
+    store<u8>(ip, <u8>(whole ? proto : IPPROTO_FRAGMENT), 6);
+    store<u8>(ip, <u8>hlim, 7);
+    ipv6Copy(ip + 8, SRC());
+    ipv6Copy(ip + 24, DST());
+    if (!whole) {
+      const f = ip + IPV6_HLEN;
+      store<u8>(f, <u8>proto);
+      store<u8>(f, 0, 1);
+      stBe16(f + 2, off | (off + chunk < ulen ? 1 : 0)); // the offset in 8-byte units sits above the M bit
+      stBe32(f + 4, ident6);
+    }
+    const d = ip + IPV6_HLEN + fh;
+    if (off == 0) copyBytes(d + UDP_HLEN, buf, chunk - UDP_HLEN);
+    else copyBytes(d, buf + off - UDP_HLEN, chunk);
+    off += chunk;
+  }
+  // the pseudo-header (RFC 8200 8.1) but for the length word, which udpHeader adds
+  let ph = csumAdd(SRC(), 16, 0);
+  ph = csumAdd(DST(), 16, ph);
+  ph += <u64>bswap<u32>(proto);
+  udpHeader(sk, first + IPV6_HLEN + (whole ? 0 : FRAG_HLEN), buf, len, sport, dport, ph, false);
+  mibInc(MIB_IP6_OUT_REQUESTS);
+  chainSend(first, ETH_P_IPV6);
+  if (!whole) {
+    for (let p: u32 = 0; p < ulen; p += per) mibInc(MIB_IP6_FRAG_CREATES);
+    mibInc(MIB_IP6_FRAG_OKS);
+  }
+  sent(sk, true, len);
+  return <i32>len;
+}
+
+// ---- Entry points ----
+
+/**
+ * udp_sendmsg / udpv6_sendmsg from the socket record at `sk`: `len` bytes at `buf` to `daddr` (16 bytes
+ * as the socket's family keeps addresses; 0: the connected peer) port `dport` (host order). `len`, or
+ * -errno.
+ */
+export function udp_sendmsg_sk(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32): i32 {
+  if (netRoot() == 0) return -ENETUNREACH;
+  // inet_send_prepare: an unbound socket gets an ephemeral port first
+  if (load<u16>(sk + SK_NUM) == 0 && sk_autobind(sk) != 0) return -EAGAIN;
+  if (<u32>load<u8>(sk + SK_FAMILY) == AF_INET) {
+    return daddr != 0 ? udpSend4(sk, buf, len, true, load<u32>(daddr), dport, false) : udpSend4(sk, buf, len, false, 0, 0, false);
+  }
+  if (daddr == 0 && <u32>load<u8>(sk + SK_STATE) != TCP_ESTABLISHED) return -EDESTADDRREQ;
+  const peer = daddr != 0 ? daddr : sk + SK_DADDR;
+  let v4 = isV4Mapped(peer);
+  // to :: from a socket whose source is v4-mapped: 127.0.0.1 over IPv4
+  if (daddr != 0 && ipv6IsAny(daddr) && isV4Mapped(sk + SK_SADDR)) v4 = true;
+  if (v4) {
+    if ((<u32>load<u8>(sk + SK_FLAGS) & SKF_IPV6ONLY) != 0) return -ENETUNREACH;
+    if (daddr == 0) return udpSend4(sk, buf, len, false, 0, 0, true);
+    return udpSend4(sk, buf, len, true, ipv6IsAny(daddr) ? INADDR_LOOPBACK : load<u32>(daddr, 12), dport, true);
+  }
+  return udpSend6(sk, buf, len, daddr, dport);
+}
+
+/** udp_sendmsg for socket `id` (sock.ts): as udp_sendmsg_sk, -EBADF when there is no such socket. */
 export function udp_sendmsg(id: u32, buf: u32, len: u32, daddr: u32, dport: u32): i32 {
-  return id + buf + len + daddr + dport == 0 ? 0 : -22;
+  const sk = sockById(id);
+  if (sk == 0) return -EBADF;
+  return udp_sendmsg_sk(sk, buf, len, daddr, dport);
 }

@@ -40,11 +40,13 @@ export const NE = {
 export const NE_SIZE = 128;
 export const SK = {
   ID: 0, STATE: 4, FAMILY: 5, PROTOCOL: 6, FLAGS: 7, NUM: 8, DPORT: 10, BOUND_DEV_IF: 12, RCV_SADDR: 16, DADDR: 32, SADDR: 48, RCVBUF: 64,
-  SNDBUF: 68, RMEM: 72, DROPS: 76, ERR: 80, TTL: 84, TOS: 85, MC_TTL: 86, PMTUDISC: 87, MARK: 88, COOKIE: 96, REUSEPORT_GROUP: 104,
-  REUSEPORT_INDEX: 108, QUEUE: 112, RX_PACKETS: 120, RX_BYTES: 128, TX_PACKETS: 136, TX_BYTES: 144, LOCK: 152,
+  SNDBUF: 68, RMEM: 72, DROPS: 76, ERR: 80, TTL: 84, TOS: 85, MC_TTL: 86, PMTUDISC: 87, MARK: 88, PCSLEN: 92, PCRLEN: 94, COOKIE: 96,
+  REUSEPORT_GROUP: 104, REUSEPORT_INDEX: 108, QUEUE: 112, PCFLAG: 116, FLAGS6: 117, RX_PACKETS: 120, RX_BYTES: 128, TX_PACKETS: 136, TX_BYTES: 144, LOCK: 152,
 } as const;
 export const SK_SIZE = 256;
 export const SKF = { REUSEADDR: 1, REUSEPORT: 2, IPV6ONLY: 4, BROADCAST: 8, DEAD: 16, NO_CHECK_TX: 32 } as const;
+export const SK6F = { DONTFRAG: 1 } as const;
+export const UDPLITE = { SEND_CC: 1, RECV_CC: 2 } as const;
 /** Where each UDP MIB group starts (UDP_MIB_* offsets in assembly/net/abi.ts, the kernel's order). */
 export const UDP_MIB_BASES = { Udp: 128, UdpLite: 137, Udp6: 146, UdpLite6: 155 } as const;
 export const UDP_MIB_COUNT = 9;

@@ -23,7 +23,7 @@ describe.skipIf(!existsSync(wasmPath))('assembly/net/abi.ts and src/runtime/net_
     }
     const groups: Array<[string, Record<string, number>]> = [
       ['NR_', N.NR], ['ND_', N.ND], ['NDK_', N.NDK], ['IFF_', N.IFF], ['CONF4_', N.CONF4], ['CONF6_', N.CONF6], ['NDSTAT_', N.NDSTAT],
-      ['AE_', N.AE], ['FL_', N.FL], ['FR_', N.FR], ['RTN_', N.RTN], ['RT_SCOPE_', N.RT_SCOPE], ['NE_', N.NE], ['NUD_', N.NUD], ['SK_', N.SK], ['SKF_', N.SKF], ['SYSCTL_', N.SYSCTL],
+      ['AE_', N.AE], ['FL_', N.FL], ['FR_', N.FR], ['RTN_', N.RTN], ['RT_SCOPE_', N.RT_SCOPE], ['NE_', N.NE], ['NUD_', N.NUD], ['SK_', N.SK], ['SKF_', N.SKF], ['SK6F_', N.SK6F], ['SYSCTL_', N.SYSCTL],
     ];
     for (const [prefix, obj] of groups) {
       for (const [k, v] of Object.entries(obj)) expect(g(prefix + k), prefix + k).toBe(v);

@@ -1,0 +1,89 @@
+// The control plane's door to the fast path's UDP send (assembly/net/udp_output.ts, udp_sendmsg): the
+// payload and the destination go into one area of the shared memory, udp_sendmsg runs, and a -errno
+// comes back as a UdpSendError naming the kernel's errno. Part A's SocketTable (sockets.ts) and the
+// dgram API (udp.ts) send through this.
+//
+// The area (allocated once from the arena, UDP_SEND_AREA bytes): +0 the destination (16 bytes as the
+// socket's family keeps addresses: IPv4 in the first 4, IPv6 whole, an IPv4 peer of an IPv6 socket as
+// ::ffff:a.b.c.d) | +64 the payload (at most 65,535 bytes; a longer one is refused by the fast path
+// by its length alone, before it reads a byte).
+
+import { WxdpError } from '../errors.js';
+import { AF_INET, SK } from '../runtime/net_abi.js';
+import { ipv4Bytes, ipv6Bytes } from './addresses.js';
+import type { Datapath } from './datapath.js';
+
+const AREA_PAYLOAD = 64;
+const PAYLOAD_MAX = 0xffff;
+export const UDP_SEND_AREA = AREA_PAYLOAD + PAYLOAD_MAX + 1;
+
+/** The errnos udp_sendmsg returns, by value. */
+export const UDP_SEND_ERRNO: Readonly<Record<number, string>> = {
+  9: 'EBADF', 11: 'EAGAIN', 13: 'EACCES', 19: 'ENODEV', 22: 'EINVAL', 89: 'EDESTADDRREQ', 90: 'EMSGSIZE', 97: 'EAFNOSUPPORT',
+  99: 'EADDRNOTAVAIL', 101: 'ENETUNREACH', 105: 'ENOBUFS', 113: 'EHOSTUNREACH',
+};
+
+/** A datagram the send path refused: `errno` is the kernel's name for why (EMSGSIZE, ENETUNREACH, …). */
+export class UdpSendError extends WxdpError {
+  constructor(readonly errno: string, readonly errnoValue: number, message: string) {
+    super('SOCKET_SEND', message);
+  }
+}
+
+interface SendExports {
+  udp_sendmsg(id: number, buf: number, len: number, daddr: number, dport: number): number;
+  udp_sendmsg_sk(sk: number, buf: number, len: number, daddr: number, dport: number): number;
+  arena_alloc(size: number, align: number): number;
+}
+
+export interface UdpDestination {
+  /** IPv4 dotted or IPv6 text; an IPv4 address to an IPv6 socket goes as ::ffff:a.b.c.d. */
+  address: string;
+  port: number;
+}
+
+export class UdpSender {
+  private area = 0;
+  private readonly x: SendExports;
+
+  constructor(private readonly dp: Datapath) {
+    this.x = dp.fastPath.exports as unknown as SendExports;
+  }
+
+  /** Send from socket `id` (sock.ts): the payload's length, or a UdpSendError. `to` omitted: the connected peer. */
+  send(id: number, payload: Uint8Array, to?: UdpDestination, family?: number): number {
+    return this.run((buf, len, daddr, dport) => this.x.udp_sendmsg(id, buf, len, daddr, dport), `socket ${id}`, payload, to, family ?? AF_INET);
+  }
+
+  /** The same from a socket record's address (tests and benchmarks that lay a record out themselves). */
+  sendFromRecord(sk: number, payload: Uint8Array, to?: UdpDestination): number {
+    const family = this.dp.memory.view().getUint8(sk + SK.FAMILY);
+    return this.run((buf, len, daddr, dport) => this.x.udp_sendmsg_sk(sk, buf, len, daddr, dport), `socket record 0x${sk.toString(16)}`, payload, to, family);
+  }
+
+  private run(call: (buf: number, len: number, daddr: number, dport: number) => number, who: string, payload: Uint8Array, to: UdpDestination | undefined, family: number): number {
+    if (to && (!Number.isInteger(to.port) || to.port < 0 || to.port > 0xffff)) throw new WxdpError('USAGE', `${who}: port ${to.port} is not 0..65535`);
+    const a = this.areaAddress();
+    const mem = this.dp.memory.bytes();
+    if (to) {
+      const addr = family === AF_INET ? ipv4Bytes(to.address) : to.address.includes(':') ? ipv6Bytes(to.address) : ipv6Bytes(`::ffff:${to.address}`);
+      mem.fill(0, a, a + 16);
+      mem.set(addr, a);
+    }
+    mem.set(payload.subarray(0, PAYLOAD_MAX), a + AREA_PAYLOAD);
+    const r = call(a + AREA_PAYLOAD, payload.length, to ? a : 0, to?.port ?? 0);
+    if (r < 0) {
+      const name = UDP_SEND_ERRNO[-r] ?? `errno ${-r}`;
+      throw new UdpSendError(name, -r, `${who}: send of ${payload.length} bytes${to ? ` to ${to.address} port ${to.port}` : ' to the connected peer'}: ${name}`);
+    }
+    return r;
+  }
+
+  private areaAddress(): number {
+    if (this.area === 0) {
+      this.area = this.x.arena_alloc(UDP_SEND_AREA, 64);
+      if (this.area === 0) throw new WxdpError('USAGE', 'the UDP send area: no memory');
+    }
+    return this.area;
+  }
+}
