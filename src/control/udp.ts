@@ -39,6 +39,7 @@ import {
   validateUint32,
 } from './dgram_errors.js';
 import { Poller } from './poller.js';
+import { socketBackend } from './udp_backend.js';
 
 // ---- What the socket table offers (part A's SocketTable; addresses as 16 bytes, abi.ts's way) ----
 
@@ -66,22 +67,14 @@ export interface SocketBackend {
   local(id: number): { addr: Uint8Array; port: number };
   /** The connected peer, or undefined. */
   peer(id: number): { addr: Uint8Array; port: number } | undefined;
-  /** One datagram (`addr` undefined: to the connected peer). Bytes sent or -errno. */
-  send(id: number, data: Uint8Array, addr: Uint8Array | undefined, port: number): number;
+  /** One datagram (`address` undefined: to the connected peer). Bytes sent or -errno. */
+  send(id: number, data: Uint8Array, address: string | undefined, port: number): number;
   /** Up to `max` queued datagrams (fewer, or none, when the queue has fewer). */
   recv(id: number, max: number): RecvDatagram[];
   /** Sockets with new datagrams or a pending error since the last call. */
   ready(): number[];
   /** The pending error (positive errno) or 0, cleared. */
   takeError(id: number): number;
-}
-
-/** How dp.udp reaches the socket table: set by the table's module (sockets.ts) when it is built in. */
-let backendFactory: ((dp: Datapath) => SocketBackend | undefined) | undefined;
-
-/** @internal The socket table registers how to make its backend for a Datapath. */
-export function registerSocketBackend(factory: (dp: Datapath) => SocketBackend | undefined): void {
-  backendFactory = factory;
 }
 
 // ---- Errnos (Linux; libuv reports -errno) ----
@@ -228,16 +221,14 @@ class UdpHandle {
 
   /** One datagram of the buffers joined; bytes sent or -errno (uv_udp_try_send's checks first). */
   send(list: Buffer[], port: number | undefined, ip: string | undefined): number {
-    let a: Uint8Array | undefined;
     if (port !== undefined) {
       if (this.connected) return -EISCONN;
-      a = this.addr(ip ?? '');
-      if (!a) return -EINVAL;
+      if (!this.addr(ip ?? '')) return -EINVAL;
     } else if (!this.connected) return -EDESTADDRREQ;
     if (this.fd < 0) return -EBADF;
     const data = list.length === 1 ? list[0]! : Buffer.concat(list);
     this.udp.poller.syncClock();
-    const r = this.be.send(this.fd, data, a, port ?? 0);
+    const r = this.be.send(this.fd, data, port === undefined ? undefined : ip, port ?? 0);
     // Frames wait on a TX ring or a loopback for the poll (a wire, the receive path).
     this.udp.poller.kick();
     return r;
@@ -926,7 +917,7 @@ export class Udp {
   backend(): SocketBackend {
     if (this.be) return this.be;
     this.dp.stack;
-    const be = backendFactory?.(this.dp);
+    const be = socketBackend(this.dp);
     if (!be) throw new WxdpError('USAGE', 'UDP sockets need the socket table (assembly/net/sock.ts, src/control/sockets.ts), which this build does not have');
     this.be = be;
     return be;
