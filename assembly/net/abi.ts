@@ -182,8 +182,7 @@ export const MIB_ARP_IN_REQUESTS: u32 = 100; // wxdp's own: no /proc name (the k
 export const MIB_ARP_IN_REPLIES: u32 = 101;
 export const MIB_ARP_OUT_REQUESTS: u32 = 102;
 export const MIB_ARP_OUT_REPLIES: u32 = 103;
-export const MIB_L4_UDP_PENDING: u32 = 110; //   UDP datagrams delivered locally to the host ring (no L4 demux yet)
-export const MIB_L4_TCP_PENDING: u32 = 111; //   the same for TCP
+// 110, 111: once L4:UdpPending / L4:TcpPending (UDP and TCP to the host ring before the L4 demux); retired
 export const MIB_L4_ICMP_PENDING: u32 = 112; //  ICMP/ICMPv6 the stack does not answer (echo replies, errors) to the host ring
 // UDP and UDP-Lite (/proc/net/snmp Udp:, UdpLite:; snmp6 Udp6, UdpLite6), the kernel's UDP_MIB_* in its order:
 // base + 0 InDatagrams, 1 NoPorts, 2 InErrors, 3 OutDatagrams, 4 RcvbufErrors, 5 SndbufErrors,

@@ -1,22 +1,28 @@
 // Local delivery: datagrams whose route is local, broadcast or a joined multicast group, after
 // reassembly, go to their protocol's handler — inet_protos / inet6_protos of the kernel, here a table of
-// handler numbers by protocol that the control plane (and the L4 demux of the next issue) can change:
+// handler numbers by protocol that the control plane can change:
 //
 //   256 × u8 handler by IP protocol, then 256 by IPv6 next header (an arena block under NR_PROTOS)
 //     PH_NONE      no handler: ICMP protocol unreachable / ICMPv6 parameter problem (code 1, pointing at
 //                  the next-header field), Ip:InUnknownProtos, IP_NOPROTO
 //     PH_ICMP      icmp_rcv / icmpv6_rcv (icmp.ts)
-//     PH_HOST_UDP  the ring device's host ring, counted L4:UdpPending (until the L4 demux lands)
-//     PH_HOST_TCP  the same, L4:TcpPending
+//     PH_UDP       udp_rcv / udpv6_rcv (udp.ts): UDP and UDP-Lite to the socket tables
+//     PH_TCP       tcp_v4_rcv / tcp_v6_rcv (tcp.ts): no TCP sockets, so a reset
 //     PH_CONSUME   taken and freed, delivered (IGMP, MLD's own, the kernel's other built-ins)
 //     PH_HOST      the host ring, uncounted by protocol (raw handlers the control plane adds)
+//     PH_RAW       an embedder's handler (sock.ts sk_raw_create): the whole datagram onto that socket's queue
 //     IPv6 only: PH_EXT_ROUTING, PH_EXT_DSTOPTS, PH_EXT_FRAGMENT, PH_NONE_NEXT (59: nothing follows)
 //   every handler but PH_NONE counts Ip:InDelivers / Ip6:InDelivers, as ip_protocol_deliver_rcu does
 //   whatever the handler then makes of the datagram.
 //
+// ICMP errors icmp_rcv / icmpv6_rcv accept come through hostDeliverIcmp: an error quoting UDP or
+// UDP-Lite goes to its socket first (udp_err / udpv6_err: SK_ERR of a connected socket), then, as every
+// ICMP message the stack does not answer itself, up to the host ring (L4:IcmpPending).
+//
 // Reads: the datagram (protocol, fragment fields), the tables, rxRingIfindex (eth.ts).
-// Sets: SNMP Ip/Ip6 delivery counters, L4 pending counters. Next: ip_defrag / ipv6_defrag (frag.ts),
-// icmp_rcv / icmpv6_rcv, the host ring, or a drop (IP_NOPROTO, HOST_RING_FULL, NO_SOCKET).
+// Sets: SNMP Ip/Ip6 delivery counters. Next: ip_defrag / ipv6_defrag (frag.ts), icmp_rcv / icmpv6_rcv,
+// udp_rcv / udpv6_rcv, tcp_v4_rcv / tcp_v6_rcv, a raw socket's queue, the host ring, or a drop
+// (IP_NOPROTO, HOST_RING_FULL, NO_SOCKET, SOCKET_RCVBUFF).
 
 import { devLookup } from '../device';
 import { DEV_HOST_RING } from '../abi';
@@ -26,7 +32,7 @@ import { arena_alloc } from '../maps/arena';
 import { fillBytes } from '../bytes';
 import {
   MIB_IP6_IN_DELIVERS, MIB_IP6_IN_HDR_ERRORS, MIB_IP6_IN_UNKNOWN_PROTOS, MIB_IP_IN_DELIVERS, MIB_IP_IN_UNKNOWN_PROTOS,
-  MIB_L4_ICMP_PENDING, MIB_L4_TCP_PENDING, MIB_L4_UDP_PENDING, NDROP_HOST_RING_FULL, NDROP_IP_NOPROTO,
+  MIB_L4_ICMP_PENDING, NDROP_HOST_RING_FULL, NDROP_SOCKET_RCVBUFF, NDROP_IP_NOPROTO,
   NDROP_NO_SOCKET, NDROP_FRAG_INVALID, NR_PROTOS,
 } from './abi';
 import { ip_defrag, ipv6_defrag, reasmLen, reasmNhoff, reasmThoff } from './frag';
@@ -36,22 +42,27 @@ import {
   ICMPV6_UNK_NEXTHDR,
 } from './icmp';
 import {
-  ETH_HLEN, IPH_FRAG_OFF, IPH_PROTOCOL, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT, IPPROTO_ICMP, IPPROTO_ICMPV6,
+  ETH_HLEN, IPH_FRAG_OFF, IPH_PROTOCOL, IPV6_HLEN, IP6H_NEXTHDR, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT, IPPROTO_ICMP, IPPROTO_ICMPV6,
   IPPROTO_IGMP, IPPROTO_NONE, IPPROTO_ROUTING, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, IP_MF, IP_OFFSET, ldBe16,
 } from './inet';
-import { ipv6_destopt_rcv, ipv6_rthdr_rcv, extNhoff, extOff, EXT_CONTINUE } from './ipv6_rcv';
+import { ipv6_destopt_rcv, ipv6_rthdr_rcv, ipv6SkipExthdr, extNhoff, extOff, skipNexthdr, EXT_CONTINUE } from './ipv6_rcv';
+import { udp_rcv, udpv6_rcv, udp_err, udpv6_err } from './udp';
+import { tcp_v4_rcv, tcp_v6_rcv } from './tcp';
+import { rawSlotClear, rawSock, skDropInc, skEnqueue } from './sock';
+import { AF_INET, AF_INET6 } from './abi';
 
 export const PH_NONE: u8 = 0;
 export const PH_ICMP: u8 = 1;
-export const PH_HOST_UDP: u8 = 2;
-export const PH_HOST_TCP: u8 = 3;
+export const PH_UDP: u8 = 2;
+export const PH_TCP: u8 = 3;
 export const PH_CONSUME: u8 = 4;
 export const PH_HOST: u8 = 5;
 export const PH_EXT_ROUTING: u8 = 6;
 export const PH_EXT_DSTOPTS: u8 = 7;
 export const PH_EXT_FRAGMENT: u8 = 8;
 export const PH_NONE_NEXT: u8 = 9;
-const PH_MAX: u8 = 9;
+export const PH_RAW: u8 = 10;
+const PH_MAX: u8 = 10;
 
 // The tables live in an arena block under the root (NR_PROTOS: 256 IPv4 handlers, then 256 IPv6),
 // made on first use with the kernel's built-ins and published with one store: every worker sees the
@@ -65,14 +76,14 @@ function protos(): u32 {
   fillBytes(t, 0, 512);
   store<u8>(t + IPPROTO_ICMP, PH_ICMP);
   store<u8>(t + IPPROTO_IGMP, PH_CONSUME);
-  store<u8>(t + IPPROTO_TCP, PH_HOST_TCP);
-  store<u8>(t + IPPROTO_UDP, PH_HOST_UDP);
-  store<u8>(t + IPPROTO_UDPLITE, PH_HOST_UDP);
+  store<u8>(t + IPPROTO_TCP, PH_TCP);
+  store<u8>(t + IPPROTO_UDP, PH_UDP);
+  store<u8>(t + IPPROTO_UDPLITE, PH_UDP);
   const t6 = t + 256;
   store<u8>(t6 + IPPROTO_ICMPV6, PH_ICMP);
-  store<u8>(t6 + IPPROTO_TCP, PH_HOST_TCP);
-  store<u8>(t6 + IPPROTO_UDP, PH_HOST_UDP);
-  store<u8>(t6 + IPPROTO_UDPLITE, PH_HOST_UDP);
+  store<u8>(t6 + IPPROTO_TCP, PH_TCP);
+  store<u8>(t6 + IPPROTO_UDP, PH_UDP);
+  store<u8>(t6 + IPPROTO_UDPLITE, PH_UDP);
   store<u8>(t6 + IPPROTO_ROUTING, PH_EXT_ROUTING);
   store<u8>(t6 + IPPROTO_DSTOPTS, PH_EXT_DSTOPTS);
   store<u8>(t6 + IPPROTO_FRAGMENT, PH_EXT_FRAGMENT);
@@ -125,15 +136,66 @@ function hostDeliver(q: u32, data: u32, len: u32): bool {
   return true;
 }
 
-/** ICMP messages the stack does not answer itself (echo replies, errors): up to the host. */
+/**
+ * ICMP messages the stack does not answer itself (echo replies, errors): an error about UDP goes to its
+ * socket first, then everything up to the host.
+ */
 export function hostDeliverIcmp(q: u32, data: u32, len: u32): void {
+  icmpErrToSocket(data, len);
   if (hostDeliver(q, data, len)) mibInc(MIB_L4_ICMP_PENDING);
 }
 
-@inline function hostDeliverL4(q: u32, data: u32, len: u32, h: u8): void {
-  if (!hostDeliver(q, data, len)) return;
-  if (h == PH_HOST_UDP) mibInc(MIB_L4_UDP_PENDING);
-  else if (h == PH_HOST_TCP) mibInc(MIB_L4_TCP_PENDING);
+/** icmp_socket_deliver / icmpv6_notify for UDP and UDP-Lite: the quoted datagram's socket hears of it. */
+function icmpErrToSocket(data: u32, len: u32): void {
+  if ((<u32>load<u8>(data) >> 4) == 4) {
+    const hlen = (<u32>load<u8>(data) & 0xf) << 2;
+    if (len < hlen + 8 + 20) return;
+    const ic = data + hlen;
+    const type = <u32>load<u8>(ic);
+    if (type != 3 && type != 4 && type != 11 && type != 12) return;
+    const p = <u32>load<u8>(ic + 8 + 9);
+    if (p == IPPROTO_UDP || p == IPPROTO_UDPLITE) udp_err(rxRingIfindex, ic, len - hlen);
+    return;
+  }
+  // IPv6: the ICMPv6 message after the extension headers icmpv6_rcv walked; the quoted packet's
+  // upper layer past its own
+  if (len < IPV6_HLEN + 8) return;
+  const off = ipv6SkipExthdr(data, len, IPV6_HLEN, <u32>load<u8>(data + IP6H_NEXTHDR));
+  if (off < 0 || skipNexthdr != IPPROTO_ICMPV6) return;
+  const ic = data + <u32>off;
+  const type = <u32>load<u8>(ic);
+  if (type < 1 || type > 4) return;
+  const inner = ic + 8;
+  const ilen = len - <u32>off - 8;
+  if (ilen < IPV6_HLEN + 8) return;
+  const uoff = ipv6SkipExthdr(inner, ilen, IPV6_HLEN, <u32>load<u8>(inner + IP6H_NEXTHDR));
+  if (uoff < 0 || <u32>uoff + 8 > ilen) return;
+  const p = skipNexthdr;
+  if (p == IPPROTO_UDP || p == IPPROTO_UDPLITE) udpv6_err(rxRingIfindex, ic, inner + <u32>uoff, p);
+}
+
+/** A raw handler's datagram (the whole of it, from the IP header) onto its socket's queue. */
+function rawDeliver(v6: bool, q: u32, data: u32, len: u32, proto: u32): void {
+  const sk = rawSock(v6, proto);
+  if (sk == 0) {
+    netFree(q, data);
+    netDrop(NDROP_NO_SOCKET);
+    return;
+  }
+  if (!skEnqueue(sk, q, data, len, data, len, 0, rxRingIfindex, v6 ? AF_INET6 : AF_INET)) {
+    skDropInc(sk);
+    netFree(q, data);
+    netDrop(NDROP_SOCKET_RCVBUFF);
+  }
+}
+
+/**
+ * Point protocol `proto` of `family` at raw socket `id` (PH_RAW), or back to no handler (id 0).
+ * sock.ts's sk_raw_create / sk_close call it. 0 or -errno.
+ */
+export function net_proto_raw(family: u32, proto: u32, id: u32): i32 {
+  if (id == 0) rawSlotClear(family == 10, proto);
+  return net_proto_set(family, proto, id != 0 ? <u32>PH_RAW : <u32>PH_NONE);
 }
 
 /**
@@ -159,9 +221,12 @@ export function ip_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, rtFl
     return;
   }
   mibInc(MIB_IP_IN_DELIVERS);
-  if (h == PH_ICMP) icmp_rcv(ifindex, q, data, len, hlen, rtFlags);
+  if (h == PH_UDP) udp_rcv(ifindex, q, data, len, hlen, rtFlags);
+  else if (h == PH_ICMP) icmp_rcv(ifindex, q, data, len, hlen, rtFlags);
+  else if (h == PH_TCP) tcp_v4_rcv(ifindex, q, data, len, hlen, rtFlags);
+  else if (h == PH_RAW) rawDeliver(false, q, data, len, proto);
   else if (h == PH_CONSUME) netFree(q, data);
-  else hostDeliverL4(q, data, len, h);
+  else hostDeliver(q, data, len);
 }
 
 /**
@@ -210,9 +275,12 @@ export function ip6_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, nho
       return;
     }
     mibInc(MIB_IP6_IN_DELIVERS);
-    if (h == PH_ICMP) icmpv6_rcv(ifindex, q, data, len, off, unicast);
+    if (h == PH_UDP) udpv6_rcv(ifindex, q, data, len, off, nexthdr, unicast);
+    else if (h == PH_ICMP) icmpv6_rcv(ifindex, q, data, len, off, unicast);
+    else if (h == PH_TCP) tcp_v6_rcv(ifindex, q, data, len, off, unicast);
+    else if (h == PH_RAW) rawDeliver(true, q, data, len, nexthdr);
     else if (h == PH_CONSUME || h == PH_NONE_NEXT) netFree(q, data);
-    else hostDeliverL4(q, data, len, h);
+    else hostDeliver(q, data, len);
     return;
   }
 }

@@ -1,19 +1,1255 @@
-// Sockets: the records (abi.ts SK_*), the tables the receive path looks them up in (udp's port hash and
-// address+port hash2, reuseport groups), receive queues in the shared memory, and the syscall-like
-// exports the control plane's socket API calls (create, bind, connect, close, options, receive).
+// Sockets: the records (abi.ts SK_*), the tables the receive path looks them up in (udp_table's port
+// hash, address+port hash2 and connected 4-tuple hash4, reuseport groups), receive queues, the ready
+// list, and the syscall-like exports the control plane's socket API calls (create, bind, connect,
+// close, options, receive). Lookup itself is sock_lookup.ts; the receive checks are udp.ts.
 //
-// Reads/sets: the L4 root (NR_L4), socket records. The data path only queues, counts and sets SK_ERR.
+// Reads/sets: the L4 root (NR_L4), socket records. The data path only queues, counts, sets SK_ERR and
+// the ready list; everything else is the control plane's (one thread), published with single stores.
 //
-// (Contract stub: the L4 work fills this file in; the names below are what other stages call.)
+// ---- Exports for TypeScript (src/control/sockets.ts wraps them; errors are -errno, Linux numbers) ----
+//
+//   sk_create(family, protocol, flags) → id | -errno
+//       family AF_INET 2 / AF_INET6 10; protocol IPPROTO_UDP 17 / IPPROTO_UDPLITE 136; flags SKF_REUSEADDR,
+//       SKF_REUSEPORT, SKF_IPV6ONLY, SKF_BROADCAST as abi.ts (the rest ignored). -EAFNOSUPPORT,
+//       -EPROTONOSUPPORT, -ENOMEM, -EMFILE (SK_MAX - 1 sockets live).
+//   sk_bind(id, addrPtr, port, scopeId) → 0 | -errno
+//       addrPtr: 16 bytes (AF_INET: the address in the first 4; AF_INET6: IPv6, ::ffff:a.b.c.d for IPv4 on a
+//       dual-stack socket), 0 for the wildcard; port host order, 0 → ephemeral (ip_local_port_range);
+//       scopeId: sin6_scope_id (a link-local address needs it or a bound device). -EINVAL (bound already,
+//       v4-mapped on an IPV6_V6ONLY socket, link-local without an interface), -EADDRNOTAVAIL (not ours),
+//       -EADDRINUSE, -ENODEV (no such scope interface), -EBADF.
+//   sk_connect(id, addrPtr, port) → 0 | -errno     autobind first (as inet_dgram_connect), then the route
+//       (-ENETUNREACH), broadcast without SO_BROADCAST (-EACCES), source selection, then hash4 (connect
+//       with AF_UNSPEC is sk_disconnect).
+//   sk_disconnect(id) → 0 | -errno                 __udp_disconnect (an autobound port is given up)
+//   sk_close(id) → 0 | -errno                      unhashed at once, queue freed, record retired
+//   sk_setsockopt(id, opt, val) → 0 | -errno       opt = level << 8 | optname, the kernel's numbers (SKO_*)
+//   sk_getsockopt(id, opt) → value | -errno        SO_ERROR takes the pending error
+//   sk_recv(id, buf, bufLen, meta) → length | -EAGAIN | -errno
+//       copies the oldest datagram (at most bufLen bytes) to buf; meta (RM_SIZE bytes, RM_*) gets its source,
+//       ifindex and full length (RM_FLAGS_TRUNC when cut). Counts Udp:InDatagrams as udp_recvmsg does.
+//   sk_recv_batch(id, max, buf, bufLen, meta) → count
+//       up to `max` datagrams packed into buf (each at meta[i].RM_OFF, 8-aligned); meta holds max × RM_SIZE.
+//       A datagram that does not fit what is left of buf ends the batch, unless it is the first (cut then).
+//   sk_ready(out, max) → count                     socket ids (u32 each at out) that got a datagram or an
+//       error since they were last reported; each id once.
+//   sk_err_take(id) → errno | 0
+//   sk_raw_create(family, protocol) → id | -errno   an embedder's handler for IP protocol `protocol`
+//       (not ICMP/TCP/UDP/UDP-Lite): whole datagrams (from the IP header) queued on socket `id`, read with
+//       sk_recv; the protocol table points at it until sk_close. -EADDRINUSE when one exists.
+//   sk_port_range(low, high) → 0 | -EINVAL          net.ipv4.ip_local_port_range (32768 60999)
+//   sk_hash_secret(secret)                          the reuseport flow-hash secret (random in the kernel;
+//       fixed here so runs repeat; tests and benches set it)
+//   sockById(id) → record address | 0
+//   sk_autobind(sk) → 0 | -errno                   inet_autobind (the send path calls it)
+//   sk_rmem_default(v) / sk_rmem_max(v)             net.core.rmem_default / rmem_max (212992)
+//
+// ---- The L4 root (NR_L4: made by the first sk_create, published by one store) ----
+//
+//   +0  u32 magic 'L4SK'          +4  u32 id table: SK_MAX × u32 record address by id (0: none)
+//   +8  u32 next unused id        +12 u32 free id stack (SK_MAX × u32)   +16 u32 free ids on it
+//   +20 u32 UDP tables (TB_*)     +24 u32 UDP-Lite tables (made with the first UDP-Lite socket)
+//   +28 u32 ready ring: SK_MAX × u32 ids    +32 u32 ready head (reader)   +36 u32 ready tail (data path)
+//   +40 u32 flow hash secret      +44 u32 ephemeral port generator state
+//   +48 u64 next socket cookie    +56 u32 raw handlers: 512 × u32 socket id (IPv4 by protocol, then IPv6)
+//   +60 u32 sockets live          +64 u16 port range low | +66 u16 high
+//   +68 u32 rmem_default          +72 u32 rmem_max   +76 wmem_default   +80 wmem_max
+//
+// ---- A protocol's tables (TB_*, one block) ----
+//
+//   +0  u32 port table: 65536 × u32 chain head by local port (udp_table.hash: bind conflicts, multicast)
+//   +4  u32 hash2: H2_SLOTS × u32 chain head by (address, port) (udp_table.hash2: lookup)
+//   +8  u32 hash4: H4_SLOTS × u32 chain head by the 4-tuple of connected sockets (early demux)
+//   +12 u32 connected sockets (hash4 is walked only when not 0)
+//   +16 u32 sockets per port table slot are chained through SKX_NEXT_PORT, hash2 through SKX_NEXT2, hash4
+//       through SKX_NEXT4, newest first (hlist_add_head_rcu), but a reuseport IPv6 socket goes last in
+//       hash2 as the kernel's. A chain head and a socket's first 64 bytes are all a lookup reads per
+//       socket it scores: every field compute_score needs is in SK 0-63, the link in SKX 156+.
+//       With 2^17 hash2 slots, 100k sockets leave chains of ~1: one line for the slot, one per socket.
+//
+// ---- Socket fields of this file (SK 156-255) ----
+export const SKX_NEXT_PORT: u32 = 156; // u32 next record in the port chain
+export const SKX_NEXT2: u32 = 160; //     u32 next in the hash2 chain
+export const SKX_NEXT4: u32 = 164; //     u32 next in the hash4 chain
+export const SKX_RCV4: u32 = 168; //      u32 inet_rcv_saddr: the IPv4 view of the bound address (an IPv6 socket:
+//                                          0 for ::, a.b.c.d for ::ffff:a.b.c.d, 127.0.0.6 for a native one)
+export const SKX_DADDR4: u32 = 172; //    u32 inet_daddr: the IPv4 view of the peer (127.0.0.6 for a native IPv6 one)
+export const SKX_QHEAD: u32 = 176; //     u32 the oldest queued frame (0: empty)
+export const SKX_QTAIL: u32 = 180; //     u32 the newest
+export const SKX_QLEN: u32 = 184; //      u32 datagrams queued
+export const SKX_READY: u32 = 188; //     u32 1 while the id is on the ready ring
+export const SKX_HASH2: u32 = 192; //     u32 the hash2 slot index it is chained in
+export const SKX_HASH4: u32 = 196; //     u32 the hash4 slot index (connected)
+export const SKX_INCOMING: u32 = 200; //  u32 sk_incoming_cpu + 1 (0: never received)
+export const SKX_HASHED: u32 = 204; //    u8 bit 0: in the port/hash2 tables; bit 1: in hash4
+export const SKX_RAW_PROTO: u32 = 205; //  u8 the IP protocol of a raw handler socket (0: a UDP socket)
+export const SKX_USERLOCKS: u32 = 206; // u8 SOCK_BINDADDR_LOCK 4 | SOCK_BINDPORT_LOCK 8 | SOCK_BINDIF_LOCK 16 | RCVBUF 2 | SNDBUF 1
+export const SKX_RECV_CC: u32 = 207; //   u8 UDPLITE_RECV_CC (1 when UDPLITE_RECV_CSCOV was set)
+export const SKX_SEND_CSCOV: u32 = 208; // u16 UDPLITE_SEND_CSCOV (pcslen)
+export const SKX_RECV_CSCOV: u32 = 210; // u16 UDPLITE_RECV_CSCOV (pcrlen)
+export const SKX_V6_SADDR: u32 = 212; //  16 bytes: np->saddr of an IPv6 socket (the send source; SK_SADDR mirrors it)
+//
+// ---- A reuseport group (struct sock_reuseport; SK_REUSEPORT_GROUP of each member) ----
+export const RG_NUM: u32 = 0; //          u32 num_socks
+export const RG_CAP: u32 = 4; //          u32 room in the member array
+export const RG_SOCKS: u32 = 8; //        u32 member array: RG_CAP × u32 record addresses (published whole on growth)
+export const RG_HAS_CONNS: u32 = 12; //   u32 a member connected (reuseport_has_conns)
+export const RG_PROG: u32 = 16; //        u32 the SK_REUSEPORT program (sk_prog.ts owns the value; 0: none)
+export const RG_ID: u32 = 20; //          u32 reuseport_id (never reused)
+export const RG_BIND_INANY: u32 = 24; //  u32 the group is bound to the wildcard address
+export const RG_SIZE: u32 = 64;
+//
+// ---- A queued datagram: the UMEM frame it arrived in is held (its head, the xdp_frame room) ----
+//
+//   frame +0 u32 next frame | +4 u32 q (the device queue it goes back to; 0: the pool) | +8 u32 payload
+//   address | +12 u32 payload length | +16 u32 ifindex | +20 u16 source port (host order) | +22 u8 family
+//   | +23 u8 reserved | +24 u32 the IP header's address (the source address is read from it) | +28 truesize
+//
+// Why hold the frame rather than copy into a per-socket ring: the frame is already in shared memory and
+// the datagram is copied once (by sk_recv, into the reader's buffer) instead of twice; memory is taken
+// only while something is queued (a ring per socket sized for SO_RCVBUF's default would be 200 KiB
+// each: 20 GiB for 100k sockets); and the queue's bound is the kernel's own: sk_rmem_alloc against
+// sk_rcvbuf, charged with the datagram's truesize. A slow reader holds at most its SO_RCVBUF worth of
+// frames, as a kernel socket holds its skbs. The frame goes back to its queue's fill ring when read.
+//
+// ---- Meta of a received datagram (RM_*, as sk_recv and sk_recv_batch write it) ----
+export const RM_FAMILY: u32 = 0; //  u8 AF_INET / AF_INET6 (of the socket's view: v4-mapped on a dual-stack socket)
+export const RM_FLAGS: u32 = 1; //   u8 RM_FLAG_TRUNC
+export const RM_PORT: u32 = 2; //    u16 source port, host order
+export const RM_IFINDEX: u32 = 4; // u32 the device it arrived on
+export const RM_LEN: u32 = 8; //     u32 the datagram's full length
+export const RM_OFF: u32 = 12; //    u32 where its bytes start in buf (batch)
+export const RM_ADDR: u32 = 16; //   16 bytes source address (AF_INET: first 4)
+export const RM_SIZE: u32 = 32;
+export const RM_FLAG_TRUNC: u32 = 1;
+//
+// ---- Socket options: opt = level << 8 | optname (SOL_SOCKET 1, IPPROTO_IP 0, IPPROTO_IPV6 41, SOL_UDPLITE 136) ----
+export const SKO_SO_REUSEADDR: u32 = 0x102;
+export const SKO_SO_TYPE: u32 = 0x103;
+export const SKO_SO_ERROR: u32 = 0x104;
+export const SKO_SO_BROADCAST: u32 = 0x106;
+export const SKO_SO_SNDBUF: u32 = 0x107;
+export const SKO_SO_RCVBUF: u32 = 0x108;
+export const SKO_SO_NO_CHECK: u32 = 0x10b;
+export const SKO_SO_REUSEPORT: u32 = 0x10f;
+export const SKO_SO_BINDTODEVICE: u32 = 0x119; // val: ifindex (0: unbind)
+export const SKO_SO_MARK: u32 = 0x124;
+export const SKO_SO_PROTOCOL: u32 = 0x126;
+export const SKO_SO_DOMAIN: u32 = 0x127;
+export const SKO_SO_RXQ_OVFL: u32 = 0x128; //     getsockopt here: sk_drops
+export const SKO_SO_INCOMING_CPU: u32 = 0x131;
+export const SKO_SO_COOKIE: u32 = 0x139; //       low 32 bits (the record has all 64)
+export const SKO_IP_TOS: u32 = 0x001;
+export const SKO_IP_TTL: u32 = 0x002;
+export const SKO_IP_MTU_DISCOVER: u32 = 0x00a;
+export const SKO_IP_MULTICAST_TTL: u32 = 0x021;
+export const SKO_IPV6_UNICAST_HOPS: u32 = 0x2910;
+export const SKO_IPV6_V6ONLY: u32 = 0x291a;
+export const SKO_IPV6_TCLASS: u32 = 0x2943;
+export const SKO_UDPLITE_SEND_CSCOV: u32 = 0x880a;
+export const SKO_UDPLITE_RECV_CSCOV: u32 = 0x880b;
 
-import { SK_SIZE } from './abi';
+import { copyBytes, fillBytes } from '../bytes';
+import { FRAME_SIZE } from '../abi';
+import { rc_alloc, rc_retire, netWorkerSlot } from './reclaim';
+import { mibInc, netFree, netRoot, netdevGet, sysctl } from './core';
+import {
+  AF_INET, AF_INET6, FR_TYPE, NR_L4, RTN_BROADCAST, RTN_LOCAL, RTN_MULTICAST, SK_BOUND_DEV_IF, SK_COOKIE, SK_DADDR,
+  SK_DPORT, SK_DROPS, SK_ERR, SK_FAMILY, SK_FLAGS, SK_ID, SK_MARK, SK_MC_TTL, SK_NUM, SK_PMTUDISC, SK_PROTOCOL,
+  SK_RCVBUF, SK_RCV_SADDR, SK_REUSEPORT_GROUP, SK_REUSEPORT_INDEX, SK_RMEM, SK_RX_BYTES, SK_RX_PACKETS, SK_SADDR,
+  SK_SIZE, SK_SNDBUF, SK_STATE, SK_TOS, SK_TTL, SKF_BROADCAST, SKF_DEAD, SKF_IPV6ONLY, SKF_NO_CHECK_TX, SKF_REUSEADDR,
+  SKF_REUSEPORT, TCP_CLOSE, TCP_ESTABLISHED, UDP_MIB_BASE, UDP6_MIB_BASE, UDPLITE_MIB_BASE, UDPLITE6_MIB_BASE,
+  UDP_MIB_INDATAGRAMS, MIB_IP_OUT_NO_ROUTES, SYSCTL_IP_DEFAULT_TTL,
+} from './abi';
+import { fib4_local_type } from './fib';
+import { IPPROTO_UDP, IPPROTO_UDPLITE, IPV6_ADDR_ANY, IPV6_ADDR_LINKLOCAL, IPV6_ADDR_MAPPED, IPV6_ADDR_MULTICAST,
+  ipv6AddrType, ipv6Equal, ipv6IsAny, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP } from './inet';
+import { ipv6IsLocal } from './icmp';
+import { ip_route_output, ip6_route_output, OUT_RES, outSrc4 } from './output';
+import { portaddrHash2, portHash4 } from './sock_lookup';
+import { net_proto_raw } from './local';
+
+export const SK_MAX: u32 = 1 << 18; // ids 1 .. SK_MAX-1
+export const H2_SLOTS: u32 = 1 << 17;
+export const H4_SLOTS: u32 = 1 << 17;
+const L4_MAGIC: u32 = 0x4b53344c; // 'L4SK'
+export const L4_IDS: u32 = 4;
+const L4_NEXT_ID: u32 = 8;
+const L4_FREE_IDS: u32 = 12;
+const L4_NFREE: u32 = 16;
+export const L4_UDP: u32 = 20;
+export const L4_UDPLITE: u32 = 24;
+const L4_READY: u32 = 28;
+const L4_READY_HEAD: u32 = 32;
+const L4_READY_TAIL: u32 = 36;
+export const L4_SECRET: u32 = 40;
+const L4_RNG: u32 = 44;
+const L4_COOKIE: u32 = 48;
+export const L4_RAW: u32 = 56;
+const L4_LIVE: u32 = 60;
+const L4_PORT_LOW: u32 = 64;
+const L4_PORT_HIGH: u32 = 66;
+const L4_RMEM_DEFAULT: u32 = 68;
+const L4_RMEM_MAX: u32 = 72;
+const L4_WMEM_DEFAULT: u32 = 76;
+const L4_WMEM_MAX: u32 = 80;
+const L4_RG_ID: u32 = 84;
+const L4_SIZE: u32 = 128;
+export const TB_PORT: u32 = 0;
+export const TB_HASH2: u32 = 4;
+export const TB_HASH4: u32 = 8;
+export const TB_CONNECTED: u32 = 12;
+const TB_SIZE: u32 = 64;
+
+// frame head of a queued datagram
+export const QF_NEXT: u32 = 0;
+export const QF_Q: u32 = 4;
+export const QF_DATA: u32 = 8;
+export const QF_LEN: u32 = 12;
+export const QF_IFINDEX: u32 = 16;
+export const QF_SPORT: u32 = 20;
+export const QF_FAMILY: u32 = 22;
+export const QF_IPH: u32 = 24;
+export const QF_TRUESIZE: u32 = 28;
+
+const LOOPBACK4_IPV6: u32 = 0x0600007f; // 127.0.0.6 as stored: inet_rcv_saddr of a native IPv6 socket
+const SOCK_SNDBUF_LOCK: u8 = 1;
+const SOCK_RCVBUF_LOCK: u8 = 2;
+const SOCK_BINDADDR_LOCK: u8 = 4;
+const SOCK_BINDPORT_LOCK: u8 = 8;
+const SOCK_BINDIF_LOCK: u8 = 16;
+const SOCK_MIN_RCVBUF: u32 = 2304; // 2048 + sizeof(struct sk_buff), as 6.x reports SO_RCVBUF 1
+const SOCK_MIN_SNDBUF: u32 = 4608;
+
+const EBADF: i32 = 9;
+const EAGAIN: i32 = 11;
+const ENOMEM: i32 = 12;
+const EACCES: i32 = 13;
+const ENODEV: i32 = 19;
+const EINVAL: i32 = 22;
+const EMFILE: i32 = 24;
+const ENOPROTOOPT: i32 = 92;
+const EPROTONOSUPPORT: i32 = 93;
+const EAFNOSUPPORT: i32 = 97;
+const EADDRINUSE: i32 = 98;
+const EADDRNOTAVAIL: i32 = 99;
+const ENETUNREACH: i32 = 101;
+
+// ---- The root ----
+
+@inline export function l4Root(): u32 {
+  return load<u32>(netRoot() + NR_L4);
+}
+
+function l4Init(): u32 {
+  const nr = netRoot();
+  if (nr == 0) return 0;
+  let r = load<u32>(nr + NR_L4);
+  if (r != 0) return r;
+  r = rc_alloc(L4_SIZE);
+  const ids = rc_alloc(SK_MAX * 4);
+  const free = rc_alloc(SK_MAX * 4);
+  const ready = rc_alloc(SK_MAX * 4);
+  const raw = rc_alloc(512 * 4);
+  if (r == 0 || ids == 0 || free == 0 || ready == 0 || raw == 0) return 0;
+  store<u32>(r, L4_MAGIC);
+  store<u32>(r + L4_IDS, ids);
+  store<u32>(r + L4_NEXT_ID, 1);
+  store<u32>(r + L4_FREE_IDS, free);
+  store<u32>(r + L4_READY, ready);
+  store<u32>(r + L4_SECRET, 0x9e3779b9);
+  store<u32>(r + L4_RNG, 0x2545f491);
+  store<u64>(r + L4_COOKIE, 1);
+  store<u32>(r + L4_RAW, raw);
+  store<u16>(r + L4_PORT_LOW, 32768);
+  store<u16>(r + L4_PORT_HIGH, 60999);
+  store<u32>(r + L4_RMEM_DEFAULT, 212992);
+  store<u32>(r + L4_RMEM_MAX, 212992);
+  store<u32>(r + L4_WMEM_DEFAULT, 212992);
+  store<u32>(r + L4_WMEM_MAX, 212992);
+  store<u32>(r + L4_RG_ID, 1);
+  store<u32>(nr + NR_L4, r); // last: a reader sees no root or a whole one
+  return r;
+}
+
+function tablesMake(): u32 {
+  const t = rc_alloc(TB_SIZE);
+  const port = rc_alloc(65536 * 4);
+  const h2 = rc_alloc(H2_SLOTS * 4);
+  const h4 = rc_alloc(H4_SLOTS * 4);
+  if (t == 0 || port == 0 || h2 == 0 || h4 == 0) return 0;
+  store<u32>(t + TB_PORT, port);
+  store<u32>(t + TB_HASH2, h2);
+  store<u32>(t + TB_HASH4, h4);
+  return t;
+}
+
+/** The tables of `protocol` (UDP or UDP-Lite), 0 when none were made. */
+@inline export function udpTables(r: u32, protocol: u32): u32 {
+  return load<u32>(r + (protocol == IPPROTO_UDPLITE ? L4_UDPLITE : L4_UDP));
+}
 
 /** The record of socket `id`, 0 when there is none (closed, never made). */
 export function sockById(id: u32): u32 {
-  return id == 0 ? 0 : 0 * SK_SIZE;
+  if (id == 0 || id >= SK_MAX || netRoot() == 0) return 0;
+  const r = l4Root();
+  if (r == 0) return 0;
+  return load<u32>(load<u32>(r + L4_IDS) + (id << 2));
 }
 
-/** udp_lib_get_port with port 0 (inet_autobind): bind `sk` to an ephemeral port. 0 or -errno. */
+@inline function liveSock(id: u32): u32 {
+  const sk = sockById(id);
+  if (sk == 0 || (load<u8>(sk + SK_FLAGS) & <u8>SKF_DEAD) != 0) return 0;
+  return sk;
+}
+
+@inline function isV6(sk: u32): bool {
+  return <u32>load<u8>(sk + SK_FAMILY) == AF_INET6;
+}
+
+@inline function hasFlag(sk: u32, f: u32): bool {
+  return (<u32>load<u8>(sk + SK_FLAGS) & f) != 0;
+}
+
+@inline function setFlag(sk: u32, f: u32, on: bool): void {
+  const v = <u32>load<u8>(sk + SK_FLAGS);
+  store<u8>(sk + SK_FLAGS, <u8>(on ? v | f : v & ~f));
+}
+
+/** The UDP MIB group of a socket or datagram: Udp, UdpLite, Udp6, UdpLite6. */
+@inline export function udpMibBase(v6: bool, protocol: u32): u32 {
+  return v6 ? (protocol == IPPROTO_UDPLITE ? UDPLITE6_MIB_BASE : UDP6_MIB_BASE) : protocol == IPPROTO_UDPLITE ? UDPLITE_MIB_BASE : UDP_MIB_BASE;
+}
+
+// ---- Create ----
+
+export function sk_create(family: u32, protocol: u32, flags: u32): i32 {
+  if (family != AF_INET && family != AF_INET6) return -EAFNOSUPPORT;
+  if (protocol == 0) protocol = IPPROTO_UDP;
+  if (protocol != IPPROTO_UDP && protocol != IPPROTO_UDPLITE) return -EPROTONOSUPPORT;
+  return skNew(family, protocol, flags, 0);
+}
+
+function skNew(family: u32, protocol: u32, flags: u32, raw: u32): i32 {
+  const r = l4Init();
+  if (r == 0) return -ENOMEM;
+  if (raw == 0) {
+    const slot = r + (protocol == IPPROTO_UDPLITE ? L4_UDPLITE : L4_UDP);
+    if (load<u32>(slot) == 0) {
+      const t = tablesMake();
+      if (t == 0) return -ENOMEM;
+      store<u32>(slot, t);
+    }
+  }
+  let id: u32;
+  const nfree = load<u32>(r + L4_NFREE);
+  if (nfree != 0) {
+    id = load<u32>(load<u32>(r + L4_FREE_IDS) + ((nfree - 1) << 2));
+    store<u32>(r + L4_NFREE, nfree - 1);
+  } else {
+    id = load<u32>(r + L4_NEXT_ID);
+    if (id >= SK_MAX) return -EMFILE;
+    store<u32>(r + L4_NEXT_ID, id + 1);
+  }
+  const sk = rc_alloc(SK_SIZE);
+  if (sk == 0) {
+    skIdFree(r, id);
+    return -ENOMEM;
+  }
+  store<u32>(sk + SK_ID, id);
+  store<u8>(sk + SK_STATE, <u8>TCP_CLOSE);
+  store<u8>(sk + SK_FAMILY, <u8>family);
+  store<u8>(sk + SK_PROTOCOL, <u8>protocol);
+  store<u8>(sk + SK_FLAGS, <u8>(flags & (SKF_REUSEADDR | SKF_REUSEPORT | SKF_IPV6ONLY | SKF_BROADCAST | SKF_NO_CHECK_TX)));
+  if (family == AF_INET) store<u8>(sk + SK_FLAGS, load<u8>(sk + SK_FLAGS) & ~<u8>SKF_IPV6ONLY);
+  store<u32>(sk + SK_RCVBUF, load<u32>(r + L4_RMEM_DEFAULT));
+  store<u32>(sk + SK_SNDBUF, load<u32>(r + L4_WMEM_DEFAULT));
+  store<u8>(sk + SK_MC_TTL, 1);
+  store<u8>(sk + SK_PMTUDISC, 1); // IP_PMTUDISC_WANT (ip_no_pmtu_disc 0)
+  const c = load<u64>(r + L4_COOKIE);
+  store<u64>(sk + SK_COOKIE, c);
+  store<u64>(r + L4_COOKIE, c + 1);
+  store<u8>(sk + SKX_RAW_PROTO, <u8>raw);
+  store<u32>(load<u32>(r + L4_IDS) + (id << 2), sk); // published whole
+  store<u32>(r + L4_LIVE, load<u32>(r + L4_LIVE) + 1);
+  return <i32>id;
+}
+
+function skIdFree(r: u32, id: u32): void {
+  const n = load<u32>(r + L4_NFREE);
+  store<u32>(load<u32>(r + L4_FREE_IDS) + (n << 2), id);
+  store<u32>(r + L4_NFREE, n + 1);
+}
+
+// ---- Address helpers ----
+
+/** inet_rcv_saddr of an IPv6 socket's 16-byte address at `a`. */
+function v4View(a: u32): u32 {
+  if (ipv6IsAny(a)) return 0;
+  if (load<u32>(a) == 0 && load<u32>(a + 4) == 0 && load<u32>(a + 8) == 0xffff0000) return load<u32>(a + 12);
+  return LOOPBACK4_IPV6;
+}
+
+@inline function isMapped(a: u32): bool {
+  return load<u32>(a) == 0 && load<u32>(a + 4) == 0 && load<u32>(a + 8) == 0xffff0000;
+}
+
+@inline function ipv6OnlySock(sk: u32): bool {
+  return hasFlag(sk, SKF_IPV6ONLY);
+}
+
+/**
+ * inet_rcv_saddr_equal(sk, sk2, match_wildcard): do the two sockets' bound addresses collide?
+ * ipv6_rcv_saddr_equal when `sk` is IPv6 (an IPv4 sk2 counts as mapped), else ipv4_rcv_saddr_equal.
+ */
+export function rcvSaddrEqual(sk: u32, sk2: u32, wild: bool): bool {
+  if (isV6(sk)) {
+    const a1 = sk + SK_RCV_SADDR;
+    const t1 = ipv6AddrType(a1);
+    const v6b = isV6(sk2);
+    const t2 = v6b ? ipv6AddrType(sk2 + SK_RCV_SADDR) : IPV6_ADDR_MAPPED;
+    const only1 = ipv6OnlySock(sk);
+    const only2 = ipv6OnlySock(sk2);
+    if (t1 == IPV6_ADDR_MAPPED && t2 == IPV6_ADDR_MAPPED) {
+      if (only2) return false;
+      const r1 = load<u32>(sk + SKX_RCV4);
+      const r2 = load<u32>(sk2 + SKX_RCV4);
+      if (r1 == r2) return true;
+      return (wild && r1 == 0) || (wild && r2 == 0);
+    }
+    if (t1 == IPV6_ADDR_ANY && t2 == IPV6_ADDR_ANY) return true;
+    if (t2 == IPV6_ADDR_ANY && wild && !(only2 && t1 == IPV6_ADDR_MAPPED)) return true;
+    if (t1 == IPV6_ADDR_ANY && wild && !(only1 && t2 == IPV6_ADDR_MAPPED)) return true;
+    if (v6b && ipv6Equal(a1, sk2 + SK_RCV_SADDR)) return true;
+    return false;
+  }
+  if (ipv6OnlySock(sk2)) return false;
+  const r1 = load<u32>(sk + SKX_RCV4);
+  const r2 = load<u32>(sk2 + SKX_RCV4);
+  if (r1 == r2) return true;
+  return (wild && r1 == 0) || (wild && r2 == 0);
+}
+
+/** inet_rcv_saddr_any */
+@inline function rcvSaddrAny(sk: u32): bool {
+  return isV6(sk) ? ipv6IsAny(sk + SK_RCV_SADDR) : load<u32>(sk + SKX_RCV4) == 0;
+}
+
+// ---- Binding: udp_lib_get_port ----
+
+/**
+ * udp_lib_lport_inuse over the port chain of `num`: another socket whose binding collides with `sk`'s
+ * (both SO_REUSEADDR, or both SO_REUSEPORT into a group — the same owner — let it through).
+ */
+function lportInuse(chain: u32, num: u32, sk: u32): bool {
+  const reuse = hasFlag(sk, SKF_REUSEADDR);
+  const rp = hasFlag(sk, SKF_REUSEPORT);
+  const dev = load<u32>(sk + SK_BOUND_DEV_IF);
+  let s2 = chain;
+  while (s2 != 0) {
+    if (s2 != sk && <u32>load<u16>(s2 + SK_NUM) == num && (!hasFlag(s2, SKF_REUSEADDR) || !reuse)) {
+      const d2 = load<u32>(s2 + SK_BOUND_DEV_IF);
+      if ((d2 == 0 || dev == 0 || d2 == dev) && rcvSaddrEqual(sk, s2, true)) {
+        // sk_reuseport_cb is NULL until sk joins a group: while binding, it never has one
+        if (!(hasFlag(s2, SKF_REUSEPORT) && rp)) return true;
+      }
+    }
+    s2 = load<u32>(s2 + SKX_NEXT_PORT);
+  }
+  return false;
+}
+
+@inline function portChainHead(t: u32, num: u32): u32 {
+  return load<u32>(load<u32>(t + TB_PORT) + (num << 2));
+}
+
+function rngNext(r: u32): u32 {
+  let x = load<u32>(r + L4_RNG);
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  store<u32>(r + L4_RNG, x);
+  return x;
+}
+
+/**
+ * udp_lib_get_port: bind `sk` to `snum` (0: an ephemeral port as the kernel picks one — a random
+ * start in ip_local_port_range, then steps over the range). 0, or -EADDRINUSE.
+ */
+function getPort(sk: u32, snum: u32): i32 {
+  const r = l4Root();
+  const t = udpTables(r, <u32>load<u8>(sk + SK_PROTOCOL));
+  if (snum == 0) {
+    const low = <u32>load<u16>(r + L4_PORT_LOW);
+    const high = <u32>load<u16>(r + L4_PORT_HIGH);
+    const remaining = high - low + 1;
+    const rand = rngNext(r);
+    // reciprocal_scale(rand, remaining) + low, then every port once (an odd step is a full cycle of
+    // a power-of-two ring; the range is walked as the kernel's odd multiple of the table size does)
+    let first = <u32>((<u64>rand * <u64>remaining) >> 32);
+    let found: u32 = 0;
+    for (let i: u32 = 0; i < remaining; i++) {
+      const p = low + (first + i) % remaining;
+      if (!lportInuse(portChainHead(t, p), p, sk)) {
+        found = p;
+        break;
+      }
+    }
+    if (found == 0) return -EADDRINUSE;
+    snum = found;
+  } else if (lportInuse(portChainHead(t, snum), snum, sk)) {
+    return -EADDRINUSE;
+  }
+  store<u16>(sk + SK_NUM, <u16>snum);
+  if (hasFlag(sk, SKF_REUSEPORT)) {
+    if (reuseportAdd(sk, t) != 0) {
+      store<u16>(sk + SK_NUM, 0);
+      return -EADDRINUSE;
+    }
+  }
+  hashInsert(sk, t);
+  return 0;
+}
+
+/** udp_reuseport_add_sock: join the group of an equal binding, or start one. 0 or -ENOMEM. */
+function reuseportAdd(sk: u32, t: u32): i32 {
+  const num = <u32>load<u16>(sk + SK_NUM);
+  let s2 = portChainHead(t, num);
+  while (s2 != 0) {
+    if (s2 != sk && load<u8>(s2 + SK_FAMILY) == load<u8>(sk + SK_FAMILY) && ipv6OnlySock(s2) == ipv6OnlySock(sk) &&
+      <u32>load<u16>(s2 + SK_NUM) == num && load<u32>(s2 + SK_BOUND_DEV_IF) == load<u32>(sk + SK_BOUND_DEV_IF) &&
+      hasFlag(s2, SKF_REUSEPORT) && load<u32>(s2 + SK_REUSEPORT_GROUP) != 0 && rcvSaddrEqual(sk, s2, false)) {
+      return groupAdd(load<u32>(s2 + SK_REUSEPORT_GROUP), sk);
+    }
+    s2 = load<u32>(s2 + SKX_NEXT_PORT);
+  }
+  const g = rc_alloc(RG_SIZE);
+  const a = rc_alloc(16 * 4);
+  if (g == 0 || a == 0) return -ENOMEM;
+  const r = l4Root();
+  store<u32>(g + RG_CAP, 16);
+  store<u32>(g + RG_SOCKS, a);
+  const gid = load<u32>(r + L4_RG_ID);
+  store<u32>(r + L4_RG_ID, gid + 1);
+  store<u32>(g + RG_ID, gid);
+  store<u32>(g + RG_BIND_INANY, rcvSaddrAny(sk) ? 1 : 0);
+  return groupAdd(g, sk);
+}
+
+function groupAdd(g: u32, sk: u32): i32 {
+  const n = load<u32>(g + RG_NUM);
+  let cap = load<u32>(g + RG_CAP);
+  let a = load<u32>(g + RG_SOCKS);
+  if (n == cap) {
+    // grown aside, published whole, the old array retired: a reader sees the old one or the new one
+    const na = rc_alloc(cap * 8);
+    if (na == 0) return -ENOMEM;
+    copyBytes(na, a, cap * 4);
+    store<u32>(g + RG_SOCKS, na);
+    store<u32>(g + RG_CAP, cap * 2);
+    rc_retire(a, cap * 4);
+    a = na;
+    cap *= 2;
+  }
+  store<u32>(a + (n << 2), sk);
+  store<u32>(sk + SK_REUSEPORT_INDEX, n);
+  store<u32>(sk + SK_REUSEPORT_GROUP, g);
+  store<u32>(g + RG_NUM, n + 1); // the member is in place before the count lets readers see it
+  return 0;
+}
+
+/** reuseport_detach_sock: the last member takes the leaver's place (as the kernel's). */
+function groupLeave(sk: u32): void {
+  const g = load<u32>(sk + SK_REUSEPORT_GROUP);
+  if (g == 0) return;
+  const n = load<u32>(g + RG_NUM);
+  const a = load<u32>(g + RG_SOCKS);
+  const i = load<u32>(sk + SK_REUSEPORT_INDEX);
+  const last = load<u32>(a + ((n - 1) << 2));
+  store<u32>(a + (i << 2), last);
+  store<u32>(last + SK_REUSEPORT_INDEX, i);
+  store<u32>(g + RG_NUM, n - 1);
+  store<u32>(sk + SK_REUSEPORT_GROUP, 0);
+  if (n == 1) {
+    rc_retire(a, load<u32>(g + RG_CAP) * 4);
+    rc_retire(g, RG_SIZE);
+  }
+}
+
+// ---- Hashing ----
+
+function hash2Of(sk: u32): u32 {
+  return portaddrHash2(isV6(sk), sk + SK_RCV_SADDR, load<u32>(sk + SKX_RCV4), <u32>load<u16>(sk + SK_NUM)) & (H2_SLOTS - 1);
+}
+
+function hashInsert(sk: u32, t: u32): void {
+  const num = <u32>load<u16>(sk + SK_NUM);
+  const ph = load<u32>(t + TB_PORT) + (num << 2);
+  store<u32>(sk + SKX_NEXT_PORT, load<u32>(ph));
+  store<u32>(ph, sk);
+  hash2Link(sk, t);
+  store<u8>(sk + SKX_HASHED, load<u8>(sk + SKX_HASHED) | 1);
+}
+
+function hash2Link(sk: u32, t: u32): void {
+  const h = hash2Of(sk);
+  store<u32>(sk + SKX_HASH2, h);
+  const slot = load<u32>(t + TB_HASH2) + (h << 2);
+  store<u32>(sk + SKX_NEXT2, 0);
+  if (hasFlag(sk, SKF_REUSEPORT) && isV6(sk)) {
+    // hlist_add_tail_rcu for an IPv6 reuseport socket
+    let p = slot;
+    while (load<u32>(p) != 0) p = load<u32>(p) + SKX_NEXT2;
+    store<u32>(p, sk);
+  } else {
+    store<u32>(sk + SKX_NEXT2, load<u32>(slot));
+    store<u32>(slot, sk); // one store links it; its next was written first
+  }
+}
+
+/** Unlink `sk` from the singly-linked chain at `slot` threaded through `off`. */
+function chainUnlink(slot: u32, sk: u32, off: u32): void {
+  let p = slot;
+  while (load<u32>(p) != 0) {
+    if (load<u32>(p) == sk) {
+      store<u32>(p, load<u32>(sk + off)); // one store: a reader on sk still finds its next
+      return;
+    }
+    p = load<u32>(p) + off;
+  }
+}
+
+function hash4Link(sk: u32, t: u32): void {
+  const h = hash4Of(sk) & (H4_SLOTS - 1);
+  store<u32>(sk + SKX_HASH4, h);
+  const slot = load<u32>(t + TB_HASH4) + (h << 2);
+  store<u32>(sk + SKX_NEXT4, load<u32>(slot));
+  store<u32>(slot, sk);
+  store<u8>(sk + SKX_HASHED, load<u8>(sk + SKX_HASHED) | 2);
+  store<u32>(t + TB_CONNECTED, load<u32>(t + TB_CONNECTED) + 1);
+}
+
+function hash4Unlink(sk: u32, t: u32): void {
+  if ((load<u8>(sk + SKX_HASHED) & 2) == 0) return;
+  chainUnlink(load<u32>(t + TB_HASH4) + (load<u32>(sk + SKX_HASH4) << 2), sk, SKX_NEXT4);
+  store<u8>(sk + SKX_HASHED, load<u8>(sk + SKX_HASHED) & ~2);
+  store<u32>(t + TB_CONNECTED, load<u32>(t + TB_CONNECTED) - 1);
+}
+
+function hash4Of(sk: u32): u32 {
+  const v6 = isV6(sk);
+  return portHash4(v6, sk + SK_RCV_SADDR, load<u32>(sk + SKX_RCV4), <u32>load<u16>(sk + SK_NUM),
+    sk + SK_DADDR, load<u32>(sk + SKX_DADDR4), <u32>load<u16>(sk + SK_DPORT));
+}
+
+/** udp_lib_unhash: out of every table and its reuseport group. */
+function unhash(sk: u32): void {
+  if ((load<u8>(sk + SKX_HASHED) & 1) == 0) return;
+  const t = udpTables(l4Root(), <u32>load<u8>(sk + SK_PROTOCOL));
+  hash4Unlink(sk, t);
+  groupLeave(sk);
+  chainUnlink(load<u32>(t + TB_PORT) + (<u32>load<u16>(sk + SK_NUM) << 2), sk, SKX_NEXT_PORT);
+  chainUnlink(load<u32>(t + TB_HASH2) + (load<u32>(sk + SKX_HASH2) << 2), sk, SKX_NEXT2);
+  store<u8>(sk + SKX_HASHED, 0);
+}
+
+/** udp_lib_rehash: the bound address changed (connect chose one): move in hash2 (and hash4). */
+function rehash(sk: u32): void {
+  if ((load<u8>(sk + SKX_HASHED) & 1) == 0) return;
+  const t = udpTables(l4Root(), <u32>load<u8>(sk + SK_PROTOCOL));
+  chainUnlink(load<u32>(t + TB_HASH2) + (load<u32>(sk + SKX_HASH2) << 2), sk, SKX_NEXT2);
+  hash2Link(sk, t);
+}
+
+// ---- Bind ----
+
+export function sk_bind(id: u32, addr: u32, port: u32, scopeId: u32): i32 {
+  const sk = liveSock(id);
+  if (sk == 0) return -EBADF;
+  if (port > 0xffff) return -EINVAL;
+  if (<u32>load<u8>(sk + SKX_RAW_PROTO) != 0) return -EINVAL;
+  const r = l4Root();
+  const scratch = r + 96; // 16 bytes of the root's spare room: the address being bound
+  if (addr == 0) fillBytes(scratch, 0, 16);
+  else copyBytes(scratch, addr, 16);
+  if (<u32>load<u8>(sk + SK_STATE) != TCP_CLOSE || load<u16>(sk + SK_NUM) != 0) return -EINVAL;
+  let v4: u32 = 0;
+  let chk: u32 = 0;
+  let only = false;
+  if (!isV6(sk)) {
+    v4 = load<u32>(scratch);
+    fillBytes(scratch + 4, 0, 12);
+    // inet_addr_type_table (the local table), then inet_addr_valid_or_nonlocal
+    chk = fib4_local_type(v4, 0);
+    if (v4 != 0 && chk != RTN_LOCAL && chk != RTN_MULTICAST && chk != RTN_BROADCAST) return -EADDRNOTAVAIL;
+  } else {
+    const type = ipv6AddrType(scratch);
+    if (type == IPV6_ADDR_MAPPED) {
+      if (ipv6OnlySock(sk)) return -EINVAL;
+      v4 = load<u32>(scratch + 12);
+      chk = fib4_local_type(v4, 0);
+      if (v4 != 0 && chk != RTN_LOCAL && chk != RTN_MULTICAST && chk != RTN_BROADCAST) return -EADDRNOTAVAIL;
+    } else {
+      if (type != IPV6_ADDR_ANY) {
+        let dev = load<u32>(sk + SK_BOUND_DEV_IF);
+        if ((type & IPV6_ADDR_LINKLOCAL) != 0) {
+          if (scopeId != 0) dev = scopeId;
+          if (dev == 0) return -EINVAL;
+        }
+        if (dev != 0 && netdevGet(dev) == 0) return -ENODEV;
+        if ((type & IPV6_ADDR_MULTICAST) == 0 && !ipv6IsLocal(scratch, dev)) return -EADDRNOTAVAIL;
+        if ((type & IPV6_ADDR_LINKLOCAL) != 0) store<u32>(sk + SK_BOUND_DEV_IF, dev);
+        v4 = LOOPBACK4_IPV6;
+        only = true;
+      }
+    }
+  }
+  copyBytes(sk + SK_RCV_SADDR, scratch, 16);
+  store<u32>(sk + SKX_RCV4, v4);
+  if (isV6(sk)) {
+    if ((ipv6AddrType(scratch) & IPV6_ADDR_MULTICAST) == 0) copyBytes(sk + SKX_V6_SADDR, scratch, 16);
+    copyBytes(sk + SK_SADDR, sk + SKX_V6_SADDR, 16);
+  } else {
+    store<u32>(sk + SK_SADDR, chk == RTN_MULTICAST || chk == RTN_BROADCAST ? 0 : v4);
+  }
+  const savedOnly = ipv6OnlySock(sk);
+  if (only) setFlag(sk, SKF_IPV6ONLY, true);
+  const err = getPort(sk, port);
+  if (err != 0) {
+    setFlag(sk, SKF_IPV6ONLY, savedOnly);
+    fillBytes(sk + SK_RCV_SADDR, 0, 16);
+    fillBytes(sk + SK_SADDR, 0, 16);
+    fillBytes(sk + SKX_V6_SADDR, 0, 16);
+    store<u32>(sk + SKX_RCV4, 0);
+    return -EADDRINUSE;
+  }
+  let locks = load<u8>(sk + SKX_USERLOCKS);
+  if (!rcvSaddrAny(sk)) locks |= SOCK_BINDADDR_LOCK;
+  if (port != 0) locks |= SOCK_BINDPORT_LOCK;
+  store<u8>(sk + SKX_USERLOCKS, locks);
+  return 0;
+}
+
+/** inet_autobind: bind `sk` (a record) to an ephemeral port on the wildcard address. 0 or -errno. */
 export function sk_autobind(sk: u32): i32 {
-  return sk == 0 ? -9 : -98;
+  if (sk == 0 || (load<u8>(sk + SK_FLAGS) & <u8>SKF_DEAD) != 0) return -EBADF;
+  if (load<u16>(sk + SK_NUM) != 0) return 0;
+  return getPort(sk, 0) == 0 ? 0 : -EAGAIN;
+}
+
+// ---- Connect / disconnect ----
+
+export function sk_connect(id: u32, addr: u32, port: u32): i32 {
+  const sk = liveSock(id);
+  if (sk == 0) return -EBADF;
+  if (addr == 0 || port > 0xffff || <u32>load<u8>(sk + SKX_RAW_PROTO) != 0) return -EINVAL;
+  if (load<u16>(sk + SK_NUM) == 0 && sk_autobind(sk) != 0) return -EAGAIN;
+  const t = udpTables(l4Root(), <u32>load<u8>(sk + SK_PROTOCOL));
+  const v6 = isV6(sk);
+  let d4: u32 = 0;
+  let v4dst = !v6;
+  if (v6 && isMapped(addr)) {
+    if (ipv6OnlySock(sk)) return -ENETUNREACH;
+    v4dst = true;
+  }
+  if (v4dst) {
+    d4 = v6 ? load<u32>(addr + 12) : load<u32>(addr);
+    let src = load<u32>(sk + SKX_RCV4);
+    if (src == LOOPBACK4_IPV6) return -ENETUNREACH;
+    // ip_route_connect: the route and the source it gives; a local destination goes over loopback
+    // with the destination as its source
+    let s: u32;
+    const dtype = fib4_local_type(d4, 0);
+    if (d4 == 0 || dtype == RTN_LOCAL) {
+      s = src != 0 ? src : d4;
+    } else {
+      if (!ip_route_output(d4, src, <u32>load<u8>(sk + SK_TOS), <u32>load<u8>(sk + SK_PROTOCOL), 0, 0)) {
+        mibInc(MIB_IP_OUT_NO_ROUTES);
+        return -ENETUNREACH;
+      }
+      if (<u32>load<u8>(OUT_RES(), FR_TYPE) == RTN_BROADCAST || dtype == RTN_BROADCAST) {
+        if (!hasFlag(sk, SKF_BROADCAST)) return -EACCES;
+      }
+      s = outSrc4;
+    }
+    hash4Unlink(sk, t);
+    if (load<u32>(sk + SKX_RCV4) == 0) {
+      store<u32>(sk + SKX_RCV4, s);
+      if (v6) {
+        fillBytes(sk + SK_RCV_SADDR, 0, 8);
+        store<u32>(sk + SK_RCV_SADDR + 8, 0xffff0000);
+        store<u32>(sk + SK_RCV_SADDR + 12, s);
+      } else store<u32>(sk + SK_RCV_SADDR, s);
+      rehash(sk);
+    }
+    if (v6) {
+      fillBytes(sk + SK_DADDR, 0, 8);
+      store<u32>(sk + SK_DADDR + 8, 0xffff0000);
+      store<u32>(sk + SK_DADDR + 12, d4);
+      fillBytes(sk + SK_SADDR, 0, 8);
+      store<u32>(sk + SK_SADDR + 8, 0xffff0000);
+      store<u32>(sk + SK_SADDR + 12, s);
+    } else {
+      store<u32>(sk + SK_DADDR, d4);
+      if (load<u32>(sk + SK_SADDR) == 0) store<u32>(sk + SK_SADDR, s);
+    }
+    store<u32>(sk + SKX_DADDR4, d4);
+  } else {
+    // ip6_datagram_connect: a native IPv6 peer; the source from the route (RFC 6724) when unbound
+    const src = r6Scratch();
+    copyBytes(src, sk + SKX_V6_SADDR, 16);
+    const local = ipv6IsAny(addr) || ipv6IsLocal(addr, 0);
+    if (!local) {
+      if (!ip6_route_output(addr, src, <u32>load<u8>(sk + SK_PROTOCOL), 0, 0, load<u32>(sk + SK_BOUND_DEV_IF))) return -ENETUNREACH;
+    } else if (ipv6IsAny(src)) copyBytes(src, addr, 16);
+    hash4Unlink(sk, t);
+    if (ipv6IsAny(sk + SK_RCV_SADDR)) {
+      copyBytes(sk + SK_RCV_SADDR, src, 16);
+      store<u32>(sk + SKX_RCV4, LOOPBACK4_IPV6);
+      rehash(sk);
+    }
+    copyBytes(sk + SKX_V6_SADDR, src, 16);
+    copyBytes(sk + SK_SADDR, src, 16);
+    copyBytes(sk + SK_DADDR, addr, 16);
+    store<u32>(sk + SKX_DADDR4, LOOPBACK4_IPV6);
+  }
+  store<u16>(sk + SK_DPORT, <u16>port);
+  const g = load<u32>(sk + SK_REUSEPORT_GROUP);
+  if (g != 0) store<u32>(g + RG_HAS_CONNS, 1);
+  store<u8>(sk + SK_STATE, <u8>TCP_ESTABLISHED);
+  hash4Link(sk, t);
+  return 0;
+}
+
+@inline function r6Scratch(): u32 {
+  return l4Root() + 112;
+}
+
+export function sk_disconnect(id: u32): i32 {
+  const sk = liveSock(id);
+  if (sk == 0) return -EBADF;
+  if (<u32>load<u8>(sk + SKX_RAW_PROTO) != 0) return 0;
+  const t = udpTables(l4Root(), <u32>load<u8>(sk + SK_PROTOCOL));
+  hash4Unlink(sk, t);
+  store<u8>(sk + SK_STATE, <u8>TCP_CLOSE);
+  fillBytes(sk + SK_DADDR, 0, 16);
+  store<u32>(sk + SKX_DADDR4, 0);
+  store<u16>(sk + SK_DPORT, 0);
+  const locks = load<u8>(sk + SKX_USERLOCKS);
+  if ((locks & SOCK_BINDIF_LOCK) == 0) store<u32>(sk + SK_BOUND_DEV_IF, 0);
+  if ((locks & SOCK_BINDADDR_LOCK) == 0) {
+    fillBytes(sk + SK_RCV_SADDR, 0, 16);
+    fillBytes(sk + SK_SADDR, 0, 16);
+    fillBytes(sk + SKX_V6_SADDR, 0, 16);
+    store<u32>(sk + SKX_RCV4, 0);
+    if ((locks & SOCK_BINDPORT_LOCK) != 0) rehash(sk);
+  }
+  if ((locks & SOCK_BINDPORT_LOCK) == 0) {
+    unhash(sk);
+    store<u16>(sk + SK_NUM, 0);
+  }
+  return 0;
+}
+
+// ---- Close ----
+
+export function sk_close(id: u32): i32 {
+  const sk = liveSock(id);
+  if (sk == 0) return -EBADF;
+  const r = l4Root();
+  const raw = <u32>load<u8>(sk + SKX_RAW_PROTO);
+  if (raw != 0) net_proto_raw(isV6(sk) ? AF_INET6 : AF_INET, raw, 0);
+  unhash(sk);
+  setFlag(sk, SKF_DEAD, true);
+  // the queue's frames go back now; a data-path writer (one thread today) cannot be mid-enqueue here
+  let f = load<u32>(sk + SKX_QHEAD);
+  while (f != 0) {
+    const next = load<u32>(f + QF_NEXT);
+    netFree(load<u32>(f + QF_Q), f);
+    f = next;
+  }
+  store<u32>(sk + SKX_QHEAD, 0);
+  store<u32>(sk + SKX_QTAIL, 0);
+  store<u32>(sk + SKX_QLEN, 0);
+  store<u32>(sk + SK_RMEM, 0);
+  store<u32>(load<u32>(r + L4_IDS) + (id << 2), 0);
+  skIdFree(r, id);
+  store<u32>(r + L4_LIVE, load<u32>(r + L4_LIVE) - 1);
+  rc_retire(sk, SK_SIZE); // readers that found it before the unlink may still score it
+  return 0;
+}
+
+// ---- Options ----
+
+export function sk_setsockopt(id: u32, opt: u32, val: i32): i32 {
+  const sk = liveSock(id);
+  if (sk == 0) return -EBADF;
+  const r = l4Root();
+  const on = val != 0;
+  switch (opt) {
+    case SKO_SO_REUSEADDR: setFlag(sk, SKF_REUSEADDR, on); return 0;
+    case SKO_SO_REUSEPORT: setFlag(sk, SKF_REUSEPORT, on); return 0;
+    case SKO_SO_BROADCAST: setFlag(sk, SKF_BROADCAST, on); return 0;
+    case SKO_SO_NO_CHECK: setFlag(sk, SKF_NO_CHECK_TX, on); return 0;
+    case SKO_SO_RCVBUF: {
+      // __sock_set_rcvbuf(min(val, rmem_max)): twice what was asked, at least SOCK_MIN_RCVBUF
+      let v = <u32>val;
+      if (val < 0) v = 0;
+      const mx = load<u32>(r + L4_RMEM_MAX);
+      if (v > mx) v = mx;
+      store<u32>(sk + SK_RCVBUF, max(v * 2, SOCK_MIN_RCVBUF));
+      store<u8>(sk + SKX_USERLOCKS, load<u8>(sk + SKX_USERLOCKS) | SOCK_RCVBUF_LOCK);
+      return 0;
+    }
+    case SKO_SO_SNDBUF: {
+      let v = <u32>val;
+      if (val < 0) v = 0;
+      const mx = load<u32>(r + L4_WMEM_MAX);
+      if (v > mx) v = mx;
+      store<u32>(sk + SK_SNDBUF, max(v * 2, SOCK_MIN_SNDBUF));
+      store<u8>(sk + SKX_USERLOCKS, load<u8>(sk + SKX_USERLOCKS) | SOCK_SNDBUF_LOCK);
+      return 0;
+    }
+    case SKO_SO_BINDTODEVICE: {
+      if (val < 0) return -EINVAL;
+      if (val != 0 && netdevGet(<u32>val) == 0) return -ENODEV;
+      store<u32>(sk + SK_BOUND_DEV_IF, <u32>val);
+      store<u8>(sk + SKX_USERLOCKS, load<u8>(sk + SKX_USERLOCKS) | SOCK_BINDIF_LOCK);
+      if ((load<u8>(sk + SKX_HASHED) & 1) != 0) rehash(sk); // sk_dst_reset; the chains do not depend on it
+      return 0;
+    }
+    case SKO_SO_MARK: store<u32>(sk + SK_MARK, <u32>val); return 0;
+    case SKO_IP_TTL:
+    case SKO_IPV6_UNICAST_HOPS: {
+      // -1: the route's / sysctl's default
+      if (val == -1) { store<u8>(sk + SK_TTL, 0); return 0; }
+      if (val < 1 || val > 255) return -EINVAL;
+      store<u8>(sk + SK_TTL, <u8>val);
+      return 0;
+    }
+    case SKO_IP_TOS:
+    case SKO_IPV6_TCLASS: {
+      if (opt == SKO_IPV6_TCLASS && (val < -1 || val > 0xff)) return -EINVAL;
+      store<u8>(sk + SK_TOS, <u8>(val == -1 ? 0 : val));
+      return 0;
+    }
+    case SKO_IP_MULTICAST_TTL: {
+      if (val == -1) val = 1;
+      if (val < 0 || val > 255) return -EINVAL;
+      store<u8>(sk + SK_MC_TTL, <u8>val);
+      return 0;
+    }
+    case SKO_IP_MTU_DISCOVER: {
+      if (val < 0 || val > 5) return -EINVAL;
+      store<u8>(sk + SK_PMTUDISC, <u8>val);
+      return 0;
+    }
+    case SKO_IPV6_V6ONLY: {
+      if (!isV6(sk)) return -ENOPROTOOPT;
+      if (load<u16>(sk + SK_NUM) != 0) return -EINVAL; // inet_num set: too late
+      setFlag(sk, SKF_IPV6ONLY, on);
+      return 0;
+    }
+    case SKO_UDPLITE_SEND_CSCOV:
+    case SKO_UDPLITE_RECV_CSCOV: {
+      if (<u32>load<u8>(sk + SK_PROTOCOL) != IPPROTO_UDPLITE) return -ENOPROTOOPT;
+      // udp_lib_setsockopt: 0 stays 0 (full coverage), 1..7 become 8, above 0xffff capped
+      let v = val;
+      if (v != 0 && v < 8) v = 8;
+      else if (v > 0xffff) v = 0xffff;
+      if (opt == SKO_UDPLITE_SEND_CSCOV) store<u16>(sk + SKX_SEND_CSCOV, <u16>v);
+      else {
+        store<u16>(sk + SKX_RECV_CSCOV, <u16>v);
+        store<u8>(sk + SKX_RECV_CC, 1);
+      }
+      return 0;
+    }
+  }
+  return -ENOPROTOOPT;
+}
+
+export function sk_getsockopt(id: u32, opt: u32): i32 {
+  const sk = liveSock(id);
+  if (sk == 0) return -EBADF;
+  switch (opt) {
+    case SKO_SO_REUSEADDR: return hasFlag(sk, SKF_REUSEADDR) ? 1 : 0;
+    case SKO_SO_REUSEPORT: return hasFlag(sk, SKF_REUSEPORT) ? 1 : 0;
+    case SKO_SO_BROADCAST: return hasFlag(sk, SKF_BROADCAST) ? 1 : 0;
+    case SKO_SO_NO_CHECK: return hasFlag(sk, SKF_NO_CHECK_TX) ? 1 : 0;
+    case SKO_SO_TYPE: return <u32>load<u8>(sk + SKX_RAW_PROTO) != 0 ? 3 : 2; // SOCK_RAW / SOCK_DGRAM
+    case SKO_SO_ERROR: return sk_err_take(id);
+    case SKO_SO_RCVBUF: return <i32>load<u32>(sk + SK_RCVBUF);
+    case SKO_SO_SNDBUF: return <i32>load<u32>(sk + SK_SNDBUF);
+    case SKO_SO_BINDTODEVICE: return <i32>load<u32>(sk + SK_BOUND_DEV_IF);
+    case SKO_SO_MARK: return <i32>load<u32>(sk + SK_MARK);
+    case SKO_SO_PROTOCOL: return <u32>load<u8>(sk + SKX_RAW_PROTO) != 0 ? <i32>load<u8>(sk + SKX_RAW_PROTO) : <i32>load<u8>(sk + SK_PROTOCOL);
+    case SKO_SO_DOMAIN: return <i32>load<u8>(sk + SK_FAMILY);
+    case SKO_SO_RXQ_OVFL: return <i32>load<u32>(sk + SK_DROPS);
+    case SKO_SO_INCOMING_CPU: return <i32>load<u32>(sk + SKX_INCOMING) - 1;
+    case SKO_SO_COOKIE: return <i32>load<u32>(sk + SK_COOKIE);
+    case SKO_IP_TTL:
+    case SKO_IPV6_UNICAST_HOPS: {
+      const t = <u32>load<u8>(sk + SK_TTL);
+      if (t != 0) return <i32>t;
+      return opt == SKO_IP_TTL ? <i32>sysctl(SYSCTL_IP_DEFAULT_TTL) : 64;
+    }
+    case SKO_IP_TOS:
+    case SKO_IPV6_TCLASS: return <i32>load<u8>(sk + SK_TOS);
+    case SKO_IP_MULTICAST_TTL: return <i32>load<u8>(sk + SK_MC_TTL);
+    case SKO_IP_MTU_DISCOVER: return <i32>load<u8>(sk + SK_PMTUDISC);
+    case SKO_IPV6_V6ONLY: return isV6(sk) ? (ipv6OnlySock(sk) ? 1 : 0) : -ENOPROTOOPT;
+    case SKO_UDPLITE_SEND_CSCOV: return <u32>load<u8>(sk + SK_PROTOCOL) == IPPROTO_UDPLITE ? <i32>load<u16>(sk + SKX_SEND_CSCOV) : -ENOPROTOOPT;
+    case SKO_UDPLITE_RECV_CSCOV: return <u32>load<u8>(sk + SK_PROTOCOL) == IPPROTO_UDPLITE ? <i32>load<u16>(sk + SKX_RECV_CSCOV) : -ENOPROTOOPT;
+  }
+  return -ENOPROTOOPT;
+}
+
+export function sk_port_range(low: u32, high: u32): i32 {
+  // ipv4_local_port_range: low <= high, both within 1..65535 (and, as the kernel, of different parity
+  // is not required; a range of one port is allowed)
+  if (low == 0 || high > 65535 || low > high) return -EINVAL;
+  const r = l4Init();
+  if (r == 0) return -ENOMEM;
+  store<u16>(r + L4_PORT_LOW, <u16>low);
+  store<u16>(r + L4_PORT_HIGH, <u16>high);
+  return 0;
+}
+
+export function sk_hash_secret(secret: u32): void {
+  const r = l4Init();
+  if (r != 0) store<u32>(r + L4_SECRET, secret);
+}
+
+export function sk_rmem_default(v: u32): void {
+  const r = l4Init();
+  if (r != 0) store<u32>(r + L4_RMEM_DEFAULT, v);
+}
+
+export function sk_rmem_max(v: u32): void {
+  const r = l4Init();
+  if (r != 0) store<u32>(r + L4_RMEM_MAX, v);
+}
+
+/** Sockets live (tests, stats). */
+export function sk_count(): u32 {
+  if (netRoot() == 0) return 0;
+  const r = l4Root();
+  return r == 0 ? 0 : load<u32>(r + L4_LIVE);
+}
+
+// ---- The data path's side: queue, error, ready ----
+
+/**
+ * The skb truesize the kernel would charge for a datagram of `l3len` bytes received linear (one
+ * allocation of the headers and data, aligned, plus struct sk_buff and skb_shared_info): what SK_RMEM
+ * counts against SO_RCVBUF.
+ */
+@inline export function skTruesize(l3len: u32): u32 {
+  return ((l3len + 14 + 64 + 63) & ~63) + 256 + 320;
+}
+
+/** The socket became worth visiting: on the ready ring once until sk_ready reports it. */
+@inline function markReady(sk: u32): void {
+  if (load<u32>(sk + SKX_READY) != 0) return;
+  store<u32>(sk + SKX_READY, 1);
+  const r = l4Root();
+  const tail = load<u32>(r + L4_READY_TAIL);
+  store<u32>(load<u32>(r + L4_READY) + ((tail & (SK_MAX - 1)) << 2), load<u32>(sk + SK_ID));
+  store<u32>(r + L4_READY_TAIL, tail + 1); // the id is written before the tail moves past it
+}
+
+/**
+ * __udp_enqueue_schedule_skb: queue the datagram in frame `data` (its IP header at `iph`, payload at
+ * `payload`, `plen` bytes) on `sk`. false when SO_RCVBUF is exceeded (the caller counts it); the frame
+ * is then still the caller's.
+ */
+export function skEnqueue(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, plen: u32, sport: u32, ifindex: u32, family: u32): bool {
+  const rmem = load<u32>(sk + SK_RMEM);
+  const size = skTruesize(l3len);
+  const rcvbuf = load<u32>(sk + SK_RCVBUF);
+  // drop when over the limit; always room for one datagram when the buffer is small
+  if (rmem + size > rcvbuf && (rcvbuf > 0x3fffffff || rmem > rcvbuf)) return false;
+  const f = iph & ~(FRAME_SIZE - 1);
+  store<u32>(f + QF_NEXT, 0);
+  store<u32>(f + QF_Q, q);
+  store<u32>(f + QF_DATA, payload);
+  store<u32>(f + QF_LEN, plen);
+  store<u32>(f + QF_IFINDEX, ifindex);
+  store<u16>(f + QF_SPORT, <u16>sport);
+  store<u8>(f + QF_FAMILY, <u8>family);
+  store<u32>(f + QF_IPH, iph);
+  store<u32>(f + QF_TRUESIZE, size);
+  store<u32>(sk + SK_RMEM, rmem + size);
+  const tail = load<u32>(sk + SKX_QTAIL);
+  if (tail == 0) store<u32>(sk + SKX_QHEAD, f);
+  else store<u32>(tail + QF_NEXT, f);
+  store<u32>(sk + SKX_QTAIL, f);
+  store<u32>(sk + SKX_QLEN, load<u32>(sk + SKX_QLEN) + 1);
+  store<u64>(sk + SK_RX_PACKETS, load<u64>(sk + SK_RX_PACKETS) + 1);
+  store<u64>(sk + SK_RX_BYTES, load<u64>(sk + SK_RX_BYTES) + <u64>plen);
+  store<u32>(sk + SKX_INCOMING, netWorkerSlot() + 1);
+  markReady(sk);
+  return true;
+}
+
+/** A drop charged to the socket (sk_drops, SO_RXQ_OVFL). */
+@inline export function skDropInc(sk: u32): void {
+  store<u32>(sk + SK_DROPS, load<u32>(sk + SK_DROPS) + 1);
+}
+
+/** sk_err = errno, sk_error_report: the reader learns it through the ready list. */
+export function skErrReport(sk: u32, errno: u32): void {
+  store<u32>(sk + SK_ERR, errno);
+  markReady(sk);
+}
+
+// ---- The reader's side ----
+
+export function sk_err_take(id: u32): i32 {
+  const sk = liveSock(id);
+  if (sk == 0) return -EBADF;
+  const e = load<u32>(sk + SK_ERR);
+  store<u32>(sk + SK_ERR, 0);
+  return <i32>e;
+}
+
+export function sk_ready(out: u32, max: u32): u32 {
+  if (netRoot() == 0) return 0;
+  const r = l4Root();
+  if (r == 0) return 0;
+  const ring = load<u32>(r + L4_READY);
+  let head = load<u32>(r + L4_READY_HEAD);
+  const tail = load<u32>(r + L4_READY_TAIL);
+  let n: u32 = 0;
+  while (head != tail && n < max) {
+    const id = load<u32>(ring + ((head & (SK_MAX - 1)) << 2));
+    head++;
+    const sk = sockById(id);
+    if (sk == 0) continue; // closed since
+    store<u32>(sk + SKX_READY, 0);
+    store<u32>(out + (n << 2), id);
+    n++;
+  }
+  store<u32>(r + L4_READY_HEAD, head);
+  return n;
+}
+
+/** Write the source of queued frame `f` into meta `m` as socket `sk` sees it. */
+function metaFill(sk: u32, f: u32, m: u32): void {
+  const fam = <u32>load<u8>(f + QF_FAMILY);
+  const iph = load<u32>(f + QF_IPH);
+  store<u16>(m + RM_PORT, load<u16>(f + QF_SPORT));
+  store<u32>(m + RM_IFINDEX, load<u32>(f + QF_IFINDEX));
+  store<u32>(m + RM_LEN, load<u32>(f + QF_LEN));
+  if (fam == AF_INET6) {
+    store<u8>(m + RM_FAMILY, <u8>AF_INET6);
+    copyBytes(m + RM_ADDR, iph + 8, 16);
+  } else if (isV6(sk)) {
+    // an IPv4 datagram on a dual-stack socket: ::ffff:a.b.c.d
+    store<u8>(m + RM_FAMILY, <u8>AF_INET6);
+    store<u64>(m + RM_ADDR, 0);
+    store<u32>(m + RM_ADDR + 8, 0xffff0000);
+    store<u32>(m + RM_ADDR + 12, load<u32>(iph + 12));
+  } else {
+    store<u8>(m + RM_FAMILY, <u8>AF_INET);
+    store<u32>(m + RM_ADDR, load<u32>(iph + 12));
+    store<u32>(m + RM_ADDR + 4, 0);
+    store<u64>(m + RM_ADDR + 8, 0);
+  }
+}
+
+/** Unlink and free the oldest queued frame of `sk` (its bytes already taken). */
+function dequeue(sk: u32, f: u32): void {
+  const next = load<u32>(f + QF_NEXT);
+  store<u32>(sk + SKX_QHEAD, next);
+  if (next == 0) store<u32>(sk + SKX_QTAIL, 0);
+  store<u32>(sk + SKX_QLEN, load<u32>(sk + SKX_QLEN) - 1);
+  store<u32>(sk + SK_RMEM, load<u32>(sk + SK_RMEM) - load<u32>(f + QF_TRUESIZE));
+  const raw = <u32>load<u8>(sk + SKX_RAW_PROTO);
+  if (raw == 0) mibInc(udpMibBase(isV6(sk), <u32>load<u8>(sk + SK_PROTOCOL)) + UDP_MIB_INDATAGRAMS);
+  netFree(load<u32>(f + QF_Q), f);
+}
+
+export function sk_recv(id: u32, buf: u32, bufLen: u32, meta: u32): i32 {
+  const sk = liveSock(id);
+  if (sk == 0) return -EBADF;
+  const f = load<u32>(sk + SKX_QHEAD);
+  if (f == 0) return -EAGAIN;
+  const len = load<u32>(f + QF_LEN);
+  const n = min(len, bufLen);
+  copyBytes(buf, load<u32>(f + QF_DATA), n);
+  if (meta != 0) {
+    metaFill(sk, f, meta);
+    store<u8>(meta + RM_FLAGS, <u8>(len > bufLen ? RM_FLAG_TRUNC : 0));
+    store<u32>(meta + RM_OFF, 0);
+  }
+  dequeue(sk, f);
+  return <i32>n;
+}
+
+export function sk_recv_batch(id: u32, max: u32, buf: u32, bufLen: u32, meta: u32): u32 {
+  const sk = liveSock(id);
+  if (sk == 0) return 0;
+  let off: u32 = 0;
+  let n: u32 = 0;
+  while (n < max) {
+    const f = load<u32>(sk + SKX_QHEAD);
+    if (f == 0) break;
+    const len = load<u32>(f + QF_LEN);
+    const room = bufLen - off;
+    if (len > room && n != 0) break;
+    const c = min(len, room);
+    copyBytes(buf + off, load<u32>(f + QF_DATA), c);
+    const m = meta + n * RM_SIZE;
+    metaFill(sk, f, m);
+    store<u8>(m + RM_FLAGS, <u8>(len > room ? RM_FLAG_TRUNC : 0));
+    store<u32>(m + RM_OFF, off);
+    dequeue(sk, f);
+    off = (off + c + 7) & ~7;
+    if (off > bufLen) off = bufLen;
+    n++;
+  }
+  return n;
+}
+
+/** Datagrams queued on socket `id` (tests, stats), -EBADF when none. */
+export function sk_queued(id: u32): i32 {
+  const sk = liveSock(id);
+  return sk == 0 ? -EBADF : <i32>load<u32>(sk + SKX_QLEN);
+}
+
+// ---- Raw handlers (an embedder's protocol) ----
+
+export function sk_raw_create(family: u32, protocol: u32): i32 {
+  if (family != AF_INET && family != AF_INET6) return -EAFNOSUPPORT;
+  if (protocol == 0 || protocol > 255 || protocol == IPPROTO_UDP || protocol == IPPROTO_UDPLITE || protocol == IPPROTO_TCP ||
+    protocol == IPPROTO_ICMP || protocol == IPPROTO_ICMPV6) return -EPROTONOSUPPORT;
+  const r = l4Init();
+  if (r == 0) return -ENOMEM;
+  const slot = load<u32>(r + L4_RAW) + (((family == AF_INET6 ? 256 : 0) + protocol) << 2);
+  if (load<u32>(slot) != 0) return -EADDRINUSE;
+  const id = skNew(family, 0, 0, protocol);
+  if (id < 0) return id;
+  store<u32>(slot, <u32>id);
+  const e = net_proto_raw(family, protocol, <u32>id);
+  if (e != 0) {
+    store<u32>(slot, 0);
+    sk_close(<u32>id);
+    return e;
+  }
+  return id;
+}
+
+/** The raw handler socket of `protocol` (0: none). */
+@inline export function rawSock(v6: bool, protocol: u32): u32 {
+  const r = l4Root();
+  if (r == 0) return 0;
+  return sockById(load<u32>(load<u32>(r + L4_RAW) + (((v6 ? 256 : 0) + protocol) << 2)));
+}
+
+/** Clear the raw slot of a closed raw socket (local.ts calls it when the handler is reset). */
+export function rawSlotClear(v6: bool, protocol: u32): void {
+  const r = l4Root();
+  if (r == 0) return;
+  store<u32>(load<u32>(r + L4_RAW) + (((v6 ? 256 : 0) + protocol) << 2), 0);
 }

@@ -146,8 +146,6 @@ export const MIB_NAMES: Readonly<Record<number, string>> = {
   101: 'Arp:InReplies',
   102: 'Arp:OutRequests',
   103: 'Arp:OutReplies',
-  110: 'L4:UdpPending',
-  111: 'L4:TcpPending',
   112: 'L4:IcmpPending',
   128: 'Udp:InDatagrams',
   129: 'Udp:NoPorts',

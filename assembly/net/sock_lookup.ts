@@ -1,0 +1,348 @@
+// UDP socket lookup on receive: __udp4_lib_lookup / __udp6_lib_lookup of the kernel, over the tables
+// sock.ts keeps (layout drawn there):
+//
+//   1. hash4, connected sockets by the 4-tuple (udp4_lib_lookup4, 6.13's early demux table): walked only
+//      while some socket of the protocol is connected;
+//   2. hash2 by (destination address, port): udp4_lib_lookup2 scores each socket (compute_score) and the
+//      best one wins — the first of equal scores, so the newest binding; a member of a reuseport group
+//      hands over to the group's choice (inet_lookup_reuseport: the SK_REUSEPORT program, else
+//      reciprocal_scale of the flow hash), unless the group has connected members (then scores decide);
+//      a connected socket found here is the answer at once;
+//   3. the sk_lookup programs (skLookupRun, sk_prog.ts): a socket they assign is the answer (its reuseport
+//      group then chooses among its members), SK_DROP means "no socket" (the kernel then answers as for a
+//      closed port: NoPorts and port unreachable);
+//   4. a non-wildcard result of step 2;
+//   5. hash2 by (wildcard address, port), scored likewise.
+//
+// compute_score (IPv4): -1 unless the port, the bound address (inet_rcv_saddr) and, when set, the peer
+// address and port and the bound device all match, and the socket is not IPV6_V6ONLY; then 2 for an
+// AF_INET socket (1 for a dual-stack AF_INET6 one) + 4 for a peer address + 4 for a peer port + 4 for a
+// bound device + 1 when the socket last received on this worker (sk_incoming_cpu). IPv6: AF_INET6
+// sockets only, exact bound address, 1 each for peer port, peer address, bound device, incoming cpu.
+//
+// Hashes: hash2 slots by a multiplicative mix of the address's IPv4 view (or the four words of a native
+// IPv6 address) xor the port, so :: and 0.0.0.0 share a slot and ::ffff:a.b.c.d shares a.b.c.d's, as
+// ipv6_portaddr_hash and ipv4_portaddr_hash do. The flow hash for reuseport is udp_ehashfn:
+// jhash_3words(laddr, faddr, lport << 16 | fport, secret) (IPv6: the local address's last word and a
+// jhash of the remote address), the secret settable (sk_hash_secret) where the kernel's is random.
+//
+// Reads: the tables, socket records (first 64 bytes, SKX links), reuseport groups. Sets: nothing.
+
+import { jhash1w } from '../maps/jhash';
+import { netWorkerSlot } from './reclaim';
+import {
+  SK_BOUND_DEV_IF, SK_DADDR, SK_DPORT, SK_FAMILY, SK_FLAGS, SK_NUM, SK_RCV_SADDR, SK_REUSEPORT_GROUP, SK_STATE, SKF_IPV6ONLY,
+  AF_INET6, TCP_ESTABLISHED, AF_INET,
+} from './abi';
+import {
+  H2_SLOTS, H4_SLOTS, L4_SECRET, RG_HAS_CONNS, RG_NUM, RG_PROG, RG_SOCKS, SKX_DADDR4, SKX_INCOMING, SKX_NEXT2, SKX_NEXT4,
+  SKX_RCV4, TB_CONNECTED, TB_HASH2, TB_HASH4, l4Root,
+} from './sock';
+import { skLookupRun, skReuseportRun, SK_LOOKUP_DROP } from './sk_prog';
+
+/** What a lookup returns when the sk_lookup programs dropped the datagram (no socket, as the kernel). */
+export const LOOKUP_NONE: u32 = 0;
+
+@inline function mix(x: u32): u32 {
+  x ^= x >> 16;
+  x *= 0x7feb352d;
+  x ^= x >> 15;
+  x *= 0x846ca68b;
+  x ^= x >> 16;
+  return x;
+}
+
+@inline function addrWord6(a: u32): u32 {
+  return mix(load<u32>(a) ^ mix(load<u32>(a + 4) ^ mix(load<u32>(a + 8) ^ mix(load<u32>(a + 12)))));
+}
+
+/** The hash2 value of a binding: the address (IPv4 view, or the IPv6 words when native) and the port. */
+export function portaddrHash2(v6: bool, addr6: u32, v4: u32, port: u32): u32 {
+  if (v6 && v4 == 0x0600007f) return mix(addrWord6(addr6) ^ port);
+  return mix(v4 ^ 0x5bd1e995) ^ port;
+}
+
+@inline function hash2Of4(addr: u32, port: u32): u32 {
+  return (mix(addr ^ 0x5bd1e995) ^ port) & (H2_SLOTS - 1);
+}
+
+@inline function hash2Of6(addr6: u32, port: u32): u32 {
+  return (mix(addrWord6(addr6) ^ port)) & (H2_SLOTS - 1);
+}
+
+/** The hash4 value of a connected socket's 4-tuple (local, peer); IPv4 views where the family has them. */
+export function portHash4(v6: bool, laddr6: u32, l4: u32, lport: u32, raddr6: u32, r4: u32, rport: u32): u32 {
+  if (v6 && l4 == 0x0600007f) return mix(addrWord6(laddr6) ^ mix(addrWord6(raddr6) ^ ((lport << 16) | rport)));
+  return mix(l4 ^ mix(r4 ^ ((lport << 16) | rport)));
+}
+
+// ---- The flow hash (udp_ehashfn) ----
+
+@inline function rol32(w: u32, s: u32): u32 {
+  return (w << s) | (w >> (32 - s));
+}
+
+/** jhash_3words(a, b, c, initval) of the kernel (jhash.h: __jhash_final over a, b, c + JHASH_INITVAL + initval). */
+export function jhash3words(a: u32, b: u32, c: u32, initval: u32): u32 {
+  const iv: u32 = 0xdeadbeef + initval + 12;
+  a += iv;
+  b += iv;
+  c += iv;
+  c ^= b; c -= rol32(b, 14);
+  a ^= c; a -= rol32(c, 11);
+  b ^= a; b -= rol32(a, 25);
+  c ^= b; c -= rol32(b, 16);
+  a ^= c; a -= rol32(c, 4);
+  b ^= a; b -= rol32(a, 14);
+  c ^= b; c -= rol32(b, 24);
+  return c;
+}
+
+/** udp_ehashfn: laddr/faddr as stored (network order words), ports host order. */
+@inline export function udpEhash4(laddr: u32, lport: u32, faddr: u32, fport: u32): u32 {
+  return jhash3words(laddr, faddr, (lport << 16) | bswap<u16>(<u16>fport), load<u32>(l4Root() + L4_SECRET));
+}
+
+/** udp6_ehashfn: the local address's last word, a jhash of the remote one. */
+@inline export function udpEhash6(laddr: u32, lport: u32, faddr: u32, fport: u32): u32 {
+  const secret = load<u32>(l4Root() + L4_SECRET);
+  const fhash = jhash3words(load<u32>(faddr) ^ load<u32>(faddr + 4), load<u32>(faddr + 8), load<u32>(faddr + 12), secret ^ 0x5bd1e995);
+  return jhash3words(load<u32>(laddr + 12), fhash, (lport << 16) | bswap<u16>(<u16>fport), secret);
+}
+
+// ---- Reuseport selection ----
+
+/**
+ * reuseport_select_sock for the group of `sk`: the SK_REUSEPORT program's choice, else
+ * reuseport_select_sock_by_hash (reciprocal_scale of `hash`, skipping connected members).
+ * Returns the chosen record, 0 when there is no group (the caller keeps sk), SK_LOOKUP_DROP.
+ */
+export function reuseportSelect(sk: u32, hash: u32, data: u32, len: u32): u32 {
+  const g = load<u32>(sk + SK_REUSEPORT_GROUP);
+  if (g == 0) return 0;
+  const n = load<u32>(g + RG_NUM);
+  if (n == 0) return 0;
+  if (load<u32>(g + RG_PROG) != 0) {
+    const c = skReuseportRun(g, data, len, hash);
+    if (c != 0) return c;
+  }
+  const a = load<u32>(g + RG_SOCKS);
+  let i = <u32>((<u64>hash * <u64>n) >> 32);
+  const j = i;
+  do {
+    const s = load<u32>(a + (i << 2));
+    if (<u32>load<u8>(s + SK_STATE) != TCP_ESTABLISHED) return s;
+    i++;
+    if (i >= n) i = 0;
+  } while (i != j);
+  return 0;
+}
+
+@inline function reuseportHasConns(sk: u32): bool {
+  const g = load<u32>(sk + SK_REUSEPORT_GROUP);
+  return g != 0 && load<u32>(g + RG_HAS_CONNS) != 0;
+}
+
+// ---- IPv4 ----
+
+/** udp_sk_bound_dev_eq without VRFs: an unbound socket takes any device, a bound one its own. */
+@inline function devMatch(sk: u32, dif: u32): bool {
+  const b = load<u32>(sk + SK_BOUND_DEV_IF);
+  return b == 0 || b == dif;
+}
+
+@inline function incomingHere(sk: u32): bool {
+  return load<u32>(sk + SKX_INCOMING) == netWorkerSlot() + 1;
+}
+
+/** compute_score (net/ipv4/udp.c). */
+@inline export function score4(sk: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif: u32): i32 {
+  if (<u32>load<u16>(sk + SK_NUM) != hnum || (<u32>load<u8>(sk + SK_FLAGS) & SKF_IPV6ONLY) != 0) return -1;
+  if (load<u32>(sk + SKX_RCV4) != daddr) return -1;
+  let score: i32 = <u32>load<u8>(sk + SK_FAMILY) == AF_INET ? 2 : 1;
+  const pd = load<u32>(sk + SKX_DADDR4);
+  if (pd != 0) {
+    if (pd != saddr) return -1;
+    score += 4;
+  }
+  const pp = <u32>load<u16>(sk + SK_DPORT);
+  if (pp != 0) {
+    if (pp != sport) return -1;
+    score += 4;
+  }
+  if (!devMatch(sk, dif)) return -1;
+  if (load<u32>(sk + SK_BOUND_DEV_IF) != 0) score += 4;
+  if (incomingHere(sk)) score++;
+  return score;
+}
+
+/** udp4_lib_lookup2 over one hash2 chain. 0: none; SK_LOOKUP_DROP: the reuseport program dropped. */
+function lookup2v4(head: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif: u32, data: u32, len: u32): u32 {
+  let result: u32 = 0;
+  let badness: i32 = 0;
+  let sk = head;
+  while (sk != 0) {
+    const score = score4(sk, saddr, sport, daddr, hnum, dif);
+    if (score > badness) {
+      badness = score;
+      if (<u32>load<u8>(sk + SK_STATE) == TCP_ESTABLISHED) {
+        result = sk;
+      } else {
+        const sel = load<u32>(sk + SK_REUSEPORT_GROUP) != 0 ? reuseportSelect(sk, udpEhash4(daddr, hnum, saddr, sport), data, len) : 0;
+        if (sel == 0) {
+          result = sk;
+        } else {
+          if (!reuseportHasConns(sk)) return sel;
+          if (sel != SK_LOOKUP_DROP) {
+            // rescore the group's choice; it stays only when it scores as well
+            result = sel;
+            badness = score4(sel, saddr, sport, daddr, hnum, dif);
+          }
+        }
+      }
+    }
+    sk = load<u32>(sk + SKX_NEXT2);
+  }
+  return result;
+}
+
+/** udp4_lib_lookup4: the connected socket of this exact 4-tuple, 0 when none. */
+export function lookup4v4(t: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif: u32): u32 {
+  if (load<u32>(t + TB_CONNECTED) == 0) return 0;
+  const h = mix(daddr ^ mix(saddr ^ ((hnum << 16) | sport))) & (H4_SLOTS - 1);
+  let sk = load<u32>(load<u32>(t + TB_HASH4) + (h << 2));
+  while (sk != 0) {
+    if (load<u32>(sk + SKX_RCV4) == daddr && load<u32>(sk + SKX_DADDR4) == saddr && <u32>load<u16>(sk + SK_NUM) == hnum &&
+      <u32>load<u16>(sk + SK_DPORT) == sport && (<u32>load<u8>(sk + SK_FLAGS) & SKF_IPV6ONLY) == 0 && devMatch(sk, dif)) return sk;
+    sk = load<u32>(sk + SKX_NEXT4);
+  }
+  return 0;
+}
+
+/**
+ * __udp4_lib_lookup for a datagram saddr:sport → daddr:dport (addresses as stored, ports host order)
+ * that came in on `dif`; `data`/`len`: the UDP header and its length (for the sk programs). The socket
+ * record, or 0 (no socket; also when an sk_lookup program dropped it).
+ */
+export function udp4_lib_lookup(t: u32, protocol: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif: u32, data: u32, len: u32): u32 {
+  const c = lookup4v4(t, saddr, sport, daddr, hnum, dif);
+  if (c != 0) return c;
+  const h2 = load<u32>(t + TB_HASH2);
+  let result = lookup2v4(load<u32>(h2 + (hash2Of4(daddr, hnum) << 2)), saddr, sport, daddr, hnum, dif, data, len);
+  if (result != 0 && result != SK_LOOKUP_DROP && <u32>load<u8>(result + SK_STATE) == TCP_ESTABLISHED) return result;
+  const scratch = l4Root() + 96;
+  store<u32>(scratch, saddr);
+  store<u32>(scratch + 16, daddr);
+  const a = skLookupRun(AF_INET, protocol, scratch, sport, scratch + 16, hnum, dif);
+  if (a == SK_LOOKUP_DROP) return 0;
+  if (a != 0) {
+    const sel = load<u32>(a + SK_REUSEPORT_GROUP) != 0 ? reuseportSelect(a, udpEhash4(daddr, hnum, saddr, sport), data, len) : 0;
+    if (sel == SK_LOOKUP_DROP) return 0;
+    return sel != 0 ? sel : a;
+  }
+  if (result != 0) return result == SK_LOOKUP_DROP ? 0 : result;
+  if (daddr == 0) return 0;
+  result = lookup2v4(load<u32>(h2 + (hash2Of4(0, hnum) << 2)), saddr, sport, 0, hnum, dif, data, len);
+  return result == SK_LOOKUP_DROP ? 0 : result;
+}
+
+// ---- IPv6 ----
+
+@inline function eq6(a: u32, b: u32): bool {
+  return load<u64>(a) == load<u64>(b) && load<u64>(a + 8) == load<u64>(b + 8);
+}
+
+@inline function any6(a: u32): bool {
+  return (load<u64>(a) | load<u64>(a + 8)) == 0;
+}
+
+/** compute_score (net/ipv6/udp.c). */
+@inline export function score6(sk: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif: u32): i32 {
+  if (<u32>load<u16>(sk + SK_NUM) != hnum || <u32>load<u8>(sk + SK_FAMILY) != AF_INET6) return -1;
+  if (!eq6(sk + SK_RCV_SADDR, daddr)) return -1;
+  let score: i32 = 0;
+  const pp = <u32>load<u16>(sk + SK_DPORT);
+  if (pp != 0) {
+    if (pp != sport) return -1;
+    score++;
+  }
+  if (!any6(sk + SK_DADDR)) {
+    if (!eq6(sk + SK_DADDR, saddr)) return -1;
+    score++;
+  }
+  if (!devMatch(sk, dif)) return -1;
+  if (load<u32>(sk + SK_BOUND_DEV_IF) != 0) score++;
+  if (incomingHere(sk)) score++;
+  return score;
+}
+
+function lookup2v6(head: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif: u32, data: u32, len: u32): u32 {
+  let result: u32 = 0;
+  let badness: i32 = -1;
+  let sk = head;
+  while (sk != 0) {
+    const score = score6(sk, saddr, sport, daddr, hnum, dif);
+    if (score > badness) {
+      badness = score;
+      if (<u32>load<u8>(sk + SK_STATE) == TCP_ESTABLISHED) {
+        result = sk;
+      } else {
+        const sel = load<u32>(sk + SK_REUSEPORT_GROUP) != 0 ? reuseportSelect(sk, udpEhash6(daddr, hnum, saddr, sport), data, len) : 0;
+        if (sel == 0) {
+          result = sk;
+        } else {
+          if (!reuseportHasConns(sk)) return sel;
+          if (sel != SK_LOOKUP_DROP) {
+            result = sel;
+            badness = score6(sel, saddr, sport, daddr, hnum, dif);
+          }
+        }
+      }
+    }
+    sk = load<u32>(sk + SKX_NEXT2);
+  }
+  return result;
+}
+
+export function lookup4v6(t: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif: u32): u32 {
+  if (load<u32>(t + TB_CONNECTED) == 0) return 0;
+  const h = portHash4(true, daddr, 0x0600007f, hnum, saddr, 0x0600007f, sport) & (H4_SLOTS - 1);
+  let sk = load<u32>(load<u32>(t + TB_HASH4) + (h << 2));
+  while (sk != 0) {
+    if (<u32>load<u8>(sk + SK_FAMILY) == AF_INET6 && eq6(sk + SK_RCV_SADDR, daddr) && eq6(sk + SK_DADDR, saddr) &&
+      <u32>load<u16>(sk + SK_NUM) == hnum && <u32>load<u16>(sk + SK_DPORT) == sport && devMatch(sk, dif)) return sk;
+    sk = load<u32>(sk + SKX_NEXT4);
+  }
+  return 0;
+}
+
+/** __udp6_lib_lookup: addresses are 16-byte pointers; otherwise as udp4_lib_lookup. */
+export function udp6_lib_lookup(t: u32, protocol: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif: u32, data: u32, len: u32): u32 {
+  const c = lookup4v6(t, saddr, sport, daddr, hnum, dif);
+  if (c != 0) return c;
+  const h2 = load<u32>(t + TB_HASH2);
+  let result = lookup2v6(load<u32>(h2 + (hash2Of6(daddr, hnum) << 2)), saddr, sport, daddr, hnum, dif, data, len);
+  if (result != 0 && result != SK_LOOKUP_DROP && <u32>load<u8>(result + SK_STATE) == TCP_ESTABLISHED) return result;
+  const a = skLookupRun(AF_INET6, protocol, saddr, sport, daddr, hnum, dif);
+  if (a == SK_LOOKUP_DROP) return 0;
+  if (a != 0) {
+    const sel = load<u32>(a + SK_REUSEPORT_GROUP) != 0 ? reuseportSelect(a, udpEhash6(daddr, hnum, saddr, sport), data, len) : 0;
+    if (sel == SK_LOOKUP_DROP) return 0;
+    return sel != 0 ? sel : a;
+  }
+  if (result != 0) return result == SK_LOOKUP_DROP ? 0 : result;
+  if (any6(daddr)) return 0;
+  // the wildcard slot: :: shares 0.0.0.0's hash2 value (ipv6_portaddr_hash of any is jhash_1word(0))
+  result = lookup2v6(load<u32>(h2 + (hash2Of4(0, hnum) << 2)), saddr, sport, anyAddr(), hnum, dif, data, len);
+  return result == SK_LOOKUP_DROP ? 0 : result;
+}
+
+@inline function anyAddr(): u32 {
+  const a = l4Root() + 112 + 16; // 16 zero bytes of the root's spare room
+  store<u64>(a, 0);
+  store<u64>(a + 8, 0);
+  return a;
+}
+
+export { jhash1w };
+export const LOOKUP_FAMILY_V6: u32 = AF_INET6;

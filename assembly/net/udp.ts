@@ -1,0 +1,463 @@
+// UDP and UDP-Lite receive: __udp4_lib_rcv / __udp6_lib_rcv, their multicast and broadcast delivery,
+// and the ICMP errors about datagrams our sockets sent (__udp4_lib_err / __udp6_lib_err).
+//
+// Checks, in the kernel's order, with its counters (the datagram's group: Udp, UdpLite, Udp6, UdpLite6):
+//   no room for the 8-byte header                          InErrors, NOT_SPECIFIED
+//   length field over what arrived; UDP: under 8           InErrors, PKT_TOO_SMALL (UDP-Lite's length
+//                                                          field is its checksum coverage, RFC 3828)
+//   UDP-Lite: zero checksum, coverage 1-7 or past the end  InCsumErrors, InErrors, UDP_CSUM
+//   checksum wrong (RFC 768 / RFC 8200 8.1 pseudo-header;  InCsumErrors, InErrors, UDP_CSUM
+//     UDP over IPv4 with a zero checksum has none)
+//   IPv6 UDP with a zero checksum (RFC 8200: not allowed   InCsumErrors, InErrors, UDP_CSUM (no socket:
+//     unless the socket says so, RFC 6936; no option here) NO_SOCKET, as the kernel's reason there)
+//   no socket                                              NoPorts, ICMP(v6) port unreachable, NO_SOCKET
+//   the socket's UDP-Lite minimum coverage not met         InErrors, sk_drops, NOT_SPECIFIED
+//   SO_RCVBUF exceeded                                     RcvbufErrors, InErrors, sk_drops, SOCKET_RCVBUFF
+//   queued                                                 (InDatagrams when the reader takes it, as udp_recvmsg)
+// Broadcast and multicast go to every socket that matches (__udp_is_mcast_sock), each its own copy (a
+// new frame; the first match gets the original), none: IgnoredMulti, no ICMP.
+//
+// The kernel verifies a delivered datagram's checksum late (when it is read, or when a socket filter runs)
+// unless the device did; here it is verified before the lookup. The counters are the same; a datagram
+// with a bad checksum meeting a full queue counts as a checksum error here, a buffer error there.
+//
+// ICMP errors (local.ts hands over each error icmp_rcv / icmpv6_rcv accepted): the quoted datagram's
+// socket by a lookup with the addresses and ports swapped; with no IP_RECVERR the kernel reports only
+// hard errors on connected sockets: icmp_err_convert's fatal codes (port unreachable → ECONNREFUSED,
+// protocol unreachable → ENOPROTOOPT, …), parameter problem → EPROTO, fragmentation needed →
+// EMSGSIZE unless IP_PMTUDISC_DONT; ICMPv6: icmpv6_err_convert likewise, packet too big → EMSGSIZE.
+// No socket: Icmp:InErrors / Icmp6:InErrors.
+//
+// Reads: the datagram, the socket tables (sock_lookup.ts). Sets: UDP MIBs, drops, socket queues, SK_ERR.
+// Next: the socket's queue (sock.ts skEnqueue), icmp_send / icmpv6_send, or a drop.
+
+import { frameAlloc } from '../umem';
+import { FRAME_SIZE, XDP_PACKET_HEADROOM } from '../abi';
+import { copyBytes } from '../bytes';
+import { mibInc, netDrop, netFree, netRoot } from './core';
+import {
+  MIB_ICMP6_IN_ERRORS, MIB_ICMP_IN_ERRORS, NDROP_NO_SOCKET, NDROP_NOMEM, NDROP_NOT_SPECIFIED, NDROP_PKT_TOO_SMALL,
+  NDROP_SOCKET_RCVBUFF, NDROP_UDP_CSUM, SK_FAMILY, SK_FLAGS, SK_NUM, SK_PMTUDISC, SK_PROTOCOL, SK_STATE, SKF_IPV6ONLY,
+  TCP_ESTABLISHED, UDP_MIB_CSUMERRORS, UDP_MIB_IGNOREDMULTI, UDP_MIB_INERRORS, UDP_MIB_NOPORTS, UDP_MIB_RCVBUFERRORS,
+  AF_INET, AF_INET6, SK_BOUND_DEV_IF, SK_DPORT, SK_RCV_SADDR, SK_DADDR,
+} from './abi';
+import { csumAdd, csumFold16, csumIpv6Pseudo } from './csum';
+import { IPH_DADDR, IPH_SADDR, IPPROTO_UDPLITE, IP6H_DADDR, IP6H_SADDR, ldBe16 } from './inet';
+import { icmp_send, icmpv6_send, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, RTCF_BROADCAST, RTCF_MULTICAST } from './icmp';
+import {
+  l4Root, skDropInc, skEnqueue, skErrReport, udpMibBase, udpTables, SKX_DADDR4, SKX_RCV4, SKX_NEXT_PORT, SKX_RECV_CC,
+  SKX_RECV_CSCOV, TB_PORT,
+} from './sock';
+import { udp4_lib_lookup, udp6_lib_lookup } from './sock_lookup';
+
+const EPROTO: u32 = 71;
+const EMSGSIZE: u32 = 90;
+const ENOPROTOOPT: u32 = 92;
+const EOPNOTSUPP: u32 = 95;
+const ENETUNREACH: u32 = 101;
+const EHOSTDOWN: u32 = 112;
+const EHOSTUNREACH: u32 = 113;
+const ECONNREFUSED: u32 = 111;
+const ENONET: u32 = 64;
+const EACCES: u32 = 13;
+
+/** What the checks decided about a datagram's coverage: bytes the checksum covers (0: the checks failed). */
+let cscov: u32 = 0;
+/** Set by the checks: the UDP-Lite datagram covers less than all of itself (partial_cov). */
+let partialCov: bool = false;
+
+@inline function drop(q: u32, data: u32, mib: u32, reason: u32): void {
+  mibInc(mib + UDP_MIB_INERRORS);
+  netFree(q, data);
+  netDrop(reason);
+}
+
+@inline function csumError(q: u32, data: u32, mib: u32, reason: u32): void {
+  mibInc(mib + UDP_MIB_CSUMERRORS);
+  drop(q, data, mib, reason);
+}
+
+/**
+ * udplite_checksum_init: the coverage of the UDP-Lite datagram at `uh` (`avail` bytes). false when it
+ * breaks RFC 3828 (zero checksum, coverage 1-7 or past the end).
+ */
+@inline function udpliteCoverage(uh: u32, avail: u32): bool {
+  if (load<u16>(uh + 6) == 0) return false;
+  const c = ldBe16(uh + 4);
+  partialCov = false;
+  if (c == 0) {
+    cscov = avail;
+    return true;
+  }
+  if (c < 8 || c > avail) return false;
+  cscov = c;
+  partialCov = c < avail;
+  return true;
+}
+
+/** The checksum over `cov` bytes at `uh` with the IPv4 pseudo-header (length `plen`) sums to all ones. */
+@inline function csumOk4(iph: u32, uh: u32, cov: u32, plen: u32, proto: u32): bool {
+  let s: u64 = <u64>load<u32>(iph + IPH_SADDR) + <u64>load<u32>(iph + IPH_DADDR) + <u64>bswap<u32>(plen) + <u64>bswap<u32>(proto);
+  return csumFold16(csumAdd(uh, cov, s)) == 0xffff;
+}
+
+@inline function csumOk6(iph: u32, uh: u32, cov: u32, plen: u32, proto: u32): bool {
+  return csumFold16(csumAdd(uh, cov, csumIpv6Pseudo(iph + IP6H_SADDR, iph + IP6H_DADDR, plen, proto))) == 0xffff;
+}
+
+/**
+ * udp_queue_rcv_one_skb → __udp_queue_rcv_skb: the datagram (payload `uh + 8`, `ulen - 8` bytes) onto
+ * `sk`'s queue, or dropped with the socket's counters. Takes the frame.
+ */
+function queueRcv(sk: u32, q: u32, iph: u32, l3len: u32, uh: u32, ulen: u32, ifindex: u32, family: u32, mib: u32): void {
+  // UDP-Lite's receive coverage (UDPLITE_RECV_CSCOV): a partial coverage must reach the socket's minimum
+  if (load<u8>(sk + SKX_RECV_CC) != 0 && partialCov) {
+    const pcrlen = <u32>load<u16>(sk + SKX_RECV_CSCOV);
+    if (pcrlen == 0 || cscov < pcrlen) {
+      skDropInc(sk);
+      drop(q, iph, mib, NDROP_NOT_SPECIFIED);
+      return;
+    }
+  }
+  if (!skEnqueue(sk, q, iph, l3len, uh + 8, ulen - 8, ldBe16(uh), ifindex, family)) {
+    // Note that an ENOMEM error is charged twice (the kernel's words): RcvbufErrors and InErrors
+    mibInc(mib + UDP_MIB_RCVBUFERRORS);
+    skDropInc(sk);
+    drop(q, iph, mib, NDROP_SOCKET_RCVBUFF);
+  }
+}
+
+/**
+ * udp_rcv / udplite_rcv (__udp4_lib_rcv) for the local IPv4 datagram at `data` (`len` bytes, `hlen`-byte
+ * header) from `ifindex`, its route's flags `rtFlags` (RTCF_*). Takes the frame.
+ */
+export function udp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, rtFlags: u32): void {
+  const proto = <u32>load<u8>(data + 9);
+  const mib = udpMibBase(false, proto);
+  const uh = data + hlen;
+  const avail = len - hlen;
+  if (avail < 8) {
+    drop(q, data, mib, NDROP_NOT_SPECIFIED);
+    return;
+  }
+  let ulen = ldBe16(uh + 4);
+  if (ulen > avail) {
+    drop(q, data, mib, NDROP_PKT_TOO_SMALL);
+    return;
+  }
+  const lite = proto == IPPROTO_UDPLITE;
+  if (!lite) {
+    if (ulen < 8) {
+      drop(q, data, mib, NDROP_PKT_TOO_SMALL);
+      return;
+    }
+    // pskb_trim_rcsum: bytes past the UDP length are not the datagram's
+    cscov = ulen;
+    partialCov = false;
+    if (load<u16>(uh + 6) != 0 && !csumOk4(data, uh, ulen, ulen, proto)) {
+      csumError(q, data, mib, NDROP_UDP_CSUM);
+      return;
+    }
+  } else {
+    ulen = avail;
+    if (!udpliteCoverage(uh, avail) || !csumOk4(data, uh, cscov, avail, proto)) {
+      csumError(q, data, mib, NDROP_UDP_CSUM);
+      return;
+    }
+  }
+  const saddr = load<u32>(data + IPH_SADDR);
+  const daddr = load<u32>(data + IPH_DADDR);
+  const r = l4Root();
+  const t = r == 0 ? 0 : udpTables(r, proto);
+  if ((rtFlags & (RTCF_BROADCAST | RTCF_MULTICAST)) != 0) {
+    mcastDeliver4(t, q, data, hlen + ulen, uh, ulen, saddr, daddr, ifindex, mib);
+    return;
+  }
+  const sk = t == 0 ? 0 : udp4_lib_lookup(t, proto, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), ifindex, uh, ulen);
+  if (sk != 0) {
+    queueRcv(sk, q, data, hlen + ulen, uh, ulen, ifindex, AF_INET, mib);
+    return;
+  }
+  mibInc(mib + UDP_MIB_NOPORTS);
+  icmp_send(ifindex, data, len, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
+  netFree(q, data);
+  netDrop(NDROP_NO_SOCKET);
+}
+
+/** A copy of the datagram's frame (its L3 start at `data`, `l3len` bytes) for one more socket; 0: none left. */
+function cloneFrame(data: u32, l3len: u32): u32 {
+  const f = frameAlloc();
+  if (f == 0) return 0;
+  const off = data & (FRAME_SIZE - 1);
+  if (off + l3len > FRAME_SIZE || off < XDP_PACKET_HEADROOM) return 0;
+  copyBytes(f + off, data, l3len);
+  return f + off;
+}
+
+/** __udp_is_mcast_sock for IPv4. */
+@inline function mcastMatch4(sk: u32, hnum: u32, daddr: u32, sport: u32, saddr: u32, dif: u32): bool {
+  if (<u32>load<u16>(sk + SK_NUM) != hnum) return false;
+  const pd = load<u32>(sk + SKX_DADDR4);
+  if (pd != 0 && pd != saddr) return false;
+  const pp = <u32>load<u16>(sk + SK_DPORT);
+  if (pp != 0 && pp != sport) return false;
+  const rs = load<u32>(sk + SKX_RCV4);
+  if (rs != 0 && rs != daddr) return false;
+  if ((<u32>load<u8>(sk + SK_FLAGS) & SKF_IPV6ONLY) != 0) return false;
+  const b = load<u32>(sk + SK_BOUND_DEV_IF);
+  return b == 0 || b == dif;
+}
+
+/**
+ * __udp4_lib_mcast_deliver: every matching socket of the port gets the datagram; the first match gets
+ * this frame (last), the others copies. Takes the frame.
+ */
+function mcastDeliver4(t: u32, q: u32, data: u32, l3len: u32, uh: u32, ulen: u32, saddr: u32, daddr: u32, dif: u32, mib: u32): void {
+  const hnum = ldBe16(uh + 2);
+  const sport = ldBe16(uh);
+  let first: u32 = 0;
+  let sk = t == 0 ? 0 : load<u32>(load<u32>(t + TB_PORT) + (hnum << 2));
+  while (sk != 0) {
+    if (mcastMatch4(sk, hnum, daddr, sport, saddr, dif)) {
+      if (first == 0) first = sk;
+      else {
+        const c = cloneFrame(data, l3len);
+        if (c == 0) {
+          skDropInc(sk);
+          mibInc(mib + UDP_MIB_RCVBUFERRORS);
+          mibInc(mib + UDP_MIB_INERRORS);
+          netDrop(NDROP_NOMEM);
+        } else queueRcv(sk, 0, c, l3len, c + (uh - data), ulen, dif, AF_INET, mib);
+      }
+    }
+    sk = load<u32>(sk + SKX_NEXT_PORT);
+  }
+  if (first != 0) {
+    queueRcv(first, q, data, l3len, uh, ulen, dif, AF_INET, mib);
+    return;
+  }
+  mibInc(mib + UDP_MIB_IGNOREDMULTI);
+  netFree(q, data);
+  netDrop(NDROP_NOT_SPECIFIED);
+}
+
+// ---- IPv6 ----
+
+/**
+ * udpv6_rcv / udplitev6_rcv (__udp6_lib_rcv) for the local IPv6 datagram at `data` (`len` bytes, the
+ * UDP header at `off`) from `ifindex`; `unicast`: not to a multicast group. Takes the frame.
+ */
+export function udpv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32, proto: u32, unicast: bool): void {
+  const mib = udpMibBase(true, proto);
+  const uh = data + off;
+  const avail = len - off;
+  if (avail < 8) {
+    drop(q, data, mib, NDROP_NOT_SPECIFIED);
+    return;
+  }
+  let ulen = ldBe16(uh + 4);
+  if (ulen > avail) {
+    drop(q, data, mib, NDROP_PKT_TOO_SMALL);
+    return;
+  }
+  const lite = proto == IPPROTO_UDPLITE;
+  const zero = load<u16>(uh + 6) == 0;
+  if (!lite) {
+    if (ulen == 0) ulen = avail; // a jumbogram's length is the payload's
+    if (ulen < 8) {
+      drop(q, data, mib, NDROP_PKT_TOO_SMALL);
+      return;
+    }
+    cscov = ulen;
+    partialCov = false;
+  } else {
+    ulen = avail;
+    if (!udpliteCoverage(uh, avail)) {
+      csumError(q, data, mib, NDROP_UDP_CSUM);
+      return;
+    }
+  }
+  const saddr = data + IP6H_SADDR;
+  const daddr = data + IP6H_DADDR;
+  const r = l4Root();
+  const t = r == 0 ? 0 : udpTables(r, proto);
+  if (!unicast) {
+    if (!zero && !csumOk6(data, uh, cscov, ulen, proto)) {
+      csumError(q, data, mib, NDROP_UDP_CSUM);
+      return;
+    }
+    mcastDeliver6(t, q, data, off + ulen, uh, ulen, saddr, daddr, ifindex, mib, zero);
+    return;
+  }
+  const sk = t == 0 ? 0 : udp6_lib_lookup(t, proto, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), ifindex, uh, ulen);
+  if (sk != 0) {
+    // RFC 8200 8.1: a zero UDP checksum over IPv6 is an error unless the socket allows it (RFC 6936)
+    if (zero || !csumOk6(data, uh, cscov, ulen, proto)) {
+      csumError(q, data, mib, NDROP_UDP_CSUM);
+      return;
+    }
+    queueRcv(sk, q, data, off + ulen, uh, ulen, ifindex, AF_INET6, mib);
+    return;
+  }
+  if (zero) {
+    csumError(q, data, mib, NDROP_NO_SOCKET);
+    return;
+  }
+  if (!csumOk6(data, uh, cscov, ulen, proto)) {
+    csumError(q, data, mib, NDROP_UDP_CSUM);
+    return;
+  }
+  mibInc(mib + UDP_MIB_NOPORTS);
+  icmpv6_send(ifindex, data, len, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0);
+  netFree(q, data);
+  netDrop(NDROP_NO_SOCKET);
+}
+
+@inline function eq6(a: u32, b: u32): bool {
+  return load<u64>(a) == load<u64>(b) && load<u64>(a + 8) == load<u64>(b + 8);
+}
+
+@inline function any6(a: u32): bool {
+  return (load<u64>(a) | load<u64>(a + 8)) == 0;
+}
+
+/** __udp_v6_is_mcast_sock. */
+@inline function mcastMatch6(sk: u32, hnum: u32, daddr: u32, sport: u32, saddr: u32, dif: u32): bool {
+  if (<u32>load<u8>(sk + SK_FAMILY) != AF_INET6 || <u32>load<u16>(sk + SK_NUM) != hnum) return false;
+  const pp = <u32>load<u16>(sk + SK_DPORT);
+  if (pp != 0 && pp != sport) return false;
+  if (!any6(sk + SK_DADDR) && !eq6(sk + SK_DADDR, saddr)) return false;
+  if (!any6(sk + SK_RCV_SADDR) && !eq6(sk + SK_RCV_SADDR, daddr)) return false;
+  const b = load<u32>(sk + SK_BOUND_DEV_IF);
+  return b == 0 || b == dif;
+}
+
+function mcastDeliver6(t: u32, q: u32, data: u32, l3len: u32, uh: u32, ulen: u32, saddr: u32, daddr: u32, dif: u32, mib: u32, zero: bool): void {
+  const hnum = ldBe16(uh + 2);
+  const sport = ldBe16(uh);
+  let first: u32 = 0;
+  let sk = t == 0 || zero ? 0 : load<u32>(load<u32>(t + TB_PORT) + (hnum << 2));
+  while (sk != 0) {
+    if (mcastMatch6(sk, hnum, daddr, sport, saddr, dif)) {
+      if (first == 0) first = sk;
+      else {
+        const c = cloneFrame(data, l3len);
+        if (c == 0) {
+          skDropInc(sk);
+          mibInc(mib + UDP_MIB_RCVBUFERRORS);
+          mibInc(mib + UDP_MIB_INERRORS);
+          netDrop(NDROP_NOMEM);
+        } else queueRcv(sk, 0, c, l3len, c + (uh - data), ulen, dif, AF_INET6, mib);
+      }
+    }
+    sk = load<u32>(sk + SKX_NEXT_PORT);
+  }
+  if (first != 0) {
+    queueRcv(first, q, data, l3len, uh, ulen, dif, AF_INET6, mib);
+    return;
+  }
+  mibInc(mib + UDP_MIB_IGNOREDMULTI);
+  netFree(q, data);
+  netDrop(NDROP_NOT_SPECIFIED);
+}
+
+// ---- ICMP errors ----
+
+/** icmp_err_convert: errno and fatal (bit 8) by destination-unreachable code. */
+function unreachConvert(code: u32): u32 {
+  switch (code) {
+    case 0: return ENETUNREACH;
+    case 1: return EHOSTUNREACH;
+    case 2: return ENOPROTOOPT | 0x100;
+    case 3: return ECONNREFUSED | 0x100;
+    case 4: return EMSGSIZE;
+    case 5: return EOPNOTSUPP;
+    case 6: return ENETUNREACH | 0x100;
+    case 7: return EHOSTDOWN | 0x100;
+    case 8: return ENONET | 0x100;
+    case 9: return ENETUNREACH | 0x100;
+    case 10: return EHOSTUNREACH | 0x100;
+    case 11: return ENETUNREACH;
+    case 12: return EHOSTUNREACH;
+    default: return EHOSTUNREACH | 0x100; // 13-15: filtered, precedence violation / cutoff
+  }
+}
+
+/**
+ * __udp4_lib_err: the ICMP error at `ic` (`ilen` bytes of ICMP, its quoted IP header at ic + 8 and at
+ * least 8 bytes after it, as icmp_rcv checked) about a UDP / UDP-Lite datagram, received on `ifindex`.
+ */
+export function udp_err(ifindex: u32, ic: u32, ilen: u32): void {
+  if (netRoot() == 0) return;
+  const type = <u32>load<u8>(ic);
+  const code = <u32>load<u8>(ic + 1);
+  const inner = ic + 8;
+  const ihl = (<u32>load<u8>(inner) & 0xf) << 2;
+  if (ilen < 8 + ihl + 8) return;
+  const proto = <u32>load<u8>(inner + 9);
+  const uh = inner + ihl;
+  const r = l4Root();
+  const t = r == 0 ? 0 : udpTables(r, proto);
+  // the datagram we sent: our address is its source; look it up as if it were coming back
+  const sk = t == 0 ? 0 : udp4_lib_lookup(t, proto, load<u32>(inner + IPH_DADDR), ldBe16(uh + 2), load<u32>(inner + IPH_SADDR), ldBe16(uh), ifindex, 0, 0);
+  if (sk == 0) {
+    mibInc(MIB_ICMP_IN_ERRORS);
+    return;
+  }
+  let err: u32 = 0;
+  let hard = false;
+  if (type == 4) return; // source quench
+  if (type == 12) {
+    err = EPROTO;
+    hard = true;
+  } else if (type == 3) {
+    if (code == 4) {
+      if (<u32>load<u8>(sk + SK_PMTUDISC) == 0) return; // IP_PMTUDISC_DONT
+      err = EMSGSIZE;
+      hard = true;
+    } else {
+      const c = unreachConvert(code);
+      err = c & 0xff;
+      hard = (c & 0x100) != 0;
+    }
+  } else if (type == 5) return; // redirect
+  else err = EHOSTUNREACH; // time exceeded and the rest
+  if (!hard || <u32>load<u8>(sk + SK_STATE) != TCP_ESTABLISHED) return;
+  skErrReport(sk, err);
+}
+
+/**
+ * __udp6_lib_err: the ICMPv6 error at `ic` (`ilen` bytes), its quoted IPv6 header at ic + 8 and the
+ * UDP header at `uh` (found past any extension headers by the caller); `proto` the quoted upper layer.
+ */
+export function udpv6_err(ifindex: u32, ic: u32, uh: u32, proto: u32): void {
+  if (netRoot() == 0) return;
+  const type = <u32>load<u8>(ic);
+  const code = <u32>load<u8>(ic + 1);
+  const inner = ic + 8;
+  const r = l4Root();
+  const t = r == 0 ? 0 : udpTables(r, proto);
+  const sk = t == 0 ? 0 : udp6_lib_lookup(t, proto, inner + IP6H_DADDR, ldBe16(uh + 2), inner + IP6H_SADDR, ldBe16(uh), ifindex, 0, 0);
+  if (sk == 0) {
+    mibInc(MIB_ICMP6_IN_ERRORS);
+    return;
+  }
+  let err: u32 = EPROTO;
+  let hard = false;
+  if (type == 1) {
+    hard = true;
+    if (code == 0) { err = ENETUNREACH; hard = false; }
+    else if (code == 1) err = EACCES;
+    else if (code == 2 || code == 3) { err = EHOSTUNREACH; hard = false; }
+    else if (code == 4) err = ECONNREFUSED;
+    else if (code == 5 || code == 6) err = EACCES;
+  } else if (type == 2) {
+    err = EMSGSIZE;
+    if (<u32>load<u8>(sk + SK_PMTUDISC) != 0) hard = true;
+  } else if (type == 4) {
+    hard = true;
+  } else if (type == 3) err = EHOSTUNREACH;
+  if (!hard || <u32>load<u8>(sk + SK_STATE) != TCP_ESTABLISHED) return;
+  skErrReport(sk, err);
+}
+
