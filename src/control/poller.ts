@@ -7,6 +7,7 @@
 //                                       stages: sockets with news (sk_ready → 'message'…), wires (TX → peer RX)
 //                                     until a round did nothing ─▶ idle
 //                                     still busy after `bursts` rounds ─▶ kick() again (I/O gets a turn)
+//   (kicks are ref'd immediates: an unref'd one would wait in epoll for unrelated I/O before running)
 //                           idle ─▶ a timer only when the stack has one due (net_next_timer), else nothing
 //
 // Who kicks: a socket that sent (its frames wait on a TX ring or on a loopback), a wire that carried
@@ -109,8 +110,9 @@ export class Poller {
       this.immediate = undefined;
       this.run();
     });
-    // A kick alone does not keep the process alive; a holder does (as a closing node socket's last send).
-    im.unref();
+    // Ref'd: node starts the check phase's idle handle only for ref'd immediates — an unref'd one waits
+    // in epoll for unrelated I/O or a timer (measured: sends left a second later, at a neighbour timer).
+    // It keeps the loop for one turn, which is what pending work should do.
     this.immediate = im;
   }
 

@@ -27,7 +27,6 @@ interface SockExports {
 }
 
 const IPPROTO_UDP = 17;
-const ENOPROTOOPT = 92;
 const ENOMEM = 12;
 /** SK_STATE of a connected socket. */
 const TCP_ESTABLISHED = 1;
@@ -96,9 +95,8 @@ class ExportsBackend implements SocketBackend {
   }
 
   setsockopt(id: number, o: SockOpt, value: number): number {
-    const r = this.x.sk_setsockopt(id, this.opt(id, o), value);
-    // An option the table does not know: what setsockopt answers for it.
-    return r === -22 && (o === 'mcloop' || o === 'mcttl') && this.v6.has(id) ? -ENOPROTOOPT : r;
+    // An option the table does not keep answers -ENOPROTOOPT, as setsockopt does.
+    return this.x.sk_setsockopt(id, this.opt(id, o), value);
   }
 
   getsockopt(id: number, o: SockOpt): number {

@@ -75,7 +75,7 @@ function wxdpEnv(): Env {
       const db = b.addDevice({ name: 'w0', mac: '02:00:00:00:0b:01' });
       for (const line of ['link set w0 up', 'addr add 192.0.2.1/24 dev w0', 'addr add 2001:db8::1/64 dev w0 nodad']) a.ip(line);
       for (const line of ['link set w0 up', 'addr add 192.0.2.2/24 dev w0', 'addr add 2001:db8::2/64 dev w0 nodad']) b.ip(line);
-      wire = Datapath.wire(a, da, b, db);
+      wire = Datapath.wire(a, da, b, db, process.env.WIRE_LOG ? { tap: (f, from) => console.log('WIRE', performance.now().toFixed(0), from, f.length, Buffer.from(f.subarray(12, 14)).toString('hex')) } : {});
       Poller.of(a).kick();
       Poller.of(b).kick();
     },
