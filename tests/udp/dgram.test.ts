@@ -10,7 +10,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as dgram from 'node:dgram';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Datapath } from '../../src/control/datapath.js';
 import { Poller } from '../../src/control/poller.js';
 import type { Wire } from '../../src/control/wire.js';
@@ -255,6 +256,17 @@ describe.each(ENVS)('$name', (env) => {
       const t = make('a', { type: 'udp4', reuseAddr: true });
       await new Promise<void>((resolve) => t.bind(s.address().port, resolve));
       expect(t.address().port).toBe(s.address().port);
+    });
+
+    it('bind({ fd }) of a file: ERR_INVALID_FD_TYPE, and the socket is left binding (a second bind: ERR_SOCKET_ALREADY_BOUND)', () => {
+      const fd = openSync(fileURLToPath(import.meta.url), 'r');
+      try {
+        const s = make('a');
+        expect(nodeErr(thrown(() => s.bind({ fd })))).toEqual({ ctor: 'TypeError', name: 'TypeError', code: 'ERR_INVALID_FD_TYPE', message: 'Unsupported fd type: FILE', text: 'TypeError [ERR_INVALID_FD_TYPE]: Unsupported fd type: FILE', keys: ['code'] });
+        expect((thrown(() => s.bind(0)) as { code: string }).code).toBe('ERR_SOCKET_ALREADY_BOUND');
+      } finally {
+        closeSync(fd);
+      }
     });
 
     it('address() before bind: getsockname EBADF', () => {
@@ -530,6 +542,24 @@ describe.each(ENVS)('$name', (env) => {
       const t = make('a');
       await new Promise<void>((resolve) => t.bind(port, resolve));
       expect(t.address().port).toBe(port);
+    });
+
+    it('an AbortSignal closes the socket; an aborted one closes it at once; Symbol.asyncDispose closes it', async () => {
+      const ac = new AbortController();
+      const s = make('a', { type: 'udp4', signal: ac.signal });
+      s.bind(0);
+      await once(s, 'listening');
+      const closed = once(s, 'close');
+      ac.abort();
+      await closed;
+      expect((thrown(() => s.address()) as { code: string }).code).toBe('ERR_SOCKET_DGRAM_NOT_RUNNING');
+      const t = make('a', { type: 'udp4', signal: AbortSignal.abort() });
+      await once(t, 'close');
+      expect((thrown(() => t.bind(0)) as { code: string }).code).toBe('ERR_SOCKET_DGRAM_NOT_RUNNING');
+      const u = await bound('a');
+      await (u as unknown as AsyncDisposable)[Symbol.asyncDispose]();
+      expect((thrown(() => u.address()) as { code: string }).code).toBe('ERR_SOCKET_DGRAM_NOT_RUNNING');
+      expect(nodeErr(thrown(() => make('a', { type: 'udp4', signal: {} as AbortSignal })))).toMatchObject({ ctor: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
     });
 
     it('close while the implicit bind of a send is under way: the send is dropped without its callback, close comes after', async () => {
