@@ -424,6 +424,10 @@ export class UdpSocket extends EventEmitter {
     const handle = new UdpHandle(udp, family);
     handle.owner = this;
     if (typeof listener === 'function') this.on('message', listener);
+    // Datagrams wait in the queue while nobody reads (node would have dropped them): a new reader gets them.
+    this.on('newListener', (event: string | symbol) => {
+      if (event === 'message' && this.state.handle) udp.revisit(this.state.handle);
+    });
     this.state = {
       handle,
       // lookup4 / lookup6: an empty address is the loopback one
@@ -935,6 +939,16 @@ export class Udp {
     this.pending.delete(id);
   }
 
+  /**
+   * @internal A socket found a reader after its datagrams were reported (a 'message' listener added
+   * later, an iterator started): visit it at the next round even if nothing new arrives.
+   */
+  revisit(h: UdpHandle): void {
+    if (h.fd < 0 || !this.byId.has(h.fd)) return;
+    this.pending.add(h.fd);
+    this.poller.kick();
+  }
+
   /** @internal Hold the process alive for an active handle (bound, receiving, ref'd), release it otherwise. */
   holdFor(h: UdpHandle): void {
     if (h.active) this.poller.hold(h);
@@ -952,6 +966,35 @@ export class Udp {
     return out;
   }
 
+  /** One ready socket: its pending error, then its datagrams to 'message' or a waiting iterator. */
+  private visit(id: number, h: UdpHandle, s: UdpSocket): number {
+    let work = 0;
+    const err = this.backend().takeError(id);
+    if (err) {
+      work++;
+      s.emit('error', errnoException(-err, 'recvmsg'));
+      if (!s.state.handle) return work;
+    }
+    if (s.listenerCount('message') > 0) {
+      // Like libuv's read loop: a bounded number per visit, the rest at the next round.
+      let i = 0;
+      for (; i < 32 && h.fd >= 0 && s.listenerCount('message') > 0; i++) {
+        const batch = this.receive(h, 64);
+        if (batch.length === 0) break;
+        work += batch.length;
+        for (const d of batch) {
+          if (h.fd < 0) break; // closed by a listener: nothing more for it
+          s.emit('message', d.msg, d.rinfo);
+        }
+      }
+      if (i === 32 && h.fd >= 0) this.pending.add(id);
+    } else if (s.waiting) {
+      work++;
+      s.wake();
+    }
+    return work;
+  }
+
   /** The poller's stage: visit the sockets with news. Returns datagrams and errors delivered. */
   private deliver(): number {
     if (this.byId.size === 0) return 0;
@@ -967,25 +1010,15 @@ export class Udp {
       const h = this.byId.get(id);
       const s = h?.owner;
       if (!h || !s || !h.receiving) continue;
-      const err = be.takeError(id);
-      if (err) {
-        work++;
-        s.emit('error', errnoException(-err, 'recvmsg'));
-        if (!s.state.handle) continue;
-      }
-      if (s.listenerCount('message') > 0) {
-        // Like libuv's read loop: a bounded number per visit, the rest at the next round.
-        let i = 0;
-        for (; i < 32 && h.fd >= 0 && s.listenerCount('message') > 0; i++) {
-          const batch = this.receive(h, 64);
-          if (batch.length === 0) break;
-          work += batch.length;
-          for (const d of batch) s.emit('message', d.msg, d.rinfo);
-        }
-        if (i === 32 && h.fd >= 0) this.pending.add(id);
-      } else if (s.waiting) {
-        work++;
-        s.wake();
+      try {
+        work += this.visit(id, h, s);
+      } catch (e) {
+        this.pending.add(id);
+        // A listener threw: as from node's libuv callback, an uncaught exception — after the other
+        // sockets of this round had their turn, so none loses its place on the ready list.
+        process.nextTick(() => {
+          throw e;
+        });
       }
     }
     return work;

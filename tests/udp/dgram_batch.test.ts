@@ -101,6 +101,21 @@ describe('receiveBatch', () => {
   });
 });
 
+describe("'message' delivery", () => {
+  it('datagrams queued while nobody listened go to the first listener; a listener that closes the socket gets no more', async () => {
+    const { r, s, port } = await pair();
+    await sendAll(s, port, ['q1', 'q2', 'q3']);
+    settle();
+    const seen: string[] = [];
+    r.on('message', (m) => {
+      seen.push(m.toString());
+      r.close();
+    });
+    await once(r, 'close');
+    expect(seen).toEqual(['q1']);
+  });
+});
+
 describe('async iteration', () => {
   it('for await yields each datagram as it comes, in order', async () => {
     const { r, s, port } = await pair();
