@@ -34,6 +34,7 @@ export type ErrorCode =
   | 'BTF_INVALID' // .BTF / .BTF.ext that is truncated or inconsistent (type id out of range, bad kind)
   | 'PCAP_INVALID' // a pcap or pcapng capture that is truncated or malformed (the message names the byte offset)
   | 'SOCKET_SEND' // a datagram the UDP send path refused (the kernel's errno in `errno`)
+  | 'SOCKET' // a socket call refused: `errno` names the kernel's (EADDRINUSE, EADDRNOTAVAIL, ENETUNREACH…)
   | 'USAGE'; // bad CLI or API arguments
 
 export class WxdpError extends Error {

@@ -43,6 +43,8 @@
 //   sockById(id) → record address | 0
 //   sk_autobind(sk) → 0 | -errno                   inet_autobind (the send path calls it)
 //   sk_rmem_default(v) / sk_rmem_max(v)             net.core.rmem_default / rmem_max (212992)
+//   sk_io_area() → address                          the control plane's I/O area (IO_*): an address to
+//       pass, a meta array and a data buffer for sk_recv / sk_recv_batch (one reader: the control plane)
 //
 // ---- The L4 root (NR_L4: made by the first sk_create, published by one store) ----
 //
@@ -123,6 +125,14 @@ export const RM_ADDR: u32 = 16; //   16 bytes source address (AF_INET: first 4)
 export const RM_SIZE: u32 = 32;
 export const RM_FLAG_TRUNC: u32 = 1;
 //
+// ---- The control plane's I/O area (sk_io_area) ----
+export const IO_ADDR: u32 = 0; //        16 bytes: an address for sk_bind / sk_connect
+export const IO_META: u32 = 64; //       IO_META_MAX × RM_SIZE
+export const IO_META_MAX: u32 = 1024;
+export const IO_DATA: u32 = 65536; //    IO_DATA_SIZE bytes of datagrams
+export const IO_DATA_SIZE: u32 = 196608;
+const IO_SIZE: u32 = 262144;
+//
 // ---- Socket options: opt = level << 8 | optname (SOL_SOCKET 1, IPPROTO_IP 0, IPPROTO_IPV6 41, SOL_UDPLITE 136) ----
 export const SKO_SO_REUSEADDR: u32 = 0x102;
 export const SKO_SO_TYPE: u32 = 0x103;
@@ -194,6 +204,7 @@ const L4_RMEM_MAX: u32 = 72;
 const L4_WMEM_DEFAULT: u32 = 76;
 const L4_WMEM_MAX: u32 = 80;
 const L4_RG_ID: u32 = 84;
+const L4_IO: u32 = 88;
 const L4_SIZE: u32 = 128;
 export const TB_PORT: u32 = 0;
 export const TB_HASH2: u32 = 4;
@@ -251,7 +262,9 @@ function l4Init(): u32 {
   const free = rc_alloc(SK_MAX * 4);
   const ready = rc_alloc(SK_MAX * 4);
   const raw = rc_alloc(512 * 4);
-  if (r == 0 || ids == 0 || free == 0 || ready == 0 || raw == 0) return 0;
+  const io = rc_alloc(IO_SIZE);
+  if (r == 0 || ids == 0 || free == 0 || ready == 0 || raw == 0 || io == 0) return 0;
+  store<u32>(r + L4_IO, io);
   store<u32>(r, L4_MAGIC);
   store<u32>(r + L4_IDS, ids);
   store<u32>(r + L4_NEXT_ID, 1);
@@ -1030,6 +1043,11 @@ export function sk_rmem_max(v: u32): void {
   if (r != 0) store<u32>(r + L4_RMEM_MAX, v);
 }
 
+export function sk_io_area(): u32 {
+  const r = l4Init();
+  return r == 0 ? 0 : load<u32>(r + L4_IO);
+}
+
 /** Sockets live (tests, stats). */
 export function sk_count(): u32 {
   if (netRoot() == 0) return 0;
@@ -1087,7 +1105,8 @@ export function skEnqueue(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, p
   store<u32>(sk + SKX_QLEN, load<u32>(sk + SKX_QLEN) + 1);
   store<u64>(sk + SK_RX_PACKETS, load<u64>(sk + SK_RX_PACKETS) + 1);
   store<u64>(sk + SK_RX_BYTES, load<u64>(sk + SK_RX_BYTES) + <u64>plen);
-  store<u32>(sk + SKX_INCOMING, netWorkerSlot() + 1);
+  // sk_incoming_cpu_update: only a socket with a peer address records where it last received
+  if (load<u32>(sk + SKX_DADDR4) != 0) store<u32>(sk + SKX_INCOMING, netWorkerSlot() + 1);
   markReady(sk);
   return true;
 }
@@ -1166,7 +1185,8 @@ function dequeue(sk: u32, f: u32): void {
   store<u32>(sk + SKX_QLEN, load<u32>(sk + SKX_QLEN) - 1);
   store<u32>(sk + SK_RMEM, load<u32>(sk + SK_RMEM) - load<u32>(f + QF_TRUESIZE));
   const raw = <u32>load<u8>(sk + SKX_RAW_PROTO);
-  if (raw == 0) mibInc(udpMibBase(isV6(sk), <u32>load<u8>(sk + SK_PROTOCOL)) + UDP_MIB_INDATAGRAMS);
+  // udpv6_recvmsg counts by the datagram's family (is_udp4), not the socket's
+  if (raw == 0) mibInc(udpMibBase(<u32>load<u8>(f + QF_FAMILY) == AF_INET6, <u32>load<u8>(sk + SK_PROTOCOL)) + UDP_MIB_INDATAGRAMS);
   netFree(load<u32>(f + QF_Q), f);
 }
 

@@ -54,6 +54,7 @@ import { Routes } from './routes.js';
 import { Rules } from './rules.js';
 import { Neighbours } from './neigh.js';
 import { Sysctls, type SysctlValue } from './sysctl.js';
+import { SocketTable } from './sockets.js';
 import { Stack } from './stack.js';
 import { ipCommand, type IpResult } from './ip/index.js';
 import { Wire, type WireOptions } from './wire.js';
@@ -194,6 +195,7 @@ export class Datapath {
   private _neigh?: Neighbours;
   private _sysctl?: Sysctls;
   private _udp?: Udp;
+  private _sockets?: SocketTable;
 
   /** The stack behind XDP_PASS: its clock and counters (set up on first use). */
   get stack(): Stack {
@@ -232,6 +234,11 @@ export class Datapath {
   /** UDP sockets with node:dgram's interface (`dp.udp.createSocket('udp4')`), delivered by the poller. */
   get udp(): Udp {
     return (this._udp ??= new Udp(this));
+  }
+  /** The socket table (UDP / UDP-Lite sockets and raw protocol handlers, by id). */
+  get socketTable(): SocketTable {
+    this.stack;
+    return (this._sockets ??= new SocketTable(this));
   }
   /** One iproute2 command line (without the leading `ip`), e.g. `route add 198.51.100.0/24 via 192.0.2.1`. */
   ip(line: string): IpResult {

@@ -1,0 +1,79 @@
+#!/usr/bin/python3
+# The kernel side of tests/udp/udp_kernel.test.ts. Run inside the host namespace H (ip netns exec H):
+# makes the sockets a case lists (Python sockets: SO_REUSEADDR, SO_REUSEPORT, IPV6_V6ONLY,
+# SO_BINDTODEVICE, bind, connect) and reports each call's errno; then, from the probe namespace P
+# (entered with setns, so the sockets stay H's), sends each frame out of P's veth with AF_PACKET and
+# reports, per frame, what H sent back on that veth and which socket received what.
+#
+# argv[1]: JSON {"probe": P, "ifname": veth in P, "wait": seconds, "sockets": [...], "frames": [hex, ...]}
+#   a socket: {"family": 4|6, "reuseaddr", "reuseport", "v6only", "dev": name|null,
+#              "bind": [addr, port]|null, "connect": [addr, port]|null}
+# stdout: JSON {"calls": [[bind errno, connect errno, local port]...], "results": [{"tx": [hex], "got": [[i, hex, addr, port]]}]}
+import ctypes, errno, json, os, select, socket, sys, time
+
+cfg = json.loads(sys.argv[1])
+socks = []
+calls = []
+for s in cfg['sockets']:
+    fam = socket.AF_INET6 if s['family'] == 6 else socket.AF_INET
+    k = socket.socket(fam, socket.SOCK_DGRAM, 0)
+    if s.get('reuseaddr'):
+        k.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if s.get('reuseport'):
+        k.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    if fam == socket.AF_INET6:
+        k.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1 if s.get('v6only') else 0)
+    if s.get('dev'):
+        k.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, s['dev'].encode())
+    be = ce = 0
+    if s.get('bind') is not None:
+        try:
+            k.bind(tuple(s['bind']))
+        except OSError as e:
+            be = e.errno
+    if s.get('connect') is not None:
+        try:
+            k.connect(tuple(s['connect']))
+        except OSError as e:
+            ce = e.errno
+    k.setblocking(False)
+    socks.append(k)
+    calls.append([be, ce, k.getsockname()[1]])
+
+results = []
+if cfg.get('frames'):
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = os.open('/run/netns/' + cfg['probe'], os.O_RDONLY)
+    if libc.setns(fd, 0x40000000) != 0:  # CLONE_NEWNET
+        raise OSError(ctypes.get_errno(), 'setns')
+    p = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+    p.bind((cfg['ifname'], 0))
+
+    def noise(f):
+        # what the kernel sends unprompted: IPv6 router solicitations and MLD reports
+        return len(f) > 54 and f[12:14] == b'\x86\xdd' and ((f[20] == 58 and f[54] in (131, 133, 143)) or (f[20] == 0 and len(f) > 62 and f[62] == 143))
+
+    for h in cfg['frames']:
+        while select.select([p], [], [], 0)[0]:
+            p.recv(65535)
+        p.send(bytes.fromhex(h))
+        time.sleep(cfg.get('wait', 0.05))
+        tx = []
+        while select.select([p], [], [], 0)[0]:
+            f, a = p.recvfrom(65535)
+            if a[2] != socket.PACKET_OUTGOING and not noise(f):
+                tx.append(f.hex())
+        got = []
+        for i, k in enumerate(socks):
+            while True:
+                try:
+                    d, a = k.recvfrom(65535)
+                except (BlockingIOError, InterruptedError):
+                    break
+                except OSError as e:
+                    got.append([i, 'error', errno.errorcode.get(e.errno, str(e.errno)), 0])
+                    continue
+                got.append([i, d.hex(), a[0], a[1]])
+        results.append({'tx': tx, 'got': got})
+
+print(json.dumps({'calls': calls, 'results': results}))
