@@ -36,15 +36,16 @@
 //
 // Known differences: a datagram larger than a pool frame (L3 REASM_FRAME_L3_MAX) to a device whose MTU
 // is larger still (jumbo frames) goes out in fragments of a pool frame's size, DF or not; multicast sends use
-// the bound device (no IP_MULTICAST_IF) and are not looped back to local members; a broadcast is not looped
-// back to the sender's host (the kernel's ip_mc_output copy).
+// the bound device (no IP_MULTICAST_IF) and are not looped back to local members (no group memberships).
+// A broadcast is looped back to the host as ip_mc_output does (whole, straight to local delivery, Ip:InReceives
+// counted as ip_rcv would).
 
 import { mibInc, netDrop, netdevGet, netFree, netRoot, netScratch, sysctl } from './core';
 import {
   AF_INET, AF_INET6, CONF6_HOP_LIMIT, FL_DPORT, FL_DST, FL_FAMILY, FL_IIF, FL_LABEL, FL_MARK, FL_OIF, FL_PROTO,
   FL_SCOPE, FL_SIZE, FL_SPORT, FL_SRC, FL_TOS, FR_FAMILY, FR_GW, FR_GW_FAMILY, FR_MTU, FR_OIF, FR_PREFSRC, FR_TYPE,
   IFF_LOOPBACK, IFF_UP, LOOPBACK_IFINDEX, MIB_IP6_FRAG_CREATES, MIB_IP6_FRAG_OKS, MIB_IP6_OUT_NO_ROUTES,
-  MIB_IP6_OUT_REQUESTS, MIB_IP_FRAG_CREATES, MIB_IP_FRAG_OKS, MIB_IP_OUT_NO_ROUTES, MIB_IP_OUT_REQUESTS, ND_CONF6,
+  MIB_IP6_OUT_REQUESTS, MIB_IP_FRAG_CREATES, MIB_IP_FRAG_OKS, MIB_IP_IN_RECEIVES, MIB_IP_OUT_NO_ROUTES, MIB_IP_OUT_REQUESTS, ND_CONF6,
   ND_FLAGS, ND_MTU, NDROP_NOMEM, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RTN_BROADCAST, RTN_LOCAL,
   RTN_MULTICAST, RTN_PROHIBIT, RTN_THROW, RTN_UNICAST, RTN_UNREACHABLE, SCR_UDP_TX, SK6F_DONTFRAG, SK_BOUND_DEV_IF, SK_DADDR, SK_DPORT, SK_FAMILY, SK_FLAGS,
   SK_FLAGS6, SK_MARK, SK_MC_TTL, SK_NUM, SK_PCFLAG, SK_PCSLEN, SK_PMTUDISC, SK_PROTOCOL, SK_RCV_SADDR, SK_SADDR,
@@ -54,13 +55,14 @@ import {
 } from './abi';
 import { fib4_lookup, fib4_local_type, fib6_lookup, fib6_lookup_oif, fib6_select_path, fib_result_prefsrc } from './fib';
 import { neigh_output } from './neigh';
-import { inet_select_addr, ipv6_dev_get_saddr } from './netdev';
+import { inet_select_addr, ipv6_dev_get_saddr, netdevMac, putMac } from './netdev';
+import { ip_local_deliver } from './local';
 import { dst_pmtu } from './dst';
 import { devMtu6, nextIpId } from './output';
-import { csumAdd, csumFinish } from './csum';
+import { csumAdd, csumFinish, ipSendCheck } from './csum';
 import {
   ETH_HLEN, ETH_P_IP, ETH_P_IPV6, IP_DF, IP_MF, IPPROTO_FRAGMENT, IPPROTO_UDPLITE, IPV6_HLEN, ipv4IsLbcast,
-  ipv4IsLocalMulticast, ipv4IsLoopback, ipv4IsMulticast, ipv4IsZeronet, ipv6Copy, ipv6IsAny, ipv6IsMulticast, stBe16,
+  ipv4IsLocalMulticast, ipv4IsLoopback, ipv4IsMulticast, ipv4IsZeronet, ipv6Copy, ipv6IsAny, ipv6IsMulticast, ldBe16, stBe16,
   stBe32,
 } from './inet';
 import { REASM_FRAME_L3_MAX } from './reasm';
@@ -466,6 +468,9 @@ function udpSend4(sk: u32, buf: u32, len: u32, given: bool, daddr: u32, dport: u
   udpHeader(sk, first + 20, buf, len, sport, dport, ph, nocheck);
   mibInc(MIB_IP_OUT_REQUESTS);
   const frags = frameNext(first) != 0;
+  // ip_mc_output: a broadcast also goes up to this host's own sockets, whole (the clone is taken before
+  // fragmentation); built before the frames are handed on, which may give them back
+  const lc = (rtFlags & RTCF_BROADCAST) != 0 && !loop ? loopCopy4(first, buf, len) : 0;
   chainSend(first, ETH_P_IP);
   if (frags) {
     // ip_do_fragment: each fragment counted as it is handed on, then the datagram
@@ -473,7 +478,36 @@ function udpSend4(sk: u32, buf: u32, len: u32, given: bool, daddr: u32, dport: u
     mibInc(MIB_IP_FRAG_OKS);
   }
   sent(sk, false, len);
+  if (lc != 0) {
+    // dev_loopback_xmit → ip_rcv on the output device, the output route kept: straight to local delivery
+    mibInc(MIB_IP_IN_RECEIVES);
+    ip_local_deliver(rtDev, 0, lc, UDP_HLEN + len + 20, RTCF_BROADCAST | RTCF_LOCAL);
+  }
   return <i32>len;
+}
+
+/**
+ * The datagram whose first frame (or only one) is `first` as one frame for local delivery: its IP header
+ * with the whole length and no fragment fields, the UDP header, the payload from `buf`. 0 when no frame
+ * is left (the copy is lost, as a failed skb_clone loses it).
+ */
+function loopCopy4(first: u32, buf: u32, len: u32): u32 {
+  const total = 20 + UDP_HLEN + len;
+  const ip = frameFor(total, 0);
+  if (ip == 0) {
+    netDrop(NDROP_NOMEM);
+    return 0;
+  }
+  // the Ethernet header as the link would carry it: to the broadcast address from the device's own
+  memory.fill(ip - ETH_HLEN, 0xff, 6);
+  putMac(ip - ETH_HLEN + 6, netdevMac(netdevGet(rtDev)));
+  stBe16(ip - 2, ETH_P_IP);
+  copyBytes(ip, first, 20 + UDP_HLEN);
+  stBe16(ip + 2, total);
+  stBe16(ip + 6, ldBe16(ip + 6) & IP_DF);
+  ipSendCheck(ip, 20);
+  copyBytes(ip + 20 + UDP_HLEN, buf, len);
+  return ip;
 }
 
 // ---- IPv6 ----

@@ -13,7 +13,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { Fixture, stackUnready, concat, eth, fragments4, fragments6, hex, inetChecksum, ipv4, ipv6, type LinkCfg, type NeighCfg, type RouteCfg } from './support.js';
 import { udp } from '../support/frames.js';
 import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
-import { SK, SKF, SK6F, UDPLITE, AF_INET, AF_INET6, SK_SIZE } from '../../src/runtime/net_abi.js';
+import { SKF, SK6F, AF_INET6 } from '../../src/runtime/net_abi.js';
+import { sockRecord, type SockOpts } from './udp_send_support.js';
 import { UdpSender, UdpSendError } from '../../src/control/udp_send.js';
 
 const R_MAC = '02:00:00:00:00:01';
@@ -36,21 +37,6 @@ const be16 = (b: Uint8Array, o: number): number => (b[o]! << 8) | b[o + 1]!;
 
 const unready = await stackUnready();
 
-interface SockOpts {
-  family?: number;
-  proto?: number;
-  flags?: number;
-  flags6?: number;
-  pmtudisc?: number;
-  ttl?: number;
-  tos?: number;
-  boundDev?: number;
-  saddr?: string;
-  connect?: { addr: string; port: number };
-  pcslen?: number;
-  num?: number;
-}
-
 class Env {
   readonly send: UdpSender;
   private constructor(readonly fx: Fixture) {
@@ -59,38 +45,8 @@ class Env {
   static async create(routes = ROUTES, neigh = NEIGH): Promise<Env> {
     return new Env(await Fixture.create(LINKS, routes, neigh));
   }
-  private get x() {
-    return this.fx.dp.fastPath.exports as unknown as { arena_alloc(s: number, a: number): number };
-  }
-  /** A socket record laid out as sock.ts keeps one (an IPv4 socket's addresses in the first 4 bytes). */
   sock(o: SockOpts = {}): number {
-    const sk = this.x.arena_alloc(SK_SIZE, 64);
-    const v = this.fx.dp.memory.view();
-    const b = this.fx.dp.memory.bytes();
-    const family = o.family ?? AF_INET;
-    const addr = (a: string): Uint8Array => (family === AF_INET ? ipv4Bytes(a) : a.includes(':') ? ipv6Bytes(a) : ipv6Bytes(`::ffff:${a}`));
-    v.setUint32(sk + SK.ID, 1, true);
-    v.setUint8(sk + SK.STATE, o.connect ? 1 : 7);
-    v.setUint8(sk + SK.FAMILY, family);
-    v.setUint8(sk + SK.PROTOCOL, o.proto ?? 17);
-    v.setUint8(sk + SK.FLAGS, o.flags ?? 0);
-    v.setUint16(sk + SK.NUM, o.num ?? SPORT, true);
-    v.setUint32(sk + SK.BOUND_DEV_IF, o.boundDev ?? 0, true);
-    v.setUint8(sk + SK.TTL, o.ttl ?? 0);
-    v.setUint8(sk + SK.TOS, o.tos ?? 0);
-    v.setUint8(sk + SK.MC_TTL, 1);
-    v.setUint8(sk + SK.PMTUDISC, o.pmtudisc ?? 1); // IP_PMTUDISC_WANT, the kernel's default
-    v.setUint8(sk + SK.FLAGS6, o.flags6 ?? 0);
-    if (o.saddr) b.set(addr(o.saddr), sk + SK.SADDR);
-    if (o.connect) {
-      b.set(addr(o.connect.addr), sk + SK.DADDR);
-      v.setUint16(sk + SK.DPORT, o.connect.port, true);
-    }
-    if (o.pcslen !== undefined) {
-      v.setUint16(sk + SK.PCSLEN, o.pcslen, true);
-      v.setUint8(sk + SK.PCFLAG, UDPLITE.SEND_CC);
-    }
-    return sk;
+    return sockRecord(this.fx.dp, { num: SPORT, ...o });
   }
   to(sk: number, payload: Uint8Array, address?: string, port = 7): number {
     return this.send.sendFromRecord(sk, payload, address === undefined ? undefined : { address, port });
@@ -273,6 +229,16 @@ describe.skipIf(unready !== '')('udp_sendmsg over IPv4', () => {
     env.to(env.sock({ flags: SKF.BROADCAST }), data(4), '192.0.2.255');
     const [f] = env.tx();
     expect(hex(f!)).toBe(hex(frame4({ dst: '192.0.2.255', mac: 'ff:ff:ff:ff:ff:ff', payload: data(4), id: be16(f!, 18), df: true })));
+    // ip_mc_output: a copy goes up to the host's own sockets, through local delivery
+    const m = env.mib();
+    expect([m['Ip:InReceives'], m['Ip:InDelivers']]).toEqual([1, 1]);
+  });
+
+  it('a broadcast larger than the MTU leaves in fragments and loops back whole', () => {
+    env.to(env.sock({ flags: SKF.BROADCAST }), data(3000), '192.0.2.255');
+    expect(env.tx().length).toBe(3);
+    const m = env.mib();
+    expect([m['Ip:InReceives'], m['Ip:InDelivers'], m['Ip:ReasmReqds']]).toEqual([1, 1, undefined]);
   });
 
   it('errors in the kernel order: EDESTADDRREQ, EINVAL for port 0, EMSGSIZE before routing', () => {

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Send UDP datagrams with the kernel's sockets and capture the frames they leave as, on one interface.
+
+Runs inside a network namespace (ip netns exec NS python3 udp_send_kernel.py < SPEC). Standard library only.
+SPEC = {"ifname": "k0", "cases": [{"family": 4|6, "proto": 17|136, "dst": "...", "port": N, "size": N,
+        "sport": N, "opts": {"pmtudisc": N, "dontfrag": 0|1, "ttl": N, "tos": N, "broadcast": 0|1,
+        "nocheck": 0|1, "cscov": N, "v6only": 0|1}}]}
+Prints [{"result": N or "ERRNO", "frames": [HEX, ...]}] — per case the sendto result (bytes or the errno
+name) and the frames the interface sent (PACKET_OUTGOING), in order.
+
+Transmit checksum offload is turned off on the interface first (ETHTOOL_STXCSUM through SIOCETHTOOL): with
+it on, a captured frame carries the partial checksum a NIC would finish, not the one on the wire.
+Bounded: a fixed number of cases, each read until the interface has been quiet for 50 ms (at most 2 s).
+"""
+
+import array
+import errno
+import fcntl
+import json
+import select
+import socket
+import struct
+import sys
+import time
+
+ETH_P_ALL = 0x0003
+PACKET_OUTGOING = 4
+SIOCETHTOOL = 0x8946
+ETHTOOL_STXCSUM = 0x00000017
+IP_MTU_DISCOVER = 10
+IPV6_MTU_DISCOVER = 23
+IPV6_DONTFRAG = 62
+IPV6_UNICAST_HOPS = 16
+IPV6_TCLASS = 67
+IPV6_V6ONLY = 26
+SO_NO_CHECK = 11
+SOL_UDPLITE = 136
+UDPLITE_SEND_CSCOV = 10
+MAX_CASES = 200
+
+
+def tx_csum_off(ifname):
+    val = array.array('B', struct.pack('II', ETHTOOL_STXCSUM, 0))
+    addr, _ = val.buffer_info()
+    ifr = struct.pack('16sP', ifname.encode(), addr)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        fcntl.ioctl(s.fileno(), SIOCETHTOOL, ifr)
+
+
+def drain(cap):
+    frames = []
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([cap], [], [], 0.05)
+        if not ready:
+            break
+        data, addr = cap.recvfrom(70000)
+        if addr[2] == PACKET_OUTGOING:
+            frames.append(data.hex())
+    return frames
+
+
+def send(case):
+    fam = socket.AF_INET if case['family'] == 4 else socket.AF_INET6
+    s = socket.socket(fam, socket.SOCK_DGRAM, case.get('proto', 17))
+    try:
+        o = case.get('opts', {})
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if fam == socket.AF_INET6:
+            s.setsockopt(socket.IPPROTO_IPV6, IPV6_V6ONLY, o.get('v6only', 0))
+        s.bind(('0.0.0.0' if fam == socket.AF_INET else '::', case['sport']))
+        if 'pmtudisc' in o:
+            if fam == socket.AF_INET:
+                s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, o['pmtudisc'])
+            else:
+                s.setsockopt(socket.IPPROTO_IPV6, IPV6_MTU_DISCOVER, o['pmtudisc'])
+        if o.get('dontfrag'):
+            s.setsockopt(socket.IPPROTO_IPV6, IPV6_DONTFRAG, 1)
+        if 'ttl' in o:
+            if fam == socket.AF_INET:
+                s.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, o['ttl'])
+            else:
+                s.setsockopt(socket.IPPROTO_IPV6, IPV6_UNICAST_HOPS, o['ttl'])
+        if 'tos' in o:
+            if fam == socket.AF_INET:
+                s.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, o['tos'])
+            else:
+                s.setsockopt(socket.IPPROTO_IPV6, IPV6_TCLASS, o['tos'])
+        if o.get('broadcast'):
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+        if o.get('nocheck'):
+            s.setsockopt(socket.SOL_SOCKET, SO_NO_CHECK, 1)
+        if 'cscov' in o:
+            s.setsockopt(SOL_UDPLITE, UDPLITE_SEND_CSCOV, o['cscov'])
+        payload = bytes((i * 13 + case.get('seed', 0)) & 0xff for i in range(case['size']))
+        try:
+            return s.sendto(payload, (case['dst'], case['port']))
+        except OSError as e:
+            return errno.errorcode.get(e.errno, str(e.errno))
+    finally:
+        s.close()
+
+
+def main():
+    spec = json.load(sys.stdin)
+    tx_csum_off(spec['ifname'])
+    cap = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    cap.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    cap.bind((spec['ifname'], ETH_P_ALL))
+    drain(cap)
+    out = []
+    for case in spec['cases'][:MAX_CASES]:
+        result = send(case)
+        out.append({'result': result, 'frames': drain(cap)})
+    print(json.dumps(out))
+
+
+if __name__ == '__main__':
+    main()
