@@ -242,10 +242,13 @@ function sourceIsLocal(saddr: u32): bool {
   if (ipv4IsLbcast(daddr) || (saddr == 0 && daddr == 0)) return brdInput(ifindex, nd, saddr, tos);
   if (ipv4IsZeronet(saddr)) return drop(NDROP_IP_INVALID_SOURCE);
   if (ipv4IsZeronet(daddr)) return drop(NDROP_IP_INVALID_DEST);
-  if (ipv4IsLoopback(daddr)) {
-    if (conf4(nd, CONF4_ROUTE_LOCALNET) == 0) return drop(NDROP_IP_LOCALNET);
-  } else if (ipv4IsLoopback(saddr)) {
-    if (conf4(nd, CONF4_ROUTE_LOCALNET) == 0) return drop(NDROP_IP_LOCALNET);
+  // (what lo receives is the stack's own output, routed already: the kernel never gets here for it)
+  if (ifindex != LOOPBACK_IFINDEX) {
+    if (ipv4IsLoopback(daddr)) {
+      if (conf4(nd, CONF4_ROUTE_LOCALNET) == 0) return drop(NDROP_IP_LOCALNET);
+    } else if (ipv4IsLoopback(saddr)) {
+      if (conf4(nd, CONF4_ROUTE_LOCALNET) == 0) return drop(NDROP_IP_LOCALNET);
+    }
   }
   const forwarding = conf4(nd, CONF4_FORWARDING) != 0;
   // the scratch addresses once (a store between two netScratch() calls makes V8 load the root again)

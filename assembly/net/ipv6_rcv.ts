@@ -27,7 +27,7 @@
 // ip6_forward (forward.ts), icmpv6_send, ipv6_defrag (frag.ts), or a drop.
 
 import { mibInc, netDrop, netFree, netRoot, netdevGet, sysctl, netScratch } from './core';
-import { SCR_RX } from './abi';
+import { LOOPBACK_IFINDEX, SCR_RX } from './abi';
 import { FIBF_CUSTOM6, FRT_FLAGS } from './fib';
 import {
   AE_ADDR, ADDR_ENTRY_SIZE, ADDR_LIST_HEADER, AF_INET6, CONF6_DISABLE_IPV6, FL_DST, FL_FAMILY, FL_IIF, FL_LABEL,
@@ -99,9 +99,9 @@ export function ipv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32): v
   }
   const daddr = data + IP6H_DADDR;
   const saddr = data + IP6H_SADDR;
-  // RFC 4291 2.5.3 (loopback never on the wire), Errata 3480 (interface-local multicast), 2.7 (scope 0
-  // multicast, multicast sources)
-  if (ipv6IsLoopback(saddr) || ipv6IsLoopback(daddr)) {
+  // RFC 4291 2.5.3 (loopback never on the wire, but on lo itself: the stack's own ::1 traffic), Errata
+  // 3480 (interface-local multicast), 2.7 (scope 0 multicast, multicast sources)
+  if ((ipv6IsLoopback(saddr) || ipv6IsLoopback(daddr)) && ifindex != LOOPBACK_IFINDEX) {
     inHdrError6(q, data, NDROP_IP_INHDR);
     return;
   }
