@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'ISA_ENCODE' // an instruction whose fields do not fit the wire format
   | 'PROG_INVALID' // a program the load-time check rejects
   | 'VERIFIER_REJECTED' // the static verifier could not prove the program safe
+  | 'PROG_ATTACH' // an attach the kernel would refuse (wrong program type, no reuseport group, too many)
   | 'RUN_MEM_FAULT' // a load or store outside the regions the program may touch
   | 'RUN_CALL_DEPTH' // more than MAX_FRAMES nested bpf-to-bpf calls
   | 'RUN_HELPER' // a helper that is unknown or failed at run time
@@ -33,8 +34,8 @@ export type ErrorCode =
   | 'ELF_UNSUPPORTED' // valid for libbpf but needs the running kernel (ksym externs, kfunc calls)
   | 'BTF_INVALID' // .BTF / .BTF.ext that is truncated or inconsistent (type id out of range, bad kind)
   | 'PCAP_INVALID' // a pcap or pcapng capture that is truncated or malformed (the message names the byte offset)
-  | 'SOCKET_SEND' // a datagram the UDP send path refused (the kernel's errno in `errno`)
   | 'SOCKET' // a socket call refused: `errno` names the kernel's (EADDRINUSE, EADDRNOTAVAIL, ENETUNREACH…)
+  | 'SOCKET_SEND' // a datagram the UDP send path refused (the kernel's errno in `errno`)
   | 'USAGE'; // bad CLI or API arguments
 
 export class WxdpError extends Error {

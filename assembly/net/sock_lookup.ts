@@ -8,9 +8,9 @@
 //      hands over to the group's choice (inet_lookup_reuseport: the SK_REUSEPORT program, else
 //      reciprocal_scale of the flow hash), unless the group has connected members (then scores decide);
 //      a connected socket found here is the answer at once;
-//   3. the sk_lookup programs (skLookupRun, sk_prog.ts): a socket they assign is the answer (its reuseport
-//      group then chooses among its members), SK_DROP means "no socket" (the kernel then answers as for a
-//      closed port: NoPorts and port unreachable);
+//   3. the sk_lookup programs (skLookupRun, sk_prog.ts; UDP only, not UDP-Lite): a socket they assign is
+//      the answer (its reuseport group then chooses among its members unless BPF_SK_LOOKUP_F_NO_REUSEPORT),
+//      SK_DROP means "no socket" (the kernel then answers as for a closed port: NoPorts and port unreachable);
 //   4. a non-wildcard result of step 2;
 //   5. hash2 by (wildcard address, port), scored likewise.
 //
@@ -28,17 +28,19 @@
 //
 // Reads: the tables, socket records (first 64 bytes, SKX links), reuseport groups. Sets: nothing.
 
-import { jhash1w } from '../maps/jhash';
+import { jhash3w } from '../maps/jhash';
 import { netWorkerSlot } from './reclaim';
+import { netScratch } from './core';
 import {
   SK_BOUND_DEV_IF, SK_DADDR, SK_DPORT, SK_FAMILY, SK_FLAGS, SK_NUM, SK_RCV_SADDR, SK_REUSEPORT_GROUP, SK_STATE, SKF_IPV6ONLY,
-  AF_INET6, TCP_ESTABLISHED, AF_INET,
+  AF_INET6, TCP_ESTABLISHED, AF_INET, SCR_L4,
 } from './abi';
 import {
   H2_SLOTS, H4_SLOTS, L4_SECRET, RG_HAS_CONNS, RG_NUM, RG_PROG, RG_SOCKS, SKX_DADDR4, SKX_INCOMING, SKX_NEXT2, SKX_NEXT4,
   SKX_RCV4, TB_CONNECTED, TB_HASH2, TB_HASH4, l4Root,
 } from './sock';
-import { skLookupRun, skReuseportRun, SK_LOOKUP_DROP } from './sk_prog';
+import { skLookupNoReuseport, skLookupRun, skReuseportRun, SK_LOOKUP_DROP } from './sk_prog';
+import { IPPROTO_UDP } from './inet';
 
 /** What a lookup returns when the sk_lookup programs dropped the datagram (no socket, as the kernel). */
 export const LOOKUP_NONE: u32 = 0;
@@ -78,36 +80,16 @@ export function portHash4(v6: bool, laddr6: u32, l4: u32, lport: u32, raddr6: u3
 
 // ---- The flow hash (udp_ehashfn) ----
 
-@inline function rol32(w: u32, s: u32): u32 {
-  return (w << s) | (w >> (32 - s));
-}
-
-/** jhash_3words(a, b, c, initval) of the kernel (jhash.h: __jhash_final over a, b, c + JHASH_INITVAL + initval). */
-export function jhash3words(a: u32, b: u32, c: u32, initval: u32): u32 {
-  const iv: u32 = 0xdeadbeef + initval + 12;
-  a += iv;
-  b += iv;
-  c += iv;
-  c ^= b; c -= rol32(b, 14);
-  a ^= c; a -= rol32(c, 11);
-  b ^= a; b -= rol32(a, 25);
-  c ^= b; c -= rol32(b, 16);
-  a ^= c; a -= rol32(c, 4);
-  b ^= a; b -= rol32(a, 14);
-  c ^= b; c -= rol32(b, 24);
-  return c;
-}
-
 /** udp_ehashfn: laddr/faddr as stored (network order words), ports host order. */
 @inline export function udpEhash4(laddr: u32, lport: u32, faddr: u32, fport: u32): u32 {
-  return jhash3words(laddr, faddr, (lport << 16) | bswap<u16>(<u16>fport), load<u32>(l4Root() + L4_SECRET));
+  return jhash3w(laddr, faddr, (lport << 16) | bswap<u16>(<u16>fport), load<u32>(l4Root() + L4_SECRET));
 }
 
 /** udp6_ehashfn: the local address's last word, a jhash of the remote one. */
 @inline export function udpEhash6(laddr: u32, lport: u32, faddr: u32, fport: u32): u32 {
   const secret = load<u32>(l4Root() + L4_SECRET);
-  const fhash = jhash3words(load<u32>(faddr) ^ load<u32>(faddr + 4), load<u32>(faddr + 8), load<u32>(faddr + 12), secret ^ 0x5bd1e995);
-  return jhash3words(load<u32>(laddr + 12), fhash, (lport << 16) | bswap<u16>(<u16>fport), secret);
+  const fhash = jhash3w(load<u32>(faddr) ^ load<u32>(faddr + 4), load<u32>(faddr + 8), load<u32>(faddr + 12), secret ^ 0x5bd1e995);
+  return jhash3w(load<u32>(laddr + 12), fhash, (lport << 16) | bswap<u16>(<u16>fport), secret);
 }
 
 // ---- Reuseport selection ----
@@ -176,19 +158,23 @@ export function reuseportSelect(sk: u32, hash: u32, data: u32, len: u32): u32 {
   return score;
 }
 
-/** udp4_lib_lookup2 over one hash2 chain. 0: none; SK_LOOKUP_DROP: the reuseport program dropped. */
-function lookup2v4(head: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif: u32, data: u32, len: u32): u32 {
+/**
+ * udp4_lib_lookup2 / udp6_lib_lookup2 over one hash2 chain: addresses are values for IPv4, 16-byte
+ * pointers for IPv6. 0: none; SK_LOOKUP_DROP: the reuseport program dropped.
+ */
+function lookup2(v6: bool, head: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif: u32, data: u32, len: u32): u32 {
   let result: u32 = 0;
-  let badness: i32 = 0;
+  let badness: i32 = v6 ? -1 : 0; // IPv6 scores start at 0, IPv4 ones at 1 or 2
   let sk = head;
   while (sk != 0) {
-    const score = score4(sk, saddr, sport, daddr, hnum, dif);
+    const score = v6 ? score6(sk, saddr, sport, daddr, hnum, dif) : score4(sk, saddr, sport, daddr, hnum, dif);
     if (score > badness) {
       badness = score;
       if (<u32>load<u8>(sk + SK_STATE) == TCP_ESTABLISHED) {
         result = sk;
       } else {
-        const sel = load<u32>(sk + SK_REUSEPORT_GROUP) != 0 ? reuseportSelect(sk, udpEhash4(daddr, hnum, saddr, sport), data, len) : 0;
+        const sel = load<u32>(sk + SK_REUSEPORT_GROUP) == 0 ? 0
+          : reuseportSelect(sk, v6 ? udpEhash6(daddr, hnum, saddr, sport) : udpEhash4(daddr, hnum, saddr, sport), data, len);
         if (sel == 0) {
           result = sk;
         } else {
@@ -196,7 +182,7 @@ function lookup2v4(head: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif
           if (sel != SK_LOOKUP_DROP) {
             // rescore the group's choice; it stays only when it scores as well
             result = sel;
-            badness = score4(sel, saddr, sport, daddr, hnum, dif);
+            badness = v6 ? score6(sel, saddr, sport, daddr, hnum, dif) : score4(sel, saddr, sport, daddr, hnum, dif);
           }
         }
       }
@@ -228,21 +214,25 @@ export function udp4_lib_lookup(t: u32, protocol: u32, saddr: u32, sport: u32, d
   const c = lookup4v4(t, saddr, sport, daddr, hnum, dif);
   if (c != 0) return c;
   const h2 = load<u32>(t + TB_HASH2);
-  let result = lookup2v4(load<u32>(h2 + (hash2Of4(daddr, hnum) << 2)), saddr, sport, daddr, hnum, dif, data, len);
+  let result = lookup2(false, load<u32>(h2 + (hash2Of4(daddr, hnum) << 2)), saddr, sport, daddr, hnum, dif, data, len);
   if (result != 0 && result != SK_LOOKUP_DROP && <u32>load<u8>(result + SK_STATE) == TCP_ESTABLISHED) return result;
-  const scratch = l4Root() + 96;
-  store<u32>(scratch, saddr);
-  store<u32>(scratch + 16, daddr);
-  const a = skLookupRun(AF_INET, protocol, scratch, sport, scratch + 16, hnum, dif);
-  if (a == SK_LOOKUP_DROP) return 0;
-  if (a != 0) {
-    const sel = load<u32>(a + SK_REUSEPORT_GROUP) != 0 ? reuseportSelect(a, udpEhash4(daddr, hnum, saddr, sport), data, len) : 0;
-    if (sel == SK_LOOKUP_DROP) return 0;
-    return sel != 0 ? sel : a;
+  // udp4_lookup_run_bpf: the sk_lookup programs see UDP only (udptable == net->ipv4.udp_table)
+  if (protocol == IPPROTO_UDP) {
+    const scratch = netScratch() + SCR_L4;
+    store<u32>(scratch, saddr);
+    store<u32>(scratch + 16, daddr);
+    const a = skLookupRun(AF_INET, protocol, scratch, sport, scratch + 16, hnum, dif);
+    if (a == SK_LOOKUP_DROP) return 0;
+    if (a != 0) {
+      // BPF_SK_LOOKUP_F_NO_REUSEPORT: the assigned socket itself, not its group's choice
+      const sel = load<u32>(a + SK_REUSEPORT_GROUP) != 0 && !skLookupNoReuseport() ? reuseportSelect(a, udpEhash4(daddr, hnum, saddr, sport), data, len) : 0;
+      if (sel == SK_LOOKUP_DROP) return 0;
+      return sel != 0 ? sel : a;
+    }
   }
   if (result != 0) return result == SK_LOOKUP_DROP ? 0 : result;
   if (daddr == 0) return 0;
-  result = lookup2v4(load<u32>(h2 + (hash2Of4(0, hnum) << 2)), saddr, sport, 0, hnum, dif, data, len);
+  result = lookup2(false, load<u32>(h2 + (hash2Of4(0, hnum) << 2)), saddr, sport, 0, hnum, dif, data, len);
   return result == SK_LOOKUP_DROP ? 0 : result;
 }
 
@@ -276,34 +266,6 @@ export function udp4_lib_lookup(t: u32, protocol: u32, saddr: u32, sport: u32, d
   return score;
 }
 
-function lookup2v6(head: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif: u32, data: u32, len: u32): u32 {
-  let result: u32 = 0;
-  let badness: i32 = -1;
-  let sk = head;
-  while (sk != 0) {
-    const score = score6(sk, saddr, sport, daddr, hnum, dif);
-    if (score > badness) {
-      badness = score;
-      if (<u32>load<u8>(sk + SK_STATE) == TCP_ESTABLISHED) {
-        result = sk;
-      } else {
-        const sel = load<u32>(sk + SK_REUSEPORT_GROUP) != 0 ? reuseportSelect(sk, udpEhash6(daddr, hnum, saddr, sport), data, len) : 0;
-        if (sel == 0) {
-          result = sk;
-        } else {
-          if (!reuseportHasConns(sk)) return sel;
-          if (sel != SK_LOOKUP_DROP) {
-            result = sel;
-            badness = score6(sel, saddr, sport, daddr, hnum, dif);
-          }
-        }
-      }
-    }
-    sk = load<u32>(sk + SKX_NEXT2);
-  }
-  return result;
-}
-
 export function lookup4v6(t: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif: u32): u32 {
   if (load<u32>(t + TB_CONNECTED) == 0) return 0;
   const h = portHash4(true, daddr, 0x0600007f, hnum, saddr, 0x0600007f, sport) & (H4_SLOTS - 1);
@@ -321,28 +283,28 @@ export function udp6_lib_lookup(t: u32, protocol: u32, saddr: u32, sport: u32, d
   const c = lookup4v6(t, saddr, sport, daddr, hnum, dif);
   if (c != 0) return c;
   const h2 = load<u32>(t + TB_HASH2);
-  let result = lookup2v6(load<u32>(h2 + (hash2Of6(daddr, hnum) << 2)), saddr, sport, daddr, hnum, dif, data, len);
+  let result = lookup2(true, load<u32>(h2 + (hash2Of6(daddr, hnum) << 2)), saddr, sport, daddr, hnum, dif, data, len);
   if (result != 0 && result != SK_LOOKUP_DROP && <u32>load<u8>(result + SK_STATE) == TCP_ESTABLISHED) return result;
-  const a = skLookupRun(AF_INET6, protocol, saddr, sport, daddr, hnum, dif);
-  if (a == SK_LOOKUP_DROP) return 0;
-  if (a != 0) {
-    const sel = load<u32>(a + SK_REUSEPORT_GROUP) != 0 ? reuseportSelect(a, udpEhash6(daddr, hnum, saddr, sport), data, len) : 0;
-    if (sel == SK_LOOKUP_DROP) return 0;
-    return sel != 0 ? sel : a;
+  if (protocol == IPPROTO_UDP) {
+    const a = skLookupRun(AF_INET6, protocol, saddr, sport, daddr, hnum, dif);
+    if (a == SK_LOOKUP_DROP) return 0;
+    if (a != 0) {
+      const sel = load<u32>(a + SK_REUSEPORT_GROUP) != 0 && !skLookupNoReuseport() ? reuseportSelect(a, udpEhash6(daddr, hnum, saddr, sport), data, len) : 0;
+      if (sel == SK_LOOKUP_DROP) return 0;
+      return sel != 0 ? sel : a;
+    }
   }
   if (result != 0) return result == SK_LOOKUP_DROP ? 0 : result;
   if (any6(daddr)) return 0;
   // the wildcard slot: :: shares 0.0.0.0's hash2 value (ipv6_portaddr_hash of any is jhash_1word(0))
-  result = lookup2v6(load<u32>(h2 + (hash2Of4(0, hnum) << 2)), saddr, sport, anyAddr(), hnum, dif, data, len);
+  result = lookup2(true, load<u32>(h2 + (hash2Of4(0, hnum) << 2)), saddr, sport, anyAddr(), hnum, dif, data, len);
   return result == SK_LOOKUP_DROP ? 0 : result;
 }
 
 @inline function anyAddr(): u32 {
-  const a = l4Root() + 112 + 16; // 16 zero bytes of the root's spare room
+  const a = netScratch() + SCR_L4 + 32; // 16 zero bytes of this worker's
   store<u64>(a, 0);
   store<u64>(a + 8, 0);
   return a;
 }
 
-export { jhash1w };
-export const LOOKUP_FAMILY_V6: u32 = AF_INET6;

@@ -13,6 +13,7 @@
 //   no socket                                              NoPorts, ICMP(v6) port unreachable, NO_SOCKET
 //   the socket's UDP-Lite minimum coverage not met         InErrors, sk_drops, NOT_SPECIFIED
 //   SO_RCVBUF exceeded                                     RcvbufErrors, InErrors, sk_drops, SOCKET_RCVBUFF
+//   the queues together at udp_mem (sock.ts sk_mem_max)    MemErrors, InErrors, sk_drops, PROTO_MEM
 //   queued                                                 (InDatagrams when the reader takes it, as udp_recvmsg)
 // Broadcast and multicast go to every socket that matches (__udp_is_mcast_sock), each its own copy (a
 // new frame; the first match gets the original), none: IgnoredMulti, no ICMP.
@@ -38,14 +39,14 @@ import { mibInc, netDrop, netFree, netRoot } from './core';
 import {
   MIB_ICMP6_IN_ERRORS, MIB_ICMP_IN_ERRORS, NDROP_NO_SOCKET, NDROP_NOMEM, NDROP_NOT_SPECIFIED, NDROP_PKT_TOO_SMALL,
   NDROP_SOCKET_RCVBUFF, NDROP_UDP_CSUM, SK_FAMILY, SK_FLAGS, SK_NUM, SK_PMTUDISC, SK_PROTOCOL, SK_STATE, SKF_IPV6ONLY,
-  TCP_ESTABLISHED, UDP_MIB_CSUMERRORS, UDP_MIB_IGNOREDMULTI, UDP_MIB_INERRORS, UDP_MIB_NOPORTS, UDP_MIB_RCVBUFERRORS,
-  AF_INET, AF_INET6, SK_BOUND_DEV_IF, SK_DPORT, SK_RCV_SADDR, SK_DADDR,
+  TCP_ESTABLISHED, UDP_MIB_CSUMERRORS, UDP_MIB_MEMERRORS, NDROP_PROTO_MEM, UDP_MIB_IGNOREDMULTI, UDP_MIB_INERRORS, UDP_MIB_NOPORTS, UDP_MIB_RCVBUFERRORS,
+  AF_INET, AF_INET6, SK_BOUND_DEV_IF, SK_DPORT, SK_RCV_SADDR, SK_DADDR, SK_PCFLAG, UDPLITE_RECV_CC,
 } from './abi';
 import { csumAdd, csumFold16, csumIpv6Pseudo } from './csum';
 import { IPH_DADDR, IPH_SADDR, IPPROTO_UDPLITE, IP6H_DADDR, IP6H_SADDR, ldBe16 } from './inet';
 import { icmp_send, icmpv6_send, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, RTCF_BROADCAST, RTCF_MULTICAST } from './icmp';
 import {
-  l4Root, skDropInc, skEnqueue, skErrReport, udpMibBase, udpTables, SKX_DADDR4, SKX_RCV4, SKX_NEXT_PORT, SKX_RECV_CC,
+  l4Root, skDropInc, skEnqueue, ENQ_OK, ENQ_RCVBUF, skErrReport, udpMibBase, udpTables, SKX_DADDR4, SKX_RCV4, SKX_NEXT_PORT,
   SKX_RECV_CSCOV, TB_PORT,
 } from './sock';
 import { udp4_lib_lookup, udp6_lib_lookup } from './sock_lookup';
@@ -95,6 +96,30 @@ let partialCov: bool = false;
   return true;
 }
 
+/**
+ * The length checks of both families: the datagram's UDP length (UDP-Lite: all that arrived, its length
+ * field being the coverage; IPv6 UDP: 0 in the field is a jumbogram's, the payload's), or 0 when the
+ * header is cut short or the length is past the end or under 8 (counted, the frame freed).
+ */
+@inline function udpLength(v6: bool, q: u32, data: u32, uh: u32, avail: u32, mib: u32, lite: bool): u32 {
+  if (avail < 8) {
+    drop(q, data, mib, NDROP_NOT_SPECIFIED);
+    return 0;
+  }
+  let ulen = ldBe16(uh + 4);
+  if (ulen > avail) {
+    drop(q, data, mib, NDROP_PKT_TOO_SMALL);
+    return 0;
+  }
+  if (lite) return avail;
+  if (v6 && ulen == 0) ulen = avail;
+  if (ulen < 8) {
+    drop(q, data, mib, NDROP_PKT_TOO_SMALL);
+    return 0;
+  }
+  return ulen;
+}
+
 /** The checksum over `cov` bytes at `uh` with the IPv4 pseudo-header (length `plen`) sums to all ones. */
 @inline function csumOk4(iph: u32, uh: u32, cov: u32, plen: u32, proto: u32): bool {
   let s: u64 = <u64>load<u32>(iph + IPH_SADDR) + <u64>load<u32>(iph + IPH_DADDR) + <u64>bswap<u32>(plen) + <u64>bswap<u32>(proto);
@@ -111,7 +136,7 @@ let partialCov: bool = false;
  */
 function queueRcv(sk: u32, q: u32, iph: u32, l3len: u32, uh: u32, ulen: u32, ifindex: u32, family: u32, mib: u32): void {
   // UDP-Lite's receive coverage (UDPLITE_RECV_CSCOV): a partial coverage must reach the socket's minimum
-  if (load<u8>(sk + SKX_RECV_CC) != 0 && partialCov) {
+  if ((<u32>load<u8>(sk + SK_PCFLAG) & UDPLITE_RECV_CC) != 0 && partialCov) {
     const pcrlen = <u32>load<u16>(sk + SKX_RECV_CSCOV);
     if (pcrlen == 0 || cscov < pcrlen) {
       skDropInc(sk);
@@ -119,11 +144,13 @@ function queueRcv(sk: u32, q: u32, iph: u32, l3len: u32, uh: u32, ulen: u32, ifi
       return;
     }
   }
-  if (!skEnqueue(sk, q, iph, l3len, uh + 8, ulen - 8, ldBe16(uh), ifindex, family)) {
-    // Note that an ENOMEM error is charged twice (the kernel's words): RcvbufErrors and InErrors
-    mibInc(mib + UDP_MIB_RCVBUFERRORS);
+  const e = skEnqueue(sk, q, iph, l3len, uh + 8, ulen - 8, ldBe16(uh), ifindex, family);
+  if (e != ENQ_OK) {
+    // Note that an ENOMEM error is charged twice (the kernel's words): RcvbufErrors and InErrors;
+    // udp_mem exhausted: MemErrors and InErrors
+    mibInc(mib + (e == ENQ_RCVBUF ? UDP_MIB_RCVBUFERRORS : UDP_MIB_MEMERRORS));
     skDropInc(sk);
-    drop(q, iph, mib, NDROP_SOCKET_RCVBUFF);
+    drop(q, iph, mib, e == ENQ_RCVBUF ? NDROP_SOCKET_RCVBUFF : NDROP_PROTO_MEM);
   }
 }
 
@@ -136,21 +163,10 @@ export function udp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, rt
   const mib = udpMibBase(false, proto);
   const uh = data + hlen;
   const avail = len - hlen;
-  if (avail < 8) {
-    drop(q, data, mib, NDROP_NOT_SPECIFIED);
-    return;
-  }
-  let ulen = ldBe16(uh + 4);
-  if (ulen > avail) {
-    drop(q, data, mib, NDROP_PKT_TOO_SMALL);
-    return;
-  }
   const lite = proto == IPPROTO_UDPLITE;
+  const ulen = udpLength(false, q, data, uh, avail, mib, lite);
+  if (ulen == 0) return;
   if (!lite) {
-    if (ulen < 8) {
-      drop(q, data, mib, NDROP_PKT_TOO_SMALL);
-      return;
-    }
     // pskb_trim_rcsum: bytes past the UDP length are not the datagram's
     cscov = ulen;
     partialCov = false;
@@ -159,7 +175,6 @@ export function udp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, rt
       return;
     }
   } else {
-    ulen = avail;
     if (!udpliteCoverage(uh, avail) || !csumOk4(data, uh, cscov, avail, proto)) {
       csumError(q, data, mib, NDROP_UDP_CSUM);
       return;
@@ -170,7 +185,7 @@ export function udp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, rt
   const r = l4Root();
   const t = r == 0 ? 0 : udpTables(r, proto);
   if ((rtFlags & (RTCF_BROADCAST | RTCF_MULTICAST)) != 0) {
-    mcastDeliver4(t, q, data, hlen + ulen, uh, ulen, saddr, daddr, ifindex, mib);
+    mcastDeliver(false, t, q, data, hlen + ulen, uh, ulen, saddr, daddr, ifindex, mib, false);
     return;
   }
   const sk = t == 0 ? 0 : udp4_lib_lookup(t, proto, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), ifindex, uh, ulen);
@@ -209,16 +224,18 @@ function cloneFrame(data: u32, l3len: u32): u32 {
 }
 
 /**
- * __udp4_lib_mcast_deliver: every matching socket of the port gets the datagram; the first match gets
- * this frame (last), the others copies. Takes the frame.
+ * __udp4_lib_mcast_deliver / __udp6_lib_mcast_deliver: every matching socket of the port gets the
+ * datagram; the first match gets this frame (last), the others copies. `zero`: an IPv6 UDP datagram
+ * with no checksum, which no socket here accepts. Takes the frame.
  */
-function mcastDeliver4(t: u32, q: u32, data: u32, l3len: u32, uh: u32, ulen: u32, saddr: u32, daddr: u32, dif: u32, mib: u32): void {
+function mcastDeliver(v6: bool, t: u32, q: u32, data: u32, l3len: u32, uh: u32, ulen: u32, saddr: u32, daddr: u32, dif: u32, mib: u32, zero: bool): void {
   const hnum = ldBe16(uh + 2);
   const sport = ldBe16(uh);
+  const family = v6 ? AF_INET6 : AF_INET;
   let first: u32 = 0;
-  let sk = t == 0 ? 0 : load<u32>(load<u32>(t + TB_PORT) + (hnum << 2));
+  let sk = t == 0 || zero ? 0 : load<u32>(load<u32>(t + TB_PORT) + (hnum << 2));
   while (sk != 0) {
-    if (mcastMatch4(sk, hnum, daddr, sport, saddr, dif)) {
+    if (v6 ? mcastMatch6(sk, hnum, daddr, sport, saddr, dif) : mcastMatch4(sk, hnum, daddr, sport, saddr, dif)) {
       if (first == 0) first = sk;
       else {
         const c = cloneFrame(data, l3len);
@@ -227,13 +244,13 @@ function mcastDeliver4(t: u32, q: u32, data: u32, l3len: u32, uh: u32, ulen: u32
           mibInc(mib + UDP_MIB_RCVBUFERRORS);
           mibInc(mib + UDP_MIB_INERRORS);
           netDrop(NDROP_NOMEM);
-        } else queueRcv(sk, 0, c, l3len, c + (uh - data), ulen, dif, AF_INET, mib);
+        } else queueRcv(sk, 0, c, l3len, c + (uh - data), ulen, dif, family, mib);
       }
     }
     sk = load<u32>(sk + SKX_NEXT_PORT);
   }
   if (first != 0) {
-    queueRcv(first, q, data, l3len, uh, ulen, dif, AF_INET, mib);
+    queueRcv(first, q, data, l3len, uh, ulen, dif, family, mib);
     return;
   }
   mibInc(mib + UDP_MIB_IGNOREDMULTI);
@@ -251,27 +268,14 @@ export function udpv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32, p
   const mib = udpMibBase(true, proto);
   const uh = data + off;
   const avail = len - off;
-  if (avail < 8) {
-    drop(q, data, mib, NDROP_NOT_SPECIFIED);
-    return;
-  }
-  let ulen = ldBe16(uh + 4);
-  if (ulen > avail) {
-    drop(q, data, mib, NDROP_PKT_TOO_SMALL);
-    return;
-  }
   const lite = proto == IPPROTO_UDPLITE;
+  const ulen = udpLength(true, q, data, uh, avail, mib, lite);
+  if (ulen == 0) return;
   const zero = load<u16>(uh + 6) == 0;
   if (!lite) {
-    if (ulen == 0) ulen = avail; // a jumbogram's length is the payload's
-    if (ulen < 8) {
-      drop(q, data, mib, NDROP_PKT_TOO_SMALL);
-      return;
-    }
     cscov = ulen;
     partialCov = false;
   } else {
-    ulen = avail;
     if (!udpliteCoverage(uh, avail)) {
       csumError(q, data, mib, NDROP_UDP_CSUM);
       return;
@@ -286,7 +290,7 @@ export function udpv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32, p
       csumError(q, data, mib, NDROP_UDP_CSUM);
       return;
     }
-    mcastDeliver6(t, q, data, off + ulen, uh, ulen, saddr, daddr, ifindex, mib, zero);
+    mcastDeliver(true, t, q, data, off + ulen, uh, ulen, saddr, daddr, ifindex, mib, zero);
     return;
   }
   const sk = t == 0 ? 0 : udp6_lib_lookup(t, proto, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), ifindex, uh, ulen);
@@ -330,35 +334,6 @@ export function udpv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32, p
   if (!any6(sk + SK_RCV_SADDR) && !eq6(sk + SK_RCV_SADDR, daddr)) return false;
   const b = load<u32>(sk + SK_BOUND_DEV_IF);
   return b == 0 || b == dif;
-}
-
-function mcastDeliver6(t: u32, q: u32, data: u32, l3len: u32, uh: u32, ulen: u32, saddr: u32, daddr: u32, dif: u32, mib: u32, zero: bool): void {
-  const hnum = ldBe16(uh + 2);
-  const sport = ldBe16(uh);
-  let first: u32 = 0;
-  let sk = t == 0 || zero ? 0 : load<u32>(load<u32>(t + TB_PORT) + (hnum << 2));
-  while (sk != 0) {
-    if (mcastMatch6(sk, hnum, daddr, sport, saddr, dif)) {
-      if (first == 0) first = sk;
-      else {
-        const c = cloneFrame(data, l3len);
-        if (c == 0) {
-          skDropInc(sk);
-          mibInc(mib + UDP_MIB_RCVBUFERRORS);
-          mibInc(mib + UDP_MIB_INERRORS);
-          netDrop(NDROP_NOMEM);
-        } else queueRcv(sk, 0, c, l3len, c + (uh - data), ulen, dif, AF_INET6, mib);
-      }
-    }
-    sk = load<u32>(sk + SKX_NEXT_PORT);
-  }
-  if (first != 0) {
-    queueRcv(first, q, data, l3len, uh, ulen, dif, AF_INET6, mib);
-    return;
-  }
-  mibInc(mib + UDP_MIB_IGNOREDMULTI);
-  netFree(q, data);
-  netDrop(NDROP_NOT_SPECIFIED);
 }
 
 // ---- ICMP errors ----

@@ -6,9 +6,10 @@
 # reports, per frame, what H sent back on that veth and which socket received what.
 #
 # argv[1]: JSON {"probe": P, "ifname": veth in P, "wait": seconds, "sockets": [...], "frames": [hex, ...]}
-#   a socket: {"family": 4|6, "reuseaddr", "reuseport", "v6only", "dev": name|null,
-#              "bind": [addr, port]|null, "connect": [addr, port]|null}
-# stdout: JSON {"calls": [[bind errno, connect errno, local port]...], "results": [{"tx": [hex], "got": [[i, hex, addr, port]]}]}
+#   a socket: {"family": 4|6, "reuseaddr", "reuseport", "v6only", "dev": name|null, "rcvbuf": bytes|null,
+#              "hold": read only after the last frame, "bind": [addr, port]|null, "connect": [addr, port]|null}
+# stdout: JSON {"calls": [[bind errno, connect errno, local port]...],
+#               "results": [{"tx": [hex], "got": [[i, hex, addr, port]], "counters": {name: delta}}]}
 import ctypes, errno, json, os, select, socket, sys, time
 
 cfg = json.loads(sys.argv[1])
@@ -25,6 +26,8 @@ for s in cfg['sockets']:
         k.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1 if s.get('v6only') else 0)
     if s.get('dev'):
         k.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, s['dev'].encode())
+    if s.get('rcvbuf') is not None:
+        k.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, s['rcvbuf'])
     be = ce = 0
     if s.get('bind') is not None:
         try:
@@ -40,6 +43,31 @@ for s in cfg['sockets']:
     socks.append(k)
     calls.append([be, ce, k.getsockname()[1]])
 
+# H's SNMP counters, through files opened here: /proc/net follows the reader's namespace, and the
+# sending below happens from P's
+snmp = open('/proc/net/snmp')
+snmp6 = open('/proc/net/snmp6')
+
+
+def counters():
+    out = {}
+    snmp.seek(0)
+    lines = snmp.read().splitlines()
+    for head, vals in zip(lines[0::2], lines[1::2]):
+        k, v = head.split(), vals.split()
+        for a, b in zip(k[1:], v[1:]):
+            out[k[0][:-1] + ':' + a] = int(b)
+    snmp6.seek(0)
+    for line in snmp6.read().splitlines():
+        p = line.split()
+        if len(p) == 2:
+            for g in ('Udp6', 'UdpLite6', 'Icmp6', 'Ip6'):
+                if p[0].startswith(g):
+                    out[g + ':' + p[0][len(g):]] = int(p[1])
+                    break
+    return out
+
+
 results = []
 if cfg.get('frames'):
     libc = ctypes.CDLL(None, use_errno=True)
@@ -53,9 +81,21 @@ if cfg.get('frames'):
         # what the kernel sends unprompted: IPv6 router solicitations and MLD reports
         return len(f) > 54 and f[12:14] == b'\x86\xdd' and ((f[20] == 58 and f[54] in (131, 133, 143)) or (f[20] == 0 and len(f) > 62 and f[62] == 143))
 
-    for h in cfg['frames']:
+    def drain(i, k, got):
+        while True:
+            try:
+                d, a = k.recvfrom(65535)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as e:
+                got.append([i, 'error', errno.errorcode.get(e.errno, str(e.errno)), 0])
+                continue
+            got.append([i, d.hex(), a[0], a[1]])
+
+    for n, h in enumerate(cfg['frames']):
         while select.select([p], [], [], 0)[0]:
             p.recv(65535)
+        before = counters()
         p.send(bytes.fromhex(h))
         time.sleep(cfg.get('wait', 0.05))
         tx = []
@@ -64,16 +104,12 @@ if cfg.get('frames'):
             if a[2] != socket.PACKET_OUTGOING and not noise(f):
                 tx.append(f.hex())
         got = []
+        last = n == len(cfg['frames']) - 1
         for i, k in enumerate(socks):
-            while True:
-                try:
-                    d, a = k.recvfrom(65535)
-                except (BlockingIOError, InterruptedError):
-                    break
-                except OSError as e:
-                    got.append([i, 'error', errno.errorcode.get(e.errno, str(e.errno)), 0])
-                    continue
-                got.append([i, d.hex(), a[0], a[1]])
-        results.append({'tx': tx, 'got': got})
+            # a socket marked "hold" is read only after the last frame (its queue fills meanwhile)
+            if last or not cfg['sockets'][i].get('hold'):
+                drain(i, k, got)
+        after = counters()
+        results.append({'tx': tx, 'got': got, 'counters': {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}})
 
 print(json.dumps({'calls': calls, 'results': results}))
