@@ -6,10 +6,12 @@
 // than the path MTU, and handed to the neighbour stage (frames queue there while the neighbour resolves).
 // A datagram to a local address goes out on loopback and comes back through its receive path.
 //
-// Reads: the socket record (abi.ts SK_*; sock.ts's SKX_SEND_CSCOV), the FIB, the devices (MTU, flags, addresses), learned PMTUs
-// (dst.ts), the sysctls. Sets: Udp/UdpLite/Udp6/UdpLite6 OutDatagrams and SndbufErrors, Ip:OutRequests,
-// OutNoRoutes and the fragment counters (FragOKs, FragCreates; Ip6 the same), the socket's TX counters.
-// Next: neigh_output on the route's device for each frame (loopback for a local destination), in order.
+// Reads: the socket record (abi.ts SK_*; sock.ts's SKX_SEND_CSCOV), the FIB (through dst.ts's route cache),
+// the devices (MTU, flags, addresses), learned PMTUs (dst.ts), the sysctls. Sets: Udp/UdpLite/Udp6/UdpLite6
+// OutDatagrams and SndbufErrors, Ip:OutRequests, OutNoRoutes and the fragment counters (FragOKs,
+// FragCreates; Ip6 the same), the socket's TX counters.
+// Next: neigh_output on the route's device for each frame (loopback for a local destination), in order;
+// a broadcast's copy to ip_local_deliver.
 // Frames: from the pool (a big frame for a datagram to loopback larger than a pool frame). All the frames
 // of a datagram are built before the first is handed on, so a pool that runs dry sends nothing (ENOBUFS,
 // SndbufErrors), as the kernel's ip_make_skb fails whole.
@@ -34,15 +36,17 @@
 // A pool frame's first 8 bytes (inside the xdp_frame area) link the frames of one datagram while they are
 // built: +0 next frame | +4 the frame's length from its Ethernet header.
 //
-// Known differences: a datagram larger than a pool frame (L3 REASM_FRAME_L3_MAX) to a device whose MTU
-// is larger still (jumbo frames) goes out in fragments of a pool frame's size, DF or not; multicast sends use
-// the bound device (no IP_MULTICAST_IF) and are not looped back to local members (no group memberships).
-// A broadcast is looped back to the host as ip_mc_output does (whole, straight to local delivery, Ip:InReceives
-// counted as ip_rcv would).
+// A broadcast is looped back to the host as ip_mc_output does: whole, straight to local delivery on the
+// output device (Ip:InReceives counted as ip_rcv would).
+// Known differences: a datagram larger than a pool frame (L3 REASM_FRAME_L3_MAX) to a device whose MTU is
+// larger still (jumbo frames) goes out in fragments of a pool frame's size, DF or not; multicast sends use
+// the bound device (no IP_MULTICAST_IF) and are not looped back to local members (no group memberships);
+// no corking (MSG_MORE, UDP_CORK), no UDP_SEGMENT, no sin6_scope_id (a link-local destination needs a bound
+// device to be sure of its link); the socket's send buffer is never charged (frames leave at once).
 
 import { mibInc, netDrop, netdevGet, netFree, netRoot, netScratch, sysctl } from './core';
 import {
-  AF_INET, AF_INET6, CONF6_HOP_LIMIT, FL_DPORT, FL_DST, FL_FAMILY, FL_IIF, FL_LABEL, FL_MARK, FL_OIF, FL_PROTO,
+  AF_INET, AF_INET6, CONF6_HOP_LIMIT, FL_DPORT, FL_DST, FL_FAMILY, FL_IIF, FL_MARK, FL_OIF, FL_PROTO,
   FL_SCOPE, FL_SIZE, FL_SPORT, FL_SRC, FL_TOS, FR_FAMILY, FR_GW, FR_GW_FAMILY, FR_MTU, FR_OIF, FR_PREFSRC, FR_TYPE,
   IFF_LOOPBACK, IFF_UP, LOOPBACK_IFINDEX, MIB_IP6_FRAG_CREATES, MIB_IP6_FRAG_OKS, MIB_IP6_OUT_NO_ROUTES,
   MIB_IP6_OUT_REQUESTS, MIB_IP_FRAG_CREATES, MIB_IP_FRAG_OKS, MIB_IP_IN_RECEIVES, MIB_IP_OUT_NO_ROUTES, MIB_IP_OUT_REQUESTS, ND_CONF6,
@@ -53,11 +57,11 @@ import {
   SYSCTL_IP_DEFAULT_TTL, TCP_ESTABLISHED, UDP6_MIB_BASE, UDP_MIB_BASE, UDP_MIB_OUTDATAGRAMS, UDP_MIB_SNDBUFERRORS,
   UDPLITE6_MIB_BASE, UDPLITE_MIB_BASE, UDPLITE_SEND_CC,
 } from './abi';
-import { fib4_lookup, fib4_local_type, fib6_lookup, fib6_lookup_oif, fib6_select_path, fib_result_prefsrc } from './fib';
+import { fib4_local_type, fib6_lookup_oif, fib6_select_path, fib_result_prefsrc } from './fib';
 import { neigh_output } from './neigh';
 import { inet_select_addr, ipv6_dev_get_saddr, netdevMac, putMac } from './netdev';
 import { ip_local_deliver } from './local';
-import { dst_pmtu } from './dst';
+import { dst4_route, dst6_route, dst_pmtu } from './dst';
 import { devMtu6, nextIpId } from './output';
 import { csumAdd, csumFinish, ipSendCheck } from './csum';
 import {
@@ -88,7 +92,6 @@ const IP_MAX_MTU: u32 = 0xffff;
 const IP6_MAX_MTU: u32 = 0xffff + 40;
 const IPV6_MAXPLEN: u32 = 0xffff;
 const FRAG_HLEN: u32 = 8;
-const IP_PMTUDISC_DONT: u32 = 0;
 const IP_PMTUDISC_WANT: u32 = 1;
 const IP_PMTUDISC_DO: u32 = 2;
 const IP_PMTUDISC_PROBE: u32 = 3;
@@ -202,7 +205,7 @@ function ipRouteOutput4(sk: u32, daddr: u32, saddr: u32, oif: u32, tos: u32, spo
   }
   if (!made) {
     store<u32>(FL(), saddr, FL_SRC);
-    const err = fib4_lookup(FL(), RES());
+    const err = dst4_route(FL(), RES()); // fib4_lookup through the per-destination cache
     if (err != 0) {
       if (oif == 0) return err;
       // "we are allowed to send to iface even if it has no routes": the destination is taken as on-link
@@ -418,8 +421,9 @@ function udpSend4(sk: u32, buf: u32, len: u32, given: bool, daddr: u32, dport: u
   const total = ulen + 20;
   // __ip_make_skb: DF with DO / PROBE, or when it fits and the socket wants PMTU discovery
   const df = pmtudisc == IP_PMTUDISC_DO || pmtudisc == IP_PMTUDISC_PROBE || (total <= mtu && pmtudisc == IP_PMTUDISC_WANT);
-  let ttl = <u32>load<u8>(sk + SK_TTL);
-  if (ttl == 0) ttl = rtType == RTN_MULTICAST ? <u32>load<u8>(sk + SK_MC_TTL) : sysctl(SYSCTL_IP_DEFAULT_TTL);
+  // __ip_make_skb: a multicast route takes IP_MULTICAST_TTL whatever IP_TTL says
+  let ttl = rtType == RTN_MULTICAST ? <u32>load<u8>(sk + SK_MC_TTL) : <u32>load<u8>(sk + SK_TTL);
+  if (ttl == 0 && rtType != RTN_MULTICAST) ttl = sysctl(SYSCTL_IP_DEFAULT_TTL);
   // ip_select_ident_segs: a connected socket counts its own; DF that must hold → 0; else a hashed one
   const id: u32 = !connected && df && !ignoreDf ? 0 : nextIpId();
   const loop = (<u32>load<u32>(netdevGet(rtDev) + ND_FLAGS) & IFF_LOOPBACK) != 0;
@@ -523,7 +527,7 @@ function autoFlowLabel(src: u32, dst: u32, sport: u32, dport: u32, proto: u32): 
  * the route's error (fib6_prop: blackhole EINVAL, unreachable EHOSTUNREACH, prohibit EACCES; none ENETUNREACH).
  */
 function lookup6(strict: bool): i32 {
-  if (!strict) return fib6_lookup(FL(), RES());
+  if (!strict) return dst6_route(FL(), RES()); // fib6_lookup through the per-destination cache
   const oif = load<u32>(FL() + FL_OIF);
   const err = fib6_lookup_oif(FL(), RES(), oif, !ipv6IsAny(FL() + FL_SRC), true);
   if (err != 0) return err == -EAGAIN ? -ENETUNREACH : err;
@@ -598,6 +602,8 @@ function mtu6(probe: bool): u32 {
 
 /** udpv6_sendmsg for an IPv6 destination (the 16 bytes at `daddr`; 0: the connected peer). */
 function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32): i32 {
+  // "rough check on arithmetic overflow" (the exact limit comes after the route, as __ip6_append_data's)
+  if (len > 0x7fffffff - UDP_HLEN) return -EMSGSIZE;
   if (daddr != 0) {
     if (dport == 0) return -EINVAL;
     ipv6Copy(DST(), daddr);
@@ -613,19 +619,21 @@ function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32): i32 {
   const proto = <u32>load<u8>(sk + SK_PROTOCOL);
   const err = route6(sk, oif, tclass, sport, dport);
   if (err != 0) return err;
-  // ip6_sk_dst_hoplimit: the socket's, the multicast one, else the route device's hop_limit
-  let hlim = <u32>load<u8>(sk + SK_TTL);
-  if (hlim == 0) {
-    if (ipv6IsMulticast(DST())) hlim = <u32>load<u8>(sk + SK_MC_TTL);
-    else {
-      hlim = load<u32>(netdevGet(rtDev) + ND_CONF6 + (CONF6_HOP_LIMIT << 2));
-      if (hlim == 0) hlim = 64;
-    }
+  // ip6_sk_dst_hoplimit: to a multicast group the multicast hops; else the socket's, or the route
+  // device's hop_limit
+  let hlim: u32;
+  if (ipv6IsMulticast(DST())) hlim = <u32>load<u8>(sk + SK_MC_TTL);
+  else {
+    hlim = <u32>load<u8>(sk + SK_TTL);
+    if (hlim == 0) hlim = load<u32>(netdevGet(rtDev) + ND_CONF6 + (CONF6_HOP_LIMIT << 2));
+    if (hlim == 0) hlim = 64;
   }
   // __ip6_append_data's limits (no extension headers: headersize 40)
   const pmtudisc = <u32>load<u8>(sk + SK_PMTUDISC);
   const mtu = mtu6(pmtudisc >= IP_PMTUDISC_PROBE);
   const ulen = len + UDP_HLEN;
+  // no room for 8 bytes after the headers: nothing can be sent (the kernel's first emsgsize test)
+  if (mtu <= IPV6_HLEN || ((mtu - IPV6_HLEN) & ~7) <= FRAG_HLEN) return -EMSGSIZE;
   const dontfrag = (<u32>load<u8>(sk + SK_FLAGS6) & SK6F_DONTFRAG) != 0;
   if (ulen > mtu - IPV6_HLEN && dontfrag) return -EMSGSIZE;
   const ignoreDf = pmtudisc < IP_PMTUDISC_DO || pmtudisc == IP_PMTUDISC_OMIT;
