@@ -43,14 +43,6 @@ import { socketBackend } from './udp_backend.js';
 
 // ---- What the socket table offers (part A's SocketTable; addresses as 16 bytes, abi.ts's way) ----
 
-/** A datagram taken off a receive queue. */
-export interface RecvDatagram {
-  data: Uint8Array;
-  /** The sender as the socket sees it (an IPv4 sender of a dual-stack socket as ::ffff:a.b.c.d). */
-  address: string;
-  port: number;
-}
-
 /** Socket options the handle sets (the backend maps them to the kernel's, per family). */
 export type SockOpt = 'reuseaddr' | 'reuseport' | 'ipv6only' | 'broadcast' | 'ttl' | 'mcttl' | 'mcloop' | 'rcvbuf' | 'sndbuf';
 
@@ -69,8 +61,12 @@ export interface SocketBackend {
   peer(id: number): AddressInfo | undefined;
   /** One datagram (`address` undefined: to the connected peer). Bytes sent or -errno. */
   send(id: number, data: Uint8Array, address: string | undefined, port: number): number;
-  /** Up to `max` queued datagrams (fewer, or none, when the queue has fewer). */
-  recv(id: number, max: number): RecvDatagram[];
+  /**
+   * Up to `max` queued datagrams, oldest first, each handed to `each` (its bytes a Buffer of its own,
+   * the sender as the socket sees it: an IPv4 sender of a dual-stack socket as ::ffff:a.b.c.d).
+   * Returns how many.
+   */
+  recv(id: number, max: number, each: (msg: MessageBuffer, address: string, port: number) => void): number;
   /** Sockets with new datagrams or a pending error since the last call. */
   ready(): number[];
   /** The pending error (positive errno) or 0, cleared. */
@@ -954,12 +950,9 @@ export class Udp {
 
   /** @internal Datagrams of a handle's queue as node gives them: a Buffer each, rinfo {address, family, port, size}. */
   receive(h: UdpHandle, max: number): Datagram[] {
-    const v6 = h.family === 6;
+    const family = h.family === 6 ? 'IPv6' : 'IPv4';
     const out: Datagram[] = [];
-    for (const d of this.backend().recv(h.fd, max)) {
-      const msg = Buffer.from(d.data.buffer as ArrayBuffer, d.data.byteOffset, d.data.byteLength);
-      out.push({ msg, rinfo: { address: d.address, family: v6 ? 'IPv6' : 'IPv4', port: d.port, size: msg.length } });
-    }
+    this.backend().recv(h.fd, max, (msg, address, port) => out.push({ msg, rinfo: { address, family, port, size: msg.length } }));
     return out;
   }
 
