@@ -411,6 +411,8 @@ export class UdpSocket extends EventEmitter {
     }
     if (lookup !== undefined && typeof lookup !== 'function') throw invalidArgType('lookup', 'of type function', lookup);
     if (t !== 'udp4' && t !== 'udp6') throw errSocketBadType();
+    // A build without the socket table says so here, not from inside a later bind's callback.
+    udp.backend();
     this.type = t;
     const family = t === 'udp4' ? 4 : 6;
     const look = lookup ?? (dnsLookup as unknown as NonNullable<SocketOptions['lookup']>);
@@ -913,7 +915,6 @@ export class Udp {
   /** @internal The socket table (throws when this build has none). */
   backend(): SocketBackend {
     if (this.be) return this.be;
-    this.dp.stack;
     const be = socketBackend(this.dp);
     if (!be) throw new WxdpError('USAGE', 'UDP sockets need the socket table (assembly/net/sock.ts, src/control/sockets.ts), which this build does not have');
     this.be = be;
