@@ -40,6 +40,7 @@ import {
 } from './dgram_errors.js';
 import { Poller } from './poller.js';
 import { socketBackend } from './udp_backend.js';
+import { SOCKET_ERRNO } from './sockets.js';
 
 // ---- What the socket table offers (part A's SocketTable; addresses as 16 bytes, abi.ts's way) ----
 
@@ -73,15 +74,8 @@ export interface SocketBackend {
   takeError(id: number): number;
 }
 
-// ---- Errnos (Linux; libuv reports -errno) ----
-
-const EBADF = 9;
-const EINVAL = 22;
-const ENOTCONN = 107;
-const EISCONN = 106;
-const EDESTADDRREQ = 89;
-const ENOPROTOOPT = 92;
-const EOPNOTSUPP = 95;
+// Errnos: Linux's (libuv reports -errno).
+const { EBADF, EINVAL, ENOTCONN, EISCONN, EDESTADDRREQ, ENOPROTOOPT, EOPNOTSUPP } = SOCKET_ERRNO as Record<string, number>;
 
 // ---- Public types ----
 

@@ -16,7 +16,7 @@ import { RM_SIZE, SOCKET_ERRNO, SocketError, type SocketOption, type SocketTable
 import type { AddressInfo, MessageBuffer, SockOpt, SocketBackend } from './udp.js';
 import { UdpSendError, UdpSender } from './udp_send.js';
 
-const ENOPROTOOPT = 92;
+const ENOPROTOOPT = SOCKET_ERRNO.ENOPROTOOPT!;
 /** sock.ts's RM_* offsets. */
 const RM_FAMILY = 0;
 const RM_PORT = 2;
