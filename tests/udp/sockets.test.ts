@@ -96,6 +96,20 @@ describe.skipIf(unready !== '')('SocketTable', () => {
     expect(t.address(d).address).toBe('::ffff:192.0.2.1');
   });
 
+  it('a link-local address binds with its scope, which binds the device too (__inet6_bind); none: EINVAL; an unknown one: ENODEV', async () => {
+    const fx = await Fixture.create([{ ...LINKS[0]!, v6: ['2001:db8:1::1/64', 'fe80::1/64'] }], [], NEIGH);
+    const t = fx.dp.socketTable;
+    const eth0 = fx.devs.get('eth0')!.ifindex;
+    const s = t.create({ family: 'inet6' });
+    expect(() => t.bind(s, 'fe80::1', 4400)).toThrowError(/EINVAL/);
+    expect(() => t.bind(s, 'fe80::1%99', 4400)).toThrowError(/ENODEV/);
+    t.bind(s, 'fe80::1%eth0', 4400);
+    expect([t.address(s).address, t.getOption(s, 'SO_BINDTODEVICE')]).toEqual(['fe80::1', eth0]);
+    const n = t.create({ family: 'inet6' });
+    t.bind(n, `fe80::1%${eth0}`, 4401);
+    expect(t.getOption(n, 'SO_BINDTODEVICE')).toBe(eth0);
+  });
+
   it('the port range: ephemeral ports from it, EADDRINUSE once every port of it is taken; a bad range is EINVAL', async () => {
     const { t } = await setup();
     t.setPortRange(40000, 40002);
