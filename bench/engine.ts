@@ -338,6 +338,11 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
     const rows = await runUdpDemuxBench({ quick: values.quick, log, ...(values.only ? { only: values.only } : {}) });
     out.udp = rows;
     if (!values.json) io.out(formatUdpDemuxTable(rows) + UDP_LEGEND);
+    const { runUdpDeliverBench, formatUdpDeliverTable, UDP_DELIVER_LEGEND } = await import('./udp_deliver.js');
+    if (!values.json) io.out("\nwxdp udp bench — delivery to JS: 64 B datagrams to one socket through 'message' and receiveBatch; baseline: node:dgram on loopback, same run\n");
+    const deliver = await runUdpDeliverBench({ quick: values.quick, log });
+    out.udpDeliver = deliver;
+    if (!values.json) io.out(formatUdpDeliverTable(deliver) + UDP_DELIVER_LEGEND);
     if (which === 'udp') {
       if (values.json) io.out(JSON.stringify(out, null, 2) + '\n');
       return 0;

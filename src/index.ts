@@ -105,3 +105,8 @@ export { AttachError, SkLookupLink } from './control/sk_programs.js';
 export { ipCommand, ipBatch, IpError, type IpResult, type IpOptions, type IpBatchOptions, type IpBatchResult } from './control/ip/index.js';
 export { MIB_NAMES, NET_DROP_REASONS } from './runtime/net_abi.js';
 export { Lpm4Table, Lpm6Table } from './control/lpm.js';
+// UDP sockets with node:dgram's interface (dp.udp.createSocket), the poll driver that delivers to them,
+// and the wire that joins two Datapaths.
+export { Udp, UdpSocket, type AddressInfo, type BindOptions, type Datagram, type RemoteInfo, type SocketOptions, type SocketType } from './control/udp.js';
+export { Poller, type PollerOptions, type PollStage } from './control/poller.js';
+export { Wire, type WireOptions, type WireStats } from './control/wire.js';

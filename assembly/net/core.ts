@@ -18,8 +18,8 @@ import {
   SYSCTL_NEIGH6_GC_THRESH1, SYSCTL_NEIGH6_GC_THRESH2, SYSCTL_NEIGH6_GC_THRESH3, SYSCTL_ROUTE6_MTU_EXPIRES,
   SYSCTL_ROUTE_MIN_PMTU, SYSCTL_ROUTE_MTU_EXPIRES, MIB_COUNT, NDROP_COUNT,
 } from './abi';
-import { neigh_tick } from './neigh';
-import { reasm_tick } from './frag';
+import { neigh_next_timer, neigh_tick } from './neigh';
+import { reasm_next_timer, reasm_tick } from './frag';
 import { FRAME_SIZE } from '../abi';
 
 /** The root's address (0: net_init has not run). */
@@ -89,6 +89,13 @@ export function net_advance(ms: u32): void {
   store<u64>(r + NR_NOW, now);
   neigh_tick(now);
   reasm_tick(now);
+}
+
+/** The earliest timer of the stages that have them (ms on the stack clock), -1 when none is armed. */
+export function net_next_timer(): i64 {
+  const a = neigh_next_timer();
+  const b = reasm_next_timer();
+  return a < 0 ? b : b < 0 || a < b ? a : b;
 }
 
 export function net_now(): u64 {

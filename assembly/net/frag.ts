@@ -24,7 +24,7 @@ import { copyBytes } from '../bytes';
 import { csumFold, csumPartial } from '../checksum';
 import { REASM_FRAME_L3_MAX } from './reasm';
 
-export { ip_defrag, reasmLen, reasmNhoff, reasmThoff, reasm_tick, reasm_mem, reasm_queues } from './reasm';
+export { ip_defrag, reasmLen, reasmNhoff, reasmThoff, reasm_tick, reasm_next_timer, reasm_mem, reasm_queues } from './reasm';
 export { ipv6_defrag } from './reasm6';
 
 const IP_MF: u32 = 0x2000;

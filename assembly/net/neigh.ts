@@ -1332,6 +1332,17 @@ export function neigh_tick(now: u64): void {
   releasePassed(r);
 }
 
+/**
+ * When the next armed neighbour timer falls due (ms on the stack clock), -1 when none is: the control
+ * plane's poll driver sleeps until then. Periodic garbage collection is not counted (it only ages).
+ */
+export function neigh_next_timer(): i64 {
+  const nr = netRoot();
+  const r = nr == 0 ? 0 : load<u32>(nr + NR_NEIGH);
+  if (r == 0 || load<u32>(r + RT_HEAP_N) == 0) return -1;
+  return load<i64>(heapAt(r, 0) + NE_TIMER);
+}
+
 // ---- Receive (the contracts; the protocol work is in arp.ts and ndisc.ts) ----
 
 /** An ARP packet (data at the ARP header; the untagged Ethernet header is the 14 bytes before). Takes the frame. */

@@ -667,6 +667,14 @@ export function reasm_tick(now: u64): void {
   }
 }
 
+/** When the oldest reassembly queue expires (ms on the stack clock), -1 when none waits. */
+export function reasm_next_timer(): i64 {
+  const root = netRoot();
+  const r = root == 0 ? 0 : load<u32>(root + NR_FRAG);
+  const qi = r == 0 ? 0 : load<u32>(r + R_THEAD);
+  return qi == 0 ? -1 : <i64>load<u64>(queueAt(r, qi) + QR_EXPIRES);
+}
+
 /**
  * ip_expire / ip6frag_expire_frag_queue: ReasmFails and ReasmTimeout (IPv6: only while the device of
  * the last fragment exists), and when the first fragment came, ICMP time exceeded (code 1) quoting it,

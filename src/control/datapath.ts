@@ -57,6 +57,8 @@ import { Sysctls, type SysctlValue } from './sysctl.js';
 import { SocketTable } from './sockets.js';
 import { Stack } from './stack.js';
 import { ipCommand, type IpResult } from './ip/index.js';
+import { Wire, type WireOptions } from './wire.js';
+import { Udp } from './udp.js';
 import { attachReuseport, attachSkLookup, detachReuseport, type SkLookupLink } from './sk_programs.js';
 import { ipv4Bytes, ipv6Bytes } from './addresses.js';
 
@@ -220,6 +222,7 @@ export class Datapath {
   private _rules?: Rules;
   private _neigh?: Neighbours;
   private _sysctl?: Sysctls;
+  private _udp?: Udp;
   private _sockets?: SocketTable;
 
   /** The stack behind XDP_PASS: its clock and counters (set up on first use). */
@@ -255,6 +258,10 @@ export class Datapath {
   get sysctls(): Sysctls {
     this.stack;
     return (this._sysctl ??= new Sysctls(this));
+  }
+  /** UDP sockets with node:dgram's interface (`dp.udp.createSocket('udp4')`), delivered by the poller. */
+  get udp(): Udp {
+    return (this._udp ??= new Udp(this));
   }
   /** The socket table (UDP / UDP-Lite sockets and raw protocol handlers, by id). */
   get socketTable(): SocketTable {
@@ -453,6 +460,14 @@ export class Datapath {
     const x = dataPathExports(this.fastPath);
     x.dev_set_peer(a.address, b.ifindex);
     x.dev_set_peer(b.address, a.ifindex);
+  }
+
+  /**
+   * Join `devA` of Datapath `a` and `devB` of Datapath `b` with a wire (a veth-like pair across two
+   * memories): what one transmits arrives at the other's RX, carried by their pollers.
+   */
+  static wire(a: Datapath, devA: Device, b: Datapath, devB: Device, opts?: WireOptions): Wire {
+    return Wire.join(a, devA, b, devB, opts);
   }
 
   /** One NAPI round: every queue of every device, up to `budget` frames each. Returns frames processed. */

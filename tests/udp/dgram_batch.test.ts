@@ -1,0 +1,257 @@
+// What wxdp's sockets have beyond node:dgram: datagrams taken in batches (receiveBatch, the async
+// iterator, batches()) without one event each; the receive queue's SO_RCVBUF bound seen from the API;
+// errors node's loopback cannot show (an unroutable destination, multicast the stack does not do); and
+// node's keep-alive rule (a bound, ref'd socket keeps the process up; unref'd or unbound, it does not)
+// checked in child processes beside node:dgram doing the same.
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Datapath } from '../../src/control/datapath.js';
+import { Poller } from '../../src/control/poller.js';
+import { Udp, type UdpSocket } from '../../src/control/udp.js';
+import type { Wire } from '../../src/control/wire.js';
+
+let a: Datapath;
+let b: Datapath;
+let wire: Wire;
+const open: UdpSocket[] = [];
+
+/** Both pollers until neither has work (bounded): the data paths settle without waiting on the clock. */
+function settle(): void {
+  for (let i = 0; i < 100; i++) {
+    if (Poller.of(a).run() + Poller.of(b).run() === 0) return;
+  }
+  throw new Error('the pollers did not settle');
+}
+
+beforeEach(async () => {
+  a = await Datapath.create();
+  b = await Datapath.create();
+  const da = a.addDevice({ name: 'w0', mac: '02:00:00:00:0a:01' });
+  const db = b.addDevice({ name: 'w0', mac: '02:00:00:00:0b:01' });
+  for (const line of ['link set w0 up', 'addr add 192.0.2.1/24 dev w0']) a.ip(line);
+  for (const line of ['link set w0 up', 'addr add 192.0.2.2/24 dev w0']) b.ip(line);
+  wire = Datapath.wire(a, da, b, db);
+});
+
+afterEach(() => {
+  for (const s of open.splice(0)) {
+    try {
+      s.close();
+    } catch {
+      // closed by the test
+    }
+  }
+  wire.close();
+});
+
+async function pair(): Promise<{ r: UdpSocket; s: UdpSocket; port: number }> {
+  const r = b.udp.createSocket('udp4');
+  const s = a.udp.createSocket('udp4');
+  open.push(r, s);
+  r.bind(0, '192.0.2.2');
+  s.bind(0, '192.0.2.1');
+  await Promise.all([once(r, 'listening'), once(s, 'listening')]);
+  return { r, s, port: r.address().port };
+}
+
+/** Send each payload and wait for every callback (the frames are then on a ring or delivered). */
+async function sendAll(s: UdpSocket, port: number, payloads: string[]): Promise<void> {
+  await Promise.all(payloads.map((p) => new Promise<void>((resolve, reject) => s.send(p, port, '192.0.2.2', (e) => (e ? reject(e) : resolve())))));
+}
+
+describe('receiveBatch', () => {
+  it('takes what waits on the queue, oldest first, up to max, each with its rinfo; then nothing', async () => {
+    const { r, s, port } = await pair();
+    const payloads = Array.from({ length: 10 }, (_, i) => `d${i}`);
+    await sendAll(s, port, payloads);
+    settle();
+    const first = r.receiveBatch(4);
+    expect(first.map((d) => d.msg.toString())).toEqual(payloads.slice(0, 4));
+    expect(first[0]!.rinfo).toEqual({ address: '192.0.2.1', family: 'IPv4', port: s.address().port, size: 2 });
+    expect(r.receiveBatch(100).map((d) => d.msg.toString())).toEqual(payloads.slice(4));
+    expect(r.receiveBatch()).toEqual([]);
+    // counted as read, as udp_recvmsg counts them
+    expect(b.stack.mib()['Udp:InDatagrams']).toBe(10);
+  });
+
+  it('an unbound socket has nothing; a closed one throws ERR_SOCKET_DGRAM_NOT_RUNNING; max is a uint32', async () => {
+    const u = b.udp.createSocket('udp4');
+    expect(u.receiveBatch()).toEqual([]);
+    expect(() => u.receiveBatch(-1)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => u.receiveBatch('2' as unknown as number)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    u.close();
+    expect(() => u.receiveBatch()).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_DGRAM_NOT_RUNNING' }));
+  });
+
+  it('a full receive queue drops at the socket (Udp:RcvbufErrors), what was queued stays readable', async () => {
+    const { r, s, port } = await pair();
+    r.setRecvBufferSize(1); // SOCK_MIN_RCVBUF, 2304 bytes
+    const payloads = Array.from({ length: 8 }, (_, i) => `x${i}`.padEnd(100, '.'));
+    await sendAll(s, port, payloads);
+    settle();
+    const got = r.receiveBatch(100);
+    const mib = b.stack.mib();
+    expect(got.length).toBeGreaterThan(0);
+    expect(mib['Udp:RcvbufErrors']).toBe(payloads.length - got.length);
+    expect(got.map((d) => d.msg.toString())).toEqual(payloads.slice(0, got.length));
+  });
+});
+
+describe("'message' delivery", () => {
+  it('datagrams queued while nobody listened go to the first listener; a listener that closes the socket gets no more', async () => {
+    const { r, s, port } = await pair();
+    await sendAll(s, port, ['q1', 'q2', 'q3']);
+    settle();
+    const seen: string[] = [];
+    r.on('message', (m) => {
+      seen.push(m.toString());
+      r.close();
+    });
+    await once(r, 'close');
+    expect(seen).toEqual(['q1']);
+  });
+});
+
+describe('async iteration', () => {
+  it('for await yields each datagram as it comes, in order', async () => {
+    const { r, s, port } = await pair();
+    const seen: string[] = [];
+    const done = (async () => {
+      for await (const { msg, rinfo } of r) {
+        seen.push(`${msg.toString()}@${rinfo.port}`);
+        if (seen.length === 6) break;
+      }
+    })();
+    await sendAll(s, port, ['a', 'b', 'c']);
+    await sendAll(s, port, ['d', 'e', 'f']);
+    await done;
+    const p = s.address().port;
+    expect(seen).toEqual(['a', 'b', 'c', 'd', 'e', 'f'].map((x) => `${x}@${p}`));
+  });
+
+  it('batches(max) yields arrays of at most max; iteration ends when the socket closes', async () => {
+    const { r, s, port } = await pair();
+    await sendAll(s, port, ['1', '2', '3', '4', '5']);
+    settle();
+    const sizes: number[] = [];
+    const it = r.batches(2);
+    for (let i = 0; i < 3; i++) sizes.push((await it.next()).value!.length);
+    expect(sizes).toEqual([2, 2, 1]);
+    const pending = it.next();
+    r.close();
+    expect(await pending).toEqual({ done: true, value: undefined });
+  });
+
+  it('an error of the socket (ECONNREFUSED on a connected one) ends the iteration with it', async () => {
+    const { s } = await pair();
+    const gone = b.udp.createSocket('udp4');
+    gone.bind(0, '192.0.2.2');
+    await once(gone, 'listening');
+    const port = gone.address().port;
+    gone.close();
+    s.on('error', () => undefined);
+    s.connect(port, '192.0.2.2');
+    await once(s, 'connect');
+    const iteration = (async () => {
+      for await (const _ of s) {
+        // nothing is sent to s
+      }
+    })();
+    s.send('x');
+    await expect(iteration).rejects.toMatchObject({ code: 'ECONNREFUSED', syscall: 'recvmsg', errno: -111 });
+  });
+});
+
+describe('what node on loopback cannot show', () => {
+  it('a destination without a route: ENETUNREACH for the send callback', async () => {
+    const s = a.udp.createSocket('udp4');
+    open.push(s);
+    const [e] = await new Promise<[Error | null]>((resolve) => s.send('x', 9, '198.51.100.7', (err) => resolve([err])));
+    expect(e).toMatchObject({ message: 'send ENETUNREACH 198.51.100.7:9', code: 'ENETUNREACH', errno: -101, syscall: 'send', address: '198.51.100.7', port: 9 });
+  });
+
+  it('multicast: the stack keeps IP_MULTICAST_TTL; group membership and loopback are not there (ENOPROTOOPT), EBADF before bind', async () => {
+    const s = a.udp.createSocket('udp4');
+    open.push(s);
+    expect(() => s.addMembership('224.0.0.114')).toThrow(expect.objectContaining({ message: 'addMembership EBADF', errno: -9 }));
+    s.bind(0);
+    await once(s, 'listening');
+    expect(s.setMulticastTTL(5)).toBe(5);
+    for (const [f, syscall] of [
+      [() => s.addMembership('224.0.0.114'), 'addMembership'],
+      [() => s.dropMembership('224.0.0.114'), 'dropMembership'],
+      [() => s.setMulticastInterface('192.0.2.1'), 'setMulticastInterface'],
+      [() => s.setMulticastLoopback(true), 'setMulticastLoopback'],
+      [() => s.addSourceSpecificMembership('192.0.2.9', '232.1.1.1'), 'addSourceSpecificMembership'],
+    ] as const) {
+      expect(f).toThrow(expect.objectContaining({ message: `${syscall} ENOPROTOOPT`, code: 'ENOPROTOOPT', errno: -92, syscall }));
+    }
+    expect(() => s.addMembership('')).toThrow(expect.objectContaining({ code: 'ERR_MISSING_ARGS', message: 'The "multicastAddress" argument must be specified' }));
+  });
+
+  it('reusePort (node 22.12+): sockets that all set it share a port, one that does not is refused', async () => {
+    const first = b.udp.createSocket({ type: 'udp4', reusePort: true });
+    const second = b.udp.createSocket({ type: 'udp4', reusePort: true });
+    const third = b.udp.createSocket('udp4');
+    open.push(first, second, third);
+    first.bind(0, '192.0.2.2');
+    await once(first, 'listening');
+    const port = first.address().port;
+    second.bind(port, '192.0.2.2');
+    await once(second, 'listening');
+    third.bind(port, '192.0.2.2');
+    const [e] = await once(third, 'error');
+    expect(e).toMatchObject({ code: 'EADDRINUSE', syscall: 'bind', message: `bind EADDRINUSE 192.0.2.2:${port}` });
+  });
+
+  it('a fast path without the socket table: createSocket throws a WxdpError naming what is missing', () => {
+    const bare = { fastPath: { exports: {} } } as unknown as Datapath;
+    expect(() => new Udp(bare).createSocket('udp4')).toThrow(expect.objectContaining({ code: 'USAGE', message: expect.stringMatching(/UDP sockets need the socket table/) }));
+  });
+
+  it('const { createSocket } = dp.udp stands in for node:dgram\'s', async () => {
+    const { createSocket, Socket } = b.udp;
+    const r = createSocket('udp4', () => undefined);
+    open.push(r);
+    expect(r).toBeInstanceOf(Socket);
+    expect(r.listenerCount('message')).toBe(1);
+  });
+});
+
+// ---- keep-alive, in child processes (the dist build is what a child can import) ----
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const dist = `${root}dist/src/index.js`;
+const noDist = existsSync(dist) ? '' : 'needs the dist build (npm run build:ts)';
+
+/** A child that binds a socket (unless `bind` is false), maybe unrefs it, and prints 'alive' from an unref'd timer. */
+function child(kind: 'node' | 'wxdp', opts: { bind: boolean; unref: boolean }): string {
+  const make =
+    kind === 'node'
+      ? `const { createSocket } = await import('node:dgram');`
+      : `const { Datapath } = await import(${JSON.stringify(dist)});
+         const dp = await Datapath.create(); dp.addDevice({ name: 'w0' }); dp.ip('link set w0 up'); dp.ip('addr add 192.0.2.1/24 dev w0');
+         const { createSocket } = dp.udp;`;
+  const script = `${make}
+    const s = createSocket('udp4');
+    ${opts.bind ? `s.bind(0, '${kind === 'node' ? '127.0.0.1' : '192.0.2.1'}', () => { console.log('bound');${opts.unref ? ' s.unref();' : ''} });` : ''}
+    // fires only while something else keeps the loop up; then closes what kept it
+    setTimeout(() => { console.log('alive'); s.close(); }, 200).unref();`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20000 });
+  if (r.status !== 0) throw new Error(`child failed (${r.status}): ${r.stderr}`);
+  return r.stdout.trim().split('\n').join(' ');
+}
+
+describe.skipIf(noDist !== '')(`keep-alive as node:dgram${noDist ? ` (skipped: ${noDist})` : ''}`, () => {
+  for (const kind of ['node', 'wxdp'] as const) {
+    it(`${kind}: a bound, ref'd socket keeps the process up; unref'd or never bound, it does not`, () => {
+      expect(child(kind, { bind: true, unref: false })).toBe('bound alive');
+      expect(child(kind, { bind: true, unref: true })).toBe('bound');
+      expect(child(kind, { bind: false, unref: false })).toBe('');
+    });
+  }
+});
