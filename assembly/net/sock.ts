@@ -169,7 +169,7 @@ import {
   SK_RCVBUF, SK_RCV_SADDR, SK_REUSEPORT_GROUP, SK_REUSEPORT_INDEX, SK_RMEM, SK_RX_BYTES, SK_RX_PACKETS, SK_SADDR,
   SK_SIZE, SK_SNDBUF, SK_STATE, SK_TOS, SK_TTL, SKF_BROADCAST, SKF_DEAD, SKF_IPV6ONLY, SKF_NO_CHECK_TX, SKF_REUSEADDR,
   SKF_REUSEPORT, TCP_CLOSE, TCP_ESTABLISHED, UDP_MIB_BASE, UDP6_MIB_BASE, UDPLITE_MIB_BASE, UDPLITE6_MIB_BASE,
-  UDP_MIB_INDATAGRAMS, MIB_IP_OUT_NO_ROUTES, SYSCTL_IP_DEFAULT_TTL,
+  UDP_MIB_INDATAGRAMS, MIB_IP_OUT_NO_ROUTES, SYSCTL_IP_DEFAULT_TTL, SK_PCFLAG, UDPLITE_SEND_CC,
 } from './abi';
 import { fib4_local_type } from './fib';
 import { IPPROTO_UDP, IPPROTO_UDPLITE, IPV6_ADDR_ANY, IPV6_ADDR_LINKLOCAL, IPV6_ADDR_MAPPED, IPV6_ADDR_MULTICAST,
@@ -970,8 +970,11 @@ export function sk_setsockopt(id: u32, opt: u32, val: i32): i32 {
       let v = val;
       if (v != 0 && v < 8) v = 8;
       else if (v > 0xffff) v = 0xffff;
-      if (opt == SKO_UDPLITE_SEND_CSCOV) store<u16>(sk + SKX_SEND_CSCOV, <u16>v);
-      else {
+      if (opt == SKO_UDPLITE_SEND_CSCOV) {
+        store<u16>(sk + SKX_SEND_CSCOV, <u16>v);
+        // UDPLITE_SEND_CC: set even for 0, whose datagrams then say 0 (all) in the length field
+        store<u8>(sk + SK_PCFLAG, load<u8>(sk + SK_PCFLAG) | <u8>UDPLITE_SEND_CC);
+      } else {
         store<u16>(sk + SKX_RECV_CSCOV, <u16>v);
         store<u8>(sk + SKX_RECV_CC, 1);
       }

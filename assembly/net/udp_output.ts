@@ -6,7 +6,7 @@
 // than the path MTU, and handed to the neighbour stage (frames queue there while the neighbour resolves).
 // A datagram to a local address goes out on loopback and comes back through its receive path.
 //
-// Reads: the socket record (abi.ts SK_*), the FIB, the devices (MTU, flags, addresses), learned PMTUs
+// Reads: the socket record (abi.ts SK_*; sock.ts's SKX_SEND_CSCOV), the FIB, the devices (MTU, flags, addresses), learned PMTUs
 // (dst.ts), the sysctls. Sets: Udp/UdpLite/Udp6/UdpLite6 OutDatagrams and SndbufErrors, Ip:OutRequests,
 // OutNoRoutes and the fragment counters (FragOKs, FragCreates; Ip6 the same), the socket's TX counters.
 // Next: neigh_output on the route's device for each frame (loopback for a local destination), in order.
@@ -48,7 +48,7 @@ import {
   MIB_IP6_OUT_REQUESTS, MIB_IP_FRAG_CREATES, MIB_IP_FRAG_OKS, MIB_IP_IN_RECEIVES, MIB_IP_OUT_NO_ROUTES, MIB_IP_OUT_REQUESTS, ND_CONF6,
   ND_FLAGS, ND_MTU, NDROP_NOMEM, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RTN_BROADCAST, RTN_LOCAL,
   RTN_MULTICAST, RTN_PROHIBIT, RTN_THROW, RTN_UNICAST, RTN_UNREACHABLE, SCR_UDP_TX, SK6F_DONTFRAG, SK_BOUND_DEV_IF, SK_DADDR, SK_DPORT, SK_FAMILY, SK_FLAGS,
-  SK_FLAGS6, SK_MARK, SK_MC_TTL, SK_NUM, SK_PCFLAG, SK_PCSLEN, SK_PMTUDISC, SK_PROTOCOL, SK_RCV_SADDR, SK_SADDR,
+  SK_FLAGS6, SK_MARK, SK_MC_TTL, SK_NUM, SK_PCFLAG, SK_PMTUDISC, SK_PROTOCOL, SK_SADDR,
   SK_STATE, SK_TOS, SK_TTL, SK_TX_BYTES, SK_TX_PACKETS, SKF_BROADCAST, SKF_IPV6ONLY, SKF_NO_CHECK_TX,
   SYSCTL_IP_DEFAULT_TTL, TCP_ESTABLISHED, UDP6_MIB_BASE, UDP_MIB_BASE, UDP_MIB_OUTDATAGRAMS, UDP_MIB_SNDBUFERRORS,
   UDPLITE6_MIB_BASE, UDPLITE_MIB_BASE, UDPLITE_SEND_CC,
@@ -66,7 +66,7 @@ import {
   stBe32,
 } from './inet';
 import { REASM_FRAME_L3_MAX } from './reasm';
-import { sk_autobind, sockById } from './sock';
+import { sk_autobind, sockById, SKX_SEND_CSCOV } from './sock';
 import { bigFrameAlloc, frameAlloc } from '../umem';
 import { FRAME_SIZE, XDP_PACKET_HEADROOM } from '../abi';
 import { copyBytes } from '../bytes';
@@ -129,20 +129,9 @@ let saddr4: u32 = 0;
   return load<u64>(a) == 0 && load<u32>(a, 8) == 0xffff0000;
 }
 
-/**
- * The source a send starts from (inet_saddr / np->saddr): the one connect set, else the bound address
- * when it is unicast (inet_bind leaves inet_saddr 0 for a multicast or broadcast bind).
- */
-function sockSource(sk: u32): u32 {
-  if (!ipv6IsAny(sk + SK_SADDR)) return sk + SK_SADDR;
-  const b = sk + SK_RCV_SADDR;
-  if (<u32>load<u8>(sk + SK_FAMILY) == AF_INET) {
-    const a = load<u32>(b);
-    if (ipv4IsMulticast(a) || fib4_local_type(a, 0) == RTN_BROADCAST) return sk + SK_SADDR;
-  } else if (ipv6IsMulticast(b)) {
-    return sk + SK_SADDR;
-  }
-  return b;
+/** The source a send starts from: inet_saddr / np->saddr (sock.ts keeps it in SK_SADDR: bind, connect). */
+@inline function sockSource(sk: u32): u32 {
+  return sk + SK_SADDR;
 }
 
 /** The IPv4 source of an IPv6 socket sending IPv4 (its inet_saddr): the mapped address, 0, or 127.0.0.6. */
@@ -343,8 +332,10 @@ function udpHeader(sk: u32, uh: u32, buf: u32, len: u32, sport: u32, dport: u32,
   store<u16>(uh + 6, 0);
   let cov = ulen;
   if (<u32>load<u8>(sk + SK_PROTOCOL) == IPPROTO_UDPLITE) {
-    const pcslen = <u32>load<u16>(sk + SK_PCSLEN);
-    if ((<u32>load<u8>(sk + SK_PCFLAG) & UDPLITE_SEND_CC) != 0 && pcslen < ulen) {
+    // UDPLITE_SEND_CC: the option was set (a coverage other than 0 says so by itself)
+    const pcslen = <u32>load<u16>(sk + SKX_SEND_CSCOV);
+    const cc = (<u32>load<u8>(sk + SK_PCFLAG) & UDPLITE_SEND_CC) != 0 || pcslen != 0;
+    if (cc && pcslen < ulen) {
       if (pcslen > 0) cov = pcslen;
       stBe16(uh + 4, pcslen);
     }

@@ -33,6 +33,7 @@ export class UdpSendError extends WxdpError {
 interface SendExports {
   udp_sendmsg(id: number, buf: number, len: number, daddr: number, dport: number): number;
   udp_sendmsg_sk(sk: number, buf: number, len: number, daddr: number, dport: number): number;
+  sockById(id: number): number;
   arena_alloc(size: number, align: number): number;
 }
 
@@ -51,8 +52,10 @@ export class UdpSender {
   }
 
   /** Send from socket `id` (sock.ts): the payload's length, or a UdpSendError. `to` omitted: the connected peer. */
-  send(id: number, payload: Uint8Array, to?: UdpDestination, family?: number): number {
-    return this.run((buf, len, daddr, dport) => this.x.udp_sendmsg(id, buf, len, daddr, dport), `socket ${id}`, payload, to, family ?? AF_INET);
+  send(id: number, payload: Uint8Array, to?: UdpDestination): number {
+    const sk = this.x.sockById(id);
+    const family = sk !== 0 ? this.dp.memory.view().getUint8(sk + SK.FAMILY) : AF_INET;
+    return this.run((buf, len, daddr, dport) => this.x.udp_sendmsg(id, buf, len, daddr, dport), `socket ${id}`, payload, to, family);
   }
 
   /** The same from a socket record's address (tests and benchmarks that lay a record out themselves). */

@@ -4,8 +4,8 @@
 // every errno the kernel gives for bad input (udp_sendmsg, udpv6_sendmsg, ip_route_output_key_hash_rcu,
 // __ip_append_data, __ip6_append_data), with the counters they move.
 //
-// Sockets: until the socket tables land (sock.ts, part A) a test lays a socket record out itself through
-// the SK_* layout and sends with udp_sendmsg_sk; the record is bound (SK_NUM set), so autobind is not asked.
+// Sockets are made through the socket exports (sock.ts) with the options a test names
+// (tests/net/udp_send_support.ts), and send through the control plane's door (UdpSender).
 // Fields taken from wxdp's own output and not derived: the IP ID when the kernel would hash a secret for it
 // (the test checks the rule: 0 where the kernel writes 0), the IPv6 flow label and fragment identification.
 
@@ -13,8 +13,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { Fixture, stackUnready, concat, eth, fragments4, fragments6, hex, inetChecksum, ipv4, ipv6, type LinkCfg, type NeighCfg, type RouteCfg } from './support.js';
 import { udp } from '../support/frames.js';
 import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
-import { SKF, SK6F, AF_INET6 } from '../../src/runtime/net_abi.js';
-import { sockRecord, type SockOpts } from './udp_send_support.js';
+import { AF_INET6 } from '../../src/runtime/net_abi.js';
+import { localPort, udpSocket, type SockOpts } from './udp_send_support.js';
 import { UdpSender, UdpSendError } from '../../src/control/udp_send.js';
 
 const R_MAC = '02:00:00:00:00:01';
@@ -45,11 +45,12 @@ class Env {
   static async create(routes = ROUTES, neigh = NEIGH): Promise<Env> {
     return new Env(await Fixture.create(LINKS, routes, neigh));
   }
+  /** A socket bound to SPORT (SO_REUSEADDR, so a test may have several). */
   sock(o: SockOpts = {}): number {
-    return sockRecord(this.fx.dp, { num: SPORT, ...o });
+    return udpSocket(this.fx.dp, { bind: { port: SPORT }, ...o });
   }
   to(sk: number, payload: Uint8Array, address?: string, port = 7): number {
-    return this.send.sendFromRecord(sk, payload, address === undefined ? undefined : { address, port });
+    return this.send.send(sk, payload, address === undefined ? undefined : { address, port });
   }
   errno(sk: number, payload: Uint8Array, address?: string, port = 7): string {
     try {
@@ -109,7 +110,7 @@ describe.skipIf(unready !== '')('udp_sendmsg over IPv4', () => {
   });
 
   it('SO_NO_CHECK sends a zero checksum', () => {
-    env.to(env.sock({ flags: SKF.NO_CHECK_TX }), data(30), '192.0.2.2');
+    env.to(env.sock({ nocheck: true }), data(30), '192.0.2.2');
     const [f] = env.tx();
     expect(be16(f!, 34 + 6)).toBe(0);
     expect(be16(f!, 34 + 4)).toBe(38);
@@ -158,7 +159,7 @@ describe.skipIf(unready !== '')('udp_sendmsg over IPv4', () => {
 
   it('UDP-Lite: the length field holds the coverage and the checksum covers that much (RFC 3828)', () => {
     const p = data(40, 9);
-    env.to(env.sock({ proto: 136, pcslen: 20 }), p, '192.0.2.2');
+    env.to(env.sock({ proto: 136, cscov: 20 }), p, '192.0.2.2');
     const [f] = env.tx();
     const uh = f!.subarray(34);
     expect(f![23]).toBe(136);
@@ -184,7 +185,7 @@ describe.skipIf(unready !== '')('udp_sendmsg over IPv4', () => {
   });
 
   it('a connected socket sends to its peer when no address is given', () => {
-    const sk = env.sock({ connect: { addr: '192.0.2.2', port: 4242 }, saddr: '192.0.2.1' });
+    const sk = env.sock({ connect: { addr: '192.0.2.2', port: 4242 } });
     env.to(sk, data(10));
     const [f] = env.tx();
     expect(hex(f!)).toBe(hex(frame4({ dst: '192.0.2.2', mac: H_MAC, payload: data(10), id: be16(f!, 18), df: true, dport: 4242 })));
@@ -226,7 +227,7 @@ describe.skipIf(unready !== '')('udp_sendmsg over IPv4', () => {
   it('broadcast needs SO_BROADCAST (EACCES); with it the frame goes to ff:ff:ff:ff:ff:ff', () => {
     expect(env.errno(env.sock(), data(4), '192.0.2.255')).toBe('EACCES');
     expect(env.errno(env.sock(), data(4), '255.255.255.255')).toBe('EACCES');
-    env.to(env.sock({ flags: SKF.BROADCAST }), data(4), '192.0.2.255');
+    env.to(env.sock({ broadcast: true }), data(4), '192.0.2.255');
     const [f] = env.tx();
     expect(hex(f!)).toBe(hex(frame4({ dst: '192.0.2.255', mac: 'ff:ff:ff:ff:ff:ff', payload: data(4), id: be16(f!, 18), df: true })));
     // ip_mc_output: a copy goes up to the host's own sockets, through local delivery
@@ -235,7 +236,7 @@ describe.skipIf(unready !== '')('udp_sendmsg over IPv4', () => {
   });
 
   it('a broadcast larger than the MTU leaves in fragments and loops back whole', () => {
-    env.to(env.sock({ flags: SKF.BROADCAST }), data(3000), '192.0.2.255');
+    env.to(env.sock({ broadcast: true }), data(3000), '192.0.2.255');
     expect(env.tx().length).toBe(3);
     const m = env.mib();
     expect([m['Ip:InReceives'], m['Ip:InDelivers'], m['Ip:ReasmReqds']]).toEqual([1, 1, undefined]);
@@ -276,11 +277,41 @@ describe.skipIf(unready !== '')('udp_sendmsg over IPv4', () => {
     expect(hex(arp!.subarray(38, 42))).toBe(hex(ipv4Bytes('198.51.100.7')));
     env.fx.ip('link set eth1 down');
     expect(env.errno(env.sock({ boundDev: eth1 }), data(4), '198.51.100.7')).toBe('ENETUNREACH');
-    expect(env.errno(env.sock({ boundDev: 77 }), data(4), '198.51.100.7')).toBe('ENODEV');
+    // a device deleted after the bind: dev_get_by_index finds nothing
+    env.fx.ip('link add d0 type dummy');
+    env.fx.ip('link set d0 up');
+    const d0 = env.sock({ boundDev: env.fx.dp.links.get('d0')!.ifindex });
+    env.fx.ip('link del d0');
+    expect(env.errno(d0, data(4), '198.51.100.7')).toBe('ENODEV');
   });
 
-  it('a source that is no longer ours is ENETUNREACH (__ip_dev_find)', () => {
-    expect(env.errno(env.sock({ saddr: '192.0.2.9' }), data(4), '192.0.2.2')).toBe('ENETUNREACH');
+  it('a bound source that is no longer ours is ENETUNREACH (__ip_dev_find), the subnet still routed', () => {
+    env.fx.ip('addr add 192.0.2.9/24 dev eth0');
+    const sk = env.sock({ bind: { addr: '192.0.2.9', port: SPORT } });
+    env.fx.ip('addr del 192.0.2.9/24 dev eth0');
+    expect(env.errno(sk, data(4), '192.0.2.2')).toBe('ENETUNREACH');
+  });
+
+  it('an unbound socket is bound to an ephemeral port first (inet_autobind), and sends from it', () => {
+    const sk = udpSocket(env.fx.dp, {});
+    expect(localPort(env.fx.dp, sk)).toBe(0);
+    env.to(sk, data(6), '192.0.2.2');
+    const port = localPort(env.fx.dp, sk);
+    expect(port).toBeGreaterThanOrEqual(32768);
+    expect(port).toBeLessThanOrEqual(60999);
+    const [f] = env.tx();
+    expect(be16(f!, 34)).toBe(port);
+    expect(hex(f!.subarray(34, 40))).toBe(hex(udp('192.0.2.1', '192.0.2.2', port, 7, data(6)).subarray(0, 6)));
+  });
+
+  it('SO_MARK selects the route of a fwmark rule', () => {
+    env.fx.ip('route add 198.51.100.0/24 via 192.0.2.2 table 100');
+    env.fx.ip('rule add fwmark 7 table 100');
+    env.to(env.sock({ mark: 7 }), data(4), '198.51.100.7');
+    env.to(env.sock(), data(4), '198.51.100.7');
+    const [a, b] = env.tx();
+    expect(hex(a!.subarray(0, 6))).toBe(hex(Uint8Array.from([2, 0, 0, 0, 0, 2])));
+    expect(hex(b!.subarray(0, 6))).toBe(hex(Uint8Array.from([2, 0, 0, 0, 0, 0xfe])));
   });
 });
 
@@ -325,7 +356,7 @@ describe.skipIf(unready !== '')('udpv6_sendmsg', () => {
   });
 
   it('IPV6_DONTFRAG and IPV6_PMTUDISC_DO refuse what does not fit (EMSGSIZE); 65,528 bytes never fit', () => {
-    expect(env.errno(env.sock({ family: AF_INET6, flags6: SK6F.DONTFRAG }), data(1453), '2001:db8:1::2')).toBe('EMSGSIZE');
+    expect(env.errno(env.sock({ family: AF_INET6, dontfrag: true }), data(1453), '2001:db8:1::2')).toBe('EMSGSIZE');
     expect(env.errno(env.sock({ family: AF_INET6, pmtudisc: 2 }), data(1453), '2001:db8:1::2')).toBe('EMSGSIZE');
     expect(env.to(env.sock({ family: AF_INET6, pmtudisc: 2 }), data(1452), '2001:db8:1::2')).toBe(1452);
     expect(env.errno(env.sock({ family: AF_INET6 }), new Uint8Array(65528), '2001:db8:1::2')).toBe('EMSGSIZE');
@@ -337,7 +368,7 @@ describe.skipIf(unready !== '')('udpv6_sendmsg', () => {
     const [f] = env.tx();
     expect(hex(f!)).toBe(hex(frame4({ dst: '192.0.2.2', mac: H_MAC, payload: data(12), id: be16(f!, 18), df: true })));
     expect(env.mib()).toEqual({ 'Ip:OutRequests': 1, 'Udp:OutDatagrams': 1 });
-    expect(env.errno(env.sock({ family: AF_INET6, flags: SKF.IPV6ONLY }), data(12), '::ffff:192.0.2.2')).toBe('ENETUNREACH');
+    expect(env.errno(env.sock({ family: AF_INET6, v6only: true }), data(12), '::ffff:192.0.2.2')).toBe('ENETUNREACH');
   });
 
   it('no route: ENETUNREACH with Ip6:OutNoRoutes; no IPv6 address at all: EADDRNOTAVAIL first', async () => {
@@ -375,9 +406,17 @@ describe.skipIf(unready !== '')('the control plane door (UdpSender)', () => {
     }
   });
 
-  it('udp_sendmsg by socket id: EBADF while there is no such socket', async () => {
+  it('udp_sendmsg by socket id: EBADF when there is no such socket', async () => {
     const env = await Env.create();
-    expect(() => env.send.send(12345, data(1), { address: '192.0.2.2', port: 7 })).toThrow(/EBADF/);
+    expect(() => env.send.send(12345, data(1), { address: '192.0.2.2', port: 7 })).toThrow(/socket 12345: send of 1 bytes to 192\.0\.2\.2 port 7: EBADF/);
+  });
+
+  it('sendFromRecord sends from a socket record address as udp_sendmsg does from its id', async () => {
+    const env = await Env.create();
+    const id = env.sock();
+    const x = env.fx.dp.fastPath.exports as unknown as { sockById(id: number): number };
+    expect(env.send.sendFromRecord(x.sockById(id), data(3), { address: '192.0.2.2', port: 7 })).toBe(3);
+    expect(env.tx().length).toBe(1);
   });
 });
 

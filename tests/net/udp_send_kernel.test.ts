@@ -3,8 +3,9 @@
 // Python socket in the namespace sends each datagram (tests/net/udp_send_kernel.py: sizes around the MTU,
 // with and without DF, IPv4 and IPv6, on-link and through the gateway, the socket options that shape a
 // header) and the frames k0 sends are captured with AF_PACKET (transmit checksum offload off, so the
-// checksum is the one on the wire). wxdp's udp_sendmsg sends the same datagram from a socket record with
-// the same options; its frames on k0 must be the kernel's byte for byte, or both give the same errno.
+// checksum is the one on the wire). wxdp's udp_sendmsg sends the same datagram from a socket made with the
+// same options (sock.ts's exports); its frames on k0 must be the kernel's byte for byte, or both give the
+// same errno.
 //
 // The SNMP counters the send path moves (Udp*/UdpLite*: OutDatagrams, SndbufErrors; Ip, Ip6: OutRequests,
 // OutNoRoutes, FragOKs, FragCreates, FragFails; Ip: InReceives, InDelivers, ReasmReqds for the copy of a
@@ -21,10 +22,10 @@ import { fileURLToPath } from 'node:url';
 import { useNamespaces, type Netns } from '../support/netns.js';
 import { pythonAvailability } from '../support/afpacket.js';
 import { Fixture, stackUnready, hex, type LinkCfg, type NeighCfg, type RouteCfg, ipBatchAfterSysctls } from './support.js';
-import { sockRecord, type SockOpts } from './udp_send_support.js';
+import { udpSocket, type SockOpts } from './udp_send_support.js';
 import { kernelMib } from './kernel.js';
 import { UdpSender, UdpSendError } from '../../src/control/udp_send.js';
-import { AF_INET, AF_INET6, SKF, SK6F } from '../../src/runtime/net_abi.js';
+import { AF_INET, AF_INET6 } from '../../src/runtime/net_abi.js';
 
 const SCRIPT = fileURLToPath(new URL('./udp_send_kernel.py', import.meta.url));
 const K_MAC = '02:00:00:00:00:01';
@@ -84,6 +85,9 @@ const CASES: Case[] = [
   { what: 'IPv4 port 0', family: 4, dst: '192.0.2.2', port: 0, size: 4 },
   { what: 'UDP-Lite, coverage 20', family: 4, proto: 136, dst: '192.0.2.2', size: 40, opts: { cscov: 20 } },
   { what: 'UDP-Lite, full coverage', family: 4, proto: 136, dst: '192.0.2.2', size: 40 },
+  { what: 'UDP-Lite, coverage set to 0 (the length field says 0: all)', family: 4, proto: 136, dst: '192.0.2.2', size: 40, opts: { cscov: 0 } },
+  { what: 'UDP-Lite, coverage 3 (taken as 8)', family: 4, proto: 136, dst: '192.0.2.2', size: 40, opts: { cscov: 3 } },
+  { what: 'UDP-Lite, coverage over the length (all)', family: 4, proto: 136, dst: '192.0.2.2', size: 40, opts: { cscov: 100 } },
   { what: 'IPv6 on-link, 100 bytes', family: 6, dst: '2001:db8:1::2', size: 100 },
   { what: 'IPv6 through the gateway, exactly the MTU (1452)', family: 6, dst: '2001:db8:9::9', size: 1452 },
   { what: 'IPv6 through the gateway, one byte over', family: 6, dst: '2001:db8:9::9', size: 1453 },
@@ -177,19 +181,20 @@ describe.skipIf(skip !== '')('UDP send: wxdp and the kernel leave the same frame
     const so: SockOpts = {
       family: c.family === 4 ? AF_INET : AF_INET6,
       proto: c.proto ?? 17,
-      num: SPORT,
-      flags: (o.broadcast ? SKF.BROADCAST : 0) | (o.nocheck ? SKF.NO_CHECK_TX : 0) | (o.v6only ? SKF.IPV6ONLY : 0),
-      flags6: o.dontfrag ? SK6F.DONTFRAG : 0,
-      pmtudisc: o.pmtudisc ?? 1,
-      ttl: o.ttl ?? 0,
-      tos: o.tos ?? 0,
-      // UDPLITE_SEND_CSCOV: 1..7 become 8 (udp_lib_setsockopt)
-      ...(o.cscov !== undefined ? { pcslen: o.cscov > 0 && o.cscov < 8 ? 8 : o.cscov } : {}),
+      bind: { port: SPORT },
+      broadcast: o.broadcast === 1,
+      nocheck: o.nocheck === 1,
+      v6only: o.v6only === 1,
+      dontfrag: o.dontfrag === 1,
+      ...(o.pmtudisc !== undefined ? { pmtudisc: o.pmtudisc } : {}),
+      ...(o.ttl !== undefined ? { ttl: o.ttl } : {}),
+      ...(o.tos !== undefined ? { tos: o.tos } : {}),
+      ...(o.cscov !== undefined ? { cscov: o.cscov } : {}),
     };
-    const sk = sockRecord(fx.dp, so);
+    const sk = udpSocket(fx.dp, so);
     let result: number | string;
     try {
-      result = send.sendFromRecord(sk, data(c.size), { address: c.dst, port: c.port ?? 7 });
+      result = send.send(sk, data(c.size), { address: c.dst, port: c.port ?? 7 });
     } catch (e) {
       if (!(e instanceof UdpSendError)) throw e;
       result = e.errno;
