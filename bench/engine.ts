@@ -7,8 +7,7 @@
 
 import Benchmark from 'benchmark';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { assemble } from '../src/asm/index.js';
 import { parseConformance } from '../src/conformance/data.js';
@@ -22,6 +21,7 @@ import { writeBpfObject } from '../src/oracle/bpf_object.js';
 import { encode } from '../src/isa/insn.js';
 import { EngineMemory, INPUT_BASE } from '../src/runtime/memory.js';
 import { JitProgram } from '../src/jit/index.js';
+import { projectRoot } from './project_root.js';
 
 interface Io {
   out: (s: string) => void;
@@ -51,18 +51,6 @@ export interface EngineRow {
   jitNsPerInsn: number;
   jitSpeedupOverInterp: number;
   jitOverKernel: number | null;
-}
-
-const here = dirname(fileURLToPath(import.meta.url));
-
-/** The project root, whether running from bench/ (tsx/vitest) or dist/bench/ (compiled). */
-export function projectRoot(): string {
-  let d = here;
-  for (let i = 0; i < 4; i++) {
-    if (existsSync(join(d, 'package.json'))) return d;
-    d = dirname(d);
-  }
-  return resolve(here, '..');
 }
 
 export function conformanceDir(): string {

@@ -148,7 +148,7 @@ class ExportsBackend implements SocketBackend {
 
   send(id: number, data: Uint8Array, address: string | undefined, port: number): number {
     try {
-      return this.sender.send(id, data, address === undefined ? undefined : { address, port }, this.v6.has(id) ? AF_INET6 : AF_INET);
+      return this.sender.send(id, data, address === undefined ? undefined : { address, port });
     } catch (e) {
       if (e instanceof UdpSendError) return -e.errnoValue;
       throw e;
