@@ -287,8 +287,8 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
   });
   // No argument: the default scenario, the data path (like xdp-bench); `all` runs every benchmark.
   const which = positionals[0] ?? 'datapath';
-  if (!['all', 'datapath', 'engine', 'programs', 'verifier', 'micro', 'forward', 'fib'].includes(which) || positionals.length > 1) {
-    io.err(`wxdp bench: usage: wxdp bench [datapath|engine|programs|verifier|micro|forward|fib|all] [--quick] [--json] [--only NAME]\n`);
+  if (!['all', 'datapath', 'engine', 'programs', 'verifier', 'micro', 'forward', 'fib', 'udp'].includes(which) || positionals.length > 1) {
+    io.err(`wxdp bench: usage: wxdp bench [datapath|engine|programs|verifier|micro|forward|fib|udp|all] [--quick] [--json] [--only NAME]\n`);
     return 2;
   }
   const avail = kernelAvailability();
@@ -316,6 +316,17 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
     out.forward = rows;
     if (!values.json) io.out(formatForwardTable(rows) + FORWARD_LEGEND);
     if (which === 'forward') {
+      if (values.json) io.out(JSON.stringify(out, null, 2) + '\n');
+      return 0;
+    }
+  }
+  if (which === 'udp' || which === 'all') {
+    const { runUdpBench, formatUdpTable, UDP_LEGEND } = await import('./udp.js');
+    if (!values.json) io.out("wxdp udp bench — L4 demux to socket queues, delivery to JavaScript, the send path; 1 core, 64 B frames from the wasm packet generator; baselines: wxdp XDP_DROP and node:dgram on loopback, measured in this run\n");
+    const result = await runUdpBench({ quick: values.quick, log, ...(values.only ? { only: values.only } : {}) });
+    out.udp = result;
+    if (!values.json) io.out(formatUdpTable(result) + UDP_LEGEND);
+    if (which === 'udp') {
       if (values.json) io.out(JSON.stringify(out, null, 2) + '\n');
       return 0;
     }

@@ -1,0 +1,655 @@
+// `wxdp bench udp`: the L4 demux and the UDP sockets on one core, three parts, each beside a baseline
+// measured in the same run.
+//
+// 1. Demux to receive queues. N sockets (10 / 10k / 100k) bound to 203.0.113.1 in SO_REUSEPORT groups
+//    of 16 (N/16 ports from 10000 up; the 10-socket row is one group of 10 on one port). The packet
+//    generator in wasm (dev_rx_generate) writes 64-byte UDP frames into eth0's RX ring as they are
+//    received, destination ports drawn by Zipf's law (s = 1: port 10000 the most frequent) over the
+//    group ports. 16 generators take turns a burst each, one per source address (198.51.100.10-25),
+//    source ports varying with the destination port, so every port sees 16 flows and its group's
+//    selection (reciprocal_scale of the flow hash) spreads them. Each round: 64 frames generated,
+//    eth0 polled — RX ring → (an XDP_PASS program or none) → eth/IP receive → udp_rcv → lookup (hash2,
+//    reuseport group) → the socket's queue.
+//    The reader: every 16 rounds (1024 datagrams) the queues are drained as an application would —
+//    sk_ready lists the sockets with datagrams, sk_recv_batch empties each (copies out, frees the frame
+//    held in the queue) — so no socket comes near its SO_RCVBUF (212992 bytes ≈ 300 such datagrams;
+//    the hottest socket gets ~30 per drain) and the pool never runs dry: the row measures the demux,
+//    not drops (Udp:RcvbufErrors is checked to stay 0, and `delivered` counts what the reader got).
+//    The reader runs on the same core between rounds, timed on its own and taken off the row's time
+//    (reader ns: its cost per datagram, shown apart — a kernel socket's reader runs on another core).
+//    Baseline: wxdp's XDP_DROP (programs/xdp_pass_drop.o) through the same generators, ring and poll.
+//    Target (issue 11): ≥ 25 Mpps per core.
+//
+// 2. Delivery to JavaScript. One socket; the same generator feeds it 64 frames a round and the poll
+//    driver (Poller.run, manual clock) carries them up. What each row counts per second:
+//      'message'        datagrams emitted to a 'message' listener of a dp.udp socket;
+//      receiveBatch     datagrams returned by socket.receiveBatch(64) after each round's run;
+//      async iterator   datagrams yielded by `for await (const d of socket)` (one round per 64);
+//      node:dgram       datagrams a node:dgram 'message' listener on 127.0.0.1 received, per second
+//                       between the first and the last, from a node:dgram sender in a worker thread
+//                       blasting a bounded count of the same 18-byte payloads (the kernel drops what
+//                       the receiver cannot keep up with: `delivered` says how many arrived).
+//    wxdp's rows include the whole path (generator, poll, stack, demux, the API); node:dgram's the
+//    kernel's loopback path and libuv. Target: receiveBatch ≥ 10× node:dgram.
+//
+// 3. The send path. A socket bound to 203.0.113.1, its peer 203.0.113.2 (a permanent neighbour on
+//    eth0); 18-byte payloads (64-byte frames); each round 64 sends, then eth0's TX ring completed (the
+//    NIC sent them) and the frames recycled. Rows: udp_sendmsg called straight from JS on a connected
+//    socket and with a destination per call (unconnected); socket.send() of a connected dp.udp socket
+//    (node:dgram's API, argument checks included); baseline: the node:dgram sender of part 2, its
+//    sends per second until the last callback (sendto on loopback).
+
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { createSocket as nodeSocket } from 'node:dgram';
+import { Datapath } from '../src/control/datapath.js';
+import { dataPathExports, type Device } from '../src/control/device.js';
+import { PacketGenerator } from '../src/control/pktgen.js';
+import { Poller } from '../src/control/poller.js';
+import { projectRoot } from './project_root.js';
+import { bestNsPerPacket } from './rate.js';
+
+export type DemuxPath = 'stack' | 'stack+pass' | 'xdp drop';
+
+export interface UdpDemuxRow {
+  path: DemuxPath;
+  /** Sockets bound (0 for the baseline). */
+  sockets: number;
+  /** Reuseport group size and the number of groups (ports). */
+  group: number;
+  ports: number;
+  /** Frames per second through generate → poll → stack → socket queue, the reader's time taken off. */
+  mpps: number | null;
+  nsPerPacket: number | null;
+  /** The reader's cost per datagram (sk_ready + sk_recv_batch from JS), measured apart in the same rounds. */
+  readerNs: number | null;
+  /** Share of the generated frames the reader took off socket queues. */
+  delivered: number | null;
+  /** mpps ÷ wxdp's XDP_DROP Mpps through the same generators, ring and poll (same run). */
+  ofXdpOnly: number | null;
+  target: number | null;
+  note?: string;
+}
+
+export type JsPath = "'message'" | 'receiveBatch' | 'async iterator' | 'node:dgram';
+
+export interface UdpJsRow {
+  path: JsPath;
+  /** Datagrams per second delivered to JavaScript, as the legend says per row. */
+  datagramsPerSec: number | null;
+  /** Share of the datagrams sent (node:dgram) or generated (wxdp) that reached JavaScript. */
+  delivered: number | null;
+  /** datagramsPerSec ÷ node:dgram's (same run). */
+  vsNodeDgram: number | null;
+  /** The issue's target for the row, as a multiple of node:dgram. */
+  target: number | null;
+  note?: string;
+}
+
+export type SendPath = 'udp_sendmsg connected' | 'udp_sendmsg unconnected' | 'socket.send connected' | 'node:dgram send';
+
+export interface UdpSendRow {
+  path: SendPath;
+  mpps: number | null;
+  nsPerDatagram: number | null;
+  /** Share of the sends that left by eth0's TX ring. */
+  transmitted: number | null;
+  vsNodeDgram: number | null;
+  note?: string;
+}
+
+export interface UdpBenchResult {
+  demux: UdpDemuxRow[];
+  toJs: UdpJsRow[];
+  send: UdpSendRow[];
+}
+
+export interface UdpBenchOptions {
+  quick?: boolean;
+  log?: (s: string) => void;
+  /** Only demux rows whose label contains this (the baseline always runs); 'js' / 'send' pick those parts. */
+  only?: string;
+}
+
+const BURST = 64;
+const UMEM_FRAMES = 4096;
+const GROUP = 16;
+const SOURCES = 16;
+const BASE_PORT = 10000;
+const SRC_PORT = 40000;
+const DRAIN_EVERY = 16;
+const HASH_SECRET = 0x5eed1234;
+const SEED = 0x5eed;
+const LOCAL = '203.0.113.1';
+const PEER = '203.0.113.2';
+const MAC = { eth0: '02:00:00:00:0c:00', peer: '02:00:00:00:0d:01' };
+/** 64-byte frames on the wire (FCS included): 60 in memory, 14 + 20 + 8 of headers, 18 of payload. */
+const PAYLOAD = 18;
+export const TARGET = { demuxMpps: 25, batchVsNodeDgram: 10 } as const;
+const DROP_OBJECT = 'programs/xdp_pass_drop.o';
+
+interface FastExports {
+  sk_ready(out: number, max: number): number;
+  sk_recv_batch(id: number, max: number, buf: number, bufLen: number, meta: number): number;
+  udp_sendmsg(id: number, buf: number, len: number, daddr: number, dport: number): number;
+  arena_alloc(size: number, align: number): number;
+  dev_rx_generate(dev: number, q: number, g: number, n: number): number;
+}
+
+const exportsOf = (dp: Datapath) => dp.fastPath.exports as unknown as FastExports;
+
+// ---- 1. Demux ----
+
+interface DemuxSide {
+  dp: Datapath;
+  eth0: Device;
+  gens: PacketGenerator[];
+  group: number;
+  ports: number;
+}
+
+/** A Datapath with eth0 at 203.0.113.1/24 and `sockets` sockets in reuseport groups (none for the baseline). */
+async function demuxSide(sockets: number, flows = 1): Promise<DemuxSide> {
+  const dp = await Datapath.create({ umemFrames: UMEM_FRAMES });
+  const eth0 = dp.addDevice({ name: 'eth0', mac: MAC.eth0, ringSize: 256 });
+  dp.ip('link set dev eth0 up');
+  dp.ip(`addr add ${LOCAL}/24 dev eth0`);
+  const group = Math.max(1, Math.min(GROUP, sockets));
+  const ports = sockets === 0 ? flows : Math.ceil(sockets / group);
+  if (sockets > 0) {
+    const t = dp.socketTable;
+    t.setHashSecret(HASH_SECRET);
+    let made = 0;
+    for (let p = 0; p < ports; p++) {
+      for (let i = 0; i < group && made < sockets; i++, made++) {
+        const id = t.create({ family: 'inet', reusePort: true });
+        t.bind(id, LOCAL, BASE_PORT + p);
+      }
+    }
+  }
+  const gens = Array.from({ length: SOURCES }, (_, s) =>
+    new PacketGenerator(dp.fastPath, {
+      template: { l3: 'ipv4', l4: 'udp', dstMac: MAC.eth0, srcMac: MAC.peer, srcIp: `198.51.100.${10 + s}`, dstIp: LOCAL, srcPort: SRC_PORT, dstPort: BASE_PORT },
+      size: 64,
+      flows: ports,
+      distribution: 'zipf',
+      vary: ['dstPort', 'srcPort'],
+      seed: SEED + s,
+    }),
+  );
+  return { dp, eth0, gens, group, ports };
+}
+
+/** The reader: every socket with news emptied (sk_ready, then sk_recv_batch each). Returns datagrams taken. */
+function makeReader(dp: Datapath): () => number {
+  const x = exportsOf(dp);
+  const IDS = 8192;
+  const BUF = 1 << 16;
+  const META_MAX = 1024;
+  const area = x.arena_alloc(IDS * 4 + META_MAX * 32 + BUF, 64) >>> 0;
+  if (area === 0) throw new Error(`no memory for the reader's area: ${dp.memory.limitReached()}`);
+  const meta = area + IDS * 4;
+  const buf = meta + META_MAX * 32;
+  return () => {
+    let got = 0;
+    for (;;) {
+      const n = x.sk_ready(area, IDS);
+      if (n === 0) return got;
+      const ids = new Uint32Array(dp.memory.memory.buffer, area, n).slice();
+      for (let i = 0; i < n; i++) {
+        for (;;) {
+          const k = x.sk_recv_batch(ids[i]!, META_MAX, buf, BUF, meta);
+          got += k;
+          if (k < META_MAX) break;
+        }
+      }
+    }
+  };
+}
+
+/** ns/pkt of the demux rounds (reader excluded), the reader's ns per datagram, and the share delivered. */
+function demuxRate(side: DemuxSide, seconds: number, withReader: boolean): { ns: number; readerNs: number; delivered: number; rcvbufErrors: number } {
+  const x = dataPathExports(side.dp.fastPath);
+  const generate = exportsOf(side.dp).dev_rx_generate;
+  const d0 = side.eth0.address;
+  const reader = withReader ? makeReader(side.dp) : () => 0;
+  const gens = side.gens.map((g) => g.address);
+  let gi = 0;
+  let rounds = 0;
+  let readerNs = 0;
+  let read = 0;
+  const round = (): number => {
+    generate(d0, 0, gens[gi]!, BURST);
+    gi = (gi + 1) % gens.length;
+    const n = x.napi_poll(d0, 0, BURST);
+    x.dev_host_done(d0, BURST); // anything the stack handed the host (none expected) goes back
+    if (++rounds === DRAIN_EVERY) {
+      rounds = 0;
+      const t0 = process.hrtime.bigint();
+      read += reader();
+      readerNs += Number(process.hrtime.bigint() - t0);
+    }
+    return n;
+  };
+  side.dp.bindAttachedRegions();
+  for (let i = 0; i < 20000; i++) round(); // V8 tiers the wasm up while it runs in short calls
+  const mib0 = side.dp.stack.mib();
+  const rx0 = side.eth0.stats().rxPackets;
+  const read0 = read;
+  const r0 = readerNs;
+  const ns = bestNsPerPacket(round, seconds, () => readerNs);
+  read += reader();
+  const mib = side.dp.stack.mib();
+  const frames = side.eth0.stats().rxPackets - rx0;
+  const taken = read - read0;
+  return {
+    ns,
+    readerNs: taken > 0 ? (readerNs - r0) / taken : 0,
+    delivered: taken / Math.max(1, frames),
+    rcvbufErrors: (mib['Udp:RcvbufErrors'] ?? 0) - (mib0['Udp:RcvbufErrors'] ?? 0),
+  };
+}
+
+export function demuxLabel(r: { path: DemuxPath; sockets: number }): string {
+  return r.path === 'xdp drop' ? 'xdp drop (baseline)' : `${r.path} ${r.sockets >= 1000 ? `${r.sockets / 1000}k` : r.sockets} sockets`;
+}
+
+async function runDemux(opts: UdpBenchOptions, seconds: number): Promise<UdpDemuxRow[]> {
+  const log = opts.log;
+  const counts = [10, 10_000, 100_000];
+  const specs: Array<{ path: DemuxPath; sockets: number }> = [{ path: 'xdp drop', sockets: 0 }];
+  for (const n of counts) for (const path of ['stack', 'stack+pass'] as const) specs.push({ path, sockets: n });
+  const picked = specs.filter((s) => !opts.only || s.path === 'xdp drop' || demuxLabel(s).includes(opts.only));
+  const rows: UdpDemuxRow[] = [];
+  let dropMpps: number | null = null;
+  let side: DemuxSide | undefined;
+  for (const s of picked) {
+    log?.(`  ${demuxLabel(s)}…\n`);
+    const row: UdpDemuxRow = { path: s.path, sockets: s.sockets, group: 0, ports: 0, mpps: null, nsPerPacket: null, readerNs: null, delivered: null, ofXdpOnly: null, target: s.path === 'xdp drop' ? null : TARGET.demuxMpps };
+    const notes: string[] = [];
+    try {
+      if (side === undefined || (s.path !== 'xdp drop' && side.dp.socketTable.count !== s.sockets)) {
+        side = undefined; // one socket set at a time: the previous one's memory goes
+        // the baseline's generators draw over as many ports as the largest row, so it writes the same frames
+        side = await demuxSide(s.sockets, s.path === 'xdp drop' ? Math.ceil(counts[counts.length - 1]! / GROUP) : 1);
+      }
+      row.group = s.path === 'xdp drop' ? 0 : side.group;
+      row.ports = side.ports;
+      if (s.path === 'stack') side.eth0.detachXdp();
+      else {
+        const obj = await side.dp.loadObject(join(projectRoot(), DROP_OBJECT));
+        side.eth0.attachXdp(obj.program(s.path === 'xdp drop' ? 'xdp_drop' : 'xdp_pass'));
+      }
+      const r = demuxRate(side, seconds, s.path !== 'xdp drop');
+      row.nsPerPacket = r.ns;
+      row.mpps = 1000 / r.ns;
+      if (s.path === 'xdp drop') dropMpps = row.mpps;
+      else {
+        row.readerNs = r.readerNs;
+        row.delivered = r.delivered;
+        if (r.rcvbufErrors > 0) notes.push(`${r.rcvbufErrors} Udp:RcvbufErrors`);
+        if (r.delivered < 0.99) notes.push(`only ${(r.delivered * 100).toFixed(1)}% delivered`);
+      }
+      if (s.path === 'xdp drop') side = undefined;
+    } catch (e) {
+      notes.push((e as Error).message.split('\n')[0]!);
+    }
+    if (row.mpps !== null && dropMpps !== null && s.path !== 'xdp drop') row.ofXdpOnly = row.mpps / dropMpps;
+    if (notes.length) row.note = notes.join('; ');
+    rows.push(row);
+    log?.(`    ${row.mpps === null ? 'n/a' : `${row.mpps.toFixed(2)} Mpps`}${row.note ? ` (${row.note})` : ''}\n`);
+  }
+  return rows;
+}
+
+// ---- 2. Delivery to JavaScript ----
+
+/** One dp.udp socket on 203.0.113.1:BASE_PORT and a generator of 64-byte datagrams to it. */
+async function jsSide() {
+  const dp = await Datapath.create({ umemFrames: UMEM_FRAMES });
+  const eth0 = dp.addDevice({ name: 'eth0', mac: MAC.eth0, ringSize: 256 });
+  dp.ip('link set dev eth0 up');
+  dp.ip(`addr add ${LOCAL}/24 dev eth0`);
+  const poller = Poller.of(dp, { clock: 'manual' });
+  const sock = dp.udp.createSocket('udp4');
+  sock.bind(BASE_PORT, LOCAL);
+  await once(sock, 'listening');
+  const gen = new PacketGenerator(dp.fastPath, {
+    template: { l3: 'ipv4', l4: 'udp', dstMac: MAC.eth0, srcMac: MAC.peer, srcIp: '198.51.100.10', dstIp: LOCAL, srcPort: SRC_PORT, dstPort: BASE_PORT },
+    size: 64,
+  });
+  const generate = exportsOf(dp).dev_rx_generate;
+  const refill = () => generate(eth0.address, 0, gen.address, BURST);
+  return { dp, eth0, poller, sock, gen, refill };
+}
+
+async function wxdpToJs(path: Exclude<JsPath, 'node:dgram'>, seconds: number): Promise<{ perSec: number; delivered: number }> {
+  const s = await jsSide();
+  let got = 0;
+  try {
+    if (path === "'message'") {
+      s.sock.on('message', () => void got++);
+      const round = (): number => {
+        const before = got;
+        s.refill();
+        s.poller.run();
+        return got - before;
+      };
+      for (let i = 0; i < 5000; i++) round();
+      const g0 = s.gen.packets;
+      const c0 = got;
+      const ns = bestNsPerPacket(round, seconds);
+      return { perSec: 1e9 / ns, delivered: (got - c0) / Math.max(1, s.gen.packets - g0) };
+    }
+    if (path === 'receiveBatch') {
+      const round = (): number => {
+        s.refill();
+        s.poller.run();
+        const n = s.sock.receiveBatch(BURST).length;
+        got += n;
+        return n;
+      };
+      for (let i = 0; i < 5000; i++) round();
+      const g0 = s.gen.packets;
+      const c0 = got;
+      const ns = bestNsPerPacket(round, seconds);
+      return { perSec: 1e9 / ns, delivered: (got - c0) / Math.max(1, s.gen.packets - g0) };
+    }
+    // async iterator: a window is a for-await loop over `perWindow` datagrams, a round fed per 64
+    const window = async (count: number): Promise<number> => {
+      s.refill();
+      s.poller.run();
+      let n = 0;
+      const t0 = process.hrtime.bigint();
+      for await (const d of s.sock) {
+        void d;
+        if (++n % BURST === 0) {
+          if (n >= count) break;
+          s.refill();
+          s.poller.run();
+        }
+      }
+      got += n;
+      return Number(process.hrtime.bigint() - t0) / n;
+    };
+    await window(200_000); // warm-up
+    const g0 = s.gen.packets;
+    const c0 = got;
+    const per = Math.max(BURST, Math.round((seconds / 5) * 2e6 / BURST) * BURST);
+    let best = Infinity;
+    for (let w = 0; w < 5; w++) best = Math.min(best, await window(per));
+    return { perSec: 1e9 / best, delivered: (got - c0) / Math.max(1, s.gen.packets - g0) };
+  } finally {
+    s.sock.close();
+  }
+}
+
+/** The node:dgram sender, in a worker thread: `count` sends of the payload to `port`, 64 in flight per wait. */
+const SENDER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const dgram = require('node:dgram');
+const { port, count, size } = workerData;
+const s = dgram.createSocket('udp4');
+s.connect(port, '127.0.0.1', async () => {
+  const payload = Buffer.alloc(size, 0x61);
+  const t0 = process.hrtime.bigint();
+  let errors = 0;
+  for (let i = 0; i < count; i += 64) {
+    const k = Math.min(64, count - i);
+    await new Promise((resolve) => {
+      let left = k;
+      for (let j = 0; j < k; j++) s.send(payload, (e) => { if (e) errors++; if (--left === 0) resolve(); });
+    });
+  }
+  const ns = Number(process.hrtime.bigint() - t0);
+  s.close();
+  parentPort.postMessage({ ns, errors });
+});
+`;
+
+/** node:dgram on loopback: the receiver's datagrams/s and the sender's sends/s, in one exchange. */
+async function nodeDgram(count: number): Promise<{ recvPerSec: number; delivered: number; sendPerSec: number; errors: number }> {
+  const rx = nodeSocket('udp4');
+  rx.bind(0, '127.0.0.1');
+  await once(rx, 'listening');
+  let got = 0;
+  let first = 0n;
+  let last = 0n;
+  rx.on('message', () => {
+    last = process.hrtime.bigint();
+    if (got++ === 0) first = last;
+  });
+  try {
+    const w = new Worker(SENDER, { eval: true, workerData: { port: rx.address().port, count, size: PAYLOAD } });
+    const [sent] = (await once(w, 'message')) as [{ ns: number; errors: number }];
+    await w.terminate();
+    // what is still in the receiver's queue arrives now, or was dropped by the kernel
+    for (let quiet = 0; quiet < 5; ) {
+      const before = got;
+      await new Promise((r) => setTimeout(r, 20));
+      quiet = got === before ? quiet + 1 : 0;
+    }
+    return {
+      recvPerSec: got > 1 ? ((got - 1) * 1e9) / Number(last - first) : 0,
+      delivered: got / count,
+      sendPerSec: (count * 1e9) / sent.ns,
+      errors: sent.errors,
+    };
+  } finally {
+    rx.close();
+  }
+}
+
+// ---- 3. The send path ----
+
+async function sendSide() {
+  const dp = await Datapath.create({ umemFrames: UMEM_FRAMES });
+  const eth0 = dp.addDevice({ name: 'eth0', mac: MAC.eth0, ringSize: 256 });
+  dp.ip('link set dev eth0 up');
+  dp.ip(`addr add ${LOCAL}/24 dev eth0`);
+  dp.ip(`neigh add ${PEER} lladdr ${MAC.peer} dev eth0 nud permanent`);
+  Poller.of(dp, { clock: 'manual' });
+  return { dp, eth0 };
+}
+
+async function sendRate(path: Exclude<SendPath, 'node:dgram send'>, seconds: number): Promise<{ ns: number; transmitted: number }> {
+  const { dp, eth0 } = await sendSide();
+  const x = dataPathExports(dp.fastPath);
+  const fx = exportsOf(dp);
+  const d0 = eth0.address;
+  const complete = () => {
+    x.dev_tx_done(d0, 0, BURST); // the NIC sent them
+    x.napi_poll(d0, 0, BURST); // completions back to the pool
+  };
+  let sends: () => number;
+  let close = () => undefined as void;
+  if (path === 'socket.send connected') {
+    const sock = dp.udp.createSocket('udp4');
+    sock.bind(0, LOCAL);
+    await once(sock, 'listening');
+    sock.connect(9, PEER);
+    await once(sock, 'connect');
+    const payload = Buffer.alloc(PAYLOAD, 0x61);
+    sends = () => {
+      for (let i = 0; i < BURST; i++) sock.send(payload);
+      return BURST;
+    };
+    close = () => sock.close();
+  } else {
+    const t = dp.socketTable;
+    const id = t.create({ family: 'inet' });
+    t.bind(id, LOCAL, 0);
+    const area = fx.arena_alloc(64 + PAYLOAD, 64) >>> 0;
+    const bytes = dp.memory.bytes();
+    bytes.set([203, 0, 113, 2], area);
+    bytes.fill(0x61, area + 64, area + 64 + PAYLOAD);
+    const send = fx.udp_sendmsg;
+    if (path === 'udp_sendmsg connected') {
+      t.connect(id, PEER, 9);
+      sends = () => {
+        let ok = 0;
+        for (let i = 0; i < BURST; i++) if (send(id, area + 64, PAYLOAD, 0, 0) === PAYLOAD) ok++;
+        return ok;
+      };
+    } else {
+      sends = () => {
+        let ok = 0;
+        for (let i = 0; i < BURST; i++) if (send(id, area + 64, PAYLOAD, area, 9) === PAYLOAD) ok++;
+        return ok;
+      };
+    }
+  }
+  try {
+    let sent = 0;
+    const round = (): number => {
+      const n = sends();
+      sent += n;
+      complete();
+      return n;
+    };
+    dp.bindAttachedRegions();
+    for (let i = 0; i < 5000; i++) round();
+    const tx0 = eth0.stats().txPackets;
+    const s0 = sent;
+    const ns = bestNsPerPacket(round, seconds);
+    return { ns, transmitted: (eth0.stats().txPackets - tx0) / Math.max(1, sent - s0) };
+  } finally {
+    close();
+  }
+}
+
+// ---- The run ----
+
+export async function runUdpBench(opts: UdpBenchOptions = {}): Promise<UdpBenchResult> {
+  const log = opts.log;
+  const seconds = opts.quick ? 0.25 : 1.5;
+  const only = opts.only;
+  const part = (p: 'demux' | 'js' | 'send') => !only || (p === 'demux' ? only !== 'js' && only !== 'send' : only === p);
+  const demux = part('demux') ? await runDemux({ ...opts, ...(only === 'demux' ? { only: undefined } : {}) }, seconds) : [];
+
+  const toJs: UdpJsRow[] = [];
+  const send: UdpSendRow[] = [];
+  let node: Awaited<ReturnType<typeof nodeDgram>> | string | undefined;
+  if (part('js') || part('send')) {
+    log?.('  node:dgram on loopback…\n');
+    try {
+      node = await nodeDgram(opts.quick ? 50_000 : 300_000);
+    } catch (e) {
+      node = (e as Error).message.split('\n')[0]!;
+    }
+  }
+  const nodeRecv = typeof node === 'object' && node.recvPerSec > 0 ? node.recvPerSec : null;
+  const nodeSend = typeof node === 'object' ? node.sendPerSec : null;
+  if (part('js')) {
+    for (const path of ["'message'", 'receiveBatch', 'async iterator'] as const) {
+      log?.(`  to JS: ${path}…\n`);
+      const row: UdpJsRow = { path, datagramsPerSec: null, delivered: null, vsNodeDgram: null, target: path === 'receiveBatch' ? TARGET.batchVsNodeDgram : null };
+      try {
+        const r = await wxdpToJs(path, seconds);
+        row.datagramsPerSec = r.perSec;
+        row.delivered = r.delivered;
+        if (nodeRecv !== null) row.vsNodeDgram = r.perSec / nodeRecv;
+      } catch (e) {
+        row.note = (e as Error).message.split('\n')[0]!;
+      }
+      toJs.push(row);
+    }
+    const nrow: UdpJsRow = { path: 'node:dgram', datagramsPerSec: nodeRecv, delivered: typeof node === 'object' ? node.delivered : null, vsNodeDgram: nodeRecv === null ? null : 1, target: null };
+    if (typeof node === 'string') nrow.note = node;
+    toJs.push(nrow);
+  }
+  if (part('send')) {
+    for (const path of ['udp_sendmsg connected', 'udp_sendmsg unconnected', 'socket.send connected'] as const) {
+      log?.(`  send: ${path}…\n`);
+      const row: UdpSendRow = { path, mpps: null, nsPerDatagram: null, transmitted: null, vsNodeDgram: null };
+      try {
+        const r = await sendRate(path, seconds);
+        row.nsPerDatagram = r.ns;
+        row.mpps = 1000 / r.ns;
+        row.transmitted = r.transmitted;
+        if (nodeSend !== null) row.vsNodeDgram = (row.mpps * 1e6) / nodeSend;
+      } catch (e) {
+        row.note = (e as Error).message.split('\n')[0]!;
+      }
+      send.push(row);
+    }
+    const nrow: UdpSendRow = { path: 'node:dgram send', mpps: nodeSend === null ? null : nodeSend / 1e6, nsPerDatagram: nodeSend === null ? null : 1e9 / nodeSend, transmitted: null, vsNodeDgram: nodeSend === null ? null : 1 };
+    if (typeof node === 'object' && node.errors > 0) nrow.note = `${node.errors} send errors`;
+    if (typeof node === 'string') nrow.note = node;
+    send.push(nrow);
+  }
+  return { demux, toJs, send };
+}
+
+// ---- The table ----
+
+function table(head: string[], body: string[][], leftFrom: number): string {
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (c: string[]) => c.map((x, i) => (i === 0 || i >= leftFrom ? x.padEnd(w[i]!) : x.padStart(w[i]!))).join('  ').trimEnd();
+  return [line(head), line(w.map((k) => '-'.repeat(k))), ...body.map(line)].join('\n') + '\n';
+}
+
+const f = (v: number | null, d = 1, suffix = '') => (v === null ? 'n/a' : v.toFixed(d) + suffix);
+const pct = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(1)}%`);
+
+export function formatUdpTable(r: UdpBenchResult): string {
+  const out: string[] = [];
+  if (r.demux.length) {
+    out.push(
+      table(
+        ['demux row', 'groups × size', 'Mpps', 'ns/pkt', 'reader ns/dgram', 'delivered', 'of XDP-only', 'target', 'note'],
+        r.demux.map((x) => [
+          demuxLabel(x),
+          x.path === 'xdp drop' ? '-' : `${x.ports} × ${x.group}`,
+          f(x.mpps, 2),
+          f(x.nsPerPacket),
+          f(x.readerNs),
+          pct(x.delivered),
+          f(x.ofXdpOnly, 2),
+          x.target === null ? '' : `≥ ${x.target}: ${x.mpps === null ? 'n/a' : x.mpps >= x.target ? 'met' : 'NOT met'}`,
+          x.note ?? '',
+        ]),
+        7,
+      ),
+    );
+  }
+  if (r.toJs.length) {
+    out.push(
+      table(
+        ['to JS', 'datagrams/s', 'delivered', 'vs node:dgram', 'target', 'note'],
+        r.toJs.map((x) => [
+          x.path,
+          x.datagramsPerSec === null ? 'n/a' : Math.round(x.datagramsPerSec).toLocaleString('en-US'),
+          pct(x.delivered),
+          f(x.vsNodeDgram, 1, '×'),
+          x.target === null ? '' : `≥ ${x.target}×: ${x.vsNodeDgram === null ? 'n/a' : x.vsNodeDgram >= x.target ? 'met' : 'NOT met'}`,
+          x.note ?? '',
+        ]),
+        4,
+      ),
+    );
+  }
+  if (r.send.length) {
+    out.push(
+      table(
+        ['send', 'Mpps', 'ns/dgram', 'transmitted', 'vs node:dgram', 'note'],
+        r.send.map((x) => [x.path, f(x.mpps, 2), f(x.nsPerDatagram), pct(x.transmitted), f(x.vsNodeDgram, 1, '×'), x.note ?? '']),
+        5,
+      ),
+    );
+  }
+  return out.join('\n');
+}
+
+export const UDP_LEGEND = `demux: 64-byte UDP frames, Zipf over the group ports, 16 sources taking turns, generate → poll → stack →
+udp_rcv → socket queue, bursts of 64; Mpps and ns/pkt without the reader, which drains every queue each
+1024 frames (sk_ready + sk_recv_batch from JS: reader ns/dgram) so no queue nears SO_RCVBUF;
+of XDP-only: Mpps ÷ wxdp's XDP_DROP through the same generators, ring and poll (same run).
+to JS: datagrams per second reaching JavaScript — wxdp: generator, poll, stack and the API ('message'
+events / receiveBatch(64) results / for-await items); node:dgram: 'message' events on 127.0.0.1 from a
+node:dgram sender in a worker thread blasting a bounded count (delivered: what the kernel did not drop).
+send: 18-byte payloads (64-byte frames) out of eth0's TX ring, completed each 64; udp_sendmsg called from
+JS per datagram; socket.send: dp.udp's node:dgram API; node:dgram send: the worker's sends per second
+(connected, loopback) until the last callback.
+`;
