@@ -16,7 +16,7 @@ import { EventEmitter } from 'node:events';
 import { lookup as dnsLookup } from 'node:dns';
 import { fstatSync } from 'node:fs';
 import { WxdpError } from '../errors.js';
-import { ipv4Bytes, ipv4Text, ipv6Bytes, ipv6Text } from './addresses.js';
+import { ipv4Bytes, ipv6Bytes } from './addresses.js';
 import type { Datapath } from './datapath.js';
 import {
   BUFFER_TYPES,
@@ -46,12 +46,12 @@ import { socketBackend } from './udp_backend.js';
 /** A datagram taken off a receive queue. */
 export interface RecvDatagram {
   data: Uint8Array;
-  /** The sender: 4 bytes (AF_INET socket) or 16 (AF_INET6, IPv4 senders as ::ffff:a.b.c.d). */
-  addr: Uint8Array;
+  /** The sender as the socket sees it (an IPv4 sender of a dual-stack socket as ::ffff:a.b.c.d). */
+  address: string;
   port: number;
 }
 
-/** Socket options the handle sets (the socket table maps them to its own codes). */
+/** Socket options the handle sets (the backend maps them to the kernel's, per family). */
 export type SockOpt = 'reuseaddr' | 'reuseport' | 'ipv6only' | 'broadcast' | 'ttl' | 'mcttl' | 'mcloop' | 'rcvbuf' | 'sndbuf';
 
 /** The socket table as the handle uses it: results are >= 0 or -errno (Linux numbers). */
@@ -59,14 +59,14 @@ export interface SocketBackend {
   create(family: 4 | 6): number;
   setsockopt(id: number, opt: SockOpt, value: number): number;
   getsockopt(id: number, opt: SockOpt): number;
-  bind(id: number, addr: Uint8Array, port: number): number;
-  connect(id: number, addr: Uint8Array, port: number): number;
+  bind(id: number, address: string, port: number): number;
+  connect(id: number, address: string, port: number): number;
   disconnect(id: number): number;
   close(id: number): void;
-  /** Bound address and port. */
-  local(id: number): { addr: Uint8Array; port: number };
-  /** The connected peer, or undefined. */
-  peer(id: number): { addr: Uint8Array; port: number } | undefined;
+  /** getsockname. */
+  local(id: number): AddressInfo;
+  /** getpeername: undefined when not connected. */
+  peer(id: number): AddressInfo | undefined;
   /** One datagram (`address` undefined: to the connected peer). Bytes sent or -errno. */
   send(id: number, data: Uint8Array, address: string | undefined, port: number): number;
   /** Up to `max` queued datagrams (fewer, or none, when the queue has fewer). */
@@ -138,7 +138,6 @@ const UV_UDP_REUSEPORT = 8;
 class UdpHandle {
   /** The socket's id in the table; -1 until the first bind makes it (libuv creates the fd there). */
   fd = -1;
-  private v6 = false;
   private connected = false;
   private refed = true;
   receiving = false;
@@ -154,16 +153,15 @@ class UdpHandle {
     return this.udp.backend();
   }
 
-  private addr(ip: string): Uint8Array | undefined {
+  /** uv_ip4_addr / uv_ip6_addr: whether `ip` is an address of the handle's family. */
+  private parses(ip: string): boolean {
     try {
-      return this.family === 4 ? ipv4Bytes(ip) : ipv6Bytes(ip);
+      if (this.family === 4) ipv4Bytes(ip);
+      else ipv6Bytes(ip);
+      return true;
     } catch {
-      return undefined;
+      return false;
     }
-  }
-
-  private text(b: Uint8Array): string {
-    return b.length === 4 ? ipv4Text(b) : ipv6Text(b);
   }
 
   private ensureSocket(): number {
@@ -171,15 +169,13 @@ class UdpHandle {
     const id = this.be.create(this.family);
     if (id < 0) return id;
     this.fd = id;
-    this.v6 = this.family === 6;
     this.udp.adopt(id, this);
     return 0;
   }
 
   /** uv_udp_bind: the socket made if needed, its options, then bind. 0 or -errno. */
   bind(ip: string, port: number, flags: number): number {
-    const a = this.addr(ip);
-    if (!a) return -EINVAL;
+    if (!this.parses(ip)) return -EINVAL;
     if (flags & UV_UDP_IPV6ONLY && this.family !== 6) return -EINVAL;
     const err = this.ensureSocket();
     if (err) return err;
@@ -196,18 +192,17 @@ class UdpHandle {
       const r = be.setsockopt(this.fd, 'ipv6only', 1);
       if (r < 0) return r;
     }
-    return be.bind(this.fd, a, port & 0xffff);
+    return be.bind(this.fd, ip, port & 0xffff);
   }
 
   /** uv_udp_connect: an unbound socket is bound to the wildcard first (uv__udp_maybe_deferred_bind). */
   connect(ip: string, port: number): number {
-    const a = this.addr(ip);
-    if (!a) return -EINVAL;
+    if (!this.parses(ip)) return -EINVAL;
     if (this.fd < 0) {
       const r = this.bind(this.family === 4 ? '0.0.0.0' : '::', 0, 0);
       if (r) return r;
     }
-    const r = this.be.connect(this.fd, a, port);
+    const r = this.be.connect(this.fd, ip, port);
     if (r === 0) this.connected = true;
     return r;
   }
@@ -223,7 +218,7 @@ class UdpHandle {
   send(list: Buffer[], port: number | undefined, ip: string | undefined): number {
     if (port !== undefined) {
       if (this.connected) return -EISCONN;
-      if (!this.addr(ip ?? '')) return -EINVAL;
+      if (!this.parses(ip ?? '')) return -EINVAL;
     } else if (!this.connected) return -EDESTADDRREQ;
     if (this.fd < 0) return -EBADF;
     const data = list.length === 1 ? list[0]! : Buffer.concat(list);
@@ -236,10 +231,7 @@ class UdpHandle {
 
   getsockname(out: Partial<AddressInfo>): number {
     if (this.fd < 0) return -EBADF;
-    const l = this.be.local(this.fd);
-    out.address = this.text(l.addr);
-    out.family = this.v6 ? 'IPv6' : 'IPv4';
-    out.port = l.port;
+    Object.assign(out, this.be.local(this.fd));
     return 0;
   }
 
@@ -247,9 +239,7 @@ class UdpHandle {
     if (this.fd < 0) return -EBADF;
     const p = this.be.peer(this.fd);
     if (!p) return -ENOTCONN;
-    out.address = this.text(p.addr);
-    out.family = this.v6 ? 'IPv6' : 'IPv4';
-    out.port = p.port;
+    Object.assign(out, p);
     return 0;
   }
 
@@ -961,7 +951,7 @@ export class Udp {
     const out: Datagram[] = [];
     for (const d of this.backend().recv(h.fd, max)) {
       const msg = Buffer.from(d.data.buffer, d.data.byteOffset, d.data.byteLength);
-      out.push({ msg, rinfo: { address: d.addr.length === 4 ? ipv4Text(d.addr) : ipv6Text(d.addr), family: v6 ? 'IPv6' : 'IPv4', port: d.port, size: msg.length } });
+      out.push({ msg, rinfo: { address: d.address, family: v6 ? 'IPv6' : 'IPv4', port: d.port, size: msg.length } });
     }
     return out;
   }
