@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'ISA_ENCODE' // an instruction whose fields do not fit the wire format
   | 'PROG_INVALID' // a program the load-time check rejects
   | 'VERIFIER_REJECTED' // the static verifier could not prove the program safe
+  | 'PROG_ATTACH' // an attach the kernel would refuse (wrong program type, no reuseport group, too many)
   | 'RUN_MEM_FAULT' // a load or store outside the regions the program may touch
   | 'RUN_CALL_DEPTH' // more than MAX_FRAMES nested bpf-to-bpf calls
   | 'RUN_HELPER' // a helper that is unknown or failed at run time

@@ -6,6 +6,7 @@
 //   ringbuf.ts      ringbuf                      fd_array.ts    prog_array, xskmap
 //   devmap.ts       devmap, devmap_hash          percpu.ts      what percpu maps share
 //   syscall.ts      the control API (map_*)      prog_helpers.ts the program helpers (bpf_*)
+//   sockmap.ts      sockmap, sockhash, reuseport_sockarray (sockets by id; programs see bpf_sock views)
 
 export {
   arena_alloc, arena_top, arena_reset, scratch_base, map_hash_seed, MAPS_ARENA_HEADER, MAPS_SCRATCH_SIZE,
@@ -16,6 +17,7 @@ export { MAPS_RB_CONSUMER_POS, MAPS_RB_PRODUCER_POS, MAPS_RB_PENDING_POS, MAPS_R
 export { prog_array_get } from './fd_array';
 export {
   map_create, map_lookup, map_update, map_delete, map_get_next_key, map_push, map_pop, map_peek, map_clear,
+  map_lookup_sock,
 } from './syscall';
 export {
   bpf_map_lookup_elem, bpf_map_update_elem, bpf_map_delete_elem, bpf_map_push_elem, bpf_map_pop_elem,

@@ -19,10 +19,12 @@ import { htabDelete, htabLookup, htabLruLookup, htabLruPercpuLookup, htabPercpuL
 import { trieDelete, trieLookup, trieUpdate } from './lpm_trie';
 import { queueStackGet, queueStackPush } from './queue_stack';
 import { ringbufCommit, ringbufOutput, ringbufQuery, ringbufReserve } from './ringbuf';
+import { sockMapDelete, sockMapLookupElem } from './sockmap';
 import {
   BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH,
   BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH,
-  BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_STACK,
+  BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_SOCKHASH,
+  BPF_MAP_TYPE_SOCKMAP, BPF_MAP_TYPE_STACK,
   BPF_MAP_TYPE_XSKMAP, EINVAL, helperErr, XDP_ABORTED, XDP_REDIRECT,
 } from './uapi';
 
@@ -46,6 +48,8 @@ export function bpf_map_lookup_elem(map: u64, key: u64, r3: u64, r4: u64, r5: u6
     case BPF_MAP_TYPE_DEVMAP:
     case BPF_MAP_TYPE_DEVMAP_HASH: return devmapLookup(m, k);
     case BPF_MAP_TYPE_XSKMAP: return fdArrayLookup(m, k);
+    case BPF_MAP_TYPE_SOCKMAP:
+    case BPF_MAP_TYPE_SOCKHASH: return sockMapLookupElem(m, k);
   }
   return 0;
 }
@@ -86,6 +90,9 @@ export function bpf_map_delete_elem(map: u64, key: u64, r3: u64, r4: u64, r5: u6
       return <u64><i64>htabDelete(m, k);
     case BPF_MAP_TYPE_LPM_TRIE:
       return <u64><i64>trieDelete(m, k);
+    case BPF_MAP_TYPE_SOCKMAP:
+    case BPF_MAP_TYPE_SOCKHASH:
+      return <u64><i64>sockMapDelete(m, k);
   }
   // Array elements cannot be deleted (array_map_delete_elem), nor queue/stack ones by key.
   return helperErr(EINVAL);

@@ -14,11 +14,12 @@ import { htabClear, htabCreate, htabDelete, htabGetNextKey, htabLookupSys, htabU
 import { trieClear, trieCreate, trieDelete, trieGetNextKey, trieLookup, trieUpdate } from './lpm_trie';
 import { queueStackClear, queueStackCreate, queueStackGet, queueStackPush } from './queue_stack';
 import { ringbufCreate } from './ringbuf';
+import { sockMapClear, sockMapCreate, sockMapDelete, sockMapGetNextKey, sockMapLookupSys, sockMapUpdate } from './sockmap';
 import {
   BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LPM_TRIE,
   BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH,
-  BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_XSKMAP, EINVAL,
-  ENOTSUPP,
+  BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, BPF_MAP_TYPE_RINGBUF,
+  BPF_MAP_TYPE_SOCKHASH, BPF_MAP_TYPE_SOCKMAP, BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_XSKMAP, EINVAL, ENOTSUPP,
 } from './uapi';
 
 /**
@@ -49,6 +50,10 @@ export function map_create(type: u32, keySize: u32, valueSize: u32, maxEntries: 
       return queueStackCreate(type, keySize, valueSize, maxEntries, flags, id);
     case BPF_MAP_TYPE_RINGBUF:
       return ringbufCreate(type, keySize, valueSize, maxEntries, flags, id);
+    case BPF_MAP_TYPE_SOCKMAP:
+    case BPF_MAP_TYPE_SOCKHASH:
+    case BPF_MAP_TYPE_REUSEPORT_SOCKARRAY:
+      return sockMapCreate(type, keySize, valueSize, maxEntries, flags, id);
   }
   return -EINVAL;
 }
@@ -104,6 +109,10 @@ export function map_update(map: u32, keyPtr: u32, valuePtr: u32, flags: u32): i3
       return queueStackPush(map, valuePtr, f);
     case BPF_MAP_TYPE_RINGBUF:
       return -ENOTSUPP;
+    case BPF_MAP_TYPE_SOCKMAP:
+    case BPF_MAP_TYPE_SOCKHASH:
+    case BPF_MAP_TYPE_REUSEPORT_SOCKARRAY:
+      return sockMapUpdate(map, keyPtr, valuePtr, f);
   }
   return -EINVAL;
 }
@@ -129,6 +138,10 @@ export function map_delete(map: u32, keyPtr: u32): i32 {
       return devmapDeleteAny(map, keyPtr);
     case BPF_MAP_TYPE_RINGBUF:
       return -ENOTSUPP;
+    case BPF_MAP_TYPE_SOCKMAP:
+    case BPF_MAP_TYPE_SOCKHASH:
+    case BPF_MAP_TYPE_REUSEPORT_SOCKARRAY:
+      return sockMapDelete(map, keyPtr);
   }
   return -EINVAL;
 }
@@ -156,6 +169,10 @@ export function map_get_next_key(map: u32, keyPtr: u32, nextKeyPtr: u32): i32 {
       return devmapHashGetNextKey(map, keyPtr, nextKeyPtr);
     case BPF_MAP_TYPE_RINGBUF:
       return -ENOTSUPP;
+    case BPF_MAP_TYPE_SOCKMAP:
+    case BPF_MAP_TYPE_SOCKHASH:
+    case BPF_MAP_TYPE_REUSEPORT_SOCKARRAY:
+      return sockMapGetNextKey(map, keyPtr, nextKeyPtr);
   }
   return -EINVAL;
 }
@@ -208,8 +225,27 @@ export function map_clear(map: u32): i32 {
     case BPF_MAP_TYPE_STACK:
       queueStackClear(map);
       return 0;
+    case BPF_MAP_TYPE_SOCKMAP:
+    case BPF_MAP_TYPE_SOCKHASH:
+    case BPF_MAP_TYPE_REUSEPORT_SOCKARRAY:
+      sockMapClear(map);
+      return 0;
     case BPF_MAP_TYPE_RINGBUF:
       return -ENOTSUPP;
+  }
+  return -EINVAL;
+}
+
+/**
+ * BPF_MAP_LOOKUP_ELEM on a socket map: the socket's cookie (u64) at `out`, or -ENOSPC (value_size 4,
+ * as sock_map_lookup_sys), -ENOENT (no socket there), -EINVAL (not a socket map).
+ */
+export function map_lookup_sock(map: u32, keyPtr: u32, out: u32): i32 {
+  switch (load<u32>(map, MAP_TYPE)) {
+    case BPF_MAP_TYPE_SOCKMAP:
+    case BPF_MAP_TYPE_SOCKHASH:
+    case BPF_MAP_TYPE_REUSEPORT_SOCKARRAY:
+      return sockMapLookupSys(map, keyPtr, out);
   }
   return -EINVAL;
 }

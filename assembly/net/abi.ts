@@ -22,6 +22,7 @@
 //   +52   u32 netdev stage state (netdev.ts): device order list, block allocator free lists
 //   +56   u32 reclamation state (reclaim.ts): per-worker quiescent counters, retired blocks, free lists
 //   +60   u32 local delivery's protocol tables (local.ts): 2 × 256 u8 handlers, IPv4 then IPv6
+//   +64   u32 socket programs (sk_prog.ts): attached sk_lookup / sk_reuseport programs, their contexts
 //   +512  SYSCTL_COUNT × u32 global sysctls (SYSCTL_* below; defaults are the kernel's)
 //   +1024 MIB_COUNT × u64 SNMP counters (MIB_* below; names as /proc/net/snmp and snmp6 print them)
 //   +4096 NDROP_COUNT × u64 drop counters by reason (NDROP_*: the kernel's SKB_DROP_REASON_* names)
@@ -41,6 +42,7 @@ export const NR_FIB_GEN: u32 = 48;
 export const NR_NETDEV: u32 = 52;
 export const NR_RECLAIM: u32 = 56;
 export const NR_PROTOS: u32 = 60;
+export const NR_SKPROG: u32 = 64;
 export const NR_SYSCTL: u32 = 512;
 export const NR_MIB: u32 = 1024;
 export const NR_DROPS: u32 = 4096;
@@ -266,6 +268,7 @@ export const NDROP_UDP_CSUM: u32 = 128;
 export const NDROP_SOCKET_RCVBUFF: u32 = 129;
 export const NDROP_TCP_CSUM: u32 = 130;
 export const NDROP_SOCKET_FILTER: u32 = 131; // an sk_lookup program's SK_DROP
+export const NDROP_PROTO_MEM: u32 = 132; // the UDP queues together hold their share of the UMEM (udp_mem)
 // 132-159: the L4 stages' own, kernel names where they exist
 export const NDROP_COUNT: u32 = 160;
 
@@ -478,6 +481,11 @@ export const SCR_BURST_SIZE: u32 = 2048;
 // ---- The UDP send path's part of the worker scratch area (netScratch() + SCR_UDP_TX; udp_output.ts draws it) ----
 export const SCR_UDP_TX: u32 = 5120;
 export const SCR_UDP_TX_SIZE: u32 = 256;
+// ---- The L4 demux's part of the worker scratch area (netScratch() + SCR_L4): sock_lookup.ts, tcp.ts ----
+//   +0 source address (16) | +16 destination address (16) | +32 zeros (16): a lookup's addresses for the
+//   sk_lookup programs and the wildcard; +48 / +64 the reset's addresses (tcp.ts)
+export const SCR_L4: u32 = 5376;
+export const SCR_L4_SIZE: u32 = 128;
 
 // ---- A socket (sock.ts owns the tables; udp.ts, the send path, sk programs and TypeScript read it) ----
 // SK_SIZE bytes in the arena, found by id (1-based, stable while the socket lives; 0 is "none").

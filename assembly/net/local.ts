@@ -32,7 +32,7 @@ import { arena_alloc } from '../maps/arena';
 import { fillBytes } from '../bytes';
 import {
   MIB_IP6_IN_DELIVERS, MIB_IP6_IN_HDR_ERRORS, MIB_IP6_IN_UNKNOWN_PROTOS, MIB_IP_IN_DELIVERS, MIB_IP_IN_UNKNOWN_PROTOS,
-  MIB_L4_ICMP_PENDING, NDROP_HOST_RING_FULL, NDROP_SOCKET_RCVBUFF, NDROP_IP_NOPROTO,
+  MIB_L4_ICMP_PENDING, NDROP_HOST_RING_FULL, NDROP_SOCKET_RCVBUFF, NDROP_PROTO_MEM, NDROP_IP_NOPROTO,
   NDROP_NO_SOCKET, NDROP_FRAG_INVALID, NR_PROTOS,
 } from './abi';
 import { ip_defrag, ipv6_defrag, reasmLen, reasmNhoff, reasmThoff } from './frag';
@@ -48,7 +48,7 @@ import {
 import { ipv6_destopt_rcv, ipv6_rthdr_rcv, ipv6SkipExthdr, extNhoff, extOff, skipNexthdr, EXT_CONTINUE } from './ipv6_rcv';
 import { udp_rcv, udpv6_rcv, udp_err, udpv6_err } from './udp';
 import { tcp_v4_rcv, tcp_v6_rcv } from './tcp';
-import { rawSlotClear, rawSock, skDropInc, skEnqueue } from './sock';
+import { rawSlotClear, rawSock, skDropInc, skEnqueue, ENQ_OK, ENQ_RCVBUF } from './sock';
 import { AF_INET, AF_INET6 } from './abi';
 
 export const PH_NONE: u8 = 0;
@@ -182,10 +182,11 @@ function rawDeliver(v6: bool, q: u32, data: u32, len: u32, proto: u32): void {
     netDrop(NDROP_NO_SOCKET);
     return;
   }
-  if (!skEnqueue(sk, q, data, len, data, len, 0, rxRingIfindex, v6 ? AF_INET6 : AF_INET)) {
+  const e = skEnqueue(sk, q, data, len, data, len, 0, rxRingIfindex, v6 ? AF_INET6 : AF_INET);
+  if (e != ENQ_OK) {
     skDropInc(sk);
     netFree(q, data);
-    netDrop(NDROP_SOCKET_RCVBUFF);
+    netDrop(e == ENQ_RCVBUF ? NDROP_SOCKET_RCVBUFF : NDROP_PROTO_MEM);
   }
 }
 

@@ -6,6 +6,15 @@
 // Reads/sets: the L4 root (NR_L4), socket records. The data path only queues, counts, sets SK_ERR and
 // the ready list; everything else is the control plane's (one thread), published with single stores.
 //
+// Concurrency. Tables: several workers may look up while the control plane changes them — a socket is
+// filled before one store links it (chain head, or the member count of its group after the member is in
+// place), unlinked by one store, and its record (and a replaced or emptied group array) goes back through
+// reclaim.ts's grace periods (rc_retire), so a reader that found it before the unlink still reads a
+// whole record. Queues and the ready ring: one producer and one consumer each — the data path of the
+// thread that polls, and the control plane reading — as the stack runs today (the module is built
+// without the threads feature: no atomics). Datagrams for one socket from several worker threads at
+// once would need SK_LOCK taken around skEnqueue / dequeue and the ready ring's tail; not done yet.
+//
 // ---- Exports for TypeScript (src/control/sockets.ts wraps them; errors are -errno, Linux numbers) ----
 //
 //   sk_create(family, protocol, flags) → id | -errno
@@ -43,6 +52,8 @@
 //   sockById(id) → record address | 0
 //   sk_autobind(sk) → 0 | -errno                   inet_autobind (the send path calls it)
 //   sk_rmem_default(v) / sk_rmem_max(v)             net.core.rmem_default / rmem_max (212992)
+//   sk_wmem_default(v) / sk_wmem_max(v)             net.core.wmem_default / wmem_max (212992)
+//   sk_mem_max(frames) / sk_mem_held()              udp_mem: frames all socket queues may hold (half the UMEM)
 //   sk_io_area() → address                          the control plane's I/O area (IO_*): an address to
 //       pass, a meta array and a data buffer for sk_recv / sk_recv_batch (one reader: the control plane)
 //
@@ -56,6 +67,9 @@
 //   +48 u64 next socket cookie    +56 u32 raw handlers: 512 × u32 socket id (IPv4 by protocol, then IPv6)
 //   +60 u32 sockets live          +64 u16 port range low | +66 u16 high
 //   +68 u32 rmem_default          +72 u32 rmem_max   +76 wmem_default   +80 wmem_max
+//   +84 u32 next reuseport group id   +88 u32 the control plane's I/O area
+//   +92 u32 frames held by all socket queues   +96 an address being bound (16) | +112 a connect's source (16)
+//   +128 u32 the most frames the queues may hold (control plane only: the data path uses its worker scratch)
 //
 // ---- A protocol's tables (TB_*, one block) ----
 //
@@ -86,7 +100,7 @@ export const SKX_INCOMING: u32 = 200; //  u32 sk_incoming_cpu + 1 (0: never rece
 export const SKX_HASHED: u32 = 204; //    u8 bit 0: in the port/hash2 tables; bit 1: in hash4
 export const SKX_RAW_PROTO: u32 = 205; //  u8 the IP protocol of a raw handler socket (0: a UDP socket)
 export const SKX_USERLOCKS: u32 = 206; // u8 SOCK_BINDADDR_LOCK 4 | SOCK_BINDPORT_LOCK 8 | SOCK_BINDIF_LOCK 16 | RCVBUF 2 | SNDBUF 1
-export const SKX_RECV_CC: u32 = 207; //   u8 UDPLITE_RECV_CC (1 when UDPLITE_RECV_CSCOV was set)
+// 207: free (UDPLITE_RECV_CC is SK_PCFLAG's bit, abi.ts)
 export const SKX_SEND_CSCOV: u32 = 208; // u16 UDPLITE_SEND_CSCOV (pcslen)
 export const SKX_RECV_CSCOV: u32 = 210; // u16 UDPLITE_RECV_CSCOV (pcrlen)
 export const SKX_V6_SADDR: u32 = 212; //  16 bytes: np->saddr of an IPv6 socket (the send source; SK_SADDR mirrors it)
@@ -106,6 +120,11 @@ export const RG_SIZE: u32 = 64;
 //   frame +0 u32 next frame | +4 u32 q (the device queue it goes back to; 0: the pool) | +8 u32 payload
 //   address | +12 u32 payload length | +16 u32 ifindex | +20 u16 source port (host order) | +22 u8 family
 //   | +23 u8 reserved | +24 u32 the IP header's address (the source address is read from it) | +28 truesize
+//
+// Every socket's queue is bounded by its SO_RCVBUF; all of them together by a share of the UMEM
+// (sk_mem_max, half the frames by default): the kernel's udp_mem, whose excess it counts as MemErrors
+// (PROTO_MEM). Without it 10k sockets of a few queued datagrams each would hold every frame, and the
+// receive rings would stop for all of them.
 //
 // Why hold the frame rather than copy into a per-socket ring: the frame is already in shared memory and
 // the datagram is copied once (by sk_recv, into the reader's buffer) instead of twice; memory is taken
@@ -155,12 +174,14 @@ export const SKO_IP_MTU_DISCOVER: u32 = 0x00a;
 export const SKO_IP_MULTICAST_TTL: u32 = 0x021;
 export const SKO_IPV6_UNICAST_HOPS: u32 = 0x2910;
 export const SKO_IPV6_V6ONLY: u32 = 0x291a;
+export const SKO_IPV6_MTU_DISCOVER: u32 = 0x2917; // the same SK_PMTUDISC as IP_MTU_DISCOVER (the kernel keeps two)
+export const SKO_IPV6_DONTFRAG: u32 = 0x293e;
 export const SKO_IPV6_TCLASS: u32 = 0x2943;
 export const SKO_UDPLITE_SEND_CSCOV: u32 = 0x880a;
 export const SKO_UDPLITE_RECV_CSCOV: u32 = 0x880b;
 
 import { copyBytes, fillBytes } from '../bytes';
-import { FRAME_SIZE } from '../abi';
+import { DP_BASE, DP_UMEM_FRAMES, FRAME_SIZE } from '../abi';
 import { rc_alloc, rc_retire, netWorkerSlot } from './reclaim';
 import { mibInc, netFree, netRoot, netdevGet, sysctl } from './core';
 import {
@@ -169,7 +190,7 @@ import {
   SK_RCVBUF, SK_RCV_SADDR, SK_REUSEPORT_GROUP, SK_REUSEPORT_INDEX, SK_RMEM, SK_RX_BYTES, SK_RX_PACKETS, SK_SADDR,
   SK_SIZE, SK_SNDBUF, SK_STATE, SK_TOS, SK_TTL, SKF_BROADCAST, SKF_DEAD, SKF_IPV6ONLY, SKF_NO_CHECK_TX, SKF_REUSEADDR,
   SKF_REUSEPORT, TCP_CLOSE, TCP_ESTABLISHED, UDP_MIB_BASE, UDP6_MIB_BASE, UDPLITE_MIB_BASE, UDPLITE6_MIB_BASE,
-  UDP_MIB_INDATAGRAMS, MIB_IP_OUT_NO_ROUTES, SYSCTL_IP_DEFAULT_TTL, SK_PCFLAG, UDPLITE_SEND_CC,
+  UDP_MIB_INDATAGRAMS, MIB_IP_OUT_NO_ROUTES, SYSCTL_IP_DEFAULT_TTL, SK_PCFLAG, UDPLITE_SEND_CC, UDPLITE_RECV_CC, SK_FLAGS6, SK6F_DONTFRAG,
 } from './abi';
 import { fib4_local_type } from './fib';
 import { IPPROTO_UDP, IPPROTO_UDPLITE, IPV6_ADDR_ANY, IPV6_ADDR_LINKLOCAL, IPV6_ADDR_MAPPED, IPV6_ADDR_MULTICAST,
@@ -178,6 +199,7 @@ import { ipv6IsLocal } from './icmp';
 import { ip_route_output, ip6_route_output, OUT_RES, outSrc4 } from './output';
 import { portaddrHash2, portHash4 } from './sock_lookup';
 import { net_proto_raw } from './local';
+import { sk_prog_sock_closed } from './sk_prog';
 
 export const SK_MAX: u32 = 1 << 18; // ids 1 .. SK_MAX-1
 export const H2_SLOTS: u32 = 1 << 17;
@@ -205,7 +227,9 @@ const L4_WMEM_DEFAULT: u32 = 76;
 const L4_WMEM_MAX: u32 = 80;
 const L4_RG_ID: u32 = 84;
 const L4_IO: u32 = 88;
-const L4_SIZE: u32 = 128;
+const L4_HELD: u32 = 92;
+const L4_HELD_MAX: u32 = 128;
+const L4_SIZE: u32 = 192;
 export const TB_PORT: u32 = 0;
 export const TB_HASH2: u32 = 4;
 export const TB_HASH4: u32 = 8;
@@ -240,6 +264,7 @@ const ENODEV: i32 = 19;
 const EINVAL: i32 = 22;
 const EMFILE: i32 = 24;
 const ENOPROTOOPT: i32 = 92;
+const EOPNOTSUPP: i32 = 95;
 const EPROTONOSUPPORT: i32 = 93;
 const EAFNOSUPPORT: i32 = 97;
 const EADDRINUSE: i32 = 98;
@@ -281,6 +306,7 @@ function l4Init(): u32 {
   store<u32>(r + L4_WMEM_DEFAULT, 212992);
   store<u32>(r + L4_WMEM_MAX, 212992);
   store<u32>(r + L4_RG_ID, 1);
+  store<u32>(r + L4_HELD_MAX, load<u32>(DP_BASE + DP_UMEM_FRAMES) >> 1);
   store<u32>(nr + NR_L4, r); // last: a reader sees no root or a whole one
   return r;
 }
@@ -873,12 +899,15 @@ export function sk_close(id: u32): i32 {
   const raw = <u32>load<u8>(sk + SKX_RAW_PROTO);
   if (raw != 0) net_proto_raw(isV6(sk) ? AF_INET6 : AF_INET, raw, 0);
   unhash(sk);
+  // sock_map_close: out of every socket map before the id can be given again
+  sk_prog_sock_closed(id);
   setFlag(sk, SKF_DEAD, true);
   // the queue's frames go back now; a data-path writer (one thread today) cannot be mid-enqueue here
   let f = load<u32>(sk + SKX_QHEAD);
   while (f != 0) {
     const next = load<u32>(f + QF_NEXT);
     netFree(load<u32>(f + QF_Q), f);
+    heldDec();
     f = next;
   }
   store<u32>(sk + SKX_QHEAD, 0);
@@ -899,6 +928,8 @@ export function sk_setsockopt(id: u32, opt: u32, val: i32): i32 {
   if (sk == 0) return -EBADF;
   const r = l4Root();
   const on = val != 0;
+  // IPv6-level options on an AF_INET socket: ip_setsockopt knows no such level
+  if ((opt >> 8) == 41 && !isV6(sk)) return -ENOPROTOOPT;
   switch (opt) {
     case SKO_SO_REUSEADDR: setFlag(sk, SKF_REUSEADDR, on); return 0;
     case SKO_SO_REUSEPORT: setFlag(sk, SKF_REUSEPORT, on); return 0;
@@ -934,9 +965,10 @@ export function sk_setsockopt(id: u32, opt: u32, val: i32): i32 {
     case SKO_SO_MARK: store<u32>(sk + SK_MARK, <u32>val); return 0;
     case SKO_IP_TTL:
     case SKO_IPV6_UNICAST_HOPS: {
-      // -1: the route's / sysctl's default
+      // -1: the route's / sysctl's default. IP_TTL takes 1-255; IPV6_UNICAST_HOPS 0-255, and its 0 is
+      // kept as "the default" here (SK_TTL 0), where the kernel would send with a hop limit of 0
       if (val == -1) { store<u8>(sk + SK_TTL, 0); return 0; }
-      if (val < 1 || val > 255) return -EINVAL;
+      if (val < (opt == SKO_IP_TTL ? 1 : 0) || val > 255) return -EINVAL;
       store<u8>(sk + SK_TTL, <u8>val);
       return 0;
     }
@@ -952,7 +984,15 @@ export function sk_setsockopt(id: u32, opt: u32, val: i32): i32 {
       store<u8>(sk + SK_MC_TTL, <u8>val);
       return 0;
     }
+    case SKO_IPV6_DONTFRAG: {
+      if (!isV6(sk)) return -ENOPROTOOPT;
+      const f6 = <u32>load<u8>(sk + SK_FLAGS6);
+      store<u8>(sk + SK_FLAGS6, <u8>(on ? f6 | SK6F_DONTFRAG : f6 & ~SK6F_DONTFRAG));
+      return 0;
+    }
+    case SKO_IPV6_MTU_DISCOVER:
     case SKO_IP_MTU_DISCOVER: {
+      if (opt == SKO_IPV6_MTU_DISCOVER && !isV6(sk)) return -ENOPROTOOPT;
       if (val < 0 || val > 5) return -EINVAL;
       store<u8>(sk + SK_PMTUDISC, <u8>val);
       return 0;
@@ -976,7 +1016,7 @@ export function sk_setsockopt(id: u32, opt: u32, val: i32): i32 {
         store<u8>(sk + SK_PCFLAG, load<u8>(sk + SK_PCFLAG) | <u8>UDPLITE_SEND_CC);
       } else {
         store<u16>(sk + SKX_RECV_CSCOV, <u16>v);
-        store<u8>(sk + SKX_RECV_CC, 1);
+        store<u8>(sk + SK_PCFLAG, load<u8>(sk + SK_PCFLAG) | <u8>UDPLITE_RECV_CC);
       }
       return 0;
     }
@@ -987,6 +1027,8 @@ export function sk_setsockopt(id: u32, opt: u32, val: i32): i32 {
 export function sk_getsockopt(id: u32, opt: u32): i32 {
   const sk = liveSock(id);
   if (sk == 0) return -EBADF;
+  // IPv6-level options on an AF_INET socket: ip_getsockopt's -EOPNOTSUPP
+  if ((opt >> 8) == 41 && !isV6(sk)) return -EOPNOTSUPP;
   switch (opt) {
     case SKO_SO_REUSEADDR: return hasFlag(sk, SKF_REUSEADDR) ? 1 : 0;
     case SKO_SO_REUSEPORT: return hasFlag(sk, SKF_REUSEPORT) ? 1 : 0;
@@ -1013,7 +1055,10 @@ export function sk_getsockopt(id: u32, opt: u32): i32 {
     case SKO_IPV6_TCLASS: return <i32>load<u8>(sk + SK_TOS);
     case SKO_IP_MULTICAST_TTL: return <i32>load<u8>(sk + SK_MC_TTL);
     case SKO_IP_MTU_DISCOVER: return <i32>load<u8>(sk + SK_PMTUDISC);
-    case SKO_IPV6_V6ONLY: return isV6(sk) ? (ipv6OnlySock(sk) ? 1 : 0) : -ENOPROTOOPT;
+    case SKO_IPV6_MTU_DISCOVER: return isV6(sk) ? <i32>load<u8>(sk + SK_PMTUDISC) : -EOPNOTSUPP;
+    case SKO_IPV6_DONTFRAG: return isV6(sk) ? <i32>(load<u8>(sk + SK_FLAGS6) & <u8>SK6F_DONTFRAG) : -EOPNOTSUPP;
+    // an IPv6-level option on an AF_INET socket: ip_getsockopt's -EOPNOTSUPP (setsockopt: -ENOPROTOOPT)
+    case SKO_IPV6_V6ONLY: return isV6(sk) ? (ipv6OnlySock(sk) ? 1 : 0) : -EOPNOTSUPP;
     case SKO_UDPLITE_SEND_CSCOV: return <u32>load<u8>(sk + SK_PROTOCOL) == IPPROTO_UDPLITE ? <i32>load<u16>(sk + SKX_SEND_CSCOV) : -ENOPROTOOPT;
     case SKO_UDPLITE_RECV_CSCOV: return <u32>load<u8>(sk + SK_PROTOCOL) == IPPROTO_UDPLITE ? <i32>load<u16>(sk + SKX_RECV_CSCOV) : -ENOPROTOOPT;
   }
@@ -1044,6 +1089,16 @@ export function sk_rmem_default(v: u32): void {
 export function sk_rmem_max(v: u32): void {
   const r = l4Init();
   if (r != 0) store<u32>(r + L4_RMEM_MAX, v);
+}
+
+export function sk_wmem_default(v: u32): void {
+  const r = l4Init();
+  if (r != 0) store<u32>(r + L4_WMEM_DEFAULT, v);
+}
+
+export function sk_wmem_max(v: u32): void {
+  const r = l4Init();
+  if (r != 0) store<u32>(r + L4_WMEM_MAX, v);
 }
 
 export function sk_io_area(): u32 {
@@ -1079,17 +1134,25 @@ export function sk_count(): u32 {
   store<u32>(r + L4_READY_TAIL, tail + 1); // the id is written before the tail moves past it
 }
 
+export const ENQ_OK: i32 = 0;
+export const ENQ_RCVBUF: i32 = 1; // -ENOMEM of the kernel: over SO_RCVBUF (RcvbufErrors)
+export const ENQ_MEM: i32 = 2; //    -ENOBUFS: over udp_mem (MemErrors)
+
 /**
  * __udp_enqueue_schedule_skb: queue the datagram in frame `data` (its IP header at `iph`, payload at
- * `payload`, `plen` bytes) on `sk`. false when SO_RCVBUF is exceeded (the caller counts it); the frame
- * is then still the caller's.
+ * `payload`, `plen` bytes) on `sk`. ENQ_OK, or ENQ_RCVBUF / ENQ_MEM (the caller counts it; the frame
+ * is then still the caller's).
  */
-export function skEnqueue(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, plen: u32, sport: u32, ifindex: u32, family: u32): bool {
+export function skEnqueue(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, plen: u32, sport: u32, ifindex: u32, family: u32): i32 {
   const rmem = load<u32>(sk + SK_RMEM);
   const size = skTruesize(l3len);
   const rcvbuf = load<u32>(sk + SK_RCVBUF);
   // drop when over the limit; always room for one datagram when the buffer is small
-  if (rmem + size > rcvbuf && (rcvbuf > 0x3fffffff || rmem > rcvbuf)) return false;
+  if (rmem + size > rcvbuf && (rcvbuf > 0x3fffffff || rmem > rcvbuf)) return ENQ_RCVBUF;
+  const r = l4Root();
+  const held = load<u32>(r + L4_HELD);
+  if (held >= load<u32>(r + L4_HELD_MAX)) return ENQ_MEM;
+  store<u32>(r + L4_HELD, held + 1);
   const f = iph & ~(FRAME_SIZE - 1);
   store<u32>(f + QF_NEXT, 0);
   store<u32>(f + QF_Q, q);
@@ -1111,7 +1174,7 @@ export function skEnqueue(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, p
   // sk_incoming_cpu_update: only a socket with a peer address records where it last received
   if (load<u32>(sk + SKX_DADDR4) != 0) store<u32>(sk + SKX_INCOMING, netWorkerSlot() + 1);
   markReady(sk);
-  return true;
+  return ENQ_OK;
 }
 
 /** A drop charged to the socket (sk_drops, SO_RXQ_OVFL). */
@@ -1180,6 +1243,24 @@ function metaFill(sk: u32, f: u32, m: u32): void {
   }
 }
 
+@inline function heldDec(): void {
+  const r = l4Root();
+  store<u32>(r + L4_HELD, load<u32>(r + L4_HELD) - 1);
+}
+
+/** udp_mem in frames: how many the socket queues may hold together (default half the UMEM). */
+export function sk_mem_max(frames: u32): void {
+  const r = l4Init();
+  if (r != 0) store<u32>(r + L4_HELD_MAX, frames);
+}
+
+/** Frames the socket queues hold now. */
+export function sk_mem_held(): u32 {
+  if (netRoot() == 0) return 0;
+  const r = l4Root();
+  return r == 0 ? 0 : load<u32>(r + L4_HELD);
+}
+
 /** Unlink and free the oldest queued frame of `sk` (its bytes already taken). */
 function dequeue(sk: u32, f: u32): void {
   const next = load<u32>(f + QF_NEXT);
@@ -1187,6 +1268,7 @@ function dequeue(sk: u32, f: u32): void {
   if (next == 0) store<u32>(sk + SKX_QTAIL, 0);
   store<u32>(sk + SKX_QLEN, load<u32>(sk + SKX_QLEN) - 1);
   store<u32>(sk + SK_RMEM, load<u32>(sk + SK_RMEM) - load<u32>(f + QF_TRUESIZE));
+  heldDec();
   const raw = <u32>load<u8>(sk + SKX_RAW_PROTO);
   // udpv6_recvmsg counts by the datagram's family (is_udp4), not the socket's
   if (raw == 0) mibInc(udpMibBase(<u32>load<u8>(f + QF_FAMILY) == AF_INET6, <u32>load<u8>(sk + SK_PROTOCOL)) + UDP_MIB_INDATAGRAMS);

@@ -8,9 +8,9 @@
 //      hands over to the group's choice (inet_lookup_reuseport: the SK_REUSEPORT program, else
 //      reciprocal_scale of the flow hash), unless the group has connected members (then scores decide);
 //      a connected socket found here is the answer at once;
-//   3. the sk_lookup programs (skLookupRun, sk_prog.ts): a socket they assign is the answer (its reuseport
-//      group then chooses among its members), SK_DROP means "no socket" (the kernel then answers as for a
-//      closed port: NoPorts and port unreachable);
+//   3. the sk_lookup programs (skLookupRun, sk_prog.ts; UDP only, not UDP-Lite): a socket they assign is
+//      the answer (its reuseport group then chooses among its members unless BPF_SK_LOOKUP_F_NO_REUSEPORT),
+//      SK_DROP means "no socket" (the kernel then answers as for a closed port: NoPorts and port unreachable);
 //   4. a non-wildcard result of step 2;
 //   5. hash2 by (wildcard address, port), scored likewise.
 //
@@ -28,17 +28,18 @@
 //
 // Reads: the tables, socket records (first 64 bytes, SKX links), reuseport groups. Sets: nothing.
 
-import { jhash1w } from '../maps/jhash';
 import { netWorkerSlot } from './reclaim';
+import { netScratch } from './core';
 import {
   SK_BOUND_DEV_IF, SK_DADDR, SK_DPORT, SK_FAMILY, SK_FLAGS, SK_NUM, SK_RCV_SADDR, SK_REUSEPORT_GROUP, SK_STATE, SKF_IPV6ONLY,
-  AF_INET6, TCP_ESTABLISHED, AF_INET,
+  AF_INET6, TCP_ESTABLISHED, AF_INET, SCR_L4,
 } from './abi';
 import {
   H2_SLOTS, H4_SLOTS, L4_SECRET, RG_HAS_CONNS, RG_NUM, RG_PROG, RG_SOCKS, SKX_DADDR4, SKX_INCOMING, SKX_NEXT2, SKX_NEXT4,
   SKX_RCV4, TB_CONNECTED, TB_HASH2, TB_HASH4, l4Root,
 } from './sock';
-import { skLookupRun, skReuseportRun, SK_LOOKUP_DROP } from './sk_prog';
+import { skLookupNoReuseport, skLookupRun, skReuseportRun, SK_LOOKUP_DROP } from './sk_prog';
+import { IPPROTO_UDP } from './inet';
 
 /** What a lookup returns when the sk_lookup programs dropped the datagram (no socket, as the kernel). */
 export const LOOKUP_NONE: u32 = 0;
@@ -230,15 +231,19 @@ export function udp4_lib_lookup(t: u32, protocol: u32, saddr: u32, sport: u32, d
   const h2 = load<u32>(t + TB_HASH2);
   let result = lookup2v4(load<u32>(h2 + (hash2Of4(daddr, hnum) << 2)), saddr, sport, daddr, hnum, dif, data, len);
   if (result != 0 && result != SK_LOOKUP_DROP && <u32>load<u8>(result + SK_STATE) == TCP_ESTABLISHED) return result;
-  const scratch = l4Root() + 96;
-  store<u32>(scratch, saddr);
-  store<u32>(scratch + 16, daddr);
-  const a = skLookupRun(AF_INET, protocol, scratch, sport, scratch + 16, hnum, dif);
-  if (a == SK_LOOKUP_DROP) return 0;
-  if (a != 0) {
-    const sel = load<u32>(a + SK_REUSEPORT_GROUP) != 0 ? reuseportSelect(a, udpEhash4(daddr, hnum, saddr, sport), data, len) : 0;
-    if (sel == SK_LOOKUP_DROP) return 0;
-    return sel != 0 ? sel : a;
+  // udp4_lookup_run_bpf: the sk_lookup programs see UDP only (udptable == net->ipv4.udp_table)
+  if (protocol == IPPROTO_UDP) {
+    const scratch = netScratch() + SCR_L4;
+    store<u32>(scratch, saddr);
+    store<u32>(scratch + 16, daddr);
+    const a = skLookupRun(AF_INET, protocol, scratch, sport, scratch + 16, hnum, dif);
+    if (a == SK_LOOKUP_DROP) return 0;
+    if (a != 0) {
+      // BPF_SK_LOOKUP_F_NO_REUSEPORT: the assigned socket itself, not its group's choice
+      const sel = load<u32>(a + SK_REUSEPORT_GROUP) != 0 && !skLookupNoReuseport() ? reuseportSelect(a, udpEhash4(daddr, hnum, saddr, sport), data, len) : 0;
+      if (sel == SK_LOOKUP_DROP) return 0;
+      return sel != 0 ? sel : a;
+    }
   }
   if (result != 0) return result == SK_LOOKUP_DROP ? 0 : result;
   if (daddr == 0) return 0;
@@ -323,12 +328,14 @@ export function udp6_lib_lookup(t: u32, protocol: u32, saddr: u32, sport: u32, d
   const h2 = load<u32>(t + TB_HASH2);
   let result = lookup2v6(load<u32>(h2 + (hash2Of6(daddr, hnum) << 2)), saddr, sport, daddr, hnum, dif, data, len);
   if (result != 0 && result != SK_LOOKUP_DROP && <u32>load<u8>(result + SK_STATE) == TCP_ESTABLISHED) return result;
-  const a = skLookupRun(AF_INET6, protocol, saddr, sport, daddr, hnum, dif);
-  if (a == SK_LOOKUP_DROP) return 0;
-  if (a != 0) {
-    const sel = load<u32>(a + SK_REUSEPORT_GROUP) != 0 ? reuseportSelect(a, udpEhash6(daddr, hnum, saddr, sport), data, len) : 0;
-    if (sel == SK_LOOKUP_DROP) return 0;
-    return sel != 0 ? sel : a;
+  if (protocol == IPPROTO_UDP) {
+    const a = skLookupRun(AF_INET6, protocol, saddr, sport, daddr, hnum, dif);
+    if (a == SK_LOOKUP_DROP) return 0;
+    if (a != 0) {
+      const sel = load<u32>(a + SK_REUSEPORT_GROUP) != 0 && !skLookupNoReuseport() ? reuseportSelect(a, udpEhash6(daddr, hnum, saddr, sport), data, len) : 0;
+      if (sel == SK_LOOKUP_DROP) return 0;
+      return sel != 0 ? sel : a;
+    }
   }
   if (result != 0) return result == SK_LOOKUP_DROP ? 0 : result;
   if (any6(daddr)) return 0;
@@ -338,11 +345,9 @@ export function udp6_lib_lookup(t: u32, protocol: u32, saddr: u32, sport: u32, d
 }
 
 @inline function anyAddr(): u32 {
-  const a = l4Root() + 112 + 16; // 16 zero bytes of the root's spare room
+  const a = netScratch() + SCR_L4 + 32; // 16 zero bytes of this worker's
   store<u64>(a, 0);
   store<u64>(a + 8, 0);
   return a;
 }
 
-export { jhash1w };
-export const LOOKUP_FAMILY_V6: u32 = AF_INET6;

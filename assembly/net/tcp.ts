@@ -3,7 +3,7 @@
 //
 //   not for this host alone (broadcast, multicast)      dropped, NOT_SPECIFIED (not counted as a segment)
 //   every other segment                                 Tcp:InSegs ("count it even if it's bad")
-//   shorter than 20 bytes, or past the data offset      dropped, PKT_TOO_SMALL (IPv4 / IPv6 alike)
+//   shorter than 20 bytes, or than its data offset      dropped, NOT_SPECIFIED (pskb_may_pull fails)
 //   data offset under 5                                 Tcp:InErrs, PKT_TOO_SMALL
 //   checksum wrong (RFC 9293 3.1 pseudo-header)         Tcp:InCsumErrors, Tcp:InErrs, TCP_CSUM
 //   no socket: a reset unless the segment is one        Tcp:OutSegs, Tcp:OutRsts; dropped NO_SOCKET
@@ -25,7 +25,7 @@ import { XDP_PACKET_HEADROOM } from '../abi';
 import { mibInc, netDrop, netFree, netdevGet, netScratch, sysctl } from './core';
 import {
   FR_OIF, MIB_IP_OUT_REQUESTS, MIB_TCP_IN_CSUM_ERRORS, MIB_TCP_IN_ERRS, MIB_TCP_IN_SEGS, MIB_TCP_OUT_RSTS, MIB_TCP_OUT_SEGS,
-  NDROP_NO_SOCKET, NDROP_NO_TX_TARGET, NDROP_NOMEM, NDROP_NOT_SPECIFIED, NDROP_PKT_TOO_SMALL, NDROP_TCP_CSUM, SCR_RX,
+  NDROP_NO_SOCKET, NDROP_NO_TX_TARGET, NDROP_NOMEM, NDROP_NOT_SPECIFIED, NDROP_PKT_TOO_SMALL, NDROP_TCP_CSUM, SCR_L4,
   SYSCTL_IP_DEFAULT_TTL, ND_CONF6, CONF6_HOP_LIMIT,
 } from './abi';
 import { csumAdd, csumFinish, csumFold16, csumIpv6Pseudo, ipSendCheck } from './csum';
@@ -43,7 +43,7 @@ function tcpChecks(q: u32, data: u32, th: u32, tlen: u32, sum: u64): u32 {
   mibInc(MIB_TCP_IN_SEGS);
   if (tlen < 20) {
     netFree(q, data);
-    netDrop(NDROP_PKT_TOO_SMALL);
+    netDrop(NDROP_NOT_SPECIFIED);
     return 0;
   }
   const doff = (<u32>load<u8>(th + 12) >> 4) << 2;
@@ -55,7 +55,7 @@ function tcpChecks(q: u32, data: u32, th: u32, tlen: u32, sum: u64): u32 {
   }
   if (doff > tlen) {
     netFree(q, data);
-    netDrop(NDROP_PKT_TOO_SMALL);
+    netDrop(NDROP_NOT_SPECIFIED);
     return 0;
   }
   if (csumFold16(csumAdd(th, tlen, sum)) != 0xffff) {
@@ -104,22 +104,28 @@ export function tcp_v4_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32,
   netDrop(NDROP_NO_SOCKET);
 }
 
+/** A frame for the reset out of the route's device `nd` (its L3 start), 0 when there is none (counted). */
+function replyFrame(nd: u32): u32 {
+  if (nd == 0) {
+    netDrop(NDROP_NO_TX_TARGET);
+    return 0;
+  }
+  const f = frameAlloc();
+  if (f == 0) {
+    netDrop(NDROP_NOMEM);
+    return 0;
+  }
+  return f + XDP_PACKET_HEADROOM;
+}
+
 function sendReset4(data: u32, th: u32, tlen: u32, doff: u32): void {
   const saddr = load<u32>(data + IPH_SADDR);
   const daddr = load<u32>(data + IPH_DADDR);
   const tos = <u32>load<u8>(data + IPH_TOS) & ~3;
   if (!ip_route_output(saddr, daddr, tos, IPPROTO_TCP, 0, 0)) return;
   const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
-  if (nd == 0) {
-    netDrop(NDROP_NO_TX_TARGET);
-    return;
-  }
-  const f = frameAlloc();
-  if (f == 0) {
-    netDrop(NDROP_NOMEM);
-    return;
-  }
-  const p = f + XDP_PACKET_HEADROOM;
+  const p = replyFrame(nd);
+  if (p == 0) return;
   store<u8>(p, 0x45);
   store<u8>(p + 1, <u8>tos);
   stBe16(p + 2, 40);
@@ -158,23 +164,15 @@ export function tcp_v6_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32, 
 
 function sendReset6(ifindex: u32, data: u32, th: u32, tlen: u32, doff: u32): void {
   // the route back from our address (the segment's destination) to its source
-  const dst = netScratch() + SCR_RX + 752; // two 16-byte addresses past icmp.ts's
+  const dst = netScratch() + SCR_L4 + 48;
   const src = dst + 16;
   ipv6Copy(dst, data + IP6H_SADDR);
   ipv6Copy(src, data + IP6H_DADDR);
   const stype = <u32>load<u8>(dst) == 0xfe && (<u32>load<u8>(dst + 1) & 0xc0) == 0x80;
   if (!ip6_route_output(dst, src, IPPROTO_TCP, 0, 0, stype ? ifindex : 0)) return;
   const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
-  if (nd == 0) {
-    netDrop(NDROP_NO_TX_TARGET);
-    return;
-  }
-  const f = frameAlloc();
-  if (f == 0) {
-    netDrop(NDROP_NOMEM);
-    return;
-  }
-  const p = f + XDP_PACKET_HEADROOM;
+  const p = replyFrame(nd);
+  if (p == 0) return;
   const tclass = ((ldBe16(data) >> 4) & 0xff) & ~3;
   stBe32(p, 0x60000000 | (tclass << 20));
   stBe16(p + 4, 20);

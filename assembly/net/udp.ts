@@ -13,6 +13,7 @@
 //   no socket                                              NoPorts, ICMP(v6) port unreachable, NO_SOCKET
 //   the socket's UDP-Lite minimum coverage not met         InErrors, sk_drops, NOT_SPECIFIED
 //   SO_RCVBUF exceeded                                     RcvbufErrors, InErrors, sk_drops, SOCKET_RCVBUFF
+//   the queues together at udp_mem (sock.ts sk_mem_max)    MemErrors, InErrors, sk_drops, PROTO_MEM
 //   queued                                                 (InDatagrams when the reader takes it, as udp_recvmsg)
 // Broadcast and multicast go to every socket that matches (__udp_is_mcast_sock), each its own copy (a
 // new frame; the first match gets the original), none: IgnoredMulti, no ICMP.
@@ -38,14 +39,14 @@ import { mibInc, netDrop, netFree, netRoot } from './core';
 import {
   MIB_ICMP6_IN_ERRORS, MIB_ICMP_IN_ERRORS, NDROP_NO_SOCKET, NDROP_NOMEM, NDROP_NOT_SPECIFIED, NDROP_PKT_TOO_SMALL,
   NDROP_SOCKET_RCVBUFF, NDROP_UDP_CSUM, SK_FAMILY, SK_FLAGS, SK_NUM, SK_PMTUDISC, SK_PROTOCOL, SK_STATE, SKF_IPV6ONLY,
-  TCP_ESTABLISHED, UDP_MIB_CSUMERRORS, UDP_MIB_IGNOREDMULTI, UDP_MIB_INERRORS, UDP_MIB_NOPORTS, UDP_MIB_RCVBUFERRORS,
-  AF_INET, AF_INET6, SK_BOUND_DEV_IF, SK_DPORT, SK_RCV_SADDR, SK_DADDR,
+  TCP_ESTABLISHED, UDP_MIB_CSUMERRORS, UDP_MIB_MEMERRORS, NDROP_PROTO_MEM, UDP_MIB_IGNOREDMULTI, UDP_MIB_INERRORS, UDP_MIB_NOPORTS, UDP_MIB_RCVBUFERRORS,
+  AF_INET, AF_INET6, SK_BOUND_DEV_IF, SK_DPORT, SK_RCV_SADDR, SK_DADDR, SK_PCFLAG, UDPLITE_RECV_CC,
 } from './abi';
 import { csumAdd, csumFold16, csumIpv6Pseudo } from './csum';
 import { IPH_DADDR, IPH_SADDR, IPPROTO_UDPLITE, IP6H_DADDR, IP6H_SADDR, ldBe16 } from './inet';
 import { icmp_send, icmpv6_send, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, RTCF_BROADCAST, RTCF_MULTICAST } from './icmp';
 import {
-  l4Root, skDropInc, skEnqueue, skErrReport, udpMibBase, udpTables, SKX_DADDR4, SKX_RCV4, SKX_NEXT_PORT, SKX_RECV_CC,
+  l4Root, skDropInc, skEnqueue, ENQ_OK, ENQ_RCVBUF, skErrReport, udpMibBase, udpTables, SKX_DADDR4, SKX_RCV4, SKX_NEXT_PORT,
   SKX_RECV_CSCOV, TB_PORT,
 } from './sock';
 import { udp4_lib_lookup, udp6_lib_lookup } from './sock_lookup';
@@ -111,7 +112,7 @@ let partialCov: bool = false;
  */
 function queueRcv(sk: u32, q: u32, iph: u32, l3len: u32, uh: u32, ulen: u32, ifindex: u32, family: u32, mib: u32): void {
   // UDP-Lite's receive coverage (UDPLITE_RECV_CSCOV): a partial coverage must reach the socket's minimum
-  if (load<u8>(sk + SKX_RECV_CC) != 0 && partialCov) {
+  if ((<u32>load<u8>(sk + SK_PCFLAG) & UDPLITE_RECV_CC) != 0 && partialCov) {
     const pcrlen = <u32>load<u16>(sk + SKX_RECV_CSCOV);
     if (pcrlen == 0 || cscov < pcrlen) {
       skDropInc(sk);
@@ -119,11 +120,13 @@ function queueRcv(sk: u32, q: u32, iph: u32, l3len: u32, uh: u32, ulen: u32, ifi
       return;
     }
   }
-  if (!skEnqueue(sk, q, iph, l3len, uh + 8, ulen - 8, ldBe16(uh), ifindex, family)) {
-    // Note that an ENOMEM error is charged twice (the kernel's words): RcvbufErrors and InErrors
-    mibInc(mib + UDP_MIB_RCVBUFERRORS);
+  const e = skEnqueue(sk, q, iph, l3len, uh + 8, ulen - 8, ldBe16(uh), ifindex, family);
+  if (e != ENQ_OK) {
+    // Note that an ENOMEM error is charged twice (the kernel's words): RcvbufErrors and InErrors;
+    // udp_mem exhausted: MemErrors and InErrors
+    mibInc(mib + (e == ENQ_RCVBUF ? UDP_MIB_RCVBUFERRORS : UDP_MIB_MEMERRORS));
     skDropInc(sk);
-    drop(q, iph, mib, NDROP_SOCKET_RCVBUFF);
+    drop(q, iph, mib, e == ENQ_RCVBUF ? NDROP_SOCKET_RCVBUFF : NDROP_PROTO_MEM);
   }
 }
 
@@ -170,7 +173,7 @@ export function udp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, rt
   const r = l4Root();
   const t = r == 0 ? 0 : udpTables(r, proto);
   if ((rtFlags & (RTCF_BROADCAST | RTCF_MULTICAST)) != 0) {
-    mcastDeliver4(t, q, data, hlen + ulen, uh, ulen, saddr, daddr, ifindex, mib);
+    mcastDeliver(false, t, q, data, hlen + ulen, uh, ulen, saddr, daddr, ifindex, mib, false);
     return;
   }
   const sk = t == 0 ? 0 : udp4_lib_lookup(t, proto, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), ifindex, uh, ulen);
@@ -209,16 +212,18 @@ function cloneFrame(data: u32, l3len: u32): u32 {
 }
 
 /**
- * __udp4_lib_mcast_deliver: every matching socket of the port gets the datagram; the first match gets
- * this frame (last), the others copies. Takes the frame.
+ * __udp4_lib_mcast_deliver / __udp6_lib_mcast_deliver: every matching socket of the port gets the
+ * datagram; the first match gets this frame (last), the others copies. `zero`: an IPv6 UDP datagram
+ * with no checksum, which no socket here accepts. Takes the frame.
  */
-function mcastDeliver4(t: u32, q: u32, data: u32, l3len: u32, uh: u32, ulen: u32, saddr: u32, daddr: u32, dif: u32, mib: u32): void {
+function mcastDeliver(v6: bool, t: u32, q: u32, data: u32, l3len: u32, uh: u32, ulen: u32, saddr: u32, daddr: u32, dif: u32, mib: u32, zero: bool): void {
   const hnum = ldBe16(uh + 2);
   const sport = ldBe16(uh);
+  const family = v6 ? AF_INET6 : AF_INET;
   let first: u32 = 0;
-  let sk = t == 0 ? 0 : load<u32>(load<u32>(t + TB_PORT) + (hnum << 2));
+  let sk = t == 0 || zero ? 0 : load<u32>(load<u32>(t + TB_PORT) + (hnum << 2));
   while (sk != 0) {
-    if (mcastMatch4(sk, hnum, daddr, sport, saddr, dif)) {
+    if (v6 ? mcastMatch6(sk, hnum, daddr, sport, saddr, dif) : mcastMatch4(sk, hnum, daddr, sport, saddr, dif)) {
       if (first == 0) first = sk;
       else {
         const c = cloneFrame(data, l3len);
@@ -227,13 +232,13 @@ function mcastDeliver4(t: u32, q: u32, data: u32, l3len: u32, uh: u32, ulen: u32
           mibInc(mib + UDP_MIB_RCVBUFERRORS);
           mibInc(mib + UDP_MIB_INERRORS);
           netDrop(NDROP_NOMEM);
-        } else queueRcv(sk, 0, c, l3len, c + (uh - data), ulen, dif, AF_INET, mib);
+        } else queueRcv(sk, 0, c, l3len, c + (uh - data), ulen, dif, family, mib);
       }
     }
     sk = load<u32>(sk + SKX_NEXT_PORT);
   }
   if (first != 0) {
-    queueRcv(first, q, data, l3len, uh, ulen, dif, AF_INET, mib);
+    queueRcv(first, q, data, l3len, uh, ulen, dif, family, mib);
     return;
   }
   mibInc(mib + UDP_MIB_IGNOREDMULTI);
@@ -286,7 +291,7 @@ export function udpv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32, p
       csumError(q, data, mib, NDROP_UDP_CSUM);
       return;
     }
-    mcastDeliver6(t, q, data, off + ulen, uh, ulen, saddr, daddr, ifindex, mib, zero);
+    mcastDeliver(true, t, q, data, off + ulen, uh, ulen, saddr, daddr, ifindex, mib, zero);
     return;
   }
   const sk = t == 0 ? 0 : udp6_lib_lookup(t, proto, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), ifindex, uh, ulen);
@@ -330,35 +335,6 @@ export function udpv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32, p
   if (!any6(sk + SK_RCV_SADDR) && !eq6(sk + SK_RCV_SADDR, daddr)) return false;
   const b = load<u32>(sk + SK_BOUND_DEV_IF);
   return b == 0 || b == dif;
-}
-
-function mcastDeliver6(t: u32, q: u32, data: u32, l3len: u32, uh: u32, ulen: u32, saddr: u32, daddr: u32, dif: u32, mib: u32, zero: bool): void {
-  const hnum = ldBe16(uh + 2);
-  const sport = ldBe16(uh);
-  let first: u32 = 0;
-  let sk = t == 0 || zero ? 0 : load<u32>(load<u32>(t + TB_PORT) + (hnum << 2));
-  while (sk != 0) {
-    if (mcastMatch6(sk, hnum, daddr, sport, saddr, dif)) {
-      if (first == 0) first = sk;
-      else {
-        const c = cloneFrame(data, l3len);
-        if (c == 0) {
-          skDropInc(sk);
-          mibInc(mib + UDP_MIB_RCVBUFERRORS);
-          mibInc(mib + UDP_MIB_INERRORS);
-          netDrop(NDROP_NOMEM);
-        } else queueRcv(sk, 0, c, l3len, c + (uh - data), ulen, dif, AF_INET6, mib);
-      }
-    }
-    sk = load<u32>(sk + SKX_NEXT_PORT);
-  }
-  if (first != 0) {
-    queueRcv(first, q, data, l3len, uh, ulen, dif, AF_INET6, mib);
-    return;
-  }
-  mibInc(mib + UDP_MIB_IGNOREDMULTI);
-  netFree(q, data);
-  netDrop(NDROP_NOT_SPECIFIED);
 }
 
 // ---- ICMP errors ----

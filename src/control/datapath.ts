@@ -59,6 +59,8 @@ import { Stack } from './stack.js';
 import { ipCommand, type IpResult } from './ip/index.js';
 import { Wire, type WireOptions } from './wire.js';
 import { Udp } from './udp.js';
+import { attachReuseport, attachSkLookup, detachReuseport, type SkLookupLink } from './sk_programs.js';
+import { ipv4Bytes, ipv6Bytes } from './addresses.js';
 
 const ETH_HLEN = 14;
 /** The linear part of an XDP test run's frame (PAGE_SIZE - headroom - shinfo); the rest goes to fragments. */
@@ -151,6 +153,32 @@ export interface TestRunResult {
   /** ctx_out: xdp_md after the run, data/data_end as offsets from data_meta (as the kernel reports). */
   ctx: Required<XdpContext>;
 }
+
+/** ctx_in of an sk_lookup test run (struct bpf_sk_lookup): addresses as text, ports host order. */
+export interface SkLookupContext {
+  family: number;
+  protocol?: number;
+  remoteIp4?: string;
+  remoteIp6?: string;
+  remotePort?: number;
+  localIp4?: string;
+  localIp6?: string;
+  localPort?: number;
+  ingressIfindex?: number;
+  /** Must be 0 (the kernel refuses a preset socket). */
+  sk?: number | bigint;
+}
+
+export interface SkLookupTestRunResult {
+  retval: number;
+  /** The chosen socket's cookie, 0n when none was chosen. */
+  cookie: bigint;
+  /** Average ns per run over `repeat`. */
+  duration: number;
+}
+
+/** sizeof(struct bpf_sk_lookup). */
+const SK_LOOKUP_CTX_SIZE = 72;
 
 export class TestRunError extends WxdpError {
   readonly errno: string;
@@ -248,6 +276,25 @@ export class Datapath {
   get sysctlsIfCreated(): Sysctls | undefined {
     return this._sysctl;
   }
+  /**
+   * Attach an sk_lookup program to this Datapath's socket lookup, after those attached already (libbpf's
+   * bpf_program__attach_netns). Every program runs for each UDP datagram to a local address before the
+   * socket tables; the link's detach() takes it out. Throws AttachError (PROG_ATTACH).
+   */
+  attachSkLookup(program: Program): SkLookupLink {
+    return attachSkLookup(this, program);
+  }
+  /**
+   * SO_ATTACH_REUSEPORT_EBPF: an sk_reuseport program chooses within the reuseport group of socket
+   * `socketId` (bound with SO_REUSEPORT), replacing the group's earlier program.
+   */
+  attachReuseport(socketId: number, program: Program): void {
+    attachReuseport(this, socketId, program);
+  }
+  /** SO_DETACH_REUSEPORT_BPF on socket `socketId`. */
+  detachReuseport(socketId: number): void {
+    detachReuseport(this, socketId);
+  }
   /** Sysctl `name` by the kernel's name: its value, after setting it to `value` when one is given. */
   sysctl(name: string, value?: SysctlValue): SysctlValue {
     if (value !== undefined) this.sysctls.set(name, value);
@@ -289,14 +336,15 @@ export class Datapath {
   }
 
   /**
-   * Load a program given as instructions (from the assembler or the builder DSL) as an XDP program.
+   * Load a program given as instructions (from the assembler or the builder DSL) as an XDP program
+   * (or `opts.type`: an sk_lookup or sk_reuseport program).
    * Map references must already hold map addresses (`map.address` in an ld_imm64).
    */
-  async loadInsns(insns: readonly Insn[], opts: LoadOptions & { name?: string } = {}): Promise<Program> {
+  async loadInsns(insns: readonly Insn[], opts: LoadOptions & { name?: string; type?: 'xdp' | 'sk_lookup' | 'sk_reuseport' } = {}): Promise<Program> {
     const spec: ProgramSpec = {
       name: opts.name ?? 'prog',
-      section: 'xdp',
-      type: 'xdp',
+      section: opts.type ?? 'xdp',
+      type: opts.type ?? 'xdp',
       insns: [...insns],
       mapRefs: [],
       funcInfo: [],
@@ -564,7 +612,7 @@ export class Program {
       // The verdict depends only on the code, the maps' shapes and frozen contents, the helpers and the
       // log level: a program loaded again (tests, benchmarks, each `prog run`) is not verified again.
       const globals = btf ? globalFuncs(spec, btf) : [];
-      const key = verifyCacheKey(spec, vmaps, maps, opts.logLevel ?? 0, dp.helpers, globals);
+      const key = verifyCacheKey(spec, vmaps, maps, opts.logLevel ?? 0, dp.helpers, globals, verifierProgType(spec));
       const cached = VERIFY_CACHE.get(key);
       if (cached instanceof Error) throw cached;
       if (cached) verified = cached;
@@ -577,6 +625,7 @@ export class Program {
             lineInfo: spec.lineInfo,
             name: spec.name,
             globalFuncs: globals,
+            progType: verifierProgType(spec),
           });
         } catch (e) {
           if (e instanceof VerifierError) VERIFY_CACHE.set(key, e);
@@ -622,12 +671,68 @@ export class Program {
    */
   get fd(): number {
     if (!(this.engine instanceof JitProgram)) throw new WxdpError('USAGE', `program ${this.name}: only JIT'd programs run on a device`);
+    if (this.spec.type === 'sk_lookup' || this.spec.type === 'sk_reuseport') {
+      throw new WxdpError('USAGE', `program ${this.name} is a ${this.spec.type} program, not XDP: attach it with attachSkLookup / attachReuseport`);
+    }
     this.dp.registerEntry(this);
     return this.engine.runTableIndex;
   }
 
+  /**
+   * BPF_PROG_TEST_RUN for an sk_lookup program (bpf_prog_test_run_sk_lookup): `ctx` is struct
+   * bpf_sk_lookup's input; the program runs alone, `repeat` times. Returns the retval (SK_PASS 1 when
+   * it passed or chose a socket, else SK_DROP 0) and the chosen socket's cookie (0n: none). Throws
+   * TestRunError with the kernel's errno: EINVAL (not an sk_lookup program, ctx.sk or ingressIfindex
+   * set), ERANGE (localPort past 65535), EAFNOSUPPORT (family), EOPNOTSUPP (the chosen socket is in a
+   * reuseport group and BPF_SK_LOOKUP_F_NO_REUSEPORT was not given).
+   */
+  testRunSkLookup(ctx: SkLookupContext, opts: { repeat?: number } = {}): SkLookupTestRunResult {
+    if (this.spec.type !== 'sk_lookup') throw new TestRunError('EINVAL', `program ${this.name} is ${this.spec.type}, not sk_lookup`);
+    if (!(this.engine instanceof JitProgram)) throw new TestRunError('EINVAL', `program ${this.name}: only JIT'd programs run through the fast path's table`);
+    const repeat = opts.repeat ?? 1;
+    if (!Number.isInteger(repeat) || repeat < 1) throw new TestRunError('EINVAL', `repeat must be a positive integer, not ${repeat}`);
+    const x = this.dp.fastPath.exports as unknown as { sk_lookup_test_run(slot: number, user: number): number; scratch_base(): number };
+    this.dp.stack;
+    const user = x.scratch_base() >>> 0;
+    const v = this.dp.memory.view();
+    const bytes = this.dp.memory.bytes();
+    const ip = (a: string | undefined, at: number, v6: boolean): void => {
+      if (a === undefined) return;
+      const b = v6 ? ipv6Bytes(a) : ipv4Bytes(a);
+      bytes.set(b, at);
+    };
+    const slot = this.engine.runTableIndex;
+    let ret = 0;
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < repeat; i++) {
+      bytes.fill(0, user, user + SK_LOOKUP_CTX_SIZE);
+      v.setBigUint64(user, BigInt(ctx.sk ?? 0), true);
+      v.setUint32(user + 8, ctx.family, true);
+      v.setUint32(user + 12, ctx.protocol ?? 17, true);
+      ip(ctx.remoteIp4, user + 16, false);
+      ip(ctx.remoteIp6, user + 20, true);
+      v.setUint16(user + 36, ctx.remotePort ?? 0, false);
+      ip(ctx.localIp4, user + 40, false);
+      ip(ctx.localIp6, user + 44, true);
+      v.setUint32(user + 60, ctx.localPort ?? 0, true);
+      v.setUint32(user + 64, ctx.ingressIfindex ?? 0, true);
+      ret = x.sk_lookup_test_run(slot, user);
+      if (ret < 0) break;
+    }
+    const duration = Number(process.hrtime.bigint() - t0) / repeat;
+    if (ret < 0) {
+      const name = ({ 22: 'EINVAL', 34: 'ERANGE', 97: 'EAFNOSUPPORT', 95: 'EOPNOTSUPP', 12: 'ENOMEM' } as Record<number, string>)[-ret] ?? `errno ${-ret}`;
+      throw new TestRunError(name, `sk_lookup program ${this.name}`);
+    }
+    return { retval: ret, cookie: v.getBigUint64(user, true), duration };
+  }
+
   /** BPF_PROG_TEST_RUN for XDP. */
   testRun(opts: TestRunOptions): TestRunResult {
+    if (this.spec.type === 'sk_lookup' || this.spec.type === 'sk_reuseport') {
+      const lookup = this.spec.type === 'sk_lookup';
+      throw new TestRunError(lookup ? 'EINVAL' : 'ENOTSUPP', `program ${this.name} is ${this.spec.type}: ${lookup ? 'its context is not a frame (use testRunSkLookup)' : 'the kernel has no test run for sk_reuseport'}`);
+    }
     const { data } = opts;
     const repeat = opts.repeat ?? 1;
     if (data.length < ETH_HLEN) throw new TestRunError('EINVAL', `data_in is ${data.length} bytes; XDP needs at least ${ETH_HLEN}`);
@@ -726,6 +831,8 @@ export function verifierMap(m: BpfMap): VerifierMap {
 }
 
 const BPF_F_RDONLY_PROG = 1 << 7;
+/** The context structs a global function's argument may point to (btf_get_prog_ctx_type). */
+const CTX_STRUCTS = new Set(['xdp_md', 'bpf_sk_lookup', 'sk_reuseport_md']);
 
 /**
  * The program's global functions and their argument kinds from BTF (btf_prepare_func_args): the
@@ -742,7 +849,7 @@ function globalFuncs(spec: ProgramSpec, btf: Btf): GlobalFunc[] {
       const t = btf.skipModsAndTypedefs(p.type);
       if (t.kind !== 'ptr') return { kind: 'scalar' };
       const target = btf.skipModsAndTypedefs(t.type);
-      if ((target.kind === 'struct' || target.kind === 'fwd') && target.name === 'xdp_md') return { kind: 'ctx' };
+      if ((target.kind === 'struct' || target.kind === 'fwd') && CTX_STRUCTS.has(target.name)) return { kind: 'ctx' };
       let size = 0;
       try {
         size = btf.resolveSize(target.id);
@@ -756,6 +863,14 @@ function globalFuncs(spec: ProgramSpec, btf: Btf): GlobalFunc[] {
   return out;
 }
 
+/**
+ * The type the verifier checks a program as: its section's sk_lookup / sk_reuseport, else XDP (the
+ * type every other section loads as in wxdp).
+ */
+function verifierProgType(spec: ProgramSpec): 'xdp' | 'sk_lookup' | 'sk_reuseport' {
+  return spec.type === 'sk_lookup' || spec.type === 'sk_reuseport' ? spec.type : 'xdp';
+}
+
 const VERIFY_CACHE = new Map<string, VerifiedProgram | VerifierError>();
 
 function verifyCacheKey(
@@ -765,8 +880,10 @@ function verifyCacheKey(
   logLevel: number,
   helpers: HelperTable,
   globals: GlobalFunc[],
+  progType: string,
 ): string {
   const h = createHash('sha256');
+  h.update(progType);
   h.update(encode(spec.insns));
   h.update(JSON.stringify(spec.mapRefs.map((r) => [r.index, r.kind, r.kind === 'fd' ? 0 : r.offset, [...maps.keys()].indexOf(r.map)])));
   for (const m of vmaps) {

@@ -70,7 +70,7 @@ export const SOCKET_OPTION = {
   SO_REUSEADDR: 0x102, SO_TYPE: 0x103, SO_ERROR: 0x104, SO_BROADCAST: 0x106, SO_SNDBUF: 0x107, SO_RCVBUF: 0x108, SO_NO_CHECK: 0x10b,
   SO_REUSEPORT: 0x10f, SO_BINDTODEVICE: 0x119, SO_MARK: 0x124, SO_PROTOCOL: 0x126, SO_DOMAIN: 0x127, SO_RXQ_OVFL: 0x128,
   SO_INCOMING_CPU: 0x131, SO_COOKIE: 0x139, IP_TOS: 0x001, IP_TTL: 0x002, IP_MTU_DISCOVER: 0x00a, IP_MULTICAST_TTL: 0x021,
-  IPV6_UNICAST_HOPS: 0x2910, IPV6_V6ONLY: 0x291a, IPV6_TCLASS: 0x2943, UDPLITE_SEND_CSCOV: 0x880a, UDPLITE_RECV_CSCOV: 0x880b,
+  IPV6_UNICAST_HOPS: 0x2910, IPV6_MTU_DISCOVER: 0x2917, IPV6_V6ONLY: 0x291a, IPV6_DONTFRAG: 0x293e, IPV6_TCLASS: 0x2943, UDPLITE_SEND_CSCOV: 0x880a, UDPLITE_RECV_CSCOV: 0x880b,
 } as const;
 export type SocketOption = keyof typeof SOCKET_OPTION;
 
@@ -115,6 +115,8 @@ interface SockExports {
   sk_hash_secret(secret: number): void;
   sk_rmem_default(v: number): void;
   sk_rmem_max(v: number): void;
+  sk_wmem_default(v: number): void;
+  sk_wmem_max(v: number): void;
   sk_count(): number;
   sk_queued(id: number): number;
   sk_io_area(): number;
@@ -359,9 +361,15 @@ export class SocketTable {
   }
 
   /** net.core.rmem_default / rmem_max (bytes). */
-  setRmem(defaults: { default?: number; max?: number }): void {
-    if (defaults.default !== undefined) this.x.sk_rmem_default(defaults.default >>> 0);
-    if (defaults.max !== undefined) this.x.sk_rmem_max(defaults.max >>> 0);
+  setRmem(limits: { default?: number; max?: number }): void {
+    if (limits.default !== undefined) this.x.sk_rmem_default(limits.default >>> 0);
+    if (limits.max !== undefined) this.x.sk_rmem_max(limits.max >>> 0);
+  }
+
+  /** net.core.wmem_default / wmem_max (bytes). */
+  setWmem(limits: { default?: number; max?: number }): void {
+    if (limits.default !== undefined) this.x.sk_wmem_default(limits.default >>> 0);
+    if (limits.max !== undefined) this.x.sk_wmem_max(limits.max >>> 0);
   }
 }
 

@@ -11,7 +11,7 @@ import type { FastPath } from '../runtime/fastpath.js';
 import { MAP_HDR } from '../runtime/memory.js';
 import type { Codec } from './codec.js';
 import { MapError } from './errors.js';
-import { BPF_ANY, BPF_F_LOCK, Errno, isPercpuType, MAPS_LAYOUT, MapType, mapTypeName, round8 } from './uapi.js';
+import { BPF_ANY, BPF_F_LOCK, Errno, isPercpuType, isSockMapType, MAPS_LAYOUT, MapType, mapTypeName, round8 } from './uapi.js';
 
 /** What a map is made of (BPF_MAP_CREATE's attributes). */
 export interface MapSpec {
@@ -53,6 +53,7 @@ interface MapExports {
   map_pop(map: I, value: I): I;
   map_peek(map: I, value: I): I;
   map_clear(map: I): I;
+  map_lookup_sock(map: I, key: I, out: I): I;
   scratch_base(): I;
   arena_alloc(size: I, align: I): I;
   map_hash_seed(seed: I): void;
@@ -66,7 +67,7 @@ function exportsOf(fp: FastPath): MapExports {
   if (!x) {
     const names: (keyof MapExports)[] = [
       'map_create', 'map_lookup', 'map_update', 'map_delete', 'map_get_next_key', 'map_push', 'map_pop', 'map_peek',
-      'map_clear', 'scratch_base', 'arena_alloc', 'map_hash_seed',
+      'map_clear', 'map_lookup_sock', 'scratch_base', 'arena_alloc', 'map_hash_seed',
     ];
     x = Object.fromEntries(names.map((n) => [n, fp.fn(n)])) as unknown as MapExports;
     bound.set(fp, x);
@@ -200,12 +201,20 @@ export class BpfMap {
   /**
    * BPF_MAP_LOOKUP_ELEM: a copy of the value, or undefined if there is none. Percpu maps: every CPU's
    * value (see lookupPerCpu). Queue/stack: the next element (peek). Ring buffers and xskmaps have no
-   * lookup (MAP_UNSUPPORTED).
+   * lookup (MAP_UNSUPPORTED). Socket maps (sockmap, sockhash, reuseport_sockarray): the socket's
+   * cookie as a u64, as the kernel answers for a value_size of 8 (value_size 4: ENOSPC).
    */
   lookup(key: Uint8Array): Uint8Array | undefined {
     if (this.type === MapType.QUEUE || this.type === MapType.STACK) return this.peek();
     if (this.type === MapType.RINGBUF) throw MapError.from(this.name, 'lookup', -Errno.ENOTSUPP);
     if (this.type === MapType.XSKMAP) throw MapError.from(this.name, 'lookup', -Errno.EOPNOTSUPP);
+    if (isSockMapType(this.type)) {
+      this.putKey(key, this.keyBuf, 'lookup');
+      const ret = this.x.map_lookup_sock(this.address, this.keyBuf, this.valueBuf);
+      if (ret === -Errno.ENOENT) return undefined;
+      this.check('lookup', ret);
+      return this.mem().slice(this.valueBuf, this.valueBuf + 8);
+    }
     this.putKey(key, this.keyBuf, 'lookup');
     const v = this.x.map_lookup(this.address, this.keyBuf) >>> 0;
     if (v === 0) return undefined;

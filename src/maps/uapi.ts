@@ -13,7 +13,10 @@ export const MapType = {
   LRU_PERCPU_HASH: 10,
   LPM_TRIE: 11,
   DEVMAP: 14,
+  SOCKMAP: 15,
   XSKMAP: 17,
+  SOCKHASH: 18,
+  REUSEPORT_SOCKARRAY: 20,
   QUEUE: 22,
   STACK: 23,
   DEVMAP_HASH: 25,
@@ -39,6 +42,11 @@ export function mapTypeName(type: number): string {
 export function mapTypeFromName(name: string): number | undefined {
   for (const [k, v] of Object.entries(TYPE_NAMES)) if (v === name) return Number(k);
   return undefined;
+}
+
+/** Maps whose elements are sockets (updated with a socket id; a lookup answers the socket's cookie). */
+export function isSockMapType(type: number): boolean {
+  return type === MapType.SOCKMAP || type === MapType.SOCKHASH || type === MapType.REUSEPORT_SOCKARRAY;
 }
 
 export function isPercpuType(type: number): boolean {

@@ -1,6 +1,7 @@
 // Helper prototypes as the verifier sees them (struct bpf_func_proto): argument and return types, by
-// kernel helper id. Only helpers an XDP program may call are listed; the kernel's xdp_func_proto and
-// bpf_base_func_proto decide which those are.
+// kernel helper id, per program type. The kernel's xdp_func_proto, sk_lookup_func_proto,
+// sk_reuseport_func_proto and bpf_base_func_proto (net/core/filter.c, kernel/bpf/helpers.c) decide
+// which helpers each type may call; wxdp lists those it implements.
 
 import { MapType as MapTypes } from '../maps/uapi.js';
 
@@ -26,6 +27,10 @@ export enum Arg {
   PTR_TO_RINGBUF_MEM_RELEASE,
   PTR_TO_FUNC,
   PTR_TO_STACK_OR_NULL,
+  /** ARG_PTR_TO_SOCKET | PTR_MAYBE_NULL (bpf_sk_assign's socket, in sk_lookup programs). */
+  PTR_TO_SOCKET_OR_NULL,
+  /** ARG_PTR_TO_BTF_ID_SOCK_COMMON | OBJ_RELEASE (bpf_sk_release): a referenced socket, released by the call. */
+  PTR_TO_SOCK_COMMON_RELEASE,
 }
 
 export enum Ret {
@@ -49,11 +54,12 @@ const M = MapType;
 /** Maps whose elements bpf_map_lookup/update/delete_elem reach (not prog_array, ringbuf, queue, stack, xsk…). */
 const KV_MAPS = [M.HASH, M.ARRAY, M.PERCPU_HASH, M.PERCPU_ARRAY, M.LRU_HASH, M.LRU_PERCPU_HASH, M.LPM_TRIE];
 const QUEUE_MAPS = [M.QUEUE, M.STACK];
+const SOCK_MAPS = [M.SOCKMAP, M.SOCKHASH];
 
 export const PROTOS: Readonly<Record<number, Proto>> = {
-  1: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY], ret: Ret.MAP_VALUE_OR_NULL, mapTypes: [...KV_MAPS, M.DEVMAP, M.DEVMAP_HASH, M.XSKMAP, M.CPUMAP] },
+  1: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY], ret: Ret.MAP_VALUE_OR_NULL, mapTypes: [...KV_MAPS, M.DEVMAP, M.DEVMAP_HASH, M.XSKMAP, M.CPUMAP, ...SOCK_MAPS] },
   2: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY, Arg.PTR_TO_MAP_VALUE, Arg.ANYTHING], ret: Ret.INTEGER, mapTypes: [...KV_MAPS, M.DEVMAP, M.DEVMAP_HASH, M.CPUMAP] },
-  3: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY], ret: Ret.INTEGER, mapTypes: [...KV_MAPS, M.DEVMAP, M.DEVMAP_HASH, M.XSKMAP, M.CPUMAP] },
+  3: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY], ret: Ret.INTEGER, mapTypes: [...KV_MAPS, M.DEVMAP, M.DEVMAP_HASH, M.XSKMAP, M.CPUMAP, ...SOCK_MAPS] },
   5: { args: [], ret: Ret.INTEGER },
   // trace_printk: args 3–5 are not declared (ARG_DONTCARE), so they need not be initialised.
   6: { args: [Arg.PTR_TO_MEM, Arg.CONST_SIZE], ret: Ret.INTEGER },
@@ -72,10 +78,16 @@ export const PROTOS: Readonly<Record<number, Proto>> = {
   65: { args: [Arg.PTR_TO_CTX, Arg.ANYTHING], ret: Ret.INTEGER },
   // bpf_xdp_fib_lookup_proto: the params struct is read and written (ARG_PTR_TO_MEM, not RDONLY)
   69: { args: [Arg.PTR_TO_CTX, Arg.PTR_TO_MEM, Arg.CONST_SIZE, Arg.ANYTHING], ret: Ret.INTEGER },
+  // sk_select_reuseport_proto (sk_reuseport programs)
+  82: { args: [Arg.PTR_TO_CTX, Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY, Arg.ANYTHING], ret: Ret.INTEGER, mapTypes: [M.REUSEPORT_SOCKARRAY, ...SOCK_MAPS] },
+  // bpf_sk_release_proto
+  86: { args: [Arg.PTR_TO_SOCK_COMMON_RELEASE], ret: Ret.INTEGER },
   87: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_VALUE, Arg.ANYTHING], ret: Ret.INTEGER, mapTypes: QUEUE_MAPS },
   88: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_UNINIT_MAP_VALUE], ret: Ret.INTEGER, mapTypes: QUEUE_MAPS },
   89: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_UNINIT_MAP_VALUE], ret: Ret.INTEGER, mapTypes: QUEUE_MAPS },
   118: { args: [], ret: Ret.INTEGER },
+  // bpf_sk_lookup_assign_proto (sk_lookup programs)
+  124: { args: [Arg.PTR_TO_CTX, Arg.PTR_TO_SOCKET_OR_NULL, Arg.ANYTHING], ret: Ret.INTEGER },
   125: { args: [], ret: Ret.INTEGER },
   130: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MEM, Arg.CONST_SIZE_OR_ZERO, Arg.ANYTHING], ret: Ret.INTEGER, mapTypes: [M.RINGBUF] },
   131: { args: [Arg.CONST_MAP_PTR, Arg.CONST_ALLOC_SIZE_OR_ZERO, Arg.ANYTHING], ret: Ret.RINGBUF_MEM_OR_NULL, mapTypes: [M.RINGBUF] },
@@ -88,6 +100,39 @@ export const PROTOS: Readonly<Record<number, Proto>> = {
   189: { args: [Arg.PTR_TO_CTX, Arg.ANYTHING, Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE], ret: Ret.INTEGER },
   190: { args: [Arg.PTR_TO_CTX, Arg.ANYTHING, Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE], ret: Ret.INTEGER },
 };
+
+/** The program types the verifier knows (libbpf's names, src/elf/section_defs.ts). */
+export type VerifierProgType = 'xdp' | 'sk_lookup' | 'sk_reuseport';
+
+/** Helpers only XDP programs have (xdp_func_proto beyond the base set). */
+const XDP_ONLY = [23, 28, 44, 51, 54, 65, 69, 188, 189, 190];
+/** Helpers of the socket program types beyond the base set. */
+const SK_LOOKUP_ONLY = [86, 124];
+const SK_REUSEPORT_ONLY = [82];
+
+/**
+ * Whether a program of type `t` may call helper `id` (the type's get_func_proto): the base set
+ * (maps, time, randomness, ringbuf, bpf_loop, tail calls…) for every type, and each type's own.
+ */
+export function helperAllowed(t: VerifierProgType, id: number): boolean {
+  if (PROTOS[id] === undefined) return false;
+  switch (t) {
+    case 'xdp':
+      return !SK_LOOKUP_ONLY.includes(id) && !SK_REUSEPORT_ONLY.includes(id);
+    case 'sk_lookup':
+      return !XDP_ONLY.includes(id) && !SK_REUSEPORT_ONLY.includes(id);
+    case 'sk_reuseport':
+      return !XDP_ONLY.includes(id) && !SK_LOOKUP_ONLY.includes(id);
+  }
+}
+
+/**
+ * may_update_sockmap: program types in which bpf_map_update_elem / bpf_map_delete_elem may change a
+ * sockmap or sockhash (XDP, sk_reuseport and sk_lookup among them).
+ */
+export function mayUpdateSockmap(t: VerifierProgType, helper: number): boolean {
+  return (helper === 2 || helper === 3) && (t === 'xdp' || t === 'sk_lookup' || t === 'sk_reuseport');
+}
 
 /**
  * Helpers a map type may be passed to (the map side of check_map_func_compatibility): a ringbuf only to
@@ -107,6 +152,12 @@ export function mapAllowsHelper(mapType: number, helper: number): boolean {
     case M.XSKMAP:
     case M.CPUMAP:
       return helper === 51 || helper === 1 || helper === 2 || helper === 3;
+    case M.SOCKMAP:
+    case M.SOCKHASH:
+      // map_update_elem / map_delete_elem go through may_update_sockmap (checked by the caller).
+      return helper === 82 || helper === 1 || helper === 2 || helper === 3;
+    case M.REUSEPORT_SOCKARRAY:
+      return helper === 82;
     default:
       return true;
   }

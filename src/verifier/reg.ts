@@ -34,6 +34,10 @@ export enum RegType {
   PACKET_END,
   MEM,
   FUNC,
+  /** PTR_TO_SOCKET: a full socket (struct bpf_sock), from ctx->sk or a sockmap lookup. */
+  SOCKET,
+  /** PTR_TO_SOCK_COMMON: the part of struct bpf_sock every socket kind has (sk_reuseport's migrating_sk). */
+  SOCK_COMMON,
 }
 
 /** What the verifier knows of a map an instruction refers to (CONST_PTR_TO_MAP). */
@@ -69,7 +73,7 @@ export class Reg {
   u32max = U32_MAX;
   /** Scalars linked by a copy, or pointers that are null-checked together, or packet pointers of one base. */
   id = 0;
-  /** The reference (ringbuf reservation) this pointer holds. */
+  /** The reference (ringbuf reservation, socket) this pointer holds. */
   refObjId = 0;
   /** Packet pointers: bytes proven readable past `off` (data_end comparison); may be negative (unusable). */
   range = 0;
@@ -424,6 +428,8 @@ const REG_TYPE_NAMES: Record<RegType, string> = {
   [RegType.PACKET_END]: 'pkt_end',
   [RegType.MEM]: 'mem',
   [RegType.FUNC]: 'func',
+  [RegType.SOCKET]: 'sock',
+  [RegType.SOCK_COMMON]: 'sock_common',
 };
 
 export function regTypeName(t: RegType): string {

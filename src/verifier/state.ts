@@ -199,6 +199,8 @@ function regsafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean): boolean {
     case RegType.MAP_VALUE:
     case RegType.MAP_KEY:
     case RegType.MEM:
+    case RegType.SOCKET:
+    case RegType.SOCK_COMMON:
       return (
         old.maybeNull === cur.maybeNull &&
         old.map === cur.map &&

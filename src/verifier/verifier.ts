@@ -1,8 +1,10 @@
-// The static verifier: abstract interpretation of every path through an XDP program, with the kernel's
-// model (kernel/bpf/verifier.c, privileged loader): register types, scalar bounds, packet ranges proven
-// by comparisons with data_end, map values and their null checks, the stack byte by byte, helper
-// prototypes, ringbuf references, bpf-to-bpf calls and bpf_loop callbacks, bounded loops, and state
-// pruning at jump targets. A program it accepts runs in the JIT's unchecked mode.
+// The static verifier: abstract interpretation of every path through an XDP, sk_lookup or sk_reuseport
+// program, with the kernel's model (kernel/bpf/verifier.c, privileged loader): register types, scalar
+// bounds, packet ranges proven by comparisons with data_end, map values and their null checks, the
+// stack byte by byte, helper prototypes per program type, the context's fields per program type
+// (net/core/filter.c *_is_valid_access), socket pointers and references (ringbuf reservations, sockets
+// from a sockmap lookup, released by bpf_sk_release), bpf-to-bpf calls and bpf_loop callbacks, bounded
+// loops, and state pruning at jump targets. A program it accepts runs in the JIT's unchecked mode.
 //
 // Messages use the kernel's wording; the log lists each instruction processed (level 1) and the
 // register state after it (level 2), as `bpftool prog load ... -d` shows the kernel's.
@@ -14,7 +16,7 @@ import type { HelperTable } from '../helpers/index.js';
 import { AtomicOp, Class, JmpOp, Mode, OP_LDDW, PseudoCall, PseudoLd, sizeBytes } from '../isa/opcodes.js';
 import { isLocalCall, type Insn } from '../isa/insn.js';
 import { liveRegisters, StackLiveness } from './liveness.js';
-import { Arg, mapAllowsHelper, MapType, PROTOS, Ret } from './protos.js';
+import { Arg, helperAllowed, mapAllowsHelper, MapType, mayUpdateSockmap, PROTOS, Ret, type VerifierProgType } from './protos.js';
 import {
   branchTaken,
   FLIP,
@@ -41,6 +43,14 @@ const MAX_PACKET_OFF = 0xffff;
 /** sizeof(struct xdp_md) and its fields. */
 const XDP_MD_SIZE = 24;
 const XDP_MD = { data: 0, data_end: 4, data_meta: 8, ingress_ifindex: 12, rx_queue_index: 16, egress_ifindex: 20 };
+/** sizeof(struct bpf_sk_lookup) (68 bytes of fields, the 8-byte union rounds it up). */
+const SK_LOOKUP_SIZE = 72;
+/** sizeof(struct sk_reuseport_md). */
+const SK_REUSEPORT_MD_SIZE = 56;
+/** sizeof(struct bpf_sock). */
+const BPF_SOCK_SIZE = 80;
+/** SK_DROP, SK_PASS: what an sk_lookup program may return (check_return_code). */
+const SK_LOOKUP_RETVAL: readonly [bigint, bigint] = [0n, 1n];
 
 /** A map as the loaded program refers to it: ld_imm64 holds `address` (map fd) or `valueAddress + off`. */
 export interface VerifierMap extends MapInfo {
@@ -69,6 +79,8 @@ export interface VerifyOptions {
   name?: string;
   /** Global (non-static) functions, from BTF func_info: verified once each against their prototypes. */
   globalFuncs?: readonly GlobalFunc[];
+  /** The program type (default 'xdp'): its context, its helpers, its return values. */
+  progType?: VerifierProgType;
 }
 
 /** A global function's argument, as its BTF prototype types it (btf_prepare_func_args). */
@@ -171,6 +183,7 @@ class Verifier {
   private readonly globals = new Map<number, GlobalFunc>();
   private lastLinfo: SourceLine | undefined;
   private curPc = 0;
+  private readonly progType: VerifierProgType;
   /** Instructions that touched the stack through a register other than r10 (backtracking gives up there). */
   private readonly indirectStack = new Set<number>();
 
@@ -179,6 +192,7 @@ class Verifier {
     this.opts = opts;
     this.logLevel = opts.logLevel ?? 0;
     this.limit = opts.complexityLimit ?? COMPLEXITY_LIMIT;
+    this.progType = opts.progType ?? 'xdp';
     for (const l of opts.lineInfo ?? []) this.lineAt.set(l.index, l);
     for (const m of opts.maps ?? []) this.mapsByAddr.set(m.address, m);
     for (const g of opts.globalFuncs ?? []) if (g.entry !== 0) this.globals.set(g.entry, g);
@@ -809,9 +823,6 @@ class Verifier {
       this.atomic(st, ins, pc, size, dst);
       return;
     }
-    if (isSt && dst.type === RegType.CTX) {
-      this.reject(`BPF_ST stores into R${ins.dst} ${dst.typeName()} is not allowed`, pc);
-    }
     const value = isSt ? Reg.known(BigInt(ins.imm)) : this.reg(st, ins.src).clone();
     this.memAccess(st, pc, ins.dst, ins.off, size, 'write', value, isSt ? undefined : ins.src);
   }
@@ -819,7 +830,7 @@ class Verifier {
   private atomic(st: State, ins: Insn, pc: number, size: number, dst: Reg): void {
     const op = ins.imm;
     if (size !== 4 && size !== 8) this.reject('invalid atomic operand size', pc);
-    if (dst.type === RegType.CTX || dst.isPkt) {
+    if (dst.type === RegType.CTX || dst.isPkt || (isSockType(dst.type) && !dst.maybeNull)) {
       this.reject(`BPF_ATOMIC stores into R${ins.dst} ${dst.typeName()} is not allowed`, pc);
     }
     if (op === AtomicOp.CMPXCHG) this.readReg(st, 0, pc);
@@ -871,18 +882,30 @@ class Verifier {
         return this.loaded(size);
       }
       case RegType.CTX: {
-        if (!read) this.reject(`invalid bpf_context access off=${off} size=${size}`, pc);
+        if (!read && this.progType === 'xdp') this.reject(`invalid bpf_context access off=${off} size=${size}`, pc);
         if (reg.off) this.reject(`dereference of modified ctx ptr R${regno} off=${reg.off} disallowed`, pc);
         if (!reg.varOff.isConst || reg.varOff.value !== 0n) {
           this.reject(`variable ctx access var_off=${reg.varOff.toString()} disallowed`, pc);
         }
-        if (off < 0 || off >= XDP_MD_SIZE || off % size !== 0 || size !== 4 || off === XDP_MD.egress_ifindex) {
-          this.reject(`invalid bpf_context access off=${off} size=${size}`, pc);
+        const field = this.ctxField(off, size, read);
+        if (field === undefined) this.reject(`invalid bpf_context access off=${off} size=${size}`, pc);
+        if (field === RegType.SCALAR) return this.loaded(size);
+        const p = Reg.pointer(field.type);
+        if (field.orNull) {
+          p.maybeNull = true;
+          p.id = ++this.idGen;
         }
-        if (off === XDP_MD.data) return Reg.pointer(RegType.PACKET);
-        if (off === XDP_MD.data_meta) return Reg.pointer(RegType.PACKET_META);
-        if (off === XDP_MD.data_end) return Reg.pointer(RegType.PACKET_END);
-        return this.loaded(4);
+        return p;
+      }
+      case RegType.SOCKET:
+      case RegType.SOCK_COMMON: {
+        if (reg.maybeNull) break;
+        if (!read) this.reject(`R${regno} cannot write into ${reg.typeName()}`, pc);
+        if (reg.smin < 0n) this.reject(`R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`, pc);
+        if (!bpfSockAccessOk(off, size, reg.type === RegType.SOCK_COMMON)) {
+          this.reject(`R${regno} invalid ${reg.typeName()} access off=${off} size=${size}`, pc);
+        }
+        return this.loaded(size);
       }
       case RegType.PACKET:
       case RegType.PACKET_META: {
@@ -895,6 +918,47 @@ class Verifier {
         break;
     }
     this.reject(`R${regno} invalid mem access '${reg.typeName()}'`, pc);
+  }
+
+  /**
+   * The program type's is_valid_access for a context load (writes: none of these types may write):
+   * SCALAR for a plain field (narrow loads of it included), a pointer type, or undefined (invalid).
+   */
+  private ctxField(off: number, size: number, read: boolean): RegType.SCALAR | { type: RegType; orNull: boolean } | undefined {
+    const narrow = (fieldSize: number): boolean => size <= fieldSize;
+    const within = (start: number, len: number): boolean => off >= start && off < start + len;
+    switch (this.progType) {
+      case 'xdp':
+        if (off < 0 || off >= XDP_MD_SIZE || off % size !== 0 || size !== 4 || off === XDP_MD.egress_ifindex) return undefined;
+        if (off === XDP_MD.data) return { type: RegType.PACKET, orNull: false };
+        if (off === XDP_MD.data_meta) return { type: RegType.PACKET_META, orNull: false };
+        if (off === XDP_MD.data_end) return { type: RegType.PACKET_END, orNull: false };
+        return RegType.SCALAR;
+      case 'sk_lookup':
+        // struct bpf_sk_lookup: sk/cookie 0 (8), family 8, protocol 12, remote_ip4 16, remote_ip6 20,
+        // remote_port 36 (be16) + 2 bytes of zero padding, local_ip4 40, local_ip6 44, local_port 60,
+        // ingress_ifindex 64.
+        if (off < 0 || off >= SK_LOOKUP_SIZE || off % size !== 0 || !read) return undefined;
+        if (off === 0) return size === 8 ? { type: RegType.SOCKET, orNull: true } : undefined;
+        if (within(8, 32 - 4) || within(40, 28)) return narrow(4) ? RegType.SCALAR : undefined;
+        // remote_port: a 4-byte load is allowed for backward compatibility; the padding narrowly.
+        if (within(36, 2)) return size === 4 || narrow(2) ? RegType.SCALAR : undefined;
+        if (within(38, 2)) return narrow(2) ? RegType.SCALAR : undefined;
+        return undefined;
+      case 'sk_reuseport':
+        // struct sk_reuseport_md: data 0, data_end 8, len 16, eth_protocol 20, ip_protocol 24,
+        // bind_inany 28, hash 32, sk 40, migrating_sk 48.
+        if (off < 0 || off >= SK_REUSEPORT_MD_SIZE || off % size !== 0 || !read) return undefined;
+        if (off === 0) return size === 8 ? { type: RegType.PACKET, orNull: false } : undefined;
+        if (off === 8) return size === 8 ? { type: RegType.PACKET_END, orNull: false } : undefined;
+        if (off === 32) return size === 4 ? RegType.SCALAR : undefined;
+        if (off === 40) return size === 8 ? { type: RegType.SOCKET, orNull: false } : undefined;
+        if (off === 48) return size === 8 ? { type: RegType.SOCK_COMMON, orNull: true } : undefined;
+        // eth_protocol is skb->protocol (2 bytes): no single-byte loads of it.
+        if (within(20, 4)) return size >= 2 && narrow(4) ? RegType.SCALAR : undefined;
+        if (within(16, 4) || within(24, 8)) return narrow(4) ? RegType.SCALAR : undefined;
+        return undefined;
+    }
   }
 
   private loaded(size: number): Reg {
@@ -1183,7 +1247,7 @@ class Verifier {
     if (!k.isScalar || !k.varOff.isConst || k.varOff.value !== 0n) return -1;
     // reg_not_null: only these types are known non-NULL; a packet, stack or ctx pointer compared
     // with 0 is explored both ways by the kernel (and a program that relies on pruning it is rejected).
-    if (p.maybeNull || !(p.type === RegType.MAP_VALUE || p.type === RegType.MAP_KEY || p.type === RegType.MEM)) return -1;
+    if (p.maybeNull || !(p.type === RegType.MAP_VALUE || p.type === RegType.MAP_KEY || p.type === RegType.MEM || isSockType(p.type))) return -1;
     if (cmp === 'eq') return 0;
     if (cmp === 'ne') return 1;
     return -1;
@@ -1239,6 +1303,11 @@ class Verifier {
         Object.assign(o, Reg.known(0n));
       } else {
         o.maybeNull = false;
+        // A sockmap's element is a socket (mark_ptr_not_null_reg).
+        if (o.type === RegType.MAP_VALUE && (o.map?.type === MapType.SOCKMAP || o.map?.type === MapType.SOCKHASH)) {
+          o.type = RegType.SOCKET;
+          o.map = undefined;
+        }
       }
     });
     // A reservation that failed holds nothing to release.
@@ -1316,6 +1385,7 @@ class Verifier {
         const r = st.refs[0]!;
         this.reject(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`, pc, 'BPF_EXIT instruction in main prog would lead to reference leak');
       }
+      if (frame.subprog === 0 && this.progType === 'sk_lookup') this.checkReturnCode(st, r0, SK_LOOKUP_RETVAL, pc);
       return -1;
     }
     if (frame.callback) {
@@ -1346,6 +1416,15 @@ class Verifier {
       caller.regs[0] = r0.clone();
     }
     return frame.callsite + 1;
+  }
+
+  /** check_return_code: the program's r0 must be a scalar within `range`. */
+  private checkReturnCode(st: State, r0: Reg, range: readonly [bigint, bigint], pc: number): void {
+    if (!r0.isScalar) this.reject(`At program exit the register R0 is not a known value (${r0.typeName()})`, pc);
+    this.precise(st, 0);
+    if (r0.smin >= range[0] && r0.smax <= range[1]) return;
+    const what = [r0.smin > -(1n << 63n) ? ` smin=${r0.smin}` : '', r0.smax < (1n << 63n) - 1n ? ` smax=${r0.smax}` : ''].join('') || ' unknown scalar value';
+    this.reject(`At program exit the register R0 has${what} should have been in [${range[0]}, ${range[1]}]`, pc);
   }
 
   /** Scalars of the callback's callers that the callback changed: anything, from now on. */
@@ -1390,7 +1469,7 @@ class Verifier {
   private helperCall(st: State, id: number, pc: number): number {
     const proto = PROTOS[id];
     const name = helperName(id);
-    if (!proto || (this.opts.helpers && !this.opts.helpers.has(id) && id !== 12)) {
+    if (!proto || !helperAllowed(this.progType, id) || (this.opts.helpers && !this.opts.helpers.has(id) && id !== 12)) {
       this.reject(`program of this type cannot use helper ${name}#${id}`, pc);
     }
     const regs = st.cur.regs;
@@ -1404,14 +1483,20 @@ class Verifier {
       const reg = this.readReg(st, regno, pc);
       this.checkArg(st, pc, id, a, regno, reg, mapArg);
       if (a === Arg.CONST_MAP_PTR) mapArg = reg;
-      if (a === Arg.PTR_TO_RINGBUF_MEM_RELEASE) releaseRef = reg.refObjId;
+      if (a === Arg.PTR_TO_RINGBUF_MEM_RELEASE || a === Arg.PTR_TO_SOCK_COMMON_RELEASE) releaseRef = reg.refObjId;
       if (a === Arg.CONST_ALLOC_SIZE_OR_ZERO) allocSize = Number(reg.umax);
     });
     if (mapArg && proto.mapTypes && !proto.mapTypes.includes(mapArg.map!.type)) {
       this.reject(`cannot pass map_type ${mapArg.map!.type} into func ${name}#${id}`, pc);
     }
-    if (mapArg && !mapAllowsHelper(mapArg.map!.type, id)) {
-      this.reject(`cannot pass map_type ${mapArg.map!.type} into func ${name}#${id}`, pc);
+    const mt = mapArg?.map!.type;
+    const sockmap = mt === MapType.SOCKMAP || mt === MapType.SOCKHASH;
+    if (sockmap && (id === 2 || id === 3) && !mayUpdateSockmap(this.progType, id)) {
+      this.log('cannot update sockmap in this context');
+      this.reject(`cannot pass map_type ${mt} into func ${name}#${id}`, pc);
+    }
+    if (mapArg && !mapAllowsHelper(mt!, id)) {
+      this.reject(`cannot pass map_type ${mt} into func ${name}#${id}`, pc);
     }
     if (id === 12 && st.refs.length) this.reject('tail_call would lead to reference leak', pc);
     if (releaseRef) {
@@ -1438,9 +1523,15 @@ class Verifier {
       case Ret.MAP_VALUE_OR_NULL: {
         const r = Reg.pointer(RegType.MAP_VALUE);
         r.map = mapArg!.map;
-        if (constKey === undefined || constKey >= BigInt(r.map!.maxEntries)) {
+        if (constKey === undefined || constKey >= BigInt(r.map!.maxEntries) || sockmap) {
           r.maybeNull = true;
           r.id = ++this.idGen;
+        }
+        if (sockmap) {
+          // is_acquire_function: the socket found is a reference the program must release.
+          r.id = ++this.idGen;
+          r.refObjId = r.id;
+          st.refs.push({ id: r.id, insn: pc });
         }
         regs[0] = r;
         break;
@@ -1573,6 +1664,18 @@ class Verifier {
       case Arg.CONST_ALLOC_SIZE_OR_ZERO:
         if (!reg.isScalar || !reg.varOff.isConst) this.reject(`R${regno} is not a known constant'`, pc);
         this.precise(st, regno);
+        return;
+      case Arg.PTR_TO_SOCKET_OR_NULL:
+        if (isNull) return;
+        if (reg.type !== RegType.SOCKET) this.reject(`R${regno} type=${reg.typeName()} expected=sock`, pc);
+        return;
+      case Arg.PTR_TO_SOCK_COMMON_RELEASE:
+        if (!isSockType(reg.type) || reg.maybeNull) {
+          this.reject(`R${regno} type=${reg.typeName()} expected=sock_common, sock, tcp_sock, xdp_sock, ptr_, trusted_ptr_`, pc);
+        }
+        if (!reg.refObjId || !st.refs.some((r) => r.id === reg.refObjId)) {
+          this.reject(`R${regno} must be referenced when passed to release function`, pc);
+        }
         return;
       case Arg.PTR_TO_RINGBUF_MEM_RELEASE:
         if (reg.type !== RegType.MEM || !reg.ringbuf || reg.maybeNull) {
@@ -1788,6 +1891,27 @@ class Verifier {
     };
     walk(0, 0, 0);
   }
+}
+
+function isSockType(t: RegType): boolean {
+  return t === RegType.SOCKET || t === RegType.SOCK_COMMON;
+}
+
+/**
+ * bpf_sock_is_valid_access (and bpf_sock_common_is_valid_access, which also refuses type, protocol,
+ * mark and priority): struct bpf_sock is bound_dev_if 0, family 4, type 8, protocol 12, mark 16,
+ * priority 20, src_ip4 24, src_ip6 28, src_port 44, dst_port 48 (be16 + 2 bytes of padding), dst_ip4 52,
+ * dst_ip6 56, state 72, rx_queue_mapping 76.
+ */
+function bpfSockAccessOk(off: number, size: number, common: boolean): boolean {
+  if (off < 0 || off >= BPF_SOCK_SIZE || off % size !== 0) return false;
+  if (common && off >= 8 && off < 24) return false;
+  const within = (start: number, len: number): boolean => off >= start && off < start + len;
+  if (off === 72 || off === 4 || off === 8 || off === 12 || off === 44 || off === 76) return size <= 4;
+  if (within(24, 20) || within(52, 20)) return size <= 4;
+  if (within(48, 2)) return size <= (size === 4 ? 4 : 2);
+  if (within(50, 2)) return false;
+  return size === 4;
 }
 
 /** A cheap key that identical states share (the top frame's live registers), for the infinite-loop check. */

@@ -8,7 +8,8 @@
 # argv[1]: JSON {"probe": P, "ifname": veth in P, "wait": seconds, "sockets": [...], "frames": [hex, ...]}
 #   a socket: {"family": 4|6, "reuseaddr", "reuseport", "v6only", "dev": name|null,
 #              "bind": [addr, port]|null, "connect": [addr, port]|null}
-# stdout: JSON {"calls": [[bind errno, connect errno, local port]...], "results": [{"tx": [hex], "got": [[i, hex, addr, port]]}]}
+# stdout: JSON {"calls": [[bind errno, connect errno, local port]...],
+#               "results": [{"tx": [hex], "got": [[i, hex, addr, port]], "counters": {name: delta}}]}
 import ctypes, errno, json, os, select, socket, sys, time
 
 cfg = json.loads(sys.argv[1])
@@ -40,6 +41,31 @@ for s in cfg['sockets']:
     socks.append(k)
     calls.append([be, ce, k.getsockname()[1]])
 
+# H's SNMP counters, through files opened here: /proc/net follows the reader's namespace, and the
+# sending below happens from P's
+snmp = open('/proc/net/snmp')
+snmp6 = open('/proc/net/snmp6')
+
+
+def counters():
+    out = {}
+    snmp.seek(0)
+    lines = snmp.read().splitlines()
+    for head, vals in zip(lines[0::2], lines[1::2]):
+        k, v = head.split(), vals.split()
+        for a, b in zip(k[1:], v[1:]):
+            out[k[0][:-1] + ':' + a] = int(b)
+    snmp6.seek(0)
+    for line in snmp6.read().splitlines():
+        p = line.split()
+        if len(p) == 2:
+            for g in ('Udp6', 'UdpLite6', 'Icmp6', 'Ip6'):
+                if p[0].startswith(g):
+                    out[g + ':' + p[0][len(g):]] = int(p[1])
+                    break
+    return out
+
+
 results = []
 if cfg.get('frames'):
     libc = ctypes.CDLL(None, use_errno=True)
@@ -56,6 +82,7 @@ if cfg.get('frames'):
     for h in cfg['frames']:
         while select.select([p], [], [], 0)[0]:
             p.recv(65535)
+        before = counters()
         p.send(bytes.fromhex(h))
         time.sleep(cfg.get('wait', 0.05))
         tx = []
@@ -74,6 +101,7 @@ if cfg.get('frames'):
                     got.append([i, 'error', errno.errorcode.get(e.errno, str(e.errno)), 0])
                     continue
                 got.append([i, d.hex(), a[0], a[1]])
-        results.append({'tx': tx, 'got': got})
+        after = counters()
+        results.append({'tx': tx, 'got': got, 'counters': {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}})
 
 print(json.dumps({'calls': calls, 'results': results}))

@@ -7,6 +7,8 @@
 //     only where the kernel randomises: an IPv4 header's ID and checksum of its own ICMP (ICMP's socket
 //     is IP_PMTUDISC_DONT, so ip_select_ident hashes a secret), an IPv6 flow label (auto flow labels
 //     hash a secret) — tests/net/kernel.ts maskOwn;
+//   - the UDP, TCP and ICMP error counters each datagram moves (Udp:InDatagrams counted when read,
+//     as udp_recvmsg does, on both sides);
 //   - reuseport groups: every datagram reaches a member, a flow always the same member, and every member
 //     gets some of 64 flows (the kernel's hash secret is random, so not which member).
 // One more mask, for a capture artifact rather than randomness: tcp_v6_send_response leaves the reset's
@@ -19,19 +21,13 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { useNamespaces, type Netns } from '../support/netns.js';
-import { Fixture, stackUnready, concat, eth, hex, inetChecksum, ipv4, ipv6, udp4, type LinkCfg, type NeighCfg } from '../net/support.js';
+import { Fixture, stackUnready, concat, eth, hex, icmp4, icmp6, inetChecksum, ipv4, ipv6, udp4 } from '../net/support.js';
+import { H_MAC, LINKS, NEIGH, R_MAC, be16 } from './support.js';
 import { maskOwn } from '../net/kernel.js';
 import { ipv6Bytes } from '../../src/control/addresses.js';
-import { SocketError, errnoName, type SocketTable } from '../../src/control/sockets.js';
+import { SocketError, errnoName, type SocketOption, type SocketTable } from '../../src/control/sockets.js';
 
 const SCRIPT = fileURLToPath(new URL('./udp_kernel.py', import.meta.url));
-const R_MAC = '02:00:00:00:00:01';
-const H_MAC = '02:00:00:00:00:02';
-const LINKS: LinkCfg[] = [{ name: 'eth0', mac: R_MAC, v4: ['192.0.2.1/24', '198.51.100.1/24'], v6: ['2001:db8:1::1/64'] }];
-const NEIGH: NeighCfg[] = [
-  { dev: 'eth0', addr: '192.0.2.2', mac: H_MAC },
-  { dev: 'eth0', addr: '2001:db8:1::2', mac: H_MAC },
-];
 const SYSCTLS = { 'net.ipv4.icmp_ratelimit': 0, 'net.ipv6.icmp.ratelimit': 0 };
 
 interface Sock {
@@ -45,8 +41,16 @@ interface Sock {
 }
 interface KernelOut {
   calls: Array<[number, number, number]>;
-  results: Array<{ tx: string[]; got: Array<[number, string, string, number]> }>;
+  results: Array<{ tx: string[]; got: Array<[number, string, string, number]>; counters: Record<string, number> }>;
 }
+
+/** The counters compared frame by frame (the L4 ones, and the ICMP errors they answer with). */
+const COUNTERS = [
+  ...['InDatagrams', 'NoPorts', 'InErrors', 'RcvbufErrors', 'InCsumErrors', 'IgnoredMulti', 'MemErrors'].flatMap((n) => [`Udp:${n}`, `Udp6:${n}`]),
+  'Tcp:InSegs', 'Tcp:OutSegs', 'Tcp:OutRsts', 'Tcp:InErrs', 'Tcp:InCsumErrors', 'Icmp:InErrors', 'Icmp:OutDestUnreachs', 'Icmp6:InErrors',
+  'Icmp6:OutDestUnreachs',
+];
+const pick = (c: Record<string, number>): Record<string, number> => Object.fromEntries(COUNTERS.filter((n) => c[n]).map((n) => [n, c[n]!]));
 
 const nsa = useNamespaces('udprx');
 const unready = await stackUnready();
@@ -108,7 +112,6 @@ function makeWxdp(t: SocketTable, fx: Fixture, sockets: Sock[]): { ids: number[]
 const names = (calls: Array<[number, number, number]>): string[][] => calls.map(([b, c]) => [b ? errnoName(b) : 'ok', c ? errnoName(c) : 'ok']);
 
 // ---- frames ----
-const be16 = (v: number): number[] => [(v >> 8) & 0xff, v & 0xff];
 const payload = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);
 const e4 = (p: Uint8Array): Uint8Array => eth({ dst: R_MAC, src: H_MAC, type: 0x0800 }, p);
 const e6 = (p: Uint8Array): Uint8Array => eth({ dst: R_MAC, src: H_MAC, type: 0x86dd }, p);
@@ -124,7 +127,7 @@ function u6(dst: string, dport: number, sport = 40000, seed = dport, check?: num
   u[7] = c & 0xff;
   return e6(ipv6({ src, dst, nh: 17 }, u));
 }
-function tcp4(dport: number, flags: number, seq: number, ack: number, data = new Uint8Array(0)): Uint8Array {
+function tcp4(dport: number, flags: number, seq: number, ack: number, data: Uint8Array = new Uint8Array(0)): Uint8Array {
   const s = [seq >>> 24, (seq >> 16) & 255, (seq >> 8) & 255, seq & 255];
   const a = [ack >>> 24, (ack >> 16) & 255, (ack >> 8) & 255, ack & 255];
   const t = concat(Uint8Array.from([0x9c, 0x41, ...be16(dport), ...s, ...a, 0x50, flags, 0x72, 0x10, 0, 0, 0, 0]), data);
@@ -212,6 +215,78 @@ describe.skipIf(skip)('bind and connect errors, case by case, against the kernel
   });
 });
 
+describe.skipIf(skip)('socket options read back as the kernel\'s', () => {
+  // [family, option, level, optname, values set in turn (null: only read)]
+  const OPTS: Array<[4 | 6, SocketOption, number, number, Array<number | null>]> = [
+    [4, 'SO_RCVBUF', 1, 8, [null, 0, 1, 1000, 100000, 10_000_000]],
+    [4, 'SO_SNDBUF', 1, 7, [null, 1, 100000, 10_000_000]],
+    [4, 'IP_TTL', 0, 2, [null, 0, 256, 255, -1, 1]],
+    [6, 'IPV6_UNICAST_HOPS', 41, 16, [null, -2, 256, 255, -1]],
+    [4, 'IP_MTU_DISCOVER', 0, 10, [null, 0, 3, 6]],
+    [6, 'IPV6_MTU_DISCOVER', 41, 23, [null, 2]],
+    [6, 'IPV6_V6ONLY', 41, 26, [null, 1, 0]],
+    [4, 'IPV6_V6ONLY', 41, 26, [1]],
+    [4, 'IPV6_UNICAST_HOPS', 41, 16, [5]],
+    [6, 'IP_TTL', 0, 2, [null, 9]],
+    [6, 'SO_BROADCAST', 1, 6, [null, 1]],
+    [4, 'SO_REUSEPORT', 1, 15, [null, 1]],
+    [4, 'IP_MULTICAST_TTL', 0, 33, [null, 7]],
+    [6, 'IPV6_DONTFRAG', 41, 62, [null, 1]],
+  ];
+  const CODE = `
+import json, socket, sys
+out = []
+for fam, level, name, values in json.loads(sys.argv[1]):
+    s = socket.socket(socket.AF_INET6 if fam == 6 else socket.AF_INET, socket.SOCK_DGRAM)
+    row = []
+    for v in values:
+        e = 0
+        if v is not None:
+            try:
+                s.setsockopt(level, name, v)
+            except OSError as x:
+                e = x.errno
+        try:
+            row.append([e, s.getsockopt(level, name)])
+        except OSError as x:
+            row.append([e, -x.errno])
+    out.append(row)
+print(json.dumps(out))
+`;
+
+  it('SO_RCVBUF/SO_SNDBUF doubled and clamped, TTL and hop-limit ranges, PMTU modes, IPV6_V6ONLY, errors for the wrong family', async () => {
+    const { h } = kernel();
+    const k = JSON.parse(h.exec(['/usr/bin/python3', '-c', CODE, JSON.stringify(OPTS.map(([f, , l, n, v]) => [f, l, n, v]))])) as Array<Array<[number, number]>>;
+    const rmemMax = Number(h.exec(['sysctl', '-n', 'net.core.rmem_max']).trim());
+    const wmemMax = Number(h.exec(['sysctl', '-n', 'net.core.wmem_max']).trim());
+    const fx = await Fixture.create(LINKS, [], NEIGH, { sysctls: SYSCTLS });
+    const t = fx.dp.socketTable;
+    t.setRmem({ max: rmemMax });
+    t.setWmem({ max: wmemMax });
+    const w = OPTS.map(([fam, opt, , , values]) => {
+      const id = t.create({ family: fam === 6 ? 'inet6' : 'inet' });
+      return values.map((v) => {
+        let e = 0;
+        if (v !== null) {
+          try {
+            t.setOption(id, opt, v);
+          } catch (x) {
+            if (!(x instanceof SocketError)) throw x;
+            e = x.errnoValue;
+          }
+        }
+        try {
+          return [e, t.getOption(id, opt)];
+        } catch (x) {
+          if (!(x instanceof SocketError)) throw x;
+          return [e, -x.errnoValue];
+        }
+      });
+    });
+    OPTS.forEach(([fam, opt], i) => expect(w[i], `${opt} on IPv${fam}`).toEqual(k[i]));
+  });
+});
+
 describe.skipIf(skip)('which socket receives, and what a closed port answers, against the kernel', () => {
   const SOCKETS: Sock[] = [
     { family: 4, bind: ['0.0.0.0', 7000] }, //                                     0
@@ -227,7 +302,20 @@ describe.skipIf(skip)('which socket receives, and what a closed port answers, ag
     { family: 4, dev: 'lo', bind: ['0.0.0.0', 7008] }, //                          10
     { family: 6, reuseaddr: true, bind: ['::', 7009] }, //                         11
     { family: 4, reuseaddr: true, bind: ['0.0.0.0', 7009] }, //                    12
+    { family: 6, bind: ['2001:db8:1::1', 7010], connect: ['2001:db8:1::2', 999] }, // 13
   ];
+  // ICMP errors about datagrams sockets 6 (192.0.2.1:7005 → 192.0.2.2:999) and 13 sent
+  const quote4 = ipv4({ src: '192.0.2.1', dst: '192.0.2.2', proto: 17, id: 7 }, udp4('192.0.2.1', '192.0.2.2', 7005, 999, payload(8, 1)));
+  const icmpErr4 = (type: number, code: number, rest: number[]): Uint8Array => e4(ipv4({ src: '192.0.2.2', dst: '192.0.2.1', proto: 1, id: 9 }, icmp4(type, code, rest, quote4)));
+  const quote6 = (() => {
+    const u = Uint8Array.from([...be16(7010), ...be16(999), 0, 16, 0, 0, ...payload(8, 2)]);
+    const c = inetChecksum(Uint8Array.from([...ipv6Bytes('2001:db8:1::1'), ...ipv6Bytes('2001:db8:1::2'), 0, 0, 0, 16, 0, 0, 0, 17]), u);
+    u[6] = c >> 8;
+    u[7] = c & 0xff;
+    return ipv6({ src: '2001:db8:1::1', dst: '2001:db8:1::2', nh: 17 }, u);
+  })();
+  const icmpErr6 = (type: number, code: number, rest: number[]): Uint8Array =>
+    e6(ipv6({ src: '2001:db8:1::2', dst: '2001:db8:1::1', nh: 58 }, icmp6('2001:db8:1::2', '2001:db8:1::1', type, code, rest, quote6)));
   const badSum = (() => {
     const f = u4('192.0.2.1', 7000, 40001, 1);
     f[14 + 20 + 7] ^= 0x5a;
@@ -238,7 +326,13 @@ describe.skipIf(skip)('which socket receives, and what a closed port answers, ag
     f[14 + 20 + 6] = f[14 + 20 + 7] = 0;
     return f;
   })();
+  const malformed = (edit: (u: Uint8Array) => Uint8Array): Uint8Array =>
+    e4(ipv4({ src: '192.0.2.2', dst: '192.0.2.1', proto: 17, id: 0x77 }, edit(udp4('192.0.2.2', '192.0.2.1', 40003, 7000, payload(12, 5)))));
   const FRAMES: Array<[string, Uint8Array]> = [
+    ['a UDP length past the end', malformed((u) => { u[5] = 40; return u; })],
+    ['a UDP length under 8', malformed((u) => { u[4] = 0; u[5] = 6; return u; })],
+    ['a header cut short', malformed((u) => u.subarray(0, 5))],
+    ['a UDP length shorter than the IP payload: the rest is not the datagram\'s', malformed((u) => concat(u, payload(6, 9)))],
     ['0.0.0.0:7000 via the first address', u4('192.0.2.1', 7000)],
     ['0.0.0.0:7000 via the second address', u4('198.51.100.1', 7000)],
     ['192.0.2.1:7001 beats 0.0.0.0:7001', u4('192.0.2.1', 7001)],
@@ -268,6 +362,12 @@ describe.skipIf(skip)('which socket receives, and what a closed port answers, ag
     ['TCP FIN without ACK: ACK past the FIN', tcp4(82, 0x01, 0xfffffffe, 0, payload(5, 1))],
     ['TCP RST: no answer', tcp4(83, 0x04, 1, 0)],
     ['TCPv6 SYN to a closed port', tcp6(80, 0x02, 77, 0)],
+    ['ICMP host unreachable to a connected socket: not fatal, not reported', icmpErr4(3, 1, [0, 0, 0, 0])],
+    ['ICMP port unreachable to a connected socket: ECONNREFUSED', icmpErr4(3, 3, [0, 0, 0, 0])],
+    ['ICMP fragmentation needed: EMSGSIZE (IP_PMTUDISC_WANT)', icmpErr4(3, 4, [0, 0, 0x05, 0x00])],
+    ['ICMPv6 port unreachable to a connected socket: ECONNREFUSED', icmpErr6(1, 4, [0, 0, 0, 0])],
+    ['ICMPv6 address unreachable: not fatal', icmpErr6(1, 3, [0, 0, 0, 0])],
+    ['ICMPv6 packet too big: EMSGSIZE', icmpErr6(2, 0, [0, 0, 0x05, 0x00])],
   ];
 
   it('every datagram reaches the same socket (payload and source), and every answer is the same frame', async () => {
@@ -276,14 +376,26 @@ describe.skipIf(skip)('which socket receives, and what a closed port answers, ag
     const t = fx.dp.socketTable;
     const w = makeWxdp(t, fx, SOCKETS);
     expect(names(w.calls)).toEqual(names(k.calls));
+    // not vacuous: the kernel's counters moved for every frame but the six ICMP errors
+    expect(k.results.filter((r) => Object.keys(pick(r.counters)).length > 0).length).toBeGreaterThanOrEqual(FRAMES.length - 6);
     FRAMES.forEach(([name, frame], i) => {
+      const before = fx.mib();
       const out = fx.rx('eth0', frame);
       const got: Array<[number, string, string, number]> = [];
       w.ids.forEach((id, j) => {
+        // a pending error comes out of the next recvfrom before any datagram (sock_error first)
+        const err = t.takeError(id);
+        if (err) got.push([j, 'error', err, 0]);
         for (let d = t.recv(id); d; d = t.recv(id)) got.push([j, hex(d.data), d.address, d.port]);
       });
       const kr = k.results[i]!;
+      // the cases named for an errno are not vacuous: the kernel reported it
+      const named = /: (E[A-Z]+)/.exec(name)?.[1];
+      if (named) expect(kr.got.some((g) => g[1] === 'error' && g[2] === named), name).toBe(true);
       expect(got, name).toEqual(kr.got);
+      const after = fx.mib();
+      const moved = Object.fromEntries(Object.keys(after).filter((n) => after[n] !== before[n]).map((n) => [n, after[n]! - (before[n] ?? 0)]));
+      expect(pick(moved), `${name}: counters`).toEqual(pick(kr.counters));
       for (const f of out.get('eth0') ?? []) if (isTcp6(f)) expect(tcp6Verifies(f), name).toBe(true);
       const tx = (out.get('eth0') ?? []).map((f) => hex(mask(f)));
       expect(tx, name).toEqual(kr.tx.map((h) => hex(mask(Uint8Array.from(Buffer.from(h, 'hex'))))));

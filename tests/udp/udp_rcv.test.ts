@@ -6,18 +6,11 @@
 // paths as the test names say; the kernel itself is asked in udp_kernel.test.ts.
 
 import { describe, expect, it } from 'vitest';
-import { Fixture, stackUnready, concat, eth, hex, icmp4, inetChecksum, ipv4, ipv6, udp4, type LinkCfg, type NeighCfg } from '../net/support.js';
+import { Fixture, stackUnready, concat, eth, hex, icmp4, inetChecksum, ipv4, ipv6, udp4 } from '../net/support.js';
+import { H_MAC, LINKS, NEIGH, R_MAC, be16 } from './support.js';
 import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
 import { SocketError, type SocketTable } from '../../src/control/sockets.js';
 
-const R_MAC = '02:00:00:00:00:01';
-const H_MAC = '02:00:00:00:00:02';
-const LINKS: LinkCfg[] = [{ name: 'eth0', mac: R_MAC, v4: ['192.0.2.1/24', '198.51.100.1/24'], v6: ['2001:db8:1::1/64'] }];
-const NEIGH: NeighCfg[] = [
-  { dev: 'eth0', addr: '192.0.2.2', mac: H_MAC },
-  { dev: 'eth0', addr: '2001:db8:1::2', mac: H_MAC },
-];
-const be16 = (v: number): number[] => [(v >> 8) & 0xff, v & 0xff];
 const data = (n: number, seed = 0): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i + seed) & 0xff);
 const e4 = (p: Uint8Array, dst = R_MAC): Uint8Array => eth({ dst, src: H_MAC, type: 0x0800 }, p);
 const e6 = (p: Uint8Array): Uint8Array => eth({ dst: R_MAC, src: H_MAC, type: 0x86dd }, p);
@@ -311,6 +304,26 @@ describe.skipIf(unready !== '')('__udp4_lib_rcv checks (counters and reasons)', 
     expect(t.stats(s).rmem).toBe(0);
   });
 
+  it('the queues together at their share of the UMEM (udp_mem): MemErrors and InErrors, PROTO_MEM; room again once read', async () => {
+    const { fx, t } = await setup();
+    const x = fx.dp.fastPath.exports as unknown as { sk_mem_max(n: number): void; sk_mem_held(): number };
+    x.sk_mem_max(3);
+    const a = t.create({ family: 'inet' });
+    const b = t.create({ family: 'inet' });
+    t.bind(a, undefined, 5404);
+    t.bind(b, undefined, 5405);
+    for (let i = 0; i < 2; i++) fx.rx('eth0', u4('192.0.2.2', 1, '192.0.2.1', 5404, data(8)));
+    for (let i = 0; i < 2; i++) fx.rx('eth0', u4('192.0.2.2', 1, '192.0.2.1', 5405, data(8)));
+    expect([t.queued(a), t.queued(b), x.sk_mem_held()]).toEqual([2, 1, 3]);
+    expect(fx.mib()).toMatchObject({ 'Udp:MemErrors': 1, 'Udp:InErrors': 1 });
+    expect(fx.drops().PROTO_MEM).toBe(1);
+    t.recv(a);
+    fx.rx('eth0', u4('192.0.2.2', 1, '192.0.2.1', 5405, data(8)));
+    expect([t.queued(b), x.sk_mem_held()]).toEqual([2, 3]);
+    t.close(a);
+    expect(x.sk_mem_held()).toBe(2);
+  });
+
   it('broadcast with no socket: IgnoredMulti, no ICMP; with sockets: each matching one gets a copy', async () => {
     const { fx, t } = await setup();
     fx.rx('eth0', u4('192.0.2.2', 1, '192.0.2.255', 5403, data(1), 17).map((b, i) => (i < 6 ? 0xff : b)));
@@ -456,7 +469,7 @@ describe.skipIf(unready !== '')('ICMP errors to connected sockets (__udp4_lib_er
 });
 
 describe.skipIf(unready !== '')('TCP to a port with no listener: the reset (RFC 9293 3.10.7.1, tcp_v4_send_reset)', () => {
-  const tcp = (flags: number, seq: number, ack: number, payload = new Uint8Array(0)): Uint8Array => {
+  const tcp = (flags: number, seq: number, ack: number, payload: Uint8Array = new Uint8Array(0)): Uint8Array => {
     const h = Uint8Array.from([0x9c, 0x40, 0x00, 0x50, ...[seq >>> 24, seq >> 16 & 255, seq >> 8 & 255, seq & 255], ...[ack >>> 24, ack >> 16 & 255, ack >> 8 & 255, ack & 255], 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
     const t = concat(h, payload);
     const ph = Uint8Array.from([192, 0, 2, 2, 192, 0, 2, 1, 0, 6, ...be16(t.length)]);
@@ -488,7 +501,7 @@ describe.skipIf(unready !== '')('TCP to a port with no listener: the reset (RFC 
     expect(hex(fx.rx('eth0', tcp(0x01, 0xfffffffe, 0, data(5))).get('eth0')![0]!)).toBe(rst(0, 4, 0x14));
   });
 
-  it('never a reset to a reset; a bad checksum: InCsumErrors, InErrs, TCP_CSUM; a data offset under 5: InErrs', async () => {
+  it('never a reset to a reset; a bad checksum: InCsumErrors, InErrs, TCP_CSUM; a data offset under 5: InErrs; truncated: NOT_SPECIFIED', async () => {
     const { fx } = await setup();
     expect(fx.rx('eth0', tcp(0x04, 1, 0)).size).toBe(0);
     const bad = tcp(0x02, 1, 0);
@@ -497,7 +510,12 @@ describe.skipIf(unready !== '')('TCP to a port with no listener: the reset (RFC 
     const off = tcp(0x02, 1, 0);
     off[14 + 20 + 12] = 0x40;
     expect(fx.rx('eth0', off).size).toBe(0);
-    expect(fx.nonzero()).toMatchObject({ 'Tcp:InSegs': 3, 'Tcp:InCsumErrors': 1, 'Tcp:InErrs': 2, 'drop:TCP_CSUM': 1, 'drop:PKT_TOO_SMALL': 1 });
+    // a header cut short and a data offset past the end: counted as segments, dropped unnamed (pskb_may_pull)
+    expect(fx.rx('eth0', e4(ipv4({ src: '192.0.2.2', dst: '192.0.2.1', proto: 6 }, data(12)))).size).toBe(0);
+    const past = tcp(0x02, 1, 0);
+    past[14 + 20 + 12] = 0xf0;
+    expect(fx.rx('eth0', past).size).toBe(0);
+    expect(fx.nonzero()).toMatchObject({ 'Tcp:InSegs': 5, 'Tcp:InCsumErrors': 1, 'Tcp:InErrs': 2, 'drop:TCP_CSUM': 1, 'drop:PKT_TOO_SMALL': 1, 'drop:NOT_SPECIFIED': 2 });
   });
 });
 
