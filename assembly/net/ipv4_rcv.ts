@@ -223,6 +223,12 @@ function sourceIsLocal(saddr: u32): bool {
   fwdFlags = 0;
   rtReason = NDROP_NOT_SPECIFIED;
   if (nd == 0) return ROUTE_DROP;
+  if (ifindex == LOOPBACK_IFINDEX) {
+    // what loopback receives is the stack's own output (udp_output.ts), its route decided there: the
+    // kernel's skb keeps its dst across loopback_xmit and ip_rcv never routes or validates it again
+    rtFlags = fib4_local_type(daddr, 0) == RTN_BROADCAST ? RTCF_BROADCAST | RTCF_LOCAL : RTCF_LOCAL;
+    return ROUTE_LOCAL;
+  }
   if (ipv4IsMulticast(daddr)) {
     if (!mcJoined(nd, daddr)) return ROUTE_DROP;
     // ip_mc_validate_source
@@ -330,9 +336,6 @@ function addrOnlink(nd: u32, a: u32): bool {
  * 1 (1: the source is directly on the device's link, which a redirect needs).
  */
 function validateSource(ifindex: u32, nd: u32, saddr: u32, daddr: u32, tos: u32, oif: u32): i32 {
-  // what loopback receives is the stack's own output (udp_output.ts): the kernel's skb keeps its output
-  // route (skb_dst) across loopback_xmit and is never validated again
-  if (ifindex == LOOPBACK_IFINDEX) return 0;
   const rpf = conf4(nd, CONF4_RP_FILTER);
   const acceptLocal = conf4(nd, CONF4_ACCEPT_LOCAL) != 0;
   if (rpf == 0 && (ifindex != oif || conf4(nd, CONF4_SEND_REDIRECTS) == 0)) {

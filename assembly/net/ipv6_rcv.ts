@@ -36,7 +36,7 @@ import {
   MIB_IP6_IN_TRUNCATED_PKTS, MIB_IP6_REASM_OKS, ND_ADDR6, ND_CONF6, NDROP_IP_BLACKHOLE, NDROP_IP_INADDRERRORS,
   NDROP_IP_INHDR, NDROP_IP_INNOROUTES, NDROP_IPV6DISABLED, NDROP_NOT_SPECIFIED, NDROP_OTHERHOST,
   NDROP_PKT_TOO_SMALL, NDROP_UNHANDLED_PROTO, RTN_ANYCAST, RTN_LOCAL, RTN_UNICAST, SYSCTL_IPV6_ALL_FORWARDING,
-  NR_FIB, SYSCTL_FIB6_MULTIPATH_HASH_POLICY, FL_SPORT,
+  NR_FIB, SYSCTL_FIB6_MULTIPATH_HASH_POLICY, FL_SPORT, IFF_LOOPBACK, ND_FLAGS,
 } from './abi';
 import { dst6_route } from './dst';
 import { fillBytes } from '../bytes';
@@ -99,9 +99,9 @@ export function ipv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32): v
   }
   const daddr = data + IP6H_DADDR;
   const saddr = data + IP6H_SADDR;
-  // RFC 4291 2.5.3 (loopback never on the wire), Errata 3480 (interface-local multicast), 2.7 (scope 0
-  // multicast, multicast sources)
-  if (ipv6IsLoopback(saddr) || ipv6IsLoopback(daddr)) {
+  // RFC 4291 2.5.3 (loopback never on the wire: but on the loopback device itself, ip6_rcv_core),
+  // Errata 3480 (interface-local multicast), 2.7 (scope 0 multicast, multicast sources)
+  if ((ipv6IsLoopback(saddr) || ipv6IsLoopback(daddr)) && (load<u32>(nd, ND_FLAGS) & IFF_LOOPBACK) == 0) {
     inHdrError6(q, data, NDROP_IP_INHDR);
     return;
   }

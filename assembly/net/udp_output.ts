@@ -6,10 +6,12 @@
 // than the path MTU, and handed to the neighbour stage (frames queue there while the neighbour resolves).
 // A datagram to a local address goes out on loopback and comes back through its receive path.
 //
-// Reads: the socket record (abi.ts SK_*; sock.ts's SKX_SEND_CSCOV), the FIB, the devices (MTU, flags, addresses), learned PMTUs
-// (dst.ts), the sysctls. Sets: Udp/UdpLite/Udp6/UdpLite6 OutDatagrams and SndbufErrors, Ip:OutRequests,
-// OutNoRoutes and the fragment counters (FragOKs, FragCreates; Ip6 the same), the socket's TX counters.
-// Next: neigh_output on the route's device for each frame (loopback for a local destination), in order.
+// Reads: the socket record (abi.ts SK_*; sock.ts's SKX_SEND_CSCOV), the FIB (through dst.ts's route cache),
+// the devices (MTU, flags, addresses), learned PMTUs (dst.ts), the sysctls. Sets: Udp/UdpLite/Udp6/UdpLite6
+// OutDatagrams and SndbufErrors, Ip:OutRequests, OutNoRoutes and the fragment counters (FragOKs,
+// FragCreates; Ip6 the same), the socket's TX counters.
+// Next: neigh_output on the route's device for each frame (loopback for a local destination), in order;
+// a broadcast's copy to ip_local_deliver.
 // Frames: from the pool (a big frame for a datagram to loopback larger than a pool frame). All the frames
 // of a datagram are built before the first is handed on, so a pool that runs dry sends nothing (ENOBUFS,
 // SndbufErrors), as the kernel's ip_make_skb fails whole.
@@ -34,15 +36,17 @@
 // A pool frame's first 8 bytes (inside the xdp_frame area) link the frames of one datagram while they are
 // built: +0 next frame | +4 the frame's length from its Ethernet header.
 //
-// Known differences: a datagram larger than a pool frame (L3 REASM_FRAME_L3_MAX) to a device whose MTU
-// is larger still (jumbo frames) goes out in fragments of a pool frame's size, DF or not; multicast sends use
-// the bound device (no IP_MULTICAST_IF) and are not looped back to local members (no group memberships).
-// A broadcast is looped back to the host as ip_mc_output does (whole, straight to local delivery, Ip:InReceives
-// counted as ip_rcv would).
+// A broadcast is looped back to the host as ip_mc_output does: whole, straight to local delivery on the
+// output device (Ip:InReceives counted as ip_rcv would).
+// Known differences: a datagram larger than a pool frame (L3 REASM_FRAME_L3_MAX) to a device whose MTU is
+// larger still (jumbo frames) goes out in fragments of a pool frame's size, DF or not; multicast sends use
+// the bound device (no IP_MULTICAST_IF) and are not looped back to local members (no group memberships);
+// no corking (MSG_MORE, UDP_CORK), no UDP_SEGMENT, no sin6_scope_id (a link-local destination needs a bound
+// device to be sure of its link); the socket's send buffer is never charged (frames leave at once).
 
 import { mibInc, netDrop, netdevGet, netFree, netRoot, netScratch, sysctl } from './core';
 import {
-  AF_INET, AF_INET6, CONF6_HOP_LIMIT, FL_DPORT, FL_DST, FL_FAMILY, FL_IIF, FL_LABEL, FL_MARK, FL_OIF, FL_PROTO,
+  AF_INET, AF_INET6, CONF6_HOP_LIMIT, FL_DPORT, FL_DST, FL_FAMILY, FL_IIF, FL_MARK, FL_OIF, FL_PROTO,
   FL_SCOPE, FL_SIZE, FL_SPORT, FL_SRC, FL_TOS, FR_FAMILY, FR_GW, FR_GW_FAMILY, FR_MTU, FR_OIF, FR_PREFSRC, FR_TYPE,
   IFF_LOOPBACK, IFF_UP, LOOPBACK_IFINDEX, MIB_IP6_FRAG_CREATES, MIB_IP6_FRAG_OKS, MIB_IP6_OUT_NO_ROUTES,
   MIB_IP6_OUT_REQUESTS, MIB_IP_FRAG_CREATES, MIB_IP_FRAG_OKS, MIB_IP_IN_RECEIVES, MIB_IP_OUT_NO_ROUTES, MIB_IP_OUT_REQUESTS, ND_CONF6,
@@ -53,11 +57,11 @@ import {
   SYSCTL_IP_DEFAULT_TTL, TCP_ESTABLISHED, UDP6_MIB_BASE, UDP_MIB_BASE, UDP_MIB_OUTDATAGRAMS, UDP_MIB_SNDBUFERRORS,
   UDPLITE6_MIB_BASE, UDPLITE_MIB_BASE, UDPLITE_SEND_CC,
 } from './abi';
-import { fib4_lookup, fib4_local_type, fib6_lookup, fib6_lookup_oif, fib6_select_path, fib_result_prefsrc } from './fib';
+import { fib4_local_type, fib6_lookup_oif, fib6_select_path, fib_result_prefsrc } from './fib';
 import { neigh_output } from './neigh';
 import { inet_select_addr, ipv6_dev_get_saddr, netdevMac, putMac } from './netdev';
 import { ip_local_deliver } from './local';
-import { dst_pmtu } from './dst';
+import { dst4_route, dst6_route, dst_pmtu } from './dst';
 import { devMtu6, nextIpId } from './output';
 import { csumAdd, csumFinish, ipSendCheck } from './csum';
 import {
@@ -88,7 +92,6 @@ const IP_MAX_MTU: u32 = 0xffff;
 const IP6_MAX_MTU: u32 = 0xffff + 40;
 const IPV6_MAXPLEN: u32 = 0xffff;
 const FRAG_HLEN: u32 = 8;
-const IP_PMTUDISC_DONT: u32 = 0;
 const IP_PMTUDISC_WANT: u32 = 1;
 const IP_PMTUDISC_DO: u32 = 2;
 const IP_PMTUDISC_PROBE: u32 = 3;
@@ -202,7 +205,7 @@ function ipRouteOutput4(sk: u32, daddr: u32, saddr: u32, oif: u32, tos: u32, spo
   }
   if (!made) {
     store<u32>(FL(), saddr, FL_SRC);
-    const err = fib4_lookup(FL(), RES());
+    const err = dst4_route(FL(), RES()); // fib4_lookup through the per-destination cache
     if (err != 0) {
       if (oif == 0) return err;
       // "we are allowed to send to iface even if it has no routes": the destination is taken as on-link
@@ -523,7 +526,7 @@ function autoFlowLabel(src: u32, dst: u32, sport: u32, dport: u32, proto: u32): 
  * the route's error (fib6_prop: blackhole EINVAL, unreachable EHOSTUNREACH, prohibit EACCES; none ENETUNREACH).
  */
 function lookup6(strict: bool): i32 {
-  if (!strict) return fib6_lookup(FL(), RES());
+  if (!strict) return dst6_route(FL(), RES()); // fib6_lookup through the per-destination cache
   const oif = load<u32>(FL() + FL_OIF);
   const err = fib6_lookup_oif(FL(), RES(), oif, !ipv6IsAny(FL() + FL_SRC), true);
   if (err != 0) return err == -EAGAIN ? -ENETUNREACH : err;

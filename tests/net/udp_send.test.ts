@@ -10,28 +10,15 @@
 // (the test checks the rule: 0 where the kernel writes 0), the IPv6 flow label and fragment identification.
 
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Fixture, stackUnready, concat, eth, fragments4, fragments6, hex, inetChecksum, ipv4, ipv6, type LinkCfg, type NeighCfg, type RouteCfg } from './support.js';
+import { Fixture, stackUnready, eth, fragments4, fragments6, hex, icmp4, inetChecksum, ipv4, ipv6 } from './support.js';
 import { udp } from '../support/frames.js';
 import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
 import { AF_INET6 } from '../../src/runtime/net_abi.js';
-import { localPort, udpSocket, type SockOpts } from './udp_send_support.js';
+import { GW_MAC, H_MAC, localPort, recvFrom, S_MAC, senderConfig, sockClose, SPORT, udpSocket, type SockOpts } from './udp_send_support.js';
 import { UdpSender, UdpSendError } from '../../src/control/udp_send.js';
 
-const R_MAC = '02:00:00:00:00:01';
-const H_MAC = '02:00:00:00:00:02';
-const GW_MAC = '02:00:00:00:00:fe';
-const LINKS: LinkCfg[] = [{ name: 'eth0', mac: R_MAC, v4: ['192.0.2.1/24'], v6: ['2001:db8:1::1/64'] }];
-const ROUTES: RouteCfg[] = [
-  { dst: 'default', dev: 'eth0', via: '192.0.2.254' },
-  { dst: 'default6', dev: 'eth0', via: '2001:db8:1::fe' },
-];
-const NEIGH: NeighCfg[] = [
-  { dev: 'eth0', addr: '192.0.2.2', mac: H_MAC },
-  { dev: 'eth0', addr: '192.0.2.254', mac: GW_MAC },
-  { dev: 'eth0', addr: '2001:db8:1::2', mac: H_MAC },
-  { dev: 'eth0', addr: '2001:db8:1::fe', mac: GW_MAC },
-];
-const SPORT = 5000;
+const { links: LINKS, routes: ROUTES, neigh: NEIGH } = senderConfig('eth0');
+const R_MAC = S_MAC;
 const data = (n: number, seed = 0): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 13 + seed) & 0xff);
 const be16 = (b: Uint8Array, o: number): number => (b[o]! << 8) | b[o + 1]!;
 
@@ -147,6 +134,21 @@ describe.skipIf(unready !== '')('udp_sendmsg over IPv4', () => {
     expect(out.map((f) => be16(f, 20) & 0x1fff)).toEqual([0, 123, 246]);
   });
 
+  it('a path MTU learned from "fragmentation needed" (dst.ts): fragments fit it, IP_PMTUDISC_DO refuses more', () => {
+    // from the gateway: 1400 toward 198.51.100.7, quoting an echo reply of ours (what icmp.ts learns from)
+    const quoted = ipv4({ src: '192.0.2.1', dst: '198.51.100.7', proto: 1 }, icmp4(0, 0, [0, 1, 0, 1]));
+    const err = ipv4({ src: '192.0.2.254', dst: '192.0.2.1', proto: 1 }, icmp4(3, 4, [0, 0, 1400 >> 8, 1400 & 0xff], quoted));
+    env.fx.rx('eth0', eth({ dst: R_MAC, src: GW_MAC, type: 0x0800 }, err));
+    expect(env.errno(env.sock({ pmtudisc: 2 }), data(1373), '198.51.100.7')).toBe('EMSGSIZE');
+    expect(env.to(env.sock({ pmtudisc: 2 }), data(1372), '198.51.100.7')).toBe(1372);
+    // IP_PMTUDISC_PROBE takes the device's MTU, not what was learned
+    expect(env.to(env.sock({ pmtudisc: 3 }), data(1472), '198.51.100.7')).toBe(1472);
+    env.to(env.sock(), data(2000), '198.51.100.7');
+    const out = env.tx();
+    expect(out.map((f) => f.length)).toEqual([14 + 1400, 14 + 1500, 14 + 1396, 14 + 20 + 2008 - 1376]);
+    expect(be16(out[2]!, 20)).toBe(0x2000); // MF, offset 0, no DF
+  });
+
   it('65,507 bytes is the largest datagram (45 fragments); 65,508 is EMSGSIZE', () => {
     const sk = env.sock();
     expect(env.errno(sk, new Uint8Array(65508), '192.0.2.2')).toBe('EMSGSIZE');
@@ -155,6 +157,22 @@ describe.skipIf(unready !== '')('udp_sendmsg over IPv4', () => {
     expect(out.length).toBe(45);
     expect(out.reduce((n, f) => n + f.length - 34, 0)).toBe(65515);
     expect(be16(out[44]!, 20)).toBe((44 * 1480) >> 3);
+  });
+
+  it('a pool without frames enough for the datagram: ENOBUFS, Udp:SndbufErrors, nothing sent and nothing kept', async () => {
+    // the device's fill ring takes 256 frames: 30 are left for the stack's own
+    const fx = await Fixture.create(LINKS, ROUTES, NEIGH, { umemFrames: 256 + 30 });
+    const x = fx.dp.fastPath.exports as unknown as { dp_pool_free(): number };
+    const send = new UdpSender(fx.dp);
+    const sk = udpSocket(fx.dp, { bind: { port: SPORT } });
+    const free = x.dp_pool_free();
+    expect(free).toBe(30);
+    expect(() => send.send(sk, data(65507), { address: '192.0.2.2', port: 7 })).toThrow(/ENOBUFS/);
+    expect(x.dp_pool_free()).toBe(free);
+    expect(fx.tx().size).toBe(0);
+    expect(fx.nonzero()).toEqual({ 'Udp:SndbufErrors': 1, 'drop:NOMEM': 1 });
+    expect(send.send(sk, data(20 * 1480 - 8), { address: '192.0.2.2', port: 7 })).toBe(20 * 1480 - 8);
+    expect(fx.tx().get('eth0')!.length).toBe(20);
   });
 
   it('UDP-Lite: the length field holds the coverage and the checksum covers that much (RFC 3828)', () => {
@@ -280,7 +298,7 @@ describe.skipIf(unready !== '')('udp_sendmsg over IPv4', () => {
     // a device deleted after the bind: dev_get_by_index finds nothing
     env.fx.ip('link add d0 type dummy');
     env.fx.ip('link set d0 up');
-    const d0 = env.sock({ boundDev: env.fx.dp.links.get('d0')!.ifindex });
+    const d0 = env.sock({ boundDev: env.fx.dp.links.ifindex('d0') });
     env.fx.ip('link del d0');
     expect(env.errno(d0, data(4), '198.51.100.7')).toBe('ENODEV');
   });
@@ -391,6 +409,47 @@ describe.skipIf(unready !== '')('udpv6_sendmsg', () => {
   });
 });
 
+describe.skipIf(unready !== '')('sent to this host: through loopback (or the broadcast copy) to its own sockets', () => {
+  let env: Env;
+  beforeEach(async () => {
+    env = await Env.create();
+    env.fx.ip('link set lo up');
+  });
+
+  it('IPv4 to a local address: the socket bound there receives the datagram, from the sender\'s port, on lo', () => {
+    const server = udpSocket(env.fx.dp, { bind: { addr: '192.0.2.1', port: 9000 } });
+    const client = env.sock();
+    for (const n of [40, 5000]) {
+      env.to(client, data(n, n), '192.0.2.1', 9000);
+      const r = recvFrom(env.fx.dp, server)!;
+      expect(hex(r.data)).toBe(hex(data(n, n)));
+      expect([r.port, r.ifindex, hex(r.addr.subarray(0, 4))]).toEqual([SPORT, 1, hex(ipv4Bytes('192.0.2.1'))]);
+    }
+    expect(env.tx()).toEqual([]);
+    expect(env.mib()['Udp:InDatagrams']).toBe(2);
+  });
+
+  it('IPv6 to ::1 and to the link\'s address', () => {
+    const server = udpSocket(env.fx.dp, { family: AF_INET6, bind: { port: 9000 } });
+    const client = env.sock({ family: AF_INET6 });
+    env.to(client, data(30), '::1', 9000);
+    env.to(client, data(31), '2001:db8:1::1', 9000);
+    const a = recvFrom(env.fx.dp, server)!;
+    const b = recvFrom(env.fx.dp, server)!;
+    expect([a.data.length, hex(a.addr)]).toEqual([30, hex(ipv6Bytes('::1'))]);
+    expect([b.data.length, hex(b.addr)]).toEqual([31, hex(ipv6Bytes('2001:db8:1::1'))]);
+  });
+
+  it('a subnet broadcast reaches the sender\'s own wildcard socket on the output device (ip_mc_output)', () => {
+    const server = udpSocket(env.fx.dp, { bind: { port: 9001 } });
+    env.to(env.sock({ broadcast: true }), data(3000), '192.0.2.255', 9001);
+    expect(env.tx().length).toBe(3);
+    const r = recvFrom(env.fx.dp, server)!;
+    expect(hex(r.data)).toBe(hex(data(3000)));
+    expect(r.ifindex).toBe(env.fx.dp.links.ifindex('eth0'));
+  });
+});
+
 describe.skipIf(unready !== '')('the control plane door (UdpSender)', () => {
   it('names the socket, the destination and the errno; refuses a bad port before the fast path', async () => {
     const env = await Env.create();
@@ -411,6 +470,13 @@ describe.skipIf(unready !== '')('the control plane door (UdpSender)', () => {
     expect(() => env.send.send(12345, data(1), { address: '192.0.2.2', port: 7 })).toThrow(/socket 12345: send of 1 bytes to 192\.0\.2\.2 port 7: EBADF/);
   });
 
+  it('a closed socket: EBADF', async () => {
+    const env = await Env.create();
+    const id = env.sock();
+    sockClose(env.fx.dp, id);
+    expect(env.errno(id, data(1), '192.0.2.2')).toBe('EBADF');
+  });
+
   it('sendFromRecord sends from a socket record address as udp_sendmsg does from its id', async () => {
     const env = await Env.create();
     const id = env.sock();
@@ -420,4 +486,3 @@ describe.skipIf(unready !== '')('the control plane door (UdpSender)', () => {
   });
 });
 
-void concat;

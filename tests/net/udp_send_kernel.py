@@ -4,7 +4,9 @@
 Runs inside a network namespace (ip netns exec NS python3 udp_send_kernel.py < SPEC). Standard library only.
 SPEC = {"ifname": "k0", "cases": [{"family": 4|6, "proto": 17|136, "dst": "...", "port": N, "size": N,
         "sport": N, "opts": {"pmtudisc": N, "dontfrag": 0|1, "ttl": N, "tos": N, "broadcast": 0|1,
-        "nocheck": 0|1, "cscov": N, "v6only": 0|1}}]}
+        "nocheck": 0|1, "cscov": N, "v6only": 0|1, "bindaddr": "...", "bindtodevice": "k0", "connect": 0|1}}]}
+With "connect" the socket connects to dst/port and sends with send(); else sendto. With "listen": {"addr", "port"}
+a socket bound there first reports what it then receives: "received": [HEX, source address, source port] or null.
 Prints [{"result": N or "ERRNO", "frames": [HEX, ...]}] — per case the sendto result (bytes or the errno
 name) and the frames the interface sent (PACKET_OUTGOING), in order.
 
@@ -68,7 +70,9 @@ def send(case):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if fam == socket.AF_INET6:
             s.setsockopt(socket.IPPROTO_IPV6, IPV6_V6ONLY, o.get('v6only', 0))
-        s.bind(('0.0.0.0' if fam == socket.AF_INET else '::', case['sport']))
+        if o.get('bindtodevice'):
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, o['bindtodevice'].encode())
+        s.bind((o.get('bindaddr', '0.0.0.0' if fam == socket.AF_INET else '::'), case['sport']))
         if 'pmtudisc' in o:
             if fam == socket.AF_INET:
                 s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, o['pmtudisc'])
@@ -94,11 +98,38 @@ def send(case):
             s.setsockopt(SOL_UDPLITE, UDPLITE_SEND_CSCOV, o['cscov'])
         payload = bytes((i * 13 + case.get('seed', 0)) & 0xff for i in range(case['size']))
         try:
+            if o.get('connect'):
+                s.connect((case['dst'], case['port']))
+                return s.send(payload)
             return s.sendto(payload, (case['dst'], case['port']))
         except OSError as e:
             return errno.errorcode.get(e.errno, str(e.errno))
     finally:
         s.close()
+
+
+def listen(case):
+    spec = case.get('listen')
+    if not spec:
+        return None
+    fam = socket.AF_INET if case['family'] == 4 else socket.AF_INET6
+    r = socket.socket(fam, socket.SOCK_DGRAM, case.get('proto', 17))
+    r.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    r.bind((spec['addr'], spec['port']))
+    return r
+
+
+def received(r):
+    if r is None:
+        return None
+    try:
+        ready, _, _ = select.select([r], [], [], 0.5)
+        if not ready:
+            return None
+        data, src = r.recvfrom(70000)
+        return [data.hex(), src[0], src[1]]
+    finally:
+        r.close()
 
 
 def main():
@@ -110,8 +141,9 @@ def main():
     drain(cap)
     out = []
     for case in spec['cases'][:MAX_CASES]:
+        r = listen(case)
         result = send(case)
-        out.append({'result': result, 'frames': drain(cap)})
+        out.append({'result': result, 'frames': drain(cap), 'received': received(r)})
     print(json.dumps(out))
 
 

@@ -21,33 +21,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { useNamespaces, type Netns } from '../support/netns.js';
 import { pythonAvailability } from '../support/afpacket.js';
-import { Fixture, stackUnready, hex, type LinkCfg, type NeighCfg, type RouteCfg, ipBatchAfterSysctls } from './support.js';
-import { udpSocket, type SockOpts } from './udp_send_support.js';
+import { Fixture, stackUnready, hex, ipBatchAfterSysctls } from './support.js';
+import { H_MAC, recvFrom, S_MAC, senderConfig, sockClose, SPORT, udpSocket, type SockOpts } from './udp_send_support.js';
+import { ipv4Text, ipv6Bytes, ipv6Text } from '../../src/control/addresses.js';
 import { kernelMib } from './kernel.js';
 import { UdpSender, UdpSendError } from '../../src/control/udp_send.js';
 import { AF_INET, AF_INET6 } from '../../src/runtime/net_abi.js';
 
 const SCRIPT = fileURLToPath(new URL('./udp_send_kernel.py', import.meta.url));
-const K_MAC = '02:00:00:00:00:01';
-const H_MAC = '02:00:00:00:00:02';
-const GW_MAC = '02:00:00:00:00:fe';
-const LINKS: LinkCfg[] = [{ name: 'k0', mac: K_MAC, v4: ['192.0.2.1/24'], v6: ['2001:db8:1::1/64'] }];
-const ROUTES: RouteCfg[] = [
-  { dst: 'default', dev: 'k0', via: '192.0.2.254' },
+const { links: LINKS, routes: ROUTES, neigh: NEIGH0 } = senderConfig('k0', [
   { dst: '203.0.113.0/26', dev: 'k0', via: '192.0.2.254', mtu: 1006 },
   { dst: '203.0.113.64/26', dev: 'k0', type: 'prohibit' },
   { dst: '203.0.113.128/26', dev: 'k0', type: 'unreachable' },
   { dst: '203.0.113.192/26', dev: 'k0', type: 'blackhole' },
-  { dst: 'default6', dev: 'k0', via: '2001:db8:1::fe' },
   { dst: '2001:db8:2::/64', dev: 'k0', via: '2001:db8:1::fe', mtu: 1300 },
-];
-const NEIGH: NeighCfg[] = [
-  { dev: 'k0', addr: '192.0.2.2', mac: H_MAC },
-  { dev: 'k0', addr: '192.0.2.254', mac: GW_MAC },
-  { dev: 'k0', addr: '2001:db8:1::2', mac: H_MAC },
-  { dev: 'k0', addr: '2001:db8:1::fe', mac: GW_MAC },
-];
-const SPORT = 5000;
+]);
+const NEIGH = [...NEIGH0, { dev: 'k0', addr: 'fe80::2', mac: H_MAC }];
 
 interface Case {
   what: string;
@@ -56,9 +45,14 @@ interface Case {
   dst: string;
   port?: number;
   size: number;
-  opts?: { pmtudisc?: number; dontfrag?: 1; ttl?: number; tos?: number; broadcast?: 1; nocheck?: 1; cscov?: number; v6only?: 1 };
+  opts?: {
+    pmtudisc?: number; dontfrag?: 1; ttl?: number; tos?: number; broadcast?: 1; nocheck?: 1; cscov?: number; v6only?: 1;
+    bindaddr?: string; bindtodevice?: string; connect?: 1;
+  };
   /** The case's frames include ARP (a neighbour to resolve); other cases leave out the kernel's own ARP probes. */
   arp?: true;
+  /** A socket bound here first: what it receives (data, source address and port) is compared too. */
+  listen?: { addr: string; port: number };
 }
 
 const CASES: Case[] = [
@@ -100,15 +94,37 @@ const CASES: Case[] = [
   { what: 'IPv6 socket to an IPv4-mapped address', family: 6, dst: '::ffff:192.0.2.2', size: 12 },
   { what: 'IPv6-only socket to an IPv4-mapped address', family: 6, dst: '::ffff:192.0.2.2', size: 12, opts: { v6only: 1 } },
   { what: 'UDP-Lite over IPv6, coverage 8', family: 6, proto: 136, dst: '2001:db8:1::2', size: 40, opts: { cscov: 8 } },
+  { what: 'IPv4 connected socket, send()', family: 4, dst: '192.0.2.2', size: 64, opts: { connect: 1 } },
+  { what: 'IPv4 connected through the gateway, 3000 bytes', family: 4, dst: '198.51.100.7', size: 3000, opts: { connect: 1 } },
+  { what: 'IPv4 bound to the address', family: 4, dst: '198.51.100.7', size: 10, opts: { bindaddr: '192.0.2.1' } },
+  { what: 'IPv4 SO_BINDTODEVICE, no route through it but the default', family: 4, dst: '198.51.100.7', size: 10, opts: { bindtodevice: 'k0' } },
+  { what: 'IPv6 connected socket through the gateway', family: 6, dst: '2001:db8:9::9', size: 64, opts: { connect: 1 } },
+  { what: 'IPv6 link-local destination on the bound device (source: the link-local address)', family: 6, dst: 'fe80::2', size: 10, opts: { bindtodevice: 'k0' } },
+  { what: 'IPv6 dual-stack socket bound to ::ffff:192.0.2.1 to an IPv4 peer', family: 6, dst: '::ffff:198.51.100.7', size: 10, opts: { bindaddr: '::ffff:192.0.2.1' } },
   // last: the kernel probes again a second later, which a later case would see
   { what: 'IPv4 to a host without a neighbour entry (the ARP request)', family: 4, dst: '192.0.2.77', size: 8, arp: true },
 ];
+/** To this host: through loopback (or the broadcast's copy) to a socket bound first. */
+const LOCAL: Case[] = [
+  { what: 'IPv4 to the link\'s address', family: 4, dst: '192.0.2.1', port: 9000, size: 40, listen: { addr: '0.0.0.0', port: 9000 } },
+  { what: 'IPv4 to the link\'s address, 5000 bytes (no fragments on loopback)', family: 4, dst: '192.0.2.1', port: 9000, size: 5000, listen: { addr: '0.0.0.0', port: 9000 } },
+  { what: 'IPv4 to 127.0.0.1', family: 4, dst: '127.0.0.1', port: 9000, size: 8, listen: { addr: '0.0.0.0', port: 9000 } },
+  { what: 'IPv4 to 0.0.0.0 (the host: from 127.0.0.1)', family: 4, dst: '0.0.0.0', port: 9000, size: 8, listen: { addr: '0.0.0.0', port: 9000 } },
+  { what: 'IPv4 subnet broadcast: on the wire and to our own socket', family: 4, dst: '192.0.2.255', port: 9000, size: 8, opts: { broadcast: 1 }, listen: { addr: '0.0.0.0', port: 9000 } },
+  { what: 'IPv6 to the link\'s address', family: 6, dst: '2001:db8:1::1', port: 9000, size: 40, listen: { addr: '::', port: 9000 } },
+  { what: 'IPv6 to ::1', family: 6, dst: '::1', port: 9000, size: 8, listen: { addr: '::', port: 9000 } },
+  { what: 'IPv6 to :: (taken as ::1)', family: 6, dst: '::', port: 9000, size: 8, listen: { addr: '::', port: 9000 } },
+  { what: 'IPv6 socket to ::ffff:192.0.2.1', family: 6, dst: '::ffff:192.0.2.1', port: 9000, size: 8, listen: { addr: '::', port: 9000 } },
+];
+
 /** After `route del default` on both: nowhere to send. */
 const NO_ROUTE: Case[] = [{ what: 'IPv4 with no route', family: 4, dst: '198.51.100.7', size: 4 }];
 
 interface Outcome {
   result: number | string;
   frames: string[];
+  /** With `listen`: [data hex, source address, source port] the listening socket got, or null. */
+  received?: [string, string, number] | null;
 }
 
 /** /proc/net/snmp and snmp6 of `ns` as "Group:Name" → value. */
@@ -191,15 +207,26 @@ describe.skipIf(skip !== '')('UDP send: wxdp and the kernel leave the same frame
       ...(o.tos !== undefined ? { tos: o.tos } : {}),
       ...(o.cscov !== undefined ? { cscov: o.cscov } : {}),
     };
+    const listener = c.listen ? udpSocket(fx.dp, { family: so.family, bind: c.listen }) : 0;
+    if (o.bindaddr) so.bind = { addr: o.bindaddr, port: SPORT };
+    if (o.bindtodevice) so.boundDev = fx.dp.links.ifindex(o.bindtodevice);
+    if (o.connect) so.connect = { addr: c.dst, port: c.port ?? 7 };
     const sk = udpSocket(fx.dp, so);
     let result: number | string;
     try {
-      result = send.send(sk, data(c.size), { address: c.dst, port: c.port ?? 7 });
+      result = send.send(sk, data(c.size), o.connect ? undefined : { address: c.dst, port: c.port ?? 7 });
     } catch (e) {
       if (!(e instanceof UdpSendError)) throw e;
       result = e.errno;
     }
-    return { result, frames: (fx.tx().get('k0') ?? []).map(hex) };
+    const out: Outcome = { result, frames: (fx.tx().get('k0') ?? []).map(hex) };
+    if (listener !== 0) {
+      const r = recvFrom(fx.dp, listener);
+      const text = c.family === 4 ? ipv4Text(r?.addr.subarray(0, 4) ?? new Uint8Array(4)) : ipv6Text(r?.addr ?? new Uint8Array(16));
+      out.received = r ? [hex(r.data), text, r.port] : null;
+      sockClose(fx.dp, listener);
+    }
+    return out;
   };
 
   const compare = (cases: Case[], theirs: Outcome[]): void => {
@@ -208,7 +235,11 @@ describe.skipIf(skip !== '')('UDP send: wxdp and the kernel leave the same frame
       const kern = theirs[i]!;
       const kf = udpFrames(kern.frames.map((h) => Uint8Array.from(Buffer.from(h, 'hex'))), c.arp === true).map(mask);
       const wf = ours.frames.map((h) => mask(Uint8Array.from(Buffer.from(h, 'hex'))));
-      expect({ what: c.what, result: ours.result, frames: wf }).toEqual({ what: c.what, result: kern.result, frames: kf });
+      // the kernel names an IPv6 source in its shortest text; wxdp's bytes are printed the same way
+      const kr = !c.listen ? undefined : kern.received ? [kern.received[0], c.family === 4 ? kern.received[1] : ipv6Text(ipv6Bytes(kern.received[1])), kern.received[2]] : kern.received;
+      expect({ what: c.what, result: ours.result, frames: wf, received: ours.received }).toEqual({ what: c.what, result: kern.result, frames: kf, received: kr });
+      // a datagram the kernel sent off the host was seen on the wire (never a comparison of two empty captures)
+      if (typeof kern.result === 'number' && !c.listen) expect(kf.length, c.what).toBeGreaterThan(0);
     });
   };
 
@@ -217,9 +248,10 @@ describe.skipIf(skip !== '')('UDP send: wxdp and the kernel leave the same frame
     const p = nsa.set.create({ lo: false });
     k.sysctl({ 'net.ipv6.conf.default.accept_dad': 0, 'net.ipv6.conf.all.accept_dad': 0, 'net.ipv6.conf.default.router_solicitations': 0 });
     p.sysctl({ 'net.ipv6.conf.default.disable_ipv6': 1 });
-    nsa.set.veth({ ns: k, name: 'k0', mac: K_MAC, up: false }, { ns: p, name: 'p0', mac: H_MAC });
+    nsa.set.veth({ ns: k, name: 'k0', mac: S_MAC, up: false }, { ns: p, name: 'p0', mac: H_MAC });
     k.batch(ipBatchAfterSysctls(LINKS, ROUTES, NEIGH).join('\n') + '\n');
     fx = await Fixture.create(LINKS, ROUTES, NEIGH);
+    fx.ip('link set lo up'); // as the namespace's (Namespaces.create)
     send = new UdpSender(fx.dp);
   }, 60_000);
   afterAll(() => nsa.set.cleanup());
@@ -243,6 +275,29 @@ describe.skipIf(skip !== '')('UDP send: wxdp and the kernel leave the same frame
     expect(wd).toEqual(kd);
     expect(wd['Udp:OutDatagrams']).toBeGreaterThan(0);
   }, 120_000);
+
+  it('to this host: the listening socket receives the same bytes from the same source (lo up on both)', () => {
+    const theirs = kernel(LOCAL);
+    for (const t of theirs) expect(t.received).not.toBeNull();
+    compare(LOCAL, theirs);
+  }, 60_000);
+
+  it('with loopback down: the sends succeed and the datagrams are lost (the routes stay, lo drops them)', () => {
+    const cases: Case[] = [
+      { what: 'IPv4 to the link\'s address, lo down', family: 4, dst: '192.0.2.1', port: 9000, size: 8, listen: { addr: '0.0.0.0', port: 9000 } },
+      { what: 'IPv4 to 127.0.0.1, lo down', family: 4, dst: '127.0.0.1', port: 9000, size: 8, listen: { addr: '0.0.0.0', port: 9000 } },
+    ];
+    k.ip('link', 'set', 'lo', 'down');
+    fx.ip('link set lo down');
+    try {
+      const theirs = kernel(cases);
+      expect(theirs.map((t) => [t.result, t.received])).toEqual([[8, null], [8, null]]);
+      compare(cases, theirs);
+    } finally {
+      k.ip('link', 'set', 'lo', 'up');
+      fx.ip('link set lo up');
+    }
+  }, 60_000);
 
   it('with no route: the same errno (ENETUNREACH)', () => {
     k.ip('route', 'del', 'default');

@@ -1,11 +1,31 @@
 // Shared by the UDP send tests: a UDP (or UDP-Lite) socket made through the socket exports (sock.ts:
 // sk_create, sk_setsockopt, sk_bind, sk_connect) with the options a test names, always SO_REUSEADDR
-// (a test binds several sockets to one port, as the kernel comparison's do). IPV6_DONTFRAG has no
-// option code there yet: it is set in the record (abi.ts SK_FLAGS6) as the option would.
+// (a test binds several sockets to one port, as the kernel comparison's do).
 
 import type { Datapath } from '../../src/control/datapath.js';
 import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
-import { SK, SK6F, SKF, AF_INET } from '../../src/runtime/net_abi.js';
+import { SK, SKF, AF_INET } from '../../src/runtime/net_abi.js';
+import type { LinkCfg, NeighCfg, RouteCfg } from './support.js';
+
+// The sender's link (192.0.2.1/24, 2001:db8:1::1/64), an on-link host (.2 / ::2) and the gateway (.254 / ::fe).
+export const S_MAC = '02:00:00:00:00:01';
+export const H_MAC = '02:00:00:00:00:02';
+export const GW_MAC = '02:00:00:00:00:fe';
+export const SPORT = 5000;
+
+/** The sender's link `dev`, its default routes (`extra` before them) and permanent neighbours, for dp.ip and ip -batch alike. */
+export function senderConfig(dev: string, extra: RouteCfg[] = []): { links: LinkCfg[]; routes: RouteCfg[]; neigh: NeighCfg[] } {
+  return {
+    links: [{ name: dev, mac: S_MAC, v4: ['192.0.2.1/24'], v6: ['2001:db8:1::1/64'] }],
+    routes: [{ dst: 'default', dev, via: '192.0.2.254' }, ...extra, { dst: 'default6', dev, via: '2001:db8:1::fe' }],
+    neigh: [
+      { dev, addr: '192.0.2.2', mac: H_MAC },
+      { dev, addr: '192.0.2.254', mac: GW_MAC },
+      { dev, addr: '2001:db8:1::2', mac: H_MAC },
+      { dev, addr: '2001:db8:1::fe', mac: GW_MAC },
+    ],
+  };
+}
 
 export interface SockOpts {
   family?: number;
@@ -49,6 +69,7 @@ const IPV6_UNICAST_HOPS = 0x2910;
 const IPV6_V6ONLY = 0x291a;
 const IPV6_TCLASS = 0x2943;
 const UDPLITE_SEND_CSCOV = 0x880a;
+const IPV6_DONTFRAG = 0x293e;
 
 const addrs = new WeakMap<Datapath, number>();
 
@@ -73,11 +94,7 @@ export function udpSocket(dp: Datapath, o: SockOpts = {}): number {
   if (o.mark !== undefined) opt('SO_MARK', SO_MARK, o.mark);
   if (o.boundDev !== undefined) opt('SO_BINDTODEVICE', SO_BINDTODEVICE, o.boundDev);
   if (o.cscov !== undefined) opt('UDPLITE_SEND_CSCOV', UDPLITE_SEND_CSCOV, o.cscov);
-  if (o.dontfrag) {
-    const sk = x.sockById(id);
-    const v = dp.memory.view();
-    v.setUint8(sk + SK.FLAGS6, v.getUint8(sk + SK.FLAGS6) | SK6F.DONTFRAG);
-  }
+  if (o.dontfrag) opt('IPV6_DONTFRAG', IPV6_DONTFRAG, 1);
   let a = addrs.get(dp) ?? 0;
   if (a === 0) {
     a = x.arena_alloc(16, 16);
@@ -101,3 +118,35 @@ export function localPort(dp: Datapath, id: number): number {
   return dp.memory.view().getUint16(x.sockById(id) + SK.NUM, true);
 }
 
+
+export interface Received {
+  data: Uint8Array;
+  port: number;
+  ifindex: number;
+  /** 16 bytes (an IPv4 socket's source in the first 4). */
+  addr: Uint8Array;
+}
+
+/** sk_recv (sock.ts): the oldest datagram of socket `id` and where it came from, or null when none waits. */
+export function recvFrom(dp: Datapath, id: number): Received | null {
+  const x = dp.fastPath.exports as unknown as SockExports & { sk_recv(id: number, buf: number, len: number, meta: number): number };
+  let buf = bufs.get(dp) ?? 0;
+  if (buf === 0) {
+    buf = x.arena_alloc(65536 + 64, 64);
+    bufs.set(dp, buf);
+  }
+  const n = x.sk_recv(id, buf + 64, 65536, buf);
+  if (n < 0) return null;
+  const b = dp.memory.bytes();
+  const v = dp.memory.view();
+  // RM_* (sock.ts): +2 u16 port, +4 u32 ifindex, +16 the address
+  return { data: b.slice(buf + 64, buf + 64 + n), port: v.getUint16(buf + 2, true), ifindex: v.getUint32(buf + 4, true), addr: b.slice(buf + 16, buf + 32) };
+}
+
+const bufs = new WeakMap<Datapath, number>();
+
+/** sk_close (sock.ts). */
+export function sockClose(dp: Datapath, id: number): void {
+  const x = dp.fastPath.exports as unknown as { sk_close(id: number): number };
+  if (x.sk_close(id) < 0) throw new Error(`sk_close ${id}`);
+}
