@@ -2,7 +2,6 @@
 // (sockets.ts, over sock.ts's exports) and part B's UdpSender (udp_send.ts, over udp_sendmsg), with
 // their typed errors turned back into the -errno results a libuv handle works with.
 
-import { AF_INET, AF_INET6 } from '../runtime/net_abi.js';
 import type { Datapath } from './datapath.js';
 import { SOCKET_ERRNO, SocketError, type SocketOption, type SocketTable } from './sockets.js';
 import type { AddressInfo, RecvDatagram, SockOpt, SocketBackend } from './udp.js';
@@ -96,7 +95,7 @@ class TableBackend implements SocketBackend {
   }
 
   send(id: number, data: Uint8Array, address: string | undefined, port: number): number {
-    return this.call(() => this.sender.send(id, data, address === undefined ? undefined : { address, port }, this.v6.has(id) ? AF_INET6 : AF_INET));
+    return this.call(() => this.sender.send(id, data, address === undefined ? undefined : { address, port }));
   }
 
   recv(id: number, max: number): RecvDatagram[] {
