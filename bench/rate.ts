@@ -50,29 +50,71 @@ export function bestNsPerPacket(round: () => number, seconds: number): number {
   return best;
 }
 
+/** Options of medianNsPerPacket: work around the timed rounds that is not the path's. */
+export interface MedianOptions {
+  /** Runs before each round, timed apart (the packet generator: a NIC's work, not the data path's). */
+  before?: () => void;
+  /** Runs after each sample, untimed there and timed on its own (a reader emptying what the rounds queued); returns its units of work. */
+  between?: () => number;
+}
+
+/** The median of a sample list (0 for none). */
+const median = (a: number[]): number => (a.length === 0 ? 0 : Float64Array.from(a).sort()[a.length >> 1]!);
+
+/** What a read of process.hrtime.bigint() adds to an interval it closes: the median of empty intervals. */
+function clockCost(): number {
+  const d: number[] = [];
+  for (let i = 0; i < 10001; i++) {
+    const a = process.hrtime.bigint();
+    d.push(Number(process.hrtime.bigint() - a));
+  }
+  return median(d);
+}
+
 /**
  * ns per packet of `round` as the median over samples of `perSample` rounds each, timed one by one on
- * the wall clock, for `seconds` in all; `between` runs after each sample, untimed (a reader emptying
- * what the rounds queued). On a machine shared by more runnable threads than cores a sample of ~100 µs
- * is rarely the one the scheduler preempts (a slice lasts milliseconds): the median is the undisturbed
- * cost, where a window's total would count the other processes' turns. Also the median of `between`'s
- * own time per unit it reports (0 when it reports none).
+ * the wall clock, for `seconds` in all. On a machine shared by more runnable threads than cores a
+ * sample of ~100 µs is rarely the one the scheduler preempts (a slice lasts milliseconds): the median
+ * is the undisturbed cost, where a window's total would count the other processes' turns. With
+ * `before`, each round and its `before` are timed apart (three clock reads a round, each read's own
+ * cost taken off): `ns` is the rounds' alone, `beforeNs` the median of `before`'s per packet.
+ * `betweenNs`: the median of `between`'s time per unit it reports (0 when it reports none).
  */
-export function medianNsPerPacket(round: () => number, seconds: number, perSample: number, between?: () => number): { ns: number; betweenNs: number } {
+export function medianNsPerPacket(round: () => number, seconds: number, perSample: number, opts: MedianOptions = {}): { ns: number; beforeNs: number; betweenNs: number } {
+  const { before, between } = opts;
+  const clock = before ? clockCost() : 0;
   const per: number[] = [];
+  const pre: number[] = [];
   const other: number[] = [];
   const end = process.hrtime.bigint() + BigInt(Math.round(seconds * 1e9));
-  for (let t = process.hrtime.bigint(); t < end; ) {
+  while (process.hrtime.bigint() < end) {
     let pkts = 0;
-    for (let i = 0; i < perSample; i++) pkts += round();
-    const t1 = process.hrtime.bigint();
-    if (pkts > 0) per.push(Number(t1 - t) / pkts);
+    let spent = 0;
+    let spentBefore = 0;
+    if (before) {
+      for (let i = 0; i < perSample; i++) {
+        const a = process.hrtime.bigint();
+        before();
+        const b = process.hrtime.bigint();
+        pkts += round();
+        const c = process.hrtime.bigint();
+        spentBefore += Number(b - a) - clock;
+        spent += Number(c - b) - clock;
+      }
+    } else {
+      const t = process.hrtime.bigint();
+      for (let i = 0; i < perSample; i++) pkts += round();
+      spent = Number(process.hrtime.bigint() - t);
+    }
+    if (pkts > 0) {
+      per.push(spent / pkts);
+      pre.push(spentBefore / pkts);
+    }
     if (between) {
+      const t = process.hrtime.bigint();
       const units = between();
-      t = process.hrtime.bigint();
-      if (units > 0) other.push(Number(t - t1) / units);
-    } else t = t1;
+      if (units > 0) other.push(Number(process.hrtime.bigint() - t) / units);
+    }
   }
-  const median = (a: number[]) => (a.length === 0 ? 0 : Float64Array.from(a).sort()[a.length >> 1]!);
-  return { ns: median(per), betweenNs: median(other) };
+  return { ns: median(per), beforeNs: median(pre), betweenNs: median(other) };
 }

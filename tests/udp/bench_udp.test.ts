@@ -34,7 +34,10 @@ describe.skipIf(!wasm)('wxdp bench udp', () => {
       expect(row.delivered).toBe(1); // every generated frame was taken off a socket queue by the reader
       expect(row.mpps! * row.nsPerPacket!).toBeCloseTo(1000, 6);
       expect(row.readerNs).toBeGreaterThan(0);
-      expect(row.ofXdpOnly).toBeCloseTo(row.mpps! / drop.mpps!, 9);
+      expect(row.generatorNs).toBeGreaterThan(0);
+      expect(row.dataPathNs).toBeCloseTo(Math.max(row.nsPerPacket! - row.generatorNs!, 0.1), 9);
+      expect(row.dataPathMpps! * row.dataPathNs!).toBeCloseTo(1000, 6);
+      expect(row.ofXdpOnly).toBeCloseTo(row.dataPathMpps! / drop.dataPathMpps!, 9);
       expect(row.target).toBe(25);
     }
   });
@@ -67,9 +70,9 @@ describe.skipIf(!wasm)('wxdp bench udp', () => {
 
   it('prints three tables with the targets judged', () => {
     const t = formatUdpTable(r);
-    expect(t).toMatch(/^demux row +groups × size +Mpps +ns\/pkt +reader ns\/dgram +delivered +of XDP-only +target +note$/m);
-    expect(t).toMatch(/^xdp drop \(baseline\) +- +[\d.]+ +[\d.]+ +n\/a +n\/a +n\/a$/m);
-    expect(t).toMatch(/^stack 100k sockets +6250 × 16 +[\d.]+ +[\d.]+ +[\d.]+ +100\.0% +[\d.]+ +≥ 25: (met|NOT met)$/m);
+    expect(t).toMatch(/^demux row +groups × size +Mpps +ns\/pkt +generator ns +data path ns +data path Mpps +reader ns\/dgram +delivered +of XDP-only +target \(data path\) +note$/m);
+    expect(t).toMatch(/^xdp drop \(baseline\) +- +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +n\/a +n\/a +n\/a$/m);
+    expect(t).toMatch(/^stack 100k sockets +6250 × 16 +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +100\.0% +[\d.]+ +≥ 25: (met|NOT met)$/m);
     expect(t).toMatch(/^to JS +datagrams\/s +delivered +vs node:dgram +target +note$/m);
     expect(t).toMatch(/^receiveBatch +[\d,]+ +100\.0% +[\d.]+× +≥ 10×: (met|NOT met)$/m);
     expect(t).toMatch(/^node:dgram +[\d,]+ +[\d.]+% +1\.0×$/m);
@@ -99,7 +102,7 @@ describe.skipIf(!wasm)('the wxdp bench udp command', () => {
     expect(out).toMatch(/^xdp drop \(baseline\) /m);
     expect(out).toMatch(/^stack 10 sockets +1 × 10 /m);
     expect(out).not.toMatch(/^stack\+pass /m);
-    expect(out).toContain('of XDP-only: Mpps ÷ wxdp');
+    expect(out).toContain("of XDP-only: data path Mpps ÷ XDP_DROP's");
     err = '';
     expect(await main(['bench', 'udpx'], { out: () => undefined, err: (s) => (err += s) })).toBe(2);
     expect(err).toMatch(/usage: wxdp bench \[.*\|udp\|.*\]/);
