@@ -97,6 +97,12 @@ export function jhash2(key: usize, length: u32, initval: u32): u32 {
   return jhashFinal(a, b, c);
 }
 
+/** jhash_3words(a, b, c, initval) (jhash.h: __jhash_nwords with initval + JHASH_INITVAL + 12). */
+@inline export function jhash3w(a: u32, b: u32, c: u32, initval: u32): u32 {
+  const iv: u32 = JHASH_INITVAL + 12 + initval;
+  return jhashFinal(a + iv, b + iv, c + iv);
+}
+
 /** htab_map_hash(). */
 @inline export function htabHash(key: usize, keySize: u32, seed: u32): u32 {
   return (keySize & 3) == 0 ? jhash2(key, keySize >> 2, seed) : jhash(key, keySize, seed);

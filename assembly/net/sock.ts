@@ -130,7 +130,7 @@ export const RG_SIZE: u32 = 64;
 // the datagram is copied once (by sk_recv, into the reader's buffer) instead of twice; memory is taken
 // only while something is queued (a ring per socket sized for SO_RCVBUF's default would be 200 KiB
 // each: 20 GiB for 100k sockets); and the queue's bound is the kernel's own: sk_rmem_alloc against
-// sk_rcvbuf, charged with the datagram's truesize. A slow reader holds at most its SO_RCVBUF worth of
+// sk_rcvbuf, charged with the truesize of an skb built on the frame (skTruesize: FRAME_SIZE + 256). A slow reader holds at most its SO_RCVBUF worth of
 // frames, as a kernel socket holds its skbs. The frame goes back to its queue's fill ring when read.
 //
 // ---- Meta of a received datagram (RM_*, as sk_recv and sk_recv_batch write it) ----
@@ -182,6 +182,8 @@ export const SKO_UDPLITE_RECV_CSCOV: u32 = 0x880b;
 
 import { copyBytes, fillBytes } from '../bytes';
 import { DP_BASE, DP_UMEM_FRAMES, FRAME_SIZE } from '../abi';
+import { BIG_FRAME_SIZE } from '../umem';
+import { REASM_FRAME_L3_MAX } from './reasm';
 import { rc_alloc, rc_retire, netWorkerSlot } from './reclaim';
 import { mibInc, netFree, netRoot, netdevGet, sysctl } from './core';
 import {
@@ -1116,12 +1118,15 @@ export function sk_count(): u32 {
 // ---- The data path's side: queue, error, ready ----
 
 /**
- * The skb truesize the kernel would charge for a datagram of `l3len` bytes received linear (one
- * allocation of the headers and data, aligned, plus struct sk_buff and skb_shared_info): what SK_RMEM
- * counts against SO_RCVBUF.
+ * The truesize the kernel charges a datagram that arrived in an XDP frame: the skb is built around
+ * the frame (build_skb(data, frame_size): SKB_TRUESIZE of the frame less its skb_shared_info, i.e. the
+ * frame plus struct sk_buff's 256 aligned bytes), so SO_RCVBUF counts the memory a queued datagram
+ * really holds here, a whole frame (a big frame for a reassembled datagram that outgrew one). How many
+ * datagrams the kernel queues depends on its driver's allocation as much (a veth peer's AF_PACKET skb
+ * is smaller); the rule that admits them is the kernel's.
  */
 @inline export function skTruesize(l3len: u32): u32 {
-  return ((l3len + 14 + 64 + 63) & ~63) + 256 + 320;
+  return (l3len <= REASM_FRAME_L3_MAX ? FRAME_SIZE : BIG_FRAME_SIZE) + 256;
 }
 
 /** The socket became worth visiting: on the ready ring once until sk_ready reports it. */

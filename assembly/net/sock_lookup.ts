@@ -28,6 +28,7 @@
 //
 // Reads: the tables, socket records (first 64 bytes, SKX links), reuseport groups. Sets: nothing.
 
+import { jhash3w } from '../maps/jhash';
 import { netWorkerSlot } from './reclaim';
 import { netScratch } from './core';
 import {
@@ -79,36 +80,16 @@ export function portHash4(v6: bool, laddr6: u32, l4: u32, lport: u32, raddr6: u3
 
 // ---- The flow hash (udp_ehashfn) ----
 
-@inline function rol32(w: u32, s: u32): u32 {
-  return (w << s) | (w >> (32 - s));
-}
-
-/** jhash_3words(a, b, c, initval) of the kernel (jhash.h: __jhash_final over a, b, c + JHASH_INITVAL + initval). */
-export function jhash3words(a: u32, b: u32, c: u32, initval: u32): u32 {
-  const iv: u32 = 0xdeadbeef + initval + 12;
-  a += iv;
-  b += iv;
-  c += iv;
-  c ^= b; c -= rol32(b, 14);
-  a ^= c; a -= rol32(c, 11);
-  b ^= a; b -= rol32(a, 25);
-  c ^= b; c -= rol32(b, 16);
-  a ^= c; a -= rol32(c, 4);
-  b ^= a; b -= rol32(a, 14);
-  c ^= b; c -= rol32(b, 24);
-  return c;
-}
-
 /** udp_ehashfn: laddr/faddr as stored (network order words), ports host order. */
 @inline export function udpEhash4(laddr: u32, lport: u32, faddr: u32, fport: u32): u32 {
-  return jhash3words(laddr, faddr, (lport << 16) | bswap<u16>(<u16>fport), load<u32>(l4Root() + L4_SECRET));
+  return jhash3w(laddr, faddr, (lport << 16) | bswap<u16>(<u16>fport), load<u32>(l4Root() + L4_SECRET));
 }
 
 /** udp6_ehashfn: the local address's last word, a jhash of the remote one. */
 @inline export function udpEhash6(laddr: u32, lport: u32, faddr: u32, fport: u32): u32 {
   const secret = load<u32>(l4Root() + L4_SECRET);
-  const fhash = jhash3words(load<u32>(faddr) ^ load<u32>(faddr + 4), load<u32>(faddr + 8), load<u32>(faddr + 12), secret ^ 0x5bd1e995);
-  return jhash3words(load<u32>(laddr + 12), fhash, (lport << 16) | bswap<u16>(<u16>fport), secret);
+  const fhash = jhash3w(load<u32>(faddr) ^ load<u32>(faddr + 4), load<u32>(faddr + 8), load<u32>(faddr + 12), secret ^ 0x5bd1e995);
+  return jhash3w(load<u32>(laddr + 12), fhash, (lport << 16) | bswap<u16>(<u16>fport), secret);
 }
 
 // ---- Reuseport selection ----
@@ -177,19 +158,23 @@ export function reuseportSelect(sk: u32, hash: u32, data: u32, len: u32): u32 {
   return score;
 }
 
-/** udp4_lib_lookup2 over one hash2 chain. 0: none; SK_LOOKUP_DROP: the reuseport program dropped. */
-function lookup2v4(head: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif: u32, data: u32, len: u32): u32 {
+/**
+ * udp4_lib_lookup2 / udp6_lib_lookup2 over one hash2 chain: addresses are values for IPv4, 16-byte
+ * pointers for IPv6. 0: none; SK_LOOKUP_DROP: the reuseport program dropped.
+ */
+function lookup2(v6: bool, head: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif: u32, data: u32, len: u32): u32 {
   let result: u32 = 0;
-  let badness: i32 = 0;
+  let badness: i32 = v6 ? -1 : 0; // IPv6 scores start at 0, IPv4 ones at 1 or 2
   let sk = head;
   while (sk != 0) {
-    const score = score4(sk, saddr, sport, daddr, hnum, dif);
+    const score = v6 ? score6(sk, saddr, sport, daddr, hnum, dif) : score4(sk, saddr, sport, daddr, hnum, dif);
     if (score > badness) {
       badness = score;
       if (<u32>load<u8>(sk + SK_STATE) == TCP_ESTABLISHED) {
         result = sk;
       } else {
-        const sel = load<u32>(sk + SK_REUSEPORT_GROUP) != 0 ? reuseportSelect(sk, udpEhash4(daddr, hnum, saddr, sport), data, len) : 0;
+        const sel = load<u32>(sk + SK_REUSEPORT_GROUP) == 0 ? 0
+          : reuseportSelect(sk, v6 ? udpEhash6(daddr, hnum, saddr, sport) : udpEhash4(daddr, hnum, saddr, sport), data, len);
         if (sel == 0) {
           result = sk;
         } else {
@@ -197,7 +182,7 @@ function lookup2v4(head: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif
           if (sel != SK_LOOKUP_DROP) {
             // rescore the group's choice; it stays only when it scores as well
             result = sel;
-            badness = score4(sel, saddr, sport, daddr, hnum, dif);
+            badness = v6 ? score6(sel, saddr, sport, daddr, hnum, dif) : score4(sel, saddr, sport, daddr, hnum, dif);
           }
         }
       }
@@ -229,7 +214,7 @@ export function udp4_lib_lookup(t: u32, protocol: u32, saddr: u32, sport: u32, d
   const c = lookup4v4(t, saddr, sport, daddr, hnum, dif);
   if (c != 0) return c;
   const h2 = load<u32>(t + TB_HASH2);
-  let result = lookup2v4(load<u32>(h2 + (hash2Of4(daddr, hnum) << 2)), saddr, sport, daddr, hnum, dif, data, len);
+  let result = lookup2(false, load<u32>(h2 + (hash2Of4(daddr, hnum) << 2)), saddr, sport, daddr, hnum, dif, data, len);
   if (result != 0 && result != SK_LOOKUP_DROP && <u32>load<u8>(result + SK_STATE) == TCP_ESTABLISHED) return result;
   // udp4_lookup_run_bpf: the sk_lookup programs see UDP only (udptable == net->ipv4.udp_table)
   if (protocol == IPPROTO_UDP) {
@@ -247,7 +232,7 @@ export function udp4_lib_lookup(t: u32, protocol: u32, saddr: u32, sport: u32, d
   }
   if (result != 0) return result == SK_LOOKUP_DROP ? 0 : result;
   if (daddr == 0) return 0;
-  result = lookup2v4(load<u32>(h2 + (hash2Of4(0, hnum) << 2)), saddr, sport, 0, hnum, dif, data, len);
+  result = lookup2(false, load<u32>(h2 + (hash2Of4(0, hnum) << 2)), saddr, sport, 0, hnum, dif, data, len);
   return result == SK_LOOKUP_DROP ? 0 : result;
 }
 
@@ -281,34 +266,6 @@ export function udp4_lib_lookup(t: u32, protocol: u32, saddr: u32, sport: u32, d
   return score;
 }
 
-function lookup2v6(head: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif: u32, data: u32, len: u32): u32 {
-  let result: u32 = 0;
-  let badness: i32 = -1;
-  let sk = head;
-  while (sk != 0) {
-    const score = score6(sk, saddr, sport, daddr, hnum, dif);
-    if (score > badness) {
-      badness = score;
-      if (<u32>load<u8>(sk + SK_STATE) == TCP_ESTABLISHED) {
-        result = sk;
-      } else {
-        const sel = load<u32>(sk + SK_REUSEPORT_GROUP) != 0 ? reuseportSelect(sk, udpEhash6(daddr, hnum, saddr, sport), data, len) : 0;
-        if (sel == 0) {
-          result = sk;
-        } else {
-          if (!reuseportHasConns(sk)) return sel;
-          if (sel != SK_LOOKUP_DROP) {
-            result = sel;
-            badness = score6(sel, saddr, sport, daddr, hnum, dif);
-          }
-        }
-      }
-    }
-    sk = load<u32>(sk + SKX_NEXT2);
-  }
-  return result;
-}
-
 export function lookup4v6(t: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif: u32): u32 {
   if (load<u32>(t + TB_CONNECTED) == 0) return 0;
   const h = portHash4(true, daddr, 0x0600007f, hnum, saddr, 0x0600007f, sport) & (H4_SLOTS - 1);
@@ -326,7 +283,7 @@ export function udp6_lib_lookup(t: u32, protocol: u32, saddr: u32, sport: u32, d
   const c = lookup4v6(t, saddr, sport, daddr, hnum, dif);
   if (c != 0) return c;
   const h2 = load<u32>(t + TB_HASH2);
-  let result = lookup2v6(load<u32>(h2 + (hash2Of6(daddr, hnum) << 2)), saddr, sport, daddr, hnum, dif, data, len);
+  let result = lookup2(true, load<u32>(h2 + (hash2Of6(daddr, hnum) << 2)), saddr, sport, daddr, hnum, dif, data, len);
   if (result != 0 && result != SK_LOOKUP_DROP && <u32>load<u8>(result + SK_STATE) == TCP_ESTABLISHED) return result;
   if (protocol == IPPROTO_UDP) {
     const a = skLookupRun(AF_INET6, protocol, saddr, sport, daddr, hnum, dif);
@@ -340,7 +297,7 @@ export function udp6_lib_lookup(t: u32, protocol: u32, saddr: u32, sport: u32, d
   if (result != 0) return result == SK_LOOKUP_DROP ? 0 : result;
   if (any6(daddr)) return 0;
   // the wildcard slot: :: shares 0.0.0.0's hash2 value (ipv6_portaddr_hash of any is jhash_1word(0))
-  result = lookup2v6(load<u32>(h2 + (hash2Of4(0, hnum) << 2)), saddr, sport, anyAddr(), hnum, dif, data, len);
+  result = lookup2(true, load<u32>(h2 + (hash2Of4(0, hnum) << 2)), saddr, sport, anyAddr(), hnum, dif, data, len);
   return result == SK_LOOKUP_DROP ? 0 : result;
 }
 

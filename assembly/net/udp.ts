@@ -96,6 +96,30 @@ let partialCov: bool = false;
   return true;
 }
 
+/**
+ * The length checks of both families: the datagram's UDP length (UDP-Lite: all that arrived, its length
+ * field being the coverage; IPv6 UDP: 0 in the field is a jumbogram's, the payload's), or 0 when the
+ * header is cut short or the length is past the end or under 8 (counted, the frame freed).
+ */
+@inline function udpLength(v6: bool, q: u32, data: u32, uh: u32, avail: u32, mib: u32, lite: bool): u32 {
+  if (avail < 8) {
+    drop(q, data, mib, NDROP_NOT_SPECIFIED);
+    return 0;
+  }
+  let ulen = ldBe16(uh + 4);
+  if (ulen > avail) {
+    drop(q, data, mib, NDROP_PKT_TOO_SMALL);
+    return 0;
+  }
+  if (lite) return avail;
+  if (v6 && ulen == 0) ulen = avail;
+  if (ulen < 8) {
+    drop(q, data, mib, NDROP_PKT_TOO_SMALL);
+    return 0;
+  }
+  return ulen;
+}
+
 /** The checksum over `cov` bytes at `uh` with the IPv4 pseudo-header (length `plen`) sums to all ones. */
 @inline function csumOk4(iph: u32, uh: u32, cov: u32, plen: u32, proto: u32): bool {
   let s: u64 = <u64>load<u32>(iph + IPH_SADDR) + <u64>load<u32>(iph + IPH_DADDR) + <u64>bswap<u32>(plen) + <u64>bswap<u32>(proto);
@@ -139,21 +163,10 @@ export function udp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, rt
   const mib = udpMibBase(false, proto);
   const uh = data + hlen;
   const avail = len - hlen;
-  if (avail < 8) {
-    drop(q, data, mib, NDROP_NOT_SPECIFIED);
-    return;
-  }
-  let ulen = ldBe16(uh + 4);
-  if (ulen > avail) {
-    drop(q, data, mib, NDROP_PKT_TOO_SMALL);
-    return;
-  }
   const lite = proto == IPPROTO_UDPLITE;
+  const ulen = udpLength(false, q, data, uh, avail, mib, lite);
+  if (ulen == 0) return;
   if (!lite) {
-    if (ulen < 8) {
-      drop(q, data, mib, NDROP_PKT_TOO_SMALL);
-      return;
-    }
     // pskb_trim_rcsum: bytes past the UDP length are not the datagram's
     cscov = ulen;
     partialCov = false;
@@ -162,7 +175,6 @@ export function udp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, rt
       return;
     }
   } else {
-    ulen = avail;
     if (!udpliteCoverage(uh, avail) || !csumOk4(data, uh, cscov, avail, proto)) {
       csumError(q, data, mib, NDROP_UDP_CSUM);
       return;
@@ -256,27 +268,14 @@ export function udpv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32, p
   const mib = udpMibBase(true, proto);
   const uh = data + off;
   const avail = len - off;
-  if (avail < 8) {
-    drop(q, data, mib, NDROP_NOT_SPECIFIED);
-    return;
-  }
-  let ulen = ldBe16(uh + 4);
-  if (ulen > avail) {
-    drop(q, data, mib, NDROP_PKT_TOO_SMALL);
-    return;
-  }
   const lite = proto == IPPROTO_UDPLITE;
+  const ulen = udpLength(true, q, data, uh, avail, mib, lite);
+  if (ulen == 0) return;
   const zero = load<u16>(uh + 6) == 0;
   if (!lite) {
-    if (ulen == 0) ulen = avail; // a jumbogram's length is the payload's
-    if (ulen < 8) {
-      drop(q, data, mib, NDROP_PKT_TOO_SMALL);
-      return;
-    }
     cscov = ulen;
     partialCov = false;
   } else {
-    ulen = avail;
     if (!udpliteCoverage(uh, avail)) {
       csumError(q, data, mib, NDROP_UDP_CSUM);
       return;

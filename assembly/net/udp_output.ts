@@ -421,8 +421,9 @@ function udpSend4(sk: u32, buf: u32, len: u32, given: bool, daddr: u32, dport: u
   const total = ulen + 20;
   // __ip_make_skb: DF with DO / PROBE, or when it fits and the socket wants PMTU discovery
   const df = pmtudisc == IP_PMTUDISC_DO || pmtudisc == IP_PMTUDISC_PROBE || (total <= mtu && pmtudisc == IP_PMTUDISC_WANT);
-  let ttl = <u32>load<u8>(sk + SK_TTL);
-  if (ttl == 0) ttl = rtType == RTN_MULTICAST ? <u32>load<u8>(sk + SK_MC_TTL) : sysctl(SYSCTL_IP_DEFAULT_TTL);
+  // __ip_make_skb: a multicast route takes IP_MULTICAST_TTL whatever IP_TTL says
+  let ttl = rtType == RTN_MULTICAST ? <u32>load<u8>(sk + SK_MC_TTL) : <u32>load<u8>(sk + SK_TTL);
+  if (ttl == 0 && rtType != RTN_MULTICAST) ttl = sysctl(SYSCTL_IP_DEFAULT_TTL);
   // ip_select_ident_segs: a connected socket counts its own; DF that must hold → 0; else a hashed one
   const id: u32 = !connected && df && !ignoreDf ? 0 : nextIpId();
   const loop = (<u32>load<u32>(netdevGet(rtDev) + ND_FLAGS) & IFF_LOOPBACK) != 0;
@@ -601,6 +602,8 @@ function mtu6(probe: bool): u32 {
 
 /** udpv6_sendmsg for an IPv6 destination (the 16 bytes at `daddr`; 0: the connected peer). */
 function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32): i32 {
+  // "rough check on arithmetic overflow" (the exact limit comes after the route, as __ip6_append_data's)
+  if (len > 0x7fffffff - UDP_HLEN) return -EMSGSIZE;
   if (daddr != 0) {
     if (dport == 0) return -EINVAL;
     ipv6Copy(DST(), daddr);
@@ -616,19 +619,21 @@ function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32): i32 {
   const proto = <u32>load<u8>(sk + SK_PROTOCOL);
   const err = route6(sk, oif, tclass, sport, dport);
   if (err != 0) return err;
-  // ip6_sk_dst_hoplimit: the socket's, the multicast one, else the route device's hop_limit
-  let hlim = <u32>load<u8>(sk + SK_TTL);
-  if (hlim == 0) {
-    if (ipv6IsMulticast(DST())) hlim = <u32>load<u8>(sk + SK_MC_TTL);
-    else {
-      hlim = load<u32>(netdevGet(rtDev) + ND_CONF6 + (CONF6_HOP_LIMIT << 2));
-      if (hlim == 0) hlim = 64;
-    }
+  // ip6_sk_dst_hoplimit: to a multicast group the multicast hops; else the socket's, or the route
+  // device's hop_limit
+  let hlim: u32;
+  if (ipv6IsMulticast(DST())) hlim = <u32>load<u8>(sk + SK_MC_TTL);
+  else {
+    hlim = <u32>load<u8>(sk + SK_TTL);
+    if (hlim == 0) hlim = load<u32>(netdevGet(rtDev) + ND_CONF6 + (CONF6_HOP_LIMIT << 2));
+    if (hlim == 0) hlim = 64;
   }
   // __ip6_append_data's limits (no extension headers: headersize 40)
   const pmtudisc = <u32>load<u8>(sk + SK_PMTUDISC);
   const mtu = mtu6(pmtudisc >= IP_PMTUDISC_PROBE);
   const ulen = len + UDP_HLEN;
+  // no room for 8 bytes after the headers: nothing can be sent (the kernel's first emsgsize test)
+  if (mtu <= IPV6_HLEN || ((mtu - IPV6_HLEN) & ~7) <= FRAG_HLEN) return -EMSGSIZE;
   const dontfrag = (<u32>load<u8>(sk + SK_FLAGS6) & SK6F_DONTFRAG) != 0;
   if (ulen > mtu - IPV6_HLEN && dontfrag) return -EMSGSIZE;
   const ignoreDf = pmtudisc < IP_PMTUDISC_DO || pmtudisc == IP_PMTUDISC_OMIT;

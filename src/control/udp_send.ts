@@ -51,11 +51,15 @@ export class UdpSender {
     this.x = dp.fastPath.exports as unknown as SendExports;
   }
 
-  /** Send from socket `id` (sock.ts): the payload's length, or a UdpSendError. `to` omitted: the connected peer. */
-  send(id: number, payload: Uint8Array, to?: UdpDestination): number {
+  /**
+   * Send from socket `id` (sock.ts): the payload's length, or a UdpSendError. `to` omitted: the connected
+   * peer. The destination is laid out for the socket's family (the record's; `family` only when there is
+   * no such socket, whose send then fails EBADF anyway).
+   */
+  send(id: number, payload: Uint8Array, to?: UdpDestination, family?: number): number {
     const sk = this.x.sockById(id);
-    const family = sk !== 0 ? this.dp.memory.view().getUint8(sk + SK.FAMILY) : AF_INET;
-    return this.run((buf, len, daddr, dport) => this.x.udp_sendmsg(id, buf, len, daddr, dport), `socket ${id}`, payload, to, family);
+    const fam = sk !== 0 ? this.dp.memory.view().getUint8(sk + SK.FAMILY) : (family ?? AF_INET);
+    return this.run((buf, len, daddr, dport) => this.x.udp_sendmsg(id, buf, len, daddr, dport), `socket ${id}`, payload, to, fam);
   }
 
   /** The same from a socket record's address (tests and benchmarks that lay a record out themselves). */

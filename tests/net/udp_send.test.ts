@@ -470,6 +470,24 @@ describe.skipIf(unready !== '')('the control plane door (UdpSender)', () => {
     expect(() => env.send.send(12345, data(1), { address: '192.0.2.2', port: 7 })).toThrow(/socket 12345: send of 1 bytes to 192\.0\.2\.2 port 7: EBADF/);
   });
 
+  it('an address that is not of the socket\'s family is refused before the fast path, naming it', async () => {
+    const env = await Env.create();
+    expect(() => env.to(env.sock(), data(1), '2001:db8:1::2')).toThrow(/'2001:db8:1::2' is not an IPv4 address/);
+    expect(env.tx()).toEqual([]);
+  });
+
+  it('a length near 2^32 through the export is EMSGSIZE, never a wrapped size (IPv4 and IPv6)', async () => {
+    const env = await Env.create();
+    const x = env.fx.dp.fastPath.exports as unknown as { udp_sendmsg(id: number, buf: number, len: number, daddr: number, dport: number): number; arena_alloc(s: number, a: number): number };
+    const a = x.arena_alloc(64, 64);
+    env.fx.dp.memory.bytes().set(ipv6Bytes('2001:db8:1::2'), a + 16);
+    env.fx.dp.memory.bytes().set(ipv4Bytes('192.0.2.2'), a);
+    expect(x.udp_sendmsg(env.sock(), a + 32, 0xfffffffc, a, 7)).toBe(-90);
+    expect(x.udp_sendmsg(env.sock({ family: AF_INET6 }), a + 32, 0xfffffffc, a + 16, 7)).toBe(-90);
+    expect(x.udp_sendmsg(env.sock({ family: AF_INET6 }), a + 32, 0x7ffffffc, a + 16, 7)).toBe(-90);
+    expect(env.tx()).toEqual([]);
+  });
+
   it('a closed socket: EBADF', async () => {
     const env = await Env.create();
     const id = env.sock();

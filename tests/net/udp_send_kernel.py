@@ -4,7 +4,7 @@
 Runs inside a network namespace (ip netns exec NS python3 udp_send_kernel.py < SPEC). Standard library only.
 SPEC = {"ifname": "k0", "cases": [{"family": 4|6, "proto": 17|136, "dst": "...", "port": N, "size": N,
         "sport": N, "opts": {"pmtudisc": N, "dontfrag": 0|1, "ttl": N, "tos": N, "broadcast": 0|1,
-        "nocheck": 0|1, "cscov": N, "v6only": 0|1, "bindaddr": "...", "bindtodevice": "k0", "connect": 0|1}}]}
+        "nocheck": 0|1, "cscov": N, "v6only": 0|1, "mcttl": N, "bindaddr": "...", "bindtodevice": "k0", "connect": 0|1}}]}
 With "connect" the socket connects to dst/port and sends with send(); else sendto. With "listen": {"addr", "port"}
 a socket bound there first reports what it then receives: "received": [HEX, source address, source port] or null.
 Prints [{"result": N or "ERRNO", "frames": [HEX, ...]}] — per case the sendto result (bytes or the errno
@@ -90,6 +90,8 @@ def send(case):
                 s.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, o['tos'])
             else:
                 s.setsockopt(socket.IPPROTO_IPV6, IPV6_TCLASS, o['tos'])
+        if 'mcttl' in o:
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, o['mcttl'])
         if o.get('broadcast'):
             s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
         if o.get('nocheck'):

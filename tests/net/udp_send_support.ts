@@ -37,6 +37,8 @@ export interface SockOpts {
   /** IP_MTU_DISCOVER (sockets start with IP_PMTUDISC_WANT, the kernel's). */
   pmtudisc?: number;
   ttl?: number;
+  /** IP_MULTICAST_TTL. */
+  mcTtl?: number;
   tos?: number;
   mark?: number;
   /** SO_BINDTODEVICE (an ifindex). */
@@ -65,6 +67,7 @@ const SO_MARK = 0x124;
 const IP_TOS = 0x001;
 const IP_TTL = 0x002;
 const IP_MTU_DISCOVER = 0x00a;
+const IP_MULTICAST_TTL = 0x021;
 const IPV6_UNICAST_HOPS = 0x2910;
 const IPV6_V6ONLY = 0x291a;
 const IPV6_TCLASS = 0x2943;
@@ -91,6 +94,7 @@ export function udpSocket(dp: Datapath, o: SockOpts = {}): number {
   if (o.pmtudisc !== undefined) opt('IP_MTU_DISCOVER', IP_MTU_DISCOVER, o.pmtudisc);
   if (o.ttl !== undefined) opt('TTL', v6 ? IPV6_UNICAST_HOPS : IP_TTL, o.ttl);
   if (o.tos !== undefined) opt('TOS', v6 ? IPV6_TCLASS : IP_TOS, o.tos);
+  if (o.mcTtl !== undefined) opt('IP_MULTICAST_TTL', IP_MULTICAST_TTL, o.mcTtl);
   if (o.mark !== undefined) opt('SO_MARK', SO_MARK, o.mark);
   if (o.boundDev !== undefined) opt('SO_BINDTODEVICE', SO_BINDTODEVICE, o.boundDev);
   if (o.cscov !== undefined) opt('UDPLITE_SEND_CSCOV', UDPLITE_SEND_CSCOV, o.cscov);

@@ -6,8 +6,8 @@
 # reports, per frame, what H sent back on that veth and which socket received what.
 #
 # argv[1]: JSON {"probe": P, "ifname": veth in P, "wait": seconds, "sockets": [...], "frames": [hex, ...]}
-#   a socket: {"family": 4|6, "reuseaddr", "reuseport", "v6only", "dev": name|null,
-#              "bind": [addr, port]|null, "connect": [addr, port]|null}
+#   a socket: {"family": 4|6, "reuseaddr", "reuseport", "v6only", "dev": name|null, "rcvbuf": bytes|null,
+#              "hold": read only after the last frame, "bind": [addr, port]|null, "connect": [addr, port]|null}
 # stdout: JSON {"calls": [[bind errno, connect errno, local port]...],
 #               "results": [{"tx": [hex], "got": [[i, hex, addr, port]], "counters": {name: delta}}]}
 import ctypes, errno, json, os, select, socket, sys, time
@@ -26,6 +26,8 @@ for s in cfg['sockets']:
         k.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1 if s.get('v6only') else 0)
     if s.get('dev'):
         k.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, s['dev'].encode())
+    if s.get('rcvbuf') is not None:
+        k.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, s['rcvbuf'])
     be = ce = 0
     if s.get('bind') is not None:
         try:
@@ -79,7 +81,18 @@ if cfg.get('frames'):
         # what the kernel sends unprompted: IPv6 router solicitations and MLD reports
         return len(f) > 54 and f[12:14] == b'\x86\xdd' and ((f[20] == 58 and f[54] in (131, 133, 143)) or (f[20] == 0 and len(f) > 62 and f[62] == 143))
 
-    for h in cfg['frames']:
+    def drain(i, k, got):
+        while True:
+            try:
+                d, a = k.recvfrom(65535)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as e:
+                got.append([i, 'error', errno.errorcode.get(e.errno, str(e.errno)), 0])
+                continue
+            got.append([i, d.hex(), a[0], a[1]])
+
+    for n, h in enumerate(cfg['frames']):
         while select.select([p], [], [], 0)[0]:
             p.recv(65535)
         before = counters()
@@ -91,16 +104,11 @@ if cfg.get('frames'):
             if a[2] != socket.PACKET_OUTGOING and not noise(f):
                 tx.append(f.hex())
         got = []
+        last = n == len(cfg['frames']) - 1
         for i, k in enumerate(socks):
-            while True:
-                try:
-                    d, a = k.recvfrom(65535)
-                except (BlockingIOError, InterruptedError):
-                    break
-                except OSError as e:
-                    got.append([i, 'error', errno.errorcode.get(e.errno, str(e.errno)), 0])
-                    continue
-                got.append([i, d.hex(), a[0], a[1]])
+            # a socket marked "hold" is read only after the last frame (its queue fills meanwhile)
+            if last or not cfg['sockets'][i].get('hold'):
+                drain(i, k, got)
         after = counters()
         results.append({'tx': tx, 'got': got, 'counters': {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}})
 
