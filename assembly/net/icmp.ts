@@ -557,7 +557,7 @@ export function icmp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, r
   }
   if (type == ICMP_ECHOREPLY) {
     // ping_rcv: a ping socket's, so the host's for now.
-    hostDeliverIcmp(q, data, len);
+    hostDeliverIcmp(ifindex, q, data, len);
     return;
   }
   if (type > NR_ICMP_TYPES) {
@@ -610,7 +610,7 @@ export function icmp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, r
       return;
     }
     if (type == ICMP_DEST_UNREACH && (code & 15) == ICMP_FRAG_NEEDED) pmtuLearn4(ic, ihl << 2);
-    hostDeliverIcmp(q, data, len);
+    hostDeliverIcmp(ifindex, q, data, len);
     return;
   }
   if (type == ICMP_REDIRECT) {
@@ -618,7 +618,7 @@ export function icmp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, r
       icmpInError(q, data, NDROP_PKT_TOO_SMALL);
       return;
     }
-    hostDeliverIcmp(q, data, len);
+    hostDeliverIcmp(ifindex, q, data, len);
     return;
   }
   netFree(q, data); // icmp_discard
@@ -836,7 +836,7 @@ export function icmpv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, l4off: u32
     return;
   }
   if (type == ICMPV6_ECHO_REPLY) {
-    hostDeliverIcmp(q, data, len);
+    hostDeliverIcmp(ifindex, q, data, len);
     return;
   }
   if (type >= NDISC_ROUTER_SOLICITATION && type <= NDISC_REDIRECT) {
@@ -862,7 +862,7 @@ export function icmpv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, l4off: u32
     }
     // icmpv6_err (the ICMPv6 handler's): a packet too big about ICMPv6 we sent lowers the path MTU
     if (type == ICMPV6_PKT_TOOBIG && skipNexthdr == IPPROTO_ICMPV6) pmtuLearn6(inner + IP6H_DADDR, ldBe32(ic + 4));
-    hostDeliverIcmp(q, data, len);
+    hostDeliverIcmp(ifindex, q, data, len);
     return;
   }
   netFree(q, data); // MLD and other informational messages: consumed

@@ -137,16 +137,17 @@ function hostDeliver(q: u32, data: u32, len: u32): bool {
 }
 
 /**
- * ICMP messages the stack does not answer itself (echo replies, errors): an error about UDP goes to its
- * socket first, then everything up to the host.
+ * ICMP messages the stack does not answer itself (echo replies, errors) that came in on `ifindex`: an
+ * error about UDP goes to its socket first (looked up on that device, as skb->dev), then everything up
+ * to the host.
  */
-export function hostDeliverIcmp(q: u32, data: u32, len: u32): void {
-  icmpErrToSocket(data, len);
+export function hostDeliverIcmp(ifindex: u32, q: u32, data: u32, len: u32): void {
+  icmpErrToSocket(ifindex, data, len);
   if (hostDeliver(q, data, len)) mibInc(MIB_L4_ICMP_PENDING);
 }
 
 /** icmp_socket_deliver / icmpv6_notify for UDP and UDP-Lite: the quoted datagram's socket hears of it. */
-function icmpErrToSocket(data: u32, len: u32): void {
+function icmpErrToSocket(ifindex: u32, data: u32, len: u32): void {
   if ((<u32>load<u8>(data) >> 4) == 4) {
     const hlen = (<u32>load<u8>(data) & 0xf) << 2;
     if (len < hlen + 8 + 20) return;
@@ -154,7 +155,7 @@ function icmpErrToSocket(data: u32, len: u32): void {
     const type = <u32>load<u8>(ic);
     if (type != 3 && type != 4 && type != 11 && type != 12) return;
     const p = <u32>load<u8>(ic + 8 + 9);
-    if (p == IPPROTO_UDP || p == IPPROTO_UDPLITE) udp_err(rxRingIfindex, ic, len - hlen);
+    if (p == IPPROTO_UDP || p == IPPROTO_UDPLITE) udp_err(ifindex, ic, len - hlen);
     return;
   }
   // IPv6: the ICMPv6 message after the extension headers icmpv6_rcv walked; the quoted packet's
@@ -171,18 +172,18 @@ function icmpErrToSocket(data: u32, len: u32): void {
   const uoff = ipv6SkipExthdr(inner, ilen, IPV6_HLEN, <u32>load<u8>(inner + IP6H_NEXTHDR));
   if (uoff < 0 || <u32>uoff + 8 > ilen) return;
   const p = skipNexthdr;
-  if (p == IPPROTO_UDP || p == IPPROTO_UDPLITE) udpv6_err(rxRingIfindex, ic, inner + <u32>uoff, p);
+  if (p == IPPROTO_UDP || p == IPPROTO_UDPLITE) udpv6_err(ifindex, ic, inner + <u32>uoff, p);
 }
 
 /** A raw handler's datagram (the whole of it, from the IP header) onto its socket's queue. */
-function rawDeliver(v6: bool, q: u32, data: u32, len: u32, proto: u32): void {
+function rawDeliver(v6: bool, ifindex: u32, q: u32, data: u32, len: u32, proto: u32): void {
   const sk = rawSock(v6, proto);
   if (sk == 0) {
     netFree(q, data);
     netDrop(NDROP_NO_SOCKET);
     return;
   }
-  const e = skEnqueue(sk, q, data, len, data, len, 0, rxRingIfindex, v6 ? AF_INET6 : AF_INET);
+  const e = skEnqueue(sk, q, data, len, data, len, 0, ifindex, v6 ? AF_INET6 : AF_INET);
   if (e != ENQ_OK) {
     skDropInc(sk);
     netFree(q, data);
@@ -225,7 +226,7 @@ export function ip_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, rtFl
   if (h == PH_UDP) udp_rcv(ifindex, q, data, len, hlen, rtFlags);
   else if (h == PH_ICMP) icmp_rcv(ifindex, q, data, len, hlen, rtFlags);
   else if (h == PH_TCP) tcp_v4_rcv(ifindex, q, data, len, hlen, rtFlags);
-  else if (h == PH_RAW) rawDeliver(false, q, data, len, proto);
+  else if (h == PH_RAW) rawDeliver(false, ifindex, q, data, len, proto);
   else if (h == PH_CONSUME) netFree(q, data);
   else hostDeliver(q, data, len);
 }
@@ -279,7 +280,7 @@ export function ip6_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, nho
     if (h == PH_UDP) udpv6_rcv(ifindex, q, data, len, off, nexthdr, unicast);
     else if (h == PH_ICMP) icmpv6_rcv(ifindex, q, data, len, off, unicast);
     else if (h == PH_TCP) tcp_v6_rcv(ifindex, q, data, len, off, unicast);
-    else if (h == PH_RAW) rawDeliver(true, q, data, len, nexthdr);
+    else if (h == PH_RAW) rawDeliver(true, ifindex, q, data, len, nexthdr);
     else if (h == PH_CONSUME || h == PH_NONE_NEXT) netFree(q, data);
     else hostDeliver(q, data, len);
     return;

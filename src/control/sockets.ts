@@ -312,6 +312,16 @@ export class SocketTable {
     return out;
   }
 
+  /**
+   * recvmmsg() without a JS object per datagram: up to `max` datagrams into the table's I/O area, read
+   * through the returned batch (views into wasm memory, valid until the next receive on this table).
+   */
+  recvBatchView(id: number, max = 1024): DatagramBatch {
+    const io = this.area();
+    const n = this.x.sk_recv_batch(id, Math.min(max, IO.META_MAX), io + IO.DATA, IO.DATA_SIZE, io + IO.META);
+    return new DatagramBatch(this.dp.memory.bytes(), this.dp.memory.view(), io, n);
+  }
+
   /** Socket ids with a new datagram or error since they were last reported (each once). */
   ready(max = 1024): number[] {
     const io = this.area();
@@ -370,6 +380,44 @@ export class SocketTable {
   setWmem(limits: { default?: number; max?: number }): void {
     if (limits.default !== undefined) this.x.sk_wmem_default(limits.default >>> 0);
     if (limits.max !== undefined) this.x.sk_wmem_max(limits.max >>> 0);
+  }
+}
+
+/** Datagrams received at once (SocketTable.recvBatchView): accessors by index, nothing copied until asked. */
+export class DatagramBatch {
+  constructor(private readonly mem: Uint8Array, private readonly view: DataView, private readonly io: number, readonly count: number) {}
+  private m(i: number): number {
+    if (!Number.isInteger(i) || i < 0 || i >= this.count) throw new WxdpError('USAGE', `datagram ${i} of a batch of ${this.count}`);
+    return this.io + IO.META + i * RM_SIZE;
+  }
+  /** Bytes of datagram `i` as received (a view: copy it to keep it past the next receive). */
+  data(i: number): Uint8Array {
+    const m = this.m(i);
+    const off = this.view.getUint32(m + RM.OFF, true);
+    const full = this.view.getUint32(m + RM.LEN, true);
+    const at = this.io + IO.DATA + off;
+    return this.mem.subarray(at, at + Math.min(full, IO.DATA_SIZE - off));
+  }
+  /** The whole datagram's length (more than data(i).length when truncated). */
+  size(i: number): number {
+    return this.view.getUint32(this.m(i) + RM.LEN, true);
+  }
+  truncated(i: number): boolean {
+    return (this.mem[this.m(i) + RM.FLAGS]! & 1) !== 0;
+  }
+  port(i: number): number {
+    return this.view.getUint16(this.m(i) + RM.PORT, true);
+  }
+  ifindex(i: number): number {
+    return this.view.getUint32(this.m(i) + RM.IFINDEX, true);
+  }
+  family(i: number): 'IPv4' | 'IPv6' {
+    return this.mem[this.m(i) + RM.FAMILY] === AF_INET6 ? 'IPv6' : 'IPv4';
+  }
+  /** The source address as text. */
+  address(i: number): string {
+    const a = this.m(i) + RM.ADDR;
+    return this.mem[this.m(i) + RM.FAMILY] === AF_INET6 ? ipv6Text(this.mem.subarray(a, a + 16)) : ipv4Text(this.mem.subarray(a, a + 4));
   }
 }
 

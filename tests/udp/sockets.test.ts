@@ -96,6 +96,20 @@ describe.skipIf(unready !== '')('SocketTable', () => {
     expect(t.address(d).address).toBe('::ffff:192.0.2.1');
   });
 
+  it('a link-local address binds with its scope, which binds the device too (__inet6_bind); none: EINVAL; an unknown one: ENODEV', async () => {
+    const fx = await Fixture.create([{ ...LINKS[0]!, v6: ['2001:db8:1::1/64', 'fe80::1/64'] }], [], NEIGH);
+    const t = fx.dp.socketTable;
+    const eth0 = fx.devs.get('eth0')!.ifindex;
+    const s = t.create({ family: 'inet6' });
+    expect(() => t.bind(s, 'fe80::1', 4400)).toThrowError(/EINVAL/);
+    expect(() => t.bind(s, 'fe80::1%99', 4400)).toThrowError(/ENODEV/);
+    t.bind(s, 'fe80::1%eth0', 4400);
+    expect([t.address(s).address, t.getOption(s, 'SO_BINDTODEVICE')]).toEqual(['fe80::1', eth0]);
+    const n = t.create({ family: 'inet6' });
+    t.bind(n, `fe80::1%${eth0}`, 4401);
+    expect(t.getOption(n, 'SO_BINDTODEVICE')).toBe(eth0);
+  });
+
   it('the port range: ephemeral ports from it, EADDRINUSE once every port of it is taken; a bad range is EINVAL', async () => {
     const { t } = await setup();
     t.setPortRange(40000, 40002);
@@ -130,6 +144,21 @@ describe.skipIf(unready !== '')('SocketTable', () => {
     const b = t.recvBatch(s, 8);
     expect(b.map((d) => [d.size, d.data.length, d.truncated])).toEqual([[5, 5, false], [9, 9, false], [1, 1, false]]);
     expect(t.recvBatch(s, 8)).toEqual([]);
+  });
+
+  it('recvBatchView: the same datagrams as recvBatch, read in place; an index out of the batch is a USAGE error', async () => {
+    const { fx, t } = await setup();
+    const s = t.create({ family: 'inet' });
+    t.bind(s, undefined, 4250);
+    for (const n of [3, 70]) fx.rx('eth0', u4(4250, n));
+    const b = t.recvBatchView(s, 8);
+    expect(b.count).toBe(2);
+    expect([0, 1].map((i) => [b.size(i), b.data(i).length, b.port(i), b.address(i), b.family(i), b.truncated(i), b.ifindex(i)])).toEqual([
+      [3, 3, 1111, '192.0.2.2', 'IPv4', false, fx.devs.get('eth0')!.ifindex],
+      [70, 70, 1111, '192.0.2.2', 'IPv4', false, fx.devs.get('eth0')!.ifindex],
+    ]);
+    expect(() => b.data(2)).toThrowError(/datagram 2 of a batch of 2/);
+    expect(t.recvBatchView(s).count).toBe(0);
   });
 
   it('the ready list names each socket once until reported, and not after close', async () => {
