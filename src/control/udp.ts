@@ -99,8 +99,12 @@ export interface SocketOptions {
   ipv6Only?: boolean;
   recvBufferSize?: number;
   sendBufferSize?: number;
-  /** Resolves names for bind, connect and send (default: dns.lookup, as node). */
-  lookup?: (hostname: string, family: number, cb: (err: Error | null, address: string, family: number) => void) => void;
+  /**
+   * Resolves names for bind, connect and send (default: dns.lookup, as node): called as node calls it,
+   * with the socket's family (4 or 6) in the second place. That place is typed `never` so both
+   * @types/node's declaration (an options object) and a function taking the number fit.
+   */
+  lookup?: (hostname: string, family: never, cb: (err: Error | null, address: string, family: number) => void) => void;
   signal?: AbortSignal;
 }
 
@@ -114,8 +118,11 @@ export interface RemoteInfo extends AddressInfo {
   size: number;
 }
 
+/** A received datagram's bytes: a Buffer of its own (never a view of the shared memory). */
+export type MessageBuffer = Buffer<ArrayBuffer>;
+
 export interface Datagram {
-  msg: Buffer;
+  msg: MessageBuffer;
   rinfo: RemoteInfo;
 }
 
@@ -126,7 +133,7 @@ export interface BindOptions {
   fd?: number;
 }
 
-type SendCallback = (error: Error | null, bytes?: number) => void;
+type SendCallback = (error: Error | null, bytes: number) => void;
 type SendData = string | ArrayBufferView | ReadonlyArray<string | ArrayBufferView>;
 
 // ---- The handle: libuv's uv_udp_t over the socket table ----
@@ -390,7 +397,7 @@ export class UdpSocket extends EventEmitter {
   private waiters: Array<() => void> = [];
 
   /** @internal dp.udp.createSocket makes sockets. */
-  constructor(udp: Udp, type: SocketType | SocketOptions, listener?: (msg: Buffer, rinfo: RemoteInfo) => void) {
+  constructor(udp: Udp, type: SocketType | SocketOptions, listener?: (msg: MessageBuffer, rinfo: RemoteInfo) => void) {
     super();
     let options: SocketOptions | undefined;
     let lookup: SocketOptions['lookup'];
@@ -421,7 +428,7 @@ export class UdpSocket extends EventEmitter {
     this.state = {
       handle,
       // lookup4 / lookup6: an empty address is the loopback one
-      lookup: (address, cb) => look(address || (family === 4 ? '127.0.0.1' : '::1'), family, (err, ip) => cb(err, ip)),
+      lookup: (address, cb) => look(address || (family === 4 ? '127.0.0.1' : '::1'), family as never, (err, ip) => cb(err, ip)),
       bindState: BIND_UNBOUND,
       connectState: CONNECT_DISCONNECTED,
       queue: undefined,
@@ -901,7 +908,7 @@ export class Udp {
    * node:dgram's createSocket. A bound function, so `const { createSocket } = dp.udp` stands in for
    * `import { createSocket } from 'node:dgram'`.
    */
-  readonly createSocket = (type: SocketType | SocketOptions, listener?: (msg: Buffer, rinfo: RemoteInfo) => void): UdpSocket =>
+  readonly createSocket = (type: SocketType | SocketOptions, listener?: (msg: MessageBuffer, rinfo: RemoteInfo) => void): UdpSocket =>
     new UdpSocket(this, type, listener);
 
   /** node:dgram's Socket class (instanceof checks). */
@@ -950,7 +957,7 @@ export class Udp {
     const v6 = h.family === 6;
     const out: Datagram[] = [];
     for (const d of this.backend().recv(h.fd, max)) {
-      const msg = Buffer.from(d.data.buffer, d.data.byteOffset, d.data.byteLength);
+      const msg = Buffer.from(d.data.buffer as ArrayBuffer, d.data.byteOffset, d.data.byteLength);
       out.push({ msg, rinfo: { address: d.address, family: v6 ? 'IPv6' : 'IPv4', port: d.port, size: msg.length } });
     }
     return out;
@@ -1014,3 +1021,12 @@ export class Udp {
     return work;
   }
 }
+
+/**
+ * A compile-time proof that node:dgram's types take dp.udp's: the defaults must satisfy the constraints,
+ * so `const { createSocket } = dp.udp` stands in for node:dgram's in typed code too.
+ */
+export type DgramCompatible<
+  C extends typeof import('node:dgram').createSocket = Udp['createSocket'],
+  S extends import('node:dgram').Socket = UdpSocket,
+> = [C, S];

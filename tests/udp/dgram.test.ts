@@ -74,8 +74,8 @@ function wxdpEnv(): Env {
       b = await Datapath.create();
       const da = a.addDevice({ name: 'w0', mac: '02:00:00:00:0a:01' });
       const db = b.addDevice({ name: 'w0', mac: '02:00:00:00:0b:01' });
-      for (const line of ['link set w0 up', 'addr add 192.0.2.1/24 dev w0', 'addr add 2001:db8::1/64 dev w0 nodad']) a.ip(line);
-      for (const line of ['link set w0 up', 'addr add 192.0.2.2/24 dev w0', 'addr add 2001:db8::2/64 dev w0 nodad']) b.ip(line);
+      for (const line of ['link set lo up', 'link set w0 up', 'addr add 192.0.2.1/24 dev w0', 'addr add 2001:db8::1/64 dev w0 nodad']) a.ip(line);
+      for (const line of ['link set lo up', 'link set w0 up', 'addr add 192.0.2.2/24 dev w0', 'addr add 2001:db8::2/64 dev w0 nodad']) b.ip(line);
       wire = Datapath.wire(a, da, b, db, process.env.WIRE_LOG ? { tap: (f, from) => console.log('WIRE', performance.now().toFixed(0), from, f.length, Buffer.from(f.subarray(12, 14)).toString('hex')) } : {});
       Poller.of(a).kick();
       Poller.of(b).kick();
@@ -366,6 +366,39 @@ describe.each(ENVS)('$name', (env) => {
       expect((await got)[1]).toEqual({ address: `::ffff:${env.a.v4}`, family: 'IPv6', port: s4.address().port, size: 4 });
     });
 
+    it('without an address, send and connect go to the loopback address (127.0.0.1, ::1) of the sending host', async () => {
+      const r = await bound('a', 'udp4', 0, '0.0.0.0');
+      const s = await bound('a');
+      let got = message(r);
+      s.send('lo', r.address().port);
+      expect((await got)[1]).toMatchObject({ address: '127.0.0.1', family: 'IPv4', port: s.address().port });
+      const r6 = await bound('a', 'udp6', 0, '::');
+      const c6 = make('a', 'udp6');
+      c6.connect(r6.address().port);
+      await once(c6, 'connect');
+      expect(c6.remoteAddress()).toEqual({ address: '::1', family: 'IPv6', port: r6.address().port });
+      got = message(r6);
+      c6.send('lo6');
+      expect((await got)[1]).toMatchObject({ address: '::1', family: 'IPv6', port: c6.address().port });
+    });
+
+    it('an unconnected socket is not told that the port was unreachable (no error); its next datagram goes as before', async () => {
+      const gone = await bound('b', 'udp4', 0, env.b.v4);
+      const deadPort = gone.address().port;
+      gone.close();
+      const r = await bound('b', 'udp4', 0, env.b.v4);
+      const s = await bound('a', 'udp4', 0, env.a.v4);
+      const errors: Error[] = [];
+      s.on('error', (e) => errors.push(e));
+      r.on('message', (m, rinfo) => r.send(m, rinfo.port, rinfo.address));
+      const back = message(s);
+      s.send('lost', deadPort, env.b.v4);
+      s.send('echo', r.address().port, env.b.v4);
+      // the echo comes back after whatever the first datagram caused (one path, in order)
+      expect((await back)[0].toString()).toBe('echo');
+      expect(errors).toEqual([]);
+    });
+
     it('messages arrive in the order sent', async () => {
       const r = await bound('b', 'udp4', 0, env.b.v4);
       const s = await bound('a');
@@ -405,6 +438,18 @@ describe.each(ENVS)('$name', (env) => {
       other.send('intruder', s.address().port, env.a.v4);
       r.send('peer', s.address().port, env.a.v4);
       expect((await back)[0].toString()).toBe('peer');
+    });
+
+    it('IPv6: connect, remoteAddress and the source address the route gives', async () => {
+      const r = await bound('b', 'udp6', 0, env.b.v6);
+      const s = make('a', 'udp6');
+      s.connect(r.address().port, env.b.v6);
+      await once(s, 'connect');
+      expect(s.remoteAddress()).toEqual({ address: env.b.v6, family: 'IPv6', port: r.address().port });
+      expect(s.address()).toMatchObject({ address: env.a.v6, family: 'IPv6' });
+      const got = message(r);
+      s.send('v6');
+      expect((await got)[1]).toEqual({ address: env.a.v6, family: 'IPv6', port: s.address().port, size: 2 });
     });
 
     it('a connected socket refuses an address (ERR_SOCKET_DGRAM_IS_CONNECTED), a second connect too', async () => {

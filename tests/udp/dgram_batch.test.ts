@@ -193,6 +193,21 @@ describe('what node on loopback cannot show', () => {
     expect(() => s.addMembership('')).toThrow(expect.objectContaining({ code: 'ERR_MISSING_ARGS', message: 'The "multicastAddress" argument must be specified' }));
   });
 
+  it('reusePort (node 22.12+): sockets that all set it share a port, one that does not is refused', async () => {
+    const first = b.udp.createSocket({ type: 'udp4', reusePort: true });
+    const second = b.udp.createSocket({ type: 'udp4', reusePort: true });
+    const third = b.udp.createSocket('udp4');
+    open.push(first, second, third);
+    first.bind(0, '192.0.2.2');
+    await once(first, 'listening');
+    const port = first.address().port;
+    second.bind(port, '192.0.2.2');
+    await once(second, 'listening');
+    third.bind(port, '192.0.2.2');
+    const [e] = await once(third, 'error');
+    expect(e).toMatchObject({ code: 'EADDRINUSE', syscall: 'bind', message: `bind EADDRINUSE 192.0.2.2:${port}` });
+  });
+
   it('const { createSocket } = dp.udp stands in for node:dgram\'s', async () => {
     const { createSocket, Socket } = b.udp;
     const r = createSocket('udp4', () => undefined);
