@@ -12,16 +12,21 @@
 //    receive → udp_rcv → lookup (hash2, reuseport group) → the socket's queue.
 //    The reader: every 16 rounds (1024 datagrams) the queues are drained as an application would —
 //    sk_ready lists the sockets with datagrams, sk_recv_batch empties each (copies out, frees the frame
-//    held in the queue) — so no socket comes near its SO_RCVBUF (212992 bytes ≈ 300 such datagrams;
-//    the hottest socket gets well under 200 per drain) and the pool never runs dry: the row measures the
-//    demux, not drops (Udp:RcvbufErrors is checked to stay 0; `delivered` counts what the reader got).
+//    held in the queue) — and every socket's SO_RCVBUF is 4 MiB (net.core.rmem_default, as a busy
+//    UDP service raises it; a queued datagram is charged its frame's truesize, 4352 bytes, so the
+//    default 212992 holds 48 and one round from one source gives one member 64): no socket comes near
+//    its limit (the hottest gets a few hundred per drain of ~960 it may hold) and the sockets' share of
+//    the UMEM (half of 4096 frames) is never reached: the row measures the demux, not drops
+//    (Udp:RcvbufErrors is checked to stay 0; `delivered` counts what the reader got).
 //    The reader runs on the same core between samples of 16 rounds, untimed there and timed on its own
 //    (reader ns: its cost per datagram, shown apart — a kernel socket's reader runs on another core).
 //    Times are medians of ~100 µs samples (bench/rate.ts medianNsPerPacket): on this shared machine a
 //    window's total counts other processes' turns, a short sample rarely does. The generator (a NIC's
 //    DMA here, not the data path's work) is timed apart in the same rounds, as bench/forward.ts does:
 //    `data path` is the round without it, and the target is judged on it.
-//    Baseline: wxdp's XDP_DROP (programs/xdp_pass_drop.o) through the same generators, ring and poll.
+//    Baselines: wxdp's XDP_DROP (programs/xdp_pass_drop.o) through the same generators, ring and poll;
+//    and the stack without L4 — the 10-socket row's frames with UDP taken and freed after IP local
+//    delivery (PH_CONSUME), so `L4 ns` is what the UDP checks, lookup, selection and enqueue add.
 //    Target (issue 11): ≥ 25 Mpps per core.
 //
 // 2. Delivery to JavaScript. One socket; the same generator feeds it 64 frames a round and the poll
@@ -55,7 +60,12 @@ import { Poller } from '../src/control/poller.js';
 import { projectRoot } from './project_root.js';
 import { medianNsPerPacket } from './rate.js';
 
-export type DemuxPath = 'stack' | 'stack+pass' | 'xdp drop';
+const AF_INET = 2;
+const IPPROTO_UDP = 17;
+/** assembly/net/local.ts's handler that takes a datagram and frees it, delivered (no L4). */
+const PH_CONSUME = 4;
+
+export type DemuxPath = 'stack' | 'stack+pass' | 'xdp drop' | 'stack no L4';
 
 export interface UdpDemuxRow {
   path: DemuxPath;
@@ -79,6 +89,8 @@ export interface UdpDemuxRow {
   delivered: number | null;
   /** dataPathMpps ÷ wxdp's XDP_DROP data-path Mpps through the same generators, ring and poll (same run). */
   ofXdpOnly: number | null;
+  /** dataPathNs − the no-L4 baseline's: the UDP checks, socket lookup, reuseport selection and enqueue. */
+  l4Ns: number | null;
   target: number | null;
   note?: string;
 }
@@ -130,6 +142,8 @@ const SOURCES = 16;
 const BASE_PORT = 10000;
 const SRC_PORT = 40000;
 const DRAIN_EVERY = 16;
+/** SO_RCVBUF of the bench's sockets: 963 datagrams of 64 bytes at 4352 bytes of truesize each. */
+const RCVBUF = 4 << 20;
 const HASH_SECRET = 0x5eed1234;
 const SEED = 0x5eed;
 const LOCAL = '203.0.113.1';
@@ -171,6 +185,7 @@ async function demuxSide(sockets: number, flows = 1): Promise<DemuxSide> {
   if (sockets > 0) {
     const t = dp.socketTable;
     t.setHashSecret(HASH_SECRET);
+    t.setRmem({ default: RCVBUF, max: RCVBUF });
     let made = 0;
     for (let p = 0; p < ports; p++) {
       for (let i = 0; i < group && made < sockets; i++, made++) {
@@ -275,56 +290,65 @@ function demuxRate(side: DemuxSide, seconds: number, withReader: boolean): { ns:
 }
 
 export function demuxLabel(r: { path: DemuxPath; sockets: number }): string {
-  return r.path === 'xdp drop' ? 'xdp drop (baseline)' : `${r.path} ${r.sockets >= 1000 ? `${r.sockets / 1000}k` : r.sockets} sockets`;
+  if (r.path === 'xdp drop') return 'xdp drop (baseline)';
+  if (r.path === 'stack no L4') return 'stack without L4 (baseline)';
+  return `${r.path} ${r.sockets >= 1000 ? `${r.sockets / 1000}k` : r.sockets} sockets`;
 }
+
+const baseline = (p: DemuxPath) => p === 'xdp drop' || p === 'stack no L4';
 
 async function runDemux(opts: UdpBenchOptions, seconds: number): Promise<UdpDemuxRow[]> {
   const log = opts.log;
   const counts = [10, 10_000, 100_000];
-  const specs: Array<{ path: DemuxPath; sockets: number }> = [{ path: 'xdp drop', sockets: 0 }];
+  const specs: Array<{ path: DemuxPath; sockets: number }> = [{ path: 'xdp drop', sockets: 0 }, { path: 'stack no L4', sockets: 10 }];
   for (const n of counts) for (const path of ['stack', 'stack+pass'] as const) specs.push({ path, sockets: n });
-  const picked = specs.filter((s) => !opts.only || s.path === 'xdp drop' || demuxLabel(s).includes(opts.only));
+  const picked = specs.filter((s) => !opts.only || baseline(s.path) || demuxLabel(s).includes(opts.only));
   const rows: UdpDemuxRow[] = [];
   let dropMpps: number | null = null;
+  let noL4Ns: number | null = null;
   let side: DemuxSide | undefined;
   for (const s of picked) {
     log?.(`  ${demuxLabel(s)}…\n`);
     const row: UdpDemuxRow = {
       path: s.path, sockets: s.sockets, group: 0, ports: 0, mpps: null, nsPerPacket: null, generatorNs: null, dataPathNs: null, dataPathMpps: null,
-      readerNs: null, delivered: null, ofXdpOnly: null, target: s.path === 'xdp drop' ? null : TARGET.demuxMpps,
+      readerNs: null, delivered: null, ofXdpOnly: null, l4Ns: null, target: baseline(s.path) ? null : TARGET.demuxMpps,
     };
     const notes: string[] = [];
     try {
-      if (side === undefined || (s.path !== 'xdp drop' && side.dp.socketTable.count !== s.sockets)) {
+      if (side === undefined || s.path === 'stack no L4' || (s.path !== 'xdp drop' && side.dp.socketTable.count !== s.sockets)) {
         side = undefined; // one socket set at a time: the previous one's memory goes
         // the baseline's generators draw over as many ports as the largest row, so it writes the same frames
         side = await demuxSide(s.sockets, s.path === 'xdp drop' ? Math.ceil(counts[counts.length - 1]! / GROUP) : 1);
       }
       row.group = s.path === 'xdp drop' ? 0 : side.group;
       row.ports = side.ports;
-      if (s.path === 'stack') side.eth0.detachXdp();
+      // the baseline of the L4 part: UDP taken and freed after IP local delivery (local.ts PH_CONSUME), not demuxed
+      if (s.path === 'stack no L4') (side.dp.fastPath.exports as unknown as { net_proto_set(f: number, p: number, h: number): number }).net_proto_set(AF_INET, IPPROTO_UDP, PH_CONSUME);
+      if (s.path === 'stack' || s.path === 'stack no L4') side.eth0.detachXdp();
       else {
         const obj = await side.dp.loadObject(join(projectRoot(), DROP_OBJECT));
         side.eth0.attachXdp(obj.program(s.path === 'xdp drop' ? 'xdp_drop' : 'xdp_pass'));
       }
-      const r = demuxRate(side, seconds, s.path !== 'xdp drop');
+      const r = demuxRate(side, seconds, !baseline(s.path));
       row.nsPerPacket = r.ns;
       row.mpps = 1000 / r.ns;
       row.generatorNs = r.generatorNs;
       row.dataPathNs = Math.max(r.ns - r.generatorNs, 0.1);
       row.dataPathMpps = 1000 / row.dataPathNs;
       if (s.path === 'xdp drop') dropMpps = row.dataPathMpps;
+      else if (s.path === 'stack no L4') noL4Ns = row.dataPathNs;
       else {
         row.readerNs = r.readerNs;
         row.delivered = r.delivered;
         if (r.rcvbufErrors > 0) notes.push(`${r.rcvbufErrors} Udp:RcvbufErrors`);
         if (r.delivered < 0.99) notes.push(`only ${(r.delivered * 100).toFixed(1)}% delivered`);
       }
-      if (s.path === 'xdp drop') side = undefined;
+      if (baseline(s.path)) side = undefined;
     } catch (e) {
       notes.push((e as Error).message.split('\n')[0]!);
     }
     if (row.dataPathMpps !== null && dropMpps !== null && s.path !== 'xdp drop') row.ofXdpOnly = row.dataPathMpps / dropMpps;
+    if (row.dataPathNs !== null && noL4Ns !== null && !baseline(s.path)) row.l4Ns = row.dataPathNs - noL4Ns;
     if (notes.length) row.note = notes.join('; ');
     rows.push(row);
     log?.(`    ${row.dataPathMpps === null ? 'n/a' : `${row.dataPathMpps.toFixed(2)} Mpps (data path)`}${row.note ? ` (${row.note})` : ''}\n`);
@@ -341,9 +365,11 @@ async function jsSide() {
   dp.ip('link set dev eth0 up');
   dp.ip(`addr add ${LOCAL}/24 dev eth0`);
   const poller = Poller.of(dp, { clock: 'manual' });
+  dp.socketTable.setRmem({ max: RCVBUF });
   const sock = dp.udp.createSocket('udp4');
   sock.bind(BASE_PORT, LOCAL);
   await once(sock, 'listening');
+  sock.setRecvBufferSize(RCVBUF); // a round's 64 datagrams (4352 bytes of truesize each) exceed the default 212992
   const gen = new PacketGenerator(dp.fastPath, {
     template: { l3: 'ipv4', l4: 'udp', dstMac: MAC.eth0, srcMac: MAC.peer, srcIp: '198.51.100.10', dstIp: LOCAL, srcPort: SRC_PORT, dstPort: BASE_PORT },
     size: 64,
@@ -640,22 +666,23 @@ export function formatUdpTable(r: UdpBenchResult): string {
   if (r.demux.length) {
     out.push(
       table(
-        ['demux row', 'groups × size', 'Mpps', 'ns/pkt', 'generator ns', 'data path ns', 'data path Mpps', 'reader ns/dgram', 'delivered', 'of XDP-only', 'target (data path)', 'note'],
+        ['demux row', 'groups × size', 'Mpps', 'ns/pkt', 'generator ns', 'data path ns', 'data path Mpps', 'L4 ns', 'reader ns/dgram', 'delivered', 'of XDP-only', 'target (data path)', 'note'],
         r.demux.map((x) => [
           demuxLabel(x),
-          x.path === 'xdp drop' ? '-' : `${x.ports} × ${x.group}`,
+          baseline(x.path) ? '-' : `${x.ports} × ${x.group}`,
           f(x.mpps, 2),
           f(x.nsPerPacket),
           f(x.generatorNs),
           f(x.dataPathNs),
           f(x.dataPathMpps, 2),
+          f(x.l4Ns),
           f(x.readerNs),
           pct(x.delivered),
           f(x.ofXdpOnly, 2),
           x.target === null ? '' : `≥ ${x.target}: ${x.dataPathMpps === null ? 'n/a' : x.dataPathMpps >= x.target ? 'met' : 'NOT met'}`,
           x.note ?? '',
         ]),
-        10,
+        11,
       ),
     );
   }
@@ -692,7 +719,9 @@ udp_rcv → socket queue, bursts of 64; medians of samples of 16 rounds. ns/pkt:
 ns: the generator writing the frames into the RX ring (a NIC's work), timed apart; data path ns = ns/pkt −
 generator ns (the target is judged on it). The reader is outside both: it drains every queue each 1024
 frames (sk_ready + sk_recv_batch from JS: reader ns/dgram) so no queue nears SO_RCVBUF.
-of XDP-only: data path Mpps ÷ XDP_DROP's, through the same generators, ring and poll (same run).
+of XDP-only: data path Mpps ÷ XDP_DROP's, through the same generators, ring and poll (same run). L4 ns: data
+path ns over the stack without L4 (the same frames up to IP local delivery, UDP then freed): the UDP checks,
+the socket lookup, the reuseport selection and the enqueue.
 to JS: datagrams per second reaching JavaScript — wxdp: generator, poll, stack and the API ('message'
 events / receiveBatch(64) results / for-await items); node:dgram: 'message' events on 127.0.0.1 from a
 node:dgram sender in a worker thread blasting a bounded count (delivered: what the kernel did not drop),

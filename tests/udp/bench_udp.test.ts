@@ -14,22 +14,25 @@ describe.skipIf(!wasm)('wxdp bench udp', () => {
   let r: UdpBenchResult;
   beforeAll(async () => {
     r = await runUdpBench({ quick: true });
-  }, 180_000);
+  }, 300_000);
 
-  it('demuxes to queues of 10 / 10k / 100k sockets in reuseport groups of 16, with and without XDP_PASS, beside XDP_DROP', () => {
+  it('demuxes to queues of 10 / 10k / 100k sockets in reuseport groups of 16, with and without XDP_PASS, beside XDP_DROP and the stack without L4', () => {
     expect(r.demux.map(demuxLabel)).toEqual([
       'xdp drop (baseline)',
+      'stack without L4 (baseline)',
       'stack 10 sockets', 'stack+pass 10 sockets',
       'stack 10k sockets', 'stack+pass 10k sockets',
       'stack 100k sockets', 'stack+pass 100k sockets',
     ]);
     expect(r.demux.map((x) => [x.sockets, x.ports, x.group])).toEqual([
-      [0, 6250, 0], [10, 1, 10], [10, 1, 10], [10_000, 625, 16], [10_000, 625, 16], [100_000, 6250, 16], [100_000, 6250, 16],
+      [0, 6250, 0], [10, 1, 10], [10, 1, 10], [10, 1, 10], [10_000, 625, 16], [10_000, 625, 16], [100_000, 6250, 16], [100_000, 6250, 16],
     ]);
-    const drop = r.demux[0]!;
+    const [drop, noL4] = [r.demux[0]!, r.demux[1]!];
     expect(drop.mpps).toBeGreaterThan(0);
     expect(drop.delivered).toBeNull();
-    for (const row of r.demux.slice(1)) {
+    expect(noL4.mpps).toBeGreaterThan(0);
+    expect([noL4.delivered, noL4.l4Ns, noL4.target, noL4.note]).toEqual([null, null, null, undefined]);
+    for (const row of r.demux.slice(2)) {
       expect(row.note, demuxLabel(row)).toBeUndefined(); // no Udp:RcvbufErrors, nothing lost
       expect(row.delivered).toBe(1); // every generated frame was taken off a socket queue by the reader
       expect(row.mpps! * row.nsPerPacket!).toBeCloseTo(1000, 6);
@@ -38,6 +41,7 @@ describe.skipIf(!wasm)('wxdp bench udp', () => {
       expect(row.dataPathNs).toBeCloseTo(Math.max(row.nsPerPacket! - row.generatorNs!, 0.1), 9);
       expect(row.dataPathMpps! * row.dataPathNs!).toBeCloseTo(1000, 6);
       expect(row.ofXdpOnly).toBeCloseTo(row.dataPathMpps! / drop.dataPathMpps!, 9);
+      expect(row.l4Ns).toBeCloseTo(row.dataPathNs! - noL4.dataPathNs!, 9);
       expect(row.target).toBe(25);
     }
   });
@@ -70,9 +74,10 @@ describe.skipIf(!wasm)('wxdp bench udp', () => {
 
   it('prints three tables with the targets judged', () => {
     const t = formatUdpTable(r);
-    expect(t).toMatch(/^demux row +groups × size +Mpps +ns\/pkt +generator ns +data path ns +data path Mpps +reader ns\/dgram +delivered +of XDP-only +target \(data path\) +note$/m);
-    expect(t).toMatch(/^xdp drop \(baseline\) +- +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +n\/a +n\/a +n\/a$/m);
-    expect(t).toMatch(/^stack 100k sockets +6250 × 16 +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +100\.0% +[\d.]+ +≥ 25: (met|NOT met)$/m);
+    expect(t).toMatch(/^demux row +groups × size +Mpps +ns\/pkt +generator ns +data path ns +data path Mpps +L4 ns +reader ns\/dgram +delivered +of XDP-only +target \(data path\) +note$/m);
+    expect(t).toMatch(/^xdp drop \(baseline\) +- +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +n\/a +n\/a +n\/a +n\/a$/m);
+    expect(t).toMatch(/^stack without L4 \(baseline\) +- +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +n\/a +n\/a +n\/a +[\d.]+$/m);
+    expect(t).toMatch(/^stack 100k sockets +6250 × 16 +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +-?[\d.]+ +[\d.]+ +100\.0% +[\d.]+ +≥ 25: (met|NOT met)$/m);
     expect(t).toMatch(/^to JS +datagrams\/s +delivered +vs node:dgram +target +note$/m);
     expect(t).toMatch(/^receiveBatch +[\d,]+ +100\.0% +[\d.]+× +≥ 10×: (met|NOT met)$/m);
     expect(t).toMatch(/^node:dgram +[\d,]+ +[\d.]+% +1\.0×$/m);
@@ -100,6 +105,7 @@ describe.skipIf(!wasm)('the wxdp bench udp command', () => {
     expect(await main(['bench', 'udp', '--quick', '--only', 'stack 10 sockets'], { out: (s) => (out += s), err: (s) => (err += s) })).toBe(0);
     expect(out).toMatch(/^wxdp udp bench — /);
     expect(out).toMatch(/^xdp drop \(baseline\) /m);
+    expect(out).toMatch(/^stack without L4 \(baseline\) /m);
     expect(out).toMatch(/^stack 10 sockets +1 × 10 /m);
     expect(out).not.toMatch(/^stack\+pass /m);
     expect(out).toContain("of XDP-only: data path Mpps ÷ XDP_DROP's");
