@@ -174,12 +174,18 @@ interface DemuxSide {
   ports: number;
 }
 
-/** A Datapath with eth0 at 203.0.113.1/24 and `sockets` sockets in reuseport groups (none for the baseline). */
-async function demuxSide(sockets: number, flows = 1): Promise<DemuxSide> {
+/** A Datapath with eth0 (one queue, rings of 256) up at 203.0.113.1/24: every part's host. */
+async function host(): Promise<{ dp: Datapath; eth0: Device }> {
   const dp = await Datapath.create({ umemFrames: UMEM_FRAMES });
   const eth0 = dp.addDevice({ name: 'eth0', mac: MAC.eth0, ringSize: 256 });
   dp.ip('link set dev eth0 up');
   dp.ip(`addr add ${LOCAL}/24 dev eth0`);
+  return { dp, eth0 };
+}
+
+/** A Datapath with eth0 at 203.0.113.1/24 and `sockets` sockets in reuseport groups (none for the baseline). */
+async function demuxSide(sockets: number, flows = 1): Promise<DemuxSide> {
+  const { dp, eth0 } = await host();
   const group = Math.max(1, Math.min(GROUP, sockets));
   const ports = sockets === 0 ? flows : Math.ceil(sockets / group);
   if (sockets > 0) {
@@ -360,10 +366,7 @@ async function runDemux(opts: UdpBenchOptions, seconds: number): Promise<UdpDemu
 
 /** One dp.udp socket on 203.0.113.1:BASE_PORT and a generator of 64-byte datagrams to it. */
 async function jsSide() {
-  const dp = await Datapath.create({ umemFrames: UMEM_FRAMES });
-  const eth0 = dp.addDevice({ name: 'eth0', mac: MAC.eth0, ringSize: 256 });
-  dp.ip('link set dev eth0 up');
-  dp.ip(`addr add ${LOCAL}/24 dev eth0`);
+  const { dp, eth0 } = await host();
   const poller = Poller.of(dp, { clock: 'manual' });
   dp.socketTable.setRmem({ max: RCVBUF });
   const sock = dp.udp.createSocket('udp4');
@@ -512,10 +515,7 @@ async function nodeDgram(count: number): Promise<{ recvPerSec: number; delivered
 // ---- 3. The send path ----
 
 async function sendSide() {
-  const dp = await Datapath.create({ umemFrames: UMEM_FRAMES });
-  const eth0 = dp.addDevice({ name: 'eth0', mac: MAC.eth0, ringSize: 256 });
-  dp.ip('link set dev eth0 up');
-  dp.ip(`addr add ${LOCAL}/24 dev eth0`);
+  const { dp, eth0 } = await host();
   dp.ip(`neigh add ${PEER} lladdr ${MAC.peer} dev eth0 nud permanent`);
   Poller.of(dp, { clock: 'manual' });
   return { dp, eth0 };
