@@ -169,17 +169,6 @@ export class Poller {
     return total;
   }
 
-  /** Run until a run finds nothing to do (at most `maxRuns` runs). Returns the work done. */
-  drain(maxRuns = 1000): number {
-    let total = 0;
-    for (let i = 0; i < maxRuns; i++) {
-      const n = this.run();
-      total += n;
-      if (n === 0 && !this.immediate) break;
-    }
-    return total;
-  }
-
   /** The stack's next timer (ms on its clock), -1 when none is armed. */
   nextTimer(): number {
     const x = this.dp.fastPath.exports as unknown as TimerExports;

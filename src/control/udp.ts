@@ -40,16 +40,9 @@ import {
 } from './dgram_errors.js';
 import { Poller } from './poller.js';
 import { socketBackend } from './udp_backend.js';
+import { SOCKET_ERRNO } from './sockets.js';
 
 // ---- What the socket table offers (part A's SocketTable; addresses as 16 bytes, abi.ts's way) ----
-
-/** A datagram taken off a receive queue. */
-export interface RecvDatagram {
-  data: Uint8Array;
-  /** The sender as the socket sees it (an IPv4 sender of a dual-stack socket as ::ffff:a.b.c.d). */
-  address: string;
-  port: number;
-}
 
 /** Socket options the handle sets (the backend maps them to the kernel's, per family). */
 export type SockOpt = 'reuseaddr' | 'reuseport' | 'ipv6only' | 'broadcast' | 'ttl' | 'mcttl' | 'mcloop' | 'rcvbuf' | 'sndbuf';
@@ -69,23 +62,20 @@ export interface SocketBackend {
   peer(id: number): AddressInfo | undefined;
   /** One datagram (`address` undefined: to the connected peer). Bytes sent or -errno. */
   send(id: number, data: Uint8Array, address: string | undefined, port: number): number;
-  /** Up to `max` queued datagrams (fewer, or none, when the queue has fewer). */
-  recv(id: number, max: number): RecvDatagram[];
+  /**
+   * Up to `max` queued datagrams, oldest first, each handed to `each` (its bytes a Buffer of its own,
+   * the sender as the socket sees it: an IPv4 sender of a dual-stack socket as ::ffff:a.b.c.d).
+   * Returns how many.
+   */
+  recv(id: number, max: number, each: (msg: MessageBuffer, address: string, port: number) => void): number;
   /** Sockets with new datagrams or a pending error since the last call. */
   ready(): number[];
   /** The pending error (positive errno) or 0, cleared. */
   takeError(id: number): number;
 }
 
-// ---- Errnos (Linux; libuv reports -errno) ----
-
-const EBADF = 9;
-const EINVAL = 22;
-const ENOTCONN = 107;
-const EISCONN = 106;
-const EDESTADDRREQ = 89;
-const ENOPROTOOPT = 92;
-const EOPNOTSUPP = 95;
+// Errnos: Linux's (libuv reports -errno).
+const { EBADF, EINVAL, ENOTCONN, EISCONN, EDESTADDRREQ, ENOPROTOOPT, EOPNOTSUPP } = SOCKET_ERRNO as Record<string, number>;
 
 // ---- Public types ----
 
@@ -415,6 +405,8 @@ export class UdpSocket extends EventEmitter {
     }
     if (lookup !== undefined && typeof lookup !== 'function') throw invalidArgType('lookup', 'of type function', lookup);
     if (t !== 'udp4' && t !== 'udp6') throw errSocketBadType();
+    // A build without the socket table says so here, not from inside a later bind's callback.
+    udp.backend();
     this.type = t;
     const family = t === 'udp4' ? 4 : 6;
     const look = lookup ?? (dnsLookup as unknown as NonNullable<SocketOptions['lookup']>);
@@ -917,7 +909,6 @@ export class Udp {
   /** @internal The socket table (throws when this build has none). */
   backend(): SocketBackend {
     if (this.be) return this.be;
-    this.dp.stack;
     const be = socketBackend(this.dp);
     if (!be) throw new WxdpError('USAGE', 'UDP sockets need the socket table (assembly/net/sock.ts, src/control/sockets.ts), which this build does not have');
     this.be = be;
@@ -954,12 +945,9 @@ export class Udp {
 
   /** @internal Datagrams of a handle's queue as node gives them: a Buffer each, rinfo {address, family, port, size}. */
   receive(h: UdpHandle, max: number): Datagram[] {
-    const v6 = h.family === 6;
+    const family = h.family === 6 ? 'IPv6' : 'IPv4';
     const out: Datagram[] = [];
-    for (const d of this.backend().recv(h.fd, max)) {
-      const msg = Buffer.from(d.data.buffer as ArrayBuffer, d.data.byteOffset, d.data.byteLength);
-      out.push({ msg, rinfo: { address: d.address, family: v6 ? 'IPv6' : 'IPv4', port: d.port, size: msg.length } });
-    }
+    this.backend().recv(h.fd, max, (msg, address, port) => out.push({ msg, rinfo: { address, family, port, size: msg.length } }));
     return out;
   }
 

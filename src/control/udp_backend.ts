@@ -13,10 +13,10 @@ import { AF_INET, AF_INET6 } from '../runtime/net_abi.js';
 import { ipv4Text, ipv6Text } from './addresses.js';
 import type { Datapath } from './datapath.js';
 import { RM_SIZE, SOCKET_ERRNO, SocketError, type SocketOption, type SocketTable } from './sockets.js';
-import type { AddressInfo, RecvDatagram, SockOpt, SocketBackend } from './udp.js';
+import type { AddressInfo, MessageBuffer, SockOpt, SocketBackend } from './udp.js';
 import { UdpSendError, UdpSender } from './udp_send.js';
 
-const ENOPROTOOPT = 92;
+const ENOPROTOOPT = SOCKET_ERRNO.ENOPROTOOPT!;
 /** sock.ts's RM_* offsets. */
 const RM_FAMILY = 0;
 const RM_PORT = 2;
@@ -126,30 +126,33 @@ class TableBackend implements SocketBackend {
     return this.call(() => this.sender.send(id, data, address === undefined ? undefined : { address, port }, this.v6.has(id) ? AF_INET6 : AF_INET));
   }
 
-  recv(id: number, max: number): RecvDatagram[] {
+  recv(id: number, max: number, each: (msg: MessageBuffer, address: string, port: number) => void): number {
     if (this.scratch === 0) {
       this.scratch = this.x.arena_alloc(BATCH * RM_SIZE + BUF_SIZE, 64) >>> 0;
       if (this.scratch === 0) throw new Error(`dp.udp's receive area: ENOMEM: ${this.dp.memory.limitReached()}`);
     }
     const meta = this.scratch;
     const buf = meta + BATCH * RM_SIZE;
-    const out: RecvDatagram[] = [];
-    while (out.length < max) {
-      const n = this.x.sk_recv_batch(id, Math.min(max - out.length, BATCH), buf, BUF_SIZE, meta);
+    let got = 0;
+    while (got < max) {
+      const n = this.x.sk_recv_batch(id, Math.min(max - got, BATCH), buf, BUF_SIZE, meta);
       if (n <= 0) break;
       const mem = this.dp.memory.bytes();
       const v = new DataView(mem.buffer);
       const lastM = meta + (n - 1) * RM_SIZE;
       const used = Math.min(BUF_SIZE, v.getUint32(lastM + RM_OFF, true) + v.getUint32(lastM + RM_LEN, true));
-      const copy = mem.slice(buf, buf + used);
+      // one Buffer of its own per batch (not pooled, not shared); each datagram a Buffer over it
+      const copy = Buffer.allocUnsafeSlow(used);
+      copy.set(mem.subarray(buf, buf + used));
       for (let i = 0; i < n; i++) {
         const m = meta + i * RM_SIZE;
         const off = v.getUint32(m + RM_OFF, true);
         const len = Math.min(v.getUint32(m + RM_LEN, true), used - off);
-        out.push({ data: copy.subarray(off, off + len), address: this.senderText(mem, v, m), port: v.getUint16(m + RM_PORT, true) });
+        each(copy.subarray(off, off + len), this.senderText(mem, v, m), v.getUint16(m + RM_PORT, true));
       }
+      got += n;
     }
-    return out;
+    return got;
   }
 
   /** The sender's address as text, formatted once per run of datagrams from the same address. */

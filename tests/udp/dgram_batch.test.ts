@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Datapath } from '../../src/control/datapath.js';
 import { Poller } from '../../src/control/poller.js';
-import type { UdpSocket } from '../../src/control/udp.js';
+import { Udp, type UdpSocket } from '../../src/control/udp.js';
 import type { Wire } from '../../src/control/wire.js';
 
 let a: Datapath;
@@ -206,6 +206,11 @@ describe('what node on loopback cannot show', () => {
     third.bind(port, '192.0.2.2');
     const [e] = await once(third, 'error');
     expect(e).toMatchObject({ code: 'EADDRINUSE', syscall: 'bind', message: `bind EADDRINUSE 192.0.2.2:${port}` });
+  });
+
+  it('a fast path without the socket table: createSocket throws a WxdpError naming what is missing', () => {
+    const bare = { fastPath: { exports: {} } } as unknown as Datapath;
+    expect(() => new Udp(bare).createSocket('udp4')).toThrow(expect.objectContaining({ code: 'USAGE', message: expect.stringMatching(/UDP sockets need the socket table/) }));
   });
 
   it('const { createSocket } = dp.udp stands in for node:dgram\'s', async () => {

@@ -189,6 +189,13 @@ describe('Poller', () => {
     p.configure({ clock: 'manual' });
   });
 
+  it('refuses a clock other than wall or manual and a burst count that is not a positive integer', async () => {
+    const dp = await Datapath.create();
+    expect(() => Poller.of(dp, { clock: 'fast' as 'wall' })).toThrow(/poller clock must be 'wall' or 'manual', not fast/);
+    expect(() => Poller.of(dp).configure({ bursts: 0 })).toThrow(/poller bursts must be a positive integer, not 0/);
+    expect(Poller.of(dp).clock).toBe('wall');
+  });
+
   it('keeps the process alive while held, and not after', async () => {
     const dp = await Datapath.create();
     const p = Poller.of(dp);
