@@ -12,7 +12,7 @@ import { Datapath } from '../src/control/datapath.js';
 import { dataPathExports } from '../src/control/device.js';
 import { PacketGenerator } from '../src/control/pktgen.js';
 import { kernelAvailability, loadKernelObject } from '../src/oracle/index.js';
-import { projectRoot } from './engine.js';
+import { projectRoot } from './project_root.js';
 import { bestNsPerPacket } from './rate.js';
 
 export interface DatapathRow {

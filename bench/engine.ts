@@ -7,8 +7,7 @@
 
 import Benchmark from 'benchmark';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { assemble } from '../src/asm/index.js';
 import { parseConformance } from '../src/conformance/data.js';
@@ -22,6 +21,7 @@ import { writeBpfObject } from '../src/oracle/bpf_object.js';
 import { encode } from '../src/isa/insn.js';
 import { EngineMemory, INPUT_BASE } from '../src/runtime/memory.js';
 import { JitProgram } from '../src/jit/index.js';
+import { projectRoot } from './project_root.js';
 
 interface Io {
   out: (s: string) => void;
@@ -51,18 +51,6 @@ export interface EngineRow {
   jitNsPerInsn: number;
   jitSpeedupOverInterp: number;
   jitOverKernel: number | null;
-}
-
-const here = dirname(fileURLToPath(import.meta.url));
-
-/** The project root, whether running from bench/ (tsx/vitest) or dist/bench/ (compiled). */
-export function projectRoot(): string {
-  let d = here;
-  for (let i = 0; i < 4; i++) {
-    if (existsSync(join(d, 'package.json'))) return d;
-    d = dirname(d);
-  }
-  return resolve(here, '..');
 }
 
 export function conformanceDir(): string {
@@ -333,16 +321,11 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
     }
   }
   if (which === 'udp' || which === 'all') {
-    const { runUdpDemuxBench, formatUdpDemuxTable, UDP_LEGEND } = await import('./udp.js');
-    if (!values.json) io.out('wxdp udp bench — L4 demux to receive queues, 1 core, 64 B datagrams, Zipf over the bound ports; baseline: the stack without L4, same run\n');
-    const rows = await runUdpDemuxBench({ quick: values.quick, log, ...(values.only ? { only: values.only } : {}) });
-    out.udp = rows;
-    if (!values.json) io.out(formatUdpDemuxTable(rows) + UDP_LEGEND);
-    const { runUdpDeliverBench, formatUdpDeliverTable, UDP_DELIVER_LEGEND } = await import('./udp_deliver.js');
-    if (!values.json) io.out("\nwxdp udp bench — delivery to JS: 64 B datagrams to one socket through 'message' and receiveBatch; baseline: node:dgram on loopback, same run\n");
-    const deliver = await runUdpDeliverBench({ quick: values.quick, log });
-    out.udpDeliver = deliver;
-    if (!values.json) io.out(formatUdpDeliverTable(deliver) + UDP_DELIVER_LEGEND);
+    const { runUdpBench, formatUdpTable, UDP_LEGEND } = await import('./udp.js');
+    if (!values.json) io.out("wxdp udp bench — L4 demux to socket queues, delivery to JavaScript, the send path; 1 core, 64 B frames from the wasm packet generator; baselines: wxdp XDP_DROP and node:dgram on loopback, measured in this run\n");
+    const result = await runUdpBench({ quick: values.quick, log, ...(values.only ? { only: values.only } : {}) });
+    out.udp = result;
+    if (!values.json) io.out(formatUdpTable(result) + UDP_LEGEND);
     if (which === 'udp') {
       if (values.json) io.out(JSON.stringify(out, null, 2) + '\n');
       return 0;

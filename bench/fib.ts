@@ -29,7 +29,7 @@ import { parseArgs } from 'node:util';
 import { formatIpv4, formatIpv6, Lpm4Table, Lpm6Table } from '../src/control/lpm.js';
 import { FastPath } from '../src/runtime/fastpath.js';
 import { EngineMemory } from '../src/runtime/memory.js';
-import { projectRoot } from './engine.js';
+import { projectRoot } from './project_root.js';
 
 const MiB = 1 << 20;
 

@@ -41,7 +41,7 @@ import { dataPathExports, type Device } from '../src/control/device.js';
 import { PacketGenerator } from '../src/control/pktgen.js';
 import { kernelAvailability, loadKernelObject, xdpContext, type KernelObject } from '../src/oracle/kernel.js';
 import { Namespaces, netnsAvailability, removeStaleNamespaces, testRunInNamespace, type Netns } from '../src/oracle/netns.js';
-import { projectRoot } from './engine.js';
+import { projectRoot } from './project_root.js';
 import { bestNsPerPacket } from './rate.js';
 
 export type ForwardPath = 'stack' | 'stack+pass' | 'xdp router' | 'xdp drop';

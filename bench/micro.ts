@@ -12,7 +12,7 @@ import Benchmark from 'benchmark';
 import { join } from 'node:path';
 import { Datapath } from '../src/control/datapath.js';
 import { createMap } from '../src/maps/index.js';
-import { projectRoot } from './engine.js';
+import { projectRoot } from './project_root.js';
 
 export interface MicroRow {
   name: string;

@@ -10,7 +10,8 @@ import { Datapath } from '../src/control/datapath.js';
 import { parseObject } from '../src/elf/index.js';
 import { kernelAvailability, loadKernelObject, xdpContext } from '../src/oracle/index.js';
 import type * as Suite from '../scripts/program-suite.mjs';
-import { projectRoot, warmAdaptive } from './engine.js';
+import { warmAdaptive } from './engine.js';
+import { projectRoot } from './project_root.js';
 
 export interface ProgramRow {
   program: string;

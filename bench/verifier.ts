@@ -10,7 +10,7 @@ import { Datapath, verifierMap } from '../src/control/datapath.js';
 import { encode, Ins, Jmp, Alu64, type Insn } from '../src/isa/index.js';
 import { kernelAvailability, writeBpfObject } from '../src/oracle/index.js';
 import { verify } from '../src/verifier/verifier.js';
-import { projectRoot } from './engine.js';
+import { projectRoot } from './project_root.js';
 
 export interface VerifierRow {
   program: string;

@@ -34,8 +34,8 @@ export type ErrorCode =
   | 'ELF_UNSUPPORTED' // valid for libbpf but needs the running kernel (ksym externs, kfunc calls)
   | 'BTF_INVALID' // .BTF / .BTF.ext that is truncated or inconsistent (type id out of range, bad kind)
   | 'PCAP_INVALID' // a pcap or pcapng capture that is truncated or malformed (the message names the byte offset)
-  | 'SOCKET' // a socket call refused: `errno` names the kernel's (EADDRINUSE, EADDRNOTAVAIL, ENETUNREACH…)
   | 'SOCKET_SEND' // a datagram the UDP send path refused (the kernel's errno in `errno`)
+  | 'SOCKET' // a socket call refused: `errno` names the kernel's (EADDRINUSE, EADDRNOTAVAIL, ENETUNREACH…)
   | 'USAGE'; // bad CLI or API arguments
 
 export class WxdpError extends Error {
