@@ -75,6 +75,10 @@ export interface ForwardOptions {
   only?: string;
   /** Override the table size. */
   prefixes?: number;
+  /** false: no kernel rows (no namespace, no 1M-route ip -batch): wxdp's rows and their baseline only. */
+  kernel?: boolean;
+  /** Seconds per row (default 2, --quick 0.5). */
+  seconds?: number;
 }
 
 const OWNER = 'router';
@@ -261,7 +265,7 @@ function kernelMeasure(k: KernelSide, frames: readonly Uint8Array[], calls: numb
 
 // ---- wxdp ----
 
-interface WxdpSide {
+export interface WxdpSide {
   dp: Datapath;
   eth0: Device;
   eth1: Device;
@@ -282,7 +286,7 @@ function collectGarbage(): void {
 }
 
 /** A Datapath forwarding between eth0 and eth1 with the table, `rules` rules and `ecmp`-way routes. */
-async function wxdpSide(prefixes: readonly Prefix[], ecmp: number, log?: (s: string) => void): Promise<WxdpSide> {
+export async function wxdpSide(prefixes: readonly Prefix[], ecmp: number, log?: (s: string) => void): Promise<WxdpSide> {
   const dp = await Datapath.create({ umemFrames: UMEM_FRAMES });
   const eth0 = dp.addDevice({ name: 'eth0', mac: MAC.eth0, ringSize: 256 });
   const eth1 = dp.addDevice({ name: 'eth1', mac: MAC.eth1, ringSize: 256 });
@@ -324,14 +328,14 @@ async function wxdpSide(prefixes: readonly Prefix[], ecmp: number, log?: (s: str
   return { dp, eth0, eth1, gen, ecmp, rules: 0, prefixes: added, ...(cut ? { cut } : {}) };
 }
 
-function wxdpRules(w: WxdpSide, rules: number): void {
+export function wxdpRules(w: WxdpSide, rules: number): void {
   for (let i = w.rules; i > rules; i--) w.dp.ip(`rule del pref ${100 + i - 1}`);
   for (let i = w.rules; i < rules; i++) w.dp.ip(`rule add from 192.0.2.${i + 1}/32 lookup ${1000 + i} pref ${100 + i}`);
   w.rules = rules;
 }
 
 /** Mpps through generate → poll eth0 → eth1 TX done, best of 5 windows after a warm-up; and the share forwarded. */
-function pollRate(w: WxdpSide, seconds: number): { ns: number; forwarded: number } {
+export function pollRate(w: WxdpSide, seconds: number): { ns: number; forwarded: number } {
   const x = dataPathExports(w.dp.fastPath);
   const generate = w.dp.fastPath.exports['dev_rx_generate'] as (dev: number, q: number, g: number, n: number) => number;
   const d0 = w.eth0.address;
@@ -377,12 +381,14 @@ function rowSpecs(): RowSpec[] {
 export async function runForwardBench(opts: ForwardOptions = {}): Promise<ForwardRow[]> {
   const log = opts.log;
   const n = opts.prefixes ?? (opts.quick ? 10_000 : 1_000_000);
-  const seconds = opts.quick ? 0.5 : 2;
+  const seconds = opts.seconds ?? (opts.quick ? 0.5 : 2);
   const calls = opts.quick ? 3 : 20;
-  // --only: the row of that label, else every row whose label contains it; the baseline always runs.
+  // --only: the row of that label, else every row whose label contains it (several: comma-separated);
+  // the baseline always runs.
   const all = rowSpecs();
-  const exact = all.some((s) => rowLabel(s) === opts.only);
-  const specs = all.filter((s) => !opts.only || s.path === 'xdp drop' || (exact ? rowLabel(s) === opts.only : rowLabel(s).includes(opts.only)));
+  const wanted = (opts.only ?? '').split(',').filter((w) => w !== '');
+  const picks = (label: string, w: string) => (all.some((s) => rowLabel(s) === w) ? label === w : label.includes(w));
+  const specs = all.filter((s) => wanted.length === 0 || s.path === 'xdp drop' || wanted.some((w) => picks(rowLabel(s), w)));
   const prefixes = forwardPrefixes(n);
   const root = projectRoot();
 
@@ -391,7 +397,7 @@ export async function runForwardBench(opts: ForwardOptions = {}): Promise<Forwar
   const sampleGen = traffic(sampleDp);
   const samples = Array.from({ length: 8 }, () => sampleGen.next());
 
-  const kernel = specs.some((s) => s.path !== 'xdp drop') ? kernelSide(prefixes, log) : 'not needed';
+  const kernel = opts.kernel === false ? 'not measured (kernel: false)' : specs.some((s) => s.path !== 'xdp drop') ? kernelSide(prefixes, log) : 'not needed';
   const rows: ForwardRow[] = [];
   let dropMpps: number | null = null;
   const sides = new Map<number, WxdpSide | string>();
@@ -490,7 +496,7 @@ export async function runForwardBench(opts: ForwardOptions = {}): Promise<Forwar
 }
 
 /** wxdp's XDP-only rate: the same generator, RX ring and poll, programs/xdp_pass_drop.o's xdp_drop. ns/pkt. */
-async function dropRate(root: string, seconds: number): Promise<number> {
+export async function dropRate(root: string, seconds: number): Promise<number> {
   const dp = await Datapath.create({ umemFrames: UMEM_FRAMES });
   const eth0 = dp.addDevice({ name: 'eth0', mac: MAC.eth0, ringSize: 256 });
   const eth1 = dp.addDevice({ name: 'eth1', mac: MAC.eth1, ringSize: 256 });

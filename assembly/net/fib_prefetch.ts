@@ -2,14 +2,14 @@
 // IPv4 lookup will read is loaded for all of them at once, a level at a time across the burst.
 //
 // Why: a lookup in a full table is a chain of dependent loads — the LPM's direct entry, its node
-// blocks, the prefix record, its alias list, the alias with its next hops — each from a different
+// blocks, the alias with its next hops (an alias list first when a prefix has several) — each from a different
 // place in a table of tens of MiB. One frame at a time, every link of the chain waits for memory
 // (on this machine a dependent random load over 64 MiB costs ~0.5-1 µs; independent ones overlap,
 // ~5-10 ns each). Taken a level at a time over the burst, the loads of one level are independent,
 // so the CPU keeps many in flight (the group prefetching of VPP's and DPDK's bulk lookups, done with
 // plain loads: wasm has no prefetch instruction). The lookups that follow find it all in cache.
 //
-// Reads: the FIB root, tables main and local (their LPMs), prefix records, alias lists, aliases.
+// Reads: the FIB root, tables main and local (their LPMs), route handles (alias lists), aliases.
 // Sets: nothing but this worker's scratch (SCR_BURST) and the cache. What the lookups answer does not
 // change: a burst warmed against a table being replaced only warms memory that stays valid until this
 // worker's next quiescent point (reclaim.ts, lpm_heap.ts), so the walk never reads freed memory.
@@ -18,12 +18,12 @@
 //   scratch + SCR_BURST + 512   u32 dst[BURST_MAX]   destinations, network order (the caller's)
 //                       + 768   u32 node[i]          the walk's current node block, 0: done
 //                       + 1024  u32 key[i]           the address bits still to consume, left-aligned
-//                       + 1280  u32 val[i]           the LPM's value (a prefix record), then its list
+//                       + 1280  u32 val[i]           the LPM's value (a route handle), then its first alias
 
 import { netRoot, netScratch } from './core';
 import { AF_INET, NR_FIB, RT_TABLE_LOCAL, RT_TABLE_MAIN, SCR_BURST } from './abi';
 import { BURST_MAX } from '../abi';
-import { FA_NH, FA_NHS, FA_TYPE, fib_table_get, NH_SIZE, PX_ALIASES, TB_LPM } from './fib';
+import { FA_NH, FA_NHS, FA_TYPE, fib_table_get, NH_SIZE, TB_LPM } from './fib';
 import { HDR_DIR } from './lpm_heap';
 import { DIRECT_LEAF_MAX, PN_LEAFVEC, PN_SLOTS } from './poptrie';
 
@@ -45,7 +45,7 @@ let sink: u32 = 0;
 
 /**
  * Warm the FIB for the `n` (≤ BURST_MAX) destinations at fib4PrefetchDsts(): main's LPM walked a level
- * at a time over all of them, then the prefix records, alias lists and first aliases (the alias and all
+ * at a time over all of them, then the route handles' first aliases (the alias and all
  * its next hops), and local's direct entries (merged or not, the default rules end
  * in local and main; local's are leaves but for its own few /18s).
  */
@@ -104,17 +104,12 @@ export function fib4_prefetch(n: u32): void {
   for (let i: u32 = 0; i < n; i++) {
     if (load<u32>(s + PF_NODE + (i << 2)) != 0) store<u32>(s + PF_VAL + (i << 2), 0);
   }
-  // prefix records → their alias lists
+  // route handles (fib.ts) → their first alias: the handle itself for a prefix with one route, else
+  // the first entry of its alias list
   for (let i: u32 = 0; i < n; i++) {
     const o = i << 2;
-    const px = load<u32>(s + PF_VAL + o);
-    store<u32>(s + PF_VAL + o, px != 0 ? load<u32>(px + PX_ALIASES) : 0);
-  }
-  // alias lists → their first alias
-  for (let i: u32 = 0; i < n; i++) {
-    const o = i << 2;
-    const list = load<u32>(s + PF_VAL + o);
-    store<u32>(s + PF_VAL + o, list != 0 && load<u32>(list) != 0 ? load<u32>(list + 8) : 0);
+    const h = load<u32>(s + PF_VAL + o);
+    store<u32>(s + PF_VAL + o, (h & 1) != 0 ? h & ~1 : h != 0 && load<u32>(h) != 0 ? load<u32>(h + 8) : 0);
   }
   // the alias and its next hops (FA_NH on: the second cache line, and more for a multipath route,
   // whose every next hop fib_select_multipath reads)
