@@ -837,6 +837,104 @@ function prefixMatch(a: usize, b: usize, len: u32): bool {
   return true;
 }
 
+// ---- The rule memo (IPv4): which rules match, remembered for the next flow with the same selectors ----
+//
+// A rule list is walked in order, each rule tested against the flow (fib_rule_match) until one decides:
+// with many rules that is most of a lookup (100 rules: 100 tests per frame). Whether a rule matches
+// depends only on the flow's fields its selectors read; when no rule of the list reads a field that
+// changes from flow to flow within a burst of one sender (destination, ports: memo off for such lists),
+// the answers for one flow are the answers for every flow with the same iif, oif, mark, source, tos
+// and protocol — so they are kept as a bitmap (rule i matches: bit i), and the walk visits only the
+// matching rules, in the same order, with the same actions (goto included: it lands on its target and
+// goes on from there). What the lookup returns is exactly what the full walk returns. The memo is per
+// worker (wasm globals: per instance) and keyed on the published list and the FIB generation, so any
+// change to rules or routes (or a list reused at the same address) starts it afresh.
+
+const MEMO_MAX_RULES: u32 = 256;
+let memoList: u32 = 0;
+let memoGen: u32 = 0;
+/** 0: the list reads per-flow fields (no memo); 1: usable, nothing remembered yet; 2: a flow remembered. */
+let memoState: u32 = 0;
+let memoIif: u32 = 0;
+let memoOif: u32 = 0;
+let memoMark: u32 = 0;
+let memoSrc: u32 = 0;
+let memoTos: u32 = 0;
+let memoProto: u32 = 0;
+let memoBits0: u64 = 0;
+let memoBits1: u64 = 0;
+let memoBits2: u64 = 0;
+let memoBits3: u64 = 0;
+
+/**
+ * Make the memo answer for `fl` on rule list `list` (`n` rules): true when it does (the bitmap is that
+ * flow's), false when this list cannot be memoized (walk it rule by rule).
+ */
+function ruleMemo4(list: u32, n: u32, fl: u32): bool {
+  if (n > MEMO_MAX_RULES) return false;
+  const gen = fibGen();
+  if (list != memoList || gen != memoGen) {
+    memoList = list;
+    memoGen = gen;
+    memoState = 1;
+    for (let i: u32 = 0; i < n; i++) {
+      const r = list + RULES_HEADER + i * RULE_SIZE;
+      // destination prefixes and port ranges differ flow by flow: such a list is walked as it is
+      if (load<u8>(r + RU_DST_LEN) != 0 || (load<u16>(r + RU_SPORT_LO) != 0 && load<u16>(r + RU_SPORT_HI) != 0) ||
+        (load<u16>(r + RU_DPORT_LO) != 0 && load<u16>(r + RU_DPORT_HI) != 0)) {
+        memoState = 0;
+        break;
+      }
+    }
+  }
+  if (memoState == 0) return false;
+  const iif = load<u32>(fl + FL_IIF);
+  const oif = load<u32>(fl + FL_OIF);
+  const mark = load<u32>(fl + FL_MARK);
+  const src = load<u32>(fl + FL_SRC);
+  const tos = <u32>load<u8>(fl + FL_TOS);
+  const proto = <u32>load<u8>(fl + FL_PROTO);
+  if (memoState == 2 && iif == memoIif && oif == memoOif && mark == memoMark && src == memoSrc && tos == memoTos && proto == memoProto) return true;
+  let b0: u64 = 0;
+  let b1: u64 = 0;
+  let b2: u64 = 0;
+  let b3: u64 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    if (!ruleMatch(list + RULES_HEADER + i * RULE_SIZE, fl, AF_INET, true)) continue;
+    const bit = <u64>1 << <u64>(i & 63);
+    const w = i >> 6;
+    if (w == 0) b0 |= bit;
+    else if (w == 1) b1 |= bit;
+    else if (w == 2) b2 |= bit;
+    else b3 |= bit;
+  }
+  memoBits0 = b0;
+  memoBits1 = b1;
+  memoBits2 = b2;
+  memoBits3 = b3;
+  memoIif = iif;
+  memoOif = oif;
+  memoMark = mark;
+  memoSrc = src;
+  memoTos = tos;
+  memoProto = proto;
+  memoState = 2;
+  return true;
+}
+
+/** The first rule at or after `i` the memo says matches, `n` when none. */
+@inline function memoNext(i: u32, n: u32): u32 {
+  for (let w = i >> 6; w < 4; w++) {
+    const word = w == 0 ? memoBits0 : w == 1 ? memoBits1 : w == 2 ? memoBits2 : memoBits3;
+    const m = w == (i >> 6) ? word & (<u64>-1 << <u64>(i & 63)) : word;
+    if (m != 0) {
+      const j = (w << 6) + <u32>ctz<u64>(m);
+      return j < n ? j : n;
+    }
+  }
+  return n;
+}
+
 /**
  * fib_rules_lookup for `family` (the rule list at `rules`): 0 with the result, or the error of the
  * rule that decided; -ESRCH is returned as -ENETUNREACH (__fib_lookup). For IPv6, `hasSaddr` is
@@ -846,10 +944,15 @@ function rulesLookup(family: u32, fl: u32, res: u32, hasSaddr: bool): i32 {
   const list = load<u32>(fibRoot() + (family == AF_INET ? FRT_RULES4 : FRT_RULES6));
   if (list == 0) return ENETUNREACH;
   const n = load<u32>(list);
+  const memo = family == AF_INET && ruleMemo4(list, n, fl);
   let i: u32 = 0;
   while (i < n) {
+    if (memo) {
+      i = memoNext(i, n);
+      if (i >= n) break;
+    }
     const r = list + RULES_HEADER + i * RULE_SIZE;
-    if (!ruleMatch(r, fl, family, hasSaddr)) {
+    if (!memo && !ruleMatch(r, fl, family, hasSaddr)) {
       i++;
       continue;
     }
