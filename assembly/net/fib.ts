@@ -59,6 +59,7 @@ import { neigh_lookup } from './neigh';
 import { inet_select_addr } from './netdev';
 import { rc_alloc, rc_reclaim, rc_retire } from './reclaim';
 import { lpm_batch_begin, lpm_commit, lpm_reclaim } from './lpm';
+import { fib4BurstHandles, fib4BurstLocal } from './fib_prefetch';
 
 // ---- Layout ----
 export const FIB_ROOT_SIZE: u32 = 64;
@@ -673,7 +674,9 @@ function tableLookup(t: u32, t2: u32, fl: u32, res: u32): i32 {
   const lpm = lpmFresh(t);
   if (lpm != 0 && t2 == 0) {
     if (family == AF_INET) {
-      const h = lpm4Lookup(lpm, bswap<u32>(load<u32>(dst)));
+      // the burst's walk may have answered already (fib_prefetch.ts); a table alone has no local LPM
+      const kept = fib4BurstHandles(lpm, 0, load<u32>(dst));
+      const h = kept >= 0 ? <u32>kept : lpm4Lookup(lpm, bswap<u32>(load<u32>(dst)));
       if (h == 0) return EAGAIN;
       const r = leafCheck(h, load<u32>(t + TB_ID), fl, res);
       if (r != 1) return r;
@@ -689,8 +692,11 @@ function tableLookup(t: u32, t2: u32, fl: u32, res: u32): i32 {
     // merged tables (IPv4 only): each LPM gives its longest prefix; the longer of the two is where
     // the trie's walk ends, and at one length the higher table id's aliases go first
     const a4 = bswap<u32>(load<u32>(dst));
-    const p1 = lpm4Lookup(lpm, a4);
-    const p2 = lpm4Lookup(load<u32>(t2 + TB_LPM), a4);
+    const lpm2 = load<u32>(t2 + TB_LPM);
+    // the burst's walk may have answered already (fib_prefetch.ts: main's and local's answers)
+    const kept = fib4BurstHandles(lpm, lpm2, load<u32>(dst));
+    const p1 = kept >= 0 ? <u32>kept : lpm4Lookup(lpm, a4);
+    const p2 = kept >= 0 ? fib4BurstLocal() : lpm4Lookup(lpm2, a4);
     const l1: i32 = p1 != 0 ? handleLen(p1) : -1;
     const l2: i32 = p2 != 0 ? handleLen(p2) : -1;
     const top = l1 > l2 ? l1 : l2;
