@@ -22,7 +22,9 @@
 //   table (TB_SIZE): +0 id | +4 family | +8 buckets | +12 LPM (lpm4/lpm6, 0: none; IPv4's maps a
 //     prefix to its route handle, IPv6's to its prefix record: see handleOf) | +16 5 × u32
 //     bitmap of the prefix lengths present (0..128) | +40 prefixes | +44 slots used | +64 129 × u32
-//     prefixes per length
+//     prefixes per length | +580 IPv4: 256 × u32, per /8 the prefixes that cover some of it (a /8 or
+//     longer inside it, or a shorter one over it): 0 says no prefix can match an address in that /8,
+//     without the LPM (table local: a few /32s, and every forwarded frame looks there too)
 //   buckets: +0 u32 mask | (mask + 1) × u32 prefix record (0 empty, 1 deleted), open addressing
 //   prefix record (PX_SIZE): +0 16 bytes address (masked) | +16 u8 length | +20 u32 alias list (0:
 //     none: a prefix with source-specific routes only) | +24 u32 IPv6 subtree (source prefixes)
@@ -81,7 +83,8 @@ export const TB_LENS: u32 = 16;
 export const TB_COUNT: u32 = 40; //   prefixes in the table
 export const TB_USED: u32 = 44; //    bucket slots not empty (prefixes and tombstones)
 export const TB_LENCOUNT: u32 = 64;
-export const TB_SIZE: u32 = 64 + 129 * 4;
+export const TB_COVER8: u32 = 64 + 129 * 4; // IPv4: 256 × u32, prefixes covering some of each /8
+export const TB_SIZE: u32 = TB_COVER8 + 256 * 4;
 
 export const PX_ADDR: u32 = 0;
 export const PX_LEN: u32 = 16;
@@ -343,6 +346,24 @@ function bucketsRebuild(t: u32, want: u32): bool {
   return 8 + (n << 2);
 }
 
+/** Count prefix `a`/`len` (host order) in (`d` = 1) or out of (-1) the /8s it covers (TB_COVER8). */
+function cover8(t: u32, a: u32, len: u32, d: i32): void {
+  const first = a >> 24;
+  const last = len >= 8 ? first : first + (<u32>1 << (8 - len)) - 1;
+  for (let i = first; i <= last; i++) {
+    const c = t + TB_COVER8 + (i << 2);
+    store<u32>(c, load<u32>(c) + <u32>d);
+  }
+}
+
+/**
+ * lpm4Lookup on table `t`'s LPM `lpm`, for `a` (host order): 0 at once when no prefix of the table
+ * covers any of a's /8 (TB_COVER8), without reading the LPM.
+ */
+@inline export function lpm4Covered(t: u32, lpm: u32, a: u32): u32 {
+  return load<u32>(t + TB_COVER8 + ((a >> 24) << 2)) == 0 ? 0 : lpm4Lookup(lpm, a);
+}
+
 /** Take prefix record `px` (at length `len`, its address in maskBuf) out of table `t` and retire it. */
 function pxRemove(t: u32, px: u32, len: u32, family: u32): void {
   // the slot pxFind found: the same probe sequence
@@ -356,6 +377,7 @@ function pxRemove(t: u32, px: u32, len: u32, family: u32): void {
     if (family == AF_INET) lpm4_del(lpm, bswap<u32>(load<u32>(maskBuf())), len);
     else lpm6_del(lpm, maskBuf(), len);
   }
+  if (family == AF_INET) cover8(t, bswap<u32>(load<u32>(maskBuf())), len, -1); // after the LPM let go of it
   const c = t + TB_LENCOUNT + (len << 2);
   store<u32>(c, load<u32>(c) - 1);
   if (load<u32>(c) == 0) {
@@ -383,6 +405,7 @@ function pxInsert(t: u32, len: u32, family: u32, list: u32): u32 {
     }
   }
   if (bucketsInsert(load<u32>(t + TB_BUCKETS), px, len)) store<u32>(t + TB_USED, load<u32>(t + TB_USED) + 1);
+  if (family == AF_INET) cover8(t, bswap<u32>(load<u32>(px)), len, 1); // before the LPM can give it
   const lpm = load<u32>(t + TB_LPM);
   if (lpm != 0) {
     // IPv4: the route handle (fib4 lookups never read the record); IPv6: the record (its subtree)
@@ -676,7 +699,7 @@ function tableLookup(t: u32, t2: u32, fl: u32, res: u32): i32 {
     if (family == AF_INET) {
       // the burst's walk may have answered already (fib_prefetch.ts); a table alone has no local LPM
       const kept = fib4BurstHandles(lpm, 0, load<u32>(dst));
-      const h = kept >= 0 ? <u32>kept : lpm4Lookup(lpm, bswap<u32>(load<u32>(dst)));
+      const h = kept >= 0 ? <u32>kept : lpm4Covered(t, lpm, bswap<u32>(load<u32>(dst)));
       if (h == 0) return EAGAIN;
       const r = leafCheck(h, load<u32>(t + TB_ID), fl, res);
       if (r != 1) return r;
@@ -695,8 +718,8 @@ function tableLookup(t: u32, t2: u32, fl: u32, res: u32): i32 {
     const lpm2 = load<u32>(t2 + TB_LPM);
     // the burst's walk may have answered already (fib_prefetch.ts: main's and local's answers)
     const kept = fib4BurstHandles(lpm, lpm2, load<u32>(dst));
-    const p1 = kept >= 0 ? <u32>kept : lpm4Lookup(lpm, a4);
-    const p2 = kept >= 0 ? fib4BurstLocal() : lpm4Lookup(lpm2, a4);
+    const p1 = kept >= 0 ? <u32>kept : lpm4Covered(t, lpm, a4);
+    const p2 = kept >= 0 ? fib4BurstLocal() : lpm4Covered(t2, lpm2, a4);
     const l1: i32 = p1 != 0 ? handleLen(p1) : -1;
     const l2: i32 = p2 != 0 ? handleLen(p2) : -1;
     const top = l1 > l2 ? l1 : l2;

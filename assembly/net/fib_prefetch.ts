@@ -30,9 +30,8 @@
 import { netRoot, netScratch } from './core';
 import { AF_INET, NR_FIB, RT_TABLE_LOCAL, RT_TABLE_MAIN, SCR_BURST } from './abi';
 import { BURST_MAX } from '../abi';
-import { FA_NH, FA_NHS, FA_TYPE, fib_table_get, NH_SIZE, TB_LPM } from './fib';
+import { FA_NH, FA_NHS, FA_TYPE, fib_table_get, lpm4Covered, NH_SIZE, TB_COVER8, TB_LPM } from './fib';
 import { HDR_DIR, HDR_GEN } from './lpm_heap';
-import { lpm4Lookup } from './lpm4';
 import { DIRECT_LEAF_MAX, PN_LEAFVEC, PN_SLOTS } from './poptrie';
 
 const S4: u32 = 18; // lpm4.ts: the direct table's bits
@@ -95,8 +94,8 @@ let sink: u32 = 0;
 /**
  * Warm the FIB for the `n` (≤ BURST_MAX) destinations at fib4PrefetchDsts(): main's LPM walked a level
  * at a time over all of them, then the route handles' first aliases (the alias and all
- * its next hops), and local's direct entries (merged or not, the default rules end
- * in local and main; local's are leaves but for its own few /18s).
+ * its next hops), and local's answers (merged or not, the default rules end in local and main; local's
+ * LPM is read only for a destination in a /8 one of its prefixes covers, TB_COVER8).
  */
 export function fib4_prefetch(n: u32): void {
   bMain = 0; // the last burst's answers are not this one's
@@ -120,7 +119,7 @@ export function fib4_prefetch(n: u32): void {
     const a = bswap<u32>(load<u32>(s + PF_DST + (i << 2)));
     const slot = (a >> (32 - S4)) << 2;
     const e = load<u32>(dir + slot);
-    if (ldir != 0) acc += load<u32>(ldir + slot);
+    if (ldir != 0 && load<u32>(local + TB_COVER8 + ((a >> 24) << 2)) != 0) acc += load<u32>(ldir + slot);
     const o = i << 2;
     if (<i32>e < 0) {
       store<u32>(s + PF_NODE + o, 0);
@@ -163,9 +162,9 @@ export function fib4_prefetch(n: u32): void {
     }
     store<u32>(s + PF_MAIN + o, load<u32>(s + PF_VAL + o));
   }
-  // local's answers (its direct entries were read above: local is a few /32s and broadcasts)
+  // local's answers (its direct entries were read above where a prefix of local covers the /8)
   if (llpm != 0) {
-    for (let i: u32 = 0; i < n; i++) store<u32>(s + PF_LOCAL + (i << 2), lpm4Lookup(llpm, bswap<u32>(load<u32>(s + PF_DST + (i << 2)))));
+    for (let i: u32 = 0; i < n; i++) store<u32>(s + PF_LOCAL + (i << 2), lpm4Covered(local, llpm, bswap<u32>(load<u32>(s + PF_DST + (i << 2)))));
   }
   if (whole) {
     bMain = lpm;

@@ -148,6 +148,19 @@ describe('fib_table_lookup', () => {
     expect(lookup('198.51.100.5').err).toBe(-101);
   });
 
+  it('a prefix shorter than /8 answers in every /8 it covers, in main and in local, until it is deleted', () => {
+    dp.ip('route add 192.0.0.0/4 via 192.0.2.2');
+    expect(lookup('207.1.2.3')).toMatchObject({ err: 0, plen: 4, gw: '192.0.2.2' });
+    expect(lookup('208.1.2.3').err).toBe(-101);
+    dp.ip('route add local 198.0.0.0/7 dev lo table local');
+    expect(lookup('199.9.9.9')).toMatchObject({ err: 0, plen: 7, type: 2, table: 255 }); // RTN_LOCAL
+    expect(lookup('200.9.9.9')).toMatchObject({ err: 0, plen: 4, table: 254 });
+    dp.ip('route del local 198.0.0.0/7 dev lo table local');
+    expect(lookup('199.9.9.9')).toMatchObject({ err: 0, plen: 4, table: 254 });
+    dp.ip('route del 192.0.0.0/4');
+    expect(lookup('207.1.2.3').err).toBe(-101);
+  });
+
   it('a reject route stops the lookup with its error, a throw route lets the next rule try', () => {
     dp.routes.add({ dst: '198.51.100.0/24', via: '192.0.2.2' });
     dp.routes.add({ dst: '198.51.100.0/25', type: 'blackhole' });
