@@ -1,5 +1,6 @@
-// Packet rates for the benches that drive the poll loop (bench/datapath.ts, bench/forward.ts): a leaf
-// module, so the benches share it without importing each other.
+// Packet rates for the benches that drive the poll loop (bench/datapath.ts, bench/forward.ts), and the
+// clock bench/fib.ts times its rounds by: a leaf module, so the benches share it without importing
+// each other.
 //
 // The clock. On a shared machine the wall clock counts the time other processes held the core; the
 // main thread's own CPU time (Linux: /proc/self/task/<pid>/schedstat, nanoseconds on the CPU) does not,
@@ -12,7 +13,7 @@ import { readFileSync } from 'node:fs';
 const SCHEDSTAT = `/proc/self/task/${process.pid}/schedstat`;
 
 /** The main thread's CPU time in ns, or null where the kernel does not tell. */
-function threadCpuNs(): number | null {
+export function threadCpuNs(): number | null {
   try {
     const ns = Number(readFileSync(SCHEDSTAT, 'latin1').split(' ')[0]);
     return Number.isFinite(ns) && ns > 0 ? ns : null;

@@ -19,9 +19,12 @@
 //     +16 u32 IPv4 main  +20 u32 IPv4 local: the tables every IPv4 lookup reads, as the directory
 //         holds them (set when created, tables are never removed), so a lookup does not scan for them
 //   table directory: +0 u32 count | count × u32 table
-//   table (TB_SIZE): +0 id | +4 family | +8 buckets | +12 LPM (lpm4/lpm6, 0: none) | +16 5 × u32
+//   table (TB_SIZE): +0 id | +4 family | +8 buckets | +12 LPM (lpm4/lpm6, 0: none; IPv4's maps a
+//     prefix to its route handle, IPv6's to its prefix record: see handleOf) | +16 5 × u32
 //     bitmap of the prefix lengths present (0..128) | +40 prefixes | +44 slots used | +64 129 × u32
-//     prefixes per length
+//     prefixes per length | +580 IPv4: 256 × u32, per /8 the prefixes that cover some of it (a /8 or
+//     longer inside it, or a shorter one over it): 0 says no prefix can match an address in that /8,
+//     without the LPM (table local: a few /32s, and every forwarded frame looks there too)
 //   buckets: +0 u32 mask | (mask + 1) × u32 prefix record (0 empty, 1 deleted), open addressing
 //   prefix record (PX_SIZE): +0 16 bytes address (masked) | +16 u8 length | +20 u32 alias list (0:
 //     none: a prefix with source-specific routes only) | +24 u32 IPv6 subtree (source prefixes)
@@ -38,7 +41,7 @@
 // so per worker.
 //
 // Lookup, as fib_table_lookup: the longest prefix first (the LPM gives it when there is one and it is
-// current; the per-length hash otherwise), its aliases in order (dscp, scope, reject types, dead
+// current — for IPv4 straight as the alias of a one-route prefix; the per-length hash otherwise), its aliases in order (dscp, scope, reject types, dead
 // routes, then the first next hop alive and on the flow's oif), and when nothing qualifies BACKTRACK
 // to the next shorter prefix present, exactly as the trie's backtracking visits them. IPv6 as
 // fib6_table_lookup, with source-specific routes (subtrees) and siblings (see the IPv6 section).
@@ -58,6 +61,7 @@ import { neigh_lookup } from './neigh';
 import { inet_select_addr } from './netdev';
 import { rc_alloc, rc_reclaim, rc_retire } from './reclaim';
 import { lpm_batch_begin, lpm_commit, lpm_reclaim } from './lpm';
+import { fib4BurstHandles, fib4BurstLocal } from './fib_prefetch';
 
 // ---- Layout ----
 export const FIB_ROOT_SIZE: u32 = 64;
@@ -79,7 +83,8 @@ export const TB_LENS: u32 = 16;
 export const TB_COUNT: u32 = 40; //   prefixes in the table
 export const TB_USED: u32 = 44; //    bucket slots not empty (prefixes and tombstones)
 export const TB_LENCOUNT: u32 = 64;
-export const TB_SIZE: u32 = 64 + 129 * 4;
+export const TB_COVER8: u32 = 64 + 129 * 4; // IPv4: 256 × u32, prefixes covering some of each /8
+export const TB_SIZE: u32 = TB_COVER8 + 256 * 4;
 
 export const PX_ADDR: u32 = 0;
 export const PX_LEN: u32 = 16;
@@ -341,6 +346,24 @@ function bucketsRebuild(t: u32, want: u32): bool {
   return 8 + (n << 2);
 }
 
+/** Count prefix `a`/`len` (host order) in (`d` = 1) or out of (-1) the /8s it covers (TB_COVER8). */
+function cover8(t: u32, a: u32, len: u32, d: i32): void {
+  const first = a >> 24;
+  const last = len >= 8 ? first : first + (<u32>1 << (8 - len)) - 1;
+  for (let i = first; i <= last; i++) {
+    const c = t + TB_COVER8 + (i << 2);
+    store<u32>(c, load<u32>(c) + <u32>d);
+  }
+}
+
+/**
+ * lpm4Lookup on table `t`'s LPM `lpm`, for `a` (host order): 0 at once when no prefix of the table
+ * covers any of a's /8 (TB_COVER8), without reading the LPM.
+ */
+@inline export function lpm4Covered(t: u32, lpm: u32, a: u32): u32 {
+  return load<u32>(t + TB_COVER8 + ((a >> 24) << 2)) == 0 ? 0 : lpm4Lookup(lpm, a);
+}
+
 /** Take prefix record `px` (at length `len`, its address in maskBuf) out of table `t` and retire it. */
 function pxRemove(t: u32, px: u32, len: u32, family: u32): void {
   // the slot pxFind found: the same probe sequence
@@ -354,6 +377,7 @@ function pxRemove(t: u32, px: u32, len: u32, family: u32): void {
     if (family == AF_INET) lpm4_del(lpm, bswap<u32>(load<u32>(maskBuf())), len);
     else lpm6_del(lpm, maskBuf(), len);
   }
+  if (family == AF_INET) cover8(t, bswap<u32>(load<u32>(maskBuf())), len, -1); // after the LPM let go of it
   const c = t + TB_LENCOUNT + (len << 2);
   store<u32>(c, load<u32>(c) - 1);
   if (load<u32>(c) == 0) {
@@ -381,9 +405,11 @@ function pxInsert(t: u32, len: u32, family: u32, list: u32): u32 {
     }
   }
   if (bucketsInsert(load<u32>(t + TB_BUCKETS), px, len)) store<u32>(t + TB_USED, load<u32>(t + TB_USED) + 1);
+  if (family == AF_INET) cover8(t, bswap<u32>(load<u32>(px)), len, 1); // before the LPM can give it
   const lpm = load<u32>(t + TB_LPM);
   if (lpm != 0) {
-    const e = family == AF_INET ? lpm4_add(lpm, bswap<u32>(load<u32>(px)), len, px) : lpm6_add(lpm, px, len, px);
+    // IPv4: the route handle (fib4 lookups never read the record); IPv6: the record (its subtree)
+    const e = family == AF_INET ? lpm4_add(lpm, bswap<u32>(load<u32>(px)), len, handleOf(list)) : lpm6_add(lpm, px, len, px);
     if (e != 0) return 0;
   }
   const c = t + TB_LENCOUNT + (len << 2);
@@ -428,6 +454,10 @@ export function fib_prefix_set2(family: u32, id: u32, addr: u32, len: u32, saddr
   } else {
     const old = load<u32>(px + PX_ALIASES);
     if (empty && old == 0) return ENOENT;
+    // IPv4: the LPM holds the route handle, so a new list is published there too (first: when that
+    // fails nothing changed, and no reader can be left holding the old list once it is retired)
+    const lpm = load<u32>(t + TB_LPM);
+    if (family == AF_INET && !empty && lpm != 0 && lpm4_add(lpm, bswap<u32>(load<u32>(px)), len, handleOf(list)) != 0) return ENOMEM;
     store<u32>(px + PX_ALIASES, empty ? 0 : list); // publish: one aligned store
     if (old != 0 && old != list) rc_retire(old, listBytes(load<u32>(old)));
   }
@@ -553,18 +583,41 @@ export function fib_prefix_get(family: u32, id: u32, addr: u32, len: u32): u32 {
 // ---- Table lookup (fib_table_lookup, fib_trie.c) ----
 
 /**
- * The aliases of one prefix record, in order, as fib_table_lookup processes a leaf: 0 with the result
- * written (a next hop qualified), a reject type's error (its own -EAGAIN for throw), or 1: nothing
- * qualified, backtrack.
+ * A route handle: what an IPv4 table's LPM holds for a prefix, so a lookup reaches the alias without
+ * the prefix record and its list (two dependent cache misses fewer per lookup in a full table):
+ *   fa | 1   the prefix has one alias, `fa` (the common case: one route per prefix)
+ *   list     an alias list (+0 count, +8 aliases), two or more aliases
+ * Either way the aliases' FA_PLEN is the prefix length. An IPv6 table's LPM holds prefix records
+ * (subtrees hang off them); their lists are handles of the second kind, and 0 is an empty list.
  */
-@inline function leafCheck(px: u32, tbid: u32, fl: u32, res: u32): i32 {
-  const list = load<u32>(px + PX_ALIASES);
-  const n: u32 = list == 0 ? 0 : load<u32>(list);
+@inline function handleOf(list: u32): u32 {
+  return load<u32>(list) == 1 ? load<u32>(list + 8) | 1 : list;
+}
+
+/** The first alias of handle `h` (not 0, not an empty list). */
+@inline function handleFirst(h: u32): u32 {
+  return (h & 1) != 0 ? h & ~1 : load<u32>(h + 8);
+}
+
+/** The prefix length of handle `h`'s prefix. */
+@inline function handleLen(h: u32): i32 {
+  return <i32>load<u8>(handleFirst(h) + FA_PLEN);
+}
+
+/**
+ * The aliases of one prefix (route handle `h`), in order, as fib_table_lookup processes a leaf: 0 with
+ * the result written (a next hop qualified), a reject type's error (its own -EAGAIN for throw), or 1:
+ * nothing qualified, backtrack.
+ */
+@inline function leafCheck(h: u32, tbid: u32, fl: u32, res: u32): i32 {
+  const one = (h & 1) != 0;
+  const list = h & ~1;
+  const n: u32 = one ? 1 : list == 0 ? 0 : load<u32>(list);
   const flScope = load<u8>(fl + FL_SCOPE);
   const flDscp = load<u8>(fl + FL_TOS) & DSCP_LEGACY_MASK;
   const oif = load<u32>(fl + FL_OIF);
   for (let i: u32 = 0; i < n; i++) {
-    const fa = load<u32>(list + 8 + (i << 2));
+    const fa = one ? list : load<u32>(list + 8 + (i << 2));
     const dscp = load<u8>(fa + FA_DSCP);
     if (dscp != 0 && dscp != flDscp) continue;
     if (load<u8>(fa + FA_SCOPE) < flScope) continue;
@@ -577,7 +630,7 @@ export function fib_prefix_get(family: u32, id: u32, addr: u32, len: u32): u32 {
       const nh = fa + FA_NH + k * NH_SIZE;
       if (load<u32>(nh + NH_FLAGS) & RTNH_F_DEAD) continue;
       if (oif != 0 && oif != load<u32>(nh + NH_OIF)) continue;
-      resultSet(res, fa, k, load<u8>(px + PX_LEN), tbid);
+      resultSet(res, fa, k, load<u8>(fa + FA_PLEN), tbid);
       return 0;
     }
   }
@@ -643,19 +696,32 @@ function tableLookup(t: u32, t2: u32, fl: u32, res: u32): i32 {
   // them while a bulk load leaves the LPM behind)
   const lpm = lpmFresh(t);
   if (lpm != 0 && t2 == 0) {
-    const px = family == AF_INET ? lpm4Lookup(lpm, bswap<u32>(load<u32>(dst))) : lpm6_lookup(lpm, dst);
-    if (px == 0) return EAGAIN;
-    const r = leafCheck(px, load<u32>(t + TB_ID), fl, res);
-    if (r != 1) return r;
-    len = load<u8>(px + PX_LEN);
+    if (family == AF_INET) {
+      // the burst's walk may have answered already (fib_prefetch.ts); a table alone has no local LPM
+      const kept = fib4BurstHandles(lpm, 0, load<u32>(dst));
+      const h = kept >= 0 ? <u32>kept : lpm4Covered(t, lpm, bswap<u32>(load<u32>(dst)));
+      if (h == 0) return EAGAIN;
+      const r = leafCheck(h, load<u32>(t + TB_ID), fl, res);
+      if (r != 1) return r;
+      len = handleLen(h);
+    } else {
+      const px = lpm6_lookup(lpm, dst);
+      if (px == 0) return EAGAIN;
+      const r = leafCheck(load<u32>(px + PX_ALIASES), load<u32>(t + TB_ID), fl, res);
+      if (r != 1) return r;
+      len = load<u8>(px + PX_LEN);
+    }
   } else if (t2 != 0 && family == AF_INET && lpm != 0 && load<u32>(t2 + TB_LPM) != 0) {
     // merged tables (IPv4 only): each LPM gives its longest prefix; the longer of the two is where
     // the trie's walk ends, and at one length the higher table id's aliases go first
     const a4 = bswap<u32>(load<u32>(dst));
-    const p1 = lpm4Lookup(lpm, a4);
-    const p2 = lpm4Lookup(load<u32>(t2 + TB_LPM), a4);
-    const l1: i32 = p1 != 0 ? <i32>load<u8>(p1 + PX_LEN) : -1;
-    const l2: i32 = p2 != 0 ? <i32>load<u8>(p2 + PX_LEN) : -1;
+    const lpm2 = load<u32>(t2 + TB_LPM);
+    // the burst's walk may have answered already (fib_prefetch.ts: main's and local's answers)
+    const kept = fib4BurstHandles(lpm, lpm2, load<u32>(dst));
+    const p1 = kept >= 0 ? <u32>kept : lpm4Covered(t, lpm, a4);
+    const p2 = kept >= 0 ? fib4BurstLocal() : lpm4Covered(t2, lpm2, a4);
+    const l1: i32 = p1 != 0 ? handleLen(p1) : -1;
+    const l2: i32 = p2 != 0 ? handleLen(p2) : -1;
     const top = l1 > l2 ? l1 : l2;
     if (top < 0) return EAGAIN;
     const first = load<u32>(t2 + TB_ID) > load<u32>(t + TB_ID);
@@ -689,14 +755,14 @@ function tableLookup(t: u32, t2: u32, fl: u32, res: u32): i32 {
     if (a != 0 && nextLenHas(a, len)) {
       const px = pxFind(a, <u32>len);
       if (px != 0) {
-        const r = leafCheck(px, load<u32>(a + TB_ID), fl, res);
+        const r = leafCheck(load<u32>(px + PX_ALIASES), load<u32>(a + TB_ID), fl, res);
         if (r != 1) return r;
       }
     }
     if (b != 0 && nextLenHas(b, len)) {
       const px = pxFind(b, <u32>len);
       if (px != 0) {
-        const r = leafCheck(px, load<u32>(b + TB_ID), fl, res);
+        const r = leafCheck(load<u32>(px + PX_ALIASES), load<u32>(b + TB_ID), fl, res);
         if (r != 1) return r;
       }
     }
@@ -800,6 +866,104 @@ function prefixMatch(a: usize, b: usize, len: u32): bool {
   return true;
 }
 
+// ---- The rule memo (IPv4): which rules match, remembered for the next flow with the same selectors ----
+//
+// A rule list is walked in order, each rule tested against the flow (fib_rule_match) until one decides:
+// with many rules that is most of a lookup (100 rules: 100 tests per frame). Whether a rule matches
+// depends only on the flow's fields its selectors read; when no rule of the list reads a field that
+// changes from flow to flow within a burst of one sender (destination, ports: memo off for such lists),
+// the answers for one flow are the answers for every flow with the same iif, oif, mark, source, tos
+// and protocol — so they are kept as a bitmap (rule i matches: bit i), and the walk visits only the
+// matching rules, in the same order, with the same actions (goto included: it lands on its target and
+// goes on from there). What the lookup returns is exactly what the full walk returns. The memo is per
+// worker (wasm globals: per instance) and keyed on the published list and the FIB generation, so any
+// change to rules or routes (or a list reused at the same address) starts it afresh.
+
+const MEMO_MAX_RULES: u32 = 256;
+let memoList: u32 = 0;
+let memoGen: u32 = 0;
+/** 0: the list reads per-flow fields (no memo); 1: usable, nothing remembered yet; 2: a flow remembered. */
+let memoState: u32 = 0;
+let memoIif: u32 = 0;
+let memoOif: u32 = 0;
+let memoMark: u32 = 0;
+let memoSrc: u32 = 0;
+let memoTos: u32 = 0;
+let memoProto: u32 = 0;
+let memoBits0: u64 = 0;
+let memoBits1: u64 = 0;
+let memoBits2: u64 = 0;
+let memoBits3: u64 = 0;
+
+/**
+ * Make the memo answer for `fl` on rule list `list` (`n` rules): true when it does (the bitmap is that
+ * flow's), false when this list cannot be memoized (walk it rule by rule).
+ */
+function ruleMemo4(list: u32, n: u32, fl: u32): bool {
+  if (n > MEMO_MAX_RULES) return false;
+  const gen = fibGen();
+  if (list != memoList || gen != memoGen) {
+    memoList = list;
+    memoGen = gen;
+    memoState = 1;
+    for (let i: u32 = 0; i < n; i++) {
+      const r = list + RULES_HEADER + i * RULE_SIZE;
+      // destination prefixes and port ranges differ flow by flow: such a list is walked as it is
+      if (load<u8>(r + RU_DST_LEN) != 0 || (load<u16>(r + RU_SPORT_LO) != 0 && load<u16>(r + RU_SPORT_HI) != 0) ||
+        (load<u16>(r + RU_DPORT_LO) != 0 && load<u16>(r + RU_DPORT_HI) != 0)) {
+        memoState = 0;
+        break;
+      }
+    }
+  }
+  if (memoState == 0) return false;
+  const iif = load<u32>(fl + FL_IIF);
+  const oif = load<u32>(fl + FL_OIF);
+  const mark = load<u32>(fl + FL_MARK);
+  const src = load<u32>(fl + FL_SRC);
+  const tos = <u32>load<u8>(fl + FL_TOS);
+  const proto = <u32>load<u8>(fl + FL_PROTO);
+  if (memoState == 2 && iif == memoIif && oif == memoOif && mark == memoMark && src == memoSrc && tos == memoTos && proto == memoProto) return true;
+  let b0: u64 = 0;
+  let b1: u64 = 0;
+  let b2: u64 = 0;
+  let b3: u64 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    if (!ruleMatch(list + RULES_HEADER + i * RULE_SIZE, fl, AF_INET, true)) continue;
+    const bit = <u64>1 << <u64>(i & 63);
+    const w = i >> 6;
+    if (w == 0) b0 |= bit;
+    else if (w == 1) b1 |= bit;
+    else if (w == 2) b2 |= bit;
+    else b3 |= bit;
+  }
+  memoBits0 = b0;
+  memoBits1 = b1;
+  memoBits2 = b2;
+  memoBits3 = b3;
+  memoIif = iif;
+  memoOif = oif;
+  memoMark = mark;
+  memoSrc = src;
+  memoTos = tos;
+  memoProto = proto;
+  memoState = 2;
+  return true;
+}
+
+/** The first rule at or after `i` the memo says matches, `n` when none. */
+@inline function memoNext(i: u32, n: u32): u32 {
+  for (let w = i >> 6; w < 4; w++) {
+    const word = w == 0 ? memoBits0 : w == 1 ? memoBits1 : w == 2 ? memoBits2 : memoBits3;
+    const m = w == (i >> 6) ? word & (<u64>-1 << <u64>(i & 63)) : word;
+    if (m != 0) {
+      const j = (w << 6) + <u32>ctz<u64>(m);
+      return j < n ? j : n;
+    }
+  }
+  return n;
+}
+
 /**
  * fib_rules_lookup for `family` (the rule list at `rules`): 0 with the result, or the error of the
  * rule that decided; -ESRCH is returned as -ENETUNREACH (__fib_lookup). For IPv6, `hasSaddr` is
@@ -809,10 +973,15 @@ function rulesLookup(family: u32, fl: u32, res: u32, hasSaddr: bool): i32 {
   const list = load<u32>(fibRoot() + (family == AF_INET ? FRT_RULES4 : FRT_RULES6));
   if (list == 0) return ENETUNREACH;
   const n = load<u32>(list);
+  const memo = family == AF_INET && ruleMemo4(list, n, fl);
   let i: u32 = 0;
   while (i < n) {
+    if (memo) {
+      i = memoNext(i, n);
+      if (i >= n) break;
+    }
     const r = list + RULES_HEADER + i * RULE_SIZE;
-    if (!ruleMatch(r, fl, family, hasSaddr)) {
+    if (!memo && !ruleMatch(r, fl, family, hasSaddr)) {
       i++;
       continue;
     }

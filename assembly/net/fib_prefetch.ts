@@ -2,14 +2,14 @@
 // IPv4 lookup will read is loaded for all of them at once, a level at a time across the burst.
 //
 // Why: a lookup in a full table is a chain of dependent loads — the LPM's direct entry, its node
-// blocks, the prefix record, its alias list, the alias with its next hops — each from a different
+// blocks, the alias with its next hops (an alias list first when a prefix has several) — each from a different
 // place in a table of tens of MiB. One frame at a time, every link of the chain waits for memory
 // (on this machine a dependent random load over 64 MiB costs ~0.5-1 µs; independent ones overlap,
 // ~5-10 ns each). Taken a level at a time over the burst, the loads of one level are independent,
 // so the CPU keeps many in flight (the group prefetching of VPP's and DPDK's bulk lookups, done with
 // plain loads: wasm has no prefetch instruction). The lookups that follow find it all in cache.
 //
-// Reads: the FIB root, tables main and local (their LPMs), prefix records, alias lists, aliases.
+// Reads: the FIB root, tables main and local (their LPMs), route handles (alias lists), aliases.
 // Sets: nothing but this worker's scratch (SCR_BURST) and the cache. What the lookups answer does not
 // change: a burst warmed against a table being replaced only warms memory that stays valid until this
 // worker's next quiescent point (reclaim.ts, lpm_heap.ts), so the walk never reads freed memory.
@@ -18,13 +18,20 @@
 //   scratch + SCR_BURST + 512   u32 dst[BURST_MAX]   destinations, network order (the caller's)
 //                       + 768   u32 node[i]          the walk's current node block, 0: done
 //                       + 1024  u32 key[i]           the address bits still to consume, left-aligned
-//                       + 1280  u32 val[i]           the LPM's value (a prefix record), then its list
+//                       + 1280  u32 val[i]           the LPM's value (a route handle), then its first alias
+//                       + 1536  u32 main[i]          main's route handle for dst[i] (the LPM's answer, 0: none)
+//                       + 1792  u32 local[i]         local's, when local has an LPM
+//
+// The answers stay for the lookups that follow (fib4BurstHandles): main's and local's LPM answers for
+// each destination of the burst, valid while both LPMs are at the generation they had when the burst
+// was walked (an update bumps it before it publishes), so the per-frame lookup takes them instead of
+// walking both LPMs again (on this machine the second walk found its blocks in L2, not L1: ~10 ns).
 
 import { netRoot, netScratch } from './core';
 import { AF_INET, NR_FIB, RT_TABLE_LOCAL, RT_TABLE_MAIN, SCR_BURST } from './abi';
 import { BURST_MAX } from '../abi';
-import { FA_NH, FA_NHS, FA_TYPE, fib_table_get, NH_SIZE, PX_ALIASES, TB_LPM } from './fib';
-import { HDR_DIR } from './lpm_heap';
+import { FA_NH, FA_NHS, FA_TYPE, fib_table_get, lpm4Covered, NH_SIZE, TB_COVER8, TB_LPM } from './fib';
+import { HDR_DIR, HDR_GEN } from './lpm_heap';
 import { DIRECT_LEAF_MAX, PN_LEAFVEC, PN_SLOTS } from './poptrie';
 
 const S4: u32 = 18; // lpm4.ts: the direct table's bits
@@ -32,6 +39,47 @@ const PF_DST: u32 = 512;
 const PF_NODE: u32 = 768;
 const PF_KEY: u32 = 1024;
 const PF_VAL: u32 = 1280;
+const PF_MAIN: u32 = 1536;
+const PF_LOCAL: u32 = 1792;
+
+// The burst the answers at PF_MAIN / PF_LOCAL belong to (per worker: wasm globals).
+let bMain: u32 = 0; //   main's LPM (0: no answers kept)
+let bMainGen: u32 = 0;
+let bLocal: u32 = 0; //  local's LPM (0: none)
+let bLocalGen: u32 = 0;
+let bN: u32 = 0;
+let bNext: u32 = 0; //   where the next lookup's destination is likely to be (frames are routed in order)
+/** Set by fib4BurstHandles: local's answer for the destination it found. */
+let bLocalHandle: u32 = 0;
+
+/**
+ * Main's route handle for destination `dst` (network order) as the burst's walk found it, when the
+ * burst's answers are for LPMs `main` and `local` (0: local not wanted) at their current generations and
+ * `dst` is one of the burst's: the handle (0: no route), with local's in bLocalHandle. -1 otherwise
+ * (walk the LPMs). Frames are routed in the order they were warmed, so the search starts at the frame
+ * after the last one found.
+ */
+@inline export function fib4BurstHandles(main: u32, local: u32, dst: u32): i64 {
+  if (bMain == 0 || main != bMain || load<u32>(main + HDR_GEN) != bMainGen) return -1;
+  if (local != 0 && (local != bLocal || load<u32>(local + HDR_GEN) != bLocalGen)) return -1;
+  const s = netScratch() + SCR_BURST;
+  const n = bN;
+  let i = bNext;
+  for (let k: u32 = 0; k < n; k++, i++) {
+    if (i >= n) i = 0;
+    if (load<u32>(s + PF_DST + (i << 2)) != dst) continue;
+    bNext = i + 1;
+    bLocalHandle = local != 0 ? load<u32>(s + PF_LOCAL + (i << 2)) : 0;
+    return <i64>load<u32>(s + PF_MAIN + (i << 2));
+  }
+  return -1;
+}
+
+/** Local's handle for the destination fib4BurstHandles last answered. */
+@inline export function fib4BurstLocal(): u32 {
+  return bLocalHandle;
+}
+
 /** Node levels under a direct entry (IPv4: bits 18-23, 24-29, 30-31). */
 const WALK_LEVELS: u32 = 3;
 
@@ -45,11 +93,12 @@ let sink: u32 = 0;
 
 /**
  * Warm the FIB for the `n` (≤ BURST_MAX) destinations at fib4PrefetchDsts(): main's LPM walked a level
- * at a time over all of them, then the prefix records, alias lists and first aliases (the alias and all
- * its next hops), and local's direct entries (merged or not, the default rules end
- * in local and main; local's are leaves but for its own few /18s).
+ * at a time over all of them, then the route handles' first aliases (the alias and all
+ * its next hops), and local's answers (merged or not, the default rules end in local and main; local's
+ * LPM is read only for a destination in a /8 one of its prefixes covers, TB_COVER8).
  */
 export function fib4_prefetch(n: u32): void {
+  bMain = 0; // the last burst's answers are not this one's
   if (n == 0 || n > BURST_MAX || load<u32>(netRoot() + NR_FIB) == 0) return;
   const main = fib_table_get(AF_INET, RT_TABLE_MAIN);
   if (main == 0) return;
@@ -58,6 +107,9 @@ export function fib4_prefetch(n: u32): void {
   const local = fib_table_get(AF_INET, RT_TABLE_LOCAL);
   const llpm = local != 0 ? load<u32>(local + TB_LPM) : 0;
   const ldir = llpm != 0 ? load<u32>(llpm + HDR_DIR) : 0;
+  // the generations first: an update published while the burst is walked makes its answers stale
+  const mainGen = load<u32>(lpm + HDR_GEN);
+  const localGen = llpm != 0 ? load<u32>(llpm + HDR_GEN) : 0;
   const dir = load<u32>(lpm + HDR_DIR);
   const s = netScratch() + SCR_BURST;
   let acc: u32 = 0;
@@ -67,7 +119,7 @@ export function fib4_prefetch(n: u32): void {
     const a = bswap<u32>(load<u32>(s + PF_DST + (i << 2)));
     const slot = (a >> (32 - S4)) << 2;
     const e = load<u32>(dir + slot);
-    if (ldir != 0) acc += load<u32>(ldir + slot);
+    if (ldir != 0 && load<u32>(local + TB_COVER8 + ((a >> 24) << 2)) != 0) acc += load<u32>(ldir + slot);
     const o = i << 2;
     if (<i32>e < 0) {
       store<u32>(s + PF_NODE + o, 0);
@@ -100,21 +152,34 @@ export function fib4_prefetch(n: u32): void {
       }
     }
   }
-  // a walk still going after the last level (a malformed table) warms no further
-  for (let i: u32 = 0; i < n; i++) {
-    if (load<u32>(s + PF_NODE + (i << 2)) != 0) store<u32>(s + PF_VAL + (i << 2), 0);
-  }
-  // prefix records → their alias lists
+  // a walk still going after the last level (a malformed table) warms no further, and keeps no answer
+  let whole = true;
   for (let i: u32 = 0; i < n; i++) {
     const o = i << 2;
-    const px = load<u32>(s + PF_VAL + o);
-    store<u32>(s + PF_VAL + o, px != 0 ? load<u32>(px + PX_ALIASES) : 0);
+    if (load<u32>(s + PF_NODE + o) != 0) {
+      store<u32>(s + PF_VAL + o, 0);
+      whole = false;
+    }
+    store<u32>(s + PF_MAIN + o, load<u32>(s + PF_VAL + o));
   }
-  // alias lists → their first alias
+  // local's answers (its direct entries were read above where a prefix of local covers the /8)
+  if (llpm != 0) {
+    for (let i: u32 = 0; i < n; i++) store<u32>(s + PF_LOCAL + (i << 2), lpm4Covered(local, llpm, bswap<u32>(load<u32>(s + PF_DST + (i << 2)))));
+  }
+  if (whole) {
+    bMain = lpm;
+    bMainGen = mainGen;
+    bLocal = llpm;
+    bLocalGen = localGen;
+    bN = n;
+    bNext = 0;
+  }
+  // route handles (fib.ts) → their first alias: the handle itself for a prefix with one route, else
+  // the first entry of its alias list
   for (let i: u32 = 0; i < n; i++) {
     const o = i << 2;
-    const list = load<u32>(s + PF_VAL + o);
-    store<u32>(s + PF_VAL + o, list != 0 && load<u32>(list) != 0 ? load<u32>(list + 8) : 0);
+    const h = load<u32>(s + PF_VAL + o);
+    store<u32>(s + PF_VAL + o, (h & 1) != 0 ? h & ~1 : h != 0 && load<u32>(h) != 0 ? load<u32>(h + 8) : 0);
   }
   // the alias and its next hops (FA_NH on: the second cache line, and more for a multipath route,
   // whose every next hop fib_select_multipath reads)

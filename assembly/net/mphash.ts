@@ -15,6 +15,7 @@
 //   +16 vlan (8)  +24 cvlan (8)  +32 keyid u32  +36 ports: src u16, dst u16  +40 icmp (4)
 //   +44 addrs: v4 src, dst (8) | v6 src, dst (32)        sizeof = 80
 
+import { copyBytes, fillBytes } from '../bytes';
 import { netScratch, sysctl } from './core';
 import {
   FL_DPORT, FL_DST, FL_LABEL, FL_PROTO, FL_SPORT, FL_SRC, SCR_FIB, SYSCTL_FIB6_MULTIPATH_HASH_POLICY,
@@ -133,7 +134,7 @@ const HF_DST_PORT: u32 = 0x20;
  */
 export function mp_hash4(fl: u32): u32 {
   const fk = keyBuf();
-  memory.fill(fk, 0, FK_SIZE);
+  fillBytes(fk, 0, FK_SIZE); // words: memory.fill is a runtime call in V8 (bytes.ts)
   const policy = sysctl(SYSCTL_FIB_MULTIPATH_HASH_POLICY);
   let f: u32 = HF_SRC_IP | HF_DST_IP;
   if (policy == 1) f |= HF_IP_PROTO | HF_SRC_PORT | HF_DST_PORT;
@@ -152,13 +153,13 @@ export function mp_hash4(fl: u32): u32 {
  */
 export function mp_hash6(fl: u32): u32 {
   const fk = keyBuf();
-  memory.fill(fk, 0, FK_SIZE);
+  fillBytes(fk, 0, FK_SIZE); // words: memory.fill is a runtime call in V8 (bytes.ts)
   const policy = sysctl(SYSCTL_FIB6_MULTIPATH_HASH_POLICY);
   let f: u32 = HF_SRC_IP | HF_DST_IP | HF_IP_PROTO | HF_FLOWLABEL;
   if (policy == 1) f = HF_SRC_IP | HF_DST_IP | HF_IP_PROTO | HF_SRC_PORT | HF_DST_PORT;
   else if (policy == 3) f = sysctl(SYSCTL_FIB6_MULTIPATH_HASH_FIELDS);
-  if (f & HF_SRC_IP) memory.copy(fk + FK_ADDRS, fl + FL_SRC, 16);
-  if (f & HF_DST_IP) memory.copy(fk + FK_ADDRS + 16, fl + FL_DST, 16);
+  if (f & HF_SRC_IP) copyBytes(fk + FK_ADDRS, fl + FL_SRC, 16);
+  if (f & HF_DST_IP) copyBytes(fk + FK_ADDRS + 16, fl + FL_DST, 16);
   if (f & HF_IP_PROTO) store<u8>(fk + FK_IP_PROTO, load<u8>(fl + FL_PROTO));
   // the 20-bit label, kept in network order as the kernel's __be32 (flowi6_get_flowlabel)
   if (f & HF_FLOWLABEL) store<u32>(fk + FK_FLOW_LABEL, load<u32>(fl + FL_LABEL) & 0xffff0f00);

@@ -394,6 +394,32 @@ function lookupNoref(t: u32, ifindex: u32, key: u32): u32 {
   return 0;
 }
 
+// The output memo: the entries the output path found last, one per slot (per worker: wasm globals),
+// so a stream of frames to the same next hop skips the hash. A remembered entry is used only while it
+// is still in the table (not NE_DEAD: every unlink marks it before it is retired, and a reused block
+// is zeroed, then keyed and linked within one neighCreate) and is the entry of that key, device and
+// family: then it is exactly what the table lookup returns.
+let outMemo0: u32 = 0;
+let outMemo1: u32 = 0;
+let outMemo2: u32 = 0;
+let outMemo3: u32 = 0;
+
+/** lookupNoref for the output path (neigh_output_from, neigh_lookup), through the output memo. */
+@inline function outputLookup(t: u32, ifindex: u32, key: u32): u32 {
+  const family = load<u32>(t + T_FAMILY);
+  const slot = (load<u32>(key) ^ ifindex) & 3;
+  const m = slot == 0 ? outMemo0 : slot == 1 ? outMemo1 : slot == 2 ? outMemo2 : outMemo3;
+  if (m != 0 && load<u8>(m + NE_DEAD) == 0 && load<u32>(m + NE_IFINDEX) == ifindex && <u32>load<u8>(m + NE_FAMILY) == family && keyEq(family, m, key)) return m;
+  const e = lookupNoref(t, ifindex, key);
+  if (e != 0) {
+    if (slot == 0) outMemo0 = e;
+    else if (slot == 1) outMemo1 = e;
+    else if (slot == 2) outMemo2 = e;
+    else outMemo3 = e;
+  }
+  return e;
+}
+
 /** neigh_lookup: the same, counted in the table's lookups and hits. */
 export function neighLookupStat(t: u32, ifindex: u32, key: u32): u32 {
   statInc(t, NSTAT_LOOKUPS);
@@ -427,7 +453,7 @@ export function neigh_lookup(family: u32, ifindex: u32, addr: u32): u32 {
   const r = load<u32>(nr + NR_NEIGH);
   const dev = netdevGet(ifindex);
   if (r == 0 || dev == 0 || (family != AF_INET && family != AF_INET6)) return 0;
-  return lookupNoref(tableOf(r, family), ifindex, outputKey(r, family, dev, addr));
+  return outputLookup(tableOf(r, family), ifindex, outputKey(r, family, dev, addr));
 }
 
 // ---- Entries: allocation, the table, the gc list ----
@@ -986,7 +1012,7 @@ export function neigh_output_from(family: u32, ifindex: u32, nh: u32, q: u32, da
   }
   const t = tableOf(r, family);
   const key = outputKey(r, family, dev, nh);
-  let e = lookupNoref(t, ifindex, key);
+  let e = outputLookup(t, ifindex, key);
   if (e == 0) e = neighCreate(t, ifindex, key, (load<u32>(dev + ND_FLAGS) & IFF_LOOPBACK) != 0);
   if (e == 0) {
     netFree(q, data);

@@ -119,6 +119,38 @@ describe.skipIf(unready)('a burst through the stack', () => {
   });
 });
 
+describe.skipIf(unready)('the answers a burst walk keeps', () => {
+  it('are not what a later lookup of the same destination gets once a route changed, with no burst between', async () => {
+    const fx = await router(false);
+    const eth0 = fx.devs.get('eth0')!;
+    eth0.injectBatch(DESTS.map((x) => frame(x)));
+    eth0.poll({ budget: 64 });
+    fx.tx();
+    // 203.0.113.48 (one of the burst's) is in the /28 at .48, via gateway 1; then a /32 for it via gateway 0
+    expect(fx.dp.routes.get({ to: '203.0.113.48' })).toMatchObject({ gateway: '198.51.100.3' });
+    fx.ip('route add 203.0.113.48/32 via 198.51.100.2 dev eth1');
+    expect(fx.dp.routes.get({ to: '203.0.113.48' })).toMatchObject({ gateway: '198.51.100.2' });
+    fx.ip('route del 203.0.113.48/32');
+    fx.ip('route replace 203.0.113.48/28 via 198.51.100.2 dev eth1');
+    expect(fx.dp.routes.get({ to: '203.0.113.48' })).toMatchObject({ gateway: '198.51.100.2' });
+  });
+});
+
+describe.skipIf(unready)('the neighbour the output path remembers', () => {
+  it('is given up when the entry is deleted: the next frame goes to the new entry MAC', async () => {
+    const fx = await router(false);
+    const NEW = '02:00:00:00:0e:7f';
+    // 203.0.113.48 is in the /28 at .48, via gateway 1 (198.51.100.3)
+    expect(fx.rx('eth0', frame(48)).get('eth1')![0]!.subarray(0, 6)).toEqual(macBytes(GW[1]!));
+    expect(fx.rx('eth0', frame(48)).get('eth1')![0]!.subarray(0, 6)).toEqual(macBytes(GW[1]!));
+    fx.ip('neigh del 198.51.100.3 dev eth1');
+    fx.ip(`neigh add 198.51.100.3 lladdr ${NEW} dev eth1 nud permanent`);
+    expect(fx.rx('eth0', frame(48)).get('eth1')![0]!.subarray(0, 6)).toEqual(macBytes(NEW));
+    fx.ip(`neigh replace 198.51.100.3 lladdr ${GW[1]!} dev eth1 nud permanent`);
+    expect(fx.rx('eth0', frame(48)).get('eth1')![0]!.subarray(0, 6)).toEqual(macBytes(GW[1]!));
+  });
+});
+
 describe.skipIf(unready || !existsSync(ROUTER))('a burst through an XDP router (bpf_fib_lookup, bpf_redirect)', () => {
   it('redirects each frame by its own lookup, as the same frames one by one and as the stack forwards them', async () => {
     const burst = await run(true, false);

@@ -136,6 +136,31 @@ describe('fib_table_lookup', () => {
     expect(lookup('198.51.100.5', { tos: 0x10, oif: 2 })).toMatchObject({ err: 0, plen: 24, oif: 2 });
   });
 
+  it('finds a prefix through its one route, then through its list when a second route joins, and again alone', () => {
+    dp.routes.add({ dst: '198.51.100.0/24', via: '192.0.2.2', metric: 10 });
+    expect(lookup('198.51.100.5')).toMatchObject({ err: 0, plen: 24, gw: '192.0.2.2' });
+    dp.routes.add({ dst: '198.51.100.0/24', via: '192.0.2.66', metric: 5 });
+    expect(lookup('198.51.100.5')).toMatchObject({ err: 0, plen: 24, gw: '192.0.2.66' }); // the lower metric first
+    expect(lookup('198.51.100.5', { oif: 2 })).toMatchObject({ err: 0, plen: 24, gw: '192.0.2.2' }); // the second alias
+    dp.routes.del({ dst: '198.51.100.0/24', via: '192.0.2.66', metric: 5 });
+    expect(lookup('198.51.100.5')).toMatchObject({ err: 0, plen: 24, gw: '192.0.2.2' });
+    dp.routes.del({ dst: '198.51.100.0/24', via: '192.0.2.2', metric: 10 });
+    expect(lookup('198.51.100.5').err).toBe(-101);
+  });
+
+  it('a prefix shorter than /8 answers in every /8 it covers, in main and in local, until it is deleted', () => {
+    dp.ip('route add 192.0.0.0/4 via 192.0.2.2');
+    expect(lookup('207.1.2.3')).toMatchObject({ err: 0, plen: 4, gw: '192.0.2.2' });
+    expect(lookup('208.1.2.3').err).toBe(-101);
+    dp.ip('route add local 198.0.0.0/7 dev lo table local');
+    expect(lookup('199.9.9.9')).toMatchObject({ err: 0, plen: 7, type: 2, table: 255 }); // RTN_LOCAL
+    expect(lookup('200.9.9.9')).toMatchObject({ err: 0, plen: 4, table: 254 });
+    dp.ip('route del local 198.0.0.0/7 dev lo table local');
+    expect(lookup('199.9.9.9')).toMatchObject({ err: 0, plen: 4, table: 254 });
+    dp.ip('route del 192.0.0.0/4');
+    expect(lookup('207.1.2.3').err).toBe(-101);
+  });
+
   it('a reject route stops the lookup with its error, a throw route lets the next rule try', () => {
     dp.routes.add({ dst: '198.51.100.0/24', via: '192.0.2.2' });
     dp.routes.add({ dst: '198.51.100.0/25', type: 'blackhole' });
@@ -188,6 +213,36 @@ describe('dp.rules', () => {
     dp.rules.add({ priority: 5, iif: 'eth1', action: 'blackhole' });
     expect(lookup('203.0.113.1', { iif: 3 }).err).toBe(-22);
     expect(lookup('203.0.113.1', { iif: 2 }).err).toBe(0);
+  });
+
+  it('answers a flow repeated after other flows exactly as the first time (rule memo), and a rule change at the next lookup', () => {
+    dp.routes.add({ dst: '203.0.113.0/24', via: '192.0.2.66', table: 100 });
+    dp.routes.add({ dst: '203.0.113.0/24', via: '192.0.2.2', table: 200 });
+    dp.routes.add({ dst: '203.0.113.0/24', via: '192.0.2.3' });
+    // 10: from .10 → goto 30 (skipping 20); 20: from 192.0.2.0/26 lookup 100; 25: nop;
+    // 30: from .10 lookup 200; 40: iif eth1 lookup 100; then local, main, default
+    dp.rules.add({ priority: 10, from: '192.0.2.10/32', action: 'goto', goto: 30 });
+    dp.rules.add({ priority: 20, from: '192.0.2.0/26', table: 100 });
+    dp.rules.add({ priority: 25, action: 'nop' });
+    dp.rules.add({ priority: 30, from: '192.0.2.10/32', table: 200 });
+    dp.rules.add({ priority: 40, iif: 'eth1', table: 100 });
+    const flows: Array<[{ src: string; iif?: number }, number, string]> = [
+      [{ src: '192.0.2.10' }, 200, '192.0.2.2'], // goto 30 jumps over 20
+      [{ src: '192.0.2.11' }, 100, '192.0.2.66'], // rule 20
+      [{ src: '198.51.100.1' }, 254, '192.0.2.3'], // nothing before main
+      [{ src: '198.51.100.1', iif: 3 }, 100, '192.0.2.66'], // rule 40
+    ];
+    for (let round = 0; round < 3; round++) {
+      for (const [f, table, gw] of flows) {
+        expect(lookup('203.0.113.7', f)).toMatchObject({ err: 0, table, gw });
+        expect(lookup('203.0.113.7', f)).toMatchObject({ err: 0, table, gw }); // the same flow at once
+      }
+    }
+    dp.rules.del({ priority: 10 });
+    expect(lookup('203.0.113.7', { src: '192.0.2.10' })).toMatchObject({ table: 100, gw: '192.0.2.66' });
+    dp.rules.add({ priority: 5, from: '192.0.2.10/32', action: 'unreachable' });
+    expect(lookup('203.0.113.7', { src: '192.0.2.10' }).err).toBe(-101);
+    expect(lookup('203.0.113.7', { src: '192.0.2.11' })).toMatchObject({ table: 100 });
   });
 
   it('suppress_ifgroup default skips a result whose first next hop has a device (every link is in group 0), another group none', () => {
