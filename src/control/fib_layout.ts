@@ -41,4 +41,15 @@ export interface FibExports {
   fib4_local_type(addr: number, ifindex: number): number;
   fib4_addr_type_table(addr: number, table: number): number;
   netdev_get(ifindex: number): number;
+  fib4_lookup_nopath(fl: number, res: number): number;
+  fib4_select_path(fl: number, res: number): void;
+  fib_result_prefsrc(res: number): number;
+  fib6_lookup_oif(fl: number, res: number, oif: number, hasSaddr: number, iface: number, suppress: number): number;
+  fib6_table_lookup(id: number, fl: number, oif: number, res: number): number;
+  fib6_select_path(fl: number, res: number, oif: number, haveOifMatch: number, iface: number): void;
+  inet_select_addr(ifindex: number, dst: number, scope: number): number;
+  ipv6_dev_get_saddr(ifindex: number, dst: number, out: number): number;
+  netdev_conf_get(ifindex: number, family: number, i: number): number;
+  /** Set before calling an export with optional parameters (AssemblyScript's varargs trampolines). */
+  __setArgumentsLength?(n: number): void;
 }

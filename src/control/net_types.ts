@@ -8,11 +8,11 @@ import { WxdpError } from '../errors.js';
 export type Family = 'inet' | 'inet6';
 
 /** iproute2's errors, by errno: `message` is what `ip` prints after "RTNETLINK answers: " (or its own parse error). */
-export type NetErrno = 'EEXIST' | 'ENOENT' | 'ESRCH' | 'ENETUNREACH' | 'EHOSTUNREACH' | 'EINVAL' | 'ENODEV' | 'EADDRNOTAVAIL' | 'ENOBUFS' | 'ENOMEM' | 'EOPNOTSUPP' | 'EAFNOSUPPORT' | 'ERANGE' | 'EBUSY' | 'EACCES' | 'ENETDOWN' | 'ENFILE' | 'ENXIO';
+export type NetErrno = 'EEXIST' | 'ENOENT' | 'ESRCH' | 'ENETUNREACH' | 'EHOSTUNREACH' | 'EINVAL' | 'ENODEV' | 'EADDRNOTAVAIL' | 'ENOBUFS' | 'ENOMEM' | 'EOPNOTSUPP' | 'EAFNOSUPPORT' | 'ERANGE' | 'EBUSY' | 'EACCES' | 'ENETDOWN' | 'ENFILE' | 'ENXIO' | 'EXDEV';
 
 export const ERRNO_VALUE: Readonly<Record<NetErrno, number>> = {
   EEXIST: 17, ENOENT: 2, ESRCH: 3, ENETUNREACH: 101, EHOSTUNREACH: 113, EINVAL: 22, ENODEV: 19,
-  EADDRNOTAVAIL: 99, ENOBUFS: 105, ENOMEM: 12, EOPNOTSUPP: 95, EAFNOSUPPORT: 97, ERANGE: 34, EBUSY: 16, EACCES: 13, ENETDOWN: 100, ENFILE: 23, ENXIO: 6,
+  EADDRNOTAVAIL: 99, ENOBUFS: 105, ENOMEM: 12, EOPNOTSUPP: 95, EAFNOSUPPORT: 97, ERANGE: 34, EBUSY: 16, EACCES: 13, ENETDOWN: 100, ENFILE: 23, ENXIO: 6, EXDEV: 18,
 };
 
 /** A refused stack operation: `errno` names the kernel's errno, `message` iproute2's wording. */

@@ -17,14 +17,15 @@ import { ipv4Bytes, ipv6Bytes } from './addresses.js';
 import { NetError, type Family, type NexthopSpec, type RouteInfo, type RouteSpec, type RouteType } from './net_types.js';
 import { AF_INET, AF_INET6, FL, FR, IFF, LOOPBACK_IFINDEX, ND, NET_ROOT_PTR, NR, RTN, RT_SCOPE, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN } from '../runtime/net_abi.js';
 import { FA, FRT, NH, PX, RTAX_MTU_LOCK, RTNH_F, SUB, TB, type FibExports } from './fib_layout.js';
+import { routeGet4, routeGet6 } from './route_get.js';
 
-const TYPES: readonly RouteType[] = ['unicast', 'unicast', 'local', 'broadcast', 'anycast', 'multicast', 'blackhole', 'unreachable', 'prohibit', 'throw', 'nat'];
+export const TYPES: readonly RouteType[] = ['unicast', 'unicast', 'local', 'broadcast', 'anycast', 'multicast', 'blackhole', 'unreachable', 'prohibit', 'throw', 'nat'];
 const TYPE_NUM: Readonly<Record<RouteType, number>> = { unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7, prohibit: 8, throw: 9, nat: 10 };
 /** fib_props[type].scope: the widest scope a route of the type may have. */
 const TYPE_SCOPE: readonly number[] = [255, 0, 254, 253, 253, 0, 0, 0, 0, 0, 255];
 const REJECT = new Set([6, 7, 8, 9]);
 const SCOPES: Readonly<Record<string, number>> = { global: 0, universe: 0, site: 200, link: 253, host: 254, nowhere: 255 };
-const PROTOS: Readonly<Record<string, number>> = {
+export const PROTOS: Readonly<Record<string, number>> = {
   unspec: 0, redirect: 1, kernel: 2, boot: 3, static: 4, gated: 8, ra: 9, mrt: 10, zebra: 11, bird: 12, dnrouted: 13,
   xorp: 14, ntk: 15, dhcp: 16, keepalived: 18, babel: 42, openr: 99, bgp: 186, isis: 187, ospf: 188, rip: 189, eigrp: 192,
 };
@@ -111,6 +112,26 @@ export interface RouteGet {
   ipproto?: number;
   sport?: number;
   dport?: number;
+  /** RTA_UID (default: the caller's, 0; none with iif). */
+  uid?: number;
+  /** RTM_F_FIB_MATCH: the FIB route that matched, as `ip route show` prints it. */
+  fibmatch?: boolean;
+}
+
+/** What `ip route get` answers beyond a route's own fields (rt_fill_info, rt6_fill_node). */
+export interface RouteGetInfo extends RouteInfo {
+  /** IPv4: the dst's RTCF_* flags as iproute2 names them ("local", "mc", "brd", …), the "cache" line. */
+  cache?: string[];
+  uid?: number;
+  mark?: number;
+  /** RTA_IIF: the query's input device. */
+  iif?: string;
+  /** RTAX_LOCK has RTAX_MTU: "mtu lock N". */
+  mtuLock?: boolean;
+  /** Seconds left (a PMTU exception, an expiring IPv6 route). */
+  expires?: number;
+  /** IPv6: RTA_PREF. */
+  pref?: string;
 }
 
 export function tableId(t: RouteSpec['table'] | string | undefined, dflt: number): number {
@@ -477,47 +498,74 @@ export class Routes {
   }
 
   /**
-   * `ip route get`: a lookup as the kernel does for a locally generated packet (iif lo) or, with
-   * `iif`, a forwarded one; the result as iproute2 prints it. Errors: ENETUNREACH "Network is
-   * unreachable", EHOSTUNREACH "No route to host", EACCES "Permission denied", EINVAL "Invalid argument".
+   * `ip route get`: RTM_GETROUTE as inet_rtm_getroute / inet6_rtm_getroute answer it — the route the
+   * kernel builds for a locally generated packet (ip_route_output_key_hash_rcu, ip6_route_output) or,
+   * with `iif`, for one received there (ip_route_input_slow, ip6_route_input_lookup) — with what
+   * rt_fill_info / rt6_fill_node put in the answer (the source chosen, the cache flags, uid, mark, iif,
+   * metrics). With `fibmatch` the FIB route that matched instead. Errors: ENETUNREACH "Network is
+   * unreachable", EHOSTUNREACH "No route to host", EACCES "Permission denied", EINVAL "Invalid
+   * argument", EXDEV "Invalid cross-device link" (rp_filter), ENODEV.
    */
-  get(q: RouteGet): RouteInfo {
+  get(q: RouteGet): RouteGetInfo {
     const dst = parseAddr(q.to);
-    const fam = dst.family;
-    const x = this.x;
-    const fl = x.fib_flow_buf() >>> 0;
+    if (q.iif !== undefined && this.x.netdev_get(this.ifindex(q.iif)) === 0) throw new NetError('ENODEV', 'No such device');
+    return dst.family === AF_INET ? routeGet4(this, q, dst.bytes) : routeGet6(this, q, dst.bytes);
+  }
+
+  /** @internal The flow key buffer cleared, with the fields every `ip route get` sets. */
+  getFlow(family: number, q: RouteGet, dst: Uint8Array, src: Uint8Array | undefined, iif: number, oif: number): number {
+    const fl = this.x.fib_flow_buf() >>> 0;
     const b = this.bytes();
     b.fill(0, fl, fl + 64);
-    b.set(dst.bytes, fl + FL.DST);
-    if (q.from) b.set(parseAddr(q.from, fam === AF_INET ? 'inet' : 'inet6').bytes, fl + FL.SRC);
+    b.set(dst, fl + FL.DST);
+    if (src) b.set(src, fl + FL.SRC);
     const v = this.view();
-    v.setUint32(fl + FL.IIF, q.iif ? this.ifindex(q.iif) : LOOPBACK_IFINDEX, true);
-    if (q.oif) v.setUint32(fl + FL.OIF, this.ifindex(q.oif), true);
+    v.setUint32(fl + FL.IIF, iif, true);
+    v.setUint32(fl + FL.OIF, oif, true);
     v.setUint32(fl + FL.MARK, q.mark ?? 0, true);
-    v.setUint8(fl + FL.TOS, q.tos ?? 0);
+    v.setUint8(fl + FL.TOS, (q.tos ?? 0) & 0xfc);
     v.setUint8(fl + FL.PROTO, q.ipproto ?? 0);
     v.setUint16(fl + FL.SPORT, q.sport ?? 0, false);
     v.setUint16(fl + FL.DPORT, q.dport ?? 0, false);
-    v.setUint8(fl + FL.FAMILY, fam);
-    const err = x.fib_ctl_lookup(fam === AF_INET ? 0 : 2, 0);
-    if (err === -101 || err === -11) throw new NetError('ENETUNREACH', 'Network is unreachable');
-    if (err === -113) throw new NetError('EHOSTUNREACH', 'No route to host');
-    if (err === -13) throw new NetError('EACCES', 'Permission denied');
-    if (err !== 0) throw new NetError('EINVAL', 'Invalid argument');
-    const res = x.fib_res_buf() >>> 0;
-    const rv = this.view();
-    const type = rv.getUint8(res + FR.TYPE);
-    const table = rv.getUint32(res + FR.TABLE, true);
-    const oif = rv.getUint32(res + FR.OIF, true);
-    const gwf = rv.getUint8(res + FR.GW_FAMILY);
-    const out: RouteInfo = { dst: q.to, flags: [] };
-    if (type !== RTN.UNICAST) out.type = TYPES[type];
-    if (gwf) out.gateway = formatAddr(gwf, this.bytes().slice(res + FR.GW, res + FR.GW + 16));
-    out.dev = this.devName(oif);
-    if (table !== RT_TABLE_MAIN) out.table = tableName(table);
-    const fa = rv.getUint32(res + FR.INFO, true);
-    if (rv.getUint8(fa + FA.HAS_PREFSRC)) out.prefsrc = formatAddr(fam, this.bytes().slice(fa + FA.PREFSRC, fa + FA.PREFSRC + 16));
-    return out;
+    v.setUint32(fl + FL.UID, q.uid ?? 0, true);
+    v.setUint8(fl + FL.FAMILY, family);
+    return fl;
+  }
+
+  /** @internal Reads of the fast path's memory for RouteGet4. */
+  mem(): { v: DataView; b: Uint8Array; x: FibExports } {
+    return { v: this.view(), b: this.bytes(), x: this.x };
+  }
+
+  /** @internal A rule was ever added (tables local and main unmerged, fib_has_custom_rules). */
+  customRules(family: 2 | 10): boolean {
+    const v = this.view();
+    const root = v.getUint32(NET_ROOT_PTR, true);
+    const fib = root === 0 ? 0 : v.getUint32(root + NR.FIB, true);
+    return fib !== 0 && (v.getUint32(fib + FRT.FLAGS, true) & (family === AF_INET ? 1 : 2)) !== 0;
+  }
+
+  /** @internal fib_has_custom_local_routes: a user ever added an IPv4 route of type local. */
+  customLocalRoutes = false;
+
+  /** @internal A device's name for answers (if<N> when gone). */
+  nameOf(ifindex: number): string {
+    return this.devName(ifindex);
+  }
+
+  /** @internal The device is up. */
+  isUp(ifindex: number): boolean {
+    return this.devUp(ifindex);
+  }
+
+  /** @internal The module's 32-byte address buffer (two addresses), for the fast path's exports. */
+  addrScratch(): number {
+    return this.addr(NO_FROM);
+  }
+
+  /** @internal An alias record as the Route it was written from (its prefix from the result). */
+  decodeAt(fa: number, family: 2 | 10, table: number, len: number): Route {
+    return this.decode(fa, { family, table, dst: new Uint8Array(16), len, from: NO_FROM, fromLen: 0 });
   }
 
   /**
@@ -815,12 +863,44 @@ export class Routes {
     });
     if (r.nhs.length === 0) throw new NetError('EINVAL', 'Error: Nexthop device required for route.');
     for (const nh of r.nhs) {
-      if (nh.oif === 0) throw new NetError('ENODEV', 'No such device');
+      if (nh.gwFamily === AF_INET6) this.checkGateway6(r, nh);
+      if (nh.oif === 0) throw new NetError('EINVAL', 'Error: Egress device not specified.');
       if (this.x.netdev_get(nh.oif) === 0) throw new NetError('ENODEV', 'No such device');
       if (!this.devUp(nh.oif) && !(nh.flags & RTNH_F.ONLINK)) throw new NetError('ENETDOWN', 'Error: Nexthop device is not up.');
       nh.scope = nh.gwFamily ? RT_SCOPE.UNIVERSE : RT_SCOPE.LINK;
     }
     if (r.type === RTN.UNICAST && r.scope === RT_SCOPE.LINK && r.nhs.some((n) => n.gwFamily)) r.scope = RT_SCOPE.UNIVERSE;
+  }
+
+  /**
+   * ip6_validate_gw for a gateway that is not link-local: it must be unicast, and (without onlink)
+   * reachable without a gateway (ip6_route_check_nh: the route's table, then a full lookup, each with
+   * RT6_LOOKUP_F_IFACE on the given device); the next hop takes that route's device when none was given.
+   */
+  private checkGateway6(r: Route, nh: Nexthop): void {
+    const gw = nh.gw;
+    if (gw[0] === 0xfe && (gw[1]! & 0xc0) === 0x80) return;
+    if (gw[0] === 0xff || gw.every((c) => c === 0)) throw new NetError('EINVAL', 'Error: Invalid gateway address.');
+    if (nh.flags & RTNH_F.ONLINK) return;
+    const x = this.x;
+    const v = this.view();
+    const res = x.fib_res_buf() >>> 0;
+    const found = (table: number): number => {
+      const fl = x.fib_flow_buf() >>> 0;
+      this.bytes().fill(0, fl, fl + 64);
+      this.bytes().set(gw, fl + FL.DST);
+      v.setUint32(fl + FL.OIF, nh.oif, true);
+      v.setUint32(fl + FL.IIF, LOOPBACK_IFINDEX, true);
+      v.setUint8(fl + FL.FAMILY, AF_INET6);
+      x.__setArgumentsLength?.(6);
+      const err = table ? x.fib6_table_lookup(table, fl, nh.oif, res) : x.fib6_lookup_oif(fl, res, nh.oif, 0, 1, 1);
+      if (err !== 0 || v.getUint8(res + FR.TYPE) >= RTN.BLACKHOLE || v.getUint8(res + FR.GW_FAMILY) !== 0) return 0;
+      const dev = v.getUint32(res + FR.OIF, true);
+      return nh.oif && dev !== nh.oif ? 0 : dev;
+    };
+    const dev = found(r.table) || found(0);
+    if (!dev) throw new NetError('EHOSTUNREACH', 'No route to host');
+    nh.oif = dev;
   }
 
   // ---- installing ----

@@ -1,0 +1,229 @@
+// The kernel as the judge of what `ip` shows of the FIB: the same lines go to `ip -n NS` in a network
+// namespace this test creates (wx-fibgaps-PID-N, removed after each test, also when it fails) and to
+// dp.ip(); then queries (`ip route get` in its common forms, `ip route/rule show`, plain and -j) must
+// print the same bytes, errors included. Skipped, with the reason, without root or iproute2.
+//
+// Lines: `sysctl NAME=VALUE` goes to both sides (sysctl(8) in the namespace, dp.sysctl); `wait MS`
+// lets the kernel's clock run and advances the stack's by as much; everything else is an `ip` line.
+// The namespace's links are veth pairs with fixed MACs and DAD off, so IPv6 link-local addresses and
+// their readiness are the same on both sides.
+
+import { spawnSync } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Datapath } from '../../src/control/datapath.js';
+import { IpError } from '../../src/control/ip/index.js';
+
+function availability(): string {
+  if (process.platform !== 'linux') return 'network namespaces need Linux';
+  if (process.getuid?.() !== 0) return `not root (uid ${process.getuid?.()}): ip netns needs CAP_SYS_ADMIN`;
+  const probe = `wx-fibgaps-${process.pid}-probe`;
+  const r = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
+  if (r.error) return `iproute2 not found: ${r.error.message}`;
+  if (r.status !== 0) return `ip netns add failed: ${r.stderr.trim()}`;
+  spawnSync('ip', ['netns', 'del', probe]);
+  return '';
+}
+
+const unavailable = availability();
+if (unavailable) it.skip(`kernel comparison unavailable: ${unavailable}`, () => {});
+const kit = unavailable ? it.skip : it;
+
+let seq = 0;
+const namespaces: string[] = [];
+afterEach(() => {
+  for (const ns of namespaces.splice(0)) spawnSync('ip', ['netns', 'del', ns]);
+});
+
+/** What one side printed for a line: stdout and stderr together, as a terminal shows them. */
+type Said = string;
+
+/** A namespace and a Datapath given the same lines. */
+export class Twins {
+  readonly ns = `wx-fibgaps-${process.pid}-${++seq}`;
+  private constructor(readonly dp: Datapath) {}
+
+  static async create(): Promise<Twins> {
+    const t = new Twins(await Datapath.create());
+    const r = spawnSync('ip', ['netns', 'add', t.ns], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ip netns add ${t.ns}: ${r.stderr}`);
+    namespaces.push(t.ns);
+    // the kernel side: no DAD (addresses usable at once, as wxdp's nodad ones), no router solicitations
+    for (const n of ['net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.router_solicitations=0']) t.kernelSysctl(n);
+    // wxdp's links start with send_redirects 0 (redirects off by default, the issue's choice)
+    for (const n of ['net.ipv4.conf.all.send_redirects=0', 'net.ipv4.conf.default.send_redirects=0']) t.kernelSysctl(n);
+    return t;
+  }
+
+  private kernelSysctl(assign: string): string {
+    const r = spawnSync('ip', ['netns', 'exec', this.ns, 'sysctl', '-qw', assign], { encoding: 'utf8' });
+    return r.stderr;
+  }
+
+  kernel(line: string): Said {
+    const r = spawnSync('ip', ['-n', this.ns, ...line.split(/\s+/).filter(Boolean)], { encoding: 'utf8' });
+    return r.stdout + r.stderr;
+  }
+
+  wxdp(line: string): Said {
+    try {
+      const r = this.dp.ip(line);
+      return r.stdout + r.stderr;
+    } catch (e) {
+      if (e instanceof IpError) return e.stdout + e.stderr;
+      throw e;
+    }
+  }
+
+  /** Apply a line to both sides; what each said (setup lines say nothing when they work). */
+  both(line: string): { kernel: Said; wxdp: Said } {
+    const sysctl = /^sysctl (\S+)=(\S+)$/.exec(line);
+    if (sysctl) {
+      this.kernelSysctl(`${sysctl[1]}=${sysctl[2]}`);
+      this.dp.sysctl(sysctl[1]!, /^-?\d+$/.test(sysctl[2]!) ? Number(sysctl[2]) : sysctl[2]!);
+      return { kernel: '', wxdp: '' };
+    }
+    const wait = /^wait (\d+)$/.exec(line);
+    if (wait) {
+      spawnSync('sleep', [String(Number(wait[1]) / 1000)]);
+      this.dp.stack.advance(Number(wait[1]));
+      return { kernel: '', wxdp: '' };
+    }
+    return { kernel: this.kernel(line), wxdp: this.wxdp(line) };
+  }
+
+  /** Every line on both sides; the ones where they differ, as `line\n--kernel--\n…\n--wxdp--\n…`. */
+  compare(lines: readonly string[]): string[] {
+    const diffs: string[] = [];
+    for (const line of lines) {
+      const { kernel, wxdp } = this.both(line);
+      if (kernel !== wxdp) diffs.push(`${line}\n--kernel--\n${kernel}--wxdp--\n${wxdp}`);
+    }
+    return diffs;
+  }
+}
+
+/** Two veth pairs (d0–p0, d1–p1) with fixed MACs, up, with addresses of both families. */
+export const TWO_LINKS = [
+  'link add d0 address 02:00:00:00:00:10 type veth peer name p0 address 02:00:00:00:00:20',
+  'link add d1 address 02:00:00:00:00:11 type veth peer name p1 address 02:00:00:00:00:21',
+  'link set d0 up',
+  'link set d1 up',
+  'link set p0 up',
+  'link set p1 up',
+  'addr add 192.0.2.1/24 dev d0',
+  'addr add 198.51.100.1/24 dev d1',
+  'addr add 2001:db8:1::1/64 dev d0 nodad',
+  'addr add 2001:db8:2::1/64 dev d1 nodad',
+];
+
+/** Routes of every kind the queries below reach. */
+const ROUTES = [
+  'route add 203.0.113.0/24 via 192.0.2.7',
+  'route add 203.0.113.128/25 nexthop via 192.0.2.7 nexthop via 198.51.100.9 weight 3',
+  'route add 203.0.113.64/26 via 192.0.2.7 mtu lock 1300',
+  'route add 203.0.113.32/27 via 192.0.2.7 mtu 1400',
+  'route add blackhole 203.0.113.16/28',
+  'route add unreachable 203.0.113.8/29',
+  'route add prohibit 203.0.113.4/30',
+  'route add default via 198.51.100.9',
+  'route add 2001:db8:9::/48 via 2001:db8:1::9',
+  'route add 2001:db8:a::/48 via 2001:db8:1::9 mtu 1350',
+  'route add 2001:db8:b::/48 nexthop via 2001:db8:1::9 nexthop via 2001:db8:2::9',
+  'route add unreachable 2001:db8:c::/48',
+  'route add prohibit 2001:db8:d::/48',
+  'route add blackhole 2001:db8:e::/48',
+  'route add 2001:db8:f::/48 dev d1 src 2001:db8:2::1 proto static metric 7',
+];
+
+/** `ip route get` in its common forms, IPv4 and IPv6, each plain and -j. */
+const GETS = [
+  '203.0.113.5',
+  '203.0.113.200',
+  '203.0.113.201 ipproto tcp sport 1 dport 2',
+  '203.0.113.202 ipproto udp sport 7 dport 9',
+  '203.0.113.70',
+  '203.0.113.40',
+  '203.0.113.17',
+  '203.0.113.9',
+  '203.0.113.5 from 192.0.2.1',
+  '203.0.113.5 from 192.0.2.2',
+  '203.0.113.5 oif d1',
+  '203.0.113.5 mark 7',
+  '203.0.113.5 mark 0x1234',
+  '203.0.113.5 tos 0x10',
+  '203.0.113.5 uid 1000',
+  '192.0.2.1',
+  '192.0.2.1 from 192.0.2.1',
+  '192.0.2.255',
+  '192.0.2.99 oif d1',
+  '198.51.100.50 from 192.0.2.1',
+  '127.0.0.1',
+  '0.0.0.0',
+  '224.0.0.1',
+  '224.0.0.1 oif d0',
+  '224.0.0.9 oif d0',
+  '239.1.1.1',
+  '239.1.1.1 from 192.0.2.1',
+  '255.255.255.255',
+  '255.255.255.255 from 198.51.100.1',
+  '255.255.255.255 oif d0',
+  '203.0.113.5 iif d0',
+  '203.0.113.5 iif d0 from 192.0.2.1',
+  '198.51.100.77 iif d0 from 192.0.2.9',
+  '192.0.2.1 iif d1 from 198.51.100.5',
+  '192.0.2.255 iif d0 from 192.0.2.5',
+  '255.255.255.255 iif d0 from 192.0.2.5',
+  '224.0.0.1 iif d0 from 192.0.2.5',
+  'fibmatch 203.0.113.201',
+  'fibmatch 192.0.2.1',
+  '2001:db8:1::5',
+  '2001:db8:1::1',
+  '2001:db8:1::5 from 2001:db8:1::1',
+  '2001:db8:1::5 mark 9',
+  '2001:db8:9::1',
+  '2001:db8:a::1',
+  '2001:db8:b::1',
+  '2001:db8:c::1',
+  '2001:db8:d::1',
+  '2001:db8:e::1',
+  '2001:db8:f::1',
+  '2001:db8:77::1',
+  '2001:db8:2::1 oif d0',
+  'fe80::1 oif d0',
+  'ff02::1 oif d1',
+  '2001:db8:9::1 iif d1 from 2001:db8:2::5',
+  '2001:db8:1::1 iif d1 from 2001:db8:2::5',
+  'fibmatch 2001:db8:9::1',
+];
+
+describe('ip route get as the kernel answers it', () => {
+  kit('output and input routes, IPv4 and IPv6, plain and -j: the same bytes', async () => {
+    const t = await Twins.create();
+    // the multipath hash agrees with the kernel's only under a seed both know
+    expect(t.compare(['sysctl net.ipv4.fib_multipath_hash_seed=4242', ...TWO_LINKS, ...ROUTES])).toEqual([]);
+    const queries = GETS.flatMap((q) => [`route get ${q}`, `-j route get ${q}`]);
+    expect(t.compare(queries)).toEqual([]);
+  });
+
+  kit('with forwarding on, rp_filter and a rule (tables local and main apart): the same bytes', async () => {
+    const t = await Twins.create();
+    expect(t.compare([...TWO_LINKS, ...ROUTES, 'sysctl net.ipv4.conf.all.forwarding=1', 'sysctl net.ipv6.conf.all.forwarding=1'])).toEqual([]);
+    const forwarded = ['203.0.113.5 iif d1 from 198.51.100.5', '203.0.113.200 iif d1 from 198.51.100.5', '203.0.113.17 iif d1 from 198.51.100.5',
+      '203.0.113.9 iif d1 from 198.51.100.5', '203.0.113.5 iif d0 from 192.0.2.9', '192.0.2.99 iif d1 from 192.0.2.1', '2001:db8:9::1 iif d1 from 2001:db8:2::5'];
+    expect(t.compare(forwarded.flatMap((q) => [`route get ${q}`, `-j route get ${q}`]))).toEqual([]);
+    // strict reverse path: a source reached through another device is refused (EXDEV)
+    expect(t.compare(['sysctl net.ipv4.conf.d1.rp_filter=1', 'route get 203.0.113.5 iif d1 from 192.0.2.9', 'route get 203.0.113.5 iif d1 from 198.51.100.9'])).toEqual([]);
+    // a rule unmerges local from main: local answers name their table now
+    expect(t.compare(['rule add from 192.0.2.0/24 lookup 100 pref 100', 'route add 203.0.113.0/24 dev d1 table 100',
+      'route get 192.0.2.1', 'route get 192.0.2.255', 'route get 203.0.113.5 from 192.0.2.1', '-j route get 203.0.113.5 from 192.0.2.1',
+      'route get fibmatch 192.0.2.1', 'route get 203.0.113.5'])).toEqual([]);
+  });
+
+  kit('IPv6 gateways without a device take the device of the route to them (ip6_route_check_nh)', async () => {
+    const t = await Twins.create();
+    expect(t.compare([...TWO_LINKS,
+      'route add 2001:db8:7::/48 via 2001:db8:99::1', 'route add 2001:db8:7::/48 via 2001:db8:2::9 dev d0', 'route add 2001:db8:7::/48 via fe80::1',
+      'route add 2001:db8:7::/48 via ff02::1 dev d0', 'route add 2001:db8:7::/48 via ::', 'route add 2001:db8:7::/48 via 2001:db8:1::77',
+      'route add 2001:db8:8::/48 nexthop via 2001:db8:1::9 nexthop via 2001:db8:2::9', '-6 route show', '-6 -j route show'])).toEqual([]);
+  });
+});
