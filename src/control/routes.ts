@@ -15,7 +15,7 @@
 import type { Datapath } from './datapath.js';
 import { ipv4Bytes, ipv6Bytes } from './addresses.js';
 import { NetError, type Family, type NexthopSpec, type RouteInfo, type RouteSpec, type RouteType } from './net_types.js';
-import { AF_INET, AF_INET6, FL, FR, IFF, LOOPBACK_IFINDEX, ND, NET_ROOT_PTR, NR, RTN, RT_SCOPE, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN } from '../runtime/net_abi.js';
+import { AF_INET, AF_INET6, CONF4, CONF6, FL, FR, IFF, LOOPBACK_IFINDEX, ND, NET_ROOT_PTR, NR, RTN, RT_SCOPE, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN } from '../runtime/net_abi.js';
 import { FA, FRT, NH, PX, RTAX_MTU_LOCK, RTNH_F, SUB, TB, type FibExports } from './fib_layout.js';
 import { routeGet4, routeGet6 } from './route_get.js';
 
@@ -29,6 +29,16 @@ export const PROTOS: Readonly<Record<string, number>> = {
   unspec: 0, redirect: 1, kernel: 2, boot: 3, static: 4, gated: 8, ra: 9, mrt: 10, zebra: 11, bird: 12, dnrouted: 13,
   xorp: 14, ntk: 15, dhcp: 16, keepalived: 18, babel: 42, openr: 99, bgp: 186, isis: 187, ospf: 188, rip: 189, eigrp: 192,
 };
+/**
+ * Not the kernel's: a bit of the next-hop flags word marking a DEAD the control plane wrote only for
+ * ignore_routes_with_linkdown (nhWord); read back, the word gives the kernel's flags (kernelFlags).
+ */
+const NH_IGNORED = 0x80000000;
+
+function kernelFlags(word: number): number {
+  return word & NH_IGNORED ? word & ~(RTNH_F.DEAD | NH_IGNORED) : word;
+}
+
 const NLM_F_REPLACE = 0x100;
 const NLM_F_EXCL = 0x200;
 const NLM_F_CREATE = 0x400;
@@ -590,24 +600,15 @@ export class Routes {
   }
 
   /**
-   * NETDEV_CHANGE: the carrier went (next hops through the device are flagged linkdown: fib_sync_down_dev,
-   * fib6_ifdown) or came back (fib_sync_up / fib6_ifup with RTNH_F_LINKDOWN). The flag shows in dumps;
-   * lookups skip such next hops only under ignore_routes_with_linkdown, which wxdp's links do not carry.
+   * NETDEV_CHANGE: the carrier went — IPv4 next hops through the device are flagged linkdown
+   * (fib_sync_down_dev), IPv6 ones too but for local and anycast routes (fib6_ifdown) — or came back:
+   * fib_sync_up(dev, RTNH_F_LINKDOWN) for IPv4, rt6_sync_up(dev, RTNH_F_DEAD) (linkdown with it) for
+   * IPv6 as addrconf does once the link is ready. Multipath routes are rebalanced.
    */
   deviceCarrier(ifindex: number, up: boolean): void {
     if (!up) this.syncDown4(ifindex, 'change', false);
-    let changed = false;
-    for (const r of this.all()) {
-      r.nhs.forEach((n, k) => {
-        if (n.oif !== ifindex) return;
-        if (r.family === AF_INET6 && !up && (r.type === RTN.LOCAL || r.type === RTN.ANYCAST)) return;
-        const flags = up ? n.flags & ~RTNH_F.LINKDOWN : r.family === AF_INET6 ? n.flags | RTNH_F.LINKDOWN : n.flags;
-        if (flags === n.flags) return;
-        this.setNhFlags(r, k, flags);
-        changed = true;
-      });
-    }
-    if (changed) this.x.fib_changed();
+    else this.syncUp4(ifindex, RTNH_F.LINKDOWN);
+    this.syncUp6OrDown(ifindex, up);
   }
 
   /**
@@ -626,28 +627,105 @@ export class Routes {
     this.x.fib_changed();
   }
 
-  /** fib_sync_up: next hops through `ifindex` that died with the device are alive again. */
+  /**
+   * NETDEV_UP: fib_sync_up(dev, RTNH_F_DEAD) — with RTNH_F_LINKDOWN when the device has its carrier —
+   * for IPv4; for IPv6 rt6_sync_up only when the link is ready (addrconf_link_ready), else the next
+   * hops stay dead until the carrier comes.
+   */
   deviceUp(ifindex: number): void {
+    const carrier = this.carrierOk(ifindex);
+    this.syncUp4(ifindex, RTNH_F.DEAD | (carrier ? RTNH_F.LINKDOWN : 0));
+    if (carrier) this.syncUp6OrDown(ifindex, true);
+  }
+
+  /** fib_sync_up: `flags` cleared on next hops through `ifindex` (up), each route touched rebalanced. */
+  private syncUp4(ifindex: number, flags: number): void {
+    if (!this.devUp(ifindex)) return;
     let changed = false;
     for (const r of this.all()) {
-      if (r.family === AF_INET6) {
-        // fib6_ifup: the next hop lives again, its group is rebalanced
-        if (r.nhs[0]!.oif !== ifindex || !(r.nhs[0]!.flags & RTNH_F.DEAD)) continue;
-        this.setNhFlags(r, 0, r.nhs[0]!.flags & ~(RTNH_F.DEAD | RTNH_F.LINKDOWN));
-        this.republish(r);
-        continue;
-      }
-      if (r.nhs.length < 2 || !r.nhs.some((n) => n.oif === ifindex && n.flags & RTNH_F.DEAD)) continue;
-      const dv = this.view();
-      for (let k = 0; k < r.nhs.length; k++) {
-        const n = r.nhs[k]!;
-        if (n.oif !== ifindex) continue;
-        n.flags &= ~(RTNH_F.DEAD | RTNH_F.LINKDOWN);
-        dv.setUint32(r.fa + FA.NH + k * NH.SIZE + NH.FLAGS, n.flags, true);
-      }
-      this.view().setUint32(r.fa + FA.FLAGS, 0, true);
+      if (r.family !== AF_INET || !r.nhs.some((n) => n.oif === ifindex)) continue;
+      let alive = 0;
+      r.nhs.forEach((n, k) => {
+        if (!(n.flags & flags)) {
+          alive++;
+          return;
+        }
+        if (n.oif !== ifindex) return;
+        alive++;
+        this.setNhFlags(r, k, n.flags & ~flags);
+      });
+      if (alive > 0) this.view().setUint32(r.fa + FA.FLAGS, this.view().getUint32(r.fa + FA.FLAGS, true) & ~flags, true);
       this.x.fib_rebalance(r.fa);
       changed = true;
+    }
+    if (changed) this.x.fib_changed();
+  }
+
+  /**
+   * IPv6 on a carrier change: rt6_sync_up (dead and linkdown cleared, fib6_ifup) or fib6_ifdown's
+   * NETDEV_CHANGE (linkdown, not on local and anycast routes); the sibling groups rebalanced.
+   */
+  private syncUp6OrDown(ifindex: number, up: boolean): void {
+    let changed = false;
+    for (const p of this.walk()) {
+      if (p.family !== AF_INET6) continue;
+      const list = this.decodeList(p);
+      let touched = false;
+      for (const r of list) {
+        const n = r.nhs[0]!;
+        if (n.oif !== ifindex) continue;
+        if (!up && (r.type === RTN.LOCAL || r.type === RTN.ANYCAST)) continue;
+        const flags = up ? n.flags & ~(RTNH_F.DEAD | RTNH_F.LINKDOWN) : n.flags | RTNH_F.LINKDOWN;
+        if (flags === n.flags) continue;
+        this.setNhFlags(r, 0, flags);
+        touched = true;
+      }
+      if (touched) {
+        this.republish(list[0]!);
+        changed = true;
+      }
+    }
+    if (changed) this.x.fib_changed();
+  }
+
+  /** netif_carrier_ok: the device's published flags have LOWER_UP. */
+  private carrierOk(ifindex: number): boolean {
+    const rec = this.x.netdev_get(ifindex) >>> 0;
+    return rec !== 0 && (this.view().getUint32(rec + ND.FLAGS, true) & IFF.LOWER_UP) !== 0;
+  }
+
+  /** ip_ignore_linkdown / ip6_ignore_linkdown: the device's ignore_routes_with_linkdown (all folded in). */
+  private ignoresLinkdown(family: number, ifindex: number): boolean {
+    return this.x.netdev_conf_get(ifindex, family, family === AF_INET ? CONF4.IGNORE_ROUTES_WITH_LINKDOWN : CONF6.IGNORE_ROUTES_WITH_LINKDOWN) !== 0;
+  }
+
+  /**
+   * A next hop's flags word as the fast path reads it: the kernel's flags, and DEAD with NH_IGNORED
+   * besides when the next hop is linkdown on a device that ignores such routes — the lookups skip dead
+   * next hops as fib_table_lookup and find_match skip those, and rebalancing leaves them out as
+   * fib_rebalance and rt6_multipath_rebalance do.
+   */
+  private nhWord(family: number, n: Nexthop): number {
+    if (!(n.flags & RTNH_F.DEAD) && n.flags & RTNH_F.LINKDOWN && this.ignoresLinkdown(family, n.oif)) return (n.flags | RTNH_F.DEAD | NH_IGNORED) >>> 0;
+    return n.flags;
+  }
+
+  /**
+   * ignore_routes_with_linkdown was written: the kernel reads it at each lookup and dump, so every
+   * next hop's word is brought up to date at once (upper bounds stay until the next event, as the
+   * kernel's do).
+   */
+  linkdownPolicyChanged(): void {
+    const v = this.view();
+    let changed = false;
+    for (const r of this.all()) {
+      r.nhs.forEach((n, k) => {
+        const at = r.fa + FA.NH + k * NH.SIZE + NH.FLAGS;
+        const w = this.nhWord(r.family, n);
+        if (v.getUint32(at, true) === w) return;
+        v.setUint32(at, w, true);
+        changed = true;
+      });
     }
     if (changed) this.x.fib_changed();
   }
@@ -721,6 +799,11 @@ export class Routes {
     const r: Route = { id: this.nextId++, family, table, dst, len: p.len, from, fromLen, type, scope, dscp, protocol, priority, prefsrc, mtu, mtuLock: spec.mtuLock ?? false, nhs, fa: 0 };
     if (family === AF_INET) this.checkInfo4(r, spec);
     else this.checkInfo6(r);
+    // fib_check_nh* and fib6_nh_init: a next hop through a device without its carrier starts linkdown
+    // (not those of host-scope IPv4 routes, which are not checked, nor reject routes' loopback)
+    if (!REJECT.has(r.type) && !(family === AF_INET && r.scope === RT_SCOPE.HOST)) {
+      for (const nh of r.nhs) if (nh.oif !== 0 && !this.carrierOk(nh.oif)) nh.flags |= RTNH_F.LINKDOWN;
+    }
     void max;
     return r;
   }
@@ -1095,7 +1178,7 @@ export class Routes {
       const o = fa + FA.NH + k * NH.SIZE;
       nhs.push({
         oif: v.getUint32(o + NH.OIF, true), gwFamily: v.getUint8(o + NH.GW_FAMILY) as 0 | 2 | 10, gw: b.slice(o + NH.GW, o + NH.GW + 16),
-        weight: v.getUint32(o + NH.WEIGHT, true), flags: v.getUint32(o + NH.FLAGS, true), scope: v.getUint8(o + NH.SCOPE),
+        weight: v.getUint32(o + NH.WEIGHT, true), flags: kernelFlags(v.getUint32(o + NH.FLAGS, true)), scope: v.getUint8(o + NH.SCOPE),
       });
     }
     return {
@@ -1167,7 +1250,7 @@ export class Routes {
     r.nhs.forEach((n, k) => {
       const o = fa + FA.NH + k * NH.SIZE;
       v.setUint32(o + NH.OIF, n.oif, true);
-      v.setUint32(o + NH.FLAGS, n.flags, true);
+      v.setUint32(o + NH.FLAGS, this.nhWord(r.family, n), true);
       v.setUint32(o + NH.WEIGHT, n.weight, true);
       v.setInt32(o + NH.UPPER, -1, true);
       v.setUint8(o + NH.GW_FAMILY, n.gwFamily);
@@ -1253,7 +1336,7 @@ export class Routes {
   /** Set next-hop flags of route `r` in its record too (one aligned word, as fib_sync_down_dev writes). */
   private setNhFlags(r: Route, k: number, flags: number): void {
     r.nhs[k]!.flags = flags;
-    this.view().setUint32(r.fa + FA.NH + k * NH.SIZE + NH.FLAGS, flags, true);
+    this.view().setUint32(r.fa + FA.NH + k * NH.SIZE + NH.FLAGS, this.nhWord(r.family, r.nhs[k]!), true);
   }
 
   /**
@@ -1369,6 +1452,18 @@ export class Routes {
     return out.sort((a, b) => a.table - b.table || Buffer.compare(Buffer.from(a.dst), Buffer.from(b.dst)) || a.len - b.len);
   }
 
+  /**
+   * A next hop's flags as a dump gives them (fib_nexthop_info: a linkdown next hop on a device that
+   * ignores such routes is reported dead too), in print_rt_flags' order.
+   */
+  private nhFlagNames(family: number, n: Nexthop): string[] {
+    const out: string[] = [];
+    if (n.flags & RTNH_F.DEAD || (n.flags & RTNH_F.LINKDOWN && this.ignoresLinkdown(family, n.oif))) out.push('dead');
+    if (n.flags & RTNH_F.ONLINK) out.push('onlink');
+    if (n.flags & RTNH_F.LINKDOWN) out.push('linkdown');
+    return out;
+  }
+
   /** A route as `ip -j route show` prints it. */
   info(r: Route, showTable = true): RouteInfo {
     const out: RouteInfo = { dst: r.len === 0 ? 'default' : r.len === (r.family === AF_INET ? 32 : 128) ? formatAddr(r.family, r.dst) : `${formatAddr(r.family, r.dst)}/${r.len}`, flags: [] };
@@ -1380,9 +1475,7 @@ export class Routes {
       const n = r.nhs[0]!;
       if (n.gwFamily) out.gateway = formatAddr(n.gwFamily, n.gw);
       out.dev = this.devName(n.oif);
-      if (n.flags & RTNH_F.ONLINK) out.flags.push('onlink');
-      if (n.flags & RTNH_F.DEAD) out.flags.push('dead');
-      if (n.flags & RTNH_F.LINKDOWN) out.flags.push('linkdown');
+      out.flags.push(...this.nhFlagNames(r.family, n));
     }
     const pname = Object.entries(PROTOS).find(([, v]) => v === r.protocol)?.[0];
     if (r.protocol !== PROTOS.boot) out.protocol = pname ?? String(r.protocol);
@@ -1392,10 +1485,7 @@ export class Routes {
     if (r.mtu) out.mtu = r.mtu;
     if (r.nhs.length > 1) {
       out.nexthops = r.nhs.map((n) => {
-        const flags: string[] = [];
-        if (n.flags & RTNH_F.ONLINK) flags.push('onlink');
-        if (n.flags & RTNH_F.DEAD) flags.push('dead');
-        if (n.flags & RTNH_F.LINKDOWN) flags.push('linkdown');
+        const flags = this.nhFlagNames(r.family, n);
         return { ...(n.gwFamily ? { gateway: formatAddr(n.gwFamily, n.gw) } : {}), dev: this.devName(n.oif), weight: n.weight, flags };
       });
     }

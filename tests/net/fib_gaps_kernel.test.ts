@@ -227,3 +227,51 @@ describe('ip route get as the kernel answers it', () => {
       'route add 2001:db8:8::/48 nexthop via 2001:db8:1::9 nexthop via 2001:db8:2::9', '-6 route show', '-6 -j route show'])).toEqual([]);
   });
 });
+
+/** Routes through d0 of each kind the device events touch: single, multipath, IPv6 siblings, onlink. */
+const ROUTES_D0 = [
+  'route add 203.0.113.0/24 via 192.0.2.7',
+  'route add 203.0.113.128/25 nexthop via 192.0.2.7 nexthop via 198.51.100.9 weight 3',
+  'route add 203.0.113.64/26 via 192.0.2.7 dev d0 onlink',
+  'route add 2001:db8:9::/48 via 2001:db8:1::9',
+  'route add 2001:db8:9::/48 via 2001:db8:2::9 metric 2000',
+  'route add 2001:db8:b::/48 nexthop via 2001:db8:1::9 nexthop via 2001:db8:2::9',
+  'route add default via 198.51.100.9',
+];
+const SHOWS = ['route show', '-6 route show', 'route show table local', '-6 route show table local', '-j route show', '-6 -j route show'];
+/** Lookups that move when d0's next hops die or are ignored (multipath ones under the shared seed). */
+const LOOKUPS = ['route get 203.0.113.5', 'route get 203.0.113.130', 'route get 203.0.113.131', 'route get 203.0.113.132', 'route get 192.0.2.5',
+  '-6 route get 2001:db8:9::1', '-6 route get 2001:db8:b::1', '-6 route get 2001:db8:b::2', '-6 route get 2001:db8:b::3'];
+
+describe('device events and the routes through the device', () => {
+  kit('carrier loss flags linkdown, admin down kills (dead) or withdraws, up restores as fib_sync_up / rt6_sync_up do', async () => {
+    const t = await Twins.create();
+    expect(t.compare(['sysctl net.ipv4.fib_multipath_hash_seed=4242', ...TWO_LINKS, ...ROUTES_D0])).toEqual([]);
+    const steps = [
+      // the peer goes down: d0 loses its carrier
+      ['link set p0 down'],
+      // routes added while the carrier is gone start linkdown
+      ['route add 203.0.113.32/27 via 192.0.2.8', 'route add 203.0.113.16/28 dev d0', '-6 route add 2001:db8:c::/48 via 2001:db8:1::9'],
+      // admin down and up without a carrier: IPv4 comes back linkdown, IPv6 stays dead until the link is ready
+      ['link set d0 down'],
+      ['link set d0 up'],
+      ['link set p0 up'],
+      ['link set p0 down', 'link set d0 down', 'link set p0 up', 'link set d0 up'],
+    ];
+    for (const step of steps) expect(t.compare([...step, ...SHOWS, ...LOOKUPS])).toEqual([]);
+  });
+
+  kit('ignore_routes_with_linkdown: linkdown next hops are dead to lookups and shown "dead linkdown"', async () => {
+    const t = await Twins.create();
+    expect(t.compare(['sysctl net.ipv4.fib_multipath_hash_seed=4242', ...TWO_LINKS, ...ROUTES_D0,
+      'sysctl net.ipv4.conf.d0.ignore_routes_with_linkdown=1', 'sysctl net.ipv6.conf.all.ignore_routes_with_linkdown=1'])).toEqual([]);
+    for (const step of [
+      ['link set p0 down'],
+      // the sysctl is read at each lookup and dump: turning it off and on (all, default) shows at once
+      ['sysctl net.ipv4.conf.d0.ignore_routes_with_linkdown=0'],
+      ['sysctl net.ipv4.conf.default.ignore_routes_with_linkdown=1'],
+      ['sysctl net.ipv4.conf.all.ignore_routes_with_linkdown=1'],
+      ['link set p0 up'],
+    ]) expect(t.compare([...step, ...SHOWS, ...LOOKUPS])).toEqual([]);
+  });
+});
