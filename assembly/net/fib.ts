@@ -46,7 +46,7 @@
 import { fibGen, fibGenBump, netdevGet, netRoot, netScratch, sysctl } from './core';
 import {
   AF_INET, AF_INET6, FL_DST, FL_FAMILY, FL_IIF, FL_MARK, FL_OIF, FL_PROTO, FL_SCOPE, FL_SIZE, FL_SPORT,
-  FL_DPORT, FL_SRC, FL_TOS, FL_LABEL, FR_FAMILY, FR_GW, FR_GW_FAMILY, FR_INFO, FR_MTU, FR_NH_FLAGS,
+  FL_DPORT, FL_SRC, FL_TOS, FL_LABEL, FL_UID, FR_FAMILY, FR_GW, FR_GW_FAMILY, FR_INFO, FR_MTU, FR_NH_FLAGS,
   FR_NH_INDEX, FR_OIF, FR_PREFIXLEN, FR_PREFSRC, FR_SCOPE, FR_SIZE, FR_TABLE, FR_TYPE, NE_STATE, NR_FIB,
   NUD_REACHABLE, NUD_VALID, RTN_BROADCAST, RTN_MULTICAST, RTN_UNICAST, RT_SCOPE_LINK, RT_TABLE_DEFAULT,
   RT_TABLE_LOCAL, RT_TABLE_MAIN, SCR_FIB, SYSCTL_FIB_MULTIPATH_USE_NEIGH,
@@ -141,6 +141,8 @@ export const RU_SUPPRESS_PLEN: u32 = 48; // i32 (-1: none)
 export const RU_SUPPRESS_IFGROUP: u32 = 52; // i32 (-1: none)
 export const RU_SRC: u32 = 56; //      16 bytes
 export const RU_DST: u32 = 72; //      16 bytes
+export const RU_UID_LO: u32 = 88; //   u32 uidrange start (0 when none)
+export const RU_UID_HI: u32 = 92; //   u32 uidrange end (0xffffffff when none: fib_kuid_range_unset)
 export const RULE_SIZE: u32 = 96;
 export const RULES_HEADER: u32 = 8;
 export const FR_ACT_TO_TBL: u32 = 1;
@@ -764,6 +766,8 @@ function prefixMatch(a: usize, b: usize, len: u32): bool {
   const oif = load<i32>(r + RU_OIF);
   if (oif != 0 && oif != load<i32>(fl + FL_OIF)) return false;
   if (((load<u32>(r + RU_MARK) ^ load<u32>(fl + FL_MARK)) & load<u32>(r + RU_MARK_MASK)) != 0) return false;
+  const uid = load<u32>(fl + FL_UID);
+  if (uid < load<u32>(r + RU_UID_LO) || uid > load<u32>(r + RU_UID_HI)) return false;
   const slen = <u32>load<u8>(r + RU_SRC_LEN);
   const dlen = <u32>load<u8>(r + RU_DST_LEN);
   if (family == AF_INET) {

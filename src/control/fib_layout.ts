@@ -13,7 +13,7 @@ export const RTNH_F = { DEAD: 1, PERVASIVE: 2, ONLINK: 4, LINKDOWN: 16 } as cons
 export const RU = {
   PREF: 0, ACTION: 4, TABLE: 8, TARGET: 12, IIF: 16, OIF: 20, MARK: 24, MARK_MASK: 28, INVERT: 32, DSCP: 33, PROTO: 34,
   SRC_LEN: 35, DST_LEN: 36, SPORT_LO: 38, SPORT_HI: 40, DPORT_LO: 42, DPORT_HI: 44, SUPPRESS_PLEN: 48, SUPPRESS_IFGROUP: 52,
-  SRC: 56, DST: 72, SIZE: 96, HEADER: 8,
+  SRC: 56, DST: 72, UID_LO: 88, UID_HI: 92, SIZE: 96, HEADER: 8,
 } as const;
 export const FR_ACT = { TO_TBL: 1, GOTO: 2, NOP: 3, BLACKHOLE: 6, UNREACHABLE: 7, PROHIBIT: 8 } as const;
 /** 1 << RTAX_MTU in FA.LOCK: the route's mtu is locked (`mtu lock N`). */

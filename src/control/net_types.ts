@@ -206,6 +206,10 @@ export interface RuleSpec {
   goto?: number;
   suppressPrefixlength?: number;
   suppressIfgroup?: number;
+  /** `uidrange START-END`: the flow's uid within it (locally generated traffic; the data path's is 0). */
+  uidrange?: [number, number];
+  /** FRA_PROTOCOL: who installed the rule (`protocol NAME|N`, default unspec; the kernel's own: kernel). */
+  protocol?: string | number;
 }
 
 /** A rule as `ip -j rule show` prints it. */
@@ -229,6 +233,10 @@ export interface RuleInfo {
   target?: number;
   action?: string;
   suppress_prefixlen?: number;
+  uid_start?: number;
+  uid_end?: number;
+  /** FRA_PROTOCOL by name (every rule has one; ip shows it when not unspec or kernel, or with -d). */
+  protocol?: string;
 }
 
 export type NudState = 'INCOMPLETE' | 'REACHABLE' | 'STALE' | 'DELAY' | 'PROBE' | 'FAILED' | 'NOARP' | 'PERMANENT' | 'NONE';

@@ -168,7 +168,9 @@ describe('dp.rules', () => {
     dp.rules.add({ from: '198.51.100.0/24', table: 100 });
     dp.rules.add({ to: '203.0.113.0/24', action: 'prohibit' });
     expect(dp.rules.list().map((r) => r.priority)).toEqual([0, 32764, 32765, 32766, 32767]);
-    expect(dp.rules.list()[2]).toEqual({ priority: 32765, src: '198.51.100.0', srclen: 24, table: '100' });
+    // FRA_PROTOCOL: a rule added from user space without one is unspec (ip shows it with -d)
+    expect(dp.rules.list()[2]).toEqual({ priority: 32765, src: '198.51.100.0', srclen: 24, table: '100', protocol: 'unspec' });
+    expect(dp.rules.list()[0]!.protocol).toBe('kernel');
   });
 
   it('refuses a backward goto and a duplicate, and deletes by the fields given', () => {

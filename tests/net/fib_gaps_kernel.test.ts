@@ -275,3 +275,35 @@ describe('device events and the routes through the device', () => {
     ]) expect(t.compare([...step, ...SHOWS, ...LOOKUPS])).toEqual([]);
   });
 });
+
+describe('rules: uidrange, protocol and what ip rule show prints of them', () => {
+  kit('added, shown (plain, -d, -j), matched by uid, deleted and flushed by them as the kernel does', async () => {
+    const t = await Twins.create();
+    expect(t.compare([...TWO_LINKS, 'route add 203.0.113.0/24 via 192.0.2.7 table 100', 'route add 203.0.113.0/24 via 198.51.100.9 table 101',
+      'route add default via 198.51.100.9'])).toEqual([]);
+    const lines = [
+      'rule add uidrange 1000-2000 lookup 100',
+      'rule add uidrange 5-5 lookup 101 pref 50',
+      'rule add protocol static from 192.0.2.0/24 lookup 102',
+      'rule add protocol kernel to 198.51.100.0/24 lookup 103',
+      'rule add protocol 77 iif d0 lookup 104',
+      'rule add not from 192.0.2.0/24 uidrange 10-20 protocol bgp prohibit',
+      '-6 rule add uidrange 0-4294967294 lookup 200',
+      'rule add iif d0 uidrange 7-9 ipproto tcp fwmark 5 lookup 9',
+      'rule add iif d0 uidrange 7-9 ipproto tcp fwmark 5 lookup 9 protocol static',
+      'rule add iif d0 uidrange 7-9 ipproto tcp fwmark 5 lookup 9 protocol static',
+      // refused: reversed, (uid_t)-1 as an end, no range, a bad protocol
+      'rule add uidrange 2000-1000 lookup 5',
+      'rule add uidrange 0-4294967295 lookup 5',
+      'rule add uidrange 1000 lookup 5',
+      'rule add protocol frob lookup 5',
+      'rule show', '-d rule show', '-j rule show', '-d -j rule show', '-6 rule show', '-6 -d rule show', 'rule show uidrange 1000-2000',
+      // the flow's uid picks the rule (ip route get's uid; a forwarded packet's is 0)
+      'route get 203.0.113.5', 'route get 203.0.113.5 uid 1500', 'route get 203.0.113.5 uid 2001', 'route get 203.0.113.5 uid 5',
+      'route get 203.0.113.5 uid 15 from 198.51.100.1', 'route get 203.0.113.5 uid 15', 'route get 203.0.113.5 iif d1 from 198.51.100.7',
+      'rule del uidrange 1000-2000', 'rule del protocol bgp', 'rule del protocol kernel pref 48', 'rule del uidrange 5-6', 'rule show',
+      'rule flush protocol static', 'rule show', '-d rule show',
+    ];
+    expect(t.compare(lines)).toEqual([]);
+  });
+});
