@@ -246,6 +246,11 @@ export class Addresses {
     return { inDev: d?.inet4 ?? false, count: d?.v4.length ?? 0 };
   }
 
+  /** @internal inet6_dev exists on `ifindex` (IPv6 enabled: MTU ≥ 1280). */
+  inet6(ifindex: number): boolean {
+    return this.devs.get(ifindex)?.inet6 ?? false;
+  }
+
   // ---- Link events (dp.links calls these as the kernel's notifiers run) ----
 
   /** @internal NETDEV_REGISTER: in_device and inet6_dev as the MTU allows. */

@@ -178,6 +178,8 @@ export interface RouteInfo {
   tos?: string;
   flags: string[];
   mtu?: number;
+  /** RTAX_LOCK has RTAX_MTU: `mtu lock N`. */
+  mtuLock?: boolean;
   nexthops?: Array<{ gateway?: string; dev: string; weight: number; flags: string[] }>;
 }
 

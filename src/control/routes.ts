@@ -628,6 +628,28 @@ export class Routes {
   }
 
   /**
+   * NETDEV_CHANGEMTU, before net.ipv6.conf.DEV.mtu follows (addrconf's order): rt6_mtu_change. An
+   * IPv6 route through the device whose mtu metric is not locked takes the new MTU when its own is
+   * at least that, or when its own was the device's old one (an administrative raise PMTU discovery
+   * could never find); routes without the metric keep none. Below IPV6_MIN_MTU IPv6 leaves the device
+   * instead (the addresses' side). IPv4 routes keep their metrics: fib_sync_mtu touches only the
+   * next hops' PMTU exceptions.
+   */
+  deviceMtu(ifindex: number, mtu: number, old: number): void {
+    if (mtu < 1280 || !this.dp.addresses.inet6(ifindex)) return;
+    const v = this.view();
+    let changed = false;
+    for (const r of this.all()) {
+      if (r.family !== AF_INET6 || r.mtuLock || r.nhs[0]!.oif !== ifindex) continue;
+      if (r.mtu >= mtu || (r.mtu < mtu && r.mtu === old)) {
+        v.setUint32(r.fa + FA.MTU, mtu, true);
+        changed = true;
+      }
+    }
+    if (changed) this.x.fib_changed();
+  }
+
+  /**
    * NETDEV_UP: fib_sync_up(dev, RTNH_F_DEAD) — with RTNH_F_LINKDOWN when the device has its carrier —
    * for IPv4; for IPv6 rt6_sync_up only when the link is ready (addrconf_link_ready), else the next
    * hops stay dead until the carrier comes.
@@ -1482,7 +1504,10 @@ export class Routes {
     if (r.scope !== RT_SCOPE.UNIVERSE && r.family === AF_INET) out.scope = Object.entries(SCOPES).find(([k, v]) => v === r.scope && k !== 'universe')?.[0] ?? String(r.scope);
     if (r.prefsrc) out.prefsrc = formatAddr(r.family, r.prefsrc);
     if (r.priority || r.family === AF_INET6) out.metric = r.priority;
-    if (r.mtu) out.mtu = r.mtu;
+    if (r.mtu) {
+      out.mtu = r.mtu;
+      if (r.mtuLock) out.mtuLock = true;
+    }
     if (r.nhs.length > 1) {
       out.nexthops = r.nhs.map((n) => {
         const flags = this.nhFlagNames(r.family, n);

@@ -307,3 +307,25 @@ describe('rules: uidrange, protocol and what ip rule show prints of them', () =>
     expect(t.compare(lines)).toEqual([]);
   });
 });
+
+describe('route MTU when the device MTU changes', () => {
+  kit('rt6_mtu_change: unlocked IPv6 mtu metrics follow down and, from the old device MTU, up; IPv4 metrics and locks stay', async () => {
+    const t = await Twins.create();
+    expect(t.compare([
+      'link add d0 address 02:00:00:00:00:10 type veth peer name p0 address 02:00:00:00:00:20', 'link set d0 up', 'link set p0 up',
+      'addr add 192.0.2.1/24 dev d0', 'addr add 2001:db8:1::1/64 dev d0 nodad',
+      'route add 203.0.113.0/24 via 192.0.2.7 mtu 1400', 'route add 203.0.113.64/26 via 192.0.2.7 mtu lock 1300',
+      'route add 2001:db8:9::/48 via 2001:db8:1::9 mtu 1400', 'route add 2001:db8:a::/48 via 2001:db8:1::9 mtu lock 1300',
+      'route add 2001:db8:b::/48 via 2001:db8:1::9 mtu 1500', 'route add 2001:db8:c::/48 via 2001:db8:1::9',
+      'route add 2001:db8:d::/48 via 2001:db8:1::9 mtu 9000',
+    ])).toEqual([]);
+    const show = ['route show', '-6 route show', '-j route show', '-6 -j route show', 'route get 203.0.113.70', '-6 route get 2001:db8:9::1'];
+    for (const step of [
+      ['link set d0 mtu 1350'], ['link set d0 mtu 2000'], ['link set d0 mtu 1500'], ['link set d0 mtu 1280'],
+      // IPv6 leaves the device below 1280 and its routes with it; back at 1500 the metrics are where they were left
+      ['link set d0 mtu 1279'], ['link set d0 mtu 1500'],
+      // net.ipv6.conf.d0.mtu below the device's: a route at that value follows the next raise
+      ['sysctl net.ipv6.conf.d0.mtu=1400', 'route add 2001:db8:e::/48 via 2001:db8:1::9 mtu 1400', 'link set d0 mtu 1600'],
+    ]) expect(t.compare([...step, ...show])).toEqual([]);
+  });
+});
