@@ -160,6 +160,8 @@ export interface RouteSpec {
   /** `mtu N` (with `lock`: `mtuLock`). */
   mtu?: number;
   mtuLock?: boolean;
+  /** `expires N` (IPv6: seconds of life on the stack's clock, 4294967295 forever; IPv4 ignores it). */
+  expires?: number;
 }
 
 /** A route as `ip -j route show` prints it. */
@@ -180,6 +182,8 @@ export interface RouteInfo {
   mtu?: number;
   /** RTAX_LOCK has RTAX_MTU: `mtu lock N`. */
   mtuLock?: boolean;
+  /** IPv6 RTF_EXPIRES: seconds left, as rtnl_put_cacheinfo and ip print them. */
+  expires?: number;
   nexthops?: Array<{ gateway?: string; dev: string; weight: number; flags: string[] }>;
 }
 

@@ -39,6 +39,21 @@ function kernelFlags(word: number): number {
   return word & NH_IGNORED ? word & ~(RTNH_F.DEAD | NH_IGNORED) : word;
 }
 
+/** `expires` of a decoded route from the expiry table (none: no key). */
+function expiresOf(at: number | undefined): { expires?: number } {
+  return at === undefined ? {} : { expires: at };
+}
+
+/**
+ * rtnl_put_cacheinfo's rta_expires as ip prints it: the ms left in jiffies (HZ 250), jiffies_to_clock_t
+ * (USER_HZ 100, capped at INT_MAX), divided by USER_HZ as C divides (toward zero).
+ */
+export function expiresSeconds(ms: number): number {
+  const jiffies = Math.trunc(ms / 4);
+  const clock = Math.min(Math.trunc((Math.abs(jiffies) * 2) / 5), 0x7fffffff);
+  return Math.trunc((jiffies < 0 ? -clock : clock) / 100);
+}
+
 const NLM_F_REPLACE = 0x100;
 const NLM_F_EXCL = 0x200;
 const NLM_F_CREATE = 0x400;
@@ -78,6 +93,8 @@ export interface Route extends PrefixRef {
   nhs: Nexthop[];
   /** The alias record's address in the fast path's memory (0 until published). */
   fa: number;
+  /** IPv6 RTF_EXPIRES: when the route dies, in the stack clock's ms (none: no expiry). */
+  expires?: number;
 }
 
 export interface RouteLoadOptions {
@@ -313,8 +330,36 @@ export class Routes {
   private readonly gwChecks = new Map<string, { error?: NetError; scope: number; oif: number }>();
   /** The IPv6 routes a dumped multipath entry stands for. */
   private readonly members = new WeakMap<Route, Route[]>();
+  /** RTF_EXPIRES by route id: when each expiring IPv6 route dies (stack clock, ms). */
+  private readonly expiry = new Map<number, number>();
 
-  constructor(readonly dp: Datapath) {}
+  constructor(readonly dp: Datapath) {
+    dp.stack.onAdvance((now) => this.expire(now));
+  }
+
+  /**
+   * fib6_age for the routes whose time ran out: the kernel's lookups skip a route from the jiffy after
+   * its expiry (fib6_check_expired) and its garbage collector deletes it; here it is deleted then.
+   */
+  private expire(now: number): void {
+    if (this.expiry.size === 0) return;
+    let due = false;
+    for (const t of this.expiry.values()) if (now > t) due = true;
+    if (!due) return;
+    const gone = this.all().filter((r) => r.expires !== undefined && now > r.expires);
+    for (const r of gone) this.unlink(r);
+  }
+
+  /**
+   * The address side gave a prefix route the lifetime of the dynamic addresses left on it
+   * (cleanup_prefix_route): `seconds` from now, unless it already expires.
+   */
+  kernelSetExpires(spec: RouteSpec, ifindex: number, seconds: number): void {
+    const p = parsePrefix(spec.dst, 'inet6');
+    const r = this.listOf({ family: AF_INET6, table: RT_TABLE_MAIN, dst: masked(p.bytes, p.len), len: p.len, from: NO_FROM, fromLen: 0 })
+      .find((a) => a.nhs[0]!.oif === ifindex && a.nhs[0]!.gwFamily === 0);
+    if (r && r.expires === undefined) this.expiry.set(r.id, this.dp.stack.now() + seconds * 1000);
+  }
 
   private get x(): FibExports {
     return this.dp.stack.exports<FibExports>();
@@ -819,6 +864,8 @@ export class Routes {
       fromLen = f.len;
     }
     const r: Route = { id: this.nextId++, family, table, dst, len: p.len, from, fromLen, type, scope, dscp, protocol, priority, prefsrc, mtu, mtuLock: spec.mtuLock ?? false, nhs, fa: 0 };
+    // RTA_EXPIRES (IPv6 only; addrconf_timeout_fixup: 0xffffffff is forever)
+    if (family === AF_INET6 && spec.expires !== undefined && spec.expires !== 0xffffffff) r.expires = this.dp.stack.now() + spec.expires * 1000;
     if (family === AF_INET) this.checkInfo4(r, spec);
     else this.checkInfo6(r);
     // fib_check_nh* and fib6_nh_init: a next hop through a device without its carrier starts linkdown
@@ -1152,7 +1199,11 @@ export class Routes {
     const now = new Set(list.map((a) => a.fa));
     const v = this.view();
     if (this.inBulk && (list.some((a) => a.scope >= RT_SCOPE.LINK) || before.some((fa) => v.getUint8(fa + FA.SCOPE) >= RT_SCOPE.LINK))) this.gwChecks.clear();
-    for (const fa of before) if (!now.has(fa)) x.fib_free(fa, FA.NH + NH.SIZE * v.getUint32(fa + FA.NHS, true));
+    for (const fa of before) {
+      if (now.has(fa)) continue;
+      if (this.expiry.size) this.expiry.delete(v.getUint32(fa + FA.ID, true));
+      x.fib_free(fa, FA.NH + NH.SIZE * v.getUint32(fa + FA.NHS, true));
+    }
     if (!this.inBulk) x.fib_reclaim();
   }
 
@@ -1208,6 +1259,7 @@ export class Routes {
       scope: v.getUint8(fa + FA.SCOPE), dscp: v.getUint8(fa + FA.DSCP), protocol: v.getUint8(fa + FA.PROTOCOL),
       priority: v.getUint32(fa + FA.PRIORITY, true), prefsrc: v.getUint8(fa + FA.HAS_PREFSRC) ? b.slice(fa + FA.PREFSRC, fa + FA.PREFSRC + 16) : undefined,
       mtu: v.getUint32(fa + FA.MTU, true), mtuLock: (v.getUint32(fa + FA.LOCK, true) & RTAX_MTU_LOCK) !== 0, nhs, fa,
+      ...(this.expiry.size ? expiresOf(this.expiry.get(v.getUint32(fa + FA.ID, true))) : {}),
     };
   }
 
@@ -1267,6 +1319,7 @@ export class Routes {
     }
     v.setUint32(fa + FA.TABLE, r.table, true);
     v.setUint32(fa + FA.ID, r.id, true);
+    if (r.expires !== undefined) this.expiry.set(r.id, r.expires);
     v.setUint8(fa + FA.PLEN, r.len);
     if (r.family === AF_INET6 && isEcmp6(r)) v.setUint8(fa + FA.ECMP6, 1);
     r.nhs.forEach((n, k) => {
@@ -1504,6 +1557,7 @@ export class Routes {
     if (r.scope !== RT_SCOPE.UNIVERSE && r.family === AF_INET) out.scope = Object.entries(SCOPES).find(([k, v]) => v === r.scope && k !== 'universe')?.[0] ?? String(r.scope);
     if (r.prefsrc) out.prefsrc = formatAddr(r.family, r.prefsrc);
     if (r.priority || r.family === AF_INET6) out.metric = r.priority;
+    if (r.expires !== undefined) out.expires = expiresSeconds(r.expires - this.dp.stack.now());
     if (r.mtu) {
       out.mtu = r.mtu;
       if (r.mtuLock) out.mtuLock = true;

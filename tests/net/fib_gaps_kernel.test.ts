@@ -4,7 +4,8 @@
 // print the same bytes, errors included. Skipped, with the reason, without root or iproute2.
 //
 // Lines: `sysctl NAME=VALUE` goes to both sides (sysctl(8) in the namespace, dp.sysctl); `wait MS`
-// lets the kernel's clock run and advances the stack's by as much; everything else is an `ip` line.
+// sleeps; everything else is an `ip` line. The stack's clock is kept at the real time elapsed since
+// the twins were made, so lifetimes count down on both sides alike.
 // The namespace's links are veth pairs with fixed MACs and DAD off, so IPv6 link-local addresses and
 // their readiness are the same on both sides.
 
@@ -40,7 +41,13 @@ type Said = string;
 /** A namespace and a Datapath given the same lines. */
 export class Twins {
   readonly ns = `wx-fibgaps-${process.pid}-${++seq}`;
+  /** The stack's clock follows real time, so lifetimes count down as the kernel's do. */
+  private readonly start = Date.now();
   private constructor(readonly dp: Datapath) {}
+
+  private syncClock(): void {
+    this.dp.stack.advance(Math.max(0, Date.now() - this.start - this.dp.stack.now()));
+  }
 
   static async create(): Promise<Twins> {
     const t = new Twins(await Datapath.create());
@@ -76,6 +83,7 @@ export class Twins {
 
   /** Apply a line to both sides; what each said (setup lines say nothing when they work). */
   both(line: string): { kernel: Said; wxdp: Said } {
+    this.syncClock();
     const sysctl = /^sysctl (\S+)=(\S+)$/.exec(line);
     if (sysctl) {
       this.kernelSysctl(`${sysctl[1]}=${sysctl[2]}`);
@@ -85,10 +93,11 @@ export class Twins {
     const wait = /^wait (\d+)$/.exec(line);
     if (wait) {
       spawnSync('sleep', [String(Number(wait[1]) / 1000)]);
-      this.dp.stack.advance(Number(wait[1]));
       return { kernel: '', wxdp: '' };
     }
-    return { kernel: this.kernel(line), wxdp: this.wxdp(line) };
+    const kernel = this.kernel(line);
+    this.syncClock();
+    return { kernel, wxdp: this.wxdp(line) };
   }
 
   /** Every line on both sides; the ones where they differ, as `line\n--kernel--\n…\n--wxdp--\n…`. */
@@ -327,5 +336,39 @@ describe('route MTU when the device MTU changes', () => {
       // net.ipv6.conf.d0.mtu below the device's: a route at that value follows the next raise
       ['sysctl net.ipv6.conf.d0.mtu=1400', 'route add 2001:db8:e::/48 via 2001:db8:1::9 mtu 1400', 'link set d0 mtu 1600'],
     ]) expect(t.compare([...step, ...show])).toEqual([]);
+  });
+});
+
+describe('IPv6 route lifetimes (RTF_EXPIRES)', () => {
+  kit('expires N is shown counting down (not by ip route get), 4294967295 is forever, IPv4 ignores it; address lifetimes reach prefix routes', async () => {
+    const t = await Twins.create();
+    expect(t.compare([
+      'link add d0 address 02:00:00:00:00:10 type veth peer name p0 address 02:00:00:00:00:20', 'link set d0 up', 'link set p0 up',
+      'addr add 192.0.2.1/24 dev d0', 'addr add 2001:db8:1::1/64 dev d0 nodad',
+      '-6 route add 2001:db8:9::/48 via 2001:db8:1::9 expires 100', '-6 route add 2001:db8:a::/48 via 2001:db8:1::9 expires 8589934',
+      '-6 route add 2001:db8:b::/48 via 2001:db8:1::9 expires 4294967294', '-6 route add 2001:db8:d::/48 via 2001:db8:1::9 expires 4294967295',
+      '-6 route add 2001:db8:c::/48 nexthop via 2001:db8:1::9 nexthop via 2001:db8:1::8 expires 50',
+      'route add 203.0.113.0/24 via 192.0.2.7 expires 100', 'route add 2001:db8:e::/48 via 2001:db8:1::9 expires 2',
+      '-6 route show', '-6 -j route show', '-6 route get 2001:db8:9::1', '-6 -j route get 2001:db8:9::1', 'route show',
+      // a dynamic address's prefix route lives as long as it; deleting a permanent one of the same prefix hands it the lifetime
+      'addr add 2001:db8:5::1/64 dev d0 valid_lft 300 preferred_lft 200', 'addr add 2001:db8:5::2/64 dev d0', 'addr del 2001:db8:5::2/64 dev d0',
+      '-6 route show',
+      '-6 route replace 2001:db8:9::/48 via 2001:db8:1::9', '-6 route show',
+    ])).toEqual([]);
+  });
+
+  it('an expired route leaves lookups and dumps when the stack clock passes its lifetime (hand-derived: fib6_check_expired, fib6_age)', async () => {
+    const dp = await Datapath.create();
+    for (const l of ['link add d0 type dummy', 'link set d0 up', 'addr add 2001:db8:1::1/64 dev d0 nodad', '-6 route add 2001:db8:9::/48 via 2001:db8:1::9 expires 10',
+      '-6 route add default via 2001:db8:1::2']) dp.ip(l);
+    expect(dp.ip('-6 route show 2001:db8:9::/48').stdout).toBe('2001:db8:9::/48 via 2001:db8:1::9 dev d0 metric 1024 expires 10sec pref medium\n');
+    dp.stack.advance(4);
+    // 9996 ms left: 2499 jiffies, 999 clock ticks: 9 s as ip prints it
+    expect(dp.routes.list({ family: 'inet6', dst: '2001:db8:9::/48' })[0]!.expires).toBe(9);
+    dp.stack.advance(9996);
+    expect(dp.routes.get({ to: '2001:db8:9::1' }).gateway).toBe('2001:db8:1::9');
+    dp.stack.advance(1);
+    expect(dp.ip('-6 route show 2001:db8:9::/48').stdout).toBe('');
+    expect(dp.routes.get({ to: '2001:db8:9::1' }).gateway).toBe('2001:db8:1::2');
   });
 });

@@ -180,8 +180,9 @@ function modify(ctx: IpContext, a: Argv, cmd: ModifyCmd): string {
       spec.tos = tos;
     } else if (w === 'expires') {
       a.next();
-      if (getU32(a.arg, 0) === undefined) throw invarg('"expires" value is invalid\n', a.arg);
-      todo.push('expires');
+      const expires = getU32(a.arg, 0);
+      if (expires === undefined) throw invarg('"expires" value is invalid\n', a.arg);
+      spec.expires = expires;
     } else if (matches(w, 'metric') || matches(w, 'priority') || w === 'preference') {
       a.next();
       const metric = getU32(a.arg, 0);
