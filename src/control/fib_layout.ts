@@ -7,7 +7,7 @@ export const TB = { ID: 0, FAMILY: 4, BUCKETS: 8, LPM: 12, LENS: 16, COUNT: 40, 
 export const PX = { ADDR: 0, LEN: 16, ALIASES: 20, SUBTREE: 24, SIZE: 32 } as const;
 /** An IPv6 prefix's subtree of source prefixes: +0 count, then entries from HEADER. */
 export const SUB = { ADDR: 0, LEN: 16, ALIASES: 20, SIZE: 24, HEADER: 8 } as const;
-export const FA = { TYPE: 0, SCOPE: 1, DSCP: 2, PROTOCOL: 3, PRIORITY: 4, FLAGS: 8, MTU: 12, LOCK: 16, NHS: 20, PREFSRC: 24, HAS_PREFSRC: 40, TABLE: 44, ID: 48, PLEN: 52, ECMP6: 53, NH: 64 } as const;
+export const FA = { TYPE: 0, SCOPE: 1, DSCP: 2, PROTOCOL: 3, PRIORITY: 4, FLAGS: 8, MTU: 12, LOCK: 16, NHS: 20, PREFSRC: 24, HAS_PREFSRC: 40, TABLE: 44, ID: 48, PLEN: 52, ECMP6: 53, DEFAULT: 56, NH: 64 } as const;
 export const NH = { OIF: 0, FLAGS: 4, WEIGHT: 8, UPPER: 12, GW_FAMILY: 16, SCOPE: 17, GW: 20, SADDR: 36, SADDR_GEN: 40, SIZE: 44 } as const;
 export const RTNH_F = { DEAD: 1, PERVASIVE: 2, ONLINK: 4, LINKDOWN: 16 } as const;
 export const RU = {
@@ -43,6 +43,7 @@ export interface FibExports {
   netdev_get(ifindex: number): number;
   fib4_lookup_nopath(fl: number, res: number): number;
   fib4_select_path(fl: number, res: number): void;
+  fib_select_default(fl: number, res: number): void;
   fib_result_prefsrc(res: number): number;
   fib6_lookup_oif(fl: number, res: number, oif: number, hasSaddr: number, iface: number, suppress: number): number;
   fib6_table_lookup(id: number, fl: number, oif: number, res: number): number;

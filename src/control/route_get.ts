@@ -213,8 +213,12 @@ function output4(routes: Routes, q: RouteGet, daddr: number, from: number): Dst4
     flags |= RTCF_LOCAL;
     return make();
   }
-  // fib_select_path
-  if (!oif) x.fib4_select_path(fl, res);
+  // fib_select_path: the multipath hash, else fib_select_default among equal default routes
+  if (!oif) {
+    x.fib4_select_path(fl, res);
+    x.fib_select_default(fl, res);
+  }
+  fa = v.getUint32(res + FR.INFO, true);
   nhIndex = v.getUint32(res + FR.NH_INDEX, true);
   if (!saddr) saddr = unwire(x.fib_result_prefsrc(res));
   devOut = v.getUint32(res + FR.OIF, true);

@@ -1322,6 +1322,7 @@ export class Routes {
     if (r.expires !== undefined) this.expiry.set(r.id, r.expires);
     v.setUint8(fa + FA.PLEN, r.len);
     if (r.family === AF_INET6 && isEcmp6(r)) v.setUint8(fa + FA.ECMP6, 1);
+    v.setInt32(fa + FA.DEFAULT, -1, true);
     r.nhs.forEach((n, k) => {
       const o = fa + FA.NH + k * NH.SIZE;
       v.setUint32(o + NH.OIF, n.oif, true);

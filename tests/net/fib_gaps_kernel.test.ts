@@ -372,3 +372,28 @@ describe('IPv6 route lifetimes (RTF_EXPIRES)', () => {
     expect(dp.routes.get({ to: '2001:db8:9::1' }).gateway).toBe('2001:db8:1::2');
   });
 });
+
+describe('fib_select_default', () => {
+  kit('equal default routes: the choice follows the gateways\' neighbour states and the last choice (fa_default), as ip route get shows', async () => {
+    const t = await Twins.create();
+    expect(t.compare([
+      'link add d0 address 02:00:00:00:00:10 type veth peer name p0 address 02:00:00:00:00:20', 'link set d0 up', 'link set p0 up',
+      'addr add 192.0.2.1/24 dev d0', 'route add default via 192.0.2.7', 'route append default via 192.0.2.8', 'route append default via 192.0.2.9',
+      'route add default via 192.0.2.10 metric 5',
+    ])).toEqual([]);
+    const get = 'route get 203.0.113.5';
+    expect(t.compare([
+      get, get,
+      'neigh add 192.0.2.7 dev d0 lladdr 02:00:00:00:00:07 nud stale', get, get, get,
+      'neigh replace 192.0.2.7 dev d0 lladdr 02:00:00:00:00:07 nud failed', get, get,
+      'neigh add 192.0.2.8 dev d0 lladdr 02:00:00:00:00:08 nud reachable', get,
+      'neigh add 192.0.2.9 dev d0 lladdr 02:00:00:00:00:09 nud stale', 'neigh replace 192.0.2.8 dev d0 lladdr 02:00:00:00:00:08 nud failed', get, get,
+      'neigh replace 192.0.2.9 dev d0 lladdr 02:00:00:00:00:09 nud failed', get, get,
+      'neigh replace 192.0.2.9 dev d0 lladdr 02:00:00:00:00:09 nud incomplete', get,
+      'neigh replace 192.0.2.7 dev d0 lladdr 02:00:00:00:00:07 nud permanent', get, get,
+      // not with an oif, not for a forwarded packet
+      'neigh replace 192.0.2.7 dev d0 lladdr 02:00:00:00:00:07 nud failed', `${get} oif d0`, 'sysctl net.ipv4.conf.all.forwarding=1', 'route get 203.0.113.5 iif d0 from 192.0.2.77',
+      `-j ${get}`, `-j ${get}`,
+    ])).toEqual([]);
+  });
+});
