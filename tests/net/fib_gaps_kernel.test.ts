@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
 import { IpError } from '../../src/control/ip/index.js';
+import { Fixture, echo4, eth, ipv4 } from './support.js';
 
 function availability(): string {
   if (process.platform !== 'linux') return 'network namespaces need Linux';
@@ -395,5 +396,25 @@ describe('fib_select_default', () => {
       'neigh replace 192.0.2.7 dev d0 lladdr 02:00:00:00:00:07 nud failed', `${get} oif d0`, 'sysctl net.ipv4.conf.all.forwarding=1', 'route get 203.0.113.5 iif d0 from 192.0.2.77',
       `-j ${get}`, `-j ${get}`,
     ])).toEqual([]);
+  });
+});
+
+describe('fib_select_default on the stack\'s own datagrams (hand-derived from fib_select_default / fib_detect_death)', () => {
+  it('echo replies to a remote host take the default route the neighbour states pick, alternating with fa_default', async () => {
+    const fx = await Fixture.create([{ name: 'eth0', mac: '02:00:00:00:00:01', v4: ['192.0.2.1/24'] }]);
+    for (const l of ['route add default via 192.0.2.7', 'route append default via 192.0.2.8',
+      'neigh add 192.0.2.7 dev eth0 lladdr 02:00:00:00:00:07 nud stale', 'neigh add 192.0.2.8 dev eth0 lladdr 02:00:00:00:00:08 nud reachable']) fx.ip(l);
+    const ping = (seq: number): string => {
+      const req = eth({ dst: '02:00:00:00:00:01', src: '02:00:00:00:00:07', type: 0x0800 }, ipv4({ src: '203.0.113.5', dst: '192.0.2.1', proto: 1 }, echo4(1, seq, new Uint8Array(8))));
+      const out = fx.rx('eth0', req).get('eth0') ?? [];
+      expect(out.length).toBe(1);
+      return [...out[0]!.subarray(0, 6)].map((b) => b.toString(16).padStart(2, '0')).join(':');
+    };
+    // 1st: .7 (valid, not the last choice) → fa_default 0; 2nd: .7 is the last choice, .8 reachable → fa_default 1; 3rd: .7 again
+    expect([ping(1), ping(2), ping(3)]).toEqual(['02:00:00:00:00:07', '02:00:00:00:00:08', '02:00:00:00:00:07']);
+    // .7 failed: dead whatever the last choice, .8 reachable takes every reply
+    fx.ip('neigh replace 192.0.2.7 dev eth0 lladdr 02:00:00:00:00:07 nud failed');
+    fx.ip('neigh replace 192.0.2.8 dev eth0 lladdr 02:00:00:00:00:08 nud reachable');
+    expect([ping(4), ping(5)]).toEqual(['02:00:00:00:00:08', '02:00:00:00:00:08']);
   });
 });
