@@ -39,6 +39,32 @@ function kernelFlags(word: number): number {
   return word & NH_IGNORED ? word & ~(RTNH_F.DEAD | NH_IGNORED) : word;
 }
 
+/** IPv4 dump order (fib_table_dump): leaves by key, a leaf's aliases longest prefix first (fa_slen ascending). */
+function trieOrder(a: PrefixRef, b: PrefixRef): number {
+  return Buffer.compare(Buffer.from(a.dst.buffer, a.dst.byteOffset, 4), Buffer.from(b.dst.buffer, b.dst.byteOffset, 4)) || b.len - a.len;
+}
+
+/**
+ * IPv6 dump order (fib6_walk: a node's source subtree, left child, right child, then its own routes):
+ * a prefix after every longer prefix inside it; apart, the one with 0 at the first differing bit first.
+ * At one destination the source-specific routes come first, by the same order over their sources.
+ */
+function fib6Order(a: PrefixRef, b: PrefixRef): number {
+  const post = (x: Uint8Array, xl: number, y: Uint8Array, yl: number): number => {
+    const n = Math.min(xl, yl);
+    for (let i = 0; i < n; i++) {
+      const bx = (x[i >> 3]! >> (7 - (i & 7))) & 1;
+      const by = (y[i >> 3]! >> (7 - (i & 7))) & 1;
+      if (bx !== by) return bx - by;
+    }
+    return yl - xl;
+  };
+  const d = post(a.dst, a.len, b.dst, b.len);
+  if (d !== 0) return d;
+  if (a.fromLen === 0 || b.fromLen === 0) return b.fromLen === 0 ? (a.fromLen === 0 ? 0 : -1) : 1;
+  return post(a.from, a.fromLen, b.from, b.fromLen);
+}
+
 /** `expires` of a decoded route from the expiry table (none: no key). */
 function expiresOf(at: number | undefined): { expires?: number } {
   return at === undefined ? {} : { expires: at };
@@ -330,6 +356,8 @@ export class Routes {
   private readonly gwChecks = new Map<string, { error?: NetError; scope: number; oif: number }>();
   /** The IPv6 routes a dumped multipath entry stands for. */
   private readonly members = new WeakMap<Route, Route[]>();
+  /** The tables that exist (fib_new_table / fib6_new_table ran for them), with their creation order. */
+  private readonly tables = new Map<string, number>([[`${AF_INET}:${RT_TABLE_MAIN}`, 0], [`${AF_INET6}:${RT_TABLE_MAIN}`, 1], [`${AF_INET6}:${RT_TABLE_LOCAL}`, 2]]);
   /** RTF_EXPIRES by route id: when each expiring IPv6 route dies (stack clock, ms). */
   private readonly expiry = new Map<number, number>();
 
@@ -821,6 +849,8 @@ export class Routes {
     const priority = family === AF_INET6 && !spec.metric && !kernel ? 1024 : spec.metric ?? 0;
     if (!Number.isInteger(priority) || priority < 0 || priority > 0xffffffff) throw new NetError('EINVAL', `Error: argument "${priority}" is wrong: "metric" value is invalid`);
 
+    // inet_rtm_newroute / ip6_route_info_create make the table before the next hops are checked
+    this.tableCreated(family, table);
     // next hops as iproute2 sends them
     const specs: NexthopSpec[] = spec.nexthops ?? (spec.via !== undefined || spec.dev !== undefined || forceIfindex !== undefined ? [{ via: spec.via, dev: spec.dev, onlink: spec.onlink }] : []);
     const nhs: Nexthop[] = specs.map((n) => {
@@ -867,10 +897,12 @@ export class Routes {
     // RTA_EXPIRES (IPv6 only; addrconf_timeout_fixup: 0xffffffff is forever)
     if (family === AF_INET6 && spec.expires !== undefined && spec.expires !== 0xffffffff) r.expires = this.dp.stack.now() + spec.expires * 1000;
     if (family === AF_INET) this.checkInfo4(r, spec);
-    else this.checkInfo6(r);
+    // addrconf's local routes are made with fc_ignore_dev_down: an address on a device that is down has one
+    else this.checkInfo6(r, kernel && r.type === RTN.LOCAL);
     // fib_check_nh* and fib6_nh_init: a next hop through a device without its carrier starts linkdown
-    // (not those of host-scope IPv4 routes, which are not checked, nor reject routes' loopback)
-    if (!REJECT.has(r.type) && !(family === AF_INET && r.scope === RT_SCOPE.HOST)) {
+    // (not those of host-scope IPv4 routes, which are not checked, nor IPv6 local and anycast routes,
+    // nor reject routes' loopback)
+    if (!REJECT.has(r.type) && !(family === AF_INET && r.scope === RT_SCOPE.HOST) && !(family === AF_INET6 && (r.type === RTN.LOCAL || r.type === RTN.ANYCAST))) {
       for (const nh of r.nhs) if (nh.oif !== 0 && !this.carrierOk(nh.oif)) nh.flags |= RTNH_F.LINKDOWN;
     }
     void max;
@@ -1003,7 +1035,7 @@ export class Routes {
   }
 
   /** ip6_route_info_create's checks (the subset wxdp's routes need). */
-  private checkInfo6(r: Route): void {
+  private checkInfo6(r: Route, ignoreDevDown = false): void {
     if (REJECT.has(r.type)) {
       // fib6_nh_init: a reject route's next hop is the loopback device
       r.nhs = [{ oif: LOOPBACK_IFINDEX, gwFamily: 0, gw: new Uint8Array(16), weight: 1, flags: 0, scope: RT_SCOPE.HOST }];
@@ -1018,7 +1050,7 @@ export class Routes {
       if (nh.gwFamily === AF_INET6) this.checkGateway6(r, nh);
       if (nh.oif === 0) throw new NetError('EINVAL', 'Error: Egress device not specified.');
       if (this.x.netdev_get(nh.oif) === 0) throw new NetError('ENODEV', 'No such device');
-      if (!this.devUp(nh.oif) && !(nh.flags & RTNH_F.ONLINK)) throw new NetError('ENETDOWN', 'Error: Nexthop device is not up.');
+      if (!this.devUp(nh.oif) && !(nh.flags & RTNH_F.ONLINK) && !ignoreDevDown) throw new NetError('ENETDOWN', 'Error: Nexthop device is not up.');
       nh.scope = nh.gwFamily ? RT_SCOPE.UNIVERSE : RT_SCOPE.LINK;
     }
     if (r.type === RTN.UNICAST && r.scope === RT_SCOPE.LINK && r.nhs.some((n) => n.gwFamily)) r.scope = RT_SCOPE.UNIVERSE;
@@ -1357,6 +1389,8 @@ export class Routes {
       from = masked(f.bytes, f.len);
       fromLen = f.len;
     }
+    // inet_rtm_delroute / ip6_route_del: no such table
+    if (!this.tables.has(`${p.family}:${table}`)) throw new NetError('ESRCH', 'Error: FIB table does not exist.');
     const list = this.listOf({ family: p.family, table, dst, len: p.len, from, fromLen });
     const proto = spec.protocol === undefined ? undefined : typeof spec.protocol === 'number' ? spec.protocol : PROTOS[spec.protocol];
     const oif = forceIfindex ?? (spec.dev !== undefined ? this.ifindex(spec.dev) : 0);
@@ -1525,7 +1559,30 @@ export class Routes {
       if (via && !r.nhs.some((n) => sameBytes(n.gw.subarray(0, via.bytes.length), via.bytes))) return false;
       return true;
     });
-    return out.sort((a, b) => a.table - b.table || Buffer.compare(Buffer.from(a.dst), Buffer.from(b.dst)) || a.len - b.len);
+    return out.sort((a, b) => this.tableOrder(a.family, a.table) - this.tableOrder(b.family, b.table) || (a.family === AF_INET ? trieOrder(a, b) : fib6Order(a, b)));
+  }
+
+  /**
+   * Where a table comes in a dump: the kernel walks its table hash (FIB_TABLE_HASHSZ and
+   * FIB6_TABLE_HASHSZ 256 buckets, by id & 255), each bucket's tables newest first (hlist_add_head).
+   */
+  private tableOrder(family: number, id: number): number {
+    const seq = this.tables.get(`${family}:${id}`) ?? 0;
+    return (id & 255) * 2 ** 32 + (0xffffffff - seq);
+  }
+
+  /** fib_new_table / fib6_new_table: table `id` of `family` exists from now on (tables are never removed). */
+  private tableCreated(family: number, id: number): void {
+    const key = `${family}:${id}`;
+    if (!this.tables.has(key)) this.tables.set(key, this.tables.size);
+  }
+
+  /**
+   * Whether table `id` exists (fib_get_table / fib6_get_table): IPv4 main and IPv6 main and local from
+   * the start, the others once a route was asked for them (even one the kernel then refused).
+   */
+  tableExists(family: Family, id: number): boolean {
+    return this.tables.has(`${family === 'inet6' ? AF_INET6 : AF_INET}:${id}`);
   }
 
   /**

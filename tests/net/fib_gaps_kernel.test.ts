@@ -4,7 +4,7 @@
 // print the same bytes, errors included. Skipped, with the reason, without root or iproute2.
 //
 // Lines: `sysctl NAME=VALUE` goes to both sides (sysctl(8) in the namespace, dp.sysctl); `wait MS`
-// sleeps; everything else is an `ip` line. The stack's clock is kept at the real time elapsed since
+// sleeps; `settle` waits for the kernel's links to be still (linkwatch); everything else is an `ip` line. The stack's clock is kept at the real time elapsed since
 // the twins were made, so lifetimes count down on both sides alike.
 // The namespace's links are veth pairs with fixed MACs and DAD off, so IPv6 link-local addresses and
 // their readiness are the same on both sides.
@@ -91,6 +91,10 @@ export class Twins {
       this.dp.sysctl(sysctl[1]!, /^-?\d+$/.test(sysctl[2]!) ? Number(sysctl[2]) : sysctl[2]!);
       return { kernel: '', wxdp: '' };
     }
+    if (line === 'settle') {
+      this.settle();
+      return { kernel: '', wxdp: '' };
+    }
     const wait = /^wait (\d+)$/.exec(line);
     if (wait) {
       spawnSync('sleep', [String(Number(wait[1]) / 1000)]);
@@ -99,6 +103,22 @@ export class Twins {
     const kernel = this.kernel(line);
     this.syncClock();
     return { kernel, wxdp: this.wxdp(line) };
+  }
+
+  /**
+   * Wait (bounded) until the kernel's links are still: carrier and operstate changes reach the FIB
+   * through linkwatch, later than the command that caused them; the same `ip -j link show` over two
+   * looks 100 ms apart.
+   */
+  private settle(): void {
+    let last = '';
+    for (let i = 0; i < 50; i++) {
+      const now = this.kernel('-j link show');
+      if (now === last) return;
+      last = now;
+      spawnSync('sleep', ['0.1']);
+    }
+    throw new Error('the namespace did not settle in 5 s');
   }
 
   /** Every line on both sides; the ones where they differ, as `line\n--kernel--\n…\n--wxdp--\n…`. */
@@ -268,7 +288,7 @@ describe('device events and the routes through the device', () => {
       ['link set p0 up'],
       ['link set p0 down', 'link set d0 down', 'link set p0 up', 'link set d0 up'],
     ];
-    for (const step of steps) expect(t.compare([...step, ...SHOWS, ...LOOKUPS])).toEqual([]);
+    for (const step of steps) expect(t.compare([...step, 'settle', ...SHOWS, ...LOOKUPS])).toEqual([]);
   });
 
   kit('ignore_routes_with_linkdown: linkdown next hops are dead to lookups and shown "dead linkdown"', async () => {
@@ -282,7 +302,7 @@ describe('device events and the routes through the device', () => {
       ['sysctl net.ipv4.conf.default.ignore_routes_with_linkdown=1'],
       ['sysctl net.ipv4.conf.all.ignore_routes_with_linkdown=1'],
       ['link set p0 up'],
-    ]) expect(t.compare([...step, ...SHOWS, ...LOOKUPS])).toEqual([]);
+    ]) expect(t.compare([...step, 'settle', ...SHOWS, ...LOOKUPS])).toEqual([]);
   });
 });
 
@@ -416,5 +436,48 @@ describe('fib_select_default on the stack\'s own datagrams (hand-derived from fi
     fx.ip('neigh replace 192.0.2.7 dev eth0 lladdr 02:00:00:00:00:07 nud failed');
     fx.ip('neigh replace 192.0.2.8 dev eth0 lladdr 02:00:00:00:00:08 nud reachable');
     expect([ping(4), ping(5)]).toEqual(['02:00:00:00:00:08', '02:00:00:00:00:08']);
+  });
+});
+
+describe('ip route/addr/link/neigh show as the kernel dumps them', () => {
+  kit('dump order (the IPv4 trie, the IPv6 tree post-order, the table hash), tables that do not exist, IPv6 scope', async () => {
+    const t = await Twins.create();
+    expect(t.compare([
+      'link add d0 address 02:00:00:00:00:10 type veth peer name p0 address 02:00:00:00:00:20', 'link set d0 up', 'link set p0 up',
+      'addr add 192.0.2.1/24 dev d0', 'addr add 2001:db8:1::1/64 dev d0 nodad',
+      'route add 198.51.100.0/24 via 192.0.2.7', 'route add 198.51.100.0/25 via 192.0.2.7', 'route add 198.51.100.0/26 via 192.0.2.7',
+      'route add 198.51.100.128/25 via 192.0.2.7', 'route add 198.51.0.0/16 via 192.0.2.7', 'route add 198.51.100.0/24 via 192.0.2.8 metric 5',
+      'route add 198.51.100.0/24 via 192.0.2.8 tos 0x10', 'route add 0.0.0.0/1 via 192.0.2.7', 'route add 128.0.0.0/1 via 192.0.2.7', 'route add default via 192.0.2.7',
+      'route add 203.0.113.0/24 via 192.0.2.7 table 356', 'route add 203.0.113.0/24 via 192.0.2.7 table 100', 'route add 203.0.113.0/24 via 192.0.2.7 table 1124',
+      '-6 route add 2001:db8::/32 via 2001:db8:1::9', '-6 route add 2001:db8::/48 via 2001:db8:1::9', '-6 route add 2001:db8:8000::/33 via 2001:db8:1::9',
+      '-6 route add ::/0 via 2001:db8:1::9', '-6 route add 2001:db8::/48 via 2001:db8:1::8 metric 5', '-6 route add 2001:db8::/48 dev d0 metric 2',
+      '-6 route add 8000::/1 via 2001:db8:1::9', '-6 route add ::/1 via 2001:db8:1::9', '-6 route add 2001:db8:4::/64 from 2001:db8:99::/64 via 2001:db8:1::9',
+      '-6 route add 2001:db8:4::/64 via 2001:db8:1::9', '-6 route add 2001:db8:5::/64 dev d0 scope link', '-6 route add 2001:db8:5::/64 dev d0 scope link',
+      '-6 route add 2001:db8:6::/64 via 2001:db8:1::9 table 356', '-6 route add 2001:db8:6::/64 via 2001:db8:1::9 table 100',
+      // a refused route still made its table (inet_rtm_newroute makes it first)
+      'route add 198.51.100.0/24 via 203.0.113.1 table 1235',
+      'route show', '-6 route show', '-j route show', '-6 -j route show', '-6 route show scope link', '-6 route show scope global', 'route show scope link',
+      'route show table all', '-6 route show table all', '-d route show', '-6 -d route show', 'route show table 1235',
+      'route show table 1234', '-6 route show table 1234', 'route show table 100', '-j route show table 1234', 'route flush table 1234',
+      'route del 198.51.100.0/24 table 1234', '-6 route del 2001:db8::/48 table 1234', 'route show table default',
+    ])).toEqual([]);
+  });
+
+  kit('links, addresses and neighbours of both families, a peer down (M-DOWN), an address on a link that is down', async () => {
+    const t = await Twins.create();
+    expect(t.compare([
+      'link add d0 address 02:00:00:00:00:10 type veth peer name p0 address 02:00:00:00:00:20',
+      'link add d1 address 02:00:00:00:00:11 type veth peer name p1 address 02:00:00:00:00:21',
+      'link set d0 up', 'link set p0 up', 'link set d1 mtu 1400', 'settle',
+      'addr add 192.0.2.1/24 dev d0', 'addr add 192.0.2.9/24 dev d0', 'addr add 198.51.100.1/24 brd + dev d1 label d1:x',
+      'addr add 2001:db8:1::1/64 dev d0 nodad', 'addr add 2001:db8:2::1/64 dev d1 nodad',
+      // one entry per family: the kernel dumps a neighbour table in the order of its keyed hash
+      'neigh add 192.0.2.8 dev d0 lladdr 02:00:00:00:00:08 nud stale',
+      'neigh add 2001:db8:1::7 dev d0 lladdr 02:00:00:00:00:07 router', 'neigh add 192.0.2.6 dev d0 nud noarp',
+      'link show', '-j link show', 'link show d1', 'addr show', '-j addr show', 'addr show dev d0', '-4 addr show', '-6 addr show', '-6 -j addr show',
+      'addr show up', 'neigh show', '-j neigh show', 'neigh show dev d0', '-6 neigh show', 'neigh show nud stale',
+      'route show', 'route show table local', '-6 route show table local', '-6 route show',
+      'link set d1 up', 'settle', 'link show', '-6 route show table local', 'route show table local', '-6 route show',
+    ])).toEqual([]);
   });
 });

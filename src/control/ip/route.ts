@@ -470,6 +470,10 @@ function listOrFlush(ctx: IpContext, a: Argv, flush: boolean): string {
   const doomed: RouteInfo[] = [];
   const doomedFamily: number[] = [];
   for (const fam of families) {
+    // inet_dump_fib / inet6_dump_fib with RTA_TABLE: a table that was never made ends the dump
+    if (f.tb > 0 && !f.cloned && ctx.t.routes.tableExists?.(familyOf(fam), f.tb) === false) {
+      throw new IpError(`Error: ${fam === AF_INET6 ? 'ipv6' : 'ipv4'}: FIB table does not exist.\n${flush ? 'Flush' : 'Dump'} terminated\n`, { status: 2, fatal: false, errno: 'ENOENT', stdout: ctx.json && !flush ? '[' : '' });
+    }
     const routes = f.cloned ? [] : talk(() => ctx.t.routes.list({ family: familyOf(fam) }));
     for (const r of routes) {
       if (!filterRoute(ctx, f, fam, r)) continue;

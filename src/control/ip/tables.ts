@@ -35,6 +35,8 @@ export interface IpTables {
     /** Every route of `family` in every table. */
     list(filter: { family: Family }): RouteInfo[];
     get(query: RouteQuery): RouteGetInfo;
+    /** fib_get_table: whether a dump of table `id` finds it (a fake without it: every table exists). */
+    tableExists?(family: Family, id: number): boolean;
   };
   rules: {
     add(spec: RuleSpec): unknown;
@@ -77,6 +79,7 @@ export function tablesOf(dp: Datapath): IpTables {
         const { family: _f, ...get } = q;
         return routes.get(get);
       },
+      tableExists: (family, id) => routes.tableExists(family, id),
     },
     rules: dp.rules,
     neigh: {
