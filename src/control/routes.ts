@@ -1340,8 +1340,10 @@ export class Routes {
     v.setUint8(fa + FA.DSCP, r.dscp);
     v.setUint8(fa + FA.PROTOCOL, r.protocol);
     v.setUint32(fa + FA.PRIORITY, r.priority, true);
+    // fib_info's own flags: DEAD when every next hop is, LINKDOWN when every one is (fib_create_info)
     const allDead = r.nhs.length > 0 && r.nhs.every((n) => n.flags & RTNH_F.DEAD);
-    v.setUint32(fa + FA.FLAGS, allDead ? RTNH_F.DEAD : 0, true);
+    const allDown = r.nhs.length > 0 && r.nhs.every((n) => n.flags & RTNH_F.LINKDOWN);
+    v.setUint32(fa + FA.FLAGS, (allDead ? RTNH_F.DEAD : 0) | (allDown ? RTNH_F.LINKDOWN : 0), true);
     v.setUint32(fa + FA.MTU, r.mtu, true);
     v.setUint32(fa + FA.LOCK, r.mtuLock ? RTAX_MTU_LOCK : 0, true);
     v.setUint32(fa + FA.NHS, r.nhs.length, true);
@@ -1395,6 +1397,20 @@ export class Routes {
     const proto = spec.protocol === undefined ? undefined : typeof spec.protocol === 'number' ? spec.protocol : PROTOS[spec.protocol];
     const oif = forceIfindex ?? (spec.dev !== undefined ? this.ifindex(spec.dev) : 0);
     const gw = spec.via !== undefined ? parseAddr(spec.via.replace(/^inet6? /, '')) : undefined;
+    if (p.family === AF_INET6 && spec.nexthops) {
+      // ip6_route_multipath_del: each next hop deleted as a route of its own; the last failure is the answer
+      let last: NetError | undefined;
+      for (const nh of spec.nexthops) {
+        try {
+          this.remove({ ...spec, nexthops: undefined, via: nh.via, dev: nh.dev }, forceIfindex);
+        } catch (e) {
+          if (!(e instanceof NetError)) throw e;
+          last = e;
+        }
+      }
+      if (last) throw last;
+      return;
+    }
     if (p.family === AF_INET6) {
       // ip6_route_del: device, gateway, metric and protocol when given; a gateway names one route,
       // without one the route goes with its siblings (__ip6_del_rt_siblings)
@@ -1418,8 +1434,25 @@ export class Routes {
       if (proto !== undefined && proto !== 0 && a.protocol !== proto) return false;
       if (scope !== undefined && scope !== RT_SCOPE.NOWHERE && a.scope !== scope) return false;
       if (spec.src !== undefined && !sameBytes(a.prefsrc?.subarray(0, p.family === AF_INET ? 4 : 16), parseAddr(spec.src).bytes)) return false;
-      if (oif && !a.nhs.some((n) => n.oif === oif)) return false;
-      if (gw && !a.nhs.some((n) => n.gwFamily === gw.family && sameBytes(n.gw.subarray(0, gw.bytes.length), gw.bytes))) return false;
+      // fib_nh_match: a device or gateway given is the first next hop's; next hops given are the
+      // route's, in order, each by the device and gateway it names (not the weight); too few: none
+      const n0 = a.nhs[0];
+      if (oif && n0?.oif !== oif) return false;
+      if (gw && !(n0 && n0.gwFamily === gw.family && sameBytes(n0.gw.subarray(0, gw.bytes.length), gw.bytes))) return false;
+      if (spec.nexthops) {
+        if (spec.nexthops.length < a.nhs.length) return false;
+        const ok = a.nhs.every((n, k) => {
+          const want = spec.nexthops![k]!;
+          if (want.dev !== undefined && this.ifindex(want.dev) !== n.oif) return false;
+          if (want.via === undefined) return true;
+          const g = parseAddr(want.via.replace(/^inet6? /, ''));
+          return n.gwFamily === g.family && sameBytes(n.gw.subarray(0, g.bytes.length), g.bytes);
+        });
+        if (!ok) return false;
+      }
+      // fib_metrics_match: the metrics given
+      if (spec.mtu !== undefined && a.mtu !== spec.mtu) return false;
+      if (spec.mtuLock && !a.mtuLock) return false;
       return true;
     });
     if (!victim) throw new NetError('ESRCH', 'No such process');
@@ -1470,7 +1503,10 @@ export class Routes {
       });
       if (event === 'unregister') dead = r.nhs.length;
       if (dead === r.nhs.length && event !== 'change') gone.push(r);
-      else this.x.fib_rebalance(r.fa);
+      else {
+        if (dead === r.nhs.length) this.view().setUint32(r.fa + FA.FLAGS, this.view().getUint32(r.fa + FA.FLAGS, true) | RTNH_F.LINKDOWN, true);
+        this.x.fib_rebalance(r.fa);
+      }
       changed = true;
     }
     for (const r of gone) this.unlink(r);
@@ -1621,6 +1657,10 @@ export class Routes {
       if (r.mtuLock) out.mtuLock = true;
     }
     if (r.nhs.length > 1) {
+      // a multipath route's own flags (fib_dump_info: rtm_flags are fib_info's, its next hops' their own)
+      const own = r.fa && r.family === AF_INET ? this.view().getUint32(r.fa + FA.FLAGS, true) : 0;
+      if (own & RTNH_F.DEAD) out.flags.push('dead');
+      if (own & RTNH_F.LINKDOWN) out.flags.push('linkdown');
       out.nexthops = r.nhs.map((n) => {
         const flags = this.nhFlagNames(r.family, n);
         return { ...(n.gwFamily ? { gateway: formatAddr(n.gwFamily, n.gw) } : {}), dev: this.devName(n.oif), weight: n.weight, flags };

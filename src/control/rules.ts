@@ -72,7 +72,7 @@ export class Rules {
   add(spec: RuleSpec): void {
     const r = this.build(spec, true);
     const list = this.lists[r.family];
-    if (list.some((o) => this.equal(o, r))) throw new NetError('EEXIST', 'File exists');
+    if (list.some((o) => this.exists(o, r))) throw new NetError('EEXIST', 'File exists');
     // after every rule of a lower or equal priority (fib_nl_newrule)
     let at = list.findIndex((o) => o.pref > r.pref);
     if (at < 0) at = list.length;
@@ -173,12 +173,22 @@ export class Rules {
     return r;
   }
 
-  private equal(a: Rule, b: Rule): boolean {
+  /**
+   * rule_exists (NLM_F_EXCL): the same action, table, priority, devices, mark and mask, suppressors,
+   * uid range, ip_proto, port ranges and protocol; source, destination and tos only when the new rule
+   * gives them (fib4_rule_compare / fib6_rule_compare). Neither `not` nor a goto's target counts.
+   */
+  private exists(o: Rule, r: Rule): boolean {
     const p = (x?: Rule['src'], y?: Rule['src']): boolean => (!x || !y ? x === y : x.len === y.len && x.bytes.every((v, i) => v === y.bytes[i]));
-    return a.pref === b.pref && a.action === b.action && a.table === b.table && a.target === b.target && a.invert === b.invert &&
-      p(a.src, b.src) && p(a.dst, b.dst) && a.iifname === b.iifname && a.oifname === b.oifname && a.mark === b.mark && a.markMask === b.markMask &&
-      a.dscp === b.dscp && a.ipproto === b.ipproto && a.sport.join() === b.sport.join() && a.dport.join() === b.dport.join() &&
-      a.suppressPrefixlen === b.suppressPrefixlen && a.suppressIfgroup === b.suppressIfgroup && a.uid.join() === b.uid.join() && a.proto === b.proto;
+    if (o.action !== r.action || o.table !== r.table || o.pref !== r.pref) return false;
+    if (o.iifname !== r.iifname || o.oifname !== r.oifname || o.mark !== r.mark || o.markMask !== r.markMask) return false;
+    if (o.suppressIfgroup !== r.suppressIfgroup || o.suppressPrefixlen !== r.suppressPrefixlen) return false;
+    if (o.uid.join() !== r.uid.join() || o.ipproto !== r.ipproto || o.sport.join() !== r.sport.join() || o.dport.join() !== r.dport.join()) return false;
+    if (o.proto !== r.proto) return false;
+    if (r.src && !p(o.src, r.src)) return false;
+    if (r.dst && !p(o.dst, r.dst)) return false;
+    if (r.dscp && o.dscp !== r.dscp) return false;
+    return true;
   }
 
   /** rule_find: the given fields only. */

@@ -481,3 +481,66 @@ describe('ip route/addr/link/neigh show as the kernel dumps them', () => {
     ])).toEqual([]);
   });
 });
+
+/** mulberry32: the same lines for a seed on every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A random batch of route, rule and link lines, with what each side then shows checked after every few. */
+export function randomBatch(seed: number, n: number): string[] {
+  const r = prng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const lines: string[] = [];
+  const p4 = (): string => {
+    const len = pick([0, 16, 24, 25, 26, 28, 32]);
+    if (len === 0) return 'default';
+    const a = [198, 51, 100, Math.floor(r() * 256)];
+    const mask = len === 32 ? 0xffffffff : ~(0xffffffff >>> len) >>> 0;
+    const v = (((a[0]! << 24) | (a[1]! << 16) | (a[2]! << 8) | a[3]!) & mask) >>> 0;
+    return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}/${len}`;
+  };
+  const p6 = (): string => pick(['default', '2001:db8:9::/48', '2001:db8:9::/64', '2001:db8:9:1::/64', '2001:db8::/32', '2001:db8:a::/48', '2001:db8:9::1/128']);
+  for (let i = 0; i < n; i++) {
+    const k = r();
+    if (k < 0.45) {
+      const verb = pick(['add', 'add', 'append', 'prepend', 'replace', 'del', 'change']);
+      const type = pick(['', '', '', 'blackhole ', 'unreachable ', 'prohibit ']);
+      const nh = type ? '' : pick(['via 192.0.2.7', 'via 192.0.2.8', 'dev d0', 'via 198.51.100.200', 'nexthop via 192.0.2.7 nexthop via 192.0.2.8 weight 2', 'via 192.0.2.9 dev d0 onlink']);
+      const extra = [pick(['', '', 'metric 5', 'metric 10']), pick(['', '', 'tos 0x10']), pick(['', '', 'table 100']), pick(['', '', 'proto static']), pick(['', '', 'mtu 1400', 'src 192.0.2.1'])];
+      lines.push(`route ${verb} ${type}${p4()} ${nh} ${extra.join(' ')}`.replace(/\s+/g, ' ').trim());
+    } else if (k < 0.75) {
+      const verb = pick(['add', 'add', 'append', 'replace', 'del', 'prepend']);
+      const type = pick(['', '', '', 'blackhole ', 'unreachable ']);
+      const nh = type ? '' : pick(['via 2001:db8:1::7', 'via 2001:db8:1::8', 'dev d0', 'nexthop via 2001:db8:1::7 nexthop via 2001:db8:1::8', 'via fe80::7 dev d0']);
+      const extra = [pick(['', '', 'metric 5', 'metric 1024']), pick(['', '', 'table 100']), pick(['', 'proto static', '']), pick(['', '', 'mtu 1400'])];
+      lines.push(`-6 route ${verb} ${type}${p6()} ${nh} ${extra.join(' ')}`.replace(/\s+/g, ' ').trim());
+    } else if (k < 0.9) {
+      const verb = pick(['add', 'add', 'del']);
+      const sel = [pick(['', 'from 192.0.2.0/24', 'to 198.51.100.0/24', 'not from 203.0.113.0/24']), pick(['', '', 'fwmark 0x5', 'uidrange 10-20', 'iif d0', 'ipproto udp dport 53']),
+        pick(['', 'pref 100', 'pref 200']), pick(['lookup 100', 'lookup main', 'prohibit', 'goto 32766', 'nop', '']), pick(['', '', 'protocol static'])];
+      lines.push(`rule ${verb} ${sel.join(' ')}`.replace(/\s+/g, ' ').trim());
+    } else {
+      lines.push(pick(['link set p0 down', 'link set p0 up', 'link set d0 down', 'link set d0 up', 'link set d0 mtu 1300', 'link set d0 mtu 1500']), 'settle');
+    }
+    if (i % 8 === 7) lines.push('route show table all', '-6 route show table all', 'rule show', '-6 rule show', '-j route show table all');
+  }
+  lines.push('route show table all', '-6 route show table all', '-d route show table all', '-6 -d route show table all', 'rule show', '-d rule show', '-j rule show',
+    'route get 198.51.100.77', 'route get 198.51.100.1 from 192.0.2.1', '-6 route get 2001:db8:9::1', 'route get 198.51.100.77 mark 5', 'route get 198.51.100.77 uid 15');
+  return lines;
+}
+
+describe('random batches of route, rule and link lines', () => {
+  kit.each([1, 2, 3, 4])('seed %i: every line answers and every show prints as the kernel', async (seed) => {
+    const t = await Twins.create();
+    expect(t.compare([...TWO_LINKS, 'sysctl net.ipv4.fib_multipath_hash_seed=4242'])).toEqual([]);
+    expect(t.compare(randomBatch(seed, 60))).toEqual([]);
+  });
+});
