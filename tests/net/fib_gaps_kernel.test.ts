@@ -13,7 +13,8 @@ import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
 import { IpError } from '../../src/control/ip/index.js';
-import { Fixture, echo4, eth, ipv4 } from './support.js';
+import { Fixture, echo4, eth, hex, ipv4, type LinkCfg, type NeighCfg } from './support.js';
+import { KernelRouter, kernelUnavailable, maskOwn } from './kernel.js';
 
 function availability(): string {
   if (process.platform !== 'linux') return 'network namespaces need Linux';
@@ -542,5 +543,49 @@ describe('random batches of route, rule and link lines', () => {
     const t = await Twins.create();
     expect(t.compare([...TWO_LINKS, 'sysctl net.ipv4.fib_multipath_hash_seed=4242'])).toEqual([]);
     expect(t.compare(randomBatch(seed, 60))).toEqual([]);
+  });
+});
+
+describe('ip_options_echo: the options of the packet an ICMP message answers', () => {
+  const R_MAC = '02:00:00:00:00:01';
+  const H_MAC = '02:00:00:00:00:02';
+  const LINKS: LinkCfg[] = [{ name: 'eth0', mac: R_MAC, v4: ['192.0.2.1/24'] }];
+  const NEIGH: NeighCfg[] = [{ dev: 'eth0', addr: '192.0.2.2', mac: H_MAC }];
+  const e4 = (p: Uint8Array): Uint8Array => eth({ dst: R_MAC, src: H_MAC, type: 0x0800 }, p);
+  const rr = (ptr: number, slots: number): number[] => [7, 3 + 4 * slots, ptr, ...new Array<number>(4 * slots).fill(0)];
+  const CASES: Array<{ what: string; frame: Uint8Array; mask?: (f: Uint8Array) => Uint8Array }> = [
+    { what: 'an echo request with record route (two free slots)', frame: e4(ipv4({ src: '192.0.2.2', dst: '192.0.2.1', proto: 1, options: [...rr(4, 2), 0] }, echo4(1, 1, new Uint8Array(8)))) },
+    { what: 'an echo request with record route (one free slot)', frame: e4(ipv4({ src: '192.0.2.2', dst: '192.0.2.1', proto: 1, options: [...rr(4, 1), 0] }, echo4(1, 2, new Uint8Array(8)))) },
+    { what: 'an echo request with record route (full)', frame: e4(ipv4({ src: '192.0.2.2', dst: '192.0.2.1', proto: 1, options: [7, 7, 8, 198, 51, 100, 9, 0] }, echo4(1, 3, new Uint8Array(8)))) },
+    { what: 'an unknown protocol with record route: protocol unreachable echoes it', frame: e4(ipv4({ src: '192.0.2.2', dst: '192.0.2.1', proto: 253, options: [...rr(4, 2), 0] }, new Uint8Array(32))) },
+    { what: 'an echo request with no-ops and a router alert', frame: e4(ipv4({ src: '192.0.2.2', dst: '192.0.2.1', proto: 1, options: [1, 1, 1, 0, 148, 4, 0, 0] }, echo4(1, 4, new Uint8Array(8)))) },
+    // a record route whose length leaves a 1-byte tail: compiled on receive, but the echo has no room for the slot it asks for: no reply
+    { what: 'an echo request with a record route of length 9 (no reply)', frame: e4(ipv4({ src: '192.0.2.2', dst: '192.0.2.1', proto: 1, options: [7, 9, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0] }, echo4(1, 5, new Uint8Array(8)))) },
+    {
+      what: 'an echo request with a timestamp option (times only, two slots; the times masked)',
+      frame: e4(ipv4({ src: '192.0.2.2', dst: '192.0.2.1', proto: 1, options: [68, 12, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0] }, echo4(1, 6, new Uint8Array(8)))),
+      mask: (f) => maskOwn(f).fill(0, 14 + 24, 14 + 32),
+    },
+    { what: 'an echo request with record route and a router alert', frame: e4(ipv4({ src: '192.0.2.2', dst: '192.0.2.1', proto: 1, options: [148, 4, 0, 0, ...rr(4, 3)] }, echo4(1, 7, new Uint8Array(8)))) },
+    { what: 'a forwarded datagram with record route at TTL 1: time exceeded echoes it', frame: e4(ipv4({ src: '192.0.2.2', dst: '198.51.100.5', proto: 17, ttl: 1, options: [...rr(4, 2), 0] }, new Uint8Array(16))) },
+  ];
+  const noKernel = kernelUnavailable();
+  it.skipIf(noKernel !== '')(`answers ${CASES.length} frames with options as the kernel does ${noKernel ? `(skipped: ${noKernel})` : ''}`, async () => {
+    const routes = [{ dst: '198.51.100.0/24', dev: 'eth0', via: '192.0.2.2' }];
+    const sysctls = { 'net.ipv4.icmp_ratelimit': 0, 'net.ipv4.conf.all.forwarding': 1 };
+    const k = KernelRouter.create(LINKS, routes, NEIGH, sysctls);
+    try {
+      const fx = await Fixture.create(LINKS, routes, NEIGH, { sysctls });
+      const kern = k.send(CASES.map((c) => ['eth0', c.frame]));
+      CASES.forEach((c, i) => {
+        const mask = c.mask ?? maskOwn;
+        const ours = (fx.rx('eth0', c.frame).get('eth0') ?? []).map((f) => hex(mask(f)));
+        const theirs = (kern[i]!.tx.get('eth0') ?? []).map((f) => hex(mask(f)));
+        expect({ what: c.what, out: ours }).toEqual({ what: c.what, out: theirs });
+        expect({ what: c.what, n: theirs.length }).toEqual({ what: c.what, n: c.what.includes('(no reply)') ? 0 : 1 });
+      });
+    } finally {
+      k.close();
+    }
   });
 });
