@@ -15,6 +15,7 @@ import { Datapath } from '../../src/control/datapath.js';
 import { IpError } from '../../src/control/ip/index.js';
 import { Fixture, echo4, eth, hex, ipv4, type LinkCfg, type NeighCfg } from './support.js';
 import { KernelRouter, kernelUnavailable, maskOwn } from './kernel.js';
+import { Rng } from '../support/gen.js';
 
 function availability(): string {
   if (process.platform !== 'linux') return 'network namespaces need Linux';
@@ -146,6 +147,9 @@ export const TWO_LINKS = [
   'addr add 2001:db8:1::1/64 dev d0 nodad',
   'addr add 2001:db8:2::1/64 dev d1 nodad',
 ];
+
+/** One veth pair (d0–p0), up, with an address of each family on d0. */
+const ONE_LINK = TWO_LINKS.filter((l) => !/\b(d1|p1)\b/.test(l));
 
 /** Routes of every kind the queries below reach. */
 const ROUTES = [
@@ -343,8 +347,7 @@ describe('route MTU when the device MTU changes', () => {
   kit('rt6_mtu_change: unlocked IPv6 mtu metrics follow down and, from the old device MTU, up; IPv4 metrics and locks stay', async () => {
     const t = await Twins.create();
     expect(t.compare([
-      'link add d0 address 02:00:00:00:00:10 type veth peer name p0 address 02:00:00:00:00:20', 'link set d0 up', 'link set p0 up',
-      'addr add 192.0.2.1/24 dev d0', 'addr add 2001:db8:1::1/64 dev d0 nodad',
+      ...ONE_LINK,
       'route add 203.0.113.0/24 via 192.0.2.7 mtu 1400', 'route add 203.0.113.64/26 via 192.0.2.7 mtu lock 1300',
       'route add 2001:db8:9::/48 via 2001:db8:1::9 mtu 1400', 'route add 2001:db8:a::/48 via 2001:db8:1::9 mtu lock 1300',
       'route add 2001:db8:b::/48 via 2001:db8:1::9 mtu 1500', 'route add 2001:db8:c::/48 via 2001:db8:1::9',
@@ -365,8 +368,7 @@ describe('IPv6 route lifetimes (RTF_EXPIRES)', () => {
   kit('expires N is shown counting down (not by ip route get), 4294967295 is forever, IPv4 ignores it; address lifetimes reach prefix routes', async () => {
     const t = await Twins.create();
     expect(t.compare([
-      'link add d0 address 02:00:00:00:00:10 type veth peer name p0 address 02:00:00:00:00:20', 'link set d0 up', 'link set p0 up',
-      'addr add 192.0.2.1/24 dev d0', 'addr add 2001:db8:1::1/64 dev d0 nodad',
+      ...ONE_LINK,
       '-6 route add 2001:db8:9::/48 via 2001:db8:1::9 expires 100', '-6 route add 2001:db8:a::/48 via 2001:db8:1::9 expires 8589934',
       '-6 route add 2001:db8:b::/48 via 2001:db8:1::9 expires 4294967294', '-6 route add 2001:db8:d::/48 via 2001:db8:1::9 expires 4294967295',
       '-6 route add 2001:db8:c::/48 nexthop via 2001:db8:1::9 nexthop via 2001:db8:1::8 expires 50',
@@ -444,8 +446,7 @@ describe('ip route/addr/link/neigh show as the kernel dumps them', () => {
   kit('dump order (the IPv4 trie, the IPv6 tree post-order, the table hash), tables that do not exist, IPv6 scope', async () => {
     const t = await Twins.create();
     expect(t.compare([
-      'link add d0 address 02:00:00:00:00:10 type veth peer name p0 address 02:00:00:00:00:20', 'link set d0 up', 'link set p0 up',
-      'addr add 192.0.2.1/24 dev d0', 'addr add 2001:db8:1::1/64 dev d0 nodad',
+      ...ONE_LINK,
       'route add 198.51.100.0/24 via 192.0.2.7', 'route add 198.51.100.0/25 via 192.0.2.7', 'route add 198.51.100.0/26 via 192.0.2.7',
       'route add 198.51.100.128/25 via 192.0.2.7', 'route add 198.51.0.0/16 via 192.0.2.7', 'route add 198.51.100.0/24 via 192.0.2.8 metric 5',
       'route add 198.51.100.0/24 via 192.0.2.8 tos 0x10', 'route add 0.0.0.0/1 via 192.0.2.7', 'route add 128.0.0.0/1 via 192.0.2.7', 'route add default via 192.0.2.7',
@@ -483,22 +484,11 @@ describe('ip route/addr/link/neigh show as the kernel dumps them', () => {
   });
 });
 
-/** mulberry32: the same lines for a seed on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A random batch of route, rule and link lines, with what each side then shows checked after every few. */
 export function randomBatch(seed: number, n: number): string[] {
-  const r = prng(seed);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const g = new Rng(seed);
+  const r = (): number => g.next() / 0x100000000;
+  const pick = <T>(xs: readonly T[]): T => g.pick(xs);
   const lines: string[] = [];
   const p4 = (): string => {
     const len = pick([0, 16, 24, 25, 26, 28, 32]);
