@@ -1090,7 +1090,10 @@ export class Routes {
   // ---- installing ----
 
   private modify(spec: RouteSpec, nlflags: number): void {
-    this.insert(this.build(spec), nlflags, false);
+    const r = this.build(spec);
+    this.insert(r, nlflags, false);
+    // inet_rtm_newroute: a local route from user space makes fib_validate_source look routes up
+    if (r.family === AF_INET && r.type === RTN.LOCAL) this.customLocalRoutes = true;
   }
 
   private sameInfo(a: Route, b: Route): boolean {
