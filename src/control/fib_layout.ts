@@ -51,6 +51,9 @@ export interface FibExports {
   inet_select_addr(ifindex: number, dst: number, scope: number): number;
   ipv6_dev_get_saddr(ifindex: number, dst: number, out: number): number;
   netdev_conf_get(ifindex: number, family: number, i: number): number;
+  dst_pmtu(family: number, dst: number): number;
+  dst_pmtu_expires(family: number, dst: number): bigint;
+  dst_pmtu_sync_dev(ifindex: number, mtu: number, orig: number, fl: number, res: number): void;
   /** Set before calling an export with optional parameters (AssemblyScript's varargs trampolines). */
   __setArgumentsLength?(n: number): void;
 }

@@ -24,7 +24,7 @@
 import { NetError } from './net_types.js';
 import { AF_INET, AF_INET6, CONF4, FR, LOOPBACK_IFINDEX, RTN, RT_SCOPE, RT_TABLE_LOCAL, RT_TABLE_MAIN } from '../runtime/net_abi.js';
 import { FA, NH } from './fib_layout.js';
-import { formatAddr, parseAddr, PROTOS, tableName, TYPES, type RouteGet, type RouteGetInfo, type Routes } from './routes.js';
+import { expiresSeconds, formatAddr, parseAddr, PROTOS, tableName, TYPES, type RouteGet, type RouteGetInfo, type Routes } from './routes.js';
 
 /** RTCF_* (include/uapi/linux/in_route.h) in the order iproute2's print_cache_flags names them. */
 const RTCF: ReadonlyArray<[number, string]> = [
@@ -117,6 +117,15 @@ export function routeGet4(routes: Routes, q: RouteGet, dstBytes: Uint8Array): Ro
     if (mtu) {
       out.mtu = mtu;
       if (v.getUint32(dst.fa + FA.LOCK, true) & 4) out.mtuLock = true;
+    }
+    // rt_bind_exception: a PMTU learned toward the destination replaces the mtu, with its expiry
+    const { x, b } = routes.mem();
+    const at = routes.addrScratch();
+    b.set(bytes4(daddr), at);
+    const pmtu = x.dst_pmtu(AF_INET, at) >>> 0;
+    if (pmtu) {
+      out.expires = expiresSeconds(Number(x.dst_pmtu_expires(AF_INET, at)) - routes.dp.stack.now());
+      out.mtu = pmtu;
     }
   }
   if (dst.input) out.iif = q.iif;

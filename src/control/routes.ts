@@ -705,10 +705,16 @@ export class Routes {
    * IPv6 route through the device whose mtu metric is not locked takes the new MTU when its own is
    * at least that, or when its own was the device's old one (an administrative raise PMTU discovery
    * could never find); routes without the metric keep none. Below IPV6_MIN_MTU IPv6 leaves the device
-   * instead (the addresses' side). IPv4 routes keep their metrics: fib_sync_mtu touches only the
-   * next hops' PMTU exceptions.
+   * instead (the addresses' side). IPv4 routes keep their metrics: fib_sync_mtu touches only the PMTU
+   * exceptions of the destinations routed through the device (fib_nhc_update_mtu).
    */
-  deviceMtu(ifindex: number, mtu: number, old: number): void {
+  deviceMtu(ifindex: number, mtu: number, old: number, oldMtu = 0): void {
+    // fib_sync_mtu: the IPv4 PMTU exceptions behind the device
+    if (mtu >= 68 && oldMtu) {
+      const x = this.x;
+      const fl = x.fib_flow_buf() >>> 0;
+      x.dst_pmtu_sync_dev(ifindex, mtu, oldMtu, fl, fl + 64);
+    }
     if (mtu < 1280 || !this.dp.addresses.inet6(ifindex)) return;
     const v = this.view();
     let changed = false;

@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
 import { IpError } from '../../src/control/ip/index.js';
-import { Fixture, echo4, eth, hex, ipv4, type LinkCfg, type NeighCfg } from './support.js';
+import { Fixture, echo4, eth, hex, icmp4, ipv4, type LinkCfg, type NeighCfg } from './support.js';
 import { KernelRouter, kernelUnavailable, maskOwn } from './kernel.js';
 import { Rng } from '../support/gen.js';
 
@@ -577,6 +577,41 @@ describe('ip_options_echo: the options of the packet an ICMP message answers', (
         expect({ what: c.what, out: ours }).toEqual({ what: c.what, out: theirs });
         expect({ what: c.what, n: theirs.length }).toEqual({ what: c.what, n: c.what.includes('(no reply)') ? 0 : 1 });
       });
+    } finally {
+      k.close();
+    }
+  });
+});
+
+describe('PMTU exceptions: ip route get shows them, a device MTU change moves them (fib_sync_mtu)', () => {
+  const LINKS: LinkCfg[] = [{ name: 'eth0', mac: '02:00:00:00:00:01', v4: ['192.0.2.1/24'] }];
+  const NEIGH: NeighCfg[] = [{ dev: 'eth0', addr: '192.0.2.2', mac: '02:00:00:00:00:02' }];
+  // "fragmentation needed, MTU 1300" about an echo reply of ours to 192.0.2.2
+  const fragNeeded = eth({ dst: '02:00:00:00:00:01', src: '02:00:00:00:00:02', type: 0x0800 },
+    ipv4({ src: '192.0.2.2', dst: '192.0.2.1', proto: 1 }, icmp4(3, 4, [0, 0, 0x05, 0x14], ipv4({ src: '192.0.2.1', dst: '192.0.2.2', proto: 1 }, icmp4(0, 0, [0, 1, 0, 1])))));
+  const noKernel = kernelUnavailable();
+  it.skipIf(noKernel !== '')(`learned, shown and moved as the kernel does ${noKernel ? `(skipped: ${noKernel})` : ''}`, async () => {
+    const k = KernelRouter.create(LINKS, [], NEIGH);
+    try {
+      const fx = await Fixture.create(LINKS, [], NEIGH);
+      k.send([['eth0', fragNeeded]]);
+      fx.rx('eth0', fragNeeded);
+      // the kernel answers some hundred ms after it learned (kprobe waits 150 ms a frame): expires 599 s on both
+      fx.advance(500);
+      const kip = (line: string): string => {
+        const r = spawnSync('ip', ['-n', k.router, ...line.split(' ')], { encoding: 'utf8' });
+        return r.stdout + r.stderr;
+      };
+      const both = (line: string): void => expect({ line, out: fx.dp.ip(line).stdout }).toEqual({ line, out: kip(line) });
+      // the exception is there to be seen (not a comparison of two empty answers)
+      expect(kip('route get 192.0.2.2')).toContain('cache expires 599sec mtu 1300');
+      for (const line of ['route get 192.0.2.2', '-j route get 192.0.2.2', 'route get 192.0.2.3']) both(line);
+      // below the exception: it takes the new MTU; back up: it was the old MTU that held it, so it follows
+      for (const mtu of [1200, 1500, 1400]) {
+        kip(`link set eth0 mtu ${mtu}`);
+        fx.ip(`link set eth0 mtu ${mtu}`);
+        both('route get 192.0.2.2');
+      }
     } finally {
       k.close();
     }
