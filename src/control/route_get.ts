@@ -88,9 +88,8 @@ export function routeGet4(routes: Routes, q: RouteGet, dstBytes: Uint8Array): Ro
     const fa = dst.res ?? dst.fa;
     if (!fa) throw getError(-113);
     const r = routes.decodeAt(fa, AF_INET, dst.table || RT_TABLE_MAIN, v.getUint8(fa + FA.PLEN));
-    const fib = lookupResult(routes);
     r.dst = new Uint8Array(16);
-    r.dst.set(bytes4(daddr & (fib.plen === 0 ? 0 : (0xffffffff << (32 - fib.plen)) >>> 0)));
+    r.dst.set(bytes4(daddr & (r.len === 0 ? 0 : (0xffffffff << (32 - r.len)) >>> 0)));
     return routes.info({ ...r, type: dst.type, table: dst.table });
   }
   const out: RouteGetInfo = { dst: text4(daddr), flags: [] };
@@ -130,12 +129,6 @@ export function routeGet4(routes: Routes, q: RouteGet, dstBytes: Uint8Array): Ro
   }
   if (dst.input) out.iif = q.iif;
   return out;
-}
-
-/** The result buffer's route: prefix length and table. */
-function lookupResult(routes: Routes): { plen: number } {
-  const { v, x } = routes.mem();
-  return { plen: v.getUint8((x.fib_res_buf() >>> 0) + FR.PREFIXLEN) };
 }
 
 /** RTA_TABLE for a result: main for table local while the two are merged. */

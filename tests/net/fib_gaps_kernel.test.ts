@@ -246,6 +246,9 @@ describe('ip route get as the kernel answers it', () => {
     const forwarded = ['203.0.113.5 iif d1 from 198.51.100.5', '203.0.113.200 iif d1 from 198.51.100.5', '203.0.113.17 iif d1 from 198.51.100.5',
       '203.0.113.9 iif d1 from 198.51.100.5', '203.0.113.5 iif d0 from 192.0.2.9', '192.0.2.99 iif d1 from 192.0.2.1', '2001:db8:9::1 iif d1 from 2001:db8:2::5'];
     expect(t.compare(forwarded.flatMap((q) => [`route get ${q}`, `-j route get ${q}`]))).toEqual([]);
+    // fibmatch on the input path: the route the forward lookup found, not the reverse one validate_source made
+    expect(t.compare(['route get fibmatch 203.0.113.5 iif d1 from 198.51.100.9', 'route get fibmatch 192.0.2.1 iif d1 from 198.51.100.9',
+      'route get fibmatch 192.0.2.255', 'route get fibmatch 192.0.2.99 oif d1', '-j route get fibmatch 203.0.113.5'])).toEqual([]);
     // a local route from user space: fib_validate_source does the full reverse lookup from now on
     expect(t.compare(['route add local 203.0.113.77 dev d0', 'route get 203.0.113.5 iif d0 from 192.0.2.1', 'route get 203.0.113.5 iif d1 from 192.0.2.9',
       'route get 203.0.113.77 iif d1 from 198.51.100.7', 'route get 203.0.113.77'])).toEqual([]);
