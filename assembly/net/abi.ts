@@ -318,6 +318,7 @@ export const CONF4_ROUTE_LOCALNET: u32 = 10; //   0
 export const CONF4_DISABLE_POLICY: u32 = 11;
 export const CONF4_MC_FORWARDING: u32 = 12;
 export const CONF4_PROMOTE_SECONDARIES: u32 = 13; // 0
+export const CONF4_IGNORE_ROUTES_WITH_LINKDOWN: u32 = 14; // 0 (the control plane reads it: next hops it hides are flagged dead)
 export const CONF4_COUNT: u32 = 16;
 // net.ipv6.conf.DEV.* (u32 at ND_CONF6 + i × 4)
 export const CONF6_FORWARDING: u32 = 0; //        0
@@ -327,6 +328,7 @@ export const CONF6_DISABLE_IPV6: u32 = 3; //      0
 export const CONF6_ACCEPT_REDIRECTS: u32 = 4; //  1
 export const CONF6_FORCE_FORWARDING: u32 = 5; //  0 (forward from this device even with all.forwarding off)
 export const CONF6_USE_OIF_ADDRS_ONLY: u32 = 6; // 0
+export const CONF6_IGNORE_ROUTES_WITH_LINKDOWN: u32 = 7; // 0 (read by the control plane, as CONF4's)
 export const CONF6_COUNT: u32 = 16;
 // Per-device counters (u64 at ND_STATS + i × 8), as `ip -s link` shows them.
 export const NDSTAT_RX_PACKETS: u32 = 0;

@@ -35,6 +35,7 @@ import {
   SYSCTL_ROUTE_MTU_EXPIRES,
 } from './abi';
 import { fib4_lookup, fib6_lookup } from './fib';
+import { FL_DST, FL_FAMILY, FL_IIF, FL_SIZE, FR_OIF, LOOPBACK_IFINDEX } from './abi';
 import { netWorkerSlot, RC_WORKERS } from './reclaim';
 
 const DST_SLOTS: u32 = 1024;
@@ -243,4 +244,33 @@ export function dst_flush(): void {
   memory.fill(load<u32>(r + DR_PMTU), 0, PMTU_SLOTS * PE_SIZE);
   // the route caches are not written here (workers write their own): a new generation retires every entry
   fibGenBump();
+}
+
+/** When the live PMTU exception toward `dst` expires (stack clock, ms), 0 when there is none (ip route get's "expires"). */
+export function dst_pmtu_expires(family: u32, dst: u32): u64 {
+  const e = pmtuFind(family, dst);
+  return e == 0 ? 0 : load<u64>(e + PE_EXPIRES);
+}
+
+/**
+ * fib_sync_mtu → fib_nhc_update_mtu for the IPv4 exceptions whose route goes out of `ifindex`: the
+ * device's MTU went from `orig` to `mtu`; an exception above the new MTU, or equal to the old one
+ * (which limited discovery), takes the new MTU. `fl` / `res`: a flow key and result to route with.
+ */
+export function dst_pmtu_sync_dev(ifindex: u32, mtu: u32, orig: u32, fl: u32, res: u32): void {
+  const r = dstRoot();
+  if (r == 0 || load<u32>(r + DR_LEARNED) == 0) return;
+  const base = load<u32>(r + DR_PMTU);
+  const now = netNow();
+  for (let i: u32 = 0; i < PMTU_SLOTS; i++) {
+    const e = base + i * PE_SIZE;
+    if (<u32>load<u8>(e + PE_FAMILY) != AF_INET || load<u64>(e + PE_EXPIRES) <= now) continue;
+    memory.fill(fl, 0, FL_SIZE);
+    store<u32>(fl + FL_DST, load<u32>(e + PE_ADDR));
+    store<u8>(fl + FL_FAMILY, <u8>AF_INET);
+    store<u32>(fl + FL_IIF, LOOPBACK_IFINDEX);
+    if (fib4_lookup(fl, res) != 0 || load<u32>(res + FR_OIF) != ifindex) continue;
+    const pmtu = load<u32>(e + PE_MTU);
+    if (mtu < pmtu || orig == pmtu) store<u32>(e + PE_MTU, mtu);
+  }
 }

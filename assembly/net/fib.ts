@@ -49,9 +49,9 @@
 import { fibGen, fibGenBump, netdevGet, netRoot, netScratch, sysctl } from './core';
 import {
   AF_INET, AF_INET6, FL_DST, FL_FAMILY, FL_IIF, FL_MARK, FL_OIF, FL_PROTO, FL_SCOPE, FL_SIZE, FL_SPORT,
-  FL_DPORT, FL_SRC, FL_TOS, FL_LABEL, FR_FAMILY, FR_GW, FR_GW_FAMILY, FR_INFO, FR_MTU, FR_NH_FLAGS,
+  FL_DPORT, FL_SRC, FL_TOS, FL_LABEL, FL_UID, FR_FAMILY, FR_GW, FR_GW_FAMILY, FR_INFO, FR_MTU, FR_NH_FLAGS,
   FR_NH_INDEX, FR_OIF, FR_PREFIXLEN, FR_PREFSRC, FR_SCOPE, FR_SIZE, FR_TABLE, FR_TYPE, NE_STATE, NR_FIB,
-  NUD_REACHABLE, NUD_VALID, RTN_BROADCAST, RTN_MULTICAST, RTN_UNICAST, RT_SCOPE_LINK, RT_TABLE_DEFAULT,
+  NUD_INCOMPLETE, NUD_REACHABLE, NUD_VALID, RTN_BROADCAST, RTN_MULTICAST, RTN_UNICAST, RT_SCOPE_LINK, RT_TABLE_DEFAULT,
   RT_TABLE_LOCAL, RT_TABLE_MAIN, SCR_FIB, SYSCTL_FIB_MULTIPATH_USE_NEIGH,
 } from './abi';
 import { lpm4_add, lpm4_create, lpm4_del, lpm4Lookup } from './lpm4';
@@ -108,6 +108,7 @@ export const FA_TABLE: u32 = 44; //    u32 table id
 export const FA_ID: u32 = 48; //       u32 the control plane's route id
 export const FA_PLEN: u32 = 52; //     u8 prefix length (for the dst cache and `ip route get`)
 export const FA_ECMP6: u32 = 53; //    u8 IPv6: rt6_qualify_for_ecmp (a gateway): a sibling of the others of its metric
+export const FA_DEFAULT: u32 = 56; //  i32 fa_default: fib_select_default's last choice (-1 none), written in place as the kernel's
 export const FA_NH: u32 = 64;
 export const NH_OIF: u32 = 0; //       u32 ifindex
 export const NH_FLAGS: u32 = 4; //     u32 RTNH_F_*
@@ -146,6 +147,8 @@ export const RU_SUPPRESS_PLEN: u32 = 48; // i32 (-1: none)
 export const RU_SUPPRESS_IFGROUP: u32 = 52; // i32 (-1: none)
 export const RU_SRC: u32 = 56; //      16 bytes
 export const RU_DST: u32 = 72; //      16 bytes
+export const RU_UID_LO: u32 = 88; //   u32 uidrange start (0 when none)
+export const RU_UID_HI: u32 = 92; //   u32 uidrange end (0xffffffff when none: fib_kuid_range_unset)
 export const RULE_SIZE: u32 = 96;
 export const RULES_HEADER: u32 = 8;
 export const FR_ACT_TO_TBL: u32 = 1;
@@ -830,6 +833,8 @@ function prefixMatch(a: usize, b: usize, len: u32): bool {
   const oif = load<i32>(r + RU_OIF);
   if (oif != 0 && oif != load<i32>(fl + FL_OIF)) return false;
   if (((load<u32>(r + RU_MARK) ^ load<u32>(fl + FL_MARK)) & load<u32>(r + RU_MARK_MASK)) != 0) return false;
+  const uid = load<u32>(fl + FL_UID);
+  if (uid < load<u32>(r + RU_UID_LO) || uid > load<u32>(r + RU_UID_HI)) return false;
   const slen = <u32>load<u8>(r + RU_SRC_LEN);
   const dlen = <u32>load<u8>(r + RU_DST_LEN);
   if (family == AF_INET) {
@@ -1120,6 +1125,103 @@ export function fib4_select_path(fl: u32, res: u32): void {
   if (load<u32>(fl + FL_OIF) != 0) return;
   const fa = load<u32>(res + FR_INFO);
   if (load<u32>(fa + FA_NHS) > 1) selectMultipath(res, <i32>mp_hash4(fl), load<u32>(fl + FL_SRC));
+}
+
+/**
+ * fib_select_default, as fib_select_path calls it for a locally generated packet (no oif): the result
+ * is a single-path unicast default route and its table has more than one default route. Among the
+ * default routes of the result's metric (and dscp), unicast, of its scope, through a gateway on the
+ * link, in list order, the first whose gateway's neighbour is not dead (fib_detect_death: no entry,
+ * or REACHABLE, or valid and not the one chosen last time) replaces the result; when all look dead,
+ * the last resort (a valid one, or one past the last choice not INCOMPLETE). The choice is kept in
+ * the first route's FA_DEFAULT, as the kernel keeps it in fa_default. Not for forwarded packets.
+ */
+export function fib_select_default(fl: u32, res: u32): void {
+  if (load<u32>(fl + FL_OIF) != 0 || load<u8>(res + FR_PREFIXLEN) != 0 || <u32>load<u8>(res + FR_TYPE) != RTN_UNICAST) return;
+  const resFi = load<u32>(res + FR_INFO);
+  if (load<u32>(resFi + FA_NHS) != 1) return;
+  const tbid = load<u32>(res + FR_TABLE);
+  const t = tableGet(AF_INET, tbid);
+  if (t == 0) return;
+  store<u64>(maskBuf(), 0);
+  store<u64>(maskBuf() + 8, 0);
+  const px = pxFind(t, 0);
+  if (px == 0) return;
+  const list = load<u32>(px + PX_ALIASES);
+  const n: u32 = list == 0 ? 0 : load<u32>(list);
+  if (n < 2) return; // tb_num_default
+  const flDscp = load<u8>(fl + FL_TOS) & DSCP_LEGACY_MASK;
+  const scope = load<u8>(res + FR_SCOPE);
+  let fi: u32 = 0;
+  let fa1: u32 = 0;
+  let order: i32 = -1;
+  lastResort = 0;
+  lastIdx = -1;
+  let lastPrio = load<u32>(resFi + FA_PRIORITY);
+  let lastDscp: u8 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const fa = load<u32>(list + 8 + (i << 2));
+    const dscp = load<u8>(fa + FA_DSCP);
+    if (dscp != 0 && dscp != flDscp) continue;
+    if (load<u32>(fa + FA_TABLE) != tbid) continue;
+    if (load<u32>(fa + FA_PRIORITY) > lastPrio && dscp == lastDscp) {
+      if (lastDscp != 0) continue;
+      break;
+    }
+    if (load<u32>(fa + FA_FLAGS) & RTNH_F_DEAD) continue;
+    lastDscp = dscp;
+    lastPrio = load<u32>(fa + FA_PRIORITY);
+    if (load<u8>(fa + FA_SCOPE) != scope || <u32>load<u8>(fa + FA_TYPE) != RTN_UNICAST) continue;
+    const nh = fa + FA_NH;
+    if (load<u8>(nh + NH_GW_FAMILY) == 0 || <u32>load<u8>(nh + NH_SCOPE) != RT_SCOPE_LINK) continue;
+    if (fi == 0) {
+      if (fa != resFi) break;
+      fa1 = fa;
+    } else if (!detectDeath(fi, order, load<i32>(fa1 + FA_DEFAULT))) {
+      defaultAssign(res, fi);
+      store<i32>(fa1 + FA_DEFAULT, order);
+      return;
+    }
+    fi = fa;
+    order++;
+  }
+  if (order <= 0 || fi == 0) {
+    if (fa1 != 0) store<i32>(fa1 + FA_DEFAULT, -1);
+    return;
+  }
+  if (!detectDeath(fi, order, load<i32>(fa1 + FA_DEFAULT))) {
+    defaultAssign(res, fi);
+    store<i32>(fa1 + FA_DEFAULT, order);
+    return;
+  }
+  if (lastIdx >= 0) defaultAssign(res, lastResort);
+  store<i32>(fa1 + FA_DEFAULT, lastIdx);
+}
+
+// fib_detect_death's out parameters (per instance, so per worker)
+let lastResort: u32 = 0;
+let lastIdx: i32 = -1;
+
+/** fib_detect_death: true when the first next hop's gateway looks dead (and maybe the last resort). */
+function detectDeath(fi: u32, order: i32, dflt: i32): bool {
+  const nh = fi + FA_NH;
+  const gwf = <u32>load<u8>(nh + NH_GW_FAMILY);
+  const n = gwf == AF_INET || gwf == AF_INET6 ? neigh_lookup(gwf, load<u32>(nh + NH_OIF), nh + NH_GW) : 0;
+  if (n == 0) return false;
+  const state = <u32>load<u8>(n + NE_STATE);
+  if (state == NUD_REACHABLE) return false;
+  if ((state & NUD_VALID) != 0 && order != dflt) return false;
+  if ((state & NUD_VALID) != 0 || (lastIdx < 0 && order > dflt && state != NUD_INCOMPLETE)) {
+    lastResort = fi;
+    lastIdx = order;
+  }
+  return true;
+}
+
+/** fib_result_assign: the result takes route `fa` (its first next hop). */
+function defaultAssign(res: u32, fa: u32): void {
+  store<u32>(res + FR_INFO, fa);
+  nhResult(res, fa, 0);
 }
 
 /**

@@ -49,7 +49,7 @@ import {
   MIB_ICMP_OUT_TIMESTAMP_REPS, MIB_ICMP6_IN_ROUTER_SOLICITS, MIB_ICMP6_IN_ROUTER_ADVERTISEMENTS,
   MIB_ICMP6_IN_REDIRECTS, MIB_IP6_OUT_NO_ROUTES, NDROP_ICMP_CSUM, NDROP_INVALID_PROTO, NDROP_IP_INHDR,
   NDROP_IPV6_BAD_EXTHDR, NDROP_NOMEM, NDROP_NOT_SPECIFIED, NDROP_PKT_TOO_SMALL, NDROP_UNHANDLED_PROTO, NR_ICMP,
-  ND_CONF6, CONF6_HOP_LIMIT, RT_SCOPE_LINK, RTN_BROADCAST, RTN_LOCAL, RT_SCOPE_UNIVERSE,
+  ND_CONF6, CONF6_HOP_LIMIT, RT_SCOPE_LINK, RTN_BROADCAST, RTN_LOCAL, RTN_UNICAST, RT_SCOPE_UNIVERSE,
   SYSCTL_ICMP6_ECHO_IGNORE_ALL, SYSCTL_ICMP6_RATELIMIT, SYSCTL_ICMP6_RATEMASK_0, SYSCTL_ICMP_ECHO_IGNORE_ALL,
   SYSCTL_ICMP_ECHO_IGNORE_BROADCASTS, SYSCTL_ICMP_ERRORS_USE_INBOUND_IFADDR, SYSCTL_ICMP_MSGS_BURST,
   SYSCTL_ICMP_MSGS_PER_SEC, SYSCTL_ICMP_RATELIMIT, SYSCTL_ICMP_RATEMASK, SYSCTL_IP_DEFAULT_TTL, SYSCTL_IP_NO_PMTU_DISC,
@@ -71,6 +71,7 @@ import {
 import { dst_pmtu_learn } from './dst';
 import { hostDeliverIcmp } from './local';
 import { ipv6SkipExthdr, skipFragOff, skipNexthdr } from './ipv6_rcv';
+import { OPTE_RR_NEEDADDR, OPTE_TS_NEEDADDR, OPTE_TS_NEEDTIME, optEchoData, optEchoFlags, optEchoRR, optEchoTS } from './ipv4_rcv';
 
 // ---- Types and codes ----
 export const ICMP_ECHOREPLY: u32 = 0;
@@ -371,6 +372,89 @@ function countIn6(type: u32): void {
   return f + XDP_PACKET_HEADROOM;
 }
 
+// ---- ip_options_echo (net/ipv4/ip_options.c): the options an ICMP message about a datagram carries ----
+
+const ECHO_NONE: i32 = 0;
+const ECHO_FAIL: i32 = -1;
+// what the echoed options still ask of ip_options_build (offsets in the new header, 0: none)
+let echoRR: u32 = 0;
+let echoTS: u32 = 0;
+let echoFlags: u32 = 0;
+let echoBufAddr: u32 = 0;
+
+/** 40 bytes (the most options a header holds) for an echo being made, per instance. */
+function echoBuf(): u32 {
+  if (echoBufAddr == 0) echoBufAddr = arena_alloc(40, 8);
+  return echoBufAddr;
+}
+
+/**
+ * __ip_options_echo for the datagram at `data` (its `hlen`-byte header), into `out`: its record route
+ * (another slot asked for when it had asked for one and has room) and its timestamp (slots for the
+ * address and time it asked for), padded with end-of-options to a multiple of 4. The options of a
+ * datagram compiled on receive (ipv4_rcv.ts) are known; any other datagram echoes none. Source routes
+ * never get this far (accept_source_route is off). The length, or ECHO_FAIL when an option has no room
+ * for what it asked (the kernel then sends nothing).
+ */
+function optionsEcho(data: u32, hlen: u32, out: u32): i32 {
+  echoRR = 0;
+  echoTS = 0;
+  echoFlags = 0;
+  if (hlen <= 20 || optEchoData != data) return ECHO_NONE;
+  let n: u32 = 0;
+  if (optEchoRR != 0) {
+    const src = data + optEchoRR;
+    const optlen = <u32>load<u8>(src, 1);
+    const soffset = <u32>load<u8>(src, 2);
+    echoRR = n + 20;
+    copyBytes(out + n, src, optlen);
+    if ((optEchoFlags & OPTE_RR_NEEDADDR) != 0 && soffset <= optlen) {
+      if (soffset + 3 > optlen) return ECHO_FAIL;
+      store<u8>(out + n, <u8>(soffset + 4), 2);
+      echoFlags |= OPTE_RR_NEEDADDR;
+    }
+    n += optlen;
+  }
+  if (optEchoTS != 0) {
+    const src = data + optEchoTS;
+    const optlen = <u32>load<u8>(src, 1);
+    let soffset = <u32>load<u8>(src, 2);
+    const d = out + n;
+    echoTS = n + 20;
+    copyBytes(d, src, optlen);
+    if (soffset <= optlen) {
+      if ((optEchoFlags & OPTE_TS_NEEDADDR) != 0) {
+        if (soffset + 3 > optlen) return ECHO_FAIL;
+        echoFlags |= OPTE_TS_NEEDADDR;
+        soffset += 4;
+      }
+      if ((optEchoFlags & OPTE_TS_NEEDTIME) != 0) {
+        if (soffset + 3 > optlen) return ECHO_FAIL;
+        if ((<u32>load<u8>(d, 3) & 0xf) != IPOPT_TS_PRESPEC) {
+          echoFlags |= OPTE_TS_NEEDTIME;
+          soffset += 4;
+        } else if (soffset + 7 <= optlen && fib4_local_type(load<u32>(d + soffset - 1), 0) != RTN_UNICAST) {
+          echoFlags |= OPTE_TS_NEEDTIME;
+          soffset += 8;
+        }
+      }
+      store<u8>(d, <u8>soffset, 2);
+    }
+    n += optlen;
+  }
+  while ((n & 3) != 0) store<u8>(out + n++, 0);
+  return <i32>n;
+}
+
+/** ip_options_build: the echoed options' asked-for slots filled at the header `iph` sent from `src`. */
+function optionsBuild(iph: u32, src: u32): void {
+  if ((echoFlags & OPTE_RR_NEEDADDR) != 0) store<u32>(iph + echoRR + <u32>load<u8>(iph + echoRR, 2) - 5, src);
+  if ((echoFlags & OPTE_TS_NEEDADDR) != 0) store<u32>(iph + echoTS + <u32>load<u8>(iph + echoTS, 2) - 9, src);
+  if ((echoFlags & OPTE_TS_NEEDTIME) != 0) store<u32>(iph + echoTS + <u32>load<u8>(iph + echoTS, 2) - 5, currentTimestamp());
+}
+
+const IPOPT_TS_PRESPEC: u32 = 3;
+
 /** A 20-byte IPv4 header at `p` (tot_len, id and checksum are ip_local_out's). */
 function buildIp4(p: u32, tos: u32, proto: u32, src: u32, dst: u32): void {
   store<u8>(p, 0x45);
@@ -420,6 +504,10 @@ export function icmp_send(ifindex: u32, data: u32, len: u32, type: u32, code: u3
     }
     apply = s != 0;
   }
+  // __ip_options_echo before the route: an option without room for what it asked sends nothing
+  const eb = echoBuf();
+  const olen = eb == 0 ? ECHO_NONE : optionsEcho(data, hlen, eb);
+  if (olen < 0) return;
   // The source: the packet's destination when it was for us (RTCF_LOCAL), else the inbound device's
   // address when icmp_errors_use_inbound_ifaddr, else what the route back picks.
   let src: u32 = 0;
@@ -442,13 +530,18 @@ export function icmp_send(ifindex: u32, data: u32, len: u32, type: u32, code: u3
   const ond = netdevGet(load<u32>(OUT_RES(), FR_OIF));
   let room: i32 = ond != 0 ? <i32>ownMtu4(OUT_RES(), ond, saddr) : 576;
   if (room > 576) room = 576;
-  room -= 20 + 8;
+  room -= 20 + olen + 8;
   if (room <= 20) return;
   const dlen = min(len, <u32>room);
   const p = newFrame();
   if (p == 0) return;
   buildIp4(p, tos, IPPROTO_ICMP, src != 0 ? src : INADDR_DUMMY, saddr);
-  const ic = p + 20;
+  if (olen > 0) {
+    store<u8>(p, <u8>(0x40 | ((20 + <u32>olen) >> 2)));
+    copyBytes(p + 20, eb, <u32>olen);
+    optionsBuild(p, src != 0 ? src : INADDR_DUMMY);
+  }
+  const ic = p + 20 + <u32>olen;
   store<u8>(ic, <u8>type);
   store<u8>(ic, <u8>code, 1);
   store<u16>(ic, 0, 2);
@@ -458,7 +551,7 @@ export function icmp_send(ifindex: u32, data: u32, len: u32, type: u32, code: u3
   copyBytes(ic + 8, data, dlen);
   store<u16>(ic, <u16>csumFinish(csumAdd(ic, 8 + dlen, 0)), 2);
   countOut4(type);
-  ip_local_out(0, p, 28 + dlen);
+  ip_local_out(0, p, 28 + <u32>olen + dlen);
 }
 
 /** The stack's clock as inet_current_timestamp: ms since midnight (network order). */
@@ -482,12 +575,19 @@ export function specDst(ifindex: u32, data: u32, rtFlags: u32): u32 {
 
 /**
  * icmp_reply in place: the request at `data` (`hlen`-byte IP header) becomes the answer — a fresh
- * 20-byte header right before its ICMP message (IP options are not echoed), `ilen` bytes of ICMP
+ * header (with the request's options echoed, ip_options_echo) right before its ICMP message, `ilen` bytes of ICMP
  * (header already rewritten but for the checksum). Takes the frame.
  */
 function icmpReply(ifindex: u32, q: u32, data: u32, hlen: u32, ilen: u32, rtFlags: u32): void {
   const type = <u32>load<u8>(data + hlen);
   const code = <u32>load<u8>(data + hlen, 1);
+  // ip_options_echo first: an option without room for what it asked gets no reply
+  const eb = echoBuf();
+  const olen = eb == 0 ? ECHO_NONE : optionsEcho(data, hlen, eb);
+  if (olen < 0) {
+    netFree(q, data);
+    return;
+  }
   const s = icmpState();
   let apply = false;
   if (!maskAllow4(type, code)) {
@@ -517,12 +617,17 @@ function icmpReply(ifindex: u32, q: u32, data: u32, hlen: u32, ilen: u32, rtFlag
   const ic = data + hlen;
   store<u16>(ic, 0, 2);
   store<u16>(ic, <u16>csumFinish(csumAdd(ic, ilen, 0)), 2);
-  const p = ic - 20;
+  const p = ic - 20 - <u32>olen;
   buildIp4(p, tos, IPPROTO_ICMP, outSrc4, dst);
+  if (olen > 0) {
+    store<u8>(p, <u8>(0x40 | ((20 + <u32>olen) >> 2)));
+    copyBytes(p + 20, eb, <u32>olen);
+    optionsBuild(p, outSrc4);
+  }
   // __ip_make_skb counts the raw ICMP socket's messages by fl4_icmp_type, which icmp_reply never sets:
   // every reply built here (timestamp replies too) counts as an echo reply.
   countOut4(ICMP_ECHOREPLY);
-  ip_local_out(q, p, 20 + ilen);
+  ip_local_out(q, p, 20 + <u32>olen + ilen);
 }
 
 /**

@@ -437,8 +437,25 @@ const OPT_OK: u32 = 0;
 const OPT_BAD: u32 = 1; // malformed: IP_INHDR
 const OPT_SRR: u32 = 2; // a source route, refused: NOT_SPECIFIED
 
+/**
+ * IPCB(skb)->opt as ip_options_echo reads it (icmp.ts): the datagram whose options were compiled last
+ * (its header's address), where its record route and timestamp options are (offsets, 0: none) and
+ * what they still asked for (OPTE_*).
+ */
+export let optEchoData: u32 = 0;
+export let optEchoRR: u32 = 0;
+export let optEchoTS: u32 = 0;
+export let optEchoFlags: u32 = 0;
+export const OPTE_RR_NEEDADDR: u32 = 1;
+export const OPTE_TS_NEEDADDR: u32 = 2;
+export const OPTE_TS_NEEDTIME: u32 = 4;
+
 function ipRcvOptions(ifindex: u32, data: u32, len: u32, hlen: u32): u32 {
   optFwdFlags = 0;
+  optEchoData = data;
+  optEchoRR = 0;
+  optEchoTS = 0;
+  optEchoFlags = 0;
   let p = data + 20;
   let l = <i32>(hlen - 20);
   let srr = false;
@@ -480,7 +497,9 @@ function ipRcvOptions(ifindex: u32, data: u32, len: u32, hlen: u32): u32 {
         store<u8>(p, <u8>(ptr + 4), 2);
         optFwdFlags |= FWD_OPT_RR | FWD_OPT_CHANGED;
         optRR = p - data;
+        optEchoFlags |= OPTE_RR_NEEDADDR;
       }
+      optEchoRR = p - data;
       rr = true;
     } else if (t == IPOPT_TIMESTAMP) {
       if (ts) { bad = p; break; }
@@ -497,16 +516,19 @@ function ipRcvOptions(ifindex: u32, data: u32, len: u32, hlen: u32): u32 {
           store<u32>(p + ptr - 1, currentTimestamp());
           store<u8>(p, <u8>(ptr + 4), 2);
           optFwdFlags |= FWD_OPT_CHANGED;
+          optEchoFlags |= OPTE_TS_NEEDTIME;
         } else if (kind == IPOPT_TS_TSANDADDR) {
           store<u32>(p + ptr - 1, specDst(ifindex, data, rtFlags));
           store<u32>(p + ptr + 3, currentTimestamp());
           store<u8>(p, <u8>(ptr + 8), 2);
           optFwdFlags |= FWD_OPT_CHANGED;
+          optEchoFlags |= OPTE_TS_NEEDADDR | OPTE_TS_NEEDTIME;
         } else if (kind == IPOPT_TS_PRESPEC) {
           if (fib4_local_type(load<u32>(p + ptr - 1), 0) != RTN_UNICAST) {
             store<u32>(p + ptr + 3, currentTimestamp());
             store<u8>(p, <u8>(ptr + 8), 2);
             optFwdFlags |= FWD_OPT_CHANGED;
+            optEchoFlags |= OPTE_TS_NEEDTIME;
           }
         }
       } else if ((flg & 0xf) != IPOPT_TS_PRESPEC) {
@@ -517,6 +539,7 @@ function ipRcvOptions(ifindex: u32, data: u32, len: u32, hlen: u32): u32 {
         store<u8>(p, <u8>((flg & 0xf) | (((flg >> 4) + 1) << 4)), 3); // one more hop without room
         optFwdFlags |= FWD_OPT_CHANGED;
       }
+      optEchoTS = p - data;
       ts = true;
     } else if (t == IPOPT_RA) {
       if (optlen < 4) { bad = p + 1; break; }

@@ -24,7 +24,7 @@ import {
   MIB_IP6_FRAG_CREATES, MIB_IP6_FRAG_FAILS, MIB_IP6_FRAG_OKS, NDROP_NOMEM, NDROP_PKT_TOO_BIG,
   NR_ICMP, RT_SCOPE_UNIVERSE, RTN_LOCAL, CONF6_MTU, FL_FLAGS, FL_SPORT, FL_DPORT, FL_LABEL, FL_UID, FR_PREFIXLEN,
 } from './abi';
-import { fib4_lookup, fib6_lookup } from './fib';
+import { fib4_lookup, fib6_lookup, fib_select_default } from './fib';
 import { neigh_output } from './neigh';
 import { ip_fragment } from './frag';
 import { inet_select_addr, ipv6_dev_get_saddr } from './netdev';
@@ -187,6 +187,8 @@ export function ip_route_output(dst: u32, src: u32, tos: u32, proto: u32, icmpTy
   store<u8>(OUT_FL(), <u8>icmpCode, FL_ICMP_CODE);
   if (fib4_lookup(OUT_FL(), OUT_RES()) != 0) return false;
   if (<u32>load<u8>(OUT_RES(), FR_TYPE) == RTN_LOCAL) return false;
+  // fib_select_path: a locally generated datagram picks among equal default routes
+  fib_select_default(OUT_FL(), OUT_RES());
   outSrc4 = src != 0 ? src : resultPrefsrc4(OUT_RES());
   return true;
 }

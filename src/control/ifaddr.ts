@@ -230,6 +230,27 @@ export class Addresses {
     return ipv6Text(this.dp.memory.bytes().slice(buf + 16, buf + 32));
   }
 
+  /**
+   * @internal What `ip route get` asks of the IPv4 addresses: the device holding local address `a`
+   * (host-order u32; inet_lookup_ifaddr_rcu / __ip_dev_find, 0 when none), and whether `ifindex` has
+   * an in_device and any address (no_addr in __fib_validate_source).
+   */
+  ifaddr4(a: number): number {
+    for (const [ifindex, d] of this.devs) if (d.v4.some((f) => f.local === a)) return ifindex;
+    return 0;
+  }
+
+  /** @internal in_device exists on `ifindex` (IPv4 enabled), and how many addresses it has. */
+  inet4(ifindex: number): { inDev: boolean; count: number } {
+    const d = this.devs.get(ifindex);
+    return { inDev: d?.inet4 ?? false, count: d?.v4.length ?? 0 };
+  }
+
+  /** @internal inet6_dev exists on `ifindex` (IPv6 enabled: MTU ≥ 1280). */
+  inet6(ifindex: number): boolean {
+    return this.devs.get(ifindex)?.inet6 ?? false;
+  }
+
   // ---- Link events (dp.links calls these as the kernel's notifiers run) ----
 
   /** @internal NETDEV_REGISTER: in_device and inet6_dev as the MTU allows. */

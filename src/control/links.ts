@@ -18,7 +18,7 @@ import type { Device } from './device.js';
 import { DEVICE_MAX_MTU, DEVICE_MIN_MTU } from './device.js';
 import { NetError, type Family, type LinkChange, type LinkInfo, type LinkKind, type LinkSpec, type LinkStats } from './net_types.js';
 import { macBytes, macText } from './addresses.js';
-import { IFF, LOOPBACK_IFINDEX, ND, NDK, NDSTAT, NETDEV_MAX } from '../runtime/net_abi.js';
+import { AF_INET6, CONF6, IFF, LOOPBACK_IFINDEX, ND, NDK, NDSTAT, NETDEV_MAX } from '../runtime/net_abi.js';
 import { MAX_DEVICES } from '../runtime/memory.js';
 import { WxdpError } from '../errors.js';
 
@@ -57,8 +57,8 @@ interface DeviceEvents {
   deviceGone?(ifindex: number): void;
   /** NETDEV_CHANGE: the carrier came or went (routes through it flagged linkdown or not). */
   deviceCarrier?(ifindex: number, up: boolean): void;
-  /** NETDEV_CHANGEMTU: fib_sync_mtu / rt6_mtu_change. */
-  deviceMtu?(ifindex: number, mtu: number): void;
+  /** NETDEV_CHANGEMTU: fib_sync_mtu / rt6_mtu_change (`oldMtu6`: net.ipv6.conf.DEV.mtu before the change, `oldMtu` the device's). */
+  deviceMtu?(ifindex: number, mtu: number, oldMtu6: number, oldMtu: number): void;
   /** neigh_changeaddr: NETDEV_CHANGEADDR, or NETDEV_CHANGE with IFF_NOARP flipped on an up link. */
   deviceAddress?(ifindex: number): void;
 }
@@ -488,10 +488,12 @@ export class Links {
     // vlan_dev_change_mtu: no more than the parent's
     if (l.kind === 'vlan' && mtu > this.links.get(l.parent!)!.mtu) throw new NetError('ERANGE', 'RTNETLINK answers: Numerical result out of range');
     if (mtu === l.mtu) return;
+    const oldMtu = l.mtu;
     l.mtu = mtu;
     l.device?.setMtu(mtu);
+    const oldMtu6 = this.x.netdev_conf_get(l.ifindex, AF_INET6, CONF6.MTU) >>> 0;
     this.x.netdev_set_mtu(l.ifindex, mtu);
-    (this.dp.routes as unknown as DeviceEvents).deviceMtu?.(l.ifindex, mtu);
+    (this.dp.routes as unknown as DeviceEvents).deviceMtu?.(l.ifindex, mtu, oldMtu6, oldMtu);
     this.sysctls()?.linkChanged?.(l.ifindex);
     this.dp.addresses.linkMtu(l.ifindex);
     // vlan_device_event NETDEV_CHANGEMTU: sub-devices above the new MTU come down to it

@@ -8,11 +8,11 @@ import { WxdpError } from '../errors.js';
 export type Family = 'inet' | 'inet6';
 
 /** iproute2's errors, by errno: `message` is what `ip` prints after "RTNETLINK answers: " (or its own parse error). */
-export type NetErrno = 'EEXIST' | 'ENOENT' | 'ESRCH' | 'ENETUNREACH' | 'EHOSTUNREACH' | 'EINVAL' | 'ENODEV' | 'EADDRNOTAVAIL' | 'ENOBUFS' | 'ENOMEM' | 'EOPNOTSUPP' | 'EAFNOSUPPORT' | 'ERANGE' | 'EBUSY' | 'EACCES' | 'ENETDOWN' | 'ENFILE' | 'ENXIO';
+export type NetErrno = 'EEXIST' | 'ENOENT' | 'ESRCH' | 'ENETUNREACH' | 'EHOSTUNREACH' | 'EINVAL' | 'ENODEV' | 'EADDRNOTAVAIL' | 'ENOBUFS' | 'ENOMEM' | 'EOPNOTSUPP' | 'EAFNOSUPPORT' | 'ERANGE' | 'EBUSY' | 'EACCES' | 'ENETDOWN' | 'ENFILE' | 'ENXIO' | 'EXDEV';
 
 export const ERRNO_VALUE: Readonly<Record<NetErrno, number>> = {
   EEXIST: 17, ENOENT: 2, ESRCH: 3, ENETUNREACH: 101, EHOSTUNREACH: 113, EINVAL: 22, ENODEV: 19,
-  EADDRNOTAVAIL: 99, ENOBUFS: 105, ENOMEM: 12, EOPNOTSUPP: 95, EAFNOSUPPORT: 97, ERANGE: 34, EBUSY: 16, EACCES: 13, ENETDOWN: 100, ENFILE: 23, ENXIO: 6,
+  EADDRNOTAVAIL: 99, ENOBUFS: 105, ENOMEM: 12, EOPNOTSUPP: 95, EAFNOSUPPORT: 97, ERANGE: 34, EBUSY: 16, EACCES: 13, ENETDOWN: 100, ENFILE: 23, ENXIO: 6, EXDEV: 18,
 };
 
 /** A refused stack operation: `errno` names the kernel's errno, `message` iproute2's wording. */
@@ -160,6 +160,8 @@ export interface RouteSpec {
   /** `mtu N` (with `lock`: `mtuLock`). */
   mtu?: number;
   mtuLock?: boolean;
+  /** `expires N` (IPv6: seconds of life on the stack's clock, 4294967295 forever; IPv4 ignores it). */
+  expires?: number;
 }
 
 /** A route as `ip -j route show` prints it. */
@@ -178,6 +180,10 @@ export interface RouteInfo {
   tos?: string;
   flags: string[];
   mtu?: number;
+  /** RTAX_LOCK has RTAX_MTU: `mtu lock N`. */
+  mtuLock?: boolean;
+  /** IPv6 RTF_EXPIRES: seconds left, as rtnl_put_cacheinfo and ip print them. */
+  expires?: number;
   nexthops?: Array<{ gateway?: string; dev: string; weight: number; flags: string[] }>;
 }
 
@@ -206,6 +212,10 @@ export interface RuleSpec {
   goto?: number;
   suppressPrefixlength?: number;
   suppressIfgroup?: number;
+  /** `uidrange START-END`: the flow's uid within it (locally generated traffic; the data path's is 0). */
+  uidrange?: [number, number];
+  /** FRA_PROTOCOL: who installed the rule (`protocol NAME|N`, default unspec; the kernel's own: kernel). */
+  protocol?: string | number;
 }
 
 /** A rule as `ip -j rule show` prints it. */
@@ -229,6 +239,10 @@ export interface RuleInfo {
   target?: number;
   action?: string;
   suppress_prefixlen?: number;
+  uid_start?: number;
+  uid_end?: number;
+  /** FRA_PROTOCOL by name (every rule has one; ip shows it when not unspec or kernel, or with -d). */
+  protocol?: string;
 }
 
 export type NudState = 'INCOMPLETE' | 'REACHABLE' | 'STALE' | 'DELAY' | 'PROBE' | 'FAILED' | 'NOARP' | 'PERMANENT' | 'NONE';

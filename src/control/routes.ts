@@ -15,19 +15,71 @@
 import type { Datapath } from './datapath.js';
 import { ipv4Bytes, ipv6Bytes } from './addresses.js';
 import { NetError, type Family, type NexthopSpec, type RouteInfo, type RouteSpec, type RouteType } from './net_types.js';
-import { AF_INET, AF_INET6, FL, FR, IFF, LOOPBACK_IFINDEX, ND, NET_ROOT_PTR, NR, RTN, RT_SCOPE, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN } from '../runtime/net_abi.js';
+import { AF_INET, AF_INET6, CONF4, CONF6, FL, FR, IFF, LOOPBACK_IFINDEX, ND, NET_ROOT_PTR, NR, RTN, RT_SCOPE, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN } from '../runtime/net_abi.js';
 import { FA, FRT, NH, PX, RTAX_MTU_LOCK, RTNH_F, SUB, TB, type FibExports } from './fib_layout.js';
+import { routeGet4, routeGet6 } from './route_get.js';
 
-const TYPES: readonly RouteType[] = ['unicast', 'unicast', 'local', 'broadcast', 'anycast', 'multicast', 'blackhole', 'unreachable', 'prohibit', 'throw', 'nat'];
+export const TYPES: readonly RouteType[] = ['unicast', 'unicast', 'local', 'broadcast', 'anycast', 'multicast', 'blackhole', 'unreachable', 'prohibit', 'throw', 'nat'];
 const TYPE_NUM: Readonly<Record<RouteType, number>> = { unicast: 1, local: 2, broadcast: 3, anycast: 4, multicast: 5, blackhole: 6, unreachable: 7, prohibit: 8, throw: 9, nat: 10 };
 /** fib_props[type].scope: the widest scope a route of the type may have. */
 const TYPE_SCOPE: readonly number[] = [255, 0, 254, 253, 253, 0, 0, 0, 0, 0, 255];
 const REJECT = new Set([6, 7, 8, 9]);
 const SCOPES: Readonly<Record<string, number>> = { global: 0, universe: 0, site: 200, link: 253, host: 254, nowhere: 255 };
-const PROTOS: Readonly<Record<string, number>> = {
+export const PROTOS: Readonly<Record<string, number>> = {
   unspec: 0, redirect: 1, kernel: 2, boot: 3, static: 4, gated: 8, ra: 9, mrt: 10, zebra: 11, bird: 12, dnrouted: 13,
   xorp: 14, ntk: 15, dhcp: 16, keepalived: 18, babel: 42, openr: 99, bgp: 186, isis: 187, ospf: 188, rip: 189, eigrp: 192,
 };
+/**
+ * Not the kernel's: a bit of the next-hop flags word marking a DEAD the control plane wrote only for
+ * ignore_routes_with_linkdown (nhWord); read back, the word gives the kernel's flags (kernelFlags).
+ */
+const NH_IGNORED = 0x80000000;
+
+function kernelFlags(word: number): number {
+  return word & NH_IGNORED ? word & ~(RTNH_F.DEAD | NH_IGNORED) : word;
+}
+
+/** IPv4 dump order (fib_table_dump): leaves by key, a leaf's aliases longest prefix first (fa_slen ascending). */
+function trieOrder(a: PrefixRef, b: PrefixRef): number {
+  return Buffer.compare(Buffer.from(a.dst.buffer, a.dst.byteOffset, 4), Buffer.from(b.dst.buffer, b.dst.byteOffset, 4)) || b.len - a.len;
+}
+
+/**
+ * IPv6 dump order (fib6_walk: a node's source subtree, left child, right child, then its own routes):
+ * a prefix after every longer prefix inside it; apart, the one with 0 at the first differing bit first.
+ * At one destination the source-specific routes come first, by the same order over their sources.
+ */
+function fib6Order(a: PrefixRef, b: PrefixRef): number {
+  const post = (x: Uint8Array, xl: number, y: Uint8Array, yl: number): number => {
+    const n = Math.min(xl, yl);
+    for (let i = 0; i < n; i++) {
+      const bx = (x[i >> 3]! >> (7 - (i & 7))) & 1;
+      const by = (y[i >> 3]! >> (7 - (i & 7))) & 1;
+      if (bx !== by) return bx - by;
+    }
+    return yl - xl;
+  };
+  const d = post(a.dst, a.len, b.dst, b.len);
+  if (d !== 0) return d;
+  if (a.fromLen === 0 || b.fromLen === 0) return b.fromLen === 0 ? (a.fromLen === 0 ? 0 : -1) : 1;
+  return post(a.from, a.fromLen, b.from, b.fromLen);
+}
+
+/** `expires` of a decoded route from the expiry table (none: no key). */
+function expiresOf(at: number | undefined): { expires?: number } {
+  return at === undefined ? {} : { expires: at };
+}
+
+/**
+ * rtnl_put_cacheinfo's rta_expires as ip prints it: the ms left in jiffies (HZ 250), jiffies_to_clock_t
+ * (USER_HZ 100, capped at INT_MAX), divided by USER_HZ as C divides (toward zero).
+ */
+export function expiresSeconds(ms: number): number {
+  const jiffies = Math.trunc(ms / 4);
+  const clock = Math.min(Math.trunc((Math.abs(jiffies) * 2) / 5), 0x7fffffff);
+  return Math.trunc((jiffies < 0 ? -clock : clock) / 100);
+}
+
 const NLM_F_REPLACE = 0x100;
 const NLM_F_EXCL = 0x200;
 const NLM_F_CREATE = 0x400;
@@ -67,6 +119,8 @@ export interface Route extends PrefixRef {
   nhs: Nexthop[];
   /** The alias record's address in the fast path's memory (0 until published). */
   fa: number;
+  /** IPv6 RTF_EXPIRES: when the route dies, in the stack clock's ms (none: no expiry). */
+  expires?: number;
 }
 
 export interface RouteLoadOptions {
@@ -111,6 +165,26 @@ export interface RouteGet {
   ipproto?: number;
   sport?: number;
   dport?: number;
+  /** RTA_UID (default: the caller's, 0; none with iif). */
+  uid?: number;
+  /** RTM_F_FIB_MATCH: the FIB route that matched, as `ip route show` prints it. */
+  fibmatch?: boolean;
+}
+
+/** What `ip route get` answers beyond a route's own fields (rt_fill_info, rt6_fill_node). */
+export interface RouteGetInfo extends RouteInfo {
+  /** IPv4: the dst's RTCF_* flags as iproute2 names them ("local", "mc", "brd", …), the "cache" line. */
+  cache?: string[];
+  uid?: number;
+  mark?: number;
+  /** RTA_IIF: the query's input device. */
+  iif?: string;
+  /** RTAX_LOCK has RTAX_MTU: "mtu lock N". */
+  mtuLock?: boolean;
+  /** Seconds left (a PMTU exception, an expiring IPv6 route). */
+  expires?: number;
+  /** IPv6: RTA_PREF. */
+  pref?: string;
 }
 
 export function tableId(t: RouteSpec['table'] | string | undefined, dflt: number): number {
@@ -282,8 +356,38 @@ export class Routes {
   private readonly gwChecks = new Map<string, { error?: NetError; scope: number; oif: number }>();
   /** The IPv6 routes a dumped multipath entry stands for. */
   private readonly members = new WeakMap<Route, Route[]>();
+  /** The tables that exist (fib_new_table / fib6_new_table ran for them), with their creation order. */
+  private readonly tables = new Map<string, number>([[`${AF_INET}:${RT_TABLE_MAIN}`, 0], [`${AF_INET6}:${RT_TABLE_MAIN}`, 1], [`${AF_INET6}:${RT_TABLE_LOCAL}`, 2]]);
+  /** RTF_EXPIRES by route id: when each expiring IPv6 route dies (stack clock, ms). */
+  private readonly expiry = new Map<number, number>();
 
-  constructor(readonly dp: Datapath) {}
+  constructor(readonly dp: Datapath) {
+    dp.stack.onAdvance((now) => this.expire(now));
+  }
+
+  /**
+   * fib6_age for the routes whose time ran out: the kernel's lookups skip a route from the jiffy after
+   * its expiry (fib6_check_expired) and its garbage collector deletes it; here it is deleted then.
+   */
+  private expire(now: number): void {
+    if (this.expiry.size === 0) return;
+    let due = false;
+    for (const t of this.expiry.values()) if (now > t) due = true;
+    if (!due) return;
+    const gone = this.all().filter((r) => r.expires !== undefined && now > r.expires);
+    for (const r of gone) this.unlink(r);
+  }
+
+  /**
+   * The address side gave a prefix route the lifetime of the dynamic addresses left on it
+   * (cleanup_prefix_route): `seconds` from now, unless it already expires.
+   */
+  kernelSetExpires(spec: RouteSpec, ifindex: number, seconds: number): void {
+    const p = parsePrefix(spec.dst, 'inet6');
+    const r = this.listOf({ family: AF_INET6, table: RT_TABLE_MAIN, dst: masked(p.bytes, p.len), len: p.len, from: NO_FROM, fromLen: 0 })
+      .find((a) => a.nhs[0]!.oif === ifindex && a.nhs[0]!.gwFamily === 0);
+    if (r && r.expires === undefined) this.expiry.set(r.id, this.dp.stack.now() + seconds * 1000);
+  }
 
   private get x(): FibExports {
     return this.dp.stack.exports<FibExports>();
@@ -477,47 +581,74 @@ export class Routes {
   }
 
   /**
-   * `ip route get`: a lookup as the kernel does for a locally generated packet (iif lo) or, with
-   * `iif`, a forwarded one; the result as iproute2 prints it. Errors: ENETUNREACH "Network is
-   * unreachable", EHOSTUNREACH "No route to host", EACCES "Permission denied", EINVAL "Invalid argument".
+   * `ip route get`: RTM_GETROUTE as inet_rtm_getroute / inet6_rtm_getroute answer it — the route the
+   * kernel builds for a locally generated packet (ip_route_output_key_hash_rcu, ip6_route_output) or,
+   * with `iif`, for one received there (ip_route_input_slow, ip6_route_input_lookup) — with what
+   * rt_fill_info / rt6_fill_node put in the answer (the source chosen, the cache flags, uid, mark, iif,
+   * metrics). With `fibmatch` the FIB route that matched instead. Errors: ENETUNREACH "Network is
+   * unreachable", EHOSTUNREACH "No route to host", EACCES "Permission denied", EINVAL "Invalid
+   * argument", EXDEV "Invalid cross-device link" (rp_filter), ENODEV.
    */
-  get(q: RouteGet): RouteInfo {
+  get(q: RouteGet): RouteGetInfo {
     const dst = parseAddr(q.to);
-    const fam = dst.family;
-    const x = this.x;
-    const fl = x.fib_flow_buf() >>> 0;
+    if (q.iif !== undefined && this.x.netdev_get(this.ifindex(q.iif)) === 0) throw new NetError('ENODEV', 'No such device');
+    return dst.family === AF_INET ? routeGet4(this, q, dst.bytes) : routeGet6(this, q, dst.bytes);
+  }
+
+  /** @internal The flow key buffer cleared, with the fields every `ip route get` sets. */
+  getFlow(family: number, q: RouteGet, dst: Uint8Array, src: Uint8Array | undefined, iif: number, oif: number): number {
+    const fl = this.x.fib_flow_buf() >>> 0;
     const b = this.bytes();
     b.fill(0, fl, fl + 64);
-    b.set(dst.bytes, fl + FL.DST);
-    if (q.from) b.set(parseAddr(q.from, fam === AF_INET ? 'inet' : 'inet6').bytes, fl + FL.SRC);
+    b.set(dst, fl + FL.DST);
+    if (src) b.set(src, fl + FL.SRC);
     const v = this.view();
-    v.setUint32(fl + FL.IIF, q.iif ? this.ifindex(q.iif) : LOOPBACK_IFINDEX, true);
-    if (q.oif) v.setUint32(fl + FL.OIF, this.ifindex(q.oif), true);
+    v.setUint32(fl + FL.IIF, iif, true);
+    v.setUint32(fl + FL.OIF, oif, true);
     v.setUint32(fl + FL.MARK, q.mark ?? 0, true);
-    v.setUint8(fl + FL.TOS, q.tos ?? 0);
+    v.setUint8(fl + FL.TOS, (q.tos ?? 0) & 0xfc);
     v.setUint8(fl + FL.PROTO, q.ipproto ?? 0);
     v.setUint16(fl + FL.SPORT, q.sport ?? 0, false);
     v.setUint16(fl + FL.DPORT, q.dport ?? 0, false);
-    v.setUint8(fl + FL.FAMILY, fam);
-    const err = x.fib_ctl_lookup(fam === AF_INET ? 0 : 2, 0);
-    if (err === -101 || err === -11) throw new NetError('ENETUNREACH', 'Network is unreachable');
-    if (err === -113) throw new NetError('EHOSTUNREACH', 'No route to host');
-    if (err === -13) throw new NetError('EACCES', 'Permission denied');
-    if (err !== 0) throw new NetError('EINVAL', 'Invalid argument');
-    const res = x.fib_res_buf() >>> 0;
-    const rv = this.view();
-    const type = rv.getUint8(res + FR.TYPE);
-    const table = rv.getUint32(res + FR.TABLE, true);
-    const oif = rv.getUint32(res + FR.OIF, true);
-    const gwf = rv.getUint8(res + FR.GW_FAMILY);
-    const out: RouteInfo = { dst: q.to, flags: [] };
-    if (type !== RTN.UNICAST) out.type = TYPES[type];
-    if (gwf) out.gateway = formatAddr(gwf, this.bytes().slice(res + FR.GW, res + FR.GW + 16));
-    out.dev = this.devName(oif);
-    if (table !== RT_TABLE_MAIN) out.table = tableName(table);
-    const fa = rv.getUint32(res + FR.INFO, true);
-    if (rv.getUint8(fa + FA.HAS_PREFSRC)) out.prefsrc = formatAddr(fam, this.bytes().slice(fa + FA.PREFSRC, fa + FA.PREFSRC + 16));
-    return out;
+    v.setUint32(fl + FL.UID, q.uid ?? 0, true);
+    v.setUint8(fl + FL.FAMILY, family);
+    return fl;
+  }
+
+  /** @internal Reads of the fast path's memory for RouteGet4. */
+  mem(): { v: DataView; b: Uint8Array; x: FibExports } {
+    return { v: this.view(), b: this.bytes(), x: this.x };
+  }
+
+  /** @internal A rule was ever added (tables local and main unmerged, fib_has_custom_rules). */
+  customRules(family: 2 | 10): boolean {
+    const v = this.view();
+    const root = v.getUint32(NET_ROOT_PTR, true);
+    const fib = root === 0 ? 0 : v.getUint32(root + NR.FIB, true);
+    return fib !== 0 && (v.getUint32(fib + FRT.FLAGS, true) & (family === AF_INET ? 1 : 2)) !== 0;
+  }
+
+  /** @internal fib_has_custom_local_routes: a user ever added an IPv4 route of type local. */
+  customLocalRoutes = false;
+
+  /** @internal A device's name for answers (if<N> when gone). */
+  nameOf(ifindex: number): string {
+    return this.devName(ifindex);
+  }
+
+  /** @internal The device is up. */
+  isUp(ifindex: number): boolean {
+    return this.devUp(ifindex);
+  }
+
+  /** @internal The module's 32-byte address buffer (two addresses), for the fast path's exports. */
+  addrScratch(): number {
+    return this.addr(NO_FROM);
+  }
+
+  /** @internal An alias record as the Route it was written from (its prefix from the result). */
+  decodeAt(fa: number, family: 2 | 10, table: number, len: number): Route {
+    return this.decode(fa, { family, table, dst: new Uint8Array(16), len, from: NO_FROM, fromLen: 0 });
   }
 
   /**
@@ -542,24 +673,15 @@ export class Routes {
   }
 
   /**
-   * NETDEV_CHANGE: the carrier went (next hops through the device are flagged linkdown: fib_sync_down_dev,
-   * fib6_ifdown) or came back (fib_sync_up / fib6_ifup with RTNH_F_LINKDOWN). The flag shows in dumps;
-   * lookups skip such next hops only under ignore_routes_with_linkdown, which wxdp's links do not carry.
+   * NETDEV_CHANGE: the carrier went — IPv4 next hops through the device are flagged linkdown
+   * (fib_sync_down_dev), IPv6 ones too but for local and anycast routes (fib6_ifdown) — or came back:
+   * fib_sync_up(dev, RTNH_F_LINKDOWN) for IPv4, rt6_sync_up(dev, RTNH_F_DEAD) (linkdown with it) for
+   * IPv6 as addrconf does once the link is ready. Multipath routes are rebalanced.
    */
   deviceCarrier(ifindex: number, up: boolean): void {
     if (!up) this.syncDown4(ifindex, 'change', false);
-    let changed = false;
-    for (const r of this.all()) {
-      r.nhs.forEach((n, k) => {
-        if (n.oif !== ifindex) return;
-        if (r.family === AF_INET6 && !up && (r.type === RTN.LOCAL || r.type === RTN.ANYCAST)) return;
-        const flags = up ? n.flags & ~RTNH_F.LINKDOWN : r.family === AF_INET6 ? n.flags | RTNH_F.LINKDOWN : n.flags;
-        if (flags === n.flags) return;
-        this.setNhFlags(r, k, flags);
-        changed = true;
-      });
-    }
-    if (changed) this.x.fib_changed();
+    else this.syncUp4(ifindex, RTNH_F.LINKDOWN);
+    this.syncUp6OrDown(ifindex, up);
   }
 
   /**
@@ -578,28 +700,133 @@ export class Routes {
     this.x.fib_changed();
   }
 
-  /** fib_sync_up: next hops through `ifindex` that died with the device are alive again. */
-  deviceUp(ifindex: number): void {
+  /**
+   * NETDEV_CHANGEMTU, before net.ipv6.conf.DEV.mtu follows (addrconf's order): rt6_mtu_change. An
+   * IPv6 route through the device whose mtu metric is not locked takes the new MTU when its own is
+   * at least that, or when its own was the device's old one (an administrative raise PMTU discovery
+   * could never find); routes without the metric keep none. Below IPV6_MIN_MTU IPv6 leaves the device
+   * instead (the addresses' side). IPv4 routes keep their metrics: fib_sync_mtu touches only the PMTU
+   * exceptions of the destinations routed through the device (fib_nhc_update_mtu).
+   */
+  deviceMtu(ifindex: number, mtu: number, old: number, oldMtu = 0): void {
+    // fib_sync_mtu: the IPv4 PMTU exceptions behind the device
+    if (mtu >= 68 && oldMtu) {
+      const x = this.x;
+      const fl = x.fib_flow_buf() >>> 0;
+      x.dst_pmtu_sync_dev(ifindex, mtu, oldMtu, fl, fl + 64);
+    }
+    if (mtu < 1280 || !this.dp.addresses.inet6(ifindex)) return;
+    const v = this.view();
     let changed = false;
     for (const r of this.all()) {
-      if (r.family === AF_INET6) {
-        // fib6_ifup: the next hop lives again, its group is rebalanced
-        if (r.nhs[0]!.oif !== ifindex || !(r.nhs[0]!.flags & RTNH_F.DEAD)) continue;
-        this.setNhFlags(r, 0, r.nhs[0]!.flags & ~(RTNH_F.DEAD | RTNH_F.LINKDOWN));
-        this.republish(r);
-        continue;
+      if (r.family !== AF_INET6 || r.mtuLock || r.nhs[0]!.oif !== ifindex) continue;
+      if (r.mtu >= mtu || (r.mtu < mtu && r.mtu === old)) {
+        v.setUint32(r.fa + FA.MTU, mtu, true);
+        changed = true;
       }
-      if (r.nhs.length < 2 || !r.nhs.some((n) => n.oif === ifindex && n.flags & RTNH_F.DEAD)) continue;
-      const dv = this.view();
-      for (let k = 0; k < r.nhs.length; k++) {
-        const n = r.nhs[k]!;
-        if (n.oif !== ifindex) continue;
-        n.flags &= ~(RTNH_F.DEAD | RTNH_F.LINKDOWN);
-        dv.setUint32(r.fa + FA.NH + k * NH.SIZE + NH.FLAGS, n.flags, true);
-      }
-      this.view().setUint32(r.fa + FA.FLAGS, 0, true);
+    }
+    if (changed) this.x.fib_changed();
+  }
+
+  /**
+   * NETDEV_UP: fib_sync_up(dev, RTNH_F_DEAD) — with RTNH_F_LINKDOWN when the device has its carrier —
+   * for IPv4; for IPv6 rt6_sync_up only when the link is ready (addrconf_link_ready), else the next
+   * hops stay dead until the carrier comes.
+   */
+  deviceUp(ifindex: number): void {
+    const carrier = this.carrierOk(ifindex);
+    this.syncUp4(ifindex, RTNH_F.DEAD | (carrier ? RTNH_F.LINKDOWN : 0));
+    if (carrier) this.syncUp6OrDown(ifindex, true);
+  }
+
+  /** fib_sync_up: `flags` cleared on next hops through `ifindex` (up), each route touched rebalanced. */
+  private syncUp4(ifindex: number, flags: number): void {
+    if (!this.devUp(ifindex)) return;
+    let changed = false;
+    for (const r of this.all()) {
+      if (r.family !== AF_INET || !r.nhs.some((n) => n.oif === ifindex)) continue;
+      let alive = 0;
+      r.nhs.forEach((n, k) => {
+        if (!(n.flags & flags)) {
+          alive++;
+          return;
+        }
+        if (n.oif !== ifindex) return;
+        alive++;
+        this.setNhFlags(r, k, n.flags & ~flags);
+      });
+      if (alive > 0) this.view().setUint32(r.fa + FA.FLAGS, this.view().getUint32(r.fa + FA.FLAGS, true) & ~flags, true);
       this.x.fib_rebalance(r.fa);
       changed = true;
+    }
+    if (changed) this.x.fib_changed();
+  }
+
+  /**
+   * IPv6 on a carrier change: rt6_sync_up (dead and linkdown cleared, fib6_ifup) or fib6_ifdown's
+   * NETDEV_CHANGE (linkdown, not on local and anycast routes); the sibling groups rebalanced.
+   */
+  private syncUp6OrDown(ifindex: number, up: boolean): void {
+    let changed = false;
+    for (const p of this.walk()) {
+      if (p.family !== AF_INET6) continue;
+      const list = this.decodeList(p);
+      let touched = false;
+      for (const r of list) {
+        const n = r.nhs[0]!;
+        if (n.oif !== ifindex) continue;
+        if (!up && (r.type === RTN.LOCAL || r.type === RTN.ANYCAST)) continue;
+        const flags = up ? n.flags & ~(RTNH_F.DEAD | RTNH_F.LINKDOWN) : n.flags | RTNH_F.LINKDOWN;
+        if (flags === n.flags) continue;
+        this.setNhFlags(r, 0, flags);
+        touched = true;
+      }
+      if (touched) {
+        this.republish(list[0]!);
+        changed = true;
+      }
+    }
+    if (changed) this.x.fib_changed();
+  }
+
+  /** netif_carrier_ok: the device's published flags have LOWER_UP. */
+  private carrierOk(ifindex: number): boolean {
+    const rec = this.x.netdev_get(ifindex) >>> 0;
+    return rec !== 0 && (this.view().getUint32(rec + ND.FLAGS, true) & IFF.LOWER_UP) !== 0;
+  }
+
+  /** ip_ignore_linkdown / ip6_ignore_linkdown: the device's ignore_routes_with_linkdown (all folded in). */
+  private ignoresLinkdown(family: number, ifindex: number): boolean {
+    return this.x.netdev_conf_get(ifindex, family, family === AF_INET ? CONF4.IGNORE_ROUTES_WITH_LINKDOWN : CONF6.IGNORE_ROUTES_WITH_LINKDOWN) !== 0;
+  }
+
+  /**
+   * A next hop's flags word as the fast path reads it: the kernel's flags, and DEAD with NH_IGNORED
+   * besides when the next hop is linkdown on a device that ignores such routes — the lookups skip dead
+   * next hops as fib_table_lookup and find_match skip those, and rebalancing leaves them out as
+   * fib_rebalance and rt6_multipath_rebalance do.
+   */
+  private nhWord(family: number, n: Nexthop): number {
+    if (!(n.flags & RTNH_F.DEAD) && n.flags & RTNH_F.LINKDOWN && this.ignoresLinkdown(family, n.oif)) return (n.flags | RTNH_F.DEAD | NH_IGNORED) >>> 0;
+    return n.flags;
+  }
+
+  /**
+   * ignore_routes_with_linkdown was written: the kernel reads it at each lookup and dump, so every
+   * next hop's word is brought up to date at once (upper bounds stay until the next event, as the
+   * kernel's do).
+   */
+  linkdownPolicyChanged(): void {
+    const v = this.view();
+    let changed = false;
+    for (const r of this.all()) {
+      r.nhs.forEach((n, k) => {
+        const at = r.fa + FA.NH + k * NH.SIZE + NH.FLAGS;
+        const w = this.nhWord(r.family, n);
+        if (v.getUint32(at, true) === w) return;
+        v.setUint32(at, w, true);
+        changed = true;
+      });
     }
     if (changed) this.x.fib_changed();
   }
@@ -628,6 +855,8 @@ export class Routes {
     const priority = family === AF_INET6 && !spec.metric && !kernel ? 1024 : spec.metric ?? 0;
     if (!Number.isInteger(priority) || priority < 0 || priority > 0xffffffff) throw new NetError('EINVAL', `Error: argument "${priority}" is wrong: "metric" value is invalid`);
 
+    // inet_rtm_newroute / ip6_route_info_create make the table before the next hops are checked
+    this.tableCreated(family, table);
     // next hops as iproute2 sends them
     const specs: NexthopSpec[] = spec.nexthops ?? (spec.via !== undefined || spec.dev !== undefined || forceIfindex !== undefined ? [{ via: spec.via, dev: spec.dev, onlink: spec.onlink }] : []);
     const nhs: Nexthop[] = specs.map((n) => {
@@ -671,8 +900,17 @@ export class Routes {
       fromLen = f.len;
     }
     const r: Route = { id: this.nextId++, family, table, dst, len: p.len, from, fromLen, type, scope, dscp, protocol, priority, prefsrc, mtu, mtuLock: spec.mtuLock ?? false, nhs, fa: 0 };
+    // RTA_EXPIRES (IPv6 only; addrconf_timeout_fixup: 0xffffffff is forever)
+    if (family === AF_INET6 && spec.expires !== undefined && spec.expires !== 0xffffffff) r.expires = this.dp.stack.now() + spec.expires * 1000;
     if (family === AF_INET) this.checkInfo4(r, spec);
-    else this.checkInfo6(r);
+    // addrconf's local routes are made with fc_ignore_dev_down: an address on a device that is down has one
+    else this.checkInfo6(r, kernel && r.type === RTN.LOCAL);
+    // fib_check_nh* and fib6_nh_init: a next hop through a device without its carrier starts linkdown
+    // (not those of host-scope IPv4 routes, which are not checked, nor IPv6 local and anycast routes,
+    // nor reject routes' loopback)
+    if (!REJECT.has(r.type) && !(family === AF_INET && r.scope === RT_SCOPE.HOST) && !(family === AF_INET6 && (r.type === RTN.LOCAL || r.type === RTN.ANYCAST))) {
+      for (const nh of r.nhs) if (nh.oif !== 0 && !this.carrierOk(nh.oif)) nh.flags |= RTNH_F.LINKDOWN;
+    }
     void max;
     return r;
   }
@@ -803,7 +1041,7 @@ export class Routes {
   }
 
   /** ip6_route_info_create's checks (the subset wxdp's routes need). */
-  private checkInfo6(r: Route): void {
+  private checkInfo6(r: Route, ignoreDevDown = false): void {
     if (REJECT.has(r.type)) {
       // fib6_nh_init: a reject route's next hop is the loopback device
       r.nhs = [{ oif: LOOPBACK_IFINDEX, gwFamily: 0, gw: new Uint8Array(16), weight: 1, flags: 0, scope: RT_SCOPE.HOST }];
@@ -815,18 +1053,53 @@ export class Routes {
     });
     if (r.nhs.length === 0) throw new NetError('EINVAL', 'Error: Nexthop device required for route.');
     for (const nh of r.nhs) {
-      if (nh.oif === 0) throw new NetError('ENODEV', 'No such device');
+      if (nh.gwFamily === AF_INET6) this.checkGateway6(r, nh);
+      if (nh.oif === 0) throw new NetError('EINVAL', 'Error: Egress device not specified.');
       if (this.x.netdev_get(nh.oif) === 0) throw new NetError('ENODEV', 'No such device');
-      if (!this.devUp(nh.oif) && !(nh.flags & RTNH_F.ONLINK)) throw new NetError('ENETDOWN', 'Error: Nexthop device is not up.');
+      if (!this.devUp(nh.oif) && !(nh.flags & RTNH_F.ONLINK) && !ignoreDevDown) throw new NetError('ENETDOWN', 'Error: Nexthop device is not up.');
       nh.scope = nh.gwFamily ? RT_SCOPE.UNIVERSE : RT_SCOPE.LINK;
     }
     if (r.type === RTN.UNICAST && r.scope === RT_SCOPE.LINK && r.nhs.some((n) => n.gwFamily)) r.scope = RT_SCOPE.UNIVERSE;
   }
 
+  /**
+   * ip6_validate_gw for a gateway that is not link-local: it must be unicast, and (without onlink)
+   * reachable without a gateway (ip6_route_check_nh: the route's table, then a full lookup, each with
+   * RT6_LOOKUP_F_IFACE on the given device); the next hop takes that route's device when none was given.
+   */
+  private checkGateway6(r: Route, nh: Nexthop): void {
+    const gw = nh.gw;
+    if (gw[0] === 0xfe && (gw[1]! & 0xc0) === 0x80) return;
+    if (gw[0] === 0xff || gw.every((c) => c === 0)) throw new NetError('EINVAL', 'Error: Invalid gateway address.');
+    if (nh.flags & RTNH_F.ONLINK) return;
+    const x = this.x;
+    const v = this.view();
+    const res = x.fib_res_buf() >>> 0;
+    const found = (table: number): number => {
+      const fl = x.fib_flow_buf() >>> 0;
+      this.bytes().fill(0, fl, fl + 64);
+      this.bytes().set(gw, fl + FL.DST);
+      v.setUint32(fl + FL.OIF, nh.oif, true);
+      v.setUint32(fl + FL.IIF, LOOPBACK_IFINDEX, true);
+      v.setUint8(fl + FL.FAMILY, AF_INET6);
+      x.__setArgumentsLength?.(6);
+      const err = table ? x.fib6_table_lookup(table, fl, nh.oif, res) : x.fib6_lookup_oif(fl, res, nh.oif, 0, 1, 1);
+      if (err !== 0 || v.getUint8(res + FR.TYPE) >= RTN.BLACKHOLE || v.getUint8(res + FR.GW_FAMILY) !== 0) return 0;
+      const dev = v.getUint32(res + FR.OIF, true);
+      return nh.oif && dev !== nh.oif ? 0 : dev;
+    };
+    const dev = found(r.table) || found(0);
+    if (!dev) throw new NetError('EHOSTUNREACH', 'No route to host');
+    nh.oif = dev;
+  }
+
   // ---- installing ----
 
   private modify(spec: RouteSpec, nlflags: number): void {
-    this.insert(this.build(spec), nlflags, false);
+    const r = this.build(spec);
+    this.insert(r, nlflags, false);
+    // inet_rtm_newroute: a local route from user space makes fib_validate_source look routes up
+    if (r.family === AF_INET && r.type === RTN.LOCAL) this.customLocalRoutes = true;
   }
 
   private sameInfo(a: Route, b: Route): boolean {
@@ -967,7 +1240,11 @@ export class Routes {
     const now = new Set(list.map((a) => a.fa));
     const v = this.view();
     if (this.inBulk && (list.some((a) => a.scope >= RT_SCOPE.LINK) || before.some((fa) => v.getUint8(fa + FA.SCOPE) >= RT_SCOPE.LINK))) this.gwChecks.clear();
-    for (const fa of before) if (!now.has(fa)) x.fib_free(fa, FA.NH + NH.SIZE * v.getUint32(fa + FA.NHS, true));
+    for (const fa of before) {
+      if (now.has(fa)) continue;
+      if (this.expiry.size) this.expiry.delete(v.getUint32(fa + FA.ID, true));
+      x.fib_free(fa, FA.NH + NH.SIZE * v.getUint32(fa + FA.NHS, true));
+    }
     if (!this.inBulk) x.fib_reclaim();
   }
 
@@ -1015,7 +1292,7 @@ export class Routes {
       const o = fa + FA.NH + k * NH.SIZE;
       nhs.push({
         oif: v.getUint32(o + NH.OIF, true), gwFamily: v.getUint8(o + NH.GW_FAMILY) as 0 | 2 | 10, gw: b.slice(o + NH.GW, o + NH.GW + 16),
-        weight: v.getUint32(o + NH.WEIGHT, true), flags: v.getUint32(o + NH.FLAGS, true), scope: v.getUint8(o + NH.SCOPE),
+        weight: v.getUint32(o + NH.WEIGHT, true), flags: kernelFlags(v.getUint32(o + NH.FLAGS, true)), scope: v.getUint8(o + NH.SCOPE),
       });
     }
     return {
@@ -1023,6 +1300,7 @@ export class Routes {
       scope: v.getUint8(fa + FA.SCOPE), dscp: v.getUint8(fa + FA.DSCP), protocol: v.getUint8(fa + FA.PROTOCOL),
       priority: v.getUint32(fa + FA.PRIORITY, true), prefsrc: v.getUint8(fa + FA.HAS_PREFSRC) ? b.slice(fa + FA.PREFSRC, fa + FA.PREFSRC + 16) : undefined,
       mtu: v.getUint32(fa + FA.MTU, true), mtuLock: (v.getUint32(fa + FA.LOCK, true) & RTAX_MTU_LOCK) !== 0, nhs, fa,
+      ...(this.expiry.size ? expiresOf(this.expiry.get(v.getUint32(fa + FA.ID, true))) : {}),
     };
   }
 
@@ -1071,8 +1349,10 @@ export class Routes {
     v.setUint8(fa + FA.DSCP, r.dscp);
     v.setUint8(fa + FA.PROTOCOL, r.protocol);
     v.setUint32(fa + FA.PRIORITY, r.priority, true);
+    // fib_info's own flags: DEAD when every next hop is, LINKDOWN when every one is (fib_create_info)
     const allDead = r.nhs.length > 0 && r.nhs.every((n) => n.flags & RTNH_F.DEAD);
-    v.setUint32(fa + FA.FLAGS, allDead ? RTNH_F.DEAD : 0, true);
+    const allDown = r.nhs.length > 0 && r.nhs.every((n) => n.flags & RTNH_F.LINKDOWN);
+    v.setUint32(fa + FA.FLAGS, (allDead ? RTNH_F.DEAD : 0) | (allDown ? RTNH_F.LINKDOWN : 0), true);
     v.setUint32(fa + FA.MTU, r.mtu, true);
     v.setUint32(fa + FA.LOCK, r.mtuLock ? RTAX_MTU_LOCK : 0, true);
     v.setUint32(fa + FA.NHS, r.nhs.length, true);
@@ -1082,12 +1362,14 @@ export class Routes {
     }
     v.setUint32(fa + FA.TABLE, r.table, true);
     v.setUint32(fa + FA.ID, r.id, true);
+    if (r.expires !== undefined) this.expiry.set(r.id, r.expires);
     v.setUint8(fa + FA.PLEN, r.len);
     if (r.family === AF_INET6 && isEcmp6(r)) v.setUint8(fa + FA.ECMP6, 1);
+    v.setInt32(fa + FA.DEFAULT, -1, true);
     r.nhs.forEach((n, k) => {
       const o = fa + FA.NH + k * NH.SIZE;
       v.setUint32(o + NH.OIF, n.oif, true);
-      v.setUint32(o + NH.FLAGS, n.flags, true);
+      v.setUint32(o + NH.FLAGS, this.nhWord(r.family, n), true);
       v.setUint32(o + NH.WEIGHT, n.weight, true);
       v.setInt32(o + NH.UPPER, -1, true);
       v.setUint8(o + NH.GW_FAMILY, n.gwFamily);
@@ -1118,10 +1400,26 @@ export class Routes {
       from = masked(f.bytes, f.len);
       fromLen = f.len;
     }
+    // inet_rtm_delroute / ip6_route_del: no such table
+    if (!this.tables.has(`${p.family}:${table}`)) throw new NetError('ESRCH', 'Error: FIB table does not exist.');
     const list = this.listOf({ family: p.family, table, dst, len: p.len, from, fromLen });
     const proto = spec.protocol === undefined ? undefined : typeof spec.protocol === 'number' ? spec.protocol : PROTOS[spec.protocol];
     const oif = forceIfindex ?? (spec.dev !== undefined ? this.ifindex(spec.dev) : 0);
     const gw = spec.via !== undefined ? parseAddr(spec.via.replace(/^inet6? /, '')) : undefined;
+    if (p.family === AF_INET6 && spec.nexthops) {
+      // ip6_route_multipath_del: each next hop deleted as a route of its own; the last failure is the answer
+      let last: NetError | undefined;
+      for (const nh of spec.nexthops) {
+        try {
+          this.remove({ ...spec, nexthops: undefined, via: nh.via, dev: nh.dev }, forceIfindex);
+        } catch (e) {
+          if (!(e instanceof NetError)) throw e;
+          last = e;
+        }
+      }
+      if (last) throw last;
+      return;
+    }
     if (p.family === AF_INET6) {
       // ip6_route_del: device, gateway, metric and protocol when given; a gateway names one route,
       // without one the route goes with its siblings (__ip6_del_rt_siblings)
@@ -1145,8 +1443,25 @@ export class Routes {
       if (proto !== undefined && proto !== 0 && a.protocol !== proto) return false;
       if (scope !== undefined && scope !== RT_SCOPE.NOWHERE && a.scope !== scope) return false;
       if (spec.src !== undefined && !sameBytes(a.prefsrc?.subarray(0, p.family === AF_INET ? 4 : 16), parseAddr(spec.src).bytes)) return false;
-      if (oif && !a.nhs.some((n) => n.oif === oif)) return false;
-      if (gw && !a.nhs.some((n) => n.gwFamily === gw.family && sameBytes(n.gw.subarray(0, gw.bytes.length), gw.bytes))) return false;
+      // fib_nh_match: a device or gateway given is the first next hop's; next hops given are the
+      // route's, in order, each by the device and gateway it names (not the weight); too few: none
+      const n0 = a.nhs[0];
+      if (oif && n0?.oif !== oif) return false;
+      if (gw && !(n0 && n0.gwFamily === gw.family && sameBytes(n0.gw.subarray(0, gw.bytes.length), gw.bytes))) return false;
+      if (spec.nexthops) {
+        if (spec.nexthops.length < a.nhs.length) return false;
+        const ok = a.nhs.every((n, k) => {
+          const want = spec.nexthops![k]!;
+          if (want.dev !== undefined && this.ifindex(want.dev) !== n.oif) return false;
+          if (want.via === undefined) return true;
+          const g = parseAddr(want.via.replace(/^inet6? /, ''));
+          return n.gwFamily === g.family && sameBytes(n.gw.subarray(0, g.bytes.length), g.bytes);
+        });
+        if (!ok) return false;
+      }
+      // fib_metrics_match: the metrics given
+      if (spec.mtu !== undefined && a.mtu !== spec.mtu) return false;
+      if (spec.mtuLock && !a.mtuLock) return false;
       return true;
     });
     if (!victim) throw new NetError('ESRCH', 'No such process');
@@ -1173,7 +1488,7 @@ export class Routes {
   /** Set next-hop flags of route `r` in its record too (one aligned word, as fib_sync_down_dev writes). */
   private setNhFlags(r: Route, k: number, flags: number): void {
     r.nhs[k]!.flags = flags;
-    this.view().setUint32(r.fa + FA.NH + k * NH.SIZE + NH.FLAGS, flags, true);
+    this.view().setUint32(r.fa + FA.NH + k * NH.SIZE + NH.FLAGS, this.nhWord(r.family, r.nhs[k]!), true);
   }
 
   /**
@@ -1197,7 +1512,10 @@ export class Routes {
       });
       if (event === 'unregister') dead = r.nhs.length;
       if (dead === r.nhs.length && event !== 'change') gone.push(r);
-      else this.x.fib_rebalance(r.fa);
+      else {
+        if (dead === r.nhs.length) this.view().setUint32(r.fa + FA.FLAGS, this.view().getUint32(r.fa + FA.FLAGS, true) | RTNH_F.LINKDOWN, true);
+        this.x.fib_rebalance(r.fa);
+      }
       changed = true;
     }
     for (const r of gone) this.unlink(r);
@@ -1286,7 +1604,42 @@ export class Routes {
       if (via && !r.nhs.some((n) => sameBytes(n.gw.subarray(0, via.bytes.length), via.bytes))) return false;
       return true;
     });
-    return out.sort((a, b) => a.table - b.table || Buffer.compare(Buffer.from(a.dst), Buffer.from(b.dst)) || a.len - b.len);
+    return out.sort((a, b) => this.tableOrder(a.family, a.table) - this.tableOrder(b.family, b.table) || (a.family === AF_INET ? trieOrder(a, b) : fib6Order(a, b)));
+  }
+
+  /**
+   * Where a table comes in a dump: the kernel walks its table hash (FIB_TABLE_HASHSZ and
+   * FIB6_TABLE_HASHSZ 256 buckets, by id & 255), each bucket's tables newest first (hlist_add_head).
+   */
+  private tableOrder(family: number, id: number): number {
+    const seq = this.tables.get(`${family}:${id}`) ?? 0;
+    return (id & 255) * 2 ** 32 + (0xffffffff - seq);
+  }
+
+  /** fib_new_table / fib6_new_table: table `id` of `family` exists from now on (tables are never removed). */
+  private tableCreated(family: number, id: number): void {
+    const key = `${family}:${id}`;
+    if (!this.tables.has(key)) this.tables.set(key, this.tables.size);
+  }
+
+  /**
+   * Whether table `id` exists (fib_get_table / fib6_get_table): IPv4 main and IPv6 main and local from
+   * the start, the others once a route was asked for them (even one the kernel then refused).
+   */
+  tableExists(family: Family, id: number): boolean {
+    return this.tables.has(`${family === 'inet6' ? AF_INET6 : AF_INET}:${id}`);
+  }
+
+  /**
+   * A next hop's flags as a dump gives them (fib_nexthop_info: a linkdown next hop on a device that
+   * ignores such routes is reported dead too), in print_rt_flags' order.
+   */
+  private nhFlagNames(family: number, n: Nexthop): string[] {
+    const out: string[] = [];
+    if (n.flags & RTNH_F.DEAD || (n.flags & RTNH_F.LINKDOWN && this.ignoresLinkdown(family, n.oif))) out.push('dead');
+    if (n.flags & RTNH_F.ONLINK) out.push('onlink');
+    if (n.flags & RTNH_F.LINKDOWN) out.push('linkdown');
+    return out;
   }
 
   /** A route as `ip -j route show` prints it. */
@@ -1300,22 +1653,25 @@ export class Routes {
       const n = r.nhs[0]!;
       if (n.gwFamily) out.gateway = formatAddr(n.gwFamily, n.gw);
       out.dev = this.devName(n.oif);
-      if (n.flags & RTNH_F.ONLINK) out.flags.push('onlink');
-      if (n.flags & RTNH_F.DEAD) out.flags.push('dead');
-      if (n.flags & RTNH_F.LINKDOWN) out.flags.push('linkdown');
+      out.flags.push(...this.nhFlagNames(r.family, n));
     }
     const pname = Object.entries(PROTOS).find(([, v]) => v === r.protocol)?.[0];
     if (r.protocol !== PROTOS.boot) out.protocol = pname ?? String(r.protocol);
     if (r.scope !== RT_SCOPE.UNIVERSE && r.family === AF_INET) out.scope = Object.entries(SCOPES).find(([k, v]) => v === r.scope && k !== 'universe')?.[0] ?? String(r.scope);
     if (r.prefsrc) out.prefsrc = formatAddr(r.family, r.prefsrc);
     if (r.priority || r.family === AF_INET6) out.metric = r.priority;
-    if (r.mtu) out.mtu = r.mtu;
+    if (r.expires !== undefined) out.expires = expiresSeconds(r.expires - this.dp.stack.now());
+    if (r.mtu) {
+      out.mtu = r.mtu;
+      if (r.mtuLock) out.mtuLock = true;
+    }
     if (r.nhs.length > 1) {
+      // a multipath route's own flags (fib_dump_info: rtm_flags are fib_info's, its next hops' their own)
+      const own = r.fa && r.family === AF_INET ? this.view().getUint32(r.fa + FA.FLAGS, true) : 0;
+      if (own & RTNH_F.DEAD) out.flags.push('dead');
+      if (own & RTNH_F.LINKDOWN) out.flags.push('linkdown');
       out.nexthops = r.nhs.map((n) => {
-        const flags: string[] = [];
-        if (n.flags & RTNH_F.ONLINK) flags.push('onlink');
-        if (n.flags & RTNH_F.DEAD) flags.push('dead');
-        if (n.flags & RTNH_F.LINKDOWN) flags.push('linkdown');
+        const flags = this.nhFlagNames(r.family, n);
         return { ...(n.gwFamily ? { gateway: formatAddr(n.gwFamily, n.gw) } : {}), dev: this.devName(n.oif), weight: n.weight, flags };
       });
     }

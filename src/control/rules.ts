@@ -11,7 +11,7 @@ import type { Datapath } from './datapath.js';
 import { NetError, type Family, type RuleAction, type RuleInfo, type RuleSpec } from './net_types.js';
 import { AF_INET, AF_INET6, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN } from '../runtime/net_abi.js';
 import { FR_ACT, RU, type FibExports } from './fib_layout.js';
-import { formatAddr, parsePrefix, tableId, tableName } from './routes.js';
+import { formatAddr, parsePrefix, PROTOS, tableId, tableName } from './routes.js';
 
 const ACTIONS: Readonly<Record<RuleAction, number>> = { lookup: FR_ACT.TO_TBL, goto: FR_ACT.GOTO, nop: FR_ACT.NOP, blackhole: FR_ACT.BLACKHOLE, unreachable: FR_ACT.UNREACHABLE, prohibit: FR_ACT.PROHIBIT };
 const PROTO_NAMES: Readonly<Record<number, string>> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'ipv6-icmp', 132: 'sctp' };
@@ -36,12 +36,19 @@ export interface Rule {
   dport: [number, number];
   suppressPrefixlen: number;
   suppressIfgroup: number;
+  /** uid_range; [0, 0xffffffff] when unset (fib_kuid_range_unset). */
+  uid: [number, number];
+  /** FRA_PROTOCOL. */
+  proto: number;
 }
+
+const UID_UNSET: [number, number] = [0, 0xffffffff];
+const RTPROT_KERNEL = 2;
 
 function defaults(family: 2 | 10): Rule[] {
   const base = (pref: number, table: number): Rule => ({
     family, pref, action: FR_ACT.TO_TBL, table, target: 0, invert: false, mark: 0, markMask: 0, dscp: 0, ipproto: 0,
-    sport: [0, 0], dport: [0, 0], suppressPrefixlen: -1, suppressIfgroup: -1,
+    sport: [0, 0], dport: [0, 0], suppressPrefixlen: -1, suppressIfgroup: -1, uid: UID_UNSET, proto: RTPROT_KERNEL,
   });
   const out = [base(0, RT_TABLE_LOCAL), base(32766, RT_TABLE_MAIN)];
   if (family === AF_INET) out.push(base(32767, RT_TABLE_DEFAULT));
@@ -65,7 +72,7 @@ export class Rules {
   add(spec: RuleSpec): void {
     const r = this.build(spec, true);
     const list = this.lists[r.family];
-    if (list.some((o) => this.equal(o, r))) throw new NetError('EEXIST', 'File exists');
+    if (list.some((o) => this.exists(o, r))) throw new NetError('EEXIST', 'File exists');
     // after every rule of a lower or equal priority (fib_nl_newrule)
     let at = list.findIndex((o) => o.pref > r.pref);
     if (at < 0) at = list.length;
@@ -146,8 +153,19 @@ export class Rules {
       target: spec.goto ?? 0, invert: spec.not ?? false, src: prefix(spec.from), dst: prefix(spec.to), iifname: spec.iif, oifname: spec.oif,
       mark: spec.fwmark ?? 0, markMask: spec.fwmask ?? (spec.fwmark !== undefined ? 0xffffffff : 0), dscp: tos, ipproto: spec.ipproto ?? 0,
       sport: range(spec.sport, 'sport'), dport: range(spec.dport, 'dport'), suppressPrefixlen: spec.suppressPrefixlength ?? -1,
-      suppressIfgroup: spec.suppressIfgroup ?? -1,
+      suppressIfgroup: spec.suppressIfgroup ?? -1, uid: UID_UNSET, proto: 0,
     };
+    if (spec.uidrange) {
+      // fib_nl2rule: both ends valid uids (not (uid_t)-1) and in order
+      const [lo, hi] = spec.uidrange;
+      if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= 0 && hi < 0xffffffff && lo <= hi)) throw new NetError('EINVAL', 'Error: Invalid uid range.');
+      r.uid = [lo, hi];
+    }
+    if (spec.protocol !== undefined) {
+      const proto = typeof spec.protocol === 'number' ? spec.protocol : /^\d+$/.test(spec.protocol) ? Number(spec.protocol) : PROTOS[spec.protocol];
+      if (proto === undefined || !(proto >= 0 && proto <= 255)) throw new NetError('EINVAL', `Error: argument "${String(spec.protocol)}" is wrong: "protocol" value is invalid`);
+      r.proto = proto;
+    }
     if (adding && action === FR_ACT.GOTO) {
       if (spec.goto === undefined) throw new NetError('EINVAL', 'Error: Missing goto target for action goto.');
       if (r.target <= r.pref) throw new NetError('EINVAL', 'Error: Backward goto not supported.');
@@ -155,12 +173,22 @@ export class Rules {
     return r;
   }
 
-  private equal(a: Rule, b: Rule): boolean {
+  /**
+   * rule_exists (NLM_F_EXCL): the same action, table, priority, devices, mark and mask, suppressors,
+   * uid range, ip_proto, port ranges and protocol; source, destination and tos only when the new rule
+   * gives them (fib4_rule_compare / fib6_rule_compare). Neither `not` nor a goto's target counts.
+   */
+  private exists(o: Rule, r: Rule): boolean {
     const p = (x?: Rule['src'], y?: Rule['src']): boolean => (!x || !y ? x === y : x.len === y.len && x.bytes.every((v, i) => v === y.bytes[i]));
-    return a.pref === b.pref && a.action === b.action && a.table === b.table && a.target === b.target && a.invert === b.invert &&
-      p(a.src, b.src) && p(a.dst, b.dst) && a.iifname === b.iifname && a.oifname === b.oifname && a.mark === b.mark && a.markMask === b.markMask &&
-      a.dscp === b.dscp && a.ipproto === b.ipproto && a.sport.join() === b.sport.join() && a.dport.join() === b.dport.join() &&
-      a.suppressPrefixlen === b.suppressPrefixlen && a.suppressIfgroup === b.suppressIfgroup;
+    if (o.action !== r.action || o.table !== r.table || o.pref !== r.pref) return false;
+    if (o.iifname !== r.iifname || o.oifname !== r.oifname || o.mark !== r.mark || o.markMask !== r.markMask) return false;
+    if (o.suppressIfgroup !== r.suppressIfgroup || o.suppressPrefixlen !== r.suppressPrefixlen) return false;
+    if (o.uid.join() !== r.uid.join() || o.ipproto !== r.ipproto || o.sport.join() !== r.sport.join() || o.dport.join() !== r.dport.join()) return false;
+    if (o.proto !== r.proto) return false;
+    if (r.src && !p(o.src, r.src)) return false;
+    if (r.dst && !p(o.dst, r.dst)) return false;
+    if (r.dscp && o.dscp !== r.dscp) return false;
+    return true;
   }
 
   /** rule_find: the given fields only. */
@@ -181,6 +209,8 @@ export class Rules {
     if (spec.goto !== undefined && o.target !== w.target) return false;
     if (spec.not !== undefined && o.invert !== w.invert) return false;
     if (spec.suppressPrefixlength !== undefined && o.suppressPrefixlen !== w.suppressPrefixlen) return false;
+    if (spec.uidrange !== undefined && o.uid.join() !== w.uid.join()) return false;
+    if (w.proto && o.proto !== w.proto) return false;
     return true;
   }
 
@@ -224,6 +254,8 @@ export class Rules {
       v.setInt32(o + RU.SUPPRESS_IFGROUP, r.suppressIfgroup, true);
       if (r.src) b.set(r.src.bytes, o + RU.SRC);
       if (r.dst) b.set(r.dst.bytes, o + RU.DST);
+      v.setUint32(o + RU.UID_LO, r.uid[0], true);
+      v.setUint32(o + RU.UID_HI, r.uid[1], true);
     });
     x.fib_rules_set(family, addr, this.custom[family] ? 1 : 0);
     (this.dp.routes as { rulesChanged?(): void }).rulesChanged?.();
@@ -240,6 +272,10 @@ export class Rules {
     }
     if (r.iifname) out.iif = r.iifname;
     if (r.oifname) out.oif = r.oifname;
+    if (r.uid[0] !== UID_UNSET[0] || r.uid[1] !== UID_UNSET[1]) {
+      out.uid_start = r.uid[0];
+      out.uid_end = r.uid[1];
+    }
     if (r.markMask) {
       out.fwmark = `0x${r.mark.toString(16)}`;
       if (r.markMask !== 0xffffffff) out.fwmask = `0x${r.markMask.toString(16)}`;
@@ -254,6 +290,7 @@ export class Rules {
       out.target = r.target;
     } else out.action = Object.entries(ACTIONS).find(([, v]) => v === r.action)![0];
     if (r.suppressPrefixlen >= 0) out.suppress_prefixlen = r.suppressPrefixlen;
+    out.protocol = Object.entries(PROTOS).find(([, v]) => v === r.proto)?.[0] ?? String(r.proto);
     return out;
   }
 }

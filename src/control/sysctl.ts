@@ -61,6 +61,8 @@ export interface SysctlHost {
   /** The memory and address of ifindex's netdev record, or undefined when it has none. */
   record(ifindex: number): { view: DataView; address: number } | undefined;
   neigh: NeighParams | undefined;
+  /** A conf word the FIB's view depends on was written (ignore_routes_with_linkdown). */
+  confChanged?(key: string): void;
 }
 
 export type SysctlValue = number | string;
@@ -149,6 +151,7 @@ const CONF4_NAMES: Readonly<Record<string, { i: number; dflt: number; fold: Fold
   disable_policy: { i: CONF4.DISABLE_POLICY, dflt: 0, fold: 'or', flushing: true },
   mc_forwarding: { i: CONF4.MC_FORWARDING, dflt: 0, fold: 'own', ro: true },
   promote_secondaries: { i: CONF4.PROMOTE_SECONDARIES, dflt: 0, fold: 'or', flushing: true },
+  ignore_routes_with_linkdown: { i: CONF4.IGNORE_ROUTES_WITH_LINKDOWN, dflt: 0, fold: 'or' },
 };
 
 /** net.ipv6.conf.*.NAME: the ND_CONF6 word, the kernel's default and range. */
@@ -160,6 +163,7 @@ const CONF6_NAMES: Readonly<Record<string, { i: number; dflt: number; r: Range }
   accept_redirects: { i: CONF6.ACCEPT_REDIRECTS, dflt: 1, r: int() },
   force_forwarding: { i: CONF6.FORCE_FORWARDING, dflt: 0, r: int(0, 1) },
   use_oif_addrs_only: { i: CONF6.USE_OIF_ADDRS_ONLY, dflt: 0, r: int() },
+  ignore_routes_with_linkdown: { i: CONF6.IGNORE_ROUTES_WITH_LINKDOWN, dflt: 0, r: int() },
 };
 
 /** A link's IPv4/IPv6 conf as written, and which IPv4 words were written (devinet's cnf.state). */
@@ -182,6 +186,9 @@ function hostOf(dp: Datapath): SysctlHost {
     record: (ifindex) => {
       const address = x.netdev_get(ifindex) >>> 0;
       return address ? { view: dp.memory.view(), address } : undefined;
+    },
+    confChanged: (key) => {
+      if (key === 'ignore_routes_with_linkdown') (dp.routes as unknown as { linkdownPolicyChanged?(): void }).linkdownPolicyChanged?.();
     },
     get neigh() {
       const n = dp.neigh as unknown as Partial<NeighParams>;
@@ -399,6 +406,7 @@ export class Sysctls {
       const [, fam, dev, key] = conf;
       if (fam === '4') this.setConf4(name, dev!, key!, value, links);
       else this.setConf6(name, dev!, key!, value, links);
+      this.host.confChanged?.(key!);
       return;
     }
     const neigh = this.neighName(name, links);
@@ -494,7 +502,7 @@ export class Sysctls {
       this.all6[d.i] = v;
       // ip6_forward reads devconf_all->forwarding itself: the fast path keeps it as a global word
       if (key === 'forwarding') this.host.globalSet(SYSCTL.IPV6_ALL_FORWARDING, v);
-      if (key === 'forwarding' || key === 'disable_ipv6') {
+      if (key === 'forwarding' || key === 'disable_ipv6' || key === 'ignore_routes_with_linkdown') {
         this.dflt6[d.i] = v;
         for (const lc of this.conf.values()) lc.v6[d.i] = v;
         this.publishAll();

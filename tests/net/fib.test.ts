@@ -118,7 +118,10 @@ describe('dp.routes', () => {
     dp.routes.add({ dst: '198.51.100.0/24', via: '192.0.2.2' });
     dp.routes.add({ dst: '203.0.113.0/25', type: 'unreachable' });
     dp.routes.add({ dst: '203.0.113.128/25', type: 'prohibit' });
-    expect(dp.routes.get({ to: '198.51.100.9' })).toEqual({ dst: '198.51.100.9', gateway: '192.0.2.2', dev: 'eth0', flags: [] });
+    // an output route: the source inet_select_addr gives on eth0, the caller's uid, no RTCF_* flags
+    expect(dp.routes.get({ to: '198.51.100.9' })).toEqual({ dst: '198.51.100.9', gateway: '192.0.2.2', dev: 'eth0', prefsrc: '192.0.2.1', flags: [], uid: 0, cache: [] });
+    // a local address: through the loopback, cache <local>, table main while main and local are merged
+    expect(dp.routes.get({ to: '192.0.2.65' })).toEqual({ type: 'local', dst: '192.0.2.65', dev: 'lo', prefsrc: '192.0.2.65', flags: [], uid: 0, cache: ['local'] });
     expect(() => dp.routes.get({ to: '203.0.113.1' })).toThrow(new NetError('EHOSTUNREACH', 'No route to host'));
     expect(() => dp.routes.get({ to: '203.0.113.200' })).toThrow(new NetError('EACCES', 'Permission denied'));
     expect(() => dp.routes.get({ to: '192.0.2.200' })).toThrow(new NetError('ENETUNREACH', 'Network is unreachable'));
@@ -190,7 +193,9 @@ describe('dp.rules', () => {
     dp.rules.add({ from: '198.51.100.0/24', table: 100 });
     dp.rules.add({ to: '203.0.113.0/24', action: 'prohibit' });
     expect(dp.rules.list().map((r) => r.priority)).toEqual([0, 32764, 32765, 32766, 32767]);
-    expect(dp.rules.list()[2]).toEqual({ priority: 32765, src: '198.51.100.0', srclen: 24, table: '100' });
+    // FRA_PROTOCOL: a rule added from user space without one is unspec (ip shows it with -d)
+    expect(dp.rules.list()[2]).toEqual({ priority: 32765, src: '198.51.100.0', srclen: 24, table: '100', protocol: 'unspec' });
+    expect(dp.rules.list()[0]!.protocol).toBe('kernel');
   });
 
   it('refuses a backward goto and a duplicate, and deletes by the fields given', () => {

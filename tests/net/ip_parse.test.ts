@@ -150,14 +150,20 @@ describe('ip route show/get print what print_route prints', () => {
 
   it('get asks the FIB and prints the answer as a cloned route (uid and the cache line)', () => {
     const t = new FakeTables();
-    t.routeAnswer = { dst: '198.51.100.7', gateway: '192.0.2.1', dev: 'eth0', prefsrc: '192.0.2.2', flags: [] };
-    // as ip prints the kernel's answer: RTA_SRC instead of the chosen source, the mark, the caller's uid
+    // as ip prints the kernel's answer: RTA_SRC instead of the chosen source, the mark, the uid
+    t.routeAnswer = { dst: '198.51.100.7', from: '192.0.2.2', gateway: '192.0.2.1', dev: 'eth0', flags: [], mark: 7, uid: 0, cache: [] };
     expect(run('route get 198.51.100.7 from 192.0.2.2 mark 7 ipproto udp dport 53', t).out).toBe('198.51.100.7 from 192.0.2.2 via 192.0.2.1 dev eth0 mark 7 uid 0 \n    cache \n');
-    expect(run('route get 198.51.100.7 mark 0x20 uid 5', t).out).toBe('198.51.100.7 via 192.0.2.1 dev eth0 src 192.0.2.2 mark 0x20 uid 5 \n    cache \n');
     expect(t.calls[0]).toEqual(['routes.get', { family: 'inet', to: '198.51.100.7', from: '192.0.2.2', mark: 7, ipproto: 17, dport: 53 }]);
+    t.routeAnswer = { dst: '198.51.100.7', gateway: '192.0.2.1', dev: 'eth0', prefsrc: '192.0.2.2', flags: [], mark: 32, uid: 5, cache: [] };
+    expect(run('route get 198.51.100.7 mark 0x20 uid 5', t).out).toBe('198.51.100.7 via 192.0.2.1 dev eth0 src 192.0.2.2 mark 0x20 uid 5 \n    cache \n');
+    expect(t.calls[1]).toEqual(['routes.get', { family: 'inet', to: '198.51.100.7', mark: 32, uid: 5 }]);
+    t.routeAnswer = { dst: '198.51.100.7', gateway: '192.0.2.1', dev: 'eth0', prefsrc: '192.0.2.2', flags: [], uid: 0, cache: [] };
     expect(JSON.parse(run('-j route get 198.51.100.7', t).out)).toEqual([{ dst: '198.51.100.7', gateway: '192.0.2.1', dev: 'eth0', prefsrc: '192.0.2.2', flags: [], uid: 0, cache: [] }]);
-    t.routeAnswer = { type: 'local', dst: '192.0.2.2', dev: 'lo', table: 'local', prefsrc: '192.0.2.2', flags: [] };
+    t.routeAnswer = { type: 'local', dst: '192.0.2.2', dev: 'lo', table: 'local', prefsrc: '192.0.2.2', flags: [], uid: 0, cache: ['local'] };
     expect(run('route get 192.0.2.2', t).out).toBe('local 192.0.2.2 dev lo table local src 192.0.2.2 uid 0 \n    cache <local> \n');
+    // a multicast answer: RTCF_MULTICAST is also RTM_F_OFFLOAD_FAILED to iproute2
+    t.routeAnswer = { type: 'multicast', dst: '239.1.1.1', dev: 'eth0', prefsrc: '192.0.2.2', flags: ['rt_offload_failed'], uid: 0, cache: ['mc'] };
+    expect(run('route get 239.1.1.1', t).out).toBe('multicast 239.1.1.1 dev eth0 src 192.0.2.2 rt_offload_failed uid 0 \n    cache <mc> \n');
     t.routeAnswer = undefined;
     expect(fails('route get 203.0.113.1', t).message).toBe('RTNETLINK answers: Network is unreachable');
   });

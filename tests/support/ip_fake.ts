@@ -4,6 +4,7 @@
 
 import { NetError, type LinkInfo, type NeighInfo, type RouteInfo, type RuleInfo } from '../../src/control/net_types.js';
 import type { AddrEntry, IpTables, RouteQuery } from '../../src/control/ip/index.js';
+import type { RouteGetInfo } from '../../src/control/routes.js';
 
 export type Call = [string, ...unknown[]];
 
@@ -28,7 +29,7 @@ export class FakeTables implements IpTables {
     ],
   };
   neighList: NeighInfo[] = [];
-  routeAnswer: RouteInfo | undefined;
+  routeAnswer: RouteGetInfo | undefined;
   /** "routes.add" → the NetError that call throws. */
   refuse = new Map<string, NetError>();
 

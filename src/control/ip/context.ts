@@ -37,6 +37,7 @@ const STRERROR: Readonly<Record<NetErrno, string>> = {
   ENETDOWN: 'Network is down',
   ENFILE: 'Too many open files in system',
   ENXIO: 'No such device or address',
+  EXDEV: 'Invalid cross-device link',
 };
 
 /** The line `ip` prints for a refused request. */

@@ -180,8 +180,9 @@ function modify(ctx: IpContext, a: Argv, cmd: ModifyCmd): string {
       spec.tos = tos;
     } else if (w === 'expires') {
       a.next();
-      if (getU32(a.arg, 0) === undefined) throw invarg('"expires" value is invalid\n', a.arg);
-      todo.push('expires');
+      const expires = getU32(a.arg, 0);
+      if (expires === undefined) throw invarg('"expires" value is invalid\n', a.arg);
+      spec.expires = expires;
     } else if (matches(w, 'metric') || matches(w, 'priority') || w === 'preference') {
       a.next();
       const metric = getU32(a.arg, 0);
@@ -469,6 +470,10 @@ function listOrFlush(ctx: IpContext, a: Argv, flush: boolean): string {
   const doomed: RouteInfo[] = [];
   const doomedFamily: number[] = [];
   for (const fam of families) {
+    // inet_dump_fib / inet6_dump_fib with RTA_TABLE: a table that was never made ends the dump
+    if (f.tb > 0 && !f.cloned && ctx.t.routes.tableExists?.(familyOf(fam), f.tb) === false) {
+      throw new IpError(`Error: ${fam === AF_INET6 ? 'ipv6' : 'ipv4'}: FIB table does not exist.\n${flush ? 'Flush' : 'Dump'} terminated\n`, { status: 2, fatal: false, errno: 'ENOENT', stdout: ctx.json && !flush ? '[' : '' });
+    }
     const routes = f.cloned ? [] : talk(() => ctx.t.routes.list({ family: familyOf(fam) }));
     for (const r of routes) {
       if (!filterRoute(ctx, f, fam, r)) continue;
@@ -613,7 +618,7 @@ export function printRoute(ctx: IpContext, p: Printer, family: number, r: RouteI
     p.js('mark', get.mark);
     p.fp(get.mark >= 16 ? `mark 0x${get.mark.toString(16)} ` : `mark ${get.mark} `);
   }
-  if (cloned) p.any('uid', extra.uid ?? 0, `uid ${extra.uid ?? 0} `);
+  if (extra.uid !== undefined) p.any('uid', extra.uid, `uid ${extra.uid} `);
   if (cloned && family === AF_INET) {
     const cache = extra.cache ?? (type === 2 ? ['local'] : type === 3 ? ['local', 'brd'] : type === 5 ? ['mc'] : []);
     p.arr('cache', '\n    cache ');
@@ -762,10 +767,11 @@ function get(ctx: IpContext, a: Argv): string {
   const query = { family: familyOf(fam), to: addrText(dst.family === AF_UNSPEC ? fam : dst.family, dst.bytes), ...q, ...(fibmatch ? { fibmatch: true } : {}) };
   const answer = talk(() => ctx.t.routes.get(query));
   const p = new Printer(ctx.json);
-  // IPv4 answers are RTM_F_CLONED dst entries (uid, cache line); IPv6 ones the fib6 route with "from ::"
-  const extras: GetExtras = fam === AF_INET
-    ? { cloned: !fibmatch, uid: q.uid ?? 0, ...(q.from !== undefined && fromOk ? { from: q.from } : {}), ...(q.iif !== undefined ? { iif: q.iif } : {}), ...(q.mark ? { mark: q.mark } : {}) }
-    : { cloned: false, from: q.from ?? '::', ...(q.iif !== undefined ? { iif: q.iif } : {}), ...(q.mark ? { mark: q.mark } : {}) };
+  // fibmatch: the FIB route, printed as a dump prints it; else IPv4 answers are RTM_F_CLONED dst
+  // entries (uid, cache line), IPv6 ones the fib6 route with RTA_SRC ("from ::")
+  const extras: GetExtras = fibmatch
+    ? { cloned: false }
+    : { cloned: fam === AF_INET, uid: answer.uid, from: answer.from, iif: answer.iif, mark: answer.mark };
   printRoute(ctx, p, fam, answer, { ...newFilter(), tb: 0 }, extras);
   return p.output();
 }

@@ -124,8 +124,9 @@ function modify(ctx: IpContext, a: Argv, del: boolean): string {
       todo.push('realms');
     } else if (matches(w, 'protocol')) {
       a.next();
-      if (protoA2n(a.arg) === undefined) throw invarg('"protocol" value is invalid\n', a.arg);
-      todo.push('protocol');
+      const proto = protoA2n(a.arg);
+      if (proto === undefined) throw invarg('"protocol" value is invalid\n', a.arg);
+      spec.protocol = proto;
     } else if (matches(w, 'tun_id')) {
       a.next();
       if (getU32(a.arg, 0) === undefined && !/^(0x)?[0-9a-f]+$/i.test(a.arg)) throw invarg('"tun_id" value is invalid\n', a.arg);
@@ -153,8 +154,7 @@ function modify(ctx: IpContext, a: Argv, del: boolean): string {
       tableOk = true;
     } else if (w === 'uidrange') {
       a.next();
-      if (!/^\s*\+?\d+-\s*\+?\d+/.test(a.arg)) throw invarg('invalid UID range\n', a.arg);
-      todo.push('uidrange');
+      spec.uidrange = uidRange(a.arg);
     } else if (w === 'nat' || matches(w, 'map-to')) {
       a.next();
       ctx.warnings.push('Warning: route NAT is deprecated\n');
@@ -230,8 +230,9 @@ interface RuleFilter {
   dscp: number | undefined;
   /** flush only: FRA_PROTOCOL */
   protocol: number | undefined;
-  /** selectors wxdp rules never carry (l3mdev, uidrange, tun_id): nothing matches */
+  /** selectors wxdp rules never carry (l3mdev, tun_id): nothing matches */
   none: boolean;
+  uidrange?: [number, number];
 }
 
 /** iprule_list_flush_or_save */
@@ -262,8 +263,7 @@ function listOrFlush(ctx: IpContext, a: Argv, flush: boolean): string {
       f.none = true;
     } else if (w === 'uidrange') {
       a.next();
-      if (!/^\s*\+?\d+-\s*\+?\d+/.test(a.arg)) throw invarg('invalid UID range\n', a.arg);
-      f.none = true;
+      f.uidrange = uidRange(a.arg);
     } else if (matches(w, 'tun_id')) {
       a.next();
       const v = getU32(a.arg, 0);
@@ -357,7 +357,16 @@ function filterRule(f: RuleFilter, af: number, r: RuleInfo): boolean {
   }
   if (f.dscp !== undefined && f.dscp !== (r.dscp === undefined ? -1 : dscpA2n(r.dscp))) return false;
   if (f.tb > 0 && f.tb !== tableOfRule(r)) return false;
+  if (f.uidrange && (r.uid_start !== f.uidrange[0] || r.uid_end !== f.uidrange[1])) return false;
   return true;
+}
+
+/** sscanf("%u-%u"): a uid range (each end as strtoul takes it: blanks and a sign, wrapping mod 2^32). */
+function uidRange(text: string): [number, number] {
+  const m = /^\s*([+-]?\d+)-\s*([+-]?\d+)/.exec(text);
+  if (!m) throw invarg('invalid UID range\n', text);
+  const u = (t: string): number => Number(BigInt.asUintN(32, BigInt(t)));
+  return [u(m[1]!), u(m[2]!)];
 }
 
 /** The RuleSpec that deletes exactly the listed rule. */
@@ -381,6 +390,8 @@ export function ruleSpecOf(af: number, r: RuleInfo): RuleSpec {
   const tb = tableOfRule(r);
   if (tb) s.table = tb;
   if (r.suppress_prefixlen !== undefined) s.suppressPrefixlength = r.suppress_prefixlen;
+  if (r.uid_start !== undefined && r.uid_end !== undefined) s.uidrange = [r.uid_start, r.uid_end];
+  if (r.protocol !== undefined) s.protocol = r.protocol;
   return s;
 }
 
@@ -431,6 +442,10 @@ export function printRule(p: Printer, af: number, r: RuleInfo, details = false):
     p.fp(' oif ');
     p.any('oif', r.oif, r.oif);
   }
+  if (r.uid_start !== undefined) {
+    p.any('uid_start', r.uid_start, ` uidrange ${r.uid_start}`);
+    p.any('uid_end', r.uid_end!, `-${r.uid_end}`);
+  }
   if (r.ipproto !== undefined) {
     const name = inetProtoN2a(inetProtoA2n(r.ipproto) ?? 0);
     p.any('ipproto', name, ` ipproto ${name}`);
@@ -458,7 +473,7 @@ export function printRule(p: Printer, af: number, r: RuleInfo, details = false):
   } else if (action === 'nop') p.any('nop', null, ' nop');
   else if (action !== 'lookup') p.any('action', action, ` ${action}`);
   // FRA_PROTOCOL, when the rules table reports it: shown unless unspec or kernel, or always with -d
-  const proto = (r as RuleInfo & { protocol?: string }).protocol;
+  const proto = r.protocol;
   if (proto !== undefined && ((proto !== 'unspec' && proto !== 'kernel' && proto !== '0') || details)) p.any('protocol', proto, ` proto ${proto}`);
   p.fp('\n');
   p.end();

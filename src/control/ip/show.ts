@@ -220,14 +220,16 @@ export function printLinkinfo(ctx: IpContext, p: Printer, l: LinkInfo, all: read
   p.any('ifname', l.ifname, `${name}: `);
   p.arr('flags', '<');
   l.flags.forEach((fl, i) => p.any(null, fl, i < l.flags.length - 1 ? `${fl},` : fl));
-  if (mdown) p.any(null, 'M-DOWN', ',M-DOWN');
+  if (mdown && !l.flags.includes('M-DOWN')) p.any(null, 'M-DOWN', ',M-DOWN');
   p.end('> ');
   p.any('mtu', l.mtu, `mtu ${l.mtu} `);
-  if (extra.qdisc !== undefined) p.any('qdisc', extra.qdisc, `qdisc ${extra.qdisc} `);
+  // an AF_INET6 link dump (inet6_dump_ifinfo, what `ip -6 addr` asks for) carries no qdisc and no group
+  const v6dump = o.family === 'inet6';
+  if (extra.qdisc !== undefined && !v6dump) p.any('qdisc', extra.qdisc, `qdisc ${extra.qdisc} `);
   p.js('operstate', l.operstate);
   p.fp(`state ${l.operstate} `);
   if (o.doLink) p.any('linkmode', extra.linkmode ?? 'DEFAULT', `mode ${extra.linkmode ?? 'DEFAULT'} `);
-  p.any('group', extra.group ?? 'default', `group ${extra.group ?? 'default'} `);
+  if (!v6dump) p.any('group', extra.group ?? 'default', `group ${extra.group ?? 'default'} `);
   if (extra.txqlen) p.any('txqlen', extra.txqlen, `qlen ${extra.txqlen}`);
   if (o.family === 'link' || o.family === 'any' || ctx.details) {
     p.nl();

@@ -4,8 +4,8 @@
 // are the thing to assert); tablesOf(dp) is the one place that knows the real objects' methods.
 
 import type { Datapath } from '../datapath.js';
-import type { RouteGet } from '../routes.js';
-import { NetError, type AddrInfo, type AddrSpec, type Family, type LinkChange, type LinkInfo, type LinkSpec, type NeighInfo, type NeighSpec, type RouteInfo, type RouteSpec, type RuleInfo, type RuleSpec } from '../net_types.js';
+import type { RouteGet, RouteGetInfo } from '../routes.js';
+import { type AddrInfo, type AddrSpec, type Family, type LinkChange, type LinkInfo, type LinkSpec, type NeighInfo, type NeighSpec, type RouteInfo, type RouteSpec, type RuleInfo, type RuleSpec } from '../net_types.js';
 
 /** An address with the link it is on (what `ip addr show` groups by). */
 export type AddrEntry = AddrInfo & { dev: string };
@@ -13,9 +13,6 @@ export type AddrEntry = AddrInfo & { dev: string };
 /** `ip route get` as the FIB answers it (RTM_GETROUTE's attributes): dp.routes' RouteGet and what `ip` adds. */
 export interface RouteQuery extends RouteGet {
   family: Family;
-  uid?: number;
-  /** `fibmatch`: the FIB entry that matched, not the resolved route. */
-  fibmatch?: boolean;
 }
 
 export interface IpTables {
@@ -37,7 +34,9 @@ export interface IpTables {
     del(spec: RouteSpec): unknown;
     /** Every route of `family` in every table. */
     list(filter: { family: Family }): RouteInfo[];
-    get(query: RouteQuery): RouteInfo;
+    get(query: RouteQuery): RouteGetInfo;
+    /** fib_get_table: whether a dump of table `id` finds it (a fake without it: every table exists). */
+    tableExists?(family: Family, id: number): boolean;
   };
   rules: {
     add(spec: RuleSpec): unknown;
@@ -77,10 +76,10 @@ export function tablesOf(dp: Datapath): IpTables {
       // every table: the front end filters as iproute2 filters a dump
       list: (f) => routes.list({ family: f.family, table: 'all' }),
       get: (q) => {
-        if (q.fibmatch) throw new NetError('EOPNOTSUPP', 'Error: wxdp does not support "fibmatch" in ip route get.');
-        const { family: _f, uid: _u, fibmatch: _m, ...get } = q;
+        const { family: _f, ...get } = q;
         return routes.get(get);
       },
+      tableExists: (family, id) => routes.tableExists(family, id),
     },
     rules: dp.rules,
     neigh: {
