@@ -271,15 +271,28 @@ type RowFn = (t: FibTable, ctx: RowContext) => FibRow | null;
 
 /**
  * Best of `rounds` timings of `fn` (this machine is shared and noisy: best-of approximates an idle core),
- * each by the main thread's CPU time where Linux tells it (rate.ts), else by the wall clock.
+ * each by the main thread's CPU time where Linux tells it (rate.ts), else by the wall clock. The
+ * scheduler updates a thread's CPU time at its ticks, not continuously: a round repeats `fn` until it
+ * spans at least 20 ms of wall time, so one call's share is never read off a clock that did not move.
  */
 function bestSeconds(fn: () => void, rounds: number): number {
   const cpu = threadCpuNs() !== null;
+  const now = (): number => (cpu ? threadCpuNs()! : performance.now() * 1e6);
+  let reps = 1;
+  for (let w0 = performance.now(); ; reps *= 2) {
+    for (let i = 0; i < reps; i++) fn();
+    if (performance.now() - w0 >= 20 || reps >= 1 << 16) break;
+    w0 = performance.now();
+  }
   let best = Infinity;
-  for (let i = 0; i < rounds; i++) {
-    const t0 = cpu ? threadCpuNs()! : performance.now() * 1e6;
-    fn();
-    best = Math.min(best, ((cpu ? threadCpuNs()! : performance.now() * 1e6) - t0) / 1e9);
+  for (let r = 0; r < rounds; r++) {
+    const w0 = performance.now();
+    const t0 = now();
+    for (let i = 0; i < reps; i++) fn();
+    const ns = now() - t0;
+    // a clock that did not move (or moved less than the wall) is not believed: the wall's reading then
+    const wallNs = (performance.now() - w0) * 1e6;
+    best = Math.min(best, (ns > 0 ? Math.min(ns, wallNs) : wallNs) / reps / 1e9);
   }
   return best;
 }
