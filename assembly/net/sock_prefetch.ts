@@ -8,6 +8,10 @@
 // sockets: +300-800 ns a datagram); a level at a time over the burst the loads of a level are
 // independent and overlap.
 //
+// Only with enough sockets that their records may have left the cache (SOCKS_DEEP): with tens of
+// sockets everything is in cache and the pass is pure cost. (Loading the frames' first lines too, where
+// skEnqueue writes the queue's record, measured no gain.)
+//
 // Only a guess of what the lookup will read: the head of the (address, port) slot, its group's choice
 // by the flow hash (no SK_REUSEPORT program, connected members not skipped), no hash4, no wildcard
 // slot. A wrong guess costs loads, never a different answer: nothing here is written but this worker's
@@ -21,20 +25,22 @@
 import { netScratch } from './core';
 import { SCR_BURST, SK_REUSEPORT_GROUP, SK_RMEM, SK_STATE } from './abi';
 import { IPPROTO_UDP, ldBe16 } from './inet';
-import { RG_NUM, RG_PROG, RG_SOCKS, SKX_QTAIL, SKX_RCV4, TB_CONNECTED, TB_HASH2, l4Root, udpTables } from './sock';
+import { L4_LIVE, RG_NUM, RG_PROG, RG_SOCKS, SKX_QTAIL, SKX_RCV4, TB_CONNECTED, TB_HASH2, l4Root, udpTables } from './sock';
 import { hash2Of4, udpEhash4 } from './sock_lookup';
 
 const ETH_HLEN: u32 = 14;
 const PS_A: u32 = 1536;
 const PS_B: u32 = 1792;
+/** Sockets live (all protocols) from which the lookups are warmed: 1024 records are 256 KiB. */
+const SOCKS_DEEP: u32 = 1024;
 
 /** Keeps the warm-up loads alive. */
 let sink: u32 = 0;
 
 /**
  * Warm the demux for the `n` frames at `burst` (BURST_MAX × (u32 data, u32 len), eth.ts): the untagged,
- * unfragmented IPv4 UDP ones with a whole header. Nothing while there are no UDP sockets, or while some
- * are connected (the lookup then walks hash4 first; not guessed).
+ * unfragmented IPv4 UDP ones with a whole header. Nothing while fewer than SOCKS_DEEP sockets live, or
+ * while some UDP ones are connected (the lookup then walks hash4 first; not guessed).
  */
 export function udp4_prefetch(burst: u32, n: u32): void {
   const r = l4Root();
@@ -42,6 +48,7 @@ export function udp4_prefetch(burst: u32, n: u32): void {
   const t = udpTables(r, IPPROTO_UDP);
   if (t == 0 || load<u32>(t + TB_CONNECTED) != 0) return;
   const h2 = load<u32>(t + TB_HASH2);
+  if (load<u32>(r + L4_LIVE) < SOCKS_DEEP) return;
   const a = netScratch() + SCR_BURST + PS_A;
   const b = a + (PS_B - PS_A);
   let s: u32 = 0;
