@@ -478,6 +478,7 @@ export const NUD_CONNECTED: u32 = NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE;
 // What napi.ts hands the stack a burst at a time and the FIB warms for it (fib_prefetch.ts):
 //   +0 BURST_MAX × (u32 data, u32 len) frames for the stack | +512 BURST_MAX × u32 IPv4 destinations
 //   +768, +1024, +1280 BURST_MAX × u32 each: the warm-up walk's node, key bits, value per destination
+//   +1536, +1792 BURST_MAX × u32 each: the UDP demux warm-up's (sock_prefetch.ts)
 export const SCR_BURST: u32 = 3072;
 export const SCR_BURST_SIZE: u32 = 2048;
 // ---- The UDP send path's part of the worker scratch area (netScratch() + SCR_UDP_TX; udp_output.ts draws it) ----

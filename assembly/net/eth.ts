@@ -39,6 +39,7 @@ import {
 import { ipv4_rcv } from './ipv4_rcv';
 import { ipv6_rcv } from './ipv6_rcv';
 import { fib4_prefetch, fib4PrefetchDsts } from './fib_prefetch';
+import { udp4_prefetch } from './sock_prefetch';
 
 /** The ring device (its ifindex) the frame in flight came in on: local delivery hands frames to its host ring. */
 export let rxRingIfindex: u32 = 0;
@@ -142,7 +143,8 @@ export function stack_rx(ifindex: u32, q: u32, qi: u32, data: u32, len: u32): vo
 
 /**
  * The `n` frames at stackBurstBuf() (≤ BURST_MAX, from ring device `ifindex`, queue `q` / `qi`): the
- * FIB warmed for the untagged IPv4 ones' destinations, then each through stack_rx. Takes the frames.
+ * FIB warmed for the untagged IPv4 ones' destinations and the UDP demux for their datagrams
+ * (sock_prefetch.ts), then each through stack_rx. Takes the frames.
  */
 export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
   const b = stackBurstBuf();
@@ -157,5 +159,6 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
     }
   }
   fib4_prefetch(m);
+  udp4_prefetch(b, n);
   for (let i: u32 = 0; i < n; i++) stack_rx(ifindex, q, qi, load<u32>(b + (i << 3)), load<u32>(b + (i << 3), 4));
 }

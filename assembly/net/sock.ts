@@ -79,12 +79,14 @@
 //   +12 u32 connected sockets (hash4 is walked only when not 0)
 //   +16 u32 sockets per port table slot are chained through SKX_NEXT_PORT, hash2 through SKX_NEXT2, hash4
 //       through SKX_NEXT4, newest first (hlist_add_head_rcu), but a reuseport IPv6 socket goes last in
-//       hash2 as the kernel's. A chain head and a socket's first 64 bytes are all a lookup reads per
-//       socket it scores: every field compute_score needs is in SK 0-63, the link in SKX 156+.
-//       With 2^17 hash2 slots, 100k sockets leave chains of ~1: one line for the slot, one per socket.
+//       hash2 as the kernel's. A lookup reads per socket it scores three of the record's four lines
+//       (records are 64-aligned): SK 0-63 (port, flags, family, peer port, bound device, state), SK
+//       64-127 for the reuseport group, SKX 128-191 (the hash2 link, inet_rcv_saddr / inet_daddr views,
+//       sk_incoming_cpu); the chosen member's enqueue the same three. SKX 192+: binding and multicast.
+//       With 2^17 hash2 slots, 100k sockets leave chains of ~1: one line for the slot, three per socket.
 //
 // ---- Socket fields of this file (SK 156-255) ----
-export const SKX_NEXT_PORT: u32 = 156; // u32 next record in the port chain
+export const SKX_INCOMING: u32 = 156; //  u32 sk_incoming_cpu + 1 (0: never received): beside the lookup's fields
 export const SKX_NEXT2: u32 = 160; //     u32 next in the hash2 chain
 export const SKX_NEXT4: u32 = 164; //     u32 next in the hash4 chain
 export const SKX_RCV4: u32 = 168; //      u32 inet_rcv_saddr: the IPv4 view of the bound address (an IPv6 socket:
@@ -96,7 +98,7 @@ export const SKX_QLEN: u32 = 184; //      u32 datagrams queued
 export const SKX_READY: u32 = 188; //     u32 1 while the id is on the ready ring
 export const SKX_HASH2: u32 = 192; //     u32 the hash2 slot index it is chained in
 export const SKX_HASH4: u32 = 196; //     u32 the hash4 slot index (connected)
-export const SKX_INCOMING: u32 = 200; //  u32 sk_incoming_cpu + 1 (0: never received)
+export const SKX_NEXT_PORT: u32 = 200; // u32 next record in the port chain (bind conflicts, multicast)
 export const SKX_HASHED: u32 = 204; //    u8 bit 0: in the port/hash2 tables; bit 1: in hash4
 export const SKX_RAW_PROTO: u32 = 205; //  u8 the IP protocol of a raw handler socket (0: a UDP socket)
 export const SKX_USERLOCKS: u32 = 206; // u8 SOCK_BINDADDR_LOCK 4 | SOCK_BINDPORT_LOCK 8 | SOCK_BINDIF_LOCK 16 | RCVBUF 2 | SNDBUF 1
@@ -220,7 +222,7 @@ export const L4_SECRET: u32 = 40;
 const L4_RNG: u32 = 44;
 const L4_COOKIE: u32 = 48;
 export const L4_RAW: u32 = 56;
-const L4_LIVE: u32 = 60;
+export const L4_LIVE: u32 = 60;
 const L4_PORT_LOW: u32 = 64;
 const L4_PORT_HIGH: u32 = 66;
 const L4_RMEM_DEFAULT: u32 = 68;

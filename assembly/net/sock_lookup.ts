@@ -64,7 +64,7 @@ export function portaddrHash2(v6: bool, addr6: u32, v4: u32, port: u32): u32 {
   return mix(v4 ^ 0x5bd1e995) ^ port;
 }
 
-@inline function hash2Of4(addr: u32, port: u32): u32 {
+@inline export function hash2Of4(addr: u32, port: u32): u32 {
   return (mix(addr ^ 0x5bd1e995) ^ port) & (H2_SLOTS - 1);
 }
 
