@@ -107,3 +107,16 @@ export function jhash2(key: usize, length: u32, initval: u32): u32 {
 @inline export function htabHash(key: usize, keySize: u32, seed: u32): u32 {
   return (keySize & 3) == 0 ? jhash2(key, keySize >> 2, seed) : jhash(key, keySize, seed);
 }
+
+/**
+ * A 32-bit integer finaliser (lowbias32: xorshift-multiply, full avalanche) for wxdp's own tables
+ * where the kernel's hash does not decide an observable order (neighbour buckets, socket hash2 slots).
+ */
+@inline export function mix32(x: u32): u32 {
+  x ^= x >> 16;
+  x *= 0x7feb352d;
+  x ^= x >> 15;
+  x *= 0x846ca68b;
+  x ^= x >> 16;
+  return x;
+}

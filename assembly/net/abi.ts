@@ -478,7 +478,7 @@ export const NUD_CONNECTED: u32 = NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE;
 // What napi.ts hands the stack a burst at a time and the FIB warms for it (fib_prefetch.ts):
 //   +0 BURST_MAX × (u32 data, u32 len) frames for the stack | +512 BURST_MAX × u32 IPv4 destinations
 //   +768, +1024, +1280 BURST_MAX × u32 each: the warm-up walk's node, key bits, value per destination
-//   +1536, +1792 BURST_MAX × u32 each: the UDP demux warm-up's (sock_prefetch.ts)
+//   +1536, +1792 BURST_MAX × u32 each: the warm-up's main and local answers, kept for the per-frame lookups
 export const SCR_BURST: u32 = 3072;
 export const SCR_BURST_SIZE: u32 = 2048;
 // ---- The UDP send path's part of the worker scratch area (netScratch() + SCR_UDP_TX; udp_output.ts draws it) ----
@@ -489,6 +489,10 @@ export const SCR_UDP_TX_SIZE: u32 = 256;
 //   sk_lookup programs and the wildcard; +48 / +64 the reset's addresses (tcp.ts)
 export const SCR_L4: u32 = 5376;
 export const SCR_L4_SIZE: u32 = 128;
+// ---- The UDP demux warm-up's part of the worker scratch area (netScratch() + SCR_L4_BURST; sock_prefetch.ts) ----
+//   +0 BURST_MAX × u32 record or group per frame | +256 BURST_MAX × u32 member array or member index
+export const SCR_L4_BURST: u32 = 5632;
+export const SCR_L4_BURST_SIZE: u32 = 512;
 
 // ---- A socket (sock.ts owns the tables; udp.ts, the send path, sk programs and TypeScript read it) ----
 // SK_SIZE bytes in the arena, found by id (1-based, stable while the socket lives; 0 is "none").

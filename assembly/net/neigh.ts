@@ -41,6 +41,7 @@
 // tick (control plane) what was retired since the last one is stamped (rc_stamp) and goes back to the
 // pool once rc_passed.
 
+import { mix32 } from '../maps/jhash';
 import { arena_alloc } from '../maps/arena';
 import { rc_alloc, rc_passed, rc_reclaim, rc_retire, rc_stamp } from './reclaim';
 import { FRAME_SIZE } from '../abi';
@@ -346,15 +347,6 @@ function gcThresh(family: u32, n: u32): u32 {
 }
 
 // ---- Keys and hashing ----
-
-@inline function mix32(x: u32): u32 {
-  x ^= x >> 16;
-  x *= 0x7feb352d;
-  x ^= x >> 15;
-  x *= 0x846ca68b;
-  x ^= x >> 16;
-  return x;
-}
 
 function hashKey(family: u32, ifindex: u32, key: u32, rnd: u32): u32 {
   let h = mix32(rnd ^ (ifindex * 0x9e3779b1) ^ load<u32>(key));

@@ -28,7 +28,7 @@
 //
 // Reads: the tables, socket records (first 64 bytes, SKX links), reuseport groups. Sets: nothing.
 
-import { jhash3w } from '../maps/jhash';
+import { jhash3w, mix32 } from '../maps/jhash';
 import { netWorkerSlot } from './reclaim';
 import { netScratch } from './core';
 import {
@@ -45,37 +45,28 @@ import { IPPROTO_UDP } from './inet';
 /** What a lookup returns when the sk_lookup programs dropped the datagram (no socket, as the kernel). */
 export const LOOKUP_NONE: u32 = 0;
 
-@inline function mix(x: u32): u32 {
-  x ^= x >> 16;
-  x *= 0x7feb352d;
-  x ^= x >> 15;
-  x *= 0x846ca68b;
-  x ^= x >> 16;
-  return x;
-}
-
 @inline function addrWord6(a: u32): u32 {
-  return mix(load<u32>(a) ^ mix(load<u32>(a + 4) ^ mix(load<u32>(a + 8) ^ mix(load<u32>(a + 12)))));
+  return mix32(load<u32>(a) ^ mix32(load<u32>(a + 4) ^ mix32(load<u32>(a + 8) ^ mix32(load<u32>(a + 12)))));
 }
 
 /** The hash2 value of a binding: the address (IPv4 view, or the IPv6 words when native) and the port. */
 export function portaddrHash2(v6: bool, addr6: u32, v4: u32, port: u32): u32 {
-  if (v6 && v4 == 0x0600007f) return mix(addrWord6(addr6) ^ port);
-  return mix(v4 ^ 0x5bd1e995) ^ port;
+  if (v6 && v4 == 0x0600007f) return mix32(addrWord6(addr6) ^ port);
+  return mix32(v4 ^ 0x5bd1e995) ^ port;
 }
 
 @inline export function hash2Of4(addr: u32, port: u32): u32 {
-  return (mix(addr ^ 0x5bd1e995) ^ port) & (H2_SLOTS - 1);
+  return (mix32(addr ^ 0x5bd1e995) ^ port) & (H2_SLOTS - 1);
 }
 
 @inline function hash2Of6(addr6: u32, port: u32): u32 {
-  return (mix(addrWord6(addr6) ^ port)) & (H2_SLOTS - 1);
+  return (mix32(addrWord6(addr6) ^ port)) & (H2_SLOTS - 1);
 }
 
 /** The hash4 value of a connected socket's 4-tuple (local, peer); IPv4 views where the family has them. */
 export function portHash4(v6: bool, laddr6: u32, l4: u32, lport: u32, raddr6: u32, r4: u32, rport: u32): u32 {
-  if (v6 && l4 == 0x0600007f) return mix(addrWord6(laddr6) ^ mix(addrWord6(raddr6) ^ ((lport << 16) | rport)));
-  return mix(l4 ^ mix(r4 ^ ((lport << 16) | rport)));
+  if (v6 && l4 == 0x0600007f) return mix32(addrWord6(laddr6) ^ mix32(addrWord6(raddr6) ^ ((lport << 16) | rport)));
+  return mix32(l4 ^ mix32(r4 ^ ((lport << 16) | rport)));
 }
 
 // ---- The flow hash (udp_ehashfn) ----
@@ -195,7 +186,7 @@ function lookup2(v6: bool, head: u32, saddr: u32, sport: u32, daddr: u32, hnum: 
 /** udp4_lib_lookup4: the connected socket of this exact 4-tuple, 0 when none. */
 export function lookup4v4(t: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif: u32): u32 {
   if (load<u32>(t + TB_CONNECTED) == 0) return 0;
-  const h = mix(daddr ^ mix(saddr ^ ((hnum << 16) | sport))) & (H4_SLOTS - 1);
+  const h = mix32(daddr ^ mix32(saddr ^ ((hnum << 16) | sport))) & (H4_SLOTS - 1);
   let sk = load<u32>(load<u32>(t + TB_HASH4) + (h << 2));
   while (sk != 0) {
     if (load<u32>(sk + SKX_RCV4) == daddr && load<u32>(sk + SKX_DADDR4) == saddr && <u32>load<u16>(sk + SK_NUM) == hnum &&

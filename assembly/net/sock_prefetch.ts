@@ -19,18 +19,19 @@
 // next quiescent point, reclaim.ts).
 //
 // Reads: the frames, the UDP tables, socket records, reuseport groups, queued frames' heads.
-// Sets: this worker's scratch (SCR_BURST + 1536: BURST_MAX × u32 record or group per frame, + 1792:
-// BURST_MAX × u32 member array or member index). Next: the caller's per-frame path (eth.ts).
+// Sets: this worker's scratch (SCR_L4_BURST, abi.ts: BURST_MAX × u32 record or group per frame, then
+// BURST_MAX × u32 member array or member index; apart from SCR_BURST, whose answers the FIB keeps).
+// Next: the caller's per-frame path (eth.ts).
 
 import { netScratch } from './core';
-import { SCR_BURST, SK_REUSEPORT_GROUP, SK_RMEM, SK_STATE } from './abi';
+import { SCR_L4_BURST, SK_REUSEPORT_GROUP, SK_RMEM, SK_STATE } from './abi';
 import { IPPROTO_UDP, ldBe16 } from './inet';
 import { L4_LIVE, RG_NUM, RG_PROG, RG_SOCKS, SKX_QTAIL, SKX_RCV4, TB_CONNECTED, TB_HASH2, l4Root, udpTables } from './sock';
 import { hash2Of4, udpEhash4 } from './sock_lookup';
 
 const ETH_HLEN: u32 = 14;
-const PS_A: u32 = 1536;
-const PS_B: u32 = 1792;
+const PS_A: u32 = 0;
+const PS_B: u32 = 256;
 /** Sockets live (all protocols) from which the lookups are warmed: 1024 records are 256 KiB. */
 const SOCKS_DEEP: u32 = 1024;
 
@@ -49,7 +50,7 @@ export function udp4_prefetch(burst: u32, n: u32): void {
   if (t == 0 || load<u32>(t + TB_CONNECTED) != 0) return;
   const h2 = load<u32>(t + TB_HASH2);
   if (load<u32>(r + L4_LIVE) < SOCKS_DEEP) return;
-  const a = netScratch() + SCR_BURST + PS_A;
+  const a = netScratch() + SCR_L4_BURST + PS_A;
   const b = a + (PS_B - PS_A);
   let s: u32 = 0;
   let m: u32 = 0;
