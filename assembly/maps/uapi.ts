@@ -58,6 +58,25 @@ export const EEXIST: i32 = 17;
 export const EINVAL: i32 = 22;
 export const ENOSPC: i32 = 28;
 export const EOPNOTSUPP: i32 = 95;
+// the socket layer's (sock.ts, udp_output.ts, sk_prog.ts)
+export const EFAULT: i32 = 14;
+export const EACCES: i32 = 13;
+export const ENODEV: i32 = 19;
+export const EMFILE: i32 = 24;
+export const ERANGE: i32 = 34;
+export const EBADFD: i32 = 77;
+export const EDESTADDRREQ: i32 = 89;
+export const EMSGSIZE: i32 = 90;
+export const EPROTOTYPE: i32 = 91;
+export const ENOPROTOOPT: i32 = 92;
+export const EPROTONOSUPPORT: i32 = 93;
+export const ESOCKTNOSUPPORT: i32 = 94;
+export const EAFNOSUPPORT: i32 = 97;
+export const EADDRINUSE: i32 = 98;
+export const EADDRNOTAVAIL: i32 = 99;
+export const ENETUNREACH: i32 = 101;
+export const ENOBUFS: i32 = 105;
+export const EHOSTUNREACH: i32 = 113;
 export const ENOTSUPP: i32 = 524;
 
 /** bpf_map_flags_access_ok(): a map cannot be both read-only and write-only, for either side. */

@@ -33,7 +33,10 @@
 import { RUN_BASE, RUN_TAIL_CALLS } from '../abi';
 import { arena_alloc } from '../maps/arena';
 import { sockMapRecord, sockMapsForget } from '../maps/sockmap';
-import { BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, E2BIG, EBADF, EEXIST, EINVAL, ENOENT, ENOMEM, EOPNOTSUPP, helperErr } from '../maps/uapi';
+import {
+  BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, E2BIG, EAFNOSUPPORT, EBADF, EBADFD, EEXIST, EFAULT, EINVAL, ENOENT, ENOMEM, EOPNOTSUPP, EPROTOTYPE, ERANGE,
+  ESOCKTNOSUPPORT, helperErr,
+} from '../maps/uapi';
 import {
   AF_INET, AF_INET6, NR_SKPROG, SK_BOUND_DEV_IF, SK_COOKIE, SK_DADDR, SK_DPORT, SK_FAMILY, SK_FLAGS, SK_ID, SK_MARK, SK_NUM, SK_PROTOCOL,
   SK_RCV_SADDR, SK_REUSEPORT_GROUP, SK_STATE, SKF_DEAD, SKF_IPV6ONLY, TCP_CLOSE,
@@ -51,12 +54,6 @@ const BPF_SK_LOOKUP_F_NO_REUSEPORT: u64 = 2;
 const SOCK_STREAM: u32 = 1;
 const SOCK_DGRAM: u32 = 2;
 const TCP_LISTEN: u32 = 10;
-const EBADFD: i32 = 77;
-const EPROTOTYPE: i32 = 91;
-const ESOCKTNOSUPPORT: i32 = 94;
-const EAFNOSUPPORT: i32 = 97;
-const ERANGE: i32 = 34;
-const EFAULT: i32 = 14;
 
 const SKP_LOOKUP_COUNT: u32 = 0;
 const SKP_VIEWS: u32 = 4;

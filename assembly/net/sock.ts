@@ -204,6 +204,7 @@ import { ip_route_output, ip6_route_output, OUT_RES, outSrc4 } from './output';
 import { portaddrHash2, portHash4 } from './sock_lookup';
 import { net_proto_raw } from './local';
 import { sk_prog_sock_closed } from './sk_prog';
+import { EBADF, EAGAIN, ENOMEM, EACCES, ENODEV, EINVAL, EMFILE, ENOPROTOOPT, EOPNOTSUPP, EPROTONOSUPPORT, EAFNOSUPPORT, EADDRINUSE, EADDRNOTAVAIL, ENETUNREACH } from '../maps/uapi';
 
 export const SK_MAX: u32 = 1 << 18; // ids 1 .. SK_MAX-1
 export const H2_SLOTS: u32 = 1 << 17;
@@ -260,20 +261,6 @@ const SOCK_BINDIF_LOCK: u8 = 16;
 const SOCK_MIN_RCVBUF: u32 = 2304; // 2048 + sizeof(struct sk_buff), as 6.x reports SO_RCVBUF 1
 const SOCK_MIN_SNDBUF: u32 = 4608;
 
-const EBADF: i32 = 9;
-const EAGAIN: i32 = 11;
-const ENOMEM: i32 = 12;
-const EACCES: i32 = 13;
-const ENODEV: i32 = 19;
-const EINVAL: i32 = 22;
-const EMFILE: i32 = 24;
-const ENOPROTOOPT: i32 = 92;
-const EOPNOTSUPP: i32 = 95;
-const EPROTONOSUPPORT: i32 = 93;
-const EAFNOSUPPORT: i32 = 97;
-const EADDRINUSE: i32 = 98;
-const EADDRNOTAVAIL: i32 = 99;
-const ENETUNREACH: i32 = 101;
 
 // ---- The root ----
 

@@ -74,18 +74,9 @@ import { sk_autobind, sockById, SKX_SEND_CSCOV } from './sock';
 import { bigFrameAlloc, frameAlloc } from '../umem';
 import { FRAME_SIZE, XDP_PACKET_HEADROOM } from '../abi';
 import { copyBytes } from '../bytes';
+import { EBADF, EAGAIN, EACCES, EHOSTUNREACH, ENODEV, EINVAL, EDESTADDRREQ, EMSGSIZE, ENOBUFS, ENETUNREACH } from '../maps/uapi';
 
 // errnos (positive; returned negated)
-const EBADF: i32 = 9;
-const EAGAIN: i32 = 11;
-const EACCES: i32 = 13;
-const EHOSTUNREACH: i32 = 113;
-const ENODEV: i32 = 19;
-const EINVAL: i32 = 22;
-const EDESTADDRREQ: i32 = 89;
-const EMSGSIZE: i32 = 90;
-const ENOBUFS: i32 = 105;
-const ENETUNREACH: i32 = 101;
 
 const UDP_HLEN: u32 = 8;
 const IP_MAX_MTU: u32 = 0xffff;
