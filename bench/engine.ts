@@ -275,7 +275,22 @@ kernel's test_run repeat loop), checked mode; jit unchecked: the same without ru
 ns/insn and ratios use the repeat-loop figures.
 `;
 
+export const BENCH_USAGE = `usage: wxdp bench [datapath|engine|programs|verifier|micro|forward|fib|udp|all] [--quick] [--json] [--only NAME]
+  datapath (default)  Mpps through a device's RX ring and the NAPI poll, beside the kernel's test_run
+  forward             IPv4 forwarding Mpps (stack, XDP router) on a full table, beside XDP_DROP and the kernel
+  fib                 LPM lookups/s, MiB, build and update times, beside bpf_fib_lookup  [--no-kernel]
+  udp                 L4 demux to socket queues, delivery to JavaScript, the send path, beside node:dgram
+  engine | programs   interpreter vs JIT vs the kernel; the programs/ objects vs the kernel
+  verifier | micro    verification time; ring, call and map micro-benchmarks
+  all                 every one of them
+  --quick  fewer rounds   --json  one JSON document on stdout   --only NAME  one row (substring match)
+`;
+
 export async function benchCommand(argv: string[], io: Io): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.out(BENCH_USAGE);
+    return 0;
+  }
   // fib has options of its own (--no-kernel): it takes the command line without its name, wherever
   // the name stands (`wxdp bench --quick fib` as well as `wxdp bench fib --quick`)
   const fibAt = argv.indexOf('fib');
@@ -288,7 +303,7 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
   // No argument: the default scenario, the data path (like xdp-bench); `all` runs every benchmark.
   const which = positionals[0] ?? 'datapath';
   if (!['all', 'datapath', 'engine', 'programs', 'verifier', 'micro', 'forward', 'fib', 'udp'].includes(which) || positionals.length > 1) {
-    io.err(`wxdp bench: usage: wxdp bench [datapath|engine|programs|verifier|micro|forward|fib|udp|all] [--quick] [--json] [--only NAME]\n`);
+    io.err(`wxdp bench: unknown benchmark '${positionals.join(' ')}'\n${BENCH_USAGE}`);
     return 2;
   }
   const avail = kernelAvailability();

@@ -33,6 +33,26 @@ describe('wxdp bench (the data path scenario)', () => {
   }, 120_000);
 });
 
+describe('wxdp bench --help and bad arguments', () => {
+  it('--help (also after a benchmark name) prints every benchmark and exits 0 without running one', async () => {
+    for (const argv of [['bench', '--help'], ['bench', 'forward', '--help'], ['bench', 'fib', '-h'], ['bench', 'udp', '--help']]) {
+      const r = await cli(...argv);
+      expect(r.code, argv.join(' ')).toBe(0);
+      expect(r.out).toMatch(/^usage: wxdp bench \[datapath\|engine\|programs\|verifier\|micro\|forward\|fib\|udp\|all\]/);
+      expect(r.err).toBe('');
+    }
+  });
+
+  it('an unknown benchmark or option is a one-line usage error with exit 2', async () => {
+    const a = await cli('bench', 'nosuch');
+    expect(a.code).toBe(2);
+    expect(a.err.split('\n')[0]).toBe("wxdp bench: unknown benchmark 'nosuch'");
+    const b = await cli('bench', '--nosuch');
+    expect(b.code).toBe(2);
+    expect(b.err).toMatch(/^wxdp bench: Unknown option '--nosuch'/);
+  });
+});
+
 describe('wxdp bench micro', () => {
   it('--quick --json: ring ops, program call and map ops, each with its baseline', async () => {
     const r = await cli('bench', 'micro', '--quick', '--json');
