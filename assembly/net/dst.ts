@@ -34,8 +34,8 @@ import {
   AF_INET, AF_INET6, FR_SIZE, NR_DST, SYSCTL_ROUTE6_MTU_EXPIRES, SYSCTL_ROUTE_MIN_PMTU,
   SYSCTL_ROUTE_MTU_EXPIRES,
 } from './abi';
-import { fib4_lookup, fib6_lookup } from './fib';
-import { FL_DST, FL_FAMILY, FL_IIF, FL_SIZE, FR_OIF, LOOPBACK_IFINDEX } from './abi';
+import { FA_LOCK, fib4_lookup, fib6_lookup } from './fib';
+import { FL_DST, FL_FAMILY, FL_IIF, FL_SIZE, FR_INFO, FR_OIF, LOOPBACK_IFINDEX } from './abi';
 import { netWorkerSlot, RC_WORKERS } from './reclaim';
 
 const DST_SLOTS: u32 = 1024;
@@ -54,6 +54,7 @@ const DR_PMTU: u32 = 4;
 const DR_LEARNED: u32 = 8; // u32: a PMTU exception was written since the last flush (set before the entry)
 const DR_WORKERS: u32 = 16; // RC_WORKERS × u32: worker w's own route cache (slot w + 1), made on its first lookup
 const IPV6_MIN_MTU: u32 = 1280;
+const RTAX_MTU_LOCK: u32 = 1 << 2; // 1 << RTAX_MTU
 
 function dstRoot(): u32 {
   const a = netRoot() + NR_DST;
@@ -272,5 +273,31 @@ export function dst_pmtu_sync_dev(ifindex: u32, mtu: u32, orig: u32, fl: u32, re
     if (fib4_lookup(fl, res) != 0 || load<u32>(res + FR_OIF) != ifindex) continue;
     const pmtu = load<u32>(e + PE_MTU);
     if (mtu < pmtu || orig == pmtu) store<u32>(e + PE_MTU, mtu);
+  }
+}
+
+/**
+ * rt6_mtu_change → rt6_exceptions_update_pmtu for the IPv6 exceptions whose route goes out of
+ * `ifindex` (the route's mtu metric unlocked): the device's MTU went from `orig` (its mtu6 before) to
+ * `mtu`; an exception at or above the new MTU, or equal to the old one, takes the new MTU
+ * (rt6_mtu_change_route_allowed: RFC 1981 cannot discover a raise, so an administrative one is applied).
+ */
+export function dst_pmtu6_sync_dev(ifindex: u32, mtu: u32, orig: u32, fl: u32, res: u32): void {
+  const r = dstRoot();
+  if (r == 0 || load<u32>(r + DR_LEARNED) == 0) return;
+  const base = load<u32>(r + DR_PMTU);
+  const now = netNow();
+  for (let i: u32 = 0; i < PMTU_SLOTS; i++) {
+    const e = base + i * PE_SIZE;
+    if (<u32>load<u8>(e + PE_FAMILY) != AF_INET6 || load<u64>(e + PE_EXPIRES) <= now) continue;
+    memory.fill(fl, 0, FL_SIZE);
+    memory.copy(fl + FL_DST, e + PE_ADDR, 16);
+    store<u8>(fl + FL_FAMILY, <u8>AF_INET6);
+    store<u32>(fl + FL_IIF, LOOPBACK_IFINDEX);
+    if (fib6_lookup(fl, res) != 0 || load<u32>(res + FR_OIF) != ifindex) continue;
+    const fa = load<u32>(res + FR_INFO);
+    if (fa != 0 && (load<u32>(fa + FA_LOCK) & RTAX_MTU_LOCK) != 0) continue;
+    const pmtu = load<u32>(e + PE_MTU);
+    if (pmtu >= mtu || pmtu == orig) store<u32>(e + PE_MTU, mtu);
   }
 }

@@ -54,6 +54,7 @@ export interface FibExports {
   dst_pmtu(family: number, dst: number): number;
   dst_pmtu_expires(family: number, dst: number): bigint;
   dst_pmtu_sync_dev(ifindex: number, mtu: number, orig: number, fl: number, res: number): void;
+  dst_pmtu6_sync_dev(ifindex: number, mtu: number, orig: number, fl: number, res: number): void;
   /** Set before calling an export with optional parameters (AssemblyScript's varargs trampolines). */
   __setArgumentsLength?(n: number): void;
 }

@@ -405,6 +405,18 @@ export function routeGet6(routes: Routes, q: RouteGet, dst: Uint8Array): RouteGe
     out.mtu = r.mtu;
     if (r.mtuLock) out.mtuLock = true;
   }
+  // rt6_find_cached_rt: a PMTU exception toward the destination is the dst answered, its mtu and expiry;
+  // rt6_fill_node marks such a dst RTM_F_CLONED, and iproute2 prints no protocol for a cloned route
+  if (r.type === RTN.UNICAST) {
+    const at = routes.addrScratch();
+    routes.mem().b.set(dst, at);
+    const pmtu = x.dst_pmtu(AF_INET6, at) >>> 0;
+    if (pmtu) {
+      delete out.protocol;
+      out.expires = expiresSeconds(Number(x.dst_pmtu_expires(AF_INET6, at)) - routes.dp.stack.now());
+      out.mtu = pmtu;
+    }
+  }
   if (iif) out.iif = routes.nameOf(iif);
   out.pref = 'medium';
   return out;

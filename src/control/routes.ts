@@ -716,6 +716,8 @@ export class Routes {
       x.dst_pmtu_sync_dev(ifindex, mtu, oldMtu, fl, fl + 64);
     }
     if (mtu < 1280 || !this.dp.addresses.inet6(ifindex)) return;
+    // rt6_exceptions_update_pmtu: the IPv6 PMTU exceptions behind the device, by the same rule
+    this.x.dst_pmtu6_sync_dev(ifindex, mtu, old, this.x.fib_flow_buf() >>> 0, this.x.fib_res_buf() >>> 0);
     const v = this.view();
     let changed = false;
     for (const r of this.all()) {
