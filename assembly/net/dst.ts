@@ -37,6 +37,7 @@ import {
 import { FA_LOCK, fib4_lookup, fib6_lookup } from './fib';
 import { FL_DST, FL_FAMILY, FL_IIF, FL_SIZE, FR_INFO, FR_OIF, LOOPBACK_IFINDEX } from './abi';
 import { netWorkerSlot, RC_WORKERS } from './reclaim';
+import { rt6_redirect_apply } from './rt6_redirect';
 
 const DST_SLOTS: u32 = 1024;
 const DK_SIZE: u32 = 64; // the whole flow key (FL_SIZE): every field a rule or the multipath hash reads, and the family
@@ -149,9 +150,11 @@ export function dst4_route(fl: u32, res: u32): i32 {
   return cached(fl, res, false);
 }
 
-/** fib6_lookup through the route cache. */
+/** fib6_lookup through the route cache, then the redirect exception of the chosen next hop (rt6_redirect.ts). */
 export function dst6_route(fl: u32, res: u32): i32 {
-  return cached(fl, res, true);
+  const err = cached(fl, res, true);
+  if (err == 0) rt6_redirect_apply(fl + FL_DST, res);
+  return err;
 }
 
 @inline function addrLen(family: u32): u32 {
@@ -300,4 +303,10 @@ export function dst_pmtu6_sync_dev(ifindex: u32, mtu: u32, orig: u32, fl: u32, r
     const pmtu = load<u32>(e + PE_MTU);
     if (pmtu >= mtu || pmtu == orig) store<u32>(e + PE_MTU, mtu);
   }
+}
+
+/** Forget the PMTU exception toward `dst` (a redirect exception takes its place: rt6_insert_exception). */
+export function dst_pmtu_forget(family: u32, dst: u32): void {
+  const e = pmtuFind(family, dst);
+  if (e != 0) store<u8>(e + PE_FAMILY, 0);
 }

@@ -1530,6 +1530,8 @@ export class Routes {
    * left alive. NETDEV_UNREGISTER (force) deletes every route through the device.
    */
   private syncDown6(ifindex: number, force: boolean): void {
+    // the routes through the device go, and the redirect exceptions of their next hops with them
+    this.x.rt6_redirect_flush(ifindex);
     for (const p of this.walk()) {
       if (p.family !== AF_INET6) continue;
       const list = this.decodeList(p);

@@ -142,6 +142,7 @@ export const MIB_NAMES: Readonly<Record<number, string>> = {
   91: 'Icmp6:InRouterSolicits',
   92: 'Icmp6:InRouterAdvertisements',
   93: 'Icmp6:InRedirects',
+  94: 'Icmp6:OutRedirects',
   100: 'Arp:InRequests',
   101: 'Arp:InReplies',
   102: 'Arp:OutRequests',
