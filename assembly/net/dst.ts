@@ -8,12 +8,15 @@
 //
 // API for the other stages:
 //   dst4_route(fl, res): i32          fib4_lookup through the cache: same result and error
-//   dst6_route(fl, res): i32          fib6_lookup through the cache
+//   dst6_route(fl, res): i32          fib6_lookup through the cache, then a redirect exception's first hop
+//                                     (rt6_redirect.ts) when one hangs off the chosen next hop
 //   dst_pmtu_learn(family, dst, mtu)  an ICMP error reported `mtu` toward the address at `dst`
 //                                     (4 or 16 bytes): remembered for mtu_expires seconds, clamped
 //                                     up to min_pmtu (IPv4) / 1280 (IPv6), only ever lowering
 //   dst_pmtu(family, dst): u32        the learned PMTU toward `dst`, 0 when none (or expired)
 //   dst_flush()                       forget every PMTU exception (ip route flush cache)
+//   dst_pmtu_forget(family, dst)      forget the one toward `dst` (a redirect exception replaced it)
+//   dst_pmtu_sync_dev / dst_pmtu6_sync_dev   a device MTU change (fib_sync_mtu / rt6_mtu_change)
 //
 // Root: +0 u32 the control thread's route cache | +4 u32 PMTU entries | +8 u32 a PMTU exception was
 // learned since the last flush | +16 RC_WORKERS × u32 the workers' route caches.

@@ -3,12 +3,15 @@
 // solicited / override / router flags drive neigh_update), RS from hosts when forwarding; and the
 // messages we send: NS when resolving (ndisc_solicit: to the solicited-node group, unicast once the
 // entry is in PROBE) and NA (ndisc_send_na). DAD is not performed (an address is never tentative
-// here unless the address list says so).
+// here unless the address list says so). Redirects both ways: a received one (ndisc_redirect_rcv →
+// rt6_do_redirect) teaches the target and makes a redirect exception (rt6_redirect.ts); ip6_forward
+// asks for one (ndisc_forward_redirect) when a datagram goes back out the device it came in on.
 //
 // Reads: the IPv6 packet (the ICMPv6 checksum was verified by the caller), the device's record
 // (ND_FLAGS, ND_MAC, ND_CONF6 forwarding) and its addresses (netdev.ts: ipv6_chk_addr,
-// ipv6_get_lladdr, ipv6_dev_get_saddr). Sets: the ND table through neigh.ts, the
-// Icmp6:Out* and Ip6:OutRequests counters for what it sends.
+// ipv6_get_lladdr, ipv6_dev_get_saddr), for redirects the FIB and the ICMPv6 peers' rate limits (icmp.ts).
+// Sets: the ND table through neigh.ts, redirect exceptions, the Icmp6:Out* and Ip6:OutRequests counters for
+// what it sends (Icmp6:OutRedirects with them).
 // Next: NS and NA (frames from the pool) to neigh_output toward their destination (multicast
 // destinations map without resolution; an NA to an unresolved sender waits like any frame); the
 // received frame is freed, consumed or dropped (IPV6_NDISC_HOP_LIMIT, IPV6_NDISC_BAD_CODE,
