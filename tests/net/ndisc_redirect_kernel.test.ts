@@ -161,7 +161,7 @@ describe('sending a Redirect (ip6_forward, ndisc_send_redirect)', () => {
       const frames: Array<[string, Uint8Array]> = [
         ['to a router on the link', through('2001:db8:9::5', 1)],
         ['to a host on the link (the target is the destination)', through('2001:db8:1::5', 2)],
-        ['a second one to the same destination within the second (limited)', through('2001:db8:9::5', 3)],
+        ['a second one to the same destination (within the peers\' burst)', through('2001:db8:9::5', 3)],
         ['another destination, same source', through('2001:db8:9::6', 4)],
         ['a large datagram: the quote cut to fit 1280 bytes', through('2001:db8:9::7', 5, 1400)],
       ];
