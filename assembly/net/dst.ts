@@ -265,21 +265,7 @@ export function dst_pmtu_expires(family: u32, dst: u32): u64 {
  * (which limited discovery), takes the new MTU. `fl` / `res`: a flow key and result to route with.
  */
 export function dst_pmtu_sync_dev(ifindex: u32, mtu: u32, orig: u32, fl: u32, res: u32): void {
-  const r = dstRoot();
-  if (r == 0 || load<u32>(r + DR_LEARNED) == 0) return;
-  const base = load<u32>(r + DR_PMTU);
-  const now = netNow();
-  for (let i: u32 = 0; i < PMTU_SLOTS; i++) {
-    const e = base + i * PE_SIZE;
-    if (<u32>load<u8>(e + PE_FAMILY) != AF_INET || load<u64>(e + PE_EXPIRES) <= now) continue;
-    memory.fill(fl, 0, FL_SIZE);
-    store<u32>(fl + FL_DST, load<u32>(e + PE_ADDR));
-    store<u8>(fl + FL_FAMILY, <u8>AF_INET);
-    store<u32>(fl + FL_IIF, LOOPBACK_IFINDEX);
-    if (fib4_lookup(fl, res) != 0 || load<u32>(res + FR_OIF) != ifindex) continue;
-    const pmtu = load<u32>(e + PE_MTU);
-    if (mtu < pmtu || orig == pmtu) store<u32>(e + PE_MTU, mtu);
-  }
+  pmtuSyncDev(AF_INET, ifindex, mtu, orig, fl, res);
 }
 
 /**
@@ -289,22 +275,28 @@ export function dst_pmtu_sync_dev(ifindex: u32, mtu: u32, orig: u32, fl: u32, re
  * (rt6_mtu_change_route_allowed: RFC 1981 cannot discover a raise, so an administrative one is applied).
  */
 export function dst_pmtu6_sync_dev(ifindex: u32, mtu: u32, orig: u32, fl: u32, res: u32): void {
+  pmtuSyncDev(AF_INET6, ifindex, mtu, orig, fl, res);
+}
+
+/** The two above: the live exceptions of `family` routed out of `ifindex` (an exception equal to the new MTU stays as it is). */
+function pmtuSyncDev(family: u32, ifindex: u32, mtu: u32, orig: u32, fl: u32, res: u32): void {
   const r = dstRoot();
   if (r == 0 || load<u32>(r + DR_LEARNED) == 0) return;
   const base = load<u32>(r + DR_PMTU);
   const now = netNow();
   for (let i: u32 = 0; i < PMTU_SLOTS; i++) {
     const e = base + i * PE_SIZE;
-    if (<u32>load<u8>(e + PE_FAMILY) != AF_INET6 || load<u64>(e + PE_EXPIRES) <= now) continue;
+    if (<u32>load<u8>(e + PE_FAMILY) != family || load<u64>(e + PE_EXPIRES) <= now) continue;
     memory.fill(fl, 0, FL_SIZE);
-    memory.copy(fl + FL_DST, e + PE_ADDR, 16);
-    store<u8>(fl + FL_FAMILY, <u8>AF_INET6);
+    memory.copy(fl + FL_DST, e + PE_ADDR, addrLen(family));
+    store<u8>(fl + FL_FAMILY, <u8>family);
     store<u32>(fl + FL_IIF, LOOPBACK_IFINDEX);
-    if (fib6_lookup(fl, res) != 0 || load<u32>(res + FR_OIF) != ifindex) continue;
+    const err = family == AF_INET ? fib4_lookup(fl, res) : fib6_lookup(fl, res);
+    if (err != 0 || load<u32>(res + FR_OIF) != ifindex) continue;
     const fa = load<u32>(res + FR_INFO);
-    if (fa != 0 && (load<u32>(fa + FA_LOCK) & RTAX_MTU_LOCK) != 0) continue;
+    if (family == AF_INET6 && fa != 0 && (load<u32>(fa + FA_LOCK) & RTAX_MTU_LOCK) != 0) continue;
     const pmtu = load<u32>(e + PE_MTU);
-    if (pmtu >= mtu || pmtu == orig) store<u32>(e + PE_MTU, mtu);
+    if (mtu < pmtu || orig == pmtu) store<u32>(e + PE_MTU, mtu);
   }
 }
 
