@@ -69,3 +69,13 @@ describe('IPv6 multicast neighbour entries (ndisc_constructor: NOARP, ipv6_eth_m
     }
   });
 });
+
+describe('IPv6 multicast neighbour entries, by hand (RFC 2464 7: 33:33 and the group\'s last 32 bits)', () => {
+  it('an NS to a solicited-node group leaves a NOARP entry, hidden from a plain show', async () => {
+    const fx = await Fixture.create(LINKS);
+    fx.rx('eth0', echoFrom('2001:db8:1::1:abcd', 1));
+    expect(fx.dp.ip('-6 neigh show nud noarp').stdout).toBe('ff02::1:ff01:abcd dev eth0 lladdr 33:33:ff:01:ab:cd NOARP \n');
+    expect(fx.dp.ip('-6 neigh show').stdout).toBe('2001:db8:1::1:abcd dev eth0 INCOMPLETE \n');
+    expect(JSON.parse(fx.dp.ip('-j -6 neigh show nud noarp').stdout)).toEqual([{ dst: 'ff02::1:ff01:abcd', dev: 'eth0', lladdr: '33:33:ff:01:ab:cd', state: ['NOARP'] }]);
+  });
+});

@@ -45,7 +45,8 @@ describe('IPv6 PMTU exceptions on a device MTU change (rt6_mtu_change)', () => {
     const k = KernelRouter.create(LINKS, ROUTES, NEIGH, { 'net.ipv6.icmp.ratelimit': 0 }, 'net-gaps');
     try {
       const fx = await Fixture.create(LINKS, ROUTES, NEIGH, { sysctls: { 'net.ipv6.icmp.ratelimit': 0 } });
-      // a locked mtu metric: no exception is learned through it (__ip6_rt_update_pmtu), none moves (rt6_mtu_change_route)
+      // a locked mtu metric: an exception is learned through it all the same (IPv6 PMTU discovery is not
+      // optional), but a device MTU change moves none of its exceptions (rt6_mtu_change_route)
       const locked = 'route add 2001:db8:b::/48 via 2001:db8:1::2 mtu lock 1450';
       spawnSync('ip', ['-n', k.router, ...locked.split(' ')]);
       fx.ip(locked);
@@ -73,8 +74,9 @@ describe('IPv6 PMTU exceptions on a device MTU change (rt6_mtu_change)', () => {
       expect(kip('-6 route get 2001:db8:1::2')).toMatch(/expires \d+sec mtu 1400/);
       both('learned');
       // 1200: below the device's minimum for IPv6 (IPv6 leaves the device; not stepped on here);
-      // 1350 lowers the 1400 one; 1500 raises those that were 1350 (the old MTU); 1400 lowers again; 1320 lowers all; 1500 raises them
-      for (const mtu of [1350, 1500, 1400, 1320, 1500]) {
+      // 1350 lowers the 1400 one; 1500 raises those that were 1350 (the old MTU); 1400 lowers again; 1290
+      // lowers all but the locked route's; 1500 raises them
+      for (const mtu of [1350, 1500, 1400, 1290, 1500]) {
         kip(`link set eth0 mtu ${mtu}`);
         fx.ip(`link set eth0 mtu ${mtu}`);
         both(`mtu ${mtu}`);
@@ -82,5 +84,24 @@ describe('IPv6 PMTU exceptions on a device MTU change (rt6_mtu_change)', () => {
     } finally {
       k.close();
     }
+  });
+});
+
+describe('IPv6 PMTU exceptions on a device MTU change, by hand (RFC 8201 5.2, rt6_mtu_change)', () => {
+  it('an exception above the new MTU is lowered to it; one held at the old MTU follows it up; a locked route\'s stay', async () => {
+    const fx = await Fixture.create(LINKS, ROUTES, NEIGH, { sysctls: { 'net.ipv6.icmp.ratelimit': 0 } });
+    fx.ip('route add 2001:db8:b::/48 via 2001:db8:1::2 mtu lock 1450');
+    for (const f of [tooBig('2001:db8:9::5', 1400), tooBig('2001:db8:b::5', 1300)]) fx.rx('eth0', f);
+    const mtuOf = (dst: string): string => /mtu (?:lock )?(\d+)/.exec(fx.dp.ip(`-6 route get ${dst}`).stdout)?.[1] ?? 'none';
+    expect([mtuOf('2001:db8:9::5'), mtuOf('2001:db8:b::5'), mtuOf('2001:db8:9::6')]).toEqual(['1400', '1300', 'none']);
+    fx.ip('link set eth0 mtu 1290');
+    // lowered, but not through the route whose mtu metric is locked
+    expect([mtuOf('2001:db8:9::5'), mtuOf('2001:db8:b::5')]).toEqual(['1290', '1300']);
+    fx.ip('link set eth0 mtu 1500');
+    expect([mtuOf('2001:db8:9::5'), mtuOf('2001:db8:b::5')]).toEqual(['1500', '1300']);
+    // an exception under the old MTU stays when the device grows
+    fx.rx('eth0', tooBig('2001:db8:9::5', 1300));
+    fx.ip('link set eth0 mtu 1450');
+    expect(mtuOf('2001:db8:9::5')).toBe('1300');
   });
 });
