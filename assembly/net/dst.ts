@@ -40,7 +40,7 @@ import {
 import { FA_LOCK, fib4_lookup, fib6_lookup } from './fib';
 import { FL_DST, FL_FAMILY, FL_IIF, FL_SIZE, FR_INFO, FR_OIF, LOOPBACK_IFINDEX } from './abi';
 import { netWorkerSlot, RC_WORKERS } from './reclaim';
-import { rt6_redirect_apply } from './rt6_redirect';
+import { rt6RedirectMaybe } from './rt6_redirect';
 
 const DST_SLOTS: u32 = 1024;
 const DK_SIZE: u32 = 64; // the whole flow key (FL_SIZE): every field a rule or the multipath hash reads, and the family
@@ -156,7 +156,7 @@ export function dst4_route(fl: u32, res: u32): i32 {
 /** fib6_lookup through the route cache, then the redirect exception of the chosen next hop (rt6_redirect.ts). */
 export function dst6_route(fl: u32, res: u32): i32 {
   const err = cached(fl, res, true);
-  if (err == 0) rt6_redirect_apply(fl + FL_DST, res);
+  if (err == 0) rt6RedirectMaybe(fl + FL_DST, res);
   return err;
 }
 

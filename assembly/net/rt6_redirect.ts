@@ -123,6 +123,11 @@ export function rt6_redirect_apply(dst: u32, res: u32): u32 {
   return 1;
 }
 
+/** rt6_redirect_apply when any redirect exception was ever made: the lookups' fast path pays one load. */
+@inline export function rt6RedirectMaybe(dst: u32, res: u32): void {
+  if (load<u32>(netRoot() + NR_RT6_REDIRECT) != 0) rt6_redirect_apply(dst, res);
+}
+
 /** The gateway of the exception toward `dst` on `ifindex` (16 bytes), 0 when none: ip6_redirect_nh_match's cached route. */
 export function rt6RedirectGw(dst: u32, ifindex: u32): u32 {
   const r = rrRoot(false);
