@@ -27,11 +27,10 @@ import {
   NDROP_IPV6_NDISC_BAD_CODE, NDROP_IPV6_NDISC_BAD_OPTIONS, NDROP_IPV6_NDISC_HOP_LIMIT, NDROP_IPV6_NDISC_NS_OTHERHOST,
   NDROP_NOMEM, NDROP_NOT_SPECIFIED, NDROP_PKT_TOO_SMALL, NE_IFINDEX, NE_KEY, NE_PARMS, NE_PROBES, NE_STATE, NUD_FAILED,
   NUD_REACHABLE, NUD_STALE, CONF6_ACCEPT_REDIRECTS, FL_DST, FL_FAMILY, FL_IIF, FL_OIF, FL_SIZE, FL_SRC, FR_GW, FR_GW_FAMILY,
-  FR_NH_FLAGS, FR_OIF, FR_TYPE, LOOPBACK_IFINDEX, MIB_ICMP6_IN_ERRORS, MIB_ICMP6_OUT_REDIRECTS, NE_MAC, NUD_VALID, RTN_UNICAST,
-  SCR_NDISC,
+  LOOPBACK_IFINDEX, MIB_ICMP6_IN_ERRORS, MIB_ICMP6_OUT_REDIRECTS, NE_MAC, NUD_VALID, SCR_NDISC,
 } from './abi';
 import { ipv6_chk_addr, ipv6_dev_get_saddr, ipv6_get_lladdr, netdevMac, putMac } from './netdev';
-import { fib6_lookup } from './fib';
+import { FA_NH, FA_NHS, FA_TYPE, NH_FLAGS, NH_GW, NH_GW_FAMILY, NH_OIF, fib6_lookup, fib6LastLeaf } from './fib';
 import { ip6_route_output, OUT_RES } from './output';
 import { peerXrlimAllow6 } from './icmp';
 import { dst_pmtu_forget } from './dst';
@@ -55,6 +54,7 @@ const ND_OPT_REDIRECT_HDR: u32 = 4;
 const RD_MSG_LEN: u32 = 40;
 const IPV6_MIN_MTU: u32 = 1280;
 const RTNH_F_DEAD: u32 = 1;
+const RTN_BLACKHOLE: u32 = 6; // and after it the reject types: unreachable, prohibit, throw
 const IPPROTO_ICMPV6: u32 = 58;
 /** sizeof(struct nd_msg): the ICMPv6 header and the target address. */
 const ND_MSG_LEN: u32 = 24;
@@ -450,8 +450,6 @@ function recvRedirect(dev: u32, ifindex: u32, ip: u32, icmp: u32, icmpLen: u32):
  * message's own checks (destination not multicast, target link-local unless it is the destination,
  * forwarding off and accept_redirects on for the device, target link-layer option of the right size),
  * the target learned STALE (a router unless on-link), and the exception toward the destination made.
- * The route checked is the one the lookup chooses; the kernel walks every route of that prefix (and of
- * shorter ones) for one through the Redirect's source.
  */
 function ip6Redirect(dev: u32, ifindex: u32, ip: u32, icmp: u32, icmpLen: u32, daddr: u32, saddr: u32): void {
   const fl = RD_FL();
@@ -462,15 +460,7 @@ function ip6Redirect(dev: u32, ifindex: u32, ip: u32, icmp: u32, icmpLen: u32, d
   copy6(fl + FL_SRC, saddr);
   store<u32>(fl, LOOPBACK_IFINDEX, FL_IIF);
   store<u32>(fl, ifindex, FL_OIF);
-  const gw = ip + 8;
-  // ip6_redirect_nh_match: a live gateway next hop on the device, the gateway the Redirect's source
-  // (or an exception's already redirected there); anything else is the null entry (RTF_REJECT)
-  let matched = fib6_lookup(fl, res) == 0 && <u32>load<u8>(res, FR_TYPE) == RTN_UNICAST && <u32>load<u8>(res, FR_GW_FAMILY) == AF_INET6 &&
-    load<u32>(res, FR_OIF) == ifindex && (load<u32>(res, FR_NH_FLAGS) & RTNH_F_DEAD) == 0;
-  if (matched && !eq6(res + FR_GW, gw)) {
-    const cached = rt6RedirectGw(daddr, ifindex);
-    matched = cached != 0 && eq6(cached, gw);
-  }
+  const oldGw = fib6_lookup(fl, res) == 0 ? redirectNhMatch(ifindex, daddr, ip + 8) : 0;
   // rt6_do_redirect
   const target = icmp + 8;
   const dest = icmp + 24;
@@ -484,7 +474,7 @@ function ip6Redirect(dev: u32, ifindex: u32, ip: u32, icmp: u32, icmpLen: u32, d
     lladdr = optAddrData(optTgtLl);
     if (lladdr == 0) return; // invalid link-layer address length
   }
-  if (!matched) return; // the source is not a valid next hop for the destination
+  if (oldGw == 0) return; // the source is not a valid next hop for the destination
   const t = neighTable(AF_INET6);
   let n = neighLookupStat(t, ifindex, target);
   if (n == 0) n = neighCreate(t, ifindex, target, (load<u32>(dev + ND_FLAGS) & IFF_LOOPBACK) != 0);
@@ -492,7 +482,30 @@ function ip6Redirect(dev: u32, ifindex: u32, ip: u32, icmp: u32, icmpLen: u32, d
   neighUpdate(n, lladdr, NUD_STALE, NEIGH_UPDATE_F_WEAK_OVERRIDE | NEIGH_UPDATE_F_OVERRIDE | (onLink ? 0 : NEIGH_UPDATE_F_OVERRIDE_ISROUTER | NEIGH_UPDATE_F_ISROUTER));
   // rt6_insert_exception: the redirect replaces whatever exception (a learned PMTU) the destination had
   dst_pmtu_forget(AF_INET6, dest);
-  rt6RedirectInsert(ifindex, dest, res + FR_GW, target, !onLink);
+  rt6RedirectInsert(ifindex, dest, oldGw, target, !onLink);
+}
+
+/**
+ * __ip6_route_redirect over the routes of the prefix the lookup found, in metric order: the first with a
+ * live gateway next hop on `ifindex` whose gateway is the Redirect's source `gw` — or whose redirect
+ * exception toward `daddr` already points there (ip6_redirect_nh_match) — gives its gateway's address;
+ * a reject route first, or none, gives 0 (the null entry). The kernel then backtracks to shorter prefixes
+ * when the prefix has no such route; that is not done here.
+ */
+function redirectNhMatch(ifindex: u32, daddr: u32, gw: u32): u32 {
+  const list = fib6LastLeaf();
+  const n: u32 = list == 0 ? 0 : load<u32>(list);
+  for (let i: u32 = 0; i < n; i++) {
+    const fa = load<u32>(list + 8 + (i << 2));
+    if (<u32>load<u8>(fa + FA_TYPE) >= RTN_BLACKHOLE) return 0; // RTF_REJECT
+    if (load<u32>(fa + FA_NHS) == 0) continue;
+    const nh = fa + FA_NH;
+    if ((load<u32>(nh + NH_FLAGS) & RTNH_F_DEAD) != 0 || <u32>load<u8>(nh + NH_GW_FAMILY) != AF_INET6 || load<u32>(nh + NH_OIF) != ifindex) continue;
+    if (eq6(nh + NH_GW, gw)) return nh + NH_GW;
+    const cached = rt6RedirectGw(daddr, ifindex, nh + NH_GW);
+    if (cached != 0 && eq6(cached, gw)) return nh + NH_GW;
+  }
+  return 0;
 }
 
 /**

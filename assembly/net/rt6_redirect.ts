@@ -128,12 +128,15 @@ export function rt6_redirect_apply(dst: u32, res: u32): u32 {
   if (load<u32>(netRoot() + NR_RT6_REDIRECT) != 0) rt6_redirect_apply(dst, res);
 }
 
-/** The gateway of the exception toward `dst` on `ifindex` (16 bytes), 0 when none: ip6_redirect_nh_match's cached route. */
-export function rt6RedirectGw(dst: u32, ifindex: u32): u32 {
+/**
+ * The gateway of the exception toward `dst` on `ifindex` hanging off the next hop whose gateway is at
+ * `oldGw` (16 bytes), 0 when none: ip6_redirect_nh_match's cached route.
+ */
+export function rt6RedirectGw(dst: u32, ifindex: u32, oldGw: u32): u32 {
   const r = rrRoot(false);
   if (r == 0 || load<u32>(r) == 0) return 0;
   const e = rrFind(r, dst, ifindex);
-  return e == 0 || load<u32>(e, RE_GATEWAY) == 0 ? 0 : e + RE_NEW_GW;
+  return e == 0 || load<u32>(e, RE_GATEWAY) == 0 || !eq16(e + RE_OLD_GW, oldGw) ? 0 : e + RE_NEW_GW;
 }
 
 /** Forget every redirect exception (`ip -6 route flush cache`, a device going down: rt6_sync_down_dev). */

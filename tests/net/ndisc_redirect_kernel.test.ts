@@ -110,6 +110,14 @@ describe('receiving a Redirect (ndisc_redirect_rcv, rt6_do_redirect)', () => {
       step('a global target that is not the destination', redirect({ target: '2001:db8:1::3', dest: '2001:db8:9::5', header: true }));
       step('a multicast destination', redirect({ target: 'fe80::3', dest: 'ff0e::1' }));
       step('from a router that is not the first hop', redirect({ src: 'fe80::4', target: 'fe80::3', dest: '2001:db8:9::5', tlla: '02:00:00:00:00:03', header: true }));
+      // the router of the prefix's second route (a higher metric): __ip6_route_redirect walks every route of
+      // the prefix, so the target is learned and an exception hangs off that route, which lookups do not choose
+      for (const line of ['-6 route add 2001:db8:9::/48 via fe80::4 dev eth0 metric 2000']) {
+        kip(line);
+        fx.ip(line);
+      }
+      step('from the router of the prefix\'s second route', redirect({ src: 'fe80::4', target: 'fe80::5', dest: '2001:db8:9::5', tlla: '02:00:00:00:00:05', header: true }));
+      expect(kip('-6 neigh show dev eth0')).toContain('fe80::5 lladdr 02:00:00:00:00:05 router STALE');
       step('an option of length 0', redirect({ target: 'fe80::3', dest: '2001:db8:9::5', options: [2, 0, 0, 0, 0, 0, 0, 0] }), 'IPV6_NDISC_BAD_OPTIONS');
       step('a target link-layer option of 16 bytes', redirect({ target: 'fe80::3', dest: '2001:db8:9::5', options: [2, 2, ...new Array<number>(14).fill(3)] }));
       sysctl('net.ipv6.conf.eth0.accept_redirects', 0);
