@@ -77,6 +77,8 @@ export interface ControlServerOptions {
   info?: () => Record<string, unknown>;
   /** Where the server reports what it could not answer (a client's garbage, a command that threw). */
   log?: (line: string) => void;
+  /** The longest request line served, in bytes (default MAX_LINE). */
+  maxLine?: number;
 }
 
 type Args = Record<string, unknown>;
@@ -186,6 +188,7 @@ export class ControlServer {
     let chunks: Buffer[] = [];
     let size = 0;
     let queue: Promise<void> = Promise.resolve();
+    const maxLine = this.opts.maxLine ?? MAX_LINE;
     const send = (a: Answer) => {
       if (!sock.destroyed && sock.writable) sock.write(JSON.stringify(a) + '\n');
     };
@@ -205,7 +208,7 @@ export class ControlServer {
       let start = 0;
       for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10, start)) {
         const part = data.subarray(start, nl);
-        if (size + part.length > MAX_LINE) return tooLong();
+        if (size + part.length > maxLine) return tooLong();
         serve(chunks.length ? Buffer.concat([...chunks, part]) : part);
         chunks = [];
         size = 0;
@@ -213,7 +216,7 @@ export class ControlServer {
       }
       if (start < data.length) {
         const rest = data.subarray(start);
-        if (size + rest.length > MAX_LINE) return tooLong();
+        if (size + rest.length > maxLine) return tooLong();
         chunks.push(Buffer.from(rest));
         size += rest.length;
       }
@@ -223,7 +226,7 @@ export class ControlServer {
       size = 0;
       sock.pause();
       queue = queue.then(() => {
-        send(fail(null, new ControlError('EMSGSIZE', `request line longer than ${MAX_LINE} bytes: closing the connection`)));
+        send(fail(null, new ControlError('EMSGSIZE', `request line longer than ${maxLine} bytes: closing the connection`)));
         sock.end();
       });
     };
@@ -383,9 +386,9 @@ export async function loadForAttach(dp: Datapath, spec: AttachSpec): Promise<{ o
   const base = spec.where ? `${spec.where}.` : '';
   if (!existsSync(spec.object)) throw new AttachSpecError(`${base}object`, new ControlError('ENOENT', `cannot read ${spec.object}: ENOENT`));
   try {
-    dp.device(spec.device);
+    deviceNamed(dp, spec.device);
   } catch (e) {
-    throw new AttachSpecError(`${base}device`, new ControlError('ENODEV', (e as Error).message));
+    throw new AttachSpecError(`${base}device`, e);
   }
   let obj: BpfObject;
   try {
@@ -439,7 +442,7 @@ export function attachLoaded(dp: Datapath, device: string, program: Program): { 
 
 /** Detach `device`'s program (ENOENT when it runs none); returns its name. */
 export function detachDevice(dp: Datapath, device: string): string {
-  const dev = dp.device(device);
+  const dev = deviceNamed(dp, device);
   const p = dev.program;
   if (!p) throw new ControlError('ENOENT', `${device} runs no XDP program`);
   dev.detachXdp();
@@ -468,6 +471,15 @@ export function release(dp: Datapath, obj: BpfObject): void {
 }
 
 // ---- The commands ----
+
+/** A device by name: ENODEV when there is none. */
+function deviceNamed(dp: Datapath, name: string): Device {
+  try {
+    return dp.device(name);
+  } catch (e) {
+    throw new ControlError('ENODEV', (e as Error).message);
+  }
+}
 
 function str(args: Args, key: string, cmd: string): string {
   const v = args[key];
@@ -615,7 +627,7 @@ function commandTable(dp: Datapath, server: ControlServer, opts: ControlServerOp
 
     'link.show': (args) => {
       const name = optStr(args, 'device', 'link.show');
-      const devs = name === undefined ? dp.listDevices() : [dp.device(name)];
+      const devs = name === undefined ? dp.listDevices() : [deviceNamed(dp, name)];
       return {
         links: devs.map((d) => {
           const s = d.stats();
