@@ -246,13 +246,13 @@ export class Daemon {
 
   private async startService(c: DaemonConfig, s: ServiceConfig): Promise<void> {
     let mod: { start?: unknown };
-    let mtime = 0;
+    const mtime = mtimeOf(s.module);
+    if (mtime < 0) throw new ConfigError(c.file, `${s.where}.module`, `cannot read ${s.module}: ENOENT`);
     try {
-      mtime = statSync(s.module).mtimeMs;
       // the file's mtime in the URL: a module edited since it was last imported is imported afresh
       mod = (await import(`${pathToFileURL(s.module).href}?mtime=${mtime}`)) as { start?: unknown };
     } catch (e) {
-      throw new ConfigError(c.file, `${s.where}.module`, `cannot import ${s.module}: ${(e as NodeJS.ErrnoException).code ?? ''}${(e as NodeJS.ErrnoException).code ? ' ' : ''}${(e as Error).message}`);
+      throw new ConfigError(c.file, `${s.where}.module`, `cannot import ${s.module}: ${(e as Error)?.message ?? String(e)}`);
     }
     if (typeof mod.start !== 'function') throw new ConfigError(c.file, `${s.where}.module`, `${s.module} exports no start(dp, ctx) function`);
     const ctx: ServiceContext = { name: s.name, options: s.options, log: (l) => this.log(`${s.name}: ${l}`), poller: Poller.of(this.dp) };
