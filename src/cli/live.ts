@@ -313,10 +313,11 @@ function linkText(l: LinkJson, stats: boolean): string {
   if (l.xdp) s += `    xdp ${l.xdp.program}${l.xdp.object ? ` (${l.xdp.object})` : ''}\n`;
   if (!stats) return s;
   const t = l.stats;
-  const row = (...cols: Array<string | number>) => '    ' + cols.map((x) => String(x).padEnd(12)).join('').trimEnd() + '\n';
   const dropped = Object.values(t.drops).reduce((a, b) => a + b, 0);
-  s += row('RX:  bytes', 'packets', 'dropped') + row(`    ${t.rxBytes}`, t.rxPackets, dropped);
-  s += row('TX:  bytes', 'packets') + row(`    ${t.txBytes}`, t.txPackets);
+  // iproute2's -s layout: a title row, then the numbers right-aligned under it
+  const cols = (...v: Array<string | number>) => v.map((x, i) => String(x).padStart(i === 0 ? 10 : 8)).join('');
+  s += `    RX: ${cols('bytes', 'packets', 'dropped').slice(4)}\n    ${cols(t.rxBytes, t.rxPackets, dropped)}\n`;
+  s += `    TX: ${cols('bytes', 'packets').slice(4)}\n    ${cols(t.txBytes, t.txPackets)}\n`;
   const kv = (r: Record<string, number>) => Object.entries(r).filter(([, v]) => v !== 0).map(([k, v]) => `${k} ${v}`).join('  ');
   if (kv(t.verdicts)) s += `    verdicts: ${kv(t.verdicts)}\n`;
   if (dropped) s += `    drops: ${kv(t.drops)}\n`;

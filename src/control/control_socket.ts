@@ -163,13 +163,17 @@ export class ControlServer {
     if (typeof args !== 'object' || args === null || Array.isArray(args)) return fail(id, new ControlError('EINVAL', `${cmd}: args must be an object`));
     const fn = Object.hasOwn(this.commands, cmd) ? this.commands[cmd] : undefined;
     if (!fn) return fail(id, new ControlError('EOPNOTSUPP', `unknown command "${cmd}" (have: ${Object.keys(this.commands).join(', ')})`));
+    const audit = CHANGES.has(cmd) && this.opts.log ? `control: ${[cmd, describe(cmd, args as Args)].filter((x) => x !== '').join(' ')}` : undefined;
     try {
       const run = () => Promise.resolve(fn(args as Args));
       const result = EXCLUSIVE.has(cmd) ? await this.serialize(run) : await run();
+      if (audit) this.opts.log!(`${audit}: ok`);
       return { id, ok: true, result: jsonSafe(result) };
     } catch (e) {
       if (!(e instanceof WxdpError) && !isErrnoError(e)) this.opts.log?.(`control socket: ${cmd} failed: ${(e as Error)?.stack ?? String(e)}`);
-      return fail(id, e);
+      const a = fail(id, e);
+      if (audit && !a.ok) this.opts.log!(`${audit}: ${a.error.errno ?? a.error.code}: ${a.error.message}`);
+      return a;
     }
   }
 
@@ -238,6 +242,27 @@ export class ControlServer {
 
 /** Commands that change what runs: one at a time, so a reload and an attach do not interleave. */
 const EXCLUSIVE = new Set(['prog.attach', 'prog.detach', 'reload']);
+
+/** Commands that may change the data path: each goes to the log (what was asked, and how it ended). */
+const CHANGES = new Set(['ip', 'prog.attach', 'prog.detach', 'map.update', 'map.delete', 'reload']);
+
+/** A change request in one line, for the log. */
+function describe(cmd: string, a: Args): string {
+  const s = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v) ?? '');
+  switch (cmd) {
+    case 'ip':
+      return Array.isArray(a['argv']) ? a['argv'].map(s).join(' ') : `-batch ${s(a['name'] ?? '-')}`;
+    case 'prog.attach':
+      return `${s(a['object'])}${a['program'] !== undefined ? ` name ${s(a['program'])}` : ''} dev ${s(a['device'])}`;
+    case 'prog.detach':
+      return `dev ${s(a['device'])}`;
+    case 'map.update':
+    case 'map.delete':
+      return `${a['id'] !== undefined ? `id ${s(a['id'])}` : `name ${s(a['name'])}`} key ${s(a['key'])}${cmd === 'map.update' ? ` value ${s(a['value'])}` : ''}`;
+    default:
+      return '';
+  }
+}
 
 function isErrnoError(e: unknown): e is NodeJS.ErrnoException {
   return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && /^E[A-Z0-9]+$/.test((e as NodeJS.ErrnoException).code!);

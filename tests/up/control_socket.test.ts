@@ -186,6 +186,7 @@ describe('dp.listen: the control socket', () => {
     const text = await live('link', 'show', '-s');
     expect(text.out).toContain(`2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 queues 1 state UP\n    link/ether ${M0}\n    xdp xdp_dns_filter (${DNS_FILTER})\n`);
     expect(text.out).toContain('    drops: XDP_DROP 4\n');
+    expect(text.out).toContain(`    RX:  bytes packets dropped\n    ${String(s.rxBytes).padStart(10)}${String(s.rxPackets).padStart(8)}       4\n    TX:  bytes packets\n`);
     expect(text.out).toContain('3: eth1: ');
     const plain = await live('link', 'show');
     expect(plain.out).not.toContain('RX:');

@@ -192,6 +192,7 @@ describe('wxdp up: the daemon', () => {
     const r = await c.request<{ programs: unknown; services: unknown }>('reload');
     c.close();
     expect(r.programs).toEqual({ attached: [], detached: ['xdp_dns_filter on eth0'], kept: [] });
+    expect(main.log.at(-1)).toBe('control: reload: ok');
     expect(main.d.dp.device('eth0').program).toBeUndefined();
     expect(main.d.dp.loadedObjects()).toHaveLength(0);
   });

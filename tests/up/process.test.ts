@@ -187,6 +187,9 @@ describe.skipIf(!built)('wxdp up as a process (needs the built dist/: npm run bu
     expect(log).toMatch(new RegExp(`wxdp up\\[${pid}\\]: final counters after \\d+\\.\\d s:\\n`));
     expect(log).toContain(`wxdp up[${pid}]:   eth1: rx 0 packets 0 bytes, tx ${l['eth1']!.txPackets} packets ${l['eth1']!.txPackets * OUT.length} bytes; verdicts none; drops none\n`);
     expect(log).toMatch(/ {2}stack drops: .*IP_INNOROUTES \d+/);
+    // what clients changed is in the log, with how it ended
+    expect(log).toContain(`wxdp up[${pid}]: control: ip route add 203.0.113.0/24 via 198.51.100.2: ok\n`);
+    expect(log).toContain(`wxdp up[${pid}]: control: prog.attach ${DNS_FILTER} dev eth0: ok\n`);
     expect(log.endsWith(`wxdp up[${pid}]: stopped\n`)).toBe(true);
     expect(existsSync(SOCK)).toBe(false);
   });
