@@ -65,6 +65,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await execCommand(rest, io);
       case 'prog': {
         const [sub, ...args] = rest;
+        if (sub === '--help' || sub === '-h') {
+          const { PROG_LIVE_USAGE } = await import('./live.js');
+          io.out(`usage: wxdp prog show|load|dump|run OBJ.o ...   (an object file, loaded for the command)\n${PROG_LIVE_USAGE.replace(/^usage: /, '       ')}`);
+          return 0;
+        }
         if (sub === 'list' || sub === 'attach' || sub === 'detach') {
           const { progLiveCommand } = await import('./live.js');
           return await progLiveCommand(sub, args, io);
@@ -74,11 +79,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
       }
       case 'map': {
         const [sub, first, ...args] = rest;
-        const { wantsSocket, mapLiveCommand } = await import('./live.js');
+        const { wantsSocket, mapLiveCommand, MAP_LIVE_USAGE } = await import('./live.js');
+        if (sub === '--help' || sub === '-h') {
+          io.out(`usage: wxdp map dump|lookup|update OBJ.o name MAP ...   (the maps as loading OBJ.o leaves them)\n${MAP_LIVE_USAGE.replace(/^usage: /, '       ')}`);
+          return 0;
+        }
         // live maps: show and delete exist only there; dump, lookup and update when a socket is named
-        // (--socket, or WXDP_SOCKET with no OBJ.o: the map named right after the command)
+        // or no OBJ.o is (the map named right after the command: name MAP, id N)
         const named = rest.some((a) => a === '--socket' || a.startsWith('--socket='));
-        if (sub === 'show' || sub === 'delete' || named || (wantsSocket(rest) && (first === 'name' || first === 'id'))) {
+        if (sub === 'show' || sub === 'delete' || named || first === 'name' || first === 'id' || (wantsSocket(rest) && first === undefined)) {
           return await mapLiveCommand(sub!, [first, ...args].filter((a): a is string => a !== undefined), io);
         }
         const { mapCommand } = await import('./prog.js');

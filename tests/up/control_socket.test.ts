@@ -380,6 +380,31 @@ describe('the control socket protocol, and bad input', () => {
   });
 });
 
+describe('the client commands\' --help', () => {
+  it.each([
+    [['prog', '--help'], /^usage: wxdp prog show\|load\|dump\|run OBJ\.o .*\n {7}wxdp prog list /],
+    [['prog', 'attach', '--help'], /^usage: wxdp prog list \[--socket PATH\] \[--json\]\n/],
+    [['map', '--help'], /^usage: wxdp map dump\|lookup\|update OBJ\.o .*\n {7}wxdp map show /],
+    [['map', 'dump', 'name', 'x', '--help'], /^usage: wxdp map show /],
+    [['link', '--help'], /^usage: wxdp link show \[DEV\] \[-s\]/],
+    [['stats', '--help'], /^usage: wxdp stats \[--once\]/],
+    [['ip', '--help', '--socket', SOCK], /--socket PATH \(or WXDP_SOCKET\): against a running data path/],
+    [['--help'], /\n {2}up CONFIG \[--socket PATH\] \[--check\]\n/],
+  ])('wxdp %s', async (argv, usage) => {
+    const r = await cli(...argv);
+    expect([r.code, r.err]).toEqual([0, '']);
+    expect(r.out).toMatch(usage);
+  });
+
+  it('bad arguments are usage errors (exit 2), before any connection', async () => {
+    for (const argv of [['prog', 'detach'], ['map', 'lookup', 'name', 'm'], ['map', 'dump'], ['stats', '--count', '0'], ['stats', '--bogus'], ['link', 'show', 'a', 'b'], ['link', 'up']]) {
+      const r = await cli(...argv, '--socket', join(tmp, 'nobody.sock'));
+      expect([argv, r.code]).toEqual([argv, 2]);
+      expect(r.err).not.toContain('cannot connect');
+    }
+  });
+});
+
 describe('Datapath.close', () => {
   it('closes the control socket, the UDP sockets and the poller; idempotent', async () => {
     const d = await Datapath.create();

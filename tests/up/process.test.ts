@@ -177,6 +177,20 @@ describe.skipIf(!built)('wxdp up as a process (needs the built dist/: npm run bu
     expect(show.out).toBe('blackhole 198.51.100.128/25 \n');
   });
 
+  it('map show|update|dump|delete and prog detach against the process', async () => {
+    const show = await cli('map', 'show');
+    expect(show.out.split('\n').filter(Boolean).map((l) => l.split('  ')[1])).toEqual(['name blocked', 'name verdicts']);
+    const u = await cli('map', 'update', 'name', 'blocked', 'key', 'c0 00 02 63', 'value', '01');
+    expect([u.code, u.out]).toEqual([0, 'key: c0 00 02 63  value: 01\n  {"key":1661075648,"value":1}\n']);
+    const d = await cli('map', 'dump', 'name', 'blocked', '--json');
+    expect(JSON.parse(d.out).entries).toEqual([{ key: 'c0000263', value: '01', formatted: { key: 1661075648, value: 1 } }]);
+    expect((await cli('map', 'delete', 'name', 'blocked', 'key', 'c0000263')).code).toBe(0);
+    const det = await cli('prog', 'detach', 'dev', 'eth0');
+    expect([det.code, det.out]).toEqual([0, 'eth0: xdp_dns_filter detached\n']);
+    // nothing runs the object now: it is unloaded, and its maps with it
+    expect((await cli('map', 'show')).out).toBe('');
+  });
+
   it('SIGTERM: drains, logs the final counters, removes the socket and exits 0', async () => {
     const l = await links();
     daemon.child.kill('SIGTERM');
