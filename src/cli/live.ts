@@ -204,7 +204,8 @@ function bytesAfter(w: readonly string[], word: string): unknown {
 
 const spaced = (hex: string): string => hex.replace(/(..)(?!$)/g, '$1 ');
 
-function entryLine(e: MapEntryJson): string {
+/** An entry as `map lookup` / `map update` print it: the bytes, then the BTF-decoded entry when there is one. */
+export function entryLine(e: MapEntryJson): string {
   const v = e.values ? `values: ${e.values.map(spaced).join(' | ')}` : `value: ${spaced(e.value ?? '')}`;
   return `key: ${spaced(e.key)}  ${v}\n${e.formatted ? `  ${JSON.stringify(e.formatted)}\n` : ''}`;
 }
