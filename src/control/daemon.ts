@@ -310,7 +310,16 @@ export class Daemon {
    * Read the config file again and apply what changed (see the header). Resolves with what was done;
    * rejects with ConfigError (nothing changed) when the new file is refused or a new program fails to load.
    */
-  async reload(): Promise<ReloadReport> {
+  reload(): Promise<ReloadReport> {
+    // SIGHUP and the reload command may come together: one reload at a time, in the order asked
+    const next = this.reloading.then(() => this.reloadNow());
+    this.reloading = next.catch(() => undefined);
+    return next;
+  }
+
+  private reloading: Promise<unknown> = Promise.resolve();
+
+  private async reloadNow(): Promise<ReloadReport> {
     if (this.stopping) throw new ControlError('ESHUTDOWN', 'reload: the data path is shutting down');
     const cur = this.config;
     const next = readDaemonConfig(cur.file);
