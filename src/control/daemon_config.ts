@@ -273,6 +273,7 @@ class Checker {
     if (o['link'] !== undefined) {
       const l = o['link'];
       if (typeof l !== 'object' || l === null || Array.isArray(l)) this.fail(join(path, 'link'), `must be an object, not ${kind(l)}`);
+      // only the shape here: the link's own keys are checked by the device links (parseLinkSpec) when it is made
       if (typeof (l as Json)['type'] !== 'string') this.fail(join(path, 'link', 'type'), 'is required: the link type, a string');
       d.link = l as Record<string, unknown>;
     }
