@@ -31,6 +31,7 @@ import { defaultSocketPath } from './control_client.js';
 import { ConfigError, readDaemonConfig, type DaemonConfig, type DeviceConfig, type ProgramConfig, type ServiceConfig } from './daemon_config.js';
 import { Datapath, type BpfObject, type DatapathOptions, type Program } from './datapath.js';
 import { dataPathExports, type Device } from './device.js';
+import type { Ring } from './ring.js';
 import { IpError, makeArgs } from './ip/index.js';
 import { matches } from './ip/syntax.js';
 import { NetError } from './net_types.js';
@@ -282,21 +283,26 @@ export class Daemon {
     for (const s of [...this.services].reverse()) await this.stopService(s);
   }
 
+  /** The rings the discard stage empties, per device (Ring objects read the memory afresh: safe to keep). */
+  private readonly sinks = new Map<Device, { tx: Ring[]; host: Ring }>();
+
   /** The poll stage for devices without a link: their TX and host rings emptied (see the header). */
   private discard(): number {
     const x = dataPathExports(this.dp.fastPath);
     let n = 0;
     for (const dev of this.dp.listDevices()) {
       if (this.linked.has(dev.name)) continue;
-      for (let q = 0; q < dev.queues; q++) {
-        const k = dev.rings(q).tx.peek(Infinity);
+      let sink = this.sinks.get(dev);
+      if (!sink) this.sinks.set(dev, (sink = { tx: [...Array(dev.queues).keys()].map((q) => dev.rings(q).tx), host: dev.hostRing() }));
+      for (let q = 0; q < sink.tx.length; q++) {
+        const k = sink.tx[q]!.available();
         if (k > 0) {
           x.dev_tx_done(dev.address, q, k);
           this.discarded.tx += k;
           n += k;
         }
       }
-      const h = dev.hostRing().peek(Infinity);
+      const h = sink.host.available();
       if (h > 0) {
         x.dev_host_done(dev.address, h);
         this.discarded.host += h;
