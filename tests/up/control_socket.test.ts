@@ -220,6 +220,26 @@ describe('dp.listen: the control socket', () => {
     expect((await live('stats', '--interval', '0')).code).toBe(2);
   });
 
+  it('stats on a terminal redraws its block in place; WXDP_SOCKET stands for --socket', async () => {
+    const tty = Object.getOwnPropertyDescriptor(process.stdout, 'isTTY');
+    Object.defineProperty(process.stdout, 'isTTY', { value: true, configurable: true });
+    process.env['WXDP_SOCKET'] = SOCK;
+    try {
+      const r = await cli('stats', '--count', '3', '--interval', '0.02');
+      const blocks = r.out.split(/\x1b\[\d+F\x1b\[J/);
+      expect(blocks).toHaveLength(3);
+      // each redraw goes back up exactly the lines of the block before it
+      const ups = [...r.out.matchAll(/\x1b\[(\d+)F/g)].map((m) => Number(m[1]));
+      expect(ups).toEqual(blocks.slice(0, 2).map((b) => b.split('\n').length - 1));
+      const ip = await cli('ip', 'route', 'show', '203.0.113.0/24');
+      expect(ip.out).toBe('203.0.113.0/24 via 198.51.100.2 dev eth1 \n');
+    } finally {
+      delete process.env['WXDP_SOCKET'];
+      if (tty) Object.defineProperty(process.stdout, 'isTTY', tty);
+      else delete (process.stdout as { isTTY?: boolean }).isTTY;
+    }
+  });
+
   it('prog detach; detaching again is ENOENT', async () => {
     const d = await live('prog', 'detach', 'dev', 'eth0');
     expect([d.code, d.out]).toEqual([0, 'eth0: xdp_dns_filter detached\n']);
