@@ -29,7 +29,9 @@
 // Keys and values are hex strings or, for maps with BTF, JSON values (map_json.ts). Bad input never
 // ends the data path: a line that is not JSON or not a request is answered with an error (id null
 // when there was none to echo); a line past MAX_LINE bytes is answered and the connection closed; a
-// client gone mid-command loses its answer, nothing else.
+// client gone mid-command loses its answer, nothing else. A device that does not exist is ENODEV.
+// The socket file is mode 0600 (it can reconfigure the data path); requests that may change something
+// (ip, prog.attach|detach, map.update|delete, reload) go to the server's log with how they ended.
 
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, existsSync, lstatSync, statSync, unlinkSync } from 'node:fs';
