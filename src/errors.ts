@@ -36,6 +36,8 @@ export type ErrorCode =
   | 'PCAP_INVALID' // a pcap or pcapng capture that is truncated or malformed (the message names the byte offset)
   | 'SOCKET_SEND' // a datagram the UDP send path refused (the kernel's errno in `errno`)
   | 'SOCKET' // a socket call refused: `errno` names the kernel's (EADDRINUSE, EADDRNOTAVAIL, ENETUNREACH…)
+  | 'CONFIG' // a `wxdp up` config file that does not parse or validate (the message names the file and key path)
+  | 'CONTROL' // the control socket: a request it cannot serve, a socket another process serves, a lost connection
   | 'USAGE'; // bad CLI or API arguments
 
 export class WxdpError extends Error {

@@ -110,3 +110,9 @@ export { Lpm4Table, Lpm6Table } from './control/lpm.js';
 export { Udp, UdpSocket, type AddressInfo, type BindOptions, type Datagram, type RemoteInfo, type SocketOptions, type SocketType } from './control/udp.js';
 export { Poller, type PollerOptions, type PollStage } from './control/poller.js';
 export { Wire, type WireOptions, type WireStats } from './control/wire.js';
+// A long-running data path: the control socket (dp.listen, its client), the `wxdp up` daemon and its
+// config file.
+export { ControlServer, ControlError, MAX_LINE, type Answer, type ControlServerOptions, type ErrorJson } from './control/control_socket.js';
+export { ControlClient, RemoteError, defaultSocketPath } from './control/control_client.js';
+export { Daemon, type DaemonOptions, type FinalCounters, type ReloadReport, type ServiceContext } from './control/daemon.js';
+export { ConfigError, parseDaemonConfig, readDaemonConfig, type DaemonConfig } from './control/daemon_config.js';

@@ -15,7 +15,7 @@ describe('public API (src/index.ts)', () => {
   });
 
   it('exports the engine pieces and typed errors', () => {
-    for (const name of ['decode', 'encode', 'disassemble', 'checkProgram', 'Interpreter', 'compile', 'parseConformance', 'runVector', 'WxdpError', 'RuntimeFault', 'ProgramError', 'AsmError']) {
+    for (const name of ['decode', 'encode', 'disassemble', 'checkProgram', 'Interpreter', 'compile', 'parseConformance', 'runVector', 'WxdpError', 'RuntimeFault', 'ProgramError', 'AsmError', 'ControlServer', 'ControlClient', 'ControlError', 'RemoteError', 'Daemon', 'ConfigError', 'readDaemonConfig']) {
       expect(wxdp).toHaveProperty(name);
     }
   });

@@ -8,12 +8,17 @@
 // What `ip` would print goes to stdout/stderr as ip prints it, with ip's exit status; a batch that
 // ends on a parse error (ip exits there without naming the line) also gets "Command failed FILE:LINE".
 // `-j` is iproute2's JSON; `--json` wraps the command's JSON in the CLI's shape.
+//
+// With `--socket PATH` (or WXDP_SOCKET set) the command goes to a running data path instead (wxdp up,
+// dp.listen): -batch FILE is read here and applied there, then the command runs there.
 
 import { Datapath } from '../control/datapath.js';
 import { ipArgv, ipBatch, IpError, parseIpOptions } from '../control/ip/index.js';
 import { WxdpError } from '../errors.js';
 import type { Io } from './main.js';
 import { configureStack, progressBar, readBatch, type StackStep } from './stack.js';
+import { commonOptions, wantsSocket, withClient } from './live.js';
+import { RemoteError } from '../control/control_client.js';
 
 export const IP_CLI_USAGE = `usage: wxdp ip [ -j ] [ -4 | -6 ] [ -d ] [ -s ] [ -force ] [ -batch FILE ] [ OBJECT COMMAND ... ]
               [ --sysctl NAME=VALUE ]... [ --devices N ] [ --json ]
@@ -22,9 +27,12 @@ export const IP_CLI_USAGE = `usage: wxdp ip [ -j ] [ -4 | -6 ] [ -d ] [ -s ] [ -
   (typically a show or get) runs against it. --devices N adds ring devices eth0..eth{N-1} first, as
   \`wxdp run\` has them; --sysctl applies in order with -batch. -j prints iproute2's JSON, --json the
   CLI's: { batch: { file, commands }, command, result }.
+  --socket PATH (or WXDP_SOCKET): against a running data path (wxdp up, dp.listen) instead; -batch FILE
+  is applied there, and what it changes stays.
 `;
 
 export async function ipCli(argv: string[], io: Io): Promise<number> {
+  if (wantsSocket(argv) && !argv.includes('--help') && !argv.includes('-h')) return ipLive(argv, io);
   const ipWords: string[] = [];
   const steps: StackStep[] = [];
   let json = false;
@@ -90,10 +98,75 @@ export async function ipCli(argv: string[], io: Io): Promise<number> {
   }
 }
 
-/** Print a refused command as ip does (a batch that ended on a parse error also names its line); ip's exit status. */
+/**
+ * Print a refused command as ip does (a batch that ended on a parse error also names its line); ip's exit
+ * status: a batch's is EXIT_FAILURE whatever the line's would be alone (measured with iproute2 6.1: a
+ * refused `rule add` exits 2 alone and 1 as a line of -batch).
+ */
 function fail(io: Io, e: IpError): number {
   if (e.stdout) io.out(e.stdout);
   io.err(e.stderr);
   if (e.fatal && e.line !== undefined) io.err(`Command failed ${e.file}:${e.line}\n`);
-  return e.status;
+  return e.line !== undefined ? 1 : e.status;
+}
+
+/** `wxdp ip … --socket PATH`: the batch and the command run in the data path behind the socket. */
+async function ipLive(argv: string[], io: Io): Promise<number> {
+  const c = commonOptions(argv);
+  const stray = c.rest.find((a) => a === '--sysctl' || a === '--devices');
+  if (stray) throw new WxdpError('USAGE', `${stray} builds a throwaway stack: not with --socket (use ip commands, or the config's sysctls)`);
+  let parsed: ReturnType<typeof parseIpOptions>;
+  try {
+    parsed = parseIpOptions(c.rest);
+  } catch (e) {
+    if (e instanceof IpError) return fail(io, e);
+    throw e;
+  }
+  const { opts, rest } = parsed;
+  if (opts.batch === undefined && rest.length === 0) throw new WxdpError('USAGE', `nothing to do: give -batch FILE and/or a command\n${IP_CLI_USAGE}`);
+  const options = { ...(opts.family ? { family: opts.family } : {}), ...(opts.details ? { details: opts.details } : {}), ...(opts.stats ? { stats: opts.stats } : {}), ...(opts.json ? { json: true } : {}) };
+  // the option words as given, without -batch FILE and -force (they are the batch's): for the command
+  const optionWords: string[] = [];
+  for (let i = 0; i < c.rest.length - rest.length; i++) {
+    const w = c.rest[i]!;
+    if (w === '--') continue;
+    if (w.startsWith('-b') && '-batch'.startsWith(w.replace(/^--/, '-'))) {
+      i++;
+      continue;
+    }
+    if (w.startsWith('-f') && '-force'.startsWith(w.replace(/^--/, '-')) && w.length > 2) continue;
+    optionWords.push(w);
+  }
+  return withClient(io, 'ip', c.socket, async (cl) => {
+    let batch: { file: string; commands: number } | undefined;
+    try {
+      if (opts.batch !== undefined) {
+        const text = readBatch(opts.batch);
+        const r = await cl.request<{ stdout: string; stderr: string; commands: number; failed: number }>('ip', { batch: text, name: opts.batch, force: opts.force ?? false, options });
+        if (!c.json) io.out(r.stdout);
+        if (r.stderr) io.err(r.stderr);
+        if (r.failed) return 1;
+        batch = { file: opts.batch, commands: r.commands };
+      }
+      if (rest.length === 0) {
+        if (c.json) io.out(JSON.stringify({ batch: batch ?? null, command: null, result: null }, null, 2) + '\n');
+        return 0;
+      }
+      const r = await cl.request<{ stdout: string; stderr: string }>('ip', { argv: [...(c.json ? ['-j'] : []), ...optionWords, ...rest] });
+      if (r.stderr) io.err(r.stderr);
+      if (c.json) io.out(JSON.stringify({ batch: batch ?? null, command: rest.join(' '), result: r.stdout === '' ? null : JSON.parse(r.stdout) }, null, 2) + '\n');
+      else io.out(r.stdout);
+      return 0;
+    } catch (e) {
+      // ip's own refusal: printed as ip prints it, with ip's exit status
+      if (e instanceof RemoteError && e.remote.status !== undefined) {
+        const r = e.remote;
+        if (r.stdout) io.out(r.stdout);
+        io.err(r.stderr ?? r.message + '\n');
+        if (r.fatal && r.line !== undefined) io.err(`Command failed ${r.file}:${r.line}\n`);
+        return r.line !== undefined ? 1 : r.status!;
+      }
+      throw e;
+    }
+  });
 }

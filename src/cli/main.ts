@@ -29,6 +29,15 @@ commands:
       --sysctl / --ip-batch configure the stack behind XDP_PASS before the run, in the order given
   ip [-j] [-4|-6] [-batch FILE] [OBJECT COMMAND ...] [--sysctl NAME=VALUE]... [--devices N] [--json]
       iproute2's ip against a stack that lives for the command: -batch builds it, then e.g. route show
+  up CONFIG [--socket PATH] [--check]
+      run the data path CONFIG describes (devices, sysctls, ip lines, programs, services) until SIGTERM;
+      serves a control socket; SIGHUP reloads CONFIG. The commands below with --socket PATH (or
+      WXDP_SOCKET) talk to it, or to an embedder's dp.listen(PATH):
+  ip … --socket PATH                      ip commands and -batch against the running data path
+  prog list|attach OBJ.o [name PROG] dev DEV|detach dev DEV [--socket PATH] [--json]
+  map show|dump|lookup|update|delete (name MAP | id N) [key BYTES] [value BYTES] --socket PATH [--json]
+  link show [DEV] [-s] [--socket PATH] [--json]   devices, their programs and (-s) counters
+  stats [--once] [--interval S] [--count N] [--socket PATH] [--json]   live Mpps and drops by reason
   bench [datapath|engine|programs|verifier|micro|forward|fib|udp|all] [--json] [--quick] [--only NAME]
       datapath (default): Mpps through a device's RX ring and the NAPI poll, beside the kernel's test_run
       forward: IPv4 forwarding Mpps (stack, XDP router) on a full table, beside wxdp XDP_DROP and the kernel
@@ -55,12 +64,46 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'exec':
         return await execCommand(rest, io);
       case 'prog': {
+        const [sub, ...args] = rest;
+        if (sub === '--help' || sub === '-h') {
+          const { PROG_LIVE_USAGE } = await import('./live.js');
+          io.out(`usage: wxdp prog show|load|dump|run OBJ.o ...   (an object file, loaded for the command)\n${PROG_LIVE_USAGE.replace(/^usage: /, '       ')}`);
+          return 0;
+        }
+        if (sub === 'list' || sub === 'attach' || sub === 'detach') {
+          const { progLiveCommand } = await import('./live.js');
+          return await progLiveCommand(sub, args, io);
+        }
         const { progCommand } = await import('./prog.js');
         return await progCommand(rest, io);
       }
       case 'map': {
+        const [sub, first, ...args] = rest;
+        const { wantsSocket, mapLiveCommand, MAP_LIVE_USAGE } = await import('./live.js');
+        if (sub === '--help' || sub === '-h') {
+          io.out(`usage: wxdp map dump|lookup|update OBJ.o name MAP ...   (the maps as loading OBJ.o leaves them)\n${MAP_LIVE_USAGE.replace(/^usage: /, '       ')}`);
+          return 0;
+        }
+        // live maps: show and delete exist only there; dump, lookup and update when a socket is named
+        // or no OBJ.o is (the map named right after the command: name MAP, id N)
+        const named = rest.some((a) => a === '--socket' || a.startsWith('--socket='));
+        if (sub === 'show' || sub === 'delete' || named || first === 'name' || first === 'id' || (wantsSocket(rest) && first === undefined)) {
+          return await mapLiveCommand(sub!, [first, ...args].filter((a): a is string => a !== undefined), io);
+        }
         const { mapCommand } = await import('./prog.js');
         return await mapCommand(rest, io);
+      }
+      case 'up': {
+        const { upCommand } = await import('./up.js');
+        return await upCommand(rest, io);
+      }
+      case 'link': {
+        const { linkCommand } = await import('./live.js');
+        return await linkCommand(rest, io);
+      }
+      case 'stats': {
+        const { statsCommand } = await import('./live.js');
+        return await statsCommand(rest, io);
       }
       case 'run': {
         const { runCommand } = await import('./run.js');

@@ -17,6 +17,8 @@ import type { EngineName } from '../runtime/types.js';
 import { usageError, type Io } from './main.js';
 import { parseHexBytes } from './program.js';
 import { configureStack, stackLine, type StackStep, type StackSummary } from './stack.js';
+import { dumpJson, entryJson } from '../control/map_json.js';
+import { entryLine } from './live.js';
 
 /** bpftool-style words: `name X data_in F` plus --flags. */
 interface Words {
@@ -226,7 +228,8 @@ export async function mapCommand(argv: string[], io: Io): Promise<number> {
   const map = obj.map(name);
   const json = rest.includes('--json');
   if (sub === 'dump') {
-    const entries = dumpMap(map);
+    // as the live `map dump` prints them: hex, and the BTF-decoded key and value when the object has them
+    const entries = dumpJson(obj, map);
     io.out(json ? JSON.stringify(entries, null, 2) + '\n' : entries.map((e) => JSON.stringify(e)).join('\n') + (entries.length ? '\n' : '') + `Found ${entries.length} element${entries.length === 1 ? '' : 's'}\n`);
     return 0;
   }
@@ -240,10 +243,9 @@ export async function mapCommand(argv: string[], io: Io): Promise<number> {
     if (flags === undefined) throw usageError(`flags must be any, noexist or exist, not '${f}'`);
     map.update(key, value, flags);
   }
-  const v = map.lookup(key);
-  if (v === undefined) throw new WxdpError('MAP_NOT_FOUND', `map ${map.name}: key ${spaced(key)}: not found`);
-  const e = { key: Buffer.from(key).toString('hex'), value: Buffer.from(v).toString('hex') };
-  io.out(json ? JSON.stringify(e, null, 2) + '\n' : `key: ${spaced(key)}  value: ${spaced(v)}\n`);
+  const e = entryJson(obj, map, key);
+  if (e === undefined) throw new WxdpError('MAP_NOT_FOUND', `map ${map.name}: key ${spaced(key)}: not found`);
+  io.out(json ? JSON.stringify(e, null, 2) + '\n' : entryLine(e));
   return 0;
 }
 

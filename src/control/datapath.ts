@@ -61,6 +61,8 @@ import { Wire, type WireOptions } from './wire.js';
 import { Udp } from './udp.js';
 import { attachReuseport, attachSkLookup, detachReuseport, type SkLookupLink } from './sk_programs.js';
 import { ipv4Bytes, ipv6Bytes } from './addresses.js';
+import { Poller } from './poller.js';
+import type { ControlServer, ControlServerOptions } from './control_socket.js';
 
 const ETH_HLEN = 14;
 /** The linear part of an XDP test run's frame (PAGE_SIZE - headroom - shinfo); the rest goes to fragments. */
@@ -272,6 +274,10 @@ export class Datapath {
   ip(line: string): IpResult {
     return ipCommand(this, line);
   }
+  /** @internal The Stack if one was made (readers that must not make one: the control socket's stats). */
+  get stackIfCreated(): Stack | undefined {
+    return this._stack;
+  }
   /** @internal The Sysctls if one was made (links tell it about new links: Sysctls.linkAdded). */
   get sysctlsIfCreated(): Sysctls | undefined {
     return this._sysctl;
@@ -332,7 +338,78 @@ export class Datapath {
         maps.get(m.name)!.update(codec.u32.encode(slot.index), codec.u32.encode(target.tableIndex));
       }
     }
-    return new BpfObject(spec, maps, programs);
+    const obj = new BpfObject(spec, maps, programs);
+    this.objects.push(obj);
+    return obj;
+  }
+
+  private readonly objects: BpfObject[] = [];
+
+  /** Objects loaded on this Datapath and not unloaded, oldest first: what the control socket's prog and map commands see. */
+  loadedObjects(): readonly BpfObject[] {
+    return this.objects;
+  }
+
+  /**
+   * Forget an object: its maps and programs leave loadedObjects(). Its programs must not be attached
+   * (EBUSY). The arena has no free: the maps' memory stays taken until the Datapath goes.
+   */
+  unloadObject(obj: BpfObject): void {
+    const i = this.objects.indexOf(obj);
+    if (i < 0) return;
+    const busy = this.listDevices().find((d) => d.program !== undefined && [...obj.programs.values()].includes(d.program));
+    if (busy) throw new WxdpError('USAGE', `object ${obj.spec.path ?? '(bytes)'}: program ${busy.program!.name} is attached to ${busy.name} (EBUSY)`);
+    this.objects.splice(i, 1);
+  }
+
+  private readonly closers: Array<() => void | Promise<void>> = [];
+  private _closed = false;
+
+  /** Whether close() was called. */
+  get closed(): boolean {
+    return this._closed;
+  }
+
+  /** @internal `fn` runs at close(), the last registered first (control sockets, device links). Returns a remover. */
+  onClose(fn: () => void | Promise<void>): () => void {
+    this.closers.push(fn);
+    return () => {
+      const i = this.closers.indexOf(fn);
+      if (i >= 0) this.closers.splice(i, 1);
+    };
+  }
+
+  /**
+   * Stop everything that keeps the process alive: control sockets and device links (what registered
+   * with onClose, newest first), then the UDP sockets (each emits 'close'), then the poller (no more
+   * runs, timers or keep-alive). Frames still on the rings stay there; drain first (poll until it
+   * returns 0) to process them. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this._closed) return;
+    this._closed = true;
+    const errors: unknown[] = [];
+    for (const fn of this.closers.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+    this._udp?.closeAll();
+    Poller.stop(this);
+    if (errors.length) throw errors[0];
+  }
+
+  /**
+   * Serve the control socket at `path` (a Unix socket, JSON lines; see control_socket.ts): `wxdp ip`,
+   * `prog`, `map`, `link show -s` and `stats` with `--socket PATH` talk to it. A socket file another
+   * process serves is refused (ControlError EADDRINUSE); a stale one is replaced. close() closes it.
+   */
+  async listen(path: string, opts: ControlServerOptions = {}): Promise<ControlServer> {
+    if (this._closed) throw new WxdpError('USAGE', 'the Datapath is closed');
+    const { ControlServer } = await import('./control_socket.js');
+    return ControlServer.listen(this, path, opts);
   }
 
   /**

@@ -72,6 +72,24 @@ export class Poller {
     return p;
   }
 
+  /**
+   * The Datapath's poller stops for good (Datapath.close): the scheduled run, the timer and the keep-alive
+   * go, and later kicks, holds and timers do nothing. run() still works, for a caller that drains.
+   */
+  static stop(dp: Datapath): void {
+    const p = POLLERS.get(dp);
+    if (!p) return;
+    p.stopped = true;
+    if (p.immediate) clearImmediate(p.immediate);
+    p.immediate = undefined;
+    p.clearTimer();
+    p.holders.clear();
+    if (p.keepAlive) clearInterval(p.keepAlive);
+    p.keepAlive = undefined;
+  }
+
+  private stopped = false;
+
   /** Change the clock mode or the burst limit. */
   configure(opts: PollerOptions): void {
     if (opts.clock !== undefined) {
@@ -101,6 +119,7 @@ export class Poller {
 
   /** There is (or may be) work: run soon, once, whatever the number of kicks before. */
   kick(): void {
+    if (this.stopped) return;
     if (this.running) {
       this.again = true;
       return;
@@ -177,7 +196,7 @@ export class Poller {
   }
 
   private armTimer(): void {
-    if (this._clock !== 'wall') return;
+    if (this._clock !== 'wall' || this.stopped) return;
     const due = this.nextTimer();
     if (due < 0) {
       this.clearTimer();
@@ -206,6 +225,7 @@ export class Poller {
 
   /** `holder` keeps the process alive (a bound, ref'd socket) until release(holder). */
   hold(holder: object): void {
+    if (this.stopped) return;
     this.holders.add(holder);
     if (!this.keepAlive) this.keepAlive = setInterval(() => undefined, KEEPALIVE_MS);
   }

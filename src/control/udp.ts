@@ -915,6 +915,18 @@ export class Udp {
     return be;
   }
 
+  /** Close every socket that has one in the table (Datapath.close): each emits 'close' as node's does. */
+  closeAll(): void {
+    for (const h of [...this.byId.values()]) {
+      try {
+        if (h.owner) h.owner.close();
+        else h.close();
+      } catch {
+        // closed already (by its owner, in between): nothing left to close
+      }
+    }
+  }
+
   /** @internal A handle's socket was made: it receives from now on. */
   adopt(id: number, h: UdpHandle): void {
     this.byId.set(id, h);

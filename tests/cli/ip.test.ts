@@ -66,7 +66,7 @@ describe('wxdp ip', () => {
   it('a refused batch line: ip\'s words, "Command failed FILE:LINE" and ip\'s exit status', async () => {
     const dup = file('dup.batch', 'rule add pref 5 table 7\nrule add pref 5 table 7\nrule add pref 6 table 7\n');
     const r = await cli('ip', '-batch', dup, 'rule', 'show');
-    expect([r.code, r.err, r.out]).toEqual([2, `RTNETLINK answers: File exists\nCommand failed ${dup}:2\n`, '']);
+    expect([r.code, r.err, r.out]).toEqual([1, `RTNETLINK answers: File exists\nCommand failed ${dup}:2\n`, '']);
     // a parse error ends ip without naming the line; wxdp names it too
     const bad = file('bad.batch', 'rule add pref 5 table 7\nroute add bogus dev lo\n');
     const p = await cli('ip', '-batch', bad);

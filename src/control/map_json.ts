@@ -1,0 +1,169 @@
+// Map entries as JSON, both ways, for the control socket and the `wxdp up` config: bytes as hex strings
+// (as `wxdp map` prints them) and, when the object has BTF for the map's key and value types, the
+// decoded values beside them under `formatted`, as bpftool's JSON does:
+//
+//   { "key": "c0000202", "value": "01", "formatted": { "key": 33685696, "value": 1 } }
+//   { "key": "05000000", "values": ["0100…", "0000…"], "formatted": { "key": 5, "values": [{ "packets": 1, "bytes": 60 }, …] } }
+//
+// Input takes either form: a string is hex bytes ("c0 00 02 02", "0xc0000202"), anything else is
+// encoded through the BTF type (a struct as an object, an enum by its enumerator's name).
+
+import { btfCodec, type BtfCodec } from '../elf/index.js';
+import { WxdpError } from '../errors.js';
+import type { BpfMap } from '../maps/index.js';
+import type { BpfObject } from './datapath.js';
+
+export interface MapEntryJson {
+  key: string;
+  value?: string;
+  /** Per-CPU maps: one value per CPU. */
+  values?: string[];
+  formatted?: { key: unknown; value?: unknown; values?: unknown[] };
+}
+
+export interface MapInfoJson {
+  id: number;
+  name: string;
+  type: string;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  /** The object file it was loaded from ('' when loaded from bytes without a path). */
+  object: string;
+  btf: boolean;
+}
+
+interface Codecs {
+  key: BtfCodec;
+  value: BtfCodec;
+}
+
+/** A key or value that cannot be made bytes: `where` names it ("args.key", "programs[0].maps.m[1].value"). */
+export class MapInputError extends WxdpError {
+  readonly where: string;
+  readonly reason: string;
+  readonly errno = 'EINVAL';
+  constructor(where: string, reason: string) {
+    super('USAGE', `${where}: ${reason}`);
+    this.where = where;
+    this.reason = reason;
+  }
+}
+
+const CODECS = new WeakMap<BpfMap, Codecs | null>();
+
+/** The BTF codecs of `map`'s key and value (undefined when the object has no BTF for them). */
+export function mapCodecs(obj: BpfObject, map: BpfMap): Codecs | undefined {
+  let c = CODECS.get(map);
+  if (c === undefined) {
+    c = null;
+    const spec = obj.spec.maps.find((m) => m.name === map.name);
+    const btf = obj.spec.btf;
+    if (btf && spec?.keyTypeId !== undefined && spec.valueTypeId !== undefined) {
+      try {
+        c = { key: btfCodec(btf, spec.keyTypeId), value: btfCodec(btf, spec.valueTypeId) };
+      } catch {
+        // A type the codec cannot lay out: the map is shown as bytes only.
+        c = null;
+      }
+    }
+    CODECS.set(map, c);
+  }
+  return c ?? undefined;
+}
+
+export function mapInfo(obj: BpfObject, map: BpfMap): MapInfoJson {
+  return {
+    id: map.id,
+    name: map.name,
+    type: map.typeName,
+    keySize: map.keySize,
+    valueSize: map.valueSize,
+    maxEntries: map.maxEntries,
+    flags: map.flags,
+    object: obj.spec.path ?? '',
+    btf: mapCodecs(obj, map) !== undefined,
+  };
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+
+/** One entry as JSON; undefined when the key is not in the map. */
+export function entryJson(obj: BpfObject, map: BpfMap, key: Uint8Array): MapEntryJson | undefined {
+  const c = mapCodecs(obj, map);
+  const decode = (codec: BtfCodec, b: Uint8Array): unknown => {
+    try {
+      return jsonSafe(codec.decode(b));
+    } catch {
+      return null;
+    }
+  };
+  if (map.isPercpu) {
+    const values = map.lookupPerCpu(key);
+    if (!values) return undefined;
+    const e: MapEntryJson = { key: hex(key), values: values.map(hex) };
+    if (c) e.formatted = { key: decode(c.key, key), values: values.map((v) => decode(c.value, v)) };
+    return e;
+  }
+  const value = map.lookup(key);
+  if (!value) return undefined;
+  const e: MapEntryJson = { key: hex(key), value: hex(value) };
+  if (c) e.formatted = { key: decode(c.key, key), value: decode(c.value, value) };
+  return e;
+}
+
+/** Every entry, in the map's iteration order. */
+export function dumpJson(obj: BpfObject, map: BpfMap): MapEntryJson[] {
+  const out: MapEntryJson[] = [];
+  for (const [k] of map.entries()) {
+    const e = entryJson(obj, map, k);
+    if (e) out.push(e);
+  }
+  return out;
+}
+
+/**
+ * A key or value given as JSON: a string is hex bytes, anything else goes through the BTF codec.
+ * Throws MapInputError naming `where` when it is neither.
+ */
+export function mapBytes(obj: BpfObject, map: BpfMap, what: 'key' | 'value', v: unknown, where: string): Uint8Array {
+  if (typeof v === 'string') {
+    return hexBytes(v, (reason) => {
+      throw new MapInputError(where, reason);
+    });
+  }
+  const c = mapCodecs(obj, map);
+  if (v === undefined) throw new MapInputError(where, 'is required');
+  if (!c) throw new MapInputError(where, `map ${map.name} has no BTF ${what} type: give the ${what} as hex bytes`);
+  try {
+    return (what === 'key' ? c.key : c.value).encode(fromJson(v));
+  } catch (e) {
+    throw new MapInputError(where, (e as Error).message);
+  }
+}
+
+/** Hex bytes: pairs of digits, blanks between bytes allowed, an optional 0x; `fail` says why not. */
+export function hexBytes(text: string, fail: (reason: string) => never): Uint8Array {
+  const words = text.trim().replace(/^0x/i, '').split(/\s+/).filter((w) => w !== '');
+  const digits = words.join('');
+  if (digits === '' || !/^[0-9a-fA-F]+$/.test(digits) || words.some((w) => w.length % 2 !== 0)) fail(`"${text}" is not hex bytes (e.g. "c0 00 02 01" or "c0000201")`);
+  return Uint8Array.from(Buffer.from(digits, 'hex'));
+}
+
+/** Values the BTF codec gives, made JSON: integers past 2^53 as decimal strings, bytes as arrays. */
+export function jsonSafe(v: unknown): unknown {
+  if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
+  if (v instanceof Uint8Array) return Array.from(v);
+  if (Array.isArray(v)) return v.map(jsonSafe);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsonSafe(x)]));
+  return v;
+}
+
+/** The inverse for input: a decimal string of digits stays what the codec accepts for a 64-bit field. */
+function fromJson(v: unknown): unknown {
+  if (typeof v === 'string' && /^-?\d+$/.test(v)) return BigInt(v);
+  if (Array.isArray(v)) return v.map(fromJson);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fromJson(x)]));
+  return v;
+}
