@@ -122,10 +122,12 @@ function address(o: Record<string, unknown>, field: string, where: string): stri
   return v.toLowerCase();
 }
 
+/** A port 1..65535; the local `port` may also be 0: the OS picks one (Link.address() tells which). */
 function port(o: Record<string, unknown>, field: string, where: string, required: boolean): number | undefined {
   const v = o[field];
   if (v === undefined && !required) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535) throw new LinkSpecError(where, field, `must be a port 1..65535, not ${describe(v)}`);
+  const min = field === 'port' ? 0 : 1;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > 65535) throw new LinkSpecError(where, field, `must be a port ${min}..65535, not ${describe(v)}`);
   return v;
 }
 
