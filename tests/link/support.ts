@@ -8,9 +8,8 @@
 // HOST is created here with its peer moved into the namespace, so deleting the namespace (afterAll, or
 // the next run's stale sweep when this one was killed) removes both ends.
 
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import type { Namespaces, Netns } from '../support/netns.js';
-import { spawnSync } from 'node:child_process';
 
 export interface Underlay {
   ns: Netns;
@@ -56,4 +55,17 @@ export function runIn(ns: Netns, argv: readonly string[], timeoutMs = 15_000): P
       resolve({ code: typeof code === 'number' ? code : err ? -1 : 0, stdout, stderr });
     });
   });
+}
+
+/** '' when `tool` runs, else why not (the Debian package to install). */
+export function toolMissing(tool: string, pkg: string): string {
+  const r = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' });
+  return r.status === 0 ? '' : `${tool} not found (install ${pkg})`;
+}
+
+/** '' when this kernel makes a `kind` device (vxlan, geneve), else why not: tried in a namespace of `set`. */
+export function tunnelMissing(set: Namespaces, kind: 'vxlan' | 'geneve'): string {
+  const ns = set.create();
+  const r = spawnSync('ip', ['-n', ns.name, 'link', 'add', 'probe0', 'type', kind, 'id', '1', 'remote', '192.0.2.9', ...(kind === 'vxlan' ? ['dstport', '4789'] : [])], { encoding: 'utf8' });
+  return r.status === 0 ? '' : `this kernel makes no ${kind} device (ip link add … type ${kind}: ${r.stderr.trim()})`;
 }
