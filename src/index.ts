@@ -110,3 +110,4 @@ export { Lpm4Table, Lpm6Table } from './control/lpm.js';
 export { Udp, UdpSocket, type AddressInfo, type BindOptions, type Datagram, type RemoteInfo, type SocketOptions, type SocketType } from './control/udp.js';
 export { Poller, type PollerOptions, type PollStage } from './control/poller.js';
 export { Wire, type WireOptions, type WireStats } from './control/wire.js';
+export { Link, LinkSpecError, parseLinkSpec, LINK_ERROR_REASONS, type LinkSpec, type LinkStats, type LinkErrorReason } from './control/link.js';
