@@ -11,6 +11,7 @@ import type { Device } from '../../src/control/device.js';
 import { Poller } from '../../src/control/poller.js';
 import type { Link, LinkSpec } from '../../src/control/link.js';
 import { assemble } from '../../src/asm/index.js';
+import { concat } from '../support/frames.js';
 
 const DEV_MAC = [0x02, 0, 0, 0, 0, 0x02];
 const PEER_MAC = [0x02, 0, 0, 0, 0, 0x01];
@@ -26,15 +27,7 @@ function frame(type: number, payload: number, src = PEER_MAC): Uint8Array {
   return f;
 }
 
-const cat = (...parts: ArrayLike<number>[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
+const cat = (...parts: ArrayLike<number>[]): Uint8Array => concat(...parts.map((p) => Uint8Array.from(p)));
 
 /** RFC 7348's header: flags (I = 0x08), 24 reserved bits, VNI, 8 reserved bits. */
 const vxlanHdr = (vni: number, flags = 0x08, rsvd: number[] = [0, 0, 0], last = 0) => [flags, ...rsvd, vni >> 16, (vni >> 8) & 0xff, vni & 0xff, last];

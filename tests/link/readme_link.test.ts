@@ -3,11 +3,11 @@
 // a namespace of this test's own; wxdp's side is the README's code, run as written.
 
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/index.js';
 import { useNamespaces } from '../support/netns.js';
+import { readmeBlock, readmeText } from '../support/readme.js';
 import { toolMissing, underlay } from './support.js';
 
 const nsf = useNamespaces('links');
@@ -15,17 +15,7 @@ const noPing = toolMissing('ping', 'iputils-ping');
 
 describe('README: links to Linux interfaces', () => {
   it('the example in the README is the one this test runs', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const body = readFileSync(new URL(import.meta.url), 'utf8');
-    const start = body.indexOf('// >>> README', body.indexOf('async function example'));
-    const end = body.indexOf('// <<< README', start);
-    const code = body
-      .slice(body.indexOf('\n', start) + 1, end)
-      .split('\n')
-      .map((l) => l.replace(/^ {2}/, ''))
-      .join('\n')
-      .trim();
-    expect(readme).toContain(code);
+    expect(readmeText()).toContain(readmeBlock(import.meta.url));
   });
 
   it.skipIf(!nsf.available.ok || noPing !== '')('runs: ping from the namespace answered by wxdp through VXLAN', async () => {

@@ -16,7 +16,7 @@ import type { Device } from '../../src/control/device.js';
 import type { Link } from '../../src/control/link.js';
 import { afpacketAsync, pythonAvailability } from '../support/afpacket.js';
 import { useNamespaces } from '../support/netns.js';
-import { eth, ipv4, udp4 } from '../net/support.js';
+import { eth, hex, ipv4, udp4 } from '../net/support.js';
 import { runIn, toolMissing, tunnelMissing, underlay, type Underlay } from './support.js';
 
 const nsf = useNamespaces('links');
@@ -169,10 +169,6 @@ describe.skipIf(!nsf.available.ok || noPing !== '').each(cases.filter((c) => !mi
     expect(p.stdout).toContain('2 received');
   });
 });
-
-function hex(b: Uint8Array): string {
-  return Buffer.from(b).toString('hex');
-}
 
 function macBytes(m: string): number[] {
   return m.split(':').map((x) => parseInt(x, 16));
