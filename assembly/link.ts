@@ -20,11 +20,11 @@
 // Reads: the link block, the device's MAC and rings. Sets: the device's RX/TX/completion rings (device.ts),
 // the link's counters. Nothing allocates per datagram, nothing throws: every refusal is counted by reason.
 
-import { DEV_MAC, DEV_NQUEUES, FRAME_SIZE, Q_COMP, Q_TX, RING_CONSUMER, RING_PRODUCER } from './abi';
+import { DEV_MAC, DEV_NQUEUES, FRAME_SIZE, Q_COMP, Q_RX, Q_TX, RING_CONSUMER, RING_PRODUCER } from './abi';
 import { copyBytes } from './bytes';
 import { dev_rx, devQueue, ETH_HLEN } from './device';
 import { jhash, jhash3w } from './maps/jhash';
-import { ringEntry, ringPushAddr } from './ring';
+import { ringEntry, ringFree, ringPushAddr } from './ring';
 import { frameFree } from './umem';
 
 export const LINK_VXLAN: u32 = 1;
@@ -147,15 +147,18 @@ function innerCheck(dev: u32, f: u32, len: u32): u32 {
 }
 
 /**
- * Receive `n` datagrams laid out as RX records at `buf`: each checked as its kind's kernel driver does,
- * the inner frame onto the device's RX ring (queue 0). Returns the frames posted.
+ * Receive up to `n` datagrams laid out as RX records at `buf`: each checked as its kind's kernel driver
+ * does, the inner frame onto the device's RX ring (queue 0). Stops at a full RX ring — the datagrams wait
+ * in the buffer for the poll to make room, as a NIC's descriptors wait for NAPI — so a burst longer than
+ * the ring is not dropped. Returns the records consumed (the caller resumes after them).
  */
 export function link_rx(link: u32, buf: u32, n: u32): u32 {
   const kind = load<u32>(link, LINK_KIND);
   const dev = load<u32>(link, LINK_DEV);
+  const rx = load<u32>(devQueue(dev, 0), Q_RX);
   let p = buf;
-  let posted: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
+    if (ringFree(rx) == 0) return i;
     const len = load<u32>(p);
     const flags = load<u32>(p, 4);
     const d = p + LINK_RECORD_HEADER;
@@ -184,9 +187,8 @@ export function link_rx(link: u32, buf: u32, n: u32): u32 {
     }
     stat(link, LSTAT_RX_PACKETS, 1);
     stat(link, LSTAT_RX_BYTES, flen);
-    posted++;
   }
-  return posted;
+  return n;
 }
 
 // The flow keys hashed for the source port (__flow_hash_from_keys over what the flow dissector found):

@@ -59,6 +59,8 @@ export interface LinkStats {
   txBytes: number;
   /** Decapsulated frames the device refused (its own drop counters say why: ring full, too long…). */
   rxDropped: number;
+  /** Datagrams dropped because the RX buffer was full and the data path could not make room. */
+  rxOverflow: number;
   /** Datagrams the socket failed to send (the last error: lastError). */
   txErrors: number;
   /** Datagrams refused by their header, by reason. */
@@ -168,9 +170,12 @@ export class Link {
   private readonly statBase: number;
   private readonly dstPort: number;
   private readonly remotePort: number | undefined;
+  /** Staged RX records: [rxRead, rxOff) bytes of the RX buffer, rxN of them. */
+  private rxRead = 0;
   private rxOff = 0;
   private rxN = 0;
   private txErrors = 0;
+  private rxOverflow = 0;
   private lastError: string | undefined;
   private closed = false;
   private u8: Uint8Array;
@@ -263,7 +268,16 @@ export class Link {
     if (this.closed) return;
     const len = Math.min(msg.length, MAX_DATAGRAM);
     const rec = (8 + len + 3) & ~3;
-    if (this.rxOff + rec > RX_BUFFER) this.flushRx();
+    if (this.rxOff + rec > RX_BUFFER) {
+      // The buffer is full: let the data path take what waits (the poll empties the RX ring, the stage
+      // refills it from the buffer), then move what still waits to the front.
+      this.poller.run();
+      this.compactRx();
+      if (this.rxOff + rec > RX_BUFFER) {
+        this.rxOverflow++;
+        return;
+      }
+    }
     this.refresh();
     const at = this.blocks.rx + this.rxOff;
     const fromRemote = rinfo.address === this.spec.remote && (this.remotePort === undefined || rinfo.port === this.remotePort);
@@ -274,14 +288,27 @@ export class Link {
     if (this.rxN++ === 0) this.poller.kick();
   }
 
-  /** Staged datagrams through the fast path; returns how many. */
+  private compactRx(): void {
+    if (this.rxRead === 0) return;
+    this.refresh();
+    this.u8.copyWithin(this.blocks.rx, this.blocks.rx + this.rxRead, this.blocks.rx + this.rxOff);
+    this.rxOff -= this.rxRead;
+    this.rxRead = 0;
+  }
+
+  /** Staged datagrams through the fast path, as many as the device's RX ring takes; returns how many. */
   private flushRx(): number {
-    const n = this.rxN;
-    if (n === 0) return 0;
-    this.rxN = 0;
-    this.rxOff = 0;
-    this.x.link_rx(this.blocks.block, this.blocks.rx, n);
-    return n;
+    if (this.rxN === 0) return 0;
+    const k = this.x.link_rx(this.blocks.block, this.blocks.rx + this.rxRead, this.rxN);
+    this.rxN -= k;
+    if (this.rxN === 0) {
+      this.rxRead = 0;
+      this.rxOff = 0;
+    } else {
+      this.refresh();
+      for (let i = 0; i < k; i++) this.rxRead += (8 + this.dv.getUint32(this.blocks.rx + this.rxRead, true) + 3) & ~3;
+    }
+    return k;
   }
 
   /** The poller's stage: staged datagrams in, transmitted frames out. Returns the work done. */
@@ -335,6 +362,7 @@ export class Link {
       txPackets: at('TX_PACKETS'),
       txBytes: at('TX_BYTES'),
       rxDropped: at('RX_DROPPED'),
+      rxOverflow: this.rxOverflow,
       txErrors: this.txErrors,
       errors,
     };
