@@ -9,7 +9,10 @@
 //                     inner flow hash (udp_flow_src_port) ─▶ TX buffer ─▶ socket.send per record
 //
 //   link block  +0 kind | +4 VNI | +8 device address | +12 source port min | +16 source port max
-//               +20 hash seed (the kernel's hashrnd: random per link) | ... | +64 LINK_STAT_COUNT × u64
+//               +20 hash seed (the kernel's hashrnd: random per link) | +24 the device's ifindex | ...
+//               +64 LINK_STAT_COUNT × u64
+// A device deleted under its link (ip link del) leaves its block to be reused: both directions check
+// the device table first and answer LINK_GONE, and TypeScript closes the link.
 //   RX record   u32 datagram length | u32 flags (RXF_FROM_REMOTE) | the datagram, next at 4-byte alignment
 //   TX record   u32 datagram length | u32 outer UDP source port | the datagram, next at 4-byte alignment
 //
@@ -20,9 +23,9 @@
 // Reads: the link block, the device's MAC and rings. Sets: the device's RX/TX/completion rings (device.ts),
 // the link's counters. Nothing allocates per datagram, nothing throws: every refusal is counted by reason.
 
-import { DEV_MAC, DEV_NQUEUES, FRAME_SIZE, Q_COMP, Q_RX, Q_TX, RING_CONSUMER, RING_PRODUCER } from './abi';
+import { DEV_IFINDEX, DEV_MAC, DEV_NQUEUES, FRAME_SIZE, Q_COMP, Q_RX, Q_TX, RING_CONSUMER, RING_PRODUCER } from './abi';
 import { copyBytes } from './bytes';
-import { dev_rx, devQueue, ETH_HLEN } from './device';
+import { dev_rx, devLookup, devQueue, ETH_HLEN } from './device';
 import { jhash, jhash3w } from './maps/jhash';
 import { ringEntry, ringFree, ringPushAddr } from './ring';
 import { frameFree } from './umem';
@@ -37,6 +40,9 @@ export const LINK_DEV: u32 = 8;
 export const LINK_PORT_MIN: u32 = 12;
 export const LINK_PORT_MAX: u32 = 16;
 export const LINK_SEED: u32 = 20;
+export const LINK_IFINDEX: u32 = 24;
+/** What link_rx / link_tx return when the link's device is no longer in the device table. */
+export const LINK_GONE: u32 = 0xffffffff;
 export const LINK_STATS: u32 = 64;
 
 // Counters (u64, index × 8 from LINK_STATS). Reasons carry the kernel's names where it has one.
@@ -89,6 +95,7 @@ export function link_init(l: u32, kind: u32, vni: u32, dev: u32, portMin: u32, p
   store<u32>(l, portMin, LINK_PORT_MIN);
   store<u32>(l, portMax, LINK_PORT_MAX);
   store<u32>(l, seed, LINK_SEED);
+  store<u32>(l, load<u32>(dev, DEV_IFINDEX), LINK_IFINDEX);
   return l;
 }
 
@@ -155,6 +162,7 @@ function innerCheck(dev: u32, f: u32, len: u32): u32 {
 export function link_rx(link: u32, buf: u32, n: u32): u32 {
   const kind = load<u32>(link, LINK_KIND);
   const dev = load<u32>(link, LINK_DEV);
+  if (devLookup(load<u32>(link, LINK_IFINDEX)) != dev) return LINK_GONE;
   const rx = load<u32>(devQueue(dev, 0), Q_RX);
   let p = buf;
   for (let i: u32 = 0; i < n; i++) {
@@ -283,6 +291,7 @@ export function link_port_of_hash(link: u32, hash: u32): u32 {
 export function link_tx(link: u32, buf: u32, cap: u32): u32 {
   const kind = load<u32>(link, LINK_KIND);
   const dev = load<u32>(link, LINK_DEV);
+  if (devLookup(load<u32>(link, LINK_IFINDEX)) != dev) return LINK_GONE;
   const vniWord = bswap<u32>(load<u32>(link, LINK_VNI) << 8);
   const hlen: u32 = kind == LINK_UDP ? 0 : 8;
   const nq = load<u32>(dev, DEV_NQUEUES);

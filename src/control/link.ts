@@ -170,6 +170,7 @@ export class Link {
   private readonly statBase: number;
   private readonly dstPort: number;
   private readonly remotePort: number | undefined;
+  private readonly gone: number;
   /** Staged RX records: [rxRead, rxOff) bytes of the RX buffer, rxN of them. */
   private rxRead = 0;
   private rxOff = 0;
@@ -195,6 +196,7 @@ export class Link {
     this.statBase = blocks.block + dp.fastPath.global('LINK_STATS');
     this.dstPort = spec.type === 'udp' ? spec.remotePort : (spec.dstport ?? (spec.type === 'vxlan' ? VXLAN_PORT : GENEVE_PORT));
     this.remotePort = spec.type === 'udp' ? spec.remotePort : undefined;
+    this.gone = dp.fastPath.global('LINK_GONE') >>> 0;
     this.u8 = dp.memory.bytes();
     this.dv = dp.memory.view();
     this.poller = Poller.of(dp);
@@ -299,7 +301,11 @@ export class Link {
   /** Staged datagrams through the fast path, as many as the device's RX ring takes; returns how many. */
   private flushRx(): number {
     if (this.rxN === 0) return 0;
-    const k = this.x.link_rx(this.blocks.block, this.blocks.rx + this.rxRead, this.rxN);
+    const k = this.x.link_rx(this.blocks.block, this.blocks.rx + this.rxRead, this.rxN) >>> 0;
+    if (k === this.gone) {
+      this.deviceGone();
+      return 0;
+    }
     this.rxN -= k;
     if (this.rxN === 0) {
       this.rxRead = 0;
@@ -317,7 +323,11 @@ export class Link {
     let work = this.flushRx();
     // Bounded: each round drains up to TX_BUFFER bytes; a ring that keeps refilling waits for the next run.
     for (let round = 0; round < 8; round++) {
-      const n = this.x.link_tx(this.blocks.block, this.blocks.tx, TX_BUFFER);
+      const n = this.x.link_tx(this.blocks.block, this.blocks.tx, TX_BUFFER) >>> 0;
+      if (n === this.gone) {
+        this.deviceGone();
+        return work;
+      }
       if (n === 0) break;
       work += n;
       this.refresh();
@@ -336,6 +346,14 @@ export class Link {
       off = end;
     }
     return work;
+  }
+
+  /** The device was deleted under the link (ip link del): nothing more moves; the socket is closed. */
+  private deviceGone(): void {
+    this.rxN = 0;
+    this.rxRead = 0;
+    this.rxOff = 0;
+    void this.close();
   }
 
   /** The outer UDP source port Linux's udp_flow_src_port gives `frame` on this link (the fast path's computation). */

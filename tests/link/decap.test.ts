@@ -170,6 +170,19 @@ describe('vxlan link: large datagrams', () => {
   });
 });
 
+describe('a link whose device is deleted', () => {
+  it('closes itself at the next datagram: nothing is written to the freed device, the socket is released', async () => {
+    const e = await env((port) => ({ type: 'vxlan', vni: 42, local: '127.0.0.1', port: 0, remote: '127.0.0.2', dstport: port }));
+    const port = e.link.address().port;
+    e.dp.removeDevice(e.dev);
+    await e.send(cat(vxlanHdr(42), frame(0x0800, 46)));
+    await until(() => e.dev.link === undefined, 'the link to close');
+    expect(e.link.stats().rxPackets).toBe(0);
+    const s = await bindSocket('127.0.0.1', port); // the port is free again
+    s.close();
+  });
+});
+
 describe('vxlan link: transmit', () => {
   it('sends each frame the device transmits behind the header RFC 7348 and vxlan_build_skb write, to remote:dstport', async () => {
     const e = await env((port) => ({ type: 'vxlan', vni: 0x123456, local: '127.0.0.1', port: 0, remote: '127.0.0.2', dstport: port }));
