@@ -34,6 +34,9 @@ export interface Underlay {
   /** The namespace's end (`ifname`, default c0) and its address. */
   nsIf: string;
   nsAddr: string;
+  /** IPv6 addresses of the two ends (2001:db8:1:<slot>::1 here, ::2 there; no DAD). */
+  hostAddr6: string;
+  nsAddr6: string;
 }
 
 let serial = 0;
@@ -44,7 +47,8 @@ function ip(...args: string[]): void {
 }
 
 /**
- * A veth from the root namespace into `ns` (198.51.100.<4·slot+1>/30 here, .<4·slot+2>/30 there), up.
+ * A veth from the root namespace into `ns` (198.51.100.<4·slot+1>/30 here, .<4·slot+2>/30 there, and
+ * 2001:db8:1:<slot>::1/64 and ::2/64), up.
  * The root end is created with its peer in `ns`, so deleting the namespace removes both.
  */
 export function rootUnderlay(ns: Netns, slot: number, nsIf = 'c0'): Underlay {
@@ -56,8 +60,12 @@ export function rootUnderlay(ns: Netns, slot: number, nsIf = 'c0'): Underlay {
   ip('addr', 'add', `${hostAddr}/30`, 'dev', hostIf);
   ip('link', 'set', hostIf, 'up');
   ns.ip('addr', 'add', `${nsAddr}/30`, 'dev', nsIf);
+  const hostAddr6 = `2001:db8:1:${slot.toString(16)}::1`;
+  const nsAddr6 = `2001:db8:1:${slot.toString(16)}::2`;
+  ip('addr', 'add', `${hostAddr6}/64`, 'dev', hostIf, 'nodad');
+  ns.ip('addr', 'add', `${nsAddr6}/64`, 'dev', nsIf, 'nodad');
   ns.ip('link', 'set', nsIf, 'up');
-  return { ns, hostIf, hostAddr, nsIf, nsAddr };
+  return { ns, hostIf, hostAddr, nsIf, nsAddr, hostAddr6, nsAddr6 };
 }
 
 export interface RunResult {

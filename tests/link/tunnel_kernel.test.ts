@@ -40,6 +40,8 @@ const LINUX_MAC = '02:00:00:00:0c:01';
 
 interface Case {
   kind: 'vxlan' | 'geneve';
+  /** The underlay's family (the inner traffic is both either way). */
+  underlay: 4 | 6;
   slot: number;
   port: number;
   /** The 8 bytes each kind's header has for VNI 42 and no options (RFC 7348 / RFC 8926, as Linux writes them). */
@@ -50,13 +52,23 @@ interface Case {
 const cases: Case[] = [
   {
     kind: 'vxlan',
+    underlay: 4,
     slot: 8,
     port: 4789,
     header: [0x08, 0, 0, 0, 0, 0, 42, 0],
     linuxDev: (u) => ['link', 'add', 'tn0', 'address', LINUX_MAC, 'mtu', '1450', 'type', 'vxlan', 'id', '42', 'local', u.nsAddr, 'remote', u.hostAddr, 'dstport', '4789'],
   },
   {
+    kind: 'vxlan',
+    underlay: 6,
+    slot: 10,
+    port: 4789,
+    header: [0x08, 0, 0, 0, 0, 0, 42, 0],
+    linuxDev: (u) => ['link', 'add', 'tn0', 'address', LINUX_MAC, 'mtu', '1430', 'type', 'vxlan', 'id', '42', 'local', u.nsAddr6, 'remote', u.hostAddr6, 'dstport', '4789'],
+  },
+  {
     kind: 'geneve',
+    underlay: 4,
     slot: 9,
     port: 6081,
     header: [0, 0, 0x65, 0x58, 0, 0, 42, 0],
@@ -64,7 +76,7 @@ const cases: Case[] = [
   },
 ];
 
-describe.skipIf(!nsf.available.ok || noPing !== '').each(cases.filter((c) => !missing.has(c.kind)))('$kind link to a Linux $kind device', (c) => {
+describe.skipIf(!nsf.available.ok || noPing !== '').each(cases.filter((c) => !missing.has(c.kind)))('$kind link to a Linux $kind device over IPv$underlay', (c) => {
   let u: Underlay;
   let dp: Datapath;
   let dev: Device;
@@ -78,16 +90,18 @@ describe.skipIf(!nsf.available.ok || noPing !== '').each(cases.filter((c) => !mi
     u.ns.ip('addr', 'add', '2001:db8::1/64', 'dev', 'tn0', 'nodad');
     u.ns.ip('link', 'set', 'tn0', 'up');
     dp = await Datapath.create();
-    dev = dp.addDevice({ name: 'vx0', mac: WXDP_MAC, mtu: 1450 });
+    dev = dp.addDevice({ name: 'vx0', mac: WXDP_MAC, mtu: c.underlay === 4 ? 1450 : 1430 });
     for (const line of ['link set vx0 up', 'addr add 192.0.2.2/24 dev vx0', 'addr add 2001:db8::2/64 dev vx0']) dp.ip(line);
-    link = await dev.attachLink({ type: c.kind, vni: 42, local: u.hostAddr, remote: u.nsAddr });
+    link = await dev.attachLink(
+      c.underlay === 4 ? { type: c.kind, vni: 42, local: u.hostAddr, remote: u.nsAddr } : { type: c.kind, vni: 42, local: u.hostAddr6, remote: u.nsAddr6 },
+    );
   });
 
   afterAll(async () => {
     await dev?.detachLink();
   });
 
-  it.skipIf(!py.ok)('answers ARP for its address; its datagram on the underlay is the hand-built frame, byte for byte', async () => {
+  it.skipIf(!py.ok || c.underlay === 6)('answers ARP for its address; its datagram on the underlay is the hand-built frame, byte for byte', async () => {
     // The capture starts when python is up, which a loaded machine delays: ask for ARP several times in
     // its window (the neighbour entry flushed each time), and look for the reply among what arrived.
     const capture = afpacketAsync(u.ns, [{ send: [], capture: ['c0'], windowMs: 4000, maxFrames: 64 }]);
@@ -149,8 +163,9 @@ describe.skipIf(!nsf.available.ok || noPing !== '').each(cases.filter((c) => !mi
     // From the namespace's underlay address, as a confused or hostile peer would send them.
     const script = [
       'import socket',
-      `s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('${u.nsAddr}', 0))`,
-      `dst = ('${u.hostAddr}', ${c.port})`,
+      c.underlay === 4
+        ? `s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('${u.nsAddr}', 0)); dst = ('${u.hostAddr}', ${c.port})`
+        : `s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(('${u.nsAddr6}', 0)); dst = ('${u.hostAddr6}', ${c.port})`,
       `hdr = bytes(${JSON.stringify(c.header)})`,
       'frame = bytes.fromhex("020000000002020000000c010806") + bytes(28)',
       's.sendto(hdr[:6] + bytes([0, 43, 0]) + frame, dst)', // VNI 43 (bytes 4..6 rewritten: 0x00002b)
