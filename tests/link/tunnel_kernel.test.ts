@@ -158,6 +158,28 @@ describe.skipIf(!nsf.available.ok || noPing !== '').each(cases.filter((c) => !mi
     expect(u.ns.ip('-6', 'neigh', 'show', '2001:db8::2', 'dev', 'tn0')).toContain(`lladdr ${WXDP_MAC}`);
   });
 
+  it('UDP from the namespace reaches a wxdp socket; with the checksum Linux leaves unfinished over a veth it is InCsumErrors', async () => {
+    const sock = dp.udp.createSocket('udp4');
+    const got: string[] = [];
+    sock.on('message', (m) => got.push(m.toString()));
+    sock.bind(7, '192.0.2.2');
+    await new Promise((r) => sock.once('listening', r));
+    const before = dp.stack.mib()['Udp:InCsumErrors'] ?? 0;
+    const send = (noCheck: boolean, text: string) =>
+      runIn(u.ns, [
+        'python3',
+        '-c',
+        `import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n${noCheck ? 's.setsockopt(socket.SOL_SOCKET, 11, 1)\n' : ''}s.sendto(b'${text}', ('192.0.2.2', 7))`,
+      ]);
+    expect((await send(true, 'checksum 0')).code).toBe(0); // SO_NO_CHECK: no checksum, valid over IPv4
+    expect((await send(false, 'partial')).code).toBe(0);
+    const deadline = Date.now() + 3000;
+    while ((got.length < 1 || (dp.stack.mib()['Udp:InCsumErrors'] ?? 0) === before) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(got).toEqual(['checksum 0']);
+    expect((dp.stack.mib()['Udp:InCsumErrors'] ?? 0) - before).toBe(1);
+    sock.close();
+  });
+
   it('datagrams no Linux device sends (wrong VNI, truncated, junk) are counted and pings still get through', async () => {
     const before = link.stats();
     // From the namespace's underlay address, as a confused or hostile peer would send them.
