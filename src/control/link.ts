@@ -14,7 +14,7 @@
 //
 // The outer UDP source port: Linux picks it per flow (udp_flow_src_port: the inner flow hash scaled into
 // the port range) so the underlay can spread flows; a node:dgram socket sends from its bound port only.
-// The fast path computes the kernel's port for every datagram (the TX record carries it, linkSourcePort
+// The fast path computes the kernel's port for every datagram (the TX record carries it, Link.sourcePort
 // answers it), and the datagram leaves from the link's bound port — receivers (Linux's vxlan_rcv and
 // geneve_udp_encap_recv) accept any source port.
 
@@ -25,13 +25,17 @@ import { WxdpError } from '../errors.js';
 import type { Datapath } from './datapath.js';
 import type { Device } from './device.js';
 import { Poller } from './poller.js';
+import { SocketError } from './sockets.js';
 
 export type LinkSpec =
   | { type: 'vxlan'; vni: number; local: string; remote: string; dstport?: number; port?: number }
   | { type: 'geneve'; vni: number; local: string; remote: string; dstport?: number; port?: number }
   | { type: 'udp'; local: string; port: number; remote: string; remotePort: number };
 
-/** IANA's ports, which are also iproute2's defaults (`ip link add … type vxlan` needs dstport given; 4789 is the RFC's). */
+/**
+ * IANA's ports (RFC 7348, RFC 8926). GENEVE's is also the kernel's default; a Linux vxlan defaults to 8472
+ * (the module's udp_port) unless created with `dstport 4789`.
+ */
 export const VXLAN_PORT = 4789;
 export const GENEVE_PORT = 6081;
 
@@ -49,7 +53,7 @@ export const LINK_ERROR_REASONS = [
 export type LinkErrorReason = (typeof LINK_ERROR_REASONS)[number];
 
 export interface LinkStats {
-  /** Datagrams the socket received (every one, whether it decapsulated or not). */
+  /** Datagrams the fast path looked at (every one, whether it decapsulated or not). */
   rxDatagrams: number;
   /** Inner frames posted on the device's RX ring, and their bytes. */
   rxPackets: number;
@@ -244,10 +248,9 @@ export class Link {
     } catch (e) {
       pool.push(blocks);
       sock.close();
+      // libuv's codes are the negated errno on Linux: EADDRINUSE, EADDRNOTAVAIL (local is no address of this host)…
       const err = e as NodeJS.ErrnoException;
-      const ex = new WxdpError('SOCKET', `device ${device.name}: ${spec.type} link: bind ${spec.local}:${localPort}: ${err.code ?? err.message}`, { cause: e });
-      (ex as WxdpError & { errno?: string }).errno = err.code;
-      throw ex;
+      throw new SocketError('bind', err.errno ?? -22, `${spec.local}:${localPort} (device ${device.name}, ${spec.type} link)`);
     }
     return new Link(dp, device, spec, sock, blocks, onClose);
   }

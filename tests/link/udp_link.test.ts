@@ -99,6 +99,12 @@ describe('udp link between two data paths', () => {
     await expect(eb.attachLink({ type: 'udp', local: '127.0.0.1', port: pa, remote: '127.0.0.1', remotePort: 9 })).rejects.toMatchObject({
       code: 'SOCKET',
       errno: 'EADDRINUSE',
+      message: `bind 127.0.0.1:${pa} (device eth0, udp link): Address already in use (EADDRINUSE)`,
+    });
+    // an address this host does not have (TEST-NET-3, on no interface here)
+    await expect(eb.attachLink({ type: 'udp', local: '203.0.113.77', port: 0, remote: '127.0.0.1', remotePort: 9 })).rejects.toMatchObject({
+      code: 'SOCKET',
+      errno: 'EADDRNOTAVAIL',
     });
     expect(eb.link).toBeUndefined();
   });
