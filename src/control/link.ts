@@ -277,6 +277,7 @@ export class Link {
       // The buffer is full: let the data path take what waits (the poll empties the RX ring, the stage
       // refills it from the buffer), then move what still waits to the front.
       this.poller.run();
+      if (this.closed) return;
       this.compactRx();
       if (this.rxOff + rec > RX_BUFFER) {
         this.rxOverflow++;
@@ -334,7 +335,7 @@ export class Link {
       if (n === 0) break;
       work += n;
       this.refresh();
-      let off = this.blocks.tx;
+      const off = this.blocks.tx;
       let end = off;
       for (let i = 0; i < n; i++) end += (8 + this.dv.getUint32(end, true) + 3) & ~3;
       // One copy out of wasm memory per burst: a send that libuv must queue keeps its bytes, and the
@@ -346,7 +347,6 @@ export class Link {
         this.sock.send(out.subarray(at + 8, at + 8 + len), this.dstPort, this.spec.remote);
         at += (8 + len + 3) & ~3;
       }
-      off = end;
     }
     return work;
   }
