@@ -3,8 +3,11 @@
 // client on the other; a peer that goes away leaves the survivor sending into nothing, counted, and
 // closing the links releases the sockets (the ports can be bound again; nothing holds the process).
 
+import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
 import type { Device } from '../../src/control/device.js';
@@ -108,4 +111,61 @@ describe('udp link between two data paths', () => {
     });
     expect(eb.link).toBeUndefined();
   });
+});
+
+// ---- two processes (the dist build is what a child can import) ----
+
+const dist = fileURLToPath(new URL('../../dist/src/index.js', import.meta.url));
+const noDist = existsSync(dist) ? '' : 'needs the dist build (npm run build:ts)';
+
+describe.skipIf(noDist !== '')(`udp link between two wxdp processes${noDist ? ` (skipped: ${noDist})` : ''}`, () => {
+  it('a child process answers through its link, then detaches it and exits by itself', async () => {
+    const [pa, pb] = await freePorts(2);
+    // The child: an echo service on 192.0.2.2:7 behind a udp link; after one echo it closes the service
+    // and the link, and nothing else keeps it alive.
+    const script = `
+      const { Datapath } = await import(${JSON.stringify(dist)});
+      const dp = await Datapath.create();
+      const eth0 = dp.addDevice({ name: 'eth0', mac: '02:00:00:00:0b:01' });
+      dp.ip('link set eth0 up');
+      dp.ip('addr add 192.0.2.2/24 dev eth0');
+      await eth0.attachLink({ type: 'udp', local: '127.0.0.1', port: ${pb}, remote: '127.0.0.1', remotePort: ${pa} });
+      const service = dp.udp.createSocket('udp4', (msg, rinfo) => {
+        service.send(msg, rinfo.port, rinfo.address, async () => {
+          service.close();
+          // let the echo leave the link before it closes
+          setTimeout(async () => { await eth0.detachLink(); console.log('detached'); }, 100);
+        });
+      });
+      service.bind(7, '192.0.2.2', () => console.log('ready'));`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    try {
+      const deadline = Date.now() + 15_000;
+      while (!out.includes('ready') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+      expect(out, err).toContain('ready');
+      const a = await Datapath.create();
+      const ea = a.addDevice({ name: 'eth0', mac: '02:00:00:00:0a:01' });
+      devices.push(ea);
+      a.ip('link set eth0 up');
+      a.ip('addr add 192.0.2.1/24 dev eth0');
+      await ea.attachLink({ type: 'udp', local: '127.0.0.1', port: pa!, remote: '127.0.0.1', remotePort: pb! });
+      const client = a.udp.createSocket('udp4');
+      client.send('across processes', 7, '192.0.2.2');
+      const [reply, from] = await once(client, 'message');
+      expect(reply.toString()).toBe('across processes');
+      expect(from).toMatchObject({ address: '192.0.2.2', port: 7 });
+      client.close();
+      expect(await exited).toBe(0);
+      expect(out).toContain('detached');
+    } finally {
+      clearTimeout(killer);
+      child.kill('SIGKILL');
+    }
+  }, 40_000);
 });
