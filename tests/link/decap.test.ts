@@ -80,7 +80,7 @@ async function env(spec: (remotePort: number) => LinkSpec): Promise<Env> {
   const dev = dp.addDevice({ name: 'vx0', mac: Uint8Array.from(DEV_MAC), mtu: 1500 });
   const remote = await bindSocket('127.0.0.2');
   const other = await bindSocket('127.0.0.1');
-  cleanups.push(() => remote.close(), () => other.close());
+  cleanups.push(() => void remote.close(), () => void other.close());
   const received: Env['received'] = [];
   remote.on('message', (data, r) => received.push({ data, port: r.port, address: r.address }));
   const link = await dev.attachLink(spec(remote.address().port));
