@@ -105,13 +105,12 @@ export function link_init(l: u32, kind: u32, vni: u32, dev: u32, portMin: u32, p
 }
 
 /**
- * What the kernel checks of the inner frame after the tunnel header, before it is received: an Ethernet
- * header (__iptunnel_pull_header pulls ETH_HLEN), a source MAC that is not the device's own (vxlan_set_mac,
- * geneve_rx: packet loops) and the network header of IPv4 / IPv6 in full (pskb_inet_may_pull). 0 when it
- * passes, else the counter to count.
+ * What the kernel checks of the inner frame (at least an Ethernet header: the header checks saw to it)
+ * before it is received: a source MAC that is not the device's own (vxlan_set_mac, geneve_rx: packet
+ * loops) and the network header of IPv4 / IPv6 in full (pskb_inet_may_pull). 0 when it passes, else the
+ * counter to count.
  */
 function innerCheck(dev: u32, f: u32, len: u32): u32 {
-  if (len < ETH_HLEN) return LSTAT_INNER_TRUNC;
   const mac = dev + DEV_MAC;
   if (load<u32>(f, 6) == load<u32>(mac) && load<u16>(f, 10) == load<u16>(mac, 4)) return LSTAT_LOCAL_MAC;
   const proto = bswap16(<u32>load<u16>(f, 12));
@@ -122,14 +121,16 @@ function innerCheck(dev: u32, f: u32, len: u32): u32 {
 
 /**
  * vxlan_rcv's order: header present (HDR_TRUNC), I flag (VXLAN_INVALID_HDR), the VNI
- * (VXLAN_VNI_NOT_FOUND), then any other flag or reserved bit (VXLAN_INVALID_HDR: the kernel refuses
- * what RFC 7348 says to ignore). Returns the inner frame's offset, or -(counter) when refused.
+ * (VXLAN_VNI_NOT_FOUND), an inner Ethernet header (__iptunnel_pull_header: the kernel's reason is NOMEM,
+ * counted here as INNER_TRUNC), then any other flag or reserved bit (VXLAN_INVALID_HDR: the kernel
+ * refuses what RFC 7348 says to ignore). Returns the inner frame's offset, or -(counter) when refused.
  */
 @inline function vxlanHeader(link: u32, p: u32, len: u32): i32 {
   if (len < VXLAN_HLEN) return -<i32>LSTAT_HDR_TRUNC;
   const flags = load<u32>(p);
   if ((flags & VXLAN_HF_VNI) == 0) return -<i32>LSTAT_INVALID_HDR;
   if (vniAt(p + 4) != load<u32>(link, LINK_VNI)) return -<i32>LSTAT_VNI_NOT_FOUND;
+  if (len < VXLAN_HLEN + ETH_HLEN) return -<i32>LSTAT_INNER_TRUNC;
   if ((flags & ~VXLAN_HF_VNI) != 0 || load<u8>(p, 7) != 0) return -<i32>LSTAT_INVALID_HDR;
   return <i32>VXLAN_HLEN;
 }
@@ -147,8 +148,10 @@ function innerCheck(dev: u32, f: u32, len: u32): u32 {
   if (vniAt(p + 4) != load<u32>(link, LINK_VNI)) return -<i32>LSTAT_VNI_NOT_FOUND;
   if ((flags & LINK_RXF_FROM_REMOTE) == 0) return -<i32>LSTAT_FOREIGN_SOURCE;
   if (bswap16(<u32>load<u16>(p, 2)) != ETH_P_TEB) return -<i32>LSTAT_BAD_PROTO;
+  // iptunnel_pull_header: the options, then an inner Ethernet header (both rx_dropped in the kernel).
   const hlen = GENEVE_HLEN + ((b0 & 0x3f) << 2);
-  if (len < hlen + ETH_HLEN) return -<i32>LSTAT_HDR_TRUNC;
+  if (len < hlen) return -<i32>LSTAT_HDR_TRUNC;
+  if (len < hlen + ETH_HLEN) return -<i32>LSTAT_INNER_TRUNC;
   if ((<u32>load<u8>(p, 1) & 0x40) != 0) return -<i32>LSTAT_CRITICAL_OPTIONS;
   return <i32>hlen;
 }

@@ -123,6 +123,7 @@ describe('vxlan link: receive (vxlan_rcv)', () => {
       cat(vxlanHdr(42, 0x08, [0, 0, 0], 0x01), good), // the reserved byte after the VNI
       cat(vxlanHdr(42, 0x88), good), // G (GBP) on a device without GBP: unprocessed, so refused
       cat(vxlanHdr(42), good.subarray(0, 13)), // no inner Ethernet header
+      cat(vxlanHdr(42, 0x08, [0, 0, 1]), good.subarray(0, 13)), // both: the pull comes first (INNER_TRUNC)
       cat(vxlanHdr(42), frame(0x0800, 19)), // IPv4 without a whole header
       cat(vxlanHdr(42), frame(0x86dd, 39)), // IPv6 without a whole header
       cat(vxlanHdr(42), frame(0x0806, 28, DEV_MAC)), // its own MAC as the source: a loop
@@ -130,9 +131,9 @@ describe('vxlan link: receive (vxlan_rcv)', () => {
       cat(vxlanHdr(42), good),
     ]);
     expect(e.link.stats()).toMatchObject({
-      rxDatagrams: 12,
+      rxDatagrams: 13,
       rxPackets: 1,
-      errors: { ...zeroErrors, HDR_TRUNC: 1, INVALID_HDR: 5, VNI_NOT_FOUND: 1, INNER_TRUNC: 3, LOCAL_MAC: 1 },
+      errors: { ...zeroErrors, HDR_TRUNC: 1, INVALID_HDR: 5, VNI_NOT_FOUND: 1, INNER_TRUNC: 4, LOCAL_MAC: 1 },
     });
     expect(e.dev.readHost().map((o) => [...o.data])).toEqual([[...good]]);
   });
@@ -276,6 +277,7 @@ describe('geneve link: receive (geneve_udp_encap_recv, geneve_rx)', () => {
       cat(geneveHdr(7), f), // another VNI: geneve_lookup finds no device
       cat(geneveHdr(42, { proto: 0x0800 }), f), // not Ethernet (no inner_proto_inherit)
       cat(geneveHdr(42, { optLen: 63 }), f), // options past the end
+      cat(geneveHdr(42, { optLen: 1 }), [0, 1, 2, 3], f.subarray(0, 13)), // options, then no whole Ethernet header
       cat(geneveHdr(42, { crit: true }), f), // a critical option
       cat(geneveHdr(42), frame(0x0806, 28, DEV_MAC)), // a loop
       cat(geneveHdr(42), frame(0x86dd, 20)), // IPv6 without a whole header
@@ -283,9 +285,9 @@ describe('geneve link: receive (geneve_udp_encap_recv, geneve_rx)', () => {
     ]);
     await feed(e, [cat(geneveHdr(42), f)], 'other'); // right VNI, but not from the remote
     expect(e.link.stats()).toMatchObject({
-      rxDatagrams: 10,
+      rxDatagrams: 11,
       rxPackets: 1,
-      errors: { ...zeroErrors, HDR_TRUNC: 2, INVALID_HDR: 1, VNI_NOT_FOUND: 1, BAD_PROTO: 1, CRITICAL_OPTIONS: 1, LOCAL_MAC: 1, INNER_TRUNC: 1, FOREIGN_SOURCE: 1 },
+      errors: { ...zeroErrors, HDR_TRUNC: 2, INVALID_HDR: 1, VNI_NOT_FOUND: 1, BAD_PROTO: 1, CRITICAL_OPTIONS: 1, LOCAL_MAC: 1, INNER_TRUNC: 2, FOREIGN_SOURCE: 1 },
     });
     expect(e.dev.readHost().length).toBe(1);
   });
