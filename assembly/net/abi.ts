@@ -23,6 +23,7 @@
 //   +56   u32 reclamation state (reclaim.ts): per-worker quiescent counters, retired blocks, free lists
 //   +60   u32 local delivery's protocol tables (local.ts): 2 × 256 u8 handlers, IPv4 then IPv6
 //   +64   u32 socket programs (sk_prog.ts): attached sk_lookup / sk_reuseport programs, their contexts
+//   +68   u32 IPv6 redirect exceptions (rt6_redirect.ts)
 //   +512  SYSCTL_COUNT × u32 global sysctls (SYSCTL_* below; defaults are the kernel's)
 //   +1024 MIB_COUNT × u64 SNMP counters (MIB_* below; names as /proc/net/snmp and snmp6 print them)
 //   +4096 NDROP_COUNT × u64 drop counters by reason (NDROP_*: the kernel's SKB_DROP_REASON_* names)
@@ -43,6 +44,7 @@ export const NR_NETDEV: u32 = 52;
 export const NR_RECLAIM: u32 = 56;
 export const NR_PROTOS: u32 = 60;
 export const NR_SKPROG: u32 = 64;
+export const NR_RT6_REDIRECT: u32 = 68;
 export const NR_SYSCTL: u32 = 512;
 export const NR_MIB: u32 = 1024;
 export const NR_DROPS: u32 = 4096;
@@ -180,6 +182,7 @@ export const MIB_ICMP6_OUT_PARM_PROBLEMS: u32 = 90;
 export const MIB_ICMP6_IN_ROUTER_SOLICITS: u32 = 91;
 export const MIB_ICMP6_IN_ROUTER_ADVERTISEMENTS: u32 = 92;
 export const MIB_ICMP6_IN_REDIRECTS: u32 = 93;
+export const MIB_ICMP6_OUT_REDIRECTS: u32 = 94;
 export const MIB_ARP_IN_REQUESTS: u32 = 100; // wxdp's own: no /proc name (the kernel has none for ARP)
 export const MIB_ARP_IN_REPLIES: u32 = 101;
 export const MIB_ARP_OUT_REQUESTS: u32 = 102;
@@ -493,6 +496,10 @@ export const SCR_L4_SIZE: u32 = 128;
 //   +0 BURST_MAX × u32 record or group per frame | +256 BURST_MAX × u32 member array or member index
 export const SCR_L4_BURST: u32 = 5632;
 export const SCR_L4_BURST_SIZE: u32 = 512;
+// ---- Neighbour discovery's part of the worker scratch area (netScratch() + SCR_NDISC; ndisc.ts redirects) ----
+//   +0 a redirect's flow key (64) | +64 its result (64) | +128 an address (16)
+export const SCR_NDISC: u32 = 6144;
+export const SCR_NDISC_SIZE: u32 = 256;
 
 // ---- A socket (sock.ts owns the tables; udp.ts, the send path, sk programs and TypeScript read it) ----
 // SK_SIZE bytes in the arena, found by id (1-based, stable while the socket lives; 0 is "none").

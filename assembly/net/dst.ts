@@ -8,12 +8,15 @@
 //
 // API for the other stages:
 //   dst4_route(fl, res): i32          fib4_lookup through the cache: same result and error
-//   dst6_route(fl, res): i32          fib6_lookup through the cache
+//   dst6_route(fl, res): i32          fib6_lookup through the cache, then a redirect exception's first hop
+//                                     (rt6_redirect.ts) when one hangs off the chosen next hop
 //   dst_pmtu_learn(family, dst, mtu)  an ICMP error reported `mtu` toward the address at `dst`
 //                                     (4 or 16 bytes): remembered for mtu_expires seconds, clamped
 //                                     up to min_pmtu (IPv4) / 1280 (IPv6), only ever lowering
 //   dst_pmtu(family, dst): u32        the learned PMTU toward `dst`, 0 when none (or expired)
 //   dst_flush()                       forget every PMTU exception (ip route flush cache)
+//   dst_pmtu_forget(family, dst)      forget the one toward `dst` (a redirect exception replaced it)
+//   dst_pmtu_sync_dev / dst_pmtu6_sync_dev   a device MTU change (fib_sync_mtu / rt6_mtu_change)
 //
 // Root: +0 u32 the control thread's route cache | +4 u32 PMTU entries | +8 u32 a PMTU exception was
 // learned since the last flush | +16 RC_WORKERS × u32 the workers' route caches.
@@ -34,9 +37,10 @@ import {
   AF_INET, AF_INET6, FR_SIZE, NR_DST, SYSCTL_ROUTE6_MTU_EXPIRES, SYSCTL_ROUTE_MIN_PMTU,
   SYSCTL_ROUTE_MTU_EXPIRES,
 } from './abi';
-import { fib4_lookup, fib6_lookup } from './fib';
-import { FL_DST, FL_FAMILY, FL_IIF, FL_SIZE, FR_OIF, LOOPBACK_IFINDEX } from './abi';
+import { FA_LOCK, fib4_lookup, fib6_lookup } from './fib';
+import { FL_DST, FL_FAMILY, FL_IIF, FL_SIZE, FR_INFO, FR_OIF, LOOPBACK_IFINDEX } from './abi';
 import { netWorkerSlot, RC_WORKERS } from './reclaim';
+import { rt6RedirectMaybe } from './rt6_redirect';
 
 const DST_SLOTS: u32 = 1024;
 const DK_SIZE: u32 = 64; // the whole flow key (FL_SIZE): every field a rule or the multipath hash reads, and the family
@@ -54,6 +58,7 @@ const DR_PMTU: u32 = 4;
 const DR_LEARNED: u32 = 8; // u32: a PMTU exception was written since the last flush (set before the entry)
 const DR_WORKERS: u32 = 16; // RC_WORKERS × u32: worker w's own route cache (slot w + 1), made on its first lookup
 const IPV6_MIN_MTU: u32 = 1280;
+const RTAX_MTU_LOCK: u32 = 1 << 2; // 1 << RTAX_MTU
 
 function dstRoot(): u32 {
   const a = netRoot() + NR_DST;
@@ -148,9 +153,11 @@ export function dst4_route(fl: u32, res: u32): i32 {
   return cached(fl, res, false);
 }
 
-/** fib6_lookup through the route cache. */
+/** fib6_lookup through the route cache, then the redirect exception of the chosen next hop (rt6_redirect.ts). */
 export function dst6_route(fl: u32, res: u32): i32 {
-  return cached(fl, res, true);
+  const err = cached(fl, res, true);
+  if (err == 0) rt6RedirectMaybe(fl + FL_DST, res);
+  return err;
 }
 
 @inline function addrLen(family: u32): u32 {
@@ -258,19 +265,43 @@ export function dst_pmtu_expires(family: u32, dst: u32): u64 {
  * (which limited discovery), takes the new MTU. `fl` / `res`: a flow key and result to route with.
  */
 export function dst_pmtu_sync_dev(ifindex: u32, mtu: u32, orig: u32, fl: u32, res: u32): void {
+  pmtuSyncDev(AF_INET, ifindex, mtu, orig, fl, res);
+}
+
+/**
+ * rt6_mtu_change → rt6_exceptions_update_pmtu for the IPv6 exceptions whose route goes out of
+ * `ifindex` (the route's mtu metric unlocked): the device's MTU went from `orig` (its mtu6 before) to
+ * `mtu`; an exception at or above the new MTU, or equal to the old one, takes the new MTU
+ * (rt6_mtu_change_route_allowed: RFC 1981 cannot discover a raise, so an administrative one is applied).
+ */
+export function dst_pmtu6_sync_dev(ifindex: u32, mtu: u32, orig: u32, fl: u32, res: u32): void {
+  pmtuSyncDev(AF_INET6, ifindex, mtu, orig, fl, res);
+}
+
+/** The two above: the live exceptions of `family` routed out of `ifindex` (an exception equal to the new MTU stays as it is). */
+function pmtuSyncDev(family: u32, ifindex: u32, mtu: u32, orig: u32, fl: u32, res: u32): void {
   const r = dstRoot();
   if (r == 0 || load<u32>(r + DR_LEARNED) == 0) return;
   const base = load<u32>(r + DR_PMTU);
   const now = netNow();
   for (let i: u32 = 0; i < PMTU_SLOTS; i++) {
     const e = base + i * PE_SIZE;
-    if (<u32>load<u8>(e + PE_FAMILY) != AF_INET || load<u64>(e + PE_EXPIRES) <= now) continue;
+    if (<u32>load<u8>(e + PE_FAMILY) != family || load<u64>(e + PE_EXPIRES) <= now) continue;
     memory.fill(fl, 0, FL_SIZE);
-    store<u32>(fl + FL_DST, load<u32>(e + PE_ADDR));
-    store<u8>(fl + FL_FAMILY, <u8>AF_INET);
+    memory.copy(fl + FL_DST, e + PE_ADDR, addrLen(family));
+    store<u8>(fl + FL_FAMILY, <u8>family);
     store<u32>(fl + FL_IIF, LOOPBACK_IFINDEX);
-    if (fib4_lookup(fl, res) != 0 || load<u32>(res + FR_OIF) != ifindex) continue;
+    const err = family == AF_INET ? fib4_lookup(fl, res) : fib6_lookup(fl, res);
+    if (err != 0 || load<u32>(res + FR_OIF) != ifindex) continue;
+    const fa = load<u32>(res + FR_INFO);
+    if (family == AF_INET6 && fa != 0 && (load<u32>(fa + FA_LOCK) & RTAX_MTU_LOCK) != 0) continue;
     const pmtu = load<u32>(e + PE_MTU);
     if (mtu < pmtu || orig == pmtu) store<u32>(e + PE_MTU, mtu);
   }
+}
+
+/** Forget the PMTU exception toward `dst` (a redirect exception takes its place: rt6_insert_exception). */
+export function dst_pmtu_forget(family: u32, dst: u32): void {
+  const e = pmtuFind(family, dst);
+  if (e != 0) store<u8>(e + PE_FAMILY, 0);
 }

@@ -1709,3 +1709,11 @@ export function fib_flow_buf(): u32 {
 export function fib_res_buf(): u32 {
   return <u32>resBuf();
 }
+
+/**
+ * The alias list of the prefix this instance's last successful IPv6 lookup ended at (+0 count, aliases
+ * from +8 in metric order), 0 when none: ip6_route_redirect (ndisc.ts) walks every route of that prefix.
+ */
+export function fib6LastLeaf(): u32 {
+  return leaf6;
+}

@@ -17,8 +17,8 @@
 //         where a route MTU smaller still gives packet too big (ip6_fragment's fail_toobig).
 //
 // The next-hop MTU is the kernel's ip_dst_mtu_maybe_forward(dst, true): the route's mtu metric, else the
-// output device's MTU (a learned PMTU only with net.ipv4.ip_forward_use_pmtu). IPv6 ICMP redirects
-// (ndisc_send_redirect, for a datagram routed back out its input device) are not sent.
+// output device's MTU (a learned PMTU only with net.ipv4.ip_forward_use_pmtu). An IPv6 datagram routed
+// back out its input device makes an ICMPv6 redirect to its sender (ndisc.ts ndisc_forward_redirect).
 //
 // Reads: the datagram, its route (FR_* from receive), the output device's record. Sets: TTL / hop limit
 // and the IPv4 checksum in place; Ip/Ip6 forwarding counters. Next: ip_finish_output /
@@ -38,6 +38,7 @@ import {
 } from './icmp';
 import { devMtu6, ip6_finish_output, ip_finish_output, ownMtu4, resultPrefsrc4, routeMtu4 } from './output';
 import { ipSendCheck } from './csum';
+import { ndisc_forward_redirect } from './ndisc';
 import { optRR } from './ipv4_rcv';
 import {
   IP6H_HOP_LIMIT, IP6H_SADDR, IPH_CHECK, IPH_DADDR, IPH_FRAG_OFF, IPH_SADDR, IPH_TTL, IPV6_ADDR_ANY,
@@ -150,9 +151,10 @@ export function ip6_forward(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32,
     return;
   }
   const oif = load<u32>(res, FR_OIF);
-  if (oif != ifindex) {
-    // Back out the input device is a redirect case (not sent by this stack); anything else must come
-    // from a source that names one node outside this link.
+  if (oif == ifindex) {
+    ndisc_forward_redirect(ifindex, data, len, res); // back out the input device: tell the sender the better first hop
+  } else {
+    // Anything not going back out the input device must come from a source that names one node outside this link.
     const st = ipv6AddrType(data + IP6H_SADDR);
     if (st == IPV6_ADDR_ANY || (st & (IPV6_ADDR_MULTICAST | IPV6_ADDR_LOOPBACK)) != 0) {
       mibInc(MIB_IP6_IN_ADDR_ERRORS);

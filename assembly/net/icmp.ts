@@ -247,6 +247,15 @@ function xrlimAllow(p: u32, timeout: i64): bool {
 }
 
 /**
+ * inet_peer_xrlim_allow on the IPv6 peer of the 16 bytes at `addr` (the one ICMPv6 errors to it use too),
+ * `timeout` ms a message: ip6_forward's and ndisc_send_redirect's 1 s per redirect.
+ */
+export function peerXrlimAllow6(addr: u32, timeout: i64): bool {
+  const s = icmpState();
+  return s == 0 || xrlimAllow(peerGet(s, AF_INET6, addr), timeout);
+}
+
+/**
  * ip_error's own limit (net/ipv4/route.c): the peer of the packet's source earns a token a ms up to
  * ip_rt_error_burst (5 s) and an ICMP costs ip_rt_error_cost (1 s). true when the error may be sent.
  */

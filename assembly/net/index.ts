@@ -18,6 +18,7 @@ export * from './lpm4';
 export * from './lpm6';
 export * from './mphash';
 export * from './dst';
+export { rt6_redirect_apply, rt6_redirect_flush } from './rt6_redirect';
 export * from './fib_helper';
 export * from './lpm';
 export * from './reclaim';

@@ -3,12 +3,15 @@
 // solicited / override / router flags drive neigh_update), RS from hosts when forwarding; and the
 // messages we send: NS when resolving (ndisc_solicit: to the solicited-node group, unicast once the
 // entry is in PROBE) and NA (ndisc_send_na). DAD is not performed (an address is never tentative
-// here unless the address list says so).
+// here unless the address list says so). Redirects both ways: a received one (ndisc_redirect_rcv →
+// rt6_do_redirect) teaches the target and makes a redirect exception (rt6_redirect.ts); ip6_forward
+// asks for one (ndisc_forward_redirect) when a datagram goes back out the device it came in on.
 //
 // Reads: the IPv6 packet (the ICMPv6 checksum was verified by the caller), the device's record
 // (ND_FLAGS, ND_MAC, ND_CONF6 forwarding) and its addresses (netdev.ts: ipv6_chk_addr,
-// ipv6_get_lladdr, ipv6_dev_get_saddr). Sets: the ND table through neigh.ts, the
-// Icmp6:Out* and Ip6:OutRequests counters for what it sends.
+// ipv6_get_lladdr, ipv6_dev_get_saddr), for redirects the FIB and the ICMPv6 peers' rate limits (icmp.ts).
+// Sets: the ND table through neigh.ts, redirect exceptions, the Icmp6:Out* and Ip6:OutRequests counters for
+// what it sends (Icmp6:OutRedirects with them).
 // Next: NS and NA (frames from the pool) to neigh_output toward their destination (multicast
 // destinations map without resolution; an NA to an unresolved sender waits like any frame); the
 // received frame is freed, consumed or dropped (IPV6_NDISC_HOP_LIMIT, IPV6_NDISC_BAD_CODE,
@@ -17,15 +20,23 @@
 import { frameAlloc } from '../umem';
 import { XDP_PACKET_HEADROOM } from '../abi';
 import { csumFold, csumPartial } from '../checksum';
-import { netFree, netDrop, netdevGet, mibInc } from './core';
+import { netFree, netDrop, netdevGet, mibInc, netScratch } from './core';
 import {
   AE_FLAGS, AF_INET6, CONF6_FORWARDING, IFF_LOOPBACK, MIB_ICMP6_OUT_MSGS,
   MIB_ICMP6_OUT_NEIGHBOR_ADVERTISEMENTS, MIB_ICMP6_OUT_NEIGHBOR_SOLICITS, MIB_IP6_OUT_REQUESTS, ND_CONF6, ND_FLAGS,
   NDROP_IPV6_NDISC_BAD_CODE, NDROP_IPV6_NDISC_BAD_OPTIONS, NDROP_IPV6_NDISC_HOP_LIMIT, NDROP_IPV6_NDISC_NS_OTHERHOST,
   NDROP_NOMEM, NDROP_NOT_SPECIFIED, NDROP_PKT_TOO_SMALL, NE_IFINDEX, NE_KEY, NE_PARMS, NE_PROBES, NE_STATE, NUD_FAILED,
-  NUD_REACHABLE, NUD_STALE,
+  NUD_REACHABLE, NUD_STALE, CONF6_ACCEPT_REDIRECTS, FL_DST, FL_FAMILY, FL_IIF, FL_OIF, FL_SIZE, FL_SRC, FR_GW, FR_GW_FAMILY,
+  LOOPBACK_IFINDEX, MIB_ICMP6_IN_ERRORS, MIB_ICMP6_OUT_REDIRECTS, NE_MAC, NUD_VALID, SCR_NDISC,
 } from './abi';
 import { ipv6_chk_addr, ipv6_dev_get_saddr, ipv6_get_lladdr, netdevMac, putMac } from './netdev';
+import { FA_NH, FA_NHS, FA_TYPE, NH_FLAGS, NH_GW, NH_GW_FAMILY, NH_OIF, fib6_lookup, fib6LastLeaf } from './fib';
+import { ip6_route_output, OUT_RES } from './output';
+import { peerXrlimAllow6 } from './icmp';
+import { dst_pmtu_forget } from './dst';
+import { ipv6SkipExthdr, skipNexthdr } from './ipv6_rcv';
+import { IPV6_ADDR_LINKLOCAL, IPV6_ADDR_UNICAST, ipv6AddrType } from './inet';
+import { rt6RedirectGw, rt6RedirectInsert } from './rt6_redirect';
 import {
   neigh_output, neighCreate, neighLookupStat, neighTable, neighUpdate, parmVar, neighStatInc, NEIGH_UPDATE_F_ISROUTER,
   NEIGH_UPDATE_F_OVERRIDE, NEIGH_UPDATE_F_OVERRIDE_ISROUTER, NEIGH_UPDATE_F_WEAK_OVERRIDE, NSTAT_RCV_PROBES_MCAST,
@@ -35,8 +46,15 @@ import {
 const NDISC_ROUTER_SOLICITATION: u32 = 133;
 const NDISC_NEIGHBOUR_SOLICITATION: u32 = 135;
 const NDISC_NEIGHBOUR_ADVERTISEMENT: u32 = 136;
+const NDISC_REDIRECT: u32 = 137;
 const ND_OPT_SOURCE_LL_ADDR: u32 = 1;
 const ND_OPT_TARGET_LL_ADDR: u32 = 2;
+const ND_OPT_REDIRECT_HDR: u32 = 4;
+/** sizeof(struct rd_msg): the ICMPv6 header, the target and the destination. */
+const RD_MSG_LEN: u32 = 40;
+const IPV6_MIN_MTU: u32 = 1280;
+const RTNH_F_DEAD: u32 = 1;
+const RTN_BLACKHOLE: u32 = 6; // and after it the reject types: unreachable, prohibit, throw
 const IPPROTO_ICMPV6: u32 = 58;
 /** sizeof(struct nd_msg): the ICMPv6 header and the target address. */
 const ND_MSG_LEN: u32 = 24;
@@ -98,11 +116,13 @@ function solictMult(a: u32, out: u32): void {
 
 let optSrcLl: u32 = 0;
 let optTgtLl: u32 = 0;
+let optRh: u32 = 0;
 
-/** ndisc_parse_options: every option whole and non-empty; the first source / target link-layer option kept. */
+/** ndisc_parse_options: every option whole and non-empty; the first source / target link-layer and redirected header option kept. */
 function parseOptions(opt: u32, optLen: i32): bool {
   optSrcLl = 0;
   optTgtLl = 0;
+  optRh = 0;
   let p = opt;
   let left = optLen;
   while (left > 0) {
@@ -114,6 +134,8 @@ function parseOptions(opt: u32, optLen: i32): bool {
       if (optSrcLl == 0) optSrcLl = p;
     } else if (type == ND_OPT_TARGET_LL_ADDR) {
       if (optTgtLl == 0) optTgtLl = p;
+    } else if (type == ND_OPT_REDIRECT_HDR) {
+      if (optRh == 0) optRh = p;
     }
     // MTU, nonce, redirect header, prefix and route information: not needed here; unknown ones are ignored
     left -= l;
@@ -156,7 +178,7 @@ function ndiscSendSkb(ifindex: u32, eth: u32, icmpLen: u32, type: u32): void {
   store<u16>(icmp + 2, bswap<u16>(<u16>csumFold(sum)));
   mibInc(MIB_IP6_OUT_REQUESTS);
   neigh_output(AF_INET6, ifindex, ip + 24, 0, eth, 14 + 40 + icmpLen);
-  mibInc(type == NDISC_NEIGHBOUR_SOLICITATION ? MIB_ICMP6_OUT_NEIGHBOR_SOLICITS : MIB_ICMP6_OUT_NEIGHBOR_ADVERTISEMENTS);
+  mibInc(type == NDISC_NEIGHBOUR_SOLICITATION ? MIB_ICMP6_OUT_NEIGHBOR_SOLICITS : type == NDISC_REDIRECT ? MIB_ICMP6_OUT_REDIRECTS : MIB_ICMP6_OUT_NEIGHBOR_ADVERTISEMENTS);
   mibInc(MIB_ICMP6_OUT_MSGS);
 }
 
@@ -371,8 +393,177 @@ export function ndiscRcv(ifindex: u32, q: u32, data: u32, len: u32, l4off: u32):
     if (type == NDISC_NEIGHBOUR_SOLICITATION) reason = recvNs(dev, ifindex, data, icmp, icmpLen);
     else if (type == NDISC_NEIGHBOUR_ADVERTISEMENT) reason = recvNa(dev, ifindex, data, icmp, icmpLen);
     else if (type == NDISC_ROUTER_SOLICITATION) reason = recvRs(dev, ifindex, data, icmp, icmpLen);
-    // router advertisements and redirects are not processed here: freed as NOT_SPECIFIED
+    else if (type == NDISC_REDIRECT) reason = recvRedirect(dev, ifindex, data, icmp, icmpLen);
+    // router advertisements are not processed here: freed as NOT_SPECIFIED
   }
   netFree(q, data);
   if (reason != CONSUMED) netDrop(<u32>reason);
+}
+
+// ---- Redirects (RFC 4861 section 8) ----
+
+@inline function RD_FL(): u32 {
+  return netScratch() + SCR_NDISC;
+}
+@inline function RD_RES(): u32 {
+  return netScratch() + SCR_NDISC + 64;
+}
+@inline function RD_ADDR(): u32 {
+  return netScratch() + SCR_NDISC + 128;
+}
+
+/**
+ * ndisc_redirect_rcv: from a link-local source, options whole; without a redirected header the
+ * destination is looked up as is (ip6_redirect_no_header), with one its quoted packet goes through
+ * icmpv6_notify to its protocol's error handler — ICMPv6's (icmpv6_err) calls ip6_redirect. UDP and TCP
+ * take a redirect only for a socket (ip6_sk_redirect, with the socket's bound device as oif: one bound
+ * to none matches no next hop in __ip6_route_redirect): not modelled. Dropped NOT_SPECIFIED even when
+ * used, as the kernel's returns.
+ */
+function recvRedirect(dev: u32, ifindex: u32, ip: u32, icmp: u32, icmpLen: u32): i32 {
+  if ((ipv6AddrType(ip + 8) & IPV6_ADDR_LINKLOCAL) == 0) return NDROP_NOT_SPECIFIED;
+  if (icmpLen < RD_MSG_LEN || !parseOptions(icmp + RD_MSG_LEN, <i32>(icmpLen - RD_MSG_LEN))) return NDROP_IPV6_NDISC_BAD_OPTIONS;
+  if (optRh == 0) {
+    ip6Redirect(dev, ifindex, ip, icmp, icmpLen, icmp + 24, ip + 24);
+    return NDROP_NOT_SPECIFIED;
+  }
+  // icmpv6_notify on the quoted packet: its header and 8 bytes of its upper layer, else Icmp6:InErrors
+  const inner = optRh + 8;
+  const end = icmp + icmpLen;
+  const innerLen = end > inner ? end - inner : 0;
+  if (innerLen < 40) {
+    mibInc(MIB_ICMP6_IN_ERRORS);
+    return NDROP_NOT_SPECIFIED;
+  }
+  const off = ipv6SkipExthdr(inner, innerLen, 40, <u32>load<u8>(inner + 6));
+  if (off < 0 || <u32>off + 8 > innerLen) {
+    mibInc(MIB_ICMP6_IN_ERRORS);
+    return NDROP_NOT_SPECIFIED;
+  }
+  if (skipNexthdr == IPPROTO_ICMPV6) ip6Redirect(dev, ifindex, ip, icmp, icmpLen, inner + 24, inner + 8);
+  return NDROP_NOT_SPECIFIED;
+}
+
+/**
+ * ip6_redirect + ip6_route_redirect + rt6_do_redirect: the route toward `daddr` from `saddr` out of
+ * `ifindex` must use the Redirect's source as its gateway (or already be redirected to it); then the
+ * message's own checks (destination not multicast, target link-local unless it is the destination,
+ * forwarding off and accept_redirects on for the device, target link-layer option of the right size),
+ * the target learned STALE (a router unless on-link), and the exception toward the destination made.
+ */
+function ip6Redirect(dev: u32, ifindex: u32, ip: u32, icmp: u32, icmpLen: u32, daddr: u32, saddr: u32): void {
+  const fl = RD_FL();
+  const res = RD_RES();
+  memory.fill(fl, 0, FL_SIZE);
+  store<u8>(fl, <u8>AF_INET6, FL_FAMILY);
+  copy6(fl + FL_DST, daddr);
+  copy6(fl + FL_SRC, saddr);
+  store<u32>(fl, LOOPBACK_IFINDEX, FL_IIF);
+  store<u32>(fl, ifindex, FL_OIF);
+  const oldGw = fib6_lookup(fl, res) == 0 ? redirectNhMatch(ifindex, daddr, ip + 8) : 0;
+  // rt6_do_redirect
+  const target = icmp + 8;
+  const dest = icmp + 24;
+  if (isMulticast6(dest)) return;
+  const onLink = eq6(dest, target);
+  if (!onLink && ipv6AddrType(target) != (IPV6_ADDR_UNICAST | IPV6_ADDR_LINKLOCAL)) return;
+  if (conf6(dev, CONF6_FORWARDING) != 0 || conf6(dev, CONF6_ACCEPT_REDIRECTS) == 0) return;
+  if (!parseOptions(icmp + RD_MSG_LEN, <i32>(icmpLen - RD_MSG_LEN))) return;
+  let lladdr: u32 = 0;
+  if (optTgtLl != 0) {
+    lladdr = optAddrData(optTgtLl);
+    if (lladdr == 0) return; // invalid link-layer address length
+  }
+  if (oldGw == 0) return; // the source is not a valid next hop for the destination
+  const t = neighTable(AF_INET6);
+  let n = neighLookupStat(t, ifindex, target);
+  if (n == 0) n = neighCreate(t, ifindex, target, (load<u32>(dev + ND_FLAGS) & IFF_LOOPBACK) != 0);
+  if (n == 0) return;
+  neighUpdate(n, lladdr, NUD_STALE, NEIGH_UPDATE_F_WEAK_OVERRIDE | NEIGH_UPDATE_F_OVERRIDE | (onLink ? 0 : NEIGH_UPDATE_F_OVERRIDE_ISROUTER | NEIGH_UPDATE_F_ISROUTER));
+  // rt6_insert_exception: the redirect replaces whatever exception (a learned PMTU) the destination had
+  dst_pmtu_forget(AF_INET6, dest);
+  rt6RedirectInsert(ifindex, dest, oldGw, target, !onLink);
+}
+
+/**
+ * __ip6_route_redirect over the routes of the prefix the lookup found, in metric order: the first with a
+ * live gateway next hop on `ifindex` whose gateway is the Redirect's source `gw` — or whose redirect
+ * exception toward `daddr` already points there (ip6_redirect_nh_match) — gives its gateway's address;
+ * a reject route first, or none, gives 0 (the null entry). The kernel then backtracks to shorter prefixes
+ * when the prefix has no such route; that is not done here.
+ */
+function redirectNhMatch(ifindex: u32, daddr: u32, gw: u32): u32 {
+  const list = fib6LastLeaf();
+  const n: u32 = list == 0 ? 0 : load<u32>(list);
+  for (let i: u32 = 0; i < n; i++) {
+    const fa = load<u32>(list + 8 + (i << 2));
+    if (<u32>load<u8>(fa + FA_TYPE) >= RTN_BLACKHOLE) return 0; // RTF_REJECT
+    if (load<u32>(fa + FA_NHS) == 0) continue;
+    const nh = fa + FA_NH;
+    if ((load<u32>(nh + NH_FLAGS) & RTNH_F_DEAD) != 0 || <u32>load<u8>(nh + NH_GW_FAMILY) != AF_INET6 || load<u32>(nh + NH_OIF) != ifindex) continue;
+    if (eq6(nh + NH_GW, gw)) return nh + NH_GW;
+    const cached = rt6RedirectGw(daddr, ifindex, nh + NH_GW);
+    if (cached != 0 && eq6(cached, gw)) return nh + NH_GW;
+  }
+  return 0;
+}
+
+/**
+ * ip6_forward's redirect: a datagram at `data` (`len` bytes, not yet forwarded) goes back out `ifindex`,
+ * the device it came in on, by the route `res`: its sender is told the better first hop — the route's
+ * gateway, or the destination itself — at most once a second per destination (inet_peer_xrlim_allow).
+ * The datagram is still forwarded by the caller.
+ */
+export function ndisc_forward_redirect(ifindex: u32, data: u32, len: u32, res: u32): void {
+  const target = <u32>load<u8>(res, FR_GW_FAMILY) == AF_INET6 ? res + FR_GW : data + 24;
+  if (peerXrlimAllow6(data + 24, 1000)) ndiscSendRedirect(ifindex, data, len, target);
+}
+
+/**
+ * ndisc_send_redirect: from the device's link-local address to the datagram's source, which must be a
+ * neighbour (its route has no gateway), at most once a second per source; the target's link-layer
+ * address when its entry is valid, and as much of the datagram as fits a minimum-MTU packet.
+ */
+function ndiscSendRedirect(ifindex: u32, data: u32, len: u32, target: u32): void {
+  const dev = netdevGet(ifindex);
+  if (dev == 0) return;
+  const lladdr = RD_ADDR();
+  if (ipv6_get_lladdr(ifindex, lladdr) != 0) return; // no link-local address
+  if (!eq6(data + 24, target) && ipv6AddrType(target) != (IPV6_ADDR_UNICAST | IPV6_ADDR_LINKLOCAL)) return;
+  if (!ip6_route_output(data + 8, lladdr, IPPROTO_ICMPV6, NDISC_REDIRECT, 0, ifindex)) return;
+  if (<u32>load<u8>(OUT_RES(), FR_GW_FAMILY) != 0) return; // the destination is not a neighbour
+  if (!peerXrlimAllow6(data + 8, 1000)) return;
+  // dst_neigh_lookup on the forward route: the target's entry, made when missing
+  const t = neighTable(AF_INET6);
+  let n = neighLookupStat(t, ifindex, target);
+  if (n == 0) n = neighCreate(t, ifindex, target, (load<u32>(dev + ND_FLAGS) & IFF_LOOPBACK) != 0);
+  if (n == 0) return;
+  const ha = (<u32>load<u8>(n + NE_STATE) & NUD_VALID) != 0;
+  const optlen: u32 = ha ? ND_LLOPT_LEN : 0;
+  const rdLen = min<u32>(IPV6_MIN_MTU - 40 - RD_MSG_LEN - optlen, len + 8) & ~7;
+  const eth = ndAlloc();
+  if (eth == 0) return;
+  const ip = eth + 14;
+  const icmp = ip + 40;
+  copy6(ip + 8, lladdr);
+  copy6(ip + 24, data + 8);
+  store<u64>(icmp, 0);
+  store<u8>(icmp, <u8>NDISC_REDIRECT);
+  copy6(icmp + 8, target);
+  copy6(icmp + 24, data + 24);
+  let p = icmp + RD_MSG_LEN;
+  if (ha) {
+    store<u8>(p, <u8>ND_OPT_TARGET_LL_ADDR);
+    store<u8>(p + 1, 1);
+    store<u32>(p + 2, load<u32>(n + NE_MAC));
+    store<u16>(p + 6, load<u16>(n + NE_MAC + 4));
+    p += ND_LLOPT_LEN;
+  }
+  if (rdLen != 0) {
+    store<u64>(p, 0);
+    store<u8>(p, <u8>ND_OPT_REDIRECT_HDR);
+    store<u8>(p + 1, <u8>(rdLen >> 3));
+    memory.copy(p + 8, data, rdLen - 8);
+  }
+  ndiscSendSkb(ifindex, eth, RD_MSG_LEN + optlen + rdLen, NDISC_REDIRECT);
 }

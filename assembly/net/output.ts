@@ -37,6 +37,7 @@ import { dst_pmtu } from './dst';
 import { frameAlloc } from '../umem';
 import { XDP_PACKET_HEADROOM } from '../abi';
 import { copyBytes } from '../bytes';
+import { rt6RedirectMaybe } from './rt6_redirect';
 
 /** The flow key and result the output routes of this module use (one worker's). */
 @inline function OUT_FL(): u32 {
@@ -207,6 +208,7 @@ export function ip6_route_output(dst: u32, src: u32, proto: u32, icmpType: u32, 
   store<u8>(OUT_FL(), <u8>icmpCode, FL_ICMP_CODE);
   if (fib6_lookup(OUT_FL(), OUT_RES()) != 0) return false;
   if (<u32>load<u8>(OUT_RES(), FR_TYPE) == RTN_LOCAL) return false;
+  rt6RedirectMaybe(dst, OUT_RES());
   if (ipv6IsAny(src)) {
     if (!ipv6IsAny(OUT_RES() + FR_PREFSRC)) ipv6Copy(src, OUT_RES() + FR_PREFSRC);
     else if (ipv6_dev_get_saddr(load<u32>(OUT_RES(), FR_OIF), dst, SRC6()) == 0) ipv6Copy(src, SRC6());

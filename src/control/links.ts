@@ -120,6 +120,14 @@ const ETH_P_8021Q = 0x8100;
 const ETH_P_8021AD = 0x88a8;
 const VLAN_VID_MASK = 0xfff;
 const ETH_MAX_MTU = 0xffff;
+// The GSO/TSO/GRO limits rtnl_fill_ifinfo reports (include/linux/netdevice.h): GSO_MAX_SEGS and
+// TSO_MAX_SEGS 65535, GSO_MAX_SIZE 8 × GSO_MAX_SEGS, the legacy (pre-BIG TCP) sizes 65536.
+const GSO_MAX_SEGS = 65535;
+const TSO_MAX_SEGS = 65535;
+const GSO_MAX_SIZE = 8 * GSO_MAX_SEGS;
+const GSO_LEGACY_MAX_SIZE = 65536;
+const TSO_LEGACY_MAX_SIZE = 65536;
+const GRO_LEGACY_MAX_SIZE = 65536;
 /** DEFAULT_TX_QUEUE_LEN: ether_setup's tx_queue_len, which loopback, veth, dummy and vlan keep. */
 const TX_QUEUE_LEN = 1000;
 
@@ -628,7 +636,33 @@ export class Links {
     if (l.kind === 'vlan') {
       out.linkinfo = { info_kind: 'vlan', info_data: { protocol: l.vlanProto === ETH_P_8021AD ? '802.1ad' : '802.1Q', id: l.vlanId, flags: ['REORDER_HDR'] } };
     }
+    // inet6_fill_link_af: no inet6_dev (MTU below 1280), no IFLA_AF_SPEC for IPv6; loopback keeps its
+    // inet6_dev whatever its MTU (addrconf_ifdown does not unregister it)
+    if (l.kind === 'loopback' || this.dp.addresses.inet6(l.ifindex)) out.inet6_addr_gen_mode = 'eui64';
+    const queues = l.device?.queues ?? 1;
+    const tsoMax = this.tsoMaxSize(l);
+    Object.assign(out, {
+      num_tx_queues: queues,
+      num_rx_queues: queues,
+      // netif_set_tso_max_size lowers gso_max_size only below it; GSO_LEGACY_MAX_SIZE otherwise
+      gso_max_size: Math.min(GSO_LEGACY_MAX_SIZE, tsoMax),
+      gso_max_segs: GSO_MAX_SEGS,
+      tso_max_size: tsoMax,
+      tso_max_segs: TSO_MAX_SEGS,
+      gro_max_size: GRO_LEGACY_MAX_SIZE,
+    });
     return out;
+  }
+
+  /**
+   * dev->tso_max_size: loopback and veth raise it to GSO_MAX_SIZE (loopback_setup, veth_setup), a VLAN
+   * inherits its parent's (vlan_dev_init: netif_inherit_tso_max), the rest keep alloc_netdev's
+   * TSO_LEGACY_MAX_SIZE (dummy, and ring devices as a NIC driver that sets none).
+   */
+  private tsoMaxSize(l: Link): number {
+    if (l.kind === 'loopback' || l.kind === 'veth') return GSO_MAX_SIZE;
+    const parent = l.kind === 'vlan' ? this.links.get(l.parent!) : undefined;
+    return parent ? this.tsoMaxSize(parent) : TSO_LEGACY_MAX_SIZE;
   }
 }
 

@@ -69,6 +69,16 @@ export interface LinkInfo {
   min_mtu?: number;
   max_mtu?: number;
   linkinfo?: { info_kind: string; info_data?: Record<string, unknown> };
+  /** IFLA_INET6_ADDR_GEN_MODE (absent while the link has no IPv6: MTU below 1280). */
+  inet6_addr_gen_mode?: 'eui64';
+  /** The ring device's queue pairs (1 for links without one). */
+  num_tx_queues?: number;
+  num_rx_queues?: number;
+  gso_max_size?: number;
+  gso_max_segs?: number;
+  tso_max_size?: number;
+  tso_max_segs?: number;
+  gro_max_size?: number;
 }
 
 export interface AddrSpec {

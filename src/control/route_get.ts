@@ -388,11 +388,20 @@ export function routeGet6(routes: Routes, q: RouteGet, dst: Uint8Array): RouteGe
   const out: RouteGetInfo = { dst: formatAddr(AF_INET6, dst), flags: [], from: formatAddr(AF_INET6, src) };
   if (r.type !== RTN.UNICAST) out.type = TYPES[r.type];
   if (nh.gwFamily) out.gateway = formatAddr(nh.gwFamily, nh.gw);
+  // rt6_find_cached_rt: a redirect exception of the chosen next hop is the dst answered (its gateway the
+  // Redirect's target, none when the destination is on the link); RTM_F_CLONED, so no protocol below
+  const at = routes.addrScratch();
+  routes.mem().b.set(dst, at);
+  const redirected = r.type === RTN.UNICAST && x.rt6_redirect_apply(at, res) !== 0;
+  if (redirected) {
+    if (v.getUint8(res + FR.GW_FAMILY) === AF_INET6) out.gateway = formatAddr(AF_INET6, routes.mem().b.slice(res + FR.GW, res + FR.GW + 16));
+    else delete out.gateway;
+  }
   // ip6_rt_get_dev_rcu: copies of local and anycast routes live on the loopback
   out.dev = routes.nameOf(r.type === RTN.LOCAL || r.type === RTN.ANYCAST ? LOOPBACK_IFINDEX : nh.oif);
   if (r.table !== RT_TABLE_MAIN) out.table = tableName(r.table);
   const pname = Object.entries(PROTOS).find(([, p]) => p === r.protocol)?.[0];
-  if (r.protocol !== PROTOS.boot) out.protocol = pname ?? String(r.protocol);
+  if (r.protocol !== PROTOS.boot && !redirected) out.protocol = pname ?? String(r.protocol);
   // ip6_route_get_saddr (no iif): the route's prefsrc, else RFC 6724 on the route's device
   if (r.prefsrc) out.prefsrc = formatAddr(AF_INET6, r.prefsrc);
   else if (!iif) {
@@ -404,6 +413,18 @@ export function routeGet6(routes: Routes, q: RouteGet, dst: Uint8Array): RouteGe
   if (r.mtu) {
     out.mtu = r.mtu;
     if (r.mtuLock) out.mtuLock = true;
+  }
+  // rt6_find_cached_rt: a PMTU exception toward the destination is the dst answered, its mtu and expiry;
+  // rt6_fill_node marks such a dst RTM_F_CLONED, and iproute2 prints no protocol for a cloned route
+  if (r.type === RTN.UNICAST) {
+    const at = routes.addrScratch();
+    routes.mem().b.set(dst, at);
+    const pmtu = x.dst_pmtu(AF_INET6, at) >>> 0;
+    if (pmtu) {
+      delete out.protocol;
+      out.expires = expiresSeconds(Number(x.dst_pmtu_expires(AF_INET6, at)) - routes.dp.stack.now());
+      out.mtu = pmtu;
+    }
   }
   if (iif) out.iif = routes.nameOf(iif);
   out.pref = 'medium';

@@ -716,6 +716,8 @@ export class Routes {
       x.dst_pmtu_sync_dev(ifindex, mtu, oldMtu, fl, fl + 64);
     }
     if (mtu < 1280 || !this.dp.addresses.inet6(ifindex)) return;
+    // rt6_exceptions_update_pmtu: the IPv6 PMTU exceptions behind the device, by the same rule
+    this.x.dst_pmtu6_sync_dev(ifindex, mtu, old, this.x.fib_flow_buf() >>> 0, this.x.fib_res_buf() >>> 0);
     const v = this.view();
     let changed = false;
     for (const r of this.all()) {
@@ -1528,6 +1530,8 @@ export class Routes {
    * left alive. NETDEV_UNREGISTER (force) deletes every route through the device.
    */
   private syncDown6(ifindex: number, force: boolean): void {
+    // the routes through the device go, and the redirect exceptions of their next hops with them
+    this.x.rt6_redirect_flush(ifindex);
     for (const p of this.walk()) {
       if (p.family !== AF_INET6) continue;
       const list = this.decodeList(p);

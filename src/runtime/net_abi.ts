@@ -20,7 +20,7 @@ export const AF_INET6 = 10;
 export const RT_TABLE_DEFAULT = 253;
 export const RT_TABLE_MAIN = 254;
 export const RT_TABLE_LOCAL = 255;
-export const NR = { NOW: 8, NETDEVS: 16, FIB: 20, NEIGH: 24, FRAG: 28, DST: 32, ICMP: 36, L4: 40, SCRATCH: 44, FIB_GEN: 48, NETDEV: 52, RECLAIM: 56, PROTOS: 60, SKPROG: 64, SYSCTL: 512, MIB: 1024, DROPS: 4096 } as const;
+export const NR = { NOW: 8, NETDEVS: 16, FIB: 20, NEIGH: 24, FRAG: 28, DST: 32, ICMP: 36, L4: 40, SCRATCH: 44, FIB_GEN: 48, NETDEV: 52, RECLAIM: 56, PROTOS: 60, SKPROG: 64, RT6_REDIRECT: 68, SYSCTL: 512, MIB: 1024, DROPS: 4096 } as const;
 export const ND = { IFINDEX: 0, FLAGS: 4, MTU: 8, KIND: 12, MAC: 16, LINK: 24, VLAN_PROTO: 28, VLAN_ID: 30, DEV: 32, VLANS: 36, ADDR4: 40, ADDR6: 44, GEN: 48, CONF4: 64, CONF6: 128, STATS: 192 } as const;
 export const NDK = { ETHER: 0, LOOPBACK: 1, DUMMY: 2, VETH: 3, VLAN: 4 } as const;
 export const IFF = { UP: 1, BROADCAST: 2, LOOPBACK: 8, POINTOPOINT: 16, RUNNING: 64, NOARP: 128, MULTICAST: 4096, LOWER_UP: 65536 } as const;
@@ -142,6 +142,7 @@ export const MIB_NAMES: Readonly<Record<number, string>> = {
   91: 'Icmp6:InRouterSolicits',
   92: 'Icmp6:InRouterAdvertisements',
   93: 'Icmp6:InRedirects',
+  94: 'Icmp6:OutRedirects',
   100: 'Arp:InRequests',
   101: 'Arp:InReplies',
   102: 'Arp:OutRequests',

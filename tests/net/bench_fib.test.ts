@@ -19,7 +19,10 @@ describe('bench/fib table generators', () => {
     expect(depth(32)).toBe(66 + 200 + 716);
     // Class C rules start with bits 110.
     expect(routes.filter(([a, len]) => len === 24 && a >>> 29 === 0b110).length).toBe(466549);
-    for (const [a, len] of routes) expect(len === 32 || (a & (2 ** (32 - len) - 1)) === 0).toBe(true);
+    // no host bits set past the length (counted, then one assertion: a million expect() calls took 50 s)
+    let hostBits = 0;
+    for (const [a, len] of routes) if (len !== 32 && (a & (2 ** (32 - len) - 1)) !== 0) hostBits++;
+    expect(hostBits).toBe(0);
   });
 
   it('bgpRoutes follows the cited length histogram (/24 ≈ 59.6 %) and nests prefixes in shorter ones', () => {

@@ -32,7 +32,8 @@ import {
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const PROBE = join(root, 'programs/fib_probe.o');
 const RUNNER = join(root, 'tests/net/support/test_run_batch.py');
-const LOOKUPS = Number(process.env['WXDP_FIB_LOOKUPS'] ?? 2500);
+// per seed: 1,000 locally (8,000 over the fixed seeds), 2,500 in CI (.ci/run sets WXDP_FIB_LOOKUPS)
+const LOOKUPS = Number(process.env['WXDP_FIB_LOOKUPS'] ?? 1000);
 /** Seeds that always run (each a different mix of tables, rules, ECMP and dead next hops). */
 const FIXED_SEEDS = [1, 2, 3, 4, 12, 17, 18, 20];
 

@@ -31,8 +31,9 @@ let seq = 0;
 export class KernelRouter {
   private constructor(readonly router: string, readonly probe: string, private readonly links: LinkCfg[]) {}
 
-  static create(links: LinkCfg[], routes: RouteCfg[] = [], neigh: NeighCfg[] = [], sysctls: Record<string, number> = {}): KernelRouter {
-    const base = `wx-rx-${process.pid}-${seq++}`;
+  /** `owner` names the namespaces (`wx-OWNER-…`): a test file's own prefix. */
+  static create(links: LinkCfg[], routes: RouteCfg[] = [], neigh: NeighCfg[] = [], sysctls: Record<string, number> = {}, owner = 'rx'): KernelRouter {
+    const base = `wx-${owner}-${process.pid}-${seq++}`;
     const k = new KernelRouter(`${base}-r`, `${base}-p`, links);
     try {
       k.setup(routes, neigh, sysctls);

@@ -43,6 +43,7 @@ describe('links', () => {
       {
         ifindex: 1, ifname: 'lo', flags: ['LOOPBACK'], mtu: 65536, qdisc: 'noop', operstate: 'DOWN', linkmode: 'DEFAULT', group: 'default', txqlen: 1000,
         link_type: 'loopback', address: '00:00:00:00:00:00', broadcast: '00:00:00:00:00:00', min_mtu: 0, max_mtu: 0,
+        inet6_addr_gen_mode: 'eui64', num_tx_queues: 1, num_rx_queues: 1, gso_max_size: 65536, gso_max_segs: 65535, tso_max_size: 524280, tso_max_segs: 65535, gro_max_size: 65536,
       },
     ]);
     dp.links.set('lo', { up: true });
@@ -72,6 +73,8 @@ describe('links', () => {
       // what a ring device's UMEM frame takes (DEVICE_MIN_MTU, DEVICE_MAX_MTU)
       min_mtu: 68,
       max_mtu: 3502,
+      // a NIC to the kernel: its queue pairs, alloc_netdev's TSO_LEGACY_MAX_SIZE
+      inet6_addr_gen_mode: 'eui64', num_tx_queues: 1, num_rx_queues: 1, gso_max_size: 65536, gso_max_segs: 65535, tso_max_size: 65536, tso_max_segs: 65535, gro_max_size: 65536,
     });
     dp.links.set('eth0', { up: true });
     expect(pick('eth0')).toEqual({ flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], operstate: 'UP' });
@@ -113,6 +116,7 @@ describe('links', () => {
       min_mtu: 0,
       max_mtu: 0,
       linkinfo: { info_kind: 'dummy' },
+      inet6_addr_gen_mode: 'eui64', num_tx_queues: 1, num_rx_queues: 1, gso_max_size: 65536, gso_max_segs: 65535, tso_max_size: 65536, tso_max_segs: 65535, gro_max_size: 65536,
     });
     dp.links.set('d0', { up: true });
     expect(pick('d0')).toEqual({ flags: ['BROADCAST', 'NOARP', 'UP', 'LOWER_UP'], operstate: 'UNKNOWN' });
@@ -280,6 +284,8 @@ describe('VLAN sub-devices', () => {
       min_mtu: 0,
       max_mtu: 65535,
       linkinfo: { info_kind: 'vlan', info_data: { protocol: '802.1Q', id: 10, flags: ['REORDER_HDR'] } },
+      // vlan_dev_init: netif_inherit_tso_max from the ring device
+      inet6_addr_gen_mode: 'eui64', num_tx_queues: 1, num_rx_queues: 1, gso_max_size: 65536, gso_max_segs: 65535, tso_max_size: 65536, tso_max_segs: 65535, gro_max_size: 65536,
     });
     const ad = dp.links.add({ name: 'svc', kind: 'vlan', vlan: { parent: 'eth0', id: 10, protocol: '802.1ad' }, mtu: 1400 });
     expect(ad.linkinfo).toEqual({ info_kind: 'vlan', info_data: { protocol: '802.1ad', id: 10, flags: ['REORDER_HDR'] } });

@@ -6,7 +6,7 @@
 //
 // Every packet also runs through the checked JIT; every INTERP_EVERY-th through the checked
 // interpreter too (the BigInt interpreter is ~50× slower, so all 100k would take minutes per program).
-// WXDP_SOUNDNESS_PACKETS sets the packets per program: 20000 by default, 100000 in CI (.ci/run). The
+// WXDP_SOUNDNESS_PACKETS sets the packets per program: 10000 by default, 100000 in CI (.ci/run). The
 // subjects are split over two test files (programs/, accept corpus) so that vitest runs them in parallel.
 
 import { readdirSync, readFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ import { RUN, RUN_BASE } from '../../src/runtime/memory.js';
 import { loadConfigs, loadCorpus, type SuiteConfig } from '../../scripts/program-suite.mjs';
 
 const root = new URL('../../', import.meta.url).pathname;
-const PACKETS = Number(process.env['WXDP_SOUNDNESS_PACKETS'] ?? 20_000);
+const PACKETS = Number(process.env['WXDP_SOUNDNESS_PACKETS'] ?? 10_000);
 const INTERP_EVERY = 20;
 const corpus = loadCorpus(root).map((p) => p.data);
 const configs = loadConfigs(root) as SuiteConfig[];

@@ -263,6 +263,16 @@ export function printLinkinfo(ctx: IpContext, p: Printer, l: LinkInfo, all: read
       }
       p.end();
     }
+    // print_af_spec only for `ip link` (do_link), then the queue and offload limits
+    if (o.doLink && l.inet6_addr_gen_mode) p.any('inet6_addr_gen_mode', l.inet6_addr_gen_mode, `addrgenmode ${l.inet6_addr_gen_mode} `);
+    const limits: ReadonlyArray<[keyof LinkInfo, string]> = [
+      ['num_tx_queues', 'numtxqueues'], ['num_rx_queues', 'numrxqueues'], ['gso_max_size', 'gso_max_size'], ['gso_max_segs', 'gso_max_segs'],
+      ['tso_max_size', 'tso_max_size'], ['tso_max_segs', 'tso_max_segs'], ['gro_max_size', 'gro_max_size'],
+    ];
+    for (const [key, word] of limits) {
+      const v = l[key];
+      if (typeof v === 'number') p.any(key, v, `${word} ${v} `);
+    }
   }
   p.fp('\n');
 }
