@@ -13,3 +13,4 @@ export * from './xsk';
 export * from './napi';
 export * from './pktgen';
 export * from './net/index';
+export * from './link';

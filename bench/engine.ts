@@ -275,11 +275,12 @@ kernel's test_run repeat loop), checked mode; jit unchecked: the same without ru
 ns/insn and ratios use the repeat-loop figures.
 `;
 
-export const BENCH_USAGE = `usage: wxdp bench [datapath|engine|programs|verifier|micro|forward|fib|udp|all] [--quick] [--json] [--only NAME]
+export const BENCH_USAGE = `usage: wxdp bench [datapath|engine|programs|verifier|micro|forward|fib|udp|link|all] [--quick] [--json] [--only NAME]
   datapath (default)  Mpps through a device's RX ring and the NAPI poll, beside the kernel's test_run
   forward             IPv4 forwarding Mpps (stack, XDP router) on a full table, beside XDP_DROP and the kernel
   fib                 LPM lookups/s, MiB, build and update times, beside bpf_fib_lookup  [--no-kernel]
   udp                 L4 demux to socket queues, delivery to JavaScript, the send path, beside node:dgram
+  link                pps/Mbps routed through VXLAN links from a namespace, beside the kernel routing it (root)
   engine | programs   interpreter vs JIT vs the kernel; the programs/ objects vs the kernel
   verifier | micro    verification time; ring, call and map micro-benchmarks
   all                 every one of them
@@ -302,7 +303,7 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
   });
   // No argument: the default scenario, the data path (like xdp-bench); `all` runs every benchmark.
   const which = positionals[0] ?? 'datapath';
-  if (!['all', 'datapath', 'engine', 'programs', 'verifier', 'micro', 'forward', 'fib', 'udp'].includes(which) || positionals.length > 1) {
+  if (!['all', 'datapath', 'engine', 'programs', 'verifier', 'micro', 'forward', 'fib', 'udp', 'link'].includes(which) || positionals.length > 1) {
     io.err(`wxdp bench: unknown benchmark '${positionals.join(' ')}'\n${BENCH_USAGE}`);
     return 2;
   }
@@ -345,6 +346,14 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
       if (values.json) io.out(JSON.stringify(out, null, 2) + '\n');
       return 0;
     }
+  }
+  if (which === 'link') {
+    // Real sockets and namespaces (root): not part of `all`, which runs anywhere.
+    const { runLinkBench, formatLinkTable, LINK_LEGEND } = await import('./link.js');
+    if (!values.json) io.out('wxdp link bench — UDP from a namespace through VXLAN to a router and on to another namespace: wxdp (this process) beside the kernel, same run\n');
+    out.link = await runLinkBench({ quick: values.quick, log });
+    io.out(values.json ? JSON.stringify(out, null, 2) + '\n' : formatLinkTable(out.link as Parameters<typeof formatLinkTable>[0]) + LINK_LEGEND);
+    return 0;
   }
   if (which === 'micro' || which === 'all') {
     const { runMicroBench, formatMicroTable } = await import('./micro.js');

@@ -116,3 +116,4 @@ export { ControlServer, ControlError, MAX_LINE, type Answer, type ControlServerO
 export { ControlClient, RemoteError, defaultSocketPath } from './control/control_client.js';
 export { Daemon, type DaemonOptions, type FinalCounters, type ReloadReport, type ServiceContext } from './control/daemon.js';
 export { ConfigError, parseDaemonConfig, readDaemonConfig, type DaemonConfig } from './control/daemon_config.js';
+export { Link, LinkSpecError, parseLinkSpec, LINK_ERROR_REASONS, type LinkSpec, type LinkStats, type LinkErrorReason } from './control/link.js';

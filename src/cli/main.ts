@@ -38,12 +38,13 @@ commands:
   map show|dump|lookup|update|delete (name MAP | id N) [key BYTES] [value BYTES] --socket PATH [--json]
   link show [DEV] [-s] [--socket PATH] [--json]   devices, their programs and (-s) counters
   stats [--once] [--interval S] [--count N] [--socket PATH] [--json]   live Mpps and drops by reason
-  bench [datapath|engine|programs|verifier|micro|forward|fib|udp|all] [--json] [--quick] [--only NAME]
+  bench [datapath|engine|programs|verifier|micro|forward|fib|udp|link|all] [--json] [--quick] [--only NAME]
       datapath (default): Mpps through a device's RX ring and the NAPI poll, beside the kernel's test_run
       forward: IPv4 forwarding Mpps (stack, XDP router) on a full table, beside wxdp XDP_DROP and the kernel
       engine: interpreter vs JIT vs the kernel; programs: programs/ vs the kernel; verifier: verify time
       fib: LPM lookups/s, MiB, build and update times on 1M-prefix tables, beside bpf_fib_lookup
       udp: L4 demux Mpps to socket queues, datagrams/s to JavaScript and the send path, beside node:dgram
+      link: pps/Mbps routed through VXLAN links from a namespace, beside the kernel (root)
 `;
 
 export interface Io {

@@ -41,6 +41,7 @@ import type { BpfMap } from '../maps/index.js';
 import type { BpfObject, Datapath, Program } from './datapath.js';
 import type { Device } from './device.js';
 import { ipArgv, ipBatch, IpError, type IpOptions } from './ip/index.js';
+import type { LinkSpec, LinkStats } from './link.js';
 import { dumpJson, entryJson, jsonSafe, mapBytes, mapInfo } from './map_json.js';
 import { NetError } from './net_types.js';
 import { Poller } from './poller.js';
@@ -555,10 +556,9 @@ function nonZero(r: Record<string, number>): Record<string, number> {
 }
 
 /** What a device's link (Device.attachLink) says of itself, when the device has one. */
-function linkOf(dev: Device): unknown {
-  const link = (dev as unknown as { link?: { stats?: () => unknown; spec?: unknown } }).link;
-  if (!link) return undefined;
-  return { ...(link.spec !== undefined ? { spec: link.spec } : {}), ...(typeof link.stats === 'function' ? { stats: link.stats() } : {}) };
+function linkOf(dev: Device): { spec: LinkSpec; stats: LinkStats } | undefined {
+  const link = dev.link;
+  return link ? { spec: link.spec, stats: link.stats() } : undefined;
 }
 
 function commandTable(dp: Datapath, server: ControlServer, opts: ControlServerOptions): Record<string, Command> {

@@ -97,16 +97,6 @@ export interface FinalCounters {
   stackDrops: Record<string, number>;
 }
 
-/**
- * The seam to device links (src/control/link.ts, built beside this daemon): attach the link a device's
- * config names. Builds without device links refuse the `link` key with a ConfigError.
- */
-async function attachDeviceLink(dev: Device, spec: Record<string, unknown>, file: string, where: string): Promise<unknown> {
-  const attach = (dev as unknown as { attachLink?: (spec: unknown) => Promise<unknown> }).attachLink;
-  if (typeof attach !== 'function') throw new ConfigError(file, `${where}.link`, 'device links are not available in this build');
-  return attach.call(dev, spec);
-}
-
 const defaultLog = (line: string): void => void process.stderr.write(`wxdp up[${process.pid}]: ${line}\n`);
 
 export class Daemon {
@@ -185,7 +175,12 @@ export class Daemon {
       throw located(c, `devices[${i}]`, e);
     }
     if (d.link) {
-      const link = await attachDeviceLink(dev, d.link, c.file, `devices[${i}]`);
+      let link;
+      try {
+        link = await dev.attachLink(d.link);
+      } catch (e) {
+        throw located(c, `devices[${i}].link`, e); // e.g. EADDRNOTAVAIL: the link's local address is not the host's
+      }
       this.linked.add(d.name);
       this.links.push(link);
     }

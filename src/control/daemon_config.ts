@@ -11,7 +11,7 @@
 //         "mtu":    1500,                    integer 68..3502, optional (default 1500)
 //         "queues": 1,                       integer 1..64, optional (default 1): RX/TX queue pairs
 //         "up":     true,                    boolean, optional (default true): set up after the sysctls
-//         "link":   { "type": "vxlan", … } } object with a string "type", optional: what carries the device's
+//         "link":   { "type": "vxlan", … } } a LinkSpec (src/control/link.ts: vxlan | geneve | udp), optional: what carries the device's
 //     ],                                     frames to a real network (Device.attachLink); without one, what the
 //                                            device transmits is discarded (counted as sent, like a NIC with no cable)
 //     "sysctls":  { "net.ipv4.ip_forward": 1 },
@@ -47,6 +47,7 @@ import { WxdpError } from '../errors.js';
 import { MAX_DEVICES } from '../runtime/memory.js';
 import { DEVICE_MAX_MTU, DEVICE_MIN_MTU } from './device.js';
 import { batchLines } from './ip/index.js';
+import { LinkSpecError, parseLinkSpec, type LinkSpec } from './link.js';
 import { hexBytes } from './map_json.js';
 
 /** A config file refused: `file` and `path` (the key path, e.g. "devices[1].mtu") say where. */
@@ -68,7 +69,7 @@ export interface DeviceConfig {
   mtu: number;
   queues: number;
   up: boolean;
-  link?: Record<string, unknown>;
+  link?: LinkSpec;
 }
 
 export type MapFlags = 'any' | 'noexist' | 'exist';
@@ -273,9 +274,13 @@ class Checker {
     if (o['link'] !== undefined) {
       const l = o['link'];
       if (typeof l !== 'object' || l === null || Array.isArray(l)) this.fail(join(path, 'link'), `must be an object, not ${kind(l)}`);
-      // only the shape here: the link's own keys are checked by the device links (parseLinkSpec) when it is made
-      if (typeof (l as Json)['type'] !== 'string') this.fail(join(path, 'link', 'type'), 'is required: the link type, a string');
-      d.link = l as Record<string, unknown>;
+      // the link's own fields, checked by src/control/link.ts (a bad one named by its key path here)
+      try {
+        d.link = parseLinkSpec(l, join(path, 'link'));
+      } catch (e) {
+        if (e instanceof LinkSpecError) this.fail(join(path, 'link', e.field), e.reason);
+        throw e;
+      }
     }
     return d;
   }

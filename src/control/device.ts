@@ -27,6 +27,7 @@ import {
 } from '../runtime/memory.js';
 import type { FastPath } from '../runtime/fastpath.js';
 import { Ring } from './ring.js';
+import { Link, type LinkSpec } from './link.js';
 import type { Datapath, Program } from './datapath.js';
 
 export interface DeviceOptions {
@@ -148,6 +149,8 @@ export class Device {
   /** The device's address in the shared memory. */
   readonly address: number;
   private attached: Program | undefined;
+  private _link: Link | undefined;
+  private linking = false;
   private readonly x: DataPathExports;
   private readonly mem: EngineMemory;
 
@@ -231,6 +234,39 @@ export class Device {
   detachXdp(): void {
     this.attached = undefined;
     this.x.dev_attach(this.address, 0, 0);
+  }
+
+  /** The link carrying this device's frames to a real network (attachLink), if any. */
+  get link(): Link | undefined {
+    return this._link;
+  }
+
+  /**
+   * Back the device with a link (src/control/link.ts): a VXLAN or GENEVE tunnel to a Linux interface, or
+   * frames in UDP datagrams to another wxdp process. What arrives on the link's socket is received on
+   * the device; what the device transmits leaves by the socket. One link per device.
+   */
+  async attachLink(spec: LinkSpec): Promise<Link> {
+    if (this._link || this.linking) throw new WxdpError('USAGE', `device ${this.name} has a link already (detachLink first)`);
+    this.linking = true;
+    try {
+      // dp.close() closes the link too (its socket would keep the process alive)
+      let removeCloser = (): void => {};
+      const link = await Link.open(this.dp, this, spec, () => {
+        if (this._link === link) this._link = undefined;
+        removeCloser();
+      });
+      removeCloser = this.dp.onClose(() => link.close());
+      this._link = link;
+      return link;
+    } finally {
+      this.linking = false;
+    }
+  }
+
+  /** Close the device's link (its socket released); nothing when it has none. */
+  async detachLink(): Promise<void> {
+    await this._link?.close();
   }
 
   private queueIndex(queue: number | undefined): number {

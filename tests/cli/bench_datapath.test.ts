@@ -35,10 +35,10 @@ describe('wxdp bench (the data path scenario)', () => {
 
 describe('wxdp bench --help and bad arguments', () => {
   it('--help (also after a benchmark name) prints every benchmark and exits 0 without running one', async () => {
-    for (const argv of [['bench', '--help'], ['bench', 'forward', '--help'], ['bench', 'fib', '-h'], ['bench', 'udp', '--help']]) {
+    for (const argv of [['bench', '--help'], ['bench', 'forward', '--help'], ['bench', 'fib', '-h'], ['bench', 'udp', '--help'], ['bench', 'link', '--help']]) {
       const r = await cli(...argv);
       expect(r.code, argv.join(' ')).toBe(0);
-      expect(r.out).toMatch(/^usage: wxdp bench \[datapath\|engine\|programs\|verifier\|micro\|forward\|fib\|udp\|all\]/);
+      expect(r.out).toMatch(/^usage: wxdp bench \[datapath\|engine\|programs\|verifier\|micro\|forward\|fib\|udp\|link\|all\]/);
       expect(r.err).toBe('');
     }
   });

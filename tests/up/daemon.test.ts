@@ -4,6 +4,7 @@
 // router is the one of control_socket.test.ts (eth0 192.0.2.1/24, eth1 198.51.100.1/24 with the gateway
 // 198.51.100.2); the echo service answers on 192.0.2.1:53 behind programs/xdp_dns_filter.o.
 
+import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -213,6 +214,26 @@ describe('wxdp up: the daemon', () => {
   });
 });
 
+describe('wxdp up: a device backed by a link', () => {
+  it('attaches the link at start, link.show reports it, shutdown closes its socket (the port is free again)', async () => {
+    const port = 40000 + (process.pid % 5000) * 2;
+    const s = await start({ devices: [{ name: 'eth0', link: { type: 'udp', local: '127.0.0.1', port, remote: '127.0.0.1', remotePort: port + 1 } }] });
+    expect(s.d.dp.device('eth0').link?.spec).toMatchObject({ type: 'udp', local: '127.0.0.1', port });
+    const client = await ControlClient.connect(s.socket);
+    const shown = await client.request<{ links: Array<{ ifname: string; link?: { spec: { type: string }; stats: { txPackets: number } } }> }>('link.show');
+    client.close();
+    expect(shown.links.find((d) => d.ifname === 'eth0')?.link).toMatchObject({ spec: { type: 'udp', port }, stats: { txPackets: 0 } });
+    await s.d.shutdown('test');
+    expect(s.d.dp.device('eth0').link).toBeUndefined();
+    const sock = createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      sock.once('error', reject);
+      sock.bind(port, '127.0.0.1', () => resolve());
+    });
+    await new Promise<void>((resolve) => sock.close(() => resolve()));
+  });
+});
+
 describe('wxdp up: errors while building name the config key', () => {
   const one = { devices: [{ name: 'eth0' }] };
   it.each([
@@ -226,7 +247,7 @@ describe('wxdp up: errors while building name the config key', () => {
     ['a service module with no start()', { ...one, services: [{ module: join(root, 'tests/up/fixtures/no_start.mjs') }] }, `services[0].module: ${join(root, 'tests/up/fixtures/no_start.mjs')} exports no start(dp, ctx) function`],
     ['a service whose start() throws', { ...one, services: [{ module: BAD }] }, 'services[0]: service bad_service: start() failed: no port for you'],
     ['a service module that is missing', { ...one, services: [{ module: join(tmp, 'none.mjs') }] }, `services[0].module: cannot read ${join(tmp, 'none.mjs')}: ENOENT`],
-    ['a device link', { devices: [{ name: 'eth0', link: { type: 'vxlan', vni: 42 } }] }, 'devices[0].link: device links are not available in this build'],
+    ['a device link whose socket cannot bind', { devices: [{ name: 'eth0', link: { type: 'udp', local: '192.0.2.77', port: 47999, remote: '127.0.0.1', remotePort: 47998 } }] }, 'devices[0].link: '],
   ])('%s', async (_what, cfg, message) => {
     const got = await refusedAtStart(cfg);
     // messages from the codec and the sysctl table are theirs: the key path and its start are checked
