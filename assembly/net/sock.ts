@@ -70,6 +70,7 @@
 //   +84 u32 next reuseport group id   +88 u32 the control plane's I/O area
 //   +92 u32 frames held by all socket queues   +96 an address being bound (16) | +112 a connect's source (16)
 //   +128 u32 the most frames the queues may hold (control plane only: the data path uses its worker scratch)
+//   +136 u32 the multicast root (udp_mcast.ts: device groups)
 //
 // ---- A protocol's tables (TB_*, one block) ----
 //
@@ -106,6 +107,7 @@ export const SKX_USERLOCKS: u32 = 206; // u8 SOCK_BINDADDR_LOCK 4 | SOCK_BINDPOR
 export const SKX_SEND_CSCOV: u32 = 208; // u16 UDPLITE_SEND_CSCOV (pcslen)
 export const SKX_RECV_CSCOV: u32 = 210; // u16 UDPLITE_RECV_CSCOV (pcrlen)
 export const SKX_V6_SADDR: u32 = 212; //  16 bytes: np->saddr of an IPv6 socket (the send source; SK_SADDR mirrors it)
+export const SKX_MCAST: u32 = 228; //     u32 the socket's multicast block (udp_mcast.ts SM_*; 0: defaults, no groups)
 //
 // ---- A reuseport group (struct sock_reuseport; SK_REUSEPORT_GROUP of each member) ----
 export const RG_NUM: u32 = 0; //          u32 num_socks
@@ -204,6 +206,7 @@ import { ip_route_output, ip6_route_output, OUT_RES, outSrc4 } from './output';
 import { portaddrHash2, portHash4 } from './sock_lookup';
 import { net_proto_raw } from './local';
 import { sk_prog_sock_closed } from './sk_prog';
+import { mcGetOpt, mcOp, mcSetIf4, mcSetOpt, mcSockClose } from './udp_mcast';
 import { EBADF, EAGAIN, ENOMEM, EACCES, ENODEV, EINVAL, EMFILE, ENOPROTOOPT, EOPNOTSUPP, EPROTONOSUPPORT, EAFNOSUPPORT, EADDRINUSE, EADDRNOTAVAIL, ENETUNREACH } from '../maps/uapi';
 
 export const SK_MAX: u32 = 1 << 18; // ids 1 .. SK_MAX-1
@@ -234,6 +237,7 @@ const L4_RG_ID: u32 = 84;
 const L4_IO: u32 = 88;
 const L4_HELD: u32 = 92;
 const L4_HELD_MAX: u32 = 128;
+export const L4_MCAST: u32 = 136;
 const L4_SIZE: u32 = 192;
 export const TB_PORT: u32 = 0;
 export const TB_HASH2: u32 = 4;
@@ -890,6 +894,7 @@ export function sk_close(id: u32): i32 {
   const raw = <u32>load<u8>(sk + SKX_RAW_PROTO);
   if (raw != 0) net_proto_raw(isV6(sk) ? AF_INET6 : AF_INET, raw, 0);
   unhash(sk);
+  mcSockClose(sk + SKX_MCAST); // ip_mc_drop_socket / ipv6_sock_mc_close
   // sock_map_close: out of every socket map before the id can be given again
   sk_prog_sock_closed(id);
   setFlag(sk, SKF_DEAD, true);
@@ -1012,7 +1017,7 @@ export function sk_setsockopt(id: u32, opt: u32, val: i32): i32 {
       return 0;
     }
   }
-  return -ENOPROTOOPT;
+  return mcSetOpt(sk, sk + SKX_MCAST, opt, val); // the multicast options (udp_mcast.ts)
 }
 
 export function sk_getsockopt(id: u32, opt: u32): i32 {
@@ -1053,7 +1058,26 @@ export function sk_getsockopt(id: u32, opt: u32): i32 {
     case SKO_UDPLITE_SEND_CSCOV: return <u32>load<u8>(sk + SK_PROTOCOL) == IPPROTO_UDPLITE ? <i32>load<u16>(sk + SKX_SEND_CSCOV) : -ENOPROTOOPT;
     case SKO_UDPLITE_RECV_CSCOV: return <u32>load<u8>(sk + SK_PROTOCOL) == IPPROTO_UDPLITE ? <i32>load<u16>(sk + SKX_RECV_CSCOV) : -ENOPROTOOPT;
   }
-  return -ENOPROTOOPT;
+  return mcGetOpt(sk, sk + SKX_MCAST, opt);
+}
+
+/**
+ * Multicast membership (udp_mcast.ts MC_*: IP_ADD_MEMBERSHIP … MCAST_UNBLOCK_SOURCE) on socket `id`:
+ * `family` AF_INET (group and source 4 bytes at `group` / `src`, `ifaddr` the interface address,
+ * `ifindex` ip_mreqn's) or AF_INET6 (16 bytes each, `ifindex` the interface). 0 or -errno.
+ */
+export function sk_mc_op(id: u32, op: u32, family: u32, group: u32, src: u32, ifaddr: u32, ifindex: u32): i32 {
+  const sk = liveSock(id);
+  if (sk == 0) return -EBADF;
+  if (<u32>load<u8>(sk + SKX_RAW_PROTO) != 0) return -ENOPROTOOPT;
+  return mcOp(sk, sk + SKX_MCAST, op, family, group, src, ifaddr, ifindex);
+}
+
+/** IP_MULTICAST_IF with an ip_mreqn: the interface by `ifindex`, else by address `addr` (0.0.0.0 and 0: none). */
+export function sk_mc_if4(id: u32, addr: u32, ifindex: u32): i32 {
+  const sk = liveSock(id);
+  if (sk == 0) return -EBADF;
+  return mcSetIf4(sk, sk + SKX_MCAST, addr, ifindex);
 }
 
 export function sk_port_range(low: u32, high: u32): i32 {

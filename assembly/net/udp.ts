@@ -47,9 +47,10 @@ import { IPH_DADDR, IPH_SADDR, IPPROTO_UDPLITE, IP6H_DADDR, IP6H_SADDR, ldBe16 }
 import { icmp_send, icmpv6_send, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, RTCF_BROADCAST, RTCF_MULTICAST } from './icmp';
 import {
   l4Root, skDropInc, skEnqueue, ENQ_OK, ENQ_RCVBUF, skErrReport, udpMibBase, udpTables, SKX_DADDR4, SKX_RCV4, SKX_NEXT_PORT,
-  SKX_RECV_CSCOV, TB_PORT,
+  SKX_RECV_CSCOV, TB_PORT, SKX_MCAST,
 } from './sock';
 import { udp4_lib_lookup, udp6_lib_lookup } from './sock_lookup';
+import { mcSockAllow4, mcSockAllow6 } from './udp_mcast';
 
 const EPROTO: u32 = 71;
 const EMSGSIZE: u32 = 90;
@@ -220,7 +221,7 @@ function cloneFrame(data: u32, l3len: u32): u32 {
   if (rs != 0 && rs != daddr) return false;
   if ((<u32>load<u8>(sk + SK_FLAGS) & SKF_IPV6ONLY) != 0) return false;
   const b = load<u32>(sk + SK_BOUND_DEV_IF);
-  return b == 0 || b == dif;
+  return (b == 0 || b == dif) && mcSockAllow4(load<u32>(sk + SKX_MCAST), <u32>load<u8>(sk + SK_FAMILY) == AF_INET6, daddr, saddr, dif);
 }
 
 /**
@@ -333,7 +334,7 @@ export function udpv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32, p
   if (!any6(sk + SK_DADDR) && !eq6(sk + SK_DADDR, saddr)) return false;
   if (!any6(sk + SK_RCV_SADDR) && !eq6(sk + SK_RCV_SADDR, daddr)) return false;
   const b = load<u32>(sk + SK_BOUND_DEV_IF);
-  return b == 0 || b == dif;
+  return (b == 0 || b == dif) && mcSockAllow6(load<u32>(sk + SKX_MCAST), daddr, saddr);
 }
 
 // ---- ICMP errors ----
