@@ -38,14 +38,16 @@
 // A socket without a membership for the group takes its datagrams while IP_MULTICAST_ALL /
 // IPV6_MULTICAST_ALL is on (the default), as long as the device is in the group for someone.
 //
-// Reports: a join that adds a device group, or changes its filter, sends one IGMPv3 report (to
-// 224.0.0.22, TTL 1, router alert, TOS 0xc0, DF, IP ID 0 as ip_select_ident gives a DF datagram
-// without a socket) or one MLDv2 report (to ff02::16, hop limit 1, hop-by-hop router alert, from
+// Reports (checked byte for byte against the kernel): the join that makes a device group sends one
+// IGMPv3 report (to 224.0.0.22, TTL 1, router alert, TOS 0xc0, DF, IP ID 0 as ip_select_ident gives a DF
+// datagram without a socket) or MLDv2 report (to ff02::16, hop limit 1, hop-by-hop router alert, from
 // the link-local address or ::) with the group's state-change record, as the kernel's first report
-// (igmp_ifc_event / mld_ifc_event). The kernel repeats it robustness - 1 times at random intervals of up to
-// unsolicited_report_interval (1 s IGMPv3 / MLDv2); those repeats are not sent here. Leaving sends the
-// TO_IN({}) / BLOCK record the same way. 224.0.0.1 and ff02::1 and groups of a scope under link-local
-// send none (igmp_ifc_event skips IGMP_ALL_HOSTS; MAF_NOREPORT).
+// (igmp_ifc_event / mld_ifc_event): TO_EX({}) for a group joined whole, ALLOW(source) for a
+// source-specific one; the last leave sends TO_IN({}) / BLOCK(sources). Not done: the kernel repeats a
+// report robustness - 1 times within unsolicited_report_interval (1 s) and carries the records of
+// earlier changes still due in each report; source changes on a group that stays are not reported;
+// no answers to queries. 224.0.0.1, ff02::1 and scopes under link-local send none (igmp_ifc_event
+// skips IGMP_ALL_HOSTS; MAF_NOREPORT).
 
 import { copyBytes, fillBytes } from '../bytes';
 import { FRAME_SIZE, XDP_PACKET_HEADROOM } from '../abi';

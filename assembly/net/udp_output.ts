@@ -37,11 +37,12 @@
 // built: +0 next frame | +4 the frame's length from its Ethernet header.
 //
 // A broadcast is looped back to the host as ip_mc_output does: whole, straight to local delivery on the
-// output device (Ip:InReceives counted as ip_rcv would).
+// output device (Ip:InReceives counted as ip_rcv would); so is a multicast when the device is in the group
+// for its source (udp_mcast.ts) and IP_MULTICAST_LOOP is on, and a TTL of 0 keeps it home. IPv6 multicast
+// is looped frame by frame after fragmentation (ip6_finish_output2). IP_MULTICAST_IF / IPV6_MULTICAST_IF
+// name the device when the socket is bound to none, and IP_MULTICAST_IF's address the source.
 // Known differences: a datagram larger than a pool frame (L3 REASM_FRAME_L3_MAX) to a device whose MTU is
-// larger still (jumbo frames) goes out in fragments of a pool frame's size, DF or not; multicast sends use
-// the bound device (no IP_MULTICAST_IF) and are not looped back to local members (no group memberships);
-// no corking (MSG_MORE, UDP_CORK), no UDP_SEGMENT, no sin6_scope_id (a link-local destination needs a bound
+// larger still (jumbo frames) goes out in fragments of a pool frame's size, DF or not; no corking (MSG_MORE, UDP_CORK), no UDP_SEGMENT, no sin6_scope_id (a link-local destination needs a bound
 // device to be sure of its link); the socket's send buffer is never charged (frames leave at once).
 
 import { mibInc, netDrop, netdevGet, netFree, netRoot, netScratch, sysctl } from './core';
