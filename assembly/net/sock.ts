@@ -134,8 +134,9 @@ export const RG_SIZE: u32 = 64;
 // the datagram is copied once (by sk_recv, into the reader's buffer) instead of twice; memory is taken
 // only while something is queued (a ring per socket sized for SO_RCVBUF's default would be 200 KiB
 // each: 20 GiB for 100k sockets); and the queue's bound is the kernel's own: sk_rmem_alloc against
-// sk_rcvbuf, charged with the truesize of an skb built on the frame (skTruesize: FRAME_SIZE + 256). A slow reader holds at most its SO_RCVBUF worth of
-// frames, as a kernel socket holds its skbs. The frame goes back to its queue's fill ring when read.
+// sk_rcvbuf, charged with the truesize the kernel's skb for the datagram would have (skTruesize), so a
+// socket holds as many datagrams as a kernel socket would (256 of 64 bytes by default), each in a whole
+// frame: the memory they hold is bounded by udp_mem. The frame goes back to its queue's fill ring when read.
 //
 // ---- Meta of a received datagram (RM_*, as sk_recv and sk_recv_batch write it) ----
 export const RM_FAMILY: u32 = 0; //  u8 AF_INET / AF_INET6 (of the socket's view: v4-mapped on a dual-stack socket)
@@ -186,8 +187,6 @@ export const SKO_UDPLITE_RECV_CSCOV: u32 = 0x880b;
 
 import { copyBytes, fillBytes } from '../bytes';
 import { DP_BASE, DP_UMEM_FRAMES, FRAME_SIZE } from '../abi';
-import { BIG_FRAME_SIZE } from '../umem';
-import { REASM_FRAME_L3_MAX } from './reasm';
 import { rc_alloc, rc_retire, netWorkerSlot } from './reclaim';
 import { mibInc, netFree, netRoot, netdevGet, sysctl } from './core';
 import {
@@ -1131,15 +1130,26 @@ export function sk_count(): u32 {
 // ---- The data path's side: queue, error, ready ----
 
 /**
- * The truesize the kernel charges a datagram that arrived in an XDP frame: the skb is built around
- * the frame (build_skb(data, frame_size): SKB_TRUESIZE of the frame less its skb_shared_info, i.e. the
- * frame plus struct sk_buff's 256 aligned bytes), so SO_RCVBUF counts the memory a queued datagram
- * really holds here, a whole frame (a big frame for a reassembled datagram that outgrew one). How many
- * datagrams the kernel queues depends on its driver's allocation as much (a veth peer's AF_PACKET skb
- * is smaller); the rule that admits them is the kernel's.
+ * The truesize the kernel charges a datagram of `l3len` bytes (IP header on) against SO_RCVBUF: that of
+ * the skb a Linux sender builds for it (__ip_append_data: a head of LL_RESERVED_SPACE 16 + the datagram
+ * + 15, SKB_HEAD_ALIGN'd with its 320-byte skb_shared_info; kmalloc_reserve takes it from the small-head
+ * cache, 576 bytes, when it fits, else kmalloc's power-of-two size), plus struct sk_buff (256) — what a
+ * datagram costs a kernel socket when it came over veth, which hands the sender's skb over as it is
+ * (checked: 64-byte datagrams, 832 each, 256 in a default 212,992-byte buffer). A datagram reassembled
+ * from fragments is charged the sum of its fragments' (ip_frag_reasm adds them up), counted here as
+ * MTU-1500 fragments. A real NIC's driver charges what it allocated instead — build_skb on its page
+ * fragment (2,304 or 4,352 for 2K / 4K buffers), or a copy for small frames — so a socket there holds
+ * fewer small datagrams. The UMEM frame a queued datagram holds (FRAME_SIZE) is not what is charged:
+ * the queues together stay bounded by udp_mem (sk_mem_max), in frames.
  */
-@inline export function skTruesize(l3len: u32): u32 {
-  return (l3len <= REASM_FRAME_L3_MAX ? FRAME_SIZE : BIG_FRAME_SIZE) + 256;
+export function skTruesize(l3len: u32): u32 {
+  if (l3len > 1500) {
+    const frags = (l3len - 20 + 1479) / 1480;
+    return frags * skTruesize(1500);
+  }
+  const head = ((16 + l3len + 15 + 63) & ~63) + 320;
+  if (head <= 576) return 576 + 256;
+  return (1 << (32 - clz<u32>(head - 1))) + 256;
 }
 
 /** The socket became worth visiting: on the ready ring once until sk_ready reports it. */
@@ -1165,8 +1175,8 @@ export function skEnqueue(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, p
   const rmem = load<u32>(sk + SK_RMEM);
   const size = skTruesize(l3len);
   const rcvbuf = load<u32>(sk + SK_RCVBUF);
-  // drop when over the limit; always room for one datagram when the buffer is small
-  if (rmem + size > rcvbuf && (rcvbuf > 0x3fffffff || rmem > rcvbuf)) return ENQ_RCVBUF;
+  // over the limit: dropped, unless the queue is empty (6.18's rule; before: while rmem <= rcvbuf)
+  if (rmem + size > rcvbuf && (rcvbuf > 0x3fffffff || rmem != 0)) return ENQ_RCVBUF;
   const r = l4Root();
   const held = load<u32>(r + L4_HELD);
   if (held >= load<u32>(r + L4_HELD_MAX)) return ENQ_MEM;
