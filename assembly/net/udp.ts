@@ -27,6 +27,7 @@
 // hard errors on connected sockets: icmp_err_convert's fatal codes (port unreachable → ECONNREFUSED,
 // protocol unreachable → ENOPROTOOPT, …), parameter problem → EPROTO, fragmentation needed →
 // EMSGSIZE unless IP_PMTUDISC_DONT; ICMPv6: icmpv6_err_convert likewise, packet too big → EMSGSIZE.
+// Fragmentation needed and packet too big also lower the path MTU first (udp_pmtu.ts).
 // No socket: Icmp:InErrors / Icmp6:InErrors.
 //
 // Reads: the datagram, the socket tables (sock_lookup.ts). Sets: UDP MIBs, drops, socket queues, SK_ERR.
@@ -51,6 +52,7 @@ import {
 } from './sock';
 import { udp4_lib_lookup, udp6_lib_lookup } from './sock_lookup';
 import { mcSockAllow4, mcSockAllow6 } from './udp_mcast';
+import { udpPmtuLearn4, udpPmtuLearn6 } from './udp_pmtu';
 
 const EPROTO: u32 = 71;
 const EMSGSIZE: u32 = 90;
@@ -388,6 +390,7 @@ export function udp_err(ifindex: u32, ic: u32, ilen: u32): void {
     hard = true;
   } else if (type == 3) {
     if (code == 4) {
+      udpPmtuLearn4(sk, ic, inner); // the path MTU lowered for the next sends (udp_pmtu.ts)
       if (<u32>load<u8>(sk + SK_PMTUDISC) == 0) return; // IP_PMTUDISC_DONT
       err = EMSGSIZE;
       hard = true;
@@ -428,6 +431,7 @@ export function udpv6_err(ifindex: u32, ic: u32, uh: u32, proto: u32): void {
     else if (code == 4) err = ECONNREFUSED;
     else if (code == 5 || code == 6) err = EACCES;
   } else if (type == 2) {
+    if (!udpPmtuLearn6(sk, ic, inner)) return; // IPV6_PMTUDISC_INTERFACE / OMIT: not even reported
     err = EMSGSIZE;
     if (<u32>load<u8>(sk + SK_PMTUDISC) != 0) hard = true;
   } else if (type == 4) {
