@@ -236,6 +236,14 @@ describe.skipIf(skip)('socket options read back as the kernel\'s', () => {
     [4, 'SO_REUSEPORT', 1, 15, [null, 1]],
     [4, 'IP_MULTICAST_TTL', 0, 33, [null, 7]],
     [6, 'IPV6_DONTFRAG', 41, 62, [null, 1]],
+    [4, 'IP_MULTICAST_LOOP', 0, 34, [null, 0, 5]],
+    [4, 'IP_MULTICAST_ALL', 0, 49, [null, 0, 2, 1]],
+    [6, 'IP_MULTICAST_ALL', 0, 49, [null, 1]],
+    [6, 'IPV6_MULTICAST_HOPS', 41, 18, [null, 7, 256, -2, -1]],
+    [6, 'IPV6_MULTICAST_LOOP', 41, 19, [null, 0, 2]],
+    [6, 'IPV6_MULTICAST_ALL', 41, 29, [null, 0, 3]],
+    [6, 'IPV6_MULTICAST_IF', 41, 17, [null, 4000, -1]],
+    [4, 'IPV6_MULTICAST_LOOP', 41, 19, [1]],
   ];
   const CODE = `
 import json, socket, sys
