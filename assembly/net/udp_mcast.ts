@@ -33,10 +33,14 @@
 //
 // Filters (RFC 3376 3.2 / RFC 3810 4.2): a socket's membership admits a source unless its mode
 // excludes it (EXCLUDE and listed, or INCLUDE and not listed). A device admits a source when any
-// membership on the group does (ip_check_mc_rcu's sfcount arithmetic is that union); IPv6 input asks
-// the device for the group only (ip6_mc_input passes no source), the looped copy of a send with it.
+// membership on the group does (ip_check_mc_rcu's sfcount arithmetic is that union). IPv6 asks the
+// device for the group alone in ip6_mc_input, then with the source before a final protocol
+// (ip6_protocol_deliver_rcu: InDiscards, IP_INADDRERRORS; local.ts), and before looping a send back.
 // A socket without a membership for the group takes its datagrams while IP_MULTICAST_ALL /
-// IPV6_MULTICAST_ALL is on (the default), as long as the device is in the group for someone.
+// IPV6_MULTICAST_ALL is on, as long as the device is in the group for someone: IPV6_MULTICAST_ALL is on
+// by default, IP_MULTICAST_ALL only on AF_INET sockets (inet6_create leaves it off).
+// Not done: a device that goes away keeps its groups (ip_mc_destroy_dev); `ip maddr` (the kernel's own
+// groups beside these, in the order they were joined) — SocketTable.deviceGroups lists these.
 //
 // Reports (checked byte for byte against the kernel): the join that makes a device group sends one
 // IGMPv3 report (to 224.0.0.22, TTL 1, router alert, TOS 0xc0, DF, IP ID 0 as ip_select_ident gives a DF
@@ -664,10 +668,9 @@ export function mcGetOpt(sk: u32, smcSlot: u32, opt: u32): i32 {
 // ---- `ip maddr show`: the device groups sockets joined ----
 
 /**
- * The device groups, newest first, written from `out` (room for `max`): each 24 bytes — u32 ifindex,
- * u8 family, 3 reserved, u32 users, then the group (16; IPv4 in the first 4)... as u32 ifindex | u32
- * family | u32 users | 12 reserved | 16 group = 36 bytes. Returns how many there are (all of them,
- * even past `max`).
+ * The device groups, newest first, written from `out` (room for `max`), 36 bytes each:
+ *   +0 u32 ifindex | +4 u32 family | +8 u32 users | +12 reserved (8) | +20 the group (16; IPv4 in the first 4)
+ * Returns how many there are (all of them, even past `max`).
  */
 export function mc_groups(out: u32, max: u32): u32 {
   const r = mcRoot();

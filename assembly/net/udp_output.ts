@@ -59,7 +59,7 @@ import {
   UDPLITE6_MIB_BASE, UDPLITE_MIB_BASE, UDPLITE_SEND_CC,
 } from './abi';
 import { fib4_local_type, fib6_lookup_oif, fib6_select_path, fib_result_prefsrc } from './fib';
-import { neigh_output } from './neigh';
+import { arpMcMap, neigh_output } from './neigh';
 import { inet_select_addr, ipv6_dev_get_saddr, netdevMac, putMac } from './netdev';
 import { ip_local_deliver } from './local';
 import { dst4_route, dst6_route, dst_pmtu } from './dst';
@@ -486,21 +486,11 @@ function udpSend4(sk: u32, buf: u32, len: u32, given: bool, daddr: u32, dport: u
     mibInc(MIB_IP_IN_RECEIVES);
     if (mloop) {
       // the group's MAC (RFC 1112 6.4) as the looped frame's destination
-      mcMac4(lc - ETH_HLEN, daddr);
+      arpMcMap(daddr, lc - ETH_HLEN);
     }
     ip_local_deliver(rtDev, 0, lc, UDP_HLEN + len + 20, mloop ? RTCF_MULTICAST | RTCF_LOCAL : RTCF_BROADCAST | RTCF_LOCAL);
   }
   return <i32>len;
-}
-
-/** ip_eth_mc_map: 01:00:5e and the low 23 bits of the IPv4 group `g` (as stored) at `a`. */
-function mcMac4(a: u32, g: u32): void {
-  store<u8>(a, 0x01);
-  store<u8>(a + 1, 0x00);
-  store<u8>(a + 2, 0x5e);
-  store<u8>(a + 3, <u8>((g >> 8) & 0x7f));
-  store<u8>(a + 4, <u8>(g >> 16));
-  store<u8>(a + 5, <u8>(g >> 24));
 }
 
 /** The device has an IPv4 address (so it is in 224.0.0.1, ip_mc_up). */
