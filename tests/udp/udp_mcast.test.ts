@@ -5,8 +5,9 @@
 // mcast_report_kernel.test.ts and dgram_mcast.test.ts.
 
 import { describe, expect, it } from 'vitest';
-import { Fixture } from '../net/support.js';
-import { LINKS, NEIGH } from './support.js';
+import { Fixture, concat, eth, inetChecksum, ipv4, ipv6, udp4 } from '../net/support.js';
+import { H_MAC, LINKS, NEIGH, be16 } from './support.js';
+import { ipv6Bytes } from '../../src/control/addresses.js';
 import { SocketError } from '../../src/control/sockets.js';
 import { WxdpError } from '../../src/errors.js';
 
@@ -77,5 +78,43 @@ describe('SocketTable.membership', () => {
     t.setOption(s, 'SO_BINDTODEVICE', 1);
     expect(errnoOf(() => t.setMulticastIf4(s, eth0))).toBe('EINVAL');
     expect(errnoOf(() => t.setMulticastIf4(s, '0.0.0.0'))).toBe('ok');
+  });
+});
+
+const nonzero = (r: Record<string, number>): Record<string, number> => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== 0));
+
+describe('frames to a group the device is not in for this source', () => {
+  const g4 = (group: string, mac: string): Uint8Array =>
+    eth({ dst: mac, src: H_MAC, type: 0x0800 }, ipv4({ src: '192.0.2.2', dst: group, proto: 17, ttl: 1 }, udp4('192.0.2.2', group, 4000, 5000, Uint8Array.of(1, 2, 3))));
+  function g6(group: string, src: string): Uint8Array {
+    const u = Uint8Array.from([...be16(4000), ...be16(5000), 0, 11, 0, 0, 1, 2, 3]);
+    const c = inetChecksum(Uint8Array.from([...ipv6Bytes(src), ...ipv6Bytes(group), 0, 0, 0, 11, 0, 0, 0, 17]), u) || 0xffff;
+    u[6] = c >> 8;
+    u[7] = c & 0xff;
+    return eth({ dst: '33:33:00:00:00:09', src: H_MAC, type: 0x86dd }, concat(ipv6({ src, dst: group, nh: 17, hlim: 1 }, u)));
+  }
+
+  it('IPv4, no socket joined: the input route drops it (NOT_SPECIFIED), counted only as received', async () => {
+    const fx = await Fixture.create(LINKS, [], NEIGH);
+    const before = fx.mib();
+    fx.rx('eth0', g4('239.9.9.9', '01:00:5e:09:09:09'));
+    const after = fx.mib();
+    const moved = Object.fromEntries(Object.keys(after).filter((n) => after[n] !== before[n]).map((n) => [n, after[n]! - (before[n] ?? 0)]));
+    expect(moved).toEqual({ 'Ip:InReceives': 1 });
+    expect(nonzero(fx.drops())).toEqual({ NOT_SPECIFIED: 1 });
+  });
+
+  it('IPv6, a source-specific group from another source: ip6_protocol_deliver_rcu discards it (InDiscards, IP_INADDRERRORS)', async () => {
+    const fx = await Fixture.create(LINKS, [], NEIGH);
+    const t = fx.dp.socketTable;
+    const s = t.create({ family: 'inet6' });
+    t.bind(s, '::', 5000);
+    t.membership(s, 'joinSource', 'ff3e::9', { source: '2001:db8:1::2', iface: fx.devs.get('eth0')!.ifindex });
+    fx.tx();
+    fx.rx('eth0', g6('ff3e::9', '2001:db8:1::3'));
+    expect(fx.mib()['Ip6:InDiscards']).toBe(1);
+    expect(nonzero(fx.drops())).toEqual({ IP_INADDRERRORS: 1 });
+    fx.rx('eth0', g6('ff3e::9', '2001:db8:1::2'));
+    expect(t.recv(s)?.address).toBe('2001:db8:1::2');
   });
 });
