@@ -30,6 +30,7 @@
 // ---- A socket's multicast block (SM_*) ----
 //   +0 u8 SMF_* flags   +4 u32 IP_MULTICAST_IF ifindex (mc_index)   +8 u32 its address (mc_addr)
 //   +12 u32 IPV6_MULTICAST_IF (mcast_oif)   +16 u32 first membership   +20 u32 IPv4 memberships
+//   +24 u16 IPV6_MULTICAST_HOPS + 1 (0: the default, 1)
 //
 // Filters (RFC 3376 3.2 / RFC 3810 4.2): a socket's membership admits a source unless its mode
 // excludes it (EXCLUDE and listed, or INCLUDE and not listed). A device admits a source when any
@@ -59,7 +60,7 @@ import { frameAlloc } from '../umem';
 import { mibInc, netdevGet, netFree, netRoot } from './core';
 import {
   AF_INET, AF_INET6, FR_OIF, ND_ADDR4, ND_FLAGS, IFF_UP, IFF_LOOPBACK, MIB_IP_OUT_REQUESTS, MIB_IP6_OUT_REQUESTS,
-  ADDR_LIST_HEADER, AE_ADDR, SK_BOUND_DEV_IF, SK_FAMILY, SK_MC_TTL,
+  ADDR_LIST_HEADER, AE_ADDR, SK_BOUND_DEV_IF, SK_FAMILY,
 } from './abi';
 import { ETH_HLEN, ETH_P_IP, ETH_P_IPV6, ipv4IsMulticast, ipv6IsMulticast, ipv6McScope, stBe16, stBe32, IPPROTO_IGMP, IPPROTO_ICMPV6 } from './inet';
 import { csumAdd, csumFinish, csumIpv6Pseudo } from './csum';
@@ -104,6 +105,7 @@ const SM_MC_ADDR: u32 = 8;
 const SM_MC6_OIF: u32 = 12;
 const SM_FIRST: u32 = 16;
 const SM_COUNT4: u32 = 20;
+const SM_MC6_HOPS: u32 = 24; // u16 IPV6_MULTICAST_HOPS + 1 (0: never set)
 const SM_SIZE: u32 = 32;
 const SMF_NO_LOOP: u8 = 1; //   IP_MULTICAST_LOOP 0
 const SMF_NO_ALL: u8 = 2; //    IP_MULTICAST_ALL 0
@@ -291,6 +293,12 @@ export function mcLoop(smc: u32, v6: bool): bool {
 /** inet->mc_index / np->mcast_oif (0: none). */
 export function mcOif(smc: u32, v6: bool): u32 {
   return smc == 0 ? 0 : load<u32>(smc + (v6 ? SM_MC6_OIF : SM_MC_INDEX));
+}
+
+/** np->mcast_hops of the socket whose multicast block is `smc` (IPV6_DEFAULT_MCASTHOPS 1 until set). */
+export function mcHops6(smc: u32): u32 {
+  const h = smc == 0 ? 0 : <u32>load<u16>(smc + SM_MC6_HOPS);
+  return h == 0 ? 1 : h - 1;
 }
 
 /** inet->mc_addr (0: none). */
@@ -621,10 +629,12 @@ export function mcSetOpt(sk: u32, smcSlot: u32, opt: u32, val: i32): i32 {
       break;
     }
     case SKO_IPV6_MULTICAST_HOPS: {
-      // np->mcast_hops: -1 is IPV6_DEFAULT_MCASTHOPS (1); kept in SK_MC_TTL, which the send path reads
+      // np->mcast_hops, apart from IP_MULTICAST_TTL's inet->mc_ttl: -1 is IPV6_DEFAULT_MCASTHOPS (1)
       if (!v6) return -ENOPROTOOPT;
       if (val > 255 || val < -1) return -EINVAL;
-      store<u8>(sk + SK_MC_TTL, <u8>(val == -1 ? 1 : val));
+      const smc = smcOf(sk, smcSlot, true);
+      if (smc == 0) return -ENOMEM;
+      store<u16>(smc + SM_MC6_HOPS, <u16>((val == -1 ? 1 : val) + 1));
       return 0;
     }
     case SKO_IPV6_MULTICAST_IF: {
@@ -659,7 +669,7 @@ export function mcGetOpt(sk: u32, smcSlot: u32, opt: u32): i32 {
     case SKO_IP_MULTICAST_IF: return smc == 0 ? 0 : <i32>load<u32>(smc + SM_MC_ADDR);
     case SKO_IPV6_MULTICAST_LOOP: return !v6 ? -EOPNOTSUPP : (f & SMF6_NO_LOOP) == 0 ? 1 : 0;
     case SKO_IPV6_MULTICAST_ALL: return !v6 ? -EOPNOTSUPP : (f & SMF6_NO_ALL) == 0 ? 1 : 0;
-    case SKO_IPV6_MULTICAST_HOPS: return !v6 ? -EOPNOTSUPP : <i32>load<u8>(sk + SK_MC_TTL);
+    case SKO_IPV6_MULTICAST_HOPS: return !v6 ? -EOPNOTSUPP : <i32>mcHops6(smc);
     case SKO_IPV6_MULTICAST_IF: return !v6 ? -EOPNOTSUPP : smc == 0 ? 0 : <i32>load<u32>(smc + SM_MC6_OIF);
   }
   return -ENOPROTOOPT;

@@ -72,7 +72,7 @@ import {
 } from './inet';
 import { REASM_FRAME_L3_MAX } from './reasm';
 import { sk_autobind, sockById, SKX_SEND_CSCOV, SKX_MCAST } from './sock';
-import { mcAddr, mcDevAllow4, mcDevHas6, mcLoop, mcOif } from './udp_mcast';
+import { mcAddr, mcDevAllow4, mcDevHas6, mcHops6, mcLoop, mcOif } from './udp_mcast';
 import { mcJoined6 } from './ipv6_rcv';
 import { ip6_local_deliver } from './local';
 import { bigFrameAlloc, frameAlloc } from '../umem';
@@ -647,7 +647,7 @@ function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32): i32 {
   // ip6_sk_dst_hoplimit: to a multicast group the multicast hops; else the socket's, or the route
   // device's hop_limit
   let hlim: u32;
-  if (ipv6IsMulticast(DST())) hlim = <u32>load<u8>(sk + SK_MC_TTL);
+  if (ipv6IsMulticast(DST())) hlim = mcHops6(smc);
   else {
     hlim = <u32>load<u8>(sk + SK_TTL);
     if (hlim == 0) hlim = load<u32>(netdevGet(rtDev) + ND_CONF6 + (CONF6_HOP_LIMIT << 2));
