@@ -40,7 +40,8 @@
 // A socket without a membership for the group takes its datagrams while IP_MULTICAST_ALL /
 // IPV6_MULTICAST_ALL is on, as long as the device is in the group for someone: IPV6_MULTICAST_ALL is on
 // by default, IP_MULTICAST_ALL only on AF_INET sockets (inet6_create leaves it off).
-// Not done: a device that goes away keeps its groups (ip_mc_destroy_dev); `ip maddr` (the kernel's own
+// A device that goes away takes its groups (mc_dev_gone); the sockets keep their memberships. Not done:
+// `ip maddr` (the kernel's own
 // groups beside these, in the order they were joined) — SocketTable.deviceGroups lists these.
 //
 // Reports (checked byte for byte against the kernel): the join that makes a device group sends one
@@ -430,8 +431,15 @@ function mbDrop(smc: u32, m: u32): void {
   const g = load<u32>(m + MB_DG);
   const family = <u32>load<u8>(m + MB_FAMILY);
   unlinkFrom(smc + SM_FIRST, m, MB_NEXT_SK);
-  unlinkFrom(g + DG_FIRST, m, MB_NEXT_DG);
   if (family == AF_INET) store<u32>(smc + SM_COUNT4, load<u32>(smc + SM_COUNT4) - 1);
+  if (g == 0) {
+    // its device went away (mcDevGone): only the socket's side is left
+    const l0 = load<u32>(m + MB_SRCS);
+    if (l0 != 0) rc_retire(l0, 4 + load<u32>(l0) * addrLen(family));
+    rc_retire(m, MB_SIZE);
+    return;
+  }
+  unlinkFrom(g + DG_FIRST, m, MB_NEXT_DG);
   const users = load<u32>(g + DG_USERS) - 1;
   store<u32>(g + DG_USERS, users);
   if (users == 0) {
@@ -570,6 +578,31 @@ export function mcOp(sk: u32, smcSlot: u32, op: u32, family: u32, group: u32, sr
   // a group made by this source join reports its first source (ALLOW); later changes are not reported
   if (e == 0 && addedFresh) reportSend(load<u32>(m + MB_DG), 0);
   return e;
+}
+
+/**
+ * ip_mc_destroy_dev / ipv6_mc_destroy_dev: device `ifindex` goes away with its groups; the sockets keep
+ * their memberships (the kernel's socket lists keep them too) until they leave or close. Control plane,
+ * before the device's record is retired.
+ */
+export function mc_dev_gone(ifindex: u32): void {
+  const r = mcRoot();
+  if (r == 0) return;
+  let g = load<u32>(r + MR_NEWEST);
+  while (g != 0) {
+    const next = load<u32>(g + DG_ALL_NEXT);
+    if (load<u32>(g + DG_IFINDEX) == ifindex) {
+      for (let m = load<u32>(g + DG_FIRST); m != 0; m = load<u32>(m + MB_NEXT_DG)) store<u32>(m + MB_DG, 0);
+      unlinkFrom(groupSlot(r, ifindex, <u32>load<u8>(g + DG_FAMILY), g + DG_GROUP), g, DG_NEXT);
+      const prev = load<u32>(g + DG_ALL_PREV);
+      if (prev != 0) store<u32>(prev + DG_ALL_NEXT, next);
+      else store<u32>(r + MR_NEWEST, next);
+      if (next != 0) store<u32>(next + DG_ALL_PREV, prev);
+      store<u32>(r + MR_LIVE, load<u32>(r + MR_LIVE) - 1);
+      rc_retire(g, DG_SIZE);
+    }
+    g = next;
+  }
 }
 
 /** ip_mc_drop_socket / ipv6_sock_mc_close: every membership of a closing socket left. */

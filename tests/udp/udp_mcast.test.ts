@@ -53,6 +53,26 @@ describe('SocketTable.membership', () => {
     expect(t.deviceGroups()).toEqual([]);
   });
 
+  it('a device that goes away takes its groups; the socket keeps its membership until it leaves it by ifindex (ip_mc_leave_group without the device)', async () => {
+    const fx = await Fixture.create(LINKS, [], NEIGH);
+    const t = fx.dp.socketTable;
+    fx.ip('link add link eth0 name eth0.7 type vlan id 7');
+    fx.ip('link set eth0.7 up');
+    fx.ip('addr add 203.0.113.1/24 dev eth0.7');
+    const vlan = fx.dp.links.ifindex('eth0.7');
+    const s = t.create({ family: 'inet' });
+    t.membership(s, 'join', '239.7.7.7', { iface: '203.0.113.1' });
+    t.membership(s, 'join', '239.7.7.7', { iface: '192.0.2.1' });
+    expect(t.deviceGroups().map((g) => g.ifindex)).toEqual([fx.devs.get('eth0')!.ifindex, vlan]);
+    fx.ip('link del eth0.7');
+    // the kernel answers the same (a Python socket's ip_mreqn leave after its veth was deleted: ok, then EADDRNOTAVAIL)
+    expect(t.deviceGroups().map((g) => g.ifindex)).toEqual([fx.devs.get('eth0')!.ifindex]);
+    expect(errnoOf(() => t.membership(s, 'leave', '239.7.7.7', { iface: vlan }))).toBe('ok');
+    expect(errnoOf(() => t.membership(s, 'leave', '239.7.7.7', { iface: vlan }))).toBe('EADDRNOTAVAIL');
+    t.close(s);
+    expect(t.deviceGroups()).toEqual([]);
+  });
+
   it('the kernel\'s default limits: a 21st group ENOBUFS, an 11th IPv4 source ENOBUFS, a 65th IPv6 source ENOBUFS', async () => {
     const fx = await Fixture.create(LINKS, [], NEIGH);
     const t = fx.dp.socketTable;
