@@ -158,6 +158,14 @@ describe.skipIf(skip)('multicast group membership and delivery, against the kern
     { family: 6, bind: ['::', 7305], mc: [['joinSource', 'ff32::8000:1', '2001:db8:1::2', 'eth0']] }, //        11 SSM
     { family: 6, bind: ['::', 7300], mc: [['join', '239.1.1.1', undefined, '192.0.2.1']] }, //                   12 dual-stack, IPv4 group
     { family: 6, bind: ['::', 7307], mc: [['join', 'ff12::2'], ['join', 'ff12::2', undefined, 'eth0'], ['leave', 'ff12::3'], ['join', '2001:db8:1::1']] }, // 13
+    { family: 4, bind: ['0.0.0.0', 7308], mc: [ //                                                             14 unblocked again
+      ['join', '239.3.3.4', undefined, '192.0.2.1'], ['block', '239.3.3.4', '192.0.2.2', '192.0.2.1'], ['block', '239.3.3.4', '192.0.2.3', '192.0.2.1'],
+      ['unblock', '239.3.3.4', '192.0.2.2', '192.0.2.1'], ['unblock', '239.3.3.4', '192.0.2.9', '192.0.2.1'],
+    ] },
+    { family: 6, bind: ['::', 7309], mc: [ //                                                                 15 IPv6 sources: two, one left
+      ['joinSource', 'ff3e::8000:9', '2001:db8:1::2', 'eth0'], ['joinSource', 'ff3e::8000:9', '2001:db8:1::3', 'eth0'],
+      ['leaveSource', 'ff3e::8000:9', '2001:db8:1::3', 'eth0'], ['block', 'ff3e::8000:9', '2001:db8:1::3', 'eth0'],
+    ] },
   ];
   const FRAMES: Array<[string, Uint8Array]> = [
     ['a joined group: its member, the wildcard sockets of the port (IP_MULTICAST_ALL), the one bound to the group', m4('239.1.1.1', 7300)],
@@ -175,6 +183,10 @@ describe.skipIf(skip)('multicast group membership and delivery, against the kern
     ['IPv6: a group nobody joined', m6('ff12::9', 7304)],
     ['IPv6 SSM: from the source', m6('ff32::8000:1', 7305)],
     ['IPv6 SSM: from another source (the socket filter refuses it; the device takes the group)', m6('ff32::8000:1', 7305, '2001:db8:1::3')],
+    ['unblocked again: from the source', m4('239.3.3.4', 7308)],
+    ['still blocked: the other source', m4('239.3.3.4', 7308, '192.0.2.3')],
+    ['IPv6 SSM with a source left: from the one that stays', m6('ff3e::8000:9', 7309)],
+    ['IPv6 SSM with a source left: from the one that left', m6('ff3e::8000:9', 7309, '2001:db8:1::3')],
     ['subnet broadcast to the port: every socket of the port', m4('192.0.2.255', 7300, '192.0.2.2', 'ff:ff:ff:ff:ff:ff')],
     ['limited broadcast', m4('255.255.255.255', 7301, '192.0.2.2', 'ff:ff:ff:ff:ff:ff')],
   ];
