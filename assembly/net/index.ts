@@ -25,3 +25,4 @@ export * from './reclaim';
 export * from './sock';
 export * from './sk_prog';
 export * from './udp_output';
+export * from './udp_mcast';

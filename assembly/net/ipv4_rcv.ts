@@ -31,6 +31,7 @@
 // Sets: the frame's length (trimmed), Ip counters. Next: ip_local_deliver (local.ts), ip_forward
 // (forward.ts), icmp_send, or a drop with its reason.
 
+import { mcDevAllow4 } from './udp_mcast';
 import { fibGen, mibInc, netDrop, netFree, netRoot, netdevGet, sysctl, netScratch } from './core';
 import { SCR_RX } from './abi';
 import { dst4_route } from './dst';
@@ -230,7 +231,7 @@ function sourceIsLocal(saddr: u32): bool {
     return ROUTE_LOCAL;
   }
   if (ipv4IsMulticast(daddr)) {
-    if (!mcJoined(nd, daddr)) return ROUTE_DROP;
+    if (!mcJoined(nd, daddr) && !mcDevAllow4(ifindex, daddr, saddr, <u32>load<u8>(data, IPH_PROTOCOL))) return ROUTE_DROP;
     // ip_mc_validate_source
     if (ipv4IsMulticast(saddr) || ipv4IsLbcast(saddr)) return drop(NDROP_IP_INVALID_SOURCE);
     if (ipv4IsLoopback(saddr) && conf4(nd, CONF4_ROUTE_LOCALNET) == 0) return drop(NDROP_IP_LOCALNET);

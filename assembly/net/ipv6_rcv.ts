@@ -26,6 +26,7 @@
 // FIB. Sets: the frame's length (trimmed), Ip6 counters. Next: ip6_local_deliver (local.ts),
 // ip6_forward (forward.ts), icmpv6_send, ipv6_defrag (frag.ts), or a drop.
 
+import { mcDevHas6 } from './udp_mcast';
 import { mibInc, netDrop, netFree, netRoot, netdevGet, sysctl, netScratch } from './core';
 import { SCR_RX } from './abi';
 import { FIBF_CUSTOM6, FRT_FLAGS } from './fib';
@@ -155,7 +156,7 @@ function ip6RcvFinish(ifindex: u32, nd: u32, q: u32, data: u32, len: u32, pkt: u
   if (mcast) {
     // ip6_mc_input
     mibInc(MIB_IP6_IN_MCAST_PKTS);
-    if (!mcJoined6(ifindex, nd, data + IP6H_DADDR)) {
+    if (!mcJoined6(ifindex, nd, data + IP6H_DADDR) && !mcDevHas6(ifindex, data + IP6H_DADDR, 0)) {
       netFree(q, data);
       netDrop(NDROP_NOT_SPECIFIED);
       return;
@@ -229,7 +230,7 @@ function ip6RcvFinish(ifindex: u32, nd: u32, q: u32, data: u32, len: u32, pkt: u
  * ipv6_chk_mcast_addr for the groups this stack joins on a device: ff02::1 (all nodes), ff02::2 and
  * ff05::2 (all routers, when forwarding), ff02::1:ffXX:XXXX for each of its addresses.
  */
-function mcJoined6(ifindex: u32, nd: u32, a: u32): bool {
+export function mcJoined6(ifindex: u32, nd: u32, a: u32): bool {
   const w0 = ldBe32(a);
   const w1 = load<u32>(a, 4);
   const w2 = ldBe32(a + 8);

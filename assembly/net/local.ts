@@ -27,13 +27,14 @@
 import { devLookup } from '../device';
 import { DEV_HOST_RING } from '../abi';
 import { ringPushDesc } from '../ring';
-import { mibInc, netDrop, netFree, netRoot } from './core';
+import { mibInc, netDrop, netFree, netRoot, netdevGet } from './core';
+import { mcDevHas6 } from './udp_mcast';
 import { arena_alloc } from '../maps/arena';
 import { fillBytes } from '../bytes';
 import {
   MIB_IP6_IN_DELIVERS, MIB_IP6_IN_HDR_ERRORS, MIB_IP6_IN_UNKNOWN_PROTOS, MIB_IP_IN_DELIVERS, MIB_IP_IN_UNKNOWN_PROTOS,
   MIB_L4_ICMP_PENDING, NDROP_HOST_RING_FULL, NDROP_SOCKET_RCVBUFF, NDROP_PROTO_MEM, NDROP_IP_NOPROTO,
-  NDROP_NO_SOCKET, NDROP_FRAG_INVALID, NR_PROTOS,
+  NDROP_NO_SOCKET, NDROP_FRAG_INVALID, NR_PROTOS, MIB_IP6_IN_DISCARDS, NDROP_IP_INADDRERRORS,
 } from './abi';
 import { ip_defrag, ipv6_defrag, reasmLen, reasmNhoff, reasmThoff } from './frag';
 import { rxRingIfindex } from './eth';
@@ -45,7 +46,7 @@ import {
   ETH_HLEN, IPH_FRAG_OFF, IPH_PROTOCOL, IPV6_HLEN, IP6H_NEXTHDR, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT, IPPROTO_ICMP, IPPROTO_ICMPV6,
   IPPROTO_IGMP, IPPROTO_NONE, IPPROTO_ROUTING, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, IP_MF, IP_OFFSET, ldBe16,
 } from './inet';
-import { ipv6_destopt_rcv, ipv6_rthdr_rcv, ipv6SkipExthdr, extNhoff, extOff, skipNexthdr, EXT_CONTINUE } from './ipv6_rcv';
+import { ipv6_destopt_rcv, ipv6_rthdr_rcv, ipv6SkipExthdr, extNhoff, extOff, skipNexthdr, EXT_CONTINUE, mcJoined6 } from './ipv6_rcv';
 import { udp_rcv, udpv6_rcv, udp_err, udpv6_err } from './udp';
 import { tcp_v4_rcv, tcp_v6_rcv } from './tcp';
 import { rawSlotClear, rawSock, skDropInc, skEnqueue, ENQ_OK, ENQ_RCVBUF } from './sock';
@@ -232,6 +233,20 @@ export function ip_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, rtFl
 }
 
 /**
+ * ipv6_chk_mcast_addr with the source, for a datagram to a multicast group (anything else passes), MLD
+ * excepted (ipv6_is_mld): the device's own groups take every source, socket groups as their filters say.
+ */
+function mcSourceOk6(ifindex: u32, data: u32, off: u32, nexthdr: u32): bool {
+  const d = data + 24;
+  if (load<u8>(d) != 0xff) return true;
+  if (nexthdr == IPPROTO_ICMPV6) {
+    const t = <u32>load<u8>(data + off);
+    if (t == 130 || t == 131 || t == 132 || t == 143) return true;
+  }
+  return mcJoined6(ifindex, netdevGet(ifindex), d) || mcDevHas6(ifindex, d, data + 8);
+}
+
+/**
  * ip6_input → ip6_protocol_deliver_rcu: the IPv6 datagram at `data` (`len` bytes) for this host, its
  * upper layer (or next extension header) at `off`, whose type is the byte at `nhoff` (the next-header
  * field that names it). Routing and destination options headers are walked here, fragments
@@ -274,6 +289,13 @@ export function ip6_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, nho
       icmpv6_send(ifindex, data, len, ICMPV6_PARAMPROB, ICMPV6_UNK_NEXTHDR, nhoff);
       netFree(q, data);
       netDrop(NDROP_IP_NOPROTO);
+      return;
+    }
+    if (!unicast && (h == PH_UDP || h == PH_TCP || h == PH_ICMP) && !mcSourceOk6(ifindex, data, off, nexthdr)) {
+      // ip6_protocol_deliver_rcu: a final protocol's multicast from a source the device's filter refuses
+      mibInc(MIB_IP6_IN_DISCARDS);
+      netFree(q, data);
+      netDrop(NDROP_IP_INADDRERRORS);
       return;
     }
     mibInc(MIB_IP6_IN_DELIVERS);

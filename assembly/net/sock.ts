@@ -70,6 +70,7 @@
 //   +84 u32 next reuseport group id   +88 u32 the control plane's I/O area
 //   +92 u32 frames held by all socket queues   +96 an address being bound (16) | +112 a connect's source (16)
 //   +128 u32 the most frames the queues may hold (control plane only: the data path uses its worker scratch)
+//   +136 u32 the multicast root (udp_mcast.ts: device groups)
 //
 // ---- A protocol's tables (TB_*, one block) ----
 //
@@ -106,6 +107,7 @@ export const SKX_USERLOCKS: u32 = 206; // u8 SOCK_BINDADDR_LOCK 4 | SOCK_BINDPOR
 export const SKX_SEND_CSCOV: u32 = 208; // u16 UDPLITE_SEND_CSCOV (pcslen)
 export const SKX_RECV_CSCOV: u32 = 210; // u16 UDPLITE_RECV_CSCOV (pcrlen)
 export const SKX_V6_SADDR: u32 = 212; //  16 bytes: np->saddr of an IPv6 socket (the send source; SK_SADDR mirrors it)
+export const SKX_MCAST: u32 = 228; //     u32 the socket's multicast block (udp_mcast.ts SM_*; 0: defaults, no groups)
 //
 // ---- A reuseport group (struct sock_reuseport; SK_REUSEPORT_GROUP of each member) ----
 export const RG_NUM: u32 = 0; //          u32 num_socks
@@ -132,8 +134,9 @@ export const RG_SIZE: u32 = 64;
 // the datagram is copied once (by sk_recv, into the reader's buffer) instead of twice; memory is taken
 // only while something is queued (a ring per socket sized for SO_RCVBUF's default would be 200 KiB
 // each: 20 GiB for 100k sockets); and the queue's bound is the kernel's own: sk_rmem_alloc against
-// sk_rcvbuf, charged with the truesize of an skb built on the frame (skTruesize: FRAME_SIZE + 256). A slow reader holds at most its SO_RCVBUF worth of
-// frames, as a kernel socket holds its skbs. The frame goes back to its queue's fill ring when read.
+// sk_rcvbuf, charged with the truesize the kernel's skb for the datagram would have (skTruesize), so a
+// socket holds as many datagrams as a kernel socket would (256 of 64 bytes by default), each in a whole
+// frame: the memory they hold is bounded by udp_mem. The frame goes back to its queue's fill ring when read.
 //
 // ---- Meta of a received datagram (RM_*, as sk_recv and sk_recv_batch write it) ----
 export const RM_FAMILY: u32 = 0; //  u8 AF_INET / AF_INET6 (of the socket's view: v4-mapped on a dual-stack socket)
@@ -184,8 +187,6 @@ export const SKO_UDPLITE_RECV_CSCOV: u32 = 0x880b;
 
 import { copyBytes, fillBytes } from '../bytes';
 import { DP_BASE, DP_UMEM_FRAMES, FRAME_SIZE } from '../abi';
-import { BIG_FRAME_SIZE } from '../umem';
-import { REASM_FRAME_L3_MAX } from './reasm';
 import { rc_alloc, rc_retire, netWorkerSlot } from './reclaim';
 import { mibInc, netFree, netRoot, netdevGet, sysctl } from './core';
 import {
@@ -204,6 +205,7 @@ import { ip_route_output, ip6_route_output, OUT_RES, outSrc4 } from './output';
 import { portaddrHash2, portHash4 } from './sock_lookup';
 import { net_proto_raw } from './local';
 import { sk_prog_sock_closed } from './sk_prog';
+import { mcGetOpt, mcOp, mcSetIf4, mcSetOpt, mcSockClose } from './udp_mcast';
 import { EBADF, EAGAIN, ENOMEM, EACCES, ENODEV, EINVAL, EMFILE, ENOPROTOOPT, EOPNOTSUPP, EPROTONOSUPPORT, EAFNOSUPPORT, EADDRINUSE, EADDRNOTAVAIL, ENETUNREACH } from '../maps/uapi';
 
 export const SK_MAX: u32 = 1 << 18; // ids 1 .. SK_MAX-1
@@ -234,6 +236,7 @@ const L4_RG_ID: u32 = 84;
 const L4_IO: u32 = 88;
 const L4_HELD: u32 = 92;
 const L4_HELD_MAX: u32 = 128;
+export const L4_MCAST: u32 = 136;
 const L4_SIZE: u32 = 192;
 export const TB_PORT: u32 = 0;
 export const TB_HASH2: u32 = 4;
@@ -890,6 +893,7 @@ export function sk_close(id: u32): i32 {
   const raw = <u32>load<u8>(sk + SKX_RAW_PROTO);
   if (raw != 0) net_proto_raw(isV6(sk) ? AF_INET6 : AF_INET, raw, 0);
   unhash(sk);
+  mcSockClose(sk + SKX_MCAST); // ip_mc_drop_socket / ipv6_sock_mc_close
   // sock_map_close: out of every socket map before the id can be given again
   sk_prog_sock_closed(id);
   setFlag(sk, SKF_DEAD, true);
@@ -1012,7 +1016,7 @@ export function sk_setsockopt(id: u32, opt: u32, val: i32): i32 {
       return 0;
     }
   }
-  return -ENOPROTOOPT;
+  return mcSetOpt(sk, sk + SKX_MCAST, opt, val); // the multicast options (udp_mcast.ts)
 }
 
 export function sk_getsockopt(id: u32, opt: u32): i32 {
@@ -1053,7 +1057,26 @@ export function sk_getsockopt(id: u32, opt: u32): i32 {
     case SKO_UDPLITE_SEND_CSCOV: return <u32>load<u8>(sk + SK_PROTOCOL) == IPPROTO_UDPLITE ? <i32>load<u16>(sk + SKX_SEND_CSCOV) : -ENOPROTOOPT;
     case SKO_UDPLITE_RECV_CSCOV: return <u32>load<u8>(sk + SK_PROTOCOL) == IPPROTO_UDPLITE ? <i32>load<u16>(sk + SKX_RECV_CSCOV) : -ENOPROTOOPT;
   }
-  return -ENOPROTOOPT;
+  return mcGetOpt(sk, sk + SKX_MCAST, opt);
+}
+
+/**
+ * Multicast membership (udp_mcast.ts MC_*: IP_ADD_MEMBERSHIP … MCAST_UNBLOCK_SOURCE) on socket `id`:
+ * `family` AF_INET (group and source 4 bytes at `group` / `src`, `ifaddr` the interface address,
+ * `ifindex` ip_mreqn's) or AF_INET6 (16 bytes each, `ifindex` the interface). 0 or -errno.
+ */
+export function sk_mc_op(id: u32, op: u32, family: u32, group: u32, src: u32, ifaddr: u32, ifindex: u32): i32 {
+  const sk = liveSock(id);
+  if (sk == 0) return -EBADF;
+  if (<u32>load<u8>(sk + SKX_RAW_PROTO) != 0) return -ENOPROTOOPT;
+  return mcOp(sk, sk + SKX_MCAST, op, family, group, src, ifaddr, ifindex);
+}
+
+/** IP_MULTICAST_IF with an ip_mreqn: the interface by `ifindex`, else by address `addr` (0.0.0.0 and 0: none). */
+export function sk_mc_if4(id: u32, addr: u32, ifindex: u32): i32 {
+  const sk = liveSock(id);
+  if (sk == 0) return -EBADF;
+  return mcSetIf4(sk, sk + SKX_MCAST, addr, ifindex);
 }
 
 export function sk_port_range(low: u32, high: u32): i32 {
@@ -1107,15 +1130,26 @@ export function sk_count(): u32 {
 // ---- The data path's side: queue, error, ready ----
 
 /**
- * The truesize the kernel charges a datagram that arrived in an XDP frame: the skb is built around
- * the frame (build_skb(data, frame_size): SKB_TRUESIZE of the frame less its skb_shared_info, i.e. the
- * frame plus struct sk_buff's 256 aligned bytes), so SO_RCVBUF counts the memory a queued datagram
- * really holds here, a whole frame (a big frame for a reassembled datagram that outgrew one). How many
- * datagrams the kernel queues depends on its driver's allocation as much (a veth peer's AF_PACKET skb
- * is smaller); the rule that admits them is the kernel's.
+ * The truesize the kernel charges a datagram of `l3len` bytes (IP header on) against SO_RCVBUF: that of
+ * the skb a Linux sender builds for it (__ip_append_data: a head of LL_RESERVED_SPACE 16 + the datagram
+ * + 15, SKB_HEAD_ALIGN'd with its 320-byte skb_shared_info; kmalloc_reserve takes it from the small-head
+ * cache, 576 bytes, when it fits, else kmalloc's power-of-two size), plus struct sk_buff (256) — what a
+ * datagram costs a kernel socket when it came over veth, which hands the sender's skb over as it is
+ * (checked: 64-byte datagrams, 832 each, 256 in a default 212,992-byte buffer). A datagram reassembled
+ * from fragments is charged the sum of its fragments' (ip_frag_reasm adds them up), counted here as
+ * MTU-1500 fragments. A real NIC's driver charges what it allocated instead — build_skb on its page
+ * fragment (2,304 or 4,352 for 2K / 4K buffers), or a copy for small frames — so a socket there holds
+ * fewer small datagrams. The UMEM frame a queued datagram holds (FRAME_SIZE) is not what is charged:
+ * the queues together stay bounded by udp_mem (sk_mem_max), in frames.
  */
-@inline export function skTruesize(l3len: u32): u32 {
-  return (l3len <= REASM_FRAME_L3_MAX ? FRAME_SIZE : BIG_FRAME_SIZE) + 256;
+export function skTruesize(l3len: u32): u32 {
+  if (l3len > 1500) {
+    const frags = (l3len - 20 + 1479) / 1480;
+    return frags * skTruesize(1500);
+  }
+  const head = ((16 + l3len + 15 + 63) & ~63) + 320;
+  if (head <= 576) return 576 + 256;
+  return (1 << (32 - clz<u32>(head - 1))) + 256;
 }
 
 /** The socket became worth visiting: on the ready ring once until sk_ready reports it. */
@@ -1141,8 +1175,8 @@ export function skEnqueue(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, p
   const rmem = load<u32>(sk + SK_RMEM);
   const size = skTruesize(l3len);
   const rcvbuf = load<u32>(sk + SK_RCVBUF);
-  // drop when over the limit; always room for one datagram when the buffer is small
-  if (rmem + size > rcvbuf && (rcvbuf > 0x3fffffff || rmem > rcvbuf)) return ENQ_RCVBUF;
+  // over the limit: dropped, unless the queue is empty (6.18's rule; before: while rmem <= rcvbuf)
+  if (rmem + size > rcvbuf && (rcvbuf > 0x3fffffff || rmem != 0)) return ENQ_RCVBUF;
   const r = l4Root();
   const held = load<u32>(r + L4_HELD);
   if (held >= load<u32>(r + L4_HELD_MAX)) return ENQ_MEM;

@@ -27,6 +27,7 @@
 // hard errors on connected sockets: icmp_err_convert's fatal codes (port unreachable → ECONNREFUSED,
 // protocol unreachable → ENOPROTOOPT, …), parameter problem → EPROTO, fragmentation needed →
 // EMSGSIZE unless IP_PMTUDISC_DONT; ICMPv6: icmpv6_err_convert likewise, packet too big → EMSGSIZE.
+// Fragmentation needed and packet too big also lower the path MTU first (udp_pmtu.ts).
 // No socket: Icmp:InErrors / Icmp6:InErrors.
 //
 // Reads: the datagram, the socket tables (sock_lookup.ts). Sets: UDP MIBs, drops, socket queues, SK_ERR.
@@ -47,9 +48,11 @@ import { IPH_DADDR, IPH_SADDR, IPPROTO_UDPLITE, IP6H_DADDR, IP6H_SADDR, ldBe16 }
 import { icmp_send, icmpv6_send, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, RTCF_BROADCAST, RTCF_MULTICAST } from './icmp';
 import {
   l4Root, skDropInc, skEnqueue, ENQ_OK, ENQ_RCVBUF, skErrReport, udpMibBase, udpTables, SKX_DADDR4, SKX_RCV4, SKX_NEXT_PORT,
-  SKX_RECV_CSCOV, TB_PORT,
+  SKX_RECV_CSCOV, TB_PORT, SKX_MCAST,
 } from './sock';
 import { udp4_lib_lookup, udp6_lib_lookup } from './sock_lookup';
+import { mcSockAllow4, mcSockAllow6 } from './udp_mcast';
+import { udpPmtuLearn4, udpPmtuLearn6 } from './udp_pmtu';
 
 const EPROTO: u32 = 71;
 const EMSGSIZE: u32 = 90;
@@ -220,7 +223,7 @@ function cloneFrame(data: u32, l3len: u32): u32 {
   if (rs != 0 && rs != daddr) return false;
   if ((<u32>load<u8>(sk + SK_FLAGS) & SKF_IPV6ONLY) != 0) return false;
   const b = load<u32>(sk + SK_BOUND_DEV_IF);
-  return b == 0 || b == dif;
+  return (b == 0 || b == dif) && mcSockAllow4(load<u32>(sk + SKX_MCAST), <u32>load<u8>(sk + SK_FAMILY) == AF_INET6, daddr, saddr, dif);
 }
 
 /**
@@ -333,7 +336,7 @@ export function udpv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32, p
   if (!any6(sk + SK_DADDR) && !eq6(sk + SK_DADDR, saddr)) return false;
   if (!any6(sk + SK_RCV_SADDR) && !eq6(sk + SK_RCV_SADDR, daddr)) return false;
   const b = load<u32>(sk + SK_BOUND_DEV_IF);
-  return b == 0 || b == dif;
+  return (b == 0 || b == dif) && mcSockAllow6(load<u32>(sk + SKX_MCAST), daddr, saddr);
 }
 
 // ---- ICMP errors ----
@@ -387,6 +390,7 @@ export function udp_err(ifindex: u32, ic: u32, ilen: u32): void {
     hard = true;
   } else if (type == 3) {
     if (code == 4) {
+      udpPmtuLearn4(sk, ic, inner); // the path MTU lowered for the next sends (udp_pmtu.ts)
       if (<u32>load<u8>(sk + SK_PMTUDISC) == 0) return; // IP_PMTUDISC_DONT
       err = EMSGSIZE;
       hard = true;
@@ -427,6 +431,7 @@ export function udpv6_err(ifindex: u32, ic: u32, uh: u32, proto: u32): void {
     else if (code == 4) err = ECONNREFUSED;
     else if (code == 5 || code == 6) err = EACCES;
   } else if (type == 2) {
+    if (!udpPmtuLearn6(sk, ic, inner)) return; // IPV6_PMTUDISC_INTERFACE / OMIT: not even reported
     err = EMSGSIZE;
     if (<u32>load<u8>(sk + SK_PMTUDISC) != 0) hard = true;
   } else if (type == 4) {

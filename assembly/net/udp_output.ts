@@ -37,20 +37,21 @@
 // built: +0 next frame | +4 the frame's length from its Ethernet header.
 //
 // A broadcast is looped back to the host as ip_mc_output does: whole, straight to local delivery on the
-// output device (Ip:InReceives counted as ip_rcv would).
+// output device (Ip:InReceives counted as ip_rcv would); so is a multicast when the device is in the group
+// for its source (udp_mcast.ts) and IP_MULTICAST_LOOP is on, and a TTL of 0 keeps it home. IPv6 multicast
+// is looped frame by frame after fragmentation (ip6_finish_output2). IP_MULTICAST_IF / IPV6_MULTICAST_IF
+// name the device when the socket is bound to none, and IP_MULTICAST_IF's address the source.
 // Known differences: a datagram larger than a pool frame (L3 REASM_FRAME_L3_MAX) to a device whose MTU is
-// larger still (jumbo frames) goes out in fragments of a pool frame's size, DF or not; multicast sends use
-// the bound device (no IP_MULTICAST_IF) and are not looped back to local members (no group memberships);
-// no corking (MSG_MORE, UDP_CORK), no UDP_SEGMENT, no sin6_scope_id (a link-local destination needs a bound
+// larger still (jumbo frames) goes out in fragments of a pool frame's size, DF or not; no corking (MSG_MORE, UDP_CORK), no UDP_SEGMENT, no sin6_scope_id (a link-local destination needs a bound
 // device to be sure of its link); the socket's send buffer is never charged (frames leave at once).
 
 import { mibInc, netDrop, netdevGet, netFree, netRoot, netScratch, sysctl } from './core';
 import {
   AF_INET, AF_INET6, CONF6_HOP_LIMIT, FL_DPORT, FL_DST, FL_FAMILY, FL_IIF, FL_MARK, FL_OIF, FL_PROTO,
   FL_SCOPE, FL_SIZE, FL_SPORT, FL_SRC, FL_TOS, FR_FAMILY, FR_GW, FR_GW_FAMILY, FR_MTU, FR_OIF, FR_PREFSRC, FR_TYPE,
-  IFF_LOOPBACK, IFF_UP, LOOPBACK_IFINDEX, MIB_IP6_FRAG_CREATES, MIB_IP6_FRAG_OKS, MIB_IP6_OUT_NO_ROUTES,
+  IFF_LOOPBACK, IFF_UP, LOOPBACK_IFINDEX, MIB_IP6_FRAG_CREATES, MIB_IP6_FRAG_OKS, MIB_IP6_OUT_NO_ROUTES, MIB_IP6_IN_RECEIVES,
   MIB_IP6_OUT_REQUESTS, MIB_IP_FRAG_CREATES, MIB_IP_FRAG_OKS, MIB_IP_IN_RECEIVES, MIB_IP_OUT_NO_ROUTES, MIB_IP_OUT_REQUESTS, ND_CONF6,
-  ND_FLAGS, ND_MTU, NDROP_NOMEM, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RTN_BROADCAST, RTN_LOCAL,
+  ND_FLAGS, ND_MTU, NDROP_NOMEM, ND_ADDR4, MIB_IP6_OUT_DISCARDS, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RTN_BROADCAST, RTN_LOCAL,
   RTN_MULTICAST, RTN_PROHIBIT, RTN_THROW, RTN_UNICAST, RTN_UNREACHABLE, SCR_UDP_TX, SK6F_DONTFRAG, SK_BOUND_DEV_IF, SK_DADDR, SK_DPORT, SK_FAMILY, SK_FLAGS,
   SK_FLAGS6, SK_MARK, SK_MC_TTL, SK_NUM, SK_PCFLAG, SK_PMTUDISC, SK_PROTOCOL, SK_SADDR,
   SK_STATE, SK_TOS, SK_TTL, SK_TX_BYTES, SK_TX_PACKETS, SKF_BROADCAST, SKF_IPV6ONLY, SKF_NO_CHECK_TX,
@@ -58,7 +59,7 @@ import {
   UDPLITE6_MIB_BASE, UDPLITE_MIB_BASE, UDPLITE_SEND_CC,
 } from './abi';
 import { fib4_local_type, fib6_lookup_oif, fib6_select_path, fib_result_prefsrc } from './fib';
-import { neigh_output } from './neigh';
+import { arpMcMap, neigh_output } from './neigh';
 import { inet_select_addr, ipv6_dev_get_saddr, netdevMac, putMac } from './netdev';
 import { ip_local_deliver } from './local';
 import { dst4_route, dst6_route, dst_pmtu } from './dst';
@@ -66,11 +67,14 @@ import { devMtu6, nextIpId } from './output';
 import { csumAdd, csumFinish, ipSendCheck } from './csum';
 import {
   ETH_HLEN, ETH_P_IP, ETH_P_IPV6, IP_DF, IP_MF, IPPROTO_FRAGMENT, IPPROTO_UDPLITE, IPV6_HLEN, ipv4IsLbcast,
-  ipv4IsLocalMulticast, ipv4IsLoopback, ipv4IsMulticast, ipv4IsZeronet, ipv6Copy, ipv6IsAny, ipv6IsMulticast, ldBe16, stBe16,
+  ipv4IsLocalMulticast, ipv4IsLoopback, ipv4IsMulticast, ipv4IsZeronet, ipv6Copy, ipv6IsAny, ipv6IsMulticast, ipv6McScope, ldBe16, stBe16,
   stBe32,
 } from './inet';
 import { REASM_FRAME_L3_MAX } from './reasm';
-import { sk_autobind, sockById, SKX_SEND_CSCOV } from './sock';
+import { sk_autobind, sockById, SKX_SEND_CSCOV, SKX_MCAST } from './sock';
+import { mcAddr, mcDevAllow4, mcDevHas6, mcHops6, mcLoop, mcOif } from './udp_mcast';
+import { mcJoined6 } from './ipv6_rcv';
+import { ip6_local_deliver } from './local';
 import { bigFrameAlloc, frameAlloc } from '../umem';
 import { FRAME_SIZE, XDP_PACKET_HEADROOM } from '../abi';
 import { copyBytes } from '../bytes';
@@ -88,6 +92,7 @@ const IP_PMTUDISC_DO: u32 = 2;
 const IP_PMTUDISC_PROBE: u32 = 3;
 const IP_PMTUDISC_OMIT: u32 = 5;
 const INADDR_LOOPBACK: u32 = 0x0100007f; // 127.0.0.1 as stored
+const INADDR_ALLHOSTS: u32 = 0x010000e0; // 224.0.0.1 as stored
 const LOOPBACK4_IPV6: u32 = 0x0600007f; // 127.0.0.6: an IPv6 socket's IPv4 source when bound to a plain IPv6 address
 const RTCF_BROADCAST: u32 = 0x10000000;
 const RTCF_MULTICAST: u32 = 0x20000000;
@@ -391,6 +396,13 @@ function udpSend4(sk: u32, buf: u32, len: u32, given: bool, daddr: u32, dport: u
   const src = sockSource(sk);
   let saddr = v6sk ? v4SourceOf6(src) : load<u32>(src);
   let oif = load<u32>(sk + SK_BOUND_DEV_IF);
+  const smc = load<u32>(sk + SKX_MCAST);
+  if (ipv4IsMulticast(daddr)) {
+    // IP_MULTICAST_IF: its device unless the socket is bound to one, its address as the source
+    if (oif == 0) oif = mcOif(smc, false);
+    if (saddr == 0) saddr = mcAddr(smc);
+    connected = false;
+  }
   const tos = <u32>load<u8>(sk + SK_TOS);
   const sport = <u32>load<u16>(sk + SK_NUM);
   const err = ipRouteOutput4(sk, daddr, saddr, oif, tos, sport, dport);
@@ -456,8 +468,13 @@ function udpSend4(sk: u32, buf: u32, len: u32, given: bool, daddr: u32, dport: u
   const frags = frameNext(first) != 0;
   // ip_mc_output: a broadcast also goes up to this host's own sockets, whole (the clone is taken before
   // fragmentation); built before the frames are handed on, which may give them back
-  const lc = (rtFlags & RTCF_BROADCAST) != 0 && !loop ? loopCopy4(first, buf, len) : 0;
-  chainSend(first, ETH_P_IP);
+  // a multicast: when the device is in the group for this source (__mkroute_output's RTCF_LOCAL) and
+  // IP_MULTICAST_LOOP is on; a TTL of 0 never leaves the host
+  const mloop = rtType == RTN_MULTICAST && !loop && mcLoop(smc, false) &&
+    (mcDevAllow4(rtDev, daddr, saddr, <u32>load<u8>(sk + SK_PROTOCOL)) || (daddr == INADDR_ALLHOSTS && devHas4(rtDev)));
+  const lc = ((rtFlags & RTCF_BROADCAST) != 0 && !loop) || mloop ? loopCopy4(first, buf, len) : 0;
+  if (rtType == RTN_MULTICAST && ttl == 0) chainFree(first);
+  else chainSend(first, ETH_P_IP);
   if (frags) {
     // ip_do_fragment: each fragment counted as it is handed on, then the datagram
     for (let p: u32 = 0; p < ulen; p += maxfrag - 20) mibInc(MIB_IP_FRAG_CREATES);
@@ -467,9 +484,19 @@ function udpSend4(sk: u32, buf: u32, len: u32, given: bool, daddr: u32, dport: u
   if (lc != 0) {
     // dev_loopback_xmit → ip_rcv on the output device, the output route kept: straight to local delivery
     mibInc(MIB_IP_IN_RECEIVES);
-    ip_local_deliver(rtDev, 0, lc, UDP_HLEN + len + 20, RTCF_BROADCAST | RTCF_LOCAL);
+    if (mloop) {
+      // the group's MAC (RFC 1112 6.4) as the looped frame's destination
+      arpMcMap(daddr, lc - ETH_HLEN);
+    }
+    ip_local_deliver(rtDev, 0, lc, UDP_HLEN + len + 20, mloop ? RTCF_MULTICAST | RTCF_LOCAL : RTCF_BROADCAST | RTCF_LOCAL);
   }
   return <i32>len;
+}
+
+/** The device has an IPv4 address (so it is in 224.0.0.1, ip_mc_up). */
+function devHas4(ifindex: u32): bool {
+  const l = load<u32>(netdevGet(ifindex) + ND_ADDR4);
+  return l != 0 && load<u32>(l) != 0;
 }
 
 /**
@@ -497,6 +524,10 @@ function loopCopy4(first: u32, buf: u32, len: u32): u32 {
 }
 
 // ---- IPv6 ----
+
+// The looped copies of a multicast send (ids of their frames), handed to local delivery after the send.
+const loop6 = new StaticArray<u32>(64);
+let nloop6: i32 = 0;
 
 // Fragment identifications and the flow-label hash of this instance (the kernel keys both with a secret).
 let ident6: u32 = 0;
@@ -604,7 +635,10 @@ function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32): i32 {
   }
   if (ipv6IsAny(DST())) store<u8>(DST() + 15, 1); // :: means loopback (BSD'ism)
   ipv6Copy(SRC(), sockSource(sk));
-  const oif = load<u32>(sk + SK_BOUND_DEV_IF);
+  const smc = load<u32>(sk + SKX_MCAST);
+  let oif = load<u32>(sk + SK_BOUND_DEV_IF);
+  const mcast = ipv6IsMulticast(DST());
+  if (oif == 0 && mcast) oif = mcOif(smc, true); // IPV6_MULTICAST_IF
   const tclass = <u32>load<u8>(sk + SK_TOS);
   const sport = <u32>load<u16>(sk + SK_NUM);
   const proto = <u32>load<u8>(sk + SK_PROTOCOL);
@@ -613,7 +647,7 @@ function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32): i32 {
   // ip6_sk_dst_hoplimit: to a multicast group the multicast hops; else the socket's, or the route
   // device's hop_limit
   let hlim: u32;
-  if (ipv6IsMulticast(DST())) hlim = <u32>load<u8>(sk + SK_MC_TTL);
+  if (ipv6IsMulticast(DST())) hlim = mcHops6(smc);
   else {
     hlim = <u32>load<u8>(sk + SK_TTL);
     if (hlim == 0) hlim = load<u32>(netdevGet(rtDev) + ND_CONF6 + (CONF6_HOP_LIMIT << 2));
@@ -673,7 +707,32 @@ function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32): i32 {
   ph += <u64>bswap<u32>(proto);
   udpHeader(sk, first + IPV6_HLEN + (whole ? 0 : FRAG_HLEN), buf, len, sport, dport, ph, false);
   mibInc(MIB_IP6_OUT_REQUESTS);
-  chainSend(first, ETH_P_IPV6);
+  if (mcast && !loop) {
+    // ip6_finish_output2: each frame (after fragmentation) looped to this host when the device is in
+    // the group for this source and IPV6_MULTICAST_LOOP is on; hop limit 0 and interface-local scope
+    // never leave it
+    const nd = netdevGet(rtDev);
+    if (mcLoop(smc, true) && (mcJoined6(rtDev, nd, DST()) || mcDevHas6(rtDev, DST(), SRC()))) {
+      for (let ip = first; ip != 0; ip = frameNext(ip)) {
+        const c = frameFor(frameLen(ip) - ETH_HLEN, 0);
+        if (c == 0) break;
+        copyBytes(c - ETH_HLEN, ip - ETH_HLEN, frameLen(ip));
+        loop6[nloop6 < 64 ? nloop6++ : 63] = c;
+      }
+    }
+    if (hlim == 0 || ipv6McScope(DST()) <= 1) {
+      mibInc(MIB_IP6_OUT_DISCARDS);
+      chainFree(first);
+      first = 0;
+    }
+  }
+  if (first != 0) chainSend(first, ETH_P_IPV6);
+  for (let i: i32 = 0; i < nloop6; i++) {
+    const c = loop6[i];
+    mibInc(MIB_IP6_IN_RECEIVES);
+    ip6_local_deliver(rtDev, 0, c, frameLen(c) - ETH_HLEN, 6, IPV6_HLEN, false);
+  }
+  nloop6 = 0;
   if (!whole) {
     for (let p: u32 = 0; p < ulen; p += per) mibInc(MIB_IP6_FRAG_CREATES);
     mibInc(MIB_IP6_FRAG_OKS);

@@ -28,6 +28,8 @@ export interface NetdevExports {
   netdev_get(ifindex: I): I;
   netdev_create(ifindex: I, kind: I, mtu: I, flags: I, dev: I, link: I): I;
   netdev_remove(ifindex: I): I;
+  /** udp_mcast.ts: the device's multicast groups go with it (a build without sockets lacks it). */
+  mc_dev_gone?(ifindex: I): void;
   netdev_set_flags(ifindex: I, flags: I): I;
   netdev_set_mtu(ifindex: I, mtu: I): I;
   netdev_set_mac(ifindex: I, lo: I, hi: I): I;
@@ -412,6 +414,7 @@ export class Links {
     const routes = this.dp.routes as unknown as DeviceEvents;
     routes.deviceGone?.(l.ifindex);
     (this.dp.neigh as unknown as DeviceEvents).deviceGone?.(l.ifindex);
+    this.x.mc_dev_gone?.(l.ifindex);
     this.x.netdev_remove(l.ifindex);
     if (l.device) this.dp.removeDevice(l.device);
     // the record, its lists and the ring device's block were retired: reclaim them (reclaim.ts)

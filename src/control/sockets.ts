@@ -71,6 +71,8 @@ export const SOCKET_OPTION = {
   SO_REUSEPORT: 0x10f, SO_BINDTODEVICE: 0x119, SO_MARK: 0x124, SO_PROTOCOL: 0x126, SO_DOMAIN: 0x127, SO_RXQ_OVFL: 0x128,
   SO_INCOMING_CPU: 0x131, SO_COOKIE: 0x139, IP_TOS: 0x001, IP_TTL: 0x002, IP_MTU_DISCOVER: 0x00a, IP_MULTICAST_TTL: 0x021,
   IPV6_UNICAST_HOPS: 0x2910, IPV6_MTU_DISCOVER: 0x2917, IPV6_V6ONLY: 0x291a, IPV6_DONTFRAG: 0x293e, IPV6_TCLASS: 0x2943, UDPLITE_SEND_CSCOV: 0x880a, UDPLITE_RECV_CSCOV: 0x880b,
+  IP_MULTICAST_LOOP: 0x022, IP_MULTICAST_ALL: 0x031, IPV6_MULTICAST_IF: 0x2911, IPV6_MULTICAST_HOPS: 0x2912, IPV6_MULTICAST_LOOP: 0x2913,
+  IPV6_MULTICAST_ALL: 0x291d,
 } as const;
 export type SocketOption = keyof typeof SOCKET_OPTION;
 
@@ -121,6 +123,33 @@ interface SockExports {
   sk_queued(id: number): number;
   sk_io_area(): number;
   sockById(id: number): number;
+  sk_mc_op(id: number, op: number, family: number, group: number, src: number, ifaddr: number, ifindex: number): number;
+  sk_mc_if4(id: number, addr: number, ifindex: number): number;
+  mc_groups(out: number, max: number): number;
+}
+
+/**
+ * Multicast membership operations (udp_mcast.ts MC_*), by the kernel's option names: IPv4 groups use
+ * the IP_* ones, IPv6 groups the IPV6_* / MCAST_* ones.
+ */
+export const MEMBERSHIP_OP = { join: 1, leave: 2, joinSource: 3, leaveSource: 4, block: 5, unblock: 6 } as const;
+export type MembershipOp = keyof typeof MEMBERSHIP_OP;
+const MEMBERSHIP_OPTION: Record<MembershipOp, [string, string]> = {
+  join: ['IP_ADD_MEMBERSHIP', 'IPV6_ADD_MEMBERSHIP'], leave: ['IP_DROP_MEMBERSHIP', 'IPV6_DROP_MEMBERSHIP'],
+  joinSource: ['IP_ADD_SOURCE_MEMBERSHIP', 'MCAST_JOIN_SOURCE_GROUP'], leaveSource: ['IP_DROP_SOURCE_MEMBERSHIP', 'MCAST_LEAVE_SOURCE_GROUP'],
+  block: ['IP_BLOCK_SOURCE', 'MCAST_BLOCK_SOURCE'], unblock: ['IP_UNBLOCK_SOURCE', 'MCAST_UNBLOCK_SOURCE'],
+};
+
+/** An IPv4 address's 4 bytes as the fast path stores them (a little-endian u32 of network order). */
+const le32 = (b: Uint8Array): number => (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
+
+/** A group a device is in for sockets (`ip maddr show`'s inet / inet6 lines, the kernel's own groups aside). */
+export interface DeviceGroup {
+  ifindex: number;
+  family: 'inet' | 'inet6';
+  group: string;
+  /** Memberships on it (the kernel's `users`). */
+  users: number;
 }
 
 export class SocketTable {
@@ -248,6 +277,73 @@ export class SocketTable {
     const code = SOCKET_OPTION[name];
     if (code === undefined) throw new WxdpError('USAGE', `unknown socket option '${String(name)}'`);
     return this.check('getsockopt', this.x.sk_getsockopt(id, code), name);
+  }
+
+  /**
+   * Join or leave multicast group `group` (IPv4 text: the IP_* options, also on an IPv6 socket; IPv6
+   * text: the IPV6_* / MCAST_* ones), optionally for `source` only (source-specific, RFC 4607), on the
+   * interface named by `iface`: for IPv4 its address (ip_mreq's imr_interface) or an ifindex
+   * (ip_mreqn), for IPv6 an ifindex; 0 / omitted: the route to the group chooses. SocketError with the
+   * kernel's errno (EADDRINUSE a second join, EADDRNOTAVAIL leaving what was not joined, ENODEV no
+   * interface, EINVAL not a multicast group, ENOBUFS past igmp_max_memberships / igmp_max_msf …).
+   */
+  membership(id: number, op: MembershipOp, group: string, opts: { source?: string; iface?: string | number } = {}): void {
+    const code = MEMBERSHIP_OP[op];
+    if (code === undefined) throw new WxdpError('USAGE', `unknown membership operation '${String(op)}'`);
+    const v6 = group.includes(':');
+    const name = MEMBERSHIP_OPTION[op][v6 ? 1 : 0];
+    const needSource = op !== 'join' && op !== 'leave';
+    if (needSource !== (opts.source !== undefined)) {
+      throw new WxdpError('USAGE', `setsockopt ${name}: ${needSource ? 'a source address is needed' : 'takes no source address'}`);
+    }
+    const mem = this.dp.memory.bytes();
+    const at = this.area() + IO.ADDR;
+    const grp = at + 16;
+    const src = at + 32;
+    mem.fill(0, grp, grp + 32);
+    let ifaddr = 0;
+    let ifindex = 0;
+    try {
+      if (v6) {
+        mem.set(ipv6Bytes(group), grp);
+        if (opts.source !== undefined) mem.set(ipv6Bytes(opts.source), src);
+      } else {
+        mem.set(ipv4Bytes(group), grp);
+        if (opts.source !== undefined) mem.set(ipv4Bytes(opts.source), src);
+      }
+    } catch {
+      throw new SocketError('setsockopt', -SOCKET_ERRNO.EINVAL!, `${name} ${group}${opts.source ? ` source ${opts.source}` : ''}`);
+    }
+    if (typeof opts.iface === 'number') ifindex = opts.iface;
+    else if (opts.iface !== undefined && opts.iface !== '') {
+      if (v6) ifindex = /^\d+$/.test(opts.iface) ? Number(opts.iface) : this.dp.links.ifindex(opts.iface);
+      else ifaddr = le32(ipv4Bytes(opts.iface));
+    }
+    this.check('setsockopt', this.x.sk_mc_op(id, code, v6 ? AF_INET6 : AF_INET, grp, src, ifaddr >>> 0, ifindex), `${name} ${group}`);
+  }
+
+  /** IP_MULTICAST_IF: the interface by its IPv4 address ('0.0.0.0': none) or by ifindex (ip_mreqn). */
+  setMulticastIf4(id: number, iface: string | number): void {
+    const addr = typeof iface === 'number' ? 0 : le32(ipv4Bytes(iface));
+    this.check('setsockopt', this.x.sk_mc_if4(id, addr >>> 0, typeof iface === 'number' ? iface : 0), 'IP_MULTICAST_IF');
+  }
+
+  /** The groups devices are in for sockets, newest first (as /proc/net/igmp and igmp6 list them). */
+  deviceGroups(): DeviceGroup[] {
+    const io = this.area();
+    const max = Math.floor(IO.DATA_SIZE / 36);
+    const n = Math.min(this.x.mc_groups(io + IO.DATA, max), max);
+    const v = this.dp.memory.view();
+    const out: DeviceGroup[] = [];
+    for (let i = 0; i < n; i++) {
+      const e = io + IO.DATA + i * 36;
+      const fam = v.getUint32(e + 4, true);
+      out.push({
+        ifindex: v.getUint32(e, true), family: fam === AF_INET6 ? 'inet6' : 'inet', users: v.getUint32(e + 8, true),
+        group: this.addrText(fam === AF_INET6, e + 20),
+      });
+    }
+    return out;
   }
 
   private addrText(v6: boolean, at: number): string {

@@ -72,10 +72,19 @@ export interface SocketBackend {
   ready(): number[];
   /** The pending error (positive errno) or 0, cleared. */
   takeError(id: number): number;
+  /**
+   * Join / leave a multicast group (`source`: source-specific); `iface` an IPv4 interface address, or
+   * for an IPv6 group an ifindex (0: the route decides). 0 or -errno.
+   */
+  membership(id: number, join: boolean, group: string, source: string | undefined, iface: string | number | undefined): number;
+  /** IP_MULTICAST_IF by an IPv4 address ('0.0.0.0': none) or IPV6_MULTICAST_IF by ifindex. 0 or -errno. */
+  multicastInterface(id: number, v4: string | undefined, ifindex: number): number;
+  /** The ifindex of a device name, 0 when there is none (if_nametoindex). */
+  ifindex(name: string): number;
 }
 
 // Errnos: Linux's (libuv reports -errno).
-const { EBADF, EINVAL, ENOTCONN, EISCONN, EDESTADDRREQ, ENOPROTOOPT, EOPNOTSUPP } = SOCKET_ERRNO as Record<string, number>;
+const { EBADF, EINVAL, ENOTCONN, EISCONN, EDESTADDRREQ, EOPNOTSUPP } = SOCKET_ERRNO as Record<string, number>;
 
 // ---- Public types ----
 
@@ -267,9 +276,65 @@ class UdpHandle {
     return this.setopt('mcloop', on ? 1 : 0);
   }
 
-  /** Multicast group membership: the stack has no IGMP/MLD, so the option is not there (setsockopt's ENOPROTOOPT). */
-  membership(): number {
-    return this.fd < 0 ? -EBADF : -ENOPROTOOPT;
+  /** uv_ip6_addr's scope: the ifindex after '%' (a name or a number), 0 when none. */
+  private scope(text: string): [string, number] {
+    const pct = text.indexOf('%');
+    if (pct < 0) return [text, 0];
+    const s = text.slice(pct + 1);
+    return [text.slice(0, pct), /^\d+$/.test(s) ? Number(s) : this.be.ifindex(s)];
+  }
+
+  private static isV4(text: string): boolean {
+    try {
+      ipv4Bytes(text);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private static isV6(text: string): boolean {
+    try {
+      ipv6Bytes(text);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * uv_udp_set_membership / uv_udp_set_source_membership: the group's family decides the option; an
+   * unbound socket is bound first to the wildcard with SO_REUSEADDR (uv__udp_maybe_deferred_bind).
+   */
+  membership(join: boolean, group: string, iface: string | undefined, source?: string): number {
+    const v4 = UdpHandle.isV4(group);
+    const g6 = v4 ? group : this.scope(group)[0];
+    if (!v4 && !UdpHandle.isV6(g6)) return -EINVAL;
+    if (source !== undefined && !(v4 ? UdpHandle.isV4(source) : UdpHandle.isV6(this.scope(source)[0]))) return -EINVAL;
+    if (this.fd < 0) {
+      const r = this.bind(this.family === 4 ? '0.0.0.0' : '::', 0, UV_UDP_REUSEADDR);
+      if (r) return r;
+    }
+    let ifc: string | number | undefined;
+    if (iface !== undefined) {
+      if (v4) {
+        if (!UdpHandle.isV4(iface)) return -EINVAL;
+        ifc = iface;
+      } else {
+        const [a, sc] = this.scope(iface);
+        if (!UdpHandle.isV6(a)) return -EINVAL;
+        ifc = sc;
+      }
+    }
+    return this.be.membership(this.fd, join, v4 ? group : g6, source === undefined ? undefined : v4 ? source : this.scope(source)[0], ifc);
+  }
+
+  /** uv_udp_set_multicast_interface: an IPv4 address, else an IPv6 one whose scope names the device. */
+  setMulticastInterface(iface: string): number {
+    if (UdpHandle.isV4(iface)) return this.fd < 0 ? -EBADF : this.be.multicastInterface(this.fd, iface, 0);
+    const [a, sc] = this.scope(iface);
+    if (!UdpHandle.isV6(a)) return -EINVAL;
+    return this.fd < 0 ? -EBADF : this.be.multicastInterface(this.fd, undefined, sc);
   }
 
   /** uv_recv_buffer_size / uv_send_buffer_size: 0 reads, anything else sets. The value or -errno. */
@@ -755,37 +820,37 @@ export class UdpSocket extends EventEmitter {
   setMulticastInterface(interfaceAddress: string): void {
     const h = this.healthCheck();
     validateString(interfaceAddress, 'interfaceAddress');
-    const err = h.membership();
+    const err = h.setMulticastInterface(interfaceAddress);
     if (err) throw errnoException(err, 'setMulticastInterface');
   }
 
-  addMembership(multicastAddress: string, _interfaceAddress?: string): void {
+  addMembership(multicastAddress: string, interfaceAddress?: string): void {
     const h = this.healthCheck();
     if (!multicastAddress) throw errMissingArgs('multicastAddress');
-    const err = h.membership();
+    const err = h.membership(true, multicastAddress, interfaceAddress);
     if (err) throw errnoException(err, 'addMembership');
   }
 
-  dropMembership(multicastAddress: string, _interfaceAddress?: string): void {
+  dropMembership(multicastAddress: string, interfaceAddress?: string): void {
     const h = this.healthCheck();
     if (!multicastAddress) throw errMissingArgs('multicastAddress');
-    const err = h.membership();
+    const err = h.membership(false, multicastAddress, interfaceAddress);
     if (err) throw errnoException(err, 'dropMembership');
   }
 
-  addSourceSpecificMembership(sourceAddress: string, groupAddress: string, _interfaceAddress?: string): void {
+  addSourceSpecificMembership(sourceAddress: string, groupAddress: string, interfaceAddress?: string): void {
     const h = this.healthCheck();
     validateString(sourceAddress, 'sourceAddress');
     validateString(groupAddress, 'groupAddress');
-    const err = h.membership();
+    const err = h.membership(true, groupAddress, interfaceAddress, sourceAddress);
     if (err) throw errnoException(err, 'addSourceSpecificMembership');
   }
 
-  dropSourceSpecificMembership(sourceAddress: string, groupAddress: string, _interfaceAddress?: string): void {
+  dropSourceSpecificMembership(sourceAddress: string, groupAddress: string, interfaceAddress?: string): void {
     const h = this.healthCheck();
     validateString(sourceAddress, 'sourceAddress');
     validateString(groupAddress, 'groupAddress');
-    const err = h.membership();
+    const err = h.membership(false, groupAddress, interfaceAddress, sourceAddress);
     if (err) throw errnoException(err, 'dropSourceSpecificMembership');
   }
 

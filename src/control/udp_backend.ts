@@ -40,9 +40,8 @@ const OPTS: Record<SockOpt, [v4: SocketOption | undefined, v6: SocketOption | un
   sndbuf: ['SO_SNDBUF', 'SO_SNDBUF'],
   ipv6only: ['IPV6_V6ONLY', 'IPV6_V6ONLY'],
   ttl: ['IP_TTL', 'IPV6_UNICAST_HOPS'],
-  // IPV6_MULTICAST_HOPS, IP(V6)_MULTICAST_LOOP: the stack does no multicast and keeps no such option
-  mcttl: ['IP_MULTICAST_TTL', undefined],
-  mcloop: [undefined, undefined],
+  mcttl: ['IP_MULTICAST_TTL', 'IPV6_MULTICAST_HOPS'],
+  mcloop: ['IP_MULTICAST_LOOP', 'IPV6_MULTICAST_LOOP'],
 };
 
 /** A SocketError / UdpSendError as -errno; anything else is a bug and goes on. */
@@ -181,6 +180,23 @@ class TableBackend implements SocketBackend {
       const ids = this.table.ready();
       out.push(...ids);
       if (ids.length < 1024) return out;
+    }
+  }
+
+  membership(id: number, join: boolean, group: string, source: string | undefined, iface: string | number | undefined): number {
+    const op = source === undefined ? (join ? 'join' : 'leave') : join ? 'joinSource' : 'leaveSource';
+    return this.call(() => this.table.membership(id, op, group, { source, iface }));
+  }
+
+  multicastInterface(id: number, v4: string | undefined, ifindex: number): number {
+    return this.call(() => (v4 !== undefined ? this.table.setMulticastIf4(id, v4) : this.table.setOption(id, 'IPV6_MULTICAST_IF', ifindex)));
+  }
+
+  ifindex(name: string): number {
+    try {
+      return this.dp.links.ifindex(name);
+    } catch {
+      return 0;
     }
   }
 

@@ -4,9 +4,11 @@
 Runs inside a network namespace (ip netns exec NS python3 udp_send_kernel.py < SPEC). Standard library only.
 SPEC = {"ifname": "k0", "cases": [{"family": 4|6, "proto": 17|136, "dst": "...", "port": N, "size": N,
         "sport": N, "opts": {"pmtudisc": N, "dontfrag": 0|1, "ttl": N, "tos": N, "broadcast": 0|1,
-        "nocheck": 0|1, "cscov": N, "v6only": 0|1, "mcttl": N, "bindaddr": "...", "bindtodevice": "k0", "connect": 0|1}}]}
+        "nocheck": 0|1, "cscov": N, "v6only": 0|1, "mcttl": N, "bindaddr": "...", "bindtodevice": "k0", "connect": 0|1,
+        "mcloop": 0|1, "mcif": address (IPv4) or device name (IPv6)}}]}
 With "connect" the socket connects to dst/port and sends with send(); else sendto. With "listen": {"addr", "port"}
-a socket bound there first reports what it then receives: "received": [HEX, source address, source port] or null.
+(and "join": a multicast group it joins on
+the interface, first) a socket bound there first reports what it then receives: "received": [HEX, source address, source port] or null.
 Prints [{"result": N or "ERRNO", "frames": [HEX, ...]}] — per case the sendto result (bytes or the errno
 name) and the frames the interface sent (PACKET_OUTGOING), in order.
 
@@ -92,6 +94,16 @@ def send(case):
                 s.setsockopt(socket.IPPROTO_IPV6, IPV6_TCLASS, o['tos'])
         if 'mcttl' in o:
             s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, o['mcttl'])
+        if 'mcloop' in o:
+            if fam == socket.AF_INET:
+                s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, o['mcloop'])
+            else:
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_LOOP, o['mcloop'])
+        if 'mcif' in o:
+            if fam == socket.AF_INET:
+                s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(o['mcif']))
+            else:
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, socket.if_nametoindex(o['mcif']))
         if o.get('broadcast'):
             s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
         if o.get('nocheck'):
@@ -118,6 +130,12 @@ def listen(case):
     r = socket.socket(fam, socket.SOCK_DGRAM, case.get('proto', 17))
     r.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     r.bind((spec['addr'], spec['port']))
+    if spec.get('join'):
+        if fam == socket.AF_INET:
+            r.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, socket.inet_aton(spec['join']) + socket.inet_aton(spec['joinif']))
+        else:
+            mreq = socket.inet_pton(socket.AF_INET6, spec['join']) + struct.pack('@I', socket.if_nametoindex(spec['joinif']))
+            r.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, mreq)
     return r
 
 

@@ -52,12 +52,12 @@ interface Case {
   size: number;
   opts?: {
     pmtudisc?: number; dontfrag?: 1; ttl?: number; tos?: number; broadcast?: 1; nocheck?: 1; cscov?: number; v6only?: 1;
-    bindaddr?: string; bindtodevice?: string; connect?: 1; mcttl?: number;
+    bindaddr?: string; bindtodevice?: string; connect?: 1; mcttl?: number; mcloop?: 0 | 1; mcif?: string;
   };
   /** The case's frames include ARP (a neighbour to resolve); other cases leave out the kernel's own ARP probes. */
   arp?: true;
   /** A socket bound here first: what it receives (data, source address and port) is compared too. */
-  listen?: { addr: string; port: number };
+  listen?: { addr: string; port: number; join?: string; joinif?: string };
 }
 
 const CASES: Case[] = [
@@ -237,10 +237,20 @@ describe.skipIf(skip !== '')('UDP send: wxdp and the kernel leave the same frame
       ...(o.cscov !== undefined ? { cscov: o.cscov } : {}),
     };
     const listener = c.listen ? udpSocket(fx.dp, { family: so.family, bind: c.listen }) : 0;
+    const t = fx.dp.socketTable;
+    if (c.listen?.join) {
+      const ji = c.listen.joinif!;
+      t.membership(listener, 'join', c.listen.join, { iface: c.family === 4 ? ji : fx.dp.links.ifindex(ji) });
+    }
     if (o.bindaddr) so.bind = { addr: o.bindaddr, port: SPORT };
     if (o.bindtodevice) so.boundDev = fx.dp.links.ifindex(o.bindtodevice);
     if (o.connect) so.connect = { addr: c.dst, port: c.port ?? 7 };
     const sk = udpSocket(fx.dp, so);
+    if (o.mcloop !== undefined) t.setOption(sk, c.family === 4 ? 'IP_MULTICAST_LOOP' : 'IPV6_MULTICAST_LOOP', o.mcloop);
+    if (o.mcif !== undefined) {
+      if (c.family === 4) t.setMulticastIf4(sk, o.mcif);
+      else t.setOption(sk, 'IPV6_MULTICAST_IF', fx.dp.links.ifindex(o.mcif));
+    }
     let result: number | string;
     try {
       result = send.send(sk, data(c.size), o.connect ? undefined : { address: c.dst, port: c.port ?? 7 });
@@ -311,6 +321,26 @@ describe.skipIf(skip !== '')('UDP send: wxdp and the kernel leave the same frame
     // sends them out of k0 (the frames compared), so nothing comes back
     expect(theirs.map((t) => t.received !== null)).toEqual(LOCAL.map((c) => !(c.opts?.bindtodevice && /^(127\.|::1$)/.test(c.dst))));
     compare(LOCAL, theirs);
+  }, 60_000);
+
+  it('multicast: a copy to this host\'s members (IP_MULTICAST_LOOP), TTL 0 kept home, IP_MULTICAST_IF\'s device and source', () => {
+    const join4 = (port: number, group: string): Case['listen'] => ({ addr: '0.0.0.0', port, join: group, joinif: '192.0.2.1' });
+    const join6 = (port: number, group: string): Case['listen'] => ({ addr: '::', port, join: group, joinif: 'k0' });
+    const cases: Case[] = [
+      { what: 'IPv4 to a group a local socket joined: out, and looped to it', family: 4, dst: '239.1.1.1', port: 9100, size: 12, listen: join4(9100, '239.1.1.1') },
+      { what: 'the same with IP_MULTICAST_LOOP 0: out only', family: 4, dst: '239.1.1.1', port: 9101, size: 12, opts: { mcloop: 0 }, listen: join4(9101, '239.1.1.1') },
+      { what: 'IP_MULTICAST_TTL 0: looped, never out', family: 4, dst: '239.1.1.1', port: 9102, size: 12, opts: { mcttl: 0 }, listen: join4(9102, '239.1.1.1') },
+      { what: 'a group no local socket joined: not looped', family: 4, dst: '239.1.1.3', port: 9103, size: 12, listen: { addr: '0.0.0.0', port: 9103 } },
+      { what: 'IP_MULTICAST_IF by address: its source', family: 4, dst: '239.1.1.4', port: 9104, size: 12, opts: { mcif: '192.0.2.10' } },
+      { what: 'IPv6 to a group a local socket joined: out, and looped', family: 6, dst: 'ff0e::5', port: 9105, size: 12, listen: join6(9105, 'ff0e::5') },
+      { what: 'IPv6 to ff02::1 (every device is in it), IPV6_MULTICAST_IF k0', family: 6, dst: 'ff02::1', port: 9106, size: 12, opts: { mcif: 'k0' }, listen: { addr: '::', port: 9106 } },
+      { what: 'IPv6 IPV6_MULTICAST_LOOP 0', family: 6, dst: 'ff0e::5', port: 9107, size: 12, opts: { mcloop: 0 }, listen: join6(9107, 'ff0e::5') },
+      { what: 'IPv6 with IP_MULTICAST_TTL 33: the multicast hops stay 1', family: 6, dst: 'ff0e::6', port: 9108, size: 12, opts: { mcttl: 33 } },
+    ];
+    const theirs = kernel(cases);
+    // not vacuous: the kernel's members heard the looped copies where the loop is on
+    expect(theirs.map((t) => t.received !== null && t.received !== undefined)).toEqual([true, false, true, false, false, true, true, false, false]);
+    compare(cases, theirs);
   }, 60_000);
 
   it('with loopback down: the sends succeed and the datagrams are lost (the routes stay, lo drops them)', () => {

@@ -1,6 +1,6 @@
 // What wxdp's sockets have beyond node:dgram: datagrams taken in batches (receiveBatch, the async
 // iterator, batches()) without one event each; the receive queue's SO_RCVBUF bound seen from the API;
-// errors node's loopback cannot show (an unroutable destination, multicast the stack does not do); and
+// errors node's loopback cannot show (an unroutable destination; multicast is tests/udp/dgram_mcast.test.ts); and
 // node's keep-alive rule (a bound, ref'd socket keeps the process up; unref'd or unbound, it does not)
 // checked in child processes beside node:dgram doing the same.
 
@@ -172,25 +172,6 @@ describe('what node on loopback cannot show', () => {
     open.push(s);
     const [e] = await new Promise<[Error | null]>((resolve) => s.send('x', 9, '198.51.100.7', (err) => resolve([err])));
     expect(e).toMatchObject({ message: 'send ENETUNREACH 198.51.100.7:9', code: 'ENETUNREACH', errno: -101, syscall: 'send', address: '198.51.100.7', port: 9 });
-  });
-
-  it('multicast: the stack keeps IP_MULTICAST_TTL; group membership and loopback are not there (ENOPROTOOPT), EBADF before bind', async () => {
-    const s = a.udp.createSocket('udp4');
-    open.push(s);
-    expect(() => s.addMembership('224.0.0.114')).toThrow(expect.objectContaining({ message: 'addMembership EBADF', errno: -9 }));
-    s.bind(0);
-    await once(s, 'listening');
-    expect(s.setMulticastTTL(5)).toBe(5);
-    for (const [f, syscall] of [
-      [() => s.addMembership('224.0.0.114'), 'addMembership'],
-      [() => s.dropMembership('224.0.0.114'), 'dropMembership'],
-      [() => s.setMulticastInterface('192.0.2.1'), 'setMulticastInterface'],
-      [() => s.setMulticastLoopback(true), 'setMulticastLoopback'],
-      [() => s.addSourceSpecificMembership('192.0.2.9', '232.1.1.1'), 'addSourceSpecificMembership'],
-    ] as const) {
-      expect(f).toThrow(expect.objectContaining({ message: `${syscall} ENOPROTOOPT`, code: 'ENOPROTOOPT', errno: -92, syscall }));
-    }
-    expect(() => s.addMembership('')).toThrow(expect.objectContaining({ code: 'ERR_MISSING_ARGS', message: 'The "multicastAddress" argument must be specified' }));
   });
 
   it('reusePort (node 22.12+): sockets that all set it share a port, one that does not is refused', async () => {

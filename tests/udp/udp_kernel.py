@@ -7,8 +7,9 @@
 #
 # argv[1]: JSON {"probe": P, "ifname": veth in P, "wait": seconds, "sockets": [...], "frames": [hex, ...]}
 #   a socket: {"family": 4|6, "reuseaddr", "reuseport", "v6only", "dev": name|null, "rcvbuf": bytes|null,
-#              "hold": read only after the last frame, "bind": [addr, port]|null, "connect": [addr, port]|null}
-# stdout: JSON {"calls": [[bind errno, connect errno, local port]...],
+#              "hold": read only after the last frame, "bind": [addr, port]|null, "connect": [addr, port]|null,
+#              "mc": [[level, optname, hex option value]...] setsockopt calls after bind (multicast)}
+# stdout: JSON {"calls": [[bind errno, connect errno, local port, [mc errno...]]...],
 #               "results": [{"tx": [hex], "got": [[i, hex, addr, port]], "counters": {name: delta}}]}
 import ctypes, errno, json, os, select, socket, sys, time
 
@@ -39,9 +40,16 @@ for s in cfg['sockets']:
             k.connect(tuple(s['connect']))
         except OSError as e:
             ce = e.errno
+    me = []
+    for level, name, val in s.get('mc', []):
+        try:
+            k.setsockopt(level, name, bytes.fromhex(val))
+            me.append(0)
+        except OSError as e:
+            me.append(e.errno)
     k.setblocking(False)
     socks.append(k)
-    calls.append([be, ce, k.getsockname()[1]])
+    calls.append([be, ce, k.getsockname()[1], me])
 
 # H's SNMP counters, through files opened here: /proc/net follows the reader's namespace, and the
 # sending below happens from P's
@@ -78,7 +86,9 @@ if cfg.get('frames'):
     p.bind((cfg['ifname'], 0))
 
     def noise(f):
-        # what the kernel sends unprompted: IPv6 router solicitations and MLD reports
+        # what the kernel sends unprompted: IPv6 router solicitations and MLD reports, IGMP reports
+        if len(f) > 23 and f[12:14] == b'\x08\x00' and f[23] == 2:
+            return True
         return len(f) > 54 and f[12:14] == b'\x86\xdd' and ((f[20] == 58 and f[54] in (131, 133, 143)) or (f[20] == 0 and len(f) > 62 and f[62] == 143))
 
     def drain(i, k, got):
