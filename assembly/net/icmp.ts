@@ -758,9 +758,13 @@ function pmtuLearn4(ic: u32, ihlen: u32): void {
   dst_pmtu_learn(AF_INET, SCRATCH_ADDR(), mtu);
 }
 
-/** ip6_update_pmtu: at least 1280, and only below the route's current MTU. */
+/**
+ * ip6_update_pmtu: only below the route's current MTU; an MTU under 1280 is discarded, not clamped
+ * (__ip6_rt_update_pmtu since Linux 5.15, "discard next-hop MTU less than minimum link MTU"; what
+ * udp_pmtu.ts does for sockets, checked in tests/udp/udp_pmtu_kernel.test.ts).
+ */
 function pmtuLearn6(dst: u32, mtu: u32): void {
-  if (mtu < IPV6_MIN_MTU) mtu = IPV6_MIN_MTU;
+  if (mtu < IPV6_MIN_MTU) return;
   memory.fill(TMP6(), 0, 16);
   if (!ip6_route_output(dst, TMP6(), IPPROTO_ICMPV6, 0, 0, 0)) return;
   const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));

@@ -107,6 +107,12 @@ const CASES: Array<{ what: string; frame: Uint8Array; mask?: (f: Uint8Array) => 
     frame: e6(ipv6({ src: '2001:db8:1::2', dst: '2001:db8:1::1', nh: 58 }, icmp6('2001:db8:1::2', '2001:db8:1::1', 2, 0, [0, 0, 0x05, 0x14], ipv6({ src: '2001:db8:1::1', dst: '2001:db8:1::2', nh: 58 }, icmp6('2001:db8:1::1', '2001:db8:1::2', 129, 0, [0, 1, 0, 1], data(32)))))),
   },
   { what: 'an ICMPv6 echo request of 1400 bytes after it (the reply fragmented at 1300)', frame: e6(ipv6({ src: '2001:db8:1::2', dst: '2001:db8:1::1', nh: 58 }, echo6('2001:db8:1::2', '2001:db8:1::1', 0x67, 2, data(1352)))) },
+  // An MTU under IPv6's minimum is discarded, not clamped to 1280 (Linux ≥ 5.15): a 1290-byte reply still leaves whole.
+  {
+    what: 'packet too big, MTU 1000, about our ICMPv6 echo reply (under 1280: discarded)',
+    frame: e6(ipv6({ src: '2001:db8:1::2', dst: '2001:db8:1::1', nh: 58 }, icmp6('2001:db8:1::2', '2001:db8:1::1', 2, 0, [0, 0, 0x03, 0xe8], ipv6({ src: '2001:db8:1::1', dst: '2001:db8:1::2', nh: 58 }, icmp6('2001:db8:1::1', '2001:db8:1::2', 129, 0, [0, 1, 0, 1], data(32)))))),
+  },
+  { what: 'an ICMPv6 echo request of 1290 bytes after it (its reply whole at the learned 1300)', frame: e6(ipv6({ src: '2001:db8:1::2', dst: '2001:db8:1::1', nh: 58 }, echo6('2001:db8:1::2', '2001:db8:1::1', 0x68, 3, data(1242)))) },
 ];
 
 describe.skipIf(unready !== '')('local ICMP against the kernel', () => {
