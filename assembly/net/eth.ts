@@ -40,6 +40,7 @@ import { ipv4_rcv } from './ipv4_rcv';
 import { ipv6_rcv } from './ipv6_rcv';
 import { fib4_prefetch, fib4PrefetchDsts } from './fib_prefetch';
 import { udp4_prefetch } from './sock_prefetch';
+import { fwd4_lean } from './fwd4_lean';
 
 /** The ring device (its ifindex) the frame in flight came in on: local delivery hands frames to its host ring. */
 export let rxRingIfindex: u32 = 0;
@@ -160,5 +161,16 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
   }
   fib4_prefetch(m);
   udp4_prefetch(b, n);
-  for (let i: u32 = 0; i < n; i++) stack_rx(ifindex, q, qi, load<u32>(b + (i << 3)), load<u32>(b + (i << 3), 4));
+  // a plain forward takes the lean path (fwd4_lean.ts), everything else the full one
+  const nd = m != 0 ? netdevGet(ifindex) : 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const data = load<u32>(b + (i << 3));
+    const len = load<u32>(b + (i << 3), 4);
+    if (nd != 0 && fwd4_lean(ifindex, nd, q, data, len)) {
+      rxRingIfindex = ifindex;
+      countRx(nd, len);
+    } else {
+      stack_rx(ifindex, q, qi, data, len);
+    }
+  }
 }

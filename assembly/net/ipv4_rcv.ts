@@ -59,7 +59,7 @@ import {
 } from './inet';
 
 /** The flow key and result of the input route (one worker's). */
-@inline function IN_FL(): u32 {
+@inline export function IN_FL(): u32 {
   return netScratch() + SCR_RX;
 }
 @inline export function IN_RES(): u32 {
@@ -162,7 +162,7 @@ const EHOSTUNREACH: i32 = 113;
 // ---- Input route ----
 
 /** The ports of a first fragment's TCP/UDP/SCTP/DCCP header (network order u32 sport|dport), else 0. */
-@inline function ports(data: u32, hlen: u32, proto: u32): u32 {
+@inline export function ports(data: u32, hlen: u32, proto: u32): u32 {
   if ((ldBe16(data + IPH_FRAG_OFF) & IP_OFFSET) != 0) return 0;
   if (proto != IPPROTO_TCP && proto != IPPROTO_UDP && proto != IPPROTO_UDPLITE && proto != IPPROTO_SCTP && proto != IPPROTO_DCCP) return 0;
   if (ldBe16(data + IPH_TOT_LEN) < hlen + 4) return 0;
@@ -174,7 +174,7 @@ const EHOSTUNREACH: i32 = 113;
  * select on them; the kernel dissects for those) or a multipath hash policy over L4. Leaving them out
  * otherwise keeps one dst cache entry per destination rather than per connection.
  */
-@inline function needPorts(): bool {
+@inline export function needPorts(): bool {
   if (sysctl(SYSCTL_FIB_MULTIPATH_HASH_POLICY) != 0) return true;
   const fr = load<u32>(netRoot() + NR_FIB);
   return fr != 0 && (load<u32>(fr + FRT_FLAGS) & FIBF_CUSTOM4) != 0;
@@ -191,7 +191,7 @@ const SRC_SLOTS: u32 = 256;
   return netScratch() + SCR_RX + 1024;
 }
 
-function sourceIsLocal(saddr: u32): bool {
+export function sourceIsLocal(saddr: u32): bool {
   const e = SRC_CACHE() + (((saddr * 0x9e3779b1) >> 24) << 3);
   const g = (fibGen() + 1) & 0x7fffffff;
   const w = load<u32>(e, 4);
