@@ -412,18 +412,6 @@ let outMemo3: u32 = 0;
   return e;
 }
 
-/**
- * outputLookup's memo alone for an IPv4 key given by value (`key`, network order: the next hop on a
- * device that is neither loopback nor point-to-point): the remembered entry when it is that key's on
- * `ifindex`, else 0 (then outputLookup decides). No key written to memory, no table read.
- */
-@inline function outputMemo4(ifindex: u32, key: u32): u32 {
-  const slot = (key ^ ifindex) & 3;
-  const m = slot == 0 ? outMemo0 : slot == 1 ? outMemo1 : slot == 2 ? outMemo2 : outMemo3;
-  if (m != 0 && load<u8>(m + NE_DEAD) == 0 && load<u32>(m + NE_IFINDEX) == ifindex && <u32>load<u8>(m + NE_FAMILY) == AF_INET && load<u32>(m + NE_KEY) == key) return m;
-  return 0;
-}
-
 /** neigh_lookup: the same, counted in the table's lookups and hits. */
 export function neighLookupStat(t: u32, ifindex: u32, key: u32): u32 {
   statInc(t, NSTAT_LOOKUPS);
@@ -457,10 +445,6 @@ export function neigh_lookup(family: u32, ifindex: u32, addr: u32): u32 {
   const r = load<u32>(nr + NR_NEIGH);
   const dev = netdevGet(ifindex);
   if (r == 0 || dev == 0 || (family != AF_INET && family != AF_INET6)) return 0;
-  if (family == AF_INET && (load<u32>(dev + ND_FLAGS) & (IFF_LOOPBACK | IFF_POINTOPOINT)) == 0) {
-    const m = outputMemo4(ifindex, load<u32>(addr));
-    if (m != 0) return m;
-  }
   return outputLookup(tableOf(r, family), ifindex, outputKey(r, family, dev, addr));
 }
 
@@ -1041,8 +1025,7 @@ export function neigh4Ready(ifindex: u32, dev: u32, nh: u32): u32 {
   const r = neighRoot();
   if (r == 0) return 0;
   if (!IN_TICK) NOW = clockNow();
-  let e = (load<u32>(dev + ND_FLAGS) & (IFF_LOOPBACK | IFF_POINTOPOINT)) == 0 ? outputMemo4(ifindex, load<u32>(nh)) : 0;
-  if (e == 0) e = outputLookup(tableOf(r, AF_INET), ifindex, outputKey(r, AF_INET, dev, nh));
+  const e = outputLookup(tableOf(r, AF_INET), ifindex, outputKey(r, AF_INET, dev, nh));
   if (e == 0 || (<u32>load<u8>(e + NE_STATE) & NUD_CONNECTED) == 0 || (load<u8>(e + NE_XFLAGS) & NEX_HH) == 0) return 0;
   return e;
 }
