@@ -27,21 +27,21 @@
 
 import { mibInc, netdevGet, sysctl } from './core';
 import {
-  AF_INET, CONF4_ACCEPT_LOCAL, CONF4_FORWARDING, CONF4_RP_FILTER, FL_DST, FL_FAMILY, FL_IIF, FL_PROTO, FL_SCOPE,
-  FL_SPORT, FL_SRC, FL_TOS, FR_GW, FR_GW_FAMILY, FR_OIF, FR_TYPE, IFF_UP, LOOPBACK_IFINDEX, MIB_IP_FORW_DATAGRAMS,
-  MIB_IP_IN_RECEIVES, ND_CONF4, ND_FLAGS, ND_MAC, NE_MAC, RT_SCOPE_UNIVERSE, RTN_UNICAST, SYSCTL_IP_FORWARD_USE_PMTU,
+  AF_INET, CONF4_ACCEPT_LOCAL, CONF4_FORWARDING, CONF4_RP_FILTER, FR_GW, FR_GW_FAMILY, FR_OIF, FR_TYPE, IFF_UP,
+  LOOPBACK_IFINDEX, MIB_IP_FORW_DATAGRAMS, MIB_IP_IN_RECEIVES, ND_CONF4, ND_FLAGS, ND_MAC, NE_MAC, RTN_UNICAST,
+  SYSCTL_IP_FORWARD_USE_PMTU,
 } from './abi';
-import { ETH_HLEN, IPH_DADDR, IPH_PROTOCOL, IPH_SADDR, IPH_TOS, IPH_TOT_LEN, IPH_TTL, ldBe16, zero64 } from './inet';
+import { ETH_HLEN, IPH_DADDR, IPH_SADDR, IPH_TOS, IPH_TOT_LEN, IPH_TTL, ldBe16 } from './inet';
 import { ipHeaderValid } from './csum';
-import { IN_FL, needPorts, ports, sourceIsLocal } from './ipv4_rcv';
+import { IN_FL, inputFlow, sourceIsLocal } from './ipv4_rcv';
 import { dst4_route } from './dst';
 import { ipDecreaseTtl } from './forward';
 import { routeMtu4 } from './output';
 import { neigh4Ready } from './neigh';
 import { netdev_xmit, netdevMac, putMac } from './netdev';
 
-/** Where the next hop's address goes for the neighbour lookup (4 bytes after the flow key and result). */
-const NH_OFF: u32 = 128;
+/** The next hop's address for the neighbour lookup, from the flow key: output.ts's NH() slot (SCR_RX + 512). */
+const NH_OFF: u32 = 512;
 
 /**
  * The lean forward of the frame at `data` (`len` bytes from its Ethernet header) received on ring
@@ -68,18 +68,7 @@ export function fwd4_lean(ifindex: u32, nd: u32, q: u32, data: u32, len: u32): b
   const tos = <u32>load<u8>(ip, IPH_TOS) & 0xfc;
   const fl = IN_FL();
   const res = fl + 64;
-  zero64(fl);
-  store<u32>(fl, daddr, FL_DST);
-  store<u32>(fl, saddr, FL_SRC);
-  store<u32>(fl, ifindex, FL_IIF);
-  store<u8>(fl, <u8>tos, FL_TOS);
-  store<u8>(fl, <u8>RT_SCOPE_UNIVERSE, FL_SCOPE);
-  store<u8>(fl, <u8>AF_INET, FL_FAMILY);
-  if (needPorts()) {
-    const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
-    store<u8>(fl, <u8>proto, FL_PROTO);
-    store<u32>(fl, ports(ip, 20, proto), FL_SPORT);
-  }
+  inputFlow(fl, ip, 20, daddr, saddr, ifindex, tos);
   if (dst4_route(fl, res) != 0 || <u32>load<u8>(res, FR_TYPE) != RTN_UNICAST) return false;
   const oif = load<u32>(res, FR_OIF);
   if (oif == ifindex) return false; // a redirect may be due: the full path decides

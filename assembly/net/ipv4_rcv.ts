@@ -162,7 +162,7 @@ const EHOSTUNREACH: i32 = 113;
 // ---- Input route ----
 
 /** The ports of a first fragment's TCP/UDP/SCTP/DCCP header (network order u32 sport|dport), else 0. */
-@inline export function ports(data: u32, hlen: u32, proto: u32): u32 {
+@inline function ports(data: u32, hlen: u32, proto: u32): u32 {
   if ((ldBe16(data + IPH_FRAG_OFF) & IP_OFFSET) != 0) return 0;
   if (proto != IPPROTO_TCP && proto != IPPROTO_UDP && proto != IPPROTO_UDPLITE && proto != IPPROTO_SCTP && proto != IPPROTO_DCCP) return 0;
   if (ldBe16(data + IPH_TOT_LEN) < hlen + 4) return 0;
@@ -174,7 +174,7 @@ const EHOSTUNREACH: i32 = 113;
  * select on them; the kernel dissects for those) or a multipath hash policy over L4. Leaving them out
  * otherwise keeps one dst cache entry per destination rather than per connection.
  */
-@inline export function needPorts(): bool {
+@inline function needPorts(): bool {
   if (sysctl(SYSCTL_FIB_MULTIPATH_HASH_POLICY) != 0) return true;
   const fr = load<u32>(netRoot() + NR_FIB);
   return fr != 0 && (load<u32>(fr + FRT_FLAGS) & FIBF_CUSTOM4) != 0;
@@ -208,6 +208,27 @@ export function sourceIsLocal(saddr: u32): bool {
   if (daddr != INADDR_ALLHOSTS_GROUP) return false;
   const l = load<u32>(nd, ND_ADDR4);
   return l != 0 && load<u32>(l) != 0;
+}
+
+/**
+ * The input route's flow key at `fl` for the datagram at `data` (`hlen`-byte header) from `saddr` to
+ * `daddr` (network order) on `ifindex`, `tos` with the ECN bits clear (also the lean forward's,
+ * fwd4_lean.ts).
+ */
+@inline export function inputFlow(fl: u32, data: u32, hlen: u32, daddr: u32, saddr: u32, ifindex: u32, tos: u32): void {
+  zero64(fl);
+  store<u32>(fl, daddr, FL_DST);
+  store<u32>(fl, saddr, FL_SRC);
+  store<u32>(fl, ifindex, FL_IIF);
+  store<u8>(fl, <u8>tos, FL_TOS);
+  store<u8>(fl, <u8>RT_SCOPE_UNIVERSE, FL_SCOPE);
+  store<u8>(fl, <u8>AF_INET, FL_FAMILY);
+  if (needPorts()) {
+    // fib4_rules_early_flow_dissect (rules may select on them), or a multipath hash over L4
+    const proto = <u32>load<u8>(data, IPH_PROTOCOL);
+    store<u8>(fl, <u8>proto, FL_PROTO);
+    store<u32>(fl, ports(data, hlen, proto), FL_SPORT);
+  }
 }
 
 /**
@@ -257,19 +278,7 @@ export function sourceIsLocal(saddr: u32): bool {
   // the scratch addresses once (a store between two netScratch() calls makes V8 load the root again)
   const fl = IN_FL();
   const res = fl + 64; // IN_RES()
-  zero64(fl);
-  store<u32>(fl, daddr, FL_DST);
-  store<u32>(fl, saddr, FL_SRC);
-  store<u32>(fl, ifindex, FL_IIF);
-  store<u8>(fl, <u8>tos, FL_TOS);
-  store<u8>(fl, <u8>RT_SCOPE_UNIVERSE, FL_SCOPE);
-  store<u8>(fl, <u8>AF_INET, FL_FAMILY);
-  if (needPorts()) {
-    // fib4_rules_early_flow_dissect (rules may select on them), or a multipath hash over L4
-    const proto = <u32>load<u8>(data, IPH_PROTOCOL);
-    store<u8>(fl, <u8>proto, FL_PROTO);
-    store<u32>(fl, ports(data, hlen, proto), FL_SPORT);
-  }
+  inputFlow(fl, data, hlen, daddr, saddr, ifindex, tos);
   // through the per-destination cache (dst.ts): the FIB's answer for this flow key, kept per generation
   const err = dst4_route(fl, res);
   if (err != 0) {
