@@ -23,7 +23,8 @@
 //
 // A burst (stack_rx_burst: the frames napi.ts gathered from one poll, at scratch + SCR_BURST) first
 // has the FIB warmed for its IPv4 destinations (fib_prefetch.ts), then goes through stack_rx a frame
-// at a time: the same path, with the table's memory already in cache.
+// at a time: the same path, with the table's memory already in cache — except a plain forward, which
+// takes the lean path (fwd4_lean.ts) to the same result.
 
 import { netDrop, netFree, netdevGet, netScratch } from './core';
 import {
@@ -40,6 +41,7 @@ import { ipv4_rcv } from './ipv4_rcv';
 import { ipv6_rcv } from './ipv6_rcv';
 import { fib4_prefetch, fib4PrefetchDsts } from './fib_prefetch';
 import { udp4_prefetch } from './sock_prefetch';
+import { fwd4_lean } from './fwd4_lean';
 
 /** The ring device (its ifindex) the frame in flight came in on: local delivery hands frames to its host ring. */
 export let rxRingIfindex: u32 = 0;
@@ -160,5 +162,16 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
   }
   fib4_prefetch(m);
   udp4_prefetch(b, n);
-  for (let i: u32 = 0; i < n; i++) stack_rx(ifindex, q, qi, load<u32>(b + (i << 3)), load<u32>(b + (i << 3), 4));
+  // a plain forward takes the lean path (fwd4_lean.ts), everything else the full one
+  const nd = m != 0 ? netdevGet(ifindex) : 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const data = load<u32>(b + (i << 3));
+    const len = load<u32>(b + (i << 3), 4);
+    if (nd != 0 && fwd4_lean(ifindex, nd, q, data, len)) {
+      rxRingIfindex = ifindex;
+      countRx(nd, len);
+    } else {
+      stack_rx(ifindex, q, qi, data, len);
+    }
+  }
 }

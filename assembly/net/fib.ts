@@ -804,6 +804,34 @@ export function fib_table_lookup(family: u32, id: u32, fl: u32, res: u32): i32 {
   return tableLookupInline(main, local, fl, res);
 }
 
+/**
+ * The merged lookup's common case, short: the burst's walk (fib_prefetch.ts) answered for this
+ * destination, local has nothing for it, and main's prefix has one route that qualifies — unicast, its
+ * dscp and scope fit the flow, alive, its first next hop alive, no oif asked for. Then the result is
+ * what tableLookupInline gives (that route, next hop 0, table main) and true; anything else false, with
+ * nothing written but the burst's search position, and the full lookup decides.
+ */
+function mergedBurst4(root: u32, fl: u32, res: u32): bool {
+  if ((load<u32>(root + FRT_FLAGS) & FIBF_BATCH) != 0 || load<u32>(fl + FL_OIF) != 0) return false;
+  const main = load<u32>(root + FRT_MAIN4);
+  const local = load<u32>(root + FRT_LOCAL4);
+  if (main == 0 || local == 0) return false;
+  const lpm = load<u32>(main + TB_LPM);
+  const lpm2 = load<u32>(local + TB_LPM);
+  if (lpm == 0 || lpm2 == 0) return false;
+  const kept = fib4BurstHandles(lpm, lpm2, load<u32>(fl + FL_DST));
+  // -1: not the burst's; 0: main has no route (the full lookup goes on to table default); an alias list
+  if (kept <= 0 || (kept & 1) == 0 || fib4BurstLocal() != 0) return false;
+  const fa = <u32>kept & ~1;
+  const dscp = load<u8>(fa + FA_DSCP);
+  if (dscp != 0 && dscp != (load<u8>(fl + FL_TOS) & DSCP_LEGACY_MASK)) return false;
+  if (load<u8>(fa + FA_SCOPE) < load<u8>(fl + FL_SCOPE) || <u32>load<u8>(fa + FA_TYPE) != RTN_UNICAST) return false;
+  if ((load<u32>(fa + FA_FLAGS) & RTNH_F_DEAD) != 0 || load<u32>(fa + FA_NHS) == 0) return false;
+  if ((load<u32>(fa + FA_NH + NH_FLAGS) & RTNH_F_DEAD) != 0) return false;
+  resultSet(res, fa, 0, load<u8>(fa + FA_PLEN), load<u32>(main + TB_ID));
+  return true;
+}
+
 // ---- Rules (fib_rules_lookup, fib4_rule_match / fib6_rule_match) ----
 
 function prefixMatch(a: usize, b: usize, len: u32): bool {
@@ -1063,6 +1091,7 @@ export function fib4_lookup_nopath(fl: u32, res: u32): i32 {
   if (root == 0) return ENETUNREACH;
   let err: i32;
   if ((load<u32>(root + FRT_FLAGS) & FIBF_CUSTOM4) == 0) {
+    if (mergedBurst4(root, fl, res)) return 0;
     // no custom rules: main (merged with local), then default only when main has nothing (6.x
     // fib_lookup: a reject route in main answers, it does not fall through as it once did)
     err = mergedLookup4(fl, res);

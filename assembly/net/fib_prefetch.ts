@@ -114,13 +114,18 @@ export function fib4_prefetch(n: u32): void {
   const s = netScratch() + SCR_BURST;
   let acc: u32 = 0;
   let walking = false;
-  // direct entries
+  // direct entries: first the loads alone, in a loop short enough that the out-of-order window holds
+  // many of its iterations, so many of these misses are in flight at once (a longer body left ~10)
+  for (let i: u32 = 0; i < n; i++) {
+    const o = i << 2;
+    store<u32>(s + PF_VAL + o, load<u32>(dir + ((bswap<u32>(load<u32>(s + PF_DST + o)) >> (32 - S4)) << 2)));
+  }
   for (let i: u32 = 0; i < n; i++) {
     const a = bswap<u32>(load<u32>(s + PF_DST + (i << 2)));
     const slot = (a >> (32 - S4)) << 2;
-    const e = load<u32>(dir + slot);
-    if (ldir != 0 && load<u32>(local + TB_COVER8 + ((a >> 24) << 2)) != 0) acc += load<u32>(ldir + slot);
     const o = i << 2;
+    const e = load<u32>(s + PF_VAL + o);
+    if (ldir != 0 && load<u32>(local + TB_COVER8 + ((a >> 24) << 2)) != 0) acc += load<u32>(ldir + slot);
     if (<i32>e < 0) {
       store<u32>(s + PF_NODE + o, 0);
       store<u32>(s + PF_VAL + o, e & DIRECT_LEAF_MAX);
@@ -133,6 +138,11 @@ export function fib4_prefetch(n: u32): void {
   // node blocks, one level over the whole burst at a time (lpm4.ts lpm4Walk's steps)
   for (let l: u32 = 0; walking && l < WALK_LEVELS; l++) {
     walking = false;
+    // the level's blocks touched first, in a short loop (as the direct entries above)
+    for (let i: u32 = 0; i < n; i++) {
+      const node = load<u32>(s + PF_NODE + (i << 2));
+      if (node != 0) acc += load<u32>(node);
+    }
     for (let i: u32 = 0; i < n; i++) {
       const o = i << 2;
       const node = load<u32>(s + PF_NODE + o);

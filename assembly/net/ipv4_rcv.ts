@@ -60,7 +60,7 @@ import {
 } from './inet';
 
 /** The flow key and result of the input route (one worker's). */
-@inline function IN_FL(): u32 {
+@inline export function IN_FL(): u32 {
   return netScratch() + SCR_RX;
 }
 @inline export function IN_RES(): u32 {
@@ -192,7 +192,7 @@ const SRC_SLOTS: u32 = 256;
   return netScratch() + SCR_RX + 1024;
 }
 
-function sourceIsLocal(saddr: u32): bool {
+export function sourceIsLocal(saddr: u32): bool {
   const e = SRC_CACHE() + (((saddr * 0x9e3779b1) >> 24) << 3);
   const g = (fibGen() + 1) & 0x7fffffff;
   const w = load<u32>(e, 4);
@@ -209,6 +209,27 @@ function sourceIsLocal(saddr: u32): bool {
   if (daddr != INADDR_ALLHOSTS_GROUP) return false;
   const l = load<u32>(nd, ND_ADDR4);
   return l != 0 && load<u32>(l) != 0;
+}
+
+/**
+ * The input route's flow key at `fl` for the datagram at `data` (`hlen`-byte header) from `saddr` to
+ * `daddr` (network order) on `ifindex`, `tos` with the ECN bits clear (also the lean forward's,
+ * fwd4_lean.ts).
+ */
+@inline export function inputFlow(fl: u32, data: u32, hlen: u32, daddr: u32, saddr: u32, ifindex: u32, tos: u32): void {
+  zero64(fl);
+  store<u32>(fl, daddr, FL_DST);
+  store<u32>(fl, saddr, FL_SRC);
+  store<u32>(fl, ifindex, FL_IIF);
+  store<u8>(fl, <u8>tos, FL_TOS);
+  store<u8>(fl, <u8>RT_SCOPE_UNIVERSE, FL_SCOPE);
+  store<u8>(fl, <u8>AF_INET, FL_FAMILY);
+  if (needPorts()) {
+    // fib4_rules_early_flow_dissect (rules may select on them), or a multipath hash over L4
+    const proto = <u32>load<u8>(data, IPH_PROTOCOL);
+    store<u8>(fl, <u8>proto, FL_PROTO);
+    store<u32>(fl, ports(data, hlen, proto), FL_SPORT);
+  }
 }
 
 /**
@@ -258,19 +279,7 @@ function sourceIsLocal(saddr: u32): bool {
   // the scratch addresses once (a store between two netScratch() calls makes V8 load the root again)
   const fl = IN_FL();
   const res = fl + 64; // IN_RES()
-  zero64(fl);
-  store<u32>(fl, daddr, FL_DST);
-  store<u32>(fl, saddr, FL_SRC);
-  store<u32>(fl, ifindex, FL_IIF);
-  store<u8>(fl, <u8>tos, FL_TOS);
-  store<u8>(fl, <u8>RT_SCOPE_UNIVERSE, FL_SCOPE);
-  store<u8>(fl, <u8>AF_INET, FL_FAMILY);
-  if (needPorts()) {
-    // fib4_rules_early_flow_dissect (rules may select on them), or a multipath hash over L4
-    const proto = <u32>load<u8>(data, IPH_PROTOCOL);
-    store<u8>(fl, <u8>proto, FL_PROTO);
-    store<u32>(fl, ports(data, hlen, proto), FL_SPORT);
-  }
+  inputFlow(fl, data, hlen, daddr, saddr, ifindex, tos);
   // through the per-destination cache (dst.ts): the FIB's answer for this flow key, kept per generation
   const err = dst4_route(fl, res);
   if (err != 0) {

@@ -1015,6 +1015,21 @@ export function neigh_output_from(family: u32, ifindex: u32, nh: u32, q: u32, da
   neighOutput(e, q, data, len, iif);
 }
 
+/**
+ * The lean IPv4 forward's neighbour (fwd4_lean.ts): the entry neigh_output_from would find for next hop
+ * `nh` (4 bytes, network order) on `ifindex` (its record `dev`) when it would send at once — connected,
+ * its header cached — else 0, and nothing is decided: the caller takes the full path, which creates or
+ * resolves the entry. Reads the clock as neigh_output_from does.
+ */
+export function neigh4Ready(ifindex: u32, dev: u32, nh: u32): u32 {
+  const r = neighRoot();
+  if (r == 0) return 0;
+  if (!IN_TICK) NOW = clockNow();
+  const e = outputLookup(tableOf(r, AF_INET), ifindex, outputKey(r, AF_INET, dev, nh));
+  if (e == 0 || (<u32>load<u8>(e + NE_STATE) & NUD_CONNECTED) == 0 || (load<u8>(e + NE_XFLAGS) & NEX_HH) == 0) return 0;
+  return e;
+}
+
 // ---- Probes, failure, the timer handler ----
 
 /** neigh_probe: solicit with the newest queued frame as the hint for the source address. */

@@ -1,0 +1,102 @@
+// The lean IPv4 forward: the common case of stack_rx → ipv4_rcv → ip_forward → ip_finish_output →
+// neigh_output, in one short function, for the frames of a burst (eth.ts stack_rx_burst).
+//
+// Why: the full path is written stage by stage for every case (VLAN tags, options, multicast, martians,
+// rp_filter, redirects, fragments, unresolved neighbours…); compiled, the stages a plain forwarded frame
+// passes are tens of KB of machine code, each re-deriving the root, the device records, the scratch
+// addresses — more than the L1 instruction cache holds beside the ring code, so every frame of a burst
+// fetches them again. The common case needs a fraction of it.
+//
+// Which frames: untagged IPv4 to the device's own MAC, a 20-byte header with a good checksum, not
+// truncated; neither address multicast, limited broadcast, 0.0.0.0 or loopback; forwarding on and
+// rp_filter off on the input device; TTL above 1; the input route (dst4_route, the same flow key as
+// ipv4_rcv's) unicast out of another device that is up, with an IPv4 gateway or none; the source not
+// one of our addresses (unless accept_local); ip_forward_use_pmtu off and the datagram within the
+// route's MTU; the next hop's neighbour connected with its header cached. Anything else — and any frame
+// for which one of these cannot be decided here — is left untouched for the full path (false), which
+// then does everything itself; the checks come before any counter or byte is written.
+//
+// What a frame taken here gets is what the full path gives it: Ip:InReceives and Ip:ForwDatagrams, TTL
+// decremented with ip_decrease_ttl's checksum update, the frame trimmed to the datagram's total length,
+// the neighbour's and the device's MACs, then netdev_xmit on the route's device. The caller counts the
+// frame on the input device (RX packets/bytes) and sets the ring device, as stack_rx does.
+//
+// Reads: the datagram, the input and output device records, the sysctls, the FIB through the route
+// cache (dst.ts), the neighbour table. Sets: the scratch flow key and result of ipv4_rcv (IN_FL), the
+// Ip counters, TTL / checksum / MACs. Next: netdev_xmit, or the full path (eth.ts stack_rx).
+
+import { mibInc, netdevGet, sysctl } from './core';
+import {
+  AF_INET, CONF4_ACCEPT_LOCAL, CONF4_FORWARDING, CONF4_RP_FILTER, FR_GW, FR_GW_FAMILY, FR_OIF, FR_TYPE, IFF_UP,
+  LOOPBACK_IFINDEX, MIB_IP_FORW_DATAGRAMS, MIB_IP_IN_RECEIVES, ND_CONF4, ND_FLAGS, ND_MAC, NE_MAC, RTN_UNICAST,
+  SYSCTL_IP_FORWARD_USE_PMTU,
+} from './abi';
+import { ETH_HLEN, IPH_DADDR, IPH_SADDR, IPH_TOS, IPH_TOT_LEN, IPH_TTL, ldBe16 } from './inet';
+import { ipHeaderValid } from './csum';
+import { IN_FL, inputFlow, sourceIsLocal } from './ipv4_rcv';
+import { dst4_route } from './dst';
+import { ipDecreaseTtl } from './forward';
+import { routeMtu4 } from './output';
+import { neigh4Ready } from './neigh';
+import { netdev_xmit, netdevMac, putMac } from './netdev';
+
+/** The next hop's address for the neighbour lookup, from the flow key: output.ts's NH() slot (SCR_RX + 512). */
+const NH_OFF: u32 = 512;
+
+/**
+ * The lean forward of the frame at `data` (`len` bytes from its Ethernet header) received on ring
+ * device `ifindex` (record `nd`), queue `q`: true when it was forwarded here (the frame is taken), false
+ * when nothing was done and the full path must take it.
+ */
+export function fwd4_lean(ifindex: u32, nd: u32, q: u32, data: u32, len: u32): bool {
+  // untagged IPv4 to our MAC (PACKET_HOST: the group bit clear, the device's address)
+  if (len < ETH_HLEN + 20 || load<u16>(data, 12) != 0x0008 || ifindex == LOOPBACK_IFINDEX) return false;
+  if ((load<u8>(data) & 1) != 0 || load<u32>(data) != load<u32>(nd, ND_MAC) || load<u16>(data, 4) != load<u16>(nd, ND_MAC + 4)) return false;
+  const ip = data + ETH_HLEN;
+  // ip_rcv_core: a 20-byte version 4 header, its checksum, the total length within the frame
+  if (load<u8>(ip) != 0x45 || !ipHeaderValid(ip, 20)) return false;
+  const tot = ldBe16(ip + IPH_TOT_LEN);
+  if (tot < 20 || tot > len - ETH_HLEN || load<u8>(ip, IPH_TTL) <= 1) return false;
+  // the martians ip_route_input_slow sorts out (multicast, limited broadcast, 0.0.0.0, loopback), as
+  // network-order words: the first octet in the low byte
+  const daddr = load<u32>(ip, IPH_DADDR);
+  const saddr = load<u32>(ip, IPH_SADDR);
+  if (!plainUnicast(daddr) || !plainUnicast(saddr)) return false;
+  if (load<u32>(nd, ND_CONF4 + (CONF4_FORWARDING << 2)) == 0 || load<u32>(nd, ND_CONF4 + (CONF4_RP_FILTER << 2)) != 0) return false;
+  if (sysctl(SYSCTL_IP_FORWARD_USE_PMTU) != 0) return false;
+  // the input route, with ipv4_rcv's flow key
+  const tos = <u32>load<u8>(ip, IPH_TOS) & 0xfc;
+  const fl = IN_FL();
+  const res = fl + 64;
+  inputFlow(fl, ip, 20, daddr, saddr, ifindex, tos);
+  if (dst4_route(fl, res) != 0 || <u32>load<u8>(res, FR_TYPE) != RTN_UNICAST) return false;
+  const oif = load<u32>(res, FR_OIF);
+  if (oif == ifindex) return false; // a redirect may be due: the full path decides
+  // fib_validate_source with rp_filter off toward another device: our own address as the source is a martian
+  if (load<u32>(nd, ND_CONF4 + (CONF4_ACCEPT_LOCAL << 2)) == 0 && sourceIsLocal(saddr)) return false;
+  const ond = netdevGet(oif);
+  if (ond == 0 || (load<u32>(ond, ND_FLAGS) & IFF_UP) == 0 || tot > routeMtu4(res, ond)) return false;
+  // rt_nexthop: the IPv4 gateway, or the destination on the link (an IPv6 gateway: the full path)
+  const gwf = <u32>load<u8>(res, FR_GW_FAMILY);
+  if (gwf != AF_INET && gwf != 0) return false;
+  const nh = fl + NH_OFF;
+  store<u32>(nh, gwf == AF_INET ? load<u32>(res, FR_GW) : daddr);
+  const e = neigh4Ready(oif, ond, nh);
+  if (e == 0) return false;
+  // decided: from here on what the full path does to this frame
+  mibInc(MIB_IP_IN_RECEIVES);
+  mibInc(MIB_IP_FORW_DATAGRAMS);
+  ipDecreaseTtl(ip);
+  // neigh_hh_output: the neighbour's MAC and the device's (the type is IPv4's already)
+  store<u32>(data, load<u32>(e, NE_MAC));
+  store<u16>(data, load<u16>(e, NE_MAC + 4), 4);
+  putMac(data + 6, netdevMac(ond));
+  netdev_xmit(oif, q, data, tot + ETH_HLEN);
+  return true;
+}
+
+/** Network-order `a` is none of multicast (224/4), 255.255.255.255, 0.0.0.0, 127/8. */
+@inline function plainUnicast(a: u32): bool {
+  const b0 = a & 0xff;
+  return (b0 & 0xf0) != 0xe0 && a != 0xffffffff && a != 0 && b0 != 127;
+}
