@@ -311,7 +311,9 @@ const LOCAL_MEMO_SLOTS: u32 = 16;
     store<u8>(fl, <u8>proto, FL_PROTO);
     store<u32>(fl, ports(data, hlen, proto), FL_SPORT);
   }
-  // through the per-destination cache (dst.ts): the FIB's answer for this flow key, kept per generation
+  // through the per-destination cache (dst.ts): the FIB's answer for this flow key, kept per generation;
+  // the generation read first, so an answer from before a change is never kept as the new one's
+  const gen = fibGen() + 1;
   const err = dst4_route(fl, res);
   if (err != 0) {
     rtErr = forwarding ? -err : EHOSTUNREACH;
@@ -324,7 +326,7 @@ const LOCAL_MEMO_SLOTS: u32 = 16;
       const e = localMemoSlot(daddr);
       store<u32>(e, daddr);
       store<u32>(e, tos, 4);
-      store<u32>(e, fibGen() + 1, 8);
+      store<u32>(e, gen, 8);
     }
     return localInput(ifindex, nd, saddr, daddr, tos);
   }
