@@ -22,7 +22,8 @@
 // PKT_TOO_SMALL).
 //
 // A burst (stack_rx_burst: the frames napi.ts gathered from one poll, at scratch + SCR_BURST) first
-// has the FIB warmed for its IPv4 destinations (fib_prefetch.ts), then goes through stack_rx a frame
+// has the FIB warmed for its IPv4 destinations (fib_prefetch.ts; not those ipv4_rcv.ts's local memo
+// answers without the FIB), then goes through stack_rx a frame
 // at a time: the same path, with the table's memory already in cache.
 
 import { netDrop, netFree, netdevGet, netScratch } from './core';

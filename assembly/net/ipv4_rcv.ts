@@ -27,7 +27,8 @@
 //   rate limited per source as ip_error does (1 s a message, 5 s of burst).
 //
 // Reads: the datagram, the input device's record (CONF4 forwarding, rp_filter, accept_local,
-// route_localnet, send_redirects; its addresses for multicast membership), the FIB.
+// route_localnet, send_redirects; its addresses for multicast membership), the FIB (a destination it
+// answered RTN_LOCAL for is remembered per worker for its generation: the local memo below).
 // Sets: the frame's length (trimmed), Ip counters. Next: ip_local_deliver (local.ts), ip_forward
 // (forward.ts), icmp_send, or a drop with its reason.
 
