@@ -184,7 +184,7 @@ async function host(): Promise<{ dp: Datapath; eth0: Device }> {
 }
 
 /** A Datapath with eth0 at 203.0.113.1/24 and `sockets` sockets in reuseport groups (none for the baseline). */
-async function demuxSide(sockets: number, flows = 1): Promise<DemuxSide> {
+export async function demuxSide(sockets: number, flows = 1): Promise<DemuxSide> {
   const { dp, eth0 } = await host();
   const group = Math.max(1, Math.min(GROUP, sockets));
   const ports = sockets === 0 ? flows : Math.ceil(sockets / group);
@@ -221,7 +221,7 @@ async function demuxSide(sockets: number, flows = 1): Promise<DemuxSide> {
 }
 
 /** The reader: every socket with news emptied (sk_ready, then sk_recv_batch each). Returns datagrams taken. */
-function makeReader(dp: Datapath): () => number {
+export function makeReader(dp: Datapath): () => number {
   const x = exportsOf(dp);
   const IDS = 8192;
   const BUF = 1 << 16;

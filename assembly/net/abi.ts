@@ -501,6 +501,11 @@ export const SCR_L4_BURST_SIZE: u32 = 512;
 export const SCR_NDISC: u32 = 6144;
 export const SCR_NDISC_SIZE: u32 = 256;
 
+// ---- The local input route memo's part of the worker scratch area (netScratch() + SCR_RX_LOCAL; ipv4_rcv.ts) ----
+//   LOCAL_MEMO_SLOTS (16) × (u32 destination | u32 tos | u32 FIB generation + 1 | u32 unused)
+export const SCR_RX_LOCAL: u32 = 6400; // after SCR_NDISC (two branches took 6144 at once)
+export const SCR_RX_LOCAL_SIZE: u32 = 256;
+
 // ---- A socket (sock.ts owns the tables; udp.ts, the send path, sk programs and TypeScript read it) ----
 // SK_SIZE bytes in the arena, found by id (1-based, stable while the socket lives; 0 is "none").
 // Addresses as the kernel keeps them: an AF_INET socket's in the first 4 bytes of 16; an AF_INET6

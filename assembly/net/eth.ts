@@ -22,9 +22,10 @@
 // PKT_TOO_SMALL).
 //
 // A burst (stack_rx_burst: the frames napi.ts gathered from one poll, at scratch + SCR_BURST) first
-// has the FIB warmed for its IPv4 destinations (fib_prefetch.ts), then goes through stack_rx a frame
-// at a time: the same path, with the table's memory already in cache — except a plain forward, which
-// takes the lean path (fwd4_lean.ts) to the same result.
+// has the FIB warmed for its IPv4 destinations (fib_prefetch.ts; not those ipv4_rcv.ts's local memo
+// answers without the FIB), then goes through stack_rx a frame at a time: the same path, with the
+// table's memory already in cache — except a plain forward, which takes the lean path (fwd4_lean.ts)
+// to the same result.
 
 import { netDrop, netFree, netdevGet, netScratch } from './core';
 import {
@@ -37,7 +38,7 @@ import {
   ETH_HLEN, ETH_P_8021AD, ETH_P_8021Q, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, PACKET_BROADCAST, PACKET_HOST,
   PACKET_MULTICAST, PACKET_OTHERHOST, ldBe16,
 } from './inet';
-import { ipv4_rcv } from './ipv4_rcv';
+import { ipv4_rcv, ipv4LocalMemoHas } from './ipv4_rcv';
 import { ipv6_rcv } from './ipv6_rcv';
 import { fib4_prefetch, fib4PrefetchDsts } from './fib_prefetch';
 import { udp4_prefetch } from './sock_prefetch';
@@ -155,8 +156,11 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(b + (i << 3));
     // untagged IPv4 with a whole header: the destination at 14 + 16
+    // (not those the local input route memo answers: they will not walk the FIB)
     if (load<u32>(b + (i << 3), 4) >= ETH_HLEN + 20 && load<u16>(data, 12) == 0x0008) {
-      store<u32>(d + (m << 2), load<u32>(data, ETH_HLEN + 16));
+      const dst = load<u32>(data, ETH_HLEN + 16);
+      if (ipv4LocalMemoHas(dst)) continue;
+      store<u32>(d + (m << 2), dst);
       m++;
     }
   }

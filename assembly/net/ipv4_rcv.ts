@@ -27,13 +27,14 @@
 //   rate limited per source as ip_error does (1 s a message, 5 s of burst).
 //
 // Reads: the datagram, the input device's record (CONF4 forwarding, rp_filter, accept_local,
-// route_localnet, send_redirects; its addresses for multicast membership), the FIB.
+// route_localnet, send_redirects; its addresses for multicast membership), the FIB (a destination it
+// answered RTN_LOCAL for is remembered per worker for its generation: the local memo below).
 // Sets: the frame's length (trimmed), Ip counters. Next: ip_local_deliver (local.ts), ip_forward
 // (forward.ts), icmp_send, or a drop with its reason.
 
 import { mcDevAllow4 } from './udp_mcast';
 import { fibGen, mibInc, netDrop, netFree, netRoot, netdevGet, sysctl, netScratch } from './core';
-import { SCR_RX } from './abi';
+import { SCR_RX, SCR_RX_LOCAL } from './abi';
 import { dst4_route } from './dst';
 import {
   AF_INET, CONF4_ACCEPT_LOCAL, CONF4_FORWARDING, CONF4_ROUTE_LOCALNET, CONF4_RP_FILTER, CONF4_SEND_REDIRECTS,
@@ -204,6 +205,46 @@ export function sourceIsLocal(saddr: u32): bool {
   return local;
 }
 
+/**
+ * The local input route memo: which destinations (with which TOS) the FIB answered RTN_LOCAL for, at
+ * which FIB generation, so a datagram for this host skips the route cache's 64-byte key (hash, compare,
+ * 64-byte result copy) and the FIB walk — the kernel's early demux reuses a socket's cached input
+ * route (sk_rx_dst) for the same reason. Kept only while there are no custom rules: then the FIB's
+ * answer reads the destination, the TOS, the scope (universe for every input lookup) and no oif, and a
+ * local route's type does not depend on the next hop the multipath hash would pick; the source and
+ * iif are read only by rules. Everything that can change such an answer moves the FIB generation (the
+ * route cache above relies on it too); the device's settings (rp_filter, accept_local,
+ * route_localnet, forwarding) are not part of it: routeInput reads them for every datagram, memo or
+ * not. Only the type is kept: local delivery reads nothing else of the result.
+ *   LOCAL_MEMO_SLOTS × (u32 destination | u32 tos | u32 FIB generation + 1 | u32 unused), direct-mapped
+ */
+const LOCAL_MEMO_SLOTS: u32 = 16;
+
+@inline function localMemoSlot(daddr: u32): u32 {
+  return netScratch() + SCR_RX_LOCAL + (((daddr * 0x9e3779b1) >> 28) << 4);
+}
+
+/** The memo says `daddr` (with TOS `tos`) is routed RTN_LOCAL at this FIB generation. */
+@inline function localMemoHit(daddr: u32, tos: u32): bool {
+  const e = localMemoSlot(daddr);
+  return load<u32>(e) == daddr && load<u32>(e, 4) == tos && load<u32>(e, 8) == fibGen() + 1;
+}
+
+/**
+ * `daddr` is in the local memo at this generation with some TOS: its input route will not walk the
+ * FIB, so warming the FIB for it (eth.ts stack_rx_burst) is wasted. A guess: a wrong one costs a
+ * warm-up or a walk, never a different route.
+ */
+@inline export function ipv4LocalMemoHas(daddr: u32): bool {
+  const e = localMemoSlot(daddr);
+  return load<u32>(e) == daddr && load<u32>(e, 8) == fibGen() + 1;
+}
+
+@inline function noCustomRules4(): bool {
+  const fr = load<u32>(netRoot() + NR_FIB);
+  return fr != 0 && (load<u32>(fr + FRT_FLAGS) & FIBF_CUSTOM4) == 0;
+}
+
 /** 224.0.0.1 on a device with IPv4 (ip_check_mc_rcu: the groups this stack joins). */
 @inline function mcJoined(nd: u32, daddr: u32): bool {
   if (daddr != INADDR_ALLHOSTS_GROUP) return false;
@@ -275,12 +316,15 @@ export function sourceIsLocal(saddr: u32): bool {
   } else if (ipv4IsLoopback(saddr)) {
     if (conf4(nd, CONF4_ROUTE_LOCALNET) == 0) return drop(NDROP_IP_LOCALNET);
   }
+  if (localMemoHit(daddr, tos) && noCustomRules4()) return localInput(ifindex, nd, saddr, daddr, tos);
   const forwarding = conf4(nd, CONF4_FORWARDING) != 0;
   // the scratch addresses once (a store between two netScratch() calls makes V8 load the root again)
   const fl = IN_FL();
   const res = fl + 64; // IN_RES()
   inputFlow(fl, data, hlen, daddr, saddr, ifindex, tos);
-  // through the per-destination cache (dst.ts): the FIB's answer for this flow key, kept per generation
+  // through the per-destination cache (dst.ts): the FIB's answer for this flow key, kept per generation;
+  // the generation read first, so an answer from before a change is never kept as the new one's
+  const gen = fibGen() + 1;
   const err = dst4_route(fl, res);
   if (err != 0) {
     rtErr = forwarding ? -err : EHOSTUNREACH;
@@ -289,10 +333,13 @@ export function sourceIsLocal(saddr: u32): bool {
   const type = <u32>load<u8>(res, FR_TYPE);
   if (type == RTN_BROADCAST) return brdInput(ifindex, nd, saddr, tos);
   if (type == RTN_LOCAL) {
-    const r = validateSource(ifindex, nd, saddr, daddr, tos, 0);
-    if (r < 0) return drop(<u32>-r);
-    rtFlags = RTCF_LOCAL;
-    return ROUTE_LOCAL;
+    if (noCustomRules4()) {
+      const e = localMemoSlot(daddr);
+      store<u32>(e, daddr);
+      store<u32>(e, tos, 4);
+      store<u32>(e, gen, 8);
+    }
+    return localInput(ifindex, nd, saddr, daddr, tos);
   }
   if (!forwarding) {
     rtErr = EHOSTUNREACH;
@@ -309,6 +356,14 @@ export function sourceIsLocal(saddr: u32): bool {
     if (addrOnlink(nd, saddr) && (gw == 0 || addrOnlink(nd, gw))) fwdFlags = FWD_DOREDIRECT;
   }
   return ROUTE_FORWARD;
+}
+
+/** A local route's input: the source validated (fib_validate_source), then local delivery. */
+@inline function localInput(ifindex: u32, nd: u32, saddr: u32, daddr: u32, tos: u32): u32 {
+  const r = validateSource(ifindex, nd, saddr, daddr, tos, 0);
+  if (r < 0) return drop(<u32>-r);
+  rtFlags = RTCF_LOCAL;
+  return ROUTE_LOCAL;
 }
 
 @inline function drop(reason: u32): u32 {

@@ -95,7 +95,8 @@ function protos(): u32 {
 
 /** The handler of `proto` (IPv4 when !v6): PH_NONE when the tables cannot be made. */
 @inline function handler(v6: bool, proto: u32): u8 {
-  const t = protos();
+  const made = load<u32>(netRoot() + NR_PROTOS); // made once: no call per datagram after that
+  const t = made != 0 ? made : protos();
   return t == 0 ? PH_NONE : load<u8>(t + (v6 ? 256 : 0) + proto);
 }
 

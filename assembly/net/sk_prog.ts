@@ -332,6 +332,12 @@ export function sk_lookup_test_run(slot: u32, user: u32): i32 {
 }
 
 /** After skLookupRun chose a socket: true when the program asked to skip its reuseport group. */
+/** Whether any sk_lookup program is attached (the receive path's short cut needs none). */
+@inline export function skLookupAttached(): bool {
+  const r = skRoot();
+  return r != 0 && load<u32>(r + SKP_LOOKUP_COUNT) != 0;
+}
+
 export function skLookupNoReuseport(): bool {
   return lastNoReuseport;
 }

@@ -39,7 +39,7 @@ import {
   H2_SLOTS, H4_SLOTS, L4_SECRET, RG_HAS_CONNS, RG_NUM, RG_PROG, RG_SOCKS, SKX_DADDR4, SKX_INCOMING, SKX_NEXT2, SKX_NEXT4,
   SKX_RCV4, TB_CONNECTED, TB_HASH2, TB_HASH4, l4Root,
 } from './sock';
-import { skLookupNoReuseport, skLookupRun, skReuseportRun, SK_LOOKUP_DROP } from './sk_prog';
+import { skLookupAttached, skLookupNoReuseport, skLookupRun, skReuseportRun, SK_LOOKUP_DROP } from './sk_prog';
 import { IPPROTO_UDP } from './inet';
 
 /** What a lookup returns when the sk_lookup programs dropped the datagram (no socket, as the kernel). */
@@ -225,6 +225,41 @@ export function udp4_lib_lookup(t: u32, protocol: u32, saddr: u32, sport: u32, d
   if (daddr == 0) return 0;
   result = lookup2(false, load<u32>(h2 + (hash2Of4(0, hnum) << 2)), saddr, sport, 0, hnum, dif, data, len);
   return result == SK_LOOKUP_DROP ? 0 : result;
+}
+
+/**
+ * udp4_lib_lookup with the common answers found without its general walk. While no socket of the
+ * table is connected (hash4 empty, no member ESTABLISHED) and no sk_lookup program is attached (for
+ * UDP), a hash2 chain whose head scores (≥ 1) is decided by that head as lookup2 decides it:
+ *   - a member of a reuseport group without a program and without connected members: lookup2 returns
+ *     the group's choice at this first scoring socket, and udp4_lib_lookup returns it (not ESTABLISHED,
+ *     no programs to ask);
+ *   - a socket alone on its chain and in no group: the only candidate, the result as is.
+ * The exact (address, port) chain first; when its slot is empty, lookup2 there finds nothing and
+ * udp4_lib_lookup goes on (no programs) to the wildcard chain, decided the same way. Anything else — a
+ * head that does not score, a longer chain without a group, a group whose choice is 0 — goes through
+ * udp4_lib_lookup. Same arguments and answer.
+ */
+export function udp4_lookup_fast(t: u32, protocol: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif: u32, data: u32, len: u32): u32 {
+  if (load<u32>(t + TB_CONNECTED) == 0 && (protocol != IPPROTO_UDP || !skLookupAttached())) {
+    const h2 = load<u32>(t + TB_HASH2);
+    let head = load<u32>(h2 + (hash2Of4(daddr, hnum) << 2));
+    let laddr = daddr;
+    if (head == 0 && daddr != 0) {
+      head = load<u32>(h2 + (hash2Of4(0, hnum) << 2));
+      laddr = 0;
+    }
+    if (head != 0 && score4(head, saddr, sport, laddr, hnum, dif) > 0) {
+      const g = load<u32>(head + SK_REUSEPORT_GROUP);
+      if (g == 0) {
+        if (load<u32>(head + SKX_NEXT2) == 0) return head;
+      } else if (load<u32>(g + RG_PROG) == 0 && load<u32>(g + RG_HAS_CONNS) == 0) {
+        const sel = reuseportSelect(head, udpEhash4(laddr, hnum, saddr, sport), data, len);
+        if (sel != 0) return sel;
+      }
+    }
+  }
+  return udp4_lib_lookup(t, protocol, saddr, sport, daddr, hnum, dif, data, len);
 }
 
 // ---- IPv6 ----

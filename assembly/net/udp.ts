@@ -50,7 +50,7 @@ import {
   l4Root, skDropInc, skEnqueue, ENQ_OK, ENQ_RCVBUF, skErrReport, udpMibBase, udpTables, SKX_DADDR4, SKX_RCV4, SKX_NEXT_PORT,
   SKX_RECV_CSCOV, TB_PORT, SKX_MCAST,
 } from './sock';
-import { udp4_lib_lookup, udp6_lib_lookup } from './sock_lookup';
+import { udp4_lib_lookup, udp4_lookup_fast, udp6_lib_lookup } from './sock_lookup';
 import { mcSockAllow4, mcSockAllow6 } from './udp_mcast';
 import { udpPmtuLearn4, udpPmtuLearn6 } from './udp_pmtu';
 
@@ -191,7 +191,7 @@ export function udp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, rt
     mcastDeliver(false, t, q, data, hlen + ulen, uh, ulen, saddr, daddr, ifindex, mib, false);
     return;
   }
-  const sk = t == 0 ? 0 : udp4_lib_lookup(t, proto, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), ifindex, uh, ulen);
+  const sk = t == 0 ? 0 : udp4_lookup_fast(t, proto, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), ifindex, uh, ulen);
   if (sk != 0) {
     queueRcv(sk, q, data, hlen + ulen, uh, ulen, ifindex, AF_INET, mib);
     return;

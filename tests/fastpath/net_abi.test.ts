@@ -50,3 +50,27 @@ describe.skipIf(!existsSync(wasmPath))('assembly/net/abi.ts and src/runtime/net_
     for (const i of Object.keys(N.NET_DROP_REASONS).map(Number)) expect(i).toBeLessThan(N.NDROP_COUNT);
   });
 });
+
+// The worker scratch area is carved by hand into SCR_* parts (assembly/net/abi.ts): two branches once
+// took the same offset (SCR_BURST +1536 by two warm-ups; 6144 by ndisc redirects and the local input
+// memo), and frames were routed on each other's bytes. Every part starts where no other part lies.
+describe('the worker scratch area (abi.ts SCR_*)', () => {
+  it('parts are disjoint and inside NET_SCRATCH_SIZE', () => {
+    const text = readFileSync(new URL('../../assembly/net/abi.ts', import.meta.url), 'utf8');
+    const consts = new Map([...text.matchAll(/^export const (\w+): u32 = (\d+);/gm)].map((m) => [m[1]!, Number(m[2])]));
+    const total = consts.get('NET_SCRATCH_SIZE')!;
+    expect(total).toBeGreaterThan(0);
+    // SCR_FIB is declared as NET_SCRATCH_SIZE - SCR_FIB_SIZE
+    const fibSize = consts.get('SCR_FIB_SIZE')!;
+    const parts = [...consts].filter(([k]) => k.startsWith('SCR_') && !k.endsWith('_SIZE')).map(([k, start]) => ({ k, start, size: consts.get(`${k}_SIZE`) }));
+    parts.push({ k: 'SCR_FIB', start: total - fibSize, size: fibSize });
+    parts.sort((a, b) => a.start - b.start);
+    expect(parts.length).toBeGreaterThan(5);
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i]!;
+      const next = parts[i + 1]?.start ?? total;
+      expect(next, `${p.k} (${p.start}) and ${parts[i + 1]?.k} start at the same offset`).toBeGreaterThan(p.start);
+      if (p.size !== undefined) expect(p.start + p.size, `${p.k} (${p.start}+${p.size}) runs into ${parts[i + 1]?.k ?? 'the end'} (${next})`).toBeLessThanOrEqual(next);
+    }
+  });
+});
