@@ -1,10 +1,12 @@
 // `wxdp`: the command line. Every command goes through the public modules; nothing imports this file.
 
 import { WxdpError } from '../errors.js';
+import { FileError } from './files.js';
 import { conformanceCommand } from './conformance.js';
 import { asmCommand, disasmCommand, execCommand } from './program.js';
 
 const USAGE = `usage: wxdp <command> [options]
+       wxdp help COMMAND [SUB]     (or wxdp COMMAND [SUB] --help): usage, options and an example
 
 commands:
   conformance DIR [--engine interp|jit|both] [--relaxed] [--json] [--verbose]
@@ -52,9 +54,31 @@ export interface Io {
   err: (s: string) => void;
 }
 
+/** `--help`/`-h` among a command's words: its help (the subcommand's when the first word names one). */
+function wantsHelp(rest: readonly string[]): boolean {
+  const end = rest.indexOf('--');
+  return (end < 0 ? rest : rest.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
+
 export async function main(argv: string[], io: Io): Promise<number> {
   const [cmd, ...rest] = argv;
+  const json = rest.includes('--json');
   try {
+    if (cmd === 'help' && rest.length > 0) {
+      const { helpText } = await import('./help.js');
+      const text = helpText(rest[0]!, rest[1]);
+      if (text === undefined) throw usageError(`no command '${rest[0]}' (wxdp help lists them)`);
+      io.out(text);
+      return 0;
+    }
+    if (cmd !== undefined && wantsHelp(rest)) {
+      const { helpText } = await import('./help.js');
+      const text = helpText(cmd, rest[0]);
+      if (text !== undefined) {
+        io.out(text);
+        return 0;
+      }
+    }
     switch (cmd) {
       case 'conformance':
         return await conformanceCommand(rest, io);
@@ -129,16 +153,41 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return 2;
     }
   } catch (e) {
-    if (e instanceof WxdpError) {
-      io.err(`wxdp ${cmd}: ${e.message}\n`);
-      return e.code === 'USAGE' ? 2 : 1;
-    }
-    if (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.err(`wxdp ${cmd}: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
+    const { code, message, status } = describeError(e);
+    if (json) io.out(JSON.stringify({ error: { code, message } }) + '\n');
+    else io.err(`wxdp ${cmd}: ${message}${status === 2 ? ` (wxdp help ${helpName(cmd, rest)})` : ''}\n`);
+    if (code === 'INTERNAL' && process.env['WXDP_DEBUG']) io.err(`${(e as Error)?.stack ?? String(e)}\n`);
+    return status;
   }
+}
+
+/** `prog run` for `wxdp help prog run`, when the subcommand has a help of its own. */
+function helpName(cmd: string | undefined, rest: readonly string[]): string {
+  const sub = rest[0];
+  return sub && /^[a-z]+$/.test(sub) && ['prog', 'map'].includes(cmd ?? '') ? `${cmd} ${sub}` : (cmd ?? '');
+}
+
+/**
+ * Every failure as one line: a WxdpError's code and message; node:util's parseArgs refusal as a usage
+ * error; a file-system error (ENOENT, EACCES, EISDIR, ENOSPC…) with its file and errno; anything else
+ * as INTERNAL with its message (the stack only with WXDP_DEBUG=1). Exit 2 for usage errors, else 1.
+ */
+function describeError(e: unknown): { code: string; message: string; status: number } {
+  if (e instanceof WxdpError) return { code: e.code, message: e.message, status: e.code === 'USAGE' ? 2 : 1 };
+  if (e instanceof FileError) return { code: e.code, message: e.message, status: 1 };
+  const ne = e as NodeJS.ErrnoException & { code?: string };
+  if (e instanceof TypeError && ne.code?.startsWith('ERR_PARSE_ARGS')) {
+    const opt = /option '([^']+)'/.exec(ne.message);
+    const message =
+      ne.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && opt ? `unknown option '${opt[1]}'`
+      : ne.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' ? `unexpected argument ${/'[^']*'/.exec(ne.message)?.[0] ?? ''}`.trim()
+      : ne.message.split('. ')[0]!;
+    return { code: 'USAGE', message, status: 2 };
+  }
+  if (e instanceof Error && typeof ne.code === 'string' && typeof ne.syscall === 'string') {
+    return { code: 'IO', message: `${ne.path ? `'${ne.path}': ` : ''}${ne.syscall}: ${ne.code}`, status: 1 };
+  }
+  return { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e), status: 1 };
 }
 
 export function usageError(message: string): WxdpError {
