@@ -388,7 +388,7 @@ export async function mapCommand(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
-function dumpMap(m: BpfMap): Array<{ key: string; value?: string; values?: string[] }> {
+export function dumpMap(m: BpfMap): Array<{ key: string; value?: string; values?: string[] }> {
   const out: Array<{ key: string; value?: string; values?: string[] }> = [];
   for (const [k, v] of m.entries()) {
     if (m.isPercpu) out.push({ key: Buffer.from(k).toString('hex'), values: m.lookupPerCpu(k)!.map((x) => Buffer.from(x).toString('hex')) });
