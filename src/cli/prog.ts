@@ -84,9 +84,9 @@ function engineOf(w: Words): EngineName {
  */
 export const LONG_LOAD_INSNS = 4096;
 
-export function loadingLine(path: string, spec: ObjectSpec, opts: { verify: boolean; engine: EngineName }): string | undefined {
+export function loadingLine(path: string, spec: ObjectSpec, opts: { verify: boolean; engine: EngineName }, longInsns = LONG_LOAD_INSNS): string | undefined {
   const insns = spec.programs.reduce((n, p) => n + p.insns.filter((i) => !i.isLdImm64Tail).length, 0);
-  if (!process.stderr.isTTY && insns < LONG_LOAD_INSNS) return undefined;
+  if (!process.stderr.isTTY && insns < longInsns) return undefined;
   const steps = [opts.verify ? 'verifying' : undefined, opts.engine === 'jit' ? 'compiling' : undefined].filter(Boolean).join(' and ') || 'loading';
   return `wxdp: ${path}: ${steps} ${spec.programs.length} program${spec.programs.length === 1 ? '' : 's'} (${insns} instructions)…\n`;
 }
