@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { Datapath } from '../control/datapath.js';
 import { DEVICE_MAX_MTU, DEVICE_MIN_MTU, type Device } from '../control/device.js';
 import { parseObject } from '../elf/index.js';
-import { LINKTYPE_ETHERNET, linktypeName, readPcap, toEthernet, writePcapng, type Capture, type CapturedPacket } from '../pcap/index.js';
+import { convertible, LINKTYPE_ETHERNET, linktypeName, readPcap, toEthernet, writePcapng, type Capture, type CapturedPacket } from '../pcap/index.js';
 import { openOutput, readInput } from './files.js';
 import { usageError, type Io } from './main.js';
 import { checkProgramName, dumpMap as dumpMapEntries, loadingLine, mapUpdates, words } from './prog.js';
@@ -87,6 +87,8 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const capture = readPcap(readInput(values.in, '--in'), { keepTruncated: true });
   // tshark: "The file … appears to have been cut short in the middle of a packet."
   if (capture.truncated) io.err(`wxdp run: warning: ${values.in} appears to have been cut short in the middle of a packet (${capture.truncated.message}); replaying the ${capture.packets.length} complete packets\n`);
+  const linktypes = new Set(capture.packets.map(linktypeOf(capture)));
+  for (const t of linktypes) if (!convertible(t)) throw usageError(`${linktypeName(t)} cannot be replayed: wxdp converts Ethernet, Linux cooked capture v1/v2 and raw IP`);
   const out = values.out !== undefined ? openOutput(values.out, '--out') : undefined;
 
   const line = say && loadingLine(objPath, spec, { verify: true, engine: 'jit' });
@@ -100,7 +102,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const eth0 = devices[0]!;
   eth0.attachXdp(prog);
   const { packets, skipped } = toEthernet(capture.packets, linktypeOf(capture), eth0.mac);
-  if (skipped) io.err(`wxdp run: warning: ${skipped} packet${skipped === 1 ? '' : 's'} of ${linktypeName(capture.linktype)} with no EtherType skipped\n`);
+  if (skipped) io.err(`wxdp run: warning: ${skipped} packet${skipped === 1 ? '' : 's'} of ${linktypeName(capture.linktype)} that cannot be Ethernet II frames (no EtherType, or too short) skipped\n`);
   // the stack's state (links, addresses, routes, sysctls) as the command line gives it, in its order
   const steps: StackStep[] = tokens.flatMap((t) => (t.kind === 'option' && (t.name === 'sysctl' || t.name === 'ip-batch') && t.value !== undefined ? [{ kind: t.name === 'sysctl' ? ('sysctl' as const) : ('batch' as const), arg: t.value }] : []));
   const stack: StackSummary | undefined = steps.length ? configureStack(dp, steps, io.err) : undefined;
