@@ -63,13 +63,19 @@ function syntaxOf(v: string | undefined, allowAuto: boolean): Syntax | 'auto' {
   throw usageError(`--syntax must be ${allowAuto ? 'auto, ' : ''}ubpf or llvm, not '${v}'`);
 }
 
+/** The one FILE of asm, disasm and exec. */
+function onePositional(p: readonly string[]): void {
+  if (p.length === 0) throw usageError('missing FILE');
+  if (p.length > 1) throw usageError(`unexpected argument '${p[1]}'`);
+}
+
 export function asmCommand(argv: string[], io: Io): number {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
     options: { output: { type: 'string', short: 'o' }, syntax: { type: 'string', default: 'auto' }, json: { type: 'boolean', default: false } },
   });
-  if (positionals.length !== 1) throw usageError('usage: wxdp asm FILE [-o OUT] [--syntax ubpf|llvm|auto] [--json]');
+  onePositional(positionals);
   const path = positionals[0]!;
   const syntax = syntaxOf(values.syntax, true);
   const text = Buffer.from(readInput(path)).toString('utf8');
@@ -92,7 +98,7 @@ export function disasmCommand(argv: string[], io: Io): number {
     allowPositionals: true,
     options: { syntax: { type: 'string', default: 'llvm' }, addresses: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
   });
-  if (positionals.length !== 1) throw usageError('usage: wxdp disasm FILE [--syntax llvm|ubpf] [--addresses] [--json]');
+  onePositional(positionals);
   const syntax = syntaxOf(values.syntax, false) as Syntax;
   const { prog } = readProgramFile(positionals[0]!);
   if (values.json) {
@@ -120,9 +126,7 @@ export async function execCommand(argv: string[], io: Io): Promise<number> {
       syntax: { type: 'string', default: 'llvm' },
     },
   });
-  if (positionals.length !== 1) {
-    throw usageError('usage: wxdp exec FILE [--mem HEX | --mem-file F] [--engine interp|jit] [--trace] [--relaxed] [--json]');
-  }
+  onePositional(positionals);
   const engineName = values.engine;
   if (engineName !== 'interp' && engineName !== 'jit') throw usageError(`--engine must be interp or jit, not '${engineName}'`);
   if (values.trace && engineName !== 'interp') throw usageError('--trace needs --engine interp');

@@ -79,13 +79,21 @@ describe('unknown flags and stray words: one line, exit 2', () => {
     ['disasm', 'x.bin', '--frob'],
     ['conformance', tmp, '--frob'],
     ['bench', '--frob'],
+    // the live commands refuse before connecting
+    ['prog', 'list', '--frob', '--socket', join(tmp, 'none.sock')],
+    ['prog', 'attach', prog('xdp_pass_drop.o'), 'dev', 'eth0', '--frob', '--socket', join(tmp, 'none.sock')],
+    ['map', 'show', '--frob', '--socket', join(tmp, 'none.sock')],
+    ['map', 'dump', 'name', 'x', '--frob', '--socket', join(tmp, 'none.sock')],
+    ['link', 'show', '--frob', '--socket', join(tmp, 'none.sock')],
+    ['stats', '--frob', '--socket', join(tmp, 'none.sock')],
+    ['up', 'x.json', '--frob'],
   ];
   for (const argv of cases) {
     it(argv.slice(0, 2).join(' ') + ' … ' + argv.slice(-1)[0], async () => {
       const r = await cli(...argv);
       expect(r.code).toBe(2);
       oneLine(r.err);
-      expect(r.err).toMatch(new RegExp(`^wxdp ${argv[0]}: `));
+      expect(r.err).toMatch(new RegExp(`^wxdp ${argv[0]}: (unknown option|unexpected argument|--log)`));
       expect(r.out).toBe('');
     });
   }
