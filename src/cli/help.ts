@@ -41,8 +41,7 @@ example: wxdp disasm prog.bin --syntax ubpf
 example: wxdp exec prog.s --mem "00 34 12" --engine jit
 `,
   prog: `usage: wxdp prog show|load|dump|run OBJ.o ...   (an object file, loaded for the command)
-       wxdp prog list|attach|detach ... --socket PATH   (a running data path)
-  wxdp help prog SUB (or wxdp prog SUB --help) for each one.
+${PROG_LIVE_USAGE.replace(/^usage: /, '       ')}  wxdp help prog SUB (or wxdp prog SUB --help) for each one.
 example: wxdp prog show programs/xdp_pass_drop.o
 `,
   'prog show': `usage: wxdp prog show OBJ.o [--json]
@@ -74,8 +73,7 @@ example: wxdp prog dump programs/xdp_lb.o name xdp_lb
 ${BYTES}example: wxdp prog run programs/xdp_icmp_echo.o data_in ping.bin data_out reply.bin
 `,
   map: `usage: wxdp map dump|lookup|update OBJ.o name MAP ...   (the maps as loading OBJ.o leaves them)
-       wxdp map show|dump|lookup|update|delete ... --socket PATH   (a running data path)
-  wxdp help map SUB (or wxdp map SUB --help) for each one.
+${MAP_LIVE_USAGE.replace(/^usage: /, '       ')}  wxdp help map SUB (or wxdp map SUB --help) for each one.
 example: wxdp map dump programs/xdp_globals.o name .rodata
 `,
   'map dump': `usage: wxdp map dump OBJ.o name MAP [--json]
@@ -95,6 +93,8 @@ ${BYTES}example: wxdp map update programs/xdp_lb.o name backends key 0 0 0 0 val
 `,
   'map show': `${MAP_LIVE_USAGE}example: wxdp map show --socket /run/wxdp.sock
 `,
+  'map live': `${MAP_LIVE_USAGE}example: wxdp map dump name conntrack --socket /run/wxdp.sock
+`,
   'map delete': `${MAP_LIVE_USAGE}example: wxdp map delete name conntrack key hex c0 00 02 01 --socket /run/wxdp.sock
 `,
   'prog list': `${PROG_LIVE_USAGE}example: wxdp prog list --socket /run/wxdp.sock
@@ -103,9 +103,8 @@ ${BYTES}example: wxdp map update programs/xdp_lb.o name backends key 0 0 0 0 val
 `,
   'prog detach': `${PROG_LIVE_USAGE}example: wxdp prog detach dev eth0 --socket /run/wxdp.sock
 `,
-  run: `usage: wxdp run OBJ.o [name PROG] --in IN.pcap [--out OUT.pcapng] [--devices N] [--mtu N] [--batch N]
-                [--sysctl NAME=VALUE]... [--ip-batch FILE]... [--map-update MAP KEY VALUE]... [--dump-maps]
-                [--progress] [--json]
+  run: `usage: wxdp run OBJ.o [name PROG] --in IN.pcap [--out OUT.pcapng] [--sysctl NAME=VALUE]... [--ip-batch FILE]...
+                [--devices N] [--mtu N] [--batch N] [--map-update MAP KEY VALUE]... [--dump-maps] [--progress] [--json]
   Replay a capture (pcap or pcapng; Ethernet, or Linux cooked capture v1/v2 converted to Ethernet)
   through eth0 running the program, and write what came out (each device's TX and host side) to a
   pcapng file, each frame with the timestamp of the packet that produced it. A capture cut short

@@ -73,7 +73,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     if (cmd !== undefined && wantsHelp(rest)) {
       const { helpText } = await import('./help.js');
-      const text = helpText(cmd, rest[0]);
+      // `map dump name MAP --help` (no OBJ.o) and anything with --socket: the live map commands' help
+      const { wantsSocket } = await import('./live.js');
+      const liveMap = cmd === 'map' && (rest[1] === 'name' || rest[1] === 'id' || wantsSocket(rest));
+      const text = helpText(cmd, liveMap ? 'live' : rest[0]);
       if (text !== undefined) {
         io.out(text);
         return 0;
@@ -155,16 +158,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
   } catch (e) {
     const { code, message, status } = describeError(e);
     if (json) io.out(JSON.stringify({ error: { code, message } }) + '\n');
-    else io.err(`wxdp ${cmd}: ${message}${status === 2 ? ` (wxdp help ${helpName(cmd, rest)})` : ''}\n`);
+    else io.err(`wxdp ${cmd}: ${message}\n`);
     if (code === 'INTERNAL' && process.env['WXDP_DEBUG']) io.err(`${(e as Error)?.stack ?? String(e)}\n`);
     return status;
   }
-}
-
-/** `prog run` for `wxdp help prog run`, when the subcommand has a help of its own. */
-function helpName(cmd: string | undefined, rest: readonly string[]): string {
-  const sub = rest[0];
-  return sub && /^[a-z]+$/.test(sub) && ['prog', 'map'].includes(cmd ?? '') ? `${cmd} ${sub}` : (cmd ?? '');
 }
 
 /**

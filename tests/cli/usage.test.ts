@@ -174,6 +174,15 @@ describe('--json errors', () => {
     expect(JSON.parse(n.out).error.code).toBe('MAP_NOT_FOUND');
   });
 
+  it('ip --json: a refused command in the same shape, with ip\'s exit status', async () => {
+    const plain = await cli('ip', 'frob');
+    const r = await cli('ip', '--json', 'frob');
+    expect(r.code).toBe(plain.code);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toBe('');
+    expect(JSON.parse(r.out)).toEqual({ error: { code: 'IP_SYNTAX', message: plain.err.trim() } });
+  });
+
   it('asm and disasm have --json too', async () => {
     const src = join(tmp, 'j.s');
     writeFileSync(src, 'r0 = 2\nexit\n');
