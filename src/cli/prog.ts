@@ -305,7 +305,7 @@ async function progRun(rest: string[], io: Io): Promise<number> {
   const updates = mapUpdates(parsed.spec, parsed.path, w.multi);
   const data = readInput(dataIn, 'data_in');
   const ctxIn = w.kv.has('ctx_in') ? parseCtx(readInput(w.kv.get('ctx_in')!, 'ctx_in')) : undefined;
-  const dataOut = w.kv.has('data_out') ? openOutput(w.kv.get('data_out')!, 'data_out', json ? undefined : (b) => io.out(hexdump(b))) : undefined;
+  const dataOut = w.kv.has('data_out') ? openOutput(w.kv.get('data_out')!, 'data_out', json ? undefined : (b) => io.out(hexPrint(b))) : undefined;
 
   const { dp, obj } = await load(undefined, engine, {}, json ? undefined : io.err, parsed);
   for (const u of updates) obj.map(u.map).update(u.key, u.value);
@@ -324,10 +324,10 @@ async function progRun(rest: string[], io: Io): Promise<number> {
   }
   if (stack) io.out(stackLine(stack));
   for (const line of dp.traceLog) io.out(`trace: ${line.replace(/\n$/, '')}\n`);
-  // bpftool prog.c do_run: "Return value: %u, duration%s: %uns\n", " (average)" when repeat > 1
+  // bpftool prog.c do_run: data_out first (hex_print on stdout for "-"; nothing without data_out),
+  // then "Return value: %u, duration%s: %uns\n", " (average)" when repeat > 1
+  dataOut?.write(res.data);
   io.out(`Return value: ${res.retval >>> 0}, duration${repeat > 1 ? ' (average)' : ''}: ${duration}ns\n`);
-  if (dataOut) dataOut.write(res.data);
-  else io.out(hexdump(res.data));
   if (maps) for (const [name, entries] of Object.entries(maps)) io.out(`map ${name}:\n${entries.map((e) => `  ${JSON.stringify(e)}`).join('\n')}\n`);
   return 0;
 }
@@ -411,8 +411,19 @@ function spaced(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
 }
 
-function hexdump(b: Uint8Array): string {
+/**
+ * bpftool's hex_print (prog.c) for `data_out -`: per 16 bytes the offset (%07zx, a tab), the bytes in
+ * pairs ("%02x" with a space after each odd one, blanks for a short last row), "| ", then the bytes
+ * as ASCII ('.' outside ' '..'~') with a space after the eighth.
+ */
+export function hexPrint(b: Uint8Array): string {
   let s = '';
-  for (let i = 0; i < b.length; i += 16) s += `${i.toString(16).padStart(4, '0')}: ${spaced(b.subarray(i, i + 16))}\n`;
+  for (let i = 0; i < b.length; i += 16) {
+    s += i.toString(16).padStart(7, '0') + '\t';
+    for (let j = i; j < i + 16; j++) s += (j < b.length ? b[j]!.toString(16).padStart(2, '0') : '  ') + (j % 2 ? ' ' : '');
+    s += '| ';
+    for (let j = i; j < i + 16 && j < b.length; j++) s += (b[j]! < 0x20 || b[j]! > 0x7e ? '.' : String.fromCharCode(b[j]!)) + (j === i + 7 ? ' ' : '');
+    s += '\n';
+  }
   return s;
 }
