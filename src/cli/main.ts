@@ -1,4 +1,7 @@
 // `wxdp`: the command line. Every command goes through the public modules; nothing imports this file.
+// Help: `wxdp help COMMAND [SUB]` or --help/-h anywhere in a command (help.ts). Failures: one line on
+// stderr, "wxdp CMD: MESSAGE", exit 2 for a usage error and 1 otherwise; with --json the same error as
+// {"error":{"code","message"}} on stdout instead. No stack trace reaches the user (WXDP_DEBUG=1 shows it).
 
 import { WxdpError } from '../errors.js';
 import { FileError } from './files.js';
@@ -10,7 +13,7 @@ const USAGE = `usage: wxdp <command> [options]
 
 commands:
   conformance DIR [--engine interp|jit|both] [--relaxed] [--json] [--verbose]
-      run bpf_conformance .data vectors; ends with "N passed, N failed, N skipped"
+      run bpf_conformance .data vectors; ends with "N passed, N failed, N skipped" (none found: exit 2)
   asm FILE [-o OUT] [--syntax ubpf|llvm|auto]
       assemble eBPF text to instruction bytes (stdout as hex words unless -o)
   disasm FILE [--syntax llvm|ubpf] [--addresses]
@@ -22,11 +25,11 @@ commands:
   prog dump OBJ.o [name NAME] [syntax llvm|ubpf] [--json]   instructions with BTF source lines
   prog run OBJ.o [name NAME] data_in FILE [data_out FILE] [ctx_in FILE] [repeat N] [engine jit|interp]
            [--map-update MAP KEY VALUE]... [--devices N] [--sysctl NAME=VALUE]... [--ip-batch FILE]... [--dump-maps] [--json]
-      BPF_PROG_TEST_RUN for XDP: "Return value: N, duration (average): M ns"
+      BPF_PROG_TEST_RUN for XDP, as bpftool prints it: "Return value: N, duration: Mns"
   map dump|lookup|update OBJ.o name MAP [key BYTES] [value BYTES] [flags any|noexist|exist] [--json]
       maps as loading the object leaves them (wxdp keeps no state between commands)
-  run OBJ.o [name PROG] --in IN.pcap [--out OUT.pcapng] [--devices N] [--mtu N]
-           [--sysctl NAME=VALUE]... [--ip-batch FILE]... [--json]
+  run OBJ.o [name PROG] --in IN.pcap [--out OUT.pcapng] [--devices N] [--mtu N] [--map-update MAP KEY VALUE]...
+           [--dump-maps] [--progress] [--sysctl NAME=VALUE]... [--ip-batch FILE]... [--json]
                                          replay a capture through a device running the program
       --sysctl / --ip-batch configure the stack behind XDP_PASS before the run, in the order given
   ip [-j] [-4|-6] [-batch FILE] [OBJECT COMMAND ...] [--sysctl NAME=VALUE]... [--devices N] [--json]

@@ -6,6 +6,9 @@
 // wxdp keeps no state between commands (there is no kernel holding the maps), so each command loads
 // the object afresh: `map` commands see the maps as loading leaves them (global data initialised,
 // prog_arrays filled), and `prog run --map-update MAP KEY VALUE` sets entries before the run.
+// Keys and values are read as bpftool reads them (parseBytes). Everything the command line names (the
+// program, the maps, the files, the byte counts) is checked against the parsed object before it is
+// loaded, so a typo costs no verification or compile.
 
 import { formatInsn } from '../asm/index.js';
 import { Datapath, type BpfObject, type LoadOptions, type TestRunResult, type XdpContext } from '../control/datapath.js';
