@@ -18,7 +18,7 @@ import { mapTypeName, type BpfMap } from '../maps/index.js';
 import type { EngineName } from '../runtime/types.js';
 import { usageError, type Io } from './main.js';
 import { openOutput, readInput } from './files.js';
-import { configureStack, stackLine, type StackStep, type StackSummary } from './stack.js';
+import { checkStackFiles, configureStack, stackLine, type StackStep, type StackSummary } from './stack.js';
 import { dumpJson, entryJson } from '../control/map_json.js';
 import { entryLine } from './live.js';
 
@@ -308,13 +308,14 @@ async function progRun(rest: string[], io: Io): Promise<number> {
   const updates = mapUpdates(parsed.spec, parsed.path, w.multi);
   const data = readInput(dataIn, 'data_in');
   const ctxIn = w.kv.has('ctx_in') ? parseCtx(readInput(w.kv.get('ctx_in')!, 'ctx_in')) : undefined;
+  const steps: StackStep[] = w.multi.flatMap(([f, [arg]]): StackStep[] => (f === 'sysctl' ? [{ kind: 'sysctl' as const, arg: arg! }] : f === 'ip-batch' ? [{ kind: 'batch' as const, arg: arg! }] : []));
+  checkStackFiles(steps);
   const dataOut = w.kv.has('data_out') ? openOutput(w.kv.get('data_out')!, 'data_out', json ? undefined : (b) => io.out(hexPrint(b))) : undefined;
 
   const { dp, obj } = await load(undefined, engine, {}, json ? undefined : io.err, parsed);
   for (const u of updates) obj.map(u.map).update(u.key, u.value);
   // ring devices eth0.. (ifindex 2, 3, … as `wxdp run` numbers them), then the stack in the order given
   for (let d = 0; d < ndev; d++) dp.addDevice({ name: `eth${d}` });
-  const steps: StackStep[] = w.multi.flatMap(([f, [arg]]): StackStep[] => (f === 'sysctl' ? [{ kind: 'sysctl' as const, arg: arg! }] : f === 'ip-batch' ? [{ kind: 'batch' as const, arg: arg! }] : []));
   const stack: StackSummary | undefined = steps.length ? configureStack(dp, steps, io.err) : undefined;
   const prog = obj.program(w.kv.get('name'));
   const res: TestRunResult = prog.testRun({ data, repeat, ...(ctxIn ? { ctx: ctxIn } : {}) });

@@ -18,7 +18,7 @@ import { convertible, LINKTYPE_ETHERNET, linktypeName, readPcap, toEthernet, wri
 import { openOutput, readInput } from './files.js';
 import { usageError, type Io } from './main.js';
 import { checkProgramName, dumpMap as dumpMapEntries, loadingLine, mapUpdates, words } from './prog.js';
-import { configureStack, stackLine, type StackStep, type StackSummary } from './stack.js';
+import { checkStackFiles, configureStack, stackLine, type StackStep, type StackSummary } from './stack.js';
 
 interface OutInterface {
   name: string;
@@ -89,6 +89,9 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   if (capture.truncated) io.err(`wxdp run: warning: ${values.in} appears to have been cut short in the middle of a packet (${capture.truncated.message}); replaying the ${capture.packets.length} complete packets\n`);
   const linktypes = new Set(capture.packets.map(linktypeOf(capture)));
   for (const t of linktypes) if (!convertible(t)) throw usageError(`${linktypeName(t)} cannot be replayed: wxdp converts Ethernet, Linux cooked capture v1/v2 and raw IP`);
+  // the stack's state (links, addresses, routes, sysctls) as the command line gives it, in its order
+  const steps: StackStep[] = tokens.flatMap((t) => (t.kind === 'option' && (t.name === 'sysctl' || t.name === 'ip-batch') && t.value !== undefined ? [{ kind: t.name === 'sysctl' ? ('sysctl' as const) : ('batch' as const), arg: t.value }] : []));
+  checkStackFiles(steps);
   const out = values.out !== undefined ? openOutput(values.out, '--out') : undefined;
 
   const line = say && loadingLine(objPath, spec, { verify: true, engine: 'jit' });
@@ -103,8 +106,6 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   eth0.attachXdp(prog);
   const { packets, skipped } = toEthernet(capture.packets, linktypeOf(capture), eth0.mac);
   if (skipped) io.err(`wxdp run: warning: ${skipped} packet${skipped === 1 ? '' : 's'} of ${linktypeName(capture.linktype)} that cannot be Ethernet II frames (no EtherType, or too short) skipped\n`);
-  // the stack's state (links, addresses, routes, sysctls) as the command line gives it, in its order
-  const steps: StackStep[] = tokens.flatMap((t) => (t.kind === 'option' && (t.name === 'sysctl' || t.name === 'ip-batch') && t.value !== undefined ? [{ kind: t.name === 'sysctl' ? ('sysctl' as const) : ('batch' as const), arg: t.value }] : []));
   const stack: StackSummary | undefined = steps.length ? configureStack(dp, steps, io.err) : undefined;
   const outs: OutInterface[] = devices.flatMap((d) => [
     { name: `${d.name} tx`, device: d, kind: 'tx' as const },

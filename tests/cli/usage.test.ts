@@ -129,6 +129,14 @@ describe('names checked before loading', () => {
     expect(o.err).toBe(`wxdp prog: data_out: cannot write '${join(missingDir, 'out.bin')}': ENOENT\n`);
   });
 
+  it('--ip-batch files and --sysctl words before loading', async () => {
+    const b = await cli('prog', 'run', refused, 'data_in', pkt('01-ipv4-udp-dns.bin'), '--ip-batch', join(tmp, 'none.batch'));
+    expect(b.code).toBe(2);
+    expect(b.err).toBe(`wxdp prog: cannot read '${join(tmp, 'none.batch')}': ENOENT\n`);
+    const s = await cli('prog', 'run', refused, 'data_in', pkt('01-ipv4-udp-dns.bin'), '--sysctl', 'net.ipv4.ip_forward');
+    expect(s.err).toBe("wxdp prog: --sysctl takes NAME=VALUE, not 'net.ipv4.ip_forward'\n");
+  });
+
   it('key and value sizes against the map before loading', async () => {
     const r = await cli('prog', 'run', prog('xdp_lpm_firewall.o'), 'data_in', pkt('01-ipv4-udp-dns.bin'), '--map-update', 'block_v4', '24 0 0 0', '1 0 0 0 9 0 0 0');
     expect(r.code).toBe(2);
