@@ -307,6 +307,16 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
     io.err(`wxdp bench: unknown benchmark '${positionals.join(' ')}'\n${BENCH_USAGE}`);
     return 2;
   }
+  // an --only that selects no row ran nothing: an error, not an empty table (checked after each bench)
+  let matched = 0;
+  const noRow = (bench: string, rows: readonly unknown[]): number | undefined => {
+    matched += rows.length;
+    if (values.only === undefined || rows.length > 0 || (which === 'all' && bench !== 'benchmark')) return undefined;
+    const message = `--only '${values.only}' matches no ${bench} row: nothing ran`;
+    if (values.json) io.out(JSON.stringify({ error: { code: 'USAGE', message } }) + '\n');
+    else io.err(`wxdp bench: ${message}\n`);
+    return 2;
+  };
   const avail = kernelAvailability();
   const log = values.json ? undefined : io.err;
   const head = `node ${process.version}; kernel baseline: ${avail.ok ? 'BPF_PROG_TEST_RUN via bpftool, measured in this run' : `unavailable (${avail.reason})`}`;
@@ -315,6 +325,8 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
     const { runDatapathBench, formatDatapathTable } = await import('./datapath.js');
     if (!values.json) io.out(`wxdp data path bench — 1 core, 1 queue, NAPI bursts of 64, generated flows; ${head}\n`);
     const rows = await runDatapathBench({ quick: values.quick, log, ...(values.only ? { only: values.only } : {}) });
+    const none = noRow('datapath', rows);
+    if (none !== undefined) return none;
     out.datapath = rows;
     if (!values.json) {
       io.out(formatDatapathTable(rows));
@@ -329,6 +341,8 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
     const { runForwardBench, formatForwardTable, FORWARD_LEGEND } = await import('./forward.js');
     if (!values.json) io.out('wxdp forward bench — IPv4 forwarding, 1 core, 64 B frames from the wasm packet generator, a BGP-shaped table; baselines: wxdp XDP_DROP and the kernel\'s XDP router (test_run in a namespace)\n');
     const rows = await runForwardBench({ quick: values.quick, log, ...(values.only ? { only: values.only } : {}) });
+    const none = noRow('forward', rows);
+    if (none !== undefined) return none;
     out.forward = rows;
     if (!values.json) io.out(formatForwardTable(rows) + FORWARD_LEGEND);
     if (which === 'forward') {
@@ -370,6 +384,8 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
     const { runVerifierBench, formatVerifierTable } = await import('./verifier.js');
     if (!values.json) io.out(`wxdp verifier bench — kernel baseline: ${avail.ok ? "the kernel verifier's own verification time (bpftool -d prog loadall)" : `unavailable (${avail.reason})`}\n`);
     const rows = await runVerifierBench({ quick: values.quick, log, ...(values.only ? { only: values.only } : {}) });
+    const none = noRow('verifier', rows);
+    if (none !== undefined) return none;
     out.verifier = rows;
     if (!values.json) {
       const synth = rows.find((r) => r.program === 'synthetic_parser_1000');
@@ -391,12 +407,15 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
     const { runProgramsBench, formatProgramsTable } = await import('./programs.js');
     if (!values.json) io.out(`wxdp programs bench (testRun, XDP) — ${head}\n`);
     const rows = await runProgramsBench({ quick: values.quick, log, ...(values.only ? { only: values.only } : {}) });
+    const none = noRow('programs', rows);
+    if (none !== undefined) return none;
     out.programs = rows;
     if (!values.json) {
       io.out(formatProgramsTable(rows));
       io.out(`wxdp: testRun with repeat ${values.quick ? '1e5' : '1e6'} (JIT: verified = unchecked, the default / checked); kernel: bpftool prog run ... repeat ${values.quick ? '1e5' : '1e6'}; sampled in turns, best of ${values.quick ? 3 : 5}.\n`);
     }
   }
+  if (which === 'all' && values.only !== undefined && matched === 0) return noRow('benchmark', [])!;
   if (values.json) io.out(JSON.stringify(out, null, 2) + '\n');
   return 0;
 }

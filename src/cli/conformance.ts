@@ -23,6 +23,8 @@ export async function conformanceCommand(argv: string[], io: Io): Promise<number
   const engines = parseEngines(values.engine!);
 
   const vectors = loadVectors(dir);
+  // a run that tested nothing must not read as a pass
+  if (vectors.length === 0) throw usageError(`no .data vectors in '${dir}': nothing ran`);
   const outcomes: Outcome[] = [];
   for (const vec of vectors) {
     for (const engine of engines) {

@@ -57,7 +57,7 @@ export async function ipCli(argv: string[], io: Io): Promise<number> {
   try {
     parsed = parseIpOptions(ipWords);
   } catch (e) {
-    if (e instanceof IpError) return fail(io, e);
+    if (e instanceof IpError) return fail(io, e, json);
     throw e;
   }
   const { opts, rest } = parsed;
@@ -80,7 +80,7 @@ export async function ipCli(argv: string[], io: Io): Promise<number> {
       if (!json) io.out(r.stdout);
       if (r.stderr) io.err(r.stderr);
       // -force: ip ran every line it could and still exits 1 when one failed
-      if (r.errors.length) return 1;
+      if (r.errors.length) return json ? fail(io, r.errors[0]!, true) : 1;
       batch = { file: s.arg, commands: r.commands };
     }
     if (rest.length === 0) {
@@ -93,7 +93,7 @@ export async function ipCli(argv: string[], io: Io): Promise<number> {
     else io.out(r.stdout);
     return 0;
   } catch (e) {
-    if (e instanceof IpError) return fail(io, e);
+    if (e instanceof IpError) return fail(io, e, json);
     throw e;
   }
 }
@@ -103,11 +103,18 @@ export async function ipCli(argv: string[], io: Io): Promise<number> {
  * status: a batch's is EXIT_FAILURE whatever the line's would be alone (measured with iproute2 6.1: a
  * refused `rule add` exits 2 alone and 1 as a line of -batch).
  */
-function fail(io: Io, e: IpError): number {
+function fail(io: Io, e: IpError, json = false): number {
+  const status = e.line !== undefined ? 1 : e.status;
+  if (json) {
+    // the CLI's one error shape: the errno the tables gave (else IP_SYNTAX), ip's words, where in the batch
+    const where = e.line !== undefined ? `${e.file}:${e.line}: ` : '';
+    io.out(JSON.stringify({ error: { code: e.errno ?? 'IP_SYNTAX', message: where + e.stderr.trim().split('\n').join('; ') } }) + '\n');
+    return status;
+  }
   if (e.stdout) io.out(e.stdout);
   io.err(e.stderr);
   if (e.fatal && e.line !== undefined) io.err(`Command failed ${e.file}:${e.line}\n`);
-  return e.line !== undefined ? 1 : e.status;
+  return status;
 }
 
 /** `wxdp ip … --socket PATH`: the batch and the command run in the data path behind the socket. */

@@ -70,6 +70,12 @@ export function commonOptions(argv: readonly string[]): Common {
   return c;
 }
 
+/** An option word (-x, --xyz) that the command does not take: a usage error, as in the offline commands. */
+function refuseUnknown(words: readonly string[], allowed: readonly string[]): void {
+  const bad = words.find((x) => /^--?[a-zA-Z]/.test(x) && !allowed.includes(x));
+  if (bad !== undefined) throw new WxdpError('USAGE', `unknown option '${bad}'`);
+}
+
 /** Whether argv names a socket (--socket) or the environment does (WXDP_SOCKET): commands with an offline form go live then. */
 export function wantsSocket(argv: readonly string[]): boolean {
   return argv.some((a) => a === '--socket' || a.startsWith('--socket=')) || !!process.env['WXDP_SOCKET'];
@@ -114,6 +120,7 @@ export async function progLiveCommand(sub: string, argv: string[], io: Io): Prom
     return 0;
   }
   const w = c.rest;
+  refuseUnknown(w, sub === 'attach' ? ['--map-update'] : []);
   const kv = (k: string): string | undefined => {
     const i = w.indexOf(k);
     if (i < 0) return undefined;
@@ -221,6 +228,7 @@ export async function mapLiveCommand(sub: string, argv: string[], io: Io): Promi
     return 0;
   }
   const w = c.rest;
+  refuseUnknown(w, []);
   if (sub === 'show') {
     return withClient(io, 'map show', c.socket, async (cl) => {
       const r = await cl.request<{ maps: MapInfoJson[] }>('map.show');
@@ -292,6 +300,7 @@ export async function linkCommand(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   const [sub, ...w] = c.rest;
+  refuseUnknown(c.rest, ['-s', '-stats', '-statistics']);
   if (sub !== 'show' && sub !== 'list' && sub !== 'ls' && sub !== undefined) throw new WxdpError('USAGE', `wxdp link: unknown command '${sub}'\n${LINK_USAGE}`);
   const stats = w.includes('-s') || w.includes('-stats') || w.includes('-statistics');
   const names = w.filter((x) => !x.startsWith('-') && x !== 'dev');
@@ -407,7 +416,7 @@ export async function statsCommand(argv: string[], io: Io): Promise<number> {
         if (!Number.isFinite(v) || v < 0.01 || v > 3600) throw new WxdpError('USAGE', `--interval must be 0.01..3600 seconds, not '${c.rest[i]}'`);
         intervalS = v;
       }
-    } else throw new WxdpError('USAGE', `wxdp stats: unknown argument '${a}'\n${STATS_USAGE}`);
+    } else throw new WxdpError('USAGE', a.startsWith('-') ? `unknown option '${a}'` : `unexpected argument '${a}'`);
   }
   if (once) count = 1;
   const tty = !c.json && process.stdout.isTTY === true && count > 1;

@@ -1,14 +1,19 @@
 // `wxdp`: the command line. Every command goes through the public modules; nothing imports this file.
+// Help: `wxdp help COMMAND [SUB]` or --help/-h anywhere in a command (help.ts). Failures: one line on
+// stderr, "wxdp CMD: MESSAGE", exit 2 for a usage error and 1 otherwise; with --json the same error as
+// {"error":{"code","message"}} on stdout instead. No stack trace reaches the user (WXDP_DEBUG=1 shows it).
 
 import { WxdpError } from '../errors.js';
+import { FileError } from './files.js';
 import { conformanceCommand } from './conformance.js';
 import { asmCommand, disasmCommand, execCommand } from './program.js';
 
 const USAGE = `usage: wxdp <command> [options]
+       wxdp help COMMAND [SUB]     (or wxdp COMMAND [SUB] --help): usage, options and an example
 
 commands:
   conformance DIR [--engine interp|jit|both] [--relaxed] [--json] [--verbose]
-      run bpf_conformance .data vectors; ends with "N passed, N failed, N skipped"
+      run bpf_conformance .data vectors; ends with "N passed, N failed, N skipped" (none found: exit 2)
   asm FILE [-o OUT] [--syntax ubpf|llvm|auto]
       assemble eBPF text to instruction bytes (stdout as hex words unless -o)
   disasm FILE [--syntax llvm|ubpf] [--addresses]
@@ -20,11 +25,11 @@ commands:
   prog dump OBJ.o [name NAME] [syntax llvm|ubpf] [--json]   instructions with BTF source lines
   prog run OBJ.o [name NAME] data_in FILE [data_out FILE] [ctx_in FILE] [repeat N] [engine jit|interp]
            [--map-update MAP KEY VALUE]... [--devices N] [--sysctl NAME=VALUE]... [--ip-batch FILE]... [--dump-maps] [--json]
-      BPF_PROG_TEST_RUN for XDP: "Return value: N, duration (average): M ns"
+      BPF_PROG_TEST_RUN for XDP, as bpftool prints it: "Return value: N, duration: Mns"
   map dump|lookup|update OBJ.o name MAP [key BYTES] [value BYTES] [flags any|noexist|exist] [--json]
       maps as loading the object leaves them (wxdp keeps no state between commands)
-  run OBJ.o [name PROG] --in IN.pcap [--out OUT.pcapng] [--devices N] [--mtu N]
-           [--sysctl NAME=VALUE]... [--ip-batch FILE]... [--json]
+  run OBJ.o [name PROG] --in IN.pcap [--out OUT.pcapng] [--devices N] [--mtu N] [--map-update MAP KEY VALUE]...
+           [--dump-maps] [--progress] [--sysctl NAME=VALUE]... [--ip-batch FILE]... [--json]
                                          replay a capture through a device running the program
       --sysctl / --ip-batch configure the stack behind XDP_PASS before the run, in the order given
   ip [-j] [-4|-6] [-batch FILE] [OBJECT COMMAND ...] [--sysctl NAME=VALUE]... [--devices N] [--json]
@@ -52,9 +57,34 @@ export interface Io {
   err: (s: string) => void;
 }
 
+/** `--help`/`-h` among a command's words: its help (the subcommand's when the first word names one). */
+function wantsHelp(rest: readonly string[]): boolean {
+  const end = rest.indexOf('--');
+  return (end < 0 ? rest : rest.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
+
 export async function main(argv: string[], io: Io): Promise<number> {
   const [cmd, ...rest] = argv;
+  const json = rest.includes('--json');
   try {
+    if (cmd === 'help' && rest.length > 0) {
+      const { helpText } = await import('./help.js');
+      const text = helpText(rest[0]!, rest[1]);
+      if (text === undefined) throw usageError(`no command '${rest[0]}' (wxdp help lists them)`);
+      io.out(text);
+      return 0;
+    }
+    if (cmd !== undefined && wantsHelp(rest)) {
+      const { helpText } = await import('./help.js');
+      // `map dump name MAP --help` (no OBJ.o) and anything with --socket: the live map commands' help
+      const { wantsSocket } = await import('./live.js');
+      const liveMap = cmd === 'map' && (rest[1] === 'name' || rest[1] === 'id' || wantsSocket(rest));
+      const text = helpText(cmd, liveMap ? 'live' : rest[0]);
+      if (text !== undefined) {
+        io.out(text);
+        return 0;
+      }
+    }
     switch (cmd) {
       case 'conformance':
         return await conformanceCommand(rest, io);
@@ -129,16 +159,35 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return 2;
     }
   } catch (e) {
-    if (e instanceof WxdpError) {
-      io.err(`wxdp ${cmd}: ${e.message}\n`);
-      return e.code === 'USAGE' ? 2 : 1;
-    }
-    if (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.err(`wxdp ${cmd}: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
+    const { code, message, status } = describeError(e);
+    if (json) io.out(JSON.stringify({ error: { code, message } }) + '\n');
+    else io.err(`wxdp ${cmd}: ${message}\n`);
+    if (code === 'INTERNAL' && process.env['WXDP_DEBUG']) io.err(`${(e as Error)?.stack ?? String(e)}\n`);
+    return status;
   }
+}
+
+/**
+ * Every failure as one line: a WxdpError's code and message; node:util's parseArgs refusal as a usage
+ * error; a file-system error (ENOENT, EACCES, EISDIR, ENOSPC…) with its file and errno; anything else
+ * as INTERNAL with its message (the stack only with WXDP_DEBUG=1). Exit 2 for usage errors, else 1.
+ */
+function describeError(e: unknown): { code: string; message: string; status: number } {
+  if (e instanceof WxdpError) return { code: e.code, message: e.message, status: e.code === 'USAGE' ? 2 : 1 };
+  if (e instanceof FileError) return { code: e.code, message: e.message, status: 1 };
+  const ne = e as NodeJS.ErrnoException & { code?: string };
+  if (e instanceof TypeError && ne.code?.startsWith('ERR_PARSE_ARGS')) {
+    const opt = /option '([^']+)'/.exec(ne.message);
+    const message =
+      ne.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && opt ? `unknown option '${opt[1]}'`
+      : ne.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' ? `unexpected argument ${/'[^']*'/.exec(ne.message)?.[0] ?? ''}`.trim()
+      : ne.message.split('. ')[0]!;
+    return { code: 'USAGE', message, status: 2 };
+  }
+  if (e instanceof Error && typeof ne.code === 'string' && typeof ne.syscall === 'string') {
+    return { code: 'IO', message: `${ne.path ? `'${ne.path}': ` : ''}${ne.syscall}: ${ne.code}`, status: 1 };
+  }
+  return { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e), status: 1 };
 }
 
 export function usageError(message: string): WxdpError {

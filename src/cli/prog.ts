@@ -6,8 +6,10 @@
 // wxdp keeps no state between commands (there is no kernel holding the maps), so each command loads
 // the object afresh: `map` commands see the maps as loading leaves them (global data initialised,
 // prog_arrays filled), and `prog run --map-update MAP KEY VALUE` sets entries before the run.
+// Keys and values are read as bpftool reads them (parseBytes). Everything the command line names (the
+// program, the maps, the files, the byte counts) is checked against the parsed object before it is
+// loaded, so a typo costs no verification or compile.
 
-import { readFileSync, writeFileSync } from 'node:fs';
 import { formatInsn } from '../asm/index.js';
 import { Datapath, type BpfObject, type LoadOptions, type TestRunResult, type XdpContext } from '../control/datapath.js';
 import { parseObject, type ObjectSpec } from '../elf/index.js';
@@ -15,8 +17,8 @@ import { VerifierError, WxdpError } from '../errors.js';
 import { mapTypeName, type BpfMap } from '../maps/index.js';
 import type { EngineName } from '../runtime/types.js';
 import { usageError, type Io } from './main.js';
-import { parseHexBytes } from './program.js';
-import { configureStack, stackLine, type StackStep, type StackSummary } from './stack.js';
+import { openOutput, readInput } from './files.js';
+import { checkStackFiles, configureStack, stackLine, type StackStep, type StackSummary } from './stack.js';
 import { dumpJson, entryJson } from '../control/map_json.js';
 import { entryLine } from './live.js';
 
@@ -28,29 +30,40 @@ interface Words {
   multi: Array<[string, string[]]>;
 }
 
-const KEYWORDS = new Set(['name', 'data_in', 'data_out', 'ctx_in', 'ctx_out', 'repeat', 'engine', 'syntax']);
+/** What one subcommand accepts: its keywords (`name X`), its --flags, its --options with arity, how many positionals. */
+interface Grammar {
+  keywords?: readonly string[];
+  flags?: readonly string[];
+  multi?: Record<string, number>;
+  positionals?: number;
+}
 
-function words(argv: readonly string[], multiArity: Record<string, number> = {}): Words {
+/** The words of a subcommand; an unknown --flag, a stray word or a repeated keyword is a usage error. */
+export function words(argv: readonly string[], g: Grammar): Words {
   const w: Words = { positional: [], kv: new Map(), flags: new Set(), multi: [] };
+  const keywords = new Set(g.keywords ?? []);
+  const flags = new Set(g.flags ?? []);
+  const multi = g.multi ?? {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const bare = a.replace(/^--/, '');
-    if (a.startsWith('--') && multiArity[bare] !== undefined) {
-      const n = multiArity[bare]!;
+    if (a.startsWith('--') && multi[bare] !== undefined) {
+      const n = multi[bare]!;
       const args = argv.slice(i + 1, i + 1 + n);
-      if (args.length !== n) throw usageError(`${a} needs ${n} arguments`);
+      if (args.length !== n) throw usageError(`${a} needs ${n} argument${n > 1 ? 's' : ''}`);
       w.multi.push([bare, args]);
       i += n;
-    } else if (a.startsWith('--') && KEYWORDS.has(bare)) {
-      if (i + 1 >= argv.length) throw usageError(`${a} needs a value`);
-      w.kv.set(bare, argv[++i]!);
-    } else if (a.startsWith('--')) {
+    } else if (a.startsWith('-') && a.length > 1) {
+      if (!a.startsWith('--') || !flags.has(bare)) throw usageError(`unknown option '${a}'`);
       w.flags.add(bare);
-    } else if (KEYWORDS.has(a)) {
+    } else if (keywords.has(a)) {
       if (i + 1 >= argv.length) throw usageError(`'${a}' needs a value`);
+      if (w.kv.has(a)) throw usageError(`'${a}' given twice`);
       w.kv.set(a, argv[++i]!);
-    } else {
+    } else if (w.positional.length < (g.positionals ?? 1)) {
       w.positional.push(a);
+    } else {
+      throw usageError(`unexpected argument '${a}'`);
     }
   }
   return w;
@@ -58,11 +71,7 @@ function words(argv: readonly string[], multiArity: Record<string, number> = {})
 
 function readObject(path: string | undefined): { path: string; bytes: Uint8Array } {
   if (!path) throw usageError('missing OBJ.o');
-  try {
-    return { path, bytes: new Uint8Array(readFileSync(path)) };
-  } catch (e) {
-    throw usageError(`cannot read '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  return { path, bytes: readInput(path) };
 }
 
 function engineOf(w: Words): EngineName {
@@ -71,11 +80,102 @@ function engineOf(w: Words): EngineName {
   return e;
 }
 
-async function load(file: string | undefined, engine: EngineName = 'jit', extra: LoadOptions = {}): Promise<{ dp: Datapath; obj: BpfObject }> {
-  const { path, bytes } = readObject(file);
+/**
+ * A long load says what it is doing on stderr (verifying, then compiling, every program of the
+ * object), so a minute's silence on a large object is not mistaken for a hang: when stderr is a
+ * terminal, or the object holds at least LONG_LOAD_INSNS instructions.
+ */
+export const LONG_LOAD_INSNS = 4096;
+
+export function loadingLine(path: string, spec: ObjectSpec, opts: { verify: boolean; engine: EngineName }, longInsns = LONG_LOAD_INSNS): string | undefined {
+  const insns = spec.programs.reduce((n, p) => n + p.insns.filter((i) => !i.isLdImm64Tail).length, 0);
+  if (!process.stderr.isTTY && insns < longInsns) return undefined;
+  const steps = [opts.verify ? 'verifying' : undefined, opts.engine === 'jit' ? 'compiling' : undefined].filter(Boolean).join(' and ') || 'loading';
+  return `wxdp: ${path}: ${steps} ${spec.programs.length} program${spec.programs.length === 1 ? '' : 's'} (${insns} instructions)…\n`;
+}
+
+async function load(
+  file: string | undefined,
+  engine: EngineName = 'jit',
+  extra: LoadOptions = {},
+  say?: (s: string) => void,
+  parsed?: { path: string; bytes: Uint8Array; spec: ObjectSpec },
+): Promise<{ dp: Datapath; obj: BpfObject }> {
+  const { path, bytes } = parsed ?? readObject(file);
+  if (say) {
+    const line = loadingLine(path, parsed?.spec ?? parseObject(bytes, { path }), { verify: extra.verify !== false, engine });
+    if (line) say(line);
+  }
   const dp = await Datapath.create();
   const obj = await dp.loadObject(bytes, { path, engine, ...extra });
   return { dp, obj };
+}
+
+/** The object parsed (not loaded), so names and sizes can be checked before the long part. */
+function parseOnly(file: string | undefined): { path: string; bytes: Uint8Array; spec: ObjectSpec } {
+  const { path, bytes } = readObject(file);
+  return { path, bytes, spec: parseObject(bytes, { path }) };
+}
+
+/** `name NAME` against the object's programs, before loading: the valid names in the message. */
+export function checkProgramName(spec: ObjectSpec, path: string, name: string | undefined): void {
+  if (name === undefined) {
+    if (spec.programs.length === 0) throw usageError(`${path} has no programs`);
+    return;
+  }
+  if (!spec.programs.some((p) => p.name === name)) throw usageError(`no program '${name}' in ${path} (programs: ${spec.programs.map((p) => p.name).join(', ') || 'none'})`);
+}
+
+/** A map of the object by name; ".rodata" also finds "prog.rodata", as BpfObject.map does. */
+function specMap(spec: ObjectSpec, name: string): ObjectSpec['maps'][number] | undefined {
+  return spec.maps.find((m) => m.name === name) ?? (name.startsWith('.') ? spec.maps.find((m) => m.name.endsWith(name) && m.name.indexOf('.') === m.name.length - name.length) : undefined);
+}
+
+function noMap(spec: ObjectSpec, path: string, name: string, what = ''): WxdpError {
+  return usageError(`${what}no map '${name}' in ${path} (maps: ${spec.maps.map((x) => x.name).join(', ') || 'none'})`);
+}
+
+/** --map-update MAP KEY VALUE against the object's maps, before loading: names and byte counts. */
+export function mapUpdates(spec: ObjectSpec, path: string, multi: Words['multi']): Array<{ map: string; key: Uint8Array; value: Uint8Array }> {
+  return multi.flatMap(([flag, [map, key, value]]) => {
+    if (flag !== 'map-update') return [];
+    const m = specMap(spec, map!);
+    if (!m) throw noMap(spec, path, map!, '--map-update: ');
+    const k = parseBytes(key!.split(/\s+/).filter(Boolean), 'key');
+    const v = parseBytes(value!.split(/\s+/).filter(Boolean), 'value');
+    if (k.length !== m.keySize) throw usageError(`--map-update ${map}: key is ${k.length} bytes, the map's are ${m.keySize}`);
+    if (v.length !== m.valueSize) throw usageError(`--map-update ${map}: value is ${v.length} bytes, the map's are ${m.valueSize}`);
+    return [{ map: map!, key: k, value: v }];
+  });
+}
+
+/**
+ * Key and value bytes as bpftool's parse_bytes reads them: one byte a word, strtoul with base 0
+ * (decimal, 0x hex, leading-0 octal), or base 16 for every word after a leading `hex`. bpftool keeps
+ * the low byte of a word over 255; here that is an error. One extension: a single word of four or more
+ * hex digits (which bpftool refuses) is hex bytes, as the live map commands and older wxdp took them.
+ */
+export function parseBytes(wordsIn: readonly string[], what: string): Uint8Array {
+  let ws = wordsIn.flatMap((x) => x.split(/\s+/)).filter(Boolean);
+  const hex = ws[0] === 'hex';
+  if (hex) ws = ws.slice(1);
+  const out: number[] = [];
+  for (const x of ws) {
+    if (!hex && /^[0-9a-fA-F]{4,}$/.test(x) && x.length % 2 === 0 && !/^0x/i.test(x)) {
+      for (let i = 0; i < x.length; i += 2) out.push(parseInt(x.slice(i, i + 2), 16));
+      continue;
+    }
+    const v = hex
+      ? /^(0x)?[0-9a-f]+$/i.test(x) ? parseInt(x.replace(/^0x/i, ''), 16) : NaN
+      : /^0x[0-9a-f]+$/i.test(x) ? parseInt(x.slice(2), 16)
+      : /^0[0-7]*$/.test(x) ? parseInt(x, 8)
+      : /^[1-9][0-9]*$/.test(x) ? parseInt(x, 10)
+      : NaN;
+    if (Number.isNaN(v)) throw usageError(`${what}: error parsing byte '${x}'${!hex && /^[0-9a-f]+$/i.test(x) ? " (hex needs 0x or the word 'hex' first)" : ''}`);
+    if (v > 255) throw usageError(`${what}: byte '${x}' is over 255`);
+    out.push(v);
+  }
+  return Uint8Array.from(out);
 }
 
 function mapLine(m: BpfMap): string {
@@ -95,7 +195,7 @@ export async function progCommand(argv: string[], io: Io): Promise<number> {
   const [sub, ...rest] = argv;
   switch (sub) {
     case 'show': {
-      const w = words(rest);
+      const w = words(rest, { flags: ['json'] });
       const { path, bytes } = readObject(w.positional[0]);
       const spec = parseObject(bytes, { path });
       const d = describeSpec(spec) as ReturnType<typeof describeSpec> & { programs: Array<{ name: string; section: string; type: string; insns: number; maps: string[] }> };
@@ -114,20 +214,27 @@ export async function progCommand(argv: string[], io: Io): Promise<number> {
       const at = args.indexOf('--log');
       let logLevel: 0 | 1 | 2 = 0;
       if (at >= 0) {
-        logLevel = args[at + 1] === '2' ? 2 : 1;
-        if (/^[12]$/.test(args[at + 1] ?? '')) args.splice(at + 1, 1);
+        const level = args[at + 1];
+        if (level !== undefined && /^[0-9]+$/.test(level)) {
+          if (level !== '1' && level !== '2') throw usageError(`--log takes 1 or 2, not '${level}'`);
+          args.splice(at + 1, 1);
+        }
+        logLevel = level === '2' ? 2 : 1;
+        args.splice(at, 1);
       }
-      const w = words(args);
+      const w = words(args, { keywords: ['engine'], flags: ['no-verify', 'json'] });
+      const json = w.flags.has('json');
+      const engine = engineOf(w);
       const t0 = performance.now();
       let obj: BpfObject;
       try {
-        ({ obj } = await load(w.positional[0], engineOf(w), { logLevel, verify: !w.flags.has('no-verify') }));
+        ({ obj } = await load(w.positional[0], engine, { logLevel, verify: !w.flags.has('no-verify') }, json ? undefined : io.err));
       } catch (e) {
-        if (e instanceof VerifierError && logLevel) io.out(e.log);
+        if (e instanceof VerifierError && logLevel && !json) io.out(e.log);
         throw e;
       }
       const ms = performance.now() - t0;
-      if (w.flags.has('json')) {
+      if (json) {
         const programs = [...obj.programs.values()].map((p) => ({ name: p.name, checked: p.checked, verifier: p.verifierStats ? { ...p.verifierStats, stackDepth: Object.fromEntries(p.verifierStats.stackDepth) } : null, ...(logLevel ? { log: p.verifierLog } : {}) }));
         io.out(JSON.stringify({ loaded: true, ms, ...describeSpec(obj.spec), verified: programs }, null, 2) + '\n');
         return 0;
@@ -143,13 +250,13 @@ export async function progCommand(argv: string[], io: Io): Promise<number> {
       return 0;
     }
     case 'dump': {
-      const w = words(rest);
+      const w = words(rest, { keywords: ['name', 'syntax'], flags: ['json'] });
       const { path, bytes } = readObject(w.positional[0]);
-      const spec = parseObject(bytes, { path });
       const syntax = w.kv.get('syntax') ?? 'llvm';
       if (syntax !== 'llvm' && syntax !== 'ubpf') throw usageError(`syntax must be llvm or ubpf, not '${syntax}'`);
+      const spec = parseObject(bytes, { path });
+      if (w.kv.has('name')) checkProgramName(spec, path, w.kv.get('name'));
       const progs = w.kv.has('name') ? spec.programs.filter((p) => p.name === w.kv.get('name')) : spec.programs;
-      if (progs.length === 0) throw usageError(`no program '${w.kv.get('name')}' in ${path}`);
       if (w.flags.has('json')) {
         io.out(JSON.stringify(progs.map((p) => ({ name: p.name, section: p.section, insns: p.insns.map((ins, i) => (ins.isLdImm64Tail ? null : { index: i, text: formatInsn(ins, syntax, i) })).filter(Boolean), lineInfo: p.lineInfo })), null, 2) + '\n');
         return 0;
@@ -169,101 +276,129 @@ export async function progCommand(argv: string[], io: Io): Promise<number> {
       }
       return 0;
     }
-    case 'run': {
-      const w = words(rest, { 'map-update': 3, sysctl: 1, 'ip-batch': 1, devices: 1 });
-      const runUsage = 'usage: wxdp prog run OBJ.o [name NAME] data_in FILE [data_out FILE] [ctx_in FILE] [repeat N] [engine jit|interp] [--map-update MAP KEY VALUE]... [--devices N] [--sysctl NAME=VALUE]... [--ip-batch FILE]... [--dump-maps] [--json]';
-      if (w.flags.has('help')) {
-        io.out(runUsage + '\n');
-        return 0;
-      }
-      const dataIn = w.kv.get('data_in');
-      if (!dataIn) throw usageError(runUsage);
-      const repeat = Number(w.kv.get('repeat') ?? '1');
-      if (!Number.isInteger(repeat) || repeat < 1) throw usageError(`repeat must be a positive integer, not '${w.kv.get('repeat')}'`);
-      const { dp, obj } = await load(w.positional[0], engineOf(w));
-      for (const [flag, [map, key, value]] of w.multi) if (flag === 'map-update') obj.map(map!).update(parseHexBytes(key!, 'key'), parseHexBytes(value!, 'value'));
-      // ring devices eth0.. (ifindex 2, 3, … as `wxdp run` numbers them), then the stack in the order given
-      const ndev = Number(w.multi.filter(([f]) => f === 'devices').pop()?.[1][0] ?? '0');
-      if (!Number.isInteger(ndev) || ndev < 0 || ndev > 64) throw usageError('--devices must be 0..64');
-      for (let d = 0; d < ndev; d++) dp.addDevice({ name: `eth${d}` });
-      const steps: StackStep[] = w.multi.flatMap(([f, [arg]]): StackStep[] => (f === 'sysctl' ? [{ kind: 'sysctl' as const, arg: arg! }] : f === 'ip-batch' ? [{ kind: 'batch' as const, arg: arg! }] : []));
-      const stack: StackSummary | undefined = steps.length ? configureStack(dp, steps, io.err) : undefined;
-      const data = readData(dataIn, 'data_in');
-      const ctxIn = w.kv.has('ctx_in') ? parseCtx(readData(w.kv.get('ctx_in')!, 'ctx_in')) : undefined;
-      const prog = obj.program(w.kv.get('name'));
-      const res: TestRunResult = prog.testRun({ data, repeat, ...(ctxIn ? { ctx: ctxIn } : {}) });
-      if (w.kv.has('data_out')) writeFileSync(w.kv.get('data_out')!, res.data);
-      const maps = w.flags.has('dump-maps') ? Object.fromEntries([...obj.maps.values()].map((m) => [m.name, dumpMap(m)])) : undefined;
-      if (w.flags.has('json')) {
-        io.out(JSON.stringify({ program: prog.name, retval: res.retval, duration: Math.round(res.duration), dataOut: Buffer.from(res.data).toString('hex'), trace: dp.traceLog, ...(maps ? { maps } : {}), ...(stack ? { stack } : {}) }, null, 2) + '\n');
-      } else {
-        if (stack) io.out(stackLine(stack));
-        for (const line of dp.traceLog) io.out(`trace: ${line.replace(/\n$/, '')}\n`);
-        io.out(`Return value: ${res.retval}, duration${repeat > 1 ? ' (average)' : ''}: ${Math.round(res.duration)}ns\n`);
-        if (!w.kv.has('data_out')) io.out(hexdump(res.data));
-        if (maps) for (const [name, entries] of Object.entries(maps)) io.out(`map ${name}:\n${entries.map((e) => `  ${JSON.stringify(e)}`).join('\n')}\n`);
-      }
-      return 0;
-    }
+    case 'run':
+      return progRun(rest, io);
     default:
       throw usageError(`usage: wxdp prog load|show|dump|run OBJ.o ...${sub ? ` (not '${sub}')` : ''}`);
   }
 }
 
+/** BPF_PROG_TEST_RUN's repeat is a __u32; 0 means 1, as the kernel takes it, but here a count must be given as ≥ 1. */
+const MAX_REPEAT = 0xffffffff;
+
+async function progRun(rest: string[], io: Io): Promise<number> {
+  const w = words(rest, {
+    keywords: ['name', 'data_in', 'data_out', 'ctx_in', 'repeat', 'engine'],
+    flags: ['dump-maps', 'json'],
+    multi: { 'map-update': 3, sysctl: 1, 'ip-batch': 1, devices: 1 },
+  });
+  const json = w.flags.has('json');
+  // everything the command line can get wrong, before the object is loaded
+  const dataIn = w.kv.get('data_in');
+  if (!dataIn) throw usageError('data_in FILE is required');
+  const repeatText = w.kv.get('repeat') ?? '1';
+  const repeat = /^[0-9]+$/.test(repeatText) ? Number(repeatText) : NaN;
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > MAX_REPEAT) throw usageError(`repeat must be 1..${MAX_REPEAT}, not '${repeatText}'`);
+  const engine = engineOf(w);
+  const devText = w.multi.filter(([f]) => f === 'devices').pop()?.[1][0] ?? '0';
+  const ndev = /^[0-9]+$/.test(devText) ? Number(devText) : NaN;
+  if (!(ndev >= 0 && ndev <= 64)) throw usageError(`--devices must be 0..64, not '${devText}'`);
+  const parsed = parseOnly(w.positional[0]);
+  checkProgramName(parsed.spec, parsed.path, w.kv.get('name'));
+  const updates = mapUpdates(parsed.spec, parsed.path, w.multi);
+  const data = readInput(dataIn, 'data_in');
+  const ctxIn = w.kv.has('ctx_in') ? parseCtx(readInput(w.kv.get('ctx_in')!, 'ctx_in')) : undefined;
+  const steps: StackStep[] = w.multi.flatMap(([f, [arg]]): StackStep[] => (f === 'sysctl' ? [{ kind: 'sysctl' as const, arg: arg! }] : f === 'ip-batch' ? [{ kind: 'batch' as const, arg: arg! }] : []));
+  checkStackFiles(steps);
+  const dataOut = w.kv.has('data_out') ? openOutput(w.kv.get('data_out')!, 'data_out', json ? undefined : (b) => io.out(hexPrint(b))) : undefined;
+
+  const { dp, obj } = await load(undefined, engine, {}, json ? undefined : io.err, parsed);
+  for (const u of updates) obj.map(u.map).update(u.key, u.value);
+  // ring devices eth0.. (ifindex 2, 3, … as `wxdp run` numbers them), then the stack in the order given
+  for (let d = 0; d < ndev; d++) dp.addDevice({ name: `eth${d}` });
+  const stack: StackSummary | undefined = steps.length ? configureStack(dp, steps, io.err) : undefined;
+  const prog = obj.program(w.kv.get('name'));
+  const res: TestRunResult = prog.testRun({ data, repeat, ...(ctxIn ? { ctx: ctxIn } : {}) });
+  const duration = Math.round(res.duration);
+  const maps = w.flags.has('dump-maps') ? Object.fromEntries([...obj.maps.values()].map((m) => [m.name, dumpMap(m)])) : undefined;
+  if (json) {
+    dataOut?.write(res.data);
+    io.out(JSON.stringify({ program: prog.name, retval: res.retval, duration, repeat, dataOut: Buffer.from(res.data).toString('hex'), trace: dp.traceLog, ...(maps ? { maps } : {}), ...(stack ? { stack } : {}) }, null, 2) + '\n');
+    return 0;
+  }
+  if (stack) io.out(stackLine(stack));
+  for (const line of dp.traceLog) io.out(`trace: ${line.replace(/\n$/, '')}\n`);
+  // bpftool prog.c do_run: data_out first (hex_print on stdout for "-"; nothing without data_out),
+  // then "Return value: %u, duration%s: %uns\n", " (average)" when repeat > 1
+  dataOut?.write(res.data);
+  io.out(`Return value: ${res.retval >>> 0}, duration${repeat > 1 ? ' (average)' : ''}: ${duration}ns\n`);
+  if (maps) for (const [name, entries] of Object.entries(maps)) io.out(`map ${name}:\n${entries.map((e) => `  ${JSON.stringify(e)}`).join('\n')}\n`);
+  return 0;
+}
+
 export async function mapCommand(argv: string[], io: Io): Promise<number> {
-  const [sub, path, ...rest] = argv;
+  const [sub, ...args] = argv;
   if (!['dump', 'lookup', 'update'].includes(sub ?? '')) throw usageError(`usage: wxdp map dump|lookup|update OBJ.o name MAP ...${sub ? ` (not '${sub}')` : ''}`);
-  // Words: name MAP [key BYTES...] [value BYTES...] [flags any|noexist|exist] [--json]; bytes are hex, `hex` is optional.
-  const at = (w: string) => rest.indexOf(w);
-  const until = (start: number) => {
-    const out: string[] = [];
-    for (let j = start; j < rest.length && !['name', 'key', 'value', 'flags'].includes(rest[j]!) && !rest[j]!.startsWith('--'); j++) {
-      if (rest[j] !== 'hex') out.push(rest[j]!);
-    }
-    return out.join(' ');
-  };
-  const name = at('name') >= 0 ? rest[at('name') + 1] : undefined;
+  // OBJ.o name MAP [key BYTES...] [value BYTES...] [flags any|noexist|exist] [--json]
+  let path: string | undefined;
+  let name: string | undefined;
+  let flagsWord: string | undefined;
+  let json = false;
+  const bytes: Record<'key' | 'value', string[] | undefined> = { key: undefined, value: undefined };
+  const allowed = sub === 'dump' ? [] : sub === 'lookup' ? ['key'] : ['key', 'value', 'flags'];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--json') json = true;
+    else if (a.startsWith('-') && a.length > 1 && !/^-[0-9]/.test(a)) throw usageError(`unknown option '${a}'`);
+    else if (a === 'name') {
+      if (name !== undefined) throw usageError("'name' given twice");
+      name = args[++i];
+      if (name === undefined) throw usageError("'name' needs a map name");
+    } else if ((a === 'key' || a === 'value') && allowed.includes(a)) {
+      if (bytes[a]) throw usageError(`'${a}' given twice`);
+      const ws: string[] = [];
+      while (i + 1 < args.length && !['name', 'key', 'value', 'flags'].includes(args[i + 1]!) && !args[i + 1]!.startsWith('--')) ws.push(args[++i]!);
+      if (ws.length === 0 || (ws.length === 1 && ws[0] === 'hex')) throw usageError(`'${a}' needs BYTES`);
+      bytes[a] = ws;
+    } else if (a === 'flags' && allowed.includes(a)) {
+      flagsWord = args[++i];
+    } else if (path === undefined) path = a;
+    else throw usageError(`unexpected argument '${a}'`);
+  }
   if (!name) throw usageError(`usage: wxdp map ${sub} OBJ.o name MAP${sub === 'dump' ? '' : ' key BYTES'}${sub === 'update' ? ' value BYTES [flags any|noexist|exist]' : ''}`);
-  const { obj } = await load(path);
+  if (sub !== 'dump' && !bytes.key) throw usageError(`wxdp map ${sub}: missing key`);
+  if (sub === 'update' && !bytes.value) throw usageError('wxdp map update: missing value');
+  const key = bytes.key ? parseBytes(bytes.key, 'key') : undefined;
+  const value = bytes.value ? parseBytes(bytes.value, 'value') : undefined;
+  const flags = ({ any: 0, noexist: 1, exist: 2 } as Record<string, number>)[flagsWord ?? 'any'];
+  if (flags === undefined) throw usageError(`flags must be any, noexist or exist, not '${flagsWord}'`);
+  const parsed = parseOnly(path);
+  const spec = specMap(parsed.spec, name);
+  if (!spec) throw noMap(parsed.spec, parsed.path, name);
+  if (key && key.length !== spec.keySize) throw usageError(`key is ${key.length} bytes, map ${name}'s are ${spec.keySize}`);
+  if (value && value.length !== spec.valueSize) throw usageError(`value is ${value.length} bytes, map ${name}'s are ${spec.valueSize}`);
+  const { obj } = await load(undefined, 'jit', {}, json ? undefined : io.err, parsed);
   const map = obj.map(name);
-  const json = rest.includes('--json');
   if (sub === 'dump') {
     // as the live `map dump` prints them: hex, and the BTF-decoded key and value when the object has them
     const entries = dumpJson(obj, map);
     io.out(json ? JSON.stringify(entries, null, 2) + '\n' : entries.map((e) => JSON.stringify(e)).join('\n') + (entries.length ? '\n' : '') + `Found ${entries.length} element${entries.length === 1 ? '' : 's'}\n`);
     return 0;
   }
-  if (at('key') < 0) throw usageError(`wxdp map ${sub}: missing key`);
-  const key = parseHexBytes(until(at('key') + 1), 'key');
-  if (sub === 'update') {
-    if (at('value') < 0) throw usageError('wxdp map update: missing value');
-    const value = parseHexBytes(until(at('value') + 1), 'value');
-    const f = at('flags') >= 0 ? rest[at('flags') + 1] : 'any';
-    const flags = ({ any: 0, noexist: 1, exist: 2 } as Record<string, number>)[f ?? ''];
-    if (flags === undefined) throw usageError(`flags must be any, noexist or exist, not '${f}'`);
-    map.update(key, value, flags);
-  }
-  const e = entryJson(obj, map, key);
-  if (e === undefined) throw new WxdpError('MAP_NOT_FOUND', `map ${map.name}: key ${spaced(key)}: not found`);
+  if (sub === 'update') map.update(key!, value!, flags);
+  const e = entryJson(obj, map, key!);
+  if (e === undefined) throw new WxdpError('MAP_NOT_FOUND', `map ${map.name}: key ${spaced(key!)}: not found`);
   io.out(json ? JSON.stringify(e, null, 2) + '\n' : entryLine(e));
   return 0;
 }
 
-function dumpMap(m: BpfMap): Array<{ key: string; value?: string; values?: string[] }> {
+export function dumpMap(m: BpfMap): Array<{ key: string; value?: string; values?: string[] }> {
   const out: Array<{ key: string; value?: string; values?: string[] }> = [];
   for (const [k, v] of m.entries()) {
     if (m.isPercpu) out.push({ key: Buffer.from(k).toString('hex'), values: m.lookupPerCpu(k)!.map((x) => Buffer.from(x).toString('hex')) });
     else out.push({ key: Buffer.from(k).toString('hex'), value: Buffer.from(v).toString('hex') });
   }
   return out;
-}
-
-function readData(path: string, what: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(path));
-  } catch (e) {
-    throw usageError(`${what}: cannot read '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
 }
 
 /** ctx_in as struct xdp_md (24 bytes; a shorter file is zero-padded). testRun checks it as the kernel does. */
@@ -280,8 +415,19 @@ function spaced(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
 }
 
-function hexdump(b: Uint8Array): string {
+/**
+ * bpftool's hex_print (prog.c) for `data_out -`: per 16 bytes the offset (%07zx, a tab), the bytes in
+ * pairs ("%02x" with a space after each odd one, blanks for a short last row), "| ", then the bytes
+ * as ASCII ('.' outside ' '..'~') with a space after the eighth.
+ */
+export function hexPrint(b: Uint8Array): string {
   let s = '';
-  for (let i = 0; i < b.length; i += 16) s += `${i.toString(16).padStart(4, '0')}: ${spaced(b.subarray(i, i + 16))}\n`;
+  for (let i = 0; i < b.length; i += 16) {
+    s += i.toString(16).padStart(7, '0') + '\t';
+    for (let j = i; j < i + 16; j++) s += (j < b.length ? b[j]!.toString(16).padStart(2, '0') : '  ') + (j % 2 ? ' ' : '');
+    s += '| ';
+    for (let j = i; j < i + 16 && j < b.length; j++) s += (b[j]! < 0x20 || b[j]! > 0x7e ? '.' : String.fromCharCode(b[j]!)) + (j === i + 7 ? ' ' : '');
+    s += '\n';
+  }
   return s;
 }

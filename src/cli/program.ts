@@ -4,7 +4,7 @@
 // conformance plugin protocol and `wxdp asm` print them); assembler text (uBPF or llvm syntax); or a
 // bpf_conformance `.data` vector (program plus input memory).
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { assemble, disassemble, formatInsn } from '../asm/index.js';
 import { parseConformance } from '../conformance/data.js';
@@ -14,6 +14,7 @@ import { baseHelpers } from '../helpers/index.js';
 import { decode, encode, type Insn } from '../isa/insn.js';
 import { EngineMemory, INPUT_BASE } from '../runtime/memory.js';
 import type { TraceEvent } from '../interp/index.js';
+import { openOutput, readInput } from './files.js';
 import { usageError, type Io } from './main.js';
 
 type Syntax = 'ubpf' | 'llvm';
@@ -62,24 +63,28 @@ function syntaxOf(v: string | undefined, allowAuto: boolean): Syntax | 'auto' {
   throw usageError(`--syntax must be ${allowAuto ? 'auto, ' : ''}ubpf or llvm, not '${v}'`);
 }
 
+/** The one FILE of asm, disasm and exec. */
+function onePositional(p: readonly string[]): void {
+  if (p.length === 0) throw usageError('missing FILE');
+  if (p.length > 1) throw usageError(`unexpected argument '${p[1]}'`);
+}
+
 export function asmCommand(argv: string[], io: Io): number {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { output: { type: 'string', short: 'o' }, syntax: { type: 'string', default: 'auto' } },
+    options: { output: { type: 'string', short: 'o' }, syntax: { type: 'string', default: 'auto' }, json: { type: 'boolean', default: false } },
   });
-  if (positionals.length !== 1) throw usageError('usage: wxdp asm FILE [-o OUT] [--syntax ubpf|llvm|auto]');
+  onePositional(positionals);
   const path = positionals[0]!;
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw usageError(`cannot read '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  const bytes = encode(assemble(text, { syntax: syntaxOf(values.syntax, true), source: path }));
-  if (values.output) {
-    writeFileSync(values.output, bytes);
-  } else {
+  const syntax = syntaxOf(values.syntax, true);
+  const text = Buffer.from(readInput(path)).toString('utf8');
+  const out = values.output !== undefined ? openOutput(values.output, '-o') : undefined;
+  const bytes = encode(assemble(text, { syntax, source: path }));
+  if (out) out.write(bytes);
+  if (values.json) {
+    io.out(JSON.stringify({ insns: bytes.length / 8, bytes: Buffer.from(bytes).toString('hex'), out: out?.path ?? null }, null, 2) + '\n');
+  } else if (!out) {
     for (let i = 0; i < bytes.length; i += 8) {
       io.out(Array.from(bytes.subarray(i, i + 8), (b) => b.toString(16).padStart(2, '0')).join(' ') + '\n');
     }
@@ -91,11 +96,16 @@ export function disasmCommand(argv: string[], io: Io): number {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { syntax: { type: 'string', default: 'llvm' }, addresses: { type: 'boolean', default: false } },
+    options: { syntax: { type: 'string', default: 'llvm' }, addresses: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
   });
-  if (positionals.length !== 1) throw usageError('usage: wxdp disasm FILE [--syntax llvm|ubpf] [--addresses]');
+  onePositional(positionals);
   const syntax = syntaxOf(values.syntax, false) as Syntax;
   const { prog } = readProgramFile(positionals[0]!);
+  if (values.json) {
+    const insns = prog.flatMap((ins, i) => (ins.isLdImm64Tail ? [] : [{ index: i, text: formatInsn(ins, syntax, i) }]));
+    io.out(JSON.stringify({ insns }, null, 2) + '\n');
+    return 0;
+  }
   io.out(disassemble(prog, { syntax, addresses: values.addresses }) + '\n');
   return 0;
 }
@@ -116,9 +126,7 @@ export async function execCommand(argv: string[], io: Io): Promise<number> {
       syntax: { type: 'string', default: 'llvm' },
     },
   });
-  if (positionals.length !== 1) {
-    throw usageError('usage: wxdp exec FILE [--mem HEX | --mem-file F] [--engine interp|jit] [--trace] [--relaxed] [--json]');
-  }
+  onePositional(positionals);
   const engineName = values.engine;
   if (engineName !== 'interp' && engineName !== 'jit') throw usageError(`--engine must be interp or jit, not '${engineName}'`);
   if (values.trace && engineName !== 'interp') throw usageError('--trace needs --engine interp');
@@ -128,7 +136,7 @@ export async function execCommand(argv: string[], io: Io): Promise<number> {
   const file = readProgramFile(positionals[0]!);
   let mem = file.mem ?? new Uint8Array(0);
   if (values.mem !== undefined) mem = parseHexBytes(values.mem, '--mem');
-  if (values['mem-file'] !== undefined) mem = new Uint8Array(readFileSync(values['mem-file']));
+  if (values['mem-file'] !== undefined) mem = readInput(values['mem-file'], '--mem-file');
 
   const trace: TraceEvent[] = [];
   const memory = new EngineMemory();

@@ -29,6 +29,14 @@ export function readBatch(file: string): string {
   }
 }
 
+/** Before anything is loaded: every --ip-batch file can be read and every --sysctl is NAME=VALUE (stdin is read once, later). */
+export function checkStackFiles(steps: readonly StackStep[]): void {
+  for (const s of steps) {
+    if (s.kind === 'sysctl') sysctlArg(s.arg);
+    else if (s.arg !== '-') readBatch(s.arg);
+  }
+}
+
 /** NAME=VALUE of --sysctl, split at the first '='. */
 export function sysctlArg(arg: string): [string, string] {
   const at = arg.indexOf('=');

@@ -37,7 +37,7 @@ export async function upCommand(argv: string[], io: Io): Promise<number> {
       if (socket === undefined) throw new WxdpError('USAGE', '--socket needs a path');
     } else if (a.startsWith('--socket=')) socket = a.slice('--socket='.length);
     else if (a === '--check') check = true;
-    else if (a.startsWith('-')) throw new WxdpError('USAGE', `unknown option '${a}'\n${UP_USAGE}`);
+    else if (a.startsWith('-')) throw new WxdpError('USAGE', `unknown option '${a}'`);
     else if (file === undefined) file = a;
     else throw new WxdpError('USAGE', `one CONFIG only (not '${a}')\n${UP_USAGE}`);
   }

@@ -5,20 +5,24 @@
 //   for (const frame of frames) w.write({ data: frame, timestampNs: process.hrtime.bigint() });
 
 import { WxdpError } from '../errors.js';
-import { type Capture, type PacketToWrite, PcapError } from './packet.js';
+import { type Capture, type PacketToWrite, PcapError, type ReadOptions } from './packet.js';
 import { DEFAULT_SNAPLEN, isPcap, pcapFileHeader, pcapRecord, readClassicPcap, type PcapWriteOptions } from './pcap.js';
 import { concat, isPcapng, pcapngEnhancedPacket, pcapngHeader, readPcapng, type PcapngWriteOptions } from './pcapng.js';
 
-export { LINKTYPE_ETHERNET, PcapError, type Capture, type CapturedPacket, type CaptureInterface, type PacketToWrite } from './packet.js';
+export { LINKTYPE_ETHERNET, PcapError, type Capture, type CapturedPacket, type CaptureInterface, type PacketToWrite, type ReadOptions } from './packet.js';
+export { convertible, linktypeName, toEthernet, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_RAW, LINKTYPE_IPV4, LINKTYPE_IPV6, type Converted } from './linktype.js';
 export { PCAP_MAGIC_NS, PCAP_MAGIC_US, type PcapWriteOptions } from './pcap.js';
 export type { PcapngInterfaceOptions, PcapngWriteOptions } from './pcapng.js';
 
-/** Parse a classic pcap (either byte order, µs or ns) or pcapng capture. Throws PcapError (PCAP_INVALID). */
-export function readPcap(input: Uint8Array): Capture {
+/**
+ * Parse a classic pcap (either byte order, µs or ns) or pcapng capture. Throws PcapError (PCAP_INVALID);
+ * with keepTruncated, a file that ends inside a packet gives the packets before it and `truncated`.
+ */
+export function readPcap(input: Uint8Array, opts: ReadOptions = {}): Capture {
   // A plain Uint8Array view: a Buffer's slice() would share memory and return Buffers.
   const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
-  if (isPcapng(bytes)) return readPcapng(bytes);
-  if (isPcap(bytes)) return readClassicPcap(bytes);
+  if (isPcapng(bytes)) return readPcapng(bytes, opts);
+  if (isPcap(bytes)) return readClassicPcap(bytes, opts);
   throw new PcapError('pcap', 0, bytes.length < 4 ? `file of ${bytes.length} bytes is too short for a magic` : 'neither a pcap nor a pcapng magic');
 }
 

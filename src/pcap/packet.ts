@@ -42,6 +42,16 @@ export interface Capture {
   /** pcapng: every interface of every section, in file order (interfaceId indexes the packet's section). */
   interfaces: CaptureInterface[];
   packets: CapturedPacket[];
+  /**
+   * Set when the file ends inside a record or block and the reader was asked to keep what came
+   * before (ReadOptions.keepTruncated, as tshark reads a capture "cut short in the middle of a packet").
+   */
+  truncated?: { byteOffset: number; message: string };
+}
+
+export interface ReadOptions {
+  /** A file that ends inside a packet: return the complete packets before it, with `truncated` set (default: throw). */
+  keepTruncated?: boolean;
 }
 
 /** A packet to write: only `data` is required. */

@@ -11,7 +11,7 @@
 //                             rest: FCS flags)
 
 import { WxdpError } from '../errors.js';
-import { LINKTYPE_ETHERNET, PcapError, toNs, type Capture, type CapturedPacket, type PacketToWrite } from './packet.js';
+import { LINKTYPE_ETHERNET, PcapError, toNs, type Capture, type CapturedPacket, type PacketToWrite, type ReadOptions } from './packet.js';
 
 export const PCAP_MAGIC_US = 0xa1b2c3d4;
 export const PCAP_MAGIC_NS = 0xa1b23c4d;
@@ -33,7 +33,7 @@ export function isPcap(bytes: Uint8Array): boolean {
   return false;
 }
 
-export function readClassicPcap(bytes: Uint8Array): Capture {
+export function readClassicPcap(bytes: Uint8Array, opts: ReadOptions = {}): Capture {
   const fail = (off: number, msg: string): never => {
     throw new PcapError('pcap', off, msg);
   };
@@ -58,9 +58,18 @@ export function readClassicPcap(bytes: Uint8Array): Capture {
   const unit = ns ? 1n : 1000n;
   const subMax = ns ? 1_000_000_000 : 1_000_000;
   const packets: CapturedPacket[] = [];
+  let truncated: Capture['truncated'];
+  // the file ends inside a record: the complete packets before it, when the caller keeps them
+  const cut = (at: number, msg: string): void => {
+    if (!opts.keepTruncated) fail(at, msg);
+    truncated = { byteOffset: at, message: new PcapError('pcap', at, msg).message };
+  };
   let off = FILE_HEADER;
   while (off < bytes.length) {
-    if (bytes.length - off < RECORD_HEADER) fail(off, `record header truncated (${bytes.length - off} of ${RECORD_HEADER} bytes)`);
+    if (bytes.length - off < RECORD_HEADER) {
+      cut(off, `record header truncated (${bytes.length - off} of ${RECORD_HEADER} bytes)`);
+      break;
+    }
     const sec = dv.getUint32(off, le);
     const sub = dv.getUint32(off + 4, le);
     const incl = dv.getUint32(off + 8, le);
@@ -68,11 +77,14 @@ export function readClassicPcap(bytes: Uint8Array): Capture {
     if (sub >= subMax) fail(off + 4, `timestamp fraction ${sub} is not below ${subMax}`);
     if (incl > Math.max(snaplen, PCAP_MAX_RECORD)) fail(off + 8, `captured length ${incl} exceeds the snap length ${snaplen}`);
     const data = off + RECORD_HEADER;
-    if (incl > bytes.length - data) fail(data, `packet data truncated (${bytes.length - data} of ${incl} bytes)`);
+    if (incl > bytes.length - data) {
+      cut(data, `packet data truncated (${bytes.length - data} of ${incl} bytes)`);
+      break;
+    }
     packets.push({ data: bytes.slice(data, data + incl), timestampNs: BigInt(sec) * 1_000_000_000n + BigInt(sub) * unit, origLen: orig });
     off = data + incl;
   }
-  return { format: 'pcap', linktype, snaplen, resolution: ns ? 'ns' : 'us', interfaces: [], packets };
+  return { format: 'pcap', linktype, snaplen, resolution: ns ? 'ns' : 'us', interfaces: [], packets, ...(truncated ? { truncated } : {}) };
 }
 
 export interface PcapWriteOptions {

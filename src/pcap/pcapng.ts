@@ -16,7 +16,7 @@
 //   20 u32 captured length, 24 u32 original length, 28 data padded to 32 bits, options
 
 import { WxdpError } from '../errors.js';
-import { LINKTYPE_ETHERNET, PcapError, toNs, type Capture, type CaptureInterface, type CapturedPacket, type PacketToWrite } from './packet.js';
+import { LINKTYPE_ETHERNET, PcapError, toNs, type Capture, type CaptureInterface, type CapturedPacket, type PacketToWrite, type ReadOptions } from './packet.js';
 
 export const BT_SHB = 0x0a0d0d0a;
 export const BT_IDB = 1;
@@ -44,7 +44,7 @@ interface Option {
   value: Uint8Array;
 }
 
-export function readPcapng(bytes: Uint8Array): Capture {
+export function readPcapng(bytes: Uint8Array, opts: ReadOptions = {}): Capture {
   const fail = (off: number, msg: string): never => {
     throw new PcapError('pcapng', off, msg);
   };
@@ -78,9 +78,18 @@ export function readPcapng(bytes: Uint8Array): Capture {
   };
   const toNsFor = (itf: CaptureInterface, units: bigint): bigint => (units * 1_000_000_000n) / itf.unitsPerSecond + itf.tsOffsetSeconds * 1_000_000_000n;
 
+  let truncated: Capture['truncated'];
+  // the file ends inside a block (after its first section began): the packets before it, when the caller keeps them
+  const cut = (at: number, msg: string): void => {
+    if (!opts.keepTruncated || !sawShb) fail(at, msg);
+    truncated = { byteOffset: at, message: new PcapError('pcapng', at, msg).message };
+  };
   let off = 0;
   while (off < bytes.length) {
-    if (bytes.length - off < 12) fail(off, `block header truncated (${bytes.length - off} of 12 bytes)`);
+    if (bytes.length - off < 12) {
+      cut(off, `block header truncated (${bytes.length - off} of 12 bytes)`);
+      break;
+    }
     const rawType = dv.getUint32(off, true);
     if (rawType === BT_SHB) {
       if (bytes.length - off < 28) fail(off, `Section Header Block truncated (${bytes.length - off} of 28 bytes)`);
@@ -96,7 +105,10 @@ export function readPcapng(bytes: Uint8Array): Capture {
     const type = dv.getUint32(off, le);
     const len = dv.getUint32(off + 4, le);
     if (len < 12 || len % 4 !== 0) fail(off + 4, `block total length ${len} is not a multiple of 4 of at least 12`);
-    if (len > bytes.length - off) fail(off + 4, `block of ${len} bytes runs past the end of the file (${bytes.length - off} left)`);
+    if (len > bytes.length - off) {
+      cut(off + 4, `block of ${len} bytes runs past the end of the file (${bytes.length - off} left)`);
+      break;
+    }
     const end = off + len - 4;
     if (dv.getUint32(end, le) !== len) fail(end, `trailing block length ${dv.getUint32(end, le)} differs from the leading ${len}`);
     const need = (n: number, what: string) => {
@@ -172,6 +184,7 @@ export function readPcapng(bytes: Uint8Array): Capture {
     resolution: 'ns',
     interfaces,
     packets,
+    ...(truncated ? { truncated } : {}),
   };
 }
 

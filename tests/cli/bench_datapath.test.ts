@@ -49,7 +49,7 @@ describe('wxdp bench --help and bad arguments', () => {
     expect(a.err.split('\n')[0]).toBe("wxdp bench: unknown benchmark 'nosuch'");
     const b = await cli('bench', '--nosuch');
     expect(b.code).toBe(2);
-    expect(b.err).toMatch(/^wxdp bench: Unknown option '--nosuch'/);
+    expect(b.err).toMatch(/^wxdp bench: unknown option '--nosuch'\n$/);
   });
 });
 

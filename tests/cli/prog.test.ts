@@ -112,10 +112,10 @@ describe('wxdp map', () => {
   });
 
   it('update then lookup; flags noexist on an existing array element fails with EEXIST', async () => {
-    const u = await cli('map', 'update', prog('xdp_lb.o'), 'name', 'backends', 'key', '00 00 00 00', 'value', ...Array(12).fill('11'));
+    const u = await cli('map', 'update', prog('xdp_lb.o'), 'name', 'backends', 'key', '00 00 00 00', 'value', 'hex', ...Array(12).fill('11'));
     expect(u.code).toBe(0);
     expect(u.out).toMatch(/^key: 00 00 00 00 {2}value: (11 ){11}11$/m);
-    const n = await cli('map', 'update', prog('xdp_lb.o'), 'name', 'backends', 'key', '00 00 00 00', 'value', ...Array(12).fill('11'), 'flags', 'noexist');
+    const n = await cli('map', 'update', prog('xdp_lb.o'), 'name', 'backends', 'key', '00 00 00 00', 'value', 'hex', ...Array(12).fill('11'), 'flags', 'noexist');
     expect(n.code).toBe(1);
     expect(n.err).toMatch(/EEXIST|exists/i);
     const l = await cli('map', 'lookup', prog('xdp_lb.o'), 'name', 'vips', 'key', ...Array(8).fill('00'));
