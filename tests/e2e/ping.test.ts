@@ -5,22 +5,14 @@
 //   namespace C: vx0 192.0.2.1/24 2001:db8::1/64 (mtu 1450) ══ vxlan vni 42 over the slot-20 veth ══
 //   this process: wxdp vx0 192.0.2.2/24 2001:db8::2/64 (mtu 1450)
 
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
 import type { Device } from '../../src/control/device.js';
 import type { Netns } from '../support/netns.js';
-import { rootUnderlay, runIn, useE2e, vxlanClient, vxlanSpec } from './support.js';
+import { kernelSnmp, rootUnderlay, runIn, useE2e, vxlanClient, vxlanSpec } from './support.js';
 
 const e2e = useE2e(['ping']);
 const WXDP_MAC = '02:00:00:00:e2:02';
-
-/** A counter of the namespace's kernel, from /proc/net/snmp ("Ip", "ReasmOKs"). */
-function kernelMib(ns: Netns, group: string, name: string): number {
-  const text = execFileSync('ip', ['netns', 'exec', ns.name, 'cat', '/proc/net/snmp'], { encoding: 'utf8' });
-  const [names, values] = text.split('\n').filter((l) => l.startsWith(`${group}:`)).map((l) => l.split(/\s+/));
-  return Number(values![names!.indexOf(name)]);
-}
 
 describe.skipIf(e2e.why !== '')('ping from a Linux namespace to wxdp through a VXLAN link', () => {
   let ns: Netns;
@@ -66,16 +58,16 @@ describe.skipIf(e2e.why !== '')('ping from a Linux namespace to wxdp through a V
     // 3000 data + 8 ICMP = 3008 bytes of IP payload; at MTU 1450 a fragment carries (1450 − 20) rounded
     // down to 8 = 1424 bytes: 1424 + 1424 + 160, three fragments each way for each echo.
     const before = { reqds: mib('Ip:ReasmReqds'), oks: mib('Ip:ReasmOKs'), creates: mib('Ip:FragCreates'), fragOks: mib('Ip:FragOKs') };
-    const linuxOks = kernelMib(ns, 'Ip', 'ReasmOKs');
-    const linuxCreates = kernelMib(ns, 'Ip', 'FragCreates');
+    const linuxOks = kernelSnmp(ns, 'Ip').ReasmOKs!;
+    const linuxCreates = kernelSnmp(ns, 'Ip').FragCreates!;
     const r = await runIn(ns, ['ping', '-n', '-c', '2', '-i', '0.3', '-s', '3000', '-W', '2', '192.0.2.2']);
     expect(r.stdout).toContain('3008 bytes from 192.0.2.2: icmp_seq=1');
     expect(r.stdout).toContain('2 packets transmitted, 2 received, 0% packet loss');
-    expect(kernelMib(ns, 'Ip', 'FragCreates') - linuxCreates).toBe(6);
+    expect(kernelSnmp(ns, 'Ip').FragCreates! - linuxCreates).toBe(6);
     expect(mib('Ip:ReasmReqds') - before.reqds).toBe(6);
     expect(mib('Ip:ReasmOKs') - before.oks).toBe(2);
     expect(mib('Ip:FragCreates') - before.creates).toBe(6);
     expect(mib('Ip:FragOKs') - before.fragOks).toBe(2);
-    expect(kernelMib(ns, 'Ip', 'ReasmOKs') - linuxOks).toBe(2);
+    expect(kernelSnmp(ns, 'Ip').ReasmOKs! - linuxOks).toBe(2);
   });
 });

@@ -7,6 +7,7 @@
 //   ping 20, router 21-22, udp_service 23-24, up 25-26.
 
 import { it } from 'vitest';
+import type { Netns } from '../support/netns.js';
 import { toolMissing } from '../../bench/link_topology.js';
 import { useNamespaces, type NamespaceFixture } from '../support/netns.js';
 
@@ -45,4 +46,10 @@ export async function until(cond: () => boolean, ms = 3000): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   return cond();
+}
+
+/** A group of `ns`'s kernel SNMP counters ("Ip", "Icmp", …: /proc/net/snmp read inside the namespace). */
+export function kernelSnmp(ns: Netns, group: string): Record<string, number> {
+  const [names, values] = ns.exec(['cat', '/proc/net/snmp']).split('\n').filter((l) => l.startsWith(`${group}:`)).map((l) => l.split(/\s+/).slice(1));
+  return Object.fromEntries((names ?? []).map((n, i) => [n, Number(values?.[i])]));
 }
