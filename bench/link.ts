@@ -21,10 +21,10 @@
 // and on SIGINT/SIGTERM) and on the root ends of their veths, which go away with them.
 
 import { readFileSync } from 'node:fs';
-import { Datapath } from '../src/control/datapath.js';
+import type { Datapath } from '../src/control/datapath.js';
 import type { Device } from '../src/control/device.js';
 import { Namespaces, netnsAvailability, removeStaleNamespaces, type Netns } from '../src/oracle/netns.js';
-import { linuxVxlan, rootUnderlay, runIn, runReady, toolMissing, vxlanSpec } from './link_topology.js';
+import { linuxVxlan, rootUnderlay, runIn, runReady, toolMissing, wxdpRouter } from './link_topology.js';
 
 export { rootUnderlay, runIn, type RunResult, type Underlay } from './link_topology.js';
 
@@ -132,13 +132,7 @@ async function build(set: Namespaces): Promise<Topology> {
   l.sysctl({ 'net.ipv4.ip_forward': 1 });
   for (const d of ['vxS', 'vxR']) l.ip('link', 'set', d, 'up');
 
-  const dp = await Datapath.create({ umemFrames: 4096 });
-  const vx0 = dp.addDevice({ name: 'vx0', mac: '02:00:00:00:00:02', mtu: 1450, ringSize: 1024 });
-  const vx1 = dp.addDevice({ name: 'vx1', mac: '02:00:00:00:00:03', mtu: 1450, ringSize: 1024 });
-  for (const line of ['link set vx0 up', 'link set vx1 up', 'addr add 192.0.2.2/24 dev vx0', 'addr add 203.0.113.2/24 dev vx1']) dp.ip(line);
-  dp.sysctl('net.ipv4.ip_forward', 1);
-  await vx0.attachLink(vxlanSpec(us, 42));
-  await vx1.attachLink(vxlanSpec(ur, 45));
+  const { dp, vx0, vx1 } = await wxdpRouter(us, ur);
   return { s, r, l, dp, vx0, vx1 };
 }
 

@@ -13,6 +13,8 @@
 // event loop while `ping` waits.
 
 import { execFile, spawn, spawnSync } from 'node:child_process';
+import { Datapath } from '../src/control/datapath.js';
+import type { Device } from '../src/control/device.js';
 import type { LinkSpec } from '../src/control/link.js';
 import type { Netns } from '../src/oracle/netns.js';
 
@@ -79,6 +81,29 @@ export function vxlanClient(u: Underlay, opts: { dev?: string; vni: number; mtu?
   softwareChecksums(u.ns, dev);
   u.ns.ip('link', 'set', dev, 'up');
   return dev;
+}
+
+export interface WxdpRouter {
+  dp: Datapath;
+  /** 192.0.2.2/24, VNI 42 over the first underlay (mtu 1450). */
+  vx0: Device;
+  /** 203.0.113.2/24, VNI 45 over the second (mtu `farMtu`, default 1450). */
+  vx1: Device;
+}
+
+/**
+ * wxdp as the router in the middle: a Datapath in this process with a device on each underlay (their
+ * namespaces' ends: linuxVxlan / vxlanClient with VNI 42 and 45) and IPv4 forwarding on.
+ */
+export async function wxdpRouter(left: Underlay, right: Underlay, opts: { farMtu?: number } = {}): Promise<WxdpRouter> {
+  const dp = await Datapath.create({ umemFrames: 4096 });
+  const vx0 = dp.addDevice({ name: 'vx0', mac: '02:00:00:00:00:02', mtu: 1450, ringSize: 1024 });
+  const vx1 = dp.addDevice({ name: 'vx1', mac: '02:00:00:00:00:03', mtu: opts.farMtu ?? 1450, ringSize: 1024 });
+  for (const line of ['link set vx0 up', 'link set vx1 up', 'addr add 192.0.2.2/24 dev vx0', 'addr add 203.0.113.2/24 dev vx1']) dp.ip(line);
+  dp.sysctl('net.ipv4.ip_forward', 1);
+  await vx0.attachLink(vxlanSpec(left, 42));
+  await vx1.attachLink(vxlanSpec(right, 45));
+  return { dp, vx0, vx1 };
 }
 
 // ETHTOOL_STXCSUM through SIOCETHTOOL (linux/ethtool.h, linux/sockios.h): what `ethtool -K DEV tx off`

@@ -9,9 +9,9 @@
 //   underlays: slots 21 (S) and 22 (R); S routes 203.0.113.0/24 via 192.0.2.2, R 192.0.2.0/24 via 203.0.113.2.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Datapath } from '../../src/control/datapath.js';
+import type { Datapath } from '../../src/control/datapath.js';
 import type { Netns } from '../support/netns.js';
-import { rootUnderlay, runIn, runReady, useE2e, vxlanClient, vxlanSpec } from './support.js';
+import { rootUnderlay, runIn, runReady, useE2e, vxlanClient, wxdpRouter } from './support.js';
 
 const e2e = useE2e(['ping', 'traceroute', 'tracepath', 'iperf3']);
 
@@ -30,13 +30,7 @@ describe.skipIf(e2e.why !== '')('wxdp routes between two Linux namespaces over V
     vxlanClient(ur, { vni: 45, mtu: 1300, addrs: ['203.0.113.1/24'] });
     s.ip('route', 'add', '203.0.113.0/24', 'via', '192.0.2.2');
     r.ip('route', 'add', '192.0.2.0/24', 'via', '203.0.113.2');
-    dp = await Datapath.create({ umemFrames: 4096 });
-    const vx0 = dp.addDevice({ name: 'vx0', mac: '02:00:00:00:e2:10', mtu: 1450, ringSize: 1024 });
-    const vx1 = dp.addDevice({ name: 'vx1', mac: '02:00:00:00:e2:11', mtu: 1300, ringSize: 1024 });
-    for (const line of ['link set vx0 up', 'link set vx1 up', 'addr add 192.0.2.2/24 dev vx0', 'addr add 203.0.113.2/24 dev vx1']) dp.ip(line);
-    dp.sysctl('net.ipv4.ip_forward', 1);
-    await vx0.attachLink(vxlanSpec(us, 42));
-    await vx1.attachLink(vxlanSpec(ur, 45));
+    ({ dp } = await wxdpRouter(us, ur, { farMtu: 1300 }));
   });
 
   afterAll(async () => {

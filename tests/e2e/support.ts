@@ -11,7 +11,7 @@ import type { Netns } from '../support/netns.js';
 import { toolMissing } from '../../bench/link_topology.js';
 import { useNamespaces, type NamespaceFixture } from '../support/netns.js';
 
-export { rootUnderlay, runIn, runReady, vxlanClient, vxlanSpec, type RunResult, type Underlay } from '../../bench/link_topology.js';
+export { rootUnderlay, runIn, runReady, vxlanClient, vxlanSpec, wxdpRouter, type RunResult, type Underlay } from '../../bench/link_topology.js';
 
 /** Debian packages of the clients the tests run (.ci/run installs them). */
 const PACKAGES: Record<string, string> = {
