@@ -13,7 +13,7 @@
 //   S routes 203.0.113.0/24 via wxdp; R 192.0.2.0/24 via wxdp; wxdp starts without a route to 203.0.113.128/25.
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlClient } from '../../src/control/control_client.js';
