@@ -20,92 +20,13 @@
 // Addresses: TEST-NET only, inside namespaces this bench creates (wx-links-<pid>-<n>, removed at the end
 // and on SIGINT/SIGTERM) and on the root ends of their veths, which go away with them.
 
-import { execFile, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { Datapath } from '../src/control/datapath.js';
+import type { Datapath } from '../src/control/datapath.js';
 import type { Device } from '../src/control/device.js';
 import { Namespaces, netnsAvailability, removeStaleNamespaces, type Netns } from '../src/oracle/netns.js';
+import { linuxVxlan, rootUnderlay, runIn, runReady, toolMissing, wxdpRouter } from './link_topology.js';
 
-export interface Underlay {
-  ns: Netns;
-  /** The root-namespace end of the veth, and its address (wxdp's socket binds it). */
-  hostIf: string;
-  hostAddr: string;
-  /** The namespace's end (`ifname`, default c0) and its address. */
-  nsIf: string;
-  nsAddr: string;
-  /** IPv6 addresses of the two ends (2001:db8:1:<slot>::1 here, ::2 there; no DAD). */
-  hostAddr6: string;
-  nsAddr6: string;
-}
-
-let serial = 0;
-
-function ip(...args: string[]): void {
-  const r = spawnSync('ip', args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim()}`);
-}
-
-/**
- * A veth from the root namespace into `ns` (198.51.100.<4·slot+1>/30 here, .<4·slot+2>/30 there, and
- * 2001:db8:1:<slot>::1/64 and ::2/64), up.
- * The root end is created with its peer in `ns`, so deleting the namespace removes both.
- */
-export function rootUnderlay(ns: Netns, slot: number, nsIf = 'c0'): Underlay {
-  if (!Number.isInteger(slot) || slot < 0 || slot > 63) throw new Error(`underlay slot ${slot}: 0..63`);
-  const hostIf = `wxl${process.pid % 100000}h${serial++}`;
-  const hostAddr = `198.51.100.${slot * 4 + 1}`;
-  const nsAddr = `198.51.100.${slot * 4 + 2}`;
-  ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf, 'netns', ns.name);
-  ip('addr', 'add', `${hostAddr}/30`, 'dev', hostIf);
-  ip('link', 'set', hostIf, 'up');
-  ns.ip('addr', 'add', `${nsAddr}/30`, 'dev', nsIf);
-  const hostAddr6 = `2001:db8:1:${slot.toString(16)}::1`;
-  const nsAddr6 = `2001:db8:1:${slot.toString(16)}::2`;
-  ip('addr', 'add', `${hostAddr6}/64`, 'dev', hostIf, 'nodad');
-  ns.ip('addr', 'add', `${nsAddr6}/64`, 'dev', nsIf, 'nodad');
-  ns.ip('link', 'set', nsIf, 'up');
-  return { ns, hostIf, hostAddr, nsIf, nsAddr, hostAddr6, nsAddr6 };
-}
-
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run `argv` in `ns` without blocking the event loop (wxdp answers from this process meanwhile). */
-export function runIn(ns: Netns, argv: readonly string[], timeoutMs = 15_000): Promise<RunResult> {
-  return new Promise((resolve) => {
-    execFile('ip', ['netns', 'exec', ns.name, ...argv], { timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** Run `argv` in `ns`; `ready` settles when it prints a line `ready` (or ends), `done` when it ends. */
-function runReady(ns: Netns, argv: readonly string[], timeoutMs: number): { ready: Promise<void>; done: Promise<RunResult> } {
-  const child = spawn('ip', ['netns', 'exec', ns.name, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  let stdout = '';
-  let stderr = '';
-  let markReady: () => void = () => {};
-  const ready = new Promise<void>((res) => (markReady = res));
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-    if (/^ready$/m.test(stdout)) markReady();
-  });
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<RunResult>((res) => {
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      markReady();
-      res({ code: code ?? -1, stdout, stderr });
-    });
-  });
-  return { ready, done };
-}
+export { rootUnderlay, runIn, type RunResult, type Underlay } from './link_topology.js';
 
 export type LinkPath = 'wxdp' | 'linux';
 
@@ -197,8 +118,7 @@ async function build(set: Namespaces): Promise<Topology> {
   l.ip('addr', 'add', '198.51.100.249/30', 'dev', 'us');
   r.ip('addr', 'add', '198.51.100.254/30', 'dev', 'ul');
   l.ip('addr', 'add', '198.51.100.253/30', 'dev', 'ur');
-  const vx = (ns: Netns, name: string, vni: number, local: string, remote: string) =>
-    ns.ip('link', 'add', name, 'mtu', '1450', 'type', 'vxlan', 'id', String(vni), 'local', local, 'remote', remote, 'dstport', '4789');
+  const vx = (ns: Netns, name: string, vni: number, local: string, remote: string) => linuxVxlan(ns, name, vni, local, remote);
   vx(s, 'vxW', 42, us.nsAddr, us.hostAddr);
   vx(r, 'vxW', 45, ur.nsAddr, ur.hostAddr);
   vx(s, 'vxL', 43, '198.51.100.250', '198.51.100.249');
@@ -212,13 +132,7 @@ async function build(set: Namespaces): Promise<Topology> {
   l.sysctl({ 'net.ipv4.ip_forward': 1 });
   for (const d of ['vxS', 'vxR']) l.ip('link', 'set', d, 'up');
 
-  const dp = await Datapath.create({ umemFrames: 4096 });
-  const vx0 = dp.addDevice({ name: 'vx0', mac: '02:00:00:00:00:02', mtu: 1450, ringSize: 1024 });
-  const vx1 = dp.addDevice({ name: 'vx1', mac: '02:00:00:00:00:03', mtu: 1450, ringSize: 1024 });
-  for (const line of ['link set vx0 up', 'link set vx1 up', 'addr add 192.0.2.2/24 dev vx0', 'addr add 203.0.113.2/24 dev vx1']) dp.ip(line);
-  dp.sysctl('net.ipv4.ip_forward', 1);
-  await vx0.attachLink({ type: 'vxlan', vni: 42, local: us.hostAddr, remote: us.nsAddr });
-  await vx1.attachLink({ type: 'vxlan', vni: 45, local: ur.hostAddr, remote: ur.nsAddr });
+  const { dp, vx0, vx1 } = await wxdpRouter(us, ur);
   return { s, r, l, dp, vx0, vx1 };
 }
 
@@ -279,10 +193,7 @@ function udpRcvbufErrors(): number {
 export function linkBenchUnavailable(): string {
   const a = netnsAvailability('links');
   if (!a.ok) return a.reason;
-  for (const [tool, pkg] of [['ping', 'iputils-ping'], ['python3', 'python3']] as const) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} not found (install ${pkg})`;
-  }
-  return '';
+  return toolMissing('ping', 'iputils-ping') || toolMissing('python3', 'python3');
 }
 
 export async function runLinkBench(opts: LinkBenchOptions = {}): Promise<LinkBenchRow[]> {

@@ -14,16 +14,11 @@ import { rootUnderlay, type Underlay } from '../../bench/link.js';
 import type { Namespaces } from '../support/netns.js';
 
 export { runIn, type RunResult, type Underlay } from '../../bench/link.js';
+export { toolMissing } from '../../bench/link_topology.js';
 
 /** A namespace with a veth underlay to this one; `slot` (0..63) picks the /30 so files running at once differ. */
 export function underlay(set: Namespaces, slot: number): Underlay {
   return rootUnderlay(set.create(), slot);
-}
-
-/** '' when `tool` runs, else why not (the Debian package to install). */
-export function toolMissing(tool: string, pkg: string): string {
-  const r = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' });
-  return r.status === 0 ? '' : `${tool} not found (install ${pkg})`;
 }
 
 /** '' when this kernel makes a `kind` device (vxlan, geneve), else why not: tried in a namespace of `set`. */

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { root } from '../datapath/support.js';
+import { dnsAnswerOf } from '../support/readme_dns.js';
 
 const TITLE = '## A UDP service behind an XDP filter';
 
@@ -31,16 +32,6 @@ function expectedAnswer(code: string): Buffer {
   const m = /const expected = Buffer\.from\(((?:'[0-9a-f]+'(?: \+ )?)+), 'hex'\)/.exec(code);
   expect(m).not.toBeNull();
   return Buffer.from([...m![1]!.matchAll(/'([0-9a-f]+)'/g)].map((x) => x[1]).join(''), 'hex');
-}
-
-/** The example's answer() (and the ZONE it reads), compiled on its own. */
-async function answerFunction(code: string): Promise<(q: Buffer) => Buffer | undefined> {
-  const start = code.indexOf('const ZONE');
-  const end = code.indexOf('\n}\n', code.indexOf('function answer(')) + 3;
-  expect(start).toBeGreaterThan(0);
-  const file = join(mkdtempSync(join(tmpdir(), 'wxdp-readme-udp-')), 'answer.ts');
-  writeFileSync(file, code.slice(start, end) + '\nexport { answer };\n');
-  return ((await import(/* @vite-ignore */ file)) as { answer: (q: Buffer) => Buffer | undefined }).answer;
 }
 
 const run = promisify(execFile);
@@ -98,7 +89,7 @@ describe('the README UDP service example', () => {
   }, 30_000);
 
   it.skipIf(noDig !== '')(`has an answer() that answers dig on node:dgram: A, NXDOMAIN in the zone, REFUSED outside it${noDig ? ` (skipped: ${noDig})` : ''}`, async () => {
-    const answer = await answerFunction(block());
+    const answer = await dnsAnswerOf(block());
     const a = await dig(['WWW.Example.TEST', 'A'], answer); // names compare case-insensitively (RFC 4343)
     expect(a).toMatch(/status: NOERROR/);
     expect(a).toMatch(/;; flags: qr aa rd; QUERY: 1, ANSWER: 1,/);
