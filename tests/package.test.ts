@@ -1,0 +1,55 @@
+// What `npm install wxdp` gets: the files `npm pack` puts in the tarball (package.json "files") and
+// the dependencies a user installs. Users get the built fast path (build/fastpath.wasm), the compiled
+// TypeScript, the CLI and the example programs — not the AssemblyScript compiler, its text output, the
+// verifier's test corpus or source maps pointing at sources that are not shipped.
+
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = new URL('..', import.meta.url).pathname;
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+  exports: Record<string, unknown>;
+  type: string;
+};
+
+describe('the package', () => {
+  it('installs no build-time tool: the AssemblyScript compiler and its loader are devDependencies', () => {
+    expect(Object.keys(pkg.dependencies).sort()).toEqual(['benchmark', 'binaryen']);
+    expect(pkg.devDependencies).toHaveProperty('assemblyscript');
+    expect(pkg.devDependencies).toHaveProperty('@assemblyscript/loader');
+    expect(pkg.type).toBe('module'); // ESM only
+  });
+
+  it('npm pack ships the built fast path, dist, the CLI and programs/, and nothing of the build or the tests', () => {
+    const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
+    expect(r.status, r.stderr).toBe(0);
+    const files = (JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
+    for (const must of ['build/fastpath.wasm', 'dist/src/index.js', 'dist/src/index.d.ts', 'bin/wxdp.js', 'programs/xdp_pass_drop.o', 'programs/xdp_pass_drop.c', 'programs/expected/xdp_drop.json', 'README.md', 'package.json']) {
+      expect(files, must).toContain(must);
+    }
+    const unwanted = files.filter((f) => /\.map$|\.wat$|^build\/fastpath\.(js|d\.ts)$|^programs\/verifier\/|^tests\/|^assembly\/|^src\//.test(f));
+    expect(unwanted).toEqual([]);
+  });
+
+  it('exports the example programs: an app resolves wxdp/programs/NAME.o to the shipped object', () => {
+    // an app with this package as node_modules/wxdp (a link: what the exports map allows is the point)
+    const app = mkdtempSync(join(tmpdir(), 'wxdp-app-'));
+    try {
+      mkdirSync(join(app, 'node_modules'));
+      symlinkSync(root, join(app, 'node_modules', 'wxdp'), 'dir');
+      writeFileSync(join(app, 'main.mjs'), "console.log(import.meta.resolve('wxdp/programs/xdp_pass_drop.o'));\nconst { Datapath } = await import('wxdp');\nconsole.log(typeof Datapath);\n");
+      const r = spawnSync(process.execPath, ['main.mjs'], { cwd: app, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const [url, kind] = r.stdout.trim().split('\n');
+      expect(realpathSync(new URL(url!))).toBe(realpathSync(join(root, 'programs/xdp_pass_drop.o')));
+      expect(kind).toBe('function');
+    } finally {
+      rmSync(app, { recursive: true, force: true });
+    }
+  });
+});
