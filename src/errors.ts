@@ -38,6 +38,7 @@ export type ErrorCode =
   | 'SOCKET' // a socket call refused: `errno` names the kernel's (EADDRINUSE, EADDRNOTAVAIL, ENETUNREACH…)
   | 'CONFIG' // a `wxdp up` config file that does not parse or validate (the message names the file and key path)
   | 'CONTROL' // the control socket: a request it cannot serve, a socket another process serves, a lost connection
+  | 'NOT_FOUND' // ENOENT: no program, map or device of that name (the message lists those there are)
   | 'USAGE'; // bad CLI or API arguments
 
 export class WxdpError extends Error {

@@ -20,6 +20,24 @@ describe('public API (src/index.ts)', () => {
     }
   });
 
+  it('a program, map or device that is not there is NOT_FOUND (ENOENT), naming those there are', async () => {
+    const dp = await wxdp.Datapath.create();
+    dp.addDevice({ name: 'eth0' });
+    const obj = await dp.loadObject(new URL('../programs/xdp_dns_filter.o', import.meta.url).pathname);
+    const code = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return [(e as wxdp.WxdpError).code, (e as Error).message];
+      }
+      return undefined;
+    };
+    expect(code(() => obj.program('nope'))).toEqual(['NOT_FOUND', "no program 'nope' (have: xdp_dns_filter)"]);
+    expect(code(() => obj.map('nope'))).toEqual(['NOT_FOUND', "no map 'nope' (have: blocked, verdicts)"]);
+    expect(code(() => dp.device('eth9'))).toEqual(['NOT_FOUND', 'no device eth9 (have: eth0)']);
+    await dp.close();
+  });
+
   it('createEngine() rejects a malformed program with a ProgramError naming the instruction', async () => {
     const p = wxdp.createEngine(wxdp.assemble('r0 = 1'), { engine: 'jit', memory: new wxdp.EngineMemory(), helpers: wxdp.baseHelpers() });
     await expect(p).rejects.toThrow(wxdp.ProgramError);

@@ -296,6 +296,8 @@ export function errorJson(e: unknown): ErrorJson {
 /** The errno the kernel's bpf() would give for errors that carry none. */
 const DEFAULT_ERRNO: Partial<Record<string, string>> = {
   USAGE: 'EINVAL',
+  NOT_FOUND: 'ENOENT',
+  MAP_NOT_FOUND: 'ENOENT',
   VERIFIER_REJECTED: 'EACCES',
   PROG_INVALID: 'EINVAL',
   PROG_ATTACH: 'EINVAL',

@@ -523,7 +523,7 @@ export class Datapath {
   device(nameOrIfindex: string | number): Device {
     const d =
       typeof nameOrIfindex === 'string' ? this.devices.get(nameOrIfindex) : [...this.devices.values()].find((x) => x.ifindex === nameOrIfindex);
-    if (!d) throw new WxdpError('USAGE', `no device ${nameOrIfindex} (have: ${[...this.devices.keys()].join(', ')})`);
+    if (!d) throw new WxdpError('NOT_FOUND', `no device ${nameOrIfindex} (have: ${[...this.devices.keys()].join(', ')})`);
     return d;
   }
 
@@ -616,7 +616,7 @@ export class BpfObject {
       return first;
     }
     const p = this.programs.get(name);
-    if (!p) throw new WxdpError('USAGE', `no program '${name}' (have: ${[...this.programs.keys()].join(', ')})`);
+    if (!p) throw new WxdpError('NOT_FOUND', `no program '${name}' (have: ${[...this.programs.keys()].join(', ')})`);
     return p;
   }
 
@@ -644,7 +644,7 @@ export class BpfObject {
     const m =
       this.maps.get(name) ??
       (name.startsWith('.') ? [...this.maps.values()].find((x) => x.name.endsWith(name) && x.name.indexOf('.') === x.name.length - name.length) : undefined);
-    if (!m) throw new WxdpError('USAGE', `no map '${name}' (have: ${[...this.maps.keys()].join(', ')})`);
+    if (!m) throw new WxdpError('NOT_FOUND', `no map '${name}' (have: ${[...this.maps.keys()].join(', ')})`);
     return m;
   }
 }
