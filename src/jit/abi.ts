@@ -11,6 +11,7 @@
 //   prog_array_get(map i32, index i32) -> i32   tail calls: the table index stored in a prog_array, or -1
 // exports
 //   run(r1..r5 i64) -> i64                   the entry function: r10 = STACK_TOP, frame 0; returns r0
+//   run_guarded(r1..r5 i64) -> i64           checked mode: `run`, a fault caught and returned as 0
 //   repeat(n i32, r1..r5 i64) -> i64        the entry n times in one call (testRun's `repeat`); last r0
 //   tail_entry(r1 i64, r10 i64, depth i32) -> i64   what a tail call into this program runs
 //   cb_<slot>(r1..r5 i64) -> i64, global cbslot_<slot>   callbacks (bpf_loop) and their table index
@@ -50,6 +51,8 @@ export const HELPER_XDP_LOAD_BYTES = 189;
 export const HELPER_XDP_STORE_BYTES = 190;
 
 export const EXPORT_RUN = 'run';
+/** Checked mode: `run` with any fault caught, returning XDP_ABORTED (0): the entry devices call. */
+export const EXPORT_RUN_GUARDED = 'run_guarded';
 /**
  * xdp_burst(rx i32, first i32, n i32, ifindex i32, queue i32, out i32): the entry run over n RX
  * descriptors, one BURST_RECORD_SIZE record each at out (u32 r0, data, data_end, data_meta,

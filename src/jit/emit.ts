@@ -60,6 +60,7 @@ import {
   IMPORT_TABLE,
   wasmHelperImportName,
   EXPORT_RUN,
+  EXPORT_RUN_GUARDED,
   EXPORT_SET_REGION,
   helperImportName,
   IMPORT_CALL_DEPTH,
@@ -209,6 +210,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const { shared } = opts.memory;
   let features = B.Features.MutableGlobals | B.Features.SignExt;
   if (shared) features |= B.Features.Atomics;
+  // Checked mode's guarded entry catches a fault (try / catch_all, the EH proposal V8 ships)
+  if (opts.checked) features |= B.Features.ExceptionHandling;
   m.setFeatures(features);
   m.setMemory(opts.memory.initialPages, opts.memory.maximumPages, null, [], shared, false, IMPORT_MEMORY);
   m.addMemoryImport(IMPORT_MEMORY, IMPORT_MODULE, IMPORT_MEMORY, shared);
@@ -1186,6 +1189,21 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     ], i64),
   );
   m.addFunctionExport(EXPORT_REPEAT, EXPORT_REPEAT);
+
+  // run_guarded(r1..r5): what a device and a devmap entry call in checked mode. A fault (a checked
+  // access outside the run's regions, a helper's or the call depth's error, the back-edge budget) is a
+  // JS exception thrown by an import; it unwinds to here and the run ends with XDP_ABORTED (0), so the
+  // poll counts, traces and drops the frame as the kernel does with a program exception, then goes on.
+  if (opts.checked) {
+    m.addFunction(
+      EXPORT_RUN_GUARDED,
+      params(5, i64),
+      i64,
+      [],
+      m.try('guard', m.call(EXPORT_RUN, repArgs.map((_, i) => m.local.get(i, i64)), i64), [], [k64(0)]), // no tags and one body: catch_all
+    );
+    m.addFunctionExport(EXPORT_RUN_GUARDED, EXPORT_RUN_GUARDED);
+  }
 
   const out: EmitResult = { bytes: m.emitBinary() as Uint8Array<ArrayBuffer> };
   if (opts.text) out.text = m.emitText();

@@ -18,6 +18,7 @@ import {
   EXPORT_BURST,
   EXPORT_REPEAT,
   EXPORT_RUN,
+  EXPORT_RUN_GUARDED,
   EXPORT_SET_REGION,
   helperImportName,
   IMPORT_CALL_DEPTH,
@@ -122,15 +123,19 @@ export class JitProgram implements Engine {
   get runTableIndex(): number {
     if (this.runSlot < 0) {
       if (!this.fastPath) throw new WxdpError('USAGE', 'attaching to a device needs the fast path');
-      this.runSlot = this.fastPath.addToTable(this.instance.exports[EXPORT_RUN] as Function);
+      // Checked: the guarded entry, so a fault ends the run as XDP_ABORTED instead of unwinding the poll.
+      this.runSlot = this.fastPath.addToTable(this.instance.exports[this.checked ? EXPORT_RUN_GUARDED : EXPORT_RUN] as Function);
     }
     return this.runSlot;
   }
 
-  /** The slot of this program's xdp_burst in the fast path's table, or 0 when it was compiled without. */
+  /**
+   * The slot of this program's xdp_burst in the fast path's table, or 0 when it was compiled without.
+   * A checked program has none: the poll calls its guarded entry per frame (runTableIndex).
+   */
   get burstTableIndex(): number {
     const f = this.instance.exports[EXPORT_BURST];
-    if (typeof f !== 'function' || !this.fastPath) return 0;
+    if (typeof f !== 'function' || !this.fastPath || this.checked) return 0;
     if (this.burstSlot < 0) this.burstSlot = this.fastPath.addToTable(f as Function);
     return this.burstSlot;
   }
