@@ -288,6 +288,7 @@ export class Datapath {
    * socket tables; the link's detach() takes it out. Throws AttachError (PROG_ATTACH).
    */
   attachSkLookup(program: Program): SkLookupLink {
+    this.assertOwnProgram(program, 'sk_lookup');
     return attachSkLookup(this, program);
   }
   /**
@@ -295,6 +296,7 @@ export class Datapath {
    * `socketId` (bound with SO_REUSEPORT), replacing the group's earlier program.
    */
   attachReuseport(socketId: number, program: Program): void {
+    this.assertOwnProgram(program, `socket ${socketId}`);
     attachReuseport(this, socketId, program);
   }
   /** SO_DETACH_REUSEPORT_BPF on socket `socketId`. */
@@ -572,6 +574,14 @@ export class Datapath {
     return dataPathExports(this.fastPath).dp_pool_free() >>> 0;
   }
 
+  /**
+   * @internal A program lives in its Datapath's memory and table: attached to another Datapath, its slot
+   * would index that one's table (a trap in the poll, or someone else's program). PROG_ATTACH.
+   */
+  assertOwnProgram(p: Program, where: string): void {
+    if (!p.belongsTo(this)) throw new WxdpError('PROG_ATTACH', `${where}: program ${p.name} was loaded into another Datapath (load it into this one)`);
+  }
+
   /** @internal A checked program attached to a device checks against the arena (maps, UMEM) and the ctx. */
   bindRegions(p: Program): void {
     if (p.engine instanceof JitProgram && p.checked) {
@@ -729,6 +739,11 @@ export class Program {
   verifierStats: VerifierStats | undefined;
   /** Whether the program runs with run-time bounds checks. */
   checked = true;
+
+  /** @internal Whether the program was loaded into `dp` (its memory, its table). */
+  belongsTo(dp: Datapath): boolean {
+    return this.dp === dp;
+  }
 
   private slot = -1;
 
