@@ -16,11 +16,13 @@
 //   tail_entry(r1 i64, r10 i64, depth i32) -> i64   what a tail call into this program runs
 //   cb_<slot>(r1..r5 i64) -> i64, global cbslot_<slot>   callbacks (bpf_loop) and their table index
 //   set_region(slot i32, start i32, len i32, writable i32)   checked mode: region slot k of the run
+//   set_packet(readable i32, writable i32)   checked mode: the packet, [data_meta, data_end) of the ctx
 //   xdp_burst(rx i32, first i32, n i32, ifindex i32, queue i32, out i32)   with `burst`: see EXPORT_BURST
 //
 // Internal functions: `sub_<entry slot>(r1..r5 i64, r10 i64, depth i32) -> i64`, one per subprogram.
 // Checked mode keeps REGION_SLOTS regions in globals (start, readable length, writable length; an
-// unused slot has length 0) besides the stack, which is checked against constants.
+// unused slot has length 0) besides the stack, which is checked against constants, and the packet,
+// checked against the ctx's data_meta and data_end as they are at the access.
 
 export const IMPORT_MODULE = 'env';
 export const IMPORT_MEMORY = 'memory';
@@ -64,6 +66,8 @@ export const BURST_BODY = 'run_burst';
 export { BURST_RECORD_SIZE } from '../runtime/memory.js';
 export const EXPORT_REPEAT = 'repeat';
 export const EXPORT_SET_REGION = 'set_region';
+/** Checked mode: set_packet(readable i32, writable i32), the XDP packet region (Region.packet). */
+export const EXPORT_SET_PACKET = 'set_packet';
 
 /** Regions a checked run may pass besides the stack. */
-export const REGION_SLOTS = 4;
+export const REGION_SLOTS = 16;

@@ -62,6 +62,7 @@ import {
   EXPORT_RUN,
   EXPORT_RUN_GUARDED,
   EXPORT_SET_REGION,
+  EXPORT_SET_PACKET,
   helperImportName,
   IMPORT_CALL_DEPTH,
   IMPORT_CALLX,
@@ -169,6 +170,8 @@ const TO = 15;
 
 const STACK_SPAN = STACK_TOP - STACK_BASE;
 const BUDGET = 'back_edge_budget';
+const PACKET_R = 'packet_readable';
+const PACKET_W = 'packet_writable';
 /** At most this many specialised clones of subprograms per program (frame specialisation, below). */
 const SPECIALISE_MAX = 32;
 /** Region slots checked inline (the rest out of line): callers put the busiest regions first. */
@@ -297,6 +300,14 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     }
     m.addFunction(EXPORT_SET_REGION, params(4, i32), none, [], m.block(null, setters));
     m.addFunctionExport(EXPORT_SET_REGION, EXPORT_SET_REGION);
+    // set_packet(readable, writable): the packet region, [data_meta, data_end) read from the ctx at each access.
+    m.addGlobal(PACKET_R, i32, true, k32(0));
+    m.addGlobal(PACKET_W, i32, true, k32(0));
+    m.addFunction(EXPORT_SET_PACKET, params(2, i32), none, [], m.block(null, [
+      m.global.set(PACKET_R, m.local.get(0, i32)),
+      m.global.set(PACKET_W, m.i32.and(m.local.get(0, i32), m.local.get(1, i32))),
+    ]));
+    m.addFunctionExport(EXPORT_SET_PACKET, EXPORT_SET_PACKET);
 
     // check_slow(addr i64, size i32, write i32, pc i32): slots 2.. (the stack, slots 0 and 1 are inline).
     const body: Expr[] = [];
@@ -333,9 +344,19 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
         m.i64.le_u(m.i64.add(get(TO), k64(size)), len()),
       );
     };
+    // The packet: data_meta and data_end as they are now (adjust_head/meta/tail move them).
+    const ctxField = (f: number): Expr => m.i32.load(0, 4, k32(CTX_BASE + f));
+    const packetLen = (): Expr => zext(m.i32.sub(ctxField(CTX.DATA_END), ctxField(CTX.DATA_META)));
+    const packetOk = m.i32.and(
+      m.global.get(write ? PACKET_W : PACKET_R, i32),
+      m.i32.and(
+        m.i64.lt_u(m.local.tee(TO, m.i64.sub(get(TA), zext(ctxField(CTX.DATA_META))), i64), packetLen()),
+        m.i64.le_u(m.i64.add(get(TO), k64(size)), packetLen()),
+      ),
+    );
     // The inline tests, then one branch (measured: ~20% faster than testing them one after the other).
     const slow = m.call('check_slow', [get(TA), k32(size), k32(write ? 1 : 0), k32(pc)], none);
-    return m.if(m.i32.eqz(m.i32.or(stackOk, m.i32.or(slotOk(0), slotOk(1)))), slow);
+    return m.if(m.i32.eqz(m.i32.or(m.i32.or(stackOk, packetOk), m.i32.or(slotOk(0), slotOk(1)))), slow);
   };
 
   /**

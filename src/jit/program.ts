@@ -20,6 +20,7 @@ import {
   EXPORT_RUN,
   EXPORT_RUN_GUARDED,
   EXPORT_SET_REGION,
+  EXPORT_SET_PACKET,
   helperImportName,
   IMPORT_CALL_DEPTH,
   IMPORT_CALLX,
@@ -63,6 +64,7 @@ export interface JitProgramInfo {
 type Entry = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint;
 type Repeat = (n: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint;
 type SetRegion = (slot: number, start: number, len: number, writable: number) => void;
+type SetPacket = (readable: number, writable: number) => void;
 
 const NO_REGION = -1;
 
@@ -76,6 +78,9 @@ export class JitProgram implements Engine {
   private readonly entry: Entry;
   private readonly repeatEntry: Repeat;
   private readonly setRegion: SetRegion | undefined;
+  private readonly setPacket: SetPacket | undefined;
+  // The packet region now: 0 none, 1 read-only, 2 read-write.
+  private packetMode = 0;
   // What each region slot holds now (slots [0, slotsUsed) are in use).
   private readonly slotStart = new Float64Array(REGION_SLOTS).fill(NO_REGION);
   private readonly slotEnd = new Float64Array(REGION_SLOTS).fill(NO_REGION);
@@ -101,6 +106,7 @@ export class JitProgram implements Engine {
     this.entry = ex[EXPORT_RUN] as Entry;
     this.repeatEntry = ex[EXPORT_REPEAT] as Repeat;
     this.setRegion = compiled.checked ? (ex[EXPORT_SET_REGION] as SetRegion) : undefined;
+    this.setPacket = compiled.checked ? (ex[EXPORT_SET_PACKET] as SetPacket) : undefined;
   }
 
   run(req: RunRequest): RunResult {
@@ -149,7 +155,7 @@ export class JitProgram implements Engine {
       throw new WxdpError('USAGE', `repeat must be an integer in [1, 2^31), got ${repeat}`);
     }
     const regions = req.regions;
-    if (this.setRegion && (regions.length !== 0 || this.slotsUsed !== 0)) this.bindRegions(regions);
+    if (this.setRegion && (regions.length !== 0 || this.slotsUsed !== 0 || this.packetMode !== 0)) this.bindRegions(regions);
     const a = req.args;
     let r0: bigint;
     try {
@@ -169,11 +175,22 @@ export class JitProgram implements Engine {
    * accesses against the regions of the run it joins.
    */
   setRegions(regions: readonly Region[]): void {
-    if (this.setRegion && (regions.length !== 0 || this.slotsUsed !== 0)) this.bindRegions(regions);
+    if (this.setRegion && (regions.length !== 0 || this.slotsUsed !== 0 || this.packetMode !== 0)) this.bindRegions(regions);
   }
 
   /** Load the run's regions into the module's slots; unchanged slots cost a compare, not a wasm call. */
-  private bindRegions(regions: readonly Region[]): void {
+  private bindRegions(all: readonly Region[]): void {
+    let packet = 0;
+    let regions = all;
+    if (all.some((g) => g.packet)) {
+      const p = all.find((g) => g.packet)!;
+      packet = p.writable ? 2 : 1;
+      regions = all.filter((g) => !g.packet);
+    }
+    if (packet !== this.packetMode) {
+      this.setPacket!(packet !== 0 ? 1 : 0, packet === 2 ? 1 : 0);
+      this.packetMode = packet;
+    }
     const n = regions.length;
     if (n > REGION_SLOTS) {
       throw new WxdpError('USAGE', `the JIT checks at most ${REGION_SLOTS} regions besides the stack, got ${n}`);
