@@ -593,7 +593,8 @@ export class Datapath {
   /**
    * @internal What a checked XDP program may touch besides its stack: the xdp_md (read-only, as the
    * kernel's xdp_is_valid_access allows no writes), the packet [data_meta, data_end) as it is at each
-   * access, and the storage of the maps it names (ld_imm64 of a map's address or of a value in it):
+   * access, and the storage of the maps it names (ld_imm64 of a map's address or of a value in it; the
+   * only maps it may pass to helpers, src/runtime/helper_args.ts):
    * devmaps read-only (BPF_F_RDONLY_PROG), maps whose values are never pointers to it (prog_array,
    * xskmap, sockmaps, queue/stack) not at all. Nothing else: not the frame around the packet, not
    * other frames, rings, other maps or the stack's tables.
@@ -614,8 +615,10 @@ export class Datapath {
       if (!s || seen.has(s.map)) continue;
       seen.add(s.map);
       const type = view.getUint32(s.map + MAP_HDR.TYPE, true);
-      if (NO_VALUE_POINTERS.has(type)) continue;
-      out.push({ name: `map@0x${s.map.toString(16)}`, start: s.start, end: s.end, writable: type !== MapType.DEVMAP && type !== MapType.DEVMAP_HASH });
+      const name = `map@0x${s.map.toString(16)}`;
+      // (a map of those still goes to helpers: an empty region names it)
+      if (NO_VALUE_POINTERS.has(type)) out.push({ name, start: s.start, end: s.start, writable: false, map: s.map });
+      else out.push({ name, start: s.start, end: s.end, writable: type !== MapType.DEVMAP && type !== MapType.DEVMAP_HASH, map: s.map });
     }
     this.regionsOf.set(p, out);
     return out;

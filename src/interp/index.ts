@@ -7,6 +7,7 @@
 // two comparable).
 
 import { callDepthFault, memFault, RuntimeFault } from '../errors.js';
+import { helperArgFault } from '../runtime/helper_args.js';
 import { helperName, type HelperTable } from '../helpers/index.js';
 import {
   AluOp,
@@ -154,6 +155,10 @@ export class Interpreter implements Engine {
             if (back === undefined) return r[0]!;
             next = back;
           } else if (o === JmpOp.CALL) {
+            if (this.checked && ins.src !== 1 && (ins.code & Source.X) === 0) {
+              const f = helperArgFault(ins.imm, [r[1]!, r[2]!, r[3]!, r[4]!, r[5]!], this.regions, this.mem, pc);
+              if (f) throw f;
+            }
             if (ins.src === 1) {
               if (depth + frames.length + 1 >= MAX_FRAMES) throw callDepthFault(pc, MAX_FRAMES);
               frames.push({ returnPc: pc + 1, saved: r.slice(1, FP + 1) });

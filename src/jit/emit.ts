@@ -68,11 +68,13 @@ import {
   IMPORT_CALLX,
   IMPORT_FAULT,
   IMPORT_INSN_LIMIT,
+  IMPORT_CHECK_HELPER,
   IMPORT_MEMORY,
   IMPORT_MODULE,
   REGION_SLOTS,
 } from './abi.js';
 import type { ProgramLayout, Subprogram } from './cfg.js';
+import { helperHasPointerArgs } from '../runtime/helper_args.js';
 
 type Binaryen = typeof BinaryenNs;
 type Module = BinaryenNs.Module;
@@ -228,6 +230,10 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   // ---- imports ----
   if (opts.checked) {
     m.addFunctionImport(IMPORT_FAULT, IMPORT_MODULE, IMPORT_FAULT, B.createType([i32, i64, i32, i32]), none);
+  }
+  const checkedHelpers = opts.checked ? layout.helperIds.filter(helperHasPointerArgs) : [];
+  if (checkedHelpers.length > 0) {
+    m.addFunctionImport(IMPORT_CHECK_HELPER, IMPORT_MODULE, IMPORT_CHECK_HELPER, B.createType([i32, i64, i64, i64, i64, i64, i32]), none);
   }
   if (layout.usesLocalCalls || layout.callbacks.length > 0) {
     m.addFunctionImport(IMPORT_CALL_DEPTH, IMPORT_MODULE, IMPORT_CALL_DEPTH, i32, none);
@@ -665,7 +671,13 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     return [...pre, set(TB, old()), put(combine(get(TB), get(src))), set(src, get(TB))];
   };
 
+  /** Checked mode: a helper with pointer arguments is preceded by their check (the interpreter's, in JS). */
   const call = (ins: Insn, pc: number): Expr[] => {
+    const lowered = callLowered(ins, pc);
+    if (ins.src === PseudoCall.LOCAL || (ins.code & SOURCE_MASK) === Source.X || !checkedHelpers.includes(ins.imm)) return lowered;
+    return [m.call(IMPORT_CHECK_HELPER, [k32(ins.imm), get(1), get(2), get(3), get(4), get(5), k32(pc)], none), ...lowered];
+  };
+  const callLowered = (ins: Insn, pc: number): Expr[] => {
     const args = (): Expr[] => [get(1), get(2), get(3), get(4), get(5)];
     // Precedence as in cfg.ts and the interpreter: local call, callx, helper by imm.
     if (ins.src === PseudoCall.LOCAL) {

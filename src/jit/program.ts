@@ -4,7 +4,8 @@
 import { callDepthFault, memFault, RuntimeFault, WxdpError } from '../errors.js';
 import { helperName, type HelperTable } from '../helpers/index.js';
 import { MAX_FRAMES } from '../isa/opcodes.js';
-import type { EngineMemory, Region } from '../runtime/memory.js';
+import { STACK_REGION, type EngineMemory, type Region } from '../runtime/memory.js';
+import { helperArgFault } from '../runtime/helper_args.js';
 import type { Engine, RunRequest, RunResult } from '../runtime/types.js';
 import type { FastPath } from '../runtime/fastpath.js';
 import {
@@ -26,6 +27,7 @@ import {
   IMPORT_CALLX,
   IMPORT_FAULT,
   IMPORT_INSN_LIMIT,
+  IMPORT_CHECK_HELPER,
   IMPORT_MEMORY,
   IMPORT_MODULE,
   REGION_SLOTS,
@@ -86,6 +88,8 @@ export class JitProgram implements Engine {
   private readonly slotEnd = new Float64Array(REGION_SLOTS).fill(NO_REGION);
   private readonly slotWritable = new Uint8Array(REGION_SLOTS);
   private slotsUsed = 0;
+  // The regions bound now, the stack first (what check_helper checks against).
+  private bound: readonly Region[] = [STACK_REGION];
 
   private readonly fastPath: FastPath | undefined;
   private tableSlot = -1;
@@ -97,7 +101,7 @@ export class JitProgram implements Engine {
     this.checked = compiled.checked;
     this.fastPath = fastPath;
     this.info = { cached, compileMs: compiled.compileMs, wasmBytes: compiled.wasmBytes };
-    this.instance = new WebAssembly.Instance(compiled.module, { [IMPORT_MODULE]: bindImports(compiled, memory, helpers, fastPath) });
+    this.instance = new WebAssembly.Instance(compiled.module, { [IMPORT_MODULE]: bindImports(compiled, memory, helpers, fastPath, () => this.bound) });
     const ex = this.instance.exports;
     for (const cb of compiled.callbacks) {
       if (!fastPath) throw new WxdpError('USAGE', 'a program with callbacks (bpf_loop) needs the fast path');
@@ -180,6 +184,7 @@ export class JitProgram implements Engine {
 
   /** Load the run's regions into the module's slots; unchanged slots cost a compare, not a wasm call. */
   private bindRegions(all: readonly Region[]): void {
+    this.bound = [STACK_REGION, ...all];
     let packet = 0;
     let regions = all;
     if (all.some((g) => g.packet)) {
@@ -218,8 +223,12 @@ export class JitProgram implements Engine {
   }
 }
 
-function bindImports(c: CompiledModule, mem: EngineMemory, helpers: HelperTable, fp: FastPath | undefined): WebAssembly.ModuleImports {
+function bindImports(c: CompiledModule, mem: EngineMemory, helpers: HelperTable, fp: FastPath | undefined, regions: () => readonly Region[]): WebAssembly.ModuleImports {
   const imports: WebAssembly.ModuleImports = {
+    [IMPORT_CHECK_HELPER]: (id: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, pc: number): void => {
+      const f = helperArgFault(id, [r1, r2, r3, r4, r5], regions(), mem, pc);
+      if (f) throw f;
+    },
     [IMPORT_MEMORY]: mem.memory,
     [IMPORT_FAULT]: (pc: number, addr: bigint, size: number, write: number): never => {
       throw memFault(pc, addr, size, write !== 0);

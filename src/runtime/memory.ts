@@ -79,6 +79,8 @@ export interface Region {
    * are ignored.
    */
   packet?: boolean;
+  /** The header address of the map whose storage this is: a map the program may pass to helpers. */
+  map?: number;
 }
 
 /** wasm32's largest memory: 65536 pages of 64 KiB, 4 GiB. */

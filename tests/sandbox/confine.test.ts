@@ -102,4 +102,31 @@ describe.each(['jit', 'interp'] as const)('checked mode confines a program (%s)'
     const b = await dp.loadInsns(assemble(prog(false)), { verify: false, engine });
     expect(faultOf(() => b.testRun({ data: frame(60) })).code).toBe('RUN_MEM_FAULT');
   });
+
+  it("helpers' pointer arguments are checked as accesses: buffers, keys, maps, the ctx", async () => {
+    const dp = await Datapath.create();
+    const own = createMap(dp.fastPath, { name: 'own', type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 });
+    const other = createMap(dp.fastPath, { name: 'other', type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 });
+    const run = async (text: string): Promise<{ code: string; retval?: number }> => {
+      const p = await dp.loadInsns(assemble(text), { verify: false, engine });
+      try {
+        return { code: 'none', retval: p.testRun({ data: frame(60) }).retval };
+      } catch (e) {
+        return { code: (e as WxdpError).code };
+      }
+    };
+    // bpf_xdp_load_bytes(ctx, 0, buf, 8): onto the stack it works; onto another map's value it faults
+    const loadBytes = (buf: string): string => `r6 = r1\n${buf}\nr1 = r6\nr2 = 0\nr4 = 8\ncall 189\nr0 = 2\nexit`;
+    expect(await run(loadBytes('r3 = r10\nr3 += -8'))).toEqual({ code: 'none', retval: 2 });
+    expect((await run(loadBytes(`r3 = ${own.address} ll\nr3 += ${other.valueAddress(0) - own.address}`))).code).toBe('RUN_MEM_FAULT');
+    expect(other.lookup(Uint8Array.of(0, 0, 0, 0))).toEqual(new Uint8Array(8));
+    // a buffer longer than the stack, a ctx that is not the ctx
+    expect((await run(loadBytes('r3 = r10\nr3 += -8').replace('r4 = 8', 'r4 = 16'))).code).toBe('RUN_MEM_FAULT');
+    expect((await run(loadBytes('r3 = r10\nr3 += -8').replace('r1 = r6', 'r1 = r6\nr1 += 4'))).code).toBe('RUN_HELPER');
+    // bpf_map_lookup_elem on a map the program does not name, or with a key off the stack's end
+    const lookup = (map: string, key: string): string => `${map}\n${key}\nr3 = 0\n*(u32 *)(r10 - 4) = r3\ncall 1\nr0 = 2\nexit`;
+    expect(await run(lookup(`r1 = ${own.address} ll`, 'r2 = r10\nr2 += -4'))).toEqual({ code: 'none', retval: 2 });
+    expect((await run(lookup(`r1 = ${own.address} ll\nr1 += ${other.address - own.address}`, 'r2 = r10\nr2 += -4'))).code).toBe('RUN_HELPER');
+    expect((await run(lookup(`r1 = ${own.address} ll`, 'r2 = r10\nr2 += -2'))).code).toBe('RUN_MEM_FAULT');
+  });
 });
