@@ -17,12 +17,15 @@ const FRAMES_PER_PROGRAM = 100;
 const PROGRAMS = Math.ceil(RUNS / FRAMES_PER_PROGRAM);
 // Every INTERP_EVERY-th program also runs on the interpreter, for the same outcome.
 const INTERP_EVERY = 10;
-const HELPER_PRANDOM = 7;
 
-/** r1 = ctx->data (the packet), then the program; its calls to the generator's helper become bpf_get_prandom_u32. */
+// The generator's helper calls become, by position, helpers with no, memory or ctx arguments: their
+// pointer arguments are checked like accesses (src/runtime/helper_args.ts).
+const HELPERS = [7 /* get_prandom_u32 */, 28 /* csum_diff */, 189 /* xdp_load_bytes */, 190 /* xdp_store_bytes */];
+
+/** r1 = ctx->data (the packet), then the program, its helper calls replaced by real ones. */
 function onPacket(prog: Insn[]): Insn[] {
   const ldxw = Class.LDX | Mode.MEM | Size.W;
-  const body = prog.map((ins) => (ins.code === (Class.JMP | 0x80) && ins.src === 0 && ins.imm === TEST_HELPER ? { ...ins, imm: HELPER_PRANDOM } : ins));
+  const body = prog.map((ins, pc) => (ins.code === (Class.JMP | 0x80) && ins.src === 0 && ins.imm === TEST_HELPER ? { ...ins, imm: HELPERS[pc % HELPERS.length]! } : ins));
   return [{ code: ldxw, dst: 1, src: 1, off: CTX.DATA, imm: 0 }, ...body];
 }
 
