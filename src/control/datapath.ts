@@ -842,7 +842,11 @@ export class Program {
       ip(ctx.localIp6, user + 44, true);
       v.setUint32(user + 60, ctx.localPort ?? 0, true);
       v.setUint32(user + 64, ctx.ingressIfindex ?? 0, true);
+      this.engine.takeFault();
       ret = x.sk_lookup_test_run(slot, user);
+      // a checked program's fault ended its run through the table (run_guarded): the test run reports it
+      const fault = this.engine.takeFault();
+      if (fault) throw fault;
       if (ret < 0) break;
     }
     const duration = Number(process.hrtime.bigint() - t0) / repeat;

@@ -90,6 +90,8 @@ export class JitProgram implements Engine {
   private slotsUsed = 0;
   // The regions bound now, the stack first (what check_helper checks against).
   private bound: readonly Region[] = [STACK_REGION];
+  // The last fault an import raised: run_guarded swallows it, takeFault() tells.
+  private readonly faults: { last?: unknown } = {};
 
   private readonly fastPath: FastPath | undefined;
   private tableSlot = -1;
@@ -101,7 +103,7 @@ export class JitProgram implements Engine {
     this.checked = compiled.checked;
     this.fastPath = fastPath;
     this.info = { cached, compileMs: compiled.compileMs, wasmBytes: compiled.wasmBytes };
-    this.instance = new WebAssembly.Instance(compiled.module, { [IMPORT_MODULE]: bindImports(compiled, memory, helpers, fastPath, () => this.bound) });
+    this.instance = new WebAssembly.Instance(compiled.module, { [IMPORT_MODULE]: bindImports(compiled, memory, helpers, fastPath, () => this.bound, this.faults) });
     const ex = this.instance.exports;
     for (const cb of compiled.callbacks) {
       if (!fastPath) throw new WxdpError('USAGE', 'a program with callbacks (bpf_loop) needs the fast path');
@@ -115,6 +117,16 @@ export class JitProgram implements Engine {
 
   run(req: RunRequest): RunResult {
     return this.runRepeated(req, 1);
+  }
+
+  /**
+   * The fault that ended the last guarded run (run_guarded returns XDP_ABORTED and forgets it), cleared
+   * by the call: what a test run through the table (sk_lookup) reports as the program's error.
+   */
+  takeFault(): unknown {
+    const f = this.faults.last;
+    this.faults.last = undefined;
+    return f;
   }
 
   /** This program's index in the fast path's table: what a prog_array holds to tail-call it. */
@@ -223,30 +235,34 @@ export class JitProgram implements Engine {
   }
 }
 
-function bindImports(c: CompiledModule, mem: EngineMemory, helpers: HelperTable, fp: FastPath | undefined, regions: () => readonly Region[]): WebAssembly.ModuleImports {
+function bindImports(c: CompiledModule, mem: EngineMemory, helpers: HelperTable, fp: FastPath | undefined, regions: () => readonly Region[], faults: { last?: unknown }): WebAssembly.ModuleImports {
   const imports: WebAssembly.ModuleImports = {
     [IMPORT_CHECK_HELPER]: (id: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, pc: number): void => {
       const f = helperArgFault(id, [r1, r2, r3, r4, r5], regions(), mem, pc);
-      if (f) throw f;
+      if (f) throw (faults.last = f);
     },
     [IMPORT_MEMORY]: mem.memory,
     [IMPORT_FAULT]: (pc: number, addr: bigint, size: number, write: number): never => {
-      throw memFault(pc, addr, size, write !== 0);
+      throw (faults.last = memFault(pc, addr, size, write !== 0));
     },
     [IMPORT_CALL_DEPTH]: (pc: number): never => {
-      throw callDepthFault(pc, MAX_FRAMES);
+      throw (faults.last = callDepthFault(pc, MAX_FRAMES));
     },
   };
   if (c.backEdgeBudget > 0) {
     imports[IMPORT_INSN_LIMIT] = (pc: number): never => {
-      throw new RuntimeFault('RUN_INSN_LIMIT', `${c.backEdgeBudget} backward jumps in one run: an unbounded loop? (the loop head)`, pc);
+      throw (faults.last = new RuntimeFault('RUN_INSN_LIMIT', `${c.backEdgeBudget} backward jumps in one run: an unbounded loop? (the loop head)`, pc));
     };
   }
   // Helpers are looked up per call, as the interpreter does, so a table filled after compile works.
   const callHelper = (id: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, pc: number): bigint => {
     const def = helpers.get(id);
-    if (!def) throw new RuntimeFault('RUN_HELPER', `call to unknown helper ${helperName(id)} (id ${id})`, pc);
-    return def.fn(r1, r2, r3, r4, r5, { mem, pc });
+    if (!def) throw (faults.last = new RuntimeFault('RUN_HELPER', `call to unknown helper ${helperName(id)} (id ${id})`, pc));
+    try {
+      return def.fn(r1, r2, r3, r4, r5, { mem, pc });
+    } catch (e) {
+      throw (faults.last = e);
+    }
   };
   for (const id of c.wasmHelpers) imports[wasmHelperImportName(id)] = helpers.get(id)!.wasm!;
   if (c.tailCalls) {

@@ -74,3 +74,13 @@ describe.each(['table', 'burst'] as const)('a program fault in poll() (%s dispat
     expect(dp.freeFrames() + [eth0, eth1].reduce((n, d) => n + d.rings().fill.available(), 0)).toBe(free);
   });
 });
+
+describe('a fault in a checked program run through the table outside a poll', () => {
+  it('testRunSkLookup reports it (RUN_MEM_FAULT), as testRun does, instead of a silent SK_DROP', async () => {
+    const dp = await Datapath.create();
+    const p = await dp.loadInsns(assemble('r4 = 16\nr0 = *(u64 *)(r4 + 0)\nexit'), { verify: false, type: 'sk_lookup' });
+    expect(() => p.testRunSkLookup({ family: 2 })).toThrow(expect.objectContaining({ code: 'RUN_MEM_FAULT' }));
+    const ok = await dp.loadInsns(assemble('r0 = 1\nexit'), { verify: false, type: 'sk_lookup' });
+    expect(ok.testRunSkLookup({ family: 2 }).retval).toBe(1);
+  });
+});
