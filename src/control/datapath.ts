@@ -17,14 +17,14 @@ import { baseHelpers, type HelperTable } from '../helpers/index.js';
 import { xdpHelpers } from '../helpers/fastpath.js';
 import { Interpreter } from '../interp/index.js';
 import type { Insn } from '../isa/insn.js';
-import { PseudoLd } from '../isa/opcodes.js';
+import { OP_LDDW, PseudoLd } from '../isa/opcodes.js';
 import { compile, JitProgram, type OptimizeMode } from '../jit/index.js';
-import { codec, createMap, RingBufReader, type BpfMap, type RingBufReaderOptions, type TypedMap } from '../maps/index.js';
+import { codec, createMap, mapStorage, MapType, RingBufReader, type BpfMap, type RingBufReaderOptions, type TypedMap } from '../maps/index.js';
 import { FastPath } from '../runtime/fastpath.js';
 import {
-  ARENA_BASE,
   CTX,
   CTX_BASE,
+  MAP_HDR,
   DEV,
   EngineMemory,
   FRAG_SIZE,
@@ -288,6 +288,7 @@ export class Datapath {
    * socket tables; the link's detach() takes it out. Throws AttachError (PROG_ATTACH).
    */
   attachSkLookup(program: Program): SkLookupLink {
+    this.assertOwnProgram(program, 'sk_lookup');
     return attachSkLookup(this, program);
   }
   /**
@@ -295,6 +296,7 @@ export class Datapath {
    * `socketId` (bound with SO_REUSEPORT), replacing the group's earlier program.
    */
   attachReuseport(socketId: number, program: Program): void {
+    this.assertOwnProgram(program, `socket ${socketId}`);
     attachReuseport(this, socketId, program);
   }
   /** SO_DETACH_REUSEPORT_BPF on socket `socketId`. */
@@ -436,6 +438,7 @@ export class Datapath {
   /** @internal Program.tableIndex records which program owns a table slot (interpreter tail calls). */
   registerSlot(slot: number, p: Program): void {
     this.bySlot.set(slot, p);
+    this.bindRegions(p);
   }
 
   /** @internal Programs placed in the table (tail-call targets). */
@@ -572,11 +575,53 @@ export class Datapath {
     return dataPathExports(this.fastPath).dp_pool_free() >>> 0;
   }
 
-  /** @internal A checked program attached to a device checks against the arena (maps, UMEM) and the ctx. */
+  /**
+   * @internal A program lives in its Datapath's memory and table: attached to another Datapath, its slot
+   * would index that one's table (a trap in the poll, or someone else's program). PROG_ATTACH.
+   */
+  assertOwnProgram(p: Program, where: string): void {
+    if (!p.belongsTo(this)) throw new WxdpError('PROG_ATTACH', `${where}: program ${p.name} was loaded into another Datapath (load it into this one)`);
+  }
+
+  private readonly regionsOf = new WeakMap<Program, Region[]>();
+
+  /** @internal A checked program in the table (a device's, a devmap entry's, a tail-call target) gets its regions. */
   bindRegions(p: Program): void {
-    if (p.engine instanceof JitProgram && p.checked) {
-      p.engine.setRegions([this.arenaRegion(), { name: 'ctx', start: CTX_BASE, end: CTX_BASE + CTX.USER_SIZE, writable: false }]);
+    if (p.checked && (p.engine instanceof JitProgram || p.engine instanceof Interpreter)) p.engine.setRegions(this.programRegions(p));
+  }
+
+  /**
+   * @internal What a checked XDP program may touch besides its stack: the xdp_md (read-only, as the
+   * kernel's xdp_is_valid_access allows no writes), the packet [data_meta, data_end) as it is at each
+   * access, and the storage of the maps it names (ld_imm64 of a map's address or of a value in it; the
+   * only maps it may pass to helpers, src/runtime/helper_args.ts):
+   * devmaps read-only (BPF_F_RDONLY_PROG), maps whose values are never pointers to it (prog_array,
+   * xskmap, sockmaps, queue/stack) not at all. Nothing else: not the frame around the packet, not
+   * other frames, rings, other maps or the stack's tables.
+   */
+  programRegions(p: Program): Region[] {
+    // Maps never move once created: a program's list is built once.
+    const known = this.regionsOf.get(p);
+    if (known) return known;
+    const out: Region[] = [
+      { name: 'ctx', start: CTX_BASE, end: CTX_BASE + CTX.USER_SIZE, writable: false },
+      { name: 'packet', start: 0, end: 0, writable: true, packet: true },
+    ];
+    const seen = new Set<number>();
+    const view = this.memory.view();
+    for (const ins of p.insns) {
+      if (ins.code !== OP_LDDW || ins.imm64 === undefined) continue;
+      const s = mapStorage(this.fastPath, Number(BigInt.asUintN(32, ins.imm64)));
+      if (!s || seen.has(s.map)) continue;
+      seen.add(s.map);
+      const type = view.getUint32(s.map + MAP_HDR.TYPE, true);
+      const name = `map@0x${s.map.toString(16)}`;
+      // (a map of those still goes to helpers: an empty region names it)
+      if (NO_VALUE_POINTERS.has(type)) out.push({ name, start: s.start, end: s.start, writable: false, map: s.map });
+      else out.push({ name, start: s.start, end: s.end, writable: type !== MapType.DEVMAP && type !== MapType.DEVMAP_HASH, map: s.map });
     }
+    this.regionsOf.set(p, out);
+    return out;
   }
 
   private readonly checkedEntries = new Set<Program>();
@@ -593,13 +638,12 @@ export class Datapath {
   bindAttachedRegions(): void {
     for (const p of this.checkedEntries) this.bindRegions(p);
   }
-
-  /** [ARENA_BASE, arena top): the maps, as a checked-mode region. */
-  arenaRegion(): Region {
-    const top = this.fastPath.fn<() => number>('arena_top')();
-    return { name: 'maps', start: ARENA_BASE, end: top >>> 0, writable: true };
-  }
 }
+
+/** Map types a program never gets a pointer into (their helpers take keys and return codes). */
+const NO_VALUE_POINTERS = new Set<number>([
+  MapType.PROG_ARRAY, MapType.XSKMAP, MapType.SOCKMAP, MapType.SOCKHASH, MapType.REUSEPORT_SOCKARRAY, MapType.QUEUE, MapType.STACK,
+]);
 
 export class BpfObject {
   constructor(
@@ -730,6 +774,11 @@ export class Program {
   /** Whether the program runs with run-time bounds checks. */
   checked = true;
 
+  /** @internal Whether the program was loaded into `dp` (its memory, its table). */
+  belongsTo(dp: Datapath): boolean {
+    return this.dp === dp;
+  }
+
   private slot = -1;
 
   /** The index a prog_array holds to tail-call this program (its slot in the fast path's table). */
@@ -793,7 +842,11 @@ export class Program {
       ip(ctx.localIp6, user + 44, true);
       v.setUint32(user + 60, ctx.localPort ?? 0, true);
       v.setUint32(user + 64, ctx.ingressIfindex ?? 0, true);
+      this.engine.takeFault();
       ret = x.sk_lookup_test_run(slot, user);
+      // a checked program's fault ended its run through the table (run_guarded): the test run reports it
+      const fault = this.engine.takeFault();
+      if (fault) throw fault;
       if (ret < 0) break;
     }
     const duration = Number(process.hrtime.bigint() - t0) / repeat;
@@ -842,15 +895,11 @@ export class Program {
     this.dp.fastPath.fn<(...a: number[]) => void>('xdp_setup')(FRAME_BASE, FRAME_SIZE - metaLen, XDP_PACKET_HEADROOM, linear - metaLen, metaLen, ifindex, rxq, data.length - linear);
     const req: RunRequest = {
       args: [BigInt(CTX_BASE)],
-      // Busiest first: the JIT checks the first two regions inline.
-      regions: [
-        { name: 'frame', start: FRAME_BASE, end: FRAME_BASE + FRAME_SIZE, writable: true },
-        this.dp.arenaRegion(),
-        { name: 'ctx', start: CTX_BASE, end: CTX_BASE + CTX.USER_SIZE, writable: false },
-      ],
+      // Checked: the packet, this program's maps, the ctx (as on a device).
+      regions: this.checked ? this.dp.programRegions(this) : [],
     };
-    // Programs this run may tail-call into check against the same regions.
-    for (const p of this.dp.tailTargets()) if (p.engine instanceof JitProgram && p !== this) p.engine.setRegions(req.regions);
+    // Programs this run may tail-call into check against their own regions.
+    for (const p of this.dp.tailTargets()) if (p !== this) this.dp.bindRegions(p);
     const t0 = process.hrtime.bigint();
     let r0: bigint;
     if (this.engine instanceof JitProgram) {

@@ -218,9 +218,11 @@ export class Device {
 
   /**
    * Attach an XDP program, or replace the attached one. The switch is one store the poll reads once
-   * per burst: every frame runs entirely under the old program or entirely under the new one.
+   * per burst: every frame runs entirely under the old program or entirely under the new one. A program
+   * of another Datapath is refused (WxdpError PROG_ATTACH).
    */
   attachXdp(program: Program): void {
+    this.dp.assertOwnProgram(program, `device ${this.name}`);
     if (!(program.engine instanceof JitProgram)) {
       throw new WxdpError('USAGE', `program ${program.name}: only JIT'd programs attach to a device (load it with engine 'jit')`);
     }

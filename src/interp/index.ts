@@ -7,6 +7,7 @@
 // two comparable).
 
 import { callDepthFault, memFault, RuntimeFault } from '../errors.js';
+import { helperArgFault } from '../runtime/helper_args.js';
 import { helperName, type HelperTable } from '../helpers/index.js';
 import {
   AluOp,
@@ -23,7 +24,7 @@ import {
   STACK_SIZE,
 } from '../isa/opcodes.js';
 import type { Insn } from '../isa/insn.js';
-import { MAX_TAIL_CALL_CNT, RUN, RUN_BASE, STACK_REGION, STACK_TOP, type EngineMemory, type Region } from '../runtime/memory.js';
+import { CTX, CTX_BASE, MAX_TAIL_CALL_CNT, RUN, RUN_BASE, STACK_REGION, STACK_TOP, type EngineMemory, type Region } from '../runtime/memory.js';
 import type { Engine, EngineOptions, RunRequest, RunResult } from '../runtime/types.js';
 
 const U64 = (x: bigint): bigint => BigInt.asUintN(64, x);
@@ -96,12 +97,21 @@ export class Interpreter implements Engine {
     return { r0: this.exec(0, r, 0) };
   }
 
+  /**
+   * The regions this program checks against when reached by a tail call (its own maps, not the
+   * caller's); unset, it takes the caller's.
+   */
+  setRegions(regions: readonly Region[]): void {
+    this.own = [STACK_REGION, ...regions];
+  }
+  private own: readonly Region[] | undefined;
+
   /** A tail call into this program: same frame (r10, depth) as the caller, same chain count. */
   runTail(r1: bigint, r10: bigint, depth: number, regions: readonly Region[]): bigint {
     const r: bigint[] = new Array(NUM_REGS).fill(0n);
     r[1] = r1;
     r[FP] = r10;
-    this.regions = regions;
+    this.regions = this.own ?? regions;
     return this.exec(0, r, depth);
   }
 
@@ -145,6 +155,10 @@ export class Interpreter implements Engine {
             if (back === undefined) return r[0]!;
             next = back;
           } else if (o === JmpOp.CALL) {
+            if (this.checked && ins.src !== 1 && (ins.code & Source.X) === 0) {
+              const f = helperArgFault(ins.imm, [r[1]!, r[2]!, r[3]!, r[4]!, r[5]!], this.regions, this.mem, pc);
+              if (f) throw f;
+            }
             if (ins.src === 1) {
               if (depth + frames.length + 1 >= MAX_FRAMES) throw callDepthFault(pc, MAX_FRAMES);
               frames.push({ returnPc: pc + 1, saved: r.slice(1, FP + 1) });
@@ -331,9 +345,12 @@ export class Interpreter implements Engine {
     const a = U64(base + BigInt(off));
     const len = this.mem.memory.buffer.byteLength;
     if (this.checked) {
-      const ok = this.regions.some(
-        (g) => a >= BigInt(g.start) && a + BigInt(size) <= BigInt(g.end) && (!write || g.writable),
-      );
+      const ok = this.regions.some((g) => {
+        if (!g.packet) return a >= BigInt(g.start) && a + BigInt(size) <= BigInt(g.end) && (!write || g.writable);
+        const v = this.mem.view();
+        const meta = BigInt(v.getUint32(CTX_BASE + CTX.DATA_META, true));
+        return a >= meta && a + BigInt(size) <= BigInt(v.getUint32(CTX_BASE + CTX.DATA_END, true)) && (!write || g.writable);
+      });
       if (!ok) throw memFault(pc, a, size, write);
     } else if (a + BigInt(size) > BigInt(len)) {
       throw memFault(pc, a, size, write); // even unchecked, never touch memory that is not there

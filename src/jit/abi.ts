@@ -4,6 +4,7 @@
 //   memory                                   the EngineMemory (same initial/maximum/shared)
 //   fault(pc i32, addr i64, size i32, write i32)       checked mode: throws memFault (never returns)
 //   call_depth(pc i32)                       a bpf-to-bpf call beyond MAX_FRAMES: throws callDepthFault
+//   check_helper(id i32, r1..r5 i64, pc i32) checked mode: a helper's pointer arguments (runtime/helper_args.ts)
 //   helper_<id>(r1..r5 i64, pc i32) -> i64   one per helper id the program calls with `call imm`
 //   callx(id i64, r1..r5 i64, pc i32) -> i64 `callx`: helper id from a register, looked up in JS
 //   whelper_<id>(r1..r5 i64) -> i64          a helper the fast path implements (wasm to wasm)
@@ -11,15 +12,18 @@
 //   prog_array_get(map i32, index i32) -> i32   tail calls: the table index stored in a prog_array, or -1
 // exports
 //   run(r1..r5 i64) -> i64                   the entry function: r10 = STACK_TOP, frame 0; returns r0
+//   run_guarded(r1..r5 i64) -> i64           checked mode: `run`, a fault caught and returned as 0
 //   repeat(n i32, r1..r5 i64) -> i64        the entry n times in one call (testRun's `repeat`); last r0
 //   tail_entry(r1 i64, r10 i64, depth i32) -> i64   what a tail call into this program runs
 //   cb_<slot>(r1..r5 i64) -> i64, global cbslot_<slot>   callbacks (bpf_loop) and their table index
 //   set_region(slot i32, start i32, len i32, writable i32)   checked mode: region slot k of the run
+//   set_packet(readable i32, writable i32)   checked mode: the packet, [data_meta, data_end) of the ctx
 //   xdp_burst(rx i32, first i32, n i32, ifindex i32, queue i32, out i32)   with `burst`: see EXPORT_BURST
 //
 // Internal functions: `sub_<entry slot>(r1..r5 i64, r10 i64, depth i32) -> i64`, one per subprogram.
 // Checked mode keeps REGION_SLOTS regions in globals (start, readable length, writable length; an
-// unused slot has length 0) besides the stack, which is checked against constants.
+// unused slot has length 0) besides the stack, which is checked against constants, and the packet,
+// checked against the ctx's data_meta and data_end as they are at the access.
 
 export const IMPORT_MODULE = 'env';
 export const IMPORT_MEMORY = 'memory';
@@ -28,6 +32,8 @@ export const IMPORT_CALL_DEPTH = 'call_depth';
 export const IMPORT_CALLX = 'callx';
 /** Checked mode: the run's back-edge budget is exhausted (insn_limit(pc i32), throws RUN_INSN_LIMIT). */
 export const IMPORT_INSN_LIMIT = 'insn_limit';
+/** Checked mode: check_helper(id i32, r1..r5 i64, pc i32) before a helper with pointer arguments; throws a fault. */
+export const IMPORT_CHECK_HELPER = 'check_helper';
 export const helperImportName = (id: number): string => `helper_${id >>> 0}`;
 /** A helper the fast path implements in wasm: imported without the pc argument, called wasm to wasm. */
 export const wasmHelperImportName = (id: number): string => `whelper_${id >>> 0}`;
@@ -50,6 +56,8 @@ export const HELPER_XDP_LOAD_BYTES = 189;
 export const HELPER_XDP_STORE_BYTES = 190;
 
 export const EXPORT_RUN = 'run';
+/** Checked mode: `run` with any fault caught, returning XDP_ABORTED (0): the entry devices call. */
+export const EXPORT_RUN_GUARDED = 'run_guarded';
 /**
  * xdp_burst(rx i32, first i32, n i32, ifindex i32, queue i32, out i32): the entry run over n RX
  * descriptors, one BURST_RECORD_SIZE record each at out (u32 r0, data, data_end, data_meta,
@@ -61,6 +69,8 @@ export const BURST_BODY = 'run_burst';
 export { BURST_RECORD_SIZE } from '../runtime/memory.js';
 export const EXPORT_REPEAT = 'repeat';
 export const EXPORT_SET_REGION = 'set_region';
+/** Checked mode: set_packet(readable i32, writable i32), the XDP packet region (Region.packet). */
+export const EXPORT_SET_PACKET = 'set_packet';
 
 /** Regions a checked run may pass besides the stack. */
-export const REGION_SLOTS = 4;
+export const REGION_SLOTS = 16;

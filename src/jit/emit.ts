@@ -60,17 +60,21 @@ import {
   IMPORT_TABLE,
   wasmHelperImportName,
   EXPORT_RUN,
+  EXPORT_RUN_GUARDED,
   EXPORT_SET_REGION,
+  EXPORT_SET_PACKET,
   helperImportName,
   IMPORT_CALL_DEPTH,
   IMPORT_CALLX,
   IMPORT_FAULT,
   IMPORT_INSN_LIMIT,
+  IMPORT_CHECK_HELPER,
   IMPORT_MEMORY,
   IMPORT_MODULE,
   REGION_SLOTS,
 } from './abi.js';
 import type { ProgramLayout, Subprogram } from './cfg.js';
+import { helperHasPointerArgs } from '../runtime/helper_args.js';
 
 type Binaryen = typeof BinaryenNs;
 type Module = BinaryenNs.Module;
@@ -168,6 +172,8 @@ const TO = 15;
 
 const STACK_SPAN = STACK_TOP - STACK_BASE;
 const BUDGET = 'back_edge_budget';
+const PACKET_R = 'packet_readable';
+const PACKET_W = 'packet_writable';
 /** At most this many specialised clones of subprograms per program (frame specialisation, below). */
 const SPECIALISE_MAX = 32;
 /** Region slots checked inline (the rest out of line): callers put the busiest regions first. */
@@ -209,6 +215,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const { shared } = opts.memory;
   let features = B.Features.MutableGlobals | B.Features.SignExt;
   if (shared) features |= B.Features.Atomics;
+  // Checked mode's guarded entry catches a fault (try / catch_all, the EH proposal V8 ships)
+  if (opts.checked) features |= B.Features.ExceptionHandling;
   m.setFeatures(features);
   m.setMemory(opts.memory.initialPages, opts.memory.maximumPages, null, [], shared, false, IMPORT_MEMORY);
   m.addMemoryImport(IMPORT_MEMORY, IMPORT_MODULE, IMPORT_MEMORY, shared);
@@ -222,6 +230,10 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   // ---- imports ----
   if (opts.checked) {
     m.addFunctionImport(IMPORT_FAULT, IMPORT_MODULE, IMPORT_FAULT, B.createType([i32, i64, i32, i32]), none);
+  }
+  const checkedHelpers = opts.checked ? layout.helperIds.filter(helperHasPointerArgs) : [];
+  if (checkedHelpers.length > 0) {
+    m.addFunctionImport(IMPORT_CHECK_HELPER, IMPORT_MODULE, IMPORT_CHECK_HELPER, B.createType([i32, i64, i64, i64, i64, i64, i32]), none);
   }
   if (layout.usesLocalCalls || layout.callbacks.length > 0) {
     m.addFunctionImport(IMPORT_CALL_DEPTH, IMPORT_MODULE, IMPORT_CALL_DEPTH, i32, none);
@@ -294,6 +306,14 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     }
     m.addFunction(EXPORT_SET_REGION, params(4, i32), none, [], m.block(null, setters));
     m.addFunctionExport(EXPORT_SET_REGION, EXPORT_SET_REGION);
+    // set_packet(readable, writable): the packet region, [data_meta, data_end) read from the ctx at each access.
+    m.addGlobal(PACKET_R, i32, true, k32(0));
+    m.addGlobal(PACKET_W, i32, true, k32(0));
+    m.addFunction(EXPORT_SET_PACKET, params(2, i32), none, [], m.block(null, [
+      m.global.set(PACKET_R, m.local.get(0, i32)),
+      m.global.set(PACKET_W, m.i32.and(m.local.get(0, i32), m.local.get(1, i32))),
+    ]));
+    m.addFunctionExport(EXPORT_SET_PACKET, EXPORT_SET_PACKET);
 
     // check_slow(addr i64, size i32, write i32, pc i32): slots 2.. (the stack, slots 0 and 1 are inline).
     const body: Expr[] = [];
@@ -330,9 +350,19 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
         m.i64.le_u(m.i64.add(get(TO), k64(size)), len()),
       );
     };
+    // The packet: data_meta and data_end as they are now (adjust_head/meta/tail move them).
+    const ctxField = (f: number): Expr => m.i32.load(0, 4, k32(CTX_BASE + f));
+    const packetLen = (): Expr => zext(m.i32.sub(ctxField(CTX.DATA_END), ctxField(CTX.DATA_META)));
+    const packetOk = m.i32.and(
+      m.global.get(write ? PACKET_W : PACKET_R, i32),
+      m.i32.and(
+        m.i64.lt_u(m.local.tee(TO, m.i64.sub(get(TA), zext(ctxField(CTX.DATA_META))), i64), packetLen()),
+        m.i64.le_u(m.i64.add(get(TO), k64(size)), packetLen()),
+      ),
+    );
     // The inline tests, then one branch (measured: ~20% faster than testing them one after the other).
     const slow = m.call('check_slow', [get(TA), k32(size), k32(write ? 1 : 0), k32(pc)], none);
-    return m.if(m.i32.eqz(m.i32.or(stackOk, m.i32.or(slotOk(0), slotOk(1)))), slow);
+    return m.if(m.i32.eqz(m.i32.or(m.i32.or(stackOk, packetOk), m.i32.or(slotOk(0), slotOk(1)))), slow);
   };
 
   /**
@@ -641,7 +671,13 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     return [...pre, set(TB, old()), put(combine(get(TB), get(src))), set(src, get(TB))];
   };
 
+  /** Checked mode: a helper with pointer arguments is preceded by their check (the interpreter's, in JS). */
   const call = (ins: Insn, pc: number): Expr[] => {
+    const lowered = callLowered(ins, pc);
+    if (ins.src === PseudoCall.LOCAL || (ins.code & SOURCE_MASK) === Source.X || !checkedHelpers.includes(ins.imm)) return lowered;
+    return [m.call(IMPORT_CHECK_HELPER, [k32(ins.imm), get(1), get(2), get(3), get(4), get(5), k32(pc)], none), ...lowered];
+  };
+  const callLowered = (ins: Insn, pc: number): Expr[] => {
     const args = (): Expr[] => [get(1), get(2), get(3), get(4), get(5)];
     // Precedence as in cfg.ts and the interpreter: local call, callx, helper by imm.
     if (ins.src === PseudoCall.LOCAL) {
@@ -1186,6 +1222,21 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     ], i64),
   );
   m.addFunctionExport(EXPORT_REPEAT, EXPORT_REPEAT);
+
+  // run_guarded(r1..r5): what a device and a devmap entry call in checked mode. A fault (a checked
+  // access outside the run's regions, a helper's or the call depth's error, the back-edge budget) is a
+  // JS exception thrown by an import; it unwinds to here and the run ends with XDP_ABORTED (0), so the
+  // poll counts, traces and drops the frame as the kernel does with a program exception, then goes on.
+  if (opts.checked) {
+    m.addFunction(
+      EXPORT_RUN_GUARDED,
+      params(5, i64),
+      i64,
+      [],
+      m.try('guard', m.call(EXPORT_RUN, repArgs.map((_, i) => m.local.get(i, i64)), i64), [], [k64(0)]), // no tags and one body: catch_all
+    );
+    m.addFunctionExport(EXPORT_RUN_GUARDED, EXPORT_RUN_GUARDED);
+  }
 
   const out: EmitResult = { bytes: m.emitBinary() as Uint8Array<ArrayBuffer> };
   if (opts.text) out.text = m.emitText();

@@ -4,7 +4,8 @@
 import { callDepthFault, memFault, RuntimeFault, WxdpError } from '../errors.js';
 import { helperName, type HelperTable } from '../helpers/index.js';
 import { MAX_FRAMES } from '../isa/opcodes.js';
-import type { EngineMemory, Region } from '../runtime/memory.js';
+import { STACK_REGION, type EngineMemory, type Region } from '../runtime/memory.js';
+import { helperArgFault } from '../runtime/helper_args.js';
 import type { Engine, RunRequest, RunResult } from '../runtime/types.js';
 import type { FastPath } from '../runtime/fastpath.js';
 import {
@@ -18,12 +19,15 @@ import {
   EXPORT_BURST,
   EXPORT_REPEAT,
   EXPORT_RUN,
+  EXPORT_RUN_GUARDED,
   EXPORT_SET_REGION,
+  EXPORT_SET_PACKET,
   helperImportName,
   IMPORT_CALL_DEPTH,
   IMPORT_CALLX,
   IMPORT_FAULT,
   IMPORT_INSN_LIMIT,
+  IMPORT_CHECK_HELPER,
   IMPORT_MEMORY,
   IMPORT_MODULE,
   REGION_SLOTS,
@@ -62,6 +66,7 @@ export interface JitProgramInfo {
 type Entry = (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint;
 type Repeat = (n: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint;
 type SetRegion = (slot: number, start: number, len: number, writable: number) => void;
+type SetPacket = (readable: number, writable: number) => void;
 
 const NO_REGION = -1;
 
@@ -75,11 +80,18 @@ export class JitProgram implements Engine {
   private readonly entry: Entry;
   private readonly repeatEntry: Repeat;
   private readonly setRegion: SetRegion | undefined;
+  private readonly setPacket: SetPacket | undefined;
+  // The packet region now: 0 none, 1 read-only, 2 read-write.
+  private packetMode = 0;
   // What each region slot holds now (slots [0, slotsUsed) are in use).
   private readonly slotStart = new Float64Array(REGION_SLOTS).fill(NO_REGION);
   private readonly slotEnd = new Float64Array(REGION_SLOTS).fill(NO_REGION);
   private readonly slotWritable = new Uint8Array(REGION_SLOTS);
   private slotsUsed = 0;
+  // The regions bound now, the stack first (what check_helper checks against).
+  private bound: readonly Region[] = [STACK_REGION];
+  // The last fault an import raised: run_guarded swallows it, takeFault() tells.
+  private readonly faults: { last?: unknown } = {};
 
   private readonly fastPath: FastPath | undefined;
   private tableSlot = -1;
@@ -91,7 +103,7 @@ export class JitProgram implements Engine {
     this.checked = compiled.checked;
     this.fastPath = fastPath;
     this.info = { cached, compileMs: compiled.compileMs, wasmBytes: compiled.wasmBytes };
-    this.instance = new WebAssembly.Instance(compiled.module, { [IMPORT_MODULE]: bindImports(compiled, memory, helpers, fastPath) });
+    this.instance = new WebAssembly.Instance(compiled.module, { [IMPORT_MODULE]: bindImports(compiled, memory, helpers, fastPath, () => this.bound, this.faults) });
     const ex = this.instance.exports;
     for (const cb of compiled.callbacks) {
       if (!fastPath) throw new WxdpError('USAGE', 'a program with callbacks (bpf_loop) needs the fast path');
@@ -100,10 +112,21 @@ export class JitProgram implements Engine {
     this.entry = ex[EXPORT_RUN] as Entry;
     this.repeatEntry = ex[EXPORT_REPEAT] as Repeat;
     this.setRegion = compiled.checked ? (ex[EXPORT_SET_REGION] as SetRegion) : undefined;
+    this.setPacket = compiled.checked ? (ex[EXPORT_SET_PACKET] as SetPacket) : undefined;
   }
 
   run(req: RunRequest): RunResult {
     return this.runRepeated(req, 1);
+  }
+
+  /**
+   * The fault that ended the last guarded run (run_guarded returns XDP_ABORTED and forgets it), cleared
+   * by the call: what a test run through the table (sk_lookup) reports as the program's error.
+   */
+  takeFault(): unknown {
+    const f = this.faults.last;
+    this.faults.last = undefined;
+    return f;
   }
 
   /** This program's index in the fast path's table: what a prog_array holds to tail-call it. */
@@ -122,15 +145,19 @@ export class JitProgram implements Engine {
   get runTableIndex(): number {
     if (this.runSlot < 0) {
       if (!this.fastPath) throw new WxdpError('USAGE', 'attaching to a device needs the fast path');
-      this.runSlot = this.fastPath.addToTable(this.instance.exports[EXPORT_RUN] as Function);
+      // Checked: the guarded entry, so a fault ends the run as XDP_ABORTED instead of unwinding the poll.
+      this.runSlot = this.fastPath.addToTable(this.instance.exports[this.checked ? EXPORT_RUN_GUARDED : EXPORT_RUN] as Function);
     }
     return this.runSlot;
   }
 
-  /** The slot of this program's xdp_burst in the fast path's table, or 0 when it was compiled without. */
+  /**
+   * The slot of this program's xdp_burst in the fast path's table, or 0 when it was compiled without.
+   * A checked program has none: the poll calls its guarded entry per frame (runTableIndex).
+   */
   get burstTableIndex(): number {
     const f = this.instance.exports[EXPORT_BURST];
-    if (typeof f !== 'function' || !this.fastPath) return 0;
+    if (typeof f !== 'function' || !this.fastPath || this.checked) return 0;
     if (this.burstSlot < 0) this.burstSlot = this.fastPath.addToTable(f as Function);
     return this.burstSlot;
   }
@@ -144,7 +171,7 @@ export class JitProgram implements Engine {
       throw new WxdpError('USAGE', `repeat must be an integer in [1, 2^31), got ${repeat}`);
     }
     const regions = req.regions;
-    if (this.setRegion && (regions.length !== 0 || this.slotsUsed !== 0)) this.bindRegions(regions);
+    if (this.setRegion && (regions.length !== 0 || this.slotsUsed !== 0 || this.packetMode !== 0)) this.bindRegions(regions);
     const a = req.args;
     let r0: bigint;
     try {
@@ -164,11 +191,23 @@ export class JitProgram implements Engine {
    * accesses against the regions of the run it joins.
    */
   setRegions(regions: readonly Region[]): void {
-    if (this.setRegion && (regions.length !== 0 || this.slotsUsed !== 0)) this.bindRegions(regions);
+    if (this.setRegion && (regions.length !== 0 || this.slotsUsed !== 0 || this.packetMode !== 0)) this.bindRegions(regions);
   }
 
   /** Load the run's regions into the module's slots; unchanged slots cost a compare, not a wasm call. */
-  private bindRegions(regions: readonly Region[]): void {
+  private bindRegions(all: readonly Region[]): void {
+    this.bound = [STACK_REGION, ...all];
+    let packet = 0;
+    let regions = all;
+    if (all.some((g) => g.packet)) {
+      const p = all.find((g) => g.packet)!;
+      packet = p.writable ? 2 : 1;
+      regions = all.filter((g) => !g.packet);
+    }
+    if (packet !== this.packetMode) {
+      this.setPacket!(packet !== 0 ? 1 : 0, packet === 2 ? 1 : 0);
+      this.packetMode = packet;
+    }
     const n = regions.length;
     if (n > REGION_SLOTS) {
       throw new WxdpError('USAGE', `the JIT checks at most ${REGION_SLOTS} regions besides the stack, got ${n}`);
@@ -196,26 +235,34 @@ export class JitProgram implements Engine {
   }
 }
 
-function bindImports(c: CompiledModule, mem: EngineMemory, helpers: HelperTable, fp: FastPath | undefined): WebAssembly.ModuleImports {
+function bindImports(c: CompiledModule, mem: EngineMemory, helpers: HelperTable, fp: FastPath | undefined, regions: () => readonly Region[], faults: { last?: unknown }): WebAssembly.ModuleImports {
   const imports: WebAssembly.ModuleImports = {
+    [IMPORT_CHECK_HELPER]: (id: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, pc: number): void => {
+      const f = helperArgFault(id, [r1, r2, r3, r4, r5], regions(), mem, pc);
+      if (f) throw (faults.last = f);
+    },
     [IMPORT_MEMORY]: mem.memory,
     [IMPORT_FAULT]: (pc: number, addr: bigint, size: number, write: number): never => {
-      throw memFault(pc, addr, size, write !== 0);
+      throw (faults.last = memFault(pc, addr, size, write !== 0));
     },
     [IMPORT_CALL_DEPTH]: (pc: number): never => {
-      throw callDepthFault(pc, MAX_FRAMES);
+      throw (faults.last = callDepthFault(pc, MAX_FRAMES));
     },
   };
   if (c.backEdgeBudget > 0) {
     imports[IMPORT_INSN_LIMIT] = (pc: number): never => {
-      throw new RuntimeFault('RUN_INSN_LIMIT', `${c.backEdgeBudget} backward jumps in one run: an unbounded loop? (the loop head)`, pc);
+      throw (faults.last = new RuntimeFault('RUN_INSN_LIMIT', `${c.backEdgeBudget} backward jumps in one run: an unbounded loop? (the loop head)`, pc));
     };
   }
   // Helpers are looked up per call, as the interpreter does, so a table filled after compile works.
   const callHelper = (id: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, pc: number): bigint => {
     const def = helpers.get(id);
-    if (!def) throw new RuntimeFault('RUN_HELPER', `call to unknown helper ${helperName(id)} (id ${id})`, pc);
-    return def.fn(r1, r2, r3, r4, r5, { mem, pc });
+    if (!def) throw (faults.last = new RuntimeFault('RUN_HELPER', `call to unknown helper ${helperName(id)} (id ${id})`, pc));
+    try {
+      return def.fn(r1, r2, r3, r4, r5, { mem, pc });
+    } catch (e) {
+      throw (faults.last = e);
+    }
   };
   for (const id of c.wasmHelpers) imports[wasmHelperImportName(id)] = helpers.get(id)!.wasm!;
   if (c.tailCalls) {

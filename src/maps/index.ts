@@ -1,7 +1,7 @@
 // BPF maps: the public surface. Maps live in the fast path's arena (assembly/maps); programs use them
 // through the bpf_map_* helper exports, TypeScript through BpfMap.
 
-export { BpfMap, createMap, MapSet, TypedMap } from './map.js';
+export { BpfMap, createMap, mapStorage, MapSet, TypedMap } from './map.js';
 export type { BatchResult, LookupBatchResult, MapSpec, MapValue } from './map.js';
 export { MapError, mapErrorCode } from './errors.js';
 export type { MapErrorCode } from './errors.js';

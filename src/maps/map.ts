@@ -82,6 +82,21 @@ function nextId(fp: FastPath): number {
   return id;
 }
 
+const storageEnds = new WeakMap<FastPath, Map<number, number>>();
+
+/**
+ * The bytes after the 64-byte header of a map created here: [start, end) of its storage (values, and
+ * the type's own bookkeeping between them), or undefined for an address that is no map's.
+ */
+export function mapStorage(fp: FastPath, address: number): { map: number; start: number; end: number } | undefined {
+  const ends = storageEnds.get(fp);
+  const end = ends?.get(address);
+  if (end !== undefined) return { map: address, start: address + MAP_HDR.SIZE, end };
+  // an address inside a map's storage (BPF_PSEUDO_MAP_VALUE: global data)
+  for (const [map, e] of ends ?? []) if (address >= map + MAP_HDR.SIZE && address < e) return { map, start: map + MAP_HDR.SIZE, end: e };
+  return undefined;
+}
+
 const isU32 = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
 
 // Which maps have which batch commands (the map's bpf_map_ops: BATCH_OPS for hash maps, the generic
@@ -161,6 +176,10 @@ export class BpfMap {
       const what = `${mapTypeName(spec.type)} key ${spec.keySize} value ${spec.valueSize} entries ${spec.maxEntries} flags 0x${flags.toString(16)}`;
       throw MapError.from(spec.name, 'create', Number(ret), Number(ret) === -Errno.ENOMEM ? `${what}: ${fp.memory.limitReached()}` : what);
     }
+    // The map is one arena allocation (assembly/maps/arena.ts): it ends where the arena's top now is.
+    let ends = storageEnds.get(fp);
+    if (!ends) storageEnds.set(fp, (ends = new Map()));
+    ends.set(Number(ret), fp.fn<() => number>('arena_top')() >>> 0);
     return new BpfMap(fp, spec.name, Number(ret));
   }
 

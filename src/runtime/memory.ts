@@ -73,6 +73,14 @@ export interface Region {
   start: number;
   end: number;
   writable: boolean;
+  /**
+   * The XDP packet: [data_meta, data_end) of the xdp_buff at CTX_BASE, read at each access (helpers
+   * move them), so a checked program reaches its frame's bytes and nothing around them; start and end
+   * are ignored.
+   */
+  packet?: boolean;
+  /** The header address of the map whose storage this is: a map the program may pass to helpers. */
+  map?: number;
 }
 
 /** wasm32's largest memory: 65536 pages of 64 KiB, 4 GiB. */

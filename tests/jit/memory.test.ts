@@ -6,7 +6,7 @@ import { RuntimeFault } from '../../src/errors.js';
 import { HelperTable } from '../../src/helpers/index.js';
 import { Alu64, Ins, type Insn } from '../../src/isa/insn.js';
 import { AtomicOp } from '../../src/isa/opcodes.js';
-import { compile, jitText } from '../../src/jit/index.js';
+import { compile, jitText, REGION_SLOTS } from '../../src/jit/index.js';
 import { EngineMemory, INPUT_BASE, STACK_BASE, STACK_TOP, type Region } from '../../src/runtime/memory.js';
 import { caught, defaultMemory, jit, type Piece, prog, r0Of } from './harness.js';
 
@@ -226,16 +226,17 @@ describe('JIT checked mode', () => {
     expect(a).toMatchObject({ index: 0, size: 4 });
   });
 
-  it('all four region slots are checked, and a fifth region is refused', async () => {
-    const regions: Region[] = [0, 1, 2, 3].map((k) => ({ name: `r${k}`, start: INPUT_BASE + 0x100 * k, end: INPUT_BASE + 0x100 * k + 8, writable: k !== 2 }));
-    defaultMemory.placeInput(new Uint8Array(0x400));
+  it(`all ${REGION_SLOTS} region slots are checked, and one region more is refused`, async () => {
+    const ks = Array.from({ length: REGION_SLOTS }, (_, k) => k);
+    const regions: Region[] = ks.map((k) => ({ name: `r${k}`, start: INPUT_BASE + 0x100 * k, end: INPUT_BASE + 0x100 * k + 8, writable: k !== 2 }));
+    defaultMemory.placeInput(new Uint8Array(0x100 * (REGION_SLOTS + 1)));
     const p = await jit([Ins.st('dw', 1, 0, 7), Ins.ldx('dw', 0, 1, 0), Ins.exit()]);
-    for (const k of [0, 1, 3]) expect(p.run({ args: [BigInt(INPUT_BASE + 0x100 * k)], regions }).r0).toBe(7n);
+    for (const k of ks.filter((k) => k !== 2)) expect(p.run({ args: [BigInt(INPUT_BASE + 0x100 * k)], regions }).r0).toBe(7n);
     // slot 2 is read-only; between the slots is nothing
     expect((await caught(() => p.run({ args: [BigInt(INPUT_BASE + 0x200)], regions }))).code).toBe('RUN_MEM_FAULT');
     expect((await caught(() => p.run({ args: [BigInt(INPUT_BASE + 0x80)], regions }))).code).toBe('RUN_MEM_FAULT');
-    const five = [...regions, { name: 'r4', start: INPUT_BASE + 0x800, end: INPUT_BASE + 0x808, writable: true }];
-    expect((await caught(() => p.run({ args: [BigInt(INPUT_BASE)], regions: five }))).code).toBe('USAGE');
+    const more = [...regions, { name: 'one more', start: INPUT_BASE + 0x100 * REGION_SLOTS, end: INPUT_BASE + 0x100 * REGION_SLOTS + 8, writable: true }];
+    expect((await caught(() => p.run({ args: [BigInt(INPUT_BASE)], regions: more }))).code).toBe('USAGE');
   });
 
   it('regions are per run: a region that is gone (or changed in place) no longer admits accesses', async () => {

@@ -1,0 +1,91 @@
+// Checked mode's run-time view of a helper's prototype (src/verifier/protos.ts): before a helper runs,
+// its pointer arguments must lie in the run's regions, as the verifier proves for a verified program
+// (check_func_arg). The fast path's helpers trust their arguments — a key pointer, a buffer, a map
+// header — so an unverified program could otherwise read or write anywhere through them. Both engines
+// call helperArgFault before the call and throw what it returns: the same fault at the same call.
+//
+//   CONST_MAP_PTR        a map the program names (Region.map), of a type the helper accepts
+//   PTR_TO_MAP_KEY       key_size bytes readable          PTR_TO_MAP_VALUE   value_size bytes readable
+//   PTR_TO_UNINIT_MAP_VALUE  value_size bytes writable    PTR_TO_CTX         the ctx itself
+//   PTR_TO_MEM (+ size)  readable (bpf_fib_lookup's params: writable); _OR_NULL: NULL with size 0 too
+//   PTR_TO_UNINIT_MEM    writable
+// Callbacks, sockets and ringbuf records are not checked here (see the report of issue 13).
+
+import { memFault, RuntimeFault } from '../errors.js';
+import { Arg, PROTOS } from '../verifier/protos.js';
+import { CTX, CTX_BASE, MAP_HDR, type EngineMemory, type Region } from './memory.js';
+
+const FIB_LOOKUP = 69;
+
+const POINTER_ARGS = new Set<Arg>([
+  Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY, Arg.PTR_TO_MAP_VALUE, Arg.PTR_TO_UNINIT_MAP_VALUE, Arg.PTR_TO_CTX,
+  Arg.PTR_TO_MEM, Arg.PTR_TO_MEM_OR_NULL, Arg.PTR_TO_UNINIT_MEM,
+]);
+
+/** Whether helper `id` takes an argument checked here (the JIT emits the check only for those). */
+export function helperHasPointerArgs(id: number): boolean {
+  return PROTOS[id]?.args.some((a) => POINTER_ARGS.has(a)) ?? false;
+}
+
+function inRegions(regions: readonly Region[], mem: EngineMemory, a: bigint, size: bigint, write: boolean): boolean {
+  return regions.some((g) => {
+    if (write && !g.writable) return false;
+    if (!g.packet) return a >= BigInt(g.start) && a + size <= BigInt(g.end);
+    const v = mem.view();
+    return a >= BigInt(v.getUint32(CTX_BASE + CTX.DATA_META, true)) && a + size <= BigInt(v.getUint32(CTX_BASE + CTX.DATA_END, true));
+  });
+}
+
+/**
+ * The fault helper `id` called at `pc` with r1..r5 = `args` would commit in a checked run over
+ * `regions` (the stack among them), or undefined when its arguments are in bounds.
+ */
+export function helperArgFault(id: number, args: readonly bigint[], regions: readonly Region[], mem: EngineMemory, pc: number): RuntimeFault | undefined {
+  const proto = PROTOS[id];
+  // Only XDP runs (a packet region) know their maps; other checked runs (ISA tests) pass helpers as they are.
+  if (!proto || !regions.some((g) => g.packet)) return undefined;
+  let map: number | undefined;
+  for (let i = 0; i < proto.args.length && i < 5; i++) {
+    const kind = proto.args[i]!;
+    const a = BigInt.asUintN(64, args[i]!);
+    const size = (n: number): bigint => BigInt(n);
+    const need = (n: bigint, write: boolean): RuntimeFault | undefined =>
+      n > 0n && !inRegions(regions, mem, a, n, write) ? memFault(pc, a, Number(n), write) : undefined;
+    let f: RuntimeFault | undefined;
+    switch (kind) {
+      case Arg.CONST_MAP_PTR: {
+        const own = regions.find((g) => g.map !== undefined && BigInt(g.map) === a);
+        const type = own ? mem.view().getUint32(own.map! + MAP_HDR.TYPE, true) : -1;
+        if (!own || (proto.mapTypes && !proto.mapTypes.includes(type))) {
+          return new RuntimeFault('RUN_HELPER', `helper ${id} argument ${i + 1} (0x${a.toString(16)}) is not a map of this program it accepts`, pc, a);
+        }
+        map = own.map!;
+        break;
+      }
+      case Arg.PTR_TO_MAP_KEY:
+      case Arg.PTR_TO_MAP_VALUE:
+      case Arg.PTR_TO_UNINIT_MAP_VALUE: {
+        if (map === undefined) break;
+        const v = mem.view();
+        const n = v.getUint32(map + (kind === Arg.PTR_TO_MAP_KEY ? MAP_HDR.KEY_SIZE : MAP_HDR.VALUE_SIZE), true);
+        f = need(size(n), kind === Arg.PTR_TO_UNINIT_MAP_VALUE);
+        break;
+      }
+      case Arg.PTR_TO_CTX:
+        if (a !== BigInt(CTX_BASE)) return new RuntimeFault('RUN_HELPER', `helper ${id} argument ${i + 1} (0x${a.toString(16)}) is not the context`, pc, a);
+        break;
+      case Arg.PTR_TO_MEM:
+      case Arg.PTR_TO_MEM_OR_NULL:
+      case Arg.PTR_TO_UNINIT_MEM: {
+        const n = BigInt.asUintN(64, args[i + 1] ?? 0n);
+        if (kind === Arg.PTR_TO_MEM_OR_NULL && a === 0n && n === 0n) break;
+        f = need(n === 0n && kind !== Arg.PTR_TO_MEM_OR_NULL ? 1n : n, kind === Arg.PTR_TO_UNINIT_MEM || id === FIB_LOOKUP);
+        break;
+      }
+      default:
+        break;
+    }
+    if (f) return f;
+  }
+  return undefined;
+}
