@@ -10,41 +10,23 @@ import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Datapath } from '../../src/control/datapath.js';
-import { Poller } from '../../src/control/poller.js';
 import { Udp, type UdpSocket } from '../../src/control/udp.js';
 import type { Wire } from '../../src/control/wire.js';
+import { closeOpened, settlePair, wiredPair } from './support.js';
 
 let a: Datapath;
 let b: Datapath;
 let wire: Wire;
 const open: UdpSocket[] = [];
 
-/** Both pollers until neither has work (bounded): the data paths settle without waiting on the clock. */
-function settle(): void {
-  for (let i = 0; i < 100; i++) {
-    if (Poller.of(a).run() + Poller.of(b).run() === 0) return;
-  }
-  throw new Error('the pollers did not settle');
-}
+const settle = (): void => settlePair(a, b);
 
 beforeEach(async () => {
-  a = await Datapath.create();
-  b = await Datapath.create();
-  const da = a.addDevice({ name: 'w0', mac: '02:00:00:00:0a:01' });
-  const db = b.addDevice({ name: 'w0', mac: '02:00:00:00:0b:01' });
-  for (const line of ['link set w0 up', 'addr add 192.0.2.1/24 dev w0']) a.ip(line);
-  for (const line of ['link set w0 up', 'addr add 192.0.2.2/24 dev w0']) b.ip(line);
-  wire = Datapath.wire(a, da, b, db);
+  ({ a, b, wire } = await wiredPair());
 });
 
 afterEach(() => {
-  for (const s of open.splice(0)) {
-    try {
-      s.close();
-    } catch {
-      // closed by the test
-    }
-  }
+  closeOpened(open);
   wire.close();
 });
 

@@ -10,9 +10,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Datapath } from '../../src/control/datapath.js';
-import { Poller } from '../../src/control/poller.js';
 import type { UdpSocket } from '../../src/control/udp.js';
 import type { Wire } from '../../src/control/wire.js';
+import { closeOpened, settlePair, wiredPair } from './support.js';
 import { useNamespaces } from '../support/netns.js';
 // @ts-expect-error: a plain ES module shared with the node child (no declarations)
 import { steps } from './dgram_mcast_steps.mjs';
@@ -46,29 +46,14 @@ describe('multicast between two data paths on a wire', () => {
   let wire: Wire;
   const open: UdpSocket[] = [];
 
-  function settle(): void {
-    for (let i = 0; i < 100; i++) if (Poller.of(a).run() + Poller.of(b).run() === 0) return;
-    throw new Error('the pollers did not settle');
-  }
+  const settle = (): void => settlePair(a, b);
 
   beforeEach(async () => {
-    a = await Datapath.create();
-    b = await Datapath.create();
-    const da = a.addDevice({ name: 'w0', mac: '02:00:00:00:0a:01' });
-    const db = b.addDevice({ name: 'w0', mac: '02:00:00:00:0b:01' });
-    for (const line of ['link set w0 up', 'addr add 192.0.2.1/24 dev w0']) a.ip(line);
-    for (const line of ['link set w0 up', 'addr add 192.0.2.2/24 dev w0']) b.ip(line);
-    wire = Datapath.wire(a, da, b, db);
+    ({ a, b, wire } = await wiredPair());
   });
 
   afterEach(() => {
-    for (const s of open.splice(0)) {
-      try {
-        s.close();
-      } catch {
-        // closed by the test
-      }
-    }
+    closeOpened(open);
     wire.close();
   });
 
