@@ -33,7 +33,7 @@ import {
 } from './abi';
 import { ETH_HLEN, IPH_DADDR, IPH_SADDR, IPH_TOS, IPH_TOT_LEN, IPH_TTL, ldBe16 } from './inet';
 import { ipHeaderValid } from './csum';
-import { IN_FL, inputFlow, sourceIsLocal } from './ipv4_rcv';
+import { IN_FL, inputFlow, ipv4LocalMemoHas, sourceIsLocal } from './ipv4_rcv';
 import { dst4_route } from './dst';
 import { ipDecreaseTtl } from './forward';
 import { routeMtu4 } from './output';
@@ -52,6 +52,9 @@ export function fwd4_lean(ifindex: u32, nd: u32, q: u32, data: u32, len: u32): b
   // untagged IPv4 to our MAC (PACKET_HOST: the group bit clear, the device's address)
   if (len < ETH_HLEN + 20 || load<u16>(data, 12) != 0x0008 || ifindex == LOOPBACK_IFINDEX) return false;
   if ((load<u8>(data) & 1) != 0 || load<u32>(data) != load<u32>(nd, ND_MAC) || load<u16>(data, 4) != load<u16>(nd, ND_MAC + 4)) return false;
+  // a device that forwards nothing (a host's): the full path, before any checksum is summed twice
+  if (load<u32>(nd, ND_CONF4 + (CONF4_FORWARDING << 2)) == 0 || load<u32>(nd, ND_CONF4 + (CONF4_RP_FILTER << 2)) != 0) return false;
+  if (sysctl(SYSCTL_IP_FORWARD_USE_PMTU) != 0) return false;
   const ip = data + ETH_HLEN;
   // ip_rcv_core: a 20-byte version 4 header, its checksum, the total length within the frame
   if (load<u8>(ip) != 0x45 || !ipHeaderValid(ip, 20)) return false;
@@ -62,8 +65,8 @@ export function fwd4_lean(ifindex: u32, nd: u32, q: u32, data: u32, len: u32): b
   const daddr = load<u32>(ip, IPH_DADDR);
   const saddr = load<u32>(ip, IPH_SADDR);
   if (!plainUnicast(daddr) || !plainUnicast(saddr)) return false;
-  if (load<u32>(nd, ND_CONF4 + (CONF4_FORWARDING << 2)) == 0 || load<u32>(nd, ND_CONF4 + (CONF4_RP_FILTER << 2)) != 0) return false;
-  if (sysctl(SYSCTL_IP_FORWARD_USE_PMTU) != 0) return false;
+  // one of ours by the local input memo (ipv4_rcv.ts): delivered here, so no route walk for it here
+  if (ipv4LocalMemoHas(daddr)) return false;
   // the input route, with ipv4_rcv's flow key
   const tos = <u32>load<u8>(ip, IPH_TOS) & 0xfc;
   const fl = IN_FL();
