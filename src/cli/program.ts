@@ -176,7 +176,7 @@ export async function execCommand(argv: string[], io: Io): Promise<number> {
   } else {
     for (const t of trace) {
       const changes = t.changed.map(([r, a, b]) => `r${r} ${hex64(a)} -> ${hex64(b)}`).join(', ');
-      io.out(`${String(t.pc).padStart(5)}: ${'  '.repeat(t.frame)}${formatInsn(t.insn, syntax, t.pc).padEnd(36)}${changes ? ' ; ' + changes : ''}\n`);
+      io.out(`${`${String(t.pc).padStart(5)}: ${'  '.repeat(t.frame)}${formatInsn(t.insn, syntax, t.pc).padEnd(36)}${changes ? ' ; ' + changes : ''}`.trimEnd()}\n`);
     }
     if (r0 !== undefined) io.out(`r0 = ${hex64(r0)} (${BigInt.asIntN(64, r0)})\n`);
   }

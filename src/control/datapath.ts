@@ -11,6 +11,7 @@
 
 import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { btfCodec, parseObject, type MapSpec, type ObjectSpec, type ProgramSpec } from '../elf/index.js';
 import { VerifierError, WxdpError } from '../errors.js';
 import { baseHelpers, type HelperTable } from '../helpers/index.js';
@@ -314,10 +315,19 @@ export class Datapath {
     return new Datapath(memory, await FastPath.load(memory), opts);
   }
 
-  /** Parse (when given bytes or a path) and load an object: its maps, then its programs. */
-  async loadObject(src: Uint8Array | string | ObjectSpec, opts: LoadOptions = {}): Promise<BpfObject> {
+  /**
+   * Parse (when given bytes, a path or a file URL) and load an object: its maps, then its programs. A
+   * `file:` URL, as a URL or as the string `import.meta.resolve('wxdp/programs/x.o')` returns, is read
+   * from where it points.
+   */
+  async loadObject(src: Uint8Array | string | URL | ObjectSpec, opts: LoadOptions = {}): Promise<BpfObject> {
     let spec: ObjectSpec;
-    if (typeof src === 'string') spec = parseObject(new Uint8Array(readFileSync(src)), { path: src });
+    if (typeof src === 'string' && src.startsWith('file:')) src = new URL(src);
+    if (src instanceof URL) {
+      if (src.protocol !== 'file:') throw new WxdpError('USAGE', `loadObject: ${src.href} is not a file: URL`);
+      src = fileURLToPath(src);
+    }
+    if (typeof src === 'string') spec = parseObject(readObjectFile(src), { path: src });
     else if (src instanceof Uint8Array) spec = parseObject(src, { path: opts.path });
     else spec = src;
 
@@ -1018,4 +1028,15 @@ function verifyCacheKey(
   }
   h.update(JSON.stringify([logLevel, globals, spec.lineInfo.map((l) => [l.index, l.line, l.text]), helpers.ids()]));
   return h.digest('hex');
+}
+
+/** An object file's bytes; a file that cannot be read is a typed error naming it and the errno. */
+function readObjectFile(path: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    const errno = (e as NodeJS.ErrnoException).code ?? 'EIO';
+    const why = errno === 'ENOENT' ? 'no such file' : errno === 'EACCES' ? 'permission denied' : errno === 'EISDIR' ? 'is a directory' : (e as Error).message;
+    throw new WxdpError(errno === 'ENOENT' ? 'NOT_FOUND' : 'USAGE', `loadObject: ${path}: ${why} (${errno})`);
+  }
 }

@@ -37,6 +37,14 @@ interface TimerExports {
 }
 
 const POLLERS = new WeakMap<Datapath, Poller>();
+/**
+ * How late a scheduled run may start and still have all of its lateness counted on the stack clock (ms).
+ * Past it the process was starved (a blocked event loop, a loaded machine): the frames that were waiting
+ * on the rings did not move either, so counting the stall would expire neighbour probes and reassembly
+ * queues for frames that never had their turn (an ARP request still on the TX ring, its reply not yet
+ * made). Idle time, with no run pending, always counts in full.
+ */
+const STALL_MS = 100;
 /** An interval that never fires: it only keeps the event loop alive (setInterval's limit is 2^31-1 ms). */
 const KEEPALIVE_MS = 0x7fffffff;
 
@@ -50,6 +58,9 @@ export class Poller {
   private running = false;
   private again = false;
   private lastWall = performance.now();
+  /** performance.now() at which the pending immediate run, and the timer's run, were meant to start; -1: none. */
+  private immediateAt = -1;
+  private timerAt = -1;
   private _clock: 'wall' | 'manual' = 'wall';
   private bursts = 64;
   /** Runs made and rounds inside them, for tests and `wxdp stats`-style output. */
@@ -125,6 +136,7 @@ export class Poller {
       return;
     }
     if (this.immediate) return;
+    this.immediateAt = performance.now();
     const im = setImmediate(() => {
       this.immediate = undefined;
       this.run();
@@ -142,6 +154,9 @@ export class Poller {
   syncClock(): void {
     if (this._clock !== 'wall') return;
     const now = performance.now();
+    const expected = Math.min(...[this.immediateAt, this.timerAt].filter((t) => t >= 0 && t <= now), Infinity);
+    const late = now - Math.max(expected, this.lastWall);
+    if (late > STALL_MS) this.lastWall += late - STALL_MS; // the stall beyond STALL_MS is not the stack's time
     const ms = Math.floor(now - this.lastWall);
     if (ms > 0) {
       this.lastWall += ms;
@@ -168,6 +183,8 @@ export class Poller {
     let busy = false;
     try {
       this.syncClock();
+      this.immediateAt = -1;
+      if (!this.timer) this.timerAt = -1;
       for (let round = 0; round < this.bursts; round++) {
         this.again = false;
         const frames = this.dp.poll();
@@ -206,6 +223,7 @@ export class Poller {
     this.clearTimer();
     const wait = Math.max(0, due - this.dp.stack.now());
     this.timerDue = due;
+    this.timerAt = performance.now() + wait;
     const t = setTimeout(() => {
       this.timer = undefined;
       this.timerDue = -1;
@@ -219,6 +237,7 @@ export class Poller {
 
   private clearTimer(): void {
     if (this.timer) clearTimeout(this.timer);
+    this.timerAt = -1;
     this.timer = undefined;
     this.timerDue = -1;
   }

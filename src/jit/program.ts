@@ -35,6 +35,7 @@ import {
 
 /** What the cache keeps per program: everything but the binding to a memory and helper table. */
 export interface CompiledModule {
+  /** @internal */
   module: WebAssembly.Module;
   checked: boolean;
   /** Helper ids called with `call imm` (signed, as in the instruction). */
@@ -72,7 +73,9 @@ const NO_REGION = -1;
 
 export class JitProgram implements Engine {
   readonly name = 'jit' as const;
+  /** @internal */
   readonly module: WebAssembly.Module;
+  /** @internal */
   readonly instance: WebAssembly.Instance;
   readonly info: JitProgramInfo;
   readonly checked: boolean;

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { WxdpError } from '../errors.js';
 import type { EngineMemory } from './memory.js';
+import type { WasmTable } from './wasm_types.js';
 
 const WASM_URL = new URL('../../build/fastpath.wasm', import.meta.url);
 const WASM_URL_DIST = new URL('../../../build/fastpath.wasm', import.meta.url);
@@ -21,14 +22,17 @@ function wasmBytes(): Buffer {
   throw new WxdpError('USAGE', 'build/fastpath.wasm is missing: run `npm run build` (npm ci does it)');
 }
 
+/** @internal */
 export type FastPathExports = Record<string, WebAssembly.ExportValue>;
 
 export class FastPath {
   readonly memory: EngineMemory;
+  /** @internal */
   readonly instance: WebAssembly.Instance;
+  /** @internal */
   readonly exports: FastPathExports;
   /** Functions JIT'd programs reach through call_indirect: tail-call targets and callbacks. */
-  readonly table: WebAssembly.Table;
+  readonly table: WasmTable;
 
   private constructor(memory: EngineMemory, instance: WebAssembly.Instance, table: WebAssembly.Table) {
     this.memory = memory;

@@ -4,6 +4,7 @@
 
 import { WxdpError } from '../errors.js';
 import { MAX_FRAMES, STACK_SIZE } from '../isa/opcodes.js';
+import type { WasmMemory } from './wasm_types.js';
 
 export const WASM_PAGE = 65536;
 export const STACK_BASE = 0x1000;
@@ -102,7 +103,8 @@ export interface EngineMemoryOptions {
 }
 
 export class EngineMemory {
-  readonly memory: WebAssembly.Memory;
+  /** The WebAssembly.Memory itself (its `buffer` is replaced when it grows). */
+  readonly memory: WasmMemory;
   readonly initialPages: number;
   /** The memory's declared maximum: the limit in pages (the JIT's modules import it with this maximum). */
   readonly maximumPages: number;

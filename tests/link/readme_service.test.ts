@@ -48,7 +48,7 @@ async function example(NS: string, answer: DnsAnswer, LOCAL: string, REMOTE: str
   dp.ip('addr add 192.0.2.2/24 dev vx0');
   await vx0.attachLink({ type: 'vxlan', vni: 42, local: LOCAL, remote: REMOTE });
 
-  const filter = await dp.loadObject('programs/xdp_dns_filter.o');
+  const filter = await dp.loadObject(import.meta.resolve('wxdp/programs/xdp_dns_filter.o'));
   vx0.attachXdp(filter.program('xdp_dns_filter'));
   filter.map('blocked').update(Uint8Array.of(192, 0, 2, 66), Uint8Array.of(1)); // drop this source
 

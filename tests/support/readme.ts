@@ -20,3 +20,16 @@ export function readmeBlock(testUrl: string | URL): string {
 export function readmeText(): string {
   return readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 }
+
+/**
+ * A README block pointed at this checkout instead of the installed package, for a file written outside
+ * it: `from 'wxdp'` imports src/index.ts, and `import.meta.resolve('wxdp/…')` (the package's exported
+ * programs/) becomes the checkout's file URL. tests/package_readme.test.ts runs the blocks unchanged
+ * from an installed tarball.
+ */
+export function inCheckout(code: string): string {
+  const root = new URL('../../', import.meta.url);
+  return code
+    .replaceAll("from 'wxdp'", `from ${JSON.stringify(new URL('src/index.ts', root).pathname)}`)
+    .replace(/import\.meta\.resolve\((['`])wxdp\//g, (_m, q: string) => `(${JSON.stringify(root.href)} + ${q}`);
+}

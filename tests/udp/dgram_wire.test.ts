@@ -189,6 +189,34 @@ describe('Poller', () => {
     p.configure({ clock: 'manual' });
   });
 
+  it('does not count a stall of the event loop while a run is pending: a blocked event loop does not expire the ARP probes of a send waiting to leave', async () => {
+    const a = await Datapath.create();
+    const b = await Datapath.create();
+    const wire = Datapath.wire(a, a.addDevice({ name: 'eth0', mac: '02:00:00:00:0b:01' }), b, b.addDevice({ name: 'eth0', mac: '02:00:00:00:0b:02' }));
+    wires.push(wire);
+    for (const [dp, addr] of [[a, '192.0.2.1'], [b, '192.0.2.2']] as const) {
+      dp.ip('link set eth0 up');
+      dp.ip(`addr add ${addr}/24 dev eth0`);
+    }
+    const sink = b.udp.createSocket('udp4');
+    sink.bind(9, '192.0.2.2');
+    const got = new Promise<Buffer>((resolve) => sink.once('message', resolve));
+    const client = a.udp.createSocket('udp4');
+    client.bind(0, '192.0.2.1');
+    await new Promise((r) => client.once('listening', r));
+    const before = a.stack.now();
+    // sent (the callback comes after): ARP first, the datagram waits in the neighbour's queue, a run is pending
+    await new Promise((r) => client.send('across', 9, '192.0.2.2', r));
+    expect(Poller.of(a).scheduled).toBe(true);
+    const until = performance.now() + 4000; // a blocked loop, longer than the 3 probes × 1 s of the kernel's ARP
+    while (performance.now() < until);
+    expect(String(await got)).toBe('across');
+    expect(a.stack.drops().NEIGH_FAILED).toBe(0);
+    expect(a.stack.now() - before).toBeLessThan(3000); // the stall beyond 100 ms is not the stack's time
+    client.close();
+    sink.close();
+  }, 30_000);
+
   it('refuses a clock other than wall or manual and a burst count that is not a positive integer', async () => {
     const dp = await Datapath.create();
     expect(() => Poller.of(dp, { clock: 'fast' as 'wall' })).toThrow(/poller clock must be 'wall' or 'manual', not fast/);

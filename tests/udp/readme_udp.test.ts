@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { root } from '../datapath/support.js';
 import { dnsAnswerOf } from '../support/readme_dns.js';
+import { inCheckout } from '../support/readme.js';
 
 const TITLE = '## A UDP service behind an XDP filter';
 
@@ -66,9 +67,9 @@ describe('the README UDP service example', () => {
   it('runs as written: the DNS answer byte for byte behind xdp_dns_filter, over a wire between two Datapaths', async () => {
     const code = block();
     expect(code).toContain("from 'wxdp'");
-    expect(code).toContain("loadObject('programs/xdp_dns_filter.o')");
+    expect(code).toContain("loadObject(import.meta.resolve('wxdp/programs/xdp_dns_filter.o'))");
     const file = join(mkdtempSync(join(tmpdir(), 'wxdp-readme-udp-')), 'example.ts');
-    writeFileSync(file, code.replace("from 'wxdp'", `from ${JSON.stringify(join(root, 'src', 'index.ts'))}`));
+    writeFileSync(file, inCheckout(code));
     const cwd = process.cwd();
     process.chdir(root);
     try {
