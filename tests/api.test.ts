@@ -43,4 +43,42 @@ describe('public API (src/index.ts)', () => {
     await expect(p).rejects.toThrow(wxdp.ProgramError);
     await expect(p).rejects.toThrow(/insn 0: last insn is not an exit or jmp/);
   });
+
+  it('one naming scheme: a byte map answers get/set/has/delete as a typed map does, readHost takes { max } as readTx', async () => {
+    const dp = await wxdp.Datapath.create();
+    const obj = await dp.loadObject(import.meta.resolve('wxdp/programs/xdp_dns_filter.o'));
+    const blocked = obj.map('blocked');
+    expect(blocked.set(Uint8Array.of(192, 0, 2, 66), Uint8Array.of(1))).toBe(blocked);
+    expect([...blocked.get(Uint8Array.of(192, 0, 2, 66))!]).toEqual([1]);
+    expect(blocked.has(Uint8Array.of(192, 0, 2, 67))).toBe(false);
+    blocked.delete(Uint8Array.of(192, 0, 2, 66));
+    expect(blocked.get(Uint8Array.of(192, 0, 2, 66))).toBeUndefined();
+
+    const eth0 = dp.addDevice({ name: 'eth0' }); // down: XDP_PASS goes to the host ring
+    const frame = Uint8Array.from({ length: 60 }, (_, i) => (i === 12 ? 0x88 : i === 13 ? 0xb5 : i)); // an unknown EtherType
+    eth0.injectBatch([frame, frame, frame]);
+    dp.poll();
+    expect(eth0.readHost({ max: 2 })).toHaveLength(2);
+    expect(eth0.readHost(5)).toHaveLength(1);
+    expect(() => eth0.readHost({ max: -1 })).toThrow(/eth0: readHost max must be a whole number >= 0, not -1/);
+    await dp.close();
+  });
+
+  it('a host ring nobody reads fills and counts HOST_RING_FULL; the pool keeps its frames and receive goes on', async () => {
+    const dp = await wxdp.Datapath.create();
+    const eth0 = dp.addDevice({ name: 'eth0' }); // no program, down: every frame is passed to the host ring
+    const frame = Uint8Array.from({ length: 60 }, (_, i) => (i === 12 ? 0x88 : i === 13 ? 0xb5 : i));
+    let taken = 0;
+    for (let i = 0; i < 2000; i++) {
+      if (eth0.inject(frame)) taken++;
+      if (i % 64 === 63) dp.poll();
+    }
+    dp.poll();
+    const s = eth0.stats();
+    expect(taken).toBe(2000); // never NO_BUFFER: the ring is smaller than the pool
+    expect(s.drops.NO_BUFFER).toBe(0);
+    expect(s.drops.HOST_RING_FULL).toBe(2000 - 256); // the default host ring holds 256
+    expect(eth0.readHost()).toHaveLength(256);
+    await dp.close();
+  });
 });

@@ -473,6 +473,9 @@ export class Datapath {
       flags: spec.flags,
       id: this.nextMapId++,
     });
+    // prog_array values are programs of this Datapath (their tableIndex): anything else would send a
+    // tail call to an empty slot or to another program's entry (the kernel: EBADF for an fd that is no program)
+    if (spec.type === MapType.PROG_ARRAY) map.handleCheck = (slot) => (this.bySlot.has(slot) ? 0 : 9 /* EBADF */);
     if (spec.data) map.update(codec.u32.encode(0), spec.data);
     if (spec.readonly) map.freeze();
     return map;

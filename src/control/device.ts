@@ -40,7 +40,11 @@ export interface DeviceOptions {
   mtu?: number;
   /** Entries of each fill / RX / TX / completion ring (a power of two, default 256). */
   ringSize?: number;
-  /** Entries of the host ring (XDP_PASS), default 1024. */
+  /**
+   * Entries of the host ring (XDP_PASS on a device the stack does not run), default 256: a quarter of the
+   * default UMEM, so a ring nobody reads fills and counts HOST_RING_FULL while the other frames keep
+   * moving, instead of holding every frame of the pool (then each injected frame would be NO_BUFFER).
+   */
   hostRingSize?: number;
   /** The ifindex (`ip link add ... index N`), 2..MAX_DEVICES-1; default: the next free one. */
   ifindex?: number;
@@ -173,7 +177,7 @@ export class Device {
     if (!Number.isInteger(ringSize) || ringSize < 2 || (ringSize & (ringSize - 1)) !== 0) {
       throw new WxdpError('USAGE', `device ${this.name}: ringSize must be a power of two, not ${ringSize}`);
     }
-    const r = this.x.dev_create(ifindex, this.queues, mtu, ringSize, opts.hostRingSize ?? 1024);
+    const r = this.x.dev_create(ifindex, this.queues, mtu, ringSize, opts.hostRingSize ?? 256);
     if (r === -22) throw new WxdpError('USAGE', `device ${this.name}: MTU ${mtu} must be ${DEVICE_MIN_MTU}..${DEVICE_MAX_MTU}`);
     if (r < 0) throw new WxdpError('USAGE', `device ${this.name}: cannot create it (errno ${-r}${r === -12 ? `: ${this.mem.limitReached()}` : ''})`);
     this.address = r >>> 0;
@@ -365,8 +369,13 @@ export class Device {
     return out;
   }
 
-  /** Take what the program passed to the host (XDP_PASS), frames copied out, buffers freed. */
-  readHost(max = Infinity): OutFrame[] {
+  /**
+   * Take what the program passed to the host (XDP_PASS on a device the stack does not run), frames copied
+   * out, buffers freed; `{ max }` as readTx takes it (a bare number is the same max).
+   */
+  readHost(opts: { max?: number } | number = {}): OutFrame[] {
+    const max = typeof opts === 'number' ? opts : (opts.max ?? Infinity);
+    if (max !== Infinity && !(Number.isInteger(max) && max >= 0)) throw new WxdpError('USAGE', `${this.name}: readHost max must be a whole number >= 0, not ${max}`);
     const ring = this.hostRing();
     const n = ring.peek(max);
     const c = ring.consumer;

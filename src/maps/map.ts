@@ -110,6 +110,11 @@ const BATCH_DELETE = new Set<number>([
 ]);
 
 export class BpfMap {
+  /**
+   * @internal For maps whose values are handles (prog_array: a program's table slot): 0 when `handle`
+   * names something the owner has, else the errno the kernel answers (EBADF for an fd that is no program).
+   */
+  handleCheck: ((handle: number) => number) | undefined;
   readonly fp: FastPath;
   readonly name: string;
   readonly type: number;
@@ -253,6 +258,17 @@ export class BpfMap {
     return this.lookup(key) !== undefined;
   }
 
+  /** lookup under the name TypedMap (and JavaScript's Map) use: the map APIs share get/set/has/delete. */
+  get(key: Uint8Array): Uint8Array | undefined {
+    return this.lookup(key);
+  }
+
+  /** update (BPF_ANY unless `flags` says otherwise) under Map's name; returns the map, as Map.set does. */
+  set(key: Uint8Array, value: MapValue, flags = BPF_ANY): this {
+    this.update(key, value, flags);
+    return this;
+  }
+
   /**
    * BPF_MAP_UPDATE_ELEM with BPF_ANY, BPF_NOEXIST or BPF_EXIST. Percpu maps take one value for every
    * CPU, an array of ncpus values, or the syscall's ncpus × round_up(value_size, 8) buffer. Queue and
@@ -260,6 +276,10 @@ export class BpfMap {
    */
   update(key: Uint8Array, value: MapValue, flags = BPF_ANY): void {
     this.checkWritable('update');
+    if (this.handleCheck && value instanceof Uint8Array && value.length >= 4) {
+      const errno = this.handleCheck(new DataView(value.buffer, value.byteOffset, 4).getUint32(0, true));
+      if (errno !== 0) this.check('update', -errno);
+    }
     if (this.type === MapType.QUEUE || this.type === MapType.STACK) {
       this.push(value as Uint8Array, flags);
       return;

@@ -65,6 +65,18 @@ describe('BpfObject', () => {
     const progArray = [...obj.maps.values()].find((m) => m.typeName === 'prog_array')!;
     expect(() => obj.typedMap(progArray.name)).toThrow(/no BTF key\/value types/);
   });
+
+  it('a prog_array takes the tableIndex of a program of its Datapath; any other number is EBADF, as an fd that is no program', async () => {
+    const dp = await Datapath.create();
+    const obj = await dp.loadObject(prog('xdp_tailcall.o'));
+    const jmp = obj.map('jmp_table');
+    const u32 = (n: number) => new Uint8Array(Uint32Array.of(n).buffer);
+    jmp.update(u32(1), u32(obj.program('xdp_udp').tableIndex));
+    expect(() => jmp.update(u32(2), u32(12345))).toThrow(/map 'jmp_table': update: EBADF/);
+    // a slot no program of this Datapath holds (table indices are per Datapath, as fds are per process)
+    const empty = obj.program('xdp_tcp').tableIndex + 100;
+    expect(() => jmp.update(u32(3), u32(empty))).toThrow(/EBADF/);
+  });
 });
 
 describe('Datapath', () => {
