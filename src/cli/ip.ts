@@ -144,7 +144,7 @@ async function ipLive(argv: string[], io: Io): Promise<number> {
     if (w.startsWith('-f') && '-force'.startsWith(w.replace(/^--/, '-')) && w.length > 2) continue;
     optionWords.push(w);
   }
-  return withClient(io, 'ip', c.socket, async (cl) => {
+  return withClient(io, 'ip', c.socket, c.json, async (cl) => {
     let batch: { file: string; commands: number } | undefined;
     try {
       if (opts.batch !== undefined) {

@@ -15,6 +15,7 @@ import { ControlError } from '../control/control_socket.js';
 import type { MapEntryJson, MapInfoJson } from '../control/map_json.js';
 import { WxdpError } from '../errors.js';
 import type { Io } from './main.js';
+import { parseBytes } from './prog.js';
 
 export const PROG_LIVE_USAGE = `usage: wxdp prog list [--socket PATH] [--json]
        wxdp prog attach OBJ.o [name PROG] dev DEV [--map-update MAP KEY VALUE]... [--socket PATH] [--json]
@@ -29,7 +30,8 @@ export const MAP_LIVE_USAGE = `usage: wxdp map show [--socket PATH] [--json]
        wxdp map lookup (name MAP | id N) key BYTES [--socket PATH] [--json]
        wxdp map update (name MAP | id N) key BYTES value BYTES [flags any|noexist|exist] [--socket PATH] [--json]
        wxdp map delete (name MAP | id N) key BYTES [--socket PATH] [--json]
-  Live maps of a running data path. BYTES: hex ("c0 00 02 02", "c0000202", an optional "hex" word first),
+  Live maps of a running data path. BYTES as bpftool reads them: space-separated bytes, decimal or 0x hex
+  ("0xc0 0 2 2"), or every byte hex after the word hex ("hex c0 00 02 02"; one word "c0000202" too),
   or "json TEXT" for a map with BTF (a struct as an object). Entries print as JSON lines: the bytes in hex
   and, when the map has BTF, the decoded key and value under "formatted".
 `;
@@ -85,14 +87,19 @@ export function wantsSocket(argv: readonly string[]): boolean {
  * Connect, run `fn`, close. A refused request or a connection that fails is one line on stderr,
  * "wxdp CMD: MESSAGE (ERRNO)", and exit status 1.
  */
-export async function withClient(io: Io, cmd: string, socket: string, fn: (c: ControlClient) => Promise<number>): Promise<number> {
+/**
+ * Connect, run `fn`, close. A refusal (the server's, or no server) is one line on stderr, or with
+ * `json` the CLI's one error shape on stdout, {"error":{"code","message"}} (code: the errno); exit 1.
+ */
+export async function withClient(io: Io, cmd: string, socket: string, json: boolean, fn: (c: ControlClient) => Promise<number>): Promise<number> {
   let client: ControlClient | undefined;
   try {
     client = await ControlClient.connect(socket);
     return await fn(client);
   } catch (e) {
     if (e instanceof RemoteError || e instanceof ControlError) {
-      io.err(`wxdp ${cmd}: ${withErrno(e.message, e.errno)}\n`);
+      if (json) io.out(JSON.stringify({ error: { code: e.errno ?? 'EIO', message: `wxdp ${cmd}: ${withErrno(e.message, e.errno)}` } }) + '\n');
+      else io.err(`wxdp ${cmd}: ${withErrno(e.message, e.errno)}\n`);
       return 1;
     }
     throw e;
@@ -131,7 +138,7 @@ export async function progLiveCommand(sub: string, argv: string[], io: Io): Prom
   switch (sub) {
     case 'list':
       if (w.length) throw new WxdpError('USAGE', `wxdp prog list takes no arguments (not '${w[0]}')\n${PROG_LIVE_USAGE}`);
-      return withClient(io, 'prog list', c.socket, async (cl) => {
+      return withClient(io, 'prog list', c.socket, c.json, async (cl) => {
         const r = await cl.request<ProgList>('prog.list');
         if (c.json) io.out(pretty(r));
         else for (const d of r.devices) io.out(`${d.device}(${d.ifindex}): ${d.program ? `${d.program}  section ${d.section}  ${d.object}` : '-'}\n`);
@@ -149,7 +156,7 @@ export async function progLiveCommand(sub: string, argv: string[], io: Io): Prom
         (maps[m!] ??= []).push({ key: k!, value: v });
       }
       const name = kv('name');
-      return withClient(io, 'prog attach', c.socket, async (cl) => {
+      return withClient(io, 'prog attach', c.socket, c.json, async (cl) => {
         // the data path may run elsewhere: the object's path is made absolute here
         const r = await cl.request<{ device: string; program: string; object: string; replaced?: string }>('prog.attach', {
           object: resolve(obj),
@@ -164,7 +171,7 @@ export async function progLiveCommand(sub: string, argv: string[], io: Io): Prom
     case 'detach': {
       const dev = kv('dev');
       if (!dev) throw new WxdpError('USAGE', `wxdp prog detach needs dev DEV\n${PROG_LIVE_USAGE}`);
-      return withClient(io, 'prog detach', c.socket, async (cl) => {
+      return withClient(io, 'prog detach', c.socket, c.json, async (cl) => {
         const r = await cl.request<{ device: string; program: string }>('prog.detach', { device: dev });
         io.out(c.json ? pretty(r) : `${r.device}: ${r.program} detached\n`);
         return 0;
@@ -204,9 +211,10 @@ function bytesAfter(w: readonly string[], word: string): unknown {
     }
   }
   const out: string[] = [];
-  for (let j = i + 1; j < w.length && !['name', 'id', 'key', 'value', 'flags'].includes(w[j]!); j++) if (w[j] !== 'hex') out.push(w[j]!);
-  if (out.length === 0) throw new WxdpError('USAGE', `${word} needs BYTES`);
-  return out.join(' ');
+  for (let j = i + 1; j < w.length && !['name', 'id', 'key', 'value', 'flags'].includes(w[j]!); j++) out.push(w[j]!);
+  if (out.length === 0 || (out.length === 1 && out[0] === 'hex')) throw new WxdpError('USAGE', `${word} needs BYTES`);
+  // bpftool's bytes, as prog run and --map-update read them; the server takes hex
+  return Buffer.from(parseBytes(out, word)).toString('hex');
 }
 
 const spaced = (hex: string): string => hex.replace(/(..)(?!$)/g, '$1 ');
@@ -230,7 +238,7 @@ export async function mapLiveCommand(sub: string, argv: string[], io: Io): Promi
   const w = c.rest;
   refuseUnknown(w, []);
   if (sub === 'show') {
-    return withClient(io, 'map show', c.socket, async (cl) => {
+    return withClient(io, 'map show', c.socket, c.json, async (cl) => {
       const r = await cl.request<{ maps: MapInfoJson[] }>('map.show');
       io.out(c.json ? pretty(r) : r.maps.map(mapLine).join(''));
       return 0;
@@ -239,7 +247,7 @@ export async function mapLiveCommand(sub: string, argv: string[], io: Io): Promi
   if (!['dump', 'lookup', 'update', 'delete'].includes(sub)) throw new WxdpError('USAGE', `wxdp map ${sub}: not a live map command\n${MAP_LIVE_USAGE}`);
   const handle = mapHandle(w);
   if (sub === 'dump') {
-    return withClient(io, 'map dump', c.socket, async (cl) => {
+    return withClient(io, 'map dump', c.socket, c.json, async (cl) => {
       const r = await cl.request<{ maps: Array<{ map: MapInfoJson; entries: MapEntryJson[] }> }>('map.dump', handle);
       if (c.json) {
         io.out(pretty(r.maps.length === 1 ? r.maps[0] : r));
@@ -256,7 +264,7 @@ export async function mapLiveCommand(sub: string, argv: string[], io: Io): Promi
   const key = bytesAfter(w, 'key');
   if (key === undefined) throw new WxdpError('USAGE', `wxdp map ${sub}: missing key BYTES`);
   if (sub === 'delete') {
-    return withClient(io, 'map delete', c.socket, async (cl) => {
+    return withClient(io, 'map delete', c.socket, c.json, async (cl) => {
       const r = await cl.request<{ key: string }>('map.delete', { ...handle, key });
       io.out(c.json ? pretty(r) : `deleted key: ${spaced(r.key)}\n`);
       return 0;
@@ -270,7 +278,7 @@ export async function mapLiveCommand(sub: string, argv: string[], io: Io): Promi
     const f = w.indexOf('flags');
     if (f >= 0) args['flags'] = w[f + 1];
   }
-  return withClient(io, `map ${sub}`, c.socket, async (cl) => {
+  return withClient(io, `map ${sub}`, c.socket, c.json, async (cl) => {
     const r = await cl.request<{ entry: MapEntryJson }>(sub === 'update' ? 'map.update' : 'map.lookup', args);
     io.out(c.json ? pretty(r.entry) : entryLine(r.entry));
     return 0;
@@ -305,7 +313,7 @@ export async function linkCommand(argv: string[], io: Io): Promise<number> {
   const stats = w.includes('-s') || w.includes('-stats') || w.includes('-statistics');
   const names = w.filter((x) => !x.startsWith('-') && x !== 'dev');
   if (names.length > 1) throw new WxdpError('USAGE', `wxdp link show takes one device (not '${names.join(' ')}')`);
-  return withClient(io, 'link show', c.socket, async (cl) => {
+  return withClient(io, 'link show', c.socket, c.json, async (cl) => {
     const r = await cl.request<{ links: LinkJson[] }>('link.show', names[0] ? { device: names[0] } : {});
     if (c.json) {
       io.out(pretty(stats ? r : { links: r.links.map(({ stats: _s, stack: _t, ...l }) => l) }));
@@ -420,7 +428,7 @@ export async function statsCommand(argv: string[], io: Io): Promise<number> {
   }
   if (once) count = 1;
   const tty = !c.json && process.stdout.isTTY === true && count > 1;
-  return withClient(io, 'stats', c.socket, async (cl) => {
+  return withClient(io, 'stats', c.socket, c.json, async (cl) => {
     let prev = await cl.request<StatsSample>('stats');
     let lines = 0;
     for (let i = 0; i < count; i++) {

@@ -153,7 +153,7 @@ describe('dp.listen: the control socket', () => {
 
   it('live maps: update a filter map, its verdict, dump with BTF, delete, and errno lines', async () => {
     // 192.0.2.99 as on the wire (c0 00 02 63) → 1: its DNS is dropped from the next frame on
-    const u = await live('map', 'update', 'name', 'blocked', 'key', 'c0', '00', '02', '63', 'value', '01');
+    const u = await live('map', 'update', 'name', 'blocked', 'key', 'hex', 'c0', '00', '02', '63', 'value', '01');
     expect([u.code, u.out]).toEqual([0, 'key: c0 00 02 63  value: 01\n  {"key":1661075648,"value":1}\n']);
     expect(flow(4, '192.0.2.99')).toHaveLength(0);
     const blocked = await live('map', 'lookup', 'name', 'verdicts', 'key', 'json', '1', '--json');
@@ -169,7 +169,10 @@ describe('dp.listen: the control socket', () => {
     expect([again.code, again.err]).toEqual([1, "wxdp map delete: map 'blocked': delete: ENOENT\n"]);
     const missing = await live('map', 'lookup', 'name', 'blocked', 'key', 'c0000263');
     expect([missing.code, missing.err]).toEqual([1, 'wxdp map lookup: map blocked: key c0000263: not found (ENOENT)\n']);
-    const short = await live('map', 'update', 'name', 'blocked', 'key', 'c0', 'value', '01');
+    // bpftool's bytes (0x hex, decimal) and, with --json, the CLI's one error shape on stdout
+    const missingJson = await live('map', 'lookup', 'name', 'blocked', 'key', '0xc0', '0', '2', '99', '--json');
+    expect([missingJson.code, missingJson.err, JSON.parse(missingJson.out)]).toEqual([1, '', { error: { code: 'ENOENT', message: 'wxdp map lookup: map blocked: key c0000263: not found (ENOENT)' } }]);
+    const short = await live('map', 'update', 'name', 'blocked', 'key', '0xc0', 'value', '01');
     expect([short.code, short.err]).toEqual([1, "wxdp map update: map 'blocked': update: EINVAL (key of 1 bytes, the map's key_size is 4)\n"]);
     const flags = await live('map', 'update', 'name', 'verdicts', 'key', '00000000', 'value', '0000000000000000', 'flags', 'noexist');
     expect([flags.code, flags.err]).toEqual([1, "wxdp map update: map 'verdicts': update: EEXIST\n"]);

@@ -180,7 +180,7 @@ describe.skipIf(!built)('wxdp up as a process (needs the built dist/: npm run bu
   it('map show|update|dump|delete and prog detach against the process', async () => {
     const show = await cli('map', 'show');
     expect(show.out.split('\n').filter(Boolean).map((l) => l.split('  ')[1])).toEqual(['name blocked', 'name verdicts']);
-    const u = await cli('map', 'update', 'name', 'blocked', 'key', 'c0 00 02 63', 'value', '01');
+    const u = await cli('map', 'update', 'name', 'blocked', 'key', 'hex c0 00 02 63', 'value', '01');
     expect([u.code, u.out]).toEqual([0, 'key: c0 00 02 63  value: 01\n  {"key":1661075648,"value":1}\n']);
     const d = await cli('map', 'dump', 'name', 'blocked', '--json');
     expect(JSON.parse(d.out).entries).toEqual([{ key: 'c0000263', value: '01', formatted: { key: 1661075648, value: 1 } }]);
