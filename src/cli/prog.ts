@@ -14,9 +14,10 @@ import { formatInsn } from '../asm/index.js';
 import { Datapath, type BpfObject, type LoadOptions, type TestRunResult, type XdpContext } from '../control/datapath.js';
 import { parseObject, type ObjectSpec } from '../elf/index.js';
 import { VerifierError, WxdpError } from '../errors.js';
-import { mapTypeName, type BpfMap } from '../maps/index.js';
+import { Errno, MapError, mapTypeName, type BpfMap } from '../maps/index.js';
 import type { EngineName } from '../runtime/types.js';
 import { usageError, type Io } from './main.js';
+import { cliMaxMemory } from './memory_option.js';
 import { openOutput, readInput } from './files.js';
 import { checkStackFiles, configureStack, stackLine, type StackStep, type StackSummary } from './stack.js';
 import { dumpJson, entryJson } from '../control/map_json.js';
@@ -106,7 +107,7 @@ async function load(
     const line = loadingLine(path, parsed?.spec ?? parseObject(bytes, { path }), { verify: extra.verify !== false, engine });
     if (line) say(line);
   }
-  const dp = await Datapath.create();
+  const dp = await Datapath.create({ maxMemory: cliMaxMemory() });
   const obj = await dp.loadObject(bytes, { path, engine, ...extra });
   return { dp, obj };
 }
@@ -392,13 +393,37 @@ export async function mapCommand(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
-export function dumpMap(m: BpfMap): Array<{ key: string; value?: string; values?: string[] }> {
-  const out: Array<{ key: string; value?: string; values?: string[] }> = [];
-  for (const [k, v] of m.entries()) {
-    if (m.isPercpu) out.push({ key: Buffer.from(k).toString('hex'), values: m.lookupPerCpu(k)!.map((x) => Buffer.from(x).toString('hex')) });
-    else out.push({ key: Buffer.from(k).toString('hex'), value: Buffer.from(v).toString('hex') });
+/**
+ * Every entry of a map, as bpftool's dump: a key whose lookup fails (an xskmap's, a perf_event_array's)
+ * is listed with the error's strerror() text and the dump goes on (print_entry_error); missing entries
+ * of map-in-maps and prog arrays are left out.
+ */
+export function dumpMap(m: BpfMap): Array<{ key: string; value?: string; values?: string[]; error?: string }> {
+  const out: Array<{ key: string; value?: string; values?: string[]; error?: string }> = [];
+  for (const k of m.keys()) {
+    const key = Buffer.from(k).toString('hex');
+    let v: Uint8Array | undefined;
+    try {
+      v = m.lookup(k);
+    } catch (e) {
+      if (!(e instanceof MapError)) throw e;
+      out.push({ key, error: strerror(e.errno) });
+      continue;
+    }
+    if (v === undefined) continue;
+    if (m.isPercpu) out.push({ key, values: m.lookupPerCpu(k)!.map((x) => Buffer.from(x).toString('hex')) });
+    else out.push({ key, value: Buffer.from(v).toString('hex') });
   }
   return out;
+}
+
+/** glibc's strerror() for the errnos map lookups answer (ENOTSUPP, 524, has no text: "Unknown error 524"). */
+function strerror(errno: number): string {
+  const texts: Record<number, string> = {
+    [Errno.ENOENT]: 'No such file or directory', [Errno.EINVAL]: 'Invalid argument', [Errno.ENOSPC]: 'No space left on device',
+    [Errno.EOPNOTSUPP]: 'Operation not supported', [Errno.EPERM]: 'Operation not permitted',
+  };
+  return texts[errno] ?? `Unknown error ${errno}`;
 }
 
 /** ctx_in as struct xdp_md (24 bytes; a shorter file is zero-padded). testRun checks it as the kernel does. */
