@@ -1,7 +1,8 @@
 // xdp_ch_rings: a consistent-hashing ring as large as katran's (`ch_rings`: 65537 slots for each of
 // 512 VIPs, 33,554,944 u32 entries, 256 MiB as array elements take round_up(value_size, 8) bytes), so
-// the object needs maps as large as the kernel creates them. An IPv4 frame picks the slot (saddr ^ daddr) % RING_SIZE, reads the backend there, and writes
-// the slot's index + 1 when it was empty; `ring_stats` counts frames, empty slots and filled ones.
+// the object needs maps as large as the kernel creates them. An IPv4 frame picks the slot
+// (saddr ^ daddr) % RING_SIZE, reads the backend there, and writes the slot's index + 1 when it was
+// empty; `ring_stats` counts frames, empty slots and filled ones.
 // Frames pass unchanged. Maps: ARRAY (33,554,944 entries), ARRAY. Helpers: bpf_map_lookup_elem.
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
