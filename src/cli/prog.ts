@@ -14,7 +14,7 @@ import { formatInsn } from '../asm/index.js';
 import { Datapath, type BpfObject, type LoadOptions, type TestRunResult, type XdpContext } from '../control/datapath.js';
 import { parseObject, type ObjectSpec } from '../elf/index.js';
 import { VerifierError, WxdpError } from '../errors.js';
-import { Errno, MapError, mapTypeName, type BpfMap } from '../maps/index.js';
+import { MapError, mapTypeName, strerror, type BpfMap } from '../maps/index.js';
 import type { EngineName } from '../runtime/types.js';
 import { usageError, type Io } from './main.js';
 import { cliMaxMemory } from './memory_option.js';
@@ -383,7 +383,7 @@ export async function mapCommand(argv: string[], io: Io): Promise<number> {
   if (sub === 'dump') {
     // as the live `map dump` prints them: hex, and the BTF-decoded key and value when the object has them
     const entries = dumpJson(obj, map);
-    io.out(json ? JSON.stringify(entries, null, 2) + '\n' : entries.map((e) => JSON.stringify(e)).join('\n') + (entries.length ? '\n' : '') + `Found ${entries.length} element${entries.length === 1 ? '' : 's'}\n`);
+    io.out(json ? JSON.stringify(entries, null, 2) + '\n' : entries.map((e) => JSON.stringify(e)).join('\n') + (entries.length ? '\n' : '') + foundLine(entries.filter((e) => e.error === undefined).length));
     return 0;
   }
   if (sub === 'update') map.update(key!, value!, flags);
@@ -398,6 +398,11 @@ export async function mapCommand(argv: string[], io: Io): Promise<number> {
  * is listed with the error's strerror() text and the dump goes on (print_entry_error); missing entries
  * of map-in-maps and prog arrays are left out.
  */
+/** bpftool's closing line: the elements read (keys whose lookup failed are not counted). */
+function foundLine(n: number): string {
+  return `Found ${n} element${n === 1 ? '' : 's'}\n`;
+}
+
 export function dumpMap(m: BpfMap): Array<{ key: string; value?: string; values?: string[]; error?: string }> {
   const out: Array<{ key: string; value?: string; values?: string[]; error?: string }> = [];
   for (const k of m.keys()) {
@@ -417,14 +422,6 @@ export function dumpMap(m: BpfMap): Array<{ key: string; value?: string; values?
   return out;
 }
 
-/** glibc's strerror() for the errnos map lookups answer (ENOTSUPP, 524, has no text: "Unknown error 524"). */
-function strerror(errno: number): string {
-  const texts: Record<number, string> = {
-    [Errno.ENOENT]: 'No such file or directory', [Errno.EINVAL]: 'Invalid argument', [Errno.ENOSPC]: 'No space left on device',
-    [Errno.EOPNOTSUPP]: 'Operation not supported', [Errno.EPERM]: 'Operation not permitted',
-  };
-  return texts[errno] ?? `Unknown error ${errno}`;
-}
 
 /** ctx_in as struct xdp_md (24 bytes; a shorter file is zero-padded). testRun checks it as the kernel does. */
 function parseCtx(b: Uint8Array): XdpContext {

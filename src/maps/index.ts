@@ -5,7 +5,7 @@ export { BpfMap, createMap, mapAddressById, mapStorage, MapSet, TypedMap } from 
 export type { BatchResult, InnerMapMeta, LookupBatchResult, MapSpec, MapValue } from './map.js';
 export { PerfBuffer } from './perf_buffer.js';
 export type { PerfBufferOptions } from './perf_buffer.js';
-export { MapError, mapErrorCode } from './errors.js';
+export { MapError, mapErrorCode, strerror } from './errors.js';
 export type { MapErrorCode } from './errors.js';
 export { RingBufReader } from './ringbuf.js';
 export type { RingBufReaderOptions } from './ringbuf.js';

@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { parseSize } from '../../src/cli/memory_option.js';
+import { dumpMap } from '../../src/cli/prog.js';
+import { Datapath } from '../../src/control/datapath.js';
+import { createMap, MapType } from '../../src/maps/index.js';
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -51,5 +54,19 @@ describe('--dump-maps', () => {
     expect(j.maps.dump_perf).toEqual(Array.from({ length: availableParallelism() }, (_, i) => ({ key: `0${i}000000`, error: 'Unknown error 524' })));
     // perf_results: the valid output found no reader (-ENOENT: key 2), then -E2BIG, -EFAULT, -EINVAL
     expect(j.maps.perf_results.filter((e: { value: string }) => !/^0+$/.test(e.value)).map((e: { key: string }) => e.key)).toEqual(['02000000', '07000000', '0e000000', '16000000']);
+  });
+
+  it('map dump goes on past failing keys and counts only the elements read, as bpftool (0 for a perf_event_array)', async () => {
+    const r = await cli('map', 'dump', prog('xdp_perf_dump.o'), 'name', 'dump_perf');
+    expect(r.code).toBe(0);
+    const lines = r.out.trimEnd().split('\n');
+    expect(lines.at(-1)).toBe('Found 0 elements');
+    expect(lines.slice(0, -1).map((l) => JSON.parse(l))).toEqual(Array.from({ length: availableParallelism() }, (_, i) => ({ key: `0${i}000000`, error: 'Unknown error 524' })));
+  });
+
+  it('an xskmap: every key with EOPNOTSUPP\'s text', async () => {
+    const dp = await Datapath.create();
+    const x = createMap(dp.fastPath, { name: 'xsks', type: MapType.XSKMAP, keySize: 4, valueSize: 4, maxEntries: 2 });
+    expect(dumpMap(x)).toEqual([{ key: '00000000', error: 'Operation not supported' }, { key: '01000000', error: 'Operation not supported' }]);
   });
 });
