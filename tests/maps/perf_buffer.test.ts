@@ -89,6 +89,19 @@ describe.skipIf(!haveWasm)('bpf_perf_event_output and PerfBuffer', () => {
     expect(new Set(events)).toEqual(new Set(['s76:14', 's84:14']));
   });
 
+  it('poll() waits for records: 0 after the timeout on empty rings, the count once a sample is there', async () => {
+    const { map, run } = await perfDump();
+    let n = 0;
+    const pb = new PerfBuffer(map, { intervalMs: 5, onSample: () => n++ });
+    expect(await pb.poll(20)).toBe(0);
+    setTimeout(() => run(ipv4(60)), 10);
+    expect(await pb.poll(2000)).toBe(1);
+    expect(n).toBe(1);
+    pb.close();
+    run(ipv4(60));
+    expect(await pb.poll(20)).toBe(0);
+  });
+
   it('the helper\'s errors: no event (-ENOENT), another CPU\'s event (-EOPNOTSUPP), index past the map (-E2BIG)', async () => {
     const fp = await fresh({ ncpus: 2, cpu: 0 });
     const m = createMap(fp, { name: 'pe', type: MapType.PERF_EVENT_ARRAY, keySize: 4, valueSize: 4, maxEntries: 2 });
