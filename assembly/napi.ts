@@ -13,7 +13,7 @@
 //   XDP_REDIRECT  bpf_redirect: another device's TX ring; devmap/devmap_hash: the entry's device, after
 //                 the entry's own program if it has one (egress_ifindex set; anything but XDP_PASS
 //                 drops), BPF_F_BROADCAST: a copy to each entry's; xskmap: the bound socket's RX ring
-//                 (xsk.ts); cpumap: a counted drop (no CPUs to hand frames to yet)
+//                 (xsk.ts); cpumap: the entry's program, then the host path (one worker: this CPU)
 //   XDP_ABORTED and anything else: counted, a trace event, dropped
 // Every drop is counted with its reason on the queue. Nothing allocates, nothing throws.
 
@@ -30,7 +30,8 @@ import { copyBytes } from './bytes';
 import { count, countDrop, devLookup, devQueue, OPT_META_MASK, queueRefill, recycle, transmit } from './device';
 import { devmapHashLookupIdx, devmapLookupIdx } from './maps/devmap';
 import { fdArrayLookupIdx } from './maps/fd_array';
-import { BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS, BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_XSKMAP } from './maps/uapi';
+import { cpumapLookupIdx } from './maps/cpumap';
+import { BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS, BPF_MAP_TYPE_CPUMAP, BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_XSKMAP } from './maps/uapi';
 import { ringEntry, ringPeek, ringPushDesc, ringRelease } from './ring';
 import { xdp_setup } from './xdp';
 import { xskDeliver } from './xsk';
@@ -198,8 +199,18 @@ function redirect(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, opt
     xskDeliver(q, load<u32>(s), load<u32>(dev, DEV_IFINDEX), qi, data, len);
     return;
   }
+  if (type == BPF_MAP_TYPE_CPUMAP) {
+    const c = cpumapLookupIdx(map, key);
+    if (c == 0) {
+      recycle(q, data);
+      countDrop(q, DROP_REDIRECT_NO_DEVICE);
+      return;
+    }
+    toCpumapEntry(q, dev, qi, map, c, data, len, meta, opts);
+    return;
+  }
   if (type != BPF_MAP_TYPE_DEVMAP && type != BPF_MAP_TYPE_DEVMAP_HASH) {
-    // cpumap and anything else bpf_redirect_map accepts but this data path has no target for
+    // anything else bpf_redirect_map accepts but this data path has no target for
     recycle(q, data);
     countDrop(q, DROP_REDIRECT_UNSUPPORTED);
     return;
@@ -217,6 +228,58 @@ function redirect(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, opt
   toDevmapEntry(q, dev, qi, map, v, data, len, meta, opts);
 }
 
+/**
+ * XDP_PASS: a device the stack knows and that is up: into the stack (net/eth.ts). Otherwise the host
+ * ring, for TypeScript to read.
+ */
+@inline function toHost(q: u32, dev: u32, qi: u32, ifindex: u32, data: u32, len: u32, meta: u32): void {
+  const nd = netdevGet(ifindex);
+  if (nd != 0 && (load<u32>(nd, ND_FLAGS) & IFF_UP) != 0) {
+    const b = stackBurstBuf() + (stackN << 3);
+    store<u32>(b, data);
+    store<u32>(b, len, 4);
+    if (++stackN == BURST_MAX) stackFlush(ifindex, q, qi);
+  } else if (!ringPushDesc(load<u32>(dev, DEV_HOST_RING), <u64>data, len, meta)) {
+    recycle(q, data);
+    countDrop(q, DROP_HOST_RING_FULL);
+  }
+}
+
+/**
+ * To cpumap entry `v` (struct bpf_cpumap_val: qsize, program slot). With one worker the "remote CPU"
+ * is this one: the entry's program if it has one (cpu_map_bpf_prog_run_xdp: the frame's ingress
+ * device, rx_queue_index 0), then XDP_PASS goes to the host path as the kthread's skb would,
+ * XDP_REDIRECT where the program pointed it (not another cpumap), anything else is dropped.
+ */
+function toCpumapEntry(q: u32, dev: u32, qi: u32, map: u32, v: u32, data: u32, len: u32, meta: u32, opts: u32): void {
+  const ifindex = load<u32>(dev, DEV_IFINDEX);
+  const prog: u32 = load<u32>(map, MAP_VALUE_SIZE) == 8 ? load<u32>(v, 4) : 0;
+  if (prog != 0) {
+    const hard = data & ~(FRAME_SIZE - 1);
+    xdp_setup(hard, FRAME_SIZE, data - hard, len, meta, ifindex, 0, 0);
+    const act = runProg(prog);
+    data = load<u32>(CTX_BASE + CTX_DATA);
+    len = load<u32>(CTX_BASE + CTX_DATA_END) - data;
+    meta = data - load<u32>(CTX_BASE + CTX_DATA_META);
+    if (act == XDP_REDIRECT) {
+      const to = load<u32>(CTX_BASE + CTX_REDIRECT_MAP);
+      if (to != 0 && load<u32>(to, MAP_TYPE) == BPF_MAP_TYPE_CPUMAP) {
+        recycle(q, data);
+        countDrop(q, DROP_REDIRECT_UNSUPPORTED);
+      } else {
+        redirect(q, dev, qi, data, len, meta, opts);
+      }
+      return;
+    }
+    if (act != XDP_PASS) {
+      recycle(q, data);
+      countDrop(q, act == XDP_DROP ? DROP_XDP_DROP : DROP_XDP_ABORTED);
+      return;
+    }
+  }
+  toHost(q, dev, qi, ifindex, data, len, meta);
+}
+
 /** Act on one verdict: the frame at data/len (meta bytes in front) goes where `act` says. */
 @inline function verdict(q: u32, dev: u32, qi: u32, ifindex: u32, slot: u32, act: u32, data: u32, len: u32, meta: u32, hops: u32): void {
   if (act == XDP_DROP) {
@@ -225,18 +288,7 @@ function redirect(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, opt
     recycle(q, data);
   } else if (act == XDP_PASS) {
     count(q, QSTAT_XDP_PASS, 1);
-    // A device the stack knows and that is up: into the stack (net/eth.ts). Otherwise the host ring,
-    // for TypeScript to read.
-    const nd = netdevGet(ifindex);
-    if (nd != 0 && (load<u32>(nd, ND_FLAGS) & IFF_UP) != 0) {
-      const b = stackBurstBuf() + (stackN << 3);
-      store<u32>(b, data);
-      store<u32>(b, len, 4);
-      if (++stackN == BURST_MAX) stackFlush(ifindex, q, qi);
-    } else if (!ringPushDesc(load<u32>(dev, DEV_HOST_RING), <u64>data, len, meta)) {
-      recycle(q, data);
-      countDrop(q, DROP_HOST_RING_FULL);
-    }
+    toHost(q, dev, qi, ifindex, data, len, meta);
   } else if (act == XDP_TX) {
     count(q, QSTAT_XDP_TX, 1);
     transmit(q, dev, qi, data, len, hops | meta);

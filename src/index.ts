@@ -46,6 +46,9 @@ export {
   TypedMap,
   RingBufReader,
   type RingBufReaderOptions,
+  PerfBuffer,
+  type PerfBufferOptions,
+  type InnerMapMeta,
 } from './maps/index.js';
 export {
   Datapath,

@@ -8,7 +8,7 @@
 // Lookups from programs: prog_array has none (tail_call reads it through prog_array_get()); an
 // xskmap lookup returns the slot's address when it holds a socket.
 
-import { MAP_DATA, MAP_MAX_ENTRIES, MAP_TYPE } from '../abi';
+import { DP_XSKS, MAP_DATA, MAP_MAX_ENTRIES, MAP_TYPE, MAX_XSKS } from '../abi';
 import { allocMap } from './arena';
 import { arrayAllocCheck } from './array';
 import {
@@ -69,7 +69,8 @@ export function fdArrayUpdate(m: u32, key: u32, value: u32, flags: u64): i32 {
   }
   if (flags > BPF_EXIST) return -EINVAL;
   if (idx >= load<u32>(m, MAP_MAX_ENTRIES)) return -E2BIG;
-  if (handle > 0x7fffffff) return -EBADF;
+  // sockfd_lookup(): a socket id with no socket behind it is a bad descriptor.
+  if (handle >= MAX_XSKS || load<u32>(DP_XSKS + (handle << 2)) == 0) return -EBADF;
   const s = slot(m, idx);
   const old = load<u32>(s);
   if (old == handle) return 0;

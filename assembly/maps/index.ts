@@ -7,6 +7,8 @@
 //   devmap.ts       devmap, devmap_hash          percpu.ts      what percpu maps share
 //   syscall.ts      the control API (map_*)      prog_helpers.ts the program helpers (bpf_*)
 //   sockmap.ts      sockmap, sockhash, reuseport_sockarray (sockets by id; programs see bpf_sock views)
+//   map_in_map.ts   array_of_maps, hash_of_maps  perf_event.ts  perf_event_array and its rings
+//   cpumap.ts       cpumap
 
 export {
   arena_alloc, arena_top, arena_reset, scratch_base, map_hash_seed, MAPS_ARENA_HEADER, MAPS_SCRATCH_SIZE,
@@ -17,8 +19,10 @@ export { MAPS_RB_CONSUMER_POS, MAPS_RB_PRODUCER_POS, MAPS_RB_PENDING_POS, MAPS_R
 export { prog_array_get } from './fd_array';
 export {
   map_create, map_lookup, map_update, map_delete, map_get_next_key, map_push, map_pop, map_peek, map_clear,
-  map_lookup_sock,
+  map_lookup_sock, map_in_map_update,
 } from './syscall';
+export { map_in_map_create, map_inner_meta, MAPS_MIM_META } from './map_in_map';
+export { perf_ring_create, bpf_perf_event_output, bpf_xdp_output, MAPS_PERF_DATA_HEAD, MAPS_PERF_DATA_TAIL } from './perf_event';
 export {
   bpf_map_lookup_elem, bpf_map_update_elem, bpf_map_delete_elem, bpf_map_push_elem, bpf_map_pop_elem,
   bpf_map_peek_elem, bpf_ringbuf_output, bpf_ringbuf_reserve, bpf_ringbuf_submit, bpf_ringbuf_discard,

@@ -15,13 +15,16 @@ import { CTX_BASE, CTX_REDIRECT_FLAGS, CTX_REDIRECT_IFINDEX, CTX_REDIRECT_MAP, M
 import { arrayLookup, arrayUpdate, percpuArrayLookup } from './array';
 import { devmapHashLookupIdx, devmapLookup, devmapLookupIdx } from './devmap';
 import { fdArrayLookup, fdArrayLookupIdx } from './fd_array';
+import { cpumapLookup, cpumapLookupIdx } from './cpumap';
+import { mapInMapLookup } from './map_in_map';
 import { htabDelete, htabLookup, htabLruLookup, htabLruPercpuLookup, htabPercpuLookup, htabUpdate } from './hash';
 import { trieDelete, trieLookup, trieUpdate } from './lpm_trie';
 import { queueStackGet, queueStackPush } from './queue_stack';
 import { ringbufCommit, ringbufOutput, ringbufQuery, ringbufReserve } from './ringbuf';
 import { sockMapDelete, sockMapLookupElem, sockMapUpdateElem } from './sockmap';
 import {
-  BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH,
+  BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_CPUMAP,
+  BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH,
   BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LPM_TRIE, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH,
   BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_SOCKHASH,
   BPF_MAP_TYPE_SOCKMAP, BPF_MAP_TYPE_STACK,
@@ -50,6 +53,9 @@ export function bpf_map_lookup_elem(map: u64, key: u64, r3: u64, r4: u64, r5: u6
     case BPF_MAP_TYPE_XSKMAP: return fdArrayLookup(m, k);
     case BPF_MAP_TYPE_SOCKMAP:
     case BPF_MAP_TYPE_SOCKHASH: return sockMapLookupElem(m, k);
+    case BPF_MAP_TYPE_CPUMAP: return cpumapLookup(m, k);
+    case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+    case BPF_MAP_TYPE_HASH_OF_MAPS: return mapInMapLookup(m, k);
   }
   return 0;
 }
@@ -157,7 +163,7 @@ export function bpf_ringbuf_query(map: u64, flags: u64, r3: u64, r4: u64, r5: u6
 }
 
 /**
- * bpf_redirect_map (51), __bpf_xdp_redirect_map(): for devmap, devmap_hash and xskmap. An entry at
+ * bpf_redirect_map (51), __bpf_xdp_redirect_map(): for devmap, devmap_hash, xskmap and cpumap. An entry at
  * `key` (truncated to u32, as the kernel's lookup takes it) or BPF_F_BROADCAST records the target in
  * the context (CTX_REDIRECT_IFINDEX = the key, CTX_REDIRECT_MAP = the map, CTX_REDIRECT_FLAGS = the
  * flags when broadcasting, else 0) and returns XDP_REDIRECT. A missing entry returns the fallback
@@ -182,6 +188,9 @@ export function bpf_redirect_map(map: u64, key: u64, flags: u64, r4: u64, r5: u6
   } else if (type == BPF_MAP_TYPE_XSKMAP) {
     if ((flags & ~actionMask) != 0) return XDP_ABORTED;
     found = fdArrayLookupIdx(m, idx);
+  } else if (type == BPF_MAP_TYPE_CPUMAP) {
+    if ((flags & ~actionMask) != 0) return XDP_ABORTED;
+    found = cpumapLookupIdx(m, idx);
   } else {
     return XDP_ABORTED;
   }

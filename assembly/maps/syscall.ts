@@ -6,7 +6,7 @@
 // Percpu maps: a lookup returns CPU 0's value, the other CPUs' follow every round_up(value_size, 8)
 // bytes; an update takes ncpus such values, as the syscall does.
 
-import { MAP_TYPE } from '../abi';
+import { MAP_DATA, MAP_MAX_ENTRIES, MAP_TYPE } from '../abi';
 import { arrayCreate, arrayDelete, arrayElem, arrayGetNextKey, arrayUpdate } from './array';
 import { devmapClear, devmapCreate, devmapDeleteAny, devmapHashGetNextKey, devmapLookup, devmapUpdateAny } from './devmap';
 import { fdArrayClear, fdArrayCreate, fdArrayDelete, fdArrayLookup, fdArrayUpdate } from './fd_array';
@@ -14,12 +14,16 @@ import { htabClear, htabCreate, htabDelete, htabGetNextKey, htabLookupSys, htabU
 import { trieClear, trieCreate, trieDelete, trieGetNextKey, trieLookup, trieUpdate } from './lpm_trie';
 import { queueStackClear, queueStackCreate, queueStackGet, queueStackPush } from './queue_stack';
 import { ringbufCreate } from './ringbuf';
+import { isMapInMap, mapInMapArrayClear, mapInMapDelete, mapInMapUpdate } from './map_in_map';
+import { perfEventArrayClear, perfEventArrayCreate, perfEventArrayDelete, perfEventArrayUpdate } from './perf_event';
+import { cpumapClear, cpumapCreate, cpumapDelete, cpumapLookup, cpumapUpdate } from './cpumap';
 import { sockMapClear, sockMapCreate, sockMapDelete, sockMapGetNextKey, sockMapLookupSys, sockMapUpdate } from './sockmap';
 import {
+  BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_CPUMAP, BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_PERF_EVENT_ARRAY,
   BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LPM_TRIE,
   BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_PERCPU_HASH,
   BPF_MAP_TYPE_PROG_ARRAY, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, BPF_MAP_TYPE_RINGBUF,
-  BPF_MAP_TYPE_SOCKHASH, BPF_MAP_TYPE_SOCKMAP, BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_XSKMAP, EINVAL, ENOTSUPP,
+  BPF_MAP_TYPE_SOCKHASH, BPF_MAP_TYPE_SOCKMAP, BPF_MAP_TYPE_STACK, BPF_MAP_TYPE_XSKMAP, EBADF, EINVAL, ENOTSUPP,
 } from './uapi';
 
 /**
@@ -54,6 +58,11 @@ export function map_create(type: u32, keySize: u32, valueSize: u32, maxEntries: 
     case BPF_MAP_TYPE_SOCKHASH:
     case BPF_MAP_TYPE_REUSEPORT_SOCKARRAY:
       return sockMapCreate(type, keySize, valueSize, maxEntries, flags, id);
+    case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+      return perfEventArrayCreate(type, keySize, valueSize, maxEntries, flags, id);
+    case BPF_MAP_TYPE_CPUMAP:
+      return cpumapCreate(type, keySize, valueSize, maxEntries, flags, id);
+    // array_of_maps / hash_of_maps need their inner map: map_in_map_create (map_in_map.ts).
   }
   return -EINVAL;
 }
@@ -80,6 +89,13 @@ export function map_lookup(map: u32, keyPtr: u32): u32 {
     case BPF_MAP_TYPE_DEVMAP:
     case BPF_MAP_TYPE_DEVMAP_HASH:
       return devmapLookup(map, keyPtr);
+    case BPF_MAP_TYPE_CPUMAP:
+      return cpumapLookup(map, keyPtr);
+    case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+      // the slot (TypeScript reads the inner map's address there and answers its id)
+      return arrayElemOrEmpty(map, keyPtr);
+    case BPF_MAP_TYPE_HASH_OF_MAPS:
+      return htabLookupSys(map, keyPtr);
   }
   return 0;
 }
@@ -113,6 +129,11 @@ export function map_update(map: u32, keyPtr: u32, valuePtr: u32, flags: u32): i3
     case BPF_MAP_TYPE_SOCKHASH:
     case BPF_MAP_TYPE_REUSEPORT_SOCKARRAY:
       return sockMapUpdate(map, keyPtr, valuePtr, f);
+    case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+      return perfEventArrayUpdate(map, keyPtr, valuePtr, f);
+    case BPF_MAP_TYPE_CPUMAP:
+      return cpumapUpdate(map, keyPtr, valuePtr, f);
+    // array_of_maps / hash_of_maps: map_in_map_update, with the inner map resolved.
   }
   return -EINVAL;
 }
@@ -142,6 +163,13 @@ export function map_delete(map: u32, keyPtr: u32): i32 {
     case BPF_MAP_TYPE_SOCKHASH:
     case BPF_MAP_TYPE_REUSEPORT_SOCKARRAY:
       return sockMapDelete(map, keyPtr);
+    case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+      return perfEventArrayDelete(map, keyPtr);
+    case BPF_MAP_TYPE_CPUMAP:
+      return cpumapDelete(map, keyPtr);
+    case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+    case BPF_MAP_TYPE_HASH_OF_MAPS:
+      return mapInMapDelete(map, keyPtr);
   }
   return -EINVAL;
 }
@@ -157,7 +185,11 @@ export function map_get_next_key(map: u32, keyPtr: u32, nextKeyPtr: u32): i32 {
     case BPF_MAP_TYPE_PROG_ARRAY:
     case BPF_MAP_TYPE_XSKMAP:
     case BPF_MAP_TYPE_DEVMAP:
+    case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+    case BPF_MAP_TYPE_CPUMAP:
+    case BPF_MAP_TYPE_ARRAY_OF_MAPS:
       return arrayGetNextKey(map, keyPtr, nextKeyPtr);
+    case BPF_MAP_TYPE_HASH_OF_MAPS:
     case BPF_MAP_TYPE_HASH:
     case BPF_MAP_TYPE_PERCPU_HASH:
     case BPF_MAP_TYPE_LRU_HASH:
@@ -175,6 +207,26 @@ export function map_get_next_key(map: u32, keyPtr: u32, nextKeyPtr: u32): i32 {
       return sockMapGetNextKey(map, keyPtr, nextKeyPtr);
   }
   return -EINVAL;
+}
+
+/** An array_of_maps slot holding a map, or 0. */
+function arrayElemOrEmpty(map: u32, keyPtr: u32): u32 {
+  const idx = load<u32>(keyPtr);
+  if (idx >= load<u32>(map, MAP_MAX_ENTRIES)) return 0;
+  const e = load<u32>(map, MAP_DATA) + (idx << 2);
+  return load<u32>(e) != 0 ? e : 0;
+}
+
+const mimValue = memory.data(8);
+
+/**
+ * BPF_MAP_UPDATE_ELEM of an array_of_maps or hash_of_maps: `inner` is the address of the map the
+ * value's id names (TypeScript resolves it; 0 when no map has that id: -EBADF, as a bad fd).
+ */
+export function map_in_map_update(map: u32, keyPtr: u32, inner: u32, flags: u32): i32 {
+  if (!isMapInMap(load<u32>(map, MAP_TYPE))) return -EINVAL;
+  if (inner == 0) return -EBADF;
+  return mapInMapUpdate(map, keyPtr, inner, <u64>flags, <u32>mimValue);
 }
 
 @inline function isQueueStack(map: u32): bool {
@@ -232,6 +284,18 @@ export function map_clear(map: u32): i32 {
       return 0;
     case BPF_MAP_TYPE_RINGBUF:
       return -ENOTSUPP;
+    case BPF_MAP_TYPE_HASH_OF_MAPS:
+      htabClear(map);
+      return 0;
+    case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+      mapInMapArrayClear(map);
+      return 0;
+    case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+      perfEventArrayClear(map);
+      return 0;
+    case BPF_MAP_TYPE_CPUMAP:
+      cpumapClear(map);
+      return 0;
   }
   return -EINVAL;
 }

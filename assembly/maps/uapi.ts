@@ -6,13 +6,17 @@
 export const BPF_MAP_TYPE_HASH: u32 = 1;
 export const BPF_MAP_TYPE_ARRAY: u32 = 2;
 export const BPF_MAP_TYPE_PROG_ARRAY: u32 = 3;
+export const BPF_MAP_TYPE_PERF_EVENT_ARRAY: u32 = 4;
 export const BPF_MAP_TYPE_PERCPU_HASH: u32 = 5;
 export const BPF_MAP_TYPE_PERCPU_ARRAY: u32 = 6;
 export const BPF_MAP_TYPE_LRU_HASH: u32 = 9;
 export const BPF_MAP_TYPE_LRU_PERCPU_HASH: u32 = 10;
 export const BPF_MAP_TYPE_LPM_TRIE: u32 = 11;
+export const BPF_MAP_TYPE_ARRAY_OF_MAPS: u32 = 12;
+export const BPF_MAP_TYPE_HASH_OF_MAPS: u32 = 13;
 export const BPF_MAP_TYPE_DEVMAP: u32 = 14;
 export const BPF_MAP_TYPE_SOCKMAP: u32 = 15;
+export const BPF_MAP_TYPE_CPUMAP: u32 = 16;
 export const BPF_MAP_TYPE_XSKMAP: u32 = 17;
 export const BPF_MAP_TYPE_SOCKHASH: u32 = 18;
 export const BPF_MAP_TYPE_REUSEPORT_SOCKARRAY: u32 = 20;
@@ -78,6 +82,7 @@ export const ENETUNREACH: i32 = 101;
 export const ENOBUFS: i32 = 105;
 export const EHOSTUNREACH: i32 = 113;
 export const ENOTSUPP: i32 = 524;
+export const EOVERFLOW: i32 = 75;
 
 /** bpf_map_flags_access_ok(): a map cannot be both read-only and write-only, for either side. */
 @inline export function accessFlagsOk(flags: u32): bool {

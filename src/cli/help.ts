@@ -53,6 +53,7 @@ example: wxdp prog show programs/xdp_pass_drop.o --json
   engine E      jit (default) or interp
   --log [1|2]   the verifier's log (level 1, or 2 for every instruction), as bpftool -d prog load
   --no-verify   skip the verifier: the programs run checked
+  --max-memory SIZE  the memory ceiling (bytes, or K/M/G; default 4G): maps past it fail with ENOMEM
 example: wxdp prog load programs/xdp_tailcall.o --log
 `,
   'prog dump': `usage: wxdp prog dump OBJ.o [name NAME] [syntax llvm|ubpf] [--json]
@@ -69,7 +70,8 @@ example: wxdp prog dump programs/xdp_lb.o name xdp_lb
   --map-update M K V     set an entry before the run (K, V: BYTES, quoted as one word each)
   --devices N            ring devices eth0..eth{N-1} (0..64) for redirects
   --sysctl / --ip-batch  configure the stack behind XDP_PASS, in the order given
-  --dump-maps            every map's entries after the run
+  --dump-maps            every map's entries after the run (a key whose lookup fails: its error)
+  --max-memory SIZE      the memory ceiling (bytes, or K/M/G; default 4G): maps past it fail with ENOMEM
 ${BYTES}example: wxdp prog run programs/xdp_icmp_echo.o data_in ping.bin data_out reply.bin
 `,
   map: `usage: wxdp map dump|lookup|update OBJ.o name MAP ...   (the maps as loading OBJ.o leaves them)
@@ -115,6 +117,7 @@ ${BYTES}example: wxdp map update programs/xdp_lb.o name backends key 0 0 0 0 val
   --map-update M K V set an entry before the replay     --dump-maps  every map's entries after it
   --progress         progress on stderr (default: only when stderr is a terminal)
   --sysctl / --ip-batch  configure the stack behind XDP_PASS, in the order given
+  --max-memory SIZE  the memory ceiling (bytes, or K/M/G; default 4G): maps past it fail with ENOMEM
 ${BYTES}example: wxdp run programs/xdp_lb.o --in trace.pcap --out out.pcapng --dump-maps
 `,
   ip: `${IP_CLI_USAGE}example: wxdp ip -batch router.batch route show table all

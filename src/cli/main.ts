@@ -7,6 +7,7 @@ import { WxdpError } from '../errors.js';
 import { FileError } from './files.js';
 import { conformanceCommand } from './conformance.js';
 import { asmCommand, disasmCommand, execCommand } from './program.js';
+import { takeMaxMemory } from './memory_option.js';
 
 const USAGE = `usage: wxdp <command> [options]
        wxdp help COMMAND [SUB]     (or wxdp COMMAND [SUB] --help): usage, options and an example
@@ -64,9 +65,11 @@ function wantsHelp(rest: readonly string[]): boolean {
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
-  const [cmd, ...rest] = argv;
-  const json = rest.includes('--json');
+  const [cmd, ...words] = argv;
+  const json = words.includes('--json');
   try {
+    // The commands that load an object take --max-memory anywhere (memory_option.ts).
+    const rest = cmd === 'prog' || cmd === 'map' || cmd === 'run' ? takeMaxMemory(words) : words;
     if (cmd === 'help' && rest.length > 0) {
       const { helpText } = await import('./help.js');
       const text = helpText(rest[0]!, rest[1]);

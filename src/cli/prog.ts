@@ -14,9 +14,10 @@ import { formatInsn } from '../asm/index.js';
 import { Datapath, type BpfObject, type LoadOptions, type TestRunResult, type XdpContext } from '../control/datapath.js';
 import { parseObject, type ObjectSpec } from '../elf/index.js';
 import { VerifierError, WxdpError } from '../errors.js';
-import { mapTypeName, type BpfMap } from '../maps/index.js';
+import { MapError, mapTypeName, strerror, type BpfMap } from '../maps/index.js';
 import type { EngineName } from '../runtime/types.js';
 import { usageError, type Io } from './main.js';
+import { cliMaxMemory } from './memory_option.js';
 import { openOutput, readInput } from './files.js';
 import { checkStackFiles, configureStack, stackLine, type StackStep, type StackSummary } from './stack.js';
 import { dumpJson, entryJson } from '../control/map_json.js';
@@ -106,7 +107,7 @@ async function load(
     const line = loadingLine(path, parsed?.spec ?? parseObject(bytes, { path }), { verify: extra.verify !== false, engine });
     if (line) say(line);
   }
-  const dp = await Datapath.create();
+  const dp = await Datapath.create({ maxMemory: cliMaxMemory() });
   const obj = await dp.loadObject(bytes, { path, engine, ...extra });
   return { dp, obj };
 }
@@ -382,7 +383,7 @@ export async function mapCommand(argv: string[], io: Io): Promise<number> {
   if (sub === 'dump') {
     // as the live `map dump` prints them: hex, and the BTF-decoded key and value when the object has them
     const entries = dumpJson(obj, map);
-    io.out(json ? JSON.stringify(entries, null, 2) + '\n' : entries.map((e) => JSON.stringify(e)).join('\n') + (entries.length ? '\n' : '') + `Found ${entries.length} element${entries.length === 1 ? '' : 's'}\n`);
+    io.out(json ? JSON.stringify(entries, null, 2) + '\n' : entries.map((e) => JSON.stringify(e)).join('\n') + (entries.length ? '\n' : '') + foundLine(entries.filter((e) => e.error === undefined).length));
     return 0;
   }
   if (sub === 'update') map.update(key!, value!, flags);
@@ -392,14 +393,35 @@ export async function mapCommand(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
-export function dumpMap(m: BpfMap): Array<{ key: string; value?: string; values?: string[] }> {
-  const out: Array<{ key: string; value?: string; values?: string[] }> = [];
-  for (const [k, v] of m.entries()) {
-    if (m.isPercpu) out.push({ key: Buffer.from(k).toString('hex'), values: m.lookupPerCpu(k)!.map((x) => Buffer.from(x).toString('hex')) });
-    else out.push({ key: Buffer.from(k).toString('hex'), value: Buffer.from(v).toString('hex') });
+/**
+ * Every entry of a map, as bpftool's dump: a key whose lookup fails (an xskmap's, a perf_event_array's)
+ * is listed with the error's strerror() text and the dump goes on (print_entry_error); missing entries
+ * of map-in-maps and prog arrays are left out.
+ */
+/** bpftool's closing line: the elements read (keys whose lookup failed are not counted). */
+function foundLine(n: number): string {
+  return `Found ${n} element${n === 1 ? '' : 's'}\n`;
+}
+
+export function dumpMap(m: BpfMap): Array<{ key: string; value?: string; values?: string[]; error?: string }> {
+  const out: Array<{ key: string; value?: string; values?: string[]; error?: string }> = [];
+  for (const k of m.keys()) {
+    const key = Buffer.from(k).toString('hex');
+    let v: Uint8Array | undefined;
+    try {
+      v = m.lookup(k);
+    } catch (e) {
+      if (!(e instanceof MapError)) throw e;
+      out.push({ key, error: strerror(e.errno) });
+      continue;
+    }
+    if (v === undefined) continue;
+    if (m.isPercpu) out.push({ key, values: m.lookupPerCpu(k)!.map((x) => Buffer.from(x).toString('hex')) });
+    else out.push({ key, value: Buffer.from(v).toString('hex') });
   }
   return out;
 }
+
 
 /** ctx_in as struct xdp_md (24 bytes; a shorter file is zero-padded). testRun checks it as the kernel does. */
 function parseCtx(b: Uint8Array): XdpContext {

@@ -17,6 +17,7 @@ import { parseObject } from '../elf/index.js';
 import { convertible, LINKTYPE_ETHERNET, linktypeName, readPcap, toEthernet, writePcapng, type Capture, type CapturedPacket } from '../pcap/index.js';
 import { openOutput, readInput } from './files.js';
 import { usageError, type Io } from './main.js';
+import { cliMaxMemory } from './memory_option.js';
 import { checkProgramName, dumpMap as dumpMapEntries, loadingLine, mapUpdates, words } from './prog.js';
 import { checkStackFiles, configureStack, stackLine, type StackStep, type StackSummary } from './stack.js';
 
@@ -96,7 +97,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
 
   const line = say && loadingLine(objPath, spec, { verify: true, engine: 'jit' });
   if (line) say(line);
-  const dp = await Datapath.create();
+  const dp = await Datapath.create({ maxMemory: cliMaxMemory() });
   const obj = await dp.loadObject(objBytes, { path: objPath });
   for (const u of updates) obj.map(u.map).update(u.key, u.value);
   const prog = obj.program(name);

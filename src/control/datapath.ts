@@ -76,6 +76,8 @@ export interface DatapathOptions {
    * most 4 GiB, wasm32's limit). Tables, maps and rings past it fail with ENOMEM naming the limit.
    */
   memoryLimit?: number;
+  /** The same ceiling as `memoryLimit` (the CLI's --max-memory); `memoryLimit` wins when both are given. */
+  maxMemory?: number;
   /** CPUs percpu maps hold a value for (default: this machine's, as the kernel's possible CPUs). */
   ncpus?: number;
   /** The CPU programs run on (percpu maps, bpf_get_smp_processor_id). Default 0. */
@@ -311,7 +313,7 @@ export class Datapath {
   }
 
   static async create(opts: DatapathOptions = {}): Promise<Datapath> {
-    const memory = opts.memory ?? new EngineMemory({ memoryLimit: opts.memoryLimit });
+    const memory = opts.memory ?? new EngineMemory({ memoryLimit: opts.memoryLimit ?? opts.maxMemory });
     return new Datapath(memory, await FastPath.load(memory), opts);
   }
 
@@ -336,6 +338,7 @@ export class Datapath {
     }
     const maps = new Map<string, BpfMap>();
     for (const m of spec.maps) maps.set(m.name, this.createMap(m));
+    fillMapInMapSlots(spec.maps, maps);
 
     const programs = new Map<string, Program>();
     for (const p of spec.programs) {
@@ -464,14 +467,18 @@ export class Datapath {
   }
 
   private createMap(spec: MapSpec): BpfMap {
+    // libbpf: a map-in-map's `__array(values, …)` template is created first and passed as inner_map_fd;
+    // a perf_event_array without max_entries gets one entry per possible CPU.
+    const inner = spec.innerMap ? this.createMap(spec.innerMap) : undefined;
     const map = createMap(this.fastPath, {
       name: spec.name,
       type: spec.type,
       keySize: spec.keySize,
       valueSize: spec.valueSize,
-      maxEntries: spec.maxEntries,
+      maxEntries: spec.type === MapType.PERF_EVENT_ARRAY && spec.maxEntries === 0 ? this.ncpus : spec.maxEntries,
       flags: spec.flags,
       id: this.nextMapId++,
+      inner,
     });
     // prog_array values are programs of this Datapath (their tableIndex): anything else would send a
     // tail call to an empty slot or to another program's entry (the kernel: EBADF for an fd that is no program)
@@ -963,6 +970,8 @@ export function verifierMap(m: BpfMap): VerifierMap {
     valueAddress,
     readonly,
   };
+  const inner = m.innerMeta;
+  if (inner) info.inner = { name: `${m.name}.inner`, ...inner, readonly: (inner.flags & BPF_F_RDONLY_PROG) !== 0 };
   if (readonly && m.frozen && m.maxEntries === 1 && valueAddress >= 0) {
     info.frozenValue = m.lookup(new Uint8Array(m.keySize)) ?? undefined;
   }
@@ -970,6 +979,22 @@ export function verifierMap(m: BpfMap): VerifierMap {
 }
 
 const BPF_F_RDONLY_PROG = 1 << 7;
+
+/**
+ * libbpf's init_map_in_map_slots: `.values = { [i] = &inner }` of array_of_maps / hash_of_maps, set
+ * once every map of the object exists.
+ */
+function fillMapInMapSlots(specs: readonly MapSpec[], maps: ReadonlyMap<string, BpfMap>): void {
+  for (const m of specs) {
+    for (const slot of m.initSlots ?? []) {
+      if (slot.map === undefined) continue;
+      const inner = maps.get(slot.map);
+      if (!inner) throw new WxdpError('ELF_BAD_MAP', `map ${m.name}: slot ${slot.index} names unknown map ${slot.map}`);
+      maps.get(m.name)!.setInner(codec.u32.encode(slot.index), inner);
+    }
+  }
+}
+
 /** The context structs a global function's argument may point to (btf_get_prog_ctx_type). */
 const CTX_STRUCTS = new Set(['xdp_md', 'bpf_sk_lookup', 'sk_reuseport_md']);
 

@@ -10,7 +10,7 @@
 
 import { btfCodec, type BtfCodec } from '../elf/index.js';
 import { WxdpError } from '../errors.js';
-import type { BpfMap } from '../maps/index.js';
+import { MapError, strerror, type BpfMap } from '../maps/index.js';
 import type { BpfObject } from './datapath.js';
 
 export interface MapEntryJson {
@@ -19,6 +19,8 @@ export interface MapEntryJson {
   /** Per-CPU maps: one value per CPU. */
   values?: string[];
   formatted?: { key: unknown; value?: unknown; values?: unknown[] };
+  /** A key whose lookup failed (an xskmap's, a perf_event_array's): strerror() of the errno, as bpftool. */
+  error?: string;
 }
 
 export interface MapInfoJson {
@@ -116,8 +118,15 @@ export function entryJson(obj: BpfObject, map: BpfMap, key: Uint8Array): MapEntr
 /** Every entry, in the map's iteration order. */
 export function dumpJson(obj: BpfObject, map: BpfMap): MapEntryJson[] {
   const out: MapEntryJson[] = [];
-  for (const [k] of map.entries()) {
-    const e = entryJson(obj, map, k);
+  for (const k of map.keys()) {
+    let e: MapEntryJson | undefined;
+    try {
+      e = entryJson(obj, map, k);
+    } catch (err) {
+      // bpftool's print_entry_error: the key and the error, and the dump goes on
+      if (!(err instanceof MapError)) throw err;
+      e = { key: hex(k), error: strerror(err.errno) };
+    }
     if (e) out.push(e);
   }
   return out;

@@ -51,3 +51,16 @@ export class MapError extends WxdpError {
     return new MapError(op === 'create' ? 'MAP_CREATE' : mapErrorCode(ret), map, op, ret, detail);
   }
 }
+
+/**
+ * glibc's strerror() text for an errno a map operation answers, as bpftool prints it for a key whose
+ * lookup failed (ENOTSUPP, 524, is kernel-internal and has no text: "Unknown error 524").
+ */
+export function strerror(errno: number): string {
+  const texts: Record<number, string> = {
+    [Errno.EPERM]: 'Operation not permitted', [Errno.ENOENT]: 'No such file or directory', [Errno.E2BIG]: 'Argument list too long',
+    [Errno.EBADF]: 'Bad file descriptor', [Errno.ENOMEM]: 'Cannot allocate memory', [Errno.EINVAL]: 'Invalid argument',
+    [Errno.ENOSPC]: 'No space left on device', [Errno.EOPNOTSUPP]: 'Operation not supported',
+  };
+  return texts[Math.abs(errno)] ?? `Unknown error ${Math.abs(errno)}`;
+}

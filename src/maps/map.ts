@@ -11,7 +11,10 @@ import type { FastPath } from '../runtime/fastpath.js';
 import { MAP_HDR } from '../runtime/memory.js';
 import type { Codec } from './codec.js';
 import { MapError } from './errors.js';
-import { BPF_ANY, BPF_F_LOCK, Errno, isPercpuType, isSockMapType, MAPS_LAYOUT, MapType, mapTypeName, round8 } from './uapi.js';
+import {
+  BPF_ANY, BPF_F_LOCK, Errno, isMapInMapType, isPercpuType, isSockMapType, MAPS_LAYOUT, MapType, mapTypeName, round8,
+  SUPPORTED_MAP_TYPES,
+} from './uapi.js';
 
 /** What a map is made of (BPF_MAP_CREATE's attributes). */
 export interface MapSpec {
@@ -23,6 +26,21 @@ export interface MapSpec {
   flags?: number;
   /** The map's id (default: the next id of this fast path, counting from 1). */
   id?: number;
+  /**
+   * array_of_maps / hash_of_maps: the inner map template (BPF_MAP_CREATE's inner_map_fd). Maps stored
+   * later must match it: type, key_size, value_size, map_flags, and for arrays max_entries unless the
+   * template has BPF_F_INNER_MAP.
+   */
+  inner?: BpfMap;
+}
+
+/** What an outer map requires of its inner maps (the kernel's inner_map_meta). */
+export interface InnerMapMeta {
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
 }
 
 /** A value for update(): value_size bytes (percpu maps: copied to every CPU), or one per CPU. */
@@ -57,6 +75,8 @@ interface MapExports {
   scratch_base(): I;
   arena_alloc(size: I, align: I): I;
   map_hash_seed(seed: I): void;
+  map_in_map_create(type: I, keySize: I, valueSize: I, maxEntries: I, flags: I, id: I, inner: I): bigint;
+  map_in_map_update(map: I, key: I, inner: I, flags: I): I;
 }
 
 const bound = new WeakMap<FastPath, MapExports>();
@@ -67,7 +87,8 @@ function exportsOf(fp: FastPath): MapExports {
   if (!x) {
     const names: (keyof MapExports)[] = [
       'map_create', 'map_lookup', 'map_update', 'map_delete', 'map_get_next_key', 'map_push', 'map_pop', 'map_peek',
-      'map_clear', 'map_lookup_sock', 'scratch_base', 'arena_alloc', 'map_hash_seed',
+      'map_clear', 'map_lookup_sock', 'scratch_base', 'arena_alloc', 'map_hash_seed', 'map_in_map_create',
+      'map_in_map_update',
     ];
     x = Object.fromEntries(names.map((n) => [n, fp.fn(n)])) as unknown as MapExports;
     bound.set(fp, x);
@@ -83,6 +104,13 @@ function nextId(fp: FastPath): number {
 }
 
 const storageEnds = new WeakMap<FastPath, Map<number, number>>();
+/** Map id → address, per fast path: user space names inner maps by id, as the kernel's fds name maps. */
+const byId = new WeakMap<FastPath, Map<number, number>>();
+
+/** The address of the map with id `id` on this fast path, or undefined. */
+export function mapAddressById(fp: FastPath, id: number): number | undefined {
+  return byId.get(fp)?.get(id);
+}
 
 /**
  * The bytes after the 64-byte header of a map created here: [start, end) of its storage (values, and
@@ -173,10 +201,26 @@ export class BpfMap {
       ['max entries', spec.maxEntries], ['flags', flags]] as const) {
       if (!isU32(v)) throw new MapError('MAP_CREATE', spec.name, 'create', Errno.EINVAL, `${what} ${v} is not a u32`);
     }
+    if (!SUPPORTED_MAP_TYPES.has(spec.type)) {
+      throw new MapError('MAP_UNSUPPORTED', spec.name, 'create', Errno.EOPNOTSUPP, `map type ${mapTypeName(spec.type)} is not supported by wxdp`);
+    }
+    const mapInMap = isMapInMapType(spec.type);
+    if (mapInMap && !spec.inner) {
+      throw new MapError('MAP_CREATE', spec.name, 'create', Errno.EINVAL, `${mapTypeName(spec.type)} needs its inner map template (inner_map_fd)`);
+    }
+    if (spec.inner && !mapInMap) {
+      throw new MapError('MAP_CREATE', spec.name, 'create', Errno.EINVAL, `an inner map is for array_of_maps and hash_of_maps, not ${mapTypeName(spec.type)}`);
+    }
+    if (spec.inner && spec.inner.fp !== fp) {
+      throw new MapError('MAP_CREATE', spec.name, 'create', Errno.EBADF, `inner map '${spec.inner.name}' belongs to another fast path`);
+    }
     const x = exportsOf(fp);
     // The kernel seeds each hash map with get_random_u32() (unless BPF_F_ZERO_SEED).
     x.map_hash_seed(randomBytes(4).readUInt32LE(0));
-    const ret = x.map_create(spec.type, spec.keySize, spec.valueSize, spec.maxEntries, flags, spec.id ?? nextId(fp));
+    const id = spec.id ?? nextId(fp);
+    const ret = mapInMap
+      ? x.map_in_map_create(spec.type, spec.keySize, spec.valueSize, spec.maxEntries, flags, id, spec.inner!.address)
+      : x.map_create(spec.type, spec.keySize, spec.valueSize, spec.maxEntries, flags, id);
     if (ret < 0n) {
       const what = `${mapTypeName(spec.type)} key ${spec.keySize} value ${spec.valueSize} entries ${spec.maxEntries} flags 0x${flags.toString(16)}`;
       throw MapError.from(spec.name, 'create', Number(ret), Number(ret) === -Errno.ENOMEM ? `${what}: ${fp.memory.limitReached()}` : what);
@@ -185,6 +229,9 @@ export class BpfMap {
     let ends = storageEnds.get(fp);
     if (!ends) storageEnds.set(fp, (ends = new Map()));
     ends.set(Number(ret), fp.fn<() => number>('arena_top')() >>> 0);
+    let ids = byId.get(fp);
+    if (!ids) byId.set(fp, (ids = new Map()));
+    ids.set(id, Number(ret));
     return new BpfMap(fp, spec.name, Number(ret));
   }
 
@@ -239,10 +286,40 @@ export class BpfMap {
       this.check('lookup', ret);
       return this.mem().slice(this.valueBuf, this.valueBuf + 8);
     }
+    if (this.type === MapType.PERF_EVENT_ARRAY) throw MapError.from(this.name, 'lookup', -Errno.ENOTSUPP);
     this.putKey(key, this.keyBuf, 'lookup');
     const v = this.x.map_lookup(this.address, this.keyBuf) >>> 0;
     if (v === 0) return undefined;
+    if (isMapInMapType(this.type)) {
+      // map_fd_sys_lookup_elem: the inner map's id.
+      const inner = this.fp.memory.view().getUint32(v, true);
+      return this.mem().slice(inner + MAP_HDR.ID, inner + MAP_HDR.ID + 4);
+    }
     return this.mem().slice(v, v + this.valueBytes);
+  }
+
+  /** array_of_maps / hash_of_maps: the template inner maps must match. Other maps: undefined. */
+  get innerMeta(): InnerMapMeta | undefined {
+    if (!isMapInMapType(this.type)) return undefined;
+    const dv = this.fp.memory.view();
+    const meta = dv.getUint32(this.address + MAPS_LAYOUT.MIM_META, true);
+    const u = (o: number) => dv.getUint32(meta + o, true);
+    return { type: u(0), keySize: u(4), valueSize: u(8), maxEntries: u(12), flags: u(16) };
+  }
+
+  /** array_of_maps / hash_of_maps: the inner map at `key` (a BpfMap over it), or undefined. */
+  innerMap(key: Uint8Array): BpfMap | undefined {
+    const id = this.lookup(key);
+    if (!id || !isMapInMapType(this.type)) return undefined;
+    const address = mapAddressById(this.fp, new DataView(id.buffer, id.byteOffset).getUint32(0, true));
+    return address === undefined ? undefined : BpfMap.attach(this.fp, address, `${this.name}[inner]`);
+  }
+
+  /** array_of_maps / hash_of_maps: store `inner` at `key` (update() with the map's id). */
+  setInner(key: Uint8Array, inner: BpfMap, flags = BPF_ANY): void {
+    const v = new Uint8Array(4);
+    new DataView(v.buffer).setUint32(0, inner.fp === this.fp ? inner.id : 0, true);
+    this.update(key, v, flags);
   }
 
   /** A percpu map's value for each CPU (value_size bytes each), or undefined. */
@@ -286,6 +363,13 @@ export class BpfMap {
     }
     this.putKey(key, this.keyBuf, 'update');
     this.putValue(value, 'update');
+    if (isMapInMapType(this.type)) {
+      // The value is an inner map's id (the kernel's fd); no map with that id is a bad descriptor.
+      const id = this.fp.memory.view().getUint32(this.valueBuf, true);
+      const inner = mapAddressById(this.fp, id) ?? 0;
+      this.check('update', this.x.map_in_map_update(this.address, this.keyBuf, inner, flags), inner === 0 ? `no map has id ${id}` : undefined);
+      return;
+    }
     this.check('update', this.x.map_update(this.address, this.keyBuf, this.valueBuf, flags));
   }
 
@@ -521,8 +605,8 @@ export class BpfMap {
     value.forEach(per);
   }
 
-  private check(op: string, ret: number): void {
-    if (ret < 0) throw MapError.from(this.name, op, ret);
+  private check(op: string, ret: number, detail?: string): void {
+    if (ret < 0) throw MapError.from(this.name, op, ret, detail);
   }
 }
 

@@ -7,13 +7,17 @@ export const MapType = {
   HASH: 1,
   ARRAY: 2,
   PROG_ARRAY: 3,
+  PERF_EVENT_ARRAY: 4,
   PERCPU_HASH: 5,
   PERCPU_ARRAY: 6,
   LRU_HASH: 9,
   LRU_PERCPU_HASH: 10,
   LPM_TRIE: 11,
+  ARRAY_OF_MAPS: 12,
+  HASH_OF_MAPS: 13,
   DEVMAP: 14,
   SOCKMAP: 15,
+  CPUMAP: 16,
   XSKMAP: 17,
   SOCKHASH: 18,
   REUSEPORT_SOCKARRAY: 20,
@@ -42,6 +46,14 @@ export function mapTypeName(type: number): string {
 export function mapTypeFromName(name: string): number | undefined {
   for (const [k, v] of Object.entries(TYPE_NAMES)) if (v === name) return Number(k);
   return undefined;
+}
+
+/** The types wxdp creates; BPF_MAP_CREATE of any other is refused as "not supported by wxdp". */
+export const SUPPORTED_MAP_TYPES: ReadonlySet<number> = new Set(Object.values(MapType));
+
+/** array_of_maps and hash_of_maps: values are maps (user space passes and reads their ids). */
+export function isMapInMapType(type: number): boolean {
+  return type === MapType.ARRAY_OF_MAPS || type === MapType.HASH_OF_MAPS;
 }
 
 /** Maps whose elements are sockets (updated with a socket id; a lookup answers the socket's cookie). */
@@ -104,6 +116,8 @@ export const Errno = {
   EEXIST: 17,
   EINVAL: 22,
   ENOSPC: 28,
+  ENODEV: 19,
+  EOVERFLOW: 75,
   EOPNOTSUPP: 95,
   ENOTSUPP: 524,
 } as const;
@@ -129,6 +143,13 @@ export const MAPS_LAYOUT = {
   RB_MASK: 56,
   /** Ring buffer data, from the map's address (MAP_DATA holds the same address). */
   RB_DATA_OFFSET: 4096,
+  /** array_of_maps / hash_of_maps: header offset of the inner map template's address (u32 type,
+   * key_size, value_size, max_entries, map_flags there). */
+  MIM_META: 60,
+  /** A perf ring (perf_event.ts): data_head and data_tail as in struct perf_event_mmap_page. */
+  PERF_DATA_HEAD: 1024,
+  PERF_DATA_TAIL: 1032,
+  PERF_PAGE: 4096,
 } as const;
 
 export const round8 = (n: number): number => (n + 7) & ~7;

@@ -49,8 +49,8 @@ export interface Proto {
   mapTypes?: readonly number[];
 }
 
-/** BPF_MAP_TYPE_*: the types wxdp implements, and cpumap, which helpers name. */
-export const MapType = { ...MapTypes, CPUMAP: 16 } as const;
+/** BPF_MAP_TYPE_*: the types wxdp implements. */
+export const MapType = MapTypes;
 
 const M = MapType;
 /** Maps whose elements bpf_map_lookup/update/delete_elem reach (not prog_array, ringbuf, queue, stack, xsk…). */
@@ -59,7 +59,7 @@ const QUEUE_MAPS = [M.QUEUE, M.STACK];
 const SOCK_MAPS = [M.SOCKMAP, M.SOCKHASH];
 
 export const PROTOS: Readonly<Record<number, Proto>> = {
-  1: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY], ret: Ret.MAP_VALUE_OR_NULL, mapTypes: [...KV_MAPS, M.DEVMAP, M.DEVMAP_HASH, M.XSKMAP, M.CPUMAP, ...SOCK_MAPS] },
+  1: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY], ret: Ret.MAP_VALUE_OR_NULL, mapTypes: [...KV_MAPS, M.DEVMAP, M.DEVMAP_HASH, M.XSKMAP, M.CPUMAP, ...SOCK_MAPS, M.ARRAY_OF_MAPS, M.HASH_OF_MAPS] },
   // A sockmap's value is a socket (resolve_map_arg_type); may_update_sockmap decides which types may.
   2: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY, Arg.PTR_TO_MAP_VALUE, Arg.ANYTHING], ret: Ret.INTEGER, mapTypes: [...KV_MAPS, M.DEVMAP, M.DEVMAP_HASH, M.CPUMAP, ...SOCK_MAPS] },
   3: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY], ret: Ret.INTEGER, mapTypes: [...KV_MAPS, M.DEVMAP, M.DEVMAP_HASH, M.XSKMAP, M.CPUMAP, ...SOCK_MAPS] },
@@ -74,6 +74,8 @@ export const PROTOS: Readonly<Record<number, Proto>> = {
   // tail_call: when it returns (no program at the index), r0 holds its error.
   12: { args: [Arg.PTR_TO_CTX, Arg.CONST_MAP_PTR, Arg.ANYTHING], ret: Ret.INTEGER, mapTypes: [M.PROG_ARRAY] },
   23: { args: [Arg.ANYTHING, Arg.ANYTHING], ret: Ret.INTEGER },
+  // bpf_xdp_event_output_proto: the frame's bytes in flags' upper 32 bits follow the `size` bytes.
+  25: { args: [Arg.PTR_TO_CTX, Arg.CONST_MAP_PTR, Arg.ANYTHING, Arg.PTR_TO_MEM, Arg.CONST_SIZE_OR_ZERO], ret: Ret.INTEGER, mapTypes: [M.PERF_EVENT_ARRAY] },
   // sk_reuseport_load_bytes_proto (sk_reuseport programs: offsets from the UDP header)
   26: { args: [Arg.PTR_TO_CTX, Arg.ANYTHING, Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE], ret: Ret.INTEGER },
   28: { args: [Arg.PTR_TO_MEM_OR_NULL, Arg.CONST_SIZE_OR_ZERO, Arg.PTR_TO_MEM_OR_NULL, Arg.CONST_SIZE_OR_ZERO, Arg.ANYTHING], ret: Ret.INTEGER },
@@ -112,7 +114,7 @@ export const PROTOS: Readonly<Record<number, Proto>> = {
 export type VerifierProgType = 'xdp' | 'sk_lookup' | 'sk_reuseport';
 
 /** Helpers only XDP programs have (xdp_func_proto beyond the base set). */
-const XDP_ONLY = [23, 28, 44, 51, 54, 65, 69, 188, 189, 190];
+const XDP_ONLY = [23, 25, 28, 44, 51, 54, 65, 69, 188, 189, 190];
 /** Helpers of the socket program types beyond the base set. */
 const SK_LOOKUP_ONLY = [86, 124];
 const SK_REUSEPORT_ONLY = [26, 46, 82];
@@ -165,6 +167,12 @@ export function mapAllowsHelper(mapType: number, helper: number): boolean {
       return helper === 82 || helper === 1 || helper === 2 || helper === 3;
     case M.REUSEPORT_SOCKARRAY:
       return helper === 82;
+    case M.ARRAY_OF_MAPS:
+    case M.HASH_OF_MAPS:
+      return helper === 1;
+    case M.PERF_EVENT_ARRAY:
+      // perf_event_read, perf_event_output, perf_event_read_value, skb_output, xdp_output
+      return helper === 22 || helper === 25 || helper === 55 || helper === 111 || helper === 121;
     default:
       return true;
   }

@@ -51,6 +51,8 @@ export interface MapInfo {
   readonly?: boolean;
   /** A frozen, read-only map's single value: loads at a constant offset read it as a known constant. */
   frozenValue?: Uint8Array;
+  /** array_of_maps / hash_of_maps: the inner map template (inner_map_meta) a non-NULL lookup points to. */
+  inner?: MapInfo;
 }
 
 export class Reg {

@@ -1303,6 +1303,7 @@ class Verifier {
         Object.assign(o, Reg.known(0n));
       } else {
         o.maybeNull = false;
+        if (innerMapPtr(o)) return;
         // A sockmap's element is a socket (mark_ptr_not_null_reg).
         if (o.type === RegType.MAP_VALUE && (o.map?.type === MapType.SOCKMAP || o.map?.type === MapType.SOCKHASH)) {
           o.type = RegType.SOCKET;
@@ -1946,4 +1947,13 @@ function bswap(v: bigint, bits: number): bigint {
   return out;
 }
 
-
+/**
+ * mark_ptr_not_null_reg for a map-in-map lookup: the value is the inner map itself, a CONST_PTR_TO_MAP
+ * whose map is the outer map's inner_map_meta (so lookups through it are checked against the template).
+ */
+function innerMapPtr(o: Reg): boolean {
+  if (o.type !== RegType.MAP_VALUE || !o.map?.inner) return false;
+  o.type = RegType.CONST_MAP;
+  o.map = o.map.inner;
+  return true;
+}

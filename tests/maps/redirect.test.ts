@@ -8,7 +8,7 @@
 
 import { afterAll, describe, expect, it } from 'vitest';
 import { BPF_EXIST, BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS, BPF_NOEXIST, createMap, Errno, MapType } from '../../src/maps/index.js';
-import { CTX, CTX_BASE } from '../../src/runtime/memory.js';
+import { CTX, CTX_BASE, DP_XSKS } from '../../src/runtime/memory.js';
 import { haveKernel, KernelMap } from './bpftool.js';
 import { fresh, haveWasm, Prog, rdU32, u32le } from './support.js';
 
@@ -123,6 +123,11 @@ describe.skipIf(!haveWasm)('xskmap and prog_array', () => {
   it('xskmap: handles per queue, NOEXIST / EXIST as the kernel, no syscall lookup (EOPNOTSUPP), redirect', async () => {
     const fp = await fresh();
     const x = createMap(fp, { name: 'x', type: MapType.XSKMAP, keySize: 4, valueSize: 4, maxEntries: 4 });
+    // Sockets 11 and 12 exist (their table entries; tests/datapath has real ones). A handle with no
+    // socket behind it is a bad descriptor, as sockfd_lookup() answers in xsk_map_update_elem.
+    expect(errnoOf(() => x.update(u32le(0), u32le(11)))).toBe(Errno.EBADF);
+    fp.memory.view().setUint32(DP_XSKS + 11 * 4, 0x1000, true);
+    fp.memory.view().setUint32(DP_XSKS + 12 * 4, 0x1000, true);
     x.update(u32le(0), u32le(11));
     expect(errnoOf(() => x.update(u32le(0), u32le(11), BPF_NOEXIST))).toBe(0);
     expect(errnoOf(() => x.update(u32le(0), u32le(12), BPF_NOEXIST))).toBe(Errno.EEXIST);

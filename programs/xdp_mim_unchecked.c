@@ -1,0 +1,17 @@
+// xdp_mim_unchecked: refused, the inner map a lookup returns is used before its NULL check.
+#include "xdp_mim.h"
+
+SEC("xdp")
+int inner_unchecked(struct xdp_md *ctx)
+{
+	__u32 k = 0;
+	void *inner = bpf_map_lookup_elem(&outer, &k);
+	__u64 *v;
+
+	/* no `if (!inner)`: the kernel sees map_value_or_null where a map pointer is due */
+	asm volatile("" : "+r"(inner));
+	v = bpf_map_lookup_elem(inner, &k);
+	if (v)
+		return XDP_DROP;
+	return XDP_PASS;
+}
