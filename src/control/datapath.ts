@@ -47,6 +47,7 @@ import type { Btf } from '../elf/btf.js';
 import { createHash } from 'node:crypto';
 import { dataPathExports, Device, INJECT_BUFFER_SIZE, readTraceEvents, type DeviceOptions, type TraceEvent } from './device.js';
 import { XskSocket, type XskSocketOptions } from './xsk.js';
+import { isUnsupported, planPrograms, type SkippedProgram } from './object_programs.js';
 import { encode } from '../isa/insn.js';
 import { Links } from './links.js';
 import { Addresses } from './ifaddr.js';
@@ -119,6 +120,11 @@ export interface LoadOptions {
   optimize?: OptimizeMode;
   /** Also compile the burst entry devices call (default: when the Datapath's dispatch is 'burst'). */
   burst?: boolean;
+  /**
+   * loadObject: load only these programs (and those the object's prog_array initialisers name), as
+   * libbpf's bpf_program__set_autoload(false) leaves the others out. Default: every program wxdp can run.
+   */
+  programs?: readonly string[];
 }
 
 /**
@@ -328,19 +334,26 @@ export class Datapath {
     for (const m of spec.maps) maps.set(m.name, this.createMap(m));
 
     const programs = new Map<string, Program>();
-    for (const p of spec.programs) {
-      programs.set(p.name, await Program.load(this, p, maps, opts, spec.btf));
+    const { load, skipped } = planPrograms(spec, opts.programs);
+    for (const p of load) {
+      try {
+        programs.set(p.name, await Program.load(this, p, maps, opts, spec.btf));
+      } catch (e) {
+        if (!isUnsupported(e)) throw e;
+        skipped.set(p.name, { why: 'unsupported', reason: `program ${p.name}: ${e.message}` });
+      }
     }
     // prog_array initialisers (`__array(values, ...)` with `.values = { [i] = &prog }`), as libbpf.
     for (const m of spec.maps) {
       for (const slot of m.initSlots ?? []) {
         if (slot.program === undefined) continue;
         const target = programs.get(slot.program);
+        if (!target && skipped.has(slot.program)) continue;
         if (!target) throw new WxdpError('ELF_BAD_MAP', `map ${m.name}: slot ${slot.index} names unknown program ${slot.program}`);
         maps.get(m.name)!.update(codec.u32.encode(slot.index), codec.u32.encode(target.tableIndex));
       }
     }
-    const obj = new BpfObject(spec, maps, programs);
+    const obj = new BpfObject(spec, maps, programs, skipped);
     this.objects.push(obj);
     return obj;
   }
@@ -650,12 +663,18 @@ export class BpfObject {
     readonly spec: ObjectSpec,
     readonly maps: ReadonlyMap<string, BpfMap>,
     readonly programs: ReadonlyMap<string, Program>,
+    /** Programs left out, by name: a type or helper wxdp lacks, or not asked for (LoadOptions.programs). */
+    readonly skipped: ReadonlyMap<string, SkippedProgram> = new Map(),
   ) {}
 
-  /** A program by name (or the only/first one). */
+  /** A program by name (or the only/first one); a skipped one raises why (PROG_UNSUPPORTED / NOT_FOUND). */
   program(name?: string): Program {
+    const skip = name === undefined ? undefined : this.skipped.get(name);
+    if (skip) throw new WxdpError(skip.why === 'unsupported' ? 'PROG_UNSUPPORTED' : 'NOT_FOUND', skip.reason);
     if (name === undefined) {
       const first = this.programs.values().next().value;
+      const skip = this.skipped.values().next().value;
+      if (!first && skip) throw new WxdpError(skip.why === 'unsupported' ? 'PROG_UNSUPPORTED' : 'NOT_FOUND', skip.reason);
       if (!first) throw new WxdpError('USAGE', 'the object has no programs');
       return first;
     }
@@ -733,7 +752,7 @@ export class Program {
       // The verdict depends only on the code, the maps' shapes and frozen contents, the helpers and the
       // log level: a program loaded again (tests, benchmarks, each `prog run`) is not verified again.
       const globals = btf ? globalFuncs(spec, btf) : [];
-      const key = verifyCacheKey(spec, vmaps, maps, opts.logLevel ?? 0, dp.helpers, globals, verifierProgType(spec));
+      const key = verifyCacheKey(spec, vmaps, maps, opts.logLevel ?? 0, dp.helpers, globals, `${verifierProgType(spec)}/${spec.attachType ?? ''}`);
       const cached = VERIFY_CACHE.get(key);
       if (cached instanceof Error) throw cached;
       if (cached) verified = cached;
@@ -747,6 +766,7 @@ export class Program {
             name: spec.name,
             globalFuncs: globals,
             progType: verifierProgType(spec),
+            ...(spec.attachType !== undefined ? { attachType: spec.attachType } : {}),
           });
         } catch (e) {
           if (e instanceof VerifierError) VERIFY_CACHE.set(key, e);
@@ -859,6 +879,10 @@ export class Program {
 
   /** BPF_PROG_TEST_RUN for XDP. */
   testRun(opts: TestRunOptions): TestRunResult {
+    // bpf_prog_test_run_xdp: a devmap or cpumap program runs only on frames a map hands it.
+    if (this.spec.attachType === 'xdp_devmap' || this.spec.attachType === 'xdp_cpumap') {
+      throw new TestRunError('EINVAL', `program ${this.name} (section ${this.section}) runs from a ${this.spec.attachType === 'xdp_devmap' ? 'devmap' : 'cpumap'} entry; the kernel has no test run for it`);
+    }
     if (this.spec.type === 'sk_lookup' || this.spec.type === 'sk_reuseport') {
       const lookup = this.spec.type === 'sk_lookup';
       throw new TestRunError(lookup ? 'EINVAL' : 'ENOTSUPP', `program ${this.name} is ${this.spec.type}: ${lookup ? 'its context is not a frame (use testRunSkLookup)' : 'the kernel has no test run for sk_reuseport'}`);

@@ -81,6 +81,8 @@ export interface VerifyOptions {
   globalFuncs?: readonly GlobalFunc[];
   /** The program type (default 'xdp'): its context, its helpers, its return values. */
   progType?: VerifierProgType;
+  /** libbpf's expected_attach_type name ('xdp_devmap' lets an XDP program read ctx->egress_ifindex). */
+  attachType?: string;
 }
 
 /** A global function's argument, as its BTF prototype types it (btf_prepare_func_args). */
@@ -929,7 +931,9 @@ class Verifier {
     const within = (start: number, len: number): boolean => off >= start && off < start + len;
     switch (this.progType) {
       case 'xdp':
-        if (off < 0 || off >= XDP_MD_SIZE || off % size !== 0 || size !== 4 || off === XDP_MD.egress_ifindex) return undefined;
+        if (off < 0 || off >= XDP_MD_SIZE || off % size !== 0 || size !== 4) return undefined;
+        // xdp_is_valid_access: only a devmap program (expected_attach_type BPF_XDP_DEVMAP) has an egress device.
+        if (off === XDP_MD.egress_ifindex && this.opts.attachType !== 'xdp_devmap') return undefined;
         if (off === XDP_MD.data) return { type: RegType.PACKET, orNull: false };
         if (off === XDP_MD.data_meta) return { type: RegType.PACKET_META, orNull: false };
         if (off === XDP_MD.data_end) return { type: RegType.PACKET_END, orNull: false };
