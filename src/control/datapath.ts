@@ -48,6 +48,7 @@ import { createHash } from 'node:crypto';
 import { dataPathExports, Device, INJECT_BUFFER_SIZE, readTraceEvents, type DeviceOptions, type TraceEvent } from './device.js';
 import { XskSocket, type XskSocketOptions } from './xsk.js';
 import { isUnsupported, planPrograms, type SkippedProgram } from './object_programs.js';
+import { applySpinLocks } from './spin_lock_maps.js';
 import { encode } from '../isa/insn.js';
 import { Links } from './links.js';
 import { Addresses } from './ifaddr.js';
@@ -332,6 +333,7 @@ export class Datapath {
     }
     const maps = new Map<string, BpfMap>();
     for (const m of spec.maps) maps.set(m.name, this.createMap(m));
+    applySpinLocks(spec, maps);
 
     const programs = new Map<string, Program>();
     const { load, skipped } = planPrograms(spec, opts.programs);
@@ -973,6 +975,7 @@ export function verifierMap(m: BpfMap): VerifierMap {
     address: m.address,
     valueAddress,
     readonly,
+    spinLockOff: m.spinLockOff,
   };
   if (readonly && m.frozen && m.maxEntries === 1 && valueAddress >= 0) {
     info.frozenValue = m.lookup(new Uint8Array(m.keySize)) ?? undefined;
@@ -1037,7 +1040,7 @@ function verifyCacheKey(
   h.update(encode(spec.insns));
   h.update(JSON.stringify(spec.mapRefs.map((r) => [r.index, r.kind, r.kind === 'fd' ? 0 : r.offset, [...maps.keys()].indexOf(r.map)])));
   for (const m of vmaps) {
-    h.update(JSON.stringify([m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.readonly]));
+    h.update(JSON.stringify([m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.readonly, m.spinLockOff]));
     if (m.frozenValue) h.update(m.frozenValue);
   }
   h.update(JSON.stringify([logLevel, globals, spec.lineInfo.map((l) => [l.index, l.line, l.text]), helpers.ids()]));

@@ -172,25 +172,93 @@ export function baseHelpers(opts: { trace?: (line: string) => void; cpu?: number
         return 0n;
       },
     },
+    ...lockHelpers(),
+    {
+      id: 177,
+      name: 'trace_vprintk',
+      fn: (fmt, fmtSize, data, dataLen, _a5, ctx) => {
+        const text = readFormat(ctx, fmt, fmtSize, 'bpf_trace_vprintk');
+        // bpf_trace_vprintk: the arguments are an array of u64, at most MAX_TRACE_PRINTK_VARARGS (12).
+        const len = Number(BigInt.asUintN(32, dataLen));
+        const at = Number(BigInt.asUintN(32, data));
+        if (len % 8 !== 0 || len > 12 * 8 || (len > 0 && at === 0)) return -22n; // -EINVAL
+        const v = ctx.mem.view();
+        if (len > 0 && (at < 0x1000 || at + len > v.byteLength)) {
+          throw new RuntimeFault('RUN_HELPER', `bpf_trace_vprintk: bad data buffer 0x${at.toString(16)} size ${len}`, ctx.pc);
+        }
+        const args = Array.from({ length: len / 8 }, (_, i) => v.getBigUint64(at + i * 8, true));
+        const line = formatPrintk(text, args);
+        trace(line);
+        return BigInt(line.length);
+      },
+    },
     {
       id: 6,
       name: 'trace_printk',
       fn: (fmt, fmtSize, a3, a4, a5, ctx) => {
-        const size = Number(BigInt.asUintN(32, fmtSize));
-        const addr = Number(BigInt.asUintN(32, fmt));
-        const bytes = ctx.mem.bytes();
-        if (size <= 0 || addr + size > bytes.length || addr < 0x1000) {
-          throw new RuntimeFault('RUN_HELPER', `bpf_trace_printk: bad format buffer 0x${addr.toString(16)} size ${size}`, ctx.pc);
-        }
-        let text = new TextDecoder().decode(bytes.subarray(addr, addr + size));
-        const nul = text.indexOf('\0');
-        if (nul >= 0) text = text.slice(0, nul);
+        const text = readFormat(ctx, fmt, fmtSize, 'bpf_trace_printk');
         const line = formatPrintk(text, [a3, a4, a5]);
         trace(line);
         return BigInt(line.length);
       },
     },
   ]);
+}
+
+/** A format string from program memory, up to its NUL (the verifier proved `size` bytes readable). */
+function readFormat(ctx: HelperContext, fmt: bigint, fmtSize: bigint, who: string): string {
+  const size = Number(BigInt.asUintN(32, fmtSize));
+  const addr = Number(BigInt.asUintN(32, fmt));
+  const bytes = ctx.mem.bytes();
+  if (size <= 0 || addr + size > bytes.length || addr < 0x1000) {
+    throw new RuntimeFault('RUN_HELPER', `${who}: bad format buffer 0x${addr.toString(16)} size ${size}`, ctx.pc);
+  }
+  const text = new TextDecoder().decode(bytes.subarray(addr, addr + size));
+  const nul = text.indexOf('\0');
+  return nul >= 0 ? text.slice(0, nul) : text;
+}
+
+/**
+ * bpf_spin_lock / bpf_spin_unlock on the u32 of a map value's `struct bpf_spin_lock` (0 free, 1 held).
+ * On shared memory (workers) it is a real lock taken with Atomics. A lock word a program's
+ * bpf_map_update_elem overwrote with garbage (the kernel's copy skips it; wxdp's fast path copies the
+ * whole value) would never come free: after SPIN_LIMIT tries the lock is taken anyway, not spun forever.
+ */
+function lockHelpers(): HelperDef[] {
+  const SPIN_LIMIT = 1 << 24;
+  const word = (lock: bigint, ctx: HelperContext, who: string): { i32: Int32Array; at: number } => {
+    const a = Number(BigInt.asUintN(32, lock));
+    const bytes = ctx.mem.bytes();
+    if (a < 0x1000 || a % 4 !== 0 || a + 4 > bytes.length) {
+      throw new RuntimeFault('RUN_HELPER', `${who}: bad lock address 0x${a.toString(16)}`, ctx.pc);
+    }
+    return { i32: new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2), at: a >>> 2 };
+  };
+  return [
+    {
+      id: 93,
+      name: 'spin_lock',
+      fn: (lock, _a2, _a3, _a4, _a5, ctx) => {
+        const { i32, at } = word(lock, ctx, 'bpf_spin_lock');
+        if (!(i32.buffer instanceof SharedArrayBuffer)) {
+          i32[at] = 1;
+          return 0n;
+        }
+        for (let n = 0; Atomics.compareExchange(i32, at, 0, 1) !== 0 && n < SPIN_LIMIT; n++);
+        Atomics.store(i32, at, 1);
+        return 0n;
+      },
+    },
+    {
+      id: 94,
+      name: 'spin_unlock',
+      fn: (lock, _a2, _a3, _a4, _a5, ctx) => {
+        const { i32, at } = word(lock, ctx, 'bpf_spin_unlock');
+        Atomics.store(i32, at, 0);
+        return 0n;
+      },
+    },
+  ];
 }
 
 /** The subset of printf bpf_trace_printk accepts: %d %i %u %x %X %ld %lld %lu %llu %lx %llx %p %c %%. */

@@ -64,6 +64,8 @@ export const MAP_HDR = {
   ID: 20,
   COUNT: 24,
   DATA: 28,
+  /** 1 + offset of the value's bpf_spin_lock (hash and array maps with one in their BTF), 0: none. */
+  SPIN_LOCK: 60,
   SIZE: 64,
 } as const;
 

@@ -51,6 +51,8 @@ export interface MapInfo {
   readonly?: boolean;
   /** A frozen, read-only map's single value: loads at a constant offset read it as a known constant. */
   frozenValue?: Uint8Array;
+  /** Where the value's `struct bpf_spin_lock` is (its BTF), or -1 / undefined without one. */
+  spinLockOff?: number;
 }
 
 export class Reg {

@@ -35,6 +35,7 @@ import {
 } from './reg.js';
 import { Byte, EMPTY_SLOT, Frame, State, statesEqual, type Checkpoint } from './state.js';
 import { Tnum } from './tnum.js';
+import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
 
 export const COMPLEXITY_LIMIT = 1_000_000;
 const MAX_CALL_FRAMES = 8;
@@ -869,6 +870,7 @@ class Verifier {
           this.reject(`write into map forbidden, value_size=${m.valueSize} off=${off} size=${size}`, pc);
         }
         this.checkMemRegion(reg, regno, off, size, m.valueSize, false, pc);
+        checkLockOverlap(reg, off, size, (r) => this.reject(r, pc));
         if (read && m.frozenValue && reg.varOff.isConst) {
           const at = off + Number(reg.varOff.value);
           let v = 0n;
@@ -1385,6 +1387,7 @@ class Verifier {
     if (r0.type === RegType.NOT_INIT && (st.frames.length === 1 || frame.callback)) this.reject('R0 !read_ok', pc);
     if (st.frames.length === 1) {
       if (frame.subprog !== 0 && !r0.isScalar) this.reject(`At subprogram exit the register R0 is not a scalar value (${r0.typeName()})`, pc);
+      checkExitUnderLock(st, (r) => this.reject(r, pc));
       if (st.refs.length) {
         const r = st.refs[0]!;
         this.reject(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`, pc, 'BPF_EXIT instruction in main prog would lead to reference leak');
@@ -1476,6 +1479,7 @@ class Verifier {
     if (!proto || !helperAllowed(this.progType, id) || (this.opts.helpers && !this.opts.helpers.has(id) && id !== 12)) {
       this.reject(`program of this type cannot use helper ${name}#${id}`, pc);
     }
+    checkCallUnderLock(st, id, (r) => this.reject(r, pc));
     const regs = st.cur.regs;
     let mapArg: Reg | undefined;
     let releaseRef = 0;
@@ -1529,6 +1533,9 @@ class Verifier {
         r.map = mapArg!.map;
         if (constKey === undefined || constKey >= BigInt(r.map!.maxEntries) || sockmap) {
           r.maybeNull = true;
+          r.id = ++this.idGen;
+        } else if ((r.map!.spinLockOff ?? -1) >= 0) {
+          // a value with a bpf_spin_lock keeps an id, so unlock can name the value lock took
           r.id = ++this.idGen;
         }
         if (sockmap) {
@@ -1627,6 +1634,10 @@ class Verifier {
       case Arg.PTR_TO_FUNC:
         expect([RegType.FUNC], ['func']);
         return;
+      case Arg.PTR_TO_SPIN_LOCK:
+        expect([RegType.MAP_VALUE], ['map_value', 'ptr_']);
+        processSpinLock(st, reg, regno, id === 93, pc, (r) => this.reject(r, pc));
+        return;
       case Arg.PTR_TO_STACK_OR_NULL:
         if (isNull) return;
         expect([RegType.STACK], ['fp']);
@@ -1719,6 +1730,7 @@ class Verifier {
       case RegType.MAP_VALUE:
         if (write && reg.map!.readonly) this.reject(`write into map forbidden, value_size=${reg.map!.valueSize} off=${reg.off} size=${size}`, pc);
         this.checkMemRegion(reg, regno, reg.off, size, reg.map!.valueSize, zeroOk, pc);
+        checkLockOverlap(reg, reg.off, size, (r) => this.reject(r, pc));
         return;
       case RegType.MAP_KEY:
         this.checkMemRegion(reg, regno, reg.off, size, reg.map!.keySize, zeroOk, pc);
