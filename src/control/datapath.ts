@@ -49,6 +49,7 @@ import { dataPathExports, Device, INJECT_BUFFER_SIZE, readTraceEvents, type Devi
 import { XskSocket, type XskSocketOptions } from './xsk.js';
 import { isUnsupported, planPrograms, type SkippedProgram } from './object_programs.js';
 import { applySpinLocks } from './spin_lock_maps.js';
+import { lowerKfuncs, resolveKfuncs } from './kfunc_calls.js';
 import { encode } from '../isa/insn.js';
 import { Links } from './links.js';
 import { Addresses } from './ifaddr.js';
@@ -126,6 +127,11 @@ export interface LoadOptions {
    * libbpf's bpf_program__set_autoload(false) leaves the others out. Default: every program wxdp can run.
    */
   programs?: readonly string[];
+  /**
+   * Load the programs for this device (ifindex), as libbpf's bpf_program__set_ifindex with
+   * BPF_F_XDP_DEV_BOUND_ONLY: what the XDP RX-metadata kfuncs need. Such a program has no test run.
+   */
+  devBound?: number;
 }
 
 /**
@@ -746,6 +752,7 @@ export class Program {
         ins.imm64 = BigInt(map.valueAddress(0) + ref.offset);
       }
     }
+    resolveKfuncs(spec, insns);
     checkProgram(insns, { helpers: dp.helpers, allowPseudoLdImm64: true });
     const doVerify = opts.verify ?? true;
     let verified: VerifiedProgram | undefined;
@@ -754,7 +761,7 @@ export class Program {
       // The verdict depends only on the code, the maps' shapes and frozen contents, the helpers and the
       // log level: a program loaded again (tests, benchmarks, each `prog run`) is not verified again.
       const globals = btf ? globalFuncs(spec, btf) : [];
-      const key = verifyCacheKey(spec, vmaps, maps, opts.logLevel ?? 0, dp.helpers, globals, `${verifierProgType(spec)}/${spec.attachType ?? ''}`);
+      const key = verifyCacheKey(spec, vmaps, maps, opts.logLevel ?? 0, dp.helpers, globals, `${verifierProgType(spec)}/${spec.attachType ?? ''}/${opts.devBound ?? ''}`);
       const cached = VERIFY_CACHE.get(key);
       if (cached instanceof Error) throw cached;
       if (cached) verified = cached;
@@ -769,6 +776,7 @@ export class Program {
             globalFuncs: globals,
             progType: verifierProgType(spec),
             ...(spec.attachType !== undefined ? { attachType: spec.attachType } : {}),
+            ...(opts.devBound !== undefined ? { devBound: true } : {}),
           });
         } catch (e) {
           if (e instanceof VerifierError) VERIFY_CACHE.set(key, e);
@@ -778,17 +786,21 @@ export class Program {
       }
     }
     const base = { memory: dp.memory, helpers: dp.helpers, checked: opts.checked ?? !verified, fastPath: dp.fastPath };
+    const runInsns = lowerKfuncs(insns);
     const engine =
       (opts.engine ?? 'jit') === 'jit'
-        ? await compile(insns, { ...base, optimize: opts.optimize ?? 'light', burst: opts.burst ?? dp.dispatch === 'burst' })
-        : new Interpreter(insns, { ...base, tailCall: (map, index) => dp.tailTarget(map, index) });
+        ? await compile(runInsns, { ...base, optimize: opts.optimize ?? 'light', burst: opts.burst ?? dp.dispatch === 'burst' })
+        : new Interpreter(runInsns, { ...base, tailCall: (map, index) => dp.tailTarget(map, index) });
     const p = new Program(dp, spec, insns, engine);
+    if (opts.devBound !== undefined) p.devBound = opts.devBound;
     p.verifierLog = verified?.log ?? '';
     p.verifierStats = verified?.stats;
     p.checked = base.checked;
     return p;
   }
 
+  /** The ifindex a device-bound program was loaded for (LoadOptions.devBound), else undefined. */
+  devBound: number | undefined;
   /** The verifier's log (at the load's logLevel); empty when loaded unverified. */
   verifierLog = '';
   /** What verification cost (instructions processed, states, time); undefined when not verified. */
@@ -881,6 +893,8 @@ export class Program {
 
   /** BPF_PROG_TEST_RUN for XDP. */
   testRun(opts: TestRunOptions): TestRunResult {
+    // A device-bound program (BPF_F_XDP_DEV_BOUND_ONLY) runs only on its device: the kernel's EINVAL.
+    if (this.devBound !== undefined) throw new TestRunError('EINVAL', `program ${this.name} is bound to device ${this.devBound}; the kernel has no test run for it`);
     // bpf_prog_test_run_xdp: a devmap or cpumap program runs only on frames a map hands it.
     if (this.spec.attachType === 'xdp_devmap' || this.spec.attachType === 'xdp_cpumap') {
       throw new TestRunError('EINVAL', `program ${this.name} (section ${this.section}) runs from a ${this.spec.attachType === 'xdp_devmap' ? 'devmap' : 'cpumap'} entry; the kernel has no test run for it`);

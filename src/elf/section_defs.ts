@@ -241,7 +241,9 @@ export function unsupportedProgram(p: { type: ProgramType; section: string; atta
   if (p.type === 'tracing' && p.attachType === 'trace_raw_tp') {
     const tp = tpBtfTarget(p.section);
     if (TP_BTF_RUNS && tp !== undefined && (XDP_TRACEPOINTS as readonly string[]).includes(tp)) return undefined;
-    return `program type tracing (tp_btf/${tp ?? '?'}) is not supported by wxdp: only the XDP tracepoints (${XDP_TRACEPOINTS.join(', ')}) are raised`;
+    return (XDP_TRACEPOINTS as readonly string[]).includes(tp ?? '')
+      ? `program type tracing (tp_btf/${tp}) is not supported by wxdp yet: it does not raise the XDP tracepoints`
+      : `program type tracing (tp_btf/${tp ?? '?'}) is not supported by wxdp`;
   }
   return `program type ${p.type}${p.type === 'unspec' ? ` (section '${p.section}' names none libbpf knows)` : ''} is not supported by wxdp`;
 }

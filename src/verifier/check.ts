@@ -5,6 +5,7 @@
 
 import { ProgramError } from '../errors.js';
 import { helperName, KERNEL_XDP_HELPERS, type HelperTable } from '../helpers/index.js';
+import { kfuncById } from '../helpers/kfuncs.js';
 import {
   AluOp,
   AtomicOp,
@@ -227,7 +228,10 @@ function checkJmp(ins: Insn, is32: boolean, fail: Fail, unknown: () => never, op
     }
     if (ins.off !== 0 || ins.dst !== 0) fail('BPF_CALL uses reserved fields');
     if (ins.src === PseudoCall.LOCAL) return;
-    if (ins.src === PseudoCall.KFUNC) fail('kernel function calls (kfuncs) are not supported');
+    if (ins.src === PseudoCall.KFUNC) {
+      if (!kfuncById(ins.imm)) fail(`kernel function calls (kfuncs): BTF id ${ins.imm} is not a kfunc wxdp provides`, 'PROG_UNSUPPORTED');
+      return;
+    }
     if (ins.src !== PseudoCall.HELPER) fail('BPF_CALL uses reserved fields');
     if (opts.helpers && !opts.helpers.has(ins.imm)) {
       // The kernel's wording: "invalid func unknown#N" for ids it does not know at all, "program of

@@ -36,6 +36,7 @@ import {
 import { Byte, EMPTY_SLOT, Frame, State, statesEqual, type Checkpoint } from './state.js';
 import { Tnum } from './tnum.js';
 import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
+import { kfuncById } from '../helpers/kfuncs.js';
 
 export const COMPLEXITY_LIMIT = 1_000_000;
 const MAX_CALL_FRAMES = 8;
@@ -84,6 +85,8 @@ export interface VerifyOptions {
   progType?: VerifierProgType;
   /** libbpf's expected_attach_type name ('xdp_devmap' lets an XDP program read ctx->egress_ifindex). */
   attachType?: string;
+  /** Loaded for a device (BPF_F_XDP_DEV_BOUND_ONLY): the XDP metadata kfuncs are allowed. */
+  devBound?: boolean;
 }
 
 /** A global function's argument, as its BTF prototype types it (btf_prepare_func_args). */
@@ -1324,6 +1327,7 @@ class Verifier {
 
   private call(st: State, ins: Insn, pc: number): number {
     if (ins.src === PseudoCall.LOCAL) return this.localCall(st, pc + 1 + ins.imm, pc, undefined);
+    if (ins.src === PseudoCall.KFUNC) return this.kfuncCall(st, ins.imm, pc);
     if (ins.src !== PseudoCall.HELPER) this.reject(`calling kernel functions is not supported`, pc);
     return this.helperCall(st, ins.imm, pc);
   }
@@ -1560,6 +1564,27 @@ class Verifier {
         break;
       }
     }
+    return pc + 1;
+  }
+
+  /** check_kfunc_call for the kfuncs of helpers/kfuncs.ts: prototype, device binding, the lock rule. */
+  private kfuncCall(st: State, btfId: number, pc: number): number {
+    const def = kfuncById(btfId);
+    if (!def) this.reject(`kernel btf_id ${btfId} is not a function`, pc);
+    if (def.devBound && !this.opts.devBound) this.reject('metadata kfuncs require device-bound program', pc);
+    checkCallUnderLock(st, -1, (r) => this.reject(r, pc));
+    def.args.forEach((a, k) => {
+      const regno = k + 1;
+      const reg = this.readReg(st, regno, pc);
+      if (a.kind === 'ctx') this.checkArg(st, pc, 0, Arg.PTR_TO_CTX, regno, reg, undefined);
+      else {
+        if (reg.isPkt) this.reject(`R${regno} type=${reg.typeName()} expected=fp`, pc);
+        this.helperMem(st, pc, regno, reg, a.size, true, false);
+      }
+    });
+    const regs = st.cur.regs;
+    for (let r = 1; r <= 5; r++) regs[r] = new Reg();
+    regs[0] = Reg.unknown();
     return pc + 1;
   }
 
