@@ -2,8 +2,8 @@
 // a helper wxdp does not provide, as real objects mix them (xdp-tools keeps tp_btf counters next to its
 // XDP programs; tutorials keep several lessons in one file). libbpf loads such an object program by
 // program: wxdp loads the XDP programs it can run and skips the rest with a note.
-//   xdp_pass_func   XDP_PASS, calls nothing
-//   xdp_count       counts frames in an ARRAY and passes them
+//   xdp_mixed_pass   XDP_PASS, calls nothing
+//   xdp_mixed_count  counts frames in an ARRAY and passes them
 //   xdp_check_mtu   asks bpf_check_mtu (a helper the kernel gives XDP and wxdp does not)
 //   kprobe_count    a kprobe (a program type wxdp has no hook for)
 //   tc_pass         a TC classifier (likewise)
@@ -19,13 +19,13 @@ struct {
 } frames SEC(".maps");
 
 SEC("xdp")
-int xdp_pass_func(struct xdp_md *ctx)
+int xdp_mixed_pass(struct xdp_md *ctx)
 {
 	return XDP_PASS;
 }
 
 SEC("xdp")
-int xdp_count(struct xdp_md *ctx)
+int xdp_mixed_count(struct xdp_md *ctx)
 {
 	__u32 key = 0;
 	__u64 *n = bpf_map_lookup_elem(&frames, &key);

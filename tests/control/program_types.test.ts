@@ -1,7 +1,7 @@
 // Objects that hold more than wxdp runs: XDP programs beside kprobe/TC programs and beside an XDP program
 // that calls a helper wxdp lacks (programs/xdp_mixed.c), and a devmap program reading egress_ifindex
 // (programs/xdp_devmap_egress.c). The kernel is the judge where it can be asked: it loads every program of
-// both objects, runs xdp_pass_func (XDP_PASS), refuses egress_ifindex outside BPF_XDP_DEVMAP with
+// both objects, runs xdp_mixed_pass (XDP_PASS), refuses egress_ifindex outside BPF_XDP_DEVMAP with
 // "invalid bpf_context access off=20 size=4", and refuses to test-run the devmap program (EINVAL).
 
 import { spawnSync } from 'node:child_process';
@@ -35,10 +35,10 @@ describe('an object with programs wxdp cannot run', () => {
   it('loads its XDP programs and skips the others with the reason; asking for one names it', async () => {
     const dp = await Datapath.create();
     const obj = await dp.loadObject(prog('xdp_mixed.o'));
-    expect([...obj.programs.keys()]).toEqual(['xdp_pass_func', 'xdp_count']);
+    expect([...obj.programs.keys()]).toEqual(['xdp_mixed_pass', 'xdp_mixed_count']);
     expect([...obj.skipped.keys()].sort()).toEqual(['kprobe_count', 'tc_pass', 'xdp_check_mtu']);
-    expect(obj.program('xdp_pass_func').testRun({ data: frame(64) }).retval).toBe(2);
-    expect(obj.program('xdp_count').testRun({ data: frame(64) }).retval).toBe(2);
+    expect(obj.program('xdp_mixed_pass').testRun({ data: frame(64) }).retval).toBe(2);
+    expect(obj.program('xdp_mixed_count').testRun({ data: frame(64) }).retval).toBe(2);
     expect(() => obj.program('kprobe_count')).toThrow(/program kprobe_count \(section kprobe\/do_nanosleep\): program type kprobe is not supported by wxdp/);
     expect(() => obj.program('tc_pass')).toThrow(/program type sched_cls is not supported by wxdp/);
     expect(() => obj.program('xdp_check_mtu')).toThrow(/cannot use helper bpf_check_mtu#163 \(the kernel allows it in XDP; wxdp does not provide it\)/);
@@ -51,9 +51,9 @@ describe('an object with programs wxdp cannot run', () => {
 
   it('LoadOptions.programs loads only those (libbpf autoload); another is NOT_FOUND by name', async () => {
     const dp = await Datapath.create();
-    const obj = await dp.loadObject(prog('xdp_mixed.o'), { programs: ['xdp_count'] });
-    expect([...obj.programs.keys()]).toEqual(['xdp_count']);
-    expect(() => obj.program('xdp_pass_func')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    const obj = await dp.loadObject(prog('xdp_mixed.o'), { programs: ['xdp_mixed_count'] });
+    expect([...obj.programs.keys()]).toEqual(['xdp_mixed_count']);
+    expect(() => obj.program('xdp_mixed_pass')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
     await expect(dp.loadObject(prog('xdp_mixed.o'), { programs: ['nope'] })).rejects.toThrow(/no program 'nope'/);
   });
 
@@ -66,12 +66,12 @@ describe('an object with programs wxdp cannot run', () => {
     await expect(dp.loadObject(spec)).rejects.toThrow(/invalid bpf_context access off=20 size=4/);
   });
 
-  it('wxdp prog run … name xdp_pass_func works; name xdp_check_mtu and name kprobe_count say why not', async () => {
+  it('wxdp prog run … name xdp_mixed_pass works; name xdp_check_mtu and name kprobe_count say why not', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wxdp-progs14-'));
     try {
       const pkt = join(dir, 'pkt');
       writeFileSync(pkt, frame(64));
-      const ok = await cli(['prog', 'run', prog('xdp_mixed.o'), 'name', 'xdp_pass_func', 'data_in', pkt]);
+      const ok = await cli(['prog', 'run', prog('xdp_mixed.o'), 'name', 'xdp_mixed_pass', 'data_in', pkt]);
       expect(ok.code).toBe(0);
       expect(ok.out).toMatch(/^Return value: 2, duration: \d+ns\n$/);
       const mtu = await cli(['prog', 'run', prog('xdp_mixed.o'), 'name', 'xdp_check_mtu', 'data_in', pkt]);
@@ -83,7 +83,7 @@ describe('an object with programs wxdp cannot run', () => {
       const load = await cli(['prog', 'load', prog('xdp_mixed.o')]);
       expect(load.code).toBe(0);
       expect(load.err).toMatch(/note: program tc_pass \(section tc\): program type sched_cls is not supported by wxdp; skipped/);
-      expect(load.out).toMatch(/^xdp_pass_func: xdp/m);
+      expect(load.out).toMatch(/^xdp_mixed_pass: xdp/m);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -119,7 +119,7 @@ const avail = kernelAvailability();
 describe.skipIf(!avail.ok)(`the kernel on the same objects${avail.ok ? '' : ` (skipped: ${avail.reason})`}`, () => {
   const pinDir = `/sys/fs/bpf/wx-progs14-types-${process.pid}`;
   const bpftool = (args: string[]) => spawnSync('bpftool', args, { encoding: 'utf8' });
-  it('loads every program of both objects; runs xdp_pass_func (2); refuses the devmap program\'s test run (EINVAL)', () => {
+  it('loads every program of both objects; runs xdp_mixed_pass (2); refuses the devmap program\'s test run (EINVAL)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wxdp-progs14-'));
     try {
       const pkt = join(dir, 'pkt');
@@ -128,8 +128,8 @@ describe.skipIf(!avail.ok)(`the kernel on the same objects${avail.ok ? '' : ` (s
         const r = bpftool(['prog', 'loadall', prog(`${o}.o`), `${pinDir}-${o}`]);
         expect(r.status, r.stderr).toBe(0);
       }
-      expect(readdirSync(`${pinDir}-xdp_mixed`).sort()).toEqual(['kprobe_count', 'tc_pass', 'xdp_check_mtu', 'xdp_count', 'xdp_pass_func']);
-      const run = bpftool(['prog', 'run', 'pinned', `${pinDir}-xdp_mixed/xdp_pass_func`, 'data_in', pkt]);
+      expect(readdirSync(`${pinDir}-xdp_mixed`).sort()).toEqual(['kprobe_count', 'tc_pass', 'xdp_check_mtu', 'xdp_mixed_count', 'xdp_mixed_pass']);
+      const run = bpftool(['prog', 'run', 'pinned', `${pinDir}-xdp_mixed/xdp_mixed_pass`, 'data_in', pkt]);
       expect(run.stdout).toMatch(/^Return value: 2,/);
       const dm = bpftool(['prog', 'run', 'pinned', `${pinDir}-xdp_devmap_egress/xdp_devmap_stamp`, 'data_in', pkt]);
       expect(dm.status).not.toBe(0);
