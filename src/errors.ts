@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'ISA_DECODE' // bytes that are not a whole instruction stream
   | 'ISA_ENCODE' // an instruction whose fields do not fit the wire format
   | 'PROG_INVALID' // a program the load-time check rejects
+  | 'PROG_UNSUPPORTED' // a program type, helper or kfunc the kernel has and wxdp does not provide ("… is not supported by wxdp")
   | 'VERIFIER_REJECTED' // the static verifier could not prove the program safe
   | 'PROG_ATTACH' // an attach the kernel would refuse (wrong program type, no reuseport group, too many)
   | 'RUN_MEM_FAULT' // a load or store outside the regions the program may touch
@@ -79,8 +80,8 @@ export class ProgramError extends WxdpError {
   readonly index: number;
   /** The message without the instruction prefix (the kernel's wording). */
   readonly reason: string;
-  constructor(message: string, index: number) {
-    super('PROG_INVALID', index >= 0 ? `insn ${index}: ${message}` : message);
+  constructor(message: string, index: number, code: 'PROG_INVALID' | 'PROG_UNSUPPORTED' = 'PROG_INVALID') {
+    super(code, index >= 0 ? `insn ${index}: ${message}` : message);
     this.index = index;
     this.reason = message;
   }

@@ -14,7 +14,7 @@
 //
 // A map is one allocation: its 64-byte header (MAP_* in abi.ts) followed by the type's storage.
 
-import { ARENA_BASE, MAP_DATA, MAP_FLAGS, MAP_HEADER_SIZE, MAP_ID, MAP_KEY_SIZE, MAP_MAX_ENTRIES, MAP_TYPE, MAP_VALUE_SIZE } from '../abi';
+import { ARENA_BASE, MAP_DATA, MAP_FLAGS, MAP_HEADER_SIZE, MAP_ID, MAP_KEY_SIZE, MAP_MAX_ENTRIES, MAP_SPIN_LOCK, MAP_TYPE, MAP_VALUE_SIZE } from '../abi';
 
 const ARENA_MAGIC: u32 = 0x414d5857;
 const ARENA_TOP: u32 = 4;
@@ -116,5 +116,6 @@ export function allocMap(type: u32, keySize: u32, valueSize: u32, maxEntries: u3
   store<u32>(m + MAP_FLAGS, flags);
   store<u32>(m + MAP_ID, id);
   store<u32>(m + MAP_DATA, m + <u32>hdr);
+  store<u32>(m + MAP_SPIN_LOCK, 0);
   return m;
 }

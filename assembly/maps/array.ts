@@ -12,7 +12,7 @@
 // get_next_key (array_map_get_next_key) is shared with the other index-keyed maps (prog_array,
 // devmap, xskmap): a missing or out-of-range key restarts at index 0, the last index ends the walk.
 
-import { MAP_DATA, MAP_MAX_ENTRIES, MAP_TYPE, MAP_VALUE_SIZE } from '../abi';
+import { MAP_DATA, MAP_MAX_ENTRIES, MAP_SPIN_LOCK, MAP_TYPE, MAP_VALUE_SIZE } from '../abi';
 import { allocMap } from './arena';
 import { currentCpu, MAPS_PERCPU_NCPUS, ncpusForCreate } from './percpu';
 import {
@@ -93,11 +93,15 @@ export function arrayUpdate(m: u32, key: u32, value: u32, flags: u64, onAllCpus:
   // All elements were preallocated: none can be inserted, and every one already exists.
   if (e == 0) return -E2BIG;
   if ((flags & BPF_NOEXIST) != 0) return -EEXIST;
-  // BPF_F_LOCK needs a bpf_spin_lock in the value (BTF), which wxdp's maps never have.
-  if ((flags & BPF_F_LOCK) != 0) return -EINVAL;
+  // BPF_F_LOCK needs a bpf_spin_lock in the value (BTF).
+  const lock = load<u32>(m, MAP_SPIN_LOCK);
+  if ((flags & BPF_F_LOCK) != 0 && lock == 0) return -EINVAL;
   const vs = load<u32>(m, MAP_VALUE_SIZE);
   if (!percpu) {
+    // copy_map_value: every byte but the lock's, which stays as it is
+    const held = lock != 0 ? load<u32>(e + lock - 1) : 0;
     copyBytes(e, value, vs);
+    if (lock != 0) store<u32>(e + lock - 1, held);
   } else if (onAllCpus) {
     copyBytes(e, value, load<u32>(m, ARRAY_STRIDE));
   } else {

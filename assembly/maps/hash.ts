@@ -22,7 +22,7 @@
 // Updating an existing element of a hash map writes its value in place (the kernel swaps in a new
 // element, and moves it to the head of its bucket: so does this code, keeping the order).
 
-import { MAP_COUNT, MAP_DATA, MAP_KEY_SIZE, MAP_TYPE, MAP_VALUE_SIZE } from '../abi';
+import { MAP_COUNT, MAP_DATA, MAP_KEY_SIZE, MAP_SPIN_LOCK, MAP_TYPE, MAP_VALUE_SIZE } from '../abi';
 import { allocMap, nextHashSeed } from './arena';
 import { htabHash, jhash1w, jhash2w } from './jhash';
 import { HT_LRU, htabLruClear, htabLruDelete, htabLruUpdate, LRU_KEY_OFF, lruInit, lruStateSize } from './lru';
@@ -226,8 +226,8 @@ export function htabUpdate(m: u32, key: u32, value: u32, flags: u64, onAllCpus: 
   if (isLru(type)) return htabLruUpdate(m, key, value, flags, onAllCpus);
   if (type == BPF_MAP_TYPE_HASH) {
     if ((flags & ~BPF_F_LOCK) > BPF_EXIST) return -EINVAL;
-    // BPF_F_LOCK needs a bpf_spin_lock in the value (BTF), which wxdp's maps never have.
-    if ((flags & BPF_F_LOCK) != 0) return -EINVAL;
+    // BPF_F_LOCK needs a bpf_spin_lock in the value (BTF).
+    if ((flags & BPF_F_LOCK) != 0 && load<u32>(m, MAP_SPIN_LOCK) == 0) return -EINVAL;
   } else if (flags > BPF_EXIST) {
     return -EINVAL;
   }
@@ -250,7 +250,11 @@ export function htabUpdate(m: u32, key: u32, value: u32, flags: u64, onAllCpus: 
   if (e == 0 && flags == BPF_EXIST) return -ENOENT;
 
   if (e != 0) {
+    const lock = load<u32>(m, MAP_SPIN_LOCK);
+    const held = lock != 0 ? load<u32>(e + voff + lock - 1) : 0;
     htabWriteValue(m, e + voff, value, percpu, onAllCpus, false);
+    // copy_map_value leaves the lock as it is; a new element's is free
+    if (lock != 0) store<u32>(e + voff + lock - 1, held);
     if (!percpu && prev != 0) {
       // The kernel links a new element at the head and unlinks the old one.
       store<u32>(prev, load<u32>(e, E_NEXT), E_NEXT);
@@ -267,6 +271,7 @@ export function htabUpdate(m: u32, key: u32, value: u32, flags: u64, onAllCpus: 
   copyBytes(n + koff, key, ks);
   store<u32>(n, hash, E_HASH);
   htabWriteValue(m, n + voff, value, percpu, onAllCpus, true);
+  if (load<u32>(m, MAP_SPIN_LOCK) != 0) store<u32>(n + voff + load<u32>(m, MAP_SPIN_LOCK) - 1, 0);
   store<u32>(n, load<u32>(b), E_NEXT);
   store<u32>(b, n);
   store<u32>(m, load<u32>(m, MAP_COUNT) + 1, MAP_COUNT);

@@ -6,7 +6,7 @@
 // lookup, as map_fd_sys_lookup_elem answers the inner map's id).
 //
 // Each outer map keeps the inner map template it was created with (bpf_map_meta_alloc), in a block of
-// its own, whose address is in the header at MIM_META (+60, free in both families):
+// its own, whose address is in the header at MIM_META (+64, after the generic words):
 //
 //   meta  +0 u32 type | +4 u32 key_size | +8 u32 value_size | +12 u32 max_entries | +16 u32 map_flags
 //
@@ -27,7 +27,7 @@ import {
 } from './uapi';
 
 /** Header offset of the inner map template's address. */
-export const MAPS_MIM_META: u32 = 60;
+export const MAPS_MIM_META: u32 = 64;
 const META_SIZE: u32 = 20;
 
 @inline export function isMapInMap(type: u32): bool {

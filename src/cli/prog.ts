@@ -237,9 +237,11 @@ export async function progCommand(argv: string[], io: Io): Promise<number> {
       const ms = performance.now() - t0;
       if (json) {
         const programs = [...obj.programs.values()].map((p) => ({ name: p.name, checked: p.checked, verifier: p.verifierStats ? { ...p.verifierStats, stackDepth: Object.fromEntries(p.verifierStats.stackDepth) } : null, ...(logLevel ? { log: p.verifierLog } : {}) }));
-        io.out(JSON.stringify({ loaded: true, ms, ...describeSpec(obj.spec), verified: programs }, null, 2) + '\n');
+        const skipped = [...obj.skipped].map(([name, s]) => ({ name, reason: s.reason }));
+        io.out(JSON.stringify({ loaded: true, ms, ...describeSpec(obj.spec), verified: programs, ...(skipped.length ? { skipped } : {}) }, null, 2) + '\n');
         return 0;
       }
+      for (const s of obj.skipped.values()) io.err(`wxdp: note: ${s.reason}; skipped\n`);
       for (const p of obj.programs.values()) {
         if (logLevel) io.out(`--- verifier log: ${p.name} ---\n${p.verifierLog}`);
         const v = p.verifierStats;
@@ -313,7 +315,9 @@ async function progRun(rest: string[], io: Io): Promise<number> {
   checkStackFiles(steps);
   const dataOut = w.kv.has('data_out') ? openOutput(w.kv.get('data_out')!, 'data_out', json ? undefined : (b) => io.out(hexPrint(b))) : undefined;
 
-  const { dp, obj } = await load(undefined, engine, {}, json ? undefined : io.err, parsed);
+  // Only the program asked for (libbpf's autoload): another program's helper wxdp lacks costs nothing.
+  const name = w.kv.get('name');
+  const { dp, obj } = await load(undefined, engine, name === undefined ? {} : { programs: [name] }, json ? undefined : io.err, parsed);
   for (const u of updates) obj.map(u.map).update(u.key, u.value);
   // ring devices eth0.. (ifindex 2, 3, … as `wxdp run` numbers them), then the stack in the order given
   for (let d = 0; d < ndev; d++) dp.addDevice({ name: `eth${d}` });

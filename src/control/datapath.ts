@@ -48,6 +48,9 @@ import type { Btf } from '../elf/btf.js';
 import { createHash } from 'node:crypto';
 import { dataPathExports, Device, INJECT_BUFFER_SIZE, readTraceEvents, type DeviceOptions, type TraceEvent } from './device.js';
 import { XskSocket, type XskSocketOptions } from './xsk.js';
+import { isUnsupported, planPrograms, type SkippedProgram } from './object_programs.js';
+import { applySpinLocks } from './spin_lock_maps.js';
+import { lowerKfuncs, resolveKfuncs } from './kfunc_calls.js';
 import { encode } from '../isa/insn.js';
 import { Links } from './links.js';
 import { Addresses } from './ifaddr.js';
@@ -122,6 +125,16 @@ export interface LoadOptions {
   optimize?: OptimizeMode;
   /** Also compile the burst entry devices call (default: when the Datapath's dispatch is 'burst'). */
   burst?: boolean;
+  /**
+   * loadObject: load only these programs (and those the object's prog_array initialisers name), as
+   * libbpf's bpf_program__set_autoload(false) leaves the others out. Default: every program wxdp can run.
+   */
+  programs?: readonly string[];
+  /**
+   * Load the programs for this device (ifindex), as libbpf's bpf_program__set_ifindex with
+   * BPF_F_XDP_DEV_BOUND_ONLY: what the XDP RX-metadata kfuncs need. Such a program has no test run.
+   */
+  devBound?: number;
 }
 
 /**
@@ -339,21 +352,29 @@ export class Datapath {
     const maps = new Map<string, BpfMap>();
     for (const m of spec.maps) maps.set(m.name, this.createMap(m));
     fillMapInMapSlots(spec.maps, maps);
+    applySpinLocks(spec, maps);
 
     const programs = new Map<string, Program>();
-    for (const p of spec.programs) {
-      programs.set(p.name, await Program.load(this, p, maps, opts, spec.btf));
+    const { load, skipped } = planPrograms(spec, opts.programs);
+    for (const p of load) {
+      try {
+        programs.set(p.name, await Program.load(this, p, maps, opts, spec.btf));
+      } catch (e) {
+        if (!isUnsupported(e)) throw e;
+        skipped.set(p.name, { why: 'unsupported', reason: `program ${p.name}: ${e.message}` });
+      }
     }
     // prog_array initialisers (`__array(values, ...)` with `.values = { [i] = &prog }`), as libbpf.
     for (const m of spec.maps) {
       for (const slot of m.initSlots ?? []) {
         if (slot.program === undefined) continue;
         const target = programs.get(slot.program);
+        if (!target && skipped.has(slot.program)) continue;
         if (!target) throw new WxdpError('ELF_BAD_MAP', `map ${m.name}: slot ${slot.index} names unknown program ${slot.program}`);
         maps.get(m.name)!.update(codec.u32.encode(slot.index), codec.u32.encode(target.tableIndex));
       }
     }
-    const obj = new BpfObject(spec, maps, programs);
+    const obj = new BpfObject(spec, maps, programs, skipped);
     this.objects.push(obj);
     return obj;
   }
@@ -670,12 +691,18 @@ export class BpfObject {
     readonly spec: ObjectSpec,
     readonly maps: ReadonlyMap<string, BpfMap>,
     readonly programs: ReadonlyMap<string, Program>,
+    /** Programs left out, by name: a type or helper wxdp lacks, or not asked for (LoadOptions.programs). */
+    readonly skipped: ReadonlyMap<string, SkippedProgram> = new Map(),
   ) {}
 
-  /** A program by name (or the only/first one). */
+  /** A program by name (or the only/first one); a skipped one raises why (PROG_UNSUPPORTED / NOT_FOUND). */
   program(name?: string): Program {
+    const skip = name === undefined ? undefined : this.skipped.get(name);
+    if (skip) throw new WxdpError(skip.why === 'unsupported' ? 'PROG_UNSUPPORTED' : 'NOT_FOUND', skip.reason);
     if (name === undefined) {
       const first = this.programs.values().next().value;
+      const skip = this.skipped.values().next().value;
+      if (!first && skip) throw new WxdpError(skip.why === 'unsupported' ? 'PROG_UNSUPPORTED' : 'NOT_FOUND', skip.reason);
       if (!first) throw new WxdpError('USAGE', 'the object has no programs');
       return first;
     }
@@ -745,6 +772,7 @@ export class Program {
         ins.imm64 = BigInt(map.valueAddress(0) + ref.offset);
       }
     }
+    resolveKfuncs(spec, insns);
     checkProgram(insns, { helpers: dp.helpers, allowPseudoLdImm64: true });
     const doVerify = opts.verify ?? true;
     let verified: VerifiedProgram | undefined;
@@ -753,7 +781,7 @@ export class Program {
       // The verdict depends only on the code, the maps' shapes and frozen contents, the helpers and the
       // log level: a program loaded again (tests, benchmarks, each `prog run`) is not verified again.
       const globals = btf ? globalFuncs(spec, btf) : [];
-      const key = verifyCacheKey(spec, vmaps, maps, opts.logLevel ?? 0, dp.helpers, globals, verifierProgType(spec));
+      const key = verifyCacheKey(spec, vmaps, maps, opts.logLevel ?? 0, dp.helpers, globals, `${verifierProgType(spec)}/${spec.attachType ?? ''}/${opts.devBound ?? ''}`);
       const cached = VERIFY_CACHE.get(key);
       if (cached instanceof Error) throw cached;
       if (cached) verified = cached;
@@ -767,6 +795,8 @@ export class Program {
             name: spec.name,
             globalFuncs: globals,
             progType: verifierProgType(spec),
+            ...(spec.attachType !== undefined ? { attachType: spec.attachType } : {}),
+            ...(opts.devBound !== undefined ? { devBound: true } : {}),
           });
         } catch (e) {
           if (e instanceof VerifierError) VERIFY_CACHE.set(key, e);
@@ -776,17 +806,21 @@ export class Program {
       }
     }
     const base = { memory: dp.memory, helpers: dp.helpers, checked: opts.checked ?? !verified, fastPath: dp.fastPath };
+    const runInsns = lowerKfuncs(insns);
     const engine =
       (opts.engine ?? 'jit') === 'jit'
-        ? await compile(insns, { ...base, optimize: opts.optimize ?? 'light', burst: opts.burst ?? dp.dispatch === 'burst' })
-        : new Interpreter(insns, { ...base, tailCall: (map, index) => dp.tailTarget(map, index) });
+        ? await compile(runInsns, { ...base, optimize: opts.optimize ?? 'light', burst: opts.burst ?? dp.dispatch === 'burst' })
+        : new Interpreter(runInsns, { ...base, tailCall: (map, index) => dp.tailTarget(map, index) });
     const p = new Program(dp, spec, insns, engine);
+    if (opts.devBound !== undefined) p.devBound = opts.devBound;
     p.verifierLog = verified?.log ?? '';
     p.verifierStats = verified?.stats;
     p.checked = base.checked;
     return p;
   }
 
+  /** The ifindex a device-bound program was loaded for (LoadOptions.devBound), else undefined. */
+  devBound: number | undefined;
   /** The verifier's log (at the load's logLevel); empty when loaded unverified. */
   verifierLog = '';
   /** What verification cost (instructions processed, states, time); undefined when not verified. */
@@ -879,6 +913,12 @@ export class Program {
 
   /** BPF_PROG_TEST_RUN for XDP. */
   testRun(opts: TestRunOptions): TestRunResult {
+    // A device-bound program (BPF_F_XDP_DEV_BOUND_ONLY) runs only on its device: the kernel's EINVAL.
+    if (this.devBound !== undefined) throw new TestRunError('EINVAL', `program ${this.name} is bound to device ${this.devBound}; the kernel has no test run for it`);
+    // bpf_prog_test_run_xdp: a devmap or cpumap program runs only on frames a map hands it.
+    if (this.spec.attachType === 'xdp_devmap' || this.spec.attachType === 'xdp_cpumap') {
+      throw new TestRunError('EINVAL', `program ${this.name} (section ${this.section}) runs from a ${this.spec.attachType === 'xdp_devmap' ? 'devmap' : 'cpumap'} entry; the kernel has no test run for it`);
+    }
     if (this.spec.type === 'sk_lookup' || this.spec.type === 'sk_reuseport') {
       const lookup = this.spec.type === 'sk_lookup';
       throw new TestRunError(lookup ? 'EINVAL' : 'ENOTSUPP', `program ${this.name} is ${this.spec.type}: ${lookup ? 'its context is not a frame (use testRunSkLookup)' : 'the kernel has no test run for sk_reuseport'}`);
@@ -969,6 +1009,7 @@ export function verifierMap(m: BpfMap): VerifierMap {
     address: m.address,
     valueAddress,
     readonly,
+    spinLockOff: m.spinLockOff,
   };
   const inner = m.innerMeta;
   if (inner) info.inner = { name: `${m.name}.inner`, ...inner, readonly: (inner.flags & BPF_F_RDONLY_PROG) !== 0 };
@@ -1051,7 +1092,7 @@ function verifyCacheKey(
   h.update(encode(spec.insns));
   h.update(JSON.stringify(spec.mapRefs.map((r) => [r.index, r.kind, r.kind === 'fd' ? 0 : r.offset, [...maps.keys()].indexOf(r.map)])));
   for (const m of vmaps) {
-    h.update(JSON.stringify([m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.readonly]));
+    h.update(JSON.stringify([m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.readonly, m.spinLockOff]));
     if (m.frozenValue) h.update(m.frozenValue);
   }
   h.update(JSON.stringify([logLevel, globals, spec.lineInfo.map((l) => [l.index, l.line, l.text]), helpers.ids()]));

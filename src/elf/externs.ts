@@ -1,8 +1,8 @@
 // Extern symbols: variables and functions the object declares `extern` and libbpf resolves at load
 // time. `__kconfig` variables (section .kconfig in BTF) live in one read-only array map whose layout
 // libbpf decides at open time — that layout is parsed here, the values are the loader's business.
-// `__ksym` variables and kfuncs (.ksyms) need the running kernel's BTF; wxdp reports them as
-// unsupported when a program uses them.
+// `__ksym` functions (kfuncs) become calls the loader resolves by name (ProgramSpec.kfuncCalls,
+// control/kfunc_calls.ts); `__ksym` variables need the running kernel's BTF and stay unsupported.
 
 import type { Btf, BtfDatasec } from './btf.js';
 import { BPF_F_MMAPABLE, BPF_F_RDONLY_PROG, internalMapName, isPow2, MAX_DATA_MAP_SIZE, MapType, type MapEntry } from './maps.js';

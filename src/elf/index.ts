@@ -24,7 +24,7 @@ export { ElfError, type ElfErrorCode, type ElfLocation } from './error.js';
 export { Btf, BtfKind, type BtfType, type BtfMember, type BtfKindName, type BtfLinkage } from './btf.js';
 export { parseBtfExt, type BtfExt, type FuncInfoRecord, type LineInfoRecord } from './btf_ext.js';
 export { btfCodec, type BtfCodec } from './btf_codec.js';
-export { findSectionDef, PROGRAM_TYPE_IDS, SECTION_DEFS, type ProgramType, type SectionDef } from './section_defs.js';
+export { findSectionDef, PROGRAM_TYPE_IDS, SECTION_DEFS, tpBtfTarget, unsupportedProgram, XDP_TRACEPOINTS, type ProgramType, type SectionDef } from './section_defs.js';
 export {
   adjustRingbufSize,
   BPF_F_MMAPABLE,

@@ -41,7 +41,7 @@ import {
   type ElfSymbol,
 } from './reader.js';
 import { findSectionDef } from './section_defs.js';
-import type { FuncInfo, FuncRef, FunctionSpan, LineInfo, MapRef, ProgramSpec } from './spec.js';
+import type { FuncInfo, FuncRef, FunctionSpan, KfuncCall, LineInfo, MapRef, ProgramSpec } from './spec.js';
 
 const R_BPF_64_64 = 1;
 const R_BPF_64_32 = 10;
@@ -65,7 +65,8 @@ type Relo =
   | { kind: 'func'; targetSec: number; symOff: number; rel: number }
   | { kind: 'map'; map: MapEntry; rel: number }
   | { kind: 'data'; map: MapEntry; offset: number; rel: number }
-  | { kind: 'kconfig'; map: MapEntry; offset: number; rel: number };
+  | { kind: 'kconfig'; map: MapEntry; offset: number; rel: number }
+  | { kind: 'kfunc'; name: string; weak: boolean; rel: number };
 
 export interface LinkContext {
   file: ElfFile;
@@ -151,7 +152,12 @@ export function recordRelocations(ctx: LinkContext, funcs: Map<number, Func[]>):
       if (isExtern(sym)) {
         const ext = ctx.externs.find((e) => e.symbol === sym.index);
         if (!ext) throw fail(`extern '${symName}' was not collected`);
-        if (isCall) throw fail(`call to kernel function '${symName}' (kfunc) needs the running kernel's BTF`, 'ELF_UNSUPPORTED');
+        if (isCall) {
+          // a kfunc (`extern … __ksym` function): the loader resolves it by name (kfuncCalls)
+          if (ext.kind !== 'ksym') throw fail(`call to '${symName}', which is not a function`);
+          func.relos.set(local, { kind: 'kfunc', name: symName, weak: ext.weak, rel: rel.index });
+          continue;
+        }
         if (ext.kind !== 'kconfig' || !ctx.kconfig) throw fail(`extern '${symName}' (.ksyms) needs the running kernel's BTF`, 'ELF_UNSUPPORTED');
         func.relos.set(local, { kind: 'kconfig', map: ctx.kconfig, offset: ext.kconfig!.offset, rel: rel.index });
         continue;
@@ -196,6 +202,7 @@ export function linkProgram(ctx: LinkContext, funcs: Map<number, Func[]>, main: 
   const functions: FunctionSpan[] = [];
   const mapRefs: MapRef[] = [];
   const funcRefs: FuncRef[] = [];
+  const kfuncCalls: KfuncCall[] = [];
   const stack: { f: Func; i: number }[] = [];
 
   const append = (f: Func): number => {
@@ -212,6 +219,10 @@ export function linkProgram(ctx: LinkContext, funcs: Map<number, Func[]>, main: 
       } else if (r.kind === 'data' || r.kind === 'kconfig') {
         setLd(ins, tail, PseudoLd.MAP_VALUE, r.offset);
         mapRefs.push({ index: base + local, map: r.map.spec.name, kind: 'value', offset: r.offset });
+      } else if (r.kind === 'kfunc') {
+        ins.src = PseudoCall.KFUNC;
+        ins.imm = 0;
+        kfuncCalls.push({ index: base + local, name: r.name, weak: r.weak });
       }
     }
     stack.push({ f, i: 0 });
@@ -289,6 +300,7 @@ export function linkProgram(ctx: LinkContext, funcs: Map<number, Func[]>, main: 
     insns: out,
     mapRefs: mapRefs.sort((a, b) => a.index - b.index),
     funcRefs,
+    ...(kfuncCalls.length ? { kfuncCalls } : {}),
     functions,
     funcInfo: [],
     lineInfo: [],

@@ -200,3 +200,50 @@ export function sectionDefMatches(def: SectionDef, section: string): boolean {
 export function findSectionDef(section: string): SectionDef | undefined {
   return SECTION_DEFS.find((def) => sectionDefMatches(def, section));
 }
+
+/**
+ * The XDP tracepoints (include/trace/events/xdp.h, and mem_connect/mem_disconnect of the same file):
+ * the events wxdp's own data path raises, which `SEC("tp_btf/<name>")` programs may attach to.
+ */
+export const XDP_TRACEPOINTS = [
+  'xdp_exception',
+  'xdp_bulk_tx',
+  'xdp_redirect',
+  'xdp_redirect_err',
+  'xdp_redirect_map',
+  'xdp_redirect_map_err',
+  'xdp_cpumap_kthread',
+  'xdp_cpumap_enqueue',
+  'xdp_devmap_xmit',
+  'mem_disconnect',
+  'mem_connect',
+  'mem_return_failed',
+  'bpf_xdp_link_attach_failed',
+] as const;
+
+/** Whether wxdp runs tp_btf programs on its XDP tracepoints (the verifier's tracing context and the events). */
+const TP_BTF_RUNS = false;
+
+/** The tracepoint a `tp_btf/NAME` (or `tp_btf+`-matched) section attaches to, or undefined. */
+export function tpBtfTarget(section: string): string | undefined {
+  const m = /^tp_btf\/(.+)$/.exec(section);
+  return m ? m[1] : undefined;
+}
+
+/**
+ * Why wxdp cannot load a program of this section, in the words the loader reports ("program type …
+ * is not supported by wxdp"), or undefined when it can: XDP (every attach type), sk_lookup,
+ * sk_reuseport, and tp_btf programs on the XDP tracepoints. libbpf would hand the others to the
+ * kernel; wxdp has no kprobes, cgroups or TC hook to run them on.
+ */
+export function unsupportedProgram(p: { type: ProgramType; section: string; attachType?: string }): string | undefined {
+  if (p.type === 'xdp' || p.type === 'sk_lookup' || p.type === 'sk_reuseport') return undefined;
+  if (p.type === 'tracing' && p.attachType === 'trace_raw_tp') {
+    const tp = tpBtfTarget(p.section);
+    if (TP_BTF_RUNS && tp !== undefined && (XDP_TRACEPOINTS as readonly string[]).includes(tp)) return undefined;
+    return (XDP_TRACEPOINTS as readonly string[]).includes(tp ?? '')
+      ? `program type tracing (tp_btf/${tp}) is not supported by wxdp yet: it does not raise the XDP tracepoints`
+      : `program type tracing (tp_btf/${tp ?? '?'}) is not supported by wxdp`;
+  }
+  return `program type ${p.type}${p.type === 'unspec' ? ` (section '${p.section}' names none libbpf knows)` : ''} is not supported by wxdp`;
+}

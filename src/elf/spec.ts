@@ -40,6 +40,15 @@ export interface FuncRef {
   name: string;
 }
 
+/** A call of a kfunc (`extern … __ksym`): src = BPF_PSEUDO_KFUNC_CALL, imm 0 until the loader resolves `name`. */
+export interface KfuncCall {
+  /** Slot of the call. */
+  index: number;
+  name: string;
+  /** `__weak`: an unresolved one is not an error for libbpf (the call must then be dead code). */
+  weak: boolean;
+}
+
 /** A function of the linked program: the entry function at 0, then each appended subprogram. */
 export interface FunctionSpan {
   name: string;
@@ -91,6 +100,8 @@ export interface ProgramSpec {
   mapRefs: MapRef[];
   /** Callback addresses (parseObject always sets it; optional for hand-built specs). */
   funcRefs?: FuncRef[];
+  /** kfunc calls, for the loader to resolve by name. */
+  kfuncCalls?: KfuncCall[];
   /** Where each function of the linked program starts (parseObject always sets it). */
   functions?: FunctionSpan[];
   /** From .BTF.ext, remapped to slots of `insns`; empty without BTF. */

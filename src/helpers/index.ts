@@ -30,21 +30,74 @@ export interface HelperDef {
   wasm?: (r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint) => bigint;
 }
 
-/** Kernel helper names by id, for messages about helpers wxdp does not provide. */
+/**
+ * Kernel helper names by id: every helper of ___BPF_FUNC_MAPPER (include/uapi/linux/bpf.h, Linux 6.18: 1–211).
+ * An id past these is one the kernel does not know ("invalid func unknown#N"); an id here that wxdp does
+ * not provide is a helper the program may need and wxdp lacks (UnsupportedError).
+ */
 export const KERNEL_HELPER_NAMES: Readonly<Record<number, string>> = {
   1: 'map_lookup_elem', 2: 'map_update_elem', 3: 'map_delete_elem', 4: 'probe_read', 5: 'ktime_get_ns',
-  6: 'trace_printk', 7: 'get_prandom_u32', 8: 'get_smp_processor_id', 9: 'skb_store_bytes',
-  10: 'l3_csum_replace', 11: 'l4_csum_replace', 12: 'tail_call', 13: 'clone_redirect',
-  14: 'get_current_pid_tgid', 15: 'get_current_uid_gid', 16: 'get_current_comm', 17: 'get_cgroup_classid',
-  18: 'skb_vlan_push', 19: 'skb_vlan_pop', 20: 'skb_get_tunnel_key', 21: 'skb_set_tunnel_key',
-  22: 'perf_event_read', 23: 'redirect', 24: 'get_route_realm', 25: 'perf_event_output',
-  26: 'skb_load_bytes', 27: 'get_stackid', 28: 'csum_diff', 44: 'xdp_adjust_head', 46: 'get_socket_cookie', 51: 'redirect_map',
-  54: 'xdp_adjust_meta', 65: 'xdp_adjust_tail', 69: 'fib_lookup', 82: 'sk_select_reuseport', 86: 'sk_release', 87: 'map_push_elem', 88: 'map_pop_elem',
-  89: 'map_peek_elem', 118: 'jiffies64', 124: 'sk_assign', 125: 'ktime_get_boot_ns', 130: 'ringbuf_output',
-  131: 'ringbuf_reserve', 132: 'ringbuf_submit', 133: 'ringbuf_discard', 134: 'ringbuf_query',
-  160: 'ktime_get_coarse_ns', 181: 'loop', 188: 'xdp_get_buff_len', 189: 'xdp_load_bytes',
-  190: 'xdp_store_bytes',
+  6: 'trace_printk', 7: 'get_prandom_u32', 8: 'get_smp_processor_id', 9: 'skb_store_bytes', 10: 'l3_csum_replace',
+  11: 'l4_csum_replace', 12: 'tail_call', 13: 'clone_redirect', 14: 'get_current_pid_tgid',
+  15: 'get_current_uid_gid', 16: 'get_current_comm', 17: 'get_cgroup_classid', 18: 'skb_vlan_push',
+  19: 'skb_vlan_pop', 20: 'skb_get_tunnel_key', 21: 'skb_set_tunnel_key', 22: 'perf_event_read', 23: 'redirect',
+  24: 'get_route_realm', 25: 'perf_event_output', 26: 'skb_load_bytes', 27: 'get_stackid', 28: 'csum_diff',
+  29: 'skb_get_tunnel_opt', 30: 'skb_set_tunnel_opt', 31: 'skb_change_proto', 32: 'skb_change_type',
+  33: 'skb_under_cgroup', 34: 'get_hash_recalc', 35: 'get_current_task', 36: 'probe_write_user',
+  37: 'current_task_under_cgroup', 38: 'skb_change_tail', 39: 'skb_pull_data', 40: 'csum_update',
+  41: 'set_hash_invalid', 42: 'get_numa_node_id', 43: 'skb_change_head', 44: 'xdp_adjust_head', 45: 'probe_read_str',
+  46: 'get_socket_cookie', 47: 'get_socket_uid', 48: 'set_hash', 49: 'setsockopt', 50: 'skb_adjust_room',
+  51: 'redirect_map', 52: 'sk_redirect_map', 53: 'sock_map_update', 54: 'xdp_adjust_meta',
+  55: 'perf_event_read_value', 56: 'perf_prog_read_value', 57: 'getsockopt', 58: 'override_return',
+  59: 'sock_ops_cb_flags_set', 60: 'msg_redirect_map', 61: 'msg_apply_bytes', 62: 'msg_cork_bytes',
+  63: 'msg_pull_data', 64: 'bind', 65: 'xdp_adjust_tail', 66: 'skb_get_xfrm_state', 67: 'get_stack',
+  68: 'skb_load_bytes_relative', 69: 'fib_lookup', 70: 'sock_hash_update', 71: 'msg_redirect_hash',
+  72: 'sk_redirect_hash', 73: 'lwt_push_encap', 74: 'lwt_seg6_store_bytes', 75: 'lwt_seg6_adjust_srh',
+  76: 'lwt_seg6_action', 77: 'rc_repeat', 78: 'rc_keydown', 79: 'skb_cgroup_id', 80: 'get_current_cgroup_id',
+  81: 'get_local_storage', 82: 'sk_select_reuseport', 83: 'skb_ancestor_cgroup_id', 84: 'sk_lookup_tcp',
+  85: 'sk_lookup_udp', 86: 'sk_release', 87: 'map_push_elem', 88: 'map_pop_elem', 89: 'map_peek_elem',
+  90: 'msg_push_data', 91: 'msg_pop_data', 92: 'rc_pointer_rel', 93: 'spin_lock', 94: 'spin_unlock',
+  95: 'sk_fullsock', 96: 'tcp_sock', 97: 'skb_ecn_set_ce', 98: 'get_listener_sock', 99: 'skc_lookup_tcp',
+  100: 'tcp_check_syncookie', 101: 'sysctl_get_name', 102: 'sysctl_get_current_value', 103: 'sysctl_get_new_value',
+  104: 'sysctl_set_new_value', 105: 'strtol', 106: 'strtoul', 107: 'sk_storage_get', 108: 'sk_storage_delete',
+  109: 'send_signal', 110: 'tcp_gen_syncookie', 111: 'skb_output', 112: 'probe_read_user', 113: 'probe_read_kernel',
+  114: 'probe_read_user_str', 115: 'probe_read_kernel_str', 116: 'tcp_send_ack', 117: 'send_signal_thread',
+  118: 'jiffies64', 119: 'read_branch_records', 120: 'get_ns_current_pid_tgid', 121: 'xdp_output',
+  122: 'get_netns_cookie', 123: 'get_current_ancestor_cgroup_id', 124: 'sk_assign', 125: 'ktime_get_boot_ns',
+  126: 'seq_printf', 127: 'seq_write', 128: 'sk_cgroup_id', 129: 'sk_ancestor_cgroup_id', 130: 'ringbuf_output',
+  131: 'ringbuf_reserve', 132: 'ringbuf_submit', 133: 'ringbuf_discard', 134: 'ringbuf_query', 135: 'csum_level',
+  136: 'skc_to_tcp6_sock', 137: 'skc_to_tcp_sock', 138: 'skc_to_tcp_timewait_sock', 139: 'skc_to_tcp_request_sock',
+  140: 'skc_to_udp6_sock', 141: 'get_task_stack', 142: 'load_hdr_opt', 143: 'store_hdr_opt', 144: 'reserve_hdr_opt',
+  145: 'inode_storage_get', 146: 'inode_storage_delete', 147: 'd_path', 148: 'copy_from_user', 149: 'snprintf_btf',
+  150: 'seq_printf_btf', 151: 'skb_cgroup_classid', 152: 'redirect_neigh', 153: 'per_cpu_ptr', 154: 'this_cpu_ptr',
+  155: 'redirect_peer', 156: 'task_storage_get', 157: 'task_storage_delete', 158: 'get_current_task_btf',
+  159: 'bprm_opts_set', 160: 'ktime_get_coarse_ns', 161: 'ima_inode_hash', 162: 'sock_from_file', 163: 'check_mtu',
+  164: 'for_each_map_elem', 165: 'snprintf', 166: 'sys_bpf', 167: 'btf_find_by_name_kind', 168: 'sys_close',
+  169: 'timer_init', 170: 'timer_set_callback', 171: 'timer_start', 172: 'timer_cancel', 173: 'get_func_ip',
+  174: 'get_attach_cookie', 175: 'task_pt_regs', 176: 'get_branch_snapshot', 177: 'trace_vprintk',
+  178: 'skc_to_unix_sock', 179: 'kallsyms_lookup_name', 180: 'find_vma', 181: 'loop', 182: 'strncmp',
+  183: 'get_func_arg', 184: 'get_func_ret', 185: 'get_func_arg_cnt', 186: 'get_retval', 187: 'set_retval',
+  188: 'xdp_get_buff_len', 189: 'xdp_load_bytes', 190: 'xdp_store_bytes', 191: 'copy_from_user_task',
+  192: 'skb_set_tstamp', 193: 'ima_file_hash', 194: 'kptr_xchg', 195: 'map_lookup_percpu_elem',
+  196: 'skc_to_mptcp_sock', 197: 'dynptr_from_mem', 198: 'ringbuf_reserve_dynptr', 199: 'ringbuf_submit_dynptr',
+  200: 'ringbuf_discard_dynptr', 201: 'dynptr_read', 202: 'dynptr_write', 203: 'dynptr_data',
+  204: 'tcp_raw_gen_syncookie_ipv4', 205: 'tcp_raw_gen_syncookie_ipv6', 206: 'tcp_raw_check_syncookie_ipv4',
+  207: 'tcp_raw_check_syncookie_ipv6', 208: 'ktime_get_tai_ns', 209: 'user_ringbuf_drain', 210: 'cgrp_storage_get',
+  211: 'cgrp_storage_delete',
 };
+
+/**
+ * The helpers Linux 6.18 lets an XDP program call, as measured on this machine's kernel (a privileged
+ * loader; bpftool prog load of a program calling each id 1–211: every id not refused with "program of
+ * this type cannot use helper" or "unknown func"). A helper here that wxdp lacks is unsupported, not invalid.
+ */
+export const KERNEL_XDP_HELPERS: ReadonlySet<number> = new Set([
+  1, 2, 3, 5, 6, 7, 8, 12, 14, 15, 16, 17, 22, 23, 25, 28, 35, 37, 42, 44, 51, 54, 55, 65, 69, 80, 84, 85, 86, 87, 88,
+  89, 93, 94, 99, 100, 105, 106, 109, 110, 112, 113, 114, 115, 117, 118, 120, 123, 125, 130, 131, 132, 133, 134, 136,
+  137, 138, 139, 140, 141, 148, 149, 153, 154, 156, 157, 158, 160, 163, 164, 165, 169, 170, 171, 172, 175, 176, 177,
+  178, 180, 181, 182, 188, 189, 190, 191, 194, 195, 196, 197, 198, 199, 200, 201, 202, 203, 204, 205, 206, 207, 208,
+  209, 210, 211,
+]);
 
 export function helperName(id: number): string {
   const n = KERNEL_HELPER_NAMES[id];
@@ -119,25 +172,93 @@ export function baseHelpers(opts: { trace?: (line: string) => void; cpu?: number
         return 0n;
       },
     },
+    ...lockHelpers(),
+    {
+      id: 177,
+      name: 'trace_vprintk',
+      fn: (fmt, fmtSize, data, dataLen, _a5, ctx) => {
+        const text = readFormat(ctx, fmt, fmtSize, 'bpf_trace_vprintk');
+        // bpf_trace_vprintk: the arguments are an array of u64, at most MAX_TRACE_PRINTK_VARARGS (12).
+        const len = Number(BigInt.asUintN(32, dataLen));
+        const at = Number(BigInt.asUintN(32, data));
+        if (len % 8 !== 0 || len > 12 * 8 || (len > 0 && at === 0)) return -22n; // -EINVAL
+        const v = ctx.mem.view();
+        if (len > 0 && (at < 0x1000 || at + len > v.byteLength)) {
+          throw new RuntimeFault('RUN_HELPER', `bpf_trace_vprintk: bad data buffer 0x${at.toString(16)} size ${len}`, ctx.pc);
+        }
+        const args = Array.from({ length: len / 8 }, (_, i) => v.getBigUint64(at + i * 8, true));
+        const line = formatPrintk(text, args);
+        trace(line);
+        return BigInt(line.length);
+      },
+    },
     {
       id: 6,
       name: 'trace_printk',
       fn: (fmt, fmtSize, a3, a4, a5, ctx) => {
-        const size = Number(BigInt.asUintN(32, fmtSize));
-        const addr = Number(BigInt.asUintN(32, fmt));
-        const bytes = ctx.mem.bytes();
-        if (size <= 0 || addr + size > bytes.length || addr < 0x1000) {
-          throw new RuntimeFault('RUN_HELPER', `bpf_trace_printk: bad format buffer 0x${addr.toString(16)} size ${size}`, ctx.pc);
-        }
-        let text = new TextDecoder().decode(bytes.subarray(addr, addr + size));
-        const nul = text.indexOf('\0');
-        if (nul >= 0) text = text.slice(0, nul);
+        const text = readFormat(ctx, fmt, fmtSize, 'bpf_trace_printk');
         const line = formatPrintk(text, [a3, a4, a5]);
         trace(line);
         return BigInt(line.length);
       },
     },
   ]);
+}
+
+/** A format string from program memory, up to its NUL (the verifier proved `size` bytes readable). */
+function readFormat(ctx: HelperContext, fmt: bigint, fmtSize: bigint, who: string): string {
+  const size = Number(BigInt.asUintN(32, fmtSize));
+  const addr = Number(BigInt.asUintN(32, fmt));
+  const bytes = ctx.mem.bytes();
+  if (size <= 0 || addr + size > bytes.length || addr < 0x1000) {
+    throw new RuntimeFault('RUN_HELPER', `${who}: bad format buffer 0x${addr.toString(16)} size ${size}`, ctx.pc);
+  }
+  const text = new TextDecoder().decode(bytes.subarray(addr, addr + size));
+  const nul = text.indexOf('\0');
+  return nul >= 0 ? text.slice(0, nul) : text;
+}
+
+/**
+ * bpf_spin_lock / bpf_spin_unlock on the u32 of a map value's `struct bpf_spin_lock` (0 free, 1 held).
+ * On shared memory (workers) it is a real lock taken with Atomics. A lock word a program's
+ * bpf_map_update_elem overwrote with garbage (the kernel's copy skips it; wxdp's fast path copies the
+ * whole value) would never come free: after SPIN_LIMIT tries the lock is taken anyway, not spun forever.
+ */
+function lockHelpers(): HelperDef[] {
+  const SPIN_LIMIT = 1 << 24;
+  const word = (lock: bigint, ctx: HelperContext, who: string): { i32: Int32Array; at: number } => {
+    const a = Number(BigInt.asUintN(32, lock));
+    const bytes = ctx.mem.bytes();
+    if (a < 0x1000 || a % 4 !== 0 || a + 4 > bytes.length) {
+      throw new RuntimeFault('RUN_HELPER', `${who}: bad lock address 0x${a.toString(16)}`, ctx.pc);
+    }
+    return { i32: new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2), at: a >>> 2 };
+  };
+  return [
+    {
+      id: 93,
+      name: 'spin_lock',
+      fn: (lock, _a2, _a3, _a4, _a5, ctx) => {
+        const { i32, at } = word(lock, ctx, 'bpf_spin_lock');
+        if (!(i32.buffer instanceof SharedArrayBuffer)) {
+          i32[at] = 1;
+          return 0n;
+        }
+        for (let n = 0; Atomics.compareExchange(i32, at, 0, 1) !== 0 && n < SPIN_LIMIT; n++);
+        Atomics.store(i32, at, 1);
+        return 0n;
+      },
+    },
+    {
+      id: 94,
+      name: 'spin_unlock',
+      fn: (lock, _a2, _a3, _a4, _a5, ctx) => {
+        const { i32, at } = word(lock, ctx, 'bpf_spin_unlock');
+        Atomics.store(i32, at, 0);
+        return 0n;
+      },
+    },
+  ];
 }
 
 /** The subset of printf bpf_trace_printk accepts: %d %i %u %x %X %ld %lld %lu %llu %lx %llx %p %c %%. */

@@ -275,7 +275,35 @@ export class BpfMap {
    * lookup (MAP_UNSUPPORTED). Socket maps (sockmap, sockhash, reuseport_sockarray): the socket's
    * cookie as a u64, as the kernel answers for a value_size of 8 (value_size 4: ENOSPC).
    */
-  lookup(key: Uint8Array): Uint8Array | undefined {
+  lookup(key: Uint8Array, flags = 0): Uint8Array | undefined {
+    // BPF_MAP_LOOKUP_ELEM's flags: only BPF_F_LOCK, and only for a value with a bpf_spin_lock
+    if ((flags & ~BPF_F_LOCK) !== 0 || ((flags & BPF_F_LOCK) !== 0 && this.spinLockOff < 0)) {
+      throw MapError.from(this.name, 'lookup', -Errno.EINVAL, `flags 0x${flags.toString(16)}${this.spinLockOff < 0 ? ' (the value has no bpf_spin_lock)' : ''}`);
+    }
+    if (this.spinLockOff >= 0) return this.withoutLock(this.lookupValue(key));
+    return this.lookupValue(key);
+  }
+
+  /**
+   * Where the value's `struct bpf_spin_lock` is (from the object's BTF; hash and array maps), or -1.
+   * Its 4 bytes are the lock's: lookups read them as zero (check_and_init_map_value), updates leave
+   * them (copy_map_value), and BPF_F_LOCK is accepted on both.
+   */
+  get spinLockOff(): number {
+    return this.fp.memory.view().getUint32(this.address + MAP_HDR.SPIN_LOCK, true) - 1;
+  }
+
+  /** @internal The loader sets the lock's offset from BTF (spin_lock.ts), before the map is used. */
+  setSpinLockOff(off: number): void {
+    this.fp.memory.view().setUint32(this.address + MAP_HDR.SPIN_LOCK, off + 1, true);
+  }
+
+  private withoutLock(v: Uint8Array | undefined): Uint8Array | undefined {
+    if (v) v.fill(0, this.spinLockOff, this.spinLockOff + 4);
+    return v;
+  }
+
+  private lookupValue(key: Uint8Array): Uint8Array | undefined {
     if (this.type === MapType.QUEUE || this.type === MapType.STACK) return this.peek();
     if (this.type === MapType.RINGBUF) throw MapError.from(this.name, 'lookup', -Errno.ENOTSUPP);
     if (this.type === MapType.XSKMAP) throw MapError.from(this.name, 'lookup', -Errno.EOPNOTSUPP);

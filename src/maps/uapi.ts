@@ -145,7 +145,7 @@ export const MAPS_LAYOUT = {
   RB_DATA_OFFSET: 4096,
   /** array_of_maps / hash_of_maps: header offset of the inner map template's address (u32 type,
    * key_size, value_size, max_entries, map_flags there). */
-  MIM_META: 60,
+  MIM_META: 64,
   /** A perf ring (perf_event.ts): data_head and data_tail as in struct perf_event_mmap_page. */
   PERF_DATA_HEAD: 1024,
   PERF_DATA_TAIL: 1032,

@@ -65,7 +65,9 @@ export const MAP_HDR = {
   ID: 20,
   COUNT: 24,
   DATA: 28,
-  SIZE: 64,
+  /** 1 + offset of the value's bpf_spin_lock (hash and array maps with one in their BTF), 0: none. */
+  SPIN_LOCK: 60,
+  SIZE: 80,
 } as const;
 
 /** A span of linear memory a checked program may touch: [start, end). */

@@ -4,7 +4,8 @@
 // it proves nothing about values. Messages use the kernel's wording so kernel users recognise them.
 
 import { ProgramError } from '../errors.js';
-import { helperName, type HelperTable } from '../helpers/index.js';
+import { helperName, KERNEL_XDP_HELPERS, type HelperTable } from '../helpers/index.js';
+import { kfuncById } from '../helpers/kfuncs.js';
 import {
   AluOp,
   AtomicOp,
@@ -19,8 +20,6 @@ import {
 } from '../isa/opcodes.js';
 import { callTarget, isLocalCall, jumpTarget, type Insn } from '../isa/insn.js';
 
-/** Helpers the kernel offers XDP programs that wxdp does not implement (yet). */
-const XDP_HELPERS_NOT_IN_WXDP = new Set([4, 22, 25, 27, 113, 112, 114]);
 
 /** The kernel's limit on program size (BPF_COMPLEXITY_LIMIT_INSNS). */
 export const MAX_INSNS = 1_000_000;
@@ -112,8 +111,8 @@ export function checkProgram(prog: readonly Insn[], opts: CheckOptions = {}): Pr
 function checkInsn(prog: readonly Insn[], i: number, opts: CheckOptions): void {
   const ins = prog[i]!;
   const cls = ins.code & 0x07;
-  const fail = (msg: string): never => {
-    throw new ProgramError(msg, i);
+  const fail = (msg: string, code?: 'PROG_UNSUPPORTED'): never => {
+    throw new ProgramError(msg, i, code);
   };
   const unknown = (): never => fail(`unknown opcode ${ins.code.toString(16).padStart(2, '0')}`);
   if (ins.dst > FP) fail(`R${ins.dst} is invalid`);
@@ -175,7 +174,7 @@ function isCallClass(ins: Insn): boolean {
   return ins.code === (Class.JMP | JmpOp.CALL) || ins.code === (Class.JMP | JmpOp.CALL | Source.X);
 }
 
-type Fail = (msg: string) => never;
+type Fail = (msg: string, code?: 'PROG_UNSUPPORTED') => never;
 
 function checkAlu(ins: Insn, is64: boolean, fail: Fail, unknown: () => never, opts: CheckOptions): void {
   const op = ins.code & 0xf0;
@@ -229,7 +228,10 @@ function checkJmp(ins: Insn, is32: boolean, fail: Fail, unknown: () => never, op
     }
     if (ins.off !== 0 || ins.dst !== 0) fail('BPF_CALL uses reserved fields');
     if (ins.src === PseudoCall.LOCAL) return;
-    if (ins.src === PseudoCall.KFUNC) fail('kernel function calls (kfuncs) are not supported');
+    if (ins.src === PseudoCall.KFUNC) {
+      if (!kfuncById(ins.imm)) fail(`kernel function calls (kfuncs): BTF id ${ins.imm} is not a kfunc wxdp provides`, 'PROG_UNSUPPORTED');
+      return;
+    }
     if (ins.src !== PseudoCall.HELPER) fail('BPF_CALL uses reserved fields');
     if (opts.helpers && !opts.helpers.has(ins.imm)) {
       // The kernel's wording: "invalid func unknown#N" for ids it does not know at all, "program of
@@ -237,8 +239,10 @@ function checkJmp(ins: Insn, is32: boolean, fail: Fail, unknown: () => never, op
       // here, that wxdp does not provide (said so).
       const name = helperName(ins.imm);
       if (!name.startsWith('bpf_')) fail(`invalid func unknown#${ins.imm}`);
-      const missing = XDP_HELPERS_NOT_IN_WXDP.has(ins.imm) ? ' (the kernel allows it in XDP; wxdp does not provide it)' : '';
-      fail(`program of this type cannot use helper ${name}#${ins.imm}${missing}`);
+      if (KERNEL_XDP_HELPERS.has(ins.imm)) {
+        fail(`program of this type cannot use helper ${name}#${ins.imm} (the kernel allows it in XDP; wxdp does not provide it)`, 'PROG_UNSUPPORTED');
+      }
+      fail(`program of this type cannot use helper ${name}#${ins.imm}`);
     }
     return;
   }

@@ -33,6 +33,8 @@ export enum Arg {
   PTR_TO_SOCK_COMMON_RELEASE,
   /** ARG_PTR_TO_BTF_ID_SOCK_COMMON | PTR_MAYBE_NULL: any socket pointer, or NULL. */
   PTR_TO_SOCK_COMMON_OR_NULL,
+  /** ARG_PTR_TO_SPIN_LOCK: the `struct bpf_spin_lock` of a map value (locks.ts). */
+  PTR_TO_SPIN_LOCK,
 }
 
 export enum Ret {
@@ -94,6 +96,9 @@ export const PROTOS: Readonly<Record<number, Proto>> = {
   87: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_VALUE, Arg.ANYTHING], ret: Ret.INTEGER, mapTypes: QUEUE_MAPS },
   88: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_UNINIT_MAP_VALUE], ret: Ret.INTEGER, mapTypes: QUEUE_MAPS },
   89: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_UNINIT_MAP_VALUE], ret: Ret.INTEGER, mapTypes: QUEUE_MAPS },
+  // bpf_spin_lock_proto / bpf_spin_unlock_proto
+  93: { args: [Arg.PTR_TO_SPIN_LOCK], ret: Ret.VOID },
+  94: { args: [Arg.PTR_TO_SPIN_LOCK], ret: Ret.VOID },
   118: { args: [], ret: Ret.INTEGER },
   // bpf_sk_lookup_assign_proto (sk_lookup programs)
   124: { args: [Arg.PTR_TO_CTX, Arg.PTR_TO_SOCKET_OR_NULL, Arg.ANYTHING], ret: Ret.INTEGER },
@@ -104,6 +109,8 @@ export const PROTOS: Readonly<Record<number, Proto>> = {
   133: { args: [Arg.PTR_TO_RINGBUF_MEM_RELEASE, Arg.ANYTHING], ret: Ret.VOID },
   134: { args: [Arg.CONST_MAP_PTR, Arg.ANYTHING], ret: Ret.INTEGER, mapTypes: [M.RINGBUF] },
   160: { args: [], ret: Ret.INTEGER },
+  // bpf_trace_vprintk_proto: fmt (read-only), its size, the u64 arguments (or NULL) and their size
+  177: { args: [Arg.PTR_TO_MEM, Arg.CONST_SIZE, Arg.PTR_TO_MEM_OR_NULL, Arg.CONST_SIZE_OR_ZERO], ret: Ret.INTEGER },
   181: { args: [Arg.ANYTHING, Arg.PTR_TO_FUNC, Arg.PTR_TO_STACK_OR_NULL, Arg.ANYTHING], ret: Ret.INTEGER },
   188: { args: [Arg.PTR_TO_CTX], ret: Ret.INTEGER },
   189: { args: [Arg.PTR_TO_CTX, Arg.ANYTHING, Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE], ret: Ret.INTEGER },

@@ -53,6 +53,8 @@ export interface MapInfo {
   frozenValue?: Uint8Array;
   /** array_of_maps / hash_of_maps: the inner map template (inner_map_meta) a non-NULL lookup points to. */
   inner?: MapInfo;
+  /** Where the value's `struct bpf_spin_lock` is (its BTF), or -1 / undefined without one. */
+  spinLockOff?: number;
 }
 
 export class Reg {

@@ -69,6 +69,8 @@ export class Frame {
 export interface RefState {
   id: number;
   insn: number;
+  /** A held bpf_spin_lock (locks.ts): the name of the map whose value holds it. */
+  lock?: string;
 }
 
 /** A state stored at a prune point. `branches` counts paths from it still being explored. */

@@ -35,6 +35,8 @@ import {
 } from './reg.js';
 import { Byte, EMPTY_SLOT, Frame, State, statesEqual, type Checkpoint } from './state.js';
 import { Tnum } from './tnum.js';
+import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
+import { kfuncById } from '../helpers/kfuncs.js';
 
 export const COMPLEXITY_LIMIT = 1_000_000;
 const MAX_CALL_FRAMES = 8;
@@ -81,6 +83,10 @@ export interface VerifyOptions {
   globalFuncs?: readonly GlobalFunc[];
   /** The program type (default 'xdp'): its context, its helpers, its return values. */
   progType?: VerifierProgType;
+  /** libbpf's expected_attach_type name ('xdp_devmap' lets an XDP program read ctx->egress_ifindex). */
+  attachType?: string;
+  /** Loaded for a device (BPF_F_XDP_DEV_BOUND_ONLY): the XDP metadata kfuncs are allowed. */
+  devBound?: boolean;
 }
 
 /** A global function's argument, as its BTF prototype types it (btf_prepare_func_args). */
@@ -867,6 +873,7 @@ class Verifier {
           this.reject(`write into map forbidden, value_size=${m.valueSize} off=${off} size=${size}`, pc);
         }
         this.checkMemRegion(reg, regno, off, size, m.valueSize, false, pc);
+        checkLockOverlap(reg, off, size, (r) => this.reject(r, pc));
         if (read && m.frozenValue && reg.varOff.isConst) {
           const at = off + Number(reg.varOff.value);
           let v = 0n;
@@ -929,7 +936,9 @@ class Verifier {
     const within = (start: number, len: number): boolean => off >= start && off < start + len;
     switch (this.progType) {
       case 'xdp':
-        if (off < 0 || off >= XDP_MD_SIZE || off % size !== 0 || size !== 4 || off === XDP_MD.egress_ifindex) return undefined;
+        if (off < 0 || off >= XDP_MD_SIZE || off % size !== 0 || size !== 4) return undefined;
+        // xdp_is_valid_access: only a devmap program (expected_attach_type BPF_XDP_DEVMAP) has an egress device.
+        if (off === XDP_MD.egress_ifindex && this.opts.attachType !== 'xdp_devmap') return undefined;
         if (off === XDP_MD.data) return { type: RegType.PACKET, orNull: false };
         if (off === XDP_MD.data_meta) return { type: RegType.PACKET_META, orNull: false };
         if (off === XDP_MD.data_end) return { type: RegType.PACKET_END, orNull: false };
@@ -1319,6 +1328,7 @@ class Verifier {
 
   private call(st: State, ins: Insn, pc: number): number {
     if (ins.src === PseudoCall.LOCAL) return this.localCall(st, pc + 1 + ins.imm, pc, undefined);
+    if (ins.src === PseudoCall.KFUNC) return this.kfuncCall(st, ins.imm, pc);
     if (ins.src !== PseudoCall.HELPER) this.reject(`calling kernel functions is not supported`, pc);
     return this.helperCall(st, ins.imm, pc);
   }
@@ -1382,6 +1392,7 @@ class Verifier {
     if (r0.type === RegType.NOT_INIT && (st.frames.length === 1 || frame.callback)) this.reject('R0 !read_ok', pc);
     if (st.frames.length === 1) {
       if (frame.subprog !== 0 && !r0.isScalar) this.reject(`At subprogram exit the register R0 is not a scalar value (${r0.typeName()})`, pc);
+      checkExitUnderLock(st, (r) => this.reject(r, pc));
       if (st.refs.length) {
         const r = st.refs[0]!;
         this.reject(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`, pc, 'BPF_EXIT instruction in main prog would lead to reference leak');
@@ -1473,6 +1484,7 @@ class Verifier {
     if (!proto || !helperAllowed(this.progType, id) || (this.opts.helpers && !this.opts.helpers.has(id) && id !== 12)) {
       this.reject(`program of this type cannot use helper ${name}#${id}`, pc);
     }
+    checkCallUnderLock(st, id, (r) => this.reject(r, pc));
     const regs = st.cur.regs;
     let mapArg: Reg | undefined;
     let releaseRef = 0;
@@ -1527,6 +1539,9 @@ class Verifier {
         if (constKey === undefined || constKey >= BigInt(r.map!.maxEntries) || sockmap) {
           r.maybeNull = true;
           r.id = ++this.idGen;
+        } else if ((r.map!.spinLockOff ?? -1) >= 0) {
+          // a value with a bpf_spin_lock keeps an id, so unlock can name the value lock took
+          r.id = ++this.idGen;
         }
         if (sockmap) {
           // is_acquire_function: the socket found is a reference the program must release.
@@ -1550,6 +1565,27 @@ class Verifier {
         break;
       }
     }
+    return pc + 1;
+  }
+
+  /** check_kfunc_call for the kfuncs of helpers/kfuncs.ts: prototype, device binding, the lock rule. */
+  private kfuncCall(st: State, btfId: number, pc: number): number {
+    const def = kfuncById(btfId);
+    if (!def) this.reject(`kernel btf_id ${btfId} is not a function`, pc);
+    if (def.devBound && !this.opts.devBound) this.reject('metadata kfuncs require device-bound program', pc);
+    checkCallUnderLock(st, -1, (r) => this.reject(r, pc));
+    def.args.forEach((a, k) => {
+      const regno = k + 1;
+      const reg = this.readReg(st, regno, pc);
+      if (a.kind === 'ctx') this.checkArg(st, pc, 0, Arg.PTR_TO_CTX, regno, reg, undefined);
+      else {
+        if (reg.isPkt) this.reject(`R${regno} type=${reg.typeName()} expected=fp`, pc);
+        this.helperMem(st, pc, regno, reg, a.size, true, false);
+      }
+    });
+    const regs = st.cur.regs;
+    for (let r = 1; r <= 5; r++) regs[r] = new Reg();
+    regs[0] = Reg.unknown();
     return pc + 1;
   }
 
@@ -1623,6 +1659,10 @@ class Verifier {
         return;
       case Arg.PTR_TO_FUNC:
         expect([RegType.FUNC], ['func']);
+        return;
+      case Arg.PTR_TO_SPIN_LOCK:
+        expect([RegType.MAP_VALUE], ['map_value', 'ptr_']);
+        processSpinLock(st, reg, regno, id === 93, pc, (r) => this.reject(r, pc));
         return;
       case Arg.PTR_TO_STACK_OR_NULL:
         if (isNull) return;
@@ -1716,6 +1756,7 @@ class Verifier {
       case RegType.MAP_VALUE:
         if (write && reg.map!.readonly) this.reject(`write into map forbidden, value_size=${reg.map!.valueSize} off=${reg.off} size=${size}`, pc);
         this.checkMemRegion(reg, regno, reg.off, size, reg.map!.valueSize, zeroOk, pc);
+        checkLockOverlap(reg, reg.off, size, (r) => this.reject(r, pc));
         return;
       case RegType.MAP_KEY:
         this.checkMemRegion(reg, regno, reg.off, size, reg.map!.keySize, zeroOk, pc);

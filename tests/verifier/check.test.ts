@@ -65,7 +65,22 @@ describe('checkProgram() (load-time check, kernel wording)', () => {
 
   it('rejects a call to an unknown helper, by name when the kernel has one', () => {
     rejects([Ins.call(99999), Ins.exit()], /invalid func unknown#99999/, 0);
-    rejects([Ins.call(1), Ins.exit()], /program of this type cannot use helper bpf_map_lookup_elem#1/, 0);
+    // skb_store_bytes exists and the kernel refuses it to XDP: an invalid program, in the kernel's words
+    rejects([Ins.call(9), Ins.exit()], /^insn 0: program of this type cannot use helper bpf_skb_store_bytes#9$/, 0);
+    // the kernel gives spin_lock (93) … user_ringbuf_drain (209) names; past 211 it knows none
+    rejects([Ins.call(212), Ins.exit()], /invalid func unknown#212/, 0);
+  });
+
+  it('a helper the kernel allows in XDP and the table lacks is PROG_UNSUPPORTED, said so', () => {
+    let err: unknown;
+    try {
+      checkProgram([Ins.call(1), Ins.exit()], { helpers });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ProgramError);
+    expect((err as ProgramError).code).toBe('PROG_UNSUPPORTED');
+    expect((err as ProgramError).message).toBe('insn 0: program of this type cannot use helper bpf_map_lookup_elem#1 (the kernel allows it in XDP; wxdp does not provide it)');
   });
 
   it('rejects a call to a local function outside the program', () => rejects([Ins.exit(), Ins.callLocal(5), Ins.exit()], /call to invalid destination 7/, 1));

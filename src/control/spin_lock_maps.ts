@@ -1,0 +1,19 @@
+// The loader's part of bpf_spin_lock: a hash or array map whose value's BTF holds a `struct
+// bpf_spin_lock` gets the lock's offset in its header (the fast path's copies leave those bytes alone,
+// BPF_F_LOCK is accepted, the verifier knows where the lock is). Two locks in one value: the kernel's
+// EINVAL at map creation. A lock in another map type: the kernel answers EOPNOTSUPP and libbpf creates
+// the map again without BTF, so the value holds 4 plain bytes and bpf_spin_lock on it is refused.
+
+import type { ObjectSpec } from '../elf/index.js';
+import { spinLockOffset, SPIN_LOCK_TYPES } from '../elf/spin_lock.js';
+import { MapError, type BpfMap } from '../maps/index.js';
+import { Errno } from '../maps/uapi.js';
+
+export function applySpinLocks(spec: ObjectSpec, maps: ReadonlyMap<string, BpfMap>): void {
+  for (const m of spec.maps) {
+    const off = spinLockOffset(spec.btf, m.valueTypeId);
+    if (off === -1 || !SPIN_LOCK_TYPES.includes(m.type)) continue;
+    if (off === 'many') throw new MapError('MAP_CREATE', m.name, 'create', Errno.EINVAL, 'the value holds more than one struct bpf_spin_lock');
+    maps.get(m.name)?.setSpinLockOff(off);
+  }
+}

@@ -1,0 +1,31 @@
+// Where a map value's `struct bpf_spin_lock` is, from its BTF, as the kernel's btf_parse_fields finds
+// it for map_check_btf: a member of the value struct (or of a struct nested in it) whose type is the
+// struct named bpf_spin_lock. No value type, or none: -1. Two: an error (the kernel's EINVAL at
+// map creation). The kernel allows it in hash and array maps only (others: EOPNOTSUPP, after which
+// libbpf creates the map again without BTF, so the lock is just 4 bytes).
+
+import type { Btf } from './btf.js';
+
+export const SPIN_LOCK_TYPES: readonly number[] = [1 /* hash */, 2 /* array */];
+
+export function spinLockOffset(btf: Btf | undefined, valueTypeId: number | undefined): number | 'many' {
+  if (!btf || valueTypeId === undefined) return -1;
+  const found: number[] = [];
+  const walk = (id: number, base: number, depth: number): void => {
+    const t = btf.skipModsAndTypedefs(id);
+    if (t.kind !== 'struct' && t.kind !== 'union') return;
+    if (t.name === 'bpf_spin_lock' && t.kind === 'struct') {
+      found.push(base);
+      return;
+    }
+    if (depth > 8) return;
+    for (const m of t.members) walk(m.type, base + m.bitOffset / 8, depth + 1);
+  };
+  const top = btf.skipModsAndTypedefs(valueTypeId);
+  // the value itself being a bpf_spin_lock does not count: it must be a field of a struct
+  if (top.kind !== 'struct' && top.kind !== 'union') return -1;
+  if (top.name === 'bpf_spin_lock') return -1;
+  walk(valueTypeId, 0, 0);
+  if (found.length > 1) return 'many';
+  return found[0] ?? -1;
+}

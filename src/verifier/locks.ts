@@ -1,0 +1,69 @@
+// bpf_spin_lock's rules, as kernel/bpf/verifier.c's process_spin_lock, check_helper_call,
+// check_map_access and check_resource_leak apply them (messages are the kernel's, checked on 6.18):
+//
+//   - the lock is a `struct bpf_spin_lock` inside a map value whose BTF has exactly one (MapInfo.spinLockOff);
+//     the argument must point at it, at a constant offset;
+//   - one lock at a time; unlock takes the lock that was taken (same map value: the pointer's id, which a
+//     lookup in such a map always gets, null-checked or not);
+//   - while it is held, no helper but bpf_spin_unlock may be called (bpf-to-bpf calls are allowed);
+//   - the main program may not exit holding it;
+//   - no load or store may touch the lock's 4 bytes (helpers reading the value likewise).
+//
+// The held lock is a RefState with `lock` set (the kernel's REF_TYPE_LOCK), so pruning compares it as a
+// reference: two states differ when one holds a lock the other does not, or holds another.
+
+import type { Reg } from './reg.js';
+import type { RefState, State } from './state.js';
+
+/** sizeof(struct bpf_spin_lock) */
+export const SPIN_LOCK_SIZE = 4;
+export const BPF_FUNC_spin_lock = 93;
+export const BPF_FUNC_spin_unlock = 94;
+
+type Reject = (reason: string) => never;
+
+export function heldLock(st: State): RefState | undefined {
+  return st.refs.find((r) => r.lock !== undefined);
+}
+
+/** process_spin_lock: `reg` is the helper's r1; `isLock` for bpf_spin_lock, else bpf_spin_unlock. */
+export function processSpinLock(st: State, reg: Reg, regno: number, isLock: boolean, pc: number, reject: Reject): void {
+  const m = reg.map!;
+  if (!reg.varOff.isConst) {
+    reject(`R${regno} doesn't have constant offset. bpf_spin_lock has to be at the constant offset`);
+  }
+  if (m.spinLockOff === undefined || m.spinLockOff < 0) reject(`map '${m.name}' has no valid bpf_spin_lock`);
+  const off = Number(reg.varOff.value) + reg.off;
+  if (off !== m.spinLockOff) reject(`off ${off} doesn't point to 'struct bpf_spin_lock' that is at ${m.spinLockOff}`);
+  const held = heldLock(st);
+  if (isLock) {
+    if (held) reject('Locking two bpf_spin_locks are not allowed');
+    st.refs = [...st.refs, { id: reg.id, insn: pc, lock: m.name }];
+    return;
+  }
+  if (!held) reject('bpf_spin_unlock without taking a lock');
+  if (held.lock !== m.name || held.id !== reg.id) reject('bpf_spin_unlock of different lock');
+  st.refs = st.refs.filter((r) => r !== held);
+}
+
+/** check_helper_call: under a lock only bpf_spin_unlock may be called. */
+export function checkCallUnderLock(st: State, helper: number, reject: Reject): void {
+  if (helper !== BPF_FUNC_spin_unlock && heldLock(st)) reject('function calls are not allowed while holding a lock');
+}
+
+/** check_resource_leak at the main program's BPF_EXIT, before its reference check. */
+export function checkExitUnderLock(st: State, reject: Reject): void {
+  if (heldLock(st)) reject('BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region');
+}
+
+/**
+ * check_map_access: an access of `size` bytes at `off` (plus the register's variable part) that may
+ * overlap the lock's bytes.
+ */
+export function checkLockOverlap(reg: Reg, off: number, size: number, reject: Reject): void {
+  const p = reg.map?.spinLockOff;
+  if (p === undefined || p < 0) return;
+  const lo = reg.smin + BigInt(off);
+  const hi = reg.umax + BigInt(off);
+  if (lo < BigInt(p + SPIN_LOCK_SIZE) && BigInt(p) < hi + BigInt(size)) reject('bpf_spin_lock cannot be accessed directly by load/store');
+}

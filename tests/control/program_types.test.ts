@@ -1,0 +1,146 @@
+// Objects that hold more than wxdp runs: XDP programs beside kprobe/TC programs and beside an XDP program
+// that calls a helper wxdp lacks (programs/xdp_mixed.c), and a devmap program reading egress_ifindex
+// (programs/xdp_devmap_egress.c). The kernel is the judge where it can be asked: it loads every program of
+// both objects, runs xdp_mixed_pass (XDP_PASS), refuses egress_ifindex outside BPF_XDP_DEVMAP with
+// "invalid bpf_context access off=20 size=4", and refuses to test-run the devmap program (EINVAL).
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { Datapath, TestRunError } from '../../src/control/datapath.js';
+import { parseObject } from '../../src/elf/index.js';
+import { VerifierError, WxdpError } from '../../src/errors.js';
+import { kernelAvailability } from '../../src/oracle/kernel.js';
+
+const root = new URL('../../', import.meta.url).pathname;
+const prog = (name: string) => `${root}programs/${name}`;
+const frame = (n: number, tag = 0): Uint8Array => {
+  const f = new Uint8Array(n);
+  f.set([2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00]);
+  f[14] = tag;
+  return f;
+};
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { out: (s: string) => void (out += s), err: (s: string) => void (err += s) });
+  return { code, out, err };
+}
+
+describe('an object with programs wxdp cannot run', () => {
+  it('loads its XDP programs and skips the others with the reason; asking for one names it', async () => {
+    const dp = await Datapath.create();
+    const obj = await dp.loadObject(prog('xdp_mixed.o'));
+    expect([...obj.programs.keys()]).toEqual(['xdp_mixed_pass', 'xdp_mixed_count']);
+    expect([...obj.skipped.keys()].sort()).toEqual(['kprobe_count', 'tc_pass', 'xdp_check_mtu']);
+    expect(obj.program('xdp_mixed_pass').testRun({ data: frame(64) }).retval).toBe(2);
+    expect(obj.program('xdp_mixed_count').testRun({ data: frame(64) }).retval).toBe(2);
+    expect(() => obj.program('kprobe_count')).toThrow(/program kprobe_count \(section kprobe\/do_nanosleep\): program type kprobe is not supported by wxdp/);
+    expect(() => obj.program('tc_pass')).toThrow(/program type sched_cls is not supported by wxdp/);
+    expect(() => obj.program('xdp_check_mtu')).toThrow(/cannot use helper bpf_check_mtu#163 \(the kernel allows it in XDP; wxdp does not provide it\)/);
+    try {
+      obj.program('kprobe_count');
+    } catch (e) {
+      expect((e as WxdpError).code).toBe('PROG_UNSUPPORTED');
+    }
+  });
+
+  it('LoadOptions.programs loads only those (libbpf autoload); another is NOT_FOUND by name', async () => {
+    const dp = await Datapath.create();
+    const obj = await dp.loadObject(prog('xdp_mixed.o'), { programs: ['xdp_mixed_count'] });
+    expect([...obj.programs.keys()]).toEqual(['xdp_mixed_count']);
+    expect(() => obj.program('xdp_mixed_pass')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    await expect(dp.loadObject(prog('xdp_mixed.o'), { programs: ['nope'] })).rejects.toThrow(/no program 'nope'/);
+  });
+
+  it('a verifier rejection still fails the whole object, as the kernel fails libbpf', async () => {
+    const dp = await Datapath.create();
+    // the devmap object with its attach type forced to plain XDP: egress_ifindex is refused
+    const spec = parseObject(new Uint8Array(readFileSync(prog('xdp_devmap_egress.o'))), { path: 'xdp_devmap_egress.o' });
+    for (const p of spec.programs) delete p.attachType;
+    await expect(dp.loadObject(spec)).rejects.toThrow(VerifierError);
+    await expect(dp.loadObject(spec)).rejects.toThrow(/invalid bpf_context access off=20 size=4/);
+  });
+
+  it('wxdp prog run … name xdp_mixed_pass works; name xdp_check_mtu and name kprobe_count say why not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wxdp-progs14-'));
+    try {
+      const pkt = join(dir, 'pkt');
+      writeFileSync(pkt, frame(64));
+      const ok = await cli(['prog', 'run', prog('xdp_mixed.o'), 'name', 'xdp_mixed_pass', 'data_in', pkt]);
+      expect(ok.code).toBe(0);
+      expect(ok.out).toMatch(/^Return value: 2, duration: \d+ns\n$/);
+      const mtu = await cli(['prog', 'run', prog('xdp_mixed.o'), 'name', 'xdp_check_mtu', 'data_in', pkt]);
+      expect(mtu.code).not.toBe(0);
+      expect(mtu.err).toMatch(/bpf_check_mtu#163/);
+      const kp = await cli(['prog', 'run', prog('xdp_mixed.o'), 'name', 'kprobe_count', 'data_in', pkt]);
+      expect(kp.code).not.toBe(0);
+      expect(kp.err).toMatch(/program type kprobe is not supported by wxdp/);
+      const load = await cli(['prog', 'load', prog('xdp_mixed.o')]);
+      expect(load.code).toBe(0);
+      expect(load.err).toMatch(/note: program tc_pass \(section tc\): program type sched_cls is not supported by wxdp; skipped/);
+      expect(load.out).toMatch(/^xdp_mixed_pass: xdp/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SEC("xdp/devmap") programs', () => {
+  it('read egress_ifindex when a devmap entry runs them; test_run answers EINVAL', async () => {
+    const dp = await Datapath.create();
+    const eth0 = dp.addDevice({ name: 'eth0' });
+    const eth1 = dp.addDevice({ name: 'eth1' });
+    const obj = await dp.loadObject(prog('xdp_devmap_egress.o'));
+    const stamp = obj.program('xdp_devmap_stamp');
+    expect(stamp.spec.attachType).toBe('xdp_devmap');
+    expect(() => stamp.testRun({ data: frame(64) })).toThrow(TestRunError);
+    expect(() => stamp.testRun({ data: frame(64) })).toThrow(/EINVAL/);
+    const u32 = (v: number) => Uint8Array.of(v & 255, (v >> 8) & 255, (v >> 16) & 255, v >>> 24);
+    obj.map('tx_ports').update(u32(0), Uint8Array.of(...u32(eth1.ifindex), ...u32(stamp.fd)));
+    eth0.attachXdp(obj.program('xdp_to_devmap'));
+    eth0.inject(frame(64, 7));
+    eth0.poll();
+    const out = eth1.readTx();
+    expect(out.length).toBe(1);
+    // source MAC bytes 4 and 5 (frame offsets 10, 11): ingress then egress ifindex, as the C source writes them
+    const want = frame(64, 7);
+    want[10] = eth0.ifindex;
+    want[11] = eth1.ifindex;
+    expect(Buffer.from(out[0]!.data).toString('hex')).toBe(Buffer.from(want).toString('hex'));
+  });
+});
+
+const avail = kernelAvailability();
+describe.skipIf(!avail.ok)(`the kernel on the same objects${avail.ok ? '' : ` (skipped: ${avail.reason})`}`, () => {
+  const pinDir = `/sys/fs/bpf/wx-progs14-types-${process.pid}`;
+  const bpftool = (args: string[]) => spawnSync('bpftool', args, { encoding: 'utf8' });
+  it('loads every program of both objects; runs xdp_mixed_pass (2); refuses the devmap program\'s test run (EINVAL)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wxdp-progs14-'));
+    try {
+      const pkt = join(dir, 'pkt');
+      writeFileSync(pkt, frame(64));
+      for (const o of ['xdp_mixed', 'xdp_devmap_egress']) {
+        const r = bpftool(['prog', 'loadall', prog(`${o}.o`), `${pinDir}-${o}`]);
+        expect(r.status, r.stderr).toBe(0);
+      }
+      expect(readdirSync(`${pinDir}-xdp_mixed`).sort()).toEqual(['kprobe_count', 'tc_pass', 'xdp_check_mtu', 'xdp_mixed_count', 'xdp_mixed_pass']);
+      const run = bpftool(['prog', 'run', 'pinned', `${pinDir}-xdp_mixed/xdp_mixed_pass`, 'data_in', pkt]);
+      expect(run.stdout).toMatch(/^Return value: 2,/);
+      const dm = bpftool(['prog', 'run', 'pinned', `${pinDir}-xdp_devmap_egress/xdp_devmap_stamp`, 'data_in', pkt]);
+      expect(dm.status).not.toBe(0);
+      expect(dm.stderr).toMatch(/Invalid argument/);
+      // forced to plain XDP (bpftool's `type xdp`: expected_attach_type BPF_XDP), egress_ifindex is refused
+      const forced = bpftool(['prog', 'loadall', prog('xdp_devmap_egress.o'), `${pinDir}-forced`, 'type', 'xdp']);
+      expect(forced.status).not.toBe(0);
+      expect(forced.stderr).toMatch(/invalid bpf_context access off=20 size=4/);
+    } finally {
+      for (const s of ['-xdp_mixed', '-xdp_devmap_egress', '-forced']) rmSync(`${pinDir}${s}`, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
