@@ -20,7 +20,7 @@ import {
 } from './abi';
 import { neigh_next_timer, neigh_tick } from './neigh';
 import { reasm_next_timer, reasm_tick } from './frag';
-import { nf_ct_tick } from './nf_conntrack';
+import { nf_ct_tick, nf_sysctl_defaults } from './nf_conntrack';
 import { FRAME_SIZE } from '../abi';
 
 /** The root's address (0: net_init has not run). */
@@ -71,6 +71,7 @@ export function net_init(): i32 {
   store<u32>(s + ((SYSCTL_ICMP6_RATEMASK_0 + 1) << 2), 0xffffffff);
   store<u32>(s + ((SYSCTL_ICMP6_RATEMASK_0 + 2) << 2), 0xffffffff);
   store<u32>(s + ((SYSCTL_ICMP6_RATEMASK_0 + 3) << 2), 0xffffffff);
+  nf_sysctl_defaults(s);
   store<u32>(NET_ROOT_PTR, r); // last: a reader sees no root or a whole one
   return 0;
 }

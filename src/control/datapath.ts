@@ -54,6 +54,8 @@ import { Routes } from './routes.js';
 import { Rules } from './rules.js';
 import { Neighbours } from './neigh.js';
 import { Sysctls, type SysctlValue } from './sysctl.js';
+import { Conntrack } from './conntrack.js';
+import { Nat } from './nat.js';
 import { SocketTable } from './sockets.js';
 import { Stack } from './stack.js';
 import { ipCommand, type IpResult } from './ip/index.js';
@@ -226,6 +228,8 @@ export class Datapath {
   private _sysctl?: Sysctls;
   private _udp?: Udp;
   private _sockets?: SocketTable;
+  private _conntrack?: Conntrack;
+  private _nat?: Nat;
 
   /** The stack behind XDP_PASS: its clock and counters (set up on first use). */
   get stack(): Stack {
@@ -269,6 +273,16 @@ export class Datapath {
   get socketTable(): SocketTable {
     this.stack;
     return (this._sockets ??= new SocketTable(this));
+  }
+  /** The connection tracking table (nf_conntrack): enable, list as `conntrack -L`, events. */
+  get conntrack(): Conntrack {
+    this.stack;
+    return (this._conntrack ??= new Conntrack(this));
+  }
+  /** NAT rules as objects (the builtin NAT chain, after nftables' NAT chains). */
+  get nat(): Nat {
+    this.stack;
+    return (this._nat ??= new Nat(this));
   }
   /** One iproute2 command line (without the leading `ip`), e.g. `route add 198.51.100.0/24 via 192.0.2.1`. */
   ip(line: string): IpResult {
