@@ -21,9 +21,11 @@
 // at an equal priority goes after those there, as nf_register_net_hook orders them). A change builds a
 // new list and publishes it with one store; the old one is not reused (registrations are rare).
 //
-// The packet's conntrack between hooks: the kernel keeps it in skb->_nfct. Here the frame's head keeps it
-// (in the xdp_frame area the stack leaves free: hard_start + 32), tagged with the L3 address so a frame
-// that did not pass PRE_ROUTING / LOCAL_OUT since (a reassembled one) is seen to have none.
+// The packet's conntrack between hooks: the kernel keeps it in skb->_nfct. Here the frame keeps it in the
+// last 16 bytes of its skb_shared_info reserve (FRAME_TAILROOM_RESERVED, which no packet byte reaches;
+// the head's xdp_frame room is taken by queues and the RX hash), tagged with the L3 address so a frame
+// that did not pass PRE_ROUTING / LOCAL_OUT since is seen to have none. A datagram longer than a frame
+// holds (a reassembled one in a big frame) keeps nothing there and has no conntrack at later hooks.
 //
 // Fragments: the kernel reassembles before conntrack (nf_defrag_ipv4 at -400) and fragments again at
 // output; here a fragment gets no conntrack (ctinfo none: nft's `ct state invalid`), see the report.
@@ -33,7 +35,7 @@
 // NDROP_NETFILTER_DROP) / taken (NF_STOLEN) and false.
 
 import { arena_alloc } from '../maps/arena';
-import { FRAME_SIZE } from '../abi';
+import { FRAME_SIZE, FRAME_TAILROOM_RESERVED } from '../abi';
 import { netDrop, netFree, netRoot, netScratch } from './core';
 import {
   AF_INET6, NDROP_NETFILTER_DROP, NF_GATE_PTR, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN,
@@ -74,9 +76,10 @@ const HT_SIZE: u32 = 128;
 const LIST_MAX: u32 = 32;
 const ENTRY_SIZE: u32 = 12;
 
-/** Where the frame head keeps the packet's conntrack: hard_start + 32 (u32 entry | u32 L3 address ^ tag). */
-const FH_CT: u32 = 32;
-const FH_TAG: u32 = 36;
+/** Where a frame keeps the packet's conntrack: hard_start + FH (u32 entry | u32 L3 address ^ tag | u32 ctinfo). */
+const FH: u32 = FRAME_SIZE - 16;
+const FH_CT: u32 = FH;
+const FH_TAG: u32 = FH + 4;
 const TAG: u32 = 0x4e464354; // 'NFCT'
 
 @inline export function nfState(): u32 {
@@ -142,7 +145,8 @@ export function nf_hook_slow(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q:
   store<u32>(st + NFS_MARK, 0);
   l4Of(st, pfi, data, len);
   const fh = data & ~(FRAME_SIZE - 1);
-  if (hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_OUT || load<u32>(fh + FH_TAG) != (data ^ TAG)) {
+  const small = (data - fh) + len <= FRAME_SIZE - FRAME_TAILROOM_RESERVED;
+  if (hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_OUT || !small || load<u32>(fh + FH_TAG) != (data ^ TAG)) {
     store<u32>(st + NFS_CT, 0);
     store<u8>(st + NFS_CTINFO, <u8>IP_CT_NONE);
   } else {
@@ -168,6 +172,7 @@ export function nf_hook_slow(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q:
   }
   if (v == NF_STOLEN) return false;
   // the packet's conntrack for the hooks after this one
+  if (!small) return true;
   store<u32>(fh + FH_CT, load<u32>(st + NFS_CT));
   store<u32>(fh + FH_TAG, data ^ TAG);
   store<u32>(fh + FH_TAG + 4, <u32>load<u8>(st + NFS_CTINFO));
