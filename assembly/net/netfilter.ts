@@ -46,6 +46,7 @@ import { ipv6SkipExthdr, skipFragOff, skipNexthdr } from './ipv6_rcv';
 import { IP_CT_NONE, NF_ACCEPT, NF_DROP, NF_REPEAT, NF_STOLEN, nf_conntrack_confirm, nf_conntrack_in, nf_ct_enable } from './nf_conntrack';
 import { nf_nat_inet_fn } from './nf_nat';
 import { nft_do_chain } from './nf_tables_entry';
+import { nf_flow_offload_eval } from './nf_flow_table';
 
 export const NF_INET_PRE_ROUTING: u32 = 0;
 export const NF_INET_LOCAL_IN: u32 = 1;
@@ -67,6 +68,7 @@ export const NFK_CT_CONFIRM: u32 = 2;
 export const NFK_CHAIN: u32 = 3;
 export const NFK_NAT_CHAIN: u32 = 4;
 export const NFK_NAT: u32 = 5;
+export const NFK_FLOW_ADD: u32 = 6; // the flowtable's own offload rule (`ct state established flow add @ft`), arg the flowtable id
 
 const HT_CT_PF: u32 = 0;
 const HT_GEN: u32 = 4;
@@ -162,6 +164,7 @@ export function nf_hook_slow(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q:
     else if (kind == NFK_CT_CONFIRM) v = nf_conntrack_confirm(st);
     else if (kind == NFK_NAT) v = nf_nat_inet_fn(st, natList(t, pfi, hook));
     else if (kind == NFK_CHAIN) v = nft_do_chain(st, load<u32>(e, 8));
+    else if (kind == NFK_FLOW_ADD) v = nf_flow_offload_eval(st, load<u32>(e, 8));
     if (v == NF_REPEAT) v = NF_ACCEPT;
     if (v != NF_ACCEPT) break;
   }
@@ -304,7 +307,7 @@ export function nf_ct_pf_enable(pf: u32, seed: u32): i32 {
  */
 export function nf_hook_register(pf: u32, hook: u32, prio: i32, kind: u32, arg: u32): i32 {
   const pfi = pfIndex(pf);
-  if (pfi < 0 || hook >= NF_INET_NUMHOOKS || (kind != NFK_CHAIN && kind != NFK_NAT_CHAIN) || netRoot() == 0) return -22;
+  if (pfi < 0 || hook >= NF_INET_NUMHOOKS || (kind != NFK_CHAIN && kind != NFK_NAT_CHAIN && kind != NFK_FLOW_ADD) || netRoot() == 0) return -22;
   const r = nf_ct_pf_enable(pf, 0x5eed1234 ^ arg);
   if (r != 0) return r;
   const t = table();
@@ -317,7 +320,7 @@ export function nf_hook_register(pf: u32, hook: u32, prio: i32, kind: u32, arg: 
 /** nf_unregister_net_hook: the entry registered with these values out. 0, -22, -2 (ENOENT). */
 export function nf_hook_unregister(pf: u32, hook: u32, prio: i32, kind: u32, arg: u32): i32 {
   const pfi = pfIndex(pf);
-  if (pfi < 0 || hook >= NF_INET_NUMHOOKS || (kind != NFK_CHAIN && kind != NFK_NAT_CHAIN)) return -22;
+  if (pfi < 0 || hook >= NF_INET_NUMHOOKS || (kind != NFK_CHAIN && kind != NFK_NAT_CHAIN && kind != NFK_FLOW_ADD)) return -22;
   const t = load<u32>(netRoot() + NR_NF);
   if (t == 0) return -2;
   const slot = t + (kind == NFK_NAT_CHAIN ? HT_NAT_LISTS : HT_LISTS) + ((<u32>pfi * NF_INET_NUMHOOKS + hook) << 2);

@@ -45,7 +45,7 @@ import {
 import { csumAdd, csumFold16, csumIpv6Pseudo } from './csum';
 import { ipv6SkipExthdr, skipNexthdr } from './ipv6_rcv';
 import { tcp_new, tcp_packet, tcp_error } from './nf_conntrack_proto_tcp';
-import { flow_offload_ct_gone } from './nf_flow_table';
+import { flow_offload_ct_gone, nf_flow_gc } from './nf_flow_table';
 
 // ---- Layout ----
 export const CT_TUPLE_SIZE: u32 = 40;
@@ -536,7 +536,10 @@ export function nf_ct_gc(): u32 {
 export function nf_ct_tick(now: u64): void {
   const root = ctRoot();
   if (root == 0) return;
-  if (now - load<u64>(root + CR_LAST_GC) >= 1000) nf_ct_gc();
+  if (now - load<u64>(root + CR_LAST_GC) >= 1000) {
+    nf_flow_gc();
+    nf_ct_gc();
+  }
 }
 
 /** conntrack -F: every entry deleted. */

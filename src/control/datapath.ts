@@ -56,6 +56,7 @@ import { Neighbours } from './neigh.js';
 import { Sysctls, type SysctlValue } from './sysctl.js';
 import { Conntrack } from './conntrack.js';
 import { Nat } from './nat.js';
+import { Flowtables } from './flowtable.js';
 import { SocketTable } from './sockets.js';
 import { Stack } from './stack.js';
 import { ipCommand, type IpResult } from './ip/index.js';
@@ -230,6 +231,7 @@ export class Datapath {
   private _sockets?: SocketTable;
   private _conntrack?: Conntrack;
   private _nat?: Nat;
+  private _flowtable?: Flowtables;
 
   /** The stack behind XDP_PASS: its clock and counters (set up on first use). */
   get stack(): Stack {
@@ -283,6 +285,11 @@ export class Datapath {
   get nat(): Nat {
     this.stack;
     return (this._nat ??= new Nat(this));
+  }
+  /** Flowtables (nf_flow_table): offloaded connections forwarded before the stack. */
+  get flowtable(): Flowtables {
+    this.stack;
+    return (this._flowtable ??= new Flowtables(this));
   }
   /** One iproute2 command line (without the leading `ip`), e.g. `route add 198.51.100.0/24 via 192.0.2.1`. */
   ip(line: string): IpResult {
