@@ -40,6 +40,20 @@ describe.skipIf(unready !== '')('the conntrack table', () => {
     expect(events).toEqual(['new udp 192.0.2.2:1111', 'destroy udp 192.0.2.2:1111']);
   });
 
+  it('net.netfilter.* sysctls start at the kernel defaults (6.18 measured) and apply to new entries', async () => {
+    const fx = await router();
+    const want: Record<string, number> = {
+      nf_conntrack_tcp_be_liberal: 0, nf_conntrack_tcp_loose: 1, nf_conntrack_checksum: 1, nf_conntrack_tcp_max_retrans: 3,
+      nf_conntrack_tcp_timeout_established: 432000, nf_conntrack_tcp_timeout_time_wait: 120, nf_conntrack_tcp_timeout_unacknowledged: 300,
+      nf_conntrack_udp_timeout: 30, nf_conntrack_udp_timeout_stream: 120, nf_conntrack_icmp_timeout: 30, nf_conntrack_icmpv6_timeout: 30,
+      nf_conntrack_generic_timeout: 600,
+    };
+    for (const [k, v] of Object.entries(want)) expect({ k, v: fx.dp.sysctl(`net.netfilter.${k}`) }).toEqual({ k, v });
+    fx.dp.sysctl('net.netfilter.nf_conntrack_udp_timeout', 10);
+    fx.rx('eth0', udpIn('192.0.2.2', 3333));
+    expect(fx.dp.conntrack.list()[0]?.timeout).toBe(10);
+  });
+
   it('with the table full, a new flow evicts the unassured entries of its bucket (early_drop_list)', async () => {
     const fx = await router({ max: 2, buckets: 1 });
     for (const p of [1, 2, 3]) expect(fx.rx('eth0', udpIn('192.0.2.2', 2000 + p)).get('eth1')?.length).toBe(1);
