@@ -131,8 +131,9 @@ export function csumReplace4(p: u32, from: u32, to: u32): void {
 
 /** inet_proto_csum_replace16: the field at `p` for the 16 bytes at `from` → those at `to` (read before either changes). */
 function csumReplace16(p: u32, from: u32, to: u32): void {
-  let s: u64 = <u64>(~(<u32>load<u16>(p)));
-  for (let i: u32 = 0; i < 16; i += 4) s += <u64>(~load<u32>(from + i)) + <u64>load<u32>(to + i);
+  // ~x of a 32-bit word as 0xffffffff - x, in 64 bits from the start (no sign extension can creep in)
+  let s: u64 = 0xffffffff - <u64>load<u16>(p);
+  for (let i: u32 = 0; i < 16; i += 4) s += (0xffffffff - <u64>load<u32>(from + i)) + <u64>load<u32>(to + i);
   s = (s & 0xffffffff) + (s >> 32);
   s = (s & 0xffffffff) + (s >> 32);
   store<u16>(p, <u16>csumFold32(<u32>s));
@@ -616,3 +617,4 @@ export function nf_nat_rules_publish(a: u32, n: u32): i32 {
   store<u32>(root + CR_NAT_COUNT, n);
   return 0;
 }
+

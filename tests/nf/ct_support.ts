@@ -3,6 +3,7 @@
 // `conntrack -L` lines parsed into comparable records.
 
 import { concat, eth, inetChecksum, ipv4, type LinkCfg, type NeighCfg, type RouteCfg } from '../net/support.js';
+import { ipv6Bytes } from '../../src/control/addresses.js';
 
 export const M0 = '02:00:00:00:01:00'; // router eth0 (inside)
 export const M1 = '02:00:00:00:01:01'; // router eth1 (outside)
@@ -79,4 +80,21 @@ export function parseConntrackL(text: string): CtLine[] {
       return { proto: `${m[1]} ${m[2]}`, timeout: Number(m[3]), rest: m[4]!.replace(/\s+/g, ' ') };
     })
     .sort((a, b) => (a.rest < b.rest ? -1 : a.rest > b.rest ? 1 : 0));
+}
+
+/** An L4 segment (TCP or UDP, `proto`) over IPv6 with its checksum (RFC 8200 8.1 pseudo-header). */
+export function l4over6(src: string, dst: string, proto: 6 | 17, seg: Uint8Array): Uint8Array {
+  const s = Uint8Array.from(seg);
+  const at = proto === 6 ? 16 : 6;
+  s[at] = s[at + 1] = 0;
+  const ph = Uint8Array.from([...ipv6Bytes(src), ...ipv6Bytes(dst), ...be32(s.length), 0, 0, 0, proto]);
+  const c = inetChecksum(ph, s) || (proto === 17 ? 0xffff : 0);
+  s[at] = c >> 8;
+  s[at + 1] = c & 0xff;
+  return s;
+}
+
+/** A UDP datagram's bytes (checksum left for l4over6). */
+export function udpBytes(sport: number, dport: number, data: Uint8Array): Uint8Array {
+  return concat(Uint8Array.from([...be16(sport), ...be16(dport), ...be16(8 + data.length), 0, 0]), data);
 }
