@@ -505,27 +505,38 @@ function earlyDrop(root: u32, t: u32): bool {
   return false;
 }
 
+/**
+ * Delete the entries of the whole table that are expired at `now` (every one with `all`), under the lock;
+ * a chain is walked again from its head after each deletion. Returns how many.
+ */
+function sweep(root: u32, now: u64, all: bool): u32 {
+  const nb = load<u32>(root + CR_BUCKETS);
+  const table = load<u32>(root + CR_TABLE);
+  let n: u32 = 0;
+  for (let i: u32 = 0; i < nb; i++) {
+    const b = table + (i << 2);
+    let h = load<u32>(b);
+    while (h != 0) {
+      const e = hEntry(h);
+      if (all || ctExpired(e, now)) {
+        ctDeleteLocked(root, e);
+        n++;
+        h = load<u32>(b);
+        continue;
+      }
+      h = load<u32>(e + (hDir(h) << 2));
+    }
+  }
+  return n;
+}
+
 /** gc_worker: every expired entry of the table deleted (destroy events); this worker's unconfirmed ones freed. */
 export function nf_ct_gc(): u32 {
   const root = ctRoot();
   if (root == 0) return 0;
   ctLock(root);
   const now = netNow();
-  const nb = load<u32>(root + CR_BUCKETS);
-  const table = load<u32>(root + CR_TABLE);
-  let n: u32 = 0;
-  for (let i: u32 = 0; i < nb; i++) {
-    let h = load<u32>(table + (i << 2));
-    while (h != 0) {
-      const e = hEntry(h);
-      const next = load<u32>(e + (hDir(h) << 2));
-      if (ctExpired(e, now)) {
-        ctDeleteLocked(root, e);
-        n++;
-      }
-      h = next;
-    }
-  }
+  const n = sweep(root, now, false);
   unconfirmedFlush(root);
   store<u64>(root + CR_LAST_GC, now);
   ctUnlock(root);
@@ -547,18 +558,7 @@ export function nf_ct_flush(): u32 {
   const root = ctRoot();
   if (root == 0) return 0;
   ctLock(root);
-  const nb = load<u32>(root + CR_BUCKETS);
-  const table = load<u32>(root + CR_TABLE);
-  let n: u32 = 0;
-  for (let i: u32 = 0; i < nb; i++) {
-    let h = load<u32>(table + (i << 2));
-    while (h != 0) {
-      const e = hEntry(h);
-      ctDeleteLocked(root, e);
-      n++;
-      h = load<u32>(table + (i << 2));
-    }
-  }
+  const n = sweep(root, netNow(), true);
   ctUnlock(root);
   return n;
 }

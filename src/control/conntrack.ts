@@ -240,7 +240,7 @@ export class Conntrack {
     return out;
   }
 
-  /** Events (conntrack -E): `listener` gets them when poll() drains the ring (dp's poller calls it too). */
+  /** Events (conntrack -E): `listener` gets them when poll() drains the ring (call it after frames ran; up to 1024 wait, more are counted lost). */
   on(event: 'event', listener: (e: CtEvent) => void): this {
     if (event !== 'event') throw new WxdpError('USAGE', `conntrack: no event ${String(event)}`);
     this.listeners.add(listener);
