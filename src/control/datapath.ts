@@ -58,6 +58,9 @@ import { Routes } from './routes.js';
 import { Rules } from './rules.js';
 import { Neighbours } from './neigh.js';
 import { Sysctls, type SysctlValue } from './sysctl.js';
+import { Conntrack } from './conntrack.js';
+import { Nat } from './nat.js';
+import { Flowtables } from './flowtable.js';
 import { SocketTable } from './sockets.js';
 import { Stack } from './stack.js';
 import { ipCommand, type IpResult } from './ip/index.js';
@@ -242,6 +245,9 @@ export class Datapath {
   private _sysctl?: Sysctls;
   private _udp?: Udp;
   private _sockets?: SocketTable;
+  private _conntrack?: Conntrack;
+  private _nat?: Nat;
+  private _flowtable?: Flowtables;
 
   /** The stack behind XDP_PASS: its clock and counters (set up on first use). */
   get stack(): Stack {
@@ -285,6 +291,21 @@ export class Datapath {
   get socketTable(): SocketTable {
     this.stack;
     return (this._sockets ??= new SocketTable(this));
+  }
+  /** The connection tracking table (nf_conntrack): enable, list as `conntrack -L`, events. */
+  get conntrack(): Conntrack {
+    this.stack;
+    return (this._conntrack ??= new Conntrack(this));
+  }
+  /** NAT rules as objects (the builtin NAT chain, after nftables' NAT chains). */
+  get nat(): Nat {
+    this.stack;
+    return (this._nat ??= new Nat(this));
+  }
+  /** Flowtables (nf_flow_table): offloaded connections forwarded before the stack. */
+  get flowtable(): Flowtables {
+    this.stack;
+    return (this._flowtable ??= new Flowtables(this));
   }
   /** One iproute2 command line (without the leading `ip`), e.g. `route add 198.51.100.0/24 via 192.0.2.1`. */
   ip(line: string): IpResult {

@@ -1,0 +1,45 @@
+// The hook registration nft15's evaluator uses (netfilter.ts nf_hook_register / nf_hook_unregister): the
+// lists per family and hook, conntrack's own entries (in at PRE_ROUTING and LOCAL_OUT, NAT's steps, confirm
+// at POST_ROUTING and LOCAL_IN), NAT chains kept apart, and the refusals (-EINVAL, -ENOENT).
+
+import { describe, expect, it } from 'vitest';
+import { Datapath } from '../../src/control/datapath.js';
+
+interface HookExports {
+  nf_hook_register(pf: number, hook: number, prio: number, kind: number, arg: number): number;
+  nf_hook_unregister(pf: number, hook: number, prio: number, kind: number, arg: number): number;
+  nf_hook_count(pf: number, hook: number, nat: number): number;
+}
+const PRE = 0, IN = 1, FWD = 2, OUT = 3, POST = 4;
+const CHAIN = 3, NAT_CHAIN = 4;
+
+describe('netfilter hook registration', () => {
+  it('lists conntrack and NAT steps where the kernel has them, chains where registered, NAT chains apart', async () => {
+    const dp = await Datapath.create();
+    dp.stack;
+    const x = dp.fastPath.exports as unknown as HookExports;
+    expect([PRE, IN, FWD, OUT, POST].map((h) => x.nf_hook_count(2, h, 0))).toEqual([0, 0, 0, 0, 0]);
+    expect(x.nf_hook_register(2, FWD, 0, CHAIN, 7)).toBe(0);
+    // conntrack came with it: in + DNAT at PRE_ROUTING and LOCAL_OUT, SNAT + confirm at POST_ROUTING and LOCAL_IN
+    expect([PRE, IN, FWD, OUT, POST].map((h) => x.nf_hook_count(2, h, 0))).toEqual([2, 2, 1, 2, 2]);
+    expect([PRE, IN, FWD, OUT, POST].map((h) => x.nf_hook_count(10, h, 0))).toEqual([0, 0, 0, 0, 0]);
+    expect(x.nf_hook_register(2, POST, 100, NAT_CHAIN, 8)).toBe(0);
+    expect(x.nf_hook_count(2, POST, 1)).toBe(1);
+    expect(x.nf_hook_count(2, POST, 0)).toBe(2);
+    expect(x.nf_hook_unregister(2, FWD, 0, CHAIN, 7)).toBe(0);
+    expect(x.nf_hook_count(2, FWD, 0)).toBe(0);
+    expect(x.nf_hook_unregister(2, FWD, 0, CHAIN, 7)).toBe(-2);
+    expect(x.nf_hook_unregister(2, POST, 100, NAT_CHAIN, 9)).toBe(-2);
+    expect(dp.conntrack.enabled).toBe(true);
+  });
+
+  it('refuses a bad family, hook or kind with -EINVAL', async () => {
+    const dp = await Datapath.create();
+    dp.stack;
+    const x = dp.fastPath.exports as unknown as HookExports;
+    expect(x.nf_hook_register(7, FWD, 0, CHAIN, 1)).toBe(-22);
+    expect(x.nf_hook_register(2, 5, 0, CHAIN, 1)).toBe(-22);
+    expect(x.nf_hook_register(2, FWD, 0, 1, 1)).toBe(-22);
+    expect(x.nf_hook_count(3, 0, 0)).toBe(-22);
+  });
+});
