@@ -45,6 +45,7 @@ export const NR_RECLAIM: u32 = 56;
 export const NR_PROTOS: u32 = 60;
 export const NR_SKPROG: u32 = 64;
 export const NR_RT6_REDIRECT: u32 = 68;
+export const NR_NFT: u32 = 84; // the nf_tables ruleset blob (nft_eval.ts), published by one store
 export const NR_SYSCTL: u32 = 512;
 export const NR_MIB: u32 = 1024;
 export const NR_DROPS: u32 = 4096;
@@ -273,6 +274,7 @@ export const NDROP_TCP_CSUM: u32 = 130;
 export const NDROP_SOCKET_FILTER: u32 = 131; // an sk_lookup program's SK_DROP
 export const NDROP_PROTO_MEM: u32 = 132; // the UDP queues together hold their share of the UMEM (udp_mem)
 // 132-159: the L4 stages' own, kernel names where they exist
+export const NDROP_NFT_JUMP_STACK: u32 = 142; // wxdp: nft jumps nested deeper than NFT_JUMP_STACK_SIZE (the kernel refuses such a ruleset at load)
 export const NDROP_COUNT: u32 = 160;
 
 // ---- A network device of the stack (netdev.ts), NETDEV_SIZE bytes ----
@@ -557,3 +559,7 @@ export const UDPLITE_SEND_CC: u32 = 0x1;
 export const UDPLITE_RECV_CC: u32 = 0x2;
 export const TCP_ESTABLISHED: u32 = 1;
 export const TCP_CLOSE: u32 = 7;
+
+// ---- nf_tables' part of the worker scratch area (netScratch() + SCR_NFT; nft_eval.ts draws it) ----
+export const SCR_NFT: u32 = 8192;
+export const SCR_NFT_SIZE: u32 = 1024;

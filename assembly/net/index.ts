@@ -26,3 +26,4 @@ export * from './sock';
 export * from './sk_prog';
 export * from './udp_output';
 export * from './udp_mcast';
+export * from './nft_eval';
