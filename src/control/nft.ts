@@ -648,6 +648,11 @@ export class Nft {
     }
   }
 
+  /** The slot id a base chain is registered with (the `chain` argument of nft_do_chain); undefined: none. */
+  chainSlot(family: NftFamily, table: string, chain: string): number | undefined {
+    return this.slots.get(`${family}\0${table}\0${chain}`);
+  }
+
   /** The ruleset blob's address (0: none published), for tests. */
   get blobAddress(): number {
     return this.blob;
