@@ -13,7 +13,7 @@ import type { Datapath } from './datapath.js';
 import { WxdpError } from '../errors.js';
 import { NftParseError, parseNft, type Cmd, type Loc, type NftFamily, type RawValue, type Stmt } from './nft_parse.js';
 import { HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftRule, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
-import { CT_STATES, SET_TYPES, TYPE_INFO, parseElem, type DataType, type Elem } from './nft_types.js';
+import { CT_STATES, SET_TYPES, TYPE_INFO, cmpBytes, hostToBe, parseElem, type DataType, type Elem } from './nft_types.js';
 import { chainKey, compileRuleset, type CompileEnv } from './nft_compile.js';
 import { REJECT_CODES, chainText, rulesetText, tableText } from './nft_print.js';
 import { formatAddr, parseAddr } from './routes.js';
@@ -82,9 +82,11 @@ function nftDistance(a: string, b: string): number {
 
 /**
  * string_misspell_update as nftables 1.0.6 (Debian 12) behaves: the closest name wins, the first of equals in
- * list order, with no distance threshold (measured: `nosuch` is answered with `filter`, distance 5).
+ * list order, with no distance threshold (measured: `nosuch` is answered with `filter`, distance 5), names of
+ * one character never suggested.
  */
 function misspell(have: string, want: string): number | undefined {
+  if (Math.max(have.length, want.length) <= 1) return undefined; // measured: `d` is not answered with `c`
   return nftDistance(have, want);
 }
 
@@ -100,6 +102,9 @@ export class Nft {
   /** Registered hooks: key → [pf, hook, prio, kind, slot]. */
   private hooks = new Map<string, [number, number, number, number, number]>();
   private readonly localFlowtableIds = new Map<string, number>();
+  /** Tables this transaction creates: nft resolves their jumps itself (with a suggestion); others the kernel. */
+  private readonly newTables = new Set<NftTable>();
+  private txState: NftState = this.state;
 
   constructor(private readonly dp: Datapath) {}
 
@@ -118,6 +123,8 @@ export class Nft {
       throw e;
     }
     const next = cloneState(this.state);
+    this.newTables.clear();
+    this.txState = next;
     let out = '';
     try {
       for (const c of cmds) out += this.apply(next, c);
@@ -159,7 +166,9 @@ export class Nft {
 
   private error(code: 'NFT_SYNTAX' | 'NFT_REJECTED', text: string, file: string | undefined, msg: string, loc: Loc, also?: Loc): NftError {
     const lines = text.split('\n');
-    const src = lines[loc.line - 1] ?? '';
+    let src = lines[loc.line - 1] ?? '';
+    // at the end of a file that ends with a newline nft shows the last line it read
+    if (file !== undefined && src === '' && loc.line === lines.length && loc.line > 1) src = lines[loc.line - 2]!;
     let marks = '';
     const last = Math.max(loc.end, also?.end ?? 0);
     for (let c = 1; c <= last; c++) {
@@ -221,6 +230,7 @@ export class Nft {
           return '';
         }
         s.tables.push({ family: c.family, name: c.table, handle: ++s.tgen, hgen: 0, chains: [], sets: [], flowtables: [] });
+        this.newTables.add(s.tables[s.tables.length - 1]!);
         return '';
       }
       const t = this.findTable(s, c.family, c.table, c.tableLoc);
@@ -402,10 +412,10 @@ export class Nft {
             const set = t.sets.find((x) => x.name === v.name);
             if (!set) throw new Refusal('No such file or directory', v.loc, false);
             const want = type === 'iface_index' ? 'ifname' : type;
-            if (set.type !== want) throw new Refusal(`datatype mismatch, expected ${TYPE_NAMES[type]}, set has type ${TYPE_NAMES[set.type]}`, v.loc, false);
+            if (set.type !== want) throw new Refusal(`datatype mismatch, expected ${TYPE_NAMES[type]}, expression has type ${TYPE_NAMES[set.type]}`, v.loc, false, s.sel.loc);
             value = { k: 'ref', name: v.name };
           } else if (v.k === 'set') {
-            value = { k: 'set', elems: v.elems.map((e) => parseElem(type, e)) };
+            value = { k: 'set', elems: automerge(type, v.elems.map((e) => parseElem(type, e))) };
           } else if (v.k === 'list') {
             let bits = 0;
             for (const i of v.items) bits |= new DataView(parseElem(type, i).lo.buffer).getUint32(0, true);
@@ -428,7 +438,10 @@ export class Nft {
         case 'verdict':
           if ((s.v === 'jump' || s.v === 'goto') && s.chain !== undefined) {
             const target = t.chains.find((x) => x.name === s.chain);
-            if (!target) throw new Refusal(ENOENT, s.chainLoc!, true);
+            if (!target) {
+              if (this.newTables.has(t)) this.findChain(this.txState, t, s.chain, s.chainLoc!);
+              throw new Refusal(ENOENT, s.chainLoc!, true);
+            }
             if (target.base) throw new Refusal(EOPNOTSUPP, s.chainLoc!, true);
           }
           out.push({ k: 'verdict', v: s.v, chain: s.chain });
@@ -511,7 +524,9 @@ export class Nft {
         const hi = y === undefined ? lo : Number(y);
         if (!/^[0-9]+$/.test(x ?? '') || !Number.isInteger(hi) || lo > 65535 || hi > 65535) throw new Refusal('Service out of range', loc, false);
         if (l4 !== 6 && l4 !== 17 && l4 !== 132 && l4 !== 33 && l4 !== 136) {
-          throw new Refusal('transport protocol mapping is only valid after transport protocol match', loc, false);
+          const at = loc.col + to.length - p.length;
+          const kw = { ...s.loc, end: s.loc.col + s.type.length - 1 };
+          throw new Refusal('transport protocol mapping is only valid after transport protocol match', { line: loc.line, col: at, end: loc.end }, false, kw);
         }
         port = [lo, hi];
         flags |= 2;
@@ -664,6 +679,20 @@ const TYPE_NAMES: Readonly<Record<DataType, string>> = {
   mark: 'packet mark', iface_index: 'network interface index', ifname: 'network interface name', ct_state: 'conntrack state',
   ct_dir: 'conntrack direction', nf_proto: 'netfilter protocol', integer8: 'integer', integer16: 'integer',
 };
+
+/** An anonymous set drops the elements another one covers, as nft's automerge does. */
+function automerge(type: DataType, elems: Elem[]): Elem[] {
+  if (!elems.some((e) => e.kind !== 'value')) return elems;
+  const key = (b: Uint8Array): Uint8Array => (TYPE_INFO[type].host ? hostToBe(b) : b);
+  return elems.filter((e, i) =>
+    !elems.some((o, j) => {
+      if (j === i) return false;
+      const lo = cmpBytes(key(o.lo), key(e.lo));
+      const hi = cmpBytes(key(o.hi), key(e.hi));
+      return lo <= 0 && hi >= 0 && (lo !== 0 || hi !== 0 || j < i);
+    }),
+  );
+}
 
 function sameElem(a: Elem, b: Elem): boolean {
   if (a.name !== undefined || b.name !== undefined) return a.name === b.name;

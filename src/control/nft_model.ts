@@ -69,12 +69,13 @@ export interface NftState {
 
 export const HOOKS: Readonly<Record<string, number>> = { prerouting: 0, input: 1, forward: 2, output: 3, postrouting: 4 };
 
-/** nft's named priorities (nftables' std_prios) and the hooks where each is a name. */
+/** nft's named priorities (nftables' std_prios) and the hooks where each is a name (nft 1.0.6 prints an
+ * output nat chain at -100 as `-100`, measured). */
 export const STD_PRIOS: ReadonlyArray<{ name: string; value: number; hooks?: readonly string[] }> = [
   { name: 'raw', value: -300 },
   { name: 'mangle', value: -150 },
-  { name: 'dstnat', value: -100, hooks: ['prerouting', 'output'] },
+  { name: 'dstnat', value: -100, hooks: ['prerouting'] },
   { name: 'filter', value: 0 },
   { name: 'security', value: 50 },
-  { name: 'srcnat', value: 100, hooks: ['input', 'postrouting'] },
+  { name: 'srcnat', value: 100, hooks: ['postrouting'] },
 ];

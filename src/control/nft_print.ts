@@ -43,7 +43,7 @@ function valueText(s: Extract<RStmt, { k: 'match' }>, set: (name: string) => Nft
 }
 
 /** Statements nft added as dependencies (or that stand for one a later statement needs) are not shown. */
-function hidden(stmts: RStmt[], i: number): boolean {
+function hidden(t: NftTable, stmts: RStmt[], i: number): boolean {
   const s = stmts[i]!;
   if (s.k !== 'match' || s.op !== 'eq' || s.value.k !== 'elem' || s.value.e.kind !== 'value') return false;
   const { proto, field } = s.sel;
@@ -51,7 +51,9 @@ function hidden(stmts: RStmt[], i: number): boolean {
   if ((proto === 'meta' && field === 'l4proto') || (proto === 'ip' && field === 'protocol') || (proto === 'ip6' && field === 'nexthdr')) {
     const p = s.value.e.lo[0];
     const name = p === 6 ? 'tcp' : p === 17 ? 'udp' : undefined;
-    return name !== undefined && later.some((x) => x.k === 'match' && x.sel.proto === name);
+    if (name !== undefined && later.some((x) => x.k === 'match' && x.sel.proto === name)) return true;
+    // in an ip or ip6 table the tcp dependency of a reset is not shown (an inet table shows it)
+    return p === 6 && t.family !== 'inet' && later.some((x) => x.k === 'reject' && x.type === 1);
   }
   if (proto === 'meta' && field === 'nfproto') {
     const p = s.value.e.lo[0] === 2 ? 'ip' : 'ip6';
@@ -64,7 +66,7 @@ export function ruleText(t: NftTable, stmts: RStmt[], counter: CounterReader): s
   const parts: string[] = [];
   const l4Shown = (): boolean => stmts.some((x) => x.k === 'match' && (x.sel.proto === 'tcp' || ((x.sel.field === 'l4proto' || x.sel.field === 'protocol' || x.sel.field === 'nexthdr') && x.value.k === 'elem' && x.value.e.lo[0] === 6)));
   stmts.forEach((s, i) => {
-    if (hidden(stmts, i)) return;
+    if (hidden(t, stmts, i)) return;
     switch (s.k) {
       case 'match':
         parts.push(`${selText(s)} ${OPS[s.op]}${valueText(s, (n) => t.sets.find((x) => x.name === n))}`);
@@ -79,7 +81,7 @@ export function ruleText(t: NftTable, stmts: RStmt[], counter: CounterReader): s
         break;
       case 'reject':
         if (s.type === 1) {
-          if (!l4Shown()) parts.push('meta l4proto tcp');
+          if (t.family === 'inet' && !l4Shown()) parts.push('meta l4proto tcp');
           parts.push('reject with tcp reset');
         } else if (s.type === 2) parts.push(s.code === 1 ? 'reject' : `reject with icmpx ${ICMPX_CODES[s.code]}`);
         else if (s.family === 'ip6') parts.push(s.code === 4 && t.family === 'ip6' ? 'reject' : `reject with icmpv6 ${ICMPV6_CODES[s.code]}`);
@@ -99,8 +101,8 @@ export function ruleText(t: NftTable, stmts: RStmt[], counter: CounterReader): s
   return parts.join(' ');
 }
 
-function setText(s: NftSet, ind: string): string[] {
-  const out = [`${ind}set ${s.name} {`, `${ind}\ttype ${s.type}`];
+function setText(s: NftSet, ind: string, handles: boolean): string[] {
+  const out = [`${ind}set ${s.name} {${handles ? ` # handle ${s.handle}` : ''}`, `${ind}\ttype ${s.type}`];
   if (s.flags.length) out.push(`${ind}\tflags ${s.flags.join(',')}`);
   if (s.elems.length) out.push(`${ind}\telements = { ${sortElems(s.type, s.elems).map((e) => formatElem(s.type, e)).join(', ')} }`);
   out.push(`${ind}}`);
@@ -123,7 +125,7 @@ export function chainText(t: NftTable, c: NftChain, counter: CounterReader, hand
 
 export function tableText(t: NftTable, counter: CounterReader, handles: boolean): string[] {
   const blocks: string[][] = [];
-  for (const s of t.sets) blocks.push(setText(s, '\t'));
+  for (const s of t.sets) blocks.push(setText(s, '\t', handles));
   for (const f of t.flowtables) blocks.push(flowtableText(f, '\t'));
   for (const c of t.chains) blocks.push(chainText(t, c, counter, handles));
   const out = [`table ${t.family} ${t.name} {${handles ? ` # handle ${t.handle}` : ''}`];
