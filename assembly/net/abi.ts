@@ -24,12 +24,16 @@
 //   +60   u32 local delivery's protocol tables (local.ts): 2 × 256 u8 handlers, IPv4 then IPv6
 //   +64   u32 socket programs (sk_prog.ts): attached sk_lookup / sk_reuseport programs, their contexts
 //   +68   u32 IPv6 redirect exceptions (rt6_redirect.ts)
+//   +72   u32 netfilter hook table (netfilter.ts) | +76 conntrack root (nf_conntrack.ts) | +80 flowtable root
 //   +512  SYSCTL_COUNT × u32 global sysctls (SYSCTL_* below; defaults are the kernel's)
 //   +1024 MIB_COUNT × u64 SNMP counters (MIB_* below; names as /proc/net/snmp and snmp6 print them)
 //   +4096 NDROP_COUNT × u64 drop counters by reason (NDROP_*: the kernel's SKB_DROP_REASON_* names)
 
 export const NET_ROOT_PTR: u32 = 0x2220; // in the data path root's free space (abi.ts DP_BASE + 32)
 export const NET_MAGIC: u32 = 0x54454e57;
+// The netfilter hook table's address once more, at DP_BASE + 36 beside NET_ROOT_PTR: a hook site's gate is
+// then one load and a branch (netfilter.ts NF_HOOK4); 0 while no hook is registered.
+export const NF_GATE_PTR: u32 = 0x2224;
 export const NR_NOW: u32 = 8;
 export const NR_NETDEVS: u32 = 16;
 export const NR_FIB: u32 = 20;
@@ -45,6 +49,9 @@ export const NR_RECLAIM: u32 = 56;
 export const NR_PROTOS: u32 = 60;
 export const NR_SKPROG: u32 = 64;
 export const NR_RT6_REDIRECT: u32 = 68;
+export const NR_NF: u32 = 72; //        netfilter hook table (netfilter.ts), 0: no hook registered anywhere
+export const NR_CT: u32 = 76; //        conntrack root (nf_conntrack.ts), 0: conntrack never enabled
+export const NR_FLOWTABLE: u32 = 80; // flowtable root (nf_flow_table.ts), 0: none
 export const NR_NFT: u32 = 84; // the nf_tables ruleset blob (nft_eval.ts), published by one store
 export const NR_SYSCTL: u32 = 512;
 export const NR_MIB: u32 = 1024;
@@ -95,7 +102,30 @@ export const SYSCTL_IP_FORWARD_USE_PMTU: u32 = 35; //       net.ipv4.ip_forward_
 export const SYSCTL_ICMP6_RATEMASK_0: u32 = 36; //          net.ipv6.icmp.ratemask: 4 × u32 (a 128-bit type bitmap)
 export const SYSCTL_ICMP6_RATEMASK_3: u32 = 39;
 export const SYSCTL_IPV6_ALL_FORWARDING: u32 = 40; //   net.ipv6.conf.all.forwarding 0 (ip6_forward checks "all")
-export const SYSCTL_COUNT: u32 = 41; // room up to 128
+export const SYSCTL_NF_CONNTRACK_MAX: u32 = 41; //                 net.netfilter.nf_conntrack_max 65536 (the kernel's scales with RAM)
+export const SYSCTL_NF_CONNTRACK_BUCKETS: u32 = 42; //             net.netfilter.nf_conntrack_buckets 65536 (read at enable)
+export const SYSCTL_NF_CONNTRACK_TCP_BE_LIBERAL: u32 = 43; //      net.netfilter.nf_conntrack_tcp_be_liberal 0
+export const SYSCTL_NF_CONNTRACK_TCP_LOOSE: u32 = 44; //           net.netfilter.nf_conntrack_tcp_loose 1
+export const SYSCTL_NF_CONNTRACK_TCP_MAX_RETRANS: u32 = 45; //     net.netfilter.nf_conntrack_tcp_max_retrans 3
+export const SYSCTL_NF_CONNTRACK_TCP_TIMEOUT_SYN_SENT: u32 = 46; // (s) 120; 46-53 in TCP_CONNTRACK_* order
+export const SYSCTL_NF_CONNTRACK_TCP_TIMEOUT_SYN_RECV: u32 = 47; // 60
+export const SYSCTL_NF_CONNTRACK_TCP_TIMEOUT_ESTABLISHED: u32 = 48; // 432000
+export const SYSCTL_NF_CONNTRACK_TCP_TIMEOUT_FIN_WAIT: u32 = 49; // 120
+export const SYSCTL_NF_CONNTRACK_TCP_TIMEOUT_CLOSE_WAIT: u32 = 50; // 60
+export const SYSCTL_NF_CONNTRACK_TCP_TIMEOUT_LAST_ACK: u32 = 51; // 30
+export const SYSCTL_NF_CONNTRACK_TCP_TIMEOUT_TIME_WAIT: u32 = 52; // 120
+export const SYSCTL_NF_CONNTRACK_TCP_TIMEOUT_CLOSE: u32 = 53; //    10
+export const SYSCTL_NF_CONNTRACK_TCP_TIMEOUT_MAX_RETRANS: u32 = 54; // 300
+export const SYSCTL_NF_CONNTRACK_TCP_TIMEOUT_UNACKNOWLEDGED: u32 = 55; // 300
+export const SYSCTL_NF_CONNTRACK_UDP_TIMEOUT: u32 = 56; //         30
+export const SYSCTL_NF_CONNTRACK_UDP_TIMEOUT_STREAM: u32 = 57; //  120
+export const SYSCTL_NF_CONNTRACK_ICMP_TIMEOUT: u32 = 58; //        30
+export const SYSCTL_NF_CONNTRACK_ICMPV6_TIMEOUT: u32 = 59; //      30
+export const SYSCTL_NF_CONNTRACK_GENERIC_TIMEOUT: u32 = 60; //     600
+export const SYSCTL_NF_CONNTRACK_CHECKSUM: u32 = 61; //            1
+export const SYSCTL_NF_FLOWTABLE_TCP_TIMEOUT: u32 = 62; //         30
+export const SYSCTL_NF_FLOWTABLE_UDP_TIMEOUT: u32 = 63; //         30
+export const SYSCTL_COUNT: u32 = 64; // room up to 128
 
 // ---- SNMP counters (u64 at NR_MIB + index × 8) ----
 export const MIB_IP_IN_RECEIVES: u32 = 0;
@@ -213,6 +243,20 @@ export const MIB_TCP_IN_ERRS: u32 = 172;
 export const MIB_TCP_OUT_RSTS: u32 = 173;
 export const MIB_TCP_IN_CSUM_ERRORS: u32 = 174;
 // 175-199: the L4 stages' own (sock.ts, udp.ts, tcp.ts add them here and name them in net_abi.ts)
+// 175-189: netfilter's (/proc/net/stat/nf_conntrack, `conntrack -S`, and the flowtable's own)
+export const MIB_CT_FOUND: u32 = 175;
+export const MIB_CT_INVALID: u32 = 176;
+export const MIB_CT_INSERT: u32 = 177;
+export const MIB_CT_INSERT_FAILED: u32 = 178;
+export const MIB_CT_DROP: u32 = 179;
+export const MIB_CT_EARLY_DROP: u32 = 180;
+export const MIB_CT_ERROR: u32 = 181;
+export const MIB_CT_SEARCH_RESTART: u32 = 182;
+export const MIB_CT_CLASH_RESOLVE: u32 = 183;
+export const MIB_CT_CHAINTOOLONG: u32 = 184;
+export const MIB_FLOW_HIT: u32 = 185; //      a frame the flowtable forwarded
+export const MIB_FLOW_SLOWPATH: u32 = 186; // a flowtable entry's frame left to the stack (FIN/RST, options, MTU, fragment)
+export const MIB_NAT_NO_TUPLE: u32 = 187; //  nf_nat found no free tuple in the range
 export const MIB_COUNT: u32 = 256; // room up to 384
 
 // ---- Drop reasons (u64 at NR_DROPS + index × 8): the kernel's SKB_DROP_REASON_* names ----
@@ -274,6 +318,9 @@ export const NDROP_TCP_CSUM: u32 = 130;
 export const NDROP_SOCKET_FILTER: u32 = 131; // an sk_lookup program's SK_DROP
 export const NDROP_PROTO_MEM: u32 = 132; // the UDP queues together hold their share of the UMEM (udp_mem)
 // 132-159: the L4 stages' own, kernel names where they exist
+export const NDROP_NETFILTER_DROP: u32 = 133; // a hook's NF_DROP (the kernel's SKB_DROP_REASON_NETFILTER_DROP)
+export const NDROP_NF_CT_FULL: u32 = 134; //     conntrack table full and nothing to early-drop ("nf_conntrack: table full")
+export const NDROP_NF_NAT_NO_TUPLE: u32 = 135; // NAT range exhausted
 export const NDROP_NFT_JUMP_STACK: u32 = 142; // wxdp: nft jumps nested deeper than NFT_JUMP_STACK_SIZE (the kernel refuses such a ruleset at load)
 export const NDROP_COUNT: u32 = 160;
 
@@ -560,6 +607,26 @@ export const UDPLITE_RECV_CC: u32 = 0x2;
 export const TCP_ESTABLISHED: u32 = 1;
 export const TCP_CLOSE: u32 = 7;
 
+// ---- Netfilter's part of the worker scratch area (netScratch() + SCR_NF; netfilter.ts draws it) ----
+//   +0 the hook state handed to chains (NFS_*, 64) | +64 tuple being looked up (CT_TUPLE_SIZE) | +128 its
+//   inverse | +192 the inner tuple of an ICMP error | +256 NAT candidate tuple | +320 NAT range of the
+//   builtin rules / masquerade | +384 8 × u32 this worker's unconfirmed conntrack entries | +448 a TCP
+//   tracker's throwaway seen[] (20) | +480 NAT target tuple | +544 NAT current tuple | +608 NAT reply probe
+export const SCR_NF: u32 = 7168;
+export const SCR_NF_SIZE: u32 = 1024;
+export const NFS_HOOK: u32 = 0; //    u8 NF_INET_*
+export const NFS_PF: u32 = 1; //      u8 NFPROTO_IPV4 2 / NFPROTO_IPV6 10
+export const NFS_L4PROTO: u32 = 2; // u8 (after IPv6 extension headers)
+export const NFS_CTINFO: u32 = 3; //  u8 IP_CT_* (0xff: no conntrack)
+export const NFS_IIF: u32 = 4; //     u32 0: none
+export const NFS_OIF: u32 = 8; //     u32 0: none
+export const NFS_DATA: u32 = 12; //   u32 the L3 header
+export const NFS_LEN: u32 = 16; //    u32 L3 bytes
+export const NFS_CT: u32 = 20; //     u32 the conntrack entry, 0: none
+export const NFS_THOFF: u32 = 24; //  u32 L4 offset from NFS_DATA (0: none, a non-first fragment)
+export const NFS_MARK: u32 = 28; //   u32 meta mark
+export const NFS_Q: u32 = 32; //      u32 the frame's queue (for reject's own frames; a drop is freed by netfilter.ts)
+export const NFS_SIZE: u32 = 64;
 // ---- nf_tables' part of the worker scratch area (netScratch() + SCR_NFT; nft_eval.ts draws it) ----
 export const SCR_NFT: u32 = 8192;
 export const SCR_NFT_SIZE: u32 = 1024;

@@ -20,6 +20,7 @@ import {
 } from './abi';
 import { neigh_next_timer, neigh_tick } from './neigh';
 import { reasm_next_timer, reasm_tick } from './frag';
+import { nf_ct_tick, nf_sysctl_defaults } from './nf_conntrack';
 import { FRAME_SIZE } from '../abi';
 
 /** The root's address (0: net_init has not run). */
@@ -70,6 +71,7 @@ export function net_init(): i32 {
   store<u32>(s + ((SYSCTL_ICMP6_RATEMASK_0 + 1) << 2), 0xffffffff);
   store<u32>(s + ((SYSCTL_ICMP6_RATEMASK_0 + 2) << 2), 0xffffffff);
   store<u32>(s + ((SYSCTL_ICMP6_RATEMASK_0 + 3) << 2), 0xffffffff);
+  nf_sysctl_defaults(s);
   store<u32>(NET_ROOT_PTR, r); // last: a reader sees no root or a whole one
   return 0;
 }
@@ -89,6 +91,7 @@ export function net_advance(ms: u32): void {
   store<u64>(r + NR_NOW, now);
   neigh_tick(now);
   reasm_tick(now);
+  nf_ct_tick(now);
 }
 
 /** The earliest timer of the stages that have them (ms on the stack clock), -1 when none is armed. */

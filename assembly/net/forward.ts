@@ -38,6 +38,7 @@ import {
 } from './icmp';
 import { devMtu6, ip6_finish_output, ip_finish_output, ownMtu4, resultPrefsrc4, routeMtu4 } from './output';
 import { ipSendCheck } from './csum';
+import { NF_HOOK4, NF_HOOK6, NF_INET_FORWARD } from './netfilter';
 import { ndisc_forward_redirect } from './ndisc';
 import { optRR } from './ipv4_rcv';
 import {
@@ -116,6 +117,7 @@ function ipForwardOptions(data: u32, res: u32, flags: u32): void {
     const gw = <u32>load<u8>(res, FR_GW_FAMILY) == AF_INET ? load<u32>(res, FR_GW) : load<u32>(data, IPH_DADDR);
     icmp_send(ifindex, data, len, ICMP_REDIRECT, ICMP_REDIR_HOST, gw);
   }
+  if (!NF_HOOK4(NF_INET_FORWARD, ifindex, load<u32>(res, FR_OIF), q, data, len)) return;
   if ((flags & (FWD_OPT_RR | FWD_OPT_CHANGED)) != 0) ipForwardOptions(data, res, flags);
   ip_finish_output(res, ond, mtu, q, data, len);
 }
@@ -187,6 +189,7 @@ export function ip6_forward(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32,
     return;
   }
   store<u8>(data, load<u8>(data, IP6H_HOP_LIMIT) - 1, IP6H_HOP_LIMIT);
+  if (!NF_HOOK6(NF_INET_FORWARD, ifindex, oif, q, data, len)) return;
   // ip6_finish_output: the route's own MTU (ip6_mtu) may be smaller than the device's.
   const rmtu = load<u32>(res, FR_MTU);
   if (rmtu != 0 && len > rmtu) {

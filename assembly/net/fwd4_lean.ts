@@ -39,6 +39,7 @@ import { ipDecreaseTtl } from './forward';
 import { routeMtu4 } from './output';
 import { neigh4Ready } from './neigh';
 import { netdev_xmit, netdevMac, putMac } from './netdev';
+import { nfActive } from './netfilter';
 
 /** The next hop's address for the neighbour lookup, from the flow key: output.ts's NH() slot (SCR_RX + 512). */
 const NH_OFF: u32 = 512;
@@ -54,7 +55,7 @@ export function fwd4_lean(ifindex: u32, nd: u32, q: u32, data: u32, len: u32): b
   if ((load<u8>(data) & 1) != 0 || load<u32>(data) != load<u32>(nd, ND_MAC) || load<u16>(data, 4) != load<u16>(nd, ND_MAC + 4)) return false;
   // a device that forwards nothing (a host's): the full path, before any checksum is summed twice
   if (load<u32>(nd, ND_CONF4 + (CONF4_FORWARDING << 2)) == 0 || load<u32>(nd, ND_CONF4 + (CONF4_RP_FILTER << 2)) != 0) return false;
-  if (sysctl(SYSCTL_IP_FORWARD_USE_PMTU) != 0) return false;
+  if (sysctl(SYSCTL_IP_FORWARD_USE_PMTU) != 0 || nfActive()) return false;
   const ip = data + ETH_HLEN;
   // ip_rcv_core: a 20-byte version 4 header, its checksum, the total length within the frame
   if (load<u8>(ip) != 0x45 || !ipHeaderValid(ip, 20)) return false;

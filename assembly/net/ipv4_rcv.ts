@@ -52,6 +52,7 @@ import {
   RTCF_LOCAL, RTCF_MULTICAST, currentTimestamp, icmp_send, ipErrorAllow, specDst,
 } from './icmp';
 import { ip_local_deliver } from './local';
+import { NF_HOOK4, NF_INET_PRE_ROUTING } from './netfilter';
 import { FWD_DOREDIRECT, FWD_OPT_CHANGED, FWD_OPT_RR, ip_forward } from './forward';
 import { ipHeaderValid } from './csum';
 import {
@@ -130,6 +131,7 @@ const EHOSTUNREACH: i32 = 113;
     inHdrError(q, data, NDROP_IP_INHDR);
     return;
   }
+  if (!NF_HOOK4(NF_INET_PRE_ROUTING, ifindex, 0, q, data, tot)) return;
   ip_rcv_finish(ifindex, q, data, tot, pkt, hlen);
 }
 

@@ -47,6 +47,7 @@ import {
 } from './icmp';
 import { ip6_local_deliver } from './local';
 import { ip6_forward } from './forward';
+import { NF_HOOK6, NF_INET_PRE_ROUTING } from './netfilter';
 import {
   IP6H_DADDR, IP6H_NEXTHDR, IP6H_PAYLOAD_LEN, IP6H_SADDR, IPPROTO_AH, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT,
   IPPROTO_HOPOPTS, IPPROTO_NONE, IPPROTO_ROUTING, IPV6_HLEN, PACKET_HOST, PACKET_OTHERHOST, ipv6AddrType,
@@ -142,6 +143,7 @@ export function ipv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32): v
     nhoff = IPV6_HLEN;
     off = IPV6_HLEN + extlen;
   }
+  if (!NF_HOOK6(NF_INET_PRE_ROUTING, ifindex, 0, q, data, len)) return;
   ip6RcvFinish(ifindex, nd, q, data, len, pkt, nhoff, off, mcast);
 }
 

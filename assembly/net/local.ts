@@ -49,6 +49,7 @@ import {
 import { ipv6_destopt_rcv, ipv6_rthdr_rcv, ipv6SkipExthdr, extNhoff, extOff, skipNexthdr, EXT_CONTINUE, mcJoined6 } from './ipv6_rcv';
 import { udp_rcv, udpv6_rcv, udp_err, udpv6_err } from './udp';
 import { tcp_v4_rcv, tcp_v6_rcv } from './tcp';
+import { NF_HOOK4, NF_HOOK6, NF_INET_LOCAL_IN } from './netfilter';
 import { rawSlotClear, rawSock, skDropInc, skEnqueue, ENQ_OK, ENQ_RCVBUF } from './sock';
 import { AF_INET, AF_INET6 } from './abi';
 
@@ -214,6 +215,7 @@ export function ip_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, rtFl
     data = r;
     len = reasmLen();
   }
+  if (!NF_HOOK4(NF_INET_LOCAL_IN, ifindex, 0, q, data, len)) return;
   const proto = <u32>load<u8>(data, IPH_PROTOCOL);
   const h = handler(false, proto);
   const hlen = (<u32>load<u8>(data) & 0xf) << 2;
@@ -254,6 +256,7 @@ function mcSourceOk6(ifindex: u32, data: u32, off: u32, nexthdr: u32): bool {
  * reassembled. `unicast`: its route was local (not a multicast group). Takes the frame.
  */
 export function ip6_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, nhoff: u32, off: u32, unicast: bool): void {
+  if (!NF_HOOK6(NF_INET_LOCAL_IN, ifindex, 0, q, data, len)) return;
   let fragmented = false;
   for (;;) {
     const nexthdr = <u32>load<u8>(data + nhoff);

@@ -24,7 +24,10 @@
 // and counts NETFILTER_DROP); reject sends its ICMP error or TCP reset first (nft_reject.ts).
 
 import { netRoot, netScratch, netDrop } from './core';
-import { NR_NFT, SCR_NFT, NDROP_NFT_JUMP_STACK } from './abi';
+import {
+  NDROP_NFT_JUMP_STACK, NFS_CT, NFS_CTINFO, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_MARK, NFS_OIF, NFS_PF, NFS_DATA,
+  NFS_THOFF, NR_NFT, SCR_NF, SCR_NFT,
+} from './abi';
 import { nftReject } from './nft_reject';
 import { nftCtMarkGet, nftCtMarkSet, nftFlowAdd, nftNat } from './nft_hooks';
 
@@ -32,19 +35,6 @@ export const NFT_MAGIC: u32 = 0x4254464e; // 'NFTB'
 export const NFTC_REGULAR: u32 = 0xffffffff;
 export const NF_DROP: u32 = 0;
 export const NF_ACCEPT: u32 = 1;
-
-// The hook state netfilter.ts fills (its NFS_* layout; ct15's SCR_NF)
-export const NFS_HOOK: u32 = 0;
-export const NFS_PF: u32 = 1;
-export const NFS_L4PROTO: u32 = 2;
-export const NFS_CTINFO: u32 = 3;
-export const NFS_IIF: u32 = 4;
-export const NFS_OIF: u32 = 8;
-export const NFS_DATA: u32 = 12;
-export const NFS_LEN: u32 = 16;
-export const NFS_CT: u32 = 20;
-export const NFS_THOFF: u32 = 24;
-export const NFS_MARK: u32 = 28;
 
 // Expression ops (word 0's low byte) and their operands:
 export const EXPR_PAYLOAD: u32 = 1; //  x base (1 network, 2 transport) | +4 u32 offset → reg, len bytes
@@ -99,7 +89,8 @@ const NF_CT_STATE_INVALID_BIT: u32 = 1;
 const NF_CT_STATE_UNTRACKED_BIT: u32 = 64;
 
 // Scratch (netScratch() + SCR_NFT): +0 registers 16 × u32 | +64 jump stack 16 × (chain, rule) |
-// +192 a NAT range (nf_nat_range2, 48 bytes) | +256 reject's addresses
+// +192 a NAT range (nf_nat_range2, 48 bytes) | +256 reject's addresses | +320 the hook state kept while
+// reject's answer passes the hooks (64)
 @inline function regs(): u32 {
   return netScratch() + SCR_NFT;
 }
@@ -278,7 +269,12 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
         res = R_VERDICT;
         break;
       } else if (op == EXPR_REJECT) {
+        // the answer goes out through the hooks (LOCAL_OUT, POST_ROUTING), which reuse the hook state:
+        // keep this packet's and give it back for the caller (netfilter.ts reads it after the verdict)
+        const saved = regs() + 320;
+        memory.copy(saved, st, 64);
         nftReject(st, x, len, regs() + 256);
+        memory.copy(st, saved, 64);
         code = NFTV_DROP;
         res = R_VERDICT;
         break;
@@ -336,8 +332,7 @@ export function nft_publish(blob: u32): u32 {
   return old;
 }
 
-/** The hook state area tests and the control plane fill before nft_do_chain (ct15's SCR_NF). */
+/** The hook state area (netfilter.ts's, NFS_*) tests fill before calling nft_do_chain themselves. */
 export function nft_state(): u32 {
-  return netRoot() == 0 ? 0 : netScratch() + SCR_NF_STATE;
+  return netRoot() == 0 ? 0 : netScratch() + SCR_NF;
 }
-const SCR_NF_STATE: u32 = 7168;

@@ -1,26 +1,32 @@
-// What nft's expressions need from conntrack, NAT and the flowtable (ct15's nf_conntrack.ts, nf_nat.ts,
-// nf_flow_table.ts): one file, so the evaluator stays the same whether those stages are built in or not.
-// Until they are merged this file answers as a kernel without them would: no conntrack mark, NAT that
-// binds nothing (NF_ACCEPT), no offload.
+// What nft's expressions need from conntrack and NAT (ct15's nf_conntrack.ts and nf_nat.ts), in one file
+// so the evaluator reads the same whatever those stages become: the conntrack mark, a NAT binding for the
+// connection (nft_nat_eval → nf_nat_setup_info, nft_masq_eval → nf_nat_masquerade) and flowtable offload.
 //
-// Reads: the hook state (ct at NFS + 20, oif at NFS + 8) and the registers. Sets: the range nft hands
-// nf_nat_setup_info (nf_nat_range2: +0 u32 flags | +4 min addr (16) | +20 max addr (16) | +36 u16 min
-// proto | +38 u16 max proto, network order | +40 u16 base proto).
+// Reads: the hook state (ct, oif) and the registers. Sets: the conntrack mark; the range nft hands NAT
+// (nf_nat_range2 as nf_nat.ts reads it: +0 u32 flags | +4 min addr (16) | +20 max addr (16) | +36 u16 min
+// proto | +38 u16 max proto, network order | +40 u16 base proto). Next: back to the evaluator.
 
-const NFS_OIF: u32 = 8;
-const NFS_PF: u32 = 1;
-const NFS_CT: u32 = 20;
+import { NFS_CT, NFS_OIF, NFS_PF } from './abi';
+import { CT_MARK } from './nf_conntrack';
+import { nf_nat_masquerade, nf_nat_setup_info } from './nf_nat';
+
 const NF_ACCEPT: u32 = 1;
+const NFTN_SNAT: u32 = 0;
+const NFTN_DNAT: u32 = 1;
+const NFTN_MASQ: u32 = 2;
 
 export function nftCtMarkGet(ct: u32): u32 {
-  return 0;
+  return load<u32>(ct + CT_MARK);
 }
 
-export function nftCtMarkSet(ct: u32, mark: u32): void {}
+export function nftCtMarkSet(ct: u32, mark: u32): void {
+  store<u32>(ct + CT_MARK, mark);
+}
 
 /**
  * nft_nat_eval / nft_masq_eval: the range from the registers (`rw`: u8 min addr, max addr, min proto,
- * max proto register numbers, 0xff for none) into `range`, then the binding. The verdict it returns.
+ * max proto register numbers, 0xff for none) into `range`, then the binding; its verdict. A packet
+ * without a conntrack passes (nat chains run only for tracked connections).
  */
 export function nftNat(st: u32, type: u32, flags: u32, rw: u32, regs: u32, range: u32): u32 {
   memory.fill(range, 0, 48);
@@ -40,11 +46,10 @@ export function nftNat(st: u32, type: u32, flags: u32, rw: u32, regs: u32, range
   }
   const ct = load<u32>(st, NFS_CT);
   if (ct == 0) return NF_ACCEPT;
-  return natBind(ct, type, range, load<u32>(st, NFS_OIF));
+  if (type == NFTN_SNAT || type == NFTN_DNAT) return nf_nat_setup_info(ct, range, type);
+  if (type == NFTN_MASQ) return nf_nat_masquerade(ct, range, load<u32>(st, NFS_OIF));
+  return NF_ACCEPT; // redirect: not in this build (NAT's null binding follows)
 }
 
-function natBind(ct: u32, type: u32, range: u32, oif: u32): u32 {
-  return NF_ACCEPT;
-}
-
+/** nft_flow_offload_eval: the flowtable stage is not in this build yet; the packet goes on. */
 export function nftFlowAdd(st: u32, ft: u32): void {}

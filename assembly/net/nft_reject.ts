@@ -21,7 +21,7 @@ import { frameAlloc } from '../umem';
 import { XDP_PACKET_HEADROOM } from '../abi';
 import { mibInc, netDrop, netdevGet } from './core';
 import {
-  CONF6_HOP_LIMIT, FR_OIF, MIB_IP_OUT_REQUESTS, MIB_TCP_OUT_RSTS, MIB_TCP_OUT_SEGS, ND_CONF6, NDROP_NOMEM,
+  NFS_DATA, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_PF, NFS_THOFF, CONF6_HOP_LIMIT, FR_OIF, MIB_IP_OUT_REQUESTS, MIB_TCP_OUT_RSTS, MIB_TCP_OUT_SEGS, ND_CONF6, NDROP_NOMEM,
   NDROP_NO_TX_TARGET, SYSCTL_IP_DEFAULT_TTL,
 } from './abi';
 import { sysctl } from './core';
@@ -43,14 +43,6 @@ const TH_FIN: u32 = 0x01;
 const TH_SYN: u32 = 0x02;
 const TH_RST: u32 = 0x04;
 const TH_ACK: u32 = 0x10;
-
-// NFS_* (nft_eval.ts has them too; repeated here so this file does not import its caller)
-const NFS_PF: u32 = 1;
-const NFS_L4PROTO: u32 = 2;
-const NFS_IIF: u32 = 4;
-const NFS_DATA: u32 = 12;
-const NFS_LEN: u32 = 16;
-const NFS_THOFF: u32 = 24;
 
 // icmpx codes (NFT_REJECT_ICMPX_*) → ICMP / ICMPv6 codes
 const ICMPX_TO_ICMP: StaticArray<u8> = [0, 3, 1, 13]; // NET_UNREACH, PORT_UNREACH, HOST_UNREACH, PKT_FILTERED

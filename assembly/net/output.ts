@@ -38,6 +38,7 @@ import { frameAlloc } from '../umem';
 import { XDP_PACKET_HEADROOM } from '../abi';
 import { copyBytes } from '../bytes';
 import { rt6RedirectMaybe } from './rt6_redirect';
+import { NF_HOOK4, NF_HOOK6, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING } from './netfilter';
 
 /** The flow key and result the output routes of this module use (one worker's). */
 @inline function OUT_FL(): u32 {
@@ -112,6 +113,7 @@ export function ownMtu6(res: u32, nd: u32, dst: u32): u32 {
  */
 @inline export function ip_finish_output(res: u32, nd: u32, mtu: u32, q: u32, data: u32, len: u32): void {
   const oif = load<u32>(res, FR_OIF);
+  if (!NF_HOOK4(NF_INET_POST_ROUTING, 0, oif, q, data, len)) return;
   if ((load<u32>(nd, ND_FLAGS) & IFF_UP) == 0) {
     netFree(q, data);
     netDrop(NDROP_NO_TX_TARGET);
@@ -138,6 +140,7 @@ export function ownMtu6(res: u32, nd: u32, dst: u32): u32 {
 /** ip6_finish_output2: next hop = the route's gateway or the destination. Takes the frame. */
 export function ip6_finish_output(res: u32, q: u32, data: u32, len: u32): void {
   const oif = load<u32>(res, FR_OIF);
+  if (!NF_HOOK6(NF_INET_POST_ROUTING, 0, oif, q, data, len)) return;
   const nd = netdevGet(oif);
   if (nd == 0 || (load<u32>(nd, ND_FLAGS) & IFF_UP) == 0) {
     netFree(q, data);
@@ -232,6 +235,7 @@ export function ip_local_out(q: u32, data: u32, len: u32): void {
   store<u16>(data, <u16>nextIpId(), IPH_ID);
   ipSendCheck(data, (<u32>load<u8>(data) & 0xf) << 2);
   mibInc(MIB_IP_OUT_REQUESTS);
+  if (!NF_HOOK4(NF_INET_LOCAL_OUT, 0, load<u32>(OUT_RES(), FR_OIF), q, data, len)) return;
   const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
   if (nd == 0) {
     netFree(q, data);
@@ -247,6 +251,7 @@ export function ip_local_out(q: u32, data: u32, len: u32): void {
  */
 export function ip6_local_out(q: u32, data: u32, len: u32): void {
   mibInc(MIB_IP6_OUT_REQUESTS);
+  if (!NF_HOOK6(NF_INET_LOCAL_OUT, 0, load<u32>(OUT_RES(), FR_OIF), q, data, len)) return;
   const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
   if (nd == 0) {
     netFree(q, data);

@@ -55,6 +55,8 @@ import { Rules } from './rules.js';
 import { Nft } from './nft.js';
 import { Neighbours } from './neigh.js';
 import { Sysctls, type SysctlValue } from './sysctl.js';
+import { Conntrack } from './conntrack.js';
+import { Nat } from './nat.js';
 import { SocketTable } from './sockets.js';
 import { Stack } from './stack.js';
 import { ipCommand, type IpResult } from './ip/index.js';
@@ -227,6 +229,8 @@ export class Datapath {
   private _sysctl?: Sysctls;
   private _udp?: Udp;
   private _sockets?: SocketTable;
+  private _conntrack?: Conntrack;
+  private _nat?: Nat;
   private _nft?: Nft;
 
   /** The stack behind XDP_PASS: its clock and counters (set up on first use). */
@@ -271,6 +275,16 @@ export class Datapath {
   get socketTable(): SocketTable {
     this.stack;
     return (this._sockets ??= new SocketTable(this));
+  }
+  /** The connection tracking table (nf_conntrack): enable, list as `conntrack -L`, events. */
+  get conntrack(): Conntrack {
+    this.stack;
+    return (this._conntrack ??= new Conntrack(this));
+  }
+  /** NAT rules as objects (the builtin NAT chain, after nftables' NAT chains). */
+  get nat(): Nat {
+    this.stack;
+    return (this._nat ??= new Nat(this));
   }
   /** The nf_tables ruleset (nft): tables, chains, sets, rules, published to the netfilter hooks. */
   get nftables(): Nft {

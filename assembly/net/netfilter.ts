@@ -1,0 +1,336 @@
+// Netfilter's hook points (net/netfilter/core.c nf_hook_slow): the five places of IPv4 and IPv6 where
+// registered functions see every packet, in priority order, and may accept, drop or steal it.
+//
+//   PRE_ROUTING   ipv4_rcv / ipv6_rcv after the header checks, before the input route
+//   LOCAL_IN      ip_local_deliver / ip6_local_deliver (after reassembly), before the protocol handler
+//   FORWARD       ip_forward / ip6_forward after the TTL / hop limit decrement (ip_forward_finish next)
+//   LOCAL_OUT     ip_local_out / ip6_local_out, for the stack's own datagrams
+//   POST_ROUTING  ip_finish_output / ip6_finish_output, before fragmentation and the neighbour
+//
+// The functions, by the kernel's priorities: conntrack (-200, NF_IP_PRI_CONNTRACK) at PRE_ROUTING and
+// LOCAL_OUT; NAT's destination step (-100) there and its source step (100) at POST_ROUTING and LOCAL_IN
+// (nf_nat.ts); the nftables chains of the filter / route types at their own priorities (nft_do_chain,
+// nf_tables_entry.ts); conntrack confirm (INT_MAX) at POST_ROUTING and LOCAL_IN. NAT chains do not sit in
+// the list: NAT's step runs them for a connection's first packet (nf_nat_inet_fn).
+//
+// A site costs one load and a branch while nothing is registered: NF_GATE_PTR holds the table's address
+// (abi.ts), 0 until the first registration. The table, at NR_NF and NF_GATE_PTR (HT_* below):
+//   +0 u32 pf mask of conntrack (bit 0 IPv4, bit 1 IPv6) | +4 u32 generation
+//   +8  [pf 0..1][hook 0..4] u32 list address (0: empty) | +48 the same for NAT chains
+// A list: u32 count | count × (i32 priority | u32 kind | u32 arg), sorted by priority (a registration
+// at an equal priority goes after those there, as nf_register_net_hook orders them). A change builds a
+// new list and publishes it with one store; the old one is not reused (registrations are rare).
+//
+// The packet's conntrack between hooks: the kernel keeps it in skb->_nfct. Here the frame's head keeps it
+// (in the xdp_frame area the stack leaves free: hard_start + 32), tagged with the L3 address so a frame
+// that did not pass PRE_ROUTING / LOCAL_OUT since (a reassembled one) is seen to have none.
+//
+// Fragments: the kernel reassembles before conntrack (nf_defrag_ipv4 at -400) and fragments again at
+// output; here a fragment gets no conntrack (ctinfo none: nft's `ct state invalid`), see the report.
+//
+// Reads: the packet, the table, the frame head. Sets: the hook state (NFS_* in the worker scratch), the
+// frame head's conntrack. Next: back to the site (true: go on), or the frame freed (NF_DROP:
+// NDROP_NETFILTER_DROP) / taken (NF_STOLEN) and false.
+
+import { arena_alloc } from '../maps/arena';
+import { FRAME_SIZE } from '../abi';
+import { netDrop, netFree, netRoot, netScratch } from './core';
+import {
+  AF_INET6, NDROP_NETFILTER_DROP, NF_GATE_PTR, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN,
+  NFS_MARK, NFS_OIF, NFS_PF, NFS_Q, NFS_THOFF, NR_NF, SCR_NF,
+} from './abi';
+import { IPH_FRAG_OFF, IPH_PROTOCOL, IP6H_NEXTHDR, IP_OFFSET } from './inet';
+import { ipv6SkipExthdr, skipFragOff, skipNexthdr } from './ipv6_rcv';
+import { IP_CT_NONE, NF_ACCEPT, NF_DROP, NF_REPEAT, NF_STOLEN, nf_conntrack_confirm, nf_conntrack_in, nf_ct_enable } from './nf_conntrack';
+import { nf_nat_inet_fn } from './nf_nat';
+import { nft_do_chain } from './nf_tables_entry';
+
+export const NF_INET_PRE_ROUTING: u32 = 0;
+export const NF_INET_LOCAL_IN: u32 = 1;
+export const NF_INET_FORWARD: u32 = 2;
+export const NF_INET_LOCAL_OUT: u32 = 3;
+export const NF_INET_POST_ROUTING: u32 = 4;
+export const NF_INET_NUMHOOKS: u32 = 5;
+export const NFPROTO_IPV4: u32 = 2;
+export const NFPROTO_IPV6: u32 = 10;
+
+export const NF_IP_PRI_CONNTRACK: i32 = -200;
+export const NF_IP_PRI_NAT_DST: i32 = -100;
+export const NF_IP_PRI_NAT_SRC: i32 = 100;
+export const NF_IP_PRI_CONNTRACK_CONFIRM: i32 = 0x7fffffff;
+
+// What a list entry runs
+export const NFK_CT_IN: u32 = 1;
+export const NFK_CT_CONFIRM: u32 = 2;
+export const NFK_CHAIN: u32 = 3;
+export const NFK_NAT_CHAIN: u32 = 4;
+export const NFK_NAT: u32 = 5;
+
+const HT_CT_PF: u32 = 0;
+const HT_GEN: u32 = 4;
+const HT_LISTS: u32 = 8;
+const HT_NAT_LISTS: u32 = 48;
+const HT_SIZE: u32 = 128;
+const LIST_MAX: u32 = 32;
+const ENTRY_SIZE: u32 = 12;
+
+/** Where the frame head keeps the packet's conntrack: hard_start + 32 (u32 entry | u32 L3 address ^ tag). */
+const FH_CT: u32 = 32;
+const FH_TAG: u32 = 36;
+const TAG: u32 = 0x4e464354; // 'NFCT'
+
+@inline export function nfState(): u32 {
+  return netScratch() + SCR_NF;
+}
+
+/**
+ * NF_HOOK for IPv4 at `hook` (NF_INET_*): the packet at `data` (`len` bytes of L3), from `iif` / to `oif`
+ * (0: none), frame queue `q`. true: go on; false: the frame was dropped (and freed) or stolen.
+ */
+@inline export function NF_HOOK4(hook: u32, iif: u32, oif: u32, q: u32, data: u32, len: u32): bool {
+  const t = load<u32>(NF_GATE_PTR);
+  if (t == 0) return true;
+  return nf_hook_slow(t, 0, hook, iif, oif, q, data, len);
+}
+
+/** NF_HOOK for IPv6, as NF_HOOK4. */
+@inline export function NF_HOOK6(hook: u32, iif: u32, oif: u32, q: u32, data: u32, len: u32): bool {
+  const t = load<u32>(NF_GATE_PTR);
+  if (t == 0) return true;
+  return nf_hook_slow(t, 1, hook, iif, oif, q, data, len);
+}
+
+/** Anything registered at all (fwd4_lean and the flowtable leave frames to the full path then). */
+@inline export function nfActive(): bool {
+  return load<u32>(NF_GATE_PTR) != 0;
+}
+
+/** The L4 offset and protocol of the packet into the hook state (0: a non-first fragment, or cut short). */
+function l4Of(st: u32, pfi: u32, data: u32, len: u32): void {
+  if (pfi == 0) {
+    store<u8>(st + NFS_L4PROTO, load<u8>(data, IPH_PROTOCOL));
+    const hl = (<u32>load<u8>(data) & 0xf) << 2;
+    store<u32>(st + NFS_THOFF, (ldFrag(data) & IP_OFFSET) != 0 || hl > len ? 0 : hl);
+    return;
+  }
+  const off = ipv6SkipExthdr(data, len, 40, <u32>load<u8>(data, IP6H_NEXTHDR));
+  if (off < 0 || (skipFragOff & ~(<u32>7)) != 0) {
+    store<u8>(st + NFS_L4PROTO, 0);
+    store<u32>(st + NFS_THOFF, 0);
+    return;
+  }
+  store<u8>(st + NFS_L4PROTO, <u8>skipNexthdr);
+  store<u32>(st + NFS_THOFF, <u32>off);
+}
+
+@inline function ldFrag(data: u32): u32 {
+  return <u32>bswap<u16>(load<u16>(data, IPH_FRAG_OFF));
+}
+
+/** nf_hook_slow: the hook's list in order; the first verdict other than NF_ACCEPT ends it. */
+export function nf_hook_slow(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: u32, len: u32): bool {
+  const list = load<u32>(t + HT_LISTS + ((pfi * NF_INET_NUMHOOKS + hook) << 2));
+  if (list == 0) return true;
+  const st = nfState();
+  store<u8>(st + NFS_HOOK, <u8>hook);
+  store<u8>(st + NFS_PF, <u8>(pfi == 0 ? NFPROTO_IPV4 : NFPROTO_IPV6));
+  store<u32>(st + NFS_IIF, iif);
+  store<u32>(st + NFS_OIF, oif);
+  store<u32>(st + NFS_DATA, data);
+  store<u32>(st + NFS_LEN, len);
+  store<u32>(st + NFS_Q, q);
+  store<u32>(st + NFS_MARK, 0);
+  l4Of(st, pfi, data, len);
+  const fh = data & ~(FRAME_SIZE - 1);
+  if (hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_OUT || load<u32>(fh + FH_TAG) != (data ^ TAG)) {
+    store<u32>(st + NFS_CT, 0);
+    store<u8>(st + NFS_CTINFO, <u8>IP_CT_NONE);
+  } else {
+    store<u32>(st + NFS_CT, load<u32>(fh + FH_CT));
+    store<u8>(st + NFS_CTINFO, <u8>(load<u32>(fh + FH_TAG + 4)));
+  }
+  const n = load<u32>(list);
+  let v = NF_ACCEPT;
+  for (let i: u32 = 0; i < n; i++) {
+    const e = list + 4 + i * ENTRY_SIZE;
+    const kind = load<u32>(e, 4);
+    if (kind == NFK_CT_IN) v = nf_conntrack_in(st, 0);
+    else if (kind == NFK_CT_CONFIRM) v = nf_conntrack_confirm(st);
+    else if (kind == NFK_NAT) v = nf_nat_inet_fn(st, natList(t, pfi, hook));
+    else if (kind == NFK_CHAIN) v = nft_do_chain(st, load<u32>(e, 8));
+    if (v == NF_REPEAT) v = NF_ACCEPT;
+    if (v != NF_ACCEPT) break;
+  }
+  if (v == NF_DROP) {
+    netFree(q, data);
+    netDrop(NDROP_NETFILTER_DROP);
+    return false;
+  }
+  if (v == NF_STOLEN) return false;
+  // the packet's conntrack for the hooks after this one
+  store<u32>(fh + FH_CT, load<u32>(st + NFS_CT));
+  store<u32>(fh + FH_TAG, data ^ TAG);
+  store<u32>(fh + FH_TAG + 4, <u32>load<u8>(st + NFS_CTINFO));
+  return true;
+}
+
+/** The NAT chains registered for (pf, hook): their list, 0 when none. */
+@inline export function natList(t: u32, pfi: u32, hook: u32): u32 {
+  return load<u32>(t + HT_NAT_LISTS + ((pfi * NF_INET_NUMHOOKS + hook) << 2));
+}
+
+// ---- Registration (the control plane; one writer) ----
+
+function table(): u32 {
+  let t = load<u32>(netRoot() + NR_NF);
+  if (t != 0) return t;
+  t = arena_alloc(HT_SIZE, 64);
+  if (t == 0) return 0;
+  memory.fill(t, 0, HT_SIZE);
+  return t;
+}
+
+function publish(t: u32): void {
+  store<u32>(t + HT_GEN, load<u32>(t + HT_GEN) + 1);
+  store<u32>(netRoot() + NR_NF, t);
+  store<u32>(NF_GATE_PTR, t);
+}
+
+@inline function pfIndex(pf: u32): i32 {
+  return pf == NFPROTO_IPV4 ? 0 : pf == NFPROTO_IPV6 ? 1 : -1;
+}
+
+/** A copy of `old` (0: empty) with (prio, kind, arg) added after the entries of lower or equal priority. */
+function listWith(old: u32, prio: i32, kind: u32, arg: u32): u32 {
+  const n: u32 = old == 0 ? 0 : load<u32>(old);
+  if (n >= LIST_MAX) return 0;
+  const l = arena_alloc(4 + (n + 1) * ENTRY_SIZE, 8);
+  if (l == 0) return 0;
+  let j: u32 = 0;
+  let put = false;
+  for (let i: u32 = 0; i < n; i++) {
+    const e = old + 4 + i * ENTRY_SIZE;
+    if (!put && load<i32>(e) > prio) {
+      writeEntry(l + 4 + j * ENTRY_SIZE, prio, kind, arg);
+      j++;
+      put = true;
+    }
+    memory.copy(l + 4 + j * ENTRY_SIZE, e, ENTRY_SIZE);
+    j++;
+  }
+  if (!put) writeEntry(l + 4 + j * ENTRY_SIZE, prio, kind, arg);
+  store<u32>(l, n + 1);
+  return l;
+}
+
+@inline function writeEntry(e: u32, prio: i32, kind: u32, arg: u32): void {
+  store<i32>(e, prio);
+  store<u32>(e, kind, 4);
+  store<u32>(e, arg, 8);
+}
+
+/** A copy of `old` without its first entry equal to (prio, kind, arg); `old` itself when there is none. */
+function listWithout(old: u32, prio: i32, kind: u32, arg: u32): u32 {
+  if (old == 0) return 0;
+  const n = load<u32>(old);
+  let at: i32 = -1;
+  for (let i: u32 = 0; i < n; i++) {
+    const e = old + 4 + i * ENTRY_SIZE;
+    if (load<i32>(e) == prio && load<u32>(e, 4) == kind && load<u32>(e, 8) == arg) {
+      at = <i32>i;
+      break;
+    }
+  }
+  if (at < 0) return old;
+  if (n == 1) return 0;
+  const l = arena_alloc(4 + (n - 1) * ENTRY_SIZE, 8);
+  if (l == 0) return old;
+  let j: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    if (<i32>i == at) continue;
+    memory.copy(l + 4 + j * ENTRY_SIZE, old + 4 + i * ENTRY_SIZE, ENTRY_SIZE);
+    j++;
+  }
+  store<u32>(l, n - 1);
+  return l;
+}
+
+function addEntry(t: u32, pfi: u32, hook: u32, prio: i32, kind: u32, arg: u32): i32 {
+  const slot = t + (kind == NFK_NAT_CHAIN ? HT_NAT_LISTS : HT_LISTS) + ((pfi * NF_INET_NUMHOOKS + hook) << 2);
+  const l = listWith(load<u32>(slot), prio, kind, arg);
+  if (l == 0) return -28;
+  store<u32>(slot, l);
+  return 0;
+}
+
+/**
+ * Conntrack (and NAT's steps) on for family `pf`: nf_conntrack_in at PRE_ROUTING and LOCAL_OUT (-200),
+ * NAT at -100 and 100, confirm at POST_ROUTING and LOCAL_IN (INT_MAX). The table is made on first use
+ * (nf_ct_enable, with `seed` for its hash). 0 or -errno.
+ */
+export function nf_ct_pf_enable(pf: u32, seed: u32): i32 {
+  const pfi = pfIndex(pf);
+  if (pfi < 0 || netRoot() == 0) return -22;
+  const r = nf_ct_enable(seed);
+  if (r != 0 && r != -17) return r;
+  const t = table();
+  if (t == 0) return -12;
+  const bit: u32 = 1 << <u32>pfi;
+  if ((load<u32>(t + HT_CT_PF) & bit) != 0) return 0;
+  const p = <u32>pfi;
+  let e = addEntry(t, p, NF_INET_PRE_ROUTING, NF_IP_PRI_CONNTRACK, NFK_CT_IN, 0);
+  e |= addEntry(t, p, NF_INET_LOCAL_OUT, NF_IP_PRI_CONNTRACK, NFK_CT_IN, 0);
+  e |= addEntry(t, p, NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, NFK_NAT, 0);
+  e |= addEntry(t, p, NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST, NFK_NAT, 0);
+  e |= addEntry(t, p, NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, NFK_NAT, 0);
+  e |= addEntry(t, p, NF_INET_LOCAL_IN, NF_IP_PRI_NAT_SRC, NFK_NAT, 0);
+  e |= addEntry(t, p, NF_INET_POST_ROUTING, NF_IP_PRI_CONNTRACK_CONFIRM, NFK_CT_CONFIRM, 0);
+  e |= addEntry(t, p, NF_INET_LOCAL_IN, NF_IP_PRI_CONNTRACK_CONFIRM, NFK_CT_CONFIRM, 0);
+  if (e != 0) return -28;
+  store<u32>(t + HT_CT_PF, load<u32>(t + HT_CT_PF) | bit);
+  publish(t);
+  return 0;
+}
+
+/**
+ * nf_register_net_hook for an nftables chain: `kind` NFK_CHAIN (run on every packet at `prio`) or
+ * NFK_NAT_CHAIN (run by NAT for a connection's first packet), `arg` the evaluator's chain handle.
+ * Conntrack goes on for the family (chains may match ct state). 0, -22 (bad pf / hook / kind), -28 (full).
+ */
+export function nf_hook_register(pf: u32, hook: u32, prio: i32, kind: u32, arg: u32): i32 {
+  const pfi = pfIndex(pf);
+  if (pfi < 0 || hook >= NF_INET_NUMHOOKS || (kind != NFK_CHAIN && kind != NFK_NAT_CHAIN) || netRoot() == 0) return -22;
+  const r = nf_ct_pf_enable(pf, 0x5eed1234 ^ arg);
+  if (r != 0) return r;
+  const t = table();
+  const e = addEntry(t, <u32>pfi, hook, prio, kind, arg);
+  if (e != 0) return e;
+  publish(t);
+  return 0;
+}
+
+/** nf_unregister_net_hook: the entry registered with these values out. 0, -22, -2 (ENOENT). */
+export function nf_hook_unregister(pf: u32, hook: u32, prio: i32, kind: u32, arg: u32): i32 {
+  const pfi = pfIndex(pf);
+  if (pfi < 0 || hook >= NF_INET_NUMHOOKS || (kind != NFK_CHAIN && kind != NFK_NAT_CHAIN)) return -22;
+  const t = load<u32>(netRoot() + NR_NF);
+  if (t == 0) return -2;
+  const slot = t + (kind == NFK_NAT_CHAIN ? HT_NAT_LISTS : HT_LISTS) + ((<u32>pfi * NF_INET_NUMHOOKS + hook) << 2);
+  const old = load<u32>(slot);
+  const l = listWithout(old, prio, kind, arg);
+  if (l == old && old != 0) return -2;
+  if (old == 0) return -2;
+  store<u32>(slot, l);
+  publish(t);
+  return 0;
+}
+
+/** Entries at (pf, hook) of the main list (`nat` 1: the NAT chains), for tests and `nft list hooks`. */
+export function nf_hook_count(pf: u32, hook: u32, nat: u32): i32 {
+  const pfi = pfIndex(pf);
+  if (pfi < 0 || hook >= NF_INET_NUMHOOKS) return -22;
+  const t = load<u32>(netRoot() + NR_NF);
+  if (t == 0) return 0;
+  const l = load<u32>(t + (nat != 0 ? HT_NAT_LISTS : HT_LISTS) + ((<u32>pfi * NF_INET_NUMHOOKS + hook) << 2));
+  return l == 0 ? 0 : <i32>load<u32>(l);
+}

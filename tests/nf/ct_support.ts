@@ -1,0 +1,82 @@
+// Shared by the conntrack / NAT tests: a router between an inside link (eth0, 192.0.2.0/24) and an outside
+// one (eth1, 198.51.100.0/24, 203.0.113.0/24 behind its gateway), TCP segments with their checksums, and
+// `conntrack -L` lines parsed into comparable records.
+
+import { concat, eth, inetChecksum, ipv4, type LinkCfg, type NeighCfg, type RouteCfg } from '../net/support.js';
+
+export const M0 = '02:00:00:00:01:00'; // router eth0 (inside)
+export const M1 = '02:00:00:00:01:01'; // router eth1 (outside)
+export const H0 = '02:00:00:00:02:00'; // the inside host
+export const H1 = '02:00:00:00:02:01'; // the outside gateway
+export const LINKS: LinkCfg[] = [
+  { name: 'eth0', mac: M0, forwarding: true, v4: ['192.0.2.1/24'] },
+  { name: 'eth1', mac: M1, forwarding: true, v4: ['198.51.100.1/24'] },
+];
+export const ROUTES: RouteCfg[] = [{ dst: '203.0.113.0/24', via: '198.51.100.2', dev: 'eth1' }];
+export const NEIGH: NeighCfg[] = [
+  { dev: 'eth0', addr: '192.0.2.2', mac: H0 },
+  { dev: 'eth1', addr: '198.51.100.2', mac: H1 },
+];
+
+const be16 = (n: number): number[] => [(n >> 8) & 0xff, n & 0xff];
+const be32 = (n: number): number[] => [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
+const ip4 = (s: string): number[] => s.split('.').map(Number);
+
+export const FIN = 0x01;
+export const SYN = 0x02;
+export const RST = 0x04;
+export const PSH = 0x08;
+export const ACK = 0x10;
+
+export interface TcpOpts {
+  seq: number;
+  ack?: number;
+  flags: number;
+  win?: number;
+  options?: number[];
+  data?: Uint8Array;
+}
+
+/** A TCP segment (RFC 9293 header, options padded to 4 bytes) with its checksum over the IPv4 pseudo-header. */
+export function tcp4(src: string, dst: string, sport: number, dport: number, o: TcpOpts): Uint8Array {
+  const opts = [...(o.options ?? [])];
+  while (opts.length % 4) opts.push(0);
+  const doff = (20 + opts.length) / 4;
+  const h = Uint8Array.from([
+    ...be16(sport), ...be16(dport), ...be32(o.seq), ...be32(o.ack ?? 0), doff << 4, o.flags, ...be16(o.win ?? 64240), 0, 0, 0, 0, ...opts,
+  ]);
+  const seg = concat(h, o.data ?? new Uint8Array(0));
+  const ph = Uint8Array.from([...ip4(src), ...ip4(dst), 0, 6, ...be16(seg.length)]);
+  const c = inetChecksum(ph, seg);
+  seg[16] = c >> 8;
+  seg[17] = c & 0xff;
+  return seg;
+}
+
+/** MSS 1460, SACK permitted, window scale 7 (as a Linux SYN carries them, timestamps left out). */
+export const SYN_OPTS = [2, 4, 0x05, 0xb4, 4, 2, 1, 3, 3, 7];
+
+/** A TCP segment in a frame from the inside host to the router (inside) or the outside gateway to the router. */
+export function tcpFrame(side: 'in' | 'out', src: string, dst: string, sport: number, dport: number, o: TcpOpts): Uint8Array {
+  const [d, s] = side === 'in' ? [M0, H0] : [M1, H1];
+  return eth({ dst: d, src: s, type: 0x0800 }, ipv4({ src, dst, proto: 6, id: 0x4000 + (o.seq & 0xfff) }, tcp4(src, dst, sport, dport, o)));
+}
+
+/** A `conntrack -L` line as a record: the fields compared, the timeout apart. */
+export interface CtLine {
+  proto: string;
+  timeout: number;
+  rest: string;
+}
+
+export function parseConntrackL(text: string): CtLine[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => /^[a-z0-9]+\s+\d+\s+\d+\s/.test(l))
+    .map((l) => {
+      const m = /^(\S+)\s+(\d+)\s+(\d+)\s+(.*)$/.exec(l)!;
+      return { proto: `${m[1]} ${m[2]}`, timeout: Number(m[3]), rest: m[4]!.replace(/\s+/g, ' ') };
+    })
+    .sort((a, b) => (a.rest < b.rest ? -1 : a.rest > b.rest ? 1 : 0));
+}
