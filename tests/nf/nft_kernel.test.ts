@@ -9,7 +9,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Fixture, echo4, eth, hex, inetChecksum, ipv4, stackUnready, udp4 } from '../net/support.js';
+import { Fixture, echo4, eth, hex, inetChecksum, ipv4, ipv6, stackUnready, udp4, type LinkCfg, type NeighCfg, type RouteCfg } from '../net/support.js';
+import { udp } from '../support/frames.js';
+import { tcp, TH } from './nft_support.js';
 import { KernelRouter, kernelUnavailable, maskOwn } from '../net/kernel.js';
 import { ACK, H0, H1, LINKS, M0, M1, NEIGH, ROUTES, SYN, SYN_OPTS, tcpFrame } from './ct_support.js';
 
@@ -51,19 +53,24 @@ table ip nat {
 `;
 
 /**
- * A reset the router built: the kernel leaves its TCP checksum to the device (CHECKSUM_PARTIAL: the field
- * holds the pseudo-header's folded sum, and a veth hands it on as is), wxdp writes the whole checksum. Both
- * are checked for what they must be, then cleared so the rest of the frame is compared byte for byte.
+ * A reset the router built: over IPv4 the kernel leaves its TCP checksum to the device (CHECKSUM_PARTIAL: the
+ * field holds the pseudo-header's folded sum, and a veth hands it on as is), wxdp writes the whole checksum.
+ * Both are checked for what they must be, then cleared so the rest of the frame is compared byte for byte.
  */
 function settleRst(f: Uint8Array, kernel: boolean): Uint8Array {
   const c = Uint8Array.from(f);
-  if (c.length < 54 || c[12] !== 0x08 || c[13] !== 0x00 || c[23] !== 6 || (c[14 + 20 + 13]! & 0x04) === 0) return c;
-  const seg = c.slice(34);
-  const pseudo = Uint8Array.from([...c.slice(26, 34), 0, 6, seg.length >> 8, seg.length & 0xff]);
+  const v4 = c[12] === 0x08 && c[13] === 0x00 && c[23] === 6;
+  const v6 = c[12] === 0x86 && c[13] === 0xdd && c[20] === 6;
+  const th = v4 ? 34 : 54;
+  if ((!v4 && !v6) || c.length < th + 20 || (c[th + 13]! & 0x04) === 0) return c;
+  const seg = c.slice(th);
+  const len = [(seg.length >>> 24) & 0xff, (seg.length >>> 16) & 0xff, seg.length >> 8 & 0xff, seg.length & 0xff];
+  const pseudo = v4 ? Uint8Array.from([...c.slice(26, 34), 0, 6, len[2]!, len[3]!]) : Uint8Array.from([...c.slice(22, 54), ...len, 0, 0, 0, 6]);
   const field = (seg[16]! << 8) | seg[17]!;
-  if (kernel) expect(field).toBe(~inetChecksum(pseudo) & 0xffff);
+  // nf_reject_ipv4 leaves the sum to the device; nf_reject_ipv6 computes it whole (csum_ipv6_magic)
+  if (kernel && v4) expect(field).toBe(~inetChecksum(pseudo) & 0xffff);
   else expect(inetChecksum(pseudo, seg)).toBe(0);
-  c[14 + 20 + 16] = c[14 + 20 + 17] = 0;
+  c[th + 16] = c[th + 17] = 0;
   return c;
 }
 
@@ -128,5 +135,68 @@ describe.skipIf(unready !== '' || noKernel !== '')(`nft rules through the stack 
     ]);
     expect(fx.dp.nft('list ruleset')).toBe(kernList);
     expect(kernList).toContain('udp dport 9 counter packets 1 bytes 40 reject');
+  });
+});
+
+// IPv6: an ip6 table's rejects (ICMPv6 port unreachable by default, admin prohibited, a TCP reset) and a set
+const LINKS6: LinkCfg[] = [
+  { name: 'eth0', mac: M0, forwarding: true, v6: ['2001:db8:1::1/64', 'fe80::ff:fe00:100/64'] },
+  { name: 'eth1', mac: M1, forwarding: true, v6: ['2001:db8:2::1/64', 'fe80::ff:fe00:101/64'] },
+];
+const ROUTES6: RouteCfg[] = [{ dst: '2001:db8:3::/48', via: '2001:db8:2::2', dev: 'eth1' }];
+const NEIGH6: NeighCfg[] = [
+  { dev: 'eth0', addr: '2001:db8:1::2', mac: H0 },
+  { dev: 'eth1', addr: '2001:db8:2::2', mac: H1 },
+];
+const SYSCTLS6 = { 'net.ipv6.conf.all.forwarding': 1, 'net.ipv6.icmp.ratelimit': 0 };
+const RULESET6 = `table ip6 f6 {
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+		tcp dport 23 counter reject with tcp reset
+		udp dport 9 counter reject
+		ip6 daddr 2001:db8:3:66::/64 counter reject with icmpv6 type admin-prohibited
+		ip6 saddr 2001:db8:1::/64 udp dport { 53, 123 } counter accept
+		counter
+	}
+}
+`;
+const C6 = '2001:db8:1::2';
+const e6 = (p: Uint8Array): Uint8Array => eth({ dst: M0, src: H0, type: 0x86dd }, p);
+const u6 = (dst: string, dport: number, n: number): Uint8Array => e6(ipv6({ src: C6, dst, nh: 17 }, udp(C6, dst, 5000, dport, data(n))));
+const STEPS6: Array<{ what: string; frame: Uint8Array; out: string }> = [
+  { what: 'TCP SYN to port 23: a reset back', frame: e6(ipv6({ src: C6, dst: '2001:db8:3::5', nh: 6 }, tcp(C6, '2001:db8:3::5', 40000, 23, TH.SYN, 4242, 0))), out: 'eth0:1 eth1:0' },
+  { what: 'TCP FIN|ACK with data to port 23: a reset with SEQ = its ACK', frame: e6(ipv6({ src: C6, dst: '2001:db8:3::5', nh: 6 }, tcp(C6, '2001:db8:3::5', 40001, 23, TH.FIN | TH.ACK, 10, 99, data(7)))), out: 'eth0:1 eth1:0' },
+  { what: 'UDP to port 9: ICMPv6 port unreachable', frame: u6('2001:db8:3::5', 9, 10), out: 'eth0:1 eth1:0' },
+  { what: 'UDP into the prohibited /64: admin prohibited', frame: u6('2001:db8:3:66::1', 53, 10), out: 'eth0:1 eth1:0' },
+  { what: 'UDP to port 123: forwarded', frame: u6('2001:db8:3::5', 123, 10), out: 'eth0:0 eth1:1' },
+  { what: 'UDP to port 124: counted, dropped', frame: u6('2001:db8:3::5', 124, 10), out: 'eth0:0 eth1:0' },
+];
+
+describe.skipIf(unready !== '' || noKernel !== '')(`nft ip6 rules through the stack against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
+  let k: KernelRouter | undefined;
+  let kern: ReturnType<KernelRouter['send']> = [];
+  let kernList = '';
+  beforeAll(() => {
+    k = KernelRouter.create(LINKS6, ROUTES6, NEIGH6, SYSCTLS6, 'nft15');
+    const r = spawnSync('ip', ['netns', 'exec', k.router, 'nft', '-f', '-'], { input: RULESET6, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`nft -f: ${r.stderr}`);
+    kern = k.send(STEPS6.map((s) => ['eth0', s.frame]));
+    kernList = spawnSync('ip', ['netns', 'exec', k.router, 'nft', 'list', 'ruleset'], { encoding: 'utf8' }).stdout;
+  }, 60_000);
+  afterAll(() => k?.close());
+
+  it(`gives the kernel's output for ${STEPS6.length} IPv6 frames (resets, ICMPv6 errors, forwarding) and its counters`, async () => {
+    const fx = await Fixture.create(LINKS6, ROUTES6, NEIGH6, { sysctls: SYSCTLS6 });
+    fx.dp.nft(RULESET6);
+    STEPS6.forEach((s, i) => {
+      const ours = fx.rx('eth0', s.frame);
+      for (const dev of ['eth0', 'eth1']) {
+        const a = (ours.get(dev) ?? []).map((f) => hex(settleRst(maskOwn(f), false)));
+        const b = (kern[i]!.tx.get(dev) ?? []).map((f) => hex(settleRst(maskOwn(f), true)));
+        expect({ what: s.what, dev, out: a }).toEqual({ what: s.what, dev, out: b });
+      }
+    });
+    expect(kern.map((r) => ['eth0', 'eth1'].map((d) => `${d}:${r.tx.get(d)?.length ?? 0}`).join(' '))).toEqual(STEPS6.map((s) => s.out));
+    expect(fx.dp.nft('list ruleset')).toBe(kernList);
   });
 });
