@@ -7,7 +7,8 @@
 //                         not TCP, has RST set or fails its checksum; IPv4: TOS 0, ID 0, DF, TTL the
 //                         route's (ip_default_ttl); IPv6: traffic class and flow label 0, the output
 //                         device's hop limit; the TCP header as tcp_v4_send_reset's arithmetic
-//                         (SEQ = the ACK number with ACK set, else ACK = SEQ + SYN + FIN + data length)
+//                         (tcp.ts buildRst: SEQ = the ACK number with ACK set, else ACK = SEQ + SYN +
+//                         FIN + data length)
 //   ICMPX_UNREACH (type 2) an icmpx code mapped to the family's (nft_reject_icmp_code / icmpv6_code)
 //
 // The unreachables are sent only when the L4 checksum is right where the protocol has one
@@ -17,32 +18,28 @@
 // Reads: the hook state (data, len, thoff, l4proto, iif). Sets: a new frame for the reset; Tcp:OutSegs,
 // Tcp:OutRsts. Next: icmp_send / icmpv6_send, or ip_finish_output / ip6_local_out for the reset.
 
-import { frameAlloc } from '../umem';
-import { XDP_PACKET_HEADROOM } from '../abi';
-import { mibInc, netDrop, netdevGet } from './core';
+import { mibInc, netdevGet } from './core';
 import {
-  NFS_DATA, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_PF, NFS_THOFF, CONF6_HOP_LIMIT, FR_OIF, MIB_IP_OUT_REQUESTS, MIB_TCP_OUT_RSTS, MIB_TCP_OUT_SEGS, ND_CONF6, NDROP_NOMEM,
-  NDROP_NO_TX_TARGET, SYSCTL_IP_DEFAULT_TTL,
+  NFS_DATA, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_PF, NFS_THOFF, CONF6_HOP_LIMIT, FR_OIF, MIB_IP_OUT_REQUESTS, MIB_TCP_OUT_RSTS, MIB_TCP_OUT_SEGS, ND_CONF6,
+  SYSCTL_IP_DEFAULT_TTL,
 } from './abi';
 import { sysctl } from './core';
 import { csumAdd, csumFinish, csumFold16, csumIpv6Pseudo, ipSendCheck } from './csum';
 import {
   IPH_DADDR, IPH_FRAG_OFF, IPH_SADDR, IPPROTO_AH, IPPROTO_DCCP, IPPROTO_ESP, IPPROTO_SCTP, IPPROTO_TCP,
-  IPPROTO_UDP, IPPROTO_UDPLITE, IP6H_DADDR, IP6H_SADDR, IP_OFFSET, ipv6Copy, ldBe16, ldBe32, stBe16, stBe32,
+  IPPROTO_UDP, IPPROTO_UDPLITE, IP6H_DADDR, IP6H_SADDR, IP_OFFSET, ipv6Copy, ldBe16, stBe16, stBe32,
 } from './inet';
 import { ICMP_DEST_UNREACH, ICMPV6_DEST_UNREACH, icmp_send, icmpv6_send } from './icmp';
 import { ip_finish_output, ip_route_output, ip6_local_out, ip6_route_output, OUT_RES, ownMtu4 } from './output';
 import { fib4_local_type } from './fib';
+import { buildRst, replyFrame } from './tcp';
 import { RTN_BROADCAST, RTN_MULTICAST } from './abi';
 
 export const NFT_REJECT_ICMP_UNREACH: u32 = 0;
 export const NFT_REJECT_TCP_RST: u32 = 1;
 export const NFT_REJECT_ICMPX_UNREACH: u32 = 2;
 
-const TH_FIN: u32 = 0x01;
-const TH_SYN: u32 = 0x02;
 const TH_RST: u32 = 0x04;
-const TH_ACK: u32 = 0x10;
 
 // icmpx codes (NFT_REJECT_ICMPX_*) → ICMP / ICMPv6 codes
 const ICMPX_TO_ICMP: StaticArray<u8> = [0, 3, 1, 13]; // NET_UNREACH, PORT_UNREACH, HOST_UNREACH, PKT_FILTERED
@@ -70,38 +67,6 @@ function csumOk6(data: u32, thoff: u32, len: u32, proto: u32): bool {
   return csumFold16(csumAdd(data + thoff, l4len, csumIpv6Pseudo(data + IP6H_SADDR, data + IP6H_DADDR, l4len, proto))) == 0xffff;
 }
 
-/** The TCP header of the reset at `r` answering the segment at `th` (`tlen` bytes, `doff` of header). */
-function rstHeader(r: u32, th: u32, tlen: u32, doff: u32): void {
-  const flags = <u32>load<u8>(th + 13);
-  store<u16>(r, load<u16>(th + 2));
-  store<u16>(r + 2, load<u16>(th));
-  store<u64>(r + 4, 0);
-  store<u64>(r + 12, 0);
-  if ((flags & TH_ACK) != 0) {
-    store<u32>(r + 4, load<u32>(th + 8));
-    store<u8>(r + 13, <u8>TH_RST);
-  } else {
-    const syn: u32 = (flags & TH_SYN) != 0 ? 1 : 0;
-    const fin: u32 = (flags & TH_FIN) != 0 ? 1 : 0;
-    stBe32(r + 8, ldBe32(th + 4) + syn + fin + tlen - doff);
-    store<u8>(r + 13, <u8>(TH_RST | TH_ACK));
-  }
-  store<u8>(r + 12, 5 << 4);
-}
-
-function newFrame(nd: u32): u32 {
-  if (nd == 0) {
-    netDrop(NDROP_NO_TX_TARGET);
-    return 0;
-  }
-  const f = frameAlloc();
-  if (f == 0) {
-    netDrop(NDROP_NOMEM);
-    return 0;
-  }
-  return f + XDP_PACKET_HEADROOM;
-}
-
 function sendReset4(data: u32, len: u32, hlen: u32): void {
   if ((ldBe16(data + IPH_FRAG_OFF) & IP_OFFSET) != 0) return;
   if (<u32>load<u8>(data, 9) != IPPROTO_TCP || len < hlen + 20) return;
@@ -117,7 +82,7 @@ function sendReset4(data: u32, len: u32, hlen: u32): void {
   if (t == RTN_BROADCAST || t == RTN_MULTICAST || (daddr & 0xf0) == 0xe0 || daddr == 0xffffffff) return;
   if (!ip_route_output(saddr, daddr, 0, IPPROTO_TCP, 0, 0)) return;
   const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
-  const p = newFrame(nd);
+  const p = replyFrame(nd);
   if (p == 0) return;
   store<u8>(p, 0x45);
   store<u8>(p + 1, 0); // nf_reject_iphdr_put: tos 0
@@ -131,7 +96,7 @@ function sendReset4(data: u32, len: u32, hlen: u32): void {
   store<u32>(p + IPH_DADDR, saddr);
   ipSendCheck(p, 20);
   const r = p + 20;
-  rstHeader(r, th, tlen, doff);
+  buildRst(r, th, tlen, doff);
   const sum: u64 = <u64>daddr + <u64>saddr + <u64>bswap<u32>(20) + <u64>bswap<u32>(IPPROTO_TCP);
   store<u16>(r + 16, <u16>csumFinish(csumAdd(r, 20, sum)));
   mibInc(MIB_TCP_OUT_SEGS);
@@ -154,7 +119,7 @@ function sendReset6(data: u32, len: u32, thoff: u32, l4proto: u32, iif: u32, scr
   const linkLocal = <u32>load<u8>(dst) == 0xfe && (<u32>load<u8>(dst + 1) & 0xc0) == 0x80;
   if (!ip6_route_output(dst, src, IPPROTO_TCP, 0, 0, linkLocal ? iif : 0)) return;
   const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
-  const p = newFrame(nd);
+  const p = replyFrame(nd);
   if (p == 0) return;
   stBe32(p, 0x60000000); // ip6_flow_hdr(ip6h, 0, 0)
   stBe16(p + 4, 20);
@@ -163,7 +128,7 @@ function sendReset6(data: u32, len: u32, thoff: u32, l4proto: u32, iif: u32, scr
   ipv6Copy(p + IP6H_SADDR, src);
   ipv6Copy(p + IP6H_DADDR, dst);
   const r = p + 40;
-  rstHeader(r, th, tlen, doff);
+  buildRst(r, th, tlen, doff);
   store<u16>(r + 16, <u16>csumFinish(csumAdd(r, 20, csumIpv6Pseudo(src, dst, 20, IPPROTO_TCP))));
   mibInc(MIB_TCP_OUT_SEGS);
   mibInc(MIB_TCP_OUT_RSTS);

@@ -468,71 +468,66 @@ class Parser {
     this.unexpected(t);
   }
 
-  private setBlock(): SetSpec {
+  /** `{ item; item … }`: each item (its first token taken) up to its end of command, until `}`. */
+  private block(item: (t: Tok) => void): Loc {
     const open = this.expectP('{');
-    const spec: SetSpec = { flags: [], loc: open.loc };
     for (;;) {
       this.skipNl();
       if (this.isP('}')) {
         this.next();
-        return spec;
+        return open.loc;
       }
-      const t = this.next();
-      if (t.t === 'w' && t.v === 'type') {
-        const ty = this.next();
-        if (ty.t !== 'w') this.unexpected(ty);
-        spec.type = ty.v;
-      } else if (t.t === 'w' && t.v === 'flags') {
-        do {
-          const f = this.next();
-          if (f.t !== 'w') this.unexpected(f);
-          spec.flags.push(f.v);
-        } while (this.isP(',') && this.next());
-      } else if (t.t === 'w' && t.v === 'elements') {
-        this.expectP('=');
-        spec.elements = this.value(false);
-      } else if (t.t === 'w' && (t.v === 'counter' || t.v === 'comment' || t.v === 'policy' || t.v === 'size')) {
-        this.unexpected(t); // not in the subset
-      } else this.unexpected(t);
+      item(this.next());
       this.endOfCommand();
     }
   }
 
+  private word(): string {
+    const t = this.next();
+    if (t.t !== 'w') this.unexpected(t);
+    return t.v;
+  }
+
+  private setBlock(): SetSpec {
+    const spec: SetSpec = { flags: [], loc: this.peek().loc };
+    this.block((t) => {
+      if (t.t === 'w' && t.v === 'type') spec.type = this.word();
+      else if (t.t === 'w' && t.v === 'flags') {
+        do spec.flags.push(this.word());
+        while (this.isP(',') && this.next());
+      } else if (t.t === 'w' && t.v === 'elements') {
+        this.expectP('=');
+        spec.elements = this.value(false);
+      } else this.unexpected(t);
+    });
+    return spec;
+  }
+
   private flowtableBlock(): FlowtableSpec {
-    const open = this.expectP('{');
-    const spec: FlowtableSpec = { devices: [], loc: open.loc };
-    for (;;) {
-      this.skipNl();
-      if (this.isP('}')) {
-        this.next();
-        return spec;
-      }
-      const t = this.next();
+    const spec: FlowtableSpec = { devices: [], loc: this.peek().loc };
+    this.block((t) => {
       if (t.t === 'w' && t.v === 'hook') {
-        const h = this.next();
-        if (h.t !== 'w') this.unexpected(h);
-        spec.hook = h.v;
+        spec.hook = this.word();
         this.expectWord('priority');
         spec.priority = this.priority();
       } else if (t.t === 'w' && t.v === 'devices') {
         this.expectP('=');
-        if (this.isP('{')) {
+        if (!this.isP('{')) {
+          spec.devices.push(this.name().v);
+          return;
+        }
+        this.next();
+        for (;;) {
+          this.skipNl();
+          spec.devices.push(this.name().v);
+          this.skipNl();
+          if (!this.isP(',')) break;
           this.next();
-          for (;;) {
-            this.skipNl();
-            spec.devices.push(this.name().v);
-            this.skipNl();
-            if (this.isP(',')) {
-              this.next();
-              continue;
-            }
-            this.expectP('}');
-            break;
-          }
-        } else spec.devices.push(this.name().v);
+        }
+        this.expectP('}');
       } else this.unexpected(t);
-      this.endOfCommand();
-    }
+    });
+    return spec;
   }
 
   /** A value: a word, a quoted string, `@set`, `{ a, b-c, d/24 }`, or a comma list `a,b` (flags). */
