@@ -124,6 +124,15 @@ describe.skipIf(!built)('nft_do_chain over a published ruleset', () => {
     expect(fwd(frag)).toBe(NF_DROP);
   });
 
+  it('never reads past the packet: a transport header cut short matches no port', () => {
+    // an IPv4 header saying TCP with 2 bytes of it: `tcp dport` (bytes 2-3) breaks, the set lookups and
+    // the goto run on addresses only, and the policy decides
+    const cut = ipv4({ src: '198.51.100.1', dst: '203.0.113.9', proto: 6, payload: Uint8Array.of(0x03, 0xe8) });
+    expect(fwd(cut)).toBe(NF_DROP);
+    // the same source with a whole header to port 22 is accepted by the anonymous-set rule
+    expect(fwd(t4('198.51.100.1', '203.0.113.9', 1000, 22))).toBe(NF_ACCEPT);
+  });
+
   it('swaps a ruleset whole: a new file replaces the policy and the rules at once', () => {
     dp.nft('flush ruleset\ntable ip t { chain c { type filter hook forward priority 0; policy accept; udp dport 9 drop; }; }');
     const slot = dp.nftables.chainSlot('ip', 't', 'c');

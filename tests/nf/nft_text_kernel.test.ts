@@ -35,6 +35,13 @@ function ours(dp: Datapath, f: () => string): { ok: boolean; out: string } {
   }
 }
 
+/** A base chain jumping to c0, c0 to c1, … c(n-1) accepting. */
+function chainOfJumps(n: number): string {
+  const lines = [`table ip d${n} {`, '\tchain base {', '\t\ttype filter hook input priority 0;', '\t\tjump c0', '\t}'];
+  for (let i = 0; i < n; i++) lines.push(`\tchain c${i} {`, i < n - 1 ? `\t\tjump c${i + 1}` : '\t\taccept', '\t}');
+  return [...lines, '}', ''].join('\n');
+}
+
 describe.skipIf(skip)('nft text front end, compared with nft 1.0.6', () => {
   let ns: Netns;
   let dp: Datapath;
@@ -108,6 +115,9 @@ describe.skipIf(skip)('nft text front end, compared with nft 1.0.6', () => {
       'eof.nft': 'table ip t2 {\n\tchain c {\n\t\tudp dport 53 accept\n\t}\n',
       'late.nft': 'add table ip t3\nadd chain ip t3 c { type filter hook forward priority 0; }\nadd rule ip t3 c udp dport 53 accept\nadd rule ip t3 c udp dport 99999 accept\n',
       'jump.nft': 'table ip t4 {\n\tchain c {\n\t\ttype filter hook forward priority 0;\n\t\tjump d\n\t}\n}\n',
+      // 16 chains deep: the kernel's NFT_JUMP_STACK_SIZE (EMLINK), and a loop refused the same way
+      'deep.nft': chainOfJumps(16),
+      'loop.nft': 'table ip lp {\n\tchain base {\n\t\ttype filter hook input priority 0;\n\t\tjump a\n\t}\n\tchain a {\n\t\tjump b\n\t}\n\tchain b {\n\t\tjump a\n\t}\n}\n',
       'portmap.nft': 'table ip t5 {\n\tchain c {\n\t\ttype nat hook postrouting priority 100;\n\t\tip saddr 192.0.2.0/24 snat to 198.51.100.1-198.51.100.4:1000-2000\n\t}\n}\n',
     };
     const beforeK = nft(ns, ['list', 'ruleset']).out;
@@ -122,6 +132,14 @@ describe.skipIf(skip)('nft text front end, compared with nft 1.0.6', () => {
     expect(nft(ns, ['list', 'ruleset']).out).toBe(beforeK);
     expect(dp.nft('list ruleset')).toBe(beforeO);
     expect(readFileSync(FIXTURE, 'utf8')).toContain('table inet filter');
+  });
+
+  it('takes jumps 15 chains deep, as the kernel does', () => {
+    const path = join(dir, 'deep15.nft');
+    writeFileSync(path, chainOfJumps(15));
+    expect(nft(ns, ['-f', path])).toEqual({ ok: true, out: '' });
+    expect(ours(dp, () => dp.nftFile(path))).toEqual({ ok: true, out: '' });
+    expect(dp.nft('list table ip d15')).toBe(nft(ns, ['list', 'table', 'ip', 'd15']).out);
   });
 
   it('names what is wrong in a typed error: code, line, column', () => {
