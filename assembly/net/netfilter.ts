@@ -21,9 +21,11 @@
 // at an equal priority goes after those there, as nf_register_net_hook orders them). A change builds a
 // new list and publishes it with one store; the old one is not reused (registrations are rare).
 //
-// The packet's conntrack between hooks: the kernel keeps it in skb->_nfct. Here the frame's head keeps it
-// (in the xdp_frame area the stack leaves free: hard_start + 32), tagged with the L3 address so a frame
-// that did not pass PRE_ROUTING / LOCAL_OUT since (a reassembled one) is seen to have none.
+// The packet's conntrack between hooks: the kernel keeps it in skb->_nfct. Here the frame keeps it in the
+// last 16 bytes of its skb_shared_info reserve (FRAME_TAILROOM_RESERVED, which no packet byte reaches;
+// the head's xdp_frame room is taken by queues and the RX hash), tagged with the L3 address so a frame
+// that did not pass PRE_ROUTING / LOCAL_OUT since is seen to have none. A datagram longer than a frame
+// holds (a reassembled one in a big frame) keeps nothing there and has no conntrack at later hooks.
 //
 // Fragments: the kernel reassembles before conntrack (nf_defrag_ipv4 at -400) and fragments again at
 // output; here a fragment gets no conntrack (ctinfo none: nft's `ct state invalid`), see the report.
@@ -33,7 +35,7 @@
 // NDROP_NETFILTER_DROP) / taken (NF_STOLEN) and false.
 
 import { arena_alloc } from '../maps/arena';
-import { FRAME_SIZE } from '../abi';
+import { FRAME_SIZE, FRAME_TAILROOM_RESERVED } from '../abi';
 import { netDrop, netFree, netRoot, netScratch } from './core';
 import {
   AF_INET6, NDROP_NETFILTER_DROP, NF_GATE_PTR, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN,
@@ -44,6 +46,7 @@ import { ipv6SkipExthdr, skipFragOff, skipNexthdr } from './ipv6_rcv';
 import { IP_CT_NONE, NF_ACCEPT, NF_DROP, NF_REPEAT, NF_STOLEN, nf_conntrack_confirm, nf_conntrack_in, nf_ct_enable } from './nf_conntrack';
 import { nf_nat_inet_fn } from './nf_nat';
 import { nft_do_chain } from './nf_tables_entry';
+import { nf_flow_offload_eval } from './nf_flow_table';
 
 export const NF_INET_PRE_ROUTING: u32 = 0;
 export const NF_INET_LOCAL_IN: u32 = 1;
@@ -65,6 +68,7 @@ export const NFK_CT_CONFIRM: u32 = 2;
 export const NFK_CHAIN: u32 = 3;
 export const NFK_NAT_CHAIN: u32 = 4;
 export const NFK_NAT: u32 = 5;
+export const NFK_FLOW_ADD: u32 = 6; // the flowtable's own offload rule (`ct state established flow add @ft`), arg the flowtable id
 
 const HT_CT_PF: u32 = 0;
 const HT_GEN: u32 = 4;
@@ -74,9 +78,10 @@ const HT_SIZE: u32 = 128;
 const LIST_MAX: u32 = 32;
 const ENTRY_SIZE: u32 = 12;
 
-/** Where the frame head keeps the packet's conntrack: hard_start + 32 (u32 entry | u32 L3 address ^ tag). */
-const FH_CT: u32 = 32;
-const FH_TAG: u32 = 36;
+/** Where a frame keeps the packet's conntrack: hard_start + FH (u32 entry | u32 L3 address ^ tag | u32 ctinfo). */
+const FH: u32 = FRAME_SIZE - 16;
+const FH_CT: u32 = FH;
+const FH_TAG: u32 = FH + 4;
 const TAG: u32 = 0x4e464354; // 'NFCT'
 
 @inline export function nfState(): u32 {
@@ -142,7 +147,8 @@ export function nf_hook_slow(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q:
   store<u32>(st + NFS_MARK, 0);
   l4Of(st, pfi, data, len);
   const fh = data & ~(FRAME_SIZE - 1);
-  if (hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_OUT || load<u32>(fh + FH_TAG) != (data ^ TAG)) {
+  const small = (data - fh) + len <= FRAME_SIZE - FRAME_TAILROOM_RESERVED;
+  if (hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_OUT || !small || load<u32>(fh + FH_TAG) != (data ^ TAG)) {
     store<u32>(st + NFS_CT, 0);
     store<u8>(st + NFS_CTINFO, <u8>IP_CT_NONE);
   } else {
@@ -158,6 +164,7 @@ export function nf_hook_slow(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q:
     else if (kind == NFK_CT_CONFIRM) v = nf_conntrack_confirm(st);
     else if (kind == NFK_NAT) v = nf_nat_inet_fn(st, natList(t, pfi, hook));
     else if (kind == NFK_CHAIN) v = nft_do_chain(st, load<u32>(e, 8));
+    else if (kind == NFK_FLOW_ADD) v = nf_flow_offload_eval(st, load<u32>(e, 8));
     if (v == NF_REPEAT) v = NF_ACCEPT;
     if (v != NF_ACCEPT) break;
   }
@@ -168,6 +175,7 @@ export function nf_hook_slow(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q:
   }
   if (v == NF_STOLEN) return false;
   // the packet's conntrack for the hooks after this one
+  if (!small) return true;
   store<u32>(fh + FH_CT, load<u32>(st + NFS_CT));
   store<u32>(fh + FH_TAG, data ^ TAG);
   store<u32>(fh + FH_TAG + 4, <u32>load<u8>(st + NFS_CTINFO));
@@ -299,7 +307,7 @@ export function nf_ct_pf_enable(pf: u32, seed: u32): i32 {
  */
 export function nf_hook_register(pf: u32, hook: u32, prio: i32, kind: u32, arg: u32): i32 {
   const pfi = pfIndex(pf);
-  if (pfi < 0 || hook >= NF_INET_NUMHOOKS || (kind != NFK_CHAIN && kind != NFK_NAT_CHAIN) || netRoot() == 0) return -22;
+  if (pfi < 0 || hook >= NF_INET_NUMHOOKS || (kind != NFK_CHAIN && kind != NFK_NAT_CHAIN && kind != NFK_FLOW_ADD) || netRoot() == 0) return -22;
   const r = nf_ct_pf_enable(pf, 0x5eed1234 ^ arg);
   if (r != 0) return r;
   const t = table();
@@ -312,7 +320,7 @@ export function nf_hook_register(pf: u32, hook: u32, prio: i32, kind: u32, arg: 
 /** nf_unregister_net_hook: the entry registered with these values out. 0, -22, -2 (ENOENT). */
 export function nf_hook_unregister(pf: u32, hook: u32, prio: i32, kind: u32, arg: u32): i32 {
   const pfi = pfIndex(pf);
-  if (pfi < 0 || hook >= NF_INET_NUMHOOKS || (kind != NFK_CHAIN && kind != NFK_NAT_CHAIN)) return -22;
+  if (pfi < 0 || hook >= NF_INET_NUMHOOKS || (kind != NFK_CHAIN && kind != NFK_NAT_CHAIN && kind != NFK_FLOW_ADD)) return -22;
   const t = load<u32>(netRoot() + NR_NF);
   if (t == 0) return -2;
   const slot = t + (kind == NFK_NAT_CHAIN ? HT_NAT_LISTS : HT_LISTS) + ((<u32>pfi * NF_INET_NUMHOOKS + hook) << 2);

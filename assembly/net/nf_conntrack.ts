@@ -28,7 +28,7 @@
 // NFS_CT / NFS_CTINFO, the nf_conntrack MIB counters. Next: back to netfilter.ts's hook loop.
 
 import { arena_alloc } from '../maps/arena';
-import { mibInc, netNow, netRoot, netScratch, sysctl } from './core';
+import { mibAdd, mibInc, netNow, netRoot, netScratch, sysctl } from './core';
 import {
   MIB_CT_DROP, MIB_CT_EARLY_DROP, MIB_CT_ERROR, MIB_CT_FOUND, MIB_CT_INSERT, MIB_CT_INSERT_FAILED, MIB_CT_INVALID,
   NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_L4PROTO, NFS_LEN, NFS_PF, NFS_THOFF, NR_CT, SCR_NF,
@@ -44,8 +44,8 @@ import {
 } from './inet';
 import { csumAdd, csumFold16, csumIpv6Pseudo } from './csum';
 import { ipv6SkipExthdr, skipNexthdr } from './ipv6_rcv';
-import { tcp_new, tcp_packet, tcpCanEarlyDrop, tcp_error } from './nf_conntrack_proto_tcp';
-import { flow_offload_ct_gone } from './nf_flow_table';
+import { tcp_new, tcp_packet, tcp_error } from './nf_conntrack_proto_tcp';
+import { flow_offload_ct_gone, nf_flow_gc } from './nf_flow_table';
 
 // ---- Layout ----
 export const CT_TUPLE_SIZE: u32 = 40;
@@ -475,25 +475,31 @@ function unconfirmedFlush(root: u32): void {
 // ---- Early drop and garbage collection ----
 
 /**
- * early_drop: room for a new entry by deleting one that is not assured (or a TCP one closing), looked
- * for in the buckets after the one the new tuple hashes to, as the kernel scans a few. true when freed.
+ * early_drop / early_drop_list: room for a new entry by deleting every unassured entry of the first
+ * bucket, from the one the new tuple hashes to and up to NF_CT_EVICTION_RANGE (8) after it, that has
+ * any. true when something was deleted.
  */
 function earlyDrop(root: u32, t: u32): bool {
   const nb = load<u32>(root + CR_BUCKETS);
   const start = tupleHash(t, load<u32>(root + CR_SEED), nb - 1);
   const table = load<u32>(root + CR_TABLE);
-  // NF_CT_EVICTION_RANGE: 8 buckets
   for (let i: u32 = 0; i < 8 && i < nb; i++) {
-    let h = load<u32>(table + (((start + i) & (nb - 1)) << 2));
+    const b = table + (((start + i) & (nb - 1)) << 2);
+    let drops: u32 = 0;
+    let h = load<u32>(b);
     while (h != 0) {
       const e = hEntry(h);
-      const st = load<u32>(e + CT_STATUS);
-      if ((st & IPS_ASSURED) == 0 || (<u32>load<u8>(e + CT_TUPLE_ORIG + CTT_PROTO) == IPPROTO_TCP && tcpCanEarlyDrop(e))) {
+      if ((load<u32>(e + CT_STATUS) & IPS_ASSURED) == 0) {
         ctDeleteLocked(root, e);
-        mibInc(MIB_CT_EARLY_DROP);
-        return true;
+        drops++;
+        h = load<u32>(b); // the chain changed: walk it again from its head
+        continue;
       }
       h = load<u32>(e + (hDir(h) << 2));
+    }
+    if (drops != 0) {
+      mibAdd(MIB_CT_EARLY_DROP, <u64>drops);
+      return true;
     }
   }
   return false;
@@ -530,7 +536,10 @@ export function nf_ct_gc(): u32 {
 export function nf_ct_tick(now: u64): void {
   const root = ctRoot();
   if (root == 0) return;
-  if (now - load<u64>(root + CR_LAST_GC) >= 1000) nf_ct_gc();
+  if (now - load<u64>(root + CR_LAST_GC) >= 1000) {
+    nf_flow_gc();
+    nf_ct_gc();
+  }
 }
 
 /** conntrack -F: every entry deleted. */

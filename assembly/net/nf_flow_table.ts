@@ -1,7 +1,517 @@
-// The flowtable (nf_flow_table): not built yet; the conntrack's hook for an entry's end is here so
-// nf_conntrack.ts need not change when it is.
+// The flowtable: nf_flow_table_core.c and nf_flow_table_ip.c — an established forwarded connection
+// offloaded (flow_offload_add, from `flow add @ft` or the table's own offload rule) is looked up at
+// ingress, before the stack, by its 5-tuple and input device in either direction; a hit is forwarded
+// here: NAT as the connection's entry says (addresses, ports, the incremental checksum updates), TTL
+// decremented (ip_decrease_ttl), the next hop's MAC from the neighbour table, out of the route's device.
+// What goes to the slow path instead (the frame untouched): VLAN tags, IP options, fragments, TTL ≤ 1,
+// a frame over the route's MTU, an unresolved neighbour, protocols other than TCP / UDP, a device not in
+// the flowtable; a TCP FIN or RST also tears the flow down (nf_flow_tcp_state_check), as does a FIB
+// change since the flow was added (its routes may be stale: the kernel's dst check). Flows expire after
+// net.netfilter.nf_flowtable_tcp_timeout / _udp_timeout (30 s) without a hit; the collector (each second
+// of stack time) deletes expired and torn-down flows, handing their connection back to conntrack
+// (IPS_OFFLOAD cleared, its timeout that of its state), and keeps the entries of live flows from
+// expiring (nf_ct_offload_timeout: a day).
 //
-// Reads: nothing. Sets: nothing.
+// IPv4 only: an IPv6 connection is not offloaded (flow_offload_add refuses it), see the report.
+//
+// The root (FTR_*, at NR_FLOWTABLE): +0 u32 flowtables in use (bit per id) | +8 FT_MAX × FT_SIZE records
+// (FT_DEVS: u32 device count, then FT_MAX_DEVS × u32 ifindex) | then the hash table (FTR_TABLE address,
+// FTR_BUCKETS), the pool of flows (FTR_POOL, FTR_MAX, FTR_FREE, FTR_COUNT).
+// A flow (FLOW_SIZE), two direction records FD_* (ORIGINAL at +0, REPLY at +FD_SIZE):
+//   +0 hash link | +4 saddr | +8 daddr | +12 sport | +14 dport (as in the packet) | +16 iif | +20 proto
+//   +24 oif | +28 mtu | +32 next hop | +36 new saddr | +40 new daddr | +44 new sport | +46 new dport
+//   +48 u8 NAT flags (FDF_SNAT, FDF_DNAT) | +56 u64 packets | +64 u64 bytes
+// then +192 ct | +196 flowtable id | +200 u64 timeout (ms) | +208 FIB generation | +212 flags | +216 free link.
+//
+// Reads: the frame, the flows, the FIB (at add), the neighbour table. Sets: the frame (NAT, TTL, MACs),
+// the flow's counters and timeout. Next: netdev_xmit, or the stack (false).
 
-/** A conntrack entry with an offloaded flow is going: its flow goes too. */
-export function flow_offload_ct_gone(ct: u32): void {}
+import { arena_alloc } from '../maps/arena';
+import { fibGen, mibInc, netNow, netRoot, netScratch, netdevGet, sysctl } from './core';
+import {
+  AF_INET, FL_DST, FL_FAMILY, FL_IIF, FL_SCOPE, FL_SIZE, FL_SRC, FR_GW, FR_GW_FAMILY, FR_OIF, FR_TYPE, IFF_UP, MIB_FLOW_HIT,
+  MIB_FLOW_SLOWPATH, ND_FLAGS, ND_MAC, NE_MAC, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_IIF, NFS_L4PROTO, NFS_OIF, NFS_THOFF, NR_FLOWTABLE,
+  RTN_UNICAST, RT_SCOPE_UNIVERSE, SCR_NF, SYSCTL_NF_CONNTRACK_TCP_TIMEOUT_SYN_SENT, SYSCTL_NF_CONNTRACK_UDP_TIMEOUT_STREAM,
+  SYSCTL_NF_FLOWTABLE_TCP_TIMEOUT, SYSCTL_NF_FLOWTABLE_UDP_TIMEOUT, SYSCTL_NF_CONNTRACK_UDP_TIMEOUT,
+} from './abi';
+import { ETH_HLEN, IPH_CHECK, IPH_DADDR, IPH_FRAG_OFF, IPH_PROTOCOL, IPH_SADDR, IPH_TOT_LEN, IPH_TTL, IPPROTO_TCP, IPPROTO_UDP, ldBe16 } from './inet';
+import { fib4_lookup } from './fib';
+import { routeMtu4 } from './output';
+import { neigh4Ready } from './neigh';
+import { netdev_xmit, netdevMac, putMac } from './netdev';
+import { ipDecreaseTtl } from './forward';
+
+// The conntrack side, imported late (nf_conntrack.ts imports this file for flow_offload_ct_gone)
+import {
+  CT_L4STATE, CT_STATUS, CT_TIMEOUT, CT_TUPLE_ORIG, CT_TUPLE_REPLY, CT_TUPLE_SIZE, CTT_DPORT, CTT_DST, CTT_FAMILY, CTT_SPORT,
+  CTT_SRC, IPS_CONFIRMED, IPS_DYING, IPS_OFFLOAD, IPS_SEEN_REPLY, IP_CT_ESTABLISHED, IP_CT_ESTABLISHED_REPLY, NF_ACCEPT, ctLock, ctRoot,
+  ctUnlock,
+} from './nf_conntrack';
+import { csumReplace4 } from './nf_nat';
+
+export const FT_MAX: u32 = 8;
+export const FT_MAX_DEVS: u32 = 15;
+export const FT_SIZE: u32 = 64;
+export const FTR_USED: u32 = 0;
+export const FTR_FTS: u32 = 8;
+export const FTR_BUCKETS: u32 = FTR_FTS + FT_MAX * FT_SIZE;
+export const FTR_TABLE: u32 = FTR_BUCKETS + 4;
+export const FTR_POOL: u32 = FTR_BUCKETS + 8;
+export const FTR_MAX: u32 = FTR_BUCKETS + 12;
+export const FTR_FREE: u32 = FTR_BUCKETS + 16;
+export const FTR_COUNT: u32 = FTR_BUCKETS + 20;
+export const FTR_SIZE: u32 = FTR_BUCKETS + 64;
+export const FT_DEVS: u32 = 0;
+
+export const FD_NEXT: u32 = 0;
+export const FD_SADDR: u32 = 4;
+export const FD_DADDR: u32 = 8;
+export const FD_SPORT: u32 = 12;
+export const FD_DPORT: u32 = 14;
+export const FD_IIF: u32 = 16;
+export const FD_PROTO: u32 = 20;
+export const FD_OIF: u32 = 24;
+export const FD_MTU: u32 = 28;
+export const FD_NH: u32 = 32;
+export const FD_NEW_SADDR: u32 = 36;
+export const FD_NEW_DADDR: u32 = 40;
+export const FD_NEW_SPORT: u32 = 44;
+export const FD_NEW_DPORT: u32 = 46;
+export const FD_NAT: u32 = 48;
+export const FD_PACKETS: u32 = 56;
+export const FD_BYTES: u32 = 64;
+export const FD_SIZE: u32 = 96;
+export const FLOW_CT: u32 = 192;
+export const FLOW_FT: u32 = 196;
+export const FLOW_TIMEOUT: u32 = 200;
+export const FLOW_GEN: u32 = 208;
+export const FLOW_FLAGS: u32 = 212;
+export const FLOW_FREE: u32 = 216;
+export const FLOW_SIZE: u32 = 256;
+export const FDF_SNAT: u32 = 1;
+export const FDF_DNAT: u32 = 2;
+export const FLOWF_TEARDOWN: u32 = 1;
+const CT_FLOW_OFF: u32 = 220; // nf_conntrack.ts CT_FLOW: the entry's flow
+const CT_TCP_OFF: u32 = 144; //  nf_conntrack.ts CT_TCP: seen[0], seen[1] (20 bytes each: td_maxwin at +8, flags at +17)
+
+const NF_CT_DAY: u64 = 86400 * 1000;
+
+@inline function ftRoot(): u32 {
+  return load<u32>(netRoot() + NR_FLOWTABLE);
+}
+
+// ---- Set-up (the control plane) ----
+
+/** The flows' table (`max` flows, `buckets` heads rounded up to a power of two). 0, -17, -12. */
+export function nf_flowtable_init(max: u32, buckets: u32): i32 {
+  if (netRoot() == 0) return -22;
+  if (ftRoot() != 0) return -17;
+  let nb: u32 = 1;
+  while (nb < buckets && nb < 0x100000) nb <<= 1;
+  const r = arena_alloc(FTR_SIZE, 64);
+  const table = arena_alloc(nb << 2, 64);
+  const pool = arena_alloc(max * FLOW_SIZE, 64);
+  if (r == 0 || table == 0 || pool == 0 || max == 0) return -12;
+  memory.fill(r, 0, FTR_SIZE);
+  memory.fill(table, 0, nb << 2);
+  for (let i: u32 = 0; i < max; i++) {
+    const f = pool + i * FLOW_SIZE;
+    memory.fill(f, 0, FLOW_SIZE);
+    store<u32>(f + FLOW_FREE, i + 1 < max ? f + FLOW_SIZE : 0);
+  }
+  store<u32>(r + FTR_BUCKETS, nb);
+  store<u32>(r + FTR_TABLE, table);
+  store<u32>(r + FTR_POOL, pool);
+  store<u32>(r + FTR_MAX, max);
+  store<u32>(r + FTR_FREE, pool);
+  store<u32>(netRoot() + NR_FLOWTABLE, r);
+  return 0;
+}
+
+/** A flowtable over the devices whose ifindexes TypeScript wrote at `devs` (`n` of them): its id, or -errno. */
+export function nf_flowtable_create(devs: u32, n: u32): i32 {
+  const r = ftRoot();
+  if (r == 0) return -22;
+  if (n > FT_MAX_DEVS) return -7;
+  const used = load<u32>(r + FTR_USED);
+  for (let id: u32 = 0; id < FT_MAX; id++) {
+    if ((used & (1 << id)) != 0) continue;
+    const ft = r + FTR_FTS + id * FT_SIZE;
+    store<u32>(ft + FT_DEVS, n);
+    memory.copy(ft + 4, devs, n << 2);
+    store<u32>(r + FTR_USED, used | (1 << id));
+    return <i32>id;
+  }
+  return -28;
+}
+
+/** The flowtable's flows torn down (deleted at the collector's next turn) and the id freed. */
+export function nf_flowtable_delete(id: u32): i32 {
+  const r = ftRoot();
+  if (r == 0 || id >= FT_MAX || (load<u32>(r + FTR_USED) & (1 << id)) == 0) return -2;
+  const pool = load<u32>(r + FTR_POOL);
+  const max = load<u32>(r + FTR_MAX);
+  for (let i: u32 = 0; i < max; i++) {
+    const f = pool + i * FLOW_SIZE;
+    if (load<u32>(f + FLOW_CT) != 0 && load<u32>(f + FLOW_FT) == id) store<u32>(f + FLOW_FLAGS, load<u32>(f + FLOW_FLAGS) | FLOWF_TEARDOWN);
+  }
+  store<u32>(r + FTR_USED, load<u32>(r + FTR_USED) & ~(<u32>1 << id));
+  nf_flow_gc();
+  return 0;
+}
+
+@inline function ftHasDev(r: u32, id: u32, ifindex: u32): bool {
+  const ft = r + FTR_FTS + id * FT_SIZE;
+  const n = load<u32>(ft + FT_DEVS);
+  for (let i: u32 = 0; i < n; i++) if (load<u32>(ft + 4 + (i << 2)) == ifindex) return true;
+  return false;
+}
+
+// ---- The hash ----
+
+@inline function keyHash(saddr: u32, daddr: u32, ports: u32, proto: u32, iif: u32, mask: u32): u32 {
+  let h = (saddr * 0x9e3779b1) ^ daddr;
+  h = (h ^ (h >> 15)) * 0x85ebca6b ^ ports;
+  h = (h ^ (h >> 13)) * 0xc2b2ae35 ^ (proto << 24) ^ iif;
+  return (h ^ (h >> 16)) & mask;
+}
+
+@inline function dirHash(r: u32, d: u32): u32 {
+  return keyHash(load<u32>(d + FD_SADDR), load<u32>(d + FD_DADDR), load<u32>(d + FD_SPORT), <u32>load<u8>(d + FD_PROTO), load<u32>(d + FD_IIF), load<u32>(r + FTR_BUCKETS) - 1);
+}
+
+/** The direction record matching the packet (its address: flow + dir × FD_SIZE), 0 when none. */
+@inline function lookup(r: u32, saddr: u32, daddr: u32, ports: u32, proto: u32, iif: u32): u32 {
+  let h = load<u32>(load<u32>(r + FTR_TABLE) + (keyHash(saddr, daddr, ports, proto, iif, load<u32>(r + FTR_BUCKETS) - 1) << 2));
+  while (h != 0) {
+    if (load<u32>(h + FD_SADDR) == saddr && load<u32>(h + FD_DADDR) == daddr && load<u32>(h + FD_SPORT) == ports &&
+      <u32>load<u8>(h + FD_PROTO) == proto && load<u32>(h + FD_IIF) == iif) return h;
+    h = load<u32>(h + FD_NEXT);
+  }
+  return 0;
+}
+
+function hashRemove(r: u32, d: u32): void {
+  let p = load<u32>(r + FTR_TABLE) + (dirHash(r, d) << 2);
+  let h = load<u32>(p);
+  while (h != 0) {
+    if (h == d) {
+      store<u32>(p, load<u32>(d + FD_NEXT));
+      return;
+    }
+    p = h + FD_NEXT;
+    h = load<u32>(p);
+  }
+}
+
+// ---- Adding a flow ----
+
+@inline function FL(): u32 {
+  return netScratch() + SCR_NF + 656;
+}
+@inline function FR(): u32 {
+  return netScratch() + SCR_NF + 720;
+}
+
+/**
+ * One direction of flow `f` (record `d`): the packet of ct tuple `t` arriving on `iif`, leaving as the
+ * inverse of tuple `o` (the other direction's), routed by the FIB now. false when there is no unicast
+ * route out of an up device.
+ */
+function fillDir(d: u32, t: u32, o: u32, iif: u32): bool {
+  store<u32>(d + FD_SADDR, load<u32>(t + CTT_SRC));
+  store<u32>(d + FD_DADDR, load<u32>(t + CTT_DST));
+  store<u16>(d + FD_SPORT, load<u16>(t + CTT_SPORT));
+  store<u16>(d + FD_DPORT, load<u16>(t + CTT_DPORT));
+  store<u32>(d + FD_IIF, iif);
+  store<u8>(d + FD_PROTO, load<u8>(t + 36));
+  // leaving as the inverse of the other direction's tuple
+  const nsrc = load<u32>(o + CTT_DST);
+  const ndst = load<u32>(o + CTT_SRC);
+  store<u32>(d + FD_NEW_SADDR, nsrc);
+  store<u32>(d + FD_NEW_DADDR, ndst);
+  store<u16>(d + FD_NEW_SPORT, load<u16>(o + CTT_DPORT));
+  store<u16>(d + FD_NEW_DPORT, load<u16>(o + CTT_SPORT));
+  let nat: u32 = 0;
+  if (nsrc != load<u32>(d + FD_SADDR) || load<u16>(d + FD_NEW_SPORT) != load<u16>(d + FD_SPORT)) nat |= FDF_SNAT;
+  if (ndst != load<u32>(d + FD_DADDR) || load<u16>(d + FD_NEW_DPORT) != load<u16>(d + FD_DPORT)) nat |= FDF_DNAT;
+  store<u8>(d + FD_NAT, <u8>nat);
+  const fl = FL();
+  memory.fill(fl, 0, FL_SIZE);
+  store<u32>(fl + FL_DST, ndst);
+  store<u32>(fl + FL_SRC, load<u32>(d + FD_SADDR));
+  store<u32>(fl + FL_IIF, iif);
+  store<u8>(fl + FL_FAMILY, <u8>AF_INET);
+  store<u8>(fl + FL_SCOPE, <u8>RT_SCOPE_UNIVERSE);
+  const res = FR();
+  if (fib4_lookup(fl, res) != 0 || <u32>load<u8>(res, FR_TYPE) != RTN_UNICAST) return false;
+  const gwf = <u32>load<u8>(res, FR_GW_FAMILY);
+  if (gwf != 0 && gwf != AF_INET) return false;
+  const oif = load<u32>(res, FR_OIF);
+  const ond = netdevGet(oif);
+  if (ond == 0 || (load<u32>(ond, ND_FLAGS) & IFF_UP) == 0) return false;
+  store<u32>(d + FD_OIF, oif);
+  store<u32>(d + FD_MTU, routeMtu4(res, ond));
+  store<u32>(d + FD_NH, gwf == AF_INET ? load<u32>(res, FR_GW) : ndst);
+  return true;
+}
+
+/**
+ * flow_offload_add: connection `ct` into flowtable `ft`; `iif` / `oif` the devices of the packet of
+ * direction `dir` that asked (the other direction comes in where this one leaves). 0, or -errno:
+ * -22 (not offloadable: IPv6, not confirmed), -17 (offloaded already), -28 (no room), -101 (no route).
+ */
+export function flow_offload_add(ft: u32, ct: u32, dir: u32, iif: u32, oif: u32): i32 {
+  const r = ftRoot();
+  if (r == 0 || ft >= FT_MAX || (load<u32>(r + FTR_USED) & (1 << ft)) == 0) return -22;
+  if (<u32>load<u8>(ct + CT_TUPLE_ORIG + CTT_FAMILY) != AF_INET) return -22;
+  const st = load<u32>(ct + CT_STATUS);
+  if ((st & IPS_CONFIRMED) == 0 || (st & IPS_DYING) != 0) return -22;
+  if ((st & IPS_OFFLOAD) != 0 || load<u32>(ct + CT_FLOW_OFF) != 0) return -17;
+  const f = load<u32>(r + FTR_FREE);
+  if (f == 0) return -28;
+  const orig = ct + CT_TUPLE_ORIG;
+  const rep = ct + CT_TUPLE_REPLY;
+  // the directions' input devices: the asking packet's, and for the other its output device
+  const iif0 = dir == 0 ? iif : oif;
+  const iif1 = dir == 0 ? oif : iif;
+  if (!fillDir(f, orig, rep, iif0) || !fillDir(f + FD_SIZE, rep, orig, iif1)) return -101;
+  store<u32>(r + FTR_FREE, load<u32>(f + FLOW_FREE));
+  store<u32>(r + FTR_COUNT, load<u32>(r + FTR_COUNT) + 1);
+  store<u64>(f + FD_PACKETS, 0);
+  store<u64>(f + FD_BYTES, 0);
+  store<u64>(f + FD_SIZE + FD_PACKETS, 0);
+  store<u64>(f + FD_SIZE + FD_BYTES, 0);
+  store<u32>(f + FLOW_CT, ct);
+  store<u32>(f + FLOW_FT, ft);
+  store<u32>(f + FLOW_FLAGS, 0);
+  store<u32>(f + FLOW_GEN, fibGen());
+  store<u64>(f + FLOW_TIMEOUT, netNow() + flowTimeout(f));
+  for (let d: u32 = 0; d < 2; d++) {
+    const rec = f + d * FD_SIZE;
+    const b = load<u32>(r + FTR_TABLE) + (dirHash(r, rec) << 2);
+    store<u32>(rec + FD_NEXT, load<u32>(b));
+    store<u32>(b, rec);
+  }
+  store<u32>(ct + CT_FLOW_OFF, f);
+  store<u32>(ct + CT_STATUS, st | IPS_OFFLOAD);
+  offloadTimeout(ct);
+  return 0;
+}
+
+@inline function flowTimeout(f: u32): u64 {
+  return <u64>sysctl(<u32>load<u8>(f + FD_PROTO) == IPPROTO_TCP ? SYSCTL_NF_FLOWTABLE_TCP_TIMEOUT : SYSCTL_NF_FLOWTABLE_UDP_TIMEOUT) * 1000;
+}
+
+/** nf_ct_offload_timeout: an offloaded connection's entry does not expire under its flow (a day at least). */
+@inline function offloadTimeout(ct: u32): void {
+  const t = netNow() + NF_CT_DAY;
+  if (load<u64>(ct + CT_TIMEOUT) < t) store<u64>(ct + CT_TIMEOUT, t);
+}
+
+/**
+ * nft_flow_offload_eval with `ct state established`: the packet's connection offloaded into `ft` when it
+ * is established, TCP (in ESTABLISHED, not a SYN, FIN or RST) or UDP, confirmed and not offloaded yet.
+ * Always NF_ACCEPT: the packet itself goes on through the stack.
+ */
+export function nf_flow_offload_eval(st: u32, ft: u32): u32 {
+  const ct = load<u32>(st + NFS_CT);
+  const ctinfo = <u32>load<u8>(st + NFS_CTINFO);
+  if (ct == 0 || (ctinfo != IP_CT_ESTABLISHED && ctinfo != IP_CT_ESTABLISHED_REPLY)) return NF_ACCEPT;
+  const proto = <u32>load<u8>(st + NFS_L4PROTO);
+  const thoff = load<u32>(st + NFS_THOFF);
+  if (thoff == 0) return NF_ACCEPT;
+  if (proto == IPPROTO_TCP) {
+    const fl = <u32>load<u8>(load<u32>(st + NFS_DATA) + thoff + 13);
+    if ((fl & 0x07) != 0 || <u32>load<u8>(ct + CT_L4STATE) != 3) return NF_ACCEPT; // SYN FIN RST; TCP_CONNTRACK_ESTABLISHED
+  } else if (proto != IPPROTO_UDP) {
+    return NF_ACCEPT;
+  }
+  const root = ctRoot();
+  ctLock(root);
+  flow_offload_add(ft, ct, ctinfo == IP_CT_ESTABLISHED_REPLY ? 1 : 0, load<u32>(st + NFS_IIF), load<u32>(st + NFS_OIF));
+  ctUnlock(root);
+  return NF_ACCEPT;
+}
+
+// ---- Removing flows ----
+
+/** flow_offload_del: out of the table; its connection handed back to conntrack (flow_offload_fixup_ct). */
+function flowDel(r: u32, f: u32): void {
+  hashRemove(r, f);
+  hashRemove(r, f + FD_SIZE);
+  const ct = load<u32>(f + FLOW_CT);
+  if (ct != 0 && load<u32>(ct + CT_FLOW_OFF) == f) {
+    store<u32>(ct + CT_FLOW_OFF, 0);
+    const s = load<u32>(ct + CT_STATUS);
+    store<u32>(ct + CT_STATUS, s & ~IPS_OFFLOAD);
+    if ((s & IPS_DYING) == 0) {
+      // flow_offload_fixup_ct: the state's own timeout again (TCP: its state's; UDP: replied or not), and
+      // TCP's window tracking restarted (flow_offload_fixup_tcp: td_maxwin 0, MAXACK_SET cleared), as
+      // conntrack saw none of the offloaded segments
+      const tcp = <u32>load<u8>(f + FD_PROTO) == IPPROTO_TCP;
+      const state = <u32>load<u8>(ct + CT_L4STATE);
+      let secs: u32;
+      if (tcp) {
+        secs = state >= 1 && state <= 8 ? sysctl(SYSCTL_NF_CONNTRACK_TCP_TIMEOUT_SYN_SENT + state - 1) : 0;
+        for (let d: u32 = 0; d < 2; d++) {
+          const sv = ct + CT_TCP_OFF + d * 20;
+          store<u32>(sv + 8, 0);
+          store<u8>(sv + 17, <u8>(<u32>load<u8>(sv + 17) & ~(<u32>0x20)));
+        }
+      } else {
+        secs = sysctl((s & IPS_SEEN_REPLY) != 0 ? SYSCTL_NF_CONNTRACK_UDP_TIMEOUT_STREAM : SYSCTL_NF_CONNTRACK_UDP_TIMEOUT);
+      }
+      const t = netNow() + <u64>secs * 1000;
+      if (load<u64>(ct + CT_TIMEOUT) > t) store<u64>(ct + CT_TIMEOUT, t);
+    }
+  }
+  store<u32>(f + FLOW_CT, 0);
+  store<u32>(f + FLOW_FREE, load<u32>(r + FTR_FREE));
+  store<u32>(r + FTR_FREE, f);
+  store<u32>(r + FTR_COUNT, load<u32>(r + FTR_COUNT) - 1);
+}
+
+/** A conntrack entry with an offloaded flow is going: its flow goes too (under the conntrack lock). */
+export function flow_offload_ct_gone(ct: u32): void {
+  const r = ftRoot();
+  const f = load<u32>(ct + CT_FLOW_OFF);
+  if (r == 0 || f == 0) return;
+  flowDel(r, f);
+}
+
+/** nf_flow_offload_gc_step over every flow: expired or torn down → deleted; live → its entry kept. Returns deletions. */
+export function nf_flow_gc(): u32 {
+  const r = ftRoot();
+  if (r == 0) return 0;
+  const root = ctRoot();
+  ctLock(root);
+  const now = netNow();
+  const pool = load<u32>(r + FTR_POOL);
+  const max = load<u32>(r + FTR_MAX);
+  let n: u32 = 0;
+  for (let i: u32 = 0; i < max; i++) {
+    const f = pool + i * FLOW_SIZE;
+    const ct = load<u32>(f + FLOW_CT);
+    if (ct == 0) continue;
+    if ((load<u32>(f + FLOW_FLAGS) & FLOWF_TEARDOWN) != 0 || <i64>(load<u64>(f + FLOW_TIMEOUT) - now) <= 0 ||
+      (load<u32>(ct + CT_STATUS) & IPS_DYING) != 0) {
+      flowDel(r, f);
+      n++;
+    } else {
+      offloadTimeout(ct);
+    }
+  }
+  ctUnlock(root);
+  return n;
+}
+
+// ---- The fast path ----
+
+/** Whether any flow is offloaded (the ingress check's gate). */
+@inline export function flowtableActive(): bool {
+  const r = ftRoot();
+  return r != 0 && load<u32>(r + FTR_COUNT) != 0;
+}
+
+/**
+ * nf_flow_offload_ip_hook for the frame at `data` (`len` bytes from its Ethernet header) received on ring
+ * device `ifindex` (record `nd`), queue `q`: true when a flow forwarded it (the frame is taken), false
+ * when the stack must take it (nothing was changed, unless a FIN/RST tore its flow down).
+ */
+export function nf_flow_offload_rx(ifindex: u32, nd: u32, q: u32, data: u32, len: u32): bool {
+  const r = ftRoot();
+  if (len < ETH_HLEN + 20 || load<u16>(data, 12) != 0x0008) return false;
+  if ((load<u8>(data) & 1) != 0 || load<u32>(data) != load<u32>(nd, ND_MAC) || load<u16>(data, 4) != load<u16>(nd, ND_MAC + 4)) return false;
+  const ip = data + ETH_HLEN;
+  // nf_flow_tuple_ip: no options, not a fragment, TTL above 1, TCP or UDP with its ports in the frame
+  if (load<u8>(ip) != 0x45 || (ldBe16(ip + IPH_FRAG_OFF) & 0x3fff) != 0 || load<u8>(ip, IPH_TTL) <= 1) return false;
+  const tot = ldBe16(ip + IPH_TOT_LEN);
+  if (tot < 20 || tot > len - ETH_HLEN) return false;
+  const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
+  if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) return false;
+  if (tot < 20 + (proto == IPPROTO_TCP ? 20 : 8)) return false;
+  const d = lookup(r, load<u32>(ip, IPH_SADDR), load<u32>(ip, IPH_DADDR), load<u32>(ip, 20), proto, ifindex);
+  if (d == 0) return false;
+  const f = d - (d - load<u32>(r + FTR_POOL)) % FLOW_SIZE;
+  if (!ftHasDev(r, load<u32>(f + FLOW_FT), ifindex) || (load<u32>(f + FLOW_FLAGS) & FLOWF_TEARDOWN) != 0) return slow();
+  if (proto == IPPROTO_TCP && (<u32>load<u8>(ip, 20 + 13) & 0x05) != 0) {
+    store<u32>(f + FLOW_FLAGS, load<u32>(f + FLOW_FLAGS) | FLOWF_TEARDOWN); // nf_flow_tcp_state_check: FIN / RST
+    return slow();
+  }
+  if (load<u32>(f + FLOW_GEN) != fibGen()) {
+    store<u32>(f + FLOW_FLAGS, load<u32>(f + FLOW_FLAGS) | FLOWF_TEARDOWN); // routes may have changed
+    return slow();
+  }
+  if (tot > load<u32>(d + FD_MTU)) return slow(); // nf_flow_exceeds_mtu
+  const oif = load<u32>(d + FD_OIF);
+  const ond = netdevGet(oif);
+  if (ond == 0 || (load<u32>(ond, ND_FLAGS) & IFF_UP) == 0) return slow();
+  const nh = FL();
+  store<u32>(nh, load<u32>(d + FD_NH));
+  const e = neigh4Ready(oif, ond, nh);
+  if (e == 0) return slow();
+  // decided: refresh, NAT, TTL, MACs, out
+  store<u64>(f + FLOW_TIMEOUT, netNow() + flowTimeout(f));
+  const nat = <u32>load<u8>(d + FD_NAT);
+  if (nat != 0) natIp(ip, proto, d, nat);
+  ipDecreaseTtl(ip);
+  store<u32>(data, load<u32>(e + NE_MAC));
+  store<u16>(data, load<u16>(e + NE_MAC + 4), 4);
+  putMac(data + 6, netdevMac(ond));
+  store<u64>(d + FD_PACKETS, load<u64>(d + FD_PACKETS) + 1);
+  store<u64>(d + FD_BYTES, load<u64>(d + FD_BYTES) + <u64>tot);
+  mibInc(MIB_FLOW_HIT);
+  netdev_xmit(oif, q, data, tot + ETH_HLEN);
+  return true;
+}
+
+@inline function slow(): bool {
+  mibInc(MIB_FLOW_SLOWPATH);
+  return false;
+}
+
+/** nf_flow_nat_ip: the direction's translation, each field with its checksum updates (nf_flow_snat_ip / _port …). */
+function natIp(ip: u32, proto: u32, d: u32, nat: u32): void {
+  const l4 = ip + 20;
+  const check = proto == IPPROTO_TCP ? l4 + 16 : l4 + 6;
+  if ((nat & FDF_SNAT) != 0) {
+    l4Replace(proto, check, <u32>load<u16>(l4), <u32>load<u16>(d + FD_NEW_SPORT));
+    store<u16>(l4, load<u16>(d + FD_NEW_SPORT));
+    const olda = load<u32>(ip, IPH_SADDR);
+    const newa = load<u32>(d + FD_NEW_SADDR);
+    csumReplace4(ip + IPH_CHECK, olda, newa);
+    l4Replace(proto, check, olda, newa);
+    store<u32>(ip + IPH_SADDR, newa);
+  }
+  if ((nat & FDF_DNAT) != 0) {
+    l4Replace(proto, check, <u32>load<u16>(l4, 2), <u32>load<u16>(d + FD_NEW_DPORT));
+    store<u16>(l4 + 2, load<u16>(d + FD_NEW_DPORT));
+    const olda = load<u32>(ip, IPH_DADDR);
+    const newa = load<u32>(d + FD_NEW_DADDR);
+    csumReplace4(ip + IPH_CHECK, olda, newa);
+    l4Replace(proto, check, olda, newa);
+    store<u32>(ip + IPH_DADDR, newa);
+  }
+}
+
+/** nf_flow_nat_port_* / nf_flow_nat_ip_*: a UDP checksum of 0 (none) stays; one that becomes 0 is CSUM_MANGLED_0. */
+@inline function l4Replace(proto: u32, check: u32, from: u32, to: u32): void {
+  if (proto == IPPROTO_UDP) {
+    if (load<u16>(check) == 0) return;
+    csumReplace4(check, from, to);
+    if (load<u16>(check) == 0) store<u16>(check, 0xffff);
+    return;
+  }
+  csumReplace4(check, from, to);
+}
+
+/** The flow record of flow `i` of the pool (TypeScript lists flows), 0 past the end. */
+export function nf_flow_at(i: u32): u32 {
+  const r = ftRoot();
+  if (r == 0 || i >= load<u32>(r + FTR_MAX)) return 0;
+  return load<u32>(r + FTR_POOL) + i * FLOW_SIZE;
+}
+export function nf_flow_root(): u32 {
+  return ftRoot();
+}

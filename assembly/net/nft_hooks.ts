@@ -1,4 +1,4 @@
-// What nft's expressions need from conntrack and NAT (ct15's nf_conntrack.ts and nf_nat.ts), in one file
+// What nft's expressions need from conntrack, NAT and flowtables (nf_conntrack.ts, nf_nat.ts, nf_flow_table.ts), in one file
 // so the evaluator reads the same whatever those stages become: the conntrack mark, a NAT binding for the
 // connection (nft_nat_eval → nf_nat_setup_info, nft_masq_eval → nf_nat_masquerade) and flowtable offload.
 //
@@ -9,6 +9,7 @@
 import { NFS_CT, NFS_OIF, NFS_PF } from './abi';
 import { CT_MARK } from './nf_conntrack';
 import { nf_nat_masquerade, nf_nat_setup_info } from './nf_nat';
+import { nf_flow_offload_eval } from './nf_flow_table';
 
 const NF_ACCEPT: u32 = 1;
 const NFTN_SNAT: u32 = 0;
@@ -51,5 +52,7 @@ export function nftNat(st: u32, type: u32, flags: u32, rw: u32, regs: u32, range
   return NF_ACCEPT; // redirect: not in this build (NAT's null binding follows)
 }
 
-/** nft_flow_offload_eval: the flowtable stage is not in this build yet; the packet goes on. */
-export function nftFlowAdd(st: u32, ft: u32): void {}
+/** nft_flow_offload_eval: an established connection offloaded into flowtable `ft`; the packet goes on. */
+export function nftFlowAdd(st: u32, ft: u32): void {
+  if (ft != 0) nf_flow_offload_eval(st, ft);
+}

@@ -44,6 +44,7 @@ commands:
   prog list|attach OBJ.o [name PROG] dev DEV|detach dev DEV [--socket PATH] [--json]
   map show|dump|lookup|update|delete (name MAP | id N) [key BYTES] [value BYTES] --socket PATH [--json]
   link show [DEV] [-s] [--socket PATH] [--json]   devices, their programs and (-s) counters
+  conntrack -L [-p PROTO] [-s ADDR] [-d ADDR] | -S | -F [--socket PATH] [--json]   the connection tracking table
   stats [--once] [--interval S] [--count N] [--socket PATH] [--json]   live Mpps and drops by reason
   bench [datapath|engine|programs|verifier|micro|forward|fib|udp|link|all] [--json] [--quick] [--only NAME]
       datapath (default): Mpps through a device's RX ring and the NAPI poll, beside the kernel's test_run
@@ -141,6 +142,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'run': {
         const { runCommand } = await import('./run.js');
         return await runCommand(rest, io);
+      }
+      case 'conntrack': {
+        const { conntrackCommand } = await import('./conntrack.js');
+        return await conntrackCommand(rest, io);
       }
       case 'ip': {
         const { ipCli } = await import('./ip.js');

@@ -247,7 +247,7 @@ export class ControlServer {
 const EXCLUSIVE = new Set(['prog.attach', 'prog.detach', 'reload']);
 
 /** Commands that may change the data path: each goes to the log (what was asked, and how it ended). */
-const CHANGES = new Set(['ip', 'prog.attach', 'prog.detach', 'map.update', 'map.delete', 'reload']);
+const CHANGES = new Set(['ip', 'prog.attach', 'prog.detach', 'map.update', 'map.delete', 'reload', 'conntrack.flush']);
 
 /** A change request in one line, for the log. */
 function describe(cmd: string, a: Args): string {
@@ -653,6 +653,18 @@ function commandTable(dp: Datapath, server: ControlServer, opts: ControlServerOp
       map.delete(key);
       return { map: mapInfo(obj, map), key: Buffer.from(key).toString('hex') };
     },
+
+    'conntrack.list': (args) => {
+      const f: Record<string, unknown> = {};
+      for (const k of ['proto', 'src', 'dst', 'family'] as const) {
+        const v = optStr(args, k, 'conntrack.list');
+        if (v !== undefined) f[k] = v;
+      }
+      const entries = dp.conntrack.list(f);
+      return { entries, text: dp.conntrack.format(entries) };
+    },
+    'conntrack.stats': () => ({ stats: dp.conntrack.stats() }),
+    'conntrack.flush': () => ({ deleted: dp.conntrack.flush() }),
 
     'link.show': (args) => {
       const name = optStr(args, 'device', 'link.show');

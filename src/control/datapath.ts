@@ -57,6 +57,7 @@ import { Neighbours } from './neigh.js';
 import { Sysctls, type SysctlValue } from './sysctl.js';
 import { Conntrack } from './conntrack.js';
 import { Nat } from './nat.js';
+import { Flowtables } from './flowtable.js';
 import { SocketTable } from './sockets.js';
 import { Stack } from './stack.js';
 import { ipCommand, type IpResult } from './ip/index.js';
@@ -231,6 +232,7 @@ export class Datapath {
   private _sockets?: SocketTable;
   private _conntrack?: Conntrack;
   private _nat?: Nat;
+  private _flowtable?: Flowtables;
   private _nft?: Nft;
 
   /** The stack behind XDP_PASS: its clock and counters (set up on first use). */
@@ -285,6 +287,11 @@ export class Datapath {
   get nat(): Nat {
     this.stack;
     return (this._nat ??= new Nat(this));
+  }
+  /** Flowtables (nf_flow_table): offloaded connections forwarded before the stack. */
+  get flowtable(): Flowtables {
+    this.stack;
+    return (this._flowtable ??= new Flowtables(this));
   }
   /** The nf_tables ruleset (nft): tables, chains, sets, rules, published to the netfilter hooks. */
   get nftables(): Nft {

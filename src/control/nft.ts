@@ -33,10 +33,10 @@ interface NftExports {
   nf_hook_unregister?(pf: number, hook: number, prio: number, kind: number, arg: number): number;
 }
 
-/** The flowtable stage's control API (ct15), when the Datapath has one. */
+/** The flowtable stage's control API (dp.flowtable), when the Datapath has one. */
 interface FlowtableApi {
-  create(opts: { devices: string[] }): number;
-  delete(id: number): void;
+  create(spec: { name: string; devices: string[]; offload?: boolean }): number;
+  delete(name: string): void;
 }
 
 const NFK_CHAIN = 3;
@@ -607,8 +607,8 @@ export class Nft {
           }
         }
       }
-      this.flowtables(t);
     }
+    this.flowtables(next);
     // hooks: which base chains are registered where
     const want = new Map<string, [number, number, number, number, number]>();
     const blobBytes = compileRuleset(next, this.env(), this.slots);
@@ -636,14 +636,26 @@ export class Nft {
     this.state = next;
   }
 
-  /** Flowtables get their ids from the flowtable stage (ct15's dp.flowtable) when the Datapath has one. */
-  private flowtables(t: NftTable): void {
+  /**
+   * Flowtables get their ids from the flowtable stage (dp.flowtable, named nft.FAMILY.TABLE.NAME there, without
+   * its own offload rule: `flow add @ft` rules offload); ones the new ruleset no longer has are deleted there.
+   */
+  private flowtables(next: NftState): void {
     const api = (this.dp as unknown as { flowtable?: FlowtableApi }).flowtable;
-    for (const f of t.flowtables) {
-      if (f.id !== 0) continue;
-      const key = `${t.family}\0${t.name}\0${f.name}`;
-      f.id = api ? api.create({ devices: f.devices }) : (this.localFlowtableIds.get(key) ?? this.localFlowtableIds.size + 1);
-      this.localFlowtableIds.set(key, f.id);
+    const keep = new Set<string>();
+    for (const t of next.tables) {
+      for (const f of t.flowtables) {
+        const key = `nft.${t.family}.${t.name}.${f.name}`;
+        keep.add(key);
+        if (f.id !== 0) continue;
+        f.id = this.localFlowtableIds.get(key) ?? (api ? api.create({ name: key, devices: f.devices, offload: false }) : 0);
+        this.localFlowtableIds.set(key, f.id);
+      }
+    }
+    for (const key of [...this.localFlowtableIds.keys()]) {
+      if (keep.has(key)) continue;
+      api?.delete(key);
+      this.localFlowtableIds.delete(key);
     }
   }
 

@@ -1,0 +1,147 @@
+// Flowtables (dp.flowtable): nftables' `flowtable` objects over assembly/net/nf_flow_table.ts. create()
+// makes one over a set of devices and, unless told not to, adds its offload rule — what
+//   table inet t { flowtable ft { hook ingress priority 0; devices = { eth0, eth1 } }
+//                  chain f { type filter hook forward priority 0; ct state established flow add @ft } }
+// sets up. nftables' own `flow add @ft` (nft15's evaluator) calls flow_offload_add with the id this returns.
+// list() shows the offloaded flows with their counters; the fast path's hits and slow-path returns are the
+// nf_flowtable:* counters of dp.stack.mib().
+
+import type { Datapath } from './datapath.js';
+import { NetError } from './net_types.js';
+import { formatAddr } from './routes.js';
+
+interface FtExports {
+  nf_flowtable_init(max: number, buckets: number): number;
+  nf_flowtable_create(devs: number, n: number): number;
+  nf_flowtable_delete(id: number): number;
+  nf_flow_root(): number;
+  nf_flow_at(i: number): number;
+  nf_flow_gc(): number;
+  nf_hook_register(pf: number, hook: number, prio: number, kind: number, arg: number): number;
+  nf_hook_unregister(pf: number, hook: number, prio: number, kind: number, arg: number): number;
+  nf_nat_rules_alloc(n: number): number;
+  net_now(): bigint;
+  [k: string]: unknown;
+}
+
+export interface FlowDir {
+  src: string;
+  dst: string;
+  sport: number;
+  dport: number;
+  iif: string;
+  oif: string;
+  packets: number;
+  bytes: number;
+}
+
+export interface FlowInfo {
+  flowtable: string;
+  proto: 'tcp' | 'udp';
+  /** Seconds left without a hit. */
+  timeout: number;
+  original: FlowDir;
+  reply: FlowDir;
+}
+
+const NF_INET_FORWARD = 2;
+const NFK_FLOW_ADD = 6;
+
+export class Flowtables {
+  private readonly byName = new Map<string, { id: number; devices: string[]; offload: boolean }>();
+
+  constructor(private readonly dp: Datapath) {}
+
+  private get x(): FtExports {
+    return this.dp.fastPath.exports as unknown as FtExports;
+  }
+  private g(name: string): number {
+    const v = (this.dp.fastPath.exports as unknown as Record<string, WebAssembly.Global>)[name];
+    return v!.value as number;
+  }
+
+  /**
+   * A flowtable over `devices` (its ingress: frames of offloaded flows arriving there are forwarded before
+   * the stack). `offload` (default true) adds the rule that offloads established forwarded TCP and UDP
+   * connections into it. Returns its id (the `ft` of flow_offload_add). Conntrack is turned on for IPv4.
+   */
+  create(spec: { name: string; devices: string[]; offload?: boolean; maxFlows?: number }): number {
+    if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(spec.name ?? '')) throw new NetError('EINVAL', `flowtable: bad name ${JSON.stringify(spec.name)}`);
+    if (this.byName.has(spec.name)) throw new NetError('EEXIST', `flowtable: ${spec.name} exists`);
+    if (!Array.isArray(spec.devices) || spec.devices.length === 0) throw new NetError('EINVAL', `flowtable ${spec.name}: needs devices`);
+    const ifindexes = spec.devices.map((d) => {
+      if (!this.dp.links.has(d)) throw new NetError('ENODEV', `flowtable ${spec.name}: no device ${JSON.stringify(d)}`);
+      return this.dp.links.ifindex(d);
+    });
+    if (ifindexes.length > 15) throw new NetError('EINVAL', `flowtable ${spec.name}: at most 15 devices`);
+    this.dp.conntrack.enable({ family: 'ipv4' });
+    if (this.x.nf_flow_root() === 0) {
+      const max = spec.maxFlows ?? 65536;
+      if (!Number.isInteger(max) || max < 1 || max > 4_000_000) throw new NetError('EINVAL', `flowtable: maxFlows must be 1..4000000, not ${max}`);
+      const r = this.x.nf_flowtable_init(max, max);
+      if (r !== 0) throw new NetError('ENOMEM', `flowtable: no memory for ${max} flows`);
+    }
+    const buf = this.x.nf_nat_rules_alloc(1); // 128 zeroed bytes of scratch for the device list
+    const v = this.dp.memory.view();
+    ifindexes.forEach((ix, i) => v.setUint32(buf + i * 4, ix, true));
+    const id = this.x.nf_flowtable_create(buf, ifindexes.length);
+    if (id < 0) throw new NetError('ENOBUFS', `flowtable: no room for another flowtable (${id})`);
+    const offload = spec.offload ?? true;
+    if (offload && this.x.nf_hook_register(2, NF_INET_FORWARD, 0, NFK_FLOW_ADD, id) !== 0) throw new NetError('ENOBUFS', 'flowtable: the forward hook is full');
+    this.byName.set(spec.name, { id, devices: [...spec.devices], offload });
+    return id;
+  }
+
+  delete(name: string): void {
+    const ft = this.byName.get(name);
+    if (!ft) throw new NetError('ENOENT', `flowtable: no flowtable ${JSON.stringify(name)}`);
+    if (ft.offload) this.x.nf_hook_unregister(2, NF_INET_FORWARD, 0, NFK_FLOW_ADD, ft.id);
+    this.x.nf_flowtable_delete(ft.id);
+    this.byName.delete(name);
+  }
+
+  /** The id of a flowtable by name (for flow_offload_add), undefined when there is none. */
+  id(name: string): number | undefined {
+    return this.byName.get(name)?.id;
+  }
+
+  /** The offloaded flows. */
+  list(): FlowInfo[] {
+    const out: FlowInfo[] = [];
+    if (this.x.nf_flow_root() === 0) return out;
+    const v = this.dp.memory.view();
+    const b = this.dp.memory.bytes();
+    const now = this.x.net_now();
+    const names = new Map([...this.byName].map(([n, f]) => [f.id, n]));
+    const dirSize = this.g('FD_SIZE');
+    for (let i = 0; ; i++) {
+      const f = this.x.nf_flow_at(i);
+      if (f === 0) break;
+      if (v.getUint32(f + this.g('FLOW_CT'), true) === 0) continue;
+      const dir = (d: number): FlowDir => ({
+        src: formatAddr(2, b.slice(d + this.g('FD_SADDR'), d + this.g('FD_SADDR') + 4)),
+        dst: formatAddr(2, b.slice(d + this.g('FD_DADDR'), d + this.g('FD_DADDR') + 4)),
+        sport: v.getUint16(d + this.g('FD_SPORT'), false),
+        dport: v.getUint16(d + this.g('FD_DPORT'), false),
+        iif: this.dp.links.name(v.getUint32(d + this.g('FD_IIF'), true)) ?? '?',
+        oif: this.dp.links.name(v.getUint32(d + this.g('FD_OIF'), true)) ?? '?',
+        packets: Number(v.getBigUint64(d + this.g('FD_PACKETS'), true)),
+        bytes: Number(v.getBigUint64(d + this.g('FD_BYTES'), true)),
+      });
+      const t = v.getBigUint64(f + this.g('FLOW_TIMEOUT'), true);
+      out.push({
+        flowtable: names.get(v.getUint32(f + this.g('FLOW_FT'), true)) ?? '?',
+        proto: b[f + this.g('FD_PROTO')] === 6 ? 'tcp' : 'udp',
+        timeout: t > now ? Number((t - now) / 1000n) : 0,
+        original: dir(f),
+        reply: dir(f + dirSize),
+      });
+    }
+    return out;
+  }
+
+  /** The collector now (expired and torn-down flows out); the stack's clock runs it each second anyway. */
+  gc(): number {
+    return this.x.nf_flow_gc();
+  }
+}

@@ -1,0 +1,105 @@
+// The flowtable's life cycle through the API: a FIN tears an offloaded TCP flow down and goes (translated)
+// through the slow path; a route change tears flows down; a flow without hits for
+// nf_flowtable_udp_timeout (30 s) is collected and its connection handed back to conntrack with its own
+// timeout; a frame over the route's MTU leaves the flowtable for the stack (which answers fragmentation
+// needed); refusals name what is wrong.
+
+import { describe, expect, it } from 'vitest';
+import { NetError } from '../../src/control/net_types.js';
+import { Fixture, eth, ipv4, stackUnready, udp4 } from '../net/support.js';
+import { ACK, FIN, H0, H1, LINKS, M0, M1, NEIGH, PSH, ROUTES, SYN, SYN_OPTS, tcpFrame } from './ct_support.js';
+
+const unready = await stackUnready();
+const C = '192.0.2.2';
+const S = '203.0.113.5';
+const PUB = '198.51.100.1';
+const inUdp = (n: number, df = false): Uint8Array => eth({ dst: M0, src: H0, type: 0x0800 }, ipv4({ src: C, dst: S, proto: 17, df }, udp4(C, S, 6000, 53, new Uint8Array(n))));
+const outUdp = (): Uint8Array => eth({ dst: M1, src: H1, type: 0x0800 }, ipv4({ src: S, dst: PUB, proto: 17 }, udp4(S, PUB, 53, 6000, new Uint8Array(8))));
+
+async function router(): Promise<Fixture> {
+  const fx = await Fixture.create(LINKS, ROUTES, NEIGH);
+  fx.dp.nat.add({ hook: 'postrouting', oif: 'eth1', type: 'masquerade' });
+  fx.dp.flowtable.create({ name: 'ft', devices: ['eth0', 'eth1'] });
+  return fx;
+}
+const hits = (fx: Fixture): number => fx.mib()['nf_flowtable:hit'] ?? 0;
+
+/** A UDP exchange, offloaded once the reply is seen. */
+function offloadUdp(fx: Fixture): void {
+  fx.rx('eth0', inUdp(8));
+  fx.rx('eth1', outUdp());
+  expect(fx.dp.flowtable.list().length).toBe(1);
+}
+
+describe.skipIf(unready !== '')('the flowtable', () => {
+  it('a FIN tears the TCP flow down: it and what follows take the slow path, still translated', async () => {
+    const fx = await router();
+    fx.rx('eth0', tcpFrame('in', C, S, 40000, 80, { seq: 1000, flags: SYN, options: SYN_OPTS }));
+    fx.rx('eth1', tcpFrame('out', S, PUB, 80, 40000, { seq: 5000, ack: 1001, flags: SYN | ACK, options: SYN_OPTS }));
+    fx.rx('eth0', tcpFrame('in', C, S, 40000, 80, { seq: 1001, ack: 5001, flags: ACK }));
+    expect(fx.dp.flowtable.list().length).toBe(1);
+    fx.rx('eth0', tcpFrame('in', C, S, 40000, 80, { seq: 1001, ack: 5001, flags: PSH | ACK, data: new Uint8Array(10) }));
+    expect(hits(fx)).toBe(1);
+    const fin = fx.rx('eth0', tcpFrame('in', C, S, 40000, 80, { seq: 1011, ack: 5001, flags: FIN | ACK }));
+    expect(hits(fx)).toBe(1);
+    expect(fx.mib()['nf_flowtable:slowpath']).toBe(1);
+    expect([...fin.get('eth1')![0]!.subarray(14 + 12, 14 + 16)].join('.')).toBe(PUB);
+    fx.dp.flowtable.gc();
+    expect(fx.dp.flowtable.list()).toEqual([]);
+    const [ct] = fx.dp.conntrack.list();
+    expect(ct).toMatchObject({ state: 'FIN_WAIT', offload: false, timeout: 120 });
+  });
+
+  it('a route change tears flows down at their next frame', async () => {
+    const fx = await router();
+    offloadUdp(fx);
+    fx.ip('route add 203.0.113.128/25 via 198.51.100.2 dev eth1');
+    const out = fx.rx('eth0', inUdp(8));
+    expect(out.get('eth1')?.length).toBe(1);
+    expect(hits(fx)).toBe(0);
+    fx.dp.flowtable.gc();
+    expect(fx.dp.flowtable.list()).toEqual([]);
+  });
+
+  it('a flow without hits for 30 s is collected; its connection gets the UDP stream timeout back', async () => {
+    const fx = await router();
+    offloadUdp(fx);
+    fx.rx('eth0', inUdp(8));
+    expect(hits(fx)).toBe(1);
+    fx.advance(29_000);
+    expect(fx.dp.flowtable.list().length).toBe(1);
+    fx.advance(2_000);
+    expect(fx.dp.flowtable.list()).toEqual([]);
+    // collected at the 30 s tick, a second ago
+    expect(fx.dp.conntrack.list()[0]).toMatchObject({ proto: 'udp', offload: false, timeout: 119 });
+  });
+
+  it('a frame over the route MTU with DF goes to the stack, which answers fragmentation needed', async () => {
+    const fx = await router();
+    fx.ip('route replace 203.0.113.0/24 via 198.51.100.2 dev eth1 mtu 1400');
+    offloadUdp(fx);
+    const out = fx.rx('eth0', inUdp(1400 - 28 + 1, true));
+    expect(hits(fx)).toBe(0);
+    expect(out.get('eth1')).toBeUndefined();
+    const icmp = out.get('eth0')![0]!;
+    expect([icmp[14 + 20], icmp[14 + 21]]).toEqual([3, 4]);
+  });
+
+  it('refuses bad flowtables with a reason', async () => {
+    const fx = await router();
+    expect(() => fx.dp.flowtable.create({ name: 'ft', devices: ['eth0'] })).toThrow(/ft exists/);
+    expect(() => fx.dp.flowtable.create({ name: 'x', devices: ['eth7'] })).toThrow(/no device "eth7"/);
+    expect(() => fx.dp.flowtable.create({ name: 'x', devices: [] })).toThrow(/needs devices/);
+    expect(() => fx.dp.flowtable.create({ name: '1 bad', devices: ['eth0'] })).toThrow(NetError);
+    expect(() => fx.dp.flowtable.delete('nope')).toThrow(/no flowtable "nope"/);
+    fx.dp.flowtable.delete('ft');
+    offloadUdpNot(fx);
+  });
+});
+
+/** After delete, nothing is offloaded any more. */
+function offloadUdpNot(fx: Fixture): void {
+  fx.rx('eth0', inUdp(8));
+  fx.rx('eth1', outUdp());
+  expect(fx.dp.flowtable.list()).toEqual([]);
+}
