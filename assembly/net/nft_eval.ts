@@ -52,7 +52,7 @@ export const EXPR_COUNTER: u32 = 12; // +4 u32 counter address (u64 packets, u64
 export const EXPR_NAT: u32 = 13; //     x NFTN_* | +4 u32 flags | +8 u8 addr reg (0xff none), u8 addr max reg,
 //                                       u8 proto reg (0xff none), u8 proto max reg
 export const EXPR_REJECT: u32 = 14; //  x NFT_REJECT_* type | len: the code
-export const EXPR_FLOW: u32 = 15; //    +4 u32 flowtable id
+export const EXPR_FLOW: u32 = 15; //    +4 u32 flowtable id + 1 (0: none)
 export const EXPR_BYTEORDER: u32 = 16; // hton of reg's len bytes in x-byte words (2 or 4)
 
 export const NFT_META_LEN: u32 = 0; // the kernel's enum nft_meta_keys

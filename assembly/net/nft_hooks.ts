@@ -52,7 +52,7 @@ export function nftNat(st: u32, type: u32, flags: u32, rw: u32, regs: u32, range
   return NF_ACCEPT; // redirect: not in this build (NAT's null binding follows)
 }
 
-/** nft_flow_offload_eval: an established connection offloaded into flowtable `ft`; the packet goes on. */
+/** nft_flow_offload_eval: an established connection offloaded into flowtable `ft` - 1 (0: none); the packet goes on. */
 export function nftFlowAdd(st: u32, ft: u32): void {
-  if (ft != 0) nf_flow_offload_eval(st, ft);
+  if (ft != 0) nf_flow_offload_eval(st, ft - 1);
 }

@@ -648,7 +648,7 @@ export class Nft {
         const key = `nft.${t.family}.${t.name}.${f.name}`;
         keep.add(key);
         if (f.id !== 0) continue;
-        f.id = this.localFlowtableIds.get(key) ?? (api ? api.create({ name: key, devices: f.devices, offload: false }) : 0);
+        f.id = this.localFlowtableIds.get(key) ?? (api ? api.create({ name: key, devices: f.devices, offload: false }) + 1 : 0);
         this.localFlowtableIds.set(key, f.id);
       }
     }

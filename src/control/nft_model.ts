@@ -46,7 +46,7 @@ export interface NftFlowtable {
   hook: string;
   prio: number;
   devices: string[];
-  /** The id the flowtable stage gave it (ct15's API), 0 when there is none. */
+  /** The id the flowtable stage (dp.flowtable) gave it, plus one; 0 when there is none. */
   id: number;
 }
 
