@@ -52,6 +52,7 @@ export const NR_RT6_REDIRECT: u32 = 68;
 export const NR_NF: u32 = 72; //        netfilter hook table (netfilter.ts), 0: no hook registered anywhere
 export const NR_CT: u32 = 76; //        conntrack root (nf_conntrack.ts), 0: conntrack never enabled
 export const NR_FLOWTABLE: u32 = 80; // flowtable root (nf_flow_table.ts), 0: none
+export const NR_NFT: u32 = 84; // the nf_tables ruleset blob (nft_eval.ts), published by one store
 export const NR_SYSCTL: u32 = 512;
 export const NR_MIB: u32 = 1024;
 export const NR_DROPS: u32 = 4096;
@@ -320,6 +321,7 @@ export const NDROP_PROTO_MEM: u32 = 132; // the UDP queues together hold their s
 export const NDROP_NETFILTER_DROP: u32 = 133; // a hook's NF_DROP (the kernel's SKB_DROP_REASON_NETFILTER_DROP)
 export const NDROP_NF_CT_FULL: u32 = 134; //     conntrack table full and nothing to early-drop ("nf_conntrack: table full")
 export const NDROP_NF_NAT_NO_TUPLE: u32 = 135; // NAT range exhausted
+export const NDROP_NFT_JUMP_STACK: u32 = 142; // wxdp: nft jumps nested deeper than NFT_JUMP_STACK_SIZE (the kernel refuses such a ruleset at load)
 export const NDROP_COUNT: u32 = 160;
 
 // ---- A network device of the stack (netdev.ts), NETDEV_SIZE bytes ----
@@ -625,3 +627,6 @@ export const NFS_THOFF: u32 = 24; //  u32 L4 offset from NFS_DATA (0: none, a no
 export const NFS_MARK: u32 = 28; //   u32 meta mark
 export const NFS_Q: u32 = 32; //      u32 the frame's queue (for reject's own frames; a drop is freed by netfilter.ts)
 export const NFS_SIZE: u32 = 64;
+// ---- nf_tables' part of the worker scratch area (netScratch() + SCR_NFT; nft_eval.ts draws it) ----
+export const SCR_NFT: u32 = 8192;
+export const SCR_NFT_SIZE: u32 = 1024;

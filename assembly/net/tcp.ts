@@ -69,7 +69,7 @@ function tcpChecks(q: u32, data: u32, th: u32, tlen: u32, sum: u64): u32 {
 }
 
 /** The reset's TCP header at `r` answering the segment at `th` (`tlen` bytes, `doff` of header). */
-function buildRst(r: u32, th: u32, tlen: u32, doff: u32): void {
+export function buildRst(r: u32, th: u32, tlen: u32, doff: u32): void {
   const flags = <u32>load<u8>(th + 13);
   store<u16>(r, load<u16>(th + 2)); // source = their destination port
   store<u16>(r + 2, load<u16>(th));
@@ -105,7 +105,7 @@ export function tcp_v4_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32,
 }
 
 /** A frame for the reset out of the route's device `nd` (its L3 start), 0 when there is none (counted). */
-function replyFrame(nd: u32): u32 {
+export function replyFrame(nd: u32): u32 {
   if (nd == 0) {
     netDrop(NDROP_NO_TX_TARGET);
     return 0;

@@ -5,6 +5,7 @@
 
 import { BENCH_USAGE } from '../../bench/engine.js';
 import { IP_CLI_USAGE } from './ip.js';
+import { NFT_CLI_USAGE } from './nft.js';
 import { LINK_USAGE, MAP_LIVE_USAGE, PROG_LIVE_USAGE, STATS_USAGE } from './live.js';
 import { UP_USAGE } from './up.js';
 import { DEVICE_MAX_MTU, DEVICE_MIN_MTU } from '../control/device.js';
@@ -62,7 +63,7 @@ example: wxdp prog dump programs/xdp_lb.o name xdp_lb
 `,
   'prog run': `usage: wxdp prog run OBJ.o [name NAME] data_in FILE [data_out FILE] [ctx_in FILE] [repeat N] [engine jit|interp]
                     [--map-update MAP KEY VALUE]... [--devices N] [--sysctl NAME=VALUE]... [--ip-batch FILE]...
-                    [--dump-maps] [--json]
+                    [--nft FILE]... [--dump-maps] [--json]
   BPF_PROG_TEST_RUN for XDP, as bpftool prog run: prints "Return value: N, duration: Mns" (with
   " (average)" when repeat > 1). data_out FILE ("-" for stdout) gets the packet after the program;
   without it the packet is shown as a hex dump.
@@ -70,6 +71,7 @@ example: wxdp prog dump programs/xdp_lb.o name xdp_lb
   --map-update M K V     set an entry before the run (K, V: BYTES, quoted as one word each)
   --devices N            ring devices eth0..eth{N-1} (0..64) for redirects
   --sysctl / --ip-batch  configure the stack behind XDP_PASS, in the order given
+  --nft FILE             nftables rules for its netfilter hooks (nft -f syntax), in that order too
   --dump-maps            every map's entries after the run (a key whose lookup fails: its error)
   --max-memory SIZE      the memory ceiling (bytes, or K/M/G; default 4G): maps past it fail with ENOMEM
 ${BYTES}example: wxdp prog run programs/xdp_icmp_echo.o data_in ping.bin data_out reply.bin
@@ -105,7 +107,7 @@ ${BYTES}example: wxdp map update programs/xdp_lb.o name backends key 0 0 0 0 val
 `,
   'prog detach': `${PROG_LIVE_USAGE}example: wxdp prog detach dev eth0 --socket /run/wxdp.sock
 `,
-  run: `usage: wxdp run OBJ.o [name PROG] --in IN.pcap [--out OUT.pcapng] [--sysctl NAME=VALUE]... [--ip-batch FILE]...
+  run: `usage: wxdp run OBJ.o [name PROG] --in IN.pcap [--out OUT.pcapng] [--sysctl NAME=VALUE]... [--ip-batch FILE]... [--nft FILE]...
                 [--devices N] [--mtu N] [--batch N] [--map-update MAP KEY VALUE]... [--dump-maps] [--progress] [--json]
   Replay a capture (pcap or pcapng; Ethernet, or Linux cooked capture v1/v2 converted to Ethernet)
   through eth0 running the program, and write what came out (each device's TX and host side) to a
@@ -118,7 +120,10 @@ ${BYTES}example: wxdp map update programs/xdp_lb.o name backends key 0 0 0 0 val
   --progress         progress on stderr (default: only when stderr is a terminal)
   --sysctl / --ip-batch  configure the stack behind XDP_PASS, in the order given
   --max-memory SIZE  the memory ceiling (bytes, or K/M/G; default 4G): maps past it fail with ENOMEM
+  --nft FILE         nftables rules for its netfilter hooks (nft -f syntax), in that order too
 ${BYTES}example: wxdp run programs/xdp_lb.o --in trace.pcap --out out.pcapng --dump-maps
+`,
+  nft: `${NFT_CLI_USAGE}example: wxdp nft -f router.nft list ruleset
 `,
   ip: `${IP_CLI_USAGE}example: wxdp ip -batch router.batch route show table all
 `,

@@ -25,16 +25,18 @@ commands:
   prog load OBJ.o [engine jit|interp] [--log [1|2]] [--no-verify] [--json]   load: maps created, programs verified and compiled
   prog dump OBJ.o [name NAME] [syntax llvm|ubpf] [--json]   instructions with BTF source lines
   prog run OBJ.o [name NAME] data_in FILE [data_out FILE] [ctx_in FILE] [repeat N] [engine jit|interp]
-           [--map-update MAP KEY VALUE]... [--devices N] [--sysctl NAME=VALUE]... [--ip-batch FILE]... [--dump-maps] [--json]
+           [--map-update MAP KEY VALUE]... [--devices N] [--sysctl NAME=VALUE]... [--ip-batch FILE]... [--nft FILE]... [--dump-maps] [--json]
       BPF_PROG_TEST_RUN for XDP, as bpftool prints it: "Return value: N, duration: Mns"
   map dump|lookup|update OBJ.o name MAP [key BYTES] [value BYTES] [flags any|noexist|exist] [--json]
       maps as loading the object leaves them (wxdp keeps no state between commands)
   run OBJ.o [name PROG] --in IN.pcap [--out OUT.pcapng] [--devices N] [--mtu N] [--map-update MAP KEY VALUE]...
-           [--dump-maps] [--progress] [--sysctl NAME=VALUE]... [--ip-batch FILE]... [--json]
+           [--dump-maps] [--progress] [--sysctl NAME=VALUE]... [--ip-batch FILE]... [--nft FILE]... [--json]
                                          replay a capture through a device running the program
-      --sysctl / --ip-batch configure the stack behind XDP_PASS before the run, in the order given
+      --sysctl / --ip-batch / --nft configure the stack behind XDP_PASS and its netfilter rules before the run, in the order given
   ip [-j] [-4|-6] [-batch FILE] [OBJECT COMMAND ...] [--sysctl NAME=VALUE]... [--devices N] [--json]
       iproute2's ip against a stack that lives for the command: -batch builds it, then e.g. route show
+  nft [-a] [-c] [-f FILE]... [--ip-batch FILE]... [--devices N] [COMMAND ...]
+      nftables' nft against a stack that lives for the command: -f FILE (nft's syntax, one transaction), then e.g. list ruleset
   up CONFIG [--socket PATH] [--check]
       run the data path CONFIG describes (devices, sysctls, ip lines, programs, services) until SIGTERM;
       serves a control socket; SIGHUP reloads CONFIG. The commands below with --socket PATH (or
@@ -151,6 +153,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
       case 'ip': {
         const { ipCli } = await import('./ip.js');
         return await ipCli(rest, io);
+      }
+      case 'nft': {
+        const { nftCli } = await import('./nft.js');
+        return await nftCli(rest, io);
       }
       case 'bench': {
         const { benchCommand } = await import('../../bench/engine.js');

@@ -1,7 +1,7 @@
 // `wxdp prog load|show|dump|run` and `wxdp map dump|lookup|update`, in bpftool's shape:
 //
 //   wxdp prog run OBJ.o [name NAME] data_in FILE [data_out FILE] [ctx_in FILE] [repeat N] [--json]
-//                 [--devices N] [--sysctl NAME=VALUE]... [--ip-batch FILE]...   (the stack behind the program)
+//                 [--devices N] [--sysctl NAME=VALUE]... [--ip-batch FILE]... [--nft FILE]...   (the stack behind the program)
 //
 // wxdp keeps no state between commands (there is no kernel holding the maps), so each command loads
 // the object afresh: `map` commands see the maps as loading leaves them (global data initialised,
@@ -19,7 +19,7 @@ import type { EngineName } from '../runtime/types.js';
 import { usageError, type Io } from './main.js';
 import { cliMaxMemory } from './memory_option.js';
 import { openOutput, readInput } from './files.js';
-import { checkStackFiles, configureStack, stackLine, type StackStep, type StackSummary } from './stack.js';
+import { checkStackFiles, configureStack, stackLine, stackSteps, type StackStep, type StackSummary } from './stack.js';
 import { dumpJson, entryJson } from '../control/map_json.js';
 import { entryLine } from './live.js';
 
@@ -293,7 +293,7 @@ async function progRun(rest: string[], io: Io): Promise<number> {
   const w = words(rest, {
     keywords: ['name', 'data_in', 'data_out', 'ctx_in', 'repeat', 'engine'],
     flags: ['dump-maps', 'json'],
-    multi: { 'map-update': 3, sysctl: 1, 'ip-batch': 1, devices: 1 },
+    multi: { 'map-update': 3, sysctl: 1, 'ip-batch': 1, nft: 1, devices: 1 },
   });
   const json = w.flags.has('json');
   // everything the command line can get wrong, before the object is loaded
@@ -311,7 +311,7 @@ async function progRun(rest: string[], io: Io): Promise<number> {
   const updates = mapUpdates(parsed.spec, parsed.path, w.multi);
   const data = readInput(dataIn, 'data_in');
   const ctxIn = w.kv.has('ctx_in') ? parseCtx(readInput(w.kv.get('ctx_in')!, 'ctx_in')) : undefined;
-  const steps: StackStep[] = w.multi.flatMap(([f, [arg]]): StackStep[] => (f === 'sysctl' ? [{ kind: 'sysctl' as const, arg: arg! }] : f === 'ip-batch' ? [{ kind: 'batch' as const, arg: arg! }] : []));
+  const steps: StackStep[] = stackSteps(w.multi.map(([f, [arg]]) => [f, arg] as const));
   checkStackFiles(steps);
   const dataOut = w.kv.has('data_out') ? openOutput(w.kv.get('data_out')!, 'data_out', json ? undefined : (b) => io.out(hexPrint(b))) : undefined;
 

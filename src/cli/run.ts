@@ -3,8 +3,8 @@
 // an XDP interface would, and write what came out — transmitted (XDP_TX), redirected (the target
 // device's TX), passed to the host (XDP_PASS) — to a pcapng file, one interface per device and
 // direction. Ends with a summary: verdicts, drops by reason, frames out per interface.
-// --sysctl NAME=VALUE and --ip-batch FILE (repeatable, applied in the order given, after the devices
-// exist) configure the stack behind XDP_PASS before the first frame; --map-update MAP KEY VALUE sets
+// --sysctl NAME=VALUE, --ip-batch FILE and --nft FILE (repeatable, applied in the order given, after the
+// devices exist) configure the stack behind XDP_PASS and its netfilter rules before the first frame; --map-update MAP KEY VALUE sets
 // map entries before it and --dump-maps prints every map after the replay (a filter's counters).
 // Every frame written out carries the timestamp of the captured packet that produced it. Captures of
 // Linux cooked capture v1/v2 and raw IP become Ethernet frames (pcap/linktype.ts); a capture cut short
@@ -19,7 +19,7 @@ import { openOutput, readInput } from './files.js';
 import { usageError, type Io } from './main.js';
 import { cliMaxMemory } from './memory_option.js';
 import { checkProgramName, dumpMap as dumpMapEntries, loadingLine, mapUpdates, words } from './prog.js';
-import { checkStackFiles, configureStack, stackLine, type StackStep, type StackSummary } from './stack.js';
+import { checkStackFiles, configureStack, stackLine, stackSteps, type StackStep, type StackSummary } from './stack.js';
 
 interface OutInterface {
   name: string;
@@ -55,6 +55,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     options: {
       sysctl: { type: 'string', multiple: true },
       'ip-batch': { type: 'string', multiple: true },
+      nft: { type: 'string', multiple: true },
       in: { type: 'string' },
       out: { type: 'string' },
       devices: { type: 'string', default: '2' },
@@ -91,7 +92,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const linktypes = new Set(capture.packets.map(linktypeOf(capture)));
   for (const t of linktypes) if (!convertible(t)) throw usageError(`${linktypeName(t)} cannot be replayed: wxdp converts Ethernet, Linux cooked capture v1/v2 and raw IP`);
   // the stack's state (links, addresses, routes, sysctls) as the command line gives it, in its order
-  const steps: StackStep[] = tokens.flatMap((t) => (t.kind === 'option' && (t.name === 'sysctl' || t.name === 'ip-batch') && t.value !== undefined ? [{ kind: t.name === 'sysctl' ? ('sysctl' as const) : ('batch' as const), arg: t.value }] : []));
+  const steps: StackStep[] = stackSteps(tokens.flatMap((t) => (t.kind === 'option' ? [[t.name, t.value] as const] : [])));
   checkStackFiles(steps);
   const out = values.out !== undefined ? openOutput(values.out, '--out') : undefined;
 

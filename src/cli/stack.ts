@@ -1,6 +1,7 @@
-// Configuring the stack from the command line before a run: `--sysctl NAME=VALUE` and `--ip-batch
-// FILE` (each repeatable), applied in the order given, so a `--sysctl net.ipv4.conf.default.X=…`
-// written before a batch reaches the links the batch creates. Used by `wxdp run`, `wxdp prog run`
+// Configuring the stack from the command line before a run: `--sysctl NAME=VALUE`, `--ip-batch
+// FILE` and `--nft FILE` (each repeatable), applied in the order given, so a `--sysctl
+// net.ipv4.conf.default.X=…` written before a batch reaches the links the batch creates, and an nft
+// file after a batch can name its devices. Used by `wxdp run`, `wxdp prog run`
 // and `wxdp ip`.
 
 import { readFileSync } from 'node:fs';
@@ -11,13 +12,15 @@ import type { SysctlValue } from '../control/sysctl.js';
 import { WxdpError } from '../errors.js';
 
 export interface StackStep {
-  kind: 'sysctl' | 'batch';
+  kind: 'sysctl' | 'batch' | 'nft';
   arg: string;
 }
 
 export interface StackSummary {
   batches: Array<{ file: string; commands: number }>;
   sysctls: Record<string, SysctlValue>;
+  /** nft files applied (`nft -f`), each one transaction. */
+  nft?: string[];
 }
 
 /** The text of a batch file ("-" is stdin, as for ip -batch). */
@@ -35,6 +38,12 @@ export function checkStackFiles(steps: readonly StackStep[]): void {
     if (s.kind === 'sysctl') sysctlArg(s.arg);
     else if (s.arg !== '-') readBatch(s.arg);
   }
+}
+
+/** The steps of --sysctl / --ip-batch / --nft options (option name, value), in the order given. */
+export function stackSteps(opts: ReadonlyArray<readonly [string, string | undefined]>): StackStep[] {
+  const kinds: Record<string, StackStep['kind']> = { sysctl: 'sysctl', 'ip-batch': 'batch', nft: 'nft' };
+  return opts.flatMap(([name, arg]) => (kinds[name] !== undefined && arg !== undefined ? [{ kind: kinds[name]!, arg }] : []));
 }
 
 /** NAME=VALUE of --sysctl, split at the first '='. */
@@ -78,6 +87,10 @@ export function configureStack(dp: Datapath, steps: readonly StackStep[], warn: 
         if (e instanceof NetError) throw new WxdpError('USAGE', `--sysctl ${s.arg}: ${e.message} (${e.errno})`);
         throw e;
       }
+    } else if (s.kind === 'nft') {
+      // nft's own error text (file:line:col: Error: …, the line, the carets) is the message
+      dp.nftables.run(readBatch(s.arg), s.arg === '-' ? '/dev/stdin' : s.arg);
+      (summary.nft ??= []).push(s.arg);
     } else {
       const text = readBatch(s.arg);
       try {
@@ -95,6 +108,10 @@ export function configureStack(dp: Datapath, steps: readonly StackStep[], warn: 
 
 /** "stack: 12 commands from r.batch, net.ipv4.ip_forward=1" */
 export function stackLine(s: StackSummary): string {
-  const parts = [...s.batches.map((b) => `${b.commands} command${b.commands === 1 ? '' : 's'} from ${b.file}`), ...Object.entries(s.sysctls).map(([k, v]) => `${k}=${v}`)];
+  const parts = [
+    ...s.batches.map((b) => `${b.commands} command${b.commands === 1 ? '' : 's'} from ${b.file}`),
+    ...Object.entries(s.sysctls).map(([k, v]) => `${k}=${v}`),
+    ...(s.nft ?? []).map((f) => `nft -f ${f}`),
+  ];
   return `stack: ${parts.join(', ')}\n`;
 }

@@ -56,6 +56,7 @@ import { Links } from './links.js';
 import { Addresses } from './ifaddr.js';
 import { Routes } from './routes.js';
 import { Rules } from './rules.js';
+import { Nft } from './nft.js';
 import { Neighbours } from './neigh.js';
 import { Sysctls, type SysctlValue } from './sysctl.js';
 import { Conntrack } from './conntrack.js';
@@ -248,6 +249,7 @@ export class Datapath {
   private _conntrack?: Conntrack;
   private _nat?: Nat;
   private _flowtable?: Flowtables;
+  private _nft?: Nft;
 
   /** The stack behind XDP_PASS: its clock and counters (set up on first use). */
   get stack(): Stack {
@@ -306,6 +308,19 @@ export class Datapath {
   get flowtable(): Flowtables {
     this.stack;
     return (this._flowtable ??= new Flowtables(this));
+  }
+  /** The nf_tables ruleset (nft): tables, chains, sets, rules, published to the netfilter hooks. */
+  get nftables(): Nft {
+    this.stack;
+    return (this._nft ??= new Nft(this));
+  }
+  /** nft input as a command line or a file's text (`add rule inet filter forward ct state established accept`): the output of its list commands. */
+  nft(text: string): string {
+    return this.nftables.run(text);
+  }
+  /** `nft -f FILE`: the whole file is one transaction (nothing of it is applied when a line fails). */
+  nftFile(path: string): string {
+    return this.nftables.runFile(path);
   }
   /** One iproute2 command line (without the leading `ip`), e.g. `route add 198.51.100.0/24 via 192.0.2.1`. */
   ip(line: string): IpResult {

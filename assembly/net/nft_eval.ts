@@ -1,0 +1,338 @@
+// nf_tables' evaluator (net/netfilter/nf_tables_core.c nft_do_chain): a chain's rules as compact
+// expression programs, run over the hook state netfilter.ts fills. The programs are nft's own model:
+// expressions load into 32-bit registers (payload, meta, ct, immediate), compare them (cmp, range,
+// lookup in a set, after bitwise / byteorder), act (counter, meta/ct set, nat, reject, flow offload) or
+// set the verdict register (accept, drop, jump, goto, return). An expression that does not match
+// breaks out of its rule (NFT_BREAK); a rule that runs to its end without a verdict continues with the
+// next; the end of a base chain is its policy, the end of a regular chain returns to the rule after the
+// jump (a stack of NFT_JUMP_STACK_SIZE frames).
+//
+// The ruleset blob (src/control/nft_compile.ts builds it; one block, published by one aligned store of
+// its address at root + NR_NFT, so a worker sees the whole old or the whole new ruleset):
+//
+//   +0 u32 magic 'NFTB' | +4 u32 size | +8 u32 slots | +12 reserved
+//   +16 slots × u32: the chain of each slot id (offset from the blob, 0: none in this generation)
+//   chain: +0 u32 policy (NF_DROP 0, NF_ACCEPT 1; NFTC_REGULAR for a regular chain) | +4 reserved
+//          then its rules: +0 u32 rule size in bytes (0: end of chain) | expressions up to the size
+//   expression: word 0 = op | reg << 8 | len << 16 | x << 24, then operands (EXPR_* below)
+//   set: +0 u32 key length in bytes | +4 u32 count | count × (low, high) keys each padded to 4 bytes,
+//        sorted and disjoint: a plain element is [k, k], an interval or prefix its bounds
+//
+// Reads: the hook state (SCR_NF: hook, pf, l4proto, ctinfo, iif, oif, data, len, ct, thoff, mark), the
+// blob. Sets: the hook state's mark, the conntrack's mark, rule counters, NAT bindings (ct15's nf_nat),
+// flowtable entries (ct15's nf_flow_table). Verdicts go back to netfilter.ts (NF_DROP: it frees the frame
+// and counts NETFILTER_DROP); reject sends its ICMP error or TCP reset first (nft_reject.ts).
+
+import { netRoot, netScratch, netDrop } from './core';
+import {
+  NDROP_NFT_JUMP_STACK, NFS_CT, NFS_CTINFO, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_MARK, NFS_OIF, NFS_PF, NFS_DATA,
+  NFS_THOFF, NR_NFT, SCR_NF, SCR_NFT,
+} from './abi';
+import { nftReject } from './nft_reject';
+import { nftCtMarkGet, nftCtMarkSet, nftFlowAdd, nftNat } from './nft_hooks';
+
+export const NFT_MAGIC: u32 = 0x4254464e; // 'NFTB'
+export const NFTC_REGULAR: u32 = 0xffffffff;
+export const NF_DROP: u32 = 0;
+export const NF_ACCEPT: u32 = 1;
+
+// Expression ops (word 0's low byte) and their operands:
+export const EXPR_PAYLOAD: u32 = 1; //  x base (1 network, 2 transport) | +4 u32 offset → reg, len bytes
+export const EXPR_META: u32 = 2; //     x NFT_META_* → reg (u32, host order)
+export const EXPR_CMP: u32 = 3; //      x NFT_CMP_* | +4 data (len bytes, padded to 4)
+export const EXPR_RANGE: u32 = 4; //    x 0 eq / 1 neq | +4 from | then to (each len bytes padded)
+export const EXPR_BITWISE: u32 = 5; //  reg = reg & mask ^ xor | +4 mask | then xor
+export const EXPR_LOOKUP: u32 = 6; //   x 1: inverted | +4 u32 set offset in the blob
+export const EXPR_CT: u32 = 7; //       x NFT_CT_* → reg
+export const EXPR_CT_SET: u32 = 8; //   x NFT_CT_MARK ← reg
+export const EXPR_META_SET: u32 = 9; // x NFT_META_MARK ← reg
+export const EXPR_IMM: u32 = 10; //     +4 data (len bytes padded) → reg
+export const EXPR_VERDICT: u32 = 11; // x NFTV_* | +4 u32 chain offset (jump, goto)
+export const EXPR_COUNTER: u32 = 12; // +4 u32 counter address (u64 packets, u64 bytes; outlives the blob)
+export const EXPR_NAT: u32 = 13; //     x NFTN_* | +4 u32 flags | +8 u8 addr reg (0xff none), u8 addr max reg,
+//                                       u8 proto reg (0xff none), u8 proto max reg
+export const EXPR_REJECT: u32 = 14; //  x NFT_REJECT_* type | len: the code
+export const EXPR_FLOW: u32 = 15; //    +4 u32 flowtable id + 1 (0: none)
+export const EXPR_BYTEORDER: u32 = 16; // hton of reg's len bytes in x-byte words (2 or 4)
+
+export const NFT_META_LEN: u32 = 0; // the kernel's enum nft_meta_keys
+export const NFT_META_PROTOCOL: u32 = 1;
+export const NFT_META_MARK: u32 = 3;
+export const NFT_META_IIF: u32 = 4;
+export const NFT_META_OIF: u32 = 5;
+export const NFT_META_NFPROTO: u32 = 15;
+export const NFT_META_L4PROTO: u32 = 16;
+export const NFT_CT_STATE: u32 = 0; // enum nft_ct_keys
+export const NFT_CT_DIRECTION: u32 = 1;
+export const NFT_CT_MARK: u32 = 3;
+export const NFT_CMP_EQ: u32 = 0; // enum nft_cmp_ops
+export const NFT_CMP_NEQ: u32 = 1;
+export const NFT_CMP_LT: u32 = 2;
+export const NFT_CMP_LTE: u32 = 3;
+export const NFT_CMP_GT: u32 = 4;
+export const NFT_CMP_GTE: u32 = 5;
+export const NFTV_DROP: u32 = 0; // verdict codes in EXPR_VERDICT (not the kernel's negative numbers)
+export const NFTV_ACCEPT: u32 = 1;
+export const NFTV_JUMP: u32 = 2;
+export const NFTV_GOTO: u32 = 3;
+export const NFTV_RETURN: u32 = 4;
+export const NFTV_CONTINUE: u32 = 5;
+export const NFTN_SNAT: u32 = 0; // nft_nat's NF_NAT_MANIP_SRC / DST, then masquerade and redirect
+export const NFTN_DNAT: u32 = 1;
+export const NFTN_MASQ: u32 = 2;
+export const NFTN_REDIR: u32 = 3;
+export const NFT_JUMP_STACK_SIZE: u32 = 16;
+
+// ctinfo (IP_CT_*) → `ct state` bits, as nft_ct_get_eval computes them
+const IP_CT_UNTRACKED: u32 = 7;
+const NF_CT_STATE_INVALID_BIT: u32 = 1;
+const NF_CT_STATE_UNTRACKED_BIT: u32 = 64;
+
+// Scratch (netScratch() + SCR_NFT): +0 registers 16 × u32 | +64 jump stack 16 × (chain, rule) |
+// +192 a NAT range (nf_nat_range2, 48 bytes) | +256 reject's addresses | +320 the hook state kept while
+// reject's answer passes the hooks (64)
+@inline function regs(): u32 {
+  return netScratch() + SCR_NFT;
+}
+
+// Internal results of one expression: keep going, break out of the rule, or a verdict was set.
+const R_NEXT: i32 = 0;
+const R_BREAK: i32 = 1;
+const R_VERDICT: i32 = 2;
+
+/** Compare `len` bytes at a and b as memcmp does: < 0, 0, > 0. */
+function memcmpN(a: u32, b: u32, len: u32): i32 {
+  for (let i: u32 = 0; i < len; i++) {
+    const x = <i32>load<u8>(a + i);
+    const y = <i32>load<u8>(b + i);
+    if (x != y) return x - y;
+  }
+  return 0;
+}
+
+@inline function pad4(len: u32): u32 {
+  return (len + 3) & ~3;
+}
+
+/** nft_lookup over a sorted interval array: is the key at `k` (klen bytes) inside one? */
+function setHas(set: u32, k: u32): bool {
+  const klen = load<u32>(set);
+  const n = load<u32>(set, 4);
+  const step = pad4(klen) << 1;
+  const base = set + 8;
+  let lo: u32 = 0;
+  let hi: u32 = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const e = base + mid * step;
+    if (memcmpN(k, e + pad4(klen), klen) > 0) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo >= n) return false;
+  return memcmpN(k, base + lo * step, klen) >= 0;
+}
+
+function ctStateBits(st: u32): u32 {
+  const ctinfo = <u32>load<u8>(st, NFS_CTINFO);
+  if (ctinfo == IP_CT_UNTRACKED) return NF_CT_STATE_UNTRACKED_BIT;
+  if (load<u32>(st, NFS_CT) == 0 || ctinfo == 0xff) return NF_CT_STATE_INVALID_BIT;
+  // NF_CT_STATE_BIT(ctinfo) = 1 << (ctinfo % IP_CT_IS_REPLY + 1)
+  return <u32>1 << ((ctinfo % 3) + 1);
+}
+
+/**
+ * Run chain slot `chain` of the published ruleset over the packet the hook state `st` describes.
+ * NF_ACCEPT or NF_DROP (reject has sent its answer; the caller frees the frame). No ruleset, or no
+ * such chain in this generation (a swap in progress): NF_ACCEPT, as an unregistered hook would.
+ */
+export function nft_do_chain(st: u32, chain: u32): u32 {
+  const root = netRoot();
+  if (root == 0) return NF_ACCEPT;
+  const blob = load<u32>(root + NR_NFT);
+  if (blob == 0 || chain >= load<u32>(blob, 8)) return NF_ACCEPT;
+  const coff = load<u32>(blob + 16 + (chain << 2));
+  if (coff == 0) return NF_ACCEPT;
+  const base = blob + coff;
+  const r = regs();
+  const stack = r + 64;
+  let depth: u32 = 0;
+  let c = base;
+  let rule = c + 8;
+  while (true) {
+    const size = load<u32>(rule);
+    if (size == 0) {
+      // end of a chain: a regular one returns to its caller, a base chain applies its policy
+      if (depth == 0) return load<u32>(base);
+      depth--;
+      c = load<u32>(stack + (depth << 3));
+      rule = load<u32>(stack + (depth << 3) + 4);
+      continue;
+    }
+    const next = rule + size;
+    let p = rule + 4;
+    let res = R_NEXT;
+    let code: u32 = NFTV_CONTINUE;
+    let target: u32 = 0;
+    while (p < next) {
+      const w = load<u32>(p);
+      const op = w & 0xff;
+      const reg = r + (((w >>> 8) & 0xff) << 2);
+      const len = (w >>> 16) & 0xff;
+      const x = w >>> 24;
+      if (op == EXPR_PAYLOAD) {
+        const off = load<u32>(p, 4);
+        let from = load<u32>(st, NFS_DATA);
+        let avail = load<u32>(st, NFS_LEN);
+        if (x == 2) {
+          const th = load<u32>(st, NFS_THOFF);
+          if (th == 0 || th > avail) { res = R_BREAK; break; }
+          from += th;
+          avail -= th;
+        }
+        if (off + len > avail) { res = R_BREAK; break; }
+        store<u32>(reg + ((len - 1) & ~3), 0); // the last word is zero-padded, as nft_payload_eval does
+        memory.copy(reg, from + off, len);
+        p += 8;
+      } else if (op == EXPR_META) {
+        let v: u32 = 0;
+        if (x == NFT_META_MARK) v = load<u32>(st, NFS_MARK);
+        else if (x == NFT_META_IIF) v = load<u32>(st, NFS_IIF);
+        else if (x == NFT_META_OIF) v = load<u32>(st, NFS_OIF);
+        else if (x == NFT_META_L4PROTO) v = load<u8>(st, NFS_L4PROTO);
+        else if (x == NFT_META_NFPROTO) v = load<u8>(st, NFS_PF);
+        else if (x == NFT_META_LEN) v = load<u32>(st, NFS_LEN);
+        else if (x == NFT_META_PROTOCOL) v = load<u8>(st, NFS_PF) == 10 ? 0xdd86 : 0x0008;
+        store<u32>(reg, v);
+        p += 4;
+      } else if (op == EXPR_CMP) {
+        const d = memcmpN(reg, p + 4, len);
+        let ok: bool;
+        if (x == NFT_CMP_EQ) ok = d == 0;
+        else if (x == NFT_CMP_NEQ) ok = d != 0;
+        else if (x == NFT_CMP_LT) ok = d < 0;
+        else if (x == NFT_CMP_LTE) ok = d <= 0;
+        else if (x == NFT_CMP_GT) ok = d > 0;
+        else ok = d >= 0;
+        if (!ok) { res = R_BREAK; break; }
+        p += 4 + pad4(len);
+      } else if (op == EXPR_RANGE) {
+        const lo = p + 4;
+        const hi = lo + pad4(len);
+        const inside = memcmpN(reg, lo, len) >= 0 && memcmpN(reg, hi, len) <= 0;
+        if (inside != (x == 0)) { res = R_BREAK; break; }
+        p = hi + pad4(len);
+      } else if (op == EXPR_BITWISE) {
+        const m = p + 4;
+        const xr = m + pad4(len);
+        for (let i: u32 = 0; i < pad4(len); i += 4) store<u32>(reg + i, (load<u32>(reg + i) & load<u32>(m + i)) ^ load<u32>(xr + i));
+        p = xr + pad4(len);
+      } else if (op == EXPR_LOOKUP) {
+        if (setHas(blob + load<u32>(p, 4), reg) == (x == 1)) { res = R_BREAK; break; }
+        p += 8;
+      } else if (op == EXPR_CT) {
+        let v: u32 = 0;
+        if (x == NFT_CT_STATE) v = ctStateBits(st);
+        else if (x == NFT_CT_MARK) {
+          const ct = load<u32>(st, NFS_CT);
+          if (ct == 0) { res = R_BREAK; break; } // no conntrack: nft_ct_get_eval breaks
+          v = nftCtMarkGet(ct);
+        } else if (x == NFT_CT_DIRECTION) {
+          if (load<u32>(st, NFS_CT) == 0) { res = R_BREAK; break; }
+          v = <u32>load<u8>(st, NFS_CTINFO) >= 3 ? 1 : 0;
+        }
+        store<u32>(reg, v);
+        p += 4;
+      } else if (op == EXPR_CT_SET) {
+        const ct = load<u32>(st, NFS_CT);
+        if (ct != 0) nftCtMarkSet(ct, load<u32>(reg));
+        p += 4;
+      } else if (op == EXPR_META_SET) {
+        store<u32>(st, load<u32>(reg), NFS_MARK);
+        p += 4;
+      } else if (op == EXPR_IMM) {
+        memory.copy(reg, p + 4, pad4(len));
+        p += 4 + pad4(len);
+      } else if (op == EXPR_VERDICT) {
+        code = x;
+        target = load<u32>(p, 4);
+        res = R_VERDICT;
+        break;
+      } else if (op == EXPR_COUNTER) {
+        const a = load<u32>(p, 4);
+        // plain adds, as the stack's MIB counters (the build has no threads feature)
+        store<u64>(a, load<u64>(a) + 1);
+        store<u64>(a + 8, load<u64>(a + 8) + <u64>load<u32>(st, NFS_LEN));
+        p += 8;
+      } else if (op == EXPR_NAT) {
+        const verdict = nftNat(st, x, load<u32>(p, 4), load<u32>(p, 8), r, regs() + 192);
+        code = verdict == NF_ACCEPT ? NFTV_ACCEPT : NFTV_DROP;
+        res = R_VERDICT;
+        break;
+      } else if (op == EXPR_REJECT) {
+        // the answer goes out through the hooks (LOCAL_OUT, POST_ROUTING), which reuse the hook state:
+        // keep this packet's and give it back for the caller (netfilter.ts reads it after the verdict)
+        const saved = regs() + 320;
+        memory.copy(saved, st, 64);
+        nftReject(st, x, len, regs() + 256);
+        memory.copy(st, saved, 64);
+        code = NFTV_DROP;
+        res = R_VERDICT;
+        break;
+      } else if (op == EXPR_FLOW) {
+        nftFlowAdd(st, load<u32>(p, 4));
+        p += 8;
+      } else if (op == EXPR_BYTEORDER) {
+        for (let i: u32 = 0; i < len; i += x) {
+          if (x == 2) store<u16>(reg + i, bswap<u16>(load<u16>(reg + i)));
+          else store<u32>(reg + i, bswap<u32>(load<u32>(reg + i)));
+        }
+        p += 4;
+      } else {
+        // an op this evaluator does not know cannot come from the compiler: treat the rule as not matching
+        res = R_BREAK;
+        break;
+      }
+    }
+    if (res != R_VERDICT || code == NFTV_CONTINUE) {
+      rule = next;
+      continue;
+    }
+    if (code == NFTV_ACCEPT) return NF_ACCEPT;
+    if (code == NFTV_DROP) return NF_DROP;
+    if (code == NFTV_JUMP) {
+      if (depth >= NFT_JUMP_STACK_SIZE) {
+        netDrop(NDROP_NFT_JUMP_STACK);
+        return NF_DROP;
+      }
+      store<u32>(stack + (depth << 3), c);
+      store<u32>(stack + (depth << 3) + 4, next);
+      depth++;
+      c = blob + target;
+      rule = c + 8;
+    } else if (code == NFTV_GOTO) {
+      c = blob + target;
+      rule = c + 8;
+    } else {
+      // return: to the rule after the last jump, or the base chain's policy
+      if (depth == 0) return load<u32>(base);
+      depth--;
+      c = load<u32>(stack + (depth << 3));
+      rule = load<u32>(stack + (depth << 3) + 4);
+    }
+  }
+  return NF_ACCEPT;
+}
+
+/** Publish a ruleset blob (0: none) and return the one it replaces, for the caller to retire. */
+export function nft_publish(blob: u32): u32 {
+  const root = netRoot();
+  if (root == 0) return 0;
+  const old = load<u32>(root + NR_NFT);
+  store<u32>(root + NR_NFT, blob); // one aligned store: a reader sees the old or the new address
+  return old;
+}
+
+/** The hook state area (netfilter.ts's, NFS_*) tests fill before calling nft_do_chain themselves. */
+export function nft_state(): u32 {
+  return netRoot() == 0 ? 0 : netScratch() + SCR_NF;
+}

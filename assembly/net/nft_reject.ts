@@ -1,0 +1,171 @@
+// nft's reject statement (net/netfilter/nft_reject_inet.c and nf_reject_ipv4.c / nf_reject_ipv6.c): an
+// ICMP destination unreachable through icmp_send / icmpv6_send, or a TCP reset built here, before the
+// packet is dropped.
+//
+//   ICMP_UNREACH (type 0) with an ICMP or ICMPv6 code, by the packet's family
+//   TCP_RST (type 1)      nf_send_reset / nf_send_reset6: nothing for a later fragment, a segment that is
+//                         not TCP, has RST set or fails its checksum; IPv4: TOS 0, ID 0, DF, TTL the
+//                         route's (ip_default_ttl); IPv6: traffic class and flow label 0, the output
+//                         device's hop limit; the TCP header as tcp_v4_send_reset's arithmetic
+//                         (tcp.ts buildRst: SEQ = the ACK number with ACK set, else ACK = SEQ + SYN +
+//                         FIN + data length)
+//   ICMPX_UNREACH (type 2) an icmpx code mapped to the family's (nft_reject_icmp_code / icmpv6_code)
+//
+// The unreachables are sent only when the L4 checksum is right where the protocol has one
+// (nf_reject_verify_csum: a UDP datagram with checksum 0 needs none; AH, ESP, SCTP, UDP-Lite, DCCP are
+// not checked), nor for a later IPv4 fragment.
+//
+// Reads: the hook state (data, len, thoff, l4proto, iif). Sets: a new frame for the reset; Tcp:OutSegs,
+// Tcp:OutRsts. Next: icmp_send / icmpv6_send, or ip_finish_output / ip6_local_out for the reset.
+
+import { mibInc, netdevGet } from './core';
+import {
+  NFS_DATA, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_PF, NFS_THOFF, CONF6_HOP_LIMIT, FR_OIF, MIB_IP_OUT_REQUESTS, MIB_TCP_OUT_RSTS, MIB_TCP_OUT_SEGS, ND_CONF6,
+  SYSCTL_IP_DEFAULT_TTL,
+} from './abi';
+import { sysctl } from './core';
+import { csumAdd, csumFinish, csumFold16, csumIpv6Pseudo, ipSendCheck } from './csum';
+import {
+  IPH_DADDR, IPH_FRAG_OFF, IPH_SADDR, IPPROTO_AH, IPPROTO_DCCP, IPPROTO_ESP, IPPROTO_SCTP, IPPROTO_TCP,
+  IPPROTO_UDP, IPPROTO_UDPLITE, IP6H_DADDR, IP6H_SADDR, IP_OFFSET, ipv6Copy, ldBe16, stBe16, stBe32,
+} from './inet';
+import { ICMP_DEST_UNREACH, ICMPV6_DEST_UNREACH, icmp_send, icmpv6_send } from './icmp';
+import { ip_finish_output, ip_route_output, ip6_local_out, ip6_route_output, OUT_RES, ownMtu4 } from './output';
+import { fib4_local_type } from './fib';
+import { buildRst, replyFrame } from './tcp';
+import { RTN_BROADCAST, RTN_MULTICAST } from './abi';
+
+export const NFT_REJECT_ICMP_UNREACH: u32 = 0;
+export const NFT_REJECT_TCP_RST: u32 = 1;
+export const NFT_REJECT_ICMPX_UNREACH: u32 = 2;
+
+const TH_RST: u32 = 0x04;
+
+// icmpx codes (NFT_REJECT_ICMPX_*) → ICMP / ICMPv6 codes
+const ICMPX_TO_ICMP: StaticArray<u8> = [0, 3, 1, 13]; // NET_UNREACH, PORT_UNREACH, HOST_UNREACH, PKT_FILTERED
+const ICMPX_TO_ICMPV6: StaticArray<u8> = [0, 4, 3, 1]; // NOROUTE, PORT_UNREACH, ADDR_UNREACH, ADM_PROHIBITED
+
+/** nf_reject_verify_csum: does the protocol's whole payload carry a one's complement checksum? */
+function verifyCsum(l4: u32, avail: u32, proto: u32): bool {
+  if (proto == IPPROTO_UDP) return avail < 8 || load<u16>(l4, 6) != 0;
+  if (proto == IPPROTO_AH || proto == IPPROTO_ESP || proto == IPPROTO_SCTP || proto == IPPROTO_UDPLITE || proto == IPPROTO_DCCP) return false;
+  return true;
+}
+
+/** nf_ip_checksum over the IPv4 payload: TCP and UDP with their pseudo-header, others plain. */
+function csumOk4(data: u32, hlen: u32, len: u32, proto: u32): bool {
+  const l4len = len - hlen;
+  let seed: u64 = 0;
+  if (proto == IPPROTO_TCP || proto == IPPROTO_UDP) {
+    seed = <u64>load<u32>(data + IPH_SADDR) + <u64>load<u32>(data + IPH_DADDR) + <u64>bswap<u32>(l4len) + <u64>bswap<u32>(proto);
+  }
+  return csumFold16(csumAdd(data + hlen, l4len, seed)) == 0xffff;
+}
+
+function csumOk6(data: u32, thoff: u32, len: u32, proto: u32): bool {
+  const l4len = len - thoff;
+  return csumFold16(csumAdd(data + thoff, l4len, csumIpv6Pseudo(data + IP6H_SADDR, data + IP6H_DADDR, l4len, proto))) == 0xffff;
+}
+
+function sendReset4(data: u32, len: u32, hlen: u32): void {
+  if ((ldBe16(data + IPH_FRAG_OFF) & IP_OFFSET) != 0) return;
+  if (<u32>load<u8>(data, 9) != IPPROTO_TCP || len < hlen + 20) return;
+  const th = data + hlen;
+  const tlen = len - hlen;
+  const doff = (<u32>load<u8>(th + 12) >> 4) << 2;
+  if ((<u32>load<u8>(th + 13) & TH_RST) != 0) return;
+  if (!csumOk4(data, hlen, len, IPPROTO_TCP)) return;
+  const saddr = load<u32>(data + IPH_SADDR);
+  const daddr = load<u32>(data + IPH_DADDR);
+  // no reset for a segment that came to a broadcast or multicast address (its route's RTCF_BROADCAST | RTCF_MULTICAST)
+  const t = fib4_local_type(daddr, 0);
+  if (t == RTN_BROADCAST || t == RTN_MULTICAST || (daddr & 0xf0) == 0xe0 || daddr == 0xffffffff) return;
+  if (!ip_route_output(saddr, daddr, 0, IPPROTO_TCP, 0, 0)) return;
+  const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
+  const p = replyFrame(nd);
+  if (p == 0) return;
+  store<u8>(p, 0x45);
+  store<u8>(p + 1, 0); // nf_reject_iphdr_put: tos 0
+  stBe16(p + 2, 40);
+  store<u16>(p + 4, 0); // id 0
+  stBe16(p + 6, 0x4000); // DF
+  store<u8>(p + 8, <u8>sysctl(SYSCTL_IP_DEFAULT_TTL)); // ip4_dst_hoplimit without a hoplimit metric
+  store<u8>(p + 9, <u8>IPPROTO_TCP);
+  store<u16>(p + 10, 0);
+  store<u32>(p + IPH_SADDR, daddr);
+  store<u32>(p + IPH_DADDR, saddr);
+  ipSendCheck(p, 20);
+  const r = p + 20;
+  buildRst(r, th, tlen, doff);
+  const sum: u64 = <u64>daddr + <u64>saddr + <u64>bswap<u32>(20) + <u64>bswap<u32>(IPPROTO_TCP);
+  store<u16>(r + 16, <u16>csumFinish(csumAdd(r, 20, sum)));
+  mibInc(MIB_TCP_OUT_SEGS);
+  mibInc(MIB_TCP_OUT_RSTS);
+  mibInc(MIB_IP_OUT_REQUESTS);
+  ip_finish_output(OUT_RES(), nd, ownMtu4(OUT_RES(), nd, saddr), 0, p, 40);
+}
+
+function sendReset6(data: u32, len: u32, thoff: u32, l4proto: u32, iif: u32, scratch: u32): void {
+  if (thoff == 0 || l4proto != IPPROTO_TCP || len < thoff + 20) return;
+  const th = data + thoff;
+  const tlen = len - thoff;
+  const doff = (<u32>load<u8>(th + 12) >> 4) << 2;
+  if ((<u32>load<u8>(th + 13) & TH_RST) != 0) return;
+  if (!csumOk6(data, thoff, len, IPPROTO_TCP)) return;
+  const dst = scratch;
+  const src = scratch + 16;
+  ipv6Copy(dst, data + IP6H_SADDR);
+  ipv6Copy(src, data + IP6H_DADDR);
+  const linkLocal = <u32>load<u8>(dst) == 0xfe && (<u32>load<u8>(dst + 1) & 0xc0) == 0x80;
+  if (!ip6_route_output(dst, src, IPPROTO_TCP, 0, 0, linkLocal ? iif : 0)) return;
+  const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
+  const p = replyFrame(nd);
+  if (p == 0) return;
+  stBe32(p, 0x60000000); // ip6_flow_hdr(ip6h, 0, 0)
+  stBe16(p + 4, 20);
+  store<u8>(p + 6, <u8>IPPROTO_TCP);
+  store<u8>(p + 7, <u8>load<u32>(nd + ND_CONF6 + (CONF6_HOP_LIMIT << 2)));
+  ipv6Copy(p + IP6H_SADDR, src);
+  ipv6Copy(p + IP6H_DADDR, dst);
+  const r = p + 40;
+  buildRst(r, th, tlen, doff);
+  store<u16>(r + 16, <u16>csumFinish(csumAdd(r, 20, csumIpv6Pseudo(src, dst, 20, IPPROTO_TCP))));
+  mibInc(MIB_TCP_OUT_SEGS);
+  mibInc(MIB_TCP_OUT_RSTS);
+  ip6_local_out(0, p, 60);
+}
+
+function unreach4(st: u32, data: u32, len: u32, hlen: u32, code: u32): void {
+  if ((ldBe16(data + IPH_FRAG_OFF) & IP_OFFSET) != 0) return;
+  const proto = <u32>load<u8>(data, 9);
+  if (verifyCsum(data + hlen, len - hlen, proto) && !csumOk4(data, hlen, len, proto)) return;
+  icmp_send(load<u32>(st, NFS_IIF), data, len, ICMP_DEST_UNREACH, code, 0);
+}
+
+function unreach6(st: u32, data: u32, len: u32, code: u32): void {
+  const thoff = load<u32>(st, NFS_THOFF);
+  if (thoff == 0 || thoff >= len) return; // ipv6_skip_exthdr failed or a later fragment
+  const proto = <u32>load<u8>(st, NFS_L4PROTO);
+  if (verifyCsum(data + thoff, len - thoff, proto) && !csumOk6(data, thoff, len, proto)) return;
+  icmpv6_send(load<u32>(st, NFS_IIF), data, len, ICMPV6_DEST_UNREACH, code, 0);
+}
+
+/** nft_reject_inet_eval: answer the packet of hook state `st`; the caller drops it. */
+export function nftReject(st: u32, type: u32, code: u32, scratch: u32): void {
+  const data = load<u32>(st, NFS_DATA);
+  const len = load<u32>(st, NFS_LEN);
+  const v6 = <u32>load<u8>(st, NFS_PF) == 10;
+  if (!v6 && len < 20) return;
+  const hlen = (<u32>load<u8>(data) & 0xf) << 2;
+  if (type == NFT_REJECT_TCP_RST) {
+    if (v6) sendReset6(data, len, load<u32>(st, NFS_THOFF), <u32>load<u8>(st, NFS_L4PROTO), load<u32>(st, NFS_IIF), scratch);
+    else sendReset4(data, len, hlen);
+    return;
+  }
+  if (type == NFT_REJECT_ICMPX_UNREACH) {
+    if (code > 3) return;
+    code = v6 ? <u32>ICMPX_TO_ICMPV6[code] : <u32>ICMPX_TO_ICMP[code];
+  }
+  if (v6) unreach6(st, data, len, code);
+  else unreach4(st, data, len, hlen, code);
+}

@@ -1,0 +1,720 @@
+// dp.nftables: the nf_tables ruleset of a Datapath, changed the way nft changes the kernel's — one input
+// (a command line or a whole `nft -f` file) is one transaction: every command is checked and applied to a
+// copy, and only when all of them pass is the copy compiled (nft_compile.ts) and published with one store
+// (nft_eval.ts nft_publish), so the fast path never sees half a file and a failing file changes nothing.
+//
+// Base chains are registered with netfilter's hooks (ct15's nf_hook_register) by a stable slot id; new
+// ones after the blob that holds them is published, removed ones before. Counters live in blocks of their
+// own that outlive a ruleset generation; list output reads them. Errors are nft's words and places
+// (NftError: `FILE:LINE:FIRST-LAST: Error: …`, the line, and carets under the place).
+
+import { readFileSync } from 'node:fs';
+import type { Datapath } from './datapath.js';
+import { WxdpError } from '../errors.js';
+import { NftParseError, parseNft, type Cmd, type Loc, type NftFamily, type RawValue, type Stmt } from './nft_parse.js';
+import { HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftRule, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
+import { CT_STATES, SET_TYPES, TYPE_INFO, cmpBytes, hostToBe, parseElem, type DataType, type Elem } from './nft_types.js';
+import { chainKey, compileRuleset, type CompileEnv } from './nft_compile.js';
+import { REJECT_CODES, chainText, rulesetText, tableText } from './nft_print.js';
+import { formatAddr, parseAddr } from './routes.js';
+
+/** An nft input refused: nft's message, and where (line and columns, 1-based). */
+export class NftError extends WxdpError {
+  constructor(code: 'NFT_SYNTAX' | 'NFT_REJECTED', message: string, readonly line: number, readonly column: number, readonly nftMessage: string) {
+    super(code, message);
+  }
+}
+
+interface NftExports {
+  rc_alloc(size: number): number;
+  rc_retire(b: number, size: number): number;
+  nft_publish(blob: number): number;
+  nf_hook_register?(pf: number, hook: number, prio: number, kind: number, arg: number): number;
+  nf_hook_unregister?(pf: number, hook: number, prio: number, kind: number, arg: number): number;
+}
+
+/** The flowtable stage's control API (dp.flowtable), when the Datapath has one. */
+interface FlowtableApi {
+  create(spec: { name: string; devices: string[]; offload?: boolean }): number;
+  delete(name: string): void;
+}
+
+const NFK_CHAIN = 3;
+const NFK_NAT_CHAIN = 4;
+const CHAIN_TYPES = new Set(['filter', 'nat', 'route']);
+const TERMINAL = new Set(['verdict', 'reject', 'nat']);
+
+/** A refusal found while applying (turned into NftError with the input's text). */
+class Refusal extends Error {
+  constructor(readonly msg: string, readonly loc: Loc, readonly kernel: boolean, readonly also?: Loc) {
+    super(msg);
+  }
+}
+const ENOENT = 'Could not process rule: No such file or directory';
+const EEXIST = 'Could not process rule: File exists';
+const EBUSY = 'Could not process rule: Device or resource busy';
+const EOPNOTSUPP = 'Could not process rule: Operation not supported';
+const EMLINK = 'Could not process rule: Too many links';
+
+/**
+ * nftables' misspell.c string_distance, index arithmetic included: its table is indexed i × len(b) + j, so
+ * rows overlap, and it compares a[i] with b[j] (one past the character the row stands for, the string's
+ * terminator at the end). Suggestions must match nft's, so the distance must be nft's, not Levenshtein's.
+ */
+function nftDistance(a: string, b: string): number {
+  const la = a.length;
+  const lb = b.length;
+  const d = new Uint32Array((la + 1) * (lb + 1));
+  const at = (i: number, j: number): number => i * lb + j;
+  const ca = (i: number): number => (i < la ? a.charCodeAt(i) : 0);
+  const cb = (j: number): number => (j < lb ? b.charCodeAt(j) : 0);
+  for (let i = 0; i <= la; i++) d[at(i, 0)] = i;
+  for (let j = 0; j <= lb; j++) d[at(0, j)] = j;
+  for (let i = 1; i <= la; i++) {
+    for (let j = 1; j <= lb; j++) {
+      const sub = ca(i) === cb(j) ? 0 : 1;
+      d[at(i, j)] = Math.min(d[at(i - 1, j)]! + 1, d[at(i, j - 1)]! + 1, d[at(i - 1, j - 1)]! + sub);
+      if (i > 1 && j > 1 && ca(i) === cb(j - 1) && ca(i - 1) === cb(j)) d[at(i, j)] = Math.min(d[at(i, j)]!, d[at(i - 2, j - 2)]! + sub);
+    }
+  }
+  return d[at(la, lb)]!;
+}
+
+/**
+ * string_misspell_update as nftables 1.0.6 (Debian 12) behaves: the closest name wins, the first of equals in
+ * list order, with no distance threshold (measured: `nosuch` is answered with `filter`, distance 5), names of
+ * one character never suggested.
+ */
+function misspell(have: string, want: string): number | undefined {
+  if (Math.max(have.length, want.length) <= 1) return undefined; // measured: `d` is not answered with `c`
+  return nftDistance(have, want);
+}
+
+function cloneState(s: NftState): NftState {
+  return structuredClone(s);
+}
+
+export class Nft {
+  private state: NftState = { tables: [], tgen: 0 };
+  private readonly slots = new Map<string, number>();
+  private blob = 0;
+  private blobSize = 0;
+  /** Registered hooks: key → [pf, hook, prio, kind, slot]. */
+  private hooks = new Map<string, [number, number, number, number, number]>();
+  private readonly localFlowtableIds = new Map<string, number>();
+  /** Tables this transaction creates: nft resolves their jumps itself (with a suggestion); others the kernel. */
+  private readonly newTables = new Set<NftTable>();
+  private txState: NftState = this.state;
+
+  constructor(private readonly dp: Datapath) {}
+
+  private get x(): NftExports {
+    return this.dp.stack.exports<NftExports>();
+  }
+
+  /** Run nft input (a command line, or a file's text with `file` naming it); the output of its list commands. */
+  run(text: string, file?: string): string {
+    let cmds: Cmd[];
+    try {
+      // a command line ends as if with a newline (nft's "unexpected newline" there), a file with its end
+      cmds = parseNft(file === undefined ? `${text}\n` : text);
+    } catch (e) {
+      if (e instanceof NftParseError) throw this.error('NFT_SYNTAX', text, file, e.msg, e.loc, e.also);
+      throw e;
+    }
+    const next = cloneState(this.state);
+    this.newTables.clear();
+    this.txState = next;
+    let out = '';
+    try {
+      for (const c of cmds) out += this.apply(next, c);
+    } catch (e) {
+      if (e instanceof Refusal) throw this.error(e.kernel ? 'NFT_REJECTED' : 'NFT_SYNTAX', text, file, e.msg, e.loc, e.also);
+      if (e instanceof NftParseError) throw this.error('NFT_SYNTAX', text, file, e.msg, e.loc, e.also);
+      throw e;
+    }
+    this.commit(next);
+    return out;
+  }
+
+  /** `nft -f FILE`. */
+  runFile(path: string): string {
+    return this.run(readFileSync(path, 'utf8'), path);
+  }
+
+  /** `nft list ruleset` (optionally of one family; `handles`: `nft -a`). */
+  list(family?: NftFamily, handles = false): string {
+    return rulesetText(this.state, this.counterReader(), family, handles);
+  }
+
+  /** A rule counter's values by table, chain and rule handle (for tests and the CLI). */
+  counters(family: NftFamily, table: string, chain: string): Array<{ handle: number; packets: bigint; bytes: bigint }> {
+    const t = this.state.tables.find((x) => x.family === family && x.name === table);
+    const c = t?.chains.find((x) => x.name === chain);
+    if (!c) throw new NftError('NFT_REJECTED', `Error: ${ENOENT}`, 0, 0, ENOENT);
+    const read = this.counterReader();
+    const out: Array<{ handle: number; packets: bigint; bytes: bigint }> = [];
+    for (const r of c.rules) for (const s of r.stmts) if (s.k === 'counter') out.push({ handle: r.handle, ...read(s.addr, s) });
+    return out;
+  }
+
+  /** The state of the ruleset as a plain object (tables, chains, rules' handles). */
+  get tables(): ReadonlyArray<Readonly<NftTable>> {
+    return this.state.tables;
+  }
+
+  private error(code: 'NFT_SYNTAX' | 'NFT_REJECTED', text: string, file: string | undefined, msg: string, loc: Loc, also?: Loc): NftError {
+    const lines = text.split('\n');
+    let src = lines[loc.line - 1] ?? '';
+    // at the end of a file that ends with a newline nft shows the last line it read
+    if (file !== undefined && src === '' && loc.line === lines.length && loc.line > 1) src = lines[loc.line - 2]!;
+    let marks = '';
+    const last = Math.max(loc.end, also?.end ?? 0);
+    for (let c = 1; c <= last; c++) {
+      if (c >= loc.col && c <= loc.end) marks += '^';
+      else if (also && c >= also.col && c <= also.end) marks += '~';
+      else marks += src[c - 1] === '\t' ? '\t' : ' ';
+    }
+    const head = file !== undefined ? `${file}:${loc.line}:${loc.col}-${loc.end}: Error: ${msg}` : `Error: ${msg}`;
+    return new NftError(code, `${head}\n${src}\n${marks}`, loc.line, loc.col, msg);
+  }
+
+  // ---- applying commands to a copy ----
+
+  private findTable(s: NftState, family: NftFamily, name: string, loc: Loc): NftTable {
+    const t = s.tables.find((x) => x.family === family && x.name === name);
+    if (t) return t;
+    let best: NftTable | undefined;
+    let bd = Infinity;
+    for (const x of s.tables) {
+      const d = misspell(x.name, name);
+      if (d !== undefined && d < bd) {
+        bd = d;
+        best = x;
+      }
+    }
+    if (best) throw new Refusal(`No such file or directory; did you mean table ‘${best.name}’ in family ${best.family}?`, loc, true);
+    throw new Refusal('No such file or directory', loc, true);
+  }
+
+  private findChain(s: NftState, t: NftTable, name: string, loc: Loc): NftChain {
+    const c = t.chains.find((x) => x.name === name);
+    if (c) return c;
+    let best: { c: NftChain; t: NftTable } | undefined;
+    let bd = Infinity;
+    for (const tt of s.tables) {
+      for (const x of tt.chains) {
+        const d = misspell(x.name, name);
+        if (d !== undefined && d < bd) {
+          bd = d;
+          best = { c: x, t: tt };
+        }
+      }
+    }
+    if (best) throw new Refusal(`No such file or directory; did you mean chain ‘${best.c.name}’ in table ${best.t.family} ‘${best.t.name}’?`, loc, true);
+    throw new Refusal('No such file or directory', loc, true);
+  }
+
+  private apply(s: NftState, c: Cmd): string {
+    if (c.obj === 'ruleset') {
+      if (c.op === 'list') return rulesetText(s, this.counterReader(), c.family);
+      s.tables = s.tables.filter((t) => c.family !== undefined && t.family !== c.family);
+      return '';
+    }
+    if (c.obj === 'table') {
+      const i = s.tables.findIndex((t) => t.family === c.family && t.name === c.table);
+      if (c.op === 'add' || c.op === 'create') {
+        if (i >= 0) {
+          if (c.op === 'create') throw new Refusal(EEXIST, c.tableLoc, true);
+          return '';
+        }
+        s.tables.push({ family: c.family, name: c.table, handle: ++s.tgen, hgen: 0, chains: [], sets: [], flowtables: [] });
+        this.newTables.add(s.tables[s.tables.length - 1]!);
+        return '';
+      }
+      const t = this.findTable(s, c.family, c.table, c.tableLoc);
+      if (c.op === 'delete') s.tables.splice(s.tables.indexOf(t), 1);
+      else if (c.op === 'flush') for (const ch of t.chains) ch.rules = [];
+      else return tableText(t, this.counterReader(), false).join('\n') + '\n';
+      return '';
+    }
+    const t = this.findTable(s, c.family, c.table, c.tableLoc);
+    switch (c.obj) {
+      case 'chain': {
+        const existing = t.chains.find((x) => x.name === c.chain);
+        if (c.op === 'add' || c.op === 'create') {
+          if (existing && c.op === 'create') throw new Refusal(EEXIST, c.chainLoc, true);
+          const base = c.spec ? this.chainBase(c.spec, t) : undefined;
+          if (existing) {
+            if (base && existing.base) existing.base.policy = base.policy;
+            else if (base || existing.base) throw new Refusal(EEXIST, c.chainLoc, true);
+            return '';
+          }
+          if (c.chain.length > 255) throw new Refusal('Could not process rule: Numerical result out of range', c.chainLoc, true);
+          t.chains.push({ name: c.chain, handle: ++t.hgen, base, rules: [] });
+          return '';
+        }
+        const ch = this.findChain(s, t, c.chain, c.chainLoc);
+        if (c.op === 'delete') {
+          const used = t.chains.some((o) => o.rules.some((r) => r.stmts.some((x) => x.k === 'verdict' && x.chain === ch.name)));
+          if (ch.rules.length > 0 || used) throw new Refusal(EBUSY, c.chainLoc, true);
+          t.chains.splice(t.chains.indexOf(ch), 1);
+        } else if (c.op === 'flush') ch.rules = [];
+        else return chainText(t, ch, this.counterReader(), false, '\t').join('\n') + '\n';
+        return '';
+      }
+      case 'rule': {
+        const ch = this.findChain(s, t, c.chain, c.chainLoc);
+        if (c.op === 'delete') {
+          const i = ch.rules.findIndex((r) => r.handle === c.handle);
+          if (i < 0) throw new Refusal(ENOENT, c.handleLoc, true);
+          ch.rules.splice(i, 1);
+          return '';
+        }
+        let at = c.op === 'add' ? ch.rules.length : 0;
+        if (c.handle !== undefined) {
+          const i = ch.rules.findIndex((r) => r.handle === c.handle);
+          if (i < 0) throw new Refusal(ENOENT, c.loc, true);
+          at = c.op === 'add' ? i + 1 : i;
+        }
+        const stmts = this.resolveRule(t, ch, c.stmts);
+        // anonymous sets take a handle each before the rule's own, as the kernel gives them
+        for (const st of stmts) if (st.k === 'match' && st.value.k === 'set') t.hgen++;
+        const rule: NftRule = { handle: ++t.hgen, stmts };
+        ch.rules.splice(at, 0, rule);
+        const jump = c.stmts.find((x) => x.k === 'verdict' && x.chain !== undefined);
+        if (jump && tooDeep(t)) throw new Refusal(EMLINK, jump.loc, true);
+        return '';
+      }
+      case 'set': {
+        const existing = t.sets.find((x) => x.name === c.set);
+        if (c.op === 'add' || c.op === 'create') {
+          if (existing) {
+            if (c.op === 'create') throw new Refusal(EEXIST, c.setLoc, true);
+            if (c.spec?.elements) this.addElems(existing, c.spec.elements);
+            return '';
+          }
+          const spec = c.spec;
+          if (!spec?.type) throw new Refusal('set definition does not specify key', c.setLoc, false);
+          if (!SET_TYPES.has(spec.type)) throw new Refusal(`unknown datatype ${spec.type}`, spec.loc, false);
+          for (const f of spec.flags) if (!['interval', 'constant', 'timeout', 'dynamic'].includes(f)) throw new Refusal(`syntax error, unexpected string`, spec.loc, false);
+          const set: NftSet = { name: c.set, handle: ++t.hgen, type: spec.type as DataType, flags: spec.flags, elems: [] };
+          if (spec.elements) this.addElems(set, spec.elements);
+          t.sets.push(set);
+          return '';
+        }
+        const set = t.sets.find((x) => x.name === c.set);
+        if (!set) throw new Refusal(ENOENT, c.setLoc, true);
+        if (c.op === 'delete') {
+          const used = t.chains.some((ch) => ch.rules.some((r) => r.stmts.some((x) => x.k === 'match' && x.value.k === 'ref' && x.value.name === set.name)));
+          if (used) throw new Refusal(EBUSY, c.setLoc, true);
+          t.sets.splice(t.sets.indexOf(set), 1);
+        } else if (c.op === 'flush') set.elems = [];
+        else return `table ${t.family} ${t.name} {\n` + rulesetText({ tables: [{ ...t, chains: [], flowtables: [], sets: [set] }], tgen: 0 }, this.counterReader()).split('\n').slice(1).join('\n');
+        return '';
+      }
+      case 'element': {
+        const set = t.sets.find((x) => x.name === c.set);
+        if (!set) throw new Refusal(ENOENT, c.setLoc, true);
+        if (c.op === 'add') this.addElems(set, c.elems);
+        else {
+          const del = this.elems(set.type, c.elems);
+          for (const d of del) {
+            const i = set.elems.findIndex((e) => sameElem(e, d));
+            if (i < 0) throw new Refusal(ENOENT, c.elems.loc, true);
+            set.elems.splice(i, 1);
+          }
+        }
+        return '';
+      }
+      case 'flowtable': {
+        const existing = t.flowtables.find((x) => x.name === c.flowtable);
+        if (c.op === 'add' || c.op === 'create') {
+          if (existing) {
+            if (c.op === 'create') throw new Refusal(EEXIST, c.ftLoc, true);
+            return '';
+          }
+          const spec = c.spec;
+          if (!spec?.hook) throw new Refusal('missing hook and priority in flowtable declaration', c.ftLoc, false);
+          if (spec.hook !== 'ingress') throw new Refusal(`unknown chain hook`, spec.loc, false);
+          for (const d of spec.devices) if (!this.dp.links.has(d)) throw new Refusal(ENOENT, c.ftLoc, true);
+          const prio = spec.priority ? this.prioValue(spec.priority, 'ingress') : 0;
+          t.flowtables.push({ name: c.flowtable, handle: ++t.hgen, hook: spec.hook, prio, devices: spec.devices, id: 0 });
+          return '';
+        }
+        const ft = t.flowtables.find((x) => x.name === c.flowtable);
+        if (!ft) throw new Refusal(ENOENT, c.ftLoc, true);
+        if (c.op === 'delete') {
+          const used = t.chains.some((ch) => ch.rules.some((r) => r.stmts.some((x) => x.k === 'flow' && x.name === ft.name)));
+          if (used) throw new Refusal(EBUSY, c.ftLoc, true);
+          t.flowtables.splice(t.flowtables.indexOf(ft), 1);
+        }
+        return '';
+      }
+    }
+  }
+
+  private prioValue(p: { name?: string; value: number; loc: Loc }, hook: string): number {
+    if (p.name === undefined) return p.value;
+    const std = STD_PRIOS.find((x) => x.name === p.name && (!x.hooks || x.hooks.includes(hook)));
+    if (!std) throw new Refusal(`'${p.name}' is invalid priority in this context.`, p.loc, false);
+    return std.value + p.value;
+  }
+
+  private chainBase(spec: NonNullable<Extract<Cmd, { obj: 'chain' }>['spec']>, t: NftTable): NftChain['base'] {
+    if (!spec.type || !spec.hook || !spec.priority) throw new Refusal('missing type, hook or priority in base chain declaration', spec.loc, false);
+    if (!CHAIN_TYPES.has(spec.type)) throw new Refusal(`unknown chain type`, spec.loc, false);
+    if (HOOKS[spec.hook] === undefined) throw new Refusal(`unknown chain hook`, spec.loc, false);
+    if (spec.type === 'nat' && spec.hook === 'forward') throw new Refusal(EOPNOTSUPP, spec.loc, true);
+    if (spec.type === 'route' && spec.hook !== 'output') throw new Refusal(EOPNOTSUPP, spec.loc, true);
+    void t;
+    return { type: spec.type as 'filter', hook: spec.hook, prio: this.prioValue(spec.priority, spec.hook), policy: spec.policy ?? 'accept', devices: spec.devices };
+  }
+
+  private elems(type: DataType, v: RawValue): Elem[] {
+    if (v.k === 'set') return v.elems.map((e) => parseElem(type, e));
+    return [parseElem(type, v)];
+  }
+
+  private addElems(set: NftSet, v: RawValue): void {
+    for (const e of this.elems(set.type, v)) {
+      if (e.kind !== 'value' && !set.flags.includes('interval')) throw new Refusal('Set member cannot be range, missing interval flag on declaration', v.loc, false);
+      if (!set.elems.some((x) => sameElem(x, e))) set.elems.push(e);
+    }
+  }
+
+  // ---- statements: typing and checks ----
+
+  private selectorType(t: NftTable, s: Extract<Stmt, { k: 'match' }>): DataType {
+    const { proto, field } = s.sel;
+    if ((proto === 'ip' && t.family === 'ip6') || (proto === 'ip6' && t.family === 'ip')) {
+      throw new Refusal(`conflicting protocols specified: ${t.family === 'ip' ? 'ip' : 'ip6'} vs. ${proto}`, s.sel.loc, false);
+    }
+    if (proto === 'ip') return field === 'protocol' ? 'inet_proto' : field === 'ttl' ? 'integer8' : 'ipv4_addr';
+    if (proto === 'ip6') return field === 'nexthdr' ? 'inet_proto' : field === 'hoplimit' ? 'integer8' : 'ipv6_addr';
+    if (proto === 'tcp' || proto === 'udp') return 'inet_service';
+    if (proto === 'ct') return field === 'state' ? 'ct_state' : field === 'mark' ? 'mark' : 'ct_dir';
+    return ({ l4proto: 'inet_proto', mark: 'mark', iif: 'iface_index', oif: 'iface_index', iifname: 'ifname', oifname: 'ifname', nfproto: 'nf_proto' } as const)[field as 'mark']!;
+  }
+
+  private resolveRule(t: NftTable, ch: NftChain, stmts: Stmt[]): RStmt[] {
+    const out: RStmt[] = [];
+    let l4 = -1;
+    let terminal: Loc | undefined;
+    for (const s of stmts) {
+      if (terminal) throw new Refusal('Statement after terminal statement has no effect', s.loc, false, terminal);
+      if (TERMINAL.has(s.k)) terminal = s.loc;
+      switch (s.k) {
+        case 'match': {
+          const type = this.selectorType(t, s);
+          let value: MatchValue;
+          const v = s.value;
+          if (v.k === 'ref') {
+            const set = t.sets.find((x) => x.name === v.name);
+            if (!set) throw new Refusal('No such file or directory', v.loc, false);
+            const want = type === 'iface_index' ? 'ifname' : type;
+            if (set.type !== want) throw new Refusal(`datatype mismatch, expected ${TYPE_NAMES[type]}, expression has type ${TYPE_NAMES[set.type]}`, v.loc, false, s.sel.loc);
+            value = { k: 'ref', name: v.name };
+          } else if (v.k === 'set') {
+            value = { k: 'set', elems: automerge(type, v.elems.map((e) => parseElem(type, e))) };
+          } else if (v.k === 'list') {
+            let bits = 0;
+            for (const i of v.items) bits |= new DataView(parseElem(type, i).lo.buffer).getUint32(0, true);
+            value = { k: 'flags', bits };
+          } else {
+            const e = parseElem(type, v);
+            if (type === 'iface_index' && !this.dp.links.has(e.name ?? '')) throw new Refusal('Interface does not exist', v.loc, false);
+            value = { k: 'elem', e };
+          }
+          if (s.op !== 'eq' && s.op !== 'neq' && value.k !== 'elem') throw new Refusal(`Relational expression (${s.op}) is undefined for set expressions`, s.loc, false);
+          out.push({ k: 'match', sel: s.sel, type, op: s.op, value, loc: s.loc });
+          if (value.k === 'elem' && value.e.kind === 'value' && s.op === 'eq' && type === 'inet_proto') l4 = value.e.lo[0]!;
+          if (s.sel.proto === 'tcp') l4 = 6;
+          if (s.sel.proto === 'udp') l4 = 17;
+          break;
+        }
+        case 'counter':
+          out.push({ k: 'counter', packets: s.packets, bytes: s.bytes, addr: 0 });
+          break;
+        case 'verdict':
+          if ((s.v === 'jump' || s.v === 'goto') && s.chain !== undefined) {
+            const target = t.chains.find((x) => x.name === s.chain);
+            if (!target) {
+              if (this.newTables.has(t)) this.findChain(this.txState, t, s.chain, s.chainLoc!);
+              throw new Refusal(ENOENT, s.chainLoc!, true);
+            }
+            if (target.base) throw new Refusal(EOPNOTSUPP, s.chainLoc!, true);
+          }
+          out.push({ k: 'verdict', v: s.v, chain: s.chain });
+          break;
+        case 'reject':
+          out.push(this.reject(t, s));
+          break;
+        case 'nat':
+          if (ch.base?.type !== 'nat') throw new Refusal(EOPNOTSUPP, s.loc, true);
+          out.push(this.nat(t, ch, s, l4));
+          break;
+        case 'set': {
+          const e = parseElem('mark', s.value);
+          out.push({ k: 'set', target: s.target, value: new DataView(e.lo.buffer).getUint32(0, true) });
+          break;
+        }
+        case 'flow':
+          if (!t.flowtables.some((f) => f.name === s.name)) throw new Refusal(ENOENT, s.loc, true);
+          out.push({ k: 'flow', name: s.name });
+          break;
+      }
+    }
+    return out;
+  }
+
+  private reject(t: NftTable, s: Extract<Stmt, { k: 'reject' }>): RStmt {
+    if (s.with === 'tcp') return { k: 'reject', type: 1, code: 0, family: t.family };
+    if (s.with === undefined) {
+      if (t.family === 'inet') return { k: 'reject', type: 2, code: 1, family: 'inet' };
+      return { k: 'reject', type: 0, code: t.family === 'ip' ? 3 : 4, family: t.family };
+    }
+    const table = REJECT_CODES[s.with];
+    const code = /^[0-9]+$/.test(s.code!) ? Number(s.code) : Number(Object.entries(table).find(([, n]) => n === s.code)?.[0] ?? NaN);
+    if (!Number.isInteger(code) || table[code] === undefined) throw new Refusal(`Could not parse ${s.with === 'icmpx' ? 'icmpx' : s.with === 'icmp' ? 'icmp' : 'icmpv6'} code type`, s.codeLoc!, false);
+    if (s.with === 'icmpx') return { k: 'reject', type: 2, code, family: t.family };
+    const fam = s.with === 'icmp' ? 'ip' : 'ip6';
+    if (t.family !== 'inet' && t.family !== fam) throw new Refusal(`conflicting protocols specified: ${t.family} vs. ${fam}`, s.loc, false);
+    return { k: 'reject', type: 0, code, family: fam };
+  }
+
+  private nat(t: NftTable, ch: NftChain, s: Extract<Stmt, { k: 'nat' }>, l4: number): RStmt {
+    const flagBits: Record<string, number> = { random: 4, persistent: 8, 'fully-random': 16 };
+    let flags = 0;
+    for (const f of s.flags) flags |= flagBits[f]!;
+    let addr: [Uint8Array, Uint8Array] | undefined;
+    let port: [number, number] | undefined;
+    let family = s.family ?? (t.family === 'inet' ? undefined : t.family);
+    const to = s.to;
+    const loc = s.toLoc ?? s.loc;
+    if (to !== undefined) {
+      let a = to;
+      let p: string | undefined;
+      const v6 = a.startsWith('[');
+      if (v6) {
+        const close = a.indexOf(']');
+        p = close >= 0 && a[close + 1] === ':' ? a.slice(close + 2) : undefined;
+        a = a.slice(1, close);
+      } else if (a.startsWith(':')) {
+        p = a.slice(1);
+        a = '';
+      } else if ((a.match(/:/g) ?? []).length === 1) {
+        [a, p] = a.split(':') as [string, string];
+      }
+      if (a !== '') {
+        const isV6 = a.includes(':');
+        family ??= isV6 ? 'ip6' : 'ip';
+        const parts = isV6 ? a.split('-') : a.split('-');
+        try {
+          const lo = parseAddr(parts[0]!, family === 'ip6' ? 'inet6' : 'inet').bytes.slice(0, family === 'ip6' ? 16 : 4);
+          const hi = parts[1] !== undefined ? parseAddr(parts[1], family === 'ip6' ? 'inet6' : 'inet').bytes.slice(0, lo.length) : lo.slice();
+          addr = [lo, hi];
+          flags |= 1;
+        } catch {
+          throw new Refusal('Could not resolve hostname: Name or service not known', loc, false);
+        }
+      }
+      if (p !== undefined) {
+        const [x, y] = p.split('-');
+        const lo = Number(x);
+        const hi = y === undefined ? lo : Number(y);
+        if (!/^[0-9]+$/.test(x ?? '') || !Number.isInteger(hi) || lo > 65535 || hi > 65535) throw new Refusal('Service out of range', loc, false);
+        if (l4 !== 6 && l4 !== 17 && l4 !== 132 && l4 !== 33 && l4 !== 136) {
+          const at = loc.col + to.length - p.length;
+          const kw = { ...s.loc, end: s.loc.col + s.type.length - 1 };
+          throw new Refusal('transport protocol mapping is only valid after transport protocol match', { line: loc.line, col: at, end: loc.end }, false, kw);
+        }
+        port = [lo, hi];
+        flags |= 2;
+      }
+    }
+    if ((s.type === 'snat' || s.type === 'dnat') && !addr) throw new Refusal('syntax error, unexpected newline', loc, false);
+    if (s.type === 'snat' && ch.base && ch.base.hook !== 'postrouting' && ch.base.hook !== 'input') throw new Refusal(EOPNOTSUPP, s.loc, true);
+    if (s.type === 'dnat' && ch.base && ch.base.hook !== 'prerouting' && ch.base.hook !== 'output') throw new Refusal(EOPNOTSUPP, s.loc, true);
+    if (s.type === 'masquerade' && ch.base && ch.base.hook !== 'postrouting') throw new Refusal(EOPNOTSUPP, s.loc, true);
+    // how nft prints it back
+    let text: string = s.type;
+    if (t.family === 'inet' && addr) text += family === 'ip6' ? ' ip6' : ' ip';
+    if (addr || port) {
+      const f = family === 'ip6' ? 10 : 2;
+      let a = '';
+      if (addr) {
+        const lo = formatAddr(f, addr[0]);
+        const hi = formatAddr(f, addr[1]);
+        a = f === 10 && port ? `[${lo}]` : lo;
+        if (hi !== lo) a += f === 10 && port ? `-[${hi}]` : `-${hi}`;
+      }
+      text += ` to ${a}${port ? `:${port[0]}${port[1] !== port[0] ? `-${port[1]}` : ''}` : ''}`;
+    }
+    const fl = [flags & 4 ? 'random' : '', flags & 16 ? 'fully-random' : '', flags & 8 ? 'persistent' : ''].filter(Boolean);
+    if (fl.length) text += ` ${fl.join(',')}`;
+    return { k: 'nat', type: s.type, family: family as 'ip' | 'ip6' | undefined, addr, port, flags, text };
+  }
+
+  // ---- publishing ----
+
+  private counterReader(): (addr: number, s: { packets: bigint; bytes: bigint }) => { packets: bigint; bytes: bigint } {
+    return (addr, s) => {
+      if (addr === 0) return { packets: s.packets, bytes: s.bytes };
+      const v = this.dp.memory.view();
+      return { packets: v.getBigUint64(addr, true), bytes: v.getBigUint64(addr + 8, true) };
+    };
+  }
+
+  private env(): CompileEnv {
+    return {
+      ifindexes: (pattern) => {
+        const links = this.dp.links;
+        const wild = pattern.endsWith('*');
+        const stem = wild ? pattern.slice(0, -1) : pattern;
+        return links.indexes().filter((i) => {
+          const n = links.name(i) ?? '';
+          return wild ? n.startsWith(stem) : n === stem;
+        });
+      },
+      flowtableId: (table, name) => {
+        const ft = table.flowtables.find((f) => f.name === name);
+        return ft?.id ?? 0;
+      },
+    };
+  }
+
+  private commit(next: NftState): void {
+    const x = this.x;
+    // counters: a block each, kept while their rule lives
+    const oldCounters = new Set<number>();
+    for (const t of this.state.tables) for (const c of t.chains) for (const r of c.rules) for (const s of r.stmts) if (s.k === 'counter' && s.addr) oldCounters.add(s.addr);
+    const keep = new Set<number>();
+    for (const t of next.tables) {
+      for (const c of t.chains) {
+        for (const r of c.rules) {
+          for (const s of r.stmts) {
+            if (s.k !== 'counter') continue;
+            if (s.addr === 0) {
+              const a = x.rc_alloc(16) >>> 0;
+              if (a === 0) throw new NftError('NFT_REJECTED', 'Error: Could not process rule: Cannot allocate memory', 0, 0, 'Could not process rule: Cannot allocate memory');
+              const v = this.dp.memory.view(); // after the allocation: memory may have grown
+              v.setBigUint64(a, s.packets, true);
+              v.setBigUint64(a + 8, s.bytes, true);
+              s.addr = a;
+            }
+            keep.add(s.addr);
+          }
+        }
+      }
+    }
+    this.flowtables(next);
+    // hooks: which base chains are registered where
+    const want = new Map<string, [number, number, number, number, number]>();
+    const blobBytes = compileRuleset(next, this.env(), this.slots);
+    for (const t of next.tables) {
+      for (const c of t.chains) {
+        if (!c.base) continue;
+        const slot = this.slots.get(chainKey(t, c))!;
+        const kind = c.base.type === 'nat' ? NFK_NAT_CHAIN : NFK_CHAIN;
+        const pfs = t.family === 'ip' ? [2] : t.family === 'ip6' ? [10] : [2, 10];
+        for (const pf of pfs) want.set(`${pf}/${c.base.hook}/${c.base.prio}/${kind}/${slot}`, [pf, HOOKS[c.base.hook]!, c.base.prio, kind, slot]);
+      }
+    }
+    for (const [k, h] of this.hooks) if (!want.has(k)) x.nf_hook_unregister?.(...h);
+    const blob = x.rc_alloc(blobBytes.length) >>> 0;
+    if (blob === 0) throw new NftError('NFT_REJECTED', 'Error: Could not process rule: Cannot allocate memory', 0, 0, 'Could not process rule: Cannot allocate memory');
+    const v = this.dp.memory.view();
+    new Uint8Array(v.buffer, v.byteOffset + blob, blobBytes.length).set(blobBytes);
+    const old = x.nft_publish(blob) >>> 0;
+    if (old !== 0) x.rc_retire(old, this.blobSize);
+    this.blob = blob;
+    this.blobSize = blobBytes.length;
+    for (const [k, h] of want) if (!this.hooks.has(k)) x.nf_hook_register?.(...h);
+    this.hooks = want;
+    for (const a of oldCounters) if (!keep.has(a)) x.rc_retire(a, 16);
+    this.state = next;
+  }
+
+  /**
+   * Flowtables get their ids from the flowtable stage (dp.flowtable, named nft.FAMILY.TABLE.NAME there, without
+   * its own offload rule: `flow add @ft` rules offload); ones the new ruleset no longer has are deleted there.
+   */
+  private flowtables(next: NftState): void {
+    const api = (this.dp as unknown as { flowtable?: FlowtableApi }).flowtable;
+    const keep = new Set<string>();
+    for (const t of next.tables) {
+      for (const f of t.flowtables) {
+        const key = `nft.${t.family}.${t.name}.${f.name}`;
+        keep.add(key);
+        if (f.id !== 0) continue;
+        f.id = this.localFlowtableIds.get(key) ?? (api ? api.create({ name: key, devices: f.devices, offload: false }) + 1 : 0);
+        this.localFlowtableIds.set(key, f.id);
+      }
+    }
+    for (const key of [...this.localFlowtableIds.keys()]) {
+      if (keep.has(key)) continue;
+      api?.delete(key);
+      this.localFlowtableIds.delete(key);
+    }
+  }
+
+  /** The slot id a base chain is registered with (the `chain` argument of nft_do_chain); undefined: none. */
+  chainSlot(family: NftFamily, table: string, chain: string): number | undefined {
+    return this.slots.get(`${family}\0${table}\0${chain}`);
+  }
+
+  /** The ruleset blob's address (0: none published), for tests. */
+  get blobAddress(): number {
+    return this.blob;
+  }
+}
+
+const TYPE_NAMES: Readonly<Record<DataType, string>> = {
+  ipv4_addr: 'IPv4 address', ipv6_addr: 'IPv6 address', inet_service: 'internet network service', inet_proto: 'Internet protocol',
+  mark: 'packet mark', iface_index: 'network interface index', ifname: 'network interface name', ct_state: 'conntrack state',
+  ct_dir: 'conntrack direction', nf_proto: 'netfilter protocol', integer8: 'integer', integer16: 'integer',
+};
+
+/** An anonymous set drops the elements another one covers, as nft's automerge does. */
+function automerge(type: DataType, elems: Elem[]): Elem[] {
+  if (!elems.some((e) => e.kind !== 'value')) return elems;
+  const key = (b: Uint8Array): Uint8Array => (TYPE_INFO[type].host ? hostToBe(b) : b);
+  return elems.filter((e, i) =>
+    !elems.some((o, j) => {
+      if (j === i) return false;
+      const lo = cmpBytes(key(o.lo), key(e.lo));
+      const hi = cmpBytes(key(o.hi), key(e.hi));
+      return lo <= 0 && hi >= 0 && (lo !== 0 || hi !== 0 || j < i);
+    }),
+  );
+}
+
+/**
+ * nft_chain_validate's depth: a chain reached by a jump or goto from a base chain is one level deeper, and
+ * reaching level NFT_JUMP_STACK_SIZE (16) is EMLINK, which also ends a loop (measured: 15 chains deep pass,
+ * 16 do not; a loop is refused at the rule that closes it).
+ */
+function tooDeep(t: NftTable): boolean {
+  const targets = (c: NftChain): string[] => c.rules.flatMap((r) => r.stmts.flatMap((x) => (x.k === 'verdict' && x.chain ? [x.chain] : [])));
+  const deepest = new Map<NftChain, number>(); // a chain seen as deep before has nothing new to show
+  const walk = (c: NftChain, level: number): boolean => {
+    if (level === 16) return true;
+    if ((deepest.get(c) ?? -1) >= level) return false;
+    deepest.set(c, level);
+    for (const n of targets(c)) {
+      const next = t.chains.find((x) => x.name === n);
+      if (next && walk(next, level + 1)) return true;
+    }
+    return false;
+  };
+  return t.chains.some((c) => c.base !== undefined && walk(c, 0));
+}
+
+function sameElem(a: Elem, b: Elem): boolean {
+  if (a.name !== undefined || b.name !== undefined) return a.name === b.name;
+  return a.kind === b.kind && a.lo.every((x, i) => x === b.lo[i]) && a.hi.every((x, i) => x === b.hi[i]);
+}
+
+void CT_STATES;
+void TYPE_INFO;

@@ -1,0 +1,327 @@
+// The ruleset → the blob assembly/net/nft_eval.ts runs (its header draws the layout). Each rule becomes
+// the expressions nft itself would send the kernel (`nft --debug=netlink` shows them): a dependency
+// (`meta nfproto ipv4` before `ip saddr` in an inet table, `meta l4proto tcp` before `tcp dport`), a
+// load into a register, then cmp / range / bitwise+cmp / lookup; actions after.
+
+import { type NftChain, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
+import { TYPE_INFO, intervals, type DataType, type Elem } from './nft_types.js';
+
+// Keep in step with assembly/net/nft_eval.ts
+export const NFT_MAGIC = 0x4254464e;
+const NFTC_REGULAR = 0xffffffff;
+const EXPR = { PAYLOAD: 1, META: 2, CMP: 3, RANGE: 4, BITWISE: 5, LOOKUP: 6, CT: 7, CT_SET: 8, META_SET: 9, IMM: 10, VERDICT: 11, COUNTER: 12, NAT: 13, REJECT: 14, FLOW: 15, BYTEORDER: 16 } as const;
+const META = { LEN: 0, PROTOCOL: 1, MARK: 3, IIF: 4, OIF: 5, NFPROTO: 15, L4PROTO: 16 } as const;
+const CT = { STATE: 0, DIRECTION: 1, MARK: 3 } as const;
+const CMP = { eq: 0, neq: 1, lt: 2, lte: 3, gt: 4, gte: 5 } as const;
+const VERDICT = { drop: 0, accept: 1, jump: 2, goto: 3, return: 4, continue: 5 } as const;
+const NAT = { snat: 0, dnat: 1, masquerade: 2, redirect: 3 } as const;
+const NOREG = 0xff;
+
+/** What compiling needs from outside: device names → indexes, flowtable names → ids. */
+export interface CompileEnv {
+  ifindexes(pattern: string): number[];
+  flowtableId(table: NftTable, name: string): number;
+}
+
+/** The chain's key for slots: family, table and chain names. */
+export function chainKey(t: NftTable, c: NftChain): string {
+  return `${t.family}\0${t.name}\0${c.name}`;
+}
+
+class Code {
+  bytes: number[] = [];
+  word(v: number): void {
+    this.bytes.push(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff);
+  }
+  data(b: Uint8Array): void {
+    for (const x of b) this.bytes.push(x);
+    while (this.bytes.length & 3) this.bytes.push(0);
+  }
+  op(op: number, reg: number, len: number, x: number): void {
+    this.word(op | (reg << 8) | (len << 16) | (x << 24));
+  }
+  get pos(): number {
+    return this.bytes.length;
+  }
+  patch(at: number, v: number): void {
+    this.bytes[at] = v & 0xff;
+    this.bytes[at + 1] = (v >>> 8) & 0xff;
+    this.bytes[at + 2] = (v >>> 16) & 0xff;
+    this.bytes[at + 3] = (v >>> 24) & 0xff;
+  }
+}
+
+interface SetImage {
+  type: DataType;
+  ivals: Array<[Uint8Array, Uint8Array]>;
+}
+
+/** What a rule compiles against: its table, the sets it refers to, where jumps and sets are patched. */
+interface Ctx {
+  table: NftTable;
+  env: CompileEnv;
+  sets: SetImage[];
+  setFix: Array<{ at: number; set: number }>;
+  jumpFix: Array<{ at: number; key: string }>;
+}
+
+function le32(v: number): Uint8Array {
+  return Uint8Array.from([v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff]);
+}
+
+/** ifname / iface_index elements → the devices' indexes now (a name with no device matches nothing). */
+function ifaceElems(env: CompileEnv, elems: Elem[]): Elem[] {
+  const out: Elem[] = [];
+  for (const e of elems) for (const i of env.ifindexes(e.name ?? '')) out.push({ lo: le32(i), hi: le32(i), kind: 'value' });
+  return out;
+}
+
+function addSet(ctx: Ctx, type: DataType, elems: Elem[]): number {
+  const isIface = type === 'ifname' || type === 'iface_index';
+  ctx.sets.push({ type: isIface ? 'mark' : type, ivals: intervals(isIface ? 'mark' : type, isIface ? ifaceElems(ctx.env, elems) : elems) });
+  return ctx.sets.length - 1;
+}
+
+function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
+  const fam = ctx.table.family;
+  let nf = fam === 'ip' ? 2 : fam === 'ip6' ? 10 : 0;
+  let l4 = -1;
+  const needNf = (v: number): void => {
+    if (nf === v) return;
+    code.op(EXPR.META, 0, 1, META.NFPROTO);
+    code.op(EXPR.CMP, 0, 1, CMP.eq);
+    code.data(Uint8Array.of(v));
+    nf = v;
+  };
+  const needL4 = (p: number): void => {
+    if (l4 === p) return;
+    code.op(EXPR.META, 0, 1, META.L4PROTO);
+    code.op(EXPR.CMP, 0, 1, CMP.eq);
+    code.data(Uint8Array.of(p));
+    l4 = p;
+  };
+  for (const s of stmts) {
+    switch (s.k) {
+      case 'match': {
+        const info = TYPE_INFO[s.type];
+        let len = info.len;
+        // the load
+        let payload: { base: number; off: number } | undefined;
+        const { proto, field } = s.sel;
+        if (proto === 'ip') {
+          needNf(2);
+          payload = { base: 1, off: { saddr: 12, daddr: 16, protocol: 9, ttl: 8 }[field]! };
+        } else if (proto === 'ip6') {
+          needNf(10);
+          payload = { base: 1, off: { saddr: 8, daddr: 24, nexthdr: 6, hoplimit: 7 }[field]! };
+        } else if (proto === 'tcp' || proto === 'udp') {
+          needL4(proto === 'tcp' ? 6 : 17);
+          payload = { base: 2, off: field === 'sport' ? 0 : 2 };
+        }
+        const v = s.value;
+        // a byte-aligned prefix compares only its leading bytes, as nft does
+        let prefixBytes = 0;
+        if (payload && v.k === 'elem' && v.e.kind === 'prefix' && v.e.plen! % 8 === 0 && (s.op === 'eq' || s.op === 'neq')) {
+          prefixBytes = v.e.plen! / 8;
+        }
+        if (payload) {
+          code.op(EXPR.PAYLOAD, 0, prefixBytes || len, payload.base);
+          code.word(payload.off);
+        } else if (proto === 'meta') {
+          const key = { l4proto: META.L4PROTO, mark: META.MARK, iif: META.IIF, oif: META.OIF, iifname: META.IIF, oifname: META.OIF, nfproto: META.NFPROTO, length: META.LEN }[field]!;
+          code.op(EXPR.META, 0, len, key);
+        } else {
+          const key = { state: CT.STATE, mark: CT.MARK, direction: CT.DIRECTION }[field]!;
+          code.op(EXPR.CT, 0, len, key);
+        }
+        // the comparison
+        const isIface = s.type === 'ifname' || s.type === 'iface_index';
+        if (s.type === 'ct_state' && (v.k === 'flags' || (v.k === 'elem' && (s.op === 'eq' || s.op === 'neq')))) {
+          const bits = v.k === 'flags' ? v.bits : new DataView(v.e.lo.buffer).getUint32(0, true);
+          code.op(EXPR.BITWISE, 0, 4, 0);
+          code.data(le32(bits));
+          code.data(le32(0));
+          code.op(EXPR.CMP, 0, 4, s.op === 'neq' ? CMP.eq : CMP.neq);
+          code.data(le32(0));
+          break;
+        }
+        if (isIface && v.k === 'elem') {
+          const idx = ctx.env.ifindexes(v.e.name ?? '');
+          if (idx.length === 1 && !(v.e.name ?? '').endsWith('*')) {
+            code.op(EXPR.CMP, 0, 4, CMP[s.op]);
+            code.data(le32(idx[0]!));
+          } else {
+            code.op(EXPR.BYTEORDER, 0, 4, 4);
+            const set = addSet(ctx, s.type, [v.e]);
+            code.op(EXPR.LOOKUP, 0, 4, s.op === 'neq' ? 1 : 0);
+            ctx.setFix.push({ at: code.pos, set });
+            code.word(0);
+          }
+          break;
+        }
+        const host = info.host;
+        const toBe = (b: Uint8Array): Uint8Array => (host && b.length === 4 ? Uint8Array.from([b[3]!, b[2]!, b[1]!, b[0]!]) : b);
+        if (v.k === 'elem' && v.e.kind === 'value') {
+          if (host && s.op !== 'eq' && s.op !== 'neq') {
+            code.op(EXPR.BYTEORDER, 0, len, 4);
+            code.op(EXPR.CMP, 0, len, CMP[s.op]);
+            code.data(toBe(v.e.lo));
+          } else {
+            code.op(EXPR.CMP, 0, len, CMP[s.op]);
+            code.data(v.e.lo);
+          }
+        } else if (v.k === 'elem' && v.e.kind === 'prefix') {
+          if (prefixBytes) {
+            code.op(EXPR.CMP, 0, prefixBytes, s.op === 'neq' ? CMP.neq : CMP.eq);
+            code.data(v.e.lo.slice(0, prefixBytes));
+          } else {
+            const mask = new Uint8Array(len);
+            for (let i = 0; i < v.e.plen!; i++) mask[i >> 3]! |= 0x80 >> (i & 7);
+            code.op(EXPR.BITWISE, 0, len, 0);
+            code.data(mask);
+            code.data(new Uint8Array(len));
+            code.op(EXPR.CMP, 0, len, s.op === 'neq' ? CMP.neq : CMP.eq);
+            code.data(v.e.lo);
+          }
+        } else if (v.k === 'elem') {
+          if (host) code.op(EXPR.BYTEORDER, 0, len, 4);
+          code.op(EXPR.RANGE, 0, len, s.op === 'neq' ? 1 : 0);
+          code.data(toBe(v.e.lo));
+          code.data(toBe(v.e.hi));
+        } else if (v.k === 'set' || v.k === 'ref') {
+          if (host) code.op(EXPR.BYTEORDER, 0, len, 4);
+          let set: number;
+          if (v.k === 'set') set = addSet(ctx, s.type, v.elems);
+          else {
+            const named = ctx.table.sets.find((x) => x.name === v.name)!;
+            set = namedSet(ctx, named);
+          }
+          code.op(EXPR.LOOKUP, 0, len, s.op === 'neq' ? 1 : 0);
+          ctx.setFix.push({ at: code.pos, set });
+          code.word(0);
+        }
+        // an explicit protocol match stands for the dependency it would need
+        if (v.k === 'elem' && v.e.kind === 'value' && s.op === 'eq') {
+          if ((proto === 'meta' && field === 'l4proto') || (proto === 'ip' && field === 'protocol') || (proto === 'ip6' && field === 'nexthdr')) l4 = v.e.lo[0]!;
+          if (proto === 'meta' && field === 'nfproto') nf = v.e.lo[0]!;
+        }
+        break;
+      }
+      case 'counter':
+        code.op(EXPR.COUNTER, 0, 0, 0);
+        code.word(s.addr);
+        break;
+      case 'verdict': {
+        code.op(EXPR.VERDICT, 0, 0, VERDICT[s.v]);
+        if (s.chain !== undefined) ctx.jumpFix.push({ at: code.pos, key: `${ctx.table.family}\0${ctx.table.name}\0${s.chain}` });
+        code.word(0);
+        break;
+      }
+      case 'reject':
+        if (s.type === 1) needL4(6);
+        else if (s.family === 'ip') needNf(2);
+        else if (s.family === 'ip6') needNf(10);
+        code.op(EXPR.REJECT, 0, s.code, s.type);
+        break;
+      case 'nat': {
+        const alen = s.family === 'ip6' || (s.family === undefined && fam === 'ip6') ? 16 : 4;
+        let rw = NOREG | (NOREG << 8) | (NOREG << 16) | (NOREG << 24);
+        if (s.addr) {
+          code.op(EXPR.IMM, 0, alen, 0);
+          code.data(s.addr[0]);
+          code.op(EXPR.IMM, 4, alen, 0);
+          code.data(s.addr[1]);
+          rw = (rw & 0xffff0000) | 0 | (4 << 8);
+        }
+        if (s.port) {
+          code.op(EXPR.IMM, 8, 2, 0);
+          code.data(Uint8Array.of(s.port[0] >> 8, s.port[0] & 0xff));
+          code.op(EXPR.IMM, 12, 2, 0);
+          code.data(Uint8Array.of(s.port[1] >> 8, s.port[1] & 0xff));
+          rw = (rw & 0x0000ffff) | (8 << 16) | (12 << 24);
+        }
+        code.op(EXPR.NAT, 0, 0, NAT[s.type]);
+        code.word(s.flags);
+        code.word(rw >>> 0);
+        break;
+      }
+      case 'set':
+        code.op(EXPR.IMM, 0, 4, 0);
+        code.data(le32(s.value));
+        code.op(s.target === 'ct mark' ? EXPR.CT_SET : EXPR.META_SET, 0, 4, s.target === 'ct mark' ? CT.MARK : META.MARK);
+        break;
+      case 'flow':
+        code.op(EXPR.FLOW, 0, 0, 0);
+        code.word(ctx.env.flowtableId(ctx.table, s.name));
+        break;
+    }
+  }
+}
+
+const namedIndex = new WeakMap<Ctx, Map<NftSet, number>>();
+function namedSet(ctx: Ctx, set: NftSet): number {
+  let m = namedIndex.get(ctx);
+  if (!m) namedIndex.set(ctx, (m = new Map()));
+  let i = m.get(set);
+  if (i === undefined) {
+    i = addSet(ctx, set.type, set.elems);
+    m.set(set, i);
+  }
+  return i;
+}
+
+/** The whole ruleset as one blob; `slots` gives each base chain its stable slot id (extended as needed). */
+export function compileRuleset(state: NftState, env: CompileEnv, slots: Map<string, number>): Uint8Array {
+  const out = new Code();
+  const chains: Array<{ key: string; t: NftTable; c: NftChain }> = [];
+  for (const t of state.tables) for (const c of t.chains) chains.push({ key: chainKey(t, c), t, c });
+  for (const { key, c } of chains) if (c.base && !slots.has(key)) slots.set(key, Math.max(-1, ...slots.values()) + 1);
+  const nslots = Math.max(-1, ...slots.values()) + 1;
+  out.word(NFT_MAGIC);
+  out.word(0); // size, patched
+  out.word(nslots);
+  out.word(0);
+  for (let i = 0; i < nslots; i++) out.word(0);
+  const chainAt = new Map<string, number>();
+  const allSetFix: Array<{ at: number; set: SetImage }> = [];
+  const allJumpFix: Array<{ at: number; key: string }> = [];
+  for (const { key, t, c } of chains) {
+    const at = out.pos;
+    chainAt.set(key, at);
+    out.word(c.base ? (c.base.policy === 'accept' ? 1 : 0) : NFTC_REGULAR);
+    out.word(0);
+    for (const r of c.rules) {
+      const code = new Code();
+      const ctx: Ctx = { table: t, env, sets: [], setFix: [], jumpFix: [] };
+      compileRule(code, ctx, r.stmts);
+      const start = out.pos;
+      out.word(code.pos + 4);
+      for (const f of ctx.setFix) allSetFix.push({ at: start + 4 + f.at, set: ctx.sets[f.set]! });
+      for (const f of ctx.jumpFix) allJumpFix.push({ at: start + 4 + f.at, key: f.key });
+      out.bytes.push(...code.bytes);
+    }
+    out.word(0);
+    const slot = slots.get(key);
+    if (c.base && slot !== undefined) out.patch(16 + slot * 4, at);
+  }
+  const setAt = new Map<SetImage, number>();
+  for (const f of allSetFix) {
+    let at = setAt.get(f.set);
+    if (at === undefined) {
+      at = out.pos;
+      setAt.set(f.set, at);
+      const klen = TYPE_INFO[f.set.type].len;
+      out.word(klen);
+      out.word(f.set.ivals.length);
+      for (const [lo, hi] of f.set.ivals) {
+        out.data(lo);
+        out.data(hi);
+      }
+    }
+    out.patch(f.at, at);
+  }
+  for (const f of allJumpFix) out.patch(f.at, chainAt.get(f.key) ?? 0);
+  out.patch(4, out.pos);
+  return Uint8Array.from(out.bytes);
+}
+

@@ -1,0 +1,81 @@
+// The ruleset as the control plane keeps it: tables, chains, sets, flowtables and rules with their values
+// typed (nft_types.ts). nft.ts changes it in transactions, nft_compile.ts turns it into the blob the fast
+// path runs, nft_print.ts prints it as `nft list ruleset` does.
+
+import type { CmpOp, Loc, NftFamily, Selector } from './nft_parse.js';
+import type { DataType, Elem } from './nft_types.js';
+
+export type MatchValue =
+  | { k: 'elem'; e: Elem }
+  | { k: 'flags'; bits: number } // a comma list of ct states
+  | { k: 'set'; elems: Elem[] } // anonymous set
+  | { k: 'ref'; name: string };
+
+export type RStmt =
+  | { k: 'match'; sel: Selector; type: DataType; op: CmpOp; value: MatchValue; loc: Loc }
+  | { k: 'counter'; packets: bigint; bytes: bigint; /** its u64 packets, u64 bytes in the arena (0 until published) */ addr: number }
+  | { k: 'verdict'; v: 'accept' | 'drop' | 'return' | 'continue' | 'jump' | 'goto'; chain?: string }
+  | { k: 'reject'; type: 0 | 1 | 2; code: number; family: 'ip' | 'ip6' | 'inet' }
+  | { k: 'nat'; type: 'snat' | 'dnat' | 'masquerade' | 'redirect'; family?: 'ip' | 'ip6'; addr?: [Uint8Array, Uint8Array]; port?: [number, number]; flags: number; text: string }
+  | { k: 'set'; target: 'meta mark' | 'ct mark'; value: number }
+  | { k: 'flow'; name: string };
+
+export interface NftRule {
+  handle: number;
+  stmts: RStmt[];
+}
+
+export interface NftChain {
+  name: string;
+  handle: number;
+  base?: { type: 'filter' | 'nat' | 'route'; hook: string; prio: number; policy: 'accept' | 'drop'; devices?: string[] };
+  rules: NftRule[];
+}
+
+export interface NftSet {
+  name: string;
+  handle: number;
+  type: DataType;
+  flags: string[];
+  elems: Elem[];
+}
+
+export interface NftFlowtable {
+  name: string;
+  handle: number;
+  hook: string;
+  prio: number;
+  devices: string[];
+  /** The id the flowtable stage (dp.flowtable) gave it, plus one; 0 when there is none. */
+  id: number;
+}
+
+export interface NftTable {
+  family: NftFamily;
+  name: string;
+  handle: number;
+  /** Handles of chains, sets, rules and flowtables come from one counter per table, as the kernel's. */
+  hgen: number;
+  chains: NftChain[];
+  sets: NftSet[];
+  flowtables: NftFlowtable[];
+}
+
+export interface NftState {
+  tables: NftTable[];
+  /** Table handles are per network namespace. */
+  tgen: number;
+}
+
+export const HOOKS: Readonly<Record<string, number>> = { prerouting: 0, input: 1, forward: 2, output: 3, postrouting: 4 };
+
+/** nft's named priorities (nftables' std_prios) and the hooks where each is a name (nft 1.0.6 prints an
+ * output nat chain at -100 as `-100`, measured). */
+export const STD_PRIOS: ReadonlyArray<{ name: string; value: number; hooks?: readonly string[] }> = [
+  { name: 'raw', value: -300 },
+  { name: 'mangle', value: -150 },
+  { name: 'dstnat', value: -100, hooks: ['prerouting'] },
+  { name: 'filter', value: 0 },
+  { name: 'security', value: 50 },
+  { name: 'srcnat', value: 100, hooks: ['postrouting'] },
+];

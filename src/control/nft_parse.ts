@@ -1,0 +1,733 @@
+// The nft text front end: a subset of nftables' syntax (its scanner.l / parser_bison.y), parsed into
+// commands the ruleset (nft.ts) applies. Nothing here touches a ruleset; errors carry nft's message
+// and where it is (line, first and last column), and nft.ts renders them as nft prints them.
+//
+// Input is a command line (`add rule inet filter forward ct state established accept`) or a file as
+// `nft -f` reads it: commands one per line or separated by ';', `table FAMILY NAME { … }` blocks with
+// `chain`, `set` and `flowtable` blocks inside, `#` comments, a backslash continuing a line.
+
+/** A place in the input: 1-based line, first and last column (as nft's `FILE:LINE:FIRST-LAST`). */
+export interface Loc {
+  line: number;
+  col: number;
+  end: number;
+}
+
+export class NftParseError extends Error {
+  constructor(readonly msg: string, readonly loc: Loc, readonly also?: Loc) {
+    super(msg);
+  }
+}
+
+export type NftFamily = 'ip' | 'ip6' | 'inet';
+
+interface Tok {
+  /** w: word, s: quoted string, p: punctuation, nl: end of line, eof */
+  t: 'w' | 's' | 'p' | 'nl' | 'eof';
+  v: string;
+  loc: Loc;
+}
+
+/** A value as written, typed later by what it is compared with (nft.ts). */
+export type RawValue =
+  | { k: 'word'; v: string; loc: Loc }
+  | { k: 'str'; v: string; loc: Loc }
+  | { k: 'set'; elems: RawValue[]; loc: Loc }
+  | { k: 'ref'; name: string; loc: Loc }
+  | { k: 'list'; items: RawValue[]; loc: Loc };
+
+export type CmpOp = 'eq' | 'neq' | 'lt' | 'gt' | 'lte' | 'gte';
+
+/** What a match reads: `ip saddr`, `tcp dport`, `meta mark`, `ct state`… */
+export interface Selector {
+  proto: 'ip' | 'ip6' | 'tcp' | 'udp' | 'meta' | 'ct';
+  field: string;
+  loc: Loc;
+}
+
+export type Stmt =
+  | { k: 'match'; sel: Selector; op: CmpOp; explicitOp: boolean; value: RawValue; loc: Loc }
+  | { k: 'counter'; packets: bigint; bytes: bigint; loc: Loc }
+  | { k: 'verdict'; v: 'accept' | 'drop' | 'return' | 'continue' | 'jump' | 'goto'; chain?: string; chainLoc?: Loc; loc: Loc }
+  | { k: 'reject'; with?: 'icmp' | 'icmpv6' | 'icmpx' | 'tcp'; code?: string; codeLoc?: Loc; loc: Loc }
+  | { k: 'nat'; type: 'snat' | 'dnat' | 'masquerade' | 'redirect'; family?: 'ip' | 'ip6'; to?: string; toLoc?: Loc; flags: string[]; loc: Loc }
+  | { k: 'set'; target: 'meta mark' | 'ct mark'; value: RawValue; loc: Loc }
+  | { k: 'flow'; name: string; nameLoc: Loc; loc: Loc };
+
+export interface ChainSpec {
+  type?: string;
+  hook?: string;
+  priority?: { name?: string; value: number; loc: Loc };
+  policy?: 'accept' | 'drop';
+  devices?: string[];
+  loc: Loc;
+}
+
+export interface SetSpec {
+  type?: string;
+  flags: string[];
+  elements?: RawValue;
+  loc: Loc;
+}
+
+export interface FlowtableSpec {
+  hook?: string;
+  priority?: { name?: string; value: number; loc: Loc };
+  devices: string[];
+  loc: Loc;
+}
+
+interface Where {
+  family: NftFamily;
+  table: string;
+  tableLoc: Loc;
+}
+
+export type Cmd =
+  | ({ op: 'add' | 'create' | 'delete' | 'flush' | 'list'; obj: 'table' } & Where & { loc: Loc })
+  | ({ op: 'add' | 'create' | 'delete' | 'flush' | 'list'; obj: 'chain'; chain: string; chainLoc: Loc; spec?: ChainSpec } & Where & { loc: Loc })
+  | ({ op: 'add' | 'insert'; obj: 'rule'; chain: string; chainLoc: Loc; stmts: Stmt[]; handle?: number; loc: Loc } & Where)
+  | ({ op: 'delete'; obj: 'rule'; chain: string; chainLoc: Loc; handle: number; handleLoc: Loc; loc: Loc } & Where)
+  | ({ op: 'add' | 'create' | 'delete' | 'flush' | 'list'; obj: 'set'; set: string; setLoc: Loc; spec?: SetSpec } & Where & { loc: Loc })
+  | ({ op: 'add' | 'delete'; obj: 'element'; set: string; setLoc: Loc; elems: RawValue } & Where & { loc: Loc })
+  | ({ op: 'add' | 'create' | 'delete' | 'list'; obj: 'flowtable'; flowtable: string; ftLoc: Loc; spec?: FlowtableSpec } & Where & { loc: Loc })
+  | { op: 'list' | 'flush'; obj: 'ruleset'; family?: NftFamily; loc: Loc };
+
+// Words the grammar knows as keywords: a syntax error names them as themselves, others as `string`.
+const KEYWORDS = new Set([
+  'table', 'chain', 'rule', 'set', 'element', 'flowtable', 'ruleset', 'add', 'create', 'insert', 'delete', 'flush', 'list',
+  'ip', 'ip6', 'inet', 'tcp', 'udp', 'meta', 'ct', 'device', 'counter', 'accept', 'drop', 'return', 'continue', 'jump', 'goto',
+  'reject', 'with', 'snat', 'dnat', 'masquerade', 'redirect', 'to', 'flow', 'type', 'hook', 'priority', 'policy', 'flags',
+  'elements', 'devices', 'packets', 'bytes', 'handle', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'saddr', 'daddr',
+  'sport', 'dport', 'protocol', 'state', 'nexthdr', 'l4proto', 'position', 'reset',
+]);
+const FAMILIES = new Set(['ip', 'ip6', 'inet']);
+const WORD = /[A-Za-z0-9_.:/\-*$\[\]]/;
+
+function tokenize(text: string): Tok[] {
+  const out: Tok[] = [];
+  let line = 1;
+  let col = 1;
+  let i = 0;
+  const push = (t: Tok['t'], v: string, c: number, len: number): void => {
+    out.push({ t, v, loc: { line, col: c, end: c + Math.max(len, 1) - 1 } });
+  };
+  while (i < text.length) {
+    const ch = text[i]!;
+    if (ch === '\\' && text[i + 1] === '\n') {
+      i += 2;
+      line++;
+      col = 1;
+      continue;
+    }
+    if (ch === '\n') {
+      push('nl', '\n', col, 1);
+      i++;
+      line++;
+      col = 1;
+      continue;
+    }
+    if (ch === ' ' || ch === '\t' || ch === '\r') {
+      i++;
+      col++;
+      continue;
+    }
+    if (ch === '#') {
+      while (i < text.length && text[i] !== '\n') {
+        i++;
+        col++;
+      }
+      continue;
+    }
+    if (ch === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"' && text[j] !== '\n') j++;
+      const v = text.slice(i + 1, j);
+      push('s', v, col, j - i + 1);
+      col += j - i + 1;
+      i = j + 1;
+      continue;
+    }
+    const two = text.slice(i, i + 2);
+    if (two === '!=' || two === '==' || two === '<=' || two === '>=') {
+      push('p', two, col, 2);
+      i += 2;
+      col += 2;
+      continue;
+    }
+    if ('{},;@<>=+!'.includes(ch)) {
+      push('p', ch, col, 1);
+      i++;
+      col++;
+      continue;
+    }
+    if (WORD.test(ch)) {
+      let j = i;
+      while (j < text.length && WORD.test(text[j]!)) j++;
+      push('w', text.slice(i, j), col, j - i);
+      col += j - i;
+      i = j;
+      continue;
+    }
+    push('w', ch, col, 1); // junk: a syntax error where it is used
+    i++;
+    col++;
+  }
+  out.push({ t: 'eof', v: '', loc: { line, col, end: col } });
+  return out;
+}
+
+/** How bison names a token in "unexpected X". */
+function describe(t: Tok): string {
+  if (t.t === 'eof') return 'end of file';
+  if (t.t === 'nl') return 'newline';
+  if (t.t === 's') return 'quoted string';
+  if (t.t === 'p') return t.v === ';' ? 'semicolon' : `'${t.v}'`;
+  if (KEYWORDS.has(t.v)) return t.v;
+  if (/^[0-9]+$/.test(t.v)) return 'number';
+  return 'string';
+}
+
+class Parser {
+  private i = 0;
+  constructor(private readonly toks: Tok[]) {}
+
+  private peek(n = 0): Tok {
+    return this.toks[Math.min(this.i + n, this.toks.length - 1)]!;
+  }
+  private next(): Tok {
+    const t = this.peek();
+    if (this.i < this.toks.length - 1) this.i++;
+    return t;
+  }
+  private unexpected(t: Tok, expecting?: string): never {
+    throw new NftParseError(`syntax error, unexpected ${describe(t)}${expecting ? `, expecting ${expecting}` : ''}`, t.loc);
+  }
+  private isWord(v?: string, n = 0): boolean {
+    const t = this.peek(n);
+    return t.t === 'w' && (v === undefined || t.v === v);
+  }
+  private isP(v: string, n = 0): boolean {
+    const t = this.peek(n);
+    return t.t === 'p' && t.v === v;
+  }
+  private expectP(v: string, expecting = `'${v}'`): Tok {
+    const t = this.next();
+    if (t.t !== 'p' || t.v !== v) this.unexpected(t, expecting);
+    return t;
+  }
+  private expectWord(v: string): Tok {
+    const t = this.next();
+    if (t.t !== 'w' || t.v !== v) this.unexpected(t, v);
+    return t;
+  }
+  /** A name: a word that is not a keyword, or a quoted string. */
+  private name(): Tok {
+    const t = this.next();
+    if (t.t === 's' || (t.t === 'w' && /^[A-Za-z_][A-Za-z0-9_.\-]*$/.test(t.v))) return t;
+    this.unexpected(t, 'string');
+  }
+  private skipNl(): void {
+    while (this.peek().t === 'nl' || this.isP(';')) this.next();
+  }
+  private endOfCommand(): void {
+    const t = this.peek();
+    if (t.t === 'nl' || t.t === 'eof' || this.isP(';')) {
+      if (t.t !== 'eof') this.next();
+      return;
+    }
+    this.unexpected(t, 'newline or semicolon');
+  }
+
+  parse(): Cmd[] {
+    const out: Cmd[] = [];
+    this.skipNl();
+    while (this.peek().t !== 'eof') {
+      this.command(out);
+      this.skipNl();
+    }
+    return out;
+  }
+
+  private where(): Where {
+    let family: NftFamily = 'ip';
+    if (this.isWord() && FAMILIES.has(this.peek().v)) {
+      family = this.next().v as NftFamily;
+    }
+    const t = this.name();
+    return { family, table: t.v, tableLoc: t.loc };
+  }
+
+  private command(out: Cmd[]): void {
+    const t = this.peek();
+    if (t.t !== 'w') this.unexpected(t);
+    if (t.v === 'table') {
+      // `table FAMILY NAME { … }` in a file: add the table and what its block declares
+      this.next();
+      const w = this.where();
+      out.push({ op: 'add', obj: 'table', ...w, loc: t.loc });
+      if (this.isP('{')) this.tableBlock(w, out);
+      this.endOfCommand();
+      return;
+    }
+    const verbs = ['add', 'create', 'insert', 'delete', 'flush', 'list'] as const;
+    if (!(verbs as readonly string[]).includes(t.v)) this.unexpected(t);
+    const op = this.next().v as (typeof verbs)[number];
+    const o = this.next();
+    if (o.t !== 'w') this.unexpected(o);
+    switch (o.v) {
+      case 'ruleset': {
+        if (op !== 'list' && op !== 'flush') this.unexpected(o);
+        let family: NftFamily | undefined;
+        if (this.isWord() && FAMILIES.has(this.peek().v)) family = this.next().v as NftFamily;
+        out.push({ op, obj: 'ruleset', family, loc: t.loc });
+        break;
+      }
+      case 'table': {
+        if (op === 'insert') this.unexpected(o);
+        const w = this.where();
+        out.push({ op, obj: 'table', ...w, loc: t.loc });
+        if ((op === 'add' || op === 'create') && this.isP('{')) this.tableBlock(w, out);
+        break;
+      }
+      case 'chain': {
+        if (op === 'insert') this.unexpected(o);
+        const w = this.where();
+        const c = this.name();
+        let spec: ChainSpec | undefined;
+        if ((op === 'add' || op === 'create') && this.isP('{')) spec = this.chainBlock(w, c.v, c.loc, out);
+        out.push({ op, obj: 'chain', ...w, chain: c.v, chainLoc: c.loc, spec, loc: t.loc });
+        // rules of the block come after their chain
+        const rules = this.pendingRules;
+        this.pendingRules = [];
+        out.push(...rules);
+        break;
+      }
+      case 'rule': {
+        if (op !== 'add' && op !== 'insert' && op !== 'delete') this.unexpected(o);
+        const w = this.where();
+        const c = this.name();
+        if (op === 'delete') {
+          this.expectWord('handle');
+          const h = this.next();
+          if (h.t !== 'w' || !/^[0-9]+$/.test(h.v)) this.unexpected(h, 'number');
+          out.push({ op, obj: 'rule', ...w, chain: c.v, chainLoc: c.loc, handle: Number(h.v), handleLoc: h.loc, loc: t.loc });
+          break;
+        }
+        let handle: number | undefined;
+        if (this.isWord('handle') || this.isWord('position')) {
+          this.next();
+          const h = this.next();
+          if (h.t !== 'w' || !/^[0-9]+$/.test(h.v)) this.unexpected(h, 'number');
+          handle = Number(h.v);
+        }
+        const start = this.peek().loc;
+        const stmts = this.rule();
+        out.push({ op, obj: 'rule', ...w, chain: c.v, chainLoc: c.loc, stmts, handle, loc: start });
+        return; // rule() consumed the end of the command
+      }
+      case 'set': {
+        if (op === 'insert') this.unexpected(o);
+        const w = this.where();
+        const s = this.name();
+        let spec: SetSpec | undefined;
+        if ((op === 'add' || op === 'create') && this.isP('{')) spec = this.setBlock();
+        out.push({ op, obj: 'set', ...w, set: s.v, setLoc: s.loc, spec, loc: t.loc });
+        break;
+      }
+      case 'element': {
+        if (op !== 'add' && op !== 'delete') this.unexpected(o);
+        const w = this.where();
+        const s = this.name();
+        if (!this.isP('{')) this.unexpected(this.peek(), "'{'");
+        const elems = this.value(false);
+        out.push({ op, obj: 'element', ...w, set: s.v, setLoc: s.loc, elems, loc: t.loc });
+        break;
+      }
+      case 'flowtable': {
+        if (op === 'insert' || op === 'flush') this.unexpected(o);
+        const w = this.where();
+        const f = this.name();
+        let spec: FlowtableSpec | undefined;
+        if ((op === 'add' || op === 'create') && this.isP('{')) spec = this.flowtableBlock();
+        out.push({ op, obj: 'flowtable', ...w, flowtable: f.v, ftLoc: f.loc, spec, loc: t.loc });
+        break;
+      }
+      default:
+        this.unexpected(o);
+    }
+    this.endOfCommand();
+  }
+
+  private pendingRules: Cmd[] = [];
+
+  /**
+   * `table … { … }`: as nft's cmd_expand orders a table block — its chains, then sets, then flowtables,
+   * then every chain's rules — which is also the order handles are given in.
+   */
+  private tableBlock(w: Where, out: Cmd[]): void {
+    this.expectP('{');
+    const chains: Cmd[] = [];
+    const sets: Cmd[] = [];
+    const fts: Cmd[] = [];
+    const rules: Cmd[] = [];
+    for (;;) {
+      this.skipNl();
+      const t = this.peek();
+      if (this.isP('}')) {
+        this.next();
+        out.push(...chains, ...sets, ...fts, ...rules);
+        return;
+      }
+      if (t.t !== 'w') this.unexpected(t);
+      this.next();
+      if (t.v === 'chain') {
+        const c = this.name();
+        let spec: ChainSpec | undefined;
+        if (this.isP('{')) spec = this.chainBody({ ...w }, c.v, c.loc, rules);
+        chains.push({ op: 'add', obj: 'chain', ...w, chain: c.v, chainLoc: c.loc, spec, loc: t.loc });
+      } else if (t.v === 'set') {
+        const s = this.name();
+        const spec = this.setBlock();
+        sets.push({ op: 'add', obj: 'set', ...w, set: s.v, setLoc: s.loc, spec, loc: t.loc });
+      } else if (t.v === 'flowtable') {
+        const f = this.name();
+        const spec = this.flowtableBlock();
+        fts.push({ op: 'add', obj: 'flowtable', ...w, flowtable: f.v, ftLoc: f.loc, spec, loc: t.loc });
+      } else this.unexpected(t);
+      this.endOfCommand();
+    }
+  }
+
+  private chainBlock(w: Where, chain: string, chainLoc: Loc, _out: Cmd[]): ChainSpec | undefined {
+    const rules: Cmd[] = [];
+    const spec = this.chainBody(w, chain, chainLoc, rules);
+    this.pendingRules = rules;
+    return spec;
+  }
+
+  /** `{ type T hook H priority P; policy X; rules… }` — the base chain's spec (undefined: a regular chain). */
+  private chainBody(w: Where, chain: string, chainLoc: Loc, rules: Cmd[]): ChainSpec | undefined {
+    const open = this.expectP('{');
+    let spec: ChainSpec | undefined;
+    for (;;) {
+      this.skipNl();
+      const t = this.peek();
+      if (this.isP('}')) {
+        this.next();
+        return spec;
+      }
+      if (this.isWord('type')) {
+        this.next();
+        const ty = this.next();
+        if (ty.t !== 'w') this.unexpected(ty);
+        spec ??= { loc: open.loc };
+        spec.type = ty.v;
+        this.expectWord('hook');
+        const h = this.next();
+        if (h.t !== 'w') this.unexpected(h);
+        spec.hook = h.v;
+        if (this.isWord('device')) {
+          this.next();
+          spec.devices = [this.name().v];
+        }
+        this.expectWord('priority');
+        spec.priority = this.priority();
+        this.endOfCommand();
+        continue;
+      }
+      if (this.isWord('policy')) {
+        this.next();
+        const p = this.next();
+        if (p.t !== 'w' || (p.v !== 'accept' && p.v !== 'drop')) this.unexpected(p, "accept or drop or '$'");
+        spec ??= { loc: open.loc };
+        spec.policy = p.v;
+        this.endOfCommand();
+        continue;
+      }
+      const stmts = this.rule(true);
+      rules.push({ op: 'add', obj: 'rule', ...w, chain, chainLoc, stmts, loc: t.loc });
+    }
+  }
+
+  private priority(): { name?: string; value: number; loc: Loc } {
+    const t = this.next();
+    if (t.t !== 'w') this.unexpected(t);
+    if (/^-?[0-9]+$/.test(t.v)) return { value: Number(t.v), loc: t.loc };
+    if (/^[a-z]+$/.test(t.v)) {
+      let off = 0;
+      let end = t.loc.end;
+      if ((this.isP('+') || this.isWord('-')) && this.peek(1).t === 'w' && /^[0-9]+$/.test(this.peek(1).v)) {
+        const sign = this.next().v === '+' ? 1 : -1;
+        const n = this.next();
+        off = sign * Number(n.v);
+        end = n.loc.end;
+      }
+      return { name: t.v, value: off, loc: { ...t.loc, end } };
+    }
+    this.unexpected(t);
+  }
+
+  /** `{ item; item … }`: each item (its first token taken) up to its end of command, until `}`. */
+  private block(item: (t: Tok) => void): Loc {
+    const open = this.expectP('{');
+    for (;;) {
+      this.skipNl();
+      if (this.isP('}')) {
+        this.next();
+        return open.loc;
+      }
+      item(this.next());
+      this.endOfCommand();
+    }
+  }
+
+  private word(): string {
+    const t = this.next();
+    if (t.t !== 'w') this.unexpected(t);
+    return t.v;
+  }
+
+  private setBlock(): SetSpec {
+    const spec: SetSpec = { flags: [], loc: this.peek().loc };
+    this.block((t) => {
+      if (t.t === 'w' && t.v === 'type') spec.type = this.word();
+      else if (t.t === 'w' && t.v === 'flags') {
+        do spec.flags.push(this.word());
+        while (this.isP(',') && this.next());
+      } else if (t.t === 'w' && t.v === 'elements') {
+        this.expectP('=');
+        spec.elements = this.value(false);
+      } else this.unexpected(t);
+    });
+    return spec;
+  }
+
+  private flowtableBlock(): FlowtableSpec {
+    const spec: FlowtableSpec = { devices: [], loc: this.peek().loc };
+    this.block((t) => {
+      if (t.t === 'w' && t.v === 'hook') {
+        spec.hook = this.word();
+        this.expectWord('priority');
+        spec.priority = this.priority();
+      } else if (t.t === 'w' && t.v === 'devices') {
+        this.expectP('=');
+        if (!this.isP('{')) {
+          spec.devices.push(this.name().v);
+          return;
+        }
+        this.next();
+        for (;;) {
+          this.skipNl();
+          spec.devices.push(this.name().v);
+          this.skipNl();
+          if (!this.isP(',')) break;
+          this.next();
+        }
+        this.expectP('}');
+      } else this.unexpected(t);
+    });
+    return spec;
+  }
+
+  /** A value: a word, a quoted string, `@set`, `{ a, b-c, d/24 }`, or a comma list `a,b` (flags). */
+  private value(allowList: boolean): RawValue {
+    const t = this.peek();
+    if (this.isP('@')) {
+      this.next();
+      const n = this.name();
+      return { k: 'ref', name: n.v, loc: { ...t.loc, end: n.loc.end } };
+    }
+    if (this.isP('{')) {
+      this.next();
+      const elems: RawValue[] = [];
+      for (;;) {
+        this.skipNl();
+        if (this.isP('}') && elems.length === 0) this.unexpected(this.peek());
+        elems.push(this.single());
+        this.skipNl();
+        if (this.isP(',')) {
+          this.next();
+          this.skipNl();
+          if (this.isP('}')) break;
+          continue;
+        }
+        break;
+      }
+      const close = this.expectP('}', "comma or '}'");
+      return { k: 'set', elems, loc: { ...t.loc, end: close.loc.end } };
+    }
+    const first = this.single();
+    if (allowList && this.isP(',')) {
+      const items = [first];
+      while (this.isP(',')) {
+        this.next();
+        items.push(this.single());
+      }
+      return { k: 'list', items, loc: { ...first.loc, end: items[items.length - 1]!.loc.end } };
+    }
+    return first;
+  }
+
+  private single(): RawValue {
+    const t = this.next();
+    if (t.t === 's') return { k: 'str', v: t.v, loc: t.loc };
+    if (t.t === 'w') return { k: 'word', v: t.v, loc: t.loc };
+    this.unexpected(t);
+  }
+
+  private isEnd(inBlock: boolean): boolean {
+    const t = this.peek();
+    return t.t === 'nl' || t.t === 'eof' || this.isP(';') || (inBlock && this.isP('}'));
+  }
+
+  /** One rule's statements, up to and including its end (newline, ';' or end of input). */
+  private rule(inBlock = false): Stmt[] {
+    const out: Stmt[] = [];
+    while (!this.isEnd(inBlock)) out.push(this.stmt());
+    if (out.length === 0) this.unexpected(this.peek());
+    if (inBlock && this.isP('}')) this.unexpected(this.peek(), 'newline or semicolon');
+    this.endOfCommand();
+    return out;
+  }
+
+  private selectorField(proto: Selector['proto'], t: Tok, fields: readonly string[]): Selector {
+    const f = this.next();
+    if (f.t !== 'w' || !fields.includes(f.v)) this.unexpected(f);
+    return { proto, field: f.v, loc: { ...t.loc, end: f.loc.end } };
+  }
+
+  private match(sel: Selector): Stmt {
+    let op: CmpOp = 'eq';
+    let explicitOp = false;
+    const ops: Record<string, CmpOp> = { '==': 'eq', '!=': 'neq', '<': 'lt', '>': 'gt', '<=': 'lte', '>=': 'gte', eq: 'eq', ne: 'neq', lt: 'lt', gt: 'gt', le: 'lte', ge: 'gte' };
+    const t = this.peek();
+    if ((t.t === 'p' || t.t === 'w') && ops[t.v] !== undefined) {
+      this.next();
+      op = ops[t.v]!;
+      explicitOp = true;
+    }
+    if (this.isEnd(true)) this.unexpected(this.peek());
+    const value = this.value(sel.proto === 'ct' && sel.field === 'state');
+    return { k: 'match', sel, op, explicitOp, value, loc: { ...sel.loc, end: value.loc.end } };
+  }
+
+  private stmt(): Stmt {
+    const t = this.next();
+    if (t.t !== 'w') this.unexpected(t);
+    switch (t.v) {
+      case 'ip':
+        return this.match(this.selectorField('ip', t, ['saddr', 'daddr', 'protocol', 'ttl']));
+      case 'ip6':
+        return this.match(this.selectorField('ip6', t, ['saddr', 'daddr', 'nexthdr', 'hoplimit']));
+      case 'tcp':
+      case 'udp':
+        return this.match(this.selectorField(t.v, t, ['sport', 'dport']));
+      case 'meta': {
+        const sel = this.selectorField('meta', t, ['l4proto', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'nfproto']);
+        if (this.isWord('set')) return this.setStmt(sel);
+        return this.match(sel);
+      }
+      case 'mark':
+      case 'iif':
+      case 'oif':
+      case 'iifname':
+      case 'oifname': {
+        const sel: Selector = { proto: 'meta', field: t.v, loc: t.loc };
+        if (t.v === 'mark' && this.isWord('set')) return this.setStmt(sel);
+        return this.match(sel);
+      }
+      case 'ct': {
+        const sel = this.selectorField('ct', t, ['state', 'mark', 'direction']);
+        if (this.isWord('set')) return this.setStmt(sel);
+        return this.match(sel);
+      }
+      case 'counter': {
+        let packets = 0n;
+        let bytes = 0n;
+        if (this.isWord('packets')) {
+          this.next();
+          const p = this.next();
+          if (p.t !== 'w' || !/^[0-9]+$/.test(p.v)) this.unexpected(p, 'number');
+          this.expectWord('bytes');
+          const b = this.next();
+          if (b.t !== 'w' || !/^[0-9]+$/.test(b.v)) this.unexpected(b, 'number');
+          packets = BigInt(p.v);
+          bytes = BigInt(b.v);
+        }
+        return { k: 'counter', packets, bytes, loc: t.loc };
+      }
+      case 'accept':
+      case 'drop':
+      case 'return':
+      case 'continue':
+        return { k: 'verdict', v: t.v, loc: t.loc };
+      case 'jump':
+      case 'goto': {
+        const c = this.name();
+        return { k: 'verdict', v: t.v, chain: c.v, chainLoc: c.loc, loc: { ...t.loc, end: c.loc.end } };
+      }
+      case 'reject': {
+        if (!this.isWord('with')) return { k: 'reject', loc: t.loc };
+        this.next();
+        const w = this.next();
+        if (w.t !== 'w' || !['icmp', 'icmpv6', 'icmpx', 'tcp'].includes(w.v)) this.unexpected(w);
+        if (w.v === 'tcp') {
+          const r = this.expectWord('reset');
+          return { k: 'reject', with: 'tcp', loc: { ...t.loc, end: r.loc.end } };
+        }
+        if (this.isWord('type')) this.next();
+        const c = this.next();
+        if (c.t !== 'w') this.unexpected(c);
+        return { k: 'reject', with: w.v as 'icmp', code: c.v, codeLoc: c.loc, loc: { ...t.loc, end: c.loc.end } };
+      }
+      case 'snat':
+      case 'dnat':
+      case 'masquerade':
+      case 'redirect': {
+        let family: 'ip' | 'ip6' | undefined;
+        if ((t.v === 'snat' || t.v === 'dnat') && (this.isWord('ip') || this.isWord('ip6'))) family = this.next().v as 'ip';
+        let to: string | undefined;
+        let toLoc: Loc | undefined;
+        let end = t.loc.end;
+        if (this.isWord('to')) {
+          this.next();
+          const v = this.next();
+          if (v.t !== 'w') this.unexpected(v);
+          to = v.v;
+          toLoc = v.loc;
+          end = v.loc.end;
+        } else if (t.v === 'snat' || t.v === 'dnat') this.unexpected(this.peek(), 'to');
+        const flags: string[] = [];
+        while (this.isWord('random') || this.isWord('fully-random') || this.isWord('persistent')) {
+          const f = this.next();
+          flags.push(f.v);
+          end = f.loc.end;
+          if (this.isP(',')) this.next();
+        }
+        return { k: 'nat', type: t.v, family, to, toLoc, flags, loc: { ...t.loc, end } };
+      }
+      case 'flow': {
+        const a = this.next();
+        if (a.t !== 'w' || (a.v !== 'add' && a.v !== 'offload')) this.unexpected(a);
+        this.expectP('@');
+        const n = this.name();
+        return { k: 'flow', name: n.v, nameLoc: n.loc, loc: { ...t.loc, end: n.loc.end } };
+      }
+      default:
+        this.unexpected(t);
+    }
+  }
+
+  private setStmt(sel: Selector): Stmt {
+    this.next(); // set
+    if (!(sel.field === 'mark')) this.unexpected(this.peek(-1));
+    const value = this.single();
+    return { k: 'set', target: sel.proto === 'ct' ? 'ct mark' : 'meta mark', value, loc: { ...sel.loc, end: value.loc.end } };
+  }
+}
+
+/** Parse nft input (a command line or a whole file) into commands; NftParseError on the first error. */
+export function parseNft(text: string): Cmd[] {
+  return new Parser(tokenize(text)).parse();
+}

@@ -1,0 +1,145 @@
+// `nft list ruleset` / `list table` / `list chain` output, as nftables 1.0.6 prints it: a tab per level,
+// a blank line between a table's sets, flowtables and chains, named priorities (`priority filter`,
+// `srcnat + 10`), marks as 0x%08x, sets sorted by value, dependencies nft added left out (`udp dport 53`
+// for `meta l4proto udp udp dport 53`) and those it shows kept (`meta l4proto tcp reject with tcp reset`).
+
+import { STD_PRIOS, type NftChain, type NftFlowtable, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
+import { formatElem, sortElems, CT_STATES, type DataType } from './nft_types.js';
+
+const OPS: Readonly<Record<string, string>> = { eq: '', neq: '!= ', lt: '< ', gt: '> ', lte: '<= ', gte: '>= ' };
+const ICMP_CODES: Readonly<Record<number, string>> = { 0: 'net-unreachable', 1: 'host-unreachable', 2: 'prot-unreachable', 3: 'port-unreachable', 9: 'net-prohibited', 10: 'host-prohibited', 13: 'admin-prohibited' };
+const ICMPV6_CODES: Readonly<Record<number, string>> = { 0: 'no-route', 1: 'admin-prohibited', 3: 'addr-unreachable', 4: 'port-unreachable', 5: 'policy-fail', 6: 'reject-route' };
+const ICMPX_CODES: Readonly<Record<number, string>> = { 0: 'no-route', 1: 'port-unreachable', 2: 'host-unreachable', 3: 'admin-prohibited' };
+export const REJECT_CODES = { icmp: ICMP_CODES, icmpv6: ICMPV6_CODES, icmpx: ICMPX_CODES };
+
+/** nftables' prio2str: a named priority within ±10 of the value when the name fits the hook. */
+export function prioText(prio: number, hook: string): string {
+  for (const p of STD_PRIOS) {
+    if (p.hooks && !p.hooks.includes(hook)) continue;
+    const off = prio - p.value;
+    if (off >= -10 && off <= 10) return off === 0 ? p.name : off > 0 ? `${p.name} + ${off}` : `${p.name} - ${-off}`;
+  }
+  return String(prio);
+}
+
+export interface CounterReader {
+  (addr: number, s: { packets: bigint; bytes: bigint }): { packets: bigint; bytes: bigint };
+}
+
+function selText(s: Extract<RStmt, { k: 'match' }>): string {
+  const { proto, field } = s.sel;
+  if (proto === 'meta' && ['mark', 'iif', 'oif', 'iifname', 'oifname'].includes(field)) return field === 'mark' ? 'meta mark' : field;
+  return `${proto} ${field}`;
+}
+
+function valueText(s: Extract<RStmt, { k: 'match' }>, set: (name: string) => NftSet | undefined): string {
+  const v = s.value;
+  const t: DataType = s.type;
+  if (v.k === 'ref') return `@${v.name}`;
+  if (v.k === 'flags') return CT_STATES.filter(([, b]) => (v.bits & b) !== 0).map(([n]) => n).join(',');
+  if (v.k === 'set') return `{ ${sortElems(t, v.elems).map((e) => formatElem(t, e)).join(', ')} }`;
+  void set;
+  return formatElem(t, v.e);
+}
+
+/** Statements nft added as dependencies (or that stand for one a later statement needs) are not shown. */
+function hidden(t: NftTable, stmts: RStmt[], i: number): boolean {
+  const s = stmts[i]!;
+  if (s.k !== 'match' || s.op !== 'eq' || s.value.k !== 'elem' || s.value.e.kind !== 'value') return false;
+  const { proto, field } = s.sel;
+  const later = stmts.slice(i + 1);
+  if ((proto === 'meta' && field === 'l4proto') || (proto === 'ip' && field === 'protocol') || (proto === 'ip6' && field === 'nexthdr')) {
+    const p = s.value.e.lo[0];
+    const name = p === 6 ? 'tcp' : p === 17 ? 'udp' : undefined;
+    if (name !== undefined && later.some((x) => x.k === 'match' && x.sel.proto === name)) return true;
+    // in an ip or ip6 table the tcp dependency of a reset is not shown (an inet table shows it)
+    return p === 6 && t.family !== 'inet' && later.some((x) => x.k === 'reject' && x.type === 1);
+  }
+  if (proto === 'meta' && field === 'nfproto') {
+    const p = s.value.e.lo[0] === 2 ? 'ip' : 'ip6';
+    return later.some((x) => x.k === 'match' && x.sel.proto === p);
+  }
+  return false;
+}
+
+export function ruleText(t: NftTable, stmts: RStmt[], counter: CounterReader): string {
+  const parts: string[] = [];
+  const l4Shown = (): boolean => stmts.some((x) => x.k === 'match' && (x.sel.proto === 'tcp' || ((x.sel.field === 'l4proto' || x.sel.field === 'protocol' || x.sel.field === 'nexthdr') && x.value.k === 'elem' && x.value.e.lo[0] === 6)));
+  stmts.forEach((s, i) => {
+    if (hidden(t, stmts, i)) return;
+    switch (s.k) {
+      case 'match':
+        parts.push(`${selText(s)} ${OPS[s.op]}${valueText(s, (n) => t.sets.find((x) => x.name === n))}`);
+        break;
+      case 'counter': {
+        const c = counter(s.addr, s);
+        parts.push(`counter packets ${c.packets} bytes ${c.bytes}`);
+        break;
+      }
+      case 'verdict':
+        parts.push(s.chain !== undefined ? `${s.v} ${s.chain}` : s.v);
+        break;
+      case 'reject':
+        if (s.type === 1) {
+          if (t.family === 'inet' && !l4Shown()) parts.push('meta l4proto tcp');
+          parts.push('reject with tcp reset');
+        } else if (s.type === 2) parts.push(s.code === 1 ? 'reject' : `reject with icmpx ${ICMPX_CODES[s.code]}`);
+        else if (s.family === 'ip6') parts.push(s.code === 4 && t.family === 'ip6' ? 'reject' : `reject with icmpv6 ${ICMPV6_CODES[s.code]}`);
+        else parts.push(s.code === 3 && t.family === 'ip' ? 'reject' : `reject with icmp ${ICMP_CODES[s.code]}`);
+        break;
+      case 'nat':
+        parts.push(s.text);
+        break;
+      case 'set':
+        parts.push(`${s.target} set 0x${(s.value >>> 0).toString(16).padStart(8, '0')}`);
+        break;
+      case 'flow':
+        parts.push(`flow add @${s.name}`);
+        break;
+    }
+  });
+  return parts.join(' ');
+}
+
+function setText(s: NftSet, ind: string, handles: boolean): string[] {
+  const out = [`${ind}set ${s.name} {${handles ? ` # handle ${s.handle}` : ''}`, `${ind}\ttype ${s.type}`];
+  if (s.flags.length) out.push(`${ind}\tflags ${s.flags.join(',')}`);
+  if (s.elems.length) out.push(`${ind}\telements = { ${sortElems(s.type, s.elems).map((e) => formatElem(s.type, e)).join(', ')} }`);
+  out.push(`${ind}}`);
+  return out;
+}
+
+function flowtableText(f: NftFlowtable, ind: string): string[] {
+  return [`${ind}flowtable ${f.name} {`, `${ind}\thook ${f.hook} priority ${prioText(f.prio, 'ingress')}`, `${ind}\tdevices = { ${f.devices.join(', ')} }`, `${ind}}`];
+}
+
+export function chainText(t: NftTable, c: NftChain, counter: CounterReader, handles: boolean, ind = '\t'): string[] {
+  const out = [`${ind}chain ${c.name} {${handles ? ` # handle ${c.handle}` : ''}`];
+  if (c.base) {
+    out.push(`${ind}\ttype ${c.base.type} hook ${c.base.hook} priority ${prioText(c.base.prio, c.base.hook)}; policy ${c.base.policy};`);
+  }
+  for (const r of c.rules) out.push(`${ind}\t${ruleText(t, r.stmts, counter)}${handles ? ` # handle ${r.handle}` : ''}`);
+  out.push(`${ind}}`);
+  return out;
+}
+
+export function tableText(t: NftTable, counter: CounterReader, handles: boolean): string[] {
+  const blocks: string[][] = [];
+  for (const s of t.sets) blocks.push(setText(s, '\t', handles));
+  for (const f of t.flowtables) blocks.push(flowtableText(f, '\t'));
+  for (const c of t.chains) blocks.push(chainText(t, c, counter, handles));
+  const out = [`table ${t.family} ${t.name} {${handles ? ` # handle ${t.handle}` : ''}`];
+  blocks.forEach((b, i) => {
+    if (i > 0) out.push('');
+    out.push(...b);
+  });
+  out.push('}');
+  return out;
+}
+
+/** The whole ruleset (optionally one family) as `nft list ruleset` prints it, with a final newline. */
+export function rulesetText(state: NftState, counter: CounterReader, family?: string, handles = false): string {
+  const lines: string[] = [];
+  for (const t of state.tables) if (family === undefined || t.family === family) lines.push(...tableText(t, counter, handles));
+  return lines.length ? lines.join('\n') + '\n' : '';
+}

@@ -1,0 +1,236 @@
+// nft's data types as far as the subset needs them (nftables' datatype.c, proto.c, meta.c, ct.c): how a
+// value written for a selector becomes the bytes the kernel compares (network order for packet fields,
+// host order for meta and ct keys), how nft prints them back, and nft's words when a value is wrong.
+
+import { NftParseError, type Loc, type RawValue } from './nft_parse.js';
+import { formatAddr, parseAddr } from './routes.js';
+
+export type DataType = 'ipv4_addr' | 'ipv6_addr' | 'inet_service' | 'inet_proto' | 'mark' | 'iface_index' | 'ifname' | 'ct_state' | 'ct_dir' | 'nf_proto' | 'integer8' | 'integer16';
+
+/** Bytes in the register and whether the kernel keeps the value in host order (meta, ct keys). */
+export const TYPE_INFO: Readonly<Record<DataType, { len: number; host: boolean }>> = {
+  ipv4_addr: { len: 4, host: false },
+  ipv6_addr: { len: 16, host: false },
+  inet_service: { len: 2, host: false },
+  inet_proto: { len: 1, host: false },
+  mark: { len: 4, host: true },
+  iface_index: { len: 4, host: true },
+  ifname: { len: 4, host: true }, // compiled to the device's index (see nft.ts)
+  ct_state: { len: 4, host: true },
+  ct_dir: { len: 1, host: false },
+  nf_proto: { len: 1, host: false },
+  integer8: { len: 1, host: false },
+  integer16: { len: 2, host: false },
+};
+
+/** Set types nft names in `type …` declarations. */
+export const SET_TYPES: ReadonlySet<string> = new Set(['ipv4_addr', 'ipv6_addr', 'inet_service', 'inet_proto', 'mark', 'ifname', 'ct_state']);
+
+/** One element: a value, a prefix or a range, as [lo, hi] in register bytes, with how nft prints it. */
+export interface Elem {
+  lo: Uint8Array;
+  hi: Uint8Array;
+  kind: 'value' | 'prefix' | 'range';
+  /** For a prefix: its length. */
+  plen?: number;
+  /** ifname values: the name (a trailing `*` matches a prefix of names). */
+  name?: string;
+}
+
+const PROTOS: Readonly<Record<string, number>> = {
+  icmp: 1, igmp: 2, tcp: 6, udp: 17, gre: 47, esp: 50, ah: 51, icmpv6: 58, 'ipv6-icmp': 58, sctp: 132, udplite: 136, dccp: 33,
+};
+const PROTO_NAMES: Readonly<Record<number, string>> = { 1: 'icmp', 2: 'igmp', 6: 'tcp', 17: 'udp', 33: 'dccp', 47: 'gre', 50: 'esp', 51: 'ah', 58: 'ipv6-icmp', 132: 'sctp', 136: 'udplite' };
+const SERVICES: Readonly<Record<string, number>> = {
+  ftp: 21, ssh: 22, telnet: 23, smtp: 25, domain: 53, http: 80, ntp: 123, bgp: 179, https: 443, 'http-alt': 8080,
+};
+export const CT_STATES: ReadonlyArray<[string, number]> = [['invalid', 1], ['established', 2], ['related', 4], ['new', 8], ['untracked', 64]];
+
+export function protoNumber(name: string): number | undefined {
+  if (/^[0-9]+$/.test(name)) return Number(name) <= 255 ? Number(name) : undefined;
+  return PROTOS[name];
+}
+
+function u32(v: number, host: boolean, len = 4): Uint8Array {
+  const b = new Uint8Array(len);
+  const dv = new DataView(b.buffer);
+  if (len === 4) dv.setUint32(0, v >>> 0, host);
+  else if (len === 2) dv.setUint16(0, v, host);
+  else b[0] = v;
+  return b;
+}
+
+function err(msg: string, loc: Loc): never {
+  throw new NftParseError(msg, loc);
+}
+
+function intOf(text: string): number | undefined {
+  if (/^0x[0-9a-fA-F]+$/.test(text)) return parseInt(text, 16);
+  if (/^[0-9]+$/.test(text)) return Number(text);
+  return undefined;
+}
+
+function addr(type: 'ipv4_addr' | 'ipv6_addr', text: string, loc: Loc): Uint8Array {
+  try {
+    const a = parseAddr(text, type === 'ipv4_addr' ? 'inet' : 'inet6');
+    if ((type === 'ipv4_addr') !== (a.family === 2)) throw new Error('family');
+    return a.bytes.slice(0, type === 'ipv4_addr' ? 4 : 16);
+  } catch {
+    return err('Could not resolve hostname: Name or service not known', loc);
+  }
+}
+
+function scalar(type: DataType, text: string, loc: Loc): Uint8Array {
+  const info = TYPE_INFO[type];
+  switch (type) {
+    case 'ipv4_addr':
+    case 'ipv6_addr':
+      return addr(type, text, loc);
+    case 'inet_service': {
+      const n = intOf(text) ?? SERVICES[text];
+      if (n === undefined) return err('Could not resolve service: Servname not supported for ai_socktype', loc);
+      if (n > 65535) return err('Service out of range', loc);
+      return u32(n, false, 2);
+    }
+    case 'inet_proto': {
+      const n = protoNumber(text);
+      if (n === undefined) return err('Could not resolve protocol name', loc);
+      return u32(n, false, 1);
+    }
+    case 'nf_proto': {
+      const n = text === 'ipv4' ? 2 : text === 'ipv6' ? 10 : undefined;
+      if (n === undefined) return err('Could not parse netfilter protocol', loc);
+      return u32(n, false, 1);
+    }
+    case 'ct_dir': {
+      const n = text === 'original' ? 0 : text === 'reply' ? 1 : undefined;
+      if (n === undefined) return err('Could not parse conntrack direction', loc);
+      return u32(n, false, 1);
+    }
+    case 'ct_state': {
+      const s = CT_STATES.find(([n]) => n === text);
+      if (!s) return err('Could not parse conntrack state', loc);
+      return u32(s[1], true);
+    }
+    default: {
+      const n = intOf(text);
+      const max = info.len === 1 ? 0xff : info.len === 2 ? 0xffff : 0xffffffff;
+      if (n === undefined) return err(`Could not parse ${type === 'mark' ? 'mark' : 'integer'}`, loc);
+      if (n > max) return err(`Value ${text} exceeds valid range 0-${max}`, loc);
+      return u32(n, info.host, info.len);
+    }
+  }
+}
+
+function prefixBounds(b: Uint8Array, plen: number): [Uint8Array, Uint8Array] {
+  const lo = b.slice();
+  const hi = b.slice();
+  for (let i = 0; i < b.length * 8; i++) {
+    if (i < plen) continue;
+    const m = 0x80 >> (i & 7);
+    lo[i >> 3]! &= ~m;
+    hi[i >> 3]! |= m;
+  }
+  return [lo, hi];
+}
+
+export function cmpBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return 0;
+}
+
+/** A word or quoted string of `type`: a value, `a/len` (addresses), or `a-b`. */
+export function parseElem(type: DataType, v: RawValue): Elem {
+  if (v.k !== 'word' && v.k !== 'str') return err('syntax error, unexpected ' + (v.k === 'set' ? "'{'" : "'@'"), v.loc);
+  if (type === 'ifname' || type === 'iface_index') {
+    const name = v.v;
+    return { lo: new Uint8Array(4), hi: new Uint8Array(4), kind: 'value', name };
+  }
+  const text = v.v;
+  if ((type === 'ipv4_addr' || type === 'ipv6_addr') && text.includes('/')) {
+    const [a, l] = text.split('/') as [string, string];
+    const b = addr(type, a, v.loc);
+    const plen = /^[0-9]+$/.test(l) ? Number(l) : -1;
+    if (plen < 0 || plen > b.length * 8) return err(`Invalid prefix length`, v.loc);
+    const [lo, hi] = prefixBounds(b, plen);
+    if (plen === b.length * 8) return { lo, hi, kind: 'value' };
+    return { lo, hi, kind: 'prefix', plen };
+  }
+  const dash = type === 'ipv6_addr' || type === 'ipv4_addr' || type === 'inet_service' || type === 'mark' || type === 'inet_proto' ? text.indexOf('-', 1) : -1;
+  if (dash > 0 && !(type === 'inet_proto' && PROTOS[text] !== undefined)) {
+    const lo = scalar(type, text.slice(0, dash), v.loc);
+    const hi = scalar(type, text.slice(dash + 1), v.loc);
+    if (cmpBytes(TYPE_INFO[type].host ? hostToBe(lo) : lo, TYPE_INFO[type].host ? hostToBe(hi) : hi) > 0) return err('Range has zero or negative size', v.loc);
+    return { lo, hi, kind: 'range' };
+  }
+  const b = scalar(type, text, v.loc);
+  return { lo: b, hi: b.slice(), kind: 'value' };
+}
+
+/** Host-order u32 bytes → big-endian (for ordering in sets and ranges). */
+export function hostToBe(b: Uint8Array): Uint8Array {
+  return b.length === 4 ? Uint8Array.from([b[3]!, b[2]!, b[1]!, b[0]!]) : b;
+}
+
+export function hostValue(b: Uint8Array): number {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(0, true);
+}
+
+function formatScalar(type: DataType, b: Uint8Array): string {
+  switch (type) {
+    case 'ipv4_addr':
+      return formatAddr(2, b);
+    case 'ipv6_addr':
+      return formatAddr(10, b);
+    case 'inet_service':
+    case 'integer16':
+      return String((b[0]! << 8) | b[1]!);
+    case 'inet_proto':
+      return PROTO_NAMES[b[0]!] ?? String(b[0]);
+    case 'nf_proto':
+      return b[0] === 2 ? 'ipv4' : b[0] === 10 ? 'ipv6' : String(b[0]);
+    case 'ct_dir':
+      return b[0] === 0 ? 'original' : 'reply';
+    case 'ct_state': {
+      const v = hostValue(b);
+      return CT_STATES.filter(([, bit]) => (v & bit) !== 0).map(([n]) => n).join(',') || '0x0';
+    }
+    case 'mark':
+      return `0x${hostValue(b).toString(16).padStart(8, '0')}`;
+    case 'integer8':
+      return String(b[0]);
+    default:
+      return String(hostValue(b));
+  }
+}
+
+/** An element as nft prints it. */
+export function formatElem(type: DataType, e: Elem): string {
+  if (e.name !== undefined) return `"${e.name}"`;
+  if (e.kind === 'prefix') return `${formatScalar(type, e.lo)}/${e.plen}`;
+  if (e.kind === 'range') return `${formatScalar(type, e.lo)}-${formatScalar(type, e.hi)}`;
+  return formatScalar(type, e.lo);
+}
+
+/** Sort by value (as nft prints sets) and give the disjoint intervals the lookup searches. */
+export function sortElems(type: DataType, elems: Elem[]): Elem[] {
+  const key = (b: Uint8Array): Uint8Array => (TYPE_INFO[type].host ? hostToBe(b) : b);
+  return [...elems].sort((a, b) => cmpBytes(key(a.lo), key(b.lo)) || cmpBytes(key(a.hi), key(b.hi)));
+}
+
+/** Merge sorted elements into disjoint [lo, hi] intervals of register bytes ordered as memcmp orders them. */
+export function intervals(type: DataType, elems: Elem[]): Array<[Uint8Array, Uint8Array]> {
+  const host = TYPE_INFO[type].host;
+  // the evaluator compares register bytes with memcmp: host-order keys are stored big-endian in sets
+  // only when the compiler converts the register first (nft_compile.ts does for host types)
+  const key = (b: Uint8Array): Uint8Array => (host ? hostToBe(b) : b);
+  const sorted = [...elems].map((e) => [key(e.lo), key(e.hi)] as [Uint8Array, Uint8Array]).sort((a, b) => cmpBytes(a[0], b[0]));
+  const out: Array<[Uint8Array, Uint8Array]> = [];
+  for (const [lo, hi] of sorted) {
+    const last = out[out.length - 1];
+    if (last && cmpBytes(lo, last[1]) <= 0) {
+      if (cmpBytes(hi, last[1]) > 0) last[1] = hi;
+    } else out.push([lo, hi]);
+  }
+  return out;
+}

@@ -1,0 +1,72 @@
+// `flow add @ft` from an nft rule: the flowtable an nft file declares becomes the flowtable stage's
+// (dp.flowtable), a connection the rule sees established is offloaded into it, and the frames that follow
+// take the flowtable (its masquerade applied) instead of the stack. The kernel of this machine has no
+// flowtable support (nft -f answers ENOENT for one), so the frames are checked against the ones the same
+// ruleset without the flowtable forwards: offloaded or not, what leaves must be the same bytes.
+
+import { describe, expect, it } from 'vitest';
+import { Fixture, hex, stackUnready } from '../net/support.js';
+import { ACK, LINKS, NEIGH, PSH, ROUTES, SYN, SYN_OPTS, tcpFrame } from './ct_support.js';
+
+const unready = await stackUnready();
+const NAT = `table ip nat {
+	chain postrouting {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "eth1" masquerade
+	}
+}
+`;
+const WITH_FT = `table inet filter {
+	flowtable ft {
+		hook ingress priority filter
+		devices = { eth0, eth1 }
+	}
+
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		ip protocol tcp flow add @ft
+	}
+}
+${NAT}`;
+const WITHOUT_FT = `table inet filter {
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		ip protocol tcp counter
+	}
+}
+${NAT}`;
+
+const C = '192.0.2.2';
+const S = '203.0.113.5';
+const PUB = '198.51.100.1';
+const pay = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 3) & 0xff);
+const STEPS: Array<{ dev: 'eth0' | 'eth1'; frame: Uint8Array }> = [
+  { dev: 'eth0', frame: tcpFrame('in', C, S, 40000, 80, { seq: 1000, flags: SYN, options: SYN_OPTS }) },
+  { dev: 'eth1', frame: tcpFrame('out', S, PUB, 80, 40000, { seq: 5000, ack: 1001, flags: SYN | ACK, win: 65160, options: SYN_OPTS }) },
+  { dev: 'eth0', frame: tcpFrame('in', C, S, 40000, 80, { seq: 1001, ack: 5001, flags: ACK, win: 502 }) },
+  { dev: 'eth0', frame: tcpFrame('in', C, S, 40000, 80, { seq: 1001, ack: 5001, flags: PSH | ACK, win: 502, data: pay(20) }) },
+  { dev: 'eth1', frame: tcpFrame('out', S, PUB, 80, 40000, { seq: 5001, ack: 1021, flags: PSH | ACK, win: 509, data: pay(30) }) },
+  { dev: 'eth0', frame: tcpFrame('in', C, S, 40000, 80, { seq: 1021, ack: 5031, flags: ACK, win: 502 }) },
+];
+
+describe.skipIf(unready !== '')('flow add @ft from an nft rule', () => {
+  it('offloads the established connection and forwards the same bytes the stack does', async () => {
+    const run = async (rules: string): Promise<{ fx: Fixture; out: string[][] }> => {
+      const fx = await Fixture.create(LINKS, ROUTES, NEIGH);
+      fx.dp.nft(rules);
+      const out = STEPS.map((s) => ['eth0', 'eth1'].flatMap((d) => (fx.rx(s.dev, s.frame).get(d) ?? []).map((f) => `${d} ${hex(f)}`)));
+      return { fx, out };
+    };
+    const ft = await run(WITH_FT);
+    const plain = await run(WITHOUT_FT);
+    expect(ft.out).toEqual(plain.out);
+    expect(ft.out.every((o) => o.length === 1)).toBe(true);
+    const flows = ft.fx.dp.flowtable.list();
+    expect(flows.map((f) => [f.flowtable, f.proto])).toEqual([['nft.inet.filter.ft', 'tcp']]);
+    expect(plain.fx.dp.flowtable.list()).toEqual([]);
+    // the nft listing names it as nft does; deleting the rule and the flowtable removes it from the stage
+    expect(ft.fx.dp.nft('list table inet filter')).toContain('\tflowtable ft {\n\t\thook ingress priority filter\n\t\tdevices = { eth0, eth1 }\n\t}\n');
+    ft.fx.dp.nft('flush chain inet filter forward\ndelete flowtable inet filter ft');
+    expect(() => ft.fx.dp.flowtable.delete('nft.inet.filter.ft')).toThrow(/no flowtable/);
+  });
+});

@@ -1,0 +1,83 @@
+// Helpers for the nft tests: a TCP segment builder (RFC 9293 header, RFC 793 pseudo-header checksum) and
+// a way to run one base chain of a Datapath's ruleset over a packet as netfilter's hook would (the hook
+// state netfilter.ts fills: NFS_* in assembly/net/nft_eval.ts), reading back the verdict and the mark.
+
+import { Datapath } from '../../src/index.js';
+import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
+import { concat, inetChecksum } from '../support/frames.js';
+import type { NftFamily } from '../../src/control/nft_parse.js';
+
+const u16 = (v: number): Uint8Array => Uint8Array.of(v >> 8, v & 0xff);
+const u32 = (v: number): Uint8Array => Uint8Array.of(v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
+
+export const TH = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10 } as const;
+
+/** A TCP segment (20-byte header) with its checksum over the IPv4 or IPv6 pseudo-header. */
+export function tcp(src: string, dst: string, sport: number, dport: number, flags: number, seq: number, ack: number, payload = new Uint8Array(0)): Uint8Array {
+  const d = concat(u16(sport), u16(dport), u32(seq), u32(ack), Uint8Array.of(5 << 4, flags), u16(64240), u16(0), u16(0), payload);
+  const v6 = src.includes(':');
+  const ph = v6
+    ? concat(ipv6Bytes(src), ipv6Bytes(dst), u32(d.length), Uint8Array.of(0, 0, 0, 6))
+    : concat(ipv4Bytes(src), ipv4Bytes(dst), Uint8Array.of(0, 6), u16(d.length));
+  d.set(u16(inetChecksum(ph, d)), 16);
+  return d;
+}
+
+interface Exports {
+  rc_alloc(n: number): number;
+  nft_state(): number;
+  nft_do_chain(st: number, chain: number): number;
+}
+
+export interface HookIn {
+  hook?: number;
+  iif?: number;
+  oif?: number;
+  mark?: number;
+  /** IP_CT_*: 0 ESTABLISHED, 1 RELATED, 2 NEW, 3 ESTABLISHED_REPLY, 7 UNTRACKED; 0xff with ct 0: invalid */
+  ctinfo?: number;
+  ct?: number;
+}
+
+/** Runs base chains over L3 packets (IPv4 or IPv6 headers first), as nft_do_chain is called by netfilter. */
+export class ChainRunner {
+  private buf = 0;
+  constructor(readonly dp: Datapath) {}
+
+  private get x(): Exports {
+    return this.dp.stack.exports<Exports>();
+  }
+
+  run(family: NftFamily, table: string, chain: string, pkt: Uint8Array, h: HookIn = {}): { verdict: number; mark: number } {
+    const x = this.x;
+    if (this.buf === 0) this.buf = x.rc_alloc(4096) >>> 0;
+    const slot = this.dp.nftables.chainSlot(family, table, chain);
+    if (slot === undefined) throw new Error(`no base chain ${family} ${table} ${chain}`);
+    const st = x.nft_state() >>> 0;
+    const v = this.dp.memory.view();
+    new Uint8Array(v.buffer, v.byteOffset + this.buf, pkt.length).set(pkt);
+    const v6 = pkt[0]! >> 4 === 6;
+    const ihl = (pkt[0]! & 0xf) * 4;
+    const fragOff = v6 ? 0 : ((pkt[6]! << 8) | pkt[7]!) & 0x1fff;
+    const l4proto = v6 ? pkt[6]! : pkt[9]!;
+    v.setUint8(st, h.hook ?? 2);
+    v.setUint8(st + 1, v6 ? 10 : 2);
+    v.setUint8(st + 2, l4proto);
+    v.setUint8(st + 3, h.ctinfo ?? (h.ct ? 0 : 0xff));
+    v.setUint32(st + 4, h.iif ?? 0, true);
+    v.setUint32(st + 8, h.oif ?? 0, true);
+    v.setUint32(st + 12, this.buf, true);
+    v.setUint32(st + 16, pkt.length, true);
+    v.setUint32(st + 20, h.ct ?? 0, true);
+    v.setUint32(st + 24, fragOff !== 0 ? 0 : v6 ? 40 : ihl, true);
+    v.setUint32(st + 28, h.mark ?? 0, true);
+    const verdict = x.nft_do_chain(st, slot);
+    return { verdict, mark: this.dp.memory.view().getUint32(st + 28, true) };
+  }
+}
+
+export async function nftDatapath(devices: string[] = []): Promise<Datapath> {
+  const dp = await Datapath.create();
+  devices.forEach((name, i) => dp.addDevice({ name, mac: `02:00:00:00:00:${(i + 1).toString(16).padStart(2, '0')}` }));
+  return dp;
+}

@@ -1,0 +1,161 @@
+// The nft text front end against nft itself (Debian's nftables 1.0.6, `nft -f` in a namespace of the
+// test's own): the same rule file listed by both (`list ruleset`, `-a` handles), the same bad input
+// refused with the same message, line and columns, and a failing file applying nothing on either side.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Datapath } from '../../src/index.js';
+import { NftError } from '../../src/control/nft.js';
+import { useNamespaces, type Netns } from '../support/netns.js';
+import { nftDatapath } from './nft_support.js';
+
+const FIXTURE = new URL('./fixtures/nft_ruleset.nft', import.meta.url).pathname;
+const built = existsSync(new URL('../../build/fastpath.wasm', import.meta.url));
+const nftMissing = spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) is not installed' : '';
+const nsa = useNamespaces('nft15');
+const skip = !built || !nsa.available.ok || nftMissing !== '';
+if (nftMissing) it.skip(`nft kernel comparison skipped: ${nftMissing}`, () => {});
+
+/** nft in the namespace: stdout, or the first error it printed (nft reports each; we stop at the first). */
+function nft(ns: Netns, args: string[], input?: string): { ok: boolean; out: string } {
+  const r = spawnSync('ip', ['netns', 'exec', ns.name, 'nft', ...args], { encoding: 'utf8', input });
+  if (r.status === 0) return { ok: true, out: r.stdout };
+  return { ok: false, out: r.stderr.split('\n').slice(0, 3).join('\n') };
+}
+
+function ours(dp: Datapath, f: () => string): { ok: boolean; out: string } {
+  try {
+    return { ok: true, out: f() };
+  } catch (e) {
+    if (e instanceof NftError) return { ok: false, out: e.message };
+    throw e;
+  }
+}
+
+/** A base chain jumping to c0, c0 to c1, … c(n-1) accepting. */
+function chainOfJumps(n: number): string {
+  const lines = [`table ip d${n} {`, '\tchain base {', '\t\ttype filter hook input priority 0;', '\t\tjump c0', '\t}'];
+  for (let i = 0; i < n; i++) lines.push(`\tchain c${i} {`, i < n - 1 ? `\t\tjump c${i + 1}` : '\t\taccept', '\t}');
+  return [...lines, '}', ''].join('\n');
+}
+
+describe.skipIf(skip)('nft text front end, compared with nft 1.0.6', () => {
+  let ns: Netns;
+  let dp: Datapath;
+  let dir: string;
+  beforeAll(async () => {
+    ns = nsa.set.create();
+    dp = await nftDatapath(['eth0', 'veth0', 'veth1']);
+    dir = mkdtempSync(join(tmpdir(), 'wx-nft15-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('lists the same file the same way, handles included', () => {
+    const k = nft(ns, ['-f', FIXTURE]);
+    expect(k).toEqual({ ok: true, out: '' });
+    dp.nftFile(FIXTURE);
+    expect(dp.nft('list ruleset')).toBe(nft(ns, ['list', 'ruleset']).out);
+    expect(dp.nftables.list(undefined, true)).toBe(nft(ns, ['-a', 'list', 'ruleset']).out);
+    expect(dp.nft('list table ip nat')).toBe(nft(ns, ['list', 'table', 'ip', 'nat']).out);
+  });
+
+  it('adds, inserts and deletes rules by handle as nft does', () => {
+    const cmds = [
+      'add rule inet filter other ip saddr 192.0.2.0/24 ip daddr != 203.0.113.9 counter accept',
+      'insert rule inet filter other udp dport { 1-5, 7 } drop',
+      'add rule ip nat pre iifname "veth0" tcp dport 22 dnat to 192.0.2.99',
+      'delete rule inet filter other handle 9',
+      'add rule ip6 t6 c meta l4proto tcp reject with tcp reset',
+      'add rule inet filter other ct mark 0x1 ct direction reply accept',
+    ];
+    for (const c of cmds) {
+      const k = nft(ns, c.split(' ').length ? [c] : []);
+      const o = ours(dp, () => dp.nft(c));
+      expect(o, c).toEqual(k);
+    }
+    expect(dp.nft('list ruleset')).toBe(nft(ns, ['list', 'ruleset']).out);
+    expect(dp.nftables.list(undefined, true)).toBe(nft(ns, ['-a', 'list', 'ruleset']).out);
+  });
+
+  it('refuses bad command lines with nft\'s message and the place', () => {
+    const bad = [
+      'add rule inet nosuch forward accept',
+      'add rule inet filter nosuch accept',
+      'add rule inet filter forward ip saddr @nosuch accept',
+      'add rule inet filter forward ip sadr 1.2.3.4 accept',
+      'add rule inet filter forward ip saddr 1.2.3.400 accept',
+      'add rule inet filter forward tcp dport 70000 accept',
+      'add rule inet filter forward ct state bogus accept',
+      'add rule inet filter forward jump nosuch',
+      'add chain inet filter c2 { type filter hook input priority 0; policy bogus; }',
+      'add rule inet filter forward accept drop',
+      'delete rule inet filter forward handle 999',
+      'add table inet',
+      'add rule ip filter forward accept',
+      'add rule inet filter forward tcp dport @blocked accept',
+      'delete chain inet filter other',
+      'add rule ip nat post ip saddr 192.0.2.0/24 snat to 198.51.100.1:1000',
+      'create table inet filter',
+    ];
+    const before = dp.nft('list ruleset');
+    for (const c of bad) {
+      const k = nft(ns, [c]);
+      expect(k.ok, c).toBe(false);
+      expect(ours(dp, () => dp.nft(c)), c).toEqual(k);
+    }
+    expect(dp.nft('list ruleset')).toBe(before);
+  });
+
+  it('refuses a file at its first bad line, with the file, line and columns, and applies none of it', () => {
+    const files: Record<string, string> = {
+      'semi.nft': 'table ip t2 {\n\tchain c { type filter hook input priority 0; policy accept; tcp dport 22 accept }\n}\n',
+      'eof.nft': 'table ip t2 {\n\tchain c {\n\t\tudp dport 53 accept\n\t}\n',
+      'late.nft': 'add table ip t3\nadd chain ip t3 c { type filter hook forward priority 0; }\nadd rule ip t3 c udp dport 53 accept\nadd rule ip t3 c udp dport 99999 accept\n',
+      'jump.nft': 'table ip t4 {\n\tchain c {\n\t\ttype filter hook forward priority 0;\n\t\tjump d\n\t}\n}\n',
+      // 16 chains deep: the kernel's NFT_JUMP_STACK_SIZE (EMLINK), and a loop refused the same way
+      'deep.nft': chainOfJumps(16),
+      'loop.nft': 'table ip lp {\n\tchain base {\n\t\ttype filter hook input priority 0;\n\t\tjump a\n\t}\n\tchain a {\n\t\tjump b\n\t}\n\tchain b {\n\t\tjump a\n\t}\n}\n',
+      'portmap.nft': 'table ip t5 {\n\tchain c {\n\t\ttype nat hook postrouting priority 100;\n\t\tip saddr 192.0.2.0/24 snat to 198.51.100.1-198.51.100.4:1000-2000\n\t}\n}\n',
+    };
+    const beforeK = nft(ns, ['list', 'ruleset']).out;
+    const beforeO = dp.nft('list ruleset');
+    for (const [name, text] of Object.entries(files)) {
+      const path = join(dir, name);
+      writeFileSync(path, text);
+      const k = nft(ns, ['-f', path]);
+      expect(k.ok, name).toBe(false);
+      expect(ours(dp, () => dp.nftFile(path)), name).toEqual(k);
+    }
+    expect(nft(ns, ['list', 'ruleset']).out).toBe(beforeK);
+    expect(dp.nft('list ruleset')).toBe(beforeO);
+    expect(readFileSync(FIXTURE, 'utf8')).toContain('table inet filter');
+  });
+
+  it('takes jumps 15 chains deep, as the kernel does', () => {
+    const path = join(dir, 'deep15.nft');
+    writeFileSync(path, chainOfJumps(15));
+    expect(nft(ns, ['-f', path])).toEqual({ ok: true, out: '' });
+    expect(ours(dp, () => dp.nftFile(path))).toEqual({ ok: true, out: '' });
+    expect(dp.nft('list table ip d15')).toBe(nft(ns, ['list', 'table', 'ip', 'd15']).out);
+  });
+
+  it('names what is wrong in a typed error: code, line, column', () => {
+    try {
+      dp.nft('add rule inet filter forward tcp dport 70000 accept');
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(NftError);
+      const n = e as NftError;
+      expect([n.code, n.line, n.column, n.nftMessage]).toEqual(['NFT_SYNTAX', 1, 40, 'Service out of range']);
+    }
+    try {
+      dp.nft('add rule inet filter nosuch accept');
+      expect.unreachable();
+    } catch (e) {
+      expect((e as NftError).code).toBe('NFT_REJECTED');
+    }
+  });
+});
