@@ -7,6 +7,12 @@
 // code; its flow key and result live in the worker's scratch (SCR_FIB + 192, + 256). Next: the program (which then typically rewrites the MACs and
 // calls bpf_redirect).
 //
+// An IPv4 lookup with flags 0 (an XDP router's usual call) is first tried short (ipv4Lean): when the
+// burst's FIB walk (fib_prefetch.ts, which napi.ts runs ahead of a program that calls this helper)
+// already holds the whole answer — no rules, one next hop, a valid neighbour, within the MTU — it is
+// read from the route directly, with no flow key, result buffer or path selection; anything else goes
+// the full way (ipv4Lookup), which gives the same answer for what the short one takes.
+//
 // struct bpf_fib_lookup (include/uapi/linux/bpf.h):
 //
 //   +0 u8 family  +1 u8 l4_protocol  +2 be16 sport  +4 be16 dport  +6 u16 tot_len | mtu_result
