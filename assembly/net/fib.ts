@@ -849,11 +849,24 @@ function mergedBurst4(root: u32, fl: u32, res: u32): bool {
  * instead of a result buffer.
  */
 export function fib4_burst_route(dst: u32, tos: u32): u32 {
+  // a multipath route was found lately: the next few are likely too (a table of ECMP routes), and
+  // each costs this search on top of the full lookup that decides, so the next LEAN_REST step aside
+  if (leanRest != 0) {
+    leanRest--;
+    return 0;
+  }
   const root = fibRoot();
   if (root == 0 || (load<u32>(root + FRT_FLAGS) & FIBF_CUSTOM4) != 0) return 0;
   const fa = burstAlias4(root, dst, tos, RT_SCOPE_UNIVERSE);
-  return fa != 0 && load<u32>(fa + FA_NHS) == 1 ? fa : 0;
+  if (fa == 0) return 0;
+  if (load<u32>(fa + FA_NHS) == 1) return fa;
+  leanRest = LEAN_REST;
+  return 0;
 }
+
+const LEAN_REST: u32 = 31;
+/** fib4_burst_route calls left that answer 0 at once (per worker: a wasm global). */
+let leanRest: u32 = 0;
 
 // ---- Rules (fib_rules_lookup, fib4_rule_match / fib6_rule_match) ----
 
