@@ -354,6 +354,8 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
     const { runUdpBench, formatUdpTable, UDP_LEGEND } = await import('./udp.js');
     if (!values.json) io.out("wxdp udp bench — L4 demux to socket queues, delivery to JavaScript, the send path; 1 core, 64 B frames from the wasm packet generator; baselines: wxdp XDP_DROP and node:dgram on loopback, measured in this run\n");
     const result = await runUdpBench({ quick: values.quick, log, ...(values.only ? { only: values.only } : {}) });
+    const none = noRow('udp', [...result.demux, ...result.toJs, ...result.send]);
+    if (none !== undefined) return none;
     out.udp = result;
     if (!values.json) io.out(formatUdpTable(result) + UDP_LEGEND);
     if (which === 'udp') {

@@ -613,6 +613,13 @@ export async function fibBenchCommand(args: string[], io: { out: (s: string) => 
     args,
     options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false }, only: { type: 'string' }, 'no-kernel': { type: 'boolean', default: false } },
   });
+  // an --only that names no table runs nothing: an error (exit 2), as the other benches' --only
+  if (values.only !== undefined && tableMakers(values.quick, values.only).length === 0) {
+    const message = `--only '${values.only}' matches no fib table (${tableMakers(values.quick).map((m) => m.name).join(', ')}): nothing ran`;
+    if (values.json) io.out(JSON.stringify({ error: { code: 'USAGE', message } }) + '\n');
+    else io.err(`wxdp bench: ${message}\n`);
+    return 2;
+  }
   const rows = await runFibBench({
     quick: values.quick, kernel: !values['no-kernel'], ...(values.only !== undefined ? { only: values.only } : {}), ...(values.json ? {} : { log: io.err }),
   });

@@ -417,7 +417,7 @@ function generatorNs(gen: () => void, rest: () => number, seconds: number): numb
 
 // ---- Rows ----
 
-interface RowSpec {
+export interface RowSpec {
   path: ForwardPath;
   rules: number;
   ecmp: number;
@@ -436,17 +436,26 @@ function rowSpecs(): RowSpec[] {
   return out;
 }
 
+/**
+ * The rows an --only picks: the row of that label, else every row whose label contains it (several:
+ * comma-separated), with the baseline; none at all (not even the baseline) when it picks no row.
+ */
+export function selectRows(only: string | undefined): RowSpec[] {
+  const all = rowSpecs();
+  const wanted = (only ?? '').split(',').filter((w) => w !== '');
+  if (wanted.length === 0) return all;
+  const picks = (label: string, w: string) => (all.some((s) => rowLabel(s) === w) ? label === w : label.includes(w));
+  const rows = all.filter((s) => wanted.some((w) => picks(rowLabel(s), w)));
+  return rows.length === 0 ? [] : all.filter((s) => s.path === 'xdp drop' || rows.includes(s));
+}
+
 export async function runForwardBench(opts: ForwardOptions = {}): Promise<ForwardRow[]> {
   const log = opts.log;
   const n = opts.prefixes ?? (opts.quick ? 10_000 : 1_000_000);
   const seconds = opts.seconds ?? (opts.quick ? 0.5 : 2);
   const calls = opts.quick ? 3 : 20;
-  // --only: the row of that label, else every row whose label contains it (several: comma-separated);
-  // the baseline always runs.
-  const all = rowSpecs();
-  const wanted = (opts.only ?? '').split(',').filter((w) => w !== '');
-  const picks = (label: string, w: string) => (all.some((s) => rowLabel(s) === w) ? label === w : label.includes(w));
-  const specs = all.filter((s) => wanted.length === 0 || s.path === 'xdp drop' || wanted.some((w) => picks(rowLabel(s), w)));
+  const specs = selectRows(opts.only);
+  if (specs.length === 0) return []; // an --only that names no row runs nothing, not even the baseline
   const prefixes = forwardPrefixes(n);
   const root = projectRoot();
 

@@ -303,12 +303,23 @@ export function demuxLabel(r: { path: DemuxPath; sockets: number }): string {
 
 const baseline = (p: DemuxPath) => p === 'xdp drop' || p === 'stack no L4';
 
+/** --only NAME picks a part (demux, js, send) or demux rows by a piece of their label. */
+export function udpOnlyMatches(only: string): boolean {
+  if (only === 'demux' || only === 'js' || only === 'send') return true;
+  return demuxSpecs().some((s) => demuxLabel(s).includes(only));
+}
+
+const SOCKET_COUNTS = [10, 10_000, 100_000];
+
+function demuxSpecs(): Array<{ path: DemuxPath; sockets: number }> {
+  const specs: Array<{ path: DemuxPath; sockets: number }> = [{ path: 'xdp drop', sockets: 0 }, { path: 'stack no L4', sockets: 10 }];
+  for (const n of SOCKET_COUNTS) for (const path of ['stack', 'stack+pass'] as const) specs.push({ path, sockets: n });
+  return specs;
+}
+
 async function runDemux(opts: UdpBenchOptions, seconds: number): Promise<UdpDemuxRow[]> {
   const log = opts.log;
-  const counts = [10, 10_000, 100_000];
-  const specs: Array<{ path: DemuxPath; sockets: number }> = [{ path: 'xdp drop', sockets: 0 }, { path: 'stack no L4', sockets: 10 }];
-  for (const n of counts) for (const path of ['stack', 'stack+pass'] as const) specs.push({ path, sockets: n });
-  const picked = specs.filter((s) => !opts.only || baseline(s.path) || demuxLabel(s).includes(opts.only));
+  const picked = demuxSpecs().filter((s) => !opts.only || baseline(s.path) || demuxLabel(s).includes(opts.only));
   const rows: UdpDemuxRow[] = [];
   let dropMpps: number | null = null;
   let noL4Ns: number | null = null;
@@ -324,7 +335,7 @@ async function runDemux(opts: UdpBenchOptions, seconds: number): Promise<UdpDemu
       if (side === undefined || s.path === 'stack no L4' || (s.path !== 'xdp drop' && side.dp.socketTable.count !== s.sockets)) {
         side = undefined; // one socket set at a time: the previous one's memory goes
         // the baseline's generators draw over as many ports as the largest row, so it writes the same frames
-        side = await demuxSide(s.sockets, s.path === 'xdp drop' ? Math.ceil(counts[counts.length - 1]! / GROUP) : 1);
+        side = await demuxSide(s.sockets, s.path === 'xdp drop' ? Math.ceil(SOCKET_COUNTS[SOCKET_COUNTS.length - 1]! / GROUP) : 1);
       }
       row.group = s.path === 'xdp drop' ? 0 : side.group;
       row.ports = side.ports;
@@ -593,6 +604,7 @@ export async function runUdpBench(opts: UdpBenchOptions = {}): Promise<UdpBenchR
   const log = opts.log;
   const seconds = opts.quick ? 0.25 : 1;
   const only = opts.only;
+  if (only !== undefined && !udpOnlyMatches(only)) return { demux: [], toJs: [], send: [] }; // nothing ran, not even a baseline
   const part = (p: 'demux' | 'js' | 'send') => !only || (p === 'demux' ? only !== 'js' && only !== 'send' : only === p);
   const demux = part('demux') ? await runDemux({ ...opts, ...(only === 'demux' ? { only: undefined } : {}) }, seconds) : [];
 

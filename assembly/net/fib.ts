@@ -51,7 +51,7 @@ import {
   AF_INET, AF_INET6, FL_DST, FL_FAMILY, FL_IIF, FL_MARK, FL_OIF, FL_PROTO, FL_SCOPE, FL_SIZE, FL_SPORT,
   FL_DPORT, FL_SRC, FL_TOS, FL_LABEL, FL_UID, FR_FAMILY, FR_GW, FR_GW_FAMILY, FR_INFO, FR_MTU, FR_NH_FLAGS,
   FR_NH_INDEX, FR_OIF, FR_PREFIXLEN, FR_PREFSRC, FR_SCOPE, FR_SIZE, FR_TABLE, FR_TYPE, NE_STATE, NR_FIB,
-  NUD_INCOMPLETE, NUD_REACHABLE, NUD_VALID, RTN_BROADCAST, RTN_MULTICAST, RTN_UNICAST, RT_SCOPE_LINK, RT_TABLE_DEFAULT,
+  NUD_INCOMPLETE, NUD_REACHABLE, NUD_VALID, RTN_BROADCAST, RTN_MULTICAST, RTN_UNICAST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RT_TABLE_DEFAULT,
   RT_TABLE_LOCAL, RT_TABLE_MAIN, SCR_FIB, SYSCTL_FIB_MULTIPATH_USE_NEIGH,
 } from './abi';
 import { lpm4_add, lpm4_create, lpm4_del, lpm4Lookup } from './lpm4';
@@ -812,25 +812,61 @@ export function fib_table_lookup(family: u32, id: u32, fl: u32, res: u32): i32 {
  * nothing written but the burst's search position, and the full lookup decides.
  */
 function mergedBurst4(root: u32, fl: u32, res: u32): bool {
-  if ((load<u32>(root + FRT_FLAGS) & FIBF_BATCH) != 0 || load<u32>(fl + FL_OIF) != 0) return false;
-  const main = load<u32>(root + FRT_MAIN4);
-  const local = load<u32>(root + FRT_LOCAL4);
-  if (main == 0 || local == 0) return false;
-  const lpm = load<u32>(main + TB_LPM);
-  const lpm2 = load<u32>(local + TB_LPM);
-  if (lpm == 0 || lpm2 == 0) return false;
-  const kept = fib4BurstHandles(lpm, lpm2, load<u32>(fl + FL_DST));
-  // -1: not the burst's; 0: main has no route (the full lookup goes on to table default); an alias list
-  if (kept <= 0 || (kept & 1) == 0 || fib4BurstLocal() != 0) return false;
-  const fa = <u32>kept & ~1;
-  const dscp = load<u8>(fa + FA_DSCP);
-  if (dscp != 0 && dscp != (load<u8>(fl + FL_TOS) & DSCP_LEGACY_MASK)) return false;
-  if (load<u8>(fa + FA_SCOPE) < load<u8>(fl + FL_SCOPE) || <u32>load<u8>(fa + FA_TYPE) != RTN_UNICAST) return false;
-  if ((load<u32>(fa + FA_FLAGS) & RTNH_F_DEAD) != 0 || load<u32>(fa + FA_NHS) == 0) return false;
-  if ((load<u32>(fa + FA_NH + NH_FLAGS) & RTNH_F_DEAD) != 0) return false;
-  resultSet(res, fa, 0, load<u8>(fa + FA_PLEN), load<u32>(main + TB_ID));
+  if (load<u32>(fl + FL_OIF) != 0) return false;
+  const fa = burstAlias4(root, load<u32>(fl + FL_DST), load<u8>(fl + FL_TOS), load<u8>(fl + FL_SCOPE));
+  if (fa == 0) return false;
+  resultSet(res, fa, 0, load<u8>(fa + FA_PLEN), RT_TABLE_MAIN);
   return true;
 }
+
+/** mergedBurst4's route for destination `dst` (network order), TOS `tos` and scope `scope` with no oif: its alias, or 0. */
+@inline function burstAlias4(root: u32, dst: u32, tos: u32, scope: u32): u32 {
+  if ((load<u32>(root + FRT_FLAGS) & FIBF_BATCH) != 0) return 0;
+  const main = load<u32>(root + FRT_MAIN4);
+  const local = load<u32>(root + FRT_LOCAL4);
+  if (main == 0 || local == 0) return 0;
+  const lpm = load<u32>(main + TB_LPM);
+  const lpm2 = load<u32>(local + TB_LPM);
+  if (lpm == 0 || lpm2 == 0) return 0;
+  const kept = fib4BurstHandles(lpm, lpm2, dst);
+  // -1: not the burst's; 0: main has no route (the full lookup goes on to table default); an alias list
+  if (kept <= 0 || (kept & 1) == 0 || fib4BurstLocal() != 0) return 0;
+  const fa = <u32>kept & ~1;
+  const dscp = <u32>load<u8>(fa + FA_DSCP);
+  if (dscp != 0 && dscp != (tos & DSCP_LEGACY_MASK)) return 0;
+  if (<u32>load<u8>(fa + FA_SCOPE) < scope || <u32>load<u8>(fa + FA_TYPE) != RTN_UNICAST) return 0;
+  if ((load<u32>(fa + FA_FLAGS) & RTNH_F_DEAD) != 0 || load<u32>(fa + FA_NHS) == 0) return 0;
+  if ((load<u32>(fa + FA_NH + NH_FLAGS) & RTNH_F_DEAD) != 0) return 0;
+  return fa;
+}
+
+/**
+ * fib4_lookup's answer for an input lookup (iif set, no oif, scope universe) with no rule ever added,
+ * when the burst's walk (fib_prefetch.ts) holds it and main's route has one next hop: that route's
+ * alias, whose next hop 0 is the result fib4_lookup would give (no path to select). 0: ask fib4_lookup
+ * (or lookup4NoPath). Nothing is written but the burst's search position. For the lean forward
+ * (fwd4_lean.ts) and bpf_fib_lookup's common case (fib_helper.ts), which read the alias directly
+ * instead of a result buffer.
+ */
+export function fib4_burst_route(dst: u32, tos: u32): u32 {
+  // a multipath route was found lately: the next few are likely too (a table of ECMP routes), and
+  // each costs this search on top of the full lookup that decides, so the next LEAN_REST step aside
+  if (leanRest != 0) {
+    leanRest--;
+    return 0;
+  }
+  const root = fibRoot();
+  if (root == 0 || (load<u32>(root + FRT_FLAGS) & FIBF_CUSTOM4) != 0) return 0;
+  const fa = burstAlias4(root, dst, tos, RT_SCOPE_UNIVERSE);
+  if (fa == 0) return 0;
+  if (load<u32>(fa + FA_NHS) == 1) return fa;
+  leanRest = LEAN_REST;
+  return 0;
+}
+
+const LEAN_REST: u32 = 31;
+/** fib4_burst_route calls left that answer 0 at once (per worker: a wasm global). */
+let leanRest: u32 = 0;
 
 // ---- Rules (fib_rules_lookup, fib4_rule_match / fib6_rule_match) ----
 

@@ -7,6 +7,12 @@
 // code; its flow key and result live in the worker's scratch (SCR_FIB + 192, + 256). Next: the program (which then typically rewrites the MACs and
 // calls bpf_redirect).
 //
+// An IPv4 lookup with flags 0 (an XDP router's usual call) is first tried short (ipv4Lean): when the
+// burst's FIB walk (fib_prefetch.ts, which napi.ts runs ahead of a program that calls this helper)
+// already holds the whole answer — no rules, one next hop, a valid neighbour, within the MTU — it is
+// read from the route directly, with no flow key, result buffer or path selection; anything else goes
+// the full way (ipv4Lookup), which gives the same answer for what the short one takes.
+//
 // struct bpf_fib_lookup (include/uapi/linux/bpf.h):
 //
 //   +0 u8 family  +1 u8 l4_protocol  +2 be16 sport  +4 be16 dport  +6 u16 tot_len | mtu_result
@@ -24,8 +30,9 @@ import {
 } from './abi';
 import { sysctl } from './core';
 import {
-  FA_HAS_PREFSRC, FA_LOCK, FA_MTU, FA_NHS, FA_PREFSRC, FA_PRIORITY, lookup4NoPath, fib4_select_path,
-  fib6_lookup_oif, fib6_select_path, fib6_table_lookup, fib_result_prefsrc, fib_table_lookup,
+  FA_HAS_PREFSRC, FA_LOCK, FA_MTU, FA_NH, FA_NHS, FA_PREFSRC, FA_PRIORITY, lookup4NoPath, fib4_burst_route,
+  fib4_select_path, fib6_lookup_oif, fib6_select_path, fib6_table_lookup, fib_result_prefsrc, fib_table_lookup, NH_GW, NH_GW_FAMILY,
+  NH_OIF,
 } from './fib';
 import { dst_pmtu } from './dst';
 import { neigh_lookup } from './neigh';
@@ -209,6 +216,41 @@ function mtu6(dev: u32, daddr: u32): u32 {
   return setFwdParams(p, mtu);
 }
 
+/**
+ * ipv4Lookup's common case, short: flags 0 (rules, no mark, neighbour wanted), the FIB's answer held
+ * by the burst's walk (fib4_burst_route: no rule ever added, main's unicast route with one next hop,
+ * nothing in local), no locked route MTU and ip_forward_use_pmtu off, the datagram within the MTU, an
+ * IPv4 gateway or none, the neighbour valid. The answer is ipv4Lookup's; -1 when any of this does not
+ * hold, with nothing written to the struct, and ipv4Lookup decides. (Its flow key and result in the
+ * scratch are not written: nothing reads them after the call.)
+ */
+function ipv4Lean(p: u32): i32 {
+  const dev = netdevGet(load<u32>(p + P_IFINDEX));
+  if (dev == 0 || load<u32>(dev + ND_CONF4 + (CONF4_FORWARDING << 2)) == 0) return -1;
+  const fa = fib4_burst_route(load<u32>(p + P_DST), <u32>load<u8>(p + P_TOS) & 0xfc);
+  if (fa == 0 || sysctl(SYSCTL_IP_FORWARD_USE_PMTU) != 0 || (load<u32>(fa + FA_LOCK) & RTAX_MTU_LOCK) != 0) return -1;
+  const nh = fa + FA_NH;
+  const oif = load<u32>(nh + NH_OIF);
+  const odev = netdevGet(oif);
+  if (odev == 0) return -1;
+  // mtu4 without the route's locked mtu: a PMTU exception, else the device's
+  let mtu = dst_pmtu(AF_INET, p + P_DST);
+  if (mtu == 0) {
+    mtu = load<u32>(odev + ND_MTU);
+    if (mtu > IP_MAX_MTU) mtu = IP_MAX_MTU;
+  }
+  if (<u32>load<u16>(p + P_TOT_LEN) > mtu) return -1;
+  const gwf = <u32>load<u8>(nh + NH_GW_FAMILY);
+  if (gwf != AF_INET && gwf != 0) return -1;
+  const ne = neigh_lookup(AF_INET, oif, gwf == AF_INET ? nh + NH_GW : p + P_DST);
+  if (ne == 0 || (<u32>load<u8>(ne + NE_STATE) & NUD_VALID) == 0) return -1;
+  store<u32>(p + P_TOS, load<u32>(fa + FA_PRIORITY)); // rt_metric
+  store<u32>(p + P_IFINDEX, oif);
+  if (gwf == AF_INET) store<u32>(p + P_DST, load<u32>(nh + NH_GW));
+  copyMacs(p, ne, odev);
+  return setFwdParams(p, mtu);
+}
+
 /** rt6_need_strict: multicast, link-local unicast or loopback. */
 function needStrict(a: usize): bool {
   const b0 = load<u8>(a);
@@ -292,7 +334,13 @@ export function bpf_fib_lookup(ctx: u64, params: u64, plen: u64, flags: u64, r5:
   if ((flags & ~(<u64>FLAGS_ALL)) != 0) return <u64>-EINVAL;
   const p = <u32>params;
   const family = <u32>load<u8>(p + P_FAMILY);
-  if (family == AF_INET) return <u64><i64>ipv4Lookup(p, <u32>flags);
+  if (family == AF_INET) {
+    if (flags == 0) {
+      const r = ipv4Lean(p);
+      if (r >= 0) return <u64><i64>r;
+    }
+    return <u64><i64>ipv4Lookup(p, <u32>flags);
+  }
   if (family == AF_INET6) return <u64><i64>ipv6Lookup(p, <u32>flags);
   return <u64>-EAFNOSUPPORT;
 }

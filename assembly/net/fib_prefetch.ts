@@ -56,14 +56,21 @@ let bLocalHandle: u32 = 0;
  * Main's route handle for destination `dst` (network order) as the burst's walk found it, when the
  * burst's answers are for LPMs `main` and `local` (0: local not wanted) at their current generations and
  * `dst` is one of the burst's: the handle (0: no route), with local's in bLocalHandle. -1 otherwise
- * (walk the LPMs). Frames are routed in the order they were warmed, so the search starts at the frame
- * after the last one found.
+ * (walk the LPMs). Frames are routed in the order they were warmed, so the search starts at the last
+ * one found, then the one after it.
  */
 @inline export function fib4BurstHandles(main: u32, local: u32, dst: u32): i64 {
   if (bMain == 0 || main != bMain || load<u32>(main + HDR_GEN) != bMainGen) return -1;
   if (local != 0 && (local != bLocal || load<u32>(local + HDR_GEN) != bLocalGen)) return -1;
   const s = netScratch() + SCR_BURST;
   const n = bN;
+  // the frame before, asked again: a lean path (fwd4_lean.ts, bpf_fib_lookup's) found it and then left
+  // the frame to the full lookup, which must not go round the whole burst for it
+  if (bNext != 0 && bNext <= n && load<u32>(s + PF_DST + ((bNext - 1) << 2)) == dst) {
+    const j = bNext - 1;
+    bLocalHandle = local != 0 ? load<u32>(s + PF_LOCAL + (j << 2)) : 0;
+    return <i64>load<u32>(s + PF_MAIN + (j << 2));
+  }
   let i = bNext;
   for (let k: u32 = 0; k < n; k++, i++) {
     if (i >= n) i = 0;
@@ -114,12 +121,15 @@ export function fib4_prefetch(n: u32): void {
   const s = netScratch() + SCR_BURST;
   let acc: u32 = 0;
   let walking = false;
-  // direct entries: first the loads alone, in a loop short enough that the out-of-order window holds
-  // many of its iterations, so many of these misses are in flight at once (a longer body left ~10)
+  // direct entries: their addresses first (at PF_NODE, free until the walk), then the loads alone, in
+  // a loop of a few instructions so that the out-of-order window holds many of its iterations and many
+  // of these misses are in flight at once (a longer body left ~10; the address arithmetic in the same
+  // loop, ~13)
   for (let i: u32 = 0; i < n; i++) {
     const o = i << 2;
-    store<u32>(s + PF_VAL + o, load<u32>(dir + ((bswap<u32>(load<u32>(s + PF_DST + o)) >> (32 - S4)) << 2)));
+    store<u32>(s + PF_NODE + o, dir + ((bswap<u32>(load<u32>(s + PF_DST + o)) >> (32 - S4)) << 2));
   }
+  for (let o: u32 = 0; o < (n << 2); o += 4) store<u32>(s + PF_VAL + o, load<u32>(load<u32>(s + PF_NODE + o)));
   for (let i: u32 = 0; i < n; i++) {
     const a = bswap<u32>(load<u32>(s + PF_DST + (i << 2)));
     const slot = (a >> (32 - S4)) << 2;

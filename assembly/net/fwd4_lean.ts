@@ -21,22 +21,23 @@
 // the neighbour's and the device's MACs, then netdev_xmit on the route's device. The caller counts the
 // frame on the input device (RX packets/bytes) and sets the ring device, as stack_rx does.
 //
-// Reads: the datagram, the input and output device records, the sysctls, the FIB through the route
-// cache (dst.ts), the neighbour table. Sets: the scratch flow key and result of ipv4_rcv (IN_FL), the
-// Ip counters, TTL / checksum / MACs. Next: netdev_xmit, or the full path (eth.ts stack_rx).
+// Reads: the datagram, the input and output device records, the sysctls, the FIB (the burst walk's
+// answer, fib4_burst_route, when it is the whole answer; else through the route cache, dst.ts), the
+// neighbour table. Sets: the scratch flow key and result of ipv4_rcv (IN_FL) when the route cache was
+// asked, the next hop's address in the scratch, the Ip counters, TTL / checksum / MACs. Next: netdev_xmit, or the full path (eth.ts stack_rx).
 
 import { mibInc, netdevGet, sysctl } from './core';
 import {
-  AF_INET, CONF4_ACCEPT_LOCAL, CONF4_FORWARDING, CONF4_RP_FILTER, FR_GW, FR_GW_FAMILY, FR_OIF, FR_TYPE, IFF_UP,
-  LOOPBACK_IFINDEX, MIB_IP_FORW_DATAGRAMS, MIB_IP_IN_RECEIVES, ND_CONF4, ND_FLAGS, ND_MAC, NE_MAC, RTN_UNICAST,
-  SYSCTL_IP_FORWARD_USE_PMTU,
+  AF_INET, CONF4_ACCEPT_LOCAL, CONF4_FORWARDING, CONF4_RP_FILTER, FR_GW, FR_GW_FAMILY, FR_MTU, FR_OIF, FR_TYPE,
+  IFF_UP, LOOPBACK_IFINDEX, MIB_IP_FORW_DATAGRAMS, MIB_IP_IN_RECEIVES, ND_CONF4, ND_FLAGS, ND_MAC, ND_MTU, NE_MAC,
+  RTN_UNICAST, SYSCTL_IP_FORWARD_USE_PMTU,
 } from './abi';
 import { ETH_HLEN, IPH_DADDR, IPH_SADDR, IPH_TOS, IPH_TOT_LEN, IPH_TTL, ldBe16 } from './inet';
 import { ipHeaderValid } from './csum';
 import { IN_FL, inputFlow, ipv4LocalMemoHas, sourceIsLocal } from './ipv4_rcv';
 import { dst4_route } from './dst';
 import { ipDecreaseTtl } from './forward';
-import { routeMtu4 } from './output';
+import { FA_MTU, FA_NH, fib4_burst_route, NH_GW, NH_GW_FAMILY, NH_OIF } from './fib';
 import { neigh4Ready } from './neigh';
 import { netdev_xmit, netdevMac, putMac } from './netdev';
 import { nfActive } from './netfilter';
@@ -68,23 +69,37 @@ export function fwd4_lean(ifindex: u32, nd: u32, q: u32, data: u32, len: u32): b
   if (!plainUnicast(daddr) || !plainUnicast(saddr)) return false;
   // one of ours by the local input memo (ipv4_rcv.ts): delivered here, so no route walk for it here
   if (ipv4LocalMemoHas(daddr)) return false;
-  // the input route, with ipv4_rcv's flow key
+  // the input route: the burst's walk's answer when it is the whole of it (fib4_burst_route: one next
+  // hop, no rules), else dst4_route with ipv4_rcv's flow key
   const tos = <u32>load<u8>(ip, IPH_TOS) & 0xfc;
   const fl = IN_FL();
-  const res = fl + 64;
-  inputFlow(fl, ip, 20, daddr, saddr, ifindex, tos);
-  if (dst4_route(fl, res) != 0 || <u32>load<u8>(res, FR_TYPE) != RTN_UNICAST) return false;
-  const oif = load<u32>(res, FR_OIF);
+  let oif: u32, mtu: u32, gwf: u32, gw: u32;
+  const fa = fib4_burst_route(daddr, tos);
+  if (fa != 0) {
+    const h = fa + FA_NH;
+    oif = load<u32>(h + NH_OIF);
+    mtu = load<u32>(fa + FA_MTU);
+    gwf = <u32>load<u8>(h + NH_GW_FAMILY);
+    gw = load<u32>(h + NH_GW);
+  } else {
+    const res = fl + 64;
+    inputFlow(fl, ip, 20, daddr, saddr, ifindex, tos);
+    if (dst4_route(fl, res) != 0 || <u32>load<u8>(res, FR_TYPE) != RTN_UNICAST) return false;
+    oif = load<u32>(res, FR_OIF);
+    mtu = load<u32>(res, FR_MTU);
+    gwf = <u32>load<u8>(res, FR_GW_FAMILY);
+    gw = load<u32>(res, FR_GW);
+  }
   if (oif == ifindex) return false; // a redirect may be due: the full path decides
   // fib_validate_source with rp_filter off toward another device: our own address as the source is a martian
   if (load<u32>(nd, ND_CONF4 + (CONF4_ACCEPT_LOCAL << 2)) == 0 && sourceIsLocal(saddr)) return false;
   const ond = netdevGet(oif);
-  if (ond == 0 || (load<u32>(ond, ND_FLAGS) & IFF_UP) == 0 || tot > routeMtu4(res, ond)) return false;
+  // the route's MTU, else the device's (output.ts routeMtu4)
+  if (ond == 0 || (load<u32>(ond, ND_FLAGS) & IFF_UP) == 0 || tot > (mtu != 0 ? mtu : load<u32>(ond, ND_MTU))) return false;
   // rt_nexthop: the IPv4 gateway, or the destination on the link (an IPv6 gateway: the full path)
-  const gwf = <u32>load<u8>(res, FR_GW_FAMILY);
   if (gwf != AF_INET && gwf != 0) return false;
   const nh = fl + NH_OFF;
-  store<u32>(nh, gwf == AF_INET ? load<u32>(res, FR_GW) : daddr);
+  store<u32>(nh, gwf == AF_INET ? gw : daddr);
   const e = neigh4Ready(oif, ond, nh);
   if (e == 0) return false;
   // decided: from here on what the full path does to this frame

@@ -90,6 +90,21 @@ describe.skipIf(!haveWasm)('wxdp bench fib', () => {
     expect(out).not.toMatch(/DIR-24-8/);
   });
 
+  it('--only refuses a name that picks no table before anything runs (exit 2; --json: a USAGE error)', async () => {
+    let out = '';
+    let err = '';
+    expect(await main(['bench', 'fib', '--quick', '--only', 'no-such-table'], { out: (s) => (out += s), err: (s) => (err += s) })).toBe(2);
+    expect(err).toBe("wxdp bench: --only 'no-such-table' matches no fib table (dpdk-54k, bgp-50k, ipv6-10k): nothing ran\n");
+    expect(out).toBe('');
+    // the full run's names are not the quick run's
+    err = '';
+    expect(await main(['bench', 'fib', '--quick', '--only', 'bgp-1M'], { out: () => undefined, err: (s) => (err += s) })).toBe(2);
+    expect(err).toMatch(/matches no fib table/);
+    out = '';
+    expect(await main(['bench', 'fib', '--quick', '--json', '--only', 'no-such-table'], { out: (s) => (out += s), err: () => undefined })).toBe(2);
+    expect(JSON.parse(out).error).toEqual({ code: 'USAGE', message: "--only 'no-such-table' matches no fib table (dpdk-54k, bgp-50k, ipv6-10k): nothing ran" });
+  });
+
   it('formatFibTable shows — for what a row did not measure', () => {
     const base = { table: 't', prefixes: 1, traffic: 'x', hits: null, rulesMiB: null, buildMs: null, updatesPerSec: null, structureMiB: null };
     const text = formatFibTable([

@@ -2,7 +2,7 @@
 
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { formatForwardTable, forwardPrefixes, rowLabel, runForwardBench } from '../../bench/forward.js';
+import { formatForwardTable, forwardPrefixes, rowLabel, runForwardBench, selectRows } from '../../bench/forward.js';
 import { main } from '../../src/cli/main.js';
 import { kernelAvailability } from '../../src/oracle/kernel.js';
 import { netnsAvailability } from '../../src/oracle/netns.js';
@@ -33,6 +33,28 @@ describe('the forwarding table', () => {
     expect(share(24)).toBeLessThan(0.65);
     expect(share(22)).toBeGreaterThan(0.09);
     expect(share(23)).toBeGreaterThan(0.07);
+  });
+});
+
+describe('wxdp bench forward --only', () => {
+  it('picks the row of an exact label, else the rows whose label holds it (comma-separated), with the baseline', () => {
+    expect(selectRows('stack').map(rowLabel)).toEqual(['xdp drop (baseline)', 'stack']);
+    expect(selectRows('rules 10').map(rowLabel)).toEqual(['xdp drop (baseline)', 'stack rules 10', 'stack+pass rules 10', 'xdp router rules 10', 'stack rules 100', 'stack+pass rules 100', 'xdp router rules 100']);
+    expect(selectRows('ecmp 16,xdp router rules 1').map(rowLabel)).toEqual(['xdp drop (baseline)', 'xdp router rules 1', 'stack ecmp 16', 'stack+pass ecmp 16', 'xdp router ecmp 16']);
+    expect(selectRows('xdp drop').map(rowLabel)).toEqual(['xdp drop (baseline)']);
+    expect(selectRows(undefined)).toHaveLength(1 + 6 * 3);
+    expect(selectRows('no-such-row')).toEqual([]);
+  });
+
+  it('refuses a name that picks no row before anything runs (exit 2; --json: a USAGE error)', async () => {
+    let out = '';
+    let err = '';
+    expect(await main(['bench', 'forward', '--quick', '--only', 'no-such-row'], { out: (s) => (out += s), err: (s) => (err += s) })).toBe(2);
+    expect(err).toMatch(/--only 'no-such-row' matches no forward row: nothing ran/);
+    expect(err).not.toMatch(/xdp drop|kernel:/); // not even the baseline, nor the kernel's table
+    out = '';
+    expect(await main(['bench', 'forward', '--quick', '--json', '--only', 'no-such-row'], { out: (s) => (out += s), err: () => undefined })).toBe(2);
+    expect(JSON.parse(out).error.code).toBe('USAGE');
   });
 });
 

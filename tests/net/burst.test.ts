@@ -160,3 +160,61 @@ describe.skipIf(unready || !existsSync(ROUTER))('a burst through an XDP router (
     expect(burst.out.map((f) => Array.from(f.subarray(0, 34)))).toEqual(stack.out.map((f) => Array.from(f.subarray(0, 34))));
   });
 });
+
+// The lean paths (fwd4_lean.ts for the stack, ipv4Lean in fib_helper.ts for bpf_fib_lookup) take a
+// forwarded frame's route whole from the burst walk's answer while no rule was ever added. A rule that
+// matches nothing changes no answer in the kernel (fib_rules_lookup walks on to main), but here it
+// turns the lean route off (every lookup walks the rules): the same frames through both routers, with
+// the FIB, the neighbours and the devices changed between bursts, must leave alike.
+describe.skipIf(unready)('the route a burst walk gives whole', () => {
+  const ARP = 0x0806;
+  const etherType = (f: Uint8Array) => (f[12]! << 8) | f[13]!;
+
+  /** What eth1 sent for each of five bursts of DESTS: as set up, after a route change, a multipath route, a neighbour deleted, eth1 down. */
+  async function steps(withProgram: boolean, rule: boolean): Promise<{ outs: Uint8Array[][]; counters: Record<string, number> }> {
+    const fx = await router(withProgram);
+    if (rule) fx.ip('rule add pref 100 from 192.0.2.200 lookup 100');
+    const eth0 = fx.devs.get('eth0')!;
+    const burst = (): Uint8Array[] => {
+      expect(eth0.injectBatch(DESTS.map((x) => frame(x)))).toBe(DESTS.length);
+      eth0.poll({ budget: 64 });
+      return fx.tx().get('eth1') ?? [];
+    };
+    burst(); // the program's FIB hint is set from here on
+    const outs = [burst()];
+    fx.ip('route replace 203.0.113.48/28 via 198.51.100.2 dev eth1');
+    outs.push(burst());
+    // a multipath route: the lean route leaves it to the full lookup (the multipath hash)
+    fx.ip('route replace 203.0.113.64/28 nexthop via 198.51.100.2 dev eth1 nexthop via 198.51.100.3 dev eth1');
+    outs.push(burst());
+    fx.ip('neigh del 198.51.100.3 dev eth1');
+    outs.push(burst());
+    fx.ip('link set dev eth1 down');
+    outs.push(burst());
+    return { outs, counters: fx.nonzero() };
+  }
+
+  for (const withProgram of [false, true]) {
+    it(`${withProgram ? 'by the XDP router' : 'by the stack'}: leave as through the rules, after a route change, a multipath route, a neighbour deleted and the device down`, async () => {
+      const lean = await steps(withProgram, false);
+      const full = await steps(withProgram, true);
+      expect(lean.outs).toEqual(full.outs);
+      expect(lean.counters).toEqual(full.counters);
+      const [first, moved, multipath, noNeigh, down] = lean.outs as [Uint8Array[], Uint8Array[], Uint8Array[], Uint8Array[], Uint8Array[]];
+      const via = (out: Uint8Array[], x: number) => out.find((f) => etherType(f) === 0x0800 && f[14 + 19] === x)?.subarray(0, 6);
+      // 203.0.113.48 (in DESTS) is in the /28 at .48: via gateway 1, then (route replace) via gateway 0
+      expect(DESTS).toContain(48);
+      expect(via(first, 48)).toEqual(macBytes(GW[1]!));
+      expect(via(moved, 48)).toEqual(macBytes(GW[0]!));
+      // every frame of the burst still leaves, those of the multipath /28 by one of its two gateways
+      expect(multipath.length).toBe(first.length);
+      for (const x of DESTS.filter((d) => d >= 64 && d < 80)) expect([GW[0], GW[1]].map((m) => macBytes(m!))).toContainEqual(via(multipath, x));
+      // gateway 1 unresolved: nothing to its old MAC, an ARP request for it; gateway 0's frames unchanged
+      expect(noNeigh.filter((f) => etherType(f) === 0x0800 && f.subarray(0, 6).every((b, i) => b === macBytes(GW[1]!)[i]))).toEqual([]);
+      expect(noNeigh.some((f) => etherType(f) === ARP && f[21] === 1 && Array.from(f.subarray(38, 42)).join('.') === '198.51.100.3')).toBe(true);
+      expect(via(noNeigh, 48)).toEqual(macBytes(GW[0]!));
+      // eth1 down: nothing leaves it
+      expect(down).toEqual([]);
+    });
+  }
+});

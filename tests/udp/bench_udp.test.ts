@@ -5,7 +5,7 @@
 
 import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { demuxLabel, formatUdpTable, runUdpBench, type UdpBenchResult } from '../../bench/udp.js';
+import { demuxLabel, formatUdpTable, runUdpBench, udpOnlyMatches, type UdpBenchResult } from '../../bench/udp.js';
 import { main } from '../../src/cli/main.js';
 
 const wasm = existsSync(new URL('../../build/fastpath.wasm', import.meta.url));
@@ -113,4 +113,22 @@ describe.skipIf(!wasm)('the wxdp bench udp command', () => {
     expect(await main(['bench', 'udpx'], { out: () => undefined, err: (s) => (err += s) })).toBe(2);
     expect(err).toMatch(/usage: wxdp bench \[.*\|udp\|.*\]/);
   }, 120_000);
+});
+
+describe('wxdp bench udp --only', () => {
+  it('takes a part or a piece of a demux row\'s label, and nothing else', () => {
+    for (const name of ['demux', 'js', 'send', 'stack 10 sockets', '100k', 'stack+pass', 'xdp drop']) expect(udpOnlyMatches(name), name).toBe(true);
+    for (const name of ['no-such-row', 'Stack', 'sockets 10', 'jss']) expect(udpOnlyMatches(name), name).toBe(false);
+  });
+
+  it('refuses a name that picks no row before anything runs (exit 2; --json: a USAGE error)', async () => {
+    let out = '';
+    let err = '';
+    expect(await main(['bench', 'udp', '--quick', '--only', 'no-such-row'], { out: (s) => (out += s), err: (s) => (err += s) })).toBe(2);
+    expect(err).toMatch(/--only 'no-such-row' matches no udp row: nothing ran/);
+    expect(err).not.toMatch(/xdp drop|node:dgram/); // not even a baseline was measured
+    out = '';
+    expect(await main(['bench', 'udp', '--quick', '--json', '--only', 'no-such-row'], { out: (s) => (out += s), err: () => undefined })).toBe(2);
+    expect(JSON.parse(out).error.code).toBe('USAGE');
+  });
 });
