@@ -14,3 +14,4 @@ export * from './napi';
 export * from './pktgen';
 export * from './net/index';
 export * from './link';
+export * from './worker';

@@ -11,6 +11,7 @@
 import { WxdpError } from '../errors.js';
 import { macBytes } from './addresses.js';
 import { JitProgram } from '../jit/index.js';
+import { EXPORT_BURST } from '../jit/abi.js';
 import {
   DEV,
   DP_TRACE,
@@ -228,6 +229,7 @@ export class Device {
     }
     const slot = program.fd;
     const burst = this.dp.dispatch === 'burst' ? program.engine.burstTableIndex : 0;
+    if (burst !== 0) this.dp.workers?.install(program, [[EXPORT_BURST, burst]]);
     this.attached = program;
     this.x.dev_attach(this.address, slot, burst);
   }
