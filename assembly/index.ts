@@ -15,3 +15,4 @@ export * from './pktgen';
 export * from './net/index';
 export * from './link';
 export * from './worker';
+export * from './rss';

@@ -13,7 +13,8 @@
 //     instantiate program `id` once (its wasm helpers are this worker's fast path's exports), then put
 //     the named exports at the same table indices the main thread gave them: a slot number in shared
 //     memory (DEV_PROG, a prog_array, a devmap entry) means the same program on every thread.
-//   { seq, bench: { dev, queue, gen, ms } }   generate and poll for `ms` (bench/workers.ts): frames in FRAMES
+//   { seq, bench: { dev, queue, len, ms } }   replay the queue's fill-ring frames (`len` bytes) and poll them
+//     for `ms` (bench/workers.ts): frames in FRAMES
 // Every message bumps ACK to its seq once applied; the main thread waits on it.
 
 /** Control word indices (src/runtime/memory.ts WKC): the JS below has them as literals. */
@@ -53,7 +54,7 @@ function bench(b) {
   let frames = 0;
   do {
     for (let i = 0; i < 64; i++) {
-      x.dev_rx_generate(b.dev, b.queue, b.gen, budget);
+      x.dev_rx_replay(b.dev, b.queue, b.len, budget);
       frames += x.napi_poll(b.dev, b.queue, budget);
     }
   } while (performance.now() < end);

@@ -257,12 +257,13 @@ export class Workers {
   }
 
   /**
-   * bench/workers.ts: every worker w generates frames with packet generator `gen` on queue w of device
-   * `dev` and polls them for `ms` milliseconds, all at once. Returns each worker's frames.
+   * bench/workers.ts: every worker w replays the frames of queue w's fill ring (`len` bytes each, as a
+   * NIC receiving them again) on device address `dev` and polls them for `ms` milliseconds, all at once.
+   * Returns each worker's frames.
    */
-  bench(dev: number, gen: number, ms: number): number[] {
+  bench(dev: number, len: number, ms: number): number[] {
     const seq = ++this.seq;
-    for (let w = 0; w < this.count; w++) this.ports[w]!.postMessage({ seq, bench: { dev, queue: w, gen, ms } });
+    for (let w = 0; w < this.count; w++) this.ports[w]!.postMessage({ seq, bench: { dev, queue: w, len, ms } });
     this.waitAck(seq);
     return this.areas.map((_, w) => Atomics.load(this.control(w), WKC.FRAMES) >>> 0);
   }
