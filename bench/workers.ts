@@ -90,11 +90,12 @@ function best(run: (ms: number) => number, ms: number, rounds: number): number {
   return b;
 }
 
-export async function runWorkersBench(opts: { quick?: boolean; log?: (s: string) => void } = {}): Promise<WorkersRow[]> {
+export async function runWorkersBench(opts: { quick?: boolean; log?: (s: string) => void; only?: string } = {}): Promise<WorkersRow[]> {
   const ms = opts.quick ? 300 : 1000;
   const rounds = opts.quick ? 2 : 3;
   const rows: WorkersRow[] = [];
   for (const s of SCENARIOS) {
+    if (opts.only && !s.program.includes(opts.only)) continue;
     const size = 64;
     opts.log?.(`  ${s.program} ${size} B…\n`);
     const main = await setup(s, 0, size);
