@@ -2,8 +2,10 @@
 // queue k by worker k mod N, each with its own copy of the fast path and of the attached program.
 
 import { afterEach, describe, expect, it } from 'vitest';
+import { assemble } from '../../src/asm/index.js';
 import { Datapath } from '../../src/control/datapath.js';
-import { frame } from '../datapath/support.js';
+import { WxdpError } from '../../src/errors.js';
+import { corpus, frame } from '../datapath/support.js';
 
 const PASS_DROP = new URL('../../programs/xdp_pass_drop.o', import.meta.url).pathname;
 
@@ -38,6 +40,58 @@ describe('workers', () => {
     const ws = dp.workers!.stats();
     expect(ws.map((w) => w.frames)).toEqual([200, 300]);
     expect(ws.every((w) => w.faults === 0)).toBe(true);
+  });
+
+  it('tail calls through a prog_array run on the workers: the corpus gets the verdicts it gets on one thread (xdp_tailcall)', async () => {
+    const TAILCALL = new URL('../../programs/xdp_tailcall.o', import.meta.url).pathname;
+    const verdicts = async (workers: number): Promise<Record<string, number>> => {
+      const dp = workers ? await withWorkers(workers) : await Datapath.create();
+      const eth0 = dp.addDevice({ name: 'eth0', queues: 2, rss: false });
+      eth0.attachXdp((await dp.loadObject(TAILCALL)).program('xdp_dispatch'));
+      corpus.forEach((p, i) => expect(eth0.inject(p.data, { queue: i % 2 })).toBe(true));
+      if (workers) dp.workers!.settle();
+      else eth0.poll();
+      return eth0.stats().verdicts;
+    };
+    const one = await verdicts(0);
+    expect(one.XDP_DROP + one.XDP_TX).toBeGreaterThan(0);
+    expect(await verdicts(2)).toEqual(one);
+  });
+
+  it('dp.poll() wakes the workers and returns 0: the queues are theirs', async () => {
+    const dp = await withWorkers(1);
+    const eth0 = dp.addDevice({ name: 'eth0' });
+    eth0.inject(frame(60));
+    expect(dp.poll()).toBe(0);
+    dp.workers!.settle();
+    expect(eth0.stats().rxPackets).toBe(1);
+    expect(eth0.readHost()).toHaveLength(1);
+  });
+
+  it('refuses what a worker cannot run: an unverified (checked) program, a program calling a JavaScript helper', async () => {
+    const dp = await withWorkers(1);
+    const eth0 = dp.addDevice({ name: 'eth0' });
+    const refused = (f: () => unknown): string => {
+      try {
+        f();
+      } catch (e) {
+        expect(e).toBeInstanceOf(WxdpError);
+        return `${(e as WxdpError).code}: ${(e as Error).message}`;
+      }
+      return 'accepted';
+    };
+    const checked = await dp.loadInsns(assemble('r0 = 1\nexit'), { verify: false });
+    expect(refused(() => eth0.attachXdp(checked))).toMatch(/^PROG_ATTACH: program prog: runs checked .*workers run verified programs only/);
+    // bpf_trace_printk (6) runs in JavaScript on the main thread
+    const printk = await dp.loadInsns(assemble('r1 = r10\nr1 += -8\nr2 = 0\n*(u64 *)(r10 - 8) = r2\nr2 = 1\ncall 6\nr0 = 2\nexit'));
+    expect(refused(() => eth0.attachXdp(printk))).toMatch(/^PROG_ATTACH: program prog: imports helper_6, which runs in JavaScript/);
+    expect(eth0.program).toBeUndefined();
+  });
+
+  it('workers must be 1..64', async () => {
+    for (const n of [-1, 65, 1.5]) {
+      await expect(Datapath.create({ workers: n })).rejects.toThrow(/workers must be 1\.\.64/);
+    }
   });
 
   it('close() stops and joins the workers; a second close is a no-op', async () => {
