@@ -71,6 +71,14 @@ describe('the Toeplitz hash (the specification verification values)', async () =
 });
 
 describe('RSS on receive', () => {
+  it('the package exports the RSS defaults and the worker pool', async () => {
+    const wxdp = await import('../../src/index.js');
+    expect(wxdp.RSS_DEFAULT_KEY).toBe(RSS_DEFAULT_KEY);
+    expect(wxdp.RSS_DEFAULT_ENTRIES).toBe(128);
+    expect(wxdp.MAX_WORKERS).toBe(64);
+    expect(typeof wxdp.Workers).toBe('function');
+  });
+
   it('a TCP frame lands on indirection entry (hash mod 128), its hash and type (L4 IPv4 TCP) in the frame head', async () => {
     const dp = await Datapath.create();
     const eth0 = dp.addDevice({ name: 'eth0', queues: 4, rss: true });
