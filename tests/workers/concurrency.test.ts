@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
 import { Datapath } from '../../src/control/datapath.js';
 import type { Device } from '../../src/control/device.js';
+import { createMap, MapType } from '../../src/maps/index.js';
 
 const prog = (name: string): string => new URL(`../../programs/${name}.o`, import.meta.url).pathname;
 
@@ -144,6 +145,43 @@ describe('shared maps under two workers', () => {
     expect(most).toBeLessThanOrEqual(8);
     const bytes = obj.maps.get('proto_bytes')!.lookupPerCpu(Uint8Array.of(6, 0, 0, 0))!;
     expect(bytes.map((v) => Number(new DataView(v.buffer, v.byteOffset).getBigUint64(0, true)))).toEqual([400 * 64, 400 * 64]);
+  });
+
+  it('no torn 64-bit value: while worker 0 stores 0 and worker 1 stores all ones to one word, every read is one or the other', async () => {
+    const dp = await withWorkers(2);
+    const eth0 = dp.addDevice({ name: 'eth0', queues: 2, ringSize: 256 });
+    const word = createMap(dp.fastPath, { name: 'word', type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 }).valueAddress(0);
+    expect(word % 8).toBe(0);
+    // read the word: neither 0 nor ~0 is a torn read (XDP_ABORTED); then store this worker's pattern; XDP_DROP
+    const src = [
+      `r6 = ${word}`,
+      'r1 = *(u64 *)(r6 + 0)',
+      'if r1 == 0 goto +3',
+      'r2 = -1',
+      'if r1 == r2 goto +1',
+      'goto +7',
+      'call 8',
+      'r7 = 0',
+      'if r0 == 0 goto +1',
+      'r7 = -1',
+      '*(u64 *)(r6 + 0) = r7',
+      'r0 = 1',
+      'exit',
+      'r0 = 0',
+      'exit',
+    ].join('\n');
+    eth0.attachXdp(await dp.loadInsns(assemble(src), { verify: false, checked: false }));
+    let sent = 0;
+    for (let k = 0; k < 40; k++) for (const q of [0, 1]) sent += feed(dp, eth0, Array.from({ length: 64 }, (_, i) => flowFrame(i)), q);
+    drain(dp, eth0);
+    const st = eth0.stats();
+    expect(st.queues.map((q) => q.rxPackets)).toEqual([sent / 2, sent / 2]);
+    expect(st.verdicts).toMatchObject({ XDP_DROP: sent, XDP_ABORTED: 0 });
+    // and the check does see a value that is neither: a half-written word aborts
+    dp.memory.view().setBigUint64(word, 0xffffffffn, true);
+    feed(dp, eth0, [flowFrame(1)], 0);
+    drain(dp, eth0);
+    expect(eth0.stats().verdicts.XDP_ABORTED).toBe(1);
   });
 
   it('replacing the program while both workers receive loses no frame: every frame runs under the old or the new one', async () => {
