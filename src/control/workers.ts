@@ -59,9 +59,12 @@ export class Workers {
   /** Fault messages from workers (a trap in a poll), oldest first. */
   readonly faults: string[] = [];
   private readonly ports: MessagePort[];
+  private readonly threads: Worker[];
   private readonly memory: WebAssembly.Memory;
   private seq = 0;
   private closed = false;
+  /** Threads that ended (an error in the worker, or close()). */
+  private readonly dead: boolean[] = [];
   private readonly exited: Promise<void>[];
   private readonly modules = new WeakMap<WorkerProgram, CompiledModule[]>();
   private readonly installed = new WeakMap<WorkerProgram, Set<string>>();
@@ -79,8 +82,13 @@ export class Workers {
     this.count = count;
     this.areas = areas;
     this.ports = ports;
+    this.threads = threads;
     this.memory = fastPath.memory.memory;
     this.exited = threads.map((t) => new Promise<void>((resolve) => t.once('exit', () => resolve())));
+    threads.forEach((t, w) => {
+      t.on('error', (e) => this.faults.push(`worker ${w}: ${e.message}`));
+      t.once('exit', () => (this.dead[w] = true));
+    });
     for (const p of ports) {
       p.on('message', (m: { fault?: string }) => {
         if (m.fault) this.faults.push(m.fault);
@@ -108,6 +116,8 @@ export class Workers {
       const { port1, port2 } = new MessageChannel();
       const t = new Worker(WORKER_SOURCE, {
         eval: true,
+        // the source is CommonJS: none of the parent's flags (--input-type=module would make it ESM)
+        execArgv: [],
         workerData: { w, n: count, memory: mem.memory, fastPath: module, area, scratch, control: area + WK.CONTROL, port: port2, budget: NAPI_BUDGET },
         transferList: [port2],
       });
@@ -126,6 +136,8 @@ export class Workers {
       ),
     );
     pool.sync();
+    // once running, idle workers do not keep the process up (as the poller's timers do not): dp.close() joins them
+    for (const t of threads) t.unref();
     return pool;
   }
 
@@ -212,6 +224,7 @@ export class Workers {
       for (;;) {
         const a = Atomics.load(c, WKC.ACK);
         if (a >= seq) break;
+        if (this.dead[w]) throw new WxdpError('USAGE', `worker ${w} has ended${this.faults.length ? `: ${this.faults[this.faults.length - 1]}` : ''}`);
         const left = deadline - performance.now();
         if (left <= 0) throw new WxdpError('USAGE', `worker ${w} did not apply a change within ${ACK_TIMEOUT_MS} ms`);
         Atomics.wait(c, WKC.ACK, a, Math.min(left, 50));
@@ -272,6 +285,8 @@ export class Workers {
   async close(): Promise<void> {
     if (this.closed) return this.exited.length ? Promise.all(this.exited).then(() => undefined) : undefined;
     this.closed = true;
+    // joining holds the process up until every thread has ended
+    for (const t of this.threads) t.ref();
     for (let w = 0; w < this.count; w++) Atomics.store(this.control(w), WKC.STATE, 1);
     this.wake();
     await Promise.all(this.exited);

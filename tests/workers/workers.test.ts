@@ -1,6 +1,8 @@
 // Datapath.create({ workers: N }): N worker threads poll the device queues over one shared memory,
 // queue k by worker k mod N, each with its own copy of the fast path and of the attached program.
 
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
 import { Datapath } from '../../src/control/datapath.js';
@@ -99,5 +101,22 @@ describe('workers', () => {
     await dp.close();
     await dp.close();
     expect(dp.closed).toBe(true);
+  });
+});
+
+const dist = new URL('../../dist/src/index.js', import.meta.url).pathname;
+
+describe.skipIf(!existsSync(dist))('workers and the process (the dist build)', () => {
+  const run = (body: string) =>
+    spawnSync(process.execPath, ['--input-type=module', '-e', `import { Datapath } from ${JSON.stringify(dist)};\n${body}`], { encoding: 'utf8', timeout: 30000 });
+
+  it('a script that closes its Datapath waits for the workers to end, then exits 0', () => {
+    const r = run("const dp = await Datapath.create({ workers: 2 });\ndp.addDevice({ name: 'eth0', queues: 2 });\nawait dp.close();\nconsole.log('closed');");
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, 'closed\n', '']);
+  });
+
+  it('idle workers do not keep the process up: a script that never closes still ends', () => {
+    const r = run("await Datapath.create({ workers: 2 });\nconsole.log('up');");
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, 'up\n', '']);
   });
 });
