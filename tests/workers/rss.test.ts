@@ -5,8 +5,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
+import { refusal } from './support.js';
 import { RSS, RSS_DEFAULT_KEY } from '../../src/control/rss.js';
-import { WxdpError } from '../../src/errors.js';
 import { RING } from '../../src/runtime/memory.js';
 
 const v4 = (a: string): number[] => a.split('.').map(Number);
@@ -136,18 +136,9 @@ describe('RSS on receive', () => {
     const dp = await Datapath.create();
     const eth0 = dp.addDevice({ name: 'eth0', queues: 4 });
     expect(eth0.rss).toBeUndefined();
-    const code = (f: () => unknown): string => {
-      try {
-        f();
-      } catch (e) {
-        expect(e).toBeInstanceOf(WxdpError);
-        return `${(e as WxdpError).code}: ${(e as Error).message}`;
-      }
-      return 'accepted';
-    };
-    expect(code(() => eth0.setRss({ key: new Uint8Array(39) }))).toMatch(/^USAGE: device eth0: the RSS key must be 40 bytes/);
-    expect(code(() => eth0.setRss({ indirection: [0, 1, 2] }))).toMatch(/^USAGE: .*power-of-two/);
-    expect(code(() => eth0.setRss({ indirection: [0, 4] }))).toMatch(/^USAGE: .*entry 1 is queue 4; the device has queues 0..3/);
+    expect(refusal(() => eth0.setRss({ key: new Uint8Array(39) }))).toMatch(/^USAGE: device eth0: the RSS key must be 40 bytes/);
+    expect(refusal(() => eth0.setRss({ indirection: [0, 1, 2] }))).toMatch(/^USAGE: .*power-of-two/);
+    expect(refusal(() => eth0.setRss({ indirection: [0, 4] }))).toMatch(/^USAGE: .*entry 1 is queue 4; the device has queues 0..3/);
     expect(eth0.rss).toBeUndefined();
   });
 });

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
 import { Datapath } from '../../src/control/datapath.js';
-import { WxdpError } from '../../src/errors.js';
+import { refusal } from './support.js';
 import { corpus, frame } from '../datapath/support.js';
 
 const PASS_DROP = new URL('../../programs/xdp_pass_drop.o', import.meta.url).pathname;
@@ -73,20 +73,11 @@ describe('workers', () => {
   it('refuses what a worker cannot run: an unverified (checked) program, a program calling a JavaScript helper', async () => {
     const dp = await withWorkers(1);
     const eth0 = dp.addDevice({ name: 'eth0' });
-    const refused = (f: () => unknown): string => {
-      try {
-        f();
-      } catch (e) {
-        expect(e).toBeInstanceOf(WxdpError);
-        return `${(e as WxdpError).code}: ${(e as Error).message}`;
-      }
-      return 'accepted';
-    };
     const checked = await dp.loadInsns(assemble('r0 = 1\nexit'), { verify: false });
-    expect(refused(() => eth0.attachXdp(checked))).toMatch(/^PROG_ATTACH: program prog: runs checked .*workers run verified programs only/);
+    expect(refusal(() => eth0.attachXdp(checked))).toMatch(/^PROG_ATTACH: program prog: runs checked .*workers run verified programs only/);
     // bpf_trace_printk (6) runs in JavaScript on the main thread
     const printk = await dp.loadInsns(assemble('r1 = r10\nr1 += -8\nr2 = 0\n*(u64 *)(r10 - 8) = r2\nr2 = 1\ncall 6\nr0 = 2\nexit'));
-    expect(refused(() => eth0.attachXdp(printk))).toMatch(/^PROG_ATTACH: program prog: imports helper_6, which runs in JavaScript/);
+    expect(refusal(() => eth0.attachXdp(printk))).toMatch(/^PROG_ATTACH: program prog: imports helper_6, which runs in JavaScript/);
     expect(eth0.program).toBeUndefined();
   });
 
