@@ -26,8 +26,10 @@ export const MAX_FRAMES: u32 = 8;
 export const STACK_BASE: u32 = 0x1000;
 export const STACK_TOP: u32 = STACK_BASE + MAX_FRAMES * STACK_SIZE;
 
-// xdp_md as programs see it (all u32), then the xdp_buff fields only helpers touch.
-export const CTX_BASE: u32 = 0x2000;
+// xdp_md as programs see it (all u32), then the xdp_buff fields only helpers touch. CTX_BASE, RUN_BASE
+// and DP_BURST are this instance's: the main thread's are the fixed addresses drawn above; a worker's
+// are in its own area (assembly/worker.ts, set once by worker_init), so workers never share them.
+export let CTX_BASE: u32 = 0x2000;
 export const CTX_DATA: u32 = 0; //            xdp_md.data
 export const CTX_DATA_END: u32 = 4; //        xdp_md.data_end
 export const CTX_DATA_META: u32 = 8; //       xdp_md.data_meta
@@ -44,7 +46,7 @@ export const CTX_FRAGS_LEN: u32 = 56; //     bytes in fragments (0: a linear buf
 export const CTX_SIZE: u32 = 64;
 
 // Per-run state.
-export const RUN_BASE: u32 = 0x2100;
+export let RUN_BASE: u32 = 0x2100;
 export const RUN_TAIL_CALLS: u32 = 0; //   u32 tail calls taken in this run (limit MAX_TAIL_CALL_CNT)
 export const RUN_CPU: u32 = 4; //          u32 current CPU (percpu maps, get_smp_processor_id)
 export const RUN_NCPUS: u32 = 8; //        u32 CPUs percpu maps hold values for
@@ -90,7 +92,8 @@ export const MAP_HEADER_SIZE: u32 = 80; //  bytes 32..59 are the type's own; 64:
 //   DP_BASE   +0  u32 magic 'WXDP' (absent: not initialised)     +4  u32 UMEM pool: free stack address
 //             +8  u32 free frames in the pool                    +12 u32 pool capacity (frames)
 //             +16 u32 UMEM base (FRAME_SIZE-aligned)             +20 u32 UMEM frames
-//             +24 u32 big frames region (umem.ts; 0 until first used)  +32 the stack's root (net/abi.ts)
+//             +24 u32 big frames region (umem.ts; 0 until first used)  +28 u32 pool lock (shared build)
+//             +32 the stack's root (net/abi.ts)
 //   DP_DEVS   MAX_DEVICES × u32 device address, by ifindex (0 = none; ifindex 0 is never a device)
 //   DP_XSKS   MAX_XSKS × u32 socket address, by socket id (what an xskmap slot holds)
 //   DP_BURST  burst results (below)
@@ -104,6 +107,7 @@ export const DP_POOL_CAP: u32 = 12;
 export const DP_UMEM_BASE: u32 = 16;
 export const DP_UMEM_FRAMES: u32 = 20;
 export const DP_BIG: u32 = 24;
+export const DP_POOL_LOCK: u32 = 28; // u32 the pool's spin lock (the shared build: workers pop and push it)
 export const DP_DEVS: u32 = 0x2300;
 export const MAX_DEVICES: u32 = 64;
 export const DP_XSKS: u32 = 0x2400;
@@ -114,7 +118,7 @@ export const TRACE_EVENT_SIZE: u32 = 16;
 // DP_BURST  what a program's xdp_burst (src/jit/abi.ts EXPORT_BURST) leaves per frame: BURST_MAX records
 //           of u32 r0 | u32 data | u32 data_end | u32 data_meta | u32 redirect ifindex | u32 redirect map
 //           | u64 redirect flags
-export const DP_BURST: u32 = 0x2800;
+export let DP_BURST: u32 = 0x2800;
 export const BURST_MAX: u32 = 64;
 export const BURST_RECORD_SIZE: u32 = 32;
 
@@ -205,3 +209,10 @@ export const XDP_DROP: u32 = 1;
 export const XDP_PASS: u32 = 2;
 export const XDP_TX: u32 = 3;
 export const XDP_REDIRECT: u32 = 4;
+
+/** worker_init (assembly/worker.ts): this instance's per-run areas move to a worker's own. */
+export function abiWorkerAreas(ctx: u32, run: u32, burst: u32): void {
+  CTX_BASE = ctx;
+  RUN_BASE = run;
+  DP_BURST = burst;
+}

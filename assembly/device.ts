@@ -20,10 +20,11 @@ import {
 } from './abi';
 import { copyBytes } from './bytes';
 import { arena_alloc } from './maps/arena';
-import { ring_init, ringBytes, ringEntry, ringPopAddr, ringPushAddr, ringPushDesc, ringFree, ringSizeOk } from './ring';
+import { ring_init, ringBytes, ringEntry, ringPopAddr, ringPushAddr, ringPushDesc, ringPushDescShared, ringFree, ringSizeOk } from './ring';
 import { rc_alloc, rc_retire } from './net/reclaim';
 import { frameAlloc, frameFree } from './umem';
 import { pg_fill_strided } from './pktgen';
+import { DEV_RSS, rssHash, rssQueue, rssType, rxHashSet } from './rss';
 
 export const ETH_HLEN: u32 = 14;
 /** Largest frame a device takes beyond its MTU: the Ethernet header (and a VLAN tag, as xdp_ok_fwd_dev). */
@@ -86,6 +87,7 @@ export function dev_create(ifindex: u32, nqueues: u32, mtu: u32, ringSize: u32, 
   store<u32>(dev, mtu, DEV_MTU);
   store<u32>(dev, nqueues, DEV_NQUEUES);
   store<u32>(dev, reclaimable ? bytes : 0, DEV_BLOCK);
+  store<u32>(dev, 0, DEV_RSS);
   store<u32>(dev, ring_init(at, hostRingSize, DESC_SIZE), DEV_HOST_RING);
   at += line(ringBytes(hostRingSize, DESC_SIZE));
   for (let i: u32 = 0; i < nqueues; i++) {
@@ -168,10 +170,16 @@ export function queueRefill(q: u32): void {
  * (counted with its reason).
  */
 export function dev_rx(dev: u32, qi: u32, src: u32, len: u32): u32 {
-  return rxOne(dev, devQueue(dev, qi), src, len);
+  return rxOne(dev, devQueue(dev, qi), src, len, 0, 0);
 }
 
-@inline function rxOne(dev: u32, q: u32, src: u32, len: u32): u32 {
+/** dev_rx on the queue RSS picks (rss.ts), the hash in the frame's head. */
+export function dev_rx_rss(dev: u32, src: u32, len: u32): u32 {
+  const qi = rssQueue(dev, src, len);
+  return rxOne(dev, devQueue(dev, qi), src, len, rssHash(), rssType());
+}
+
+@inline function rxOne(dev: u32, q: u32, src: u32, len: u32, hash: u32, htype: u32): u32 {
   if (len < ETH_HLEN) {
     countDrop(q, DROP_PKT_TOO_SMALL);
     return 0;
@@ -186,13 +194,28 @@ export function dev_rx(dev: u32, qi: u32, src: u32, len: u32): u32 {
     return 0;
   }
   const data = <u32>f + XDP_PACKET_HEADROOM;
+  // the bytes first, then the descriptor: a worker polling this queue may take it at once
+  copyBytes(data, src, len);
+  rxHashSet(<u32>f, hash, htype);
   if (!ringPushDesc(load<u32>(q, Q_RX), <u64>data, len, 0)) {
     recycle(q, <u32>f);
     countDrop(q, DROP_RX_RING_FULL);
     return 0;
   }
-  copyBytes(data, src, len);
   return 1;
+}
+
+/** dev_rx_batch with each frame on the queue RSS picks (rss.ts). Returns how many were queued. */
+export function dev_rx_batch_rss(dev: u32, buf: u32, n: u32): u32 {
+  let queued: u32 = 0;
+  let p = buf;
+  for (let i: u32 = 0; i < n; i++) {
+    const len = load<u32>(p);
+    const qi = rssQueue(dev, p + 4, len);
+    queued += rxOne(dev, devQueue(dev, qi), p + 4, len, rssHash(), rssType());
+    p += (4 + len + 3) & ~3;
+  }
+  return queued;
 }
 
 /**
@@ -205,7 +228,7 @@ export function dev_rx_batch(dev: u32, qi: u32, buf: u32, n: u32): u32 {
   let p = buf;
   for (let i: u32 = 0; i < n; i++) {
     const len = load<u32>(p);
-    queued += rxOne(dev, q, p + 4, len);
+    queued += rxOne(dev, q, p + 4, len, 0, 0);
     p += (4 + len + 3) & ~3;
   }
   return queued;
@@ -245,7 +268,7 @@ export function transmit(q: u32, dev: u32, qi: u32, addr: u32, len: u32, options
     opts |= hops << OPT_HOPS_SHIFT;
     fullReason = DROP_RX_RING_FULL;
   }
-  if (!ringPushDesc(ring, <u64>addr, len, opts)) {
+  if (!ringPushDescShared(ring, <u64>addr, len, opts)) {
     recycle(q, addr);
     countDrop(ringQueue, fullReason);
     return false;

@@ -14,3 +14,5 @@ export * from './napi';
 export * from './pktgen';
 export * from './net/index';
 export * from './link';
+export * from './worker';
+export * from './rss';

@@ -32,7 +32,7 @@ import { devmapHashLookupIdx, devmapLookupIdx } from './maps/devmap';
 import { fdArrayLookupIdx } from './maps/fd_array';
 import { cpumapLookupIdx } from './maps/cpumap';
 import { BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS, BPF_MAP_TYPE_CPUMAP, BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_XSKMAP } from './maps/uapi';
-import { ringEntry, ringPeek, ringPushDesc, ringRelease } from './ring';
+import { ringEntry, ringPeek, ringPushDescShared, ringRelease } from './ring';
 import { xdp_setup } from './xdp';
 import { xskDeliver } from './xsk';
 import { frameAlloc } from './umem';
@@ -239,7 +239,7 @@ function redirect(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, opt
     store<u32>(b, data);
     store<u32>(b, len, 4);
     if (++stackN == BURST_MAX) stackFlush(ifindex, q, qi);
-  } else if (!ringPushDesc(load<u32>(dev, DEV_HOST_RING), <u64>data, len, meta)) {
+  } else if (!ringPushDescShared(load<u32>(dev, DEV_HOST_RING), <u64>data, len, meta)) {
     recycle(q, data);
     countDrop(q, DROP_HOST_RING_FULL);
   }

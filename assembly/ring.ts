@@ -106,6 +106,22 @@ export function ring_create(size: u32, entrySize: u32): u32 {
   return true;
 }
 
+/**
+ * The producer lock of a ring several threads push onto (a device's host ring, a TX ring two workers'
+ * queues share): a word in the header's free space. Only the shared build (workers) takes it; the
+ * unshared build has one thread and compiles this to the plain push.
+ */
+export const RING_PRODUCER_LOCK: u32 = 20;
+
+/** ringPushDesc for a ring with several producers (see RING_PRODUCER_LOCK). */
+@inline export function ringPushDescShared(r: u32, addr: u64, len: u32, options: u32): bool {
+  if (!ASC_FEATURE_THREADS) return ringPushDesc(r, addr, len, options);
+  while (atomic.cmpxchg<u32>(r + RING_PRODUCER_LOCK, 0, 1) != 0) {}
+  const ok = ringPushDesc(r, addr, len, options);
+  atomic.store<u32>(r + RING_PRODUCER_LOCK, 0);
+  return ok;
+}
+
 // Exported for TypeScript tests of the ring itself (the data path inlines the functions above).
 export function ring_reserve(r: u32, n: u32): i64 {
   return ringReserve(r, n);

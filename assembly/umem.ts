@@ -19,7 +19,7 @@
 // Reads/sets: DP_BASE's pool fields and DP_BIG.
 
 import {
-  DP_BASE, DP_BIG, DP_MAGIC, DP_POOL, DP_POOL_CAP, DP_POOL_FREE, DP_UMEM_BASE, DP_UMEM_FRAMES, DP_DEVS, DP_XSKS, DP_TRACE,
+  DP_BASE, DP_BIG, DP_MAGIC, DP_POOL, DP_POOL_CAP, DP_POOL_LOCK, DP_POOL_FREE, DP_UMEM_BASE, DP_UMEM_FRAMES, DP_DEVS, DP_XSKS, DP_TRACE,
   FRAME_SIZE, MAX_DEVICES, MAX_XSKS, TRACE_SLOTS, TRACE_EVENT_SIZE,
 } from './abi';
 import { arena_alloc } from './maps/arena';
@@ -45,21 +45,41 @@ export function dp_init(frames: u32): i32 {
   return 0;
 }
 
+// In the shared build (workers, ASC_FEATURE_THREADS) every thread pops and pushes the one pool: a spin
+// lock guards it, held for a few loads and stores. The unshared build has one thread and no lock at all.
+@inline function poolLock(): void {
+  if (ASC_FEATURE_THREADS) {
+    while (atomic.cmpxchg<u32>(DP_BASE + DP_POOL_LOCK, 0, 1) != 0) {}
+  }
+}
+
+@inline function poolUnlock(): void {
+  if (ASC_FEATURE_THREADS) atomic.store<u32>(DP_BASE + DP_POOL_LOCK, 0);
+}
+
 /** A free frame's address, or 0 when the pool is empty. */
 @inline export function frameAlloc(): u32 {
+  poolLock();
   const n = load<u32>(DP_BASE + DP_POOL_FREE);
-  if (n == 0) return 0;
+  if (n == 0) {
+    poolUnlock();
+    return 0;
+  }
   store<u32>(DP_BASE + DP_POOL_FREE, n - 1);
-  return load<u32>(load<u32>(DP_BASE + DP_POOL) + (n - 1) * 4);
+  const f = load<u32>(load<u32>(DP_BASE + DP_POOL) + (n - 1) * 4);
+  poolUnlock();
+  return f;
 }
 
 /** Give a frame (any address inside it) back to the pool; a big frame back to the big frames. */
 @inline export function frameFree(addr: u32): void {
   const umem = load<u32>(DP_BASE + DP_UMEM_BASE);
   if (addr - umem >= load<u32>(DP_BASE + DP_UMEM_FRAMES) * FRAME_SIZE && bigFrameFree(addr)) return;
+  poolLock();
   const n = load<u32>(DP_BASE + DP_POOL_FREE);
   store<u32>(load<u32>(DP_BASE + DP_POOL) + n * 4, addr & ~(FRAME_SIZE - 1));
   store<u32>(DP_BASE + DP_POOL_FREE, n + 1);
+  poolUnlock();
 }
 
 export function frame_free(addr: u32): void {

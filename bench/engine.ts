@@ -275,12 +275,13 @@ kernel's test_run repeat loop), checked mode; jit unchecked: the same without ru
 ns/insn and ratios use the repeat-loop figures.
 `;
 
-export const BENCH_USAGE = `usage: wxdp bench [datapath|engine|programs|verifier|micro|forward|fib|udp|link|all] [--quick] [--json] [--only NAME]
+export const BENCH_USAGE = `usage: wxdp bench [datapath|engine|programs|verifier|micro|forward|fib|udp|link|workers|all] [--quick] [--json] [--only NAME]
   datapath (default)  Mpps through a device's RX ring and the NAPI poll, beside the kernel's test_run
   forward             IPv4 forwarding Mpps (stack, XDP router) on a full table, beside XDP_DROP and the kernel
   fib                 LPM lookups/s, MiB, build and update times, beside bpf_fib_lookup  [--no-kernel]
   udp                 L4 demux to socket queues, delivery to JavaScript, the send path, beside node:dgram
   link                pps/Mbps routed through VXLAN links from a namespace, beside the kernel routing it (root)
+  workers             XDP_DROP and the parser on the main thread, 1 and 2 worker threads (shared memory)
   engine | programs   interpreter vs JIT vs the kernel; the programs/ objects vs the kernel
   verifier | micro    verification time; ring, call and map micro-benchmarks
   all                 every one of them
@@ -303,7 +304,7 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
   });
   // No argument: the default scenario, the data path (like xdp-bench); `all` runs every benchmark.
   const which = positionals[0] ?? 'datapath';
-  if (!['all', 'datapath', 'engine', 'programs', 'verifier', 'micro', 'forward', 'fib', 'udp', 'link'].includes(which) || positionals.length > 1) {
+  if (!['all', 'datapath', 'engine', 'programs', 'verifier', 'micro', 'forward', 'fib', 'udp', 'link', 'workers'].includes(which) || positionals.length > 1) {
     io.err(`wxdp bench: unknown benchmark '${positionals.join(' ')}'\n${BENCH_USAGE}`);
     return 2;
   }
@@ -333,6 +334,18 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
       io.out('Mpps and ns/pkt through the poll loop (RX ring → program → verdict); kernel: BPF_PROG_TEST_RUN ns/run on the same program and frame (no driver, no ring); interp: wxdp\'s interpreter, testRun.\n');
     }
     if (which === 'datapath') {
+      if (values.json) io.out(JSON.stringify(out, null, 2) + '\n');
+      return 0;
+    }
+  }
+  if (which === 'workers' || which === 'all') {
+    const { runWorkersBench, formatWorkers } = await import('./workers.js');
+    const rows = await runWorkersBench({ quick: values.quick, log, ...(values.only ? { only: values.only } : {}) });
+    const none = noRow('workers', rows);
+    if (none !== undefined) return none;
+    out.workers = rows;
+    if (!values.json) io.out(formatWorkers(rows) + '\n');
+    if (which === 'workers') {
       if (values.json) io.out(JSON.stringify(out, null, 2) + '\n');
       return 0;
     }

@@ -94,6 +94,8 @@ export {
   type PcapngWriteOptions,
 } from './pcap/index.js';
 export { IMIX_SIZES, PacketGenerator, type FlowDistribution, type PacketGeneratorOptions, type PacketTemplate, type VariedField } from './control/pktgen.js';
+export { MAX_WORKERS, Workers, type WorkerStats } from './control/workers.js';
+export { RSS_DEFAULT_ENTRIES, RSS_DEFAULT_KEY, type RssConfig, type RssOptions } from './control/rss.js';
 // The stack behind XDP_PASS: its tables (dp.links, dp.addresses, dp.routes, dp.rules, dp.neigh,
 // dp.sysctls), its clock and counters (dp.stack), and the iproute2 front end (dp.ip, ipBatch).
 export * from './control/net_types.js';

@@ -29,7 +29,7 @@ describe('the package', () => {
     const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
     expect(r.status, r.stderr).toBe(0);
     const files = (JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
-    for (const must of ['build/fastpath.wasm', 'dist/src/index.js', 'dist/src/index.d.ts', 'bin/wxdp.js', 'programs/xdp_pass_drop.o', 'programs/xdp_pass_drop.c', 'programs/expected/xdp_drop.json', 'README.md', 'package.json']) {
+    for (const must of ['build/fastpath.wasm', 'build/fastpath.shared.wasm', 'dist/src/index.js', 'dist/src/index.d.ts', 'bin/wxdp.js', 'programs/xdp_pass_drop.o', 'programs/xdp_pass_drop.c', 'programs/expected/xdp_drop.json', 'README.md', 'package.json']) {
       expect(files, must).toContain(must);
     }
     const unwanted = files.filter((f) => /\.map$|\.wat$|^build\/fastpath\.(js|d\.ts)$|^programs\/verifier\/|^tests\/|^assembly\/|^src\//.test(f));

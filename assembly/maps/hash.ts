@@ -33,6 +33,7 @@ import {
   BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT, ENOMEM, ENOTSUPP, round8,
 } from './uapi';
 import { copyBytes, fillBytes } from '../bytes';
+import { mapWriterLock, mapWriterUnlock } from './map_lock';
 
 const HT_MASK: u32 = 32;
 const HT_SEED: u32 = 36;
@@ -222,6 +223,13 @@ export function htabWriteValue(m: u32, v: u32, value: u32, percpu: bool, onAllCp
  * whose value holds ncpus values of round_up(value_size, 8) bytes.
  */
 export function htabUpdate(m: u32, key: u32, value: u32, flags: u64, onAllCpus: bool): i32 {
+  mapWriterLock(m);
+  const r = htabUpdateLocked(m, key, value, flags, onAllCpus);
+  mapWriterUnlock(m);
+  return r;
+}
+
+function htabUpdateLocked(m: u32, key: u32, value: u32, flags: u64, onAllCpus: bool): i32 {
   const type = load<u32>(m, MAP_TYPE);
   if (isLru(type)) return htabLruUpdate(m, key, value, flags, onAllCpus);
   if (type == BPF_MAP_TYPE_HASH) {
@@ -280,6 +288,13 @@ export function htabUpdate(m: u32, key: u32, value: u32, flags: u64, onAllCpus: 
 
 /** htab_map_delete_elem() / htab_lru_map_delete_elem(). */
 export function htabDelete(m: u32, key: u32): i32 {
+  mapWriterLock(m);
+  const r = htabDeleteLocked(m, key);
+  mapWriterUnlock(m);
+  return r;
+}
+
+function htabDeleteLocked(m: u32, key: u32): i32 {
   if (isLru(load<u32>(m, MAP_TYPE))) return htabLruDelete(m, key);
   const ks = load<u32>(m, MAP_KEY_SIZE);
   const hash = htabHash(key, ks, load<u32>(m, HT_SEED));

@@ -169,9 +169,19 @@ export function netdevPublish(ifindex: u32, rec: u32): void {
   store<u32>(load<u32>(netRoot() + NR_NETDEVS) + (ifindex << 2), rec);
 }
 
+/**
+ * This instance's worker scratch, 0 on the main thread (which uses the root's): a wasm global, so each
+ * worker's instance has its own (assembly/worker.ts sets it once).
+ */
+let ownScratch: u32 = 0;
+
+export function netScratchSet(scratch: u32): void {
+  ownScratch = scratch;
+}
+
 /** The worker's scratch area (NET_SCRATCH_SIZE bytes): flow keys, results, headers being built. */
 @inline export function netScratch(): u32 {
-  return load<u32>(netRoot() + NR_SCRATCH);
+  return ownScratch != 0 ? ownScratch : load<u32>(netRoot() + NR_SCRATCH);
 }
 
 /** Bump the FIB generation (every route, rule or address change): dst cache entries go stale. */

@@ -32,7 +32,7 @@ export async function conntrackCommand(argv: string[], io: Io): Promise<number> 
     filter[key] = v;
   }
   if (cmd === '-L' || cmd === '--dump') {
-    return withClient(io, 'conntrack -L', c.socket, async (cl) => {
+    return withClient(io, 'conntrack -L', c.socket, c.json, async (cl) => {
       const r = await cl.request<{ entries: CtEntry[]; text: string }>('conntrack.list', filter);
       if (c.json) io.out(JSON.stringify({ entries: r.entries }, null, 2) + '\n');
       else {
@@ -44,7 +44,7 @@ export async function conntrackCommand(argv: string[], io: Io): Promise<number> 
   }
   if (Object.keys(filter).length) throw new WxdpError('USAGE', `wxdp conntrack ${cmd}: filters go with -L`);
   if (cmd === '-S' || cmd === '--stats') {
-    return withClient(io, 'conntrack -S', c.socket, async (cl) => {
+    return withClient(io, 'conntrack -S', c.socket, c.json, async (cl) => {
       const r = await cl.request<{ stats: Record<string, number> }>('conntrack.stats', {});
       if (c.json) io.out(JSON.stringify(r, null, 2) + '\n');
       else io.out(`cpu=0\t${Object.entries(r.stats).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
@@ -52,7 +52,7 @@ export async function conntrackCommand(argv: string[], io: Io): Promise<number> 
     });
   }
   if (cmd === '-F' || cmd === '--flush') {
-    return withClient(io, 'conntrack -F', c.socket, async (cl) => {
+    return withClient(io, 'conntrack -F', c.socket, c.json, async (cl) => {
       const r = await cl.request<{ deleted: number }>('conntrack.flush', {});
       if (c.json) io.out(JSON.stringify(r) + '\n');
       else io.err(`conntrack v1.4.7 (wxdp): connection tracking table has been emptied.\n`);

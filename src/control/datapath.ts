@@ -70,6 +70,8 @@ import { Udp } from './udp.js';
 import { attachReuseport, attachSkLookup, detachReuseport, type SkLookupLink } from './sk_programs.js';
 import { ipv4Bytes, ipv6Bytes } from './addresses.js';
 import { Poller } from './poller.js';
+import { Workers } from './workers.js';
+import { EXPORT_RUN, EXPORT_RUN_GUARDED, EXPORT_TAIL_ENTRY } from '../jit/abi.js';
 import type { ControlServer, ControlServerOptions } from './control_socket.js';
 
 const ETH_HLEN = 14;
@@ -101,6 +103,13 @@ export interface DatapathOptions {
    * is the one without a second copy of every program to compile.
    */
   dispatch?: 'burst' | 'table';
+  /**
+   * Worker threads that poll the devices' queues (queue k: worker k mod N) over one shared memory, each
+   * with its own copy of the fast path and of every program (src/control/workers.ts). 0 (default): the
+   * main thread polls (dp.poll). With workers the memory is shared, percpu maps hold one value per worker
+   * and bpf_get_smp_processor_id is the worker's index; dp.poll() wakes them instead of polling.
+   */
+  workers?: number;
 }
 
 export interface LoadOptions {
@@ -362,8 +371,22 @@ export class Datapath {
   }
 
   static async create(opts: DatapathOptions = {}): Promise<Datapath> {
-    const memory = opts.memory ?? new EngineMemory({ memoryLimit: opts.memoryLimit ?? opts.maxMemory });
-    return new Datapath(memory, await FastPath.load(memory), opts);
+    const workers = opts.workers ?? 0;
+    if (workers === 0) {
+      const memory = opts.memory ?? new EngineMemory({ memoryLimit: opts.memoryLimit ?? opts.maxMemory });
+      return new Datapath(memory, await FastPath.load(memory), opts);
+    }
+    const memory = opts.memory ?? new EngineMemory({ memoryLimit: opts.memoryLimit ?? opts.maxMemory, shared: true });
+    const dp = new Datapath(memory, await FastPath.load(memory), { ...opts, ncpus: opts.ncpus ?? workers });
+    dp._workers = await Workers.start(dp.fastPath, dp.helpers, workers);
+    return dp;
+  }
+
+  private _workers: Workers | undefined;
+
+  /** The worker threads polling this Datapath's queues (DatapathOptions.workers), if any. */
+  get workers(): Workers | undefined {
+    return this._workers;
   }
 
   /**
@@ -470,6 +493,7 @@ export class Datapath {
     }
     this._udp?.closeAll();
     Poller.stop(this);
+    await this._workers?.close();
     if (errors.length) throw errors[0];
   }
 
@@ -631,6 +655,11 @@ export class Datapath {
   poll(opts: { budget?: number } = {}): number {
     const budget = opts.budget ?? NAPI_BUDGET;
     if (!Number.isInteger(budget) || budget < 1) throw new WxdpError('USAGE', `budget must be a positive integer, not ${budget}`);
+    if (this._workers) {
+      // the queues are the workers': one consumer per RX ring
+      this._workers.wake();
+      return 0;
+    }
     this.bindAttachedRegions();
     return dataPathExports(this.fastPath).dp_poll(budget);
   }
@@ -849,6 +878,7 @@ export class Program {
         : new Interpreter(runInsns, { ...base, tailCall: (map, index) => dp.tailTarget(map, index) });
     const p = new Program(dp, spec, insns, engine);
     if (opts.devBound !== undefined) p.devBound = opts.devBound;
+    if (dp.workers && engine instanceof JitProgram) await dp.workers.compile(p, { ...base, optimize: opts.optimize ?? 'light', burst: opts.burst ?? dp.dispatch === 'burst' });
     p.verifierLog = verified?.log ?? '';
     p.verifierStats = verified?.stats;
     p.checked = base.checked;
@@ -876,6 +906,7 @@ export class Program {
     if (this.slot < 0) {
       // The interpreter has no wasm entry: it reserves an empty slot that only interpreters follow.
       this.slot = this.engine instanceof JitProgram ? this.engine.tableIndex : this.dp.fastPath.addToTable(null);
+      if (this.engine instanceof JitProgram) this.dp.workers?.install(this, [[EXPORT_TAIL_ENTRY, this.slot]]);
       this.dp.registerSlot(this.slot, this);
     }
     return this.slot;
@@ -891,6 +922,7 @@ export class Program {
       throw new WxdpError('USAGE', `program ${this.name} is a ${this.spec.type} program, not XDP: attach it with attachSkLookup / attachReuseport`);
     }
     this.dp.registerEntry(this);
+    this.dp.workers?.install(this, [[this.engine.checked ? EXPORT_RUN_GUARDED : EXPORT_RUN, this.engine.runTableIndex]]);
     return this.engine.runTableIndex;
   }
 

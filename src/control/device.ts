@@ -11,6 +11,8 @@
 import { WxdpError } from '../errors.js';
 import { macBytes } from './addresses.js';
 import { JitProgram } from '../jit/index.js';
+import { EXPORT_BURST } from '../jit/abi.js';
+import { rssConfigure, rssRead, toeplitzHash, type RssConfig, type RssOptions } from './rss.js';
 import {
   DEV,
   DP_TRACE,
@@ -48,9 +50,15 @@ export interface DeviceOptions {
   hostRingSize?: number;
   /** The ifindex (`ip link add ... index N`), 2..MAX_DEVICES-1; default: the next free one. */
   ifindex?: number;
+  /**
+   * Receive-side scaling (src/control/rss.ts): frames injected without a queue go to the queue the
+   * Toeplitz hash picks. Default: on for a device with several queues on a Datapath with workers.
+   */
+  rss?: boolean | RssOptions;
 }
 
 export interface InjectOptions {
+  /** The RX queue (default: the one RSS picks when the device has RSS, else 0). */
   queue?: number;
 }
 
@@ -104,6 +112,8 @@ export interface DataPathExports {
   dev_attach(dev: I, slot: I, burst: I): void;
   dev_rx(dev: I, q: I, src: I, len: I): I;
   dev_rx_batch(dev: I, q: I, buf: I, n: I): I;
+  dev_rx_rss(dev: I, src: I, len: I): I;
+  dev_rx_batch_rss(dev: I, buf: I, n: I): I;
   dev_rx_replay(dev: I, q: I, len: I, n: I): I;
   dev_tx_done(dev: I, q: I, n: I): void;
   dev_host_done(dev: I, n: I): void;
@@ -182,6 +192,29 @@ export class Device {
     if (r < 0) throw new WxdpError('USAGE', `device ${this.name}: cannot create it (errno ${-r}${r === -12 ? `: ${this.mem.limitReached()}` : ''})`);
     this.address = r >>> 0;
     this.mem.bytes().set(mac, this.address + DEV.MAC);
+    const rss = opts.rss ?? (dp.workers !== undefined && this.queues > 1);
+    if (rss !== false) this.setRss(rss === true ? {} : rss);
+  }
+
+  private rssOn = false;
+
+  /** Turn RSS on (or change its key, indirection table, hashed fields). Returns what is set. */
+  setRss(opts: RssOptions = {}): RssConfig {
+    const c = rssConfigure(this.dp.fastPath, this.name, this.address, this.queues, opts);
+    this.rssOn = true;
+    return c;
+  }
+
+  /** The device's RSS key, indirection table and fields (undefined: no RSS). */
+  get rss(): RssConfig | undefined {
+    return rssRead(this.mem, this.address);
+  }
+
+  /** The Toeplitz hash of `input` under this device's RSS key (the specification's input: addresses, then ports). */
+  rssHash(input: Uint8Array): number {
+    const c = this.rss;
+    if (!c) throw new WxdpError('USAGE', `device ${this.name} has no RSS`);
+    return toeplitzHash(this.dp.fastPath, c.key, input, this.injectBuf);
   }
 
   /** The device's name (`ip link set NAME name NEW` renames it through dp.links). */
@@ -232,6 +265,7 @@ export class Device {
     }
     const slot = program.fd;
     const burst = this.dp.dispatch === 'burst' ? program.engine.burstTableIndex : 0;
+    if (burst !== 0) this.dp.workers?.install(program, [[EXPORT_BURST, burst]]);
     this.attached = program;
     this.x.dev_attach(this.address, slot, burst);
   }
@@ -303,22 +337,25 @@ export class Device {
    * ring for the next poll. Returns false when it was dropped (stats() says why).
    */
   inject(frame: Uint8Array, opts: InjectOptions = {}): boolean {
-    const q = this.queueIndex(opts.queue);
+    const rss = opts.queue === undefined && this.rssOn;
+    const q = rss ? 0 : this.queueIndex(opts.queue);
     // Past the buffer only the length matters: such a frame is over any MTU and dropped unread.
     this.mem.bytes().set(frame.length <= INJECT_BUFFER_SIZE ? frame : frame.subarray(0, INJECT_BUFFER_SIZE), this.injectBuf);
+    if (rss) return this.x.dev_rx_rss(this.address, this.injectBuf, frame.length) === 1;
     return this.x.dev_rx(this.address, q, this.injectBuf, frame.length) === 1;
   }
 
   /** Several frames on one queue, staged together (one call into the fast path per 64 KiB). Returns how many were queued. */
   injectBatch(frames: readonly Uint8Array[], opts: InjectOptions = {}): number {
-    const q = this.queueIndex(opts.queue);
+    const rss = opts.queue === undefined && this.rssOn;
+    const q = rss ? 0 : this.queueIndex(opts.queue);
     let queued = 0;
     let bytes = this.mem.bytes();
     let view = this.mem.view();
     let off = 0;
     let n = 0;
     const flush = () => {
-      if (n > 0) queued += this.x.dev_rx_batch(this.address, q, this.injectBuf, n);
+      if (n > 0) queued += rss ? this.x.dev_rx_batch_rss(this.address, this.injectBuf, n) : this.x.dev_rx_batch(this.address, q, this.injectBuf, n);
       bytes = this.mem.bytes();
       view = this.mem.view();
       off = 0;
@@ -327,7 +364,7 @@ export class Device {
     for (const f of frames) {
       if (f.length > INJECT_BUFFER_SIZE - 4) {
         flush();
-        if (this.inject(f, { queue: q })) queued++;
+        if (this.inject(f, rss ? {} : { queue: q })) queued++;
         continue;
       }
       const rec = (4 + f.length + 3) & ~3;

@@ -120,6 +120,22 @@ export interface EmitOptions {
   text?: boolean;
   /** Also emit xdp_burst, the poll loop's per-burst entry (see addBurst). */
   burst?: boolean;
+  /** A worker's own stack, xdp_md and run state (src/control/workers.ts); default the main thread's fixed ones. */
+  areas?: RunAreas;
+}
+
+/** Where a run's stack, context and run state are: constants in the code, so one module per worker. */
+export interface RunAreas {
+  stackBase: number;
+  ctxBase: number;
+  runBase: number;
+}
+
+/** The run areas `opts` names, the fixed ones by default (a worker's: src/control/workers.ts). */
+function runAreas(opts: EmitOptions): { CTX_BASE: number; RUN_BASE: number; STACK_BASE: number; STACK_TOP: number } {
+  const a = opts.areas;
+  if (!a) return { CTX_BASE, RUN_BASE, STACK_BASE, STACK_TOP };
+  return { CTX_BASE: a.ctxBase, RUN_BASE: a.runBase, STACK_BASE: a.stackBase, STACK_TOP: a.stackBase + STACK_SPAN };
 }
 
 export interface InlineArray {
@@ -212,6 +228,8 @@ export async function emitModule(prog: readonly Insn[], layout: ProgramLayout, o
 }
 
 function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLayout, opts: EmitOptions): EmitResult {
+  // (shadows the module's constants: everything below addresses this run's areas)
+  const { CTX_BASE, RUN_BASE, STACK_BASE, STACK_TOP } = runAreas(opts);
   const { shared } = opts.memory;
   let features = B.Features.MutableGlobals | B.Features.SignExt;
   if (shared) features |= B.Features.Atomics;

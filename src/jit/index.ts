@@ -8,7 +8,7 @@
 import { encode, type Insn } from '../isa/insn.js';
 import type { EngineOptions } from '../runtime/types.js';
 import { analyze, type ProgramLayout } from './cfg.js';
-import { emitModule, loadBinaryen, type EmitOptions, type InlineArray, type OptimizeMode } from './emit.js';
+import { emitModule, loadBinaryen, type EmitOptions, type InlineArray, type OptimizeMode, type RunAreas } from './emit.js';
 import { OP_LDDW, PseudoLd } from '../isa/opcodes.js';
 import { ARENA_BASE, MAP_HDR, type EngineMemory } from '../runtime/memory.js';
 import type { FastPath } from '../runtime/fastpath.js';
@@ -18,9 +18,9 @@ const BPF_MAP_TYPE_PERCPU_ARRAY = 6;
 const BPF_MAP_TYPE_PROG_ARRAY = 3;
 import { JitProgram, type CompiledModule } from './program.js';
 
-export { JitProgram, type JitProgramInfo } from './program.js';
+export { JitProgram, type CompiledModule, type JitProgramInfo } from './program.js';
 export { REGION_SLOTS } from './abi.js';
-export type { OptimizeMode } from './emit.js';
+export type { OptimizeMode, RunAreas } from './emit.js';
 
 export interface JitOptions extends EngineOptions {
   /**
@@ -36,6 +36,8 @@ export interface JitOptions extends EngineOptions {
   maxBackEdges?: number;
   /** Also emit `xdp_burst`, the entry a device's NAPI poll calls once per burst (src/jit/abi.ts). */
   burst?: boolean;
+  /** A worker's run areas (src/control/workers.ts): the module is that worker's copy. */
+  areas?: RunAreas;
 }
 
 export const DEFAULT_MAX_BACK_EDGES = 100_000_000;
@@ -50,6 +52,19 @@ function optimizeMode(o: JitOptions['optimize']): OptimizeMode {
 }
 
 export async function compile(prog: readonly Insn[], opts: JitOptions): Promise<JitProgram> {
+  const { compiled, cached } = await cachedModule(prog, opts);
+  return new JitProgram(compiled, opts.memory, opts.helpers, cached, opts.fastPath);
+}
+
+/**
+ * The module `compile` would instantiate, not instantiated: what a worker thread instantiates over the
+ * shared memory with its own fast path (src/control/workers.ts; `opts.areas` are that worker's).
+ */
+export async function compileModule(prog: readonly Insn[], opts: JitOptions): Promise<CompiledModule> {
+  return (await cachedModule(prog, opts)).compiled;
+}
+
+async function cachedModule(prog: readonly Insn[], opts: JitOptions): Promise<{ compiled: CompiledModule; cached: boolean }> {
   const checked = opts.checked ?? true;
   const optimize = optimizeMode(opts.optimize);
   const mem = opts.memory;
@@ -76,6 +91,7 @@ export async function compile(prog: readonly Insn[], opts: JitOptions): Promise<
     JSON.stringify([...inlineArrays]),
     backEdgeBudget,
     opts.burst ? 'b' : '',
+    opts.areas ? `w${opts.areas.stackBase},${opts.areas.ctxBase},${opts.areas.runBase}` : '',
     Buffer.from(encode(prog)).toString('base64'),
   ].join(':');
 
@@ -84,14 +100,13 @@ export async function compile(prog: readonly Insn[], opts: JitOptions): Promise<
   if (entry) {
     cache.delete(key); // re-insert: Map order doubles as LRU order
   } else {
-    entry = build(prog, layout, { checked, optimize, memory, wasmHelpers, tailCalls, inlineArrays, backEdgeBudget, burst: opts.burst ?? false });
+    entry = build(prog, layout, { checked, optimize, memory, wasmHelpers, tailCalls, inlineArrays, backEdgeBudget, burst: opts.burst ?? false, ...(opts.areas ? { areas: opts.areas } : {}) });
     entry.catch(() => cache.delete(key));
   }
   cache.set(key, entry);
   if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
 
-  const compiled = await entry;
-  return new JitProgram(compiled, mem, opts.helpers, cached, fp);
+  return { compiled: await entry, cached };
 }
 
 async function build(

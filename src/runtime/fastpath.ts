@@ -6,20 +6,27 @@ import { WxdpError } from '../errors.js';
 import type { EngineMemory } from './memory.js';
 import type { WasmTable } from './wasm_types.js';
 
-const WASM_URL = new URL('../../build/fastpath.wasm', import.meta.url);
-const WASM_URL_DIST = new URL('../../../build/fastpath.wasm', import.meta.url);
+// Two builds of one source: fastpath.wasm imports an unshared memory; fastpath.shared.wasm (asconfig's
+// `shared` target: --sharedMemory, threads) a shared one, for worker threads (src/control/workers.ts).
+const WASM_FILE = { plain: 'fastpath.wasm', shared: 'fastpath.shared.wasm' } as const;
 
-let modulePromise: Promise<WebAssembly.Module> | undefined;
+const modulePromises: { plain?: Promise<WebAssembly.Module>; shared?: Promise<WebAssembly.Module> } = {};
 
-function wasmBytes(): Buffer {
-  for (const u of [WASM_URL, WASM_URL_DIST]) {
+function wasmBytes(file: string): Buffer {
+  for (const u of [new URL(`../../build/${file}`, import.meta.url), new URL(`../../../build/${file}`, import.meta.url)]) {
     try {
       return readFileSync(u);
     } catch {
       // try the next location (src/ under vitest, dist/src/ when built)
     }
   }
-  throw new WxdpError('USAGE', 'build/fastpath.wasm is missing: run `npm run build` (npm ci does it)');
+  throw new WxdpError('USAGE', `build/${file} is missing: run \`npm run build\` (npm ci does it)`);
+}
+
+/** The compiled fast path for a memory that is `shared` or not (compiled once per process). */
+export function fastPathModule(shared: boolean): Promise<WebAssembly.Module> {
+  const kind = shared ? 'shared' : 'plain';
+  return (modulePromises[kind] ??= WebAssembly.compile(new Uint8Array(wasmBytes(WASM_FILE[kind]))));
 }
 
 /** @internal */
@@ -42,8 +49,7 @@ export class FastPath {
   }
 
   static async load(memory: EngineMemory): Promise<FastPath> {
-    modulePromise ??= WebAssembly.compile(new Uint8Array(wasmBytes()));
-    const module = await modulePromise;
+    const module = await fastPathModule(memory.shared);
     const table = new WebAssembly.Table({ element: 'anyfunc', initial: 1, maximum: 65536 });
     const instance = await WebAssembly.instantiate(module, {
       env: {

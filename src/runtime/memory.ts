@@ -200,7 +200,7 @@ export const STACK_REGION: Region = { name: 'stack', start: STACK_BASE, end: STA
 
 /** The data path's root: pool, device and socket tables, trace events. */
 export const DP_BASE = 0x2200;
-export const DP = { MAGIC: 0, POOL: 4, POOL_FREE: 8, POOL_CAP: 12, UMEM_BASE: 16, UMEM_FRAMES: 20, BIG: 24 } as const;
+export const DP = { MAGIC: 0, POOL: 4, POOL_FREE: 8, POOL_CAP: 12, UMEM_BASE: 16, UMEM_FRAMES: 20, BIG: 24, POOL_LOCK: 28 } as const;
 export const DP_DEVS = 0x2300;
 export const MAX_DEVICES = 64;
 export const DP_XSKS = 0x2400;
@@ -260,3 +260,10 @@ export const NAPI_BUDGET = 64;
 export const XSK = { IFINDEX: 0, QUEUE: 4, UMEM: 8, UMEM_SIZE: 12, FILL: 16, RX: 20, TX: 24, COMP: 28, RX_DROPPED: 32, HEADER_SIZE: 64 } as const;
 export const XSK_FRAME_SIZE = 4096;
 export const XDP_ACTIONS = ['XDP_ABORTED', 'XDP_DROP', 'XDP_PASS', 'XDP_TX', 'XDP_REDIRECT'] as const;
+
+// ---- A worker thread's own area (assembly/worker.ts draws it; src/control/workers.ts allocates one per worker) ----
+
+/** Offsets in a worker's area: its eBPF stacks, xdp_md, run state, burst results and control words. */
+export const WK = { STACK: 0, STACK_TOP: 4096, CTX: 4096, RUN: 4352, BURST: 4608, CONTROL: 6656, SIZE: 8192, ALIGN: 64 } as const;
+/** The control words (u32 at WK.CONTROL + 4 × index), read and written with Atomics by both sides. */
+export const WKC = { STATE: 0, WAKE: 1, ROUNDS: 2, FRAMES: 3, ACK: 4, FAULTS: 5 } as const;

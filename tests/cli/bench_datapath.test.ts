@@ -38,7 +38,7 @@ describe('wxdp bench --help and bad arguments', () => {
     for (const argv of [['bench', '--help'], ['bench', 'forward', '--help'], ['bench', 'fib', '-h'], ['bench', 'udp', '--help'], ['bench', 'link', '--help']]) {
       const r = await cli(...argv);
       expect(r.code, argv.join(' ')).toBe(0);
-      expect(r.out).toMatch(/^usage: wxdp bench \[datapath\|engine\|programs\|verifier\|micro\|forward\|fib\|udp\|link\|all\]/);
+      expect(r.out).toMatch(/^usage: wxdp bench \[datapath\|engine\|programs\|verifier\|micro\|forward\|fib\|udp\|link\|workers\|all\]/);
       expect(r.err).toBe('');
     }
   });
@@ -81,4 +81,24 @@ describe('wxdp bench verifier', () => {
     for (const p of ['xdp_dispatch', 'xdp_ipv4', 'xdp_ipv6', 'xdp_tcp', 'xdp_udp']) expect(r.out).toMatch(new RegExp(`^${p} +\\d+ +\\d+ +[\\d.]+`, 'm'));
     expect(r.out).toMatch(/target: ≤ 50 ms to verify a 1,000-instruction program — not measured/);
   }, 120_000);
+});
+
+describe('wxdp bench workers', () => {
+  it('--quick --json --only xdp_drop: main thread, one and two workers, with the ratios', async () => {
+    const r = await cli('bench', 'workers', '--quick', '--json', '--only', 'xdp_drop');
+    expect(r.code, r.err).toBe(0);
+    const rows = JSON.parse(r.out).workers as Array<Record<string, number | string>>;
+    expect(rows).toHaveLength(1);
+    const row = rows[0]!;
+    expect(row).toMatchObject({ program: 'xdp_drop', frameSize: 64 });
+    for (const k of ['mainMpps', 'oneWorkerMpps', 'twoWorkersMpps']) expect(row[k], k).toBeGreaterThan(0);
+    expect(row.sharedOverUnshared).toBeCloseTo((row.oneWorkerMpps as number) / (row.mainMpps as number), 6);
+    expect(row.scaling).toBeCloseTo((row.twoWorkersMpps as number) / (row.oneWorkerMpps as number), 6);
+  }, 120_000);
+
+  it('--only that names no workers row is a usage error (exit 2), nothing run', async () => {
+    const r = await cli('bench', 'workers', '--only', 'nosuch');
+    expect(r.code).toBe(2);
+    expect(r.err).toBe("wxdp bench: --only 'nosuch' matches no workers row: nothing ran\n");
+  });
 });

@@ -1,0 +1,78 @@
+// A worker thread's side of the fast path: src/control/workers.ts starts N worker_threads, each with its
+// own instance of this module over the one shared memory (the shared build, build/fastpath.shared.wasm).
+// wasm globals are per instance, memory is not: what a worker must not share lives in its own area,
+// which the control plane allocates from the arena and hands to worker_init once.
+//
+// Reads: the device table (DP_DEVS), each device's queue count. Sets: this instance's CTX_BASE, RUN_BASE,
+// DP_BURST and stack scratch (globals), the worker's run state (RUN_CPU = w, RUN_NCPUS = N), its
+// quiescent counter (net/reclaim.ts) once per round.
+// Frames go: queue k of every device is polled by worker k mod N (napi_poll), nowhere else.
+//
+// A worker's area (WK_SIZE bytes, WK_ALIGN-aligned):
+//
+//   +0      eBPF stacks, MAX_FRAMES × STACK_SIZE: frame 0's r10 = area + WK_STACK_TOP (JIT'd for this worker)
+//   +4096   xdp_md + xdp_buff (CTX_SIZE, room to 256)
+//   +4352   run state (RUN_SIZE, room to 256)
+//   +4608   burst results: BURST_MAX × BURST_RECORD_SIZE
+//   +6656   control words the main thread and the worker share (u32 each, Atomics on both sides):
+//             +0 state: 0 run, 1 stop        +4 wake: bumped (and notified) when there is work or a message
+//             +8 rounds made                 +12 frames polled (wraps)
+//             +16 the last control message applied (acknowledged)   +20 faults caught in the loop
+//   +8192   end
+
+import {
+  BURST_MAX, BURST_RECORD_SIZE, DEV_NQUEUES, DP_DEVS, MAX_DEVICES, MAX_FRAMES, NAPI_BUDGET, RUN_CPU, RUN_NCPUS,
+  RUN_PRANDOM, RUN_SIZE, STACK_SIZE, abiWorkerAreas,
+} from './abi';
+import { napi_poll } from './napi';
+import { netScratchSet } from './net/core';
+import { net_quiescent, net_worker_offline, net_worker_online } from './net/reclaim';
+
+export const WK_STACK: u32 = 0;
+export const WK_STACK_TOP: u32 = MAX_FRAMES * STACK_SIZE;
+export const WK_CTX: u32 = 4096;
+export const WK_RUN: u32 = 4352;
+export const WK_BURST: u32 = 4608;
+export const WK_CONTROL: u32 = WK_BURST + BURST_MAX * BURST_RECORD_SIZE;
+export const WK_STATE: u32 = 0;
+export const WK_WAKE: u32 = 4;
+export const WK_ROUNDS: u32 = 8;
+export const WK_FRAMES: u32 = 12;
+export const WK_ACK: u32 = 16;
+export const WK_FAULTS: u32 = 20;
+export const WK_SIZE: u32 = 8192;
+export const WK_ALIGN: u32 = 64;
+
+/** This instance is worker `w` of `n`: its per-run areas in `area`, its stack scratch at `scratch` (0: the root's). */
+export function worker_init(w: u32, n: u32, area: u32, scratch: u32): void {
+  abiWorkerAreas(area + WK_CTX, area + WK_RUN, area + WK_BURST);
+  memory.fill(area + WK_RUN, 0, RUN_SIZE);
+  store<u32>(area + WK_RUN + RUN_CPU, w);
+  store<u32>(area + WK_RUN + RUN_NCPUS, n);
+  // each worker its own prandom sequence (bpf_get_prandom_u32 seeds a zero state itself)
+  store<u64>(area + WK_RUN + RUN_PRANDOM, 0x9e3779b97f4a7c15 * <u64>(w + 1));
+  if (scratch != 0) netScratchSet(scratch);
+  net_worker_online(w);
+}
+
+/** Worker `w` stops reading tables (before it exits). */
+export function worker_exit(w: u32): void {
+  net_worker_offline(w);
+}
+
+/**
+ * One NAPI round of worker `w` of `n`: queue k of every device when k mod n == w, each up to `budget`
+ * frames (0: NAPI_BUDGET), then a quiescent point. Returns the frames processed.
+ */
+export function dp_poll_worker(budget: u32, w: u32, n: u32): u32 {
+  const b = budget == 0 ? NAPI_BUDGET : budget;
+  let total: u32 = 0;
+  for (let i: u32 = 1; i < MAX_DEVICES; i++) {
+    const dev = load<u32>(DP_DEVS + (i << 2));
+    if (dev == 0) continue;
+    const nq = load<u32>(dev, DEV_NQUEUES);
+    for (let k: u32 = w; k < nq; k += n) total += napi_poll(dev, k, b);
+  }
+  net_quiescent(w);
+  return total;
+}

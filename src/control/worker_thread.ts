@@ -1,0 +1,95 @@
+// The code a data path worker thread runs (src/control/workers.ts starts it with `eval: true`): plain
+// JavaScript in a string, because a worker cannot load this package's TypeScript under a test runner
+// and needs nothing of it: everything it runs is wasm, handed over as WebAssembly.Modules.
+//
+//   start: instantiate the shared fast path (its own table), worker_init(w, n, area, scratch)
+//   loop:  apply control messages (receiveMessageOnPort: no event loop turn needed), acknowledge them
+//          ─▶ dp_poll_worker (its queues, NAPI budget, a quiescent point)
+//          ─▶ frames: go round again; idle for SPIN rounds: Atomics.wait on the wake word (IDLE_MS at most)
+//   stop:  the state word set ─▶ worker_exit (offline for reclamation) ─▶ the thread ends
+//
+// Messages (from Workers.install / bench):
+//   { seq, install: { id, module, imports: [[name, fastPathExport]], slots: [[exportName, tableIndex]] } }
+//     instantiate program `id` once (its wasm helpers are this worker's fast path's exports), then put
+//     the named exports at the same table indices the main thread gave them: a slot number in shared
+//     memory (DEV_PROG, a prog_array, a devmap entry) means the same program on every thread.
+//   { seq, bench: { dev, queue, len, ms } }   replay the queue's fill-ring frames (`len` bytes) and poll them
+//     for `ms` (bench/workers.ts): frames in FRAMES
+// Every message bumps ACK to its seq once applied; the main thread waits on it.
+
+/** Control word indices (src/runtime/memory.ts WKC): the JS below has them as literals. */
+export const WORKER_SOURCE = String.raw`
+'use strict';
+const { workerData, receiveMessageOnPort } = require('node:worker_threads');
+const { w, n, memory, fastPath, area, scratch, control, port, budget } = workerData;
+const SPIN = 64;
+const IDLE_MS = 1;
+const STATE = 0, WAKE = 1, ROUNDS = 2, FRAMES = 3, ACK = 4, FAULTS = 5;
+const table = new WebAssembly.Table({ element: 'anyfunc', initial: 1 });
+const fp = new WebAssembly.Instance(fastPath, {
+  env: { memory, table, abort: () => { throw new Error('fast path aborted'); } },
+});
+const x = fp.exports;
+const ctl = new Int32Array(memory.buffer, control, 8);
+const programs = new Map();
+const ktime = () => process.hrtime.bigint();
+const JS_HELPERS = { helper_5: ktime, helper_125: ktime, helper_160: ktime };
+
+function install(p) {
+  let inst = programs.get(p.id);
+  if (!inst) {
+    const env = { memory, table };
+    for (const [name, exp] of p.imports) env[name] = exp === '' ? JS_HELPERS[name] : x[exp];
+    inst = new WebAssembly.Instance(p.module, { env });
+    programs.set(p.id, inst);
+  }
+  for (const [name, index] of p.slots) {
+    if (table.length <= index) table.grow(index + 1 - table.length);
+    table.set(index, inst.exports[name]);
+  }
+}
+
+function bench(b) {
+  const end = performance.now() + b.ms;
+  let frames = 0;
+  do {
+    for (let i = 0; i < 64; i++) {
+      x.dev_rx_replay(b.dev, b.queue, b.len, budget);
+      frames += x.napi_poll(b.dev, b.queue, budget);
+    }
+  } while (performance.now() < end);
+  Atomics.store(ctl, FRAMES, frames | 0);
+}
+
+function apply(m) {
+  if (m.install) install(m.install);
+  if (m.bench) bench(m.bench);
+  Atomics.store(ctl, ACK, m.seq);
+  Atomics.notify(ctl, ACK);
+}
+
+x.worker_init(w, n, area, scratch);
+let idle = 0;
+while (Atomics.load(ctl, STATE) === 0) {
+  let m;
+  while ((m = receiveMessageOnPort(port)) !== undefined) apply(m.message);
+  const wake = Atomics.load(ctl, WAKE);
+  let f = 0;
+  try {
+    f = x.dp_poll_worker(budget, w, n);
+  } catch (e) {
+    Atomics.add(ctl, FAULTS, 1);
+    port.postMessage({ fault: String(e && e.stack || e) });
+  }
+  Atomics.add(ctl, ROUNDS, 1);
+  if (f !== 0) {
+    Atomics.add(ctl, FRAMES, f);
+    idle = 0;
+  } else if (++idle >= SPIN) {
+    Atomics.wait(ctl, WAKE, wake, IDLE_MS);
+    idle = 0;
+  }
+}
+x.worker_exit(w);
+port.close();
+`;

@@ -1,0 +1,295 @@
+// Data path workers: `Datapath.create({ workers: N })` runs N worker_threads over the one shared
+// WebAssembly.Memory. Each instantiates the fast path (the shared build) and the JIT'd programs — its
+// own copy of each, compiled against its own run areas — and polls its device queues NAPI-style; the
+// control plane stays on the main thread and changes what workers read with single aligned stores.
+//
+//   main thread                                   worker w (src/control/worker_thread.ts)
+//   Workers.start: per worker an area (WK_SIZE)   worker_init(w, n, area, scratch)
+//     and a stack scratch from the arena          loop: messages → dp_poll_worker(queue k: k mod n == w)
+//   Program.load: one module per worker            → quiescent point → idle: Atomics.wait(wake, 1 ms)
+//   attach / prog_array / devmap: install the
+//     worker copies at the main table's indices,
+//     wait for every worker's ACK, then publish
+//     the slot (dev_attach, the map update)
+//   dp.poll(): wakes the workers (they poll)
+//   close(): state = stop, wake, join
+//
+// Queue k of every device belongs to worker k mod n (RSS or inject({ queue }) chooses the queue), so
+// each RX ring keeps one consumer and each fill ring one producer, as a NIC queue has one NAPI context.
+
+import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { WxdpError } from '../errors.js';
+import { compileModule, type CompiledModule, type JitOptions } from '../jit/index.js';
+import { fastPathModule, type FastPath } from '../runtime/fastpath.js';
+import { NAPI_BUDGET, WK, WKC } from '../runtime/memory.js';
+import { NET_SCRATCH_SIZE } from '../runtime/net_abi.js';
+import type { Insn } from '../isa/insn.js';
+import type { HelperTable } from '../helpers/index.js';
+import { WORKER_SOURCE } from './worker_thread.js';
+
+/** Helpers a worker implements itself in JS (the clocks); every other helper must be the fast path's wasm. */
+const WORKER_JS_HELPERS = new Set(['helper_5', 'helper_125', 'helper_160']);
+/** How long the main thread waits for every worker to apply a change before it gives up. */
+const ACK_TIMEOUT_MS = 10_000;
+export const MAX_WORKERS = 64;
+
+interface WorkerExports {
+  arena_alloc(size: number, align: number): number;
+}
+
+/** What a worker reports: rounds of dp_poll_worker, frames it polled, faults caught in its loop. */
+export interface WorkerStats {
+  worker: number;
+  rounds: number;
+  frames: number;
+  faults: number;
+}
+
+/** A program as the pool sees it: its instructions and how the main thread compiled it. */
+export interface WorkerProgram {
+  readonly name: string;
+  readonly insns: readonly Insn[];
+}
+
+export class Workers {
+  readonly count: number;
+  /** Each worker's area (WK layout): its stacks, xdp_md, run state, burst results, control words. */
+  readonly areas: readonly number[];
+  /** Fault messages from workers (a trap in a poll), oldest first. */
+  readonly faults: string[] = [];
+  private readonly ports: MessagePort[];
+  private readonly threads: Worker[];
+  private readonly memory: WebAssembly.Memory;
+  private seq = 0;
+  private closed = false;
+  /** Threads that ended (an error in the worker, or close()). */
+  private readonly dead: boolean[] = [];
+  private readonly exited: Promise<void>[];
+  private readonly modules = new WeakMap<WorkerProgram, CompiledModule[]>();
+  private readonly installed = new WeakMap<WorkerProgram, Set<string>>();
+  private readonly ids = new WeakMap<WorkerProgram, number>();
+  private nextId = 1;
+
+  private constructor(
+    private readonly fastPath: FastPath,
+    private readonly helpers: HelperTable,
+    count: number,
+    areas: number[],
+    threads: Worker[],
+    ports: MessagePort[],
+  ) {
+    this.count = count;
+    this.areas = areas;
+    this.ports = ports;
+    this.threads = threads;
+    this.memory = fastPath.memory.memory;
+    this.exited = threads.map((t) => new Promise<void>((resolve) => t.once('exit', () => resolve())));
+    threads.forEach((t, w) => {
+      t.on('error', (e) => this.faults.push(`worker ${w}: ${e.message}`));
+      t.once('exit', () => (this.dead[w] = true));
+    });
+    for (const p of ports) {
+      p.on('message', (m: { fault?: string }) => {
+        if (m.fault) this.faults.push(m.fault);
+      });
+      p.unref();
+    }
+  }
+
+  /** Start `count` workers over `fastPath`'s (shared) memory. */
+  static async start(fastPath: FastPath, helpers: HelperTable, count: number): Promise<Workers> {
+    if (!Number.isInteger(count) || count < 1 || count > MAX_WORKERS) throw new WxdpError('USAGE', `workers must be 1..${MAX_WORKERS}, not ${count}`);
+    const mem = fastPath.memory;
+    if (!mem.shared) throw new WxdpError('USAGE', 'workers need a shared memory (EngineMemory { shared: true })');
+    const x = fastPath.exports as unknown as WorkerExports;
+    const module = await fastPathModule(true);
+    const areas: number[] = [];
+    const threads: Worker[] = [];
+    const ports: MessagePort[] = [];
+    for (let w = 0; w < count; w++) {
+      const area = x.arena_alloc(WK.SIZE, WK.ALIGN) >>> 0;
+      const scratch = x.arena_alloc(NET_SCRATCH_SIZE, 64) >>> 0;
+      if (area === 0 || scratch === 0) throw new WxdpError('USAGE', `workers: no memory for worker ${w}'s area (ENOMEM: ${mem.limitReached()})`);
+      mem.bytes().fill(0, area, area + WK.SIZE);
+      areas.push(area);
+      const { port1, port2 } = new MessageChannel();
+      const t = new Worker(WORKER_SOURCE, {
+        eval: true,
+        // the source is CommonJS: none of the parent's flags (--input-type=module would make it ESM)
+        execArgv: [],
+        workerData: { w, n: count, memory: mem.memory, fastPath: module, area, scratch, control: area + WK.CONTROL, port: port2, budget: NAPI_BUDGET },
+        transferList: [port2],
+      });
+      threads.push(t);
+      ports.push(port1);
+    }
+    const pool = new Workers(fastPath, helpers, count, areas, threads, ports);
+    // A worker that fails to start (a missing export, a bad module) is an error here, not a silent hang.
+    await Promise.all(
+      threads.map(
+        (t, w) =>
+          new Promise<void>((resolve, reject) => {
+            t.once('online', () => resolve());
+            t.once('error', (e) => reject(new WxdpError('USAGE', `worker ${w} failed to start: ${e.message}`)));
+          }),
+      ),
+    );
+    pool.sync();
+    // once running, idle workers do not keep the process up (as the poller's timers do not): dp.close() joins them
+    for (const t of threads) t.unref();
+    return pool;
+  }
+
+  private control(w: number): Int32Array {
+    return new Int32Array(this.memory.buffer, this.areas[w]! + WK.CONTROL, 8);
+  }
+
+  /** The run areas worker `w`'s copy of a program is compiled against. */
+  runAreas(w: number): { stackBase: number; ctxBase: number; runBase: number } {
+    const a = this.areas[w]!;
+    return { stackBase: a + WK.STACK, ctxBase: a + WK.CTX, runBase: a + WK.RUN };
+  }
+
+  /** Compile each worker's copy of `program` (Program.load, after the main thread's copy). */
+  async compile(program: WorkerProgram, opts: JitOptions): Promise<void> {
+    const out: CompiledModule[] = [];
+    for (let w = 0; w < this.count; w++) out.push(await compileModule(program.insns, { ...opts, areas: this.runAreas(w) }));
+    this.modules.set(program, out);
+  }
+
+  /**
+   * Put `slots` (export name → index in the main thread's table) of `program` in every worker's table
+   * at the same indices, and return once every worker has: only then may the caller publish an index
+   * (dev_attach, a prog_array or devmap update). Refuses what a worker cannot run (PROG_ATTACH).
+   */
+  install(program: WorkerProgram, slots: ReadonlyArray<[string, number]>): void {
+    if (this.closed) return;
+    const mods = this.modules.get(program);
+    if (!mods) throw new WxdpError('PROG_ATTACH', `program ${program.name}: not compiled for the workers (load it with the JIT on this Datapath)`);
+    if (mods[0]!.checked) throw new WxdpError('PROG_ATTACH', `program ${program.name}: runs checked (loaded unverified); workers run verified programs only`);
+    let done = this.installed.get(program);
+    if (!done) this.installed.set(program, (done = new Set()));
+    const fresh = slots.filter(([name, index]) => !done.has(`${name}@${index}`));
+    if (fresh.length === 0) return;
+    let id = this.ids.get(program);
+    if (id === undefined) this.ids.set(program, (id = this.nextId++));
+    const imports = this.importsOf(program, mods[0]!.module);
+    const seq = ++this.seq;
+    for (let w = 0; w < this.count; w++) {
+      this.ports[w]!.postMessage({ seq, install: { id, module: mods[w]!.module, imports, slots: fresh } });
+    }
+    this.waitAck(seq);
+    for (const [name, index] of fresh) done.add(`${name}@${index}`);
+  }
+
+  /** Which fast path export each function import of a worker module is (worker_thread.ts binds them). */
+  private importsOf(program: WorkerProgram, module: WebAssembly.Module): Array<[string, string]> {
+    const out: Array<[string, string]> = [];
+    for (const imp of WebAssembly.Module.imports(module)) {
+      if (imp.kind !== 'function') continue;
+      if (WORKER_JS_HELPERS.has(imp.name)) {
+        out.push([imp.name, '']);
+        continue;
+      }
+      const exp = this.fastPathExportOf(imp.name);
+      if (exp === undefined) {
+        throw new WxdpError('PROG_ATTACH', `program ${program.name}: imports ${imp.name}, which runs in JavaScript on the main thread; workers run programs whose helpers are the fast path's`);
+      }
+      out.push([imp.name, exp]);
+    }
+    return out;
+  }
+
+  private fastPathExportOf(importName: string): string | undefined {
+    const wh = /^whelper_(\d+)$/.exec(importName);
+    const fn = wh ? this.helpers.get(Number(wh[1]))?.wasm : this.fastPath.exports[importName];
+    if (typeof fn !== 'function') return undefined;
+    for (const [k, v] of Object.entries(this.fastPath.exports)) if (v === fn) return k;
+    return undefined;
+  }
+
+  /** Every worker has applied every message sent so far (and so is past worker_init). */
+  sync(): void {
+    const seq = ++this.seq;
+    for (let w = 0; w < this.count; w++) this.ports[w]!.postMessage({ seq });
+    this.waitAck(seq);
+  }
+
+  private waitAck(seq: number): void {
+    this.wake();
+    const deadline = performance.now() + ACK_TIMEOUT_MS;
+    for (let w = 0; w < this.count; w++) {
+      const c = this.control(w);
+      for (;;) {
+        const a = Atomics.load(c, WKC.ACK);
+        if (a >= seq) break;
+        if (this.dead[w]) throw new WxdpError('USAGE', `worker ${w} has ended${this.faults.length ? `: ${this.faults[this.faults.length - 1]}` : ''}`);
+        const left = deadline - performance.now();
+        if (left <= 0) throw new WxdpError('USAGE', `worker ${w} did not apply a change within ${ACK_TIMEOUT_MS} ms`);
+        Atomics.wait(c, WKC.ACK, a, Math.min(left, 50));
+      }
+    }
+  }
+
+  /** Workers waiting for work look again now (frames were queued, or a message sent). */
+  wake(): void {
+    for (let w = 0; w < this.count; w++) {
+      const c = this.control(w);
+      Atomics.add(c, WKC.WAKE, 1);
+      Atomics.notify(c, WKC.WAKE);
+    }
+  }
+
+  /**
+   * Return once every worker has made `rounds` full rounds after this call began (frames queued before
+   * it have been polled, when no queue holds more than `rounds` budgets). Synchronous, bounded by ACK_TIMEOUT_MS.
+   */
+  settle(rounds = 2): void {
+    const start = this.stats().map((s) => s.rounds);
+    const deadline = performance.now() + ACK_TIMEOUT_MS;
+    for (let w = 0; w < this.count; w++) {
+      const c = this.control(w);
+      for (;;) {
+        const r = Atomics.load(c, WKC.ROUNDS);
+        if (((r - start[w]!) | 0) > rounds) break;
+        if (performance.now() > deadline) throw new WxdpError('USAGE', `worker ${w} made no progress within ${ACK_TIMEOUT_MS} ms`);
+        Atomics.add(c, WKC.WAKE, 1);
+        Atomics.notify(c, WKC.WAKE);
+        Atomics.wait(c, WKC.ROUNDS, r, 1);
+      }
+    }
+  }
+
+  /** What each worker has done so far. */
+  stats(): WorkerStats[] {
+    return this.areas.map((_, w) => {
+      const c = this.control(w);
+      return { worker: w, rounds: Atomics.load(c, WKC.ROUNDS) >>> 0, frames: Atomics.load(c, WKC.FRAMES) >>> 0, faults: Atomics.load(c, WKC.FAULTS) >>> 0 };
+    });
+  }
+
+  /**
+   * bench/workers.ts: every worker w replays the frames of queue w's fill ring (`len` bytes each, as a
+   * NIC receiving them again) on device address `dev` and polls them for `ms` milliseconds, all at once.
+   * Returns each worker's frames.
+   */
+  bench(dev: number, len: number, ms: number): number[] {
+    const seq = ++this.seq;
+    for (let w = 0; w < this.count; w++) this.ports[w]!.postMessage({ seq, bench: { dev, queue: w, len, ms } });
+    this.waitAck(seq);
+    return this.areas.map((_, w) => Atomics.load(this.control(w), WKC.FRAMES) >>> 0);
+  }
+
+  /** Stop every worker after its current round and wait for the threads to end. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return this.exited.length ? Promise.all(this.exited).then(() => undefined) : undefined;
+    this.closed = true;
+    // joining holds the process up until every thread has ended
+    for (const t of this.threads) t.ref();
+    for (let w = 0; w < this.count; w++) Atomics.store(this.control(w), WKC.STATE, 1);
+    this.wake();
+    await Promise.all(this.exited);
+    for (const p of this.ports) p.close();
+  }
+}
