@@ -18,6 +18,7 @@ import { xdpHelpers } from '../helpers/fastpath.js';
 import { Interpreter } from '../interp/index.js';
 import type { Insn } from '../isa/insn.js';
 import { OP_LDDW, PseudoLd } from '../isa/opcodes.js';
+import { cachedVerdict, storeVerdict } from '../cache/verdicts.js';
 import { compile, JitProgram, type OptimizeMode } from '../jit/index.js';
 import { codec, createMap, mapStorage, MapType, RingBufReader, type BpfMap, type RingBufReaderOptions, type TypedMap } from '../maps/index.js';
 import { FastPath } from '../runtime/fastpath.js';
@@ -734,7 +735,8 @@ export class Program {
       // log level: a program loaded again (tests, benchmarks, each `prog run`) is not verified again.
       const globals = btf ? globalFuncs(spec, btf) : [];
       const key = verifyCacheKey(spec, vmaps, maps, opts.logLevel ?? 0, dp.helpers, globals, verifierProgType(spec));
-      const cached = VERIFY_CACHE.get(key);
+      const cached = VERIFY_CACHE.get(key) ?? cachedVerdict(key, insns);
+      if (cached) VERIFY_CACHE.set(key, cached);
       if (cached instanceof Error) throw cached;
       if (cached) verified = cached;
       else {
@@ -749,10 +751,14 @@ export class Program {
             progType: verifierProgType(spec),
           });
         } catch (e) {
-          if (e instanceof VerifierError) VERIFY_CACHE.set(key, e);
+          if (e instanceof VerifierError) {
+            VERIFY_CACHE.set(key, e);
+            storeVerdict(key, e, spec.name);
+          }
           throw e;
         }
         VERIFY_CACHE.set(key, verified);
+        storeVerdict(key, verified);
       }
     }
     const base = { memory: dp.memory, helpers: dp.helpers, checked: opts.checked ?? !verified, fastPath: dp.fastPath };
