@@ -113,13 +113,16 @@ export class State {
     return s;
   }
 
-  /** Apply `fn` to every register, spilled ones included (spills are copied before the change). */
-  forEachReg(fn: (r: Reg) => void): void {
+  /**
+   * Apply `fn` to every register, spilled ones included (spills are copied before the change: slots are
+   * shared between states). With `match`, only the spills it selects are copied and changed.
+   */
+  forEachReg(fn: (r: Reg) => void, match?: (r: Reg) => boolean): void {
     for (const f of this.frames) {
-      for (const r of f.regs) fn(r);
+      for (const r of f.regs) if (!match || match(r)) fn(r);
       for (let i = 0; i < f.stack.length; i++) {
         const s = f.stack[i]!;
-        if (!s.spill) continue;
+        if (!s.spill || (match && !match(s.spill))) continue;
         const copy = s.spill.clone();
         fn(copy);
         f.stack[i] = { ...s, spill: copy };
