@@ -970,7 +970,7 @@ const CTX_STRUCTS = new Set(['xdp_md', 'bpf_sk_lookup', 'sk_reuseport_md']);
  * The program's global functions and their argument kinds from BTF (btf_prepare_func_args): the
  * kernel verifies each once, on its own, and checks call sites against the prototype.
  */
-function globalFuncs(spec: ProgramSpec, btf: Btf): GlobalFunc[] {
+export function globalFuncs(spec: ProgramSpec, btf: Btf): GlobalFunc[] {
   const out: GlobalFunc[] = [];
   for (const fi of spec.funcInfo) {
     const fn = btf.type(fi.typeId);
