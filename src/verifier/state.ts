@@ -93,6 +93,8 @@ export class State {
   cp: Checkpoint | null = null;
   /** Instructions executed since `cp`, for precision backtracking. */
   hist: number[] = [];
+  /** Jump targets and stack accesses in `hist` (the length of the kernel's jmp_history). */
+  histMarks = 0;
 
   constructor(frames: Frame[], refs: RefState[] = []) {
     this.frames = frames;
@@ -110,6 +112,7 @@ export class State {
     );
     s.cp = this.cp;
     s.hist = this.hist.slice();
+    s.histMarks = this.histMarks;
     return s;
   }
 
@@ -152,6 +155,14 @@ class IdMap {
     // An old scalar linked to nothing says nothing; a linked one needs the same links now.
     return oldId === 0 || this.check(oldId, curId);
   }
+
+  private tmpId = 0;
+
+  /** check_scalar_ids: as checkScalar, but an unlinked current scalar gets an id of its own. */
+  scalarIds(oldId: number, curId: number): boolean {
+    if (oldId === 0) return true;
+    return this.check(oldId, curId || --this.tmpId);
+  }
 }
 
 function regsafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean): boolean {
@@ -183,7 +194,7 @@ function regsafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean): boolean {
   switch (old.type) {
     case RegType.SCALAR:
       if (!old.precise) return true;
-      return scalarWithin(old, cur) && ids.checkScalar(old.id, cur.id);
+      return scalarWithin(old, cur) && ids.scalarIds(old.id, cur.id);
     case RegType.CTX:
     case RegType.PACKET_END:
       return old.off === cur.off && scalarWithin(old, cur);

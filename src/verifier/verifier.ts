@@ -137,6 +137,30 @@ const PKT_ACCESS = new Set([1, 2, 3, 28]);
 const HIST_PC_BITS = 21;
 const HIST_PC_MASK = (1 << HIST_PC_BITS) - 1;
 const STACK_INDIRECT = 65;
+/** The kernel forces a checkpoint once a path's jump history since the last one passes 40 entries. */
+const HIST_MARKS_MAX = 40;
+
+/**
+ * bpf_clear_singular_ids: an id that only one scalar carries links it to nothing; cleared before a
+ * checkpoint, so that states differing only in such leftovers compare equal.
+ */
+function clearSingularIds(st: State): void {
+  const count = new Map<number, number>();
+  const note = (r: Reg): void => {
+    if (r.isScalar && r.id) count.set(r.id, (count.get(r.id) ?? 0) + 1);
+  };
+  for (const f of st.frames) {
+    for (const r of f.regs) note(r);
+    for (const slot of f.stack) if (slot.spill) note(slot.spill);
+  }
+  let singular = false;
+  for (const n of count.values()) if (n === 1) singular = true;
+  if (!singular) return;
+  st.forEachReg(
+    (r) => (r.id = 0),
+    (r) => r.isScalar && r.id !== 0 && count.get(r.id) === 1,
+  );
+}
 
 const CMP_OF_OP: Partial<Record<number, Cmp>> = {
   [JmpOp.JEQ]: 'eq', [JmpOp.JNE]: 'ne', [JmpOp.JGT]: 'gt', [JmpOp.JGE]: 'ge', [JmpOp.JLT]: 'lt', [JmpOp.JLE]: 'le',
@@ -357,6 +381,7 @@ class Verifier {
       this.stepStack = 0;
       const next = this.step(st, pc);
       st.hist.push(this.stepStack ? pc | (this.stepStack << HIST_PC_BITS) : pc);
+      if (this.stepStack || this.prune.has(pc)) st.histMarks++;
       if (this.logLevel >= 2) this.log(`${pc}: ${this.stateText(st)}`);
       if (next < 0) {
         const p = this.popPath(st);
@@ -445,6 +470,12 @@ class Verifier {
         }
       }
     }
+    // The kernel's add_new_state: a checkpoint after 2 jumps and 8 instructions since the last one, or
+    // forced (a callback's entry; a history of more than 40 jump targets and stack accesses). While a
+    // loop is explored (an in-flight state here), not before 20 jumps or 100 instructions.
+    const force = this.callbackEntries.has(pc) || st.histMarks > HIST_MARKS_MAX;
+    let add = force || (this.jmps - this.prevJmps >= 2 && this.processed - this.prevProcessed >= 8);
+    if (loop && !force && this.jmps - this.prevJmps < 20 && this.processed - this.prevProcessed < 100) add = false;
     let list = this.finished.get(pc);
     if (list) {
       let evict = false;
@@ -455,8 +486,9 @@ class Verifier {
           this.propagatePrecision(old.state, st);
           return true;
         }
-        // A state that keeps failing to prune costs more than it saves (the kernel's miss_cnt heuristic).
-        if (++old.misses > old.hits * 3 + 3) evict = true;
+        // A state that keeps failing to prune costs more than it saves (the kernel's miss_cnt heuristic,
+        // counted only when the miss leads to a new checkpoint).
+        if (add && ++old.misses > old.hits * 3 + 3) evict = true;
       }
       if (evict) {
         const keep = list.filter((c) => c.misses <= c.hits * 3 + 3);
@@ -465,19 +497,17 @@ class Verifier {
         this.finished.set(pc, list);
       }
     }
-    // Do not add a state unless the path has seen 2 jumps and 8 instructions since the last one; in a
-    // loop, 20 and 100 (iterations differ, and a long loop must reach the budget quickly).
-    const force = this.callbackEntries.has(pc);
-    const [minJ, minI] = loop ? [20, 100] : [2, 8];
-    if (!force && (this.jmps - this.prevJmps < minJ || this.processed - this.prevProcessed < minI)) return false;
+    if (!add) return false;
     this.prevJmps = this.jmps;
     this.prevProcessed = this.processed;
+    clearSingularIds(st);
     const snap = st.clone();
     const cp: Checkpoint = { insn: pc, state: snap, branches: 1, parent: st.cp, hits: 0, misses: 0, hist: st.hist, fp: fp() };
     snap.cp = null;
     snap.hist = [];
     st.cp = cp;
     st.hist = [];
+    st.histMarks = 0;
     // Precision marks inherited from before the checkpoint say nothing about values computed after it
     // (mark_all_scalars_imprecise): from here on they are earned by backtracking only.
     st.forEachReg(
