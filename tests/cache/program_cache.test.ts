@@ -8,7 +8,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, u
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { configureProgramCache, defaultCacheDir, parseCacheSize, ProgramCache } from '../../src/cache/program_cache.js';
+import { configureProgramCache, defaultCacheDir, parseCacheSize, programCache, ProgramCache } from '../../src/cache/program_cache.js';
+import { main } from '../../src/cli/main.js';
+import { plugin } from '../../src/cli/plugin.js';
 import { clearJitCache, compile } from '../../src/jit/index.js';
 import { baseHelpers } from '../../src/helpers/index.js';
 import { EngineMemory } from '../../src/runtime/memory.js';
@@ -95,6 +97,23 @@ describe('ProgramCache', () => {
     expect(parseCacheSize('2G')).toBe(2 * 1024 ** 3);
     expect(parseCacheSize('65536')).toBe(65536);
     expect(parseCacheSize('lots')).toBeUndefined();
+  });
+});
+
+describe('--no-cache', () => {
+  it('anywhere in a wxdp command (before --) or a plugin invocation, turns the process cache off', async () => {
+    const io = { out: () => {}, err: () => {} };
+    const src = join(tmp, 'r0.s');
+    writeFileSync(src, 'r0 = 7\nexit\n');
+    configureProgramCache({ dir: freshDir() });
+    expect(await main(['exec', src, '--no-cache'], io)).toBe(0);
+    expect(programCache().enabled).toBe(false);
+    configureProgramCache({ dir: freshDir() });
+    expect(await main(['exec', src, '--', '--no-cache'], io)).not.toBe(0);
+    expect(programCache().enabled).toBe(true);
+    configureProgramCache({ dir: freshDir() });
+    expect(await plugin(['--engine', 'interp', '--no-cache'], 'b7 00 00 00 07 00 00 00 95 00 00 00 00 00 00 00', io)).toBe(0);
+    expect(programCache().enabled).toBe(false);
   });
 });
 
