@@ -13,8 +13,9 @@
 // Safe under concurrent processes: an entry is written to a temporary file of the writer's own and
 // renamed into place (rename is atomic within a directory), so a reader sees a whole entry or none; two
 // writers of one key write the same bytes. A file that fails its checksum (a torn disk, a hand edit) is a
-// miss, and the next put of that key replaces it. Hits refresh the file's mtime; after each put the
-// oldest entries go until the directory is within its size limit ($WXDP_CACHE_SIZE, default 256 MiB).
+// miss, and the next put of that key replaces it. Hits refresh the file's mtime; when a put takes the
+// directory past its size limit ($WXDP_CACHE_SIZE, default 256 MiB), the least recently used entries go
+// (the size is learnt by a scan at a process's first put and kept up to date with its own writes).
 // Any I/O failure (read-only home, full disk) makes the cache a no-op: it never fails a load.
 
 import { createHash, randomBytes } from 'node:crypto';
@@ -67,6 +68,11 @@ export class ProgramCache {
   readonly stats: CacheStats = { hits: 0, misses: 0, writes: 0, corrupt: 0, evicted: 0 };
   private readonly entries: string;
   private broken = false;
+  /**
+   * The directory's size as of this process's last scan plus what it wrote since: a scan (a stat per
+   * entry) runs on the first put and then only when this passes the limit.
+   */
+  private knownBytes: number | undefined;
 
   constructor(opts: ProgramCacheOptions = {}) {
     const env = process.env;
@@ -115,9 +121,10 @@ export class ProgramCache {
     if (!this.enabled || this.broken) return;
     const path = this.pathOf(namespace, key);
     const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    const file = wrap(payload);
     try {
       mkdirSync(this.entries, { recursive: true });
-      writeFileSync(tmp, wrap(payload));
+      writeFileSync(tmp, file);
       renameSync(tmp, path);
       this.stats.writes++;
     } catch {
@@ -129,7 +136,8 @@ export class ProgramCache {
       }
       return;
     }
-    this.evict();
+    if (this.knownBytes !== undefined) this.knownBytes += file.length;
+    if (this.knownBytes === undefined || this.knownBytes > this.maxBytes) this.evict();
   }
 
   /** Drop the least recently used entries until the total is within maxBytes. */
@@ -157,18 +165,20 @@ export class ProgramCache {
         // removed by another process between readdir and stat
       }
     }
-    if (total <= this.maxBytes) return;
-    files.sort((a, b) => a.mtime - b.mtime);
-    for (const f of files) {
-      if (total <= this.maxBytes) break;
-      try {
-        unlinkSync(f.path);
-        this.stats.evicted++;
-      } catch {
-        // another process evicted it first
+    if (total > this.maxBytes) {
+      files.sort((a, b) => a.mtime - b.mtime);
+      for (const f of files) {
+        if (total <= this.maxBytes) break;
+        try {
+          unlinkSync(f.path);
+          this.stats.evicted++;
+        } catch {
+          // another process evicted it first
+        }
+        total -= f.size;
       }
-      total -= f.size;
     }
+    this.knownBytes = total;
   }
 }
 
