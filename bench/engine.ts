@@ -283,7 +283,7 @@ export const BENCH_USAGE = `usage: wxdp bench [datapath|engine|programs|verifier
   link                pps/Mbps routed through VXLAN links from a namespace, beside the kernel routing it (root)
   workers             XDP_DROP and the parser on the main thread, 1 and 2 worker threads (shared memory)
   engine | programs   interpreter vs JIT vs the kernel; the programs/ objects vs the kernel
-  verifier | micro    verification time; ring, call and map micro-benchmarks
+  verifier | micro    processed insns and time beside the kernel's verifier [--object FILE.o]...; ring, call and map micro-benchmarks
   all                 every one of them
   --quick  fewer rounds   --json  one JSON document on stdout   --only NAME  one row (substring match)
 `;
@@ -300,7 +300,7 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false }, only: { type: 'string' } },
+    options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false }, only: { type: 'string' }, object: { type: 'string', multiple: true } },
   });
   // No argument: the default scenario, the data path (like xdp-bench); `all` runs every benchmark.
   const which = positionals[0] ?? 'datapath';
@@ -396,9 +396,10 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
     }
   }
   if (which === 'verifier' || which === 'all') {
-    const { runVerifierBench, formatVerifierTable } = await import('./verifier.js');
-    if (!values.json) io.out(`wxdp verifier bench — kernel baseline: ${avail.ok ? "the kernel verifier's own verification time (bpftool -d prog loadall)" : `unavailable (${avail.reason})`}\n`);
-    const rows = await runVerifierBench({ quick: values.quick, log, ...(values.only ? { only: values.only } : {}) });
+    const { runVerifierBench, formatVerifierTable, kernelMethod } = await import('./verifier.js');
+    const how = kernelMethod();
+    if (!values.json) io.out(`wxdp verifier bench — processed instructions and time, wxdp beside the kernel verifier (${how.ok ? how.note : `skipped: ${how.reason}`}), same run\n`);
+    const rows = await runVerifierBench({ quick: values.quick, log, ...(values.only ? { only: values.only } : {}), ...(values.object ? { objects: values.object } : {}) });
     const none = noRow('verifier', rows);
     if (none !== undefined) return none;
     out.verifier = rows;

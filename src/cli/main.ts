@@ -3,6 +3,7 @@
 // stderr, "wxdp CMD: MESSAGE", exit 2 for a usage error and 1 otherwise; with --json the same error as
 // {"error":{"code","message"}} on stdout instead. No stack trace reaches the user (WXDP_DEBUG=1 shows it).
 
+import { configureProgramCache } from '../cache/program_cache.js';
 import { WxdpError } from '../errors.js';
 import { FileError } from './files.js';
 import { conformanceCommand } from './conformance.js';
@@ -11,6 +12,8 @@ import { takeMaxMemory } from './memory_option.js';
 
 const USAGE = `usage: wxdp <command> [options]
        wxdp help COMMAND [SUB]     (or wxdp COMMAND [SUB] --help): usage, options and an example
+       --no-cache (any command): verify and compile again, ignoring and keeping nothing in the on-disk
+       cache of programs ($WXDP_CACHE_DIR, $XDG_CACHE_HOME/wxdp or ~/.cache/wxdp; $WXDP_CACHE_SIZE, 256M)
 
 commands:
   conformance DIR [--engine interp|jit|both] [--relaxed] [--json] [--verbose]
@@ -68,6 +71,13 @@ function wantsHelp(rest: readonly string[]): boolean {
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
+  // --no-cache, anywhere before `--`: verify and compile again, and keep nothing (src/cache).
+  const end = argv.indexOf('--');
+  const noCache = argv.findIndex((a, i) => a === '--no-cache' && (end < 0 || i < end));
+  if (noCache >= 0) {
+    configureProgramCache({ enabled: false });
+    argv = argv.filter((_, i) => i !== noCache);
+  }
   const [cmd, ...words] = argv;
   const json = words.includes('--json');
   try {

@@ -5,9 +5,10 @@
 //
 // stdin: the program as hex bytes; argv[0]: input memory as hex (absent when empty); further
 // arguments: --engine interp|jit (default jit), --relaxed (accept what uBPF accepts, e.g. shift
-// immediates out of range). Prints r0 in hex and exits 0, or prints the error and exits 1.
+// immediates out of range), --no-cache (compile again; see src/cache). Prints r0 in hex and exits 0, or prints the error and exits 1.
 
 import { parseArgs } from 'node:util';
+import { configureProgramCache } from '../cache/program_cache.js';
 import { createEngine } from '../control/engine.js';
 import { WxdpError } from '../errors.js';
 import { baseHelpers } from '../helpers/index.js';
@@ -25,8 +26,10 @@ export async function plugin(argv: string[], stdin: string, io: Io): Promise<num
       options: {
         engine: { type: 'string', default: 'jit' },
         relaxed: { type: 'boolean', default: false },
+        'no-cache': { type: 'boolean', default: false },
       },
     });
+    if (values['no-cache']) configureProgramCache({ enabled: false });
     const engineName = values.engine;
     if (engineName !== 'interp' && engineName !== 'jit') {
       throw new WxdpError('USAGE', `--engine must be interp or jit, not '${engineName}'`);

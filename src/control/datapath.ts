@@ -19,6 +19,7 @@ import { xdpHelpers } from '../helpers/fastpath.js';
 import { Interpreter } from '../interp/index.js';
 import type { Insn } from '../isa/insn.js';
 import { OP_LDDW, PseudoLd } from '../isa/opcodes.js';
+import { cachedVerdict, storeVerdict } from '../cache/verdicts.js';
 import { compile, JitProgram, type OptimizeMode } from '../jit/index.js';
 import { codec, createMap, mapStorage, MapType, RingBufReader, type BpfMap, type RingBufReaderOptions, type TypedMap } from '../maps/index.js';
 import { FastPath } from '../runtime/fastpath.js';
@@ -847,7 +848,8 @@ export class Program {
       // log level: a program loaded again (tests, benchmarks, each `prog run`) is not verified again.
       const globals = btf ? globalFuncs(spec, btf) : [];
       const key = verifyCacheKey(spec, vmaps, maps, opts.logLevel ?? 0, dp.helpers, globals, `${verifierProgType(spec)}/${spec.attachType ?? ''}/${opts.devBound ?? ''}`);
-      const cached = VERIFY_CACHE.get(key);
+      const cached = VERIFY_CACHE.get(key) ?? cachedVerdict(key, insns);
+      if (cached) VERIFY_CACHE.set(key, cached);
       if (cached instanceof Error) throw cached;
       if (cached) verified = cached;
       else {
@@ -864,10 +866,14 @@ export class Program {
             ...(opts.devBound !== undefined ? { devBound: true } : {}),
           });
         } catch (e) {
-          if (e instanceof VerifierError) VERIFY_CACHE.set(key, e);
+          if (e instanceof VerifierError) {
+            VERIFY_CACHE.set(key, e);
+            storeVerdict(key, e, spec.name);
+          }
           throw e;
         }
         VERIFY_CACHE.set(key, verified);
+        storeVerdict(key, verified);
       }
     }
     const base = { memory: dp.memory, helpers: dp.helpers, checked: opts.checked ?? !verified, fastPath: dp.fastPath };
@@ -1111,7 +1117,7 @@ const CTX_STRUCTS = new Set(['xdp_md', 'bpf_sk_lookup', 'sk_reuseport_md']);
  * The program's global functions and their argument kinds from BTF (btf_prepare_func_args): the
  * kernel verifies each once, on its own, and checks call sites against the prototype.
  */
-function globalFuncs(spec: ProgramSpec, btf: Btf): GlobalFunc[] {
+export function globalFuncs(spec: ProgramSpec, btf: Btf): GlobalFunc[] {
   const out: GlobalFunc[] = [];
   for (const fi of spec.funcInfo) {
     const fn = btf.type(fi.typeId);

@@ -17,6 +17,7 @@ const BPF_MAP_TYPE_ARRAY = 2;
 const BPF_MAP_TYPE_PERCPU_ARRAY = 6;
 const BPF_MAP_TYPE_PROG_ARRAY = 3;
 import { JitProgram, type CompiledModule } from './program.js';
+import { programCache } from '../cache/program_cache.js';
 
 export { JitProgram, type CompiledModule, type JitProgramInfo } from './program.js';
 export { REGION_SLOTS } from './abi.js';
@@ -100,7 +101,7 @@ async function cachedModule(prog: readonly Insn[], opts: JitOptions): Promise<{ 
   if (entry) {
     cache.delete(key); // re-insert: Map order doubles as LRU order
   } else {
-    entry = build(prog, layout, { checked, optimize, memory, wasmHelpers, tailCalls, inlineArrays, backEdgeBudget, burst: opts.burst ?? false, ...(opts.areas ? { areas: opts.areas } : {}) });
+    entry = build(prog, layout, { checked, optimize, memory, wasmHelpers, tailCalls, inlineArrays, backEdgeBudget, burst: opts.burst ?? false, ...(opts.areas ? { areas: opts.areas } : {}) }, key);
     entry.catch(() => cache.delete(key));
   }
   cache.set(key, entry);
@@ -113,12 +114,16 @@ async function build(
   prog: readonly Insn[],
   layout: ProgramLayout,
   opts: EmitOptions,
+  key: string,
 ): Promise<CompiledModule> {
-  await loadBinaryen(); // once per process, ~1 s: not part of a program's compile time
+  const disk = fromDisk(key);
+  if (disk) return disk;
+  // binaryen (~1 s to load, once per process) is imported only here, on a miss of both caches.
+  await loadBinaryen();
   const t0 = performance.now();
   const { bytes } = await emitModule(prog, layout, opts);
   const module = new WebAssembly.Module(bytes);
-  return {
+  const compiled: CompiledModule = {
     module,
     checked: opts.checked,
     helperIds: layout.helperIds,
@@ -131,6 +136,37 @@ async function build(
     wasmBytes: bytes.length,
     compileMs: performance.now() - t0,
   };
+  toDisk(key, compiled, bytes);
+  return compiled;
+}
+
+/*
+ * A module in the on-disk cache (src/cache): u32 length of the JSON facts, the facts (CompiledModule
+ * without the Module), the wasm bytes.
+ */
+function fromDisk(key: string): CompiledModule | undefined {
+  const cache = programCache();
+  const payload = cache.get('jit', key);
+  if (!payload) return undefined;
+  try {
+    const n = payload.readUInt32LE(0);
+    const facts = JSON.parse(payload.subarray(4, 4 + n).toString('utf8')) as Omit<CompiledModule, 'module'>;
+    const t0 = performance.now();
+    const module = new WebAssembly.Module(new Uint8Array(payload.subarray(4 + n)));
+    return { ...facts, module, compileMs: performance.now() - t0, fromDisk: true };
+  } catch {
+    // Whole but not ours to read (a wasm V8 refuses): rebuilt, and the put replaces it.
+    cache.stats.corrupt++;
+    return undefined;
+  }
+}
+
+function toDisk(key: string, compiled: CompiledModule, bytes: Uint8Array): void {
+  const { module: _module, compileMs: _ms, ...facts } = compiled;
+  const json = Buffer.from(JSON.stringify(facts), 'utf8');
+  const head = Buffer.alloc(4);
+  head.writeUInt32LE(json.length, 0);
+  programCache().put('jit', key, Buffer.concat([head, json, bytes]));
 }
 
 /**

@@ -55,11 +55,15 @@ export interface CompiledModule {
   wasmBytes: number;
   /** Milliseconds from the instruction array to a WebAssembly.Module (excluding binaryen's load). */
   compileMs: number;
+  /** The wasm bytes came from the on-disk cache (src/cache): binaryen was not needed. */
+  fromDisk?: boolean;
 }
 
 export interface JitProgramInfo {
   /** Whether the Module came from the cache. */
   cached: boolean;
+  /** Whether the wasm came from the on-disk cache (src/cache): no binaryen in this process for it. */
+  fromDisk: boolean;
   compileMs: number;
   wasmBytes: number;
 }
@@ -105,7 +109,7 @@ export class JitProgram implements Engine {
     this.module = compiled.module;
     this.checked = compiled.checked;
     this.fastPath = fastPath;
-    this.info = { cached, compileMs: compiled.compileMs, wasmBytes: compiled.wasmBytes };
+    this.info = { cached, fromDisk: compiled.fromDisk ?? false, compileMs: compiled.compileMs, wasmBytes: compiled.wasmBytes };
     this.instance = new WebAssembly.Instance(compiled.module, { [IMPORT_MODULE]: bindImports(compiled, memory, helpers, fastPath, () => this.bound, this.faults) });
     const ex = this.instance.exports;
     for (const cb of compiled.callbacks) {

@@ -277,6 +277,27 @@ export class Reg {
   }
 
   sync(): void {
+    // reg_bounds_sync on a value that knows nothing changes nothing; a constant within its bounds
+    // becomes exact in every view. Both are common and the general path is costly in BigInt.
+    const v = this.varOff;
+    if (v.isUnknown && this.smin === S64_MIN && this.smax === S64_MAX && this.umin === 0n && this.umax === U64_MAX &&
+        this.s32min === S32_MIN && this.s32max === S32_MAX && this.u32min === 0n && this.u32max === U32_MAX) {
+      return;
+    }
+    if (v.isConst) {
+      const k = v.value;
+      const sk = s64(k);
+      const k32 = u32(k);
+      const sk32 = s32(k);
+      if (this.umin <= k && k <= this.umax && this.smin <= sk && sk <= this.smax &&
+          this.u32min <= k32 && k32 <= this.u32max && this.s32min <= sk32 && sk32 <= this.s32max) {
+        this.umin = this.umax = k;
+        this.smin = this.smax = sk;
+        this.u32min = this.u32max = k32;
+        this.s32min = this.s32max = sk32;
+        return;
+      }
+    }
     this.updateBounds();
     this.deduceBounds();
     this.deduceBounds();

@@ -95,6 +95,8 @@ export class State {
   cp: Checkpoint | null = null;
   /** Instructions executed since `cp`, for precision backtracking. */
   hist: number[] = [];
+  /** Jump targets and stack accesses in `hist` (the length of the kernel's jmp_history). */
+  histMarks = 0;
 
   constructor(frames: Frame[], refs: RefState[] = []) {
     this.frames = frames;
@@ -112,16 +114,20 @@ export class State {
     );
     s.cp = this.cp;
     s.hist = this.hist.slice();
+    s.histMarks = this.histMarks;
     return s;
   }
 
-  /** Apply `fn` to every register, spilled ones included (spills are copied before the change). */
-  forEachReg(fn: (r: Reg) => void): void {
+  /**
+   * Apply `fn` to every register, spilled ones included (spills are copied before the change: slots are
+   * shared between states). With `match`, only the spills it selects are copied and changed.
+   */
+  forEachReg(fn: (r: Reg) => void, match?: (r: Reg) => boolean): void {
     for (const f of this.frames) {
-      for (const r of f.regs) fn(r);
+      for (const r of f.regs) if (!match || match(r)) fn(r);
       for (let i = 0; i < f.stack.length; i++) {
         const s = f.stack[i]!;
-        if (!s.spill) continue;
+        if (!s.spill || (match && !match(s.spill))) continue;
         const copy = s.spill.clone();
         fn(copy);
         f.stack[i] = { ...s, spill: copy };
@@ -150,6 +156,14 @@ class IdMap {
   checkScalar(oldId: number, curId: number): boolean {
     // An old scalar linked to nothing says nothing; a linked one needs the same links now.
     return oldId === 0 || this.check(oldId, curId);
+  }
+
+  private tmpId = 0;
+
+  /** check_scalar_ids: as checkScalar, but an unlinked current scalar gets an id of its own. */
+  scalarIds(oldId: number, curId: number): boolean {
+    if (oldId === 0) return true;
+    return this.check(oldId, curId || --this.tmpId);
   }
 }
 
@@ -182,7 +196,7 @@ function regsafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean): boolean {
   switch (old.type) {
     case RegType.SCALAR:
       if (!old.precise) return true;
-      return scalarWithin(old, cur) && ids.checkScalar(old.id, cur.id);
+      return scalarWithin(old, cur) && ids.scalarIds(old.id, cur.id);
     case RegType.CTX:
     case RegType.PACKET_END:
       return old.off === cur.off && scalarWithin(old, cur);

@@ -33,7 +33,7 @@ import {
   type Cmp,
   type MapInfo,
 } from './reg.js';
-import { Byte, EMPTY_SLOT, Frame, State, statesEqual, type Checkpoint } from './state.js';
+import { Byte, EMPTY_SLOT, Frame, State, statesEqual, type Checkpoint, type Slot } from './state.js';
 import { Tnum } from './tnum.js';
 import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
 import { kfuncById } from '../helpers/kfuncs.js';
@@ -139,6 +139,35 @@ const CHANGES_PKT_DATA = new Set([44, 54, 65]);
 /** Helpers that may take packet pointers as memory arguments (their proto's pkt_access). */
 const PKT_ACCESS = new Set([1, 2, 3, 28]);
 
+/** A history entry: the instruction's slot in the low bits, its stack access (stepStack) above them. */
+const HIST_PC_BITS = 21;
+const HIST_PC_MASK = (1 << HIST_PC_BITS) - 1;
+const STACK_INDIRECT = 65;
+/** The kernel forces a checkpoint once a path's jump history since the last one passes 40 entries. */
+const HIST_MARKS_MAX = 40;
+
+/**
+ * bpf_clear_singular_ids: an id that only one scalar carries links it to nothing; cleared before a
+ * checkpoint, so that states differing only in such leftovers compare equal.
+ */
+function clearSingularIds(st: State): void {
+  const count = new Map<number, number>();
+  const note = (r: Reg): void => {
+    if (r.isScalar && r.id) count.set(r.id, (count.get(r.id) ?? 0) + 1);
+  };
+  for (const f of st.frames) {
+    for (const r of f.regs) note(r);
+    for (const slot of f.stack) if (slot.spill) note(slot.spill);
+  }
+  let singular = false;
+  for (const n of count.values()) if (n === 1) singular = true;
+  if (!singular) return;
+  st.forEachReg(
+    (r) => (r.id = 0),
+    (r) => r.isScalar && r.id !== 0 && count.get(r.id) === 1,
+  );
+}
+
 const CMP_OF_OP: Partial<Record<number, Cmp>> = {
   [JmpOp.JEQ]: 'eq', [JmpOp.JNE]: 'ne', [JmpOp.JGT]: 'gt', [JmpOp.JGE]: 'ge', [JmpOp.JLT]: 'lt', [JmpOp.JLE]: 'le',
   [JmpOp.JSGT]: 'sgt', [JmpOp.JSGE]: 'sge', [JmpOp.JSLT]: 'slt', [JmpOp.JSLE]: 'sle', [JmpOp.JSET]: 'set',
@@ -190,8 +219,12 @@ class Verifier {
   private lastLinfo: SourceLine | undefined;
   private curPc = 0;
   private readonly progType: VerifierProgType;
-  /** Instructions that touched the stack through a register other than r10 (backtracking gives up there). */
-  private readonly indirectStack = new Set<number>();
+  /**
+   * The stack slot the instruction being executed loaded or stored (the kernel's INSN_F_STACK_ACCESS in
+   * its jump history), recorded with the instruction in the path's history for backtracking:
+   * 0 none, 1 + spi for a fixed slot of the executing frame, STACK_INDIRECT otherwise.
+   */
+  private stepStack = 0;
 
   constructor(prog: readonly Insn[], opts: VerifyOptions) {
     this.prog = prog;
@@ -351,8 +384,10 @@ class Verifier {
       const cls = this.prog[pc]!.code & 0x07;
       if (cls === Class.JMP || cls === Class.JMP32) this.jmps++;
       this.curPc = pc;
+      this.stepStack = 0;
       const next = this.step(st, pc);
-      st.hist.push(pc);
+      st.hist.push(this.stepStack ? pc | (this.stepStack << HIST_PC_BITS) : pc);
+      if (this.stepStack || this.prune.has(pc)) st.histMarks++;
       if (this.logLevel >= 2) this.log(`${pc}: ${this.stateText(st)}`);
       if (next < 0) {
         const p = this.popPath(st);
@@ -417,7 +452,9 @@ class Verifier {
     const live = this.liveMasks(st, pc);
     // Inside a callback, iterations converge by range (widening), not by repeating exactly.
     const inCallback = st.frames.some((f) => f.callback);
-    const fp = fingerprint(st, live[live.length - 1]!);
+    // Computed only when an in-flight state may repeat or a checkpoint is stored.
+    let fpMemo: string | undefined;
+    const fp = (): string => (fpMemo ??= fingerprint(st, live[live.length - 1]!));
     const open = this.inflight.get(pc);
     let loop = false;
     if (open && open.count > 0) {
@@ -434,11 +471,17 @@ class Verifier {
       }
       // An identical state still being explored: this path went round a loop and changed nothing.
       if (!inCallback) {
-        for (const old of open.byFp.get(fp) ?? []) {
+        for (const old of open.byFp.get(fp()) ?? []) {
           if (old.branches > 0 && statesEqual(old.state, st, live, true)) this.reject(`infinite loop detected at insn ${pc}`, pc);
         }
       }
     }
+    // The kernel's add_new_state: a checkpoint after 2 jumps and 8 instructions since the last one, or
+    // forced (a callback's entry; a history of more than 40 jump targets and stack accesses). While a
+    // loop is explored (an in-flight state here), not before 20 jumps or 100 instructions.
+    const force = this.callbackEntries.has(pc) || st.histMarks > HIST_MARKS_MAX;
+    let add = force || (this.jmps - this.prevJmps >= 2 && this.processed - this.prevProcessed >= 8);
+    if (loop && !force && this.jmps - this.prevJmps < 20 && this.processed - this.prevProcessed < 100) add = false;
     let list = this.finished.get(pc);
     if (list) {
       let evict = false;
@@ -449,8 +492,9 @@ class Verifier {
           this.propagatePrecision(old.state, st);
           return true;
         }
-        // A state that keeps failing to prune costs more than it saves (the kernel's miss_cnt heuristic).
-        if (++old.misses > old.hits * 3 + 3) evict = true;
+        // A state that keeps failing to prune costs more than it saves (the kernel's miss_cnt heuristic,
+        // counted only when the miss leads to a new checkpoint).
+        if (add && ++old.misses > old.hits * 3 + 3) evict = true;
       }
       if (evict) {
         const keep = list.filter((c) => c.misses <= c.hits * 3 + 3);
@@ -459,31 +503,29 @@ class Verifier {
         this.finished.set(pc, list);
       }
     }
-    // Do not add a state unless the path has seen 2 jumps and 8 instructions since the last one; in a
-    // loop, 20 and 100 (iterations differ, and a long loop must reach the budget quickly).
-    const force = this.callbackEntries.has(pc);
-    const [minJ, minI] = loop ? [20, 100] : [2, 8];
-    if (!force && (this.jmps - this.prevJmps < minJ || this.processed - this.prevProcessed < minI)) return false;
+    if (!add) return false;
     this.prevJmps = this.jmps;
     this.prevProcessed = this.processed;
+    clearSingularIds(st);
     const snap = st.clone();
-    const cp: Checkpoint = { insn: pc, state: snap, branches: 1, parent: st.cp, hits: 0, misses: 0, hist: st.hist, fp };
+    const cp: Checkpoint = { insn: pc, state: snap, branches: 1, parent: st.cp, hits: 0, misses: 0, hist: st.hist, fp: fp() };
     snap.cp = null;
     snap.hist = [];
     st.cp = cp;
     st.hist = [];
+    st.histMarks = 0;
     // Precision marks inherited from before the checkpoint say nothing about values computed after it
     // (mark_all_scalars_imprecise): from here on they are earned by backtracking only.
-    for (const f of st.frames) for (const r of f.regs) if (r.isScalar) r.precise = false;
-    st.forEachReg((r) => {
-      if (r.isScalar) r.precise = false;
-    });
+    st.forEachReg(
+      (r) => (r.precise = false),
+      (r) => r.isScalar && r.precise,
+    );
     let fl = this.inflight.get(pc);
     if (!fl) this.inflight.set(pc, (fl = { count: 0, byFp: new Map() }));
     fl.count++;
-    const same = fl.byFp.get(fp);
+    const same = fl.byFp.get(cp.fp);
     if (same) same.push(cp);
-    else fl.byFp.set(fp, [cp]);
+    else fl.byFp.set(cp.fp, [cp]);
     this.totalStates++;
     this.curStates++;
     if (this.curStates > this.peakStates) this.peakStates = this.curStates;
@@ -971,9 +1013,7 @@ class Verifier {
   }
 
   private loaded(size: number): Reg {
-    const r = Reg.unknown();
-    r.coerceToSize(size);
-    return r;
+    return (LOADED[size] ??= loadedTemplate(size)).clone();
   }
 
   /** __check_mem_access's message for `reg`'s region kind. */
@@ -1071,7 +1111,9 @@ class Verifier {
       if (reg.frameno !== st.frames.length - 1) this.stackLive.disable();
       else this.stackLive.read(this.curPc, (Number(minOff) + MAX_BPF_STACK) >> 3, (Number(maxOff) - 1 + MAX_BPF_STACK) >> 3);
     }
-    if (regno !== 10 || !constOff || reg.frameno !== st.frames.length - 1) this.indirectStack.add(this.curPc);
+    if (kind !== 'helper') {
+      this.stepStack = constOff && reg.frameno === st.frames.length - 1 ? ((Number(minOff) + MAX_BPF_STACK) >> 3) + 1 : STACK_INDIRECT;
+    }
     if (!constOff) this.precise(st, regno);
     const lo = Number(minOff) + MAX_BPF_STACK;
     const hi = Number(maxOff) + MAX_BPF_STACK; // exclusive, byte index from the bottom of the stack
@@ -1245,9 +1287,10 @@ class Verifier {
     const id = this.reg(st, r).id;
     st.cur.regs[r] = v;
     if (!id || !v.isScalar) return;
-    st.forEachReg((o) => {
-      if (o !== v && o.isScalar && o.id === id) o.copyScalarFrom(v);
-    });
+    st.forEachReg(
+      (o) => o.copyScalarFrom(v),
+      (o) => o !== v && o.isScalar && o.id === id,
+    );
   }
 
   private ptrBranchTaken(dst: Reg, src: Reg, cmp: Cmp, is32: boolean): -1 | 0 | 1 {
@@ -1297,16 +1340,16 @@ class Verifier {
     if (p.umax > BigInt(MAX_PACKET_OFF) || p.umax + BigInt(p.off) > BigInt(MAX_PACKET_OFF)) return;
     const range = p.off + (rightOpen ? 1 : 0);
     const { type, id } = p;
-    st.forEachReg((o) => {
-      if (o.type === type && o.id === id && o.range < range) o.range = range;
-    });
+    st.forEachReg(
+      (o) => (o.range = range),
+      (o) => o.type === type && o.id === id && o.range < range,
+    );
   }
 
   /** mark_ptr_or_null_regs: after `ptr == 0` (isNull) or `ptr != 0`, every copy (same id) learns it. */
   private markPtrOrNull(st: State, id: number, isNull: boolean): void {
     let ref = 0;
     st.forEachReg((o) => {
-      if (!o.maybeNull || o.id !== id) return;
       if (isNull) {
         ref = o.refObjId || ref;
         Object.assign(o, Reg.known(0n));
@@ -1319,7 +1362,7 @@ class Verifier {
           o.map = undefined;
         }
       }
-    });
+    }, (o) => o.maybeNull && o.id === id);
     // A reservation that failed holds nothing to release.
     if (isNull && ref) st.refs = st.refs.filter((r) => r.id !== ref);
   }
@@ -1515,17 +1558,19 @@ class Verifier {
     if (releaseRef) {
       st.refs = st.refs.filter((r) => r.id !== releaseRef);
       // Every copy of the released pointer becomes unusable.
-      st.forEachReg((o) => {
-        if (o.refObjId === releaseRef) Object.assign(o, Reg.unknown());
-      });
+      st.forEachReg(
+        (o) => Object.assign(o, Reg.unknown()),
+        (o) => o.refObjId === releaseRef,
+      );
     }
     if (id === 181) return this.loopCall(st, pc);
     for (let r = 0; r <= 5; r++) regs[r] = new Reg();
     if (CHANGES_PKT_DATA.has(id)) {
       // clear_all_pkt_pointers: the frame moved; every packet pointer is now just a number.
-      st.forEachReg((o) => {
-        if (o.isPkt || o.type === RegType.PACKET_END) Object.assign(o, Reg.unknown());
-      });
+      st.forEachReg(
+        (o) => Object.assign(o, Reg.unknown()),
+        (o) => o.isPkt || o.type === RegType.PACKET_END,
+      );
     }
     switch (proto.ret) {
       case Ret.INTEGER:
@@ -1824,7 +1869,7 @@ class Verifier {
       }
       for (const spi of slots) {
         const slot = f.stack[spi]!;
-        if (slot.spill?.isScalar) slot.spill.precise = true;
+        if (slot.spill?.isScalar && !slot.spill.precise) f.stack[spi] = preciseSpill(slot);
       }
     };
     mark(st, false);
@@ -1847,12 +1892,13 @@ class Verifier {
   }
 
   /** backtrack_insn: false when the instruction is one this simple backtracker does not follow. */
-  private backtrackInsn(i: number, regs: Set<number>, slots: Set<number>): boolean {
+  private backtrackInsn(h: number, regs: Set<number>, slots: Set<number>): boolean {
+    const i = h & HIST_PC_MASK;
+    const stack = h >>> HIST_PC_BITS;
     const ins = this.prog[i]!;
     const c = ins.code & 0x07;
     const op = ins.code & 0xf0;
     const x = (ins.code & 0x08) !== 0;
-    const spiOf = (off: number): number => (off + MAX_BPF_STACK) >> 3;
     switch (c) {
       case Class.ALU:
       case Class.ALU64:
@@ -1866,16 +1912,16 @@ class Verifier {
         return true;
       case Class.LDX:
         if (!regs.has(ins.dst)) return true;
-        if (this.indirectStack.has(i)) return false;
+        if (stack === STACK_INDIRECT) return false;
         regs.delete(ins.dst);
-        if (ins.src === 10) slots.add(spiOf(ins.off));
+        if (stack) slots.add(stack - 1);
         return true;
       case Class.ST:
       case Class.STX:
         if ((ins.code & 0xe0) === Mode.ATOMIC) return !(regs.has(ins.src) || regs.has(0) || slots.size);
-        if (this.indirectStack.has(i) && slots.size) return false;
-        if (ins.dst === 10 && slots.has(spiOf(ins.off))) {
-          slots.delete(spiOf(ins.off));
+        if (stack === STACK_INDIRECT && slots.size) return false;
+        if (stack && slots.has(stack - 1)) {
+          slots.delete(stack - 1);
           if (c === Class.STX) regs.add(ins.src);
         }
         return true;
@@ -1904,7 +1950,9 @@ class Verifier {
     const all = (s: State): void => {
       for (const f of s.frames) {
         for (const r of f.regs) if (r.isScalar) r.precise = true;
-        for (const slot of f.stack) if (slot.spill?.isScalar) slot.spill.precise = true;
+        f.stack.forEach((slot, spi) => {
+          if (slot.spill?.isScalar && !slot.spill.precise) f.stack[spi] = preciseSpill(slot);
+        });
       }
     };
     all(st);
@@ -1980,6 +2028,21 @@ function fingerprint(st: State, live: number): string {
     k += `|${g.type},${g.off},${g.varOff.value},${g.varOff.mask},${g.umin},${g.umax},${g.smin}`;
   }
   return k;
+}
+
+/** A copy of a slot whose spilled scalar is precise (slots and their spills are shared between states). */
+function preciseSpill(slot: Slot): Slot {
+  const spill = slot.spill!.clone();
+  spill.precise = true;
+  return { ...slot, spill };
+}
+
+/** An unknown value of `size` bytes, zero-extended (a load's result): built once per size. */
+const LOADED: Reg[] = [];
+function loadedTemplate(size: number): Reg {
+  const r = Reg.unknown();
+  r.coerceToSize(size);
+  return r;
 }
 
 function bswap(v: bigint, bits: number): bigint {

@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { kernelAvailability } from '../../src/oracle/index.js';
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -75,10 +76,22 @@ describe('wxdp bench verifier', () => {
     expect(rows[0]!.wxdpMs).toBeGreaterThan(0);
   }, 120_000);
 
+  it.skipIf(!kernelAvailability().ok)('beside the kernel (root): its processed count and time, and the same verdict, per program', async () => {
+    const r = await cli('bench', 'verifier', '--quick', '--json', '--only', 'xdp_lb');
+    expect(r.code, r.err).toBe(0);
+    const rows = JSON.parse(r.out).verifier as { program: string; kernelProcessed: number | null; kernelMs: number | null; wxdpAccepted: boolean; kernelAccepted: boolean | null }[];
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) {
+      expect(row.kernelProcessed, row.program).toBeGreaterThan(0);
+      expect(row.kernelMs, row.program).toBeGreaterThan(0);
+      expect(row.kernelAccepted, row.program).toBe(row.wxdpAccepted);
+    }
+  }, 120_000);
+
   it('the table for one object names each of its programs', async () => {
     const r = await cli('bench', 'verifier', '--quick', '--only', 'xdp_tailcall');
     expect(r.code, r.err).toBe(0);
-    for (const p of ['xdp_dispatch', 'xdp_ipv4', 'xdp_ipv6', 'xdp_tcp', 'xdp_udp']) expect(r.out).toMatch(new RegExp(`^${p} +\\d+ +\\d+ +[\\d.]+`, 'm'));
+    for (const p of ['xdp_dispatch', 'xdp_ipv4', 'xdp_ipv6', 'xdp_tcp', 'xdp_udp']) expect(r.out).toMatch(new RegExp(`^xdp_tailcall:${p} +\\d+ +\\d+ `, 'm'));
     expect(r.out).toMatch(/target: ≤ 50 ms to verify a 1,000-instruction program — not measured/);
   }, 120_000);
 });
