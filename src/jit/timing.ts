@@ -23,7 +23,7 @@ export interface WarmUp {
   chunk: number;
   /** The time per run had stopped falling when the measurement began. */
   steady: boolean;
-  /** Runs the average is taken over. */
+  /** Runs the duration is measured over (in calls of `chunk`, the median call's time per run). */
   measuredRuns: number;
 }
 
@@ -106,5 +106,5 @@ function median(xs: number[]): number {
 /** One line for a person: how the average was taken. */
 export function describeWarmUp(w: WarmUp): string {
   if (w.calls === 0) return `timed whole: ${w.measuredRuns} runs in one call (too few to warm up first)`;
-  return `warm-up: ${w.runs} runs in ${w.calls} calls of ${w.chunk}${w.steady ? ', until the time per run stopped falling' : ' (not yet steady)'}; average over the other ${w.measuredRuns} runs`;
+  return `warm-up: ${w.runs} runs in ${w.calls} calls of ${w.chunk}${w.steady ? ', until the time per run stopped falling' : ' (not yet steady)'}; duration: the median of the calls making the other ${w.measuredRuns} runs`;
 }
