@@ -27,6 +27,26 @@ export interface ProgramRow {
   ratio: number | null;
   /** wxdp checked / kernel. */
   checkedRatio: number | null;
+  /** Why the row is over TARGET_RATIO × the kernel, or how it was measured when not as usual. */
+  note: string;
+}
+
+/** The goal (issue 17): every program at or under half the kernel's ns/run. */
+export const TARGET_RATIO = 0.5;
+
+/** Known reasons a program stays over the target, from its profile (kept with the numbers they explain). */
+const OVER_TARGET_WHY: Readonly<Record<string, string>> = {
+  loop_acl: 'four HASH lookups a frame, each a call into the fast path (not inlined, unlike ARRAY lookups)',
+  xdp_flow_count: 'HASH lookup and NOEXIST insert are calls into the fast path (not inlined, unlike ARRAY ones); not profiled',
+  xdp_flow_stats: 'HASH, LRU_HASH and PERCPU_HASH calls into the fast path (not inlined); not profiled',
+  loop_bytes: 'not profiled yet: the byte loop keeps i64 registers and a bounds compare per byte',
+  loop_toeplitz: 'not profiled yet: 96 inner iterations on i64 registers the verifier bounds to 32 bits',
+};
+
+function noteFor(program: string, verified: boolean, ratio: number | null): string {
+  if (!verified) return "not verified by wxdp (its verifier's budget): both columns checked";
+  if (ratio === null || ratio <= TARGET_RATIO) return '';
+  return `over ${TARGET_RATIO}x: ${OVER_TARGET_WHY[program] ?? 'not analysed yet'}`;
 }
 
 /** Fallback packet: a TCP SYN to the load balancer's VIP, a full parse for most programs. */
@@ -71,7 +91,7 @@ export async function runProgramsBench(opts: { quick?: boolean; log?: (s: string
       const prepare = async (checked: boolean): Promise<() => { ns: number; retval: number }> => {
         const d = await Datapath.create({ ncpus: 2, cpu: 0 });
         // The default load verifies the program and runs it unchecked; `checked: true` keeps the checks.
-        const o = await d.loadObject(config.objectPath, checked ? { checked } : {});
+        const o = await d.loadObject(config.objectPath, checked || !config.wxdpVerify ? { checked: true, verify: config.wxdpVerify } : {});
         for (const s of config.setup) o.map(s.map).update(s.keyBytes, s.valueBytes, { any: 0, noexist: 1, exist: 2 }[s.flag]);
         const p = o.program(name);
         const run = (n: number) => p.testRun({ data: pkt.data, repeat: n, ...(ctx ? { ctx } : {}) });
@@ -129,6 +149,7 @@ export async function runProgramsBench(opts: { quick?: boolean; log?: (s: string
         kernelNsPerRun: kNs,
         ratio: kNs ? best.unchecked / kNs : null,
         checkedRatio: kNs ? best.checked / kNs : null,
+        note: noteFor(name, config.wxdpVerify, kNs ? best.unchecked / kNs : null),
       });
     }
   }
@@ -136,7 +157,7 @@ export async function runProgramsBench(opts: { quick?: boolean; log?: (s: string
 }
 
 export function formatProgramsTable(rows: readonly ProgramRow[]): string {
-  const head = ['program', 'packet', 'retval', 'wxdp ns/run', 'checked ns/run', 'kernel ns/run', 'wxdp / kernel', 'checked / kernel'];
+  const head = ['program', 'packet', 'retval', 'wxdp ns/run', 'checked ns/run', 'kernel ns/run', 'wxdp / kernel', 'checked / kernel', 'note'];
   const f = (v: number | null, d = 1) => (v === null ? 'n/a' : v.toFixed(d));
   const body = rows.map((r) => [
     r.program,
@@ -147,8 +168,10 @@ export function formatProgramsTable(rows: readonly ProgramRow[]): string {
     f(r.kernelNsPerRun, 0),
     r.ratio === null ? 'n/a' : r.ratio.toFixed(2) + 'x',
     r.checkedRatio === null ? 'n/a' : r.checkedRatio.toFixed(2) + 'x',
+    r.note,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const last = head.length - 1;
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 || i === last ? c.padEnd(i === last ? 0 : widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n') + '\n';
 }

@@ -28,6 +28,8 @@ export interface SuiteConfig {
   setup: SetupEntry[];
   record: string[];
   sequence: boolean;
+  /** false: wxdp loads the object unverified (checked), its verifier refusing what the kernel accepts. */
+  wxdpVerify: boolean;
   notes: string[];
 }
 

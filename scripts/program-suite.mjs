@@ -13,6 +13,8 @@
 //     "setup": [{ "map": "vips", "key": FIELDS, "value": FIELDS, "flag": "any", "note": "…" }],
 //     "record": ["vips", "lb_stats"],       maps dumped after each run (ELF names: "flows", ".bss")
 //     "sequence": true,                     also run the whole corpus in order on one load
+//     "wxdpVerify": false,                  wxdp loads it unverified (checked): its verifier refuses what
+//                                           the kernel accepts (say why in notes)
 //     "notes": ["…"]
 //   }
 // FIELDS is a hex string ("0a000064") or a list of typed fields concatenated in order:
@@ -84,6 +86,7 @@ export function loadConfigs(root) {
         })),
         record: c.record ?? [],
         sequence: c.sequence === true,
+        wxdpVerify: c.wxdpVerify !== false,
         notes: c.notes ?? [],
       };
     });

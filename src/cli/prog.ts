@@ -11,6 +11,7 @@
 // loaded, so a typo costs no verification or compile.
 
 import { formatInsn } from '../asm/index.js';
+import { describeWarmUp } from '../jit/timing.js';
 import { Datapath, type BpfObject, type LoadOptions, type TestRunResult, type XdpContext } from '../control/datapath.js';
 import { parseObject, type ObjectSpec } from '../elf/index.js';
 import { VerifierError, WxdpError } from '../errors.js';
@@ -328,7 +329,7 @@ async function progRun(rest: string[], io: Io): Promise<number> {
   const maps = w.flags.has('dump-maps') ? Object.fromEntries([...obj.maps.values()].map((m) => [m.name, dumpMap(m)])) : undefined;
   if (json) {
     dataOut?.write(res.data);
-    io.out(JSON.stringify({ program: prog.name, retval: res.retval, duration, repeat, dataOut: Buffer.from(res.data).toString('hex'), trace: dp.traceLog, ...(maps ? { maps } : {}), ...(stack ? { stack } : {}) }, null, 2) + '\n');
+    io.out(JSON.stringify({ program: prog.name, retval: res.retval, duration, repeat, warmUp: res.warmUp, dataOut: Buffer.from(res.data).toString('hex'), trace: dp.traceLog, ...(maps ? { maps } : {}), ...(stack ? { stack } : {}) }, null, 2) + '\n');
     return 0;
   }
   if (stack) io.out(stackLine(stack));
@@ -337,6 +338,8 @@ async function progRun(rest: string[], io: Io): Promise<number> {
   // then "Return value: %u, duration%s: %uns\n", " (average)" when repeat > 1
   dataOut?.write(res.data);
   io.out(`Return value: ${res.retval >>> 0}, duration${repeat > 1 ? ' (average)' : ''}: ${duration}ns\n`);
+  // bpftool's line stays as it is; how the average was taken goes to stderr (src/jit/timing.ts)
+  if (repeat > 1) io.err(`${describeWarmUp(res.warmUp)}\n`);
   if (maps) for (const [name, entries] of Object.entries(maps)) io.out(`map ${name}:\n${entries.map((e) => `  ${JSON.stringify(e)}`).join('\n')}\n`);
   return 0;
 }

@@ -21,6 +21,7 @@ import type { Insn } from '../isa/insn.js';
 import { OP_LDDW, PseudoLd } from '../isa/opcodes.js';
 import { cachedVerdict, storeVerdict } from '../cache/verdicts.js';
 import { compile, JitProgram, type OptimizeMode } from '../jit/index.js';
+import { timeRepeat, type WarmUp } from '../jit/timing.js';
 import { codec, createMap, mapStorage, MapType, RingBufReader, type BpfMap, type RingBufReaderOptions, type TypedMap } from '../maps/index.js';
 import { FastPath } from '../runtime/fastpath.js';
 import {
@@ -178,8 +179,10 @@ export interface TestRunResult {
   retval: number;
   /** [data_meta, data_end) after the last run. */
   data: Uint8Array;
-  /** Average ns per run over `repeat`. */
+  /** Average ns per run over the measured runs of `repeat` (steady state: see warmUp). */
   duration: number;
+  /** How the repeat was split and warmed up before the runs `duration` averages (src/jit/timing.ts). */
+  warmUp: WarmUp;
   /** true when dataOutSize cut data_out (the kernel returns ENOSPC then). */
   truncated: boolean;
   /** ctx_out: xdp_md after the run, data/data_end as offsets from data_meta (as the kernel reports). */
@@ -1034,15 +1037,16 @@ export class Program {
     };
     // Programs this run may tail-call into check against their own regions.
     for (const p of this.dp.tailTargets()) if (p !== this) this.dp.bindRegions(p);
-    const t0 = process.hrtime.bigint();
-    let r0: bigint;
-    if (this.engine instanceof JitProgram) {
-      r0 = this.engine.runRepeated(req, repeat).r0;
-    } else {
-      r0 = 0n;
-      for (let i = 0; i < repeat; i++) r0 = this.engine.run(req).r0;
-    }
-    const duration = Number(process.hrtime.bigint() - t0) / repeat;
+    // Steady-state timing (src/jit/timing.ts): the repeat split into short calls, the warm-up not timed.
+    const engine = this.engine;
+    const runs = engine instanceof JitProgram
+      ? (n: number): bigint => engine.runRepeated(req, n).r0
+      : (n: number): bigint => {
+          let r = 0n;
+          for (let i = 0; i < n; i++) r = engine.run(req).r0;
+          return r;
+        };
+    const { r0, nsPerRun: duration, warmUp } = timeRepeat(runs, repeat);
     const view = mem.view();
     const meta = view.getUint32(CTX_BASE + CTX.DATA_META, true);
     const dataStart = view.getUint32(CTX_BASE + CTX.DATA, true);
@@ -1061,7 +1065,7 @@ export class Program {
       truncated = true;
     }
     const ctxOut = { data: dataStart - meta, dataEnd: end - meta, dataMeta: 0, ingressIfindex: ifindex, rxQueueIndex: rxq, egressIfindex: 0 };
-    return { retval: Number(r0 & 0xffffffffn), data: out, duration, truncated, ctx: ctxOut };
+    return { retval: Number(r0 & 0xffffffffn), data: out, duration, truncated, ctx: ctxOut, warmUp };
   }
 }
 

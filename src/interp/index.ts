@@ -76,9 +76,17 @@ export class Interpreter implements Engine {
   private readonly trace: ((ev: TraceEvent) => void) | undefined;
   private readonly tailCall: InterpreterOptions['tailCall'];
   private regions: readonly Region[] = [];
+  // Per instruction, its immediate and offset as BigInts: made once, not at every execution.
+  private readonly immBig: bigint[];
+  private readonly offBig: bigint[];
+  // One DataView over the memory, remade only when a grow replaces the buffer.
+  private dv: DataView;
 
   constructor(prog: readonly Insn[], opts: InterpreterOptions) {
     this.prog = prog;
+    this.immBig = prog.map((i) => BigInt(i.imm));
+    this.offBig = prog.map((i) => BigInt(i.off));
+    this.dv = new DataView(opts.memory.memory.buffer);
     this.mem = opts.memory;
     this.helpers = opts.helpers;
     this.checked = opts.checked ?? true;
@@ -144,7 +152,7 @@ export class Interpreter implements Engine {
       switch (cls) {
         case Class.ALU:
         case Class.ALU64:
-          r[ins.dst] = this.alu(ins, r, cls === Class.ALU64, pc);
+          r[ins.dst] = this.alu(ins, r, cls === Class.ALU64, pc, this.immBig[pc]!);
           break;
         case Class.JMP:
         case Class.JMP32: {
@@ -189,7 +197,7 @@ export class Interpreter implements Engine {
             }
           } else if (o === JmpOp.JA) {
             next = pc + 1 + (cls === Class.JMP32 ? ins.imm : ins.off);
-          } else if (this.condition(ins, r, cls === Class.JMP32)) {
+          } else if (this.condition(ins, r, cls === Class.JMP32, this.immBig[pc]!)) {
             next = pc + 1 + ins.off;
           }
           break;
@@ -201,19 +209,19 @@ export class Interpreter implements Engine {
           break;
         case Class.LDX: {
           const sz = sizeBytes(ins.code);
-          const addr = this.addr(r[ins.src]!, ins.off, sz, false, pc);
+          const addr = this.addr(r[ins.src]!, this.offBig[pc]!, sz, false, pc);
           const v = this.load(addr, sz);
           r[ins.dst] = (ins.code & 0xe0) === Mode.MEMSX ? U64(BigInt.asIntN(sz * 8, v)) : v;
           break;
         }
         case Class.ST: {
           const sz = sizeBytes(ins.code);
-          this.store(this.addr(r[ins.dst]!, ins.off, sz, true, pc), sz, U64(BigInt(ins.imm)));
+          this.store(this.addr(r[ins.dst]!, this.offBig[pc]!, sz, true, pc), sz, U64(this.immBig[pc]!));
           break;
         }
         case Class.STX: {
           const sz = sizeBytes(ins.code);
-          const addr = this.addr(r[ins.dst]!, ins.off, sz, true, pc);
+          const addr = this.addr(r[ins.dst]!, this.offBig[pc]!, sz, true, pc);
           if ((ins.code & 0xe0) === Mode.ATOMIC) this.atomic(ins, r, addr, sz);
           else this.store(addr, sz, r[ins.src]!);
           break;
@@ -248,14 +256,13 @@ export class Interpreter implements Engine {
     this.trace({ pc, insn: ins, frame, changed });
   }
 
-  private alu(ins: Insn, r: bigint[], is64: boolean, pc: number): bigint {
+  private alu(ins: Insn, r: bigint[], is64: boolean, pc: number, imm: bigint): bigint {
     const w = is64 ? 64 : 32;
     const trunc = is64 ? U64 : U32;
     const a = trunc(r[ins.dst]!);
     // The K operand is the immediate sign-extended to 64 bits (then truncated for ALU32).
-    const b = trunc((ins.code & Source.X) !== 0 ? r[ins.src]! : BigInt(ins.imm));
-    const sa = BigInt.asIntN(w, a);
-    const sb = BigInt.asIntN(w, b);
+    const b = trunc((ins.code & Source.X) !== 0 ? r[ins.src]! : imm);
+    // The signed views (BigInt.asIntN(w, x)) are made only by the operations that read them.
     const signed = ins.off === 1;
     switch (ins.code & 0xf0) {
       case AluOp.ADD:
@@ -266,10 +273,10 @@ export class Interpreter implements Engine {
         return trunc(a * b);
       case AluOp.DIV:
         if (b === 0n) return 0n;
-        return signed ? trunc(sa / sb) : a / b; // BigInt division truncates toward zero, as C does
+        return signed ? trunc(BigInt.asIntN(w, a) / BigInt.asIntN(w, b)) : a / b; // BigInt division truncates toward zero, as C does
       case AluOp.MOD:
         if (b === 0n) return a;
-        return signed ? trunc(sa % sb) : a % b; // the remainder takes the dividend's sign, as C's does
+        return signed ? trunc(BigInt.asIntN(w, a) % BigInt.asIntN(w, b)) : a % b; // the remainder takes the dividend's sign, as C's does
       case AluOp.OR:
         return a | b;
       case AluOp.AND:
@@ -281,7 +288,7 @@ export class Interpreter implements Engine {
       case AluOp.RSH:
         return a >> (b & BigInt(w - 1));
       case AluOp.ARSH:
-        return trunc(sa >> (b & BigInt(w - 1)));
+        return trunc(BigInt.asIntN(w, a) >> (b & BigInt(w - 1)));
       case AluOp.NEG:
         return trunc(-a);
       case AluOp.MOV:
@@ -299,13 +306,11 @@ export class Interpreter implements Engine {
     }
   }
 
-  private condition(ins: Insn, r: bigint[], is32: boolean): boolean {
+  private condition(ins: Insn, r: bigint[], is32: boolean, imm: bigint): boolean {
     const w = is32 ? 32 : 64;
     const trunc = is32 ? U32 : U64;
     const a = trunc(r[ins.dst]!);
-    const b = trunc((ins.code & Source.X) !== 0 ? r[ins.src]! : BigInt(ins.imm));
-    const sa = BigInt.asIntN(w, a);
-    const sb = BigInt.asIntN(w, b);
+    const b = trunc((ins.code & Source.X) !== 0 ? r[ins.src]! : imm);
     switch (ins.code & 0xf0) {
       case JmpOp.JEQ:
         return a === b;
@@ -322,13 +327,13 @@ export class Interpreter implements Engine {
       case JmpOp.JSET:
         return (a & b) !== 0n;
       case JmpOp.JSGT:
-        return sa > sb;
+        return BigInt.asIntN(w, a) > BigInt.asIntN(w, b);
       case JmpOp.JSGE:
-        return sa >= sb;
+        return BigInt.asIntN(w, a) >= BigInt.asIntN(w, b);
       case JmpOp.JSLT:
-        return sa < sb;
+        return BigInt.asIntN(w, a) < BigInt.asIntN(w, b);
       case JmpOp.JSLE:
-        return sa <= sb;
+        return BigInt.asIntN(w, a) <= BigInt.asIntN(w, b);
       default:
         return false;
     }
@@ -341,8 +346,8 @@ export class Interpreter implements Engine {
   }
 
   /** Effective address of an access, checked against the regions in checked mode. */
-  private addr(base: bigint, off: number, size: number, write: boolean, pc: number): number {
-    const a = U64(base + BigInt(off));
+  private addr(base: bigint, off: bigint, size: number, write: boolean, pc: number): number {
+    const a = U64(base + off);
     const len = this.mem.memory.buffer.byteLength;
     if (this.checked) {
       const ok = this.regions.some((g) => {
@@ -358,8 +363,14 @@ export class Interpreter implements Engine {
     return Number(a);
   }
 
+  private view(): DataView {
+    const buf = this.mem.memory.buffer;
+    if (this.dv.buffer !== buf) this.dv = new DataView(buf);
+    return this.dv;
+  }
+
   private load(addr: number, size: number): bigint {
-    const v = new DataView(this.mem.memory.buffer);
+    const v = this.view();
     switch (size) {
       case 1:
         return BigInt(v.getUint8(addr));
@@ -373,7 +384,7 @@ export class Interpreter implements Engine {
   }
 
   private store(addr: number, size: number, value: bigint): void {
-    const v = new DataView(this.mem.memory.buffer);
+    const v = this.view();
     switch (size) {
       case 1:
         return v.setUint8(addr, Number(value & 0xffn));
