@@ -93,9 +93,10 @@ describe('Datapath', () => {
 
   it('rejects at load a program calling a helper wxdp lacks, naming the helper', async () => {
     const dp = await Datapath.create();
-    // bpf_perf_event_output (25): XDP may call it in the kernel; wxdp has no perf buffers
-    await expect(dp.loadInsns(assemble('r2 = 0\nr3 = 0\nr4 = 0\ncall 25\nexit'))).rejects.toThrow(ProgramError);
-    await expect(dp.loadInsns(assemble('r2 = 0\nr3 = 0\nr4 = 0\ncall 25\nexit'))).rejects.toThrow(/program of this type cannot use helper bpf_perf_event_output#25 \(the kernel allows it in XDP; wxdp does not provide it\)/);
+    // bpf_check_mtu (163): XDP may call it in the kernel; wxdp does not provide it
+    const insns = assemble('r2 = 0\nr3 = 0\nr4 = 0\nr5 = 0\ncall 163\nexit');
+    await expect(dp.loadInsns(insns)).rejects.toThrow(ProgramError);
+    await expect(dp.loadInsns(insns)).rejects.toThrow(/insn 4: program of this type cannot use helper bpf_check_mtu#163 \(the kernel allows it in XDP; wxdp does not provide it\)/);
   });
 
   it('verifies at load: verified programs run unchecked, a rejected one throws VerifierError with the log', async () => {
