@@ -2,13 +2,8 @@
 // flow_offload_tuple_rhash through its BTF; wxdp has no BTF for it and refuses the load.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
+#include "xdp_flow_lookup.h"
 
-struct bpf_flowtable_opts {
-	__s32 error;
-};
-
-extern void *bpf_xdp_flow_lookup(struct xdp_md *ctx, struct bpf_fib_lookup *fib_tuple,
-				 struct bpf_flowtable_opts *opts, __u32 opts_len) __ksym;
 
 SEC("xdp")
 int flow_lookup_deref(struct xdp_md *ctx)
@@ -18,7 +13,7 @@ int flow_lookup_deref(struct xdp_md *ctx)
 	__u32 *p;
 
 	t.family = 2;
-	p = bpf_xdp_flow_lookup(ctx, &t, &opts, sizeof(opts));
+	p = (__u32 *)bpf_xdp_flow_lookup(ctx, &t, &opts, sizeof(opts));
 #ifndef NULLDEREF
 	if (!p)
 		return XDP_PASS;

@@ -6,16 +6,8 @@
 // without the check (refused by both). Built with -DDEREF / -DNULLDEREF into their own objects.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
+#include "xdp_flow_lookup.h"
 
-struct bpf_flowtable_opts {
-	__s32 error;
-};
-
-struct flow_offload_tuple_rhash;
-
-extern struct flow_offload_tuple_rhash *
-bpf_xdp_flow_lookup(struct xdp_md *ctx, struct bpf_fib_lookup *fib_tuple,
-		    struct bpf_flowtable_opts *opts, __u32 opts_len) __ksym;
 
 static __always_inline int lookup(struct xdp_md *ctx, __u8 family, __u32 len)
 {

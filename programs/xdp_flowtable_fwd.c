@@ -15,20 +15,12 @@
 #include <linux/in.h>
 #include <linux/tcp.h>
 #include <bpf/bpf_helpers.h>
+#include "xdp_flow_lookup.h"
 #include <bpf/bpf_endian.h>
 
 #define AF_INET 2
 #define ENOENT 2
 
-struct bpf_flowtable_opts {
-	__s32 error;
-};
-
-struct flow_offload_tuple_rhash;
-
-extern struct flow_offload_tuple_rhash *
-bpf_xdp_flow_lookup(struct xdp_md *ctx, struct bpf_fib_lookup *fib_tuple,
-		    struct bpf_flowtable_opts *opts, __u32 opts_len) __ksym;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
