@@ -27,6 +27,7 @@
 // the flow's counters and timeout. Next: netdev_xmit, or the stack (false).
 
 import { arena_alloc } from '../maps/arena';
+import { CTX_BASE, CTX_INGRESS_IFINDEX } from '../abi';
 import { fibGen, mibInc, netNow, netRoot, netScratch, netdevGet, sysctl } from './core';
 import {
   AF_INET, FL_DST, FL_FAMILY, FL_IIF, FL_SCOPE, FL_SIZE, FL_SRC, FR_GW, FR_GW_FAMILY, FR_OIF, FR_TYPE, IFF_UP, MIB_FLOW_HIT,
@@ -514,4 +515,58 @@ export function nf_flow_at(i: u32): u32 {
 }
 export function nf_flow_root(): u32 {
   return ftRoot();
+}
+
+// ---- The XDP kfunc (nf_flow_table_bpf.c) ----
+
+// struct bpf_fib_lookup as the kfunc reads it: family u8 @0, l4_protocol u8 @1, sport @2, dport @4 (as in
+// the packet), ifindex @8, ipv4_src @16, ipv4_dst @32. struct bpf_flowtable_opts: s32 error @0.
+const BFL_FAMILY: u32 = 0;
+const BFL_L4: u32 = 1;
+const BFL_SPORT: u32 = 2;
+const BFL_DPORT: u32 = 4;
+const BFL_IFINDEX: u32 = 8;
+const BFL_SRC4: u32 = 16;
+const BFL_DST4: u32 = 32;
+const NF_BPF_FLOWTABLE_OPTS_SZ: u64 = 4;
+const AF_INET6_: u32 = 10;
+
+/**
+ * bpf_xdp_flow_lookup(ctx, fib_tuple, opts, opts_len): the direction record of the offloaded flow the
+ * tuple names (the kfunc's struct flow_offload_tuple_rhash *), or 0 with opts->error set: -EINVAL for
+ * opts_len ≠ 4, -EAFNOSUPPORT for a family other than AF_INET / AF_INET6, -ENOENT when the receiving
+ * device is in no flowtable or the flowtable holds no such flow (a torn-down flow is none, as in
+ * flow_offload_lookup; IPv6 flows are never offloaded here). A hit refreshes the flow's timeout
+ * (flow_offload_refresh); the packet is not looked at.
+ */
+export function bpf_xdp_flow_lookup(ctx: u64, tuple: u64, opts: u64, optsLen: u64, r5: u64): u64 {
+  const o = <u32>opts;
+  if (optsLen != NF_BPF_FLOWTABLE_OPTS_SZ) {
+    store<i32>(o, -22);
+    return 0;
+  }
+  const p = <u32>tuple;
+  const family = <u32>load<u8>(p + BFL_FAMILY);
+  if (family != AF_INET && family != AF_INET6_) {
+    store<i32>(o, -97);
+    return 0;
+  }
+  const r = ftRoot();
+  // nf_flowtable_by_dev: the first flowtable the receiving device is bound to
+  const rxIf = load<u32>(CTX_BASE + CTX_INGRESS_IFINDEX);
+  const used = r != 0 ? load<u32>(r + FTR_USED) : 0;
+  let ft: i32 = -1;
+  for (let id: u32 = 0; id < FT_MAX && ft < 0; id++) if ((used & (<u32>1 << id)) != 0 && ftHasDev(r, id, rxIf)) ft = <i32>id;
+  let d: u32 = 0;
+  if (ft >= 0 && family == AF_INET && load<u32>(r + FTR_TABLE) != 0) {
+    const ports = <u32>load<u16>(p + BFL_SPORT) | (<u32>load<u16>(p + BFL_DPORT) << 16);
+    d = lookup(r, load<u32>(p + BFL_SRC4), load<u32>(p + BFL_DST4), ports, <u32>load<u8>(p + BFL_L4), load<u32>(p + BFL_IFINDEX));
+  }
+  if (d != 0) {
+    const f = d - (d - load<u32>(r + FTR_POOL)) % FLOW_SIZE;
+    if (load<u32>(f + FLOW_FT) != <u32>ft || (load<u32>(f + FLOW_FLAGS) & FLOWF_TEARDOWN) != 0) d = 0;
+    else store<u64>(f + FLOW_TIMEOUT, netNow() + flowTimeout(f));
+  }
+  if (d == 0) store<i32>(o, -2);
+  return <u64>d;
 }

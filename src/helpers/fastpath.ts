@@ -64,7 +64,7 @@ export function xdpHelpers(fp: FastPath, base: HelperTable): HelperTable {
   const t = new HelperTable();
   for (const id of base.ids()) t.register(base.get(id)!);
   for (const d of fastPathHelpers(fp)) t.register(d);
-  for (const d of kfuncHelpers()) t.register(d);
+  for (const d of kfuncHelpers(fp.exports as Record<string, unknown>)) t.register(d);
   t.register({
     id: 12,
     name: 'tail_call',

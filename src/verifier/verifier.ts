@@ -1623,15 +1623,30 @@ class Verifier {
       const regno = k + 1;
       const reg = this.readReg(st, regno, pc);
       if (a.kind === 'ctx') this.checkArg(st, pc, 0, Arg.PTR_TO_CTX, regno, reg, undefined);
-      else {
+      else if (a.kind === 'scalar') {
+        if (!reg.isScalar) this.reject(`R${regno} is not a scalar`, pc);
+      } else {
         if (reg.isPkt) this.reject(`R${regno} type=${reg.typeName()} expected=fp`, pc);
         this.helperMem(st, pc, regno, reg, a.size, true, false);
       }
     });
     const regs = st.cur.regs;
     for (let r = 1; r <= 5; r++) regs[r] = new Reg();
-    regs[0] = Reg.unknown();
+    regs[0] = def.ret === 'kptr_or_null' ? this.kptrOrNull() : Reg.unknown();
     return pc + 1;
+  }
+
+  /**
+   * KF_RET_NULL of a PTR_TO_BTF_ID whose struct wxdp has no BTF for: a pointer to compare with NULL,
+   * read-only memory of size 0 (a load from it is refused as out of bounds).
+   */
+  private kptrOrNull(): Reg {
+    const r = Reg.pointer(RegType.MEM);
+    r.rdonly = true;
+    r.memSize = 0;
+    r.maybeNull = true;
+    r.id = ++this.idGen;
+    return r;
   }
 
   private loopCall(st: State, pc: number): number {

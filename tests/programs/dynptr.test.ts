@@ -1,0 +1,71 @@
+// The dynptr programs (programs/xdp_dynptr*.c) against the kernel: what its verifier says of each
+// refused one (instruction and message) and what `bpftool prog run` makes of the accepted one, byte
+// for byte. wxdp does not provide dynptrs yet (issue 14): it refuses each object naming the kfunc or
+// helper it lacks. These recordings are what wxdp's dynptr support must then match.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { Datapath } from '../../src/control/datapath.js';
+import { kernelAvailability } from '../../src/oracle/kernel.js';
+
+const obj = (n: string): string => fileURLToPath(new URL(`../../programs/${n}.o`, import.meta.url));
+/** Refused by the kernel (6.18): the instruction its log names and the message line. */
+const REFUSED: Array<[string, number, string]> = [
+  ['xdp_dynptr_uninit', 7, 'Expected an initialized dynptr as arg #2'],
+  ['xdp_dynptr_overwrite', 13, 'Expected an initialized dynptr as arg #2'],
+  ['xdp_dynptr_nullslice', 10, "R0 invalid mem access 'rdonly_mem_or_null'"],
+  ['xdp_dynptr_slice_oob', 12, 'invalid access to memory, mem_size=4 off=4 size=1'],
+  ['xdp_dynptr_ro_write', 12, 'R0 cannot write into rdonly_mem'],
+];
+const FRAME = Uint8Array.from({ length: 64 }, (_, i) => i);
+/** Hand-derived from the program: bytes 0..3 written back at 1 with the first inverted, 0x42 at 8. */
+const OUT = Uint8Array.from(FRAME, (b, i) => (i === 1 ? 0xff : i >= 2 && i <= 4 ? i - 1 : i === 8 ? 0x42 : b));
+const E2BIG = 7;
+
+describe('dynptrs in wxdp (not provided yet)', () => {
+  it('refuses each object, naming what it lacks', async () => {
+    const dp = await Datapath.create();
+    const o = await dp.loadObject(obj('xdp_dynptr'));
+    expect(() => o.program('xdp_dynptr')).toThrow(/kfunc 'bpf_dynptr_from_xdp' is not supported by wxdp/);
+    const u = await dp.loadObject(obj('xdp_dynptr_uninit'));
+    expect(() => u.program('xdp_dynptr_uninit')).toThrow(/bpf_dynptr_read#201 .*wxdp does not provide it/);
+  });
+});
+
+const avail = kernelAvailability();
+describe.skipIf(!avail.ok)(`dynptrs in the kernel${avail.ok ? '' : ` (skipped: ${avail.reason})`}`, () => {
+  const load = (name: string): { status: number | null; log: string; pin: string } => {
+    const pin = `/sys/fs/bpf/wx-dyn14-${name}-${process.pid}`;
+    const r = spawnSync('bpftool', ['prog', 'load', obj(name), pin], { encoding: 'utf8' });
+    return { status: r.status, log: r.stderr, pin };
+  };
+
+  it.each(REFUSED)('%s: refused at insn %i: %s', (name, insn, msg) => {
+    const r = load(name);
+    rmSync(r.pin, { force: true });
+    expect(r.status).not.toBe(0);
+    const lines = r.log.split('\n');
+    const at = lines.indexOf(msg);
+    expect(at).toBeGreaterThan(0);
+    expect(lines.slice(0, at).reverse().find((l) => /^\d+: \(/.test(l))).toMatch(new RegExp(`^${insn}: `));
+  });
+
+  it('xdp_dynptr: accepted; a 64-byte frame comes back as derived, return 600 + E2BIG', () => {
+    const r = load('xdp_dynptr');
+    const dir = mkdtempSync(join(tmpdir(), 'wx-dyn14-'));
+    try {
+      expect(r.status).toBe(0);
+      writeFileSync(join(dir, 'in'), FRAME);
+      const run = spawnSync('bpftool', ['prog', 'run', 'pinned', r.pin, 'data_in', join(dir, 'in'), 'data_out', join(dir, 'out')], { encoding: 'utf8' });
+      expect(run.stdout + run.stderr).toMatch(new RegExp(`Return value: ${600 + E2BIG},`));
+      expect(new Uint8Array(readFileSync(join(dir, 'out')))).toEqual(OUT);
+    } finally {
+      rmSync(r.pin, { force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
