@@ -42,15 +42,18 @@ export const TP_PROTOS: Readonly<Record<string, readonly TpArg[]>> = {
 /** MAX_BPF_FUNC_ARGS */
 const MAX_ARGS = 12;
 
-/** What a ctx load of a tp_btf program reads: an argument, or why the kernel refuses it. */
-export function tracingCtxAccess(tp: string, off: number, size: number, read: boolean): TpArg | string {
-  if (!read || off < 0 || off >= 8 * MAX_ARGS || off % size !== 0) return `invalid bpf_context access off=${off} size=${size}`;
-  const proto = TP_PROTOS[tp];
-  if (!proto) return `attach to unsupported tracepoint ${tp}`;
-  if (off % 8 !== 0) return `func '${tp}' offset ${off} is not multiple of 8`;
+/**
+ * What a ctx load of a tp_btf program reads: an argument, or the refusal — check_ctx_access's
+ * "invalid bpf_context access", with btf_ctx_access's own line before it when it has one.
+ */
+export function tracingCtxAccess(tp: string, off: number, size: number, read: boolean): TpArg | { message: string; detail?: string } {
+  const message = `invalid bpf_context access off=${off} size=${size}`;
+  if (!read || off < 0 || off >= 8 * MAX_ARGS || off % size !== 0) return { message };
+  const proto = TP_PROTOS[tp] ?? [];
+  if (off % 8 !== 0) return { message, detail: `func '${tp}' offset ${off} is not multiple of 8` };
   const arg = off / 8;
-  if (arg >= proto.length) return `func '${tp}' doesn't have ${arg + 1}-th argument`;
+  if (arg >= proto.length) return { message, detail: `func '${tp}' doesn't have ${arg + 1}-th argument` };
   const a = proto[arg]!;
-  if (a.kind === 'btf' && size !== 8) return `invalid bpf_context access off=${off} size=${size}`;
+  if (a.kind === 'btf' && size !== 8) return { message };
   return a;
 }

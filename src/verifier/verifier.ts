@@ -1021,7 +1021,7 @@ class Verifier {
   /** A tp_btf program's ctx load (tracing.ts): a scalar argument, or a read-only view of the struct one points at. */
   private tracingCtxLoad(off: number, size: number, read: boolean, pc: number): Reg {
     const a = tracingCtxAccess(this.opts.tracepoint ?? '', off, size, read);
-    if (typeof a === 'string') this.reject(a, pc);
+    if (!('kind' in a)) this.reject(a.message, pc, a.detail);
     if (a.kind === 'scalar') return this.loaded(size);
     const r = Reg.pointer(RegType.MEM);
     r.memSize = a.size;
