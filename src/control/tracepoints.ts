@@ -14,6 +14,7 @@
 // Up to TP_PROGS programs per tracepoint, as the fast path keeps them.
 
 import { XDP_TRACEPOINTS } from '../elf/index.js';
+import { EXPORT_RUN } from '../jit/abi.js';
 import { JitProgram } from '../jit/index.js';
 import { TP_PROTOS } from '../verifier/tracing.js';
 import type { Datapath, Program } from './datapath.js';
@@ -76,6 +77,10 @@ export function attachTracepoint(dp: Datapath, program: Program): TracepointLink
   const tp = m[1]!;
   if (!tracepointRuns(tp)) throw new AttachError('EINVAL', `wxdp does not raise tracepoint ${tp}`);
   if (!(program.engine instanceof JitProgram)) throw new AttachError('EINVAL', `program ${program.name}: only JIT'd programs can be attached`);
+  // Checked code bounds its loads by regions the ctx of an event is not one of: verified programs only.
+  if (program.checked) throw new AttachError('EINVAL', `program ${program.name} was loaded unverified (runs checked); tracepoint programs run verified only`);
+  // Workers call the same table slot in their own instance's table.
+  dp.workers?.install(program, [[EXPORT_RUN, program.engine.runTableIndex]]);
   let byTp = lists.get(dp);
   if (!byTp) lists.set(dp, (byTp = new Map()));
   const list = byTp.get(tp) ?? [];

@@ -79,6 +79,12 @@ describe.each(['table', 'burst'] as const)('XDP tracepoints (%s dispatch)', (dis
     expect([count(10), count(11), count(12), count(13)]).toEqual([eth0.ifindex, EINVAL, INT_MAX, 42]);
   });
 
+  it('a program loaded unverified (checked) is not attached', async () => {
+    const dp = await Datapath.create({ dispatch });
+    const obj = await dp.loadObject(OBJ, { verify: false });
+    expect(() => obj.program('tp_exception').attachTracepoint()).toThrow(/loaded unverified/);
+  });
+
   it('an XDP program is not a tracepoint program', async () => {
     const { obj } = await setup(dispatch, 0);
     expect(() => obj.program('xdp_act').attachTracepoint()).toThrow(/not a tp_btf program/);
