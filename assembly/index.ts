@@ -16,3 +16,4 @@ export * from './net/index';
 export * from './link';
 export * from './worker';
 export * from './rss';
+export * from './tracepoints';

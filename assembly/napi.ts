@@ -21,7 +21,7 @@ import {
   CTX_BASE, CTX_DATA, CTX_DATA_END, CTX_DATA_META, CTX_EGRESS_IFINDEX, CTX_REDIRECT_FLAGS, CTX_REDIRECT_IFINDEX,
   CTX_REDIRECT_MAP, DEV_HOST_RING, DEV_IFINDEX, DEV_NQUEUES, DEV_PROG, DP_TRACE, DROP_DEVMAP_PROG,
   DROP_HOST_RING_FULL, DROP_REDIRECT_NO_DEVICE, DROP_REDIRECT_UNSUPPORTED, DROP_XDP_ABORTED, DROP_XDP_DROP,
-  DROP_XSK_INVALID, FRAME_SIZE, MAP_TYPE, MAP_VALUE_SIZE, MAX_DEVICES, NAPI_BUDGET, QSTAT_RX_BYTES,
+  DROP_XSK_INVALID, FRAME_SIZE, MAP_ID, MAP_TYPE, MAP_VALUE_SIZE, MAX_DEVICES, NAPI_BUDGET, QSTAT_RX_BYTES,
   QSTAT_RX_PACKETS, QSTAT_XDP_ABORTED, QSTAT_XDP_DROP, QSTAT_XDP_INVALID, QSTAT_XDP_PASS, QSTAT_XDP_REDIRECT,
   QSTAT_XDP_TX, Q_RX, RING_CONSUMER, TRACE_EVENT_SIZE, TRACE_SLOTS, XDP_DROP, XDP_PASS, XDP_REDIRECT, XDP_TX,
   DP_DEVS, DEV_BURST, MAP_DATA, MAP_MAX_ENTRIES, DROP_NO_BUFFER, DP_BURST, BURST_MAX, BURST_RECORD_SIZE,
@@ -41,6 +41,7 @@ import { IFF_UP, ND_FLAGS } from './net/abi';
 import { stack_rx_burst, stackBurstBuf } from './net/eth';
 import { fib4_prefetch, fib4PrefetchDsts } from './net/fib_prefetch';
 import { fibHelperCalls } from './net/fib_helper';
+import { tpOn, tpXdpException, tpXdpRedirect, TP_XDP_EXCEPTION, TP_XDP_REDIRECT, TP_XDP_REDIRECT_ERR } from './tracepoints';
 
 /**
  * Per ifindex: the device's program called bpf_fib_lookup in its last burst, so the FIB is warmed for
@@ -174,8 +175,8 @@ function broadcast(q: u32, dev: u32, qi: u32, map: u32, data: u32, len: u32, met
   recycle(q, data);
 }
 
-/** XDP_REDIRECT: where the helper pointed the frame (the CTX_REDIRECT_* fields). */
-function redirect(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, opts: u32): void {
+/** XDP_REDIRECT: where the helper pointed the frame (the CTX_REDIRECT_* fields). Returns 0 or -errno. */
+function redirectTo(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, opts: u32): i32 {
   const map = load<u32>(CTX_BASE + CTX_REDIRECT_MAP);
   const key = load<u32>(CTX_BASE + CTX_REDIRECT_IFINDEX);
   if (map == 0) {
@@ -183,10 +184,10 @@ function redirect(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, opt
     if (tdev == 0) {
       recycle(q, data);
       countDrop(q, DROP_REDIRECT_NO_DEVICE);
-      return;
+      return -EINVAL;
     }
     transmit(q, tdev, qi, data, len, opts | meta);
-    return;
+    return 0;
   }
   const type = load<u32>(map, MAP_TYPE);
   if (type == BPF_MAP_TYPE_XSKMAP) {
@@ -194,38 +195,54 @@ function redirect(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, opt
     if (s == 0) {
       recycle(q, data);
       countDrop(q, DROP_XSK_INVALID);
-      return;
+      return -EINVAL;
     }
     xskDeliver(q, load<u32>(s), load<u32>(dev, DEV_IFINDEX), qi, data, len);
-    return;
+    return 0;
   }
   if (type == BPF_MAP_TYPE_CPUMAP) {
     const c = cpumapLookupIdx(map, key);
     if (c == 0) {
       recycle(q, data);
       countDrop(q, DROP_REDIRECT_NO_DEVICE);
-      return;
+      return -EINVAL;
     }
     toCpumapEntry(q, dev, qi, map, c, data, len, meta, opts);
-    return;
+    return 0;
   }
   if (type != BPF_MAP_TYPE_DEVMAP && type != BPF_MAP_TYPE_DEVMAP_HASH) {
     // anything else bpf_redirect_map accepts but this data path has no target for
     recycle(q, data);
     countDrop(q, DROP_REDIRECT_UNSUPPORTED);
-    return;
+    return -EBADRQC;
   }
   if ((load<u64>(CTX_BASE + CTX_REDIRECT_FLAGS) & BPF_F_BROADCAST) != 0) {
     broadcast(q, dev, qi, map, data, len, meta, opts);
-    return;
+    return 0;
   }
   const v = type == BPF_MAP_TYPE_DEVMAP ? devmapLookupIdx(map, key) : devmapHashLookupIdx(map, key);
   if (v == 0) {
     recycle(q, data);
     countDrop(q, DROP_REDIRECT_NO_DEVICE);
-    return;
+    return -EINVAL;
   }
   toDevmapEntry(q, dev, qi, map, v, data, len, meta, opts);
+  return 0;
+}
+
+const EINVAL: i32 = 22;
+const EBADRQC: i32 = 56;
+
+/**
+ * XDP_REDIRECT, then the tracepoint xdp_do_redirect raises: xdp_redirect once the frame is handed on,
+ * xdp_redirect_err with the error when it is dropped (missing target: -EINVAL; a map type without a
+ * target here: -EBADRQC, as the kernel's default case).
+ */
+function redirect(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, opts: u32): void {
+  const map = load<u32>(CTX_BASE + CTX_REDIRECT_MAP);
+  const key = load<u32>(CTX_BASE + CTX_REDIRECT_IFINDEX);
+  const err = redirectTo(q, dev, qi, data, len, meta, opts);
+  if (tpOn(err < 0 ? TP_XDP_REDIRECT_ERR : TP_XDP_REDIRECT)) tpXdpRedirect(dev, load<u32>(dev + DEV_PROG), map == 0 ? devLookup(key) : 0, err, map, map == 0 ? 0 : load<u32>(map, MAP_TYPE), map == 0 ? 0 : load<u32>(map, MAP_ID), key);
 }
 
 /**
@@ -299,6 +316,7 @@ function toCpumapEntry(q: u32, dev: u32, qi: u32, map: u32, v: u32, data: u32, l
     count(q, act == 0 ? QSTAT_XDP_ABORTED : QSTAT_XDP_INVALID, 1);
     countDrop(q, DROP_XDP_ABORTED);
     trace(ifindex, qi, act, slot);
+    if (tpOn(TP_XDP_EXCEPTION)) tpXdpException(dev, slot, act);
     recycle(q, data);
   }
 }

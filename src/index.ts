@@ -107,6 +107,7 @@ export { Rules } from './control/rules.js';
 export { Neighbours, NEIGH_PARAMS, type NeighFilter, type NeighQueue, type NeighTableStats, type NeighParam } from './control/neigh.js';
 export { Sysctls } from './control/sysctl.js';
 export { AttachError, SkLookupLink } from './control/sk_programs.js';
+export { TracepointLink } from './control/tracepoints.js';
 export { ipCommand, ipBatch, IpError, type IpResult, type IpOptions, type IpBatchOptions, type IpBatchResult } from './control/ip/index.js';
 export { MIB_NAMES, NET_DROP_REASONS } from './runtime/net_abi.js';
 export { Lpm4Table, Lpm6Table } from './control/lpm.js';

@@ -12,7 +12,7 @@
 import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { btfCodec, parseObject, type MapSpec, type ObjectSpec, type ProgramSpec } from '../elf/index.js';
+import { btfCodec, parseObject, tpBtfTarget, type MapSpec, type ObjectSpec, type ProgramSpec } from '../elf/index.js';
 import { VerifierError, WxdpError } from '../errors.js';
 import { baseHelpers, type HelperTable } from '../helpers/index.js';
 import { xdpHelpers } from '../helpers/fastpath.js';
@@ -69,6 +69,7 @@ import { Stack } from './stack.js';
 import { ipCommand, type IpResult } from './ip/index.js';
 import { Wire, type WireOptions } from './wire.js';
 import { Udp } from './udp.js';
+import { attachTracepoint, type TracepointLink } from './tracepoints.js';
 import { attachReuseport, attachSkLookup, detachReuseport, type SkLookupLink } from './sk_programs.js';
 import { ipv4Bytes, ipv6Bytes } from './addresses.js';
 import { Poller } from './poller.js';
@@ -850,7 +851,7 @@ export class Program {
       // The verdict depends only on the code, the maps' shapes and frozen contents, the helpers and the
       // log level: a program loaded again (tests, benchmarks, each `prog run`) is not verified again.
       const globals = btf ? globalFuncs(spec, btf) : [];
-      const key = verifyCacheKey(spec, vmaps, maps, opts.logLevel ?? 0, dp.helpers, globals, `${verifierProgType(spec)}/${spec.attachType ?? ''}/${opts.devBound ?? ''}`);
+      const key = verifyCacheKey(spec, vmaps, maps, opts.logLevel ?? 0, dp.helpers, globals, `${verifierProgType(spec)}/${spec.attachType ?? ''}/${opts.devBound ?? ''}/${tpBtfTarget(spec.section) ?? ''}`);
       const cached = VERIFY_CACHE.get(key) ?? cachedVerdict(key, insns);
       if (cached) VERIFY_CACHE.set(key, cached);
       if (cached instanceof Error) throw cached;
@@ -867,6 +868,7 @@ export class Program {
             progType: verifierProgType(spec),
             ...(spec.attachType !== undefined ? { attachType: spec.attachType } : {}),
             ...(opts.devBound !== undefined ? { devBound: true } : {}),
+            ...(spec.type === 'tracing' ? { tracepoint: tpBtfTarget(spec.section) ?? '' } : {}),
           });
         } catch (e) {
           if (e instanceof VerifierError) {
@@ -919,6 +921,14 @@ export class Program {
       this.dp.registerSlot(this.slot, this);
     }
     return this.slot;
+  }
+
+  /**
+   * libbpf's bpf_program__attach for a SEC("tp_btf/NAME") program: it runs on each NAME event wxdp's data
+   * path raises (src/control/tracepoints.ts). Loading attaches nothing, as bpf_object__load does not.
+   */
+  attachTracepoint(): TracepointLink {
+    return attachTracepoint(this.dp, this);
   }
 
   /**
@@ -1150,8 +1160,8 @@ export function globalFuncs(spec: ProgramSpec, btf: Btf): GlobalFunc[] {
  * The type the verifier checks a program as: its section's sk_lookup / sk_reuseport, else XDP (the
  * type every other section loads as in wxdp).
  */
-function verifierProgType(spec: ProgramSpec): 'xdp' | 'sk_lookup' | 'sk_reuseport' {
-  return spec.type === 'sk_lookup' || spec.type === 'sk_reuseport' ? spec.type : 'xdp';
+function verifierProgType(spec: ProgramSpec): 'xdp' | 'sk_lookup' | 'sk_reuseport' | 'tracing' {
+  return spec.type === 'sk_lookup' || spec.type === 'sk_reuseport' || spec.type === 'tracing' ? spec.type : 'xdp';
 }
 
 const VERIFY_CACHE = new Map<string, VerifiedProgram | VerifierError>();

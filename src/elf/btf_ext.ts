@@ -1,4 +1,4 @@
-// .BTF.ext: per-section func_info and line_info (and CO-RE relocations, which wxdp does not apply).
+// .BTF.ext: per-section func_info, line_info and CO-RE relocations.
 //
 //   header:   magic u16 = 0xeb9f · version u8 = 1 · flags u8 · hdr_len u32 ·
 //             func_info_off u32 · func_info_len u32 · line_info_off u32 · line_info_len u32 ·
@@ -33,8 +33,19 @@ export interface BtfExt {
   /** Records by ELF section name, sorted by instruction as in the file. */
   funcInfo: Map<string, FuncInfoRecord[]>;
   lineInfo: Map<string, LineInfoRecord[]>;
-  /** Number of CO-RE relocation records per section (not applied by wxdp). */
+  /** Number of CO-RE relocation records per section. */
   coreRelos: Map<string, number>;
+  /** The CO-RE relocation records by section (bpf_core_relo; src/elf/core.ts applies those on wxdp's own types). */
+  coreRecords: Map<string, CoreRelo[]>;
+}
+
+/** struct bpf_core_relo: insn_off u32 · type_id u32 · access_str_off u32 · kind u32. */
+export interface CoreRelo {
+  insn: number;
+  typeId: number;
+  /** "0:1:…": the first index steps over the root pointer, the rest are member indices. */
+  access: string;
+  kind: number;
 }
 
 export function parseBtfExt(data: Uint8Array, btf: Btf, opts: { path?: string | undefined; section?: string } = {}): BtfExt {
@@ -78,6 +89,7 @@ export function parseBtfExt(data: Uint8Array, btf: Btf, opts: { path?: string | 
   const funcInfo = new Map<string, FuncInfoRecord[]>();
   const lineInfo = new Map<string, LineInfoRecord[]>();
   const coreRelos = new Map<string, number>();
+  const coreRecords = new Map<string, CoreRelo[]>();
   const push = <T>(m: Map<string, T[]>, k: string, v: T) => {
     const list = m.get(k);
     if (list) list.push(v);
@@ -105,8 +117,9 @@ export function parseBtfExt(data: Uint8Array, btf: Btf, opts: { path?: string | 
     if (text === undefined) throw fail(at + 8, `line_info line offset ${lineOff} is not a string of .BTF`);
     push(lineInfo, sec, { insn: insnOf(at, sec), file, text, line: lineCol >>> 10, column: lineCol & 0x3ff });
   });
-  blocks(24, 16, 'core_relo', (sec) => {
+  blocks(24, 16, 'core_relo', (sec, at) => {
     coreRelos.set(sec, (coreRelos.get(sec) ?? 0) + 1);
+    push(coreRecords, sec, { insn: insnOf(at, sec), typeId: r.u32(at + 4), access: btf.string(r.u32(at + 8)) ?? '', kind: r.u32(at + 12) });
   });
-  return { funcInfo, lineInfo, coreRelos };
+  return { funcInfo, lineInfo, coreRelos, coreRecords };
 }

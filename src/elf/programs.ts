@@ -22,7 +22,8 @@ import { DecodeError, WxdpError } from '../errors.js';
 import { decode, type Insn } from '../isa/insn.js';
 import { Class, JmpOp, OP_LDDW, PseudoCall, PseudoLd } from '../isa/opcodes.js';
 import type { Btf } from './btf.js';
-import type { BtfExt } from './btf_ext.js';
+import type { BtfExt, CoreRelo } from './btf_ext.js';
+import { applyCoreRelos } from './core.js';
 import type { Extern } from './externs.js';
 import type { MapEntry } from './maps.js';
 import {
@@ -322,6 +323,13 @@ export function linkProgram(ctx: LinkContext, funcs: Map<number, Func[]>, main: 
       column: r.column,
       text: r.text,
     }));
+    const core: CoreRelo[] = [];
+    for (const [f, base] of placed) {
+      for (const r of ctx.ext.coreRecords.get(f.sec.name) ?? []) {
+        if (r.insn >= f.start && r.insn < f.start + f.count) core.push({ ...r, insn: r.insn - f.start + base });
+      }
+    }
+    applyCoreRelos(ctx.btf, out, core);
   }
   return spec;
 }

@@ -221,8 +221,8 @@ export const XDP_TRACEPOINTS = [
   'bpf_xdp_link_attach_failed',
 ] as const;
 
-/** Whether wxdp runs tp_btf programs on its XDP tracepoints (the verifier's tracing context and the events). */
-const TP_BTF_RUNS = false;
+/** The XDP tracepoints wxdp raises with the kernel's arguments (src/verifier/tracing.ts has their prototypes). */
+const TP_BTF_RUNS: readonly string[] = ['xdp_exception', 'xdp_redirect', 'xdp_redirect_err', 'xdp_redirect_map', 'xdp_redirect_map_err'];
 
 /** The tracepoint a `tp_btf/NAME` (or `tp_btf+`-matched) section attaches to, or undefined. */
 export function tpBtfTarget(section: string): string | undefined {
@@ -240,7 +240,7 @@ export function unsupportedProgram(p: { type: ProgramType; section: string; atta
   if (p.type === 'xdp' || p.type === 'sk_lookup' || p.type === 'sk_reuseport') return undefined;
   if (p.type === 'tracing' && p.attachType === 'trace_raw_tp') {
     const tp = tpBtfTarget(p.section);
-    if (TP_BTF_RUNS && tp !== undefined && (XDP_TRACEPOINTS as readonly string[]).includes(tp)) return undefined;
+    if (tp !== undefined && TP_BTF_RUNS.includes(tp)) return undefined;
     return (XDP_TRACEPOINTS as readonly string[]).includes(tp ?? '')
       ? `program type tracing (tp_btf/${tp}) is not supported by wxdp yet: it does not raise the XDP tracepoints`
       : `program type tracing (tp_btf/${tp ?? '?'}) is not supported by wxdp`;

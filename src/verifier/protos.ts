@@ -118,7 +118,7 @@ export const PROTOS: Readonly<Record<number, Proto>> = {
 };
 
 /** The program types the verifier knows (libbpf's names, src/elf/section_defs.ts). */
-export type VerifierProgType = 'xdp' | 'sk_lookup' | 'sk_reuseport';
+export type VerifierProgType = 'xdp' | 'sk_lookup' | 'sk_reuseport' | 'tracing';
 
 /** Helpers only XDP programs have (xdp_func_proto beyond the base set). */
 const XDP_ONLY = [23, 25, 28, 44, 51, 54, 65, 69, 188, 189, 190];
@@ -139,6 +139,8 @@ export function helperAllowed(t: VerifierProgType, id: number): boolean {
       return !XDP_ONLY.includes(id) && !SK_REUSEPORT_ONLY.includes(id);
     case 'sk_reuseport':
       return !XDP_ONLY.includes(id) && !SK_LOOKUP_ONLY.includes(id);
+    case 'tracing':
+      return !XDP_ONLY.includes(id) && !SK_LOOKUP_ONLY.includes(id) && !SK_REUSEPORT_ONLY.includes(id);
   }
 }
 

@@ -37,6 +37,7 @@ import { Byte, EMPTY_SLOT, Frame, State, statesEqual, type Checkpoint, type Slot
 import { Tnum } from './tnum.js';
 import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
 import { kfuncById } from '../helpers/kfuncs.js';
+import { tracingCtxAccess } from './tracing.js';
 
 export const COMPLEXITY_LIMIT = 1_000_000;
 const MAX_CALL_FRAMES = 8;
@@ -87,6 +88,8 @@ export interface VerifyOptions {
   attachType?: string;
   /** Loaded for a device (BPF_F_XDP_DEV_BOUND_ONLY): the XDP metadata kfuncs are allowed. */
   devBound?: boolean;
+  /** progType 'tracing': the tracepoint a tp_btf program attaches to (its arguments are the ctx). */
+  tracepoint?: string;
 }
 
 /** A global function's argument, as its BTF prototype types it (btf_prepare_func_args). */
@@ -936,6 +939,7 @@ class Verifier {
         if (!reg.varOff.isConst || reg.varOff.value !== 0n) {
           this.reject(`variable ctx access var_off=${reg.varOff.toString()} disallowed`, pc);
         }
+        if (this.progType === 'tracing') return this.tracingCtxLoad(off, size, read, pc);
         const field = this.ctxField(off, size, read);
         if (field === undefined) this.reject(`invalid bpf_context access off=${off} size=${size}`, pc);
         if (field === RegType.SCALAR) return this.loaded(size);
@@ -1009,7 +1013,20 @@ class Verifier {
         if (within(20, 4)) return size >= 2 && narrow(4) ? RegType.SCALAR : undefined;
         if (within(16, 4) || within(24, 8)) return narrow(4) ? RegType.SCALAR : undefined;
         return undefined;
+      case 'tracing':
+        return undefined;
     }
+  }
+
+  /** A tp_btf program's ctx load (tracing.ts): a scalar argument, or a read-only view of the struct one points at. */
+  private tracingCtxLoad(off: number, size: number, read: boolean, pc: number): Reg {
+    const a = tracingCtxAccess(this.opts.tracepoint ?? '', off, size, read);
+    if (!('kind' in a)) this.reject(a.message, pc, a.detail);
+    if (a.kind === 'scalar') return this.loaded(size);
+    const r = Reg.pointer(RegType.MEM);
+    r.memSize = a.size;
+    r.rdonly = true;
+    return r;
   }
 
   private loaded(size: number): Reg {

@@ -1,0 +1,59 @@
+// The tracing context of tp_btf programs on the XDP tracepoints (BPF_PROG_TYPE_TRACING,
+// expected_attach_type BPF_TRACE_RAW_TP): ctx is the tracepoint's arguments as an array of u64, typed
+// by its prototype (include/trace/events/xdp.h). The kernel's checks, in order:
+//
+//   bpf_tracing_ctx_access  read only, 0 <= off < 8 * MAX_BPF_FUNC_ARGS, off a multiple of the size
+//   btf_ctx_access          off a multiple of 8 ("offset %d is not multiple of 8"), the argument exists
+//                           ("doesn't have %d-th argument"); a scalar argument may be read narrowly, a
+//                           pointer argument only whole
+//
+// A struct pointer argument is PTR_TO_BTF_ID: its loads are the fields wxdp's BTF describes for that
+// struct (src/control/tracepoints.ts: struct net_device { int ifindex; } over the device record), so
+// the verifier sees it as read-only memory of that struct's size. `const void *` arguments are scalars,
+// as btf_ctx_access makes them.
+
+/** One tracepoint argument: a scalar, or a pointer to a struct of wxdp's BTF (`size` readable bytes). */
+export type TpArg = { kind: 'scalar' } | { kind: 'btf'; struct: string; size: number };
+
+/** Readable bytes of the structs tracepoint arguments point at (wxdp's BTF). */
+export const TP_STRUCT_SIZE: Readonly<Record<string, number>> = {
+  net_device: 4,
+  bpf_prog: 0,
+};
+
+const S: TpArg = { kind: 'scalar' };
+const btf = (struct: string): TpArg => ({ kind: 'btf', struct, size: TP_STRUCT_SIZE[struct] ?? 0 });
+const REDIRECT: TpArg[] = [btf('net_device'), btf('bpf_prog'), S, S, S, S, S];
+
+/**
+ * The prototypes of the tracepoints tp_btf programs may attach to in wxdp (the kernel's TP_PROTO):
+ *   xdp_exception(const struct net_device *dev, const struct bpf_prog *xdp, u32 act)
+ *   xdp_redirect{,_err,_map,_map_err}(const struct net_device *dev, const struct bpf_prog *xdp,
+ *       const void *tgt, int err, enum bpf_map_type map_type, u32 map_id, u32 index)
+ */
+export const TP_PROTOS: Readonly<Record<string, readonly TpArg[]>> = {
+  xdp_exception: [btf('net_device'), btf('bpf_prog'), S],
+  xdp_redirect: REDIRECT,
+  xdp_redirect_err: REDIRECT,
+  xdp_redirect_map: REDIRECT,
+  xdp_redirect_map_err: REDIRECT,
+};
+
+/** MAX_BPF_FUNC_ARGS */
+const MAX_ARGS = 12;
+
+/**
+ * What a ctx load of a tp_btf program reads: an argument, or the refusal — check_ctx_access's
+ * "invalid bpf_context access", with btf_ctx_access's own line before it when it has one.
+ */
+export function tracingCtxAccess(tp: string, off: number, size: number, read: boolean): TpArg | { message: string; detail?: string } {
+  const message = `invalid bpf_context access off=${off} size=${size}`;
+  if (!read || off < 0 || off >= 8 * MAX_ARGS || off % size !== 0) return { message };
+  const proto = TP_PROTOS[tp] ?? [];
+  if (off % 8 !== 0) return { message, detail: `func '${tp}' offset ${off} is not multiple of 8` };
+  const arg = off / 8;
+  if (arg >= proto.length) return { message, detail: `func '${tp}' doesn't have ${arg + 1}-th argument` };
+  const a = proto[arg]!;
+  if (a.kind === 'btf' && size !== 8) return { message };
+  return a;
+}
