@@ -20,7 +20,7 @@
 import { callDepthFault, memFault, RuntimeFault } from '../errors.js';
 import { helperArgFault } from '../runtime/helper_args.js';
 import { helperName, type HelperTable } from '../helpers/index.js';
-import { AluOp, AtomicOp, Class, FP, JmpOp, MAX_FRAMES, Mode, NUM_REGS, PseudoLd, sizeBytes, Source, STACK_SIZE } from '../isa/opcodes.js';
+import { AluOp, Class, FP, MAX_FRAMES, NUM_REGS, Source, STACK_SIZE } from '../isa/opcodes.js';
 import type { Insn } from '../isa/insn.js';
 import { CTX, CTX_BASE, MAX_TAIL_CALL_CNT, RUN, RUN_BASE, STACK_REGION, STACK_TOP, type EngineMemory, type Region } from '../runtime/memory.js';
 import type { Engine, EngineOptions, RunRequest, RunResult } from '../runtime/types.js';
@@ -57,6 +57,8 @@ const CALLBACK_TAG_HI = 0xcb00_0000 | 0;
 /** Opcode slot of an ld_imm64 tail (and of no instruction): execution reaching it left the program. */
 const NO_INSN = -1;
 const TWO32 = 4294967296;
+/** Access width in bytes by the size field, bits 3–4 of the opcode: W, H, B, DW. */
+const SIZE_BYTES = [4, 2, 1, 8] as const;
 
 /** The 64-bit value of a register pair. */
 const big = (lo: number, hi: number): bigint => (hi === 0 ? BigInt(lo >>> 0) : (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
@@ -140,7 +142,7 @@ export class Interpreter implements Engine {
       this.regions = this.runRegions;
     }
     this.executed = 0;
-    if (this.tailCall) this.mem.view().setUint32(RUN_BASE + RUN.TAIL_CALLS, 0, true); // a new tail-call chain
+    if (this.tailCall) this.view().setUint32(RUN_BASE + RUN.TAIL_CALLS, 0, true); // a new tail-call chain
     this.exec(0, L, H, 0);
     return { r0: big(L[0]!, H[0]!) };
   }
@@ -214,12 +216,12 @@ export class Interpreter implements Engine {
       let next = pc + 1;
 
       switch (code & 0x07) {
-        case Class.ALU64: {
+        case 0x07: { // ALU64
           const al = L[d]!;
           const ah = H[d]!;
           let bl: number;
           let bh: number;
-          if (code & Source.X) {
+          if (code & 0x08 /* X */) {
             bl = L[SRC[pc]!]!;
             bh = H[SRC[pc]!]!;
           } else {
@@ -227,33 +229,33 @@ export class Interpreter implements Engine {
             bh = IMMHI[pc]!;
           }
           switch (code & 0xf0) {
-            case AluOp.ADD: {
+            case 0x00: { // ADD
               const lo = (al >>> 0) + (bl >>> 0);
               L[d] = lo | 0;
               H[d] = (ah + bh + (lo >= TWO32 ? 1 : 0)) | 0;
               break;
             }
-            case AluOp.SUB:
+            case 0x10: // SUB
               L[d] = (al - bl) | 0;
               H[d] = (ah - bh - ((al >>> 0) < (bl >>> 0) ? 1 : 0)) | 0;
               break;
-            case AluOp.MUL:
+            case 0x20: // MUL
               L[d] = Math.imul(al, bl);
               H[d] = (mulHighU32(al >>> 0, bl >>> 0) + Math.imul(al, bh) + Math.imul(ah, bl)) | 0;
               break;
-            case AluOp.OR:
+            case 0x40: // OR
               L[d] = al | bl;
               H[d] = ah | bh;
               break;
-            case AluOp.AND:
+            case 0x50: // AND
               L[d] = al & bl;
               H[d] = ah & bh;
               break;
-            case AluOp.XOR:
+            case 0xa0: // XOR
               L[d] = al ^ bl;
               H[d] = ah ^ bh;
               break;
-            case AluOp.LSH: {
+            case 0x60: { // LSH
               const n = bl & 63;
               if (n === 0) break;
               if (n < 32) {
@@ -265,7 +267,7 @@ export class Interpreter implements Engine {
               }
               break;
             }
-            case AluOp.RSH: {
+            case 0x70: { // RSH
               const n = bl & 63;
               if (n === 0) break;
               if (n < 32) {
@@ -277,7 +279,7 @@ export class Interpreter implements Engine {
               }
               break;
             }
-            case AluOp.ARSH: {
+            case 0xc0: { // ARSH
               const n = bl & 63;
               if (n === 0) break;
               if (n < 32) {
@@ -289,11 +291,11 @@ export class Interpreter implements Engine {
               }
               break;
             }
-            case AluOp.NEG:
+            case 0x80: // NEG
               L[d] = -al | 0;
               H[d] = (~ah + (al === 0 ? 1 : 0)) | 0;
               break;
-            case AluOp.MOV: {
+            case 0xb0: { // MOV
               const off = OFF[pc]!;
               if (off === 0) {
                 L[d] = bl;
@@ -307,11 +309,11 @@ export class Interpreter implements Engine {
               } else this.slowAlu(pc, L, H, true);
               break;
             }
-            case AluOp.DIV:
-            case AluOp.MOD:
+            case 0x30: // DIV
+            case 0x90: // MOD
               if (!this.divide(pc, code, L, H, d, al, ah, bl, bh, true)) this.slowAlu(pc, L, H, true);
               break;
-            case AluOp.END:
+            case 0xd0: // END
               // ALU64 END is bswap, whatever the source bit
               this.byteSwap(L, H, d, IMM[pc]!);
               break;
@@ -320,12 +322,12 @@ export class Interpreter implements Engine {
           }
           break;
         }
-        case Class.ALU: {
-          if ((code & 0xf0) === AluOp.END) {
+        case 0x04: { // ALU
+          if ((code & 0xf0) === 0xd0 /* END */) {
             // ALU|END|X is "to big endian" (a swap); ALU|END|K "to little endian": on a little-endian
             // machine only the truncation to the width remains.
             const bits = IMM[pc]!;
-            if (code & Source.X) this.byteSwap(L, H, d, bits);
+            if (code & 0x08 /* X */) this.byteSwap(L, H, d, bits);
             else if (bits === 16) {
               L[d] = L[d]! & 0xffff;
               H[d] = 0;
@@ -334,40 +336,40 @@ export class Interpreter implements Engine {
             break;
           }
           const a = L[d]!;
-          const b = code & Source.X ? L[SRC[pc]!]! : IMM[pc]!;
+          const b = code & 0x08 /* X */ ? L[SRC[pc]!]! : IMM[pc]!;
           let v: number;
           switch (code & 0xf0) {
-            case AluOp.ADD:
+            case 0x00: // ADD
               v = (a + b) | 0;
               break;
-            case AluOp.SUB:
+            case 0x10: // SUB
               v = (a - b) | 0;
               break;
-            case AluOp.MUL:
+            case 0x20: // MUL
               v = Math.imul(a, b);
               break;
-            case AluOp.OR:
+            case 0x40: // OR
               v = a | b;
               break;
-            case AluOp.AND:
+            case 0x50: // AND
               v = a & b;
               break;
-            case AluOp.XOR:
+            case 0xa0: // XOR
               v = a ^ b;
               break;
-            case AluOp.LSH:
+            case 0x60: // LSH
               v = a << (b & 31);
               break;
-            case AluOp.RSH:
+            case 0x70: // RSH
               v = a >>> (b & 31);
               break;
-            case AluOp.ARSH:
+            case 0xc0: // ARSH
               v = a >> (b & 31);
               break;
-            case AluOp.NEG:
+            case 0x80: // NEG
               v = -a | 0;
               break;
-            case AluOp.MOV: {
+            case 0xb0: { // MOV
               const off = OFF[pc]!;
               if (off === 0) v = b;
               else if (off === 8 || off === 16) v = (L[SRC[pc]!]! << (32 - off)) >> (32 - off);
@@ -378,8 +380,8 @@ export class Interpreter implements Engine {
               }
               break;
             }
-            case AluOp.DIV:
-            case AluOp.MOD:
+            case 0x30: // DIV
+            case 0x90: // MOD
               if (!this.divide(pc, code, L, H, d, a, 0, b, 0, false)) this.slowAlu(pc, L, H, false);
               v = L[d]!;
               break;
@@ -391,18 +393,18 @@ export class Interpreter implements Engine {
           H[d] = 0;
           break;
         }
-        case Class.JMP:
-        case Class.JMP32: {
+        case 0x05: // JMP
+        case 0x06: { // JMP32
           const o = code & 0xf0;
-          if (o === JmpOp.EXIT) {
+          if (o === 0x90 /* EXIT */) {
             const back = leave();
             if (tracing) this.emitTrace(at, depth + frames.length, before, L, H);
             if (back < 0) return;
             next = back;
-          } else if (o === JmpOp.CALL) {
+          } else if (o === 0x80 /* CALL */) {
             const src = SRC[pc]!;
             const imm = IMM[pc]!;
-            const byReg = (code & Source.X) !== 0;
+            const byReg = (code & 0x08 /* X */) !== 0;
             if (checked && src !== 1 && !byReg) {
               const f = helperArgFault(imm, [1, 2, 3, 4, 5].map((r) => big(L[r]!, H[r]!)), this.regions, this.mem, pc);
               if (f) throw f;
@@ -445,43 +447,43 @@ export class Interpreter implements Engine {
               this.callHelper(id, L, H, pc);
               dv = this.view();
             }
-          } else if (o === JmpOp.JA) {
-            next = pc + 1 + ((code & 0x07) === Class.JMP32 ? IMM[pc]! : OFF[pc]!);
+          } else if (o === 0x00 /* JA */) {
+            next = pc + 1 + ((code & 0x07) === 0x06 /* JMP32 */ ? IMM[pc]! : OFF[pc]!);
           } else {
-            const x = (code & Source.X) !== 0;
+            const x = (code & 0x08 /* X */) !== 0;
             const al = L[d]!;
             const bl = x ? L[SRC[pc]!]! : IMM[pc]!;
             let take: boolean;
-            if ((code & 0x07) === Class.JMP32) {
+            if ((code & 0x07) === 0x06 /* JMP32 */) {
               switch (o) {
-                case JmpOp.JEQ: take = al === bl; break;
-                case JmpOp.JNE: take = al !== bl; break;
-                case JmpOp.JGT: take = al >>> 0 > bl >>> 0; break;
-                case JmpOp.JGE: take = al >>> 0 >= bl >>> 0; break;
-                case JmpOp.JLT: take = al >>> 0 < bl >>> 0; break;
-                case JmpOp.JLE: take = al >>> 0 <= bl >>> 0; break;
-                case JmpOp.JSET: take = (al & bl) !== 0; break;
-                case JmpOp.JSGT: take = al > bl; break;
-                case JmpOp.JSGE: take = al >= bl; break;
-                case JmpOp.JSLT: take = al < bl; break;
-                case JmpOp.JSLE: take = al <= bl; break;
+                case 0x10 /* JEQ */: take = al === bl; break;
+                case 0x50 /* JNE */: take = al !== bl; break;
+                case 0x20 /* JGT */: take = al >>> 0 > bl >>> 0; break;
+                case 0x30 /* JGE */: take = al >>> 0 >= bl >>> 0; break;
+                case 0xa0 /* JLT */: take = al >>> 0 < bl >>> 0; break;
+                case 0xb0 /* JLE */: take = al >>> 0 <= bl >>> 0; break;
+                case 0x40 /* JSET */: take = (al & bl) !== 0; break;
+                case 0x60 /* JSGT */: take = al > bl; break;
+                case 0x70 /* JSGE */: take = al >= bl; break;
+                case 0xc0 /* JSLT */: take = al < bl; break;
+                case 0xd0 /* JSLE */: take = al <= bl; break;
                 default: take = false;
               }
             } else {
               const ah = H[d]!;
               const bh = x ? H[SRC[pc]!]! : IMMHI[pc]!;
               switch (o) {
-                case JmpOp.JEQ: take = al === bl && ah === bh; break;
-                case JmpOp.JNE: take = al !== bl || ah !== bh; break;
-                case JmpOp.JGT: take = cmpU(al, ah, bl, bh) > 0; break;
-                case JmpOp.JGE: take = cmpU(al, ah, bl, bh) >= 0; break;
-                case JmpOp.JLT: take = cmpU(al, ah, bl, bh) < 0; break;
-                case JmpOp.JLE: take = cmpU(al, ah, bl, bh) <= 0; break;
-                case JmpOp.JSET: take = ((al & bl) | (ah & bh)) !== 0; break;
-                case JmpOp.JSGT: take = cmpS(al, ah, bl, bh) > 0; break;
-                case JmpOp.JSGE: take = cmpS(al, ah, bl, bh) >= 0; break;
-                case JmpOp.JSLT: take = cmpS(al, ah, bl, bh) < 0; break;
-                case JmpOp.JSLE: take = cmpS(al, ah, bl, bh) <= 0; break;
+                case 0x10 /* JEQ */: take = al === bl && ah === bh; break;
+                case 0x50 /* JNE */: take = al !== bl || ah !== bh; break;
+                case 0x20 /* JGT */: take = cmpU(al, ah, bl, bh) > 0; break;
+                case 0x30 /* JGE */: take = cmpU(al, ah, bl, bh) >= 0; break;
+                case 0xa0 /* JLT */: take = cmpU(al, ah, bl, bh) < 0; break;
+                case 0xb0 /* JLE */: take = cmpU(al, ah, bl, bh) <= 0; break;
+                case 0x40 /* JSET */: take = ((al & bl) | (ah & bh)) !== 0; break;
+                case 0x60 /* JSGT */: take = cmpS(al, ah, bl, bh) > 0; break;
+                case 0x70 /* JSGE */: take = cmpS(al, ah, bl, bh) >= 0; break;
+                case 0xc0 /* JSLT */: take = cmpS(al, ah, bl, bh) < 0; break;
+                case 0xd0 /* JSLE */: take = cmpS(al, ah, bl, bh) <= 0; break;
                 default: take = false;
               }
             }
@@ -489,8 +491,8 @@ export class Interpreter implements Engine {
           }
           break;
         }
-        case Class.LD: // only ld_imm64 passes the load-time check
-          if (SRC[pc] === PseudoLd.FUNC) {
+        case 0x00: // LD // only ld_imm64 passes the load-time check
+          if (SRC[pc] === 4 /* PseudoLd.FUNC */) {
             // A callback's "address" (BPF_PSEUDO_FUNC) is a tagged slot number only this engine reads.
             L[d] = pc + IMM[pc]! + 1;
             H[d] = CALLBACK_TAG_HI;
@@ -500,12 +502,12 @@ export class Interpreter implements Engine {
           }
           next = pc + 2;
           break;
-        case Class.LDX: {
+        case 0x01: { // LDX
           const s = SRC[pc]!;
-          const sz = sizeBytes(code);
+          const sz = SIZE_BYTES[(code >> 3) & 3]!;
           const a = this.addr(L[s]!, H[s]!, OFF[pc]!, sz, false, pc);
           if (a + 8 > dv.byteLength) dv = this.view(); // a grow replaced the buffer (addr checked the real length)
-          if ((code & 0xe0) === Mode.MEMSX) {
+          if ((code & 0xe0) === 0x80 /* MEMSX */) {
             const v = sz === 1 ? dv.getInt8(a) : sz === 2 ? dv.getInt16(a, true) : dv.getInt32(a, true);
             L[d] = v;
             H[d] = v >> 31;
@@ -518,17 +520,17 @@ export class Interpreter implements Engine {
           }
           break;
         }
-        case Class.ST:
-        case Class.STX: {
-          const sz = sizeBytes(code);
+        case 0x02: // ST
+        case 0x03: { // STX
+          const sz = SIZE_BYTES[(code >> 3) & 3]!;
           const a = this.addr(L[d]!, H[d]!, OFF[pc]!, sz, true, pc);
           if (a + 8 > dv.byteLength) dv = this.view();
           let vl: number;
           let vh: number;
-          if ((code & 0x07) === Class.ST) {
+          if ((code & 0x07) === 0x02 /* ST */) {
             vl = IMM[pc]!;
             vh = IMMHI[pc]!;
-          } else if ((code & 0xe0) === Mode.ATOMIC) {
+          } else if ((code & 0xe0) === 0xc0 /* ATOMIC */) {
             this.atomic(pc, L, H, a, sz);
             break;
           } else {
@@ -555,7 +557,7 @@ export class Interpreter implements Engine {
    * the 64-bit operands need the BigInt path.
    */
   private divide(pc: number, code: number, L: Int32Array, H: Int32Array, d: number, al: number, ah: number, bl: number, bh: number, is64: boolean): boolean {
-    const isMod = (code & 0xf0) === AluOp.MOD;
+    const isMod = (code & 0xf0) === 0x90 /* MOD */;
     const off = this.OFF[pc]!;
     if (off !== 0 && off !== 1) return false;
     if (is64 && !(bl === 0 && bh === 0)) {
@@ -682,12 +684,13 @@ export class Interpreter implements Engine {
         if (write && !g.writable) continue;
         if (!g.packet) ok = a >= g.start && a + size <= g.end;
         else {
-          const v = this.mem.view();
+          const v = this.view();
           ok = a >= v.getUint32(CTX_BASE + CTX.DATA_META, true) && a + size <= v.getUint32(CTX_BASE + CTX.DATA_END, true);
         }
       }
       if (!ok) throw memFault(pc, BigInt(a), size, write);
-    } else if (a + size > this.mem.memory.buffer.byteLength) {
+    } else if (a + size > this.dv.byteLength && a + size > this.view().byteLength) {
+      // (the cached view's length first: the Memory's buffer getter is a call into the engine)
       throw memFault(pc, BigInt(a), size, write); // even unchecked, never touch memory that is not there
     }
     return a;
@@ -706,35 +709,35 @@ export class Interpreter implements Engine {
       dv.setInt32(a, lo, true);
       if (wide) dv.setInt32(a + 4, hi, true);
     };
-    if (aop === AtomicOp.CMPXCHG) {
+    if (aop === 0xf1 /* CMPXCHG */) {
       if (ol === L[0] && (!wide || oh === H[0])) put(sl, sh);
       L[0] = ol;
       H[0] = oh;
       return;
     }
-    if (aop === AtomicOp.XCHG) {
+    if (aop === 0xe1 /* XCHG */) {
       put(sl, sh);
       L[s] = ol;
       H[s] = oh;
       return;
     }
-    switch (aop & ~AtomicOp.FETCH) {
-      case AtomicOp.ADD: {
+    switch (aop & ~0x01 /* FETCH */) {
+      case 0x00: { // ADD
         const lo = (ol >>> 0) + (sl >>> 0);
         put(lo | 0, (oh + sh + (lo >= TWO32 ? 1 : 0)) | 0);
         break;
       }
-      case AtomicOp.OR:
+      case 0x40: // OR
         put(ol | sl, oh | sh);
         break;
-      case AtomicOp.AND:
+      case 0x50: // AND
         put(ol & sl, oh & sh);
         break;
       default:
         put(ol ^ sl, oh ^ sh);
         break;
     }
-    if (aop & AtomicOp.FETCH) {
+    if (aop & 0x01 /* FETCH */) {
       L[s] = ol;
       H[s] = oh;
     }
