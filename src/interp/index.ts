@@ -190,17 +190,6 @@ export class Interpreter implements Engine {
     const checked = this.checked;
     let dv = this.view();
     let pc = start;
-    // Leave the current function with r0: back to the caller's frame, or out of exec (-1).
-    const leave = (): number => {
-      const f = frames.pop();
-      if (!f) return -1;
-      for (let i = 1; i <= FP; i++) {
-        L[i] = f.saved[i - 1]!;
-        H[i] = f.saved[i + 9]!;
-      }
-      return f.returnPc;
-    };
-
     for (;;) {
       const code = OP[pc];
       if (code === undefined || code === NO_INSN) {
@@ -397,7 +386,7 @@ export class Interpreter implements Engine {
         case 0x06: { // JMP32
           const o = code & 0xf0;
           if (o === 0x90 /* EXIT */) {
-            const back = leave();
+            const back = leave(frames, L, H);
             if (tracing) this.emitTrace(at, depth + frames.length, before, L, H);
             if (back < 0) return;
             next = back;
@@ -434,7 +423,7 @@ export class Interpreter implements Engine {
                 this.setBig(L, H, 0, target.runTail(big(L[1]!, H[1]!), big(L[FP]!, H[FP]!), depth + frames.length, saved));
                 this.regions = saved;
                 dv = this.view();
-                const back = leave();
+                const back = leave(frames, L, H);
                 if (tracing) this.emitTrace(at, depth + frames.length, before, L, H);
                 if (back < 0) return;
                 next = back;
@@ -742,6 +731,20 @@ export class Interpreter implements Engine {
       H[s] = oh;
     }
   }
+}
+
+/**
+ * Leave the current function with r0: back to the caller's frame (its pc), or out of exec (-1). Not a
+ * closure in exec: one would move L and H into a heap context and slow every register access.
+ */
+function leave(frames: Frame[], L: Int32Array, H: Int32Array): number {
+  const f = frames.pop();
+  if (!f) return -1;
+  for (let i = 1; i <= FP; i++) {
+    L[i] = f.saved[i - 1]!;
+    H[i] = f.saved[i + 9]!;
+  }
+  return f.returnPc;
 }
 
 /** High 32 bits of the product of two u32s, on 16-bit limbs (every partial product exact in a double). */
