@@ -13,6 +13,7 @@ import { Datapath } from '../src/control/datapath.js';
 import type { EngineName } from '../src/runtime/types.js';
 import { parseObject } from '../src/elf/index.js';
 import type * as Suite from '../scripts/program-suite.mjs';
+import { benchPacket } from './programs.js';
 import { projectRoot } from './project_root.js';
 
 export const TARGET_INTERP_RATIO = 50;
@@ -27,17 +28,6 @@ export interface InterpRow {
   ratio: number;
   /** Instructions the interpreter executed for one run. */
   insns: number;
-}
-
-function benchPacket(root: string, program: string): string {
-  try {
-    const exp = JSON.parse(readFileSync(join(root, 'programs', 'expected', `${program}.json`), 'utf8')) as Suite.ExpectedFile;
-    const acting = exp.packets.find((p) => p.dataChanged || (p.retval !== 2 && p.retval !== 0));
-    if (acting) return acting.packet;
-  } catch {
-    // no recording: the default packet
-  }
-  return 'ipv4-tcp-syn-vip80';
 }
 
 export async function runInterpBench(opts: { quick?: boolean; only?: string; log?: (s: string) => void } = {}): Promise<InterpRow[]> {
