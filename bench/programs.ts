@@ -57,7 +57,7 @@ const DEFAULT_PACKET = 'ipv4-tcp-syn-vip80';
  * on (data changed, or a verdict other than XDP_PASS/ABORTED), so the bench times the work the program
  * exists for (an echo reply, an encapsulation, a drop), not just its pass path.
  */
-function benchPacket(root: string, program: string): string {
+export function benchPacket(root: string, program: string): string {
   try {
     const exp = JSON.parse(readFileSync(join(root, 'programs', 'expected', `${program}.json`), 'utf8')) as Suite.ExpectedFile;
     const acting = exp.packets.find((p) => p.dataChanged || (p.retval !== 2 && p.retval !== 0));
