@@ -228,6 +228,21 @@ export function udp4_lib_lookup(t: u32, protocol: u32, saddr: u32, sport: u32, d
 }
 
 /**
+ * score4(...) > 0 without the score: the socket takes the datagram at all (port, bound address, peer
+ * address and port when set, device, not IPV6_V6ONLY). What the fast path asks of a chain's head: the
+ * points (family, peer, device, incoming cpu) only rank candidates, and there the head is the only one.
+ */
+@inline function matches4(sk: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif: u32): bool {
+  if (<u32>load<u16>(sk + SK_NUM) != hnum || (<u32>load<u8>(sk + SK_FLAGS) & SKF_IPV6ONLY) != 0) return false;
+  if (load<u32>(sk + SKX_RCV4) != daddr) return false;
+  const pd = load<u32>(sk + SKX_DADDR4);
+  if (pd != 0 && pd != saddr) return false;
+  const pp = <u32>load<u16>(sk + SK_DPORT);
+  if (pp != 0 && pp != sport) return false;
+  return devMatch(sk, dif);
+}
+
+/**
  * udp4_lib_lookup with the common answers found without its general walk. While no socket of the
  * table is connected (hash4 empty, no member ESTABLISHED) and no sk_lookup program is attached (for
  * UDP), a hash2 chain whose head scores (≥ 1) is decided by that head as lookup2 decides it:
@@ -249,13 +264,21 @@ export function udp4_lookup_fast(t: u32, protocol: u32, saddr: u32, sport: u32, 
       head = load<u32>(h2 + (hash2Of4(0, hnum) << 2));
       laddr = 0;
     }
-    if (head != 0 && score4(head, saddr, sport, laddr, hnum, dif) > 0) {
+    if (head != 0 && matches4(head, saddr, sport, laddr, hnum, dif)) {
       const g = load<u32>(head + SK_REUSEPORT_GROUP);
       if (g == 0) {
         if (load<u32>(head + SKX_NEXT2) == 0) return head;
       } else if (load<u32>(g + RG_PROG) == 0 && load<u32>(g + RG_HAS_CONNS) == 0) {
-        const sel = reuseportSelect(head, udpEhash4(laddr, hnum, saddr, sport), data, len);
-        if (sel != 0) return sel;
+        // reuseport_select_sock_by_hash's first pick, taken here when it is not connected (the group
+        // has no connected members, so it is not: the loop past it is reuseportSelect's)
+        const n = load<u32>(g + RG_NUM);
+        if (n != 0) {
+          const hash = udpEhash4(laddr, hnum, saddr, sport);
+          const s = load<u32>(load<u32>(g + RG_SOCKS) + (<u32>((<u64>hash * <u64>n) >> 32) << 2));
+          if (<u32>load<u8>(s + SK_STATE) != TCP_ESTABLISHED) return s;
+          const sel = reuseportSelect(head, hash, data, len);
+          if (sel != 0) return sel;
+        }
       }
     }
   }
