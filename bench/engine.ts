@@ -275,9 +275,10 @@ kernel's test_run repeat loop), checked mode; jit unchecked: the same without ru
 ns/insn and ratios use the repeat-loop figures.
 `;
 
-export const BENCH_USAGE = `usage: wxdp bench [datapath|engine|programs|verifier|micro|forward|fib|udp|link|workers|all] [--quick] [--json] [--only NAME]
+export const BENCH_USAGE = `usage: wxdp bench [datapath|engine|programs|verifier|micro|forward|flows|fib|udp|link|workers|all] [--quick] [--json] [--only NAME]
   datapath (default)  Mpps through a device's RX ring and the NAPI poll, beside the kernel's test_run
   forward             IPv4 forwarding Mpps (stack, XDP router) on a full table, beside XDP_DROP and the kernel
+  flows               flowtable hits, the conntrack slow path, new connections/s and churn with masquerade, beside plain forwarding
   fib                 LPM lookups/s, MiB, build and update times, beside bpf_fib_lookup  [--no-kernel]
   udp                 L4 demux to socket queues, delivery to JavaScript, the send path, beside node:dgram
   link                pps/Mbps routed through VXLAN links from a namespace, beside the kernel routing it (root)
@@ -304,7 +305,7 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
   });
   // No argument: the default scenario, the data path (like xdp-bench); `all` runs every benchmark.
   const which = positionals[0] ?? 'datapath';
-  if (!['all', 'datapath', 'engine', 'programs', 'verifier', 'micro', 'forward', 'fib', 'udp', 'link', 'workers'].includes(which) || positionals.length > 1) {
+  if (!['all', 'datapath', 'engine', 'programs', 'verifier', 'micro', 'forward', 'flows', 'fib', 'udp', 'link', 'workers'].includes(which) || positionals.length > 1) {
     io.err(`wxdp bench: unknown benchmark '${positionals.join(' ')}'\n${BENCH_USAGE}`);
     return 2;
   }
@@ -359,6 +360,19 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
     out.forward = rows;
     if (!values.json) io.out(formatForwardTable(rows) + FORWARD_LEGEND);
     if (which === 'forward') {
+      if (values.json) io.out(JSON.stringify(out, null, 2) + '\n');
+      return 0;
+    }
+  }
+  if (which === 'flows' || which === 'all') {
+    const { runFlowsBench, formatFlowsTable, FLOWS_LEGEND } = await import('./flows.js');
+    if (!values.json) io.out('wxdp flows bench — netfilter forwarding, 1 core, 64 B UDP from the wasm packet generator, masquerade; baseline: plain forwarding, same run\n');
+    const rows = await runFlowsBench({ quick: values.quick, log, ...(values.only ? { only: values.only } : {}) });
+    const none = noRow('flows', rows);
+    if (none !== undefined) return none;
+    out.flows = rows;
+    if (!values.json) io.out(formatFlowsTable(rows) + FLOWS_LEGEND);
+    if (which === 'flows') {
       if (values.json) io.out(JSON.stringify(out, null, 2) + '\n');
       return 0;
     }

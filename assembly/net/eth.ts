@@ -43,7 +43,7 @@ import { ipv6_rcv } from './ipv6_rcv';
 import { fib4_prefetch, fib4PrefetchDsts } from './fib_prefetch';
 import { udp4_prefetch } from './sock_prefetch';
 import { fwd4_lean } from './fwd4_lean';
-import { flowtableActive, nf_flow_offload_rx } from './nf_flow_table';
+import { flowtableActive, nf_flow_offload_rx, nf_flow_prefetch } from './nf_flow_table';
 
 /** The ring device (its ifindex) the frame in flight came in on: local delivery hands frames to its host ring. */
 export let rxRingIfindex: u32 = 0;
@@ -170,6 +170,7 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
   // a plain forward takes the lean path (fwd4_lean.ts), everything else the full one
   const nd = m != 0 ? netdevGet(ifindex) : 0;
   const ft = flowtableActive(); // offloaded flows first, before the stack (nf_flow_table_ip.c's ingress hook)
+  if (ft) nf_flow_prefetch(ifindex, b, n);
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(b + (i << 3));
     const len = load<u32>(b + (i << 3), 4);

@@ -17,11 +17,16 @@
 // The root (FTR_*, at NR_FLOWTABLE): +0 u32 flowtables in use (bit per id) | +8 FT_MAX × FT_SIZE records
 // (FT_DEVS: u32 device count, then FT_MAX_DEVS × u32 ifindex) | then the hash table (FTR_TABLE address,
 // FTR_BUCKETS), the pool of flows (FTR_POOL, FTR_MAX, FTR_FREE, FTR_COUNT).
-// A flow (FLOW_SIZE), two direction records FD_* (ORIGINAL at +0, REPLY at +FD_SIZE):
-//   +0 hash link | +4 saddr | +8 daddr | +12 sport | +14 dport (as in the packet) | +16 iif | +20 proto
-//   +24 oif | +28 mtu | +32 next hop | +36 new saddr | +40 new daddr | +44 new sport | +46 new dport
-//   +48 u8 NAT flags (FDF_SNAT, FDF_DNAT) | +56 u64 packets | +64 u64 bytes
-// then +192 ct | +196 flowtable id | +200 u64 timeout (ms) | +208 FIB generation | +212 flags | +216 free link.
+// A flow (FLOW_SIZE, 256, 64-aligned): two direction records FD_* of one cache line each (ORIGINAL at +0,
+// REPLY at +FD_SIZE = +64) holding all a hit reads and refreshes, so a hit costs the bucket's line and
+// its direction's line (and the counters' store):
+//   +0 hash link | +4 saddr | +8 daddr | +12 sport | +14 dport (as in the packet) | +16 iif | +20 u8 proto
+//   +21 u8 NAT flags (FDF_SNAT, FDF_DNAT) | +22 u8 flowtable id | +23 u8 torn down | +24 oif | +28 mtu
+//   +32 next hop | +36 new saddr | +40 new daddr | +44 new sport | +46 new dport | +48 FIB generation
+//   +52 the flow's address | +56 u64 timeout (ms: this direction's last hit + the flow timeout)
+// then the counters, u64 packets and bytes at direction + FD_PACKETS / FD_BYTES (+128 and +192), and the
+// flow's own fields: +144 ct | +148 flowtable id | +156 FIB generation | +160 flags | +164 free link.
+// The flow expires when neither direction was hit for the flow timeout (the later of the two timeouts).
 //
 // Reads: the frame, the flows, the FIB (at add), the neighbour table. Sets: the frame (NAT, TTL, MACs),
 // the flow's counters and timeout. Next: netdev_xmit, or the stack (false).
@@ -78,16 +83,20 @@ export const FD_NEW_SADDR: u32 = 36;
 export const FD_NEW_DADDR: u32 = 40;
 export const FD_NEW_SPORT: u32 = 44;
 export const FD_NEW_DPORT: u32 = 46;
-export const FD_NAT: u32 = 48;
-export const FD_PACKETS: u32 = 56;
-export const FD_BYTES: u32 = 64;
-export const FD_SIZE: u32 = 96;
-export const FLOW_CT: u32 = 192;
-export const FLOW_FT: u32 = 196;
-export const FLOW_TIMEOUT: u32 = 200;
-export const FLOW_GEN: u32 = 208;
-export const FLOW_FLAGS: u32 = 212;
-export const FLOW_FREE: u32 = 216;
+export const FD_NAT: u32 = 21;
+export const FD_FT: u32 = 22;
+export const FD_TEARDOWN: u32 = 23;
+export const FD_GEN: u32 = 48;
+export const FD_FLOW: u32 = 52;
+export const FD_TIMEOUT: u32 = 56;
+export const FD_PACKETS: u32 = 128;
+export const FD_BYTES: u32 = 136;
+export const FD_SIZE: u32 = 64;
+export const FLOW_CT: u32 = 144;
+export const FLOW_FT: u32 = 148;
+export const FLOW_GEN: u32 = 156;
+export const FLOW_FLAGS: u32 = 160;
+export const FLOW_FREE: u32 = 164;
 export const FLOW_SIZE: u32 = 256;
 export const FDF_SNAT: u32 = 1;
 export const FDF_DNAT: u32 = 2;
@@ -154,7 +163,7 @@ export function nf_flowtable_delete(id: u32): i32 {
   const max = load<u32>(r + FTR_MAX);
   for (let i: u32 = 0; i < max; i++) {
     const f = pool + i * FLOW_SIZE;
-    if (load<u32>(f + FLOW_CT) != 0 && load<u32>(f + FLOW_FT) == id) store<u32>(f + FLOW_FLAGS, load<u32>(f + FLOW_FLAGS) | FLOWF_TEARDOWN);
+    if (load<u32>(f + FLOW_CT) != 0 && load<u32>(f + FLOW_FT) == id) flowTeardown(f);
   }
   store<u32>(r + FTR_USED, load<u32>(r + FTR_USED) & ~(<u32>1 << id));
   nf_flow_gc();
@@ -287,9 +296,14 @@ export function flow_offload_add(ft: u32, ct: u32, dir: u32, iif: u32, oif: u32)
   store<u32>(f + FLOW_FT, ft);
   store<u32>(f + FLOW_FLAGS, 0);
   store<u32>(f + FLOW_GEN, fibGen());
-  store<u64>(f + FLOW_TIMEOUT, netNow() + flowTimeout(f));
+  const timeout = netNow() + flowTimeout(f);
   for (let d: u32 = 0; d < 2; d++) {
     const rec = f + d * FD_SIZE;
+    store<u8>(rec + FD_FT, <u8>ft);
+    store<u8>(rec + FD_TEARDOWN, 0);
+    store<u32>(rec + FD_GEN, fibGen());
+    store<u32>(rec + FD_FLOW, f);
+    store<u64>(rec + FD_TIMEOUT, timeout);
     const b = load<u32>(r + FTR_TABLE) + (dirHash(r, rec) << 2);
     store<u32>(rec + FD_NEXT, load<u32>(b));
     store<u32>(b, rec);
@@ -300,8 +314,23 @@ export function flow_offload_add(ft: u32, ct: u32, dir: u32, iif: u32, oif: u32)
   return 0;
 }
 
-@inline function flowTimeout(f: u32): u64 {
-  return <u64>sysctl(<u32>load<u8>(f + FD_PROTO) == IPPROTO_TCP ? SYSCTL_NF_FLOWTABLE_TCP_TIMEOUT : SYSCTL_NF_FLOWTABLE_UDP_TIMEOUT) * 1000;
+/** The flow timeout in ms of the flow whose direction record is `d` (either direction: the protocol is the same). */
+@inline function flowTimeout(d: u32): u64 {
+  return <u64>sysctl(<u32>load<u8>(d + FD_PROTO) == IPPROTO_TCP ? SYSCTL_NF_FLOWTABLE_TCP_TIMEOUT : SYSCTL_NF_FLOWTABLE_UDP_TIMEOUT) * 1000;
+}
+
+/** When the flow expires: the later of its directions' timeouts. */
+@inline function flowExpires(f: u32): u64 {
+  const a = load<u64>(f + FD_TIMEOUT);
+  const b = load<u64>(f + FD_SIZE + FD_TIMEOUT);
+  return a > b ? a : b;
+}
+
+/** Marks the flow torn down (the collector deletes it; its directions' hits stop at once). */
+function flowTeardown(f: u32): void {
+  store<u32>(f + FLOW_FLAGS, load<u32>(f + FLOW_FLAGS) | FLOWF_TEARDOWN);
+  store<u8>(f + FD_TEARDOWN, 1);
+  store<u8>(f + FD_SIZE + FD_TEARDOWN, 1);
 }
 
 /** nf_ct_offload_timeout: an offloaded connection's entry does not expire under its flow (a day at least). */
@@ -395,7 +424,7 @@ export function nf_flow_gc(): u32 {
     const f = pool + i * FLOW_SIZE;
     const ct = load<u32>(f + FLOW_CT);
     if (ct == 0) continue;
-    if ((load<u32>(f + FLOW_FLAGS) & FLOWF_TEARDOWN) != 0 || <i64>(load<u64>(f + FLOW_TIMEOUT) - now) <= 0 ||
+    if ((load<u32>(f + FLOW_FLAGS) & FLOWF_TEARDOWN) != 0 || <i64>(flowExpires(f) - now) <= 0 ||
       (load<u32>(ct + CT_STATUS) & IPS_DYING) != 0) {
       flowDel(r, f);
       n++;
@@ -413,6 +442,38 @@ export function nf_flow_gc(): u32 {
 @inline export function flowtableActive(): bool {
   const r = ftRoot();
   return r != 0 && load<u32>(r + FTR_COUNT) != 0;
+}
+
+/** Keeps the warm-up loads of nf_flow_prefetch alive. */
+let sink: u32 = 0;
+
+/**
+ * Warms the flowtable for a burst from ring device `ifindex` (the `n` frames at `b`: u32 data, u32 len
+ * each, as stack_rx_burst has them) before its frames are looked up one by one: the buckets of all of
+ * them first, then the first record of each bucket (the key and out line, and its counters). Each frame's lookup is two dependent
+ * misses in a large table; across the burst the loads of one step are independent, so the CPU keeps many
+ * in flight (fib_prefetch.ts does the same for the FIB; wasm has no prefetch instruction). Only reads:
+ * every address loaded is the table's or a flow record's (a bucket holds 0 or a record's address).
+ */
+export function nf_flow_prefetch(ifindex: u32, b: u32, n: u32): void {
+  const r = ftRoot();
+  const table = load<u32>(r + FTR_TABLE);
+  const mask = load<u32>(r + FTR_BUCKETS) - 1;
+  let acc: u32 = 0;
+  for (let pass: u32 = 0; pass < 2; pass++) {
+    for (let i: u32 = 0; i < n; i++) {
+      const data = load<u32>(b + (i << 3));
+      const ip = data + ETH_HLEN;
+      // what nf_flow_offload_rx will look up: untagged IPv4 without options, TCP or UDP
+      if (load<u32>(b + (i << 3), 4) < ETH_HLEN + 28 || load<u16>(data, 12) != 0x0008 || load<u8>(ip) != 0x45) continue;
+      const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
+      if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) continue;
+      const h = load<u32>(table + (keyHash(load<u32>(ip, IPH_SADDR), load<u32>(ip, IPH_DADDR), load<u32>(ip, 20), proto, ifindex, mask) << 2));
+      if (pass == 0 || h == 0) acc += h;
+      else acc += load<u32>(h + FD_SADDR) + load<u32>(h + FD_PACKETS);
+    }
+  }
+  sink += acc;
 }
 
 /**
@@ -434,14 +495,13 @@ export function nf_flow_offload_rx(ifindex: u32, nd: u32, q: u32, data: u32, len
   if (tot < 20 + (proto == IPPROTO_TCP ? 20 : 8)) return false;
   const d = lookup(r, load<u32>(ip, IPH_SADDR), load<u32>(ip, IPH_DADDR), load<u32>(ip, 20), proto, ifindex);
   if (d == 0) return false;
-  const f = d - (d - load<u32>(r + FTR_POOL)) % FLOW_SIZE;
-  if (!ftHasDev(r, load<u32>(f + FLOW_FT), ifindex) || (load<u32>(f + FLOW_FLAGS) & FLOWF_TEARDOWN) != 0) return slow();
+  if (!ftHasDev(r, <u32>load<u8>(d + FD_FT), ifindex) || load<u8>(d + FD_TEARDOWN) != 0) return slow();
   if (proto == IPPROTO_TCP && (<u32>load<u8>(ip, 20 + 13) & 0x05) != 0) {
-    store<u32>(f + FLOW_FLAGS, load<u32>(f + FLOW_FLAGS) | FLOWF_TEARDOWN); // nf_flow_tcp_state_check: FIN / RST
+    flowTeardown(load<u32>(d + FD_FLOW)); // nf_flow_tcp_state_check: FIN / RST
     return slow();
   }
-  if (load<u32>(f + FLOW_GEN) != fibGen()) {
-    store<u32>(f + FLOW_FLAGS, load<u32>(f + FLOW_FLAGS) | FLOWF_TEARDOWN); // routes may have changed
+  if (load<u32>(d + FD_GEN) != fibGen()) {
+    flowTeardown(load<u32>(d + FD_FLOW)); // routes may have changed
     return slow();
   }
   if (tot > load<u32>(d + FD_MTU)) return slow(); // nf_flow_exceeds_mtu
@@ -453,7 +513,7 @@ export function nf_flow_offload_rx(ifindex: u32, nd: u32, q: u32, data: u32, len
   const e = neigh4Ready(oif, ond, nh);
   if (e == 0) return slow();
   // decided: refresh, NAT, TTL, MACs, out
-  store<u64>(f + FLOW_TIMEOUT, netNow() + flowTimeout(f));
+  store<u64>(d + FD_TIMEOUT, netNow() + flowTimeout(d));
   const nat = <u32>load<u8>(d + FD_NAT);
   if (nat != 0) natIp(ip, proto, d, nat);
   ipDecreaseTtl(ip);

@@ -128,7 +128,10 @@ export class Flowtables {
         packets: Number(v.getBigUint64(d + this.g('FD_PACKETS'), true)),
         bytes: Number(v.getBigUint64(d + this.g('FD_BYTES'), true)),
       });
-      const t = v.getBigUint64(f + this.g('FLOW_TIMEOUT'), true);
+      // the flow expires when neither direction was hit for the flow timeout (nf_flow_table.ts)
+      const t0 = v.getBigUint64(f + this.g('FD_TIMEOUT'), true);
+      const t1 = v.getBigUint64(f + dirSize + this.g('FD_TIMEOUT'), true);
+      const t = t0 > t1 ? t0 : t1;
       out.push({
         flowtable: names.get(v.getUint32(f + this.g('FLOW_FT'), true)) ?? '?',
         proto: b[f + this.g('FD_PROTO')] === 6 ? 'tcp' : 'udp',

@@ -1,0 +1,328 @@
+// `wxdp bench flows`: netfilter's forwarding costs on one core, 64-byte UDP frames, masquerade on the way out.
+//
+// Topology. eth0 inside (192.0.2.1/24, the client 192.0.2.2), eth1 outside (203.0.113.1/24, the gateway
+// 203.0.113.2, the default route). Flow f is client 192.0.2.2:40000 → server 1.0.0.0+f :53 (flows differ by
+// destination so that masquerade keeps the port: every translated tuple is unique as it is), leaving eth1 as
+// 203.0.113.1:40000 → server. The wasm packet generator writes the frames into eth0's RX ring (no JavaScript
+// per packet); the replies that establish the flows (server → 203.0.113.1:40000) are written into eth1's.
+//
+// Rows:
+//   forward (baseline)   no netfilter at all: the plain forwarding path, the same traffic.
+//   flowtable N          N flows (1 / 10k / 1M; --quick 1 / 10k / 100k) established and offloaded (the
+//                        flowtable's offload rule), then traffic drawn uniformly over them: every frame a
+//                        flowtable hit at ingress (lookup, NAT, TTL, MACs, out) — the issue's ≥ 25 Mpps row.
+//   conntrack N          the same flows and traffic without a flowtable: the slow path (PRE_ROUTING conntrack
+//                        lookup, FORWARD, POST_ROUTING NAT of an established entry, confirm) for the ratio.
+//   new conns            every frame a connection never seen: conntrack NEW, the masquerade binding
+//                        (nf_nat_setup_info), confirm at POST_ROUTING. The table is flushed between the
+//                        timed windows (untimed), so no window meets a full table.
+//   churn                10k offloaded flows take 7 bursts in 8 (hits); the 8th is new connections, which
+//                        are never answered and expire (UDP unreplied, 30 s); the stack clock advances a
+//                        second every 64 bursts, so conntrack's and the flowtable's collectors run inside
+//                        the timed rounds with ~15k short-lived entries coming and going.
+// ns/pkt is the whole round (bench/forward.ts's pollRate: generator, the round's JavaScript calls, the data
+// path); harness ns is the generator and calls measured apart in the same rounds; data path ns = ns/pkt −
+// harness ns, on which the target is judged. Ratios are to the baseline of the same run.
+
+import { Datapath } from '../src/control/datapath.js';
+import { dataPathExports, type Device } from '../src/control/device.js';
+import { PacketGenerator } from '../src/control/pktgen.js';
+import { pollRate, type WxdpSide } from './forward.js';
+import { bestNsPerPacket, threadCpuNs } from './rate.js';
+
+export type FlowsPath = 'forward' | 'flowtable' | 'conntrack' | 'new conns' | 'churn';
+
+export interface FlowsRow {
+  path: FlowsPath;
+  /** Established flows the traffic is drawn over (0: not applicable). */
+  flows: number;
+  mpps: number | null;
+  nsPerPacket: number | null;
+  harnessNs: number | null;
+  dataPathNs: number | null;
+  dataPathMpps: number | null;
+  /** Share of the generated frames that came out of eth1. */
+  forwarded: number | null;
+  /** Share of the frames that were flowtable hits (nf_flowtable:hit ÷ frames received), null without one. */
+  hits: number | null;
+  /** dataPathNs ÷ the baseline's dataPathNs (same run). */
+  vsForward: number | null;
+  /** New connections: connections set up per second by the data path (new conns, churn). */
+  connsPerSec: number | null;
+  /** The issue's target, Mpps of data path (flowtable rows). */
+  target: number | null;
+  note?: string;
+}
+
+export interface FlowsOptions {
+  quick?: boolean;
+  log?: (s: string) => void;
+  /** Rows whose label contains one of these (comma-separated), with the baseline. */
+  only?: string;
+  /** Override the flow counts of the flowtable / conntrack rows. */
+  flowCounts?: number[];
+  /** Seconds per row (default 2, --quick 0.5). */
+  seconds?: number;
+}
+
+export const TARGET_FLOWTABLE_MPPS = 25;
+const BURST = 64;
+const UMEM_FRAMES = 2048;
+const MAC = { eth0: '02:00:00:00:0f:00', eth1: '02:00:00:00:0f:01', client: '02:00:00:00:0e:01', gw: '02:00:00:00:0e:02' };
+const CLIENT = '192.0.2.2';
+const PUBLIC = '203.0.113.1';
+const SERVER0 = '1.0.0.0';
+const CPORT = 40000;
+const SPORT = 53;
+const CHURN_FLOWS = 10_000;
+/** Flows the new-connection generator counts through (2^24: never repeats within a window), from FRESH0 on: never an established flow's server. */
+const FRESH = 1 << 24;
+const FRESH0 = '64.0.0.0';
+
+interface Side extends WxdpSide {
+  reply: PacketGenerator;
+}
+
+async function side(nf: { conntrackMax: number; flowtable: number } | null): Promise<Side> {
+  const dp = await Datapath.create({ umemFrames: UMEM_FRAMES });
+  const eth0 = dp.addDevice({ name: 'eth0', mac: MAC.eth0, ringSize: 256 });
+  const eth1 = dp.addDevice({ name: 'eth1', mac: MAC.eth1, ringSize: 256 });
+  dp.ip('link set dev eth0 up');
+  dp.ip('link set dev eth1 up');
+  dp.ip('addr add 192.0.2.1/24 dev eth0');
+  dp.ip(`addr add ${PUBLIC}/24 dev eth1`);
+  dp.sysctl('net.ipv4.conf.all.forwarding', 1);
+  dp.ip(`neigh add ${CLIENT} lladdr ${MAC.client} dev eth0 nud permanent`);
+  dp.ip(`neigh add 203.0.113.2 lladdr ${MAC.gw} dev eth1 nud permanent`);
+  dp.ip('route add default via 203.0.113.2 dev eth1');
+  if (nf) {
+    const buckets = 1 << Math.ceil(Math.log2(Math.max(1024, nf.conntrackMax)));
+    dp.conntrack.enable({ family: 'ipv4', max: nf.conntrackMax, buckets: Math.min(buckets, 1 << 20) });
+    dp.nat.add({ hook: 'postrouting', family: 'ipv4', oif: 'eth1', type: 'masquerade' });
+    if (nf.flowtable > 0) dp.flowtable.create({ name: 'ft', devices: ['eth0', 'eth1'], maxFlows: nf.flowtable });
+  }
+  return { dp, eth0, eth1, gen: outbound(dp, 1, 'random'), reply: inbound(dp, 1), ecmp: 1, rules: 0, prefixes: 0 };
+}
+
+/** Client → servers, over `flows` servers. */
+function outbound(dp: Datapath, flows: number, distribution: 'seq' | 'random', seed = 7, server0 = SERVER0): PacketGenerator {
+  return new PacketGenerator(dp.fastPath, {
+    template: { l3: 'ipv4', l4: 'udp', srcMac: MAC.client, dstMac: MAC.eth0, srcIp: CLIENT, dstIp: server0, srcPort: CPORT, dstPort: SPORT },
+    size: 64,
+    flows,
+    distribution,
+    vary: ['dstIp'],
+    seed,
+  });
+}
+
+/** The servers' replies to the masqueraded address, in the same order as outbound's 'seq'. */
+function inbound(dp: Datapath, flows: number): PacketGenerator {
+  return new PacketGenerator(dp.fastPath, {
+    template: { l3: 'ipv4', l4: 'udp', srcMac: MAC.gw, dstMac: MAC.eth1, srcIp: SERVER0, dstIp: PUBLIC, srcPort: SPORT, dstPort: CPORT },
+    size: 64,
+    flows,
+    distribution: 'seq',
+    vary: ['srcIp'],
+  });
+}
+
+/** One burst generated on `from` and polled through; TX completed on both devices. */
+function burst(s: WxdpSide, gen: PacketGenerator, from: Device): number {
+  const x = dataPathExports(s.dp.fastPath);
+  const generate = s.dp.fastPath.exports['dev_rx_generate'] as (dev: number, q: number, g: number, n: number) => number;
+  generate(from.address, 0, gen.address, BURST);
+  const n = x.napi_poll(from.address, 0, BURST);
+  for (const d of [s.eth0, s.eth1]) {
+    x.dev_tx_done(d.address, 0, BURST);
+    x.napi_poll(d.address, 0, BURST);
+    x.dev_host_done(d.address, BURST);
+  }
+  return n;
+}
+
+/** Flows 0..n-1 opened (a frame out) and answered (a reply in), a burst of each at a time: established, and offloaded when there is a flowtable. */
+function establish(s: Side, n: number): void {
+  const out = outbound(s.dp, n, 'seq');
+  s.reply = inbound(s.dp, n);
+  for (let done = 0; done < n; done += BURST) {
+    burst(s, out, s.eth0);
+    burst(s, s.reply, s.eth1);
+  }
+}
+
+const mib = (s: WxdpSide, name: string): number => s.dp.stack.mib()[name] ?? 0;
+
+export function flowsRowLabel(r: { path: FlowsPath; flows: number }): string {
+  if (r.path === 'forward') return 'forward (baseline)';
+  if (r.path === 'new conns') return 'new conns';
+  if (r.path === 'churn') return `churn ${r.flows}`;
+  return `${r.path} ${r.flows}`;
+}
+
+export function flowsRowSpecs(counts: readonly number[]): Array<{ path: FlowsPath; flows: number }> {
+  const out: Array<{ path: FlowsPath; flows: number }> = [{ path: 'forward', flows: 0 }];
+  for (const flows of counts) out.push({ path: 'flowtable', flows }, { path: 'conntrack', flows });
+  out.push({ path: 'new conns', flows: 0 }, { path: 'churn', flows: CHURN_FLOWS });
+  return out;
+}
+
+/** The rows an --only picks (labels containing one of its comma-separated words) with the baseline; none when it picks no row. */
+export function selectFlowsRows(only: string | undefined, counts: readonly number[]): Array<{ path: FlowsPath; flows: number }> {
+  const all = flowsRowSpecs(counts);
+  const wanted = (only ?? '').split(',').filter((w) => w !== '');
+  if (wanted.length === 0) return all;
+  const exact = (w: string) => all.some((s) => flowsRowLabel(s) === w);
+  const rows = all.filter((s) => wanted.some((w) => (exact(w) ? flowsRowLabel(s) === w : flowsRowLabel(s).includes(w))));
+  return rows.length === 0 ? [] : all.filter((s) => s.path === 'forward' || rows.includes(s));
+}
+
+/**
+ * ns per new connection: windows of `rounds` bursts of fresh flows, the best of them; the table is flushed
+ * (untimed) before each window, so none meets a full one.
+ */
+function newConnRate(s: Side, seconds: number, rounds: number): { ns: number; forwarded: number } {
+  const fresh = outbound(s.dp, FRESH, 'seq', 1, FRESH0);
+  let best = Infinity;
+  const rx0 = s.eth0.stats().rxPackets;
+  const tx0 = s.eth1.stats().txPackets;
+  const end = process.hrtime.bigint() + BigInt(Math.round(seconds * 1e9));
+  for (let w = 0; w < 3 || process.hrtime.bigint() < end; w++) {
+    s.dp.conntrack.flush();
+    const c0 = threadCpuNs() ?? Number(process.hrtime.bigint());
+    let n = 0;
+    for (let i = 0; i < rounds; i++) n += burst(s, fresh, s.eth0);
+    const spent = (threadCpuNs() ?? Number(process.hrtime.bigint())) - c0;
+    best = Math.min(best, spent / Math.max(1, n));
+  }
+  return { ns: best, forwarded: (s.eth1.stats().txPackets - tx0) / Math.max(1, s.eth0.stats().rxPackets - rx0) };
+}
+
+export async function runFlowsBench(opts: FlowsOptions = {}): Promise<FlowsRow[]> {
+  const log = opts.log;
+  const counts = opts.flowCounts ?? (opts.quick ? [1, 10_000, 100_000] : [1, 10_000, 1_000_000]);
+  const seconds = opts.seconds ?? (opts.quick ? 0.5 : 2);
+  const specs = selectFlowsRows(opts.only, counts);
+  if (specs.length === 0) return [];
+  const rows: FlowsRow[] = [];
+  let baseNs: number | null = null;
+  for (const spec of specs) {
+    log?.(`  ${flowsRowLabel(spec)}…\n`);
+    const row: FlowsRow = {
+      path: spec.path,
+      flows: spec.flows,
+      mpps: null,
+      nsPerPacket: null,
+      harnessNs: null,
+      dataPathNs: null,
+      dataPathMpps: null,
+      forwarded: null,
+      hits: null,
+      vsForward: null,
+      connsPerSec: null,
+      target: spec.path === 'flowtable' ? TARGET_FLOWTABLE_MPPS : null,
+    };
+    const notes: string[] = [];
+    try {
+      if (spec.path === 'forward') {
+        const s = await side(null);
+        s.gen = outbound(s.dp, Math.max(...counts, 1), 'random');
+        Object.assign(row, measure(s, seconds));
+      } else if (spec.path === 'flowtable' || spec.path === 'conntrack') {
+        const ft = spec.path === 'flowtable';
+        const s = await side({ conntrackMax: Math.max(spec.flows + 1024, 4096), flowtable: ft ? Math.max(spec.flows, 1024) : 0 });
+        const t0 = Date.now();
+        establish(s, spec.flows);
+        log?.(`    ${spec.flows} flows established in ${((Date.now() - t0) / 1000).toFixed(1)} s (${s.dp.conntrack.count} conntrack entries)\n`);
+        if (s.dp.conntrack.count < spec.flows) notes.push(`only ${s.dp.conntrack.count} of ${spec.flows} flows established`);
+        s.gen = outbound(s.dp, spec.flows, 'random', 11);
+        const h0 = mib(s, 'nf_flowtable:hit');
+        const rx0 = s.eth0.stats().rxPackets;
+        Object.assign(row, measure(s, seconds));
+        if (ft) row.hits = (mib(s, 'nf_flowtable:hit') - h0) / Math.max(1, s.eth0.stats().rxPackets - rx0);
+      } else if (spec.path === 'new conns') {
+        const s = await side({ conntrackMax: 1 << 17, flowtable: 0 });
+        // the warm-up tiers the code up, as pollRate's does
+        const warm = outbound(s.dp, FRESH, 'seq', 3, '128.0.0.0');
+        for (let i = 0; i < 1000; i++) burst(s, warm, s.eth0);
+        const r = newConnRate(s, seconds, 1000);
+        row.nsPerPacket = r.ns;
+        row.mpps = 1000 / r.ns;
+        row.forwarded = r.forwarded;
+        row.connsPerSec = 1e9 / r.ns;
+      } else {
+        const s = await side({ conntrackMax: 1 << 16, flowtable: CHURN_FLOWS });
+        establish(s, CHURN_FLOWS);
+        Object.assign(row, churn(s, seconds));
+      }
+    } catch (e) {
+      notes.push((e as Error).message.split('\n')[0]!);
+    }
+    if (row.nsPerPacket !== null && row.harnessNs !== null) {
+      row.dataPathNs = Math.max(row.nsPerPacket - row.harnessNs, 0.1);
+      row.dataPathMpps = 1000 / row.dataPathNs;
+    }
+    if (spec.path === 'forward') baseNs = row.dataPathNs;
+    else if (row.dataPathNs !== null && baseNs !== null) row.vsForward = row.dataPathNs / baseNs;
+    if (row.forwarded !== null && row.forwarded < 0.99) notes.push(`only ${(row.forwarded * 100).toFixed(1)}% forwarded`);
+    if (row.hits !== null && row.hits < 0.99) notes.push(`only ${(row.hits * 100).toFixed(1)}% flowtable hits`);
+    if (notes.length) row.note = notes.join('; ');
+    rows.push(row);
+    log?.(`    ${row.dataPathMpps === null ? 'n/a' : `${row.dataPathMpps.toFixed(2)} Mpps (data path)`}${row.note ? ` (${row.note})` : ''}\n`);
+  }
+  return rows;
+}
+
+function measure(s: WxdpSide, seconds: number): Partial<FlowsRow> {
+  const r = pollRate(s, seconds);
+  return { nsPerPacket: r.ns, mpps: 1000 / r.ns, harnessNs: r.harness, forwarded: r.forwarded };
+}
+
+/** Hits on the offloaded flows, every 8th burst new connections, the stack clock a second on every 64 bursts. */
+function churn(s: Side, seconds: number): Partial<FlowsRow> {
+  const hitsGen = outbound(s.dp, CHURN_FLOWS, 'random', 13);
+  const fresh = outbound(s.dp, FRESH, 'seq', 5, FRESH0);
+  let k = 0;
+  const round = (): number => {
+    k++;
+    if ((k & 63) === 0) s.dp.stack.advance(1000);
+    return burst(s, (k & 7) === 0 ? fresh : hitsGen, s.eth0);
+  };
+  for (let i = 0; i < 5000; i++) round();
+  const rx0 = s.eth0.stats().rxPackets;
+  const tx0 = s.eth1.stats().txPackets;
+  const ns = bestNsPerPacket(round, seconds);
+  const forwarded = (s.eth1.stats().txPackets - tx0) / Math.max(1, s.eth0.stats().rxPackets - rx0);
+  return { nsPerPacket: ns, mpps: 1000 / ns, forwarded, connsPerSec: 1e9 / ns / 8 };
+}
+
+export function formatFlowsTable(rows: readonly FlowsRow[]): string {
+  const f = (v: number | null, d = 1, suffix = '') => (v === null ? 'n/a' : v.toFixed(d) + suffix);
+  const head = ['row', 'Mpps', 'ns/pkt', 'harness ns', 'data path ns', 'data path Mpps', 'vs forward', 'forwarded', 'hits', 'conns/s', 'target (data path)', 'note'];
+  const body = rows.map((r) => [
+    flowsRowLabel(r),
+    f(r.mpps, 2),
+    f(r.nsPerPacket),
+    f(r.harnessNs),
+    f(r.dataPathNs),
+    f(r.dataPathMpps, 2),
+    f(r.vsForward, 2, '×'),
+    r.forwarded === null ? 'n/a' : `${(r.forwarded * 100).toFixed(1)}%`,
+    r.hits === null ? '-' : `${(r.hits * 100).toFixed(1)}%`,
+    r.connsPerSec === null ? '-' : `${(r.connsPerSec / 1e6).toFixed(2)} M`,
+    r.target === null ? '' : `≥ ${r.target}: ${r.dataPathMpps === null ? 'n/a' : r.dataPathMpps >= r.target ? 'met' : 'NOT met'}`,
+    r.note ?? '',
+  ]);
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (c: string[]) => c.map((x, i) => (i === 0 || i >= 10 ? x.padEnd(w[i]!) : x.padStart(w[i]!))).join('  ').trimEnd();
+  return [line(head), line(w.map((k) => '-'.repeat(k))), ...body.map(line)].join('\n') + '\n';
+}
+
+export const FLOWS_LEGEND = `ns/pkt: the whole round per packet (generator, JavaScript calls, data path), best of 5 windows of the
+thread's CPU time (bench/rate.ts); harness ns: the generator and the round's calls, measured apart in the
+same rounds; data path ns = ns/pkt − harness ns. vs forward: data path ns ÷ the baseline's (same run).
+hits: nf_flowtable:hit ÷ frames received. new conns: each frame a new connection (conntrack NEW, masquerade,
+confirm), ns/pkt without the harness split; conns/s = 1e9 ÷ ns/pkt. churn: 7 bursts in 8 hit 10k offloaded
+flows, the 8th opens new connections that expire unanswered; the clock runs a second per 64 bursts
+(conntrack's and the flowtable's collectors run in the timed rounds); conns/s = the new connections' rate.
+`;

@@ -1,0 +1,58 @@
+// `wxdp bench flows` runs and reports its rows: with tiny flow counts and windows (no timing is asserted,
+// only that every row measured something, the flows were forwarded and the flowtable rows were hits), the
+// table's and --json's shape, and an --only matching no row refused.
+
+import { describe, expect, it } from 'vitest';
+import { flowsRowLabel, formatFlowsTable, runFlowsBench, selectFlowsRows } from '../../bench/flows.js';
+import { main } from '../../src/cli/main.js';
+import { stackUnready } from '../net/support.js';
+
+const unready = await stackUnready();
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s) });
+  return { code, out, err };
+}
+
+describe.skipIf(unready !== '')('wxdp bench flows', () => {
+  it('every row with tiny sizes: forwarded, the flowtable rows all hits, ratios to the baseline', async () => {
+    const rows = await runFlowsBench({ flowCounts: [1, 300], seconds: 0.05 });
+    expect(rows.map(flowsRowLabel)).toEqual([
+      'forward (baseline)', 'flowtable 1', 'conntrack 1', 'flowtable 300', 'conntrack 300', 'new conns', 'churn 10000',
+    ]);
+    for (const r of rows) {
+      expect(r.note, flowsRowLabel(r)).toBeUndefined();
+      expect(r.nsPerPacket, flowsRowLabel(r)).toBeGreaterThan(0);
+      expect(r.forwarded, flowsRowLabel(r)).toBe(1);
+    }
+    expect(rows.filter((r) => r.path === 'flowtable').map((r) => r.hits)).toEqual([1, 1]);
+    expect(rows.filter((r) => r.path === 'conntrack').map((r) => r.hits)).toEqual([null, null]);
+    expect(rows[0]!.vsForward).toBeNull();
+    expect(rows.slice(1, 5).every((r) => r.vsForward! > 0)).toBe(true);
+    expect(rows.filter((r) => r.connsPerSec !== null).map((r) => r.path)).toEqual(['new conns', 'churn']);
+    const table = formatFlowsTable(rows);
+    expect(table).toMatch(/^row +Mpps +ns\/pkt +harness ns +data path ns +data path Mpps +vs forward +forwarded +hits +conns\/s +target \(data path\)/);
+    expect(table).toMatch(/^flowtable 300 +[\d.]+ .* 100\.0% +100\.0% +- +≥ 25: (met|NOT met)/m);
+  }, 120_000);
+
+  it('--only picks rows by label (an exact label only itself) with the baseline, or none', () => {
+    const c = [1, 10_000];
+    expect(selectFlowsRows('flowtable 1', c).map(flowsRowLabel)).toEqual(['forward (baseline)', 'flowtable 1']);
+    expect(selectFlowsRows('conntrack', c).map(flowsRowLabel)).toEqual(['forward (baseline)', 'conntrack 1', 'conntrack 10000']);
+    expect(selectFlowsRows('nope', c)).toEqual([]);
+  });
+
+  it('the CLI: --json holds the rows; an --only matching nothing is refused', async () => {
+    const r = await cli('bench', 'flows', '--quick', '--json', '--only', 'flowtable 1');
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.flows.map((x: { path: string; flows: number }) => [x.path, x.flows])).toEqual([['forward', 0], ['flowtable', 1]]);
+    expect(Object.keys(j.flows[1]).sort()).toEqual(
+      ['connsPerSec', 'dataPathMpps', 'dataPathNs', 'flows', 'forwarded', 'harnessNs', 'hits', 'mpps', 'nsPerPacket', 'path', 'target', 'vsForward'],
+    );
+    const bad = await cli('bench', 'flows', '--only', 'nope');
+    expect([bad.code, bad.err]).toEqual([2, "wxdp bench: --only 'nope' matches no flows row: nothing ran\n"]);
+  }, 120_000);
+});
