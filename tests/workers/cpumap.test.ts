@@ -96,3 +96,31 @@ describe('cpumap with two workers', () => {
     expect(free()).toBe(before);
   });
 });
+
+describe('devmap redirects between workers', () => {
+  // The kernel transmits a devmap redirect on the redirecting CPU (bq_xmit_all → ndo_xdp_xmit), and a
+  // driver whose XDP TX queue is shared between CPUs takes its lock (__netif_tx_lock): so do workers
+  // on a TX queue another worker also uses (ring.ts ringPushDescShared, device.ts countShared).
+  it('two workers redirecting into a one-queue device: every frame is on its TX ring once and its counters add up exactly', async () => {
+    const dp = await Datapath.create({ workers: 2, umemFrames: 2048 });
+    open.push(dp);
+    const eth0 = dp.addDevice({ name: 'eth0', queues: 2, ringSize: 256, rss: false });
+    const eth1 = dp.addDevice({ name: 'eth1', queues: 1, ringSize: 512 });
+    const ports = createMap(dp.fastPath, { name: 'ports', type: MapType.DEVMAP, keySize: 4, valueSize: 4, maxEntries: 1 });
+    ports.update(u32(0), u32(eth1.ifindex));
+    eth0.attachXdp(await dp.loadInsns(assemble([`r1 = ${ports.address} ll`, 'r2 = 0', 'r3 = 0', 'call 51', 'exit'].join('\n')), { verify: false, checked: false }));
+    let tx = 0;
+    for (let round = 0; round < 20; round++) {
+      expect(eth0.injectBatch(Array.from({ length: 50 }, (_, i) => frame(60, i)), { queue: 0 })).toBe(50);
+      expect(eth0.injectBatch(Array.from({ length: 50 }, (_, i) => frame(60, i)), { queue: 1 })).toBe(50);
+      dp.workers!.settle(3);
+      tx += eth1.readTx().length;
+    }
+    expect(tx).toBe(2000);
+    const st = eth1.stats();
+    expect(st.txPackets).toBe(2000);
+    expect(st.txBytes).toBe(2000 * 60);
+    expect(eth0.stats().queues.map((q) => q.verdicts.XDP_REDIRECT)).toEqual([1000, 1000]);
+  });
+});
+
