@@ -47,6 +47,16 @@ export const MAX_FRAME_DATA: u32 = FRAME_SIZE - XDP_PACKET_HEADROOM - FRAME_TAIL
   store<u64>(a, load<u64>(a) + n);
 }
 
+/**
+ * count() on a queue other workers count on too (transmit: a TX queue, or a veth peer's RX queue, that
+ * several workers' redirects reach, as a driver's XDP TX queue shared between CPUs): an atomic add in
+ * the shared build, the plain count in the release build.
+ */
+@inline export function countShared(q: u32, stat: u32, n: u64): void {
+  if (ASC_FEATURE_THREADS) atomic.add<u64>(q + Q_STATS + (stat << 3), n);
+  else count(q, stat, n);
+}
+
 @inline export function countDrop(q: u32, reason: u32): void {
   count(q, QSTAT_DROP_BASE + reason, 1);
 }
@@ -270,11 +280,11 @@ export function transmit(q: u32, dev: u32, qi: u32, addr: u32, len: u32, options
   }
   if (!ringPushDescShared(ring, <u64>addr, len, opts)) {
     recycle(q, addr);
-    countDrop(ringQueue, fullReason);
+    countShared(ringQueue, QSTAT_DROP_BASE + fullReason, 1);
     return false;
   }
-  count(tq, QSTAT_TX_PACKETS, 1);
-  count(tq, QSTAT_TX_BYTES, len);
+  countShared(tq, QSTAT_TX_PACKETS, 1);
+  countShared(tq, QSTAT_TX_BYTES, len);
   return true;
 }
 

@@ -13,7 +13,8 @@
 //   XDP_REDIRECT  bpf_redirect: another device's TX ring; devmap/devmap_hash: the entry's device, after
 //                 the entry's own program if it has one (egress_ifindex set; anything but XDP_PASS
 //                 drops), BPF_F_BROADCAST: a copy to each entry's; xskmap: the bound socket's RX ring
-//                 (xsk.ts); cpumap: the entry's program, then the host path (one worker: this CPU)
+//                 (xsk.ts); cpumap: the entry's queue, drained by its worker (cpumap_poll: the entry's
+//                 program, then the host path); one thread: that at once on this CPU
 //   XDP_ABORTED and anything else: counted, a trace event, dropped
 // Every drop is counted with its reason on the queue. Nothing allocates, nothing throws.
 
@@ -30,12 +31,12 @@ import { copyBytes } from './bytes';
 import { count, countDrop, devLookup, devQueue, OPT_META_MASK, queueRefill, recycle, transmit } from './device';
 import { devmapHashLookupIdx, devmapLookupIdx } from './maps/devmap';
 import { fdArrayLookupIdx } from './maps/fd_array';
-import { cpumapLookupIdx } from './maps/cpumap';
+import { CPUMAP_QUEUES, CQ_CONS, CQ_CPU, CQ_DRAINED, CQ_ENTRIES, CQ_ENTRY_SIZE, CQ_MASK, CQ_NEXT, CQ_PROD, CQ_PROG, cpumapEnqueue, cpumapLookupIdx, cpumapWorkers } from './maps/cpumap';
 import { BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS, BPF_MAP_TYPE_CPUMAP, BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_XSKMAP } from './maps/uapi';
 import { ringEntry, ringPeek, ringPushDescShared, ringRelease } from './ring';
 import { xdp_setup } from './xdp';
 import { xskDeliver } from './xsk';
-import { frameAlloc } from './umem';
+import { frameAlloc, frameFree } from './umem';
 import { netdevGet } from './net/core';
 import { IFF_UP, ND_FLAGS } from './net/abi';
 import { stack_rx_burst, stackBurstBuf } from './net/eth';
@@ -263,14 +264,25 @@ function redirect(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, opt
 }
 
 /**
- * To cpumap entry `v` (struct bpf_cpumap_val: qsize, program slot). With one worker the "remote CPU"
- * is this one: the entry's program if it has one (cpu_map_bpf_prog_run_xdp: the frame's ingress
- * device, rx_queue_index 0), then XDP_PASS goes to the host path as the kthread's skb would,
- * XDP_REDIRECT where the program pointed it (not another cpumap), anything else is dropped.
+ * To cpumap entry `v` (struct bpf_cpumap_val: qsize, program slot). Workers: onto the entry's queue for
+ * its worker (cpumap.ts cpumapEnqueue; a full queue returns the frame here). One thread: the "remote
+ * CPU" is this one, and the frame runs at once as cpumap_poll would run it.
  */
 function toCpumapEntry(q: u32, dev: u32, qi: u32, map: u32, v: u32, data: u32, len: u32, meta: u32, opts: u32): void {
+  if (ASC_FEATURE_THREADS && cpumapWorkers != 0) {
+    if (!cpumapEnqueue(v, data, len, meta, load<u32>(dev, DEV_IFINDEX))) recycle(q, data);
+    return;
+  }
+  cpumapRun(q, dev, qi, load<u32>(map, MAP_VALUE_SIZE) == 8 ? load<u32>(v, 4) : 0, data, len, meta, opts);
+}
+
+/**
+ * The CPU side of a cpumap entry: its program if it has one (cpu_map_bpf_prog_run_xdp: the frame's
+ * ingress device, rx_queue_index 0), then XDP_PASS goes to the host path as the kthread's skb would,
+ * XDP_REDIRECT where the program pointed it (not another cpumap), anything else is dropped.
+ */
+function cpumapRun(q: u32, dev: u32, qi: u32, prog: u32, data: u32, len: u32, meta: u32, opts: u32): void {
   const ifindex = load<u32>(dev, DEV_IFINDEX);
-  const prog: u32 = load<u32>(map, MAP_VALUE_SIZE) == 8 ? load<u32>(v, 4) : 0;
   if (prog != 0) {
     const hard = data & ~(FRAME_SIZE - 1);
     xdp_setup(hard, FRAME_SIZE, data - hard, len, meta, ifindex, 0, 0);
@@ -295,6 +307,48 @@ function toCpumapEntry(q: u32, dev: u32, qi: u32, map: u32, v: u32, data: u32, l
     }
   }
   toHost(q, dev, qi, ifindex, data, len, meta);
+}
+
+/**
+ * Worker `cpu` drains the cpumap queues made for it (cpu_map_kthread_run), up to `budget` frames each.
+ * A frame runs as cpumapRun on its ingress device's queue `cpu` (this worker's own: its fill ring takes
+ * the frames this worker drops, its counters the drops); a frame whose device is gone, or has no queue
+ * `cpu`, goes back to the pool. Shared build only (workers). Returns the frames drained.
+ */
+export function cpumap_poll(cpu: u32, budget: u32): u32 {
+  if (!ASC_FEATURE_THREADS) return 0;
+  let total: u32 = 0;
+  for (let cq = atomic.load<u32>(CPUMAP_QUEUES); cq != 0; cq = load<u32>(cq, CQ_NEXT)) {
+    if (load<u32>(cq, CQ_CPU) != cpu) continue;
+    const c = load<u32>(cq, CQ_CONS);
+    const n = min(atomic.load<u32>(cq + CQ_PROD) - c, budget);
+    if (n == 0) continue;
+    const prog = atomic.load<u32>(cq + CQ_PROG);
+    const mask = load<u32>(cq, CQ_MASK);
+    let lastIf: u32 = 0;
+    let lastQ: u32 = 0;
+    for (let i: u32 = 0; i < n; i++) {
+      const e = cq + CQ_ENTRIES + ((c + i) & mask) * CQ_ENTRY_SIZE;
+      const data = load<u32>(e);
+      const ifindex = load<u32>(e, 12);
+      const dev = devLookup(ifindex);
+      if (dev == 0 || cpu >= load<u32>(dev, DEV_NQUEUES)) {
+        frameFree(data);
+        continue;
+      }
+      const q = devQueue(dev, cpu);
+      if (stackN != 0 && ifindex != lastIf) stackFlush(lastIf, lastQ, cpu);
+      lastIf = ifindex;
+      lastQ = q;
+      cpumapRun(q, dev, cpu, prog, data, load<u32>(e, 4), load<u32>(e, 8), 0);
+    }
+    if (stackN != 0) stackFlush(lastIf, lastQ, cpu);
+    // the slots go back to the producers only once read
+    atomic.store<u32>(cq + CQ_CONS, c + n);
+    atomic.store<u64>(cq + CQ_DRAINED, load<u64>(cq, CQ_DRAINED) + n);
+    total += n;
+  }
+  return total;
 }
 
 /** Act on one verdict: the frame at data/len (meta bytes in front) goes where `act` says. */
@@ -405,3 +459,5 @@ export function dp_poll(budget: u32): u32 {
   }
   return total;
 }
+
+export { cpumap_queue_stat } from './maps/cpumap';

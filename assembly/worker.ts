@@ -6,7 +6,8 @@
 // Reads: the device table (DP_DEVS), each device's queue count. Sets: this instance's CTX_BASE, RUN_BASE,
 // DP_BURST and stack scratch (globals), the worker's run state (RUN_CPU = w, RUN_NCPUS = N), its
 // quiescent counter (net/reclaim.ts) once per round.
-// Frames go: queue k of every device is polled by worker k mod N (napi_poll), nowhere else.
+// Frames go: queue k of every device is polled by worker k mod N (napi_poll), nowhere else; frames
+// redirected to cpumap entry w are drained by worker w (napi.ts cpumap_poll) at the top of its round.
 //
 // A worker's area (WK_SIZE bytes, WK_ALIGN-aligned):
 //
@@ -24,7 +25,8 @@ import {
   BURST_MAX, BURST_RECORD_SIZE, DEV_NQUEUES, DP_DEVS, MAX_DEVICES, MAX_FRAMES, NAPI_BUDGET, RUN_CPU, RUN_NCPUS,
   RUN_PRANDOM, RUN_SIZE, STACK_SIZE, abiWorkerAreas,
 } from './abi';
-import { napi_poll } from './napi';
+import { cpumapWorkersSet } from './maps/cpumap';
+import { cpumap_poll, napi_poll } from './napi';
 import { netScratchSet } from './net/core';
 import { net_quiescent, net_worker_offline, net_worker_online } from './net/reclaim';
 
@@ -52,6 +54,7 @@ export function worker_init(w: u32, n: u32, area: u32, scratch: u32): void {
   // each worker its own prandom sequence (bpf_get_prandom_u32 seeds a zero state itself)
   store<u64>(area + WK_RUN + RUN_PRANDOM, 0x9e3779b97f4a7c15 * <u64>(w + 1));
   if (scratch != 0) netScratchSet(scratch);
+  cpumapWorkersSet(n);
   net_worker_online(w);
 }
 
@@ -66,7 +69,8 @@ export function worker_exit(w: u32): void {
  */
 export function dp_poll_worker(budget: u32, w: u32, n: u32): u32 {
   const b = budget == 0 ? NAPI_BUDGET : budget;
-  let total: u32 = 0;
+  // frames other workers redirected to this one's cpumap entries first, as the kthread would run them
+  let total: u32 = cpumap_poll(w, b);
   for (let i: u32 = 1; i < MAX_DEVICES; i++) {
     const dev = load<u32>(DP_DEVS + (i << 2));
     if (dev == 0) continue;

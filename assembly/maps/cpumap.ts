@@ -3,32 +3,75 @@
 // with qsize 0 is no entry. As for devmaps, wxdp keeps a positive program fd as given (the program's
 // table slot, Program.fd) and a lookup reads it back as the program id.
 //
-//   MAP_DATA  max_entries × 8-byte slots: u32 qsize (0 = empty) | u32 program slot
+//   MAP_DATA  max_entries × 16-byte slots: u32 qsize (0 = empty) | u32 program slot | u32 queue (0 none) | pad
 //
-// Until the data path has several workers, a frame redirected to an entry is handled on the CPU that
-// redirected it (napi.ts toCpumapEntry): the entry's program, then the host path.
+// One thread (the release build, or the main thread of the shared one): a frame redirected to an entry
+// is handled on the CPU that redirected it (napi.ts toCpumapEntry): the entry's program, then the host
+// path. Workers (the shared build): as the kernel's cpu_map_enqueue, the frame goes on the entry's queue
+// (its ptr_ring, qsize frames, a producer spin lock as ptr_ring's producer_lock; a full queue drops the
+// frame and counts it, as bq_flush_to_queue does) and worker `key` drains it in its poll
+// (cpumap_poll, called by worker.ts), running the entry's program there (cpu_map_bpf_prog_run_xdp).
+//
+//   queue  +0 u32 producer index (free-running) | +4 consumer index | +8 u32 qsize (capacity)
+//          +12 u32 mask (storage entries - 1, a power of two ≥ qsize) | +16 u32 producer lock
+//          +20 u32 CPU (the worker draining it) | +24 u32 next queue (CPUMAP_QUEUES list) | +28 program slot
+//          +32 u64 enqueued | +40 u64 dropped (full) | +48 u64 drained (run on the CPU) | +56 pad
+//          +64 (mask + 1) × 16: u32 data | u32 len | u32 meta | u32 ingress ifindex
+//
+// Queues are made on the control plane (cpu_map_update_elem) and never freed: a producer that read the
+// slot a moment before a delete still finds a queue, and frames left on it are still drained, as the
+// kernel's kthread empties its ring before it stops. An entry updated again reuses its queue when the
+// storage holds the new qsize. The list of every queue starts at CPUMAP_QUEUES (DP_BASE + 40); only the
+// control plane links into it, one store publishing each queue.
 
-import { MAP_DATA, MAP_MAX_ENTRIES, MAP_VALUE_SIZE, RUN_BASE, RUN_NCPUS } from '../abi';
-import { allocMap } from './arena';
+import { DP_BASE, MAP_DATA, MAP_MAX_ENTRIES, MAP_VALUE_SIZE, RUN_BASE, RUN_NCPUS } from '../abi';
+import { allocMap, arena_alloc } from './arena';
 import { BPF_EXIST, BPF_F_NUMA_NODE, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENODEV, ENOMEM, EOVERFLOW } from './uapi';
 
 /** NR_CPUS of the kernel wxdp follows (6.18 here: /sys/devices/system/cpu/kernel_max + 1). */
 const NR_CPUS: u32 = 256;
 /** cpu_map_update_elem's sanity limit on qsize. */
 const QSIZE_MAX: u32 = 16384;
+/** The bytes of an entry's slot in MAP_DATA. */
+const SLOT: u32 = 16;
+
+/** DP_BASE + 40: the first cpumap queue (a list through CQ_NEXT), 0 none. */
+export const CPUMAP_QUEUES: u32 = DP_BASE + 40;
+export const CQ_PROD: u32 = 0;
+export const CQ_CONS: u32 = 4;
+export const CQ_QSIZE: u32 = 8;
+export const CQ_MASK: u32 = 12;
+export const CQ_LOCK: u32 = 16;
+export const CQ_CPU: u32 = 20;
+export const CQ_NEXT: u32 = 24;
+export const CQ_PROG: u32 = 28;
+export const CQ_ENQUEUED: u32 = 32;
+export const CQ_DROPPED: u32 = 40;
+export const CQ_DRAINED: u32 = 48;
+export const CQ_ENTRIES: u32 = 64;
+export const CQ_ENTRY_SIZE: u32 = 16;
+
+/**
+ * Workers this instance polls with (worker.ts sets it in worker_init; 0 on the main thread and in the
+ * release build): when nonzero, redirects to a cpumap entry are queued for the entry's worker.
+ */
+export let cpumapWorkers: u32 = 0;
+export function cpumapWorkersSet(n: u32): void {
+  cpumapWorkers = n;
+}
 
 /** cpu_map_alloc(). */
 export function cpumapCreate(type: u32, keySize: u32, valueSize: u32, maxEntries: u32, flags: u32, id: u32): i64 {
   if (maxEntries == 0 || keySize != 4 || (valueSize != 4 && valueSize != 8) || (flags & ~BPF_F_NUMA_NODE) != 0) return -EINVAL;
   if (maxEntries > NR_CPUS) return -E2BIG;
-  const m = allocMap(type, keySize, valueSize, maxEntries, flags, id, <u64>maxEntries * 8, 8);
+  const m = allocMap(type, keySize, valueSize, maxEntries, flags, id, <u64>maxEntries * SLOT, 8);
   return m == 0 ? -ENOMEM : m;
 }
 
 /** __cpu_map_lookup_elem / cpu_map_lookup_elem: the entry's value, or 0. */
 @inline export function cpumapLookupIdx(m: u32, idx: u32): u32 {
   if (idx >= load<u32>(m, MAP_MAX_ENTRIES)) return 0;
-  const s = load<u32>(m, MAP_DATA) + (idx << 3);
+  const s = load<u32>(m, MAP_DATA) + idx * SLOT;
   return load<u32>(s) == 0 ? 0 : s;
 }
 
@@ -50,24 +93,88 @@ export function cpumapUpdate(m: u32, key: u32, value: u32, flags: u64): i32 {
   const ncpus = load<u32>(RUN_BASE + RUN_NCPUS);
   if (cpu >= (ncpus == 0 ? 1 : ncpus)) return -ENODEV;
   const fd: i32 = load<u32>(m, MAP_VALUE_SIZE) == 8 ? load<i32>(value, 4) : 0;
-  const s = load<u32>(m, MAP_DATA) + (cpu << 3);
+  const s = load<u32>(m, MAP_DATA) + cpu * SLOT;
   if (qsize == 0) {
     store<u64>(s, 0);
     return 0;
   }
+  const prog: u32 = fd > 0 ? <u32>fd : 0;
+  if (ASC_FEATURE_THREADS) {
+    let q = load<u32>(s, 8);
+    if (q == 0 || load<u32>(q, CQ_MASK) + 1 < qsize) {
+      q = queueCreate(cpu, qsize);
+      if (q == 0) return -ENOMEM;
+    }
+    atomic.store<u32>(q + CQ_PROG, prog);
+    atomic.store<u32>(q + CQ_QSIZE, qsize);
+    atomic.store<u32>(s + 8, q);
+  }
+  store<u32>(s, prog, 4);
   store<u32>(s, qsize);
-  store<u32>(s, fd > 0 ? <u32>fd : 0, 4);
   return 0;
+}
+
+/** A queue for `cpu` with room for `qsize` frames, linked into CPUMAP_QUEUES; 0 without memory. */
+function queueCreate(cpu: u32, qsize: u32): u32 {
+  let n: u32 = 1;
+  while (n < qsize) n <<= 1;
+  const q = arena_alloc(CQ_ENTRIES + n * CQ_ENTRY_SIZE, 64);
+  if (q == 0) return 0;
+  memory.fill(q, 0, CQ_ENTRIES);
+  store<u32>(q, n - 1, CQ_MASK);
+  store<u32>(q, qsize, CQ_QSIZE);
+  store<u32>(q, cpu, CQ_CPU);
+  store<u32>(q, load<u32>(CPUMAP_QUEUES), CQ_NEXT);
+  atomic.store<u32>(CPUMAP_QUEUES, q);
+  return q;
+}
+
+/**
+ * cpu_map_enqueue → bq_flush_to_queue: the frame onto entry `s`'s queue under the producer lock
+ * (ptr_ring's producer_lock). False when the queue is full: the caller returns the frame (the
+ * kernel's xdp_return_frame_rx_napi) and the drop is counted on the queue.
+ */
+export function cpumapEnqueue(s: u32, data: u32, len: u32, meta: u32, ifindex: u32): bool {
+  if (!ASC_FEATURE_THREADS) return false;
+  const q = atomic.load<u32>(s + 8);
+  if (q == 0) return false;
+  while (atomic.cmpxchg<u32>(q + CQ_LOCK, 0, 1) != 0) {}
+  const p = load<u32>(q, CQ_PROD);
+  let ok = p - atomic.load<u32>(q + CQ_CONS) < load<u32>(q, CQ_QSIZE);
+  if (ok) {
+    const e = q + CQ_ENTRIES + (p & load<u32>(q, CQ_MASK)) * CQ_ENTRY_SIZE;
+    store<u32>(e, data);
+    store<u32>(e, len, 4);
+    store<u32>(e, meta, 8);
+    store<u32>(e, ifindex, 12);
+    // the entry is written before the index that hands it to the consumer
+    atomic.store<u32>(q + CQ_PROD, p + 1);
+    store<u64>(q, load<u64>(q, CQ_ENQUEUED) + 1, CQ_ENQUEUED);
+  } else {
+    store<u64>(q, load<u64>(q, CQ_DROPPED) + 1, CQ_DROPPED);
+  }
+  atomic.store<u32>(q + CQ_LOCK, 0);
+  return ok;
+}
+
+/** A queue's counters for tests and the control plane: 0 enqueued, 1 dropped (full), 2 drained; by entry. */
+export function cpumap_queue_stat(m: u32, cpu: u32, which: u32): u64 {
+  if (cpu >= load<u32>(m, MAP_MAX_ENTRIES) || which > 2) return 0;
+  const q = load<u32>(load<u32>(m, MAP_DATA) + cpu * SLOT + 8);
+  return q == 0 ? 0 : load<u64>(q + CQ_ENQUEUED + (which << 3));
 }
 
 /** cpu_map_delete_elem(): -EINVAL past max_entries, else the entry is emptied. */
 export function cpumapDelete(m: u32, key: u32): i32 {
   const cpu = load<u32>(key);
   if (cpu >= load<u32>(m, MAP_MAX_ENTRIES)) return -EINVAL;
-  store<u64>(load<u32>(m, MAP_DATA) + (cpu << 3), 0);
+  store<u64>(load<u32>(m, MAP_DATA) + cpu * SLOT, 0);
   return 0;
 }
 
+/** Every entry emptied (their queues stay, for a later update and for frames still on them). */
 export function cpumapClear(m: u32): void {
-  memory.fill(load<u32>(m, MAP_DATA), 0, <usize>load<u32>(m, MAP_MAX_ENTRIES) * 8);
+  const d = load<u32>(m, MAP_DATA);
+  const n = load<u32>(m, MAP_MAX_ENTRIES);
+  for (let i: u32 = 0; i < n; i++) store<u64>(d + i * SLOT, 0);
 }
