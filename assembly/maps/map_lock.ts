@@ -6,7 +6,7 @@
 //
 //   map header +60  u32 0 free, 1 held (the type's own header words end before it)
 
-export const MAP_WRITER_LOCK: u32 = 60;
+export const MAP_WRITER_LOCK: u32 = 68; // the map header's writer lock word (abi.ts MAP_HEADER_SIZE lists the generic words)
 
 @inline export function mapWriterLock(m: u32): void {
   if (ASC_FEATURE_THREADS) {

@@ -623,9 +623,9 @@ export function bpf_xdp_flow_lookup(ctx: u64, tuple: u64, opts: u64, optsLen: u6
     d = lookup(r, load<u32>(p + BFL_SRC4), load<u32>(p + BFL_DST4), ports, <u32>load<u8>(p + BFL_L4), load<u32>(p + BFL_IFINDEX));
   }
   if (d != 0) {
-    const f = d - (d - load<u32>(r + FTR_POOL)) % FLOW_SIZE;
+    const f = load<u32>(d + FD_FLOW);
     if (load<u32>(f + FLOW_FT) != <u32>ft || (load<u32>(f + FLOW_FLAGS) & FLOWF_TEARDOWN) != 0) d = 0;
-    else store<u64>(f + FLOW_TIMEOUT, netNow() + flowTimeout(f));
+    else store<u64>(d + FD_TIMEOUT, netNow() + flowTimeout(d)); // flow_offload_refresh, this direction's record
   }
   if (d == 0) store<i32>(o, -2);
   return <u64>d;

@@ -22,7 +22,7 @@ import { OP_LDDW, PseudoLd } from '../isa/opcodes.js';
 import { cachedVerdict, storeVerdict } from '../cache/verdicts.js';
 import { compile, JitProgram, type OptimizeMode } from '../jit/index.js';
 import { timeRepeat, type WarmUp } from '../jit/timing.js';
-import { codec, createMap, mapStorage, MapType, RingBufReader, type BpfMap, type RingBufReaderOptions, type TypedMap } from '../maps/index.js';
+import { codec, createMap, mapAddresses, mapStorage, MAPS_LAYOUT, MapType, RingBufReader, type BpfMap, type RingBufReaderOptions, type TypedMap } from '../maps/index.js';
 import { FastPath } from '../runtime/fastpath.js';
 import {
   CTX,
@@ -730,6 +730,25 @@ export class Datapath {
       // (a map of those still goes to helpers: an empty region names it)
       if (NO_VALUE_POINTERS.has(type)) out.push({ name, start: s.start, end: s.start, writable: false, map: s.map });
       else out.push({ name, start: s.start, end: s.end, writable: type !== MapType.DEVMAP && type !== MapType.DEVMAP_HASH, map: s.map });
+    }
+    // A map-in-map's lookups give inner maps: every map of this fast path that fits its inner template
+    // (type, key_size, value_size, as bpf_map_meta_equal) may be one of them, now or after an update.
+    for (const outer of [...out]) {
+      if (outer.map === undefined) continue;
+      const t = view.getUint32(outer.map + MAP_HDR.TYPE, true);
+      if (t !== MapType.ARRAY_OF_MAPS && t !== MapType.HASH_OF_MAPS) continue;
+      const meta = view.getUint32(outer.map + MAPS_LAYOUT.MIM_META, true);
+      if (meta === 0) continue;
+      for (const a of mapAddresses(this.fastPath)) {
+        if (seen.has(a) || [0, 4, 8].some((o) => view.getUint32(a + o, true) !== view.getUint32(meta + o, true))) continue;
+        const s = mapStorage(this.fastPath, a);
+        if (!s) continue;
+        seen.add(a);
+        const type = view.getUint32(a + MAP_HDR.TYPE, true);
+        const name = `inner map@0x${a.toString(16)}`;
+        if (NO_VALUE_POINTERS.has(type)) out.push({ name, start: s.start, end: s.start, writable: false, map: a });
+        else out.push({ name, start: s.start, end: s.end, writable: type !== MapType.DEVMAP && type !== MapType.DEVMAP_HASH, map: a });
+      }
     }
     this.regionsOf.set(p, out);
     return out;

@@ -107,6 +107,11 @@ const storageEnds = new WeakMap<FastPath, Map<number, number>>();
 /** Map id → address, per fast path: user space names inner maps by id, as the kernel's fds name maps. */
 const byId = new WeakMap<FastPath, Map<number, number>>();
 
+/** The addresses of every map created on this fast path (checked mode's inner-map candidates). */
+export function mapAddresses(fp: FastPath): number[] {
+  return [...(byId.get(fp)?.values() ?? [])];
+}
+
 /** The address of the map with id `id` on this fast path, or undefined. */
 export function mapAddressById(fp: FastPath, id: number): number | undefined {
   return byId.get(fp)?.get(id);

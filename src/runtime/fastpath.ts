@@ -23,7 +23,7 @@ function wasmBytes(file: string): Buffer {
   throw new WxdpError('USAGE', `build/${file} is missing: run \`npm run build\` (npm ci does it)`);
 }
 
-/** The compiled fast path for a memory that is `shared` or not (compiled once per process). */
+/** @internal The compiled fast path for a memory that is `shared` or not (compiled once per process). */
 export function fastPathModule(shared: boolean): Promise<WebAssembly.Module> {
   const kind = shared ? 'shared' : 'plain';
   return (modulePromises[kind] ??= WebAssembly.compile(new Uint8Array(wasmBytes(WASM_FILE[kind]))));

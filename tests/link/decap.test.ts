@@ -77,7 +77,7 @@ interface Env {
 async function env(spec: (remotePort: number) => LinkSpec): Promise<Env> {
   const dp = await Datapath.create();
   Poller.of(dp, { clock: 'manual' });
-  const dev = dp.addDevice({ name: 'vx0', mac: Uint8Array.from(DEV_MAC), mtu: 1500 });
+  const dev = dp.addDevice({ name: 'vx0', mac: Uint8Array.from(DEV_MAC), mtu: 1500, hostRingSize: 1024 }); // one read takes a 400-frame burst
   const remote = await bindSocket('127.0.0.2');
   const other = await bindSocket('127.0.0.1');
   cleanups.push(() => void remote.close(), () => void other.close());

@@ -165,13 +165,13 @@ describe('links', () => {
     // odd page other tables take, as routes.deviceDown does now and then)
     expect(rcBytes()).toBe(rc1);
     expect((top() >>> 0) - top1).toBeLessThan(32768);
-    // one veth end is one block: header, queue, host ring and four rings (default sizes: 32 KiB class)
+    // one veth end is one block: header, queue, host ring and four rings (default sizes)
     dp.links.add({ name: 'v0', kind: 'veth', peer: { name: 'v1' } });
     const dev = dp.device('v0');
-    // each part on a 64-byte line: header + 1 queue, host ring 1024 × 16, fill and completion 256 × 8,
+    // each part on a 64-byte line: header + 1 queue, host ring 256 × 16, fill and completion 256 × 8,
     // RX and TX 256 × 16 (64-byte ring headers)
     const line = (n: number) => Math.ceil(n / 64) * 64;
-    expect(dp.memory.view().getUint32(dev.address + DEV.BLOCK, true)).toBe(line(DEV.HEADER_SIZE + QUEUE_SIZE) + (64 + 16384) + 2 * (64 + 2048) + 2 * (64 + 4096));
+    expect(dp.memory.view().getUint32(dev.address + DEV.BLOCK, true)).toBe(line(DEV.HEADER_SIZE + QUEUE_SIZE) + (64 + 4096) + 2 * (64 + 2048) + 2 * (64 + 4096));
     // UMEM frames the rings held went back to the pool
     const free = dp.freeFrames();
     dp.links.del('v0');
