@@ -720,34 +720,30 @@ export class Datapath {
     ];
     const seen = new Set<number>();
     const view = this.memory.view();
-    for (const ins of p.insns) {
-      if (ins.code !== OP_LDDW || ins.imm64 === undefined) continue;
-      const s = mapStorage(this.fastPath, Number(BigInt.asUintN(32, ins.imm64)));
-      if (!s || seen.has(s.map)) continue;
+    const add = (s: { map: number; start: number; end: number }, name: string): void => {
       seen.add(s.map);
       const type = view.getUint32(s.map + MAP_HDR.TYPE, true);
-      const name = `map@0x${s.map.toString(16)}`;
       // (a map of those still goes to helpers: an empty region names it)
       if (NO_VALUE_POINTERS.has(type)) out.push({ name, start: s.start, end: s.start, writable: false, map: s.map });
       else out.push({ name, start: s.start, end: s.end, writable: type !== MapType.DEVMAP && type !== MapType.DEVMAP_HASH, map: s.map });
+    };
+    for (const ins of p.insns) {
+      if (ins.code !== OP_LDDW || ins.imm64 === undefined) continue;
+      const s = mapStorage(this.fastPath, Number(BigInt.asUintN(32, ins.imm64)));
+      if (s && !seen.has(s.map)) add(s, `map@0x${s.map.toString(16)}`);
     }
     // A map-in-map's lookups give inner maps: every map of this fast path that fits its inner template
     // (type, key_size, value_size, as bpf_map_meta_equal) may be one of them, now or after an update.
+    const fits = (a: number, meta: number): boolean =>
+      [MAP_HDR.TYPE, MAP_HDR.KEY_SIZE, MAP_HDR.VALUE_SIZE].every((o) => view.getUint32(a + o, true) === view.getUint32(meta + o, true));
     for (const outer of [...out]) {
       if (outer.map === undefined) continue;
       const t = view.getUint32(outer.map + MAP_HDR.TYPE, true);
-      if (t !== MapType.ARRAY_OF_MAPS && t !== MapType.HASH_OF_MAPS) continue;
-      const meta = view.getUint32(outer.map + MAPS_LAYOUT.MIM_META, true);
+      const meta = t === MapType.ARRAY_OF_MAPS || t === MapType.HASH_OF_MAPS ? view.getUint32(outer.map + MAPS_LAYOUT.MIM_META, true) : 0;
       if (meta === 0) continue;
       for (const a of mapAddresses(this.fastPath)) {
-        if (seen.has(a) || [0, 4, 8].some((o) => view.getUint32(a + o, true) !== view.getUint32(meta + o, true))) continue;
-        const s = mapStorage(this.fastPath, a);
-        if (!s) continue;
-        seen.add(a);
-        const type = view.getUint32(a + MAP_HDR.TYPE, true);
-        const name = `inner map@0x${a.toString(16)}`;
-        if (NO_VALUE_POINTERS.has(type)) out.push({ name, start: s.start, end: s.start, writable: false, map: a });
-        else out.push({ name, start: s.start, end: s.end, writable: type !== MapType.DEVMAP && type !== MapType.DEVMAP_HASH, map: a });
+        const s = seen.has(a) || !fits(a, meta) ? undefined : mapStorage(this.fastPath, a);
+        if (s) add(s, `inner map@0x${a.toString(16)}`);
       }
     }
     this.regionsOf.set(p, out);
