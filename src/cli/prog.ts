@@ -329,11 +329,11 @@ async function progRun(rest: string[], io: Io): Promise<number> {
   const maps = w.flags.has('dump-maps') ? Object.fromEntries([...obj.maps.values()].map((m) => [m.name, dumpMap(m)])) : undefined;
   if (json) {
     dataOut?.write(res.data);
-    io.out(JSON.stringify({ program: prog.name, retval: res.retval, duration, repeat, warmUp: res.warmUp, dataOut: Buffer.from(res.data).toString('hex'), trace: dp.traceLog, ...(maps ? { maps } : {}), ...(stack ? { stack } : {}) }, null, 2) + '\n');
+    io.out(JSON.stringify({ program: prog.name, retval: res.retval, duration, repeat, warmUp: res.warmUp, dataOut: Buffer.from(res.data).toString('hex'), trace: dp.traceLines(), ...(maps ? { maps } : {}), ...(stack ? { stack } : {}) }, null, 2) + '\n');
     return 0;
   }
   if (stack) io.out(stackLine(stack));
-  for (const line of dp.traceLog) io.out(`trace: ${line.replace(/\n$/, '')}\n`);
+  for (const line of dp.traceLines()) io.out(`trace: ${line.replace(/\n$/, '')}\n`);
   // bpftool prog.c do_run: data_out first (hex_print on stdout for "-"; nothing without data_out),
   // then "Return value: %u, duration%s: %uns\n", " (average)" when repeat > 1
   dataOut?.write(res.data);
