@@ -125,7 +125,7 @@ export function checkProgramName(spec: ObjectSpec, path: string, name: string | 
     if (spec.programs.length === 0) throw usageError(`${path} has no programs`);
     return;
   }
-  if (!spec.programs.some((p) => p.name === name)) throw usageError(`no program '${name}' in ${path} (programs: ${spec.programs.map((p) => p.name).join(', ') || 'none'})`);
+  if (!spec.programs.some((p) => p.name === name)) throw new WxdpError('NOT_FOUND', `no program '${name}' in ${path} (programs: ${spec.programs.map((p) => p.name).join(', ') || 'none'})`);
 }
 
 /** A map of the object by name; ".rodata" also finds "prog.rodata", as BpfObject.map does. */
@@ -134,7 +134,7 @@ function specMap(spec: ObjectSpec, name: string): ObjectSpec['maps'][number] | u
 }
 
 function noMap(spec: ObjectSpec, path: string, name: string, what = ''): WxdpError {
-  return usageError(`${what}no map '${name}' in ${path} (maps: ${spec.maps.map((x) => x.name).join(', ') || 'none'})`);
+  return new WxdpError('NOT_FOUND', `${what}no map '${name}' in ${path} (maps: ${spec.maps.map((x) => x.name).join(', ') || 'none'})`);
 }
 
 /** --map-update MAP KEY VALUE against the object's maps, before loading: names and byte counts. */
