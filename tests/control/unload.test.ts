@@ -91,4 +91,18 @@ describe('unloadObject', () => {
     expect(p.testRun({ data: new Uint8Array(64) }).retval).toBe(2);
     expect(hops.lookup(codec.u32.encode(0))![0]).toBe(1);
   });
+
+  it('keeps an inner map another object\'s map-in-map holds; frees the ones only its own outer maps held', async () => {
+    const dp = await Datapath.create();
+    const a = await dp.loadObject(prog('xdp_map_in_map'));
+    const b = await dp.loadObject(prog('xdp_map_in_map'));
+    b.map('lru_mapping').setInner(codec.u32.encode(1), a.map('fallback_lru'));
+    const { freed, kept } = dp.unloadObject(a);
+    expect(kept).toEqual(['fallback_lru']);
+    expect(freed).toEqual(expect.arrayContaining(['lru_cpu0', 'lru_mapping', 'tcp_backends', 'udp_backends', 'backends_by_proto']));
+    // b still reaches it through its outer map, and it still works
+    const inner = b.map('lru_mapping').innerMap(codec.u32.encode(1))!;
+    expect(inner.address).toBe(a.map('fallback_lru').address);
+    expect(a.map('lru_cpu0').isFreed).toBe(true);
+  });
 });
