@@ -13,7 +13,9 @@
 //              +12 u32 hash seed the next hash map takes (unless BPF_F_ZERO_SEED)
 //              +16 u32 free list: the lowest free block (0: none); a free block is u32 next | u32 size
 //              +20 u32 bytes on the free list
-//              +24 .. +63 reserved
+//              +24 u32 the arena's lock (the shared build: a worker's first use of a table may allocate
+//                  while the control plane does; alloc and free hold it, memory.grow is atomic itself)
+//              +28 .. +63 reserved
 //              +64 first allocation
 //
 // A map is one allocation: its 64-byte header (MAP_* in abi.ts) followed by the type's storage.
@@ -26,6 +28,19 @@ const ARENA_SCRATCH: u32 = 8;
 const ARENA_SEED: u32 = 12;
 const ARENA_FREE: u32 = 16;
 const ARENA_FREE_BYTES: u32 = 20;
+const ARENA_LOCK: u32 = 24;
+
+@inline function arenaLock(): void {
+  if (ASC_FEATURE_THREADS) {
+    while (atomic.cmpxchg<u32>(ARENA_BASE + ARENA_LOCK, 0, 1) != 0) {
+      // another thread allocates: a few instructions
+    }
+  }
+}
+
+@inline function arenaUnlock(): void {
+  if (ASC_FEATURE_THREADS) atomic.store<u32>(ARENA_BASE + ARENA_LOCK, 0);
+}
 
 /** Bytes at ARENA_BASE the arena keeps for itself. */
 export const MAPS_ARENA_HEADER: u32 = 64;
@@ -88,7 +103,12 @@ function takeFree(size: u32, a: u32): u32 {
 export function arena_free(addr: u32, size: u32): void {
   arenaInit();
   if (addr == 0 || size == 0) return;
-  size = (size + 7) & ~7;
+  arenaLock();
+  freeLocked(addr, (size + 7) & ~7);
+  arenaUnlock();
+}
+
+function freeLocked(addr: u32, size: u32): void {
   let prev: u32 = 0;
   let b = load<u32>(ARENA_BASE + ARENA_FREE);
   while (b != 0 && b < addr) {
@@ -145,29 +165,32 @@ export function arena_alloc(size: u32, align: u32): u32 {
   if (<u64>size + 7 >= 0x1_0000_0000) return 0;
   size = (size + 7) & ~7;
   const al: u32 = align < 8 ? 8 : align;
-  const reused = takeFree(size, al);
-  if (reused != 0) {
-    memory.fill(<usize>reused, 0, <usize>size);
-    return reused;
-  }
-  const a: u64 = <u64>al;
+  arenaLock();
+  let at = takeFree(size, al);
+  if (at == 0) at = takeTop(size, al);
+  arenaUnlock();
+  if (at != 0) memory.fill(<usize>at, 0, <usize>size);
+  return at;
+}
+
+/** `size` bytes aligned to `a` from the top, growing the memory; 0 when it cannot grow that far. */
+function takeTop(size: u32, a: u32): u32 {
   const top = <u64>load<u32>(ARENA_BASE + ARENA_TOP);
-  const start = (top + a - 1) & ~(a - 1);
+  const start = (top + a - 1) & ~(<u64>a - 1);
   const end = start + <u64>size;
   if (end >= 0x1_0000_0000) return 0;
   const have = <u64>memory.size() << 16;
   if (end > have) {
     // Grow by at least an eighth of the memory: each grow costs V8 a new ArrayBuffer and, with a large
     // JS heap, a full GC (~100 ms measured at 100 MiB), so a table built chunk by chunk must not grow
-    // page by page. Past the limit, only what is needed.
+    // page by page. Past the limit, only what is needed (another thread may have grown it meanwhile).
     const need = <i32>((end - have + 0xffff) >> 16);
     const step = max(need, memory.size() >> 3);
-    if (memory.grow(step) < 0 && (step == need || memory.grow(need) < 0)) return 0;
+    if (memory.grow(step) < 0 && (step == need || memory.grow(need) < 0) && end > (<u64>memory.size() << 16)) return 0;
   }
-  memory.fill(<usize>start, 0, <usize>size);
   store<u32>(ARENA_BASE + ARENA_TOP, <u32>end);
   // the bytes skipped to align the block go on the free list for smaller allocations
-  if (start > top) arena_free(<u32>top, <u32>(start - top));
+  if (start > top) freeLocked(<u32>top, <u32>(start - top));
   return <u32>start;
 }
 
