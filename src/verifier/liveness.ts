@@ -8,7 +8,10 @@ import { isLocalCall, jumpTarget, type Insn } from '../isa/insn.js';
 const ARGS = 0b111110; // r1–r5
 const CALLER_SAVED = 0b111111; // r0–r5
 
-function useDef(ins: Insn): { use: number; def: number } {
+/** A helper's argument count (its prototype), or undefined when unknown. */
+export type HelperArgCount = (id: number) => number | undefined;
+
+function useDef(ins: Insn, helperArgs?: HelperArgCount): { use: number; def: number } {
   const c = ins.code & 0x07;
   const op = ins.code & 0xf0;
   const x = (ins.code & 0x08) !== 0;
@@ -35,7 +38,11 @@ function useDef(ins: Insn): { use: number; def: number } {
       return { use: ARGS | 1 << 6 | (x ? s : 0), def: CALLER_SAVED };
     case Class.JMP:
     case Class.JMP32:
-      if (op === JmpOp.CALL) return { use: ARGS, def: CALLER_SAVED };
+      if (op === JmpOp.CALL) {
+        // A helper reads only the arguments its prototype has (the kernel's get_call_summary).
+        const n = ins.src === 0 ? helperArgs?.(ins.imm) : undefined;
+        return { use: n === undefined ? ARGS : ARGS & ((1 << (n + 1)) - 1), def: CALLER_SAVED };
+      }
       if (op === JmpOp.EXIT) return { use: 1, def: 0 };
       if (op === JmpOp.JA) return { use: 0, def: 0 };
       return { use: d | (x ? s : 0), def: 0 };
@@ -44,7 +51,7 @@ function useDef(ins: Insn): { use: number; def: number } {
 }
 
 /** live[i]: bit r set when register r may be read at or after slot i before being written. */
-export function liveRegisters(prog: readonly Insn[]): Uint16Array {
+export function liveRegisters(prog: readonly Insn[], helperArgs?: HelperArgCount): Uint16Array {
   const n = prog.length;
   const use = new Uint16Array(n);
   const def = new Uint16Array(n);
@@ -52,7 +59,7 @@ export function liveRegisters(prog: readonly Insn[]): Uint16Array {
   for (let i = 0; i < n; i++) {
     const ins = prog[i]!;
     if (ins.isLdImm64Tail) continue;
-    const ud = useDef(ins);
+    const ud = useDef(ins, helperArgs);
     use[i] = ud.use;
     def[i] = ud.def;
   }
