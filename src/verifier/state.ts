@@ -85,7 +85,7 @@ export interface Checkpoint {
   /** Instructions executed from the parent checkpoint up to this one (exclusive). */
   hist: number[];
   /** fingerprint() of the state: identical states have equal ones. */
-  fp: string;
+  fp: number;
 }
 
 export class State {
@@ -138,18 +138,31 @@ export class State {
 
 // ---- equivalence ----
 
+/**
+ * The old-id ↔ current-id bijection of one comparison (the kernel's bpf_idmap): few ids per state, so
+ * two parallel arrays searched linearly, reused by every comparison (no allocation per call).
+ */
 class IdMap {
-  private readonly o2c = new Map<number, number>();
-  private readonly c2o = new Map<number, number>();
+  private readonly olds: number[] = [];
+  private readonly curs: number[] = [];
+  private n = 0;
+  private tmpId = 0;
+
+  reset(): void {
+    this.n = 0;
+    this.tmpId = 0;
+  }
 
   check(oldId: number, curId: number): boolean {
     if (oldId === 0 && curId === 0) return true;
     if (oldId === 0 || curId === 0) return false;
-    const c = this.o2c.get(oldId);
-    if (c !== undefined) return c === curId;
-    if (this.c2o.has(curId)) return false;
-    this.o2c.set(oldId, curId);
-    this.c2o.set(curId, oldId);
+    for (let i = 0; i < this.n; i++) {
+      if (this.olds[i] === oldId) return this.curs[i] === curId;
+      if (this.curs[i] === curId) return false;
+    }
+    this.olds[this.n] = oldId;
+    this.curs[this.n] = curId;
+    this.n++;
     return true;
   }
 
@@ -158,14 +171,14 @@ class IdMap {
     return oldId === 0 || this.check(oldId, curId);
   }
 
-  private tmpId = 0;
-
   /** check_scalar_ids: as checkScalar, but an unlinked current scalar gets an id of its own. */
   scalarIds(oldId: number, curId: number): boolean {
     if (oldId === 0) return true;
     return this.check(oldId, curId || --this.tmpId);
   }
 }
+
+const IDS = new IdMap();
 
 function regsafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean): boolean {
   if (old.type === RegType.NOT_INIT) return exact ? cur.type === RegType.NOT_INIT : true;
@@ -281,7 +294,8 @@ export function statesEqual(
 ): boolean {
   if (old.frames.length !== cur.frames.length) return false;
   if (old.refs.length !== cur.refs.length) return false;
-  const ids = new IdMap();
+  const ids = IDS;
+  ids.reset();
   for (let i = 0; i < old.refs.length; i++) if (!ids.check(old.refs[i]!.id, cur.refs[i]!.id)) return false;
   for (let f = 0; f < old.frames.length; f++) {
     const of = old.frames[f]!;

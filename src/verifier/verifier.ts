@@ -204,11 +204,11 @@ class Verifier {
   /** Checkpoints whose exploration is complete, by instruction: these prune. */
   private readonly finished = new Map<number, Checkpoint[]>();
   /** Checkpoints still being explored, by instruction and fingerprint: these detect infinite loops. */
-  private readonly inflight = new Map<number, { count: number; byFp: Map<string, Checkpoint[]> }>();
+  private readonly inflight = new Map<number, { count: number; byFp: Map<number, Checkpoint[]> }>();
   private statesAt!: Uint32Array;
   private maxStatesPerInsn = 0;
   private readonly pending: Pending[] = [];
-  private readonly prune = new Set<number>();
+  private prune!: Uint8Array;
   /** Callback entry slots: a callback's iterations converge there (pruning against in-progress states). */
   private readonly callbackEntries = new Set<number>();
   private live!: Uint16Array;
@@ -297,6 +297,7 @@ class Verifier {
   private checkCfg(): void {
     const prog = this.prog;
     const n = prog.length;
+    this.prune = new Uint8Array(n);
     const starts = new Set<number>([0]);
     for (let i = 0; i < n; i++) {
       const ins = prog[i]!;
@@ -325,7 +326,7 @@ class Verifier {
       const next = ins.code === OP_LDDW ? i + 2 : i + 1;
       if (ins.code === OP_LDDW && ins.src === PseudoLd.FUNC) {
         visit(i + 1 + ins.imm, i);
-        this.prune.add(i + 1 + ins.imm);
+        this.prune[i + 1 + ins.imm] = 1;
         this.callbackEntries.add(i + 1 + ins.imm);
       }
       if (!isJmp) {
@@ -337,19 +338,19 @@ class Verifier {
       if (op === JmpOp.CALL) {
         if (isLocalCall(ins)) {
           visit(i + 1 + ins.imm, i);
-          this.prune.add(i + 1 + ins.imm);
-          this.prune.add(i);
+          this.prune[i + 1 + ins.imm] = 1;
+          this.prune[i] = 1;
         }
-        this.prune.add(next);
+        this.prune[next] = 1;
         visit(next, i);
         continue;
       }
       const t = i + 1 + (c === Class.JMP32 && op === JmpOp.JA ? ins.imm : ins.off);
-      this.prune.add(t);
+      this.prune[t] = 1;
       visit(t, i);
       if (op !== JmpOp.JA) {
         // The kernel's prune points for a conditional jump: the jump itself and its target.
-        this.prune.add(i);
+        this.prune[i] = 1;
         visit(next, i);
       }
     }
@@ -370,7 +371,7 @@ class Verifier {
     let pc = entry;
     let from = -1;
     for (;;) {
-      if (this.prune.has(pc) && from >= 0) {
+      if (this.prune[pc] && from >= 0) {
         if (this.isStateVisited(st, pc)) {
           if (this.logLevel >= 1) this.log(`${pc}: safe`);
           const next = this.popPath(st);
@@ -390,7 +391,7 @@ class Verifier {
       this.stepStack = 0;
       const next = this.step(st, pc);
       st.hist.push(this.stepStack ? pc | (this.stepStack << HIST_PC_BITS) : pc);
-      if (this.stepStack || this.prune.has(pc)) st.histMarks++;
+      if (this.stepStack || this.prune[pc]) st.histMarks++;
       if (this.logLevel >= 2) this.log(`${pc}: ${this.stateText(st)}`);
       if (next < 0) {
         const p = this.popPath(st);
@@ -456,8 +457,8 @@ class Verifier {
     // Inside a callback, iterations converge by range (widening), not by repeating exactly.
     const inCallback = st.frames.some((f) => f.callback);
     // Computed only when an in-flight state may repeat or a checkpoint is stored.
-    let fpMemo: string | undefined;
-    const fp = (): string => (fpMemo ??= fingerprint(st, live[live.length - 1]!));
+    let fpMemo: number | undefined;
+    const fp = (): number => (fpMemo ??= fingerprint(st, live[live.length - 1]!));
     const open = this.inflight.get(pc);
     let loop = false;
     if (open && open.count > 0) {
@@ -2113,16 +2114,22 @@ function bpfSockAccessOk(off: number, size: number, common: boolean): boolean {
   return size === 4;
 }
 
-/** A cheap key that identical states share (the top frame's live registers), for the infinite-loop check. */
-function fingerprint(st: State, live: number): string {
+/**
+ * A cheap hash that identical states share (the top frame's live registers), for the infinite-loop
+ * check: numbers only (a BigInt converts to a double without allocating); equal hashes are then
+ * compared exactly.
+ */
+function fingerprint(st: State, live: number): number {
   const f = st.cur;
-  let k = `${st.frames.length}`;
+  let h = st.frames.length;
   for (let r = 0; r < 10; r++) {
     if (!(live & (1 << r))) continue;
     const g = f.regs[r]!;
-    k += `|${g.type},${g.off},${g.varOff.value},${g.varOff.mask},${g.umin},${g.umax},${g.smin}`;
+    h = Math.imul(h ^ g.type, 0x9e3779b1) ^ g.off;
+    h = Math.imul(h ^ (Number(g.varOff.value) | 0), 0x85ebca6b) ^ (Number(g.varOff.mask) | 0);
+    h = Math.imul(h ^ (Number(g.umin) | 0), 0xc2b2ae35) ^ (Number(g.umax) | 0) ^ (Number(g.smin) | 0);
   }
-  return k;
+  return h;
 }
 
 /**
