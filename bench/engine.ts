@@ -410,7 +410,7 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
     }
   }
   if (which === 'verifier' || which === 'all') {
-    const { runVerifierBench, formatVerifierTable, kernelMethod } = await import('./verifier.js');
+    const { runVerifierBench, formatVerifierTable, kernelMethod, runStartupBench, formatStartup } = await import('./verifier.js');
     const how = kernelMethod();
     if (!values.json) io.out(`wxdp verifier bench — processed instructions and time, wxdp beside the kernel verifier (${how.ok ? how.note : `skipped: ${how.reason}`}), same run\n`);
     const rows = await runVerifierBench({ quick: values.quick, log, ...(values.only ? { only: values.only } : {}), ...(values.object ? { objects: values.object } : {}) });
@@ -421,6 +421,11 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
       const synth = rows.find((r) => r.program === 'synthetic_parser_1000');
       io.out(formatVerifierTable(rows));
       io.out(`target: ≤ 50 ms to verify a 1,000-instruction program — ${synth ? `${synth.wxdpMs.toFixed(1)} ms: ${synth.wxdpMs <= 50 ? 'met' : 'NOT met'}` : 'not measured'}\n`);
+    }
+    if (!values.only) {
+      const startup = runStartupBench(values.quick ? 3 : 7);
+      out.startup = startup;
+      if (!values.json) io.out(formatStartup(startup));
     }
     if (which === 'verifier') {
       if (values.json) io.out(JSON.stringify(out, null, 2) + '\n');
