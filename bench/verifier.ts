@@ -137,6 +137,9 @@ export function verifierInput(spec: ObjectSpec, prog: ProgramSpec): { insns: Ins
     const address = 0x100000 + i * 0x100000;
     const v: VerifierMap = { name: m.name, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, address, valueAddress: address + 0x100, readonly: !!m.readonly };
     if (m.readonly && m.kind === 'rodata' && m.data && m.maxEntries === 1) v.frozenValue = m.data;
+    // array_of_maps / hash_of_maps: lookups return the inner map, checked against its template.
+    const t = m.innerMap;
+    if (t) v.inner = { name: t.name, type: t.type, keySize: t.keySize, valueSize: t.valueSize, maxEntries: t.maxEntries };
     return v;
   });
   const byName = new Map(maps.map((m) => [m.name, m]));
