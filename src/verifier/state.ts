@@ -246,23 +246,36 @@ function regsafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean): boolean {
   }
 }
 
-function stacksafe(old: Frame, cur: Frame, ids: IdMap, exact: boolean, live?: (spi: number) => boolean): boolean {
-  for (let i = 0; i < old.stack.length; i++) {
-    const o = old.stack[i]!;
-    const c = cur.stack[i]!;
+function allSpill(bytes: readonly Byte[]): boolean {
+  for (let b = 0; b < 8; b++) if (bytes[b] !== Byte.SPILL) return false;
+  return true;
+}
+
+function noneInvalid(bytes: readonly Byte[]): boolean {
+  for (let b = 0; b < 8; b++) if (bytes[b] === Byte.INVALID) return false;
+  return true;
+}
+
+/** `liveLo`/`liveHi`: the slots (bit spi) still read from here on; -1 for all of them. */
+function stacksafe(old: Frame, cur: Frame, ids: IdMap, exact: boolean, liveLo: number, liveHi: number): boolean {
+  const os = old.stack;
+  const cs = cur.stack;
+  for (let i = 0; i < os.length; i++) {
+    const o = os[i]!;
+    const c = cs[i]!;
     if (o === c) continue;
     // A slot nothing reads again cannot make the paths differ.
-    if (!exact && live && !live(i)) continue;
+    if (!exact && !(((i < 32 ? liveLo >>> i : liveHi >>> (i - 32)) & 1))) continue;
     if (exact) {
       for (let b = 0; b < 8; b++) if (o.bytes[b] !== c.bytes[b]) return false;
       if (!!o.spill !== !!c.spill) return false;
       if (o.spill && !regsafe(o.spill, c.spill!, ids, true)) return false;
       continue;
     }
-    if (o.spill && o.bytes.every((b) => b === Byte.SPILL)) {
-      if (!c.spill || !c.bytes.every((b) => b === Byte.SPILL)) {
+    if (o.spill && allSpill(o.bytes)) {
+      if (!c.spill || !allSpill(c.bytes)) {
         // A spilled scalar the old state knew nothing about is as good as any initialised bytes.
-        if (o.spill.type === RegType.SCALAR && (!o.spill.precise || o.spill.varOff.isUnknown) && c.bytes.every((b) => b !== Byte.INVALID)) continue;
+        if (o.spill.type === RegType.SCALAR && (!o.spill.precise || o.spill.varOff.isUnknown) && noneInvalid(c.bytes)) continue;
         return false;
       }
       if (!regsafe(o.spill, c.spill, ids, false)) return false;
@@ -290,7 +303,8 @@ export function statesEqual(
   cur: State,
   live: readonly number[],
   exact: boolean,
-  stackLive?: (spi: number) => boolean,
+  /** The top frame's stack slots still read from here on (bits, slots 0-31 and 32-63); all if omitted. */
+  stackLive?: { lo: number; hi: number },
 ): boolean {
   if (old.frames.length !== cur.frames.length) return false;
   if (old.refs.length !== cur.refs.length) return false;
@@ -306,7 +320,8 @@ export function statesEqual(
       if (!(mask & (1 << r))) continue;
       if (!regsafe(of.regs[r]!, cf.regs[r]!, ids, exact)) return false;
     }
-    if (!stacksafe(of, cf, ids, exact, f === old.frames.length - 1 ? stackLive : undefined)) return false;
+    const top = f === old.frames.length - 1 && stackLive;
+    if (!stacksafe(of, cf, ids, exact, top ? stackLive.lo : -1, top ? stackLive.hi : -1)) return false;
   }
   return true;
 }

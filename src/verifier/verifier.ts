@@ -489,7 +489,7 @@ class Verifier {
     let list = this.finished.get(pc);
     if (list) {
       let evict = false;
-      const slotLive = (spi: number): boolean => this.stackLive.isLive(pc, spi);
+      const slotLive = { lo: this.stackLive.liveLoAt(pc), hi: this.stackLive.liveHiAt(pc) };
       for (const old of list) {
         if (statesEqual(old.state, st, live, false, slotLive)) {
           old.hits++;
