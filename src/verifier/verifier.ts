@@ -145,6 +145,8 @@ const PKT_ACCESS = new Set([1, 2, 3, 28]);
 /** A history entry: the instruction's slot in the low bits, its stack access (stepStack) above them. */
 const HIST_PC_BITS = 21;
 const HIST_PC_MASK = (1 << HIST_PC_BITS) - 1;
+/** A history entry that is no instruction: a callback entered again (bpf_loop's next iteration). */
+const HIST_REENTER = -1;
 const STACK_INDIRECT = 0x3ff;
 /** The kernel forces a checkpoint once a path's jump history since the last one passes 40 entries. */
 const HIST_MARKS_MAX = 40;
@@ -1483,6 +1485,8 @@ class Verifier {
       this.localCall(again, frame.subprog, frame.callsite, frame.callback);
       this.setCallbackArgs(again, frame.callsite);
       this.pushBranch(again, frame.subprog, pc);
+      // Backwards from here the history re-enters a frame it left: backtracking stops and marks all.
+      again.hist.push(HIST_REENTER);
       caller.regs[0] = Reg.unknown();
       for (let r = 1; r <= 5; r++) caller.regs[r] = new Reg();
     } else {
@@ -1935,7 +1939,7 @@ class Verifier {
     for (;;) {
       for (let k = hist.length - 1; k >= 0; k--) {
         const h = hist[k]!;
-        if (!this.backtrackInsn(h, subseq, bt)) return this.markAllPrecise(st);
+        if (h === HIST_REENTER || !this.backtrackInsn(h, subseq, bt)) return this.markAllPrecise(st);
         if (bt.empty()) return;
         subseq = h & HIST_PC_MASK;
       }
