@@ -284,7 +284,8 @@ export const BENCH_USAGE = `usage: wxdp bench [datapath|engine|programs|verifier
   link                pps/Mbps routed through VXLAN links from a namespace, beside the kernel routing it (root)
   workers             XDP_DROP and the parser on the main thread, 1 and 2 worker threads (shared memory)
   engine | programs   interpreter vs JIT vs the kernel; the programs/ objects vs the kernel
-  verifier | micro    processed insns and time beside the kernel's verifier [--object FILE.o]...; ring, call and map micro-benchmarks
+  verifier | micro    processed insns and time beside the kernel's verifier [--object FILE.o]..., and a cached
+                      prog run's start-up beside node -e 0; ring, call and map micro-benchmarks
   all                 every one of them
   --quick  fewer rounds   --json  one JSON document on stdout   --only NAME  one row (substring match)
 `;

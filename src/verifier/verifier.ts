@@ -156,20 +156,25 @@ const HIST_MARKS_MAX = 40;
  * checkpoint, so that states differing only in such leftovers compare equal.
  */
 function clearSingularIds(st: State): void {
-  const count = new Map<number, number>();
-  const note = (r: Reg): void => {
-    if (r.isScalar && r.id) count.set(r.id, (count.get(r.id) ?? 0) + 1);
-  };
+  // Most states link no scalars: no map until an id shows up.
+  let count: Map<number, number> | undefined;
   for (const f of st.frames) {
-    for (const r of f.regs) note(r);
-    for (const slot of f.stack) if (slot.spill) note(slot.spill);
+    for (const r of f.regs) {
+      if (r.type === RegType.SCALAR && r.id) (count ??= new Map()).set(r.id, (count.get(r.id) ?? 0) + 1);
+    }
+    for (const slot of f.stack) {
+      const r = slot.spill;
+      if (r && r.type === RegType.SCALAR && r.id) (count ??= new Map()).set(r.id, (count.get(r.id) ?? 0) + 1);
+    }
   }
+  if (!count) return;
   let singular = false;
   for (const n of count.values()) if (n === 1) singular = true;
   if (!singular) return;
+  const ids = count;
   st.forEachReg(
     (r) => (r.id = 0),
-    (r) => r.isScalar && r.id !== 0 && count.get(r.id) === 1,
+    (r) => r.isScalar && r.id !== 0 && ids.get(r.id) === 1,
   );
 }
 
