@@ -107,13 +107,14 @@ export class State {
     return this.frames[this.frames.length - 1]!;
   }
 
-  clone(): State {
+  /** A copy; `withHist` false for a checkpoint's snapshot, which starts no history of its own. */
+  clone(withHist = true): State {
     const s = new State(
       this.frames.map((f) => f.clone()),
       this.refs.slice(),
     );
     s.cp = this.cp;
-    s.hist = this.hist.slice();
+    s.hist = withHist ? this.hist.slice() : [];
     s.histMarks = this.histMarks;
     return s;
   }

@@ -518,7 +518,7 @@ class Verifier {
     this.prevJmps = this.jmps;
     this.prevProcessed = this.processed;
     clearSingularIds(st);
-    const snap = st.clone();
+    const snap = st.clone(false);
     const cp: Checkpoint = { insn: pc, state: snap, branches: 1, parent: st.cp, hits: 0, misses: 0, hist: st.hist, fp: fp() };
     snap.cp = null;
     snap.hist = [];
