@@ -2,10 +2,10 @@
 // as new as the compiled modules, else the modules themselves (dist/src/cli/).
 import { statSync } from 'node:fs';
 
-const dist = new URL('../dist/src/', import.meta.url);
+const DIST = new URL('../dist/src/', import.meta.url);
 
 /** The URL to import for the bundle's entry `name`, or for `fallback` (a path under dist/src/). */
-export function entry(name, fallback) {
+export function entry(name, fallback, dist = DIST) {
   const bundled = new URL(`bundle/${name}`, dist);
   const modules = new URL(fallback, dist);
   try {

@@ -2,30 +2,49 @@
 // compiled modules otherwise; both answer the same.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 // @ts-expect-error -- bin/ is plain JavaScript without declarations
 import { entry } from '../../bin/entry.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const bundled = existsSync(join(root, 'dist/src/bundle/cli.js')) && existsSync(join(root, 'dist/src/cli/main.js'));
-const pick = entry as (name: string, fallback: string) => string;
+const pick = entry as (name: string, fallback: string, dist?: URL) => string;
 
 describe('bin/entry.js', () => {
-  it('falls back to the modules for a bundle entry that does not exist', () => {
-    expect(pick('no-such-entry.js', 'cli/main.js')).toBe(new URL('dist/src/cli/main.js', `file://${root}`).href);
+  const dist = mkdtempSync(join(tmpdir(), 'wxdp-entry-'));
+  afterAll(() => rmSync(dist, { recursive: true, force: true }));
+  const base = pathToFileURL(`${dist}/`);
+  mkdirSync(join(dist, 'bundle'));
+  mkdirSync(join(dist, 'cli'));
+  const bundle = join(dist, 'bundle/cli.js');
+  const modules = join(dist, 'cli/main.js');
+  writeFileSync(bundle, '');
+  writeFileSync(modules, '');
+
+  it('picks the bundle when it is as new as the modules', () => {
+    utimesSync(modules, 1000, 1000);
+    utimesSync(bundle, 2000, 2000);
+    expect(pick('cli.js', 'cli/main.js', base)).toBe(pathToFileURL(bundle).href);
   });
 
-  it.skipIf(!bundled)('picks the bundle when it is as new as the modules, the modules with WXDP_NO_BUNDLE', () => {
-    expect(pick('cli.js', 'cli/main.js')).toMatch(/\/dist\/src\/bundle\/cli\.js$/);
+  it('picks the modules when the bundle is older (tsc ran after it), or with WXDP_NO_BUNDLE', () => {
+    utimesSync(bundle, 3000, 3000);
     process.env['WXDP_NO_BUNDLE'] = '1';
     try {
-      expect(pick('cli.js', 'cli/main.js')).toMatch(/\/dist\/src\/cli\/main\.js$/);
+      expect(pick('cli.js', 'cli/main.js', base)).toBe(pathToFileURL(modules).href);
     } finally {
       delete process.env['WXDP_NO_BUNDLE'];
     }
+    utimesSync(modules, 4000, 4000);
+    expect(pick('cli.js', 'cli/main.js', base)).toBe(pathToFileURL(modules).href);
+  });
+
+  it('falls back to the modules for a bundle entry that does not exist', () => {
+    expect(pick('plugin.js', 'cli/main.js', base)).toBe(pathToFileURL(modules).href);
   });
 });
 
