@@ -22,14 +22,16 @@
 // all a hit reads, the second what it writes, so that a hit costs the bucket's line and its direction's
 // pair of lines (one 128-byte block, which the adjacent-line prefetcher fetches together):
 //   +0 hash link | +4 saddr | +8 daddr | +12 sport | +14 dport (as in the packet) | +16 iif | +20 u8 proto
-//   +21 u8 NAT flags (FDF_SNAT, FDF_DNAT) | +22 u8 flowtable id | +23 u8 FDT_* (torn down, no hook on
+//   +21 u8 NAT flags (FDF_SNAT, FDF_DNAT) | +22 u8 dir:2, xmit_type:3 | +23 u8 FDT_* (torn down, no hook on
 //   iif) | +24 oif | +28 mtu | +32 the next hop's neighbour entry (a cache: checked at each use)
 //   | +36 new saddr | +40 new daddr | +44 new sport | +46 new dport | +48 FIB generation | +52 u16 the
 //   IP header's checksum change (NAT and TTL), u16 the L4 one's (NAT) | +56 u64 timeout (ms: this
 //   direction's last hit + the flow timeout, moved when it moves by more than a second)
 //   +64 u64 packets | +72 u64 bytes | +80 next hop (IPv4)
-// and the flow's own fields in the ORIGINAL record's second line: +96 ct | +100 flowtable id | +104 FIB
-// generation | +108 flags | +112 free link.
+// and the flow's own fields in the ORIGINAL record's second line: +88 u64 flags (NF_FLOW_*) | +96 ct |
+// +100 flowtable id | +104 FIB generation | +112 free link. bpf_xdp_flow_lookup hands programs a
+// direction record as struct flow_offload_tuple_rhash (src/elf/core.ts describes these records as the
+// kernel's structs for CO-RE: tuple at +0, tuplehash[dir] at dir × FD_SIZE, flags).
 // The flow expires when neither direction was hit for the flow timeout (the later of the two timeouts).
 //
 // Reads: the frame, the flows, the FIB (at add), the neighbour table. Sets: the frame (NAT, TTL, MACs),
@@ -88,7 +90,8 @@ export const FD_NEW_DADDR: u32 = 40;
 export const FD_NEW_SPORT: u32 = 44;
 export const FD_NEW_DPORT: u32 = 46;
 export const FD_NAT: u32 = 21;
-export const FD_FT: u32 = 22;
+/** u8 struct flow_offload_tuple's bitfields as the kernel packs them: dir:2, xmit_type:3 (src/elf/core.ts WXDP_BTF). */
+export const FD_BITS: u32 = 22;
 export const FD_TEARDOWN: u32 = 23;
 export const FD_GEN: u32 = 48;
 export const FD_CSUM: u32 = 52;
@@ -99,12 +102,17 @@ export const FD_SIZE: u32 = 128;
 export const FLOW_CT: u32 = 96;
 export const FLOW_FT: u32 = 100;
 export const FLOW_GEN: u32 = 104;
-export const FLOW_FLAGS: u32 = 108;
+export const FLOW_FLAGS: u32 = 88; // u64 (unsigned long) NF_FLOW_* bits, as struct flow_offload's flags
 export const FLOW_FREE: u32 = 112;
 export const FLOW_SIZE: u32 = 256;
 export const FDF_SNAT: u32 = 1;
 export const FDF_DNAT: u32 = 2;
-export const FLOWF_TEARDOWN: u32 = 1;
+// enum nf_flow_flags: NF_FLOW_SNAT, NF_FLOW_DNAT, NF_FLOW_CLOSING, NF_FLOW_TEARDOWN (bit numbers)
+export const FLOWF_SNAT: u32 = 1 << 0;
+export const FLOWF_DNAT: u32 = 1 << 1;
+export const FLOWF_TEARDOWN: u32 = 1 << 3;
+/** enum flow_offload_xmit_type: FLOW_OFFLOAD_XMIT_NEIGH (the next hop's neighbour, as every flow here). */
+const FLOW_OFFLOAD_XMIT_NEIGH: u32 = 1;
 /** FD_TEARDOWN values: torn down; the direction's input device not in its flowtable (no hook there). */
 const FDT_TEARDOWN: u8 = 1;
 const FDT_NOHOOK: u8 = 2;
@@ -325,12 +333,14 @@ export function flow_offload_add(ft: u32, ct: u32, dir: u32, iif: u32, oif: u32)
   store<u64>(f + FD_SIZE + FD_BYTES, 0);
   store<u32>(f + FLOW_CT, ct);
   store<u32>(f + FLOW_FT, ft);
-  store<u32>(f + FLOW_FLAGS, 0);
+  // flow_offload_alloc: NF_FLOW_SNAT / _DNAT from the connection's NAT (the ORIGINAL direction's translation)
+  const nat0 = <u32>load<u8>(f + FD_NAT);
+  store<u64>(f + FLOW_FLAGS, <u64>(((nat0 & FDF_SNAT) != 0 ? FLOWF_SNAT : 0) | ((nat0 & FDF_DNAT) != 0 ? FLOWF_DNAT : 0)));
   store<u32>(f + FLOW_GEN, fibGen());
   const timeout = netNow() + flowTimeout(f);
   for (let d: u32 = 0; d < 2; d++) {
     const rec = f + d * FD_SIZE;
-    store<u8>(rec + FD_FT, <u8>ft);
+    store<u8>(rec + FD_BITS, <u8>(d | (FLOW_OFFLOAD_XMIT_NEIGH << 2)));
     // the ingress hook runs on the flowtable's devices only
     store<u8>(rec + FD_TEARDOWN, ftHasDev(r, ft, load<u32>(rec + FD_IIF)) ? 0 : FDT_NOHOOK);
     store<u32>(rec + FD_GEN, fibGen());
@@ -357,11 +367,50 @@ export function flow_offload_add(ft: u32, ct: u32, dir: u32, iif: u32, oif: u32)
   return a > b ? a : b;
 }
 
-/** Marks the flow torn down (the collector deletes it; its directions' hits stop at once). */
+/**
+ * flow_offload_teardown: the flow torn down (its directions' hits stop at once; the collector deletes
+ * it) and its connection handed back to conntrack now (flow_offload_fixup_ct), so that the segment
+ * that tore it down — a FIN, which goes on through the stack — meets a connection conntrack tracks
+ * again, not one whose window stopped where the offload began. Takes the conntrack lock.
+ */
 function flowTeardown(f: u32): void {
+  if ((load<u32>(f + FLOW_FLAGS) & FLOWF_TEARDOWN) != 0) return;
+  const root = ctRoot();
+  ctLock(root);
   store<u32>(f + FLOW_FLAGS, load<u32>(f + FLOW_FLAGS) | FLOWF_TEARDOWN);
   store<u8>(f + FD_TEARDOWN, FDT_TEARDOWN);
   store<u8>(f + FD_SIZE + FD_TEARDOWN, FDT_TEARDOWN);
+  flowFixupCt(f);
+  ctUnlock(root);
+}
+
+/**
+ * flow_offload_fixup_ct (under the conntrack lock): IPS_OFFLOAD cleared; the state's own timeout again
+ * (TCP: its state's; UDP: replied or not), only ever lowered; TCP's window tracking restarted
+ * (flow_offload_fixup_tcp: td_maxwin 0, MAXACK_SET cleared), as conntrack saw none of the offloaded
+ * segments.
+ */
+function flowFixupCt(f: u32): void {
+  const ct = load<u32>(f + FLOW_CT);
+  if (ct == 0 || load<u32>(ct + CT_FLOW_OFF) != f) return;
+  const s = load<u32>(ct + CT_STATUS);
+  store<u32>(ct + CT_STATUS, s & ~IPS_OFFLOAD);
+  if ((s & IPS_DYING) != 0) return;
+  const tcp = <u32>load<u8>(f + FD_PROTO) == IPPROTO_TCP;
+  const state = <u32>load<u8>(ct + CT_L4STATE);
+  let secs: u32;
+  if (tcp) {
+    secs = state >= 1 && state <= 8 ? sysctl(SYSCTL_NF_CONNTRACK_TCP_TIMEOUT_SYN_SENT + state - 1) : 0;
+    for (let d: u32 = 0; d < 2; d++) {
+      const sv = ct + CT_TCP_OFF + d * 20;
+      store<u32>(sv + 8, 0);
+      store<u8>(sv + 17, <u8>(<u32>load<u8>(sv + 17) & ~(<u32>0x20)));
+    }
+  } else {
+    secs = sysctl((s & IPS_SEEN_REPLY) != 0 ? SYSCTL_NF_CONNTRACK_UDP_TIMEOUT_STREAM : SYSCTL_NF_CONNTRACK_UDP_TIMEOUT);
+  }
+  const t = netNow() + <u64>secs * 1000;
+  if (load<u64>(ct + CT_TIMEOUT) > t) store<u64>(ct + CT_TIMEOUT, t);
 }
 
 /** The flow a direction record belongs to. */
@@ -402,36 +451,14 @@ export function nf_flow_offload_eval(st: u32, ft: u32): u32 {
 
 // ---- Removing flows ----
 
-/** flow_offload_del: out of the table; its connection handed back to conntrack (flow_offload_fixup_ct). */
+/** flow_offload_del: out of the table (under the conntrack lock). */
 function flowDel(r: u32, f: u32): void {
   hashRemove(r, f);
   hashRemove(r, f + FD_SIZE);
+  // a flow that expired (not torn down): its connection is handed back now
+  if ((load<u32>(f + FLOW_FLAGS) & FLOWF_TEARDOWN) == 0) flowFixupCt(f);
   const ct = load<u32>(f + FLOW_CT);
-  if (ct != 0 && load<u32>(ct + CT_FLOW_OFF) == f) {
-    store<u32>(ct + CT_FLOW_OFF, 0);
-    const s = load<u32>(ct + CT_STATUS);
-    store<u32>(ct + CT_STATUS, s & ~IPS_OFFLOAD);
-    if ((s & IPS_DYING) == 0) {
-      // flow_offload_fixup_ct: the state's own timeout again (TCP: its state's; UDP: replied or not), and
-      // TCP's window tracking restarted (flow_offload_fixup_tcp: td_maxwin 0, MAXACK_SET cleared), as
-      // conntrack saw none of the offloaded segments
-      const tcp = <u32>load<u8>(f + FD_PROTO) == IPPROTO_TCP;
-      const state = <u32>load<u8>(ct + CT_L4STATE);
-      let secs: u32;
-      if (tcp) {
-        secs = state >= 1 && state <= 8 ? sysctl(SYSCTL_NF_CONNTRACK_TCP_TIMEOUT_SYN_SENT + state - 1) : 0;
-        for (let d: u32 = 0; d < 2; d++) {
-          const sv = ct + CT_TCP_OFF + d * 20;
-          store<u32>(sv + 8, 0);
-          store<u8>(sv + 17, <u8>(<u32>load<u8>(sv + 17) & ~(<u32>0x20)));
-        }
-      } else {
-        secs = sysctl((s & IPS_SEEN_REPLY) != 0 ? SYSCTL_NF_CONNTRACK_UDP_TIMEOUT_STREAM : SYSCTL_NF_CONNTRACK_UDP_TIMEOUT);
-      }
-      const t = netNow() + <u64>secs * 1000;
-      if (load<u64>(ct + CT_TIMEOUT) > t) store<u64>(ct + CT_TIMEOUT, t);
-    }
-  }
+  if (ct != 0 && load<u32>(ct + CT_FLOW_OFF) == f) store<u32>(ct + CT_FLOW_OFF, 0);
   store<u32>(f + FLOW_CT, 0);
   store<u32>(f + FLOW_FREE, load<u32>(r + FTR_FREE));
   store<u32>(r + FTR_FREE, f);
@@ -644,6 +671,28 @@ export function nf_flow_at(i: u32): u32 {
 }
 export function nf_flow_root(): u32 {
   return ftRoot();
+}
+
+// ---- bpf_probe_read_kernel (kernel/trace/bpf_trace.c), what programs read the kfunc's entry with ----
+
+/** Addresses below this are the NULL page: never memory a program may read. */
+const PROBE_LOW: u64 = 4096;
+
+/**
+ * bpf_probe_read_kernel(dst, size, unsafe_ptr): `size` bytes from `unsafe_ptr` to `dst` (the verifier
+ * proved dst writable for size bytes), 0. A source that is not wholly inside wxdp's memory, or in its
+ * NULL page: dst zeroed and -ERANGE, as the kernel answers for an address that is no kernel memory
+ * (copy_from_kernel_nofault_allowed; on x86-64 NULL and every 32-bit address: tests/nf/probe_read).
+ * xdp-tools' xdp_flowtable reads the entry bpf_xdp_flow_lookup returns this way (bpf_core_read).
+ */
+export function bpf_probe_read_kernel(dst: u64, size: u64, src: u64, r4: u64, r5: u64): u64 {
+  const top = <u64>memory.size() << 16;
+  if (src < PROBE_LOW || src > top || size > top - src) {
+    memory.fill(<u32>dst, 0, <u32>size);
+    return <u64>-34;
+  }
+  memory.copy(<u32>dst, <u32>src, <u32>size);
+  return 0;
 }
 
 // ---- The XDP kfunc (nf_flow_table_bpf.c) ----
