@@ -16,7 +16,7 @@
 //
 // The root (FTR_*, at NR_FLOWTABLE): +0 u32 flowtables in use (bit per id) | +8 FT_MAX × FT_SIZE records
 // (FT_DEVS: u32 device count, then FT_MAX_DEVS × u32 ifindex) | then the hash table (FTR_TABLE address,
-// FTR_BUCKETS), the pool of flows (FTR_POOL, FTR_MAX, FTR_FREE, FTR_COUNT).
+// FTR_BUCKETS), the pool of flows (FTR_POOL, FTR_MAX, FTR_FREE, FTR_COUNT, FTR_HWM).
 // A flow (FLOW_SIZE, 256, 256-aligned: a direction record's flow is its address & ~255): two direction
 // records FD_* of two cache lines each (ORIGINAL at +0, REPLY at +FD_SIZE = +128). The first line holds
 // all a hit reads, the second what it writes, so that a hit costs the bucket's line and its direction's
@@ -71,6 +71,8 @@ export const FTR_POOL: u32 = FTR_BUCKETS + 8;
 export const FTR_MAX: u32 = FTR_BUCKETS + 12;
 export const FTR_FREE: u32 = FTR_BUCKETS + 16;
 export const FTR_COUNT: u32 = FTR_BUCKETS + 20;
+/** One past the highest pool slot ever handed out: the collector and the flowtable's delete walk no further. */
+export const FTR_HWM: u32 = FTR_BUCKETS + 24;
 export const FTR_SIZE: u32 = FTR_BUCKETS + 64;
 export const FT_DEVS: u32 = 0;
 
@@ -175,7 +177,7 @@ export function nf_flowtable_delete(id: u32): i32 {
   const r = ftRoot();
   if (r == 0 || id >= FT_MAX || (load<u32>(r + FTR_USED) & (1 << id)) == 0) return -2;
   const pool = load<u32>(r + FTR_POOL);
-  const max = load<u32>(r + FTR_MAX);
+  const max = load<u32>(r + FTR_HWM);
   for (let i: u32 = 0; i < max; i++) {
     const f = pool + i * FLOW_SIZE;
     if (load<u32>(f + FLOW_CT) != 0 && load<u32>(f + FLOW_FT) == id) flowTeardown(f);
@@ -327,6 +329,8 @@ export function flow_offload_add(ft: u32, ct: u32, dir: u32, iif: u32, oif: u32)
   if (!fillDir(f, orig, rep, iif0) || !fillDir(f + FD_SIZE, rep, orig, iif1)) return -101;
   store<u32>(r + FTR_FREE, load<u32>(f + FLOW_FREE));
   store<u32>(r + FTR_COUNT, load<u32>(r + FTR_COUNT) + 1);
+  const slot = (f - load<u32>(r + FTR_POOL)) / FLOW_SIZE + 1;
+  if (slot > load<u32>(r + FTR_HWM)) store<u32>(r + FTR_HWM, slot);
   store<u64>(f + FD_PACKETS, 0);
   store<u64>(f + FD_BYTES, 0);
   store<u64>(f + FD_SIZE + FD_PACKETS, 0);
@@ -481,7 +485,7 @@ export function nf_flow_gc(): u32 {
   ctLock(root);
   const now = netNow();
   const pool = load<u32>(r + FTR_POOL);
-  const max = load<u32>(r + FTR_MAX);
+  const max = load<u32>(r + FTR_HWM); // slots past it never held a flow
   let n: u32 = 0;
   for (let i: u32 = 0; i < max; i++) {
     const f = pool + i * FLOW_SIZE;
@@ -666,7 +670,7 @@ export function nf_flow_forward(d: u32, q: u32, data: u32): bool {
 /** The flow record of flow `i` of the pool (TypeScript lists flows), 0 past the end. */
 export function nf_flow_at(i: u32): u32 {
   const r = ftRoot();
-  if (r == 0 || i >= load<u32>(r + FTR_MAX)) return 0;
+  if (r == 0 || i >= load<u32>(r + FTR_HWM)) return 0; // past the slots that ever held a flow
   return load<u32>(r + FTR_POOL) + i * FLOW_SIZE;
 }
 export function nf_flow_root(): u32 {
