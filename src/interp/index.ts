@@ -299,7 +299,7 @@ export class Interpreter implements Engine {
 
   run(req: RunRequest): RunResult {
     const R = this.R;
-    R.fill(0, 0, REG_WORDS);
+    for (let i = 0; i < REG_WORDS; i++) R[i] = 0;
     const args = req.args;
     for (let i = 0; i < 5; i++) {
       const a = args[i];
@@ -353,8 +353,15 @@ export class Interpreter implements Engine {
   }
 
   private setBig(R: Int32Array, r: number, v: bigint): void {
-    R[2 * r] = Number(v & 0xffff_ffffn) | 0;
-    R[2 * r + 1] = Number(BigInt.asUintN(64, v) >> 32n) | 0;
+    // a value within ±2^53 converts exactly through a double (no BigInt arithmetic, nothing allocated)
+    const x = Number(v);
+    if (Number.isSafeInteger(x)) {
+      R[2 * r] = x | 0;
+      R[2 * r + 1] = Math.floor(x / TWO32) | 0;
+    } else {
+      R[2 * r] = Number(v & 0xffff_ffffn) | 0;
+      R[2 * r + 1] = Number(BigInt.asUintN(64, v) >> 32n) | 0;
+    }
   }
 
   /**
@@ -940,8 +947,23 @@ export class Interpreter implements Engine {
     let h = this.helperCache.get(id);
     if (h === undefined && !this.helperCache.has(id)) this.helperCache.set(id, (h = this.helpers.get(id)));
     if (!h) throw new RuntimeFault('RUN_HELPER', `call to unknown helper ${helperName(id)} (id ${id})`, pc);
-    const v = h.fn(big(R[2]!, R[3]!), big(R[4]!, R[5]!), big(R[6]!, R[7]!), big(R[8]!, R[9]!), big(R[10]!, R[11]!), { mem: this.mem, pc });
+    const v = h.fn(this.arg(R, 1), this.arg(R, 2), this.arg(R, 3), this.arg(R, 4), this.arg(R, 5), { mem: this.mem, pc });
     this.setBig(R, 0, v);
+  }
+
+  /** Helper arguments as BigInts, each position's last one kept: a map or a stack key repeats. */
+  private readonly argLo = new Int32Array(6);
+  private readonly argHi = new Int32Array(6);
+  private readonly argVal: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n];
+  private arg(R: Int32Array, r: number): bigint {
+    const lo = R[2 * r]!;
+    const hi = R[2 * r + 1]!;
+    if (lo === this.argLo[r] && hi === this.argHi[r]) return this.argVal[r]!;
+    const v = big(lo, hi);
+    this.argLo[r] = lo;
+    this.argHi[r] = hi;
+    this.argVal[r] = v;
+    return v;
   }
 
   /**
