@@ -26,7 +26,7 @@
 
 import { callDepthFault, memFault, RuntimeFault } from '../errors.js';
 import { helperArgFault } from '../runtime/helper_args.js';
-import { helperName, type HelperDef, type HelperTable } from '../helpers/index.js';
+import { helperName, type HelperContext, type HelperDef, type HelperTable } from '../helpers/index.js';
 import { AluOp, Class, FP, MAX_FRAMES, NUM_REGS, Source, STACK_SIZE } from '../isa/opcodes.js';
 import type { Insn } from '../isa/insn.js';
 import { CTX, CTX_BASE, MAX_TAIL_CALL_CNT, RUN, RUN_BASE, STACK_REGION, STACK_TOP, type EngineMemory, type Region } from '../runtime/memory.js';
@@ -83,6 +83,9 @@ const K_JCC64 = 42, K_JCC32 = 53;
 const K_LD64 = 65;
 const K_LDXB = 66, K_LDXH = 67, K_LDXW = 68, K_LDXDW = 69, K_LDXSB = 70, K_LDXSH = 71, K_LDXSW = 72, K_LDXSDW = 73;
 const K_STB = 74, K_STH = 75, K_STW = 76, K_STDW = 77, K_ATOMIC = 78, K_BADREG = 79;
+const K_LSH64 = 7, K_RSH64 = 8, K_ARSH64 = 9, K_MOV64 = 10;
+// superinstructions (fuseSlots): MOV64 then ADD64 … ARSH64 on its dst are K_MOV_OP + (0 … 8)
+const K_MOV_OP = 80, K_MOV_MOV = 89, K_ZEXT = 90, K_SEXT = 91, K_MOV_ZEXT = 92, K_MOV_SEXT = 93;
 /** Conditional jump ops (opcode & 0xf0) in K_JCC order. */
 const JCC_OPS = [0x10, 0x50, 0x20, 0x30, 0xa0, 0xb0, 0x40, 0x60, 0x70, 0xc0, 0xd0];
 /** ALU ops (opcode & 0xf0) with a handler of their own, in K_*64 / K_*32 order from ADD. */
@@ -101,7 +104,7 @@ interface Decoded {
   faultPc: Map<number, number>;
 }
 
-function decode(prog: readonly Insn[], tailCalls: boolean): Decoded {
+function decode(prog: readonly Insn[], tailCalls: boolean, fuse: boolean): Decoded {
   const n = prog.length;
   const words: number[] = [];
   const pool: number[] = [];
@@ -237,6 +240,7 @@ function decode(prog: readonly Insn[], tailCalls: boolean): Decoded {
     }
     words.push(kind | ((usesDst ? 2 * dst : 0) << 8) | (ext << 16), w1, w2, w3);
   }
+  if (fuse) fuseSlots(words, pool);
   // the slot after the program, then the jump targets outside it
   faultPc.set(n, n);
   words.push(K_FAULT, 0, 0, 0);
@@ -247,6 +251,36 @@ function decode(prog: readonly Insn[], tailCalls: boolean): Decoded {
   const regs = new Int32Array(REG_WORDS + pool.length);
   regs.set(pool, REG_WORDS);
   return { code: Int32Array.from(words), regs, faultPc };
+}
+
+/**
+ * Superinstructions: a slot whose instruction and the next one(s) form a pattern clang emits all the
+ * time gets a kind that runs them in one dispatch (3-address ALU as `rX = rY; rX op= …`, zero and sign
+ * extension as `rX <<= 32; rX >>= 32`, two moves in a row). Only the first slot changes: a jump to the
+ * others runs them alone. A fused kind counts every instruction it runs, and when the instruction
+ * budget would end inside it, it runs its first instruction only (the next one then stops the run where
+ * it would have stopped). Not with a trace, which wants each instruction on its own.
+ */
+function fuseSlots(words: number[], pool: readonly number[]): void {
+  const kind = (i: number) => words[4 * i]! & 0xff;
+  const dst = (i: number) => (words[4 * i]! >> 8) & 0xff;
+  const is32 = (i: number) => {
+    const o = words[4 * i + 2]! - REG_WORDS; // a pooled constant 32?
+    return o >= 0 && pool[o] === 32 && pool[o + 1] === 0;
+  };
+  const slots = words.length / 4;
+  for (let i = 0; i + 1 < slots; i++) {
+    const k = kind(i);
+    const k2 = kind(i + 1);
+    const same = dst(i) === dst(i + 1);
+    let f = -1;
+    if (k === K_LSH64 && same && is32(i) && (k2 === K_RSH64 || k2 === K_ARSH64) && is32(i + 1)) f = k2 === K_RSH64 ? K_ZEXT : K_SEXT;
+    else if (k === K_MOV64 && same && i + 2 < slots && kind(i + 1) === K_LSH64 && is32(i + 1) && dst(i + 2) === dst(i) && (kind(i + 2) === K_RSH64 || kind(i + 2) === K_ARSH64) && is32(i + 2)) {
+      f = kind(i + 2) === K_RSH64 ? K_MOV_ZEXT : K_MOV_SEXT;
+    } else if (k === K_MOV64 && same && k2 >= K_ADD64 && k2 <= K_ARSH64) f = K_MOV_OP + (k2 - K_ADD64);
+    else if (k === K_MOV64 && k2 === K_MOV64) f = K_MOV_MOV;
+    if (f >= 0) words[4 * i] = (words[4 * i]! & ~0xff) | f;
+  }
 }
 
 export class Interpreter implements Engine {
@@ -276,14 +310,16 @@ export class Interpreter implements Engine {
   /** run()'s arguments as last converted: the same BigInts again need no conversion. */
   private readonly argBig: Array<bigint | undefined> = [undefined, undefined, undefined, undefined, undefined];
   private readonly argWords = new Int32Array(10);
-  /** Helpers by id, looked up once. */
-  private readonly helperCache = new Map<number, HelperDef | undefined>();
+  /** Helpers by id, looked up once (null: looked up, not there). */
+  private readonly helperCache: Array<HelperDef | null | undefined> = [];
+  /** What a helper sees besides its arguments: one object, its pc set at each call. */
+  private readonly helperCtx: HelperContext;
   // One DataView over the memory, remade only when a grow replaced the buffer (freshView()).
   private dv: DataView;
 
   constructor(prog: readonly Insn[], opts: InterpreterOptions) {
     this.prog = prog;
-    const d = decode(prog, opts.tailCall !== undefined);
+    const d = decode(prog, opts.tailCall !== undefined, opts.trace === undefined);
     this.code = d.code;
     this.faultPc = d.faultPc;
     this.template = d.regs;
@@ -295,6 +331,7 @@ export class Interpreter implements Engine {
     this.maxInstructions = opts.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
     this.trace = opts.trace;
     this.tailCall = opts.tailCall;
+    this.helperCtx = { mem: opts.memory, pc: 0 };
   }
 
   run(req: RunRequest): RunResult {
@@ -860,6 +897,135 @@ export class Interpreter implements Engine {
           dv = this.dv;
           break;
         }
+        // ---- superinstructions (fuseSlots): the first instruction, then the rest unless the budget ends ----
+        case 80: // MOV64 + ADD64
+        case 81: // MOV64 + SUB64
+        case 82: // MOV64 + MUL64
+        case 83: // MOV64 + OR64
+        case 84: // MOV64 + AND64
+        case 85: // MOV64 + XOR64
+        case 86: // MOV64 + LSH64
+        case 87: // MOV64 + RSH64
+        case 88: { // MOV64 + ARSH64
+          R[d] = R[s]!;
+          R[d + 1] = R[s + 1]!;
+          if (n >= max) break;
+          n++;
+          next = ip + 8;
+          const b = P[ip + 6]!;
+          switch (w & 0xff) {
+            case 80: {
+              const lo = (R[d]! >>> 0) + (R[b]! >>> 0);
+              R[d + 1] = (R[d + 1]! + R[b + 1]! + (lo >= TWO32 ? 1 : 0)) | 0;
+              R[d] = lo | 0;
+              break;
+            }
+            case 81: {
+              const al = R[d]!;
+              const bl = R[b]!;
+              R[d] = (al - bl) | 0;
+              R[d + 1] = (R[d + 1]! - R[b + 1]! - ((al >>> 0) < (bl >>> 0) ? 1 : 0)) | 0;
+              break;
+            }
+            case 82: {
+              const al = R[d]!;
+              const bl = R[b]!;
+              R[d + 1] = (mulHighU32(al >>> 0, bl >>> 0) + Math.imul(al, R[b + 1]!) + Math.imul(R[d + 1]!, bl)) | 0;
+              R[d] = Math.imul(al, bl);
+              break;
+            }
+            case 83:
+              R[d] = R[d]! | R[b]!;
+              R[d + 1] = R[d + 1]! | R[b + 1]!;
+              break;
+            case 84:
+              R[d] = R[d]! & R[b]!;
+              R[d + 1] = R[d + 1]! & R[b + 1]!;
+              break;
+            case 85:
+              R[d] = R[d]! ^ R[b]!;
+              R[d + 1] = R[d + 1]! ^ R[b + 1]!;
+              break;
+            case 86: {
+              const k = R[b]! & 63;
+              const al = R[d]!;
+              if (k === 0) break;
+              if (k < 32) {
+                R[d + 1] = (R[d + 1]! << k) | (al >>> (32 - k));
+                R[d] = al << k;
+              } else {
+                R[d + 1] = al << (k - 32);
+                R[d] = 0;
+              }
+              break;
+            }
+            case 87: {
+              const k = R[b]! & 63;
+              const ah = R[d + 1]!;
+              if (k === 0) break;
+              if (k < 32) {
+                R[d] = (R[d]! >>> k) | (ah << (32 - k));
+                R[d + 1] = ah >>> k;
+              } else {
+                R[d] = ah >>> (k - 32);
+                R[d + 1] = 0;
+              }
+              break;
+            }
+            default: {
+              const k = R[b]! & 63;
+              const ah = R[d + 1]!;
+              if (k === 0) break;
+              if (k < 32) {
+                R[d] = (R[d]! >>> k) | (ah << (32 - k));
+                R[d + 1] = ah >> k;
+              } else {
+                R[d] = ah >> (k - 32);
+                R[d + 1] = ah >> 31;
+              }
+            }
+          }
+          break;
+        }
+        case 89: { // MOV64 + MOV64
+          R[d] = R[s]!;
+          R[d + 1] = R[s + 1]!;
+          if (n >= max) break;
+          n++;
+          next = ip + 8;
+          const d2 = (P[ip + 4]! >> 8) & 0xff;
+          const s2 = P[ip + 6]!;
+          R[d2] = R[s2]!;
+          R[d2 + 1] = R[s2 + 1]!;
+          break;
+        }
+        case 90: // LSH64 32 + RSH64 32: zero-extend the low half
+        case 91: // LSH64 32 + ARSH64 32: sign-extend it
+          if (n >= max) {
+            R[d + 1] = R[d]!;
+            R[d] = 0;
+            break;
+          }
+          n++;
+          next = ip + 8;
+          R[d + 1] = (w & 0xff) === 90 ? 0 : R[d]! >> 31;
+          break;
+        case 92: // MOV64 + LSH64 32 + RSH64 32
+        case 93: // MOV64 + LSH64 32 + ARSH64 32
+          R[d] = R[s]!;
+          R[d + 1] = R[s + 1]!;
+          if (n >= max) break;
+          if (n + 1 >= max) {
+            n++;
+            next = ip + 8;
+            R[d + 1] = R[d]!;
+            R[d] = 0;
+            break;
+          }
+          n += 2;
+          next = ip + 12;
+          R[d + 1] = (w & 0xff) === 92 ? 0 : R[d]! >> 31;
+          break;
         default: { // K_BADREG: a register number past r10
           this.executed = n;
           const pc = ip >> 2;
@@ -944,10 +1110,15 @@ export class Interpreter implements Engine {
   }
 
   private callHelper(id: number, R: Int32Array, pc: number): void {
-    let h = this.helperCache.get(id);
-    if (h === undefined && !this.helperCache.has(id)) this.helperCache.set(id, (h = this.helpers.get(id)));
+    let h = id < 0x10000 ? this.helperCache[id] : undefined;
+    if (h === undefined) {
+      h = this.helpers.get(id) ?? null;
+      if (id < 0x10000) this.helperCache[id] = h;
+    }
     if (!h) throw new RuntimeFault('RUN_HELPER', `call to unknown helper ${helperName(id)} (id ${id})`, pc);
-    const v = h.fn(this.arg(R, 1), this.arg(R, 2), this.arg(R, 3), this.arg(R, 4), this.arg(R, 5), { mem: this.mem, pc });
+    const ctx = this.helperCtx;
+    ctx.pc = pc;
+    const v = h.fn(this.arg(R, 1), this.arg(R, 2), this.arg(R, 3), this.arg(R, 4), this.arg(R, 5), ctx);
     this.setBig(R, 0, v);
   }
 

@@ -137,4 +137,35 @@ describe('Interpreter', () => {
   it('counts executed instructions (ld_imm64 once)', () => {
     expect(run([...Ins.lddw(0, 1n), Jmp.jeq.imm(0, 1, 0), Ins.exit()]).executed).toBe(3);
   });
+
+  it('runs the patterns it fuses (3-address ALU, 32-bit extension, two moves) with their plain meaning', () => {
+    const x = 0x1_8000_0001n;
+    // r0 = r1; r0 <<= 32; r0 >>= 32 keeps the low half: 0x80000001; with >>= (arsh) its sign: 0xffffffff80000001
+    expect(run([...Ins.lddw(1, x), Alu64.mov.reg(0, 1), Alu64.lsh.imm(0, 32), Alu64.rsh.imm(0, 32), Ins.exit()]).r0).toBe(0x8000_0001n);
+    expect(run([...Ins.lddw(1, x), Alu64.mov.reg(0, 1), Alu64.lsh.imm(0, 32), Alu64.arsh.imm(0, 32), Ins.exit()]).r0).toBe(0xffff_ffff_8000_0001n);
+    expect(run([...Ins.lddw(0, x), Alu64.lsh.imm(0, 32), Alu64.rsh.imm(0, 32), Ins.exit()]).r0).toBe(0x8000_0001n);
+    // r0 = r1; r0 += r0 (the operand is the register just written): 2 * x; r0 = r1; r0 -= r0: 0
+    expect(run([...Ins.lddw(1, x), Alu64.mov.reg(0, 1), Alu64.add.reg(0, 0), Ins.exit()]).r0).toBe(2n * x);
+    expect(run([...Ins.lddw(1, x), Alu64.mov.reg(0, 1), Alu64.sub.reg(0, 0), Ins.exit()]).r0).toBe(0n);
+    // r0 = -1; r0 *= 3 → -3 mod 2^64; r0 = r1; r0 >>= 4 → x / 16
+    expect(run([Alu64.mov.imm(0, -1), Alu64.mul.imm(0, 3), Ins.exit()]).r0).toBe(0xffff_ffff_ffff_fffdn);
+    expect(run([...Ins.lddw(1, x), Alu64.mov.reg(0, 1), Alu64.rsh.imm(0, 4), Ins.exit()]).r0).toBe(x >> 4n);
+    // two moves: r2 = r1; r0 = r2 (the second reads what the first wrote)
+    expect(run([...Ins.lddw(1, x), Alu64.mov.reg(2, 1), Alu64.mov.reg(0, 2), Ins.exit()]).r0).toBe(x);
+    // a jump to the second instruction of a fused pair runs it alone: r0 = 7, goto L; r0 = r1; L: r0 += 1 → 8
+    expect(run([Alu64.mov.imm(0, 7), Ins.ja(1), Alu64.mov.reg(0, 1), Alu64.add.imm(0, 1), Ins.exit()]).r0).toBe(8n);
+  });
+
+  it('an instruction budget that ends inside a fused pattern stops where the plain instructions stop', () => {
+    // straight-line code: instruction k (0-based) is the (k+1)th executed, so a budget of k stops at index k
+    const prog = [Alu64.mov.imm(1, 5), Alu64.mov.reg(0, 1), Alu64.lsh.imm(0, 32), Alu64.rsh.imm(0, 32), Alu64.mov.reg(2, 0), Alu64.add.reg(2, 2), Alu64.mov.reg(3, 2), Alu64.mov.reg(0, 3), Ins.exit()];
+    for (let max = 1; max < prog.length; max++) {
+      expect(() => run(prog, undefined, { maxInstructions: max })).toThrow(`insn ${max}: instruction limit ${max} reached`);
+      // a traced run executes the instructions one by one: same stop
+      expect(() => run(prog, undefined, { maxInstructions: max, trace: () => {} })).toThrow(`insn ${max}: instruction limit ${max} reached`);
+    }
+    const done = run(prog, undefined, { maxInstructions: prog.length });
+    // r1 = 5, r0 = zext(5) = 5, r2 = 5 + 5 = 10, r3 = 10, r0 = 10
+    expect(done).toMatchObject({ r0: 10n, executed: prog.length });
+  });
 });
