@@ -25,7 +25,7 @@
 // two comparable).
 
 import { callDepthFault, memFault, RuntimeFault } from '../errors.js';
-import { helperArgFault } from '../runtime/helper_args.js';
+import { HelperArgMemo } from '../jit/arg_memo.js';
 import { helperName, type HelperContext, type HelperDef, type HelperTable } from '../helpers/index.js';
 import { AluOp, Class, FP, MAX_FRAMES, NUM_REGS, Source, STACK_SIZE } from '../isa/opcodes.js';
 import type { Insn } from '../isa/insn.js';
@@ -314,6 +314,8 @@ export class Interpreter implements Engine {
   private readonly helperCache: Array<HelperDef | null | undefined> = [];
   /** What a helper sees besides its arguments: one object, its pc set at each call. */
   private readonly helperCtx: HelperContext;
+  /** Checked runs: the last passing argument check of each helper call site. */
+  private readonly argMemo: HelperArgMemo;
   // One DataView over the memory, remade only when a grow replaced the buffer (freshView()).
   private dv: DataView;
 
@@ -332,6 +334,7 @@ export class Interpreter implements Engine {
     this.trace = opts.trace;
     this.tailCall = opts.tailCall;
     this.helperCtx = { mem: opts.memory, pc: 0 };
+    this.argMemo = new HelperArgMemo(opts.memory);
   }
 
   run(req: RunRequest): RunResult {
@@ -1105,7 +1108,7 @@ export class Interpreter implements Engine {
 
   /** Checked runs: the helper's pointer arguments against the regions, before the call. */
   private checkArgs(id: number, R: Int32Array, pc: number): void {
-    const f = helperArgFault(id, [1, 2, 3, 4, 5].map((r) => big(R[2 * r]!, R[2 * r + 1]!)), this.regions, this.mem, pc);
+    const f = this.argMemo.check(id, this.arg(R, 1), this.arg(R, 2), this.arg(R, 3), this.arg(R, 4), this.arg(R, 5), this.regions, pc);
     if (f) throw f;
   }
 

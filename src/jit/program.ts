@@ -5,7 +5,7 @@ import { callDepthFault, memFault, RuntimeFault, WxdpError } from '../errors.js'
 import { helperName, type HelperTable } from '../helpers/index.js';
 import { MAX_FRAMES } from '../isa/opcodes.js';
 import { STACK_REGION, type EngineMemory, type Region } from '../runtime/memory.js';
-import { helperArgFault } from '../runtime/helper_args.js';
+import { HelperArgMemo } from './arg_memo.js';
 import type { Engine, RunRequest, RunResult } from '../runtime/types.js';
 import type { FastPath } from '../runtime/fastpath.js';
 import {
@@ -243,9 +243,10 @@ export class JitProgram implements Engine {
 }
 
 function bindImports(c: CompiledModule, mem: EngineMemory, helpers: HelperTable, fp: FastPath | undefined, regions: () => readonly Region[], faults: { last?: unknown }): WebAssembly.ModuleImports {
+  const argMemo = new HelperArgMemo(mem);
   const imports: WebAssembly.ModuleImports = {
     [IMPORT_CHECK_HELPER]: (id: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, pc: number): void => {
-      const f = helperArgFault(id, [r1, r2, r3, r4, r5], regions(), mem, pc);
+      const f = argMemo.check(id, r1, r2, r3, r4, r5, regions(), pc);
       if (f) throw (faults.last = f);
     },
     [IMPORT_MEMORY]: mem.memory,
