@@ -52,9 +52,32 @@ export class HelperArgMemo {
     return f;
   }
 
+  /**
+   * The same for r1..r5 given as 32-bit halves (lo, hi), as JIT'd code passes them: compared as numbers,
+   * made BigInts only when the check runs.
+   */
+  checkHalves(id: number, pc: number, l1: number, h1: number, l2: number, h2: number, l3: number, h3: number, l4: number, h4: number, l5: number, h5: number, regions: readonly Region[]): RuntimeFault | undefined {
+    let dv = this.dv;
+    if (dv.buffer.byteLength === 0) dv = this.dv = new DataView(this.mem.memory.buffer);
+    const meta = dv.getUint32(CTX_BASE + CTX.DATA_META, true);
+    const end = dv.getUint32(CTX_BASE + CTX.DATA_END, true);
+    const p = this.halfSites.get(pc);
+    if (p && p.id === id && p.regions === regions && p.meta === meta && p.end === end) {
+      const w = p.words;
+      if (w[0] === l1 && w[1] === h1 && w[2] === l2 && w[3] === h2 && w[4] === l3 && w[5] === h3 && w[6] === l4 && w[7] === h4 && w[8] === l5 && w[9] === h5) return undefined;
+    }
+    const f = helperArgFault(id, [pair(l1, h1), pair(l2, h2), pair(l3, h3), pair(l4, h4), pair(l5, h5)], regions, this.mem, pc);
+    if (f === undefined && this.memoSafe(id)) this.halfSites.set(pc, { id, regions, meta, end, words: Int32Array.of(l1, h1, l2, h2, l3, h3, l4, h4, l5, h5) });
+    return f;
+  }
+  private readonly halfSites = new Map<number, { id: number; regions: readonly Region[]; meta: number; end: number; words: Int32Array }>();
+
   private memoSafe(id: number): boolean {
     let s = this.safe.get(id);
     if (s === undefined) this.safe.set(id, (s = PROTOS[id]?.args.every((a) => MEMO_SAFE.has(a)) ?? true));
     return s;
   }
 }
+
+/** The unsigned 64-bit value of two 32-bit halves. */
+const pair = (lo: number, hi: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);

@@ -245,8 +245,8 @@ export class JitProgram implements Engine {
 function bindImports(c: CompiledModule, mem: EngineMemory, helpers: HelperTable, fp: FastPath | undefined, regions: () => readonly Region[], faults: { last?: unknown }): WebAssembly.ModuleImports {
   const argMemo = new HelperArgMemo(mem);
   const imports: WebAssembly.ModuleImports = {
-    [IMPORT_CHECK_HELPER]: (id: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, pc: number): void => {
-      const f = argMemo.check(id, r1, r2, r3, r4, r5, regions(), pc);
+    [IMPORT_CHECK_HELPER]: (id: number, pc: number, l1: number, h1: number, l2: number, h2: number, l3: number, h3: number, l4: number, h4: number, l5: number, h5: number): void => {
+      const f = argMemo.checkHalves(id, pc, l1, h1, l2, h2, l3, h3, l4, h4, l5, h5, regions());
       if (f) throw (faults.last = f);
     },
     [IMPORT_MEMORY]: mem.memory,
