@@ -26,7 +26,7 @@
 
 import { callDepthFault, memFault, RuntimeFault } from '../errors.js';
 import { HelperArgMemo } from '../jit/arg_memo.js';
-import { helperName, type HelperContext, type HelperDef, type HelperTable } from '../helpers/index.js';
+import { helperName, type HelperContext, type HelperTable } from '../helpers/index.js';
 import { AluOp, Class, FP, MAX_FRAMES, NUM_REGS, Source, STACK_SIZE } from '../isa/opcodes.js';
 import type { Insn } from '../isa/insn.js';
 import { CTX, CTX_BASE, MAX_TAIL_CALL_CNT, RUN, RUN_BASE, STACK_REGION, STACK_TOP, type EngineMemory, type Region } from '../runtime/memory.js';
@@ -310,8 +310,6 @@ export class Interpreter implements Engine {
   /** run()'s arguments as last converted: the same BigInts again need no conversion. */
   private readonly argBig: Array<bigint | undefined> = [undefined, undefined, undefined, undefined, undefined];
   private readonly argWords = new Int32Array(10);
-  /** Helpers by id, looked up once (null: looked up, not there). */
-  private readonly helperCache: Array<HelperDef | null | undefined> = [];
   /** What a helper sees besides its arguments: one object, its pc set at each call. */
   private readonly helperCtx: HelperContext;
   /** Checked runs: the last passing argument check of each helper call site. */
@@ -1113,11 +1111,8 @@ export class Interpreter implements Engine {
   }
 
   private callHelper(id: number, R: Int32Array, pc: number): void {
-    let h = id < 0x10000 ? this.helperCache[id] : undefined;
-    if (h === undefined) {
-      h = this.helpers.get(id) ?? null;
-      if (id < 0x10000) this.helperCache[id] = h;
-    }
+    // looked up at each call: a helper registered after the program was loaded is found
+    const h = this.helpers.get(id);
     if (!h) throw new RuntimeFault('RUN_HELPER', `call to unknown helper ${helperName(id)} (id ${id})`, pc);
     const ctx = this.helperCtx;
     ctx.pc = pc;

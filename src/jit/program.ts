@@ -263,11 +263,14 @@ function bindImports(c: CompiledModule, mem: EngineMemory, helpers: HelperTable,
     };
   }
   // Helpers are looked up per call, as the interpreter does, so a table filled after compile works.
+  // one context object, its pc set at each call (helpers read it during the call only)
+  const ctx = { mem, pc: 0 };
   const callHelper = (id: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, pc: number): bigint => {
     const def = helpers.get(id);
     if (!def) throw (faults.last = new RuntimeFault('RUN_HELPER', `call to unknown helper ${helperName(id)} (id ${id})`, pc));
     try {
-      return def.fn(r1, r2, r3, r4, r5, { mem, pc });
+      ctx.pc = pc;
+      return def.fn(r1, r2, r3, r4, r5, ctx);
     } catch (e) {
       throw (faults.last = e);
     }

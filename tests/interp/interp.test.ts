@@ -168,4 +168,23 @@ describe('Interpreter', () => {
     // r1 = 5, r0 = zext(5) = 5, r2 = 5 + 5 = 10, r3 = 10, r0 = 10
     expect(done).toMatchObject({ r0: 10n, executed: prog.length });
   });
+
+  it('bpf_spin_lock / bpf_spin_unlock set and clear the lock word, also in pages a grow added; past memory is RUN_HELPER', () => {
+    const memory = new EngineMemory();
+    const it = (addr: number, id: number) =>
+      new Interpreter([...Ins.lddw(1, BigInt(addr)), Ins.call(id), Ins.exit()], { memory, helpers: baseHelpers(), checked: false });
+    const word = (a: number) => new DataView(memory.memory.buffer).getUint32(a, true);
+    const a = INPUT_BASE + 16;
+    it(a, 93).run({ args: [], regions: [] });
+    expect(word(a)).toBe(1);
+    it(a, 94).run({ args: [], regions: [] });
+    expect(word(a)).toBe(0);
+    // 4 pages (256 KiB) at first; a grow detaches the buffer the helpers had a view of
+    const end = memory.memory.buffer.byteLength;
+    memory.memory.grow(1);
+    it(end + 8, 93).run({ args: [], regions: [] });
+    expect(word(end + 8)).toBe(1);
+    const past = memory.memory.buffer.byteLength;
+    expect(() => it(past, 93).run({ args: [], regions: [] })).toThrow(`bpf_spin_lock: bad lock address 0x${past.toString(16)}`);
+  });
 });
