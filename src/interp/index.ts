@@ -305,6 +305,9 @@ export class Interpreter implements Engine {
   private readonly template: Int32Array;
   /** The entry frame's register file, reused by every run. */
   private readonly R: Int32Array;
+  /** Register files of tail calls and of bpf_loop callbacks, by call depth, made once. */
+  private readonly tailFiles: Int32Array[] = [];
+  private readonly callbackFiles: Int32Array[] = [];
   /** Saved frames of bpf-to-bpf calls, FRAME_WORDS each, indexed by call depth. */
   private readonly frames = new Int32Array(MAX_FRAMES * FRAME_WORDS);
   /** run()'s arguments as last converted: the same BigInts again need no conversion. */
@@ -378,11 +381,18 @@ export class Interpreter implements Engine {
    * on from the caller's `executed` (the chain is one run: one budget, one count).
    */
   runTail(from: Int32Array, depth: number, regions: readonly Region[], executed: number): void {
-    const R = this.template.slice();
-    R[2] = from[2]!;
-    R[3] = from[3]!;
-    R[2 * FP] = from[2 * FP]!;
-    R[2 * FP + 1] = from[2 * FP + 1]!;
+    // The register file of tail calls at this depth. A tail call from this program into itself finds
+    // its caller's file here: what the caller reads back (r0; r1–r10 from its saved frame) survives.
+    const R = (this.tailFiles[depth] ??= this.template.slice());
+    const r1l = from[2]!;
+    const r1h = from[3]!;
+    const fpl = from[2 * FP]!;
+    const fph = from[2 * FP + 1]!;
+    for (let i = 0; i < REG_WORDS; i++) R[i] = 0;
+    R[2] = r1l;
+    R[3] = r1h;
+    R[2 * FP] = fpl;
+    R[2 * FP + 1] = fph;
     this.regions = this.own ?? regions;
     this.executed = executed;
     this.exec(0, R, depth);
@@ -1075,9 +1085,9 @@ export class Interpreter implements Engine {
     const fh = (R[2 * FP]! >>> 0) < STACK_SIZE ? (R[2 * FP + 1]! - 1) | 0 : R[2 * FP + 1]!;
     const ctxl = R[6]!;
     const ctxh = R[7]!;
-    const C = this.template.slice();
+    const C = (this.callbackFiles[depth + 1] ??= this.template.slice());
     for (let i = 0; i < nr; i++) {
-      C.fill(0, 0, REG_WORDS);
+      for (let j = 0; j < REG_WORDS; j++) C[j] = 0;
       C[2] = i;
       C[4] = ctxl;
       C[5] = ctxh;

@@ -187,4 +187,33 @@ describe('Interpreter', () => {
     const past = memory.memory.buffer.byteLength;
     expect(() => it(past, 93).run({ args: [], regions: [] })).toThrow(`bpf_spin_lock: bad lock address 0x${past.toString(16)}`);
   });
+
+  it('a program that tail-calls itself runs 1 + MAX_TAIL_CALL_CNT (33) times on one stack, then falls through', () => {
+    const memory = new EngineMemory();
+    memory.clearStack();
+    // count in r10 - 4 (the stack is the caller's across tail calls); tail-call self; past the limit the
+    // call fails and the count is returned: 34
+    const prog = [
+      Ins.ldx('w', 0, 10, -4),
+      Alu64.add.imm(0, 1),
+      Ins.stx('w', 10, 0, -4),
+      Ins.call(12),
+      Ins.ldx('w', 0, 10, -4),
+      Ins.exit(),
+    ];
+    let calls = 0;
+    const self: Interpreter = new Interpreter(prog, {
+      memory,
+      helpers: baseHelpers(),
+      checked: false,
+      tailCall: () => {
+        calls++;
+        return self;
+      },
+    });
+    expect(self.run({ args: [], regions: [] }).r0).toBe(34n);
+    expect(calls).toBe(33);
+    // every instruction of the 34 runs counts: 4 up to the call each, then the last one's 2
+    expect(self.executed).toBe(34 * 4 + 2);
+  });
 });
