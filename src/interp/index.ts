@@ -902,10 +902,13 @@ export class Interpreter implements Engine {
         }
         case 78: { // ATOMIC (size in the extra bits, the operation in imm)
           const sz = w >> 16;
-          this.executed = n;
-          const a = this.addr(R[d]!, R[d + 1]!, P[ip + 1]!, sz, true, ip >> 2);
+          let a = (R[d]! >>> 0) + P[ip + 1]!;
+          if (R[d + 1] !== 0 || a < 0 || a + sz > memEnd) {
+            this.executed = n;
+            a = this.addr(R[d]!, R[d + 1]!, P[ip + 1]!, sz, true, ip >> 2);
+            dv = this.dv;
+          }
           this.atomic(R, s, P[ip + 3]!, a, sz);
-          dv = this.dv;
           break;
         }
         // ---- superinstructions (fuseSlots): the first instruction, then the rest unless the budget ends ----
@@ -1189,18 +1192,17 @@ export class Interpreter implements Engine {
     const oh = wide ? dv.getInt32(a + 4, true) : 0;
     const sl = R[s]!;
     const sh = wide ? R[s + 1]! : 0;
-    const put = (lo: number, hi: number) => {
-      dv.setInt32(a, lo, true);
-      if (wide) dv.setInt32(a + 4, hi, true);
-    };
+    // the new value, stored unless a CMPXCHG does not match
+    let nl: number;
+    let nh: number;
     if (aop === 0xf1 /* CMPXCHG */) {
-      if (ol === R[0] && (!wide || oh === R[1])) put(sl, sh);
+      if (ol === R[0] && (!wide || oh === R[1])) put(dv, a, wide, sl, sh);
       R[0] = ol;
       R[1] = oh;
       return;
     }
     if (aop === 0xe1 /* XCHG */) {
-      put(sl, sh);
+      put(dv, a, wide, sl, sh);
       R[s] = ol;
       R[s + 1] = oh;
       return;
@@ -1208,24 +1210,35 @@ export class Interpreter implements Engine {
     switch (aop & ~0x01 /* FETCH */) {
       case 0x00: { // ADD
         const lo = (ol >>> 0) + (sl >>> 0);
-        put(lo | 0, (oh + sh + (lo >= TWO32 ? 1 : 0)) | 0);
+        nl = lo | 0;
+        nh = (oh + sh + (lo >= TWO32 ? 1 : 0)) | 0;
         break;
       }
       case 0x40: // OR
-        put(ol | sl, oh | sh);
+        nl = ol | sl;
+        nh = oh | sh;
         break;
       case 0x50: // AND
-        put(ol & sl, oh & sh);
+        nl = ol & sl;
+        nh = oh & sh;
         break;
       default:
-        put(ol ^ sl, oh ^ sh);
+        nl = ol ^ sl;
+        nh = oh ^ sh;
         break;
     }
+    put(dv, a, wide, nl, nh);
     if (aop & 0x01 /* FETCH */) {
       R[s] = ol;
       R[s + 1] = oh;
     }
   }
+}
+
+/** Store an atomic operation's result: the word, and for a doubleword its high half. */
+function put(dv: DataView, a: number, wide: boolean, lo: number, hi: number): void {
+  dv.setInt32(a, lo, true);
+  if (wide) dv.setInt32(a + 4, hi, true);
 }
 
 /**
