@@ -66,8 +66,6 @@ const TWO32 = 4294967296;
 const SIZE_BYTES = [4, 2, 1, 8] as const;
 /** Words of the register file that are registers (r0–r10, two halves each); the constant pool follows. */
 const REG_WORDS = 2 * NUM_REGS;
-/** Words of one saved frame: the return slot, then r1–r10 of the caller (20 halves). */
-const FRAME_WORDS = 21;
 
 // Handler kinds (the case labels of exec() are these numbers, written out: a literal switch compiles to
 // a jump table, a switch on imported constants does not).
@@ -308,8 +306,10 @@ export class Interpreter implements Engine {
   /** Register files of tail calls and of bpf_loop callbacks, by call depth, made once. */
   private readonly tailFiles: Int32Array[] = [];
   private readonly callbackFiles: Int32Array[] = [];
-  /** Saved frames of bpf-to-bpf calls, FRAME_WORDS each, indexed by call depth. */
-  private readonly frames = new Int32Array(MAX_FRAMES * FRAME_WORDS);
+  /** Return slots (word index) of bpf-to-bpf calls, by call depth. */
+  private readonly frames = new Int32Array(MAX_FRAMES);
+  /** Register files of subprograms, by call depth, made once (the constant pool copied in). */
+  private readonly callFiles: Int32Array[] = [];
   /** run()'s arguments as last converted: the same BigInts again need no conversion. */
   private readonly argBig: Array<bigint | undefined> = [undefined, undefined, undefined, undefined, undefined];
   private readonly argWords = new Int32Array(10);
@@ -432,11 +432,16 @@ export class Interpreter implements Engine {
 
   /**
    * Run from slot `start` with register file R at call depth `depth` until that function exits; r0 is
-   * left in R[0], R[1]. Saved frames of this function's calls go to this.frames from index `depth` on.
+   * left in R[0], R[1]. The return slots of this function's calls go to this.frames, the callees'
+   * register files to this.callFiles, from index `depth` on.
    */
-  private exec(start: number, R: Int32Array, depth: number): void {
+  private exec(start: number, R0: Int32Array, depth: number): void {
     const P = this.code;
     const frames = this.frames;
+    const files = this.callFiles;
+    // the register file of the function running now: R0 for the one exec started with, a file of its
+    // own for each subprogram called (so a return switches back, nothing to save and restore)
+    let R = R0;
     const tracing = this.trace !== undefined;
     const checked = this.checked;
     const max = this.maxInstructions;
@@ -648,10 +653,14 @@ export class Interpreter implements Engine {
             this.executed = n;
             return;
           }
+          // back to the caller's file, as it was at the call (r1–r10), with this function's r0
+          const rl = R[0]!;
+          const rh = R[1]!;
           nf--;
-          const f = (depth + nf) * FRAME_WORDS;
-          for (let i = 0; i < 20; i++) R[i + 2] = frames[f + 1 + i]!;
-          next = frames[f]!;
+          next = frames[depth + nf]!;
+          R = nf === 0 ? R0 : files[depth + nf]!;
+          R[0] = rl;
+          R[1] = rh;
           if (tracing) this.emitTrace(ip >> 2, depth + nf, before, R);
           before = undefined;
           break;
@@ -661,17 +670,18 @@ export class Interpreter implements Engine {
             this.executed = n;
             throw callDepthFault(ip >> 2, MAX_FRAMES);
           }
-          const f = (depth + nf) * FRAME_WORDS;
-          frames[f] = ip + 4;
-          for (let i = 0; i < 20; i++) frames[f + 1 + i] = R[i + 2]!;
+          frames[depth + nf] = ip + 4;
           nf++;
+          const C = (files[depth + nf] ??= this.template.slice());
+          // the callee starts with r1–r5 only; r0 and r6–r9 read as 0 until written
+          C[0] = C[1] = 0;
+          for (let i = 2; i < 12; i++) C[i] = R[i]!;
+          for (let i = 12; i < 20; i++) C[i] = 0;
           // r10 - STACK_SIZE on the pair (r10 is a small address: no borrow in practice, done anyway)
           const fl = R[2 * FP]!;
-          R[2 * FP] = (fl - STACK_SIZE) | 0;
-          if ((fl >>> 0) < STACK_SIZE) R[2 * FP + 1] = (R[2 * FP + 1]! - 1) | 0;
-          // the callee starts with r1–r5 only; r0 and r6–r9 read as 0 until written
-          R[0] = R[1] = 0;
-          for (let i = 12; i < 20; i++) R[i] = 0;
+          C[2 * FP] = (fl - STACK_SIZE) | 0;
+          C[2 * FP + 1] = (fl >>> 0) < STACK_SIZE ? (R[2 * FP + 1]! - 1) | 0 : R[2 * FP + 1]!;
+          R = C;
           next = P[ip + 1]!;
           break;
         }
@@ -707,10 +717,13 @@ export class Interpreter implements Engine {
             this.executed = n;
             return;
           }
+          const rl = R[0]!;
+          const rh = R[1]!;
           nf--;
-          const f = (depth + nf) * FRAME_WORDS;
-          for (let i = 0; i < 20; i++) R[i + 2] = frames[f + 1 + i]!;
-          next = frames[f]!;
+          next = frames[depth + nf]!;
+          R = nf === 0 ? R0 : files[depth + nf]!;
+          R[0] = rl;
+          R[1] = rh;
           if (tracing) this.emitTrace(ip >> 2, depth + nf, before, R);
           before = undefined;
           break;

@@ -216,4 +216,33 @@ describe('Interpreter', () => {
     // every instruction of the 34 runs counts: 4 up to the call each, then the last one's 2
     expect(self.executed).toBe(34 * 4 + 2);
   });
+
+  it('traces a bpf-to-bpf call and its return: r0 and r6–r9 cleared and r10 lowered at the call, r1–r10 back at the exit', () => {
+    const prog = [
+      Alu64.mov.imm(6, 7),
+      Alu64.mov.imm(1, 3),
+      Ins.callLocal(2), // to slot 5
+      Alu64.add.reg(0, 6), // 4 + 7
+      Ins.exit(),
+      Alu64.mov.imm(6, 1),
+      Alu64.mov.reg(0, 1),
+      Alu64.add.imm(0, 1), // 3 + 1
+      Ins.exit(),
+    ];
+    const events: TraceEvent[] = [];
+    expect(run(prog, undefined, { trace: (e) => events.push(e) }).r0).toBe(11n);
+    expect(run(prog).r0).toBe(11n);
+    const top = BigInt(STACK_TOP);
+    expect(events.map((e) => [e.pc, e.frame, e.changed])).toEqual([
+      [0, 0, [[6, 0n, 7n]]],
+      [1, 0, [[1, BigInt(INPUT_BASE), 3n]]], // r1 entered with the input address
+      [2, 1, [[6, 7n, 0n], [10, top, top - 512n]]],
+      [5, 1, [[6, 0n, 1n]]],
+      [6, 1, [[0, 0n, 3n]]],
+      [7, 1, [[0, 3n, 4n]]],
+      [8, 0, [[6, 1n, 7n], [10, top - 512n, top]]],
+      [3, 0, [[0, 4n, 11n]]],
+      [4, 0, []],
+    ]);
+  });
 });
