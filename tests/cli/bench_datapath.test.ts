@@ -39,7 +39,7 @@ describe('wxdp bench --help and bad arguments', () => {
     for (const argv of [['bench', '--help'], ['bench', 'forward', '--help'], ['bench', 'fib', '-h'], ['bench', 'udp', '--help'], ['bench', 'link', '--help']]) {
       const r = await cli(...argv);
       expect(r.code, argv.join(' ')).toBe(0);
-      expect(r.out).toMatch(/^usage: wxdp bench \[datapath\|engine\|programs\|verifier\|micro\|forward\|flows\|fib\|udp\|link\|workers\|all\]/);
+      expect(r.out).toMatch(/^usage: wxdp bench \[datapath\|engine\|programs\|interp\|verifier\|micro\|forward\|flows\|fib\|udp\|link\|workers\|all\]/);
       expect(r.err).toBe('');
     }
   });
