@@ -864,6 +864,36 @@ export function fib4_burst_route(dst: u32, tos: u32): u32 {
   return 0;
 }
 
+/**
+ * bpf_fib_lookup DIRECT's answer on table main from the burst's walk (fib_prefetch.ts), with no rule
+ * ever added (main and local merged, as fib_table_lookup sees them), no oif, scope universe: the alias
+ * of main's one route when that is the merged lookup's answer (as fib4_burst_route, any next-hop
+ * count); 1 when neither main nor local has a prefix covering `dst` (the merged lookup misses:
+ * -EAGAIN); 0 when the full lookup must decide. Nothing is written but the burst's search position.
+ */
+export function fib4_burst_direct(dst: u32, tos: u32): u32 {
+  const root = fibRoot();
+  if (root == 0 || (load<u32>(root + FRT_FLAGS) & (FIBF_CUSTOM4 | FIBF_BATCH)) != 0) return 0;
+  const main = load<u32>(root + FRT_MAIN4);
+  const local = load<u32>(root + FRT_LOCAL4);
+  if (main == 0) return 0;
+  const lpm = load<u32>(main + TB_LPM);
+  // no table local (no address yet): main alone, as mergedLookup4 looks it up
+  const lpm2 = local != 0 ? load<u32>(local + TB_LPM) : 0;
+  if (lpm == 0 || (local != 0 && lpm2 == 0)) return 0;
+  const kept = fib4BurstHandles(lpm, lpm2, dst);
+  if (kept < 0 || (lpm2 != 0 && fib4BurstLocal() != 0)) return 0;
+  if (kept == 0) return 1;
+  if ((kept & 1) == 0) return 0; // an alias list: the full lookup walks it
+  const fa = <u32>kept & ~1;
+  const dscp = <u32>load<u8>(fa + FA_DSCP);
+  if (dscp != 0 && dscp != (tos & DSCP_LEGACY_MASK)) return 0;
+  if (<u32>load<u8>(fa + FA_SCOPE) < RT_SCOPE_UNIVERSE || <u32>load<u8>(fa + FA_TYPE) != RTN_UNICAST) return 0;
+  if ((load<u32>(fa + FA_FLAGS) & RTNH_F_DEAD) != 0 || load<u32>(fa + FA_NHS) == 0) return 0;
+  if ((load<u32>(fa + FA_NH + NH_FLAGS) & RTNH_F_DEAD) != 0) return 0;
+  return fa;
+}
+
 const LEAN_REST: u32 = 31;
 /** fib4_burst_route calls left that answer 0 at once (per worker: a wasm global). */
 let leanRest: u32 = 0;
