@@ -30,7 +30,7 @@ import {
 } from './abi';
 import { sysctl } from './core';
 import {
-  FA_HAS_PREFSRC, FA_LOCK, FA_MTU, FA_NH, FA_NHS, FA_PREFSRC, FA_PRIORITY, lookup4NoPath, fib4_burst_direct, fib4_burst_route,
+  FA_HAS_PREFSRC, FA_LOCK, FA_MTU, FA_NH, FA_NHS, FA_PREFSRC, FA_PRIORITY, lookup4NoPath, fib4_burst_direct, fib4_burst_route, fib4_mp_pick, NH_SIZE,
   fib4_select_path, fib6_lookup_oif, fib6_select_path, fib6_table_lookup, fib_result_prefsrc, fib_table_lookup, NH_GW, NH_GW_FAMILY,
   NH_OIF,
 } from './fib';
@@ -220,10 +220,10 @@ function mtu6(dev: u32, daddr: u32): u32 {
 
 /**
  * ipv4Lookup's common case, short. Flags 0 (rules, no mark, neighbour wanted): the FIB's answer held by
- * the burst's walk (fib4_burst_route: no rule ever added, main's unicast route with one next hop,
- * nothing in local). DIRECT with or without SKIP_NEIGH (table main as the kernel merges it with local
- * before any rule: fib4_burst_direct, any next-hop count of which the first is taken when there is one,
- * a miss answered NOT_FWDED). Then: no locked route MTU and ip_forward_use_pmtu off, the datagram within
+ * the burst's walk (fib4_burst_route: no rule ever added, main's unicast route, nothing in local).
+ * DIRECT with or without SKIP_NEIGH (table main as the kernel merges it with local before any rule:
+ * fib4_burst_direct, a miss answered NOT_FWDED). A multipath route's next hop as fib4_select_path picks
+ * it over the flow key ipv4Lookup builds (fib4_mp_pick). Then: no locked route MTU and ip_forward_use_pmtu off, the datagram within
  * the MTU, an IPv4 gateway or none, the neighbour valid (unless SKIP_NEIGH). The answer is ipv4Lookup's;
  * -1 when any of this does not hold, with nothing written to the struct, and ipv4Lookup decides. (Its
  * flow key and result in the scratch are not written: nothing reads them after the call.)
@@ -236,13 +236,24 @@ function ipv4Lean(p: u32, flags: u32): i32 {
   if ((flags & BPF_FIB_LOOKUP_DIRECT) != 0) {
     fa = fib4_burst_direct(load<u32>(p + P_DST), tos);
     if (fa == 1) return BPF_FIB_LKUP_RET_NOT_FWDED;
-    // a multipath route: fib_select_path's choice is the full lookup's
-    if (fa != 0 && load<u32>(fa + FA_NHS) != 1) return -1;
   } else {
     fa = fib4_burst_route(load<u32>(p + P_DST), tos);
   }
   if (fa == 0 || sysctl(SYSCTL_IP_FORWARD_USE_PMTU) != 0 || (load<u32>(fa + FA_LOCK) & RTAX_MTU_LOCK) != 0) return -1;
-  const nh = fa + FA_NH;
+  // a multipath route: fib4_select_path's next hop over ipv4Lookup's flow key (fib4_mp_pick)
+  let k: i32 = 0;
+  if (load<u32>(fa + FA_NHS) > 1) {
+    const fl = flKey();
+    zero64(fl);
+    store<u32>(fl + FL_IIF, load<u32>(p + P_IFINDEX));
+    store<u8>(fl + FL_TOS, <u8>tos);
+    store<u32>(fl + FL_DST, load<u32>(p + P_DST));
+    store<u32>(fl + FL_SRC, load<u32>(p + P_SRC));
+    flowPorts(fl, p, AF_INET);
+    k = fib4_mp_pick(fa, fl);
+    if (k < 0) return -1;
+  }
+  const nh = fa + FA_NH + <u32>k * NH_SIZE;
   const oif = load<u32>(nh + NH_OIF);
   const odev = netdevGet(oif);
   if (odev == 0) return -1;
