@@ -20,7 +20,7 @@ import {
 } from './abi';
 import { copyBytes } from './bytes';
 import { arena_alloc } from './maps/arena';
-import { ring_init, ringBytes, ringEntry, ringPopAddr, ringPushAddr, ringPushDesc, ringPushDescShared, ringFree, ringSizeOk } from './ring';
+import { ring_init, ringBytes, ringEntry, ringPopAddr, ringPushAddr, ringPushDesc, ringPushDescShared, ringFree, ringSizeOk, ringProducerAcquire, ringConsumerRelease } from './ring';
 import { rc_alloc, rc_retire } from './net/reclaim';
 import { frameAlloc, frameFree } from './umem';
 import { pg_fill_strided } from './pktgen';
@@ -297,23 +297,23 @@ export function dev_tx_done(dev: u32, qi: u32, n: u32): void {
   const tx = load<u32>(q, Q_TX);
   const comp = load<u32>(q, Q_COMP);
   let c = load<u32>(tx, RING_CONSUMER);
-  const avail = load<u32>(tx, RING_PRODUCER) - c;
+  const avail = ringProducerAcquire(tx) - c;
   if (n > avail) n = avail;
   for (let i: u32 = 0; i < n; i++) {
     const a = <u32>load<u64>(ringEntry(tx, c + i));
     if (!ringPushAddr(comp, <u64>(a & ~(FRAME_SIZE - 1)))) frameFree(a);
   }
-  store<u32>(tx, c + n, RING_CONSUMER);
+  ringConsumerRelease(tx, c + n);
 }
 
 /** The host took `n` frames from the device's host ring: their frames go back to the pool. */
 export function dev_host_done(dev: u32, n: u32): void {
   const r = load<u32>(dev, DEV_HOST_RING);
   const c = load<u32>(r, RING_CONSUMER);
-  const avail = load<u32>(r, RING_PRODUCER) - c;
+  const avail = ringProducerAcquire(r) - c;
   if (n > avail) n = avail;
   for (let i: u32 = 0; i < n; i++) frameFree(<u32>load<u64>(ringEntry(r, c + i)));
-  store<u32>(r, c + n, RING_CONSUMER);
+  ringConsumerRelease(r, c + n);
 }
 
 /**

@@ -125,19 +125,36 @@ export function net_sysctl_get(i: u32): u32 {
 }
 
 // ---- Counters ----
+//
+// A worker counts into its own arrays (in its area, assembly/worker.ts: per CPU, as the kernel's
+// SNMP_INC_STATS and drop counters are), the main thread into the root's; readers sum them
+// (src/control/stack.ts). Wasm globals, so each instance has its own; 0: the root's.
+
+let ownMib: u32 = 0;
+let ownDrops: u32 = 0;
+
+/** This instance counts into `mib` (MIB_COUNT × u64) and `drops` (NDROP_COUNT × u64): worker_init. */
+export function netCountersSet(mib: u32, drops: u32): void {
+  ownMib = mib;
+  ownDrops = drops;
+}
+
+@inline function mibAt(i: u32): u32 {
+  return (ownMib != 0 ? ownMib : netRoot() + NR_MIB) + (i << 3);
+}
 
 @inline export function mibInc(i: u32): void {
-  const a = netRoot() + NR_MIB + (i << 3);
+  const a = mibAt(i);
   store<u64>(a, load<u64>(a) + 1);
 }
 
 @inline export function mibAdd(i: u32, n: u64): void {
-  const a = netRoot() + NR_MIB + (i << 3);
+  const a = mibAt(i);
   store<u64>(a, load<u64>(a) + n);
 }
 
 @inline export function netDrop(reason: u32): void {
-  const a = netRoot() + NR_DROPS + (reason << 3);
+  const a = (ownDrops != 0 ? ownDrops : netRoot() + NR_DROPS) + (reason << 3);
   store<u64>(a, load<u64>(a) + 1);
 }
 

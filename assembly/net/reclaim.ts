@@ -46,8 +46,12 @@
 //   chunk (CHUNK_BYTES, class CHUNK_CLASS): +0 next chunk | +4 count | +8 count × (u32 block, u32 size)
 
 import { arena_alloc, arena_top } from '../maps/arena';
-import { netRoot } from './core';
-import { NR_RECLAIM } from './abi';
+import { NET_ROOT_PTR, NR_RECLAIM } from './abi';
+
+/** The stack's root (core.ts netRoot; read here directly so maps can use the reclaimer without core's imports). */
+@inline function netRoot(): u32 {
+  return load<u32>(NET_ROOT_PTR);
+}
 
 export const RC_WORKERS: u32 = 64;
 const RC_CLASSES: u32 = 16;

@@ -36,6 +36,9 @@ export const MAX_WORKERS = 64;
 
 interface WorkerExports {
   arena_alloc(size: number, align: number): number;
+  cpumap_reclaim(): number;
+  net_init(): number;
+  cpumap_free_all(): void;
 }
 
 /** What a worker reports: rounds of dp_poll_worker, frames it polled, faults caught in its loop. */
@@ -104,6 +107,10 @@ export class Workers {
     if (!mem.shared) throw new WxdpError('USAGE', 'workers need a shared memory (EngineMemory { shared: true })');
     const x = fastPath.exports as unknown as WorkerExports;
     const module = await fastPathModule(true);
+    // The stack's root before any worker starts: a worker registers for reclamation (net/reclaim.ts)
+    // only where there is a root, and one that did not would not hold back the freeing of what it reads.
+    const r = x.net_init();
+    if (r !== 0 && r !== -17) throw new WxdpError('USAGE', `workers: no memory for the stack's root (ENOMEM: ${mem.limitReached()})`);
     const areas: number[] = [];
     const threads: Worker[] = [];
     const ports: MessagePort[] = [];
@@ -234,6 +241,8 @@ export class Workers {
 
   /** Workers waiting for work look again now (frames were queued, or a message sent). */
   wake(): void {
+    // the control plane's turn to free what the workers have let go of (cpumap queues of deleted entries)
+    if (!this.closed) (this.fastPath.exports as unknown as WorkerExports).cpumap_reclaim();
     for (let w = 0; w < this.count; w++) {
       const c = this.control(w);
       Atomics.add(c, WKC.WAKE, 1);
@@ -291,5 +300,7 @@ export class Workers {
     this.wake();
     await Promise.all(this.exited);
     for (const p of this.ports) p.close();
+    // nobody produces or drains any more: every cpumap queue and the frames on it go back
+    (this.fastPath.exports as unknown as WorkerExports).cpumap_free_all();
   }
 }
