@@ -19,6 +19,7 @@
 //             +0 state: 0 run, 1 stop        +4 wake: bumped (and notified) when there is work or a message
 //             +8 rounds made                 +12 frames polled (wraps)
 //             +16 the last control message applied (acknowledged)   +20 faults caught in the loop
+//             +24 hold: nonzero while the worker must not poll (Workers.hold: frames wait, then all start at once)
 //   +6720   tracepoint arguments (TP_ARGS_SIZE): the events this worker raises (tracepoints.ts)
 //   +8192   the stack's SNMP counters as this worker counts them (MIB_COUNT × u64), then its drop
 //           counters (NDROP_COUNT × u64): per CPU as the kernel's SNMP_INC_STATS / per-cpu drop
@@ -34,6 +35,7 @@ import { cpumapWorkersSet } from './maps/cpumap';
 import { cpumap_poll, napi_poll } from './napi';
 import { MIB_COUNT, NDROP_COUNT } from './net/abi';
 import { netCountersSet, netScratchSet } from './net/core';
+import { netLockIdSet } from './net/lock';
 import { tpArgsSet, TP_ARGS_SIZE } from './tracepoints';
 import { net_quiescent, net_worker_offline, net_worker_online } from './net/reclaim';
 
@@ -64,6 +66,7 @@ export function worker_init(w: u32, n: u32, area: u32, scratch: u32): void {
   // each worker its own prandom sequence (bpf_get_prandom_u32 seeds a zero state itself)
   store<u64>(area + WK_RUN + RUN_PRANDOM, 0x9e3779b97f4a7c15 * <u64>(w + 1));
   if (scratch != 0) netScratchSet(scratch);
+  netLockIdSet(w);
   tpArgsSet(area + WK_TP_ARGS);
   memory.fill(area + WK_MIB, 0, WK_SIZE - WK_MIB);
   netCountersSet(area + WK_MIB, area + WK_DROPS);

@@ -44,21 +44,36 @@ function arenaInit(): void {
 export function arena_alloc(size: u32, align: u32): u32 {
   arenaInit();
   const a: u64 = align == 0 ? 1 : <u64>align;
-  const top = <u64>load<u32>(ARENA_BASE + ARENA_TOP);
-  const start = (top + a - 1) & ~(a - 1);
-  const end = start + <u64>size;
-  if (end >= 0x1_0000_0000) return 0;
-  const have = <u64>memory.size() << 16;
-  if (end > have) {
-    // Grow by at least an eighth of the memory: each grow costs V8 a new ArrayBuffer and, with a large
-    // JS heap, a full GC (~100 ms measured at 100 MiB), so a table built chunk by chunk must not grow
-    // page by page. Past the limit, only what is needed.
-    const need = <i32>((end - have + 0xffff) >> 16);
-    const step = max(need, memory.size() >> 3);
-    if (memory.grow(step) < 0 && (step == need || memory.grow(need) < 0)) return 0;
+  let start: u64 = 0;
+  let end: u64 = 0;
+  let done = false;
+  while (!done) {
+    // the shared build: a worker's first use of a table may allocate while the control plane does, so
+    // the top moves by compare-exchange (memory.grow on a shared memory is atomic itself)
+    const top = <u64>(ASC_FEATURE_THREADS ? atomic.load<u32>(ARENA_BASE + ARENA_TOP) : load<u32>(ARENA_BASE + ARENA_TOP));
+    start = (top + a - 1) & ~(a - 1);
+    end = start + <u64>size;
+    if (end >= 0x1_0000_0000) return 0;
+    const have = <u64>memory.size() << 16;
+    if (end > have) {
+      // Grow by at least an eighth of the memory: each grow costs V8 a new ArrayBuffer and, with a large
+      // JS heap, a full GC (~100 ms measured at 100 MiB), so a table built chunk by chunk must not grow
+      // page by page. Past the limit, only what is needed.
+      const need = <i32>((end - have + 0xffff) >> 16);
+      const step = max(need, memory.size() >> 3);
+      if (memory.grow(step) < 0 && (step == need || memory.grow(need) < 0)) {
+        // another thread may have grown it meanwhile
+        if (end > (<u64>memory.size() << 16)) return 0;
+      }
+    }
+    if (ASC_FEATURE_THREADS) {
+      done = atomic.cmpxchg<u32>(ARENA_BASE + ARENA_TOP, <u32>top, <u32>end) == <u32>top;
+    } else {
+      store<u32>(ARENA_BASE + ARENA_TOP, <u32>end);
+      done = true;
+    }
   }
   memory.fill(<usize>start, 0, <usize>size);
-  store<u32>(ARENA_BASE + ARENA_TOP, <u32>end);
   return <u32>start;
 }
 

@@ -21,7 +21,8 @@ import {
 import { neigh_next_timer, neigh_tick } from './neigh';
 import { reasm_next_timer, reasm_tick } from './frag';
 import { nf_ct_tick, nf_sysctl_defaults } from './nf_conntrack';
-import { FRAME_SIZE } from '../abi';
+import { FRAME_SIZE, Q_OWNER } from '../abi';
+import { netLockId } from './lock';
 
 /** The root's address (0: net_init has not run). */
 @inline export function netRoot(): u32 {
@@ -216,9 +217,12 @@ export function fibGenBump(): void {
 
 /**
  * A stage is done with a frame: back on queue `q`'s fill ring, or to the pool when the frame was the
- * stack's own (q == 0: a reply, a fragment, a queued frame whose queue is gone).
+ * stack's own (q == 0: a reply, a fragment, a queued frame whose queue is gone). In the shared build
+ * only the thread polling `q` pushes onto its fill ring (one producer, as a NIC queue's page pool is
+ * refilled by its own NAPI context); a frame another thread lets go of — a datagram the control plane
+ * read, a fragment another worker completed, a neighbour's queued frame — goes to the pool (locked).
  */
 @inline export function netFree(q: u32, addr: u32): void {
-  if (q != 0) recycle(q, addr);
+  if (q != 0 && (!ASC_FEATURE_THREADS || load<u32>(q, Q_OWNER) == netLockId())) recycle(q, addr);
   else frameFree(addr & ~(FRAME_SIZE - 1));
 }

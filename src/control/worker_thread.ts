@@ -6,6 +6,7 @@
 //   loop:  apply control messages (receiveMessageOnPort: no event loop turn needed), acknowledge them
 //          ─▶ dp_poll_worker (its queues, NAPI budget, a quiescent point)
 //          ─▶ frames: go round again; idle for SPIN rounds: Atomics.wait on the wake word (IDLE_MS at most)
+//   hold:  while the HOLD word is set (Workers.hold), the worker polls nothing (messages still apply)
 //   stop:  the state word set ─▶ worker_exit (offline for reclamation) ─▶ the thread ends
 //
 // Messages (from Workers.install / bench):
@@ -24,7 +25,7 @@ const { workerData, receiveMessageOnPort } = require('node:worker_threads');
 const { w, n, memory, fastPath, area, scratch, control, port, budget } = workerData;
 const SPIN = 64;
 const IDLE_MS = 1;
-const STATE = 0, WAKE = 1, ROUNDS = 2, FRAMES = 3, ACK = 4, FAULTS = 5;
+const STATE = 0, WAKE = 1, ROUNDS = 2, FRAMES = 3, ACK = 4, FAULTS = 5, HOLD = 6;
 const table = new WebAssembly.Table({ element: 'anyfunc', initial: 1 });
 const fp = new WebAssembly.Instance(fastPath, {
   env: { memory, table, abort: () => { throw new Error('fast path aborted'); } },
@@ -73,6 +74,10 @@ let idle = 0;
 while (Atomics.load(ctl, STATE) === 0) {
   let m;
   while ((m = receiveMessageOnPort(port)) !== undefined) apply(m.message);
+  if (Atomics.load(ctl, HOLD) !== 0) {
+    Atomics.wait(ctl, HOLD, 1, IDLE_MS);
+    continue;
+  }
   const wake = Atomics.load(ctl, WAKE);
   let f = 0;
   try {

@@ -38,6 +38,8 @@ interface WorkerExports {
   arena_alloc(size: number, align: number): number;
   cpumap_reclaim(): number;
   net_init(): number;
+  rc_free_bytes(): bigint;
+  neigh_ctl_io(): number;
   cpumap_free_all(): void;
 }
 
@@ -111,6 +113,10 @@ export class Workers {
     // only where there is a root, and one that did not would not hold back the freeing of what it reads.
     const r = x.net_init();
     if (r !== 0 && r !== -17) throw new WxdpError('USAGE', `workers: no memory for the stack's root (ENOMEM: ${mem.limitReached()})`);
+    // The roots the stages would otherwise set up at their first use, which two workers could reach at
+    // once: the reclaimer's state and the neighbour tables.
+    x.rc_free_bytes();
+    x.neigh_ctl_io();
     const areas: number[] = [];
     const threads: Worker[] = [];
     const ports: MessagePort[] = [];
@@ -237,6 +243,27 @@ export class Workers {
         Atomics.wait(c, WKC.ACK, a, Math.min(left, 50));
       }
     }
+  }
+
+  /**
+   * Every worker stops polling (it still applies messages) until release(): frames injected meanwhile
+   * wait on their rings, so the workers start on them together — what tests and benchmarks that want
+   * the workers to run at the same moment use. Returns once every worker is holding.
+   */
+  hold(): void {
+    for (let w = 0; w < this.count; w++) Atomics.store(this.control(w), WKC.HOLD, 1);
+    // a worker acknowledges a message at the top of its loop, and checks HOLD before it polls again
+    this.sync();
+  }
+
+  /** The workers poll again, all at once. */
+  release(): void {
+    for (let w = 0; w < this.count; w++) {
+      const c = this.control(w);
+      Atomics.store(c, WKC.HOLD, 0);
+      Atomics.notify(c, WKC.HOLD);
+    }
+    this.wake();
   }
 
   /** Workers waiting for work look again now (frames were queued, or a message sent). */
