@@ -20,6 +20,7 @@
 //             +8 rounds made                 +12 frames polled (wraps)
 //             +16 the last control message applied (acknowledged)   +20 faults caught in the loop
 //             +24 hold: nonzero while the worker must not poll (Workers.hold: frames wait, then all start at once)
+//             +32 the length of the frame the packet generator wrote last (device.ts rxPost), this worker's
 //   +6720   tracepoint arguments (TP_ARGS_SIZE): the events this worker raises (tracepoints.ts)
 //   +8192   the stack's SNMP counters as this worker counts them (MIB_COUNT × u64), then its drop
 //           counters (NDROP_COUNT × u64): per CPU as the kernel's SNMP_INC_STATS / per-cpu drop
@@ -31,6 +32,7 @@ import {
   BURST_MAX, BURST_RECORD_SIZE, DEV_NQUEUES, DP_DEVS, MAX_DEVICES, MAX_FRAMES, NAPI_BUDGET, RUN_CPU, RUN_NCPUS,
   RUN_PRANDOM, RUN_SIZE, STACK_SIZE, abiWorkerAreas,
 } from './abi';
+import { devGenLenSet } from './device';
 import { cpumapWorkersSet } from './maps/cpumap';
 import { cpumap_poll, napi_poll } from './napi';
 import { MIB_COUNT, NDROP_COUNT } from './net/abi';
@@ -68,6 +70,7 @@ export function worker_init(w: u32, n: u32, area: u32, scratch: u32): void {
   if (scratch != 0) netScratchSet(scratch);
   netLockIdSet(w);
   tpArgsSet(area + WK_TP_ARGS);
+  devGenLenSet(area + WK_CONTROL + 32);
   memory.fill(area + WK_MIB, 0, WK_SIZE - WK_MIB);
   netCountersSet(area + WK_MIB, area + WK_DROPS);
   cpumapWorkersSet(n);

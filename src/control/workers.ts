@@ -51,6 +51,13 @@ export interface WorkerStats {
   faults: number;
 }
 
+/** One worker's bench window (Workers.bench): frames, and the window's wall and thread CPU time. */
+export interface WorkerBenchSample {
+  frames: number;
+  wallNs: number;
+  cpuNs: number;
+}
+
 /** A program as the pool sees it: its instructions and how the main thread compiled it. */
 export interface WorkerProgram {
   readonly name: string;
@@ -155,7 +162,7 @@ export class Workers {
   }
 
   private control(w: number): Int32Array {
-    return new Int32Array(this.memory.buffer, this.areas[w]! + WK.CONTROL, 8);
+    return new Int32Array(this.memory.buffer, this.areas[w]! + WK.CONTROL, 16);
   }
 
   /** The run areas worker `w`'s copy of a program is compiled against. */
@@ -306,15 +313,23 @@ export class Workers {
   }
 
   /**
-   * bench/workers.ts: every worker w replays the frames of queue w's fill ring (`len` bytes each, as a
-   * NIC receiving them again) on device address `dev` and polls them for `ms` milliseconds, all at once.
-   * Returns each worker's frames.
+   * bench/workers.ts: for `ms` milliseconds, all at once, every worker w receives on queue w of device
+   * address `dev` — the frames of its fill ring replayed (`len` bytes each, as a NIC receiving them
+   * again), or written by packet generator `gens[w]` — polls them, and with `tx` completes that device's
+   * TX ring w (the NIC sent them) and polls its queue w; with `host`, worker 0 completes the device's
+   * host ring (what the program passed; the ring's one consumer). Returns each worker's frames, wall time and
+   * thread CPU time (ns; cpuNs 0 where the kernel does not tell).
    */
-  bench(dev: number, len: number, ms: number): number[] {
+  bench(spec: { dev: number; len: number; ms: number; gens?: readonly number[]; tx?: number; host?: boolean }): WorkerBenchSample[] {
     const seq = ++this.seq;
-    for (let w = 0; w < this.count; w++) this.ports[w]!.postMessage({ seq, bench: { dev, queue: w, len, ms } });
+    for (let w = 0; w < this.count; w++) {
+      this.ports[w]!.postMessage({ seq, bench: { dev: spec.dev, queue: w, len: spec.len, gen: spec.gens?.[w] ?? 0, tx: spec.tx ?? 0, host: spec.host ?? false, ms: spec.ms } });
+    }
     this.waitAck(seq);
-    return this.areas.map((_, w) => Atomics.load(this.control(w), WKC.FRAMES) >>> 0);
+    return this.areas.map((_, w) => {
+      const c = this.control(w);
+      return { frames: Atomics.load(c, WKC.FRAMES) >>> 0, wallNs: (Atomics.load(c, WKC.BENCH_WALL) >>> 0) * 1000, cpuNs: (Atomics.load(c, WKC.BENCH_CPU) >>> 0) * 1000 };
+    });
   }
 
   /** Stop every worker after its current round and wait for the threads to end. Idempotent. */
