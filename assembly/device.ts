@@ -16,11 +16,11 @@ import {
   DEV_BLOCK, DEV_HEADER_SIZE, DEV_HOST_RING, DEV_IFINDEX, DEV_MTU, DEV_NQUEUES, DEV_PEER, DP_DEVS, DESC_SIZE, DROP_NO_BUFFER,
   DROP_PKT_TOO_BIG, DROP_PKT_TOO_SMALL, DROP_REDIRECT_LOOP, DROP_RX_RING_FULL, DROP_TX_RING_FULL, FRAME_SIZE,
   FRAME_TAILROOM_RESERVED, MAX_DEVICES, MAX_REDIRECT_HOPS, Q_COMP, Q_FILL, Q_RX, Q_STATS, Q_TX, QSTAT_DROP_BASE,
-  QSTAT_TX_BYTES, QSTAT_TX_PACKETS, QUEUE_SIZE, XDP_PACKET_HEADROOM, RING_CONSUMER, RING_PRODUCER,
+  QSTAT_TX_BYTES, QSTAT_TX_PACKETS, QUEUE_SIZE, XDP_PACKET_HEADROOM, RING_CONSUMER, RING_PRODUCER, RING_MASK,
 } from './abi';
 import { copyBytes } from './bytes';
 import { arena_alloc } from './maps/arena';
-import { ring_init, ringBytes, ringEntry, ringPopAddr, ringPushAddr, ringPushDesc, ringPushDescShared, ringFree, ringSizeOk, ringProducerAcquire, ringConsumerRelease } from './ring';
+import { ring_init, ringBytes, ringEntry, ringPopAddr, ringPushAddr, ringPushDesc, ringPushDescShared, ringFree, ringSizeOk, ringProducerAcquire, ringProducerRelease, ringConsumerAcquire, ringConsumerRelease } from './ring';
 import { rc_alloc, rc_retire } from './net/reclaim';
 import { frameAlloc, frameFree } from './umem';
 import { pg_fill_strided } from './pktgen';
@@ -168,9 +168,45 @@ export function queueRefill(q: u32): void {
   }
 }
 
+// The shared build batches the fill-ring pushes of the queue being polled (napi.ts: recycleBatchBegin at
+// the top of a poll, recycleBatchEnd before its refill): the entries are written past the published
+// producer index and published once, as a driver returns a NAPI poll's pages in bulk — one release
+// store per poll instead of one per dropped frame. Per instance (wasm globals): the polling thread's.
+let batchQ: u32 = 0;
+let batchN: u32 = 0;
+
+@inline export function recycleBatchBegin(q: u32): void {
+  if (ASC_FEATURE_THREADS) {
+    batchQ = q;
+    batchN = 0;
+  }
+}
+
+@inline export function recycleBatchEnd(): void {
+  if (ASC_FEATURE_THREADS && batchQ != 0) {
+    if (batchN != 0) {
+      const fill = load<u32>(batchQ, Q_FILL);
+      ringProducerRelease(fill, load<u32>(fill, RING_PRODUCER) + batchN);
+    }
+    batchQ = 0;
+    batchN = 0;
+  }
+}
+
 /** A frame is done with: back on the queue's fill ring, or the pool when that is full. */
 @inline export function recycle(q: u32, addr: u32): void {
   const f = addr & ~(FRAME_SIZE - 1);
+  if (ASC_FEATURE_THREADS && q == batchQ) {
+    const fill = load<u32>(q, Q_FILL);
+    const p = load<u32>(fill, RING_PRODUCER) + batchN;
+    if (p - ringConsumerAcquire(fill) > load<u32>(fill, RING_MASK)) {
+      frameFree(f);
+      return;
+    }
+    store<u64>(ringEntry(fill, p), <u64>f);
+    batchN++;
+    return;
+  }
   if (!ringPushAddr(load<u32>(q, Q_FILL), <u64>f)) frameFree(f);
 }
 
@@ -346,17 +382,24 @@ function rxPost(dev: u32, qi: u32, len: u32, n: u32, g: u32): u32 {
   const q = devQueue(dev, qi);
   const fill = load<u32>(q, Q_FILL);
   const rx = load<u32>(q, Q_RX);
-  let k: u32 = 0;
-  while (k < n && ringFree(rx) > 0) {
-    const f = ringPopAddr(fill);
-    if (f < 0) break;
-    const data = <u32>f + XDP_PACKET_HEADROOM;
+  // a batch, as a NIC posts a burst: the entries first, then each index published once
+  const fc = load<u32>(fill, RING_CONSUMER);
+  const rp = load<u32>(rx, RING_PRODUCER);
+  const k = min(n, min(ringFree(rx), ringProducerAcquire(fill) - fc));
+  for (let i: u32 = 0; i < k; i++) {
+    const data = <u32>load<u64>(ringEntry(fill, fc + i)) + XDP_PACKET_HEADROOM;
     if (g) {
       pg_fill_strided(g, data, 0, <u32>GEN_LEN, 1);
       len = load<u32>(GEN_LEN);
     }
-    ringPushDesc(rx, <u64>data, len, 0);
-    k++;
+    const e = ringEntry(rx, rp + i);
+    store<u64>(e, <u64>data);
+    store<u32>(e, len, 8);
+    store<u32>(e, 0, 12);
+  }
+  if (k != 0) {
+    ringConsumerRelease(fill, fc + k);
+    ringProducerRelease(rx, rp + k);
   }
   return k;
 }

@@ -28,7 +28,7 @@ import {
   DP_DEVS, DEV_BURST, MAP_DATA, MAP_MAX_ENTRIES, DROP_NO_BUFFER, DP_BURST, BURST_MAX, BURST_RECORD_SIZE, Q_OWNER,
 } from './abi';
 import { copyBytes } from './bytes';
-import { count, countDrop, devLookup, devQueue, OPT_META_MASK, queueRefill, recycle, transmit } from './device';
+import { count, countDrop, devLookup, devQueue, OPT_META_MASK, queueRefill, recycle, recycleBatchBegin, recycleBatchEnd, transmit } from './device';
 import { devmapHashLookupIdx, devmapLookupIdx } from './maps/devmap';
 import { fdArrayLookupIdx } from './maps/fd_array';
 import { CPUMAP_QUEUES, CQ_CONS, CQ_CPU, CQ_DRAINED, CQ_ENTRIES, CQ_ENTRY_SIZE, CQ_MASK, CQ_NEXT, CQ_PROD, CQ_PROG, cpumapEnqueue, cpumapLookupIdx, cpumapWorkers } from './maps/cpumap';
@@ -387,6 +387,8 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
     queueRefill(q);
     return 0;
   }
+  // the frames this poll gives back to the queue's fill ring are published together (device.ts)
+  recycleBatchBegin(q);
   const c = load<u32>(rx, RING_CONSUMER);
   const burst = load<u32>(dev + DEV_BURST);
   const slot = load<u32>(dev + DEV_PROG);
@@ -439,6 +441,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
   if (stackN != 0) stackFlush(ifindex, q, qi);
   if (slot != 0 && ifindex < MAX_DEVICES) store<u8>(fibWarm + ifindex, fibHelperCalls != fibCalls ? 1 : 0);
   ringRelease(rx, n);
+  recycleBatchEnd();
   count(q, QSTAT_RX_PACKETS, n);
   count(q, QSTAT_RX_BYTES, bytes);
   // After the verdicts, as drivers refill after their poll: dropped frames are back on the fill ring
