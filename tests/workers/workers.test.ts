@@ -24,6 +24,26 @@ async function withWorkers(n: number): Promise<Datapath> {
 }
 
 describe('workers', () => {
+  it('hold() stops every worker polling until release(): frames injected meanwhile wait on the RX rings', async () => {
+    const dp = await withWorkers(2);
+    const eth0 = dp.addDevice({ name: 'eth0', queues: 2, ringSize: 256 });
+    const obj = await dp.loadObject(PASS_DROP);
+    eth0.attachXdp(obj.program('xdp_drop'));
+    dp.workers!.hold();
+    for (const q of [0, 1]) expect(eth0.injectBatch(Array.from({ length: 40 }, (_, i) => frame(60, i)), { queue: q })).toBe(40);
+    const before = dp.workers!.stats().map((s) => s.rounds);
+    // every worker goes round (applying messages) without polling
+    dp.workers!.sync();
+    dp.workers!.sync();
+    expect([eth0.rings(0).rx.available(), eth0.rings(1).rx.available()]).toEqual([40, 40]);
+    expect(eth0.stats().verdicts.XDP_DROP ?? 0).toBe(0);
+    expect(dp.workers!.stats().map((s) => s.rounds)).toEqual(before);
+    dp.workers!.release();
+    dp.workers!.settle();
+    expect([eth0.rings(0).rx.available(), eth0.rings(1).rx.available()]).toEqual([0, 0]);
+    expect(eth0.stats().queues.map((q) => q.verdicts.XDP_DROP)).toEqual([40, 40]);
+  });
+
   it("a worker's area: src/runtime/memory.ts WK agrees with assembly/worker.ts, the counter arrays fit", async () => {
     const dp = await withWorkers(1);
     const x = dp.fastPath.exports as unknown as Record<string, WebAssembly.Global>;
