@@ -1023,7 +1023,9 @@ export function neigh_output_from(family: u32, ifindex: u32, nh: u32, q: u32, da
     return;
   }
   neighLock();
-  // another worker may have created it since the lookup
+  // another thread may have created it since the lookup, or unlinked the one found (its memory waits
+  // for a grace period, but a frame queued on it would never be sent)
+  if (e != 0 && load<u8>(e + NE_DEAD) != 0) e = 0;
   if (e == 0) e = lookupNoref(t, ifindex, key);
   if (e == 0) e = neighCreate(t, ifindex, key, (load<u32>(dev + ND_FLAGS) & IFF_LOOPBACK) != 0);
   if (e == 0) {
