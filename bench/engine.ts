@@ -284,7 +284,8 @@ export const BENCH_USAGE = `usage: wxdp bench [datapath|engine|programs|verifier
   link                pps/Mbps routed through VXLAN links from a namespace, beside the kernel routing it (root)
   workers             XDP_DROP and the parser on the main thread, 1 and 2 worker threads (shared memory)
   engine | programs   interpreter vs JIT vs the kernel; the programs/ objects vs the kernel
-  verifier | micro    processed insns and time beside the kernel's verifier [--object FILE.o]...; ring, call and map micro-benchmarks
+  verifier | micro    processed insns and time beside the kernel's verifier [--object FILE.o]..., and a cached
+                      prog run's start-up beside node -e 0; ring, call and map micro-benchmarks
   all                 every one of them
   --quick  fewer rounds   --json  one JSON document on stdout   --only NAME  one row (substring match)
 `;
@@ -410,7 +411,7 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
     }
   }
   if (which === 'verifier' || which === 'all') {
-    const { runVerifierBench, formatVerifierTable, kernelMethod } = await import('./verifier.js');
+    const { runVerifierBench, formatVerifierTable, kernelMethod, runStartupBench, formatStartup } = await import('./verifier.js');
     const how = kernelMethod();
     if (!values.json) io.out(`wxdp verifier bench — processed instructions and time, wxdp beside the kernel verifier (${how.ok ? how.note : `skipped: ${how.reason}`}), same run\n`);
     const rows = await runVerifierBench({ quick: values.quick, log, ...(values.only ? { only: values.only } : {}), ...(values.object ? { objects: values.object } : {}) });
@@ -421,6 +422,11 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
       const synth = rows.find((r) => r.program === 'synthetic_parser_1000');
       io.out(formatVerifierTable(rows));
       io.out(`target: ≤ 50 ms to verify a 1,000-instruction program — ${synth ? `${synth.wxdpMs.toFixed(1)} ms: ${synth.wxdpMs <= 50 ? 'met' : 'NOT met'}` : 'not measured'}\n`);
+    }
+    if (!values.only) {
+      const startup = runStartupBench(values.quick ? 3 : 7);
+      out.startup = startup;
+      if (!values.json) io.out(formatStartup(startup));
     }
     if (which === 'verifier') {
       if (values.json) io.out(JSON.stringify(out, null, 2) + '\n');

@@ -136,6 +136,11 @@ export class JitProgram implements Engine {
     return f;
   }
 
+  /** @internal The table slots given out so far (tail entry, run entry, burst): what may hold this program. */
+  get slotsGiven(): number[] {
+    return [this.tableSlot, this.runSlot, this.burstSlot].filter((s) => s >= 0);
+  }
+
   /** This program's index in the fast path's table: what a prog_array holds to tail-call it. */
   get tableIndex(): number {
     if (this.tableSlot < 0) {

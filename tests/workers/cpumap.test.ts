@@ -160,6 +160,23 @@ describe('cpumap queues are freed', () => {
     expect(dp.workers!.stats().map((w) => w.faults)).toEqual([0, 0]);
   });
 
+  it('a cpumap freed (its object unloaded) gives its entries\' queues up: drained, then unlinked', async () => {
+    const { dp, eth0, cpus, record } = await setup();
+    cpus.update(u32(1), val(256, record.fd));
+    cpus.update(u32(0), val(256, record.fd));
+    eth0.injectBatch(Array.from({ length: 50 }, (_, i) => frame(60, i)), { queue: 0 });
+    dp.workers!.settle(3);
+    expect(queues(dp)).toHaveLength(2);
+    // the device's program still names the map: detach it first, as unloadObject requires
+    eth0.detachXdp();
+    cpus.release();
+    for (let i = 0; i < 20 && queues(dp).length > 0; i++) {
+      dp.workers!.settle(2);
+      reclaim(dp);
+    }
+    expect(queues(dp)).toEqual([]);
+  });
+
   it('close() frees every queue and gives back the frames still on them', async () => {
     const { dp, eth0, cpus, record } = await setup();
     const x = dp.fastPath.exports as unknown as { dp_pool_free(): number };
