@@ -16,8 +16,9 @@
 //          +12 u32 mask (storage entries - 1, a power of two ≥ qsize) | +16 u32 producer lock
 //          +20 u32 CPU (the worker draining it) | +24 u32 next queue (CPUMAP_QUEUES list) | +28 program slot
 //          +32 u64 enqueued | +40 u64 dropped (full) | +48 u64 drained (run on the CPU)
-//          +56 u32 flags (CQF_*) | +60 u32 the grace period it was unlinked in (rc_stamp)
-//          +64 (mask + 1) × 16: u32 data | u32 len | u32 meta | u32 ingress ifindex
+//          +56 u32 (dyn14's CQ_MAP: the cpumap it serves) | +60 u32 flags (CQF_*)
+//          +64 u32 the grace period it was unlinked in (rc_stamp) | +68 .. +127 reserved
+//          +128 (mask + 1) × 16: u32 data | u32 len | u32 meta | u32 ingress ifindex
 //
 // Queues are made on the control plane (cpu_map_update_elem). An entry updated again reuses its queue
 // when the storage holds the new qsize. The list of every queue starts at CPUMAP_QUEUES (DP_BASE + 40);
@@ -60,13 +61,13 @@ export const CQ_PROG: u32 = 28;
 export const CQ_ENQUEUED: u32 = 32;
 export const CQ_DROPPED: u32 = 40;
 export const CQ_DRAINED: u32 = 48;
-export const CQ_FLAGS: u32 = 56;
-export const CQ_STAMP: u32 = 60;
+export const CQ_FLAGS: u32 = 60;
+export const CQ_STAMP: u32 = 64;
 /** No entry points to the queue any more: drained, then freed (cpumap_reclaim). */
 export const CQF_DYING: u32 = 1;
 /** Its memory came from the arena (no stack root): never reused. */
 export const CQF_ARENA: u32 = 2;
-export const CQ_ENTRIES: u32 = 64;
+export const CQ_ENTRIES: u32 = 128;
 export const CQ_ENTRY_SIZE: u32 = 16;
 
 /**
