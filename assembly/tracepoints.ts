@@ -22,10 +22,21 @@ export const TP_COUNT: u32 = 16;
 export const TP_PROGS: u32 = 8;
 /** map_id of a redirect without a map (INT_MAX, the kernel's marker for bpf_redirect). */
 export const TP_NO_MAP_ID: u32 = 0x7fffffff;
+/** Bytes of one event's argument array (at most 8 u64 arguments). */
+export const TP_ARGS_SIZE: u32 = 64;
 
 const tpSlots = memory.data(TP_COUNT * TP_PROGS * 4);
-/** The argument array the programs get as ctx (one event at a time per instance). */
-const tpArgs = memory.data(8 * 8, 8);
+/**
+ * The argument array the programs get as ctx (one event at a time per thread): the main thread's is a
+ * static, a worker's lives in its own area (worker.ts sets it once), so two workers raising events at
+ * once never overwrite each other's arguments.
+ */
+let tpArgs: u32 = <u32>memory.data(TP_ARGS_SIZE, 8);
+
+/** This instance's argument array moves to `args` (TP_ARGS_SIZE bytes, 8-aligned): worker_init. */
+export function tpArgsSet(args: u32): void {
+  tpArgs = args;
+}
 
 /** Attach program table slot `slot` as the `i`-th program of tracepoint `tp` (0: detach; keep the list packed). */
 export function tp_attach(tp: u32, i: u32, slot: u32): void {

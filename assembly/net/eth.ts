@@ -28,6 +28,7 @@
 // to the same result.
 
 import { netDrop, netFree, netdevGet, netScratch } from './core';
+import { atomicAdd64 } from './lock';
 import {
   SCR_BURST, IFF_UP, ND_MAC, ND_STATS, NDROP_NOT_SPECIFIED, NDROP_OTHERHOST, NDROP_PKT_TOO_SMALL, NDROP_UNHANDLED_PROTO,
   NDROP_VLAN_FILTER, NDSTAT_RX_BYTES, NDSTAT_RX_PACKETS, ND_FLAGS,
@@ -53,10 +54,9 @@ export let rxRingIfindex: u32 = 0;
 const MAX_TAGS: u32 = 2;
 
 @inline function countRx(nd: u32, len: u32): void {
-  const p = nd + ND_STATS + (NDSTAT_RX_PACKETS << 3);
-  store<u64>(p, load<u64>(p) + 1);
-  const b = nd + ND_STATS + (NDSTAT_RX_BYTES << 3);
-  store<u64>(b, load<u64>(b) + <u64>len);
+  // workers receive on one device's queues at once: whole adds in the shared build (lock.ts)
+  atomicAdd64(nd + ND_STATS + (NDSTAT_RX_PACKETS << 3), 1);
+  atomicAdd64(nd + ND_STATS + (NDSTAT_RX_BYTES << 3), <u64>len);
 }
 
 /** The 6-byte MAC at `a` equals the device's (at nd + ND_MAC). */
