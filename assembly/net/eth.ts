@@ -43,6 +43,7 @@ import { ipv6_rcv } from './ipv6_rcv';
 import { fib4_prefetch, fib4PrefetchDsts } from './fib_prefetch';
 import { udp4_prefetch } from './sock_prefetch';
 import { fwd4_lean } from './fwd4_lean';
+import { udp4_lean_len, udp4_lean_rcv } from './udp_lean';
 import { flowtableActive, nf_flow_offload_rx, nf_flow_prefetch } from './nf_flow_table';
 
 /** The ring device (its ifindex) the frame in flight came in on: local delivery hands frames to its host ring. */
@@ -154,29 +155,41 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
   const b = stackBurstBuf();
   const d = fib4PrefetchDsts();
   let m: u32 = 0;
+  let u: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(b + (i << 3));
     // untagged IPv4 with a whole header: the destination at 14 + 16
     // (not those the local input route memo answers: they will not walk the FIB)
     if (load<u32>(b + (i << 3), 4) >= ETH_HLEN + 20 && load<u16>(data, 12) == 0x0008) {
       const dst = load<u32>(data, ETH_HLEN + 16);
-      if (ipv4LocalMemoHas(dst)) continue;
+      if (ipv4LocalMemoHas(dst)) {
+        u++;
+        continue;
+      }
       store<u32>(d + (m << 2), dst);
       m++;
     }
   }
   fib4_prefetch(m);
   udp4_prefetch(b, n);
-  // a plain forward takes the lean path (fwd4_lean.ts), everything else the full one
-  const nd = m != 0 ? netdevGet(ifindex) : 0;
+  // a plain forward takes the lean path (fwd4_lean.ts), a datagram for this host's UDP its own
+  // (udp_lean.ts), everything else the full one
+  const nd = m != 0 || u != 0 ? netdevGet(ifindex) : 0;
   const ft = flowtableActive(); // offloaded flows first, before the stack (nf_flow_table_ip.c's ingress hook)
   if (ft) nf_flow_prefetch(ifindex, b, n);
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(b + (i << 3));
     const len = load<u32>(b + (i << 3), 4);
-    if (nd != 0 && ((ft && nf_flow_offload_rx(ifindex, nd, q, data, len)) || fwd4_lean(ifindex, nd, q, data, len))) {
+    if (nd != 0 && ((ft && nf_flow_offload_rx(ifindex, nd, q, data, len)) || (m != 0 && fwd4_lean(ifindex, nd, q, data, len)))) {
       rxRingIfindex = ifindex;
       countRx(nd, len);
+      continue;
+    }
+    const tot = nd != 0 && u != 0 ? udp4_lean_len(ifindex, nd, data, len) : 0;
+    if (tot != 0) {
+      rxRingIfindex = ifindex;
+      countRx(nd, len);
+      udp4_lean_rcv(ifindex, q, data + ETH_HLEN, tot);
     } else {
       stack_rx(ifindex, q, qi, data, len);
     }

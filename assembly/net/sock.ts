@@ -1142,10 +1142,15 @@ export function sk_count(): u32 {
  * fewer small datagrams. The UMEM frame a queued datagram holds (FRAME_SIZE) is not what is charged:
  * the queues together stay bounded by udp_mem (sk_mem_max), in frames.
  */
-export function skTruesize(l3len: u32): u32 {
+@inline export function skTruesize(l3len: u32): u32 {
+  // the small head cache's: datagrams of up to 225 bytes (64-byte ones are the common case, no call)
+  return l3len <= 576 - 320 - 31 ? 576 + 256 : truesizeLarge(l3len);
+}
+
+function truesizeLarge(l3len: u32): u32 {
   if (l3len > 1500) {
     const frags = (l3len - 20 + 1479) / 1480;
-    return frags * skTruesize(1500);
+    return frags * truesizeLarge(1500);
   }
   const head = ((16 + l3len + 15 + 63) & ~63) + 320;
   if (head <= 576) return 576 + 256;
@@ -1154,9 +1159,12 @@ export function skTruesize(l3len: u32): u32 {
 
 /** The socket became worth visiting: on the ready ring once until sk_ready reports it. */
 @inline function markReady(sk: u32): void {
+  markReadyIn(l4Root(), sk);
+}
+
+@inline function markReadyIn(r: u32, sk: u32): void {
   if (load<u32>(sk + SKX_READY) != 0) return;
   store<u32>(sk + SKX_READY, 1);
-  const r = l4Root();
   const tail = load<u32>(r + L4_READY_TAIL);
   store<u32>(load<u32>(r + L4_READY) + ((tail & (SK_MAX - 1)) << 2), load<u32>(sk + SK_ID));
   store<u32>(r + L4_READY_TAIL, tail + 1); // the id is written before the tail moves past it
@@ -1172,6 +1180,11 @@ export const ENQ_MEM: i32 = 2; //    -ENOBUFS: over udp_mem (MemErrors)
  * is then still the caller's).
  */
 export function skEnqueue(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, plen: u32, sport: u32, ifindex: u32, family: u32): i32 {
+  return skEnqueueInline(sk, q, iph, l3len, payload, plen, sport, ifindex, family);
+}
+
+/** skEnqueue's body, for the receive path's own call (udp.ts queueRcv: one call less per datagram). */
+@inline export function skEnqueueInline(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, plen: u32, sport: u32, ifindex: u32, family: u32): i32 {
   const rmem = load<u32>(sk + SK_RMEM);
   const size = skTruesize(l3len);
   const rcvbuf = load<u32>(sk + SK_RCVBUF);
@@ -1201,7 +1214,7 @@ export function skEnqueue(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, p
   store<u64>(sk + SK_RX_BYTES, load<u64>(sk + SK_RX_BYTES) + <u64>plen);
   // sk_incoming_cpu_update: only a socket with a peer address records where it last received
   if (load<u32>(sk + SKX_DADDR4) != 0) store<u32>(sk + SKX_INCOMING, netWorkerSlot() + 1);
-  markReady(sk);
+  markReadyIn(r, sk);
   return ENQ_OK;
 }
 

@@ -47,7 +47,7 @@ import { csumAdd, csumFold16, csumIpv6Pseudo } from './csum';
 import { IPH_DADDR, IPH_SADDR, IPPROTO_UDPLITE, IP6H_DADDR, IP6H_SADDR, ldBe16 } from './inet';
 import { icmp_send, icmpv6_send, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, RTCF_BROADCAST, RTCF_MULTICAST } from './icmp';
 import {
-  l4Root, skDropInc, skEnqueue, ENQ_OK, ENQ_RCVBUF, skErrReport, udpMibBase, udpTables, SKX_DADDR4, SKX_RCV4, SKX_NEXT_PORT,
+  l4Root, skDropInc, skEnqueueInline, ENQ_OK, ENQ_RCVBUF, skErrReport, udpMibBase, udpTables, SKX_DADDR4, SKX_RCV4, SKX_NEXT_PORT,
   SKX_RECV_CSCOV, TB_PORT, SKX_MCAST,
 } from './sock';
 import { udp4_lib_lookup, udp4_lookup_fast, udp6_lib_lookup } from './sock_lookup';
@@ -147,7 +147,7 @@ function queueRcv(sk: u32, q: u32, iph: u32, l3len: u32, uh: u32, ulen: u32, ifi
       return;
     }
   }
-  const e = skEnqueue(sk, q, iph, l3len, uh + 8, ulen - 8, ldBe16(uh), ifindex, family);
+  const e = skEnqueueInline(sk, q, iph, l3len, uh + 8, ulen - 8, ldBe16(uh), ifindex, family);
   if (e != ENQ_OK) {
     // Note that an ENOMEM error is charged twice (the kernel's words): RcvbufErrors and InErrors;
     // udp_mem exhausted: MemErrors and InErrors
