@@ -43,7 +43,7 @@ import { ipv6_rcv } from './ipv6_rcv';
 import { fib4_prefetch, fib4PrefetchDsts } from './fib_prefetch';
 import { udp4_prefetch } from './sock_prefetch';
 import { fwd4_lean } from './fwd4_lean';
-import { udp4_lean_len, udp4_lean_rcv } from './udp_lean';
+import { udp4_burst_demux, udp4_burst_rcv, udp4BurstTaken } from './udp_lean';
 import { flowtableActive, nf_flow_offload_rx, nf_flow_prefetch } from './nf_flow_table';
 
 /** The ring device (its ifindex) the frame in flight came in on: local delivery hands frames to its host ring. */
@@ -171,25 +171,23 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
     }
   }
   fib4_prefetch(m);
-  udp4_prefetch(b, n);
-  // a plain forward takes the lean path (fwd4_lean.ts), a datagram for this host's UDP its own
-  // (udp_lean.ts), everything else the full one
+  // a plain forward takes the lean path (fwd4_lean.ts), a datagram for this host's UDP its own, decided
+  // for the whole burst first (udp_lean.ts), everything else the full one
   const nd = m != 0 || u != 0 ? netdevGet(ifindex) : 0;
   const ft = flowtableActive(); // offloaded flows first, before the stack (nf_flow_table_ip.c's ingress hook)
+  const l = nd != 0 && u != 0 && !ft ? udp4_burst_demux(ifindex, nd, b, n) : 0;
+  if (l == 0) udp4_prefetch(b, n);
   if (ft) nf_flow_prefetch(ifindex, b, n);
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(b + (i << 3));
     const len = load<u32>(b + (i << 3), 4);
-    if (nd != 0 && ((ft && nf_flow_offload_rx(ifindex, nd, q, data, len)) || (m != 0 && fwd4_lean(ifindex, nd, q, data, len)))) {
+    if (l != 0 && udp4BurstTaken(i)) {
       rxRingIfindex = ifindex;
       countRx(nd, len);
-      continue;
-    }
-    const tot = nd != 0 && u != 0 ? udp4_lean_len(ifindex, nd, data, len) : 0;
-    if (tot != 0) {
+      udp4_burst_rcv(ifindex, q, i, data);
+    } else if (nd != 0 && ((ft && nf_flow_offload_rx(ifindex, nd, q, data, len)) || (m != 0 && fwd4_lean(ifindex, nd, q, data, len)))) {
       rxRingIfindex = ifindex;
       countRx(nd, len);
-      udp4_lean_rcv(ifindex, q, data + ETH_HLEN, tot);
     } else {
       stack_rx(ifindex, q, qi, data, len);
     }

@@ -26,15 +26,21 @@
 // input memo, the source address cache, the protocol table. Sets: nothing (udp4_lean_len); Ip counters
 // (udp4_lean_rcv). Next: udp_rcv (udp.ts), or the full path (eth.ts stack_rx).
 
-import { mibInc, netFree } from './core';
-import { CONF4_ACCEPT_LOCAL, CONF4_RP_FILTER, LOOPBACK_IFINDEX, MIB_IP_IN_DELIVERS, MIB_IP_IN_RECEIVES, ND_CONF4, ND_MAC } from './abi';
+import { mibInc, netFree, netRoot, netScratch } from './core';
+import {
+  CONF4_ACCEPT_LOCAL, CONF4_RP_FILTER, LOOPBACK_IFINDEX, MIB_IP_IN_DELIVERS, MIB_IP_IN_RECEIVES, ND_CONF4, ND_MAC, SCR_L4_BURST,
+  SK_REUSEPORT_GROUP, SK_RMEM, SK_STATE, TCP_ESTABLISHED,
+} from './abi';
 import { ETH_HLEN, IPH_DADDR, IPH_FRAG_OFF, IPH_PROTOCOL, IPH_SADDR, IPH_TOS, IPH_TOT_LEN, IPPROTO_UDP, IPPROTO_UDPLITE, IP_MF, IP_OFFSET, ldBe16 } from './inet';
 import { ipHeaderValid } from './csum';
 import { localMemoHit, noCustomRules4, sourceIsLocal } from './ipv4_rcv';
 import { nfActive } from './netfilter';
 import { protoHandler, PH_CONSUME, PH_UDP } from './local';
 import { RTCF_LOCAL } from './icmp';
-import { udp_rcv } from './udp';
+import { udp_rcv, udp4_queue_found, udp4CsumOk } from './udp';
+import { l4Root, RG_HAS_CONNS, RG_NUM, RG_PROG, RG_SOCKS, SKX_NEXT2, SKX_QTAIL, TB_CONNECTED, TB_HASH2, udpTables } from './sock';
+import { hash2Of4, matches4, udpEhash4 } from './sock_lookup';
+import { skLookupAttached } from './sk_prog';
 
 /**
  * The datagram's total length when the frame at `data` (`len` bytes from its Ethernet header), received
@@ -84,4 +90,175 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 @inline function plainUnicast(a: u32): bool {
   const b0 = a & 0xff;
   return (b0 & 0xf0) != 0xe0 && a != 0xffffffff && a != 0 && b0 != 127;
+}
+
+// ---- A burst at a time ----
+//
+// udp4_burst_demux decides the frames of a burst (eth.ts stack_rx_burst's, before any goes up) a stage
+// at a time across all of them: which take the lean path (udp4_lean_len), their UDP length and
+// checksum, then the socket lookup level by level — the hash2 slot's head, its score, its reuseport
+// group, the member the flow hash picks, the member's state — so the dependent loads of one datagram
+// overlap those of the others (with 10k-100k sockets each level is a cache miss: sock_prefetch.ts's
+// reason, here without a second pass: the loads are the lookup's own). The lookup is udp4_lookup_fast's
+// short cut, staged: only while no UDP socket is connected and no sk_lookup program is attached, and
+// only what a hash2 chain's head decides (a member of a group without a program or connected members,
+// picked by reciprocal_scale of udp_ehashfn and not ESTABLISHED; a socket alone on its chain in no
+// group); nothing is written but this worker's scratch. Then, frame by frame in their order, eth.ts
+// hands each taken frame to udp4_burst_rcv: a socket found is queued as udp_rcv would queue it
+// (udp4_queue_found); anything else the stages could not decide (UDP-Lite, a bad length or checksum, no
+// socket, a head that does not score, a longer chain, a group with a program or connected members, a
+// connected pick) goes through udp4_lean_rcv → udp_rcv, which decides it whole. The tables are read
+// once per burst, as a reader of sock.ts's tables may (the control plane publishes with single stores;
+// a record is reused only after this worker's next quiescent point, reclaim.ts).
+//
+// Scratch (SCR_L4_BURST, abi.ts; sock_prefetch.ts uses it only for bursts where this took nothing):
+//   +0   BURST_MAX × u32 per frame: 0 the full path | LB_UDP: udp_rcv | LB_SLOT: the pick's slot is at
+//        +256 | a record or group address with its stage in the low 2 bits (LB_SOCK the socket found,
+//        LB_HEAD, LB_GROUP, LB_MEMBER; records and groups are 16-aligned, reclaim.ts)
+//   +256 BURST_MAX × u32 per frame: the address the head was looked up with (the exact one, or 0 for the
+//        wildcard chain), then the member's slot in its group's array
+
+const LB_UDP: u32 = 4; // below any record address (memoryBase): "lean IP, then udp_rcv"
+const LB_SOCK: u32 = 0;
+const LB_HEAD: u32 = 1;
+const LB_GROUP: u32 = 2;
+const LB_MEMBER: u32 = 3;
+const LB_SLOT: u32 = 8; // below any record address: the pick's slot in its group's array is at +256
+const LB_B: u32 = 256;
+
+/** Keeps the warm-up loads of the members' receive lines alive. */
+let sink: u32 = 0;
+
+@inline function lbA(): u32 {
+  return netScratch() + SCR_L4_BURST;
+}
+
+/** The frame at `burst` + i × 8 (u32 data, u32 len) has this stage: a tagged address (≥ 16) or not. */
+@inline function staged(a: u32, tag: u32): bool {
+  return a >= 16 && (a & 3) == tag;
+}
+
+/**
+ * Decide the `n` frames at `burst` (BURST_MAX × (u32 data, u32 len), eth.ts) from ring device `ifindex`
+ * (record `nd`): how many take the lean path. Reads only (and this worker's scratch).
+ */
+export function udp4_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
+  const A = lbA();
+  const B = A + LB_B;
+  // the short cut's conditions, once for the burst (udp4_lookup_fast reads them per datagram)
+  const r = netRoot() != 0 ? l4Root() : 0;
+  const t = r != 0 ? udpTables(r, IPPROTO_UDP) : 0;
+  const fast = t != 0 && load<u32>(t + TB_CONNECTED) == 0 && !skLookupAttached() && protoHandler(false, IPPROTO_UDP) == PH_UDP;
+  const h2 = fast ? load<u32>(t + TB_HASH2) : 0;
+  let taken: u32 = 0;
+  let heads: u32 = 0;
+  // the lean path's checks; UDP's length and checksum; the hash2 slot's head (the wildcard slot's when
+  // the exact one is empty)
+  for (let i: u32 = 0; i < n; i++) {
+    const data = load<u32>(burst + (i << 3));
+    const tot = udp4_lean_len(ifindex, nd, data, load<u32>(burst + (i << 3), 4));
+    let a: u32 = 0;
+    if (tot != 0) {
+      taken++;
+      a = LB_UDP;
+      const ip = data + ETH_HLEN;
+      const uh = ip + 20;
+      if (fast && <u32>load<u8>(ip, IPH_PROTOCOL) == IPPROTO_UDP && tot >= 28) {
+        const ulen = ldBe16(uh + 4);
+        if (ulen >= 8 && ulen <= tot - 20 && udp4CsumOk(ip, uh, ulen)) {
+          const daddr = load<u32>(ip, IPH_DADDR);
+          const hnum = ldBe16(uh + 2);
+          let head = load<u32>(h2 + (hash2Of4(daddr, hnum) << 2));
+          let laddr = daddr;
+          if (head == 0) {
+            head = load<u32>(h2 + (hash2Of4(0, hnum) << 2));
+            laddr = 0;
+          }
+          if (head != 0) {
+            a = head | LB_HEAD;
+            store<u32>(B + (i << 2), laddr);
+            heads++;
+          }
+        }
+      }
+    }
+    store<u32>(A + (i << 2), a);
+  }
+  if (heads == 0) return taken;
+  // the heads: do they take the datagram at all (compute_score ≥ 1), and what decides among them
+  let groups: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const a = load<u32>(A + (i << 2));
+    if (!staged(a, LB_HEAD)) continue;
+    const head = a & ~3;
+    const ip = load<u32>(burst + (i << 3)) + ETH_HLEN;
+    const uh = ip + 20;
+    let next = LB_UDP;
+    if (matches4(head, load<u32>(ip, IPH_SADDR), ldBe16(uh), load<u32>(B + (i << 2)), ldBe16(uh + 2), ifindex)) {
+      const g = load<u32>(head + SK_REUSEPORT_GROUP);
+      if (g == 0) {
+        if (load<u32>(head + SKX_NEXT2) == 0) next = head | LB_SOCK;
+      } else if (load<u32>(g + RG_PROG) == 0 && load<u32>(g + RG_HAS_CONNS) == 0 && load<u32>(g + RG_NUM) != 0) {
+        next = g | LB_GROUP;
+        groups++;
+      }
+    }
+    store<u32>(A + (i << 2), next);
+  }
+  if (groups == 0) return taken;
+  // the groups: reuseport_select_sock_by_hash's first pick's slot in the member array
+  for (let i: u32 = 0; i < n; i++) {
+    const a = load<u32>(A + (i << 2));
+    if (!staged(a, LB_GROUP)) continue;
+    const g = a & ~3;
+    const ip = load<u32>(burst + (i << 3)) + ETH_HLEN;
+    const uh = ip + 20;
+    const hash = udpEhash4(load<u32>(B + (i << 2)), ldBe16(uh + 2), load<u32>(ip, IPH_SADDR), ldBe16(uh));
+    store<u32>(B + (i << 2), load<u32>(g + RG_SOCKS) + (<u32>((<u64>hash * <u64>load<u32>(g + RG_NUM)) >> 32) << 2));
+    store<u32>(A + (i << 2), LB_SLOT);
+  }
+  // the picks
+  for (let i: u32 = 0; i < n; i++) {
+    if (load<u32>(A + (i << 2)) != LB_SLOT) continue;
+    const sk = load<u32>(load<u32>(B + (i << 2)));
+    store<u32>(A + (i << 2), sk != 0 ? sk | LB_MEMBER : LB_UDP);
+  }
+  // the picks' state (a connected pick: the loop past it is reuseportSelect's, udp_rcv's); their
+  // receive lines loaded for the enqueue to come
+  let s: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const a = load<u32>(A + (i << 2));
+    if (!staged(a, LB_MEMBER)) continue;
+    const sk = a & ~3;
+    if (<u32>load<u8>(sk + SK_STATE) == TCP_ESTABLISHED) {
+      store<u32>(A + (i << 2), LB_UDP);
+      continue;
+    }
+    s += load<u32>(sk + SK_RMEM) + load<u32>(sk + SKX_QTAIL);
+    store<u32>(A + (i << 2), sk);
+  }
+  sink += s;
+  return taken;
+}
+
+/** Frame `i` of the burst udp4_burst_demux decided takes the lean path. */
+@inline export function udp4BurstTaken(i: u32): bool {
+  return load<u32>(lbA() + (i << 2)) != 0;
+}
+
+/**
+ * Frame `i` of the burst (Ethernet header at `data`), taken by udp4_burst_demux, from `ifindex` queue
+ * `q`: counted as ipv4_rcv and ip_local_deliver count it, then queued on the socket found, or udp_rcv.
+ * Takes the frame.
+ */
+export function udp4_burst_rcv(ifindex: u32, q: u32, i: u32, data: u32): void {
+  const a = load<u32>(lbA() + (i << 2));
+  const ip = data + ETH_HLEN;
+  if (a == LB_UDP) {
+    udp4_lean_rcv(ifindex, q, ip, ldBe16(ip + IPH_TOT_LEN));
+    return;
+  }
+  mibInc(MIB_IP_IN_RECEIVES);
+  mibInc(MIB_IP_IN_DELIVERS);
+  udp4_queue_found(a, q, ip, ldBe16(ip + 24), ifindex);
 }
