@@ -80,34 +80,36 @@
 //   +12 u32 connected sockets (hash4 is walked only when not 0)
 //   +16 u32 sockets per port table slot are chained through SKX_NEXT_PORT, hash2 through SKX_NEXT2, hash4
 //       through SKX_NEXT4, newest first (hlist_add_head_rcu), but a reuseport IPv6 socket goes last in
-//       hash2 as the kernel's. A lookup reads per socket it scores three of the record's four lines
-//       (records are 64-aligned): SK 0-63 (port, flags, family, peer port, bound device, state), SK
-//       64-127 for the reuseport group, SKX 128-191 (the hash2 link, inet_rcv_saddr / inet_daddr views,
-//       sk_incoming_cpu); the chosen member's enqueue the same three. SKX 192+: binding and multicast.
-//       With 2^17 hash2 slots, 100k sockets leave chains of ~1: one line for the slot, three per socket.
+//       hash2 as the kernel's. Records are 64-aligned and laid out for the receive path (abi.ts): an
+//       IPv4 lookup scores a socket from its line 0 alone (port, flags, family, peer port, bound device,
+//       state, the inet_rcv_saddr / inet_daddr views, the hash2 link, the reuseport group); the chosen
+//       member's enqueue writes line 1 (SO_RCVBUF, rmem, the queue, the ready mark, incoming cpu, the
+//       counters) and reads line 0. With 2^17 hash2 slots, 100k sockets leave chains of ~1: one line for
+//       the slot, one per socket scored, two for the one that queues.
 //
-// ---- Socket fields of this file (SK 156-255) ----
-export const SKX_INCOMING: u32 = 156; //  u32 sk_incoming_cpu + 1 (0: never received): beside the lookup's fields
-export const SKX_NEXT2: u32 = 160; //     u32 next in the hash2 chain
-export const SKX_NEXT4: u32 = 164; //     u32 next in the hash4 chain
-export const SKX_RCV4: u32 = 168; //      u32 inet_rcv_saddr: the IPv4 view of the bound address (an IPv6 socket:
+// ---- Socket fields of this file (SK 48-59 beside the lookup's, 72-91 beside the enqueue's, 184-255) ----
+export const SKX_RCV4: u32 = 48; //       u32 inet_rcv_saddr: the IPv4 view of the bound address (an IPv6 socket:
 //                                          0 for ::, a.b.c.d for ::ffff:a.b.c.d, 127.0.0.6 for a native one)
-export const SKX_DADDR4: u32 = 172; //    u32 inet_daddr: the IPv4 view of the peer (127.0.0.6 for a native IPv6 one)
-export const SKX_QHEAD: u32 = 176; //     u32 the oldest queued frame (0: empty)
-export const SKX_QTAIL: u32 = 180; //     u32 the newest
-export const SKX_QLEN: u32 = 184; //      u32 datagrams queued
-export const SKX_READY: u32 = 188; //     u32 1 while the id is on the ready ring
-export const SKX_HASH2: u32 = 192; //     u32 the hash2 slot index it is chained in
-export const SKX_HASH4: u32 = 196; //     u32 the hash4 slot index (connected)
-export const SKX_NEXT_PORT: u32 = 200; // u32 next record in the port chain (bind conflicts, multicast)
-export const SKX_HASHED: u32 = 204; //    u8 bit 0: in the port/hash2 tables; bit 1: in hash4
-export const SKX_RAW_PROTO: u32 = 205; //  u8 the IP protocol of a raw handler socket (0: a UDP socket)
-export const SKX_USERLOCKS: u32 = 206; // u8 SOCK_BINDADDR_LOCK 4 | SOCK_BINDPORT_LOCK 8 | SOCK_BINDIF_LOCK 16 | RCVBUF 2 | SNDBUF 1
-// 207: free (UDPLITE_RECV_CC is SK_PCFLAG's bit, abi.ts)
-export const SKX_SEND_CSCOV: u32 = 208; // u16 UDPLITE_SEND_CSCOV (pcslen)
-export const SKX_RECV_CSCOV: u32 = 210; // u16 UDPLITE_RECV_CSCOV (pcrlen)
-export const SKX_V6_SADDR: u32 = 212; //  16 bytes: np->saddr of an IPv6 socket (the send source; SK_SADDR mirrors it)
-export const SKX_MCAST: u32 = 228; //     u32 the socket's multicast block (udp_mcast.ts SM_*; 0: defaults, no groups)
+export const SKX_DADDR4: u32 = 52; //     u32 inet_daddr: the IPv4 view of the peer (127.0.0.6 for a native IPv6 one)
+export const SKX_NEXT2: u32 = 56; //      u32 next in the hash2 chain
+export const SKX_QHEAD: u32 = 72; //      u32 the oldest queued frame (0: empty)
+export const SKX_QTAIL: u32 = 76; //      u32 the newest
+export const SKX_QLEN: u32 = 80; //       u32 datagrams queued
+export const SKX_READY: u32 = 84; //      u32 1 while the id is on the ready ring
+export const SKX_INCOMING: u32 = 88; //   u32 sk_incoming_cpu + 1 (0: never received)
+export const SKX_NEXT4: u32 = 184; //     u32 next in the hash4 chain
+export const SKX_HASH2: u32 = 188; //     u32 the hash2 slot index it is chained in
+export const SKX_HASH4: u32 = 192; //     u32 the hash4 slot index (connected)
+export const SKX_NEXT_PORT: u32 = 196; // u32 next record in the port chain (bind conflicts, multicast)
+export const SKX_HASHED: u32 = 200; //    u8 bit 0: in the port/hash2 tables; bit 1: in hash4
+export const SKX_RAW_PROTO: u32 = 201; //  u8 the IP protocol of a raw handler socket (0: a UDP socket)
+export const SKX_USERLOCKS: u32 = 202; // u8 SOCK_BINDADDR_LOCK 4 | SOCK_BINDPORT_LOCK 8 | SOCK_BINDIF_LOCK 16 | RCVBUF 2 | SNDBUF 1
+// 203: free (UDPLITE_RECV_CC is SK_PCFLAG's bit, abi.ts)
+export const SKX_SEND_CSCOV: u32 = 204; // u16 UDPLITE_SEND_CSCOV (pcslen)
+export const SKX_RECV_CSCOV: u32 = 206; // u16 UDPLITE_RECV_CSCOV (pcrlen)
+export const SKX_V6_SADDR: u32 = 208; //  16 bytes: np->saddr of an IPv6 socket (the send source; SK_SADDR mirrors it)
+export const SKX_MCAST: u32 = 224; //     u32 the socket's multicast block (udp_mcast.ts SM_*; 0: defaults, no groups)
+// 228-255: free
 //
 // ---- A reuseport group (struct sock_reuseport; SK_REUSEPORT_GROUP of each member) ----
 export const RG_NUM: u32 = 0; //          u32 num_socks

@@ -38,7 +38,7 @@ import { nfActive } from './netfilter';
 import { protoHandler, PH_CONSUME, PH_UDP } from './local';
 import { RTCF_LOCAL } from './icmp';
 import { udp_rcv, udp4_queue_found, udp4CsumOk } from './udp';
-import { l4Root, RG_HAS_CONNS, RG_NUM, RG_PROG, RG_SOCKS, SKX_NEXT2, SKX_QTAIL, TB_CONNECTED, TB_HASH2, udpTables } from './sock';
+import { l4Root, L4_LIVE, RG_HAS_CONNS, RG_NUM, RG_PROG, RG_SOCKS, SKX_NEXT2, TB_CONNECTED, TB_HASH2, udpTables } from './sock';
 import { hash2Of4, matches4, udpEhash4 } from './sock_lookup';
 import { skLookupAttached } from './sk_prog';
 
@@ -96,46 +96,76 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 //
 // udp4_burst_demux decides the frames of a burst (eth.ts stack_rx_burst's, before any goes up) a stage
 // at a time across all of them: which take the lean path (udp4_lean_len), their UDP length and
-// checksum, then the socket lookup level by level — the hash2 slot's head, its score, its reuseport
-// group, the member the flow hash picks, the member's state — so the dependent loads of one datagram
-// overlap those of the others (with 10k-100k sockets each level is a cache miss: sock_prefetch.ts's
-// reason, here without a second pass: the loads are the lookup's own). The lookup is udp4_lookup_fast's
-// short cut, staged: only while no UDP socket is connected and no sk_lookup program is attached, and
-// only what a hash2 chain's head decides (a member of a group without a program or connected members,
-// picked by reciprocal_scale of udp_ehashfn and not ESTABLISHED; a socket alone on its chain in no
-// group); nothing is written but this worker's scratch. Then, frame by frame in their order, eth.ts
-// hands each taken frame to udp4_burst_rcv: a socket found is queued as udp_rcv would queue it
-// (udp4_queue_found); anything else the stages could not decide (UDP-Lite, a bad length or checksum, no
-// socket, a head that does not score, a longer chain, a group with a program or connected members, a
-// connected pick) goes through udp4_lean_rcv → udp_rcv, which decides it whole. The tables are read
-// once per burst, as a reader of sock.ts's tables may (the control plane publishes with single stores;
-// a record is reused only after this worker's next quiescent point, reclaim.ts).
+// checksum, then the socket lookup level by level — the hash2 slot, its head and the head's score,
+// its reuseport group, the member the flow hash picks, the member's state. With thousands of sockets
+// each level is a cache miss (sock_prefetch.ts's reason); a level at a time, a tight pass first loads
+// the level's lines for all frames (few instructions a frame, so many misses are in flight at once),
+// then the stage's own work finds them in cache. With fewer sockets than SOCKS_DEEP the lines are in
+// cache (or near) and those passes are skipped. The lookup is udp4_lookup_fast's short cut, staged: only while
+// no UDP socket is connected and no sk_lookup program is attached, and only what a hash2 chain's head
+// decides (a member of a group without a program or connected members, picked by reciprocal_scale of
+// udp_ehashfn and not ESTABLISHED; a socket alone on its chain in no group); nothing is written but
+// this worker's scratch. Then, frame by frame in their order, eth.ts hands each taken frame to
+// udp4_burst_rcv: a socket found is queued as udp_rcv would queue it (udp4_queue_found); anything else
+// the stages could not decide (UDP-Lite, a bad length or checksum, no socket, a head that does not
+// score, a longer chain, a group with a program or connected members, a connected pick) goes through
+// udp4_lean_rcv → udp_rcv, which decides it whole. The tables are read once per burst, as a reader of
+// sock.ts's tables may (the control plane publishes with single stores; a record is reused only after
+// this worker's next quiescent point, reclaim.ts).
 //
 // Scratch (SCR_L4_BURST, abi.ts; sock_prefetch.ts uses it only for bursts where this took nothing):
-//   +0   BURST_MAX × u32 per frame: 0 the full path | LB_UDP: udp_rcv | LB_SLOT: the pick's slot is at
-//        +256 | a record or group address with its stage in the low 2 bits (LB_SOCK the socket found,
-//        LB_HEAD, LB_GROUP, LB_MEMBER; records and groups are 16-aligned, reclaim.ts)
-//   +256 BURST_MAX × u32 per frame: the address the head was looked up with (the exact one, or 0 for the
-//        wildcard chain), then the member's slot in its group's array
+//   +0   BURST_MAX × u32 per frame: 0 the full path | LB_UDP: udp_rcv | LB_HSLOT: the hash2 slot's
+//        address is at +256 | LB_SLOT: the pick's slot in its group's array is at +256 | a record or
+//        group address with its stage in the low 2 bits (LB_SOCK the socket found, LB_HEAD, LB_GROUP,
+//        LB_MEMBER; records and groups are 16-aligned, reclaim.ts)
+//   +256 BURST_MAX × u32 per frame: the hash2 slot's address, then the address the head was looked up
+//        with (the exact one, or 0 for the wildcard chain), then the pick's slot
 
 const LB_UDP: u32 = 4; // below any record address (memoryBase): "lean IP, then udp_rcv"
+const LB_HSLOT: u32 = 8;
+const LB_SLOT: u32 = 12;
 const LB_SOCK: u32 = 0;
 const LB_HEAD: u32 = 1;
 const LB_GROUP: u32 = 2;
 const LB_MEMBER: u32 = 3;
-const LB_SLOT: u32 = 8; // below any record address: the pick's slot in its group's array is at +256
 const LB_B: u32 = 256;
+/**
+ * Sockets live (all protocols) from which the levels are loaded ahead: 32768 records are 8 MiB, past
+ * what this worker keeps of them in cache. Measured (wxdp bench udp, same runs): with 100k sockets the
+ * passes ahead take 164 → 152 ns a datagram; with 10k (2.5 MiB of records, mostly in L2/L3) they cost
+ * more than they save (112 → 120), as with tens of sockets.
+ */
+const SOCKS_DEEP: u32 = 32768;
 
-/** Keeps the warm-up loads of the members' receive lines alive. */
+/** Keeps the loads of the passes ahead alive. */
 let sink: u32 = 0;
 
 @inline function lbA(): u32 {
   return netScratch() + SCR_L4_BURST;
 }
 
-/** The frame at `burst` + i × 8 (u32 data, u32 len) has this stage: a tagged address (≥ 16) or not. */
+/** A frame's stage word `a` is a record or group address tagged `tag` (not a marker below 16). */
 @inline function staged(a: u32, tag: u32): bool {
   return a >= 16 && (a & 3) == tag;
+}
+
+/** The pass ahead of a level: the line at (the address in A, tag cleared) + `off` for frames at `tag`. */
+@inline function touchA(A: u32, n: u32, tag: u32, off: u32): u32 {
+  let s: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const a = load<u32>(A + (i << 2));
+    if (staged(a, tag)) s += load<u32>((a & ~3) + off);
+  }
+  return s;
+}
+
+/** The pass ahead of a level whose addresses are in B, for frames marked `mark`. */
+@inline function touchB(A: u32, n: u32, mark: u32): u32 {
+  let s: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    if (load<u32>(A + (i << 2)) == mark) s += load<u32>(load<u32>(A + LB_B + (i << 2)));
+  }
+  return s;
 }
 
 /**
@@ -150,10 +180,10 @@ export function udp4_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
   const t = r != 0 ? udpTables(r, IPPROTO_UDP) : 0;
   const fast = t != 0 && load<u32>(t + TB_CONNECTED) == 0 && !skLookupAttached() && protoHandler(false, IPPROTO_UDP) == PH_UDP;
   const h2 = fast ? load<u32>(t + TB_HASH2) : 0;
+  const deep = fast && load<u32>(r + L4_LIVE) >= SOCKS_DEEP;
   let taken: u32 = 0;
-  let heads: u32 = 0;
-  // the lean path's checks; UDP's length and checksum; the hash2 slot's head (the wildcard slot's when
-  // the exact one is empty)
+  let slots: u32 = 0;
+  // the lean path's checks; UDP's length and checksum; the hash2 slot
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(burst + (i << 3));
     const tot = udp4_lean_len(ifindex, nd, data, load<u32>(burst + (i << 3), 4));
@@ -166,25 +196,35 @@ export function udp4_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
       if (fast && <u32>load<u8>(ip, IPH_PROTOCOL) == IPPROTO_UDP && tot >= 28) {
         const ulen = ldBe16(uh + 4);
         if (ulen >= 8 && ulen <= tot - 20 && udp4CsumOk(ip, uh, ulen)) {
-          const daddr = load<u32>(ip, IPH_DADDR);
-          const hnum = ldBe16(uh + 2);
-          let head = load<u32>(h2 + (hash2Of4(daddr, hnum) << 2));
-          let laddr = daddr;
-          if (head == 0) {
-            head = load<u32>(h2 + (hash2Of4(0, hnum) << 2));
-            laddr = 0;
-          }
-          if (head != 0) {
-            a = head | LB_HEAD;
-            store<u32>(B + (i << 2), laddr);
-            heads++;
-          }
+          store<u32>(B + (i << 2), h2 + (hash2Of4(load<u32>(ip, IPH_DADDR), ldBe16(uh + 2)) << 2));
+          a = LB_HSLOT;
+          slots++;
         }
       }
     }
     store<u32>(A + (i << 2), a);
   }
+  if (slots == 0) return taken;
+  let s: u32 = deep ? touchB(A, n, LB_HSLOT) : 0;
+  // the slots' heads (the wildcard slot's when the exact one is empty)
+  let heads: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    if (load<u32>(A + (i << 2)) != LB_HSLOT) continue;
+    let head = load<u32>(load<u32>(B + (i << 2)));
+    let laddr = load<u32>(load<u32>(burst + (i << 3)) + ETH_HLEN + IPH_DADDR);
+    if (head == 0) {
+      const uh = load<u32>(burst + (i << 3)) + ETH_HLEN + 20;
+      head = load<u32>(h2 + (hash2Of4(0, ldBe16(uh + 2)) << 2));
+      laddr = 0;
+    }
+    if (head != 0) {
+      store<u32>(A + (i << 2), head | LB_HEAD);
+      store<u32>(B + (i << 2), laddr);
+      heads++;
+    } else store<u32>(A + (i << 2), LB_UDP);
+  }
   if (heads == 0) return taken;
+  if (deep) s += touchA(A, n, LB_HEAD, 0);
   // the heads: do they take the datagram at all (compute_score ≥ 1), and what decides among them
   let groups: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
@@ -198,44 +238,49 @@ export function udp4_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
       const g = load<u32>(head + SK_REUSEPORT_GROUP);
       if (g == 0) {
         if (load<u32>(head + SKX_NEXT2) == 0) next = head | LB_SOCK;
-      } else if (load<u32>(g + RG_PROG) == 0 && load<u32>(g + RG_HAS_CONNS) == 0 && load<u32>(g + RG_NUM) != 0) {
+      } else {
         next = g | LB_GROUP;
         groups++;
       }
     }
     store<u32>(A + (i << 2), next);
   }
-  if (groups == 0) return taken;
-  // the groups: reuseport_select_sock_by_hash's first pick's slot in the member array
+  if (groups == 0) {
+    sink += s;
+    return taken;
+  }
+  if (deep) s += touchA(A, n, LB_GROUP, 0);
+  // the groups (no program, no connected members): reuseport_select_sock_by_hash's first pick's slot
   for (let i: u32 = 0; i < n; i++) {
     const a = load<u32>(A + (i << 2));
     if (!staged(a, LB_GROUP)) continue;
     const g = a & ~3;
+    const k = load<u32>(g + RG_NUM);
+    if (load<u32>(g + RG_PROG) != 0 || load<u32>(g + RG_HAS_CONNS) != 0 || k == 0) {
+      store<u32>(A + (i << 2), LB_UDP);
+      continue;
+    }
     const ip = load<u32>(burst + (i << 3)) + ETH_HLEN;
     const uh = ip + 20;
     const hash = udpEhash4(load<u32>(B + (i << 2)), ldBe16(uh + 2), load<u32>(ip, IPH_SADDR), ldBe16(uh));
-    store<u32>(B + (i << 2), load<u32>(g + RG_SOCKS) + (<u32>((<u64>hash * <u64>load<u32>(g + RG_NUM)) >> 32) << 2));
+    store<u32>(B + (i << 2), load<u32>(g + RG_SOCKS) + (<u32>((<u64>hash * <u64>k) >> 32) << 2));
     store<u32>(A + (i << 2), LB_SLOT);
   }
+  if (deep) s += touchB(A, n, LB_SLOT);
   // the picks
   for (let i: u32 = 0; i < n; i++) {
     if (load<u32>(A + (i << 2)) != LB_SLOT) continue;
     const sk = load<u32>(load<u32>(B + (i << 2)));
     store<u32>(A + (i << 2), sk != 0 ? sk | LB_MEMBER : LB_UDP);
   }
-  // the picks' state (a connected pick: the loop past it is reuseportSelect's, udp_rcv's); their
-  // receive lines loaded for the enqueue to come
-  let s: u32 = 0;
+  // the picks' lines: line 0 (the state) and line 1 (what the enqueue writes)
+  if (deep) s += touchA(A, n, LB_MEMBER, 0) + touchA(A, n, LB_MEMBER, SK_RMEM);
+  // the picks' state (a connected pick: the loop past it is reuseportSelect's, udp_rcv's)
   for (let i: u32 = 0; i < n; i++) {
     const a = load<u32>(A + (i << 2));
     if (!staged(a, LB_MEMBER)) continue;
     const sk = a & ~3;
-    if (<u32>load<u8>(sk + SK_STATE) == TCP_ESTABLISHED) {
-      store<u32>(A + (i << 2), LB_UDP);
-      continue;
-    }
-    s += load<u32>(sk + SK_RMEM) + load<u32>(sk + SKX_QTAIL);
-    store<u32>(A + (i << 2), sk);
+    store<u32>(A + (i << 2), <u32>load<u8>(sk + SK_STATE) == TCP_ESTABLISHED ? LB_UDP : sk);
   }
   sink += s;
   return taken;
