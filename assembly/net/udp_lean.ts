@@ -23,8 +23,8 @@
 // ip_local_deliver does.
 //
 // Reads: the frame, the device record (MAC, rp_filter, accept_local), the netfilter gate, the local
-// input memo, the source address cache, the protocol table. Sets: nothing (udp4_lean_len); Ip counters
-// (udp4_lean_rcv). Next: udp_rcv (udp.ts), or the full path (eth.ts stack_rx).
+// input memo, the source address cache, the protocol table. Sets: nothing (leanGate, leanLen); Ip
+// counters (udp4_lean_rcv). Next: udp_rcv (udp.ts), or the full path (eth.ts stack_rx).
 
 import { mibInc, netFree, netRoot, netScratch } from './core';
 import {
@@ -42,21 +42,42 @@ import { l4Root, L4_LIVE, RG_HAS_CONNS, RG_NUM, RG_PROG, RG_SOCKS, SKX_NEXT2, TB
 import { hash2Of4, matches4, udpEhash4 } from './sock_lookup';
 import { skLookupAttached } from './sk_prog';
 
+/** leanGate's bits: which protocols' handlers the lean path may hand to, accept_local. */
+const LG_UDP: u32 = 1;
+const LG_LITE: u32 = 2;
+const LG_ACCEPT_LOCAL: u32 = 4;
+
+/**
+ * What the lean path's checks read of the device and the stack, once a burst: 0 when no frame from ring
+ * device `ifindex` (record `nd`) can take it (loopback, a netfilter hook registered, rp_filter on,
+ * custom rules), else LG_* bits: the protocols whose handler is UDP's or PH_CONSUME (not an embedder's),
+ * and the device's accept_local.
+ */
+@inline function leanGate(ifindex: u32, nd: u32): u32 {
+  if (ifindex == LOOPBACK_IFINDEX || nfActive() || load<u32>(nd, ND_CONF4 + (CONF4_RP_FILTER << 2)) != 0 || !noCustomRules4()) return 0;
+  const hu = protoHandler(false, IPPROTO_UDP);
+  const hl = protoHandler(false, IPPROTO_UDPLITE);
+  let g: u32 = 0;
+  if (hu == PH_UDP || hu == PH_CONSUME) g |= LG_UDP;
+  if (hl == PH_UDP || hl == PH_CONSUME) g |= LG_LITE;
+  if (g != 0 && load<u32>(nd, ND_CONF4 + (CONF4_ACCEPT_LOCAL << 2)) != 0) g |= LG_ACCEPT_LOCAL;
+  return g;
+}
+
 /**
  * The datagram's total length when the frame at `data` (`len` bytes from its Ethernet header), received
- * on ring device `ifindex` (record `nd`), takes the lean path; 0 when the full path must take it. Reads
- * only.
+ * on a device (record `nd`) whose leanGate is `gate` (not 0), takes the lean path; 0 when the full path
+ * must take it. Reads only.
  */
-export function udp4_lean_len(ifindex: u32, nd: u32, data: u32, len: u32): u32 {
+@inline function leanLen(nd: u32, data: u32, len: u32, gate: u32): u32 {
   // untagged IPv4 to our MAC (PACKET_HOST: the group bit clear, the device's address)
-  if (len < ETH_HLEN + 28 || load<u16>(data, 12) != 0x0008 || ifindex == LOOPBACK_IFINDEX) return 0;
+  if (len < ETH_HLEN + 28 || load<u16>(data, 12) != 0x0008) return 0;
   if ((load<u8>(data) & 1) != 0 || load<u32>(data) != load<u32>(nd, ND_MAC) || load<u16>(data, 4) != load<u16>(nd, ND_MAC + 4)) return 0;
   const ip = data + ETH_HLEN;
-  // a 20-byte version 4 header, not a fragment, UDP or UDP-Lite
+  // a 20-byte version 4 header, not a fragment, UDP or UDP-Lite to the handlers the gate allows
   const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
-  if (load<u8>(ip) != 0x45 || (proto != IPPROTO_UDP && proto != IPPROTO_UDPLITE)) return 0;
+  if (load<u8>(ip) != 0x45 || (proto == IPPROTO_UDP ? (gate & LG_UDP) == 0 : proto != IPPROTO_UDPLITE || (gate & LG_LITE) == 0)) return 0;
   if ((ldBe16(ip + IPH_FRAG_OFF) & (IP_MF | IP_OFFSET)) != 0) return 0;
-  if (nfActive() || load<u32>(nd, ND_CONF4 + (CONF4_RP_FILTER << 2)) != 0) return 0;
   // ip_rcv_core: the checksum, the total length within the frame
   if (!ipHeaderValid(ip, 20)) return 0;
   const tot = ldBe16(ip + IPH_TOT_LEN);
@@ -65,18 +86,15 @@ export function udp4_lean_len(ifindex: u32, nd: u32, data: u32, len: u32): u32 {
   const daddr = load<u32>(ip, IPH_DADDR);
   const saddr = load<u32>(ip, IPH_SADDR);
   if (!plainUnicast(daddr) || !plainUnicast(saddr)) return 0;
-  // routeInput's local input memo (RTN_LOCAL at this generation, no custom rules), then localInput's
-  // fib_validate_source with rp_filter off: our own address as the source is a martian
-  if (!localMemoHit(daddr, <u32>load<u8>(ip, IPH_TOS) & 0xfc) || !noCustomRules4()) return 0;
-  if (load<u32>(nd, ND_CONF4 + (CONF4_ACCEPT_LOCAL << 2)) == 0 && sourceIsLocal(saddr)) return 0;
-  // ip_local_deliver's protocol table: the UDP handler, or taken and freed (PH_CONSUME); not an embedder's
-  const h = protoHandler(false, proto);
-  if (h != PH_UDP && h != PH_CONSUME) return 0;
+  // routeInput's local input memo (RTN_LOCAL at this generation; the gate saw no custom rules), then
+  // localInput's fib_validate_source with rp_filter off: our own address as the source is a martian
+  if (!localMemoHit(daddr, <u32>load<u8>(ip, IPH_TOS) & 0xfc)) return 0;
+  if ((gate & LG_ACCEPT_LOCAL) == 0 && sourceIsLocal(saddr)) return 0;
   return tot;
 }
 
 /**
- * The datagram at `ip` (`tot` bytes, udp4_lean_len's answer) from `ifindex`, queue `q`: counted as
+ * The datagram at `ip` (`tot` bytes, leanLen's answer) from `ifindex`, queue `q`: counted as
  * ipv4_rcv and ip_local_deliver count it, then udp_rcv. Takes the frame.
  */
 export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
@@ -95,7 +113,7 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 // ---- A burst at a time ----
 //
 // udp4_burst_demux decides the frames of a burst (eth.ts stack_rx_burst's, before any goes up) a stage
-// at a time across all of them: which take the lean path (udp4_lean_len), their UDP length and
+// at a time across all of them: which take the lean path (leanGate, leanLen), their UDP length and
 // checksum, then the socket lookup level by level — the hash2 slot, its head and the head's score,
 // its reuseport group, the member the flow hash picks, the member's state. With thousands of sockets
 // each level is a cache miss (sock_prefetch.ts's reason); a level at a time, a tight pass first loads
@@ -181,12 +199,14 @@ export function udp4_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
   const fast = t != 0 && load<u32>(t + TB_CONNECTED) == 0 && !skLookupAttached() && protoHandler(false, IPPROTO_UDP) == PH_UDP;
   const h2 = fast ? load<u32>(t + TB_HASH2) : 0;
   const deep = fast && load<u32>(r + L4_LIVE) >= SOCKS_DEEP;
+  const gate = leanGate(ifindex, nd);
+  if (gate == 0) return 0;
   let taken: u32 = 0;
   let slots: u32 = 0;
   // the lean path's checks; UDP's length and checksum; the hash2 slot
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(burst + (i << 3));
-    const tot = udp4_lean_len(ifindex, nd, data, load<u32>(burst + (i << 3), 4));
+    const tot = leanLen(nd, data, load<u32>(burst + (i << 3), 4), gate);
     let a: u32 = 0;
     if (tot != 0) {
       taken++;
