@@ -205,17 +205,34 @@ export function udp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, rt
 /**
  * The end of udp_rcv for an IPv4 UDP datagram (not UDP-Lite) at `ip` (a 20-byte header, `ulen` bytes
  * of UDP, its length and checksum checked) whose socket `sk` the lean receive's burst lookup found as
- * udp4_lookup_fast would (udp_lean.ts): queued as udp_rcv queues it. Takes the frame.
+ * udp4_lookup_fast would (udp_lean.ts): queued as queueRcv queues it (a UDP datagram covers all of
+ * itself: no UDP-Lite coverage to check). Takes the frame.
  */
 export function udp4_queue_found(sk: u32, q: u32, ip: u32, ulen: u32, ifindex: u32): void {
-  cscov = ulen;
-  partialCov = false;
-  queueRcv(sk, q, ip, 20 + ulen, ip + 20, ulen, ifindex, AF_INET, UDP_MIB_BASE);
+  const e = skEnqueueInline(sk, q, ip, 20 + ulen, ip + 28, ulen - 8, ldBe16(ip + 20), ifindex, AF_INET);
+  if (e != ENQ_OK) {
+    mibInc(UDP_MIB_BASE + (e == ENQ_RCVBUF ? UDP_MIB_RCVBUFERRORS : UDP_MIB_MEMERRORS));
+    skDropInc(sk);
+    drop(q, ip, UDP_MIB_BASE, e == ENQ_RCVBUF ? NDROP_SOCKET_RCVBUFF : NDROP_PROTO_MEM);
+  }
 }
 
-/** The checksum of the IPv4 UDP datagram at `uh` (`ulen` bytes, header at `iph`) is right or absent (zero). */
+/**
+ * The checksum of the IPv4 UDP datagram at `uh` (`ulen` bytes, header at `iph`) is right or absent
+ * (zero); a short datagram (under 64 bytes) summed here without csumAdd's call.
+ */
 @inline export function udp4CsumOk(iph: u32, uh: u32, ulen: u32): bool {
-  return load<u16>(uh + 6) == 0 || csumOk4(iph, uh, ulen, ulen, IPPROTO_UDP);
+  if (load<u16>(uh + 6) == 0) return true;
+  if (ulen >= 64) return csumOk4(iph, uh, ulen, ulen, IPPROTO_UDP);
+  let s: u64 = <u64>load<u32>(iph + IPH_SADDR) + <u64>load<u32>(iph + IPH_DADDR) + <u64>bswap<u32>(ulen) + <u64>bswap<u32>(IPPROTO_UDP);
+  let i: u32 = 0;
+  for (; i + 4 <= ulen; i += 4) s += <u64>load<u32>(uh + i);
+  if (i + 2 <= ulen) {
+    s += <u64>load<u16>(uh + i);
+    i += 2;
+  }
+  if (i < ulen) s += <u64>load<u8>(uh + i);
+  return csumFold16(s) == 0xffff;
 }
 
 /** A copy of the datagram's frame (its L3 start at `data`, `l3len` bytes) for one more socket; 0: none left. */

@@ -117,6 +117,21 @@ describe.skipIf(unready !== '')('the lean local receive answers as the full path
     expect(delta(fx, before)).toEqual({ 'Ip:InReceives': 1, 'drop:IP_LOCAL_SOURCE': 1 });
   });
 
+  it('the UDP checksum on the burst path: odd lengths summed right, a wrong one counted as udp_rcv counts it', async () => {
+    const { fx, t, s } = await warmed();
+    for (const n of [0, 1, 3, 5, 37, 60]) {
+      const data = Uint8Array.from({ length: n }, (_, k) => (k * 29 + n) & 0xff);
+      fx.rx('eth0', frame({ data }));
+      expect(t.recv(s)?.data).toEqual(data);
+    }
+    const bad = frame();
+    bad[14 + 20 + 6] ^= 0x40; // the checksum field
+    const before = fx.nonzero();
+    fx.rx('eth0', bad);
+    expect(t.recv(s)).toBeUndefined();
+    expect(delta(fx, before)).toEqual({ 'Ip:InReceives': 1, 'Ip:InDelivers': 1, 'Udp:InCsumErrors': 1, 'Udp:InErrors': 1, 'drop:UDP_CSUM': 1 });
+  });
+
   it('UDP consumed by the protocol table (PH_CONSUME): delivered to no socket, Ip:InDelivers counted', async () => {
     const { fx, t, s, first } = await warmed();
     const x = fx.dp.fastPath.exports as unknown as { net_proto_set(f: number, p: number, h: number): number };
