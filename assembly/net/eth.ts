@@ -25,7 +25,8 @@
 // has the FIB warmed for its IPv4 destinations (fib_prefetch.ts; not those ipv4_rcv.ts's local memo
 // answers without the FIB), then goes through stack_rx a frame at a time: the same path, with the
 // table's memory already in cache — except a plain forward, which takes the lean path (fwd4_lean.ts)
-// to the same result.
+// to the same result, and a datagram for this host's UDP, whose lean path and socket lookup are decided
+// for the whole burst first (udp_lean.ts).
 
 import { netDrop, netFree, netdevGet, netScratch } from './core';
 import {
