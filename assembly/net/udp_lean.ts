@@ -64,6 +64,10 @@ const LG_ACCEPT_LOCAL: u32 = 4;
   return g;
 }
 
+/** The last source of this burst sourceIsLocal said is not ours (valid while foreignValid). */
+let foreign: u32 = 0;
+let foreignValid = false;
+
 /**
  * The datagram's total length when the frame at `data` (`len` bytes from its Ethernet header), received
  * on a device (record `nd`) whose leanGate is `gate` (not 0), takes the lean path; 0 when the full path
@@ -89,7 +93,11 @@ const LG_ACCEPT_LOCAL: u32 = 4;
   // routeInput's local input memo (RTN_LOCAL at this generation; the gate saw no custom rules), then
   // localInput's fib_validate_source with rp_filter off: our own address as the source is a martian
   if (!localMemoHit(daddr, <u32>load<u8>(ip, IPH_TOS) & 0xfc)) return 0;
-  if ((gate & LG_ACCEPT_LOCAL) == 0 && sourceIsLocal(saddr)) return 0;
+  if ((gate & LG_ACCEPT_LOCAL) == 0 && (!foreignValid || saddr != foreign)) {
+    if (sourceIsLocal(saddr)) return 0;
+    foreign = saddr; // a burst's frames mostly share a source: asked once (the answer holds for the burst)
+    foreignValid = true;
+  }
   return tot;
 }
 
@@ -201,6 +209,7 @@ export function udp4_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
   const deep = fast && load<u32>(r + L4_LIVE) >= SOCKS_DEEP;
   const gate = leanGate(ifindex, nd);
   if (gate == 0) return 0;
+  foreignValid = false;
   let taken: u32 = 0;
   let slots: u32 = 0;
   // the lean path's checks; UDP's length and checksum; the hash2 slot

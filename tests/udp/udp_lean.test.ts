@@ -132,6 +132,19 @@ describe.skipIf(unready !== '')('the lean local receive answers as the full path
     expect(delta(fx, before)).toEqual({ 'Ip:InReceives': 1, 'Ip:InDelivers': 1, 'Udp:InCsumErrors': 1, 'Udp:InErrors': 1, 'drop:UDP_CSUM': 1 });
   });
 
+  it('in one burst, our own source among foreign ones is still IP_LOCAL_SOURCE (each source asked)', async () => {
+    const { fx, t, s } = await warmed();
+    const d = fx.devs.get('eth0')!;
+    const srcs = ['192.0.2.2', '192.0.2.2', '198.51.100.1', '192.0.2.2', '192.0.2.1', '192.0.2.9'];
+    const before = fx.nonzero();
+    for (const src of srcs) if (!d.inject(frame({ src }))) throw new Error('inject failed');
+    d.poll();
+    let n = 0;
+    while (t.recv(s)) n++;
+    expect(n).toBe(4);
+    expect(delta(fx, before)).toEqual({ 'Ip:InReceives': 6, 'Ip:InDelivers': 4, 'Udp:InDatagrams': 4, 'drop:IP_LOCAL_SOURCE': 2 });
+  });
+
   it('UDP consumed by the protocol table (PH_CONSUME): delivered to no socket, Ip:InDelivers counted', async () => {
     const { fx, t, s, first } = await warmed();
     const x = fx.dp.fastPath.exports as unknown as { net_proto_set(f: number, p: number, h: number): number };
