@@ -1,30 +1,32 @@
 // The lean local IPv4 receive for UDP: the common case of stack_rx → ipv4_rcv → ip_rcv_finish →
-// ip_local_deliver up to udp_rcv, decided in one short function for the frames of a burst (eth.ts
-// stack_rx_burst), as fwd4_lean.ts does for a plain forward.
+// ip_local_deliver → udp_rcv, decided for the frames of a burst at once (eth.ts stack_rx_burst), as
+// fwd4_lean.ts does for a plain forward.
 //
 // Why: a datagram for one of our sockets passes the stages written for every case (VLAN tags, options,
 // multicast, martians, rp_filter, fragments, netfilter hooks, the protocol table…), each re-deriving the
-// root, the device record and the scratch addresses; the common case needs a few loads and compares.
+// root, the device record and the scratch addresses, then a socket lookup that is a chain of dependent
+// loads; the common case needs a few loads and compares, and the lookups of a burst can overlap.
 //
 // Which frames: untagged IPv4 on a ring device (not loopback) to the device's own MAC; a 20-byte header
 // with a good checksum, its total length within the frame; not a fragment; UDP or UDP-Lite with the
-// protocol table's UDP handler (or PH_CONSUME: taken and freed, as wxdp bench udp's no-L4 baseline sets); neither address multicast, limited broadcast, 0.0.0.0 or loopback; no
-// netfilter hook registered; rp_filter off on the device; the destination in ipv4_rcv.ts's local input
-// memo for this TOS at this FIB generation, with no custom rules (routeInput's own short cut: the FIB
-// said RTN_LOCAL); the source not one of our addresses unless accept_local (fib_validate_source with
-// rp_filter off). Anything else — and any frame for which one of these cannot be decided here — is left
-// untouched for the full path (0), which then does everything itself; the checks come before any counter
-// or byte is written.
+// protocol table's UDP handler (or PH_CONSUME: taken and freed, as wxdp bench udp's no-L4 baseline
+// sets); neither address multicast, limited broadcast, 0.0.0.0 or loopback; no netfilter hook
+// registered; rp_filter off on the device; the destination in ipv4_rcv.ts's local input memo for this
+// TOS at this FIB generation, with no custom rules (routeInput's own short cut: the FIB said
+// RTN_LOCAL); the source not one of our addresses unless accept_local (fib_validate_source with
+// rp_filter off). Anything else is left untouched for the full path, which then does everything
+// itself; the checks come before any counter or byte is written.
 //
-// What a frame taken here gets is what the full path gives it up to the protocol's handler: the caller
-// counts it on the device (RX packets/bytes) and sets the ring device, as stack_rx does; then
-// udp4_lean_rcv counts Ip:InReceives and Ip:InDelivers and hands the datagram (trimmed to its total
-// length) to udp_rcv with the route flags of a local route (RTCF_LOCAL), or frees it (PH_CONSUME), as
-// ip_local_deliver does.
+// What a frame taken here gets is what the full path gives it: the caller counts it on the device (RX
+// packets/bytes) and sets the ring device, as stack_rx does; then Ip:InReceives and Ip:InDelivers, and
+// the datagram (trimmed to its total length) is queued on the socket the burst's lookup found
+// (udp4_burst_rcv, below), or handed to udp_rcv with the route flags of a local route (RTCF_LOCAL), or
+// freed (PH_CONSUME), as ip_local_deliver does.
 //
 // Reads: the frame, the device record (MAC, rp_filter, accept_local), the netfilter gate, the local
-// input memo, the source address cache, the protocol table. Sets: nothing (leanGate, leanLen); Ip
-// counters (udp4_lean_rcv). Next: udp_rcv (udp.ts), or the full path (eth.ts stack_rx).
+// input memo, the source address cache, the protocol table, the UDP socket tables. Sets: this worker's
+// scratch (SCR_L4_BURST); Ip counters, then the socket's queue (udp.ts udp4_queue_found) or udp_rcv's
+// doing. Next: the socket's queue, udp_rcv (udp.ts), or the full path (eth.ts stack_rx).
 
 import { mibInc, netFree, netRoot, netScratch } from './core';
 import {
