@@ -573,6 +573,9 @@ export const SCR_NEIGH_SIZE: u32 = 64;
 // socket's as IPv6 (an IPv4 peer or bound address of a dual-stack socket as ::ffff:a.b.c.d).
 // Ports in host byte order. Fields written by the control plane are published before the socket is
 // hashed; the data path writes only the queue, counters and SK_ERR.
+// Three lines a datagram's way reads: line 0 what the lookup scores (with sock.ts's IPv4 views and hash2
+// link at 48-59 and the reuseport group), line 1 what the enqueue writes (with sock.ts's queue at
+// 72-91), line 2 the send path's and the options'. sock.ts's own: 48-59, 72-91, 184-255 (drawn there).
 export const SK_ID: u32 = 0; //          u32 the socket's id
 export const SK_STATE: u32 = 4; //       u8 TCP_CLOSE 7 (unconnected) / TCP_ESTABLISHED 1 (connected); 0 free
 export const SK_FAMILY: u32 = 5; //      u8 AF_INET / AF_INET6
@@ -583,29 +586,28 @@ export const SK_DPORT: u32 = 10; //      u16 peer port when connected
 export const SK_BOUND_DEV_IF: u32 = 12; // u32 SO_BINDTODEVICE ifindex, 0: any
 export const SK_RCV_SADDR: u32 = 16; //  16 bytes: bound address (any: zeros)
 export const SK_DADDR: u32 = 32; //      16 bytes: peer address when connected
-export const SK_SADDR: u32 = 48; //      16 bytes: the source address sends use (set by connect)
+export const SK_REUSEPORT_GROUP: u32 = 60; // u32 the reuseport group's address (sock.ts), 0: none
 export const SK_RCVBUF: u32 = 64; //     u32 SO_RCVBUF (bytes, as getsockopt reports it: twice what was set)
-export const SK_SNDBUF: u32 = 68; //     u32 SO_SNDBUF
-export const SK_RMEM: u32 = 72; //       u32 bytes queued (truesize), the data path adds, the reader subtracts
-export const SK_DROPS: u32 = 76; //      u32 sk_drops
-export const SK_ERR: u32 = 80; //        u32 pending error (positive errno: ECONNREFUSED…), taken by the reader
-export const SK_TTL: u32 = 84; //        u8 IP_TTL / IPV6_UNICAST_HOPS, 0: the default
-export const SK_TOS: u32 = 85; //        u8 IP_TOS / IPV6_TCLASS
-export const SK_MC_TTL: u32 = 86; //     u8 IP_MULTICAST_TTL (1)
-export const SK_PMTUDISC: u32 = 87; //   u8 IP_PMTUDISC_* (IP_PMTUDISC_DONT 0, WANT 1, DO 2, PROBE 3)
-export const SK_MARK: u32 = 88; //       u32 SO_MARK
-export const SK_COOKIE: u32 = 96; //     u64 socket cookie (bpf_get_socket_cookie), never reused
-export const SK_REUSEPORT_GROUP: u32 = 104; // u32 the reuseport group's address (sock.ts), 0: none
-export const SK_REUSEPORT_INDEX: u32 = 108; // u32 this socket's index in its group
-export const SK_QUEUE: u32 = 112; //     u32 the receive queue's address (sock.ts draws it)
-export const SK_PCFLAG: u32 = 116; //    u8 the kernel's UDPLITE_SEND_CC 1 / UDPLITE_RECV_CC 2 bits: the option was set (coverages: sock.ts SKX_*_CSCOV)
-export const SK_FLAGS6: u32 = 117; //    u8 SK6F_* (IPv6 socket options that are one bit)
-export const SK_RX_PACKETS: u32 = 120; // u64 datagrams queued
-export const SK_RX_BYTES: u32 = 128; //  u64
-export const SK_TX_PACKETS: u32 = 136; // u64
-export const SK_TX_BYTES: u32 = 144; //  u64
-export const SK_LOCK: u32 = 152; //      u32
-// 156-255: sock.ts's own (hash chain links, ready list link, …), drawn there
+export const SK_RMEM: u32 = 68; //       u32 bytes queued (truesize), the data path adds, the reader subtracts
+export const SK_DROPS: u32 = 92; //      u32 sk_drops
+export const SK_PCFLAG: u32 = 96; //     u8 the kernel's UDPLITE_SEND_CC 1 / UDPLITE_RECV_CC 2 bits: the option was set (coverages: sock.ts SKX_*_CSCOV)
+export const SK_FLAGS6: u32 = 97; //     u8 SK6F_* (IPv6 socket options that are one bit)
+export const SK_ERR: u32 = 100; //       u32 pending error (positive errno: ECONNREFUSED…), taken by the reader
+export const SK_RX_PACKETS: u32 = 104; // u64 datagrams queued
+export const SK_RX_BYTES: u32 = 112; //  u64
+export const SK_REUSEPORT_INDEX: u32 = 120; // u32 this socket's index in its group
+export const SK_LOCK: u32 = 124; //      u32
+export const SK_SNDBUF: u32 = 128; //    u32 SO_SNDBUF
+export const SK_TTL: u32 = 132; //       u8 IP_TTL / IPV6_UNICAST_HOPS, 0: the default
+export const SK_TOS: u32 = 133; //       u8 IP_TOS / IPV6_TCLASS
+export const SK_MC_TTL: u32 = 134; //    u8 IP_MULTICAST_TTL (1)
+export const SK_PMTUDISC: u32 = 135; //  u8 IP_PMTUDISC_* (IP_PMTUDISC_DONT 0, WANT 1, DO 2, PROBE 3)
+export const SK_MARK: u32 = 136; //      u32 SO_MARK
+export const SK_QUEUE: u32 = 140; //     u32 the receive queue's address (sock.ts draws it)
+export const SK_COOKIE: u32 = 144; //    u64 socket cookie (bpf_get_socket_cookie), never reused
+export const SK_TX_PACKETS: u32 = 152; // u64
+export const SK_TX_BYTES: u32 = 160; //  u64
+export const SK_SADDR: u32 = 168; //     16 bytes: the source address sends use (set by connect)
 export const SK_SIZE: u32 = 256;
 export const SKF_REUSEADDR: u32 = 0x01;
 export const SKF_REUSEPORT: u32 = 0x02;

@@ -25,7 +25,8 @@
 // has the FIB warmed for its IPv4 destinations (fib_prefetch.ts; not those ipv4_rcv.ts's local memo
 // answers without the FIB), then goes through stack_rx a frame at a time: the same path, with the
 // table's memory already in cache — except a plain forward, which takes the lean path (fwd4_lean.ts)
-// to the same result.
+// to the same result, and a datagram for this host's UDP, whose lean path and socket lookup are decided
+// for the whole burst first (udp_lean.ts).
 
 import { netDrop, netFree, netdevGet, netScratch } from './core';
 import { atomicAdd64 } from './lock';
@@ -45,6 +46,7 @@ import { fib4_prefetch, fib4PrefetchDsts } from './fib_prefetch';
 import { udp4_prefetch } from './sock_prefetch';
 import { fwd4_lean, fwd4_lean_ok } from './fwd4_lean';
 import { fib4_burst_ready } from './fib';
+import { udp4_burst_demux, udp4_burst_rcv, udp4BurstTaken } from './udp_lean';
 import { flowBurstRecs, flowtableActive, nf_flow_burst_lookup, nf_flow_forward } from './nf_flow_table';
 
 /** The ring device (its ifindex) the frame in flight came in on: local delivery hands frames to its host ring. */
@@ -162,6 +164,7 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
   let m: u32 = 0;
   // bit i: frame i's destination is the walk's next one (its slot: the count of bits below i)
   let warmed: u64 = 0;
+  let u: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(b + (i << 3));
     if (hits != 0 && load<u32>(recs + (i << 2)) != 0) continue;
@@ -169,19 +172,25 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
     // (not those the local input route memo answers: they will not walk the FIB)
     if (load<u32>(b + (i << 3), 4) >= ETH_HLEN + 20 && load<u16>(data, 12) == 0x0008) {
       const dst = load<u32>(data, ETH_HLEN + 16);
-      if (ipv4LocalMemoHas(dst)) continue;
+      if (ipv4LocalMemoHas(dst)) {
+        u++;
+        continue;
+      }
       store<u32>(d + (m << 2), dst);
       warmed |= <u64>1 << <u64>i;
       m++;
     }
   }
+  // a plain forward takes the lean path (fwd4_lean.ts), a datagram for this host's UDP its own, decided
+  // for the whole burst first (udp_lean.ts; not in a burst with flowtable hits), everything else the full one
+  const nd = m != 0 ? netdevGet(ifindex) : ndf;
+  const ndu = u != 0 && hits == 0 ? (nd != 0 ? nd : netdevGet(ifindex)) : 0;
+  const l = ndu != 0 ? udp4_burst_demux(ifindex, ndu, b, n) : 0;
   if (hits != n) {
     fib4_prefetch(m);
-    udp4_prefetch(b, n);
+    if (l == 0) udp4_prefetch(b, n);
   }
-  // a plain forward takes the lean path (fwd4_lean.ts), everything else the full one; what the lean
-  // path asks of the device and of the FIB is checked here once for the burst
-  const nd = m != 0 ? netdevGet(ifindex) : ndf;
+  // what the lean forward asks of the device and of the FIB is checked here once for the burst
   const lean = m != 0 && nd != 0 && fwd4_lean_ok(ifindex, nd);
   const bySlot = lean && fib4_burst_ready();
   let slot: i32 = 0;
@@ -190,7 +199,11 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
     const len = load<u32>(b + (i << 3), 4);
     const rec = hits != 0 ? load<u32>(recs + (i << 2)) : 0;
     const at: i32 = bySlot && ((warmed >> <u64>i) & 1) != 0 ? slot++ : -1;
-    if ((rec != 0 && nf_flow_forward(rec, q, data)) || (lean && fwd4_lean(ifindex, nd, q, data, len, at))) {
+    if (l != 0 && udp4BurstTaken(i)) {
+      rxRingIfindex = ifindex;
+      countRx(ndu, len);
+      udp4_burst_rcv(ifindex, q, i, data);
+    } else if ((rec != 0 && nf_flow_forward(rec, q, data)) || (lean && fwd4_lean(ifindex, nd, q, data, len, at))) {
       rxRingIfindex = ifindex;
       countRx(nd, len);
     } else {

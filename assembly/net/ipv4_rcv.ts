@@ -227,7 +227,7 @@ const LOCAL_MEMO_SLOTS: u32 = 16;
 }
 
 /** The memo says `daddr` (with TOS `tos`) is routed RTN_LOCAL at this FIB generation. */
-@inline function localMemoHit(daddr: u32, tos: u32): bool {
+@inline export function localMemoHit(daddr: u32, tos: u32): bool {
   const e = localMemoSlot(daddr);
   return load<u32>(e) == daddr && load<u32>(e, 4) == tos && load<u32>(e, 8) == fibGen() + 1;
 }
@@ -242,7 +242,7 @@ const LOCAL_MEMO_SLOTS: u32 = 16;
   return load<u32>(e) == daddr && load<u32>(e, 8) == fibGen() + 1;
 }
 
-@inline function noCustomRules4(): bool {
+@inline export function noCustomRules4(): bool {
   const fr = load<u32>(netRoot() + NR_FIB);
   return fr != 0 && (load<u32>(fr + FRT_FLAGS) & FIBF_CUSTOM4) == 0;
 }

@@ -95,6 +95,11 @@ function protos(): u32 {
 }
 
 /** The handler of `proto` (IPv4 when !v6): PH_NONE when the tables cannot be made. */
+@inline export function protoHandler(v6: bool, proto: u32): u8 {
+  return handler(v6, proto);
+}
+
+/** protoHandler's body (the name local callers use). */
 @inline function handler(v6: bool, proto: u32): u8 {
   const made = load<u32>(netRoot() + NR_PROTOS); // made once: no call per datagram after that
   const t = made != 0 ? made : protos();

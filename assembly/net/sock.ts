@@ -81,34 +81,36 @@
 //   +12 u32 connected sockets (hash4 is walked only when not 0)
 //   +16 u32 sockets per port table slot are chained through SKX_NEXT_PORT, hash2 through SKX_NEXT2, hash4
 //       through SKX_NEXT4, newest first (hlist_add_head_rcu), but a reuseport IPv6 socket goes last in
-//       hash2 as the kernel's. A lookup reads per socket it scores three of the record's four lines
-//       (records are 64-aligned): SK 0-63 (port, flags, family, peer port, bound device, state), SK
-//       64-127 for the reuseport group, SKX 128-191 (the hash2 link, inet_rcv_saddr / inet_daddr views,
-//       sk_incoming_cpu); the chosen member's enqueue the same three. SKX 192+: binding and multicast.
-//       With 2^17 hash2 slots, 100k sockets leave chains of ~1: one line for the slot, three per socket.
+//       hash2 as the kernel's. Records are 64-aligned and laid out for the receive path (abi.ts): an
+//       IPv4 lookup scores a socket from its line 0 alone (port, flags, family, peer port, bound device,
+//       state, the inet_rcv_saddr / inet_daddr views, the hash2 link, the reuseport group); the chosen
+//       member's enqueue writes line 1 (SO_RCVBUF, rmem, the queue, the ready mark, incoming cpu, the
+//       counters) and reads line 0. With 2^17 hash2 slots, 100k sockets leave chains of ~1: one line for
+//       the slot, one per socket scored, two for the one that queues.
 //
-// ---- Socket fields of this file (SK 156-255) ----
-export const SKX_INCOMING: u32 = 156; //  u32 sk_incoming_cpu + 1 (0: never received): beside the lookup's fields
-export const SKX_NEXT2: u32 = 160; //     u32 next in the hash2 chain
-export const SKX_NEXT4: u32 = 164; //     u32 next in the hash4 chain
-export const SKX_RCV4: u32 = 168; //      u32 inet_rcv_saddr: the IPv4 view of the bound address (an IPv6 socket:
+// ---- Socket fields of this file (SK 48-59 beside the lookup's, 72-91 beside the enqueue's, 184-255) ----
+export const SKX_RCV4: u32 = 48; //       u32 inet_rcv_saddr: the IPv4 view of the bound address (an IPv6 socket:
 //                                          0 for ::, a.b.c.d for ::ffff:a.b.c.d, 127.0.0.6 for a native one)
-export const SKX_DADDR4: u32 = 172; //    u32 inet_daddr: the IPv4 view of the peer (127.0.0.6 for a native IPv6 one)
-export const SKX_QHEAD: u32 = 176; //     u32 the oldest queued frame (0: empty)
-export const SKX_QTAIL: u32 = 180; //     u32 the newest
-export const SKX_QLEN: u32 = 184; //      u32 datagrams queued
-export const SKX_READY: u32 = 188; //     u32 1 while the id is on the ready ring
-export const SKX_HASH2: u32 = 192; //     u32 the hash2 slot index it is chained in
-export const SKX_HASH4: u32 = 196; //     u32 the hash4 slot index (connected)
-export const SKX_NEXT_PORT: u32 = 200; // u32 next record in the port chain (bind conflicts, multicast)
-export const SKX_HASHED: u32 = 204; //    u8 bit 0: in the port/hash2 tables; bit 1: in hash4
-export const SKX_RAW_PROTO: u32 = 205; //  u8 the IP protocol of a raw handler socket (0: a UDP socket)
-export const SKX_USERLOCKS: u32 = 206; // u8 SOCK_BINDADDR_LOCK 4 | SOCK_BINDPORT_LOCK 8 | SOCK_BINDIF_LOCK 16 | RCVBUF 2 | SNDBUF 1
-// 207: free (UDPLITE_RECV_CC is SK_PCFLAG's bit, abi.ts)
-export const SKX_SEND_CSCOV: u32 = 208; // u16 UDPLITE_SEND_CSCOV (pcslen)
-export const SKX_RECV_CSCOV: u32 = 210; // u16 UDPLITE_RECV_CSCOV (pcrlen)
-export const SKX_V6_SADDR: u32 = 212; //  16 bytes: np->saddr of an IPv6 socket (the send source; SK_SADDR mirrors it)
-export const SKX_MCAST: u32 = 228; //     u32 the socket's multicast block (udp_mcast.ts SM_*; 0: defaults, no groups)
+export const SKX_DADDR4: u32 = 52; //     u32 inet_daddr: the IPv4 view of the peer (127.0.0.6 for a native IPv6 one)
+export const SKX_NEXT2: u32 = 56; //      u32 next in the hash2 chain
+export const SKX_QHEAD: u32 = 72; //      u32 the oldest queued frame (0: empty)
+export const SKX_QTAIL: u32 = 76; //      u32 the newest
+export const SKX_QLEN: u32 = 80; //       u32 datagrams queued
+export const SKX_READY: u32 = 84; //      u32 1 while the id is on the ready ring
+export const SKX_INCOMING: u32 = 88; //   u32 sk_incoming_cpu + 1 (0: never received)
+export const SKX_NEXT4: u32 = 184; //     u32 next in the hash4 chain
+export const SKX_HASH2: u32 = 188; //     u32 the hash2 slot index it is chained in
+export const SKX_HASH4: u32 = 192; //     u32 the hash4 slot index (connected)
+export const SKX_NEXT_PORT: u32 = 196; // u32 next record in the port chain (bind conflicts, multicast)
+export const SKX_HASHED: u32 = 200; //    u8 bit 0: in the port/hash2 tables; bit 1: in hash4
+export const SKX_RAW_PROTO: u32 = 201; //  u8 the IP protocol of a raw handler socket (0: a UDP socket)
+export const SKX_USERLOCKS: u32 = 202; // u8 SOCK_BINDADDR_LOCK 4 | SOCK_BINDPORT_LOCK 8 | SOCK_BINDIF_LOCK 16 | RCVBUF 2 | SNDBUF 1
+// 203: free (UDPLITE_RECV_CC is SK_PCFLAG's bit, abi.ts)
+export const SKX_SEND_CSCOV: u32 = 204; // u16 UDPLITE_SEND_CSCOV (pcslen)
+export const SKX_RECV_CSCOV: u32 = 206; // u16 UDPLITE_RECV_CSCOV (pcrlen)
+export const SKX_V6_SADDR: u32 = 208; //  16 bytes: np->saddr of an IPv6 socket (the send source; SK_SADDR mirrors it)
+export const SKX_MCAST: u32 = 224; //     u32 the socket's multicast block (udp_mcast.ts SM_*; 0: defaults, no groups)
+// 228-255: free
 //
 // ---- A reuseport group (struct sock_reuseport; SK_REUSEPORT_GROUP of each member) ----
 export const RG_NUM: u32 = 0; //          u32 num_socks
@@ -1146,10 +1148,15 @@ export function sk_count(): u32 {
  * fewer small datagrams. The UMEM frame a queued datagram holds (FRAME_SIZE) is not what is charged:
  * the queues together stay bounded by udp_mem (sk_mem_max), in frames.
  */
-export function skTruesize(l3len: u32): u32 {
+@inline export function skTruesize(l3len: u32): u32 {
+  // the small head cache's: datagrams of up to 225 bytes (64-byte ones are the common case, no call)
+  return l3len <= 576 - 320 - 31 ? 576 + 256 : truesizeLarge(l3len);
+}
+
+function truesizeLarge(l3len: u32): u32 {
   if (l3len > 1500) {
     const frags = (l3len - 20 + 1479) / 1480;
-    return frags * skTruesize(1500);
+    return frags * truesizeLarge(1500);
   }
   const head = ((16 + l3len + 15 + 63) & ~63) + 320;
   if (head <= 576) return 576 + 256;
@@ -1158,12 +1165,15 @@ export function skTruesize(l3len: u32): u32 {
 
 /** The socket became worth visiting: on the ready ring once until sk_ready reports it. */
 @inline function markReady(sk: u32): void {
+  markReadyIn(l4Root(), sk);
+}
+
+@inline function markReadyIn(r: u32, sk: u32): void {
   if (load<u32>(sk + SKX_READY) != 0) return;
   const lock = netRoot() + NR_LOCK_READY;
   spinLock(lock);
   if (load<u32>(sk + SKX_READY) == 0) {
     store<u32>(sk + SKX_READY, 1);
-    const r = l4Root();
     const tail = load<u32>(r + L4_READY_TAIL);
     store<u32>(load<u32>(r + L4_READY) + ((tail & (SK_MAX - 1)) << 2), load<u32>(sk + SK_ID));
     // the id is written before the tail moves past it
@@ -1183,13 +1193,21 @@ export const ENQ_MEM: i32 = 2; //    -ENOBUFS: over udp_mem (MemErrors)
  * is then still the caller's).
  */
 export function skEnqueue(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, plen: u32, sport: u32, ifindex: u32, family: u32): i32 {
+  return skEnqueueInline(sk, q, iph, l3len, payload, plen, sport, ifindex, family);
+}
+
+/**
+ * skEnqueue for the receive path's own call (udp.ts queueRcv: one call less per datagram): under the
+ * socket's lock (the shared build: workers enqueue while the control plane reads), a dead socket takes nothing.
+ */
+@inline export function skEnqueueInline(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, plen: u32, sport: u32, ifindex: u32, family: u32): i32 {
   spinLock(sk + SK_LOCK);
   const rc = (<u32>load<u8>(sk + SK_FLAGS) & SKF_DEAD) != 0 ? ENQ_RCVBUF : skEnqueueLocked(sk, q, iph, l3len, payload, plen, sport, ifindex, family);
   spinUnlock(sk + SK_LOCK);
   return rc;
 }
 
-function skEnqueueLocked(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, plen: u32, sport: u32, ifindex: u32, family: u32): i32 {
+@inline function skEnqueueLocked(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, plen: u32, sport: u32, ifindex: u32, family: u32): i32 {
   const rmem = load<u32>(sk + SK_RMEM);
   const size = skTruesize(l3len);
   const rcvbuf = load<u32>(sk + SK_RCVBUF);
@@ -1221,7 +1239,7 @@ function skEnqueueLocked(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, pl
   store<u64>(sk + SK_RX_BYTES, load<u64>(sk + SK_RX_BYTES) + <u64>plen);
   // sk_incoming_cpu_update: only a socket with a peer address records where it last received
   if (load<u32>(sk + SKX_DADDR4) != 0) store<u32>(sk + SKX_INCOMING, netWorkerSlot() + 1);
-  markReady(sk);
+  markReadyIn(r, sk);
   return ENQ_OK;
 }
 

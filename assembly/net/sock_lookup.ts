@@ -232,7 +232,7 @@ export function udp4_lib_lookup(t: u32, protocol: u32, saddr: u32, sport: u32, d
  * address and port when set, device, not IPV6_V6ONLY). What the fast path asks of a chain's head: the
  * points (family, peer, device, incoming cpu) only rank candidates, and there the head is the only one.
  */
-@inline function matches4(sk: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif: u32): bool {
+@inline export function matches4(sk: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif: u32): bool {
   if (<u32>load<u16>(sk + SK_NUM) != hnum || (<u32>load<u8>(sk + SK_FLAGS) & SKF_IPV6ONLY) != 0) return false;
   if (load<u32>(sk + SKX_RCV4) != daddr) return false;
   const pd = load<u32>(sk + SKX_DADDR4);

@@ -8,7 +8,9 @@
 // sockets: +300-800 ns a datagram); a level at a time over the burst the loads of a level are
 // independent and overlap.
 //
-// Only with enough sockets that their records may have left the cache (SOCKS_DEEP): with tens of
+// Only for bursts the lean local receive took nothing of (udp_lean.ts decides those a level at a time
+// itself, with the lookup's own loads): frames the full path takes, e.g. with rp_filter on or a netfilter
+// hook registered. Only with enough sockets that their records may have left the cache (SOCKS_DEEP): with tens of
 // sockets everything is in cache and the pass is pure cost. (Loading the frames' first lines too, where
 // skEnqueue writes the queue's record, measured no gain.)
 //

@@ -41,13 +41,13 @@ import {
   MIB_ICMP6_IN_ERRORS, MIB_ICMP_IN_ERRORS, NDROP_NO_SOCKET, NDROP_NOMEM, NDROP_NOT_SPECIFIED, NDROP_PKT_TOO_SMALL,
   NDROP_SOCKET_RCVBUFF, NDROP_UDP_CSUM, SK_FAMILY, SK_FLAGS, SK_NUM, SK_PMTUDISC, SK_PROTOCOL, SK_STATE, SKF_IPV6ONLY,
   TCP_ESTABLISHED, UDP_MIB_CSUMERRORS, UDP_MIB_MEMERRORS, NDROP_PROTO_MEM, UDP_MIB_IGNOREDMULTI, UDP_MIB_INERRORS, UDP_MIB_NOPORTS, UDP_MIB_RCVBUFERRORS,
-  AF_INET, AF_INET6, SK_BOUND_DEV_IF, SK_DPORT, SK_RCV_SADDR, SK_DADDR, SK_PCFLAG, UDPLITE_RECV_CC,
+  AF_INET, AF_INET6, UDP_MIB_BASE, SK_BOUND_DEV_IF, SK_DPORT, SK_RCV_SADDR, SK_DADDR, SK_PCFLAG, UDPLITE_RECV_CC,
 } from './abi';
 import { csumAdd, csumFold16, csumIpv6Pseudo } from './csum';
-import { IPH_DADDR, IPH_SADDR, IPPROTO_UDPLITE, IP6H_DADDR, IP6H_SADDR, ldBe16 } from './inet';
+import { IPH_DADDR, IPH_SADDR, IPPROTO_UDP, IPPROTO_UDPLITE, IP6H_DADDR, IP6H_SADDR, ldBe16 } from './inet';
 import { icmp_send, icmpv6_send, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, RTCF_BROADCAST, RTCF_MULTICAST } from './icmp';
 import {
-  l4Root, skDropInc, skEnqueue, ENQ_OK, ENQ_RCVBUF, skErrReport, udpMibBase, udpTables, SKX_DADDR4, SKX_RCV4, SKX_NEXT_PORT,
+  l4Root, skDropInc, skEnqueueInline, ENQ_OK, ENQ_RCVBUF, skErrReport, udpMibBase, udpTables, SKX_DADDR4, SKX_RCV4, SKX_NEXT_PORT,
   SKX_RECV_CSCOV, TB_PORT, SKX_MCAST,
 } from './sock';
 import { udp4_lib_lookup, udp4_lookup_fast, udp6_lib_lookup } from './sock_lookup';
@@ -147,7 +147,7 @@ function queueRcv(sk: u32, q: u32, iph: u32, l3len: u32, uh: u32, ulen: u32, ifi
       return;
     }
   }
-  const e = skEnqueue(sk, q, iph, l3len, uh + 8, ulen - 8, ldBe16(uh), ifindex, family);
+  const e = skEnqueueInline(sk, q, iph, l3len, uh + 8, ulen - 8, ldBe16(uh), ifindex, family);
   if (e != ENQ_OK) {
     // Note that an ENOMEM error is charged twice (the kernel's words): RcvbufErrors and InErrors;
     // udp_mem exhausted: MemErrors and InErrors
@@ -200,6 +200,39 @@ export function udp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, rt
   icmp_send(ifindex, data, len, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
   netFree(q, data);
   netDrop(NDROP_NO_SOCKET);
+}
+
+/**
+ * The end of udp_rcv for an IPv4 UDP datagram (not UDP-Lite) at `ip` (a 20-byte header, `ulen` bytes
+ * of UDP, its length and checksum checked) whose socket `sk` the lean receive's burst lookup found as
+ * udp4_lookup_fast would (udp_lean.ts): queued as queueRcv queues it (a UDP datagram covers all of
+ * itself: no UDP-Lite coverage to check). Takes the frame.
+ */
+export function udp4_queue_found(sk: u32, q: u32, ip: u32, ulen: u32, ifindex: u32): void {
+  const e = skEnqueueInline(sk, q, ip, 20 + ulen, ip + 28, ulen - 8, ldBe16(ip + 20), ifindex, AF_INET);
+  if (e != ENQ_OK) {
+    mibInc(UDP_MIB_BASE + (e == ENQ_RCVBUF ? UDP_MIB_RCVBUFERRORS : UDP_MIB_MEMERRORS));
+    skDropInc(sk);
+    drop(q, ip, UDP_MIB_BASE, e == ENQ_RCVBUF ? NDROP_SOCKET_RCVBUFF : NDROP_PROTO_MEM);
+  }
+}
+
+/**
+ * The checksum of the IPv4 UDP datagram at `uh` (`ulen` bytes, header at `iph`) is right or absent
+ * (zero); a short datagram (under 64 bytes) summed here without csumAdd's call.
+ */
+@inline export function udp4CsumOk(iph: u32, uh: u32, ulen: u32): bool {
+  if (load<u16>(uh + 6) == 0) return true;
+  if (ulen >= 64) return csumOk4(iph, uh, ulen, ulen, IPPROTO_UDP);
+  let s: u64 = <u64>load<u32>(iph + IPH_SADDR) + <u64>load<u32>(iph + IPH_DADDR) + <u64>bswap<u32>(ulen) + <u64>bswap<u32>(IPPROTO_UDP);
+  let i: u32 = 0;
+  for (; i + 4 <= ulen; i += 4) s += <u64>load<u32>(uh + i);
+  if (i + 2 <= ulen) {
+    s += <u64>load<u16>(uh + i);
+    i += 2;
+  }
+  if (i < ulen) s += <u64>load<u8>(uh + i);
+  return csumFold16(s) == 0xffff;
 }
 
 /** A copy of the datagram's frame (its L3 start at `data`, `l3len` bytes) for one more socket; 0: none left. */

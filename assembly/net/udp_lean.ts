@@ -1,0 +1,340 @@
+// The lean local IPv4 receive for UDP: the common case of stack_rx → ipv4_rcv → ip_rcv_finish →
+// ip_local_deliver → udp_rcv, decided for the frames of a burst at once (eth.ts stack_rx_burst), as
+// fwd4_lean.ts does for a plain forward.
+//
+// Why: a datagram for one of our sockets passes the stages written for every case (VLAN tags, options,
+// multicast, martians, rp_filter, fragments, netfilter hooks, the protocol table…), each re-deriving the
+// root, the device record and the scratch addresses, then a socket lookup that is a chain of dependent
+// loads; the common case needs a few loads and compares, and the lookups of a burst can overlap.
+//
+// Which frames: untagged IPv4 on a ring device (not loopback) to the device's own MAC; a 20-byte header
+// with a good checksum, its total length within the frame; not a fragment; UDP or UDP-Lite with the
+// protocol table's UDP handler (or PH_CONSUME: taken and freed, as wxdp bench udp's no-L4 baseline
+// sets); neither address multicast, limited broadcast, 0.0.0.0 or loopback; no netfilter hook
+// registered; rp_filter off on the device; the destination in ipv4_rcv.ts's local input memo for this
+// TOS at this FIB generation, with no custom rules (routeInput's own short cut: the FIB said
+// RTN_LOCAL); the source not one of our addresses unless accept_local (fib_validate_source with
+// rp_filter off). Anything else is left untouched for the full path, which then does everything
+// itself; the checks come before any counter or byte is written.
+//
+// What a frame taken here gets is what the full path gives it: the caller counts it on the device (RX
+// packets/bytes) and sets the ring device, as stack_rx does; then Ip:InReceives and Ip:InDelivers, and
+// the datagram (trimmed to its total length) is queued on the socket the burst's lookup found
+// (udp4_burst_rcv, below), or handed to udp_rcv with the route flags of a local route (RTCF_LOCAL), or
+// freed (PH_CONSUME), as ip_local_deliver does.
+//
+// Reads: the frame, the device record (MAC, rp_filter, accept_local), the netfilter gate, the local
+// input memo, the source address cache, the protocol table, the UDP socket tables. Sets: this worker's
+// scratch (SCR_L4_BURST); Ip counters, then the socket's queue (udp.ts udp4_queue_found) or udp_rcv's
+// doing. Next: the socket's queue, udp_rcv (udp.ts), or the full path (eth.ts stack_rx).
+
+import { mibInc, netFree, netRoot, netScratch } from './core';
+import {
+  CONF4_ACCEPT_LOCAL, CONF4_RP_FILTER, LOOPBACK_IFINDEX, MIB_IP_IN_DELIVERS, MIB_IP_IN_RECEIVES, ND_CONF4, ND_MAC, SCR_L4_BURST,
+  SK_REUSEPORT_GROUP, SK_RMEM, SK_STATE, TCP_ESTABLISHED,
+} from './abi';
+import { ETH_HLEN, IPH_DADDR, IPH_FRAG_OFF, IPH_PROTOCOL, IPH_SADDR, IPH_TOS, IPH_TOT_LEN, IPPROTO_UDP, IPPROTO_UDPLITE, IP_MF, IP_OFFSET, ldBe16 } from './inet';
+import { ipHeaderValid } from './csum';
+import { localMemoHit, noCustomRules4, sourceIsLocal } from './ipv4_rcv';
+import { nfActive } from './netfilter';
+import { protoHandler, PH_CONSUME, PH_UDP } from './local';
+import { RTCF_LOCAL } from './icmp';
+import { udp_rcv, udp4_queue_found, udp4CsumOk } from './udp';
+import { l4Root, L4_LIVE, RG_HAS_CONNS, RG_NUM, RG_PROG, RG_SOCKS, SKX_NEXT2, TB_CONNECTED, TB_HASH2, udpTables } from './sock';
+import { hash2Of4, matches4, udpEhash4 } from './sock_lookup';
+import { skLookupAttached } from './sk_prog';
+
+/** leanGate's bits: which protocols' handlers the lean path may hand to, accept_local. */
+const LG_UDP: u32 = 1;
+const LG_LITE: u32 = 2;
+const LG_ACCEPT_LOCAL: u32 = 4;
+
+/**
+ * What the lean path's checks read of the device and the stack, once a burst: 0 when no frame from ring
+ * device `ifindex` (record `nd`) can take it (loopback, a netfilter hook registered, rp_filter on,
+ * custom rules), else LG_* bits: the protocols whose handler is UDP's or PH_CONSUME (not an embedder's),
+ * and the device's accept_local.
+ */
+@inline function leanGate(ifindex: u32, nd: u32): u32 {
+  if (ifindex == LOOPBACK_IFINDEX || nfActive() || load<u32>(nd, ND_CONF4 + (CONF4_RP_FILTER << 2)) != 0 || !noCustomRules4()) return 0;
+  const hu = protoHandler(false, IPPROTO_UDP);
+  const hl = protoHandler(false, IPPROTO_UDPLITE);
+  let g: u32 = 0;
+  if (hu == PH_UDP || hu == PH_CONSUME) g |= LG_UDP;
+  if (hl == PH_UDP || hl == PH_CONSUME) g |= LG_LITE;
+  if (g != 0 && load<u32>(nd, ND_CONF4 + (CONF4_ACCEPT_LOCAL << 2)) != 0) g |= LG_ACCEPT_LOCAL;
+  return g;
+}
+
+/** The last source of this burst sourceIsLocal said is not ours (valid while foreignValid). */
+let foreign: u32 = 0;
+let foreignValid = false;
+
+/**
+ * The datagram's total length when the frame at `data` (`len` bytes from its Ethernet header), received
+ * on a device (record `nd`) whose leanGate is `gate` (not 0), takes the lean path; 0 when the full path
+ * must take it. Reads only.
+ */
+@inline function leanLen(nd: u32, data: u32, len: u32, gate: u32): u32 {
+  // untagged IPv4 to our MAC (PACKET_HOST: the group bit clear, the device's address)
+  if (len < ETH_HLEN + 28 || load<u16>(data, 12) != 0x0008) return 0;
+  if ((load<u8>(data) & 1) != 0 || load<u32>(data) != load<u32>(nd, ND_MAC) || load<u16>(data, 4) != load<u16>(nd, ND_MAC + 4)) return 0;
+  const ip = data + ETH_HLEN;
+  // a 20-byte version 4 header, not a fragment, UDP or UDP-Lite to the handlers the gate allows
+  const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
+  if (load<u8>(ip) != 0x45 || (proto == IPPROTO_UDP ? (gate & LG_UDP) == 0 : proto != IPPROTO_UDPLITE || (gate & LG_LITE) == 0)) return 0;
+  if ((ldBe16(ip + IPH_FRAG_OFF) & (IP_MF | IP_OFFSET)) != 0) return 0;
+  // ip_rcv_core: the checksum, the total length within the frame
+  if (!ipHeaderValid(ip, 20)) return 0;
+  const tot = ldBe16(ip + IPH_TOT_LEN);
+  if (tot < 20 || tot > len - ETH_HLEN) return 0;
+  // the martians ip_route_input_slow sorts out, as network-order words (the first octet in the low byte)
+  const daddr = load<u32>(ip, IPH_DADDR);
+  const saddr = load<u32>(ip, IPH_SADDR);
+  if (!plainUnicast(daddr) || !plainUnicast(saddr)) return 0;
+  // routeInput's local input memo (RTN_LOCAL at this generation; the gate saw no custom rules), then
+  // localInput's fib_validate_source with rp_filter off: our own address as the source is a martian
+  if (!localMemoHit(daddr, <u32>load<u8>(ip, IPH_TOS) & 0xfc)) return 0;
+  if ((gate & LG_ACCEPT_LOCAL) == 0 && (!foreignValid || saddr != foreign)) {
+    if (sourceIsLocal(saddr)) return 0;
+    foreign = saddr; // a burst's frames mostly share a source: asked once (the answer holds for the burst)
+    foreignValid = true;
+  }
+  return tot;
+}
+
+/**
+ * The datagram at `ip` (`tot` bytes, leanLen's answer) from `ifindex`, queue `q`: counted as
+ * ipv4_rcv and ip_local_deliver count it, then udp_rcv. Takes the frame.
+ */
+export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
+  mibInc(MIB_IP_IN_RECEIVES);
+  mibInc(MIB_IP_IN_DELIVERS);
+  if (protoHandler(false, <u32>load<u8>(ip, IPH_PROTOCOL)) == PH_CONSUME) netFree(q, ip);
+  else udp_rcv(ifindex, q, ip, tot, 20, RTCF_LOCAL);
+}
+
+/** Network-order `a` is none of multicast (224/4), 255.255.255.255, 0.0.0.0, 127/8. */
+@inline function plainUnicast(a: u32): bool {
+  const b0 = a & 0xff;
+  return (b0 & 0xf0) != 0xe0 && a != 0xffffffff && a != 0 && b0 != 127;
+}
+
+// ---- A burst at a time ----
+//
+// udp4_burst_demux decides the frames of a burst (eth.ts stack_rx_burst's, before any goes up) a stage
+// at a time across all of them: which take the lean path (leanGate, leanLen), their UDP length and
+// checksum, then the socket lookup level by level — the hash2 slot, its head and the head's score,
+// its reuseport group, the member the flow hash picks, the member's state. With thousands of sockets
+// each level is a cache miss (sock_prefetch.ts's reason); a level at a time, a tight pass first loads
+// the level's lines for all frames (few instructions a frame, so many misses are in flight at once),
+// then the stage's own work finds them in cache. With fewer sockets than SOCKS_DEEP the lines are in
+// cache (or near) and those passes are skipped. The lookup is udp4_lookup_fast's short cut, staged: only while
+// no UDP socket is connected and no sk_lookup program is attached, and only what a hash2 chain's head
+// decides (a member of a group without a program or connected members, picked by reciprocal_scale of
+// udp_ehashfn and not ESTABLISHED; a socket alone on its chain in no group); nothing is written but
+// this worker's scratch. Then, frame by frame in their order, eth.ts hands each taken frame to
+// udp4_burst_rcv: a socket found is queued as udp_rcv would queue it (udp4_queue_found); anything else
+// the stages could not decide (UDP-Lite, a bad length or checksum, no socket, a head that does not
+// score, a longer chain, a group with a program or connected members, a connected pick) goes through
+// udp4_lean_rcv → udp_rcv, which decides it whole. The tables are read once per burst, as a reader of
+// sock.ts's tables may (the control plane publishes with single stores; a record is reused only after
+// this worker's next quiescent point, reclaim.ts).
+//
+// Scratch (SCR_L4_BURST, abi.ts; sock_prefetch.ts uses it only for bursts where this took nothing):
+//   +0   BURST_MAX × u32 per frame: 0 the full path | LB_UDP: udp_rcv | LB_HSLOT: the hash2 slot's
+//        address is at +256 | LB_SLOT: the pick's slot in its group's array is at +256 | a record or
+//        group address with its stage in the low 2 bits (LB_SOCK the socket found, LB_HEAD, LB_GROUP,
+//        LB_MEMBER; records and groups are 16-aligned, reclaim.ts)
+//   +256 BURST_MAX × u32 per frame: the hash2 slot's address, then the address the head was looked up
+//        with (the exact one, or 0 for the wildcard chain), then the pick's slot
+
+const LB_UDP: u32 = 4; // below any record address (memoryBase): "lean IP, then udp_rcv"
+const LB_HSLOT: u32 = 8;
+const LB_SLOT: u32 = 12;
+const LB_SOCK: u32 = 0;
+const LB_HEAD: u32 = 1;
+const LB_GROUP: u32 = 2;
+const LB_MEMBER: u32 = 3;
+const LB_B: u32 = 256;
+/**
+ * Sockets live (all protocols) from which the levels are loaded ahead: 32768 records are 8 MiB, past
+ * what this worker keeps of them in cache. Measured (wxdp bench udp, same runs): with 100k sockets the
+ * passes ahead take 164 → 152 ns a datagram; with 10k (2.5 MiB of records, mostly in L2/L3) they cost
+ * more than they save (112 → 120), as with tens of sockets.
+ */
+const SOCKS_DEEP: u32 = 32768;
+
+/** Keeps the loads of the passes ahead alive. */
+let sink: u32 = 0;
+
+@inline function lbA(): u32 {
+  return netScratch() + SCR_L4_BURST;
+}
+
+/** A frame's stage word `a` is a record or group address tagged `tag` (not a marker below 16). */
+@inline function staged(a: u32, tag: u32): bool {
+  return a >= 16 && (a & 3) == tag;
+}
+
+/** The pass ahead of a level: the line at (the address in A, tag cleared) + `off` for frames at `tag`. */
+@inline function touchA(A: u32, n: u32, tag: u32, off: u32): u32 {
+  let s: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const a = load<u32>(A + (i << 2));
+    if (staged(a, tag)) s += load<u32>((a & ~3) + off);
+  }
+  return s;
+}
+
+/** The pass ahead of a level whose addresses are in B, for frames marked `mark`. */
+@inline function touchB(A: u32, n: u32, mark: u32): u32 {
+  let s: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    if (load<u32>(A + (i << 2)) == mark) s += load<u32>(load<u32>(A + LB_B + (i << 2)));
+  }
+  return s;
+}
+
+/**
+ * Decide the `n` frames at `burst` (BURST_MAX × (u32 data, u32 len), eth.ts) from ring device `ifindex`
+ * (record `nd`): how many take the lean path. Reads only (and this worker's scratch).
+ */
+export function udp4_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
+  const A = lbA();
+  const B = A + LB_B;
+  // the short cut's conditions, once for the burst (udp4_lookup_fast reads them per datagram)
+  const r = netRoot() != 0 ? l4Root() : 0;
+  const t = r != 0 ? udpTables(r, IPPROTO_UDP) : 0;
+  const fast = t != 0 && load<u32>(t + TB_CONNECTED) == 0 && !skLookupAttached() && protoHandler(false, IPPROTO_UDP) == PH_UDP;
+  const h2 = fast ? load<u32>(t + TB_HASH2) : 0;
+  const deep = fast && load<u32>(r + L4_LIVE) >= SOCKS_DEEP;
+  const gate = leanGate(ifindex, nd);
+  if (gate == 0) return 0;
+  foreignValid = false;
+  let taken: u32 = 0;
+  let slots: u32 = 0;
+  // the lean path's checks; UDP's length and checksum; the hash2 slot
+  for (let i: u32 = 0; i < n; i++) {
+    const data = load<u32>(burst + (i << 3));
+    const tot = leanLen(nd, data, load<u32>(burst + (i << 3), 4), gate);
+    let a: u32 = 0;
+    if (tot != 0) {
+      taken++;
+      a = LB_UDP;
+      const ip = data + ETH_HLEN;
+      const uh = ip + 20;
+      if (fast && <u32>load<u8>(ip, IPH_PROTOCOL) == IPPROTO_UDP && tot >= 28) {
+        const ulen = ldBe16(uh + 4);
+        if (ulen >= 8 && ulen <= tot - 20 && udp4CsumOk(ip, uh, ulen)) {
+          store<u32>(B + (i << 2), h2 + (hash2Of4(load<u32>(ip, IPH_DADDR), ldBe16(uh + 2)) << 2));
+          a = LB_HSLOT;
+          slots++;
+        }
+      }
+    }
+    store<u32>(A + (i << 2), a);
+  }
+  if (slots == 0) return taken;
+  let s: u32 = deep ? touchB(A, n, LB_HSLOT) : 0;
+  // the slots' heads (the wildcard slot's when the exact one is empty)
+  let heads: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    if (load<u32>(A + (i << 2)) != LB_HSLOT) continue;
+    let head = load<u32>(load<u32>(B + (i << 2)));
+    let laddr = load<u32>(load<u32>(burst + (i << 3)) + ETH_HLEN + IPH_DADDR);
+    if (head == 0) {
+      const uh = load<u32>(burst + (i << 3)) + ETH_HLEN + 20;
+      head = load<u32>(h2 + (hash2Of4(0, ldBe16(uh + 2)) << 2));
+      laddr = 0;
+    }
+    if (head != 0) {
+      store<u32>(A + (i << 2), head | LB_HEAD);
+      store<u32>(B + (i << 2), laddr);
+      heads++;
+    } else store<u32>(A + (i << 2), LB_UDP);
+  }
+  if (heads == 0) return taken;
+  if (deep) s += touchA(A, n, LB_HEAD, 0);
+  // the heads: do they take the datagram at all (compute_score ≥ 1), and what decides among them
+  let groups: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const a = load<u32>(A + (i << 2));
+    if (!staged(a, LB_HEAD)) continue;
+    const head = a & ~3;
+    const ip = load<u32>(burst + (i << 3)) + ETH_HLEN;
+    const uh = ip + 20;
+    let next = LB_UDP;
+    if (matches4(head, load<u32>(ip, IPH_SADDR), ldBe16(uh), load<u32>(B + (i << 2)), ldBe16(uh + 2), ifindex)) {
+      const g = load<u32>(head + SK_REUSEPORT_GROUP);
+      if (g == 0) {
+        if (load<u32>(head + SKX_NEXT2) == 0) next = head | LB_SOCK;
+      } else {
+        next = g | LB_GROUP;
+        groups++;
+      }
+    }
+    store<u32>(A + (i << 2), next);
+  }
+  if (groups == 0) {
+    sink += s;
+    return taken;
+  }
+  if (deep) s += touchA(A, n, LB_GROUP, 0);
+  // the groups (no program, no connected members): reuseport_select_sock_by_hash's first pick's slot
+  for (let i: u32 = 0; i < n; i++) {
+    const a = load<u32>(A + (i << 2));
+    if (!staged(a, LB_GROUP)) continue;
+    const g = a & ~3;
+    const k = load<u32>(g + RG_NUM);
+    if (load<u32>(g + RG_PROG) != 0 || load<u32>(g + RG_HAS_CONNS) != 0 || k == 0) {
+      store<u32>(A + (i << 2), LB_UDP);
+      continue;
+    }
+    const ip = load<u32>(burst + (i << 3)) + ETH_HLEN;
+    const uh = ip + 20;
+    const hash = udpEhash4(load<u32>(B + (i << 2)), ldBe16(uh + 2), load<u32>(ip, IPH_SADDR), ldBe16(uh));
+    store<u32>(B + (i << 2), load<u32>(g + RG_SOCKS) + (<u32>((<u64>hash * <u64>k) >> 32) << 2));
+    store<u32>(A + (i << 2), LB_SLOT);
+  }
+  if (deep) s += touchB(A, n, LB_SLOT);
+  // the picks
+  for (let i: u32 = 0; i < n; i++) {
+    if (load<u32>(A + (i << 2)) != LB_SLOT) continue;
+    const sk = load<u32>(load<u32>(B + (i << 2)));
+    store<u32>(A + (i << 2), sk != 0 ? sk | LB_MEMBER : LB_UDP);
+  }
+  // the picks' lines: line 0 (the state) and line 1 (what the enqueue writes)
+  if (deep) s += touchA(A, n, LB_MEMBER, 0) + touchA(A, n, LB_MEMBER, SK_RMEM);
+  // the picks' state (a connected pick: the loop past it is reuseportSelect's, udp_rcv's)
+  for (let i: u32 = 0; i < n; i++) {
+    const a = load<u32>(A + (i << 2));
+    if (!staged(a, LB_MEMBER)) continue;
+    const sk = a & ~3;
+    store<u32>(A + (i << 2), <u32>load<u8>(sk + SK_STATE) == TCP_ESTABLISHED ? LB_UDP : sk);
+  }
+  sink += s;
+  return taken;
+}
+
+/** Frame `i` of the burst udp4_burst_demux decided takes the lean path. */
+@inline export function udp4BurstTaken(i: u32): bool {
+  return load<u32>(lbA() + (i << 2)) != 0;
+}
+
+/**
+ * Frame `i` of the burst (Ethernet header at `data`), taken by udp4_burst_demux, from `ifindex` queue
+ * `q`: counted as ipv4_rcv and ip_local_deliver count it, then queued on the socket found, or udp_rcv.
+ * Takes the frame.
+ */
+export function udp4_burst_rcv(ifindex: u32, q: u32, i: u32, data: u32): void {
+  const a = load<u32>(lbA() + (i << 2));
+  const ip = data + ETH_HLEN;
+  if (a == LB_UDP) {
+    udp4_lean_rcv(ifindex, q, ip, ldBe16(ip + IPH_TOT_LEN));
+    return;
+  }
+  mibInc(MIB_IP_IN_RECEIVES);
+  mibInc(MIB_IP_IN_DELIVERS);
+  udp4_queue_found(a, q, ip, ldBe16(ip + 24), ifindex);
+}
