@@ -31,7 +31,7 @@ import { arena_alloc } from '../maps/arena';
 import { spinLock, spinUnlock } from './lock';
 import { mibAdd, mibInc, netNow, netRoot, netScratch, sysctl } from './core';
 import {
-  MIB_CT_DROP, MIB_CT_EARLY_DROP, MIB_CT_ERROR, MIB_CT_FOUND, MIB_CT_INSERT, MIB_CT_INSERT_FAILED, MIB_CT_INVALID,
+  MIB_CT_CLASH_RESOLVE, MIB_CT_DROP, MIB_CT_EARLY_DROP, MIB_CT_ERROR, MIB_CT_FOUND, MIB_CT_INSERT, MIB_CT_INSERT_FAILED, MIB_CT_INVALID,
   NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_L4PROTO, NFS_LEN, NFS_PF, NFS_THOFF, NR_CT, SCR_NF,
   SYSCTL_NF_CONNTRACK_BUCKETS, SYSCTL_NF_CONNTRACK_CHECKSUM, SYSCTL_NF_CONNTRACK_GENERIC_TIMEOUT,
   SYSCTL_NF_CONNTRACK_ICMPV6_TIMEOUT, SYSCTL_NF_CONNTRACK_ICMP_TIMEOUT, SYSCTL_NF_CONNTRACK_MAX,
@@ -88,6 +88,8 @@ export const IPS_DST_NAT_DONE: u32 = 1 << 8;
 export const IPS_NAT_DONE_MASK: u32 = IPS_SRC_NAT_DONE | IPS_DST_NAT_DONE;
 export const IPS_DYING: u32 = 1 << 9;
 export const IPS_FIXED_TIMEOUT: u32 = 1 << 10;
+/** IPS_NAT_CLASH (= IPS_UNTRACKED_BIT): an entry nf_ct_resolve_clash_harder inserted by its reply direction only. */
+export const IPS_NAT_CLASH: u32 = 1 << 12;
 export const IPS_UNTRACKED: u32 = 1 << 12;
 export const IPS_OFFLOAD: u32 = 1 << 14;
 
@@ -778,7 +780,8 @@ function l4Packet(root: u32, e: u32, st: u32, ctinfo: u32, l3: u32, thoff: u32, 
       let stream = false;
       if (<i64>(netNow() - load<u64>(e + CT_UDP_STREAM)) > 0) {
         extra = timeoutMs(SYSCTL_NF_CONNTRACK_UDP_TIMEOUT_STREAM);
-        stream = (s & IPS_ASSURED) == 0;
+        // never set ASSURED for IPS_NAT_CLASH, they time out soon
+        stream = (s & (IPS_ASSURED | IPS_NAT_CLASH)) == 0;
       }
       ctRefresh(e, extra);
       if (stream) {
@@ -872,10 +875,15 @@ function icmpError(st: u32, root: u32, family: u32, l3: u32, thoff: u32, len: u3
   return NF_ACCEPT;
 }
 
+/** l4proto->allow_clash: UDP, UDP-Lite, ICMP, ICMPv6, DCCP and GRE may resolve an insertion clash (not TCP, SCTP). */
+@inline function allowClash(proto: u32): bool {
+  return proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE || proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6 || proto == IPPROTO_DCCP || proto == 47; // 47: GRE
+}
+
 /**
  * __nf_conntrack_confirm at POST_ROUTING / LOCAL_IN (priority INT_MAX): a new entry of an original-
- * direction packet goes into the table — unless its tuples are there already (a clash: insert_failed,
- * the packet dropped) — its timeout made absolute, a new event sent. Returns an NF_* verdict.
+ * direction packet goes into the table — unless its tuples are there already (a clash: resolved onto
+ * the entry there, or insert_failed and the packet dropped) — its timeout made absolute, a new event sent. Returns an NF_* verdict.
  */
 export function nf_conntrack_confirm(st: u32): u32 {
   const e = load<u32>(st + NFS_CT);
@@ -890,10 +898,40 @@ export function nf_conntrack_confirm(st: u32): u32 {
     ctUnlock(root);
     return NF_ACCEPT;
   }
-  if (ctFind(root, e + CT_TUPLE_ORIG) != 0 || ctFind(root, e + CT_TUPLE_REPLY) != 0) {
+  const ho = ctFind(root, e + CT_TUPLE_ORIG);
+  const h = ho != 0 ? ho : ctFind(root, e + CT_TUPLE_REPLY);
+  if (h != 0) {
+    // another CPU confirmed the same connection first (nf_ct_resolve_clash): a protocol that allows
+    // the clash (l4proto->allow_clash) with a winner that is not dying and has no NAT done, or the
+    // same tuples both ways (nf_ct_match), takes the packet on (its counters merged: nf_ct_acct_merge);
+    // else, as nf_ct_resolve_clash_harder, the loser may go in by its reply direction only; anything else is dropped
     unconfirmedForget(e);
+    const w = hEntry(h);
+    const ws = load<u32>(w + CT_STATUS);
+    if (allowClash(<u32>load<u8>(e + CT_TUPLE_ORIG + CTT_PROTO)) && (ws & IPS_DYING) == 0 &&
+        ((ws & IPS_NAT_DONE_MASK) == 0 || (tupleEq(w + CT_TUPLE_ORIG, e + CT_TUPLE_ORIG) && tupleEq(w + CT_TUPLE_REPLY, e + CT_TUPLE_REPLY)))) {
+      const dir: u32 = ctinfo >= IP_CT_IS_REPLY ? IP_CT_DIR_REPLY : IP_CT_DIR_ORIGINAL;
+      ctAcct(w, dir, <u32>load<u64>(e + CT_COUNTERS + (dir << 4) + 8));
+      ctFree(root, e);
+      ctUnlock(root);
+      mibInc(MIB_CT_CLASH_RESOLVE);
+      store<u32>(st + NFS_CT, w);
+      return NF_ACCEPT;
+    }
+    if (allowClash(<u32>load<u8>(e + CT_TUPLE_ORIG + CTT_PROTO)) && ho != 0 && ctFind(root, e + CT_TUPLE_REPLY) == 0) {
+      // nf_ct_resolve_clash_harder: NAT gave the loser another reply tuple, unique: it goes in by that
+      // direction only (original-direction lookups keep finding the winner; listings do not show it),
+      // confirmed for one second (IPS_FIXED_TIMEOUT), never assured (IPS_NAT_CLASH)
+      store<u64>(e + CT_TIMEOUT, netNow() + 1000);
+      store<u32>(e + CT_STATUS, load<u32>(e + CT_STATUS) | IPS_CONFIRMED | IPS_FIXED_TIMEOUT | IPS_NAT_CLASH);
+      hashInsert(root, e, 1);
+      ctUnlock(root);
+      mibInc(MIB_CT_CLASH_RESOLVE);
+      return NF_ACCEPT;
+    }
     ctFree(root, e);
     ctUnlock(root);
+    mibInc(MIB_CT_DROP);
     mibInc(MIB_CT_INSERT_FAILED);
     store<u32>(st + NFS_CT, 0);
     return NF_DROP;

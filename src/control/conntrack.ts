@@ -17,7 +17,7 @@ import { MIB_NAMES, NR, SYSCTL } from '../runtime/net_abi.js';
 
 const TCP_STATES = ['NONE', 'SYN_SENT', 'SYN_RECV', 'ESTABLISHED', 'FIN_WAIT', 'CLOSE_WAIT', 'LAST_ACK', 'TIME_WAIT', 'CLOSE', 'SYN_SENT2'];
 const PROTO_NAMES: Readonly<Record<number, string>> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6', 132: 'sctp', 136: 'udplite', 33: 'dccp' };
-const IPS = { SEEN_REPLY: 1 << 1, ASSURED: 1 << 2, CONFIRMED: 1 << 3, SRC_NAT: 1 << 4, DST_NAT: 1 << 5, DYING: 1 << 9, OFFLOAD: 1 << 14 } as const;
+const IPS = { SEEN_REPLY: 1 << 1, ASSURED: 1 << 2, CONFIRMED: 1 << 3, SRC_NAT: 1 << 4, DST_NAT: 1 << 5, DYING: 1 << 9, NAT_CLASH: 1 << 12, OFFLOAD: 1 << 14 } as const;
 
 /** One side of a connection. */
 export interface CtTuple {
@@ -155,7 +155,8 @@ export class Conntrack {
     for (let i = 0; i < max; i++) {
       const e = pool + i * size;
       const status = v.getUint32(e + this.g('CT_STATUS'), true);
-      if ((status & IPS.CONFIRMED) === 0 || (status & IPS.DYING) !== 0) continue;
+      // (an entry a NAT clash inserted by its reply direction only is hidden, as ctnetlink hides it)
+      if ((status & IPS.CONFIRMED) === 0 || (status & (IPS.DYING | IPS.NAT_CLASH)) !== 0) continue;
       const timeout = v.getBigUint64(e + this.g('CT_TIMEOUT'), true);
       if (timeout <= now) continue;
       const entry = this.read(v, b, e, status, Number((timeout - now) / 1000n));

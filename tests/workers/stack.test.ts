@@ -190,7 +190,15 @@ describe('the stack under two workers', () => {
     expect(par.received).toBe(seq.received);
     expect(par.conntrack).toBe(seq.conntrack);
     expect(par.neighbours).toBe(seq.neighbours);
-    expect(par.mib).toEqual(seq.mib);
+    // Two workers may create the same UDP connection at once: the second confirm finds the first's entry
+    // and, as the kernel's nf_ct_resolve_clash does for protocols that allow it, the datagram goes on with
+    // that entry (clash_resolve) instead of being dropped (insert_failed). Which packets meet a clash is
+    // timing; the lookups that found an entry and the clashes resolved add up to the one-thread count.
+    const ct = (m: Record<string, number>) => (m['nf_conntrack:found'] ?? 0) + (m['nf_conntrack:clash_resolve'] ?? 0);
+    expect(ct(par.mib)).toBe(ct(seq.mib));
+    expect(par.mib['nf_conntrack:insert_failed'] ?? 0).toBe(0);
+    const rest = (m: Record<string, number>) => Object.fromEntries(Object.entries(m).filter(([k]) => k !== 'nf_conntrack:found' && k !== 'nf_conntrack:clash_resolve'));
+    expect(rest(par.mib)).toEqual(rest(seq.mib));
     expect(par.drops).toEqual(seq.drops);
     expect(par.framesBack).toBe(true);
   });
