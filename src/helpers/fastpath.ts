@@ -5,6 +5,7 @@ import { RuntimeFault } from '../errors.js';
 import type { FastPath } from '../runtime/fastpath.js';
 import { HelperTable, type HelperDef } from './index.js';
 import { kfuncHelpers } from './kfuncs.js';
+import { dynptrHelpers } from './dynptr.js';
 
 type WasmHelper = NonNullable<HelperDef['wasm']>;
 
@@ -64,6 +65,7 @@ export function xdpHelpers(fp: FastPath, base: HelperTable): HelperTable {
   const t = new HelperTable();
   for (const id of base.ids()) t.register(base.get(id)!);
   for (const d of fastPathHelpers(fp)) t.register(d);
+  for (const d of dynptrHelpers()) t.register(d);
   for (const d of kfuncHelpers(fp.exports as Record<string, unknown>)) t.register(d);
   t.register({
     id: 12,

@@ -35,6 +35,10 @@ export enum Arg {
   PTR_TO_SOCK_COMMON_OR_NULL,
   /** ARG_PTR_TO_SPIN_LOCK: the `struct bpf_spin_lock` of a map value (locks.ts). */
   PTR_TO_SPIN_LOCK,
+  /** ARG_PTR_TO_DYNPTR | MEM_RDONLY: an initialised dynptr on the stack (dynptr.ts). */
+  PTR_TO_DYNPTR,
+  /** ARG_PTR_TO_DYNPTR | DYNPTR_TYPE_LOCAL | MEM_UNINIT: stack slots the helper makes a local dynptr of. */
+  PTR_TO_DYNPTR_UNINIT_LOCAL,
 }
 
 export enum Ret {
@@ -42,6 +46,8 @@ export enum Ret {
   VOID,
   MAP_VALUE_OR_NULL,
   RINGBUF_MEM_OR_NULL,
+  /** RET_PTR_TO_DYNPTR_MEM_OR_NULL: a slice of the dynptr argument, of the constant size argument. */
+  DYNPTR_MEM_OR_NULL,
 }
 
 export interface Proto {
@@ -109,6 +115,11 @@ export const PROTOS: Readonly<Record<number, Proto>> = {
   133: { args: [Arg.PTR_TO_RINGBUF_MEM_RELEASE, Arg.ANYTHING], ret: Ret.VOID },
   134: { args: [Arg.CONST_MAP_PTR, Arg.ANYTHING], ret: Ret.INTEGER, mapTypes: [M.RINGBUF] },
   160: { args: [], ret: Ret.INTEGER },
+  // bpf_dynptr_from_mem_proto, bpf_dynptr_read_proto, bpf_dynptr_write_proto, bpf_dynptr_data_proto
+  197: { args: [Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE_OR_ZERO, Arg.ANYTHING, Arg.PTR_TO_DYNPTR_UNINIT_LOCAL], ret: Ret.INTEGER },
+  201: { args: [Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE_OR_ZERO, Arg.PTR_TO_DYNPTR, Arg.ANYTHING, Arg.ANYTHING], ret: Ret.INTEGER },
+  202: { args: [Arg.PTR_TO_DYNPTR, Arg.ANYTHING, Arg.PTR_TO_MEM, Arg.CONST_SIZE_OR_ZERO, Arg.ANYTHING], ret: Ret.INTEGER },
+  203: { args: [Arg.PTR_TO_DYNPTR, Arg.ANYTHING, Arg.CONST_ALLOC_SIZE_OR_ZERO], ret: Ret.DYNPTR_MEM_OR_NULL },
   // bpf_trace_vprintk_proto: fmt (read-only), its size, the u64 arguments (or NULL) and their size
   177: { args: [Arg.PTR_TO_MEM, Arg.CONST_SIZE, Arg.PTR_TO_MEM_OR_NULL, Arg.CONST_SIZE_OR_ZERO], ret: Ret.INTEGER },
   181: { args: [Arg.ANYTHING, Arg.PTR_TO_FUNC, Arg.PTR_TO_STACK_OR_NULL, Arg.ANYTHING], ret: Ret.INTEGER },
