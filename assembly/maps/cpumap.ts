@@ -15,7 +15,8 @@
 //   queue  +0 u32 producer index (free-running) | +4 consumer index | +8 u32 qsize (capacity)
 //          +12 u32 mask (storage entries - 1, a power of two ≥ qsize) | +16 u32 producer lock
 //          +20 u32 CPU (the worker draining it) | +24 u32 next queue (CPUMAP_QUEUES list) | +28 program slot
-//          +32 u64 enqueued | +40 u64 dropped (full) | +48 u64 drained (run on the CPU) | +56 pad
+//          +32 u64 enqueued | +40 u64 dropped (full) | +48 u64 drained (run on the CPU)
+//          +56 u32 the map (for the xdp_cpumap_kthread tracepoint's map_id) | +60 pad
 //          +64 (mask + 1) × 16: u32 data | u32 len | u32 meta | u32 ingress ifindex
 //
 // Queues are made on the control plane (cpu_map_update_elem) and never freed: a producer that read the
@@ -48,6 +49,7 @@ export const CQ_PROG: u32 = 28;
 export const CQ_ENQUEUED: u32 = 32;
 export const CQ_DROPPED: u32 = 40;
 export const CQ_DRAINED: u32 = 48;
+export const CQ_MAP: u32 = 56;
 export const CQ_ENTRIES: u32 = 64;
 export const CQ_ENTRY_SIZE: u32 = 16;
 
@@ -106,6 +108,7 @@ export function cpumapUpdate(m: u32, key: u32, value: u32, flags: u64): i32 {
       if (q == 0) return -ENOMEM;
     }
     atomic.store<u32>(q + CQ_PROG, prog);
+    atomic.store<u32>(q + CQ_MAP, m);
     atomic.store<u32>(q + CQ_QSIZE, qsize);
     atomic.store<u32>(s + 8, q);
   }

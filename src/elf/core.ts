@@ -23,6 +23,17 @@ export const WXDP_BTF: Readonly<Record<string, Readonly<Record<string, { offset:
   // the device record: assembly/abi.ts DEV_IFINDEX
   net_device: { ifindex: { offset: 0, size: 4 } },
   bpf_prog: {},
+  // assembly/tracepoints.ts: the event's own structs, laid out as the kernel's
+  xdp_cpumap_stats: { redirect: { offset: 0, size: 4 }, pass: { offset: 4, size: 4 }, drop: { offset: 8, size: 4 } },
+  xdp_mem_info: { type: { offset: 0, size: 4 }, id: { offset: 4, size: 4 } },
+  xdp_mem_allocator: { mem: { offset: 0, size: 8 }, allocator: { offset: 8, size: 8 }, page_pool: { offset: 8, size: 8 } },
+  xdp_rxq_info: {
+    dev: { offset: 0, size: 8 },
+    queue_index: { offset: 8, size: 4 },
+    reg_state: { offset: 12, size: 4 },
+    mem: { offset: 16, size: 8 },
+    frag_size: { offset: 24, size: 4 },
+  },
 };
 
 const FIELD_BYTE_OFFSET = 0;
@@ -42,6 +53,35 @@ function rootStruct(btf: Btf, id: number): { name: string; members: { name: stri
   return undefined;
 }
 
+/**
+ * The field a member path ("0:1:0" → [1, 0]: member 1, then its member 0) reaches in wxdp's BTF, with
+ * the offsets of the structs it passes through added up; undefined when wxdp lacks any step.
+ */
+function fieldAt(
+  btf: Btf,
+  local: { members: { name: string; type?: number }[] },
+  target: Readonly<Record<string, { offset: number; size: number }>>,
+  path: number[],
+): { offset: number; size: number } | undefined {
+  let lt: { members: { name: string; type?: number }[] } | undefined = local;
+  let tg: Readonly<Record<string, { offset: number; size: number }>> | undefined = target;
+  let offset = 0;
+  let field: { offset: number; size: number } | undefined;
+  for (let k = 0; k < path.length; k++) {
+    const m: { name: string; type?: number } | undefined = lt?.members[path[k]!];
+    const f = m && tg ? tg[m.name] : undefined;
+    if (!m || !f) return undefined;
+    offset += f.offset;
+    field = { offset, size: f.size };
+    if (k + 1 < path.length) {
+      const sub: { name: string; members: { name: string; type?: number }[] } | undefined = m.type === undefined ? undefined : rootStruct(btf, m.type);
+      lt = sub;
+      tg = sub ? WXDP_BTF[sub.name] : undefined;
+    }
+  }
+  return field;
+}
+
 /** Apply the relocations `recs` (instruction slots already the program's) to `insns`. */
 export function applyCoreRelos(btf: Btf, insns: Insn[], recs: readonly CoreRelo[]): void {
   for (const r of recs) {
@@ -52,8 +92,7 @@ export function applyCoreRelos(btf: Btf, insns: Insn[], recs: readonly CoreRelo[
     const ins = insns[r.insn];
     if (!ins) continue;
     const path = r.access.split(':').map(Number);
-    const member = path.length === 2 && path[0] === 0 ? local.members[path[1]!] : undefined;
-    const field = member ? target[member.name] : undefined;
+    const field = path[0] === 0 && path.length >= 2 ? fieldAt(btf, local, target, path.slice(1)) : undefined;
     if (r.kind === FIELD_EXISTS) {
       ins.imm = field ? 1 : 0;
       continue;
