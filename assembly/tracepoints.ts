@@ -33,6 +33,7 @@
 // by tp_attach between bursts. An event with nothing attached costs one load.
 
 import { DEV_IFINDEX, MAP_ID, RUN_BASE, RUN_CPU } from './abi';
+import { cpumapWorkers } from './maps/cpumap';
 
 /** Tracepoint ids: their index in src/elf/section_defs.ts XDP_TRACEPOINTS. */
 export const TP_XDP_EXCEPTION: u32 = 0;
@@ -130,16 +131,21 @@ function devmapXmit(from: u32, to: u32, sent: u32, frames: u32): void {
   tpRun(TP_XDP_DEVMAP_XMIT);
 }
 
+/**
+ * A bulk for cpumap entry `key`. Workers: the frames went onto the entry's queue (`drop` of them did not
+ * fit) and its worker reports the batches it runs; one thread: they ran here, this is also the batch.
+ */
 function cpumapBulk(map: u32, key: u32, frames: u32, pass: u32, drop: u32, redirect: u32): void {
   const id = <i64><i32>load<u32>(map, MAP_ID);
+  const queued = ASC_FEATURE_THREADS && cpumapWorkers != 0;
   if (tpOn(TP_XDP_CPUMAP_ENQUEUE)) {
     store<i64>(tpArgs, id);
     store<u64>(tpArgs, <u64>frames, 8);
-    store<u64>(tpArgs, 0, 16);
+    store<u64>(tpArgs, queued ? <u64>drop : 0, 16);
     store<i64>(tpArgs, <i64><i32>key, 24);
     tpRun(TP_XDP_CPUMAP_ENQUEUE);
   }
-  if (tpOn(TP_XDP_CPUMAP_KTHREAD)) {
+  if (!queued && tpOn(TP_XDP_CPUMAP_KTHREAD)) {
     store<u32>(cpumapStats, redirect);
     store<u32>(cpumapStats, pass, 4);
     store<u32>(cpumapStats, drop, 8);
@@ -209,7 +215,7 @@ function devmapFlushOne(t: u32, i: u32): void {
 export function tpCpumapFrame(map: u32, key: u32, outcome: u32): void {
   const t = tallyBase();
   if (t == 0) {
-    cpumapBulk(map, key, 1, outcome == 0 ? 1 : 0, outcome == 1 ? 1 : 0, outcome == 2 ? 1 : 0);
+    cpumapBulk(map, key, 1, outcome == 0 ? 1 : 0, outcome == 1 || outcome == 4 ? 1 : 0, outcome == 2 ? 1 : 0);
     return;
   }
   const n = load<u32>(t, 4);
@@ -238,7 +244,11 @@ export function tpCpumapFrame(map: u32, key: u32, outcome: u32): void {
     memory.fill(e + 8, 0, 16);
   }
   store<u32>(e, load<u32>(e, 8) + 1, 8);
-  if (outcome < 3) store<u32>(e + 12 + outcome * 4, load<u32>(e + 12 + outcome * 4) + 1);
+  // outcomes 0..2 count as pass / drop / redirect; 4 (the queue was full) as the enqueue's drop
+  if (outcome != 3) {
+    const f = e + 12 + (outcome == 4 ? 1 : outcome) * 4;
+    store<u32>(f, load<u32>(f) + 1);
+  }
 }
 
 function cpumapFlushOne(t: u32, i: u32): void {

@@ -114,6 +114,30 @@ describe('bulk tracepoints in wxdp', () => {
   });
 });
 
+describe('bulk tracepoints with workers', () => {
+  it('worker 0 reports the enqueue bulks, worker 1 (the entry\'s CPU) the kthread batches it ran', async () => {
+    const dp = await Datapath.create({ workers: 2 });
+    try {
+      const eth0 = dp.addDevice({ name: 'eth0', queues: 2, ringSize: 256, rss: false });
+      const obj = await dp.loadObject(OBJ);
+      for (const [name, p] of obj.programs) if (p.spec.type === 'tracing') obj.program(name).attachTracepoint();
+      obj.map('cpus').update(u32(1), cpumapVal(256, obj.program('cpu_drop').fd));
+      obj.map('cfg').update(u32(0), u32(2));
+      obj.map('cfg').update(u32(1), u32(1));
+      eth0.attachXdp(obj.program('xdp_bench'));
+      expect(eth0.injectBatch(Array.from({ length: 20 }, (_, i) => frame(60, i)), { queue: 0 })).toBe(20);
+      dp.workers!.settle(3);
+      const c = (k: number) => Number(codec.u64.decode(obj.map('counts').lookup(u32(k))!));
+      // one poll of 20 frames: bulks 8 + 8 + 4; the CPU drains them in batches of at most 8
+      expect([c(CE_PROCESSED), c(CE_BULKS), c(CE_LAST_CPU), c(RD_OK)]).toEqual([20, 3, 1, 20]);
+      expect([c(CK_PROCESSED), c(CK_DROP), c(CK_PASS)]).toEqual([20, 20, 0]);
+      expect(c(CK_BATCHES)).toBeGreaterThanOrEqual(3);
+    } finally {
+      await dp.close();
+    }
+  });
+});
+
 const nsa = useNamespaces('dyn14');
 const dir = mkdtempSync(join(tmpdir(), 'wx-dyn14-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
