@@ -42,6 +42,10 @@ export const FAST_PATH_HELPERS: ReadonlyArray<[number, string]> = [
   [188, 'bpf_xdp_get_buff_len'],
   [189, 'bpf_xdp_load_bytes'],
   [190, 'bpf_xdp_store_bytes'],
+  [197, 'bpf_dynptr_from_mem'],
+  [201, 'bpf_dynptr_read'],
+  [202, 'bpf_dynptr_write'],
+  [203, 'bpf_dynptr_data'],
 ];
 
 /** The fast path's helpers (those its build exports), as HelperDefs with both `wasm` and `fn`. */
@@ -64,8 +68,9 @@ export function fastPathHelpers(fp: FastPath): HelperDef[] {
 export function xdpHelpers(fp: FastPath, base: HelperTable): HelperTable {
   const t = new HelperTable();
   for (const id of base.ids()) t.register(base.get(id)!);
-  for (const d of fastPathHelpers(fp)) t.register(d);
+  // the TypeScript dynptr helpers first: the fast path's own (assembly/dynptr.ts) replace them
   for (const d of dynptrHelpers()) t.register(d);
+  for (const d of fastPathHelpers(fp)) t.register(d);
   for (const d of kfuncHelpers(fp.exports as Record<string, unknown>)) t.register(d);
   t.register({
     id: 12,

@@ -77,7 +77,16 @@ const ENODATA = -61n;
  */
 const D: KfuncArg = { kind: 'dynptr' };
 const S: KfuncArg = { kind: 'scalar' };
-const dynptrKfunc = (name: string, btfId: number, args: KfuncArg[], ret?: KfuncRet): KfuncDef => ({ name, btfId, args, devBound: false, ret, fn: DYNPTR_KFUNCS[name]! });
+/** The fast path implements them (assembly/dynptr.ts); helpers/dynptr.ts is the same in TypeScript, for builds without. */
+const dynptrKfunc = (name: string, btfId: number, args: KfuncArg[], ret?: KfuncRet): KfuncDef => ({
+  name,
+  btfId,
+  args,
+  devBound: false,
+  ret,
+  fastPath: name,
+  fn: DYNPTR_KFUNCS[name]!,
+});
 
 /** The dynptr kfuncs an XDP program may call. */
 export const DYNPTR_KFUNC_DEFS: readonly KfuncDef[] = [

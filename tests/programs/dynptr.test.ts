@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { assemble } from '../../src/asm/index.js';
 import { Datapath } from '../../src/control/datapath.js';
 import { VerifierError } from '../../src/errors.js';
 import { kernelAvailability } from '../../src/oracle/kernel.js';
@@ -44,6 +45,23 @@ describe('dynptrs in wxdp', () => {
     const e = err as VerifierError;
     expect([e.index, e.reason]).toEqual([insn, msg]);
     expect(e.log.split('\n')).toContain(msg);
+  });
+
+  it.each(['jit', 'interp'] as const)('xdp_dynptr unverified (%s, checked): the same frame and return', async (engine) => {
+    const dp = await Datapath.create();
+    const r = (await dp.loadObject(obj('xdp_dynptr'), { engine, verify: false })).program('xdp_dynptr').testRun({ data: FRAME });
+    expect(r.retval).toBe(600 + E2BIG);
+    expect(r.data).toEqual(OUT);
+  });
+
+  it.each(['jit', 'interp'] as const)('checked (%s): a forged dynptr (local, over the null page) passed to bpf_dynptr_read faults', async (engine) => {
+    const dp = await Datapath.create();
+    const forged = [
+      'r2 = 16', '*(u64 *)(r10 - 16) = r2', 'r2 = 0x10000008', '*(u32 *)(r10 - 8) = r2', 'r2 = 0', '*(u32 *)(r10 - 4) = r2',
+      'r1 = r10', 'r1 += -32', 'r2 = 8', 'r3 = r10', 'r3 += -16', 'r4 = 0', 'r5 = 0', 'call 201', 'exit',
+    ].join('\n');
+    const p = await dp.loadInsns(assemble(forged), { verify: false, engine });
+    expect(() => p.testRun({ data: FRAME })).toThrow(/helper 201 argument 3 .* is not a dynptr of this run/);
   });
 
   it.each(['jit', 'interp'] as const)('xdp_dynptr (%s): a 64-byte frame comes back as derived, return 600 + E2BIG', async (engine) => {

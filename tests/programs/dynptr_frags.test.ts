@@ -4,9 +4,12 @@
 // same data_in must give the same bytes.
 
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Datapath } from '../../src/control/datapath.js';
 import { kernelAvailability, loadKernelProgram } from '../../src/oracle/kernel.js';
+import { dynptrHelpers } from '../../src/helpers/dynptr.js';
+import { DYNPTR_KFUNC_DEFS, KFUNC_HELPER_BASE } from '../../src/helpers/kfuncs.js';
 
 const OBJ = fileURLToPath(new URL('../../programs/xdp_dynptr_frags.o', import.meta.url));
 /** The linear part of a test-run frame (a page minus headroom and skb_shared_info). */
@@ -66,6 +69,33 @@ describe.each(['jit', 'interp'] as const)('an XDP dynptr over a multi-buffer fra
     const r = p.testRun({ data: frameOf(n) });
     expect(r.retval).toBe(2);
     expect(Buffer.from(r.data).equals(Buffer.from(derive(frameOf(n))))).toBe(true);
+  });
+});
+
+describe('the TypeScript dynptrs (helpers/dynptr.ts) agree with the fast path\'s (assembly/dynptr.ts)', () => {
+  /** A data path whose dynptr helpers and kfuncs are the TypeScript ones. */
+  async function tsDynptrs(): Promise<Datapath> {
+    const dp = await Datapath.create();
+    for (const d of dynptrHelpers()) dp.helpers.register(d);
+    for (const k of DYNPTR_KFUNC_DEFS) dp.helpers.register({ id: KFUNC_HELPER_BASE + k.btfId, name: k.name, fn: k.fn });
+    return dp;
+  }
+  const corpus = JSON.parse(readFileSync(new URL('../../programs/corpus/index.json', import.meta.url), 'utf8')) as { file: string }[];
+  const frames = [...SIZES.map(frameOf), ...corpus.map((e) => new Uint8Array(readFileSync(new URL(`../../programs/corpus/${e.file}`, import.meta.url))))];
+
+  it.each(['xdp_dynptr_frags', 'xdp_dynptr_parse'])('%s: every frame the same in both', async (name) => {
+    const ts = await tsDynptrs();
+    const wasm = await Datapath.create();
+    expect(ts.helpers.get(201)!.wasm).toBeUndefined();
+    expect(wasm.helpers.get(201)!.wasm).toBeDefined();
+    const path = fileURLToPath(new URL(`../../programs/${name}.o`, import.meta.url));
+    const a = (await ts.loadObject(path)).program(name);
+    const b = (await wasm.loadObject(path)).program(name);
+    for (const f of frames.filter((x) => name === 'xdp_dynptr_frags' || x.length <= 1514)) {
+      const ra = a.testRun({ data: f });
+      const rb = b.testRun({ data: f });
+      expect([ra.retval, Buffer.from(ra.data).toString('hex')]).toEqual([rb.retval, Buffer.from(rb.data).toString('hex')]);
+    }
   });
 });
 
