@@ -1,5 +1,6 @@
-// Dynptrs in the fast path (kernel/bpf/helpers.c, net/core/filter.c): the helpers bpf_dynptr_from_mem,
-// _read, _write, _data and the XDP dynptr kfuncs a parser calls per frame (bpf_dynptr_from_xdp, _slice,
+// Dynptrs in the fast path (kernel/bpf/helpers.c, kernel/bpf/ringbuf.c, net/core/filter.c): the helpers
+// bpf_dynptr_from_mem, _read, _write, _data, bpf_ringbuf_reserve_dynptr, _submit_dynptr, _discard_dynptr
+// and the XDP dynptr kfuncs a parser calls per frame (bpf_dynptr_from_xdp, _slice,
 // _slice_rdwr, _adjust, _is_null, _is_rdonly, _size, _clone, _copy, _memset), with the JIT's helper
 // signature (five u64 arguments, a u64 result; negative errnos sign-extended). src/helpers/dynptr.ts
 // holds the same semantics in TypeScript and draws the layout:
@@ -13,12 +14,15 @@
 
 import { CTX_DATA, CTX_DATA_END, CTX_FRAGS_LEN, FRAG_SIZE, FRAGS_BASE } from './abi';
 import { copyBytes } from './bytes';
+import { bpf_ringbuf_discard, bpf_ringbuf_reserve, bpf_ringbuf_submit } from './maps/prog_helpers';
 
 const EINVAL: u64 = <u64>-22;
 const E2BIG: u64 = <u64>-7;
 const ERANGE: u64 = <u64>-34;
 const EFAULT: u64 = <u64>-14;
 const TYPE_LOCAL: u32 = 1;
+const TYPE_RINGBUF: u32 = 2;
+const EAGAIN: u64 = <u64>-11;
 const TYPE_XDP: u32 = 4;
 const SIZE_MASK: u32 = 0xffffff;
 const RDONLY: u32 = 0x80000000;
@@ -268,5 +272,43 @@ export function bpf_dynptr_memset(ptr: u64, offset: u64, size: u64, val: u64, r5
     const e = bpf_dynptr_write(p, off + w, chunk, min(256, n - w), 0);
     if (e != 0) return e;
   }
+  return 0;
+}
+
+/** bpf_ringbuf_reserve_dynptr (198): a ringbuf record of `size` bytes as a dynptr (NULL when none). */
+export function bpf_ringbuf_reserve_dynptr(map: u64, size: u64, flags: u64, ptr: u64, r5: u64): u64 {
+  const p = <u32>ptr;
+  if (flags != 0) {
+    dNull(p);
+    return EINVAL;
+  }
+  if (<u32>size > MAX_SIZE) {
+    dNull(p);
+    return E2BIG;
+  }
+  const sample = <u32>bpf_ringbuf_reserve(map, <u64><u32>size, 0, 0, 0);
+  if (sample == 0) {
+    dNull(p);
+    return EAGAIN;
+  }
+  dInit(p, sample, TYPE_RINGBUF, 0, <u32>size);
+  return 0;
+}
+
+/** bpf_ringbuf_submit_dynptr (199): the record goes to the reader; the dynptr becomes NULL. */
+export function bpf_ringbuf_submit_dynptr(ptr: u64, flags: u64, r3: u64, r4: u64, r5: u64): u64 {
+  const p = <u32>ptr;
+  if (dData(p) == 0) return 0;
+  bpf_ringbuf_submit(<u64>dData(p), flags, 0, 0, 0);
+  dNull(p);
+  return 0;
+}
+
+/** bpf_ringbuf_discard_dynptr (200): the record is dropped; the dynptr becomes NULL. */
+export function bpf_ringbuf_discard_dynptr(ptr: u64, flags: u64, r3: u64, r4: u64, r5: u64): u64 {
+  const p = <u32>ptr;
+  if (dData(p) == 0) return 0;
+  bpf_ringbuf_discard(<u64>dData(p), flags, 0, 0, 0);
+  dNull(p);
   return 0;
 }

@@ -22,6 +22,7 @@ const FIB_LOOKUP = 69;
 const POINTER_ARGS = new Set<Arg>([
   Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY, Arg.PTR_TO_MAP_VALUE, Arg.PTR_TO_UNINIT_MAP_VALUE, Arg.PTR_TO_CTX,
   Arg.PTR_TO_MEM, Arg.PTR_TO_MEM_OR_NULL, Arg.PTR_TO_UNINIT_MEM, Arg.PTR_TO_DYNPTR, Arg.PTR_TO_DYNPTR_UNINIT_LOCAL,
+  Arg.PTR_TO_DYNPTR_UNINIT_RINGBUF, Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF,
 ]);
 
 /** Whether helper `id` takes an argument checked here (the JIT emits the check only for those). */
@@ -85,8 +86,10 @@ export function helperArgFault(id: number, args: readonly bigint[], regions: rea
         break;
       }
       case Arg.PTR_TO_DYNPTR_UNINIT_LOCAL:
+      case Arg.PTR_TO_DYNPTR_UNINIT_RINGBUF:
         f = need(16n, true);
         break;
+      case Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF:
       case Arg.PTR_TO_DYNPTR: {
         // 16 writable bytes, and what they hold must be a dynptr the program could have made: an XDP one
         // over the ctx, or a local one over memory of the run's regions (nothing forged past them)
@@ -99,7 +102,7 @@ export function helperArgFault(id: number, args: readonly bigint[], regions: rea
         const raw = v.getUint32(at + 8, true);
         const type = (raw >>> 28) & 7;
         const span = BigInt(v.getUint32(at + 12, true)) + BigInt(raw & 0xffffff);
-        const ok = type === 4 ? data === BigInt(CTX_BASE) : type === 1 && inRegions(regions, mem, data, span, id === 202);
+        const ok = type === 4 ? data === BigInt(CTX_BASE) : (type === 1 || type === 2) && inRegions(regions, mem, data, span, id === 202);
         if (!ok) return new RuntimeFault('RUN_HELPER', `helper ${id} argument ${i + 1} (0x${a.toString(16)}) is not a dynptr of this run`, pc, a);
         break;
       }

@@ -32,6 +32,8 @@ export interface DynptrSlot {
   readonly first: boolean;
   /** The dynptr's id: its bpf_dynptr_data slices carry it. */
   readonly id: number;
+  /** A ringbuf dynptr's reference (ref_obj_id), shared by its clones: released by submit / discard. */
+  readonly ref?: number;
 }
 
 const MAX_BPF_STACK = 512;
@@ -79,9 +81,10 @@ export function dynptrAt(st: State, reg: Reg): DynptrSlot | undefined {
  * slots become STACK_INVALID) and every bpf_dynptr_data slice of it (an unknown scalar from then on,
  * as mark_reg_invalid makes it for a privileged loader).
  */
-export function destroyDynptrAt(st: State, frame: Frame, spi: number): void {
+export function destroyDynptrAt(st: State, frame: Frame, spi: number, fail: Fail): void {
   const s = frame.stack[spi];
   if (!s?.dynptr) return;
+  if (s.dynptr.ref) fail('cannot overwrite referenced dynptr');
   const first = s.dynptr.first ? spi : spi - 1;
   const id = s.dynptr.id;
   const invalid: Slot = { bytes: [0, 0, 0, 0, 0, 0, 0, 0] };
@@ -94,15 +97,25 @@ export function destroyDynptrAt(st: State, frame: Frame, spi: number): void {
 }
 
 /** Every dynptr whose slots overlap stack bytes [lo, hi) of `frame` (0 = fp-512) is destroyed. */
-export function destroyDynptrsIn(st: State, frame: Frame, lo: number, hi: number): void {
-  for (let spi = lo >> 3; spi <= (hi - 1) >> 3 && spi < frame.stack.length; spi++) destroyDynptrAt(st, frame, spi);
+export function destroyDynptrsIn(st: State, frame: Frame, lo: number, hi: number, fail: Fail): void {
+  for (let spi = lo >> 3; spi <= (hi - 1) >> 3 && spi < frame.stack.length; spi++) destroyDynptrAt(st, frame, spi, fail);
 }
 
 /**
  * process_dynptr_func for an argument that creates a dynptr (MEM_UNINIT): any dynptr already in the
  * two slots is destroyed and a new one of `type` (with a fresh id) takes its place.
  */
-export function initDynptrArg(st: State, reg: Reg, regno: number, type: DynptrType, newId: () => number, fail: Fail, log: (s: string) => void): void {
+export function initDynptrArg(
+  st: State,
+  reg: Reg,
+  regno: number,
+  type: DynptrType,
+  newId: () => number,
+  fail: Fail,
+  log: (s: string) => void,
+  /** A refcounted type (ringbuf): takes the reference, after the dynptr's id (mark_stack_slots_dynptr). */
+  acquire?: () => number,
+): void {
   if (reg.type !== RegType.STACK) fail(`R${regno} type=${reg.typeName()} expected=fp, dynptr_ptr`);
   const spi = dynptrSlot(reg);
   if (typeof spi !== 'number') {
@@ -110,12 +123,37 @@ export function initDynptrArg(st: State, reg: Reg, regno: number, type: DynptrTy
     fail('Dynptr has to be an uninitialized dynptr');
   }
   const frame = st.frames[reg.frameno]!;
-  destroyDynptrAt(st, frame, spi);
-  destroyDynptrAt(st, frame, spi + 1);
+  destroyDynptrAt(st, frame, spi, fail);
+  destroyDynptrAt(st, frame, spi + 1, fail);
   const id = newId();
+  const ref = acquire?.();
   const bytes = [Byte.DYNPTR, Byte.DYNPTR, Byte.DYNPTR, Byte.DYNPTR, Byte.DYNPTR, Byte.DYNPTR, Byte.DYNPTR, Byte.DYNPTR];
-  frame.stack[spi] = { bytes, dynptr: { type, first: true, id } };
-  frame.stack[spi + 1] = { bytes, dynptr: { type, first: false, id } };
+  frame.stack[spi] = { bytes, dynptr: { type, first: true, id, ref } };
+  frame.stack[spi + 1] = { bytes, dynptr: { type, first: false, id, ref } };
+}
+
+/**
+ * A release argument (bpf_ringbuf_submit_dynptr / _discard_dynptr): a referenced dynptr on the stack.
+ * Its reference, and with it every dynptr sharing it (clones) and their slices, ends.
+ */
+export function releaseDynptrArg(st: State, reg: Reg, regno: number, fail: Fail, log: (s: string) => void): void {
+  if (reg.type !== RegType.STACK) fail('cannot release unowned const bpf_dynptr');
+  const spi = dynptrSlot(reg);
+  const slot = typeof spi === 'number' ? st.frames[reg.frameno]!.stack[spi]! : undefined;
+  if (typeof spi !== 'number') log(spi.message);
+  if (!slot?.dynptr?.ref) fail(`arg ${regno} is an unacquired reference`);
+  const d = useDynptrArg(st, reg, regno, fail, log, false);
+  if (d.type !== DynptrType.RINGBUF) fail(`Expected a dynptr of type ringbuf as arg #${regno - 1}`);
+  const ref = d.ref!;
+  st.refs = st.refs.filter((r) => r.id !== ref);
+  const invalid: Slot = { bytes: [0, 0, 0, 0, 0, 0, 0, 0] };
+  for (const f of st.frames) {
+    for (let i = 0; i < f.stack.length; i++) if (f.stack[i]!.dynptr?.ref === ref) f.stack[i] = invalid;
+  }
+  st.forEachReg(
+    (o) => o.markUnknown(),
+    (o) => o.refObjId === ref,
+  );
 }
 
 /**

@@ -39,6 +39,10 @@ export enum Arg {
   PTR_TO_DYNPTR,
   /** ARG_PTR_TO_DYNPTR | DYNPTR_TYPE_LOCAL | MEM_UNINIT: stack slots the helper makes a local dynptr of. */
   PTR_TO_DYNPTR_UNINIT_LOCAL,
+  /** ARG_PTR_TO_DYNPTR | DYNPTR_TYPE_RINGBUF | MEM_UNINIT: a ringbuf record's dynptr, a reference to release. */
+  PTR_TO_DYNPTR_UNINIT_RINGBUF,
+  /** ARG_PTR_TO_DYNPTR | DYNPTR_TYPE_RINGBUF | OBJ_RELEASE: that dynptr, released by the call. */
+  PTR_TO_DYNPTR_RELEASE_RINGBUF,
 }
 
 export enum Ret {
@@ -117,6 +121,10 @@ export const PROTOS: Readonly<Record<number, Proto>> = {
   160: { args: [], ret: Ret.INTEGER },
   // bpf_dynptr_from_mem_proto, bpf_dynptr_read_proto, bpf_dynptr_write_proto, bpf_dynptr_data_proto
   197: { args: [Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE_OR_ZERO, Arg.ANYTHING, Arg.PTR_TO_DYNPTR_UNINIT_LOCAL], ret: Ret.INTEGER },
+  // bpf_ringbuf_reserve_dynptr_proto, bpf_ringbuf_submit_dynptr_proto, bpf_ringbuf_discard_dynptr_proto
+  198: { args: [Arg.CONST_MAP_PTR, Arg.ANYTHING, Arg.ANYTHING, Arg.PTR_TO_DYNPTR_UNINIT_RINGBUF], ret: Ret.INTEGER, mapTypes: [M.RINGBUF] },
+  199: { args: [Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF, Arg.ANYTHING], ret: Ret.VOID },
+  200: { args: [Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF, Arg.ANYTHING], ret: Ret.VOID },
   201: { args: [Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE_OR_ZERO, Arg.PTR_TO_DYNPTR, Arg.ANYTHING, Arg.ANYTHING], ret: Ret.INTEGER },
   202: { args: [Arg.PTR_TO_DYNPTR, Arg.ANYTHING, Arg.PTR_TO_MEM, Arg.CONST_SIZE_OR_ZERO, Arg.ANYTHING], ret: Ret.INTEGER },
   203: { args: [Arg.PTR_TO_DYNPTR, Arg.ANYTHING, Arg.CONST_ALLOC_SIZE_OR_ZERO], ret: Ret.DYNPTR_MEM_OR_NULL },
@@ -172,7 +180,7 @@ export function mapAllowsHelper(mapType: number, helper: number): boolean {
     case M.PROG_ARRAY:
       return helper === 12;
     case M.RINGBUF:
-      return helper === 130 || helper === 131 || helper === 134;
+      return helper === 130 || helper === 131 || helper === 134 || helper === 198;
     case M.QUEUE:
     case M.STACK:
       return helper === 87 || helper === 88 || helper === 89;

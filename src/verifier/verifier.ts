@@ -38,7 +38,7 @@ import { Tnum } from './tnum.js';
 import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
 import { kfuncById } from '../helpers/kfuncs.js';
 import { tracingCtxAccess } from './tracing.js';
-import { destroyDynptrsIn, DynptrType, dynptrSlots, initDynptrArg, useDynptrArg, type DynptrSlot } from './dynptr.js';
+import { destroyDynptrsIn, DynptrType, dynptrSlots, initDynptrArg, releaseDynptrArg, useDynptrArg, type DynptrSlot } from './dynptr.js';
 
 export const COMPLEXITY_LIMIT = 1_000_000;
 const MAX_CALL_FRAMES = 8;
@@ -1136,7 +1136,7 @@ class Verifier {
     const lo = Number(minOff) + MAX_BPF_STACK;
     const hi = Number(maxOff) + MAX_BPF_STACK; // exclusive, byte index from the bottom of the stack
     if (kind === 'write') {
-      destroyDynptrsIn(st, frame, lo, hi);
+      destroyDynptrsIn(st, frame, lo, hi, (r) => this.reject(r, pc));
       if (constOff && value) {
         this.stackWriteFixed(frame, lo, size, value, valueRegno !== undefined, pc);
       } else {
@@ -1380,7 +1380,8 @@ class Verifier {
     let ref = 0;
     st.forEachReg((o) => {
       if (isNull) {
-        ref = o.refObjId || ref;
+        // mark_ptr_or_null_regs: only the pointer an acquire returned (ref_obj_id == id) holds the reference
+        if (o.refObjId && o.refObjId === o.id) ref = o.refObjId;
         Object.assign(o, Reg.known(0n));
       } else {
         o.maybeNull = false;
@@ -1573,6 +1574,15 @@ class Verifier {
       if (a === Arg.CONST_ALLOC_SIZE_OR_ZERO) allocSize = Number(reg.umax);
       if (a === Arg.PTR_TO_DYNPTR) dynptr = this.dynptrArg(st, reg, regno, pc, false);
       if (a === Arg.PTR_TO_DYNPTR_UNINIT_LOCAL) this.newDynptrArg(st, regno, DynptrType.LOCAL, pc);
+      if (a === Arg.PTR_TO_DYNPTR_UNINIT_RINGBUF) {
+        // a reserved record is a reference, even when the reservation fails (the dynptr is then NULL)
+        this.newDynptrArg(st, regno, DynptrType.RINGBUF, pc, () => {
+          const ref = ++this.idGen;
+          st.refs.push({ id: ref, insn: pc });
+          return ref;
+        });
+      }
+      if (a === Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF) releaseDynptrArg(st, reg, regno, (r) => this.reject(r, pc), (l) => this.log(l));
     });
     if (mapArg && proto.mapTypes && !proto.mapTypes.includes(mapArg.map!.type)) {
       this.reject(`cannot pass map_type ${mapArg.map!.type} into func ${name}#${id}`, pc);
@@ -1648,6 +1658,8 @@ class Verifier {
         r.memSize = allocSize;
         r.id = ++this.idGen;
         r.dynptrId = dynptr!.id;
+        // a slice of a ringbuf record dies with the record's reference
+        if (dynptr!.ref) r.refObjId = dynptr!.ref;
         regs[0] = r;
         break;
       }
@@ -1668,13 +1680,13 @@ class Verifier {
    * A dynptr argument the call initialises (MEM_UNINIT): two 8-byte stack writes (check_mem_access,
    * which destroys what was there), then both slots become STACK_DYNPTR of `type`.
    */
-  private newDynptrArg(st: State, regno: number, type: DynptrType, pc: number): void {
+  private newDynptrArg(st: State, regno: number, type: DynptrType, pc: number, acquire?: () => number): void {
     const reg = this.reg(st, regno);
     if (reg.type === RegType.STACK && dynptrSlots(reg)) {
       this.memAccess(st, pc, regno, 0, 8, 'write', Reg.unknown());
       this.memAccess(st, pc, regno, 8, 8, 'write', Reg.unknown());
     }
-    initDynptrArg(st, this.reg(st, regno), regno, type, () => ++this.idGen, (r) => this.reject(r, pc), (l) => this.log(l));
+    initDynptrArg(st, this.reg(st, regno), regno, type, () => ++this.idGen, (r) => this.reject(r, pc), (l) => this.log(l), acquire);
   }
 
   /** check_kfunc_call for the kfuncs of helpers/kfuncs.ts: prototype, device binding, the lock rule. */
@@ -1832,6 +1844,8 @@ class Verifier {
         return;
       case Arg.PTR_TO_DYNPTR:
       case Arg.PTR_TO_DYNPTR_UNINIT_LOCAL:
+      case Arg.PTR_TO_DYNPTR_UNINIT_RINGBUF:
+      case Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF:
         // check_reg_type's dynptr_types; process_dynptr_func runs in helperCall.
         expect([RegType.STACK], ['fp', 'dynptr_ptr']);
         return;

@@ -28,6 +28,10 @@ const REFUSED: Array<[string, number, string]> = [
   ['xdp_dynptr_peek', 4, 'invalid read from stack off -16+0 size 4'],
   ['xdp_dynptr_clobber', 10, 'potential write to dynptr at off=-16 disallowed'],
   ['xdp_dynptr_varsize', 13, 'R4 must be a known constant'],
+  ['xdp_dynptr_rb_leak', 8, 'Unreleased reference id=2 alloc_insn=6'],
+  ['xdp_dynptr_rb_overwrite', 9, 'cannot overwrite referenced dynptr'],
+  ['xdp_dynptr_rb_xdp', 7, 'arg 1 is an unacquired reference'],
+  ['xdp_dynptr_rb_after', 17, 'Expected an initialized dynptr as arg #2'],
 ];
 const FRAME = Uint8Array.from({ length: 64 }, (_, i) => i);
 /** Hand-derived from the program: bytes 0..3 written back at 1 with the first inverted, 0x42 at 8. */
@@ -62,6 +66,22 @@ describe('dynptrs in wxdp', () => {
     ].join('\n');
     const p = await dp.loadInsns(assemble(forged), { verify: false, engine });
     expect(() => p.testRun({ data: FRAME })).toThrow(/helper 201 argument 3 .* is not a dynptr of this run/);
+  });
+
+  it.each(['jit', 'interp'] as const)('xdp_dynptr_ringbuf (%s): each frame\'s first 16 bytes and length in a record reserved as a dynptr', async (engine) => {
+    const dp = await Datapath.create();
+    const o = await dp.loadObject(obj('xdp_dynptr_ringbuf'), { engine });
+    const frames = [FRAME, FRAME.slice(0, 20), Uint8Array.from({ length: 100 }, (_, i) => 255 - i)];
+    for (const f of frames) expect(o.program('xdp_dynptr_ringbuf').testRun({ data: f }).retval).toBe(2);
+    const got: Uint8Array[] = [];
+    o.ringbuf('rb').poll((r) => void got.push(r.slice()));
+    // 24 bytes each: the frame's first 16, its length (u32), 4 bytes the program left as reserved
+    expect(got.map((r) => [Buffer.from(r.subarray(0, 16)).toString('hex'), new DataView(r.buffer, r.byteOffset).getUint32(16, true), r.length])).toEqual(
+      frames.map((f) => [Buffer.from(f.subarray(0, 16)).toString('hex'), f.length, 24]),
+    );
+    // the NULL dynptrs: a flag is -EINVAL, a size past DYNPTR_MAX_SIZE -E2BIG
+    const err = (k: number) => Number(new DataView(o.map('rb_errs').lookup(Uint8Array.of(k, 0, 0, 0))!.slice().buffer).getBigInt64(0, true));
+    expect([0, 1, 2, 3].map(err)).toEqual([0, 0, -22, -7]);
   });
 
   it.each(['jit', 'interp'] as const)('xdp_dynptr (%s): a 64-byte frame comes back as derived, return 600 + E2BIG', async (engine) => {
