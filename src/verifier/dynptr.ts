@@ -44,10 +44,13 @@ export function dynptrTypeName(t: DynptrType): string {
   return TYPE_NAMES[t] ?? 'unknown';
 }
 
-/** stacksafe's STACK_DYNPTR case: the same kind of dynptr in the same place (ids are not compared). */
-export function dynptrSlotsSafe(old: DynptrSlot | undefined, cur: DynptrSlot | undefined, _ids: (a: number, b: number) => boolean): boolean {
+/**
+ * stacksafe's STACK_DYNPTR case: the same kind of dynptr in the same place, holding the same reference
+ * (check_ids on ref_obj_id); the dynptr's own id is not compared.
+ */
+export function dynptrSlotsSafe(old: DynptrSlot | undefined, cur: DynptrSlot | undefined, ids: (a: number, b: number) => boolean): boolean {
   if (!old) return true;
-  return !!cur && old.type === cur.type && old.first === cur.first;
+  return !!cur && old.type === cur.type && old.first === cur.first && ids(old.ref ?? 0, cur.ref ?? 0);
 }
 
 type Fail = (reason: string) => never;
