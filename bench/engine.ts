@@ -275,7 +275,7 @@ kernel's test_run repeat loop), checked mode; jit unchecked: the same without ru
 ns/insn and ratios use the repeat-loop figures.
 `;
 
-export const BENCH_USAGE = `usage: wxdp bench [datapath|engine|programs|verifier|micro|forward|flows|fib|udp|link|workers|all] [--quick] [--json] [--only NAME]
+export const BENCH_USAGE = `usage: wxdp bench [datapath|engine|programs|interp|verifier|micro|forward|flows|fib|udp|link|workers|all] [--quick] [--json] [--only NAME]
   datapath (default)  Mpps through a device's RX ring and the NAPI poll, beside the kernel's test_run
   forward             IPv4 forwarding Mpps (stack, XDP router) on a full table, beside XDP_DROP and the kernel
   flows               flowtable hits, the conntrack slow path, new connections/s and churn with masquerade, beside plain forwarding
@@ -284,7 +284,9 @@ export const BENCH_USAGE = `usage: wxdp bench [datapath|engine|programs|verifier
   link                pps/Mbps routed through VXLAN links from a namespace, beside the kernel routing it (root)
   workers             XDP_DROP and the parser on the main thread, 1 and 2 worker threads (shared memory)
   engine | programs   interpreter vs JIT vs the kernel; the programs/ objects vs the kernel
-  verifier | micro    processed insns and time beside the kernel's verifier [--object FILE.o]...; ring, call and map micro-benchmarks
+  interp              the reference interpreter beside wxdp's warm JIT on every programs/ object (ns/run, ratio; target ≤ 50x)
+  verifier | micro    processed insns and time beside the kernel's verifier [--object FILE.o]..., and a cached
+                      prog run's start-up beside node -e 0; ring, call and map micro-benchmarks
   all                 every one of them
   --quick  fewer rounds   --json  one JSON document on stdout   --only NAME  one row (substring match)
 `;
@@ -305,7 +307,7 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
   });
   // No argument: the default scenario, the data path (like xdp-bench); `all` runs every benchmark.
   const which = positionals[0] ?? 'datapath';
-  if (!['all', 'datapath', 'engine', 'programs', 'verifier', 'micro', 'forward', 'flows', 'fib', 'udp', 'link', 'workers'].includes(which) || positionals.length > 1) {
+  if (!['all', 'datapath', 'engine', 'programs', 'interp', 'verifier', 'micro', 'forward', 'flows', 'fib', 'udp', 'link', 'workers'].includes(which) || positionals.length > 1) {
     io.err(`wxdp bench: unknown benchmark '${positionals.join(' ')}'\n${BENCH_USAGE}`);
     return 2;
   }
@@ -409,8 +411,21 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
       return 0;
     }
   }
+  if (which === 'interp' || which === 'all') {
+    const { runInterpBench, formatInterpTable, INTERP_LEGEND, TARGET_INTERP_RATIO } = await import('./interp.js');
+    if (!values.json) io.out(`wxdp interpreter bench — the reference interpreter beside wxdp's warm JIT (the baseline, same run), testRun on each program's bench packet; node ${process.version}\n`);
+    const rows = await runInterpBench({ quick: values.quick, ...(log ? { log } : {}), ...(values.only ? { only: values.only } : {}) });
+    const none = noRow('interp', rows);
+    if (none !== undefined) return none;
+    out.interp = { target: TARGET_INTERP_RATIO, rows };
+    if (!values.json) io.out(formatInterpTable(rows) + INTERP_LEGEND);
+    if (which === 'interp') {
+      if (values.json) io.out(JSON.stringify(out, null, 2) + '\n');
+      return 0;
+    }
+  }
   if (which === 'verifier' || which === 'all') {
-    const { runVerifierBench, formatVerifierTable, kernelMethod } = await import('./verifier.js');
+    const { runVerifierBench, formatVerifierTable, kernelMethod, runStartupBench, formatStartup } = await import('./verifier.js');
     const how = kernelMethod();
     if (!values.json) io.out(`wxdp verifier bench — processed instructions and time, wxdp beside the kernel verifier (${how.ok ? how.note : `skipped: ${how.reason}`}), same run\n`);
     const rows = await runVerifierBench({ quick: values.quick, log, ...(values.only ? { only: values.only } : {}), ...(values.object ? { objects: values.object } : {}) });
@@ -421,6 +436,11 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
       const synth = rows.find((r) => r.program === 'synthetic_parser_1000');
       io.out(formatVerifierTable(rows));
       io.out(`target: ≤ 50 ms to verify a 1,000-instruction program — ${synth ? `${synth.wxdpMs.toFixed(1)} ms: ${synth.wxdpMs <= 50 ? 'met' : 'NOT met'}` : 'not measured'}\n`);
+    }
+    if (!values.only) {
+      const startup = runStartupBench(values.quick ? 3 : 7);
+      out.startup = startup;
+      if (!values.json) io.out(formatStartup(startup));
     }
     if (which === 'verifier') {
       if (values.json) io.out(JSON.stringify(out, null, 2) + '\n');

@@ -3,7 +3,7 @@
 // verifies, else checked), measured in the same run. Reports ns/run of each and interp / JIT; the goal is
 // the interpreter within TARGET_INTERP_RATIO of the JIT, fit to be the quick path.
 //
-//   node dist/bench/interp.js [--quick] [--json] [--only NAME]
+//   wxdp bench interp [--quick] [--json] [--only NAME]     (or node dist/bench/interp.js, same options)
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -76,6 +76,11 @@ export async function runInterpBench(opts: { quick?: boolean; only?: string; log
   }
   return rows;
 }
+
+export const INTERP_LEGEND = `interp / jit: the interpreter's ns/run over the JIT's, both through testRun (steady state, the warm-up
+not timed) on the same packet and map setup, measured in this run (absolute ns move with the machine's load; the
+ratio is the figure). insns: instructions the interpreter executed for one run (tail calls included).
+`;
 
 export function formatInterpTable(rows: readonly InterpRow[]): string {
   const head = ['program', 'packet', 'retval', 'insns', 'interp ns/run', 'jit ns/run', 'interp / jit'];

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // The plugin protocol of the upstream bpf_conformance runner: program bytes hex-encoded on stdin,
 // input memory hex-encoded as the first argument, r0 in hex on stdout.
-import { plugin } from '../dist/src/cli/plugin.js';
+import { entry } from './entry.js';
+
+const { plugin } = await import(entry('plugin.js', 'cli/plugin.js'));
 
 let input = '';
 process.stdin.setEncoding('utf8');

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI is TypeScript compiled to dist/ by `npm run build` (run by `npm ci` via prepare).
-import { main } from '../dist/src/cli/main.js';
+// Thin launcher: the CLI is TypeScript compiled to dist/ by `npm run build` (run by `npm ci` via prepare),
+// bundled for start-up when rolldown is installed (bin/entry.js says which one runs).
+import { entry } from './entry.js';
+
+const { main } = await import(entry('cli.js', 'cli/main.js'));
 
 // `wxdp ... | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (e) => {

@@ -39,6 +39,7 @@ export type ErrorCode =
   | 'SOCKET' // a socket call refused: `errno` names the kernel's (EADDRINUSE, EADDRNOTAVAIL, ENETUNREACH…)
   | 'CONFIG' // a `wxdp up` config file that does not parse or validate (the message names the file and key path)
   | 'CONTROL' // the control socket: a request it cannot serve, a socket another process serves, a lost connection
+  | 'BUSY' // EBUSY: still in use (an object whose program is attached or held elsewhere)
   | 'NOT_FOUND' // ENOENT: no program, map or device of that name (the message lists those there are)
   | 'NFT_SYNTAX' // nft input that does not parse or has a value of the wrong kind (nft's message, line and column)
   | 'NFT_REJECTED' // nft input that parses but the ruleset refuses (no such table, chain or set; a loop; a busy chain)

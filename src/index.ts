@@ -56,6 +56,7 @@ export {
   Program,
   TestRunError,
   XDP_MAX_DATA,
+  TRACE_LINES_KEPT,
   type DatapathOptions,
   type LoadOptions,
   type TestRunOptions,

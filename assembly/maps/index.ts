@@ -11,7 +11,7 @@
 //   cpumap.ts       cpumap
 
 export {
-  arena_alloc, arena_top, arena_reset, scratch_base, map_hash_seed, MAPS_ARENA_HEADER, MAPS_SCRATCH_SIZE,
+  arena_alloc, arena_free, arena_free_bytes, arena_top, arena_reset, scratch_base, map_hash_seed, MAPS_ARENA_HEADER, MAPS_SCRATCH_SIZE,
 } from './arena';
 export { MAPS_PERCPU_NCPUS } from './percpu';
 export { MAPS_ARRAY_STRIDE, MAPS_ARRAY_UNIT } from './array';
@@ -19,7 +19,7 @@ export { MAPS_RB_CONSUMER_POS, MAPS_RB_PRODUCER_POS, MAPS_RB_PENDING_POS, MAPS_R
 export { prog_array_get } from './fd_array';
 export {
   map_create, map_lookup, map_update, map_delete, map_get_next_key, map_push, map_pop, map_peek, map_clear,
-  map_lookup_sock, map_in_map_update,
+  map_lookup_sock, map_in_map_update, map_free,
 } from './syscall';
 export { map_in_map_create, map_inner_meta, MAPS_MIM_META } from './map_in_map';
 export { perf_ring_create, bpf_perf_event_output, bpf_xdp_output, MAPS_PERF_DATA_HEAD, MAPS_PERF_DATA_TAIL } from './perf_event';

@@ -18,7 +18,7 @@
 // array_map_meta_equal also max_entries unless the template has BPF_F_INNER_MAP), else -EINVAL.
 
 import { MAP_DATA, MAP_FLAGS, MAP_KEY_SIZE, MAP_MAX_ENTRIES, MAP_TYPE, MAP_VALUE_SIZE } from '../abi';
-import { allocMap, arena_alloc } from './arena';
+import { allocMap, arena_alloc, arena_free } from './arena';
 import { arrayAllocCheck } from './array';
 import { htabCreate, htabDelete, htabLookup, htabUpdate } from './hash';
 import {
@@ -73,6 +73,13 @@ export function map_in_map_create(type: u32, keySize: u32, valueSize: u32, maxEn
   }
   store<u32>(m, meta, MAPS_MIM_META);
   return m;
+}
+
+/** The map is being freed: its inner-map template goes with it. */
+export function mapInMapFreeMeta(m: u32): void {
+  const meta = load<u32>(m, MAPS_MIM_META);
+  if (meta != 0) arena_free(meta, META_SIZE);
+  store<u32>(m, 0, MAPS_MIM_META);
 }
 
 /** The map's map_meta_equal() against the outer map's template. */

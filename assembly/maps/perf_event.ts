@@ -24,7 +24,7 @@
 //     PERF_RECORD_LOST (2): header | u64 id | u64 lost, written before the next sample that fits
 
 import { CTX_BASE, MAP_DATA, MAP_MAX_ENTRIES, RUN_BASE, RUN_CPU } from '../abi';
-import { allocMap, arena_alloc } from './arena';
+import { allocMap, arena_alloc, arena_free } from './arena';
 import { arrayAllocCheck } from './array';
 import {
   BPF_ANY, BPF_F_PRESERVE_ELEMS, BPF_F_RDONLY_PROG, BPF_F_WRONLY_PROG, BPF_MAP_TYPE_PERF_EVENT_ARRAY,
@@ -108,6 +108,20 @@ export function perfEventArrayDelete(m: u32, key: u32): i32 {
 
 export function perfEventArrayClear(m: u32): void {
   memory.fill(load<u32>(m, MAP_DATA), 0, <usize>load<u32>(m, MAP_MAX_ENTRIES) * 4);
+}
+
+/** The map is being freed: the rings its slots hold go back to the arena with it. */
+export function perfEventArrayFreeRings(m: u32): void {
+  const d = load<u32>(m, MAP_DATA);
+  const n = load<u32>(m, MAP_MAX_ENTRIES);
+  for (let i: u32 = 0; i < n; i++) {
+    const r = load<u32>(d + (i << 2));
+    if (!isRing(r)) continue;
+    // a ring in two slots is freed once
+    for (let k: u32 = i + 1; k < n; k++) if (load<u32>(d + (k << 2)) == r) store<u32>(d + (k << 2), 0);
+    store<u32>(r, 0); // no longer a ring (RING_MAGIC gone)
+    arena_free(r, PAGE + load<u32>(r, R_SIZE));
+  }
 }
 
 /** Copy `n` bytes from `src` into the ring's data at byte position `pos` (wrapping). */

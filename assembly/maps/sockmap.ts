@@ -241,6 +241,18 @@ export function sockMapClear(m: u32): void {
   memory.fill(load<u32>(m, MAP_DATA), 0, <usize>load<u32>(m, MAP_MAX_ENTRIES) * 4);
 }
 
+/** Socket map `m` is being freed: it leaves the list sockMapsForget and the EBUSY check walk. */
+export function sockMapUnlist(m: u32): void {
+  if (sockMaps == 0) return;
+  const list = load<u32>(sockMaps, MAP_DATA);
+  for (let i: u32 = 0; i < sockMapCount; i++) {
+    if (load<u32>(list + (i << 2)) != m) continue;
+    sockMapCount--;
+    store<u32>(list + (i << 2), load<u32>(list + (sockMapCount << 2)));
+    return;
+  }
+}
+
 /** Socket `id` closed: it leaves every indexed socket map (sockhash elements are found by key walk). */
 export function sockMapsForget(id: u32): void {
   if (id == 0 || sockMaps == 0) return;

@@ -6,7 +6,8 @@
 // Percpu maps: a lookup returns CPU 0's value, the other CPUs' follow every round_up(value_size, 8)
 // bytes; an update takes ncpus such values, as the syscall does.
 
-import { MAP_DATA, MAP_MAX_ENTRIES, MAP_TYPE } from '../abi';
+import { MAP_ALLOC_SIZE, MAP_DATA, MAP_MAX_ENTRIES, MAP_TYPE } from '../abi';
+import { arena_free } from './arena';
 import { arrayCreate, arrayDelete, arrayElem, arrayGetNextKey, arrayUpdate } from './array';
 import { devmapClear, devmapCreate, devmapDeleteAny, devmapHashGetNextKey, devmapLookup, devmapUpdateAny } from './devmap';
 import { fdArrayClear, fdArrayCreate, fdArrayDelete, fdArrayLookup, fdArrayUpdate } from './fd_array';
@@ -14,10 +15,10 @@ import { htabClear, htabCreate, htabDelete, htabGetNextKey, htabLookupSys, htabU
 import { trieClear, trieCreate, trieDelete, trieGetNextKey, trieLookup, trieUpdate } from './lpm_trie';
 import { queueStackClear, queueStackCreate, queueStackGet, queueStackPush } from './queue_stack';
 import { ringbufCreate } from './ringbuf';
-import { isMapInMap, mapInMapArrayClear, mapInMapDelete, mapInMapUpdate } from './map_in_map';
-import { perfEventArrayClear, perfEventArrayCreate, perfEventArrayDelete, perfEventArrayUpdate } from './perf_event';
+import { isMapInMap, mapInMapFreeMeta, mapInMapArrayClear, mapInMapDelete, mapInMapUpdate } from './map_in_map';
+import { perfEventArrayClear, perfEventArrayCreate, perfEventArrayDelete, perfEventArrayFreeRings, perfEventArrayUpdate } from './perf_event';
 import { cpumapClear, cpumapCreate, cpumapDelete, cpumapLookup, cpumapUpdate } from './cpumap';
-import { sockMapClear, sockMapCreate, sockMapDelete, sockMapGetNextKey, sockMapLookupSys, sockMapUpdate } from './sockmap';
+import { sockMapClear, sockMapCreate, sockMapUnlist, sockMapDelete, sockMapGetNextKey, sockMapLookupSys, sockMapUpdate } from './sockmap';
 import {
   BPF_MAP_TYPE_ARRAY_OF_MAPS, BPF_MAP_TYPE_CPUMAP, BPF_MAP_TYPE_HASH_OF_MAPS, BPF_MAP_TYPE_PERF_EVENT_ARRAY,
   BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LPM_TRIE,
@@ -254,6 +255,34 @@ export function map_peek(map: u32, valuePtr: u32): i32 {
  * 0, or -EINVAL for maps whose elements cannot be deleted (array, percpu_array) and -ENOTSUPP for
  * ringbuf. xskmap and devmap slots are emptied.
  */
+/**
+ * The map's last reference went (its object unloaded, no program or outer map holding it): its memory
+ * goes back to the arena, with what the type allocated beside it (perf rings, the inner-map template),
+ * and socket maps leave the list socket close walks. 0, or -EINVAL for an address that is no live map.
+ * (cpumap entries' queues stay linked for the workers that poll them.)
+ */
+export function map_free(map: u32): i32 {
+  const size = load<u32>(map, MAP_ALLOC_SIZE);
+  if (size == 0) return -EINVAL;
+  switch (load<u32>(map, MAP_TYPE)) {
+    case BPF_MAP_TYPE_PERF_EVENT_ARRAY:
+      perfEventArrayFreeRings(map);
+      break;
+    case BPF_MAP_TYPE_SOCKMAP:
+    case BPF_MAP_TYPE_SOCKHASH:
+    case BPF_MAP_TYPE_REUSEPORT_SOCKARRAY:
+      sockMapUnlist(map);
+      break;
+    case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+    case BPF_MAP_TYPE_HASH_OF_MAPS:
+      mapInMapFreeMeta(map);
+      break;
+  }
+  store<u32>(map, 0, MAP_ALLOC_SIZE);
+  arena_free(map, size);
+  return 0;
+}
+
 export function map_clear(map: u32): i32 {
   switch (load<u32>(map, MAP_TYPE)) {
     case BPF_MAP_TYPE_HASH:

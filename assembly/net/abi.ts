@@ -627,6 +627,10 @@ export const NFS_THOFF: u32 = 24; //  u32 L4 offset from NFS_DATA (0: none, a no
 export const NFS_MARK: u32 = 28; //   u32 meta mark
 export const NFS_Q: u32 = 32; //      u32 the frame's queue (for reject's own frames; a drop is freed by netfilter.ts)
 export const NFS_SIZE: u32 = 64;
+// ---- The flowtable's part of the worker scratch area (netScratch() + SCR_FLOW; nf_flow_table.ts) ----
+//   +0 BURST_MAX × u32 the burst's frames' direction records (nf_flow_burst_lookup) | +256 spare
+export const SCR_FLOW: u32 = 9216;
+export const SCR_FLOW_SIZE: u32 = 512;
 // ---- nf_tables' part of the worker scratch area (netScratch() + SCR_NFT; nft_eval.ts draws it) ----
 export const SCR_NFT: u32 = 8192;
 export const SCR_NFT_SIZE: u32 = 1024;

@@ -43,7 +43,7 @@ import { ipv6_rcv } from './ipv6_rcv';
 import { fib4_prefetch, fib4PrefetchDsts } from './fib_prefetch';
 import { udp4_prefetch } from './sock_prefetch';
 import { fwd4_lean } from './fwd4_lean';
-import { flowtableActive, nf_flow_offload_rx, nf_flow_prefetch } from './nf_flow_table';
+import { flowBurstRecs, flowtableActive, nf_flow_burst_lookup, nf_flow_forward } from './nf_flow_table';
 
 /** The ring device (its ifindex) the frame in flight came in on: local delivery hands frames to its host ring. */
 export let rxRingIfindex: u32 = 0;
@@ -152,10 +152,16 @@ export function stack_rx(ifindex: u32, q: u32, qi: u32, data: u32, len: u32): vo
  */
 export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
   const b = stackBurstBuf();
+  // offloaded flows first, before the stack (nf_flow_table_ip.c's ingress hook): the burst's records
+  // looked up together; the frames that hit skip the stack's warm-ups below
+  const ndf = flowtableActive() ? netdevGet(ifindex) : 0;
+  const hits = ndf != 0 ? nf_flow_burst_lookup(ifindex, ndf, b, n) : 0;
+  const recs = flowBurstRecs();
   const d = fib4PrefetchDsts();
   let m: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(b + (i << 3));
+    if (hits != 0 && load<u32>(recs + (i << 2)) != 0) continue;
     // untagged IPv4 with a whole header: the destination at 14 + 16
     // (not those the local input route memo answers: they will not walk the FIB)
     if (load<u32>(b + (i << 3), 4) >= ETH_HLEN + 20 && load<u16>(data, 12) == 0x0008) {
@@ -165,16 +171,17 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
       m++;
     }
   }
-  fib4_prefetch(m);
-  udp4_prefetch(b, n);
+  if (hits != n) {
+    fib4_prefetch(m);
+    udp4_prefetch(b, n);
+  }
   // a plain forward takes the lean path (fwd4_lean.ts), everything else the full one
-  const nd = m != 0 ? netdevGet(ifindex) : 0;
-  const ft = flowtableActive(); // offloaded flows first, before the stack (nf_flow_table_ip.c's ingress hook)
-  if (ft) nf_flow_prefetch(ifindex, b, n);
+  const nd = m != 0 ? netdevGet(ifindex) : ndf;
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(b + (i << 3));
     const len = load<u32>(b + (i << 3), 4);
-    if (nd != 0 && ((ft && nf_flow_offload_rx(ifindex, nd, q, data, len)) || fwd4_lean(ifindex, nd, q, data, len))) {
+    const rec = hits != 0 ? load<u32>(recs + (i << 2)) : 0;
+    if ((rec != 0 && nf_flow_forward(rec, q, data)) || (nd != 0 && fwd4_lean(ifindex, nd, q, data, len))) {
       rxRingIfindex = ifindex;
       countRx(nd, len);
     } else {

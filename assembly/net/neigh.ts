@@ -121,7 +121,7 @@ export const NEIGH_UNRES_QLEN_UNIT: u32 = 1514 + 256 + 320;
 const MIN_TIMER: i64 = 10; // HZ/100: the shortest retransmit and timer distance neighbour.c allows
 
 // entry NE_XFLAGS bits
-const NEX_HH: u8 = 1; //     the header cache is filled: connected output skips neigh_event_send
+export const NEX_HH: u8 = 1; //     the header cache is filled: connected output skips neigh_event_send
 const NEX_ON_GC: u8 = 2; //  on the table's gc list (counted in gc_entries)
 
 // root

@@ -129,6 +129,8 @@ export const CR_EV_LOST: u32 = 56;
 export const CR_NAT_RULES: u32 = 60; // builtin NAT rules (nf_nat.ts)
 export const CR_NAT_COUNT: u32 = 64;
 export const CR_LAST_GC: u32 = 72; //  u64 ms of the last full collection
+export const CR_NEXT_GC: u32 = 80; //  u64 ms of the next one (gc_worker's next_run)
+export const CR_FT_GC: u32 = 88; //    u64 ms of the flowtable's last collection (each second)
 export const CR_SIZE: u32 = 128;
 
 /** The conntrack root, 0 until nf_ct_enable. */
@@ -209,6 +211,8 @@ export function nf_ct_enable(seed: u32): i32 {
   }
   store<u32>(root + CR_FREE, pool);
   store<u64>(root + CR_LAST_GC, netNow());
+  store<u64>(root + CR_NEXT_GC, netNow() + GC_SCAN_INTERVAL_MIN); // nf_conntrack_init_start: the first run after HZ
+  store<u64>(root + CR_FT_GC, netNow());
   memory.fill(UNCONFIRMED(), 0, UNCONFIRMED_SLOTS << 2);
   store<u32>(r + NR_CT, root); // last: readers see no table or a whole one
   return 0;
@@ -477,18 +481,25 @@ function unconfirmedFlush(root: u32): void {
 /**
  * early_drop / early_drop_list: room for a new entry by deleting every unassured entry of the first
  * bucket, from the one the new tuple hashes to and up to NF_CT_EVICTION_RANGE (8) after it, that has
- * any. true when something was deleted.
+ * any; expired entries met on the way are reaped. true when an unassured entry was deleted (reaping
+ * alone does not let the new entry in, as in the kernel).
  */
 function earlyDrop(root: u32, t: u32): bool {
   const nb = load<u32>(root + CR_BUCKETS);
   const start = tupleHash(t, load<u32>(root + CR_SEED), nb - 1);
   const table = load<u32>(root + CR_TABLE);
+  const now = netNow();
   for (let i: u32 = 0; i < 8 && i < nb; i++) {
     const b = table + (((start + i) & (nb - 1)) << 2);
     let drops: u32 = 0;
     let h = load<u32>(b);
     while (h != 0) {
       const e = hEntry(h);
+      if (ctExpired(e, now)) {
+        ctDeleteLocked(root, e); // nf_ct_gc_expired: reaped, not counted as a drop (the packet still fails)
+        h = load<u32>(b);
+        continue;
+      }
       if ((load<u32>(e + CT_STATUS) & IPS_ASSURED) == 0) {
         ctDeleteLocked(root, e);
         drops++;
@@ -513,6 +524,10 @@ function sweep(root: u32, now: u64, all: bool): u32 {
   const nb = load<u32>(root + CR_BUCKETS);
   const table = load<u32>(root + CR_TABLE);
   let n: u32 = 0;
+  // gc_worker's autotuning: the next run after the average of the live entries' remaining timeouts
+  // (each clamped to [1 s, 300 s]), started from 60 s weighted as GC_SCAN_INITIAL_COUNT entries
+  let next: i64 = <i64>GC_SCAN_INTERVAL_MAX;
+  let count: i64 = GC_SCAN_INITIAL_COUNT;
   for (let i: u32 = 0; i < nb; i++) {
     const b = table + (i << 2);
     let h = load<u32>(b);
@@ -524,13 +539,29 @@ function sweep(root: u32, now: u64, all: bool): u32 {
         h = load<u32>(b);
         continue;
       }
+      // every node of the chain counts (both directions' tuples), an offloaded entry none (the flowtable keeps it)
+      if (!all && (load<u32>(e + CT_STATUS) & IPS_OFFLOAD) == 0) {
+        let left = <i64>(load<u64>(e + CT_TIMEOUT) - now);
+        left = left < <i64>GC_SCAN_INTERVAL_MIN ? <i64>GC_SCAN_INTERVAL_MIN : left > <i64>GC_SCAN_INTERVAL_CLAMP ? <i64>GC_SCAN_INTERVAL_CLAMP : left;
+        count++;
+        next += (left - next) / count; // C's division: toward zero
+      }
       h = load<u32>(e + (hDir(h) << 2));
     }
   }
+  if (next < <i64>GC_SCAN_INTERVAL_MIN) next = <i64>GC_SCAN_INTERVAL_MIN;
+  if (next > <i64>GC_SCAN_INTERVAL_MAX) next = <i64>GC_SCAN_INTERVAL_MAX;
+  if (!all) store<u64>(root + CR_NEXT_GC, now + <u64>next); // a flush leaves the schedule alone
   return n;
 }
 
-/** gc_worker: every expired entry of the table deleted (destroy events); this worker's unconfirmed ones freed. */
+// gc_worker's schedule (nf_conntrack_core.c), in ms of the stack clock
+const GC_SCAN_INTERVAL_MIN: u64 = 1000;
+const GC_SCAN_INTERVAL_MAX: u64 = 60 * 1000;
+const GC_SCAN_INTERVAL_CLAMP: u64 = 300 * 1000;
+const GC_SCAN_INITIAL_COUNT: i64 = 100;
+
+/** gc_worker: every expired entry of the table deleted (destroy events), the next run scheduled; this worker's unconfirmed ones freed. */
 export function nf_ct_gc(): u32 {
   const root = ctRoot();
   if (root == 0) return 0;
@@ -543,14 +574,20 @@ export function nf_ct_gc(): u32 {
   return n;
 }
 
-/** The clock moved (core.ts net_advance): a collection once a second of stack time. */
+/**
+ * The clock moved (core.ts net_advance): the flowtable's collector each second (nf_flow_offload_work_gc,
+ * HZ), conntrack's when its gc_worker would run again (after the live entries' average remaining
+ * timeout, 1 to 60 s: an expired entry is deleted — with its destroy event — at that run, or earlier by
+ * a lookup that meets it; listings skip it as ctnetlink's dump does).
+ */
 export function nf_ct_tick(now: u64): void {
   const root = ctRoot();
   if (root == 0) return;
-  if (now - load<u64>(root + CR_LAST_GC) >= 1000) {
+  if (now - load<u64>(root + CR_FT_GC) >= 1000) {
+    store<u64>(root + CR_FT_GC, now);
     nf_flow_gc();
-    nf_ct_gc();
   }
+  if (<i64>(now - load<u64>(root + CR_NEXT_GC)) >= 0) nf_ct_gc();
 }
 
 /** conntrack -F: every entry deleted. */

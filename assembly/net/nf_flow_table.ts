@@ -16,16 +16,22 @@
 //
 // The root (FTR_*, at NR_FLOWTABLE): +0 u32 flowtables in use (bit per id) | +8 FT_MAX × FT_SIZE records
 // (FT_DEVS: u32 device count, then FT_MAX_DEVS × u32 ifindex) | then the hash table (FTR_TABLE address,
-// FTR_BUCKETS), the pool of flows (FTR_POOL, FTR_MAX, FTR_FREE, FTR_COUNT).
-// A flow (FLOW_SIZE, 256, 64-aligned): two direction records FD_* of one cache line each (ORIGINAL at +0,
-// REPLY at +FD_SIZE = +64) holding all a hit reads and refreshes, so a hit costs the bucket's line and
-// its direction's line (and the counters' store):
+// FTR_BUCKETS), the pool of flows (FTR_POOL, FTR_MAX, FTR_FREE, FTR_COUNT, FTR_HWM).
+// A flow (FLOW_SIZE, 256, 256-aligned: a direction record's flow is its address & ~255): two direction
+// records FD_* of two cache lines each (ORIGINAL at +0, REPLY at +FD_SIZE = +128). The first line holds
+// all a hit reads, the second what it writes, so that a hit costs the bucket's line and its direction's
+// pair of lines (one 128-byte block, which the adjacent-line prefetcher fetches together):
 //   +0 hash link | +4 saddr | +8 daddr | +12 sport | +14 dport (as in the packet) | +16 iif | +20 u8 proto
-//   +21 u8 NAT flags (FDF_SNAT, FDF_DNAT) | +22 u8 flowtable id | +23 u8 torn down | +24 oif | +28 mtu
-//   +32 next hop | +36 new saddr | +40 new daddr | +44 new sport | +46 new dport | +48 FIB generation
-//   +52 the flow's address | +56 u64 timeout (ms: this direction's last hit + the flow timeout)
-// then the counters, u64 packets and bytes at direction + FD_PACKETS / FD_BYTES (+128 and +192), and the
-// flow's own fields: +144 ct | +148 flowtable id | +156 FIB generation | +160 flags | +164 free link.
+//   +21 u8 NAT flags (FDF_SNAT, FDF_DNAT) | +22 u8 dir:2, xmit_type:3 | +23 u8 FDT_* (torn down, no hook on
+//   iif) | +24 oif | +28 mtu | +32 the next hop's neighbour entry (a cache: checked at each use)
+//   | +36 new saddr | +40 new daddr | +44 new sport | +46 new dport | +48 FIB generation | +52 u16 the
+//   IP header's checksum change (NAT and TTL), u16 the L4 one's (NAT) | +56 u64 timeout (ms: this
+//   direction's last hit + the flow timeout, moved when it moves by more than a second)
+//   +64 u64 packets | +72 u64 bytes | +80 next hop (IPv4)
+// and the flow's own fields in the ORIGINAL record's second line: +88 u64 flags (NF_FLOW_*) | +96 ct |
+// +100 flowtable id | +104 FIB generation | +112 free link. bpf_xdp_flow_lookup hands programs a
+// direction record as struct flow_offload_tuple_rhash (src/elf/core.ts describes these records as the
+// kernel's structs for CO-RE: tuple at +0, tuplehash[dir] at dir × FD_SIZE, flags).
 // The flow expires when neither direction was hit for the flow timeout (the later of the two timeouts).
 //
 // Reads: the frame, the flows, the FIB (at add), the neighbour table. Sets: the frame (NAT, TTL, MACs),
@@ -36,14 +42,14 @@ import { CTX_BASE, CTX_INGRESS_IFINDEX } from '../abi';
 import { fibGen, mibInc, netNow, netRoot, netScratch, netdevGet, sysctl } from './core';
 import {
   AF_INET, FL_DST, FL_FAMILY, FL_IIF, FL_SCOPE, FL_SIZE, FL_SRC, FR_GW, FR_GW_FAMILY, FR_OIF, FR_TYPE, IFF_UP, MIB_FLOW_HIT,
-  MIB_FLOW_SLOWPATH, ND_FLAGS, ND_MAC, NE_MAC, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_IIF, NFS_L4PROTO, NFS_OIF, NFS_THOFF, NR_FLOWTABLE,
+  MIB_FLOW_SLOWPATH, ND_FLAGS, ND_MAC, NE_DEAD, NE_FAMILY, NE_IFINDEX, NE_KEY, NE_MAC, NE_STATE, NE_XFLAGS, NUD_CONNECTED, SCR_FLOW, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_IIF, NFS_L4PROTO, NFS_OIF, NFS_THOFF, NR_FLOWTABLE,
   RTN_UNICAST, RT_SCOPE_UNIVERSE, SCR_NF, SYSCTL_NF_CONNTRACK_TCP_TIMEOUT_SYN_SENT, SYSCTL_NF_CONNTRACK_UDP_TIMEOUT_STREAM,
   SYSCTL_NF_FLOWTABLE_TCP_TIMEOUT, SYSCTL_NF_FLOWTABLE_UDP_TIMEOUT, SYSCTL_NF_CONNTRACK_UDP_TIMEOUT,
 } from './abi';
 import { ETH_HLEN, IPH_CHECK, IPH_DADDR, IPH_FRAG_OFF, IPH_PROTOCOL, IPH_SADDR, IPH_TOT_LEN, IPH_TTL, IPPROTO_TCP, IPPROTO_UDP, ldBe16 } from './inet';
 import { fib4_lookup } from './fib';
 import { routeMtu4 } from './output';
-import { neigh4Ready } from './neigh';
+import { NEX_HH, neigh4Ready } from './neigh';
 import { netdev_xmit, netdevMac, putMac } from './netdev';
 import { ipDecreaseTtl } from './forward';
 
@@ -53,7 +59,6 @@ import {
   CTT_SRC, IPS_CONFIRMED, IPS_DYING, IPS_OFFLOAD, IPS_SEEN_REPLY, IP_CT_ESTABLISHED, IP_CT_ESTABLISHED_REPLY, NF_ACCEPT, ctLock, ctRoot,
   ctUnlock,
 } from './nf_conntrack';
-import { csumReplace4 } from './nf_nat';
 
 export const FT_MAX: u32 = 8;
 export const FT_MAX_DEVS: u32 = 15;
@@ -66,6 +71,8 @@ export const FTR_POOL: u32 = FTR_BUCKETS + 8;
 export const FTR_MAX: u32 = FTR_BUCKETS + 12;
 export const FTR_FREE: u32 = FTR_BUCKETS + 16;
 export const FTR_COUNT: u32 = FTR_BUCKETS + 20;
+/** One past the highest pool slot ever handed out: the collector and the flowtable's delete walk no further. */
+export const FTR_HWM: u32 = FTR_BUCKETS + 24;
 export const FTR_SIZE: u32 = FTR_BUCKETS + 64;
 export const FT_DEVS: u32 = 0;
 
@@ -78,29 +85,39 @@ export const FD_IIF: u32 = 16;
 export const FD_PROTO: u32 = 20;
 export const FD_OIF: u32 = 24;
 export const FD_MTU: u32 = 28;
-export const FD_NH: u32 = 32;
+export const FD_NEIGH: u32 = 32;
+export const FD_NH: u32 = 80;
 export const FD_NEW_SADDR: u32 = 36;
 export const FD_NEW_DADDR: u32 = 40;
 export const FD_NEW_SPORT: u32 = 44;
 export const FD_NEW_DPORT: u32 = 46;
 export const FD_NAT: u32 = 21;
-export const FD_FT: u32 = 22;
+/** u8 struct flow_offload_tuple's bitfields as the kernel packs them: dir:2, xmit_type:3 (src/elf/core.ts WXDP_BTF). */
+export const FD_BITS: u32 = 22;
 export const FD_TEARDOWN: u32 = 23;
 export const FD_GEN: u32 = 48;
-export const FD_FLOW: u32 = 52;
+export const FD_CSUM: u32 = 52;
 export const FD_TIMEOUT: u32 = 56;
-export const FD_PACKETS: u32 = 128;
-export const FD_BYTES: u32 = 136;
-export const FD_SIZE: u32 = 64;
-export const FLOW_CT: u32 = 144;
-export const FLOW_FT: u32 = 148;
-export const FLOW_GEN: u32 = 156;
-export const FLOW_FLAGS: u32 = 160;
-export const FLOW_FREE: u32 = 164;
+export const FD_PACKETS: u32 = 64;
+export const FD_BYTES: u32 = 72;
+export const FD_SIZE: u32 = 128;
+export const FLOW_CT: u32 = 96;
+export const FLOW_FT: u32 = 100;
+export const FLOW_GEN: u32 = 104;
+export const FLOW_FLAGS: u32 = 88; // u64 (unsigned long) NF_FLOW_* bits, as struct flow_offload's flags
+export const FLOW_FREE: u32 = 112;
 export const FLOW_SIZE: u32 = 256;
 export const FDF_SNAT: u32 = 1;
 export const FDF_DNAT: u32 = 2;
-export const FLOWF_TEARDOWN: u32 = 1;
+// enum nf_flow_flags: NF_FLOW_SNAT, NF_FLOW_DNAT, NF_FLOW_CLOSING, NF_FLOW_TEARDOWN (bit numbers)
+export const FLOWF_SNAT: u32 = 1 << 0;
+export const FLOWF_DNAT: u32 = 1 << 1;
+export const FLOWF_TEARDOWN: u32 = 1 << 3;
+/** enum flow_offload_xmit_type: FLOW_OFFLOAD_XMIT_NEIGH (the next hop's neighbour, as every flow here). */
+const FLOW_OFFLOAD_XMIT_NEIGH: u32 = 1;
+/** FD_TEARDOWN values: torn down; the direction's input device not in its flowtable (no hook there). */
+const FDT_TEARDOWN: u8 = 1;
+const FDT_NOHOOK: u8 = 2;
 const CT_FLOW_OFF: u32 = 220; // nf_conntrack.ts CT_FLOW: the entry's flow
 const CT_TCP_OFF: u32 = 144; //  nf_conntrack.ts CT_TCP: seen[0], seen[1] (20 bytes each: td_maxwin at +8, flags at +17)
 
@@ -120,7 +137,7 @@ export function nf_flowtable_init(max: u32, buckets: u32): i32 {
   while (nb < buckets && nb < 0x100000) nb <<= 1;
   const r = arena_alloc(FTR_SIZE, 64);
   const table = arena_alloc(nb << 2, 64);
-  const pool = arena_alloc(max * FLOW_SIZE, 64);
+  const pool = arena_alloc(max * FLOW_SIZE, FLOW_SIZE); // FLOW_SIZE-aligned: a direction record's flow is d & ~(FLOW_SIZE - 1)
   if (r == 0 || table == 0 || pool == 0 || max == 0) return -12;
   memory.fill(r, 0, FTR_SIZE);
   memory.fill(table, 0, nb << 2);
@@ -160,7 +177,7 @@ export function nf_flowtable_delete(id: u32): i32 {
   const r = ftRoot();
   if (r == 0 || id >= FT_MAX || (load<u32>(r + FTR_USED) & (1 << id)) == 0) return -2;
   const pool = load<u32>(r + FTR_POOL);
-  const max = load<u32>(r + FTR_MAX);
+  const max = load<u32>(r + FTR_HWM);
   for (let i: u32 = 0; i < max; i++) {
     const f = pool + i * FLOW_SIZE;
     if (load<u32>(f + FLOW_CT) != 0 && load<u32>(f + FLOW_FT) == id) flowTeardown(f);
@@ -263,7 +280,31 @@ function fillDir(d: u32, t: u32, o: u32, iif: u32): bool {
   store<u32>(d + FD_OIF, oif);
   store<u32>(d + FD_MTU, routeMtu4(res, ond));
   store<u32>(d + FD_NH, gwf == AF_INET ? load<u32>(res, FR_GW) : ndst);
+  store<u32>(d + FD_NEIGH, 0);
+  // the translation's checksum changes, folded once here (see natCsum)
+  let ip: u64 = 0;
+  let l4: u64 = 0;
+  if ((nat & FDF_SNAT) != 0) {
+    ip += (0xffffffff - <u64>load<u32>(d + FD_SADDR)) + <u64>nsrc; // ~old, kept to 32 bits
+    l4 += (0xffff - <u64>load<u16>(d + FD_SPORT)) + <u64>load<u16>(d + FD_NEW_SPORT);
+  }
+  if ((nat & FDF_DNAT) != 0) {
+    ip += (0xffffffff - <u64>load<u32>(d + FD_DADDR)) + <u64>ndst;
+    l4 += (0xffff - <u64>load<u16>(d + FD_DPORT)) + <u64>load<u16>(d + FD_NEW_DPORT);
+  }
+  store<u16>(d + FD_CSUM, <u16>fold16(ip + 0xfffe)); // and TTL − 1: the sum less htons(0x0100) (~0x0001)
+  store<u16>(d + FD_CSUM + 2, <u16>fold16(ip + l4));
   return true;
+}
+
+/** A ones' complement sum folded to 16 bits (0 and 0xffff are the same number). */
+@inline function fold16(s: u64): u32 {
+  s = (s & 0xffffffff) + (s >> 32);
+  s = (s & 0xffffffff) + (s >> 32);
+  let x = <u32>s;
+  x = (x & 0xffff) + (x >> 16);
+  x = (x & 0xffff) + (x >> 16);
+  return x;
 }
 
 /**
@@ -288,21 +329,25 @@ export function flow_offload_add(ft: u32, ct: u32, dir: u32, iif: u32, oif: u32)
   if (!fillDir(f, orig, rep, iif0) || !fillDir(f + FD_SIZE, rep, orig, iif1)) return -101;
   store<u32>(r + FTR_FREE, load<u32>(f + FLOW_FREE));
   store<u32>(r + FTR_COUNT, load<u32>(r + FTR_COUNT) + 1);
+  const slot = (f - load<u32>(r + FTR_POOL)) / FLOW_SIZE + 1;
+  if (slot > load<u32>(r + FTR_HWM)) store<u32>(r + FTR_HWM, slot);
   store<u64>(f + FD_PACKETS, 0);
   store<u64>(f + FD_BYTES, 0);
   store<u64>(f + FD_SIZE + FD_PACKETS, 0);
   store<u64>(f + FD_SIZE + FD_BYTES, 0);
   store<u32>(f + FLOW_CT, ct);
   store<u32>(f + FLOW_FT, ft);
-  store<u32>(f + FLOW_FLAGS, 0);
+  // flow_offload_alloc: NF_FLOW_SNAT / _DNAT from the connection's NAT (the ORIGINAL direction's translation)
+  const nat0 = <u32>load<u8>(f + FD_NAT);
+  store<u64>(f + FLOW_FLAGS, <u64>(((nat0 & FDF_SNAT) != 0 ? FLOWF_SNAT : 0) | ((nat0 & FDF_DNAT) != 0 ? FLOWF_DNAT : 0)));
   store<u32>(f + FLOW_GEN, fibGen());
   const timeout = netNow() + flowTimeout(f);
   for (let d: u32 = 0; d < 2; d++) {
     const rec = f + d * FD_SIZE;
-    store<u8>(rec + FD_FT, <u8>ft);
-    store<u8>(rec + FD_TEARDOWN, 0);
+    store<u8>(rec + FD_BITS, <u8>(d | (FLOW_OFFLOAD_XMIT_NEIGH << 2)));
+    // the ingress hook runs on the flowtable's devices only
+    store<u8>(rec + FD_TEARDOWN, ftHasDev(r, ft, load<u32>(rec + FD_IIF)) ? 0 : FDT_NOHOOK);
     store<u32>(rec + FD_GEN, fibGen());
-    store<u32>(rec + FD_FLOW, f);
     store<u64>(rec + FD_TIMEOUT, timeout);
     const b = load<u32>(r + FTR_TABLE) + (dirHash(r, rec) << 2);
     store<u32>(rec + FD_NEXT, load<u32>(b));
@@ -326,11 +371,55 @@ export function flow_offload_add(ft: u32, ct: u32, dir: u32, iif: u32, oif: u32)
   return a > b ? a : b;
 }
 
-/** Marks the flow torn down (the collector deletes it; its directions' hits stop at once). */
+/**
+ * flow_offload_teardown: the flow torn down (its directions' hits stop at once; the collector deletes
+ * it) and its connection handed back to conntrack now (flow_offload_fixup_ct), so that the segment
+ * that tore it down — a FIN, which goes on through the stack — meets a connection conntrack tracks
+ * again, not one whose window stopped where the offload began. Takes the conntrack lock.
+ */
 function flowTeardown(f: u32): void {
+  if ((load<u32>(f + FLOW_FLAGS) & FLOWF_TEARDOWN) != 0) return;
+  const root = ctRoot();
+  ctLock(root);
   store<u32>(f + FLOW_FLAGS, load<u32>(f + FLOW_FLAGS) | FLOWF_TEARDOWN);
-  store<u8>(f + FD_TEARDOWN, 1);
-  store<u8>(f + FD_SIZE + FD_TEARDOWN, 1);
+  store<u8>(f + FD_TEARDOWN, FDT_TEARDOWN);
+  store<u8>(f + FD_SIZE + FD_TEARDOWN, FDT_TEARDOWN);
+  flowFixupCt(f);
+  ctUnlock(root);
+}
+
+/**
+ * flow_offload_fixup_ct (under the conntrack lock): IPS_OFFLOAD cleared; the state's own timeout again
+ * (TCP: its state's; UDP: replied or not), only ever lowered; TCP's window tracking restarted
+ * (flow_offload_fixup_tcp: td_maxwin 0, MAXACK_SET cleared), as conntrack saw none of the offloaded
+ * segments.
+ */
+function flowFixupCt(f: u32): void {
+  const ct = load<u32>(f + FLOW_CT);
+  if (ct == 0 || load<u32>(ct + CT_FLOW_OFF) != f) return;
+  const s = load<u32>(ct + CT_STATUS);
+  store<u32>(ct + CT_STATUS, s & ~IPS_OFFLOAD);
+  if ((s & IPS_DYING) != 0) return;
+  const tcp = <u32>load<u8>(f + FD_PROTO) == IPPROTO_TCP;
+  const state = <u32>load<u8>(ct + CT_L4STATE);
+  let secs: u32;
+  if (tcp) {
+    secs = state >= 1 && state <= 8 ? sysctl(SYSCTL_NF_CONNTRACK_TCP_TIMEOUT_SYN_SENT + state - 1) : 0;
+    for (let d: u32 = 0; d < 2; d++) {
+      const sv = ct + CT_TCP_OFF + d * 20;
+      store<u32>(sv + 8, 0);
+      store<u8>(sv + 17, <u8>(<u32>load<u8>(sv + 17) & ~(<u32>0x20)));
+    }
+  } else {
+    secs = sysctl((s & IPS_SEEN_REPLY) != 0 ? SYSCTL_NF_CONNTRACK_UDP_TIMEOUT_STREAM : SYSCTL_NF_CONNTRACK_UDP_TIMEOUT);
+  }
+  const t = netNow() + <u64>secs * 1000;
+  if (load<u64>(ct + CT_TIMEOUT) > t) store<u64>(ct + CT_TIMEOUT, t);
+}
+
+/** The flow a direction record belongs to. */
+@inline function flowOf(d: u32): u32 {
+  return d & ~(FLOW_SIZE - 1);
 }
 
 /** nf_ct_offload_timeout: an offloaded connection's entry does not expire under its flow (a day at least). */
@@ -366,36 +455,14 @@ export function nf_flow_offload_eval(st: u32, ft: u32): u32 {
 
 // ---- Removing flows ----
 
-/** flow_offload_del: out of the table; its connection handed back to conntrack (flow_offload_fixup_ct). */
+/** flow_offload_del: out of the table (under the conntrack lock). */
 function flowDel(r: u32, f: u32): void {
   hashRemove(r, f);
   hashRemove(r, f + FD_SIZE);
+  // a flow that expired (not torn down): its connection is handed back now
+  if ((load<u32>(f + FLOW_FLAGS) & FLOWF_TEARDOWN) == 0) flowFixupCt(f);
   const ct = load<u32>(f + FLOW_CT);
-  if (ct != 0 && load<u32>(ct + CT_FLOW_OFF) == f) {
-    store<u32>(ct + CT_FLOW_OFF, 0);
-    const s = load<u32>(ct + CT_STATUS);
-    store<u32>(ct + CT_STATUS, s & ~IPS_OFFLOAD);
-    if ((s & IPS_DYING) == 0) {
-      // flow_offload_fixup_ct: the state's own timeout again (TCP: its state's; UDP: replied or not), and
-      // TCP's window tracking restarted (flow_offload_fixup_tcp: td_maxwin 0, MAXACK_SET cleared), as
-      // conntrack saw none of the offloaded segments
-      const tcp = <u32>load<u8>(f + FD_PROTO) == IPPROTO_TCP;
-      const state = <u32>load<u8>(ct + CT_L4STATE);
-      let secs: u32;
-      if (tcp) {
-        secs = state >= 1 && state <= 8 ? sysctl(SYSCTL_NF_CONNTRACK_TCP_TIMEOUT_SYN_SENT + state - 1) : 0;
-        for (let d: u32 = 0; d < 2; d++) {
-          const sv = ct + CT_TCP_OFF + d * 20;
-          store<u32>(sv + 8, 0);
-          store<u8>(sv + 17, <u8>(<u32>load<u8>(sv + 17) & ~(<u32>0x20)));
-        }
-      } else {
-        secs = sysctl((s & IPS_SEEN_REPLY) != 0 ? SYSCTL_NF_CONNTRACK_UDP_TIMEOUT_STREAM : SYSCTL_NF_CONNTRACK_UDP_TIMEOUT);
-      }
-      const t = netNow() + <u64>secs * 1000;
-      if (load<u64>(ct + CT_TIMEOUT) > t) store<u64>(ct + CT_TIMEOUT, t);
-    }
-  }
+  if (ct != 0 && load<u32>(ct + CT_FLOW_OFF) == f) store<u32>(ct + CT_FLOW_OFF, 0);
   store<u32>(f + FLOW_CT, 0);
   store<u32>(f + FLOW_FREE, load<u32>(r + FTR_FREE));
   store<u32>(r + FTR_FREE, f);
@@ -418,7 +485,7 @@ export function nf_flow_gc(): u32 {
   ctLock(root);
   const now = netNow();
   const pool = load<u32>(r + FTR_POOL);
-  const max = load<u32>(r + FTR_MAX);
+  const max = load<u32>(r + FTR_HWM); // slots past it never held a flow
   let n: u32 = 0;
   for (let i: u32 = 0; i < max; i++) {
     const f = pool + i * FLOW_SIZE;
@@ -444,79 +511,115 @@ export function nf_flow_gc(): u32 {
   return r != 0 && load<u32>(r + FTR_COUNT) != 0;
 }
 
-/** Keeps the warm-up loads of nf_flow_prefetch alive. */
-let sink: u32 = 0;
-
-/**
- * Warms the flowtable for a burst from ring device `ifindex` (the `n` frames at `b`: u32 data, u32 len
- * each, as stack_rx_burst has them) before its frames are looked up one by one: the buckets of all of
- * them first, then the first record of each bucket (the key and out line, and its counters). Each frame's lookup is two dependent
- * misses in a large table; across the burst the loads of one step are independent, so the CPU keeps many
- * in flight (fib_prefetch.ts does the same for the FIB; wasm has no prefetch instruction). Only reads:
- * every address loaded is the table's or a flow record's (a bucket holds 0 or a record's address).
- */
-export function nf_flow_prefetch(ifindex: u32, b: u32, n: u32): void {
-  const r = ftRoot();
-  const table = load<u32>(r + FTR_TABLE);
-  const mask = load<u32>(r + FTR_BUCKETS) - 1;
-  let acc: u32 = 0;
-  for (let pass: u32 = 0; pass < 2; pass++) {
-    for (let i: u32 = 0; i < n; i++) {
-      const data = load<u32>(b + (i << 3));
-      const ip = data + ETH_HLEN;
-      // what nf_flow_offload_rx will look up: untagged IPv4 without options, TCP or UDP
-      if (load<u32>(b + (i << 3), 4) < ETH_HLEN + 28 || load<u16>(data, 12) != 0x0008 || load<u8>(ip) != 0x45) continue;
-      const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
-      if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) continue;
-      const h = load<u32>(table + (keyHash(load<u32>(ip, IPH_SADDR), load<u32>(ip, IPH_DADDR), load<u32>(ip, 20), proto, ifindex, mask) << 2));
-      if (pass == 0 || h == 0) acc += h;
-      else acc += load<u32>(h + FD_SADDR) + load<u32>(h + FD_PACKETS);
-    }
-  }
-  sink += acc;
+/** The burst's per-frame direction records (nf_flow_burst_lookup): the worker's SCR_FLOW. */
+@inline export function flowBurstRecs(): u32 {
+  return netScratch() + SCR_FLOW;
 }
 
 /**
- * nf_flow_offload_ip_hook for the frame at `data` (`len` bytes from its Ethernet header) received on ring
- * device `ifindex` (record `nd`), queue `q`: true when a flow forwarded it (the frame is taken), false
- * when the stack must take it (nothing was changed, unless a FIN/RST tore its flow down).
+ * The flowtable's ingress lookup for a burst from ring device `ifindex` (record `nd`): the `n` frames
+ * at `b` (u32 data, u32 len each, as stack_rx_burst has them), and for each the direction record it
+ * matches, or 0, at flowBurstRecs() + 4 × i. Returns how many matched. The frames that qualify
+ * (nf_flow_tuple_ip: untagged IPv4 to the device's MAC, no options, not a fragment, TTL above 1, TCP or
+ * UDP with its header in the datagram) are hashed and their buckets loaded in one loop, the buckets'
+ * records compared in a second: within each loop the loads are independent, so in a large table the CPU
+ * keeps the whole burst's cache misses in flight (wasm has no prefetch instruction), and the records are
+ * in cache when nf_flow_forward takes the frames in order. Nothing is written but the records' slots.
  */
-export function nf_flow_offload_rx(ifindex: u32, nd: u32, q: u32, data: u32, len: u32): bool {
+export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32 {
   const r = ftRoot();
-  if (len < ETH_HLEN + 20 || load<u16>(data, 12) != 0x0008) return false;
-  if ((load<u8>(data) & 1) != 0 || load<u32>(data) != load<u32>(nd, ND_MAC) || load<u16>(data, 4) != load<u16>(nd, ND_MAC + 4)) return false;
+  const out = flowBurstRecs();
+  const table = load<u32>(r + FTR_TABLE);
+  const mask = load<u32>(r + FTR_BUCKETS) - 1;
+  const mac0 = load<u32>(nd, ND_MAC);
+  const mac1 = load<u16>(nd, ND_MAC + 4);
+  let cand: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const data = load<u32>(b + (i << 3));
+    const len = load<u32>(b + (i << 3), 4);
+    const ip = data + ETH_HLEN;
+    let h: u32 = 0;
+    if (len >= ETH_HLEN + 28 && load<u16>(data, 12) == 0x0008 && load<u32>(data) == mac0 && load<u16>(data, 4) == mac1 &&
+      load<u8>(ip) == 0x45 && (ldBe16(ip + IPH_FRAG_OFF) & 0x3fff) == 0 && load<u8>(ip, IPH_TTL) > 1) {
+      const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
+      const tot = ldBe16(ip + IPH_TOT_LEN);
+      if ((proto == IPPROTO_UDP || (proto == IPPROTO_TCP && tot >= 40)) && tot >= 28 && tot <= len - ETH_HLEN) {
+        h = load<u32>(table + (keyHash(load<u32>(ip, IPH_SADDR), load<u32>(ip, IPH_DADDR), load<u32>(ip, 20), proto, ifindex, mask) << 2));
+      }
+    }
+    store<u32>(out + (i << 2), h);
+    cand |= h;
+  }
+  if (cand == 0) return 0;
+  let m: u32 = 0;
+  let acc: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    let h = load<u32>(out + (i << 2));
+    if (h == 0) continue;
+    const ip = load<u32>(b + (i << 3)) + ETH_HLEN;
+    const saddr = load<u32>(ip, IPH_SADDR);
+    const daddr = load<u32>(ip, IPH_DADDR);
+    const ports = load<u32>(ip, 20);
+    const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
+    while (h != 0) {
+      if (load<u32>(h + FD_SADDR) == saddr && load<u32>(h + FD_DADDR) == daddr && load<u32>(h + FD_SPORT) == ports &&
+        <u32>load<u8>(h + FD_PROTO) == proto && load<u32>(h + FD_IIF) == ifindex) break;
+      h = load<u32>(h + FD_NEXT);
+    }
+    store<u32>(out + (i << 2), h);
+    if (h != 0) {
+      m++;
+      acc += load<u32>(h + FD_PACKETS); // the counters' line, which the hit writes: its miss started here
+    }
+  }
+  sink += acc;
+  return m;
+}
+
+/** Keeps the counters' warm-up load of nf_flow_burst_lookup alive. */
+let sink: u32 = 0;
+
+/**
+ * nf_flow_offload_ip_hook for the frame at `data` (`len` bytes) received on ring device `ifindex`,
+ * queue `q`, whose direction record nf_flow_burst_lookup found (`d`): true when the flow forwarded it
+ * (the frame is taken), false when the stack must take it (nothing was changed, unless a FIN/RST tore
+ * its flow down). What the hit costs: the record's line (read only, unless the timeout moved a second
+ * or the neighbour had to be looked up again), the counters' line, the neighbour entry, the devices.
+ */
+export function nf_flow_forward(d: u32, q: u32, data: u32): bool {
   const ip = data + ETH_HLEN;
-  // nf_flow_tuple_ip: no options, not a fragment, TTL above 1, TCP or UDP with its ports in the frame
-  if (load<u8>(ip) != 0x45 || (ldBe16(ip + IPH_FRAG_OFF) & 0x3fff) != 0 || load<u8>(ip, IPH_TTL) <= 1) return false;
-  const tot = ldBe16(ip + IPH_TOT_LEN);
-  if (tot < 20 || tot > len - ETH_HLEN) return false;
   const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
-  if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) return false;
-  if (tot < 20 + (proto == IPPROTO_TCP ? 20 : 8)) return false;
-  const d = lookup(r, load<u32>(ip, IPH_SADDR), load<u32>(ip, IPH_DADDR), load<u32>(ip, 20), proto, ifindex);
-  if (d == 0) return false;
-  if (!ftHasDev(r, <u32>load<u8>(d + FD_FT), ifindex) || load<u8>(d + FD_TEARDOWN) != 0) return slow();
+  // torn down, or no hook on this device (FD_TEARDOWN)
+  if (load<u8>(d + FD_TEARDOWN) != 0) return slow();
   if (proto == IPPROTO_TCP && (<u32>load<u8>(ip, 20 + 13) & 0x05) != 0) {
-    flowTeardown(load<u32>(d + FD_FLOW)); // nf_flow_tcp_state_check: FIN / RST
+    flowTeardown(flowOf(d)); // nf_flow_tcp_state_check: FIN / RST
     return slow();
   }
   if (load<u32>(d + FD_GEN) != fibGen()) {
-    flowTeardown(load<u32>(d + FD_FLOW)); // routes may have changed
+    flowTeardown(flowOf(d)); // routes may have changed
     return slow();
   }
+  const tot = ldBe16(ip + IPH_TOT_LEN);
   if (tot > load<u32>(d + FD_MTU)) return slow(); // nf_flow_exceeds_mtu
   const oif = load<u32>(d + FD_OIF);
   const ond = netdevGet(oif);
   if (ond == 0 || (load<u32>(ond, ND_FLAGS) & IFF_UP) == 0) return slow();
-  const nh = FL();
-  store<u32>(nh, load<u32>(d + FD_NH));
-  const e = neigh4Ready(oif, ond, nh);
-  if (e == 0) return slow();
-  // decided: refresh, NAT, TTL, MACs, out
-  store<u64>(d + FD_TIMEOUT, netNow() + flowTimeout(d));
-  const nat = <u32>load<u8>(d + FD_NAT);
-  if (nat != 0) natIp(ip, proto, d, nat);
-  ipDecreaseTtl(ip);
+  // the next hop's entry: the one cached in the record while it is alive, connected, with its header
+  // cached and still this next hop's (entries are reused only after a grace period, so the cached
+  // address always points at an entry), else the neighbour table's answer, cached for the next hit
+  let e = load<u32>(d + FD_NEIGH);
+  if (e == 0 || load<u8>(e + NE_DEAD) != 0 || (<u32>load<u8>(e + NE_STATE) & NUD_CONNECTED) == 0 || (load<u8>(e + NE_XFLAGS) & NEX_HH) == 0 ||
+    load<u32>(e + NE_IFINDEX) != oif || load<u32>(e + NE_KEY) != load<u32>(d + FD_NH) || <u32>load<u8>(e + NE_FAMILY) != AF_INET) {
+    e = neigh4Ready(oif, ond, d + FD_NH);
+    if (e == 0) return slow();
+    store<u32>(d + FD_NEIGH, e);
+  }
+  // decided: refresh (flow_offload_refresh: only when the timeout moves by more than a second), NAT,
+  // TTL, MACs, out
+  const t = netNow() + flowTimeout(d);
+  if (<i64>(t - load<u64>(d + FD_TIMEOUT)) > 1000) store<u64>(d + FD_TIMEOUT, t);
+  if (load<u8>(d + FD_NAT) != 0) natCsum(ip, proto, d);
+  else ipDecreaseTtl(ip);
   store<u32>(data, load<u32>(e + NE_MAC));
   store<u16>(data, load<u16>(e + NE_MAC + 4), 4);
   putMac(data + 6, netdevMac(ond));
@@ -527,54 +630,73 @@ export function nf_flow_offload_rx(ifindex: u32, nd: u32, q: u32, data: u32, len
   return true;
 }
 
+/**
+ * nf_flow_nat_ip and ip_decrease_ttl in one: the translated addresses and ports written, and each
+ * checksum updated once by the change fillDir summed (FD_CSUM: the IP header's, TTL included; the
+ * L4 one's). The kernel folds after each field (csum_replace4 / _2); each of its steps leaves a value
+ * in [0, 0xfffe] that depends only on the sum modulo 0xffff, so one update by the summed change gives
+ * the same bytes, CSUM_MANGLED_0 included (a UDP checksum of 0 stays 0: none).
+ */
+@inline function natCsum(ip: u32, proto: u32, d: u32): void {
+  const l4 = ip + 20;
+  store<u32>(ip, load<u32>(d + FD_NEW_SADDR), IPH_SADDR);
+  store<u32>(ip, load<u32>(d + FD_NEW_DADDR), IPH_DADDR);
+  store<u32>(l4, load<u32>(d + FD_NEW_SPORT));
+  store<u8>(ip, load<u8>(ip, IPH_TTL) - 1, IPH_TTL);
+  store<u16>(ip, csumApply(<u32>load<u16>(ip, IPH_CHECK), <u32>load<u16>(d + FD_CSUM)), IPH_CHECK);
+  const check = proto == IPPROTO_TCP ? l4 + 16 : l4 + 6;
+  const old = <u32>load<u16>(check);
+  if (proto == IPPROTO_UDP) {
+    if (old == 0) return;
+    const c = csumApply(old, <u32>load<u16>(d + FD_CSUM + 2));
+    store<u16>(check, c == 0 ? 0xffff : c);
+  } else {
+    store<u16>(check, csumApply(old, <u32>load<u16>(d + FD_CSUM + 2)));
+  }
+}
+
+/** csum_replace: checksum `c` after a change summing to `delta`: ~fold(~c + delta), the fold in [1, 0xffff]. */
+@inline function csumApply(c: u32, delta: u32): u16 {
+  let s = (~c & 0xffff) + delta;
+  s = (s & 0xffff) + (s >> 16); // ≤ 0xffff; 0 only as ~0xffff + 0, which is 0xffff's fold
+  return <u16>(s == 0 ? 0 : ~s);
+}
+
 @inline function slow(): bool {
   mibInc(MIB_FLOW_SLOWPATH);
   return false;
 }
 
-/** nf_flow_nat_ip: the direction's translation, each field with its checksum updates (nf_flow_snat_ip / _port …). */
-function natIp(ip: u32, proto: u32, d: u32, nat: u32): void {
-  const l4 = ip + 20;
-  const check = proto == IPPROTO_TCP ? l4 + 16 : l4 + 6;
-  if ((nat & FDF_SNAT) != 0) {
-    l4Replace(proto, check, <u32>load<u16>(l4), <u32>load<u16>(d + FD_NEW_SPORT));
-    store<u16>(l4, load<u16>(d + FD_NEW_SPORT));
-    const olda = load<u32>(ip, IPH_SADDR);
-    const newa = load<u32>(d + FD_NEW_SADDR);
-    csumReplace4(ip + IPH_CHECK, olda, newa);
-    l4Replace(proto, check, olda, newa);
-    store<u32>(ip + IPH_SADDR, newa);
-  }
-  if ((nat & FDF_DNAT) != 0) {
-    l4Replace(proto, check, <u32>load<u16>(l4, 2), <u32>load<u16>(d + FD_NEW_DPORT));
-    store<u16>(l4 + 2, load<u16>(d + FD_NEW_DPORT));
-    const olda = load<u32>(ip, IPH_DADDR);
-    const newa = load<u32>(d + FD_NEW_DADDR);
-    csumReplace4(ip + IPH_CHECK, olda, newa);
-    l4Replace(proto, check, olda, newa);
-    store<u32>(ip + IPH_DADDR, newa);
-  }
-}
-
-/** nf_flow_nat_port_* / nf_flow_nat_ip_*: a UDP checksum of 0 (none) stays; one that becomes 0 is CSUM_MANGLED_0. */
-@inline function l4Replace(proto: u32, check: u32, from: u32, to: u32): void {
-  if (proto == IPPROTO_UDP) {
-    if (load<u16>(check) == 0) return;
-    csumReplace4(check, from, to);
-    if (load<u16>(check) == 0) store<u16>(check, 0xffff);
-    return;
-  }
-  csumReplace4(check, from, to);
-}
-
 /** The flow record of flow `i` of the pool (TypeScript lists flows), 0 past the end. */
 export function nf_flow_at(i: u32): u32 {
   const r = ftRoot();
-  if (r == 0 || i >= load<u32>(r + FTR_MAX)) return 0;
+  if (r == 0 || i >= load<u32>(r + FTR_HWM)) return 0; // past the slots that ever held a flow
   return load<u32>(r + FTR_POOL) + i * FLOW_SIZE;
 }
 export function nf_flow_root(): u32 {
   return ftRoot();
+}
+
+// ---- bpf_probe_read_kernel (kernel/trace/bpf_trace.c), what programs read the kfunc's entry with ----
+
+/** Addresses below this are the NULL page: never memory a program may read. */
+const PROBE_LOW: u64 = 4096;
+
+/**
+ * bpf_probe_read_kernel(dst, size, unsafe_ptr): `size` bytes from `unsafe_ptr` to `dst` (the verifier
+ * proved dst writable for size bytes), 0. A source that is not wholly inside wxdp's memory, or in its
+ * NULL page: dst zeroed and -ERANGE, as the kernel answers for an address that is no kernel memory
+ * (copy_from_kernel_nofault_allowed; on x86-64 NULL and every 32-bit address: tests/nf/probe_read).
+ * xdp-tools' xdp_flowtable reads the entry bpf_xdp_flow_lookup returns this way (bpf_core_read).
+ */
+export function bpf_probe_read_kernel(dst: u64, size: u64, src: u64, r4: u64, r5: u64): u64 {
+  const top = <u64>memory.size() << 16;
+  if (src < PROBE_LOW || src > top || size > top - src) {
+    memory.fill(<u32>dst, 0, <u32>size);
+    return <u64>-34;
+  }
+  memory.copy(<u32>dst, <u32>src, <u32>size);
+  return 0;
 }
 
 // ---- The XDP kfunc (nf_flow_table_bpf.c) ----
@@ -623,7 +745,7 @@ export function bpf_xdp_flow_lookup(ctx: u64, tuple: u64, opts: u64, optsLen: u6
     d = lookup(r, load<u32>(p + BFL_SRC4), load<u32>(p + BFL_DST4), ports, <u32>load<u8>(p + BFL_L4), load<u32>(p + BFL_IFINDEX));
   }
   if (d != 0) {
-    const f = load<u32>(d + FD_FLOW);
+    const f = flowOf(d);
     if (load<u32>(f + FLOW_FT) != <u32>ft || (load<u32>(f + FLOW_FLAGS) & FLOWF_TEARDOWN) != 0) d = 0;
     else store<u64>(d + FD_TIMEOUT, netNow() + flowTimeout(d)); // flow_offload_refresh, this direction's record
   }

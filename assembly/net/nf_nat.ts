@@ -31,7 +31,8 @@ import { arena_alloc } from '../maps/arena';
 import { mibInc, netScratch, netdevGet } from './core';
 import {
   AF_INET6, MIB_NAT_NO_TUPLE, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_OIF, NFS_PF,
-  NFS_THOFF, RT_SCOPE_UNIVERSE, SCR_NF,
+  NFS_THOFF, RT_SCOPE_UNIVERSE, SCR_NF, ND_ADDR4, ND_ADDR6, ADDR_LIST_HEADER, ADDR_ENTRY_SIZE, AE_ADDR, AE_SCOPE, RT_SCOPE_HOST,
+  RT_SCOPE_LINK, RT_SCOPE_SITE,
 } from './abi';
 import {
   IPH_CHECK, IPH_DADDR, IPH_SADDR, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE,
@@ -498,6 +499,61 @@ export function nf_nat_masquerade(ct: u32, range: u32, oif: u32): u32 {
   store<u32>(nr + NR_FLAGS, load<u32>(nr + NR_FLAGS) | NF_NAT_RANGE_MAP_IPS);
   store<u32>(ct + CT_MASQ_OIF, oif);
   return nf_nat_setup_info(ct, nr, NF_NAT_MANIP_SRC);
+}
+
+/**
+ * nf_nat_redirect_ipv4 / _ipv6 (+ nf_nat_redirect): destination NAT to this machine, the ports of `range`
+ * (0: none given). At LOCAL_OUT (`hook` 3) the loopback address (127.0.0.1, ::1); else the input device
+ * `iif`'s address: IPv4 the first of its list (ifa_list's, ifa_local), IPv6 the first of its list whose
+ * scope is that of the packet's destination. NF_DROP when it has none.
+ */
+export function nf_nat_redirect(ct: u32, range: u32, hook: u32, iif: u32): u32 {
+  const st = netScratch() + SCR_NF;
+  const family = <u32>load<u8>(ct + CT_TUPLE_ORIG + CTT_FAMILY);
+  const nr = MASQ_RANGE();
+  memory.fill(nr, 0, NAT_RANGE_SIZE);
+  if (range != 0) memory.copy(nr, range, NAT_RANGE_SIZE);
+  const min = nr + NR_MIN_ADDR;
+  memory.fill(min, 0, 16);
+  if (hook == 3) {
+    if (family == AF_INET6) store<u8>(min + 15, 1);
+    else store<u32>(min, 0x0100007f); // 127.0.0.1, network order
+  } else {
+    const nd = netdevGet(iif);
+    const list = nd != 0 ? load<u32>(nd + (family == AF_INET6 ? ND_ADDR6 : ND_ADDR4)) : 0;
+    const n = list != 0 ? load<u32>(list) : 0;
+    let found = false;
+    if (family == AF_INET6) {
+      const scope = scope6(load<u32>(st + NFS_DATA) + IP6H_DADDR);
+      for (let i: u32 = 0; i < n && !found; i++) {
+        const e = list + ADDR_LIST_HEADER + i * ADDR_ENTRY_SIZE;
+        if (<u32>load<u8>(e + AE_SCOPE) != scope) continue;
+        memory.copy(min, e + AE_ADDR, 16);
+        found = true;
+      }
+    } else if (n != 0) {
+      store<u32>(min, load<u32>(list + ADDR_LIST_HEADER + AE_ADDR));
+      found = load<u32>(min) != 0;
+    }
+    if (!found) return NF_DROP;
+  }
+  memory.copy(nr + NR_MAX_ADDR, min, 16);
+  store<u32>(nr + NR_FLAGS, load<u32>(nr + NR_FLAGS) | NF_NAT_RANGE_MAP_IPS);
+  return nf_nat_setup_info(ct, nr, NF_NAT_MANIP_DST);
+}
+
+/** ipv6_addr_scope of the address at `a`, as the address lists keep scopes (RT_SCOPE_*): host, link, site, universe. */
+function scope6(a: u32): u32 {
+  const b0 = <u32>load<u8>(a);
+  const b1 = <u32>load<u8>(a + 1);
+  if (b0 == 0xff) {
+    const s = b1 & 0x0f; // multicast: its scope field
+    return s == 1 ? RT_SCOPE_HOST : s == 2 ? RT_SCOPE_LINK : s == 5 ? RT_SCOPE_SITE : RT_SCOPE_UNIVERSE;
+  }
+  if (b0 == 0xfe && (b1 & 0xc0) == 0x80) return RT_SCOPE_LINK;
+  if (b0 == 0xfe && (b1 & 0xc0) == 0xc0) return RT_SCOPE_SITE;
+  if (load<u64>(a) == 0 && load<u64>(a + 8) == 0x0100000000000000) return RT_SCOPE_HOST; // ::1
+  return RT_SCOPE_UNIVERSE;
 }
 
 /** A `len`-bit prefix of the address at `a` equals that of `p` (network order bytes). */

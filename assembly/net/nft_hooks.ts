@@ -1,14 +1,15 @@
 // What nft's expressions need from conntrack, NAT and flowtables (nf_conntrack.ts, nf_nat.ts, nf_flow_table.ts), in one file
 // so the evaluator reads the same whatever those stages become: the conntrack mark, a NAT binding for the
-// connection (nft_nat_eval → nf_nat_setup_info, nft_masq_eval → nf_nat_masquerade) and flowtable offload.
+// connection (nft_nat_eval → nf_nat_setup_info, nft_masq_eval → nf_nat_masquerade, nft_redir_eval →
+// nf_nat_redirect) and flowtable offload.
 //
 // Reads: the hook state (ct, oif) and the registers. Sets: the conntrack mark; the range nft hands NAT
 // (nf_nat_range2 as nf_nat.ts reads it: +0 u32 flags | +4 min addr (16) | +20 max addr (16) | +36 u16 min
 // proto | +38 u16 max proto, network order | +40 u16 base proto). Next: back to the evaluator.
 
-import { NFS_CT, NFS_OIF, NFS_PF } from './abi';
+import { NFS_CT, NFS_HOOK, NFS_IIF, NFS_OIF, NFS_PF } from './abi';
 import { CT_MARK } from './nf_conntrack';
-import { nf_nat_masquerade, nf_nat_setup_info } from './nf_nat';
+import { nf_nat_masquerade, nf_nat_redirect, nf_nat_setup_info } from './nf_nat';
 import { nf_flow_offload_eval } from './nf_flow_table';
 
 const NF_ACCEPT: u32 = 1;
@@ -25,7 +26,7 @@ export function nftCtMarkSet(ct: u32, mark: u32): void {
 }
 
 /**
- * nft_nat_eval / nft_masq_eval: the range from the registers (`rw`: u8 min addr, max addr, min proto,
+ * nft_nat_eval / nft_masq_eval / nft_redir_eval: the range from the registers (`rw`: u8 min addr, max addr, min proto,
  * max proto register numbers, 0xff for none) into `range`, then the binding; its verdict. A packet
  * without a conntrack passes (nat chains run only for tracked connections).
  */
@@ -49,7 +50,7 @@ export function nftNat(st: u32, type: u32, flags: u32, rw: u32, regs: u32, range
   if (ct == 0) return NF_ACCEPT;
   if (type == NFTN_SNAT || type == NFTN_DNAT) return nf_nat_setup_info(ct, range, type);
   if (type == NFTN_MASQ) return nf_nat_masquerade(ct, range, load<u32>(st, NFS_OIF));
-  return NF_ACCEPT; // redirect: not in this build (NAT's null binding follows)
+  return nf_nat_redirect(ct, range, <u32>load<u8>(st, NFS_HOOK), load<u32>(st, NFS_IIF)); // NFTN_REDIR
 }
 
 /** nft_flow_offload_eval: an established connection offloaded into flowtable `ft` - 1 (0: none); the packet goes on. */

@@ -31,6 +31,7 @@ import {
 import { csumAdd, csumFinish, csumFold16, csumIpv6Pseudo, ipSendCheck } from './csum';
 import { IPH_DADDR, IPH_SADDR, IPH_TOS, IPPROTO_TCP, IP6H_DADDR, IP6H_SADDR, ipv6Copy, ldBe16, ldBe32, stBe16, stBe32 } from './inet';
 import { RTCF_BROADCAST, RTCF_MULTICAST } from './icmp';
+import { NF_HOOK4, NF_INET_LOCAL_OUT } from './netfilter';
 import { ip_finish_output, ip_route_output, ip6_local_out, ip6_route_output, OUT_RES, ownMtu4, outSrc4 } from './output';
 
 const TH_FIN: u32 = 0x01;
@@ -143,6 +144,8 @@ function sendReset4(data: u32, th: u32, tlen: u32, doff: u32): void {
   mibInc(MIB_TCP_OUT_SEGS);
   mibInc(MIB_TCP_OUT_RSTS);
   mibInc(MIB_IP_OUT_REQUESTS);
+  // ip_local_out: LOCAL_OUT's hooks (conntrack: the reset is its connection's reply, NAT'd back at POST_ROUTING)
+  if (!NF_HOOK4(NF_INET_LOCAL_OUT, 0, load<u32>(OUT_RES(), FR_OIF), 0, p, 40)) return;
   ip_finish_output(OUT_RES(), nd, ownMtu4(OUT_RES(), nd, saddr), 0, p, 40);
 }
 

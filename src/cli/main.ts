@@ -50,7 +50,7 @@ commands:
   link show [DEV] [-s] [--socket PATH] [--json]   devices, their programs and (-s) counters
   conntrack -L [-p PROTO] [-s ADDR] [-d ADDR] | -S | -F [--socket PATH] [--json]   the connection tracking table
   stats [--once] [--interval S] [--count N] [--socket PATH] [--json]   live Mpps and drops by reason
-  bench [datapath|engine|programs|verifier|micro|forward|fib|udp|link|flows|workers|all] [--json] [--quick] [--only NAME]
+  bench [datapath|engine|programs|interp|verifier|micro|forward|fib|udp|link|flows|workers|all] [--json] [--quick] [--only NAME]
       datapath (default): Mpps through a device's RX ring and the NAPI poll, beside the kernel's test_run
       forward: IPv4 forwarding Mpps (stack, XDP router) on a full table, beside wxdp XDP_DROP and the kernel
       engine: interpreter vs JIT vs the kernel; programs: programs/ vs the kernel; verifier: verify time

@@ -125,7 +125,7 @@ export function checkProgramName(spec: ObjectSpec, path: string, name: string | 
     if (spec.programs.length === 0) throw usageError(`${path} has no programs`);
     return;
   }
-  if (!spec.programs.some((p) => p.name === name)) throw usageError(`no program '${name}' in ${path} (programs: ${spec.programs.map((p) => p.name).join(', ') || 'none'})`);
+  if (!spec.programs.some((p) => p.name === name)) throw new WxdpError('NOT_FOUND', `no program '${name}' in ${path} (programs: ${spec.programs.map((p) => p.name).join(', ') || 'none'})`);
 }
 
 /** A map of the object by name; ".rodata" also finds "prog.rodata", as BpfObject.map does. */
@@ -134,7 +134,7 @@ function specMap(spec: ObjectSpec, name: string): ObjectSpec['maps'][number] | u
 }
 
 function noMap(spec: ObjectSpec, path: string, name: string, what = ''): WxdpError {
-  return usageError(`${what}no map '${name}' in ${path} (maps: ${spec.maps.map((x) => x.name).join(', ') || 'none'})`);
+  return new WxdpError('NOT_FOUND', `${what}no map '${name}' in ${path} (maps: ${spec.maps.map((x) => x.name).join(', ') || 'none'})`);
 }
 
 /** --map-update MAP KEY VALUE against the object's maps, before loading: names and byte counts. */
@@ -329,11 +329,11 @@ async function progRun(rest: string[], io: Io): Promise<number> {
   const maps = w.flags.has('dump-maps') ? Object.fromEntries([...obj.maps.values()].map((m) => [m.name, dumpMap(m)])) : undefined;
   if (json) {
     dataOut?.write(res.data);
-    io.out(JSON.stringify({ program: prog.name, retval: res.retval, duration, repeat, warmUp: res.warmUp, dataOut: Buffer.from(res.data).toString('hex'), trace: dp.traceLog, ...(maps ? { maps } : {}), ...(stack ? { stack } : {}) }, null, 2) + '\n');
+    io.out(JSON.stringify({ program: prog.name, retval: res.retval, duration, repeat, warmUp: res.warmUp, dataOut: Buffer.from(res.data).toString('hex'), trace: dp.traceLines(), ...(maps ? { maps } : {}), ...(stack ? { stack } : {}) }, null, 2) + '\n');
     return 0;
   }
   if (stack) io.out(stackLine(stack));
-  for (const line of dp.traceLog) io.out(`trace: ${line.replace(/\n$/, '')}\n`);
+  for (const line of dp.traceLines()) io.out(`trace: ${line.replace(/\n$/, '')}\n`);
   // bpftool prog.c do_run: data_out first (hex_print on stdout for "-"; nothing without data_out),
   // then "Return value: %u, duration%s: %uns\n", " (average)" when repeat > 1
   dataOut?.write(res.data);

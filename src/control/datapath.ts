@@ -22,7 +22,7 @@ import { OP_LDDW, PseudoLd } from '../isa/opcodes.js';
 import { cachedVerdict, storeVerdict } from '../cache/verdicts.js';
 import { compile, JitProgram, type OptimizeMode } from '../jit/index.js';
 import { timeRepeat, type WarmUp } from '../jit/timing.js';
-import { codec, createMap, mapAddresses, mapStorage, MAPS_LAYOUT, MapType, RingBufReader, type BpfMap, type RingBufReaderOptions, type TypedMap } from '../maps/index.js';
+import { codec, createMap, isMapInMapType, mapAddresses, mapStorage, MAPS_LAYOUT, MapType, RingBufReader, type BpfMap, type RingBufReaderOptions, type TypedMap } from '../maps/index.js';
 import { FastPath } from '../runtime/fastpath.js';
 import {
   CTX,
@@ -69,8 +69,8 @@ import { Stack } from './stack.js';
 import { ipCommand, type IpResult } from './ip/index.js';
 import { Wire, type WireOptions } from './wire.js';
 import { Udp } from './udp.js';
-import { attachTracepoint, type TracepointLink } from './tracepoints.js';
-import { attachReuseport, attachSkLookup, detachReuseport, type SkLookupLink } from './sk_programs.js';
+import { attachTracepoint, tracepointsOf, type TracepointLink } from './tracepoints.js';
+import { attachReuseport, attachSkLookup, detachReuseport, skLookupAttached, type SkLookupLink } from './sk_programs.js';
 import { ipv4Bytes, ipv6Bytes } from './addresses.js';
 import { Poller } from './poller.js';
 import { Workers } from './workers.js';
@@ -94,7 +94,7 @@ export interface DatapathOptions {
   ncpus?: number;
   /** The CPU programs run on (percpu maps, bpf_get_smp_processor_id). Default 0. */
   cpu?: number;
-  /** Where bpf_trace_printk lines go (default: kept in `traceLog`). */
+  /** Where bpf_trace_printk lines go (default: kept for `traceLines()`, the last TRACE_LINES_KEPT). */
   trace?: (line: string) => void;
   /** UMEM frames (4 KiB each) devices receive into, allocated with the first device (default 1024). */
   umemFrames?: number;
@@ -224,11 +224,14 @@ export class TestRunError extends WxdpError {
   }
 }
 
+/** bpf_trace_printk lines a Datapath keeps for traceLines() (older ones are overwritten, as in the kernel's buffer). */
+export const TRACE_LINES_KEPT = 4096;
+
 export class Datapath {
   readonly memory: EngineMemory;
   readonly fastPath: FastPath;
   readonly helpers: HelperTable;
-  readonly traceLog: string[] = [];
+  private readonly traceKept: string[] = [];
   readonly ncpus: number;
   private nextMapId = 1;
   private readonly umemFrames: number;
@@ -247,7 +250,13 @@ export class Datapath {
     const view = memory.view();
     view.setUint32(RUN_BASE + RUN.NCPUS, this.ncpus, true);
     view.setUint32(RUN_BASE + RUN.CPU, opts.cpu ?? 0, true);
-    const trace = opts.trace ?? ((line: string) => void this.traceLog.push(line));
+    const trace =
+      opts.trace ??
+      ((line: string) => {
+        // a ring, as the kernel's trace buffer: the oldest lines go first
+        if (this.traceKept.length >= TRACE_LINES_KEPT) this.traceKept.shift();
+        this.traceKept.push(line);
+      });
     this.helpers = xdpHelpers(fastPath, baseHelpers({ trace, cpu: opts.cpu ?? 0 }));
   }
 
@@ -451,15 +460,67 @@ export class Datapath {
   }
 
   /**
-   * Forget an object: its maps and programs leave loadedObjects(). Its programs must not be attached
-   * (EBUSY). The arena has no free: the maps' memory stays taken until the Datapath goes.
+   * Unload an object, as closing its last fds does in the kernel: its maps and programs leave
+   * loadedObjects(), and each map nothing else holds gives its memory back to the arena (its BpfMap
+   * then answers MapError EBADF; the next maps reuse the memory). A map still used elsewhere stays,
+   * as the kernel's reference count keeps it: named by a program of another object or by a
+   * program loaded alone (loadInsns), or held as an inner map by a map-in-map of another object.
+   * Refused with WxdpError BUSY (EBUSY), nothing changed, while one of its programs can still run:
+   * attached to a device, a tracepoint or the socket lookup, or held by a prog_array, devmap or
+   * cpumap of another object. Unloading an object twice does nothing. Returns the maps freed and kept.
    */
-  unloadObject(obj: BpfObject): void {
+  unloadObject(obj: BpfObject): { freed: string[]; kept: string[] } {
     const i = this.objects.indexOf(obj);
-    if (i < 0) return;
-    const busy = this.listDevices().find((d) => d.program !== undefined && [...obj.programs.values()].includes(d.program));
-    if (busy) throw new WxdpError('USAGE', `object ${obj.spec.path ?? '(bytes)'}: program ${busy.program!.name} is attached to ${busy.name} (EBUSY)`);
+    if (i < 0) return { freed: [], kept: [] };
+    const where = obj.spec.path ?? '(bytes)';
+    const own = new Set(obj.programs.values());
+    const busy = (p: Program, why: string) => new WxdpError('BUSY', `object ${where}: program ${p.name} is ${why} (EBUSY)`);
+    const dev = this.listDevices().find((d) => d.program !== undefined && own.has(d.program));
+    if (dev) throw busy(dev.program!, `attached to ${dev.name}`);
+    const others = this.objects.filter((o) => o !== obj);
+    for (const p of own) {
+      const tps = tracepointsOf(this, p);
+      if (tps.length) throw busy(p, `attached to tracepoint ${tps[0]}`);
+      if (skLookupAttached(this, p)) throw busy(p, 'attached to the socket lookup');
+      const slots = new Set([p.slotIfGiven, ...(p.engine instanceof JitProgram ? p.engine.slotsGiven : [])].filter((s) => s >= 0));
+      if (slots.size === 0) continue;
+      for (const o of others) {
+        for (const m of o.maps.values()) {
+          const at = m.isFreed ? undefined : programSlotHolder(this.fastPath, m, slots);
+          if (at !== undefined) throw busy(p, `in ${m.typeName} ${m.name} of ${o.spec.path ?? '(bytes)'} (key ${at})`);
+        }
+      }
+    }
     this.objects.splice(i, 1);
+    for (const p of own) {
+      this.allPrograms.delete(p);
+      this.checkedEntries.delete(p);
+      for (const [slot, q] of this.bySlot) if (q === p) this.bySlot.delete(slot);
+      for (const [slot, q] of this.byEntrySlot) if (q === p) this.byEntrySlot.delete(slot);
+    }
+    // What still holds a map of this object: programs outside it (their ld_imm64), other objects' map-in-maps.
+    const held = new Set<number>();
+    for (const p of this.allPrograms) for (const a of programMapAddresses(this.fastPath, p.insns)) held.add(a);
+    for (const o of others) for (const m of o.maps.values()) if (!m.isFreed && isMapInMapType(m.type)) for (const a of innerMapAddresses(m)) held.add(a);
+    // An outer map of this object that stays keeps its inner maps (one level: inner maps hold no maps).
+    for (const m of obj.maps.values()) if (!m.isFreed && isMapInMapType(m.type) && held.has(m.address)) for (const a of innerMapAddresses(m)) held.add(a);
+    const freed: string[] = [];
+    const kept: string[] = [];
+    for (const m of obj.maps.values()) {
+      if (m.isFreed) continue;
+      if (held.has(m.address)) kept.push(m.name);
+      else {
+        m.release();
+        freed.push(m.name);
+      }
+    }
+    // the maps' inner-map templates (libbpf creates them, nothing else names them)
+    for (const m of obj.maps.values()) {
+      const inner = this.innerTemplates.get(m);
+      if (inner && !inner.isFreed && !held.has(inner.address)) inner.release();
+    }
+    this.regionsOf = new WeakMap();
+    return { freed, kept };
   }
 
   private readonly closers: Array<() => void | Promise<void>> = [];
@@ -556,7 +617,7 @@ export class Datapath {
     // libbpf: a map-in-map's `__array(values, …)` template is created first and passed as inner_map_fd;
     // a perf_event_array without max_entries gets one entry per possible CPU.
     const inner = spec.innerMap ? this.createMap(spec.innerMap) : undefined;
-    const map = createMap(this.fastPath, {
+    const map: BpfMap = createMap(this.fastPath, {
       name: spec.name,
       type: spec.type,
       keySize: spec.keySize,
@@ -568,11 +629,18 @@ export class Datapath {
     });
     // prog_array values are programs of this Datapath (their tableIndex): anything else would send a
     // tail call to an empty slot or to another program's entry (the kernel: EBADF for an fd that is no program)
-    if (spec.type === MapType.PROG_ARRAY) map.handleCheck = (slot) => (this.bySlot.has(slot) ? 0 : 9 /* EBADF */);
+    // (Program.fd, as libbpf's bpf_program__fd, names a program here; its tableIndex is accepted too.)
+    if (spec.type === MapType.PROG_ARRAY) map.handleMap = (h) => (this.bySlot.has(h) ? h : (this.byEntrySlot.get(h)?.tableIndex ?? -9 /* EBADF */));
     if (spec.data) map.update(codec.u32.encode(0), spec.data);
     if (spec.readonly) map.freeze();
+    if (inner) this.innerTemplates.set(map, inner);
     return map;
   }
+
+  /** The inner-map template libbpf made for a map-in-map (freed with it). */
+  private readonly innerTemplates = new WeakMap<BpfMap, BpfMap>();
+  /** @internal Every program loaded here and not unloaded (what may still name a map). */
+  readonly allPrograms = new Set<Program>();
 
   /**
    * Add a device (ifindex = the next free one, from 2: 1 is loopback, as in the kernel). The first
@@ -676,6 +744,16 @@ export class Datapath {
     return s;
   }
 
+  /**
+   * bpf_trace_printk lines (as trace_pipe shows them, each with its newline), oldest first: the last
+   * TRACE_LINES_KEPT, unless DatapathOptions.trace sends them elsewhere. `clear` empties the buffer.
+   */
+  traceLines(opts: { clear?: boolean } = {}): string[] {
+    const out = this.traceKept.slice();
+    if (opts.clear) this.traceKept.length = 0;
+    return out;
+  }
+
   /** XDP_ABORTED (and invalid action) trace events, oldest first (the last 32). */
   traceEvents(): TraceEvent[] {
     return readTraceEvents(this.memory);
@@ -694,7 +772,7 @@ export class Datapath {
     if (!p.belongsTo(this)) throw new WxdpError('PROG_ATTACH', `${where}: program ${p.name} was loaded into another Datapath (load it into this one)`);
   }
 
-  private readonly regionsOf = new WeakMap<Program, Region[]>();
+  private regionsOf = new WeakMap<Program, Region[]>();
 
   /** @internal A checked program in the table (a device's, a devmap entry's, a tail-call target) gets its regions. */
   bindRegions(p: Program): void {
@@ -751,9 +829,12 @@ export class Datapath {
   }
 
   private readonly checkedEntries = new Set<Program>();
+  /** Programs by the slot of their run entry (Program.fd). */
+  private readonly byEntrySlot = new Map<number, Program>();
 
   /** @internal A program whose XDP entry is in the table (attached, or in a devmap): checked ones get regions per poll. */
-  registerEntry(p: Program): void {
+  registerEntry(p: Program, slot: number): void {
+    this.byEntrySlot.set(slot, p);
     if (p.checked) {
       this.checkedEntries.add(p);
       this.bindRegions(p);
@@ -835,6 +916,7 @@ export class Program {
   private readonly dp: Datapath;
 
   private constructor(dp: Datapath, spec: ProgramSpec, insns: Insn[], engine: Engine) {
+    dp.allPrograms.add(this);
     this.dp = dp;
     this.spec = spec;
     this.name = spec.name;
@@ -927,6 +1009,11 @@ export class Program {
 
   private slot = -1;
 
+  /** @internal The slot tableIndex gave out, or -1 (an interpreter's reserved slot). */
+  get slotIfGiven(): number {
+    return this.slot;
+  }
+
   /** The index a prog_array holds to tail-call this program (its slot in the fast path's table). */
   get tableIndex(): number {
     if (this.slot < 0) {
@@ -955,7 +1042,7 @@ export class Program {
     if (this.spec.type === 'sk_lookup' || this.spec.type === 'sk_reuseport') {
       throw new WxdpError('USAGE', `program ${this.name} is a ${this.spec.type} program, not XDP: attach it with attachSkLookup / attachReuseport`);
     }
-    this.dp.registerEntry(this);
+    this.dp.registerEntry(this, this.engine.runTableIndex);
     this.dp.workers?.install(this, [[this.engine.checked ? EXPORT_RUN_GUARDED : EXPORT_RUN, this.engine.runTableIndex]]);
     return this.engine.runTableIndex;
   }
@@ -1212,4 +1299,43 @@ function readObjectFile(path: string): Uint8Array {
     const why = errno === 'ENOENT' ? 'no such file' : errno === 'EACCES' ? 'permission denied' : errno === 'EISDIR' ? 'is a directory' : (e as Error).message;
     throw new WxdpError(errno === 'ENOENT' ? 'NOT_FOUND' : 'USAGE', `loadObject: ${path}: ${why} (${errno})`);
   }
+}
+
+/** The maps (header addresses) a program's ld_imm64 instructions name: the map, or a value in it. */
+function programMapAddresses(fp: FastPath, insns: readonly Insn[]): Set<number> {
+  const out = new Set<number>();
+  for (const ins of insns) {
+    if (ins.code !== OP_LDDW || ins.imm64 === undefined) continue;
+    const s = mapStorage(fp, Number(BigInt.asUintN(32, ins.imm64)));
+    if (s) out.add(s.map);
+  }
+  return out;
+}
+
+/** The inner maps an array_of_maps / hash_of_maps holds now (their header addresses). */
+function innerMapAddresses(m: BpfMap): number[] {
+  const out: number[] = [];
+  for (let k = m.nextKey(null); k; k = m.nextKey(k)) {
+    const inner = m.innerMap(k);
+    if (inner) out.push(inner.address);
+  }
+  return out;
+}
+
+/**
+ * Where map `m` holds one of a program's table slots (a prog_array element, or a devmap / cpumap
+ * value's bpf_prog.fd): the key as text, or undefined.
+ */
+function programSlotHolder(fp: FastPath, m: BpfMap, slots: ReadonlySet<number>): string | undefined {
+  if (m.type === MapType.PROG_ARRAY) {
+    const get = fp.fn<(map: number, i: number) => number>('prog_array_get');
+    for (let i = 0; i < m.maxEntries; i++) if (slots.has(get(m.address, i))) return String(i);
+    return undefined;
+  }
+  if ((m.type !== MapType.DEVMAP && m.type !== MapType.DEVMAP_HASH && m.type !== MapType.CPUMAP) || m.valueSize < 8) return undefined;
+  for (let k = m.nextKey(null); k; k = m.nextKey(k)) {
+    const v = m.lookup(k);
+    if (v && slots.has(new DataView(v.buffer, v.byteOffset, v.byteLength).getUint32(4, true))) return String(new DataView(k.buffer, k.byteOffset).getUint32(0, true));
+  }
+  return undefined;
 }

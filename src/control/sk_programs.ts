@@ -72,6 +72,11 @@ export class SkLookupLink {
   }
 }
 
+/** Whether `program` is attached to `dp`'s socket lookup (what holds it besides its object). */
+export function skLookupAttached(dp: Datapath, program: Program): boolean {
+  return (links.get(dp) ?? []).some((l) => l.program === program);
+}
+
 export function attachSkLookup(dp: Datapath, program: Program): SkLookupLink {
   const slot = runSlot(program, 'sk_lookup');
   const r = exportsOf(dp).sk_lookup_attach(slot);

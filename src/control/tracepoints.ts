@@ -58,6 +58,13 @@ export class TracepointLink {
   }
 }
 
+/** The tracepoints `program` is attached to on `dp` (what holds it besides its object). */
+export function tracepointsOf(dp: Datapath, program: Program): string[] {
+  const out: string[] = [];
+  for (const [tp, list] of lists.get(dp) ?? []) if (list.some((l) => l.program === program)) out.push(tp);
+  return out;
+}
+
 /** The fast path's list for `tp`: the links' run slots packed from the front, 0 after. */
 function publish(dp: Datapath, tp: string, list: readonly TracepointLink[]): void {
   const id = (XDP_TRACEPOINTS as readonly string[]).indexOf(tp);

@@ -1,11 +1,17 @@
-// CO-RE field relocations against wxdp's own BTF: the structs tp_btf programs reach through their
-// tracepoint arguments (src/control/tracepoints.ts describes their layout over wxdp's records).
+// CO-RE relocations against wxdp's own BTF: the structs programs reach through pointers wxdp hands
+// them (tp_btf tracepoint arguments, src/control/tracepoints.ts; the flowtable entry bpf_xdp_flow_lookup
+// returns, assembly/net/nf_flow_table.ts), described over wxdp's records.
 //
 //   local type   the struct the program was compiled against (its own BTF: vmlinux.h, or a
 //                preserve_access_index declaration), found by name in WXDP_BTF
-//   access "0:N" member N of the local struct, matched to wxdp's field of the same name
+//   access "0:a:b…" as libbpf's: the first index steps over the root pointer, then a member index per
+//                struct or union and an element index per array; anonymous members (the kernel's unions
+//                of src_v4 / src_v6, of ports) are transparent: their named fields are the enclosing
+//                struct's in WXDP_BTF
 //   kind         FIELD_BYTE_OFFSET (0): the load/store offset or the immediate becomes wxdp's offset;
-//                FIELD_BYTE_SIZE (1): wxdp's size; FIELD_EXISTS (2): 1 or 0
+//                FIELD_BYTE_SIZE (1): wxdp's size; FIELD_EXISTS (2): 1 or 0; FIELD_SIGNED (3);
+//                FIELD_LSHIFT_U64 / FIELD_RSHIFT_U64 (4, 5) for bitfields (bpf_core_calc_field_relo,
+//                little-endian); TYPE_EXISTS (8) and TYPE_SIZE (9) of a struct WXDP_BTF describes
 //
 // A field wxdp does not have is libbpf's failed relocation, poisoned so that a program that reaches it
 // is refused by the verifier and one that does not (a bpf_core_field_exists guard) loads. libbpf
@@ -14,25 +20,79 @@
 // verifier refuses it when reached, as a read beyond the struct. Relocations on types wxdp does not
 // describe keep the compiled offsets, as before.
 
-import type { Btf } from './btf.js';
+import type { Btf, BtfType } from './btf.js';
 import type { CoreRelo } from './btf_ext.js';
 import type { Insn } from '../isa/index.js';
 
-/** wxdp's BTF for tracepoint arguments: struct name → field name → byte offset and size. */
-export const WXDP_BTF: Readonly<Record<string, Readonly<Record<string, { offset: number; size: number }>>>> = {
+/** A field of a struct wxdp describes: bytes at `offset`; a nested struct / array of them; a bitfield. */
+export interface WxdpField {
+  offset: number;
+  size: number;
+  /** The WXDP_BTF struct the field is (or, with `count`, an array of). */
+  struct?: string;
+  count?: number;
+  /** A bitfield: `bits` bits from bit `bitOffset` of the `size` bytes at `offset` (little-endian). */
+  bitOffset?: number;
+  bits?: number;
+}
+export interface WxdpStruct {
+  /** TYPE_SIZE's answer (absent: the struct has no size of its own to give). */
+  size?: number;
+  fields: Readonly<Record<string, WxdpField>>;
+}
+
+// The flowtable's records (assembly/net/nf_flow_table.ts FD_* / FLOW_*: checked by tests/nf/xdp_flowtable_core.test.ts):
+// a direction record is struct flow_offload_tuple_rhash with its tuple at +0 (FD_SIZE bytes, REPLY's at
+// +FD_SIZE), a flow is struct flow_offload with tuplehash[2] at +0 and flags (NF_FLOW_*) at FLOW_FLAGS.
+const FD_SADDR = 4;
+const FD_DADDR = 8;
+const FD_SPORT = 12;
+const FD_DPORT = 14;
+const FD_IIF = 16;
+const FD_PROTO = 20;
+const FD_BITS = 22;
+const FD_MTU = 28;
+const FD_SIZE = 128;
+const FLOW_FLAGS = 88;
+
+/** wxdp's BTF: struct name → its fields over wxdp's records. */
+export const WXDP_BTF: Readonly<Record<string, WxdpStruct>> = {
   // the device record: assembly/abi.ts DEV_IFINDEX
-  net_device: { ifindex: { offset: 0, size: 4 } },
-  bpf_prog: {},
-  // assembly/tracepoints.ts: the event's own structs, laid out as the kernel's
-  xdp_cpumap_stats: { redirect: { offset: 0, size: 4 }, pass: { offset: 4, size: 4 }, drop: { offset: 8, size: 4 } },
-  xdp_mem_info: { type: { offset: 0, size: 4 }, id: { offset: 4, size: 4 } },
-  xdp_mem_allocator: { mem: { offset: 0, size: 8 }, allocator: { offset: 8, size: 8 }, page_pool: { offset: 8, size: 8 } },
+  net_device: { fields: { ifindex: { offset: 0, size: 4 } } },
+  bpf_prog: { fields: {} },
+  flow_offload: { size: 2 * FD_SIZE, fields: { tuplehash: { offset: 0, size: 2 * FD_SIZE, struct: 'flow_offload_tuple_rhash', count: 2 }, flags: { offset: FLOW_FLAGS, size: 8 } } },
+  flow_offload_tuple_rhash: { size: FD_SIZE, fields: { tuple: { offset: 0, size: FD_SIZE, struct: 'flow_offload_tuple' } } },
+  flow_offload_tuple: {
+    fields: {
+      src_v4: { offset: FD_SADDR, size: 4, struct: 'in_addr' },
+      dst_v4: { offset: FD_DADDR, size: 4, struct: 'in_addr' },
+      // IPv4 flows only: the IPv6 union members name the same bytes (a program reads them only for an IPv6 hit)
+      src_v6: { offset: FD_SADDR, size: 16 },
+      dst_v6: { offset: FD_DADDR, size: 16 },
+      src_port: { offset: FD_SPORT, size: 2 },
+      dst_port: { offset: FD_DPORT, size: 2 },
+      iifidx: { offset: FD_IIF, size: 4 },
+      l4proto: { offset: FD_PROTO, size: 1 },
+      dir: { offset: FD_BITS, size: 1, bitOffset: 0, bits: 2 },
+      xmit_type: { offset: FD_BITS, size: 1, bitOffset: 2, bits: 3 },
+      mtu: { offset: FD_MTU, size: 2 },
+    },
+  },
+  in_addr: { size: 4, fields: { s_addr: { offset: 0, size: 4 } } },
+  // the XDP tracepoints' own structs (assembly/tracepoints.ts), laid out as the kernel's
+  xdp_cpumap_stats: { size: 12, fields: { redirect: { offset: 0, size: 4 }, pass: { offset: 4, size: 4 }, drop: { offset: 8, size: 4 } } },
+  xdp_mem_info: { size: 8, fields: { type: { offset: 0, size: 4 }, id: { offset: 4, size: 4 } } },
+  xdp_mem_allocator: {
+    fields: { mem: { offset: 0, size: 8, struct: 'xdp_mem_info' }, allocator: { offset: 8, size: 8 }, page_pool: { offset: 8, size: 8 } },
+  },
   xdp_rxq_info: {
-    dev: { offset: 0, size: 8 },
-    queue_index: { offset: 8, size: 4 },
-    reg_state: { offset: 12, size: 4 },
-    mem: { offset: 16, size: 8 },
-    frag_size: { offset: 24, size: 4 },
+    fields: {
+      dev: { offset: 0, size: 8 },
+      queue_index: { offset: 8, size: 4 },
+      reg_state: { offset: 12, size: 4 },
+      mem: { offset: 16, size: 8, struct: 'xdp_mem_info' },
+      frag_size: { offset: 24, size: 4 },
+    },
   },
 };
 
@@ -42,57 +102,110 @@ const FIELD_EXISTS = 2;
 /** Where a poisoned field access points: past every struct of WXDP_BTF. */
 export const CORE_POISON_OFF = 0x7fff;
 
-/** The struct a relocation starts from, through typedefs and qualifiers. */
-function rootStruct(btf: Btf, id: number): { name: string; members: { name: string }[] } | undefined {
+const FIELD_SIGNED = 3;
+const FIELD_LSHIFT_U64 = 4;
+const FIELD_RSHIFT_U64 = 5;
+const TYPE_EXISTS = 8;
+const TYPE_SIZE = 9;
+
+/** A type through typedefs and qualifiers. */
+function strip(btf: Btf, id: number): BtfType | undefined {
   for (let n = 0; n < 16 && id < btf.count; n++) {
     const t = btf.type(id);
-    if (t.kind === 'struct' || t.kind === 'union') return t;
     if (t.kind === 'typedef' || t.kind === 'const' || t.kind === 'volatile' || t.kind === 'restrict' || t.kind === 'type_tag') id = t.type;
-    else return undefined;
+    else return t;
   }
   return undefined;
 }
 
+/** What a field relocation resolves to in wxdp's records: byte offset from the root, size, bitfield. */
+interface Resolved {
+  offset: number;
+  size: number;
+  bitOffset?: number;
+  bits?: number;
+}
+
 /**
- * The field a member path ("0:1:0" → [1, 0]: member 1, then its member 0) reaches in wxdp's BTF, with
- * the offsets of the structs it passes through added up; undefined when wxdp lacks any step.
+ * The access path `path` from local struct `root` (described as `target`) to wxdp's field: undefined when
+ * wxdp has no such field (a failed relocation).
  */
-function fieldAt(
-  btf: Btf,
-  local: { members: { name: string; type?: number }[] },
-  target: Readonly<Record<string, { offset: number; size: number }>>,
-  path: number[],
-): { offset: number; size: number } | undefined {
-  let lt: { members: { name: string; type?: number }[] } | undefined = local;
-  let tg: Readonly<Record<string, { offset: number; size: number }>> | undefined = target;
-  let offset = 0;
-  let field: { offset: number; size: number } | undefined;
-  for (let k = 0; k < path.length; k++) {
-    const m: { name: string; type?: number } | undefined = lt?.members[path[k]!];
-    const f = m && tg ? tg[m.name] : undefined;
-    if (!m || !f) return undefined;
-    offset += f.offset;
-    field = { offset, size: f.size };
-    if (k + 1 < path.length) {
-      const sub: { name: string; members: { name: string; type?: number }[] } | undefined = m.type === undefined ? undefined : rootStruct(btf, m.type);
-      lt = sub;
-      tg = sub ? WXDP_BTF[sub.name] : undefined;
+function resolveField(btf: Btf, root: BtfType, target: WxdpStruct, path: readonly number[]): Resolved | undefined {
+  let local: BtfType | undefined = root;
+  let struct: WxdpStruct | undefined = target;
+  let offset = (path[0] ?? 0) * (target.size ?? 0);
+  let field: WxdpField | undefined;
+  for (let i = 1; i < path.length; i++) {
+    const idx = path[i]!;
+    if (!local) return undefined;
+    if (local.kind === 'array') {
+      // an element of the array field just resolved
+      if (!field || !field.count) return undefined;
+      const elem = field.size / field.count;
+      if (idx >= field.count) return undefined;
+      offset += idx * elem;
+      field = { offset: 0, size: elem, ...(field.struct ? { struct: field.struct } : {}) };
+      struct = field.struct ? WXDP_BTF[field.struct] : undefined;
+      local = strip(btf, local.type);
+      continue;
     }
+    if ((local.kind !== 'struct' && local.kind !== 'union') || !struct) return undefined;
+    const m = local.members[idx];
+    if (!m) return undefined;
+    if (m.name === '') {
+      // anonymous: its members are the enclosing struct's
+      local = strip(btf, m.type);
+      continue;
+    }
+    const f: WxdpField | undefined = struct.fields[m.name];
+    if (!f) return undefined;
+    offset += f.offset;
+    field = f;
+    local = strip(btf, m.type);
+    struct = f.struct && !f.count ? WXDP_BTF[f.struct] : undefined;
   }
-  return field;
+  if (!field) return { offset, size: target.size ?? 0 };
+  return { offset, size: field.size, ...(field.bits !== undefined ? { bitOffset: field.bitOffset ?? 0, bits: field.bits } : {}) };
+}
+
+/** bpf_core_calc_field_relo's answer for `kind` (little-endian). */
+function fieldValue(kind: number, f: Resolved): number {
+  if (f.bits === undefined) {
+    if (kind === FIELD_BYTE_OFFSET) return f.offset;
+    if (kind === FIELD_BYTE_SIZE) return f.size;
+    if (kind === FIELD_SIGNED) return 0;
+    if (kind === FIELD_LSHIFT_U64) return 64 - f.size * 8;
+    return 64 - f.size * 8; // FIELD_RSHIFT_U64
+  }
+  const bitOff = f.offset * 8 + (f.bitOffset ?? 0);
+  let byteSz = f.size;
+  let byteOff = Math.floor(bitOff / 8 / byteSz) * byteSz;
+  while (bitOff + f.bits - byteOff * 8 > byteSz * 8 && byteSz < 8) {
+    byteSz *= 2;
+    byteOff = Math.floor(bitOff / 8 / byteSz) * byteSz;
+  }
+  if (kind === FIELD_BYTE_OFFSET) return byteOff;
+  if (kind === FIELD_BYTE_SIZE) return byteSz;
+  if (kind === FIELD_SIGNED) return 0;
+  if (kind === FIELD_LSHIFT_U64) return 64 - (bitOff + f.bits - byteOff * 8);
+  return 64 - f.bits;
 }
 
 /** Apply the relocations `recs` (instruction slots already the program's) to `insns`. */
 export function applyCoreRelos(btf: Btf, insns: Insn[], recs: readonly CoreRelo[]): void {
   for (const r of recs) {
-    if (r.kind > FIELD_EXISTS) continue;
-    const local = rootStruct(btf, r.typeId);
-    const target = local ? WXDP_BTF[local.name] : undefined;
-    if (!local || !target) continue;
+    const root = strip(btf, r.typeId);
+    if (!root || (root.kind !== 'struct' && root.kind !== 'union')) continue;
+    const target = WXDP_BTF[root.name];
     const ins = insns[r.insn];
-    if (!ins) continue;
-    const path = r.access.split(':').map(Number);
-    const field = path[0] === 0 && path.length >= 2 ? fieldAt(btf, local, target, path.slice(1)) : undefined;
+    if (!target || !ins) continue;
+    if (r.kind === TYPE_EXISTS || r.kind === TYPE_SIZE) {
+      if (r.kind === TYPE_EXISTS) ins.imm = 1;
+      else if (target.size !== undefined) ins.imm = target.size;
+      continue;
+    }
+    if (r.kind > FIELD_RSHIFT_U64) continue;
+    const field = resolveField(btf, root, target, r.access.split(':').map(Number));
     if (r.kind === FIELD_EXISTS) {
       ins.imm = field ? 1 : 0;
       continue;
@@ -103,7 +216,7 @@ export function applyCoreRelos(btf: Btf, insns: Insn[], recs: readonly CoreRelo[
       else ins.imm = 0x7fffffff;
       continue;
     }
-    const value = r.kind === FIELD_BYTE_SIZE ? field.size : field.offset;
+    const value = fieldValue(r.kind, field);
     // LDX / ST / STX carry the offset in `off`; ALU / ALU64 (add, mov) in the immediate.
     if (r.kind === FIELD_BYTE_OFFSET && (cls === 1 || cls === 2 || cls === 3)) ins.off = value;
     else ins.imm = value;

@@ -226,21 +226,29 @@ function readFormat(ctx: HelperContext, fmt: bigint, fmtSize: bigint, who: strin
  */
 function lockHelpers(): HelperDef[] {
   const SPIN_LIMIT = 1 << 24;
-  const word = (lock: bigint, ctx: HelperContext, who: string): { i32: Int32Array; at: number } => {
+  // One Int32Array over each memory, remade only when a grow detached it (or, shared, when the lock lies
+  // past the length it saw): asking the Memory for its buffer and making a view at every call cost more
+  // than the rest of a lock/unlock pair.
+  const views = new WeakMap<HelperContext['mem'], { i32: Int32Array; shared: boolean }>();
+  const word = (lock: bigint, ctx: HelperContext, who: string): { i32: Int32Array; at: number; shared: boolean } => {
     const a = Number(BigInt.asUintN(32, lock));
-    const bytes = ctx.mem.bytes();
-    if (a < 0x1000 || a % 4 !== 0 || a + 4 > bytes.length) {
+    let v = views.get(ctx.mem);
+    if (!v || v.i32.byteLength === 0 || a + 4 > v.i32.byteLength) {
+      const buf = ctx.mem.memory.buffer;
+      views.set(ctx.mem, (v = { i32: new Int32Array(buf), shared: buf instanceof SharedArrayBuffer }));
+    }
+    if (a < 0x1000 || a % 4 !== 0 || a + 4 > v.i32.byteLength) {
       throw new RuntimeFault('RUN_HELPER', `${who}: bad lock address 0x${a.toString(16)}`, ctx.pc);
     }
-    return { i32: new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2), at: a >>> 2 };
+    return { i32: v.i32, at: a >>> 2, shared: v.shared };
   };
   return [
     {
       id: 93,
       name: 'spin_lock',
       fn: (lock, _a2, _a3, _a4, _a5, ctx) => {
-        const { i32, at } = word(lock, ctx, 'bpf_spin_lock');
-        if (!(i32.buffer instanceof SharedArrayBuffer)) {
+        const { i32, at, shared } = word(lock, ctx, 'bpf_spin_lock');
+        if (!shared) {
           i32[at] = 1;
           return 0n;
         }

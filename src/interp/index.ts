@@ -2,15 +2,22 @@
 // the conformance plugin, short CLI runs), so it is written to be checked line by line against RFC 9669
 // (ISA v4) AND to run without BigInt in the hot path.
 //
-// Registers are pairs of 32-bit halves, lo in L[r] and hi in H[r] (Int32Array: the bits, read unsigned
-// with `>>> 0` where the operation is unsigned). 64-bit add/sub carry between the halves, multiply is
-// done on 16-bit limbs (exact mod 2^64), shifts move bits across the halves; only 64-bit div/mod with an
-// operand outside 32 bits, and the odd encodings the loader rejects anyway, take the BigInt path
-// (aluBig, the operation spelled out on unsigned 64-bit BigInts). BigInts appear at the edges only: the
-// run() arguments and result, helper calls, tail calls, faults and the trace.
+// Registers are pairs of 32-bit halves in one Int32Array R: register r's low half at R[2r], its high
+// half at R[2r + 1] (the bits; read unsigned with `>>> 0` where the operation is unsigned). 64-bit
+// add/sub carry between the halves, multiply is done on 16-bit limbs (exact mod 2^64), shifts move bits
+// across the halves; only 64-bit div/mod with an operand outside 32 bits, and the odd encodings the
+// loader rejects anyway, take the BigInt path (aluBig, the operation spelled out on unsigned 64-bit
+// BigInts). BigInts appear at the edges only: the run() arguments and result, helper calls, tail calls,
+// faults and the trace.
 //
-// The program is decoded once into typed arrays (opcode, dst, src, off, imm per slot), the dispatch a
-// switch on the class, then on the operation.
+// The program is decoded once into an Int32Array of four words per slot (decode()):
+//   [kind | dst*2 << 8 | extra << 16,  off or jump target (slot*4),  operand,  imm]
+// `kind` is one of the K_* handlers below, each one instruction form (ADD64, JGT32, LDXW, …), so the
+// dispatch is one dense switch. An immediate (K) operand lives in the register file too: every distinct
+// constant of the program gets a pair after r10 (the constant pool, filled once), and `operand` is the
+// index of a register's or a constant's low half, so K and X forms share their handler. Jump targets are
+// resolved at decode time; a target outside the program, the tail of an ld_imm64 and the slot after the
+// last instruction decode to K_FAULT (execution left the program).
 //
 // Calling convention (bpf-to-bpf): r1–r5 carry arguments, r0 the result; the callee starts with r0 and
 // r6–r9 at 0, and r1–r9 and r10 are restored when it exits, so the caller sees the values it had before
@@ -18,8 +25,8 @@
 // two comparable).
 
 import { callDepthFault, memFault, RuntimeFault } from '../errors.js';
-import { helperArgFault } from '../runtime/helper_args.js';
-import { helperName, type HelperTable } from '../helpers/index.js';
+import { HelperArgMemo } from '../jit/arg_memo.js';
+import { helperName, type HelperContext, type HelperTable } from '../helpers/index.js';
 import { AluOp, Class, FP, MAX_FRAMES, NUM_REGS, Source, STACK_SIZE } from '../isa/opcodes.js';
 import type { Insn } from '../isa/insn.js';
 import { CTX, CTX_BASE, MAX_TAIL_CALL_CNT, RUN, RUN_BASE, STACK_REGION, STACK_TOP, type EngineMemory, type Region } from '../runtime/memory.js';
@@ -54,18 +61,224 @@ const HELPER_TAIL_CALL = 12;
 const HELPER_LOOP = 181;
 /** Interpreter callback values: a tag in the high half, the subprogram's slot in the low one. */
 const CALLBACK_TAG_HI = 0xcb00_0000 | 0;
-/** Opcode slot of an ld_imm64 tail (and of no instruction): execution reaching it left the program. */
-const NO_INSN = -1;
 const TWO32 = 4294967296;
 /** Access width in bytes by the size field, bits 3–4 of the opcode: W, H, B, DW. */
 const SIZE_BYTES = [4, 2, 1, 8] as const;
+/** Words of the register file that are registers (r0–r10, two halves each); the constant pool follows. */
+const REG_WORDS = 2 * NUM_REGS;
+
+// Handler kinds (the case labels of exec() are these numbers, written out: a literal switch compiles to
+// a jump table, a switch on imported constants does not).
+// ALU64, then ALU (32 bits), each in ALU_OPS order from ADD (K_ADD64 + i, K_ADD32 + i):
+//   1 ADD64  2 SUB64  3 MUL64  4 OR64  5 AND64  6 XOR64  7 LSH64  8 RSH64  9 ARSH64  10 MOV64  11 NEG64
+//   18 ADD32 19 SUB32 20 MUL32 21 OR32 22 AND32 23 XOR32 24 LSH32 25 RSH32 26 ARSH32 27 MOV32 28 NEG32
+const K_FAULT = 0; // no instruction here: execution left the program
+const K_ADD64 = 1, K_MOVSX64 = 12, K_DIV64 = 13, K_BSWAP16 = 14, K_BSWAP32 = 15, K_BSWAP64 = 16, K_ALU_SLOW = 17;
+const K_ADD32 = 18, K_MOVSX32 = 29, K_DIV32 = 30, K_LE16 = 31, K_LE32 = 32, K_NOP = 33;
+const K_JA = 35, K_EXIT = 36, K_CALL = 37, K_HELPER = 38, K_HELPER_REG = 39, K_TAIL_CALL = 40, K_LOOP = 41;
+/** JEQ … JSLE on 64 bits are K_JCC64 + (0 … 10), on 32 bits K_JCC32 + (0 … 10). */
+const K_JCC64 = 42, K_JCC32 = 53;
+const K_LD64 = 65;
+const K_LDXB = 66, K_LDXH = 67, K_LDXW = 68, K_LDXDW = 69, K_LDXSB = 70, K_LDXSH = 71, K_LDXSW = 72, K_LDXSDW = 73;
+const K_STB = 74, K_STH = 75, K_STW = 76, K_STDW = 77, K_ATOMIC = 78, K_BADREG = 79;
+const K_LSH64 = 7, K_RSH64 = 8, K_ARSH64 = 9, K_MOV64 = 10;
+// superinstructions (fuseSlots): MOV64 then ADD64 … ARSH64 on its dst are K_MOV_OP + (0 … 8)
+const K_MOV_OP = 80, K_MOV_MOV = 89, K_ZEXT = 90, K_SEXT = 91, K_MOV_ZEXT = 92, K_MOV_SEXT = 93;
+/** Conditional jump ops (opcode & 0xf0) in K_JCC order. */
+const JCC_OPS = [0x10, 0x50, 0x20, 0x30, 0xa0, 0xb0, 0x40, 0x60, 0x70, 0xc0, 0xd0];
+/** ALU ops (opcode & 0xf0) with a handler of their own, in K_*64 / K_*32 order from ADD. */
+const ALU_OPS = [0x00, 0x10, 0x20, 0x40, 0x50, 0xa0, 0x60, 0x70, 0xc0, 0xb0, 0x80];
 
 /** The 64-bit value of a register pair. */
 const big = (lo: number, hi: number): bigint => (hi === 0 ? BigInt(lo >>> 0) : (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
 
-interface Frame {
-  returnPc: number;
-  saved: Int32Array; // r1–r10 of the caller: lo halves at 0–9, hi halves at 10–19
+/** A program decoded for exec(). */
+interface Decoded {
+  /** Four words per slot, one slot past the program (K_FAULT), then one K_FAULT slot per jump out of it. */
+  code: Int32Array;
+  /** The register file a run starts from: r0–r10 zero, then the constant pool. */
+  regs: Int32Array;
+  /** The slot each K_FAULT slot stands for (a jump target outside the program, the slot after it, …). */
+  faultPc: Map<number, number>;
+}
+
+function decode(prog: readonly Insn[], tailCalls: boolean, fuse: boolean): Decoded {
+  const n = prog.length;
+  const words: number[] = [];
+  const pool: number[] = [];
+  const poolIndex = new Map<string, number>();
+  const faultPc = new Map<number, number>();
+  const extra: number[] = []; // targets outside the program, each a K_FAULT slot after slot n
+  /** The register-file index of the constant (lo, hi), added to the pool when new. */
+  const konst = (lo: number, hi: number): number => {
+    const key = `${lo},${hi}`;
+    let i = poolIndex.get(key);
+    if (i === undefined) {
+      i = REG_WORDS + pool.length;
+      pool.push(lo | 0, hi | 0);
+      poolIndex.set(key, i);
+    }
+    return i;
+  };
+  /** A jump target as a word index (slot * 4); outside the program, a K_FAULT slot of its own. */
+  const target = (t: number): number => {
+    if (Number.isInteger(t) && t >= 0 && t <= n) return t * 4;
+    extra.push(t);
+    return (n + extra.length) * 4;
+  };
+  const valid = (r: number) => r >= 0 && r < NUM_REGS;
+  for (let pc = 0; pc < n; pc++) {
+    const i = prog[pc]!;
+    const code = i.code;
+    const cls = code & 0x07;
+    const op = code & 0xf0;
+    const x = (code & 0x08) !== 0;
+    let kind = K_FAULT;
+    let dst = i.dst;
+    let w1 = i.off;
+    let w2 = 0;
+    let w3 = i.imm;
+    let ext = 0;
+    let usesDst = true;
+    let usesSrc = false;
+    // the second operand: a register, or the immediate sign-extended to 64 bits from the pool
+    const operand = (): number => {
+      if (x) {
+        usesSrc = true;
+        return 2 * i.src;
+      }
+      return konst(i.imm, i.imm >> 31);
+    };
+    if (i.isLdImm64Tail) {
+      faultPc.set(pc, pc);
+      usesDst = false;
+    } else if (cls === Class.ALU64 || cls === Class.ALU) {
+      const wide = cls === Class.ALU64;
+      const a = ALU_OPS.indexOf(op);
+      if (op === 0xb0 /* MOV */ && i.off !== 0) {
+        // movsx: sign-extend the low `off` bits of the src register (whatever the source bit)
+        kind = (wide ? i.off === 8 || i.off === 16 || i.off === 32 : i.off === 8 || i.off === 16 || i.off === 32) ? (wide ? K_MOVSX64 : K_MOVSX32) : K_ALU_SLOW;
+        usesSrc = true;
+        w2 = 2 * i.src;
+      } else if (a >= 0) {
+        kind = (wide ? K_ADD64 : K_ADD32) + a;
+        w2 = op === 0x80 /* NEG */ ? 0 : operand();
+      } else if (op === 0x30 /* DIV */ || op === 0x90 /* MOD */) {
+        kind = i.off === 0 || i.off === 1 ? (wide ? K_DIV64 : K_DIV32) : K_ALU_SLOW;
+        w2 = operand();
+        ext = op === 0x90 ? 1 : 0;
+      } else if (op === 0xd0 /* END */) {
+        const bits = i.imm;
+        if (wide || x) kind = bits === 16 ? K_BSWAP16 : bits === 32 ? K_BSWAP32 : bits === 64 ? K_BSWAP64 : K_ALU_SLOW;
+        else kind = bits === 16 ? K_LE16 : bits === 32 ? K_LE32 : bits === 64 ? K_NOP : K_ALU_SLOW;
+      } else kind = K_ALU_SLOW;
+      if (kind === K_ALU_SLOW) {
+        usesSrc = x;
+        ext = wide ? 1 : 0;
+      }
+    } else if (cls === Class.JMP || cls === Class.JMP32) {
+      usesDst = false;
+      if (op === 0x90 /* EXIT */) kind = K_EXIT;
+      else if (op === 0x80 /* CALL */) {
+        if (i.src === 1) {
+          kind = K_CALL;
+          w1 = target(pc + i.imm + 1);
+        } else if (x) {
+          kind = K_HELPER_REG;
+          usesDst = true;
+        } else kind = i.imm === HELPER_TAIL_CALL && tailCalls ? K_TAIL_CALL : i.imm === HELPER_LOOP ? K_LOOP : K_HELPER;
+      } else if (op === 0x00 /* JA */) {
+        kind = K_JA;
+        w1 = target(pc + 1 + (cls === Class.JMP32 ? i.imm : i.off));
+      } else {
+        const j = JCC_OPS.indexOf(op);
+        if (j < 0) kind = K_NOP; // no such jump: nothing happens
+        else {
+          kind = (cls === Class.JMP ? K_JCC64 : K_JCC32) + j;
+          usesDst = true;
+          w1 = target(pc + 1 + i.off);
+          w2 = operand();
+        }
+      }
+    } else if (cls === Class.LD) {
+      // only ld_imm64 passes the load-time check
+      kind = K_LD64;
+      if (i.src === 4 /* PseudoLd.FUNC */) {
+        // A callback's "address" (BPF_PSEUDO_FUNC) is a tagged slot number only this engine reads.
+        w2 = konst(pc + i.imm + 1, CALLBACK_TAG_HI);
+      } else {
+        const v = i.imm64;
+        w2 = v === undefined ? konst(i.imm, 0) : konst(Number(BigInt.asIntN(32, v)), Number(BigInt.asIntN(32, v >> 32n)));
+      }
+    } else if (cls === Class.LDX) {
+      const sz = SIZE_BYTES[(code >> 3) & 3]!;
+      usesSrc = true;
+      w2 = 2 * i.src;
+      if ((code & 0xe0) === 0x80 /* MEMSX */) kind = sz === 1 ? K_LDXSB : sz === 2 ? K_LDXSH : sz === 4 ? K_LDXSW : K_LDXSDW;
+      else kind = sz === 1 ? K_LDXB : sz === 2 ? K_LDXH : sz === 4 ? K_LDXW : K_LDXDW;
+    } else {
+      // ST (the immediate from the pool) and STX (a register), or an atomic operation
+      const sz = SIZE_BYTES[(code >> 3) & 3]!;
+      if (cls === Class.STX && (code & 0xe0) === 0xc0 /* ATOMIC */) {
+        kind = K_ATOMIC;
+        usesSrc = true;
+        w2 = 2 * i.src;
+        ext = sz;
+      } else {
+        kind = sz === 1 ? K_STB : sz === 2 ? K_STH : sz === 4 ? K_STW : K_STDW;
+        if (cls === Class.STX) {
+          usesSrc = true;
+          w2 = 2 * i.src;
+        } else w2 = konst(i.imm, i.imm >> 31);
+      }
+    }
+    if ((usesDst && !valid(dst)) || (usesSrc && !valid(i.src))) {
+      kind = K_BADREG;
+      dst = 0;
+    }
+    words.push(kind | ((usesDst ? 2 * dst : 0) << 8) | (ext << 16), w1, w2, w3);
+  }
+  if (fuse) fuseSlots(words, pool);
+  // the slot after the program, then the jump targets outside it
+  faultPc.set(n, n);
+  words.push(K_FAULT, 0, 0, 0);
+  extra.forEach((t, k) => {
+    faultPc.set(n + 1 + k, t);
+    words.push(K_FAULT, 0, 0, 0);
+  });
+  const regs = new Int32Array(REG_WORDS + pool.length);
+  regs.set(pool, REG_WORDS);
+  return { code: Int32Array.from(words), regs, faultPc };
+}
+
+/**
+ * Superinstructions: a slot whose instruction and the next one(s) form a pattern clang emits all the
+ * time gets a kind that runs them in one dispatch (3-address ALU as `rX = rY; rX op= …`, zero and sign
+ * extension as `rX <<= 32; rX >>= 32`, two moves in a row). Only the first slot changes: a jump to the
+ * others runs them alone. A fused kind counts every instruction it runs, and when the instruction
+ * budget would end inside it, it runs its first instruction only (the next one then stops the run where
+ * it would have stopped). Not with a trace, which wants each instruction on its own.
+ */
+function fuseSlots(words: number[], pool: readonly number[]): void {
+  const kind = (i: number) => words[4 * i]! & 0xff;
+  const dst = (i: number) => (words[4 * i]! >> 8) & 0xff;
+  const is32 = (i: number) => {
+    const o = words[4 * i + 2]! - REG_WORDS; // a pooled constant 32?
+    return o >= 0 && pool[o] === 32 && pool[o + 1] === 0;
+  };
+  const slots = words.length / 4;
+  for (let i = 0; i + 1 < slots; i++) {
+    const k = kind(i);
+    const k2 = kind(i + 1);
+    const same = dst(i) === dst(i + 1);
+    let f = -1;
+    if (k === K_LSH64 && same && is32(i) && (k2 === K_RSH64 || k2 === K_ARSH64) && is32(i + 1)) f = k2 === K_RSH64 ? K_ZEXT : K_SEXT;
+    else if (k === K_MOV64 && same && i + 2 < slots && kind(i + 1) === K_LSH64 && is32(i + 1) && dst(i + 2) === dst(i) && (kind(i + 2) === K_RSH64 || kind(i + 2) === K_ARSH64) && is32(i + 2)) {
+      f = kind(i + 2) === K_RSH64 ? K_MOV_ZEXT : K_MOV_SEXT;
+    } else if (k === K_MOV64 && same && k2 >= K_ADD64 && k2 <= K_ARSH64) f = K_MOV_OP + (k2 - K_ADD64);
+    else if (k === K_MOV64 && k2 === K_MOV64) f = K_MOV_MOV;
+    if (f >= 0) words[4 * i] = (words[4 * i]! & ~0xff) | f;
+  }
 }
 
 export class Interpreter implements Engine {
@@ -82,39 +295,38 @@ export class Interpreter implements Engine {
   private readonly tailCall: InterpreterOptions['tailCall'];
   private regions: readonly Region[] = [];
   private lastReqRegions: readonly Region[] | undefined;
-  // The decoded program, one entry per slot (an ld_imm64 takes two: its tail is NO_INSN, its high
-  // half is in IMMHI of the head).
-  private readonly OP: Int32Array;
-  private readonly DST: Uint8Array;
-  private readonly SRC: Uint8Array;
-  private readonly OFF: Int32Array;
-  private readonly IMM: Int32Array;
-  private readonly IMMHI: Int32Array;
-  // The entry frame's registers, reused by every run.
-  private readonly L = new Int32Array(NUM_REGS);
-  private readonly H = new Int32Array(NUM_REGS);
-  // One DataView over the memory, remade only when a grow replaces the buffer.
+  private runRegions: readonly Region[] = [];
+  private own: readonly Region[] | undefined;
+  private readonly code: Int32Array;
+  private readonly faultPc: Map<number, number>;
+  /** The register file of a fresh frame (r0–r10 zero, the constant pool), copied for callbacks and tail calls. */
+  private readonly template: Int32Array;
+  /** The entry frame's register file, reused by every run. */
+  private readonly R: Int32Array;
+  /** Register files of tail calls and of bpf_loop callbacks, by call depth, made once. */
+  private readonly tailFiles: Int32Array[] = [];
+  private readonly callbackFiles: Int32Array[] = [];
+  /** Return slots (word index) of bpf-to-bpf calls, by call depth. */
+  private readonly frames = new Int32Array(MAX_FRAMES);
+  /** Register files of subprograms, by call depth, made once (the constant pool copied in). */
+  private readonly callFiles: Int32Array[] = [];
+  /** run()'s arguments as last converted: the same BigInts again need no conversion. */
+  private readonly argBig: Array<bigint | undefined> = [undefined, undefined, undefined, undefined, undefined];
+  private readonly argWords = new Int32Array(10);
+  /** What a helper sees besides its arguments: one object, its pc set at each call. */
+  private readonly helperCtx: HelperContext;
+  /** Checked runs: the last passing argument check of each helper call site. */
+  private readonly argMemo: HelperArgMemo;
+  // One DataView over the memory, remade only when a grow replaced the buffer (freshView()).
   private dv: DataView;
 
   constructor(prog: readonly Insn[], opts: InterpreterOptions) {
     this.prog = prog;
-    const n = prog.length;
-    this.OP = new Int32Array(n);
-    this.DST = new Uint8Array(n);
-    this.SRC = new Uint8Array(n);
-    this.OFF = new Int32Array(n);
-    this.IMM = new Int32Array(n);
-    this.IMMHI = new Int32Array(n);
-    prog.forEach((i, pc) => {
-      this.OP[pc] = i.isLdImm64Tail ? NO_INSN : i.code;
-      this.DST[pc] = i.dst;
-      this.SRC[pc] = i.src;
-      this.OFF[pc] = i.off;
-      // K operands are the immediate sign-extended to 64 bits; ld_imm64 carries its own 64-bit constant.
-      const wide = (i.code & 0x07) === Class.LD ? i.imm64 : undefined;
-      this.IMM[pc] = wide === undefined ? i.imm : Number(BigInt.asIntN(32, wide));
-      this.IMMHI[pc] = wide !== undefined ? Number(BigInt.asIntN(32, wide >> 32n)) : (i.code & 0x07) === Class.LD ? 0 : i.imm >> 31;
-    });
+    const d = decode(prog, opts.tailCall !== undefined, opts.trace === undefined);
+    this.code = d.code;
+    this.faultPc = d.faultPc;
+    this.template = d.regs;
+    this.R = d.regs.slice();
     this.dv = new DataView(opts.memory.memory.buffer);
     this.mem = opts.memory;
     this.helpers = opts.helpers;
@@ -122,18 +334,26 @@ export class Interpreter implements Engine {
     this.maxInstructions = opts.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
     this.trace = opts.trace;
     this.tailCall = opts.tailCall;
+    this.helperCtx = { mem: opts.memory, pc: 0 };
+    this.argMemo = new HelperArgMemo(opts.memory);
   }
 
   run(req: RunRequest): RunResult {
-    const L = this.L;
-    const H = this.H;
-    L.fill(0);
-    H.fill(0);
+    const R = this.R;
+    for (let i = 0; i < REG_WORDS; i++) R[i] = 0;
+    const args = req.args;
     for (let i = 0; i < 5; i++) {
-      const a = req.args[i];
-      if (a !== undefined) this.setBig(L, H, i + 1, a);
+      const a = args[i];
+      if (a === undefined) continue;
+      if (a !== this.argBig[i]) {
+        this.argBig[i] = a;
+        this.argWords[2 * i] = Number(a & 0xffff_ffffn) | 0;
+        this.argWords[2 * i + 1] = Number(BigInt.asUintN(64, a) >> 32n) | 0;
+      }
+      R[2 * i + 2] = this.argWords[2 * i]!;
+      R[2 * i + 3] = this.argWords[2 * i + 1]!;
     }
-    L[FP] = STACK_TOP;
+    R[2 * FP] = STACK_TOP;
     if (req.regions !== this.lastReqRegions) {
       this.lastReqRegions = req.regions;
       this.regions = [STACK_REGION, ...req.regions];
@@ -142,11 +362,10 @@ export class Interpreter implements Engine {
       this.regions = this.runRegions;
     }
     this.executed = 0;
-    if (this.tailCall) this.view().setUint32(RUN_BASE + RUN.TAIL_CALLS, 0, true); // a new tail-call chain
-    this.exec(0, L, H, 0);
-    return { r0: big(L[0]!, H[0]!) };
+    if (this.tailCall) this.freshView().setUint32(RUN_BASE + RUN.TAIL_CALLS, 0, true); // a new tail-call chain
+    this.exec(0, R, 0);
+    return { r0: big(R[0]!, R[1]!) };
   }
-  private runRegions: readonly Region[] = [];
 
   /**
    * The regions this program checks against when reached by a tail call (its own maps, not the
@@ -155,24 +374,56 @@ export class Interpreter implements Engine {
   setRegions(regions: readonly Region[]): void {
     this.own = [STACK_REGION, ...regions];
   }
-  private own: readonly Region[] | undefined;
 
-  /** A tail call into this program: same frame (r10, depth) as the caller, same chain count. */
-  runTail(r1: bigint, r10: bigint, depth: number, regions: readonly Region[]): bigint {
-    const L = new Int32Array(NUM_REGS);
-    const H = new Int32Array(NUM_REGS);
-    this.setBig(L, H, 1, r1);
-    this.setBig(L, H, FP, r10);
+  /**
+   * A tail call into this program: same frame (r10, depth) as the caller, same chain count. r1 and r10
+   * are taken from the caller's register file `from`, and r0 is left in it. The instruction count goes
+   * on from the caller's `executed` (the chain is one run: one budget, one count).
+   */
+  runTail(from: Int32Array, depth: number, regions: readonly Region[], executed: number): void {
+    // The register file of tail calls at this depth. A tail call from this program into itself finds
+    // its caller's file here: what the caller reads back (r0; r1–r10 from its saved frame) survives.
+    const R = (this.tailFiles[depth] ??= this.template.slice());
+    const r1l = from[2]!;
+    const r1h = from[3]!;
+    const fpl = from[2 * FP]!;
+    const fph = from[2 * FP + 1]!;
+    for (let i = 0; i < REG_WORDS; i++) R[i] = 0;
+    R[2] = r1l;
+    R[3] = r1h;
+    R[2 * FP] = fpl;
+    R[2 * FP + 1] = fph;
     this.regions = this.own ?? regions;
-    this.exec(0, L, H, depth);
-    return big(L[0]!, H[0]!);
+    this.executed = executed;
+    this.exec(0, R, depth);
+    from[0] = R[0]!;
+    from[1] = R[1]!;
   }
 
-  private setBig(L: Int32Array, H: Int32Array, r: number, v: bigint): void {
-    L[r] = Number(v & 0xffff_ffffn) | 0;
-    H[r] = Number(BigInt.asUintN(64, v) >> 32n) | 0;
+  private setBig(R: Int32Array, r: number, v: bigint): void {
+    // a value within ±2^53 converts exactly through a double (no BigInt arithmetic, nothing allocated)
+    const x = Number(v);
+    if (Number.isSafeInteger(x)) {
+      R[2 * r] = x | 0;
+      R[2 * r + 1] = Math.floor(x / TWO32) | 0;
+    } else {
+      R[2 * r] = Number(v & 0xffff_ffffn) | 0;
+      R[2 * r + 1] = Number(BigInt.asUintN(64, v) >> 32n) | 0;
+    }
   }
 
+  /**
+   * The DataView over the memory as it is now. A grow detaches a non-shared buffer (its length reads 0)
+   * and only then is the Memory asked again (its buffer getter is a call into the engine); a shared
+   * buffer stays valid for its old length, and accesses past it take addr(), which asks.
+   */
+  private freshView(): DataView {
+    let dv = this.dv;
+    if (dv.buffer.byteLength === 0) dv = this.dv = new DataView(this.mem.memory.buffer);
+    return dv;
+  }
+
+  /** The view asked of the Memory itself (a shared buffer may have grown). */
   private view(): DataView {
     const buf = this.mem.memory.buffer;
     if (this.dv.buffer !== buf) this.dv = new DataView(buf);
@@ -180,478 +431,739 @@ export class Interpreter implements Engine {
   }
 
   /**
-   * Run from `start` with registers (L, H) at call depth `depth` until that function exits; r0 is left
-   * in L[0], H[0].
+   * Run from slot `start` with register file R at call depth `depth` until that function exits; r0 is
+   * left in R[0], R[1]. The return slots of this function's calls go to this.frames, the callees'
+   * register files to this.callFiles, from index `depth` on.
    */
-  private exec(start: number, L: Int32Array, H: Int32Array, depth: number): void {
-    const { OP, DST, SRC, OFF, IMM, IMMHI } = this;
-    const frames: Frame[] = [];
+  private exec(start: number, R0: Int32Array, depth: number): void {
+    const P = this.code;
+    const frames = this.frames;
+    const files = this.callFiles;
+    // the register file of the function running now: R0 for the one exec started with, a file of its
+    // own for each subprogram called (so a return switches back, nothing to save and restore)
+    let R = R0;
     const tracing = this.trace !== undefined;
     const checked = this.checked;
-    let dv = this.view();
-    let pc = start;
+    const max = this.maxInstructions;
+    let n = this.executed;
+    let dv = this.freshView();
+    // Accesses in [0, memEnd) need no check; checked runs check every access in addr().
+    let memEnd = checked ? 0 : dv.byteLength;
+    let nf = 0; // frames of this exec's own calls
+    let ip = start * 4;
+    let before: Int32Array | undefined;
     for (;;) {
-      const code = OP[pc];
-      if (code === undefined || code === NO_INSN) {
-        // The load-time check makes this unreachable; unchecked callers still get a typed error.
-        throw new RuntimeFault('RUN_MEM_FAULT', `execution left the program (no instruction at ${pc})`, pc);
+      const w = P[ip]!;
+      const d = (w >> 8) & 0xff;
+      const s = P[ip + 2]!;
+      let next = ip + 4;
+      if (++n > max && (w & 0xff) !== 0 /* K_FAULT does not count */) {
+        this.executed = n;
+        throw new RuntimeFault('RUN_INSN_LIMIT', `instruction limit ${max} reached`, ip >> 2);
       }
-      if (++this.executed > this.maxInstructions) {
-        throw new RuntimeFault('RUN_INSN_LIMIT', `instruction limit ${this.maxInstructions} reached`, pc);
-      }
-      const before = tracing ? [L.slice(), H.slice()] as const : undefined;
-      const at = pc;
-      const d = DST[pc]!;
-      let next = pc + 1;
+      if (tracing) before = R.slice(0, REG_WORDS);
 
-      switch (code & 0x07) {
-        case 0x07: { // ALU64
-          const al = L[d]!;
-          const ah = H[d]!;
-          let bl: number;
-          let bh: number;
-          if (code & 0x08 /* X */) {
-            bl = L[SRC[pc]!]!;
-            bh = H[SRC[pc]!]!;
+      switch (w & 0xff) {
+        case 0: { // K_FAULT: the load-time check makes this unreachable; unchecked callers still get a typed error
+          this.executed = n - 1;
+          const at = this.faultPc.get(ip >> 2) ?? ip >> 2;
+          throw new RuntimeFault('RUN_MEM_FAULT', `execution left the program (no instruction at ${at})`, at);
+        }
+        // ---- ALU64: the second operand at R[s], R[s + 1] (a register or a pooled constant) ----
+        case 1: { // ADD64
+          const al = R[d]!;
+          const lo = (al >>> 0) + (R[s]! >>> 0);
+          R[d] = lo | 0;
+          R[d + 1] = (R[d + 1]! + R[s + 1]! + (lo >= TWO32 ? 1 : 0)) | 0;
+          break;
+        }
+        case 2: { // SUB64
+          const al = R[d]!;
+          const bl = R[s]!;
+          R[d] = (al - bl) | 0;
+          R[d + 1] = (R[d + 1]! - R[s + 1]! - ((al >>> 0) < (bl >>> 0) ? 1 : 0)) | 0;
+          break;
+        }
+        case 3: { // MUL64
+          const al = R[d]!;
+          const bl = R[s]!;
+          R[d + 1] = (mulHighU32(al >>> 0, bl >>> 0) + Math.imul(al, R[s + 1]!) + Math.imul(R[d + 1]!, bl)) | 0;
+          R[d] = Math.imul(al, bl);
+          break;
+        }
+        case 4: // OR64
+          R[d] = R[d]! | R[s]!;
+          R[d + 1] = R[d + 1]! | R[s + 1]!;
+          break;
+        case 5: // AND64
+          R[d] = R[d]! & R[s]!;
+          R[d + 1] = R[d + 1]! & R[s + 1]!;
+          break;
+        case 6: // XOR64
+          R[d] = R[d]! ^ R[s]!;
+          R[d + 1] = R[d + 1]! ^ R[s + 1]!;
+          break;
+        case 7: { // LSH64
+          const k = R[s]! & 63;
+          if (k === 0) break;
+          const al = R[d]!;
+          if (k < 32) {
+            R[d + 1] = (R[d + 1]! << k) | (al >>> (32 - k));
+            R[d] = al << k;
           } else {
-            bl = IMM[pc]!;
-            bh = IMMHI[pc]!;
-          }
-          switch (code & 0xf0) {
-            case 0x00: { // ADD
-              const lo = (al >>> 0) + (bl >>> 0);
-              L[d] = lo | 0;
-              H[d] = (ah + bh + (lo >= TWO32 ? 1 : 0)) | 0;
-              break;
-            }
-            case 0x10: // SUB
-              L[d] = (al - bl) | 0;
-              H[d] = (ah - bh - ((al >>> 0) < (bl >>> 0) ? 1 : 0)) | 0;
-              break;
-            case 0x20: // MUL
-              L[d] = Math.imul(al, bl);
-              H[d] = (mulHighU32(al >>> 0, bl >>> 0) + Math.imul(al, bh) + Math.imul(ah, bl)) | 0;
-              break;
-            case 0x40: // OR
-              L[d] = al | bl;
-              H[d] = ah | bh;
-              break;
-            case 0x50: // AND
-              L[d] = al & bl;
-              H[d] = ah & bh;
-              break;
-            case 0xa0: // XOR
-              L[d] = al ^ bl;
-              H[d] = ah ^ bh;
-              break;
-            case 0x60: { // LSH
-              const n = bl & 63;
-              if (n === 0) break;
-              if (n < 32) {
-                H[d] = (ah << n) | (al >>> (32 - n));
-                L[d] = al << n;
-              } else {
-                H[d] = al << (n - 32);
-                L[d] = 0;
-              }
-              break;
-            }
-            case 0x70: { // RSH
-              const n = bl & 63;
-              if (n === 0) break;
-              if (n < 32) {
-                L[d] = (al >>> n) | (ah << (32 - n));
-                H[d] = ah >>> n;
-              } else {
-                L[d] = ah >>> (n - 32);
-                H[d] = 0;
-              }
-              break;
-            }
-            case 0xc0: { // ARSH
-              const n = bl & 63;
-              if (n === 0) break;
-              if (n < 32) {
-                L[d] = (al >>> n) | (ah << (32 - n));
-                H[d] = ah >> n;
-              } else {
-                L[d] = ah >> (n - 32);
-                H[d] = ah >> 31;
-              }
-              break;
-            }
-            case 0x80: // NEG
-              L[d] = -al | 0;
-              H[d] = (~ah + (al === 0 ? 1 : 0)) | 0;
-              break;
-            case 0xb0: { // MOV
-              const off = OFF[pc]!;
-              if (off === 0) {
-                L[d] = bl;
-                H[d] = bh;
-              } else if (off === 8 || off === 16 || off === 32) {
-                // movsx: sign-extend the low `off` bits of src
-                const sh = 32 - off;
-                const v = (L[SRC[pc]!]! << sh) >> sh;
-                L[d] = v;
-                H[d] = v >> 31;
-              } else this.slowAlu(pc, L, H, true);
-              break;
-            }
-            case 0x30: // DIV
-            case 0x90: // MOD
-              if (!this.divide(pc, code, L, H, d, al, ah, bl, bh, true)) this.slowAlu(pc, L, H, true);
-              break;
-            case 0xd0: // END
-              // ALU64 END is bswap, whatever the source bit
-              this.byteSwap(L, H, d, IMM[pc]!);
-              break;
-            default:
-              this.slowAlu(pc, L, H, true);
+            R[d + 1] = al << (k - 32);
+            R[d] = 0;
           }
           break;
         }
-        case 0x04: { // ALU
-          if ((code & 0xf0) === 0xd0 /* END */) {
-            // ALU|END|X is "to big endian" (a swap); ALU|END|K "to little endian": on a little-endian
-            // machine only the truncation to the width remains.
-            const bits = IMM[pc]!;
-            if (code & 0x08 /* X */) this.byteSwap(L, H, d, bits);
-            else if (bits === 16) {
-              L[d] = L[d]! & 0xffff;
-              H[d] = 0;
-            } else if (bits === 32) H[d] = 0;
-            else if (bits !== 64) this.slowAlu(pc, L, H, false);
+        case 8: { // RSH64
+          const k = R[s]! & 63;
+          if (k === 0) break;
+          const ah = R[d + 1]!;
+          if (k < 32) {
+            R[d] = (R[d]! >>> k) | (ah << (32 - k));
+            R[d + 1] = ah >>> k;
+          } else {
+            R[d] = ah >>> (k - 32);
+            R[d + 1] = 0;
+          }
+          break;
+        }
+        case 9: { // ARSH64
+          const k = R[s]! & 63;
+          if (k === 0) break;
+          const ah = R[d + 1]!;
+          if (k < 32) {
+            R[d] = (R[d]! >>> k) | (ah << (32 - k));
+            R[d + 1] = ah >> k;
+          } else {
+            R[d] = ah >> (k - 32);
+            R[d + 1] = ah >> 31;
+          }
+          break;
+        }
+        case 10: // MOV64
+          R[d] = R[s]!;
+          R[d + 1] = R[s + 1]!;
+          break;
+        case 11: { // NEG64
+          const al = R[d]!;
+          R[d] = -al | 0;
+          R[d + 1] = (~R[d + 1]! + (al === 0 ? 1 : 0)) | 0;
+          break;
+        }
+        case 12: { // MOVSX64: sign-extend the low off (8, 16, 32) bits of src
+          const sh = 32 - P[ip + 1]!;
+          const v = (R[s]! << sh) >> sh;
+          R[d] = v;
+          R[d + 1] = v >> 31;
+          break;
+        }
+        case 13: // DIV64 / MOD64
+          if (!divide(R, d, s, P[ip + 1]!, w >> 16, true)) this.slowAlu(ip >> 2, R, true);
+          break;
+        case 14: // BSWAP16 (ALU64 END, or ALU END X: to big endian)
+          R[d] = ((R[d]! & 0xff) << 8) | ((R[d]! >>> 8) & 0xff);
+          R[d + 1] = 0;
+          break;
+        case 15: // BSWAP32
+          R[d] = bswap32(R[d]!);
+          R[d + 1] = 0;
+          break;
+        case 16: { // BSWAP64
+          const lo = R[d]!;
+          R[d] = bswap32(R[d + 1]!);
+          R[d + 1] = bswap32(lo);
+          break;
+        }
+        case 17: // ALU_SLOW: the encodings the loader rejects, on BigInts
+          this.executed = n;
+          this.slowAlu(ip >> 2, R, (w >> 16) === 1);
+          break;
+        // ---- ALU (32 bits): the result zero-extended ----
+        case 18: // ADD32
+          R[d] = (R[d]! + R[s]!) | 0;
+          R[d + 1] = 0;
+          break;
+        case 19: // SUB32
+          R[d] = (R[d]! - R[s]!) | 0;
+          R[d + 1] = 0;
+          break;
+        case 20: // MUL32
+          R[d] = Math.imul(R[d]!, R[s]!);
+          R[d + 1] = 0;
+          break;
+        case 21: // OR32
+          R[d] = R[d]! | R[s]!;
+          R[d + 1] = 0;
+          break;
+        case 22: // AND32
+          R[d] = R[d]! & R[s]!;
+          R[d + 1] = 0;
+          break;
+        case 23: // XOR32
+          R[d] = R[d]! ^ R[s]!;
+          R[d + 1] = 0;
+          break;
+        case 24: // LSH32
+          R[d] = R[d]! << (R[s]! & 31);
+          R[d + 1] = 0;
+          break;
+        case 25: // RSH32
+          R[d] = R[d]! >>> (R[s]! & 31);
+          R[d + 1] = 0;
+          break;
+        case 26: // ARSH32
+          R[d] = R[d]! >> (R[s]! & 31);
+          R[d + 1] = 0;
+          break;
+        case 27: // MOV32
+          R[d] = R[s]!;
+          R[d + 1] = 0;
+          break;
+        case 28: // NEG32
+          R[d] = -R[d]! | 0;
+          R[d + 1] = 0;
+          break;
+        case 29: { // MOVSX32: off 8 or 16 sign-extends, 32 copies
+          const sh = 32 - P[ip + 1]!;
+          R[d] = sh === 0 ? R[s]! : (R[s]! << sh) >> sh;
+          R[d + 1] = 0;
+          break;
+        }
+        case 30: // DIV32 / MOD32
+          divide(R, d, s, P[ip + 1]!, w >> 16, false);
+          break;
+        case 31: // LE16: to little endian, on a little-endian machine the truncation only
+          R[d] = R[d]! & 0xffff;
+          R[d + 1] = 0;
+          break;
+        case 32: // LE32
+          R[d + 1] = 0;
+          break;
+        case 33: // NOP (LE64, a jump op that does not exist)
+          break;
+        // ---- JMP / JMP32 ----
+        case 35: // JA (the target resolved at decode time)
+          next = P[ip + 1]!;
+          break;
+        case 36: { // EXIT
+          if (nf === 0) {
+            if (tracing) this.emitTrace(ip >> 2, depth, before, R);
+            this.executed = n;
+            return;
+          }
+          // back to the caller's file, as it was at the call (r1–r10), with this function's r0
+          const rl = R[0]!;
+          const rh = R[1]!;
+          nf--;
+          next = frames[depth + nf]!;
+          R = nf === 0 ? R0 : files[depth + nf]!;
+          R[0] = rl;
+          R[1] = rh;
+          if (tracing) this.emitTrace(ip >> 2, depth + nf, before, R);
+          before = undefined;
+          break;
+        }
+        case 37: { // CALL a subprogram (bpf-to-bpf)
+          if (depth + nf + 1 >= MAX_FRAMES) {
+            this.executed = n;
+            throw callDepthFault(ip >> 2, MAX_FRAMES);
+          }
+          frames[depth + nf] = ip + 4;
+          nf++;
+          const C = (files[depth + nf] ??= this.template.slice());
+          // the callee starts with r1–r5 only; r0 and r6–r9 read as 0 until written
+          C[0] = C[1] = 0;
+          for (let i = 2; i < 12; i++) C[i] = R[i]!;
+          for (let i = 12; i < 20; i++) C[i] = 0;
+          // r10 - STACK_SIZE on the pair (r10 is a small address: no borrow in practice, done anyway)
+          const fl = R[2 * FP]!;
+          C[2 * FP] = (fl - STACK_SIZE) | 0;
+          C[2 * FP + 1] = (fl >>> 0) < STACK_SIZE ? (R[2 * FP + 1]! - 1) | 0 : R[2 * FP + 1]!;
+          R = C;
+          next = P[ip + 1]!;
+          break;
+        }
+        case 38: // HELPER
+          this.executed = n;
+          if (checked) this.checkArgs(P[ip + 3]!, R, ip >> 2);
+          this.callHelper(P[ip + 3]!, R, ip >> 2);
+          dv = this.freshView();
+          memEnd = checked ? 0 : dv.byteLength;
+          break;
+        case 39: // HELPER by register (the id in dst)
+          this.executed = n;
+          this.callHelper(R[d]! >>> 0, R, ip >> 2);
+          dv = this.freshView();
+          memEnd = checked ? 0 : dv.byteLength;
+          break;
+        case 40: { // TAIL_CALL: on success the target replaces this function, its r0 is this function's
+          this.executed = n;
+          if (checked) this.checkArgs(HELPER_TAIL_CALL, R, ip >> 2);
+          const view = this.freshView();
+          const count = view.getUint32(RUN_BASE + RUN.TAIL_CALLS, true);
+          const target = count < MAX_TAIL_CALL_CNT ? this.tailCall!(big(R[4]!, R[5]!), big(R[6]!, R[7]!)) : undefined;
+          if (!target) break;
+          view.setUint32(RUN_BASE + RUN.TAIL_CALLS, count + 1, true);
+          const saved = this.regions;
+          target.runTail(R, depth + nf, saved, n);
+          this.regions = saved;
+          n = target.executed;
+          dv = this.freshView();
+          memEnd = checked ? 0 : dv.byteLength;
+          if (nf === 0) {
+            if (tracing) this.emitTrace(ip >> 2, depth, before, R);
+            this.executed = n;
+            return;
+          }
+          const rl = R[0]!;
+          const rh = R[1]!;
+          nf--;
+          next = frames[depth + nf]!;
+          R = nf === 0 ? R0 : files[depth + nf]!;
+          R[0] = rl;
+          R[1] = rh;
+          if (tracing) this.emitTrace(ip >> 2, depth + nf, before, R);
+          before = undefined;
+          break;
+        }
+        case 41: // LOOP: bpf_loop, with an interpreter callback (else the helper's own)
+          this.executed = n;
+          if (checked) this.checkArgs(HELPER_LOOP, R, ip >> 2);
+          if (R[5] === CALLBACK_TAG_HI) {
+            this.loop(R, depth + nf, ip >> 2);
+            n = this.executed;
+          } else this.callHelper(HELPER_LOOP, R, ip >> 2);
+          dv = this.freshView();
+          memEnd = checked ? 0 : dv.byteLength;
+          break;
+        case 42: // JEQ
+          if (R[d] === R[s] && R[d + 1] === R[s + 1]) next = P[ip + 1]!;
+          break;
+        case 43: // JNE
+          if (R[d] !== R[s] || R[d + 1] !== R[s + 1]) next = P[ip + 1]!;
+          break;
+        case 44: // JGT
+          if (cmpU(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!) > 0) next = P[ip + 1]!;
+          break;
+        case 45: // JGE
+          if (cmpU(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!) >= 0) next = P[ip + 1]!;
+          break;
+        case 46: // JLT
+          if (cmpU(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!) < 0) next = P[ip + 1]!;
+          break;
+        case 47: // JLE
+          if (cmpU(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!) <= 0) next = P[ip + 1]!;
+          break;
+        case 48: // JSET
+          if (((R[d]! & R[s]!) | (R[d + 1]! & R[s + 1]!)) !== 0) next = P[ip + 1]!;
+          break;
+        case 49: // JSGT
+          if (cmpS(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!) > 0) next = P[ip + 1]!;
+          break;
+        case 50: // JSGE
+          if (cmpS(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!) >= 0) next = P[ip + 1]!;
+          break;
+        case 51: // JSLT
+          if (cmpS(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!) < 0) next = P[ip + 1]!;
+          break;
+        case 52: // JSLE
+          if (cmpS(R[d]!, R[d + 1]!, R[s]!, R[s + 1]!) <= 0) next = P[ip + 1]!;
+          break;
+        case 53: // JEQ32
+          if (R[d] === R[s]) next = P[ip + 1]!;
+          break;
+        case 54: // JNE32
+          if (R[d] !== R[s]) next = P[ip + 1]!;
+          break;
+        case 55: // JGT32
+          if (R[d]! >>> 0 > R[s]! >>> 0) next = P[ip + 1]!;
+          break;
+        case 56: // JGE32
+          if (R[d]! >>> 0 >= R[s]! >>> 0) next = P[ip + 1]!;
+          break;
+        case 57: // JLT32
+          if (R[d]! >>> 0 < R[s]! >>> 0) next = P[ip + 1]!;
+          break;
+        case 58: // JLE32
+          if (R[d]! >>> 0 <= R[s]! >>> 0) next = P[ip + 1]!;
+          break;
+        case 59: // JSET32
+          if ((R[d]! & R[s]!) !== 0) next = P[ip + 1]!;
+          break;
+        case 60: // JSGT32
+          if (R[d]! > R[s]!) next = P[ip + 1]!;
+          break;
+        case 61: // JSGE32
+          if (R[d]! >= R[s]!) next = P[ip + 1]!;
+          break;
+        case 62: // JSLT32
+          if (R[d]! < R[s]!) next = P[ip + 1]!;
+          break;
+        case 63: // JSLE32
+          if (R[d]! <= R[s]!) next = P[ip + 1]!;
+          break;
+        case 65: // LD64: ld_imm64, the constant from the pool; its tail slot is skipped
+          R[d] = R[s]!;
+          R[d + 1] = R[s + 1]!;
+          next = ip + 8;
+          break;
+        // ---- LDX: the address is src + off; in [0, memEnd) it needs no check ----
+        case 66: { // LDXB
+          let a = (R[s]! >>> 0) + P[ip + 1]!;
+          if (R[s + 1] !== 0 || a < 0 || a + 1 > memEnd) {
+            this.executed = n;
+            a = this.addr(R[s]!, R[s + 1]!, P[ip + 1]!, 1, false, ip >> 2);
+            dv = this.dv;
+          }
+          R[d] = dv.getUint8(a);
+          R[d + 1] = 0;
+          break;
+        }
+        case 67: { // LDXH
+          let a = (R[s]! >>> 0) + P[ip + 1]!;
+          if (R[s + 1] !== 0 || a < 0 || a + 2 > memEnd) {
+            this.executed = n;
+            a = this.addr(R[s]!, R[s + 1]!, P[ip + 1]!, 2, false, ip >> 2);
+            dv = this.dv;
+          }
+          R[d] = dv.getUint16(a, true);
+          R[d + 1] = 0;
+          break;
+        }
+        case 68: { // LDXW
+          let a = (R[s]! >>> 0) + P[ip + 1]!;
+          if (R[s + 1] !== 0 || a < 0 || a + 4 > memEnd) {
+            this.executed = n;
+            a = this.addr(R[s]!, R[s + 1]!, P[ip + 1]!, 4, false, ip >> 2);
+            dv = this.dv;
+          }
+          R[d] = dv.getInt32(a, true);
+          R[d + 1] = 0;
+          break;
+        }
+        case 69: { // LDXDW
+          let a = (R[s]! >>> 0) + P[ip + 1]!;
+          if (R[s + 1] !== 0 || a < 0 || a + 8 > memEnd) {
+            this.executed = n;
+            a = this.addr(R[s]!, R[s + 1]!, P[ip + 1]!, 8, false, ip >> 2);
+            dv = this.dv;
+          }
+          R[d] = dv.getInt32(a, true);
+          R[d + 1] = dv.getInt32(a + 4, true);
+          break;
+        }
+        case 70: // LDXSB
+        case 71: // LDXSH
+        case 72: // LDXSW
+        case 73: { // LDXSDW (MEMSX of a doubleword: the access is 8 bytes, the value its low word's sign)
+          const k = w & 0xff;
+          const sz = k === 70 ? 1 : k === 71 ? 2 : k === 72 ? 4 : 8;
+          let a = (R[s]! >>> 0) + P[ip + 1]!;
+          if (R[s + 1] !== 0 || a < 0 || a + sz > memEnd) {
+            this.executed = n;
+            a = this.addr(R[s]!, R[s + 1]!, P[ip + 1]!, sz, false, ip >> 2);
+            dv = this.dv;
+          }
+          const v = sz === 1 ? dv.getInt8(a) : sz === 2 ? dv.getInt16(a, true) : dv.getInt32(a, true);
+          R[d] = v;
+          R[d + 1] = v >> 31;
+          break;
+        }
+        // ---- ST / STX: the address is dst + off, the value at R[s] (a register or a pooled immediate) ----
+        case 74: { // STB
+          let a = (R[d]! >>> 0) + P[ip + 1]!;
+          if (R[d + 1] !== 0 || a < 0 || a + 1 > memEnd) {
+            this.executed = n;
+            a = this.addr(R[d]!, R[d + 1]!, P[ip + 1]!, 1, true, ip >> 2);
+            dv = this.dv;
+          }
+          dv.setUint8(a, R[s]! & 0xff);
+          break;
+        }
+        case 75: { // STH
+          let a = (R[d]! >>> 0) + P[ip + 1]!;
+          if (R[d + 1] !== 0 || a < 0 || a + 2 > memEnd) {
+            this.executed = n;
+            a = this.addr(R[d]!, R[d + 1]!, P[ip + 1]!, 2, true, ip >> 2);
+            dv = this.dv;
+          }
+          dv.setUint16(a, R[s]! & 0xffff, true);
+          break;
+        }
+        case 76: { // STW
+          let a = (R[d]! >>> 0) + P[ip + 1]!;
+          if (R[d + 1] !== 0 || a < 0 || a + 4 > memEnd) {
+            this.executed = n;
+            a = this.addr(R[d]!, R[d + 1]!, P[ip + 1]!, 4, true, ip >> 2);
+            dv = this.dv;
+          }
+          dv.setInt32(a, R[s]!, true);
+          break;
+        }
+        case 77: { // STDW
+          let a = (R[d]! >>> 0) + P[ip + 1]!;
+          if (R[d + 1] !== 0 || a < 0 || a + 8 > memEnd) {
+            this.executed = n;
+            a = this.addr(R[d]!, R[d + 1]!, P[ip + 1]!, 8, true, ip >> 2);
+            dv = this.dv;
+          }
+          dv.setInt32(a, R[s]!, true);
+          dv.setInt32(a + 4, R[s + 1]!, true);
+          break;
+        }
+        case 78: { // ATOMIC (size in the extra bits, the operation in imm)
+          const sz = w >> 16;
+          let a = (R[d]! >>> 0) + P[ip + 1]!;
+          if (R[d + 1] !== 0 || a < 0 || a + sz > memEnd) {
+            this.executed = n;
+            a = this.addr(R[d]!, R[d + 1]!, P[ip + 1]!, sz, true, ip >> 2);
+            dv = this.dv;
+          }
+          this.atomic(R, s, P[ip + 3]!, a, sz);
+          break;
+        }
+        // ---- superinstructions (fuseSlots): the first instruction, then the rest unless the budget ends ----
+        case 80: // MOV64 + ADD64
+        case 81: // MOV64 + SUB64
+        case 82: // MOV64 + MUL64
+        case 83: // MOV64 + OR64
+        case 84: // MOV64 + AND64
+        case 85: // MOV64 + XOR64
+        case 86: // MOV64 + LSH64
+        case 87: // MOV64 + RSH64
+        case 88: { // MOV64 + ARSH64
+          R[d] = R[s]!;
+          R[d + 1] = R[s + 1]!;
+          if (n >= max) break;
+          n++;
+          next = ip + 8;
+          const b = P[ip + 6]!;
+          switch (w & 0xff) {
+            case 80: {
+              const lo = (R[d]! >>> 0) + (R[b]! >>> 0);
+              R[d + 1] = (R[d + 1]! + R[b + 1]! + (lo >= TWO32 ? 1 : 0)) | 0;
+              R[d] = lo | 0;
+              break;
+            }
+            case 81: {
+              const al = R[d]!;
+              const bl = R[b]!;
+              R[d] = (al - bl) | 0;
+              R[d + 1] = (R[d + 1]! - R[b + 1]! - ((al >>> 0) < (bl >>> 0) ? 1 : 0)) | 0;
+              break;
+            }
+            case 82: {
+              const al = R[d]!;
+              const bl = R[b]!;
+              R[d + 1] = (mulHighU32(al >>> 0, bl >>> 0) + Math.imul(al, R[b + 1]!) + Math.imul(R[d + 1]!, bl)) | 0;
+              R[d] = Math.imul(al, bl);
+              break;
+            }
+            case 83:
+              R[d] = R[d]! | R[b]!;
+              R[d + 1] = R[d + 1]! | R[b + 1]!;
+              break;
+            case 84:
+              R[d] = R[d]! & R[b]!;
+              R[d + 1] = R[d + 1]! & R[b + 1]!;
+              break;
+            case 85:
+              R[d] = R[d]! ^ R[b]!;
+              R[d + 1] = R[d + 1]! ^ R[b + 1]!;
+              break;
+            case 86: {
+              const k = R[b]! & 63;
+              const al = R[d]!;
+              if (k === 0) break;
+              if (k < 32) {
+                R[d + 1] = (R[d + 1]! << k) | (al >>> (32 - k));
+                R[d] = al << k;
+              } else {
+                R[d + 1] = al << (k - 32);
+                R[d] = 0;
+              }
+              break;
+            }
+            case 87: {
+              const k = R[b]! & 63;
+              const ah = R[d + 1]!;
+              if (k === 0) break;
+              if (k < 32) {
+                R[d] = (R[d]! >>> k) | (ah << (32 - k));
+                R[d + 1] = ah >>> k;
+              } else {
+                R[d] = ah >>> (k - 32);
+                R[d + 1] = 0;
+              }
+              break;
+            }
+            default: {
+              const k = R[b]! & 63;
+              const ah = R[d + 1]!;
+              if (k === 0) break;
+              if (k < 32) {
+                R[d] = (R[d]! >>> k) | (ah << (32 - k));
+                R[d + 1] = ah >> k;
+              } else {
+                R[d] = ah >> (k - 32);
+                R[d + 1] = ah >> 31;
+              }
+            }
+          }
+          break;
+        }
+        case 89: { // MOV64 + MOV64
+          R[d] = R[s]!;
+          R[d + 1] = R[s + 1]!;
+          if (n >= max) break;
+          n++;
+          next = ip + 8;
+          const d2 = (P[ip + 4]! >> 8) & 0xff;
+          const s2 = P[ip + 6]!;
+          R[d2] = R[s2]!;
+          R[d2 + 1] = R[s2 + 1]!;
+          break;
+        }
+        case 90: // LSH64 32 + RSH64 32: zero-extend the low half
+        case 91: // LSH64 32 + ARSH64 32: sign-extend it
+          if (n >= max) {
+            R[d + 1] = R[d]!;
+            R[d] = 0;
             break;
           }
-          const a = L[d]!;
-          const b = code & 0x08 /* X */ ? L[SRC[pc]!]! : IMM[pc]!;
-          let v: number;
-          switch (code & 0xf0) {
-            case 0x00: // ADD
-              v = (a + b) | 0;
-              break;
-            case 0x10: // SUB
-              v = (a - b) | 0;
-              break;
-            case 0x20: // MUL
-              v = Math.imul(a, b);
-              break;
-            case 0x40: // OR
-              v = a | b;
-              break;
-            case 0x50: // AND
-              v = a & b;
-              break;
-            case 0xa0: // XOR
-              v = a ^ b;
-              break;
-            case 0x60: // LSH
-              v = a << (b & 31);
-              break;
-            case 0x70: // RSH
-              v = a >>> (b & 31);
-              break;
-            case 0xc0: // ARSH
-              v = a >> (b & 31);
-              break;
-            case 0x80: // NEG
-              v = -a | 0;
-              break;
-            case 0xb0: { // MOV
-              const off = OFF[pc]!;
-              if (off === 0) v = b;
-              else if (off === 8 || off === 16) v = (L[SRC[pc]!]! << (32 - off)) >> (32 - off);
-              else if (off === 32) v = L[SRC[pc]!]!;
-              else {
-                this.slowAlu(pc, L, H, false);
-                v = L[d]!;
-              }
-              break;
-            }
-            case 0x30: // DIV
-            case 0x90: // MOD
-              if (!this.divide(pc, code, L, H, d, a, 0, b, 0, false)) this.slowAlu(pc, L, H, false);
-              v = L[d]!;
-              break;
-            default:
-              this.slowAlu(pc, L, H, false);
-              v = L[d]!;
-          }
-          L[d] = v;
-          H[d] = 0;
+          n++;
+          next = ip + 8;
+          R[d + 1] = (w & 0xff) === 90 ? 0 : R[d]! >> 31;
           break;
-        }
-        case 0x05: // JMP
-        case 0x06: { // JMP32
-          const o = code & 0xf0;
-          if (o === 0x90 /* EXIT */) {
-            const back = leave(frames, L, H);
-            if (tracing) this.emitTrace(at, depth + frames.length, before, L, H);
-            if (back < 0) return;
-            next = back;
-          } else if (o === 0x80 /* CALL */) {
-            const src = SRC[pc]!;
-            const imm = IMM[pc]!;
-            const byReg = (code & 0x08 /* X */) !== 0;
-            if (checked && src !== 1 && !byReg) {
-              const f = helperArgFault(imm, [1, 2, 3, 4, 5].map((r) => big(L[r]!, H[r]!)), this.regions, this.mem, pc);
-              if (f) throw f;
-            }
-            if (src === 1) {
-              if (depth + frames.length + 1 >= MAX_FRAMES) throw callDepthFault(pc, MAX_FRAMES);
-              const saved = new Int32Array(20);
-              saved.set(L.subarray(1, FP + 1), 0);
-              saved.set(H.subarray(1, FP + 1), 10);
-              frames.push({ returnPc: pc + 1, saved });
-              // r10 - STACK_SIZE on the pair (r10 is a small address: no borrow in practice, done anyway)
-              const fl = L[FP]!;
-              L[FP] = (fl - STACK_SIZE) | 0;
-              if ((fl >>> 0) < STACK_SIZE) H[FP] = (H[FP]! - 1) | 0;
-              // the callee starts with r1–r5 only; r0 and r6–r9 read as 0 until written
-              L[0] = H[0] = 0;
-              for (let i = 6; i <= 9; i++) L[i] = H[i] = 0;
-              next = pc + imm + 1;
-            } else if (!byReg && imm === HELPER_TAIL_CALL && this.tailCall) {
-              // On success the target replaces this function: its r0 is what this function returns.
-              const view = this.mem.view();
-              const count = view.getUint32(RUN_BASE + RUN.TAIL_CALLS, true);
-              const target = count < MAX_TAIL_CALL_CNT ? this.tailCall(big(L[2]!, H[2]!), big(L[3]!, H[3]!)) : undefined;
-              if (target) {
-                view.setUint32(RUN_BASE + RUN.TAIL_CALLS, count + 1, true);
-                const saved = this.regions;
-                this.setBig(L, H, 0, target.runTail(big(L[1]!, H[1]!), big(L[FP]!, H[FP]!), depth + frames.length, saved));
-                this.regions = saved;
-                dv = this.view();
-                const back = leave(frames, L, H);
-                if (tracing) this.emitTrace(at, depth + frames.length, before, L, H);
-                if (back < 0) return;
-                next = back;
-              }
-            } else if (!byReg && imm === HELPER_LOOP && H[2] === CALLBACK_TAG_HI) {
-              this.setBig(L, H, 0, this.loop(L, H, depth + frames.length, pc));
-              dv = this.view();
-            } else {
-              const id = byReg ? L[d]! >>> 0 : imm;
-              this.callHelper(id, L, H, pc);
-              dv = this.view();
-            }
-          } else if (o === 0x00 /* JA */) {
-            next = pc + 1 + ((code & 0x07) === 0x06 /* JMP32 */ ? IMM[pc]! : OFF[pc]!);
-          } else {
-            const x = (code & 0x08 /* X */) !== 0;
-            const al = L[d]!;
-            const bl = x ? L[SRC[pc]!]! : IMM[pc]!;
-            let take: boolean;
-            if ((code & 0x07) === 0x06 /* JMP32 */) {
-              switch (o) {
-                case 0x10 /* JEQ */: take = al === bl; break;
-                case 0x50 /* JNE */: take = al !== bl; break;
-                case 0x20 /* JGT */: take = al >>> 0 > bl >>> 0; break;
-                case 0x30 /* JGE */: take = al >>> 0 >= bl >>> 0; break;
-                case 0xa0 /* JLT */: take = al >>> 0 < bl >>> 0; break;
-                case 0xb0 /* JLE */: take = al >>> 0 <= bl >>> 0; break;
-                case 0x40 /* JSET */: take = (al & bl) !== 0; break;
-                case 0x60 /* JSGT */: take = al > bl; break;
-                case 0x70 /* JSGE */: take = al >= bl; break;
-                case 0xc0 /* JSLT */: take = al < bl; break;
-                case 0xd0 /* JSLE */: take = al <= bl; break;
-                default: take = false;
-              }
-            } else {
-              const ah = H[d]!;
-              const bh = x ? H[SRC[pc]!]! : IMMHI[pc]!;
-              switch (o) {
-                case 0x10 /* JEQ */: take = al === bl && ah === bh; break;
-                case 0x50 /* JNE */: take = al !== bl || ah !== bh; break;
-                case 0x20 /* JGT */: take = cmpU(al, ah, bl, bh) > 0; break;
-                case 0x30 /* JGE */: take = cmpU(al, ah, bl, bh) >= 0; break;
-                case 0xa0 /* JLT */: take = cmpU(al, ah, bl, bh) < 0; break;
-                case 0xb0 /* JLE */: take = cmpU(al, ah, bl, bh) <= 0; break;
-                case 0x40 /* JSET */: take = ((al & bl) | (ah & bh)) !== 0; break;
-                case 0x60 /* JSGT */: take = cmpS(al, ah, bl, bh) > 0; break;
-                case 0x70 /* JSGE */: take = cmpS(al, ah, bl, bh) >= 0; break;
-                case 0xc0 /* JSLT */: take = cmpS(al, ah, bl, bh) < 0; break;
-                case 0xd0 /* JSLE */: take = cmpS(al, ah, bl, bh) <= 0; break;
-                default: take = false;
-              }
-            }
-            if (take) next = pc + 1 + OFF[pc]!;
-          }
-          break;
-        }
-        case 0x00: // LD // only ld_imm64 passes the load-time check
-          if (SRC[pc] === 4 /* PseudoLd.FUNC */) {
-            // A callback's "address" (BPF_PSEUDO_FUNC) is a tagged slot number only this engine reads.
-            L[d] = pc + IMM[pc]! + 1;
-            H[d] = CALLBACK_TAG_HI;
-          } else {
-            L[d] = IMM[pc]!;
-            H[d] = IMMHI[pc]!;
-          }
-          next = pc + 2;
-          break;
-        case 0x01: { // LDX
-          const s = SRC[pc]!;
-          const sz = SIZE_BYTES[(code >> 3) & 3]!;
-          const a = this.addr(L[s]!, H[s]!, OFF[pc]!, sz, false, pc);
-          if (a + 8 > dv.byteLength) dv = this.view(); // a grow replaced the buffer (addr checked the real length)
-          if ((code & 0xe0) === 0x80 /* MEMSX */) {
-            const v = sz === 1 ? dv.getInt8(a) : sz === 2 ? dv.getInt16(a, true) : dv.getInt32(a, true);
-            L[d] = v;
-            H[d] = v >> 31;
-          } else if (sz === 8) {
-            L[d] = dv.getInt32(a, true);
-            H[d] = dv.getInt32(a + 4, true);
-          } else {
-            L[d] = sz === 1 ? dv.getUint8(a) : sz === 2 ? dv.getUint16(a, true) : dv.getInt32(a, true);
-            H[d] = 0;
-          }
-          break;
-        }
-        case 0x02: // ST
-        case 0x03: { // STX
-          const sz = SIZE_BYTES[(code >> 3) & 3]!;
-          const a = this.addr(L[d]!, H[d]!, OFF[pc]!, sz, true, pc);
-          if (a + 8 > dv.byteLength) dv = this.view();
-          let vl: number;
-          let vh: number;
-          if ((code & 0x07) === 0x02 /* ST */) {
-            vl = IMM[pc]!;
-            vh = IMMHI[pc]!;
-          } else if ((code & 0xe0) === 0xc0 /* ATOMIC */) {
-            this.atomic(pc, L, H, a, sz);
+        case 92: // MOV64 + LSH64 32 + RSH64 32
+        case 93: // MOV64 + LSH64 32 + ARSH64 32
+          R[d] = R[s]!;
+          R[d + 1] = R[s + 1]!;
+          if (n >= max) break;
+          if (n + 1 >= max) {
+            n++;
+            next = ip + 8;
+            R[d + 1] = R[d]!;
+            R[d] = 0;
             break;
-          } else {
-            vl = L[SRC[pc]!]!;
-            vh = H[SRC[pc]!]!;
           }
-          if (sz === 1) dv.setUint8(a, vl & 0xff);
-          else if (sz === 2) dv.setUint16(a, vl & 0xffff, true);
-          else if (sz === 4) dv.setInt32(a, vl, true);
-          else {
-            dv.setInt32(a, vl, true);
-            dv.setInt32(a + 4, vh, true);
-          }
+          n += 2;
+          next = ip + 12;
+          R[d + 1] = (w & 0xff) === 92 ? 0 : R[d]! >> 31;
           break;
+        default: { // K_BADREG: a register number past r10
+          this.executed = n;
+          const pc = ip >> 2;
+          const i = this.prog[pc]!;
+          throw new RuntimeFault('RUN_MEM_FAULT', `instruction ${pc} (opcode 0x${i.code.toString(16)}) names register ${i.dst >= NUM_REGS ? i.dst : i.src}: there are ${NUM_REGS}`, pc);
         }
       }
-      if (tracing) this.emitTrace(at, frames.length, before, L, H);
-      pc = next;
-    }
-  }
-
-  /**
-   * DIV/MOD (unsigned, or signed when off is 1) on numbers when both operands fit 32 bits; false when
-   * the 64-bit operands need the BigInt path.
-   */
-  private divide(pc: number, code: number, L: Int32Array, H: Int32Array, d: number, al: number, ah: number, bl: number, bh: number, is64: boolean): boolean {
-    const isMod = (code & 0xf0) === 0x90 /* MOD */;
-    const off = this.OFF[pc]!;
-    if (off !== 0 && off !== 1) return false;
-    if (is64 && !(bl === 0 && bh === 0)) {
-      const fits = off === 0 ? ah === 0 && bh === 0 : ah === al >> 31 && bh === bl >> 31;
-      if (!fits) return false;
-    }
-    if (bl === 0 && (!is64 || bh === 0)) {
-      // division by zero gives 0, modulo by zero leaves the dividend (truncated for ALU32)
-      if (!isMod) L[d] = H[d] = 0;
-      else {
-        L[d] = al;
-        H[d] = is64 ? ah : 0;
-      }
-      return true;
-    }
-    let q: number;
-    if (off === 0) {
-      const a = al >>> 0;
-      const b = bl >>> 0;
-      q = isMod ? a % b : Math.floor(a / b);
-    } else {
-      // C semantics: the quotient truncates toward zero, the remainder takes the dividend's sign
-      q = isMod ? al % bl : Math.trunc(al / bl);
-    }
-    if (q === 0) q = 0; // -0
-    L[d] = q | 0;
-    H[d] = is64 ? Math.floor(q / TWO32) | 0 : 0;
-    return true;
-  }
-
-  /** bswap of the low `bits` of a register (16, 32, 64), the result zero-extended. */
-  private byteSwap(L: Int32Array, H: Int32Array, d: number, bits: number): void {
-    const lo = L[d]!;
-    if (bits === 16) {
-      L[d] = ((lo & 0xff) << 8) | ((lo >>> 8) & 0xff);
-      H[d] = 0;
-    } else if (bits === 32) {
-      L[d] = bswap32(lo);
-      H[d] = 0;
-    } else if (bits === 64) {
-      L[d] = bswap32(H[d]!);
-      H[d] = bswap32(lo);
-    } else {
-      this.slowAlu(-1, L, H, true, d, bits);
+      if (tracing && before) this.emitTrace(ip >> 2, nf, before, R);
+      ip = next;
     }
   }
 
   /** The BigInt form of an ALU instruction, for the encodings the number paths leave out. */
-  private slowAlu(pc: number, L: Int32Array, H: Int32Array, is64: boolean, dOverride?: number, bitsOverride?: number): void {
-    if (pc < 0) {
+  private slowAlu(pc: number, R: Int32Array, is64: boolean): void {
+    const ins = this.prog[pc]!;
+    const r = (i: number) => (i < NUM_REGS ? big(R[2 * i]!, R[2 * i + 1]!) : 0n);
+    if ((ins.code & 0xf0) === 0xd0 && (is64 || (ins.code & Source.X) !== 0)) {
       // an END width other than 16/32/64: BigInt.asUintN semantics, byte-swapped over bits/8 bytes
-      const d = dOverride!;
-      const v = BigInt.asUintN(bitsOverride!, big(L[d]!, H[d]!));
+      const bits = ins.imm;
+      const v = BigInt.asUintN(bits, r(ins.dst));
       let out = 0n;
-      for (let i = 0; i < bitsOverride! / 8; i++) out = (out << 8n) | ((v >> BigInt(8 * i)) & 0xffn);
-      this.setBig(L, H, d, out);
+      for (let i = 0; i < bits / 8; i++) out = (out << 8n) | ((v >> BigInt(8 * i)) & 0xffn);
+      this.setBig(R, ins.dst, out);
       return;
     }
-    const ins = this.prog[pc]!;
-    const r = (i: number) => big(L[i]!, H[i]!);
-    this.setBig(L, H, ins.dst, aluBig(ins, r(ins.dst), r(ins.src), is64, pc));
+    this.setBig(R, ins.dst, aluBig(ins, r(ins.dst), r(ins.src), is64, pc));
   }
 
   /** bpf_loop(nr, callback, ctx, flags) with an interpreter callback: each call is a new frame. */
-  private loop(L: Int32Array, H: Int32Array, depth: number, pc: number): bigint {
-    const nr = big(L[1]!, H[1]!);
-    const ctx = big(L[3]!, H[3]!);
-    const flags = big(L[4]!, H[4]!);
-    if (flags !== 0n) return U64(-22n); // -EINVAL
-    if (nr > 1n << 23n) return U64(-7n); // -E2BIG
-    if (nr > 0n && depth + 1 >= MAX_FRAMES) throw callDepthFault(pc, MAX_FRAMES);
-    const target = L[2]! >>> 0;
-    const fp = big(L[FP]!, H[FP]!) - BigInt(STACK_SIZE);
-    const n = Number(nr);
-    for (let i = 0; i < n; i++) {
-      const cl = new Int32Array(NUM_REGS);
-      const ch = new Int32Array(NUM_REGS);
-      cl[1] = i;
-      this.setBig(cl, ch, 2, ctx);
-      this.setBig(cl, ch, FP, fp);
-      this.exec(target, cl, ch, depth + 1);
-      if (cl[0] !== 0 || ch[0] !== 0) return BigInt(i + 1);
+  private loop(R: Int32Array, depth: number, pc: number): void {
+    if ((R[8]! | R[9]!) !== 0) {
+      R[0] = -22; // -EINVAL
+      R[1] = -1;
+      return;
     }
-    return nr;
+    if (R[3] !== 0 || R[2]! >>> 0 > 1 << 23) {
+      R[0] = -7; // -E2BIG
+      R[1] = -1;
+      return;
+    }
+    const nr = R[2]!;
+    if (nr > 0 && depth + 1 >= MAX_FRAMES) throw callDepthFault(pc, MAX_FRAMES);
+    const target = R[4]! >>> 0;
+    // the callback's frame: r10 - STACK_SIZE on the pair
+    const fl = (R[2 * FP]! - STACK_SIZE) | 0;
+    const fh = (R[2 * FP]! >>> 0) < STACK_SIZE ? (R[2 * FP + 1]! - 1) | 0 : R[2 * FP + 1]!;
+    const ctxl = R[6]!;
+    const ctxh = R[7]!;
+    const C = (this.callbackFiles[depth + 1] ??= this.template.slice());
+    for (let i = 0; i < nr; i++) {
+      for (let j = 0; j < REG_WORDS; j++) C[j] = 0;
+      C[2] = i;
+      C[4] = ctxl;
+      C[5] = ctxh;
+      C[2 * FP] = fl;
+      C[2 * FP + 1] = fh;
+      this.exec(target, C, depth + 1);
+      if (C[0] !== 0 || C[1] !== 0) {
+        R[0] = i + 1;
+        R[1] = 0;
+        return;
+      }
+    }
+    R[0] = nr;
+    R[1] = 0;
   }
 
-  private emitTrace(pc: number, frame: number, before: readonly [Int32Array, Int32Array] | undefined, L: Int32Array, H: Int32Array): void {
+  private emitTrace(pc: number, frame: number, before: Int32Array | undefined, R: Int32Array): void {
     if (!this.trace || !before) return;
     const changed: Array<[number, bigint, bigint]> = [];
     for (let i = 0; i < NUM_REGS; i++) {
-      if (before[0][i] !== L[i] || before[1][i] !== H[i]) changed.push([i, big(before[0][i]!, before[1][i]!), big(L[i]!, H[i]!)]);
+      const lo = 2 * i;
+      if (before[lo] !== R[lo] || before[lo + 1] !== R[lo + 1]) changed.push([i, big(before[lo]!, before[lo + 1]!), big(R[lo]!, R[lo + 1]!)]);
     }
     this.trace({ pc, insn: this.prog[pc]!, frame, changed });
   }
 
-  private callHelper(id: number, L: Int32Array, H: Int32Array, pc: number): void {
+  /** Checked runs: the helper's pointer arguments against the regions, before the call. */
+  private checkArgs(id: number, R: Int32Array, pc: number): void {
+    const f = this.argMemo.check(id, this.arg(R, 1), this.arg(R, 2), this.arg(R, 3), this.arg(R, 4), this.arg(R, 5), this.regions, pc);
+    if (f) throw f;
+  }
+
+  private callHelper(id: number, R: Int32Array, pc: number): void {
+    // looked up at each call: a helper registered after the program was loaded is found
     const h = this.helpers.get(id);
     if (!h) throw new RuntimeFault('RUN_HELPER', `call to unknown helper ${helperName(id)} (id ${id})`, pc);
-    const v = h.fn(big(L[1]!, H[1]!), big(L[2]!, H[2]!), big(L[3]!, H[3]!), big(L[4]!, H[4]!), big(L[5]!, H[5]!), { mem: this.mem, pc });
-    this.setBig(L, H, 0, v);
+    const ctx = this.helperCtx;
+    ctx.pc = pc;
+    const v = h.fn(this.arg(R, 1), this.arg(R, 2), this.arg(R, 3), this.arg(R, 4), this.arg(R, 5), ctx);
+    this.setBig(R, 0, v);
+  }
+
+  /** Helper arguments as BigInts, each position's last one kept: a map or a stack key repeats. */
+  private readonly argLo = new Int32Array(6);
+  private readonly argHi = new Int32Array(6);
+  private readonly argVal: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n];
+  private arg(R: Int32Array, r: number): bigint {
+    const lo = R[2 * r]!;
+    const hi = R[2 * r + 1]!;
+    if (lo === this.argLo[r] && hi === this.argHi[r]) return this.argVal[r]!;
+    const v = big(lo, hi);
+    this.argLo[r] = lo;
+    this.argHi[r] = hi;
+    this.argVal[r] = v;
+    return v;
   }
 
   /**
    * Effective address of an access (the register pair plus the sign-extended offset, mod 2^64), checked
-   * against the regions in checked mode and against the memory's end always.
+   * against the regions in checked mode and against the memory's end always; this.dv covers it after.
    */
   private addr(lo: number, hi: number, off: number, size: number, write: boolean, pc: number): number {
     let a = (lo >>> 0) + off;
@@ -673,78 +1185,110 @@ export class Interpreter implements Engine {
         if (write && !g.writable) continue;
         if (!g.packet) ok = a >= g.start && a + size <= g.end;
         else {
-          const v = this.view();
+          const v = this.freshView();
           ok = a >= v.getUint32(CTX_BASE + CTX.DATA_META, true) && a + size <= v.getUint32(CTX_BASE + CTX.DATA_END, true);
         }
       }
       if (!ok) throw memFault(pc, BigInt(a), size, write);
-    } else if (a + size > this.dv.byteLength && a + size > this.view().byteLength) {
+    }
+    if (a + size > this.freshView().byteLength && a + size > this.view().byteLength) {
       // (the cached view's length first: the Memory's buffer getter is a call into the engine)
       throw memFault(pc, BigInt(a), size, write); // even unchecked, never touch memory that is not there
     }
     return a;
   }
 
-  private atomic(pc: number, L: Int32Array, H: Int32Array, a: number, size: number): void {
-    const dv = this.view();
-    const s = this.SRC[pc]!;
-    const aop = this.IMM[pc]!;
+  private atomic(R: Int32Array, s: number, aop: number, a: number, size: number): void {
+    const dv = this.dv;
     const wide = size === 8;
     const ol = dv.getInt32(a, true);
     const oh = wide ? dv.getInt32(a + 4, true) : 0;
-    const sl = L[s]!;
-    const sh = wide ? H[s]! : 0;
-    const put = (lo: number, hi: number) => {
-      dv.setInt32(a, lo, true);
-      if (wide) dv.setInt32(a + 4, hi, true);
-    };
+    const sl = R[s]!;
+    const sh = wide ? R[s + 1]! : 0;
+    // the new value, stored unless a CMPXCHG does not match
+    let nl: number;
+    let nh: number;
     if (aop === 0xf1 /* CMPXCHG */) {
-      if (ol === L[0] && (!wide || oh === H[0])) put(sl, sh);
-      L[0] = ol;
-      H[0] = oh;
+      if (ol === R[0] && (!wide || oh === R[1])) put(dv, a, wide, sl, sh);
+      R[0] = ol;
+      R[1] = oh;
       return;
     }
     if (aop === 0xe1 /* XCHG */) {
-      put(sl, sh);
-      L[s] = ol;
-      H[s] = oh;
+      put(dv, a, wide, sl, sh);
+      R[s] = ol;
+      R[s + 1] = oh;
       return;
     }
     switch (aop & ~0x01 /* FETCH */) {
       case 0x00: { // ADD
         const lo = (ol >>> 0) + (sl >>> 0);
-        put(lo | 0, (oh + sh + (lo >= TWO32 ? 1 : 0)) | 0);
+        nl = lo | 0;
+        nh = (oh + sh + (lo >= TWO32 ? 1 : 0)) | 0;
         break;
       }
       case 0x40: // OR
-        put(ol | sl, oh | sh);
+        nl = ol | sl;
+        nh = oh | sh;
         break;
       case 0x50: // AND
-        put(ol & sl, oh & sh);
+        nl = ol & sl;
+        nh = oh & sh;
         break;
       default:
-        put(ol ^ sl, oh ^ sh);
+        nl = ol ^ sl;
+        nh = oh ^ sh;
         break;
     }
+    put(dv, a, wide, nl, nh);
     if (aop & 0x01 /* FETCH */) {
-      L[s] = ol;
-      H[s] = oh;
+      R[s] = ol;
+      R[s + 1] = oh;
     }
   }
 }
 
+/** Store an atomic operation's result: the word, and for a doubleword its high half. */
+function put(dv: DataView, a: number, wide: boolean, lo: number, hi: number): void {
+  dv.setInt32(a, lo, true);
+  if (wide) dv.setInt32(a + 4, hi, true);
+}
+
 /**
- * Leave the current function with r0: back to the caller's frame (its pc), or out of exec (-1). Not a
- * closure in exec: one would move L and H into a heap context and slow every register access.
+ * DIV/MOD (unsigned, or signed when off is 1) on numbers when both operands fit 32 bits (ALU32: their
+ * low halves); false when the 64-bit operands need the BigInt path. `isMod` 1 for MOD.
  */
-function leave(frames: Frame[], L: Int32Array, H: Int32Array): number {
-  const f = frames.pop();
-  if (!f) return -1;
-  for (let i = 1; i <= FP; i++) {
-    L[i] = f.saved[i - 1]!;
-    H[i] = f.saved[i + 9]!;
+function divide(R: Int32Array, d: number, s: number, off: number, isMod: number, is64: boolean): boolean {
+  const al = R[d]!;
+  const ah = is64 ? R[d + 1]! : 0;
+  const bl = R[s]!;
+  const bh = is64 ? R[s + 1]! : 0;
+  if (is64 && !(bl === 0 && bh === 0)) {
+    const fits = off === 0 ? ah === 0 && bh === 0 : ah === al >> 31 && bh === bl >> 31;
+    if (!fits) return false;
   }
-  return f.returnPc;
+  if (bl === 0 && bh === 0) {
+    // division by zero gives 0, modulo by zero leaves the dividend (truncated for ALU32)
+    if (!isMod) R[d] = R[d + 1] = 0;
+    else {
+      R[d] = al;
+      R[d + 1] = ah;
+    }
+    return true;
+  }
+  let q: number;
+  if (off === 0) {
+    const a = al >>> 0;
+    const b = bl >>> 0;
+    q = isMod ? a % b : Math.floor(a / b);
+  } else {
+    // C semantics: the quotient truncates toward zero, the remainder takes the dividend's sign
+    q = isMod ? al % bl : Math.trunc(al / bl);
+  }
+  if (q === 0) q = 0; // -0
+  R[d] = q | 0;
+  R[d + 1] = is64 ? Math.floor(q / TWO32) | 0 : 0;
+  return true;
 }
 
 /** High 32 bits of the product of two u32s, on 16-bit limbs (every partial product exact in a double). */

@@ -4,7 +4,7 @@
 //   memory                                   the EngineMemory (same initial/maximum/shared)
 //   fault(pc i32, addr i64, size i32, write i32)       checked mode: throws memFault (never returns)
 //   call_depth(pc i32)                       a bpf-to-bpf call beyond MAX_FRAMES: throws callDepthFault
-//   check_helper(id i32, r1..r5 i64, pc i32) checked mode: a helper's pointer arguments (runtime/helper_args.ts)
+//   check_helper(id i32, pc i32, r1..r5 as lo, hi i32 halves) checked mode: a helper's pointer arguments (runtime/helper_args.ts)
 //   helper_<id>(r1..r5 i64, pc i32) -> i64   one per helper id the program calls with `call imm`
 //   callx(id i64, r1..r5 i64, pc i32) -> i64 `callx`: helper id from a register, looked up in JS
 //   whelper_<id>(r1..r5 i64) -> i64          a helper the fast path implements (wasm to wasm)
@@ -32,7 +32,7 @@ export const IMPORT_CALL_DEPTH = 'call_depth';
 export const IMPORT_CALLX = 'callx';
 /** Checked mode: the run's back-edge budget is exhausted (insn_limit(pc i32), throws RUN_INSN_LIMIT). */
 export const IMPORT_INSN_LIMIT = 'insn_limit';
-/** Checked mode: check_helper(id i32, r1..r5 i64, pc i32) before a helper with pointer arguments; throws a fault. */
+/** Checked mode: check_helper(id i32, pc i32, r1..r5 as lo, hi i32 halves) before a helper with pointer arguments; throws a fault. */
 export const IMPORT_CHECK_HELPER = 'check_helper';
 export const helperImportName = (id: number): string => `helper_${id >>> 0}`;
 /** A helper the fast path implements in wasm: imported without the pc argument, called wasm to wasm. */

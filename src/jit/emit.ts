@@ -251,7 +251,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   }
   const checkedHelpers = opts.checked ? layout.helperIds.filter(helperHasPointerArgs) : [];
   if (checkedHelpers.length > 0) {
-    m.addFunctionImport(IMPORT_CHECK_HELPER, IMPORT_MODULE, IMPORT_CHECK_HELPER, B.createType([i32, i64, i64, i64, i64, i64, i32]), none);
+    m.addFunctionImport(IMPORT_CHECK_HELPER, IMPORT_MODULE, IMPORT_CHECK_HELPER, B.createType([i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32]), none);
   }
   if (layout.usesLocalCalls || layout.callbacks.length > 0) {
     m.addFunctionImport(IMPORT_CALL_DEPTH, IMPORT_MODULE, IMPORT_CALL_DEPTH, i32, none);
@@ -693,7 +693,9 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const call = (ins: Insn, pc: number): Expr[] => {
     const lowered = callLowered(ins, pc);
     if (ins.src === PseudoCall.LOCAL || (ins.code & SOURCE_MASK) === Source.X || !checkedHelpers.includes(ins.imm)) return lowered;
-    return [m.call(IMPORT_CHECK_HELPER, [k32(ins.imm), get(1), get(2), get(3), get(4), get(5), k32(pc)], none), ...lowered];
+    // the arguments as 32-bit halves: numbers on the JS side, no BigInt made unless the check runs
+    const halves = [1, 2, 3, 4, 5].flatMap((r) => [lo32(r), m.i32.wrap(m.i64.shr_u(get(r), k64(32)))]);
+    return [m.call(IMPORT_CHECK_HELPER, [k32(ins.imm), k32(pc), ...halves], none), ...lowered];
   };
   const callLowered = (ins: Insn, pc: number): Expr[] => {
     const args = (): Expr[] => [get(1), get(2), get(3), get(4), get(5)];

@@ -5,7 +5,7 @@ import { callDepthFault, memFault, RuntimeFault, WxdpError } from '../errors.js'
 import { helperName, type HelperTable } from '../helpers/index.js';
 import { MAX_FRAMES } from '../isa/opcodes.js';
 import { STACK_REGION, type EngineMemory, type Region } from '../runtime/memory.js';
-import { helperArgFault } from '../runtime/helper_args.js';
+import { HelperArgMemo } from './arg_memo.js';
 import type { Engine, RunRequest, RunResult } from '../runtime/types.js';
 import type { FastPath } from '../runtime/fastpath.js';
 import {
@@ -136,6 +136,11 @@ export class JitProgram implements Engine {
     return f;
   }
 
+  /** @internal The table slots given out so far (tail entry, run entry, burst): what may hold this program. */
+  get slotsGiven(): number[] {
+    return [this.tableSlot, this.runSlot, this.burstSlot].filter((s) => s >= 0);
+  }
+
   /** This program's index in the fast path's table: what a prog_array holds to tail-call it. */
   get tableIndex(): number {
     if (this.tableSlot < 0) {
@@ -243,9 +248,10 @@ export class JitProgram implements Engine {
 }
 
 function bindImports(c: CompiledModule, mem: EngineMemory, helpers: HelperTable, fp: FastPath | undefined, regions: () => readonly Region[], faults: { last?: unknown }): WebAssembly.ModuleImports {
+  const argMemo = new HelperArgMemo(mem);
   const imports: WebAssembly.ModuleImports = {
-    [IMPORT_CHECK_HELPER]: (id: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, pc: number): void => {
-      const f = helperArgFault(id, [r1, r2, r3, r4, r5], regions(), mem, pc);
+    [IMPORT_CHECK_HELPER]: (id: number, pc: number, l1: number, h1: number, l2: number, h2: number, l3: number, h3: number, l4: number, h4: number, l5: number, h5: number): void => {
+      const f = argMemo.checkHalves(id, pc, l1, h1, l2, h2, l3, h3, l4, h4, l5, h5, regions());
       if (f) throw (faults.last = f);
     },
     [IMPORT_MEMORY]: mem.memory,
@@ -262,11 +268,14 @@ function bindImports(c: CompiledModule, mem: EngineMemory, helpers: HelperTable,
     };
   }
   // Helpers are looked up per call, as the interpreter does, so a table filled after compile works.
+  // one context object, its pc set at each call (helpers read it during the call only)
+  const ctx = { mem, pc: 0 };
   const callHelper = (id: number, r1: bigint, r2: bigint, r3: bigint, r4: bigint, r5: bigint, pc: number): bigint => {
     const def = helpers.get(id);
     if (!def) throw (faults.last = new RuntimeFault('RUN_HELPER', `call to unknown helper ${helperName(id)} (id ${id})`, pc));
     try {
-      return def.fn(r1, r2, r3, r4, r5, { mem, pc });
+      ctx.pc = pc;
+      return def.fn(r1, r2, r3, r4, r5, ctx);
     } catch (e) {
       throw (faults.last = e);
     }

@@ -144,10 +144,11 @@ const BATCH_DELETE = new Set<number>([
 
 export class BpfMap {
   /**
-   * @internal For maps whose values are handles (prog_array: a program's table slot): 0 when `handle`
-   * names something the owner has, else the errno the kernel answers (EBADF for an fd that is no program).
+   * @internal For maps whose values are handles (prog_array: a program): what to store for `handle`
+   * (a program's fd or its tail-call slot → the slot), or a negative errno (-EBADF for an fd that is
+   * no program of the owner, as the kernel answers).
    */
-  handleCheck: ((handle: number) => number) | undefined;
+  handleMap: ((handle: number) => number) | undefined;
   readonly fp: FastPath;
   readonly name: string;
   readonly type: number;
@@ -159,8 +160,36 @@ export class BpfMap {
   /** As the kernel keeps them (devmaps add BPF_F_RDONLY_PROG). */
   readonly flags: number;
   readonly id: number;
-  /** The map's header in linear memory: what a program's ld_imm64 of the map resolves to. */
-  readonly address: number;
+  private readonly addr: number;
+  private freed = false;
+
+  /**
+   * The map's header in linear memory: what a program's ld_imm64 of the map resolves to. Once the
+   * map's memory is given back (its object unloaded), MapError EBADF: the kernel's answer for a closed fd.
+   */
+  get address(): number {
+    if (this.freed) throw new MapError('MAP_INVALID', this.name, 'use', Errno.EBADF, 'the map was freed (its object was unloaded)');
+    return this.addr;
+  }
+
+  /** Whether the map's memory went back to the arena (unloadObject): every operation is EBADF. */
+  get isFreed(): boolean {
+    return this.freed;
+  }
+
+  /**
+   * @internal Give the map's memory back to the arena (its last holder went): map_free, and the
+   * key/value buffer when the map had its own. The handle answers EBADF from now on.
+   */
+  release(): void {
+    if (this.freed) return;
+    const r = this.fp.fn<(m: number) => number>('map_free')(this.addr);
+    if (r < 0) throw MapError.from(this.name, 'free', r, `map@0x${this.addr.toString(16)}`);
+    if (this.ownBuffer > 0) this.fp.fn<(a: number, n: number) => void>('arena_free')(this.keyBuf, this.ownBuffer);
+    storageEnds.get(this.fp)?.delete(this.addr);
+    byId.get(this.fp)?.delete(this.id);
+    this.freed = true;
+  }
   /** CPUs a percpu map holds values for (1 for the others). */
   readonly ncpus: number;
   /** Bytes of a value as lookup() returns it: value_size, or ncpus × round_up(value_size, 8). */
@@ -170,13 +199,15 @@ export class BpfMap {
   private readonly keyBuf: number;
   private readonly nextBuf: number;
   private readonly valueBuf: number;
+  /** Bytes of the key/value buffer the map allocated for itself (0: it uses the shared scratch buffer). */
+  private readonly ownBuffer: number;
   private u8: Uint8Array | undefined;
 
   private constructor(fp: FastPath, name: string, address: number) {
     this.fp = fp;
     this.x = exportsOf(fp);
     this.name = name;
-    this.address = address;
+    this.addr = address;
     const dv = fp.memory.view();
     const hdr = (off: number) => dv.getUint32(address + off, true);
     this.type = hdr(MAP_HDR.TYPE);
@@ -193,6 +224,7 @@ export class BpfMap {
     const keyRoom = round8(Math.max(this.keySize, 4));
     const need = 2 * keyRoom + round8(this.valueBytes);
     const base = need <= MAPS_LAYOUT.SCRATCH_SIZE ? this.x.scratch_base() >>> 0 : this.x.arena_alloc(need, 8) >>> 0;
+    this.ownBuffer = need <= MAPS_LAYOUT.SCRATCH_SIZE ? 0 : need;
     if (base === 0) throw new MapError('MAP_NO_MEMORY', name, 'create', Errno.ENOMEM, `the key/value buffer: ${fp.memory.limitReached()}`);
     this.keyBuf = base;
     this.nextBuf = base + keyRoom;
@@ -230,10 +262,10 @@ export class BpfMap {
       const what = `${mapTypeName(spec.type)} key ${spec.keySize} value ${spec.valueSize} entries ${spec.maxEntries} flags 0x${flags.toString(16)}`;
       throw MapError.from(spec.name, 'create', Number(ret), Number(ret) === -Errno.ENOMEM ? `${what}: ${fp.memory.limitReached()}` : what);
     }
-    // The map is one arena allocation (assembly/maps/arena.ts): it ends where the arena's top now is.
+    // The map is one arena allocation (assembly/maps/arena.ts) whose size its header keeps.
     let ends = storageEnds.get(fp);
     if (!ends) storageEnds.set(fp, (ends = new Map()));
-    ends.set(Number(ret), fp.fn<() => number>('arena_top')() >>> 0);
+    ends.set(Number(ret), Number(ret) + fp.memory.view().getUint32(Number(ret) + MAP_HDR.ALLOC_SIZE, true));
     let ids = byId.get(fp);
     if (!ids) byId.set(fp, (ids = new Map()));
     ids.set(id, Number(ret));
@@ -386,9 +418,11 @@ export class BpfMap {
    */
   update(key: Uint8Array, value: MapValue, flags = BPF_ANY): void {
     this.checkWritable('update');
-    if (this.handleCheck && value instanceof Uint8Array && value.length >= 4) {
-      const errno = this.handleCheck(new DataView(value.buffer, value.byteOffset, 4).getUint32(0, true));
-      if (errno !== 0) this.check('update', -errno);
+    if (this.handleMap && value instanceof Uint8Array && value.length >= 4) {
+      const slot = this.handleMap(new DataView(value.buffer, value.byteOffset, 4).getUint32(0, true));
+      if (slot < 0) this.check('update', slot);
+      value = value.slice();
+      new DataView(value.buffer, value.byteOffset, 4).setUint32(0, slot, true);
     }
     if (this.type === MapType.QUEUE || this.type === MapType.STACK) {
       this.push(value as Uint8Array, flags);

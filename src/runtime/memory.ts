@@ -67,6 +67,8 @@ export const MAP_HDR = {
   DATA: 28,
   /** 1 + offset of the value's bpf_spin_lock (hash and array maps with one in their BTF), 0: none. */
   SPIN_LOCK: 60,
+  /** Bytes of the map's arena allocation (header and storage; 0 once freed). */
+  ALLOC_SIZE: 72,
   SIZE: 80,
 } as const;
 

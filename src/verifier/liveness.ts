@@ -8,7 +8,10 @@ import { isLocalCall, jumpTarget, type Insn } from '../isa/insn.js';
 const ARGS = 0b111110; // r1–r5
 const CALLER_SAVED = 0b111111; // r0–r5
 
-function useDef(ins: Insn): { use: number; def: number } {
+/** A helper's argument count (its prototype), or undefined when unknown. */
+export type HelperArgCount = (id: number) => number | undefined;
+
+function useDef(ins: Insn, helperArgs?: HelperArgCount): { use: number; def: number } {
   const c = ins.code & 0x07;
   const op = ins.code & 0xf0;
   const x = (ins.code & 0x08) !== 0;
@@ -35,7 +38,11 @@ function useDef(ins: Insn): { use: number; def: number } {
       return { use: ARGS | 1 << 6 | (x ? s : 0), def: CALLER_SAVED };
     case Class.JMP:
     case Class.JMP32:
-      if (op === JmpOp.CALL) return { use: ARGS, def: CALLER_SAVED };
+      if (op === JmpOp.CALL) {
+        // A helper reads only the arguments its prototype has (the kernel's get_call_summary).
+        const n = ins.src === 0 ? helperArgs?.(ins.imm) : undefined;
+        return { use: n === undefined ? ARGS : ARGS & ((1 << (n + 1)) - 1), def: CALLER_SAVED };
+      }
       if (op === JmpOp.EXIT) return { use: 1, def: 0 };
       if (op === JmpOp.JA) return { use: 0, def: 0 };
       return { use: d | (x ? s : 0), def: 0 };
@@ -44,7 +51,7 @@ function useDef(ins: Insn): { use: number; def: number } {
 }
 
 /** live[i]: bit r set when register r may be read at or after slot i before being written. */
-export function liveRegisters(prog: readonly Insn[]): Uint16Array {
+export function liveRegisters(prog: readonly Insn[], helperArgs?: HelperArgCount): Uint16Array {
   const n = prog.length;
   const use = new Uint16Array(n);
   const def = new Uint16Array(n);
@@ -52,7 +59,7 @@ export function liveRegisters(prog: readonly Insn[]): Uint16Array {
   for (let i = 0; i < n; i++) {
     const ins = prog[i]!;
     if (ins.isLdImm64Tail) continue;
-    const ud = useDef(ins);
+    const ud = useDef(ins, helperArgs);
     use[i] = ud.use;
     def[i] = ud.def;
   }
@@ -82,24 +89,23 @@ export function liveRegisters(prog: readonly Insn[]): Uint16Array {
  * A read of another frame's stack (a pointer passed to a callee) turns the analysis off: all live.
  */
 export class StackLiveness {
-  private readonly n: number;
-  private readonly succ: number[][];
+  /** Control-flow predecessors of each slot: new reads flow backwards along them. */
+  private readonly pred: number[][];
   private readonly killLo: Uint32Array;
   private readonly killHi: Uint32Array;
-  private readonly readLo: Uint32Array;
-  private readonly readHi: Uint32Array;
   private readonly liveLo: Uint32Array;
   private readonly liveHi: Uint32Array;
-  private dirty = false;
   private off = false;
+  /** Work list of the propagation: slot, then the bits it gained (lo, hi). */
+  private readonly work: number[] = [];
 
   constructor(prog: readonly Insn[]) {
-    const n = (this.n = prog.length);
-    this.succ = successors(prog);
+    const n = prog.length;
+    const succ = successors(prog);
+    this.pred = Array.from({ length: n }, () => [] as number[]);
+    for (let i = 0; i < n; i++) for (const t of succ[i]!) this.pred[t]!.push(i);
     this.killLo = new Uint32Array(n);
     this.killHi = new Uint32Array(n);
-    this.readLo = new Uint32Array(n);
-    this.readHi = new Uint32Array(n);
     this.liveLo = new Uint32Array(n);
     this.liveHi = new Uint32Array(n);
     for (let i = 0; i < n; i++) {
@@ -113,21 +119,36 @@ export class StackLiveness {
     }
   }
 
-  /** Slots [first, last] (0 = fp-512) may be read at insn `pc`. */
+  /**
+   * Slots [first, last] (0 = fp-512) may be read at insn `pc`. Liveness only grows as reads are found,
+   * so the new bits are pushed backwards at once (live[i] = read[i] | (live of successors & ~kill[i]))
+   * instead of solving the whole program again.
+   */
   read(pc: number, first: number, last: number): void {
+    let lo = 0;
+    let hi = 0;
     for (let s = Math.max(0, first); s <= Math.min(63, last); s++) {
-      if (s < 32) {
-        const b = 1 << s;
-        if (!(this.readLo[pc]! & b)) {
-          this.readLo[pc] = this.readLo[pc]! | b;
-          this.dirty = true;
-        }
-      } else {
-        const b = 1 << (s - 32);
-        if (!(this.readHi[pc]! & b)) {
-          this.readHi[pc] = this.readHi[pc]! | b;
-          this.dirty = true;
-        }
+      if (s < 32) lo |= 1 << s;
+      else hi |= 1 << (s - 32);
+    }
+    lo = (lo & ~this.liveLo[pc]!) >>> 0;
+    hi = (hi & ~this.liveHi[pc]!) >>> 0;
+    if (!lo && !hi) return;
+    this.liveLo[pc] = this.liveLo[pc]! | lo;
+    this.liveHi[pc] = this.liveHi[pc]! | hi;
+    const work = this.work;
+    work.push(pc, lo, hi);
+    while (work.length) {
+      const bhi = work.pop()!;
+      const blo = work.pop()!;
+      const i = work.pop()!;
+      for (const p of this.pred[i]!) {
+        const nlo = (blo & ~this.killLo[p]! & ~this.liveLo[p]!) >>> 0;
+        const nhi = (bhi & ~this.killHi[p]! & ~this.liveHi[p]!) >>> 0;
+        if (!nlo && !nhi) continue;
+        this.liveLo[p] = this.liveLo[p]! | nlo;
+        this.liveHi[p] = this.liveHi[p]! | nhi;
+        work.push(p, nlo, nhi);
       }
     }
   }
@@ -137,34 +158,20 @@ export class StackLiveness {
     this.off = true;
   }
 
+  /** Slots 0-31 (bit spi) possibly read from `pc` on; all when the analysis is off. */
+  liveLoAt(pc: number): number {
+    return this.off ? -1 : this.liveLo[pc]! | 0;
+  }
+
+  /** Slots 32-63 (bit spi - 32) possibly read from `pc` on. */
+  liveHiAt(pc: number): number {
+    return this.off ? -1 : this.liveHi[pc]! | 0;
+  }
+
   /** Is slot `spi` possibly read from `pc` on? */
   isLive(pc: number, spi: number): boolean {
     if (this.off) return true;
-    if (this.dirty) this.solve();
     return spi < 32 ? (this.liveLo[pc]! & (1 << spi)) !== 0 : (this.liveHi[pc]! & (1 << (spi - 32))) !== 0;
-  }
-
-  private solve(): void {
-    this.dirty = false;
-    let changed = true;
-    while (changed) {
-      changed = false;
-      for (let i = this.n - 1; i >= 0; i--) {
-        let lo = 0;
-        let hi = 0;
-        for (const s of this.succ[i]!) {
-          lo |= this.liveLo[s]!;
-          hi |= this.liveHi[s]!;
-        }
-        lo = (this.readLo[i]! | (lo & ~this.killLo[i]!)) >>> 0;
-        hi = (this.readHi[i]! | (hi & ~this.killHi[i]!)) >>> 0;
-        if (lo !== this.liveLo[i] || hi !== this.liveHi[i]) {
-          this.liveLo[i] = lo;
-          this.liveHi[i] = hi;
-          changed = true;
-        }
-      }
-    }
   }
 }
 

@@ -109,6 +109,8 @@ export const PROTOS: Readonly<Record<number, Proto>> = {
   // bpf_spin_lock_proto / bpf_spin_unlock_proto
   93: { args: [Arg.PTR_TO_SPIN_LOCK], ret: Ret.VOID },
   94: { args: [Arg.PTR_TO_SPIN_LOCK], ret: Ret.VOID },
+  // bpf_probe_read_kernel_proto (bpf_base_func_proto, privileged): dst, its size, any address
+  113: { args: [Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE_OR_ZERO, Arg.ANYTHING], ret: Ret.INTEGER },
   118: { args: [], ret: Ret.INTEGER },
   // bpf_sk_lookup_assign_proto (sk_lookup programs)
   124: { args: [Arg.PTR_TO_CTX, Arg.PTR_TO_SOCKET_OR_NULL, Arg.ANYTHING], ret: Ret.INTEGER },

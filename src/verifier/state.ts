@@ -90,7 +90,7 @@ export interface Checkpoint {
   /** Instructions executed from the parent checkpoint up to this one (exclusive). */
   hist: number[];
   /** fingerprint() of the state: identical states have equal ones. */
-  fp: string;
+  fp: number;
 }
 
 export class State {
@@ -112,13 +112,14 @@ export class State {
     return this.frames[this.frames.length - 1]!;
   }
 
-  clone(): State {
+  /** A copy; `withHist` false for a checkpoint's snapshot, which starts no history of its own. */
+  clone(withHist = true): State {
     const s = new State(
       this.frames.map((f) => f.clone()),
       this.refs.slice(),
     );
     s.cp = this.cp;
-    s.hist = this.hist.slice();
+    s.hist = withHist ? this.hist.slice() : [];
     s.histMarks = this.histMarks;
     return s;
   }
@@ -143,18 +144,31 @@ export class State {
 
 // ---- equivalence ----
 
+/**
+ * The old-id ↔ current-id bijection of one comparison (the kernel's bpf_idmap): few ids per state, so
+ * two parallel arrays searched linearly, reused by every comparison (no allocation per call).
+ */
 class IdMap {
-  private readonly o2c = new Map<number, number>();
-  private readonly c2o = new Map<number, number>();
+  private readonly olds: number[] = [];
+  private readonly curs: number[] = [];
+  private n = 0;
+  private tmpId = 0;
+
+  reset(): void {
+    this.n = 0;
+    this.tmpId = 0;
+  }
 
   check(oldId: number, curId: number): boolean {
     if (oldId === 0 && curId === 0) return true;
     if (oldId === 0 || curId === 0) return false;
-    const c = this.o2c.get(oldId);
-    if (c !== undefined) return c === curId;
-    if (this.c2o.has(curId)) return false;
-    this.o2c.set(oldId, curId);
-    this.c2o.set(curId, oldId);
+    for (let i = 0; i < this.n; i++) {
+      if (this.olds[i] === oldId) return this.curs[i] === curId;
+      if (this.curs[i] === curId) return false;
+    }
+    this.olds[this.n] = oldId;
+    this.curs[this.n] = curId;
+    this.n++;
     return true;
   }
 
@@ -163,14 +177,14 @@ class IdMap {
     return oldId === 0 || this.check(oldId, curId);
   }
 
-  private tmpId = 0;
-
   /** check_scalar_ids: as checkScalar, but an unlinked current scalar gets an id of its own. */
   scalarIds(oldId: number, curId: number): boolean {
     if (oldId === 0) return true;
     return this.check(oldId, curId || --this.tmpId);
   }
 }
+
+const IDS = new IdMap();
 
 function regsafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean): boolean {
   if (old.type === RegType.NOT_INIT) return exact ? cur.type === RegType.NOT_INIT : true;
@@ -239,13 +253,26 @@ function regsafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean): boolean {
   }
 }
 
-function stacksafe(old: Frame, cur: Frame, ids: IdMap, exact: boolean, live?: (spi: number) => boolean): boolean {
-  for (let i = 0; i < old.stack.length; i++) {
-    const o = old.stack[i]!;
-    const c = cur.stack[i]!;
+function allSpill(bytes: readonly Byte[]): boolean {
+  for (let b = 0; b < 8; b++) if (bytes[b] !== Byte.SPILL) return false;
+  return true;
+}
+
+function noneInvalid(bytes: readonly Byte[]): boolean {
+  for (let b = 0; b < 8; b++) if (bytes[b] === Byte.INVALID) return false;
+  return true;
+}
+
+/** `liveLo`/`liveHi`: the slots (bit spi) still read from here on; -1 for all of them. */
+function stacksafe(old: Frame, cur: Frame, ids: IdMap, exact: boolean, liveLo: number, liveHi: number): boolean {
+  const os = old.stack;
+  const cs = cur.stack;
+  for (let i = 0; i < os.length; i++) {
+    const o = os[i]!;
+    const c = cs[i]!;
     if (o === c) continue;
     // A slot nothing reads again cannot make the paths differ.
-    if (!exact && live && !live(i)) continue;
+    if (!exact && !(((i < 32 ? liveLo >>> i : liveHi >>> (i - 32)) & 1))) continue;
     if (exact) {
       for (let b = 0; b < 8; b++) if (o.bytes[b] !== c.bytes[b]) return false;
       if (!!o.spill !== !!c.spill) return false;
@@ -253,10 +280,10 @@ function stacksafe(old: Frame, cur: Frame, ids: IdMap, exact: boolean, live?: (s
       if (!dynptrSlotsSafe(o.dynptr, c.dynptr, (a, b) => ids.checkScalar(a, b))) return false;
       continue;
     }
-    if (o.spill && o.bytes.every((b) => b === Byte.SPILL)) {
-      if (!c.spill || !c.bytes.every((b) => b === Byte.SPILL)) {
+    if (o.spill && allSpill(o.bytes)) {
+      if (!c.spill || !allSpill(c.bytes)) {
         // A spilled scalar the old state knew nothing about is as good as any initialised bytes.
-        if (o.spill.type === RegType.SCALAR && (!o.spill.precise || o.spill.varOff.isUnknown) && c.bytes.every((b) => b !== Byte.INVALID)) continue;
+        if (o.spill.type === RegType.SCALAR && (!o.spill.precise || o.spill.varOff.isUnknown) && noneInvalid(c.bytes)) continue;
         return false;
       }
       if (!regsafe(o.spill, c.spill, ids, false)) return false;
@@ -285,11 +312,13 @@ export function statesEqual(
   cur: State,
   live: readonly number[],
   exact: boolean,
-  stackLive?: (spi: number) => boolean,
+  /** The top frame's stack slots still read from here on (bits, slots 0-31 and 32-63); all if omitted. */
+  stackLive?: { lo: number; hi: number },
 ): boolean {
   if (old.frames.length !== cur.frames.length) return false;
   if (old.refs.length !== cur.refs.length) return false;
-  const ids = new IdMap();
+  const ids = IDS;
+  ids.reset();
   for (let i = 0; i < old.refs.length; i++) if (!ids.check(old.refs[i]!.id, cur.refs[i]!.id)) return false;
   for (let f = 0; f < old.frames.length; f++) {
     const of = old.frames[f]!;
@@ -300,7 +329,8 @@ export function statesEqual(
       if (!(mask & (1 << r))) continue;
       if (!regsafe(of.regs[r]!, cf.regs[r]!, ids, exact)) return false;
     }
-    if (!stacksafe(of, cf, ids, exact, f === old.frames.length - 1 ? stackLive : undefined)) return false;
+    const top = f === old.frames.length - 1 && stackLive;
+    if (!stacksafe(of, cf, ids, exact, top ? stackLive.lo : -1, top ? stackLive.hi : -1)) return false;
   }
   return true;
 }

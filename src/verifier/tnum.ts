@@ -11,6 +11,8 @@
 
 const M64 = (1n << 64n) - 1n;
 const u64 = (x: bigint): bigint => x & M64;
+const HI32 = M64 ^ 0xffffffffn;
+const CAST_MASK: Record<number, bigint> = { 1: 0xffn, 2: 0xffffn, 4: 0xffffffffn };
 
 export class Tnum {
   readonly value: bigint;
@@ -24,6 +26,11 @@ export class Tnum {
   static of(value: bigint, mask: bigint): Tnum {
     const m = u64(mask);
     return new Tnum(u64(value) & ~m & M64, m);
+  }
+
+  /** value and mask already 64-bit and disjoint (results of and/or/xor/shift-right of valid tnums). */
+  private static raw(value: bigint, mask: bigint): Tnum {
+    return new Tnum(value, mask);
   }
 
   static const(value: bigint): Tnum {
@@ -68,7 +75,7 @@ export class Tnum {
   }
 
   rshift(shift: number): Tnum {
-    return Tnum.of(this.value >> BigInt(shift), this.mask >> BigInt(shift));
+    return Tnum.raw(this.value >> BigInt(shift), this.mask >> BigInt(shift));
   }
 
   /** Arithmetic right shift at 64 or 32 bits (the 32-bit result is zero-extended). */
@@ -107,19 +114,19 @@ export class Tnum {
     const alpha = this.value | this.mask;
     const beta = b.value | b.mask;
     const v = this.value & b.value;
-    return Tnum.of(v, alpha & beta & ~v);
+    return Tnum.raw(v, alpha & beta & ~v);
   }
 
   or(b: Tnum): Tnum {
     const v = this.value | b.value;
     const mu = this.mask | b.mask;
-    return Tnum.of(v, mu & ~v);
+    return Tnum.raw(v, mu & ~v);
   }
 
   xor(b: Tnum): Tnum {
     const v = this.value ^ b.value;
     const mu = this.mask | b.mask;
-    return Tnum.of(v & ~mu, mu);
+    return Tnum.raw(v & ~mu, mu);
   }
 
   /** Long multiplication over a's bits (tnum_mul). */
@@ -146,21 +153,22 @@ export class Tnum {
   intersect(b: Tnum): Tnum {
     const v = this.value | b.value;
     const mu = this.mask & b.mask;
-    return Tnum.of(v & ~mu, mu);
+    return Tnum.raw(v & ~mu, mu);
   }
 
   /** Values in either: tnum_union. */
   union(b: Tnum): Tnum {
     const v = this.value & b.value;
     const mu = (this.value ^ b.value) | this.mask | b.mask;
-    return Tnum.of(v & ~mu, mu);
+    return Tnum.raw(v & ~mu, mu);
   }
 
   /** Truncate to `size` bytes (tnum_cast). */
   cast(size: 1 | 2 | 4 | 8): Tnum {
     if (size === 8) return this;
-    const m = (1n << BigInt(size * 8)) - 1n;
-    return Tnum.of(this.value & m, this.mask & m);
+    const m = CAST_MASK[size]!;
+    if ((this.value | this.mask) <= m) return this;
+    return Tnum.raw(this.value & m, this.mask & m);
   }
 
   /** Is every value a multiple of `size` (a power of two)? */
@@ -181,7 +189,7 @@ export class Tnum {
   }
 
   clearSubreg(): Tnum {
-    return this.rshift(32).lshift(32);
+    return Tnum.raw(this.value & HI32, this.mask & HI32);
   }
 
   withSubreg(sub: Tnum): Tnum {
@@ -200,5 +208,8 @@ export class Tnum {
 
 /** Index of the highest set bit, 1-based; 0 for 0 (the kernel's fls64). */
 function fls64(x: bigint): number {
-  return x === 0n ? 0 : x.toString(2).length;
+  if (x === 0n) return 0;
+  const hi = Number(x >> 32n);
+  if (hi) return 64 - Math.clz32(hi);
+  return 32 - Math.clz32(Number(x));
 }

@@ -146,7 +146,9 @@ const PKT_ACCESS = new Set([1, 2, 3, 28]);
 /** A history entry: the instruction's slot in the low bits, its stack access (stepStack) above them. */
 const HIST_PC_BITS = 21;
 const HIST_PC_MASK = (1 << HIST_PC_BITS) - 1;
-const STACK_INDIRECT = 65;
+/** A history entry that is no instruction: a callback entered again (bpf_loop's next iteration). */
+const HIST_REENTER = -1;
+const STACK_INDIRECT = 0x3ff;
 /** The kernel forces a checkpoint once a path's jump history since the last one passes 40 entries. */
 const HIST_MARKS_MAX = 40;
 
@@ -155,20 +157,25 @@ const HIST_MARKS_MAX = 40;
  * checkpoint, so that states differing only in such leftovers compare equal.
  */
 function clearSingularIds(st: State): void {
-  const count = new Map<number, number>();
-  const note = (r: Reg): void => {
-    if (r.isScalar && r.id) count.set(r.id, (count.get(r.id) ?? 0) + 1);
-  };
+  // Most states link no scalars: no map until an id shows up.
+  let count: Map<number, number> | undefined;
   for (const f of st.frames) {
-    for (const r of f.regs) note(r);
-    for (const slot of f.stack) if (slot.spill) note(slot.spill);
+    for (const r of f.regs) {
+      if (r.type === RegType.SCALAR && r.id) (count ??= new Map()).set(r.id, (count.get(r.id) ?? 0) + 1);
+    }
+    for (const slot of f.stack) {
+      const r = slot.spill;
+      if (r && r.type === RegType.SCALAR && r.id) (count ??= new Map()).set(r.id, (count.get(r.id) ?? 0) + 1);
+    }
   }
+  if (!count) return;
   let singular = false;
   for (const n of count.values()) if (n === 1) singular = true;
   if (!singular) return;
+  const ids = count;
   st.forEachReg(
     (r) => (r.id = 0),
-    (r) => r.isScalar && r.id !== 0 && count.get(r.id) === 1,
+    (r) => r.isScalar && r.id !== 0 && ids.get(r.id) === 1,
   );
 }
 
@@ -205,11 +212,11 @@ class Verifier {
   /** Checkpoints whose exploration is complete, by instruction: these prune. */
   private readonly finished = new Map<number, Checkpoint[]>();
   /** Checkpoints still being explored, by instruction and fingerprint: these detect infinite loops. */
-  private readonly inflight = new Map<number, { count: number; byFp: Map<string, Checkpoint[]> }>();
+  private readonly inflight = new Map<number, { count: number; byFp: Map<number, Checkpoint[]> }>();
   private statesAt!: Uint32Array;
   private maxStatesPerInsn = 0;
   private readonly pending: Pending[] = [];
-  private readonly prune = new Set<number>();
+  private prune!: Uint8Array;
   /** Callback entry slots: a callback's iterations converge there (pruning against in-progress states). */
   private readonly callbackEntries = new Set<number>();
   private live!: Uint16Array;
@@ -253,7 +260,7 @@ class Verifier {
     const t0 = performance.now();
     try {
       this.checkCfg();
-      this.live = liveRegisters(this.prog);
+      this.live = liveRegisters(this.prog, (id) => PROTOS[id]?.args.length);
       this.stackLive = new StackLiveness(this.prog);
       this.statesAt = new Uint32Array(this.prog.length);
       this.walk();
@@ -298,6 +305,7 @@ class Verifier {
   private checkCfg(): void {
     const prog = this.prog;
     const n = prog.length;
+    this.prune = new Uint8Array(n);
     const starts = new Set<number>([0]);
     for (let i = 0; i < n; i++) {
       const ins = prog[i]!;
@@ -326,7 +334,7 @@ class Verifier {
       const next = ins.code === OP_LDDW ? i + 2 : i + 1;
       if (ins.code === OP_LDDW && ins.src === PseudoLd.FUNC) {
         visit(i + 1 + ins.imm, i);
-        this.prune.add(i + 1 + ins.imm);
+        this.prune[i + 1 + ins.imm] = 1;
         this.callbackEntries.add(i + 1 + ins.imm);
       }
       if (!isJmp) {
@@ -338,19 +346,19 @@ class Verifier {
       if (op === JmpOp.CALL) {
         if (isLocalCall(ins)) {
           visit(i + 1 + ins.imm, i);
-          this.prune.add(i + 1 + ins.imm);
-          this.prune.add(i);
+          this.prune[i + 1 + ins.imm] = 1;
+          this.prune[i] = 1;
         }
-        this.prune.add(next);
+        this.prune[next] = 1;
         visit(next, i);
         continue;
       }
       const t = i + 1 + (c === Class.JMP32 && op === JmpOp.JA ? ins.imm : ins.off);
-      this.prune.add(t);
+      this.prune[t] = 1;
       visit(t, i);
       if (op !== JmpOp.JA) {
         // The kernel's prune points for a conditional jump: the jump itself and its target.
-        this.prune.add(i);
+        this.prune[i] = 1;
         visit(next, i);
       }
     }
@@ -371,7 +379,7 @@ class Verifier {
     let pc = entry;
     let from = -1;
     for (;;) {
-      if (this.prune.has(pc) && from >= 0) {
+      if (this.prune[pc] && from >= 0) {
         if (this.isStateVisited(st, pc)) {
           if (this.logLevel >= 1) this.log(`${pc}: safe`);
           const next = this.popPath(st);
@@ -391,7 +399,7 @@ class Verifier {
       this.stepStack = 0;
       const next = this.step(st, pc);
       st.hist.push(this.stepStack ? pc | (this.stepStack << HIST_PC_BITS) : pc);
-      if (this.stepStack || this.prune.has(pc)) st.histMarks++;
+      if (this.stepStack || this.prune[pc]) st.histMarks++;
       if (this.logLevel >= 2) this.log(`${pc}: ${this.stateText(st)}`);
       if (next < 0) {
         const p = this.popPath(st);
@@ -457,8 +465,8 @@ class Verifier {
     // Inside a callback, iterations converge by range (widening), not by repeating exactly.
     const inCallback = st.frames.some((f) => f.callback);
     // Computed only when an in-flight state may repeat or a checkpoint is stored.
-    let fpMemo: string | undefined;
-    const fp = (): string => (fpMemo ??= fingerprint(st, live[live.length - 1]!));
+    let fpMemo: number | undefined;
+    const fp = (): number => (fpMemo ??= fingerprint(st, live[live.length - 1]!));
     const open = this.inflight.get(pc);
     let loop = false;
     if (open && open.count > 0) {
@@ -489,7 +497,7 @@ class Verifier {
     let list = this.finished.get(pc);
     if (list) {
       let evict = false;
-      const slotLive = (spi: number): boolean => this.stackLive.isLive(pc, spi);
+      const slotLive = { lo: this.stackLive.liveLoAt(pc), hi: this.stackLive.liveHiAt(pc) };
       for (const old of list) {
         if (statesEqual(old.state, st, live, false, slotLive)) {
           old.hits++;
@@ -511,7 +519,7 @@ class Verifier {
     this.prevJmps = this.jmps;
     this.prevProcessed = this.processed;
     clearSingularIds(st);
-    const snap = st.clone();
+    const snap = st.clone(false);
     const cp: Checkpoint = { insn: pc, state: snap, branches: 1, parent: st.cp, hits: 0, misses: 0, hist: st.hist, fp: fp() };
     snap.cp = null;
     snap.hist = [];
@@ -1130,7 +1138,7 @@ class Verifier {
       else this.stackLive.read(this.curPc, (Number(minOff) + MAX_BPF_STACK) >> 3, (Number(maxOff) - 1 + MAX_BPF_STACK) >> 3);
     }
     if (kind !== 'helper') {
-      this.stepStack = constOff && reg.frameno === st.frames.length - 1 ? ((Number(minOff) + MAX_BPF_STACK) >> 3) + 1 : STACK_INDIRECT;
+      this.stepStack = constOff ? reg.frameno * 64 + ((Number(minOff) + MAX_BPF_STACK) >> 3) + 1 : STACK_INDIRECT;
     }
     if (!constOff) this.precise(st, regno);
     const lo = Number(minOff) + MAX_BPF_STACK;
@@ -1495,6 +1503,8 @@ class Verifier {
       this.localCall(again, frame.subprog, frame.callsite, frame.callback);
       this.setCallbackArgs(again, frame.callsite);
       this.pushBranch(again, frame.subprog, pc);
+      // Backwards from here the history re-enters a frame it left: backtracking stops and marks all.
+      again.hist.push(HIST_REENTER);
       caller.regs[0] = Reg.unknown();
       for (let r = 1; r <= 5; r++) caller.regs[r] = new Reg();
     } else {
@@ -1789,8 +1799,7 @@ class Verifier {
     if (slot.spill && (b & 7) === 0 && slot.bytes[0] === Byte.SPILL) {
       const v = slot.spill;
       if (v.isScalar && v.varOff.isConst && (slot.spillSize ?? 8) >= 4) {
-        if (key.frameno === st.frames.length - 1) this.backtrack(st, new Set(), new Set([b >> 3]));
-        else this.markAllPrecise(st);
+        this.preciseSlot(st, key.frameno, b >> 3);
         return u32(v.varOff.value);
       }
       return undefined;
@@ -1960,122 +1969,186 @@ class Verifier {
   private precise(st: State, r: number): void {
     const reg = st.cur.regs[r]!;
     if (!reg.isScalar || reg.precise) return;
-    this.backtrack(st, new Set([r]), new Set());
+    const bt = new Backtrack(st.frames.length - 1);
+    bt.regs[bt.frame] = 1 << r;
+    this.backtrack(st, bt);
   }
 
-  /** After pruning against `old`: what `old` relied on, the current path must keep exact too. */
+  /** The spilled scalar at slot `spi` of frame `frameno` must stay exact (a constant map key). */
+  private preciseSlot(st: State, frameno: number, spi: number): void {
+    const bt = new Backtrack(st.frames.length - 1);
+    bt.setSlot(frameno, spi);
+    this.backtrack(st, bt);
+  }
+
+  /** After pruning against `old`: what `old` relied on, the current path must keep exact too (propagate_precision). */
   private propagatePrecision(old: State, st: State): void {
-    const top = old.frames.length - 1;
-    const regs = new Set<number>();
-    const slots = new Set<number>();
-    for (let f = 0; f <= top; f++) {
+    const bt = new Backtrack(old.frames.length - 1);
+    for (let f = 0; f <= bt.frame; f++) {
       const of = old.frames[f]!;
       const cf = st.frames[f]!;
-      const precRegs = of.regs.map((r, i) => (r.isScalar && r.precise && cf.regs[i]!.isScalar ? i : -1)).filter((i) => i >= 0);
-      const precSlots = of.stack.map((s, i) => (s.spill?.isScalar && s.spill.precise ? i : -1)).filter((i) => i >= 0);
-      if (f < top && (precRegs.length || precSlots.length)) {
-        this.markAllPrecise(st);
-        return;
+      for (let i = 0; i < 10; i++) {
+        const r = of.regs[i]!;
+        if (r.precise && r.isScalar && cf.regs[i]!.isScalar) bt.regs[f] |= 1 << i;
       }
-      if (f === top) {
-        precRegs.forEach((i) => regs.add(i));
-        precSlots.forEach((i) => slots.add(i));
+      for (let i = 0; i < of.stack.length; i++) {
+        const sp = of.stack[i]!.spill;
+        if (sp && sp.isScalar && sp.precise) bt.setSlot(f, i);
       }
     }
-    if (regs.size || slots.size) this.backtrack(st, regs, slots);
+    if (!bt.empty()) this.backtrack(st, bt);
   }
 
   /**
    * Walk the path's history backwards from the current instruction, following how the registers and
-   * stack slots in the sets were computed, marking them precise in every checkpoint passed.
+   * stack slots in `bt` (per call frame) were computed, marking them precise in every checkpoint passed.
+   * Calls and returns move between frames as the kernel's backtrack_insn does: a callee's r0 at its
+   * exit is the caller's r0 after the call, the callee's r1-r5 at its entry are the caller's arguments.
    */
-  private backtrack(st: State, regs: Set<number>, slots: Set<number>): void {
-    const mark = (s: State, checkpoint: boolean): void => {
-      const f = s.cur;
-      for (const r of regs) {
-        const reg = f.regs[r]!;
-        if (!reg.isScalar) {
-          // Not a number there: whatever made it cannot matter to this value.
-          if (checkpoint) regs.delete(r);
-          continue;
+  private backtrack(st: State, bt: Backtrack): void {
+    const mark = (s: State, checkpoint: boolean): boolean => {
+      if (s.frames.length - 1 !== bt.frame) return false;
+      for (let fr = bt.frame; fr >= 0; fr--) {
+        const f = s.frames[fr]!;
+        let m = bt.regs[fr]!;
+        for (let r = 0; m; r++, m >>>= 1) {
+          if (!(m & 1)) continue;
+          const reg = f.regs[r]!;
+          if (!reg.isScalar) {
+            // Not a number there: whatever made it cannot matter to this value.
+            if (checkpoint) bt.regs[fr]! &= ~(1 << r);
+            continue;
+          }
+          // Precise in a checkpoint already: its history was followed when that mark was made.
+          if (checkpoint && reg.precise) bt.regs[fr]! &= ~(1 << r);
+          reg.precise = true;
         }
-        // Precise in a checkpoint already: its history was followed when that mark was made.
-        if (checkpoint && reg.precise) regs.delete(r);
-        reg.precise = true;
+        for (let half = 0; half < 2; half++) {
+          let sm = half ? bt.slotsHi[fr]! : bt.slotsLo[fr]!;
+          for (let k = 0; sm; k++, sm >>>= 1) {
+            if (!(sm & 1)) continue;
+            const spi = half * 32 + k;
+            const slot = f.stack[spi]!;
+            if (!slot.spill?.isScalar) {
+              if (checkpoint) bt.clearSlot(fr, spi);
+              continue;
+            }
+            if (slot.spill.precise) {
+              if (checkpoint) bt.clearSlot(fr, spi);
+            } else f.stack[spi] = preciseSpill(slot);
+          }
+        }
       }
-      for (const spi of slots) {
-        const slot = f.stack[spi]!;
-        if (slot.spill?.isScalar && !slot.spill.precise) f.stack[spi] = preciseSpill(slot);
-      }
+      return true;
     };
-    mark(st, false);
+    if (!mark(st, false)) return this.markAllPrecise(st);
     let hist = st.hist;
     let cp = st.cp;
+    let subseq = this.curPc;
     for (;;) {
       for (let k = hist.length - 1; k >= 0; k--) {
-        if (!this.backtrackInsn(hist[k]!, regs, slots)) {
-          this.markAllPrecise(st);
-          return;
-        }
-        if (!regs.size && !slots.size) return;
+        const h = hist[k]!;
+        if (h === HIST_REENTER || !this.backtrackInsn(h, subseq, bt)) return this.markAllPrecise(st);
+        if (bt.empty()) return;
+        subseq = h & HIST_PC_MASK;
       }
       if (!cp) return;
-      mark(cp.state, true);
-      if (!regs.size && !slots.size) return;
+      if (!mark(cp.state, true)) return this.markAllPrecise(st);
+      if (bt.empty()) return;
+      subseq = cp.insn;
       hist = cp.hist;
       cp = cp.parent;
     }
   }
 
-  /** backtrack_insn: false when the instruction is one this simple backtracker does not follow. */
-  private backtrackInsn(h: number, regs: Set<number>, slots: Set<number>): boolean {
+  /**
+   * backtrack_insn: `h` is a history entry, `subseq` the instruction executed after it. False when the
+   * instruction is one this backtracker does not follow (the caller then marks every scalar precise).
+   */
+  private backtrackInsn(h: number, subseq: number, bt: Backtrack): boolean {
     const i = h & HIST_PC_MASK;
     const stack = h >>> HIST_PC_BITS;
     const ins = this.prog[i]!;
     const c = ins.code & 0x07;
     const op = ins.code & 0xf0;
     const x = (ins.code & 0x08) !== 0;
+    const fr = bt.frame;
+    const regs = bt.regs[fr]!;
+    const dbit = 1 << ins.dst;
+    const sbit = ins.src === 10 ? 0 : 1 << ins.src;
     switch (c) {
       case Class.ALU:
       case Class.ALU64:
-        if (!regs.has(ins.dst)) return true;
+        if (!(regs & dbit)) return true;
         if (op === 0xb0) {
-          regs.delete(ins.dst);
-          if (x) regs.add(ins.src);
+          bt.regs[fr] = (regs & ~dbit) | (x ? sbit : 0);
         } else if (x && op !== 0x80 && op !== 0xd0) {
-          regs.add(ins.src);
+          bt.regs[fr] = regs | sbit;
         }
         return true;
       case Class.LDX:
-        if (!regs.has(ins.dst)) return true;
+        if (!(regs & dbit)) return true;
         if (stack === STACK_INDIRECT) return false;
-        regs.delete(ins.dst);
-        if (stack) slots.add(stack - 1);
+        bt.regs[fr] = regs & ~dbit;
+        if (stack) bt.setSlot((stack - 1) >> 6, (stack - 1) & 63);
         return true;
       case Class.ST:
-      case Class.STX:
-        if ((ins.code & 0xe0) === Mode.ATOMIC) return !(regs.has(ins.src) || regs.has(0) || slots.size);
-        if (stack === STACK_INDIRECT && slots.size) return false;
-        if (stack && slots.has(stack - 1)) {
-          slots.delete(stack - 1);
-          if (c === Class.STX) regs.add(ins.src);
+      case Class.STX: {
+        if ((ins.code & 0xe0) === Mode.ATOMIC) return !(regs & (sbit | 1)) && !bt.anySlot();
+        if (stack === STACK_INDIRECT) return !bt.anySlot();
+        if (!stack) return true;
+        const sf = (stack - 1) >> 6;
+        const spi = (stack - 1) & 63;
+        if (bt.hasSlot(sf, spi)) {
+          bt.clearSlot(sf, spi);
+          if (c === Class.STX) bt.regs[fr]! |= sbit;
         }
         return true;
+      }
       case Class.LD:
-        regs.delete(ins.dst);
+        bt.regs[fr] = regs & ~dbit;
         return true;
       default: {
         if (op === JmpOp.JA) return true;
-        if (op === JmpOp.EXIT) return false;
-        if (op === JmpOp.CALL) {
-          if (ins.src !== PseudoCall.HELPER || ins.imm === 181) return false;
-          for (let r = 0; r <= 5; r++) regs.delete(r);
+        if (op === JmpOp.EXIT) {
+          // Backwards into the callee that returned here: only a subprogram's (not a callback's) r0
+          // carries over; the caller's r1-r5 were clobbered by the call, its r6-r9 and stack stay put.
+          const call = this.prog[subseq - 1];
+          if (!call || !isLocalCall(call)) return false;
+          if (regs & 0x3e) return false;
+          if (fr + 1 >= MAX_CALL_FRAMES) return false;
+          bt.regs[fr] = regs & ~1;
+          bt.frame = fr + 1;
+          bt.regs[fr + 1] = regs & 1;
+          bt.slotsLo[fr + 1] = 0;
+          bt.slotsHi[fr + 1] = 0;
           return true;
         }
-        if (x && (regs.has(ins.dst) || regs.has(ins.src))) {
-          regs.add(ins.dst);
-          regs.add(ins.src);
+        if (op === JmpOp.CALL) {
+          if (isLocalCall(ins)) {
+            const target = i + 1 + ins.imm;
+            if (this.globals.has(target)) {
+              // A global function is verified alone: it sets r0 and reads only its arguments' types.
+              if (regs & 0x3e) return false;
+              bt.regs[fr] = regs & ~1;
+              return true;
+            }
+            if (subseq !== target || fr === 0) return false;
+            // Backwards out of the callee into its caller: its r1-r5 were the caller's arguments; its
+            // stack was new (a slot read before any write held nothing the caller computed).
+            if (regs & ~0x3e) return false;
+            bt.regs[fr] = 0;
+            bt.slotsLo[fr] = 0;
+            bt.slotsHi[fr] = 0;
+            bt.frame = fr - 1;
+            bt.regs[fr - 1]! |= regs;
+            return true;
+          }
+          if (ins.src !== PseudoCall.HELPER || ins.imm === 181) return false;
+          bt.regs[fr] = regs & ~0x3f;
+          return true;
         }
+        if (x && (regs & (dbit | sbit))) bt.regs[fr] = regs | dbit | sbit;
         return true;
       }
     }
@@ -2154,16 +2227,57 @@ function bpfSockAccessOk(off: number, size: number, common: boolean): boolean {
   return size === 4;
 }
 
-/** A cheap key that identical states share (the top frame's live registers), for the infinite-loop check. */
-function fingerprint(st: State, live: number): string {
+/**
+ * A cheap hash that identical states share (the top frame's live registers), for the infinite-loop
+ * check: numbers only (a BigInt converts to a double without allocating); equal hashes are then
+ * compared exactly.
+ */
+function fingerprint(st: State, live: number): number {
   const f = st.cur;
-  let k = `${st.frames.length}`;
+  let h = st.frames.length;
   for (let r = 0; r < 10; r++) {
     if (!(live & (1 << r))) continue;
     const g = f.regs[r]!;
-    k += `|${g.type},${g.off},${g.varOff.value},${g.varOff.mask},${g.umin},${g.umax},${g.smin}`;
+    h = Math.imul(h ^ g.type, 0x9e3779b1) ^ g.off;
+    h = Math.imul(h ^ (Number(g.varOff.value) | 0), 0x85ebca6b) ^ (Number(g.varOff.mask) | 0);
+    h = Math.imul(h ^ (Number(g.umin) | 0), 0xc2b2ae35) ^ (Number(g.umax) | 0) ^ (Number(g.smin) | 0);
   }
-  return k;
+  return h;
+}
+
+/**
+ * The kernel's backtrack_state: the registers (bit r) and stack slots (bit spi, in two 32-bit halves)
+ * whose values backtracking still follows, per call frame, and the frame the walk is in.
+ */
+class Backtrack {
+  readonly regs = [0, 0, 0, 0, 0, 0, 0, 0];
+  readonly slotsLo = [0, 0, 0, 0, 0, 0, 0, 0];
+  readonly slotsHi = [0, 0, 0, 0, 0, 0, 0, 0];
+  constructor(public frame: number) {}
+
+  setSlot(fr: number, spi: number): void {
+    if (spi < 32) this.slotsLo[fr]! |= 1 << spi;
+    else this.slotsHi[fr]! |= 1 << (spi - 32);
+  }
+
+  clearSlot(fr: number, spi: number): void {
+    if (spi < 32) this.slotsLo[fr]! &= ~(1 << spi);
+    else this.slotsHi[fr]! &= ~(1 << (spi - 32));
+  }
+
+  hasSlot(fr: number, spi: number): boolean {
+    return ((spi < 32 ? this.slotsLo[fr]! >>> spi : this.slotsHi[fr]! >>> (spi - 32)) & 1) !== 0;
+  }
+
+  anySlot(): boolean {
+    for (let f = 0; f <= this.frame; f++) if (this.slotsLo[f] || this.slotsHi[f]) return true;
+    return false;
+  }
+
+  empty(): boolean {
+    for (let f = 0; f <= this.frame; f++) if (this.regs[f] || this.slotsLo[f] || this.slotsHi[f]) return false;
+    return true;
+  }
 }
 
 /** A copy of a slot whose spilled scalar is precise (slots and their spills are shared between states). */

@@ -112,6 +112,27 @@ describe('wxdp (in-process)', () => {
     for (const row of j.engine) expect(row.jitNsPerRun).toBeGreaterThan(0);
   }, 300_000);
 
+  it('bench interp --only times the interpreter beside the JIT of the same run; --help names it; an --only that matches nothing is a JSON error', async () => {
+    const r = await cli('bench', 'interp', '--quick', '--json', '--only', 'xdp_drop');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.interp.target).toBe(50);
+    expect(j.interp.rows.map((x: { program: string }) => x.program)).toEqual(['xdp_drop']);
+    const row = j.interp.rows[0];
+    // xdp_drop: r0 = XDP_DROP (1), exit — two instructions (programs/xdp_pass_drop.c)
+    expect(row).toMatchObject({ retval: 1, insns: 2 });
+    expect(row.interpNsPerRun).toBeGreaterThan(0);
+    expect(row.jitNsPerRun).toBeGreaterThan(0);
+    expect(row.ratio).toBeCloseTo(row.interpNsPerRun / row.jitNsPerRun, 6);
+    const t = await cli('bench', 'interp', '--quick', '--only', 'xdp_pass');
+    expect(t.out).toMatch(/interp ns\/run +jit ns\/run +interp \/ jit/);
+    expect(t.out).toMatch(/^xdp_pass +ipv4-tcp-syn-vip80 +2 +2 /m);
+    expect((await cli('bench', '--help')).out).toMatch(/^  interp +the reference interpreter beside wxdp's warm JIT/m);
+    const none = await cli('bench', 'interp', '--quick', '--json', '--only', 'no_such_program');
+    expect(none.code).toBe(2);
+    expect(JSON.parse(none.out)).toEqual({ error: { code: 'USAGE', message: "--only 'no_such_program' matches no interp row: nothing ran" } });
+  }, 300_000);
+
   it('bench programs --only runs the named programs against the kernel baseline', async () => {
     const r = await cli('bench', 'programs', '--quick', '--json', '--only', 'xdp_pass');
     const j = JSON.parse(r.out);

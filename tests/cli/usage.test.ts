@@ -118,10 +118,12 @@ describe('names checked before loading', () => {
   it('prog run name nope, --map-update on a map that is not there, data_out that cannot be written', async () => {
     const p = parseObject(readFileSync(refused), { path: refused });
     const n = await cli('prog', 'run', refused, 'name', 'nope', 'data_in', pkt('01-ipv4-udp-dns.bin'));
-    expect(n.code).toBe(2);
+    expect(n.code).toBe(1); // not a usage error: the object has no such program (NOT_FOUND)
+    const nj = await cli('prog', 'run', refused, 'name', 'nope', 'data_in', pkt('01-ipv4-udp-dns.bin'), '--json');
+    expect(JSON.parse(nj.out).error.code).toBe('NOT_FOUND');
     expect(n.err).toContain(`no program 'nope' in ${refused} (programs: ${p.programs.map((x) => x.name).join(', ')})`);
     const m = await cli('prog', 'run', refused, 'data_in', pkt('01-ipv4-udp-dns.bin'), '--map-update', 'nope', '0', '0');
-    expect(m.code).toBe(2);
+    expect(m.code).toBe(1);
     expect(m.err).toMatch(/--map-update: no map 'nope'/);
     const o = await cli('prog', 'run', refused, 'data_in', pkt('01-ipv4-udp-dns.bin'), 'data_out', join(missingDir, 'out.bin'));
     expect(o.code).toBe(1);

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
-import { Datapath } from '../../src/control/datapath.js';
+import { Datapath, TRACE_LINES_KEPT } from '../../src/control/datapath.js';
 import { ProgramError, VerifierError } from '../../src/errors.js';
 import { join } from 'node:path';
 import { loadCorpus } from '../../scripts/program-suite.mjs';
@@ -80,7 +80,22 @@ describe('BpfObject', () => {
 });
 
 describe('Datapath', () => {
-  it('bpf_trace_printk output reaches traceLog (and a custom sink)', async () => {
+  it('bpf_trace_printk output is kept for traceLines() (the last TRACE_LINES_KEPT; clear empties it)', async () => {
+    const dp = await Datapath.create();
+    // "n=%d\n\0" on the stack, then bpf_trace_printk(fmt, 6, r3), r3 counting up from a map-free loop
+    const p = await dp.loadInsns(
+      assemble(['r1 = 0x000a64253d6e ll', '*(u64 *)(r10 - 8) = r1', 'r1 = r10', 'r1 += -8', 'r2 = 6', 'r3 = 7', 'call 6', 'r0 = 2', 'exit'].join('\n')),
+    );
+    expect(p.testRun({ data: corpus[0]!.data }).retval).toBe(2);
+    expect(dp.traceLines()).toEqual(['n=7\n']);
+    p.testRun({ data: corpus[0]!.data, repeat: TRACE_LINES_KEPT + 5 });
+    const lines = dp.traceLines({ clear: true });
+    expect(lines.length).toBe(TRACE_LINES_KEPT);
+    expect(lines.every((l) => l === 'n=7\n')).toBe(true);
+    expect(dp.traceLines()).toEqual([]);
+  });
+
+  it('bpf_trace_printk output goes to a custom sink', async () => {
     const lines: string[] = [];
     const dp = await Datapath.create({ trace: (l) => void lines.push(l) });
     // "n=%d\n\0" on the stack, then bpf_trace_printk(fmt, 6, 42)

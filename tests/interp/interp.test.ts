@@ -137,4 +137,112 @@ describe('Interpreter', () => {
   it('counts executed instructions (ld_imm64 once)', () => {
     expect(run([...Ins.lddw(0, 1n), Jmp.jeq.imm(0, 1, 0), Ins.exit()]).executed).toBe(3);
   });
+
+  it('runs the patterns it fuses (3-address ALU, 32-bit extension, two moves) with their plain meaning', () => {
+    const x = 0x1_8000_0001n;
+    // r0 = r1; r0 <<= 32; r0 >>= 32 keeps the low half: 0x80000001; with >>= (arsh) its sign: 0xffffffff80000001
+    expect(run([...Ins.lddw(1, x), Alu64.mov.reg(0, 1), Alu64.lsh.imm(0, 32), Alu64.rsh.imm(0, 32), Ins.exit()]).r0).toBe(0x8000_0001n);
+    expect(run([...Ins.lddw(1, x), Alu64.mov.reg(0, 1), Alu64.lsh.imm(0, 32), Alu64.arsh.imm(0, 32), Ins.exit()]).r0).toBe(0xffff_ffff_8000_0001n);
+    expect(run([...Ins.lddw(0, x), Alu64.lsh.imm(0, 32), Alu64.rsh.imm(0, 32), Ins.exit()]).r0).toBe(0x8000_0001n);
+    // r0 = r1; r0 += r0 (the operand is the register just written): 2 * x; r0 = r1; r0 -= r0: 0
+    expect(run([...Ins.lddw(1, x), Alu64.mov.reg(0, 1), Alu64.add.reg(0, 0), Ins.exit()]).r0).toBe(2n * x);
+    expect(run([...Ins.lddw(1, x), Alu64.mov.reg(0, 1), Alu64.sub.reg(0, 0), Ins.exit()]).r0).toBe(0n);
+    // r0 = -1; r0 *= 3 → -3 mod 2^64; r0 = r1; r0 >>= 4 → x / 16
+    expect(run([Alu64.mov.imm(0, -1), Alu64.mul.imm(0, 3), Ins.exit()]).r0).toBe(0xffff_ffff_ffff_fffdn);
+    expect(run([...Ins.lddw(1, x), Alu64.mov.reg(0, 1), Alu64.rsh.imm(0, 4), Ins.exit()]).r0).toBe(x >> 4n);
+    // two moves: r2 = r1; r0 = r2 (the second reads what the first wrote)
+    expect(run([...Ins.lddw(1, x), Alu64.mov.reg(2, 1), Alu64.mov.reg(0, 2), Ins.exit()]).r0).toBe(x);
+    // a jump to the second instruction of a fused pair runs it alone: r0 = 7, goto L; r0 = r1; L: r0 += 1 → 8
+    expect(run([Alu64.mov.imm(0, 7), Ins.ja(1), Alu64.mov.reg(0, 1), Alu64.add.imm(0, 1), Ins.exit()]).r0).toBe(8n);
+  });
+
+  it('an instruction budget that ends inside a fused pattern stops where the plain instructions stop', () => {
+    // straight-line code: instruction k (0-based) is the (k+1)th executed, so a budget of k stops at index k
+    const prog = [Alu64.mov.imm(1, 5), Alu64.mov.reg(0, 1), Alu64.lsh.imm(0, 32), Alu64.rsh.imm(0, 32), Alu64.mov.reg(2, 0), Alu64.add.reg(2, 2), Alu64.mov.reg(3, 2), Alu64.mov.reg(0, 3), Ins.exit()];
+    for (let max = 1; max < prog.length; max++) {
+      expect(() => run(prog, undefined, { maxInstructions: max })).toThrow(`insn ${max}: instruction limit ${max} reached`);
+      // a traced run executes the instructions one by one: same stop
+      expect(() => run(prog, undefined, { maxInstructions: max, trace: () => {} })).toThrow(`insn ${max}: instruction limit ${max} reached`);
+    }
+    const done = run(prog, undefined, { maxInstructions: prog.length });
+    // r1 = 5, r0 = zext(5) = 5, r2 = 5 + 5 = 10, r3 = 10, r0 = 10
+    expect(done).toMatchObject({ r0: 10n, executed: prog.length });
+  });
+
+  it('bpf_spin_lock / bpf_spin_unlock set and clear the lock word, also in pages a grow added; past memory is RUN_HELPER', () => {
+    const memory = new EngineMemory();
+    const it = (addr: number, id: number) =>
+      new Interpreter([...Ins.lddw(1, BigInt(addr)), Ins.call(id), Ins.exit()], { memory, helpers: baseHelpers(), checked: false });
+    const word = (a: number) => new DataView(memory.memory.buffer).getUint32(a, true);
+    const a = INPUT_BASE + 16;
+    it(a, 93).run({ args: [], regions: [] });
+    expect(word(a)).toBe(1);
+    it(a, 94).run({ args: [], regions: [] });
+    expect(word(a)).toBe(0);
+    // 4 pages (256 KiB) at first; a grow detaches the buffer the helpers had a view of
+    const end = memory.memory.buffer.byteLength;
+    memory.memory.grow(1);
+    it(end + 8, 93).run({ args: [], regions: [] });
+    expect(word(end + 8)).toBe(1);
+    const past = memory.memory.buffer.byteLength;
+    expect(() => it(past, 93).run({ args: [], regions: [] })).toThrow(`bpf_spin_lock: bad lock address 0x${past.toString(16)}`);
+  });
+
+  it('a program that tail-calls itself runs 1 + MAX_TAIL_CALL_CNT (33) times on one stack, then falls through', () => {
+    const memory = new EngineMemory();
+    memory.clearStack();
+    // count in r10 - 4 (the stack is the caller's across tail calls); tail-call self; past the limit the
+    // call fails and the count is returned: 34
+    const prog = [
+      Ins.ldx('w', 0, 10, -4),
+      Alu64.add.imm(0, 1),
+      Ins.stx('w', 10, 0, -4),
+      Ins.call(12),
+      Ins.ldx('w', 0, 10, -4),
+      Ins.exit(),
+    ];
+    let calls = 0;
+    const self: Interpreter = new Interpreter(prog, {
+      memory,
+      helpers: baseHelpers(),
+      checked: false,
+      tailCall: () => {
+        calls++;
+        return self;
+      },
+    });
+    expect(self.run({ args: [], regions: [] }).r0).toBe(34n);
+    expect(calls).toBe(33);
+    // every instruction of the 34 runs counts: 4 up to the call each, then the last one's 2
+    expect(self.executed).toBe(34 * 4 + 2);
+  });
+
+  it('traces a bpf-to-bpf call and its return: r0 and r6–r9 cleared and r10 lowered at the call, r1–r10 back at the exit', () => {
+    const prog = [
+      Alu64.mov.imm(6, 7),
+      Alu64.mov.imm(1, 3),
+      Ins.callLocal(2), // to slot 5
+      Alu64.add.reg(0, 6), // 4 + 7
+      Ins.exit(),
+      Alu64.mov.imm(6, 1),
+      Alu64.mov.reg(0, 1),
+      Alu64.add.imm(0, 1), // 3 + 1
+      Ins.exit(),
+    ];
+    const events: TraceEvent[] = [];
+    expect(run(prog, undefined, { trace: (e) => events.push(e) }).r0).toBe(11n);
+    expect(run(prog).r0).toBe(11n);
+    const top = BigInt(STACK_TOP);
+    expect(events.map((e) => [e.pc, e.frame, e.changed])).toEqual([
+      [0, 0, [[6, 0n, 7n]]],
+      [1, 0, [[1, BigInt(INPUT_BASE), 3n]]], // r1 entered with the input address
+      [2, 1, [[6, 7n, 0n], [10, top, top - 512n]]],
+      [5, 1, [[6, 0n, 1n]]],
+      [6, 1, [[0, 0n, 3n]]],
+      [7, 1, [[0, 3n, 4n]]],
+      [8, 0, [[6, 1n, 7n], [10, top - 512n, top]]],
+      [3, 0, [[0, 4n, 11n]]],
+      [4, 0, []],
+    ]);
+  });
 });

@@ -85,6 +85,33 @@ describe.skipIf(unready !== '')('the flowtable', () => {
     expect([icmp[14 + 20], icmp[14 + 21]]).toEqual([3, 4]);
   });
 
+  // nf_flow_nat_port_udp / nf_flow_nat_ip_udp: a UDP checksum of 0 (none) is left alone; one the
+  // translation turns into 0 is sent as 0xffff (CSUM_MANGLED_0, RFC 768). Expected frames: the
+  // translated datagram built whole (support.ts's udp4 maps a computed 0 to 0xffff as RFC 768 does).
+  it('a hit keeps a UDP checksum of 0 and sends a translated checksum of 0 as 0xffff', async () => {
+    const fx = await router();
+    offloadUdp(fx);
+    const outFrame = (data: Uint8Array, ttl: number) =>
+      eth({ dst: H1, src: M1, type: 0x0800 }, ipv4({ src: PUB, dst: S, proto: 17, ttl }, udp4(PUB, S, 6000, 53, data)));
+    const noSum = inUdp(8);
+    noSum[14 + 20 + 6] = 0;
+    noSum[14 + 20 + 7] = 0;
+    const want = outFrame(new Uint8Array(8), 63);
+    want[14 + 20 + 6] = 0;
+    want[14 + 20 + 7] = 0;
+    expect(fx.rx('eth0', noSum).get('eth1')).toEqual([want]);
+    // two payload bytes chosen so that the translated datagram's checksum sums to 0
+    const probe = udp4(PUB, S, 6000, 53, new Uint8Array(2));
+    const c = (probe[6]! << 8) | probe[7]!; // ~sum with the payload 0 0
+    const x = c === 0xffff ? 0 : c; // adds x to the sum: ~(sum + x) = 0
+    const data = Uint8Array.of(x >> 8, x & 0xff);
+    const zero = outFrame(data, 63);
+    expect([zero[14 + 20 + 6], zero[14 + 20 + 7]]).toEqual([0xff, 0xff]);
+    const frame = eth({ dst: M0, src: H0, type: 0x0800 }, ipv4({ src: C, dst: S, proto: 17 }, udp4(C, S, 6000, 53, data)));
+    expect(fx.rx('eth0', frame).get('eth1')).toEqual([zero]);
+    expect(hits(fx)).toBe(2);
+  });
+
   it('refuses bad flowtables with a reason', async () => {
     const fx = await router();
     expect(() => fx.dp.flowtable.create({ name: 'ft', devices: ['eth0'] })).toThrow(/ft exists/);

@@ -129,4 +129,29 @@ describe.each(['jit', 'interp'] as const)('checked mode confines a program (%s)'
     expect((await run(lookup(`r1 = ${own.address} ll\nr1 += ${other.address - own.address}`, 'r2 = r10\nr2 += -4'))).code).toBe('RUN_HELPER');
     expect((await run(lookup(`r1 = ${own.address} ll`, 'r2 = r10\nr2 += -2'))).code).toBe('RUN_MEM_FAULT');
   });
+
+  it('a call that passed its check before is checked again when its arguments or the packet change', async () => {
+    const dp = await Datapath.create();
+    // bpf_csum_diff(data + 8, 8, NULL, 0, 0): the same address and size every run; the packet decides
+    const csum = await dp.loadInsns(assemble('r1 = *(u32 *)(r1 + 0)\nr1 += 8\nr2 = 8\nr3 = 0\nr4 = 0\nr5 = 0\ncall 28\nr0 = 2\nexit'), { verify: false, engine });
+    for (let i = 0; i < 3; i++) expect(csum.testRun({ data: frame(60) }).retval).toBe(2);
+    // a 15-byte frame ends at data + 15: [data + 8, data + 16) is past it
+    expect(faultOf(() => csum.testRun({ data: data15 })).code).toBe('RUN_MEM_FAULT');
+    expect(csum.testRun({ data: frame(60) }).retval).toBe(2);
+    // bpf_map_lookup_elem(own, r10 - 4 + data[14]): the key moves with the frame's byte 14
+    const own = createMap(dp.fastPath, { name: 'own', type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 });
+    const lookup = await dp.loadInsns(
+      assemble(`r2 = *(u32 *)(r1 + 0)\nr3 = *(u32 *)(r1 + 4)\nr4 = r2\nr4 += 15\nr0 = 2\nif r4 > r3 goto +7\nr6 = *(u8 *)(r2 + 14)\nr1 = ${own.address} ll\nr2 = r10\nr2 += -4\nr2 += r6\ncall 1\nr0 = 2\nexit`),
+      { verify: false, engine },
+    );
+    const at = (b: number): Uint8Array => {
+      const f = frame(60);
+      f[14] = b;
+      return f;
+    };
+    for (let i = 0; i < 3; i++) expect(lookup.testRun({ data: at(0) }).retval).toBe(2);
+    // r10 - 1: a 4-byte key would end 3 bytes past the stack's top
+    expect(faultOf(() => lookup.testRun({ data: at(3) })).code).toBe('RUN_MEM_FAULT');
+    expect(lookup.testRun({ data: at(0) }).retval).toBe(2);
+  });
 });

@@ -137,7 +137,7 @@ describe('maps with a bpf_spin_lock, from TypeScript', () => {
     const p = obj.program('xdp_spinlock');
     expect(p.testRun({ data: f }).retval).toBe(2);
     // "class %u seq %u len %u proto %x" with class 1 (IPv6), the first of its class, 250 bytes, 0x86dd
-    expect(d.traceLog).toEqual(['class 1 seq 1 len 250 proto 86dd']);
+    expect(d.traceLines()).toEqual(['class 1 seq 1 len 250 proto 86dd']);
   });
 
   it('bpf_trace_vprintk: data_len not a multiple of 8, or past 12 arguments, is -EINVAL and prints nothing', async () => {
@@ -148,8 +148,8 @@ describe('maps with a bpf_spin_lock, from TypeScript', () => {
       return (await d.loadInsns(assemble(text), { verify: false })).testRun({ data: new Uint8Array(64) }).retval | 0;
     };
     expect(await run(8)).toBe(1);
-    expect(d.traceLog).toEqual(['7']);
+    expect(d.traceLines()).toEqual(['7']);
     expect(await run(4)).toBe(-22);
-    expect(d.traceLog).toEqual(['7']);
+    expect(d.traceLines()).toEqual(['7']);
   });
 });

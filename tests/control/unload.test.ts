@@ -1,0 +1,108 @@
+// Datapath.unloadObject: the kernel's fd-close semantics. Maps whose last holder the object was give
+// their memory back (the arena reuses it: loading and unloading in a loop does not grow it), handles
+// to them answer EBADF; maps another program or another object's map-in-map still holds stay; an
+// object whose program can still run (device, prog_array of another object) is refused with EBUSY.
+// program.fd names a program in a prog_array as libbpf's bpf_program__fd does.
+
+import { describe, expect, it } from 'vitest';
+import { assemble } from '../../src/asm/index.js';
+import { Datapath } from '../../src/control/datapath.js';
+import { MapError, WxdpError } from '../../src/errors.js';
+import { codec } from '../../src/maps/index.js';
+
+const prog = (name: string) => new URL(`../../programs/${name}.o`, import.meta.url).pathname;
+const top = (dp: Datapath) => dp.fastPath.fn<() => number>('arena_top')() >>> 0;
+
+describe('unloadObject', () => {
+  it('frees the maps: a load/unload loop does not grow the arena, and the old handles answer EBADF', async () => {
+    const dp = await Datapath.create();
+    const first = await dp.loadObject(prog('xdp_tailcall'));
+    const map = first.map('hops');
+    expect(dp.unloadObject(first)).toEqual({ freed: expect.arrayContaining(['hops', 'jmp_table', 'scratch']), kept: [] });
+    expect(() => map.lookup(codec.u32.encode(0))).toThrow(MapError);
+    try {
+      map.lookup(codec.u32.encode(0));
+    } catch (e) {
+      expect((e as MapError).errno).toBe(9); // EBADF
+      expect((e as Error).message).toMatch(/EBADF.*freed/);
+    }
+    const base = top(dp);
+    for (let i = 0; i < 20; i++) {
+      const o = await dp.loadObject(prog('xdp_tailcall'));
+      o.map('hops').update(codec.u32.encode(0), new Uint8Array(o.map('hops').valueSize).fill(7));
+      dp.unloadObject(o);
+    }
+    expect(top(dp)).toBe(base);
+    // reused memory comes back zeroed: a fresh object sees empty maps
+    const o = await dp.loadObject(prog('xdp_tailcall'));
+    expect([...o.map('hops').lookup(codec.u32.encode(0))!].every((b) => b === 0)).toBe(true);
+    expect(dp.loadedObjects()).toEqual([o]);
+    expect(dp.unloadObject(first)).toEqual({ freed: [], kept: [] }); // a second unload does nothing
+  });
+
+  it('refuses (BUSY) while a program is attached to a device, and frees after detach', async () => {
+    const dp = await Datapath.create();
+    const eth0 = dp.addDevice({ name: 'eth0' });
+    const o = await dp.loadObject(prog('xdp_tailcall'));
+    eth0.attachXdp(o.program('xdp_dispatch'));
+    let err: unknown;
+    try {
+      dp.unloadObject(o);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(WxdpError);
+    expect((err as WxdpError).code).toBe('BUSY');
+    expect((err as Error).message).toMatch(/program xdp_dispatch is attached to eth0 \(EBUSY\)/);
+    expect(dp.loadedObjects()).toContain(o);
+    expect(o.map('hops').isFreed).toBe(false);
+    eth0.detachXdp();
+    expect(dp.unloadObject(o).freed).toContain('hops');
+  });
+
+  it('refuses (BUSY) while another object\'s prog_array holds one of its programs (by program.fd)', async () => {
+    const dp = await Datapath.create();
+    const a = await dp.loadObject(prog('xdp_tailcall'));
+    const b = await dp.loadObject(prog('xdp_tailcall'));
+    // program.fd in a prog_array, as libbpf's bpf_program__fd: stored as the program's tail-call slot
+    b.map('jmp_table').update(codec.u32.encode(7), codec.u32.encode(a.program('xdp_udp').fd));
+    expect(dp.fastPath.fn<(m: number, i: number) => number>('prog_array_get')(b.map('jmp_table').address, 7)).toBe(a.program('xdp_udp').tableIndex);
+    expect(() => dp.unloadObject(a)).toThrow(/program xdp_udp is in prog_array jmp_table of .*xdp_tailcall\.o \(key 7\) \(EBUSY\)/);
+    b.map('jmp_table').delete(codec.u32.encode(7));
+    expect(dp.unloadObject(a).freed).toContain('jmp_table');
+    // a number that is no program's fd stays EBADF
+    expect(() => b.map('jmp_table').update(codec.u32.encode(6), codec.u32.encode(0xfffff))).toThrow(/EBADF/);
+  });
+
+  it('keeps a map another loaded program names, as the kernel\'s reference count does', async () => {
+    const dp = await Datapath.create();
+    const o = await dp.loadObject(prog('xdp_tailcall'));
+    const hops = o.map('hops');
+    // a program loaded alone that counts into o's map (ld_imm64 of its address)
+    const p = await dp.loadInsns(
+      assemble([
+        'r1 = 0', '*(u32 *)(r10 - 4) = r1', `r1 = ${hops.address} ll`, 'r2 = r10', 'r2 += -4',
+        'call 1', 'if r0 == 0 goto +2', 'r1 = 1', 'lock *(u64 *)(r0 + 0) += r1', 'r0 = 2', 'exit',
+      ].join('\n')),
+      { verify: false },
+    );
+    expect(dp.unloadObject(o)).toEqual({ freed: expect.arrayContaining(['jmp_table', 'scratch']), kept: ['hops'] });
+    expect(hops.isFreed).toBe(false);
+    expect(p.testRun({ data: new Uint8Array(64) }).retval).toBe(2);
+    expect(hops.lookup(codec.u32.encode(0))![0]).toBe(1);
+  });
+
+  it('keeps an inner map another object\'s map-in-map holds; frees the ones only its own outer maps held', async () => {
+    const dp = await Datapath.create();
+    const a = await dp.loadObject(prog('xdp_map_in_map'));
+    const b = await dp.loadObject(prog('xdp_map_in_map'));
+    b.map('lru_mapping').setInner(codec.u32.encode(1), a.map('fallback_lru'));
+    const { freed, kept } = dp.unloadObject(a);
+    expect(kept).toEqual(['fallback_lru']);
+    expect(freed).toEqual(expect.arrayContaining(['lru_cpu0', 'lru_mapping', 'tcp_backends', 'udp_backends', 'backends_by_proto']));
+    // b still reaches it through its outer map, and it still works
+    const inner = b.map('lru_mapping').innerMap(codec.u32.encode(1))!;
+    expect(inner.address).toBe(a.map('fallback_lru').address);
+    expect(a.map('lru_cpu0').isFreed).toBe(true);
+  });
+});
