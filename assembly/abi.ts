@@ -155,6 +155,7 @@ export const Q_RX: u32 = 4;
 export const Q_TX: u32 = 8;
 export const Q_COMP: u32 = 12;
 export const Q_XSK: u32 = 16; //   u32 socket id + 1 bound to this queue (0: none)
+export const Q_OWNER: u32 = 20; // u32 the shared build: lock id (net/lock.ts) of the thread that polls it, the only one that recycles onto its fill ring
 export const Q_STATS: u32 = 64;
 // Counters (u64, index × 8 from Q_STATS).
 export const QSTAT_RX_PACKETS: u32 = 0;

@@ -27,7 +27,7 @@ import { DEV_IFINDEX, DEV_MAC, DEV_NQUEUES, FRAME_SIZE, Q_COMP, Q_RX, Q_TX, RING
 import { copyBytes } from './bytes';
 import { dev_rx, devLookup, devQueue, ETH_HLEN } from './device';
 import { jhash, jhash3w } from './maps/jhash';
-import { ringEntry, ringFree, ringPushAddr } from './ring';
+import { ringEntry, ringFree, ringPushAddr, ringProducerAcquire, ringConsumerRelease } from './ring';
 import { frameFree } from './umem';
 
 export const LINK_VXLAN: u32 = 1;
@@ -305,7 +305,7 @@ export function link_tx(link: u32, buf: u32, cap: u32): u32 {
     const tx = load<u32>(q, Q_TX);
     const comp = load<u32>(q, Q_COMP);
     let c = load<u32>(tx, RING_CONSUMER);
-    const prod = load<u32>(tx, RING_PRODUCER);
+    const prod = ringProducerAcquire(tx);
     while (c != prod) {
       const e = ringEntry(tx, c);
       const a = <u32>load<u64>(e);
@@ -313,7 +313,7 @@ export function link_tx(link: u32, buf: u32, cap: u32): u32 {
       const dlen = hlen + len;
       const rec = (LINK_RECORD_HEADER + dlen + 3) & ~3;
       if (p + rec > buf + cap) {
-        store<u32>(tx, c, RING_CONSUMER);
+        ringConsumerRelease(tx, c);
         return records;
       }
       const d = p + LINK_RECORD_HEADER;
@@ -336,7 +336,7 @@ export function link_tx(link: u32, buf: u32, cap: u32): u32 {
       if (!ringPushAddr(comp, <u64>frame)) frameFree(frame);
       c++;
     }
-    store<u32>(tx, c, RING_CONSUMER);
+    ringConsumerRelease(tx, c);
   }
   return records;
 }

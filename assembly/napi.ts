@@ -25,10 +25,10 @@ import {
   DROP_XSK_INVALID, FRAME_SIZE, MAP_ID, MAP_TYPE, MAP_VALUE_SIZE, MAX_DEVICES, NAPI_BUDGET, QSTAT_RX_BYTES,
   QSTAT_RX_PACKETS, QSTAT_XDP_ABORTED, QSTAT_XDP_DROP, QSTAT_XDP_INVALID, QSTAT_XDP_PASS, QSTAT_XDP_REDIRECT,
   QSTAT_XDP_TX, Q_RX, RING_CONSUMER, TRACE_EVENT_SIZE, TRACE_SLOTS, XDP_DROP, XDP_PASS, XDP_REDIRECT, XDP_TX,
-  DP_DEVS, DEV_BURST, MAP_DATA, MAP_MAX_ENTRIES, DROP_NO_BUFFER, DP_BURST, BURST_MAX, BURST_RECORD_SIZE,
+  DP_DEVS, DEV_BURST, MAP_DATA, MAP_MAX_ENTRIES, DROP_NO_BUFFER, DP_BURST, BURST_MAX, BURST_RECORD_SIZE, Q_OWNER,
 } from './abi';
 import { copyBytes } from './bytes';
-import { count, countDrop, devLookup, devQueue, OPT_META_MASK, queueRefill, recycle, transmit } from './device';
+import { count, countDrop, devLookup, devQueue, OPT_META_MASK, queueRefill, recycle, recycleBatchBegin, recycleBatchEnd, transmit } from './device';
 import { devmapHashLookupIdx, devmapLookupIdx } from './maps/devmap';
 import { fdArrayLookupIdx } from './maps/fd_array';
 import { CPUMAP_QUEUES, CQ_CONS, CQ_MAP, CQ_CPU, CQ_DRAINED, CQ_ENTRIES, CQ_ENTRY_SIZE, CQ_MASK, CQ_NEXT, CQ_PROD, CQ_PROG, cpumapEnqueue, cpumapLookupIdx, cpumapWorkers } from './maps/cpumap';
@@ -38,6 +38,7 @@ import { xdp_setup } from './xdp';
 import { xskDeliver } from './xsk';
 import { frameAlloc, frameFree } from './umem';
 import { netdevGet } from './net/core';
+import { netLockId } from './net/lock';
 import { IFF_UP, ND_FLAGS } from './net/abi';
 import { stack_rx_burst, stackBurstBuf } from './net/eth';
 import { fib4_prefetch, fib4PrefetchDsts } from './net/fib_prefetch';
@@ -410,12 +411,16 @@ export function cpumap_poll(cpu: u32, budget: u32): u32 {
 /** Poll queue `qi` of device `dev`: up to `budget` frames. Returns how many were processed. */
 export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
   const q = devQueue(dev, qi);
+  // this thread is the queue's poller: frames the stack frees go back on its fill ring (net/core.ts netFree)
+  if (ASC_FEATURE_THREADS) store<u32>(q, netLockId(), Q_OWNER);
   const rx = load<u32>(q, Q_RX);
   const n = ringPeek(rx, budget);
   if (n == 0) {
     queueRefill(q);
     return 0;
   }
+  // the frames this poll gives back to the queue's fill ring are published together (device.ts)
+  recycleBatchBegin(q);
   const c = load<u32>(rx, RING_CONSUMER);
   const burst = load<u32>(dev + DEV_BURST);
   const slot = load<u32>(dev + DEV_PROG);
@@ -469,6 +474,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
   tpFlush();
   if (slot != 0 && ifindex < MAX_DEVICES) store<u8>(fibWarm + ifindex, fibHelperCalls != fibCalls ? 1 : 0);
   ringRelease(rx, n);
+  recycleBatchEnd();
   count(q, QSTAT_RX_PACKETS, n);
   count(q, QSTAT_RX_BYTES, bytes);
   // After the verdicts, as drivers refill after their poll: dropped frames are back on the fill ring

@@ -5,6 +5,13 @@
 //   ring   +0 u32 producer | +4 u32 consumer | +8 u32 mask | +12 u32 entry size | +16 u32 entries
 //          RING_HEADER_SIZE, then (mask + 1) × entry size bytes
 //
+// Threads (the shared build): the producer and the consumer may be different threads (a worker filling
+// the RX ring the main thread injected into, the host ring the main thread drains). As the kernel's xsk
+// rings (smp_load_acquire / smp_store_release on the indices, libxdp's __atomic pair), a side reads the
+// other side's index with an atomic load (acquire: the entries it covers are visible) and publishes its
+// own with an atomic store (release: its entries are written before). Wasm's atomics are sequentially
+// consistent, which is stronger. The unshared build has one thread and plain loads and stores.
+//
 // Reads: nothing but the ring. Sets: the ring. Used by device.ts (fill/RX/TX/completion/host rings),
 // xsk.ts (a socket's four rings) and napi.ts; TypeScript (src/control/ring.ts) works the same header.
 
@@ -37,14 +44,38 @@ export function ring_create(size: u32, entrySize: u32): u32 {
   return ring_init(r, size, entrySize);
 }
 
+/** The producer index as the consumer reads it (acquire: the entries it covers are written). */
+@inline export function ringProducerAcquire(r: u32): u32 {
+  if (ASC_FEATURE_THREADS) return atomic.load<u32>(r + RING_PRODUCER);
+  return load<u32>(r, RING_PRODUCER);
+}
+
+/** The consumer index as the producer reads it (acquire: the entries it released are read). */
+@inline export function ringConsumerAcquire(r: u32): u32 {
+  if (ASC_FEATURE_THREADS) return atomic.load<u32>(r + RING_CONSUMER);
+  return load<u32>(r, RING_CONSUMER);
+}
+
+/** The producer publishes index `p` (release: the entries before it are written first). */
+@inline export function ringProducerRelease(r: u32, p: u32): void {
+  if (ASC_FEATURE_THREADS) atomic.store<u32>(r + RING_PRODUCER, p);
+  else store<u32>(r, p, RING_PRODUCER);
+}
+
+/** The consumer publishes index `c` (release: it is done reading the entries before it). */
+@inline export function ringConsumerRelease(r: u32, c: u32): void {
+  if (ASC_FEATURE_THREADS) atomic.store<u32>(r + RING_CONSUMER, c);
+  else store<u32>(r, c, RING_CONSUMER);
+}
+
 /** Entries a consumer may take. */
 @inline export function ringAvail(r: u32): u32 {
-  return load<u32>(r, RING_PRODUCER) - load<u32>(r, RING_CONSUMER);
+  return ringProducerAcquire(r) - load<u32>(r, RING_CONSUMER);
 }
 
 /** Entries a producer may add. */
 @inline export function ringFree(r: u32): u32 {
-  return load<u32>(r, RING_MASK) + 1 - (load<u32>(r, RING_PRODUCER) - load<u32>(r, RING_CONSUMER));
+  return load<u32>(r, RING_MASK) + 1 - (load<u32>(r, RING_PRODUCER) - ringConsumerAcquire(r));
 }
 
 /** The address of entry `i` (a free-running index). */
@@ -63,7 +94,7 @@ export function ring_create(size: u32, entrySize: u32): u32 {
 
 /** xsk_ring_prod__submit: publish `n` reserved entries. */
 @inline export function ringSubmit(r: u32, n: u32): void {
-  store<u32>(r, load<u32>(r, RING_PRODUCER) + n, RING_PRODUCER);
+  ringProducerRelease(r, load<u32>(r, RING_PRODUCER) + n);
 }
 
 /** xsk_ring_cons__peek: up to `n` entries starting at the consumer index (read them, then release). */
@@ -73,36 +104,36 @@ export function ring_create(size: u32, entrySize: u32): u32 {
 
 /** xsk_ring_cons__release. */
 @inline export function ringRelease(r: u32, n: u32): void {
-  store<u32>(r, load<u32>(r, RING_CONSUMER) + n, RING_CONSUMER);
+  ringConsumerRelease(r, load<u32>(r, RING_CONSUMER) + n);
 }
 
 /** Push one u64 address (fill / completion rings); false when full. */
 @inline export function ringPushAddr(r: u32, addr: u64): bool {
   const p = load<u32>(r, RING_PRODUCER);
-  if (p - load<u32>(r, RING_CONSUMER) > load<u32>(r, RING_MASK)) return false;
+  if (p - ringConsumerAcquire(r) > load<u32>(r, RING_MASK)) return false;
   store<u64>(ringEntry(r, p), addr);
-  store<u32>(r, p + 1, RING_PRODUCER);
+  ringProducerRelease(r, p + 1);
   return true;
 }
 
 /** Pop one u64 address; -1 when empty. */
 @inline export function ringPopAddr(r: u32): i64 {
   const c = load<u32>(r, RING_CONSUMER);
-  if (load<u32>(r, RING_PRODUCER) == c) return -1;
+  if (ringProducerAcquire(r) == c) return -1;
   const a = load<u64>(ringEntry(r, c));
-  store<u32>(r, c + 1, RING_CONSUMER);
+  ringConsumerRelease(r, c + 1);
   return <i64>a;
 }
 
 /** Push one descriptor; false when full. */
 @inline export function ringPushDesc(r: u32, addr: u64, len: u32, options: u32): bool {
   const p = load<u32>(r, RING_PRODUCER);
-  if (p - load<u32>(r, RING_CONSUMER) > load<u32>(r, RING_MASK)) return false;
+  if (p - ringConsumerAcquire(r) > load<u32>(r, RING_MASK)) return false;
   const e = ringEntry(r, p);
   store<u64>(e, addr);
   store<u32>(e, len, 8);
   store<u32>(e, options, 12);
-  store<u32>(r, p + 1, RING_PRODUCER);
+  ringProducerRelease(r, p + 1);
   return true;
 }
 

@@ -48,10 +48,21 @@ export const TP_COUNT: u32 = 16;
 export const TP_PROGS: u32 = 8;
 /** map_id of a redirect without a map (INT_MAX, the kernel's marker for bpf_redirect). */
 export const TP_NO_MAP_ID: u32 = 0x7fffffff;
+/** Bytes of one event's argument array (at most 8 u64 arguments). */
+export const TP_ARGS_SIZE: u32 = 64;
 
 const tpSlots = memory.data(TP_COUNT * TP_PROGS * 4);
-/** The argument array the programs get as ctx (one event at a time per instance). */
-const tpArgs = memory.data(8 * 8, 8);
+/**
+ * The argument array the programs get as ctx (one event at a time per thread): the main thread's is a
+ * static, a worker's lives in its own area (worker.ts sets it once), so two workers raising events at
+ * once never overwrite each other's arguments.
+ */
+let tpArgs: u32 = <u32>memory.data(TP_ARGS_SIZE, 8);
+
+/** This instance's argument array moves to `args` (TP_ARGS_SIZE bytes, 8-aligned): worker_init. */
+export function tpArgsSet(args: u32): void {
+  tpArgs = args;
+}
 
 /** Attach program table slot `slot` as the `i`-th program of tracepoint `tp` (0: detach; keep the list packed). */
 export function tp_attach(tp: u32, i: u32, slot: u32): void {
@@ -108,8 +119,13 @@ const TALLY: u32 = 176;
 const T_DEV: u32 = 8;
 const T_CPU: u32 = 72;
 const tallies = memory.data(TALLY_CPUS * TALLY, 8);
-/** struct xdp_cpumap_stats { u32 redirect, pass, drop; } of the event being raised. */
-const cpumapStats = memory.data(16, 8);
+/**
+ * struct xdp_cpumap_stats { u32 redirect, pass, drop; } of the event being raised: in this thread's
+ * argument array past the event's five arguments (so workers never share it).
+ */
+@inline function cpumapStats(): u32 {
+  return tpArgs + 48;
+}
 
 @inline function tallyBase(): u32 {
   const cpu = load<u32>(RUN_BASE + RUN_CPU);
@@ -146,14 +162,14 @@ function cpumapBulk(map: u32, key: u32, frames: u32, pass: u32, drop: u32, redir
     tpRun(TP_XDP_CPUMAP_ENQUEUE);
   }
   if (!queued && tpOn(TP_XDP_CPUMAP_KTHREAD)) {
-    store<u32>(cpumapStats, redirect);
-    store<u32>(cpumapStats, pass, 4);
-    store<u32>(cpumapStats, drop, 8);
+    store<u32>(cpumapStats(), redirect);
+    store<u32>(cpumapStats(), pass, 4);
+    store<u32>(cpumapStats(), drop, 8);
     store<i64>(tpArgs, id);
     store<u64>(tpArgs, <u64>frames, 8);
     store<u64>(tpArgs, 0, 16);
     store<i64>(tpArgs, 0, 24);
-    store<u64>(tpArgs, <u64>cpumapStats, 32);
+    store<u64>(tpArgs, <u64>cpumapStats(), 32);
     tpRun(TP_XDP_CPUMAP_KTHREAD);
   }
 }
@@ -271,14 +287,14 @@ export function tpFlush(): void {
 /** A worker's batch of cpumap entry `key` of `map` (cpu_map_kthread_run): processed and its outcomes. */
 export function tpCpumapKthread(map: u32, frames: u32, pass: u32, drop: u32, redirect: u32): void {
   if (!tpOn(TP_XDP_CPUMAP_KTHREAD) || frames == 0) return;
-  store<u32>(cpumapStats, redirect);
-  store<u32>(cpumapStats, pass, 4);
-  store<u32>(cpumapStats, drop, 8);
+  store<u32>(cpumapStats(), redirect);
+  store<u32>(cpumapStats(), pass, 4);
+  store<u32>(cpumapStats(), drop, 8);
   store<i64>(tpArgs, <i64><i32>load<u32>(map, MAP_ID));
   store<u64>(tpArgs, <u64>frames, 8);
   store<u64>(tpArgs, 0, 16);
   store<i64>(tpArgs, 0, 24);
-  store<u64>(tpArgs, <u64>cpumapStats, 32);
+  store<u64>(tpArgs, <u64>cpumapStats(), 32);
   tpRun(TP_XDP_CPUMAP_KTHREAD);
 }
 

@@ -19,15 +19,26 @@
 //             +0 state: 0 run, 1 stop        +4 wake: bumped (and notified) when there is work or a message
 //             +8 rounds made                 +12 frames polled (wraps)
 //             +16 the last control message applied (acknowledged)   +20 faults caught in the loop
-//   +8192   end
+//             +24 hold: nonzero while the worker must not poll (Workers.hold: frames wait, then all start at once)
+//             +32 the length of the frame the packet generator wrote last (device.ts rxPost), this worker's
+//   +6720   tracepoint arguments (TP_ARGS_SIZE): the events this worker raises (tracepoints.ts)
+//   +8192   the stack's SNMP counters as this worker counts them (MIB_COUNT × u64), then its drop
+//           counters (NDROP_COUNT × u64): per CPU as the kernel's SNMP_INC_STATS / per-cpu drop
+//           counters are, summed by the reader (src/control/stack.ts) — no cache line bounces between
+//           workers and no lost increments
+//   +12288  end
 
 import {
   BURST_MAX, BURST_RECORD_SIZE, DEV_NQUEUES, DP_DEVS, MAX_DEVICES, MAX_FRAMES, NAPI_BUDGET, RUN_CPU, RUN_NCPUS,
   RUN_PRANDOM, RUN_SIZE, STACK_SIZE, abiWorkerAreas,
 } from './abi';
+import { devGenLenSet } from './device';
 import { cpumapWorkersSet } from './maps/cpumap';
 import { cpumap_poll, napi_poll } from './napi';
-import { netScratchSet } from './net/core';
+import { MIB_COUNT, NDROP_COUNT } from './net/abi';
+import { netCountersSet, netScratchSet } from './net/core';
+import { netLockIdSet } from './net/lock';
+import { tpArgsSet, TP_ARGS_SIZE } from './tracepoints';
 import { net_quiescent, net_worker_offline, net_worker_online } from './net/reclaim';
 
 export const WK_STACK: u32 = 0;
@@ -42,7 +53,10 @@ export const WK_ROUNDS: u32 = 8;
 export const WK_FRAMES: u32 = 12;
 export const WK_ACK: u32 = 16;
 export const WK_FAULTS: u32 = 20;
-export const WK_SIZE: u32 = 8192;
+export const WK_TP_ARGS: u32 = WK_CONTROL + 64;
+export const WK_MIB: u32 = 8192;
+export const WK_DROPS: u32 = WK_MIB + MIB_COUNT * 8;
+export const WK_SIZE: u32 = (WK_DROPS + NDROP_COUNT * 8 + 4095) & ~4095;
 export const WK_ALIGN: u32 = 64;
 
 /** This instance is worker `w` of `n`: its per-run areas in `area`, its stack scratch at `scratch` (0: the root's). */
@@ -54,6 +68,11 @@ export function worker_init(w: u32, n: u32, area: u32, scratch: u32): void {
   // each worker its own prandom sequence (bpf_get_prandom_u32 seeds a zero state itself)
   store<u64>(area + WK_RUN + RUN_PRANDOM, 0x9e3779b97f4a7c15 * <u64>(w + 1));
   if (scratch != 0) netScratchSet(scratch);
+  netLockIdSet(w);
+  tpArgsSet(area + WK_TP_ARGS);
+  devGenLenSet(area + WK_CONTROL + 32);
+  memory.fill(area + WK_MIB, 0, WK_SIZE - WK_MIB);
+  netCountersSet(area + WK_MIB, area + WK_DROPS);
   cpumapWorkersSet(n);
   net_worker_online(w);
 }
@@ -80,3 +99,6 @@ export function dp_poll_worker(budget: u32, w: u32, n: u32): u32 {
   net_quiescent(w);
   return total;
 }
+
+// The control plane frees the cpumap queues workers have let go of (src/control/workers.ts).
+export { cpumap_free_all, cpumap_reclaim } from './maps/cpumap';

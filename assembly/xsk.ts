@@ -17,7 +17,7 @@ import {
 import { copyBytes } from './bytes';
 import { countDrop, devLookup, devQueue, transmit, recycle } from './device';
 import { arena_alloc } from './maps/arena';
-import { ring_create, ringEntry, ringFree, ringPopAddr, ringPushAddr, ringPushDesc } from './ring';
+import { ring_create, ringEntry, ringFree, ringPopAddr, ringPushAddr, ringPushDesc, ringProducerAcquire, ringConsumerAcquire, ringConsumerRelease } from './ring';
 import { frameAlloc } from './umem';
 
 /**
@@ -74,7 +74,7 @@ export function xskDeliver(q: u32, id: u32, ifindex: u32, queue: u32, data: u32,
     return false;
   }
   const rx = load<u32>(s, XSK_RX);
-  if (load<u32>(rx, RING_PRODUCER) - load<u32>(rx, RING_CONSUMER) > load<u32>(rx, 8)) {
+  if (load<u32>(rx, RING_PRODUCER) - ringConsumerAcquire(rx) > load<u32>(rx, 8)) {
     recycle(q, data);
     countDrop(q, DROP_XSK_RX_FULL);
     store<u64>(s, load<u64>(s, XSK_RX_DROPPED) + 1, XSK_RX_DROPPED);
@@ -115,7 +115,7 @@ export function xsk_tx(id: u32, budget: u32): u32 {
   while (sent < budget) {
     const c = load<u32>(tx, RING_CONSUMER);
     // Nothing to send, or no room to report it sent (the chunk would be lost to user space).
-    if (load<u32>(tx, RING_PRODUCER) == c || ringFree(comp) == 0) break;
+    if (ringProducerAcquire(tx) == c || ringFree(comp) == 0) break;
     const e = ringEntry(tx, c);
     const addr = load<u64>(e);
     const len = load<u32>(e, 8);
@@ -124,7 +124,7 @@ export function xsk_tx(id: u32, budget: u32): u32 {
     if (f == 0) break;
     const data = f + XDP_PACKET_HEADROOM;
     copyBytes(data, umem + <u32>addr, len);
-    store<u32>(tx, c + 1, RING_CONSUMER);
+    ringConsumerRelease(tx, c + 1);
     ringPushAddr(comp, addr);
     transmit(q, dev, qi, data, len, 0);
     sent++;

@@ -26,6 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Datapath } from '../src/control/datapath.js';
 import { formatIpv4, formatIpv6, Lpm4Table, Lpm6Table } from '../src/control/lpm.js';
 import { FastPath } from '../src/runtime/fastpath.js';
 import { EngineMemory } from '../src/runtime/memory.js';
@@ -265,9 +266,11 @@ interface RowContext {
   wxdpResults?: Uint32Array;
   /** The value of the table's 127.0.0.0/8 route, if it has one (the kernel's local table shadows it). */
   shadowed?: number;
+  /** The wxdp bpf_fib_lookup row's egress ifindex per destination (0: not SUCCESS), for the kernel's. */
+  fibResults?: Uint32Array;
 }
 
-type RowFn = (t: FibTable, ctx: RowContext) => FibRow | null;
+type RowFn = (t: FibTable, ctx: RowContext) => FibRow | null | Promise<FibRow | null>;
 
 /**
  * Best of `rounds` timings of `fn` (this machine is shared and noisy: best-of approximates an idle core),
@@ -339,6 +342,52 @@ export const wxdpRow: RowFn = (t, ctx) => {
     mlps: n / sec / 1e6, nsPerLookup: (sec * 1e9) / n, structureMiB: mem.structure / MiB, rulesMiB: mem.rules / MiB,
     buildMs, updatesPerSec, hits, note: `${table.count} distinct prefixes; lookups: ${t.family === 4 ? 'lpm4' : 'lpm6'}_lookup_bulk`,
   });
+};
+
+/** bpf_fib_lookup's flags in the rows that compare with the kernel: the main table, no neighbour. */
+const FIB_FLAGS = 1 | 4; // BPF_FIB_LOOKUP_DIRECT | BPF_FIB_LOOKUP_SKIP_NEIGH
+
+/**
+ * wxdp's whole lookup, the one the data path makes: a Datapath's FIB (tables local and main, route
+ * records, next hops) holding the table as the kernel row installs it (`route replace PREFIX dev
+ * wx0|wx1`, forwarding on), and bpf_fib_lookup with the kernel row's flags on every destination,
+ * batched in wasm (fib4_lookup_bulk: each burst of 64 warmed by the FIB walk napi.ts runs ahead of a
+ * program that calls the helper, then the helper per destination). Its SUCCESS count must equal the
+ * kernel's on the same destinations (the same 127.0.0.0/8 answer included: main and local merged).
+ */
+export const wxdpFibRow: RowFn = async (t, ctx) => {
+  if (t.family !== 4) return null;
+  const dp = await Datapath.create({ umemFrames: 64 });
+  try {
+    const wx0 = dp.addDevice({ name: 'wx0', mac: '02:00:00:00:0f:00' });
+    dp.addDevice({ name: 'wx1', mac: '02:00:00:00:0f:01' });
+    dp.ip('link set dev wx0 up');
+    dp.ip('link set dev wx1 up');
+    dp.ip('link set dev lo up'); // as the kernel row's namespace: 127.0.0.1/8 and table local
+    dp.sysctl('net.ipv4.conf.all.forwarding', 1);
+    const t0 = performance.now();
+    dp.routes.load(t.routes4.map(([a, len], i) => ({ dst: `${formatIpv4(a)}/${len}`, dev: `wx${i & 1}` })), { verb: 'replace' });
+    const buildMs = performance.now() - t0;
+    const fp = dp.fastPath;
+    const x = fp.exports as unknown as Record<string, (...a: number[]) => number>;
+    const n = t.dsts4.length;
+    const src = x.arena_alloc!(n * 8, 64)! >>> 0;
+    const dst = src + n * 4;
+    const dv = new DataView(fp.memory.memory.buffer);
+    for (let i = 0; i < n; i++) dv.setUint32(src + i * 4, t.dsts4[i]!, false); // network order, as in a frame
+    const ifindex = wx0.ifindex;
+    const bulk = (): number => x.fib4_lookup_bulk!(ifindex, FIB_FLAGS, src, dst, n, 0)!;
+    for (let i = 0; i < 3; i++) bulk();
+    const sec = bestSeconds(bulk, ctx.quick ? 5 : 10);
+    const hits = bulk();
+    ctx.fibResults = new Uint32Array(fp.memory.memory.buffer, dst, n).slice();
+    return row(t, 'wxdp bpf_fib_lookup', {
+      mlps: n / sec / 1e6, nsPerLookup: (sec * 1e9) / n, buildMs, hits,
+      note: `the data path's lookup: bpf_fib_lookup (DIRECT | SKIP_NEIGH, as the kernel row) on a Datapath's FIB, ${n} destinations in bursts of 64 (fib4_lookup_bulk: the burst's FIB walk, then the helper per destination); build: routes.load (replace)`,
+    });
+  } finally {
+    await dp.close();
+  }
 };
 
 /** Delete the sampled routes one by one, then add them back: the number of operations. */
@@ -538,6 +587,12 @@ export const kernelRow: RowFn = (t, ctx) => {
       }
       agree = mine === ok ? `same ${ok} hits as wxdp (127.0.0.0/8 aside)` : `HITS DIFFER: kernel ${ok}, wxdp ${mine}`;
     }
+    // and through wxdp's bpf_fib_lookup: the same SUCCESS count, 127.0.0.0/8 included (main and local merged)
+    if (ctx.fibResults) {
+      let mine = 0;
+      for (let f = 0; f < frames; f++) for (let i = 0; i < DSTS_PER_RUN; i++) if (ctx.fibResults[(f * DSTS_PER_RUN + i) % dsts.length] !== 0) mine++;
+      agree += mine === ok ? `; same ${ok} SUCCESS as wxdp bpf_fib_lookup` : `; SUCCESS DIFFERS: kernel ${ok}, wxdp bpf_fib_lookup ${mine}`;
+    }
     // Updates: delete then re-add a sample (each distinct prefix once) through ip -batch.
     const k = Math.min(ctx.quick ? 2000 : 20000, t.routes4.length);
     const r = rng(99);
@@ -562,8 +617,8 @@ export const kernelRow: RowFn = (t, ctx) => {
   }
 };
 
-/** The rows of each table, in order (the kernel row reads the wxdp row's results). */
-export const ROWS: RowFn[] = [wxdpRow, kernelRow, dir24Row, jsMapRow];
+/** The rows of each table, in order (the kernel row reads the wxdp rows' results). */
+export const ROWS: RowFn[] = [wxdpRow, wxdpFibRow, kernelRow, dir24Row, jsMapRow];
 
 export interface FibBenchOptions {
   quick?: boolean;
@@ -581,7 +636,7 @@ export async function runFibBench(opts: FibBenchOptions = {}): Promise<FibRow[]>
     opts.log?.(`${t.name}: ${t.family === 4 ? t.routes4.length : t.routes6.length} prefixes\n`);
     const ctx: RowContext = { quick: opts.quick ?? false, kernel: opts.kernel ?? true, ...(opts.log ? { log: opts.log } : {}) };
     for (const fn of ROWS) {
-      const r = fn(t, ctx);
+      const r = await fn(t, ctx);
       if (r) {
         rows.push(r);
         opts.log?.(`  ${r.engine}: ${r.mlps === null ? r.note : `${r.mlps.toFixed(1)} M lookups/s`}\n`);

@@ -16,17 +16,29 @@
 //          +12 u32 mask (storage entries - 1, a power of two ≥ qsize) | +16 u32 producer lock
 //          +20 u32 CPU (the worker draining it) | +24 u32 next queue (CPUMAP_QUEUES list) | +28 program slot
 //          +32 u64 enqueued | +40 u64 dropped (full) | +48 u64 drained (run on the CPU)
-//          +56 u32 the map (for the xdp_cpumap_kthread tracepoint's map_id) | +60 pad
-//          +64 (mask + 1) × 16: u32 data | u32 len | u32 meta | u32 ingress ifindex
+//          +56 u32 the map it serves (the xdp_cpumap_kthread tracepoint's map_id) | +60 u32 flags (CQF_*)
+//          +64 u32 the grace period it was unlinked in (rc_stamp) | +68 .. +127 reserved
+//          +128 (mask + 1) × 16: u32 data | u32 len | u32 meta | u32 ingress ifindex
 //
-// Queues are made on the control plane (cpu_map_update_elem) and never freed: a producer that read the
-// slot a moment before a delete still finds a queue, and frames left on it are still drained, as the
-// kernel's kthread empties its ring before it stops. An entry updated again reuses its queue when the
-// storage holds the new qsize. The list of every queue starts at CPUMAP_QUEUES (DP_BASE + 40); only the
-// control plane links into it, one store publishing each queue.
+// Queues are made on the control plane (cpu_map_update_elem). An entry updated again reuses its queue
+// when the storage holds the new qsize. The list of every queue starts at CPUMAP_QUEUES (DP_BASE + 40);
+// only the control plane links into it and out of it, one store each.
+//
+// Freeing, as the kernel's __cpu_map_entry_free after its RCU grace period: a queue an entry no longer
+// points to (deleted, emptied with qsize 0, replaced by a bigger one, the map cleared) is unpublished
+// from its slot and marked DYING with the open grace period (net/reclaim.ts rc_stamp). Its worker goes
+// on draining it (the kthread empties its ring before it stops). cpumap_reclaim (control plane: every
+// update and delete, Datapath.poll, close) unlinks a DYING queue once the grace period is over — no
+// producer that read the slot before can still be inside cpumapEnqueue — and it is empty, and retires
+// it (rc_retire: its memory is reused after a second grace period, when no worker walks the list
+// through it any more). cpumap_free_all (close, after the workers have joined) gives every queued frame
+// back to the pool and every queue back to the reclaimer. Queues from the arena (no stack root to
+// reclaim through) are unlinked the same way but never reused.
 
 import { DP_BASE, MAP_DATA, MAP_MAX_ENTRIES, MAP_VALUE_SIZE, RUN_BASE, RUN_NCPUS } from '../abi';
 import { allocMap, arena_alloc } from './arena';
+import { rc_alloc, rc_passed, rc_reclaim, rc_retire, rc_stamp } from '../net/reclaim';
+import { frameFree } from '../umem';
 import { BPF_EXIST, BPF_F_NUMA_NODE, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENODEV, ENOMEM, EOVERFLOW } from './uapi';
 
 /** NR_CPUS of the kernel wxdp follows (6.18 here: /sys/devices/system/cpu/kernel_max + 1). */
@@ -50,7 +62,13 @@ export const CQ_ENQUEUED: u32 = 32;
 export const CQ_DROPPED: u32 = 40;
 export const CQ_DRAINED: u32 = 48;
 export const CQ_MAP: u32 = 56;
-export const CQ_ENTRIES: u32 = 64;
+export const CQ_FLAGS: u32 = 60;
+export const CQ_STAMP: u32 = 64;
+/** No entry points to the queue any more: drained, then freed (cpumap_reclaim). */
+export const CQF_DYING: u32 = 1;
+/** Its memory came from the arena (no stack root): never reused. */
+export const CQF_ARENA: u32 = 2;
+export const CQ_ENTRIES: u32 = 128;
 export const CQ_ENTRY_SIZE: u32 = 16;
 
 /**
@@ -97,12 +115,15 @@ export function cpumapUpdate(m: u32, key: u32, value: u32, flags: u64): i32 {
   const fd: i32 = load<u32>(m, MAP_VALUE_SIZE) == 8 ? load<i32>(value, 4) : 0;
   const s = load<u32>(m, MAP_DATA) + cpu * SLOT;
   if (qsize == 0) {
-    store<u64>(s, 0);
+    slotEmpty(s);
     return 0;
   }
   const prog: u32 = fd > 0 ? <u32>fd : 0;
   if (ASC_FEATURE_THREADS) {
-    let q = load<u32>(s, 8);
+    let old = load<u32>(s, 8);
+    // a queue already DYING (cpumap_free_all) is nobody's to reuse or retire again
+    if (old != 0 && (load<u32>(old, CQ_FLAGS) & CQF_DYING) != 0) old = 0;
+    let q = old;
     if (q == 0 || load<u32>(q, CQ_MASK) + 1 < qsize) {
       q = queueCreate(cpu, qsize);
       if (q == 0) return -ENOMEM;
@@ -111,19 +132,104 @@ export function cpumapUpdate(m: u32, key: u32, value: u32, flags: u64): i32 {
     atomic.store<u32>(q + CQ_MAP, m);
     atomic.store<u32>(q + CQ_QSIZE, qsize);
     atomic.store<u32>(s + 8, q);
+    // the replaced queue: its producers see the new one from now on, its frames are still drained
+    if (old != q) queueRetire(old);
   }
   store<u32>(s, prog, 4);
   store<u32>(s, qsize);
+  if (ASC_FEATURE_THREADS) cpumap_reclaim();
   return 0;
+}
+
+/** Entry `s` emptied: no value, its queue (if any) unpublished and left to drain and be freed. */
+function slotEmpty(s: u32): void {
+  store<u64>(s, 0);
+  if (!ASC_FEATURE_THREADS) return;
+  const q = load<u32>(s, 8);
+  if (q == 0) return;
+  atomic.store<u32>(s + 8, 0);
+  if ((load<u32>(q, CQ_FLAGS) & CQF_DYING) == 0) queueRetire(q);
+  cpumap_reclaim();
+}
+
+/** Queue `q` is no entry's any more: DYING from the open grace period on. */
+function queueRetire(q: u32): void {
+  if (q == 0) return;
+  store<u32>(q, rc_stamp(), CQ_STAMP);
+  atomic.store<u32>(q + CQ_FLAGS, load<u32>(q, CQ_FLAGS) | CQF_DYING);
+}
+
+/** The bytes of queue `q`'s allocation. */
+@inline function queueBytes(q: u32): u32 {
+  return CQ_ENTRIES + (load<u32>(q, CQ_MASK) + 1) * CQ_ENTRY_SIZE;
+}
+
+/**
+ * Free what can be freed (control plane): every DYING queue whose grace period is over and that its
+ * worker has drained leaves the list and goes to the reclaimer. Returns the DYING queues left.
+ */
+export function cpumap_reclaim(): u32 {
+  if (!ASC_FEATURE_THREADS) return 0;
+  rc_reclaim();
+  let left: u32 = 0;
+  let prev = CPUMAP_QUEUES;
+  let q = load<u32>(prev);
+  while (q != 0) {
+    const next = load<u32>(q, CQ_NEXT);
+    const flags = load<u32>(q, CQ_FLAGS);
+    if ((flags & CQF_DYING) == 0) {
+      prev = q + CQ_NEXT;
+    } else if (rc_passed(load<u32>(q, CQ_STAMP)) && atomic.load<u32>(q + CQ_PROD) == atomic.load<u32>(q + CQ_CONS)) {
+      // a worker walking the list may be at q: it still finds q's next, and q is reused only after
+      // every worker has passed a quiescent point (rc_retire)
+      atomic.store<u32>(prev, next);
+      if ((flags & CQF_ARENA) == 0) rc_retire(q, queueBytes(q));
+    } else {
+      prev = q + CQ_NEXT;
+      left++;
+    }
+    q = next;
+  }
+  return left;
+}
+
+/**
+ * Every queue freed and every frame on one given back to the pool: Datapath.close, once the workers
+ * have joined (nobody produces or drains any more). The maps' entries lose their queues too.
+ */
+export function cpumap_free_all(): void {
+  if (!ASC_FEATURE_THREADS) return;
+  let q = load<u32>(CPUMAP_QUEUES);
+  atomic.store<u32>(CPUMAP_QUEUES, 0);
+  while (q != 0) {
+    const next = load<u32>(q, CQ_NEXT);
+    const mask = load<u32>(q, CQ_MASK);
+    for (let i = load<u32>(q, CQ_CONS); i != load<u32>(q, CQ_PROD); i++) {
+      frameFree(load<u32>(q + CQ_ENTRIES + (i & mask) * CQ_ENTRY_SIZE));
+    }
+    store<u32>(q, load<u32>(q, CQ_PROD), CQ_CONS);
+    const flags = load<u32>(q, CQ_FLAGS);
+    // a slot that still names it (a live entry) must not hand it out again (cpumapUpdate)
+    store<u32>(q, flags | CQF_DYING, CQ_FLAGS);
+    if ((flags & CQF_ARENA) == 0) rc_retire(q, queueBytes(q));
+    q = next;
+  }
+  rc_reclaim();
 }
 
 /** A queue for `cpu` with room for `qsize` frames, linked into CPUMAP_QUEUES; 0 without memory. */
 function queueCreate(cpu: u32, qsize: u32): u32 {
   let n: u32 = 1;
   while (n < qsize) n <<= 1;
-  const q = arena_alloc(CQ_ENTRIES + n * CQ_ENTRY_SIZE, 64);
+  let q = rc_alloc(CQ_ENTRIES + n * CQ_ENTRY_SIZE);
+  let flags: u32 = 0;
+  if (q == 0) {
+    q = arena_alloc(CQ_ENTRIES + n * CQ_ENTRY_SIZE, 64);
+    flags = CQF_ARENA;
+  }
   if (q == 0) return 0;
   memory.fill(q, 0, CQ_ENTRIES);
+  store<u32>(q, flags, CQ_FLAGS);
   store<u32>(q, n - 1, CQ_MASK);
   store<u32>(q, qsize, CQ_QSIZE);
   store<u32>(q, cpu, CQ_CPU);
@@ -171,13 +277,13 @@ export function cpumap_queue_stat(m: u32, cpu: u32, which: u32): u64 {
 export function cpumapDelete(m: u32, key: u32): i32 {
   const cpu = load<u32>(key);
   if (cpu >= load<u32>(m, MAP_MAX_ENTRIES)) return -EINVAL;
-  store<u64>(load<u32>(m, MAP_DATA) + cpu * SLOT, 0);
+  slotEmpty(load<u32>(m, MAP_DATA) + cpu * SLOT);
   return 0;
 }
 
-/** Every entry emptied (their queues stay, for a later update and for frames still on them). */
+/** Every entry emptied (their queues drained, then freed). */
 export function cpumapClear(m: u32): void {
   const d = load<u32>(m, MAP_DATA);
   const n = load<u32>(m, MAP_MAX_ENTRIES);
-  for (let i: u32 = 0; i < n; i++) store<u64>(d + i * SLOT, 0);
+  for (let i: u32 = 0; i < n; i++) slotEmpty(d + i * SLOT);
 }

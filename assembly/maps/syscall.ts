@@ -259,7 +259,8 @@ export function map_peek(map: u32, valuePtr: u32): i32 {
  * The map's last reference went (its object unloaded, no program or outer map holding it): its memory
  * goes back to the arena, with what the type allocated beside it (perf rings, the inner-map template),
  * and socket maps leave the list socket close walks. 0, or -EINVAL for an address that is no live map.
- * (cpumap entries' queues stay linked for the workers that poll them.)
+ * A cpumap's entries are emptied first: their queues are drained by their workers and freed after a
+ * grace period (cpumap.ts cpumap_reclaim), as the kernel's __cpu_map_entry_free.
  */
 export function map_free(map: u32): i32 {
   const size = load<u32>(map, MAP_ALLOC_SIZE);
@@ -276,6 +277,9 @@ export function map_free(map: u32): i32 {
     case BPF_MAP_TYPE_ARRAY_OF_MAPS:
     case BPF_MAP_TYPE_HASH_OF_MAPS:
       mapInMapFreeMeta(map);
+      break;
+    case BPF_MAP_TYPE_CPUMAP:
+      cpumapClear(map);
       break;
   }
   store<u32>(map, 0, MAP_ALLOC_SIZE);

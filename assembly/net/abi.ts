@@ -25,6 +25,7 @@
 //   +64   u32 socket programs (sk_prog.ts): attached sk_lookup / sk_reuseport programs, their contexts
 //   +68   u32 IPv6 redirect exceptions (rt6_redirect.ts)
 //   +72   u32 netfilter hook table (netfilter.ts) | +76 conntrack root (nf_conntrack.ts) | +80 flowtable root
+//   +88   spin locks of the shared build (NR_LOCK_*: lock.ts), to +127
 //   +512  SYSCTL_COUNT × u32 global sysctls (SYSCTL_* below; defaults are the kernel's)
 //   +1024 MIB_COUNT × u64 SNMP counters (MIB_* below; names as /proc/net/snmp and snmp6 print them)
 //   +4096 NDROP_COUNT × u64 drop counters by reason (NDROP_*: the kernel's SKB_DROP_REASON_* names)
@@ -53,6 +54,12 @@ export const NR_NF: u32 = 72; //        netfilter hook table (netfilter.ts), 0: 
 export const NR_CT: u32 = 76; //        conntrack root (nf_conntrack.ts), 0: conntrack never enabled
 export const NR_FLOWTABLE: u32 = 80; // flowtable root (nf_flow_table.ts), 0: none
 export const NR_NFT: u32 = 84; // the nf_tables ruleset blob (nft_eval.ts), published by one store
+// Spin locks of the shared build (lock.ts), one word each; 0 free. What each guards is drawn in its stage.
+export const NR_LOCK_FRAG: u32 = 88; //   reassembly queues (reasm.ts, reasm6.ts)
+export const NR_LOCK_NEIGH: u32 = 92; //  neighbour tables, entries, queues, timers (neigh.ts)
+export const NR_LOCK_CT: u32 = 96; //     reserved (conntrack keeps its lock in its own root)
+export const NR_LOCK_READY: u32 = 100; // the sockets' ready ring (sock.ts)
+export const NR_LOCK_ICMP: u32 = 104; //  the ICMP rate limiter's buckets (icmp.ts)
 export const NR_SYSCTL: u32 = 512;
 export const NR_MIB: u32 = 1024;
 export const NR_DROPS: u32 = 4096;
@@ -554,6 +561,11 @@ export const SCR_NDISC_SIZE: u32 = 256;
 //   LOCAL_MEMO_SLOTS (16) × (u32 destination | u32 tos | u32 FIB generation + 1 | u32 unused)
 export const SCR_RX_LOCAL: u32 = 6400; // after SCR_NDISC (two branches took 6144 at once)
 export const SCR_RX_LOCAL_SIZE: u32 = 256;
+
+// ---- The neighbour output path's part of the worker scratch area (netScratch() + SCR_NEIGH; neigh.ts) ----
+//   +0 the key an output lookup uses (16): per worker, as two workers look up at once
+export const SCR_NEIGH: u32 = 6656;
+export const SCR_NEIGH_SIZE: u32 = 64;
 
 // ---- A socket (sock.ts owns the tables; udp.ts, the send path, sk programs and TypeScript read it) ----
 // SK_SIZE bytes in the arena, found by id (1-based, stable while the socket lives; 0 is "none").

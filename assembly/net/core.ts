@@ -21,7 +21,8 @@ import {
 import { neigh_next_timer, neigh_tick } from './neigh';
 import { reasm_next_timer, reasm_tick } from './frag';
 import { nf_ct_tick, nf_sysctl_defaults } from './nf_conntrack';
-import { FRAME_SIZE } from '../abi';
+import { FRAME_SIZE, Q_OWNER } from '../abi';
+import { netLockId } from './lock';
 
 /** The root's address (0: net_init has not run). */
 @inline export function netRoot(): u32 {
@@ -125,19 +126,36 @@ export function net_sysctl_get(i: u32): u32 {
 }
 
 // ---- Counters ----
+//
+// A worker counts into its own arrays (in its area, assembly/worker.ts: per CPU, as the kernel's
+// SNMP_INC_STATS and drop counters are), the main thread into the root's; readers sum them
+// (src/control/stack.ts). Wasm globals, so each instance has its own; 0: the root's.
+
+let ownMib: u32 = 0;
+let ownDrops: u32 = 0;
+
+/** This instance counts into `mib` (MIB_COUNT × u64) and `drops` (NDROP_COUNT × u64): worker_init. */
+export function netCountersSet(mib: u32, drops: u32): void {
+  ownMib = mib;
+  ownDrops = drops;
+}
+
+@inline function mibAt(i: u32): u32 {
+  return (ownMib != 0 ? ownMib : netRoot() + NR_MIB) + (i << 3);
+}
 
 @inline export function mibInc(i: u32): void {
-  const a = netRoot() + NR_MIB + (i << 3);
+  const a = mibAt(i);
   store<u64>(a, load<u64>(a) + 1);
 }
 
 @inline export function mibAdd(i: u32, n: u64): void {
-  const a = netRoot() + NR_MIB + (i << 3);
+  const a = mibAt(i);
   store<u64>(a, load<u64>(a) + n);
 }
 
 @inline export function netDrop(reason: u32): void {
-  const a = netRoot() + NR_DROPS + (reason << 3);
+  const a = (ownDrops != 0 ? ownDrops : netRoot() + NR_DROPS) + (reason << 3);
   store<u64>(a, load<u64>(a) + 1);
 }
 
@@ -199,9 +217,12 @@ export function fibGenBump(): void {
 
 /**
  * A stage is done with a frame: back on queue `q`'s fill ring, or to the pool when the frame was the
- * stack's own (q == 0: a reply, a fragment, a queued frame whose queue is gone).
+ * stack's own (q == 0: a reply, a fragment, a queued frame whose queue is gone). In the shared build
+ * only the thread polling `q` pushes onto its fill ring (one producer, as a NIC queue's page pool is
+ * refilled by its own NAPI context); a frame another thread lets go of — a datagram the control plane
+ * read, a fragment another worker completed, a neighbour's queued frame — goes to the pool (locked).
  */
 @inline export function netFree(q: u32, addr: u32): void {
-  if (q != 0) recycle(q, addr);
+  if (q != 0 && (!ASC_FEATURE_THREADS || load<u32>(q, Q_OWNER) == netLockId())) recycle(q, addr);
   else frameFree(addr & ~(FRAME_SIZE - 1));
 }

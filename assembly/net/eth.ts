@@ -28,6 +28,7 @@
 // to the same result.
 
 import { netDrop, netFree, netdevGet, netScratch } from './core';
+import { atomicAdd64 } from './lock';
 import {
   SCR_BURST, IFF_UP, ND_MAC, ND_STATS, NDROP_NOT_SPECIFIED, NDROP_OTHERHOST, NDROP_PKT_TOO_SMALL, NDROP_UNHANDLED_PROTO,
   NDROP_VLAN_FILTER, NDSTAT_RX_BYTES, NDSTAT_RX_PACKETS, ND_FLAGS,
@@ -42,7 +43,8 @@ import { ipv4_rcv, ipv4LocalMemoHas } from './ipv4_rcv';
 import { ipv6_rcv } from './ipv6_rcv';
 import { fib4_prefetch, fib4PrefetchDsts } from './fib_prefetch';
 import { udp4_prefetch } from './sock_prefetch';
-import { fwd4_lean } from './fwd4_lean';
+import { fwd4_lean, fwd4_lean_ok } from './fwd4_lean';
+import { fib4_burst_ready } from './fib';
 import { flowBurstRecs, flowtableActive, nf_flow_burst_lookup, nf_flow_forward } from './nf_flow_table';
 
 /** The ring device (its ifindex) the frame in flight came in on: local delivery hands frames to its host ring. */
@@ -52,10 +54,9 @@ export let rxRingIfindex: u32 = 0;
 const MAX_TAGS: u32 = 2;
 
 @inline function countRx(nd: u32, len: u32): void {
-  const p = nd + ND_STATS + (NDSTAT_RX_PACKETS << 3);
-  store<u64>(p, load<u64>(p) + 1);
-  const b = nd + ND_STATS + (NDSTAT_RX_BYTES << 3);
-  store<u64>(b, load<u64>(b) + <u64>len);
+  // workers receive on one device's queues at once: whole adds in the shared build (lock.ts)
+  atomicAdd64(nd + ND_STATS + (NDSTAT_RX_PACKETS << 3), 1);
+  atomicAdd64(nd + ND_STATS + (NDSTAT_RX_BYTES << 3), <u64>len);
 }
 
 /** The 6-byte MAC at `a` equals the device's (at nd + ND_MAC). */
@@ -159,6 +160,8 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
   const recs = flowBurstRecs();
   const d = fib4PrefetchDsts();
   let m: u32 = 0;
+  // bit i: frame i's destination is the walk's next one (its slot: the count of bits below i)
+  let warmed: u64 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(b + (i << 3));
     if (hits != 0 && load<u32>(recs + (i << 2)) != 0) continue;
@@ -168,6 +171,7 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
       const dst = load<u32>(data, ETH_HLEN + 16);
       if (ipv4LocalMemoHas(dst)) continue;
       store<u32>(d + (m << 2), dst);
+      warmed |= <u64>1 << <u64>i;
       m++;
     }
   }
@@ -175,13 +179,18 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
     fib4_prefetch(m);
     udp4_prefetch(b, n);
   }
-  // a plain forward takes the lean path (fwd4_lean.ts), everything else the full one
+  // a plain forward takes the lean path (fwd4_lean.ts), everything else the full one; what the lean
+  // path asks of the device and of the FIB is checked here once for the burst
   const nd = m != 0 ? netdevGet(ifindex) : ndf;
+  const lean = m != 0 && nd != 0 && fwd4_lean_ok(ifindex, nd);
+  const bySlot = lean && fib4_burst_ready();
+  let slot: i32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(b + (i << 3));
     const len = load<u32>(b + (i << 3), 4);
     const rec = hits != 0 ? load<u32>(recs + (i << 2)) : 0;
-    if ((rec != 0 && nf_flow_forward(rec, q, data)) || (nd != 0 && fwd4_lean(ifindex, nd, q, data, len))) {
+    const at: i32 = bySlot && ((warmed >> <u64>i) & 1) != 0 ? slot++ : -1;
+    if ((rec != 0 && nf_flow_forward(rec, q, data)) || (lean && fwd4_lean(ifindex, nd, q, data, len, at))) {
       rxRingIfindex = ifindex;
       countRx(nd, len);
     } else {

@@ -61,7 +61,7 @@ import { neigh_lookup } from './neigh';
 import { inet_select_addr } from './netdev';
 import { rc_alloc, rc_reclaim, rc_retire } from './reclaim';
 import { lpm_batch_begin, lpm_commit, lpm_reclaim } from './lpm';
-import { fib4BurstHandles, fib4BurstLocal } from './fib_prefetch';
+import { fib4BurstCurrent, fib4BurstHandles, fib4BurstLocal, fib4BurstLocalAt, fib4BurstMainAt } from './fib_prefetch';
 
 // ---- Layout ----
 export const FIB_ROOT_SIZE: u32 = 64;
@@ -842,31 +842,119 @@ function mergedBurst4(root: u32, fl: u32, res: u32): bool {
 
 /**
  * fib4_lookup's answer for an input lookup (iif set, no oif, scope universe) with no rule ever added,
- * when the burst's walk (fib_prefetch.ts) holds it and main's route has one next hop: that route's
- * alias, whose next hop 0 is the result fib4_lookup would give (no path to select). 0: ask fib4_lookup
- * (or lookup4NoPath). Nothing is written but the burst's search position. For the lean forward
- * (fwd4_lean.ts) and bpf_fib_lookup's common case (fib_helper.ts), which read the alias directly
- * instead of a result buffer.
+ * when the burst's walk (fib_prefetch.ts) holds it: main's route alias, whose next hop 0 (alive) is the
+ * table lookup's result; with one next hop that is fib4_lookup's answer, with several the caller
+ * selects the path (fib4_mp_pick). 0: ask fib4_lookup (or lookup4NoPath). Nothing is written but the
+ * burst's search position. For bpf_fib_lookup's common case (fib_helper.ts), which reads the alias
+ * directly instead of a result buffer.
  */
 export function fib4_burst_route(dst: u32, tos: u32): u32 {
-  // a multipath route was found lately: the next few are likely too (a table of ECMP routes), and
-  // each costs this search on top of the full lookup that decides, so the next LEAN_REST step aside
-  if (leanRest != 0) {
-    leanRest--;
-    return 0;
-  }
   const root = fibRoot();
   if (root == 0 || (load<u32>(root + FRT_FLAGS) & FIBF_CUSTOM4) != 0) return 0;
-  const fa = burstAlias4(root, dst, tos, RT_SCOPE_UNIVERSE);
-  if (fa == 0) return 0;
-  if (load<u32>(fa + FA_NHS) == 1) return fa;
-  leanRest = LEAN_REST;
-  return 0;
+  return burstAlias4(root, dst, tos, RT_SCOPE_UNIVERSE);
 }
 
-const LEAN_REST: u32 = 31;
-/** fib4_burst_route calls left that answer 0 at once (per worker: a wasm global). */
-let leanRest: u32 = 0;
+/**
+ * bpf_fib_lookup DIRECT's answer on table main from the burst's walk (fib_prefetch.ts), with no rule
+ * ever added (main and local merged, as fib_table_lookup sees them), no oif, scope universe: the alias
+ * of main's one route when that is the merged lookup's answer (as fib4_burst_route, any next-hop
+ * count); 1 when neither main nor local has a prefix covering `dst` (the merged lookup misses:
+ * -EAGAIN); 0 when the full lookup must decide. Nothing is written but the burst's search position.
+ */
+export function fib4_burst_direct(dst: u32, tos: u32): u32 {
+  const root = fibRoot();
+  if (root == 0 || (load<u32>(root + FRT_FLAGS) & (FIBF_CUSTOM4 | FIBF_BATCH)) != 0) return 0;
+  const main = load<u32>(root + FRT_MAIN4);
+  const local = load<u32>(root + FRT_LOCAL4);
+  if (main == 0) return 0;
+  const lpm = load<u32>(main + TB_LPM);
+  // no table local (no address yet): main alone, as mergedLookup4 looks it up
+  const lpm2 = local != 0 ? load<u32>(local + TB_LPM) : 0;
+  if (lpm == 0 || (local != 0 && lpm2 == 0)) return 0;
+  const kept = fib4BurstHandles(lpm, lpm2, dst);
+  if (kept < 0 || (lpm2 != 0 && fib4BurstLocal() != 0)) return 0;
+  if (kept == 0) return 1;
+  if ((kept & 1) == 0) return 0; // an alias list: the full lookup walks it
+  const fa = <u32>kept & ~1;
+  const dscp = <u32>load<u8>(fa + FA_DSCP);
+  if (dscp != 0 && dscp != (tos & DSCP_LEGACY_MASK)) return 0;
+  if (<u32>load<u8>(fa + FA_SCOPE) < RT_SCOPE_UNIVERSE || <u32>load<u8>(fa + FA_TYPE) != RTN_UNICAST) return 0;
+  if ((load<u32>(fa + FA_FLAGS) & RTNH_F_DEAD) != 0 || load<u32>(fa + FA_NHS) == 0) return 0;
+  if ((load<u32>(fa + FA_NH + NH_FLAGS) & RTNH_F_DEAD) != 0) return 0;
+  return fa;
+}
+
+/**
+ * Whether the burst's walk (fib_prefetch.ts) answers for the FIB as it is now, for frames routed by
+ * their slot (fib4BurstRouteAt): no rule ever added, no bulk load on, main and local with their LPMs,
+ * the walk's answers for those at their current generations. Checked once for a burst.
+ */
+export function fib4_burst_ready(): bool {
+  const root = fibRoot();
+  if (root == 0 || (load<u32>(root + FRT_FLAGS) & (FIBF_CUSTOM4 | FIBF_BATCH)) != 0) return false;
+  const main = load<u32>(root + FRT_MAIN4);
+  const local = load<u32>(root + FRT_LOCAL4);
+  if (main == 0 || local == 0) return false;
+  const lpm = load<u32>(main + TB_LPM);
+  const lpm2 = load<u32>(local + TB_LPM);
+  return lpm != 0 && lpm2 != 0 && fib4BurstCurrent(lpm, lpm2);
+}
+
+/**
+ * fib4_burst_route for the burst's `j`-th destination, once fib4_burst_ready() said yes for the burst:
+ * main's route alias when the table lookup for an input flow with TOS `tos` ends at it (one route for
+ * the prefix, nothing in local, unicast, its dscp fits, alive: its one next hop, or one of several, for
+ * fib4_mp_pick), else 0 (the caller asks the route cache).
+ */
+@inline export function fib4BurstRouteAt(j: u32, tos: u32): u32 {
+  const h = fib4BurstMainAt(j);
+  if ((h & 1) == 0 || fib4BurstLocalAt(j) != 0) return 0;
+  const fa = h & ~1;
+  const dscp = <u32>load<u8>(fa + FA_DSCP);
+  if (dscp != 0 && dscp != (tos & DSCP_LEGACY_MASK)) return 0;
+  const nhs = load<u32>(fa + FA_NHS);
+  if (<u32>load<u8>(fa + FA_TYPE) != RTN_UNICAST || nhs == 0) return 0;
+  // one next hop: it must be alive; several (fib4_mp_pick chooses): one of them must be
+  if (((load<u32>(fa + FA_FLAGS) | (nhs == 1 ? load<u32>(fa + FA_NH + NH_FLAGS) : 0)) & RTNH_F_DEAD) != 0) return 0;
+  return fa;
+}
+
+/**
+ * The next hop fib4_lookup's path selection gives for the unicast multipath route `fa` (not dead, no
+ * oif) and flow key `fl`: fib_select_multipath over mp_hash4(fl) and the flow's source, starting from
+ * the first next hop alive (what the table lookup chose), as fib4_select_path does on that result. The
+ * next hop's index, or -1 with net.ipv4.fib_multipath_use_neigh set (the neighbours decide: the full
+ * path).
+ */
+export function fib4_mp_pick(fa: u32, fl: u32): i32 {
+  if (sysctl(SYSCTL_FIB_MULTIPATH_USE_NEIGH) != 0) return -1;
+  const nhs = load<u32>(fa + FA_NHS);
+  let pick: i32 = -1;
+  for (let k: u32 = 0; k < nhs; k++) {
+    if ((load<u32>(fa + FA_NH + k * NH_SIZE + NH_FLAGS) & RTNH_F_DEAD) == 0) {
+      pick = <i32>k;
+      break;
+    }
+  }
+  if (pick < 0) return -1;
+  const hash = <i32>mp_hash4(fl);
+  const saddr = load<u32>(fl + FL_SRC);
+  let score: i32 = -1;
+  for (let k: u32 = 0; k < nhs; k++) {
+    const nh = fa + FA_NH + k * NH_SIZE;
+    const ub = load<i32>(nh + NH_UPPER);
+    if (ub == -1) continue;
+    let sc: i32 = 0;
+    if (saddr != 0 && load<u32>(nh + NH_SADDR) == saddr) sc += 2;
+    if (hash <= ub) sc++;
+    if (score < sc) {
+      pick = <i32>k;
+      if (sc == 3 || (saddr == 0 && sc == 1)) return pick;
+      score = sc;
+    }
+  }
+  return pick;
+}
 
 // ---- Rules (fib_rules_lookup, fib4_rule_match / fib6_rule_match) ----
 

@@ -30,7 +30,7 @@ import {
 } from './abi';
 import { sysctl } from './core';
 import {
-  FA_HAS_PREFSRC, FA_LOCK, FA_MTU, FA_NH, FA_NHS, FA_PREFSRC, FA_PRIORITY, lookup4NoPath, fib4_burst_route,
+  FA_HAS_PREFSRC, FA_LOCK, FA_MTU, FA_NH, FA_NHS, FA_PREFSRC, FA_PRIORITY, lookup4NoPath, fib4_burst_direct, fib4_burst_route, fib4_mp_pick, NH_SIZE,
   fib4_select_path, fib6_lookup_oif, fib6_select_path, fib6_table_lookup, fib_result_prefsrc, fib_table_lookup, NH_GW, NH_GW_FAMILY,
   NH_OIF,
 } from './fib';
@@ -38,6 +38,8 @@ import { dst_pmtu } from './dst';
 import { neigh_lookup } from './neigh';
 import { ipv6_dev_get_saddr } from './netdev';
 import { ipv6Copy, zero64 } from './inet';
+import { BURST_MAX } from '../abi';
+import { fib4_prefetch, fib4PrefetchDsts } from './fib_prefetch';
 
 export const BPF_FIB_LOOKUP_DIRECT: u32 = 1;
 export const BPF_FIB_LOOKUP_OUTPUT: u32 = 2;
@@ -217,19 +219,41 @@ function mtu6(dev: u32, daddr: u32): u32 {
 }
 
 /**
- * ipv4Lookup's common case, short: flags 0 (rules, no mark, neighbour wanted), the FIB's answer held
- * by the burst's walk (fib4_burst_route: no rule ever added, main's unicast route with one next hop,
- * nothing in local), no locked route MTU and ip_forward_use_pmtu off, the datagram within the MTU, an
- * IPv4 gateway or none, the neighbour valid. The answer is ipv4Lookup's; -1 when any of this does not
- * hold, with nothing written to the struct, and ipv4Lookup decides. (Its flow key and result in the
- * scratch are not written: nothing reads them after the call.)
+ * ipv4Lookup's common case, short. Flags 0 (rules, no mark, neighbour wanted): the FIB's answer held by
+ * the burst's walk (fib4_burst_route: no rule ever added, main's unicast route, nothing in local).
+ * DIRECT with or without SKIP_NEIGH (table main as the kernel merges it with local before any rule:
+ * fib4_burst_direct, a miss answered NOT_FWDED). A multipath route's next hop as fib4_select_path picks
+ * it over the flow key ipv4Lookup builds (fib4_mp_pick). Then: no locked route MTU and ip_forward_use_pmtu off, the datagram within
+ * the MTU, an IPv4 gateway or none, the neighbour valid (unless SKIP_NEIGH). The answer is ipv4Lookup's;
+ * -1 when any of this does not hold, with nothing written to the struct, and ipv4Lookup decides. (Its
+ * flow key and result in the scratch are not written: nothing reads them after the call.)
  */
-function ipv4Lean(p: u32): i32 {
+function ipv4Lean(p: u32, flags: u32): i32 {
   const dev = netdevGet(load<u32>(p + P_IFINDEX));
   if (dev == 0 || load<u32>(dev + ND_CONF4 + (CONF4_FORWARDING << 2)) == 0) return -1;
-  const fa = fib4_burst_route(load<u32>(p + P_DST), <u32>load<u8>(p + P_TOS) & 0xfc);
+  const tos = <u32>load<u8>(p + P_TOS) & 0xfc;
+  let fa: u32;
+  if ((flags & BPF_FIB_LOOKUP_DIRECT) != 0) {
+    fa = fib4_burst_direct(load<u32>(p + P_DST), tos);
+    if (fa == 1) return BPF_FIB_LKUP_RET_NOT_FWDED;
+  } else {
+    fa = fib4_burst_route(load<u32>(p + P_DST), tos);
+  }
   if (fa == 0 || sysctl(SYSCTL_IP_FORWARD_USE_PMTU) != 0 || (load<u32>(fa + FA_LOCK) & RTAX_MTU_LOCK) != 0) return -1;
-  const nh = fa + FA_NH;
+  // a multipath route: fib4_select_path's next hop over ipv4Lookup's flow key (fib4_mp_pick)
+  let k: i32 = 0;
+  if (load<u32>(fa + FA_NHS) > 1) {
+    const fl = flKey();
+    zero64(fl);
+    store<u32>(fl + FL_IIF, load<u32>(p + P_IFINDEX));
+    store<u8>(fl + FL_TOS, <u8>tos);
+    store<u32>(fl + FL_DST, load<u32>(p + P_DST));
+    store<u32>(fl + FL_SRC, load<u32>(p + P_SRC));
+    flowPorts(fl, p, AF_INET);
+    k = fib4_mp_pick(fa, fl);
+    if (k < 0) return -1;
+  }
+  const nh = fa + FA_NH + <u32>k * NH_SIZE;
   const oif = load<u32>(nh + NH_OIF);
   const odev = netdevGet(oif);
   if (odev == 0) return -1;
@@ -242,12 +266,15 @@ function ipv4Lean(p: u32): i32 {
   if (<u32>load<u16>(p + P_TOT_LEN) > mtu) return -1;
   const gwf = <u32>load<u8>(nh + NH_GW_FAMILY);
   if (gwf != AF_INET && gwf != 0) return -1;
-  const ne = neigh_lookup(AF_INET, oif, gwf == AF_INET ? nh + NH_GW : p + P_DST);
-  if (ne == 0 || (<u32>load<u8>(ne + NE_STATE) & NUD_VALID) == 0) return -1;
+  let ne: u32 = 0;
+  if ((flags & BPF_FIB_LOOKUP_SKIP_NEIGH) == 0) {
+    ne = neigh_lookup(AF_INET, oif, gwf == AF_INET ? nh + NH_GW : p + P_DST);
+    if (ne == 0 || (<u32>load<u8>(ne + NE_STATE) & NUD_VALID) == 0) return -1;
+  }
   store<u32>(p + P_TOS, load<u32>(fa + FA_PRIORITY)); // rt_metric
   store<u32>(p + P_IFINDEX, oif);
   if (gwf == AF_INET) store<u32>(p + P_DST, load<u32>(nh + NH_GW));
-  copyMacs(p, ne, odev);
+  if (ne != 0) copyMacs(p, ne, odev);
   return setFwdParams(p, mtu);
 }
 
@@ -335,12 +362,54 @@ export function bpf_fib_lookup(ctx: u64, params: u64, plen: u64, flags: u64, r5:
   const p = <u32>params;
   const family = <u32>load<u8>(p + P_FAMILY);
   if (family == AF_INET) {
-    if (flags == 0) {
-      const r = ipv4Lean(p);
+    // flags 0, DIRECT, DIRECT | SKIP_NEIGH: the short way first
+    if ((flags & ~(<u64>(BPF_FIB_LOOKUP_DIRECT | BPF_FIB_LOOKUP_SKIP_NEIGH))) == 0 && (flags == 0 || (flags & BPF_FIB_LOOKUP_DIRECT) != 0)) {
+      const r = ipv4Lean(p, <u32>flags);
       if (r >= 0) return <u64><i64>r;
     }
     return <u64><i64>ipv4Lookup(p, <u32>flags);
   }
   if (family == AF_INET6) return <u64><i64>ipv6Lookup(p, <u32>flags);
   return <u64>-EAFNOSUPPORT;
+}
+
+/** fib4_lookup_bulk's struct bpf_fib_lookup (one thread: the bench's and the control plane's). */
+const BULK_PARAMS: usize = memory.data(PARAMS_SIZE, 8);
+
+/**
+ * bpf_fib_lookup as the data path runs it, for `n` IPv4 destinations (network-order u32s at `src`)
+ * arriving on device `ifindex`, with `flags`: a burst of BURST_MAX at a time, the FIB warmed for the
+ * burst first (fib4_prefetch, as napi.ts warms it ahead of a program that calls the helper), then the
+ * helper on a struct set as an XDP program sets it (family, ifindex, ipv4_dst; the rest zero). To
+ * `dst`, per destination, the egress ifindex on BPF_FIB_LKUP_RET_SUCCESS, else 0; when `out` is not 0,
+ * per destination 68 bytes there: the return code (i32), then the struct as the helper left it.
+ * Returns the SUCCESS count. For `wxdp bench fib` (the data path's whole lookup beside the kernel's
+ * helper) and tests; not for workers (one struct).
+ */
+export function fib4_lookup_bulk(ifindex: u32, flags: u32, src: u32, dst: u32, n: u32, out: u32): u32 {
+  const p = <u32>BULK_PARAMS;
+  const d = fib4PrefetchDsts();
+  let ok: u32 = 0;
+  for (let done: u32 = 0; done < n; ) {
+    const k = min(n - done, BURST_MAX);
+    for (let i: u32 = 0; i < k; i++) store<u32>(d + (i << 2), load<u32>(src + ((done + i) << 2)));
+    fib4_prefetch(k);
+    for (let i: u32 = 0; i < k; i++) {
+      const j = done + i;
+      zero64(p);
+      store<u8>(p + P_FAMILY, <u8>AF_INET);
+      store<u32>(p + P_IFINDEX, ifindex);
+      store<u32>(p + P_DST, load<u32>(src + (j << 2)));
+      const rc = <i32>bpf_fib_lookup(0, <u64>p, PARAMS_SIZE, flags, 0);
+      if (rc == BPF_FIB_LKUP_RET_SUCCESS) ok++;
+      store<u32>(dst + (j << 2), rc == BPF_FIB_LKUP_RET_SUCCESS ? load<u32>(p + P_IFINDEX) : 0);
+      if (out != 0) {
+        const o = out + j * (PARAMS_SIZE + 4);
+        store<i32>(o, rc);
+        for (let w: u32 = 0; w < PARAMS_SIZE; w += 8) store<u64>(o + 4 + w, load<u64>(p + w));
+      }
+    }
+    done += k;
+  }
+  return ok;
 }

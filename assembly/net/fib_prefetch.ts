@@ -82,6 +82,27 @@ let bLocalHandle: u32 = 0;
   return -1;
 }
 
+/**
+ * Whether the burst's answers are for LPMs `main` and `local` (0: local not wanted) as they are now:
+ * fib4BurstHandles' check, made once for a burst whose frames are then read by slot (fib4BurstMainAt).
+ * An update published after it is seen from the next burst on (the memory the answers point into stays
+ * valid until this worker's next quiescent point).
+ */
+@inline export function fib4BurstCurrent(main: u32, local: u32): bool {
+  if (bMain == 0 || main != bMain || load<u32>(main + HDR_GEN) != bMainGen) return false;
+  return local == 0 || (local == bLocal && load<u32>(local + HDR_GEN) == bLocalGen);
+}
+
+/** Main's route handle for the burst's `j`-th destination (0: no route), once fib4BurstCurrent said yes. */
+@inline export function fib4BurstMainAt(j: u32): u32 {
+  return load<u32>(netScratch() + SCR_BURST + PF_MAIN + (j << 2));
+}
+
+/** Local's handle for the burst's `j`-th destination (when the burst's answers have local's). */
+@inline export function fib4BurstLocalAt(j: u32): u32 {
+  return bLocal != 0 ? load<u32>(netScratch() + SCR_BURST + PF_LOCAL + (j << 2)) : 0;
+}
+
 /** Local's handle for the destination fib4BurstHandles last answered. */
 @inline export function fib4BurstLocal(): u32 {
   return bLocalHandle;

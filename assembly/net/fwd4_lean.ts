@@ -22,7 +22,8 @@
 // frame on the input device (RX packets/bytes) and sets the ring device, as stack_rx does.
 //
 // Reads: the datagram, the input and output device records, the sysctls, the FIB (the burst walk's
-// answer, fib4_burst_route, when it is the whole answer; else through the route cache, dst.ts), the
+// answer by the frame's slot, fib4BurstRouteAt, when it is the whole answer; else through the route
+// cache, dst.ts), the
 // neighbour table. Sets: the scratch flow key and result of ipv4_rcv (IN_FL) when the route cache was
 // asked, the next hop's address in the scratch, the Ip counters, TTL / checksum / MACs. Next: netdev_xmit, or the full path (eth.ts stack_rx).
 
@@ -37,7 +38,7 @@ import { ipHeaderValid } from './csum';
 import { IN_FL, inputFlow, ipv4LocalMemoHas, sourceIsLocal } from './ipv4_rcv';
 import { dst4_route } from './dst';
 import { ipDecreaseTtl } from './forward';
-import { FA_MTU, FA_NH, fib4_burst_route, NH_GW, NH_GW_FAMILY, NH_OIF } from './fib';
+import { FA_MTU, FA_NH, FA_NHS, fib4_mp_pick, fib4BurstRouteAt, NH_GW, NH_GW_FAMILY, NH_OIF, NH_SIZE } from './fib';
 import { neigh4Ready } from './neigh';
 import { netdev_xmit, netdevMac, putMac } from './netdev';
 import { nfActive } from './netfilter';
@@ -46,17 +47,28 @@ import { nfActive } from './netfilter';
 const NH_OFF: u32 = 512;
 
 /**
- * The lean forward of the frame at `data` (`len` bytes from its Ethernet header) received on ring
- * device `ifindex` (record `nd`), queue `q`: true when it was forwarded here (the frame is taken), false
- * when nothing was done and the full path must take it.
+ * The device-wide conditions of the lean forward, checked once for a burst from ring device `ifindex`
+ * (record `nd`): not loopback, forwarding on and rp_filter off on the device, ip_forward_use_pmtu off,
+ * no netfilter hook registered. False: every frame of the burst takes the full path.
  */
-export function fwd4_lean(ifindex: u32, nd: u32, q: u32, data: u32, len: u32): bool {
-  // untagged IPv4 to our MAC (PACKET_HOST: the group bit clear, the device's address)
-  if (len < ETH_HLEN + 20 || load<u16>(data, 12) != 0x0008 || ifindex == LOOPBACK_IFINDEX) return false;
-  if ((load<u8>(data) & 1) != 0 || load<u32>(data) != load<u32>(nd, ND_MAC) || load<u16>(data, 4) != load<u16>(nd, ND_MAC + 4)) return false;
+export function fwd4_lean_ok(ifindex: u32, nd: u32): bool {
+  if (ifindex == LOOPBACK_IFINDEX) return false;
   // a device that forwards nothing (a host's): the full path, before any checksum is summed twice
   if (load<u32>(nd, ND_CONF4 + (CONF4_FORWARDING << 2)) == 0 || load<u32>(nd, ND_CONF4 + (CONF4_RP_FILTER << 2)) != 0) return false;
-  if (sysctl(SYSCTL_IP_FORWARD_USE_PMTU) != 0 || nfActive()) return false;
+  return sysctl(SYSCTL_IP_FORWARD_USE_PMTU) == 0 && !nfActive();
+}
+
+/**
+ * The lean forward of the frame at `data` (`len` bytes from its Ethernet header) received on ring
+ * device `ifindex` (record `nd`, fwd4_lean_ok for its burst), queue `q`; `slot`: the frame's place among
+ * the destinations the burst's FIB walk warmed when its answers are current (fib4_burst_ready), else
+ * -1. True when it was forwarded here (the frame is taken), false when nothing was done and the full
+ * path must take it.
+ */
+export function fwd4_lean(ifindex: u32, nd: u32, q: u32, data: u32, len: u32, slot: i32): bool {
+  // untagged IPv4 to our MAC (PACKET_HOST: the group bit clear, the device's address)
+  if (len < ETH_HLEN + 20 || load<u16>(data, 12) != 0x0008) return false;
+  if ((load<u8>(data) & 1) != 0 || load<u32>(data) != load<u32>(nd, ND_MAC) || load<u16>(data, 4) != load<u16>(nd, ND_MAC + 4)) return false;
   const ip = data + ETH_HLEN;
   // ip_rcv_core: a 20-byte version 4 header, its checksum, the total length within the frame
   if (load<u8>(ip) != 0x45 || !ipHeaderValid(ip, 20)) return false;
@@ -69,14 +81,21 @@ export function fwd4_lean(ifindex: u32, nd: u32, q: u32, data: u32, len: u32): b
   if (!plainUnicast(daddr) || !plainUnicast(saddr)) return false;
   // one of ours by the local input memo (ipv4_rcv.ts): delivered here, so no route walk for it here
   if (ipv4LocalMemoHas(daddr)) return false;
-  // the input route: the burst's walk's answer when it is the whole of it (fib4_burst_route: one next
-  // hop, no rules), else dst4_route with ipv4_rcv's flow key
+  // the input route: the burst's walk's answer when it is the whole of it (fib4BurstRouteAt: no rules,
+  // main's one route for the prefix; its next hop, or fib4_mp_pick's of several), else dst4_route with
+  // ipv4_rcv's flow key
   const tos = <u32>load<u8>(ip, IPH_TOS) & 0xfc;
   const fl = IN_FL();
   let oif: u32, mtu: u32, gwf: u32, gw: u32;
-  const fa = fib4_burst_route(daddr, tos);
-  if (fa != 0) {
-    const h = fa + FA_NH;
+  const fa = slot >= 0 ? fib4BurstRouteAt(<u32>slot, tos) : 0;
+  // a multipath route: fib_select_multipath's next hop over the input flow's hash (fib4_mp_pick)
+  let k: i32 = 0;
+  if (fa != 0 && load<u32>(fa + FA_NHS) > 1) {
+    inputFlow(fl, ip, 20, daddr, saddr, ifindex, tos);
+    k = fib4_mp_pick(fa, fl);
+  }
+  if (fa != 0 && k >= 0) {
+    const h = fa + FA_NH + <u32>k * NH_SIZE;
     oif = load<u32>(h + NH_OIF);
     mtu = load<u32>(fa + FA_MTU);
     gwf = <u32>load<u8>(h + NH_GW_FAMILY);

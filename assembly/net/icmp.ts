@@ -34,7 +34,8 @@ import { frameAlloc } from '../umem';
 import { FRAME_SIZE, XDP_PACKET_HEADROOM } from '../abi';
 import { copyBytes } from '../bytes';
 import { mibInc, netDrop, netFree, netNow, netRoot, sysctl, netdevGet, netScratch } from './core';
-import { SCR_RX } from './abi';
+import { NR_LOCK_ICMP, SCR_RX } from './abi';
+import { spinLock, spinUnlock } from './lock';
 import {
   AF_INET, AF_INET6, FR_PREFSRC, FL_DST, FL_FAMILY, FL_IIF, FL_SCOPE, FL_SIZE, FL_TOS, FR_OIF, FR_PREFIXLEN, FR_SIZE, FR_TYPE,
   LOOPBACK_IFINDEX, MIB_ICMP6_IN_CSUM_ERRORS, MIB_ICMP6_IN_DEST_UNREACHS, MIB_ICMP6_IN_ECHOS,
@@ -156,7 +157,33 @@ function icmpState(): u32 {
   const r = netRoot();
   let s = load<u32>(r + NR_ICMP);
   if (s != 0) return s;
-  s = arena_alloc(ICMP_STATE_SIZE, 64);
+  icmpLock();
+  s = load<u32>(r + NR_ICMP); // another worker may have set it up meanwhile
+  if (s == 0) s = icmpStateInit(r);
+  icmpUnlock();
+  return s;
+}
+
+// Workers (the shared build): the buckets change under the stack's NR_LOCK_ICMP spin lock (lock.ts):
+// the global credit (the kernel's atomic icmp_global.credit) and each peer's tokens (inet_peer's), the
+// peer found and charged in one hold.
+@inline function icmpLock(): void {
+  spinLock(netRoot() + NR_LOCK_ICMP);
+}
+@inline function icmpUnlock(): void {
+  spinUnlock(netRoot() + NR_LOCK_ICMP);
+}
+
+/** inet_peer_xrlim_allow on the peer of `addr`, found (or made) and charged under the lock. */
+function peerAllow(s: u32, family: u32, addr: u32, timeout: i64): bool {
+  icmpLock();
+  const ok = xrlimAllow(peerGet(s, family, addr), timeout);
+  icmpUnlock();
+  return ok;
+}
+
+function icmpStateInit(r: u32): u32 {
+  const s = arena_alloc(ICMP_STATE_SIZE, 64);
   if (s == 0) return 0;
   memory.fill(s, 0, ICMP_STATE_SIZE);
   // The bucket was last filled a second ago: the first message finds it full, as at boot.
@@ -168,6 +195,13 @@ function icmpState(): u32 {
 
 /** icmp_global_allow (net/ipv4/icmp.c): credit left, or a refill if 20 ms or more went by. */
 function globalAllow(s: u32): bool {
+  icmpLock();
+  const ok = globalAllowLocked(s);
+  icmpUnlock();
+  return ok;
+}
+
+function globalAllowLocked(s: u32): bool {
   if (load<i64>(s + IS_CREDIT) > 0) return true;
   const now = <i64>netNow();
   let delta = now - load<i64>(s + IS_STAMP);
@@ -184,6 +218,12 @@ function globalAllow(s: u32): bool {
 
 /** icmp_global_consume: 0, 1 or 2 tokens (get_random_u32_below(3) on a fixed-seed xorshift32). */
 function globalConsume(s: u32): void {
+  icmpLock();
+  globalConsumeLocked(s);
+  icmpUnlock();
+}
+
+function globalConsumeLocked(s: u32): void {
   let x = load<u32>(s + IS_RNG);
   x ^= x << 13;
   x ^= x >> 17;
@@ -252,7 +292,7 @@ function xrlimAllow(p: u32, timeout: i64): bool {
  */
 export function peerXrlimAllow6(addr: u32, timeout: i64): bool {
   const s = icmpState();
-  return s == 0 || xrlimAllow(peerGet(s, AF_INET6, addr), timeout);
+  return s == 0 || peerAllow(s, AF_INET6, addr, timeout);
 }
 
 /**
@@ -262,6 +302,13 @@ export function peerXrlimAllow6(addr: u32, timeout: i64): bool {
 export function ipErrorAllow(saddr: u32): bool {
   const s = icmpState();
   if (s == 0) return true;
+  icmpLock();
+  const ok = ipErrorAllowLocked(s, saddr);
+  icmpUnlock();
+  return ok;
+}
+
+function ipErrorAllowLocked(s: u32, saddr: u32): bool {
   store<u32>(SCRATCH_ADDR(), saddr);
   const p = peerGet(s, AF_INET, SCRATCH_ADDR());
   const now = <i64>netNow();
@@ -287,6 +334,13 @@ const REDIRECT_SILENCE: i64 = 20 << 10;
 export function redirectAllow(saddr: u32): bool {
   const s = icmpState();
   if (s == 0) return true;
+  icmpLock();
+  const ok = redirectAllowLocked(s, saddr);
+  icmpUnlock();
+  return ok;
+}
+
+function redirectAllowLocked(s: u32, saddr: u32): bool {
   store<u32>(SCRATCH_ADDR(), saddr);
   const p = peerGet(s, AF_INET, SCRATCH_ADDR());
   const now = <i64>netNow();
@@ -529,7 +583,7 @@ export function icmp_send(ifindex: u32, data: u32, len: u32, type: u32, code: u3
   if (apply) {
     store<u32>(SCRATCH_ADDR(), saddr);
     const oifNd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
-    if (load<u32>(OUT_RES(), FR_OIF) != LOOPBACK_IFINDEX && !xrlimAllow(peerGet(s, AF_INET, SCRATCH_ADDR()), <i64>sysctl(SYSCTL_ICMP_RATELIMIT))) {
+    if (load<u32>(OUT_RES(), FR_OIF) != LOOPBACK_IFINDEX && !peerAllow(s, AF_INET, SCRATCH_ADDR(), <i64>sysctl(SYSCTL_ICMP_RATELIMIT))) {
       mibInc(MIB_ICMP_OUT_RATE_LIMIT_HOST);
       return;
     }
@@ -616,7 +670,7 @@ function icmpReply(ifindex: u32, q: u32, data: u32, hlen: u32, ilen: u32, rtFlag
   }
   if (apply) {
     store<u32>(SCRATCH_ADDR(), dst);
-    if (load<u32>(OUT_RES(), FR_OIF) != LOOPBACK_IFINDEX && !xrlimAllow(peerGet(s, AF_INET, SCRATCH_ADDR()), <i64>sysctl(SYSCTL_ICMP_RATELIMIT))) {
+    if (load<u32>(OUT_RES(), FR_OIF) != LOOPBACK_IFINDEX && !peerAllow(s, AF_INET, SCRATCH_ADDR(), <i64>sysctl(SYSCTL_ICMP_RATELIMIT))) {
       mibInc(MIB_ICMP_OUT_RATE_LIMIT_HOST);
       netFree(q, data);
       return;
@@ -836,7 +890,7 @@ function xrlimAllow6(s: u32, dst: u32): bool {
   let tmo = <i64>sysctl(SYSCTL_ICMP6_RATELIMIT);
   const plen = <u32>load<u8>(OUT_RES(), FR_PREFIXLEN);
   if (plen < 128) tmo >>= (128 - plen) >> 5; // wider prefixes get more bandwidth
-  return xrlimAllow(peerGet(s, AF_INET6, dst), tmo);
+  return peerAllow(s, AF_INET6, dst, tmo);
 }
 
 /**

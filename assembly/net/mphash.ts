@@ -75,6 +75,76 @@ export function siphash(p: usize, len: u32, k0: u64, k1: u64): u64 {
   return (v0 ^ v1) ^ (v2 ^ v3);
 }
 
+// SipHash-2-4's state after four zero message words under key (seed, seed), for the last seed asked
+// (per worker: wasm globals): an IPv4 flow key that hashes the addresses alone (policies 0 and 2)
+// starts with 32 zero bytes, so its hash needs the rounds of the last two words only.
+let zSeed: u64 = 0;
+let zReady = false;
+let z0: u64 = 0;
+let z1: u64 = 0;
+let z2: u64 = 0;
+let z3: u64 = 0;
+
+/**
+ * siphash(key, 48, seed, seed) of a 48-byte key whose first 32 bytes are zero and whose last 16 are at
+ * `tail`: the same value, from the state after the zero words (kept per seed).
+ */
+function sip48AfterZeros(tail: usize, seed: u64): u64 {
+  if (!zReady || zSeed != seed) {
+    let a0: u64 = 0x736f6d6570736575 ^ seed;
+    let a1: u64 = 0x646f72616e646f6d ^ seed;
+    let a2: u64 = 0x6c7967656e657261 ^ seed;
+    let a3: u64 = 0x7465646279746573 ^ seed;
+    for (let w = 0; w < 4; w++) {
+      // m = 0: v3 ^= m and v0 ^= m change nothing
+      for (let i = 0; i < 2; i++) {
+        a0 += a1; a1 = rotl<u64>(a1, 13); a1 ^= a0; a0 = rotl<u64>(a0, 32);
+        a2 += a3; a3 = rotl<u64>(a3, 16); a3 ^= a2;
+        a0 += a3; a3 = rotl<u64>(a3, 21); a3 ^= a0;
+        a2 += a1; a1 = rotl<u64>(a1, 17); a1 ^= a2; a2 = rotl<u64>(a2, 32);
+      }
+    }
+    z0 = a0;
+    z1 = a1;
+    z2 = a2;
+    z3 = a3;
+    zSeed = seed;
+    zReady = true;
+  }
+  let v0 = z0;
+  let v1 = z1;
+  let v2 = z2;
+  let v3 = z3;
+  for (let q: u32 = 0; q < 16; q += 8) {
+    const m = load<u64>(tail + q);
+    v3 ^= m;
+    for (let i = 0; i < 2; i++) {
+      v0 += v1; v1 = rotl<u64>(v1, 13); v1 ^= v0; v0 = rotl<u64>(v0, 32);
+      v2 += v3; v3 = rotl<u64>(v3, 16); v3 ^= v2;
+      v0 += v3; v3 = rotl<u64>(v3, 21); v3 ^= v0;
+      v2 += v1; v1 = rotl<u64>(v1, 17); v1 ^= v2; v2 = rotl<u64>(v2, 32);
+    }
+    v0 ^= m;
+  }
+  const b: u64 = <u64>48 << 56;
+  v3 ^= b;
+  for (let i = 0; i < 2; i++) {
+    v0 += v1; v1 = rotl<u64>(v1, 13); v1 ^= v0; v0 = rotl<u64>(v0, 32);
+    v2 += v3; v3 = rotl<u64>(v3, 16); v3 ^= v2;
+    v0 += v3; v3 = rotl<u64>(v3, 21); v3 ^= v0;
+    v2 += v1; v1 = rotl<u64>(v1, 17); v1 ^= v2; v2 = rotl<u64>(v2, 32);
+  }
+  v0 ^= b;
+  v2 ^= 0xff;
+  for (let i = 0; i < 4; i++) {
+    v0 += v1; v1 = rotl<u64>(v1, 13); v1 ^= v0; v0 = rotl<u64>(v0, 32);
+    v2 += v3; v3 = rotl<u64>(v3, 16); v3 ^= v2;
+    v0 += v3; v3 = rotl<u64>(v3, 21); v3 ^= v0;
+    v2 += v1; v1 = rotl<u64>(v1, 17); v1 ^= v2; v2 = rotl<u64>(v2, 32);
+  }
+  return (v0 ^ v1) ^ (v2 ^ v3);
+}
+
 /** flow_hash_from_keys_seed over the key at `fk` (already filled): consistentify, siphash, never 0. */
 function flowHash(v6: bool): u32 {
   const fk = keyBuf();
@@ -115,7 +185,9 @@ function flowHash(v6: bool): u32 {
   const s32 = <u64>sysctl(SYSCTL_FIB_MULTIPATH_HASH_SEED);
   const seed = (s32 << 32) | s32;
   const len: u32 = v6 ? 72 : 48;
-  let h = <u32>siphash(fk + FK_HASH_START, len, seed, seed);
+  // an IPv4 key hashing addresses only starts with four zero words: their rounds are the seed's alone
+  const zeros = !v6 && (load<u64>(fk + 8) | load<u64>(fk + 16) | load<u64>(fk + 24) | load<u64>(fk + 32)) == 0;
+  let h = zeros ? <u32>sip48AfterZeros(fk + 40, seed) : <u32>siphash(fk + FK_HASH_START, len, seed, seed);
   if (h == 0) h = 1;
   return h;
 }

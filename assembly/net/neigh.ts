@@ -34,8 +34,12 @@
 //         +0 next frame | +4 queue (q) | +8 data | +12 len | +16 input ifindex (skb_iif: 0 for the
 //         stack's own), which the ICMP error names when resolution fails.
 //
-// Multi-worker: buckets and entries carry lock words (NE_LOCK, bucket lock); with one worker today
-// they are not taken. Entries are filled before they are linked (one store of the bucket head).
+// Multi-worker: every writer — an output that must create or resolve an entry, ARP / NDISC input, the
+// timers, the control plane — holds the stack's NR_LOCK_NEIGH spin lock (lock.ts; the kernel's tbl->lock
+// and n->lock as one lock), taken again freely by its holder (a failed resolution's ICMP error resolves
+// a neighbour). The output of a connected entry with its header cached takes none, nor do lookups.
+// Entries are filled before they are linked (one store of the bucket head); the output path's lookup
+// key is the worker's own (SCR_NEIGH).
 // Entries are allocated and retired on the data path, which must not touch reclaim.ts, so they keep
 // their own pool; but their reuse waits for reclaim.ts's grace periods like every other block: at each
 // tick (control plane) what was retired since the last one is stamped (rc_stamp) and goes back to the
@@ -45,7 +49,8 @@ import { mix32 } from '../maps/jhash';
 import { arena_alloc } from '../maps/arena';
 import { rc_alloc, rc_passed, rc_reclaim, rc_retire, rc_stamp } from './reclaim';
 import { FRAME_SIZE } from '../abi';
-import { netFree, netDrop, netdevGet, netRoot, sysctl, mibInc } from './core';
+import { netFree, netDrop, netdevGet, netRoot, netScratch, sysctl, mibInc } from './core';
+import { spinLock, spinUnlock } from './lock';
 import {
   AF_INET, AF_INET6, IFF_LOOPBACK, IFF_NOARP, IFF_POINTOPOINT, MIB_IP6_OUT_DISCARDS, MIB_IP6_OUT_NO_ROUTES, ND_CONF6, ND_FLAGS,
   NDROP_IPV6DISABLED, NDROP_NEIGH_CREATEFAIL, NDROP_NEIGH_FAILED, NDROP_NEIGH_QUEUEFULL, NDROP_NO_TX_TARGET, NDROP_NOMEM, NDROP_NOT_SPECIFIED,
@@ -53,7 +58,7 @@ import {
   NE_PARMS, NE_PROBES, NE_PROTOCOL, NE_QBYTES, NE_QHEAD, NE_QLEN, NE_QTAIL, NE_SIZE, NE_STATE, NE_TIMER, NE_TIMER_SEQ, NE_TIMER_SLOT,
   NE_TYPE, NE_UPDATED, NE_USED, NE_XFLAGS, NETDEV_MAX, NR_NEIGH, NUD_CONNECTED, NUD_DELAY, NUD_FAILED, NUD_INCOMPLETE, NUD_NOARP,
   NUD_PERMANENT, NUD_PROBE, NUD_REACHABLE, NUD_STALE, NUD_VALID, NR_NOW, RTN_BROADCAST, RTN_LOCAL, RTN_MULTICAST, RTN_UNICAST,
-  SYSCTL_NEIGH4_GC_THRESH1, SYSCTL_NEIGH6_GC_THRESH1, CONF6_DISABLE_IPV6,
+  SYSCTL_NEIGH4_GC_THRESH1, SYSCTL_NEIGH6_GC_THRESH1, CONF6_DISABLE_IPV6, NR_LOCK_NEIGH, SCR_NEIGH,
 } from './abi';
 import { netdev_xmit, netdevMac, putMac } from './netdev';
 import { fib4_local_type } from './fib';
@@ -203,6 +208,14 @@ let IN_TICK = false;
 }
 
 // ---- Root, tables, parms ----
+
+/** The neighbour lock (lock.ts: the shared build only). */
+@inline function neighLock(): void {
+  spinLock(netRoot() + NR_LOCK_NEIGH);
+}
+@inline function neighUnlock(): void {
+  spinUnlock(netRoot() + NR_LOCK_NEIGH);
+}
 
 /** The neighbour root, set up on first use (0 when the stack itself is not set up or memory ran out). */
 export function neighRoot(): u32 {
@@ -425,7 +438,7 @@ export function neighLookupStat(t: u32, ifindex: u32, key: u32): u32 {
  * or point-to-point device is 0.0.0.0. Written to the root's I/O area.
  */
 function outputKey(r: u32, family: u32, dev: u32, addr: u32): u32 {
-  const k = r + RT_IO + NEIGH_IO_KEY + 32; // a second key slot: the control plane's stays intact
+  const k = netScratch() + SCR_NEIGH; // this worker's: the control plane's I/O area stays intact
   if (family == AF_INET) {
     store<u32>(k, (load<u32>(dev + ND_FLAGS) & (IFF_LOOPBACK | IFF_POINTOPOINT)) != 0 ? 0 : load<u32>(addr));
   } else {
@@ -1005,14 +1018,25 @@ export function neigh_output_from(family: u32, ifindex: u32, nh: u32, q: u32, da
   const t = tableOf(r, family);
   const key = outputKey(r, family, dev, nh);
   let e = outputLookup(t, ifindex, key);
+  if (e != 0 && (<u32>load<u8>(e + NE_STATE) & NUD_CONNECTED) != 0 && (load<u8>(e + NE_XFLAGS) & NEX_HH) != 0) {
+    neighXmit(e, q, data, len); // neighOutput's fast path: nothing written, no lock
+    return;
+  }
+  neighLock();
+  // another thread may have created it since the lookup, or unlinked the one found (its memory waits
+  // for a grace period, but a frame queued on it would never be sent)
+  if (e != 0 && load<u8>(e + NE_DEAD) != 0) e = 0;
+  if (e == 0) e = lookupNoref(t, ifindex, key);
   if (e == 0) e = neighCreate(t, ifindex, key, (load<u32>(dev + ND_FLAGS) & IFF_LOOPBACK) != 0);
   if (e == 0) {
+    neighUnlock();
     netFree(q, data);
     netDrop(NDROP_NEIGH_CREATEFAIL);
     if (family == AF_INET6) mibInc(MIB_IP6_OUT_NO_ROUTES);
     return;
   }
   neighOutput(e, q, data, len, iif);
+  neighUnlock();
 }
 
 /**
@@ -1327,6 +1351,7 @@ export function neigh_tick(now: u64): void {
   const limit = <i64>now;
   const t4 = tableOf(r, AF_INET);
   const t6 = tableOf(r, AF_INET6);
+  neighLock();
   IN_TICK = true;
   // Every event that fell due, in time order, each at its own time: the result does not depend on
   // how the control plane steps the clock.
@@ -1363,6 +1388,7 @@ export function neigh_tick(now: u64): void {
   retireOldHashes(r);
   rc_reclaim();
   releasePassed(r);
+  neighUnlock();
 }
 
 /**
@@ -1386,7 +1412,9 @@ export function arp_rcv(ifindex: u32, q: u32, data: u32, len: u32): void {
     return;
   }
   NOW = clockNow();
+  neighLock();
   arpRcv(ifindex, q, data, len);
+  neighUnlock();
 }
 
 /**
@@ -1400,7 +1428,9 @@ export function ndisc_rcv(ifindex: u32, q: u32, data: u32, len: u32, l4off: u32)
     return;
   }
   NOW = clockNow();
+  neighLock();
   ndiscRcv(ifindex, q, data, len, l4off);
+  neighUnlock();
 }
 
 // ---- Control plane (src/control/neigh.ts) ----
@@ -1427,6 +1457,14 @@ function ctlMsg(r: u32, id: u32): void {
  * message id, -19 ENODEV, -105 ENOBUFS, -97 EAFNOSUPPORT).
  */
 export function neigh_ctl_add(family: u32, ifindex: u32, state: u32, ntf: u32, nlflags: u32): i32 {
+  if (netRoot() == 0) return neighCtlAdd(family, ifindex, state, ntf, nlflags);
+  neighLock();
+  const rc = neighCtlAdd(family, ifindex, state, ntf, nlflags);
+  neighUnlock();
+  return rc;
+}
+
+function neighCtlAdd(family: u32, ifindex: u32, state: u32, ntf: u32, nlflags: u32): i32 {
   const r = neighRoot();
   if (r == 0) return -12;
   NOW = clockNow();
@@ -1464,6 +1502,14 @@ export function neigh_ctl_add(family: u32, ifindex: u32, state: u32, ntf: u32, n
 
 /** neigh_delete (RTM_DELNEIGH): FAILED by the administrator, then out of the table. 0, -2 (ENOENT), -19. */
 export function neigh_ctl_del(family: u32, ifindex: u32): i32 {
+  if (netRoot() == 0) return neighCtlDel(family, ifindex);
+  neighLock();
+  const rc = neighCtlDel(family, ifindex);
+  neighUnlock();
+  return rc;
+}
+
+function neighCtlDel(family: u32, ifindex: u32): i32 {
   const r = neighRoot();
   if (r == 0) return -12;
   NOW = clockNow();
@@ -1518,6 +1564,14 @@ export function neigh_ctl_next(e: u32): u32 {
  * permanent ones. Frames waiting on the entries are dropped. Entries removed.
  */
 export function neigh_ctl_ifdown(ifindex: u32, family: u32, skipPerm: u32): u32 {
+  if (netRoot() == 0) return neighCtlIfdown(ifindex, family, skipPerm);
+  neighLock();
+  const rc = neighCtlIfdown(ifindex, family, skipPerm);
+  neighUnlock();
+  return rc;
+}
+
+function neighCtlIfdown(ifindex: u32, family: u32, skipPerm: u32): u32 {
   const r = neighRoot();
   if (r == 0) return 0;
   NOW = clockNow();
@@ -1550,6 +1604,13 @@ export function neigh_ctl_ifdown(ifindex: u32, family: u32, skipPerm: u32): u32 
  * device's neigh_parms_alloc does. Its entries must be gone first (neigh_ctl_ifdown).
  */
 export function neigh_ctl_parms_release(ifindex: u32): void {
+  if (netRoot() == 0) return;
+  neighLock();
+  neighCtlParmsRelease(ifindex);
+  neighUnlock();
+}
+
+function neighCtlParmsRelease(ifindex: u32): void {
   const r = neighRoot();
   if (r == 0 || ifindex == 0 || ifindex >= NETDEV_MAX) return;
   for (let f: u32 = 0; f < 2; f++) {
@@ -1601,6 +1662,14 @@ export function neigh_ctl_parm_get(family: u32, ifindex: u32, i: u32): u32 {
  * does (IPv4: the parms written; IPv6: a device's, not "default"). 0, -22, -12.
  */
 export function neigh_ctl_parm_set(family: u32, ifindex: u32, i: u32, v: u32): i32 {
+  if (netRoot() == 0) return neighCtlParmSet(family, ifindex, i, v);
+  neighLock();
+  const rc = neighCtlParmSet(family, ifindex, i, v);
+  neighUnlock();
+  return rc;
+}
+
+function neighCtlParmSet(family: u32, ifindex: u32, i: u32, v: u32): i32 {
   const r = neighRoot();
   if (r == 0) return -12;
   if (i >= NVAR_COUNT || ifindex >= NETDEV_MAX || (family != AF_INET && family != AF_INET6)) return -22;

@@ -34,6 +34,7 @@ import {
 } from './abi';
 import { FRAME_SIZE, RUN_BASE, RUN_CPU, XDP_FRAME_STRUCT } from '../abi';
 import { rc_alloc, rc_reclaim, rc_retire } from './reclaim';
+import { atomicAdd64 } from './lock';
 import { devQueue, transmit } from '../device';
 import { stack_rx } from './eth';
 
@@ -327,8 +328,8 @@ export function netdev_vlan_lookup(parent: u32, proto: u32, vid: u32): u32 {
 // ---- Transmit ----
 
 @inline function stat(nd: u32, i: u32, n: u64): void {
-  const a = nd + ND_STATS + (i << 3);
-  store<u64>(a, load<u64>(a) + n);
+  // workers transmit on one device at once: whole adds in the shared build (lock.ts)
+  atomicAdd64(nd + ND_STATS + (i << 3), n);
 }
 
 @inline function dropTx(nd: u32, q: u32, data: u32, reason: u32): bool {

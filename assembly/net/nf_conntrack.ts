@@ -22,12 +22,13 @@
 //   | +232 u32 pool free-list link
 //
 // Concurrency: one table lock (a word in the root, ctLock) around every lookup, insert, state change and
-// delete — simpler than the kernel's per-bucket locks and RCU.
+// delete — simpler than the kernel's per-bucket locks and RCU; a spin lock in the shared build (lock.ts).
 //
 // Reads: the packet at the hook (netfilter.ts hands the hook state), the sysctls. Sets: the entry,
 // NFS_CT / NFS_CTINFO, the nf_conntrack MIB counters. Next: back to netfilter.ts's hook loop.
 
 import { arena_alloc } from '../maps/arena';
+import { spinLock, spinUnlock } from './lock';
 import { mibAdd, mibInc, netNow, netRoot, netScratch, sysctl } from './core';
 import {
   MIB_CT_DROP, MIB_CT_EARLY_DROP, MIB_CT_ERROR, MIB_CT_FOUND, MIB_CT_INSERT, MIB_CT_INSERT_FAILED, MIB_CT_INVALID,
@@ -223,11 +224,12 @@ export function nf_ct_enable(seed: u32): i32 {
 // The module is built without the threads feature (asconfig.json), so the lock word is marked with plain
 // stores, as neigh.ts's bucket locks are today: the places that need it are marked; a threaded build makes
 // these two a compare-exchange spin and a release store.
+// A spin lock in the shared build (workers and the control plane), nothing in the unshared one (lock.ts).
 @inline export function ctLock(root: u32): void {
-  store<u32>(root + CR_LOCK, 1);
+  spinLock(root + CR_LOCK);
 }
 @inline export function ctUnlock(root: u32): void {
-  store<u32>(root + CR_LOCK, 0);
+  spinUnlock(root + CR_LOCK);
 }
 
 // ---- Tuples ----

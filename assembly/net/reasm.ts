@@ -22,6 +22,10 @@
 // low_thresh only bounds the sysctl). Held fragments are UMEM frames: size the UMEM above
 // high_thresh / REASM_TRUESIZE frames, or devices run short of fill-ring frames under a fragment flood.
 //
+// Workers (the shared build): the table changes under the stack's NR_LOCK_FRAG spin lock (lock.ts; the
+// kernel's per-queue inet_frag_queue.lock, one lock for the table here), taken by ip_defrag /
+// ipv6_defrag and reasm_tick; what the last call returned is this thread's (wasm globals), not the table's.
+//
 // The table (address at the stack root + NR_FRAG, set up the first time a fragment comes):
 //
 //   +0  u32 magic 'RSMB'       +4 u32 mem IPv4 (bytes)   +8 u32 mem IPv6   +12 u32 queues in use
@@ -43,10 +47,11 @@ import { csumFold, csumPartial } from '../checksum';
 import {
   MIB_IP_REASM_FAILS, MIB_IP_REASM_OKS, MIB_IP_REASM_REQDS, MIB_IP_REASM_TIMEOUT, MIB_IP6_REASM_FAILS,
   MIB_IP6_REASM_TIMEOUT, NDROP_DUP_FRAG, NDROP_FRAG_ECN, NDROP_FRAG_INVALID, NDROP_FRAG_MEM, NDROP_FRAG_OVERSIZE,
-  NDROP_FRAG_REASM_TIMEOUT, NDROP_FRAG_TOO_FAR, NDROP_NOMEM, NR_FRAG, SYSCTL_IP6FRAG_HIGH_THRESH, SYSCTL_IP6FRAG_TIME,
+  NDROP_FRAG_REASM_TIMEOUT, NDROP_FRAG_TOO_FAR, NDROP_NOMEM, NR_FRAG, NR_LOCK_FRAG, SYSCTL_IP6FRAG_HIGH_THRESH, SYSCTL_IP6FRAG_TIME,
   SYSCTL_IPFRAG_HIGH_THRESH, SYSCTL_IPFRAG_MAX_DIST, SYSCTL_IPFRAG_TIME,
 } from './abi';
 import { mibInc, netDrop, netdevGet, netFree, netNow, netRoot, sysctl } from './core';
+import { spinLock, spinUnlock } from './lock';
 import { icmp_send, icmpv6_send } from './icmp';
 
 export const REASM_QUEUES: u32 = 1024;
@@ -169,11 +174,25 @@ export function reasmTable(): u32 {
   return <u32>bswap<u16>(load<u16>(p));
 }
 
+// What the last ip_defrag / ipv6_defrag of this thread returned (per instance: two workers reassembling
+// at once must not read each other's lengths).
+let resultLen: u32 = 0;
+let resultNhoff: u32 = 0;
+let resultThoff: u32 = 0;
+
 /** Result of the last ip_defrag / ipv6_defrag that returned a datagram. */
 export function reasmSetResult(r: u32, len: u32, nhoff: u32, thoff: u32): void {
-  store<u32>(r + R_RLEN, len);
-  store<u32>(r + R_RNHOFF, nhoff);
-  store<u32>(r + R_RTHOFF, thoff);
+  resultLen = len;
+  resultNhoff = nhoff;
+  resultThoff = thoff;
+}
+
+/** The reassembly lock (lock.ts: the shared build only). */
+@inline export function reasmLock(): void {
+  spinLock(netRoot() + NR_LOCK_FRAG);
+}
+@inline export function reasmUnlock(): void {
+  spinUnlock(netRoot() + NR_LOCK_FRAG);
 }
 
 function keyHash(family: u32, id: u32, proto: u32, vif: u32, saddr: u32, daddr: u32): u32 {
@@ -537,6 +556,13 @@ const IP_OFFSET: u32 = 0x1fff;
  * frame of the stack's own: q = 0), else 0.
  */
 export function ip_defrag(ifindex: u32, q: u32, data: u32, len: u32): u32 {
+  reasmLock();
+  const d = ipDefrag(ifindex, q, data, len);
+  reasmUnlock();
+  return d;
+}
+
+function ipDefrag(ifindex: u32, q: u32, data: u32, len: u32): u32 {
   mibInc(MIB_IP_REASM_REQDS);
   const r = reasmTable();
   const qi = r == 0 ? 0 : queueFind(r, 4, load<u16>(data + 4), load<u8>(data + 9), 0, data + 12, data + 16);
@@ -632,9 +658,7 @@ export function reasmFail(r: u32, qi: u32, failsMib: u32, reason: u32): u32 {
 
 /** Length of the datagram the last ip_defrag / ipv6_defrag returned. */
 export function reasmLen(): u32 {
-  const root = netRoot();
-  const r = root == 0 ? 0 : load<u32>(root + NR_FRAG);
-  return r == 0 ? 0 : load<u32>(r + R_RLEN);
+  return resultLen;
 }
 
 /**
@@ -642,15 +666,11 @@ export function reasmLen(): u32 {
  * header to go on with (reasmNhoff) and of that header (reasmThoff). IPv4: 0 and the IHL.
  */
 export function reasmNhoff(): u32 {
-  const root = netRoot();
-  const r = root == 0 ? 0 : load<u32>(root + NR_FRAG);
-  return r == 0 ? 0 : load<u32>(r + R_RNHOFF);
+  return resultNhoff;
 }
 
 export function reasmThoff(): u32 {
-  const root = netRoot();
-  const r = root == 0 ? 0 : load<u32>(root + NR_FRAG);
-  return r == 0 ? 0 : load<u32>(r + R_RTHOFF);
+  return resultThoff;
 }
 
 // ---- Expiry ----
@@ -660,11 +680,13 @@ export function reasm_tick(now: u64): void {
   const root = netRoot();
   const r = root == 0 ? 0 : load<u32>(root + NR_FRAG);
   if (r == 0) return;
+  reasmLock();
   let qi = load<u32>(r + R_THEAD);
   while (qi != 0 && load<u64>(queueAt(r, qi) + QR_EXPIRES) <= now) {
     queueExpire(r, qi);
     qi = load<u32>(r + R_THEAD);
   }
+  reasmUnlock();
 }
 
 /** When the oldest reassembly queue expires (ms on the stack clock), -1 when none waits. */

@@ -27,7 +27,7 @@ import {
 import {
   be16, discardQueue, fragEcn, fragQueueAdd, fragsGather, FS_DATA, FS_HLEN, QF_LAST_IN, QR_ECN, QR_FIRST, QR_FLAGS,
   QR_IIF, QR_LEN, QR_MAX_SIZE, QR_NHOFF, queueAt, queueDestroy, queueFind, queueSetFirst, queueWhole, reasmFail,
-  reasmFrame, reasmSetResult, reasmTable, slotAt,
+  reasmFrame, reasmLock, reasmSetResult, reasmTable, reasmUnlock, slotAt,
 } from './reasm';
 import { copyBytes } from '../bytes';
 
@@ -110,6 +110,13 @@ function paramProb(ifindex: u32, q: u32, data: u32, len: u32, code: u32, pointer
  * refuse a second Fragment header in the same datagram (the kernel's IP6SKB_FRAGMENTED check).
  */
 export function ipv6_defrag(ifindex: u32, q: u32, data: u32, len: u32, fragOff: u32): u32 {
+  reasmLock();
+  const d = ipv6Defrag(ifindex, q, data, len, fragOff);
+  reasmUnlock();
+  return d;
+}
+
+function ipv6Defrag(ifindex: u32, q: u32, data: u32, len: u32, fragOff: u32): u32 {
   mibInc(MIB_IP6_REASM_REQDS);
   const plen = be16(data + 4);
   const nhoff = nhoffOf(data, len, fragOff);

@@ -46,8 +46,13 @@
 //   chunk (CHUNK_BYTES, class CHUNK_CLASS): +0 next chunk | +4 count | +8 count × (u32 block, u32 size)
 
 import { arena_alloc, arena_top } from '../maps/arena';
-import { netRoot } from './core';
-import { NR_RECLAIM } from './abi';
+import { NET_ROOT_PTR, NR_RECLAIM } from './abi';
+import { spinLock, spinUnlock } from './lock';
+
+/** The stack's root (core.ts netRoot; read here directly so maps can use the reclaimer without core's imports). */
+@inline function netRoot(): u32 {
+  return load<u32>(NET_ROOT_PTR);
+}
 
 export const RC_WORKERS: u32 = 64;
 const RC_CLASSES: u32 = 16;
@@ -63,6 +68,9 @@ const RS_SEQ: u32 = 40;
 const RS_DONE: u32 = 44;
 const RS_PENDING_SEQ: u32 = 48;
 const RS_STAMPED: u32 = 52;
+// the shared build: the free lists and batches change under one spin lock (lock.ts), as the data path
+// allocates too (a neighbour hash growing) while the control plane does
+const RS_LOCK: u32 = 56;
 // New small blocks are carved from slabs taken from the arena a MiB (or an eighth of the arena) at a
 // time: growing the memory a page at a time makes V8 collect garbage at every grow (a million routes
 // took minutes instead of seconds).
@@ -105,10 +113,19 @@ function state(): u32 {
 
 /**
  * `size` zeroed bytes (16-aligned, 64 for blocks of 64 bytes and more) from the free lists or the
- * arena; 0 when the memory cannot grow. Control plane only.
+ * arena; 0 when the memory cannot grow. The control plane; the data path too in the shared build (under
+ * the reclaimer's lock), where a first use or a growing table allocates.
  */
 export function rc_alloc(size: u32): u32 {
   const s = state();
+  if (s == 0) return 0;
+  spinLock(s + RS_LOCK);
+  const b = rcAlloc(s, size);
+  spinUnlock(s + RS_LOCK);
+  return b;
+}
+
+function rcAlloc(s: u32, size: u32): u32 {
   if (s == 0 || size == 0) return 0;
   const bytes = blockBytes(size);
   const c = classOf(size);
@@ -194,6 +211,13 @@ function release(s: u32, b: u32, size: u32): void {
 export function rc_retire(b: u32, size: u32): i32 {
   const s = state();
   if (s == 0 || b == 0) return 0;
+  spinLock(s + RS_LOCK);
+  const r = rcRetire(s, b, size);
+  spinUnlock(s + RS_LOCK);
+  return r;
+}
+
+function rcRetire(s: u32, b: u32, size: u32): i32 {
   let ch = load<u32>(s + RS_OPEN);
   if (ch == 0 || load<u32>(ch + 4) == CHUNK_ENTRIES) {
     const n = rc_alloc(CHUNK_BYTES);
@@ -230,6 +254,13 @@ function graceOver(s: u32): bool {
 export function rc_reclaim(): u32 {
   const s = state();
   if (s == 0) return 0;
+  spinLock(s + RS_LOCK);
+  const r = rcReclaim(s);
+  spinUnlock(s + RS_LOCK);
+  return r;
+}
+
+function rcReclaim(s: u32): u32 {
   if (load<u32>(s + RS_SNAPPED) == 0 && (load<u32>(s + RS_OPEN) != 0 || load<u32>(s + RS_STAMPED) != 0)) {
     store<u32>(s + RS_PENDING, load<u32>(s + RS_OPEN));
     store<u32>(s + RS_OPEN, 0);
@@ -257,7 +288,7 @@ export function rc_reclaim(): u32 {
     store<u32>(s + RS_SNAPPED, 0);
     store<u32>(s + RS_DONE, load<u32>(s + RS_PENDING_SEQ));
     // what was retired (or stamped) meanwhile may start its own grace period at once
-    if (load<u32>(s + RS_OPEN) != 0 || load<u32>(s + RS_STAMPED) != 0) return rc_reclaim();
+    if (load<u32>(s + RS_OPEN) != 0 || load<u32>(s + RS_STAMPED) != 0) return rcReclaim(s);
   }
   return load<u32>(s + RS_RETIRED);
 }
@@ -270,8 +301,11 @@ export function rc_reclaim(): u32 {
 export function rc_stamp(): u32 {
   const s = state();
   if (s == 0) return 0;
+  spinLock(s + RS_LOCK);
   store<u32>(s + RS_STAMPED, 1);
-  return load<u32>(s + RS_SEQ);
+  const seq = load<u32>(s + RS_SEQ);
+  spinUnlock(s + RS_LOCK);
+  return seq;
 }
 
 /**

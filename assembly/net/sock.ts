@@ -10,10 +10,11 @@
 // filled before one store links it (chain head, or the member count of its group after the member is in
 // place), unlinked by one store, and its record (and a replaced or emptied group array) goes back through
 // reclaim.ts's grace periods (rc_retire), so a reader that found it before the unlink still reads a
-// whole record. Queues and the ready ring: one producer and one consumer each — the data path of the
-// thread that polls, and the control plane reading — as the stack runs today (the module is built
-// without the threads feature: no atomics). Datagrams for one socket from several worker threads at
-// once would need SK_LOCK taken around skEnqueue / dequeue and the ready ring's tail; not done yet.
+// whole record. Queues: several producers (workers) and one consumer (the control plane reading); in the
+// shared build a socket's queue, its rmem and counters change under SK_LOCK (the kernel's
+// sk_receive_queue.lock; lock.ts), the ready ring's tail under the stack's NR_LOCK_READY, the frames all
+// queues hold (udp_mem) by atomic adds. A closed socket's queue is purged under its lock, and a late
+// enqueue (a worker that found the socket before the unlink) sees SKF_DEAD there and drops.
 //
 // ---- Exports for TypeScript (src/control/sockets.ts wraps them; errors are -errno, Linux numbers) ----
 //
@@ -189,8 +190,9 @@ import { copyBytes, fillBytes } from '../bytes';
 import { DP_BASE, DP_UMEM_FRAMES, FRAME_SIZE } from '../abi';
 import { rc_alloc, rc_retire, netWorkerSlot } from './reclaim';
 import { mibInc, netFree, netRoot, netdevGet, sysctl } from './core';
+import { atomicAdd32, spinLock, spinUnlock } from './lock';
 import {
-  AF_INET, AF_INET6, FR_TYPE, NR_L4, RTN_BROADCAST, RTN_LOCAL, RTN_MULTICAST, SK_BOUND_DEV_IF, SK_COOKIE, SK_DADDR,
+  AF_INET, AF_INET6, FR_TYPE, NR_L4, NR_LOCK_READY, SK_LOCK, RTN_BROADCAST, RTN_LOCAL, RTN_MULTICAST, SK_BOUND_DEV_IF, SK_COOKIE, SK_DADDR,
   SK_DPORT, SK_DROPS, SK_ERR, SK_FAMILY, SK_FLAGS, SK_ID, SK_MARK, SK_MC_TTL, SK_NUM, SK_PMTUDISC, SK_PROTOCOL,
   SK_RCVBUF, SK_RCV_SADDR, SK_REUSEPORT_GROUP, SK_REUSEPORT_INDEX, SK_RMEM, SK_RX_BYTES, SK_RX_PACKETS, SK_SADDR,
   SK_SIZE, SK_SNDBUF, SK_STATE, SK_TOS, SK_TTL, SKF_BROADCAST, SKF_DEAD, SKF_IPV6ONLY, SKF_NO_CHECK_TX, SKF_REUSEADDR,
@@ -897,7 +899,8 @@ export function sk_close(id: u32): i32 {
   // sock_map_close: out of every socket map before the id can be given again
   sk_prog_sock_closed(id);
   setFlag(sk, SKF_DEAD, true);
-  // the queue's frames go back now; a data-path writer (one thread today) cannot be mid-enqueue here
+  // the queue's frames go back now; a worker mid-enqueue finishes first (the lock), a later one sees SKF_DEAD
+  spinLock(sk + SK_LOCK);
   let f = load<u32>(sk + SKX_QHEAD);
   while (f != 0) {
     const next = load<u32>(f + QF_NEXT);
@@ -909,6 +912,7 @@ export function sk_close(id: u32): i32 {
   store<u32>(sk + SKX_QTAIL, 0);
   store<u32>(sk + SKX_QLEN, 0);
   store<u32>(sk + SK_RMEM, 0);
+  spinUnlock(sk + SK_LOCK);
   store<u32>(load<u32>(r + L4_IDS) + (id << 2), 0);
   skIdFree(r, id);
   store<u32>(r + L4_LIVE, load<u32>(r + L4_LIVE) - 1);
@@ -1155,11 +1159,18 @@ export function skTruesize(l3len: u32): u32 {
 /** The socket became worth visiting: on the ready ring once until sk_ready reports it. */
 @inline function markReady(sk: u32): void {
   if (load<u32>(sk + SKX_READY) != 0) return;
-  store<u32>(sk + SKX_READY, 1);
-  const r = l4Root();
-  const tail = load<u32>(r + L4_READY_TAIL);
-  store<u32>(load<u32>(r + L4_READY) + ((tail & (SK_MAX - 1)) << 2), load<u32>(sk + SK_ID));
-  store<u32>(r + L4_READY_TAIL, tail + 1); // the id is written before the tail moves past it
+  const lock = netRoot() + NR_LOCK_READY;
+  spinLock(lock);
+  if (load<u32>(sk + SKX_READY) == 0) {
+    store<u32>(sk + SKX_READY, 1);
+    const r = l4Root();
+    const tail = load<u32>(r + L4_READY_TAIL);
+    store<u32>(load<u32>(r + L4_READY) + ((tail & (SK_MAX - 1)) << 2), load<u32>(sk + SK_ID));
+    // the id is written before the tail moves past it
+    if (ASC_FEATURE_THREADS) atomic.store<u32>(r + L4_READY_TAIL, tail + 1);
+    else store<u32>(r + L4_READY_TAIL, tail + 1);
+  }
+  spinUnlock(lock);
 }
 
 export const ENQ_OK: i32 = 0;
@@ -1172,15 +1183,24 @@ export const ENQ_MEM: i32 = 2; //    -ENOBUFS: over udp_mem (MemErrors)
  * is then still the caller's).
  */
 export function skEnqueue(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, plen: u32, sport: u32, ifindex: u32, family: u32): i32 {
+  spinLock(sk + SK_LOCK);
+  const rc = (<u32>load<u8>(sk + SK_FLAGS) & SKF_DEAD) != 0 ? ENQ_RCVBUF : skEnqueueLocked(sk, q, iph, l3len, payload, plen, sport, ifindex, family);
+  spinUnlock(sk + SK_LOCK);
+  return rc;
+}
+
+function skEnqueueLocked(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, plen: u32, sport: u32, ifindex: u32, family: u32): i32 {
   const rmem = load<u32>(sk + SK_RMEM);
   const size = skTruesize(l3len);
   const rcvbuf = load<u32>(sk + SK_RCVBUF);
   // over the limit: dropped, unless the queue is empty (6.18's rule; before: while rmem <= rcvbuf)
   if (rmem + size > rcvbuf && (rcvbuf > 0x3fffffff || rmem != 0)) return ENQ_RCVBUF;
   const r = l4Root();
-  const held = load<u32>(r + L4_HELD);
-  if (held >= load<u32>(r + L4_HELD_MAX)) return ENQ_MEM;
-  store<u32>(r + L4_HELD, held + 1);
+  const held = atomicAdd32(r + L4_HELD, 1);
+  if (held >= load<u32>(r + L4_HELD_MAX)) {
+    atomicAdd32(r + L4_HELD, 0xffffffff);
+    return ENQ_MEM;
+  }
   const f = iph & ~(FRAME_SIZE - 1);
   store<u32>(f + QF_NEXT, 0);
   store<u32>(f + QF_Q, q);
@@ -1207,7 +1227,7 @@ export function skEnqueue(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, p
 
 /** A drop charged to the socket (sk_drops, SO_RXQ_OVFL). */
 @inline export function skDropInc(sk: u32): void {
-  store<u32>(sk + SK_DROPS, load<u32>(sk + SK_DROPS) + 1);
+  atomicAdd32(sk + SK_DROPS, 1);
 }
 
 /** sk_err = errno, sk_error_report: the reader learns it through the ready list. */
@@ -1272,8 +1292,7 @@ function metaFill(sk: u32, f: u32, m: u32): void {
 }
 
 @inline function heldDec(): void {
-  const r = l4Root();
-  store<u32>(r + L4_HELD, load<u32>(r + L4_HELD) - 1);
+  atomicAdd32(l4Root() + L4_HELD, 0xffffffff);
 }
 
 /** udp_mem in frames: how many the socket queues may hold together (default half the UMEM). */
@@ -1306,6 +1325,13 @@ function dequeue(sk: u32, f: u32): void {
 export function sk_recv(id: u32, buf: u32, bufLen: u32, meta: u32): i32 {
   const sk = liveSock(id);
   if (sk == 0) return -EBADF;
+  spinLock(sk + SK_LOCK);
+  const n = skRecvLocked(sk, buf, bufLen, meta);
+  spinUnlock(sk + SK_LOCK);
+  return n;
+}
+
+function skRecvLocked(sk: u32, buf: u32, bufLen: u32, meta: u32): i32 {
   const f = load<u32>(sk + SKX_QHEAD);
   if (f == 0) return -EAGAIN;
   const len = load<u32>(f + QF_LEN);
@@ -1323,6 +1349,13 @@ export function sk_recv(id: u32, buf: u32, bufLen: u32, meta: u32): i32 {
 export function sk_recv_batch(id: u32, max: u32, buf: u32, bufLen: u32, meta: u32): u32 {
   const sk = liveSock(id);
   if (sk == 0) return 0;
+  spinLock(sk + SK_LOCK);
+  const n = skRecvBatchLocked(sk, max, buf, bufLen, meta);
+  spinUnlock(sk + SK_LOCK);
+  return n;
+}
+
+function skRecvBatchLocked(sk: u32, max: u32, buf: u32, bufLen: u32, meta: u32): u32 {
   let off: u32 = 0;
   let n: u32 = 0;
   while (n < max) {

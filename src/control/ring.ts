@@ -4,6 +4,9 @@
 // fill/TX rings; the fast path holds the other end.
 //
 //   ring   +0 u32 producer | +4 u32 consumer | +8 u32 mask | +12 u32 entry size | +16 u32 entries
+//
+// Over a shared memory (workers hold the other end) the indices are read and published with Atomics,
+// as the fast path's shared build does (assembly/ring.ts: acquire / release, as the kernel's xsk rings).
 
 import type { EngineMemory } from '../runtime/memory.js';
 import { DESC, RING } from '../runtime/memory.js';
@@ -30,10 +33,22 @@ export class Ring {
     return this.view.getUint32(this.address + RING.MASK, true) + 1;
   }
   get producer(): number {
+    if (this.mem.shared) return Atomics.load(this.indices(), RING.PRODUCER >> 2) >>> 0;
     return this.view.getUint32(this.address + RING.PRODUCER, true);
   }
   get consumer(): number {
+    if (this.mem.shared) return Atomics.load(this.indices(), RING.CONSUMER >> 2) >>> 0;
     return this.view.getUint32(this.address + RING.CONSUMER, true);
+  }
+
+  /** The producer and consumer words, for Atomics (a fresh view: the buffer is replaced when memory grows). */
+  private indices(): Int32Array {
+    return new Int32Array(this.mem.memory.buffer, this.address, 2);
+  }
+
+  private publish(word: number, v: number): void {
+    if (this.mem.shared) Atomics.store(this.indices(), word >> 2, v | 0);
+    else this.view.setUint32(this.address + word, v >>> 0, true);
   }
   /** Entries a consumer may take. */
   available(): number {
@@ -50,7 +65,7 @@ export class Ring {
   }
   /** xsk_ring_prod__submit. */
   submit(n: number): void {
-    this.view.setUint32(this.address + RING.PRODUCER, (this.producer + n) >>> 0, true);
+    this.publish(RING.PRODUCER, this.producer + n);
   }
   /** xsk_ring_cons__peek: how many of `n` entries are there, from index `consumer`. */
   peek(n: number): number {
@@ -58,7 +73,7 @@ export class Ring {
   }
   /** xsk_ring_cons__release. */
   release(n: number): void {
-    this.view.setUint32(this.address + RING.CONSUMER, (this.consumer + n) >>> 0, true);
+    this.publish(RING.CONSUMER, this.consumer + n);
   }
 
   private entry(i: number): number {

@@ -2,6 +2,7 @@
 // (advanced by the control plane so timers are deterministic), and its counters by the kernel's names.
 
 import { WxdpError } from '../errors.js';
+import { WK } from '../runtime/memory.js';
 import { MIB_COUNT, MIB_NAMES, NDROP_COUNT, NET_DROP_REASONS } from '../runtime/net_abi.js';
 import type { Datapath } from './datapath.js';
 
@@ -56,24 +57,28 @@ export class Stack {
 
   /** SNMP counters by 'Group:Name' (as /proc/net/snmp and snmp6), zero ones included. */
   mib(): Record<string, number> {
-    const v = this.dp.memory.view();
-    const base = this.x.net_mib_base() >>> 0;
-    const out: Record<string, number> = {};
-    for (let i = 0; i < MIB_COUNT; i++) {
-      const name = MIB_NAMES[i];
-      if (name) out[name] = Number(v.getBigUint64(base + i * 8, true));
-    }
-    return out;
+    return this.sum(this.x.net_mib_base() >>> 0, WK.MIB, MIB_COUNT, MIB_NAMES);
   }
 
   /** Drops by the kernel's SKB_DROP_REASON_* name (without the prefix), zero ones included. */
   drops(): Record<string, number> {
+    return this.sum(this.x.net_drops_base() >>> 0, WK.DROPS, NDROP_COUNT, NET_DROP_REASONS);
+  }
+
+  /**
+   * The main thread's counters at `base` plus each worker's own (at `inArea` in its area: workers count
+   * per CPU, as the kernel's SNMP counters are, and a reader folds them, as snmp_fold_field does).
+   */
+  private sum(base: number, inArea: number, count: number, names: Readonly<Record<number, string>>): Record<string, number> {
     const v = this.dp.memory.view();
-    const base = this.x.net_drops_base() >>> 0;
+    const bases = [base, ...(this.dp.workers?.areas ?? []).map((a) => a + inArea)];
     const out: Record<string, number> = {};
-    for (let i = 0; i < NDROP_COUNT; i++) {
-      const name = NET_DROP_REASONS[i];
-      if (name) out[name] = Number(v.getBigUint64(base + i * 8, true));
+    for (let i = 0; i < count; i++) {
+      const name = names[i];
+      if (!name) continue;
+      let n = 0n;
+      for (const b of bases) n += v.getBigUint64(b + i * 8, true);
+      out[name] = Number(n);
     }
     return out;
   }

@@ -6,6 +6,7 @@
 //   loop:  apply control messages (receiveMessageOnPort: no event loop turn needed), acknowledge them
 //          ─▶ dp_poll_worker (its queues, NAPI budget, a quiescent point)
 //          ─▶ frames: go round again; idle for SPIN rounds: Atomics.wait on the wake word (IDLE_MS at most)
+//   hold:  while the HOLD word is set (Workers.hold), the worker polls nothing (messages still apply)
 //   stop:  the state word set ─▶ worker_exit (offline for reclamation) ─▶ the thread ends
 //
 // Messages (from Workers.install / bench):
@@ -13,8 +14,11 @@
 //     instantiate program `id` once (its wasm helpers are this worker's fast path's exports), then put
 //     the named exports at the same table indices the main thread gave them: a slot number in shared
 //     memory (DEV_PROG, a prog_array, a devmap entry) means the same program on every thread.
-//   { seq, bench: { dev, queue, len, ms } }   replay the queue's fill-ring frames (`len` bytes) and poll them
-//     for `ms` (bench/workers.ts): frames in FRAMES
+//   { seq, bench: { dev, queue, len, gen, tx, host, ms } }   for `ms` (bench/workers.ts): the queue's fill-ring
+//     frames replayed (`len` bytes) or written by packet generator `gen` (≠ 0), polled, and with `tx` (≠ 0)
+//     that device's TX ring completed and its queue polled; frames in FRAMES, the window's wall and thread
+//     CPU time (µs, /proc/thread-self/schedstat) in BENCH_WALL and BENCH_CPU; with `host`, worker 0 also
+//     completes the device's host ring (XDP_PASS frames; its one consumer)
 // Every message bumps ACK to its seq once applied; the main thread waits on it.
 
 /** Control word indices (src/runtime/memory.ts WKC): the JS below has them as literals. */
@@ -24,13 +28,13 @@ const { workerData, receiveMessageOnPort } = require('node:worker_threads');
 const { w, n, memory, fastPath, area, scratch, control, port, budget } = workerData;
 const SPIN = 64;
 const IDLE_MS = 1;
-const STATE = 0, WAKE = 1, ROUNDS = 2, FRAMES = 3, ACK = 4, FAULTS = 5;
+const STATE = 0, WAKE = 1, ROUNDS = 2, FRAMES = 3, ACK = 4, FAULTS = 5, HOLD = 6, BENCH_WALL = 9, BENCH_CPU = 10;
 const table = new WebAssembly.Table({ element: 'anyfunc', initial: 1 });
 const fp = new WebAssembly.Instance(fastPath, {
   env: { memory, table, abort: () => { throw new Error('fast path aborted'); } },
 });
 const x = fp.exports;
-const ctl = new Int32Array(memory.buffer, control, 8);
+const ctl = new Int32Array(memory.buffer, control, 16);
 const programs = new Map();
 const ktime = () => process.hrtime.bigint();
 const JS_HELPERS = { helper_5: ktime, helper_125: ktime, helper_160: ktime };
@@ -49,16 +53,37 @@ function install(p) {
   }
 }
 
+function cpuNs() {
+  try {
+    return Number(require('node:fs').readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')[0]) || 0;
+  } catch {
+    return 0;
+  }
+}
+
 function bench(b) {
-  const end = performance.now() + b.ms;
+  const q = b.queue;
+  const t0 = performance.now();
+  const c0 = cpuNs();
+  const end = t0 + b.ms;
   let frames = 0;
   do {
     for (let i = 0; i < 64; i++) {
-      x.dev_rx_replay(b.dev, b.queue, b.len, budget);
-      frames += x.napi_poll(b.dev, b.queue, budget);
+      if (b.gen) x.dev_rx_generate(b.dev, q, b.gen, budget);
+      else x.dev_rx_replay(b.dev, q, b.len, budget);
+      frames += x.napi_poll(b.dev, q, budget);
+      if (b.tx) {
+        x.dev_tx_done(b.tx, q, budget);
+        x.napi_poll(b.tx, q, budget);
+      }
+      // the device's host ring has one consumer: worker 0 takes back what every worker passed
+      if (b.host && w === 0) x.dev_host_done(b.dev, 4 * budget);
     }
   } while (performance.now() < end);
+  const c1 = cpuNs();
   Atomics.store(ctl, FRAMES, frames | 0);
+  Atomics.store(ctl, BENCH_WALL, Math.round((performance.now() - t0) * 1000));
+  Atomics.store(ctl, BENCH_CPU, c0 && c1 ? Math.round((c1 - c0) / 1000) : 0);
 }
 
 function apply(m) {
@@ -73,6 +98,10 @@ let idle = 0;
 while (Atomics.load(ctl, STATE) === 0) {
   let m;
   while ((m = receiveMessageOnPort(port)) !== undefined) apply(m.message);
+  if (Atomics.load(ctl, HOLD) !== 0) {
+    Atomics.wait(ctl, HOLD, 1, IDLE_MS);
+    continue;
+  }
   const wake = Atomics.load(ctl, WAKE);
   let f = 0;
   try {

@@ -36,6 +36,11 @@ export const MAX_WORKERS = 64;
 
 interface WorkerExports {
   arena_alloc(size: number, align: number): number;
+  cpumap_reclaim(): number;
+  net_init(): number;
+  rc_free_bytes(): bigint;
+  neigh_ctl_io(): number;
+  cpumap_free_all(): void;
 }
 
 /** What a worker reports: rounds of dp_poll_worker, frames it polled, faults caught in its loop. */
@@ -44,6 +49,13 @@ export interface WorkerStats {
   rounds: number;
   frames: number;
   faults: number;
+}
+
+/** One worker's bench window (Workers.bench): frames, and the window's wall and thread CPU time. */
+export interface WorkerBenchSample {
+  frames: number;
+  wallNs: number;
+  cpuNs: number;
 }
 
 /** A program as the pool sees it: its instructions and how the main thread compiled it. */
@@ -104,6 +116,14 @@ export class Workers {
     if (!mem.shared) throw new WxdpError('USAGE', 'workers need a shared memory (EngineMemory { shared: true })');
     const x = fastPath.exports as unknown as WorkerExports;
     const module = await fastPathModule(true);
+    // The stack's root before any worker starts: a worker registers for reclamation (net/reclaim.ts)
+    // only where there is a root, and one that did not would not hold back the freeing of what it reads.
+    const r = x.net_init();
+    if (r !== 0 && r !== -17) throw new WxdpError('USAGE', `workers: no memory for the stack's root (ENOMEM: ${mem.limitReached()})`);
+    // The roots the stages would otherwise set up at their first use, which two workers could reach at
+    // once: the reclaimer's state and the neighbour tables.
+    x.rc_free_bytes();
+    x.neigh_ctl_io();
     const areas: number[] = [];
     const threads: Worker[] = [];
     const ports: MessagePort[] = [];
@@ -142,7 +162,7 @@ export class Workers {
   }
 
   private control(w: number): Int32Array {
-    return new Int32Array(this.memory.buffer, this.areas[w]! + WK.CONTROL, 8);
+    return new Int32Array(this.memory.buffer, this.areas[w]! + WK.CONTROL, 16);
   }
 
   /** The run areas worker `w`'s copy of a program is compiled against. */
@@ -232,8 +252,31 @@ export class Workers {
     }
   }
 
+  /**
+   * Every worker stops polling (it still applies messages) until release(): frames injected meanwhile
+   * wait on their rings, so the workers start on them together — what tests and benchmarks that want
+   * the workers to run at the same moment use. Returns once every worker is holding.
+   */
+  hold(): void {
+    for (let w = 0; w < this.count; w++) Atomics.store(this.control(w), WKC.HOLD, 1);
+    // a worker acknowledges a message at the top of its loop, and checks HOLD before it polls again
+    this.sync();
+  }
+
+  /** The workers poll again, all at once. */
+  release(): void {
+    for (let w = 0; w < this.count; w++) {
+      const c = this.control(w);
+      Atomics.store(c, WKC.HOLD, 0);
+      Atomics.notify(c, WKC.HOLD);
+    }
+    this.wake();
+  }
+
   /** Workers waiting for work look again now (frames were queued, or a message sent). */
   wake(): void {
+    // the control plane's turn to free what the workers have let go of (cpumap queues of deleted entries)
+    if (!this.closed) (this.fastPath.exports as unknown as WorkerExports).cpumap_reclaim();
     for (let w = 0; w < this.count; w++) {
       const c = this.control(w);
       Atomics.add(c, WKC.WAKE, 1);
@@ -270,15 +313,23 @@ export class Workers {
   }
 
   /**
-   * bench/workers.ts: every worker w replays the frames of queue w's fill ring (`len` bytes each, as a
-   * NIC receiving them again) on device address `dev` and polls them for `ms` milliseconds, all at once.
-   * Returns each worker's frames.
+   * bench/workers.ts: for `ms` milliseconds, all at once, every worker w receives on queue w of device
+   * address `dev` — the frames of its fill ring replayed (`len` bytes each, as a NIC receiving them
+   * again), or written by packet generator `gens[w]` — polls them, and with `tx` completes that device's
+   * TX ring w (the NIC sent them) and polls its queue w; with `host`, worker 0 completes the device's
+   * host ring (what the program passed; the ring's one consumer). Returns each worker's frames, wall time and
+   * thread CPU time (ns; cpuNs 0 where the kernel does not tell).
    */
-  bench(dev: number, len: number, ms: number): number[] {
+  bench(spec: { dev: number; len: number; ms: number; gens?: readonly number[]; tx?: number; host?: boolean }): WorkerBenchSample[] {
     const seq = ++this.seq;
-    for (let w = 0; w < this.count; w++) this.ports[w]!.postMessage({ seq, bench: { dev, queue: w, len, ms } });
+    for (let w = 0; w < this.count; w++) {
+      this.ports[w]!.postMessage({ seq, bench: { dev: spec.dev, queue: w, len: spec.len, gen: spec.gens?.[w] ?? 0, tx: spec.tx ?? 0, host: spec.host ?? false, ms: spec.ms } });
+    }
     this.waitAck(seq);
-    return this.areas.map((_, w) => Atomics.load(this.control(w), WKC.FRAMES) >>> 0);
+    return this.areas.map((_, w) => {
+      const c = this.control(w);
+      return { frames: Atomics.load(c, WKC.FRAMES) >>> 0, wallNs: (Atomics.load(c, WKC.BENCH_WALL) >>> 0) * 1000, cpuNs: (Atomics.load(c, WKC.BENCH_CPU) >>> 0) * 1000 };
+    });
   }
 
   /** Stop every worker after its current round and wait for the threads to end. Idempotent. */
@@ -291,5 +342,7 @@ export class Workers {
     this.wake();
     await Promise.all(this.exited);
     for (const p of this.ports) p.close();
+    // nobody produces or drains any more: every cpumap queue and the frames on it go back
+    (this.fastPath.exports as unknown as WorkerExports).cpumap_free_all();
   }
 }

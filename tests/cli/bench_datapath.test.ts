@@ -39,7 +39,7 @@ describe('wxdp bench --help and bad arguments', () => {
     for (const argv of [['bench', '--help'], ['bench', 'forward', '--help'], ['bench', 'fib', '-h'], ['bench', 'udp', '--help'], ['bench', 'link', '--help']]) {
       const r = await cli(...argv);
       expect(r.code, argv.join(' ')).toBe(0);
-      expect(r.out).toMatch(/^usage: wxdp bench \[datapath\|engine\|programs\|verifier\|micro\|forward\|flows\|fib\|udp\|link\|workers\|all\]/);
+      expect(r.out).toMatch(/^usage: wxdp bench \[datapath\|engine\|programs\|interp\|verifier\|micro\|forward\|flows\|fib\|udp\|link\|workers\|all\]/);
       expect(r.err).toBe('');
     }
   });
@@ -107,6 +107,14 @@ describe('wxdp bench workers', () => {
     for (const k of ['mainMpps', 'oneWorkerMpps', 'twoWorkersMpps']) expect(row[k], k).toBeGreaterThan(0);
     expect(row.sharedOverUnshared).toBeCloseTo((row.oneWorkerMpps as number) / (row.mainMpps as number), 6);
     expect(row.scaling).toBeCloseTo((row.twoWorkersMpps as number) / (row.oneWorkerMpps as number), 6);
+    // medians of interleaved windows, the load they ran under, and the figures by each thread's CPU time
+    expect(row.repeats).toBe(3);
+    expect(row.load).toHaveLength(2);
+    const r2 = rows[0] as unknown as { mainMppsCpu: number | null; oneWorkerMppsCpu: number | null; twoWorkersMppsCpu: number | null; scalingCpu: number | null; onCpu: Record<string, number | null> };
+    if (r2.mainMppsCpu !== null) {
+      expect(r2.scalingCpu).toBeCloseTo(r2.twoWorkersMppsCpu! / r2.oneWorkerMppsCpu!, 6);
+      for (const v of Object.values(r2.onCpu)) expect(v).toBeGreaterThan(0);
+    }
   }, 120_000);
 
   it('--only that names no workers row is a usage error (exit 2), nothing run', async () => {

@@ -54,15 +54,15 @@ describe('bench/fib table generators', () => {
 });
 
 describe.skipIf(!haveWasm)('wxdp bench fib', () => {
-  it('--quick --json gives wxdp, kernel, DIR-24-8 and JS Map rows for an IPv4 table', async () => {
+  it('--quick --json gives wxdp (LPM and the data path\'s bpf_fib_lookup), kernel, DIR-24-8 and JS Map rows for an IPv4 table', async () => {
     let out = '';
     let err = '';
     const code = await main(['bench', 'fib', '--quick', '--json', '--only', 'bgp'], { out: (s) => (out += s), err: (s) => (err += s) });
     expect(code, err).toBe(0);
     const j = JSON.parse(out) as { quick: boolean; rows: FibRow[] };
     expect(j.quick).toBe(true);
-    expect(j.rows.map((r) => r.engine)).toEqual(['wxdp lpm4 (Poptrie)', 'kernel bpf_fib_lookup', 'DIR-24-8 in JS', 'JS Map per length']);
-    const [w, k] = j.rows;
+    expect(j.rows.map((r) => r.engine)).toEqual(['wxdp lpm4 (Poptrie)', 'wxdp bpf_fib_lookup', 'kernel bpf_fib_lookup', 'DIR-24-8 in JS', 'JS Map per length']);
+    const [w, f, k] = j.rows;
     expect(w).toMatchObject({ table: 'bgp-50k', prefixes: 49999, traffic: 'inside prefixes' });
     expect(w!.mlps).toBeGreaterThan(0);
     expect(w!.nsPerLookup).toBeCloseTo(1e3 / w!.mlps!, 6);
@@ -71,11 +71,17 @@ describe.skipIf(!haveWasm)('wxdp bench fib', () => {
     expect(w!.updatesPerSec).toBeGreaterThan(0);
     // Every destination lies inside an announced prefix.
     expect(w!.hits).toBe(1 << 18);
+    // The data path's whole lookup (bpf_fib_lookup, DIRECT | SKIP_NEIGH) on a Datapath's FIB holding the
+    // same table: SUCCESS for every one (the BGP table leaves out 127.0.0.0/8, which table local shadows)
+    expect(f).toMatchObject({ table: 'bgp-50k', engine: 'wxdp bpf_fib_lookup' });
+    expect(f!.mlps).toBeGreaterThan(0);
+    expect(f!.nsPerLookup).toBeCloseTo(1e3 / f!.mlps!, 6);
+    expect(f!.hits).toBe(1 << 18);
     if (k!.mlps === null) {
       expect(k!.note).toMatch(/^not measured: /);
     } else {
       // The kernel answered the same destinations from the same table: every one is routed.
-      expect(k!.note).toMatch(/same \d+ hits as wxdp \(127\.0\.0\.0\/8 aside\)/);
+      expect(k!.note).toMatch(/same \d+ hits as wxdp \(127\.0\.0\.0\/8 aside\); same \d+ SUCCESS as wxdp bpf_fib_lookup/);
       expect(k!.hits).toBeGreaterThan(0);
       expect(k!.updatesPerSec).toBeGreaterThan(0);
     }

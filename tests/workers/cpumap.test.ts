@@ -97,6 +97,102 @@ describe('cpumap with two workers', () => {
   });
 });
 
+describe('cpumap queues are freed', () => {
+  // kernel/bpf/cpumap.c: deleting or replacing an entry frees its bpf_cpu_map_entry after an RCU grace
+  // period, once its kthread has emptied the ring; frames are never lost on the way.
+  const CPUMAP_QUEUES = 0x2200 + 40; // assembly/maps/cpumap.ts: DP_BASE + 40, the list of every queue
+  const queues = (dp: Datapath): number[] => {
+    const v = dp.memory.view();
+    const out: number[] = [];
+    for (let q = v.getUint32(CPUMAP_QUEUES, true); q !== 0 && out.length < 100; q = v.getUint32(q + 24, true)) out.push(q);
+    return out;
+  };
+  const reclaim = (dp: Datapath): number => (dp.fastPath.exports as unknown as { cpumap_reclaim(): number }).cpumap_reclaim();
+
+  it('a replaced and a deleted entry: their queues are drained, unlinked after a grace period, and their memory is reused; every frame is back', async () => {
+    const { dp, eth0, cpus, record, runCounts, queue } = await setup();
+    const x = dp.fastPath.exports as unknown as { dp_pool_free(): number; rc_arena_bytes(): bigint };
+    const free = () => x.dp_pool_free() + eth0.rings(0).fill.available() + eth0.rings(1).fill.available();
+    const before = free();
+    cpus.update(u32(1), val(64, record.fd));
+    const first = queues(dp);
+    expect(first).toHaveLength(1);
+    let sent = 0;
+    const traffic = () => {
+      sent += eth0.injectBatch(Array.from({ length: 40 }, (_, i) => frame(60, i)), { queue: 0 });
+      dp.workers!.settle(3);
+    };
+    traffic();
+    // a bigger qsize than the queue holds: a new queue; the old one is DYING until drained and a grace period is over
+    cpus.update(u32(1), val(512, record.fd));
+    expect(queues(dp)).toHaveLength(2);
+    traffic();
+    for (let i = 0; i < 20 && queues(dp).length > 1; i++) {
+      dp.workers!.settle(2);
+      reclaim(dp);
+    }
+    const second = queues(dp);
+    expect(second).toHaveLength(1);
+    expect(second[0]).not.toBe(first[0]);
+    expect(queue(cpus, 1).enqueued).toBe(40);
+    traffic();
+    cpus.delete(u32(1));
+    for (let i = 0; i < 20 && queues(dp).length > 0; i++) {
+      dp.workers!.settle(2);
+      reclaim(dp);
+    }
+    expect(queues(dp)).toEqual([]);
+    // frames after the delete: bpf_redirect_map to an empty entry fails (XDP_ABORTED path), none queued
+    traffic();
+    dp.workers!.settle(3);
+    expect(runCounts()[1]).toBe(120);
+    expect(sent).toBe(160);
+    expect(free()).toBe(before);
+    // the freed queues' memory serves the next entry: the reclaimer takes nothing new from the arena
+    for (let i = 0; i < 5; i++) {
+      dp.workers!.settle(2);
+      reclaim(dp);
+    }
+    const arena = x.rc_arena_bytes();
+    cpus.update(u32(1), val(512, record.fd));
+    expect(queues(dp)).toHaveLength(1);
+    expect(x.rc_arena_bytes()).toBe(arena);
+    expect(dp.workers!.stats().map((w) => w.faults)).toEqual([0, 0]);
+  });
+
+  it('a cpumap freed (its object unloaded) gives its entries\' queues up: drained, then unlinked', async () => {
+    const { dp, eth0, cpus, record } = await setup();
+    cpus.update(u32(1), val(256, record.fd));
+    cpus.update(u32(0), val(256, record.fd));
+    eth0.injectBatch(Array.from({ length: 50 }, (_, i) => frame(60, i)), { queue: 0 });
+    dp.workers!.settle(3);
+    expect(queues(dp)).toHaveLength(2);
+    // the device's program still names the map: detach it first, as unloadObject requires
+    eth0.detachXdp();
+    cpus.release();
+    for (let i = 0; i < 20 && queues(dp).length > 0; i++) {
+      dp.workers!.settle(2);
+      reclaim(dp);
+    }
+    expect(queues(dp)).toEqual([]);
+  });
+
+  it('close() frees every queue and gives back the frames still on them', async () => {
+    const { dp, eth0, cpus, record } = await setup();
+    const x = dp.fastPath.exports as unknown as { dp_pool_free(): number };
+    cpus.update(u32(1), val(256, record.fd));
+    cpus.update(u32(0), val(256, record.fd));
+    const total = x.dp_pool_free() + eth0.rings(0).fill.available() + eth0.rings(1).fill.available();
+    eth0.injectBatch(Array.from({ length: 100 }, (_, i) => frame(60, i)), { queue: 0 });
+    eth0.injectBatch(Array.from({ length: 100 }, (_, i) => frame(60, i)), { queue: 1 });
+    await dp.close();
+    expect(queues(dp)).toEqual([]);
+    // what the workers did not get to is on the RX rings; the rest is back in the pool or on fill rings
+    const onRx = eth0.rings(0).rx.available() + eth0.rings(1).rx.available();
+    expect(x.dp_pool_free() + eth0.rings(0).fill.available() + eth0.rings(1).fill.available() + onRx).toBe(total);
+  });
+});
+
 describe('devmap redirects between workers', () => {
   // The kernel transmits a devmap redirect on the redirecting CPU (bq_xmit_all → ndo_xdp_xmit), and a
   // driver whose XDP TX queue is shared between CPUs takes its lock (__netif_tx_lock): so do workers

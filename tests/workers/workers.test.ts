@@ -6,6 +6,8 @@ import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
 import { Datapath } from '../../src/control/datapath.js';
+import { WK } from '../../src/runtime/memory.js';
+import { MIB_COUNT, NDROP_COUNT } from '../../src/runtime/net_abi.js';
 import { refusal } from './support.js';
 import { corpus, frame } from '../datapath/support.js';
 
@@ -22,6 +24,38 @@ async function withWorkers(n: number): Promise<Datapath> {
 }
 
 describe('workers', () => {
+  it('hold() stops every worker polling until release(): frames injected meanwhile wait on the RX rings', async () => {
+    const dp = await withWorkers(2);
+    const eth0 = dp.addDevice({ name: 'eth0', queues: 2, ringSize: 256 });
+    const obj = await dp.loadObject(PASS_DROP);
+    eth0.attachXdp(obj.program('xdp_drop'));
+    dp.workers!.hold();
+    for (const q of [0, 1]) expect(eth0.injectBatch(Array.from({ length: 40 }, (_, i) => frame(60, i)), { queue: q })).toBe(40);
+    const before = dp.workers!.stats().map((s) => s.rounds);
+    // every worker goes round (applying messages) without polling
+    dp.workers!.sync();
+    dp.workers!.sync();
+    expect([eth0.rings(0).rx.available(), eth0.rings(1).rx.available()]).toEqual([40, 40]);
+    expect(eth0.stats().verdicts.XDP_DROP ?? 0).toBe(0);
+    expect(dp.workers!.stats().map((s) => s.rounds)).toEqual(before);
+    dp.workers!.release();
+    dp.workers!.settle();
+    expect([eth0.rings(0).rx.available(), eth0.rings(1).rx.available()]).toEqual([0, 0]);
+    expect(eth0.stats().queues.map((q) => q.verdicts.XDP_DROP)).toEqual([40, 40]);
+  });
+
+  it("a worker's area: src/runtime/memory.ts WK agrees with assembly/worker.ts, the counter arrays fit", async () => {
+    const dp = await withWorkers(1);
+    const x = dp.fastPath.exports as unknown as Record<string, WebAssembly.Global>;
+    const g = (n: string) => x[n]!.value as number;
+    expect([g('WK_CTX'), g('WK_RUN'), g('WK_BURST'), g('WK_CONTROL'), g('WK_TP_ARGS'), g('WK_MIB'), g('WK_DROPS'), g('WK_SIZE')]).toEqual([
+      WK.CTX, WK.RUN, WK.BURST, WK.CONTROL, WK.TP_ARGS, WK.MIB, WK.DROPS, WK.SIZE,
+    ]);
+    expect(WK.DROPS).toBe(WK.MIB + MIB_COUNT * 8);
+    expect(WK.DROPS + NDROP_COUNT * 8).toBeLessThanOrEqual(WK.SIZE);
+    expect(WK.TP_ARGS + g('TP_ARGS_SIZE')).toBeLessThanOrEqual(WK.MIB);
+  });
+
   it('two workers each poll their own queue: every frame is dropped once, by the queue it came in on', async () => {
     const dp = await withWorkers(2);
     expect(dp.workers?.count).toBe(2);
