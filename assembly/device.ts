@@ -12,6 +12,7 @@
 //
 // Reads: DP_DEVS. Sets: rings, counters. Next: napi.ts polls the RX rings; TypeScript reads TX and host.
 
+import { tp_mem_event } from './tracepoints';
 import {
   DEV_BLOCK, DEV_HEADER_SIZE, DEV_HOST_RING, DEV_IFINDEX, DEV_MTU, DEV_NQUEUES, DEV_PEER, DP_DEVS, DESC_SIZE, DROP_NO_BUFFER,
   DROP_PKT_TOO_BIG, DROP_PKT_TOO_SMALL, DROP_REDIRECT_LOOP, DROP_RX_RING_FULL, DROP_TX_RING_FULL, FRAME_SIZE,
@@ -113,6 +114,7 @@ export function dev_create(ifindex: u32, nqueues: u32, mtu: u32, ringSize: u32, 
     queueRefill(q);
   }
   store<u32>(DP_DEVS + (ifindex << 2), dev);
+  for (let i: u32 = 0; i < nqueues; i++) tp_mem_event(dev, devQueue(dev, i), i, true);
   return <i32>dev;
 }
 
@@ -126,6 +128,7 @@ export function dev_destroy(dev: u32): void {
   const nq = load<u32>(dev, DEV_NQUEUES);
   for (let i: u32 = 0; i < nq; i++) {
     const q = devQueue(dev, i);
+    tp_mem_event(dev, q, i, false);
     drainRing(load<u32>(q, Q_FILL));
     drainRing(load<u32>(q, Q_RX));
     drainRing(load<u32>(q, Q_TX));

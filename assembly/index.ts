@@ -17,3 +17,4 @@ export * from './link';
 export * from './worker';
 export * from './rss';
 export * from './tracepoints';
+export * from './dynptr';

@@ -31,7 +31,7 @@ import { copyBytes } from './bytes';
 import { count, countDrop, devLookup, devQueue, OPT_META_MASK, queueRefill, recycle, recycleBatchBegin, recycleBatchEnd, transmit } from './device';
 import { devmapHashLookupIdx, devmapLookupIdx } from './maps/devmap';
 import { fdArrayLookupIdx } from './maps/fd_array';
-import { CPUMAP_QUEUES, CQ_CONS, CQ_CPU, CQ_DRAINED, CQ_ENTRIES, CQ_ENTRY_SIZE, CQ_MASK, CQ_NEXT, CQ_PROD, CQ_PROG, cpumapEnqueue, cpumapLookupIdx, cpumapWorkers } from './maps/cpumap';
+import { CPUMAP_QUEUES, CQ_CONS, CQ_MAP, CQ_CPU, CQ_DRAINED, CQ_ENTRIES, CQ_ENTRY_SIZE, CQ_MASK, CQ_NEXT, CQ_PROD, CQ_PROG, cpumapEnqueue, cpumapLookupIdx, cpumapWorkers } from './maps/cpumap';
 import { BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS, BPF_MAP_TYPE_CPUMAP, BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_XSKMAP } from './maps/uapi';
 import { ringEntry, ringPeek, ringPushDescShared, ringRelease } from './ring';
 import { xdp_setup } from './xdp';
@@ -43,7 +43,10 @@ import { IFF_UP, ND_FLAGS } from './net/abi';
 import { stack_rx_burst, stackBurstBuf } from './net/eth';
 import { fib4_prefetch, fib4PrefetchDsts } from './net/fib_prefetch';
 import { fibHelperCalls } from './net/fib_helper';
-import { tpOn, tpXdpException, tpXdpRedirect, TP_XDP_EXCEPTION, TP_XDP_REDIRECT, TP_XDP_REDIRECT_ERR } from './tracepoints';
+import {
+  tpBulkOn, tpCpumapFrame, tpCpumapKthread, tpDevmapFrame, tpFlush, tpOn, tpXdpException, tpXdpRedirect, TP_XDP_EXCEPTION,
+  TP_XDP_REDIRECT, TP_XDP_REDIRECT_ERR,
+} from './tracepoints';
 
 /**
  * Per ifindex: the device's program called bpf_fib_lookup in its last burst, so the FIB is warmed for
@@ -128,10 +131,12 @@ function toDevmapEntry(q: u32, dev: u32, qi: u32, map: u32, v: u32, data: u32, l
     if (act != XDP_PASS) {
       recycle(q, data);
       countDrop(q, DROP_DEVMAP_PROG);
+      if (tpBulkOn()) tpDevmapFrame(dev, tdev, false);
       return;
     }
   }
-  transmit(q, tdev, qi, data, len, opts | meta);
+  const sent = transmit(q, tdev, qi, data, len, opts | meta);
+  if (tpBulkOn()) tpDevmapFrame(dev, tdev, sent);
 }
 
 /** A copy of the frame (and its metadata) in a frame from the pool, at the same headroom; 0 when none is free. */
@@ -188,7 +193,8 @@ function redirectTo(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, o
       countDrop(q, DROP_REDIRECT_NO_DEVICE);
       return -EINVAL;
     }
-    transmit(q, tdev, qi, data, len, opts | meta);
+    const sent = transmit(q, tdev, qi, data, len, opts | meta);
+    if (tpBulkOn()) tpDevmapFrame(dev, tdev, sent);
     return 0;
   }
   const type = load<u32>(map, MAP_TYPE);
@@ -209,7 +215,7 @@ function redirectTo(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, o
       countDrop(q, DROP_REDIRECT_NO_DEVICE);
       return -EINVAL;
     }
-    toCpumapEntry(q, dev, qi, map, c, data, len, meta, opts);
+    toCpumapEntry(q, dev, qi, map, key, c, data, len, meta, opts);
     return 0;
   }
   if (type != BPF_MAP_TYPE_DEVMAP && type != BPF_MAP_TYPE_DEVMAP_HASH) {
@@ -240,11 +246,12 @@ const EBADRQC: i32 = 56;
  * xdp_redirect_err with the error when it is dropped (missing target: -EINVAL; a map type without a
  * target here: -EBADRQC, as the kernel's default case).
  */
-function redirect(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, opts: u32): void {
+function redirect(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, opts: u32): i32 {
   const map = load<u32>(CTX_BASE + CTX_REDIRECT_MAP);
   const key = load<u32>(CTX_BASE + CTX_REDIRECT_IFINDEX);
   const err = redirectTo(q, dev, qi, data, len, meta, opts);
   if (tpOn(err < 0 ? TP_XDP_REDIRECT_ERR : TP_XDP_REDIRECT)) tpXdpRedirect(dev, load<u32>(dev + DEV_PROG), map == 0 ? devLookup(key) : 0, err, map, map == 0 ? 0 : load<u32>(map, MAP_TYPE), map == 0 ? 0 : load<u32>(map, MAP_ID), key);
+  return err;
 }
 
 /**
@@ -269,20 +276,24 @@ function redirect(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, opt
  * its worker (cpumap.ts cpumapEnqueue; a full queue returns the frame here). One thread: the "remote
  * CPU" is this one, and the frame runs at once as cpumap_poll would run it.
  */
-function toCpumapEntry(q: u32, dev: u32, qi: u32, map: u32, v: u32, data: u32, len: u32, meta: u32, opts: u32): void {
+function toCpumapEntry(q: u32, dev: u32, qi: u32, map: u32, key: u32, v: u32, data: u32, len: u32, meta: u32, opts: u32): void {
   if (ASC_FEATURE_THREADS && cpumapWorkers != 0) {
-    if (!cpumapEnqueue(v, data, len, meta, load<u32>(dev, DEV_IFINDEX))) recycle(q, data);
+    const queued = cpumapEnqueue(v, data, len, meta, load<u32>(dev, DEV_IFINDEX));
+    if (!queued) recycle(q, data);
+    if (tpBulkOn()) tpCpumapFrame(map, key, queued ? 3 : 4);
     return;
   }
-  cpumapRun(q, dev, qi, load<u32>(map, MAP_VALUE_SIZE) == 8 ? load<u32>(v, 4) : 0, data, len, meta, opts);
+  const outcome = cpumapRun(q, dev, qi, load<u32>(map, MAP_VALUE_SIZE) == 8 ? load<u32>(v, 4) : 0, data, len, meta, opts);
+  if (tpBulkOn()) tpCpumapFrame(map, key, outcome);
 }
 
 /**
  * The CPU side of a cpumap entry: its program if it has one (cpu_map_bpf_prog_run_xdp: the frame's
  * ingress device, rx_queue_index 0), then XDP_PASS goes to the host path as the kthread's skb would,
- * XDP_REDIRECT where the program pointed it (not another cpumap), anything else is dropped.
+ * XDP_REDIRECT where the program pointed it (not another cpumap), anything else is dropped. Returns
+ * which of those it was (CPUMAP_PASS / _DROP / _REDIRECT).
  */
-function cpumapRun(q: u32, dev: u32, qi: u32, prog: u32, data: u32, len: u32, meta: u32, opts: u32): void {
+function cpumapRun(q: u32, dev: u32, qi: u32, prog: u32, data: u32, len: u32, meta: u32, opts: u32): u32 {
   const ifindex = load<u32>(dev, DEV_IFINDEX);
   if (prog != 0) {
     const hard = data & ~(FRAME_SIZE - 1);
@@ -296,19 +307,26 @@ function cpumapRun(q: u32, dev: u32, qi: u32, prog: u32, data: u32, len: u32, me
       if (to != 0 && load<u32>(to, MAP_TYPE) == BPF_MAP_TYPE_CPUMAP) {
         recycle(q, data);
         countDrop(q, DROP_REDIRECT_UNSUPPORTED);
-      } else {
-        redirect(q, dev, qi, data, len, meta, opts);
+        return CPUMAP_DROP;
       }
-      return;
+      return redirect(q, dev, qi, data, len, meta, opts) < 0 ? CPUMAP_DROP : CPUMAP_REDIRECT;
     }
     if (act != XDP_PASS) {
       recycle(q, data);
       countDrop(q, act == XDP_DROP ? DROP_XDP_DROP : DROP_XDP_ABORTED);
-      return;
+      return CPUMAP_DROP;
     }
   }
   toHost(q, dev, qi, ifindex, data, len, meta);
+  return CPUMAP_PASS;
 }
+
+/** What a cpumap entry's CPU made of a frame (the kernel's struct xdp_cpumap_stats counters). */
+const CPUMAP_PASS: u32 = 0;
+const CPUMAP_DROP: u32 = 1;
+const CPUMAP_REDIRECT: u32 = 2;
+/** cpu_map_kthread_run's batch (CPUMAP_BATCH): one xdp_cpumap_kthread event per batch. */
+const CPUMAP_BATCH: u32 = 8;
 
 /**
  * Worker `cpu` drains the cpumap queues made for it (cpu_map_kthread_run), up to `budget` frames each.
@@ -328,27 +346,41 @@ export function cpumap_poll(cpu: u32, budget: u32): u32 {
     const mask = load<u32>(cq, CQ_MASK);
     let lastIf: u32 = 0;
     let lastQ: u32 = 0;
+    const bulk = tpBulkOn();
+    let pass: u32 = 0;
+    let drop: u32 = 0;
+    let redir: u32 = 0;
     for (let i: u32 = 0; i < n; i++) {
+      if (bulk && i != 0 && i % CPUMAP_BATCH == 0) {
+        tpCpumapKthread(load<u32>(cq, CQ_MAP), CPUMAP_BATCH, pass, drop, redir);
+        pass = drop = redir = 0;
+      }
       const e = cq + CQ_ENTRIES + ((c + i) & mask) * CQ_ENTRY_SIZE;
       const data = load<u32>(e);
       const ifindex = load<u32>(e, 12);
       const dev = devLookup(ifindex);
       if (dev == 0 || cpu >= load<u32>(dev, DEV_NQUEUES)) {
         frameFree(data);
+        drop++;
         continue;
       }
       const q = devQueue(dev, cpu);
       if (stackN != 0 && ifindex != lastIf) stackFlush(lastIf, lastQ, cpu);
       lastIf = ifindex;
       lastQ = q;
-      cpumapRun(q, dev, cpu, prog, data, load<u32>(e, 4), load<u32>(e, 8), 0);
+      const o = cpumapRun(q, dev, cpu, prog, data, load<u32>(e, 4), load<u32>(e, 8), 0);
+      if (o == CPUMAP_PASS) pass++;
+      else if (o == CPUMAP_DROP) drop++;
+      else redir++;
     }
+    if (bulk) tpCpumapKthread(load<u32>(cq, CQ_MAP), n - ((n - 1) / CPUMAP_BATCH) * CPUMAP_BATCH, pass, drop, redir);
     if (stackN != 0) stackFlush(lastIf, lastQ, cpu);
     // the slots go back to the producers only once read
     atomic.store<u32>(cq + CQ_CONS, c + n);
     atomic.store<u64>(cq + CQ_DRAINED, load<u64>(cq, CQ_DRAINED) + n);
     total += n;
   }
+  tpFlush();
   return total;
 }
 
@@ -439,6 +471,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
     }
   }
   if (stackN != 0) stackFlush(ifindex, q, qi);
+  tpFlush();
   if (slot != 0 && ifindex < MAX_DEVICES) store<u8>(fibWarm + ifindex, fibHelperCalls != fibCalls ? 1 : 0);
   ringRelease(rx, n);
   recycleBatchEnd();

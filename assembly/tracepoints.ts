@@ -6,6 +6,24 @@
 //   xdp_redirect    (dev, xdp, tgt, int err = 0, map_type, map_id, index)   a redirect that was queued
 //   xdp_redirect_err(dev, xdp, tgt, int err,     map_type, map_id, index)   one that failed
 //
+//   xdp_redirect_map, xdp_redirect_map_err: defined, never raised (the kernel's "not used anymore":
+//                   a redirect through a map reports on xdp_redirect / xdp_redirect_err with its map)
+//   xdp_devmap_xmit (from_dev, to_dev, int sent, int drops, int err)   one per bulk of frames to a device
+//   xdp_cpumap_enqueue (int map_id, u32 processed, u32 drops, int to_cpu)   one per bulk to a cpumap entry
+//   xdp_cpumap_kthread (int map_id, u32 processed, u32 drops, int sched, struct xdp_cpumap_stats *)
+//                   one per batch the entry's CPU ran (its program's pass / drop / redirect counts)
+//   mem_connect (xa, rxq), mem_disconnect (xa)   a device queue's frame pool registered / unregistered
+//
+// Bulks, as the kernel's per-CPU bulk queues make them (kernel/bpf/devmap.c bq_enqueue, cpumap.c): frames
+// redirected to a device (bpf_redirect or a devmap entry, after the entry's program) or to a cpumap
+// entry are tallied per target during a NAPI poll; a tally is reported when it reaches the bulk size
+// (DEV_MAP_BULK_SIZE 16, CPU_MAP_BULK_SIZE 8) and the rest when the poll ends (xdp_do_flush: devmap
+// first, then cpumap; each list from its newest target to its oldest, as list_add leaves them). `sent`
+// is the frames that reached a ring; `drops` the rest, the devmap program's drops among them, as
+// bq_xmit_all counts them. A cpumap bulk is also its CPU's batch (the one thread runs an entry's frames
+// at once; a worker reports its own batches of CPUMAP_BATCH): xdp_cpumap_kthread follows the enqueue
+// with sched 0.
+//
 // bpf_redirect (no map) reports map_type BPF_MAP_TYPE_UNSPEC, map_id INT_MAX and the ifindex as index,
 // as the kernel's _trace_xdp_redirect does. `dev` is the wxdp device record: struct net_device in
 // wxdp's BTF (src/control/tracepoints.ts) puts ifindex at DEV_IFINDEX, so dev->ifindex reads it. `xdp`
@@ -14,10 +32,18 @@
 // Attachments: TP_PROGS table slots per tracepoint, filled from the front (0 ends the list), written
 // by tp_attach between bursts. An event with nothing attached costs one load.
 
+import { DEV_IFINDEX, MAP_ID, RUN_BASE, RUN_CPU } from './abi';
+import { cpumapWorkers } from './maps/cpumap';
+
 /** Tracepoint ids: their index in src/elf/section_defs.ts XDP_TRACEPOINTS. */
 export const TP_XDP_EXCEPTION: u32 = 0;
 export const TP_XDP_REDIRECT: u32 = 2;
 export const TP_XDP_REDIRECT_ERR: u32 = 3;
+export const TP_XDP_CPUMAP_KTHREAD: u32 = 6;
+export const TP_XDP_CPUMAP_ENQUEUE: u32 = 7;
+export const TP_XDP_DEVMAP_XMIT: u32 = 8;
+export const TP_MEM_DISCONNECT: u32 = 9;
+export const TP_MEM_CONNECT: u32 = 10;
 export const TP_COUNT: u32 = 16;
 export const TP_PROGS: u32 = 8;
 /** map_id of a redirect without a map (INT_MAX, the kernel's marker for bpf_redirect). */
@@ -76,3 +102,232 @@ export function tpXdpRedirect(dev: u32, prog: u32, tgt: u32, err: i32, map: u32,
   tpRun(err < 0 ? TP_XDP_REDIRECT_ERR : TP_XDP_REDIRECT);
 }
 
+
+// ---- bulks: tallies per target during a poll ----
+//
+// Per CPU (RUN_CPU; CPUs past TALLY_CPUS report each frame as a bulk of one), TALLY bytes:
+//   +0    u32 devmap targets in use        +4 u32 cpumap targets in use
+//   +8    DEV_T × { to_dev, from_dev, frames, sent }                       16 B each
+//   +72   CPU_T × { map, key, frames, pass, drop, redirect }               24 B each
+
+const DEV_MAP_BULK_SIZE: u32 = 16;
+const CPU_MAP_BULK_SIZE: u32 = 8;
+const TALLY_CPUS: u32 = 16;
+const DEV_T: u32 = 4;
+const CPU_T: u32 = 4;
+const TALLY: u32 = 176;
+const T_DEV: u32 = 8;
+const T_CPU: u32 = 72;
+const tallies = memory.data(TALLY_CPUS * TALLY, 8);
+/**
+ * struct xdp_cpumap_stats { u32 redirect, pass, drop; } of the event being raised: in this thread's
+ * argument array past the event's five arguments (so workers never share it).
+ */
+@inline function cpumapStats(): u32 {
+  return tpArgs + 48;
+}
+
+@inline function tallyBase(): u32 {
+  const cpu = load<u32>(RUN_BASE + RUN_CPU);
+  return cpu < TALLY_CPUS ? <u32>tallies + cpu * TALLY : 0;
+}
+
+/** Whether any bulk tracepoint has a program: the data path skips the tallies otherwise. */
+@inline export function tpBulkOn(): bool {
+  return tpOn(TP_XDP_DEVMAP_XMIT) || tpOn(TP_XDP_CPUMAP_ENQUEUE) || tpOn(TP_XDP_CPUMAP_KTHREAD);
+}
+
+function devmapXmit(from: u32, to: u32, sent: u32, frames: u32): void {
+  if (!tpOn(TP_XDP_DEVMAP_XMIT)) return;
+  store<u64>(tpArgs, <u64>from);
+  store<u64>(tpArgs, <u64>to, 8);
+  store<i64>(tpArgs, <i64><i32>sent, 16);
+  store<i64>(tpArgs, <i64><i32>(frames - sent), 24);
+  store<i64>(tpArgs, 0, 32);
+  tpRun(TP_XDP_DEVMAP_XMIT);
+}
+
+/**
+ * A bulk for cpumap entry `key`. Workers: the frames went onto the entry's queue (`drop` of them did not
+ * fit) and its worker reports the batches it runs; one thread: they ran here, this is also the batch.
+ */
+function cpumapBulk(map: u32, key: u32, frames: u32, pass: u32, drop: u32, redirect: u32): void {
+  const id = <i64><i32>load<u32>(map, MAP_ID);
+  const queued = ASC_FEATURE_THREADS && cpumapWorkers != 0;
+  if (tpOn(TP_XDP_CPUMAP_ENQUEUE)) {
+    store<i64>(tpArgs, id);
+    store<u64>(tpArgs, <u64>frames, 8);
+    store<u64>(tpArgs, queued ? <u64>drop : 0, 16);
+    store<i64>(tpArgs, <i64><i32>key, 24);
+    tpRun(TP_XDP_CPUMAP_ENQUEUE);
+  }
+  if (!queued && tpOn(TP_XDP_CPUMAP_KTHREAD)) {
+    store<u32>(cpumapStats(), redirect);
+    store<u32>(cpumapStats(), pass, 4);
+    store<u32>(cpumapStats(), drop, 8);
+    store<i64>(tpArgs, id);
+    store<u64>(tpArgs, <u64>frames, 8);
+    store<u64>(tpArgs, 0, 16);
+    store<i64>(tpArgs, 0, 24);
+    store<u64>(tpArgs, <u64>cpumapStats(), 32);
+    tpRun(TP_XDP_CPUMAP_KTHREAD);
+  }
+}
+
+/** A frame redirected from device `from` to device `to` reached its ring (`sent`) or not. */
+export function tpDevmapFrame(from: u32, to: u32, sent: bool): void {
+  const t = tallyBase();
+  if (t == 0) {
+    devmapXmit(from, to, sent ? 1 : 0, 1);
+    return;
+  }
+  const n = load<u32>(t);
+  let e: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const x = t + T_DEV + i * 16;
+    if (load<u32>(x) == to) {
+      e = x;
+      break;
+    }
+  }
+  if (e == 0) {
+    if (n == DEV_T) {
+      // more targets in one poll than kept: the oldest bulk goes out now
+      devmapFlushOne(t, 0);
+      e = t + T_DEV + (DEV_T - 1) * 16;
+    } else {
+      e = t + T_DEV + n * 16;
+      store<u32>(t, n + 1);
+    }
+    store<u32>(e, to);
+    store<u32>(e, from, 4);
+    store<u32>(e, 0, 8);
+    store<u32>(e, 0, 12);
+  }
+  if (load<u32>(e, 8) == DEV_MAP_BULK_SIZE) {
+    // bq_enqueue: a full bulk goes out before the next frame joins (the target stays on the list)
+    devmapXmit(load<u32>(e, 4), to, load<u32>(e, 12), DEV_MAP_BULK_SIZE);
+    store<u32>(e, 0, 8);
+    store<u32>(e, 0, 12);
+  }
+  store<u32>(e, load<u32>(e, 8) + 1, 8);
+  store<u32>(e, load<u32>(e, 12) + (sent ? 1 : 0), 12);
+}
+
+/** Report tally `i` of the devmap list and close the gap. */
+function devmapFlushOne(t: u32, i: u32): void {
+  const x = t + T_DEV + i * 16;
+  const frames = load<u32>(x, 8);
+  if (frames != 0) devmapXmit(load<u32>(x, 4), load<u32>(x), load<u32>(x, 12), frames);
+  const n = load<u32>(t);
+  memory.copy(x, x + 16, (n - 1 - i) * 16);
+  store<u32>(t, n - 1);
+}
+
+/**
+ * A frame for cpumap entry `key` of `map`; `outcome` what the entry's CPU made of it: 0 XDP_PASS, 1 a
+ * drop, 2 a redirect, 3 not run yet (a worker's queue: its worker reports the batch).
+ */
+export function tpCpumapFrame(map: u32, key: u32, outcome: u32): void {
+  const t = tallyBase();
+  if (t == 0) {
+    cpumapBulk(map, key, 1, outcome == 0 ? 1 : 0, outcome == 1 || outcome == 4 ? 1 : 0, outcome == 2 ? 1 : 0);
+    return;
+  }
+  const n = load<u32>(t, 4);
+  let e: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const x = t + T_CPU + i * 24;
+    if (load<u32>(x) == map && load<u32>(x, 4) == key) {
+      e = x;
+      break;
+    }
+  }
+  if (e == 0) {
+    if (n == CPU_T) {
+      cpumapFlushOne(t, 0);
+      e = t + T_CPU + (CPU_T - 1) * 24;
+    } else {
+      e = t + T_CPU + n * 24;
+      store<u32>(t, n + 1, 4);
+    }
+    store<u32>(e, map);
+    store<u32>(e, key, 4);
+    memory.fill(e + 8, 0, 16);
+  }
+  if (load<u32>(e, 8) == CPU_MAP_BULK_SIZE) {
+    cpumapBulk(map, key, CPU_MAP_BULK_SIZE, load<u32>(e, 12), load<u32>(e, 16), load<u32>(e, 20));
+    memory.fill(e + 8, 0, 16);
+  }
+  store<u32>(e, load<u32>(e, 8) + 1, 8);
+  // outcomes 0..2 count as pass / drop / redirect; 4 (the queue was full) as the enqueue's drop
+  if (outcome != 3) {
+    const f = e + 12 + (outcome == 4 ? 1 : outcome) * 4;
+    store<u32>(f, load<u32>(f) + 1);
+  }
+}
+
+function cpumapFlushOne(t: u32, i: u32): void {
+  const x = t + T_CPU + i * 24;
+  const frames = load<u32>(x, 8);
+  if (frames != 0) cpumapBulk(load<u32>(x), load<u32>(x, 4), frames, load<u32>(x, 12), load<u32>(x, 16), load<u32>(x, 20));
+  const n = load<u32>(t, 4);
+  memory.copy(x, x + 24, (n - 1 - i) * 24);
+  store<u32>(t, n - 1, 4);
+}
+
+/** xdp_do_flush at the end of a poll: the devmap bulks, then the cpumap bulks, newest target first. */
+export function tpFlush(): void {
+  const t = tallyBase();
+  if (t == 0) return;
+  for (let n = load<u32>(t); n > 0; n--) devmapFlushOne(t, n - 1);
+  for (let n = load<u32>(t, 4); n > 0; n--) cpumapFlushOne(t, n - 1);
+}
+
+/** A worker's batch of cpumap entry `key` of `map` (cpu_map_kthread_run): processed and its outcomes. */
+export function tpCpumapKthread(map: u32, frames: u32, pass: u32, drop: u32, redirect: u32): void {
+  if (!tpOn(TP_XDP_CPUMAP_KTHREAD) || frames == 0) return;
+  store<u32>(cpumapStats(), redirect);
+  store<u32>(cpumapStats(), pass, 4);
+  store<u32>(cpumapStats(), drop, 8);
+  store<i64>(tpArgs, <i64><i32>load<u32>(map, MAP_ID));
+  store<u64>(tpArgs, <u64>frames, 8);
+  store<u64>(tpArgs, 0, 16);
+  store<i64>(tpArgs, 0, 24);
+  store<u64>(tpArgs, <u64>cpumapStats(), 32);
+  tpRun(TP_XDP_CPUMAP_KTHREAD);
+}
+
+// ---- mem_connect / mem_disconnect ----
+//
+// A device queue's frame pool is its memory model (xdp_rxq_info_reg_mem_model with an allocator, as a
+// page_pool driver registers one per RX queue). The structs the programs get (wxdp's BTF):
+//   struct xdp_mem_allocator { struct xdp_mem_info mem { u32 type; u32 id; }; void *allocator; }   16 B
+//   struct xdp_rxq_info { struct net_device *dev; u32 queue_index; u32 reg_state;
+//                         struct xdp_mem_info mem; u32 frag_size; }                                  32 B
+// mem.type is MEM_TYPE_PAGE_POOL (2); mem.id the pool's id (ifindex << 8 | queue + 1: never 0);
+// allocator the queue record; rxq.dev the device record (a pointer the program may not follow in wxdp);
+// reg_state REG_STATE_REGISTERED (1).
+
+const MEM_TYPE_PAGE_POOL: u32 = 2;
+const memXa = memory.data(16, 8);
+const memRxq = memory.data(32, 8);
+
+/** Queue `qi` (record `q`) of device `dev` registered (connect) or unregistered its frame pool. */
+export function tp_mem_event(dev: u32, q: u32, qi: u32, connect: bool): void {
+  const tp = connect ? TP_MEM_CONNECT : TP_MEM_DISCONNECT;
+  if (!tpOn(tp)) return;
+  const id = (load<u32>(dev, DEV_IFINDEX) << 8) | (qi + 1);
+  store<u32>(memXa, MEM_TYPE_PAGE_POOL);
+  store<u32>(memXa, id, 4);
+  store<u64>(memXa, <u64>q, 8);
+  store<u64>(memRxq, <u64>dev);
+  store<u32>(memRxq, qi, 8);
+  store<u32>(memRxq, 1, 12);
+  store<u32>(memRxq, MEM_TYPE_PAGE_POOL, 16);
+  store<u32>(memRxq, id, 20);
+  store<u32>(memRxq, 0, 24);
+  store<u64>(tpArgs, <u64>memXa);
+  store<u64>(tpArgs, <u64>memRxq, 8);
+  tpRun(tp);
+}

@@ -16,7 +16,7 @@
 //          +12 u32 mask (storage entries - 1, a power of two ≥ qsize) | +16 u32 producer lock
 //          +20 u32 CPU (the worker draining it) | +24 u32 next queue (CPUMAP_QUEUES list) | +28 program slot
 //          +32 u64 enqueued | +40 u64 dropped (full) | +48 u64 drained (run on the CPU)
-//          +56 u32 (dyn14's CQ_MAP: the cpumap it serves) | +60 u32 flags (CQF_*)
+//          +56 u32 the map it serves (the xdp_cpumap_kthread tracepoint's map_id) | +60 u32 flags (CQF_*)
 //          +64 u32 the grace period it was unlinked in (rc_stamp) | +68 .. +127 reserved
 //          +128 (mask + 1) × 16: u32 data | u32 len | u32 meta | u32 ingress ifindex
 //
@@ -61,6 +61,7 @@ export const CQ_PROG: u32 = 28;
 export const CQ_ENQUEUED: u32 = 32;
 export const CQ_DROPPED: u32 = 40;
 export const CQ_DRAINED: u32 = 48;
+export const CQ_MAP: u32 = 56;
 export const CQ_FLAGS: u32 = 60;
 export const CQ_STAMP: u32 = 64;
 /** No entry points to the queue any more: drained, then freed (cpumap_reclaim). */
@@ -128,6 +129,7 @@ export function cpumapUpdate(m: u32, key: u32, value: u32, flags: u64): i32 {
       if (q == 0) return -ENOMEM;
     }
     atomic.store<u32>(q + CQ_PROG, prog);
+    atomic.store<u32>(q + CQ_MAP, m);
     atomic.store<u32>(q + CQ_QSIZE, qsize);
     atomic.store<u32>(s + 8, q);
     // the replaced queue: its producers see the new one from now on, its frames are still drained

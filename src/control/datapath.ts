@@ -51,7 +51,7 @@ import { createHash } from 'node:crypto';
 import { dataPathExports, Device, INJECT_BUFFER_SIZE, readTraceEvents, type DeviceOptions, type TraceEvent } from './device.js';
 import { XskSocket, type XskSocketOptions } from './xsk.js';
 import { isUnsupported, planPrograms, type SkippedProgram } from './object_programs.js';
-import { applySpinLocks } from './spin_lock_maps.js';
+import { applySpinLocks, innerSpinLockOff } from './spin_lock_maps.js';
 import { lowerKfuncs, resolveKfuncs } from './kfunc_calls.js';
 import { encode } from '../isa/insn.js';
 import { Links } from './links.js';
@@ -1202,7 +1202,7 @@ export function verifierMap(m: BpfMap): VerifierMap {
     spinLockOff: m.spinLockOff,
   };
   const inner = m.innerMeta;
-  if (inner) info.inner = { name: `${m.name}.inner`, ...inner, readonly: (inner.flags & BPF_F_RDONLY_PROG) !== 0 };
+  if (inner) info.inner = { name: `${m.name}.inner`, ...inner, readonly: (inner.flags & BPF_F_RDONLY_PROG) !== 0, spinLockOff: innerSpinLockOff(m) };
   if (readonly && m.frozen && m.maxEntries === 1 && valueAddress >= 0) {
     info.frozenValue = m.lookup(new Uint8Array(m.keySize)) ?? undefined;
   }
@@ -1282,7 +1282,8 @@ function verifyCacheKey(
   h.update(encode(spec.insns));
   h.update(JSON.stringify(spec.mapRefs.map((r) => [r.index, r.kind, r.kind === 'fd' ? 0 : r.offset, [...maps.keys()].indexOf(r.map)])));
   for (const m of vmaps) {
-    h.update(JSON.stringify([m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.readonly, m.spinLockOff]));
+    const i = m.inner;
+    h.update(JSON.stringify([m.name, m.type, m.keySize, m.valueSize, m.maxEntries, m.readonly, m.spinLockOff, i ? [i.type, i.keySize, i.valueSize, i.maxEntries, i.readonly, i.spinLockOff] : 0]));
     if (m.frozenValue) h.update(m.frozenValue);
   }
   h.update(JSON.stringify([logLevel, globals, spec.lineInfo.map((l) => [l.index, l.line, l.text]), helpers.ids()]));

@@ -9,8 +9,26 @@ import { spinLockOffset, SPIN_LOCK_TYPES } from '../elf/spin_lock.js';
 import { MapError, type BpfMap } from '../maps/index.js';
 import { Errno } from '../maps/uapi.js';
 
+/**
+ * A map-in-map's inner template carries its value's BTF fields (bpf_map_meta_alloc copies the inner
+ * map's btf_record into inner_map_meta): where the template's `struct bpf_spin_lock` is, by outer map.
+ */
+const innerLocks = new WeakMap<BpfMap, number>();
+
+/** The spin lock offset of the values of `outer`'s inner maps (its template's), or -1 without one. */
+export function innerSpinLockOff(outer: BpfMap): number {
+  return innerLocks.get(outer) ?? -1;
+}
+
 export function applySpinLocks(spec: ObjectSpec, maps: ReadonlyMap<string, BpfMap>): void {
   for (const m of spec.maps) {
+    const inner = m.innerMap;
+    if (inner && SPIN_LOCK_TYPES.includes(inner.type)) {
+      const off = spinLockOffset(spec.btf, inner.valueTypeId);
+      const outer = maps.get(m.name);
+      if (off === 'many') throw new MapError('MAP_CREATE', m.name, 'create', Errno.EINVAL, 'the inner map value holds more than one struct bpf_spin_lock');
+      if (outer && off !== -1) innerLocks.set(outer, off);
+    }
     const off = spinLockOffset(spec.btf, m.valueTypeId);
     if (off === -1 || !SPIN_LOCK_TYPES.includes(m.type)) continue;
     if (off === 'many') throw new MapError('MAP_CREATE', m.name, 'create', Errno.EINVAL, 'the value holds more than one struct bpf_spin_lock');

@@ -79,6 +79,21 @@ export const WXDP_BTF: Readonly<Record<string, WxdpStruct>> = {
     },
   },
   in_addr: { size: 4, fields: { s_addr: { offset: 0, size: 4 } } },
+  // the XDP tracepoints' own structs (assembly/tracepoints.ts), laid out as the kernel's
+  xdp_cpumap_stats: { size: 12, fields: { redirect: { offset: 0, size: 4 }, pass: { offset: 4, size: 4 }, drop: { offset: 8, size: 4 } } },
+  xdp_mem_info: { size: 8, fields: { type: { offset: 0, size: 4 }, id: { offset: 4, size: 4 } } },
+  xdp_mem_allocator: {
+    fields: { mem: { offset: 0, size: 8, struct: 'xdp_mem_info' }, allocator: { offset: 8, size: 8 }, page_pool: { offset: 8, size: 8 } },
+  },
+  xdp_rxq_info: {
+    fields: {
+      dev: { offset: 0, size: 8 },
+      queue_index: { offset: 8, size: 4 },
+      reg_state: { offset: 12, size: 4 },
+      mem: { offset: 16, size: 8, struct: 'xdp_mem_info' },
+      frag_size: { offset: 24, size: 4 },
+    },
+  },
 };
 
 const FIELD_BYTE_OFFSET = 0;

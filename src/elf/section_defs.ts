@@ -222,7 +222,10 @@ export const XDP_TRACEPOINTS = [
 ] as const;
 
 /** The XDP tracepoints wxdp raises with the kernel's arguments (src/verifier/tracing.ts has their prototypes). */
-const TP_BTF_RUNS: readonly string[] = ['xdp_exception', 'xdp_redirect', 'xdp_redirect_err', 'xdp_redirect_map', 'xdp_redirect_map_err'];
+const TP_BTF_RUNS: readonly string[] = [
+  'xdp_exception', 'xdp_redirect', 'xdp_redirect_err', 'xdp_redirect_map', 'xdp_redirect_map_err', 'xdp_cpumap_kthread',
+  'xdp_cpumap_enqueue', 'xdp_devmap_xmit', 'mem_connect', 'mem_disconnect',
+];
 
 /** The tracepoint a `tp_btf/NAME` (or `tp_btf+`-matched) section attaches to, or undefined. */
 export function tpBtfTarget(section: string): string | undefined {

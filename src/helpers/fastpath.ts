@@ -5,6 +5,7 @@ import { RuntimeFault } from '../errors.js';
 import type { FastPath } from '../runtime/fastpath.js';
 import { HelperTable, type HelperDef } from './index.js';
 import { kfuncHelpers } from './kfuncs.js';
+import { dynptrHelpers } from './dynptr.js';
 
 type WasmHelper = NonNullable<HelperDef['wasm']>;
 
@@ -42,6 +43,13 @@ export const FAST_PATH_HELPERS: ReadonlyArray<[number, string]> = [
   [188, 'bpf_xdp_get_buff_len'],
   [189, 'bpf_xdp_load_bytes'],
   [190, 'bpf_xdp_store_bytes'],
+  [197, 'bpf_dynptr_from_mem'],
+  [198, 'bpf_ringbuf_reserve_dynptr'],
+  [199, 'bpf_ringbuf_submit_dynptr'],
+  [200, 'bpf_ringbuf_discard_dynptr'],
+  [201, 'bpf_dynptr_read'],
+  [202, 'bpf_dynptr_write'],
+  [203, 'bpf_dynptr_data'],
 ];
 
 /** The fast path's helpers (those its build exports), as HelperDefs with both `wasm` and `fn`. */
@@ -64,6 +72,8 @@ export function fastPathHelpers(fp: FastPath): HelperDef[] {
 export function xdpHelpers(fp: FastPath, base: HelperTable): HelperTable {
   const t = new HelperTable();
   for (const id of base.ids()) t.register(base.get(id)!);
+  // the TypeScript dynptr helpers first: the fast path's own (assembly/dynptr.ts) replace them
+  for (const d of dynptrHelpers()) t.register(d);
   for (const d of fastPathHelpers(fp)) t.register(d);
   for (const d of kfuncHelpers(fp.exports as Record<string, unknown>)) t.register(d);
   t.register({

@@ -12,18 +12,29 @@
 
 import { RuntimeFault } from '../errors.js';
 import type { HelperDef } from './index.js';
+import { DYNPTR_KFUNCS } from './dynptr.js';
 
 /**
  * What the verifier checks of a kfunc argument: the ctx, writable memory of `size` bytes (a pointer to a
  * struct of scalars: KF_ARG_PTR_TO_MEM of the struct's size), or a scalar.
  */
-export type KfuncArg = { kind: 'ctx' } | { kind: 'mem'; size: number } | { kind: 'scalar' };
+export type KfuncArg =
+  | { kind: 'ctx' }
+  | { kind: 'mem'; size: number }
+  | { kind: 'scalar' }
+  /** KF_ARG_PTR_TO_DYNPTR: an initialised dynptr on the stack. */
+  | { kind: 'dynptr' }
+  /** `ptr__uninit` / `clone__uninit`: stack slots the kfunc makes an XDP dynptr of, or a clone of arg 0's. */
+  | { kind: 'dynptr_uninit'; type: 'xdp' | 'clone' }
+  /** KF_ARG_PTR_TO_MEM_SIZE with `buffer__opt` and `buffer__szk`: memory or NULL, then ('size') its constant size. */
+  | { kind: 'buffer_szk' }
+  | { kind: 'size' };
 
 /**
  * What r0 holds after the call: a scalar (an int), or (KF_RET_NULL) a pointer to a kernel object the
  * program may compare with NULL and pass on, never read: wxdp has no BTF for the object's struct.
  */
-export type KfuncRet = 'scalar' | 'kptr_or_null';
+export type KfuncRet = 'scalar' | 'kptr_or_null' | 'slice' | 'slice_rdwr';
 
 export interface KfuncDef {
   name: string;
@@ -53,7 +64,43 @@ const ENODATA = -61n;
  *            struct bpf_flowtable_opts *opts, u32 opts_len) → struct flow_offload_tuple_rhash *
  *       (net/netfilter/nf_flow_table_bpf.c: KF_TRUSTED_ARGS | KF_RET_NULL; struct bpf_fib_lookup is 64
  *       bytes, struct bpf_flowtable_opts { s32 error; } 4), in the fast path: nf_flow_table.ts.
+ * The dynptr kfuncs (kernel/bpf/helpers.c, net/core/filter.c; helpers/dynptr.ts):
+ *   [5] bpf_dynptr_from_xdp(struct xdp_md *x, u64 flags, struct bpf_dynptr *ptr__uninit) → int
+ *   [6] bpf_dynptr_slice(const struct bpf_dynptr *p, u32 offset, void *buffer__opt, u32 buffer__szk) → void *
+ *   [7] bpf_dynptr_slice_rdwr(same) → void *
+ *   [8] bpf_dynptr_adjust(const struct bpf_dynptr *p, u32 start, u32 end) → int
+ *   [9] bpf_dynptr_is_null(const struct bpf_dynptr *p) → bool     [10] bpf_dynptr_is_rdonly(…) → bool
+ *  [11] bpf_dynptr_size(const struct bpf_dynptr *p) → __u32
+ *  [12] bpf_dynptr_clone(const struct bpf_dynptr *p, struct bpf_dynptr *clone__uninit) → int
+ *  [13] bpf_dynptr_copy(struct bpf_dynptr *dst, u32 dst_off, struct bpf_dynptr *src, u32 src_off, u32 size) → int
+ *  [14] bpf_dynptr_memset(struct bpf_dynptr *p, u32 offset, u32 size, u8 val) → int
  */
+const D: KfuncArg = { kind: 'dynptr' };
+const S: KfuncArg = { kind: 'scalar' };
+/** The fast path implements them (assembly/dynptr.ts); helpers/dynptr.ts is the same in TypeScript, for builds without. */
+const dynptrKfunc = (name: string, btfId: number, args: KfuncArg[], ret?: KfuncRet): KfuncDef => ({
+  name,
+  btfId,
+  args,
+  devBound: false,
+  ret,
+  fastPath: name,
+  fn: DYNPTR_KFUNCS[name]!,
+});
+
+/** The dynptr kfuncs an XDP program may call. */
+export const DYNPTR_KFUNC_DEFS: readonly KfuncDef[] = [
+  dynptrKfunc('bpf_dynptr_from_xdp', 5, [{ kind: 'ctx' }, S, { kind: 'dynptr_uninit', type: 'xdp' }]),
+  dynptrKfunc('bpf_dynptr_slice', 6, [D, S, { kind: 'buffer_szk' }, { kind: 'size' }], 'slice'),
+  dynptrKfunc('bpf_dynptr_slice_rdwr', 7, [D, S, { kind: 'buffer_szk' }, { kind: 'size' }], 'slice_rdwr'),
+  dynptrKfunc('bpf_dynptr_adjust', 8, [D, S, S]),
+  dynptrKfunc('bpf_dynptr_is_null', 9, [D]),
+  dynptrKfunc('bpf_dynptr_is_rdonly', 10, [D]),
+  dynptrKfunc('bpf_dynptr_size', 11, [D]),
+  dynptrKfunc('bpf_dynptr_clone', 12, [D, { kind: 'dynptr_uninit', type: 'clone' }]),
+  dynptrKfunc('bpf_dynptr_copy', 13, [D, S, D, S, S]),
+  dynptrKfunc('bpf_dynptr_memset', 14, [D, S, S, S]),
+];
 export const KFUNCS: readonly KfuncDef[] = [
   { name: 'bpf_xdp_metadata_rx_timestamp', btfId: 1, args: [{ kind: 'ctx' }, { kind: 'mem', size: 8 }], devBound: true, fn: () => ENODATA },
   { name: 'bpf_xdp_metadata_rx_hash', btfId: 2, args: [{ kind: 'ctx' }, { kind: 'mem', size: 4 }, { kind: 'mem', size: 4 }], devBound: true, fn: () => ENODATA },
@@ -69,7 +116,9 @@ export const KFUNCS: readonly KfuncDef[] = [
       throw new RuntimeFault('RUN_HELPER', 'bpf_xdp_flow_lookup needs the fast path (a Datapath program)', ctx.pc);
     },
   },
+  ...DYNPTR_KFUNC_DEFS,
 ];
+
 
 export const kfuncById = (id: number): KfuncDef | undefined => KFUNCS.find((k) => k.btfId === id);
 export const kfuncByName = (name: string): KfuncDef | undefined => KFUNCS.find((k) => k.name === name);

@@ -9,7 +9,9 @@
 //   PTR_TO_UNINIT_MAP_VALUE  value_size bytes writable    PTR_TO_CTX         the ctx itself
 //   PTR_TO_MEM (+ size)  readable (bpf_fib_lookup's params: writable); _OR_NULL: NULL with size 0 too
 //   PTR_TO_UNINIT_MEM    writable
-// Callbacks, sockets and ringbuf records are not checked here (see the report of issue 13).
+//   PTR_TO_DYNPTR        16 bytes holding an XDP dynptr over the ctx or a local one within the regions
+// Callbacks, sockets and ringbuf records are not checked here (see the report of issue 13), nor kfunc
+// arguments (bpf_dynptr_slice and the other dynptr kfuncs included).
 
 import { memFault, RuntimeFault } from '../errors.js';
 import { Arg, PROTOS } from '../verifier/protos.js';
@@ -19,7 +21,8 @@ const FIB_LOOKUP = 69;
 
 const POINTER_ARGS = new Set<Arg>([
   Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY, Arg.PTR_TO_MAP_VALUE, Arg.PTR_TO_UNINIT_MAP_VALUE, Arg.PTR_TO_CTX,
-  Arg.PTR_TO_MEM, Arg.PTR_TO_MEM_OR_NULL, Arg.PTR_TO_UNINIT_MEM,
+  Arg.PTR_TO_MEM, Arg.PTR_TO_MEM_OR_NULL, Arg.PTR_TO_UNINIT_MEM, Arg.PTR_TO_DYNPTR, Arg.PTR_TO_DYNPTR_UNINIT_LOCAL,
+  Arg.PTR_TO_DYNPTR_UNINIT_RINGBUF, Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF,
 ]);
 
 /** Whether helper `id` takes an argument checked here (the JIT emits the check only for those). */
@@ -80,6 +83,27 @@ export function helperArgFault(id: number, args: readonly bigint[], regions: rea
         const n = BigInt.asUintN(64, args[i + 1] ?? 0n);
         if (kind === Arg.PTR_TO_MEM_OR_NULL && a === 0n && n === 0n) break;
         f = need(n === 0n && kind !== Arg.PTR_TO_MEM_OR_NULL ? 1n : n, kind === Arg.PTR_TO_UNINIT_MEM || id === FIB_LOOKUP);
+        break;
+      }
+      case Arg.PTR_TO_DYNPTR_UNINIT_LOCAL:
+      case Arg.PTR_TO_DYNPTR_UNINIT_RINGBUF:
+        f = need(16n, true);
+        break;
+      case Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF:
+      case Arg.PTR_TO_DYNPTR: {
+        // 16 writable bytes, and what they hold must be a dynptr the program could have made: an XDP one
+        // over the ctx, or a local one over memory of the run's regions (nothing forged past them)
+        f = need(16n, true);
+        if (f) break;
+        const v = mem.view();
+        const at = Number(a);
+        const data = v.getBigUint64(at, true);
+        if (data === 0n) break;
+        const raw = v.getUint32(at + 8, true);
+        const type = (raw >>> 28) & 7;
+        const span = BigInt(v.getUint32(at + 12, true)) + BigInt(raw & 0xffffff);
+        const ok = type === 4 ? data === BigInt(CTX_BASE) : (type === 1 || type === 2) && inRegions(regions, mem, data, span, id === 202);
+        if (!ok) return new RuntimeFault('RUN_HELPER', `helper ${id} argument ${i + 1} (0x${a.toString(16)}) is not a dynptr of this run`, pc, a);
         break;
       }
       default:

@@ -35,6 +35,14 @@ export enum Arg {
   PTR_TO_SOCK_COMMON_OR_NULL,
   /** ARG_PTR_TO_SPIN_LOCK: the `struct bpf_spin_lock` of a map value (locks.ts). */
   PTR_TO_SPIN_LOCK,
+  /** ARG_PTR_TO_DYNPTR | MEM_RDONLY: an initialised dynptr on the stack (dynptr.ts). */
+  PTR_TO_DYNPTR,
+  /** ARG_PTR_TO_DYNPTR | DYNPTR_TYPE_LOCAL | MEM_UNINIT: stack slots the helper makes a local dynptr of. */
+  PTR_TO_DYNPTR_UNINIT_LOCAL,
+  /** ARG_PTR_TO_DYNPTR | DYNPTR_TYPE_RINGBUF | MEM_UNINIT: a ringbuf record's dynptr, a reference to release. */
+  PTR_TO_DYNPTR_UNINIT_RINGBUF,
+  /** ARG_PTR_TO_DYNPTR | DYNPTR_TYPE_RINGBUF | OBJ_RELEASE: that dynptr, released by the call. */
+  PTR_TO_DYNPTR_RELEASE_RINGBUF,
 }
 
 export enum Ret {
@@ -42,6 +50,8 @@ export enum Ret {
   VOID,
   MAP_VALUE_OR_NULL,
   RINGBUF_MEM_OR_NULL,
+  /** RET_PTR_TO_DYNPTR_MEM_OR_NULL: a slice of the dynptr argument, of the constant size argument. */
+  DYNPTR_MEM_OR_NULL,
 }
 
 export interface Proto {
@@ -111,6 +121,15 @@ export const PROTOS: Readonly<Record<number, Proto>> = {
   133: { args: [Arg.PTR_TO_RINGBUF_MEM_RELEASE, Arg.ANYTHING], ret: Ret.VOID },
   134: { args: [Arg.CONST_MAP_PTR, Arg.ANYTHING], ret: Ret.INTEGER, mapTypes: [M.RINGBUF] },
   160: { args: [], ret: Ret.INTEGER },
+  // bpf_dynptr_from_mem_proto, bpf_dynptr_read_proto, bpf_dynptr_write_proto, bpf_dynptr_data_proto
+  197: { args: [Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE_OR_ZERO, Arg.ANYTHING, Arg.PTR_TO_DYNPTR_UNINIT_LOCAL], ret: Ret.INTEGER },
+  // bpf_ringbuf_reserve_dynptr_proto, bpf_ringbuf_submit_dynptr_proto, bpf_ringbuf_discard_dynptr_proto
+  198: { args: [Arg.CONST_MAP_PTR, Arg.ANYTHING, Arg.ANYTHING, Arg.PTR_TO_DYNPTR_UNINIT_RINGBUF], ret: Ret.INTEGER, mapTypes: [M.RINGBUF] },
+  199: { args: [Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF, Arg.ANYTHING], ret: Ret.VOID },
+  200: { args: [Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF, Arg.ANYTHING], ret: Ret.VOID },
+  201: { args: [Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE_OR_ZERO, Arg.PTR_TO_DYNPTR, Arg.ANYTHING, Arg.ANYTHING], ret: Ret.INTEGER },
+  202: { args: [Arg.PTR_TO_DYNPTR, Arg.ANYTHING, Arg.PTR_TO_MEM, Arg.CONST_SIZE_OR_ZERO, Arg.ANYTHING], ret: Ret.INTEGER },
+  203: { args: [Arg.PTR_TO_DYNPTR, Arg.ANYTHING, Arg.CONST_ALLOC_SIZE_OR_ZERO], ret: Ret.DYNPTR_MEM_OR_NULL },
   // bpf_trace_vprintk_proto: fmt (read-only), its size, the u64 arguments (or NULL) and their size
   177: { args: [Arg.PTR_TO_MEM, Arg.CONST_SIZE, Arg.PTR_TO_MEM_OR_NULL, Arg.CONST_SIZE_OR_ZERO], ret: Ret.INTEGER },
   181: { args: [Arg.ANYTHING, Arg.PTR_TO_FUNC, Arg.PTR_TO_STACK_OR_NULL, Arg.ANYTHING], ret: Ret.INTEGER },
@@ -163,7 +182,7 @@ export function mapAllowsHelper(mapType: number, helper: number): boolean {
     case M.PROG_ARRAY:
       return helper === 12;
     case M.RINGBUF:
-      return helper === 130 || helper === 131 || helper === 134;
+      return helper === 130 || helper === 131 || helper === 134 || helper === 198;
     case M.QUEUE:
     case M.STACK:
       return helper === 87 || helper === 88 || helper === 89;

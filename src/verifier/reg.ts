@@ -94,6 +94,10 @@ export class Reg {
    * ignores the values of imprecise scalars; precision is propagated backwards when a use needs it.
    */
   precise = false;
+  /** A bpf_dynptr_data slice: the id of the dynptr it came from (invalid once that dynptr is overwritten). */
+  dynptrId = 0;
+  /** PTR_TO_MEM | DYNPTR_TYPE_XDP: a bpf_dynptr_slice(_rdwr) of the packet, invalid once the packet moves. */
+  pktSlice = false;
 
   clone(): Reg {
     const r = new Reg();
@@ -119,6 +123,8 @@ export class Reg {
     r.frameno = this.frameno;
     r.subprog = this.subprog;
     r.precise = this.precise;
+    r.dynptrId = this.dynptrId;
+    r.pktSlice = this.pktSlice;
     return r;
   }
 

@@ -2,6 +2,7 @@
 // reservations), and the equivalence test that lets exploration stop at a state already proven safe
 // (states_equal / regsafe / stacksafe in the kernel).
 
+import { dynptrSlotsSafe, type DynptrSlot } from './dynptr.js';
 import { Reg, RegType, scalarWithin } from './reg.js';
 
 export const STACK_SLOTS = 64;
@@ -12,6 +13,8 @@ export const enum Byte {
   MISC = 1,
   ZERO = 2,
   SPILL = 3,
+  /** Part of a `struct bpf_dynptr` (two whole slots; dynptr.ts). */
+  DYNPTR = 4,
 }
 
 /** One 8-byte stack slot; immutable, replaced on every write. `bytes[0]` is the lowest address. */
@@ -20,6 +23,8 @@ export interface Slot {
   /** A spilled register (8-byte spill, or a narrower spill of a scalar at the slot's start). */
   readonly spill?: Reg;
   readonly spillSize?: number;
+  /** STACK_DYNPTR slots: what the kernel keeps in the slot's spilled_ptr (dynptr.ts). */
+  readonly dynptr?: DynptrSlot;
 }
 
 export const EMPTY_SLOT: Slot = { bytes: [0, 0, 0, 0, 0, 0, 0, 0] };
@@ -237,6 +242,7 @@ function regsafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean): boolean {
         old.memSize === cur.memSize &&
         old.ringbuf === cur.ringbuf &&
         old.rdonly === cur.rdonly &&
+        old.pktSlice === cur.pktSlice &&
         old.off === cur.off &&
         (old.maybeNull ? ids.check(old.id, cur.id) : true) &&
         ids.checkScalar(old.refObjId, cur.refObjId) &&
@@ -271,6 +277,7 @@ function stacksafe(old: Frame, cur: Frame, ids: IdMap, exact: boolean, liveLo: n
       for (let b = 0; b < 8; b++) if (o.bytes[b] !== c.bytes[b]) return false;
       if (!!o.spill !== !!c.spill) return false;
       if (o.spill && !regsafe(o.spill, c.spill!, ids, true)) return false;
+      if (!dynptrSlotsSafe(o.dynptr, c.dynptr, (a, b) => ids.checkScalar(a, b))) return false;
       continue;
     }
     if (o.spill && allSpill(o.bytes)) {
@@ -290,6 +297,7 @@ function stacksafe(old: Frame, cur: Frame, ids: IdMap, exact: boolean, liveLo: n
       if (ob !== cb) return false;
     }
     if (o.spill && (!c.spill || !regsafe(o.spill, c.spill, ids, false))) return false;
+    if (o.dynptr && !dynptrSlotsSafe(o.dynptr, c.dynptr, (a, b) => ids.checkScalar(a, b))) return false;
   }
   return true;
 }

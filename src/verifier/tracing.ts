@@ -19,6 +19,12 @@ export type TpArg = { kind: 'scalar' } | { kind: 'btf'; struct: string; size: nu
 export const TP_STRUCT_SIZE: Readonly<Record<string, number>> = {
   net_device: 4,
   bpf_prog: 0,
+  // { u32 redirect, pass, drop }
+  xdp_cpumap_stats: 12,
+  // { struct xdp_mem_info mem { u32 type, id }; void *allocator }
+  xdp_mem_allocator: 16,
+  // { struct net_device *dev; u32 queue_index, reg_state; struct xdp_mem_info mem; u32 frag_size }
+  xdp_rxq_info: 28,
 };
 
 const S: TpArg = { kind: 'scalar' };
@@ -30,6 +36,13 @@ const REDIRECT: TpArg[] = [btf('net_device'), btf('bpf_prog'), S, S, S, S, S];
  *   xdp_exception(const struct net_device *dev, const struct bpf_prog *xdp, u32 act)
  *   xdp_redirect{,_err,_map,_map_err}(const struct net_device *dev, const struct bpf_prog *xdp,
  *       const void *tgt, int err, enum bpf_map_type map_type, u32 map_id, u32 index)
+ *   xdp_cpumap_kthread(int map_id, unsigned int processed, unsigned int drops, int sched,
+ *       struct xdp_cpumap_stats *xdp_stats)
+ *   xdp_cpumap_enqueue(int map_id, unsigned int processed, unsigned int drops, int to_cpu)
+ *   xdp_devmap_xmit(const struct net_device *from_dev, const struct net_device *to_dev, int sent,
+ *       int drops, int err)
+ *   mem_connect(const struct xdp_mem_allocator *xa, const struct xdp_rxq_info *rxq)
+ *   mem_disconnect(const struct xdp_mem_allocator *xa)
  */
 export const TP_PROTOS: Readonly<Record<string, readonly TpArg[]>> = {
   xdp_exception: [btf('net_device'), btf('bpf_prog'), S],
@@ -37,6 +50,11 @@ export const TP_PROTOS: Readonly<Record<string, readonly TpArg[]>> = {
   xdp_redirect_err: REDIRECT,
   xdp_redirect_map: REDIRECT,
   xdp_redirect_map_err: REDIRECT,
+  xdp_cpumap_kthread: [S, S, S, S, btf('xdp_cpumap_stats')],
+  xdp_cpumap_enqueue: [S, S, S, S],
+  xdp_devmap_xmit: [btf('net_device'), btf('net_device'), S, S, S],
+  mem_connect: [btf('xdp_mem_allocator'), btf('xdp_rxq_info')],
+  mem_disconnect: [btf('xdp_mem_allocator')],
 };
 
 /** MAX_BPF_FUNC_ARGS */

@@ -38,6 +38,7 @@ import { Tnum } from './tnum.js';
 import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
 import { kfuncById } from '../helpers/kfuncs.js';
 import { tracingCtxAccess } from './tracing.js';
+import { destroyDynptrsIn, DynptrType, dynptrSlots, initDynptrArg, releaseDynptrArg, useDynptrArg, type DynptrSlot } from './dynptr.js';
 
 export const COMPLEXITY_LIMIT = 1_000_000;
 const MAX_CALL_FRAMES = 8;
@@ -1143,6 +1144,7 @@ class Verifier {
     const lo = Number(minOff) + MAX_BPF_STACK;
     const hi = Number(maxOff) + MAX_BPF_STACK; // exclusive, byte index from the bottom of the stack
     if (kind === 'write') {
+      destroyDynptrsIn(st, frame, lo, hi, (r) => this.reject(r, pc));
       if (constOff && value) {
         this.stackWriteFixed(frame, lo, size, value, valueRegno !== undefined, pc);
       } else {
@@ -1154,6 +1156,9 @@ class Verifier {
     }
     if (kind === 'helper') return Reg.unknown();
     if (constOff) return this.stackReadFixed(frame, lo, size, pc, Number(minOff));
+    for (let b = lo; b < hi; b++) {
+      if (frame.stack[b >> 3]!.bytes[b & 7] === Byte.DYNPTR) this.reject(`invalid read from stack R${regno} var_off ${reg.varOff.toString()}+${b - lo} size ${size}`, pc);
+    }
     // Variable-offset read: initialised or not (privileged), the value is unknown.
     return this.loaded(size);
   }
@@ -1232,7 +1237,7 @@ class Verifier {
     for (let b = lo; b < lo + size; b++) {
       const slot = frame.stack[b >> 3]!;
       const t = slot.bytes[b & 7]!;
-      if (t === Byte.SPILL && slot.spill && !slot.spill.isScalar) {
+      if ((t === Byte.SPILL && slot.spill && !slot.spill.isScalar) || t === Byte.DYNPTR) {
         this.reject(`invalid read from stack off ${off}+${b - lo} size ${size}`, pc);
       }
       if (t !== Byte.ZERO) allZero = false;
@@ -1243,10 +1248,17 @@ class Verifier {
   /** check_stack_range_initialized for helper memory arguments (privileged: uninitialised is fine). */
   private stackHelperAccess(st: State, pc: number, reg: Reg, regno: number, size: number, write: boolean): void {
     this.stackAccess(st, pc, reg, regno, reg.off, size, 'helper', undefined, undefined, write);
-    if (!write) return;
     const frame = st.frames[reg.frameno]!;
     const lo = Number(reg.smin) + reg.off + MAX_BPF_STACK;
     const hi = Number(reg.smax) + reg.off + size + MAX_BPF_STACK;
+    // A dynptr's bytes are neither read nor overwritten by a helper (check_stack_range_initialized).
+    for (let b = lo; b < hi; b++) {
+      if (frame.stack[b >> 3]!.bytes[b & 7] !== Byte.DYNPTR) continue;
+      if (write) this.reject(`potential write to dynptr at off=${b - MAX_BPF_STACK} disallowed`, pc);
+      const min = lo - MAX_BPF_STACK;
+      this.reject(reg.varOff.isConst ? `invalid read from stack R${regno} off ${min}+${b - lo} size ${size}` : `invalid read from stack R${regno} var_off ${reg.varOff.toString()}+${b - lo} size ${size}`, pc);
+    }
+    if (!write) return;
     for (let b = lo; b < hi; b++) this.setStackByte(frame, b, Byte.MISC);
   }
 
@@ -1376,7 +1388,8 @@ class Verifier {
     let ref = 0;
     st.forEachReg((o) => {
       if (isNull) {
-        ref = o.refObjId || ref;
+        // mark_ptr_or_null_regs: only the pointer an acquire returned (ref_obj_id == id) holds the reference
+        if (o.refObjId && o.refObjId === o.id) ref = o.refObjId;
         Object.assign(o, Reg.known(0n));
       } else {
         o.maybeNull = false;
@@ -1559,6 +1572,7 @@ class Verifier {
     let mapArg: Reg | undefined;
     let releaseRef = 0;
     let allocSize = 0;
+    let dynptr: DynptrSlot | undefined;
     // An array lookup with a key the verifier knows in range cannot fail (get_constant_map_key).
     const constKey = id === 1 ? this.constantMapKey(st, regs[1]!, regs[2]!) : undefined;
     proto.args.forEach((a, k) => {
@@ -1568,6 +1582,17 @@ class Verifier {
       if (a === Arg.CONST_MAP_PTR) mapArg = reg;
       if (a === Arg.PTR_TO_RINGBUF_MEM_RELEASE || a === Arg.PTR_TO_SOCK_COMMON_RELEASE) releaseRef = reg.refObjId;
       if (a === Arg.CONST_ALLOC_SIZE_OR_ZERO) allocSize = Number(reg.umax);
+      if (a === Arg.PTR_TO_DYNPTR) dynptr = this.dynptrArg(st, reg, regno, pc, false);
+      if (a === Arg.PTR_TO_DYNPTR_UNINIT_LOCAL) this.newDynptrArg(st, regno, DynptrType.LOCAL, pc);
+      if (a === Arg.PTR_TO_DYNPTR_UNINIT_RINGBUF) {
+        // a reserved record is a reference, even when the reservation fails (the dynptr is then NULL)
+        this.newDynptrArg(st, regno, DynptrType.RINGBUF, pc, () => {
+          const ref = ++this.idGen;
+          st.refs.push({ id: ref, insn: pc });
+          return ref;
+        });
+      }
+      if (a === Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF) releaseDynptrArg(st, reg, regno, (r) => this.reject(r, pc), (l) => this.log(l));
     });
     if (mapArg && proto.mapTypes && !proto.mapTypes.includes(mapArg.map!.type)) {
       this.reject(`cannot pass map_type ${mapArg.map!.type} into func ${name}#${id}`, pc);
@@ -1596,7 +1621,7 @@ class Verifier {
       // clear_all_pkt_pointers: the frame moved; every packet pointer is now just a number.
       st.forEachReg(
         (o) => Object.assign(o, Reg.unknown()),
-        (o) => o.isPkt || o.type === RegType.PACKET_END,
+        (o) => o.isPkt || o.type === RegType.PACKET_END || o.pktSlice,
       );
     }
     switch (proto.ret) {
@@ -1636,8 +1661,42 @@ class Verifier {
         regs[0] = r;
         break;
       }
+      case Ret.DYNPTR_MEM_OR_NULL: {
+        // bpf_dynptr_data: memory of the constant size asked for, or NULL; it dies with its dynptr.
+        const r = Reg.pointer(RegType.MEM);
+        r.maybeNull = true;
+        r.memSize = allocSize;
+        r.id = ++this.idGen;
+        r.dynptrId = dynptr!.id;
+        // a slice of a ringbuf record dies with the record's reference
+        if (dynptr!.ref) r.refObjId = dynptr!.ref;
+        regs[0] = r;
+        break;
+      }
     }
     return pc + 1;
+  }
+
+  /** An initialised dynptr argument (process_dynptr_func without MEM_UNINIT); its slots are read. */
+  private dynptrArg(st: State, reg: Reg, regno: number, pc: number, kfunc: boolean): DynptrSlot {
+    const d = useDynptrArg(st, reg, regno, (r) => this.reject(r, pc), (l) => this.log(l), kfunc);
+    const slots = dynptrSlots(reg)!;
+    if (reg.frameno !== st.frames.length - 1) this.stackLive.disable();
+    else this.stackLive.read(pc, slots[0], slots[1]);
+    return d;
+  }
+
+  /**
+   * A dynptr argument the call initialises (MEM_UNINIT): two 8-byte stack writes (check_mem_access,
+   * which destroys what was there), then both slots become STACK_DYNPTR of `type`.
+   */
+  private newDynptrArg(st: State, regno: number, type: DynptrType, pc: number, acquire?: () => number): void {
+    const reg = this.reg(st, regno);
+    if (reg.type === RegType.STACK && dynptrSlots(reg)) {
+      this.memAccess(st, pc, regno, 0, 8, 'write', Reg.unknown());
+      this.memAccess(st, pc, regno, 8, 8, 'write', Reg.unknown());
+    }
+    initDynptrArg(st, this.reg(st, regno), regno, type, () => ++this.idGen, (r) => this.reject(r, pc), (l) => this.log(l), acquire);
   }
 
   /** check_kfunc_call for the kfuncs of helpers/kfuncs.ts: prototype, device binding, the lock rule. */
@@ -1646,12 +1705,35 @@ class Verifier {
     if (!def) this.reject(`kernel btf_id ${btfId} is not a function`, pc);
     if (def.devBound && !this.opts.devBound) this.reject('metadata kfuncs require device-bound program', pc);
     checkCallUnderLock(st, -1, (r) => this.reject(r, pc));
+    let dynptr: DynptrSlot | undefined;
+    let constSize = 0;
     def.args.forEach((a, k) => {
       const regno = k + 1;
       const reg = this.readReg(st, regno, pc);
       if (a.kind === 'ctx') this.checkArg(st, pc, 0, Arg.PTR_TO_CTX, regno, reg, undefined);
       else if (a.kind === 'scalar') {
         if (!reg.isScalar) this.reject(`R${regno} is not a scalar`, pc);
+      } else if (a.kind === 'dynptr') {
+        const d = this.dynptrArg(st, reg, regno, pc, true);
+        dynptr ??= d;
+      } else if (a.kind === 'dynptr_uninit') {
+        if (reg.type !== RegType.STACK) this.reject(`arg#${k} expected pointer to stack or const struct bpf_dynptr`, pc);
+        this.newDynptrArg(st, regno, a.type === 'xdp' ? DynptrType.XDP : dynptr!.type, pc);
+      } else if (a.kind === 'buffer_szk') {
+        // KF_ARG_PTR_TO_MEM_SIZE: buffer__opt (NULL allowed), then its size, a known constant.
+        const size = this.readReg(st, regno + 1, pc);
+        if (!size.isScalar) this.reject(`R${regno + 1} is not a scalar`, pc);
+        if (!size.varOff.isConst) this.reject(`R${regno + 1} must be a known constant`, pc);
+        this.precise(st, regno + 1);
+        constSize = Number(size.varOff.value);
+        const isNull = reg.isScalar && reg.varOff.isConst && reg.varOff.value === 0n;
+        if (!isNull) {
+          if (reg.isScalar || reg.maybeNull) this.reject(`R${regno} type=${reg.typeName()} expected=fp, pkt, pkt_meta, map_key, map_value, mem`, pc);
+          this.helperMem(st, pc, regno, reg, constSize, false, true);
+          this.helperMem(st, pc, regno, reg, constSize, true, true);
+        }
+      } else if (a.kind === 'size') {
+        // consumed with the buffer before it
       } else {
         if (reg.isPkt) this.reject(`R${regno} type=${reg.typeName()} expected=fp`, pc);
         this.helperMem(st, pc, regno, reg, a.size, true, false);
@@ -1659,8 +1741,23 @@ class Verifier {
     });
     const regs = st.cur.regs;
     for (let r = 1; r <= 5; r++) regs[r] = new Reg();
-    regs[0] = def.ret === 'kptr_or_null' ? this.kptrOrNull() : Reg.unknown();
+    if (def.ret === 'slice' || def.ret === 'slice_rdwr') regs[0] = this.dynptrSlice(dynptr!, constSize, def.ret === 'slice');
+    else regs[0] = def.ret === 'kptr_or_null' ? this.kptrOrNull() : Reg.unknown();
     return pc + 1;
+  }
+
+  /**
+   * bpf_dynptr_slice(_rdwr)'s r0: PTR_TO_MEM (| MEM_RDONLY) | PTR_MAYBE_NULL of the constant size, with
+   * the dynptr's type flag: a slice of the packet dies when the packet moves.
+   */
+  private dynptrSlice(d: DynptrSlot, size: number, rdonly: boolean): Reg {
+    const r = Reg.pointer(RegType.MEM);
+    r.memSize = size;
+    r.rdonly = rdonly;
+    r.maybeNull = true;
+    r.id = ++this.idGen;
+    r.pktSlice = d.type === DynptrType.XDP || d.type === DynptrType.SKB;
+    return r;
   }
 
   /**
@@ -1753,6 +1850,13 @@ class Verifier {
       case Arg.PTR_TO_STACK_OR_NULL:
         if (isNull) return;
         expect([RegType.STACK], ['fp']);
+        return;
+      case Arg.PTR_TO_DYNPTR:
+      case Arg.PTR_TO_DYNPTR_UNINIT_LOCAL:
+      case Arg.PTR_TO_DYNPTR_UNINIT_RINGBUF:
+      case Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF:
+        // check_reg_type's dynptr_types; process_dynptr_func runs in helperCall.
+        expect([RegType.STACK], ['fp', 'dynptr_ptr']);
         return;
       case Arg.PTR_TO_MAP_KEY:
       case Arg.PTR_TO_MAP_VALUE:
