@@ -57,6 +57,11 @@ export function siphash(p: usize, len: u32, k0: u64, k1: u64): u64 {
   let b: u64 = <u64>len << 56;
   const left = len & 7;
   for (let i: u32 = 0; i < left; i++) b |= <u64>load<u8>(end + i) << (<u64>i << 3);
+  return sipFinish(v0, v1, v2, v3, b);
+}
+
+/** SipHash-2-4's end: the last block `b` (length byte and tail), two compression and four finalization rounds. */
+@inline function sipFinish(v0: u64, v1: u64, v2: u64, v3: u64, b: u64): u64 {
   v3 ^= b;
   for (let i = 0; i < 2; i++) {
     v0 += v1; v1 = rotl<u64>(v1, 13); v1 ^= v0; v0 = rotl<u64>(v0, 32);
@@ -127,22 +132,7 @@ function sip48AfterZeros(tail: usize, seed: u64): u64 {
     v0 ^= m;
   }
   const b: u64 = <u64>48 << 56;
-  v3 ^= b;
-  for (let i = 0; i < 2; i++) {
-    v0 += v1; v1 = rotl<u64>(v1, 13); v1 ^= v0; v0 = rotl<u64>(v0, 32);
-    v2 += v3; v3 = rotl<u64>(v3, 16); v3 ^= v2;
-    v0 += v3; v3 = rotl<u64>(v3, 21); v3 ^= v0;
-    v2 += v1; v1 = rotl<u64>(v1, 17); v1 ^= v2; v2 = rotl<u64>(v2, 32);
-  }
-  v0 ^= b;
-  v2 ^= 0xff;
-  for (let i = 0; i < 4; i++) {
-    v0 += v1; v1 = rotl<u64>(v1, 13); v1 ^= v0; v0 = rotl<u64>(v0, 32);
-    v2 += v3; v3 = rotl<u64>(v3, 16); v3 ^= v2;
-    v0 += v3; v3 = rotl<u64>(v3, 21); v3 ^= v0;
-    v2 += v1; v1 = rotl<u64>(v1, 17); v1 ^= v2; v2 = rotl<u64>(v2, 32);
-  }
-  return (v0 ^ v1) ^ (v2 ^ v3);
+  return sipFinish(v0, v1, v2, v3, b);
 }
 
 /** flow_hash_from_keys_seed over the key at `fk` (already filled): consistentify, siphash, never 0. */
