@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
+    // one temporary directory per run, removed at its end (tests/support/global_tmp.ts)
+    globalSetup: ['tests/support/global_tmp.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
