@@ -16,7 +16,7 @@
 // over the MTU and without DF), or a drop (NO_TX_TARGET: the route's device is gone or down).
 
 import { mibInc, netDrop, netFree, netdevGet, netRoot, sysctl, netScratch } from './core';
-import { SCR_RX } from './abi';
+import { NF_GATE_PTR, SCR_RX } from './abi';
 import {
   AF_INET, AF_INET6, FL_DST, FL_FAMILY, FL_ICMP_CODE, FL_ICMP_TYPE, FL_IIF, FL_MARK, FL_OIF, FL_PROTO, FL_SCOPE,
   FL_SIZE, FL_SRC, FL_TOS, FR_GW, FR_GW_FAMILY, FR_MTU, FR_OIF, FR_PREFSRC, FR_SCOPE, FR_SIZE, FR_TYPE, IFF_UP,
@@ -38,7 +38,7 @@ import { frameAlloc } from '../umem';
 import { XDP_PACKET_HEADROOM } from '../abi';
 import { copyBytes } from '../bytes';
 import { rt6RedirectMaybe } from './rt6_redirect';
-import { NF_HOOK4, NF_HOOK6, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING } from './netfilter';
+import { NF_HOOK6, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, nf_hook_slow } from './netfilter';
 
 /** The flow key and result the output routes of this module use (one worker's). */
 @inline function OUT_FL(): u32 {
@@ -113,7 +113,10 @@ export function ownMtu6(res: u32, nd: u32, dst: u32): u32 {
  */
 @inline export function ip_finish_output(res: u32, nd: u32, mtu: u32, q: u32, data: u32, len: u32): void {
   const oif = load<u32>(res, FR_OIF);
-  if (!NF_HOOK4(NF_INET_POST_ROUTING, 0, oif, q, data, len)) return;
+  // NF_HOOK4 written out: nf_hook_slow reaches this function again (reject's resets go out through
+  // it), and the inliner cannot expand NF_HOOK4 inside its own expansion (AS217)
+  const gate = load<u32>(NF_GATE_PTR);
+  if (gate != 0 && !nf_hook_slow(gate, 0, NF_INET_POST_ROUTING, 0, oif, q, data, len)) return;
   if ((load<u32>(nd, ND_FLAGS) & IFF_UP) == 0) {
     netFree(q, data);
     netDrop(NDROP_NO_TX_TARGET);
@@ -235,7 +238,8 @@ export function ip_local_out(q: u32, data: u32, len: u32): void {
   store<u16>(data, <u16>nextIpId(), IPH_ID);
   ipSendCheck(data, (<u32>load<u8>(data) & 0xf) << 2);
   mibInc(MIB_IP_OUT_REQUESTS);
-  if (!NF_HOOK4(NF_INET_LOCAL_OUT, 0, load<u32>(OUT_RES(), FR_OIF), q, data, len)) return;
+  const gate = load<u32>(NF_GATE_PTR); // NF_HOOK4 written out, as in ip_finish_output
+  if (gate != 0 && !nf_hook_slow(gate, 0, NF_INET_LOCAL_OUT, 0, load<u32>(OUT_RES(), FR_OIF), q, data, len)) return;
   const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
   if (nd == 0) {
     netFree(q, data);
