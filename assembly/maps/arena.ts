@@ -109,43 +109,38 @@ export function arena_free(addr: u32, size: u32): void {
 }
 
 function freeLocked(addr: u32, size: u32): void {
-  let prev: u32 = 0;
-  let b = load<u32>(ARENA_BASE + ARENA_FREE);
+  // in address order; `link` is the word that points at `b` (the list head, or the previous block,
+  // whose +0 is its next), `prevLink` the one that points at that previous block
+  let prevLink: u32 = 0;
+  let link: u32 = ARENA_BASE + ARENA_FREE;
+  let b = load<u32>(link);
   while (b != 0 && b < addr) {
-    prev = b;
+    prevLink = link;
+    link = b;
     b = load<u32>(b);
   }
+  store<u32>(ARENA_BASE + ARENA_FREE_BYTES, load<u32>(ARENA_BASE + ARENA_FREE_BYTES) + size);
   let start = addr;
   let end = addr + size;
-  store<u32>(ARENA_BASE + ARENA_FREE_BYTES, load<u32>(ARENA_BASE + ARENA_FREE_BYTES) + size);
-  // merge with the next block
   let next = b;
-  if (next != 0 && next == end) {
+  if (next == end) {
+    // merge with the next block
     end += load<u32>(next, 4);
     next = load<u32>(next);
   }
-  // merge with the previous block
-  if (prev != 0 && prev + load<u32>(prev, 4) == start) {
-    start = prev;
-  } else if (prev != 0) {
-    store<u32>(prev, start);
-  } else {
-    store<u32>(ARENA_BASE + ARENA_FREE, start);
+  if (prevLink != 0 && link + load<u32>(link, 4) == start) {
+    // merge with the previous block: it becomes the start
+    start = link;
+    link = prevLink;
   }
   if (end == load<u32>(ARENA_BASE + ARENA_TOP)) {
-    // the block reaches the top: the top comes down and the block leaves the list
+    // the block reaches the top: the top comes down and the block leaves the list (nothing is above it)
     store<u32>(ARENA_BASE + ARENA_TOP, start);
     store<u32>(ARENA_BASE + ARENA_FREE_BYTES, load<u32>(ARENA_BASE + ARENA_FREE_BYTES) - (end - start));
-    if (prev != 0 && prev != start) store<u32>(prev, 0);
-    else if (prev == 0) store<u32>(ARENA_BASE + ARENA_FREE, 0);
-    else {
-      // start == prev: prev itself leaves; find the block before it
-      let q: u32 = ARENA_BASE + ARENA_FREE;
-      while (load<u32>(q) != prev) q = load<u32>(q);
-      store<u32>(q, 0);
-    }
+    store<u32>(link, 0);
     return;
   }
+  store<u32>(link, start);
   store<u32>(start, next);
   store<u32>(start, end - start, 4);
 }
