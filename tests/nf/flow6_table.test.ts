@@ -8,8 +8,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { NetError } from '../../src/control/net_types.js';
-import { Fixture, eth, ipv6, stackUnready, type LinkCfg, type NeighCfg, type RouteCfg } from '../net/support.js';
-import { H0, H1, M0, M1, l4over6, udpBytes } from './ct_support.js';
+import { Fixture, eth, ipv4, ipv6, stackUnready, udp4, type LinkCfg, type NeighCfg, type RouteCfg } from '../net/support.js';
+import { H0, H1, LINKS, M0, M1, NEIGH, ROUTES, l4over6, udpBytes } from './ct_support.js';
 
 const unready = await stackUnready();
 const LINKS6: LinkCfg[] = [
@@ -109,6 +109,54 @@ describe.skipIf(unready !== '')('the IPv6 flowtable', () => {
     expect(hits(fx)).toBe(0);
     expect(out.get('eth1')).toBeUndefined();
     expect(out.get('eth0')![0]![14 + 40]).toBe(3);
+  });
+
+  it("family 'both': an IPv4 and an IPv6 flow offloaded side by side, listed, expired together", async () => {
+    const links: LinkCfg[] = LINKS.map((l, i) => ({ ...l, v6: LINKS6[i]!.v6 }));
+    const fx = await Fixture.create(links, [...ROUTES, ...ROUTES6], [...NEIGH, ...NEIGH6]);
+    fx.sysctl('IPV6_ALL_FORWARDING', 1);
+    fx.dp.nat.add({ hook: 'postrouting', oif: 'eth1', type: 'masquerade' });
+    fx.dp.nat.add({ hook: 'postrouting', oif: 'eth1', type: 'masquerade', family: 'ipv6' });
+    fx.dp.flowtable.create({ name: 'ft', devices: ['eth0', 'eth1'], family: 'both' });
+    const in4 = (): Uint8Array => eth({ dst: M0, src: H0, type: 0x0800 }, ipv4({ src: '192.0.2.2', dst: '203.0.113.5', proto: 17 }, udp4('192.0.2.2', '203.0.113.5', 6000, 53, new Uint8Array(8))));
+    const out4 = (): Uint8Array => eth({ dst: M1, src: H1, type: 0x0800 }, ipv4({ src: '203.0.113.5', dst: '198.51.100.1', proto: 17 }, udp4('203.0.113.5', '198.51.100.1', 53, 6000, new Uint8Array(8))));
+    fx.rx('eth0', in4());
+    fx.rx('eth1', out4());
+    fx.rx('eth0', inUdp(8));
+    fx.rx('eth1', outUdp());
+    expect(fx.dp.flowtable.list().map((f) => `${f.family} ${f.original.src} ${f.reply.dst}`).sort()).toEqual([
+      'ipv4 192.0.2.2 198.51.100.1', `ipv6 ${C} ${PUB}`,
+    ]);
+    expect(fx.rx('eth0', in4()).get('eth1')?.length).toBe(1);
+    expect(fx.rx('eth0', inUdp(8)).get('eth1')).toEqual([fwdUdp(8)]);
+    expect(hits(fx)).toBe(2);
+    fx.advance(31_000);
+    expect(fx.dp.flowtable.list()).toEqual([]);
+    // the pools' slots are reused: both offloaded again
+    fx.rx('eth0', in4());
+    fx.rx('eth1', out4());
+    fx.rx('eth0', inUdp(8));
+    fx.rx('eth1', outUdp());
+    expect(fx.dp.flowtable.list().length).toBe(2);
+  });
+
+  it('a full IPv6 pool offloads no more (the connection stays on the slow path) until a flow leaves it', async () => {
+    const fx = await Fixture.create(LINKS6, ROUTES6, NEIGH6);
+    fx.sysctl('IPV6_ALL_FORWARDING', 1);
+    fx.dp.nat.add({ hook: 'postrouting', oif: 'eth1', type: 'masquerade', family: 'ipv6' });
+    fx.dp.flowtable.create({ name: 'ft', devices: ['eth0', 'eth1'], family: 'ipv6', maxFlows: 1 });
+    const second = (): Uint8Array => eth({ dst: M0, src: H0, type: 0x86dd }, ipv6({ src: C, dst: S, nh: 17 }, l4over6(C, S, 17, udpBytes(6001, 53, new Uint8Array(8)))));
+    const secondReply = (): Uint8Array => eth({ dst: M1, src: H1, type: 0x86dd }, ipv6({ src: S, dst: PUB, nh: 17 }, l4over6(S, PUB, 17, udpBytes(53, 6001, new Uint8Array(8)))));
+    offloadUdp(fx);
+    fx.rx('eth0', second());
+    fx.rx('eth1', secondReply());
+    expect(fx.dp.flowtable.list().map((f) => f.original.sport)).toEqual([6000]);
+    expect(fx.rx('eth0', second()).get('eth1')?.length).toBe(1); // forwarded by the stack
+    expect(hits(fx)).toBe(0);
+    fx.advance(31_000); // the first flow expires (and the second's unoffloaded connection: 30 s); anew, it is offloaded
+    fx.rx('eth0', second());
+    fx.rx('eth1', secondReply());
+    expect(fx.dp.flowtable.list().map((f) => f.original.sport)).toEqual([6001]);
   });
 
   it('refuses a bad family with a reason', async () => {
