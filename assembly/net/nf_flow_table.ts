@@ -685,10 +685,11 @@ export function nf_flow_gc(): u32 {
  * (nf_flow_tuple_ip: untagged IPv4 to the device's MAC, no options, not a fragment, TTL above 1, TCP or
  * UDP with its header in the datagram; nf_flow_tuple_ipv6: untagged IPv6 to the device's MAC, next
  * header TCP or UDP with its header in the payload, hop limit above 1, the payload length the frame's)
- * are hashed and their buckets loaded in one loop, the buckets'
- * records compared in a second: within each loop the loads are independent, so in a large table the CPU
- * keeps the whole burst's cache misses in flight (wasm has no prefetch instruction), and the records are
- * in cache when nf_flow_forward takes the frames in order. Nothing is written but the records' slots.
+ * are hashed in one loop, their buckets loaded in a second, the buckets' first records' lines in a
+ * third, and compared in a fourth: the loading loops are a few instructions per frame with independent
+ * loads, so in a large table the CPU keeps the whole burst's cache misses in flight (wasm has no
+ * prefetch instruction), and the records are in cache when nf_flow_forward takes the frames in order.
+ * Nothing is written but the records' slots.
  */
 export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32 {
   const r = ftRoot();
@@ -710,25 +711,41 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
       const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
       const tot = ldBe16(ip + IPH_TOT_LEN);
       if ((proto == IPPROTO_UDP || (proto == IPPROTO_TCP && tot >= 40)) && tot >= 28 && tot <= len - ETH_HLEN) {
-        h = load<u32>(table + (keyHash(load<u32>(ip, IPH_SADDR), load<u32>(ip, IPH_DADDR), load<u32>(ip, 20), proto, ifindex, mask) << 2));
+        h = table + (keyHash(load<u32>(ip, IPH_SADDR), load<u32>(ip, IPH_DADDR), load<u32>(ip, 20), proto, ifindex, mask) << 2);
       }
     } else if (type == 0xdd86 && table6 != 0 && len >= ETH_HLEN + 48 && load<u32>(data) == mac0 && load<u16>(data, 4) == mac1 &&
       (load<u8>(ip) >> 4) == 6 && load<u8>(ip, IP6H_HOP_LIMIT) > 1) {
       const proto = <u32>load<u8>(ip, IP6H_NEXTHDR);
       const plen = ldBe16(ip + IP6H_PAYLOAD_LEN);
       if ((proto == IPPROTO_UDP || (proto == IPPROTO_TCP && plen >= 20)) && plen >= 8 && plen + 40 == len - ETH_HLEN) {
-        h = load<u32>(table6 + (keyHash6(ip + IP6H_SADDR, ip + IP6H_DADDR, load<u32>(ip, 40), proto, ifindex, mask) << 2));
+        h = (table6 + (keyHash6(ip + IP6H_SADDR, ip + IP6H_DADDR, load<u32>(ip, 40), proto, ifindex, mask) << 2)) | 1;
       }
     }
     store<u32>(out + (i << 2), h);
     cand |= h;
   }
   if (cand == 0) return 0;
-  let m: u32 = 0;
+  // the buckets, then the records' lines (both of a direction's, and an IPv6 one's addresses), each
+  // in a loop of its own that only loads: few instructions per frame keep many misses in flight
+  for (let i: u32 = 0; i < n; i++) {
+    const a = load<u32>(out + (i << 2));
+    if (a != 0) store<u32>(out + (i << 2), load<u32>(a & ~1) | (a & 1));
+  }
   let acc: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
-    let h = load<u32>(out + (i << 2));
+    const a = load<u32>(out + (i << 2));
+    const h = a & ~1;
     if (h == 0) continue;
+    acc += load<u32>(h + FD_SADDR) + load<u32>(h + FD_PACKETS);
+    if ((a & 1) != 0) acc += load<u32>(h + FD6_SADDR);
+  }
+  let m: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    let h = load<u32>(out + (i << 2)) & ~1;
+    if (h == 0) {
+      store<u32>(out + (i << 2), 0);
+      continue;
+    }
     const data = load<u32>(b + (i << 3));
     const ip = data + ETH_HLEN;
     if (load<u16>(data, 12) == 0x0008) {
@@ -751,16 +768,13 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
       }
     }
     store<u32>(out + (i << 2), h);
-    if (h != 0) {
-      m++;
-      acc += load<u32>(h + FD_PACKETS); // the counters' line, which the hit writes: its miss started here
-    }
+    if (h != 0) m++;
   }
   sink += acc;
   return m;
 }
 
-/** Keeps the counters' warm-up load of nf_flow_burst_lookup alive. */
+/** Keeps the records' warm-up loads of nf_flow_burst_lookup alive. */
 let sink: u32 = 0;
 
 /**
