@@ -159,6 +159,31 @@ describe.skipIf(unready !== '')('the IPv6 flowtable', () => {
     expect(fx.dp.flowtable.list().map((f) => f.original.sport)).toEqual([6001]);
   });
 
+  it('`flow add @ft` in a `table ip6` ruleset offloads the IPv6 connection', async () => {
+    const fx = await Fixture.create(LINKS6, ROUTES6, NEIGH6);
+    fx.sysctl('IPV6_ALL_FORWARDING', 1);
+    fx.dp.nft(`table ip6 t {
+	flowtable ft {
+		hook ingress priority 0; devices = { eth0, eth1 };
+	}
+
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		meta l4proto udp flow add @ft
+	}
+
+	chain post {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "eth1" masquerade
+	}
+}
+`);
+    offloadUdp(fx);
+    expect(fx.dp.flowtable.list()[0]!.flowtable).toBe('nft.ip6.t.ft');
+    expect(fx.rx('eth0', inUdp(8)).get('eth1')).toEqual([fwdUdp(8)]);
+    expect(hits(fx)).toBe(1);
+  });
+
   it('refuses a bad family with a reason', async () => {
     const fx = await Fixture.create(LINKS6, ROUTES6, NEIGH6);
     const bad = { name: 'x', devices: ['eth0'], family: 'ipx' } as unknown as Parameters<typeof fx.dp.flowtable.create>[0];
