@@ -430,13 +430,14 @@ function fillDir6(d: u32, t: u32, o: u32, iif: u32): bool {
  */
 function ensure6(r: u32): bool {
   if (load<u32>(r + FTR_TABLE6) != 0) return true;
-  const nb = load<u32>(r + FTR_BUCKETS);
-  const pool = arena_alloc(load<u32>(r + FTR_MAX) * FLOW6_SIZE, FLOW6_SIZE); // zeroed
-  if (pool == 0) return false;
-  const table = arena_alloc(nb << 2, 64);
-  if (table == 0) return false; // the pool stays (it is retried with the table next time)
-  store<u32>(r + FTR_POOL6, pool);
-  store<u32>(r + FTR_TABLE6, table);
+  if (load<u32>(r + FTR_POOL6) == 0) {
+    const pool = arena_alloc(load<u32>(r + FTR_MAX) * FLOW6_SIZE, FLOW6_SIZE); // zeroed
+    if (pool == 0) return false;
+    store<u32>(r + FTR_POOL6, pool); // kept when the table fails: the next offload asks for the table only
+  }
+  const table = arena_alloc(load<u32>(r + FTR_BUCKETS) << 2, 64);
+  if (table == 0) return false;
+  store<u32>(r + FTR_TABLE6, table); // last: the fast path looks at IPv6 frames once it is set
   return true;
 }
 
