@@ -387,6 +387,8 @@ class Verifier {
     let from = -1;
     for (;;) {
       if (this.prune[pc] && from >= 0) {
+        // The instruction about to run: where precision propagated on a hit starts backwards from.
+        this.curPc = pc;
         if (this.isStateVisited(st, pc)) {
           if (this.logLevel >= 1) this.log(`${pc}: safe`);
           const next = this.popPath(st);
@@ -1143,8 +1145,7 @@ class Verifier {
     }
     this.noteStackDepth(st, reg.frameno, Number(-minOff));
     if (kind === 'read' || (kind === 'helper' && !helperWrite)) {
-      if (reg.frameno !== st.frames.length - 1) this.stackLive.disable();
-      else this.stackLive.read(this.curPc, (Number(minOff) + MAX_BPF_STACK) >> 3, (Number(maxOff) - 1 + MAX_BPF_STACK) >> 3);
+      this.stackRead(st, reg.frameno, this.curPc, (Number(minOff) + MAX_BPF_STACK) >> 3, (Number(maxOff) - 1 + MAX_BPF_STACK) >> 3);
     }
     if (kind !== 'helper') {
       this.stepStack = constOff ? reg.frameno * 64 + ((Number(minOff) + MAX_BPF_STACK) >> 3) + 1 : STACK_INDIRECT;
@@ -1160,6 +1161,9 @@ class Verifier {
         // Variable offset: any byte in the window may be written.
         const zero = value?.isScalar && value.varOff.isConst && value.varOff.value === 0n;
         for (let b = lo; b < hi; b++) this.setStackByte(frame, b, zero ? Byte.ZERO : Byte.MISC);
+        // Zeros written are known through the register only: it must be precise (backtracking does
+        // not follow stores at a variable offset).
+        if (zero && valueRegno !== undefined) this.precise(st, valueRegno);
       }
       return Reg.unknown();
     }
@@ -1658,9 +1662,18 @@ class Verifier {
   private dynptrArg(st: State, reg: Reg, regno: number, pc: number, kfunc: boolean): DynptrSlot {
     const d = useDynptrArg(st, reg, regno, (r) => this.reject(r, pc), (l) => this.log(l), kfunc);
     const slots = dynptrSlots(reg)!;
-    if (reg.frameno !== st.frames.length - 1) this.stackLive.disable();
-    else this.stackLive.read(pc, slots[0], slots[1]);
+    this.stackRead(st, reg.frameno, pc, slots[0], slots[1]);
     return d;
+  }
+
+  /**
+   * Slots [first, last] of frame `frameno`'s stack are read at `pc`. A callee (a bpf_loop callback
+   * through its context pointer) reading its caller's stack reads it, for the caller, at the call that
+   * is still running: the kernel's liveness per call chain.
+   */
+  private stackRead(st: State, frameno: number, pc: number, first: number, last: number): void {
+    const top = st.frames.length - 1;
+    this.stackLive.read(frameno === top ? pc : st.frames[frameno + 1]!.callsite, first, last);
   }
 
   /**
@@ -2075,14 +2088,16 @@ class Verifier {
         return true;
       case Class.LDX:
         if (!(regs & dbit)) return true;
-        if (stack === STACK_INDIRECT) return false;
         bt.regs[fr] = regs & ~dbit;
+        // A read at a variable offset gives no spilled value (an unknown, or a zero): nothing to follow.
+        if (stack === STACK_INDIRECT) return true;
         if (stack) bt.setSlot((stack - 1) >> 6, (stack - 1) & 63);
         return true;
       case Class.ST:
       case Class.STX: {
         if ((ins.code & 0xe0) === Mode.ATOMIC) return !(regs & (sbit | 1)) && !bt.anySlot();
-        if (stack === STACK_INDIRECT) return !bt.anySlot();
+        // A store at a variable offset spills nothing (its slots lose their spills): nothing to follow.
+        if (stack === STACK_INDIRECT) return true;
         if (!stack) return true;
         const sf = (stack - 1) >> 6;
         const spi = (stack - 1) & 63;
