@@ -45,6 +45,11 @@ export class Frame {
   subprog: number;
   frameno: number;
   callback: CallbackInfo | undefined;
+  /**
+   * bpf_loop iterations of a callback scheduled from this frame's current call (the kernel's
+   * callback_depth): no further one once it reaches the loop count's upper bound.
+   */
+  callbackDepth = 0;
 
   constructor(frameno: number, callsite: number, subprog: number) {
     this.frameno = frameno;
@@ -65,6 +70,7 @@ export class Frame {
     f.callsite = this.callsite;
     f.subprog = this.subprog;
     f.callback = this.callback;
+    f.callbackDepth = this.callbackDepth;
     f.regs = this.regs.map((r) => r.clone());
     f.stack = this.stack.slice();
     return f;
@@ -102,6 +108,8 @@ export class State {
   hist: number[] = [];
   /** Jump targets and stack accesses in `hist` (the length of the kernel's jmp_history). */
   histMarks = 0;
+  /** Callback visits scheduled on this path (the kernel's callback_unroll_depth). */
+  cbUnroll = 0;
 
   constructor(frames: Frame[], refs: RefState[] = []) {
     this.frames = frames;
@@ -121,6 +129,7 @@ export class State {
     s.cp = this.cp;
     s.hist = withHist ? this.hist.slice() : [];
     s.histMarks = this.histMarks;
+    s.cbUnroll = this.cbUnroll;
     return s;
   }
 
@@ -138,6 +147,40 @@ export class State {
         fn(copy);
         f.stack[i] = { ...s, spill: copy };
       }
+    }
+  }
+}
+
+// ---- widening (bpf_loop callbacks) ----
+
+/** same_callsites: the same frames, entered from the same calls. */
+export function sameCallsites(a: State, b: State): boolean {
+  if (a.frames.length !== b.frames.length) return false;
+  for (let f = 0; f < a.frames.length; f++) if (a.frames[f]!.callsite !== b.frames[f]!.callsite) return false;
+  return true;
+}
+
+/**
+ * widen_imprecise_scalars: an imprecise scalar (register or spill) that differs from the one `old` (the
+ * previous visit of the same call) had becomes unknown in `cur`, so a callback's iterations converge.
+ */
+export function widenImpreciseScalars(old: State, cur: State): void {
+  const ids = IDS;
+  ids.reset();
+  const widen = (o: Reg, c: Reg): boolean => {
+    if (o.type !== RegType.SCALAR || c.type !== RegType.SCALAR) return false;
+    if (o.precise || c.precise || regsafe(o, c, ids, true)) return false;
+    return true;
+  };
+  for (let f = old.frames.length - 1; f >= 0; f--) {
+    const of = old.frames[f]!;
+    const cf = cur.frames[f]!;
+    for (let r = 0; r < 11; r++) if (widen(of.regs[r]!, cf.regs[r]!)) cf.regs[r]!.markUnknown();
+    for (let i = 0; i < STACK_SLOTS; i++) {
+      const o = of.stack[i]!;
+      const c = cf.stack[i]!;
+      if (!o.spill || !c.spill || o.bytes[0] !== Byte.SPILL || c.bytes[0] !== Byte.SPILL) continue;
+      if (widen(o.spill, c.spill)) cf.stack[i] = { ...c, spill: Reg.unknown() };
     }
   }
 }
@@ -186,7 +229,11 @@ class IdMap {
 
 const IDS = new IdMap();
 
-function regsafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean): boolean {
+/**
+ * `exact` asks for identical registers (the kernel's EXACT); `within` (RANGE_WITHIN, at a callback's
+ * call) compares imprecise scalars by range too.
+ */
+function regsafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean, within = false): boolean {
   if (old.type === RegType.NOT_INIT) return exact ? cur.type === RegType.NOT_INIT : true;
   if (cur.type === RegType.NOT_INIT) return false;
   if (exact) {
@@ -214,7 +261,7 @@ function regsafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean): boolean {
   if (old.type !== cur.type) return false;
   switch (old.type) {
     case RegType.SCALAR:
-      if (!old.precise) return true;
+      if (!old.precise && !within) return true;
       return scalarWithin(old, cur) && ids.scalarIds(old.id, cur.id);
     case RegType.CTX:
     case RegType.PACKET_END:
@@ -253,6 +300,12 @@ function regsafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean): boolean {
   }
 }
 
+/** A scalar that says nothing: what a load from MISC bytes gives. */
+function unbounded(r: Reg): boolean {
+  const u = Reg.unknown();
+  return r.varOff.isUnknown && scalarWithin(r, u);
+}
+
 function allSpill(bytes: readonly Byte[]): boolean {
   for (let b = 0; b < 8; b++) if (bytes[b] !== Byte.SPILL) return false;
   return true;
@@ -264,7 +317,7 @@ function noneInvalid(bytes: readonly Byte[]): boolean {
 }
 
 /** `liveLo`/`liveHi`: the slots (bit spi) still read from here on; -1 for all of them. */
-function stacksafe(old: Frame, cur: Frame, ids: IdMap, exact: boolean, liveLo: number, liveHi: number): boolean {
+function stacksafe(old: Frame, cur: Frame, ids: IdMap, exact: boolean, liveLo: number, liveHi: number, within: boolean): boolean {
   const os = old.stack;
   const cs = cur.stack;
   for (let i = 0; i < os.length; i++) {
@@ -283,10 +336,10 @@ function stacksafe(old: Frame, cur: Frame, ids: IdMap, exact: boolean, liveLo: n
     if (o.spill && allSpill(o.bytes)) {
       if (!c.spill || !allSpill(c.bytes)) {
         // A spilled scalar the old state knew nothing about is as good as any initialised bytes.
-        if (o.spill.type === RegType.SCALAR && (!o.spill.precise || o.spill.varOff.isUnknown) && noneInvalid(c.bytes)) continue;
+        if (o.spill.type === RegType.SCALAR && (within ? unbounded(o.spill) : !o.spill.precise || o.spill.varOff.isUnknown) && noneInvalid(c.bytes)) continue;
         return false;
       }
-      if (!regsafe(o.spill, c.spill, ids, false)) return false;
+      if (!regsafe(o.spill, c.spill, ids, false, within)) return false;
       continue;
     }
     for (let b = 0; b < 8; b++) {
@@ -296,7 +349,7 @@ function stacksafe(old: Frame, cur: Frame, ids: IdMap, exact: boolean, liveLo: n
       if (ob === Byte.INVALID || ob === Byte.MISC) continue;
       if (ob !== cb) return false;
     }
-    if (o.spill && (!c.spill || !regsafe(o.spill, c.spill, ids, false))) return false;
+    if (o.spill && (!c.spill || !regsafe(o.spill, c.spill, ids, false, within))) return false;
     if (o.dynptr && !dynptrSlotsSafe(o.dynptr, c.dynptr, (a, b) => ids.checkScalar(a, b))) return false;
   }
   return true;
@@ -314,6 +367,8 @@ export function statesEqual(
   exact: boolean,
   /** The top frame's stack slots still read from here on (bits, slots 0-31 and 32-63); all if omitted. */
   stackLive?: { lo: number; hi: number },
+  /** RANGE_WITHIN: imprecise scalars compared by range as well (a callback's convergence). */
+  within = false,
 ): boolean {
   if (old.frames.length !== cur.frames.length) return false;
   if (old.refs.length !== cur.refs.length) return false;
@@ -324,13 +379,14 @@ export function statesEqual(
     const of = old.frames[f]!;
     const cf = cur.frames[f]!;
     if (of.callsite !== cf.callsite || of.subprog !== cf.subprog) return false;
+    if (of.callbackDepth > cf.callbackDepth) return false;
     const mask = live[f] ?? 0x7ff;
     for (let r = 0; r < 10; r++) {
       if (!(mask & (1 << r))) continue;
-      if (!regsafe(of.regs[r]!, cf.regs[r]!, ids, exact)) return false;
+      if (!regsafe(of.regs[r]!, cf.regs[r]!, ids, exact, within)) return false;
     }
     const top = f === old.frames.length - 1 && stackLive;
-    if (!stacksafe(of, cf, ids, exact, top ? stackLive.lo : -1, top ? stackLive.hi : -1)) return false;
+    if (!stacksafe(of, cf, ids, exact, top ? stackLive.lo : -1, top ? stackLive.hi : -1, within)) return false;
   }
   return true;
 }

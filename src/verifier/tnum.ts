@@ -41,11 +41,14 @@ export class Tnum {
 
   /** The smallest tnum holding every value in [min, max] (unsigned). */
   static range(min: bigint, max: bigint): Tnum {
-    const chi = u64(min) ^ u64(max);
-    const bits = fls64(chi);
+    if (min === max) return Tnum.const(min);
+    // Bounds of registers (the usual callers) are already 64-bit unsigned: no wrapping needed.
+    const inRange = min >= 0n && max >= 0n && min <= M64 && max <= M64;
+    const lo = inRange ? min : u64(min);
+    const bits = fls64(inRange ? min ^ max : lo ^ u64(max));
     if (bits > 63) return Tnum.unknown;
-    const delta = (1n << BigInt(bits)) - 1n;
-    return Tnum.of(u64(min) & ~delta, delta);
+    const delta = DELTA[bits]!;
+    return Tnum.raw(lo & ~delta, delta);
   }
 
   get isConst(): boolean {
@@ -151,6 +154,8 @@ export class Tnum {
 
   /** Values in both (a and b known to hold the same value): tnum_intersect. */
   intersect(b: Tnum): Tnum {
+    if (this === b || b.mask === M64) return this;
+    if (this.mask === M64) return b;
     const v = this.value | b.value;
     const mu = this.mask & b.mask;
     return Tnum.raw(v & ~mu, mu);
@@ -179,6 +184,9 @@ export class Tnum {
 
   /** Is every value of `b` also in this tnum? (tnum_in) */
   contains(b: Tnum): boolean {
+    // Shared or unknown (common in state comparisons): no arithmetic needed.
+    if (this === b || this.mask === M64) return true;
+    if (this.mask === 0n) return b.mask === 0n && this.value === b.value;
     if (b.mask & ~this.mask & M64) return false;
     return this.value === (b.value & ~this.mask & M64);
   }
@@ -205,6 +213,9 @@ export class Tnum {
     return `(0x${this.value.toString(16)}; 0x${this.mask.toString(16)})`;
   }
 }
+
+/** DELTA[n] = 2^n - 1: the masks Tnum.range makes, allocated once. */
+const DELTA: bigint[] = Array.from({ length: 65 }, (_, n) => (1n << BigInt(n)) - 1n);
 
 /** Index of the highest set bit, 1-based; 0 for 0 (the kernel's fls64). */
 function fls64(x: bigint): number {

@@ -33,7 +33,7 @@ import {
   type Cmp,
   type MapInfo,
 } from './reg.js';
-import { Byte, EMPTY_SLOT, Frame, State, statesEqual, type Checkpoint, type Slot } from './state.js';
+import { Byte, EMPTY_SLOT, Frame, sameCallsites, State, statesEqual, widenImpreciseScalars, type Checkpoint, type Slot } from './state.js';
 import { Tnum } from './tnum.js';
 import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
 import { kfuncById } from '../helpers/kfuncs.js';
@@ -146,8 +146,6 @@ const PKT_ACCESS = new Set([1, 2, 3, 28]);
 /** A history entry: the instruction's slot in the low bits, its stack access (stepStack) above them. */
 const HIST_PC_BITS = 21;
 const HIST_PC_MASK = (1 << HIST_PC_BITS) - 1;
-/** A history entry that is no instruction: a callback entered again (bpf_loop's next iteration). */
-const HIST_REENTER = -1;
 const STACK_INDIRECT = 0x3ff;
 /** The kernel forces a checkpoint once a path's jump history since the last one passes 40 entries. */
 const HIST_MARKS_MAX = 40;
@@ -217,8 +215,11 @@ class Verifier {
   private maxStatesPerInsn = 0;
   private readonly pending: Pending[] = [];
   private prune!: Uint8Array;
-  /** Callback entry slots: a callback's iterations converge there (pruning against in-progress states). */
-  private readonly callbackEntries = new Set<number>();
+  /**
+   * Helper calls that run a callback (bpf_loop): a forced checkpoint, where a callback's iterations
+   * converge (the kernel's calls_callback: compared by range with the states still being explored).
+   */
+  private readonly callbackCalls = new Set<number>();
   private live!: Uint16Array;
   private stackLive!: StackLiveness;
   /** Entry slots of subprograms (calls and callbacks), ascending; [0] = 0. */
@@ -333,9 +334,11 @@ class Verifier {
       const isJmp = c === Class.JMP || c === Class.JMP32;
       const next = ins.code === OP_LDDW ? i + 2 : i + 1;
       if (ins.code === OP_LDDW && ins.src === PseudoLd.FUNC) {
+        // visit_func_call_insn: the reference, the instruction after it and the callback's entry.
         visit(i + 1 + ins.imm, i);
         this.prune[i + 1 + ins.imm] = 1;
-        this.callbackEntries.add(i + 1 + ins.imm);
+        this.prune[i] = 1;
+        if (next < n) this.prune[next] = 1;
       }
       if (!isJmp) {
         if (next >= n) this.reject('last insn is not an exit or jmp', i);
@@ -347,6 +350,10 @@ class Verifier {
         if (isLocalCall(ins)) {
           visit(i + 1 + ins.imm, i);
           this.prune[i + 1 + ins.imm] = 1;
+          this.prune[i] = 1;
+        }
+        if (ins.src === PseudoCall.HELPER && ins.imm === 181) {
+          this.callbackCalls.add(i);
           this.prune[i] = 1;
         }
         this.prune[next] = 1;
@@ -380,6 +387,8 @@ class Verifier {
     let from = -1;
     for (;;) {
       if (this.prune[pc] && from >= 0) {
+        // The instruction about to run: where precision propagated on a hit starts backwards from.
+        this.curPc = pc;
         if (this.isStateVisited(st, pc)) {
           if (this.logLevel >= 1) this.log(`${pc}: safe`);
           const next = this.popPath(st);
@@ -462,8 +471,7 @@ class Verifier {
   /** is_state_visited: prune against a finished equivalent state, detect infinite loops, store a checkpoint. */
   private isStateVisited(st: State, pc: number): boolean {
     const live = this.liveMasks(st, pc);
-    // Inside a callback, iterations converge by range (widening), not by repeating exactly.
-    const inCallback = st.frames.some((f) => f.callback);
+    const callsCallback = this.callbackCalls.has(pc);
     // Computed only when an in-flight state may repeat or a checkpoint is stored.
     let fpMemo: number | undefined;
     const fp = (): number => (fpMemo ??= fingerprint(st, live[live.length - 1]!));
@@ -471,27 +479,30 @@ class Verifier {
     let loop = false;
     if (open && open.count > 0) {
       loop = true;
-      if (this.callbackEntries.has(pc)) {
+      if (callsCallback) {
+        // A callback's next iteration from a state within the ranges of one still being explored
+        // adds nothing (RANGE_WITHIN: imprecise scalars compared too); no infinite-loop check here.
         for (const list of open.byFp.values()) {
           for (const old of list) {
-            if (old.branches > 0 && statesEqual(old.state, st, live, false)) {
+            if (old.branches > 0 && statesEqual(old.state, st, live, false, undefined, true)) {
               this.propagatePrecision(old.state, st);
               return true;
             }
           }
         }
-      }
-      // An identical state still being explored: this path went round a loop and changed nothing.
-      if (!inCallback) {
+      } else {
+        // An identical state still being explored: this path went round a loop and changed nothing.
         for (const old of open.byFp.get(fp()) ?? []) {
-          if (old.branches > 0 && statesEqual(old.state, st, live, true)) this.reject(`infinite loop detected at insn ${pc}`, pc);
+          if (old.branches > 0 && old.state.cbUnroll === st.cbUnroll && statesEqual(old.state, st, live, true)) {
+            this.reject(`infinite loop detected at insn ${pc}`, pc);
+          }
         }
       }
     }
     // The kernel's add_new_state: a checkpoint after 2 jumps and 8 instructions since the last one, or
-    // forced (a callback's entry; a history of more than 40 jump targets and stack accesses). While a
-    // loop is explored (an in-flight state here), not before 20 jumps or 100 instructions.
-    const force = this.callbackEntries.has(pc) || st.histMarks > HIST_MARKS_MAX;
+    // forced (a call that runs a callback; a history of more than 40 jump targets and stack accesses).
+    // While a loop is explored (an in-flight state here), not before 20 jumps or 100 instructions.
+    const force = callsCallback || st.histMarks > HIST_MARKS_MAX;
     let add = force || (this.jmps - this.prevJmps >= 2 && this.processed - this.prevProcessed >= 8);
     if (loop && !force && this.jmps - this.prevJmps < 20 && this.processed - this.prevProcessed < 100) add = false;
     let list = this.finished.get(pc);
@@ -1134,8 +1145,7 @@ class Verifier {
     }
     this.noteStackDepth(st, reg.frameno, Number(-minOff));
     if (kind === 'read' || (kind === 'helper' && !helperWrite)) {
-      if (reg.frameno !== st.frames.length - 1) this.stackLive.disable();
-      else this.stackLive.read(this.curPc, (Number(minOff) + MAX_BPF_STACK) >> 3, (Number(maxOff) - 1 + MAX_BPF_STACK) >> 3);
+      this.stackRead(st, reg.frameno, this.curPc, (Number(minOff) + MAX_BPF_STACK) >> 3, (Number(maxOff) - 1 + MAX_BPF_STACK) >> 3);
     }
     if (kind !== 'helper') {
       this.stepStack = constOff ? reg.frameno * 64 + ((Number(minOff) + MAX_BPF_STACK) >> 3) + 1 : STACK_INDIRECT;
@@ -1151,6 +1161,9 @@ class Verifier {
         // Variable offset: any byte in the window may be written.
         const zero = value?.isScalar && value.varOff.isConst && value.varOff.value === 0n;
         for (let b = lo; b < hi; b++) this.setStackByte(frame, b, zero ? Byte.ZERO : Byte.MISC);
+        // Zeros written are known through the register only: it must be precise (backtracking does
+        // not follow stores at a variable offset).
+        if (zero && valueRegno !== undefined) this.precise(st, valueRegno);
       }
       return Reg.unknown();
     }
@@ -1187,8 +1200,9 @@ class Verifier {
       frame.stack[spi] = { bytes: [3, 3, 3, 3, 3, 3, 3, 3], spill: value.clone(), spillSize: 8 };
       return;
     }
+    // An aligned store of a scalar register, or of an immediate (BPF_ST), is a spill of that size.
     if (aligned && value.isScalar && (fromReg || size === 8 || value.varOff.isConst)) {
-      if (size === 8 || fromReg) {
+      {
         const prev = frame.stack[spi]!;
         const bytes = prev.spill ? prev.bytes.map((b) => (b === Byte.SPILL ? Byte.MISC : b)) : prev.bytes.slice();
         for (let i = 0; i < size; i++) bytes[i] = Byte.SPILL;
@@ -1495,21 +1509,19 @@ class Verifier {
     }
     st.frames.pop();
     const caller = st.cur;
+    // A callback returns to the call that ran it (prepare_func_exit): that call, run again with the
+    // caller's registers as they were, schedules the next iteration until it adds nothing new.
     if (frame.callback) {
-      // bpf_loop may run the callback again, from the state it leaves: explore that too, with scalars
-      // that changed widened, until the state repeats.
-      const again = st.clone();
-      this.widenCallerScalars(again, frame);
-      this.localCall(again, frame.subprog, frame.callsite, frame.callback);
-      this.setCallbackArgs(again, frame.callsite);
-      this.pushBranch(again, frame.subprog, pc);
-      // Backwards from here the history re-enters a frame it left: backtracking stops and marks all.
-      again.hist.push(HIST_REENTER);
-      caller.regs[0] = Reg.unknown();
-      for (let r = 1; r <= 5; r++) caller.regs[r] = new Reg();
-    } else {
-      caller.regs[0] = r0.clone();
+      // Scalars that changed since the previous visit of that call and are not precise: unknown now.
+      for (let c = st.cp; c; c = c.parent) {
+        if (c.insn === frame.callsite && c.branches > 0 && sameCallsites(c.state, st)) {
+          widenImpreciseScalars(c.state, st);
+          break;
+        }
+      }
+      return frame.callsite;
     }
+    caller.regs[0] = r0.clone();
     return frame.callsite + 1;
   }
 
@@ -1522,44 +1534,13 @@ class Verifier {
     this.reject(`At program exit the register R0 has${what} should have been in [${range[0]}, ${range[1]}]`, pc);
   }
 
-  /** Scalars of the callback's callers that the callback changed: anything, from now on. */
-  private widenCallerScalars(st: State, callee: Frame): void {
-    const key = st.cur.frameno * 1e6 + (callee.callsite >>> 0);
-    const entry = this.callbackEntry.get(key);
-    if (!entry) {
-      this.callbackEntry.set(key, st.clone());
-      return;
-    }
-    for (let f = 0; f < st.frames.length; f++) {
-      const cur = st.frames[f]!;
-      const old = entry.frames[f];
-      if (!old) continue;
-      for (let i = 0; i < cur.stack.length; i++) {
-        const s = cur.stack[i]!;
-        const o = old.stack[i]!;
-        if (s.spill?.isScalar && (!o.spill || !o.spill.varOff.equals(s.spill.varOff) || o.spill.umax !== s.spill.umax)) {
-          cur.stack[i] = { ...s, spill: Reg.unknown() };
-        }
-      }
-      for (let r = 6; r <= 9; r++) {
-        const v = cur.regs[r]!;
-        const o = old.regs[r]!;
-        if (v.isScalar && (!o.isScalar || !o.varOff.equals(v.varOff))) cur.regs[r] = Reg.unknown();
-      }
-    }
-  }
-
-  private readonly callbackEntry = new Map<number, State>();
-
-  private setCallbackArgs(st: State, helperInsn: number): void {
+  /** set_loop_callback_state: callback(index, ctx), ctx being bpf_loop's third argument. */
+  private setCallbackArgs(st: State): void {
     const caller = st.frames[st.frames.length - 2]!;
     const callee = st.cur;
-    const ctxArg = this.loopCtx.get(st.frames.length * 1e6 + helperInsn);
     callee.regs[1] = Reg.unknown();
-    callee.regs[2] = ctxArg ? ctxArg.clone() : caller.regs[3]!.clone();
+    callee.regs[2] = caller.regs[3]!.clone();
   }
-
-  private readonly loopCtx = new Map<number, Reg>();
 
   private helperCall(st: State, id: number, pc: number): number {
     const proto = PROTOS[id];
@@ -1681,9 +1662,18 @@ class Verifier {
   private dynptrArg(st: State, reg: Reg, regno: number, pc: number, kfunc: boolean): DynptrSlot {
     const d = useDynptrArg(st, reg, regno, (r) => this.reject(r, pc), (l) => this.log(l), kfunc);
     const slots = dynptrSlots(reg)!;
-    if (reg.frameno !== st.frames.length - 1) this.stackLive.disable();
-    else this.stackLive.read(pc, slots[0], slots[1]);
+    this.stackRead(st, reg.frameno, pc, slots[0], slots[1]);
     return d;
+  }
+
+  /**
+   * Slots [first, last] of frame `frameno`'s stack are read at `pc`. A callee (a bpf_loop callback
+   * through its context pointer) reading its caller's stack reads it, for the caller, at the call that
+   * is still running: the kernel's liveness per call chain.
+   */
+  private stackRead(st: State, frameno: number, pc: number, first: number, last: number): void {
+    const top = st.frames.length - 1;
+    this.stackLive.read(frameno === top ? pc : st.frames[frameno + 1]!.callsite, first, last);
   }
 
   /**
@@ -1773,19 +1763,29 @@ class Verifier {
     return r;
   }
 
+  /**
+   * bpf_loop as the kernel verifies it (push_callback_call): this path goes on after the call; one
+   * more visit of the callback is scheduled while fewer than the loop count's upper bound are (the
+   * count is precise: it decides that). The callback returns to this call, which runs again.
+   */
   private loopCall(st: State, pc: number): number {
-    const fn = st.cur.regs[2]!;
-    const ctx = st.cur.regs[3]!.clone();
-    this.loopCtx.set((st.frames.length + 1) * 1e6 + pc, ctx);
-    // The callback may not run at all: continue after the call too.
-    const skip = st.clone();
-    const sr = skip.cur.regs;
-    for (let r = 0; r <= 5; r++) sr[r] = new Reg();
-    sr[0] = Reg.unknown();
-    this.pushBranch(skip, pc + 1, pc);
-    const target = this.localCall(st, fn.subprog, pc, { helperInsn: pc, retMin: 0n, retMax: 1n });
-    this.setCallbackArgs(st, pc);
-    return target;
+    const regs = st.cur.regs;
+    this.precise(st, 1);
+    const fn = regs[2]!;
+    if (BigInt(st.cur.callbackDepth) < regs[1]!.umax) {
+      const cb = st.clone();
+      cb.cbUnroll++;
+      cb.cur.callbackDepth++;
+      const target = this.localCall(cb, fn.subprog, pc, { helperInsn: pc, retMin: 0n, retMax: 1n });
+      this.setCallbackArgs(cb);
+      this.pushBranch(cb, target, pc);
+    } else if (this.logLevel >= 2) {
+      this.log(`frame${st.frames.length - 1} bpf_loop iteration limit reached`);
+    }
+    st.cur.callbackDepth = 0;
+    for (let r = 0; r <= 5; r++) regs[r] = new Reg();
+    regs[0] = Reg.unknown();
+    return pc + 1;
   }
 
   private constantMapKey(st: State, map: Reg, key: Reg): bigint | undefined {
@@ -2048,7 +2048,7 @@ class Verifier {
     for (;;) {
       for (let k = hist.length - 1; k >= 0; k--) {
         const h = hist[k]!;
-        if (h === HIST_REENTER || !this.backtrackInsn(h, subseq, bt)) return this.markAllPrecise(st);
+        if (!this.backtrackInsn(h, subseq, bt)) return this.markAllPrecise(st);
         if (bt.empty()) return;
         subseq = h & HIST_PC_MASK;
       }
@@ -2088,14 +2088,16 @@ class Verifier {
         return true;
       case Class.LDX:
         if (!(regs & dbit)) return true;
-        if (stack === STACK_INDIRECT) return false;
         bt.regs[fr] = regs & ~dbit;
+        // A read at a variable offset gives no spilled value (an unknown, or a zero): nothing to follow.
+        if (stack === STACK_INDIRECT) return true;
         if (stack) bt.setSlot((stack - 1) >> 6, (stack - 1) & 63);
         return true;
       case Class.ST:
       case Class.STX: {
         if ((ins.code & 0xe0) === Mode.ATOMIC) return !(regs & (sbit | 1)) && !bt.anySlot();
-        if (stack === STACK_INDIRECT) return !bt.anySlot();
+        // A store at a variable offset spills nothing (its slots lose their spills): nothing to follow.
+        if (stack === STACK_INDIRECT) return true;
         if (!stack) return true;
         const sf = (stack - 1) >> 6;
         const spi = (stack - 1) & 63;
@@ -2111,6 +2113,17 @@ class Verifier {
       default: {
         if (op === JmpOp.JA) return true;
         if (op === JmpOp.EXIT) {
+          if (fr + 1 >= MAX_CALL_FRAMES) return false;
+          if (this.callbackCalls.has(subseq)) {
+            // Backwards into a callback that returned to the call running it: that call set r1-r5
+            // itself, and the callback's r0 is no value of the caller's.
+            bt.regs[fr] = regs & ~0x3f;
+            bt.frame = fr + 1;
+            bt.regs[fr + 1] = 0;
+            bt.slotsLo[fr + 1] = 0;
+            bt.slotsHi[fr + 1] = 0;
+            return true;
+          }
           // Backwards into the callee that returned here: only a subprogram's (not a callback's) r0
           // carries over; the caller's r1-r5 were clobbered by the call, its r6-r9 and stack stay put.
           const call = this.prog[subseq - 1];
@@ -2144,7 +2157,15 @@ class Verifier {
             bt.regs[fr - 1]! |= regs;
             return true;
           }
-          if (ins.src !== PseudoCall.HELPER || ins.imm === 181) return false;
+          if (ins.src !== PseudoCall.HELPER) return false;
+          if (this.callbackCalls.has(i) && subseq !== i + 1) {
+            // Backwards out of a callback's entry into the call that scheduled it: only its r1-r5
+            // (set by the call) may be asked for, and none of its stack.
+            if (fr === 0 || regs & ~0x3e || bt.slotsLo[fr] || bt.slotsHi[fr]) return false;
+            bt.regs[fr] = 0;
+            bt.frame = fr - 1;
+            return true;
+          }
           bt.regs[fr] = regs & ~0x3f;
           return true;
         }
