@@ -60,7 +60,17 @@ export function portaddrHash2(v6: bool, addr6: u32, v4: u32, port: u32): u32 {
 }
 
 @inline export function hash2Of6(addr6: u32, port: u32): u32 {
-  return (mix32(addrWord6(addr6) ^ port)) & (H2_SLOTS - 1);
+  return hash2OfWord6(addrWord6(addr6), port);
+}
+
+/** The mix of a native IPv6 address's four words hash2Of6 starts from (a burst's frames mostly share it). */
+@inline export function addrHash6(addr6: u32): u32 {
+  return addrWord6(addr6);
+}
+
+/** hash2Of6 from addrHash6's value `w`. */
+@inline export function hash2OfWord6(w: u32, port: u32): u32 {
+  return (mix32(w ^ port)) & (H2_SLOTS - 1);
 }
 
 /** The hash4 value of a connected socket's 4-tuple (local, peer); IPv4 views where the family has them. */
@@ -83,9 +93,18 @@ export function portHash4(v6: bool, laddr6: u32, l4: u32, lport: u32, raddr6: u3
 
 /** udpEhash6 with the local address's last word `lw` (as stored) given: 0 for the wildcard address. */
 @inline export function udpEhash6w(lw: u32, lport: u32, faddr: u32, fport: u32): u32 {
+  return udpEhash6f(lw, lport, udpFhash6(faddr), fport);
+}
+
+/** udp6_ehashfn's hash of the remote address at `faddr` (a burst's frames mostly share it: udp6_lean.ts keeps it). */
+@inline export function udpFhash6(faddr: u32): u32 {
   const secret = load<u32>(l4Root() + L4_SECRET);
-  const fhash = jhash3w(load<u32>(faddr) ^ load<u32>(faddr + 4), load<u32>(faddr + 8), load<u32>(faddr + 12), secret ^ 0x5bd1e995);
-  return jhash3w(lw, fhash, (lport << 16) | bswap<u16>(<u16>fport), secret);
+  return jhash3w(load<u32>(faddr) ^ load<u32>(faddr + 4), load<u32>(faddr + 8), load<u32>(faddr + 12), secret ^ 0x5bd1e995);
+}
+
+/** udp6_ehashfn from the local address's last word `lw` and the remote address's hash `fhash` (udpFhash6). */
+@inline export function udpEhash6f(lw: u32, lport: u32, fhash: u32, fport: u32): u32 {
+  return jhash3w(lw, fhash, (lport << 16) | bswap<u16>(<u16>fport), load<u32>(l4Root() + L4_SECRET));
 }
 
 // ---- Reuseport selection ----

@@ -252,7 +252,20 @@ export function udp6_queue_found(sk: u32, q: u32, ip: u32, ulen: u32, ifindex: u
 
 /** The IPv6 UDP datagram at `uh` (`ulen` bytes, after the 40-byte header at `iph`) has a right checksum (zero is not one). */
 @inline export function udp6CsumOk(iph: u32, uh: u32, ulen: u32): bool {
-  return load<u16>(uh + 6) != 0 && csumOk6(iph, uh, ulen, ulen, IPPROTO_UDP);
+  if (load<u16>(uh + 6) == 0) return false;
+  if (ulen >= 64) return csumOk6(iph, uh, ulen, ulen, IPPROTO_UDP);
+  // a short datagram summed here without csumIpv6Pseudo's and csumAdd's calls: both addresses (32
+  // bytes from the source on), the length and the protocol, then the datagram
+  let s: u64 = <u64>bswap<u32>(ulen) + <u64>bswap<u32>(IPPROTO_UDP);
+  for (let a: u32 = iph + IP6H_SADDR; a < iph + IP6H_SADDR + 32; a += 8) s += <u64>load<u32>(a) + <u64>load<u32>(a, 4);
+  let i: u32 = 0;
+  for (; i + 4 <= ulen; i += 4) s += <u64>load<u32>(uh + i);
+  if (i + 2 <= ulen) {
+    s += <u64>load<u16>(uh + i);
+    i += 2;
+  }
+  if (i < ulen) s += <u64>load<u8>(uh + i);
+  return csumFold16(s) == 0xffff;
 }
 
 /** A copy of the datagram's frame (its L3 start at `data`, `l3len` bytes) for one more socket; 0: none left. */

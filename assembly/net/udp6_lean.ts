@@ -54,7 +54,7 @@ import { nfActive } from './netfilter';
 import { protoHandler, PH_CONSUME, PH_UDP } from './local';
 import { udp6_queue_found, udp6CsumOk, udpv6_rcv } from './udp';
 import { l4Root, L4_LIVE, RG_HAS_CONNS, RG_NUM, RG_PROG, RG_SOCKS, SKX_NEXT2, TB_CONNECTED, TB_HASH2, udpTables } from './sock';
-import { hash2Of4, hash2Of6, matches6, udpEhash6w } from './sock_lookup';
+import { addrHash6, hash2Of4, hash2OfWord6, matches6, udpEhash6f, udpFhash6 } from './sock_lookup';
 import { skLookupAttached } from './sk_prog';
 import {
   LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_MEMBER, LB_SLOT, LB_SOCK, LB_UDP, SOCKS_DEEP, lbA, lbSink, staged, touchA, touchB,
@@ -167,6 +167,10 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
   routes = 0;
   let taken: u32 = 0;
   let slots: u32 = 0;
+  let dWordOk = false;
+  let dA0: u64 = 0;
+  let dA1: u64 = 0;
+  let dWord: u32 = 0;
   // the lean path's checks; UDP's length and checksum; the hash2 slot
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(burst + (i << 3));
@@ -181,7 +185,15 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
       if (fast && <u32>load<u8>(ip, IP6H_NEXTHDR) == IPPROTO_UDP) {
         const ulen = ldBe16(uh + 4);
         if (ulen >= 8 && ulen <= plen && udp6CsumOk(ip, uh, ulen)) {
-          store<u32>(B + (i << 2), h2 + (hash2Of6(ip + IP6H_DADDR, ldBe16(uh + 2)) << 2));
+          // the destination's address mix, kept while the burst's frames share it (mostly: one local address)
+          const d = ip + IP6H_DADDR;
+          if (!dWordOk || load<u64>(d) != dA0 || load<u64>(d, 8) != dA1) {
+            dA0 = load<u64>(d);
+            dA1 = load<u64>(d, 8);
+            dWord = addrHash6(d);
+            dWordOk = true;
+          }
+          store<u32>(B + (i << 2), h2 + (hash2OfWord6(dWord, ldBe16(uh + 2)) << 2));
           a = LB_HSLOT;
           slots++;
         }
@@ -237,6 +249,10 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
   }
   if (deep) s += touchA(A, n, LB_GROUP, 0);
   // the groups (no program, no connected members): reuseport_select_sock_by_hash's first pick's slot
+  let sOk = false;
+  let sA0: u64 = 0;
+  let sA1: u64 = 0;
+  let fhash: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const a = load<u32>(A + (i << 2));
     if (!staged(a, LB_GROUP)) continue;
@@ -250,7 +266,15 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
     const uh = ip + 40;
     // udp6_ehashfn over the address the chain was walked with: the destination's last word, or ::'s
     const lw = load<u32>(B + (i << 2)) != 0 ? load<u32>(ip, IP6H_DADDR + 12) : 0;
-    const hash = udpEhash6w(lw, ldBe16(uh + 2), ip + IP6H_SADDR, ldBe16(uh));
+    // the source's hash, kept while the burst's frames share the source
+    const sa = ip + IP6H_SADDR;
+    if (!sOk || load<u64>(sa) != sA0 || load<u64>(sa, 8) != sA1) {
+      sA0 = load<u64>(sa);
+      sA1 = load<u64>(sa, 8);
+      fhash = udpFhash6(sa);
+      sOk = true;
+    }
+    const hash = udpEhash6f(lw, ldBe16(uh + 2), fhash, ldBe16(uh));
     store<u32>(B + (i << 2), load<u32>(g + RG_SOCKS) + (<u32>((<u64>hash * <u64>k) >> 32) << 2));
     store<u32>(A + (i << 2), LB_SLOT);
   }
