@@ -132,7 +132,7 @@ interface Outcome {
   taken: number[];
 }
 
-async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boolean; smallBuf?: boolean } = {}): Promise<Outcome> {
+async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boolean; smallBuf?: boolean; between?: (fx: Fixture, burst: number) => void } = {}): Promise<Outcome> {
   const fx = await Fixture.create(LINKS, [], NEIGH);
   const t = fx.dp.socketTable;
   t.setHashSecret(0x5eed);
@@ -147,7 +147,8 @@ async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boole
   const view = () => new DataView(fx.dp.memory.memory.buffer);
   const taken: number[] = [];
   const sent: string[] = [];
-  for (const burst of frames) {
+  for (const [bi, burst] of frames.entries()) {
+    o.between?.(fx, bi);
     fx.advance(10_000); // the ICMP limiters' tokens back
     for (const f of burst) if (!d.inject(f)) throw new Error('inject failed');
     d.poll();
@@ -215,6 +216,24 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
     expect(lean.counters).toEqual(full.counters);
     expect(lean.sent).toEqual(full.sent);
     expect(lean.taken[0]).toBe(frames[0]!.length - 1);
+  }, 60_000);
+
+  it('an address removed between bursts: the memo of local pairs goes with the FIB generation (no more deliveries to it)', async () => {
+    const burst = [...Array.from({ length: 6 }, (_, i) => v6(i, 7002)), ...Array.from({ length: 6 }, (_, i) => v4(i, 7000))];
+    const between = (fx: Fixture, bi: number) => {
+      if (bi === 1) fx.ip(`addr del ${L6}/64 dev eth0`);
+      if (bi === 2) fx.ip(`addr add ${L6}/64 dev eth0`);
+    };
+    const lean = await run(true, [burst, burst, burst], { between });
+    const full = await run(false, [burst, burst, burst], { between });
+    expect(lean.queues).toEqual(full.queues);
+    expect(lean.counters).toEqual(full.counters);
+    expect(lean.sent).toEqual(full.sent);
+    // the lone IPv6 socket got the first and the last burst's six: not the second's (its address gone)
+    expect(lean.queues[5]!.length).toBe(12);
+    // each change moves the FIB generation: IPv4's memo is learned again by the full path (its first
+    // frame after a change), IPv6's by the lean path's own route (none local in the second burst)
+    expect(lean.taken).toEqual([12, 0, 6]);
   }, 60_000);
 
   it('a full receive buffer: Udp6:RcvbufErrors, InErrors, SOCKET_RCVBUFF and sk_drops as the full path counts them', async () => {
