@@ -61,11 +61,12 @@ import { projectRoot } from './project_root.js';
 import { medianNsPerPacket } from './rate.js';
 
 const AF_INET = 2;
+const AF_INET6 = 10;
 const IPPROTO_UDP = 17;
 /** assembly/net/local.ts's handler that takes a datagram and frees it, delivered (no L4). */
 const PH_CONSUME = 4;
 
-export type DemuxPath = 'stack' | 'stack+pass' | 'xdp drop' | 'stack no L4';
+export type DemuxPath = 'stack' | 'stack+pass' | 'xdp drop' | 'stack no L4' | 'stack v6' | 'stack v6 no L4';
 
 export interface UdpDemuxRow {
   path: DemuxPath;
@@ -147,6 +148,8 @@ const RCVBUF = 4 << 20;
 const HASH_SECRET = 0x5eed1234;
 const SEED = 0x5eed;
 const LOCAL = '203.0.113.1';
+/** The IPv6 rows' address (and prefix), their sources 2001:db8:c::10-1f. */
+const LOCAL6 = '2001:db8:c::1';
 const PEER = '203.0.113.2';
 const MAC = { eth0: '02:00:00:00:0c:00', peer: '02:00:00:00:0d:01' };
 /** 64-byte frames on the wire (FCS included): 60 in memory, 14 + 20 + 8 of headers, 18 of payload. */
@@ -168,6 +171,7 @@ const exportsOf = (dp: Datapath) => dp.fastPath.exports as unknown as FastExport
 
 interface DemuxSide {
   dp: Datapath;
+  v6: boolean;
   eth0: Device;
   gens: PacketGenerator[];
   group: number;
@@ -183,9 +187,13 @@ async function host(): Promise<{ dp: Datapath; eth0: Device }> {
   return { dp, eth0 };
 }
 
-/** A Datapath with eth0 at 203.0.113.1/24 and `sockets` sockets in reuseport groups (none for the baseline). */
-export async function demuxSide(sockets: number, flows = 1): Promise<DemuxSide> {
+/**
+ * A Datapath with eth0 at 203.0.113.1/24 and `sockets` sockets in reuseport groups (none for the
+ * baseline); `v6`: the sockets AF_INET6 on 2001:db8:c::1 (eth0's address too) and the frames IPv6 to it.
+ */
+export async function demuxSide(sockets: number, flows = 1, v6 = false): Promise<DemuxSide> {
   const { dp, eth0 } = await host();
+  if (v6) dp.ip(`addr add ${LOCAL6}/64 dev eth0`);
   const group = Math.max(1, Math.min(GROUP, sockets));
   const ports = sockets === 0 ? flows : Math.ceil(sockets / group);
   if (sockets > 0) {
@@ -195,14 +203,16 @@ export async function demuxSide(sockets: number, flows = 1): Promise<DemuxSide> 
     let made = 0;
     for (let p = 0; p < ports; p++) {
       for (let i = 0; i < group && made < sockets; i++, made++) {
-        const id = t.create({ family: 'inet', reusePort: true });
-        t.bind(id, LOCAL, BASE_PORT + p);
+        const id = t.create({ family: v6 ? 'inet6' : 'inet', reusePort: true });
+        t.bind(id, v6 ? LOCAL6 : LOCAL, BASE_PORT + p);
       }
     }
   }
   const gens = Array.from({ length: SOURCES }, (_, s) =>
     new PacketGenerator(dp.fastPath, {
-      template: { l3: 'ipv4', l4: 'udp', dstMac: MAC.eth0, srcMac: MAC.peer, srcIp: `198.51.100.${10 + s}`, dstIp: LOCAL, srcPort: SRC_PORT, dstPort: BASE_PORT },
+      template: v6
+        ? { l3: 'ipv6', l4: 'udp', dstMac: MAC.eth0, srcMac: MAC.peer, srcIp: `2001:db8:c::${(0x10 + s).toString(16)}`, dstIp: LOCAL6, srcPort: SRC_PORT, dstPort: BASE_PORT }
+        : { l3: 'ipv4', l4: 'udp', dstMac: MAC.eth0, srcMac: MAC.peer, srcIp: `198.51.100.${10 + s}`, dstIp: LOCAL, srcPort: SRC_PORT, dstPort: BASE_PORT },
       size: 64,
       flows: ports,
       distribution: 'zipf',
@@ -217,7 +227,7 @@ export async function demuxSide(sockets: number, flows = 1): Promise<DemuxSide> 
     const at = dp.fastPath.global(field);
     for (const g of gens.slice(1)) v.setUint32(g.address + at, v.getUint32(gens[0]!.address + at, true), true);
   }
-  return { dp, eth0, gens, group, ports };
+  return { dp, v6, eth0, gens, group, ports };
 }
 
 /** The reader: every socket with news emptied (sk_ready, then sk_recv_batch each). Returns datagrams taken. */
@@ -298,10 +308,13 @@ function demuxRate(side: DemuxSide, seconds: number, withReader: boolean): { ns:
 export function demuxLabel(r: { path: DemuxPath; sockets: number }): string {
   if (r.path === 'xdp drop') return 'xdp drop (baseline)';
   if (r.path === 'stack no L4') return 'stack without L4 (baseline)';
+  if (r.path === 'stack v6 no L4') return 'stack v6 without L4 (baseline)';
   return `${r.path} ${r.sockets >= 1000 ? `${r.sockets / 1000}k` : r.sockets} sockets`;
 }
 
-const baseline = (p: DemuxPath) => p === 'xdp drop' || p === 'stack no L4';
+const baseline = (p: DemuxPath) => p === 'xdp drop' || p === 'stack no L4' || p === 'stack v6 no L4';
+const noL4 = (p: DemuxPath) => p === 'stack no L4' || p === 'stack v6 no L4';
+const isV6 = (p: DemuxPath) => p === 'stack v6' || p === 'stack v6 no L4';
 
 /** --only NAME picks a part (demux, js, send) or demux rows by a piece of their label. */
 export function udpOnlyMatches(only: string): boolean {
@@ -314,15 +327,22 @@ const SOCKET_COUNTS = [10, 10_000, 100_000];
 function demuxSpecs(): Array<{ path: DemuxPath; sockets: number }> {
   const specs: Array<{ path: DemuxPath; sockets: number }> = [{ path: 'xdp drop', sockets: 0 }, { path: 'stack no L4', sockets: 10 }];
   for (const n of SOCKET_COUNTS) for (const path of ['stack', 'stack+pass'] as const) specs.push({ path, sockets: n });
+  // IPv6 (udp6_lean.ts): the same socket sets and traffic over IPv6, beside IPv6's own stack without L4
+  specs.push({ path: 'stack v6 no L4', sockets: 10 });
+  for (const n of SOCKET_COUNTS) specs.push({ path: 'stack v6', sockets: n });
   return specs;
 }
 
 async function runDemux(opts: UdpBenchOptions, seconds: number): Promise<UdpDemuxRow[]> {
   const log = opts.log;
-  const picked = demuxSpecs().filter((s) => !opts.only || baseline(s.path) || demuxLabel(s).includes(opts.only));
+  const rowPicked = (s: { path: DemuxPath; sockets: number }) => !opts.only || demuxLabel(s).includes(opts.only);
+  // the baselines always run, IPv6's own only beside an IPv6 row
+  const v6Rows = demuxSpecs().some((s) => s.path === 'stack v6' && rowPicked(s));
+  const picked = demuxSpecs().filter((s) => rowPicked(s) || (baseline(s.path) && (s.path !== 'stack v6 no L4' || v6Rows)));
   const rows: UdpDemuxRow[] = [];
   let dropMpps: number | null = null;
   let noL4Ns: number | null = null;
+  let noL4Ns6: number | null = null;
   let side: DemuxSide | undefined;
   for (const s of picked) {
     log?.(`  ${demuxLabel(s)}…\n`);
@@ -332,16 +352,16 @@ async function runDemux(opts: UdpBenchOptions, seconds: number): Promise<UdpDemu
     };
     const notes: string[] = [];
     try {
-      if (side === undefined || s.path === 'stack no L4' || (s.path !== 'xdp drop' && side.dp.socketTable.count !== s.sockets)) {
+      if (side === undefined || noL4(s.path) || side.v6 !== isV6(s.path) || (s.path !== 'xdp drop' && side.dp.socketTable.count !== s.sockets)) {
         side = undefined; // one socket set at a time: the previous one's memory goes
         // the baseline's generators draw over as many ports as the largest row, so it writes the same frames
-        side = await demuxSide(s.sockets, s.path === 'xdp drop' ? Math.ceil(SOCKET_COUNTS[SOCKET_COUNTS.length - 1]! / GROUP) : 1);
+        side = await demuxSide(s.sockets, s.path === 'xdp drop' ? Math.ceil(SOCKET_COUNTS[SOCKET_COUNTS.length - 1]! / GROUP) : 1, isV6(s.path));
       }
       row.group = s.path === 'xdp drop' ? 0 : side.group;
       row.ports = side.ports;
       // the baseline of the L4 part: UDP taken and freed after IP local delivery (local.ts PH_CONSUME), not demuxed
-      if (s.path === 'stack no L4') (side.dp.fastPath.exports as unknown as { net_proto_set(f: number, p: number, h: number): number }).net_proto_set(AF_INET, IPPROTO_UDP, PH_CONSUME);
-      if (s.path === 'stack' || s.path === 'stack no L4') side.eth0.detachXdp();
+      if (noL4(s.path)) (side.dp.fastPath.exports as unknown as { net_proto_set(f: number, p: number, h: number): number }).net_proto_set(isV6(s.path) ? AF_INET6 : AF_INET, IPPROTO_UDP, PH_CONSUME);
+      if (s.path !== 'stack+pass' && s.path !== 'xdp drop') side.eth0.detachXdp();
       else {
         const obj = await side.dp.loadObject(join(projectRoot(), DROP_OBJECT));
         side.eth0.attachXdp(obj.program(s.path === 'xdp drop' ? 'xdp_drop' : 'xdp_pass'));
@@ -354,6 +374,7 @@ async function runDemux(opts: UdpBenchOptions, seconds: number): Promise<UdpDemu
       row.dataPathMpps = 1000 / row.dataPathNs;
       if (s.path === 'xdp drop') dropMpps = row.dataPathMpps;
       else if (s.path === 'stack no L4') noL4Ns = row.dataPathNs;
+      else if (s.path === 'stack v6 no L4') noL4Ns6 = row.dataPathNs;
       else {
         row.readerNs = r.readerNs;
         row.delivered = r.delivered;
@@ -365,7 +386,8 @@ async function runDemux(opts: UdpBenchOptions, seconds: number): Promise<UdpDemu
       notes.push((e as Error).message.split('\n')[0]!);
     }
     if (row.dataPathMpps !== null && dropMpps !== null && s.path !== 'xdp drop') row.ofXdpOnly = row.dataPathMpps / dropMpps;
-    if (row.dataPathNs !== null && noL4Ns !== null && !baseline(s.path)) row.l4Ns = row.dataPathNs - noL4Ns;
+    const base = isV6(s.path) ? noL4Ns6 : noL4Ns;
+    if (row.dataPathNs !== null && base !== null && !baseline(s.path)) row.l4Ns = row.dataPathNs - base;
     if (notes.length) row.note = notes.join('; ');
     rows.push(row);
     log?.(`    ${row.dataPathMpps === null ? 'n/a' : `${row.dataPathMpps.toFixed(2)} Mpps (data path)`}${row.note ? ` (${row.note})` : ''}\n`);
@@ -733,7 +755,9 @@ generator ns (the target is judged on it). The reader is outside both: it drains
 frames (sk_ready + sk_recv_batch from JS: reader ns/dgram) so no queue nears SO_RCVBUF.
 of XDP-only: data path Mpps ÷ XDP_DROP's, through the same generators, ring and poll (same run). L4 ns: data
 path ns over the stack without L4 (the same frames up to IP local delivery, UDP then freed): the UDP checks,
-the socket lookup, the reuseport selection and the enqueue.
+the socket lookup, the reuseport selection and the enqueue. stack v6: the same socket sets (AF_INET6, bound
+to 2001:db8:c::1) and traffic over IPv6 (the smallest frames: 14 + 40 + 8 of headers, no payload, 66 bytes on the wire); its
+L4 ns over IPv6's own stack without L4.
 to JS: datagrams per second reaching JavaScript — wxdp: generator, poll, stack and the API ('message'
 events / receiveBatch(64) results / for-await items); node:dgram: 'message' events on 127.0.0.1 from a
 node:dgram sender in a worker thread blasting a bounded count (delivered: what the kernel did not drop),

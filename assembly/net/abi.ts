@@ -645,6 +645,10 @@ export const NFS_SIZE: u32 = 64;
 //   +0 BURST_MAX × u32 the burst's frames' direction records (nf_flow_burst_lookup) | +256 spare
 export const SCR_FLOW: u32 = 9216;
 export const SCR_FLOW_SIZE: u32 = 512;
+// ---- The lean IPv6 UDP receive's local input memo (netScratch() + SCR_UDP6_MEMO; udp6_lean.ts) ----
+//   32 × 40 B direct-mapped: +0 destination (16) | +16 source (16) | +32 u32 FIB generation + 1, top bit: RTN_LOCAL
+export const SCR_UDP6_MEMO: u32 = 9728;
+export const SCR_UDP6_MEMO_SIZE: u32 = 1280;
 // ---- nf_tables' part of the worker scratch area (netScratch() + SCR_NFT; nft_eval.ts draws it) ----
 export const SCR_NFT: u32 = 8192;
 export const SCR_NFT_SIZE: u32 = 1024;

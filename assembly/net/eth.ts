@@ -179,7 +179,7 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
       store<u32>(d + (m << 2), dst);
       warmed |= <u64>1 << <u64>i;
       m++;
-    }
+    } else if (load<u16>(data, 12) == 0xdd86) u++; // untagged IPv6: udp6_lean.ts's to decide (in udp4_burst_demux)
   }
   // a plain forward takes the lean path (fwd4_lean.ts), a datagram for this host's UDP its own, decided
   // for the whole burst first (udp_lean.ts; not in a burst with flowtable hits), everything else the full one

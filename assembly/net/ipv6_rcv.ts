@@ -167,30 +167,7 @@ function ip6RcvFinish(ifindex: u32, nd: u32, q: u32, data: u32, len: u32, pkt: u
     return;
   }
   const daddr = data + IP6H_DADDR;
-  fillBytes(IN6_FL(), 0, FL_SIZE);
-  ipv6Copy(IN6_FL() + FL_DST, daddr);
-  ipv6Copy(IN6_FL() + FL_SRC, data + IP6H_SADDR);
-  store<u32>(IN6_FL(), ifindex, FL_IIF);
-  // rt6_need_strict: link-local (and loopback) destinations are looked up on the input device only
-  if ((ipv6AddrType(daddr) & (IPV6_ADDR_LINKLOCAL | IPV6_ADDR_LOOPBACK)) != 0) store<u32>(IN6_FL(), ifindex, FL_OIF);
-  store<u8>(IN6_FL(), <u8>AF_INET6, FL_FAMILY);
-  store<u8>(IN6_FL(), <u8>((ldBe32(data) >> 20) & 0xfc), FL_TOS);
-  store<u32>(IN6_FL(), load<u32>(data) & 0xffff0f00, FL_LABEL); // the 20-bit flow label, network order
-  store<u8>(IN6_FL(), load<u8>(data, IP6H_NEXTHDR), FL_PROTO); // ip6_route_input: flowi6_proto = nexthdr
-  if (needPorts6()) {
-    // the flow dissector's view (fib6_rules_early_flow_dissect, an L4 multipath hash): the upper layer
-    // past the extension headers, and its ports when it has them and this is a first fragment
-    const l4 = ipv6SkipExthdr(data, len, off, <u32>load<u8>(data + nhoff));
-    if (l4 >= 0) {
-      store<u8>(IN6_FL(), <u8>skipNexthdr, FL_PROTO);
-      const proto = skipNexthdr;
-      if ((skipFragOff & ~7) == 0 && <u32>l4 + 4 <= len &&
-          (proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE || proto == IPPROTO_SCTP || proto == IPPROTO_DCCP)) {
-        store<u32>(IN6_FL(), load<u32>(data + <u32>l4), FL_SPORT);
-      }
-    }
-  }
-  const err = dst6_route(IN6_FL(), IN6_RES());
+  const err = ip6InputRoute(ifindex, data, len, nhoff, off);
   if (err == 0) {
     const type = <u32>load<u8>(IN6_RES(), FR_TYPE);
     if (type == RTN_LOCAL || type == RTN_ANYCAST) {
@@ -219,6 +196,51 @@ function ip6RcvFinish(ifindex: u32, nd: u32, q: u32, data: u32, len: u32, pkt: u
   icmpv6_send(ifindex, data, len, ICMPV6_DEST_UNREACH, err == -13 ? ICMPV6_ADM_PROHIBITED : ICMPV6_NOROUTE, 0);
   netFree(q, data);
   netDrop(NDROP_IP_INNOROUTES);
+}
+
+/**
+ * ip6_route_input for the datagram at `data` (`len` bytes, its first next-header byte at `nhoff`, the
+ * header after the fixed ones at `off`) from `ifindex`: the flow key at IN6_FL(), the route through the
+ * route cache (dst6_route) into IN6_RES(). 0 or -errno. (Also the lean UDP receive's, udp6_lean.ts, for
+ * the destinations its memo does not know yet.)
+ */
+export function ip6InputRoute(ifindex: u32, data: u32, len: u32, nhoff: u32, off: u32): i32 {
+  const daddr = data + IP6H_DADDR;
+  fillBytes(IN6_FL(), 0, FL_SIZE);
+  ipv6Copy(IN6_FL() + FL_DST, daddr);
+  ipv6Copy(IN6_FL() + FL_SRC, data + IP6H_SADDR);
+  store<u32>(IN6_FL(), ifindex, FL_IIF);
+  // rt6_need_strict: link-local (and loopback) destinations are looked up on the input device only
+  if ((ipv6AddrType(daddr) & (IPV6_ADDR_LINKLOCAL | IPV6_ADDR_LOOPBACK)) != 0) store<u32>(IN6_FL(), ifindex, FL_OIF);
+  store<u8>(IN6_FL(), <u8>AF_INET6, FL_FAMILY);
+  store<u8>(IN6_FL(), <u8>((ldBe32(data) >> 20) & 0xfc), FL_TOS);
+  store<u32>(IN6_FL(), load<u32>(data) & 0xffff0f00, FL_LABEL); // the 20-bit flow label, network order
+  store<u8>(IN6_FL(), load<u8>(data, IP6H_NEXTHDR), FL_PROTO); // ip6_route_input: flowi6_proto = nexthdr
+  if (needPorts6()) {
+    // the flow dissector's view (fib6_rules_early_flow_dissect, an L4 multipath hash): the upper layer
+    // past the extension headers, and its ports when it has them and this is a first fragment
+    const l4 = ipv6SkipExthdr(data, len, off, <u32>load<u8>(data + nhoff));
+    if (l4 >= 0) {
+      store<u8>(IN6_FL(), <u8>skipNexthdr, FL_PROTO);
+      const proto = skipNexthdr;
+      if ((skipFragOff & ~7) == 0 && <u32>l4 + 4 <= len &&
+          (proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE || proto == IPPROTO_SCTP || proto == IPPROTO_DCCP)) {
+        store<u32>(IN6_FL(), load<u32>(data + <u32>l4), FL_SPORT);
+      }
+    }
+  }
+  return dst6_route(IN6_FL(), IN6_RES());
+}
+
+/** The type (RTN_*) of IN6_RES(), the last ip6InputRoute's result. */
+@inline export function ip6InputRouteType(): u32 {
+  return <u32>load<u8>(IN6_RES(), FR_TYPE);
+}
+
+/** No IPv6 rule was ever added: the input route reads the destination and source only (no TOS, label, iif). */
+@inline export function noCustomRules6(): bool {
+  const fr = load<u32>(netRoot() + NR_FIB);
+  return fr != 0 && (load<u32>(fr + FRT_FLAGS) & FIBF_CUSTOM6) == 0;
 }
 
 /** As IPv4's needPorts: custom IPv6 rules, or an IPv6 multipath hash policy over L4. */

@@ -59,8 +59,18 @@ export function portaddrHash2(v6: bool, addr6: u32, v4: u32, port: u32): u32 {
   return (mix32(addr ^ 0x5bd1e995) ^ port) & (H2_SLOTS - 1);
 }
 
-@inline function hash2Of6(addr6: u32, port: u32): u32 {
-  return (mix32(addrWord6(addr6) ^ port)) & (H2_SLOTS - 1);
+@inline export function hash2Of6(addr6: u32, port: u32): u32 {
+  return hash2OfWord6(addrWord6(addr6), port);
+}
+
+/** The mix of a native IPv6 address's four words hash2Of6 starts from (a burst's frames mostly share it). */
+@inline export function addrHash6(addr6: u32): u32 {
+  return addrWord6(addr6);
+}
+
+/** hash2Of6 from addrHash6's value `w`. */
+@inline export function hash2OfWord6(w: u32, port: u32): u32 {
+  return (mix32(w ^ port)) & (H2_SLOTS - 1);
 }
 
 /** The hash4 value of a connected socket's 4-tuple (local, peer); IPv4 views where the family has them. */
@@ -78,9 +88,23 @@ export function portHash4(v6: bool, laddr6: u32, l4: u32, lport: u32, raddr6: u3
 
 /** udp6_ehashfn: the local address's last word, a jhash of the remote one. */
 @inline export function udpEhash6(laddr: u32, lport: u32, faddr: u32, fport: u32): u32 {
+  return udpEhash6w(load<u32>(laddr + 12), lport, faddr, fport);
+}
+
+/** udpEhash6 with the local address's last word `lw` (as stored) given: 0 for the wildcard address. */
+@inline export function udpEhash6w(lw: u32, lport: u32, faddr: u32, fport: u32): u32 {
+  return udpEhash6f(lw, lport, udpFhash6(faddr), fport);
+}
+
+/** udp6_ehashfn's hash of the remote address at `faddr` (a burst's frames mostly share it: udp6_lean.ts keeps it). */
+@inline export function udpFhash6(faddr: u32): u32 {
   const secret = load<u32>(l4Root() + L4_SECRET);
-  const fhash = jhash3w(load<u32>(faddr) ^ load<u32>(faddr + 4), load<u32>(faddr + 8), load<u32>(faddr + 12), secret ^ 0x5bd1e995);
-  return jhash3w(load<u32>(laddr + 12), fhash, (lport << 16) | bswap<u16>(<u16>fport), secret);
+  return jhash3w(load<u32>(faddr) ^ load<u32>(faddr + 4), load<u32>(faddr + 8), load<u32>(faddr + 12), secret ^ 0x5bd1e995);
+}
+
+/** udp6_ehashfn from the local address's last word `lw` and the remote address's hash `fhash` (udpFhash6). */
+@inline export function udpEhash6f(lw: u32, lport: u32, fhash: u32, fport: u32): u32 {
+  return jhash3w(lw, fhash, (lport << 16) | bswap<u16>(<u16>fport), load<u32>(l4Root() + L4_SECRET));
 }
 
 // ---- Reuseport selection ----
@@ -313,6 +337,21 @@ export function udp4_lookup_fast(t: u32, protocol: u32, saddr: u32, sport: u32, 
   if (load<u32>(sk + SK_BOUND_DEV_IF) != 0) score++;
   if (incomingHere(sk)) score++;
   return score;
+}
+
+/**
+ * score6(...) ≥ 0 without the score (matches4's IPv6 twin): an AF_INET6 socket on port `hnum` bound to
+ * the address at `daddr` (0: the wildcard address, as the wildcard chain is walked with), its peer
+ * port and address when set, its device. An AF_INET socket never takes an IPv6 datagram; a dual-stack
+ * or IPV6_V6ONLY one both do.
+ */
+@inline export function matches6(sk: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif: u32): bool {
+  if (<u32>load<u16>(sk + SK_NUM) != hnum || <u32>load<u8>(sk + SK_FAMILY) != AF_INET6) return false;
+  if (daddr != 0 ? !eq6(sk + SK_RCV_SADDR, daddr) : !any6(sk + SK_RCV_SADDR)) return false;
+  const pp = <u32>load<u16>(sk + SK_DPORT);
+  if (pp != 0 && pp != sport) return false;
+  if (!any6(sk + SK_DADDR) && !eq6(sk + SK_DADDR, saddr)) return false;
+  return devMatch(sk, dif);
 }
 
 export function lookup4v6(t: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif: u32): u32 {

@@ -41,7 +41,7 @@ import {
   MIB_ICMP6_IN_ERRORS, MIB_ICMP_IN_ERRORS, NDROP_NO_SOCKET, NDROP_NOMEM, NDROP_NOT_SPECIFIED, NDROP_PKT_TOO_SMALL,
   NDROP_SOCKET_RCVBUFF, NDROP_UDP_CSUM, SK_FAMILY, SK_FLAGS, SK_NUM, SK_PMTUDISC, SK_PROTOCOL, SK_STATE, SKF_IPV6ONLY,
   TCP_ESTABLISHED, UDP_MIB_CSUMERRORS, UDP_MIB_MEMERRORS, NDROP_PROTO_MEM, UDP_MIB_IGNOREDMULTI, UDP_MIB_INERRORS, UDP_MIB_NOPORTS, UDP_MIB_RCVBUFERRORS,
-  AF_INET, AF_INET6, UDP_MIB_BASE, SK_BOUND_DEV_IF, SK_DPORT, SK_RCV_SADDR, SK_DADDR, SK_PCFLAG, UDPLITE_RECV_CC,
+  AF_INET, AF_INET6, UDP_MIB_BASE, UDP6_MIB_BASE, SK_BOUND_DEV_IF, SK_DPORT, SK_RCV_SADDR, SK_DADDR, SK_PCFLAG, UDPLITE_RECV_CC,
 } from './abi';
 import { csumAdd, csumFold16, csumIpv6Pseudo } from './csum';
 import { IPH_DADDR, IPH_SADDR, IPPROTO_UDP, IPPROTO_UDPLITE, IP6H_DADDR, IP6H_SADDR, ldBe16 } from './inet';
@@ -225,6 +225,39 @@ export function udp4_queue_found(sk: u32, q: u32, ip: u32, ulen: u32, ifindex: u
   if (load<u16>(uh + 6) == 0) return true;
   if (ulen >= 64) return csumOk4(iph, uh, ulen, ulen, IPPROTO_UDP);
   let s: u64 = <u64>load<u32>(iph + IPH_SADDR) + <u64>load<u32>(iph + IPH_DADDR) + <u64>bswap<u32>(ulen) + <u64>bswap<u32>(IPPROTO_UDP);
+  let i: u32 = 0;
+  for (; i + 4 <= ulen; i += 4) s += <u64>load<u32>(uh + i);
+  if (i + 2 <= ulen) {
+    s += <u64>load<u16>(uh + i);
+    i += 2;
+  }
+  if (i < ulen) s += <u64>load<u8>(uh + i);
+  return csumFold16(s) == 0xffff;
+}
+
+/**
+ * The end of udpv6_rcv for an IPv6 UDP datagram (not UDP-Lite) at `ip` (the UDP header right after the
+ * 40-byte header, `ulen` bytes of UDP, its length checked, its checksum present and right) whose socket
+ * `sk` the lean receive's burst lookup found as udp6_lib_lookup would (udp6_lean.ts): queued as
+ * queueRcv queues it. Takes the frame.
+ */
+export function udp6_queue_found(sk: u32, q: u32, ip: u32, ulen: u32, ifindex: u32): void {
+  const e = skEnqueueInline(sk, q, ip, 40 + ulen, ip + 48, ulen - 8, ldBe16(ip + 40), ifindex, AF_INET6);
+  if (e != ENQ_OK) {
+    mibInc(UDP6_MIB_BASE + (e == ENQ_RCVBUF ? UDP_MIB_RCVBUFERRORS : UDP_MIB_MEMERRORS));
+    skDropInc(sk);
+    drop(q, ip, UDP6_MIB_BASE, e == ENQ_RCVBUF ? NDROP_SOCKET_RCVBUFF : NDROP_PROTO_MEM);
+  }
+}
+
+/** The IPv6 UDP datagram at `uh` (`ulen` bytes, after the 40-byte header at `iph`) has a right checksum (zero is not one). */
+@inline export function udp6CsumOk(iph: u32, uh: u32, ulen: u32): bool {
+  if (load<u16>(uh + 6) == 0) return false;
+  if (ulen >= 64) return csumOk6(iph, uh, ulen, ulen, IPPROTO_UDP);
+  // a short datagram summed here without csumIpv6Pseudo's and csumAdd's calls: both addresses (32
+  // bytes from the source on), the length and the protocol, then the datagram
+  let s: u64 = <u64>bswap<u32>(ulen) + <u64>bswap<u32>(IPPROTO_UDP);
+  for (let a: u32 = iph + IP6H_SADDR; a < iph + IP6H_SADDR + 32; a += 8) s += <u64>load<u32>(a) + <u64>load<u32>(a, 4);
   let i: u32 = 0;
   for (; i + 4 <= ulen; i += 4) s += <u64>load<u32>(uh + i);
   if (i + 2 <= ulen) {

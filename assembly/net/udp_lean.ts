@@ -43,6 +43,7 @@ import { udp_rcv, udp4_queue_found, udp4CsumOk } from './udp';
 import { l4Root, L4_LIVE, RG_HAS_CONNS, RG_NUM, RG_PROG, RG_SOCKS, SKX_NEXT2, TB_CONNECTED, TB_HASH2, udpTables } from './sock';
 import { hash2Of4, matches4, udpEhash4 } from './sock_lookup';
 import { skLookupAttached } from './sk_prog';
+import { udp6_burst_demux, udp6_burst_rcv, udp6Frame } from './udp6_lean';
 
 /** leanGate's bits: which protocols' handlers the lean path may hand to, accept_local. */
 const LG_UDP: u32 = 1;
@@ -149,36 +150,40 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 //   +256 BURST_MAX × u32 per frame: the hash2 slot's address, then the address the head was looked up
 //        with (the exact one, or 0 for the wildcard chain), then the pick's slot
 
-const LB_UDP: u32 = 4; // below any record address (memoryBase): "lean IP, then udp_rcv"
-const LB_HSLOT: u32 = 8;
-const LB_SLOT: u32 = 12;
-const LB_SOCK: u32 = 0;
-const LB_HEAD: u32 = 1;
-const LB_GROUP: u32 = 2;
-const LB_MEMBER: u32 = 3;
-const LB_B: u32 = 256;
+export const LB_UDP: u32 = 4; // below any record address (memoryBase): "lean IP, then udp_rcv"
+export const LB_HSLOT: u32 = 8;
+export const LB_SLOT: u32 = 12;
+export const LB_SOCK: u32 = 0;
+export const LB_HEAD: u32 = 1;
+export const LB_GROUP: u32 = 2;
+export const LB_MEMBER: u32 = 3;
+export const LB_B: u32 = 256;
 /**
  * Sockets live (all protocols) from which the levels are loaded ahead: 32768 records are 8 MiB, past
  * what this worker keeps of them in cache. Measured (wxdp bench udp, same runs): with 100k sockets the
  * passes ahead take 164 → 152 ns a datagram; with 10k (2.5 MiB of records, mostly in L2/L3) they cost
  * more than they save (112 → 120), as with tens of sockets.
  */
-const SOCKS_DEEP: u32 = 32768;
+export const SOCKS_DEEP: u32 = 32768;
 
 /** Keeps the loads of the passes ahead alive. */
 let sink: u32 = 0;
 
-@inline function lbA(): u32 {
+@inline export function lbSink(s: u32): void {
+  sink += s;
+}
+
+@inline export function lbA(): u32 {
   return netScratch() + SCR_L4_BURST;
 }
 
 /** A frame's stage word `a` is a record or group address tagged `tag` (not a marker below 16). */
-@inline function staged(a: u32, tag: u32): bool {
+@inline export function staged(a: u32, tag: u32): bool {
   return a >= 16 && (a & 3) == tag;
 }
 
 /** The pass ahead of a level: the line at (the address in A, tag cleared) + `off` for frames at `tag`. */
-@inline function touchA(A: u32, n: u32, tag: u32, off: u32): u32 {
+@inline export function touchA(A: u32, n: u32, tag: u32, off: u32): u32 {
   let s: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const a = load<u32>(A + (i << 2));
@@ -188,7 +193,7 @@ let sink: u32 = 0;
 }
 
 /** The pass ahead of a level whose addresses are in B, for frames marked `mark`. */
-@inline function touchB(A: u32, n: u32, mark: u32): u32 {
+@inline export function touchB(A: u32, n: u32, mark: u32): u32 {
   let s: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     if (load<u32>(A + (i << 2)) == mark) s += load<u32>(load<u32>(A + LB_B + (i << 2)));
@@ -201,6 +206,16 @@ let sink: u32 = 0;
  * (record `nd`): how many take the lean path. Reads only (and this worker's scratch).
  */
 export function udp4_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
+  v6Seen = 0;
+  const l = udp4Demux(ifindex, nd, burst, n);
+  // the burst's IPv6 frames (counted by udp4Demux's first pass; all of them when it had none): udp6_lean.ts
+  return v6Seen != 0 ? l + udp6_burst_demux(ifindex, nd, burst, n) : l;
+}
+
+/** Untagged IPv6 frames udp4Demux's first pass saw (u32::MAX: it made none). */
+let v6Seen: u32 = 0;
+
+function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
   const A = lbA();
   const B = A + LB_B;
   // the short cut's conditions, once for the burst (udp4_lookup_fast reads them per datagram)
@@ -210,7 +225,11 @@ export function udp4_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
   const h2 = fast ? load<u32>(t + TB_HASH2) : 0;
   const deep = fast && load<u32>(r + L4_LIVE) >= SOCKS_DEEP;
   const gate = leanGate(ifindex, nd);
-  if (gate == 0) return 0;
+  if (gate == 0) {
+    for (let i: u32 = 0; i < n; i++) store<u32>(A + (i << 2), 0);
+    v6Seen = 0xffffffff;
+    return 0;
+  }
   foreignValid = false;
   let taken: u32 = 0;
   let slots: u32 = 0;
@@ -219,7 +238,9 @@ export function udp4_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
     const data = load<u32>(burst + (i << 3));
     const tot = leanLen(nd, data, load<u32>(burst + (i << 3), 4), gate);
     let a: u32 = 0;
-    if (tot != 0) {
+    if (tot == 0) {
+      if (load<u16>(data, 12) == 0xdd86) v6Seen++;
+    } else {
       taken++;
       a = LB_UDP;
       const ip = data + ETH_HLEN;
@@ -277,7 +298,7 @@ export function udp4_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
     store<u32>(A + (i << 2), next);
   }
   if (groups == 0) {
-    sink += s;
+    lbSink(s);
     return taken;
   }
   if (deep) s += touchA(A, n, LB_GROUP, 0);
@@ -329,6 +350,10 @@ export function udp4_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
  */
 export function udp4_burst_rcv(ifindex: u32, q: u32, i: u32, data: u32): void {
   const a = load<u32>(lbA() + (i << 2));
+  if (udp6Frame(data)) {
+    udp6_burst_rcv(ifindex, q, a, data);
+    return;
+  }
   const ip = data + ETH_HLEN;
   if (a == LB_UDP) {
     udp4_lean_rcv(ifindex, q, ip, ldBe16(ip + IPH_TOT_LEN));

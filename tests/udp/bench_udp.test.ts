@@ -23,16 +23,21 @@ describe.skipIf(!wasm)('wxdp bench udp', () => {
       'stack 10 sockets', 'stack+pass 10 sockets',
       'stack 10k sockets', 'stack+pass 10k sockets',
       'stack 100k sockets', 'stack+pass 100k sockets',
+      'stack v6 without L4 (baseline)',
+      'stack v6 10 sockets', 'stack v6 10k sockets', 'stack v6 100k sockets',
     ]);
     expect(r.demux.map((x) => [x.sockets, x.ports, x.group])).toEqual([
       [0, 6250, 0], [10, 1, 10], [10, 1, 10], [10, 1, 10], [10_000, 625, 16], [10_000, 625, 16], [100_000, 6250, 16], [100_000, 6250, 16],
+      [10, 1, 10], [10, 1, 10], [10_000, 625, 16], [100_000, 6250, 16],
     ]);
-    const [drop, noL4] = [r.demux[0]!, r.demux[1]!];
+    const [drop, noL4, noL4v6] = [r.demux[0]!, r.demux[1]!, r.demux[8]!];
+    expect(noL4v6.mpps).toBeGreaterThan(0);
+    expect([noL4v6.delivered, noL4v6.l4Ns, noL4v6.target, noL4v6.note]).toEqual([null, null, null, undefined]);
     expect(drop.mpps).toBeGreaterThan(0);
     expect(drop.delivered).toBeNull();
     expect(noL4.mpps).toBeGreaterThan(0);
     expect([noL4.delivered, noL4.l4Ns, noL4.target, noL4.note]).toEqual([null, null, null, undefined]);
-    for (const row of r.demux.slice(2)) {
+    for (const row of r.demux.slice(2).filter((x) => x !== noL4v6)) {
       expect(row.note, demuxLabel(row)).toBeUndefined(); // no Udp:RcvbufErrors, nothing lost
       expect(row.delivered).toBe(1); // every generated frame was taken off a socket queue by the reader
       expect(row.mpps! * row.nsPerPacket!).toBeCloseTo(1000, 6);
@@ -41,7 +46,8 @@ describe.skipIf(!wasm)('wxdp bench udp', () => {
       expect(row.dataPathNs).toBeCloseTo(Math.max(row.nsPerPacket! - row.generatorNs!, 0.1), 9);
       expect(row.dataPathMpps! * row.dataPathNs!).toBeCloseTo(1000, 6);
       expect(row.ofXdpOnly).toBeCloseTo(row.dataPathMpps! / drop.dataPathMpps!, 9);
-      expect(row.l4Ns).toBeCloseTo(row.dataPathNs! - noL4.dataPathNs!, 9);
+      // each family's L4 over its own stack without L4
+      expect(row.l4Ns).toBeCloseTo(row.dataPathNs! - (row.path === 'stack v6' ? noL4v6 : noL4).dataPathNs!, 9);
       expect(row.target).toBe(25);
     }
   });
@@ -108,6 +114,7 @@ describe.skipIf(!wasm)('the wxdp bench udp command', () => {
     expect(out).toMatch(/^stack without L4 \(baseline\) /m);
     expect(out).toMatch(/^stack 10 sockets +1 × 10 /m);
     expect(out).not.toMatch(/^stack\+pass /m);
+    expect(out).not.toMatch(/^stack v6 /m); // IPv6's baseline only beside an IPv6 row
     expect(out).toContain("of XDP-only: data path Mpps ÷ XDP_DROP's");
     err = '';
     expect(await main(['bench', 'udpx'], { out: () => undefined, err: (s) => (err += s) })).toBe(2);
@@ -117,7 +124,7 @@ describe.skipIf(!wasm)('the wxdp bench udp command', () => {
 
 describe('wxdp bench udp --only', () => {
   it('takes a part or a piece of a demux row\'s label, and nothing else', () => {
-    for (const name of ['demux', 'js', 'send', 'stack 10 sockets', '100k', 'stack+pass', 'xdp drop']) expect(udpOnlyMatches(name), name).toBe(true);
+    for (const name of ['demux', 'js', 'send', 'stack 10 sockets', '100k', 'stack+pass', 'xdp drop', 'stack v6', 'v6 10k']) expect(udpOnlyMatches(name), name).toBe(true);
     for (const name of ['no-such-row', 'Stack', 'sockets 10', 'jss']) expect(udpOnlyMatches(name), name).toBe(false);
   });
 

@@ -1,0 +1,321 @@
+// The lean local IPv6 receive for UDP: the common case of stack_rx → ipv6_rcv → ip6_rcv_finish →
+// ip6_local_deliver → udpv6_rcv, decided for the frames of a burst at once, as udp_lean.ts decides
+// IPv4's (and from there: udp4_burst_demux runs this stage over the same burst, udp4_burst_rcv hands
+// it the frames it took).
+//
+// Which frames: untagged IPv6 on a ring device (not loopback) to the device's own MAC, IPv6 enabled on
+// it; version 6, the next header UDP or UDP-Lite right after the fixed header (no extension headers,
+// so no hop-by-hop and no jumbogram), a payload length of at least 8 within the frame; no netfilter
+// hook registered; no custom IPv6 rules; the protocol table's handler UDP's (or PH_CONSUME); and the
+// pair (destination, source) in this worker's local memo at this FIB generation: the input route
+// ip6_rcv_finish would take (ip6InputRoute, the same flow key and route cache) said RTN_LOCAL for it.
+// Without custom rules the answer reads only the destination and the source (the source: a source
+// specific route, CONFIG_IPV6_SUBTREES) — and the input device for a link-local or loopback
+// destination (rt6_need_strict), which the memo never keeps. A pair not in the memo is routed here as
+// ip6_rcv_finish routes it (at most ROUTES_PER_BURST a burst; the route cache sees what it would have
+// seen) and its answer kept, local or not — only when the destination and the source are neither
+// multicast, loopback, link-local, IPv4-mapped nor unspecified (ip6_rcv_core's own drops, and the strict
+// lookups). Anything else — an anycast
+// route, no route, a forward — is left untouched for the full path, which then does everything itself:
+// the checks come before any counter or byte is written.
+//
+// What a frame taken here gets is what the full path gives it: the caller counts it on the device (RX
+// packets/bytes) and sets the ring device, as stack_rx does; then Ip6:InReceives and Ip6:InDelivers
+// (ipv6_rcv, ip6_local_deliver), and the datagram (trimmed to its payload length) is queued on the
+// socket the burst's lookup found, or handed to udpv6_rcv (unicast), or freed (PH_CONSUME).
+//
+// The lookup, staged over the burst's IPv6 frames as udp4_burst_demux stages IPv4's (same scratch,
+// same stage words, the same passes ahead past SOCKS_DEEP live sockets): only while no socket of the
+// UDP table is connected and no sk_lookup program is attached, and only what a hash2 chain's head
+// decides as udp6_lib_lookup → lookup2 would — the exact chain (hash2Of6 of the destination) when its
+// slot has a head, else the wildcard chain (:: shares 0.0.0.0's slot); the head must take the datagram
+// at all (matches6: an AF_INET6 socket — AF_INET ones in the wildcard chain never take IPv6, a
+// dual-stack or IPV6_V6ONLY one does — the bound address, peer, device); then a member of a reuseport
+// group without a program or connected members picked by reciprocal_scale of udp6_ehashfn and not
+// ESTABLISHED, or a socket alone on its chain in no group. Only datagrams with a right, non-zero
+// checksum are looked up here: a zero one (RFC 8200: an error, udpv6_rcv's UDP_CSUM or NO_SOCKET by
+// whether a socket exists), a wrong one, a short length or a jumbogram's zero length go to udpv6_rcv
+// whole, as do UDP-Lite and whatever the head does not decide.
+//
+// Reads: the frame, the device record (MAC, disable_ipv6), the netfilter gate, the FIB generation and
+// rule flags, the protocol table, the UDP socket tables. Sets: this worker's scratch (SCR_L4_BURST,
+// the IPv6 frames' words) and memo (SCR_UDP6_MEMO); through ip6InputRoute on
+// a memo miss, the route cache and IN6_FL / IN6_RES (as ip6_rcv_finish). Next: the socket's queue
+// (udp.ts udp6_queue_found), udpv6_rcv (udp.ts), or the full path (eth.ts stack_rx).
+
+import { fibGen, mibInc, netFree, netRoot, netScratch } from './core';
+import {
+  CONF6_DISABLE_IPV6, LOOPBACK_IFINDEX, SCR_UDP6_MEMO, MIB_IP6_IN_DELIVERS, MIB_IP6_IN_RECEIVES, ND_CONF6, ND_MAC, RTN_LOCAL,
+  SK_REUSEPORT_GROUP, SK_RMEM, SK_STATE, TCP_ESTABLISHED,
+} from './abi';
+import { ETH_HLEN, IP6H_DADDR, IP6H_NEXTHDR, IP6H_PAYLOAD_LEN, IP6H_SADDR, IPPROTO_UDP, IPPROTO_UDPLITE, ldBe16 } from './inet';
+import { ip6InputRoute, ip6InputRouteType, noCustomRules6 } from './ipv6_rcv';
+import { nfActive } from './netfilter';
+import { protoHandler, PH_CONSUME, PH_UDP } from './local';
+import { udp6_queue_found, udp6CsumOk, udpv6_rcv } from './udp';
+import { l4Root, L4_LIVE, RG_HAS_CONNS, RG_NUM, RG_PROG, RG_SOCKS, SKX_NEXT2, TB_CONNECTED, TB_HASH2, udpTables } from './sock';
+import { addrHash6, hash2Of4, hash2OfWord6, matches6, udpEhash6f, udpFhash6 } from './sock_lookup';
+import { skLookupAttached } from './sk_prog';
+import {
+  LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_MEMBER, LB_SLOT, LB_SOCK, LB_UDP, SOCKS_DEEP, lbA, lbSink, staged, touchA, touchB,
+} from './udp_lean';
+
+const ETH_P_IPV6_LE: u16 = 0xdd86; // 0x86dd as the two bytes load<u16> reads
+
+/** leanGate6's bits: which protocols' handlers the lean path may hand to. */
+const LG_UDP: u32 = 1;
+const LG_LITE: u32 = 2;
+
+/**
+ * What the checks read of the device and the stack, once a burst: 0 when no IPv6 frame from ring
+ * device `ifindex` (record `nd`) can take the lean path, else the LG_* bits.
+ */
+@inline function leanGate6(ifindex: u32, nd: u32): u32 {
+  if (ifindex == LOOPBACK_IFINDEX || nfActive() || load<u32>(nd, ND_CONF6 + (CONF6_DISABLE_IPV6 << 2)) != 0 || !noCustomRules6()) return 0;
+  const hu = protoHandler(true, IPPROTO_UDP);
+  const hl = protoHandler(true, IPPROTO_UDPLITE);
+  let g: u32 = 0;
+  if (hu == PH_UDP || hu == PH_CONSUME) g |= LG_UDP;
+  if (hl == PH_UDP || hl == PH_CONSUME) g |= LG_LITE;
+  return g;
+}
+
+/**
+ * The local input memo (this worker's scratch, SCR_UDP6_MEMO): which (destination, source) pairs the
+ * input route answered RTN_LOCAL for — or not — at which FIB generation, direct-mapped by both
+ * addresses' last words. A pair's answer stays right while the generation does (every route, rule or
+ * address change moves it, dst.ts's cache relies on it too) and there are no custom rules (the gate).
+ */
+const MEMO_SLOTS: u32 = 32;
+const ME_SIZE: u32 = 40;
+const ME_GEN: u32 = 32;
+const ME_LOCAL: u32 = 0x80000000;
+/** Pairs routed by leanLen6 in one burst at most: what this host forwards would otherwise be routed twice. */
+const ROUTES_PER_BURST: u32 = 4;
+let routes: u32 = 0;
+
+@inline function memoSlot(d: u32, s: u32): u32 {
+  return netScratch() + SCR_UDP6_MEMO + ((((load<u32>(d, 12) ^ load<u32>(s, 12) ^ load<u32>(d, 8)) * 0x9e3779b1) >> 27) * ME_SIZE);
+}
+
+/**
+ * The address at `a` may be kept in the memo: not unspecified, multicast (ff00::/8), loopback (::1),
+ * link-local (fe80::/10), nor IPv4-mapped (::ffff:0:0/96, a v4 view the hash2 table keeps apart).
+ */
+@inline function plainUnicast6(a: u32): bool {
+  const w0 = load<u32>(a);
+  const b0 = w0 & 0xff;
+  if (b0 == 0xff || (w0 & 0xc0ff) == 0x80fe) return false;
+  if (w0 == 0 && load<u32>(a, 4) == 0) {
+    const w2 = load<u32>(a, 8);
+    const w3 = load<u32>(a, 12);
+    if (w2 == 0 && (w3 == 0 || w3 == 0x01000000)) return false;
+    if (w2 == 0xffff0000) return false;
+  }
+  return true;
+}
+
+/**
+ * The datagram's payload length when the frame at `data` (`len` bytes from its Ethernet header), received
+ * on ring device `ifindex` (record `nd`) whose leanGate6 is `gate` (not 0), takes the lean path; 0 when
+ * the full path must take it. Reads only, but for a memo miss: then the input route, as ip6_rcv_finish.
+ */
+@inline function leanLen6(ifindex: u32, nd: u32, data: u32, len: u32, gate: u32, gen: u32): u32 {
+  if (len < ETH_HLEN + 48 || load<u16>(data, 12) != ETH_P_IPV6_LE) return 0;
+  if ((load<u8>(data) & 1) != 0 || load<u32>(data) != load<u32>(nd, ND_MAC) || load<u16>(data, 4) != load<u16>(nd, ND_MAC + 4)) return 0;
+  const ip = data + ETH_HLEN;
+  const nh = <u32>load<u8>(ip, IP6H_NEXTHDR);
+  if ((<u32>load<u8>(ip) >> 4) != 6 || (nh == IPPROTO_UDP ? (gate & LG_UDP) == 0 : nh != IPPROTO_UDPLITE || (gate & LG_LITE) == 0)) return 0;
+  const plen = ldBe16(ip + IP6H_PAYLOAD_LEN);
+  if (plen < 8 || plen > len - ETH_HLEN - 40) return 0;
+  const d = ip + IP6H_DADDR;
+  const s = ip + IP6H_SADDR;
+  const e = memoSlot(d, s);
+  if ((load<u32>(e, ME_GEN) & ~ME_LOCAL) == gen && load<u64>(e) == load<u64>(d) && load<u64>(e, 8) == load<u64>(d, 8) &&
+      load<u64>(e, 16) == load<u64>(s) && load<u64>(e, 24) == load<u64>(s, 8)) {
+    return (load<u32>(e, ME_GEN) & ME_LOCAL) != 0 ? plen : 0;
+  }
+  if (routes >= ROUTES_PER_BURST || !plainUnicast6(d) || !plainUnicast6(s)) return 0;
+  routes++;
+  // ip6_rcv_finish's input route (gen was read before it: an answer from before a change is not kept as the new one's)
+  const local = ip6InputRoute(ifindex, ip, 40 + plen, IP6H_NEXTHDR, 40) == 0 && ip6InputRouteType() == RTN_LOCAL;
+  store<u32>(e, 0, ME_GEN);
+  store<u64>(e, load<u64>(d));
+  store<u64>(e, load<u64>(d, 8), 8);
+  store<u64>(e, load<u64>(s), 16);
+  store<u64>(e, load<u64>(s, 8), 24);
+  store<u32>(e, gen | (local ? ME_LOCAL : 0), ME_GEN);
+  return local ? plen : 0;
+}
+
+/**
+ * Decide the IPv6 frames of the `n` frames at `burst` (BURST_MAX × (u32 data, u32 len), eth.ts) from
+ * ring device `ifindex` (record `nd`), writing their stage words (udp_lean.ts's scratch; the other frames'
+ * are left as they are): how many take the lean path.
+ */
+export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
+  const gate = leanGate6(ifindex, nd);
+  if (gate == 0) return 0;
+  const A = lbA();
+  const B = A + LB_B;
+  const r = netRoot() != 0 ? l4Root() : 0;
+  const t = r != 0 ? udpTables(r, IPPROTO_UDP) : 0;
+  const fast = t != 0 && load<u32>(t + TB_CONNECTED) == 0 && !skLookupAttached() && protoHandler(true, IPPROTO_UDP) == PH_UDP;
+  const h2 = fast ? load<u32>(t + TB_HASH2) : 0;
+  const deep = fast && load<u32>(r + L4_LIVE) >= SOCKS_DEEP;
+  const gen = (fibGen() + 1) & ~ME_LOCAL;
+  routes = 0;
+  let taken: u32 = 0;
+  let slots: u32 = 0;
+  let dWordOk = false;
+  let dA0: u64 = 0;
+  let dA1: u64 = 0;
+  let dWord: u32 = 0;
+  // the lean path's checks; UDP's length and checksum; the hash2 slot
+  for (let i: u32 = 0; i < n; i++) {
+    const data = load<u32>(burst + (i << 3));
+    if (load<u16>(data, 12) != ETH_P_IPV6_LE) continue;
+    const plen = leanLen6(ifindex, nd, data, load<u32>(burst + (i << 3), 4), gate, gen);
+    let a: u32 = 0;
+    if (plen != 0) {
+      taken++;
+      a = LB_UDP;
+      const ip = data + ETH_HLEN;
+      const uh = ip + 40;
+      if (fast && <u32>load<u8>(ip, IP6H_NEXTHDR) == IPPROTO_UDP) {
+        const ulen = ldBe16(uh + 4);
+        if (ulen >= 8 && ulen <= plen && udp6CsumOk(ip, uh, ulen)) {
+          // the destination's address mix, kept while the burst's frames share it (mostly: one local address)
+          const d = ip + IP6H_DADDR;
+          if (!dWordOk || load<u64>(d) != dA0 || load<u64>(d, 8) != dA1) {
+            dA0 = load<u64>(d);
+            dA1 = load<u64>(d, 8);
+            dWord = addrHash6(d);
+            dWordOk = true;
+          }
+          store<u32>(B + (i << 2), h2 + (hash2OfWord6(dWord, ldBe16(uh + 2)) << 2));
+          a = LB_HSLOT;
+          slots++;
+        }
+      }
+    }
+    store<u32>(A + (i << 2), a);
+  }
+  if (slots == 0) return taken;
+  let s: u32 = deep ? touchB(A, n, LB_HSLOT) : 0;
+  // the slots' heads (the wildcard slot's when the exact one is empty); B: 1 exact, 0 wildcard
+  let heads: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    if (load<u32>(A + (i << 2)) != LB_HSLOT) continue;
+    let head = load<u32>(load<u32>(B + (i << 2)));
+    let exact: u32 = 1;
+    if (head == 0) {
+      const uh = load<u32>(burst + (i << 3)) + ETH_HLEN + 40;
+      head = load<u32>(h2 + (hash2Of4(0, ldBe16(uh + 2)) << 2));
+      exact = 0;
+    }
+    if (head != 0) {
+      store<u32>(A + (i << 2), head | LB_HEAD);
+      store<u32>(B + (i << 2), exact);
+      heads++;
+    } else store<u32>(A + (i << 2), LB_UDP);
+  }
+  if (heads == 0) return taken;
+  if (deep) s += touchA(A, n, LB_HEAD, 0);
+  // the heads: do they take the datagram at all (compute_score ≥ 0), and what decides among them
+  let groups: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const a = load<u32>(A + (i << 2));
+    if (!staged(a, LB_HEAD)) continue;
+    const head = a & ~3;
+    const ip = load<u32>(burst + (i << 3)) + ETH_HLEN;
+    const uh = ip + 40;
+    const laddr = load<u32>(B + (i << 2)) != 0 ? ip + IP6H_DADDR : 0;
+    let next = LB_UDP;
+    if (matches6(head, ip + IP6H_SADDR, ldBe16(uh), laddr, ldBe16(uh + 2), ifindex)) {
+      const g = load<u32>(head + SK_REUSEPORT_GROUP);
+      if (g == 0) {
+        if (load<u32>(head + SKX_NEXT2) == 0) next = head | LB_SOCK;
+      } else {
+        next = g | LB_GROUP;
+        groups++;
+      }
+    }
+    store<u32>(A + (i << 2), next);
+  }
+  if (groups == 0) {
+    lbSink(s);
+    return taken;
+  }
+  if (deep) s += touchA(A, n, LB_GROUP, 0);
+  // the groups (no program, no connected members): reuseport_select_sock_by_hash's first pick's slot
+  let sOk = false;
+  let sA0: u64 = 0;
+  let sA1: u64 = 0;
+  let fhash: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const a = load<u32>(A + (i << 2));
+    if (!staged(a, LB_GROUP)) continue;
+    const g = a & ~3;
+    const k = load<u32>(g + RG_NUM);
+    if (load<u32>(g + RG_PROG) != 0 || load<u32>(g + RG_HAS_CONNS) != 0 || k == 0) {
+      store<u32>(A + (i << 2), LB_UDP);
+      continue;
+    }
+    const ip = load<u32>(burst + (i << 3)) + ETH_HLEN;
+    const uh = ip + 40;
+    // udp6_ehashfn over the address the chain was walked with: the destination's last word, or ::'s
+    const lw = load<u32>(B + (i << 2)) != 0 ? load<u32>(ip, IP6H_DADDR + 12) : 0;
+    // the source's hash, kept while the burst's frames share the source
+    const sa = ip + IP6H_SADDR;
+    if (!sOk || load<u64>(sa) != sA0 || load<u64>(sa, 8) != sA1) {
+      sA0 = load<u64>(sa);
+      sA1 = load<u64>(sa, 8);
+      fhash = udpFhash6(sa);
+      sOk = true;
+    }
+    const hash = udpEhash6f(lw, ldBe16(uh + 2), fhash, ldBe16(uh));
+    store<u32>(B + (i << 2), load<u32>(g + RG_SOCKS) + (<u32>((<u64>hash * <u64>k) >> 32) << 2));
+    store<u32>(A + (i << 2), LB_SLOT);
+  }
+  if (deep) s += touchB(A, n, LB_SLOT);
+  // the picks
+  for (let i: u32 = 0; i < n; i++) {
+    if (load<u32>(A + (i << 2)) != LB_SLOT) continue;
+    const sk = load<u32>(load<u32>(B + (i << 2)));
+    store<u32>(A + (i << 2), sk != 0 ? sk | LB_MEMBER : LB_UDP);
+  }
+  if (deep) s += touchA(A, n, LB_MEMBER, 0) + touchA(A, n, LB_MEMBER, SK_RMEM);
+  // the picks' state (a connected pick: the loop past it is reuseportSelect's, udpv6_rcv's)
+  for (let i: u32 = 0; i < n; i++) {
+    const a = load<u32>(A + (i << 2));
+    if (!staged(a, LB_MEMBER)) continue;
+    const sk = a & ~3;
+    store<u32>(A + (i << 2), <u32>load<u8>(sk + SK_STATE) == TCP_ESTABLISHED ? LB_UDP : sk);
+  }
+  lbSink(s);
+  return taken;
+}
+
+/**
+ * An IPv6 frame (Ethernet header at `data`) udp6_burst_demux took, its stage word `a`, from `ifindex`
+ * queue `q`: counted as ipv6_rcv and ip6_local_deliver count it, then queued on the socket found, or
+ * udpv6_rcv, or freed (PH_CONSUME). Takes the frame.
+ */
+export function udp6_burst_rcv(ifindex: u32, q: u32, a: u32, data: u32): void {
+  const ip = data + ETH_HLEN;
+  mibInc(MIB_IP6_IN_RECEIVES);
+  mibInc(MIB_IP6_IN_DELIVERS);
+  if (a != LB_UDP) {
+    udp6_queue_found(a, q, ip, ldBe16(ip + 44), ifindex);
+    return;
+  }
+  const nh = <u32>load<u8>(ip, IP6H_NEXTHDR);
+  if (protoHandler(true, nh) == PH_CONSUME) netFree(q, ip);
+  else udpv6_rcv(ifindex, q, ip, 40 + ldBe16(ip + IP6H_PAYLOAD_LEN), 40, nh, true);
+}
+
+/** The frame at `data` is untagged IPv6 (udp4_burst_rcv's question: which family's stage took it). */
+@inline export function udp6Frame(data: u32): bool {
+  return load<u16>(data, 12) == ETH_P_IPV6_LE;
+}

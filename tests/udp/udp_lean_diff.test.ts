@@ -1,0 +1,249 @@
+// The lean local receive (assembly/net/udp_lean.ts for IPv4, udp6_lean.ts for IPv6) against the full
+// path (stack_rx → ipv4_rcv / ipv6_rcv → local delivery → udp_rcv / udpv6_rcv), differentially: the
+// same frames, in the same bursts, through two stacks built alike — one as it is, one with a netfilter
+// hook registered (an empty `prerouting` chain, policy accept: the full path's answer is the same
+// with or without it, and the lean paths step aside while any hook is registered). Each socket's
+// queue (payload, source, port, device, in order), every counter and drop reason (the Udp/Udp6/
+// UdpLite6 MIBs, Ip/Ip6, Icmp/Icmp6 …) and every frame sent back (ICMP errors) must be equal. The
+// frames cover what the lean paths take (their stage words are read to show they took them) and their
+// edges: bad checksums, the zero checksum (allowed over IPv4, an error over IPv6, RFC 8200 8.1 — with
+// and without a socket), lengths short of the header or past the payload, Ethernet padding, a
+// truncated payload length, extension headers, multicast and broadcast (the full path's), UDP-Lite,
+// reuseport groups, dual-stack and IPV6_V6ONLY sockets on the wildcard chain beside an AF_INET one,
+// a device-bound head, a full receive buffer, and a connected socket (the fast lookup steps aside).
+
+import { describe, expect, it } from 'vitest';
+import { Fixture, stackUnready, concat, eth, hex, inetChecksum, ipv4, ipv6, optHdr, udp4 } from '../net/support.js';
+import { H_MAC, LINKS, NEIGH, R_MAC, be16 } from './support.js';
+import { ipv6Bytes } from '../../src/control/addresses.js';
+import type { SocketTable } from '../../src/control/sockets.js';
+
+const unready = await stackUnready();
+
+const L4 = '192.0.2.1';
+const P4 = '192.0.2.2';
+const L6 = '2001:db8:1::1';
+const P6 = '2001:db8:1::2';
+
+/** UDP over IPv6 with the RFC 8200 8.1 checksum (a computed zero sent as 0xffff), or `check` as given. */
+function udp6(src: string, dst: string, sport: number, dport: number, payload: Uint8Array, o: { lenField?: number; check?: number; proto?: number } = {}): Uint8Array {
+  const len = 8 + payload.length;
+  const u = concat(Uint8Array.from([...be16(sport), ...be16(dport), ...be16(o.lenField ?? len), 0, 0]), payload);
+  const ph = Uint8Array.from([...ipv6Bytes(src), ...ipv6Bytes(dst), 0, 0, ...be16(len), 0, 0, 0, o.proto ?? 17]);
+  const c = o.check ?? (inetChecksum(ph, u) || 0xffff);
+  u[6] = c >> 8;
+  u[7] = c & 0xff;
+  return u;
+}
+const tag = (k: number): Uint8Array => Uint8Array.of(k >> 8, k & 0xff, 0x5a);
+const e4 = (p: Uint8Array, dst = R_MAC): Uint8Array => eth({ dst, src: H_MAC, type: 0x0800 }, p);
+const e6 = (p: Uint8Array, dst = R_MAC): Uint8Array => eth({ dst, src: H_MAC, type: 0x86dd }, p);
+const v4 = (k: number, dport: number, o: { sport?: number; dst?: string; check?: number; lenField?: number } = {}): Uint8Array => {
+  const u = udp4(P4, o.dst ?? L4, o.sport ?? 40000 + k, dport, tag(k));
+  if (o.check !== undefined) {
+    u[6] = o.check >> 8;
+    u[7] = o.check & 0xff;
+  }
+  if (o.lenField !== undefined) {
+    u[4] = o.lenField >> 8;
+    u[5] = o.lenField & 0xff;
+  }
+  return e4(ipv4({ src: P4, dst: o.dst ?? L4, proto: 17 }, u));
+};
+const v6 = (k: number, dport: number, o: { sport?: number; src?: string; dst?: string; check?: number; lenField?: number; proto?: number; plen?: number; dstMac?: string } = {}): Uint8Array => {
+  const src = o.src ?? P6;
+  const dst = o.dst ?? L6;
+  const u = udp6(src, dst, o.sport ?? 40000 + k, dport, tag(k), o);
+  return e6(ipv6({ src, dst, nh: o.proto ?? 17, ...(o.plen !== undefined ? { plen: o.plen } : {}) }, u), o.dstMac);
+};
+
+interface Sockets {
+  ids: number[];
+}
+
+/** The socket set, created in the same order on both stacks (so the ids and the chains' order match). */
+function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean }): Sockets {
+  const ids: number[] = [];
+  const mk = (family: 'inet' | 'inet6', addr: string, port: number, f: { reusePort?: boolean; ipv6Only?: boolean; dev?: number } = {}): number => {
+    const id = t.create({ family, reusePort: f.reusePort, ipv6Only: f.ipv6Only, reuseAddr: true });
+    if (f.dev !== undefined) t.setOption(id, 'SO_BINDTODEVICE', f.dev);
+    t.bind(id, addr, port);
+    ids.push(id);
+    return id;
+  };
+  mk('inet', L4, 7000);
+  for (let i = 0; i < 4; i++) mk('inet6', L6, 7001, { reusePort: true });
+  const alone = mk('inet6', L6, 7002);
+  mk('inet6', '::', 7003); // dual-stack: IPv6, and IPv4 as ::ffff:a.b.c.d
+  mk('inet', '0.0.0.0', 7004);
+  mk('inet6', '::', 7004, { ipv6Only: true }); // beside the AF_INET one on the wildcard chain
+  mk('inet6', L6, 7005, { dev: 1 }); // bound to loopback: no score for eth0
+  for (let i = 0; i < 2; i++) mk('inet', L4, 7006, { reusePort: true });
+  mk('inet6', '::', 7007, { ipv6Only: true }); // alone on the wildcard chain
+  if (o.smallBuf) t.setOption(alone, 'SO_RCVBUF', 1); // the minimum (SOCK_MIN_RCVBUF): a few datagrams
+  if (o.connected) {
+    const c = mk('inet6', L6, 7008);
+    t.connect(c, P6, 9999);
+  }
+  return { ids };
+}
+
+/** The bursts of the main case: IPv4 and IPv6 interleaved, every edge above. */
+function bursts(): Uint8Array[][] {
+  const a: Uint8Array[] = [];
+  let k = 0;
+  // what the lean paths take: groups, a lone socket, the wildcard chain (dual-stack, V6ONLY beside AF_INET)
+  for (let i = 0; i < 8; i++) {
+    a.push(v6(k++, 7001));
+    a.push(v4(k++, 7006));
+  }
+  a.push(v6(k++, 7002), v6(k++, 7003), v6(k++, 7004), v6(k++, 7007), v4(k++, 7000), v4(k++, 7003), v4(k++, 7004));
+  // Ethernet padding past the payload length / the total length
+  const pad = (f: Uint8Array) => concat(f, new Uint8Array(24).fill(0xee));
+  a.push(pad(v6(k++, 7002)), pad(v4(k++, 7000)));
+  // checksums: wrong, zero (IPv4: none; IPv6: an error, with a socket and without)
+  a.push(v6(k++, 7002, { check: 0x1234 }), v4(k++, 7000, { check: 0x1234 }));
+  a.push(v6(k++, 7002, { check: 0 }), v6(k++, 7999, { check: 0 }), v4(k++, 7000, { check: 0 }));
+  // lengths: under 8, past the payload, 0 over IPv6 (a jumbogram's: the payload's), payload length past the frame
+  a.push(v6(k++, 7002, { lenField: 4 }), v6(k++, 7002, { lenField: 200 }), v6(k++, 7002, { lenField: 0 }), v6(k++, 7002, { plen: 300 }));
+  a.push(v4(k++, 7000, { lenField: 4 }), v4(k++, 7000, { lenField: 200 }));
+  // no socket (port unreachable), a head bound to another device
+  a.push(v6(k++, 7998), v6(k++, 7005), v4(k++, 7998));
+  const b: Uint8Array[] = [];
+  // multicast and broadcast (the full path), UDP-Lite (no UDP-Lite socket: NoPorts), an extension header
+  b.push(v6(k++, 7003, { dst: 'ff02::1', dstMac: '33:33:00:00:00:01' }), v4(k++, 7003, { dst: '192.0.2.255', check: 0 }));
+  b.push(v6(k++, 7002, { proto: 136, lenField: 0 }));
+  {
+    const u = udp6(P6, L6, 41000, 7002, tag(k++));
+    b.push(e6(ipv6({ src: P6, dst: L6, nh: 0 }, concat(optHdr(17, [1, 4, 0, 0, 0, 0]), u))));
+  }
+  // a source from another subnet, a link-local source, an address that is not ours
+  b.push(v6(k++, 7002, { src: '2001:db8:9::5' }), v6(k++, 7002, { src: 'fe80::2' }), v6(k++, 7002, { dst: '2001:db8:1::99' }));
+  // the same flows again (the memo and the socket records warm)
+  for (let i = 0; i < 12; i++) b.push(v6(i, 7001), v4(i + 1, 7006), v6(k++, 7002));
+  return [a, b];
+}
+
+interface Outcome {
+  queues: string[][];
+  counters: Record<string, number>;
+  sent: string[];
+  /** How many frames of each burst a lean path took (stage word not 0). */
+  taken: number[];
+}
+
+async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boolean; smallBuf?: boolean; between?: (fx: Fixture, burst: number) => void } = {}): Promise<Outcome> {
+  const fx = await Fixture.create(LINKS, [], NEIGH);
+  const t = fx.dp.socketTable;
+  t.setHashSecret(0x5eed);
+  const { ids } = sockets(t, o);
+  if (!lean) fx.dp.nft('table inet wxdiff { chain c { type filter hook prerouting priority 0; policy accept; }; }');
+  // the IPv4 local memo learns 192.0.2.1 through the full path (udp_lean.ts reads it; the full path fills it)
+  fx.rx('eth0', v4(0xfff, 7000));
+  for (const id of ids) while (t.recv(id));
+  fx.tx();
+  const before = fx.nonzero();
+  const d = fx.devs.get('eth0')!;
+  const view = () => new DataView(fx.dp.memory.memory.buffer);
+  const taken: number[] = [];
+  const sent: string[] = [];
+  for (const [bi, burst] of frames.entries()) {
+    o.between?.(fx, bi);
+    fx.advance(10_000); // the ICMP limiters' tokens back
+    for (const f of burst) if (!d.inject(f)) throw new Error('inject failed');
+    d.poll();
+    // the burst's stage words (udp_lean.ts: worker scratch + SCR_L4_BURST, one u32 a frame)
+    const root = view().getUint32(0x2220, true);
+    const scr = view().getUint32(root + 44, true) + 5632;
+    let n = 0;
+    for (let i = 0; i < burst.length; i++) if (view().getUint32(scr + 4 * i, true) !== 0) n++;
+    taken.push(n);
+    for (const [dev, fs] of fx.tx()) for (const f of fs) sent.push(`${dev} ${hex(f)}`);
+  }
+  const queues = ids.map((id) => {
+    const q: string[] = [];
+    for (let m = t.recv(id); m; m = t.recv(id)) q.push(`${hex(m.data)} ${m.address} ${m.port} ${m.ifindex} ${m.size}`);
+    return q;
+  });
+  const counters: Record<string, number> = {};
+  for (const [key, v] of Object.entries(fx.nonzero())) {
+    // the switch's own side effect: the hook runs conntrack (nothing of UDP's or IP's counting)
+    if (v !== (before[key] ?? 0) && !key.startsWith('nf_conntrack:')) counters[key] = v - (before[key] ?? 0);
+  }
+  return { queues, counters, sent, taken };
+}
+
+describe.skipIf(unready !== '')('the lean receive paths give what the full path gives (same frames, same bursts)', () => {
+  it('IPv4 and IPv6 interleaved: queues, counters, ICMP errors equal; the lean paths took the plain datagrams', async () => {
+    const frames = bursts();
+    const lean = await run(true, frames);
+    const full = await run(false, frames);
+    expect(lean.queues).toEqual(full.queues);
+    expect(lean.counters).toEqual(full.counters);
+    expect(lean.sent).toEqual(full.sent);
+    expect(full.taken).toEqual([0, 0]);
+    // burst 1: only the payload length past the frame (plen 300: ip6_rcv_core's InTruncatedPkts) is
+    // left to the full path; wrong lengths and checksums are taken and handed to udp_rcv / udpv6_rcv whole
+    expect(lean.taken[0]).toBe(frames[0]!.length - 1);
+    // burst 2: the multicast, broadcast, extension-header, link-local-source and not-ours frames are the full path's
+    expect(lean.taken[1]).toBe(frames[1]!.length - 5);
+    // the queues hold what the kernel's rules say (checked on both: equal above)
+    const [s4, g0, g1, g2, g3, alone, ds, w4, v6only, dev, r0, r1, wild6] = lean.queues;
+    expect(g0!.length + g1!.length + g2!.length + g3!.length).toBe(20);
+    expect([g0, g1, g2, g3].filter((q) => q!.length > 0).length).toBeGreaterThan(1); // the group spreads
+    expect(r0!.length + r1!.length).toBe(20);
+    // the dual-stack socket on :: also takes the multicast to ff02::1 and the IPv4 broadcast of its port
+    expect(ds!.map((m) => m.split(' ')[1])).toEqual([P6, `::ffff:${P4}`, P6, `::ffff:${P4}`]);
+    expect(w4!.map((m) => m.split(' ')[1])).toEqual([P4]);
+    expect(v6only!.map((m) => m.split(' ')[1])).toEqual([P6]);
+    expect(wild6!.length).toBe(1);
+    expect(dev).toEqual([]);
+    // the lone socket: the plain one, the padded one, the zero-length one (the payload's length, RFC 2675's
+    // rule as udpv6_rcv applies it), the one behind a hop-by-hop header, the other subnet's, the
+    // link-local source's, 12 more
+    expect(alone!.length).toBe(3 + 3 + 12);
+    expect(s4!.length).toBe(3); // plain, padded, zero checksum (none over IPv4)
+    expect(lean.counters['Udp6:InCsumErrors']).toBe(3);
+    expect(lean.counters['Udp:InCsumErrors']).toBe(1);
+    expect(lean.counters['Udp6:NoPorts']).toBe(2);
+  }, 60_000);
+
+  it('a connected socket in the table: the fast lookup steps aside, the lean IPv6 receive still answers as the full path', async () => {
+    const frames = bursts();
+    const lean = await run(true, frames, { connected: true });
+    const full = await run(false, frames, { connected: true });
+    expect(lean.queues).toEqual(full.queues);
+    expect(lean.counters).toEqual(full.counters);
+    expect(lean.sent).toEqual(full.sent);
+    expect(lean.taken[0]).toBe(frames[0]!.length - 1);
+  }, 60_000);
+
+  it('an address removed between bursts: the memo of local pairs goes with the FIB generation (no more deliveries to it)', async () => {
+    const burst = [...Array.from({ length: 6 }, (_, i) => v6(i, 7002)), ...Array.from({ length: 6 }, (_, i) => v4(i, 7000))];
+    const between = (fx: Fixture, bi: number) => {
+      if (bi === 1) fx.ip(`addr del ${L6}/64 dev eth0`);
+      if (bi === 2) fx.ip(`addr add ${L6}/64 dev eth0`);
+    };
+    const lean = await run(true, [burst, burst, burst], { between });
+    const full = await run(false, [burst, burst, burst], { between });
+    expect(lean.queues).toEqual(full.queues);
+    expect(lean.counters).toEqual(full.counters);
+    expect(lean.sent).toEqual(full.sent);
+    // the lone IPv6 socket got the first and the last burst's six: not the second's (its address gone)
+    expect(lean.queues[5]!.length).toBe(12);
+    // each change moves the FIB generation: IPv4's memo is learned again by the full path (its first
+    // frame after a change), IPv6's by the lean path's own route (none local in the second burst)
+    expect(lean.taken).toEqual([12, 0, 6]);
+  }, 60_000);
+
+  it('a full receive buffer: Udp6:RcvbufErrors, InErrors, SOCKET_RCVBUFF and sk_drops as the full path counts them', async () => {
+    const burst = Array.from({ length: 40 }, (_, i) => v6(i, 7002));
+    const lean = await run(true, [burst], { smallBuf: true });
+    const full = await run(false, [burst], { smallBuf: true });
+    expect(lean.queues).toEqual(full.queues);
+    expect(lean.counters).toEqual(full.counters);
+    expect(lean.counters['Udp6:RcvbufErrors']).toBeGreaterThan(0);
+    expect(lean.counters['Udp6:RcvbufErrors']).toBe(lean.counters['Udp6:InErrors']);
+    expect(lean.taken[0]).toBe(40);
+  }, 60_000);
+});
