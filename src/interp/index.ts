@@ -31,6 +31,7 @@ import { AluOp, Class, FP, MAX_FRAMES, NUM_REGS, Source, STACK_SIZE } from '../i
 import type { Insn } from '../isa/insn.js';
 import { CTX, CTX_BASE, MAX_TAIL_CALL_CNT, RUN, RUN_BASE, STACK_REGION, STACK_TOP, type EngineMemory, type Region } from '../runtime/memory.js';
 import type { Engine, EngineOptions, RunRequest, RunResult } from '../runtime/types.js';
+import { compileSource, makeExec, type CompiledExec, type CompileLib } from './compile.js';
 
 const U64 = (x: bigint): bigint => BigInt.asUintN(64, x);
 const U32 = (x: bigint): bigint => BigInt.asUintN(32, x);
@@ -52,6 +53,11 @@ export interface InterpreterOptions extends EngineOptions {
   trace?: (ev: TraceEvent) => void;
   /** Resolve bpf_tail_call(ctx, map, index) to the target program's interpreter (undefined: no entry). */
   tailCall?: (map: bigint, index: bigint) => Interpreter | undefined;
+  /**
+   * 'compiled' (the default without a trace): the program written out as a JavaScript function
+   * (compile.ts), exec() the fallback for what it leaves out; 'switch': exec() alone, the reference.
+   */
+  tier?: 'compiled' | 'switch';
 }
 
 /** Instructions one run may execute unless told otherwise: an unbounded loop ends, it does not hang. */
@@ -319,6 +325,14 @@ export class Interpreter implements Engine {
   private readonly argMemo: HelperArgMemo;
   // One DataView over the memory, remade only when a grow replaced the buffer (freshView()).
   private dv: DataView;
+  /** A byte view over the same buffer: its length reads 0 once a grow detached it (a cheaper test than dv's). */
+  private u8: Uint8Array;
+  /** @internal dv's length: accesses below it need no check in unchecked runs. */
+  dvEnd: number;
+  /** The compiled tier's function (compile.ts), when this interpreter has one. */
+  private readonly compiled: CompiledExec | undefined;
+  /** Which tier runs: 'compiled' when the program got a function, else 'switch'. */
+  readonly tier: 'compiled' | 'switch';
 
   constructor(prog: readonly Insn[], opts: InterpreterOptions) {
     this.prog = prog;
@@ -328,6 +342,8 @@ export class Interpreter implements Engine {
     this.template = d.regs;
     this.R = d.regs.slice();
     this.dv = new DataView(opts.memory.memory.buffer);
+    this.u8 = new Uint8Array(this.dv.buffer);
+    this.dvEnd = this.dv.byteLength;
     this.mem = opts.memory;
     this.helpers = opts.helpers;
     this.checked = opts.checked ?? true;
@@ -336,34 +352,53 @@ export class Interpreter implements Engine {
     this.tailCall = opts.tailCall;
     this.helperCtx = { mem: opts.memory, pc: 0 };
     this.argMemo = new HelperArgMemo(opts.memory);
+    let compiled: CompiledExec | undefined;
+    if (opts.trace === undefined && (opts.tier ?? 'compiled') === 'compiled') {
+      const plain = decode(prog, opts.tailCall !== undefined, false);
+      const source = compileSource(plain.code, plain.regs);
+      if (source !== undefined) compiled = makeExec(source, this, COMPILE_LIB, this.checked, this.maxInstructions);
+    }
+    this.compiled = compiled;
+    this.tier = compiled ? 'compiled' : 'switch';
   }
 
   run(req: RunRequest): RunResult {
+    return this.runRepeated(req, 1);
+  }
+
+  /**
+   * `repeat` runs of the program on the same arguments (as JitProgram.runRepeated: what a test run
+   * times), the result of the last. Each run starts from fresh registers and a new tail-call chain.
+   */
+  runRepeated(req: RunRequest, repeat: number): RunResult {
     const R = this.R;
-    for (let i = 0; i < REG_WORDS; i++) R[i] = 0;
     const args = req.args;
+    const A = this.argWords;
     for (let i = 0; i < 5; i++) {
       const a = args[i];
-      if (a === undefined) continue;
-      if (a !== this.argBig[i]) {
+      if (a === undefined) {
+        A[2 * i] = A[2 * i + 1] = 0;
+        this.argBig[i] = undefined;
+      } else if (a !== this.argBig[i]) {
         this.argBig[i] = a;
-        this.argWords[2 * i] = Number(a & 0xffff_ffffn) | 0;
-        this.argWords[2 * i + 1] = Number(BigInt.asUintN(64, a) >> 32n) | 0;
+        A[2 * i] = Number(a & 0xffff_ffffn) | 0;
+        A[2 * i + 1] = Number(BigInt.asUintN(64, a) >> 32n) | 0;
       }
-      R[2 * i + 2] = this.argWords[2 * i]!;
-      R[2 * i + 3] = this.argWords[2 * i + 1]!;
     }
-    R[2 * FP] = STACK_TOP;
     if (req.regions !== this.lastReqRegions) {
       this.lastReqRegions = req.regions;
-      this.regions = [STACK_REGION, ...req.regions];
-      this.runRegions = this.regions;
-    } else {
-      this.regions = this.runRegions;
+      this.runRegions = [STACK_REGION, ...req.regions];
     }
-    this.executed = 0;
-    if (this.tailCall) this.freshView().setUint32(RUN_BASE + RUN.TAIL_CALLS, 0, true); // a new tail-call chain
-    this.exec(0, R, 0);
+    for (let k = 0; k < repeat; k++) {
+      R[0] = R[1] = 0;
+      for (let i = 0; i < 10; i++) R[i + 2] = A[i]!;
+      for (let i = 12; i < REG_WORDS; i++) R[i] = 0;
+      R[2 * FP] = STACK_TOP;
+      this.regions = this.runRegions;
+      this.executed = 0;
+      if (this.tailCall) this.freshView().setUint32(RUN_BASE + RUN.TAIL_CALLS, 0, true); // a new tail-call chain
+      this.exec(0, R, 0);
+    }
     return { r0: big(R[0]!, R[1]!) };
   }
 
@@ -418,16 +453,21 @@ export class Interpreter implements Engine {
    * buffer stays valid for its old length, and accesses past it take addr(), which asks.
    */
   private freshView(): DataView {
-    let dv = this.dv;
-    if (dv.buffer.byteLength === 0) dv = this.dv = new DataView(this.mem.memory.buffer);
-    return dv;
+    if (this.u8.length === 0) this.setView(this.mem.memory.buffer);
+    return this.dv;
   }
 
   /** The view asked of the Memory itself (a shared buffer may have grown). */
   private view(): DataView {
     const buf = this.mem.memory.buffer;
-    if (this.dv.buffer !== buf) this.dv = new DataView(buf);
+    if (this.dv.buffer !== buf) this.setView(buf);
     return this.dv;
+  }
+
+  private setView(buf: ArrayBufferLike): void {
+    this.dv = new DataView(buf);
+    this.u8 = new Uint8Array(buf);
+    this.dvEnd = this.dv.byteLength;
   }
 
   /**
@@ -435,7 +475,13 @@ export class Interpreter implements Engine {
    * left in R[0], R[1]. The return slots of this function's calls go to this.frames, the callees'
    * register files to this.callFiles, from index `depth` on.
    */
-  private exec(start: number, R0: Int32Array, depth: number): void {
+  private exec(start: number, R: Int32Array, depth: number): void {
+    if (this.compiled) this.compiled(start, R, depth);
+    else this.execSwitch(start, R, depth);
+  }
+
+  /** The switch interpreter (the reference): exec() without the compiled tier. */
+  private execSwitch(start: number, R0: Int32Array, depth: number): void {
     const P = this.code;
     const frames = this.frames;
     const files = this.callFiles;
@@ -448,7 +494,7 @@ export class Interpreter implements Engine {
     let n = this.executed;
     let dv = this.freshView();
     // Accesses in [0, memEnd) need no check; checked runs check every access in addr().
-    let memEnd = checked ? 0 : dv.byteLength;
+    let memEnd = checked ? 0 : this.dvEnd;
     let nf = 0; // frames of this exec's own calls
     let ip = start * 4;
     let before: Int32Array | undefined;
@@ -690,13 +736,13 @@ export class Interpreter implements Engine {
           if (checked) this.checkArgs(P[ip + 3]!, R, ip >> 2);
           this.callHelper(P[ip + 3]!, R, ip >> 2);
           dv = this.freshView();
-          memEnd = checked ? 0 : dv.byteLength;
+          memEnd = checked ? 0 : this.dvEnd;
           break;
         case 39: // HELPER by register (the id in dst)
           this.executed = n;
           this.callHelper(R[d]! >>> 0, R, ip >> 2);
           dv = this.freshView();
-          memEnd = checked ? 0 : dv.byteLength;
+          memEnd = checked ? 0 : this.dvEnd;
           break;
         case 40: { // TAIL_CALL: on success the target replaces this function, its r0 is this function's
           this.executed = n;
@@ -711,7 +757,7 @@ export class Interpreter implements Engine {
           this.regions = saved;
           n = target.executed;
           dv = this.freshView();
-          memEnd = checked ? 0 : dv.byteLength;
+          memEnd = checked ? 0 : this.dvEnd;
           if (nf === 0) {
             if (tracing) this.emitTrace(ip >> 2, depth, before, R);
             this.executed = n;
@@ -736,7 +782,7 @@ export class Interpreter implements Engine {
             n = this.executed;
           } else this.callHelper(HELPER_LOOP, R, ip >> 2);
           dv = this.freshView();
-          memEnd = checked ? 0 : dv.byteLength;
+          memEnd = checked ? 0 : this.dvEnd;
           break;
         case 42: // JEQ
           if (R[d] === R[s] && R[d + 1] === R[s + 1]) next = P[ip + 1]!;
@@ -1065,6 +1111,37 @@ export class Interpreter implements Engine {
     }
   }
 
+  /** The compiled tier's callee register file at `depth`, made once (the constant pool copied in). */
+  /** @internal The decoding the compiled tier starts from (no superinstructions). */
+  static decodePlain(prog: readonly Insn[]): { code: Int32Array; regs: Int32Array } {
+    return decode(prog, true, false);
+  }
+
+  /** @internal */
+  callFile(depth: number): Int32Array {
+    return (this.callFiles[depth] ??= this.template.slice());
+  }
+
+  /**
+   * The compiled tier's bpf_tail_call, as exec()'s K_TAIL_CALL: true when the target ran (its r0 in
+   * R[0], R[1], this.executed its count), false to go on with the next instruction.
+   */
+  /** @internal */
+  tailCallFrom(R: Int32Array, depth: number, pc: number, n: number): boolean {
+    this.executed = n;
+    if (this.checked) this.checkArgs(HELPER_TAIL_CALL, R, pc);
+    const view = this.freshView();
+    const count = view.getUint32(RUN_BASE + RUN.TAIL_CALLS, true);
+    const target = count < MAX_TAIL_CALL_CNT ? this.tailCall!(big(R[4]!, R[5]!), big(R[6]!, R[7]!)) : undefined;
+    if (!target) return false;
+    view.setUint32(RUN_BASE + RUN.TAIL_CALLS, count + 1, true);
+    const saved = this.regions;
+    target.runTail(R, depth, saved, n);
+    this.regions = saved;
+    this.executed = target.executed;
+    return true;
+  }
+
   /** The BigInt form of an ALU instruction, for the encodings the number paths leave out. */
   private slowAlu(pc: number, R: Int32Array, is64: boolean): void {
     const ins = this.prog[pc]!;
@@ -1247,6 +1324,17 @@ export class Interpreter implements Engine {
     }
   }
 }
+
+/** What the compiled tier's code calls besides the interpreter's methods. */
+const COMPILE_LIB: CompileLib = {
+  divide,
+  mulHighU32,
+  bswap32,
+  callDepthFault,
+  maxFrames: MAX_FRAMES,
+  stackSize: STACK_SIZE,
+  callbackTagHi: CALLBACK_TAG_HI,
+};
 
 /** Store an atomic operation's result: the word, and for a doubleword its high half. */
 function put(dv: DataView, a: number, wide: boolean, lo: number, hi: number): void {
