@@ -247,7 +247,7 @@ function emit(code: Int32Array, regs: Int32Array, leader: Uint8Array, start: Uin
         break;
       }
       case 38: // HELPER
-        c = `${spillArgs}I.executed=${after};if(checked)I.checkArgs(${imm},R,${i});I.callHelper(${imm},R,${i});${reload0}${refresh}`;
+        c = `${spillArgs}I.executed=${after};if(checked)I.checkArgs(${imm},R,${i});I.callHelperFast(${imm},R,${i});${reload0}${refresh}`;
         break;
       case 39: // HELPER by register
         c = `${spillArgs}I.executed=${after};I.callHelper(${dl}>>>0,R,${i});${reload0}${refresh}`;

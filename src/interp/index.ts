@@ -32,6 +32,7 @@ import type { Insn } from '../isa/insn.js';
 import { CTX, CTX_BASE, MAX_TAIL_CALL_CNT, RUN, RUN_BASE, STACK_REGION, STACK_TOP, type EngineMemory, type Region } from '../runtime/memory.js';
 import type { Engine, EngineOptions, RunRequest, RunResult } from '../runtime/types.js';
 import { compileSource, makeExec, type CompiledExec, type CompileLib } from './compile.js';
+import { halvesHelper } from './helper_call.js';
 
 const U64 = (x: bigint): bigint => BigInt.asUintN(64, x);
 const U32 = (x: bigint): bigint => BigInt.asUintN(32, x);
@@ -1221,6 +1222,28 @@ export class Interpreter implements Engine {
     ctx.pc = pc;
     const v = h.fn(this.arg(R, 1), this.arg(R, 2), this.arg(R, 3), this.arg(R, 4), this.arg(R, 5), ctx);
     this.setBig(R, 0, v);
+  }
+
+  /**
+   * @internal The compiled tier's helper call: a fast-path helper (HelperDef.wasm, the function the JIT
+   * calls) by register halves, no BigInt; any other through callHelper. The same helper, the same
+   * result: `fn` of a fast-path helper is its `wasm` with the result made unsigned.
+   */
+  callHelperFast(id: number, R: Int32Array, pc: number): void {
+    const h = this.helpers.get(id);
+    const w = h?.wasm !== undefined ? halvesHelper(h.wasm) : undefined;
+    if (!w) {
+      this.callHelper(id, R, pc);
+      return;
+    }
+    const x = w.t(R[2]!, R[3]!, R[4]!, R[5]!, R[6]!, R[7]!, R[8]!, R[9]!, R[10]!, R[11]!);
+    if (x === x) {
+      R[0] = x | 0;
+      R[1] = Math.floor(x / TWO32) | 0;
+    } else {
+      R[0] = w.lo.value as number;
+      R[1] = w.hi.value as number;
+    }
   }
 
   /** Helper arguments as BigInts, each position's last one kept: a map or a stack key repeats. */
