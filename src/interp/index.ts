@@ -313,6 +313,8 @@ export class Interpreter implements Engine {
   /** Register files of tail calls and of bpf_loop callbacks, by call depth, made once. */
   private readonly tailFiles: Int32Array[] = [];
   private readonly callbackFiles: Int32Array[] = [];
+  /** r0–r10 all zero: what a callback's frame starts from. */
+  private readonly zeroRegs = new Int32Array(REG_WORDS);
   /** Return slots (word index) of bpf-to-bpf calls, by call depth. */
   private readonly frames = new Int32Array(MAX_FRAMES);
   /** Register files of subprograms, by call depth, made once (the constant pool copied in). */
@@ -1181,7 +1183,7 @@ export class Interpreter implements Engine {
     const ctxh = R[7]!;
     const C = (this.callbackFiles[depth + 1] ??= this.template.slice());
     for (let i = 0; i < nr; i++) {
-      for (let j = 0; j < REG_WORDS; j++) C[j] = 0;
+      C.set(this.zeroRegs);
       C[2] = i;
       C[4] = ctxl;
       C[5] = ctxh;
