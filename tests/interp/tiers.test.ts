@@ -11,6 +11,7 @@ import { WxdpError } from '../../src/errors.js';
 import { baseHelpers, HelperTable } from '../../src/helpers/index.js';
 import { Interpreter } from '../../src/interp/index.js';
 import { compileSource } from '../../src/interp/compile.js';
+import { halvesHelper } from '../../src/interp/helper_call.js';
 import type { Insn } from '../../src/isa/insn.js';
 import { EngineMemory, INPUT_BASE, STACK_BASE, STACK_TOP } from '../../src/runtime/memory.js';
 import { checkProgram } from '../../src/verifier/check.js';
@@ -101,6 +102,41 @@ describe('compiled tier = switch tier on random programs', () => {
       if (src.includes('function C1(')) cut++;
     }
     expect(cut).toBeGreaterThan(0);
+  });
+});
+
+describe('fast-path helpers by halves (helper_call.ts)', () => {
+  // A helper with `wasm` set is called by the compiled tier through the trampoline, by `fn` in the switch tier.
+  const mixFn = (a: bigint, b: bigint, c: bigint, d: bigint, e: bigint) => a * 31n + (b ^ (c << 3n)) - d * e + 7n;
+  const withWasm = new HelperTable([
+    { id: TEST_HELPER, name: 'mix', wasm: (a, b, c, d, e) => BigInt.asIntN(64, mixFn(a, b, c, d, e)), fn: (a, b, c, d, e) => BigInt.asUintN(64, mixFn(a, b, c, d, e)) },
+  ]);
+
+  it('random programs calling it agree with the switch tier', () => {
+    for (let seed = 1; seed <= 200; seed++) {
+      const prog = randomProgram(seed);
+      const rng = new Rng(seed ^ 0x1234567);
+      const input = Uint8Array.from({ length: INPUT_LEN }, () => rng.int(256));
+      const a = observe(prog, input, 'switch', { checked: true, helpers: withWasm });
+      const b = observe(prog, input, 'compiled', { checked: true, helpers: withWasm });
+      if (JSON.stringify(a) !== JSON.stringify(b)) expect({ seed, b }).toEqual({ seed, b: a });
+    }
+  });
+
+  it('results exact in a double come back as one, the others by halves', () => {
+    for (const v of [0n, 1n, -22n, (1n << 53n) - 1n, 1n << 53n, (1n << 53n) + 1n, -(1n << 53n), -(1n << 53n) - 1n, (1n << 63n) - 1n, -(1n << 63n), 0xdead_beef_cafe_f00dn]) {
+      const want = BigInt.asIntN(64, v);
+      let seen: bigint[] = [];
+      const h = halvesHelper((a, b, c, d, e) => {
+        seen = [a, b, c, d, e];
+        return want;
+      })!;
+      const x = h.t(1, 0, -1, -1, 0, 1, 2, 3, -2, 0x7fffffff);
+      expect(seen.map((s) => BigInt.asUintN(64, s))).toEqual([1n, 0xffff_ffff_ffff_ffffn, 1n << 32n, (3n << 32n) | 2n, (0x7fff_ffffn << 32n) | 0xffff_fffen]);
+      const got = Number.isNaN(x) ? (BigInt(h.hi.value as number) << 32n) | BigInt((h.lo.value as number) >>> 0) : BigInt(x);
+      expect(BigInt.asIntN(64, got)).toBe(want);
+      expect(Number.isNaN(x)).toBe(want > 1n << 53n || want < -(1n << 53n));
+    }
   });
 });
 
