@@ -241,7 +241,7 @@ function emit(code: Int32Array, regs: Int32Array, leader: Uint8Array, start: Uin
       case 37: { // CALL: the callee's file at depth + 1, r1–r5 and r10 - STACK_SIZE in it
         const args = [1, 2, 3, 4, 5].map((r) => `C[${2 * r}]=${lo(r)};C[${2 * r + 1}]=${hi(r)};`).join('');
         c = `{if(depth+1>=L.maxFrames){I.executed=${after};throw L.callDepthFault(${i},L.maxFrames);}` +
-          `const C=I.callFile(depth+1);C[0]=0;C[1]=0;${args}for(let j=12;j<20;j++)C[j]=0;` +
+          `const C=I.callFile(depth+1);C[0]=0;C[1]=0;${args}C[12]=0;C[13]=0;C[14]=0;C[15]=0;C[16]=0;C[17]=0;C[18]=0;C[19]=0;` +
           `C[20]=(a10-L.stackSize)|0;C[21]=(a10>>>0)<L.stackSize?(b10-1)|0:b10;` +
           `I.executed=n;F(${off >> 2},C,depth+1);n=I.executed;a0=C[0];b0=C[1];${refresh}}`;
         break;
