@@ -110,7 +110,12 @@ export function compileSource(code: Int32Array, regs: Int32Array): string | unde
     body.push(`for(;;){switch(ip){`);
     for (let i = from; i < to; i++) {
       // jumps: within the chunk through its switch, else out to the dispatcher
-      body.push(pieces[i]!.replace(/\u0001(\d+)\u0002/g, (_m, t: string) => (chunkOf[+t] === c ? `ip=${t};continue;` : `ip=${t};break;`)));
+      body.push(
+        pieces[i]!
+          .replace(/\u0001(\d+)\u0002/g, (_m, t: string) => (chunkOf[+t] === c ? `ip=${t};continue;` : `ip=${t};break;`))
+          // a call: straight into the callee's chunk, the dispatcher only if it leaves that chunk
+          .replace(/\u0003(\d+)\u0004/g, (_m, t: string) => `{const r=C${chunkOf[+t]}(${t},C,depth+1);if(r>=0)F(r,C,depth+1);}`),
+      );
     }
     if (to < slots) body.push(`ip=${to};break;`);
     body.push(`default:ip=-ip-1;break;}`);
@@ -243,7 +248,7 @@ function emit(code: Int32Array, regs: Int32Array, leader: Uint8Array, start: Uin
         c = `{if(depth+1>=L.maxFrames){I.executed=${after};throw L.callDepthFault(${i},L.maxFrames);}` +
           `const C=I.callFile(depth+1);C[0]=0;C[1]=0;${args}C[12]=0;C[13]=0;C[14]=0;C[15]=0;C[16]=0;C[17]=0;C[18]=0;C[19]=0;` +
           `C[20]=(a10-L.stackSize)|0;C[21]=(a10>>>0)<L.stackSize?(b10-1)|0:b10;` +
-          `I.executed=n;F(${off >> 2},C,depth+1);n=I.executed;a0=C[0];b0=C[1];${refresh}}`;
+          `I.executed=n;${call(off >> 2)}n=I.executed;a0=C[0];b0=C[1];${refresh}}`;
         break;
       }
       case 38: // HELPER
@@ -315,6 +320,8 @@ function emit(code: Int32Array, regs: Int32Array, leader: Uint8Array, start: Uin
 
 /** A jump to slot t: resolved when the chunks are known (within one, or out to the dispatcher). */
 const jump = (t: number) => `\u0001${t}\u0002`;
+/** A call of the subprogram at slot t, in the callee's file C at depth + 1: resolved with the chunks. */
+const call = (t: number) => `\u0003${t}\u0004`;
 
 /** The generated function for `source`, bound to the interpreter `I` and its settings. */
 export function makeExec(source: string, I: unknown, lib: CompileLib, checked: boolean, max: number): CompiledExec {
