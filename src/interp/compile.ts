@@ -14,7 +14,8 @@
 //
 // Calls (bpf-to-bpf) recurse: the callee runs in the register file of depth + 1, as exec()'s frames
 // do. Helpers read their arguments from the register file: r1–r5 and r10 are written back first, r0 read
-// after.
+// after (fast-path helpers by halves, helper_call.ts). A big program is written out as several
+// functions ("chunks", compileSource) so each stays within what V8 optimises.
 
 import { NUM_REGS } from '../isa/opcodes.js';
 
@@ -33,7 +34,7 @@ export interface CompileLib {
 }
 
 const REG_WORDS = 2 * NUM_REGS;
-/** Generated functions bigger than this (characters) are not made: V8 would not optimise them. */
+/** A program whose code would be longer than this (characters) keeps the switch tier: too big to be worth it. */
 const MAX_SOURCE = 2_000_000;
 /** About this many characters of code per generated function (V8 optimises up to 60 KB of bytecode). */
 const CHUNK = 16_000;
