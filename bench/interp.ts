@@ -28,6 +28,8 @@ export interface InterpRow {
   ratio: number;
   /** Instructions the interpreter executed for one run. */
   insns: number;
+  /** The interpreter's tier that ran: 'compiled' (src/interp/compile.ts) or 'switch' (the reference). */
+  tier: 'compiled' | 'switch';
 }
 
 export async function runInterpBench(opts: { quick?: boolean; only?: string; log?: (s: string) => void } = {}): Promise<InterpRow[]> {
@@ -70,8 +72,8 @@ export async function runInterpBench(opts: { quick?: boolean; only?: string; log
         bj = Math.min(bj, b.duration);
       }
       interp.run(1);
-      const insns = (interp.p.engine as unknown as { executed: number }).executed;
-      rows.push({ program: name, packet: pkt.name, retval, interpNsPerRun: bi, jitNsPerRun: bj, ratio: bi / bj, insns });
+      const { executed: insns, tier } = interp.p.engine as unknown as { executed: number; tier: InterpRow['tier'] };
+      rows.push({ program: name, packet: pkt.name, retval, interpNsPerRun: bi, jitNsPerRun: bj, ratio: bi / bj, insns, tier });
     }
   }
   return rows;
@@ -79,7 +81,9 @@ export async function runInterpBench(opts: { quick?: boolean; only?: string; log
 
 export const INTERP_LEGEND = `interp / jit: the interpreter's ns/run over the JIT's, both through testRun (steady state, the warm-up
 not timed) on the same packet and map setup, measured in this run (absolute ns move with the machine's load; the
-ratio is the figure). insns: instructions the interpreter executed for one run (tail calls included).
+ratio is the figure). insns: instructions the interpreter executed for one run (tail calls included). The
+interpreter runs its compiled tier (the program written out as a JavaScript function, src/interp/compile.ts);
+its switch tier, the reference the tiers are tested against, runs traces (--json: "tier" per row).
 `;
 
 export function formatInterpTable(rows: readonly InterpRow[]): string {

@@ -1153,11 +1153,13 @@ export class Program {
     const engine = this.engine;
     const runs = engine instanceof JitProgram
       ? (n: number): bigint => engine.runRepeated(req, n).r0
-      : (n: number): bigint => {
-          let r = 0n;
-          for (let i = 0; i < n; i++) r = engine.run(req).r0;
-          return r;
-        };
+      : engine instanceof Interpreter
+        ? (n: number): bigint => engine.runRepeated(req, n).r0
+        : (n: number): bigint => {
+            let r = 0n;
+            for (let i = 0; i < n; i++) r = engine.run(req).r0;
+            return r;
+          };
     const { r0, nsPerRun: duration, warmUp } = timeRepeat(runs, repeat);
     const view = mem.view();
     const meta = view.getUint32(CTX_BASE + CTX.DATA_META, true);

@@ -31,6 +31,8 @@ import { AluOp, Class, FP, MAX_FRAMES, NUM_REGS, Source, STACK_SIZE } from '../i
 import type { Insn } from '../isa/insn.js';
 import { CTX, CTX_BASE, MAX_TAIL_CALL_CNT, RUN, RUN_BASE, STACK_REGION, STACK_TOP, type EngineMemory, type Region } from '../runtime/memory.js';
 import type { Engine, EngineOptions, RunRequest, RunResult } from '../runtime/types.js';
+import { compileSource, makeExec, type CompiledExec, type CompileLib } from './compile.js';
+import { halvesHelper } from './helper_call.js';
 
 const U64 = (x: bigint): bigint => BigInt.asUintN(64, x);
 const U32 = (x: bigint): bigint => BigInt.asUintN(32, x);
@@ -52,6 +54,11 @@ export interface InterpreterOptions extends EngineOptions {
   trace?: (ev: TraceEvent) => void;
   /** Resolve bpf_tail_call(ctx, map, index) to the target program's interpreter (undefined: no entry). */
   tailCall?: (map: bigint, index: bigint) => Interpreter | undefined;
+  /**
+   * 'compiled' (the default without a trace): the program written out as a JavaScript function
+   * (compile.ts), exec() the fallback for what it leaves out; 'switch': exec() alone, the reference.
+   */
+  tier?: 'compiled' | 'switch';
 }
 
 /** Instructions one run may execute unless told otherwise: an unbounded loop ends, it does not hang. */
@@ -306,6 +313,8 @@ export class Interpreter implements Engine {
   /** Register files of tail calls and of bpf_loop callbacks, by call depth, made once. */
   private readonly tailFiles: Int32Array[] = [];
   private readonly callbackFiles: Int32Array[] = [];
+  /** r0–r10 all zero: what a callback's frame starts from. */
+  private readonly zeroRegs = new Int32Array(REG_WORDS);
   /** Return slots (word index) of bpf-to-bpf calls, by call depth. */
   private readonly frames = new Int32Array(MAX_FRAMES);
   /** Register files of subprograms, by call depth, made once (the constant pool copied in). */
@@ -319,6 +328,14 @@ export class Interpreter implements Engine {
   private readonly argMemo: HelperArgMemo;
   // One DataView over the memory, remade only when a grow replaced the buffer (freshView()).
   private dv: DataView;
+  /** A byte view over the same buffer: its length reads 0 once a grow detached it (a cheaper test than dv's). */
+  private u8: Uint8Array;
+  /** @internal dv's length: accesses below it need no check in unchecked runs. */
+  dvEnd: number;
+  /** The compiled tier's function (compile.ts), when this interpreter has one. */
+  private readonly compiled: CompiledExec | undefined;
+  /** Which tier runs: 'compiled' when the program got a function, else 'switch'. */
+  readonly tier: 'compiled' | 'switch';
 
   constructor(prog: readonly Insn[], opts: InterpreterOptions) {
     this.prog = prog;
@@ -328,6 +345,8 @@ export class Interpreter implements Engine {
     this.template = d.regs;
     this.R = d.regs.slice();
     this.dv = new DataView(opts.memory.memory.buffer);
+    this.u8 = new Uint8Array(this.dv.buffer);
+    this.dvEnd = this.dv.byteLength;
     this.mem = opts.memory;
     this.helpers = opts.helpers;
     this.checked = opts.checked ?? true;
@@ -336,34 +355,53 @@ export class Interpreter implements Engine {
     this.tailCall = opts.tailCall;
     this.helperCtx = { mem: opts.memory, pc: 0 };
     this.argMemo = new HelperArgMemo(opts.memory);
+    let compiled: CompiledExec | undefined;
+    if (opts.trace === undefined && (opts.tier ?? 'compiled') === 'compiled') {
+      const plain = decode(prog, opts.tailCall !== undefined, false);
+      const source = compileSource(plain.code, plain.regs);
+      if (source !== undefined) compiled = makeExec(source, this, COMPILE_LIB, this.checked, this.maxInstructions);
+    }
+    this.compiled = compiled;
+    this.tier = compiled ? 'compiled' : 'switch';
   }
 
   run(req: RunRequest): RunResult {
+    return this.runRepeated(req, 1);
+  }
+
+  /**
+   * `repeat` runs of the program on the same arguments (as JitProgram.runRepeated: what a test run
+   * times), the result of the last. Each run starts from fresh registers and a new tail-call chain.
+   */
+  runRepeated(req: RunRequest, repeat: number): RunResult {
     const R = this.R;
-    for (let i = 0; i < REG_WORDS; i++) R[i] = 0;
     const args = req.args;
+    const A = this.argWords;
     for (let i = 0; i < 5; i++) {
       const a = args[i];
-      if (a === undefined) continue;
-      if (a !== this.argBig[i]) {
+      if (a === undefined) {
+        A[2 * i] = A[2 * i + 1] = 0;
+        this.argBig[i] = undefined;
+      } else if (a !== this.argBig[i]) {
         this.argBig[i] = a;
-        this.argWords[2 * i] = Number(a & 0xffff_ffffn) | 0;
-        this.argWords[2 * i + 1] = Number(BigInt.asUintN(64, a) >> 32n) | 0;
+        A[2 * i] = Number(a & 0xffff_ffffn) | 0;
+        A[2 * i + 1] = Number(BigInt.asUintN(64, a) >> 32n) | 0;
       }
-      R[2 * i + 2] = this.argWords[2 * i]!;
-      R[2 * i + 3] = this.argWords[2 * i + 1]!;
     }
-    R[2 * FP] = STACK_TOP;
     if (req.regions !== this.lastReqRegions) {
       this.lastReqRegions = req.regions;
-      this.regions = [STACK_REGION, ...req.regions];
-      this.runRegions = this.regions;
-    } else {
-      this.regions = this.runRegions;
+      this.runRegions = [STACK_REGION, ...req.regions];
     }
-    this.executed = 0;
-    if (this.tailCall) this.freshView().setUint32(RUN_BASE + RUN.TAIL_CALLS, 0, true); // a new tail-call chain
-    this.exec(0, R, 0);
+    for (let k = 0; k < repeat; k++) {
+      R[0] = R[1] = 0;
+      for (let i = 0; i < 10; i++) R[i + 2] = A[i]!;
+      for (let i = 12; i < REG_WORDS; i++) R[i] = 0;
+      R[2 * FP] = STACK_TOP;
+      this.regions = this.runRegions;
+      this.executed = 0;
+      if (this.tailCall) this.freshView().setUint32(RUN_BASE + RUN.TAIL_CALLS, 0, true); // a new tail-call chain
+      this.exec(0, R, 0);
+    }
     return { r0: big(R[0]!, R[1]!) };
   }
 
@@ -418,16 +456,21 @@ export class Interpreter implements Engine {
    * buffer stays valid for its old length, and accesses past it take addr(), which asks.
    */
   private freshView(): DataView {
-    let dv = this.dv;
-    if (dv.buffer.byteLength === 0) dv = this.dv = new DataView(this.mem.memory.buffer);
-    return dv;
+    if (this.u8.length === 0) this.setView(this.mem.memory.buffer);
+    return this.dv;
   }
 
   /** The view asked of the Memory itself (a shared buffer may have grown). */
   private view(): DataView {
     const buf = this.mem.memory.buffer;
-    if (this.dv.buffer !== buf) this.dv = new DataView(buf);
+    if (this.dv.buffer !== buf) this.setView(buf);
     return this.dv;
+  }
+
+  private setView(buf: ArrayBufferLike): void {
+    this.dv = new DataView(buf);
+    this.u8 = new Uint8Array(buf);
+    this.dvEnd = this.dv.byteLength;
   }
 
   /**
@@ -435,7 +478,13 @@ export class Interpreter implements Engine {
    * left in R[0], R[1]. The return slots of this function's calls go to this.frames, the callees'
    * register files to this.callFiles, from index `depth` on.
    */
-  private exec(start: number, R0: Int32Array, depth: number): void {
+  private exec(start: number, R: Int32Array, depth: number): void {
+    if (this.compiled) this.compiled(start, R, depth);
+    else this.execSwitch(start, R, depth);
+  }
+
+  /** The switch interpreter (the reference): exec() without the compiled tier. */
+  private execSwitch(start: number, R0: Int32Array, depth: number): void {
     const P = this.code;
     const frames = this.frames;
     const files = this.callFiles;
@@ -448,7 +497,7 @@ export class Interpreter implements Engine {
     let n = this.executed;
     let dv = this.freshView();
     // Accesses in [0, memEnd) need no check; checked runs check every access in addr().
-    let memEnd = checked ? 0 : dv.byteLength;
+    let memEnd = checked ? 0 : this.dvEnd;
     let nf = 0; // frames of this exec's own calls
     let ip = start * 4;
     let before: Int32Array | undefined;
@@ -690,13 +739,13 @@ export class Interpreter implements Engine {
           if (checked) this.checkArgs(P[ip + 3]!, R, ip >> 2);
           this.callHelper(P[ip + 3]!, R, ip >> 2);
           dv = this.freshView();
-          memEnd = checked ? 0 : dv.byteLength;
+          memEnd = checked ? 0 : this.dvEnd;
           break;
         case 39: // HELPER by register (the id in dst)
           this.executed = n;
           this.callHelper(R[d]! >>> 0, R, ip >> 2);
           dv = this.freshView();
-          memEnd = checked ? 0 : dv.byteLength;
+          memEnd = checked ? 0 : this.dvEnd;
           break;
         case 40: { // TAIL_CALL: on success the target replaces this function, its r0 is this function's
           this.executed = n;
@@ -711,7 +760,7 @@ export class Interpreter implements Engine {
           this.regions = saved;
           n = target.executed;
           dv = this.freshView();
-          memEnd = checked ? 0 : dv.byteLength;
+          memEnd = checked ? 0 : this.dvEnd;
           if (nf === 0) {
             if (tracing) this.emitTrace(ip >> 2, depth, before, R);
             this.executed = n;
@@ -736,7 +785,7 @@ export class Interpreter implements Engine {
             n = this.executed;
           } else this.callHelper(HELPER_LOOP, R, ip >> 2);
           dv = this.freshView();
-          memEnd = checked ? 0 : dv.byteLength;
+          memEnd = checked ? 0 : this.dvEnd;
           break;
         case 42: // JEQ
           if (R[d] === R[s] && R[d + 1] === R[s + 1]) next = P[ip + 1]!;
@@ -1065,6 +1114,37 @@ export class Interpreter implements Engine {
     }
   }
 
+  /** The compiled tier's callee register file at `depth`, made once (the constant pool copied in). */
+  /** @internal The decoding the compiled tier starts from (no superinstructions). */
+  static decodePlain(prog: readonly Insn[]): { code: Int32Array; regs: Int32Array } {
+    return decode(prog, true, false);
+  }
+
+  /** @internal */
+  callFile(depth: number): Int32Array {
+    return (this.callFiles[depth] ??= this.template.slice());
+  }
+
+  /**
+   * The compiled tier's bpf_tail_call, as exec()'s K_TAIL_CALL: true when the target ran (its r0 in
+   * R[0], R[1], this.executed its count), false to go on with the next instruction.
+   */
+  /** @internal */
+  tailCallFrom(R: Int32Array, depth: number, pc: number, n: number): boolean {
+    this.executed = n;
+    if (this.checked) this.checkArgs(HELPER_TAIL_CALL, R, pc);
+    const view = this.freshView();
+    const count = view.getUint32(RUN_BASE + RUN.TAIL_CALLS, true);
+    const target = count < MAX_TAIL_CALL_CNT ? this.tailCall!(big(R[4]!, R[5]!), big(R[6]!, R[7]!)) : undefined;
+    if (!target) return false;
+    view.setUint32(RUN_BASE + RUN.TAIL_CALLS, count + 1, true);
+    const saved = this.regions;
+    target.runTail(R, depth, saved, n);
+    this.regions = saved;
+    this.executed = target.executed;
+    return true;
+  }
+
   /** The BigInt form of an ALU instruction, for the encodings the number paths leave out. */
   private slowAlu(pc: number, R: Int32Array, is64: boolean): void {
     const ins = this.prog[pc]!;
@@ -1103,7 +1183,7 @@ export class Interpreter implements Engine {
     const ctxh = R[7]!;
     const C = (this.callbackFiles[depth + 1] ??= this.template.slice());
     for (let i = 0; i < nr; i++) {
-      for (let j = 0; j < REG_WORDS; j++) C[j] = 0;
+      C.set(this.zeroRegs);
       C[2] = i;
       C[4] = ctxl;
       C[5] = ctxh;
@@ -1144,6 +1224,28 @@ export class Interpreter implements Engine {
     ctx.pc = pc;
     const v = h.fn(this.arg(R, 1), this.arg(R, 2), this.arg(R, 3), this.arg(R, 4), this.arg(R, 5), ctx);
     this.setBig(R, 0, v);
+  }
+
+  /**
+   * @internal The compiled tier's helper call: a fast-path helper (HelperDef.wasm, the function the JIT
+   * calls) by register halves, no BigInt; any other through callHelper. The same helper, the same
+   * result: `fn` of a fast-path helper is its `wasm` with the result made unsigned.
+   */
+  callHelperFast(id: number, R: Int32Array, pc: number): void {
+    const h = this.helpers.get(id);
+    const w = h?.wasm !== undefined ? halvesHelper(h.wasm) : undefined;
+    if (!w) {
+      this.callHelper(id, R, pc);
+      return;
+    }
+    const x = w.t(R[2]!, R[3]!, R[4]!, R[5]!, R[6]!, R[7]!, R[8]!, R[9]!, R[10]!, R[11]!);
+    if (x === x) {
+      R[0] = x | 0;
+      R[1] = Math.floor(x / TWO32) | 0;
+    } else {
+      R[0] = w.lo.value as number;
+      R[1] = w.hi.value as number;
+    }
   }
 
   /** Helper arguments as BigInts, each position's last one kept: a map or a stack key repeats. */
@@ -1247,6 +1349,17 @@ export class Interpreter implements Engine {
     }
   }
 }
+
+/** What the compiled tier's code calls besides the interpreter's methods. */
+const COMPILE_LIB: CompileLib = {
+  divide,
+  mulHighU32,
+  bswap32,
+  callDepthFault,
+  maxFrames: MAX_FRAMES,
+  stackSize: STACK_SIZE,
+  callbackTagHi: CALLBACK_TAG_HI,
+};
 
 /** Store an atomic operation's result: the word, and for a doubleword its high half. */
 function put(dv: DataView, a: number, wide: boolean, lo: number, hi: number): void {

@@ -120,7 +120,7 @@ describe('wxdp (in-process)', () => {
     expect(j.interp.rows.map((x: { program: string }) => x.program)).toEqual(['xdp_drop']);
     const row = j.interp.rows[0];
     // xdp_drop: r0 = XDP_DROP (1), exit — two instructions (programs/xdp_pass_drop.c)
-    expect(row).toMatchObject({ retval: 1, insns: 2 });
+    expect(row).toMatchObject({ retval: 1, insns: 2, tier: 'compiled' });
     expect(row.interpNsPerRun).toBeGreaterThan(0);
     expect(row.jitNsPerRun).toBeGreaterThan(0);
     expect(row.ratio).toBeCloseTo(row.interpNsPerRun / row.jitNsPerRun, 6);
