@@ -24,8 +24,8 @@
 // The packet's conntrack between hooks: the kernel keeps it in skb->_nfct. Here the frame keeps it in the
 // last 16 bytes of its skb_shared_info reserve (FRAME_TAILROOM_RESERVED, which no packet byte reaches;
 // the head's xdp_frame room is taken by queues and the RX hash), tagged with the L3 address so a frame
-// that did not pass PRE_ROUTING / LOCAL_OUT since is seen to have none. A datagram longer than a frame
-// holds (a reassembled one in a big frame) keeps nothing there and has no conntrack at later hooks.
+// that did not pass PRE_ROUTING / LOCAL_OUT since is seen to have none. A datagram in a big frame (one
+// reassembly made over a pool frame's size) keeps it in the big frame's own tail reserve (ctRecord).
 //
 // Fragments (IPv4): as nf_defrag_ipv4, at PRE_ROUTING priority NF_IP_PRI_CONNTRACK_DEFRAG (-400) a
 // fragment goes to reassembly queues of conntrack's own (ip_defrag_user, IP_DEFRAG_CONNTRACK_IN: apart
@@ -41,7 +41,8 @@
 // NDROP_NETFILTER_DROP) / taken (NF_STOLEN) and false.
 
 import { arena_alloc } from '../maps/arena';
-import { FRAME_SIZE, FRAME_TAILROOM_RESERVED } from '../abi';
+import { DP_BASE, DP_BIG, FRAME_SIZE, FRAME_TAILROOM_RESERVED } from '../abi';
+import { BIG_FRAMES, BIG_FRAME_SIZE } from '../umem';
 import { netDrop, netFree, netRoot, netScratch } from './core';
 import {
   AF_INET6, NDROP_NETFILTER_DROP, NF_GATE_PTR, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN,
@@ -88,11 +89,24 @@ const HT_SIZE: u32 = 128;
 const LIST_MAX: u32 = 32;
 const ENTRY_SIZE: u32 = 12;
 
-/** Where a frame keeps the packet's conntrack: hard_start + FH (u32 entry | u32 L3 address ^ tag | u32 ctinfo). */
-const FH: u32 = FRAME_SIZE - 16;
-const FH_CT: u32 = FH;
-const FH_TAG: u32 = FH + 4;
-const FH_FMAX: u32 = FH + 12; // IPCB(skb)->frag_max_size of a datagram defragmentation made (0: none)
+/**
+ * Where a frame keeps the packet's conntrack: a 16-byte record (u32 entry | u32 L3 address ^ tag | u32
+ * ctinfo | u32 frag_max_size) in the frame's tail reserve — a pool frame's last 16 bytes, a big frame's
+ * (umem.ts: a datagram defragmentation or reassembly made over a pool frame's size) likewise — or none
+ * (0) when the datagram reaches into the reserve.
+ */
+@inline function ctRecord(data: u32, len: u32): u32 {
+  const fh = data & ~(FRAME_SIZE - 1);
+  if ((data - fh) + len <= FRAME_SIZE - FRAME_TAILROOM_RESERVED) return fh + FRAME_SIZE - 16;
+  const r = load<u32>(DP_BASE + DP_BIG);
+  const off = data - (r + FRAME_SIZE);
+  if (r == 0 || off >= BIG_FRAMES * BIG_FRAME_SIZE) return 0;
+  const base = r + FRAME_SIZE + (off / BIG_FRAME_SIZE) * BIG_FRAME_SIZE;
+  return (data - base) + len <= BIG_FRAME_SIZE - FRAME_TAILROOM_RESERVED ? base + BIG_FRAME_SIZE - 16 : 0;
+}
+const FH_CT: u32 = 0;
+const FH_TAG: u32 = 4;
+const FH_FMAX: u32 = 12; // IPCB(skb)->frag_max_size of a datagram defragmentation made (0: none)
 const TAG: u32 = 0x4e464354; // 'NFCT'
 
 @inline export function nfState(): u32 {
@@ -156,10 +170,10 @@ let fragMax: u32 = 0;
  * IPCB(skb)->frag_max_size of the datagram at `data` as the hooks left it in its frame: the largest
  * fragment it was reassembled from by conntrack's defragmentation, 0 for any other.
  */
-export function nf_frag_max(data: u32): u32 {
+export function nf_frag_max(data: u32, len: u32): u32 {
   if (load<u32>(NF_GATE_PTR) == 0) return 0;
-  const fh = data & ~(FRAME_SIZE - 1);
-  return load<u32>(fh + FH_TAG) == (data ^ TAG) ? load<u32>(fh + FH_FMAX) : 0;
+  const fh = ctRecord(data, len);
+  return fh != 0 && load<u32>(fh + FH_TAG) == (data ^ TAG) ? load<u32>(fh + FH_FMAX) : 0;
 }
 
 /**
@@ -190,9 +204,8 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
   store<u32>(st + NFS_Q, q);
   store<u32>(st + NFS_MARK, 0);
   l4Of(st, pfi, data, len);
-  const fh = data & ~(FRAME_SIZE - 1);
-  const small = (data - fh) + len <= FRAME_SIZE - FRAME_TAILROOM_RESERVED;
-  if (hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_OUT || !small || load<u32>(fh + FH_TAG) != (data ^ TAG)) {
+  const fh = ctRecord(data, len);
+  if (hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_OUT || fh == 0 || load<u32>(fh + FH_TAG) != (data ^ TAG)) {
     store<u32>(st + NFS_CT, 0);
     store<u8>(st + NFS_CTINFO, <u8>IP_CT_NONE);
   } else {
@@ -223,7 +236,7 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
   }
   if (v == NF_STOLEN) return false;
   // the packet's conntrack for the hooks after this one
-  if (!small) return true;
+  if (fh == 0) return true;
   // frag_max_size is the datagram's from where it entered (PRE_ROUTING, LOCAL_OUT) on; a frame whose tag
   // is not this datagram's had no word for it
   const tagged = load<u32>(fh + FH_TAG) == (data ^ TAG);

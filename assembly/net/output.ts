@@ -135,7 +135,7 @@ export function ownMtu6(res: u32, nd: u32, dst: u32): u32 {
   setEthType(data, ETH_P_IP);
   // __ip_finish_output: over the MTU, or reassembled by conntrack (IPCB frag_max_size), it is fragmented
   // (ip_do_fragment: at frag_max_size when that is below the MTU, so it leaves cut as it came)
-  const fmax = gate != 0 ? nf_frag_max(data) : 0;
+  const fmax = gate != 0 ? nf_frag_max(data, len) : 0;
   if (len > mtu || fmax != 0) {
     ip_fragment(oif, NH(), fmax != 0 && fmax < mtu ? fmax : mtu, q, data, len);
     return;

@@ -62,6 +62,8 @@ const STEPS: Step[] = [
   ...steps('UDP out in 576-byte fragments, out of order', 'eth0', frags('in', C, S, 5001, 53, 1800, 0x4103, 576), [3, 1, 0, 2]),
   // DNAT of a fragmented datagram: its port is in the first fragment only
   ...steps('UDP to the forwarded port (DNAT)', 'eth1', frags('out', '203.0.113.7', PUB, 40000, 5353, 2500, 0x4104, 1500)),
+  // 8,000 bytes: reassembled into a big frame (over a pool frame's 3,506), its conntrack kept there
+  ...steps('UDP out, 8,000 bytes (masquerade)', 'eth0', frags('in', C, S, 5003, 53, 8000, 0x4106, 1500)),
   // `ct state new` seen on the whole datagram: dropped, fragments and all
   ...steps('UDP to port 7777 (ct state new: dropped)', 'eth0', frags('in', C, S, 5002, 7777, 2000, 0x4105, 1500)),
 ];
@@ -92,7 +94,7 @@ describe.skipIf(unready !== '' || noKernel !== '')(`defragmentation before connt
         expect({ what: s.what, dev, out: a }).toEqual({ what: s.what, dev, out: b });
       }
     });
-    expect(sent).toBe(3 + 2 + 4 + 2); // what the kernel sent: the 7777 datagram nothing
+    expect(sent).toBe(3 + 2 + 4 + 2 + 6); // what the kernel sent: the 7777 datagram nothing
     const ours = parseConntrackL(fx.dp.conntrack.format());
     const theirs = parseConntrackL(kernCt);
     expect(ours.map((l) => `${l.proto} ${l.rest}`)).toEqual(theirs.map((l) => `${l.proto} ${l.rest}`));
