@@ -1,5 +1,7 @@
-// bpf_xdp_flow_lookup's result read after its NULL check: the kernel reads the first word of struct
-// flow_offload_tuple_rhash through its BTF; wxdp has no BTF for it and refuses the load.
+// bpf_xdp_flow_lookup's result read after its NULL check as a bare u32 at offset 0, not a field: the
+// kernel walks struct flow_offload_tuple_rhash's BTF and refuses it (offset 0 is the rhash_head's next
+// pointer: "cannot access ptr member next with moff 0 in struct rhash_head with off 0 size 4"); wxdp
+// walks its own layout of the struct (no field at offset 0 either) and refuses it too.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include "xdp_flow_lookup.h"

@@ -348,6 +348,7 @@ export const ND_GEN: u32 = 48; //       u32 bumped on every change of this recor
 export const ND_CONF4: u32 = 64; //     CONF4_COUNT × u32: net.ipv4.conf.DEV.*
 export const ND_CONF6: u32 = 128; //    CONF6_COUNT × u32: net.ipv6.conf.DEV.*
 export const ND_STATS: u32 = 192; //    NDSTAT_COUNT × u64
+export const ND_NAME: u32 = 256; //     16 bytes: the device's name (IFNAMSIZ), NUL-padded (nft's iifname / oifname read it)
 export const NETDEV_SIZE: u32 = 512;
 export const NDK_ETHER: u32 = 0; //   a device with rings (dp.addDevice)
 export const NDK_LOOPBACK: u32 = 1;

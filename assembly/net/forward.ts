@@ -38,7 +38,7 @@ import {
 } from './icmp';
 import { devMtu6, ip6_finish_output, ip_finish_output, ownMtu4, resultPrefsrc4, routeMtu4 } from './output';
 import { ipSendCheck } from './csum';
-import { NF_HOOK4, NF_HOOK6, NF_INET_FORWARD } from './netfilter';
+import { NF_HOOK4, NF_HOOK6, NF_INET_FORWARD, nf_frag_max } from './netfilter';
 import { ndisc_forward_redirect } from './ndisc';
 import { optRR } from './ipv4_rcv';
 import {
@@ -104,7 +104,8 @@ function ipForwardOptions(data: u32, res: u32, flags: u32): void {
   }
   // ip_dst_mtu_maybe_forward(dst, true): a learned PMTU only with ip_forward_use_pmtu
   const mtu = sysctl(SYSCTL_IP_FORWARD_USE_PMTU) != 0 ? ownMtu4(res, ond, load<u32>(data, IPH_DADDR)) : routeMtu4(res, ond);
-  if (len > mtu && (ldBe16(data + IPH_FRAG_OFF) & IP_DF) != 0) {
+  // ip_exceeds_mtu: a datagram conntrack reassembled (ignore_df) exceeds only when a fragment it came in did
+  if (len > mtu && (ldBe16(data + IPH_FRAG_OFF) & IP_DF) != 0 && !(nf_frag_max(data, len) != 0 && nf_frag_max(data, len) <= mtu)) {
     mibInc(MIB_IP_FRAG_FAILS);
     icmp_send(ifindex, data, len, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtu);
     netFree(q, data);

@@ -57,7 +57,7 @@ import { FWD_DOREDIRECT, FWD_OPT_CHANGED, FWD_OPT_RR, ip_forward } from './forwa
 import { ipHeaderValid } from './csum';
 import {
   INADDR_ALLHOSTS_GROUP, IPH_DADDR, IPH_FRAG_OFF, IPH_PROTOCOL, IPH_SADDR, IPH_TOS, IPH_TOT_LEN, IPPROTO_DCCP,
-  IPPROTO_IGMP, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, IP_OFFSET, PACKET_OTHERHOST, ipv4IsLbcast,
+  IPPROTO_IGMP, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, IP_OFFSET, PACKET_HOST, PACKET_OTHERHOST, ipv4IsLbcast,
   ipv4IsLocalMulticast, ipv4IsLoopback, ipv4IsMulticast, ipv4IsZeronet, ldBe16, zero64,
 } from './inet';
 
@@ -139,6 +139,15 @@ const EHOSTUNREACH: i32 = 113;
   mibInc(MIB_IP_IN_HDR_ERRORS);
   netFree(q, data);
   netDrop(reason);
+}
+
+/**
+ * ip_rcv_finish for a datagram conntrack's defragmentation (netfilter.ts, NF_IP_PRI_CONNTRACK_DEFRAG)
+ * made whole at PRE_ROUTING and the rest of the hook passed: the input route on, as the kernel goes on
+ * with the skb nf_defrag_ipv4 reassembled in place. A frame of the stack's own (q = 0).
+ */
+export function ip_rcv_finish_defrag(ifindex: u32, data: u32, len: u32): void {
+  ip_rcv_finish(ifindex, 0, data, len, PACKET_HOST, (<u32>load<u8>(data) & 0xf) << 2);
 }
 
 /** ip_rcv_finish_core + dst_input for a datagram that passed ip_rcv_core (`len` = its total length). */

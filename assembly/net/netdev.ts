@@ -27,7 +27,7 @@ import {
   AE_ADDR, AE_FLAGS, AE_PEER, AE_PREFIXLEN, AE_SCOPE, ADDR_ENTRY_SIZE, ADDR_LIST_HEADER, AF_INET, AF_INET6,
   CONF4_ACCEPT_REDIRECTS, CONF4_ROUTE_LOCALNET, CONF6_ACCEPT_REDIRECTS, CONF6_HOP_LIMIT, CONF6_MTU,
   CONF6_USE_OIF_ADDRS_ONLY, CONF4_COUNT, CONF6_COUNT, IFF_LOWER_UP, IFF_UP, LOOPBACK_IFINDEX, ND_ADDR4,
-  ND_ADDR6, ND_CONF4, ND_CONF6, ND_DEV, ND_FLAGS, ND_GEN, ND_IFINDEX, ND_KIND, ND_LINK, ND_MAC, ND_MTU,
+  ND_ADDR6, ND_CONF4, ND_CONF6, ND_DEV, ND_FLAGS, ND_GEN, ND_IFINDEX, ND_KIND, ND_LINK, ND_MAC, ND_MTU, ND_NAME,
   ND_STATS, ND_VLAN_ID, ND_VLAN_PROTO, ND_VLANS, NDK_DUMMY, NDK_ETHER, NDK_LOOPBACK, NDK_VETH, NDK_VLAN,
   NDROP_CPU_BACKLOG, NDROP_NO_TX_TARGET, NDROP_NOMEM, NDROP_RECURSION_LIMIT, NDSTAT_TX_BYTES, NDSTAT_TX_DROPPED, NDSTAT_TX_PACKETS, NETDEV_MAX, NETDEV_SIZE,
   NR_NETDEV, RT_SCOPE_HOST, RT_SCOPE_LINK,
@@ -215,6 +215,21 @@ export function netdev_set_mac(ifindex: u32, lo: u32, hi: u32): i32 {
 /** Whether the 6 bytes at `a` are the MAC of word `mac` (netdevMac). */
 @inline export function macIs(a: u32, mac: u64): bool {
   return load<u32>(a) == <u32>mac && <u32>load<u16>(a + 4) == <u32>((mac >> 32) & 0xffff);
+}
+
+/**
+ * Set the name: its 16 bytes (IFNAMSIZ, NUL-padded) as four little-endian words. Written in place, as
+ * dev_change_name writes dev->name under RTNL while nft's meta expression reads it without a lock.
+ */
+export function netdev_set_name(ifindex: u32, w0: u32, w1: u32, w2: u32, w3: u32): i32 {
+  const nd = netdevGet(ifindex);
+  if (nd == 0) return -19;
+  store<u32>(nd + ND_NAME, w0);
+  store<u32>(nd + ND_NAME + 4, w1);
+  store<u32>(nd + ND_NAME + 8, w2);
+  store<u32>(nd + ND_NAME + 12, w3);
+  bump(nd);
+  return 0;
 }
 
 /** Set the link (veth peer, VLAN parent) ifindex. */

@@ -24,24 +24,33 @@
 // The packet's conntrack between hooks: the kernel keeps it in skb->_nfct. Here the frame keeps it in the
 // last 16 bytes of its skb_shared_info reserve (FRAME_TAILROOM_RESERVED, which no packet byte reaches;
 // the head's xdp_frame room is taken by queues and the RX hash), tagged with the L3 address so a frame
-// that did not pass PRE_ROUTING / LOCAL_OUT since is seen to have none. A datagram longer than a frame
-// holds (a reassembled one in a big frame) keeps nothing there and has no conntrack at later hooks.
+// that did not pass PRE_ROUTING / LOCAL_OUT since is seen to have none. A datagram in a big frame (one
+// reassembly made over a pool frame's size) keeps it in the big frame's own tail reserve (ctRecord).
 //
-// Fragments: the kernel reassembles before conntrack (nf_defrag_ipv4 at -400) and fragments again at
-// output; here a fragment gets no conntrack (ctinfo none: nft's `ct state invalid`), see the report.
+// Fragments (IPv4): as nf_defrag_ipv4, at PRE_ROUTING priority NF_IP_PRI_CONNTRACK_DEFRAG (-400) a
+// fragment goes to reassembly queues of conntrack's own (ip_defrag_user, IP_DEFRAG_CONNTRACK_IN: apart
+// from local delivery's) and is held; the fragment that completes a datagram hands the whole datagram
+// to the rest of the hook's list (conntrack, NAT, chains) and on to the input route, in place of the
+// fragment. The datagram's frag_max_size (its largest fragment) rides in the frame's tail word FH_FMAX:
+// ip_finish_output fragments it again at that size (ip_do_fragment: min(MTU, frag_max_size)), so what
+// leaves is cut as what came in. IPv6 fragments and LOCAL_OUT (the stack sends no fragments there) are
+// not reassembled here: an IPv6 fragment after the first gets no conntrack.
 //
 // Reads: the packet, the table, the frame head. Sets: the hook state (NFS_* in the worker scratch), the
 // frame head's conntrack. Next: back to the site (true: go on), or the frame freed (NF_DROP:
 // NDROP_NETFILTER_DROP) / taken (NF_STOLEN) and false.
 
 import { arena_alloc } from '../maps/arena';
-import { FRAME_SIZE, FRAME_TAILROOM_RESERVED } from '../abi';
+import { DP_BASE, DP_BIG, FRAME_SIZE, FRAME_TAILROOM_RESERVED } from '../abi';
+import { BIG_FRAMES, BIG_FRAME_SIZE } from '../umem';
 import { netDrop, netFree, netRoot, netScratch } from './core';
 import {
   AF_INET6, NDROP_NETFILTER_DROP, NF_GATE_PTR, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN,
   NFS_MARK, NFS_OIF, NFS_PF, NFS_Q, NFS_THOFF, NR_NF, SCR_NF,
 } from './abi';
-import { IPH_FRAG_OFF, IPH_PROTOCOL, IP6H_NEXTHDR, IP_OFFSET } from './inet';
+import { IPH_FRAG_OFF, IPH_PROTOCOL, IP6H_NEXTHDR, IP_MF, IP_OFFSET } from './inet';
+import { IP_DEFRAG_CONNTRACK_IN, ip_defrag_user, reasmFragMax, reasmLen } from './reasm';
+import { ip_rcv_finish_defrag } from './ipv4_rcv';
 import { ipv6SkipExthdr, skipFragOff, skipNexthdr } from './ipv6_rcv';
 import { IP_CT_NONE, NF_ACCEPT, NF_DROP, NF_REPEAT, NF_STOLEN, nf_conntrack_confirm, nf_conntrack_in, nf_ct_enable } from './nf_conntrack';
 import { nf_nat_inet_fn } from './nf_nat';
@@ -57,6 +66,7 @@ export const NF_INET_NUMHOOKS: u32 = 5;
 export const NFPROTO_IPV4: u32 = 2;
 export const NFPROTO_IPV6: u32 = 10;
 
+export const NF_IP_PRI_CONNTRACK_DEFRAG: i32 = -400;
 export const NF_IP_PRI_CONNTRACK: i32 = -200;
 export const NF_IP_PRI_NAT_DST: i32 = -100;
 export const NF_IP_PRI_NAT_SRC: i32 = 100;
@@ -69,6 +79,7 @@ export const NFK_CHAIN: u32 = 3;
 export const NFK_NAT_CHAIN: u32 = 4;
 export const NFK_NAT: u32 = 5;
 export const NFK_FLOW_ADD: u32 = 6; // the flowtable's own offload rule (`ct state established flow add @ft`), arg the flowtable id
+export const NFK_DEFRAG: u32 = 7; //   nf_defrag_ipv4 (PRE_ROUTING, -400)
 
 const HT_CT_PF: u32 = 0;
 const HT_GEN: u32 = 4;
@@ -78,10 +89,24 @@ const HT_SIZE: u32 = 128;
 const LIST_MAX: u32 = 32;
 const ENTRY_SIZE: u32 = 12;
 
-/** Where a frame keeps the packet's conntrack: hard_start + FH (u32 entry | u32 L3 address ^ tag | u32 ctinfo). */
-const FH: u32 = FRAME_SIZE - 16;
-const FH_CT: u32 = FH;
-const FH_TAG: u32 = FH + 4;
+/**
+ * Where a frame keeps the packet's conntrack: a 16-byte record (u32 entry | u32 L3 address ^ tag | u32
+ * ctinfo | u32 frag_max_size) in the frame's tail reserve — a pool frame's last 16 bytes, a big frame's
+ * (umem.ts: a datagram defragmentation or reassembly made over a pool frame's size) likewise — or none
+ * (0) when the datagram reaches into the reserve.
+ */
+@inline function ctRecord(data: u32, len: u32): u32 {
+  const fh = data & ~(FRAME_SIZE - 1);
+  if ((data - fh) + len <= FRAME_SIZE - FRAME_TAILROOM_RESERVED) return fh + FRAME_SIZE - 16;
+  const r = load<u32>(DP_BASE + DP_BIG);
+  const off = data - (r + FRAME_SIZE);
+  if (r == 0 || off >= BIG_FRAMES * BIG_FRAME_SIZE) return 0;
+  const base = r + FRAME_SIZE + (off / BIG_FRAME_SIZE) * BIG_FRAME_SIZE;
+  return (data - base) + len <= BIG_FRAME_SIZE - FRAME_TAILROOM_RESERVED ? base + BIG_FRAME_SIZE - 16 : 0;
+}
+const FH_CT: u32 = 0;
+const FH_TAG: u32 = 4;
+const FH_FMAX: u32 = 12; // IPCB(skb)->frag_max_size of a datagram defragmentation made (0: none)
 const TAG: u32 = 0x4e464354; // 'NFCT'
 
 @inline export function nfState(): u32 {
@@ -134,6 +159,39 @@ function l4Of(st: u32, pfi: u32, data: u32, len: u32): void {
 
 /** nf_hook_slow: the hook's list in order; the first verdict other than NF_ACCEPT ends it. */
 export function nf_hook_slow(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: u32, len: u32): bool {
+  fragMax = 0;
+  return hookRun(t, pfi, hook, iif, oif, q, data, len, 0);
+}
+
+/** frag_max_size of the datagram hookRun runs over (set by the defrag step for the one it made). */
+let fragMax: u32 = 0;
+
+/**
+ * IPCB(skb)->frag_max_size of the datagram at `data` as the hooks left it in its frame: the largest
+ * fragment it was reassembled from by conntrack's defragmentation, 0 for any other.
+ */
+export function nf_frag_max(data: u32, len: u32): u32 {
+  if (load<u32>(NF_GATE_PTR) == 0) return 0;
+  const fh = ctRecord(data, len);
+  return fh != 0 && load<u32>(fh + FH_TAG) == (data ^ TAG) ? load<u32>(fh + FH_FMAX) : 0;
+}
+
+/**
+ * nf_defrag_ipv4's ipv4_conntrack_defrag for the fragment in the hook state: held in conntrack's queues
+ * (NF_STOLEN: false), or — the one that completes its datagram — the datagram goes through the rest of
+ * the list from entry `next` and, accepted, on to the input route. Either way the fragment's frame is
+ * taken (false).
+ */
+function defrag4(t: u32, hook: u32, iif: u32, oif: u32, q: u32, data: u32, len: u32, next: u32): bool {
+  const d = ip_defrag_user(iif, q, data, len, IP_DEFRAG_CONNTRACK_IN);
+  if (d == 0) return false;
+  const dlen = reasmLen();
+  fragMax = reasmFragMax();
+  if (hookRun(t, 0, hook, iif, oif, 0, d, dlen, next)) ip_rcv_finish_defrag(iif, d, dlen);
+  return false;
+}
+
+function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: u32, len: u32, from: u32): bool {
   const list = load<u32>(t + HT_LISTS + ((pfi * NF_INET_NUMHOOKS + hook) << 2));
   if (list == 0) return true;
   const st = nfState();
@@ -146,9 +204,8 @@ export function nf_hook_slow(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q:
   store<u32>(st + NFS_Q, q);
   store<u32>(st + NFS_MARK, 0);
   l4Of(st, pfi, data, len);
-  const fh = data & ~(FRAME_SIZE - 1);
-  const small = (data - fh) + len <= FRAME_SIZE - FRAME_TAILROOM_RESERVED;
-  if (hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_OUT || !small || load<u32>(fh + FH_TAG) != (data ^ TAG)) {
+  const fh = ctRecord(data, len);
+  if (hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_OUT || fh == 0 || load<u32>(fh + FH_TAG) != (data ^ TAG)) {
     store<u32>(st + NFS_CT, 0);
     store<u8>(st + NFS_CTINFO, <u8>IP_CT_NONE);
   } else {
@@ -157,9 +214,13 @@ export function nf_hook_slow(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q:
   }
   const n = load<u32>(list);
   let v = NF_ACCEPT;
-  for (let i: u32 = 0; i < n; i++) {
+  for (let i: u32 = from; i < n; i++) {
     const e = list + 4 + i * ENTRY_SIZE;
     const kind = load<u32>(e, 4);
+    if (kind == NFK_DEFRAG) {
+      if (pfi == 0 && (ldFrag(data) & (IP_MF | IP_OFFSET)) != 0) return defrag4(t, hook, iif, oif, q, data, len, i + 1);
+      continue;
+    }
     if (kind == NFK_CT_IN) v = nf_conntrack_in(st, 0);
     else if (kind == NFK_CT_CONFIRM) v = nf_conntrack_confirm(st);
     else if (kind == NFK_NAT) v = nf_nat_inet_fn(st, natList(t, pfi, hook));
@@ -175,7 +236,11 @@ export function nf_hook_slow(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q:
   }
   if (v == NF_STOLEN) return false;
   // the packet's conntrack for the hooks after this one
-  if (!small) return true;
+  if (fh == 0) return true;
+  // frag_max_size is the datagram's from where it entered (PRE_ROUTING, LOCAL_OUT) on; a frame whose tag
+  // is not this datagram's had no word for it
+  const tagged = load<u32>(fh + FH_TAG) == (data ^ TAG);
+  if (hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_OUT || !tagged) store<u32>(fh + FH_FMAX, fragMax);
   store<u32>(fh + FH_CT, load<u32>(st + NFS_CT));
   store<u32>(fh + FH_TAG, data ^ TAG);
   store<u32>(fh + FH_TAG + 4, <u32>load<u8>(st + NFS_CTINFO));
@@ -287,6 +352,7 @@ export function nf_ct_pf_enable(pf: u32, seed: u32): i32 {
   if ((load<u32>(t + HT_CT_PF) & bit) != 0) return 0;
   const p = <u32>pfi;
   let e = addEntry(t, p, NF_INET_PRE_ROUTING, NF_IP_PRI_CONNTRACK, NFK_CT_IN, 0);
+  if (p == 0) e |= addEntry(t, p, NF_INET_PRE_ROUTING, NF_IP_PRI_CONNTRACK_DEFRAG, NFK_DEFRAG, 0);
   e |= addEntry(t, p, NF_INET_LOCAL_OUT, NF_IP_PRI_CONNTRACK, NFK_CT_IN, 0);
   e |= addEntry(t, p, NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, NFK_NAT, 0);
   e |= addEntry(t, p, NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST, NFK_NAT, 0);

@@ -876,14 +876,110 @@ function icmpError(st: u32, root: u32, family: u32, l3: u32, thoff: u32, len: u3
 }
 
 /** l4proto->allow_clash: UDP, UDP-Lite, ICMP, ICMPv6, DCCP and GRE may resolve an insertion clash (not TCP, SCTP). */
-@inline function allowClash(proto: u32): bool {
+@inline export function allowClash(proto: u32): bool {
   return proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE || proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6 || proto == IPPROTO_DCCP || proto == 47; // 47: GRE
 }
 
 /**
+ * nf_ct_key_equal's walk under the lock: the chain link whose tuple equals `t`, expired or not (the
+ * kernel's confirm compares keys only; ctFind reaps an expired one instead). 0 when none.
+ */
+function ctKey(root: u32, t: u32): u32 {
+  const mask = load<u32>(root + CR_BUCKETS) - 1;
+  let h = load<u32>(load<u32>(root + CR_TABLE) + (tupleHash(t, load<u32>(root + CR_SEED), mask) << 2));
+  while (h != 0) {
+    const e = hEntry(h);
+    const d = hDir(h);
+    if (tupleEq(e + CT_TUPLE_ORIG + d * CT_TUPLE_SIZE, t)) return h;
+    h = load<u32>(e + (d << 2));
+  }
+  return 0;
+}
+
+/**
+ * nf_conntrack_tuple_taken under the lock: an entry other than `ignored` has tuple `t` (either direction),
+ * skipping expired ones (reaped: nf_ct_gc_expired) and those whose original tuple is `ignored`'s own —
+ * the same flow, met by another CPU first, which nf_ct_resolve_clash merges at confirm.
+ */
+export function ctTupleTaken(root: u32, t: u32, ignored: u32): bool {
+  const mask = load<u32>(root + CR_BUCKETS) - 1;
+  const b = load<u32>(root + CR_TABLE) + (tupleHash(t, load<u32>(root + CR_SEED), mask) << 2);
+  const now = netNow();
+  let h = load<u32>(b);
+  while (h != 0) {
+    const e = hEntry(h);
+    const d = hDir(h);
+    if (e != ignored) {
+      if (ctExpired(e, now)) {
+        ctDeleteLocked(root, e);
+        h = load<u32>(b); // the chain changed: from its head again
+        continue;
+      }
+      if (tupleEq(e + CT_TUPLE_ORIG + d * CT_TUPLE_SIZE, t) && !tupleEq(e + CT_TUPLE_ORIG, ignored + CT_TUPLE_ORIG)) return true;
+    }
+    h = load<u32>(e + (d << 2));
+  }
+  return false;
+}
+
+/**
+ * nf_ct_can_merge: nf_ct_match (both tuples equal) or nf_ct_match_reverse (the same flow seen from its
+ * other end: `w`'s original is `e`'s reply and the other way round). Zones are in the tuples.
+ */
+@inline function canMerge(w: u32, e: u32): bool {
+  return (tupleEq(w + CT_TUPLE_ORIG, e + CT_TUPLE_ORIG) && tupleEq(w + CT_TUPLE_REPLY, e + CT_TUPLE_REPLY)) ||
+    (tupleEq(w + CT_TUPLE_ORIG, e + CT_TUPLE_REPLY) && tupleEq(w + CT_TUPLE_REPLY, e + CT_TUPLE_ORIG));
+}
+
+/**
+ * nf_ct_resolve_clash under the lock (`h` the link confirm found, the original tuple's first, else the
+ * reply's): a protocol that allows it keeps the packet — merged onto the entry there when they can
+ * merge (__nf_ct_resolve_clash: the loser's bytes added, the packet takes that entry with its ctinfo);
+ * else (nf_ct_resolve_clash_harder) merged onto the entry holding the loser's reply tuple when that one
+ * can merge, or, when no entry holds it, the loser inserted by its reply direction only (original-
+ * direction lookups keep finding the winner; listings do not show it), confirmed for one second
+ * (IPS_FIXED_TIMEOUT), never assured (IPS_NAT_CLASH). Anything else: insert_failed, the packet dropped.
+ * Unlocks. Returns an NF_* verdict.
+ */
+function resolveClash(root: u32, st: u32, e: u32, h: u32, ctinfo: u32): u32 {
+  unconfirmedForget(e);
+  if (allowClash(<u32>load<u8>(hEntry(h) + CT_TUPLE_ORIG + CTT_PROTO))) {
+    let w = hEntry(h);
+    if (!canMerge(w, e)) {
+      const rh = ctKey(root, e + CT_TUPLE_REPLY);
+      if (rh == 0) {
+        store<u64>(e + CT_TIMEOUT, netNow() + 1000);
+        store<u32>(e + CT_STATUS, load<u32>(e + CT_STATUS) | IPS_CONFIRMED | IPS_FIXED_TIMEOUT | IPS_NAT_CLASH);
+        hashInsert(root, e, 1);
+        ctUnlock(root);
+        mibInc(MIB_CT_CLASH_RESOLVE);
+        return NF_ACCEPT;
+      }
+      w = canMerge(hEntry(rh), e) ? hEntry(rh) : 0;
+    }
+    if (w != 0) {
+      // nf_ct_acct_merge: the loser's bytes of the packet's direction, as one packet
+      const dir: u32 = ctinfo >= IP_CT_IS_REPLY ? IP_CT_DIR_REPLY : IP_CT_DIR_ORIGINAL;
+      ctAcct(w, dir, <u32>load<u64>(e + CT_COUNTERS + (dir << 4) + 8));
+      ctFree(root, e);
+      ctUnlock(root);
+      mibInc(MIB_CT_CLASH_RESOLVE);
+      store<u32>(st + NFS_CT, w);
+      return NF_ACCEPT;
+    }
+  }
+  ctFree(root, e);
+  ctUnlock(root);
+  mibInc(MIB_CT_DROP);
+  mibInc(MIB_CT_INSERT_FAILED);
+  store<u32>(st + NFS_CT, 0);
+  return NF_DROP;
+}
+
+/**
  * __nf_conntrack_confirm at POST_ROUTING / LOCAL_IN (priority INT_MAX): a new entry of an original-
- * direction packet goes into the table — unless its tuples are there already (a clash: resolved onto
- * the entry there, or insert_failed and the packet dropped) — its timeout made absolute, a new event sent. Returns an NF_* verdict.
+ * direction packet goes into the table — unless an entry there has its original tuple, or else its reply
+ * tuple (a clash: resolveClash) — its timeout made absolute, a new event sent. Returns an NF_* verdict.
  */
 export function nf_conntrack_confirm(st: u32): u32 {
   const e = load<u32>(st + NFS_CT);
@@ -898,44 +994,9 @@ export function nf_conntrack_confirm(st: u32): u32 {
     ctUnlock(root);
     return NF_ACCEPT;
   }
-  const ho = ctFind(root, e + CT_TUPLE_ORIG);
-  const h = ho != 0 ? ho : ctFind(root, e + CT_TUPLE_REPLY);
-  if (h != 0) {
-    // another CPU confirmed the same connection first (nf_ct_resolve_clash): a protocol that allows
-    // the clash (l4proto->allow_clash) with a winner that is not dying and has no NAT done, or the
-    // same tuples both ways (nf_ct_match), takes the packet on (its counters merged: nf_ct_acct_merge);
-    // else, as nf_ct_resolve_clash_harder, the loser may go in by its reply direction only; anything else is dropped
-    unconfirmedForget(e);
-    const w = hEntry(h);
-    const ws = load<u32>(w + CT_STATUS);
-    if (allowClash(<u32>load<u8>(e + CT_TUPLE_ORIG + CTT_PROTO)) && (ws & IPS_DYING) == 0 &&
-        ((ws & IPS_NAT_DONE_MASK) == 0 || (tupleEq(w + CT_TUPLE_ORIG, e + CT_TUPLE_ORIG) && tupleEq(w + CT_TUPLE_REPLY, e + CT_TUPLE_REPLY)))) {
-      const dir: u32 = ctinfo >= IP_CT_IS_REPLY ? IP_CT_DIR_REPLY : IP_CT_DIR_ORIGINAL;
-      ctAcct(w, dir, <u32>load<u64>(e + CT_COUNTERS + (dir << 4) + 8));
-      ctFree(root, e);
-      ctUnlock(root);
-      mibInc(MIB_CT_CLASH_RESOLVE);
-      store<u32>(st + NFS_CT, w);
-      return NF_ACCEPT;
-    }
-    if (allowClash(<u32>load<u8>(e + CT_TUPLE_ORIG + CTT_PROTO)) && ho != 0 && ctFind(root, e + CT_TUPLE_REPLY) == 0) {
-      // nf_ct_resolve_clash_harder: NAT gave the loser another reply tuple, unique: it goes in by that
-      // direction only (original-direction lookups keep finding the winner; listings do not show it),
-      // confirmed for one second (IPS_FIXED_TIMEOUT), never assured (IPS_NAT_CLASH)
-      store<u64>(e + CT_TIMEOUT, netNow() + 1000);
-      store<u32>(e + CT_STATUS, load<u32>(e + CT_STATUS) | IPS_CONFIRMED | IPS_FIXED_TIMEOUT | IPS_NAT_CLASH);
-      hashInsert(root, e, 1);
-      ctUnlock(root);
-      mibInc(MIB_CT_CLASH_RESOLVE);
-      return NF_ACCEPT;
-    }
-    ctFree(root, e);
-    ctUnlock(root);
-    mibInc(MIB_CT_DROP);
-    mibInc(MIB_CT_INSERT_FAILED);
-    store<u32>(st + NFS_CT, 0);
-    return NF_DROP;
-  }
+  let h = ctKey(root, e + CT_TUPLE_ORIG);
+  if (h == 0) h = ctKey(root, e + CT_TUPLE_REPLY);
+  if (h != 0) return resolveClash(root, st, e, h, ctinfo);
   unconfirmedForget(e);
   store<u64>(e + CT_TIMEOUT, load<u64>(e + CT_TIMEOUT) + netNow());
   store<u32>(e + CT_STATUS, load<u32>(e + CT_STATUS) | IPS_CONFIRMED);

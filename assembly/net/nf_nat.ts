@@ -44,7 +44,7 @@ import {
   CR_NAT_COUNT, CR_NAT_RULES, CT_MASQ_OIF, CT_STATUS, CT_TUPLE_ORIG, CT_TUPLE_REPLY, CT_TUPLE_SIZE, CTT_DPORT,
   CTT_DST, CTT_FAMILY, CTT_PROTO, CTT_SPORT, CTT_SRC, IPS_DST_NAT, IPS_DST_NAT_DONE, IPS_NAT_MASK, IPS_SRC_NAT,
   IPS_SRC_NAT_DONE, IP_CT_IS_REPLY, IP_CT_NEW, IP_CT_NONE, IP_CT_RELATED, IP_CT_RELATED_REPLY, NF_ACCEPT, NF_DROP,
-  ctFind, ctLock, ctRoot, ctUnlock, hEntry, invertTuple, tupleCopy, tupleEq,
+  allowClash, ctFind, ctLock, ctRoot, ctTupleTaken, ctUnlock, hEntry, invertTuple, tupleCopy, tupleEq,
 } from './nf_conntrack';
 import { nft_do_chain } from './nf_tables_entry';
 
@@ -337,12 +337,32 @@ function l4InRange(t: u32, r: u32, manip: u32): bool {
   return port >= ldBe16(r + NR_MIN_PROTO) && port <= ldBe16(r + NR_MAX_PROTO);
 }
 
-/** nf_nat_used_tuple: the reply of candidate `t` is some other entry's tuple already. */
+/** nf_nat_used_tuple: the reply of candidate `t` is some other connection's tuple already (nf_conntrack_tuple_taken). */
 function usedTuple(root: u32, t: u32, ct: u32): bool {
   const rep = netScratch() + SCR_NF + 608;
   invertTuple(rep, t);
-  const h = ctFind(root, rep);
-  return h != 0 && hEntry(h) != ct;
+  return ctTupleTaken(root, rep, ct);
+}
+
+/**
+ * nf_nat_used_tuple_new (the original tuple tried first): as usedTuple, except the rare reverse
+ * collision — both ends' first packets picked up as new at once, neither connection translated — is
+ * left to clash resolution at confirm (the tuple kept) rather than given another port.
+ */
+function usedTupleNew(root: u32, t: u32, ct: u32): bool {
+  if (!usedTuple(root, t, ct)) return false;
+  if (!allowClash(<u32>load<u8>(ct + CT_TUPLE_ORIG + CTT_PROTO))) return true;
+  if ((load<u32>(ct + CT_STATUS) & IPS_NAT_MASK) != 0) return true; // (IPS_SEQ_ADJUST: no helpers here)
+  let h = ctFind(root, t);
+  if (h == 0) {
+    const rep = netScratch() + SCR_NF + 608;
+    invertTuple(rep, t);
+    h = ctFind(root, rep);
+    if (h == 0) return false; // the clashing entry went away
+  }
+  const o = hEntry(h);
+  if ((load<u32>(o + CT_STATUS) & IPS_NAT_MASK) != 0) return true;
+  return !tupleEq(o + CT_TUPLE_ORIG, ct + CT_TUPLE_REPLY);
 }
 
 /** find_best_ips_proto: the manip address from the range (one address: it; several: by a hash of the tuple). */
@@ -435,7 +455,7 @@ function uniqueTuple(root: u32, t: u32, r: u32, manip: u32, ct: u32): void {
 function uniqueTupleOf(root: u32, t: u32, orig: u32, r: u32, ct: u32, manip: u32): void {
   const flags = load<u32>(r + NR_FLAGS);
   if (manip == NF_NAT_MANIP_SRC && (flags & NF_NAT_RANGE_PROTO_RANDOM_ALL) == 0) {
-    if (inRange(orig, r, manip) && !usedTuple(root, orig, ct)) {
+    if (inRange(orig, r, manip) && !usedTupleNew(root, orig, ct)) {
       tupleCopy(t, orig);
       return;
     }

@@ -23,9 +23,9 @@
 // flowtable entries (ct15's nf_flow_table). Verdicts go back to netfilter.ts (NF_DROP: it frees the frame
 // and counts NETFILTER_DROP); reject sends its ICMP error or TCP reset first (nft_reject.ts).
 
-import { netRoot, netScratch, netDrop } from './core';
+import { netRoot, netScratch, netDrop, netdevGet } from './core';
 import {
-  NDROP_NFT_JUMP_STACK, NFS_CT, NFS_CTINFO, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_MARK, NFS_OIF, NFS_PF, NFS_DATA,
+  ND_NAME, NDROP_NFT_JUMP_STACK, NFS_CT, NFS_CTINFO, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_MARK, NFS_OIF, NFS_PF, NFS_DATA,
   NFS_THOFF, NR_NFT, SCR_NF, SCR_NFT,
 } from './abi';
 import { nftReject } from './nft_reject';
@@ -38,7 +38,7 @@ export const NF_ACCEPT: u32 = 1;
 
 // Expression ops (word 0's low byte) and their operands:
 export const EXPR_PAYLOAD: u32 = 1; //  x base (1 network, 2 transport) | +4 u32 offset → reg, len bytes
-export const EXPR_META: u32 = 2; //     x NFT_META_* → reg (u32, host order)
+export const EXPR_META: u32 = 2; //     x NFT_META_* → reg (u32, host order; IIFNAME / OIFNAME: the device's 16-byte name)
 export const EXPR_CMP: u32 = 3; //      x NFT_CMP_* | +4 data (len bytes, padded to 4)
 export const EXPR_RANGE: u32 = 4; //    x 0 eq / 1 neq | +4 from | then to (each len bytes padded)
 export const EXPR_BITWISE: u32 = 5; //  reg = reg & mask ^ xor | +4 mask | then xor
@@ -60,6 +60,8 @@ export const NFT_META_PROTOCOL: u32 = 1;
 export const NFT_META_MARK: u32 = 3;
 export const NFT_META_IIF: u32 = 4;
 export const NFT_META_OIF: u32 = 5;
+export const NFT_META_IIFNAME: u32 = 6;
+export const NFT_META_OIFNAME: u32 = 7;
 export const NFT_META_NFPROTO: u32 = 15;
 export const NFT_META_L4PROTO: u32 = 16;
 export const NFT_CT_STATE: u32 = 0; // enum nft_ct_keys
@@ -194,6 +196,14 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
         memory.copy(reg, from + off, len);
         p += 8;
       } else if (op == EXPR_META) {
+        if (x == NFT_META_IIFNAME || x == NFT_META_OIFNAME) {
+          // nft_meta_store_ifname: the device's name as it is now, NUL-padded ("" without a device)
+          const nd = netdevGet(x == NFT_META_IIFNAME ? load<u32>(st, NFS_IIF) : load<u32>(st, NFS_OIF));
+          if (nd != 0) memory.copy(reg, nd + ND_NAME, 16);
+          else memory.fill(reg, 0, 16);
+          p += 4;
+          continue;
+        }
         let v: u32 = 0;
         if (x == NFT_META_MARK) v = load<u32>(st, NFS_MARK);
         else if (x == NFT_META_IIF) v = load<u32>(st, NFS_IIF);

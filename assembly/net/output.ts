@@ -38,7 +38,7 @@ import { frameAlloc } from '../umem';
 import { XDP_PACKET_HEADROOM } from '../abi';
 import { copyBytes } from '../bytes';
 import { rt6RedirectMaybe } from './rt6_redirect';
-import { NF_HOOK6, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, nf_hook_slow } from './netfilter';
+import { NF_HOOK6, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, nf_frag_max, nf_hook_slow } from './netfilter';
 
 /** The flow key and result the output routes of this module use (one worker's). */
 @inline function OUT_FL(): u32 {
@@ -133,8 +133,11 @@ export function ownMtu6(res: u32, nd: u32, dst: u32): u32 {
     store<u32>(NH(), load<u32>(data, IPH_DADDR));
   }
   setEthType(data, ETH_P_IP);
-  if (len > mtu) {
-    ip_fragment(oif, NH(), mtu, q, data, len);
+  // __ip_finish_output: over the MTU, or reassembled by conntrack (IPCB frag_max_size), it is fragmented
+  // (ip_do_fragment: at frag_max_size when that is below the MTU, so it leaves cut as it came)
+  const fmax = gate != 0 ? nf_frag_max(data, len) : 0;
+  if (len > mtu || fmax != 0) {
+    ip_fragment(oif, NH(), fmax != 0 && fmax < mtu ? fmax : mtu, q, data, len);
     return;
   }
   neigh_output(family, oif, NH(), q, data - ETH_HLEN, len + ETH_HLEN);

@@ -102,6 +102,7 @@ export const QR_MAX_DF: u32 = 60; // u32 largest fragment with DF set
 export const QR_NHOFF: u32 = 64; //  u32 IPv6: offset of the next-header byte that named the Fragment header
 export const QR_ID: u32 = 68; //     u32 key: IPv4 ID (as loaded) / IPv6 identification
 export const QR_VIF: u32 = 72; //    u32 key: IPv4 l3mdev master (0: no VRF here) / IPv6 iif (link-local and multicast)
+export const QR_USER: u32 = 76; //   u32 key: enum ip_defrag_users (IP_DEFRAG_LOCAL_DELIVER 0, IP_DEFRAG_CONNTRACK_IN 2 + zone, …)
 export const QR_SADDR: u32 = 80; //  16 bytes key (IPv4: the first 4)
 export const QR_DADDR: u32 = 96; //  16 bytes key
 export const REASM_QREC: u32 = 128;
@@ -179,6 +180,7 @@ export function reasmTable(): u32 {
 let resultLen: u32 = 0;
 let resultNhoff: u32 = 0;
 let resultThoff: u32 = 0;
+let resultFragMax: u32 = 0;
 
 /** Result of the last ip_defrag / ipv6_defrag that returned a datagram. */
 export function reasmSetResult(r: u32, len: u32, nhoff: u32, thoff: u32): void {
@@ -216,7 +218,7 @@ function keyHash(family: u32, id: u32, proto: u32, vif: u32, saddr: u32, daddr: 
  * now). 0 when the family's memory is above *frag_high_thresh (or the threshold is 0), or no queue
  * record is free.
  */
-export function queueFind(r: u32, family: u32, id: u32, proto: u32, vif: u32, saddr: u32, daddr: u32): u32 {
+export function queueFind(r: u32, family: u32, id: u32, proto: u32, vif: u32, saddr: u32, daddr: u32, user: u32 = 0): u32 {
   const high = sysctl(family == 4 ? SYSCTL_IPFRAG_HIGH_THRESH : SYSCTL_IP6FRAG_HIGH_THRESH);
   if (high == 0 || load<u32>(memAddr(r, family)) > high) return 0;
   const b = r + R_BUCKETS + (keyHash(family, id, proto, vif, saddr, daddr) << 2);
@@ -225,7 +227,7 @@ export function queueFind(r: u32, family: u32, id: u32, proto: u32, vif: u32, sa
     const qp = queueAt(r, qi);
     if (
       load<u8>(qp + QR_FAMILY) == family && load<u32>(qp + QR_ID) == id && load<u8>(qp + QR_PROTO) == proto &&
-      load<u32>(qp + QR_VIF) == vif && addrEq(qp + QR_SADDR, saddr, family) && addrEq(qp + QR_DADDR, daddr, family)
+      load<u32>(qp + QR_VIF) == vif && load<u32>(qp + QR_USER) == user && addrEq(qp + QR_SADDR, saddr, family) && addrEq(qp + QR_DADDR, daddr, family)
     ) return qi;
     qi = load<u32>(qp + QR_HNEXT);
   }
@@ -238,6 +240,7 @@ export function queueFind(r: u32, family: u32, id: u32, proto: u32, vif: u32, sa
   store<u8>(qp + QR_PROTO, <u8>proto);
   store<u32>(qp + QR_ID, id);
   store<u32>(qp + QR_VIF, vif);
+  store<u32>(qp + QR_USER, user);
   copyBytes(qp + QR_SADDR, saddr, family == 4 ? 4 : 16);
   copyBytes(qp + QR_DADDR, daddr, family == 4 ? 4 : 16);
   if (family == 4 && sysctl(SYSCTL_IPFRAG_MAX_DIST) != 0) store<u32>(qp + QR_PEER, peerGet(r, load<u32>(saddr), vif));
@@ -557,15 +560,30 @@ const IP_OFFSET: u32 = 0x1fff;
  */
 export function ip_defrag(ifindex: u32, q: u32, data: u32, len: u32): u32 {
   reasmLock();
-  const d = ipDefrag(ifindex, q, data, len);
+  const d = ipDefrag(ifindex, q, data, len, IP_DEFRAG_LOCAL_DELIVER);
   reasmUnlock();
   return d;
 }
 
-function ipDefrag(ifindex: u32, q: u32, data: u32, len: u32): u32 {
+export const IP_DEFRAG_LOCAL_DELIVER: u32 = 0;
+export const IP_DEFRAG_CONNTRACK_IN: u32 = 2; // + the zone (0 here)
+
+/**
+ * ip_defrag for another user (enum ip_defrag_users: nf_defrag_ipv4's IP_DEFRAG_CONNTRACK_IN): queues of
+ * their own, apart from local delivery's, as the kernel keys them by user. As ip_defrag otherwise; the
+ * datagram's frag_max_size (its largest fragment) in reasmFragMax().
+ */
+export function ip_defrag_user(ifindex: u32, q: u32, data: u32, len: u32, user: u32): u32 {
+  reasmLock();
+  const d = ipDefrag(ifindex, q, data, len, user);
+  reasmUnlock();
+  return d;
+}
+
+function ipDefrag(ifindex: u32, q: u32, data: u32, len: u32, user: u32): u32 {
   mibInc(MIB_IP_REASM_REQDS);
   const r = reasmTable();
-  const qi = r == 0 ? 0 : queueFind(r, 4, load<u16>(data + 4), load<u8>(data + 9), 0, data + 12, data + 16);
+  const qi = r == 0 ? 0 : queueFind(r, 4, load<u16>(data + 4), load<u8>(data + 9), 0, data + 12, data + 16, user);
   if (qi == 0) {
     mibInc(MIB_IP_REASM_FAILS);
     netDrop(r == 0 ? NDROP_NOMEM : NDROP_FRAG_MEM);
@@ -643,6 +661,8 @@ function ipFragReasm(r: u32, qi: u32): u32 {
   store<u16>(dst + 6, df ? bswap<u16>(<u16>IP_DF) : 0);
   store<u16>(dst + 10, 0);
   store<u16>(dst + 10, bswap<u16>(<u16>csumFold(csumPartial(dst, ihl, 0))));
+  // IPCB(skb)->frag_max_size = max(max_df_size, q.max_size): what refragmenting may not exceed
+  resultFragMax = load<u32>(qp + QR_MAX_SIZE);
   queueDestroy(r, qi, 0);
   mibInc(MIB_IP_REASM_OKS);
   reasmSetResult(r, total, 0, ihl);
@@ -665,6 +685,11 @@ export function reasmLen(): u32 {
  * For the datagram the last ipv6_defrag returned: the offset of the next-header byte that names the
  * header to go on with (reasmNhoff) and of that header (reasmThoff). IPv4: 0 and the IHL.
  */
+/** frag_max_size of the IPv4 datagram the last ip_defrag / ip_defrag_user returned (its largest fragment's L3 bytes). */
+export function reasmFragMax(): u32 {
+  return resultFragMax;
+}
+
 export function reasmNhoff(): u32 {
   return resultNhoff;
 }

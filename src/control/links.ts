@@ -35,6 +35,7 @@ export interface NetdevExports {
   netdev_set_mac(ifindex: I, lo: I, hi: I): I;
   netdev_set_link(ifindex: I, link: I): I;
   netdev_set_kind(ifindex: I, kind: I): I;
+  netdev_set_name(ifindex: I, w0: I, w1: I, w2: I, w3: I): I;
   netdev_conf_set(ifindex: I, family: I, i: I, v: I): I;
   netdev_conf_get(ifindex: I, family: I, i: I): I;
   netdev_addrs_alloc(count: I): I;
@@ -399,6 +400,7 @@ export class Links {
     if (r === -17) throw new NetError('EEXIST', 'RTNETLINK answers: File exists');
     if (r < 0) throw new WxdpError('USAGE', `link ${l.name}: the stack cannot record it (errno ${-r})`);
     this.publishMac(l);
+    this.publishName(l);
     this.links.set(l.ifindex, l);
     this.byName.set(l.name, l.ifindex);
     this.sysctls()?.linkAdded?.(l.ifindex);
@@ -520,6 +522,7 @@ export class Links {
     this.byName.delete(l.name);
     l.name = to;
     this.byName.set(to, l.ifindex);
+    this.publishName(l);
     if (l.device) this.dp.renameDevice(l.device, to);
     this.dp.addresses.linkRenamed(l.ifindex);
   }
@@ -592,6 +595,14 @@ export class Links {
     if (f === l.flags) return;
     l.flags = f;
     this.x.netdev_set_flags(l.ifindex, f);
+  }
+
+  /** The name into the stack's record (IFNAMSIZ bytes, NUL-padded): nft's iifname / oifname compare it per packet. */
+  private publishName(l: Link): void {
+    const b = new Uint8Array(IFNAMSIZ);
+    b.set(new TextEncoder().encode(l.name).subarray(0, IFNAMSIZ - 1));
+    const w = new DataView(b.buffer);
+    this.x.netdev_set_name(l.ifindex, w.getUint32(0, true), w.getUint32(4, true), w.getUint32(8, true), w.getUint32(12, true));
   }
 
   private publishMac(l: Link): void {

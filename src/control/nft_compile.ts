@@ -10,7 +10,7 @@ import { TYPE_INFO, intervals, type DataType, type Elem } from './nft_types.js';
 export const NFT_MAGIC = 0x4254464e;
 const NFTC_REGULAR = 0xffffffff;
 const EXPR = { PAYLOAD: 1, META: 2, CMP: 3, RANGE: 4, BITWISE: 5, LOOKUP: 6, CT: 7, CT_SET: 8, META_SET: 9, IMM: 10, VERDICT: 11, COUNTER: 12, NAT: 13, REJECT: 14, FLOW: 15, BYTEORDER: 16 } as const;
-const META = { LEN: 0, PROTOCOL: 1, MARK: 3, IIF: 4, OIF: 5, NFPROTO: 15, L4PROTO: 16 } as const;
+const META = { LEN: 0, PROTOCOL: 1, MARK: 3, IIF: 4, OIF: 5, IIFNAME: 6, OIFNAME: 7, NFPROTO: 15, L4PROTO: 16 } as const;
 const CT = { STATE: 0, DIRECTION: 1, MARK: 3 } as const;
 const CMP = { eq: 0, neq: 1, lt: 2, lte: 3, gt: 4, gte: 5 } as const;
 const VERDICT = { drop: 0, accept: 1, jump: 2, goto: 3, return: 4, continue: 5 } as const;
@@ -69,7 +69,7 @@ function le32(v: number): Uint8Array {
   return Uint8Array.from([v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff]);
 }
 
-/** ifname / iface_index elements → the devices' indexes now (a name with no device matches nothing). */
+/** iface_index elements → the devices' indexes now (a name with no device matches nothing). */
 function ifaceElems(env: CompileEnv, elems: Elem[]): Elem[] {
   const out: Elem[] = [];
   for (const e of elems) for (const i of env.ifindexes(e.name ?? '')) out.push({ lo: le32(i), hi: le32(i), kind: 'value' });
@@ -77,7 +77,7 @@ function ifaceElems(env: CompileEnv, elems: Elem[]): Elem[] {
 }
 
 function addSet(ctx: Ctx, type: DataType, elems: Elem[]): number {
-  const isIface = type === 'ifname' || type === 'iface_index';
+  const isIface = type === 'iface_index';
   ctx.sets.push({ type: isIface ? 'mark' : type, ivals: intervals(isIface ? 'mark' : type, isIface ? ifaceElems(ctx.env, elems) : elems) });
   return ctx.sets.length - 1;
 }
@@ -128,14 +128,14 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
           code.op(EXPR.PAYLOAD, 0, prefixBytes || len, payload.base);
           code.word(payload.off);
         } else if (proto === 'meta') {
-          const key = { l4proto: META.L4PROTO, mark: META.MARK, iif: META.IIF, oif: META.OIF, iifname: META.IIF, oifname: META.OIF, nfproto: META.NFPROTO, length: META.LEN }[field]!;
+          const key = { l4proto: META.L4PROTO, mark: META.MARK, iif: META.IIF, oif: META.OIF, iifname: META.IIFNAME, oifname: META.OIFNAME, nfproto: META.NFPROTO, length: META.LEN }[field]!;
           code.op(EXPR.META, 0, len, key);
         } else {
           const key = { state: CT.STATE, mark: CT.MARK, direction: CT.DIRECTION }[field]!;
           code.op(EXPR.CT, 0, len, key);
         }
         // the comparison
-        const isIface = s.type === 'ifname' || s.type === 'iface_index';
+        const isIface = s.type === 'iface_index';
         if (s.type === 'ct_state' && (v.k === 'flags' || (v.k === 'elem' && (s.op === 'eq' || s.op === 'neq')))) {
           const bits = v.k === 'flags' ? v.bits : new DataView(v.e.lo.buffer).getUint32(0, true);
           code.op(EXPR.BITWISE, 0, 4, 0);
@@ -143,6 +143,14 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
           code.data(le32(0));
           code.op(EXPR.CMP, 0, 4, s.op === 'neq' ? CMP.eq : CMP.neq);
           code.data(le32(0));
+          break;
+        }
+        if (s.type === 'ifname' && v.k === 'elem') {
+          // nft_cmp over the name register: the whole 16 bytes, or a wildcard's stem only (nft's prefix compare)
+          const stem = v.e.hi.findIndex((c, i) => c !== v.e.lo[i]);
+          const n = stem < 0 ? 16 : stem;
+          code.op(EXPR.CMP, 0, n, s.op === 'neq' ? CMP.neq : CMP.eq);
+          code.data(v.e.lo.slice(0, n));
           break;
         }
         if (isIface && v.k === 'elem') {
@@ -194,7 +202,8 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
           if (v.k === 'set') set = addSet(ctx, s.type, v.elems);
           else {
             const named = ctx.table.sets.find((x) => x.name === v.name)!;
-            set = namedSet(ctx, named);
+            // `iif @s` over a set of names: the devices' indexes now (iif resolves names when the rule is loaded)
+            set = s.type === 'iface_index' ? addSet(ctx, 'iface_index', named.elems) : namedSet(ctx, named);
           }
           code.op(EXPR.LOOKUP, 0, len, s.op === 'neq' ? 1 : 0);
           ctx.setFix.push({ at: code.pos, set });

@@ -15,7 +15,7 @@ export const TYPE_INFO: Readonly<Record<DataType, { len: number; host: boolean }
   inet_proto: { len: 1, host: false },
   mark: { len: 4, host: true },
   iface_index: { len: 4, host: true },
-  ifname: { len: 4, host: true }, // compiled to the device's index (see nft.ts)
+  ifname: { len: 16, host: false }, // IFNAMSIZ: meta iifname / oifname load the device's name at each packet
   ct_state: { len: 4, host: true },
   ct_dir: { len: 1, host: false },
   nf_proto: { len: 1, host: false },
@@ -142,9 +142,18 @@ export function cmpBytes(a: Uint8Array, b: Uint8Array): number {
 /** A word or quoted string of `type`: a value, `a/len` (addresses), or `a-b`. */
 export function parseElem(type: DataType, v: RawValue): Elem {
   if (v.k !== 'word' && v.k !== 'str') return err('syntax error, unexpected ' + (v.k === 'set' ? "'{'" : "'@'"), v.loc);
-  if (type === 'ifname' || type === 'iface_index') {
+  if (type === 'iface_index') return { lo: new Uint8Array(4), hi: new Uint8Array(4), kind: 'value', name: v.v };
+  if (type === 'ifname') {
+    // the name's bytes, NUL-padded to IFNAMSIZ; `stem*` is the interval of every name starting with stem
     const name = v.v;
-    return { lo: new Uint8Array(4), hi: new Uint8Array(4), kind: 'value', name };
+    const wild = name.endsWith('*');
+    if (new TextEncoder().encode(name).length >= 16) return err('String exceeds maximum length of 16', v.loc); // nft: the text, `*` included
+    const b = new TextEncoder().encode(wild ? name.slice(0, -1) : name);
+    const lo = new Uint8Array(16);
+    lo.set(b);
+    const hi = lo.slice();
+    if (wild) hi.fill(0xff, b.length);
+    return { lo, hi, kind: 'value', name };
   }
   const text = v.v;
   if ((type === 'ipv4_addr' || type === 'ipv6_addr') && text.includes('/')) {

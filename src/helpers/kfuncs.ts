@@ -44,6 +44,8 @@ export interface KfuncDef {
   /** XDP metadata kfuncs: only in device-bound programs (BPF_F_XDP_DEV_BOUND_ONLY). */
   devBound: boolean;
   ret?: KfuncRet;
+  /** kptr_or_null: the struct (WXDP_BTF, src/elf/core.ts) the pointer is to, its loads checked against it. */
+  retStruct?: string;
   /** Its implementation in the fast path (the wasm export's name), called as a helper; else `fn`. */
   fastPath?: string;
   fn: HelperDef['fn'];
@@ -111,6 +113,7 @@ export const KFUNCS: readonly KfuncDef[] = [
     args: [{ kind: 'ctx' }, { kind: 'mem', size: 64 }, { kind: 'mem', size: 4 }, { kind: 'scalar' }],
     devBound: false,
     ret: 'kptr_or_null',
+    retStruct: 'flow_offload_tuple_rhash',
     fastPath: 'bpf_xdp_flow_lookup',
     fn: (_c, _t, _o, _l, _r5, ctx) => {
       throw new RuntimeFault('RUN_HELPER', 'bpf_xdp_flow_lookup needs the fast path (a Datapath program)', ctx.pc);

@@ -98,6 +98,8 @@ export class Reg {
   dynptrId = 0;
   /** PTR_TO_MEM | DYNPTR_TYPE_XDP: a bpf_dynptr_slice(_rdwr) of the packet, invalid once the packet moves. */
   pktSlice = false;
+  /** MEM standing for a PTR_TO_BTF_ID a kfunc returned: the WXDP_BTF struct it points at (btf_access.ts walks its loads). */
+  btf: string | undefined;
 
   clone(): Reg {
     const r = new Reg();
@@ -125,6 +127,7 @@ export class Reg {
     r.precise = this.precise;
     r.dynptrId = this.dynptrId;
     r.pktSlice = this.pktSlice;
+    r.btf = this.btf;
     return r;
   }
 

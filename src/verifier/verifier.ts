@@ -38,6 +38,8 @@ import { Tnum } from './tnum.js';
 import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
 import { kfuncById } from '../helpers/kfuncs.js';
 import { tracingCtxAccess } from './tracing.js';
+import { btfStructRead } from './btf_access.js';
+import { WXDP_BTF } from '../elf/core.js';
 import { destroyDynptrsIn, DynptrType, dynptrSlots, initDynptrArg, releaseDynptrArg, useDynptrArg, type DynptrSlot } from './dynptr.js';
 
 export const COMPLEXITY_LIMIT = 1_000_000;
@@ -949,6 +951,7 @@ class Verifier {
       }
       case RegType.MEM: {
         if (reg.maybeNull) break;
+        if (reg.btf !== undefined) return this.btfLoad(reg, regno, off, size, read, pc);
         if (!read && reg.rdonly) this.reject(`R${regno} cannot write into ${reg.typeName()}`, pc);
         this.checkMemRegion(reg, regno, off, size, reg.memSize, false, pc);
         return this.loaded(size);
@@ -990,7 +993,20 @@ class Verifier {
       default:
         break;
     }
-    this.reject(`R${regno} invalid mem access '${reg.typeName()}'`, pc);
+    this.reject(`R${regno} invalid mem access '${reg.btf !== undefined ? (reg.maybeNull ? 'ptr_or_null_' : 'ptr_') : reg.typeName()}'`, pc);
+  }
+
+  /** check_ptr_to_btf_access for a kfunc's struct pointer (see kptrOrNull): a scalar, or the kernel's refusal. */
+  private btfLoad(reg: Reg, regno: number, off: number, size: number, read: boolean, pc: number): Reg {
+    const name = reg.btf!;
+    if (!read) this.reject('only read is supported', pc);
+    if (off < 0) this.reject(`R${regno} is ptr_${name} invalid negative access: off=${off}`, pc);
+    if (!reg.varOff.isConst || reg.varOff.value !== 0n) {
+      this.reject(`R${regno} is ptr_${name} invalid variable offset: off=${off}, var_off=${reg.varOff.toString()}`, pc);
+    }
+    const refusal = btfStructRead(name, off, size);
+    if (refusal !== null) this.reject(refusal, pc);
+    return this.loaded(size);
   }
 
   /**
@@ -1732,7 +1748,7 @@ class Verifier {
     const regs = st.cur.regs;
     for (let r = 1; r <= 5; r++) regs[r] = new Reg();
     if (def.ret === 'slice' || def.ret === 'slice_rdwr') regs[0] = this.dynptrSlice(dynptr!, constSize, def.ret === 'slice');
-    else regs[0] = def.ret === 'kptr_or_null' ? this.kptrOrNull() : Reg.unknown();
+    else regs[0] = def.ret === 'kptr_or_null' ? this.kptrOrNull(def.retStruct ?? '') : Reg.unknown();
     return pc + 1;
   }
 
@@ -1751,13 +1767,15 @@ class Verifier {
   }
 
   /**
-   * KF_RET_NULL of a PTR_TO_BTF_ID whose struct wxdp has no BTF for: a pointer to compare with NULL,
-   * read-only memory of size 0 (a load from it is refused as out of bounds).
+   * KF_RET_NULL of a PTR_TO_BTF_ID (bpf_xdp_flow_lookup's struct flow_offload_tuple_rhash *): compared
+   * with NULL, then read only, field by field as wxdp's BTF lays the struct out (btf_access.ts), as the
+   * kernel reads PTR_TO_BTF_ID (BPF_PROBE_MEM loads after btf_struct_access).
    */
-  private kptrOrNull(): Reg {
+  private kptrOrNull(struct: string): Reg {
     const r = Reg.pointer(RegType.MEM);
     r.rdonly = true;
-    r.memSize = 0;
+    r.btf = struct;
+    r.memSize = WXDP_BTF[struct]?.size ?? 0;
     r.maybeNull = true;
     r.id = ++this.idGen;
     return r;

@@ -20,8 +20,9 @@ describe('netfilter hook registration', () => {
     const x = dp.fastPath.exports as unknown as HookExports;
     expect([PRE, IN, FWD, OUT, POST].map((h) => x.nf_hook_count(2, h, 0))).toEqual([0, 0, 0, 0, 0]);
     expect(x.nf_hook_register(2, FWD, 0, CHAIN, 7)).toBe(0);
-    // conntrack came with it: in + DNAT at PRE_ROUTING and LOCAL_OUT, SNAT + confirm at POST_ROUTING and LOCAL_IN
-    expect([PRE, IN, FWD, OUT, POST].map((h) => x.nf_hook_count(2, h, 0))).toEqual([2, 2, 1, 2, 2]);
+    // conntrack came with it: in + DNAT at PRE_ROUTING and LOCAL_OUT, SNAT + confirm at POST_ROUTING and LOCAL_IN,
+    // and for IPv4 nf_defrag_ipv4 at PRE_ROUTING (-400)
+    expect([PRE, IN, FWD, OUT, POST].map((h) => x.nf_hook_count(2, h, 0))).toEqual([3, 2, 1, 2, 2]);
     expect([PRE, IN, FWD, OUT, POST].map((h) => x.nf_hook_count(10, h, 0))).toEqual([0, 0, 0, 0, 0]);
     expect(x.nf_hook_register(2, POST, 100, NAT_CHAIN, 8)).toBe(0);
     expect(x.nf_hook_count(2, POST, 1)).toBe(1);

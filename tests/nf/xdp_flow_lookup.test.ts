@@ -98,6 +98,29 @@ describe.skipIf(unready !== '')('bpf_xdp_flow_lookup (kfunc) on the nft flowtabl
 
 const obj = (n: string): string => fileURLToPath(new URL(`../../programs/${n}.o`, import.meta.url));
 
+describe.skipIf(unready !== '')('bpf_xdp_flow_lookup: the entry read directly (PTR_TO_BTF_ID loads)', () => {
+  it('the fields of a hit, each a CO-RE-relocated load through the returned pointer: addresses, ports, iifidx, l4proto, dir', async () => {
+    const fx = await Fixture.create(LINKS, [], NEIGH);
+    fx.dp.nft(RULES);
+    const o = await fx.dp.loadObject(obj('xdp_flow_lookup_fields'));
+    for (const d of ['eth0', 'eth1']) fx.devs.get(d)!.attachXdp(o.program('xdp_flow_lookup_fields'));
+    const m = o.maps.get('fields')!;
+    const field = (i: number): number => new DataView(m.lookup(Uint8Array.of(i, 0, 0, 0))!.buffer).getUint32(0, true);
+    fx.rx('eth0', seg({ seq: 1000, flags: SYN, options: SYN_OPTS }, true));
+    fx.rx('eth1', seg({ seq: 5000, ack: 1001, flags: SYN | ACK, win: 65160, options: SYN_OPTS }, false));
+    fx.rx('eth0', seg({ seq: 1001, ack: 5001, flags: ACK, win: 502 }, true)); // offloaded
+    expect(field(6)).toBe(0);
+    const ip = (a: string): number => new DataView(Uint8Array.from(a.split('.').map(Number)).buffer).getUint32(0, true);
+    const ports = (s: number, d: number): number => (((s >> 8) | ((s & 0xff) << 8)) | (((d >> 8) | ((d & 0xff) << 8)) << 16)) >>> 0;
+    // from C on eth0: the original direction's tuple
+    fx.rx('eth0', seg({ seq: 1001, ack: 5001, flags: PSH | ACK, win: 502, data: Uint8Array.of(1) }, true));
+    expect([0, 1, 2, 3, 4, 5, 6].map(field)).toEqual([ip(C), ip(S), ports(40000, 80), fx.devs.get('eth0')!.ifindex, 6, 0, 1]);
+    // from S on eth1: the reply direction's
+    fx.rx('eth1', seg({ seq: 5001, ack: 1002, flags: PSH | ACK, win: 509, data: Uint8Array.of(2) }, false));
+    expect([0, 1, 2, 3, 4, 5, 6].map(field)).toEqual([ip(S), ip(C), ports(80, 40000), fx.devs.get('eth1')!.ifindex, 6, 1, 2]);
+  });
+});
+
 describe('bpf_xdp_flow_lookup: errors and the verifier', () => {
   it('answers NULL with opts->error -EINVAL (opts_len 8), -EAFNOSUPPORT (family 7), -ENOENT (no flowtable)', async () => {
     const dp = await Datapath.create();
@@ -108,11 +131,19 @@ describe('bpf_xdp_flow_lookup: errors and the verifier', () => {
     expect(run('flow_lookup_noft')).toBe(2);
   });
 
-  // The kernel reads the struct through its BTF after the check (and words the unchecked read
-  // "R0 invalid mem access 'ptr_or_null_'"); wxdp has no BTF for it, so its words are its own.
-  it('the returned pointer: compared with NULL only; a read through it is refused, checked or not', async () => {
+  // The kernel types the result as PTR_TO_BTF_ID (KF_RET_NULL): before the NULL check any load is
+  // "R0 invalid mem access 'ptr_or_null_'"; after it, loads are walked over the struct's BTF
+  // (btf_struct_walk) — a field is read, a bare u32 at offset 0 is refused (the kernel's layout has
+  // the rhash_head's next pointer there: "cannot access ptr member next …"; wxdp's has no field there:
+  // its own walk's words) — and a store is "only read is supported". This machine's kernel has no
+  // nf_flow_table, so the same rules were checked there on bpf_xdp_ct_lookup's struct nf_conn *
+  // (KF_RET_NULL, PTR_TO_BTF_ID): CO-RE field loads after the check load; a u32 at nf_conn+12 is
+  // "access beyond the end of member id (mend:2) in struct nf_conntrack_zone with off 0 size 4".
+  it('the returned pointer: a field read after the NULL check loads; no check, no field, or a store are refused', async () => {
     const dp = await Datapath.create();
-    await expect(dp.loadObject(obj('xdp_flow_lookup_deref'))).rejects.toThrow(/insn 19: invalid access to memory, mem_size=0 off=0 size=4/);
-    await expect(dp.loadObject(obj('xdp_flow_lookup_nullderef'))).rejects.toThrow(/insn 18: R0 invalid mem access 'rdonly_mem_or_null'/);
+    await expect(dp.loadObject(obj('xdp_flow_lookup_deref'))).rejects.toThrow(/insn 19: struct flow_offload_tuple doesn't have field at offset 0/);
+    await expect(dp.loadObject(obj('xdp_flow_lookup_nullderef'))).rejects.toThrow(/insn 18: R0 invalid mem access 'ptr_or_null_'/);
+    await expect(dp.loadObject(obj('xdp_flow_lookup_write'))).rejects.toThrow(/only read is supported/);
+    await expect(dp.loadObject(obj('xdp_flow_lookup_fields'))).resolves.toBeDefined();
   });
 });
