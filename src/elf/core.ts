@@ -38,6 +38,9 @@ export interface WxdpField {
 export interface WxdpStruct {
   /** TYPE_SIZE's answer (absent: the struct has no size of its own to give). */
   size?: number;
+  /** How far a load through a pointer to it may reach when that is past `size` (the verifier's walk,
+   *  src/verifier/btf_access.ts): an IPv6 direction record's addresses lie past the 128 bytes. */
+  extent?: number;
   fields: Readonly<Record<string, WxdpField>>;
 }
 
@@ -63,8 +66,9 @@ export const WXDP_BTF: Readonly<Record<string, WxdpStruct>> = {
   net_device: { fields: { ifindex: { offset: 0, size: 4 } } },
   bpf_prog: { fields: {} },
   flow_offload: { size: 2 * FD_SIZE, fields: { tuplehash: { offset: 0, size: 2 * FD_SIZE, struct: 'flow_offload_tuple_rhash', count: 2 }, flags: { offset: FLOW_FLAGS, size: 8 } } },
-  flow_offload_tuple_rhash: { size: FD_SIZE, fields: { tuple: { offset: 0, size: FD_SIZE, struct: 'flow_offload_tuple' } } },
+  flow_offload_tuple_rhash: { size: FD_SIZE, extent: FD6_DADDR + 16, fields: { tuple: { offset: 0, size: FD_SIZE, struct: 'flow_offload_tuple' } } },
   flow_offload_tuple: {
+    extent: FD6_DADDR + 16,
     fields: {
       src_v4: { offset: FD_SADDR, size: 4, struct: 'in_addr' },
       dst_v4: { offset: FD_DADDR, size: 4, struct: 'in_addr' },

@@ -9,7 +9,7 @@
 //   past the end of a scalar member     "access beyond the end of member %s (mend:%u) in struct %s with off %u size %u"
 // A read inside one scalar member (narrower than it included) or covering a bitfield's bytes is a scalar.
 
-import { WXDP_BTF } from '../elf/core.js';
+import { WXDP_BTF, type WxdpField } from '../elf/core.js';
 
 /** null when a `size`-byte read at `off` of struct `name` is allowed, else the kernel's message. */
 export function btfStructRead(name: string, off: number, size: number): string | null {
@@ -17,16 +17,19 @@ export function btfStructRead(name: string, off: number, size: number): string |
   for (let depth = 0; depth < 8; depth++) {
     const s = WXDP_BTF[tname];
     if (!s) return `struct ${tname} doesn't have field at offset ${off}`;
-    if (s.size !== undefined && off + size > s.size) return `access beyond struct ${tname} at off ${off} size ${size}`;
+    const bound = s.extent ?? s.size;
+    if (bound !== undefined && off + size > bound) return `access beyond struct ${tname} at off ${off} size ${size}`;
     // members holding `off` (a union's several): the first the read fits in, else the first one's refusal
+    // a member that is one struct reaches as far as that struct's extent (an IPv6 record's addresses)
+    const span = (m: WxdpField): number => (m.struct && m.count === undefined ? WXDP_BTF[m.struct]?.extent ?? m.size : m.size);
     const members = Object.entries(s.fields)
-      .filter(([, m]) => off >= m.offset && off < m.offset + m.size)
+      .filter(([, m]) => off >= m.offset && off < m.offset + span(m))
       .sort((a, b) => a[1].offset - b[1].offset);
     let next: { name: string; off: number } | undefined;
     let refusal: string | undefined;
     for (const [mname, m] of members) {
-      if (off + size > m.offset + m.size && m.bits === undefined) {
-        refusal ??= `access beyond the end of member ${mname} (mend:${m.offset + m.size}) in struct ${tname} with off ${off} size ${size}`;
+      if (off + size > m.offset + span(m) && m.bits === undefined) {
+        refusal ??= `access beyond the end of member ${mname} (mend:${m.offset + span(m)}) in struct ${tname} with off ${off} size ${size}`;
         continue;
       }
       // a bitfield: the read must cover its bytes (BITS_ROUNDUP_BYTES of its end)
@@ -35,10 +38,10 @@ export function btfStructRead(name: string, off: number, size: number): string |
         continue;
       }
       if (!m.struct) return null;
-      const elem = m.count ? m.size / m.count : m.size;
+      const elem = m.count ? m.size / m.count : span(m);
       const inner = (off - m.offset) % elem;
       if (inner + size > elem) {
-        refusal ??= `access beyond the end of member ${mname} (mend:${m.offset + m.size}) in struct ${tname} with off ${off} size ${size}`;
+        refusal ??= `access beyond the end of member ${mname} (mend:${m.offset + span(m)}) in struct ${tname} with off ${off} size ${size}`;
         continue;
       }
       next = { name: m.struct, off: inner };
