@@ -38,6 +38,9 @@ describe('workers', () => {
     expect([eth0.rings(0).rx.available(), eth0.rings(1).rx.available()]).toEqual([40, 40]);
     expect(eth0.stats().verdicts.XDP_DROP ?? 0).toBe(0);
     expect(dp.workers!.stats().map((s) => s.rounds)).toEqual(before);
+    // settle() does not wait for held workers (they poll nothing until release): no timeout (USAGE)
+    expect(refusal(() => dp.workers!.settle(3))).toBe('accepted');
+    expect([eth0.rings(0).rx.available(), eth0.rings(1).rx.available()]).toEqual([40, 40]);
     dp.workers!.release();
     dp.workers!.settle();
     expect([eth0.rings(0).rx.available(), eth0.rings(1).rx.available()]).toEqual([0, 0]);
@@ -48,12 +51,13 @@ describe('workers', () => {
     const dp = await withWorkers(1);
     const x = dp.fastPath.exports as unknown as Record<string, WebAssembly.Global>;
     const g = (n: string) => x[n]!.value as number;
-    expect([g('WK_CTX'), g('WK_RUN'), g('WK_BURST'), g('WK_CONTROL'), g('WK_TP_ARGS'), g('WK_MIB'), g('WK_DROPS'), g('WK_SIZE')]).toEqual([
-      WK.CTX, WK.RUN, WK.BURST, WK.CONTROL, WK.TP_ARGS, WK.MIB, WK.DROPS, WK.SIZE,
+    expect([g('WK_CTX'), g('WK_RUN'), g('WK_BURST'), g('WK_CONTROL'), g('WK_TP_ARGS'), g('WK_LINK_KEYS'), g('WK_MIB'), g('WK_DROPS'), g('WK_SIZE')]).toEqual([
+      WK.CTX, WK.RUN, WK.BURST, WK.CONTROL, WK.TP_ARGS, WK.LINK_KEYS, WK.MIB, WK.DROPS, WK.SIZE,
     ]);
     expect(WK.DROPS).toBe(WK.MIB + MIB_COUNT * 8);
     expect(WK.DROPS + NDROP_COUNT * 8).toBeLessThanOrEqual(WK.SIZE);
-    expect(WK.TP_ARGS + g('TP_ARGS_SIZE')).toBeLessThanOrEqual(WK.MIB);
+    expect(WK.TP_ARGS + g('TP_ARGS_SIZE')).toBeLessThanOrEqual(WK.LINK_KEYS);
+    expect(WK.LINK_KEYS + g('LINK_KEYS_SIZE')).toBeLessThanOrEqual(WK.MIB);
   });
 
   it('two workers each poll their own queue: every frame is dropped once, by the queue it came in on', async () => {
