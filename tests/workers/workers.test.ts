@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
 import { Datapath } from '../../src/control/datapath.js';
 import { WK } from '../../src/runtime/memory.js';
+import { fastPathModule } from '../../src/runtime/fastpath.js';
 import { MIB_COUNT, NDROP_COUNT } from '../../src/runtime/net_abi.js';
 import { refusal } from './support.js';
 import { corpus, frame } from '../datapath/support.js';
@@ -58,6 +59,51 @@ describe('workers', () => {
     expect(WK.DROPS + NDROP_COUNT * 8).toBeLessThanOrEqual(WK.SIZE);
     expect(WK.TP_ARGS + g('TP_ARGS_SIZE')).toBeLessThanOrEqual(WK.LINK_KEYS);
     expect(WK.LINK_KEYS + g('LINK_KEYS_SIZE')).toBeLessThanOrEqual(WK.MIB);
+  });
+
+  it("link.ts's flow keys are per instance: a worker's hash input goes to its own area, never to another thread's buffer", async () => {
+    const dp = await withWorkers(1);
+    type LinkX = { arena_alloc(n: number, a: number): number; link_src_port(l: number, f: number, n: number): number; linkKeysSet(a: number): void; LINK_KEYS_SIZE: WebAssembly.Global };
+    const main = dp.fastPath.exports as unknown as LinkX;
+    // a second instance over the same memory, as a worker thread makes one
+    const table = new WebAssembly.Table({ element: 'anyfunc', initial: 1 });
+    const env = { memory: dp.memory.memory, table, abort: () => { throw new Error('abort'); } };
+    const other = new WebAssembly.Instance(await fastPathModule(true), { env }).exports as unknown as LinkX;
+    const size = main.LINK_KEYS_SIZE.value as number;
+    const area = main.arena_alloc(size, 8);
+    other.linkKeysSet(area);
+    // a link block: source ports 49152..65535, seed 7 (assembly/link.ts layout)
+    const link = main.arena_alloc(64, 64);
+    const v = dp.memory.view();
+    v.setUint32(link + 12, 49152, true);
+    v.setUint32(link + 16, 65535, true);
+    v.setUint32(link + 20, 7, true);
+    const put = (f: Uint8Array) => {
+      const a = main.arena_alloc(f.length, 8);
+      dp.memory.bytes().set(f, a);
+      return a;
+    };
+    // IPv4 UDP 10.0.0.1:1000 → 10.0.0.2:2000 and 10.0.0.3 → 10.0.0.4
+    const udp = (s: number, d: number) => {
+      const f = new Uint8Array(42);
+      f.set([0x08, 0x00], 12);
+      f.set([0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, s, 10, 0, 0, d], 14);
+      f.set([0x03, 0xe8, 0x07, 0xd0, 0, 8, 0, 0], 34);
+      return put(f);
+    };
+    const f1 = udp(1, 2);
+    const f2 = udp(3, 4);
+    const p1 = other.link_src_port(link, f1, 42);
+    const keys = dp.memory.bytes().slice(area, area + 16);
+    // the keys in the other instance's area: the addresses (the lower first), the ports, the protocols
+    expect([...keys.subarray(0, 8)]).toEqual([10, 0, 0, 1, 10, 0, 0, 2]);
+    // the main thread hashes another flow: the other instance's keys stay as they were
+    const p2 = main.link_src_port(link, f2, 42);
+    expect([...dp.memory.bytes().slice(area, area + 16)]).toEqual([...keys]);
+    // and both instances give a flow the same port
+    expect(main.link_src_port(link, f1, 42)).toBe(p1);
+    expect(other.link_src_port(link, f2, 42)).toBe(p2);
+    for (const p of [p1, p2]) expect(p >= 49152 && p < 65535).toBe(true);
   });
 
   it('two workers each poll their own queue: every frame is dropped once, by the queue it came in on', async () => {
