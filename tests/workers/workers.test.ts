@@ -10,7 +10,7 @@ import { WK } from '../../src/runtime/memory.js';
 import { fastPathModule } from '../../src/runtime/fastpath.js';
 import { MIB_COUNT, NDROP_COUNT } from '../../src/runtime/net_abi.js';
 import { refusal } from './support.js';
-import { corpus, frame } from '../datapath/support.js';
+import { corpus, frame, tagOf } from '../datapath/support.js';
 
 const PASS_DROP = new URL('../../programs/xdp_pass_drop.o', import.meta.url).pathname;
 
@@ -52,13 +52,14 @@ describe('workers', () => {
     const dp = await withWorkers(1);
     const x = dp.fastPath.exports as unknown as Record<string, WebAssembly.Global>;
     const g = (n: string) => x[n]!.value as number;
-    expect([g('WK_CTX'), g('WK_RUN'), g('WK_BURST'), g('WK_CONTROL'), g('WK_TP_ARGS'), g('WK_LINK_KEYS'), g('WK_MIB'), g('WK_DROPS'), g('WK_SIZE')]).toEqual([
-      WK.CTX, WK.RUN, WK.BURST, WK.CONTROL, WK.TP_ARGS, WK.LINK_KEYS, WK.MIB, WK.DROPS, WK.SIZE,
+    expect([g('WK_CTX'), g('WK_RUN'), g('WK_BURST'), g('WK_CONTROL'), g('WK_TP_ARGS'), g('WK_LINK_KEYS'), g('WK_HOST_BUF'), g('WK_MIB'), g('WK_DROPS'), g('WK_SIZE')]).toEqual([
+      WK.CTX, WK.RUN, WK.BURST, WK.CONTROL, WK.TP_ARGS, WK.LINK_KEYS, WK.HOST_BUF, WK.MIB, WK.DROPS, WK.SIZE,
     ]);
     expect(WK.DROPS).toBe(WK.MIB + MIB_COUNT * 8);
     expect(WK.DROPS + NDROP_COUNT * 8).toBeLessThanOrEqual(WK.SIZE);
     expect(WK.TP_ARGS + g('TP_ARGS_SIZE')).toBeLessThanOrEqual(WK.LINK_KEYS);
-    expect(WK.LINK_KEYS + g('LINK_KEYS_SIZE')).toBeLessThanOrEqual(WK.MIB);
+    expect(WK.LINK_KEYS + g('LINK_KEYS_SIZE')).toBeLessThanOrEqual(WK.HOST_BUF);
+    expect(WK.HOST_BUF + g('HOST_BUF_SIZE')).toBeLessThanOrEqual(WK.MIB);
   });
 
   it("link.ts's flow keys are per instance: a worker's hash input goes to its own area, never to another thread's buffer", async () => {
@@ -104,6 +105,40 @@ describe('workers', () => {
     expect(main.link_src_port(link, f1, 42)).toBe(p1);
     expect(other.link_src_port(link, f2, 42)).toBe(p2);
     for (const p of [p1, p2]) expect(p >= 49152 && p < 65535).toBe(true);
+  });
+
+  it("XDP_PASS to the host ring from both workers: what fits is on the ring once, the rest counted HOST_RING_FULL on its queue, every frame back", async () => {
+    // host ring 64 entries, 100 frames a queue passed at once: the ring takes 64 (each poll pushes what it
+    // gathered under the ring's producer lock), 136 are dropped and counted on the queues they came in on
+    for (const workers of [0, 2]) {
+      const dp = workers ? await withWorkers(workers) : await Datapath.create();
+      if (!workers) open.push(dp);
+      const eth0 = dp.addDevice({ name: 'eth0', queues: 2, ringSize: 256, hostRingSize: 64, rss: false });
+      const x = dp.fastPath.exports as unknown as { dp_pool_free(): number };
+      const total = () => x.dp_pool_free() + eth0.rings(0).fill.available() + eth0.rings(1).fill.available();
+      const before = total();
+      eth0.attachXdp((await dp.loadObject(PASS_DROP)).program('xdp_pass'));
+      dp.workers?.hold();
+      for (const q of [0, 1]) expect(eth0.injectBatch(Array.from({ length: 100 }, (_, i) => frame(60, q * 100 + i)), { queue: q })).toBe(100);
+      if (dp.workers) {
+        dp.workers.release();
+        while (eth0.rings(0).rx.available() + eth0.rings(1).rx.available() > 0) dp.workers.settle(1);
+        dp.workers.settle(2);
+      } else {
+        while (dp.poll() !== 0) {}
+      }
+      const got = eth0.readHost();
+      expect(got.length).toBe(64);
+      // each frame at most once
+      expect(new Set(got.map((f) => tagOf(f.data))).size).toBe(64);
+      const st = eth0.stats();
+      expect(st.verdicts.XDP_PASS).toBe(200);
+      expect(st.drops.HOST_RING_FULL).toBe(136);
+      expect(st.queues.map((q) => q.verdicts.XDP_PASS - q.drops.HOST_RING_FULL).reduce((a, b) => a + b)).toBe(64);
+      if (dp.workers) dp.workers.settle(2);
+      else dp.poll();
+      expect(total()).toBe(before);
+    }
   });
 
   it('two workers each poll their own queue: every frame is dropped once, by the queue it came in on', async () => {
