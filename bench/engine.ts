@@ -278,7 +278,7 @@ ns/insn and ratios use the repeat-loop figures.
 export const BENCH_USAGE = `usage: wxdp bench [datapath|engine|programs|interp|verifier|micro|forward|flows|fib|udp|link|workers|all] [--quick] [--json] [--only NAME]
   datapath (default)  Mpps through a device's RX ring and the NAPI poll, beside the kernel's test_run
   forward             IPv4 forwarding Mpps (stack, XDP router) on a full table, beside XDP_DROP and the kernel
-  flows               flowtable hits, the conntrack slow path, new connections/s and churn with masquerade, beside plain forwarding
+  flows               flowtable hits (IPv4 and IPv6), the conntrack slow path, new connections/s and churn with masquerade, beside plain forwarding
   fib                 LPM lookups/s, MiB, build and update times, beside bpf_fib_lookup  [--no-kernel]
   udp                 L4 demux to socket queues, delivery to JavaScript, the send path, beside node:dgram
   link                pps/Mbps routed through VXLAN links from a namespace, beside the kernel routing it (root)

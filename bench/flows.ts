@@ -20,6 +20,12 @@
 //                        are never answered and expire (UDP unreplied, 30 s); the stack clock advances a
 //                        second every 64 bursts, so conntrack's and the flowtable's collectors run inside
 //                        the timed rounds with ~15k short-lived entries coming and going.
+//   forward6 (baseline)  the plain IPv6 forwarding path: eth0 2001:db8:1::1/64 (client 2001:db8:1::2), eth1
+//                        2001:db8:2::1/64 (gateway 2001:db8:2::2, the default route), flow f to server
+//                        2001:db8:100::+f port 53, 64-byte frames (the smallest IPv6 UDP frame is 62 bytes).
+//   flowtable6 N         N IPv6 flows established and offloaded (IPv6 masquerade out of eth1), traffic drawn
+//                        uniformly over them: every frame an IPv6 flowtable hit (nf_flow_offload_ipv6_hook);
+//                        vs forward is to forward6 (baseline), the same run.
 // ns/pkt is the whole round (bench/forward.ts's pollRate: generator, the round's JavaScript calls, the data
 // path); harness ns is the generator and calls measured apart in the same rounds; data path ns = ns/pkt −
 // harness ns, on which the target is judged. Ratios are to the baseline of the same run.
@@ -30,7 +36,7 @@ import { PacketGenerator } from '../src/control/pktgen.js';
 import { pollRate, type WxdpSide } from './forward.js';
 import { bestNsPerPacket, threadCpuNs } from './rate.js';
 
-export type FlowsPath = 'forward' | 'flowtable' | 'conntrack' | 'new conns' | 'churn';
+export type FlowsPath = 'forward' | 'flowtable' | 'conntrack' | 'new conns' | 'churn' | 'forward6' | 'flowtable6';
 
 export interface FlowsRow {
   path: FlowsPath;
@@ -81,6 +87,52 @@ const FRESH0 = '64.0.0.0';
 
 interface Side extends WxdpSide {
   reply: PacketGenerator;
+  v6?: boolean;
+}
+
+const V6 = { inside: '2001:db8:1::1', client: '2001:db8:1::2', public: '2001:db8:2::1', gw: '2001:db8:2::2', server0: '2001:db8:100::' };
+
+/** The IPv6 router (forward6 / flowtable6 rows): masquerade and a flowtable of `flowtable` flows when not null. */
+async function side6(flowtable: number | null): Promise<Side> {
+  const dp = await Datapath.create({ umemFrames: UMEM_FRAMES });
+  const eth0 = dp.addDevice({ name: 'eth0', mac: MAC.eth0, ringSize: 256 });
+  const eth1 = dp.addDevice({ name: 'eth1', mac: MAC.eth1, ringSize: 256 });
+  dp.ip('link set dev eth0 up');
+  dp.ip('link set dev eth1 up');
+  dp.ip(`addr add ${V6.inside}/64 dev eth0 nodad`);
+  dp.ip(`addr add ${V6.public}/64 dev eth1 nodad`);
+  dp.sysctl('net.ipv6.conf.all.forwarding', 1);
+  dp.ip(`neigh add ${V6.client} lladdr ${MAC.client} dev eth0 nud permanent`);
+  dp.ip(`neigh add ${V6.gw} lladdr ${MAC.gw} dev eth1 nud permanent`);
+  dp.ip(`route add default via ${V6.gw} dev eth1`);
+  if (flowtable !== null) {
+    const max = Math.max(flowtable + 1024, 4096);
+    dp.conntrack.enable({ family: 'ipv6', max, buckets: Math.min(1 << Math.ceil(Math.log2(Math.max(1024, max))), 1 << 20) });
+    dp.nat.add({ hook: 'postrouting', family: 'ipv6', oif: 'eth1', type: 'masquerade' });
+    dp.flowtable.create({ name: 'ft', devices: ['eth0', 'eth1'], maxFlows: Math.max(flowtable, 1024), family: 'ipv6' });
+  }
+  return { dp, eth0, eth1, gen: outbound6(dp, 1, 'random'), reply: inbound6(dp, 1), ecmp: 1, rules: 0, prefixes: 0, v6: true };
+}
+
+function outbound6(dp: Datapath, flows: number, distribution: 'seq' | 'random', seed = 7): PacketGenerator {
+  return new PacketGenerator(dp.fastPath, {
+    template: { l3: 'ipv6', l4: 'udp', srcMac: MAC.client, dstMac: MAC.eth0, srcIp: V6.client, dstIp: V6.server0, srcPort: CPORT, dstPort: SPORT },
+    size: 64,
+    flows,
+    distribution,
+    vary: ['dstIp'],
+    seed,
+  });
+}
+
+function inbound6(dp: Datapath, flows: number): PacketGenerator {
+  return new PacketGenerator(dp.fastPath, {
+    template: { l3: 'ipv6', l4: 'udp', srcMac: MAC.gw, dstMac: MAC.eth1, srcIp: V6.server0, dstIp: V6.public, srcPort: SPORT, dstPort: CPORT },
+    size: 64,
+    flows,
+    distribution: 'seq',
+    vary: ['srcIp'],
+  });
 }
 
 async function side(nf: { conntrackMax: number; flowtable: number } | null): Promise<Side> {
@@ -143,8 +195,8 @@ function burst(s: WxdpSide, gen: PacketGenerator, from: Device): number {
 
 /** Flows 0..n-1 opened (a frame out) and answered (a reply in), a burst of each at a time: established, and offloaded when there is a flowtable. */
 function establish(s: Side, n: number): void {
-  const out = outbound(s.dp, n, 'seq');
-  s.reply = inbound(s.dp, n);
+  const out = s.v6 ? outbound6(s.dp, n, 'seq') : outbound(s.dp, n, 'seq');
+  s.reply = s.v6 ? inbound6(s.dp, n) : inbound(s.dp, n);
   for (let done = 0; done < n; done += BURST) {
     burst(s, out, s.eth0);
     burst(s, s.reply, s.eth1);
@@ -155,6 +207,7 @@ const mib = (s: WxdpSide, name: string): number => s.dp.stack.mib()[name] ?? 0;
 
 export function flowsRowLabel(r: { path: FlowsPath; flows: number }): string {
   if (r.path === 'forward') return 'forward (baseline)';
+  if (r.path === 'forward6') return 'forward6 (baseline)';
   if (r.path === 'new conns') return 'new conns';
   if (r.path === 'churn') return `churn ${r.flows}`;
   return `${r.path} ${r.flows}`;
@@ -164,6 +217,8 @@ export function flowsRowSpecs(counts: readonly number[]): Array<{ path: FlowsPat
   const out: Array<{ path: FlowsPath; flows: number }> = [{ path: 'forward', flows: 0 }];
   for (const flows of counts) out.push({ path: 'flowtable', flows }, { path: 'conntrack', flows });
   out.push({ path: 'new conns', flows: 0 }, { path: 'churn', flows: CHURN_FLOWS });
+  out.push({ path: 'forward6', flows: 0 });
+  for (const flows of counts) out.push({ path: 'flowtable6', flows });
   return out;
 }
 
@@ -174,7 +229,10 @@ export function selectFlowsRows(only: string | undefined, counts: readonly numbe
   if (wanted.length === 0) return all;
   const exact = (w: string) => all.some((s) => flowsRowLabel(s) === w);
   const rows = all.filter((s) => wanted.some((w) => (exact(w) ? flowsRowLabel(s) === w : flowsRowLabel(s).includes(w))));
-  return rows.length === 0 ? [] : all.filter((s) => s.path === 'forward' || rows.includes(s));
+  // each picked row with its family's baseline
+  const v6 = (p: FlowsPath): boolean => p === 'forward6' || p === 'flowtable6';
+  return rows.length === 0 ? [] : all.filter((s) => rows.includes(s) || (s.path === 'forward' && rows.some((r) => !v6(r.path))) ||
+    (s.path === 'forward6' && rows.some((r) => v6(r.path))));
 }
 
 /**
@@ -206,6 +264,7 @@ export async function runFlowsBench(opts: FlowsOptions = {}): Promise<FlowsRow[]
   if (specs.length === 0) return [];
   const rows: FlowsRow[] = [];
   let baseNs: number | null = null;
+  let baseNs6: number | null = null;
   for (const spec of specs) {
     log?.(`  ${flowsRowLabel(spec)}…\n`);
     const row: FlowsRow = {
@@ -220,7 +279,7 @@ export async function runFlowsBench(opts: FlowsOptions = {}): Promise<FlowsRow[]
       hits: null,
       vsForward: null,
       connsPerSec: null,
-      target: spec.path === 'flowtable' ? TARGET_FLOWTABLE_MPPS : null,
+      target: spec.path === 'flowtable' || spec.path === 'flowtable6' ? TARGET_FLOWTABLE_MPPS : null,
     };
     const notes: string[] = [];
     try {
@@ -228,14 +287,19 @@ export async function runFlowsBench(opts: FlowsOptions = {}): Promise<FlowsRow[]
         const s = await side(null);
         s.gen = outbound(s.dp, Math.max(...counts, 1), 'random');
         Object.assign(row, measure(s, seconds));
-      } else if (spec.path === 'flowtable' || spec.path === 'conntrack') {
-        const ft = spec.path === 'flowtable';
-        const s = await side({ conntrackMax: Math.max(spec.flows + 1024, 4096), flowtable: ft ? Math.max(spec.flows, 1024) : 0 });
+      } else if (spec.path === 'forward6') {
+        const s = await side6(null);
+        s.gen = outbound6(s.dp, Math.max(...counts, 1), 'random');
+        Object.assign(row, measure(s, seconds));
+      } else if (spec.path === 'flowtable' || spec.path === 'conntrack' || spec.path === 'flowtable6') {
+        const ft = spec.path !== 'conntrack';
+        const s = spec.path === 'flowtable6' ? await side6(spec.flows)
+          : await side({ conntrackMax: Math.max(spec.flows + 1024, 4096), flowtable: ft ? Math.max(spec.flows, 1024) : 0 });
         const t0 = Date.now();
         establish(s, spec.flows);
         log?.(`    ${spec.flows} flows established in ${((Date.now() - t0) / 1000).toFixed(1)} s (${s.dp.conntrack.count} conntrack entries)\n`);
         if (s.dp.conntrack.count < spec.flows) notes.push(`only ${s.dp.conntrack.count} of ${spec.flows} flows established`);
-        s.gen = outbound(s.dp, spec.flows, 'random', 11);
+        s.gen = s.v6 ? outbound6(s.dp, spec.flows, 'random', 11) : outbound(s.dp, spec.flows, 'random', 11);
         const h0 = mib(s, 'nf_flowtable:hit');
         const rx0 = s.eth0.stats().rxPackets;
         Object.assign(row, measure(s, seconds));
@@ -263,7 +327,8 @@ export async function runFlowsBench(opts: FlowsOptions = {}): Promise<FlowsRow[]
       row.dataPathMpps = 1000 / row.dataPathNs;
     }
     if (spec.path === 'forward') baseNs = row.dataPathNs;
-    else if (row.dataPathNs !== null && baseNs !== null) row.vsForward = row.dataPathNs / baseNs;
+    else if (spec.path === 'forward6') baseNs6 = row.dataPathNs;
+    else if (row.dataPathNs !== null && (spec.path === 'flowtable6' ? baseNs6 : baseNs) !== null) row.vsForward = row.dataPathNs / (spec.path === 'flowtable6' ? baseNs6! : baseNs!);
     if (row.forwarded !== null && row.forwarded < 0.99) notes.push(`only ${(row.forwarded * 100).toFixed(1)}% forwarded`);
     if (row.hits !== null && row.hits < 0.99) notes.push(`only ${(row.hits * 100).toFixed(1)}% flowtable hits`);
     if (notes.length) row.note = notes.join('; ');
@@ -321,7 +386,7 @@ export function formatFlowsTable(rows: readonly FlowsRow[]): string {
 export const FLOWS_LEGEND = `ns/pkt: the whole round per packet (generator, JavaScript calls, data path), best of 5 windows of the
 thread's CPU time (bench/rate.ts); harness ns: the generator and the round's calls, measured apart in the
 same rounds; data path ns = ns/pkt − harness ns. vs forward: data path ns ÷ the baseline's (same run).
-hits: nf_flowtable:hit ÷ frames received. new conns: each frame a new connection (conntrack NEW, masquerade,
+hits: nf_flowtable:hit ÷ frames received. forward6 / flowtable6: the same over IPv6 (vs forward6's baseline). new conns: each frame a new connection (conntrack NEW, masquerade,
 confirm), ns/pkt without the harness split; conns/s = 1e9 ÷ ns/pkt. churn: 7 bursts in 8 hit 10k offloaded
 flows, the 8th opens new connections that expire unanswered; the clock runs a second per 64 bursts
 (conntrack's and the flowtable's collectors run in the timed rounds); conns/s = the new connections' rate.

@@ -1054,6 +1054,16 @@ export function neigh4Ready(ifindex: u32, dev: u32, nh: u32): u32 {
   return e;
 }
 
+/** neigh4Ready for an IPv6 next hop (16 bytes at `nh`): the flowtable's IPv6 hits (nf_flow_table.ts). */
+export function neigh6Ready(ifindex: u32, dev: u32, nh: u32): u32 {
+  const r = neighRoot();
+  if (r == 0) return 0;
+  if (!IN_TICK) NOW = clockNow();
+  const e = outputLookup(tableOf(r, AF_INET6), ifindex, outputKey(r, AF_INET6, dev, nh));
+  if (e == 0 || (<u32>load<u8>(e + NE_STATE) & NUD_CONNECTED) == 0 || (load<u8>(e + NE_XFLAGS) & NEX_HH) == 0) return 0;
+  return e;
+}
+
 // ---- Probes, failure, the timer handler ----
 
 /** neigh_probe: solicit with the newest queued frame as the hint for the source address. */

@@ -12,11 +12,17 @@
 // (IPS_OFFLOAD cleared, its timeout that of its state), and keeps the entries of live flows from
 // expiring (nf_ct_offload_timeout: a day).
 //
-// IPv4 only: an IPv6 connection is not offloaded (flow_offload_add refuses it), see the report.
+// IPv6 (nf_flow_offload_ipv6_hook): the same, with the hop limit for the TTL (no IP header checksum: NAT
+// changes the TCP / UDP checksum only, over the pseudo-header's addresses), the route's IPv6 MTU, the
+// next hop's NDISC entry; a frame qualifies (nf_flow_tuple_ipv6) when its next header is TCP or UDP (no
+// extension headers), its hop limit above 1, its payload length the frame's. IPv6 flows live in a pool
+// of their own (FTR_POOL6, FLOW6_SIZE, made at the first IPv6 offload) and a table of their own
+// (FTR_TABLE6), so the IPv4 hit path never compares a 16-byte address.
 //
 // The root (FTR_*, at NR_FLOWTABLE): +0 u32 flowtables in use (bit per id) | +8 FT_MAX × FT_SIZE records
 // (FT_DEVS: u32 device count, then FT_MAX_DEVS × u32 ifindex) | then the hash table (FTR_TABLE address,
-// FTR_BUCKETS), the pool of flows (FTR_POOL, FTR_MAX, FTR_FREE, FTR_COUNT, FTR_HWM).
+// FTR_BUCKETS), the pool of flows (FTR_POOL, FTR_MAX, FTR_FREE, FTR_COUNT: both families, FTR_HWM), and
+// IPv6's table and pool (FTR_TABLE6, same bucket count; FTR_POOL6 of FTR_MAX flows, FTR_FREE6, FTR_HWM6).
 // A flow (FLOW_SIZE, 256, 256-aligned: a direction record's flow is its address & ~255): two direction
 // records FD_* of two cache lines each (ORIGINAL at +0, REPLY at +FD_SIZE = +128). The first line holds
 // all a hit reads, the second what it writes, so that a hit costs the bucket's line and its direction's
@@ -33,6 +39,10 @@
 // direction record as struct flow_offload_tuple_rhash (src/elf/core.ts describes these records as the
 // kernel's structs for CO-RE: tuple at +0, tuplehash[dir] at dir × FD_SIZE, flags).
 // The flow expires when neither direction was hit for the flow timeout (the later of the two timeouts).
+// An IPv6 flow (FLOW6_SIZE, 512, 512-aligned) is an IPv4 one whose address fields (+4, +8, +36, +40, +80)
+// are unused, each direction's addresses in the line 256 bytes further (d + FD6_*): +256 saddr | +272
+// daddr | +288 next hop (what a hit without NAT reads) | +304 new saddr | +320 new daddr. flowOf (d &
+// ~255) finds it too, as REPLY stays at +FD_SIZE; FLOW_L3 (+108 u8) says the family.
 //
 // Reads: the frame, the flows, the FIB (at add), the neighbour table. Sets: the frame (NAT, TTL, MACs),
 // the flow's counters and timeout. Next: netdev_xmit, or the stack (false).
@@ -41,15 +51,15 @@ import { arena_alloc } from '../maps/arena';
 import { CTX_BASE, CTX_INGRESS_IFINDEX } from '../abi';
 import { fibGen, mibInc, netNow, netRoot, netScratch, netdevGet, sysctl } from './core';
 import {
-  AF_INET, FL_DST, FL_FAMILY, FL_IIF, FL_SCOPE, FL_SIZE, FL_SRC, FR_GW, FR_GW_FAMILY, FR_OIF, FR_TYPE, IFF_UP, MIB_FLOW_HIT,
+  AF_INET, AF_INET6, FL_DST, FL_FAMILY, FL_IIF, FL_SCOPE, FL_SIZE, FL_SRC, FR_GW, FR_GW_FAMILY, FR_OIF, FR_TYPE, IFF_UP, MIB_FLOW_HIT,
   MIB_FLOW_SLOWPATH, ND_FLAGS, ND_MAC, NE_DEAD, NE_FAMILY, NE_IFINDEX, NE_KEY, NE_MAC, NE_STATE, NE_XFLAGS, NUD_CONNECTED, SCR_FLOW, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_IIF, NFS_L4PROTO, NFS_OIF, NFS_THOFF, NR_FLOWTABLE,
   RTN_UNICAST, RT_SCOPE_UNIVERSE, SCR_NF, SYSCTL_NF_CONNTRACK_TCP_TIMEOUT_SYN_SENT, SYSCTL_NF_CONNTRACK_UDP_TIMEOUT_STREAM,
   SYSCTL_NF_FLOWTABLE_TCP_TIMEOUT, SYSCTL_NF_FLOWTABLE_UDP_TIMEOUT, SYSCTL_NF_CONNTRACK_UDP_TIMEOUT,
 } from './abi';
-import { ETH_HLEN, IPH_CHECK, IPH_DADDR, IPH_FRAG_OFF, IPH_PROTOCOL, IPH_SADDR, IPH_TOT_LEN, IPH_TTL, IPPROTO_TCP, IPPROTO_UDP, ldBe16 } from './inet';
-import { fib4_lookup } from './fib';
-import { routeMtu4 } from './output';
-import { NEX_HH, neigh4Ready } from './neigh';
+import { ETH_HLEN, IP6H_DADDR, IP6H_HOP_LIMIT, IP6H_NEXTHDR, IP6H_PAYLOAD_LEN, IP6H_SADDR, IPH_CHECK, IPH_DADDR, IPH_FRAG_OFF, IPH_PROTOCOL, IPH_SADDR, IPH_TOT_LEN, IPH_TTL, IPPROTO_TCP, IPPROTO_UDP, ldBe16 } from './inet';
+import { fib4_lookup, fib6_lookup } from './fib';
+import { routeMtu4, routeMtu6 } from './output';
+import { NEX_HH, neigh4Ready, neigh6Ready } from './neigh';
 import { netdev_xmit, netdevMac, putMac } from './netdev';
 import { ipDecreaseTtl } from './forward';
 import { atomicAdd64, atomicStore64 } from './lock';
@@ -74,6 +84,10 @@ export const FTR_FREE: u32 = FTR_BUCKETS + 16;
 export const FTR_COUNT: u32 = FTR_BUCKETS + 20;
 /** One past the highest pool slot ever handed out: the collector and the flowtable's delete walk no further. */
 export const FTR_HWM: u32 = FTR_BUCKETS + 24;
+export const FTR_TABLE6: u32 = FTR_BUCKETS + 28;
+export const FTR_POOL6: u32 = FTR_BUCKETS + 32;
+export const FTR_FREE6: u32 = FTR_BUCKETS + 36;
+export const FTR_HWM6: u32 = FTR_BUCKETS + 40;
 export const FTR_SIZE: u32 = FTR_BUCKETS + 64;
 export const FT_DEVS: u32 = 0;
 
@@ -107,7 +121,15 @@ export const FLOW_FT: u32 = 100;
 export const FLOW_GEN: u32 = 104;
 export const FLOW_FLAGS: u32 = 88; // u64 (unsigned long) NF_FLOW_* bits, as struct flow_offload's flags
 export const FLOW_FREE: u32 = 112;
+/** u8 the flow's family (struct flow_offload_tuple's l3proto): AF_INET, AF_INET6. */
+export const FLOW_L3: u32 = 108;
 export const FLOW_SIZE: u32 = 256;
+export const FLOW6_SIZE: u32 = 512;
+export const FD6_SADDR: u32 = 256;
+export const FD6_DADDR: u32 = 272;
+export const FD6_NH: u32 = 288;
+export const FD6_NEW_SADDR: u32 = 304;
+export const FD6_NEW_DADDR: u32 = 320;
 export const FDF_SNAT: u32 = 1;
 export const FDF_DNAT: u32 = 2;
 // enum nf_flow_flags: NF_FLOW_SNAT, NF_FLOW_DNAT, NF_FLOW_CLOSING, NF_FLOW_TEARDOWN (bit numbers)
@@ -177,10 +199,9 @@ export function nf_flowtable_create(devs: u32, n: u32): i32 {
 export function nf_flowtable_delete(id: u32): i32 {
   const r = ftRoot();
   if (r == 0 || id >= FT_MAX || (load<u32>(r + FTR_USED) & (1 << id)) == 0) return -2;
-  const pool = load<u32>(r + FTR_POOL);
-  const max = load<u32>(r + FTR_HWM);
-  for (let i: u32 = 0; i < max; i++) {
-    const f = pool + i * FLOW_SIZE;
+  const n = flowSlots(r);
+  for (let i: u32 = 0; i < n; i++) {
+    const f = flowSlot(r, i);
     if (load<u32>(f + FLOW_CT) != 0 && load<u32>(f + FLOW_FT) == id) flowTeardown(f);
   }
   store<u32>(r + FTR_USED, load<u32>(r + FTR_USED) & ~(<u32>1 << id));
@@ -204,8 +225,55 @@ export function nf_flowtable_delete(id: u32): i32 {
   return (h ^ (h >> 16)) & mask;
 }
 
-@inline function dirHash(r: u32, d: u32): u32 {
-  return keyHash(load<u32>(d + FD_SADDR), load<u32>(d + FD_DADDR), load<u32>(d + FD_SPORT), <u32>load<u8>(d + FD_PROTO), load<u32>(d + FD_IIF), load<u32>(r + FTR_BUCKETS) - 1);
+/** An IPv6 address (16 bytes at `a`) folded to 32 bits for keyHash. */
+@inline function addrFold6(a: u32): u32 {
+  return ((load<u32>(a) ^ load<u32>(a, 8)) * 0x9e3779b1) ^ load<u32>(a, 4) ^ load<u32>(a, 12);
+}
+
+@inline function keyHash6(saddr: u32, daddr: u32, ports: u32, proto: u32, iif: u32, mask: u32): u32 {
+  return keyHash(addrFold6(saddr), addrFold6(daddr), ports, proto, iif, mask);
+}
+
+@inline function eq16(a: u32, b: u32): bool {
+  return load<u64>(a) == load<u64>(b) && load<u64>(a, 8) == load<u64>(b, 8);
+}
+
+@inline function isV6(f: u32): bool {
+  return <u32>load<u8>(f + FLOW_L3) == AF_INET6;
+}
+
+/** The bucket (its head's address) of direction record `d`, in its family's table. */
+function dirBucket(r: u32, d: u32): u32 {
+  const mask = load<u32>(r + FTR_BUCKETS) - 1;
+  const ports = load<u32>(d + FD_SPORT);
+  const proto = <u32>load<u8>(d + FD_PROTO);
+  const iif = load<u32>(d + FD_IIF);
+  if (isV6(flowOf(d))) return load<u32>(r + FTR_TABLE6) + (keyHash6(d + FD6_SADDR, d + FD6_DADDR, ports, proto, iif, mask) << 2);
+  return load<u32>(r + FTR_TABLE) + (keyHash(load<u32>(d + FD_SADDR), load<u32>(d + FD_DADDR), ports, proto, iif, mask) << 2);
+}
+
+/** The IPv6 direction record matching the packet's addresses (16 bytes at `saddr`, `daddr`), 0 when none. */
+@inline function lookup6(r: u32, saddr: u32, daddr: u32, ports: u32, proto: u32, iif: u32): u32 {
+  const t6 = load<u32>(r + FTR_TABLE6);
+  if (t6 == 0) return 0;
+  let h = load<u32>(t6 + (keyHash6(saddr, daddr, ports, proto, iif, load<u32>(r + FTR_BUCKETS) - 1) << 2));
+  while (h != 0) {
+    if (eq16(h + FD6_SADDR, saddr) && eq16(h + FD6_DADDR, daddr) && load<u32>(h + FD_SPORT) == ports &&
+      <u32>load<u8>(h + FD_PROTO) == proto && load<u32>(h + FD_IIF) == iif) return h;
+    h = load<u32>(h + FD_NEXT);
+  }
+  return 0;
+}
+
+/** How many pool slots ever held a flow: the IPv4 pool's (FTR_HWM), then the IPv6 pool's (FTR_HWM6). */
+@inline function flowSlots(r: u32): u32 {
+  return load<u32>(r + FTR_HWM) + load<u32>(r + FTR_HWM6);
+}
+
+/** Slot `i` < flowSlots(r): the IPv4 pool's, then the IPv6 pool's. */
+@inline function flowSlot(r: u32, i: u32): u32 {
+  const n4 = load<u32>(r + FTR_HWM);
+  return i < n4 ? load<u32>(r + FTR_POOL) + i * FLOW_SIZE : load<u32>(r + FTR_POOL6) + (i - n4) * FLOW6_SIZE;
 }
 
 /** The direction record matching the packet (its address: flow + dir × FD_SIZE), 0 when none. */
@@ -220,7 +288,7 @@ export function nf_flowtable_delete(id: u32): i32 {
 }
 
 function hashRemove(r: u32, d: u32): void {
-  let p = load<u32>(r + FTR_TABLE) + (dirHash(r, d) << 2);
+  let p = dirBucket(r, d);
   let h = load<u32>(p);
   while (h != 0) {
     if (h == d) {
@@ -298,6 +366,90 @@ function fillDir(d: u32, t: u32, o: u32, iif: u32): bool {
   return true;
 }
 
+/** The ones' complement change of replacing the 16 bytes at `old` by those at `nw` (~old + new per word). */
+@inline function csumDiff16(old: u32, nw: u32): u64 {
+  let s: u64 = 0;
+  for (let i: u32 = 0; i < 16; i += 4) s += (0xffffffff - <u64>load<u32>(old + i)) + <u64>load<u32>(nw + i);
+  return s;
+}
+
+/**
+ * fillDir for an IPv6 connection (the flow's direction record `d`, its addresses at d + FD6_*): routed by
+ * fib6_lookup; the MTU is the route's IPv6 one (ip6_dst_mtu_maybe_forward); the checksum change is the
+ * L4 one only (FD_CSUM + 2: IPv6 has no header checksum, the hop limit is in none).
+ */
+function fillDir6(d: u32, t: u32, o: u32, iif: u32): bool {
+  memory.copy(d + FD6_SADDR, t + CTT_SRC, 16);
+  memory.copy(d + FD6_DADDR, t + CTT_DST, 16);
+  store<u16>(d + FD_SPORT, load<u16>(t + CTT_SPORT));
+  store<u16>(d + FD_DPORT, load<u16>(t + CTT_DPORT));
+  store<u32>(d + FD_IIF, iif);
+  store<u8>(d + FD_PROTO, load<u8>(t + 36));
+  memory.copy(d + FD6_NEW_SADDR, o + CTT_DST, 16);
+  memory.copy(d + FD6_NEW_DADDR, o + CTT_SRC, 16);
+  store<u16>(d + FD_NEW_SPORT, load<u16>(o + CTT_DPORT));
+  store<u16>(d + FD_NEW_DPORT, load<u16>(o + CTT_SPORT));
+  let nat: u32 = 0;
+  if (!eq16(d + FD6_NEW_SADDR, d + FD6_SADDR) || load<u16>(d + FD_NEW_SPORT) != load<u16>(d + FD_SPORT)) nat |= FDF_SNAT;
+  if (!eq16(d + FD6_NEW_DADDR, d + FD6_DADDR) || load<u16>(d + FD_NEW_DPORT) != load<u16>(d + FD_DPORT)) nat |= FDF_DNAT;
+  store<u8>(d + FD_NAT, <u8>nat);
+  const fl = FL();
+  memory.fill(fl, 0, FL_SIZE);
+  memory.copy(fl + FL_DST, d + FD6_NEW_DADDR, 16);
+  memory.copy(fl + FL_SRC, d + FD6_SADDR, 16);
+  store<u32>(fl + FL_IIF, iif);
+  store<u8>(fl + FL_FAMILY, <u8>AF_INET6);
+  store<u8>(fl + FL_SCOPE, <u8>RT_SCOPE_UNIVERSE);
+  const res = FR();
+  if (fib6_lookup(fl, res) != 0 || <u32>load<u8>(res, FR_TYPE) != RTN_UNICAST) return false;
+  const gwf = <u32>load<u8>(res, FR_GW_FAMILY);
+  if (gwf != 0 && gwf != AF_INET6) return false;
+  const oif = load<u32>(res, FR_OIF);
+  const ond = netdevGet(oif);
+  if (ond == 0 || (load<u32>(ond, ND_FLAGS) & IFF_UP) == 0) return false;
+  store<u32>(d + FD_OIF, oif);
+  store<u32>(d + FD_MTU, routeMtu6(res, ond));
+  memory.copy(d + FD6_NH, gwf == AF_INET6 ? res + FR_GW : d + FD6_NEW_DADDR, 16);
+  store<u32>(d + FD_NEIGH, 0);
+  let l4: u64 = 0;
+  if ((nat & FDF_SNAT) != 0) {
+    l4 += csumDiff16(d + FD6_SADDR, d + FD6_NEW_SADDR);
+    l4 += (0xffff - <u64>load<u16>(d + FD_SPORT)) + <u64>load<u16>(d + FD_NEW_SPORT);
+  }
+  if ((nat & FDF_DNAT) != 0) {
+    l4 += csumDiff16(d + FD6_DADDR, d + FD6_NEW_DADDR);
+    l4 += (0xffff - <u64>load<u16>(d + FD_DPORT)) + <u64>load<u16>(d + FD_NEW_DPORT);
+  }
+  store<u16>(d + FD_CSUM, 0);
+  store<u16>(d + FD_CSUM + 2, <u16>fold16(l4));
+  return true;
+}
+
+/**
+ * The IPv6 pool and table, made at the first IPv6 offload (FTR_MAX flows of FLOW6_SIZE; slots are handed
+ * out from FTR_HWM6 up, then from the free list). false when there is no memory for them.
+ */
+function ensure6(r: u32): bool {
+  if (load<u32>(r + FTR_TABLE6) != 0) return true;
+  if (load<u32>(r + FTR_POOL6) == 0) {
+    const pool = arena_alloc(load<u32>(r + FTR_MAX) * FLOW6_SIZE, FLOW6_SIZE); // zeroed
+    if (pool == 0) return false;
+    store<u32>(r + FTR_POOL6, pool); // kept when the table fails: the next offload asks for the table only
+  }
+  const table = arena_alloc(load<u32>(r + FTR_BUCKETS) << 2, 64);
+  if (table == 0) return false;
+  store<u32>(r + FTR_TABLE6, table); // last: the fast path looks at IPv6 frames once it is set
+  return true;
+}
+
+/** A free IPv6 flow (not taken yet), 0 when the pool is full. */
+function free6(r: u32): u32 {
+  const f = load<u32>(r + FTR_FREE6);
+  if (f != 0) return f;
+  const hwm = load<u32>(r + FTR_HWM6);
+  return hwm < load<u32>(r + FTR_MAX) ? load<u32>(r + FTR_POOL6) + hwm * FLOW6_SIZE : 0;
+}
+
 /** A ones' complement sum folded to 16 bits (0 and 0xffff are the same number). */
 @inline function fold16(s: u64): u32 {
   s = (s & 0xffffffff) + (s >> 32);
@@ -311,27 +463,38 @@ function fillDir(d: u32, t: u32, o: u32, iif: u32): bool {
 /**
  * flow_offload_add: connection `ct` into flowtable `ft`; `iif` / `oif` the devices of the packet of
  * direction `dir` that asked (the other direction comes in where this one leaves). 0, or -errno:
- * -22 (not offloadable: IPv6, not confirmed), -17 (offloaded already), -28 (no room), -101 (no route).
+ * -22 (not offloadable: not IPv4 or IPv6, not confirmed), -17 (offloaded already), -28 (no room), -101 (no route).
  */
 export function flow_offload_add(ft: u32, ct: u32, dir: u32, iif: u32, oif: u32): i32 {
   const r = ftRoot();
   if (r == 0 || ft >= FT_MAX || (load<u32>(r + FTR_USED) & (1 << ft)) == 0) return -22;
-  if (<u32>load<u8>(ct + CT_TUPLE_ORIG + CTT_FAMILY) != AF_INET) return -22;
+  const family = <u32>load<u8>(ct + CT_TUPLE_ORIG + CTT_FAMILY);
+  if (family != AF_INET && family != AF_INET6) return -22;
   const st = load<u32>(ct + CT_STATUS);
   if ((st & IPS_CONFIRMED) == 0 || (st & IPS_DYING) != 0) return -22;
   if ((st & IPS_OFFLOAD) != 0 || load<u32>(ct + CT_FLOW_OFF) != 0) return -17;
-  const f = load<u32>(r + FTR_FREE);
+  const v6 = family == AF_INET6;
+  if (v6 && !ensure6(r)) return -28;
+  const f = v6 ? free6(r) : load<u32>(r + FTR_FREE);
   if (f == 0) return -28;
   const orig = ct + CT_TUPLE_ORIG;
   const rep = ct + CT_TUPLE_REPLY;
   // the directions' input devices: the asking packet's, and for the other its output device
   const iif0 = dir == 0 ? iif : oif;
   const iif1 = dir == 0 ? oif : iif;
-  if (!fillDir(f, orig, rep, iif0) || !fillDir(f + FD_SIZE, rep, orig, iif1)) return -101;
-  store<u32>(r + FTR_FREE, load<u32>(f + FLOW_FREE));
+  if (v6) {
+    if (!fillDir6(f, orig, rep, iif0) || !fillDir6(f + FD_SIZE, rep, orig, iif1)) return -101;
+    if (f == load<u32>(r + FTR_FREE6)) store<u32>(r + FTR_FREE6, load<u32>(f + FLOW_FREE));
+    const slot = (f - load<u32>(r + FTR_POOL6)) / FLOW6_SIZE + 1;
+    if (slot > load<u32>(r + FTR_HWM6)) store<u32>(r + FTR_HWM6, slot);
+  } else {
+    if (!fillDir(f, orig, rep, iif0) || !fillDir(f + FD_SIZE, rep, orig, iif1)) return -101;
+    store<u32>(r + FTR_FREE, load<u32>(f + FLOW_FREE));
+    const slot = (f - load<u32>(r + FTR_POOL)) / FLOW_SIZE + 1;
+    if (slot > load<u32>(r + FTR_HWM)) store<u32>(r + FTR_HWM, slot);
+  }
+  store<u8>(f + FLOW_L3, <u8>family);
   store<u32>(r + FTR_COUNT, load<u32>(r + FTR_COUNT) + 1);
-  const slot = (f - load<u32>(r + FTR_POOL)) / FLOW_SIZE + 1;
-  if (slot > load<u32>(r + FTR_HWM)) store<u32>(r + FTR_HWM, slot);
   store<u64>(f + FD_PACKETS, 0);
   store<u64>(f + FD_BYTES, 0);
   store<u64>(f + FD_SIZE + FD_PACKETS, 0);
@@ -350,7 +513,7 @@ export function flow_offload_add(ft: u32, ct: u32, dir: u32, iif: u32, oif: u32)
     store<u8>(rec + FD_TEARDOWN, ftHasDev(r, ft, load<u32>(rec + FD_IIF)) ? 0 : FDT_NOHOOK);
     store<u32>(rec + FD_GEN, fibGen());
     store<u64>(rec + FD_TIMEOUT, timeout);
-    const b = load<u32>(r + FTR_TABLE) + (dirHash(r, rec) << 2);
+    const b = dirBucket(r, rec);
     store<u32>(rec + FD_NEXT, load<u32>(b));
     store<u32>(b, rec);
   }
@@ -465,8 +628,9 @@ function flowDel(r: u32, f: u32): void {
   const ct = load<u32>(f + FLOW_CT);
   if (ct != 0 && load<u32>(ct + CT_FLOW_OFF) == f) store<u32>(ct + CT_FLOW_OFF, 0);
   store<u32>(f + FLOW_CT, 0);
-  store<u32>(f + FLOW_FREE, load<u32>(r + FTR_FREE));
-  store<u32>(r + FTR_FREE, f);
+  const free = isV6(f) ? FTR_FREE6 : FTR_FREE;
+  store<u32>(f + FLOW_FREE, load<u32>(r + free));
+  store<u32>(r + free, f);
   store<u32>(r + FTR_COUNT, load<u32>(r + FTR_COUNT) - 1);
 }
 
@@ -485,11 +649,10 @@ export function nf_flow_gc(): u32 {
   const root = ctRoot();
   ctLock(root);
   const now = netNow();
-  const pool = load<u32>(r + FTR_POOL);
-  const max = load<u32>(r + FTR_HWM); // slots past it never held a flow
+  const max = flowSlots(r); // slots past the pools' high-water marks never held a flow
   let n: u32 = 0;
   for (let i: u32 = 0; i < max; i++) {
-    const f = pool + i * FLOW_SIZE;
+    const f = flowSlot(r, i);
     const ct = load<u32>(f + FLOW_CT);
     if (ct == 0) continue;
     if ((load<u32>(f + FLOW_FLAGS) & FLOWF_TEARDOWN) != 0 || <i64>(flowExpires(f) - now) <= 0 ||
@@ -522,16 +685,20 @@ export function nf_flow_gc(): u32 {
  * at `b` (u32 data, u32 len each, as stack_rx_burst has them), and for each the direction record it
  * matches, or 0, at flowBurstRecs() + 4 × i. Returns how many matched. The frames that qualify
  * (nf_flow_tuple_ip: untagged IPv4 to the device's MAC, no options, not a fragment, TTL above 1, TCP or
- * UDP with its header in the datagram) are hashed and their buckets loaded in one loop, the buckets'
- * records compared in a second: within each loop the loads are independent, so in a large table the CPU
- * keeps the whole burst's cache misses in flight (wasm has no prefetch instruction), and the records are
- * in cache when nf_flow_forward takes the frames in order. Nothing is written but the records' slots.
+ * UDP with its header in the datagram; nf_flow_tuple_ipv6: untagged IPv6 to the device's MAC, next
+ * header TCP or UDP with its header in the payload, hop limit above 1, the payload length the frame's)
+ * are hashed in one loop, their buckets loaded in a second, the buckets' first records' lines in a
+ * third, and compared in a fourth: the loading loops are a few instructions per frame with independent
+ * loads, so in a large table the CPU keeps the whole burst's cache misses in flight (wasm has no
+ * prefetch instruction), and the records are in cache when nf_flow_forward takes the frames in order.
+ * Nothing is written but the records' slots.
  */
 export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32 {
   const r = ftRoot();
   const out = flowBurstRecs();
   const table = load<u32>(r + FTR_TABLE);
   const mask = load<u32>(r + FTR_BUCKETS) - 1;
+  const table6 = load<u32>(r + FTR_TABLE6);
   const mac0 = load<u32>(nd, ND_MAC);
   const mac1 = load<u16>(nd, ND_MAC + 4);
   let cand: u32 = 0;
@@ -539,45 +706,77 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
     const data = load<u32>(b + (i << 3));
     const len = load<u32>(b + (i << 3), 4);
     const ip = data + ETH_HLEN;
+    const type = load<u16>(data, 12);
     let h: u32 = 0;
-    if (len >= ETH_HLEN + 28 && load<u16>(data, 12) == 0x0008 && load<u32>(data) == mac0 && load<u16>(data, 4) == mac1 &&
+    if (len >= ETH_HLEN + 28 && type == 0x0008 && load<u32>(data) == mac0 && load<u16>(data, 4) == mac1 &&
       load<u8>(ip) == 0x45 && (ldBe16(ip + IPH_FRAG_OFF) & 0x3fff) == 0 && load<u8>(ip, IPH_TTL) > 1) {
       const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
       const tot = ldBe16(ip + IPH_TOT_LEN);
       if ((proto == IPPROTO_UDP || (proto == IPPROTO_TCP && tot >= 40)) && tot >= 28 && tot <= len - ETH_HLEN) {
-        h = load<u32>(table + (keyHash(load<u32>(ip, IPH_SADDR), load<u32>(ip, IPH_DADDR), load<u32>(ip, 20), proto, ifindex, mask) << 2));
+        h = table + (keyHash(load<u32>(ip, IPH_SADDR), load<u32>(ip, IPH_DADDR), load<u32>(ip, 20), proto, ifindex, mask) << 2);
+      }
+    } else if (type == 0xdd86 && table6 != 0 && len >= ETH_HLEN + 48 && load<u32>(data) == mac0 && load<u16>(data, 4) == mac1 &&
+      (load<u8>(ip) >> 4) == 6 && load<u8>(ip, IP6H_HOP_LIMIT) > 1) {
+      const proto = <u32>load<u8>(ip, IP6H_NEXTHDR);
+      const plen = ldBe16(ip + IP6H_PAYLOAD_LEN);
+      if ((proto == IPPROTO_UDP || (proto == IPPROTO_TCP && plen >= 20)) && plen >= 8 && plen + 40 == len - ETH_HLEN) {
+        h = (table6 + (keyHash6(ip + IP6H_SADDR, ip + IP6H_DADDR, load<u32>(ip, 40), proto, ifindex, mask) << 2)) | 1;
       }
     }
     store<u32>(out + (i << 2), h);
     cand |= h;
   }
   if (cand == 0) return 0;
-  let m: u32 = 0;
+  // the buckets, then the records' lines (both of a direction's, and an IPv6 one's addresses), each
+  // in a loop of its own that only loads: few instructions per frame keep many misses in flight
+  for (let i: u32 = 0; i < n; i++) {
+    const a = load<u32>(out + (i << 2));
+    if (a != 0) store<u32>(out + (i << 2), load<u32>(a & ~1) | (a & 1));
+  }
   let acc: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
-    let h = load<u32>(out + (i << 2));
+    const a = load<u32>(out + (i << 2));
+    const h = a & ~1;
     if (h == 0) continue;
-    const ip = load<u32>(b + (i << 3)) + ETH_HLEN;
-    const saddr = load<u32>(ip, IPH_SADDR);
-    const daddr = load<u32>(ip, IPH_DADDR);
-    const ports = load<u32>(ip, 20);
-    const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
-    while (h != 0) {
-      if (load<u32>(h + FD_SADDR) == saddr && load<u32>(h + FD_DADDR) == daddr && load<u32>(h + FD_SPORT) == ports &&
-        <u32>load<u8>(h + FD_PROTO) == proto && load<u32>(h + FD_IIF) == ifindex) break;
-      h = load<u32>(h + FD_NEXT);
+    acc += load<u32>(h + FD_SADDR) + load<u32>(h + FD_PACKETS);
+    if ((a & 1) != 0) acc += load<u32>(h + FD6_SADDR);
+  }
+  let m: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    let h = load<u32>(out + (i << 2)) & ~1;
+    if (h == 0) {
+      store<u32>(out + (i << 2), 0);
+      continue;
+    }
+    const data = load<u32>(b + (i << 3));
+    const ip = data + ETH_HLEN;
+    if (load<u16>(data, 12) == 0x0008) {
+      const saddr = load<u32>(ip, IPH_SADDR);
+      const daddr = load<u32>(ip, IPH_DADDR);
+      const ports = load<u32>(ip, 20);
+      const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
+      while (h != 0) {
+        if (load<u32>(h + FD_SADDR) == saddr && load<u32>(h + FD_DADDR) == daddr && load<u32>(h + FD_SPORT) == ports &&
+          <u32>load<u8>(h + FD_PROTO) == proto && load<u32>(h + FD_IIF) == ifindex) break;
+        h = load<u32>(h + FD_NEXT);
+      }
+    } else {
+      const ports = load<u32>(ip, 40);
+      const proto = <u32>load<u8>(ip, IP6H_NEXTHDR);
+      while (h != 0) {
+        if (eq16(h + FD6_SADDR, ip + IP6H_SADDR) && eq16(h + FD6_DADDR, ip + IP6H_DADDR) && load<u32>(h + FD_SPORT) == ports &&
+          <u32>load<u8>(h + FD_PROTO) == proto && load<u32>(h + FD_IIF) == ifindex) break;
+        h = load<u32>(h + FD_NEXT);
+      }
     }
     store<u32>(out + (i << 2), h);
-    if (h != 0) {
-      m++;
-      acc += load<u32>(h + FD_PACKETS); // the counters' line, which the hit writes: its miss started here
-    }
+    if (h != 0) m++;
   }
   sink += acc;
   return m;
 }
 
-/** Keeps the counters' warm-up load of nf_flow_burst_lookup alive. */
+/** Keeps the records' warm-up loads of nf_flow_burst_lookup alive. */
 let sink: u32 = 0;
 
 /**
@@ -588,6 +787,7 @@ let sink: u32 = 0;
  * or the neighbour had to be looked up again), the counters' line, the neighbour entry, the devices.
  */
 export function nf_flow_forward(d: u32, q: u32, data: u32): bool {
+  if (load<u16>(data, 12) == 0xdd86) return nf_flow_forward6(d, q, data);
   const ip = data + ETH_HLEN;
   const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
   // torn down, or no hook on this device (FD_TEARDOWN)
@@ -633,6 +833,71 @@ export function nf_flow_forward(d: u32, q: u32, data: u32): bool {
 }
 
 /**
+ * nf_flow_offload_ipv6_hook's forward for the IPv6 frame at `data` whose direction record is `d` (its
+ * payload length is the frame's: nf_flow_burst_lookup checked). In the kernel's order: a frame over the
+ * route's MTU goes to the stack, then a TCP FIN / RST tears the flow down and goes too; a FIB change
+ * since the add tears it down (the dst check); then the next hop's NDISC entry as for IPv4, the refresh,
+ * NAT (nf_flow_nat_ipv6: addresses and ports, the L4 checksum by the precomputed change), the hop limit
+ * decremented, the MACs, out.
+ */
+function nf_flow_forward6(d: u32, q: u32, data: u32): bool {
+  const ip = data + ETH_HLEN;
+  if (load<u8>(d + FD_TEARDOWN) != 0) return slow();
+  const len = ldBe16(ip + IP6H_PAYLOAD_LEN) + 40; // skb->len
+  if (len > load<u32>(d + FD_MTU)) return slow(); // nf_flow_exceeds_mtu
+  const proto = <u32>load<u8>(ip, IP6H_NEXTHDR);
+  if (proto == IPPROTO_TCP && (<u32>load<u8>(ip, 40 + 13) & 0x05) != 0) {
+    flowTeardown(flowOf(d)); // nf_flow_state_check
+    return slow();
+  }
+  if (load<u32>(d + FD_GEN) != fibGen()) {
+    flowTeardown(flowOf(d));
+    return slow();
+  }
+  const oif = load<u32>(d + FD_OIF);
+  const ond = netdevGet(oif);
+  if (ond == 0 || (load<u32>(ond, ND_FLAGS) & IFF_UP) == 0) return slow();
+  let e = load<u32>(d + FD_NEIGH);
+  if (e == 0 || load<u8>(e + NE_DEAD) != 0 || (<u32>load<u8>(e + NE_STATE) & NUD_CONNECTED) == 0 || (load<u8>(e + NE_XFLAGS) & NEX_HH) == 0 ||
+    load<u32>(e + NE_IFINDEX) != oif || !eq16(e + NE_KEY, d + FD6_NH) || <u32>load<u8>(e + NE_FAMILY) != AF_INET6) {
+    e = neigh6Ready(oif, ond, d + FD6_NH);
+    if (e == 0) return slow();
+    store<u32>(d + FD_NEIGH, e);
+  }
+  const t = netNow() + flowTimeout(d);
+  if (<i64>(t - load<u64>(d + FD_TIMEOUT)) > 1000) store<u64>(d + FD_TIMEOUT, t);
+  if (load<u8>(d + FD_NAT) != 0) {
+    const l4 = ip + 40;
+    memory.copy(ip + IP6H_SADDR, d + FD6_NEW_SADDR, 16);
+    memory.copy(ip + IP6H_DADDR, d + FD6_NEW_DADDR, 16);
+    store<u32>(l4, load<u32>(d + FD_NEW_SPORT));
+    l4Csum(l4, proto, <u32>load<u16>(d + FD_CSUM + 2));
+  }
+  store<u8>(ip, load<u8>(ip, IP6H_HOP_LIMIT) - 1, IP6H_HOP_LIMIT);
+  store<u32>(data, load<u32>(e + NE_MAC));
+  store<u16>(data, load<u16>(e + NE_MAC + 4), 4);
+  putMac(data + 6, netdevMac(ond));
+  store<u64>(d + FD_PACKETS, load<u64>(d + FD_PACKETS) + 1);
+  store<u64>(d + FD_BYTES, load<u64>(d + FD_BYTES) + <u64>len);
+  mibInc(MIB_FLOW_HIT);
+  netdev_xmit(oif, q, data, len + ETH_HLEN);
+  return true;
+}
+
+/** The TCP / UDP checksum of the header at `l4` updated by `delta` (a UDP checksum of 0 stays 0: none; CSUM_MANGLED_0). */
+@inline function l4Csum(l4: u32, proto: u32, delta: u32): void {
+  const check = proto == IPPROTO_TCP ? l4 + 16 : l4 + 6;
+  const old = <u32>load<u16>(check);
+  if (proto == IPPROTO_UDP) {
+    if (old == 0) return;
+    const c = csumApply(old, delta);
+    store<u16>(check, c == 0 ? 0xffff : c);
+  } else {
+    store<u16>(check, csumApply(old, delta));
+  }
+}
+
+/**
  * nf_flow_nat_ip and ip_decrease_ttl in one: the translated addresses and ports written, and each
  * checksum updated once by the change fillDir summed (FD_CSUM: the IP header's, TTL included; the
  * L4 one's). The kernel folds after each field (csum_replace4 / _2); each of its steps leaves a value
@@ -646,15 +911,7 @@ export function nf_flow_forward(d: u32, q: u32, data: u32): bool {
   store<u32>(l4, load<u32>(d + FD_NEW_SPORT));
   store<u8>(ip, load<u8>(ip, IPH_TTL) - 1, IPH_TTL);
   store<u16>(ip, csumApply(<u32>load<u16>(ip, IPH_CHECK), <u32>load<u16>(d + FD_CSUM)), IPH_CHECK);
-  const check = proto == IPPROTO_TCP ? l4 + 16 : l4 + 6;
-  const old = <u32>load<u16>(check);
-  if (proto == IPPROTO_UDP) {
-    if (old == 0) return;
-    const c = csumApply(old, <u32>load<u16>(d + FD_CSUM + 2));
-    store<u16>(check, c == 0 ? 0xffff : c);
-  } else {
-    store<u16>(check, csumApply(old, <u32>load<u16>(d + FD_CSUM + 2)));
-  }
+  l4Csum(l4, proto, <u32>load<u16>(d + FD_CSUM + 2));
 }
 
 /** csum_replace: checksum `c` after a change summing to `delta`: ~fold(~c + delta), the fold in [1, 0xffff]. */
@@ -669,11 +926,11 @@ export function nf_flow_forward(d: u32, q: u32, data: u32): bool {
   return false;
 }
 
-/** The flow record of flow `i` of the pool (TypeScript lists flows), 0 past the end. */
+/** The flow record of slot `i` of the pools (TypeScript lists flows; FLOW_L3 says the family), 0 past the end. */
 export function nf_flow_at(i: u32): u32 {
   const r = ftRoot();
-  if (r == 0 || i >= load<u32>(r + FTR_HWM)) return 0; // past the slots that ever held a flow
-  return load<u32>(r + FTR_POOL) + i * FLOW_SIZE;
+  if (r == 0 || i >= flowSlots(r)) return 0; // past the slots that ever held a flow
+  return flowSlot(r, i);
 }
 export function nf_flow_root(): u32 {
   return ftRoot();
@@ -704,7 +961,7 @@ export function bpf_probe_read_kernel(dst: u64, size: u64, src: u64, r4: u64, r5
 // ---- The XDP kfunc (nf_flow_table_bpf.c) ----
 
 // struct bpf_fib_lookup as the kfunc reads it: family u8 @0, l4_protocol u8 @1, sport @2, dport @4 (as in
-// the packet), ifindex @8, ipv4_src @16, ipv4_dst @32. struct bpf_flowtable_opts: s32 error @0.
+// the packet), ifindex @8, ipv4_src / ipv6_src @16, ipv4_dst / ipv6_dst @32. struct bpf_flowtable_opts: s32 error @0.
 const BFL_FAMILY: u32 = 0;
 const BFL_L4: u32 = 1;
 const BFL_SPORT: u32 = 2;
@@ -720,7 +977,7 @@ const AF_INET6_: u32 = 10;
  * tuple names (the kfunc's struct flow_offload_tuple_rhash *), or 0 with opts->error set: -EINVAL for
  * opts_len ≠ 4, -EAFNOSUPPORT for a family other than AF_INET / AF_INET6, -ENOENT when the receiving
  * device is in no flowtable or the flowtable holds no such flow (a torn-down flow is none, as in
- * flow_offload_lookup; IPv6 flows are never offloaded here). A hit refreshes the flow's timeout
+ * flow_offload_lookup). A hit refreshes the flow's timeout
  * (flow_offload_refresh); the packet is not looked at.
  */
 export function bpf_xdp_flow_lookup(ctx: u64, tuple: u64, opts: u64, optsLen: u64, r5: u64): u64 {
@@ -742,9 +999,10 @@ export function bpf_xdp_flow_lookup(ctx: u64, tuple: u64, opts: u64, optsLen: u6
   let ft: i32 = -1;
   for (let id: u32 = 0; id < FT_MAX && ft < 0; id++) if ((used & (<u32>1 << id)) != 0 && ftHasDev(r, id, rxIf)) ft = <i32>id;
   let d: u32 = 0;
-  if (ft >= 0 && family == AF_INET && load<u32>(r + FTR_TABLE) != 0) {
+  if (ft >= 0) {
     const ports = <u32>load<u16>(p + BFL_SPORT) | (<u32>load<u16>(p + BFL_DPORT) << 16);
-    d = lookup(r, load<u32>(p + BFL_SRC4), load<u32>(p + BFL_DST4), ports, <u32>load<u8>(p + BFL_L4), load<u32>(p + BFL_IFINDEX));
+    if (family == AF_INET) d = lookup(r, load<u32>(p + BFL_SRC4), load<u32>(p + BFL_DST4), ports, <u32>load<u8>(p + BFL_L4), load<u32>(p + BFL_IFINDEX));
+    else d = lookup6(r, p + BFL_SRC4, p + BFL_DST4, ports, <u32>load<u8>(p + BFL_L4), load<u32>(p + BFL_IFINDEX));
   }
   if (d != 0) {
     const f = flowOf(d);

@@ -37,6 +37,7 @@ export interface FlowDir {
 
 export interface FlowInfo {
   flowtable: string;
+  family: 'ipv4' | 'ipv6';
   proto: 'tcp' | 'udp';
   /** Seconds left without a hit. */
   timeout: number;
@@ -45,10 +46,12 @@ export interface FlowInfo {
 }
 
 const NF_INET_FORWARD = 2;
+const NFPROTO: Readonly<Record<'ipv4' | 'ipv6', number>> = { ipv4: 2, ipv6: 10 };
+type FtFamily = 'ipv4' | 'ipv6' | 'both';
 const NFK_FLOW_ADD = 6;
 
 export class Flowtables {
-  private readonly byName = new Map<string, { id: number; devices: string[]; offload: boolean }>();
+  private readonly byName = new Map<string, { id: number; devices: string[]; offload: boolean; pfs: number[] }>();
 
   constructor(private readonly dp: Datapath) {}
 
@@ -63,9 +66,11 @@ export class Flowtables {
   /**
    * A flowtable over `devices` (its ingress: frames of offloaded flows arriving there are forwarded before
    * the stack). `offload` (default true) adds the rule that offloads established forwarded TCP and UDP
-   * connections into it. Returns its id (the `ft` of flow_offload_add). Conntrack is turned on for IPv4.
+   * connections into it: of `family` (default 'ipv4', as a `table ip` flowtable; 'ipv6' as `table ip6`,
+   * 'both' as `table inet`). Returns its id (the `ft` of flow_offload_add). Conntrack is turned on for
+   * that family.
    */
-  create(spec: { name: string; devices: string[]; offload?: boolean; maxFlows?: number }): number {
+  create(spec: { name: string; devices: string[]; offload?: boolean; maxFlows?: number; family?: FtFamily }): number {
     if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(spec.name ?? '')) throw new NetError('EINVAL', `flowtable: bad name ${JSON.stringify(spec.name)}`);
     if (this.byName.has(spec.name)) throw new NetError('EEXIST', `flowtable: ${spec.name} exists`);
     if (!Array.isArray(spec.devices) || spec.devices.length === 0) throw new NetError('EINVAL', `flowtable ${spec.name}: needs devices`);
@@ -74,7 +79,10 @@ export class Flowtables {
       return this.dp.links.ifindex(d);
     });
     if (ifindexes.length > 15) throw new NetError('EINVAL', `flowtable ${spec.name}: at most 15 devices`);
-    this.dp.conntrack.enable({ family: 'ipv4' });
+    const family = spec.family ?? 'ipv4';
+    if (family !== 'ipv4' && family !== 'ipv6' && family !== 'both') throw new NetError('EINVAL', `flowtable ${spec.name}: family must be ipv4, ipv6 or both, not ${JSON.stringify(family)}`);
+    const pfs = family === 'both' ? [NFPROTO.ipv4, NFPROTO.ipv6] : [NFPROTO[family]];
+    this.dp.conntrack.enable({ family });
     if (this.x.nf_flow_root() === 0) {
       const max = spec.maxFlows ?? 65536;
       if (!Number.isInteger(max) || max < 1 || max > 4_000_000) throw new NetError('EINVAL', `flowtable: maxFlows must be 1..4000000, not ${max}`);
@@ -87,15 +95,17 @@ export class Flowtables {
     const id = this.x.nf_flowtable_create(buf, ifindexes.length);
     if (id < 0) throw new NetError('ENOBUFS', `flowtable: no room for another flowtable (${id})`);
     const offload = spec.offload ?? true;
-    if (offload && this.x.nf_hook_register(2, NF_INET_FORWARD, 0, NFK_FLOW_ADD, id) !== 0) throw new NetError('ENOBUFS', 'flowtable: the forward hook is full');
-    this.byName.set(spec.name, { id, devices: [...spec.devices], offload });
+    if (offload) {
+      for (const pf of pfs) if (this.x.nf_hook_register(pf, NF_INET_FORWARD, 0, NFK_FLOW_ADD, id) !== 0) throw new NetError('ENOBUFS', 'flowtable: the forward hook is full');
+    }
+    this.byName.set(spec.name, { id, devices: [...spec.devices], offload, pfs });
     return id;
   }
 
   delete(name: string): void {
     const ft = this.byName.get(name);
     if (!ft) throw new NetError('ENOENT', `flowtable: no flowtable ${JSON.stringify(name)}`);
-    if (ft.offload) this.x.nf_hook_unregister(2, NF_INET_FORWARD, 0, NFK_FLOW_ADD, ft.id);
+    if (ft.offload) for (const pf of ft.pfs) this.x.nf_hook_unregister(pf, NF_INET_FORWARD, 0, NFK_FLOW_ADD, ft.id);
     this.x.nf_flowtable_delete(ft.id);
     this.byName.delete(name);
   }
@@ -118,9 +128,12 @@ export class Flowtables {
       const f = this.x.nf_flow_at(i);
       if (f === 0) break;
       if (v.getUint32(f + this.g('FLOW_CT'), true) === 0) continue;
+      // an IPv6 flow's addresses are FD6_* bytes into its direction records (nf_flow_table.ts)
+      const v6 = b[f + this.g('FLOW_L3')] === 10;
+      const [af, alen, sa, da] = v6 ? [10, 16, this.g('FD6_SADDR'), this.g('FD6_DADDR')] : [2, 4, this.g('FD_SADDR'), this.g('FD_DADDR')];
       const dir = (d: number): FlowDir => ({
-        src: formatAddr(2, b.slice(d + this.g('FD_SADDR'), d + this.g('FD_SADDR') + 4)),
-        dst: formatAddr(2, b.slice(d + this.g('FD_DADDR'), d + this.g('FD_DADDR') + 4)),
+        src: formatAddr(af, b.slice(d + sa, d + sa + alen)),
+        dst: formatAddr(af, b.slice(d + da, d + da + alen)),
         sport: v.getUint16(d + this.g('FD_SPORT'), false),
         dport: v.getUint16(d + this.g('FD_DPORT'), false),
         iif: this.dp.links.name(v.getUint32(d + this.g('FD_IIF'), true)) ?? '?',
@@ -134,6 +147,7 @@ export class Flowtables {
       const t = t0 > t1 ? t0 : t1;
       out.push({
         flowtable: names.get(v.getUint32(f + this.g('FLOW_FT'), true)) ?? '?',
+        family: v6 ? 'ipv6' : 'ipv4',
         proto: b[f + this.g('FD_PROTO')] === 6 ? 'tcp' : 'udp',
         timeout: t > now ? Number((t - now) / 1000n) : 0,
         original: dir(f),

@@ -35,7 +35,7 @@ interface NftExports {
 
 /** The flowtable stage's control API (dp.flowtable), when the Datapath has one. */
 interface FlowtableApi {
-  create(spec: { name: string; devices: string[]; offload?: boolean }): number;
+  create(spec: { name: string; devices: string[]; offload?: boolean; family?: 'ipv4' | 'ipv6' | 'both' }): number;
   delete(name: string): void;
 }
 
@@ -648,7 +648,9 @@ export class Nft {
         const key = `nft.${t.family}.${t.name}.${f.name}`;
         keep.add(key);
         if (f.id !== 0) continue;
-        f.id = this.localFlowtableIds.get(key) ?? (api ? api.create({ name: key, devices: f.devices, offload: false }) + 1 : 0);
+        // the table's family decides which connections conntrack tracks for it (inet: both)
+        const family = t.family === 'ip6' ? 'ipv6' : t.family === 'inet' ? 'both' : 'ipv4';
+        f.id = this.localFlowtableIds.get(key) ?? (api ? api.create({ name: key, devices: f.devices, offload: false, family }) + 1 : 0);
         this.localFlowtableIds.set(key, f.id);
       }
     }

@@ -54,6 +54,8 @@ const FD_BITS = 22;
 const FD_MTU = 28;
 const FD_SIZE = 128;
 const FLOW_FLAGS = 88;
+const FD6_SADDR = 256;
+const FD6_DADDR = 272;
 
 /** wxdp's BTF: struct name → its fields over wxdp's records. */
 export const WXDP_BTF: Readonly<Record<string, WxdpStruct>> = {
@@ -66,9 +68,10 @@ export const WXDP_BTF: Readonly<Record<string, WxdpStruct>> = {
     fields: {
       src_v4: { offset: FD_SADDR, size: 4, struct: 'in_addr' },
       dst_v4: { offset: FD_DADDR, size: 4, struct: 'in_addr' },
-      // IPv4 flows only: the IPv6 union members name the same bytes (a program reads them only for an IPv6 hit)
-      src_v6: { offset: FD_SADDR, size: 16 },
-      dst_v6: { offset: FD_DADDR, size: 16 },
+      // the IPv6 union members: an IPv6 flow's direction record keeps its addresses FD6_* bytes in
+      // (past the record: a program reads them only for an IPv6 hit)
+      src_v6: { offset: FD6_SADDR, size: 16 },
+      dst_v6: { offset: FD6_DADDR, size: 16 },
       src_port: { offset: FD_SPORT, size: 2 },
       dst_port: { offset: FD_DPORT, size: 2 },
       iifidx: { offset: FD_IIF, size: 4 },

@@ -21,6 +21,7 @@ describe.skipIf(unready !== '')('wxdp bench flows', () => {
     const rows = await runFlowsBench({ flowCounts: [1, 300], seconds: 0.05 });
     expect(rows.map(flowsRowLabel)).toEqual([
       'forward (baseline)', 'flowtable 1', 'conntrack 1', 'flowtable 300', 'conntrack 300', 'new conns', 'churn 10000',
+      'forward6 (baseline)', 'flowtable6 1', 'flowtable6 300',
     ]);
     for (const r of rows) {
       expect(r.note, flowsRowLabel(r)).toBeUndefined();
@@ -28,6 +29,9 @@ describe.skipIf(unready !== '')('wxdp bench flows', () => {
       expect(r.forwarded, flowsRowLabel(r)).toBe(1);
     }
     expect(rows.filter((r) => r.path === 'flowtable').map((r) => r.hits)).toEqual([1, 1]);
+    expect(rows.filter((r) => r.path === 'flowtable6').map((r) => r.hits)).toEqual([1, 1]);
+    expect(rows.filter((r) => r.path === 'flowtable6').every((r) => r.vsForward! > 0)).toBe(true);
+    expect(rows.find((r) => r.path === 'forward6')!.vsForward).toBeNull();
     expect(rows.filter((r) => r.path === 'conntrack').map((r) => r.hits)).toEqual([null, null]);
     expect(rows[0]!.vsForward).toBeNull();
     expect(rows.slice(1, 5).every((r) => r.vsForward! > 0)).toBe(true);
@@ -41,6 +45,10 @@ describe.skipIf(unready !== '')('wxdp bench flows', () => {
     const c = [1, 10_000];
     expect(selectFlowsRows('flowtable 1', c).map(flowsRowLabel)).toEqual(['forward (baseline)', 'flowtable 1']);
     expect(selectFlowsRows('conntrack', c).map(flowsRowLabel)).toEqual(['forward (baseline)', 'conntrack 1', 'conntrack 10000']);
+    expect(selectFlowsRows('flowtable6 1', c).map(flowsRowLabel)).toEqual(['forward6 (baseline)', 'flowtable6 1']);
+    expect(selectFlowsRows('flowtable 1,flowtable6', c).map(flowsRowLabel)).toEqual(
+      ['forward (baseline)', 'flowtable 1', 'forward6 (baseline)', 'flowtable6 1', 'flowtable6 10000'],
+    );
     expect(selectFlowsRows('nope', c)).toEqual([]);
   });
 
