@@ -865,7 +865,7 @@ function nf_flow_forward6(d: u32, q: u32, data: u32): bool {
     store<u32>(d + FD_NEIGH, e);
   }
   const t = netNow() + flowTimeout(d);
-  if (<i64>(t - load<u64>(d + FD_TIMEOUT)) > 1000) store<u64>(d + FD_TIMEOUT, t);
+  if (<i64>(t - load<u64>(d + FD_TIMEOUT)) > 1000) atomicStore64(d + FD_TIMEOUT, t); // whole, as the collector reads it
   if (load<u8>(d + FD_NAT) != 0) {
     const l4 = ip + 40;
     memory.copy(ip + IP6H_SADDR, d + FD6_NEW_SADDR, 16);
@@ -877,8 +877,9 @@ function nf_flow_forward6(d: u32, q: u32, data: u32): bool {
   store<u32>(data, load<u32>(e + NE_MAC));
   store<u16>(data, load<u16>(e + NE_MAC + 4), 4);
   putMac(data + 6, netdevMac(ond));
-  store<u64>(d + FD_PACKETS, load<u64>(d + FD_PACKETS) + 1);
-  store<u64>(d + FD_BYTES, load<u64>(d + FD_BYTES) + <u64>len);
+  // workers may hit one direction at once (nf_ct_acct_update: atomic64_add): whole adds in the shared build
+  atomicAdd64(d + FD_PACKETS, 1);
+  atomicAdd64(d + FD_BYTES, <u64>len);
   mibInc(MIB_FLOW_HIT);
   netdev_xmit(oif, q, data, len + ETH_HLEN);
   return true;
