@@ -523,7 +523,12 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
   if (stackN != 0) stackFlush(ifindex, q, qi);
   if (hostN != 0) hostFlush();
   tpFlush();
-  if (slot != 0 && ifindex < MAX_DEVICES) store<u8>(fibWarm + ifindex, fibHelperCalls != fibCalls ? 1 : 0);
+  if (slot != 0 && ifindex < MAX_DEVICES) {
+    // written only when it changes: the hint is one static every worker polling the device reads, and a
+    // store per poll would move its cache line between the workers' cores each time
+    const w: u8 = fibHelperCalls != fibCalls ? 1 : 0;
+    if (load<u8>(fibWarm + ifindex) != w) store<u8>(fibWarm + ifindex, w);
+  }
   ringRelease(rx, n);
   recycleBatchEnd();
   count(q, QSTAT_RX_PACKETS, n);
