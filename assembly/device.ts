@@ -21,9 +21,9 @@ import {
 } from './abi';
 import { copyBytes } from './bytes';
 import { arena_alloc } from './maps/arena';
-import { ring_init, ringBytes, ringEntry, ringPopAddr, ringPushAddr, ringPushDesc, ringPushDescShared, ringFree, ringSizeOk, ringProducerAcquire, ringProducerRelease, ringConsumerAcquire, ringConsumerRelease } from './ring';
+import { ring_init, ringBytes, ringEntry, ringPopAddr, ringPushAddr, ringPushDesc, ringProducerLock, ringProducerUnlock, ringFree, ringSizeOk, ringProducerAcquire, ringProducerRelease, ringConsumerAcquire, ringConsumerRelease } from './ring';
 import { rc_alloc, rc_retire } from './net/reclaim';
-import { frameAlloc, frameFree } from './umem';
+import { frameFree, framesAllocTo, framesFreeFrom } from './umem';
 import { pg_fill_strided } from './pktgen';
 import { DEV_RSS, rssHash, rssQueue, rssType, rxHashSet } from './rss';
 
@@ -153,22 +153,27 @@ export function dev_set_peer(dev: u32, peerIfindex: u32): void {
   store<u32>(dev, peerIfindex, DEV_PEER);
 }
 
-/** Driver clean-up: completed transmissions back to the fill ring (or the pool), the fill ring topped up. */
+/**
+ * Driver clean-up: completed transmissions back to the fill ring (or the pool when it is full), the fill
+ * ring topped up from the pool. In bulk, as a driver refills: the entries written first, each ring index
+ * published once and the pool's lock taken once (the shared build's atomics per batch, not per frame).
+ */
 export function queueRefill(q: u32): void {
   const fill = load<u32>(q, Q_FILL);
   const comp = load<u32>(q, Q_COMP);
-  let a = ringPopAddr(comp);
-  while (a >= 0) {
-    if (!ringPushAddr(fill, <u64>(<u32>a & ~(FRAME_SIZE - 1)))) frameFree(<u32>a);
-    a = ringPopAddr(comp);
+  const fp = load<u32>(fill, RING_PRODUCER);
+  let room = load<u32>(fill, RING_MASK) + 1 - (fp - ringConsumerAcquire(fill));
+  const cc = load<u32>(comp, RING_CONSUMER);
+  const done = ringProducerAcquire(comp) - cc;
+  const k = min(done, room);
+  for (let i: u32 = 0; i < k; i++) store<u64>(ringEntry(fill, fp + i), <u64>(<u32>load<u64>(ringEntry(comp, cc + i)) & ~(FRAME_SIZE - 1)));
+  if (done != 0) {
+    framesFreeFrom(comp, cc + k, done - k);
+    ringConsumerRelease(comp, cc + done);
   }
-  let n = ringFree(fill);
-  while (n > 0) {
-    const f = frameAlloc();
-    if (f == 0) break;
-    ringPushAddr(fill, <u64>f);
-    n--;
-  }
+  room -= k;
+  const got = framesAllocTo(fill, fp + k, room);
+  if (k + got != 0) ringProducerRelease(fill, fp + k + got);
 }
 
 // The shared build batches the fill-ring pushes of the queue being polled (napi.ts: recycleBatchBegin at
@@ -317,14 +322,32 @@ export function transmit(q: u32, dev: u32, qi: u32, addr: u32, len: u32, options
     opts |= hops << OPT_HOPS_SHIFT;
     fullReason = DROP_RX_RING_FULL;
   }
-  if (!ringPushDescShared(ring, <u64>addr, len, opts)) {
-    recycle(q, addr);
-    countShared(ringQueue, QSTAT_DROP_BASE + fullReason, 1);
-    return false;
+  // A TX queue's counters are guarded by its TX ring's producer lock, as a driver counts its TX stats
+  // under the queue's xmit lock: plain adds while it is held, no atomic on the hot path. (A veth end's
+  // frames go onto the peer's RX ring under that ring's lock; its own TX ring's lock guards its counters.)
+  const txRing = load<u32>(tq, Q_TX);
+  ringProducerLock(ring);
+  const ok = ringPushDesc(ring, <u64>addr, len, opts);
+  if (ring == txRing) {
+    if (ok) {
+      count(tq, QSTAT_TX_PACKETS, 1);
+      count(tq, QSTAT_TX_BYTES, len);
+    } else {
+      count(tq, QSTAT_DROP_BASE + fullReason, 1);
+    }
+    ringProducerUnlock(ring);
+  } else {
+    ringProducerUnlock(ring);
+    if (!ok) countShared(ringQueue, QSTAT_DROP_BASE + fullReason, 1);
+    else {
+      ringProducerLock(txRing);
+      count(tq, QSTAT_TX_PACKETS, 1);
+      count(tq, QSTAT_TX_BYTES, len);
+      ringProducerUnlock(txRing);
+    }
   }
-  countShared(tq, QSTAT_TX_PACKETS, 1);
-  countShared(tq, QSTAT_TX_BYTES, len);
-  return true;
+  if (!ok) recycle(q, addr);
+  return ok;
 }
 
 /**
@@ -338,10 +361,13 @@ export function dev_tx_done(dev: u32, qi: u32, n: u32): void {
   let c = load<u32>(tx, RING_CONSUMER);
   const avail = ringProducerAcquire(tx) - c;
   if (n > avail) n = avail;
-  for (let i: u32 = 0; i < n; i++) {
-    const a = <u32>load<u64>(ringEntry(tx, c + i));
-    if (!ringPushAddr(comp, <u64>(a & ~(FRAME_SIZE - 1)))) frameFree(a);
-  }
+  if (n == 0) return;
+  // in bulk: the completion entries written, then its producer index published once
+  const cp = load<u32>(comp, RING_PRODUCER);
+  const k = min(n, load<u32>(comp, RING_MASK) + 1 - (cp - ringConsumerAcquire(comp)));
+  for (let i: u32 = 0; i < k; i++) store<u64>(ringEntry(comp, cp + i), <u64>(<u32>load<u64>(ringEntry(tx, c + i)) & ~(FRAME_SIZE - 1)));
+  framesFreeFrom(tx, c + k, n - k);
+  if (k != 0) ringProducerRelease(comp, cp + k);
   ringConsumerRelease(tx, c + n);
 }
 
@@ -351,7 +377,7 @@ export function dev_host_done(dev: u32, n: u32): void {
   const c = load<u32>(r, RING_CONSUMER);
   const avail = ringProducerAcquire(r) - c;
   if (n > avail) n = avail;
-  for (let i: u32 = 0; i < n; i++) frameFree(<u32>load<u64>(ringEntry(r, c + i)));
+  framesFreeFrom(r, c, n);
   ringConsumerRelease(r, c + n);
 }
 

@@ -205,7 +205,15 @@ export function link_rx(link: u32, buf: u32, n: u32): u32 {
 // The flow keys hashed for the source port (__flow_hash_from_keys over what the flow dissector found):
 // the addresses in a fixed order whatever the direction (__flow_hash_consistentify), the ports swapped
 // with them, the protocol; the ports only for TCP/UDP/UDP-Lite/SCTP/DCCP that are not fragments.
-const KEYS: usize = memory.data(48);
+// Where they are written: a static on the main thread, the worker's own area on a worker (worker_init),
+// so two threads hashing at once never write one buffer.
+export const LINK_KEYS_SIZE: u32 = 48;
+let KEYS: u32 = <u32>memory.data(LINK_KEYS_SIZE, 8);
+
+/** worker_init: this instance's flow-key buffer moves to `a` (LINK_KEYS_SIZE bytes of its own area). */
+export function linkKeysSet(a: u32): void {
+  KEYS = a;
+}
 
 /** Ports of an L4 header at `l4` for `proto`, as one u32 (0 when the protocol has none). */
 @inline function portsOf(proto: u32, l4: u32, end: u32): u32 {

@@ -24,7 +24,7 @@ import {
   DROP_HOST_RING_FULL, DROP_REDIRECT_NO_DEVICE, DROP_REDIRECT_UNSUPPORTED, DROP_XDP_ABORTED, DROP_XDP_DROP,
   DROP_XSK_INVALID, FRAME_SIZE, MAP_ID, MAP_TYPE, MAP_VALUE_SIZE, MAX_DEVICES, NAPI_BUDGET, QSTAT_RX_BYTES,
   QSTAT_RX_PACKETS, QSTAT_XDP_ABORTED, QSTAT_XDP_DROP, QSTAT_XDP_INVALID, QSTAT_XDP_PASS, QSTAT_XDP_REDIRECT,
-  QSTAT_XDP_TX, Q_RX, RING_CONSUMER, TRACE_EVENT_SIZE, TRACE_SLOTS, XDP_DROP, XDP_PASS, XDP_REDIRECT, XDP_TX,
+  QSTAT_XDP_TX, Q_RX, RING_CONSUMER, RING_MASK, RING_PRODUCER, TRACE_EVENT_SIZE, TRACE_SLOTS, XDP_DROP, XDP_PASS, XDP_REDIRECT, XDP_TX,
   DP_DEVS, DEV_BURST, MAP_DATA, MAP_MAX_ENTRIES, DROP_NO_BUFFER, DP_BURST, BURST_MAX, BURST_RECORD_SIZE, Q_OWNER,
 } from './abi';
 import { copyBytes } from './bytes';
@@ -33,7 +33,7 @@ import { devmapHashLookupIdx, devmapLookupIdx } from './maps/devmap';
 import { fdArrayLookupIdx } from './maps/fd_array';
 import { CPUMAP_QUEUES, CQ_CONS, CQ_MAP, CQ_CPU, CQ_DRAINED, CQ_ENTRIES, CQ_ENTRY_SIZE, CQ_MASK, CQ_NEXT, CQ_PROD, CQ_PROG, cpumapEnqueue, cpumapLookupIdx, cpumapWorkers } from './maps/cpumap';
 import { BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS, BPF_MAP_TYPE_CPUMAP, BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_XSKMAP } from './maps/uapi';
-import { ringEntry, ringPeek, ringPushDescShared, ringRelease } from './ring';
+import { ringConsumerAcquire, ringEntry, ringPeek, ringProducerLock, ringProducerRelease, ringProducerUnlock, ringPushDescShared, ringRelease } from './ring';
 import { xdp_setup } from './xdp';
 import { xskDeliver } from './xsk';
 import { frameAlloc, frameFree } from './umem';
@@ -258,16 +258,66 @@ function redirect(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, opt
  * XDP_PASS: a device the stack knows and that is up: into the stack (net/eth.ts). Otherwise the host
  * ring, for TypeScript to read.
  */
-@inline function toHost(q: u32, dev: u32, qi: u32, ifindex: u32, data: u32, len: u32, meta: u32): void {
+@inline function toHost(q: u32, dev: u32, qi: u32, ifindex: u32, data: u32, len: u32, meta: u32, gather: bool): void {
   const nd = netdevGet(ifindex);
   if (nd != 0 && (load<u32>(nd, ND_FLAGS) & IFF_UP) != 0) {
     const b = stackBurstBuf() + (stackN << 3);
     store<u32>(b, data);
     store<u32>(b, len, 4);
     if (++stackN == BURST_MAX) stackFlush(ifindex, q, qi);
-  } else if (!ringPushDescShared(load<u32>(dev, DEV_HOST_RING), <u64>data, len, meta)) {
-    recycle(q, data);
-    countDrop(q, DROP_HOST_RING_FULL);
+  } else if (gather) {
+    const h = hostBuf + (hostN << 4);
+    store<u32>(h, data);
+    store<u32>(h, len, 4);
+    store<u32>(h, meta, 8);
+    hostQ = q;
+    hostDev = dev;
+    if (++hostN == BURST_MAX) hostFlush();
+  } else {
+    if (hostN != 0) hostFlush(); // what the poll gathered goes first
+    if (!ringPushDescShared(load<u32>(dev, DEV_HOST_RING), <u64>data, len, meta)) {
+      recycle(q, data);
+      countDrop(q, DROP_HOST_RING_FULL);
+    }
+  }
+}
+
+// The frames a poll passes to a device's host ring (no stack on the device): gathered, then pushed in
+// one hold of the ring's producer lock and published with one store — per poll, not per frame (the
+// ring has several producers: every worker's queues of the device). Per instance: the main thread's
+// buffer is a static, a worker's lies in its own area (worker_init).
+const HOST_ENTRY: u32 = 16;
+export const HOST_BUF_SIZE: u32 = BURST_MAX * HOST_ENTRY;
+let hostBuf: u32 = <u32>memory.data(HOST_BUF_SIZE, 16);
+let hostN: u32 = 0;
+let hostQ: u32 = 0;
+let hostDev: u32 = 0;
+
+/** worker_init: this instance's host-ring gathering moves to `a` (HOST_BUF_SIZE bytes of its own area). */
+export function napiHostBufSet(a: u32): void {
+  hostBuf = a;
+}
+
+/** The gathered frames onto the host ring; those it has no room for back to their queue, counted. */
+function hostFlush(): void {
+  const n = hostN;
+  hostN = 0;
+  const r = load<u32>(hostDev, DEV_HOST_RING);
+  ringProducerLock(r);
+  const p = load<u32>(r, RING_PRODUCER);
+  const k = min(n, load<u32>(r, RING_MASK) + 1 - (p - ringConsumerAcquire(r)));
+  for (let i: u32 = 0; i < k; i++) {
+    const h = hostBuf + (i << 4);
+    const e = ringEntry(r, p + i);
+    store<u64>(e, <u64>load<u32>(h));
+    store<u32>(e, load<u32>(h, 4), 8);
+    store<u32>(e, load<u32>(h, 8), 12);
+  }
+  if (k != 0) ringProducerRelease(r, p + k);
+  ringProducerUnlock(r);
+  for (let i = k; i < n; i++) {
+    recycle(hostQ, load<u32>(hostBuf + (i << 4)));
+    countDrop(hostQ, DROP_HOST_RING_FULL);
   }
 }
 
@@ -317,7 +367,7 @@ function cpumapRun(q: u32, dev: u32, qi: u32, prog: u32, data: u32, len: u32, me
       return CPUMAP_DROP;
     }
   }
-  toHost(q, dev, qi, ifindex, data, len, meta);
+  toHost(q, dev, qi, ifindex, data, len, meta, false);
   return CPUMAP_PASS;
 }
 
@@ -392,7 +442,7 @@ export function cpumap_poll(cpu: u32, budget: u32): u32 {
     recycle(q, data);
   } else if (act == XDP_PASS) {
     count(q, QSTAT_XDP_PASS, 1);
-    toHost(q, dev, qi, ifindex, data, len, meta);
+    toHost(q, dev, qi, ifindex, data, len, meta, true);
   } else if (act == XDP_TX) {
     count(q, QSTAT_XDP_TX, 1);
     transmit(q, dev, qi, data, len, hops | meta);
@@ -471,8 +521,14 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
     }
   }
   if (stackN != 0) stackFlush(ifindex, q, qi);
+  if (hostN != 0) hostFlush();
   tpFlush();
-  if (slot != 0 && ifindex < MAX_DEVICES) store<u8>(fibWarm + ifindex, fibHelperCalls != fibCalls ? 1 : 0);
+  if (slot != 0 && ifindex < MAX_DEVICES) {
+    // written only when it changes: the hint is one static every worker polling the device reads, and a
+    // store per poll would move its cache line between the workers' cores each time
+    const w: u8 = fibHelperCalls != fibCalls ? 1 : 0;
+    if (load<u8>(fibWarm + ifindex) != w) store<u8>(fibWarm + ifindex, w);
+  }
   ringRelease(rx, n);
   recycleBatchEnd();
   count(q, QSTAT_RX_PACKETS, n);

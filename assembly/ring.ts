@@ -144,12 +144,24 @@ export function ring_create(size: u32, entrySize: u32): u32 {
  */
 export const RING_PRODUCER_LOCK: u32 = 20;
 
+/** Take the producer lock of `r` (the shared build; nothing in the unshared one). */
+@inline export function ringProducerLock(r: u32): void {
+  if (ASC_FEATURE_THREADS) {
+    while (atomic.cmpxchg<u32>(r + RING_PRODUCER_LOCK, 0, 1) != 0) {}
+  }
+}
+
+/** Let the producer lock of `r` go. */
+@inline export function ringProducerUnlock(r: u32): void {
+  if (ASC_FEATURE_THREADS) atomic.store<u32>(r + RING_PRODUCER_LOCK, 0);
+}
+
 /** ringPushDesc for a ring with several producers (see RING_PRODUCER_LOCK). */
 @inline export function ringPushDescShared(r: u32, addr: u64, len: u32, options: u32): bool {
   if (!ASC_FEATURE_THREADS) return ringPushDesc(r, addr, len, options);
-  while (atomic.cmpxchg<u32>(r + RING_PRODUCER_LOCK, 0, 1) != 0) {}
+  ringProducerLock(r);
   const ok = ringPushDesc(r, addr, len, options);
-  atomic.store<u32>(r + RING_PRODUCER_LOCK, 0);
+  ringProducerUnlock(r);
   return ok;
 }
 

@@ -23,6 +23,7 @@ import {
   FRAME_SIZE, MAX_DEVICES, MAX_XSKS, TRACE_SLOTS, TRACE_EVENT_SIZE,
 } from './abi';
 import { arena_alloc } from './maps/arena';
+import { ringEntry } from './ring';
 
 const DP_MAGIC_VALUE: u32 = 0x50445857; // 'WXDP'
 
@@ -79,6 +80,44 @@ export function dp_init(frames: u32): i32 {
   const n = load<u32>(DP_BASE + DP_POOL_FREE);
   store<u32>(load<u32>(DP_BASE + DP_POOL) + n * 4, addr & ~(FRAME_SIZE - 1));
   store<u32>(DP_BASE + DP_POOL_FREE, n + 1);
+  poolUnlock();
+}
+
+/**
+ * Up to `n` frames from the pool written as u64 addresses into ring `r`'s entries from index `p` on (the
+ * caller publishes them): one hold of the pool's lock for the lot, as a driver refills a ring in bulk.
+ * Returns how many.
+ */
+export function framesAllocTo(r: u32, p: u32, n: u32): u32 {
+  if (n == 0) return 0;
+  poolLock();
+  const free = load<u32>(DP_BASE + DP_POOL_FREE);
+  const k = min(n, free);
+  const pool = load<u32>(DP_BASE + DP_POOL);
+  for (let i: u32 = 0; i < k; i++) store<u64>(ringEntry(r, p + i), <u64>load<u32>(pool + (free - 1 - i) * 4));
+  store<u32>(DP_BASE + DP_POOL_FREE, free - k);
+  poolUnlock();
+  return k;
+}
+
+/**
+ * The frames of ring `r`'s entries [c, c + n) (each entry starts with its u64 address) back to the pool,
+ * as frameFree does each: one hold of the pool's lock for the lot.
+ */
+export function framesFreeFrom(r: u32, c: u32, n: u32): void {
+  if (n == 0) return;
+  const umem = load<u32>(DP_BASE + DP_UMEM_BASE);
+  const span = load<u32>(DP_BASE + DP_UMEM_FRAMES) * FRAME_SIZE;
+  poolLock();
+  const pool = load<u32>(DP_BASE + DP_POOL);
+  let free = load<u32>(DP_BASE + DP_POOL_FREE);
+  for (let i: u32 = 0; i < n; i++) {
+    const addr = <u32>load<u64>(ringEntry(r, c + i));
+    if (addr - umem >= span && bigFrameFree(addr)) continue;
+    store<u32>(pool + free * 4, addr & ~(FRAME_SIZE - 1));
+    free++;
+  }
+  store<u32>(DP_BASE + DP_POOL_FREE, free);
   poolUnlock();
 }
 

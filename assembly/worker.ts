@@ -22,6 +22,8 @@
 //             +24 hold: nonzero while the worker must not poll (Workers.hold: frames wait, then all start at once)
 //             +32 the length of the frame the packet generator wrote last (device.ts rxPost), this worker's
 //   +6720   tracepoint arguments (TP_ARGS_SIZE): the events this worker raises (tracepoints.ts)
+//   +6784   link.ts's flow keys (LINK_KEYS_SIZE): the outer source port's hash input, this worker's
+//   +7168   napi.ts's host-ring gathering (HOST_BUF_SIZE): the frames a poll passes to a host ring
 //   +8192   the stack's SNMP counters as this worker counts them (MIB_COUNT × u64), then its drop
 //           counters (NDROP_COUNT × u64): per CPU as the kernel's SNMP_INC_STATS / per-cpu drop
 //           counters are, summed by the reader (src/control/stack.ts) — no cache line bounces between
@@ -33,8 +35,9 @@ import {
   RUN_PRANDOM, RUN_SIZE, STACK_SIZE, abiWorkerAreas,
 } from './abi';
 import { devGenLenSet } from './device';
+import { linkKeysSet } from './link';
 import { cpumapWorkersSet } from './maps/cpumap';
-import { cpumap_poll, napi_poll } from './napi';
+import { cpumap_poll, napi_poll, napiHostBufSet } from './napi';
 import { MIB_COUNT, NDROP_COUNT } from './net/abi';
 import { netCountersSet, netScratchSet } from './net/core';
 import { netLockIdSet } from './net/lock';
@@ -54,6 +57,8 @@ export const WK_FRAMES: u32 = 12;
 export const WK_ACK: u32 = 16;
 export const WK_FAULTS: u32 = 20;
 export const WK_TP_ARGS: u32 = WK_CONTROL + 64;
+export const WK_LINK_KEYS: u32 = WK_TP_ARGS + TP_ARGS_SIZE;
+export const WK_HOST_BUF: u32 = 7168;
 export const WK_MIB: u32 = 8192;
 export const WK_DROPS: u32 = WK_MIB + MIB_COUNT * 8;
 export const WK_SIZE: u32 = (WK_DROPS + NDROP_COUNT * 8 + 4095) & ~4095;
@@ -70,6 +75,8 @@ export function worker_init(w: u32, n: u32, area: u32, scratch: u32): void {
   if (scratch != 0) netScratchSet(scratch);
   netLockIdSet(w);
   tpArgsSet(area + WK_TP_ARGS);
+  linkKeysSet(area + WK_LINK_KEYS);
+  napiHostBufSet(area + WK_HOST_BUF);
   devGenLenSet(area + WK_CONTROL + 32);
   memory.fill(area + WK_MIB, 0, WK_SIZE - WK_MIB);
   netCountersSet(area + WK_MIB, area + WK_DROPS);

@@ -345,6 +345,7 @@ export const ND_VLANS: u32 = 36; //     u32 address of the VLAN children table (
 export const ND_ADDR4: u32 = 40; //     u32 address of the IPv4 address list (immutable, swapped whole)
 export const ND_ADDR6: u32 = 44; //     u32 address of the IPv6 address list
 export const ND_GEN: u32 = 48; //       u32 bumped on every change of this record
+export const ND_PCPU: u32 = 52; //      u32 the shared build: the per-CPU counters block (PCPU_*; 0: none, everything counted at ND_STATS)
 export const ND_CONF4: u32 = 64; //     CONF4_COUNT × u32: net.ipv4.conf.DEV.*
 export const ND_CONF6: u32 = 128; //    CONF6_COUNT × u32: net.ipv6.conf.DEV.*
 export const ND_STATS: u32 = 192; //    NDSTAT_COUNT × u64
@@ -400,6 +401,14 @@ export const NDSTAT_TX_DROPPED: u32 = 5;
 export const NDSTAT_RX_ERRORS: u32 = 6;
 export const NDSTAT_TX_ERRORS: u32 = 7;
 export const NDSTAT_COUNT: u32 = 8;
+// The per-CPU counters block (ND_PCPU), as the kernel's per-CPU netdev stats (dev->tstats / core_stats,
+// summed by dev_get_stats): +0 u32 slots; slot s (0 the main thread, 1 + w worker w: lock.ts's id - 1)
+// at PCPU_SLOT0 + s × PCPU_SLOT_SIZE, NDSTAT_COUNT × u64 each (one cache line: no line shared between
+// CPUs). A thread counts in its own slot with plain adds; one without a slot adds atomically at ND_STATS.
+// The readers sum ND_STATS and every slot.
+export const PCPU_SLOTS: u32 = 0;
+export const PCPU_SLOT0: u32 = 64;
+export const PCPU_SLOT_SIZE: u32 = 64;
 // An address list (immutable once published; a change builds a new one and swaps ND_ADDR4/6):
 //   +0 u32 count | +4 reserved | then count × ADDR_ENTRY_SIZE entries, in the kernel's order (primary
 //   addresses first, in the order added; secondaries after their primary):

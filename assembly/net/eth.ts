@@ -29,12 +29,11 @@
 // for the whole burst first (udp_lean.ts).
 
 import { netDrop, netFree, netdevGet, netScratch } from './core';
-import { atomicAdd64 } from './lock';
 import {
   SCR_BURST, IFF_UP, ND_MAC, ND_STATS, NDROP_NOT_SPECIFIED, NDROP_OTHERHOST, NDROP_PKT_TOO_SMALL, NDROP_UNHANDLED_PROTO,
   NDROP_VLAN_FILTER, NDSTAT_RX_BYTES, NDSTAT_RX_PACKETS, ND_FLAGS,
 } from './abi';
-import { netdev_vlan_lookup } from './netdev';
+import { ndStat, netdev_vlan_lookup } from './netdev';
 import { arp_rcv } from './neigh';
 import {
   ETH_HLEN, ETH_P_8021AD, ETH_P_8021Q, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, PACKET_BROADCAST, PACKET_HOST,
@@ -56,9 +55,9 @@ export let rxRingIfindex: u32 = 0;
 const MAX_TAGS: u32 = 2;
 
 @inline function countRx(nd: u32, len: u32): void {
-  // workers receive on one device's queues at once: whole adds in the shared build (lock.ts)
-  atomicAdd64(nd + ND_STATS + (NDSTAT_RX_PACKETS << 3), 1);
-  atomicAdd64(nd + ND_STATS + (NDSTAT_RX_BYTES << 3), <u64>len);
+  // workers receive on one device's queues at once: each in its own per-CPU slot (netdev.ts ndStat)
+  ndStat(nd, NDSTAT_RX_PACKETS, 1);
+  ndStat(nd, NDSTAT_RX_BYTES, <u64>len);
 }
 
 /** The 6-byte MAC at `a` equals the device's (at nd + ND_MAC). */

@@ -62,3 +62,9 @@ export function netLockIdSet(w: u32): void {
   if (ASC_FEATURE_THREADS) atomic.add<u64>(a, v);
   else store<u64>(a, load<u64>(a) + v);
 }
+
+/** `*a = v` for a u64 another thread reads at any time (a timeout the control plane's collector reads): one whole store. */
+@inline export function atomicStore64(a: u32, v: u64): void {
+  if (ASC_FEATURE_THREADS) atomic.store<u64>(a, v);
+  else store<u64>(a, v);
+}

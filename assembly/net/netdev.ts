@@ -30,11 +30,11 @@ import {
   ND_ADDR6, ND_CONF4, ND_CONF6, ND_DEV, ND_FLAGS, ND_GEN, ND_IFINDEX, ND_KIND, ND_LINK, ND_MAC, ND_MTU, ND_NAME,
   ND_STATS, ND_VLAN_ID, ND_VLAN_PROTO, ND_VLANS, NDK_DUMMY, NDK_ETHER, NDK_LOOPBACK, NDK_VETH, NDK_VLAN,
   NDROP_CPU_BACKLOG, NDROP_NO_TX_TARGET, NDROP_NOMEM, NDROP_RECURSION_LIMIT, NDSTAT_TX_BYTES, NDSTAT_TX_DROPPED, NDSTAT_TX_PACKETS, NETDEV_MAX, NETDEV_SIZE,
-  NR_NETDEV, RT_SCOPE_HOST, RT_SCOPE_LINK,
+  NR_NETDEV, RT_SCOPE_HOST, RT_SCOPE_LINK, ND_PCPU, PCPU_SLOTS, PCPU_SLOT0, PCPU_SLOT_SIZE,
 } from './abi';
-import { FRAME_SIZE, RUN_BASE, RUN_CPU, XDP_FRAME_STRUCT } from '../abi';
+import { FRAME_SIZE, RUN_BASE, RUN_CPU, RUN_NCPUS, XDP_FRAME_STRUCT } from '../abi';
 import { rc_alloc, rc_reclaim, rc_retire } from './reclaim';
-import { atomicAdd64 } from './lock';
+import { atomicAdd64, netLockId } from './lock';
 import { devQueue, transmit } from '../device';
 import { stack_rx } from './eth';
 
@@ -142,6 +142,15 @@ export function netdev_create(ifindex: u32, kind: u32, mtu: u32, flags: u32, dev
   store<u32>(nd + ND_CONF6 + (CONF6_HOP_LIMIT << 2), 64);
   store<u32>(nd + ND_CONF6 + (CONF6_MTU << 2), mtu);
   store<u32>(nd + ND_CONF6 + (CONF6_ACCEPT_REDIRECTS << 2), 1);
+  if (ASC_FEATURE_THREADS) {
+    // per-CPU counters (alloc_percpu): a slot for the main thread and one per CPU the data path has
+    const slots = 1 + min<u32>(load<u32>(RUN_BASE + RUN_NCPUS), 64);
+    const pc = blockAlloc(PCPU_SLOT0 + slots * PCPU_SLOT_SIZE);
+    if (pc != 0) {
+      store<u32>(pc + PCPU_SLOTS, slots);
+      store<u32>(nd + ND_PCPU, pc);
+    }
+  }
   if (orderUpdate(ifindex, 0) != 0) return -12;
   netdevPublish(ifindex, nd);
   return 0;
@@ -161,6 +170,8 @@ export function netdev_remove(ifindex: u32): i32 {
   retireList(load<u32>(nd + ND_ADDR6));
   const vt = load<u32>(nd + ND_VLANS);
   if (vt != 0) blockRetire(vt, VLAN_TABLE_SIZE);
+  const pc = load<u32>(nd + ND_PCPU);
+  if (pc != 0) blockRetire(pc, PCPU_SLOT0 + load<u32>(pc + PCPU_SLOTS) * PCPU_SLOT_SIZE);
   blockRetire(nd, NETDEV_SIZE);
   return 0;
 }
@@ -342,9 +353,26 @@ export function netdev_vlan_lookup(parent: u32, proto: u32, vid: u32): u32 {
 
 // ---- Transmit ----
 
-@inline function stat(nd: u32, i: u32, n: u64): void {
-  // workers transmit on one device at once: whole adds in the shared build (lock.ts)
+/**
+ * Count `n` on the device's counter `i` (NDSTAT_*). Workers count on one device at once: each in its own
+ * per-CPU slot (ND_PCPU) with plain adds, as the kernel's per-CPU netdev stats; a thread without a slot
+ * adds atomically at ND_STATS. The unshared build has one thread and counts at ND_STATS.
+ */
+@inline export function ndStat(nd: u32, i: u32, n: u64): void {
+  if (ASC_FEATURE_THREADS) {
+    const pc = load<u32>(nd + ND_PCPU);
+    const s = netLockId() - 1;
+    if (pc != 0 && s < load<u32>(pc + PCPU_SLOTS)) {
+      const a = pc + PCPU_SLOT0 + s * PCPU_SLOT_SIZE + (i << 3);
+      store<u64>(a, load<u64>(a) + n);
+      return;
+    }
+  }
   atomicAdd64(nd + ND_STATS + (i << 3), n);
+}
+
+@inline function stat(nd: u32, i: u32, n: u64): void {
+  ndStat(nd, i, n);
 }
 
 @inline function dropTx(nd: u32, q: u32, data: u32, reason: u32): bool {

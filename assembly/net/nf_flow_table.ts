@@ -62,6 +62,7 @@ import { routeMtu4, routeMtu6 } from './output';
 import { NEX_HH, neigh4Ready, neigh6Ready } from './neigh';
 import { netdev_xmit, netdevMac, putMac } from './netdev';
 import { ipDecreaseTtl } from './forward';
+import { atomicAdd64, atomicStore64 } from './lock';
 
 // The conntrack side, imported late (nf_conntrack.ts imports this file for flow_offload_ct_gone)
 import {
@@ -817,14 +818,15 @@ export function nf_flow_forward(d: u32, q: u32, data: u32): bool {
   // decided: refresh (flow_offload_refresh: only when the timeout moves by more than a second), NAT,
   // TTL, MACs, out
   const t = netNow() + flowTimeout(d);
-  if (<i64>(t - load<u64>(d + FD_TIMEOUT)) > 1000) store<u64>(d + FD_TIMEOUT, t);
+  if (<i64>(t - load<u64>(d + FD_TIMEOUT)) > 1000) atomicStore64(d + FD_TIMEOUT, t); // whole, as the collector reads it
   if (load<u8>(d + FD_NAT) != 0) natCsum(ip, proto, d);
   else ipDecreaseTtl(ip);
   store<u32>(data, load<u32>(e + NE_MAC));
   store<u16>(data, load<u16>(e + NE_MAC + 4), 4);
   putMac(data + 6, netdevMac(ond));
-  store<u64>(d + FD_PACKETS, load<u64>(d + FD_PACKETS) + 1);
-  store<u64>(d + FD_BYTES, load<u64>(d + FD_BYTES) + <u64>tot);
+  // workers may hit one direction at once (nf_ct_acct_update: atomic64_add): whole adds in the shared build
+  atomicAdd64(d + FD_PACKETS, 1);
+  atomicAdd64(d + FD_BYTES, <u64>tot);
   mibInc(MIB_FLOW_HIT);
   netdev_xmit(oif, q, data, tot + ETH_HLEN);
   return true;
@@ -863,7 +865,7 @@ function nf_flow_forward6(d: u32, q: u32, data: u32): bool {
     store<u32>(d + FD_NEIGH, e);
   }
   const t = netNow() + flowTimeout(d);
-  if (<i64>(t - load<u64>(d + FD_TIMEOUT)) > 1000) store<u64>(d + FD_TIMEOUT, t);
+  if (<i64>(t - load<u64>(d + FD_TIMEOUT)) > 1000) atomicStore64(d + FD_TIMEOUT, t); // whole, as the collector reads it
   if (load<u8>(d + FD_NAT) != 0) {
     const l4 = ip + 40;
     memory.copy(ip + IP6H_SADDR, d + FD6_NEW_SADDR, 16);
@@ -875,8 +877,9 @@ function nf_flow_forward6(d: u32, q: u32, data: u32): bool {
   store<u32>(data, load<u32>(e + NE_MAC));
   store<u16>(data, load<u16>(e + NE_MAC + 4), 4);
   putMac(data + 6, netdevMac(ond));
-  store<u64>(d + FD_PACKETS, load<u64>(d + FD_PACKETS) + 1);
-  store<u64>(d + FD_BYTES, load<u64>(d + FD_BYTES) + <u64>len);
+  // workers may hit one direction at once (nf_ct_acct_update: atomic64_add): whole adds in the shared build
+  atomicAdd64(d + FD_PACKETS, 1);
+  atomicAdd64(d + FD_BYTES, <u64>len);
   mibInc(MIB_FLOW_HIT);
   netdev_xmit(oif, q, data, len + ETH_HLEN);
   return true;
@@ -1005,7 +1008,7 @@ export function bpf_xdp_flow_lookup(ctx: u64, tuple: u64, opts: u64, optsLen: u6
   if (d != 0) {
     const f = flowOf(d);
     if (load<u32>(f + FLOW_FT) != <u32>ft || (load<u32>(f + FLOW_FLAGS) & FLOWF_TEARDOWN) != 0) d = 0;
-    else store<u64>(d + FD_TIMEOUT, netNow() + flowTimeout(d)); // flow_offload_refresh, this direction's record
+    else atomicStore64(d + FD_TIMEOUT, netNow() + flowTimeout(d)); // flow_offload_refresh, this direction's record
   }
   if (d == 0) store<i32>(o, -2);
   return <u64>d;

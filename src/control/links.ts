@@ -18,7 +18,7 @@ import type { Device } from './device.js';
 import { DEVICE_MAX_MTU, DEVICE_MIN_MTU } from './device.js';
 import { NetError, type Family, type LinkChange, type LinkInfo, type LinkKind, type LinkSpec, type LinkStats } from './net_types.js';
 import { macBytes, macText } from './addresses.js';
-import { AF_INET6, CONF6, IFF, LOOPBACK_IFINDEX, ND, NDK, NDSTAT, NETDEV_MAX } from '../runtime/net_abi.js';
+import { AF_INET6, CONF6, IFF, LOOPBACK_IFINDEX, ND, NDK, NDSTAT, NETDEV_MAX, PCPU } from '../runtime/net_abi.js';
 import { MAX_DEVICES } from '../runtime/memory.js';
 import { WxdpError } from '../errors.js';
 
@@ -217,7 +217,14 @@ export class Links {
     const l = this.get(name);
     const rec = this.x.netdev_get(l.ifindex) >>> 0;
     const v = this.dp.memory.view();
-    const at = (i: number) => Number(v.getBigUint64(rec + ND.STATS + i * 8, true));
+    // dev_get_stats: the shared counters and every CPU's slot (ND.PCPU: the shared build's per-CPU counters)
+    const pc = v.getUint32(rec + ND.PCPU, true);
+    const slots = pc === 0 ? 0 : v.getUint32(pc + PCPU.SLOTS, true);
+    const at = (i: number) => {
+      let n = v.getBigUint64(rec + ND.STATS + i * 8, true);
+      for (let s = 0; s < slots; s++) n += v.getBigUint64(pc + PCPU.SLOT0 + s * PCPU.SLOT_SIZE + i * 8, true);
+      return Number(n);
+    };
     return {
       rx: { bytes: at(NDSTAT.RX_BYTES), packets: at(NDSTAT.RX_PACKETS), errors: at(NDSTAT.RX_ERRORS), dropped: at(NDSTAT.RX_DROPPED) },
       tx: { bytes: at(NDSTAT.TX_BYTES), packets: at(NDSTAT.TX_PACKETS), errors: at(NDSTAT.TX_ERRORS), dropped: at(NDSTAT.TX_DROPPED) },

@@ -287,6 +287,8 @@ export class Workers {
   /**
    * Return once every worker has made `rounds` full rounds after this call began (frames queued before
    * it have been polled, when no queue holds more than `rounds` budgets). Synchronous, bounded by ACK_TIMEOUT_MS.
+   * Workers held (hold()) poll nothing until release(): there is nothing to wait for, and settle returns
+   * for them at once (their frames wait on their rings).
    */
   settle(rounds = 2): void {
     const start = this.stats().map((s) => s.rounds);
@@ -294,6 +296,7 @@ export class Workers {
     for (let w = 0; w < this.count; w++) {
       const c = this.control(w);
       for (;;) {
+        if (Atomics.load(c, WKC.HOLD) !== 0) break;
         const r = Atomics.load(c, WKC.ROUNDS);
         if (((r - start[w]!) | 0) > rounds) break;
         if (performance.now() > deadline) throw new WxdpError('USAGE', `worker ${w} made no progress within ${ACK_TIMEOUT_MS} ms`);

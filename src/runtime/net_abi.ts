@@ -21,7 +21,7 @@ export const RT_TABLE_DEFAULT = 253;
 export const RT_TABLE_MAIN = 254;
 export const RT_TABLE_LOCAL = 255;
 export const NR = { NOW: 8, NETDEVS: 16, FIB: 20, NEIGH: 24, FRAG: 28, DST: 32, ICMP: 36, L4: 40, SCRATCH: 44, FIB_GEN: 48, NETDEV: 52, RECLAIM: 56, PROTOS: 60, SKPROG: 64, RT6_REDIRECT: 68, NF: 72, CT: 76, FLOWTABLE: 80, NFT: 84, LOCK_FRAG: 88, LOCK_NEIGH: 92, LOCK_CT: 96, LOCK_READY: 100, LOCK_ICMP: 104, SYSCTL: 512, MIB: 1024, DROPS: 4096 } as const;
-export const ND = { IFINDEX: 0, FLAGS: 4, MTU: 8, KIND: 12, MAC: 16, LINK: 24, VLAN_PROTO: 28, VLAN_ID: 30, DEV: 32, VLANS: 36, ADDR4: 40, ADDR6: 44, GEN: 48, CONF4: 64, CONF6: 128, STATS: 192, NAME: 256 } as const;
+export const ND = { IFINDEX: 0, FLAGS: 4, MTU: 8, KIND: 12, MAC: 16, LINK: 24, VLAN_PROTO: 28, VLAN_ID: 30, DEV: 32, VLANS: 36, ADDR4: 40, ADDR6: 44, GEN: 48, PCPU: 52, CONF4: 64, CONF6: 128, STATS: 192, NAME: 256 } as const;
 export const NDK = { ETHER: 0, LOOPBACK: 1, DUMMY: 2, VETH: 3, VLAN: 4 } as const;
 export const IFF = { UP: 1, BROADCAST: 2, LOOPBACK: 8, POINTOPOINT: 16, RUNNING: 64, NOARP: 128, MULTICAST: 4096, LOWER_UP: 65536 } as const;
 export const CONF4 = { FORWARDING: 0, ACCEPT_REDIRECTS: 1, SEND_REDIRECTS: 2, RP_FILTER: 3, ACCEPT_LOCAL: 4, ARP_IGNORE: 5, ARP_ANNOUNCE: 6, ARP_ACCEPT: 7, PROXY_ARP: 8, ARP_FILTER: 9, ROUTE_LOCALNET: 10, DISABLE_POLICY: 11, MC_FORWARDING: 12, PROMOTE_SECONDARIES: 13, IGNORE_ROUTES_WITH_LINKDOWN: 14 } as const;
@@ -55,6 +55,8 @@ export const SYSCTL = { ICMP_RATELIMIT: 0, ICMP_RATEMASK: 1, ICMP_ECHO_IGNORE_AL
 export const CONF4_COUNT = 16;
 export const CONF6_COUNT = 16;
 export const NDSTAT_COUNT = 8;
+/** The per-CPU counters block at ND.PCPU (assembly/net/abi.ts PCPU_*): slots, then slot s at SLOT0 + s × SLOT_SIZE. */
+export const PCPU = { SLOTS: 0, SLOT0: 64, SLOT_SIZE: 64 } as const;
 /** SNMP counters by index: "Group:Name" as /proc/net/snmp, netstat (IpExt) and snmp6 print them (Arp and L4 are wxdp's own). */
 export const MIB_NAMES: Readonly<Record<number, string>> = {
   0: 'Ip:InReceives',

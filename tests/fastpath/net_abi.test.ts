@@ -22,7 +22,7 @@ describe.skipIf(!existsSync(wasmPath))('assembly/net/abi.ts and src/runtime/net_
       expect(g(k), k).toBe((N as unknown as Record<string, number>)[k]);
     }
     const groups: Array<[string, Record<string, number>]> = [
-      ['NR_', N.NR], ['ND_', N.ND], ['NDK_', N.NDK], ['IFF_', N.IFF], ['CONF4_', N.CONF4], ['CONF6_', N.CONF6], ['NDSTAT_', N.NDSTAT],
+      ['NR_', N.NR], ['ND_', N.ND], ['NDK_', N.NDK], ['IFF_', N.IFF], ['CONF4_', N.CONF4], ['CONF6_', N.CONF6], ['NDSTAT_', N.NDSTAT], ['PCPU_', N.PCPU],
       ['AE_', N.AE], ['FL_', N.FL], ['FR_', N.FR], ['RTN_', N.RTN], ['RT_SCOPE_', N.RT_SCOPE], ['NE_', N.NE], ['NUD_', N.NUD], ['SK_', N.SK], ['SKF_', N.SKF], ['SK6F_', N.SK6F], ['SYSCTL_', N.SYSCTL],
     ];
     for (const [prefix, obj] of groups) {

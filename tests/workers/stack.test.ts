@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ipv4Bytes, macBytes } from '../../src/control/addresses.js';
 import { Datapath } from '../../src/control/datapath.js';
 import type { Device } from '../../src/control/device.js';
+import { ND } from '../../src/runtime/net_abi.js';
 import { eth, ipBatchAfterSysctls, ipBatchLinks, ipv4, linkSysctls, udp4, type LinkCfg, type RouteCfg } from '../net/support.js';
 
 const M0 = '02:00:00:00:01:00';
@@ -41,6 +42,7 @@ interface Sk {
   sk_recv(id: number, buf: number, len: number, meta: number): number;
   neigh_ctl_entries(family: number, gc: number): number;
   dp_pool_free(): number;
+  netdev_get(ifindex: number): number;
 }
 
 const payload = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);
@@ -88,6 +90,11 @@ interface Outcome {
   arpRequests: number;
   received: number;
   framesBack: boolean;
+  /** `ip -s link` of eth0 and eth1 (the shared build counts per CPU, dev_get_stats sums), and the rings' TX counters. */
+  links: Record<string, unknown>;
+  ringTx: number[];
+  /** Whether the netdev records have per-CPU counter blocks (ND_PCPU). */
+  pcpu: boolean[];
 }
 
 /** Run every round through a Datapath with `workers` workers (0: the main thread polls). */
@@ -169,6 +176,9 @@ async function run(workers: number): Promise<Outcome> {
     arpRequests,
     received,
     framesBack,
+    links: { eth0: dp.links.stats('eth0'), eth1: dp.links.stats('eth1') },
+    ringTx: [eth0, eth1].flatMap((d) => [d.stats().txPackets, d.stats().txBytes]),
+    pcpu: [eth0, eth1].map((d) => dp.memory.view().getUint32(x.netdev_get(d.ifindex) + ND.PCPU, true) !== 0),
   };
 }
 
@@ -201,6 +211,18 @@ describe('the stack under two workers', () => {
     expect(rest(par.mib)).toEqual(rest(seq.mib));
     expect(par.drops).toEqual(seq.drops);
     expect(par.framesBack).toBe(true);
+    // device counters: every frame in and out counted once, whichever worker counted it (per-CPU slots
+    // summed as dev_get_stats; a TX queue's counters under its ring's lock)
+    const rx0 = ROUNDS * 2 * (FWD + LOCAL + FRAGS);
+    const seqLinks = seq.links as Record<string, { rx: { packets: number }; tx: { packets: number } }>;
+    expect(seqLinks.eth0!.rx.packets).toBe(rx0);
+    expect(seqLinks.eth1!.rx.packets).toBe(ROUNDS * HOPS);
+    expect(seqLinks.eth1!.tx.packets).toBe(seq.forwarded + seq.arpRequests);
+    expect(seq.ringTx[2]).toBe(seq.forwarded + seq.arpRequests);
+    expect(par.links).toEqual(seq.links);
+    expect(par.ringTx).toEqual(seq.ringTx);
+    expect(seq.pcpu).toEqual([false, false]);
+    expect(par.pcpu).toEqual([true, true]);
   });
 });
 

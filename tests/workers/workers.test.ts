@@ -7,9 +7,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
 import { Datapath } from '../../src/control/datapath.js';
 import { WK } from '../../src/runtime/memory.js';
+import { fastPathModule } from '../../src/runtime/fastpath.js';
 import { MIB_COUNT, NDROP_COUNT } from '../../src/runtime/net_abi.js';
 import { refusal } from './support.js';
-import { corpus, frame } from '../datapath/support.js';
+import { corpus, frame, tagOf } from '../datapath/support.js';
 
 const PASS_DROP = new URL('../../programs/xdp_pass_drop.o', import.meta.url).pathname;
 
@@ -38,6 +39,9 @@ describe('workers', () => {
     expect([eth0.rings(0).rx.available(), eth0.rings(1).rx.available()]).toEqual([40, 40]);
     expect(eth0.stats().verdicts.XDP_DROP ?? 0).toBe(0);
     expect(dp.workers!.stats().map((s) => s.rounds)).toEqual(before);
+    // settle() does not wait for held workers (they poll nothing until release): no timeout (USAGE)
+    expect(refusal(() => dp.workers!.settle(3))).toBe('accepted');
+    expect([eth0.rings(0).rx.available(), eth0.rings(1).rx.available()]).toEqual([40, 40]);
     dp.workers!.release();
     dp.workers!.settle();
     expect([eth0.rings(0).rx.available(), eth0.rings(1).rx.available()]).toEqual([0, 0]);
@@ -48,12 +52,93 @@ describe('workers', () => {
     const dp = await withWorkers(1);
     const x = dp.fastPath.exports as unknown as Record<string, WebAssembly.Global>;
     const g = (n: string) => x[n]!.value as number;
-    expect([g('WK_CTX'), g('WK_RUN'), g('WK_BURST'), g('WK_CONTROL'), g('WK_TP_ARGS'), g('WK_MIB'), g('WK_DROPS'), g('WK_SIZE')]).toEqual([
-      WK.CTX, WK.RUN, WK.BURST, WK.CONTROL, WK.TP_ARGS, WK.MIB, WK.DROPS, WK.SIZE,
+    expect([g('WK_CTX'), g('WK_RUN'), g('WK_BURST'), g('WK_CONTROL'), g('WK_TP_ARGS'), g('WK_LINK_KEYS'), g('WK_HOST_BUF'), g('WK_MIB'), g('WK_DROPS'), g('WK_SIZE')]).toEqual([
+      WK.CTX, WK.RUN, WK.BURST, WK.CONTROL, WK.TP_ARGS, WK.LINK_KEYS, WK.HOST_BUF, WK.MIB, WK.DROPS, WK.SIZE,
     ]);
     expect(WK.DROPS).toBe(WK.MIB + MIB_COUNT * 8);
     expect(WK.DROPS + NDROP_COUNT * 8).toBeLessThanOrEqual(WK.SIZE);
-    expect(WK.TP_ARGS + g('TP_ARGS_SIZE')).toBeLessThanOrEqual(WK.MIB);
+    expect(WK.TP_ARGS + g('TP_ARGS_SIZE')).toBeLessThanOrEqual(WK.LINK_KEYS);
+    expect(WK.LINK_KEYS + g('LINK_KEYS_SIZE')).toBeLessThanOrEqual(WK.HOST_BUF);
+    expect(WK.HOST_BUF + g('HOST_BUF_SIZE')).toBeLessThanOrEqual(WK.MIB);
+  });
+
+  it("link.ts's flow keys are per instance: a worker's hash input goes to its own area, never to another thread's buffer", async () => {
+    const dp = await withWorkers(1);
+    type LinkX = { arena_alloc(n: number, a: number): number; link_src_port(l: number, f: number, n: number): number; linkKeysSet(a: number): void; LINK_KEYS_SIZE: WebAssembly.Global };
+    const main = dp.fastPath.exports as unknown as LinkX;
+    // a second instance over the same memory, as a worker thread makes one
+    const table = new WebAssembly.Table({ element: 'anyfunc', initial: 1 });
+    const env = { memory: dp.memory.memory, table, abort: () => { throw new Error('abort'); } };
+    const other = new WebAssembly.Instance(await fastPathModule(true), { env }).exports as unknown as LinkX;
+    const size = main.LINK_KEYS_SIZE.value as number;
+    const area = main.arena_alloc(size, 8);
+    other.linkKeysSet(area);
+    // a link block: source ports 49152..65535, seed 7 (assembly/link.ts layout)
+    const link = main.arena_alloc(64, 64);
+    const v = dp.memory.view();
+    v.setUint32(link + 12, 49152, true);
+    v.setUint32(link + 16, 65535, true);
+    v.setUint32(link + 20, 7, true);
+    const put = (f: Uint8Array) => {
+      const a = main.arena_alloc(f.length, 8);
+      dp.memory.bytes().set(f, a);
+      return a;
+    };
+    // IPv4 UDP 10.0.0.1:1000 → 10.0.0.2:2000 and 10.0.0.3 → 10.0.0.4
+    const udp = (s: number, d: number) => {
+      const f = new Uint8Array(42);
+      f.set([0x08, 0x00], 12);
+      f.set([0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, s, 10, 0, 0, d], 14);
+      f.set([0x03, 0xe8, 0x07, 0xd0, 0, 8, 0, 0], 34);
+      return put(f);
+    };
+    const f1 = udp(1, 2);
+    const f2 = udp(3, 4);
+    const p1 = other.link_src_port(link, f1, 42);
+    const keys = dp.memory.bytes().slice(area, area + 16);
+    // the keys in the other instance's area: the addresses (the lower first), the ports, the protocols
+    expect([...keys.subarray(0, 8)]).toEqual([10, 0, 0, 1, 10, 0, 0, 2]);
+    // the main thread hashes another flow: the other instance's keys stay as they were
+    const p2 = main.link_src_port(link, f2, 42);
+    expect([...dp.memory.bytes().slice(area, area + 16)]).toEqual([...keys]);
+    // and both instances give a flow the same port
+    expect(main.link_src_port(link, f1, 42)).toBe(p1);
+    expect(other.link_src_port(link, f2, 42)).toBe(p2);
+    for (const p of [p1, p2]) expect(p >= 49152 && p < 65535).toBe(true);
+  });
+
+  it("XDP_PASS to the host ring from both workers: what fits is on the ring once, the rest counted HOST_RING_FULL on its queue, every frame back", async () => {
+    // host ring 64 entries, 100 frames a queue passed at once: the ring takes 64 (each poll pushes what it
+    // gathered under the ring's producer lock), 136 are dropped and counted on the queues they came in on
+    for (const workers of [0, 2]) {
+      const dp = workers ? await withWorkers(workers) : await Datapath.create();
+      if (!workers) open.push(dp);
+      const eth0 = dp.addDevice({ name: 'eth0', queues: 2, ringSize: 256, hostRingSize: 64, rss: false });
+      const x = dp.fastPath.exports as unknown as { dp_pool_free(): number };
+      const total = () => x.dp_pool_free() + eth0.rings(0).fill.available() + eth0.rings(1).fill.available();
+      const before = total();
+      eth0.attachXdp((await dp.loadObject(PASS_DROP)).program('xdp_pass'));
+      dp.workers?.hold();
+      for (const q of [0, 1]) expect(eth0.injectBatch(Array.from({ length: 100 }, (_, i) => frame(60, q * 100 + i)), { queue: q })).toBe(100);
+      if (dp.workers) {
+        dp.workers.release();
+        while (eth0.rings(0).rx.available() + eth0.rings(1).rx.available() > 0) dp.workers.settle(1);
+        dp.workers.settle(2);
+      } else {
+        while (dp.poll() !== 0) {}
+      }
+      const got = eth0.readHost();
+      expect(got.length).toBe(64);
+      // each frame at most once
+      expect(new Set(got.map((f) => tagOf(f.data))).size).toBe(64);
+      const st = eth0.stats();
+      expect(st.verdicts.XDP_PASS).toBe(200);
+      expect(st.drops.HOST_RING_FULL).toBe(136);
+      expect(st.queues.map((q) => q.verdicts.XDP_PASS - q.drops.HOST_RING_FULL).reduce((a, b) => a + b)).toBe(64);
+      if (dp.workers) dp.workers.settle(2);
+      else dp.poll();
+      expect(total()).toBe(before);
+    }
   });
 
   it('two workers each poll their own queue: every frame is dropped once, by the queue it came in on', async () => {

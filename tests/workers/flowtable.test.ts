@@ -1,0 +1,90 @@
+// The flowtable's hit path under two workers, with the control plane's collector running beside it: both
+// workers forward frames of one offloaded flow's direction at once (the device spreads nothing by RSS
+// here: each queue gets the same flow), while the main thread runs the collector (nf_flow_gc) and reads
+// the flows. The direction's counters must add up exactly (the kernel's nf_ct_acct_update adds with
+// atomic64_add: no lost update, no torn value), every frame forwarded, the flow kept while it is hit and
+// deleted by the collector once its timeout (30 s without a hit) has gone by.
+
+import { afterEach, describe, expect, it } from 'vitest';
+import { Datapath } from '../../src/control/datapath.js';
+import { eth, ipv4, udp4 } from '../net/support.js';
+
+const MAC = { eth0: '02:00:00:00:0f:00', eth1: '02:00:00:00:0f:01', client: '02:00:00:00:0e:01', gw: '02:00:00:00:0e:02' };
+const ROUNDS = 40;
+const PER_QUEUE = 500;
+/** A 64-byte frame's IPv4 datagram: 20 + 8 + 22 bytes of payload. */
+const PAYLOAD = 22;
+const TOT = 20 + 8 + PAYLOAD;
+
+const open: Datapath[] = [];
+afterEach(async () => {
+  for (const dp of open.splice(0)) await dp.close();
+});
+
+const out = (id: number) =>
+  eth({ dst: MAC.eth0, src: MAC.client, type: 0x0800 }, ipv4({ src: '192.0.2.2', dst: '198.51.100.7', proto: 17, id }, udp4('192.0.2.2', '198.51.100.7', 40000, 53, new Uint8Array(PAYLOAD))));
+// the server's answer to the masqueraded source (203.0.113.1, the port kept: it is free)
+const back = () =>
+  eth({ dst: MAC.eth1, src: MAC.gw, type: 0x0800 }, ipv4({ src: '198.51.100.7', dst: '203.0.113.1', proto: 17, id: 1 }, udp4('198.51.100.7', '203.0.113.1', 53, 40000, new Uint8Array(PAYLOAD))));
+
+describe('the flowtable under two workers', () => {
+  it("both workers hit one flow's direction while the collector runs: its counters add up exactly, every frame goes out, the flow expires once idle", async () => {
+    const dp = await Datapath.create({ umemFrames: 16384, workers: 2 });
+    open.push(dp);
+    const eth0 = dp.addDevice({ name: 'eth0', mac: MAC.eth0, queues: 2, ringSize: 1024, rss: false });
+    const eth1 = dp.addDevice({ name: 'eth1', mac: MAC.eth1, queues: 2, ringSize: 1024, rss: false });
+    for (const l of ['link set dev eth0 up', 'link set dev eth1 up', 'addr add 192.0.2.1/24 dev eth0', 'addr add 203.0.113.1/24 dev eth1']) dp.ip(l);
+    dp.sysctl('net.ipv4.conf.all.forwarding', 1);
+    dp.ip(`neigh add 192.0.2.2 lladdr ${MAC.client} dev eth0 nud permanent`);
+    dp.ip(`neigh add 203.0.113.2 lladdr ${MAC.gw} dev eth1 nud permanent`);
+    dp.ip('route add default via 203.0.113.2 dev eth1');
+    dp.conntrack.enable({ family: 'ipv4', max: 1024 });
+    dp.nat.add({ hook: 'postrouting', family: 'ipv4', oif: 'eth1', type: 'masquerade' });
+    dp.flowtable.create({ name: 'ft', devices: ['eth0', 'eth1'], maxFlows: 64 });
+    let sent = 0;
+    const drain = () => {
+      for (const q of [0, 1]) sent += eth1.readTx({ queue: q }).length;
+      eth0.readTx();
+    };
+    const settle = () => {
+      for (let quiet = 0; quiet < 2; ) {
+        const before = sent;
+        dp.workers!.settle(2);
+        drain();
+        quiet = eth0.rings(0).rx.available() + eth0.rings(1).rx.available() === 0 && sent === before ? quiet + 1 : 0;
+      }
+    };
+    // the connection opened and answered: established, offloaded (the stack took both frames)
+    expect(eth0.inject(out(0), { queue: 0 })).toBe(true);
+    settle();
+    expect(eth1.inject(back(), { queue: 0 })).toBe(true);
+    settle();
+    const flows = dp.flowtable.list();
+    expect(flows.length).toBe(1);
+    expect(flows[0]!.original).toMatchObject({ src: '192.0.2.2', dst: '198.51.100.7', sport: 40000, dport: 53, iif: 'eth0', oif: 'eth1', packets: 0, bytes: 0 });
+    sent = 0;
+    let last = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      dp.workers!.hold();
+      for (const q of [0, 1]) expect(eth0.injectBatch(Array.from({ length: PER_QUEUE }, (_, i) => out(1 + round * 1000 + q * 500 + i)), { queue: q })).toBe(PER_QUEUE);
+      dp.workers!.release();
+      // the control plane meanwhile: the collector (the flow is live: kept) and readers, whose counters
+      // only ever grow and are whole (packets × TOT bytes at every read)
+      for (let i = 0; i < 20; i++) {
+        expect(dp.flowtable.gc()).toBe(0);
+        const o = dp.flowtable.list()[0]!.original;
+        expect(o.packets).toBeGreaterThanOrEqual(last);
+        expect(o.bytes % TOT).toBe(0);
+        last = o.packets;
+      }
+      settle();
+    }
+    const o = dp.flowtable.list()[0]!.original;
+    expect([o.packets, o.bytes]).toEqual([ROUNDS * 2 * PER_QUEUE, ROUNDS * 2 * PER_QUEUE * TOT]);
+    expect(sent).toBe(ROUNDS * 2 * PER_QUEUE);
+    expect(dp.stack.mib()['nf_flowtable:hit']).toBe(ROUNDS * 2 * PER_QUEUE);
+    // idle past nf_flowtable_udp_timeout (30 s): the collector (each second of stack time) deletes it
+    dp.stack.advance(31_000);
+    expect(dp.flowtable.list()).toEqual([]);
+  });
+});
