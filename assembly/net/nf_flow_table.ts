@@ -22,7 +22,15 @@
 // The root (FTR_*, at NR_FLOWTABLE): +0 u32 flowtables in use (bit per id) | +8 FT_MAX × FT_SIZE records
 // (FT_DEVS: u32 device count, then FT_MAX_DEVS × u32 ifindex) | then the hash table (FTR_TABLE address,
 // FTR_BUCKETS), the pool of flows (FTR_POOL, FTR_MAX, FTR_FREE, FTR_COUNT: both families, FTR_HWM), and
-// IPv6's table and pool (FTR_TABLE6, same bucket count; FTR_POOL6 of FTR_MAX flows, FTR_FREE6, FTR_HWM6).
+// IPv6's table and pool (FTR_TABLE6, same bucket count; FTR_POOL6 of FTR_MAX flows, FTR_FREE6, FTR_HWM6),
+// and the deleted flows not reusable yet (FTR_RETIRED, FTR_RETIRED_OLD, FTR_RETIRED_STAMP).
+// Freeing (flow_offload_free → kfree_rcu): a deleted flow is out of the table at once, but a worker may
+// still hold one of its direction records (nf_flow_burst_lookup's per-frame records, a chain walk, a
+// program's bpf_xdp_flow_lookup result) until its next quiescent point. So, as neigh.ts's entries, it
+// goes on a retired list (flowDel may run on the data path, which must not touch reclaim.ts); the
+// collector (control plane, between bursts) stamps what was retired since its last turn with
+// reclaim.ts's open grace period (rc_stamp) and puts it back on its pool's free list once rc_passed.
+// Until then the slot is not free: a pool whose only free slots wait is full (flow_offload_add: -28).
 // A flow (FLOW_SIZE, 256, 256-aligned: a direction record's flow is its address & ~255): two direction
 // records FD_* of two cache lines each (ORIGINAL at +0, REPLY at +FD_SIZE = +128). The first line holds
 // all a hit reads, the second what it writes, so that a hit costs the bucket's line and its direction's
@@ -48,6 +56,7 @@
 // the flow's counters and timeout. Next: netdev_xmit, or the stack (false).
 
 import { arena_alloc } from '../maps/arena';
+import { rc_passed, rc_reclaim, rc_stamp } from './reclaim';
 import { CTX_BASE, CTX_INGRESS_IFINDEX } from '../abi';
 import { fibGen, mibInc, netNow, netRoot, netScratch, netdevGet, sysctl } from './core';
 import {
@@ -88,6 +97,11 @@ export const FTR_TABLE6: u32 = FTR_BUCKETS + 28;
 export const FTR_POOL6: u32 = FTR_BUCKETS + 32;
 export const FTR_FREE6: u32 = FTR_BUCKETS + 36;
 export const FTR_HWM6: u32 = FTR_BUCKETS + 40;
+/** Flows deleted since the collector's last turn (both families, linked by FLOW_FREE): not reusable yet. */
+export const FTR_RETIRED: u32 = FTR_BUCKETS + 44;
+/** Flows waiting for reclaim.ts's grace period FTR_RETIRED_STAMP (linked by FLOW_FREE). */
+export const FTR_RETIRED_OLD: u32 = FTR_BUCKETS + 48;
+export const FTR_RETIRED_STAMP: u32 = FTR_BUCKETS + 52;
 export const FTR_SIZE: u32 = FTR_BUCKETS + 64;
 export const FT_DEVS: u32 = 0;
 
@@ -628,10 +642,41 @@ function flowDel(r: u32, f: u32): void {
   const ct = load<u32>(f + FLOW_CT);
   if (ct != 0 && load<u32>(ct + CT_FLOW_OFF) == f) store<u32>(ct + CT_FLOW_OFF, 0);
   store<u32>(f + FLOW_CT, 0);
-  const free = isV6(f) ? FTR_FREE6 : FTR_FREE;
-  store<u32>(f + FLOW_FREE, load<u32>(r + free));
-  store<u32>(r + free, f);
+  // not free yet: a worker may still hold one of its direction records (flowRetiredRelease)
+  store<u32>(f + FLOW_FREE, load<u32>(r + FTR_RETIRED));
+  store<u32>(r + FTR_RETIRED, f);
   store<u32>(r + FTR_COUNT, load<u32>(r + FTR_COUNT) - 1);
+}
+
+/** The waiting flows go back on their pools' free lists once their grace period is over. */
+function flowReleasePassed(r: u32): void {
+  let f = load<u32>(r + FTR_RETIRED_OLD);
+  if (f == 0 || !rc_passed(load<u32>(r + FTR_RETIRED_STAMP))) return;
+  store<u32>(r + FTR_RETIRED_OLD, 0);
+  while (f != 0) {
+    const next = load<u32>(f + FLOW_FREE);
+    const free = isV6(f) ? FTR_FREE6 : FTR_FREE;
+    store<u32>(f + FLOW_FREE, load<u32>(r + free));
+    store<u32>(r + free, f);
+    f = next;
+  }
+}
+
+/**
+ * The collector's turn (control plane, under the conntrack lock): flows deleted since the last one
+ * start waiting for reclaim.ts's open grace period (when none are waiting), which rc_reclaim closes;
+ * the waiting ones whose grace period is over are free again. With no worker online that is at once.
+ */
+function flowRetiredRelease(r: u32): void {
+  flowReleasePassed(r);
+  if (load<u32>(r + FTR_RETIRED_OLD) == 0 && load<u32>(r + FTR_RETIRED) != 0) {
+    store<u32>(r + FTR_RETIRED_OLD, load<u32>(r + FTR_RETIRED));
+    store<u32>(r + FTR_RETIRED, 0);
+    store<u32>(r + FTR_RETIRED_STAMP, rc_stamp());
+  }
+  if (load<u32>(r + FTR_RETIRED_OLD) == 0) return;
+  rc_reclaim();
+  flowReleasePassed(r);
 }
 
 /** A conntrack entry with an offloaded flow is going: its flow goes too (under the conntrack lock). */
@@ -663,6 +708,7 @@ export function nf_flow_gc(): u32 {
       offloadTimeout(ct);
     }
   }
+  flowRetiredRelease(r);
   ctUnlock(root);
   return n;
 }
