@@ -73,13 +73,14 @@ export function lpm4_get(t: u32, addr: u32, len: u32): u32 {
     const v = <u64>(k >> 26);
     const vec = load<u64>(n);
     const below = (<u64>2 << v) - 1;
+    const leafvec = load<u64>(n, PN_LEAFVEC);
+    // leaves first, then the child pointers (poptrie.ts); the slot's index counts from 1
     if ((vec >> v) & 1) {
-      n = load<u32>(n + PN_SLOTS + ((<u32>popcnt<u64>(vec & below) - 1) << 2));
+      n = load<u32>(n + ((<u32>popcnt<u64>(leafvec) + <u32>popcnt<u64>(vec & below)) << 2), PN_SLOTS - 4);
       k <<= 6;
       continue;
     }
-    const i = <u32>popcnt<u64>(vec) + <u32>popcnt<u64>(load<u64>(n + PN_LEAFVEC) & below);
-    return load<u32>(n + PN_SLOTS + ((i - 1) << 2));
+    return load<u32>(n + (<u32>popcnt<u64>(leafvec & below) << 2), PN_SLOTS - 4);
   }
 }
 

@@ -79,14 +79,15 @@ export function lpm6_get(t: u32, addr: u32, len: u32): u32 {
     const v = hi >> 58;
     const vec = load<u64>(n);
     const below = (<u64>2 << v) - 1;
+    const leafvec = load<u64>(n, PN_LEAFVEC);
+    // leaves first, then the child pointers (poptrie.ts); the slot's index counts from 1
     if ((vec >> v) & 1) {
-      n = load<u32>(n + PN_SLOTS + ((<u32>popcnt<u64>(vec & below) - 1) << 2));
+      n = load<u32>(n + ((<u32>popcnt<u64>(leafvec) + <u32>popcnt<u64>(vec & below)) << 2), PN_SLOTS - 4);
       hi = (hi << 6) | (lo >> 58);
       lo <<= 6;
       continue;
     }
-    const i = <u32>popcnt<u64>(vec) + <u32>popcnt<u64>(load<u64>(n + PN_LEAFVEC) & below);
-    return load<u32>(n + PN_SLOTS + ((i - 1) << 2));
+    return load<u32>(n + (<u32>popcnt<u64>(leafvec & below) << 2), PN_SLOTS - 4);
   }
 }
 
@@ -153,52 +154,56 @@ export function lpm6_lookup_bulk(t: u32, src: u32, dst: u32, n: u32): void {
       if (n0 != 0) {
         const v = h0 >> 58;
         const vec = load<u64>(n0);
+        const leafvec = load<u64>(n0, PN_LEAFVEC);
         const below = (<u64>2 << v) - 1;
         if ((vec >> v) & 1) {
-          n0 = load<u32>(n0 + PN_SLOTS + ((<u32>popcnt<u64>(vec & below) - 1) << 2));
+          n0 = load<u32>(n0 + ((<u32>popcnt<u64>(leafvec) + <u32>popcnt<u64>(vec & below)) << 2), PN_SLOTS - 4);
           h0 = (h0 << 6) | (l0 >> 58);
           l0 <<= 6;
         } else {
-          r0 = load<u32>(n0 + PN_SLOTS + ((<u32>popcnt<u64>(vec) + <u32>popcnt<u64>(load<u64>(n0 + PN_LEAFVEC) & below) - 1) << 2));
+          r0 = load<u32>(n0 + (<u32>popcnt<u64>(leafvec & below) << 2), PN_SLOTS - 4);
           n0 = 0;
         }
       }
       if (n1 != 0) {
         const v = h1 >> 58;
         const vec = load<u64>(n1);
+        const leafvec = load<u64>(n1, PN_LEAFVEC);
         const below = (<u64>2 << v) - 1;
         if ((vec >> v) & 1) {
-          n1 = load<u32>(n1 + PN_SLOTS + ((<u32>popcnt<u64>(vec & below) - 1) << 2));
+          n1 = load<u32>(n1 + ((<u32>popcnt<u64>(leafvec) + <u32>popcnt<u64>(vec & below)) << 2), PN_SLOTS - 4);
           h1 = (h1 << 6) | (l1 >> 58);
           l1 <<= 6;
         } else {
-          r1 = load<u32>(n1 + PN_SLOTS + ((<u32>popcnt<u64>(vec) + <u32>popcnt<u64>(load<u64>(n1 + PN_LEAFVEC) & below) - 1) << 2));
+          r1 = load<u32>(n1 + (<u32>popcnt<u64>(leafvec & below) << 2), PN_SLOTS - 4);
           n1 = 0;
         }
       }
       if (n2 != 0) {
         const v = h2 >> 58;
         const vec = load<u64>(n2);
+        const leafvec = load<u64>(n2, PN_LEAFVEC);
         const below = (<u64>2 << v) - 1;
         if ((vec >> v) & 1) {
-          n2 = load<u32>(n2 + PN_SLOTS + ((<u32>popcnt<u64>(vec & below) - 1) << 2));
+          n2 = load<u32>(n2 + ((<u32>popcnt<u64>(leafvec) + <u32>popcnt<u64>(vec & below)) << 2), PN_SLOTS - 4);
           h2 = (h2 << 6) | (l2 >> 58);
           l2 <<= 6;
         } else {
-          r2 = load<u32>(n2 + PN_SLOTS + ((<u32>popcnt<u64>(vec) + <u32>popcnt<u64>(load<u64>(n2 + PN_LEAFVEC) & below) - 1) << 2));
+          r2 = load<u32>(n2 + (<u32>popcnt<u64>(leafvec & below) << 2), PN_SLOTS - 4);
           n2 = 0;
         }
       }
       if (n3 != 0) {
         const v = h3 >> 58;
         const vec = load<u64>(n3);
+        const leafvec = load<u64>(n3, PN_LEAFVEC);
         const below = (<u64>2 << v) - 1;
         if ((vec >> v) & 1) {
-          n3 = load<u32>(n3 + PN_SLOTS + ((<u32>popcnt<u64>(vec & below) - 1) << 2));
+          n3 = load<u32>(n3 + ((<u32>popcnt<u64>(leafvec) + <u32>popcnt<u64>(vec & below)) << 2), PN_SLOTS - 4);
           h3 = (h3 << 6) | (l3 >> 58);
           l3 <<= 6;
         } else {
-          r3 = load<u32>(n3 + PN_SLOTS + ((<u32>popcnt<u64>(vec) + <u32>popcnt<u64>(load<u64>(n3 + PN_LEAFVEC) & below) - 1) << 2));
+          r3 = load<u32>(n3 + (<u32>popcnt<u64>(leafvec & below) << 2), PN_SLOTS - 4);
           n3 = 0;
         }
       }
