@@ -195,6 +195,39 @@ describe.skipIf(!haveWasm)('lpm4', () => {
     }
   });
 
+  it('bulk lookups of any count, into separate, the same or overlapping buffers, answer as the trie does', async () => {
+    const fp = await fastPath();
+    const x = fp.exports as unknown as Record<string, (...a: number[]) => number>;
+    const t = Lpm4Table.create(fp);
+    const ref = new RefTrie(32);
+    const r = rng(606);
+    const hot = Array.from({ length: 8 }, () => r());
+    const live = new Map<string, [number, number]>();
+    for (let i = 0; i < 3000; i++) {
+      const [a, len] = randomPrefix4(r, hot);
+      const v = 1 + (r() % 100000);
+      t.add(a, len, v);
+      ref.set(bits4(a), len, v);
+      live.set(`${a}/${len}`, [a, len]);
+    }
+    const all = probes4(live.values(), r, 700);
+    const want = Array.from(all, (a) => ref.lookup(bits4(a)));
+    const buf = x.arena_alloc!(all.length * 12 + 64, 64)! >>> 0;
+    const words = (): Uint32Array => new Uint32Array(fp.memory.memory.buffer);
+    // counts around lpm4_lookup_bulk's group of 128 (a partial group, none, several)
+    for (const n of [0, 1, 127, 128, 129, 1000, all.length]) {
+      const check = (src: number, dst: number): void => {
+        words().set(all.subarray(0, n), src >>> 2);
+        x.lpm4_lookup_bulk!(t.address, src, dst, n);
+        expect([...words().subarray(dst >>> 2, (dst >>> 2) + n)]).toEqual(want.slice(0, n));
+      };
+      check(buf, buf + all.length * 4); // separate
+      check(buf, buf); // in place
+      check(buf + 8, buf); // answers written two words ahead of the addresses still to read
+    }
+    expect(t.lookupBulk(new Uint32Array(0))).toEqual(new Uint32Array(0));
+  });
+
   it('a batch load equals one-by-one adds, reports progress, and later updates apply on top', async () => {
     const fp = await fastPath();
     const r = rng(9);
@@ -513,6 +546,37 @@ describe.skipIf(!haveWasm)('lpm6', () => {
       const empty = Lpm6Table.create(t.fp).memory.structure;
       for (const [a, len] of live.values()) t.del(a, len);
       expect(t.memory).toMatchObject({ structure: empty, rules: 0, retired: 0 });
+    }
+  });
+
+  it('bulk lookups of any count, into separate or overlapping buffers, answer as the trie does', async () => {
+    const fp = await fastPath();
+    const x = fp.exports as unknown as Record<string, (...a: number[]) => number>;
+    const t = Lpm6Table.create(fp);
+    const ref = new RefTrie(128);
+    const r = rng(707);
+    const hot = Array.from({ length: 8 }, () => Uint8Array.from({ length: 16 }, () => r() & 0xff));
+    const live = new Map<string, [Uint8Array, number]>();
+    for (let i = 0; i < 2000; i++) {
+      const [a, len] = randomPrefix6(r, hot);
+      const v = 1 + (r() % 100000);
+      t.add(a, len, v);
+      ref.set(bits6(a), len, v);
+      live.set(`${formatIpv6(a)}/${len}`, [a, len]);
+    }
+    const all = probes6(live.values(), r, 500);
+    const count = all.length >> 4;
+    const want = Array.from({ length: count }, (_, i) => ref.lookup(bits6(all.subarray(i * 16, i * 16 + 16))));
+    const buf = x.arena_alloc!(count * 20 + 64, 64)! >>> 0;
+    // counts around lpm6_lookup_bulk's group of 64
+    for (const n of [0, 1, 63, 64, 65, 500, count]) {
+      const check = (src: number, dst: number): void => {
+        new Uint8Array(fp.memory.memory.buffer).set(all.subarray(0, n * 16), src);
+        x.lpm6_lookup_bulk!(t.address, src, dst, n);
+        expect([...new Uint32Array(fp.memory.memory.buffer, dst, n)]).toEqual(want.slice(0, n));
+      };
+      check(buf, buf + count * 16); // separate
+      check(buf, buf); // the answers over the first addresses
     }
   });
 
