@@ -3,7 +3,8 @@
 //
 // Each table owns its memory: small blocks (node arrays, leaf arrays, rule nodes; 8-byte units up to
 // SMALL_MAX bytes) are carved from 64 KiB chunks of the arena with one exact-size free list per unit
-// count; larger blocks (the direct table, temporary arrays) come whole from the arena, rounded to a
+// count (the structure's own lists apart from the rule nodes': its blocks are placed by cache line,
+// lineFit); larger blocks (the direct table, temporary arrays) come whole from the arena, rounded to a
 // power of two, with one free list per power. The arena never takes memory back, so a table keeps what
 // it has grown to and reuses it.
 //
