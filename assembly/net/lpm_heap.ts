@@ -3,7 +3,8 @@
 //
 // Each table owns its memory: small blocks (node arrays, leaf arrays, rule nodes; 8-byte units up to
 // SMALL_MAX bytes) are carved from 64 KiB chunks of the arena with one exact-size free list per unit
-// count; larger blocks (the direct table, temporary arrays) come whole from the arena, rounded to a
+// count (the structure's own lists apart from the rule nodes': its blocks are placed by cache line,
+// lineFit); larger blocks (the direct table, temporary arrays) come whole from the arena, rounded to a
 // power of two, with one free list per power. The arena never takes memory back, so a table keeps what
 // it has grown to and reuses it.
 //
@@ -41,7 +42,8 @@
 //   +88   u32 retire log: oldest page  +92 u32 page being written  +96 u32 last page
 //   +100  u32 free record slots from the write position on
 //   +104  u64 live retire-log bytes
-//   +128  NCLASS × u32 free list heads
+//   +128  NCLASS × u32 free list heads (rule nodes, large blocks, retire-log pages)
+//   +992  (SMALL_CLASSES + 1) × u32 free list heads of the small structure blocks (placed by lineFit)
 //   +1920 path: MAX_LEVELS × u32 node address, MAX_LEVELS × u32 child index, MAX_LEVELS × u32 new
 //         child array (what an update walks down, and what its path copy allocated on the way up)
 //   +2304 u32 one new direct entry (an update of one slot)
@@ -74,6 +76,7 @@ const HDR_LOG_WRITE: u32 = 92;
 const HDR_LOG_TAIL: u32 = 96;
 const HDR_LOG_ROOM: u32 = 100;
 const HDR_FREE: u32 = 128;
+const HDR_FREE_LINE: u32 = 992;
 export const HDR_PATH_NODE: u32 = 1920;
 export const HDR_PATH_IDX: u32 = 2048;
 export const HDR_PATH_NEW: u32 = 2176;
@@ -102,6 +105,7 @@ const SMALL_CLASSES: u32 = SMALL_MAX >> 3; // classes 1..192 by 8-byte units
 const LARGE_MIN_LOG: u32 = 11; // 2 KiB
 const NCLASS: u32 = SMALL_CLASSES + 1 + 22; // 1..192, then 2^11 .. 2^32
 const LOG_PAGE: u32 = 4096;
+const LINE: u32 = 64; // a cache line
 const LOG_HDR: u32 = 16;
 const LOG_RECORDS: u32 = (LOG_PAGE - LOG_HDR) >> 3;
 
@@ -130,25 +134,62 @@ export function heapCreate(magic: u32, w: u32, s: u32, ribNode: u32, levels: u32
   return <u64>1 << <u64>(c - SMALL_CLASSES - 1 + LARGE_MIN_LOG);
 }
 
-/** `bytes` (> 0) of uninitialised memory, 8-aligned (64 for large blocks), or 0 when the memory is full. */
+/** Whether small blocks of `kind` are placed by line (lineFit): the lookup structure's. */
+@inline function byLine(kind: u32): bool {
+  return kind == KIND_STRUCT;
+}
+
+/** The head of the free list of class `c` for blocks of `kind` (small structure blocks have their own). */
+@inline function freeHead(t: u32, c: u32, kind: u32): u32 {
+  return t + (byLine(kind) && c <= SMALL_CLASSES ? HDR_FREE_LINE : HDR_FREE) + (c << 2);
+}
+
+/**
+ * Where a small structure block of `size` bytes goes at or after `b`: a block of up to a cache line
+ * never crosses one, a larger one starts on one. A lookup reads a node's vectors and then one of its
+ * slots: this way the slot is in the vectors' line whenever the block is that small (or the slot that
+ * near its start), one memory access instead of two. Every block on the structure's free lists obeys
+ * it for its own size, so a block taken from them does too.
+ */
+@inline function lineFit(b: u32, size: u32): u32 {
+  const inLine = b & (LINE - 1);
+  if (inLine == 0 || (size <= LINE && inLine + size <= LINE)) return b;
+  return (b + LINE - 1) & ~(LINE - 1);
+}
+
+/** Give `bytes` (8-byte units) at `b`, unused, to the structure's free lists, a line's part at a time. */
+function freeGap(t: u32, b: u32, bytes: u32): void {
+  let p = b;
+  const end = b + bytes;
+  while (p < end) {
+    const next = min((p + LINE) & ~(LINE - 1), end);
+    const c = (next - p) >> 3;
+    const head = t + HDR_FREE_LINE + (c << 2);
+    store<u32>(p, load<u32>(head));
+    store<u32>(head, p);
+    p = next;
+  }
+}
+
+/**
+ * `bytes` (> 0) of uninitialised memory, 8-aligned (64 for large blocks; small structure blocks as
+ * lineFit places them), or 0 when the memory is full.
+ */
 export function heapAlloc(t: u32, bytes: u32, kind: u32): u32 {
   const c = classOf(bytes);
   const size = classBytes(c);
-  const head = t + HDR_FREE + (c << 2);
+  const head = freeHead(t, c, kind);
   let b = load<u32>(head);
   if (b != 0) {
     store<u32>(head, load<u32>(b));
   } else if (c <= SMALL_CLASSES) {
     let bump = load<u32>(t + HDR_BUMP);
-    const end = load<u32>(t + HDR_CHUNK_END);
-    if (<u64>end - <u64>bump < size) {
-      // The tail of the old chunk goes to the free list of its own size; a new chunk follows.
+    let end = load<u32>(t + HDR_CHUNK_END);
+    let at = byLine(kind) ? lineFit(bump, <u32>size) : bump;
+    if (<u64>end < <u64>at + size) {
+      // The tail of the old chunk goes to the free lists; a new chunk follows.
       const rest = end - bump;
-      if (rest >= 8) {
-        const rc = rest >> 3;
-        store<u32>(bump, load<u32>(t + HDR_FREE + (rc << 2)));
-        store<u32>(t + HDR_FREE + (rc << 2), bump);
-      }
+      if (rest >= 8) freeGap(t, bump, rest);
       const chunk = arena_alloc(CHUNK, 64);
       if (chunk == 0) {
         store<u32>(t + HDR_BUMP, 0);
@@ -157,10 +198,14 @@ export function heapAlloc(t: u32, bytes: u32, kind: u32): u32 {
       }
       store<u64>(t + HDR_HELD, load<u64>(t + HDR_HELD) + CHUNK);
       bump = chunk;
-      store<u32>(t + HDR_CHUNK_END, chunk + CHUNK);
+      at = chunk;
+      end = chunk + CHUNK;
+      store<u32>(t + HDR_CHUNK_END, end);
+    } else if (at != bump) {
+      freeGap(t, bump, at - bump);
     }
-    b = bump;
-    store<u32>(t + HDR_BUMP, bump + <u32>size);
+    b = at;
+    store<u32>(t + HDR_BUMP, at + <u32>size);
   } else {
     if (size >= 0x1_0000_0000) return 0;
     b = arena_alloc(<u32>size, 64);
@@ -175,7 +220,7 @@ export function heapAlloc(t: u32, bytes: u32, kind: u32): u32 {
 /** Give back a block no reader can hold (never published, or scratch). */
 export function heapFree(t: u32, b: u32, bytes: u32, kind: u32): void {
   const c = classOf(bytes);
-  const head = t + HDR_FREE + (c << 2);
+  const head = freeHead(t, c, kind);
   store<u32>(b, load<u32>(head));
   store<u32>(head, b);
   const live = liveAt(t, kind);
@@ -247,7 +292,7 @@ export function heapReclaim(t: u32): u64 {
       if (!rc_passed(tag & 0xffffff)) break;
       const c = tag >> 24;
       const b = load<u32>(rec);
-      const head = t + HDR_FREE + (c << 2);
+      const head = freeHead(t, c, KIND_STRUCT);
       store<u32>(b, load<u32>(head));
       store<u32>(head, b);
       store<u64>(t + HDR_RETIRED, load<u64>(t + HDR_RETIRED) - classBytes(c));

@@ -40,6 +40,34 @@ function expectSame4(t: Lpm4Table, ref: RefTrie, addrs: Uint32Array): void {
   expect(t.count).toBe(ref.size);
 }
 
+/**
+ * Every node block the table's direct entries reach (poptrie.ts: +0 u64 vector, +8 u64 leafvec, +16
+ * one u32 per leaf run, then one u32 per internal child), as [address, bytes].
+ */
+function reachableBlocks(fp: FastPath, t: number): Array<[number, number]> {
+  const v = fp.memory.view();
+  const s = v.getUint32(t + 8, true);
+  const dir = v.getUint32(t + 12, true);
+  const pop = (b: bigint): number => b.toString(2).replace(/0/g, '').length;
+  const out: Array<[number, number]> = [];
+  const visit = (n: number): void => {
+    const nk = pop(v.getBigUint64(n, true));
+    const nl = pop(v.getBigUint64(n + 8, true));
+    out.push([n, 16 + 4 * (nk + nl)]);
+    for (let i = 0; i < nk; i++) visit(v.getUint32(n + 16 + 4 * (nl + i), true));
+  };
+  for (let j = 0; j < 2 ** s; j++) {
+    const e = v.getUint32(dir + 4 * j, true);
+    if (!(e & 0x80000000)) visit((e << 3) >>> 0);
+  }
+  return out;
+}
+
+/** Blocks that break lpm_heap.ts's placement: one of up to 64 bytes across a cache line, a larger one off a line's start. */
+function misplaced(blocks: Array<[number, number]>): string[] {
+  return blocks.filter(([b, size]) => (size <= 64 ? (b & 63) + size > 64 : (b & 63) !== 0)).map(([b, size]) => `${b}+${size}`);
+}
+
 /** A random prefix near one of a few hot addresses, so prefixes nest and collide. */
 function randomPrefix4(r: () => number, hot: number[]): [number, number] {
   const lens = [0, 1, 7, 8, 12, 16, 17, 18, 19, 20, 22, 23, 24, 24, 24, 25, 26, 28, 29, 30, 31, 32, 32];
@@ -150,7 +178,13 @@ describe.skipIf(!haveWasm)('lpm4', () => {
           ref.set(bits4(a), len, v);
           live.set(`${a}/${len}`, [a, len]);
         }
-        if (op % 250 === 249) expectSame4(t, ref, probes4(live.values(), r, 500));
+        if (op % 250 === 249) {
+          const probes = probes4(live.values(), r, 500);
+          expectSame4(t, ref, probes);
+          // the single lookup (lpm4Lookup, fib.ts's) answers as the bulk one
+          for (const a of probes.subarray(0, 200)) expect(t.lookup(a)).toBe(ref.lookup(bits4(a)));
+          expect(misplaced(reachableBlocks(t.fp, t.address))).toEqual([]);
+        }
       }
       // Everything deleted: the structure is back to its empty size and no rule is left.
       const empty = Lpm4Table.create(t.fp).memory.structure;
@@ -159,6 +193,39 @@ describe.skipIf(!haveWasm)('lpm4', () => {
       expect(t.memory).toMatchObject({ structure: empty, rules: 0, retired: 0 });
       expect(t.lookup(hot[0]!)).toBe(0);
     }
+  });
+
+  it('bulk lookups of any count, into separate, the same or overlapping buffers, answer as the trie does', async () => {
+    const fp = await fastPath();
+    const x = fp.exports as unknown as Record<string, (...a: number[]) => number>;
+    const t = Lpm4Table.create(fp);
+    const ref = new RefTrie(32);
+    const r = rng(606);
+    const hot = Array.from({ length: 8 }, () => r());
+    const live = new Map<string, [number, number]>();
+    for (let i = 0; i < 3000; i++) {
+      const [a, len] = randomPrefix4(r, hot);
+      const v = 1 + (r() % 100000);
+      t.add(a, len, v);
+      ref.set(bits4(a), len, v);
+      live.set(`${a}/${len}`, [a, len]);
+    }
+    const all = probes4(live.values(), r, 700);
+    const want = Array.from(all, (a) => ref.lookup(bits4(a)));
+    const buf = x.arena_alloc!(all.length * 12 + 64, 64)! >>> 0;
+    const words = (): Uint32Array => new Uint32Array(fp.memory.memory.buffer);
+    // counts around lpm4_lookup_bulk's group of 128 (a partial group, none, several)
+    for (const n of [0, 1, 127, 128, 129, 1000, all.length]) {
+      const check = (src: number, dst: number): void => {
+        words().set(all.subarray(0, n), src >>> 2);
+        x.lpm4_lookup_bulk!(t.address, src, dst, n);
+        expect([...words().subarray(dst >>> 2, (dst >>> 2) + n)]).toEqual(want.slice(0, n));
+      };
+      check(buf, buf + all.length * 4); // separate
+      check(buf, buf); // in place
+      check(buf + 8, buf); // answers written two words ahead of the addresses still to read
+    }
+    expect(t.lookupBulk(new Uint32Array(0))).toEqual(new Uint32Array(0));
   });
 
   it('a batch load equals one-by-one adds, reports progress, and later updates apply on top', async () => {
@@ -274,12 +341,14 @@ describe.skipIf(!haveWasm)('lpm4', () => {
         const vec = v.getBigUint64(n, true);
         const below = (2n << BigInt(c)) - 1n;
         const pop = (b: bigint): number => b.toString(2).replace(/0/g, '').length;
+        const leafvec = v.getBigUint64(n + 8, true);
+        // poptrie.ts's block: +16 leaves (one per run), then the child pointers
         if ((vec >> BigInt(c)) & 1n) {
-          n = v.getUint32(n + 16 + (pop(vec & below) - 1) * 4, true);
+          n = v.getUint32(n + 16 + (pop(leafvec) + pop(vec & below) - 1) * 4, true);
           k = (k << 6) >>> 0;
           continue;
         }
-        return v.getUint32(n + 16 + (pop(vec) + pop(v.getBigUint64(n + 8, true) & below) - 1) * 4, true);
+        return v.getUint32(n + 16 + (pop(leafvec & below) - 1) * 4, true);
       }
     };
     expect(addrs.reduce((bad, a, i) => bad + (walk(oldEntry, a) === before[i] ? 0 : 1), 0)).toBe(0);
@@ -464,11 +533,50 @@ describe.skipIf(!haveWasm)('lpm6', () => {
           ref.set(bits6(a), len, v);
           live.set(`${formatIpv6(a)}/${len}`, [a, len]);
         }
-        if (op % 250 === 249) expectSame6(t, ref, probes6(live.values(), r, 300));
+        if (op % 250 === 249) {
+          const probes = probes6(live.values(), r, 300);
+          expectSame6(t, ref, probes);
+          for (let i = 0; i < 100; i++) {
+            const a = probes.subarray(i * 16, i * 16 + 16);
+            expect(t.lookup(a)).toBe(ref.lookup(bits6(a)));
+          }
+          expect(misplaced(reachableBlocks(t.fp, t.address))).toEqual([]);
+        }
       }
       const empty = Lpm6Table.create(t.fp).memory.structure;
       for (const [a, len] of live.values()) t.del(a, len);
       expect(t.memory).toMatchObject({ structure: empty, rules: 0, retired: 0 });
+    }
+  });
+
+  it('bulk lookups of any count, into separate or overlapping buffers, answer as the trie does', async () => {
+    const fp = await fastPath();
+    const x = fp.exports as unknown as Record<string, (...a: number[]) => number>;
+    const t = Lpm6Table.create(fp);
+    const ref = new RefTrie(128);
+    const r = rng(707);
+    const hot = Array.from({ length: 8 }, () => Uint8Array.from({ length: 16 }, () => r() & 0xff));
+    const live = new Map<string, [Uint8Array, number]>();
+    for (let i = 0; i < 2000; i++) {
+      const [a, len] = randomPrefix6(r, hot);
+      const v = 1 + (r() % 100000);
+      t.add(a, len, v);
+      ref.set(bits6(a), len, v);
+      live.set(`${formatIpv6(a)}/${len}`, [a, len]);
+    }
+    const all = probes6(live.values(), r, 500);
+    const count = all.length >> 4;
+    const want = Array.from({ length: count }, (_, i) => ref.lookup(bits6(all.subarray(i * 16, i * 16 + 16))));
+    const buf = x.arena_alloc!(count * 20 + 64, 64)! >>> 0;
+    // counts around lpm6_lookup_bulk's group of 64
+    for (const n of [0, 1, 63, 64, 65, 500, count]) {
+      const check = (src: number, dst: number): void => {
+        new Uint8Array(fp.memory.memory.buffer).set(all.subarray(0, n * 16), src);
+        x.lpm6_lookup_bulk!(t.address, src, dst, n);
+        expect([...new Uint32Array(fp.memory.memory.buffer, dst, n)]).toEqual(want.slice(0, n));
+      };
+      check(buf, buf + count * 16); // separate
+      check(buf, buf); // the answers over the first addresses
     }
   });
 
