@@ -218,3 +218,50 @@ describe.skipIf(unready)('the route a burst walk gives whole', () => {
     });
   }
 });
+
+// With rules added the lean paths walk the rules each frame's flow key matches (fib.ts
+// fib4BurstRuleRouteAt / fib4_burst_rule_route: the rule memo, goto and nop followed, table local and
+// empty tables passed over, main's route taken whole) and leave everything else to the full lookup.
+// Expected by hand from fib_rules_lookup's order: from .2, goto 200 skips the blackhole at 100, nop at
+// 200, table 101 (no routes) passed over, then main (each /28's gateway, main's blackhole drops); from
+// .9, table 100's default via gateway 1 for every destination (main's blackhole never reached); from
+// .7, the blackhole rule drops all. Sources interleaved in each burst, so the memo changes flow by flow.
+describe.skipIf(unready)('a burst through rules', () => {
+  const RULES = [
+    'rule add pref 50 from 192.0.2.2 goto 200',
+    'rule add pref 100 from 192.0.2.2 blackhole',
+    'rule add pref 150 from 192.0.2.7 blackhole',
+    'rule add pref 200 nop',
+    'rule add pref 300 from 192.0.2.9 lookup 100',
+    'rule add pref 400 from 192.0.2.2 lookup 101',
+    'route add default via 198.51.100.3 dev eth1 table 100',
+  ];
+  const SRCS = ['192.0.2.2', '192.0.2.9', '192.0.2.7'];
+  /** Frame i of the burst: destination DESTS[i % n], source SRCS[i % 3]. */
+  const burstFrames = DESTS.map((x, i) => ({ x, src: SRCS[i % 3]! }));
+
+  for (const withProgram of [false, true]) {
+    it(`${withProgram ? 'by the XDP router' : 'by the stack'}: each frame leaves by the table its source's rules lead to`, async () => {
+      const fx = await router(withProgram);
+      for (const l of RULES) fx.ip(l);
+      const eth0 = fx.devs.get('eth0')!;
+      let out: Uint8Array[] = [];
+      for (let round = 0; round < 3; round++) {
+        expect(eth0.injectBatch(burstFrames.map((f) => frame(f.x, f.src)))).toBe(burstFrames.length);
+        eth0.poll({ budget: 64 });
+        out = (fx.tx().get('eth1') ?? []).filter((f) => ((f[12]! << 8) | f[13]!) === 0x0800);
+      }
+      const want = burstFrames
+        .filter((f) => f.src === '192.0.2.9' || (f.src === '192.0.2.2' && gatewayOf(f.x) >= 0))
+        .map((f) => ({ src: f.src, x: f.x, mac: f.src === '192.0.2.9' ? GW[1]! : GW[gatewayOf(f.x)]! }));
+      const got = out.map((f) => ({
+        src: Array.from(f.subarray(26, 30)).join('.'),
+        x: f[33]!,
+        mac: Array.from(f.subarray(0, 6), (b) => b.toString(16).padStart(2, '0')).join(':'),
+      }));
+      expect(got).toEqual(want);
+      // TTL one less on every one
+      for (const f of out) expect(f[22]).toBe(63);
+    });
+  }
+});
