@@ -1041,6 +1041,29 @@ export function fib4_mp_pick(fa: u32, fl: u32): i32 {
   if (pick < 0) return -1;
   const hash = <i32>mp_hash4(fl);
   const saddr = load<u32>(fl + FL_SRC);
+  // The answer is the first next hop alive with the best score. When no next hop alive has the flow's
+  // source as its nh_saddr (a forwarded flow's source is not ours), the scores are 0 or 1: the first
+  // alive whose upper bound the hash is under, else the first alive — found without scoring them all.
+  let own = false;
+  if (saddr != 0) {
+    for (let k: u32 = 0; k < nhs; k++) {
+      const nh = fa + FA_NH + k * NH_SIZE;
+      if (load<u32>(nh + NH_SADDR) == saddr && load<i32>(nh + NH_UPPER) != -1) {
+        own = true;
+        break;
+      }
+    }
+  }
+  if (!own) {
+    let first: i32 = -1;
+    for (let k: u32 = 0; k < nhs; k++) {
+      const ub = load<i32>(fa + FA_NH + k * NH_SIZE + NH_UPPER);
+      if (ub == -1) continue;
+      if (hash <= ub) return <i32>k;
+      if (first < 0) first = <i32>k;
+    }
+    return first >= 0 ? first : pick;
+  }
   let score: i32 = -1;
   for (let k: u32 = 0; k < nhs; k++) {
     const nh = fa + FA_NH + k * NH_SIZE;

@@ -265,3 +265,49 @@ describe.skipIf(unready)('a burst through rules', () => {
     });
   }
 });
+
+// A multipath route on the lean paths: fib4_mp_pick (fib.ts) chooses the next hop for fwd4_lean.ts and
+// bpf_fib_lookup's ipv4Lean without the full lookup's scoring walk when no next hop has the flow's
+// source as its own; the choice must be fib_select_multipath's, which `ip route get … iif` answers
+// through the full path (and which tests/net/fib_gaps_kernel.test.ts holds to the kernel's). Four next
+// hops with weights 1..4, policies 0 and 1 (L3, L4), with the hash seed set and without.
+describe.skipIf(unready)('a burst to a multipath route', () => {
+  const GWS = ['198.51.100.2', '198.51.100.3', '198.51.100.4', '198.51.100.5'];
+  const MACS = [...GW, '02:00:00:00:0e:02', '02:00:00:00:0e:03'];
+  const mpFrame = (x: number, sport: number, src: string): Uint8Array =>
+    eth({ dst: M0, src: H0, type: 0x0800 }, ipv4({ src, dst: `203.0.113.${x}`, proto: 17, ttl: 64 }, udp4(src, `203.0.113.${x}`, sport, 9, new Uint8Array(18))));
+
+  for (const withProgram of [false, true]) {
+    for (const [policy, seed] of [[0, 0], [1, 0], [1, 4242], [0, 4242]] as const) {
+      it(`${withProgram ? 'by the XDP router' : 'by the stack'}, policy ${policy}${seed ? ', seed set' : ''}: each flow leaves by the next hop ip route get gives it`, async () => {
+        const fx = await router(withProgram);
+        fx.dp.sysctl('net.ipv4.fib_multipath_hash_policy', policy);
+        if (seed) fx.dp.sysctl('net.ipv4.fib_multipath_hash_seed', seed);
+        fx.ip('neigh add 198.51.100.4 lladdr 02:00:00:00:0e:02 dev eth1 nud permanent');
+        fx.ip('neigh add 198.51.100.5 lladdr 02:00:00:00:0e:03 dev eth1 nud permanent');
+        fx.ip(`route add 203.0.113.240/28 ${GWS.map((g, i) => `nexthop via ${g} dev eth1 weight ${i + 1}`).join(' ')}`);
+        // 64 flows: destinations over the /28, sources over the sender's /24, source ports spread
+        const flows = Array.from({ length: 64 }, (_, i) => ({ x: 240 + (i % 16), sport: 1024 + ((i * 7919) & 0x7fff), src: `192.0.2.${2 + ((i * 5) % 200)}` }));
+        const eth0 = fx.devs.get('eth0')!;
+        let out: Uint8Array[] = [];
+        for (let round = 0; round < 2; round++) {
+          expect(eth0.injectBatch(flows.map((f) => mpFrame(f.x, f.sport, f.src)))).toBe(flows.length);
+          eth0.poll({ budget: 64 });
+          out = (fx.tx().get('eth1') ?? []).filter((f) => ((f[12]! << 8) | f[13]!) === 0x0800);
+        }
+        expect(out.length).toBe(flows.length);
+        const used = new Set<string>();
+        out.forEach((f, i) => {
+          const fl = flows[i]!;
+          expect(f[33]).toBe(fl.x);
+          const r = fx.dp.routes.get({ to: `203.0.113.${fl.x}`, from: fl.src, iif: 'eth0', ipproto: 17, sport: fl.sport, dport: 9 });
+          const mac = MACS[GWS.indexOf(r.gateway!)]!;
+          used.add(mac);
+          expect(Array.from(f.subarray(0, 6)), `flow ${i}`).toEqual(Array.from(macBytes(mac)));
+        });
+        // the flows spread over the next hops (policy 1 and the seed see the ports)
+        expect(used.size).toBeGreaterThan(1);
+      });
+    }
+  }
+});
