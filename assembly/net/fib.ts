@@ -119,7 +119,9 @@ export const NH_SCOPE: u32 = 17; //    u8 fib_nh_scope
 export const NH_GW: u32 = 20; //       16 bytes
 export const NH_SADDR: u32 = 36; //    u32 IPv4 nh_saddr: inet_select_addr(dev, gw, fib_scope), cached
 export const NH_SADDR_GEN: u32 = 40; // u32 the FIB generation nh_saddr was computed at
-export const NH_SIZE: u32 = 44;
+export const NH_NEIGH: u32 = 44; //    u32 the gateway's neighbour entry the output path found last (a hint, neigh.ts
+//                                      neigh4Hinted: used only while it is that live entry; written in place, any worker)
+export const NH_SIZE: u32 = 48;
 export const RTNH_F_DEAD: u32 = 1;
 export const RTNH_F_PERVASIVE: u32 = 2;
 export const RTNH_F_ONLINK: u32 = 4;

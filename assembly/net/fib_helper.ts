@@ -32,10 +32,10 @@ import { sysctl } from './core';
 import {
   FA_HAS_PREFSRC, FA_LOCK, FA_MTU, FA_NH, FA_NHS, FA_PREFSRC, FA_PRIORITY, lookup4NoPath, fib4_burst_direct, fib4_burst_route, fib4_burst_rule_route, fib4CustomRules, fib4_mp_pick, NH_SIZE,
   fib4_select_path, fib6_lookup_oif, fib6_select_path, fib6_table_lookup, fib_result_prefsrc, fib_table_lookup, NH_GW, NH_GW_FAMILY,
-  NH_OIF,
+  NH_NEIGH, NH_OIF,
 } from './fib';
 import { dst_pmtu } from './dst';
-import { neigh_lookup } from './neigh';
+import { neigh4_lookup_hinted, neigh_lookup } from './neigh';
 import { ipv6_dev_get_saddr } from './netdev';
 import { ipv6Copy, zero64 } from './inet';
 import { BURST_MAX } from '../abi';
@@ -269,7 +269,7 @@ function ipv4Lean(p: u32, flags: u32): i32 {
   if (gwf != AF_INET && gwf != 0) return -1;
   let ne: u32 = 0;
   if ((flags & BPF_FIB_LOOKUP_SKIP_NEIGH) == 0) {
-    ne = neigh_lookup(AF_INET, oif, gwf == AF_INET ? nh + NH_GW : p + P_DST);
+    ne = gwf == AF_INET ? neigh4_lookup_hinted(oif, nh + NH_GW, nh + NH_NEIGH) : neigh_lookup(AF_INET, oif, p + P_DST);
     if (ne == 0 || (<u32>load<u8>(ne + NE_STATE) & NUD_VALID) == 0) return -1;
   }
   store<u32>(p + P_TOS, load<u32>(fa + FA_PRIORITY)); // rt_metric
