@@ -119,7 +119,9 @@ export const NH_SCOPE: u32 = 17; //    u8 fib_nh_scope
 export const NH_GW: u32 = 20; //       16 bytes
 export const NH_SADDR: u32 = 36; //    u32 IPv4 nh_saddr: inet_select_addr(dev, gw, fib_scope), cached
 export const NH_SADDR_GEN: u32 = 40; // u32 the FIB generation nh_saddr was computed at
-export const NH_SIZE: u32 = 44;
+export const NH_NEIGH: u32 = 44; //    u32 the gateway's neighbour entry the output path found last (a hint, neigh.ts
+//                                      neigh4Hinted: used only while it is that live entry; written in place, any worker)
+export const NH_SIZE: u32 = 48;
 export const RTNH_F_DEAD: u32 = 1;
 export const RTNH_F_PERVASIVE: u32 = 2;
 export const RTNH_F_ONLINK: u32 = 4;
@@ -891,13 +893,109 @@ export function fib4_burst_direct(dst: u32, tos: u32): u32 {
  */
 export function fib4_burst_ready(): bool {
   const root = fibRoot();
-  if (root == 0 || (load<u32>(root + FRT_FLAGS) & (FIBF_CUSTOM4 | FIBF_BATCH)) != 0) return false;
+  burstRules4 = false;
+  if (root == 0 || (load<u32>(root + FRT_FLAGS) & FIBF_BATCH) != 0) return false;
   const main = load<u32>(root + FRT_MAIN4);
   const local = load<u32>(root + FRT_LOCAL4);
   if (main == 0 || local == 0) return false;
   const lpm = load<u32>(main + TB_LPM);
   const lpm2 = load<u32>(local + TB_LPM);
-  return lpm != 0 && lpm2 != 0 && fib4BurstCurrent(lpm, lpm2);
+  if (lpm == 0 || lpm2 == 0 || !fib4BurstCurrent(lpm, lpm2)) return false;
+  // rules added: tables local and main apart, each frame's route from the rule walk (fib4BurstRuleRouteAt)
+  if ((load<u32>(root + FRT_FLAGS) & FIBF_CUSTOM4) != 0) {
+    if (load<u32>(root + FRT_RULES4) == 0) return false;
+    burstRules4 = true;
+  }
+  return true;
+}
+
+/** Set by fib4_burst_ready: rules were added, so a frame's route is fib4BurstRuleRouteAt's, not fib4BurstRouteAt's. */
+let burstRules4: bool = false;
+
+/** Whether the burst fib4_burst_ready accepted routes its frames through the rules (fib4BurstRuleRouteAt). */
+@inline export function fib4BurstRules(): bool {
+  return burstRules4;
+}
+
+/**
+ * fib4BurstRouteAt with rules added (tables local and main apart, fib4_burst_ready said yes): the
+ * route fib_rules_lookup ends at for the input flow key `fl` (ipv4_rcv's inputFlow) of the burst's
+ * `j`-th destination, when the rules that match it (the rule memo's answer, else each rule tested as
+ * rulesLookup does; goto and nop followed) reach main before anything that could answer: table local
+ * with nothing covering the destination (the burst's answer), other tables empty or missing, then
+ * main's one route for the prefix as fib4BurstRouteAt takes it, with no suppress selector on the
+ * rule. 0 in every other case (a reject action, a table with routes, an alias list, no rule deciding):
+ * the caller asks the route cache, which walks the rules itself.
+ */
+export function fib4BurstRuleRouteAt(j: u32, fl: u32, tos: u32): u32 {
+  return rulesBurst4(fib4BurstMainAt(j), fib4BurstLocalAt(j), fl, tos);
+}
+
+/** Rules were added for IPv4 (fib4_has_custom_rules): tables local and main apart, the rules walked. */
+@inline export function fib4CustomRules(): bool {
+  const root = fibRoot();
+  return root != 0 && (load<u32>(root + FRT_FLAGS) & FIBF_CUSTOM4) != 0;
+}
+
+/**
+ * fib4_burst_route with rules added: fib4BurstRuleRouteAt's answer for destination `dst` (network
+ * order) found among the burst's (fib4BurstHandles), flow key `fl` (the helper's, as lookup4NoPath
+ * reads it), TOS `tos`; 0: ask the full lookup.
+ */
+export function fib4_burst_rule_route(dst: u32, fl: u32, tos: u32): u32 {
+  const root = fibRoot();
+  if (root == 0 || (load<u32>(root + FRT_FLAGS) & (FIBF_CUSTOM4 | FIBF_BATCH)) != FIBF_CUSTOM4 || load<u32>(root + FRT_RULES4) == 0) return 0;
+  const main = load<u32>(root + FRT_MAIN4);
+  const local = load<u32>(root + FRT_LOCAL4);
+  if (main == 0 || local == 0) return 0;
+  const lpm = load<u32>(main + TB_LPM);
+  const lpm2 = load<u32>(local + TB_LPM);
+  if (lpm == 0 || lpm2 == 0) return 0;
+  const kept = fib4BurstHandles(lpm, lpm2, dst);
+  if (kept < 0) return 0;
+  return rulesBurst4(<u32>kept, fib4BurstLocal(), fl, tos);
+}
+
+/** The rule walk of fib4BurstRuleRouteAt over main's handle `mainH` and local's `localH` for the destination. */
+function rulesBurst4(mainH: u32, localH: u32, fl: u32, tos: u32): u32 {
+  const list = load<u32>(fibRoot() + FRT_RULES4);
+  const n = load<u32>(list);
+  const memo = ruleMemo4(list, n, fl);
+  let i: u32 = 0;
+  // a goto loop cannot be published (the control plane refuses a goto backwards), but bound the walk
+  for (let steps: u32 = 0; steps <= n; steps++) {
+    if (memo) i = memoNext(i, n);
+    if (i >= n) return 0;
+    const r = list + RULES_HEADER + i * RULE_SIZE;
+    if (!memo && !ruleMatch(r, fl, AF_INET, true)) {
+      i++;
+      continue;
+    }
+    const action = load<u32>(r + RU_ACTION);
+    if (action == FR_ACT_GOTO) {
+      const target = load<i32>(r + RU_TARGET);
+      i = target < 0 ? i + 1 : <u32>target;
+      continue;
+    }
+    if (action == FR_ACT_NOP) {
+      i++;
+      continue;
+    }
+    if (action != FR_ACT_TO_TBL) return 0;
+    const tbid = load<u32>(r + RU_TABLE);
+    if (tbid == RT_TABLE_MAIN) {
+      if (load<i32>(r + RU_SUPPRESS_PLEN) != -1 || load<i32>(r + RU_SUPPRESS_IFGROUP) != -1) return 0;
+      if (mainH != 0) return burstAliasOk(mainH, tos);
+    } else if (tbid == RT_TABLE_LOCAL) {
+      if (localH != 0) return 0;
+    } else {
+      const t = tableGet(AF_INET, tbid);
+      if (t != 0 && load<u32>(t + TB_COUNT) != 0) return 0;
+    }
+    // the table has no route for the destination: -EAGAIN, the next rule
+    i++;
+  }
+  return 0;
 }
 
 /**
@@ -908,7 +1006,13 @@ export function fib4_burst_ready(): bool {
  */
 @inline export function fib4BurstRouteAt(j: u32, tos: u32): u32 {
   const h = fib4BurstMainAt(j);
-  if ((h & 1) == 0 || fib4BurstLocalAt(j) != 0) return 0;
+  if (fib4BurstLocalAt(j) != 0) return 0;
+  return burstAliasOk(h, tos);
+}
+
+/** Main's route handle `h` as fib4BurstRouteAt takes it (one route, unicast, dscp, alive): its alias, else 0. */
+@inline function burstAliasOk(h: u32, tos: u32): u32 {
+  if ((h & 1) == 0) return 0;
   const fa = h & ~1;
   const dscp = <u32>load<u8>(fa + FA_DSCP);
   if (dscp != 0 && dscp != (tos & DSCP_LEGACY_MASK)) return 0;
@@ -939,6 +1043,29 @@ export function fib4_mp_pick(fa: u32, fl: u32): i32 {
   if (pick < 0) return -1;
   const hash = <i32>mp_hash4(fl);
   const saddr = load<u32>(fl + FL_SRC);
+  // The answer is the first next hop alive with the best score. When no next hop alive has the flow's
+  // source as its nh_saddr (a forwarded flow's source is not ours), the scores are 0 or 1: the first
+  // alive whose upper bound the hash is under, else the first alive — found without scoring them all.
+  let own = false;
+  if (saddr != 0) {
+    for (let k: u32 = 0; k < nhs; k++) {
+      const nh = fa + FA_NH + k * NH_SIZE;
+      if (load<u32>(nh + NH_SADDR) == saddr && load<i32>(nh + NH_UPPER) != -1) {
+        own = true;
+        break;
+      }
+    }
+  }
+  if (!own) {
+    let first: i32 = -1;
+    for (let k: u32 = 0; k < nhs; k++) {
+      const ub = load<i32>(fa + FA_NH + k * NH_SIZE + NH_UPPER);
+      if (ub == -1) continue;
+      if (hash <= ub) return <i32>k;
+      if (first < 0) first = <i32>k;
+    }
+    return first >= 0 ? first : pick;
+  }
   let score: i32 = -1;
   for (let k: u32 = 0; k < nhs; k++) {
     const nh = fa + FA_NH + k * NH_SIZE;

@@ -30,12 +30,12 @@ import {
 } from './abi';
 import { sysctl } from './core';
 import {
-  FA_HAS_PREFSRC, FA_LOCK, FA_MTU, FA_NH, FA_NHS, FA_PREFSRC, FA_PRIORITY, lookup4NoPath, fib4_burst_direct, fib4_burst_route, fib4_mp_pick, NH_SIZE,
+  FA_HAS_PREFSRC, FA_LOCK, FA_MTU, FA_NH, FA_NHS, FA_PREFSRC, FA_PRIORITY, lookup4NoPath, fib4_burst_direct, fib4_burst_route, fib4_burst_rule_route, fib4CustomRules, fib4_mp_pick, NH_SIZE,
   fib4_select_path, fib6_lookup_oif, fib6_select_path, fib6_table_lookup, fib_result_prefsrc, fib_table_lookup, NH_GW, NH_GW_FAMILY,
-  NH_OIF,
+  NH_NEIGH, NH_OIF,
 } from './fib';
 import { dst_pmtu } from './dst';
-import { neigh_lookup } from './neigh';
+import { neigh4_lookup_hinted, neigh_lookup } from './neigh';
 import { ipv6_dev_get_saddr } from './netdev';
 import { ipv6Copy, zero64 } from './inet';
 import { BURST_MAX } from '../abi';
@@ -233,24 +233,25 @@ function ipv4Lean(p: u32, flags: u32): i32 {
   if (dev == 0 || load<u32>(dev + ND_CONF4 + (CONF4_FORWARDING << 2)) == 0) return -1;
   const tos = <u32>load<u8>(p + P_TOS) & 0xfc;
   let fa: u32;
+  let keyed = false;
   if ((flags & BPF_FIB_LOOKUP_DIRECT) != 0) {
     fa = fib4_burst_direct(load<u32>(p + P_DST), tos);
     if (fa == 1) return BPF_FIB_LKUP_RET_NOT_FWDED;
   } else {
     fa = fib4_burst_route(load<u32>(p + P_DST), tos);
+    // rules added: the rules ipv4Lookup's flow key matches, walked to main (fib4_burst_rule_route)
+    if (fa == 0 && fib4CustomRules()) {
+      leanFlow(p, tos);
+      keyed = true;
+      fa = fib4_burst_rule_route(load<u32>(p + P_DST), flKey(), tos);
+    }
   }
   if (fa == 0 || sysctl(SYSCTL_IP_FORWARD_USE_PMTU) != 0 || (load<u32>(fa + FA_LOCK) & RTAX_MTU_LOCK) != 0) return -1;
   // a multipath route: fib4_select_path's next hop over ipv4Lookup's flow key (fib4_mp_pick)
   let k: i32 = 0;
   if (load<u32>(fa + FA_NHS) > 1) {
-    const fl = flKey();
-    zero64(fl);
-    store<u32>(fl + FL_IIF, load<u32>(p + P_IFINDEX));
-    store<u8>(fl + FL_TOS, <u8>tos);
-    store<u32>(fl + FL_DST, load<u32>(p + P_DST));
-    store<u32>(fl + FL_SRC, load<u32>(p + P_SRC));
-    flowPorts(fl, p, AF_INET);
-    k = fib4_mp_pick(fa, fl);
+    if (!keyed) leanFlow(p, tos);
+    k = fib4_mp_pick(fa, flKey());
     if (k < 0) return -1;
   }
   const nh = fa + FA_NH + <u32>k * NH_SIZE;
@@ -268,7 +269,7 @@ function ipv4Lean(p: u32, flags: u32): i32 {
   if (gwf != AF_INET && gwf != 0) return -1;
   let ne: u32 = 0;
   if ((flags & BPF_FIB_LOOKUP_SKIP_NEIGH) == 0) {
-    ne = neigh_lookup(AF_INET, oif, gwf == AF_INET ? nh + NH_GW : p + P_DST);
+    ne = gwf == AF_INET ? neigh4_lookup_hinted(oif, nh + NH_GW, nh + NH_NEIGH) : neigh_lookup(AF_INET, oif, p + P_DST);
     if (ne == 0 || (<u32>load<u8>(ne + NE_STATE) & NUD_VALID) == 0) return -1;
   }
   store<u32>(p + P_TOS, load<u32>(fa + FA_PRIORITY)); // rt_metric
@@ -276,6 +277,17 @@ function ipv4Lean(p: u32, flags: u32): i32 {
   if (gwf == AF_INET) store<u32>(p + P_DST, load<u32>(nh + NH_GW));
   if (ne != 0) copyMacs(p, ne, odev);
   return setFwdParams(p, mtu);
+}
+
+/** ipv4Lookup's flow key for flags 0 (iif, TOS, addresses, protocol and ports; no mark), at flKey(). */
+@inline function leanFlow(p: u32, tos: u32): void {
+  const fl = flKey();
+  zero64(fl);
+  store<u32>(fl + FL_IIF, load<u32>(p + P_IFINDEX));
+  store<u8>(fl + FL_TOS, <u8>tos);
+  store<u32>(fl + FL_DST, load<u32>(p + P_DST));
+  store<u32>(fl + FL_SRC, load<u32>(p + P_SRC));
+  flowPorts(fl, p, AF_INET);
 }
 
 /** rt6_need_strict: multicast, link-local unicast or loopback. */

@@ -22,7 +22,7 @@
 // frame on the input device (RX packets/bytes) and sets the ring device, as stack_rx does.
 //
 // Reads: the datagram, the input and output device records, the sysctls, the FIB (the burst walk's
-// answer by the frame's slot, fib4BurstRouteAt, when it is the whole answer; else through the route
+// answer by the frame's slot, fib4BurstRouteAt — with rules, fib4BurstRuleRouteAt — when it is the whole answer; else through the route
 // cache, dst.ts), the
 // neighbour table. Sets: the scratch flow key and result of ipv4_rcv (IN_FL) when the route cache was
 // asked, the next hop's address in the scratch, the Ip counters, TTL / checksum / MACs. Next: netdev_xmit, or the full path (eth.ts stack_rx).
@@ -38,8 +38,8 @@ import { ipHeaderValid } from './csum';
 import { IN_FL, inputFlow, ipv4LocalMemoHas, sourceIsLocal } from './ipv4_rcv';
 import { dst4_route } from './dst';
 import { ipDecreaseTtl } from './forward';
-import { FA_MTU, FA_NH, FA_NHS, fib4_mp_pick, fib4BurstRouteAt, NH_GW, NH_GW_FAMILY, NH_OIF, NH_SIZE } from './fib';
-import { neigh4Ready } from './neigh';
+import { FA_MTU, FA_NH, FA_NHS, fib4_mp_pick, fib4BurstRouteAt, fib4BurstRuleRouteAt, fib4BurstRules, NH_GW, NH_GW_FAMILY, NH_NEIGH, NH_OIF, NH_SIZE } from './fib';
+import { neigh4Ready, neigh4ReadyHinted } from './neigh';
 import { netdev_xmit, netdevMac, putMac } from './netdev';
 import { nfActive } from './netfilter';
 
@@ -87,11 +87,15 @@ export function fwd4_lean(ifindex: u32, nd: u32, q: u32, data: u32, len: u32, sl
   const tos = <u32>load<u8>(ip, IPH_TOS) & 0xfc;
   const fl = IN_FL();
   let oif: u32, mtu: u32, gwf: u32, gw: u32;
-  const fa = slot >= 0 ? fib4BurstRouteAt(<u32>slot, tos) : 0;
+  let hint: u32 = 0;
+  // with rules added, the rules the flow key matches lead to main (fib4BurstRuleRouteAt)
+  const rules = slot >= 0 && fib4BurstRules();
+  if (rules) inputFlow(fl, ip, 20, daddr, saddr, ifindex, tos);
+  const fa = slot < 0 ? 0 : rules ? fib4BurstRuleRouteAt(<u32>slot, fl, tos) : fib4BurstRouteAt(<u32>slot, tos);
   // a multipath route: fib_select_multipath's next hop over the input flow's hash (fib4_mp_pick)
   let k: i32 = 0;
   if (fa != 0 && load<u32>(fa + FA_NHS) > 1) {
-    inputFlow(fl, ip, 20, daddr, saddr, ifindex, tos);
+    if (!rules) inputFlow(fl, ip, 20, daddr, saddr, ifindex, tos);
     k = fib4_mp_pick(fa, fl);
   }
   if (fa != 0 && k >= 0) {
@@ -100,6 +104,7 @@ export function fwd4_lean(ifindex: u32, nd: u32, q: u32, data: u32, len: u32, sl
     mtu = load<u32>(fa + FA_MTU);
     gwf = <u32>load<u8>(h + NH_GW_FAMILY);
     gw = load<u32>(h + NH_GW);
+    hint = h + NH_NEIGH;
   } else {
     const res = fl + 64;
     inputFlow(fl, ip, 20, daddr, saddr, ifindex, tos);
@@ -119,7 +124,8 @@ export function fwd4_lean(ifindex: u32, nd: u32, q: u32, data: u32, len: u32, sl
   if (gwf != AF_INET && gwf != 0) return false;
   const nh = fl + NH_OFF;
   store<u32>(nh, gwf == AF_INET ? gw : daddr);
-  const e = neigh4Ready(oif, ond, nh);
+  // a gateway's neighbour through its next hop's hint (the route's record, shared and hot)
+  const e = hint != 0 && gwf == AF_INET ? neigh4ReadyHinted(oif, ond, nh, hint) : neigh4Ready(oif, ond, nh);
   if (e == 0) return false;
   // decided: from here on what the full path does to this frame
   mibInc(MIB_IP_IN_RECEIVES);

@@ -1045,6 +1045,43 @@ export function neigh_output_from(family: u32, ifindex: u32, nh: u32, q: u32, da
  * its header cached — else 0, and nothing is decided: the caller takes the full path, which creates or
  * resolves the entry. Reads the clock as neigh_output_from does.
  */
+/**
+ * outputLookup of IPv4 `addr` (4 bytes at `addr`) on `ifindex` (record `dev`), through a per-next-hop
+ * hint: the u32 at `hint` (a next hop's NH_NEIGH, fib.ts) names the entry found for it last, used
+ * while it is that live entry (the output memo's test); else the output lookup, whose answer becomes
+ * the hint. What it returns is the table lookup's answer. The kernel keeps the same per next hop
+ * (nhc_pcpu_rth_output's cached route and its neighbour); with many next hops (ECMP) the output memo's
+ * four slots do not hold them all.
+ */
+@inline function neigh4Hinted(r: u32, ifindex: u32, dev: u32, addr: u32, hint: u32): u32 {
+  const m = load<u32>(hint);
+  const key = (load<u32>(dev + ND_FLAGS) & (IFF_LOOPBACK | IFF_POINTOPOINT)) != 0 ? 0 : load<u32>(addr);
+  if (m != 0 && load<u8>(m + NE_DEAD) == 0 && load<u32>(m + NE_IFINDEX) == ifindex && <u32>load<u8>(m + NE_FAMILY) == AF_INET && load<u32>(m + NE_KEY) == key) return m;
+  const e = outputLookup(tableOf(r, AF_INET), ifindex, outputKey(r, AF_INET, dev, addr));
+  if (e != 0) store<u32>(hint, e);
+  return e;
+}
+
+/** neigh_lookup for IPv4 through a next hop's hint (neigh4Hinted). */
+export function neigh4_lookup_hinted(ifindex: u32, addr: u32, hint: u32): u32 {
+  const nr = netRoot();
+  if (nr == 0) return 0;
+  const r = load<u32>(nr + NR_NEIGH);
+  const dev = netdevGet(ifindex);
+  if (r == 0 || dev == 0) return 0;
+  return neigh4Hinted(r, ifindex, dev, addr, hint);
+}
+
+/** neigh4Ready through a next hop's hint (neigh4Hinted). */
+export function neigh4ReadyHinted(ifindex: u32, dev: u32, nh: u32, hint: u32): u32 {
+  const r = neighRoot();
+  if (r == 0) return 0;
+  if (!IN_TICK) NOW = clockNow();
+  const e = neigh4Hinted(r, ifindex, dev, nh, hint);
+  if (e == 0 || (<u32>load<u8>(e + NE_STATE) & NUD_CONNECTED) == 0 || (load<u8>(e + NE_XFLAGS) & NEX_HH) == 0) return 0;
+  return e;
+}
+
 export function neigh4Ready(ifindex: u32, dev: u32, nh: u32): u32 {
   const r = neighRoot();
   if (r == 0) return 0;

@@ -316,9 +316,12 @@ const NO_FROM: Uint8Array = new Uint8Array(16);
 /** What a loaded IPv4 route takes, measured (alias, prefix record, list, hash slots, LPM rule and nodes): the memory load() reserves. */
 const LOAD_BYTES_PER_ROUTE = 340;
 
-/** The same installed route (decoded twice, or not yet written: then the same object). */
+/**
+ * The same installed route (decoded twice, or not yet written: then the same object). An IPv4 alias
+ * record may serve routes of several prefixes (Routes.acquire), so the prefix is compared too.
+ */
 function same(a: Route, b: Route): boolean {
-  return a === b || (a.fa !== 0 && a.fa === b.fa);
+  return a === b || (a.fa !== 0 && a.fa === b.fa && a.family === b.family && a.table === b.table && a.len === b.len && a.fromLen === b.fromLen && sameBytes(a.dst, b.dst) && sameBytes(a.from, b.from));
 }
 
 function sameBytes(a?: Uint8Array, b?: Uint8Array): boolean {
@@ -347,6 +350,18 @@ function aliasBytes(r: Route): number {
   return FA.NH + NH.SIZE * r.nhs.length;
 }
 
+/**
+ * What an IPv4 alias record holds, as a string: routes with the same one can share the record
+ * (Routes.acquire). Undefined for a route whose record must be its own: IPv6 (sibling upper bounds
+ * and the expiry are per route), a default route (fib_select_default writes fa_default in place).
+ */
+function aliasKey(r: Route): string | undefined {
+  if (r.family !== AF_INET || r.len === 0 || r.expires !== undefined) return undefined;
+  const nhs = r.nhs.map((n) => `${n.oif}/${n.gwFamily}/${n.gwFamily === 0 ? '' : n.gw.join('.')}/${n.weight}/${n.flags}/${n.scope}`).join(' ');
+  const src = r.prefsrc ? r.prefsrc.join('.') : '';
+  return `${r.table} ${r.len} ${r.type} ${r.scope} ${r.dscp} ${r.protocol} ${r.priority} ${r.mtu} ${r.mtuLock ? 1 : 0} ${src} ${nhs}`;
+}
+
 export class Routes {
   private nextId = 1;
   private addrBuf = 0;
@@ -360,6 +375,16 @@ export class Routes {
   private readonly tables = new Map<string, number>([[`${AF_INET}:${RT_TABLE_MAIN}`, 0], [`${AF_INET6}:${RT_TABLE_MAIN}`, 1], [`${AF_INET6}:${RT_TABLE_LOCAL}`, 2]]);
   /** RTF_EXPIRES by route id: when each expiring IPv6 route dies (stack clock, ms). */
   private readonly expiry = new Map<number, number>();
+  /**
+   * Shared IPv4 alias records, as the kernel shares a fib_info between routes (fib_info_hash, found
+   * again on insert by fib_find_info, refcounted): by content (aliasKey) the record routes with that
+   * content take, and by record its key and how many lists hold it. 1M routes via a few gateways are
+   * then a few hundred records (one per prefix length and next hop), which stay in cache, instead of
+   * 1M of 128 bytes each read at random. A record changed in place (next-hop flags) keeps serving the
+   * routes it has but leaves the key map: its content is no longer the key's.
+   */
+  private readonly sharedByKey = new Map<string, number>();
+  private readonly sharedByFa = new Map<number, { key: string; refs: number }>();
 
   constructor(readonly dp: Datapath) {
     dp.stack.onAdvance((now) => this.expire(now));
@@ -757,6 +782,7 @@ export class Routes {
         alive++;
         this.setNhFlags(r, k, n.flags & ~flags);
       });
+      this.unshare(r.fa);
       if (alive > 0) this.view().setUint32(r.fa + FA.FLAGS, this.view().getUint32(r.fa + FA.FLAGS, true) & ~flags, true);
       this.x.fib_rebalance(r.fa);
       changed = true;
@@ -826,6 +852,7 @@ export class Routes {
         const at = r.fa + FA.NH + k * NH.SIZE + NH.FLAGS;
         const w = this.nhWord(r.family, n);
         if (v.getUint32(at, true) === w) return;
+        this.unshare(r.fa);
         v.setUint32(at, w, true);
         changed = true;
       });
@@ -1227,7 +1254,7 @@ export class Routes {
     void r;
     const x = this.x;
     const before = this.aliasesOf(key);
-    for (const a of list) if (a.fa === 0) a.fa = this.writeAlias(a);
+    for (const a of list) if (a.fa === 0) a.fa = this.acquire(a, list);
     let listAddr = 0;
     if (list.length > 0) {
       listAddr = x.fib_alloc(8 + 4 * list.length) >>> 0;
@@ -1244,6 +1271,7 @@ export class Routes {
     if (this.inBulk && (list.some((a) => a.scope >= RT_SCOPE.LINK) || before.some((fa) => v.getUint8(fa + FA.SCOPE) >= RT_SCOPE.LINK))) this.gwChecks.clear();
     for (const fa of before) {
       if (now.has(fa)) continue;
+      if (!this.release(fa)) continue;
       if (this.expiry.size) this.expiry.delete(v.getUint32(fa + FA.ID, true));
       x.fib_free(fa, FA.NH + NH.SIZE * v.getUint32(fa + FA.NHS, true));
     }
@@ -1338,6 +1366,44 @@ export class Routes {
       }
     }
     return out;
+  }
+
+  /**
+   * The alias record for route `r` about to be published in `list`: a shared one with the same content
+   * (one more holder) when there is one not already in that list, else a new one (shared from now on
+   * when aliasKey allows).
+   */
+  private acquire(r: Route, list: readonly Route[]): number {
+    const key = aliasKey(r);
+    if (key !== undefined) {
+      const fa = this.sharedByKey.get(key);
+      if (fa !== undefined && !list.some((a) => a.fa === fa)) {
+        this.sharedByFa.get(fa)!.refs++;
+        return fa;
+      }
+    }
+    const fa = this.writeAlias(r);
+    if (key !== undefined && !this.sharedByKey.has(key)) {
+      this.sharedByKey.set(key, fa);
+      this.sharedByFa.set(fa, { key, refs: 1 });
+    }
+    return fa;
+  }
+
+  /** A list no longer holds alias record `fa`: true when no other list does either (free it). */
+  private release(fa: number): boolean {
+    const e = this.sharedByFa.get(fa);
+    if (e === undefined) return true;
+    if (--e.refs > 0) return false;
+    this.sharedByFa.delete(fa);
+    if (this.sharedByKey.get(e.key) === fa) this.sharedByKey.delete(e.key);
+    return true;
+  }
+
+  /** Alias record `fa` is about to change in place: no route added from now on takes it. */
+  private unshare(fa: number): void {
+    const e = this.sharedByFa.get(fa);
+    if (e !== undefined && this.sharedByKey.get(e.key) === fa) this.sharedByKey.delete(e.key);
   }
 
   private writeAlias(r: Route): number {
@@ -1489,6 +1555,7 @@ export class Routes {
 
   /** Set next-hop flags of route `r` in its record too (one aligned word, as fib_sync_down_dev writes). */
   private setNhFlags(r: Route, k: number, flags: number): void {
+    this.unshare(r.fa);
     r.nhs[k]!.flags = flags;
     this.view().setUint32(r.fa + FA.NH + k * NH.SIZE + NH.FLAGS, this.nhWord(r.family, r.nhs[k]!), true);
   }
@@ -1515,6 +1582,7 @@ export class Routes {
       if (event === 'unregister') dead = r.nhs.length;
       if (dead === r.nhs.length && event !== 'change') gone.push(r);
       else {
+        this.unshare(r.fa);
         if (dead === r.nhs.length) this.view().setUint32(r.fa + FA.FLAGS, this.view().getUint32(r.fa + FA.FLAGS, true) | RTNH_F.LINKDOWN, true);
         this.x.fib_rebalance(r.fa);
       }

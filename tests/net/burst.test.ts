@@ -218,3 +218,148 @@ describe.skipIf(unready)('the route a burst walk gives whole', () => {
     });
   }
 });
+
+// With rules added the lean paths walk the rules each frame's flow key matches (fib.ts
+// fib4BurstRuleRouteAt / fib4_burst_rule_route: the rule memo, goto and nop followed, table local and
+// empty tables passed over, main's route taken whole) and leave everything else to the full lookup.
+// Expected by hand from fib_rules_lookup's order: from .2, goto 200 skips the blackhole at 100, nop at
+// 200, table 101 (no routes) passed over, then main (each /28's gateway, main's blackhole drops); from
+// .9, table 100's default via gateway 1 for every destination (main's blackhole never reached); from
+// .7, the blackhole rule drops all. Sources interleaved in each burst, so the memo changes flow by flow.
+describe.skipIf(unready)('a burst through rules', () => {
+  const RULES = [
+    'rule add pref 50 from 192.0.2.2 goto 200',
+    'rule add pref 100 from 192.0.2.2 blackhole',
+    'rule add pref 150 from 192.0.2.7 blackhole',
+    'rule add pref 200 nop',
+    'rule add pref 300 from 192.0.2.9 lookup 100',
+    'rule add pref 400 from 192.0.2.2 lookup 101',
+    'route add default via 198.51.100.3 dev eth1 table 100',
+  ];
+  const SRCS = ['192.0.2.2', '192.0.2.9', '192.0.2.7'];
+  /** Frame i of the burst: destination DESTS[i % n], source SRCS[i % 3]. */
+  const burstFrames = DESTS.map((x, i) => ({ x, src: SRCS[i % 3]! }));
+
+  for (const withProgram of [false, true]) {
+    it(`${withProgram ? 'by the XDP router' : 'by the stack'}: each frame leaves by the table its source's rules lead to`, async () => {
+      const fx = await router(withProgram);
+      for (const l of RULES) fx.ip(l);
+      const eth0 = fx.devs.get('eth0')!;
+      let out: Uint8Array[] = [];
+      for (let round = 0; round < 3; round++) {
+        expect(eth0.injectBatch(burstFrames.map((f) => frame(f.x, f.src)))).toBe(burstFrames.length);
+        eth0.poll({ budget: 64 });
+        out = (fx.tx().get('eth1') ?? []).filter((f) => ((f[12]! << 8) | f[13]!) === 0x0800);
+      }
+      const want = burstFrames
+        .filter((f) => f.src === '192.0.2.9' || (f.src === '192.0.2.2' && gatewayOf(f.x) >= 0))
+        .map((f) => ({ src: f.src, x: f.x, mac: f.src === '192.0.2.9' ? GW[1]! : GW[gatewayOf(f.x)]! }));
+      const got = out.map((f) => ({
+        src: Array.from(f.subarray(26, 30)).join('.'),
+        x: f[33]!,
+        mac: Array.from(f.subarray(0, 6), (b) => b.toString(16).padStart(2, '0')).join(':'),
+      }));
+      expect(got).toEqual(want);
+      // TTL one less on every one
+      for (const f of out) expect(f[22]).toBe(63);
+    });
+  }
+});
+
+// A multipath route on the lean paths: fib4_mp_pick (fib.ts) chooses the next hop for fwd4_lean.ts and
+// bpf_fib_lookup's ipv4Lean without the full lookup's scoring walk when no next hop has the flow's
+// source as its own; the choice must be fib_select_multipath's, which `ip route get … iif` answers
+// through the full path (and which tests/net/fib_gaps_kernel.test.ts holds to the kernel's). Four next
+// hops with weights 1..4, policies 0 and 1 (L3, L4), with the hash seed set and without.
+describe.skipIf(unready)('a burst to a multipath route', () => {
+  const GWS = ['198.51.100.2', '198.51.100.3', '198.51.100.4', '198.51.100.5'];
+  const MACS = [...GW, '02:00:00:00:0e:02', '02:00:00:00:0e:03'];
+  const mpFrame = (x: number, sport: number, src: string): Uint8Array =>
+    eth({ dst: M0, src: H0, type: 0x0800 }, ipv4({ src, dst: `203.0.113.${x}`, proto: 17, ttl: 64 }, udp4(src, `203.0.113.${x}`, sport, 9, new Uint8Array(18))));
+
+  for (const withProgram of [false, true]) {
+    for (const [policy, seed] of [[0, 0], [1, 0], [1, 4242], [0, 4242]] as const) {
+      it(`${withProgram ? 'by the XDP router' : 'by the stack'}, policy ${policy}${seed ? ', seed set' : ''}: each flow leaves by the next hop ip route get gives it`, async () => {
+        const fx = await router(withProgram);
+        fx.dp.sysctl('net.ipv4.fib_multipath_hash_policy', policy);
+        if (seed) fx.dp.sysctl('net.ipv4.fib_multipath_hash_seed', seed);
+        fx.ip('neigh add 198.51.100.4 lladdr 02:00:00:00:0e:02 dev eth1 nud permanent');
+        fx.ip('neigh add 198.51.100.5 lladdr 02:00:00:00:0e:03 dev eth1 nud permanent');
+        fx.ip(`route add 203.0.113.240/28 ${GWS.map((g, i) => `nexthop via ${g} dev eth1 weight ${i + 1}`).join(' ')}`);
+        // 64 flows: destinations over the /28, sources over the sender's /24, source ports spread
+        const flows = Array.from({ length: 64 }, (_, i) => ({ x: 240 + (i % 16), sport: 1024 + ((i * 7919) & 0x7fff), src: `192.0.2.${2 + ((i * 5) % 200)}` }));
+        const eth0 = fx.devs.get('eth0')!;
+        let out: Uint8Array[] = [];
+        for (let round = 0; round < 2; round++) {
+          expect(eth0.injectBatch(flows.map((f) => mpFrame(f.x, f.sport, f.src)))).toBe(flows.length);
+          eth0.poll({ budget: 64 });
+          out = (fx.tx().get('eth1') ?? []).filter((f) => ((f[12]! << 8) | f[13]!) === 0x0800);
+        }
+        expect(out.length).toBe(flows.length);
+        const used = new Set<string>();
+        out.forEach((f, i) => {
+          const fl = flows[i]!;
+          expect(f[33]).toBe(fl.x);
+          const r = fx.dp.routes.get({ to: `203.0.113.${fl.x}`, from: fl.src, iif: 'eth0', ipproto: 17, sport: fl.sport, dport: 9 });
+          const mac = MACS[GWS.indexOf(r.gateway!)]!;
+          used.add(mac);
+          expect(Array.from(f.subarray(0, 6)), `flow ${i}`).toEqual(Array.from(macBytes(mac)));
+        });
+        // the flows spread over the next hops (policy 1 and the seed see the ports)
+        expect(used.size).toBeGreaterThan(1);
+      });
+    }
+  }
+});
+
+// The neighbour hint each next hop keeps (fib.ts NH_NEIGH, neigh.ts neigh4Hinted): an entry deleted and
+// added again is a new entry; frames after it go to the new one's MAC, not the hint's old entry.
+describe.skipIf(unready)('the neighbour a next hop remembers', () => {
+  const mpFrameSport = (x: number, sport: number): Uint8Array =>
+    eth({ dst: M0, src: H0, type: 0x0800 }, ipv4({ src: '192.0.2.2', dst: `203.0.113.${x}`, proto: 17, ttl: 64 }, udp4('192.0.2.2', `203.0.113.${x}`, sport, 9, new Uint8Array(18))));
+  for (const withProgram of [false, true]) {
+    it(`${withProgram ? 'by the XDP router' : 'by the stack'}: is given up when its entry is replaced by a new one`, async () => {
+      const fx = await router(withProgram);
+      const eth0 = fx.devs.get('eth0')!;
+      const burst = (): Uint8Array[] => {
+        expect(eth0.injectBatch(DESTS.map((x) => frame(x)))).toBe(DESTS.length);
+        eth0.poll({ budget: 64 });
+        return (fx.tx().get('eth1') ?? []).filter((f) => ((f[12]! << 8) | f[13]!) === 0x0800);
+      };
+      const macOf = (out: Uint8Array[], x: number) => out.find((f) => f[33] === x)?.subarray(0, 6);
+      burst();
+      expect(macOf(burst(), 48)).toEqual(macBytes(GW[1]!));
+      fx.ip('neigh del 198.51.100.3 dev eth1');
+      fx.ip('neigh add 198.51.100.3 lladdr 02:00:00:00:0e:09 dev eth1 nud permanent');
+      const out = burst();
+      expect(macOf(out, 48)).toEqual(macBytes('02:00:00:00:0e:09'));
+      expect(macOf(out, DESTS.find((x) => gatewayOf(x) === 0)!)).toEqual(macBytes(GW[0]!));
+      fx.ip('neigh replace 198.51.100.3 lladdr 02:00:00:00:0e:0a dev eth1 nud permanent');
+      expect(macOf(burst(), 48)).toEqual(macBytes('02:00:00:00:0e:0a'));
+    });
+
+    it(`${withProgram ? 'by the XDP router' : 'by the stack'}: is given up when its entry left the table with its device, the route staying`, async () => {
+      // a multipath route via eth0 and eth1: eth1 down kills one next hop (the route and its record
+      // stay) and takes eth1's neighbours out of the table whatever their state (neigh_ifdown)
+      const fx = await router(withProgram);
+      fx.ip('route replace 203.0.113.48/28 nexthop via 192.0.2.2 dev eth0 nexthop via 198.51.100.3 dev eth1');
+      const eth0 = fx.devs.get('eth0')!;
+      const frames = Array.from({ length: 32 }, (_, i) => mpFrameSport(48 + (i % 16), 2000 + i * 97));
+      const burst = (): Uint8Array[] => {
+        expect(eth0.injectBatch(frames)).toBe(frames.length);
+        eth0.poll({ budget: 64 });
+        return (fx.tx().get('eth1') ?? []).filter((f) => ((f[12]! << 8) | f[13]!) === 0x0800);
+      };
+      burst();
+      const before = burst();
+      expect(before.length).toBeGreaterThan(0);
+      for (const f of before) expect(Array.from(f.subarray(0, 6))).toEqual(Array.from(macBytes(GW[1]!)));
+      fx.ip('link set eth1 down');
+      fx.ip('link set eth1 up');
+      fx.ip('neigh add 198.51.100.3 lladdr 02:00:00:00:0e:0b dev eth1 nud permanent');
+      const after = burst();
+      expect(after.length).toBe(before.length);
+      for (const f of after) expect(Array.from(f.subarray(0, 6))).toEqual(Array.from(macBytes('02:00:00:00:0e:0b')));
+    });
+  }
+});
