@@ -9,7 +9,7 @@ import { assemble } from '../../src/asm/index.js';
 import { Datapath } from '../../src/control/datapath.js';
 import type { Device } from '../../src/control/device.js';
 import { compileModule } from '../../src/jit/index.js';
-import { BPF_F_LOCK, createMap, MapType } from '../../src/maps/index.js';
+import { BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, createMap, Errno, MapType } from '../../src/maps/index.js';
 
 const prog = (name: string): string => new URL(`../../programs/${name}.o`, import.meta.url).pathname;
 type Helper = (a: bigint, b: bigint, c: bigint, d: bigint, e: bigint) => bigint;
@@ -178,5 +178,85 @@ describe('bpf_spin_lock / bpf_spin_unlock as fast-path helpers', () => {
     const t = new DataView(tot.lookup(Uint8Array.of(0, 0, 0, 0))!.buffer);
     expect([t.getUint32(4, true), Number(t.getBigUint64(8, true))]).toEqual([N, N * 64]);
     expect(dp.memory.view().getUint32(tot.valueAddress(0), true)).toBe(0);
+  });
+
+  it("BPF_F_LOCK lookups and updates from the control plane hold the value's lock against both workers' programs", async () => {
+    const dp = await datapath(2);
+    const eth0 = dp.addDevice({ name: 'eth0', queues: 2, ringSize: 256 });
+    // value { struct bpf_spin_lock lock; u32 a; u32 b; u32 pad }: the program keeps a == b, but only at
+    // the end of its critical section: a = a + 1, 20000 steps, b = a
+    const m = createMap(dp.fastPath, { name: 'v', type: MapType.ARRAY, keySize: 4, valueSize: 16, maxEntries: 1 });
+    m.setSpinLockOff(0);
+    const a = m.valueAddress(0);
+    const src = [
+      `r1 = ${a}`,
+      'call 93',
+      `r6 = ${a}`,
+      'r7 = *(u32 *)(r6 + 4)',
+      'r7 += 1',
+      '*(u32 *)(r6 + 4) = r7',
+      'r8 = 20000',
+      'r8 -= 1',
+      'if r8 != 0 goto -2',
+      '*(u32 *)(r6 + 8) = r7',
+      `r1 = ${a}`,
+      'call 94',
+      'r0 = 1',
+      'exit',
+    ].join('\n');
+    eth0.attachXdp(await dp.loadInsns(assemble(src), { verify: false, checked: false }));
+    const key = Uint8Array.of(0, 0, 0, 0);
+    const pair = (v: Uint8Array) => {
+      const dv = new DataView(v.buffer, v.byteOffset);
+      return [dv.getUint32(4, true), dv.getUint32(8, true)];
+    };
+    let reads = 0;
+    for (let r = 0; r < 20; r++) {
+      const frames = Array.from({ length: 64 }, (_, i) => flowFrame(i));
+      feed(dp, eth0, frames, 0);
+      feed(dp, eth0, frames, 1);
+      // while the workers are inside their critical sections: a locked read sees a == b, the lock as 0
+      for (let k = 0; k < 20; k++) {
+        const v = m.lookup(key, BPF_F_LOCK)!;
+        const [x, y] = pair(v);
+        expect(x).toBe(y);
+        expect(new DataView(v.buffer, v.byteOffset).getUint32(0, true)).toBe(0);
+        reads++;
+      }
+      // a locked write of a == b lands between two critical sections, never inside one
+      const w = new Uint8Array(16);
+      new DataView(w.buffer).setUint32(4, 1000 * (r + 1), true);
+      new DataView(w.buffer).setUint32(8, 1000 * (r + 1), true);
+      m.update(key, w, BPF_F_LOCK);
+    }
+    drain(dp, eth0);
+    const [x, y] = pair(m.lookup(key, BPF_F_LOCK)!);
+    expect(reads).toBe(400);
+    expect(x).toBe(y);
+    expect(x).toBeGreaterThan(20000);
+    expect(dp.memory.view().getUint32(a, true)).toBe(0);
+  });
+
+  it('BPF_F_LOCK update, single-threaded: an existing value is rewritten in place but for its lock word; flags keep their errors', async () => {
+    const dp = await datapath(0);
+    const m = createMap(dp.fastPath, { name: 'h', type: MapType.HASH, keySize: 4, valueSize: 16, maxEntries: 2 });
+    m.setSpinLockOff(4);
+    const key = (k: number) => Uint8Array.of(k, 0, 0, 0);
+    const val = (x: number) => Uint8Array.from({ length: 16 }, (_, i) => x + i);
+    // a missing key is inserted (BPF_ANY | BPF_F_LOCK), its lock free
+    m.update(key(1), val(10), BPF_F_LOCK);
+    expect([...m.lookup(key(1), BPF_F_LOCK)!]).toEqual([10, 11, 12, 13, 0, 0, 0, 0, 18, 19, 20, 21, 22, 23, 24, 25]);
+    // BPF_EXIST | BPF_F_LOCK rewrites it; BPF_NOEXIST | BPF_F_LOCK: EEXIST; BPF_EXIST on a missing key: ENOENT
+    m.update(key(1), val(40), BPF_EXIST | BPF_F_LOCK);
+    expect([...m.lookup(key(1))!]).toEqual([40, 41, 42, 43, 0, 0, 0, 0, 48, 49, 50, 51, 52, 53, 54, 55]);
+    expect(() => m.update(key(1), val(1), BPF_NOEXIST | BPF_F_LOCK)).toThrow(expect.objectContaining({ errno: Errno.EEXIST }));
+    expect(() => m.update(key(2), val(1), BPF_EXIST | BPF_F_LOCK)).toThrow(expect.objectContaining({ errno: Errno.ENOENT }));
+    expect(() => m.update(key(1), val(1), 8 | BPF_F_LOCK)).toThrow(expect.objectContaining({ errno: Errno.EINVAL }));
+    // a held lock word stays held across a locked update (the program that holds it releases it)
+    const arr = createMap(dp.fastPath, { name: 'a', type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 });
+    arr.setSpinLockOff(0);
+    dp.memory.view().setUint32(arr.valueAddress(0), 1, true);
+    arr.update(key(0), Uint8Array.of(9, 9, 9, 9, 1, 2, 3, 4), BPF_F_LOCK);
+    expect([...dp.memory.bytes().subarray(arr.valueAddress(0), arr.valueAddress(0) + 8)]).toEqual([1, 0, 0, 0, 1, 2, 3, 4]);
   });
 });
