@@ -6,6 +6,7 @@ export * from './checksum';
 export * from './maps/index';
 export * from './xdp';
 export * from './loop';
+export * from './spin_lock';
 export * from './ring';
 export * from './umem';
 export * from './device';

@@ -41,7 +41,6 @@ const OVER_TARGET_WHY: Readonly<Record<string, string>> = {
   xdp_flow_stats: 'HASH, LRU_HASH and PERCPU_HASH calls into the fast path (not inlined); not profiled',
   loop_bytes: 'not profiled yet: the byte loop keeps i64 registers and a bounds compare per byte',
   loop_toeplitz: 'not profiled yet: 96 inner iterations on i64 registers the verifier bounds to 32 bits',
-  xdp_spinlock: 'bpf_spin_lock/unlock are JS helpers, not inlined: four calls out of wasm and back a run (~100 ns each, BigInt arguments)',
 };
 
 function noteFor(program: string, verified: boolean, ratio: number | null): string {

@@ -253,9 +253,9 @@ function htabUpdateLocked(m: u32, key: u32, value: u32, flags: u64, onAllCpus: b
     prev = e;
     e = load<u32>(e, E_NEXT);
   }
-  // check_flags()
-  if (e != 0 && flags == BPF_NOEXIST) return -EEXIST;
-  if (e == 0 && flags == BPF_EXIST) return -ENOENT;
+  // check_flags(): BPF_F_LOCK aside
+  if (e != 0 && (flags & ~BPF_F_LOCK) == BPF_NOEXIST) return -EEXIST;
+  if (e == 0 && (flags & ~BPF_F_LOCK) == BPF_EXIST) return -ENOENT;
 
   if (e != 0) {
     const lock = load<u32>(m, MAP_SPIN_LOCK);

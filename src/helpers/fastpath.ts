@@ -30,6 +30,8 @@ export const FAST_PATH_HELPERS: ReadonlyArray<[number, string]> = [
   [87, 'bpf_map_push_elem'],
   [88, 'bpf_map_pop_elem'],
   [89, 'bpf_map_peek_elem'],
+  [93, 'bpf_spin_lock'],
+  [94, 'bpf_spin_unlock'],
   [124, 'bpf_sk_assign'],
   [130, 'bpf_ringbuf_output'],
   [131, 'bpf_ringbuf_reserve'],

@@ -12,7 +12,7 @@ import { MAP_HDR } from '../runtime/memory.js';
 import type { Codec } from './codec.js';
 import { MapError } from './errors.js';
 import {
-  BPF_ANY, BPF_F_LOCK, Errno, isMapInMapType, isPercpuType, isSockMapType, MAPS_LAYOUT, MapType, mapTypeName, round8,
+  BPF_ANY, BPF_EXIST, BPF_F_LOCK, Errno, isMapInMapType, isPercpuType, isSockMapType, MAPS_LAYOUT, MapType, mapTypeName, round8,
   SUPPORTED_MAP_TYPES,
 } from './uapi.js';
 
@@ -129,6 +129,9 @@ export function mapStorage(fp: FastPath, address: number): { map: number; start:
   for (const [map, e] of ends ?? []) if (address >= map + MAP_HDR.SIZE && address < e) return { map, start: map + MAP_HDR.SIZE, end: e };
   return undefined;
 }
+
+/** bpf_spin_lock's tries before it takes a word that never comes free (src/helpers/index.ts, assembly/spin_lock.ts). */
+const SPIN_LIMIT = 1 << 24;
 
 const isU32 = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
 
@@ -317,7 +320,7 @@ export class BpfMap {
     if ((flags & ~BPF_F_LOCK) !== 0 || ((flags & BPF_F_LOCK) !== 0 && this.spinLockOff < 0)) {
       throw MapError.from(this.name, 'lookup', -Errno.EINVAL, `flags 0x${flags.toString(16)}${this.spinLockOff < 0 ? ' (the value has no bpf_spin_lock)' : ''}`);
     }
-    if (this.spinLockOff >= 0) return this.withoutLock(this.lookupValue(key));
+    if (this.spinLockOff >= 0) return this.withoutLock(this.lookupValue(key, (flags & BPF_F_LOCK) !== 0));
     return this.lookupValue(key);
   }
 
@@ -335,12 +338,32 @@ export class BpfMap {
     this.fp.memory.view().setUint32(this.address + MAP_HDR.SPIN_LOCK, off + 1, true);
   }
 
+  /**
+   * BPF_F_LOCK: `f` runs holding the bpf_spin_lock of the value at `v` (copy_map_value_locked), the word
+   * the programs' bpf_spin_lock takes (assembly/spin_lock.ts: 0 free, 1 held, compare-exchange). Only the
+   * shared build has anybody to exclude; single-threaded the word is left as it is.
+   */
+  private withValueLock<T>(v: number, f: () => T): T {
+    const buf = this.fp.memory.memory.buffer;
+    if (!(buf instanceof SharedArrayBuffer)) return f();
+    const i32 = new Int32Array(buf);
+    const at = (v + this.spinLockOff) >>> 2;
+    // as the helper: a word garbage made never free is taken anyway after SPIN_LIMIT tries
+    for (let n = 0; Atomics.compareExchange(i32, at, 0, 1) !== 0 && n < SPIN_LIMIT; n++);
+    Atomics.store(i32, at, 1);
+    try {
+      return f();
+    } finally {
+      Atomics.store(i32, at, 0);
+    }
+  }
+
   private withoutLock(v: Uint8Array | undefined): Uint8Array | undefined {
     if (v) v.fill(0, this.spinLockOff, this.spinLockOff + 4);
     return v;
   }
 
-  private lookupValue(key: Uint8Array): Uint8Array | undefined {
+  private lookupValue(key: Uint8Array, locked = false): Uint8Array | undefined {
     if (this.type === MapType.QUEUE || this.type === MapType.STACK) return this.peek();
     if (this.type === MapType.RINGBUF) throw MapError.from(this.name, 'lookup', -Errno.ENOTSUPP);
     if (this.type === MapType.XSKMAP) throw MapError.from(this.name, 'lookup', -Errno.EOPNOTSUPP);
@@ -360,6 +383,7 @@ export class BpfMap {
       const inner = this.fp.memory.view().getUint32(v, true);
       return this.mem().slice(inner + MAP_HDR.ID, inner + MAP_HDR.ID + 4);
     }
+    if (locked) return this.withValueLock(v, () => this.mem().slice(v, v + this.valueBytes));
     return this.mem().slice(v, v + this.valueBytes);
   }
 
@@ -436,6 +460,22 @@ export class BpfMap {
       const inner = mapAddressById(this.fp, id) ?? 0;
       this.check('update', this.x.map_in_map_update(this.address, this.keyBuf, inner, flags), inner === 0 ? `no map has id ${id}` : undefined);
       return;
+    }
+    const lockOff = this.spinLockOff;
+    const how = flags & ~BPF_F_LOCK;
+    if ((flags & BPF_F_LOCK) !== 0 && lockOff >= 0 && (how === BPF_ANY || how === BPF_EXIST)) {
+      // an existing value is rewritten in place under its lock, all but the lock's 4 bytes
+      // (htab_map_update_elem's lock-and-copy, array_map_update_elem's copy_map_value_locked)
+      const v = this.x.map_lookup(this.address, this.keyBuf) >>> 0;
+      if (v !== 0) {
+        const src = this.valueBuf;
+        this.withValueLock(v, () => {
+          const m = this.mem();
+          m.copyWithin(v, src, src + lockOff);
+          m.copyWithin(v + lockOff + 4, src + lockOff + 4, src + this.valueSize);
+        });
+        return;
+      }
     }
     this.check('update', this.x.map_update(this.address, this.keyBuf, this.valueBuf, flags));
   }
