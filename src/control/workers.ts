@@ -289,16 +289,21 @@ export class Workers {
    * it have been polled, when no queue holds more than `rounds` budgets). Synchronous, bounded by ACK_TIMEOUT_MS.
    * Workers held (hold()) poll nothing until release(): there is nothing to wait for, and settle returns
    * for them at once (their frames wait on their rings).
+   * Frames one worker hands another (a cpumap entry's queue, a devmap redirect to a queue another worker
+   * owns) are polled too: each worker's rounds are counted from when settle starts waiting for it, after
+   * the workers before it have made theirs, and with several workers the pass is made twice (a hand-off
+   * either way).
    */
   settle(rounds = 2): void {
-    const start = this.stats().map((s) => s.rounds);
     const deadline = performance.now() + ACK_TIMEOUT_MS;
-    for (let w = 0; w < this.count; w++) {
+    const passes = this.count > 1 ? 2 : 1;
+    for (let pass = 0; pass < passes; pass++) for (let w = 0; w < this.count; w++) {
       const c = this.control(w);
+      const start = Atomics.load(c, WKC.ROUNDS);
       for (;;) {
         if (Atomics.load(c, WKC.HOLD) !== 0) break;
         const r = Atomics.load(c, WKC.ROUNDS);
-        if (((r - start[w]!) | 0) > rounds) break;
+        if (((r - start) | 0) > rounds) break;
         if (performance.now() > deadline) throw new WxdpError('USAGE', `worker ${w} made no progress within ${ACK_TIMEOUT_MS} ms`);
         Atomics.add(c, WKC.WAKE, 1);
         Atomics.notify(c, WKC.WAKE);
