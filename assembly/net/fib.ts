@@ -961,26 +961,9 @@ function rulesBurst4(mainH: u32, localH: u32, fl: u32, tos: u32): u32 {
   const list = load<u32>(fibRoot() + FRT_RULES4);
   const n = load<u32>(list);
   const memo = ruleMemo4(list, n, fl);
-  let i: u32 = 0;
-  // a goto loop cannot be published (the control plane refuses a goto backwards), but bound the walk
-  for (let steps: u32 = 0; steps <= n; steps++) {
-    if (memo) i = memoNext(i, n);
-    if (i >= n) return 0;
+  for (let i = ruleDecider(list, n, 0, memo, fl, AF_INET, true); i < n; i = ruleDecider(list, n, i + 1, memo, fl, AF_INET, true)) {
     const r = list + RULES_HEADER + i * RULE_SIZE;
-    if (!memo && !ruleMatch(r, fl, AF_INET, true)) {
-      i++;
-      continue;
-    }
     const action = load<u32>(r + RU_ACTION);
-    if (action == FR_ACT_GOTO) {
-      const target = load<i32>(r + RU_TARGET);
-      i = target < 0 ? i + 1 : <u32>target;
-      continue;
-    }
-    if (action == FR_ACT_NOP) {
-      i++;
-      continue;
-    }
     if (action != FR_ACT_TO_TBL) return 0;
     const tbid = load<u32>(r + RU_TABLE);
     if (tbid == RT_TABLE_MAIN) {
@@ -993,7 +976,6 @@ function rulesBurst4(mainH: u32, localH: u32, fl: u32, tos: u32): u32 {
       if (t != 0 && load<u32>(t + TB_COUNT) != 0) return 0;
     }
     // the table has no route for the destination: -EAGAIN, the next rule
-    i++;
   }
   return 0;
 }
@@ -1258,32 +1240,9 @@ function rulesLookup(family: u32, fl: u32, res: u32, hasSaddr: bool): i32 {
   if (list == 0) return ENETUNREACH;
   const n = load<u32>(list);
   const memo = family == AF_INET && ruleMemo4(list, n, fl);
-  let i: u32 = 0;
-  while (i < n) {
-    if (memo) {
-      i = memoNext(i, n);
-      if (i >= n) break;
-    }
+  for (let i = ruleDecider(list, n, 0, memo, fl, family, hasSaddr); i < n; i = ruleDecider(list, n, i + 1, memo, fl, family, hasSaddr)) {
     const r = list + RULES_HEADER + i * RULE_SIZE;
-    if (!memo && !ruleMatch(r, fl, family, hasSaddr)) {
-      i++;
-      continue;
-    }
     const action = load<u32>(r + RU_ACTION);
-    if (action == FR_ACT_GOTO) {
-      const target = load<i32>(r + RU_TARGET);
-      if (target < 0) {
-        i++;
-        continue;
-      }
-      // the kernel jumps to the target and tests it at once ("goto jumped")
-      i = <u32>target;
-      continue;
-    }
-    if (action == FR_ACT_NOP) {
-      i++;
-      continue;
-    }
     let err: i32;
     if (action == FR_ACT_TO_TBL) {
       const tbid = load<u32>(r + RU_TABLE);
@@ -1296,14 +1255,37 @@ function rulesLookup(family: u32, fl: u32, res: u32, hasSaddr: bool): i32 {
     } else if (action == FR_ACT_UNREACHABLE) err = ENETUNREACH;
     else if (action == FR_ACT_PROHIBIT) err = EACCES;
     else err = EINVAL;
-    if (err == 0 && (family == AF_INET || rule6Suppress) && ruleSuppress(r, res, family)) {
+    if (err == 0 && (family == AF_INET || rule6Suppress) && ruleSuppress(r, res, family)) continue;
+    if (err != EAGAIN) return err;
+  }
+  return ENETUNREACH;
+}
+
+/**
+ * From rule `i` on, the first rule the flow matches (the memo's, when `memo`) whose action decides —
+ * goto followed (the kernel jumps to the target and tests it at once, "goto jumped"; a goto to a
+ * deleted target falls through), nop passed over — or `n`. The walks of rulesLookup and rulesBurst4.
+ * A goto loop cannot be published (the control plane refuses a goto backwards), but the walk is bounded.
+ */
+@inline function ruleDecider(list: u32, n: u32, i: u32, memo: bool, fl: u32, family: u32, hasSaddr: bool): u32 {
+  for (let steps: u32 = 0; steps <= n; steps++) {
+    if (memo) i = memoNext(i, n);
+    if (i >= n) return n;
+    const r = list + RULES_HEADER + i * RULE_SIZE;
+    if (!memo && !ruleMatch(r, fl, family, hasSaddr)) {
       i++;
       continue;
     }
-    if (err != EAGAIN) return err;
+    const action = load<u32>(r + RU_ACTION);
+    if (action == FR_ACT_GOTO) {
+      const target = load<i32>(r + RU_TARGET);
+      i = target < 0 ? i + 1 : <u32>target;
+      continue;
+    }
+    if (action != FR_ACT_NOP) return i;
     i++;
   }
-  return ENETUNREACH;
+  return n;
 }
 
 /**
