@@ -32,9 +32,8 @@ import { AF_INET, NR_FIB, RT_TABLE_LOCAL, RT_TABLE_MAIN, SCR_BURST } from './abi
 import { BURST_MAX } from '../abi';
 import { FA_NH, FA_NHS, FA_TYPE, fib_table_get, lpm4Covered, NH_SIZE, TB_COVER8, TB_LPM } from './fib';
 import { HDR_DIR, HDR_GEN } from './lpm_heap';
-import { DIRECT_LEAF_MAX, PN_LEAFVEC, PN_SLOTS } from './poptrie';
+import { DIRECT_LEAF_MAX, dirBits, dirTable, PN_LEAFVEC, PN_SLOTS } from './poptrie';
 
-const S4: u32 = 18; // lpm4.ts: the direct table's bits
 const PF_DST: u32 = 512;
 const PF_NODE: u32 = 768;
 const PF_KEY: u32 = 1024;
@@ -108,7 +107,7 @@ let bLocalHandle: u32 = 0;
   return bLocalHandle;
 }
 
-/** Node levels under a direct entry (IPv4: bits 18-23, 24-29, 30-31). */
+/** Node levels under a direct entry (IPv4 at S = 18: bits 18-23, 24-29, 30-31; at S = 24 two). */
 const WALK_LEVELS: u32 = 3;
 
 /** Where the caller writes the burst's destinations (BURST_MAX × u32, network order). */
@@ -134,11 +133,15 @@ export function fib4_prefetch(n: u32): void {
   if (lpm == 0) return;
   const local = fib_table_get(AF_INET, RT_TABLE_LOCAL);
   const llpm = local != 0 ? load<u32>(local + TB_LPM) : 0;
-  const ldir = llpm != 0 ? load<u32>(llpm + HDR_DIR) : 0;
+  const lw = llpm != 0 ? load<u32>(llpm + HDR_DIR) : 0;
+  const ldir = dirTable(lw);
+  const ls = dirBits(lw);
   // the generations first: an update published while the burst is walked makes its answers stale
   const mainGen = load<u32>(lpm + HDR_GEN);
   const localGen = llpm != 0 ? load<u32>(llpm + HDR_GEN) : 0;
-  const dir = load<u32>(lpm + HDR_DIR);
+  const w = load<u32>(lpm + HDR_DIR);
+  const dir = dirTable(w);
+  const bits = dirBits(w); // the direct table's bits (poptrie.ts: 18, or 24 for a large table)
   const s = netScratch() + SCR_BURST;
   let acc: u32 = 0;
   let walking = false;
@@ -148,21 +151,20 @@ export function fib4_prefetch(n: u32): void {
   // loop, ~13)
   for (let i: u32 = 0; i < n; i++) {
     const o = i << 2;
-    store<u32>(s + PF_NODE + o, dir + ((bswap<u32>(load<u32>(s + PF_DST + o)) >> (32 - S4)) << 2));
+    store<u32>(s + PF_NODE + o, dir + ((bswap<u32>(load<u32>(s + PF_DST + o)) >> (32 - bits)) << 2));
   }
   for (let o: u32 = 0; o < (n << 2); o += 4) store<u32>(s + PF_VAL + o, load<u32>(load<u32>(s + PF_NODE + o)));
   for (let i: u32 = 0; i < n; i++) {
     const a = bswap<u32>(load<u32>(s + PF_DST + (i << 2)));
-    const slot = (a >> (32 - S4)) << 2;
     const o = i << 2;
     const e = load<u32>(s + PF_VAL + o);
-    if (ldir != 0 && load<u32>(local + TB_COVER8 + ((a >> 24) << 2)) != 0) acc += load<u32>(ldir + slot);
+    if (ldir != 0 && load<u32>(local + TB_COVER8 + ((a >> 24) << 2)) != 0) acc += load<u32>(ldir + ((a >> (32 - ls)) << 2));
     if (<i32>e < 0) {
       store<u32>(s + PF_NODE + o, 0);
       store<u32>(s + PF_VAL + o, e & DIRECT_LEAF_MAX);
     } else {
       store<u32>(s + PF_NODE + o, e << 3);
-      store<u32>(s + PF_KEY + o, a << S4);
+      store<u32>(s + PF_KEY + o, a << bits);
       walking = true;
     }
   }

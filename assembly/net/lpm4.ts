@@ -7,7 +7,10 @@
 // readers on other workers; lpm_reclaim after their quiescent point lets the memory be reused).
 //
 // Structure, chosen by measurement (bench/fib.ts, `wxdp bench fib`): a Poptrie with an 18-bit direct
-// table (1 MiB, stays in L2) and 6-bit node blocks, so a /24 is one direct entry + one block. DIR-24-8
+// table (1 MiB) and 6-bit node blocks, so a /24 is one direct entry + one block; a table of 256k
+// prefixes or more gets a 24-bit direct table at its next batch commit (poptrie.ts ptGrow: 64 MiB, a
+// /24 or shorter prefix is a direct leaf, ~67 MiB on DPDK's 1M table). Lookups take S from the
+// published direct-table word (HDR_DIR: address | S), so a table answers at either S. DIR-24-8
 // (DPDK's rte_lpm) needs 64 MiB for its first table plus 1 KiB per /24 holding a longer prefix: ~105
 // MiB on DPDK's 1M-route table (41k such /24s), over the 80 MiB budget; and on this machine random
 // loads over 64 MiB cost 8.3 ns each at full overlap against 3.6 ns over 16 MiB. The Poptrie holds
@@ -18,10 +21,11 @@
 
 import { heapCreate, HDR_DIR, HDR_MAGIC, MAGIC4 } from './lpm_heap';
 import { RIB_NODE4 } from './lpm_rib';
-import { PN_LEAFVEC, PN_SLOTS, ptAdd, ptDel, ptDirCreate, ptGet, ptIsPrefix, DIRECT_LEAF_MAX } from './poptrie';
+import { dirBits, dirTable, PN_LEAFVEC, PN_SLOTS, ptAdd, ptDel, ptDirCreate, ptGet, ptIsPrefix, DIRECT_LEAF_MAX } from './poptrie';
 
+/** The direct table's bits when a table is made (poptrie.ts ptGrow takes a large one to 24). */
 const S4: u32 = 18;
-const LEVELS4: u32 = 4; // the direct table's blocks, then nodes at bits 18, 24, 30
+const LEVELS4: u32 = 4; // the direct table's blocks, then nodes at bits S, S + 6, S + 12 (up to 30)
 
 /** A new table; 0 when out of memory. */
 export function lpm4_create(): u32 {
@@ -61,8 +65,10 @@ export function lpm4_get(t: u32, addr: u32, len: u32): u32 {
 
 /** The value of the longest prefix covering `addr`, 0 when none. The inline form for the fast path. */
 @inline export function lpm4Lookup(t: u32, addr: u32): u32 {
-  const e = load<u32>(load<u32>(t + HDR_DIR) + ((addr >> (32 - S4)) << 2));
-  return <i32>e < 0 ? e & DIRECT_LEAF_MAX : lpm4Walk(e << 3, addr << S4);
+  const w = load<u32>(t + HDR_DIR);
+  const s = dirBits(w);
+  const e = load<u32>(dirTable(w) + ((addr >> (32 - s)) << 2));
+  return <i32>e < 0 ? e & DIRECT_LEAF_MAX : lpm4Walk(e << 3, addr << s);
 }
 
 /** From node block `n` with the key's remaining bits `k` (left-aligned) down to the leaf. */
@@ -106,7 +112,9 @@ const GROUP4: u32 = 128;
  * their walks) measured in the same run, and ahead of per-level passes over the group (IPv6's way).
  */
 export function lpm4_lookup_bulk(t: u32, src: u32, dst: u32, n: u32): void {
-  const d = load<u32>(t + HDR_DIR);
+  const w = load<u32>(t + HDR_DIR);
+  const d = dirTable(w);
+  const s = dirBits(w);
   if (dst < src + (n << 2) && src < dst + (n << 2)) {
     // `dst` holds the direct entries while `src` is still read: in place, one at a time instead
     for (let i: u32 = 0; i < n; i++) store<u32>(dst + (i << 2), lpm4Lookup(t, load<u32>(src + (i << 2))));
@@ -117,14 +125,14 @@ export function lpm4_lookup_bulk(t: u32, src: u32, dst: u32, n: u32): void {
     const end = min<u32>(GROUP4, n - i) << 2;
     const p = src + (i << 2);
     const q = dst + (i << 2);
-    for (let j: u32 = 0; j < end; j += 4) store<u32>(q + j, load<u32>(d + ((load<u32>(p + j) >> (32 - S4)) << 2)));
+    for (let j: u32 = 0; j < end; j += 4) store<u32>(q + j, load<u32>(d + ((load<u32>(p + j) >> (32 - s)) << 2)));
     for (let j: u32 = 0; j < end; j += 4) {
       const e = load<u32>(q + j);
       if (<i32>e >= 0) acc += load<u32>(e << 3);
     }
     for (let j: u32 = 0; j < end; j += 4) {
       const e = load<u32>(q + j);
-      store<u32>(q + j, <i32>e < 0 ? e & DIRECT_LEAF_MAX : lpm4Walk(e << 3, load<u32>(p + j) << S4));
+      store<u32>(q + j, <i32>e < 0 ? e & DIRECT_LEAF_MAX : lpm4Walk(e << 3, load<u32>(p + j) << s));
     }
   }
   sink4 += acc;

@@ -12,7 +12,7 @@
 
 import { heapCreate, HDR_DIR, HDR_MAGIC, MAGIC6 } from './lpm_heap';
 import { RIB_NODE6 } from './lpm_rib';
-import { PN_LEAFVEC, PN_SLOTS, ptAdd, ptDel, ptDirCreate, ptGet, ptIsPrefix, DIRECT_LEAF_MAX } from './poptrie';
+import { dirTable, PN_LEAFVEC, PN_SLOTS, ptAdd, ptDel, ptDirCreate, ptGet, ptIsPrefix, DIRECT_LEAF_MAX } from './poptrie';
 
 const S6: u32 = 16;
 const LEVELS6: u32 = 20; // the direct table's blocks, then nodes at bits 16, 22, ..., 124
@@ -65,7 +65,7 @@ export function lpm6_get(t: u32, addr: u32, len: u32): u32 {
 @inline export function lpm6Lookup(t: u32, addr: u32): u32 {
   const hi = keyHi(addr);
   const lo = keyLo(addr);
-  const e = load<u32>(load<u32>(t + HDR_DIR) + (<u32>(hi >> (64 - S6)) << 2));
+  const e = load<u32>(dirTable(load<u32>(t + HDR_DIR)) + (<u32>(hi >> (64 - S6)) << 2));
   if (<i32>e < 0) return e & DIRECT_LEAF_MAX;
   return lpm6Walk(e << 3, (hi << S6) | (lo >> (64 - S6)), lo << S6);
 }
@@ -125,7 +125,7 @@ export function lpm6_lookup_bulk(t: u32, src: u32, dst: u32, n: u32): void {
     for (let i: u32 = 0; i < n; i++) store<u32>(dst + (i << 2), lpm6Lookup(t, src + (i << 4)));
     return;
   }
-  const d = load<u32>(t + HDR_DIR);
+  const d = dirTable(load<u32>(t + HDR_DIR));
   let acc: u32 = 0;
   for (let i: u32 = 0; i < n; i += GROUP6) {
     const m = min<u32>(GROUP6, n - i);

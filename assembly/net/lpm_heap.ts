@@ -25,8 +25,8 @@
 //
 //   +0    u32 magic 'LPM4' | 'LPM6'
 //   +4    u32 key bits W (32 | 128)
-//   +8    u32 direct bits S (the direct table has 2^S u32 entries)
-//   +12   u32 direct table address
+//   +8    u32 direct bits S (the direct table has 2^S u32 entries; the control plane's copy)
+//   +12   u32 direct table word: its address | S (poptrie.ts; the one store that publishes a new S)
 //   +16   u32 rule trie root (lpm_rib.ts)
 //   +20   u32 rule node size
 //   +24   u32 prefixes

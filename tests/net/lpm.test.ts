@@ -47,7 +47,7 @@ function expectSame4(t: Lpm4Table, ref: RefTrie, addrs: Uint32Array): void {
 function reachableBlocks(fp: FastPath, t: number): Array<[number, number]> {
   const v = fp.memory.view();
   const s = v.getUint32(t + 8, true);
-  const dir = v.getUint32(t + 12, true);
+  const dir = v.getUint32(t + 12, true) & ~63; // the direct table's address | S (poptrie.ts)
   const pop = (b: bigint): number => b.toString(2).replace(/0/g, '').length;
   const out: Array<[number, number]> = [];
   const visit = (n: number): void => {
@@ -59,6 +59,53 @@ function reachableBlocks(fp: FastPath, t: number): Array<[number, number]> {
   for (let j = 0; j < 2 ** s; j++) {
     const e = v.getUint32(dir + 4 * j, true);
     if (!(e & 0x80000000)) visit((e << 3) >>> 0);
+  }
+  return out;
+}
+
+/**
+ * A lookup by hand from direct entry `entry` of a table with S = `s` (poptrie.ts's block: +0 u64
+ * vector, +8 u64 leafvec, +16 one u32 per leaf run, then the child pointers), as a reader that loaded
+ * that entry walks on.
+ */
+function walkEntry(v: DataView, entry: number, a: number, s: number): number {
+  if (entry & 0x80000000) return entry & 0x7fffffff;
+  let n = (entry << 3) >>> 0;
+  let k = (a << s) >>> 0;
+  const pop = (b: bigint): number => b.toString(2).replace(/0/g, '').length;
+  for (;;) {
+    const c = k >>> 26;
+    const vec = v.getBigUint64(n, true);
+    const below = (2n << BigInt(c)) - 1n;
+    const leafvec = v.getBigUint64(n + 8, true);
+    if ((vec >> BigInt(c)) & 1n) {
+      n = v.getUint32(n + 16 + (pop(leafvec) + pop(vec & below) - 1) * 4, true);
+      k = (k << 6) >>> 0;
+      continue;
+    }
+    return v.getUint32(n + 16 + (pop(leafvec & below) - 1) * 4, true);
+  }
+}
+
+/** A lookup by hand in the version whose direct-table word (address | S) is `word`. */
+function walkVersion(v: DataView, word: number, a: number): number {
+  const s = word & 63;
+  return walkEntry(v, v.getUint32((word & ~63) + ((a >>> (32 - s)) << 2), true), a, s);
+}
+
+/** `n` distinct IPv4 prefixes, /8 to /32, most /24 and many longer (a /24 holding longer ones), as [address, len, value]. */
+function manyRoutes4(n: number, seed: number): Array<[number, number, number]> {
+  const r = rng(seed);
+  const lens = [8, 12, 16, 19, 20, 21, 22, 23, 24, 24, 24, 24, 24, 25, 26, 28, 30, 32];
+  const seen = new Set<number>();
+  const out: Array<[number, number, number]> = [];
+  while (out.length < n) {
+    const len = lens[r() % lens.length]!;
+    const a = mask4(r(), len);
+    const key = a * 64 + len;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push([a, len, 1 + (r() % 0x7ffffffe)]);
   }
   return out;
 }
@@ -317,8 +364,9 @@ describe.skipIf(!haveWasm)('lpm4', () => {
     t.reclaim();
     // The direct entry of 198.51.100.0/18's slot, as a reader loaded it before the updates below.
     const dv = (): DataView => fp.memory.view();
-    const dir = dv().getUint32(t.address + 12, true);
-    const slot = dir + ((0xc6336400 >>> 14) << 2);
+    const word = dv().getUint32(t.address + 12, true);
+    expect(word & 63).toBe(18); // poptrie.ts: the direct table's address | S
+    const slot = (word & ~63) + ((0xc6336400 >>> 14) << 2);
     const oldEntry = dv().getUint32(slot, true);
     const addrs = Uint32Array.from({ length: 4096 }, (_, i) => (0xc6334000 + i * 4 + (i & 3)) >>> 0); // the slot's /18
     const before = [...t.lookupBulk(addrs)];
@@ -331,26 +379,7 @@ describe.skipIf(!haveWasm)('lpm4', () => {
     expect(dv().getUint32(slot, true)).not.toBe(oldEntry);
     expect(t.memory.retired).toBeGreaterThan(0);
     // Walk the old version by hand, as a reader that loaded oldEntry would.
-    const walk = (entry: number, a: number): number => {
-      const v = dv();
-      if (entry & 0x80000000) return entry & 0x7fffffff;
-      let n = (entry << 3) >>> 0;
-      let k = (a << 18) >>> 0;
-      for (;;) {
-        const c = k >>> 26;
-        const vec = v.getBigUint64(n, true);
-        const below = (2n << BigInt(c)) - 1n;
-        const pop = (b: bigint): number => b.toString(2).replace(/0/g, '').length;
-        const leafvec = v.getBigUint64(n + 8, true);
-        // poptrie.ts's block: +16 leaves (one per run), then the child pointers
-        if ((vec >> BigInt(c)) & 1n) {
-          n = v.getUint32(n + 16 + (pop(leafvec) + pop(vec & below) - 1) * 4, true);
-          k = (k << 6) >>> 0;
-          continue;
-        }
-        return v.getUint32(n + 16 + (pop(leafvec & below) - 1) * 4, true);
-      }
-    };
+    const walk = (entry: number, a: number): number => walkEntry(dv(), entry, a, 18);
     expect(addrs.reduce((bad, a, i) => bad + (walk(oldEntry, a) === before[i] ? 0 : 1), 0)).toBe(0);
     // The new version answers the new table; after reclaim the retired memory is free again.
     expect(t.lookup('198.51.100.70')).toBe(9);
@@ -361,6 +390,66 @@ describe.skipIf(!haveWasm)('lpm4', () => {
     expect(t.reclaim()).toBe(0);
     expect(t.memory.retired).toBe(0);
   });
+
+  it('a batch that leaves 2^18 prefixes or more publishes a 24-bit direct table: same answers, updates on top, the old version intact until reclaim', async () => {
+    const fp = await fastPath();
+    const t = Lpm4Table.create(fp, { reclaim: 'manual' });
+    const dv = (): DataView => fp.memory.view();
+    const word = (): number => dv().getUint32(t.address + 12, true);
+    const ref = new RefTrie(32);
+    const routes = manyRoutes4(1 << 18, 31);
+    for (const [a, len, v] of routes) ref.set(bits4(a), len, v);
+    // One short of the threshold: S stays 18.
+    t.load(routes.slice(0, (1 << 18) - 1));
+    expect(t.count).toBe((1 << 18) - 1);
+    expect(word() & 63).toBe(18);
+    const probes = probes4(routes.filter((_, i) => i % 16 === 0).map(([a, len]) => [a, len] as [number, number]), rng(32), 20000);
+    const old = word();
+    const oldAnswers = t.lookupBulk(probes);
+    // The batch that reaches it: the whole structure rebuilt at S = 24, one store publishes it.
+    const gen = t.generation;
+    t.load(routes.slice((1 << 18) - 1));
+    expect(t.count).toBe(1 << 18);
+    expect(word() & 63).toBe(24);
+    expect(dv().getUint32(t.address + 8, true)).toBe(24);
+    expect(t.generation).toBeGreaterThan(gen);
+    expectSame4(t, ref, probes);
+    // A reader still on the old version: nothing it reaches was written (the last route is one it lacks).
+    const last = routes[(1 << 18) - 1]!;
+    let bad = 0;
+    for (let i = 0; i < probes.length; i++) if (walkVersion(dv(), old, probes[i]!) !== oldAnswers[i]) bad++;
+    expect(bad).toBe(0);
+    expect(t.memory.retired).toBeGreaterThan(1 << 20); // the old 1 MiB direct table and its blocks
+    // Updates at S = 24: longer, shorter (many direct entries) and deletes that re-expose.
+    const more: Array<[string, number]> = [['10.0.0.0/9', 7], ['198.51.100.0/24', 8], ['198.51.100.128/25', 9], ['198.51.100.7/32', 10], ['203.0.113.0/30', 11]];
+    for (const [p, v] of more) {
+      t.add(p, v);
+      const [a, len] = p.split('/');
+      ref.set(bits4(parseIpv4(a!)), Number(len), v);
+    }
+    for (const [a, len] of [last, ...routes.slice(0, 3000)]) {
+      t.del(a, len);
+      ref.delete(bits4(a), len);
+    }
+    expectSame4(t, ref, probes);
+    expectSame4(t, ref, probes4([[0x0a000000, 9], [0xc6336400, 24], [0xcb007100, 30]], rng(33), 0));
+    expect(word() & 63).toBe(24);
+    t.reclaim();
+    expect(t.memory.retired).toBe(0);
+    expectSame4(t, ref, probes);
+  }, 120_000);
+
+  it('a table that cannot grow its direct table (ENOMEM) stays at 18 bits and answers all the same', async () => {
+    const routes = manyRoutes4(1 << 18, 41);
+    const fp = await fastPath(56 << 20); // the S = 18 table fits, 64 MiB more does not
+    const t = Lpm4Table.create(fp);
+    t.load(routes);
+    expect(t.count).toBe(1 << 18);
+    expect(fp.memory.view().getUint32(t.address + 12, true) & 63).toBe(18);
+    const ref = new RefTrie(32);
+    for (const [a, len, v] of routes) ref.set(bits4(a), len, v);
+    expectSame4(t, ref, probes4(routes.filter((_, i) => i % 16 === 0).map(([a, len]) => [a, len] as [number, number]), rng(42), 20000));
+  }, 120_000);
 
   it('reclaim frees only what every online worker has passed a quiescent point since (reclaim.ts grace periods)', async () => {
     const fp = await fastPath();
