@@ -43,7 +43,7 @@
 // retired as any update's). With S = 24 a /24 or shorter prefix is a direct leaf: on DPDK's and a BGP
 // table's 1M prefixes 99.7 % of lookups read the direct entry alone (S = 18: 29 % / 0.1 %, the others
 // one node more), in 64 MiB + the nodes of the /24s holding longer prefixes (~67 MiB against ~12).
-// Measured (bench/fib.ts, same process, load 9-16): 1.4-1.5× the lookups/s of S = 18 on dpdk-1M and
+// Measured (bench/fib.ts tables, same process, load 9-20): 1.3-1.5× the lookups/s of S = 18 on dpdk-1M and
 // bgp-1M; the direct table alone costs a TLB miss per lookup (no huge pages for wasm memory), which is
 // why small tables keep S = 18. S never shrinks (the memory stays the table's, as freed blocks do).
 
