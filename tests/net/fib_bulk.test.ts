@@ -27,6 +27,7 @@ const dotted = (a: number): string => `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 
 
 type X = {
   arena_alloc(size: number, align: number): number;
+  fib_table_get(family: number, id: number): number;
   fib4_lookup_bulk(ifindex: number, flags: number, src: number, dst: number, n: number, out: number): number;
   bpf_fib_lookup(ctx: bigint, params: bigint, plen: bigint, flags: bigint, r5: bigint): bigint;
 };
@@ -142,4 +143,44 @@ describe.skipIf(unready !== '')('bpf_fib_lookup in bursts (fib4_lookup_bulk)', (
       check();
     }
   }, 120_000);
+
+  it('answers as the helper one call at a time on a main table of 2^18 routes, whose LPM has grown to a 24-bit direct table', async () => {
+    const fx = await router(3);
+    const x = fx.dp.fastPath.exports as unknown as X;
+    const mem = (): DataView => new DataView(fx.dp.fastPath.memory.memory.buffer);
+    // 2^18 more routes in bulk (one batch commit: poptrie.ts ptGrow), /16 to /32 outside 10/8, so the
+    // burst walk (fib_prefetch.ts) meets direct leaves, /25+ nodes and the 10/8 routes' walks alike
+    const r = rng(77);
+    const seen = new Set<string>();
+    const routes: Array<{ dst: string; via: string; dev: string }> = [];
+    const lens = [16, 20, 22, 23, 24, 24, 24, 25, 27, 29, 32];
+    while (routes.length < 1 << 18) {
+      const len = lens[r() % lens.length]!;
+      const a = ((0x0b000000 + (r() % 0xb5000000)) & (len === 32 ? 0xffffffff : ~(0xffffffff >>> len))) >>> 0;
+      const dst = `${dotted(a)}/${len}`;
+      if (seen.has(dst)) continue;
+      seen.add(dst);
+      routes.push({ dst, via: `198.51.100.${2 + (r() % 3)}`, dev: 'eth1' });
+    }
+    fx.dp.routes.load(routes);
+    // main's LPM (fib.ts TB_LPM at +12): its direct-table word (address | S, poptrie.ts) says 24
+    const lpm = mem().getUint32(x.fib_table_get(2, 254) + 12, true);
+    expect(mem().getUint32(lpm + 12, true) & 63).toBe(24);
+    const p = x.arena_alloc(64, 8) >>> 0;
+    const ifindex = fx.devs.get('eth0')!.ifindex;
+    const dsts = destinations(13, 1500);
+    for (let i = 0; i < 1500; i++) {
+      const [a, len] = routes[r() % routes.length]!.dst.split('/');
+      const base = a!.split('.').reduce((v, o) => v * 256 + Number(o), 0);
+      dsts.push((base + (Number(len) === 32 ? 0 : r() % 2 ** (32 - Number(len)))) >>> 0);
+    }
+    for (const f of [0, 1, 1 | 4]) {
+      const want = oneByOne(x, mem, p, ifindex, f, dsts);
+      const got = bulk(x, mem, ifindex, f, dsts);
+      for (let i = 0; i < dsts.length; i++) {
+        expect({ dst: dotted(dsts[i]!), flags: f, rc: got[i]!.rc, struct: got[i]!.struct }).toEqual({ dst: dotted(dsts[i]!), flags: f, rc: want[i]!.rc, struct: want[i]!.struct });
+      }
+      expect(want.filter((e) => e.rc === 0).length).toBeGreaterThan(1500);
+    }
+  }, 300_000);
 });
