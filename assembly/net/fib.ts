@@ -704,7 +704,7 @@ function tableLookup(t: u32, t2: u32, fl: u32, res: u32): i32 {
   if (lpm != 0 && t2 == 0) {
     if (family == AF_INET) {
       // the burst's walk may have answered already (fib_prefetch.ts); a table alone has no local LPM
-      const kept = fib4BurstHandles(lpm, 0, load<u32>(dst));
+      const kept = offBurst ? -1 : fib4BurstHandles(lpm, 0, load<u32>(dst));
       const h = kept >= 0 ? <u32>kept : lpm4Covered(t, lpm, bswap<u32>(load<u32>(dst)));
       if (h == 0) return EAGAIN;
       const r = leafCheck(h, load<u32>(t + TB_ID), fl, res);
@@ -723,7 +723,7 @@ function tableLookup(t: u32, t2: u32, fl: u32, res: u32): i32 {
     const a4 = bswap<u32>(load<u32>(dst));
     const lpm2 = load<u32>(t2 + TB_LPM);
     // the burst's walk may have answered already (fib_prefetch.ts: main's and local's answers)
-    const kept = fib4BurstHandles(lpm, lpm2, load<u32>(dst));
+    const kept = offBurst ? -1 : fib4BurstHandles(lpm, lpm2, load<u32>(dst));
     const p1 = kept >= 0 ? <u32>kept : lpm4Covered(t, lpm, a4);
     const p2 = kept >= 0 ? fib4BurstLocal() : lpm4Covered(t2, lpm2, a4);
     const l1: i32 = p1 != 0 ? handleLen(p1) : -1;
@@ -830,7 +830,7 @@ function mergedBurst4(root: u32, fl: u32, res: u32): bool {
   if (main == 0 || local == 0) return 0;
   const lpm = load<u32>(main + TB_LPM);
   const lpm2 = load<u32>(local + TB_LPM);
-  if (lpm == 0 || lpm2 == 0) return 0;
+  if (lpm == 0 || lpm2 == 0 || offBurst) return 0;
   const kept = fib4BurstHandles(lpm, lpm2, dst);
   // -1: not the burst's; 0: main has no route (the full lookup goes on to table default); an alias list
   if (kept <= 0 || (kept & 1) == 0 || fib4BurstLocal() != 0) return 0;
@@ -1354,6 +1354,21 @@ const DEV_GROUP_DEFAULT: u32 = 0;
  */
 export function fib4_lookup_nopath(fl: u32, res: u32): i32 {
   return lookup4NoPath(fl, res);
+}
+
+/** Set while a lookup runs whose destination is none of the burst's (fib4_lookup_nopath_cold). */
+let offBurst: bool = false;
+
+/**
+ * fib4_lookup_nopath for a destination that is not one of the burst's (fib_validate_source's reverse
+ * lookup: the frame's source): the same answer, without searching the burst's walk for it
+ * (fib4BurstHandles goes round the whole burst before it says no).
+ */
+export function fib4_lookup_nopath_cold(fl: u32, res: u32): i32 {
+  offBurst = true;
+  const err = lookup4NoPath(fl, res);
+  offBurst = false;
+  return err;
 }
 
 /** fib4_lookup_nopath's body, inlined into fib4_lookup and bpf_fib_lookup. */

@@ -46,7 +46,7 @@ import {
   NDROP_IP_RPFILTER, NDROP_NOT_SPECIFIED, NDROP_OTHERHOST, NDROP_PKT_TOO_SMALL, RT_SCOPE_UNIVERSE, RTN_BROADCAST,
   RTN_LOCAL, RTN_UNICAST, ADDR_LIST_HEADER, NR_FIB, SYSCTL_FIB_MULTIPATH_HASH_POLICY,
 } from './abi';
-import { FA_NH, FA_NHS, FIBF_CUSTOM4, FIBF_CUSTOM_LOCAL4, FRT_FLAGS, fib4_local_type, fib4_lookup_nopath, NH_OIF, NH_SCOPE, NH_SIZE } from './fib';
+import { FA_NH, FA_NHS, FIBF_CUSTOM4, FIBF_CUSTOM_LOCAL4, FRT_FLAGS, fib4_local_type, fib4_lookup_nopath_cold, NH_OIF, NH_SCOPE, NH_SIZE } from './fib';
 import {
   ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, ICMP_NET_UNREACH, ICMP_PARAMETERPROB, ICMP_PKT_FILTERED, RTCF_BROADCAST,
   RTCF_LOCAL, RTCF_MULTICAST, currentTimestamp, icmp_send, ipErrorAllow, specDst,
@@ -457,7 +457,7 @@ function validateSourceFull(ifindex: u32, nd: u32, saddr: u32, daddr: u32, tos: 
     store<u8>(rfl, <u8>proto, FL_PROTO);
     store<u32>(rfl, rotr<u32>(ports(data, hlen, proto), 16), FL_SPORT);
   }
-  if (fib4_lookup_nopath(rfl, rres) != 0) return rpf != 0 ? -(<i32>NDROP_IP_RPFILTER) : 0;
+  if (fib4_lookup_nopath_cold(rfl, rres) != 0) return rpf != 0 ? -(<i32>NDROP_IP_RPFILTER) : 0;
   const type = <u32>load<u8>(rres, FR_TYPE);
   if (type != RTN_UNICAST) {
     if (type != RTN_LOCAL) return -(<i32>NDROP_IP_INVALID_SOURCE);
@@ -470,7 +470,7 @@ function validateSourceFull(ifindex: u32, nd: u32, saddr: u32, daddr: u32, tos: 
   if (rpf == 1) return -(<i32>NDROP_IP_RPFILTER);
   // loose mode (and the checks rp_filter 0 makes here): any route back will do, seen from this device
   store<u32>(rfl, ifindex, FL_OIF);
-  if (fib4_lookup_nopath(rfl, rres) == 0 && <u32>load<u8>(rres, FR_TYPE) == RTN_UNICAST) return resNhScope(rres) >= RT_SCOPE_HOST ? 1 : 0;
+  if (fib4_lookup_nopath_cold(rfl, rres) == 0 && <u32>load<u8>(rres, FR_TYPE) == RTN_UNICAST) return resNhScope(rres) >= RT_SCOPE_HOST ? 1 : 0;
   return 0;
 }
 

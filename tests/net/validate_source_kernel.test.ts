@@ -16,7 +16,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { Fixture, stackUnready, eth, hex, ipv4, udp4, type LinkCfg, type NeighCfg, type RouteCfg } from './support.js';
-import { KernelRouter, kernelUnavailable } from './kernel.js';
+import { KernelRouter, kernelUnavailable, type KernelResult } from './kernel.js';
 
 const M0 = '02:00:00:00:01:00';
 const M1 = '02:00:00:00:01:01';
@@ -128,10 +128,16 @@ describe.skipIf(unready !== '')('fib_validate_source against the kernel', () => 
         const frames = names.map((n, i) => frame(SOURCES[n], i));
         // a longer wait than the default: under load the kernel's trace of a drop came after 0.15 s
         const kern = k!.send(frames.map((f) => ['eth0', f]), 0.4);
-        const kernelSays = kern.map((r) => {
+        const says = (r: KernelResult): string => {
           const reason = r.drops.find((d) => (REASONS as readonly string[]).includes(d));
           return reason ?? ((r.tx.get('eth1')?.length ?? 0) > 0 ? 'fwd' : 'nothing');
-        });
+        };
+        // the kfree_skb trace instance is one for every process running kprobe.py: another test clearing it
+        // meanwhile loses a drop's reason, so a frame neither forwarded nor traced is asked again, alone
+        for (let i = 0; i < frames.length; i++) {
+          for (let t = 0; t < 4 && says(kern[i]!) === 'nothing'; t++) kern[i] = k!.send([['eth0', frames[i]!]], 0.4)[0]!;
+        }
+        const kernelSays = kern.map(says);
         // the harness first: the kernel does what the code above says it does
         expect(Object.fromEntries(names.map((n, i) => [n, kernelSays[i]]))).toEqual(sc.expect);
         for (const full of [false, true]) {
