@@ -22,6 +22,7 @@ import {
 } from './abi';
 import { netdev_xmit, inet_select_addr, macIs, netdevMac, putMac } from './netdev';
 import { fib4_local_type, fib4_lookup } from './fib';
+import { fib_validate_source4 } from './ipv4_rcv';
 import {
   inetAddrType, neighCreate, neighEventNs, neighFlowBuf, neighLookupStat, neighNow, neighTable, neighUpdate, parmVar,
   NEIGH_UPDATE_F_OVERRIDE, NVAR_APP_PROBES, NVAR_LOCKTIME, NVAR_UCAST_PROBES,
@@ -211,20 +212,13 @@ function arpFilter(sip: u32, tip: u32, ifindex: u32): bool {
 }
 
 /**
- * fib_validate_source for a request to one of our addresses: a sender that is itself one of our
- * addresses is a martian (unless accept_local); with rp_filter the route back must be unicast (strict:
- * through this device).
+ * fib_validate_source for a request to one of our addresses (ip_route_input_noref's, ipv4_rcv.ts
+ * validateSource: no ports in an ARP frame, dscp 0, no oif): a sender that is itself one of our
+ * addresses is a martian (unless accept_local); with rp_filter, custom rules or custom local routes the
+ * route back decides.
  */
 function validateSource(dev: u32, ifindex: u32, sip: u32, tip: u32): bool {
-  const rpf = conf4(dev, CONF4_RP_FILTER);
-  const acceptLocal = conf4(dev, CONF4_ACCEPT_LOCAL) != 0;
-  // inet_lookup_ifaddr_rcu: an address of any device (table local, no device restriction)
-  if (rpf == 0) return acceptLocal || fib4_local_type(sip, 0) != RTN_LOCAL;
-  const fl = flow4(sip, tip);
-  if (fib4_lookup(fl, fl + FL_SIZE) != 0) return false;
-  const type = <u32>load<u8>(fl + FL_SIZE + FR_TYPE);
-  if (type != RTN_UNICAST && (type != RTN_LOCAL || !acceptLocal)) return false;
-  return rpf != 1 || load<u32>(fl + FL_SIZE + FR_OIF) == ifindex;
+  return fib_validate_source4(ifindex, dev, sip, tip, 0, 0, 0, 0) >= 0;
 }
 
 /** The route type ip_route_input gives the request's target (RTN_*), 0 when the input route fails (martians). */

@@ -192,6 +192,12 @@ function pmtuFind(family: u32, a: u32): u32 {
   return 0;
 }
 
+/** Nothing learned since the last flush (no exception to probe for): pmtuFind's first test, inlined into a caller's fast path. */
+@inline export function dstPmtuNone(): bool {
+  const r = load<u32>(netRoot() + NR_DST);
+  return r == 0 || load<u32>(r + DR_LEARNED) == 0;
+}
+
 /** The learned path MTU toward the address at `dst` (4 or 16 bytes by `family`), 0 when none. */
 export function dst_pmtu(family: u32, dst: u32): u32 {
   const e = pmtuFind(family, dst);

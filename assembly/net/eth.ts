@@ -43,7 +43,7 @@ import { ipv4_rcv, ipv4LocalMemoHas } from './ipv4_rcv';
 import { ipv6_rcv } from './ipv6_rcv';
 import { fib4_prefetch, fib4PrefetchDsts } from './fib_prefetch';
 import { udp4_prefetch } from './sock_prefetch';
-import { fwd4_lean, fwd4_lean_ok } from './fwd4_lean';
+import { fwd4_lean, fwd4_lean_done, fwd4_lean_ok } from './fwd4_lean';
 import { fib4_burst_ready } from './fib';
 import { udp4_burst_demux, udp4_burst_rcv, udp4BurstTaken } from './udp_lean';
 import { flowBurstRecs, flowtableActive, nf_flow_burst_lookup, nf_flow_forward } from './nf_flow_table';
@@ -202,11 +202,14 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
       rxRingIfindex = ifindex;
       countRx(ndu, len);
       udp4_burst_rcv(ifindex, q, i, data);
-    } else if ((rec != 0 && nf_flow_forward(rec, q, data)) || (lean && fwd4_lean(ifindex, nd, q, data, len, at))) {
+    } else if (rec != 0 && nf_flow_forward(rec, q, data)) {
       rxRingIfindex = ifindex;
       countRx(nd, len);
+    } else if (lean && fwd4_lean(ifindex, nd, q, data, len, at)) {
+      rxRingIfindex = ifindex; // counted for the burst (fwd4_lean_done)
     } else {
       stack_rx(ifindex, q, qi, data, len);
     }
   }
+  if (lean) fwd4_lean_done(nd);
 }

@@ -15,7 +15,7 @@
 //     +0 u32 IPv4 rule list   +4 u32 IPv6 rule list   +8 u32 table directory
 //     +12 u32 flags: FIBF_CUSTOM4 / FIBF_CUSTOM6 (a rule was ever added: tables local and main are
 //         separate; before that the kernel keeps them merged in one trie, fib_unmerge), FIBF_BATCH
-//         (a bulk load: the LPMs are behind)
+//         (a bulk load: the LPMs are behind), FIBF_CUSTOM_LOCAL4 (fib_has_custom_local_routes)
 //     +16 u32 IPv4 main  +20 u32 IPv4 local: the tables every IPv4 lookup reads, as the directory
 //         holds them (set when created, tables are never removed), so a lookup does not scan for them
 //   table directory: +0 u32 count | count × u32 table
@@ -74,6 +74,7 @@ export const FRT_LOCAL4: u32 = 20;
 export const FIBF_CUSTOM4: u32 = 1;
 export const FIBF_CUSTOM6: u32 = 2;
 export const FIBF_BATCH: u32 = 4; //   a bulk load is on: the LPMs are stale until fib_batch_commit, lookups walk the hash
+export const FIBF_CUSTOM_LOCAL4: u32 = 8; // fib_has_custom_local_routes: a user added an IPv4 local route (fib_validate_source looks routes up)
 
 export const TB_ID: u32 = 0;
 export const TB_FAMILY: u32 = 4;
@@ -703,7 +704,7 @@ function tableLookup(t: u32, t2: u32, fl: u32, res: u32): i32 {
   if (lpm != 0 && t2 == 0) {
     if (family == AF_INET) {
       // the burst's walk may have answered already (fib_prefetch.ts); a table alone has no local LPM
-      const kept = fib4BurstHandles(lpm, 0, load<u32>(dst));
+      const kept = offBurst ? -1 : fib4BurstHandles(lpm, 0, load<u32>(dst));
       const h = kept >= 0 ? <u32>kept : lpm4Covered(t, lpm, bswap<u32>(load<u32>(dst)));
       if (h == 0) return EAGAIN;
       const r = leafCheck(h, load<u32>(t + TB_ID), fl, res);
@@ -722,7 +723,7 @@ function tableLookup(t: u32, t2: u32, fl: u32, res: u32): i32 {
     const a4 = bswap<u32>(load<u32>(dst));
     const lpm2 = load<u32>(t2 + TB_LPM);
     // the burst's walk may have answered already (fib_prefetch.ts: main's and local's answers)
-    const kept = fib4BurstHandles(lpm, lpm2, load<u32>(dst));
+    const kept = offBurst ? -1 : fib4BurstHandles(lpm, lpm2, load<u32>(dst));
     const p1 = kept >= 0 ? <u32>kept : lpm4Covered(t, lpm, a4);
     const p2 = kept >= 0 ? fib4BurstLocal() : lpm4Covered(t2, lpm2, a4);
     const l1: i32 = p1 != 0 ? handleLen(p1) : -1;
@@ -829,7 +830,7 @@ function mergedBurst4(root: u32, fl: u32, res: u32): bool {
   if (main == 0 || local == 0) return 0;
   const lpm = load<u32>(main + TB_LPM);
   const lpm2 = load<u32>(local + TB_LPM);
-  if (lpm == 0 || lpm2 == 0) return 0;
+  if (lpm == 0 || lpm2 == 0 || offBurst) return 0;
   const kept = fib4BurstHandles(lpm, lpm2, dst);
   // -1: not the burst's; 0: main has no route (the full lookup goes on to table default); an alias list
   if (kept <= 0 || (kept & 1) == 0 || fib4BurstLocal() != 0) return 0;
@@ -1161,6 +1162,33 @@ let memoBits1: u64 = 0;
 let memoBits2: u64 = 0;
 let memoBits3: u64 = 0;
 
+// The memo's second flow (the one answered before the current one), valid for the same list and generation.
+let memo2Valid: bool = false;
+let memo2Iif: u32 = 0;
+let memo2Oif: u32 = 0;
+let memo2Mark: u32 = 0;
+let memo2Src: u32 = 0;
+let memo2Tos: u32 = 0;
+let memo2Proto: u32 = 0;
+let memo2Bits0: u64 = 0;
+let memo2Bits1: u64 = 0;
+let memo2Bits2: u64 = 0;
+let memo2Bits3: u64 = 0;
+
+/** The memo's two flows exchange places (the current one's fields are the memo* globals). */
+function memoSwap(): void {
+  let t: u32 = memoIif; memoIif = memo2Iif; memo2Iif = t;
+  t = memoOif; memoOif = memo2Oif; memo2Oif = t;
+  t = memoMark; memoMark = memo2Mark; memo2Mark = t;
+  t = memoSrc; memoSrc = memo2Src; memo2Src = t;
+  t = memoTos; memoTos = memo2Tos; memo2Tos = t;
+  t = memoProto; memoProto = memo2Proto; memo2Proto = t;
+  let b: u64 = memoBits0; memoBits0 = memo2Bits0; memo2Bits0 = b;
+  b = memoBits1; memoBits1 = memo2Bits1; memo2Bits1 = b;
+  b = memoBits2; memoBits2 = memo2Bits2; memo2Bits2 = b;
+  b = memoBits3; memoBits3 = memo2Bits3; memo2Bits3 = b;
+}
+
 /**
  * Make the memo answer for `fl` on rule list `list` (`n` rules): true when it does (the bitmap is that
  * flow's), false when this list cannot be memoized (walk it rule by rule).
@@ -1172,6 +1200,7 @@ function ruleMemo4(list: u32, n: u32, fl: u32): bool {
     memoList = list;
     memoGen = gen;
     memoState = 1;
+    memo2Valid = false;
     for (let i: u32 = 0; i < n; i++) {
       const r = list + RULES_HEADER + i * RULE_SIZE;
       // destination prefixes and port ranges differ flow by flow: such a list is walked as it is
@@ -1190,6 +1219,15 @@ function ruleMemo4(list: u32, n: u32, fl: u32): bool {
   const tos = <u32>load<u8>(fl + FL_TOS);
   const proto = <u32>load<u8>(fl + FL_PROTO);
   if (memoState == 2 && iif == memoIif && oif == memoOif && mark == memoMark && src == memoSrc && tos == memoTos && proto == memoProto) return true;
+  // the flow before it (a forward lookup and fib_validate_source's reverse one alternate): swapped in
+  if (memoState == 2 && memo2Valid && iif == memo2Iif && oif == memo2Oif && mark == memo2Mark && src == memo2Src && tos == memo2Tos && proto == memo2Proto) {
+    memoSwap();
+    return true;
+  }
+  if (memoState == 2) {
+    memoSwap();
+    memo2Valid = true;
+  }
   let b0: u64 = 0;
   let b1: u64 = 0;
   let b2: u64 = 0;
@@ -1316,6 +1354,21 @@ const DEV_GROUP_DEFAULT: u32 = 0;
  */
 export function fib4_lookup_nopath(fl: u32, res: u32): i32 {
   return lookup4NoPath(fl, res);
+}
+
+/** Set while a lookup runs whose destination is none of the burst's (fib4_lookup_nopath_cold). */
+let offBurst: bool = false;
+
+/**
+ * fib4_lookup_nopath for a destination that is not one of the burst's (fib_validate_source's reverse
+ * lookup: the frame's source): the same answer, without searching the burst's walk for it
+ * (fib4BurstHandles goes round the whole burst before it says no).
+ */
+export function fib4_lookup_nopath_cold(fl: u32, res: u32): i32 {
+  offBurst = true;
+  const err = lookup4NoPath(fl, res);
+  offBurst = false;
+  return err;
 }
 
 /** fib4_lookup_nopath's body, inlined into fib4_lookup and bpf_fib_lookup. */
@@ -1918,6 +1971,19 @@ export function fib_rules_set(family: u32, list: u32, custom: u32): i32 {
   store<u32>(slot, list);
   if (old != 0 && old != list) rc_retire(old, RULES_HEADER + load<u32>(old) * RULE_SIZE);
   if (custom != 0) store<u32>(r + FRT_FLAGS, load<u32>(r + FRT_FLAGS) | (family == AF_INET ? FIBF_CUSTOM4 : FIBF_CUSTOM6));
+  fibGenBump();
+  return 0;
+}
+
+/**
+ * fib_has_custom_local_routes: a user added an IPv4 route of type local (inet_rtm_newroute); from now
+ * on fib_validate_source looks the source's route up even with rp_filter off. Never cleared, as the
+ * kernel's. Bumps the generation.
+ */
+export function fib_custom_local4(): i32 {
+  const r = fibRootEnsure();
+  if (r == 0) return ENOMEM;
+  store<u32>(r + FRT_FLAGS, load<u32>(r + FRT_FLAGS) | FIBF_CUSTOM_LOCAL4);
   fibGenBump();
   return 0;
 }

@@ -34,8 +34,8 @@ import {
   fib4_select_path, fib6_lookup_oif, fib6_select_path, fib6_table_lookup, fib_result_prefsrc, fib_table_lookup, NH_GW, NH_GW_FAMILY,
   NH_NEIGH, NH_OIF,
 } from './fib';
-import { dst_pmtu } from './dst';
-import { neigh4_lookup_hinted, neigh_lookup } from './neigh';
+import { dst_pmtu, dstPmtuNone } from './dst';
+import { neigh4LookupHintedDev, neigh_lookup } from './neigh';
 import { ipv6_dev_get_saddr } from './netdev';
 import { ipv6Copy, zero64 } from './inet';
 import { BURST_MAX } from '../abi';
@@ -259,7 +259,7 @@ function ipv4Lean(p: u32, flags: u32): i32 {
   const odev = netdevGet(oif);
   if (odev == 0) return -1;
   // mtu4 without the route's locked mtu: a PMTU exception, else the device's
-  let mtu = dst_pmtu(AF_INET, p + P_DST);
+  let mtu: u32 = dstPmtuNone() ? 0 : dst_pmtu(AF_INET, p + P_DST);
   if (mtu == 0) {
     mtu = load<u32>(odev + ND_MTU);
     if (mtu > IP_MAX_MTU) mtu = IP_MAX_MTU;
@@ -269,7 +269,7 @@ function ipv4Lean(p: u32, flags: u32): i32 {
   if (gwf != AF_INET && gwf != 0) return -1;
   let ne: u32 = 0;
   if ((flags & BPF_FIB_LOOKUP_SKIP_NEIGH) == 0) {
-    ne = gwf == AF_INET ? neigh4_lookup_hinted(oif, nh + NH_GW, nh + NH_NEIGH) : neigh_lookup(AF_INET, oif, p + P_DST);
+    ne = gwf == AF_INET ? neigh4LookupHintedDev(oif, odev, nh + NH_GW, nh + NH_NEIGH) : neigh_lookup(AF_INET, oif, p + P_DST);
     if (ne == 0 || (<u32>load<u8>(ne + NE_STATE) & NUD_VALID) == 0) return -1;
   }
   store<u32>(p + P_TOS, load<u32>(fa + FA_PRIORITY)); // rt_metric

@@ -8,18 +8,20 @@
 // fetches them again. The common case needs a fraction of it.
 //
 // Which frames: untagged IPv4 to the device's own MAC, a 20-byte header with a good checksum, not
-// truncated; neither address multicast, limited broadcast, 0.0.0.0 or loopback; forwarding on and
-// rp_filter off on the input device; TTL above 1; the input route (dst4_route, the same flow key as
-// ipv4_rcv's) unicast out of another device that is up, with an IPv4 gateway or none; the source not
-// one of our addresses (unless accept_local); ip_forward_use_pmtu off and the datagram within the
+// truncated; neither address multicast, limited broadcast, 0.0.0.0 or loopback; forwarding on on the
+// input device; TTL above 1; the input route (dst4_route, the same flow key as ipv4_rcv's) unicast out
+// of another device that is up, with an IPv4 gateway or none; the source accepted by fib_validate_source
+// (ipv4_rcv.ts: rp_filter 0/1/2, accept_local, the reverse lookup custom rules or local routes call
+// for; with none of those, not one of our addresses); ip_forward_use_pmtu off and the datagram within the
 // route's MTU; the next hop's neighbour connected with its header cached. Anything else — and any frame
 // for which one of these cannot be decided here — is left untouched for the full path (false), which
 // then does everything itself; the checks come before any counter or byte is written.
 //
-// What a frame taken here gets is what the full path gives it: Ip:InReceives and Ip:ForwDatagrams, TTL
-// decremented with ip_decrease_ttl's checksum update, the frame trimmed to the datagram's total length,
-// the neighbour's and the device's MACs, then netdev_xmit on the route's device. The caller counts the
-// frame on the input device (RX packets/bytes) and sets the ring device, as stack_rx does.
+// What a frame taken here gets is what the full path gives it: Ip:InReceives and Ip:ForwDatagrams and
+// RX packets/bytes on the input device (added once for the burst, fwd4_lean_done), TTL decremented with
+// ip_decrease_ttl's checksum update, the frame trimmed to the datagram's total length, the neighbour's
+// and the device's MACs, then netdev_xmit on the route's device. The caller sets the ring device, as
+// stack_rx does.
 //
 // Reads: the datagram, the input and output device records, the sysctls, the FIB (the burst walk's
 // answer by the frame's slot, fib4BurstRouteAt — with rules, fib4BurstRuleRouteAt — when it is the whole answer; else through the route
@@ -27,35 +29,70 @@
 // neighbour table. Sets: the scratch flow key and result of ipv4_rcv (IN_FL) when the route cache was
 // asked, the next hop's address in the scratch, the Ip counters, TTL / checksum / MACs. Next: netdev_xmit, or the full path (eth.ts stack_rx).
 
-import { mibInc, netdevGet, sysctl } from './core';
+import { mibAdd, netdevGet, sysctl } from './core';
 import {
   AF_INET, CONF4_ACCEPT_LOCAL, CONF4_FORWARDING, CONF4_RP_FILTER, FR_GW, FR_GW_FAMILY, FR_MTU, FR_OIF, FR_TYPE,
   IFF_UP, LOOPBACK_IFINDEX, MIB_IP_FORW_DATAGRAMS, MIB_IP_IN_RECEIVES, ND_CONF4, ND_FLAGS, ND_MAC, ND_MTU, NE_MAC,
-  RTN_UNICAST, SYSCTL_IP_FORWARD_USE_PMTU,
+  NDSTAT_RX_BYTES, NDSTAT_RX_PACKETS, RTN_UNICAST, SYSCTL_IP_FORWARD_USE_PMTU,
 } from './abi';
 import { ETH_HLEN, IPH_DADDR, IPH_SADDR, IPH_TOS, IPH_TOT_LEN, IPH_TTL, ldBe16 } from './inet';
 import { ipHeaderValid } from './csum';
-import { IN_FL, inputFlow, ipv4LocalMemoHas, sourceIsLocal } from './ipv4_rcv';
+import { fib_validate_source4, fullSourceCheck4, IN_FL, inputFlow, ipv4LocalMemoHas, sourceIsLocal } from './ipv4_rcv';
 import { dst4_route } from './dst';
 import { ipDecreaseTtl } from './forward';
 import { FA_MTU, FA_NH, FA_NHS, fib4_mp_pick, fib4BurstRouteAt, fib4BurstRuleRouteAt, fib4BurstRules, NH_GW, NH_GW_FAMILY, NH_NEIGH, NH_OIF, NH_SIZE } from './fib';
 import { neigh4Ready, neigh4ReadyHinted } from './neigh';
-import { netdev_xmit, netdevMac, putMac } from './netdev';
+import { ndStat, netdev_xmit, netdevMac, putMac } from './netdev';
 import { nfActive } from './netfilter';
 
 /** The next hop's address for the neighbour lookup, from the flow key: output.ts's NH() slot (SCR_RX + 512). */
 const NH_OFF: u32 = 512;
 
+// The burst's state (per worker: wasm globals), set by fwd4_lean_ok for a burst from one device.
+/** fib_validate_source asks only whether the source is ours (rp_filter off, no custom rules or local routes, accept_local off). */
+let bSrcSimple: bool = false;
+/** accept_local on with rp_filter off and nothing custom: every source passes. */
+let bSrcAny: bool = false;
+/** The last source sourceIsLocal answered for in this burst (0: none; 0.0.0.0 never gets here) and its answer. */
+let bSrc: u32 = 0;
+let bSrcLocal: bool = false;
+/** Frames and bytes taken in this burst: counted once for it (fwd4_lean_done). */
+let bTaken: u32 = 0;
+let bBytes: u64 = 0;
+
 /**
  * The device-wide conditions of the lean forward, checked once for a burst from ring device `ifindex`
- * (record `nd`): not loopback, forwarding on and rp_filter off on the device, ip_forward_use_pmtu off,
- * no netfilter hook registered. False: every frame of the burst takes the full path.
+ * (record `nd`): not loopback, forwarding on, ip_forward_use_pmtu off, no netfilter hook registered.
+ * False: every frame of the burst takes the full path. True: the burst's state is reset (the caller
+ * ends the burst with fwd4_lean_done).
  */
 export function fwd4_lean_ok(ifindex: u32, nd: u32): bool {
   if (ifindex == LOOPBACK_IFINDEX) return false;
   // a device that forwards nothing (a host's): the full path, before any checksum is summed twice
-  if (load<u32>(nd, ND_CONF4 + (CONF4_FORWARDING << 2)) == 0 || load<u32>(nd, ND_CONF4 + (CONF4_RP_FILTER << 2)) != 0) return false;
-  return sysctl(SYSCTL_IP_FORWARD_USE_PMTU) == 0 && !nfActive();
+  if (load<u32>(nd, ND_CONF4 + (CONF4_FORWARDING << 2)) == 0) return false;
+  if (sysctl(SYSCTL_IP_FORWARD_USE_PMTU) != 0 || nfActive()) return false;
+  // fib_validate_source's mode for the burst's frames (they all come in on this device, none goes back
+  // out of it here, so no redirect is in question)
+  const plain = load<u32>(nd, ND_CONF4 + (CONF4_RP_FILTER << 2)) == 0 && !fullSourceCheck4();
+  const acceptLocal = load<u32>(nd, ND_CONF4 + (CONF4_ACCEPT_LOCAL << 2)) != 0;
+  bSrcAny = plain && acceptLocal;
+  bSrcSimple = plain && !acceptLocal;
+  bSrc = 0;
+  bTaken = 0;
+  bBytes = 0;
+  return true;
+}
+
+/** The burst fwd4_lean_ok accepted is over: the frames taken counted (Ip:InReceives, Ip:ForwDatagrams, RX on `nd`). */
+export function fwd4_lean_done(nd: u32): void {
+  const n = bTaken;
+  if (n == 0) return;
+  mibAdd(MIB_IP_IN_RECEIVES, <u64>n);
+  mibAdd(MIB_IP_FORW_DATAGRAMS, <u64>n);
+  ndStat(nd, NDSTAT_RX_PACKETS, <u64>n);
+  ndStat(nd, NDSTAT_RX_BYTES, bBytes);
+  bTaken = 0;
+  bBytes = 0;
 }
 
 /**
@@ -115,8 +152,16 @@ export function fwd4_lean(ifindex: u32, nd: u32, q: u32, data: u32, len: u32, sl
     gw = load<u32>(res, FR_GW);
   }
   if (oif == ifindex) return false; // a redirect may be due: the full path decides
-  // fib_validate_source with rp_filter off toward another device: our own address as the source is a martian
-  if (load<u32>(nd, ND_CONF4 + (CONF4_ACCEPT_LOCAL << 2)) == 0 && sourceIsLocal(saddr)) return false;
+  // fib_validate_source toward another device: with rp_filter off and nothing custom, our own address
+  // as the source is a martian (asked once for a run of frames from one source); else the route back
+  // decides (ipv4_rcv.ts). A source it refuses: the full path drops the frame with the reason.
+  if (bSrcSimple) {
+    if (saddr != bSrc) {
+      bSrc = saddr;
+      bSrcLocal = sourceIsLocal(saddr);
+    }
+    if (bSrcLocal) return false;
+  } else if (!bSrcAny && fib_validate_source4(ifindex, nd, saddr, daddr, tos, oif, ip, 20) < 0) return false;
   const ond = netdevGet(oif);
   // the route's MTU, else the device's (output.ts routeMtu4)
   if (ond == 0 || (load<u32>(ond, ND_FLAGS) & IFF_UP) == 0 || tot > (mtu != 0 ? mtu : load<u32>(ond, ND_MTU))) return false;
@@ -128,8 +173,9 @@ export function fwd4_lean(ifindex: u32, nd: u32, q: u32, data: u32, len: u32, sl
   const e = hint != 0 && gwf == AF_INET ? neigh4ReadyHinted(oif, ond, nh, hint) : neigh4Ready(oif, ond, nh);
   if (e == 0) return false;
   // decided: from here on what the full path does to this frame
-  mibInc(MIB_IP_IN_RECEIVES);
-  mibInc(MIB_IP_FORW_DATAGRAMS);
+  // Ip:InReceives, Ip:ForwDatagrams and the RX counters once for the burst (fwd4_lean_done)
+  bTaken++;
+  bBytes += <u64>len;
   ipDecreaseTtl(ip);
   // neigh_hh_output: the neighbour's MAC and the device's (the type is IPv4's already)
   store<u32>(data, load<u32>(e, NE_MAC));

@@ -39,14 +39,14 @@ import { dst4_route } from './dst';
 import {
   AF_INET, CONF4_ACCEPT_LOCAL, CONF4_FORWARDING, CONF4_ROUTE_LOCALNET, CONF4_RP_FILTER, CONF4_SEND_REDIRECTS,
   FL_DPORT, FL_DST, FL_FAMILY, FL_IIF, FL_OIF, FL_PROTO, FL_SCOPE, FL_SPORT, FL_SRC, FL_TOS, FR_GW,
-  FR_GW_FAMILY, FR_OIF, FR_SIZE, FR_TYPE, LOOPBACK_IFINDEX, MIB_IP_IN_ADDR_ERRORS, MIB_IP_IN_CSUM_ERRORS,
+  FR_GW_FAMILY, FR_INFO, FR_NH_INDEX, FR_OIF, FR_SIZE, FR_TYPE, LOOPBACK_IFINDEX, RT_SCOPE_HOST, MIB_IP_IN_ADDR_ERRORS, MIB_IP_IN_CSUM_ERRORS,
   MIB_IP_IN_HDR_ERRORS, MIB_IP_IN_NO_ROUTES, MIB_IP_IN_RECEIVES, MIB_IP_IN_TRUNCATED_PKTS, ND_ADDR4, ND_CONF4,
   NDROP_IP_BLACKHOLE, NDROP_IP_CSUM, NDROP_IP_INADDRERRORS, NDROP_IP_INHDR, NDROP_IP_INNOROUTES,
   NDROP_IP_INVALID_DEST, NDROP_IP_INVALID_SOURCE, NDROP_IP_LOCALNET, NDROP_IP_LOCAL_SOURCE, NDROP_IP_PROHIBIT,
   NDROP_IP_RPFILTER, NDROP_NOT_SPECIFIED, NDROP_OTHERHOST, NDROP_PKT_TOO_SMALL, RT_SCOPE_UNIVERSE, RTN_BROADCAST,
   RTN_LOCAL, RTN_UNICAST, ADDR_LIST_HEADER, NR_FIB, SYSCTL_FIB_MULTIPATH_HASH_POLICY,
 } from './abi';
-import { FIBF_CUSTOM4, FRT_FLAGS, fib4_local_type, fib4_lookup } from './fib';
+import { FA_NH, FA_NHS, FIBF_CUSTOM4, FIBF_CUSTOM_LOCAL4, FRT_FLAGS, fib4_local_type, fib4_lookup_nopath_cold, NH_OIF, NH_SCOPE, NH_SIZE } from './fib';
 import {
   ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, ICMP_NET_UNREACH, ICMP_PARAMETERPROB, ICMP_PKT_FILTERED, RTCF_BROADCAST,
   RTCF_LOCAL, RTCF_MULTICAST, currentTimestamp, icmp_send, ipErrorAllow, specDst,
@@ -311,7 +311,7 @@ const LOCAL_MEMO_SLOTS: u32 = 16;
     if (ipv4IsZeronet(saddr)) {
       if (!ipv4IsLocalMulticast(daddr) && <u32>load<u8>(data, IPH_PROTOCOL) != IPPROTO_IGMP) return drop(NDROP_IP_INVALID_SOURCE);
     } else {
-      const r = validateSource(ifindex, nd, saddr, 0, tos, 0);
+      const r = fib_validate_source4(ifindex, nd, saddr, 0, tos, 0, data, hlen);
       if (r < 0) return drop(<u32>-r);
     }
     rtFlags = RTCF_MULTICAST | RTCF_LOCAL;
@@ -319,7 +319,7 @@ const LOCAL_MEMO_SLOTS: u32 = 16;
   }
   // ip_route_input_slow: the martians fib_lookup would not catch
   if (ipv4IsMulticast(saddr) || ipv4IsLbcast(saddr)) return drop(NDROP_IP_INVALID_SOURCE);
-  if (ipv4IsLbcast(daddr) || (saddr == 0 && daddr == 0)) return brdInput(ifindex, nd, saddr, tos);
+  if (ipv4IsLbcast(daddr) || (saddr == 0 && daddr == 0)) return brdInput(ifindex, nd, saddr, tos, data, hlen);
   if (ipv4IsZeronet(saddr)) return drop(NDROP_IP_INVALID_SOURCE);
   if (ipv4IsZeronet(daddr)) return drop(NDROP_IP_INVALID_DEST);
   if (ipv4IsLoopback(daddr)) {
@@ -327,7 +327,7 @@ const LOCAL_MEMO_SLOTS: u32 = 16;
   } else if (ipv4IsLoopback(saddr)) {
     if (conf4(nd, CONF4_ROUTE_LOCALNET) == 0) return drop(NDROP_IP_LOCALNET);
   }
-  if (localMemoHit(daddr, tos) && noCustomRules4()) return localInput(ifindex, nd, saddr, daddr, tos);
+  if (localMemoHit(daddr, tos) && noCustomRules4()) return localInput(ifindex, nd, saddr, daddr, tos, data, hlen);
   const forwarding = conf4(nd, CONF4_FORWARDING) != 0;
   // the scratch addresses once (a store between two netScratch() calls makes V8 load the root again)
   const fl = IN_FL();
@@ -342,7 +342,7 @@ const LOCAL_MEMO_SLOTS: u32 = 16;
     return ROUTE_ERROR;
   }
   const type = <u32>load<u8>(res, FR_TYPE);
-  if (type == RTN_BROADCAST) return brdInput(ifindex, nd, saddr, tos);
+  if (type == RTN_BROADCAST) return brdInput(ifindex, nd, saddr, tos, data, hlen);
   if (type == RTN_LOCAL) {
     if (noCustomRules4()) {
       const e = localMemoSlot(daddr);
@@ -350,7 +350,7 @@ const LOCAL_MEMO_SLOTS: u32 = 16;
       store<u32>(e, tos, 4);
       store<u32>(e, gen, 8);
     }
-    return localInput(ifindex, nd, saddr, daddr, tos);
+    return localInput(ifindex, nd, saddr, daddr, tos, data, hlen);
   }
   if (!forwarding) {
     rtErr = EHOSTUNREACH;
@@ -359,7 +359,7 @@ const LOCAL_MEMO_SLOTS: u32 = 16;
   if (type != RTN_UNICAST) return drop(NDROP_IP_INVALID_DEST);
   // __mkroute_input
   const oif = load<u32>(res, FR_OIF);
-  const r = validateSource(ifindex, nd, saddr, daddr, tos, oif);
+  const r = fib_validate_source4(ifindex, nd, saddr, daddr, tos, oif, data, hlen);
   if (r < 0) return drop(<u32>-r);
   if (oif == ifindex && r > 0 && conf4(nd, CONF4_SEND_REDIRECTS) != 0) {
     // inet_addr_onlink(out_dev, saddr, gw): the sender (and the gateway, if any) on one of its subnets
@@ -370,8 +370,8 @@ const LOCAL_MEMO_SLOTS: u32 = 16;
 }
 
 /** A local route's input: the source validated (fib_validate_source), then local delivery. */
-@inline function localInput(ifindex: u32, nd: u32, saddr: u32, daddr: u32, tos: u32): u32 {
-  const r = validateSource(ifindex, nd, saddr, daddr, tos, 0);
+@inline function localInput(ifindex: u32, nd: u32, saddr: u32, daddr: u32, tos: u32, data: u32, hlen: u32): u32 {
+  const r = fib_validate_source4(ifindex, nd, saddr, daddr, tos, 0, data, hlen);
   if (r < 0) return drop(<u32>-r);
   rtFlags = RTCF_LOCAL;
   return ROUTE_LOCAL;
@@ -383,9 +383,9 @@ const LOCAL_MEMO_SLOTS: u32 = 16;
 }
 
 /** brd_input: a broadcast for this host; the source validated unless it is 0.0.0.0. */
-function brdInput(ifindex: u32, nd: u32, saddr: u32, tos: u32): u32 {
+function brdInput(ifindex: u32, nd: u32, saddr: u32, tos: u32, data: u32, hlen: u32): u32 {
   if (!ipv4IsZeronet(saddr)) {
-    const r = validateSource(ifindex, nd, saddr, 0, tos, 0);
+    const r = fib_validate_source4(ifindex, nd, saddr, 0, tos, 0, data, hlen);
     if (r < 0) return drop(<u32>-r);
   }
   rtFlags = RTCF_BROADCAST | RTCF_LOCAL;
@@ -408,45 +408,85 @@ function addrOnlink(nd: u32, a: u32): bool {
 }
 
 /**
- * fib_validate_source: -reason (a NDROP_*) when the source is not acceptable on this device, else 0 or
- * 1 (1: the source is directly on the device's link, which a redirect needs).
+ * fib_validate_source_reason: -reason (a NDROP_*) when the source is not acceptable on this device,
+ * else 0 or 1 (1: the source is directly on the device's link, which a redirect needs). `data` /
+ * `hlen`: the datagram and its header length (0: none, as for ARP), for the reverse flow key's ports.
+ *
+ * With rp_filter off (the max of all and the device, folded by the control plane) and no redirect in
+ * question, the kernel only asks whether the source is one of our addresses — unless the netns has
+ * custom rules (fib4_has_custom_rules) or a local route a user added (fib_has_custom_local_routes):
+ * then, as with rp_filter on, the route back to the source decides (__fib_validate_source).
  */
-function validateSource(ifindex: u32, nd: u32, saddr: u32, daddr: u32, tos: u32, oif: u32): i32 {
+export function fib_validate_source4(ifindex: u32, nd: u32, saddr: u32, daddr: u32, tos: u32, oif: u32, data: u32, hlen: u32): i32 {
   const rpf = conf4(nd, CONF4_RP_FILTER);
   const acceptLocal = conf4(nd, CONF4_ACCEPT_LOCAL) != 0;
   if (rpf == 0 && (ifindex != oif || conf4(nd, CONF4_SEND_REDIRECTS) == 0)) {
     if (acceptLocal) return 0;
     // inet_lookup_ifaddr_rcu: one of our own addresses as the source is a martian
-    if (sourceIsLocal(saddr)) return -(<i32>NDROP_IP_LOCAL_SOURCE);
-    return 0;
+    if (!fullSourceCheck4()) return sourceIsLocal(saddr) ? -(<i32>NDROP_IP_LOCAL_SOURCE) : 0;
   }
-  // __fib_validate_source: the route back to the source
+  return validateSourceFull(ifindex, nd, saddr, daddr, tos, oif, rpf, acceptLocal, data, hlen);
+}
+
+/** fib_has_custom_local_routes or fib4_has_custom_rules: fib_validate_source looks the source's route up. */
+@inline export function fullSourceCheck4(): bool {
+  const fr = load<u32>(netRoot() + NR_FIB);
+  return fr != 0 && (load<u32>(fr + FRT_FLAGS) & (FIBF_CUSTOM4 | FIBF_CUSTOM_LOCAL4)) != 0;
+}
+
+/**
+ * __fib_validate_source: the route back to the source (source and destination swapped, iif the
+ * route's oif or loopback, the ports swapped when rules may read them, no mark, no path selection),
+ * then whether it leaves by this device (any next hop of the route: fib_info_nh_uses_dev), else with
+ * rp_filter 2 whether any route back by this device exists (the second lookup, oif set).
+ */
+function validateSourceFull(ifindex: u32, nd: u32, saddr: u32, daddr: u32, tos: u32, oif: u32, rpf: u32, acceptLocal: bool, data: u32, hlen: u32): i32 {
   const rfl = REV_FL();
+  const rres = REV_RES();
   zero64(rfl);
   store<u32>(rfl, saddr, FL_DST);
   store<u32>(rfl, daddr, FL_SRC);
   store<u32>(rfl, oif != 0 ? oif : LOOPBACK_IFINDEX, FL_IIF);
   store<u8>(rfl, <u8>tos, FL_TOS);
+  store<u8>(rfl, <u8>RT_SCOPE_UNIVERSE, FL_SCOPE);
   store<u8>(rfl, <u8>AF_INET, FL_FAMILY);
-  if (fib4_lookup(REV_FL(), REV_RES()) != 0) return rpf != 0 ? -(<i32>NDROP_IP_RPFILTER) : 0;
-  const type = <u32>load<u8>(REV_RES(), FR_TYPE);
+  const fr = load<u32>(netRoot() + NR_FIB);
+  if (data != 0 && fr != 0 && (load<u32>(fr + FRT_FLAGS) & FIBF_CUSTOM4) != 0) {
+    // fib4_rules_early_flow_dissect, then swap(sport, dport): only rules read them here
+    const proto = <u32>load<u8>(data, IPH_PROTOCOL);
+    store<u8>(rfl, <u8>proto, FL_PROTO);
+    store<u32>(rfl, rotr<u32>(ports(data, hlen, proto), 16), FL_SPORT);
+  }
+  if (fib4_lookup_nopath_cold(rfl, rres) != 0) return rpf != 0 ? -(<i32>NDROP_IP_RPFILTER) : 0;
+  const type = <u32>load<u8>(rres, FR_TYPE);
   if (type != RTN_UNICAST) {
     if (type != RTN_LOCAL) return -(<i32>NDROP_IP_INVALID_SOURCE);
     if (!acceptLocal) return -(<i32>NDROP_IP_LOCAL_SOURCE);
   }
-  if (load<u32>(REV_RES(), FR_OIF) == ifindex) {
-    // the next hop's scope is host (no gateway: the source is on the link)
-    return <u32>load<u8>(REV_RES(), FR_GW_FAMILY) == 0 ? 1 : 0;
-  }
+  // fib_info_nh_uses_dev, or a local route seen from loopback
+  if (nhUsesDev(load<u32>(rres, FR_INFO), ifindex) || (type == RTN_LOCAL && ifindex == LOOPBACK_IFINDEX)) return resNhScope(rres) >= RT_SCOPE_HOST ? 1 : 0;
   const l = load<u32>(nd, ND_ADDR4);
   if (l == 0 || load<u32>(l) == 0) return rpf != 0 ? -(<i32>NDROP_IP_RPFILTER) : 0;
   if (rpf == 1) return -(<i32>NDROP_IP_RPFILTER);
-  // loose mode: any route back will do, seen from this device
-  store<u32>(REV_FL(), ifindex, FL_OIF);
-  if (fib4_lookup(REV_FL(), REV_RES()) == 0 && <u32>load<u8>(REV_RES(), FR_TYPE) == RTN_UNICAST) {
-    return <u32>load<u8>(REV_RES(), FR_GW_FAMILY) == 0 ? 1 : 0;
-  }
+  // loose mode (and the checks rp_filter 0 makes here): any route back will do, seen from this device
+  store<u32>(rfl, ifindex, FL_OIF);
+  if (fib4_lookup_nopath_cold(rfl, rres) == 0 && <u32>load<u8>(rres, FR_TYPE) == RTN_UNICAST) return resNhScope(rres) >= RT_SCOPE_HOST ? 1 : 0;
   return 0;
+}
+
+/** Whether one of the next hops of route record `fa` goes out of `ifindex`. */
+function nhUsesDev(fa: u32, ifindex: u32): bool {
+  if (fa == 0) return false;
+  const n = load<u32>(fa + FA_NHS);
+  for (let k: u32 = 0; k < n; k++) if (load<u32>(fa + FA_NH + k * NH_SIZE + NH_OIF) == ifindex) return true;
+  return false;
+}
+
+/** FIB_RES_NHC(res)->nhc_scope: the scope of the next hop the lookup chose. */
+function resNhScope(res: u32): u32 {
+  const fa = load<u32>(res, FR_INFO);
+  if (fa == 0) return 0;
+  return <u32>load<u8>(fa + FA_NH + load<u32>(res, FR_NH_INDEX) * NH_SIZE + NH_SCOPE);
 }
 
 // ---- ip_error ----

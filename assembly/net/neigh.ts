@@ -1062,6 +1062,13 @@ export function neigh_output_from(family: u32, ifindex: u32, nh: u32, q: u32, da
   return e;
 }
 
+/** neigh4_lookup_hinted for a caller that holds the device's record `dev` already (bpf_fib_lookup's lean path). */
+@inline export function neigh4LookupHintedDev(ifindex: u32, dev: u32, addr: u32, hint: u32): u32 {
+  const nr = netRoot();
+  const r = nr != 0 ? load<u32>(nr + NR_NEIGH) : 0;
+  return r != 0 ? neigh4Hinted(r, ifindex, dev, addr, hint) : 0;
+}
+
 /** neigh_lookup for IPv4 through a next hop's hint (neigh4Hinted). */
 export function neigh4_lookup_hinted(ifindex: u32, addr: u32, hint: u32): u32 {
   const nr = netRoot();

@@ -35,7 +35,7 @@ import {
 } from './abi';
 import { ETH_HLEN, IPH_DADDR, IPH_FRAG_OFF, IPH_PROTOCOL, IPH_SADDR, IPH_TOS, IPH_TOT_LEN, IPPROTO_UDP, IPPROTO_UDPLITE, IP_MF, IP_OFFSET, ldBe16 } from './inet';
 import { ipHeaderValid } from './csum';
-import { localMemoHit, noCustomRules4, sourceIsLocal } from './ipv4_rcv';
+import { fullSourceCheck4, localMemoHit, noCustomRules4, sourceIsLocal } from './ipv4_rcv';
 import { nfActive } from './netfilter';
 import { protoHandler, PH_CONSUME, PH_UDP } from './local';
 import { RTCF_LOCAL } from './icmp';
@@ -57,7 +57,7 @@ const LG_ACCEPT_LOCAL: u32 = 4;
  * and the device's accept_local.
  */
 @inline function leanGate(ifindex: u32, nd: u32): u32 {
-  if (ifindex == LOOPBACK_IFINDEX || nfActive() || load<u32>(nd, ND_CONF4 + (CONF4_RP_FILTER << 2)) != 0 || !noCustomRules4()) return 0;
+  if (ifindex == LOOPBACK_IFINDEX || nfActive() || load<u32>(nd, ND_CONF4 + (CONF4_RP_FILTER << 2)) != 0 || !noCustomRules4() || fullSourceCheck4()) return 0;
   const hu = protoHandler(false, IPPROTO_UDP);
   const hl = protoHandler(false, IPPROTO_UDPLITE);
   let g: u32 = 0;

@@ -33,6 +33,7 @@ export interface FibExports {
   fib_prefix_set2(family: number, table: number, addr: number, len: number, saddr: number, slen: number, list: number): number;
   fib_prefix_get2(family: number, table: number, addr: number, len: number, saddr: number, slen: number): number;
   fib_rules_set(family: number, list: number, custom: number): number;
+  fib_custom_local4(): number;
   fib_rebalance(fa: number): void;
   fib_changed(): void;
   fib_ctl_lookup(mode: number, table: number): number;

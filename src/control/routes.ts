@@ -1128,7 +1128,10 @@ export class Routes {
     const r = this.build(spec);
     this.insert(r, nlflags, false);
     // inet_rtm_newroute: a local route from user space makes fib_validate_source look routes up
-    if (r.family === AF_INET && r.type === RTN.LOCAL) this.customLocalRoutes = true;
+    if (r.family === AF_INET && r.type === RTN.LOCAL && !this.customLocalRoutes) {
+      this.customLocalRoutes = true;
+      this.x.fib_custom_local4();
+    }
   }
 
   private sameInfo(a: Route, b: Route): boolean {
