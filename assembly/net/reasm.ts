@@ -122,9 +122,9 @@ export const REASM_FREC: u32 = 32;
 // A peer (inet_peer's rid, per source, for ipfrag_max_dist): u32 saddr | u32 vif | u32 rid | u32 queues
 const PEER_SIZE: u32 = 16;
 
-const IPFRAG_OK: i32 = 0;
-const IPFRAG_DUP: i32 = 1;
-const IPFRAG_OVERLAP: i32 = 2;
+export const IPFRAG_OK: i32 = 0;
+export const IPFRAG_DUP: i32 = 1;
+export const IPFRAG_OVERLAP: i32 = 2;
 
 // ---- The table ----
 
@@ -669,10 +669,10 @@ function ipFragReasm(r: u32, qi: u32): u32 {
   return dst;
 }
 
-/** out_fail: ReasmFails, the queue and its fragments dropped for `reason`. */
+/** out_fail: ReasmFails (none when `failsMib` is 0: conntrack's reassembly), the queue and its fragments dropped for `reason`. */
 export function reasmFail(r: u32, qi: u32, failsMib: u32, reason: u32): u32 {
   queueDestroy(r, qi, reason);
-  mibInc(failsMib);
+  if (failsMib != 0) mibInc(failsMib);
   return 0;
 }
 
@@ -688,6 +688,11 @@ export function reasmLen(): u32 {
 /** frag_max_size of the IPv4 datagram the last ip_defrag / ip_defrag_user returned (its largest fragment's L3 bytes). */
 export function reasmFragMax(): u32 {
   return resultFragMax;
+}
+
+/** IPv6 (nf_ct_frag6_reasm): the datagram's IP6CB frag_max_size, for reasmFragMax(). */
+export function reasmSetFragMax(v: u32): void {
+  resultFragMax = v;
 }
 
 export function reasmNhoff(): u32 {
