@@ -108,6 +108,20 @@ const ENTRY_SIZE: u32 = 12;
   const base = r + FRAME_SIZE + (off / BIG_FRAME_SIZE) * BIG_FRAME_SIZE;
   return (data - base) + len <= BIG_FRAME_SIZE - FRAME_TAILROOM_RESERVED ? base + BIG_FRAME_SIZE - 16 : 0;
 }
+/**
+ * The fragment geometry of a datagram conntrack's IPv6 reassembly made (nf_ct_frag6_reasm keeps the
+ * fragments as the skb's frag_list, and ip6_fragment's fast path sends them again as they were): a
+ * 256-byte block just before the conntrack record in the same tail reserve — u32 L3 address ^ GEO_TAG |
+ * u16 count | u16 pad | count × u16 payload bytes of each fragment in order (GEO_MAX at most) — or 0
+ * when the datagram has no record.
+ */
+export function nf_frag_geo(data: u32, len: u32): u32 {
+  const fh = ctRecord(data, len);
+  return fh == 0 ? 0 : fh - GEO_SIZE;
+}
+const GEO_SIZE: u32 = 256;
+export const GEO_TAG: u32 = 0x47454f36; // 'GEO6'
+export const GEO_MAX: u32 = (GEO_SIZE - 8) >> 1;
 const FH_CT: u32 = 0;
 const FH_TAG: u32 = 4;
 const FH_FMAX: u32 = 12; // IPCB(skb)->frag_max_size of a datagram defragmentation made (0: none)
