@@ -31,9 +31,11 @@
 // fragment goes to reassembly queues of conntrack's own (ip_defrag_user, IP_DEFRAG_CONNTRACK_IN: apart
 // from local delivery's) and is held; the fragment that completes a datagram hands the whole datagram
 // to the rest of the hook's list (conntrack, NAT, chains) and on to the input route, in place of the
-// fragment. The datagram's frag_max_size (its largest fragment) rides in the frame's tail word FH_FMAX:
-// ip_finish_output fragments it again at that size (ip_do_fragment: min(MTU, frag_max_size)), so what
-// leaves is cut as what came in. IPv6 likewise (nf_defrag_ipv6 at NF_IP6_PRI_CONNTRACK_DEFRAG, -400:
+// fragment. The datagram's frag_max_size (its largest fragment) rides in the frame's tail word FH_FMAX
+// and its fragments' lengths in the geometry block before it (nf_frag_geo): ip_finish_output sends it
+// in those fragments again when they pass ip_do_fragment's frag_list fast-path check (conntrack's
+// reassembly keeps the fragments as a frag_list, not coalesced), else cuts it at min(MTU,
+// frag_max_size), so what leaves is cut as what came in. IPv6 likewise (nf_defrag_ipv6 at NF_IP6_PRI_CONNTRACK_DEFRAG, -400:
 // nf_ct_frag6_gather in reasm6.ts, queues keyed by IP6_DEFRAG_CONNTRACK_IN and the input device; the
 // Fragment header goes, IP6CB frag_max_size = the largest fragment; ip6_forward's too-big check and
 // ip6_finish_output's ip6_fragment honour it). LOCAL_OUT is not hooked for either family (the stack
@@ -120,6 +122,26 @@ export function nf_frag_geo(data: u32, len: u32): u32 {
   return fh == 0 ? 0 : fh - GEO_SIZE;
 }
 const GEO_SIZE: u32 = 256;
+
+/**
+ * The geometry block of the datagram at `data` (`len` bytes, `hlen` of them the header each fragment
+ * repeats) when conntrack's reassembly recorded its fragments and they pass the fast-path check of
+ * ip_do_fragment / ip6_fragment for `space` bytes of payload per fragment: every one fits, all but the
+ * last are multiples of 8 bytes. Else 0: the slow path cuts the datagram.
+ */
+export function nf_frag_cuts(data: u32, len: u32, hlen: u32, space: u32): u32 {
+  if (load<u32>(NF_GATE_PTR) == 0) return 0;
+  const g = nf_frag_geo(data, len);
+  if (g == 0 || load<u32>(g) != (data ^ GEO_TAG)) return 0;
+  const n = <u32>load<u16>(g + 4);
+  let sum: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const c = <u32>load<u16>(g + 8 + (i << 1));
+    if (c == 0 || c > space || ((c & 7) != 0 && i + 1 < n)) return 0;
+    sum += c;
+  }
+  return n != 0 && sum == len - hlen ? g : 0;
+}
 export const GEO_TAG: u32 = 0x47454f36; // 'GEO6'
 export const GEO_MAX: u32 = (GEO_SIZE - 8) >> 1;
 const FH_CT: u32 = 0;

@@ -38,7 +38,7 @@ import { frameAlloc } from '../umem';
 import { XDP_PACKET_HEADROOM } from '../abi';
 import { copyBytes } from '../bytes';
 import { rt6RedirectMaybe } from './rt6_redirect';
-import { GEO_TAG, NF_HOOK6, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, nf_frag_geo, nf_frag_max, nf_hook_slow } from './netfilter';
+import { NF_HOOK6, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, nf_frag_cuts, nf_frag_max, nf_hook_slow } from './netfilter';
 
 /** The flow key and result the output routes of this module use (one worker's). */
 @inline function OUT_FL(): u32 {
@@ -165,24 +165,6 @@ export function ip6_finish_output(res: u32, q: u32, data: u32, len: u32): void {
     return;
   }
   neigh_output(AF_INET6, oif, NH(), q, data - ETH_HLEN, len + ETH_HLEN);
-}
-
-/**
- * The geometry block (netfilter.ts nf_frag_geo) of the datagram at `data` when conntrack's reassembly
- * recorded its fragments and they pass ip6_fragment's fast-path check for `space` bytes of payload per
- * fragment past `hlen` bytes of unfragmentable part; else 0 (the slow path cuts it).
- */
-function fragCuts(data: u32, len: u32, hlen: u32, space: u32): u32 {
-  const g = nf_frag_geo(data, len);
-  if (g == 0 || load<u32>(g) != (data ^ GEO_TAG)) return 0;
-  const n = <u32>load<u16>(g + 4);
-  let sum: u32 = 0;
-  for (let i: u32 = 0; i < n; i++) {
-    const c = <u32>load<u16>(g + 8 + (i << 1));
-    if (c > space || ((c & 7) != 0 && i + 1 < n) || c == 0) return 0;
-    sum += c;
-  }
-  return n != 0 && sum == len - hlen ? g : 0;
 }
 
 /**
@@ -349,7 +331,7 @@ function ip6FragmentSlow(res: u32, mtu: u32, q: u32, data: u32, len: u32, own: b
   const space = mtu - hlen - 8;
   // the fast path (skb_has_frag_list: a datagram conntrack reassembled): its fragments as they came when
   // every one fits and all but the last are multiples of 8 bytes (the kernel's geometry check)
-  const cuts = own ? 0 : fragCuts(data, len, hlen, space);
+  const cuts = own ? 0 : nf_frag_cuts(data, len, hlen, space);
   let ci: u32 = 0;
   const nexthdr = load<u8>(data + nhoff);
   const oif = load<u32>(res, FR_OIF);

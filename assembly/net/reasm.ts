@@ -53,6 +53,7 @@ import {
 import { mibInc, netDrop, netdevGet, netFree, netNow, netRoot, sysctl } from './core';
 import { spinLock, spinUnlock } from './lock';
 import { icmp_send, icmpv6_send } from './icmp';
+import { GEO_MAX, GEO_TAG, nf_frag_geo } from './netfilter';
 
 export const REASM_QUEUES: u32 = 1024;
 export const REASM_SLOTS: u32 = 4096;
@@ -663,10 +664,33 @@ function ipFragReasm(r: u32, qi: u32): u32 {
   store<u16>(dst + 10, bswap<u16>(<u16>csumFold(csumPartial(dst, ihl, 0))));
   // IPCB(skb)->frag_max_size = max(max_df_size, q.max_size): what refragmenting may not exceed
   resultFragMax = load<u32>(qp + QR_MAX_SIZE);
+  if (load<u32>(qp + QR_USER) != IP_DEFRAG_LOCAL_DELIVER) reasmKeepGeometry(r, qp, dst, total);
   queueDestroy(r, qi, 0);
   mibInc(MIB_IP_REASM_OKS);
   reasmSetResult(r, total, 0, ihl);
   return dst;
+}
+
+/**
+ * The fragments' payload lengths in order into the datagram's geometry block (netfilter.ts
+ * nf_frag_geo): the kernel's reassembled skb keeps them as its frag_list (inet_frag_reasm_finish without
+ * coalescing for conntrack's users), which ip_do_fragment / ip6_fragment send again as they were. None (slow path) past GEO_MAX fragments.
+ */
+export function reasmKeepGeometry(r: u32, qp: u32, dst: u32, len: u32): void {
+  const g = nf_frag_geo(dst, len);
+  if (g == 0) return;
+  store<u32>(g, 0);
+  let n: u32 = 0;
+  let si = load<u32>(qp + QR_FIRST);
+  while (si != 0) {
+    if (n == GEO_MAX) return;
+    const s = slotAt(r, si);
+    store<u16>(g + 8 + (n << 1), <u16>load<u32>(s + FS_LEN));
+    n++;
+    si = load<u32>(s + FS_NEXT);
+  }
+  store<u16>(g + 4, <u16>n);
+  store<u32>(g, dst ^ GEO_TAG);
 }
 
 /** out_fail: ReasmFails (none when `failsMib` is 0: conntrack's reassembly), the queue and its fragments dropped for `reason`. */

@@ -25,13 +25,12 @@ import {
   IPPROTO_TCP, IPPROTO_UDP,
 } from './inet';
 import {
-  be16, discardQueue, fragEcn, fragQueueAdd, fragsGather, FS_DATA, FS_HLEN, FS_LEN, FS_NEXT, QF_LAST_IN, QR_ECN, QR_FIRST, QR_FLAGS,
+  be16, discardQueue, fragEcn, fragQueueAdd, fragsGather, FS_DATA, FS_HLEN, QF_LAST_IN, QR_ECN, QR_FIRST, QR_FLAGS,
   QR_IIF, QR_LEN, QR_MAX_SIZE, QR_MEAT, QR_NHOFF, queueAt, queueDestroy, queueFind, queueSetFirst, queueWhole, reasmFail,
   reasmFrame, reasmLock, reasmSetFragMax, reasmSetResult, reasmTable, reasmUnlock, slotAt, slotGive, slotTake, fragInsert,
-  IPFRAG_OK, IPFRAG_DUP, memCharge,
+  IPFRAG_OK, IPFRAG_DUP, memCharge, reasmKeepGeometry,
 } from './reasm';
 import { copyBytes } from '../bytes';
-import { GEO_MAX, GEO_TAG, nf_frag_geo } from './netfilter';
 
 // The extension headers ipv6_skip_exthdr walks over, by their kernel names.
 const NEXTHDR_HOP = IPPROTO_HOPOPTS;
@@ -210,7 +209,7 @@ function ip6FragReasm(r: u32, qi: u32, nf: bool): u32 {
   store<u8>(dst + 1, load<u8>(dst + 1) | <u8>(ecn << 4));
   // IP6CB(skb)->frag_max_size = sizeof(struct ipv6hdr) + q.max_size: the largest fragment's bytes
   reasmSetFragMax(load<u32>(qp + QR_MAX_SIZE));
-  if (nf) keepGeometry(r, qp, dst, 40 + plen);
+  if (nf) reasmKeepGeometry(r, qp, dst, 40 + plen);
   queueDestroy(r, qi, 0); // its fragments consumed
   if (!nf) mibInc(MIB_IP6_REASM_OKS);
   reasmSetResult(r, 40 + plen, nhoff, fragOff);
@@ -219,27 +218,6 @@ function ip6FragReasm(r: u32, qi: u32, nf: bool): u32 {
 
 // ---- nf_defrag_ipv6: conntrack's reassembly (net/ipv6/netfilter/nf_conntrack_reasm.c) ----
 
-/**
- * The fragments' payload lengths in order into the datagram's geometry block (netfilter.ts
- * nf_frag_geo): the kernel's reassembled skb keeps them as its frag_list (inet_frag_reasm_finish without
- * coalescing), which ip6_fragment sends again as they were. None (slow path) past GEO_MAX fragments.
- */
-function keepGeometry(r: u32, qp: u32, dst: u32, len: u32): void {
-  const g = nf_frag_geo(dst, len);
-  if (g == 0) return;
-  store<u32>(g, 0);
-  let n: u32 = 0;
-  let si = load<u32>(qp + QR_FIRST);
-  while (si != 0) {
-    if (n == GEO_MAX) return;
-    const s = slotAt(r, si);
-    store<u16>(g + 8 + (n << 1), <u16>load<u32>(s + FS_LEN));
-    n++;
-    si = load<u32>(s + FS_NEXT);
-  }
-  store<u16>(g + 4, <u16>n);
-  store<u32>(g, dst ^ GEO_TAG);
-}
 
 /** enum ip6_defrag_users: IP6_DEFRAG_CONNTRACK_IN (+ the zone, 0 here), queues apart from local delivery's (0). */
 export const IP6_DEFRAG_CONNTRACK_IN: u32 = 1;
