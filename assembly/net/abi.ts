@@ -652,7 +652,7 @@ export const NFS_MARK: u32 = 28; //   u32 meta mark
 export const NFS_Q: u32 = 32; //      u32 the frame's queue (for reject's own frames; a drop is freed by netfilter.ts)
 export const NFS_SIZE: u32 = 64;
 // ---- The flowtable's part of the worker scratch area (netScratch() + SCR_FLOW; nf_flow_table.ts) ----
-//   +0 BURST_MAX × u32 the burst's frames' direction records (nf_flow_burst_lookup) | +256 spare
+//   +0 BURST_MAX × u32 the burst's frames' direction records (nf_flow_burst_lookup) | +256 BURST_MAX × u32 their key hashes (the buckets' tags)
 export const SCR_FLOW: u32 = 9216;
 export const SCR_FLOW_SIZE: u32 = 512;
 // ---- The lean IPv6 UDP receive's local input memo (netScratch() + SCR_UDP6_MEMO; udp6_lean.ts) ----

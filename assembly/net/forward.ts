@@ -181,7 +181,10 @@ export function ip6_forward(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32,
     return;
   }
   const mtu = devMtu6(ond);
-  if (len > mtu) {
+  // ip6_pkt_too_big: a datagram conntrack reassembled (frag_max_size, ignore_df) is too big only when a
+  // fragment it came in was; it leaves cut again (ip6_finish_output)
+  const fmax = nf_frag_max(data, len);
+  if (len > mtu && (fmax == 0 || fmax > mtu)) {
     icmpv6_send(ifindex, data, len, ICMPV6_PKT_TOOBIG, 0, mtu);
     mibInc(MIB_IP6_IN_TOO_BIG_ERRORS);
     mibInc(MIB_IP6_FRAG_FAILS);
@@ -193,7 +196,7 @@ export function ip6_forward(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32,
   if (!NF_HOOK6(NF_INET_FORWARD, ifindex, oif, q, data, len)) return;
   // ip6_finish_output: the route's own MTU (ip6_mtu) may be smaller than the device's.
   const rmtu = load<u32>(res, FR_MTU);
-  if (rmtu != 0 && len > rmtu) {
+  if (rmtu != 0 && len > rmtu && (fmax == 0 || fmax > rmtu)) {
     icmpv6_send(ifindex, data, len, ICMPV6_PKT_TOOBIG, 0, rmtu);
     mibInc(MIB_IP6_FRAG_FAILS);
     netFree(q, data);

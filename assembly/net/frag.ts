@@ -23,6 +23,7 @@ import { XDP_PACKET_HEADROOM } from '../abi';
 import { copyBytes } from '../bytes';
 import { csumFold, csumPartial } from '../checksum';
 import { REASM_FRAME_L3_MAX } from './reasm';
+import { nf_frag_cuts } from './netfilter';
 
 export { ip_defrag, reasmLen, reasmNhoff, reasmThoff, reasm_tick, reasm_next_timer, reasm_mem, reasm_queues } from './reasm';
 export { ipv6_defrag } from './reasm6';
@@ -108,8 +109,12 @@ export function ip_fragment(ifindex: u32, nh: u32, mtu: u32, q: u32, data: u32, 
   const notLast = (fo & IP_MF) != 0;
   let left = len - hlen;
   let ptr = data + hlen;
+  // the fast path (skb_has_frag_list: a datagram conntrack reassembled): its fragments as they came when
+  // they pass the kernel's geometry check (netfilter.ts nf_frag_cuts), else cut at `space`
+  const cuts = offset == 0 && !notLast ? nf_frag_cuts(data, len, hlen, space) : 0;
+  let ci: u32 = 0;
   while (left > 0) {
-    const flen = fragLen(left, space);
+    const flen = cuts != 0 ? <u32>load<u16>(cuts + 8 + (ci++ << 1)) : fragLen(left, space);
     const eth = fragBuild(data, hlen, ptr, flen, offset, left > flen || notLast);
     if (eth == 0) {
       mibInc(MIB_IP_FRAG_FAILS);

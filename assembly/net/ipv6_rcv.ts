@@ -147,6 +147,20 @@ export function ipv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32): v
   ip6RcvFinish(ifindex, nd, q, data, len, pkt, nhoff, off, mcast);
 }
 
+/**
+ * ip6_rcv_finish for a datagram conntrack's defragmentation (netfilter.ts, NF_IP6_PRI_CONNTRACK_DEFRAG)
+ * made whole at PRE_ROUTING and the rest of the hook passed: the input route on, as the kernel goes on
+ * with the skb nf_ct_frag6_gather reassembled in place. A frame of the stack's own (q = 0); its
+ * hop-by-hop header, if any, was parsed on the fragment that completed it.
+ */
+export function ip6_rcv_finish_defrag(ifindex: u32, data: u32, len: u32): void {
+  const nd = netdevGet(ifindex);
+  const hop = <u32>load<u8>(data, IP6H_NEXTHDR) == IPPROTO_HOPOPTS && len >= IPV6_HLEN + 8;
+  const nhoff: u32 = hop ? IPV6_HLEN : IP6H_NEXTHDR;
+  const off: u32 = hop ? IPV6_HLEN + ((<u32>load<u8>(data, IPV6_HLEN + 1) + 1) << 3) : IPV6_HLEN;
+  ip6RcvFinish(ifindex, nd, 0, data, len, PACKET_HOST, nhoff, off, ipv6IsMulticast(data + IP6H_DADDR));
+}
+
 @inline function inHdrError6(q: u32, data: u32, reason: u32): void {
   mibInc(MIB_IP6_IN_HDR_ERRORS);
   netFree(q, data);

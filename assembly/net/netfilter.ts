@@ -31,10 +31,15 @@
 // fragment goes to reassembly queues of conntrack's own (ip_defrag_user, IP_DEFRAG_CONNTRACK_IN: apart
 // from local delivery's) and is held; the fragment that completes a datagram hands the whole datagram
 // to the rest of the hook's list (conntrack, NAT, chains) and on to the input route, in place of the
-// fragment. The datagram's frag_max_size (its largest fragment) rides in the frame's tail word FH_FMAX:
-// ip_finish_output fragments it again at that size (ip_do_fragment: min(MTU, frag_max_size)), so what
-// leaves is cut as what came in. IPv6 fragments and LOCAL_OUT (the stack sends no fragments there) are
-// not reassembled here: an IPv6 fragment after the first gets no conntrack.
+// fragment. The datagram's frag_max_size (its largest fragment) rides in the frame's tail word FH_FMAX
+// and its fragments' lengths in the geometry block before it (nf_frag_geo): ip_finish_output sends it
+// in those fragments again when they pass ip_do_fragment's frag_list fast-path check (conntrack's
+// reassembly keeps the fragments as a frag_list, not coalesced), else cuts it at min(MTU,
+// frag_max_size), so what leaves is cut as what came in. IPv6 likewise (nf_defrag_ipv6 at NF_IP6_PRI_CONNTRACK_DEFRAG, -400:
+// nf_ct_frag6_gather in reasm6.ts, queues keyed by IP6_DEFRAG_CONNTRACK_IN and the input device; the
+// Fragment header goes, IP6CB frag_max_size = the largest fragment; ip6_forward's too-big check and
+// ip6_finish_output's ip6_fragment honour it). LOCAL_OUT is not hooked for either family (the stack
+// sends no fragments there: it fragments after the hooks).
 //
 // Reads: the packet, the table, the frame head. Sets: the hook state (NFS_* in the worker scratch), the
 // frame head's conntrack. Next: back to the site (true: go on), or the frame freed (NF_DROP:
@@ -51,7 +56,8 @@ import {
 import { IPH_FRAG_OFF, IPH_PROTOCOL, IP6H_NEXTHDR, IP_MF, IP_OFFSET } from './inet';
 import { IP_DEFRAG_CONNTRACK_IN, ip_defrag_user, reasmFragMax, reasmLen } from './reasm';
 import { ip_rcv_finish_defrag } from './ipv4_rcv';
-import { ipv6SkipExthdr, skipFragOff, skipNexthdr } from './ipv6_rcv';
+import { ip6_rcv_finish_defrag, ipv6SkipExthdr, skipFragOff, skipNexthdr } from './ipv6_rcv';
+import { IP6_DEFRAG_CONNTRACK_IN, NF_FRAG6_ACCEPT, NF_FRAG6_TAKEN, nf_ct_frag6_gather } from './reasm6';
 import { IP_CT_NONE, NF_ACCEPT, NF_DROP, NF_REPEAT, NF_STOLEN, nf_conntrack_confirm, nf_conntrack_in, nf_ct_enable } from './nf_conntrack';
 import { nf_nat_inet_fn } from './nf_nat';
 import { nft_do_chain } from './nf_tables_entry';
@@ -79,7 +85,7 @@ export const NFK_CHAIN: u32 = 3;
 export const NFK_NAT_CHAIN: u32 = 4;
 export const NFK_NAT: u32 = 5;
 export const NFK_FLOW_ADD: u32 = 6; // the flowtable's own offload rule (`ct state established flow add @ft`), arg the flowtable id
-export const NFK_DEFRAG: u32 = 7; //   nf_defrag_ipv4 (PRE_ROUTING, -400)
+export const NFK_DEFRAG: u32 = 7; //   nf_defrag_ipv4 / nf_defrag_ipv6 (PRE_ROUTING, -400)
 
 const HT_CT_PF: u32 = 0;
 const HT_GEN: u32 = 4;
@@ -104,6 +110,40 @@ const ENTRY_SIZE: u32 = 12;
   const base = r + FRAME_SIZE + (off / BIG_FRAME_SIZE) * BIG_FRAME_SIZE;
   return (data - base) + len <= BIG_FRAME_SIZE - FRAME_TAILROOM_RESERVED ? base + BIG_FRAME_SIZE - 16 : 0;
 }
+/**
+ * The fragment geometry of a datagram conntrack's IPv6 reassembly made (nf_ct_frag6_reasm keeps the
+ * fragments as the skb's frag_list, and ip6_fragment's fast path sends them again as they were): a
+ * 256-byte block just before the conntrack record in the same tail reserve — u32 L3 address ^ GEO_TAG |
+ * u16 count | u16 pad | count × u16 payload bytes of each fragment in order (GEO_MAX at most) — or 0
+ * when the datagram has no record.
+ */
+export function nf_frag_geo(data: u32, len: u32): u32 {
+  const fh = ctRecord(data, len);
+  return fh == 0 ? 0 : fh - GEO_SIZE;
+}
+const GEO_SIZE: u32 = 256;
+
+/**
+ * The geometry block of the datagram at `data` (`len` bytes, `hlen` of them the header each fragment
+ * repeats) when conntrack's reassembly recorded its fragments and they pass the fast-path check of
+ * ip_do_fragment / ip6_fragment for `space` bytes of payload per fragment: every one fits, all but the
+ * last are multiples of 8 bytes. Else 0: the slow path cuts the datagram.
+ */
+export function nf_frag_cuts(data: u32, len: u32, hlen: u32, space: u32): u32 {
+  if (load<u32>(NF_GATE_PTR) == 0) return 0;
+  const g = nf_frag_geo(data, len);
+  if (g == 0 || load<u32>(g) != (data ^ GEO_TAG)) return 0;
+  const n = <u32>load<u16>(g + 4);
+  let sum: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const c = <u32>load<u16>(g + 8 + (i << 1));
+    if (c == 0 || c > space || ((c & 7) != 0 && i + 1 < n)) return 0;
+    sum += c;
+  }
+  return n != 0 && sum == len - hlen ? g : 0;
+}
+export const GEO_TAG: u32 = 0x47454f36; // 'GEO6'
+export const GEO_MAX: u32 = (GEO_SIZE - 8) >> 1;
 const FH_CT: u32 = 0;
 const FH_TAG: u32 = 4;
 const FH_FMAX: u32 = 12; // IPCB(skb)->frag_max_size of a datagram defragmentation made (0: none)
@@ -191,6 +231,21 @@ function defrag4(t: u32, hook: u32, iif: u32, oif: u32, q: u32, data: u32, len: 
   return false;
 }
 
+/**
+ * nf_defrag_ipv6's ipv6_defrag for the IPv6 packet in the hook state: true when it goes on through the
+ * list as it is; else its frame was taken — held, dropped, or (the fragment that completes its datagram)
+ * the datagram went through the rest of the list from entry `next` and, accepted, on to the input route.
+ */
+function defrag6(t: u32, hook: u32, iif: u32, oif: u32, q: u32, data: u32, len: u32, next: u32): bool {
+  const d = nf_ct_frag6_gather(iif, q, data, len, IP6_DEFRAG_CONNTRACK_IN);
+  if (d == NF_FRAG6_ACCEPT) return true;
+  if (d == NF_FRAG6_TAKEN) return false;
+  const dlen = reasmLen();
+  fragMax = reasmFragMax();
+  if (hookRun(t, 1, hook, iif, oif, 0, d, dlen, next)) ip6_rcv_finish_defrag(iif, d, dlen);
+  return false;
+}
+
 function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: u32, len: u32, from: u32): bool {
   const list = load<u32>(t + HT_LISTS + ((pfi * NF_INET_NUMHOOKS + hook) << 2));
   if (list == 0) return true;
@@ -218,7 +273,11 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
     const e = list + 4 + i * ENTRY_SIZE;
     const kind = load<u32>(e, 4);
     if (kind == NFK_DEFRAG) {
-      if (pfi == 0 && (ldFrag(data) & (IP_MF | IP_OFFSET)) != 0) return defrag4(t, hook, iif, oif, q, data, len, i + 1);
+      if (pfi == 0) {
+        if ((ldFrag(data) & (IP_MF | IP_OFFSET)) != 0) return defrag4(t, hook, iif, oif, q, data, len, i + 1);
+      } else if (!defrag6(t, hook, iif, oif, q, data, len, i + 1)) {
+        return false;
+      }
       continue;
     }
     if (kind == NFK_CT_IN) v = nf_conntrack_in(st, 0);
@@ -352,7 +411,7 @@ export function nf_ct_pf_enable(pf: u32, seed: u32): i32 {
   if ((load<u32>(t + HT_CT_PF) & bit) != 0) return 0;
   const p = <u32>pfi;
   let e = addEntry(t, p, NF_INET_PRE_ROUTING, NF_IP_PRI_CONNTRACK, NFK_CT_IN, 0);
-  if (p == 0) e |= addEntry(t, p, NF_INET_PRE_ROUTING, NF_IP_PRI_CONNTRACK_DEFRAG, NFK_DEFRAG, 0);
+  e |= addEntry(t, p, NF_INET_PRE_ROUTING, NF_IP_PRI_CONNTRACK_DEFRAG, NFK_DEFRAG, 0); // NF_IP6_PRI_CONNTRACK_DEFRAG too
   e |= addEntry(t, p, NF_INET_LOCAL_OUT, NF_IP_PRI_CONNTRACK, NFK_CT_IN, 0);
   e |= addEntry(t, p, NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, NFK_NAT, 0);
   e |= addEntry(t, p, NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST, NFK_NAT, 0);

@@ -166,18 +166,22 @@ const NF_CT_DAY: u64 = 86400 * 1000;
 
 // ---- Set-up (the control plane) ----
 
-/** The flows' table (`max` flows, `buckets` heads rounded up to a power of two). 0, -17, -12. */
+/**
+ * The flows' table: `max` flows; one bucket line per two of the `buckets` flows expected (four
+ * direction records for seven slots: few overflow; as fast in a same-run A/B as one per flow, half the
+ * memory), rounded up to a power of two, at most 2^20. 0, -17, -12.
+ */
 export function nf_flowtable_init(max: u32, buckets: u32): i32 {
   if (netRoot() == 0) return -22;
   if (ftRoot() != 0) return -17;
   let nb: u32 = 1;
-  while (nb < buckets && nb < 0x100000) nb <<= 1;
+  while (nb < (buckets >> 1) && nb < 0x100000) nb <<= 1;
   const r = arena_alloc(FTR_SIZE, 64);
-  const table = arena_alloc(nb << 2, 64);
+  const table = arena_alloc(nb * BKT_SIZE, 64);
   const pool = arena_alloc(max * FLOW_SIZE, FLOW_SIZE); // FLOW_SIZE-aligned: a direction record's flow is d & ~(FLOW_SIZE - 1)
   if (r == 0 || table == 0 || pool == 0 || max == 0) return -12;
   memory.fill(r, 0, FTR_SIZE);
-  memory.fill(table, 0, nb << 2);
+  memory.fill(table, 0, nb * BKT_SIZE);
   for (let i: u32 = 0; i < max; i++) {
     const f = pool + i * FLOW_SIZE;
     memory.fill(f, 0, FLOW_SIZE);
@@ -232,11 +236,24 @@ export function nf_flowtable_delete(id: u32): i32 {
 
 // ---- The hash ----
 
-@inline function keyHash(saddr: u32, daddr: u32, ports: u32, proto: u32, iif: u32, mask: u32): u32 {
+// The table: FTR_BUCKETS buckets of one cache line (BKT_SIZE) each — BKT_SLOTS slots of u64 (u32 tag: the
+// key's full 32-bit hash | u32 direction record, 0: empty), then BKT_OVF, the head of the records that
+// found no free slot (linked by FD_NEXT, rare: about as many buckets as flows, two records a flow). A
+// lookup reads its bucket's line and, for a slot whose tag is the key's hash, that record's line (where
+// the key is compared, and what the hit reads anyway): one random line before the record, whatever the
+// load, instead of a chain of records. A slot is written whole (one u64 store) by the control side under
+// the conntrack lock, so a reader sees an old or a new slot, never half of one; a record a reader got
+// from a slot emptied meanwhile stays intact until its grace period is over (flowReleasePassed).
+export const BKT_SIZE: u32 = 64;
+const BKT_SLOTS: u32 = 7;
+const BKT_OVF: u32 = 56;
+
+/** The key's full hash: its low bits pick the bucket, all of it is the slot's tag. */
+@inline function keyHash(saddr: u32, daddr: u32, ports: u32, proto: u32, iif: u32): u32 {
   let h = (saddr * 0x9e3779b1) ^ daddr;
   h = (h ^ (h >> 15)) * 0x85ebca6b ^ ports;
   h = (h ^ (h >> 13)) * 0xc2b2ae35 ^ (proto << 24) ^ iif;
-  return (h ^ (h >> 16)) & mask;
+  return h ^ (h >> 16);
 }
 
 /** An IPv6 address (16 bytes at `a`) folded to 32 bits for keyHash. */
@@ -244,8 +261,13 @@ export function nf_flowtable_delete(id: u32): i32 {
   return ((load<u32>(a) ^ load<u32>(a, 8)) * 0x9e3779b1) ^ load<u32>(a, 4) ^ load<u32>(a, 12);
 }
 
-@inline function keyHash6(saddr: u32, daddr: u32, ports: u32, proto: u32, iif: u32, mask: u32): u32 {
-  return keyHash(addrFold6(saddr), addrFold6(daddr), ports, proto, iif, mask);
+@inline function keyHash6(saddr: u32, daddr: u32, ports: u32, proto: u32, iif: u32): u32 {
+  return keyHash(addrFold6(saddr), addrFold6(daddr), ports, proto, iif);
+}
+
+/** The bucket of hash `h` in `table`. */
+@inline function bucketOf(r: u32, table: u32, h: u32): u32 {
+  return table + (h & (load<u32>(r + FTR_BUCKETS) - 1)) * BKT_SIZE;
 }
 
 @inline function eq16(a: u32, b: u32): bool {
@@ -256,21 +278,46 @@ export function nf_flowtable_delete(id: u32): i32 {
   return <u32>load<u8>(f + FLOW_L3) == AF_INET6;
 }
 
-/** The bucket (its head's address) of direction record `d`, in its family's table. */
-function dirBucket(r: u32, d: u32): u32 {
-  const mask = load<u32>(r + FTR_BUCKETS) - 1;
+/** The key hash of direction record `d` (its bucket: bucketOf in its family's table, dirTable). */
+function dirHash(d: u32): u32 {
   const ports = load<u32>(d + FD_SPORT);
   const proto = <u32>load<u8>(d + FD_PROTO);
   const iif = load<u32>(d + FD_IIF);
-  if (isV6(flowOf(d))) return load<u32>(r + FTR_TABLE6) + (keyHash6(d + FD6_SADDR, d + FD6_DADDR, ports, proto, iif, mask) << 2);
-  return load<u32>(r + FTR_TABLE) + (keyHash(load<u32>(d + FD_SADDR), load<u32>(d + FD_DADDR), ports, proto, iif, mask) << 2);
+  if (isV6(flowOf(d))) return keyHash6(d + FD6_SADDR, d + FD6_DADDR, ports, proto, iif);
+  return keyHash(load<u32>(d + FD_SADDR), load<u32>(d + FD_DADDR), ports, proto, iif);
+}
+
+@inline function dirTable(r: u32, d: u32): u32 {
+  return load<u32>(r + (isV6(flowOf(d)) ? FTR_TABLE6 : FTR_TABLE));
+}
+
+/** Direction record `d` into its bucket: a free slot (one whole store), else the bucket's overflow list. */
+function hashInsert(r: u32, d: u32): void {
+  const h = dirHash(d);
+  const b = bucketOf(r, dirTable(r, d), h);
+  for (let i: u32 = 0; i < BKT_SLOTS; i++) {
+    if (<u32>(load<u64>(b + (i << 3)) >> 32) == 0) {
+      atomicStore64(b + (i << 3), (<u64>d << 32) | <u64>h);
+      return;
+    }
+  }
+  store<u32>(d + FD_NEXT, load<u32>(b + BKT_OVF));
+  store<u32>(b + BKT_OVF, d);
 }
 
 /** The IPv6 direction record matching the packet's addresses (16 bytes at `saddr`, `daddr`), 0 when none. */
 @inline function lookup6(r: u32, saddr: u32, daddr: u32, ports: u32, proto: u32, iif: u32): u32 {
   const t6 = load<u32>(r + FTR_TABLE6);
   if (t6 == 0) return 0;
-  let h = load<u32>(t6 + (keyHash6(saddr, daddr, ports, proto, iif, load<u32>(r + FTR_BUCKETS) - 1) << 2));
+  const k = keyHash6(saddr, daddr, ports, proto, iif);
+  const b = bucketOf(r, t6, k);
+  for (let i: u32 = 0; i < BKT_SLOTS; i++) {
+    const v = load<u64>(b + (i << 3));
+    const h = <u32>(v >> 32);
+    if (<u32>v == k && h != 0 && eq16(h + FD6_SADDR, saddr) && eq16(h + FD6_DADDR, daddr) && load<u32>(h + FD_SPORT) == ports &&
+      <u32>load<u8>(h + FD_PROTO) == proto && load<u32>(h + FD_IIF) == iif) return h;
+  }
+  let h = load<u32>(b + BKT_OVF);
   while (h != 0) {
     if (eq16(h + FD6_SADDR, saddr) && eq16(h + FD6_DADDR, daddr) && load<u32>(h + FD_SPORT) == ports &&
       <u32>load<u8>(h + FD_PROTO) == proto && load<u32>(h + FD_IIF) == iif) return h;
@@ -292,7 +339,15 @@ function dirBucket(r: u32, d: u32): u32 {
 
 /** The direction record matching the packet (its address: flow + dir × FD_SIZE), 0 when none. */
 @inline function lookup(r: u32, saddr: u32, daddr: u32, ports: u32, proto: u32, iif: u32): u32 {
-  let h = load<u32>(load<u32>(r + FTR_TABLE) + (keyHash(saddr, daddr, ports, proto, iif, load<u32>(r + FTR_BUCKETS) - 1) << 2));
+  const k = keyHash(saddr, daddr, ports, proto, iif);
+  const b = bucketOf(r, load<u32>(r + FTR_TABLE), k);
+  for (let i: u32 = 0; i < BKT_SLOTS; i++) {
+    const v = load<u64>(b + (i << 3));
+    const h = <u32>(v >> 32);
+    if (<u32>v == k && h != 0 && load<u32>(h + FD_SADDR) == saddr && load<u32>(h + FD_DADDR) == daddr && load<u32>(h + FD_SPORT) == ports &&
+      <u32>load<u8>(h + FD_PROTO) == proto && load<u32>(h + FD_IIF) == iif) return h;
+  }
+  let h = load<u32>(b + BKT_OVF);
   while (h != 0) {
     if (load<u32>(h + FD_SADDR) == saddr && load<u32>(h + FD_DADDR) == daddr && load<u32>(h + FD_SPORT) == ports &&
       <u32>load<u8>(h + FD_PROTO) == proto && load<u32>(h + FD_IIF) == iif) return h;
@@ -302,7 +357,14 @@ function dirBucket(r: u32, d: u32): u32 {
 }
 
 function hashRemove(r: u32, d: u32): void {
-  let p = dirBucket(r, d);
+  const b = bucketOf(r, dirTable(r, d), dirHash(d));
+  for (let i: u32 = 0; i < BKT_SLOTS; i++) {
+    if (<u32>(load<u64>(b + (i << 3)) >> 32) == d) {
+      atomicStore64(b + (i << 3), 0);
+      return;
+    }
+  }
+  let p = b + BKT_OVF;
   let h = load<u32>(p);
   while (h != 0) {
     if (h == d) {
@@ -450,7 +512,7 @@ function ensure6(r: u32): bool {
     if (pool == 0) return false;
     store<u32>(r + FTR_POOL6, pool); // kept when the table fails: the next offload asks for the table only
   }
-  const table = arena_alloc(load<u32>(r + FTR_BUCKETS) << 2, 64);
+  const table = arena_alloc(load<u32>(r + FTR_BUCKETS) * BKT_SIZE, 64); // zeroed
   if (table == 0) return false;
   store<u32>(r + FTR_TABLE6, table); // last: the fast path looks at IPv6 frames once it is set
   return true;
@@ -527,9 +589,7 @@ export function flow_offload_add(ft: u32, ct: u32, dir: u32, iif: u32, oif: u32)
     store<u8>(rec + FD_TEARDOWN, ftHasDev(r, ft, load<u32>(rec + FD_IIF)) ? 0 : FDT_NOHOOK);
     store<u32>(rec + FD_GEN, fibGen());
     store<u64>(rec + FD_TIMEOUT, timeout);
-    const b = dirBucket(r, rec);
-    store<u32>(rec + FD_NEXT, load<u32>(b));
-    store<u32>(b, rec);
+    hashInsert(r, rec);
   }
   store<u32>(ct + CT_FLOW_OFF, f);
   store<u32>(ct + CT_STATUS, st | IPS_OFFLOAD);
@@ -721,6 +781,9 @@ export function nf_flow_gc(): u32 {
   return r != 0 && load<u32>(r + FTR_COUNT) != 0;
 }
 
+/** nf_flow_burst_lookup's per-frame key hashes: BURST_MAX × u32 after the records (abi.ts SCR_FLOW +256). */
+const FLOW_BURST_TAGS: u32 = 256;
+
 /** The burst's per-frame direction records (nf_flow_burst_lookup): the worker's SCR_FLOW. */
 @inline export function flowBurstRecs(): u32 {
   return netScratch() + SCR_FLOW;
@@ -733,21 +796,25 @@ export function nf_flow_gc(): u32 {
  * (nf_flow_tuple_ip: untagged IPv4 to the device's MAC, no options, not a fragment, TTL above 1, TCP or
  * UDP with its header in the datagram; nf_flow_tuple_ipv6: untagged IPv6 to the device's MAC, next
  * header TCP or UDP with its header in the payload, hop limit above 1, the payload length the frame's)
- * are hashed in one loop, their buckets loaded in a second, the buckets' first records' lines in a
- * third, and compared in a fourth: the loading loops are a few instructions per frame with independent
- * loads, so in a large table the CPU keeps the whole burst's cache misses in flight (wasm has no
- * prefetch instruction), and the records are in cache when nf_flow_forward takes the frames in order.
- * Nothing is written but the records' slots.
+ * are hashed in one loop, their buckets' lines loaded in a second, the slot whose tag is the frame's
+ * hash picked in a third, that record's lines loaded in a fourth, and the keys compared in a fifth (a
+ * wrong or missing tag: the whole bucket, lookup): the loading loops are a few instructions per frame
+ * with independent loads, so in a large table the CPU keeps the whole burst's cache misses in flight
+ * (wasm has no prefetch instruction), a hit costs its bucket's line and its record's (no chain of
+ * records), and the records are in cache when nf_flow_forward takes the frames in order. Nothing is
+ * written but the slots of SCR_FLOW (records, then the hashes at +256).
  */
 export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32 {
   const r = ftRoot();
   const out = flowBurstRecs();
+  const tags = out + FLOW_BURST_TAGS;
   const table = load<u32>(r + FTR_TABLE);
   const mask = load<u32>(r + FTR_BUCKETS) - 1;
   const table6 = load<u32>(r + FTR_TABLE6);
   const mac0 = load<u32>(nd, ND_MAC);
   const mac1 = load<u16>(nd, ND_MAC + 4);
   let cand: u32 = 0;
+  // 1: which frames qualify, their keys' hashes (the tags) and buckets (bit 0: IPv6)
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(b + (i << 3));
     const len = load<u32>(b + (i << 3), 4);
@@ -759,61 +826,77 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
       const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
       const tot = ldBe16(ip + IPH_TOT_LEN);
       if ((proto == IPPROTO_UDP || (proto == IPPROTO_TCP && tot >= 40)) && tot >= 28 && tot <= len - ETH_HLEN) {
-        h = table + (keyHash(load<u32>(ip, IPH_SADDR), load<u32>(ip, IPH_DADDR), load<u32>(ip, 20), proto, ifindex, mask) << 2);
+        const k = keyHash(load<u32>(ip, IPH_SADDR), load<u32>(ip, IPH_DADDR), load<u32>(ip, 20), proto, ifindex);
+        store<u32>(tags + (i << 2), k);
+        h = table + (k & mask) * BKT_SIZE;
       }
     } else if (type == 0xdd86 && table6 != 0 && len >= ETH_HLEN + 48 && load<u32>(data) == mac0 && load<u16>(data, 4) == mac1 &&
       (load<u8>(ip) >> 4) == 6 && load<u8>(ip, IP6H_HOP_LIMIT) > 1) {
       const proto = <u32>load<u8>(ip, IP6H_NEXTHDR);
       const plen = ldBe16(ip + IP6H_PAYLOAD_LEN);
       if ((proto == IPPROTO_UDP || (proto == IPPROTO_TCP && plen >= 20)) && plen >= 8 && plen + 40 == len - ETH_HLEN) {
-        h = (table6 + (keyHash6(ip + IP6H_SADDR, ip + IP6H_DADDR, load<u32>(ip, 40), proto, ifindex, mask) << 2)) | 1;
+        const k = keyHash6(ip + IP6H_SADDR, ip + IP6H_DADDR, load<u32>(ip, 40), proto, ifindex);
+        store<u32>(tags + (i << 2), k);
+        h = (table6 + (k & mask) * BKT_SIZE) | 1;
       }
     }
     store<u32>(out + (i << 2), h);
     cand |= h;
   }
   if (cand == 0) return 0;
-  // the buckets, then the records' lines (both of a direction's, and an IPv6 one's addresses), each
-  // in a loop of its own that only loads: few instructions per frame keep many misses in flight
-  for (let i: u32 = 0; i < n; i++) {
-    const a = load<u32>(out + (i << 2));
-    if (a != 0) store<u32>(out + (i << 2), load<u32>(a & ~1) | (a & 1));
-  }
+  // 2: the buckets' lines, in a loop that only loads (few instructions per frame keep the burst's
+  // misses in flight: wasm has no prefetch instruction)
   let acc: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const a = load<u32>(out + (i << 2));
-    const h = a & ~1;
-    if (h == 0) continue;
+    if (a != 0) acc += load<u32>(a & ~1);
+  }
+  // 3: the slot whose tag is the key's hash (its record), or the bucket's overflow list (bit 1 set)
+  for (let i: u32 = 0; i < n; i++) {
+    const a = load<u32>(out + (i << 2));
+    if (a == 0) continue;
+    const bk = a & ~1;
+    const k = load<u32>(tags + (i << 2));
+    let d: u32 = 0;
+    for (let j: u32 = 0; j < BKT_SLOTS; j++) {
+      const v = load<u64>(bk + (j << 3));
+      if (<u32>v == k && (v >> 32) != 0) {
+        d = <u32>(v >> 32) | (a & 1);
+        break;
+      }
+    }
+    store<u32>(out + (i << 2), d != 0 ? d : a | 2);
+  }
+  // 4: the records' lines (both of a direction's, and an IPv6 one's addresses), again only loads
+  for (let i: u32 = 0; i < n; i++) {
+    const a = load<u32>(out + (i << 2));
+    if (a == 0 || (a & 2) != 0) continue;
+    const h = a & ~3;
     acc += load<u32>(h + FD_SADDR) + load<u32>(h + FD_PACKETS);
     if ((a & 1) != 0) acc += load<u32>(h + FD6_SADDR);
   }
+  // 5: the keys compared; a tag that is another key's (or none) takes the whole bucket
   let m: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
-    let h = load<u32>(out + (i << 2)) & ~1;
-    if (h == 0) {
-      store<u32>(out + (i << 2), 0);
-      continue;
-    }
+    const a = load<u32>(out + (i << 2));
+    if (a == 0) continue;
     const data = load<u32>(b + (i << 3));
     const ip = data + ETH_HLEN;
-    if (load<u16>(data, 12) == 0x0008) {
+    let h: u32 = 0;
+    if ((a & 1) == 0) {
       const saddr = load<u32>(ip, IPH_SADDR);
       const daddr = load<u32>(ip, IPH_DADDR);
       const ports = load<u32>(ip, 20);
       const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
-      while (h != 0) {
-        if (load<u32>(h + FD_SADDR) == saddr && load<u32>(h + FD_DADDR) == daddr && load<u32>(h + FD_SPORT) == ports &&
-          <u32>load<u8>(h + FD_PROTO) == proto && load<u32>(h + FD_IIF) == ifindex) break;
-        h = load<u32>(h + FD_NEXT);
-      }
+      h = a & ~3;
+      if ((a & 2) != 0 || load<u32>(h + FD_SADDR) != saddr || load<u32>(h + FD_DADDR) != daddr || load<u32>(h + FD_SPORT) != ports ||
+        <u32>load<u8>(h + FD_PROTO) != proto || load<u32>(h + FD_IIF) != ifindex) h = lookup(r, saddr, daddr, ports, proto, ifindex);
     } else {
       const ports = load<u32>(ip, 40);
       const proto = <u32>load<u8>(ip, IP6H_NEXTHDR);
-      while (h != 0) {
-        if (eq16(h + FD6_SADDR, ip + IP6H_SADDR) && eq16(h + FD6_DADDR, ip + IP6H_DADDR) && load<u32>(h + FD_SPORT) == ports &&
-          <u32>load<u8>(h + FD_PROTO) == proto && load<u32>(h + FD_IIF) == ifindex) break;
-        h = load<u32>(h + FD_NEXT);
-      }
+      h = a & ~3;
+      if ((a & 2) != 0 || !eq16(h + FD6_SADDR, ip + IP6H_SADDR) || !eq16(h + FD6_DADDR, ip + IP6H_DADDR) || load<u32>(h + FD_SPORT) != ports ||
+        <u32>load<u8>(h + FD_PROTO) != proto || load<u32>(h + FD_IIF) != ifindex) h = lookup6(r, ip + IP6H_SADDR, ip + IP6H_DADDR, ports, proto, ifindex);
     }
     store<u32>(out + (i << 2), h);
     if (h != 0) m++;

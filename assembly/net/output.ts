@@ -30,7 +30,7 @@ import { ip_fragment } from './frag';
 import { inet_select_addr, ipv6_dev_get_saddr } from './netdev';
 import {
   ETH_HLEN, ETH_P_IP, ETH_P_IPV6, IPH_DADDR, IPH_ID, IPH_TOT_LEN, IPV6_HLEN, IPV6_MIN_MTU, IP6H_DADDR, IP6H_NEXTHDR,
-  IP6H_PAYLOAD_LEN, IPPROTO_FRAGMENT, ipv6Copy, ipv6IsAny, stBe16,
+  IP6H_PAYLOAD_LEN, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT, IPPROTO_HOPOPTS, IPPROTO_ROUTING, ipv6Copy, ipv6IsAny, stBe16,
 } from './inet';
 import { ipSendCheck } from './csum';
 import { dst_pmtu } from './dst';
@@ -38,7 +38,7 @@ import { frameAlloc } from '../umem';
 import { XDP_PACKET_HEADROOM } from '../abi';
 import { copyBytes } from '../bytes';
 import { rt6RedirectMaybe } from './rt6_redirect';
-import { NF_HOOK6, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, nf_frag_max, nf_hook_slow } from './netfilter';
+import { NF_HOOK6, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, nf_frag_cuts, nf_frag_max, nf_hook_slow } from './netfilter';
 
 /** The flow key and result the output routes of this module use (one worker's). */
 @inline function OUT_FL(): u32 {
@@ -156,8 +156,41 @@ export function ip6_finish_output(res: u32, q: u32, data: u32, len: u32): void {
   if (<u32>load<u8>(res, FR_GW_FAMILY) == AF_INET6) ipv6Copy(NH(), res + FR_GW);
   else ipv6Copy(NH(), data + 24);
   setEthType(data, ETH_P_IPV6);
+  // __ip6_finish_output: a datagram conntrack reassembled (IP6CB frag_max_size) over that size is cut
+  // again at it (ip6_fragment: never larger than what was received; ip6_forward refused it when a
+  // fragment was over the MTU)
+  const fmax = load<u32>(NF_GATE_PTR) != 0 ? nf_frag_max(data, len) : 0;
+  if (fmax != 0 && len > fmax) {
+    ip6FragmentSlow(res, fmax < IPV6_MIN_MTU ? IPV6_MIN_MTU : fmax, q, data, len, false);
+    return;
+  }
   neigh_output(AF_INET6, oif, NH(), q, data - ETH_HLEN, len + ETH_HLEN);
 }
+
+/**
+ * ip6_find_1stfragopt: the length of the unfragmentable part (the IPv6 header, hop-by-hop options, and
+ * destination options and routing headers up to the last routing header) and, in ip6FragNhoff, the
+ * offset of the next-header byte that names what follows it. -1 when the chain runs past `len`.
+ */
+function ip6Find1stFragopt(data: u32, len: u32): i32 {
+  let off: u32 = IPV6_HLEN;
+  let nhoff: u32 = IP6H_NEXTHDR;
+  let foundRhdr = false;
+  while (off <= len) {
+    const nh = <u32>load<u8>(data + nhoff);
+    if (nh == IPPROTO_ROUTING) foundRhdr = true;
+    else if (nh == IPPROTO_DSTOPTS) {
+      if (foundRhdr) break;
+    } else if (nh != IPPROTO_HOPOPTS) break;
+    if (off + 2 > len) return -1;
+    nhoff = off;
+    off += (<u32>load<u8>(data + off + 1) + 1) << 3;
+  }
+  if (off > len) return -1;
+  ip6FragNhoff = nhoff;
+  return <i32>off;
+}
+let ip6FragNhoff: u32 = 0;
 
 /** The flow key of OUT_FL() cleared, with the fields every output route sets. */
 function outFlow(family: u32, proto: u32, tos: u32, oif: u32): void {
@@ -267,7 +300,7 @@ export function ip6_local_out(q: u32, data: u32, len: u32): void {
   }
   const mtu = ownMtu6(OUT_RES(), nd, data + IP6H_DADDR);
   if (len > mtu) {
-    ip6FragmentOwn(mtu, q, data, len);
+    ip6FragmentSlow(OUT_RES(), mtu, q, data, len, true);
     return;
   }
   ip6_finish_output(OUT_RES(), q, data, len);
@@ -277,26 +310,37 @@ export function ip6_local_out(q: u32, data: u32, len: u32): void {
 let ip6Ident: u32 = 0;
 
 /**
- * ip6_fragment's slow path for the stack's own datagram at `data` (no extension headers): each fragment
- * in a new pool frame — the IPv6 header, a Fragment header (next header: the datagram's, one
- * identification for all), then min(left, mtu - 48) bytes, rounded down to 8 but for the last.
- * Ip6: FragCreates per fragment, FragOKs; FragFails when the MTU leaves no room or the pool runs dry.
+ * ip6_fragment's slow path for the datagram at `data` routed by `res`: each fragment in a new pool frame
+ * — the unfragmentable part (ip6_find_1stfragopt: the stack's own datagrams have none past the IPv6
+ * header), a Fragment header (next header: what followed that part; one identification for all),
+ * then min(left, mtu − that part − 8) bytes, rounded down to 8 but for the last. Ip6: FragCreates per
+ * fragment, FragOKs; FragFails when the MTU leaves no room or the pool runs dry. `own`: the stack's own
+ * datagram, each fragment through ip6_finish_output; else one that passed POST_ROUTING already (a
+ * datagram conntrack reassembled), each fragment to the neighbour at NH().
  */
-function ip6FragmentOwn(mtu: u32, q: u32, data: u32, len: u32): void {
-  if (mtu < IPV6_HLEN + 8 + 8) {
+function ip6FragmentSlow(res: u32, mtu: u32, q: u32, data: u32, len: u32, own: bool): void {
+  const h = ip6Find1stFragopt(data, len);
+  if (h < 0 || mtu < <u32>h + 8 + 8) {
     mibInc(MIB_IP6_FRAG_FAILS);
     netFree(q, data);
     netDrop(NDROP_PKT_TOO_BIG);
     return;
   }
-  const space = mtu - IPV6_HLEN - 8;
-  const nexthdr = load<u8>(data, IP6H_NEXTHDR);
+  const hlen = <u32>h;
+  const nhoff = ip6FragNhoff;
+  const space = mtu - hlen - 8;
+  // the fast path (skb_has_frag_list: a datagram conntrack reassembled): its fragments as they came when
+  // every one fits and all but the last are multiples of 8 bytes (the kernel's geometry check)
+  const cuts = own ? 0 : nf_frag_cuts(data, len, hlen, space);
+  let ci: u32 = 0;
+  const nexthdr = load<u8>(data + nhoff);
+  const oif = load<u32>(res, FR_OIF);
   ip6Ident++;
-  let left = len - IPV6_HLEN;
-  let ptr = data + IPV6_HLEN;
+  let left = len - hlen;
+  let ptr = data + hlen;
   let offset: u32 = 0;
   while (left > 0) {
-    let flen = left > space ? space & ~7 : left;
+    let flen = cuts != 0 ? <u32>load<u16>(cuts + 8 + (ci++ << 1)) : left > space ? space & ~7 : left;
     const f = frameAlloc();
     if (f == 0) {
       mibInc(MIB_IP6_FRAG_FAILS);
@@ -306,10 +350,10 @@ function ip6FragmentOwn(mtu: u32, q: u32, data: u32, len: u32): void {
     }
     const eth = f + XDP_PACKET_HEADROOM;
     const ip = eth + ETH_HLEN;
-    copyBytes(eth, data - ETH_HLEN, ETH_HLEN + IPV6_HLEN);
-    store<u8>(ip, <u8>IPPROTO_FRAGMENT, IP6H_NEXTHDR);
-    stBe16(ip + IP6H_PAYLOAD_LEN, 8 + flen);
-    const fh = ip + IPV6_HLEN;
+    copyBytes(eth, data - ETH_HLEN, ETH_HLEN + hlen);
+    store<u8>(ip + nhoff, <u8>IPPROTO_FRAGMENT);
+    stBe16(ip + IP6H_PAYLOAD_LEN, hlen - IPV6_HLEN + 8 + flen);
+    const fh = ip + hlen;
     store<u8>(fh, nexthdr);
     store<u8>(fh, 0, 1);
     stBe16(fh + 2, offset | (left > flen ? 1 : 0)); // the offset in 8-byte units sits above the M bit
@@ -319,7 +363,8 @@ function ip6FragmentOwn(mtu: u32, q: u32, data: u32, len: u32): void {
     ptr += flen;
     offset += flen;
     mibInc(MIB_IP6_FRAG_CREATES);
-    ip6_finish_output(OUT_RES(), 0, ip, IPV6_HLEN + 8 + flen);
+    if (own) ip6_finish_output(res, 0, ip, hlen + 8 + flen);
+    else neigh_output(AF_INET6, oif, NH(), 0, eth, ETH_HLEN + hlen + 8 + flen);
   }
   mibInc(MIB_IP6_FRAG_OKS);
   netFree(q, data);

@@ -53,6 +53,7 @@ import {
 import { mibInc, netDrop, netdevGet, netFree, netNow, netRoot, sysctl } from './core';
 import { spinLock, spinUnlock } from './lock';
 import { icmp_send, icmpv6_send } from './icmp';
+import { GEO_MAX, GEO_TAG, nf_frag_geo } from './netfilter';
 
 export const REASM_QUEUES: u32 = 1024;
 export const REASM_SLOTS: u32 = 4096;
@@ -122,9 +123,9 @@ export const REASM_FREC: u32 = 32;
 // A peer (inet_peer's rid, per source, for ipfrag_max_dist): u32 saddr | u32 vif | u32 rid | u32 queues
 const PEER_SIZE: u32 = 16;
 
-const IPFRAG_OK: i32 = 0;
-const IPFRAG_DUP: i32 = 1;
-const IPFRAG_OVERLAP: i32 = 2;
+export const IPFRAG_OK: i32 = 0;
+export const IPFRAG_DUP: i32 = 1;
+export const IPFRAG_OVERLAP: i32 = 2;
 
 // ---- The table ----
 
@@ -663,16 +664,39 @@ function ipFragReasm(r: u32, qi: u32): u32 {
   store<u16>(dst + 10, bswap<u16>(<u16>csumFold(csumPartial(dst, ihl, 0))));
   // IPCB(skb)->frag_max_size = max(max_df_size, q.max_size): what refragmenting may not exceed
   resultFragMax = load<u32>(qp + QR_MAX_SIZE);
+  if (load<u32>(qp + QR_USER) != IP_DEFRAG_LOCAL_DELIVER) reasmKeepGeometry(r, qp, dst, total);
   queueDestroy(r, qi, 0);
   mibInc(MIB_IP_REASM_OKS);
   reasmSetResult(r, total, 0, ihl);
   return dst;
 }
 
-/** out_fail: ReasmFails, the queue and its fragments dropped for `reason`. */
+/**
+ * The fragments' payload lengths in order into the datagram's geometry block (netfilter.ts
+ * nf_frag_geo): the kernel's reassembled skb keeps them as its frag_list (inet_frag_reasm_finish without
+ * coalescing for conntrack's users), which ip_do_fragment / ip6_fragment send again as they were. None (slow path) past GEO_MAX fragments.
+ */
+export function reasmKeepGeometry(r: u32, qp: u32, dst: u32, len: u32): void {
+  const g = nf_frag_geo(dst, len);
+  if (g == 0) return;
+  store<u32>(g, 0);
+  let n: u32 = 0;
+  let si = load<u32>(qp + QR_FIRST);
+  while (si != 0) {
+    if (n == GEO_MAX) return;
+    const s = slotAt(r, si);
+    store<u16>(g + 8 + (n << 1), <u16>load<u32>(s + FS_LEN));
+    n++;
+    si = load<u32>(s + FS_NEXT);
+  }
+  store<u16>(g + 4, <u16>n);
+  store<u32>(g, dst ^ GEO_TAG);
+}
+
+/** out_fail: ReasmFails (none when `failsMib` is 0: conntrack's reassembly), the queue and its fragments dropped for `reason`. */
 export function reasmFail(r: u32, qi: u32, failsMib: u32, reason: u32): u32 {
   queueDestroy(r, qi, reason);
-  mibInc(failsMib);
+  if (failsMib != 0) mibInc(failsMib);
   return 0;
 }
 
@@ -688,6 +712,11 @@ export function reasmLen(): u32 {
 /** frag_max_size of the IPv4 datagram the last ip_defrag / ip_defrag_user returned (its largest fragment's L3 bytes). */
 export function reasmFragMax(): u32 {
   return resultFragMax;
+}
+
+/** IPv6 (nf_ct_frag6_reasm): the datagram's IP6CB frag_max_size, for reasmFragMax(). */
+export function reasmSetFragMax(v: u32): void {
+  resultFragMax = v;
 }
 
 export function reasmNhoff(): u32 {

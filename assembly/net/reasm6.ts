@@ -16,7 +16,7 @@
 // the device only when the destination is link-local or multicast.
 
 import {
-  MIB_IP6_IN_HDR_ERRORS, MIB_IP6_REASM_FAILS, MIB_IP6_REASM_OKS, MIB_IP6_REASM_REQDS, NDROP_FRAG_ECN, NDROP_FRAG_HDR_INCOMP, NDROP_FRAG_INVALID, NDROP_FRAG_MEM, NDROP_FRAG_OVERSIZE, NDROP_NOMEM,
+  NDROP_DUP_FRAG, NDROP_NETFILTER_DROP, MIB_IP6_IN_HDR_ERRORS, MIB_IP6_REASM_FAILS, MIB_IP6_REASM_OKS, MIB_IP6_REASM_REQDS, NDROP_FRAG_ECN, NDROP_FRAG_HDR_INCOMP, NDROP_FRAG_INVALID, NDROP_FRAG_MEM, NDROP_FRAG_OVERSIZE, NDROP_NOMEM,
 } from './abi';
 import { mibInc, netDrop, netFree } from './core';
 import { icmpv6_send, ICMPV6_HDR_FIELD, ICMPV6_PARAMPROB } from './icmp';
@@ -26,8 +26,9 @@ import {
 } from './inet';
 import {
   be16, discardQueue, fragEcn, fragQueueAdd, fragsGather, FS_DATA, FS_HLEN, QF_LAST_IN, QR_ECN, QR_FIRST, QR_FLAGS,
-  QR_IIF, QR_LEN, QR_MAX_SIZE, QR_NHOFF, queueAt, queueDestroy, queueFind, queueSetFirst, queueWhole, reasmFail,
-  reasmFrame, reasmLock, reasmSetResult, reasmTable, reasmUnlock, slotAt,
+  QR_IIF, QR_LEN, QR_MAX_SIZE, QR_MEAT, QR_NHOFF, queueAt, queueDestroy, queueFind, queueSetFirst, queueWhole, reasmFail,
+  reasmFrame, reasmLock, reasmSetFragMax, reasmSetResult, reasmTable, reasmUnlock, slotAt, slotGive, slotTake, fragInsert,
+  IPFRAG_OK, IPFRAG_DUP, memCharge, reasmKeepGeometry,
 } from './reasm';
 import { copyBytes } from '../bytes';
 
@@ -179,33 +180,144 @@ function ipv6Defrag(ifindex: u32, q: u32, data: u32, len: u32, fragOff: u32): u3
     store<u32>(qp + QR_NHOFF, <u32>nhoff);
     queueSetFirst(qp);
   }
-  return queueWhole(qp) ? ip6FragReasm(r, qi) : 0;
+  return queueWhole(qp) ? ip6FragReasm(r, qi, false) : 0;
 }
 
 /**
- * ip6_frag_reasm: the first fragment's unfragmentable part (IPv6 header and the extension headers
- * before its Fragment header), then every payload; the Fragment header goes, its next header taking
- * its place in the byte that named it. Oversized (> 65,535 B of payload) or mixed-ECN datagrams fail.
+ * ip6_frag_reasm (nf_ct_frag6_reasm when `nf`: no Ip6 counters, frag_max_size kept): the first
+ * fragment's unfragmentable part (IPv6 header and the extension headers before its Fragment header),
+ * then every payload; the Fragment header goes, its next header taking its place in the byte that named
+ * it. Oversized (> 65,535 B of payload) or mixed-ECN datagrams fail.
  */
-function ip6FragReasm(r: u32, qi: u32): u32 {
+function ip6FragReasm(r: u32, qi: u32, nf: bool): u32 {
   const qp = queueAt(r, qi);
+  const fails = nf ? 0 : MIB_IP6_REASM_FAILS;
   const ecn = fragEcn(load<u8>(qp + QR_ECN));
-  if (ecn == 0xff) return reasmFail(r, qi, MIB_IP6_REASM_FAILS, NDROP_FRAG_ECN);
+  if (ecn == 0xff) return reasmFail(r, qi, fails, NDROP_FRAG_ECN);
   const head = slotAt(r, load<u32>(qp + QR_FIRST));
   const hdata = load<u32>(head + FS_DATA);
   const fragOff = load<u32>(head + FS_HLEN) - 8;
   const plen = fragOff - 40 + load<u32>(qp + QR_LEN);
-  if (plen > 65535) return reasmFail(r, qi, MIB_IP6_REASM_FAILS, NDROP_FRAG_OVERSIZE);
+  if (plen > 65535) return reasmFail(r, qi, fails, NDROP_FRAG_OVERSIZE);
   const dst = reasmFrame(40 + plen);
-  if (dst == 0) return reasmFail(r, qi, MIB_IP6_REASM_FAILS, NDROP_NOMEM);
+  if (dst == 0) return reasmFail(r, qi, fails, NDROP_NOMEM);
   const nhoff = load<u32>(qp + QR_NHOFF);
   copyBytes(dst - 14, hdata - 14, 14 + fragOff);
   store<u8>(dst + nhoff, load<u8>(hdata + fragOff));
   fragsGather(r, qp, dst + fragOff);
   store<u16>(dst + 4, bswap<u16>(<u16>plen));
   store<u8>(dst + 1, load<u8>(dst + 1) | <u8>(ecn << 4));
+  // IP6CB(skb)->frag_max_size = sizeof(struct ipv6hdr) + q.max_size: the largest fragment's bytes
+  reasmSetFragMax(load<u32>(qp + QR_MAX_SIZE));
+  if (nf) reasmKeepGeometry(r, qp, dst, 40 + plen);
   queueDestroy(r, qi, 0); // its fragments consumed
-  mibInc(MIB_IP6_REASM_OKS);
+  if (!nf) mibInc(MIB_IP6_REASM_OKS);
   reasmSetResult(r, 40 + plen, nhoff, fragOff);
   return dst;
+}
+
+// ---- nf_defrag_ipv6: conntrack's reassembly (net/ipv6/netfilter/nf_conntrack_reasm.c) ----
+
+
+/** enum ip6_defrag_users: IP6_DEFRAG_CONNTRACK_IN (+ the zone, 0 here), queues apart from local delivery's (0). */
+export const IP6_DEFRAG_CONNTRACK_IN: u32 = 1;
+/** What nf_ct_frag6_gather returns besides a datagram's address: the frame taken (held or dropped)… */
+export const NF_FRAG6_TAKEN: u32 = 0;
+/** …or the packet goes on through the hook as it is (not a fragment, or one conntrack's reassembly passes). */
+export const NF_FRAG6_ACCEPT: u32 = 1;
+
+/**
+ * nf_ct_frag6_gather + ipv6_defrag's verdict for the IPv6 packet at `data` (`len` bytes of L3, the
+ * payload length's) received on `ifindex`, frame queue `q`: NF_FRAG6_ACCEPT (not a fragment — no
+ * Fragment header after the extension headers find_prev_fhdr walks —, a jumbogram, a first fragment
+ * without its upper-layer header, or a fragment before the last whose payload is not a multiple of 8,
+ * whose queue goes: -EPROTO → NF_ACCEPT), NF_FRAG6_TAKEN (held: NF_STOLEN; a duplicate, freed as
+ * DUP_FRAG; refused: NF_DROP, freed as NETFILTER_DROP), or the L3 address of the datagram this fragment
+ * completed (a frame of the stack's own, q = 0, its length in reasmLen(), IP6CB frag_max_size in
+ * reasmFragMax()) that goes on in the fragment's place. Queues are keyed (id, source, destination,
+ * user, input device); no Ip6 counter moves (nf_conntrack_reasm keeps no SNMP).
+ */
+export function nf_ct_frag6_gather(ifindex: u32, q: u32, data: u32, len: u32, user: u32): u32 {
+  // find_prev_fhdr: the Fragment header after HOP / ROUTING / DEST / AUTH headers, or none
+  let nhoff: u32 = 6;
+  let off: u32 = 40;
+  let nh = <u32>load<u8>(data + 6);
+  while (nh != NEXTHDR_FRAGMENT) {
+    if (!isExtHdr(nh) || nh == NEXTHDR_NONE || off + 2 > len) return NF_FRAG6_ACCEPT;
+    const hl = extLen(data, off, nh);
+    nhoff = off;
+    nh = load<u8>(data + off);
+    off += hl;
+  }
+  // a jumbogram has no Fragment header; one past the packet's end is not one either (len < 0)
+  if (be16(data + 4) == 0 || off > len) return NF_FRAG6_ACCEPT;
+  // RFC 8200 4.5: a first fragment without the whole header chain is let through as it is
+  if (thdrTruncated(data, len)) return NF_FRAG6_ACCEPT;
+  if (off + 8 > len) return nfDrop(q, data, NDROP_NETFILTER_DROP); // pskb_may_pull: -ENOMEM
+  reasmLock();
+  const d = nfFrag6Queue(ifindex, q, data, len, off, nhoff, user);
+  reasmUnlock();
+  return d;
+}
+
+@inline function nfDrop(q: u32, data: u32, reason: u32): u32 {
+  netDrop(reason);
+  netFree(q, data);
+  return NF_FRAG6_TAKEN;
+}
+
+/** fq_find + nf_ct_frag6_queue for the fragment whose Fragment header is at `fhoff`, named at `nhoff`. */
+function nfFrag6Queue(ifindex: u32, q: u32, data: u32, len: u32, fhoff: u32, nhoff: u32, user: u32): u32 {
+  const r = reasmTable();
+  const qi = r == 0 ? 0 : queueFind(r, 6, load<u32>(data + fhoff + 4), 0, ifindex, data + 8, data + 24, user);
+  if (qi == 0) return nfDrop(q, data, NDROP_NETFILTER_DROP); // -ENOMEM
+  const qp = queueAt(r, qi);
+  const plen = be16(data + 4);
+  const fo = be16(data + fhoff + 2);
+  const offset = fo & IP6_OFFSET;
+  const end = offset + (plen - (fhoff + 8 - 40));
+  if (end > 65535) return nfDrop(q, data, NDROP_NETFILTER_DROP);
+  const ecn: u32 = 1 << ((<u32>load<u8>(data + 1) >> 4) & 3);
+  const qlen = load<u32>(qp + QR_LEN);
+  const flags = <u32>load<u8>(qp + QR_FLAGS);
+  if ((fo & IP6_MF) == 0) {
+    // the last: nothing queued beyond it, no other last disagreeing (err: this one dropped, the queue kept)
+    if (end < qlen || ((flags & QF_LAST_IN) != 0 && end != qlen)) return nfDrop(q, data, NDROP_NETFILTER_DROP);
+    store<u8>(qp + QR_FLAGS, <u8>(flags | QF_LAST_IN));
+    store<u32>(qp + QR_LEN, end);
+  } else {
+    if ((end & 7) != 0) {
+      // not rounded to 8 bytes: the queue goes (inet_frag_kill), the fragment passes as it is (-EPROTO)
+      queueDestroy(r, qi, NDROP_FRAG_INVALID);
+      return NF_FRAG6_ACCEPT;
+    }
+    if (end > qlen) {
+      if ((flags & QF_LAST_IN) != 0) return nfDrop(q, data, NDROP_NETFILTER_DROP);
+      store<u32>(qp + QR_LEN, end);
+    }
+  }
+  if (end == offset) return nfDrop(q, data, NDROP_NETFILTER_DROP);
+  // inet_frag_queue_insert: a duplicate is taken (freed as DUP_FRAG), an overlap kills the queue (NF_DROP)
+  const si = slotTake(r);
+  if (si == 0) return nfDrop(q, data, NDROP_NETFILTER_DROP);
+  const ins = fragInsert(r, qp, si, q, data, offset, end, fhoff + 8);
+  if (ins != IPFRAG_OK) {
+    slotGive(r, si);
+    if (ins == IPFRAG_DUP) return nfDrop(q, data, NDROP_DUP_FRAG);
+    queueDestroy(r, qi, NDROP_FRAG_INVALID);
+    return nfDrop(q, data, NDROP_NETFILTER_DROP);
+  }
+  store<u32>(qp + QR_IIF, ifindex);
+  store<u32>(qp + QR_MEAT, load<u32>(qp + QR_MEAT) + (end - offset));
+  store<u8>(qp + QR_ECN, <u8>(load<u8>(qp + QR_ECN) | ecn));
+  memCharge(r, 6);
+  const fragsize: u32 = 40 + plen;
+  if (fragsize > load<u32>(qp + QR_MAX_SIZE)) store<u32>(qp + QR_MAX_SIZE, fragsize);
+  if (offset == 0) {
+    store<u32>(qp + QR_NHOFF, nhoff);
+    queueSetFirst(qp);
+  }
+  if (!queueWhole(qp)) return NF_FRAG6_TAKEN; // held: NF_STOLEN
+  const d = ip6FragReasm(r, qi, true);
+  return d == 0 ? NF_FRAG6_TAKEN : d; // a failed reassembly took its fragments (-EINPROGRESS)
 }

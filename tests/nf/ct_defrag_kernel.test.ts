@@ -3,8 +3,9 @@
 // built in namespaces with Debian's nftables (`nft -f` of RULESET) and compared frame by frame with
 // wxdp given the same ruleset (dp.nft). The kernel's nf_defrag_ipv4 (PRE_ROUTING, priority -400) holds
 // the fragments in conntrack's own queues (IP_DEFRAG_CONNTRACK_IN); the one that completes the datagram
-// takes it through conntrack, NAT and the chains, and ip_do_fragment cuts it again on the way out at the
-// size of the largest fragment that came in (IPCB frag_max_size): the fragments leave translated, TTL
+// takes it through conntrack, NAT and the chains, and ip_do_fragment cuts it again on the way out: as
+// the fragments came (its frag_list fast path, conntrack's reassembly not coalescing them) when they pass
+// its geometry check, else at the size of the largest fragment that came in (IPCB frag_max_size): the fragments leave translated, TTL
 // 63, header checksums redone, their IP ID the one they came with (nothing the kernel randomises: no
 // field is masked). Then `conntrack -L` against dp.conntrack's listing.
 
@@ -49,6 +50,26 @@ function frags(from: 'in' | 'out', src: string, dst: string, sp: number, dp: num
   return fragments4(dgram, mtu).map((f) => eth({ dst: dmac, src: smac, type: 0x0800 }, f));
 }
 
+/** 3,000 bytes cut as 552 + 1,480 + 976 of payload (UDP header included). */
+function uneq(): Uint8Array[] {
+  const dgram = ipv4({ src: C, dst: S, proto: 17, id: 0x4107 }, udp4(C, S, 5004, 53, data(3000, 0x07)));
+  const rest = dgram.subarray(20 + 552);
+  const hdr = Uint8Array.from(dgram.subarray(0, 20));
+  const mk = (off: number, chunk: Uint8Array, more: boolean) => {
+    const h = Uint8Array.from(hdr);
+    const len = 20 + chunk.length;
+    h[2] = len >> 8; h[3] = len & 0xff;
+    const fo = (off >> 3) | (more ? 0x2000 : 0);
+    h[6] = fo >> 8; h[7] = fo & 0xff; h[10] = h[11] = 0;
+    let sum = 0;
+    for (let i = 0; i < 20; i += 2) sum += (h[i]! << 8) | h[i + 1]!;
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
+    const c = ~sum & 0xffff; h[10] = c >> 8; h[11] = c & 0xff;
+    return eth({ dst: M0, src: H0, type: 0x0800 }, Uint8Array.from([...h, ...chunk]));
+  };
+  return [mk(552, rest.subarray(0, 1480), true), mk(2032, rest.subarray(1480), false)];
+}
+
 type Step = { what: string; dev: 'eth0' | 'eth1'; frame: Uint8Array };
 const steps = (what: string, dev: 'eth0' | 'eth1', fs: Uint8Array[], order?: number[]): Step[] =>
   (order ?? fs.map((_, i) => i)).map((i) => ({ what: `${what}, fragment ${i + 1}/${fs.length}`, dev, frame: fs[i]! }));
@@ -66,6 +87,8 @@ const STEPS: Step[] = [
   ...steps('UDP out, 8,000 bytes (masquerade)', 'eth0', frags('in', C, S, 5003, 53, 8000, 0x4106, 1500)),
   // `ct state new` seen on the whole datagram: dropped, fragments and all
   ...steps('UDP to port 7777 (ct state new: dropped)', 'eth0', frags('in', C, S, 5002, 7777, 2000, 0x4105, 1500)),
+  // unequal pieces (576, then 1,500, then the rest): the kernel's frag_list fast path
+  ...steps('UDP out in unequal pieces', 'eth0', [...frags('in', C, S, 5004, 53, 3000, 0x4107, 576).slice(0, 1), ...uneq()]),
 ];
 
 describe.skipIf(unready !== '' || noKernel !== '')(`defragmentation before conntrack against the kernel${noKernel ? ` (skipped: ${noKernel})` : ''}`, () => {
@@ -94,7 +117,7 @@ describe.skipIf(unready !== '' || noKernel !== '')(`defragmentation before connt
         expect({ what: s.what, dev, out: a }).toEqual({ what: s.what, dev, out: b });
       }
     });
-    expect(sent).toBe(3 + 2 + 4 + 2 + 6); // what the kernel sent: the 7777 datagram nothing
+    expect(sent).toBe(3 + 2 + 4 + 2 + 6 + 3); // what the kernel sent: the 7777 datagram nothing
     const ours = parseConntrackL(fx.dp.conntrack.format());
     const theirs = parseConntrackL(kernCt);
     expect(ours.map((l) => `${l.proto} ${l.rest}`)).toEqual(theirs.map((l) => `${l.proto} ${l.rest}`));
