@@ -332,6 +332,8 @@ let txFull: u32 = 0;
     txRing = load<u32>(txRingQ, Q_RX);
     txOpts |= (hops & 0xff) << OPT_HOPS_SHIFT;
     txFull = DROP_RX_RING_FULL;
+    // the peer receives an xdp_frame without an skb: no RX hash (veth_xdp_rx_hash: -ENODATA)
+    rxHashSet(addr, 0, 0);
   }
   return true;
 }
@@ -397,8 +399,8 @@ const TXB_TARGET: u32 = 32 + TXB_SIZE * 16;
 export const TXB_BYTES: u32 = 64 + TXB_TARGETS * TXB_TARGET;
 const TXO_STACK: u32 = 0x80000000;
 let txb: u32 = <u32>memory.data(TXB_BYTES, 64);
-/** Polls under way on this instance (a bulk is flushed when the outermost one ends). */
-let txbDepth: u32 = 0;
+/** A poll is under way on this instance (polls do not nest: napi_poll and cpumap_poll run one after the other). */
+let txbOn: bool = false;
 
 /** worker_init: this instance's bulks move to `a` (TXB_BYTES of its own area). */
 export function devTxBulkSet(a: u32): void {
@@ -407,18 +409,22 @@ export function devTxBulkSet(a: u32): void {
 
 /** Whether a transmit now goes into this instance's bulks (a poll of the shared build is under way). */
 @inline export function txBulkOn(): bool {
-  return ASC_FEATURE_THREADS && txbDepth != 0 && !tpBulkOn();
+  return ASC_FEATURE_THREADS && txbOn && !tpBulkOn();
 }
 
 /** A poll starts: transmits are queued until it ends. */
 @inline export function txBulkBegin(): void {
-  if (ASC_FEATURE_THREADS) txbDepth++;
+  if (ASC_FEATURE_THREADS) txbOn = true;
 }
 
-/** A poll ends: the outermost one pushes every bulk (xdp_do_flush). */
+/**
+ * A poll ends: every bulk goes out (xdp_do_flush). (A poll a trap cut short leaves its bulks: the next
+ * poll's end sends them.)
+ */
 @inline export function txBulkEnd(): void {
   if (ASC_FEATURE_THREADS) {
-    if (--txbDepth == 0 && load<u32>(txb) != 0) txBulkFlushAll();
+    txbOn = false;
+    if (load<u32>(txb) != 0) txBulkFlushAll();
   }
 }
 
