@@ -12,10 +12,12 @@
 //
 // Reads: DP_DEVS. Sets: rings, counters. Next: napi.ts polls the RX rings; TypeScript reads TX and host.
 
-import { tp_mem_event } from './tracepoints';
+import { tp_mem_event, tpBulkOn } from './tracepoints';
+import { ndStat } from './net/netdev';
+import { NDSTAT_TX_BYTES, NDSTAT_TX_DROPPED, NDSTAT_TX_PACKETS } from './net/abi';
 import {
   DEV_BLOCK, DEV_HEADER_SIZE, DEV_HOST_RING, DEV_IFINDEX, DEV_MTU, DEV_NQUEUES, DEV_PEER, DP_DEVS, DESC_SIZE, DROP_NO_BUFFER,
-  DROP_PKT_TOO_BIG, DROP_PKT_TOO_SMALL, DROP_REDIRECT_LOOP, DROP_RX_RING_FULL, DROP_TX_RING_FULL, FRAME_SIZE,
+  DROP_PKT_TOO_BIG, DROP_PKT_TOO_SMALL, DROP_REDIRECT_LOOP, DROP_REDIRECT_NO_DEVICE, DROP_RX_RING_FULL, DROP_TX_RING_FULL, FRAME_SIZE,
   FRAME_TAILROOM_RESERVED, MAX_DEVICES, MAX_REDIRECT_HOPS, Q_COMP, Q_FILL, Q_RX, Q_STATS, Q_TX, QSTAT_DROP_BASE,
   QSTAT_TX_BYTES, QSTAT_TX_PACKETS, QUEUE_SIZE, XDP_PACKET_HEADROOM, RING_CONSUMER, RING_PRODUCER, RING_MASK,
 } from './abi';
@@ -288,12 +290,20 @@ export function dev_rx_batch(dev: u32, qi: u32, buf: u32, n: u32): u32 {
   return queued;
 }
 
+// Where transmit puts a frame (txResolve; per instance, wasm globals): the TX queue that counts it, the
+// ring it goes onto (that queue's TX ring, or a veth peer's RX ring), the queue that ring belongs to, the
+// descriptor's options, and the drop reason when the ring is full.
+let txQ: u32 = 0;
+let txRing: u32 = 0;
+let txRingQ: u32 = 0;
+let txOpts: u32 = 0;
+let txFull: u32 = 0;
+
 /**
- * Transmit on `dev` (queue `qi` modulo its queues): onto its TX ring, or a veth peer's RX ring.
- * `q` is the queue the frame is accounted to when dropped. False when dropped (counted; the frame
- * is recycled).
+ * transmit's checks, and where the frame goes (the tx* globals). False when it is dropped here (too big,
+ * a veth loop or a peer that is gone: counted on `q`, the frame recycled).
  */
-export function transmit(q: u32, dev: u32, qi: u32, addr: u32, len: u32, options: u32): bool {
+@inline function txResolve(q: u32, dev: u32, qi: u32, addr: u32, len: u32, options: u32): bool {
   const nq = load<u32>(dev, DEV_NQUEUES);
   const tq = devQueue(dev, qi < nq ? qi : qi % nq);
   if (len > load<u32>(dev, DEV_MTU) + ETH_HLEN + VLAN_HLEN) {
@@ -303,10 +313,11 @@ export function transmit(q: u32, dev: u32, qi: u32, addr: u32, len: u32, options
   }
   // Onto the TX ring, or for a veth the peer's RX ring (one hop more): a full ring is a drop counted
   // on the ring's queue.
-  let ring = load<u32>(tq, Q_TX);
-  let ringQueue = tq;
-  let opts = options & OPT_META_MASK;
-  let fullReason = DROP_TX_RING_FULL;
+  txQ = tq;
+  txRing = load<u32>(tq, Q_TX);
+  txRingQ = tq;
+  txOpts = options & OPT_META_MASK;
+  txFull = DROP_TX_RING_FULL;
   const peer = load<u32>(dev, DEV_PEER);
   if (peer != 0) {
     const hops = (options >> OPT_HOPS_SHIFT) + 1;
@@ -317,37 +328,236 @@ export function transmit(q: u32, dev: u32, qi: u32, addr: u32, len: u32, options
       return false;
     }
     const pn = load<u32>(pdev, DEV_NQUEUES);
-    ringQueue = devQueue(pdev, qi < pn ? qi : qi % pn);
-    ring = load<u32>(ringQueue, Q_RX);
-    opts |= hops << OPT_HOPS_SHIFT;
-    fullReason = DROP_RX_RING_FULL;
+    txRingQ = devQueue(pdev, qi < pn ? qi : qi % pn);
+    txRing = load<u32>(txRingQ, Q_RX);
+    txOpts |= (hops & 0xff) << OPT_HOPS_SHIFT;
+    txFull = DROP_RX_RING_FULL;
+    // the peer receives an xdp_frame without an skb: no RX hash (veth_xdp_rx_hash: -ENODATA)
+    rxHashSet(addr, 0, 0);
   }
+  return true;
+}
+
+/**
+ * Transmit on `dev` (queue `qi` modulo its queues): onto its TX ring, or a veth peer's RX ring.
+ * `q` is the queue the frame is accounted to when dropped. False when dropped (counted; the frame
+ * is recycled). At once, one frame: the NAPI polls of the shared build queue theirs (xmit, below).
+ */
+export function transmit(q: u32, dev: u32, qi: u32, addr: u32, len: u32, options: u32): bool {
+  if (!txResolve(q, dev, qi, addr, len, options)) return false;
+  const tq = txQ;
+  const ring = txRing;
   // A TX queue's counters are guarded by its TX ring's producer lock, as a driver counts its TX stats
   // under the queue's xmit lock: plain adds while it is held, no atomic on the hot path. (A veth end's
   // frames go onto the peer's RX ring under that ring's lock; its own TX ring's lock guards its counters.)
-  const txRing = load<u32>(tq, Q_TX);
+  const own = load<u32>(tq, Q_TX);
   ringProducerLock(ring);
-  const ok = ringPushDesc(ring, <u64>addr, len, opts);
-  if (ring == txRing) {
+  const ok = ringPushDesc(ring, <u64>addr, len, txOpts);
+  if (ring == own) {
     if (ok) {
       count(tq, QSTAT_TX_PACKETS, 1);
       count(tq, QSTAT_TX_BYTES, len);
     } else {
-      count(tq, QSTAT_DROP_BASE + fullReason, 1);
+      count(tq, QSTAT_DROP_BASE + txFull, 1);
     }
     ringProducerUnlock(ring);
   } else {
     ringProducerUnlock(ring);
-    if (!ok) countShared(ringQueue, QSTAT_DROP_BASE + fullReason, 1);
+    if (!ok) countShared(txRingQ, QSTAT_DROP_BASE + txFull, 1);
     else {
-      ringProducerLock(txRing);
+      ringProducerLock(own);
       count(tq, QSTAT_TX_PACKETS, 1);
       count(tq, QSTAT_TX_BYTES, len);
-      ringProducerUnlock(txRing);
+      ringProducerUnlock(own);
     }
   }
   if (!ok) recycle(q, addr);
   return ok;
+}
+
+// ---- transmit in bulk: the shared build's NAPI polls ----
+//
+// As the kernel's per-CPU bulk queues (devmap.c bq_enqueue, flushed by xdp_do_flush at the end of the
+// NAPI poll; a driver's XDP_TX bulk, veth_xdp_flush_bq): while a worker polls (txBulkBegin .. txBulkEnd)
+// the frames it transmits are queued per target TX queue, TXB_SIZE at most (DEV_MAP_BULK_SIZE), and a
+// bulk goes onto its ring under one hold of the ring's producer lock with one producer store: when it
+// is full, when its slot is needed for another target (TXB_TARGETS kept), and when the poll ends. The
+// ring's room is known only then: the frames it cannot take are dropped there, counted on the ring's
+// queue (bq_xmit_all: drops = cnt - sent, the frames freed by the bulk's owner). The stack's frames
+// carry their device's counters (tx_packets, tx_bytes, tx_dropped), counted as the bulk goes out.
+// The unshared build (one thread, no lock to save) and polls with the bulk tracepoints on (the tallies
+// report each frame as it reaches a ring) transmit at once.
+//
+// Per instance: the main thread's bulks are a static, a worker's lie in its own area (worker_init).
+//   +0  u32 targets in use, then TXB_TARGETS targets of TXB_TARGET bytes:
+//   target  +0 TX queue | +4 ring | +8 the ring's queue | +12 frames | +16 device | +20 full reason
+//           +24 netdev record of the stack's frames (0: none) | +32 TXB_SIZE × { addr, len, opts, q }
+// A frame's opts: the descriptor's options, TXO_STACK set when the stack sent it (its netdev counts it).
+const TXB_SIZE: u32 = 16;
+const TXB_TARGETS: u32 = 8;
+const TXB_TARGET: u32 = 32 + TXB_SIZE * 16;
+export const TXB_BYTES: u32 = 64 + TXB_TARGETS * TXB_TARGET;
+const TXO_STACK: u32 = 0x80000000;
+let txb: u32 = <u32>memory.data(TXB_BYTES, 64);
+/** A poll is under way on this instance (polls do not nest: napi_poll and cpumap_poll run one after the other). */
+let txbOn: bool = false;
+
+/** worker_init: this instance's bulks move to `a` (TXB_BYTES of its own area). */
+export function devTxBulkSet(a: u32): void {
+  txb = a;
+}
+
+/** Whether a transmit now goes into this instance's bulks (a poll of the shared build is under way). */
+@inline export function txBulkOn(): bool {
+  return ASC_FEATURE_THREADS && txbOn && !tpBulkOn();
+}
+
+/** A poll starts: transmits are queued until it ends. */
+@inline export function txBulkBegin(): void {
+  if (ASC_FEATURE_THREADS) txbOn = true;
+}
+
+/**
+ * A poll ends: every bulk goes out (xdp_do_flush). (A poll a trap cut short leaves its bulks: the next
+ * poll's end sends them.)
+ */
+@inline export function txBulkEnd(): void {
+  if (ASC_FEATURE_THREADS) {
+    txbOn = false;
+    if (load<u32>(txb) != 0) txBulkFlushAll();
+  }
+}
+
+/**
+ * transmit, into this instance's bulk when txBulkOn (the frame's fate is known when the bulk goes out:
+ * true here means queued), else at once. `nd`: the stack's netdev record that counts the frame (0: none).
+ * False when it was dropped here (as transmit: counted, recycled); the stack counts that one itself.
+ */
+export function xmit(q: u32, dev: u32, qi: u32, addr: u32, len: u32, options: u32, nd: u32): bool {
+  if (!txBulkOn()) return transmit(q, dev, qi, addr, len, options);
+  if (!txResolve(q, dev, qi, addr, len, options)) return false;
+  const n = load<u32>(txb);
+  let t: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const x = txb + 64 + i * TXB_TARGET;
+    if (load<u32>(x) == txQ) {
+      t = x;
+      break;
+    }
+  }
+  if (t == 0) {
+    if (n == TXB_TARGETS) {
+      // more targets in one poll than kept: the oldest bulk goes out now, the others move up
+      txBulkFlush(txb + 64);
+      memory.copy(txb + 64, txb + 64 + TXB_TARGET, (TXB_TARGETS - 1) * TXB_TARGET);
+      t = txb + 64 + (TXB_TARGETS - 1) * TXB_TARGET;
+    } else {
+      t = txb + 64 + n * TXB_TARGET;
+      store<u32>(txb, n + 1);
+    }
+    store<u32>(t, txQ);
+    store<u32>(t, txRing, 4);
+    store<u32>(t, txRingQ, 8);
+    store<u32>(t, 0, 12);
+    store<u32>(t, dev, 16);
+    store<u32>(t, txFull, 20);
+    store<u32>(t, 0, 24);
+  } else if (load<u32>(t, 12) == TXB_SIZE) {
+    // bq_enqueue: a full bulk goes out before the next frame joins
+    txBulkFlush(t);
+  }
+  const k = load<u32>(t, 12);
+  const e = t + 32 + (k << 4);
+  store<u32>(e, addr);
+  store<u32>(e, len, 4);
+  store<u32>(e, nd != 0 ? txOpts | TXO_STACK : txOpts, 8);
+  store<u32>(e, q, 12);
+  if (nd != 0) store<u32>(t, nd, 24);
+  store<u32>(t, k + 1, 12);
+  return true;
+}
+
+/** Every bulk of this instance onto its ring. */
+function txBulkFlushAll(): void {
+  const n = load<u32>(txb);
+  for (let i: u32 = 0; i < n; i++) txBulkFlush(txb + 64 + i * TXB_TARGET);
+  store<u32>(txb, 0);
+}
+
+/**
+ * Bulk `t` onto its ring: as many frames as it has room for, in order, under one hold of the producer
+ * lock, published with one store; the TX queue's counters in one add each. The rest are dropped
+ * (counted on the ring's queue, recycled to the queue each came from). The bulk is empty after.
+ */
+function txBulkFlush(t: u32): void {
+  const n = load<u32>(t, 12);
+  if (n == 0) return;
+  store<u32>(t, 0, 12);
+  const tq = load<u32>(t);
+  const ring = load<u32>(t, 4);
+  const ringQ = load<u32>(t, 8);
+  const dev = load<u32>(t, 16);
+  const reason = load<u32>(t, 20);
+  const own = load<u32>(tq, Q_TX);
+  let k: u32 = 0;
+  let bytes: u64 = 0;
+  let stackSent: u32 = 0;
+  let stackBytes: u64 = 0;
+  // the device left the table while the frames waited (the control plane destroyed it): none are sent
+  const live = devLookup(load<u32>(dev, DEV_IFINDEX)) == dev;
+  ringProducerLock(ring);
+  if (live) {
+    const p = load<u32>(ring, RING_PRODUCER);
+    k = min(n, load<u32>(ring, RING_MASK) + 1 - (p - ringConsumerAcquire(ring)));
+    for (let i: u32 = 0; i < k; i++) {
+      const f = t + 32 + (i << 4);
+      const len = load<u32>(f, 4);
+      const opts = load<u32>(f, 8);
+      const d = ringEntry(ring, p + i);
+      store<u64>(d, <u64>load<u32>(f));
+      store<u32>(d, len, 8);
+      store<u32>(d, opts & ~TXO_STACK, 12);
+      bytes += len;
+      if ((opts & TXO_STACK) != 0) {
+        stackSent++;
+        stackBytes += len;
+      }
+    }
+    if (k != 0) ringProducerRelease(ring, p + k);
+  }
+  const drops = n - k;
+  const why = live ? reason : DROP_REDIRECT_NO_DEVICE;
+  if (ring == own) {
+    if (k != 0) {
+      count(tq, QSTAT_TX_PACKETS, k);
+      count(tq, QSTAT_TX_BYTES, bytes);
+    }
+    if (drops != 0) count(tq, QSTAT_DROP_BASE + why, drops);
+    ringProducerUnlock(ring);
+  } else {
+    ringProducerUnlock(ring);
+    if (drops != 0) countShared(ringQ, QSTAT_DROP_BASE + why, drops);
+    if (k != 0) {
+      ringProducerLock(own);
+      count(tq, QSTAT_TX_PACKETS, k);
+      count(tq, QSTAT_TX_BYTES, bytes);
+      ringProducerUnlock(own);
+    }
+  }
+  let stackDropped: u32 = 0;
+  for (let i = k; i < n; i++) {
+    const f = t + 32 + (i << 4);
+    if ((load<u32>(f, 8) & TXO_STACK) != 0) stackDropped++;
+    recycle(load<u32>(f, 12), load<u32>(f));
+  }
+  const nd = load<u32>(t, 24);
+  if (nd != 0) {
+    if (stackSent != 0) {
+      ndStat(nd, NDSTAT_TX_PACKETS, stackSent);
+      ndStat(nd, NDSTAT_TX_BYTES, stackBytes);
+    }
+    if (stackDropped != 0) ndStat(nd, NDSTAT_TX_DROPPED, stackDropped);
+  }
 }
 
 /**

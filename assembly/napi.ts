@@ -9,7 +9,8 @@
 //   XDP_PASS      the stack (net/eth.ts) when the device is one of its links and up — gathered and
 //                 handed over a burst at a time at the end of the poll (stack_rx_burst), as
 //                 netif_receive_skb_list does — else the device's host ring (TypeScript reads it)
-//   XDP_TX        this device's TX ring, same queue            (device.ts transmit)
+//   XDP_TX        this device's TX ring, same queue            (device.ts transmit; a worker's poll
+//                 queues the frames it transmits and pushes them a bulk at a time: device.ts xmit)
 //   XDP_REDIRECT  bpf_redirect: another device's TX ring; devmap/devmap_hash: the entry's device, after
 //                 the entry's own program if it has one (egress_ifindex set; anything but XDP_PASS
 //                 drops), BPF_F_BROADCAST: a copy to each entry's; xskmap: the bound socket's RX ring
@@ -28,7 +29,7 @@ import {
   DP_DEVS, DEV_BURST, MAP_DATA, MAP_MAX_ENTRIES, DROP_NO_BUFFER, DP_BURST, BURST_MAX, BURST_RECORD_SIZE, Q_OWNER,
 } from './abi';
 import { copyBytes } from './bytes';
-import { count, countDrop, devLookup, devQueue, OPT_META_MASK, queueRefill, recycle, recycleBatchBegin, recycleBatchEnd, transmit } from './device';
+import { count, countDrop, devLookup, devQueue, OPT_META_MASK, queueRefill, recycle, recycleBatchBegin, recycleBatchEnd, txBulkBegin, txBulkEnd, xmit } from './device';
 import { devmapHashLookupIdx, devmapLookupIdx } from './maps/devmap';
 import { fdArrayLookupIdx } from './maps/fd_array';
 import { CPUMAP_QUEUES, CQ_CONS, CQ_MAP, CQ_CPU, CQ_DRAINED, CQ_ENTRIES, CQ_ENTRY_SIZE, CQ_MASK, CQ_NEXT, CQ_PROD, CQ_PROG, cpumapEnqueue, cpumapLookupIdx, cpumapWorkers } from './maps/cpumap';
@@ -135,7 +136,7 @@ function toDevmapEntry(q: u32, dev: u32, qi: u32, map: u32, v: u32, data: u32, l
       return;
     }
   }
-  const sent = transmit(q, tdev, qi, data, len, opts | meta);
+  const sent = xmit(q, tdev, qi, data, len, opts | meta, 0);
   if (tpBulkOn()) tpDevmapFrame(dev, tdev, sent);
 }
 
@@ -193,7 +194,7 @@ function redirectTo(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, o
       countDrop(q, DROP_REDIRECT_NO_DEVICE);
       return -EINVAL;
     }
-    const sent = transmit(q, tdev, qi, data, len, opts | meta);
+    const sent = xmit(q, tdev, qi, data, len, opts | meta, 0);
     if (tpBulkOn()) tpDevmapFrame(dev, tdev, sent);
     return 0;
   }
@@ -387,6 +388,7 @@ const CPUMAP_BATCH: u32 = 8;
 export function cpumap_poll(cpu: u32, budget: u32): u32 {
   if (!ASC_FEATURE_THREADS) return 0;
   let total: u32 = 0;
+  txBulkBegin();
   for (let cq = atomic.load<u32>(CPUMAP_QUEUES); cq != 0; cq = load<u32>(cq, CQ_NEXT)) {
     if (load<u32>(cq, CQ_CPU) != cpu) continue;
     const c = load<u32>(cq, CQ_CONS);
@@ -430,6 +432,7 @@ export function cpumap_poll(cpu: u32, budget: u32): u32 {
     atomic.store<u64>(cq + CQ_DRAINED, load<u64>(cq, CQ_DRAINED) + n);
     total += n;
   }
+  txBulkEnd();
   tpFlush();
   return total;
 }
@@ -445,7 +448,7 @@ export function cpumap_poll(cpu: u32, budget: u32): u32 {
     toHost(q, dev, qi, ifindex, data, len, meta, true);
   } else if (act == XDP_TX) {
     count(q, QSTAT_XDP_TX, 1);
-    transmit(q, dev, qi, data, len, hops | meta);
+    xmit(q, dev, qi, data, len, hops | meta, 0);
   } else if (act == XDP_REDIRECT) {
     count(q, QSTAT_XDP_REDIRECT, 1);
     redirect(q, dev, qi, data, len, meta, hops);
@@ -469,8 +472,10 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
     queueRefill(q);
     return 0;
   }
-  // the frames this poll gives back to the queue's fill ring are published together (device.ts)
+  // the frames this poll gives back to the queue's fill ring are published together, the frames it
+  // transmits pushed a bulk at a time (device.ts)
   recycleBatchBegin(q);
+  txBulkBegin();
   const c = load<u32>(rx, RING_CONSUMER);
   const burst = load<u32>(dev + DEV_BURST);
   const slot = load<u32>(dev + DEV_PROG);
@@ -522,6 +527,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
   }
   if (stackN != 0) stackFlush(ifindex, q, qi);
   if (hostN != 0) hostFlush();
+  txBulkEnd();
   tpFlush();
   if (slot != 0 && ifindex < MAX_DEVICES) {
     // written only when it changes: the hint is one static every worker polling the device reads, and a

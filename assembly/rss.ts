@@ -24,7 +24,7 @@
 //   +32  u32   the Toeplitz hash
 //   +36  u32   RX_HASH_VALID | enum xdp_rss_hash_type (include/net/xdp.h), or 0: no hash (ENODATA)
 
-import { DEV_NQUEUES, FRAME_SIZE } from './abi';
+import { CTX_BASE, CTX_HARD_START, DEV_NQUEUES, FRAME_SIZE } from './abi';
 
 export const DEV_RSS: u32 = 60; // u32 address of the device's RSS block (0: none)
 export const RSS_KEY_SIZE: u32 = 40;
@@ -39,13 +39,14 @@ export const RX_HASH_OFF: u32 = 32;
 export const RX_HASH_TYPE_OFF: u32 = 36;
 export const RX_HASH_VALID: u32 = 0x80000000;
 
-// enum xdp_rss_hash_type's bits (include/net/xdp.h)
-export const XDP_RSS_L3: u32 = 1 << 0;
-export const XDP_RSS_L3_IPV4: u32 = 1 << 1;
-export const XDP_RSS_L3_IPV6: u32 = 1 << 2;
-export const XDP_RSS_L4: u32 = 1 << 4;
-export const XDP_RSS_L4_TCP: u32 = 1 << 5;
-export const XDP_RSS_L4_UDP: u32 = 1 << 6;
+// enum xdp_rss_hash_type's bits (include/net/xdp.h): XDP_RSS_TYPE_L4_IPV4_TCP is L3_IPV4 | L4 | L4_TCP
+// (0x19), XDP_RSS_TYPE_L3_IPV6 is L3_IPV6 (0x2). (L3_DYNHDR, bit 2, is the hardware's to report for IPv4
+// options and IPv6 extension headers; this NIC does not.)
+export const XDP_RSS_L3_IPV4: u32 = 1 << 0;
+export const XDP_RSS_L3_IPV6: u32 = 1 << 1;
+export const XDP_RSS_L4: u32 = 1 << 3;
+export const XDP_RSS_L4_TCP: u32 = 1 << 4;
+export const XDP_RSS_L4_UDP: u32 = 1 << 5;
 
 /** The flow's hash input, built per frame (the receiving side: one thread per device queue's producer). */
 const INPUT: usize = memory.data(36);
@@ -87,7 +88,7 @@ function flowInput(rss: u32, data: u32, len: u32): u32 {
     const ip = data + l3;
     const ihl = (<u32>load<u8>(ip) & 0xf) << 2;
     store<u64>(INPUT, load<u64>(ip, 12)); // saddr, daddr
-    lastType = XDP_RSS_L3 | XDP_RSS_L3_IPV4;
+    lastType = XDP_RSS_L3_IPV4;
     const fragment = (bswap<u16>(load<u16>(ip, 6)) & 0x3fff) != 0;
     const p = <u32>load<u8>(ip, 9);
     if (!fragment && ihl >= 20 && len >= l3 + ihl + 4 && (p == 6 || (p == 17 && (flags & RSS_F_UDP4) != 0))) {
@@ -101,7 +102,7 @@ function flowInput(rss: u32, data: u32, len: u32): u32 {
     if (len < l3 + 40) return 0;
     const ip = data + l3;
     for (let k: u32 = 0; k < 32; k += 8) store<u64>(INPUT + k, load<u64>(ip + 8 + k));
-    lastType = XDP_RSS_L3 | XDP_RSS_L3_IPV6;
+    lastType = XDP_RSS_L3_IPV6;
     const p = <u32>load<u8>(ip, 6);
     if (len >= l3 + 44 && (p == 6 || (p == 17 && (flags & RSS_F_UDP6) != 0))) {
       store<u32>(INPUT + 32, load<u32>(ip + 40));
@@ -151,6 +152,36 @@ export function rssQueue(dev: u32, data: u32, len: u32): u32 {
   const head = addr & ~(FRAME_SIZE - 1);
   store<u32>(head, hash, RX_HASH_OFF);
   store<u32>(head, type, RX_HASH_TYPE_OFF);
+}
+
+const ENODATA: i64 = 61;
+
+/**
+ * kfunc bpf_xdp_metadata_rx_hash(ctx, u32 *hash, enum xdp_rss_hash_type *rss_type): the hash RSS computed
+ * for the frame being run when it was received (its head's words) and its type, returning 0; -ENODATA when
+ * the frame has none (a device without RSS, a frame RSS does not hash, a queue picked by hand), the
+ * outputs left as they were — as a driver answers (mlx5e_xdp_rx_hash, veth_xdp_rx_hash). The frame is
+ * the one the calling thread's xdp_buff holds (CTX_HARD_START), so each worker reads its own.
+ */
+export function bpf_xdp_metadata_rx_hash(ctx: u64, hash: u64, rssType: u64, r4: u64, r5: u64): u64 {
+  const head = load<u32>(CTX_BASE + CTX_HARD_START);
+  const t = load<u32>(head, RX_HASH_TYPE_OFF);
+  if ((t & RX_HASH_VALID) == 0) return <u64>-ENODATA;
+  store<u32>(<u32>hash, load<u32>(head, RX_HASH_OFF));
+  store<u32>(<u32>rssType, t & ~RX_HASH_VALID);
+  return 0;
+}
+
+/**
+ * kfuncs bpf_xdp_metadata_rx_timestamp(ctx, u64 *) and bpf_xdp_metadata_rx_vlan_tag(ctx, __be16 *, u16 *):
+ * this NIC's descriptors carry neither, so -ENODATA with the outputs untouched (veth without an skb).
+ * In the fast path so that a program asking for them runs on the workers as on the main thread.
+ */
+export function bpf_xdp_metadata_rx_timestamp(ctx: u64, ts: u64, r3: u64, r4: u64, r5: u64): u64 {
+  return <u64>-ENODATA;
+}
+export function bpf_xdp_metadata_rx_vlan_tag(ctx: u64, proto: u64, tci: u64, r4: u64, r5: u64): u64 {
+  return <u64>-ENODATA;
 }
 
 /** Where the hash words of the frame at hard_start `head` are: what bpf_xdp_metadata_rx_hash reads. */

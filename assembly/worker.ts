@@ -28,13 +28,15 @@
 //           counters (NDROP_COUNT × u64): per CPU as the kernel's SNMP_INC_STATS / per-cpu drop
 //           counters are, summed by the reader (src/control/stack.ts) — no cache line bounces between
 //           workers and no lost increments
-//   +12288  end
+//   +12288  device.ts's transmit bulks (TXB_BYTES): the frames a poll transmits, per target queue,
+//           pushed onto the rings a bulk at a time (xdp_do_flush's per-CPU bulk queues)
+//   +16384  end
 
 import {
   BURST_MAX, BURST_RECORD_SIZE, DEV_NQUEUES, DP_DEVS, MAX_DEVICES, MAX_FRAMES, NAPI_BUDGET, RUN_CPU, RUN_NCPUS,
   RUN_PRANDOM, RUN_SIZE, STACK_SIZE, abiWorkerAreas,
 } from './abi';
-import { devGenLenSet } from './device';
+import { devGenLenSet, devTxBulkSet, TXB_BYTES } from './device';
 import { linkKeysSet } from './link';
 import { cpumapWorkersSet } from './maps/cpumap';
 import { cpumap_poll, napi_poll, napiHostBufSet } from './napi';
@@ -61,7 +63,8 @@ export const WK_LINK_KEYS: u32 = WK_TP_ARGS + TP_ARGS_SIZE;
 export const WK_HOST_BUF: u32 = 7168;
 export const WK_MIB: u32 = 8192;
 export const WK_DROPS: u32 = WK_MIB + MIB_COUNT * 8;
-export const WK_SIZE: u32 = (WK_DROPS + NDROP_COUNT * 8 + 4095) & ~4095;
+export const WK_TXB: u32 = (WK_DROPS + NDROP_COUNT * 8 + 4095) & ~4095;
+export const WK_SIZE: u32 = (WK_TXB + TXB_BYTES + 4095) & ~4095;
 export const WK_ALIGN: u32 = 64;
 
 /** This instance is worker `w` of `n`: its per-run areas in `area`, its stack scratch at `scratch` (0: the root's). */
@@ -78,6 +81,7 @@ export function worker_init(w: u32, n: u32, area: u32, scratch: u32): void {
   linkKeysSet(area + WK_LINK_KEYS);
   napiHostBufSet(area + WK_HOST_BUF);
   devGenLenSet(area + WK_CONTROL + 32);
+  devTxBulkSet(area + WK_TXB);
   memory.fill(area + WK_MIB, 0, WK_SIZE - WK_MIB);
   netCountersSet(area + WK_MIB, area + WK_DROPS);
   cpumapWorkersSet(n);

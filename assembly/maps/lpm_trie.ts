@@ -9,16 +9,28 @@
 //          +36 u32 free          free-list head (through child 0)
 //          +40 u32 data_size     key_size - 4
 //          +44 u32 max_prefixlen data_size × 8
-//          +48 u32 value_off     16 + round_up(data_size, 8)
+//          +48 u32 value_off     16 + round_up(data_size, 8) + 8
 //          +52 u32 node_stack    (max_prefixlen + 1) × u32 for get_next_key's path
 //   MAP_COUNT                    entries (n_entries; intermediate nodes do not count)
 //   MAP_DATA  | node stack | (2 × max_entries - 1) nodes |
 //
 //   node  +0 u32 child[0] | +4 u32 child[1] | +8 u32 flags (1: intermediate) | +12 u32 prefixlen |
-//         +16 data[data_size], pad to 8 | value[value_size]
+//         +16 data[data_size], pad to 8 | u32 retired link, pad to 8 | value[value_size]
 //
 // get_next_key walks in the kernel's postorder: more specific prefixes before the prefixes that
 // contain them (192.168.0.0/24, 192.168.1.0/24, 192.168.0.0/16); a missing key restarts at the first.
+//
+// Workers (the shared build) look up while the control plane and other workers' programs update, as
+// the kernel's trie is read under RCU and written under trie->lock: writers take the map's writer lock
+// (map_lock.ts); readers take nothing. A writer never changes a node a reader may be on except in single
+// aligned words: a replaced entry is a new node (trie_update_elem: new node, rcu_assign_pointer, the old
+// one freed after a grace period), a new node or subtree is written whole before the one store that
+// links it, and an unlinked node goes back on the free list only once every worker has passed a
+// quiescent point (net/reclaim.ts rc_stamp / rc_passed: the kernel's kfree_rcu). The pool keeps
+// spare nodes beyond 2 × max_entries - 1 for what waits there (poolNodes).
+//
+//   header +56 u32 retired   nodes unlinked since the last stamp (through child 0)
+//   MAP_DATA + stack: +0 u32 retired, waiting for grace period +4 | +4 u32 that grace period (rc_stamp)
 
 import { MAP_COUNT, MAP_DATA, MAP_MAX_ENTRIES, MAP_VALUE_SIZE } from '../abi';
 import { allocMap } from './arena';
@@ -27,6 +39,9 @@ import {
   ENOMEM, ENOSPC, round8,
 } from './uapi';
 import { copyBytes } from '../bytes';
+import { mapWriterLock, mapWriterUnlock } from './map_lock';
+import { rc_passed, rc_reclaim, rc_stamp } from '../net/reclaim';
+import { netLockId } from '../net/lock';
 
 const LPM_ROOT: u32 = 32;
 const LPM_FREE: u32 = 36;
@@ -34,6 +49,11 @@ const LPM_DATA_SIZE: u32 = 40;
 const LPM_MAX_PREFIXLEN: u32 = 44;
 const LPM_VALUE_OFF: u32 = 48;
 const LPM_STACK: u32 = 52;
+const LPM_RETIRED: u32 = 56;
+/** The waiting block after the node stack: nodes waiting for a grace period, and its number. */
+const W_NODES: u32 = 0;
+const W_STAMP: u32 = 4;
+const W_SIZE: u32 = 8;
 
 const N_CHILD0: u32 = 0;
 const N_CHILD1: u32 = 4;
@@ -55,10 +75,10 @@ export function trieCreate(type: u32, keySize: u32, valueSize: u32, maxEntries: 
       valueSize < 1 || valueSize > LPM_VAL_SIZE_MAX) return -EINVAL;
   const dataSize = keySize - 4;
   const maxPrefixlen = dataSize * 8;
-  const valueOff = N_DATA + round8(dataSize);
+  const valueOff = N_DATA + round8(dataSize) + 8; // data, then the retired link (u32, padded to 8)
   const nodeSize = <u64>valueOff + round8(valueSize);
-  const nodes = <u64>maxEntries * 2 - 1;
-  const stackSize: u32 = round8((maxPrefixlen + 1) * 4);
+  const nodes = poolNodes(maxEntries);
+  const stackSize: u32 = round8((maxPrefixlen + 1) * 4) + W_SIZE;
   const size = <u64>stackSize + nodes * nodeSize;
   if (size >= 0x1_0000_0000) return -ENOMEM;
   const m = allocMap(type, keySize, valueSize, maxEntries, flags, id, size, 8);
@@ -77,6 +97,26 @@ export function trieCreate(type: u32, keySize: u32, valueSize: u32, maxEntries: 
   }
   store<u32>(m, first, LPM_FREE);
   return m;
+}
+
+/**
+ * Nodes a trie of `maxEntries` keeps: at most 2n - 1 in the trie, and 16 + n / 8 more for the replaced and
+ * deleted ones waiting for their grace period (the kernel allocates a node per update instead; here an
+ * update meets -ENOMEM only when more than those wait, the workers not having passed a quiescent point).
+ */
+@inline function poolNodes(maxEntries: u32): u64 {
+  return <u64>maxEntries * 2 - 1 + 16 + (maxEntries >> 3);
+}
+
+/** The waiting block (after the node stack). */
+@inline function waiting(m: u32): u32 {
+  return load<u32>(m, LPM_STACK) + round8((load<u32>(m, LPM_MAX_PREFIXLEN) + 1) * 4);
+}
+
+/** Publish `n` at `slot` (a child word or the root): the node is written whole before (the shared build: a release store). */
+@inline function link(slot: u32, n: u32): void {
+  if (ASC_FEATURE_THREADS) atomic.store<u32>(slot, n);
+  else store<u32>(slot, n);
 }
 
 /** extract_bit(): bit `index` of `data`, most significant bit of byte 0 first. */
@@ -193,7 +233,12 @@ function checkAdd(m: u32, flags: u64): i32 {
 }
 
 function nodeAlloc(m: u32): u32 {
-  const n = load<u32>(m, LPM_FREE);
+  let n = load<u32>(m, LPM_FREE);
+  if (n == 0) {
+    // the free list is empty: what waits for its grace period may be over (reclaim.ts's turn first)
+    retiredRelease(m, true);
+    n = load<u32>(m, LPM_FREE);
+  }
   if (n != 0) {
     store<u32>(m, load<u32>(n, N_CHILD0), LPM_FREE);
     store<u32>(n, 0, N_CHILD0);
@@ -203,9 +248,47 @@ function nodeAlloc(m: u32): u32 {
   return n;
 }
 
+/** A node no reader can reach yet (never linked): straight back on the free list. */
 function nodeFree(m: u32, n: u32): void {
   store<u32>(n, load<u32>(m, LPM_FREE), N_CHILD0);
   store<u32>(m, n, LPM_FREE);
+}
+
+/** The retired link's place in a node (after its data): no reader reads it. */
+@inline function retiredLink(m: u32, n: u32): u32 {
+  return n + load<u32>(m, LPM_VALUE_OFF) - 8;
+}
+
+/**
+ * An unlinked node: readers may still be on it (its words keep reading as they did: children, flags,
+ * prefix, data and value), so it waits on the retired list for a grace period.
+ */
+function nodeRetire(m: u32, n: u32): void {
+  store<u32>(retiredLink(m, n), load<u32>(m, LPM_RETIRED));
+  store<u32>(m, n, LPM_RETIRED);
+}
+
+/**
+ * The waiting nodes whose grace period is over go back on the free list; the retired ones start waiting
+ * (stamped) when none are. `reclaim`: run reclaim.ts's turn first (the grace period may close now).
+ */
+function retiredRelease(m: u32, reclaim: bool): void {
+  const w = waiting(m);
+  if (load<u32>(w, W_NODES) == 0 && load<u32>(m, LPM_RETIRED) != 0) {
+    store<u32>(w, load<u32>(m, LPM_RETIRED), W_NODES);
+    store<u32>(m, 0, LPM_RETIRED);
+    store<u32>(w, rc_stamp(), W_STAMP);
+  }
+  let n = load<u32>(w, W_NODES);
+  if (n == 0) return;
+  if (reclaim) rc_reclaim();
+  if (!rc_passed(load<u32>(w, W_STAMP))) return;
+  store<u32>(w, 0, W_NODES);
+  while (n != 0) {
+    const next = load<u32>(retiredLink(m, n));
+    nodeFree(m, n);
+    n = next;
+  }
 }
 
 /** A node holding `key` and `value`, children empty (0: the pool is exhausted). */
@@ -218,11 +301,49 @@ function nodeFromKey(m: u32, key: u32, value: u32): u32 {
   return n;
 }
 
-/** trie_update_elem(): insert or replace the exact prefix. */
+/** Rounds of reclaim.ts's turn the control plane spends waiting for a grace period (about a second). */
+const WAIT_SPINS: u32 = 1 << 22;
+
+/**
+ * The control plane (the main thread of the shared build) about to update: when fewer than two nodes
+ * are free and some wait for their grace period, it waits for it first, without the writer lock (the
+ * syscall path may sleep: synchronize_rcu; a worker's program may not, and gets -ENOMEM instead when the
+ * spare nodes are all waiting). Bounded: a worker held or stuck leaves the update to fail.
+ */
+function waitForNodes(m: u32): void {
+  if (!ASC_FEATURE_THREADS || netLockId() != 1) return;
+  for (let round = 0; round < 3; round++) {
+    const f = load<u32>(m, LPM_FREE); // a hint, read without the lock
+    if (f != 0 && load<u32>(f, N_CHILD0) != 0) return;
+    const w = waiting(m);
+    if (load<u32>(w, W_NODES) == 0) {
+      if (load<u32>(m, LPM_RETIRED) == 0) return; // nothing waits: the trie is simply full
+      mapWriterLock(m);
+      retiredRelease(m, false);
+      mapWriterUnlock(m);
+    }
+    const stamp = load<u32>(w, W_STAMP);
+    for (let i: u32 = 0; i < WAIT_SPINS && !rc_passed(stamp); i++) rc_reclaim();
+    mapWriterLock(m);
+    retiredRelease(m, false);
+    mapWriterUnlock(m);
+  }
+}
+
+/** trie_update_elem(): insert or replace the exact prefix, under the map's writer lock. */
 export function trieUpdate(m: u32, key: u32, value: u32, flags: u64): i32 {
   if (flags > BPF_EXIST) return -EINVAL;
+  if (load<u32>(key) > load<u32>(m, LPM_MAX_PREFIXLEN)) return -EINVAL;
+  waitForNodes(m);
+  mapWriterLock(m);
+  const r = update(m, key, value, flags);
+  retiredRelease(m, false);
+  mapWriterUnlock(m);
+  return r;
+}
+
+function update(m: u32, key: u32, value: u32, flags: u64): i32 {
   const prefixlen = load<u32>(key);
-  if (prefixlen > load<u32>(m, LPM_MAX_PREFIXLEN)) return -EINVAL;
   const kd = key + 4;
 
   // Walk down matching as many bits as possible, to an empty slot or the node to replace or split.
@@ -241,21 +362,26 @@ export function trieUpdate(m: u32, key: u32, value: u32, flags: u64): i32 {
     if (err != 0) return err;
     const n = nodeFromKey(m, key, value);
     if (n == 0) return undoAdd(m);
-    store<u32>(slot, n);
+    link(slot, n);
     return 0;
   }
 
   if (load<u32>(node, N_PREFIXLEN) == matchlen) {
-    // The exact prefix: replace the entry (or the intermediate node) in place.
-    if ((load<u32>(node, N_FLAGS) & FLAG_IM) == 0) {
+    // The exact prefix: a new node takes the entry's (or the intermediate node's) place, with its
+    // children; the old one waits for the readers that may be on it (their value stays whole)
+    const im = (load<u32>(node, N_FLAGS) & FLAG_IM) != 0;
+    if (!im) {
       if (flags == BPF_NOEXIST) return -EEXIST;
     } else {
       const err = checkAdd(m, flags);
       if (err != 0) return err;
     }
-    copyBytes(node + N_DATA, kd, load<u32>(m, LPM_DATA_SIZE));
-    copyBytes(node + load<u32>(m, LPM_VALUE_OFF), value, load<u32>(m, MAP_VALUE_SIZE));
-    store<u32>(node, 0, N_FLAGS);
+    const n = nodeFromKey(m, key, value);
+    if (n == 0) return im ? undoAdd(m) : -ENOMEM;
+    store<u32>(n, load<u32>(node, N_CHILD0), N_CHILD0);
+    store<u32>(n, load<u32>(node, N_CHILD1), N_CHILD1);
+    link(slot, n);
+    nodeRetire(m, node);
     return 0;
   }
 
@@ -267,7 +393,7 @@ export function trieUpdate(m: u32, key: u32, value: u32, flags: u64): i32 {
   if (matchlen == prefixlen) {
     // The new prefix contains `node`: insert it above.
     store<u32>(n + (extractBit(node + N_DATA, matchlen) << 2), node);
-    store<u32>(slot, n);
+    link(slot, n);
     return 0;
   }
 
@@ -287,7 +413,7 @@ export function trieUpdate(m: u32, key: u32, value: u32, flags: u64): i32 {
     store<u32>(im, n, N_CHILD0);
     store<u32>(im, node, N_CHILD1);
   }
-  store<u32>(slot, im);
+  link(slot, im);
   return 0;
 }
 
@@ -296,10 +422,18 @@ function undoAdd(m: u32): i32 {
   return -ENOMEM;
 }
 
-/** trie_delete_elem(): remove the exact prefix. */
+/** trie_delete_elem(): remove the exact prefix, under the map's writer lock. */
 export function trieDelete(m: u32, key: u32): i32 {
+  if (load<u32>(key) > load<u32>(m, LPM_MAX_PREFIXLEN)) return -EINVAL;
+  mapWriterLock(m);
+  const r = remove(m, key);
+  retiredRelease(m, false);
+  mapWriterUnlock(m);
+  return r;
+}
+
+function remove(m: u32, key: u32): i32 {
   const prefixlen = load<u32>(key);
-  if (prefixlen > load<u32>(m, LPM_MAX_PREFIXLEN)) return -EINVAL;
   const kd = key + 4;
   let trim = m + LPM_ROOT;
   let trim2 = trim;
@@ -321,22 +455,23 @@ export function trieDelete(m: u32, key: u32): i32 {
   const c0 = load<u32>(node, N_CHILD0);
   const c1 = load<u32>(node, N_CHILD1);
 
-  // Two children: the node stays, as an intermediate one.
+  // Two children: the node stays, as an intermediate one (one aligned store: a reader sees an entry or not).
   if (c0 != 0 && c1 != 0) {
-    store<u32>(node, FLAG_IM, N_FLAGS);
+    if (ASC_FEATURE_THREADS) atomic.store<u32>(node + N_FLAGS, FLAG_IM);
+    else store<u32>(node, FLAG_IM, N_FLAGS);
     return 0;
   }
   // A leaf under an intermediate parent: the parent goes too, its other child moves up.
   if (parent != 0 && (load<u32>(parent, N_FLAGS) & FLAG_IM) != 0 && c0 == 0 && c1 == 0) {
-    if (node == load<u32>(parent, N_CHILD0)) store<u32>(trim2, load<u32>(parent, N_CHILD1));
-    else store<u32>(trim2, load<u32>(parent, N_CHILD0));
-    nodeFree(m, parent);
-    nodeFree(m, node);
+    if (node == load<u32>(parent, N_CHILD0)) link(trim2, load<u32>(parent, N_CHILD1));
+    else link(trim2, load<u32>(parent, N_CHILD0));
+    nodeRetire(m, parent);
+    nodeRetire(m, node);
     return 0;
   }
   // Zero or one child: the child (if any) takes the node's slot.
-  store<u32>(trim, c0 != 0 ? c0 : c1);
-  nodeFree(m, node);
+  link(trim, c0 != 0 ? c0 : c1);
+  nodeRetire(m, node);
   return 0;
 }
 
@@ -400,13 +535,16 @@ export function trieGetNextKey(m: u32, key: u32, next: u32): i32 {
   return 0;
 }
 
-/** Every node back on the free list (TypeScript's clear()). */
+/** Every node back on the free list (TypeScript's clear(): the control plane, with no reader left on the trie). */
 export function trieClear(m: u32): void {
   const ds = load<u32>(m, LPM_DATA_SIZE);
-  const stackSize = round8((ds * 8 + 1) * 4);
+  const stackSize = round8((ds * 8 + 1) * 4) + W_SIZE;
   const nodeSize = load<u32>(m, LPM_VALUE_OFF) + round8(load<u32>(m, MAP_VALUE_SIZE));
-  const nodes = <u64>load<u32>(m, MAP_MAX_ENTRIES) * 2 - 1;
+  const nodes = poolNodes(load<u32>(m, MAP_MAX_ENTRIES));
   const first = load<u32>(m, MAP_DATA) + stackSize;
+  mapWriterLock(m);
+  store<u32>(m, 0, LPM_RETIRED);
+  store<u32>(first - W_SIZE, 0, W_NODES);
   let n = first;
   for (let i: u64 = 1; i < nodes; i++) {
     store<u32>(n, n + nodeSize, N_CHILD0);
@@ -416,4 +554,5 @@ export function trieClear(m: u32): void {
   store<u32>(m, first, LPM_FREE);
   store<u32>(m, 0, LPM_ROOT);
   store<u32>(m, 0, MAP_COUNT);
+  mapWriterUnlock(m);
 }

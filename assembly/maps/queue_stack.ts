@@ -8,11 +8,15 @@
 //          +40 u32 size   max_entries + 1
 //   MAP_COUNT             elements held
 //   MAP_DATA  size slots of value_size bytes: slot i at data + i × value_size
+//
+// Workers (the shared build): push, pop and peek take the map's writer lock (map_lock.ts), as the
+// kernel's take qs->lock, so programs on several workers and the control plane may share one.
 
 import { MAP_COUNT, MAP_DATA, MAP_TYPE, MAP_VALUE_SIZE } from '../abi';
 import { allocMap } from './arena';
 import { accessFlagsOk, BPF_EXIST, BPF_F_ACCESS_MASK, BPF_F_NUMA_NODE, BPF_MAP_TYPE_QUEUE, BPF_NOEXIST, E2BIG, EINVAL, ENOENT, ENOMEM } from './uapi';
 import { copyBytes, fillBytes } from '../bytes';
+import { mapWriterLock, mapWriterUnlock } from './map_lock';
 
 const QS_HEAD: u32 = 32;
 const QS_TAIL: u32 = 36;
@@ -35,9 +39,16 @@ export function queueStackCreate(type: u32, keySize: u32, valueSize: u32, maxEnt
   return m;
 }
 
-/** queue_stack_map_push_elem(). */
+/** queue_stack_map_push_elem(), under the map's lock. */
 export function queueStackPush(m: u32, value: u32, flags: u64): i32 {
   if ((flags & BPF_NOEXIST) != 0 || flags > BPF_EXIST) return -EINVAL;
+  mapWriterLock(m);
+  const r = push(m, value, flags);
+  mapWriterUnlock(m);
+  return r;
+}
+
+function push(m: u32, value: u32, flags: u64): i32 {
   const size = load<u32>(m, QS_SIZE);
   let head = load<u32>(m, QS_HEAD);
   let tail = load<u32>(m, QS_TAIL);
@@ -57,8 +68,15 @@ export function queueStackPush(m: u32, value: u32, flags: u64): i32 {
   return 0;
 }
 
-/** __queue_map_get() / __stack_map_get(): copy the next element out; `remove` pops it. */
+/** __queue_map_get() / __stack_map_get(): copy the next element out; `remove` pops it. Under the map's lock. */
 export function queueStackGet(m: u32, out: u32, remove: bool): i32 {
+  mapWriterLock(m);
+  const r = get(m, out, remove);
+  mapWriterUnlock(m);
+  return r;
+}
+
+function get(m: u32, out: u32, remove: bool): i32 {
   const vs = load<u32>(m, MAP_VALUE_SIZE);
   const head = load<u32>(m, QS_HEAD);
   const tail = load<u32>(m, QS_TAIL);
@@ -87,7 +105,9 @@ export function queueStackGet(m: u32, out: u32, remove: bool): i32 {
 
 /** Empty the map (TypeScript's clear()). */
 export function queueStackClear(m: u32): void {
+  mapWriterLock(m);
   store<u32>(m, 0, QS_HEAD);
   store<u32>(m, 0, QS_TAIL);
   store<u32>(m, 0, MAP_COUNT);
+  mapWriterUnlock(m);
 }

@@ -21,13 +21,16 @@
 // contiguously at data + (pos & mask), mirror included: the mirror bytes of a record stay valid
 // until it is consumed, because no later record can reach the ring positions they shadow sooner.
 //
-// One producer at a time (the kernel takes rb->spinlock): programs on several workers must not
-// share a ring buffer.
+// Producers on several workers (the shared build): a reservation is made under the map's writer lock
+// (map_lock.ts), as the kernel's under rb->spinlock; the record's header is written before the producer
+// position that covers it is published, and a commit clears BUSY with one store after the sample's
+// bytes (smp_store_release / xchg in the kernel), so the consumer never reads a record being written.
 
 import { MAP_DATA } from '../abi';
 import { allocMap } from './arena';
 import { BPF_F_NUMA_NODE, EAGAIN, EINVAL, ENOMEM } from './uapi';
 import { copyBytes } from '../bytes';
+import { mapWriterLock, mapWriterUnlock } from './map_lock';
 
 export const MAPS_RB_CONSUMER_POS: u32 = 32;
 export const MAPS_RB_PRODUCER_POS: u32 = 40;
@@ -61,15 +64,22 @@ export function ringbufReserve(m: u32, size: u64): u32 {
   const len = (size + BPF_RINGBUF_HDR_SZ + 7) & ~7;
   const mask = <u64>load<u32>(m, MAPS_RB_MASK);
   if (len > mask + 1) return 0;
+  mapWriterLock(m);
+  const r = reserve(m, len, size, mask);
+  mapWriterUnlock(m);
+  return r;
+}
+
+function reserve(m: u32, len: u64, size: u64, mask: u64): u32 {
   const data = load<u32>(m, MAP_DATA);
-  const consPos = load<u64>(m, MAPS_RB_CONSUMER_POS);
+  const consPos = ASC_FEATURE_THREADS ? atomic.load<u64>(m + MAPS_RB_CONSUMER_POS) : load<u64>(m, MAPS_RB_CONSUMER_POS);
   const prodPos = load<u64>(m, MAPS_RB_PRODUCER_POS);
   let pendPos = load<u64>(m, MAPS_RB_PENDING_POS);
   const newProdPos = prodPos + len;
 
   // Move pending_pos past records committed since.
   while (pendPos < prodPos) {
-    const hdrLen = load<u32>(data + <u32>(pendPos & mask));
+    const hdrLen = ASC_FEATURE_THREADS ? atomic.load<u32>(data + <u32>(pendPos & mask)) : load<u32>(data + <u32>(pendPos & mask));
     if ((hdrLen & BPF_RINGBUF_BUSY_BIT) != 0) break;
     pendPos += (<u64>(hdrLen & ~BPF_RINGBUF_DISCARD_BIT) + BPF_RINGBUF_HDR_SZ + 7) & ~7;
   }
@@ -81,7 +91,8 @@ export function ringbufReserve(m: u32, size: u64): u32 {
   const hdr = data + <u32>(prodPos & mask);
   store<u32>(hdr, <u32>size | BPF_RINGBUF_BUSY_BIT);
   store<u32>(hdr, (hdr - m) >> 12, 4);
-  store<u64>(m, newProdPos, MAPS_RB_PRODUCER_POS);
+  if (ASC_FEATURE_THREADS) atomic.store<u64>(m + MAPS_RB_PRODUCER_POS, newProdPos);
+  else store<u64>(m, newProdPos, MAPS_RB_PRODUCER_POS);
   return hdr + BPF_RINGBUF_HDR_SZ;
 }
 
@@ -99,7 +110,8 @@ export function ringbufCommit(sample: u32, discard: bool): void {
     const end = <u64>(hdr - data) + BPF_RINGBUF_HDR_SZ + len;
     if (end > ringSize) copyBytes(data, data + ringSize, <u32>(end - ringSize));
   }
-  store<u32>(hdr, len);
+  if (ASC_FEATURE_THREADS) atomic.store<u32>(hdr, len);
+  else store<u32>(hdr, len);
 }
 
 /** bpf_ringbuf_output(): 0, -EINVAL (flags) or -EAGAIN (no room). */

@@ -35,7 +35,7 @@ import {
 import { FRAME_SIZE, RUN_BASE, RUN_CPU, RUN_NCPUS, XDP_FRAME_STRUCT } from '../abi';
 import { rc_alloc, rc_reclaim, rc_retire } from './reclaim';
 import { atomicAdd64, netLockId } from './lock';
-import { devQueue, transmit } from '../device';
+import { devQueue, txBulkOn, xmit } from '../device';
 import { stack_rx } from './eth';
 
 // ---- IFA_F_* (linux/if_addr.h), as AE_FLAGS holds them ----
@@ -446,11 +446,15 @@ function xmitOn(nd: u32, q: u32, data: u32, len: u32, depth: u32): bool {
     if (dev == 0) return dropTx(nd, q, data, NDROP_NO_TX_TARGET);
     // The queue the frame is accounted to: its own, or for the stack's own frames the target's first.
     // The TX queue follows the CPU this instance runs on (XPS by CPU).
+    // In a poll of the shared build the frame joins this worker's bulk for the queue (device.ts xmit),
+    // which counts it on `nd` as it goes out; otherwise it is on the ring, or dropped, now.
     const aq = q != 0 ? q : devQueue(dev, 0);
-    if (!transmit(aq, dev, load<u32>(RUN_BASE + RUN_CPU), data, len, 0)) {
+    const bulk = txBulkOn();
+    if (!xmit(aq, dev, load<u32>(RUN_BASE + RUN_CPU), data, len, 0, bulk ? nd : 0)) {
       stat(nd, NDSTAT_TX_DROPPED, 1);
       return false;
     }
+    if (bulk) return true;
     stat(nd, NDSTAT_TX_PACKETS, 1);
     stat(nd, NDSTAT_TX_BYTES, <u64>len);
     return true;

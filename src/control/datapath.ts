@@ -986,7 +986,7 @@ export class Program {
         : new Interpreter(runInsns, { ...base, tailCall: (map, index) => dp.tailTarget(map, index) });
     const p = new Program(dp, spec, insns, engine);
     if (opts.devBound !== undefined) p.devBound = opts.devBound;
-    if (dp.workers && engine instanceof JitProgram) await dp.workers.compile(p, { ...base, optimize: opts.optimize ?? 'light', burst: opts.burst ?? dp.dispatch === 'burst' });
+    if (dp.workers && engine instanceof JitProgram) await dp.workers.compile(p, { ...base, optimize: opts.optimize ?? 'light', burst: opts.burst ?? dp.dispatch === 'burst' }, runInsns);
     p.verifierLog = verified?.log ?? '';
     p.verifierStats = verified?.stats;
     p.checked = base.checked;

@@ -37,7 +37,10 @@ const x = fp.exports;
 const ctl = new Int32Array(memory.buffer, control, 16);
 const programs = new Map();
 const ktime = () => process.hrtime.bigint();
-const JS_HELPERS = { helper_5: ktime, helper_125: ktime, helper_160: ktime };
+// call_depth: a bpf-to-bpf call or callback past MAX_FRAMES (the JIT's guard; the verifier bounds the depth
+// of what workers run, so only a fault path): the poll's catch below counts it
+const callDepth = (pc) => { throw new Error('call depth exceeded at insn ' + pc); };
+const JS_HELPERS = { helper_5: ktime, helper_125: ktime, helper_160: ktime, call_depth: callDepth };
 
 function install(p) {
   let inst = programs.get(p.id);

@@ -28,8 +28,11 @@ import type { Insn } from '../isa/insn.js';
 import type { HelperTable } from '../helpers/index.js';
 import { WORKER_SOURCE } from './worker_thread.js';
 
-/** Helpers a worker implements itself in JS (the clocks); every other helper must be the fast path's wasm. */
-const WORKER_JS_HELPERS = new Set(['helper_5', 'helper_125', 'helper_160']);
+/**
+ * Imports a worker implements itself in JS (the clocks, and call_depth: the JIT's guard past MAX_FRAMES,
+ * a fault); every other helper must be the fast path's wasm.
+ */
+const WORKER_JS_HELPERS = new Set(['helper_5', 'helper_125', 'helper_160', 'call_depth']);
 /** How long the main thread waits for every worker to apply a change before it gives up. */
 const ACK_TIMEOUT_MS = 10_000;
 export const MAX_WORKERS = 64;
@@ -171,10 +174,13 @@ export class Workers {
     return { stackBase: a + WK.STACK, ctxBase: a + WK.CTX, runBase: a + WK.RUN };
   }
 
-  /** Compile each worker's copy of `program` (Program.load, after the main thread's copy). */
-  async compile(program: WorkerProgram, opts: JitOptions): Promise<void> {
+  /**
+   * Compile each worker's copy of `program` (Program.load, after the main thread's copy): `insns` as the
+   * engines run them (kfunc calls lowered to helper calls), by default the program's own.
+   */
+  async compile(program: WorkerProgram, opts: JitOptions, insns: readonly Insn[] = program.insns): Promise<void> {
     const out: CompiledModule[] = [];
-    for (let w = 0; w < this.count; w++) out.push(await compileModule(program.insns, { ...opts, areas: this.runAreas(w) }));
+    for (let w = 0; w < this.count; w++) out.push(await compileModule(insns, { ...opts, areas: this.runAreas(w) }));
     this.modules.set(program, out);
   }
 

@@ -6,9 +6,10 @@
 //
 // The XDP RX-metadata kfuncs (net/core/xdp.c) are device-bound: the kernel refuses them in a program
 // not loaded for a device ("metadata kfuncs require device-bound program") and refuses to test-run a
-// device-bound program (EINVAL). On a device, each driver answers from its descriptors; wxdp's devices
-// carry no hash, timestamp or VLAN tag in their descriptors, so they answer as veth does for a frame
-// without an skb: -ENODATA, the out-arguments untouched.
+// device-bound program (EINVAL). On a device, each driver answers from its descriptors: wxdp's devices
+// carry the RSS hash and its type and no timestamp or VLAN tag, for which they answer as veth does for a
+// frame without an skb: -ENODATA, the out-arguments untouched. All three are the fast path's
+// (assembly/rss.ts), so programs calling them run on the workers too.
 
 import { RuntimeFault } from '../errors.js';
 import type { HelperDef } from './index.js';
@@ -104,9 +105,16 @@ export const DYNPTR_KFUNC_DEFS: readonly KfuncDef[] = [
   dynptrKfunc('bpf_dynptr_memset', 14, [D, S, S, S]),
 ];
 export const KFUNCS: readonly KfuncDef[] = [
-  { name: 'bpf_xdp_metadata_rx_timestamp', btfId: 1, args: [{ kind: 'ctx' }, { kind: 'mem', size: 8 }], devBound: true, fn: () => ENODATA },
-  { name: 'bpf_xdp_metadata_rx_hash', btfId: 2, args: [{ kind: 'ctx' }, { kind: 'mem', size: 4 }, { kind: 'mem', size: 4 }], devBound: true, fn: () => ENODATA },
-  { name: 'bpf_xdp_metadata_rx_vlan_tag', btfId: 3, args: [{ kind: 'ctx' }, { kind: 'mem', size: 2 }, { kind: 'mem', size: 2 }], devBound: true, fn: () => ENODATA },
+  { name: 'bpf_xdp_metadata_rx_timestamp', btfId: 1, args: [{ kind: 'ctx' }, { kind: 'mem', size: 8 }], devBound: true, fastPath: 'bpf_xdp_metadata_rx_timestamp', fn: () => ENODATA },
+  {
+    name: 'bpf_xdp_metadata_rx_hash',
+    btfId: 2,
+    args: [{ kind: 'ctx' }, { kind: 'mem', size: 4 }, { kind: 'mem', size: 4 }],
+    devBound: true,
+    fastPath: 'bpf_xdp_metadata_rx_hash',
+    fn: () => ENODATA,
+  },
+  { name: 'bpf_xdp_metadata_rx_vlan_tag', btfId: 3, args: [{ kind: 'ctx' }, { kind: 'mem', size: 2 }, { kind: 'mem', size: 2 }], devBound: true, fastPath: 'bpf_xdp_metadata_rx_vlan_tag', fn: () => ENODATA },
   {
     name: 'bpf_xdp_flow_lookup',
     btfId: 4,

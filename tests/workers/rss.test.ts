@@ -8,6 +8,10 @@ import { Datapath } from '../../src/control/datapath.js';
 import { refusal } from './support.js';
 import { RSS, RSS_DEFAULT_KEY } from '../../src/control/rss.js';
 import { RING } from '../../src/runtime/memory.js';
+import { codec } from '../../src/maps/index.js';
+
+const RX_HASH = new URL('../../programs/xdp_rx_hash.o', import.meta.url).pathname;
+const ENODATA = -61;
 
 const v4 = (a: string): number[] => a.split('.').map(Number);
 function v6(a: string): number[] {
@@ -88,14 +92,15 @@ describe('RSS on receive', () => {
       const before = eth0.rings(q).rx.available();
       expect(eth0.inject(ipFrame(4, v4(src), v4(dst), 6, sport, dport))).toBe(true);
       expect(eth0.rings(q).rx.available()).toBe(before + 1);
-      // XDP_RSS_TYPE_L4_IPV4_TCP = L3 | L3_IPV4 | L4 | L4_TCP
-      expect(rxHead(dp, eth0, q, before)).toEqual({ hash: h4, type: (RSS.RX_HASH_VALID | 0x33) >>> 0 });
+      // include/net/xdp.h: XDP_RSS_TYPE_L4_IPV4_TCP = XDP_RSS_L3_IPV4 (bit 0) | XDP_RSS_L4 (bit 3) | XDP_RSS_L4_TCP (bit 4)
+      expect(rxHead(dp, eth0, q, before)).toEqual({ hash: h4, type: (RSS.RX_HASH_VALID | 0x19) >>> 0 });
     }
     for (const [dst, dport, src, sport, , h4] of IPV6) {
       const q = (h4 & 127) % 4;
       const before = eth0.rings(q).rx.available();
       expect(eth0.inject(ipFrame(6, v6(src), v6(dst), 6, sport, dport))).toBe(true);
-      expect(rxHead(dp, eth0, q, before)).toEqual({ hash: h4, type: (RSS.RX_HASH_VALID | 0x35) >>> 0 });
+      // XDP_RSS_TYPE_L4_IPV6_TCP = XDP_RSS_L3_IPV6 (bit 1) | XDP_RSS_L4 | XDP_RSS_L4_TCP
+      expect(rxHead(dp, eth0, q, before)).toEqual({ hash: h4, type: (RSS.RX_HASH_VALID | 0x1a) >>> 0 });
     }
   });
 
@@ -109,10 +114,11 @@ describe('RSS on receive', () => {
       const q = [0, 1, 2, 3].find((k) => eth0.rings(k).rx.available() > avail[k]!)!;
       return { ...rxHead(dp, eth0, q, avail[q]), q };
     };
-    expect(one(ipFrame(4, v4(src), v4(dst), 17, sport, dport))).toEqual({ hash: h4, type: (RSS.RX_HASH_VALID | 0x53) >>> 0, q: (h4 & 127) % 4 });
-    expect(one(ipFrame(4, v4(src), v4(dst), 6, sport, dport, true))).toEqual({ hash: h2, type: (RSS.RX_HASH_VALID | 0x3) >>> 0, q: (h2 & 127) % 4 });
+    // XDP_RSS_TYPE_L4_IPV4_UDP = L3_IPV4 | L4 | L4_UDP (bit 5); XDP_RSS_TYPE_L3_IPV4 = L3_IPV4
+    expect(one(ipFrame(4, v4(src), v4(dst), 17, sport, dport))).toEqual({ hash: h4, type: (RSS.RX_HASH_VALID | 0x29) >>> 0, q: (h4 & 127) % 4 });
+    expect(one(ipFrame(4, v4(src), v4(dst), 6, sport, dport, true))).toEqual({ hash: h2, type: (RSS.RX_HASH_VALID | 0x1) >>> 0, q: (h2 & 127) % 4 });
     eth0.setRss({ udpPorts: false });
-    expect(one(ipFrame(4, v4(src), v4(dst), 17, sport, dport))).toEqual({ hash: h2, type: (RSS.RX_HASH_VALID | 0x3) >>> 0, q: (h2 & 127) % 4 });
+    expect(one(ipFrame(4, v4(src), v4(dst), 17, sport, dport))).toEqual({ hash: h2, type: (RSS.RX_HASH_VALID | 0x1) >>> 0, q: (h2 & 127) % 4 });
     const arp = Uint8Array.from([...Array(12).fill(0xff), 0x08, 0x06, ...Array(28).fill(0)]);
     expect(one(arp)).toEqual({ hash: 0, type: 0, q: 0 });
     // an explicit queue bypasses RSS, and the frame head says there is no hash
@@ -140,5 +146,45 @@ describe('RSS on receive', () => {
     expect(refusal(() => eth0.setRss({ indirection: [0, 1, 2] }))).toMatch(/^USAGE: .*power-of-two/);
     expect(refusal(() => eth0.setRss({ indirection: [0, 4] }))).toMatch(/^USAGE: .*entry 1 is queue 4; the device has queues 0..3/);
     expect(eth0.rss).toBeUndefined();
+  });
+});
+
+describe('bpf_xdp_metadata_rx_hash: the hash RSS computed, on the worker the frame went to', () => {
+  /** ipFrame with the frame's number `n` in the TCP sequence number's first byte (xdp_rx_hash.c reads it). */
+  const numbered = (f: Uint8Array, n: number, family: 4 | 6): Uint8Array => {
+    f[14 + (family === 4 ? 20 : 40) + 4] = n;
+    return f;
+  };
+
+  it.each([0, 2])('%i workers: each specification flow answers 0, its 4-tuple hash and type; a frame queued by hand -ENODATA', async (workers) => {
+    const dp = await Datapath.create(workers ? { workers } : {});
+    try {
+      const eth0 = dp.addDevice({ name: 'eth0', queues: 2, rss: true });
+      const obj = await dp.loadObject(RX_HASH, { devBound: eth0.ifindex });
+      eth0.attachXdp(obj.program('xdp_rx_hash'));
+      const flows = [...IPV4.map((v) => [4, ...v] as const), ...IPV6.map((v) => [6, ...v] as const)];
+      flows.forEach(([family, dst, dport, src, sport], n) => {
+        const a = family === 4 ? [v4(src), v4(dst)] : [v6(src), v6(dst)];
+        expect(eth0.inject(numbered(ipFrame(family, a[0]!, a[1]!, 6, sport, dport), n, family))).toBe(true);
+      });
+      // an explicit queue bypasses RSS: no hash, the outputs left as they were (0)
+      expect(eth0.inject(numbered(ipFrame(4, v4('192.0.2.1'), v4('198.51.100.1'), 6, 1, 2), 15, 4), { queue: 1 })).toBe(true);
+      if (dp.workers) dp.workers.settle(3);
+      else while (dp.poll() !== 0) {}
+      const seen = obj.map('seen');
+      const at = (n: number) => {
+        const v = new DataView(seen.lookup(codec.u32.encode(n))!.buffer);
+        return { ret: v.getInt32(0, true), hash: v.getUint32(4, true), type: v.getUint32(8, true), cpu: v.getUint32(12, true) };
+      };
+      flows.forEach(([family, , , , , , h4], n) => {
+        // include/net/xdp.h: XDP_RSS_TYPE_L4_IPV4_TCP 0x19, XDP_RSS_TYPE_L4_IPV6_TCP 0x1a; the queue is
+        // indirection entry (hash mod 128) → queue (entry mod 2), polled by worker (queue mod 2)
+        expect(at(n)).toEqual({ ret: 0, hash: h4, type: family === 4 ? 0x19 : 0x1a, cpu: workers ? (h4 & 127) % 2 : 0 });
+      });
+      expect(at(15)).toEqual({ ret: ENODATA, hash: 0, type: 0, cpu: workers ? 1 : 0 });
+      expect(eth0.stats().verdicts.XDP_DROP).toBe(flows.length + 1);
+    } finally {
+      await dp.close();
+    }
   });
 });
