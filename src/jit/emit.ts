@@ -1036,6 +1036,19 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     return stmts;
   };
 
+  /**
+   * `rX <<= 32; rX >>= 32` (or `s>>= 32`), clang's zero (sign) extension of a 32-bit value: one
+   * i64.extend_i32_u (_s) of the low half, which V8 compiles to a single movl (movsxd) where the two
+   * 64-bit shifts stay two instructions. Undefined when the pair is not that.
+   */
+  const extension = (a: Insn, b: Insn): Expr | undefined => {
+    const SHL = Class.ALU64 | AluOp.LSH | Source.K;
+    if (a.code !== SHL || a.imm !== 32 || b.dst !== a.dst || b.imm !== 32) return undefined;
+    if (b.code === (Class.ALU64 | AluOp.RSH | Source.K)) return set(a.dst, zext(lo32(a.dst)));
+    if (b.code === (Class.ALU64 | AluOp.ARSH | Source.K)) return set(a.dst, m.i64.extend_s(lo32(a.dst)));
+    return undefined;
+  };
+
   const lowerInsn = (ins: Insn, pc: number): Expr[] => {
     const c = ins.code & CLASS_MASK;
     checkRegs(ins, pc);
@@ -1186,7 +1199,16 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
           m.if(m.i64.eqz(m.global.get(BUDGET, i64)), m.block(null, [m.call(IMPORT_INSN_LIMIT, [k32(bb.start)], none), m.unreachable()])),
         );
       }
-      for (let pc = bb.start; pc < bb.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) stmts.push(...lowerInsn(prog[pc]!, pc));
+      for (let pc = bb.start; pc < bb.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) {
+        const pair = pc + 1 < bb.end ? extension(prog[pc]!, prog[pc + 1]!) : undefined;
+        if (pair !== undefined) {
+          checkRegs(prog[pc]!, pc);
+          stmts.push(pair);
+          pc++;
+          continue;
+        }
+        stmts.push(...lowerInsn(prog[pc]!, pc));
+      }
       if (bb.term.kind === 'exit') stmts.push(m.return(get(R0)));
       ids.set(bb.start, rl.addBlock(block(stmts)));
     }
