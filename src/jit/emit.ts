@@ -75,6 +75,7 @@ import {
 } from './abi.js';
 import type { ProgramLayout, Subprogram } from './cfg.js';
 import { helperHasPointerArgs } from '../runtime/helper_args.js';
+import { promotableSlots } from './stack_slots.js';
 
 type Binaryen = typeof BinaryenNs;
 type Module = BinaryenNs.Module;
@@ -210,6 +211,8 @@ const HC = 18;
 const HH = 19;
 const HE = 20;
 const HK = 21;
+/** The first local of the stack slots kept in locals (stack_slots.ts), one i64 each. */
+const SLOT0 = 22;
 
 const STACK_SPAN = STACK_TOP - STACK_BASE;
 const BUDGET = 'back_edge_budget';
@@ -629,6 +632,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     const size = sizeBytes(ins.code);
     const sx = (ins.code & MODE_MASK) === Mode.MEMSX;
     if ((ins.code & MODE_MASK) !== Mode.MEM && !sx) throw fail(pc, `unknown load opcode 0x${ins.code.toString(16)}`);
+    const inLocal = ins.src === R10 && size === 8 ? slotLocals?.get(ins.off) : undefined;
+    if (inLocal !== undefined) return [set(ins.dst, m.local.get(inLocal, i64))];
     const { pre, ptr, offset } = address(ins.src, ins.off, size, false, pc);
     let v: Expr;
     switch (size) {
@@ -663,6 +668,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const store = (ins: Insn, pc: number): Expr[] => {
     const size = sizeBytes(ins.code);
     const isSt = (ins.code & CLASS_MASK) === Class.ST;
+    const inLocal = ins.dst === R10 && size === 8 ? slotLocals?.get(ins.off) : undefined;
+    if (inLocal !== undefined) return [m.local.set(inLocal, isSt ? k64(ins.imm) : get(ins.src))];
     const { pre, ptr, offset } = address(ins.dst, ins.off, size, true, pc);
     return [...pre, storeOf(size, offset, ptr(), isSt ? k64(ins.imm) : get(ins.src))];
   };
@@ -1104,6 +1111,16 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const specialised = new Map<string, { sp: Subprogram; depth: number }>();
   /** The depth of the function being lowered when it is a specialised clone. */
   let frameDepth: number | undefined;
+  /** Stack slots of the function being lowered that live in locals: r10 offset -> local index. */
+  let slotLocals: Map<number, number> | undefined;
+  // Verified programs only: checked mode keeps every byte in memory, where its checks look.
+  const slotCache = new Map<number, number[]>();
+  const slotsOf = (sp: Subprogram): number[] => {
+    if (opts.checked || !layout.framePointerFixed) return [];
+    let s = slotCache.get(sp.entry);
+    if (!s) slotCache.set(sp.entry, (s = promotableSlots(prog, sp)));
+    return s;
+  };
   /** A direct call one frame down: the callee's clone for that depth when there is one, else the generic. */
   const callSub = (entry: number, args: Expr[]): Expr => {
     const clone = frameDepth !== undefined ? atName(entry, frameDepth + 1) : undefined;
@@ -1189,6 +1206,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
    */
   const lowerSubprogram = (sp: Subprogram, depth?: number, as?: string): void => {
     frameDepth = depth;
+    const slots = slotsOf(sp);
+    slotLocals = new Map(slots.map((off, i) => [off, SLOT0 + i]));
     const rl = new B.Relooper(m);
     const ids = new Map<number, number>();
     for (const bb of sp.blocks) {
@@ -1226,7 +1245,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     }
     const body = rl.renderAndDispose(id(sp.entry), LABEL);
     // locals after the parameters: r0, r6–r9, label, tA, tB, tO (run: r10 and depth first)
-    const vars = [i64, i64, i64, i64, i64, i32, i64, i64, i64, i32, i32, i32, i32, i32, i32];
+    const vars = [i64, i64, i64, i64, i64, i32, i64, i64, i64, i32, i32, i32, i32, i32, i32, ...slots.map(() => i64)];
     if (depth === undefined) {
       m.addFunction(subName(sp.entry), subParams, i64, vars, m.block(null, [body, m.unreachable()]));
       return;
