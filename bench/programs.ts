@@ -36,11 +36,10 @@ export const TARGET_RATIO = 0.5;
 
 /** Known reasons a program stays over the target, from its profile (kept with the numbers they explain). */
 const OVER_TARGET_WHY: Readonly<Record<string, string>> = {
-  loop_acl: 'four HASH lookups a frame, each a call into the fast path (not inlined, unlike ARRAY lookups)',
-  xdp_flow_count: 'HASH lookup and NOEXIST insert are calls into the fast path (not inlined, unlike ARRAY ones); not profiled',
-  xdp_flow_stats: 'HASH, LRU_HASH and PERCPU_HASH calls into the fast path (not inlined); not profiled',
-  loop_bytes: 'not profiled yet: the byte loop keeps i64 registers and a bounds compare per byte',
-  loop_toeplitz: 'not profiled yet: 96 inner iterations on i64 registers the verifier bounds to 32 bits',
+  loop_bytes:
+    'profiled: V8 unrolls the byte loop x2 at about 10 x86 instructions a byte (the kernel 11); each load still zero-extends its i64 address (movl): pointers are not kept as i32 yet',
+  loop_toeplitz:
+    'profiled: 17 x86 instructions an inner iteration (the kernel 22), but V8 spills the shift count (two variable shifts want CL) and checks the stack once per unrolled group',
 };
 
 function noteFor(program: string, verified: boolean, ratio: number | null): string {

@@ -35,10 +35,15 @@ import {
 import { copyBytes, fillBytes } from '../bytes';
 import { mapWriterLock, mapWriterUnlock } from './map_lock';
 
-const HT_MASK: u32 = 32;
-const HT_SEED: u32 = 36;
-const HT_KEY_OFF: u32 = 40;
-const HT_VALUE_OFF: u32 = 44;
+// Exported as globals for the JIT, which inlines lookups (src/jit/index.ts hashMapsOf).
+export const MAPS_HT_MASK: u32 = 32;
+export const MAPS_HT_SEED: u32 = 36;
+export const MAPS_HT_KEY_OFF: u32 = 40;
+export const MAPS_HT_VALUE_OFF: u32 = 44;
+const HT_MASK = MAPS_HT_MASK;
+const HT_SEED = MAPS_HT_SEED;
+const HT_KEY_OFF = MAPS_HT_KEY_OFF;
+const HT_VALUE_OFF = MAPS_HT_VALUE_OFF;
 const HT_FREE: u32 = 48;
 
 const E_NEXT: u32 = 0;

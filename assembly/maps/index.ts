@@ -15,6 +15,7 @@ export {
 } from './arena';
 export { MAPS_PERCPU_NCPUS } from './percpu';
 export { MAPS_ARRAY_STRIDE, MAPS_ARRAY_UNIT } from './array';
+export { MAPS_HT_MASK, MAPS_HT_SEED, MAPS_HT_KEY_OFF, MAPS_HT_VALUE_OFF } from './hash';
 export { MAPS_RB_CONSUMER_POS, MAPS_RB_PRODUCER_POS, MAPS_RB_PENDING_POS, MAPS_RB_MASK, MAPS_RB_DATA_OFFSET } from './ringbuf';
 export { prog_array_get } from './fd_array';
 export {

@@ -75,6 +75,7 @@ import {
 } from './abi.js';
 import type { ProgramLayout, Subprogram } from './cfg.js';
 import { helperHasPointerArgs } from '../runtime/helper_args.js';
+import { promotableSlots } from './stack_slots.js';
 
 type Binaryen = typeof BinaryenNs;
 type Module = BinaryenNs.Module;
@@ -111,6 +112,8 @@ export interface EmitOptions {
    * bounds check and an add, and `bpf_map_update_elem` the checks and a copy of value_size bytes.
    */
   inlineArrays?: ReadonlyMap<number, InlineArray>;
+  /** HASH / PERCPU_HASH maps whose lookups the JIT inlines (htab_map_gen_lookup), by map address. */
+  inlineHashes?: ReadonlyMap<number, InlineHash>;
   /**
    * Checked mode: how many backward jumps one run may take before it ends with RUN_INSN_LIMIT, so an
    * unverified program with an unbounded loop cannot hang the caller (0: no limit).
@@ -150,6 +153,22 @@ export interface InlineArray {
   progArray?: boolean;
 }
 
+/**
+ * A hash map's fixed geometry (assembly/maps/hash.ts): elements are `+0 u32 next | +4 u32 hash | key
+ * at keyOff | value at valueOff`, bucket heads are u32s at data, `mask` = n_buckets - 1.
+ */
+export interface InlineHash {
+  keySize: number;
+  mask: number;
+  data: number;
+  keyOff: number;
+  valueOff: number;
+  /** Address of the map's hash seed (read at each lookup). */
+  seedAt: number;
+  /** percpu_hash: bytes per CPU value, and the CPUs held (RUN_CPU beyond them reads CPU 0). */
+  percpu?: { unit: number; ncpus: number };
+}
+
 export interface EmitResult {
   bytes: Uint8Array<ArrayBuffer>;
   text?: string;
@@ -185,6 +204,15 @@ const slot = (r: number): number => (r <= R10 ? REG_LOCAL[r]! : r);
 const TA = 13;
 const TB = 14;
 const TO = 15;
+// i32 temporaries of inlined hash lookups: jhash's a, b, c, the hash, the element, the key's address.
+const HA = 16;
+const HB = 17;
+const HC = 18;
+const HH = 19;
+const HE = 20;
+const HK = 21;
+/** The first local of the stack slots kept in locals (stack_slots.ts), one i64 each. */
+const SLOT0 = 22;
 
 const STACK_SPAN = STACK_TOP - STACK_BASE;
 const BUDGET = 'back_edge_budget';
@@ -604,6 +632,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     const size = sizeBytes(ins.code);
     const sx = (ins.code & MODE_MASK) === Mode.MEMSX;
     if ((ins.code & MODE_MASK) !== Mode.MEM && !sx) throw fail(pc, `unknown load opcode 0x${ins.code.toString(16)}`);
+    const inLocal = ins.src === R10 && size === 8 ? slotLocals?.get(ins.off) : undefined;
+    if (inLocal !== undefined) return [set(ins.dst, m.local.get(inLocal, i64))];
     const { pre, ptr, offset } = address(ins.src, ins.off, size, false, pc);
     let v: Expr;
     switch (size) {
@@ -638,6 +668,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const store = (ins: Insn, pc: number): Expr[] => {
     const size = sizeBytes(ins.code);
     const isSt = (ins.code & CLASS_MASK) === Class.ST;
+    const inLocal = ins.dst === R10 && size === 8 ? slotLocals?.get(ins.off) : undefined;
+    if (inLocal !== undefined) return [m.local.set(inLocal, isSt ? k64(ins.imm) : get(ins.src))];
     const { pre, ptr, offset } = address(ins.dst, ins.off, size, true, pc);
     return [...pre, storeOf(size, offset, ptr(), isSt ? k64(ins.imm) : get(ins.src))];
   };
@@ -756,6 +788,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       }
       return [set(TA, idx()), set(R0, m.select(m.i64.lt_u(get(TA), k64(arr.maxEntries)), elem, k64(0)))];
     }
+    const htab = hashLookups.get(pc);
+    if (htab) return hashLookup(htab, pc);
     const inlineCb = ins.imm === HELPER_LOOP ? loopCallbacks.get(pc) : undefined;
     if (inlineCb !== undefined) {
       // bpf_loop with a callback known here, inlined as the kernel's verifier does (inline_bpf_loop):
@@ -917,6 +951,111 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     return undefined;
   };
 
+  /**
+   * bpf_map_lookup_elem on a HASH / PERCPU_HASH map, inlined as htab_map_gen_lookup inlines
+   * __htab_map_lookup_elem: the kernel's hash of the key (jhash2 over words, jhash over bytes, as
+   * htab_map_hash; unrolled for the map's key size), the bucket, then the chain walk comparing hashes
+   * and keys (memcmp). The key is read unchecked, as the helper reads it. Same code as htabFind.
+   */
+  const hashLookup = (h: InlineHash, pc: number): Expr[] => {
+    const L = (i: number): Expr => m.local.get(i, i32);
+    const S = (i: number, v: Expr): Expr => m.local.set(i, v);
+    const add = (i: number, v: Expr): Expr => S(i, m.i32.add(L(i), v));
+    const word = (off: number): Expr => m.i32.load(off, 1, L(HK));
+    const byte = (off: number): Expr => m.i32.load8_u(off, 1, L(HK));
+    const JHASH_INITVAL = 0xdeadbeef;
+    // __jhash_mix: rows x -= y; x ^= rol32(y, k); y += z
+    const mix = (): Expr[] =>
+      ([[HA, HC, HB, 4], [HB, HA, HC, 6], [HC, HB, HA, 8], [HA, HC, HB, 16], [HB, HA, HC, 19], [HC, HB, HA, 4]] as const).flatMap(([x, y, z, k]) => [
+        S(x, m.i32.xor(m.i32.sub(L(x), L(y)), m.i32.rotl(L(y), k32(k)))),
+        add(y, L(z)),
+      ]);
+    // __jhash_final: rows x ^= y; x -= rol32(y, k)
+    const final = (): Expr[] =>
+      ([[HC, HB, 14], [HA, HC, 11], [HB, HA, 25], [HC, HB, 16], [HA, HC, 4], [HB, HA, 14], [HC, HB, 24]] as const).map(([x, y, k]) =>
+        S(x, m.i32.sub(m.i32.xor(L(x), L(y)), m.i32.rotl(L(y), k32(k)))),
+      );
+    const ks = h.keySize;
+    const words = (ks & 3) === 0;
+    const stmts: Expr[] = [S(HK, lo32(2))];
+    // a = b = c = JHASH_INITVAL + length in bytes + seed
+    stmts.push(S(HA, m.i32.add(m.i32.load(0, 4, k32(h.seedAt)), k32(JHASH_INITVAL + ks))), S(HB, L(HA)), S(HC, L(HA)));
+    let left = ks;
+    let off = 0;
+    while (left > 12) {
+      stmts.push(add(HA, word(off)), add(HB, word(off + 4)), add(HC, word(off + 8)), ...mix());
+      left -= 12;
+      off += 12;
+    }
+    if (words) {
+      // jhash2: the last 1..3 words
+      if (left >= 12) stmts.push(add(HC, word(off + 8)));
+      if (left >= 8) stmts.push(add(HB, word(off + 4)));
+      stmts.push(add(HA, word(off)));
+    } else {
+      // jhash: the last 1..12 bytes, byte j into a, b or c at bits 8 × (j % 4)
+      for (let j = left - 1; j >= 0; j--) {
+        const v = byte(off + j);
+        stmts.push(add(j >= 8 ? HC : j >= 4 ? HB : HA, j % 4 === 0 ? v : m.i32.shl(v, k32((j % 4) * 8))));
+      }
+    }
+    stmts.push(...final(), S(HH, L(HC)));
+    // memcmp(elem key, key, ks) == 0: 8, then 4, then 1 byte at a time, as htabKeyEq
+    const keyEq = (): Expr => {
+      const parts: Expr[] = [];
+      const ko = h.keyOff;
+      let o = 0;
+      for (; o + 8 <= ks; o += 8) parts.push(m.i64.eq(m.i64.load(ko + o, 1, L(HE)), m.i64.load(o, 1, L(HK))));
+      if (o + 4 <= ks) {
+        parts.push(m.i32.eq(m.i32.load(ko + o, 1, L(HE)), word(o)));
+        o += 4;
+      }
+      for (; o < ks; o++) parts.push(m.i32.eq(m.i32.load8_u(ko + o, 1, L(HE)), byte(o)));
+      return parts.reduce((x, y) => m.i32.and(x, y));
+    };
+    let value = m.i32.add(L(HE), k32(h.valueOff));
+    if (h.percpu) {
+      const cpu = (): Expr => m.i32.load(0, 4, k32(RUN_BASE + RUN.CPU));
+      value = m.i32.add(value, m.i32.mul(m.select(m.i32.lt_u(cpu(), k32(h.percpu.ncpus)), cpu(), k32(0)), k32(h.percpu.unit)));
+    }
+    const done = `htab_${pc}_done`;
+    const walk = `htab_${pc}_walk`;
+    stmts.push(
+      S(HE, m.i32.load(0, 4, m.i32.add(k32(h.data), m.i32.shl(m.i32.and(L(HH), k32(h.mask)), k32(2))))),
+      set(R0, k64(0)),
+      m.block(done, [
+        m.loop(
+          walk,
+          m.if(
+            L(HE),
+            m.block(null, [
+              m.if(
+                m.i32.eq(m.i32.load(4, 4, L(HE)), L(HH)),
+                m.if(keyEq(), m.block(null, [set(R0, zext(value)), m.br(done)])),
+              ),
+              S(HE, m.i32.load(0, 4, L(HE))),
+              m.br(walk),
+            ]),
+          ),
+        ),
+      ]),
+    );
+    return stmts;
+  };
+
+  /**
+   * `rX <<= 32; rX >>= 32` (or `s>>= 32`), clang's zero (sign) extension of a 32-bit value: one
+   * i64.extend_i32_u (_s) of the low half, which V8 compiles to a single movl (movsxd) where the two
+   * 64-bit shifts stay two instructions. Undefined when the pair is not that.
+   */
+  const extension = (a: Insn, b: Insn): Expr | undefined => {
+    const SHL = Class.ALU64 | AluOp.LSH | Source.K;
+    if (a.code !== SHL || a.imm !== 32 || b.dst !== a.dst || b.imm !== 32) return undefined;
+    if (b.code === (Class.ALU64 | AluOp.RSH | Source.K)) return set(a.dst, zext(lo32(a.dst)));
+    if (b.code === (Class.ALU64 | AluOp.ARSH | Source.K)) return set(a.dst, m.i64.extend_s(lo32(a.dst)));
+    return undefined;
+  };
+
   const lowerInsn = (ins: Insn, pc: number): Expr[] => {
     const c = ins.code & CLASS_MASK;
     checkRegs(ins, pc);
@@ -972,6 +1111,16 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const specialised = new Map<string, { sp: Subprogram; depth: number }>();
   /** The depth of the function being lowered when it is a specialised clone. */
   let frameDepth: number | undefined;
+  /** Stack slots of the function being lowered that live in locals: r10 offset -> local index. */
+  let slotLocals: Map<number, number> | undefined;
+  // Verified programs only: checked mode keeps every byte in memory, where its checks look.
+  const slotCache = new Map<number, number[]>();
+  const slotsOf = (sp: Subprogram): number[] => {
+    if (opts.checked || !layout.framePointerFixed) return [];
+    let s = slotCache.get(sp.entry);
+    if (!s) slotCache.set(sp.entry, (s = promotableSlots(prog, sp)));
+    return s;
+  };
   /** A direct call one frame down: the callee's clone for that depth when there is one, else the generic. */
   const callSub = (entry: number, args: Expr[]): Expr => {
     const clone = frameDepth !== undefined ? atName(entry, frameDepth + 1) : undefined;
@@ -997,6 +1146,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const loopCallbacks = new Map<number, number>();
   const arrayLookups = new Map<number, InlineArray>();
   const arrayUpdates = new Map<number, InlineArray>();
+  const hashLookups = new Map<number, InlineHash>();
   const tailCallMaps = new Map<number, InlineArray>();
   const bytesLengths = new Map<number, number>();
   for (const sp of layout.subprograms) {
@@ -1012,6 +1162,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
             if (ins.imm === HELPER_LOOP && r2 !== undefined) loopCallbacks.set(pc, r2);
             const arr = r1 !== undefined ? opts.inlineArrays?.get(r1) : undefined;
             if (ins.imm === HELPER_MAP_LOOKUP && arr && !arr.progArray) arrayLookups.set(pc, arr);
+            const htab = r1 !== undefined ? opts.inlineHashes?.get(r1) : undefined;
+            if (ins.imm === HELPER_MAP_LOOKUP && htab) hashLookups.set(pc, htab);
             if (ins.imm === HELPER_MAP_UPDATE && arr && !arr.progArray) arrayUpdates.set(pc, arr);
             const progs = r2map !== undefined ? opts.inlineArrays?.get(r2map) : undefined;
             if (ins.imm === HELPER_TAIL_CALL && progs?.progArray) tailCallMaps.set(pc, progs);
@@ -1054,6 +1206,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
    */
   const lowerSubprogram = (sp: Subprogram, depth?: number, as?: string): void => {
     frameDepth = depth;
+    const slots = slotsOf(sp);
+    slotLocals = new Map(slots.map((off, i) => [off, SLOT0 + i]));
     const rl = new B.Relooper(m);
     const ids = new Map<number, number>();
     for (const bb of sp.blocks) {
@@ -1064,7 +1218,16 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
           m.if(m.i64.eqz(m.global.get(BUDGET, i64)), m.block(null, [m.call(IMPORT_INSN_LIMIT, [k32(bb.start)], none), m.unreachable()])),
         );
       }
-      for (let pc = bb.start; pc < bb.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) stmts.push(...lowerInsn(prog[pc]!, pc));
+      for (let pc = bb.start; pc < bb.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) {
+        const pair = pc + 1 < bb.end ? extension(prog[pc]!, prog[pc + 1]!) : undefined;
+        if (pair !== undefined) {
+          checkRegs(prog[pc]!, pc);
+          stmts.push(pair);
+          pc++;
+          continue;
+        }
+        stmts.push(...lowerInsn(prog[pc]!, pc));
+      }
       if (bb.term.kind === 'exit') stmts.push(m.return(get(R0)));
       ids.set(bb.start, rl.addBlock(block(stmts)));
     }
@@ -1082,7 +1245,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     }
     const body = rl.renderAndDispose(id(sp.entry), LABEL);
     // locals after the parameters: r0, r6–r9, label, tA, tB, tO (run: r10 and depth first)
-    const vars = [i64, i64, i64, i64, i64, i32, i64, i64, i64];
+    const vars = [i64, i64, i64, i64, i64, i32, i64, i64, i64, i32, i32, i32, i32, i32, i32, ...slots.map(() => i64)];
     if (depth === undefined) {
       m.addFunction(subName(sp.entry), subParams, i64, vars, m.block(null, [body, m.unreachable()]));
       return;

@@ -8,12 +8,14 @@
 import { encode, type Insn } from '../isa/insn.js';
 import type { EngineOptions } from '../runtime/types.js';
 import { analyze, type ProgramLayout } from './cfg.js';
-import { emitModule, loadBinaryen, type EmitOptions, type InlineArray, type OptimizeMode, type RunAreas } from './emit.js';
+import { emitModule, loadBinaryen, type EmitOptions, type InlineArray, type InlineHash, type OptimizeMode, type RunAreas } from './emit.js';
 import { OP_LDDW, PseudoLd } from '../isa/opcodes.js';
 import { ARENA_BASE, MAP_HDR, type EngineMemory } from '../runtime/memory.js';
 import type { FastPath } from '../runtime/fastpath.js';
 
+const BPF_MAP_TYPE_HASH = 1;
 const BPF_MAP_TYPE_ARRAY = 2;
+const BPF_MAP_TYPE_PERCPU_HASH = 5;
 const BPF_MAP_TYPE_PERCPU_ARRAY = 6;
 const BPF_MAP_TYPE_PROG_ARRAY = 3;
 import { JitProgram, type CompiledModule } from './program.js';
@@ -78,6 +80,7 @@ async function cachedModule(prog: readonly Insn[], opts: JitOptions): Promise<{ 
   const wasmHelpers = layout.helperIds.filter((id) => opts.helpers.get(id)?.wasm !== undefined);
   const tailCalls = fp !== undefined;
   const inlineArrays = fp ? arrayMapsOf(prog, mem, fp) : new Map<number, InlineArray>();
+  const inlineHashes = fp ? hashMapsOf(prog, mem, fp) : new Map<number, InlineHash>();
   const backEdgeBudget = checked ? (opts.maxBackEdges ?? DEFAULT_MAX_BACK_EDGES) : 0;
   // The module depends on the program, the check mode, the optimiser and the memory's declared shape;
   // helpers and regions are bound per instance.
@@ -90,6 +93,7 @@ async function cachedModule(prog: readonly Insn[], opts: JitOptions): Promise<{ 
     wasmHelpers.join(','),
     tailCalls ? 't' : '',
     JSON.stringify([...inlineArrays]),
+    JSON.stringify([...inlineHashes]),
     backEdgeBudget,
     opts.burst ? 'b' : '',
     opts.areas ? `w${opts.areas.stackBase},${opts.areas.ctxBase},${opts.areas.runBase}` : '',
@@ -101,7 +105,7 @@ async function cachedModule(prog: readonly Insn[], opts: JitOptions): Promise<{ 
   if (entry) {
     cache.delete(key); // re-insert: Map order doubles as LRU order
   } else {
-    entry = build(prog, layout, { checked, optimize, memory, wasmHelpers, tailCalls, inlineArrays, backEdgeBudget, burst: opts.burst ?? false, ...(opts.areas ? { areas: opts.areas } : {}) }, key);
+    entry = build(prog, layout, { checked, optimize, memory, wasmHelpers, tailCalls, inlineArrays, inlineHashes, backEdgeBudget, burst: opts.burst ?? false, ...(opts.areas ? { areas: opts.areas } : {}) }, key);
     entry.catch(() => cache.delete(key));
   }
   cache.set(key, entry);
@@ -195,6 +199,39 @@ function arrayMapsOf(prog: readonly Insn[], mem: EngineMemory, fp: FastPath): Ma
     const unit = view.getUint32(addr + ARRAY_UNIT, true);
     const ncpus = view.getUint32(addr + PERCPU_NCPUS, true);
     out.set(addr, { maxEntries, valueSize, data, stride, ...(type === BPF_MAP_TYPE_PERCPU_ARRAY ? { percpu: { unit, ncpus } } : {}) });
+  }
+  return out;
+}
+
+/**
+ * The HASH and PERCPU_HASH maps a program refers to: their lookups are inlined as the kernel's
+ * htab_map_gen_lookup does, with the key size, bucket mask and element layout as constants (fixed
+ * from the map's creation: elements are preallocated, buckets never move; assembly/maps/hash.ts).
+ * The hash seed is read from the header at each lookup, so equal programs share one module.
+ */
+function hashMapsOf(prog: readonly Insn[], mem: EngineMemory, fp: FastPath): Map<number, InlineHash> {
+  const out = new Map<number, InlineHash>();
+  const view = mem.view();
+  const MASK = fp.global('MAPS_HT_MASK');
+  const KEY_OFF = fp.global('MAPS_HT_KEY_OFF');
+  const VALUE_OFF = fp.global('MAPS_HT_VALUE_OFF');
+  const PERCPU_NCPUS = fp.global('MAPS_PERCPU_NCPUS');
+  for (const ins of prog) {
+    if (ins.code !== OP_LDDW || ins.src !== PseudoLd.MAP_FD || ins.imm64 === undefined) continue;
+    const addr = Number(BigInt.asUintN(32, ins.imm64));
+    if (addr < ARENA_BASE || addr + MAP_HDR.SIZE > view.byteLength || out.has(addr)) continue;
+    const type = view.getUint32(addr + MAP_HDR.TYPE, true);
+    if (type !== BPF_MAP_TYPE_HASH && type !== BPF_MAP_TYPE_PERCPU_HASH) continue;
+    const valueSize = view.getUint32(addr + MAP_HDR.VALUE_SIZE, true);
+    out.set(addr, {
+      keySize: view.getUint32(addr + MAP_HDR.KEY_SIZE, true),
+      mask: view.getUint32(addr + MASK, true),
+      data: view.getUint32(addr + MAP_HDR.DATA, true),
+      keyOff: view.getUint32(addr + KEY_OFF, true),
+      valueOff: view.getUint32(addr + VALUE_OFF, true),
+      seedAt: addr + fp.global('MAPS_HT_SEED'),
+      ...(type === BPF_MAP_TYPE_PERCPU_HASH ? { percpu: { unit: (valueSize + 7) & ~7, ncpus: view.getUint32(addr + PERCPU_NCPUS, true) } } : {}),
+    });
   }
   return out;
 }

@@ -193,3 +193,21 @@ describe('JIT entry', () => {
     expect(await r0Of([Alu64.mov.reg(0, 1), Ins.exit()], { args: [U64_MAX - 1n] })).toBe(U64_MAX - 1n);
   });
 });
+
+// clang's `r <<= 32; r >>= 32` (s>>= 32) pair is lowered as one extension of the low half (emit.ts
+// `extension`): the same value as the two shifts, and only when both are one register's, in one block.
+describe('JIT 32-bit extension pairs', () => {
+  const V = 0xdead_beef_8765_4321n;
+  const pair = (a: bigint, ...ops: Insn[]): Piece[] => [Ins.lddw(0, a), ...ops, Ins.exit()];
+  it.each<[string, Piece[], bigint]>([
+    ['lsh 32, rsh 32 zero-extends the low half', pair(V, Alu64.lsh.imm(0, 32), Alu64.rsh.imm(0, 32)), 0x8765_4321n],
+    ['lsh 32, arsh 32 sign-extends the low half', pair(V, Alu64.lsh.imm(0, 32), Alu64.arsh.imm(0, 32)), 0xffff_ffff_8765_4321n],
+    ['lsh 32, arsh 32 of a positive low half', pair(0xffff_ffff_1234_5678n, Alu64.lsh.imm(0, 32), Alu64.arsh.imm(0, 32)), 0x1234_5678n],
+    ['lsh 32, rsh 31 is two shifts', pair(V, Alu64.lsh.imm(0, 32), Alu64.rsh.imm(0, 31)), 0x1_0eca_8642n],
+    ['lsh 32 of r0, rsh 32 of r1: two registers', [Ins.lddw(0, V), Ins.lddw(1, 5n << 32n), Alu64.lsh.imm(0, 32), Alu64.rsh.imm(1, 32), Alu64.add.reg(0, 1), Ins.exit()], 0x8765_4321_0000_0005n],
+    // the ja lands on the rsh: that path shifts r0 right only
+    ['a jump to the second shift skips the first', pair(V, Ins.ja(1), Alu64.lsh.imm(0, 32), Alu64.rsh.imm(0, 32)), 0xdead_beefn],
+  ])('%s', async (_name, p, want) => {
+    expect(await r0Of(p)).toBe(want);
+  });
+});
