@@ -80,8 +80,12 @@ const program = fc
     return out;
   });
 
+// Each run compiles a module through binaryen (~0.2-0.5 s on this 2-core box): 200 by default, more in CI
+// (.ci/run sets WXDP_JIT_FUZZ_RUNS), with a time limit that grows with the count.
+const RUNS = Number(process.env.WXDP_JIT_FUZZ_RUNS ?? 200);
+
 describe('JIT vs reference interpreter on random arithmetic', () => {
-  it('agree on every register', async () => {
+  it('agree on every register', { timeout: Math.max(300_000, RUNS * 1_500) }, async () => {
     const helpers = new HelperTable();
     const memI = new EngineMemory();
     const memJ = new EngineMemory();
@@ -95,7 +99,7 @@ describe('JIT vs reference interpreter on random arithmetic', () => {
         expect(got).toBe(want);
         expect(stack(memJ)).toBe(stack(memI));
       }),
-      { numRuns: Number(process.env.WXDP_JIT_FUZZ_RUNS ?? 400) },
+      { numRuns: RUNS },
     );
   });
 });
