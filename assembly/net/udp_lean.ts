@@ -28,9 +28,9 @@
 // scratch (SCR_L4_BURST); Ip counters, then the socket's queue (udp.ts udp4_queue_found) or udp_rcv's
 // doing. Next: the socket's queue, udp_rcv (udp.ts), or the full path (eth.ts stack_rx).
 
-import { mibInc, netFree, netRoot, netScratch } from './core';
+import { mibAdd, mibInc, netFree, netRoot, netScratch } from './core';
 import {
-  CONF4_ACCEPT_LOCAL, CONF4_RP_FILTER, LOOPBACK_IFINDEX, MIB_IP_IN_DELIVERS, MIB_IP_IN_RECEIVES, ND_CONF4, ND_MAC, SCR_L4_BURST,
+  CONF4_ACCEPT_LOCAL, CONF4_RP_FILTER, LOOPBACK_IFINDEX, MIB_IP_IN_DELIVERS, MIB_IP_IN_RECEIVES, MIB_IP6_IN_DELIVERS, MIB_IP6_IN_RECEIVES, ND_CONF4, ND_MAC, SCR_L4_BURST,
   SK_REUSEPORT_GROUP, SK_RMEM, SK_STATE, TCP_ESTABLISHED,
 } from './abi';
 import { ETH_HLEN, IPH_DADDR, IPH_FRAG_OFF, IPH_PROTOCOL, IPH_SADDR, IPH_TOS, IPH_TOT_LEN, IPPROTO_UDP, IPPROTO_UDPLITE, IP_MF, IP_OFFSET, ldBe16 } from './inet';
@@ -39,7 +39,7 @@ import { localMemoHit, noCustomRules4, sourceIsLocal } from './ipv4_rcv';
 import { nfActive } from './netfilter';
 import { protoHandler, PH_CONSUME, PH_UDP } from './local';
 import { RTCF_LOCAL } from './icmp';
-import { udp_rcv, udp4_queue_found, udp4CsumOk } from './udp';
+import { udp_queue_run, udp_rcv, udp4_queue_found, udp4CsumOk } from './udp';
 import { l4Root, L4_LIVE, RG_HAS_CONNS, RG_NUM, RG_PROG, RG_SOCKS, SKX_NEXT2, TB_CONNECTED, TB_HASH2, udpTables } from './sock';
 import { hash2Of4, matches4, udpEhash4 } from './sock_lookup';
 import { skLookupAttached } from './sk_prog';
@@ -151,6 +151,8 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 //        with (the exact one, or 0 for the wildcard chain), then the pick's slot
 
 export const LB_UDP: u32 = 4; // below any record address (memoryBase): "lean IP, then udp_rcv"
+export const LB_SAME: u32 = 2; // the flow of an earlier frame of the burst: its answer (its index at +256)
+export const LB_DONE: u32 = 1; // queued with the run of frames before it (udp4_burst_rcv)
 export const LB_HSLOT: u32 = 8;
 export const LB_SLOT: u32 = 12;
 export const LB_SOCK: u32 = 0;
@@ -207,6 +209,8 @@ let sink: u32 = 0;
  */
 export function udp4_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
   v6Seen = 0;
+  lbBurst = burst;
+  lbN = n;
   const l = udp4Demux(ifindex, nd, burst, n);
   // the burst's IPv6 frames (counted by udp4Demux's first pass; all of them when it had none): udp6_lean.ts
   return v6Seen != 0 ? l + udp6_burst_demux(ifindex, nd, burst, n) : l;
@@ -214,6 +218,9 @@ export function udp4_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
 
 /** Untagged IPv6 frames udp4Demux's first pass saw (u32::MAX: it made none). */
 let v6Seen: u32 = 0;
+/** The burst udp4_burst_demux decided (its (data, len) pairs) and its size, for udp4_burst_rcv's runs. */
+let lbBurst: u32 = 0;
+let lbN: u32 = 0;
 
 function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
   const A = lbA();
@@ -233,6 +240,13 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
   foreignValid = false;
   let taken: u32 = 0;
   let slots: u32 = 0;
+  let same: u32 = 0;
+  // the last flow given a hash2 slot: its frame, addresses and ports (the lookup's whole input with
+  // the burst's device: a later frame of the flow gets the same answer, LB_SAME)
+  let fi: u32 = 0xffffffff;
+  let fs: u32 = 0;
+  let fd: u32 = 0;
+  let fp: u32 = 0;
   // the lean path's checks; UDP's length and checksum; the hash2 slot
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(burst + (i << 3));
@@ -248,15 +262,48 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
       if (fast && <u32>load<u8>(ip, IPH_PROTOCOL) == IPPROTO_UDP && tot >= 28) {
         const ulen = ldBe16(uh + 4);
         if (ulen >= 8 && ulen <= tot - 20 && udp4CsumOk(ip, uh, ulen)) {
-          store<u32>(B + (i << 2), h2 + (hash2Of4(load<u32>(ip, IPH_DADDR), ldBe16(uh + 2)) << 2));
-          a = LB_HSLOT;
-          slots++;
+          const sa = load<u32>(ip, IPH_SADDR);
+          const da = load<u32>(ip, IPH_DADDR);
+          const pp = load<u32>(uh);
+          if (fi != 0xffffffff && pp == fp && sa == fs && da == fd) {
+            store<u32>(B + (i << 2), fi);
+            a = LB_SAME;
+            same++;
+          } else {
+            store<u32>(B + (i << 2), h2 + (hash2Of4(da, ldBe16(uh + 2)) << 2));
+            a = LB_HSLOT;
+            slots++;
+            fi = i;
+            fs = sa;
+            fd = da;
+            fp = pp;
+          }
         }
       }
     }
     store<u32>(A + (i << 2), a);
   }
   if (slots == 0) return taken;
+  udp4Lookup(A, B, burst, n, ifindex, h2, deep);
+  if (same != 0) lbSame(A, n);
+  return taken;
+}
+
+/**
+ * The frames marked LB_SAME take the answer of the frame whose flow they repeat (a socket, or LB_UDP
+ * for whatever it did not decide): the lookup read the same tables with the same input.
+ */
+export function lbSame(A: u32, n: u32): void {
+  const B = A + LB_B;
+  for (let i: u32 = 0; i < n; i++) {
+    if (load<u32>(A + (i << 2)) != LB_SAME) continue;
+    const r = load<u32>(A + (load<u32>(B + (i << 2)) << 2));
+    store<u32>(A + (i << 2), r >= 16 ? r : LB_UDP);
+  }
+}
+
+/** udp4Demux's lookup, a level at a time, for the frames at LB_HSLOT (their slot's address in B). */
+function udp4Lookup(A: u32, B: u32, burst: u32, n: u32, ifindex: u32, h2: u32, deep: bool): void {
   let s: u32 = deep ? touchB(A, n, LB_HSLOT) : 0;
   // the slots' heads (the wildcard slot's when the exact one is empty)
   let heads: u32 = 0;
@@ -275,7 +322,7 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
       heads++;
     } else store<u32>(A + (i << 2), LB_UDP);
   }
-  if (heads == 0) return taken;
+  if (heads == 0) return;
   if (deep) s += touchA(A, n, LB_HEAD, 0);
   // the heads: do they take the datagram at all (compute_score ≥ 1), and what decides among them
   let groups: u32 = 0;
@@ -299,7 +346,7 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
   }
   if (groups == 0) {
     lbSink(s);
-    return taken;
+    return;
   }
   if (deep) s += touchA(A, n, LB_GROUP, 0);
   // the groups (no program, no connected members): reuseport_select_sock_by_hash's first pick's slot
@@ -335,7 +382,6 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
     store<u32>(A + (i << 2), <u32>load<u8>(sk + SK_STATE) == TCP_ESTABLISHED ? LB_UDP : sk);
   }
   sink += s;
-  return taken;
 }
 
 /** Frame `i` of the burst udp4_burst_demux decided takes the lean path. */
@@ -349,7 +395,25 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
  * Takes the frame.
  */
 export function udp4_burst_rcv(ifindex: u32, q: u32, i: u32, data: u32): void {
-  const a = load<u32>(lbA() + (i << 2));
+  const A = lbA();
+  const a = load<u32>(A + (i << 2));
+  if (a == LB_DONE) return; // queued and counted with the run it is in
+  if (a >= 16) {
+    // the frames right after it found the same socket (same family): queued at once, under one
+    // hold of the socket, each decided in order as alone (udp.ts udp_queue_run); they are LB_DONE
+    const v6 = udp6Frame(data);
+    let k: u32 = 1;
+    while (i + k < lbN && load<u32>(A + ((i + k) << 2)) == a && udp6Frame(load<u32>(lbBurst + ((i + k) << 3))) == v6) {
+      store<u32>(A + ((i + k) << 2), LB_DONE);
+      k++;
+    }
+    if (k > 1) {
+      mibAdd(v6 ? MIB_IP6_IN_RECEIVES : MIB_IP_IN_RECEIVES, <u64>k);
+      mibAdd(v6 ? MIB_IP6_IN_DELIVERS : MIB_IP_IN_DELIVERS, <u64>k);
+      udp_queue_run(a, q, lbBurst + (i << 3), A + LB_B + (i << 2), k, ifindex, v6);
+      return;
+    }
+  }
   if (udp6Frame(data)) {
     udp6_burst_rcv(ifindex, q, a, data);
     return;

@@ -62,7 +62,7 @@ interface Sockets {
 }
 
 /** The socket set, created in the same order on both stacks (so the ids and the chains' order match). */
-function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean }): Sockets {
+function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean }): Sockets {
   const ids: number[] = [];
   const mk = (family: 'inet' | 'inet6', addr: string, port: number, f: { reusePort?: boolean; ipv6Only?: boolean; dev?: number } = {}): number => {
     const id = t.create({ family, reusePort: f.reusePort, ipv6Only: f.ipv6Only, reuseAddr: true });
@@ -71,7 +71,7 @@ function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean })
     ids.push(id);
     return id;
   };
-  mk('inet', L4, 7000);
+  const s4 = mk('inet', L4, 7000);
   for (let i = 0; i < 4; i++) mk('inet6', L6, 7001, { reusePort: true });
   const alone = mk('inet6', L6, 7002);
   mk('inet6', '::', 7003); // dual-stack: IPv6, and IPv4 as ::ffff:a.b.c.d
@@ -81,6 +81,7 @@ function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean })
   for (let i = 0; i < 2; i++) mk('inet', L4, 7006, { reusePort: true });
   mk('inet6', '::', 7007, { ipv6Only: true }); // alone on the wildcard chain
   if (o.smallBuf) t.setOption(alone, 'SO_RCVBUF', 1); // the minimum (SOCK_MIN_RCVBUF): a few datagrams
+  if (o.smallBuf4) t.setOption(s4, 'SO_RCVBUF', 1);
   if (o.connected) {
     const c = mk('inet6', L6, 7008);
     t.connect(c, P6, 9999);
@@ -132,7 +133,7 @@ interface Outcome {
   taken: number[];
 }
 
-async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boolean; smallBuf?: boolean; between?: (fx: Fixture, burst: number) => void } = {}): Promise<Outcome> {
+async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean; between?: (fx: Fixture, burst: number) => void } = {}): Promise<Outcome> {
   const fx = await Fixture.create(LINKS, [], NEIGH);
   const t = fx.dp.socketTable;
   t.setHashSecret(0x5eed);
@@ -245,5 +246,38 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
     expect(lean.counters['Udp6:RcvbufErrors']).toBeGreaterThan(0);
     expect(lean.counters['Udp6:RcvbufErrors']).toBe(lean.counters['Udp6:InErrors']);
     expect(lean.taken[0]).toBe(40);
+  }, 60_000);
+
+  // one flow's frames in a row: the later ones take the first one's lookup, and a run of them to one
+  // socket is queued at once (udp_lean.ts LB_SAME, udp.ts udp_queue_run), each still decided alone:
+  // its own checksum and length, SO_RCVBUF reached in the middle of a run, order kept
+  it('runs of one flow: each frame checked alone, SO_RCVBUF reached mid-run, families and bad frames end a run', async () => {
+    const sp = { sport: 41000 };
+    const a: Uint8Array[] = [];
+    let k = 0;
+    for (let i = 0; i < 6; i++) a.push(v4(k++, 7000, sp));
+    a.push(v4(k++, 7000, { ...sp, check: 0x1234 }), v4(k++, 7000, { ...sp, lenField: 4 }));
+    for (let i = 0; i < 10; i++) a.push(v4(k++, 7000, sp));
+    // a dual-stack socket: the same port from both families, runs of each
+    for (let i = 0; i < 3; i++) a.push(v6(k++, 7003, sp));
+    for (let i = 0; i < 3; i++) a.push(v4(k++, 7003, sp));
+    for (let i = 0; i < 2; i++) a.push(v6(k++, 7003, sp));
+    // a reuseport group: one flow stays on one member; another flow between two of its frames
+    a.push(v4(k++, 7006, sp), v4(k++, 7006, sp), v4(k++, 7006, { sport: 41001 }), v4(k++, 7006, sp));
+    // the small IPv6 socket: a run past its buffer, then a frame with a bad checksum
+    for (let i = 0; i < 12; i++) a.push(v6(k++, 7002, sp));
+    a.push(v6(k++, 7002, { ...sp, check: 0x1234 }), v6(k++, 7002, sp));
+    const b = Array.from({ length: 20 }, () => v4(k++, 7000, sp));
+    const lean = await run(true, [a, b], { smallBuf: true, smallBuf4: true });
+    const full = await run(false, [a, b], { smallBuf: true, smallBuf4: true });
+    expect(lean.queues).toEqual(full.queues);
+    expect(lean.counters).toEqual(full.counters);
+    expect(lean.counters['Udp:RcvbufErrors']).toBeGreaterThan(0);
+    expect(lean.counters['Udp6:RcvbufErrors']).toBeGreaterThan(0);
+    expect(lean.counters['Udp:InCsumErrors']).toBe(1);
+    expect(lean.counters['Udp6:InCsumErrors']).toBe(1);
+    expect(lean.taken).toEqual([a.length, b.length]);
+    // what reached the queues: in order, within each queue
+    expect(lean.queues[0]!.length).toBeGreaterThan(1);
   }, 60_000);
 });
