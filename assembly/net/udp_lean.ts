@@ -138,12 +138,17 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 // udp4_burst_rcv: a socket found is queued as udp_rcv would queue it (udp4_queue_found); anything else
 // the stages could not decide (UDP-Lite, a bad length or checksum, no socket, a head that does not
 // score, a longer chain, a group with a program or connected members, a connected pick) goes through
-// udp4_lean_rcv → udp_rcv, which decides it whole. The tables are read once per burst, as a reader of
+// udp4_lean_rcv → udp_rcv, which decides it whole. A frame whose addresses and ports are the last
+// looked-up flow's (its checksum and length checked as any) skips the levels and takes that frame's
+// answer (LB_SAME: same input, same tables). Frames in a row queued on one socket (one family) go in
+// at once, the first one's call taking the run (udp.ts udp_queue_run: one hold of the socket, SO_RCVBUF
+// and udp_mem decided per datagram in order; the others become LB_DONE). The tables are read once per burst, as a reader of
 // sock.ts's tables may (the control plane publishes with single stores; a record is reused only after
 // this worker's next quiescent point, reclaim.ts).
 //
 // Scratch (SCR_L4_BURST, abi.ts; sock_prefetch.ts uses it only for bursts where this took nothing):
-//   +0   BURST_MAX × u32 per frame: 0 the full path | LB_UDP: udp_rcv | LB_HSLOT: the hash2 slot's
+//   +0   BURST_MAX × u32 per frame: 0 the full path | LB_UDP: udp_rcv | LB_SAME: as the frame at +256 |
+//        LB_DONE: queued with its run | LB_HSLOT: the hash2 slot's
 //        address is at +256 | LB_SLOT: the pick's slot in its group's array is at +256 | a record or
 //        group address with its stage in the low 2 bits (LB_SOCK the socket found, LB_HEAD, LB_GROUP,
 //        LB_MEMBER; records and groups are 16-aligned, reclaim.ts)
