@@ -57,7 +57,7 @@ import { l4Root, L4_LIVE, RG_HAS_CONNS, RG_NUM, RG_PROG, RG_SOCKS, SKX_NEXT2, TB
 import { addrHash6, hash2Of4, hash2OfWord6, matches6, udpEhash6f, udpFhash6 } from './sock_lookup';
 import { skLookupAttached } from './sk_prog';
 import {
-  LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_MEMBER, LB_SAME, LB_SLOT, LB_SOCK, LB_UDP, SOCKS_DEEP, lbA, lbSame, lbSink, staged, touchA, touchB,
+  LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_MEMBER, LB_SAME, LB_SLOT, LB_SOCK, LB_UDP, SOCKS_DEEP, ftClear, ftSlot, lbA, lbSame, lbSink, staged, touchA, touchB,
 } from './udp_lean';
 
 const ETH_P_IPV6_LE: u16 = 0xdd86; // 0x86dd as the two bytes load<u16> reads
@@ -169,6 +169,7 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
   let slots: u32 = 0;
   let same: u32 = 0;
   // the last flow given a hash2 slot: its frame and ports (the addresses: its frame's), as udp_lean.ts
+  const T = ftClear();
   let fi: u32 = 0xffffffff;
   let fp: u32 = 0;
   let dWordOk = false;
@@ -189,13 +190,31 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
       if (fast && <u32>load<u8>(ip, IP6H_NEXTHDR) == IPPROTO_UDP) {
         const ulen = ldBe16(uh + 4);
         const ok = ulen >= 8 && ulen <= plen && udp6CsumOk(ip, uh, ulen);
-        if (ok && fi != 0xffffffff && load<u32>(uh) == fp && sameAddrs6(ip, load<u32>(burst + (fi << 3)) + ETH_HLEN)) {
-          store<u32>(B + (i << 2), fi);
+        const pp = load<u32>(uh);
+        let r: u32 = 0xffffffff;
+        let e: u32 = 0;
+        if (ok) {
+          // the last flow looked up, else an earlier one of the burst from the flow table (udp_lean.ts)
+          if (fi != 0xffffffff && pp == fp && sameAddrs6(ip, load<u32>(burst + (fi << 3)) + ETH_HLEN)) r = fi;
+          else {
+            e = ftSlot(T, load<u32>(ip, IP6H_SADDR + 12) ^ pp);
+            const t = load<u32>(e);
+            if (t != 0) {
+              const tip = load<u32>(burst + ((t - 1) << 3)) + ETH_HLEN;
+              if (load<u32>(tip + 40) == pp && sameAddrs6(ip, tip)) r = t - 1;
+            }
+          }
+        }
+        if (r != 0xffffffff) {
+          store<u32>(B + (i << 2), r);
           a = LB_SAME;
           same++;
+          fi = r;
+          fp = pp;
         } else if (ok) {
+          store<u32>(e, i + 1);
           fi = i;
-          fp = load<u32>(uh);
+          fp = pp;
           // the destination's address mix, kept while the burst's frames share it (mostly: one local address)
           const d = ip + IP6H_DADDR;
           if (!dWordOk || load<u64>(d) != dA0 || load<u64>(d, 8) != dA1) {

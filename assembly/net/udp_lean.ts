@@ -30,7 +30,7 @@
 
 import { mibAdd, mibInc, netFree, netRoot, netScratch } from './core';
 import {
-  CONF4_ACCEPT_LOCAL, CONF4_RP_FILTER, LOOPBACK_IFINDEX, MIB_IP_IN_DELIVERS, MIB_IP_IN_RECEIVES, MIB_IP6_IN_DELIVERS, MIB_IP6_IN_RECEIVES, ND_CONF4, ND_MAC, SCR_L4_BURST,
+  CONF4_ACCEPT_LOCAL, CONF4_RP_FILTER, LOOPBACK_IFINDEX, MIB_IP_IN_DELIVERS, MIB_IP_IN_RECEIVES, MIB_IP6_IN_DELIVERS, MIB_IP6_IN_RECEIVES, ND_CONF4, ND_MAC, SCR_L4, SCR_L4_BURST,
   SK_REUSEPORT_GROUP, SK_RMEM, SK_STATE, TCP_ESTABLISHED,
 } from './abi';
 import { ETH_HLEN, IPH_DADDR, IPH_FRAG_OFF, IPH_PROTOCOL, IPH_SADDR, IPH_TOS, IPH_TOT_LEN, IPPROTO_UDP, IPPROTO_UDPLITE, IP_MF, IP_OFFSET, ldBe16 } from './inet';
@@ -173,6 +173,26 @@ export const LB_B: u32 = 256;
  */
 export const SOCKS_DEEP: u32 = 32768;
 
+/**
+ * The burst's flow table, for the demux's first pass (udp_lean.ts, udp6_lean.ts): FT_SLOTS × u32, the
+ * index + 1 of the frame that was looked up for a flow hashing there (the last one; 0: none). In this
+ * worker's SCR_L4 (abi.ts), which sock_lookup.ts and tcp.ts use only inside a lookup: no lookup runs
+ * while a burst is being decided.
+ */
+const FT_SLOTS: u32 = 32;
+
+/** The flow table, emptied. */
+@inline export function ftClear(): u32 {
+  const T = netScratch() + SCR_L4;
+  for (let o: u32 = 0; o < FT_SLOTS << 2; o += 8) store<u64>(T + o, 0);
+  return T;
+}
+
+/** The flow table's slot for a flow whose addresses and ports mix to `key`. */
+@inline export function ftSlot(T: u32, key: u32): u32 {
+  return T + (((key * 0x9e3779b1) >> 27) << 2);
+}
+
 /** Keeps the loads of the passes ahead alive. */
 let sink: u32 = 0;
 
@@ -247,7 +267,9 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
   let slots: u32 = 0;
   let same: u32 = 0;
   // the last flow given a hash2 slot: its frame, addresses and ports (the lookup's whole input with
-  // the burst's device: a later frame of the flow gets the same answer, LB_SAME)
+  // the burst's device: a later frame of the flow gets the same answer, LB_SAME); the burst's earlier
+  // flows in the flow table
+  const T = ftClear();
   let fi: u32 = 0xffffffff;
   let fs: u32 = 0;
   let fd: u32 = 0;
@@ -270,14 +292,29 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
           const sa = load<u32>(ip, IPH_SADDR);
           const da = load<u32>(ip, IPH_DADDR);
           const pp = load<u32>(uh);
-          if (fi != 0xffffffff && pp == fp && sa == fs && da == fd) {
-            store<u32>(B + (i << 2), fi);
+          let r = fi != 0xffffffff && pp == fp && sa == fs && da == fd ? fi : 0xffffffff;
+          const e = ftSlot(T, sa ^ pp);
+          if (r == 0xffffffff) {
+            // an earlier flow of the burst (the table keeps the last one of each slot)
+            const t = load<u32>(e);
+            if (t != 0) {
+              const tip = load<u32>(burst + ((t - 1) << 3)) + ETH_HLEN;
+              if (load<u32>(tip + 20) == pp && load<u32>(tip, IPH_SADDR) == sa && load<u32>(tip, IPH_DADDR) == da) r = t - 1;
+            }
+          }
+          if (r != 0xffffffff) {
+            store<u32>(B + (i << 2), r);
             a = LB_SAME;
             same++;
+            fi = r;
+            fs = sa;
+            fd = da;
+            fp = pp;
           } else {
             store<u32>(B + (i << 2), h2 + (hash2Of4(da, ldBe16(uh + 2)) << 2));
             a = LB_HSLOT;
             slots++;
+            store<u32>(e, i + 1);
             fi = i;
             fs = sa;
             fd = da;

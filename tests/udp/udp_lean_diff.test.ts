@@ -280,4 +280,43 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
     // what reached the queues: in order, within each queue
     expect(lean.queues[0]!.length).toBeGreaterThan(1);
   }, 60_000);
+
+  it('flows interleaved in a burst: a flow seen earlier in the burst takes its lookup, a flow with the same ports from another source its own', async () => {
+    const a: Uint8Array[] = [];
+    let k = 0;
+    for (let r = 0; r < 6; r++) {
+      for (const sport of [41000, 41001, 41002, 41003]) a.push(v4(k++, 7006, { sport }), v6(k++, 7001, { sport }));
+      a.push(v6(k++, 7001, { sport: 41000, src: '2001:db8:1::3' }), v4(k++, 7003, { sport: 41000 }), v6(k++, 7003, { sport: 41000 }));
+    }
+    const lean = await run(true, [a]);
+    const full = await run(false, [a]);
+    expect(lean.queues).toEqual(full.queues);
+    expect(lean.counters).toEqual(full.counters);
+    expect(lean.taken).toEqual([a.length]);
+    // the reuseport groups spread the flows (more than one member of each received)
+    expect(lean.queues.filter((q) => q.length > 0).length).toBeGreaterThan(3);
+  }, 60_000);
+
+  it('flows from other sources whose key shares the flow table slot: each looked up with its own addresses', async () => {
+    // udp_lean.ts ftSlot: (key × 0x9e3779b1) >> 27, key = the source's last word ^ the ports' word (both
+    // as little-endian loads of the header bytes); sources 2001:db8:1::N whose slot is P6's for these ports
+    const sport = 41000;
+    const pp = ((sport >> 8) | ((sport & 0xff) << 8) | ((7001 >> 8) << 16) | ((7001 & 0xff) << 24)) >>> 0;
+    const slot = (w: number) => Math.imul((w ^ pp) >>> 0, 0x9e3779b1) >>> 27;
+    const p6 = slot(2 << 24);
+    const srcs = [];
+    for (let nn = 3; nn < 250 && srcs.length < 4; nn++) if (slot(nn << 24) === p6) srcs.push(`2001:db8:1::${nn.toString(16)}`);
+    expect(srcs.length).toBe(4);
+    const a: Uint8Array[] = [];
+    let k = 0;
+    for (let r = 0; r < 3; r++) {
+      for (const src of srcs) a.push(v6(k++, 7001, { sport }), v6(k++, 7001, { sport, src }));
+    }
+    const lean = await run(true, [a]);
+    const full = await run(false, [a]);
+    expect(lean.queues).toEqual(full.queues);
+    expect(lean.counters).toEqual(full.counters);
+    // all but each new source's first frame (udp6_lean.ts's memo of local pairs learns it on the full path)
+    expect(lean.taken[0]).toBeGreaterThanOrEqual(a.length - srcs.length);
+  }, 60_000);
 });
