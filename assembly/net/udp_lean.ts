@@ -28,6 +28,7 @@
 // scratch (SCR_L4_BURST); Ip counters, then the socket's queue (udp.ts udp4_queue_found) or udp_rcv's
 // doing. Next: the socket's queue, udp_rcv (udp.ts), or the full path (eth.ts stack_rx).
 
+import { FRAME_SIZE } from '../abi';
 import { mibAdd, mibInc, netFree, netRoot, netScratch } from './core';
 import {
   CONF4_ACCEPT_LOCAL, CONF4_RP_FILTER, LOOPBACK_IFINDEX, MIB_IP_IN_DELIVERS, MIB_IP_IN_RECEIVES, MIB_IP6_IN_DELIVERS, MIB_IP6_IN_RECEIVES, ND_CONF4, ND_MAC, SCR_L4, SCR_L4_BURST,
@@ -70,16 +71,20 @@ const LG_ACCEPT_LOCAL: u32 = 4;
 /** The last source of this burst sourceIsLocal said is not ours (valid while foreignValid). */
 let foreign: u32 = 0;
 let foreignValid = false;
+/** The last destination and TOS of this burst the local input memo answered (valid while localValid). */
+let localDst: u32 = 0;
+let localTos: u32 = 0;
+let localValid = false;
 
 /**
  * The datagram's total length when the frame at `data` (`len` bytes from its Ethernet header), received
- * on a device (record `nd`) whose leanGate is `gate` (not 0), takes the lean path; 0 when the full path
- * must take it. Reads only.
+ * on a device whose MAC is `mac4` `mac2` (its first four bytes and last two, as loaded) and whose
+ * leanGate is `gate` (not 0), takes the lean path; 0 when the full path must take it. Reads only.
  */
-@inline function leanLen(nd: u32, data: u32, len: u32, gate: u32): u32 {
+@inline function leanLen(mac4: u32, mac2: u16, data: u32, len: u32, gate: u32): u32 {
   // untagged IPv4 to our MAC (PACKET_HOST: the group bit clear, the device's address)
   if (len < ETH_HLEN + 28 || load<u16>(data, 12) != 0x0008) return 0;
-  if ((load<u8>(data) & 1) != 0 || load<u32>(data) != load<u32>(nd, ND_MAC) || load<u16>(data, 4) != load<u16>(nd, ND_MAC + 4)) return 0;
+  if ((load<u8>(data) & 1) != 0 || load<u32>(data) != mac4 || load<u16>(data, 4) != mac2) return 0;
   const ip = data + ETH_HLEN;
   // a 20-byte version 4 header, not a fragment, UDP or UDP-Lite to the handlers the gate allows
   const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
@@ -95,7 +100,14 @@ let foreignValid = false;
   if (!plainUnicast(daddr) || !plainUnicast(saddr)) return 0;
   // routeInput's local input memo (RTN_LOCAL at this generation; the gate saw no custom rules), then
   // localInput's fib_validate_source with rp_filter off: our own address as the source is a martian
-  if (!localMemoHit(daddr, <u32>load<u8>(ip, IPH_TOS) & 0xfc)) return 0;
+  // (a burst's frames mostly share a destination: its answer holds for the burst)
+  const tos = <u32>load<u8>(ip, IPH_TOS) & 0xfc;
+  if (!localValid || daddr != localDst || tos != localTos) {
+    if (!localMemoHit(daddr, tos)) return 0;
+    localDst = daddr;
+    localTos = tos;
+    localValid = true;
+  }
   if ((gate & LG_ACCEPT_LOCAL) == 0 && (!foreignValid || saddr != foreign)) {
     if (sourceIsLocal(saddr)) return 0;
     foreign = saddr; // a burst's frames mostly share a source: asked once (the answer holds for the burst)
@@ -236,9 +248,25 @@ export function udp4_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
   v6Seen = 0;
   lbBurst = burst;
   lbN = n;
-  const l = udp4Demux(ifindex, nd, burst, n);
+  let l = udp4Demux(ifindex, nd, burst, n);
   // the burst's IPv6 frames (counted by udp4Demux's first pass; all of them when it had none): udp6_lean.ts
-  return v6Seen != 0 ? l + udp6_burst_demux(ifindex, nd, burst, n) : l;
+  if (v6Seen != 0) l += udp6_burst_demux(ifindex, nd, burst, n);
+  if (l != 0) lbWarm(lbA(), burst, n);
+  return l;
+}
+
+/**
+ * The lines queueing writes, loaded for every frame a socket was found for, in one pass (their misses
+ * overlap, not one after the other between frames): the frame's queue record (its first line, cold
+ * since the frame was last read) and the socket's queue line.
+ */
+function lbWarm(A: u32, burst: u32, n: u32): void {
+  let s: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const a = load<u32>(A + (i << 2));
+    if (a >= 16) s += load<u32>(load<u32>(burst + (i << 3)) & ~(FRAME_SIZE - 1)) + load<u32>(a + SK_RMEM);
+  }
+  sink += s;
 }
 
 /** Untagged IPv6 frames udp4Demux's first pass saw (u32::MAX: it made none). */
@@ -263,6 +291,9 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
     return 0;
   }
   foreignValid = false;
+  localValid = false;
+  const mac4 = load<u32>(nd, ND_MAC);
+  const mac2 = load<u16>(nd, ND_MAC + 4);
   let taken: u32 = 0;
   let slots: u32 = 0;
   let same: u32 = 0;
@@ -277,7 +308,7 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
   // the lean path's checks; UDP's length and checksum; the hash2 slot
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(burst + (i << 3));
-    const tot = leanLen(nd, data, load<u32>(burst + (i << 3), 4), gate);
+    const tot = leanLen(mac4, mac2, data, load<u32>(burst + (i << 3), 4), gate);
     let a: u32 = 0;
     if (tot == 0) {
       if (load<u16>(data, 12) == 0xdd86) v6Seen++;
