@@ -57,7 +57,7 @@ import { l4Root, L4_LIVE, RG_HAS_CONNS, RG_NUM, RG_PROG, RG_SOCKS, SKX_NEXT2, TB
 import { addrHash6, hash2Of4, hash2OfWord6, matches6, udpEhash6f, udpFhash6 } from './sock_lookup';
 import { skLookupAttached } from './sk_prog';
 import {
-  LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_MEMBER, LB_SAME, LB_SLOT, LB_SOCK, LB_UDP, SOCKS_DEEP, ftClear, ftSlot, lbA, lbSame, lbSink, staged, touchA, touchB,
+  LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_MEMBER, LB_SAME, LB_SLOT, LB_SOCK, LB_UDP, SOCKS_DEEP, ftClear, ftSlot, lbA, lbLookedSet, lbSame, lbSink, staged, touchA, touchB,
 } from './udp_lean';
 
 const ETH_P_IPV6_LE: u16 = 0xdd86; // 0x86dd as the two bytes load<u16> reads
@@ -232,6 +232,7 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
     store<u32>(A + (i << 2), a);
   }
   if (slots == 0) return taken;
+  lbLookedSet();
   udp6Lookup(A, B, burst, n, ifindex, h2, deep);
   if (same != 0) lbSame(A, n);
   return taken;

@@ -246,12 +246,13 @@ let sink: u32 = 0;
  */
 export function udp4_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
   v6Seen = 0;
+  lbLooked = false;
   lbBurst = burst;
   lbN = n;
   let l = udp4Demux(ifindex, nd, burst, n);
   // the burst's IPv6 frames (counted by udp4Demux's first pass; all of them when it had none): udp6_lean.ts
   if (v6Seen != 0) l += udp6_burst_demux(ifindex, nd, burst, n);
-  if (l != 0) lbWarm(lbA(), burst, n);
+  if (lbLooked) lbWarm(lbA(), burst, n);
   return l;
 }
 
@@ -274,6 +275,12 @@ let v6Seen: u32 = 0;
 /** The burst udp4_burst_demux decided (its (data, len) pairs) and its size, for udp4_burst_rcv's runs. */
 let lbBurst: u32 = 0;
 let lbN: u32 = 0;
+/** A lookup ran for some frame of the burst (udp4Demux, udp6_lean.ts): lbWarm has sockets to warm. */
+let lbLooked = false;
+
+@inline export function lbLookedSet(): void {
+  lbLooked = true;
+}
 
 function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
   const A = lbA();
@@ -357,6 +364,7 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
     store<u32>(A + (i << 2), a);
   }
   if (slots == 0) return taken;
+  lbLooked = true;
   udp4Lookup(A, B, burst, n, ifindex, h2, deep);
   if (same != 0) lbSame(A, n);
   return taken;
@@ -457,6 +465,27 @@ function udp4Lookup(A: u32, B: u32, burst: u32, n: u32, ifindex: u32, h2: u32, d
   sink += s;
 }
 
+/**
+ * Frame `i` (at `data`) and the frames right after it that found the same socket `a` in the same
+ * family: queued at once, under one hold of the socket, each decided in order as alone (udp.ts
+ * udp_queue_run); the others become LB_DONE. false (nothing done) when the next one is of the other
+ * family (a dual-stack socket).
+ */
+function udpRun(ifindex: u32, q: u32, i: u32, a: u32, data: u32): bool {
+  const A = lbA();
+  const v6 = udp6Frame(data);
+  let k: u32 = 1;
+  while (i + k < lbN && load<u32>(A + ((i + k) << 2)) == a && udp6Frame(load<u32>(lbBurst + ((i + k) << 3))) == v6) {
+    store<u32>(A + ((i + k) << 2), LB_DONE);
+    k++;
+  }
+  if (k == 1) return false;
+  mibAdd(v6 ? MIB_IP6_IN_RECEIVES : MIB_IP_IN_RECEIVES, <u64>k);
+  mibAdd(v6 ? MIB_IP6_IN_DELIVERS : MIB_IP_IN_DELIVERS, <u64>k);
+  udp_queue_run(a, q, lbBurst + (i << 3), A + LB_B + (i << 2), k, ifindex, v6);
+  return true;
+}
+
 /** Frame `i` of the burst udp4_burst_demux decided takes the lean path. */
 @inline export function udp4BurstTaken(i: u32): bool {
   return load<u32>(lbA() + (i << 2)) != 0;
@@ -471,22 +500,8 @@ export function udp4_burst_rcv(ifindex: u32, q: u32, i: u32, data: u32): void {
   const A = lbA();
   const a = load<u32>(A + (i << 2));
   if (a == LB_DONE) return; // queued and counted with the run it is in
-  if (a >= 16) {
-    // the frames right after it found the same socket (same family): queued at once, under one
-    // hold of the socket, each decided in order as alone (udp.ts udp_queue_run); they are LB_DONE
-    const v6 = udp6Frame(data);
-    let k: u32 = 1;
-    while (i + k < lbN && load<u32>(A + ((i + k) << 2)) == a && udp6Frame(load<u32>(lbBurst + ((i + k) << 3))) == v6) {
-      store<u32>(A + ((i + k) << 2), LB_DONE);
-      k++;
-    }
-    if (k > 1) {
-      mibAdd(v6 ? MIB_IP6_IN_RECEIVES : MIB_IP_IN_RECEIVES, <u64>k);
-      mibAdd(v6 ? MIB_IP6_IN_DELIVERS : MIB_IP_IN_DELIVERS, <u64>k);
-      udp_queue_run(a, q, lbBurst + (i << 3), A + LB_B + (i << 2), k, ifindex, v6);
-      return;
-    }
-  }
+  // the frame right after it found the same socket: a run (udpRun; kept out of this small function)
+  if (a >= 16 && i + 1 < lbN && load<u32>(A + ((i + 1) << 2)) == a && udpRun(ifindex, q, i, a, data)) return;
   if (udp6Frame(data)) {
     udp6_burst_rcv(ifindex, q, a, data);
     return;
