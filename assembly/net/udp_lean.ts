@@ -150,9 +150,10 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 // udp4_burst_rcv: a socket found is queued as udp_rcv would queue it (udp4_queue_found); anything else
 // the stages could not decide (UDP-Lite, a bad length or checksum, no socket, a head that does not
 // score, a longer chain, a group with a program or connected members, a connected pick) goes through
-// udp4_lean_rcv → udp_rcv, which decides it whole. A frame whose addresses and ports are the last
-// looked-up flow's (its checksum and length checked as any) skips the levels and takes that frame's
-// answer (LB_SAME: same input, same tables). Frames in a row queued on one socket (one family) go in
+// udp4_lean_rcv → udp_rcv, which decides it whole. A frame whose addresses and ports are those of a
+// flow looked up earlier in the burst (the last one, or one the burst's flow table keeps: ftSlot) —
+// its checksum and length checked as any — skips the levels and takes that frame's answer (LB_SAME:
+// same input, same tables). Before queueing, one pass loads what the queueing writes (lbWarm). Frames in a row queued on one socket (one family) go in
 // at once, the first one's call taking the run (udp.ts udp_queue_run: one hold of the socket, SO_RCVBUF
 // and udp_mem decided per datagram in order; the others become LB_DONE). The tables are read once per burst, as a reader of
 // sock.ts's tables may (the control plane publishes with single stores; a record is reused only after
