@@ -498,20 +498,29 @@ function udpRun(ifindex: u32, q: u32, i: u32, a: u32, data: u32): bool {
  * Takes the frame.
  */
 export function udp4_burst_rcv(ifindex: u32, q: u32, i: u32, data: u32): void {
-  const A = lbA();
-  const a = load<u32>(A + (i << 2));
+  const a = load<u32>(lbA() + (i << 2));
   if (a == LB_DONE) return; // queued and counted with the run it is in
-  // the frame right after it found the same socket: a run (udpRun; kept out of this small function)
-  if (a >= 16 && i + 1 < lbN && load<u32>(A + ((i + 1) << 2)) == a && udpRun(ifindex, q, i, a, data)) return;
+  if (a >= 16) {
+    udpFound(ifindex, q, i, a, data);
+    return;
+  }
   if (udp6Frame(data)) {
     udp6_burst_rcv(ifindex, q, a, data);
     return;
   }
   const ip = data + ETH_HLEN;
-  if (a == LB_UDP) {
-    udp4_lean_rcv(ifindex, q, ip, ldBe16(ip + IPH_TOT_LEN));
+  udp4_lean_rcv(ifindex, q, ip, ldBe16(ip + IPH_TOT_LEN));
+}
+
+/** Frame `i` (at `data`) of the burst, for whose datagram the burst's lookup found socket `a`: queued. */
+function udpFound(ifindex: u32, q: u32, i: u32, a: u32, data: u32): void {
+  // the frame right after it found the same socket: a run
+  if (i + 1 < lbN && load<u32>(lbA() + ((i + 1) << 2)) == a && udpRun(ifindex, q, i, a, data)) return;
+  if (udp6Frame(data)) {
+    udp6_burst_rcv(ifindex, q, a, data);
     return;
   }
+  const ip = data + ETH_HLEN;
   mibInc(MIB_IP_IN_RECEIVES);
   mibInc(MIB_IP_IN_DELIVERS);
   udp4_queue_found(a, q, ip, ldBe16(ip + 24), ifindex);
