@@ -203,7 +203,7 @@ import {
 } from './abi';
 import { fib4_local_type } from './fib';
 import { IPPROTO_UDP, IPPROTO_UDPLITE, IPV6_ADDR_ANY, IPV6_ADDR_LINKLOCAL, IPV6_ADDR_MAPPED, IPV6_ADDR_MULTICAST,
-  ipv6AddrType, ipv6Equal, ipv6IsAny, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP } from './inet';
+  ipv6AddrType, ipv6Equal, ipv6IsAny, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, ldBe16 } from './inet';
 import { ipv6IsLocal } from './icmp';
 import { ip_route_output, ip6_route_output, OUT_RES, outSrc4 } from './output';
 import { portaddrHash2, portHash4 } from './sock_lookup';
@@ -1241,6 +1241,74 @@ export function skEnqueue(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, p
   if (load<u32>(sk + SKX_DADDR4) != 0) store<u32>(sk + SKX_INCOMING, netWorkerSlot() + 1);
   markReadyIn(r, sk);
   return ENQ_OK;
+}
+
+/**
+ * skEnqueueInline for `k` datagrams of one family in a row for one socket `sk` (the lean receive's run
+ * of a burst's frames to the same socket, udp.ts udp_queue_run), under one hold of its lock: each
+ * datagram decided as skEnqueueLocked decides it, in order — over SO_RCVBUF (6.18's rule, against the
+ * bytes queued so far, this run's included) ENQ_RCVBUF; else over udp_mem (L4_HELD, reserved once for
+ * the run and what was not used given back) ENQ_MEM; else queued. The frames' L3 starts are at `ips`
+ * (k × u32 at stride 8: the burst's (data, len) pairs, Ethernet headers there), each one's answer
+ * (ENQ_*) goes to `res` (k × u32). Returns how many were queued. `hlen` is the L3 header length (20 / 40),
+ * the UDP header right after it.
+ */
+export function skEnqueueRun(sk: u32, q: u32, ips: u32, res: u32, k: u32, hlen: u32, ifindex: u32, family: u32): u32 {
+  spinLock(sk + SK_LOCK);
+  if ((<u32>load<u8>(sk + SK_FLAGS) & SKF_DEAD) != 0) {
+    for (let j: u32 = 0; j < k; j++) store<u32>(res + (j << 2), <u32>ENQ_RCVBUF);
+    spinUnlock(sk + SK_LOCK);
+    return 0;
+  }
+  const r = l4Root();
+  const h0 = atomicAdd32(r + L4_HELD, k);
+  const max = load<u32>(r + L4_HELD_MAX);
+  const avail = h0 < max ? max - h0 : 0;
+  const rcvbuf = load<u32>(sk + SK_RCVBUF);
+  let rmem = load<u32>(sk + SK_RMEM);
+  let tail = load<u32>(sk + SKX_QTAIL);
+  let acc: u32 = 0;
+  let bytes: u64 = 0;
+  for (let j: u32 = 0; j < k; j++) {
+    const iph = load<u32>(ips + (j << 3)) + 14;
+    const uh = iph + hlen;
+    const ulen = ldBe16(uh + 4);
+    const size = skTruesize(hlen + ulen);
+    let rc = ENQ_OK;
+    if (rmem + size > rcvbuf && (rcvbuf > 0x3fffffff || rmem != 0)) rc = ENQ_RCVBUF;
+    else if (acc >= avail) rc = ENQ_MEM;
+    else {
+      const f = iph & ~(FRAME_SIZE - 1);
+      store<u32>(f + QF_NEXT, 0);
+      store<u32>(f + QF_Q, q);
+      store<u32>(f + QF_DATA, uh + 8);
+      store<u32>(f + QF_LEN, ulen - 8);
+      store<u32>(f + QF_IFINDEX, ifindex);
+      store<u16>(f + QF_SPORT, <u16>ldBe16(uh));
+      store<u8>(f + QF_FAMILY, <u8>family);
+      store<u32>(f + QF_IPH, iph);
+      store<u32>(f + QF_TRUESIZE, size);
+      rmem += size;
+      if (tail == 0) store<u32>(sk + SKX_QHEAD, f);
+      else store<u32>(tail + QF_NEXT, f);
+      tail = f;
+      acc++;
+      bytes += <u64>(ulen - 8);
+    }
+    store<u32>(res + (j << 2), <u32>rc);
+  }
+  if (acc < k) atomicAdd32(r + L4_HELD, acc - k);
+  if (acc != 0) {
+    store<u32>(sk + SK_RMEM, rmem);
+    store<u32>(sk + SKX_QTAIL, tail);
+    store<u32>(sk + SKX_QLEN, load<u32>(sk + SKX_QLEN) + acc);
+    store<u64>(sk + SK_RX_PACKETS, load<u64>(sk + SK_RX_PACKETS) + <u64>acc);
+    store<u64>(sk + SK_RX_BYTES, load<u64>(sk + SK_RX_BYTES) + bytes);
+    if (load<u32>(sk + SKX_DADDR4) != 0) store<u32>(sk + SKX_INCOMING, netWorkerSlot() + 1);
+    markReadyIn(r, sk);
+  }
+  spinUnlock(sk + SK_LOCK);
+  return acc;
 }
 
 /** A drop charged to the socket (sk_drops, SO_RXQ_OVFL). */

@@ -57,7 +57,7 @@ import { l4Root, L4_LIVE, RG_HAS_CONNS, RG_NUM, RG_PROG, RG_SOCKS, SKX_NEXT2, TB
 import { addrHash6, hash2Of4, hash2OfWord6, matches6, udpEhash6f, udpFhash6 } from './sock_lookup';
 import { skLookupAttached } from './sk_prog';
 import {
-  LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_MEMBER, LB_SLOT, LB_SOCK, LB_UDP, SOCKS_DEEP, lbA, lbSink, staged, touchA, touchB,
+  LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_MEMBER, LB_SAME, LB_SLOT, LB_SOCK, LB_UDP, SOCKS_DEEP, ftClear, ftSlot, lbA, lbLookedSet, lbSame, lbSink, staged, touchA, touchB,
 } from './udp_lean';
 
 const ETH_P_IPV6_LE: u16 = 0xdd86; // 0x86dd as the two bytes load<u16> reads
@@ -167,6 +167,11 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
   routes = 0;
   let taken: u32 = 0;
   let slots: u32 = 0;
+  let same: u32 = 0;
+  // the last flow given a hash2 slot: its frame and ports (the addresses: its frame's), as udp_lean.ts
+  const T = ftClear();
+  let fi: u32 = 0xffffffff;
+  let fp: u32 = 0;
   let dWordOk = false;
   let dA0: u64 = 0;
   let dA1: u64 = 0;
@@ -184,7 +189,32 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
       const uh = ip + 40;
       if (fast && <u32>load<u8>(ip, IP6H_NEXTHDR) == IPPROTO_UDP) {
         const ulen = ldBe16(uh + 4);
-        if (ulen >= 8 && ulen <= plen && udp6CsumOk(ip, uh, ulen)) {
+        const ok = ulen >= 8 && ulen <= plen && udp6CsumOk(ip, uh, ulen);
+        const pp = load<u32>(uh);
+        let r: u32 = 0xffffffff;
+        let e: u32 = 0;
+        if (ok) {
+          // the last flow looked up, else an earlier one of the burst from the flow table (udp_lean.ts)
+          if (fi != 0xffffffff && pp == fp && sameAddrs6(ip, load<u32>(burst + (fi << 3)) + ETH_HLEN)) r = fi;
+          else {
+            e = ftSlot(T, load<u32>(ip, IP6H_SADDR + 12) ^ pp);
+            const t = load<u32>(e);
+            if (t != 0) {
+              const tip = load<u32>(burst + ((t - 1) << 3)) + ETH_HLEN;
+              if (load<u32>(tip + 40) == pp && sameAddrs6(ip, tip)) r = t - 1;
+            }
+          }
+        }
+        if (r != 0xffffffff) {
+          store<u32>(B + (i << 2), r);
+          a = LB_SAME;
+          same++;
+          fi = r;
+          fp = pp;
+        } else if (ok) {
+          store<u32>(e, i + 1);
+          fi = i;
+          fp = pp;
           // the destination's address mix, kept while the burst's frames share it (mostly: one local address)
           const d = ip + IP6H_DADDR;
           if (!dWordOk || load<u64>(d) != dA0 || load<u64>(d, 8) != dA1) {
@@ -202,6 +232,21 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
     store<u32>(A + (i << 2), a);
   }
   if (slots == 0) return taken;
+  lbLookedSet();
+  udp6Lookup(A, B, burst, n, ifindex, h2, deep);
+  if (same != 0) lbSame(A, n);
+  return taken;
+}
+
+/** Both addresses (32 bytes from the source on) of the IPv6 headers at `a` and `b` are the same. */
+@inline function sameAddrs6(a: u32, b: u32): bool {
+  a += IP6H_SADDR;
+  b += IP6H_SADDR;
+  return load<u64>(a) == load<u64>(b) && load<u64>(a, 8) == load<u64>(b, 8) && load<u64>(a, 16) == load<u64>(b, 16) && load<u64>(a, 24) == load<u64>(b, 24);
+}
+
+/** udp6_burst_demux's lookup, a level at a time, for the frames at LB_HSLOT (their slot's address in B). */
+function udp6Lookup(A: u32, B: u32, burst: u32, n: u32, ifindex: u32, h2: u32, deep: bool): void {
   let s: u32 = deep ? touchB(A, n, LB_HSLOT) : 0;
   // the slots' heads (the wildcard slot's when the exact one is empty); B: 1 exact, 0 wildcard
   let heads: u32 = 0;
@@ -220,7 +265,7 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
       heads++;
     } else store<u32>(A + (i << 2), LB_UDP);
   }
-  if (heads == 0) return taken;
+  if (heads == 0) return;
   if (deep) s += touchA(A, n, LB_HEAD, 0);
   // the heads: do they take the datagram at all (compute_score ≥ 0), and what decides among them
   let groups: u32 = 0;
@@ -245,7 +290,7 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
   }
   if (groups == 0) {
     lbSink(s);
-    return taken;
+    return;
   }
   if (deep) s += touchA(A, n, LB_GROUP, 0);
   // the groups (no program, no connected members): reuseport_select_sock_by_hash's first pick's slot
@@ -294,7 +339,6 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
     store<u32>(A + (i << 2), <u32>load<u8>(sk + SK_STATE) == TCP_ESTABLISHED ? LB_UDP : sk);
   }
   lbSink(s);
-  return taken;
 }
 
 /**

@@ -28,9 +28,10 @@
 // scratch (SCR_L4_BURST); Ip counters, then the socket's queue (udp.ts udp4_queue_found) or udp_rcv's
 // doing. Next: the socket's queue, udp_rcv (udp.ts), or the full path (eth.ts stack_rx).
 
-import { mibInc, netFree, netRoot, netScratch } from './core';
+import { FRAME_SIZE } from '../abi';
+import { mibAdd, mibInc, netFree, netRoot, netScratch } from './core';
 import {
-  CONF4_ACCEPT_LOCAL, CONF4_RP_FILTER, LOOPBACK_IFINDEX, MIB_IP_IN_DELIVERS, MIB_IP_IN_RECEIVES, ND_CONF4, ND_MAC, SCR_L4_BURST,
+  CONF4_ACCEPT_LOCAL, CONF4_RP_FILTER, LOOPBACK_IFINDEX, MIB_IP_IN_DELIVERS, MIB_IP_IN_RECEIVES, MIB_IP6_IN_DELIVERS, MIB_IP6_IN_RECEIVES, ND_CONF4, ND_MAC, SCR_L4, SCR_L4_BURST,
   SK_REUSEPORT_GROUP, SK_RMEM, SK_STATE, TCP_ESTABLISHED,
 } from './abi';
 import { ETH_HLEN, IPH_DADDR, IPH_FRAG_OFF, IPH_PROTOCOL, IPH_SADDR, IPH_TOS, IPH_TOT_LEN, IPPROTO_UDP, IPPROTO_UDPLITE, IP_MF, IP_OFFSET, ldBe16 } from './inet';
@@ -39,7 +40,7 @@ import { fullSourceCheck4, localMemoHit, noCustomRules4, sourceIsLocal } from '.
 import { nfActive } from './netfilter';
 import { protoHandler, PH_CONSUME, PH_UDP } from './local';
 import { RTCF_LOCAL } from './icmp';
-import { udp_rcv, udp4_queue_found, udp4CsumOk } from './udp';
+import { udp_queue_run, udp_rcv, udp4_queue_found, udp4CsumOk } from './udp';
 import { l4Root, L4_LIVE, RG_HAS_CONNS, RG_NUM, RG_PROG, RG_SOCKS, SKX_NEXT2, TB_CONNECTED, TB_HASH2, udpTables } from './sock';
 import { hash2Of4, matches4, udpEhash4 } from './sock_lookup';
 import { skLookupAttached } from './sk_prog';
@@ -70,16 +71,20 @@ const LG_ACCEPT_LOCAL: u32 = 4;
 /** The last source of this burst sourceIsLocal said is not ours (valid while foreignValid). */
 let foreign: u32 = 0;
 let foreignValid = false;
+/** The last destination and TOS of this burst the local input memo answered (valid while localValid). */
+let localDst: u32 = 0;
+let localTos: u32 = 0;
+let localValid = false;
 
 /**
  * The datagram's total length when the frame at `data` (`len` bytes from its Ethernet header), received
- * on a device (record `nd`) whose leanGate is `gate` (not 0), takes the lean path; 0 when the full path
- * must take it. Reads only.
+ * on a device whose MAC is `mac4` `mac2` (its first four bytes and last two, as loaded) and whose
+ * leanGate is `gate` (not 0), takes the lean path; 0 when the full path must take it. Reads only.
  */
-@inline function leanLen(nd: u32, data: u32, len: u32, gate: u32): u32 {
+@inline function leanLen(mac4: u32, mac2: u16, data: u32, len: u32, gate: u32): u32 {
   // untagged IPv4 to our MAC (PACKET_HOST: the group bit clear, the device's address)
   if (len < ETH_HLEN + 28 || load<u16>(data, 12) != 0x0008) return 0;
-  if ((load<u8>(data) & 1) != 0 || load<u32>(data) != load<u32>(nd, ND_MAC) || load<u16>(data, 4) != load<u16>(nd, ND_MAC + 4)) return 0;
+  if ((load<u8>(data) & 1) != 0 || load<u32>(data) != mac4 || load<u16>(data, 4) != mac2) return 0;
   const ip = data + ETH_HLEN;
   // a 20-byte version 4 header, not a fragment, UDP or UDP-Lite to the handlers the gate allows
   const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
@@ -95,7 +100,14 @@ let foreignValid = false;
   if (!plainUnicast(daddr) || !plainUnicast(saddr)) return 0;
   // routeInput's local input memo (RTN_LOCAL at this generation; the gate saw no custom rules), then
   // localInput's fib_validate_source with rp_filter off: our own address as the source is a martian
-  if (!localMemoHit(daddr, <u32>load<u8>(ip, IPH_TOS) & 0xfc)) return 0;
+  // (a burst's frames mostly share a destination: its answer holds for the burst)
+  const tos = <u32>load<u8>(ip, IPH_TOS) & 0xfc;
+  if (!localValid || daddr != localDst || tos != localTos) {
+    if (!localMemoHit(daddr, tos)) return 0;
+    localDst = daddr;
+    localTos = tos;
+    localValid = true;
+  }
   if ((gate & LG_ACCEPT_LOCAL) == 0 && (!foreignValid || saddr != foreign)) {
     if (sourceIsLocal(saddr)) return 0;
     foreign = saddr; // a burst's frames mostly share a source: asked once (the answer holds for the burst)
@@ -138,12 +150,18 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 // udp4_burst_rcv: a socket found is queued as udp_rcv would queue it (udp4_queue_found); anything else
 // the stages could not decide (UDP-Lite, a bad length or checksum, no socket, a head that does not
 // score, a longer chain, a group with a program or connected members, a connected pick) goes through
-// udp4_lean_rcv → udp_rcv, which decides it whole. The tables are read once per burst, as a reader of
+// udp4_lean_rcv → udp_rcv, which decides it whole. A frame whose addresses and ports are those of a
+// flow looked up earlier in the burst (the last one, or one the burst's flow table keeps: ftSlot) —
+// its checksum and length checked as any — skips the levels and takes that frame's answer (LB_SAME:
+// same input, same tables). Before queueing, one pass loads what the queueing writes (lbWarm). Frames in a row queued on one socket (one family) go in
+// at once, the first one's call taking the run (udp.ts udp_queue_run: one hold of the socket, SO_RCVBUF
+// and udp_mem decided per datagram in order; the others become LB_DONE). The tables are read once per burst, as a reader of
 // sock.ts's tables may (the control plane publishes with single stores; a record is reused only after
 // this worker's next quiescent point, reclaim.ts).
 //
 // Scratch (SCR_L4_BURST, abi.ts; sock_prefetch.ts uses it only for bursts where this took nothing):
-//   +0   BURST_MAX × u32 per frame: 0 the full path | LB_UDP: udp_rcv | LB_HSLOT: the hash2 slot's
+//   +0   BURST_MAX × u32 per frame: 0 the full path | LB_UDP: udp_rcv | LB_SAME: as the frame at +256 |
+//        LB_DONE: queued with its run | LB_HSLOT: the hash2 slot's
 //        address is at +256 | LB_SLOT: the pick's slot in its group's array is at +256 | a record or
 //        group address with its stage in the low 2 bits (LB_SOCK the socket found, LB_HEAD, LB_GROUP,
 //        LB_MEMBER; records and groups are 16-aligned, reclaim.ts)
@@ -151,6 +169,8 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 //        with (the exact one, or 0 for the wildcard chain), then the pick's slot
 
 export const LB_UDP: u32 = 4; // below any record address (memoryBase): "lean IP, then udp_rcv"
+export const LB_SAME: u32 = 2; // the flow of an earlier frame of the burst: its answer (its index at +256)
+export const LB_DONE: u32 = 1; // queued with the run of frames before it (udp4_burst_rcv)
 export const LB_HSLOT: u32 = 8;
 export const LB_SLOT: u32 = 12;
 export const LB_SOCK: u32 = 0;
@@ -165,6 +185,26 @@ export const LB_B: u32 = 256;
  * more than they save (112 → 120), as with tens of sockets.
  */
 export const SOCKS_DEEP: u32 = 32768;
+
+/**
+ * The burst's flow table, for the demux's first pass (udp_lean.ts, udp6_lean.ts): FT_SLOTS × u32, the
+ * index + 1 of the frame that was looked up for a flow hashing there (the last one; 0: none). In this
+ * worker's SCR_L4 (abi.ts), which sock_lookup.ts and tcp.ts use only inside a lookup: no lookup runs
+ * while a burst is being decided.
+ */
+const FT_SLOTS: u32 = 32;
+
+/** The flow table, emptied. */
+@inline export function ftClear(): u32 {
+  const T = netScratch() + SCR_L4;
+  for (let o: u32 = 0; o < FT_SLOTS << 2; o += 8) store<u64>(T + o, 0);
+  return T;
+}
+
+/** The flow table's slot for a flow whose addresses and ports mix to `key`. */
+@inline export function ftSlot(T: u32, key: u32): u32 {
+  return T + (((key * 0x9e3779b1) >> 27) << 2);
+}
 
 /** Keeps the loads of the passes ahead alive. */
 let sink: u32 = 0;
@@ -207,13 +247,41 @@ let sink: u32 = 0;
  */
 export function udp4_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
   v6Seen = 0;
-  const l = udp4Demux(ifindex, nd, burst, n);
+  lbLooked = false;
+  lbBurst = burst;
+  lbN = n;
+  let l = udp4Demux(ifindex, nd, burst, n);
   // the burst's IPv6 frames (counted by udp4Demux's first pass; all of them when it had none): udp6_lean.ts
-  return v6Seen != 0 ? l + udp6_burst_demux(ifindex, nd, burst, n) : l;
+  if (v6Seen != 0) l += udp6_burst_demux(ifindex, nd, burst, n);
+  if (lbLooked) lbWarm(lbA(), burst, n);
+  return l;
+}
+
+/**
+ * The lines queueing writes, loaded for every frame a socket was found for, in one pass (their misses
+ * overlap, not one after the other between frames): the frame's queue record (its first line, cold
+ * since the frame was last read) and the socket's queue line.
+ */
+function lbWarm(A: u32, burst: u32, n: u32): void {
+  let s: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const a = load<u32>(A + (i << 2));
+    if (a >= 16) s += load<u32>(load<u32>(burst + (i << 3)) & ~(FRAME_SIZE - 1)) + load<u32>(a + SK_RMEM);
+  }
+  sink += s;
 }
 
 /** Untagged IPv6 frames udp4Demux's first pass saw (u32::MAX: it made none). */
 let v6Seen: u32 = 0;
+/** The burst udp4_burst_demux decided (its (data, len) pairs) and its size, for udp4_burst_rcv's runs. */
+let lbBurst: u32 = 0;
+let lbN: u32 = 0;
+/** A lookup ran for some frame of the burst (udp4Demux, udp6_lean.ts): lbWarm has sockets to warm. */
+let lbLooked = false;
+
+@inline export function lbLookedSet(): void {
+  lbLooked = true;
+}
 
 function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
   const A = lbA();
@@ -231,12 +299,24 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
     return 0;
   }
   foreignValid = false;
+  localValid = false;
+  const mac4 = load<u32>(nd, ND_MAC);
+  const mac2 = load<u16>(nd, ND_MAC + 4);
   let taken: u32 = 0;
   let slots: u32 = 0;
+  let same: u32 = 0;
+  // the last flow given a hash2 slot: its frame, addresses and ports (the lookup's whole input with
+  // the burst's device: a later frame of the flow gets the same answer, LB_SAME); the burst's earlier
+  // flows in the flow table
+  const T = ftClear();
+  let fi: u32 = 0xffffffff;
+  let fs: u32 = 0;
+  let fd: u32 = 0;
+  let fp: u32 = 0;
   // the lean path's checks; UDP's length and checksum; the hash2 slot
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(burst + (i << 3));
-    const tot = leanLen(nd, data, load<u32>(burst + (i << 3), 4), gate);
+    const tot = leanLen(mac4, mac2, data, load<u32>(burst + (i << 3), 4), gate);
     let a: u32 = 0;
     if (tot == 0) {
       if (load<u16>(data, 12) == 0xdd86) v6Seen++;
@@ -248,15 +328,64 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
       if (fast && <u32>load<u8>(ip, IPH_PROTOCOL) == IPPROTO_UDP && tot >= 28) {
         const ulen = ldBe16(uh + 4);
         if (ulen >= 8 && ulen <= tot - 20 && udp4CsumOk(ip, uh, ulen)) {
-          store<u32>(B + (i << 2), h2 + (hash2Of4(load<u32>(ip, IPH_DADDR), ldBe16(uh + 2)) << 2));
-          a = LB_HSLOT;
-          slots++;
+          const sa = load<u32>(ip, IPH_SADDR);
+          const da = load<u32>(ip, IPH_DADDR);
+          const pp = load<u32>(uh);
+          let r = fi != 0xffffffff && pp == fp && sa == fs && da == fd ? fi : 0xffffffff;
+          const e = ftSlot(T, sa ^ pp);
+          if (r == 0xffffffff) {
+            // an earlier flow of the burst (the table keeps the last one of each slot)
+            const t = load<u32>(e);
+            if (t != 0) {
+              const tip = load<u32>(burst + ((t - 1) << 3)) + ETH_HLEN;
+              if (load<u32>(tip + 20) == pp && load<u32>(tip, IPH_SADDR) == sa && load<u32>(tip, IPH_DADDR) == da) r = t - 1;
+            }
+          }
+          if (r != 0xffffffff) {
+            store<u32>(B + (i << 2), r);
+            a = LB_SAME;
+            same++;
+            fi = r;
+            fs = sa;
+            fd = da;
+            fp = pp;
+          } else {
+            store<u32>(B + (i << 2), h2 + (hash2Of4(da, ldBe16(uh + 2)) << 2));
+            a = LB_HSLOT;
+            slots++;
+            store<u32>(e, i + 1);
+            fi = i;
+            fs = sa;
+            fd = da;
+            fp = pp;
+          }
         }
       }
     }
     store<u32>(A + (i << 2), a);
   }
   if (slots == 0) return taken;
+  lbLooked = true;
+  udp4Lookup(A, B, burst, n, ifindex, h2, deep);
+  if (same != 0) lbSame(A, n);
+  return taken;
+}
+
+/**
+ * The frames marked LB_SAME take the answer of the frame whose flow they repeat (a socket, or LB_UDP
+ * for whatever it did not decide): the lookup read the same tables with the same input.
+ */
+export function lbSame(A: u32, n: u32): void {
+  const B = A + LB_B;
+  for (let i: u32 = 0; i < n; i++) {
+    if (load<u32>(A + (i << 2)) != LB_SAME) continue;
+    const r = load<u32>(A + (load<u32>(B + (i << 2)) << 2));
+    store<u32>(A + (i << 2), r >= 16 ? r : LB_UDP);
+  }
+}
+
+/** udp4Demux's lookup, a level at a time, for the frames at LB_HSLOT (their slot's address in B). */
+function udp4Lookup(A: u32, B: u32, burst: u32, n: u32, ifindex: u32, h2: u32, deep: bool): void {
   let s: u32 = deep ? touchB(A, n, LB_HSLOT) : 0;
   // the slots' heads (the wildcard slot's when the exact one is empty)
   let heads: u32 = 0;
@@ -275,7 +404,7 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
       heads++;
     } else store<u32>(A + (i << 2), LB_UDP);
   }
-  if (heads == 0) return taken;
+  if (heads == 0) return;
   if (deep) s += touchA(A, n, LB_HEAD, 0);
   // the heads: do they take the datagram at all (compute_score ≥ 1), and what decides among them
   let groups: u32 = 0;
@@ -299,7 +428,7 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
   }
   if (groups == 0) {
     lbSink(s);
-    return taken;
+    return;
   }
   if (deep) s += touchA(A, n, LB_GROUP, 0);
   // the groups (no program, no connected members): reuseport_select_sock_by_hash's first pick's slot
@@ -335,7 +464,27 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
     store<u32>(A + (i << 2), <u32>load<u8>(sk + SK_STATE) == TCP_ESTABLISHED ? LB_UDP : sk);
   }
   sink += s;
-  return taken;
+}
+
+/**
+ * Frame `i` (at `data`) and the frames right after it that found the same socket `a` in the same
+ * family: queued at once, under one hold of the socket, each decided in order as alone (udp.ts
+ * udp_queue_run); the others become LB_DONE. false (nothing done) when the next one is of the other
+ * family (a dual-stack socket).
+ */
+function udpRun(ifindex: u32, q: u32, i: u32, a: u32, data: u32): bool {
+  const A = lbA();
+  const v6 = udp6Frame(data);
+  let k: u32 = 1;
+  while (i + k < lbN && load<u32>(A + ((i + k) << 2)) == a && udp6Frame(load<u32>(lbBurst + ((i + k) << 3))) == v6) {
+    store<u32>(A + ((i + k) << 2), LB_DONE);
+    k++;
+  }
+  if (k == 1) return false;
+  mibAdd(v6 ? MIB_IP6_IN_RECEIVES : MIB_IP_IN_RECEIVES, <u64>k);
+  mibAdd(v6 ? MIB_IP6_IN_DELIVERS : MIB_IP_IN_DELIVERS, <u64>k);
+  udp_queue_run(a, q, lbBurst + (i << 3), A + LB_B + (i << 2), k, ifindex, v6);
+  return true;
 }
 
 /** Frame `i` of the burst udp4_burst_demux decided takes the lean path. */
@@ -350,15 +499,28 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
  */
 export function udp4_burst_rcv(ifindex: u32, q: u32, i: u32, data: u32): void {
   const a = load<u32>(lbA() + (i << 2));
+  if (a == LB_DONE) return; // queued and counted with the run it is in
+  if (a >= 16) {
+    udpFound(ifindex, q, i, a, data);
+    return;
+  }
   if (udp6Frame(data)) {
     udp6_burst_rcv(ifindex, q, a, data);
     return;
   }
   const ip = data + ETH_HLEN;
-  if (a == LB_UDP) {
-    udp4_lean_rcv(ifindex, q, ip, ldBe16(ip + IPH_TOT_LEN));
+  udp4_lean_rcv(ifindex, q, ip, ldBe16(ip + IPH_TOT_LEN));
+}
+
+/** Frame `i` (at `data`) of the burst, for whose datagram the burst's lookup found socket `a`: queued. */
+function udpFound(ifindex: u32, q: u32, i: u32, a: u32, data: u32): void {
+  // the frame right after it found the same socket: a run
+  if (i + 1 < lbN && load<u32>(lbA() + ((i + 1) << 2)) == a && udpRun(ifindex, q, i, a, data)) return;
+  if (udp6Frame(data)) {
+    udp6_burst_rcv(ifindex, q, a, data);
     return;
   }
+  const ip = data + ETH_HLEN;
   mibInc(MIB_IP_IN_RECEIVES);
   mibInc(MIB_IP_IN_DELIVERS);
   udp4_queue_found(a, q, ip, ldBe16(ip + 24), ifindex);

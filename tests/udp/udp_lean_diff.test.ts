@@ -62,7 +62,7 @@ interface Sockets {
 }
 
 /** The socket set, created in the same order on both stacks (so the ids and the chains' order match). */
-function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean }): Sockets {
+function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean }): Sockets {
   const ids: number[] = [];
   const mk = (family: 'inet' | 'inet6', addr: string, port: number, f: { reusePort?: boolean; ipv6Only?: boolean; dev?: number } = {}): number => {
     const id = t.create({ family, reusePort: f.reusePort, ipv6Only: f.ipv6Only, reuseAddr: true });
@@ -71,7 +71,7 @@ function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean })
     ids.push(id);
     return id;
   };
-  mk('inet', L4, 7000);
+  const s4 = mk('inet', L4, 7000);
   for (let i = 0; i < 4; i++) mk('inet6', L6, 7001, { reusePort: true });
   const alone = mk('inet6', L6, 7002);
   mk('inet6', '::', 7003); // dual-stack: IPv6, and IPv4 as ::ffff:a.b.c.d
@@ -81,6 +81,7 @@ function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean })
   for (let i = 0; i < 2; i++) mk('inet', L4, 7006, { reusePort: true });
   mk('inet6', '::', 7007, { ipv6Only: true }); // alone on the wildcard chain
   if (o.smallBuf) t.setOption(alone, 'SO_RCVBUF', 1); // the minimum (SOCK_MIN_RCVBUF): a few datagrams
+  if (o.smallBuf4) t.setOption(s4, 'SO_RCVBUF', 1);
   if (o.connected) {
     const c = mk('inet6', L6, 7008);
     t.connect(c, P6, 9999);
@@ -132,7 +133,7 @@ interface Outcome {
   taken: number[];
 }
 
-async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boolean; smallBuf?: boolean; between?: (fx: Fixture, burst: number) => void } = {}): Promise<Outcome> {
+async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean; between?: (fx: Fixture, burst: number) => void } = {}): Promise<Outcome> {
   const fx = await Fixture.create(LINKS, [], NEIGH);
   const t = fx.dp.socketTable;
   t.setHashSecret(0x5eed);
@@ -245,5 +246,77 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
     expect(lean.counters['Udp6:RcvbufErrors']).toBeGreaterThan(0);
     expect(lean.counters['Udp6:RcvbufErrors']).toBe(lean.counters['Udp6:InErrors']);
     expect(lean.taken[0]).toBe(40);
+  }, 60_000);
+
+  // one flow's frames in a row: the later ones take the first one's lookup, and a run of them to one
+  // socket is queued at once (udp_lean.ts LB_SAME, udp.ts udp_queue_run), each still decided alone:
+  // its own checksum and length, SO_RCVBUF reached in the middle of a run, order kept
+  it('runs of one flow: each frame checked alone, SO_RCVBUF reached mid-run, families and bad frames end a run', async () => {
+    const sp = { sport: 41000 };
+    const a: Uint8Array[] = [];
+    let k = 0;
+    for (let i = 0; i < 6; i++) a.push(v4(k++, 7000, sp));
+    a.push(v4(k++, 7000, { ...sp, check: 0x1234 }), v4(k++, 7000, { ...sp, lenField: 4 }));
+    for (let i = 0; i < 10; i++) a.push(v4(k++, 7000, sp));
+    // a dual-stack socket: the same port from both families, runs of each
+    for (let i = 0; i < 3; i++) a.push(v6(k++, 7003, sp));
+    for (let i = 0; i < 3; i++) a.push(v4(k++, 7003, sp));
+    for (let i = 0; i < 2; i++) a.push(v6(k++, 7003, sp));
+    // a reuseport group: one flow stays on one member; another flow between two of its frames
+    a.push(v4(k++, 7006, sp), v4(k++, 7006, sp), v4(k++, 7006, { sport: 41001 }), v4(k++, 7006, sp));
+    // the small IPv6 socket: a run past its buffer, then a frame with a bad checksum
+    for (let i = 0; i < 12; i++) a.push(v6(k++, 7002, sp));
+    a.push(v6(k++, 7002, { ...sp, check: 0x1234 }), v6(k++, 7002, sp));
+    const b = Array.from({ length: 20 }, () => v4(k++, 7000, sp));
+    const lean = await run(true, [a, b], { smallBuf: true, smallBuf4: true });
+    const full = await run(false, [a, b], { smallBuf: true, smallBuf4: true });
+    expect(lean.queues).toEqual(full.queues);
+    expect(lean.counters).toEqual(full.counters);
+    expect(lean.counters['Udp:RcvbufErrors']).toBeGreaterThan(0);
+    expect(lean.counters['Udp6:RcvbufErrors']).toBeGreaterThan(0);
+    expect(lean.counters['Udp:InCsumErrors']).toBe(1);
+    expect(lean.counters['Udp6:InCsumErrors']).toBe(1);
+    expect(lean.taken).toEqual([a.length, b.length]);
+    // what reached the queues: in order, within each queue
+    expect(lean.queues[0]!.length).toBeGreaterThan(1);
+  }, 60_000);
+
+  it('flows interleaved in a burst: a flow seen earlier in the burst takes its lookup, a flow with the same ports from another source its own', async () => {
+    const a: Uint8Array[] = [];
+    let k = 0;
+    for (let r = 0; r < 6; r++) {
+      for (const sport of [41000, 41001, 41002, 41003]) a.push(v4(k++, 7006, { sport }), v6(k++, 7001, { sport }));
+      a.push(v6(k++, 7001, { sport: 41000, src: '2001:db8:1::3' }), v4(k++, 7003, { sport: 41000 }), v6(k++, 7003, { sport: 41000 }));
+    }
+    const lean = await run(true, [a]);
+    const full = await run(false, [a]);
+    expect(lean.queues).toEqual(full.queues);
+    expect(lean.counters).toEqual(full.counters);
+    expect(lean.taken).toEqual([a.length]);
+    // the reuseport groups spread the flows (more than one member of each received)
+    expect(lean.queues.filter((q) => q.length > 0).length).toBeGreaterThan(3);
+  }, 60_000);
+
+  it('flows from other sources whose key shares the flow table slot: each looked up with its own addresses', async () => {
+    // udp_lean.ts ftSlot: (key × 0x9e3779b1) >> 27, key = the source's last word ^ the ports' word (both
+    // as little-endian loads of the header bytes); sources 2001:db8:1::N whose slot is P6's for these ports
+    const sport = 41000;
+    const pp = ((sport >> 8) | ((sport & 0xff) << 8) | ((7001 >> 8) << 16) | ((7001 & 0xff) << 24)) >>> 0;
+    const slot = (w: number) => Math.imul((w ^ pp) >>> 0, 0x9e3779b1) >>> 27;
+    const p6 = slot(2 << 24);
+    const srcs = [];
+    for (let nn = 3; nn < 250 && srcs.length < 4; nn++) if (slot(nn << 24) === p6) srcs.push(`2001:db8:1::${nn.toString(16)}`);
+    expect(srcs.length).toBe(4);
+    const a: Uint8Array[] = [];
+    let k = 0;
+    for (let r = 0; r < 3; r++) {
+      for (const src of srcs) a.push(v6(k++, 7001, { sport }), v6(k++, 7001, { sport, src }));
+    }
+    const lean = await run(true, [a]);
+    const full = await run(false, [a]);
+    expect(lean.queues).toEqual(full.queues);
+    expect(lean.counters).toEqual(full.counters);
+    // all but each new source's first frame (udp6_lean.ts's memo of local pairs learns it on the full path)
+    expect(lean.taken[0]).toBeGreaterThanOrEqual(a.length - srcs.length);
   }, 60_000);
 });
