@@ -301,8 +301,9 @@ function nodeFromKey(m: u32, key: u32, value: u32): u32 {
   return n;
 }
 
-/** Rounds of reclaim.ts's turn the control plane spends waiting for a grace period (about a second). */
-const WAIT_SPINS: u32 = 1 << 22;
+/** Rounds of reclaim.ts's turn the control plane spends waiting for a grace period (a few seconds at most on a quiet machine,
+ * it ends as soon as the workers pass: with workers descheduled on a loaded box 2^22 rounds ran out and the update met ENOMEM). */
+const WAIT_SPINS: u32 = 1 << 24;
 
 /**
  * The control plane (the main thread of the shared build) about to update: when fewer than two nodes
