@@ -173,6 +173,18 @@ function toDisk(key: string, compiled: CompiledModule, bytes: Uint8Array): void 
   programCache().put('jit', key, Buffer.concat([head, json, bytes]));
 }
 
+/** The maps a program refers to (ld_imm64 BPF_PSEUDO_MAP_FD), each once: header address and map type. */
+function mapRefs(prog: readonly Insn[], view: DataView): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const ins of prog) {
+    if (ins.code !== OP_LDDW || ins.src !== PseudoLd.MAP_FD || ins.imm64 === undefined) continue;
+    const addr = Number(BigInt.asUintN(32, ins.imm64));
+    if (addr < ARENA_BASE || addr + MAP_HDR.SIZE > view.byteLength || out.has(addr)) continue;
+    out.set(addr, view.getUint32(addr + MAP_HDR.TYPE, true));
+  }
+  return out;
+}
+
 /**
  * The array maps a program refers to (ld_imm64 BPF_PSEUDO_MAP_FD), read from their headers in memory:
  * their lookups and updates are inlined, and so are a prog_array's slot reads for tail calls. The
@@ -185,11 +197,7 @@ function arrayMapsOf(prog: readonly Insn[], mem: EngineMemory, fp: FastPath): Ma
   const ARRAY_STRIDE = fp.global('MAPS_ARRAY_STRIDE');
   const ARRAY_UNIT = fp.global('MAPS_ARRAY_UNIT');
   const PERCPU_NCPUS = fp.global('MAPS_PERCPU_NCPUS');
-  for (const ins of prog) {
-    if (ins.code !== OP_LDDW || ins.src !== PseudoLd.MAP_FD || ins.imm64 === undefined) continue;
-    const addr = Number(BigInt.asUintN(32, ins.imm64));
-    if (addr < ARENA_BASE || addr + MAP_HDR.SIZE > view.byteLength || out.has(addr)) continue;
-    const type = view.getUint32(addr + MAP_HDR.TYPE, true);
+  for (const [addr, type] of mapRefs(prog, view)) {
     const maxEntries = view.getUint32(addr + MAP_HDR.MAX_ENTRIES, true);
     const valueSize = view.getUint32(addr + MAP_HDR.VALUE_SIZE, true);
     const data = view.getUint32(addr + MAP_HDR.DATA, true);
@@ -216,11 +224,7 @@ function hashMapsOf(prog: readonly Insn[], mem: EngineMemory, fp: FastPath): Map
   const KEY_OFF = fp.global('MAPS_HT_KEY_OFF');
   const VALUE_OFF = fp.global('MAPS_HT_VALUE_OFF');
   const PERCPU_NCPUS = fp.global('MAPS_PERCPU_NCPUS');
-  for (const ins of prog) {
-    if (ins.code !== OP_LDDW || ins.src !== PseudoLd.MAP_FD || ins.imm64 === undefined) continue;
-    const addr = Number(BigInt.asUintN(32, ins.imm64));
-    if (addr < ARENA_BASE || addr + MAP_HDR.SIZE > view.byteLength || out.has(addr)) continue;
-    const type = view.getUint32(addr + MAP_HDR.TYPE, true);
+  for (const [addr, type] of mapRefs(prog, view)) {
     if (type !== BPF_MAP_TYPE_HASH && type !== BPF_MAP_TYPE_PERCPU_HASH) continue;
     const valueSize = view.getUint32(addr + MAP_HDR.VALUE_SIZE, true);
     out.set(addr, {
