@@ -2,7 +2,7 @@
 // memory (input and stack) and identical errors on the reference interpreter and on the JIT.
 // WXDP_DIFF_PROGRAMS sets the count (default 1000; CI runs 10000, .ci/run).
 
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { WxdpError } from '../../src/errors.js';
 import { HelperTable } from '../../src/helpers/index.js';
 import { Interpreter } from '../../src/interp/index.js';
@@ -11,6 +11,7 @@ import { compile } from '../../src/jit/index.js';
 import { EngineMemory, INPUT_BASE, STACK_BASE, STACK_TOP, type Region } from '../../src/runtime/memory.js';
 import type { Engine } from '../../src/runtime/types.js';
 import { checkProgram } from '../../src/verifier/check.js';
+import { fuzzClock } from '../support/budget.js';
 import { INPUT_LEN, randomProgram, Rng, TEST_HELPER } from '../support/gen.js';
 
 // 1,000 random programs locally (npm test stays near 12 minutes on 2 cores); CI runs 10,000 (.ci/run).
@@ -49,8 +50,10 @@ describe(`interpreter vs JIT on ${COUNT} random programs`, () => {
   const memI = new EngineMemory();
   const memJ = new EngineMemory();
   const batches = Math.ceil(COUNT / BATCH);
+  const clock = fuzzClock('interpreter vs JIT random programs', COUNT);
+  afterAll(() => clock.report());
   it.each(Array.from({ length: batches }, (_, b) => b))('batch %i', async (b) => {
-    for (let seed = b * BATCH + 1; seed <= Math.min(COUNT, (b + 1) * BATCH); seed++) {
+    for (let seed = b * BATCH + 1; seed <= Math.min(COUNT, (b + 1) * BATCH) && clock.more(); seed++) {
       const prog = randomProgram(seed);
       checkProgram(prog, { helpers }); // the generator only makes valid programs
       const rng = new Rng(seed ^ 0x9e3779b9);

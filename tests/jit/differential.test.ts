@@ -4,13 +4,14 @@
 // conditional jumps; at the end r0–r9 are stored to the stack and both stacks are compared.
 
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { HelperTable } from '../../src/helpers/index.js';
 import { Interpreter } from '../../src/interp/index.js';
 import { Ins, insn, type Insn, type Reg } from '../../src/isa/insn.js';
 import { AluOp, Class, JmpOp, Source } from '../../src/isa/opcodes.js';
 import { compile } from '../../src/jit/index.js';
 import { EngineMemory, STACK_TOP } from '../../src/runtime/memory.js';
+import { fuzzClock } from '../support/budget.js';
 
 const EDGE = [
   0n, 1n, 2n, 3n, 7n, 31n, 32n, 63n, 64n, 0x7fn, 0x80n, 0xffn, 0x7fffn, 0x8000n, 0xffffn,
@@ -80,11 +81,13 @@ const program = fc
     return out;
   });
 
-// Each run compiles a module through binaryen (~0.2-0.5 s on this 2-core box): 200 by default, more in CI
+// Each run compiles a module through binaryen (6-10 ms on this 2-core box; 0.2-0.5 s in its slow phases): 200 by default, more in CI
 // (.ci/run sets WXDP_JIT_FUZZ_RUNS), with a time limit that grows with the count.
 const RUNS = Number(process.env.WXDP_JIT_FUZZ_RUNS ?? 200);
 
 describe('JIT vs reference interpreter on random arithmetic', () => {
+  const clock = fuzzClock('JIT vs interpreter random arithmetic', RUNS);
+  afterAll(() => clock.report());
   it('agree on every register', { timeout: Math.max(300_000, RUNS * 1_500) }, async () => {
     const helpers = new HelperTable();
     const memI = new EngineMemory();
@@ -92,6 +95,7 @@ describe('JIT vs reference interpreter on random arithmetic', () => {
     const stack = (m: EngineMemory): string => Buffer.from(m.bytes().subarray(STACK_TOP - 80, STACK_TOP)).toString('hex');
     await fc.assert(
       fc.asyncProperty(program, async (p) => {
+        if (!clock.more()) return;
         memI.clearStack();
         memJ.clearStack();
         const want = new Interpreter(p, { memory: memI, helpers }).run({ args: [], regions: [] }).r0;

@@ -8,7 +8,8 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fuzzClock } from '../support/budget.js';
 import { Rng } from '../support/gen.js';
 import { Datapath } from '../../src/control/datapath.js';
 import { parseObject, type ObjectSpec } from '../../src/elf/index.js';
@@ -79,11 +80,13 @@ function packet(next: () => number): Uint8Array {
 }
 
 describe(`${MUTANTS} single-instruction mutants of verified programs`, () => {
+  const clock = fuzzClock('verifier mutants', MUTANTS);
+  afterAll(() => clock.report());
   it.each(Array.from({ length: Math.ceil(MUTANTS / BATCH) }, (_, b) => b))(
     'batch %i: every verdict is typed, every accepted mutant is safe',
     async (b) => {
       let accepted = 0;
-      for (let m = b * BATCH; m < Math.min(MUTANTS, (b + 1) * BATCH); m++) {
+      for (let m = b * BATCH; m < Math.min(MUTANTS, (b + 1) * BATCH) && clock.more(); m++) {
         const next = rng(0x51ed2701 ^ (m * 2654435761));
         const obj = objects[next() % objects.length]!;
         const pi = next() % obj.spec.programs.length;
