@@ -45,7 +45,7 @@ import { stack_rx_burst, stackBurstBuf } from './net/eth';
 import { fib4_prefetch, fib4PrefetchDsts } from './net/fib_prefetch';
 import { fibHelperCalls } from './net/fib_helper';
 import {
-  tpBulkOn, tpCpumapFrame, tpCpumapKthread, tpDevmapFrame, tpFlush, tpOn, tpXdpException, tpXdpRedirect, TP_XDP_EXCEPTION,
+  tpBulkOn, tpCpumapFrame, tpCpumapKthread, tpDevmapFrame, tpFlush, tpOn, tpXdpException, tpXdpRedirect, tpXdpTxFrame, TP_XDP_BULK_TX, TP_XDP_EXCEPTION,
   TP_XDP_REDIRECT, TP_XDP_REDIRECT_ERR,
 } from './tracepoints';
 
@@ -448,7 +448,8 @@ export function cpumap_poll(cpu: u32, budget: u32): u32 {
     toHost(q, dev, qi, ifindex, data, len, meta, true);
   } else if (act == XDP_TX) {
     count(q, QSTAT_XDP_TX, 1);
-    xmit(q, dev, qi, data, len, hops | meta, 0);
+    const sent = xmit(q, dev, qi, data, len, hops | meta, 0);
+    if (tpOn(TP_XDP_BULK_TX)) tpXdpTxFrame(dev, sent);
   } else if (act == XDP_REDIRECT) {
     count(q, QSTAT_XDP_REDIRECT, 1);
     redirect(q, dev, qi, data, len, meta, hops);

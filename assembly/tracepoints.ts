@@ -9,6 +9,7 @@
 //   xdp_redirect_map, xdp_redirect_map_err: defined, never raised (the kernel's "not used anymore":
 //                   a redirect through a map reports on xdp_redirect / xdp_redirect_err with its map)
 //   xdp_devmap_xmit (from_dev, to_dev, int sent, int drops, int err)   one per bulk of frames to a device
+//   xdp_bulk_tx     (dev, int sent, int drops, int err)          one per bulk of XDP_TX frames (veth's)
 //   xdp_cpumap_enqueue (int map_id, u32 processed, u32 drops, int to_cpu)   one per bulk to a cpumap entry
 //   xdp_cpumap_kthread (int map_id, u32 processed, u32 drops, int sched, struct xdp_cpumap_stats *)
 //                   one per batch the entry's CPU ran (its program's pass / drop / redirect counts)
@@ -24,6 +25,13 @@
 // at once; a worker reports its own batches of CPUMAP_BATCH): xdp_cpumap_kthread follows the enqueue
 // with sched 0.
 //
+// XDP_TX, as veth bulks it (drivers/net/veth.c veth_xdp_tx, veth_xdp_flush_bq; wxdp's devices are
+// software devices like veth, and a hardware driver raises no event at all): the frames a poll sends
+// back out of its device are tallied, a tally of VETH_XDP_TX_BULK_SIZE (16) is reported before the next
+// frame joins, and the rest after the poll's xdp_do_flush (veth_poll: xdp_do_flush, then veth_xdp_flush).
+// `sent` is the frames that reached the TX ring, `drops` the rest; err stays 0 (veth's -ENXIO, a peer
+// without NAPI, has no wxdp counterpart: a device's TX ring is always there).
+//
 // bpf_redirect (no map) reports map_type BPF_MAP_TYPE_UNSPEC, map_id INT_MAX and the ifindex as index,
 // as the kernel's _trace_xdp_redirect does. `dev` is the wxdp device record: struct net_device in
 // wxdp's BTF (src/control/tracepoints.ts) puts ifindex at DEV_IFINDEX, so dev->ifindex reads it. `xdp`
@@ -37,6 +45,7 @@ import { cpumapWorkers } from './maps/cpumap';
 
 /** Tracepoint ids: their index in src/elf/section_defs.ts XDP_TRACEPOINTS. */
 export const TP_XDP_EXCEPTION: u32 = 0;
+export const TP_XDP_BULK_TX: u32 = 1;
 export const TP_XDP_REDIRECT: u32 = 2;
 export const TP_XDP_REDIRECT_ERR: u32 = 3;
 export const TP_XDP_CPUMAP_KTHREAD: u32 = 6;
@@ -109,15 +118,18 @@ export function tpXdpRedirect(dev: u32, prog: u32, tgt: u32, err: i32, map: u32,
 //   +0    u32 devmap targets in use        +4 u32 cpumap targets in use
 //   +8    DEV_T × { to_dev, from_dev, frames, sent }                       16 B each
 //   +72   CPU_T × { map, key, frames, pass, drop, redirect }               24 B each
+//   +168  { dev, frames, sent } the XDP_TX bulk of the device being polled
 
 const DEV_MAP_BULK_SIZE: u32 = 16;
 const CPU_MAP_BULK_SIZE: u32 = 8;
 const TALLY_CPUS: u32 = 16;
 const DEV_T: u32 = 4;
 const CPU_T: u32 = 4;
-const TALLY: u32 = 176;
+const VETH_XDP_TX_BULK_SIZE: u32 = 16;
+const TALLY: u32 = 184;
 const T_DEV: u32 = 8;
 const T_CPU: u32 = 72;
+const T_TX: u32 = 168;
 const tallies = memory.data(TALLY_CPUS * TALLY, 8);
 /**
  * struct xdp_cpumap_stats { u32 redirect, pass, drop; } of the event being raised: in this thread's
@@ -134,7 +146,36 @@ const tallies = memory.data(TALLY_CPUS * TALLY, 8);
 
 /** Whether any bulk tracepoint has a program: the data path skips the tallies otherwise. */
 @inline export function tpBulkOn(): bool {
-  return tpOn(TP_XDP_DEVMAP_XMIT) || tpOn(TP_XDP_CPUMAP_ENQUEUE) || tpOn(TP_XDP_CPUMAP_KTHREAD);
+  return tpOn(TP_XDP_DEVMAP_XMIT) || tpOn(TP_XDP_CPUMAP_ENQUEUE) || tpOn(TP_XDP_CPUMAP_KTHREAD) || tpOn(TP_XDP_BULK_TX);
+}
+
+function bulkTx(dev: u32, sent: u32, frames: u32): void {
+  store<u64>(tpArgs, <u64>dev);
+  store<i64>(tpArgs, <i64><i32>sent, 8);
+  store<i64>(tpArgs, <i64><i32>(frames - sent), 16);
+  store<i64>(tpArgs, 0, 24);
+  tpRun(TP_XDP_BULK_TX);
+}
+
+/** An XDP_TX frame of device `dev` reached its TX ring (`sent`) or not: xdp_bulk_tx is on. */
+export function tpXdpTxFrame(dev: u32, sent: bool): void {
+  const t = tallyBase();
+  if (t == 0) {
+    bulkTx(dev, sent ? 1 : 0, 1);
+    return;
+  }
+  const e = t + T_TX;
+  const frames = load<u32>(e, 4);
+  // veth_xdp_tx: a full bulk goes out before the next frame joins (a tally of another device, which
+  // one poll never leaves, goes out too)
+  if (frames == VETH_XDP_TX_BULK_SIZE || (frames != 0 && load<u32>(e) != dev)) {
+    bulkTx(load<u32>(e), load<u32>(e, 8), frames);
+    store<u32>(e, 0, 4);
+    store<u32>(e, 0, 8);
+  }
+  store<u32>(e, dev);
+  store<u32>(e, load<u32>(e, 4) + 1, 4);
+  store<u32>(e, load<u32>(e, 8) + (sent ? 1 : 0), 8);
 }
 
 function devmapXmit(from: u32, to: u32, sent: u32, frames: u32): void {
@@ -276,12 +317,19 @@ function cpumapFlushOne(t: u32, i: u32): void {
   store<u32>(t, n - 1, 4);
 }
 
-/** xdp_do_flush at the end of a poll: the devmap bulks, then the cpumap bulks, newest target first. */
+/** xdp_do_flush at the end of a poll: the devmap bulks, then the cpumap bulks, newest target first; then the XDP_TX bulk. */
 export function tpFlush(): void {
   const t = tallyBase();
   if (t == 0) return;
   for (let n = load<u32>(t); n > 0; n--) devmapFlushOne(t, n - 1);
   for (let n = load<u32>(t, 4); n > 0; n--) cpumapFlushOne(t, n - 1);
+  // veth_poll: the XDP_TX bulk after xdp_do_flush
+  const frames = load<u32>(t + T_TX, 4);
+  if (frames != 0) {
+    bulkTx(load<u32>(t + T_TX), load<u32>(t + T_TX, 8), frames);
+    store<u32>(t + T_TX, 0, 4);
+    store<u32>(t + T_TX, 0, 8);
+  }
 }
 
 /** A worker's batch of cpumap entry `key` of `map` (cpu_map_kthread_run): processed and its outcomes. */

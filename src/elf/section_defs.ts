@@ -223,7 +223,7 @@ export const XDP_TRACEPOINTS = [
 
 /** The XDP tracepoints wxdp raises with the kernel's arguments (src/verifier/tracing.ts has their prototypes). */
 const TP_BTF_RUNS: readonly string[] = [
-  'xdp_exception', 'xdp_redirect', 'xdp_redirect_err', 'xdp_redirect_map', 'xdp_redirect_map_err', 'xdp_cpumap_kthread',
+  'xdp_exception', 'xdp_bulk_tx', 'xdp_redirect', 'xdp_redirect_err', 'xdp_redirect_map', 'xdp_redirect_map_err', 'xdp_cpumap_kthread',
   'xdp_cpumap_enqueue', 'xdp_devmap_xmit', 'mem_connect', 'mem_disconnect',
 ];
 

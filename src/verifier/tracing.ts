@@ -34,6 +34,7 @@ const REDIRECT: TpArg[] = [btf('net_device'), btf('bpf_prog'), S, S, S, S, S];
 /**
  * The prototypes of the tracepoints tp_btf programs may attach to in wxdp (the kernel's TP_PROTO):
  *   xdp_exception(const struct net_device *dev, const struct bpf_prog *xdp, u32 act)
+ *   xdp_bulk_tx(const struct net_device *dev, int sent, int drops, int err)
  *   xdp_redirect{,_err,_map,_map_err}(const struct net_device *dev, const struct bpf_prog *xdp,
  *       const void *tgt, int err, enum bpf_map_type map_type, u32 map_id, u32 index)
  *   xdp_cpumap_kthread(int map_id, unsigned int processed, unsigned int drops, int sched,
@@ -46,6 +47,7 @@ const REDIRECT: TpArg[] = [btf('net_device'), btf('bpf_prog'), S, S, S, S, S];
  */
 export const TP_PROTOS: Readonly<Record<string, readonly TpArg[]>> = {
   xdp_exception: [btf('net_device'), btf('bpf_prog'), S],
+  xdp_bulk_tx: [btf('net_device'), S, S, S],
   xdp_redirect: REDIRECT,
   xdp_redirect_err: REDIRECT,
   xdp_redirect_map: REDIRECT,

@@ -5,6 +5,10 @@
 // the invalid action 7, 1 frame bpf_redirect'ed to ifindex 42 (no such device). Skipped with the
 // reason without root, namespaces, gcc or libbpf.
 //
+// programs/xdp_tp_bulk likewise: XDP_TX on the veth (its peer runs an XDP_PASS program, so veth takes XDP
+// frames back), one frame per step: each sendto is one NAPI poll in the kernel, so one xdp_bulk_tx of
+// sent 1; wxdp polls once per frame to match (tracepoints_bulk_tx.test.ts has the bulks of 16).
+//
 // Not compared: a redirect that succeeds. The kernel refuses to transmit out of a veth whose peer has no
 // XDP program (-EOPNOTSUPP in xdp_redirect_err); wxdp's devices always take redirected frames.
 
@@ -72,6 +76,45 @@ describe.skipIf(!nsa.available.ok || buildReason !== '')('xdp_tp_counters: kerne
     // dev->ifindex (counter 10) is each side's own XDP device; everything else must agree.
     const norm = (steps: Record<number, number>[], ifindex: number) => steps.map((s) => ({ ...s, 10: s[10] === ifindex ? 'dev' : s[10] }));
     expect(k.steps.length).toBe(STEPS.length);
+    expect(norm(w, eth0.ifindex)).toEqual(norm(k.steps, k.ifindex));
+  });
+});
+
+const BULK_OBJ = `${root}programs/xdp_tp_bulk.o`;
+
+describe.skipIf(!nsa.available.ok || buildReason !== '')('xdp_tp_bulk: kernel and wxdp count the same', () => {
+  it('xdp_bulk_tx: one bulk per poll with sent, drops, err and dev->ifindex', async () => {
+    const ns = nsa.set.create();
+    ns.sysctl({ 'net.ipv6.conf.all.disable_ipv6': 1, 'net.ipv6.conf.default.disable_ipv6': 1 });
+    ns.ip('link', 'add', 'tpa', 'type', 'veth', 'peer', 'name', 'tpb');
+    ns.ip('link', 'set', 'tpa', 'up');
+    ns.ip('link', 'set', 'tpb', 'up');
+    const steps = [1, 1, 1];
+    const k = parse(ns.exec([loader, BULK_OBJ, 'tpb', 'tpa'], { input: steps.map((n) => `0 0 ${n}`).join('\n') + '\n', timeoutMs: 20_000 }));
+
+    const dp = await Datapath.create();
+    const eth0 = dp.addDevice({ name: 'eth0' });
+    const obj = await dp.loadObject(BULK_OBJ);
+    obj.program('tp_bulk_tx').attachTracepoint();
+    eth0.attachXdp(obj.program('xdp_act'));
+    const u32 = (v: number) => codec.u32.encode(v);
+    const w: Record<number, number>[] = [];
+    for (const n of steps) {
+      for (let i = 0; i < n; i++) {
+        eth0.inject(frame(60));
+        eth0.poll();
+      }
+      eth0.readTx();
+      const c: Record<number, number> = {};
+      for (let key = 0; key < 16; key++) {
+        const v = Number(codec.u64.decode(obj.map('counts').lookup(u32(key))!));
+        if (v) c[key] = v;
+      }
+      w.push(c);
+    }
+    const norm = (s: Record<number, number>[], ifindex: number) => s.map((x) => ({ ...x, 10: x[10] === ifindex ? 'dev' : x[10] }));
+    expect(k.steps.length).toBe(steps.length);
+    expect(k.steps[2]![0]).toBe(3); // the kernel made one bulk per frame
     expect(norm(w, eth0.ifindex)).toEqual(norm(k.steps, k.ifindex));
   });
 });

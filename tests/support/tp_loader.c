@@ -1,7 +1,9 @@
 // Kernel side of tests/datapath/tracepoints_kernel.test.ts: what a libbpf user does with an object of
 // XDP and tp_btf programs (bpf_object__load, bpf_program__attach for each tp_btf program, the XDP
 // program on a device), then per stdin line "mode to n": cfg[0] = mode, cfg[1] = to (0: the XDP
-// device), n frames sent out of the peer, and the `counts` map printed as "k=v" pairs.
+// device), n frames sent out of the peer, and the `counts` map printed as "k=v" pairs. An object with a
+// program named `xdp_peer` gets it attached to the peer too (a veth peer with XDP runs NAPI and takes
+// the frames the XDP device sends back with XDP_TX; without it veth drops them with -ENXIO).
 // Built at test time: gcc -O1 -o tp_loader tp_loader.c -lbpf. Usage: tp_loader OBJ XDP_DEV PEER_DEV
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
@@ -12,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-/** Events counted so far: xdp_exception by action, xdp_redirect, xdp_redirect_err (counts[0..9]). */
+/** Events counted so far: counts[0..9] (xdp_tp_counters: xdp_exception by action, xdp_redirect, xdp_redirect_err; xdp_tp_bulk: bulks). */
 static unsigned long long events(int cnt) {
   unsigned long long t = 0;
   for (unsigned k = 0; k < 10; k++) { unsigned long long v = 0; bpf_map_lookup_elem(cnt, &k, &v); t += v; }
@@ -28,6 +30,8 @@ int main(int argc, char **argv) {
   }
   int xifi = if_nametoindex(argv[2]), sifi = if_nametoindex(argv[3]);
   if (bpf_xdp_attach(xifi, bpf_program__fd(bpf_object__find_program_by_name(o, "xdp_act")), XDP_FLAGS_DRV_MODE, NULL)) { fprintf(stderr, "xdp attach failed\n"); return 1; }
+  struct bpf_program *peer = bpf_object__find_program_by_name(o, "xdp_peer");
+  if (peer && bpf_xdp_attach(sifi, bpf_program__fd(peer), XDP_FLAGS_DRV_MODE, NULL)) { fprintf(stderr, "peer xdp attach failed\n"); return 1; }
   int cfg = bpf_object__find_map_fd_by_name(o, "cfg"), cnt = bpf_object__find_map_fd_by_name(o, "counts");
   int s = socket(AF_PACKET, SOCK_RAW, 0);
   struct sockaddr_ll sa = { .sll_family = AF_PACKET, .sll_ifindex = sifi, .sll_halen = 6 };
@@ -47,5 +51,6 @@ int main(int argc, char **argv) {
     printf("\n");
   }
   bpf_xdp_detach(xifi, XDP_FLAGS_DRV_MODE, NULL);
+  if (peer) bpf_xdp_detach(sifi, XDP_FLAGS_DRV_MODE, NULL);
   return 0;
 }
