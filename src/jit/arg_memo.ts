@@ -8,9 +8,9 @@
 // would read other state (a dynptr, a socket, a ringbuf record) is checked at every call.
 
 import type { RuntimeFault } from '../errors.js';
-import { helperArgFault } from '../runtime/helper_args.js';
+import { helperArgFault, helperArgsMemoSafe } from '../runtime/helper_args.js';
 import { CTX, CTX_BASE, type EngineMemory, type Region } from '../runtime/memory.js';
-import { Arg, PROTOS } from '../verifier/protos.js';
+import { Arg } from '../verifier/protos.js';
 
 const MEMO_SAFE = new Set<Arg>([
   Arg.ANYTHING, Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY, Arg.PTR_TO_MAP_VALUE, Arg.PTR_TO_UNINIT_MAP_VALUE, Arg.PTR_TO_CTX,
@@ -74,7 +74,7 @@ export class HelperArgMemo {
 
   private memoSafe(id: number): boolean {
     let s = this.safe.get(id);
-    if (s === undefined) this.safe.set(id, (s = PROTOS[id]?.args.every((a) => MEMO_SAFE.has(a)) ?? true));
+    if (s === undefined) this.safe.set(id, (s = helperArgsMemoSafe(id, (a) => MEMO_SAFE.has(a))));
     return s;
   }
 }

@@ -10,10 +10,16 @@
 //   PTR_TO_MEM (+ size)  readable (bpf_fib_lookup's params: writable); _OR_NULL: NULL with size 0 too
 //   PTR_TO_UNINIT_MEM    writable
 //   PTR_TO_DYNPTR        16 bytes holding an XDP dynptr over the ctx or a local one within the regions
-// Callbacks, sockets and ringbuf records are not checked here (see the report of issue 13), nor kfunc
-// arguments (bpf_dynptr_slice and the other dynptr kfuncs included).
+// Callbacks, sockets and ringbuf records are not checked here (see the report of issue 13).
+//
+// kfuncs (lowered to helper ids KFUNC_HELPER_BASE + BTF id) by their prototype in helpers/kfuncs.ts, as
+// check_kfunc_args proves them: `ctx` the ctx; `mem` (KF_ARG_PTR_TO_MEM) its size readable and writable
+// (check_mem_reg checks both); `dynptr` as PTR_TO_DYNPTR, writable when the kfunc writes through it
+// (slice_rdwr, memset, copy's destination); `dynptr_uninit` 16 writable bytes; `buffer_szk`
+// (buffer__opt, buffer__szk) NULL or its size writable.
 
 import { memFault, RuntimeFault } from '../errors.js';
+import { KFUNC_HELPER_BASE, kfuncById, type KfuncDef } from '../helpers/kfuncs.js';
 import { Arg, PROTOS } from '../verifier/protos.js';
 import { CTX, CTX_BASE, MAP_HDR, type EngineMemory, type Region } from './memory.js';
 
@@ -25,9 +31,24 @@ const POINTER_ARGS = new Set<Arg>([
   Arg.PTR_TO_DYNPTR_UNINIT_RINGBUF, Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF,
 ]);
 
+/** The kfunc a lowered helper id calls, if it is one. */
+const kfuncOf = (id: number): KfuncDef | undefined => (id >= KFUNC_HELPER_BASE ? kfuncById(id - KFUNC_HELPER_BASE) : undefined);
+
 /** Whether helper `id` takes an argument checked here (the JIT emits the check only for those). */
 export function helperHasPointerArgs(id: number): boolean {
+  const kf = kfuncOf(id);
+  if (kf) return kf.args.some((a) => a.kind !== 'scalar' && a.kind !== 'size');
   return PROTOS[id]?.args.some((a) => POINTER_ARGS.has(a)) ?? false;
+}
+
+/**
+ * Whether the check of helper `id`'s arguments reads only what a call site's memo may keep (its
+ * arguments, the regions, the packet bounds, map headers): not a dynptr's contents.
+ */
+export function helperArgsMemoSafe(id: number, safe: (a: Arg) => boolean): boolean {
+  const kf = kfuncOf(id);
+  if (kf) return kf.args.every((a) => a.kind !== 'dynptr');
+  return PROTOS[id]?.args.every(safe) ?? true;
 }
 
 function inRegions(regions: readonly Region[], mem: EngineMemory, a: bigint, size: bigint, write: boolean): boolean {
@@ -44,6 +65,8 @@ function inRegions(regions: readonly Region[], mem: EngineMemory, a: bigint, siz
  * `regions` (the stack among them), or undefined when its arguments are in bounds.
  */
 export function helperArgFault(id: number, args: readonly bigint[], regions: readonly Region[], mem: EngineMemory, pc: number): RuntimeFault | undefined {
+  const kf = kfuncOf(id);
+  if (kf) return regions.some((g) => g.packet) ? kfuncArgFault(kf, args, regions, mem, pc) : undefined;
   const proto = PROTOS[id];
   // Only XDP runs (a packet region) know their maps; other checked runs (ISA tests) pass helpers as they are.
   if (!proto || !regions.some((g) => g.packet)) return undefined;
@@ -90,22 +113,64 @@ export function helperArgFault(id: number, args: readonly bigint[], regions: rea
         f = need(16n, true);
         break;
       case Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF:
-      case Arg.PTR_TO_DYNPTR: {
-        // 16 writable bytes, and what they hold must be a dynptr the program could have made: an XDP one
-        // over the ctx, or a local one over memory of the run's regions (nothing forged past them)
-        f = need(16n, true);
-        if (f) break;
-        const v = mem.view();
-        const at = Number(a);
-        const data = v.getBigUint64(at, true);
-        if (data === 0n) break;
-        const raw = v.getUint32(at + 8, true);
-        const type = (raw >>> 28) & 7;
-        const span = BigInt(v.getUint32(at + 12, true)) + BigInt(raw & 0xffffff);
-        const ok = type === 4 ? data === BigInt(CTX_BASE) : (type === 1 || type === 2) && inRegions(regions, mem, data, span, id === 202);
-        if (!ok) return new RuntimeFault('RUN_HELPER', `helper ${id} argument ${i + 1} (0x${a.toString(16)}) is not a dynptr of this run`, pc, a);
+      case Arg.PTR_TO_DYNPTR:
+        f = dynptrFault(`helper ${id}`, i, a, regions, mem, pc, id === 202);
         break;
-      }
+      default:
+        break;
+    }
+    if (f) return f;
+  }
+  return undefined;
+}
+
+/**
+ * A dynptr argument (argument `i` of `who`, at `a`): 16 writable bytes, and what they hold must be a
+ * dynptr the program could have made: an XDP one over the ctx, or a local one over memory of the run's
+ * regions (nothing forged past them), writable there when the callee writes through it.
+ */
+function dynptrFault(who: string, i: number, a: bigint, regions: readonly Region[], mem: EngineMemory, pc: number, write: boolean): RuntimeFault | undefined {
+  if (!inRegions(regions, mem, a, 16n, true)) return memFault(pc, a, 16, true);
+  const v = mem.view();
+  const at = Number(a);
+  const data = v.getBigUint64(at, true);
+  if (data === 0n) return undefined;
+  const raw = v.getUint32(at + 8, true);
+  const type = (raw >>> 28) & 7;
+  const span = BigInt(v.getUint32(at + 12, true)) + BigInt(raw & 0xffffff);
+  const ok = type === 4 ? data === BigInt(CTX_BASE) : (type === 1 || type === 2) && inRegions(regions, mem, data, span, write);
+  return ok ? undefined : new RuntimeFault('RUN_HELPER', `${who} argument ${i + 1} (0x${a.toString(16)}) is not a dynptr of this run`, pc, a);
+}
+
+/** kfuncs that write through their dynptr argument `i`. */
+function writesThrough(name: string, i: number): boolean {
+  return name === 'bpf_dynptr_slice_rdwr' || name === 'bpf_dynptr_memset' || (name === 'bpf_dynptr_copy' && i === 0);
+}
+
+/** The fault kfunc `kf` called at `pc` with r1..r5 = `args` would commit in a checked XDP run, else undefined. */
+function kfuncArgFault(kf: KfuncDef, args: readonly bigint[], regions: readonly Region[], mem: EngineMemory, pc: number): RuntimeFault | undefined {
+  const who = `kfunc ${kf.name}`;
+  for (let i = 0; i < kf.args.length && i < 5; i++) {
+    const arg = kf.args[i]!;
+    const a = BigInt.asUintN(64, args[i]!);
+    const need = (n: bigint): RuntimeFault | undefined => (n > 0n && !inRegions(regions, mem, a, n, true) ? memFault(pc, a, Number(n), true) : undefined);
+    let f: RuntimeFault | undefined;
+    switch (arg.kind) {
+      case 'ctx':
+        if (a !== BigInt(CTX_BASE)) return new RuntimeFault('RUN_HELPER', `${who} argument ${i + 1} (0x${a.toString(16)}) is not the context`, pc, a);
+        break;
+      case 'mem':
+        f = need(BigInt(arg.size));
+        break;
+      case 'dynptr':
+        f = dynptrFault(who, i, a, regions, mem, pc, writesThrough(kf.name, i));
+        break;
+      case 'dynptr_uninit':
+        f = need(16n);
+        break;
+      case 'buffer_szk':
+        if (a !== 0n) f = need(BigInt.asUintN(32, args[i + 1] ?? 0n));
+        break;
       default:
         break;
     }
