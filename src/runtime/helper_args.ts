@@ -10,7 +10,11 @@
 //   PTR_TO_MEM (+ size)  readable (bpf_fib_lookup's params: writable); _OR_NULL: NULL with size 0 too
 //   PTR_TO_UNINIT_MEM    writable
 //   PTR_TO_DYNPTR        16 bytes holding an XDP dynptr over the ctx or a local one within the regions
-// Callbacks, sockets and ringbuf records are not checked here (see the report of issue 13).
+//   PTR_TO_RINGBUF_MEM_RELEASE  a reserved (BUSY) record whose header lies in the ring of a ringbuf map
+//                        of the program and leads back to it (pg_off), its length within the ring: the
+//                        commit finds the ring from that header, which the program can write
+//   PTR_TO_DYNPTR_RELEASE_RINGBUF  the same of the dynptr's record (a NULL dynptr passes)
+// Callbacks and sockets are not checked here (see the report of issue 13).
 //
 // kfuncs (lowered to helper ids KFUNC_HELPER_BASE + BTF id) by their prototype in helpers/kfuncs.ts, as
 // check_kfunc_args proves them: `ctx` the ctx; `mem` (KF_ARG_PTR_TO_MEM) its size readable and writable
@@ -21,6 +25,7 @@
 import { memFault, RuntimeFault } from '../errors.js';
 import { KFUNC_HELPER_BASE, kfuncById, type KfuncDef } from '../helpers/kfuncs.js';
 import { Arg, PROTOS } from '../verifier/protos.js';
+import { BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ, MAPS_LAYOUT, MapType } from '../maps/uapi.js';
 import { CTX, CTX_BASE, MAP_HDR, type EngineMemory, type Region } from './memory.js';
 
 const FIB_LOOKUP = 69;
@@ -28,7 +33,7 @@ const FIB_LOOKUP = 69;
 const POINTER_ARGS = new Set<Arg>([
   Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY, Arg.PTR_TO_MAP_VALUE, Arg.PTR_TO_UNINIT_MAP_VALUE, Arg.PTR_TO_CTX,
   Arg.PTR_TO_MEM, Arg.PTR_TO_MEM_OR_NULL, Arg.PTR_TO_UNINIT_MEM, Arg.PTR_TO_DYNPTR, Arg.PTR_TO_DYNPTR_UNINIT_LOCAL,
-  Arg.PTR_TO_DYNPTR_UNINIT_RINGBUF, Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF,
+  Arg.PTR_TO_DYNPTR_UNINIT_RINGBUF, Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF, Arg.PTR_TO_RINGBUF_MEM_RELEASE,
 ]);
 
 /** The kfunc a lowered helper id calls, if it is one. */
@@ -112,9 +117,17 @@ export function helperArgFault(id: number, args: readonly bigint[], regions: rea
       case Arg.PTR_TO_DYNPTR_UNINIT_RINGBUF:
         f = need(16n, true);
         break;
-      case Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF:
+      case Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF: {
+        f = dynptrFault(`helper ${id}`, i, a, regions, mem, pc, false);
+        const data = f ? 0n : mem.view().getBigUint64(Number(a), true);
+        if (data !== 0n) f = ringbufRecordFault(`helper ${id}`, i, a, data, regions, mem, pc);
+        break;
+      }
       case Arg.PTR_TO_DYNPTR:
         f = dynptrFault(`helper ${id}`, i, a, regions, mem, pc, id === 202);
+        break;
+      case Arg.PTR_TO_RINGBUF_MEM_RELEASE:
+        f = ringbufRecordFault(`helper ${id}`, i, a, a, regions, mem, pc);
         break;
       default:
         break;
@@ -140,6 +153,31 @@ function dynptrFault(who: string, i: number, a: bigint, regions: readonly Region
   const span = BigInt(v.getUint32(at + 12, true)) + BigInt(raw & 0xffffff);
   const ok = type === 4 ? data === BigInt(CTX_BASE) : (type === 1 || type === 2) && inRegions(regions, mem, data, span, write);
   return ok ? undefined : new RuntimeFault('RUN_HELPER', `${who} argument ${i + 1} (0x${a.toString(16)}) is not a dynptr of this run`, pc, a);
+}
+
+const PAGE_SIZE = 4096;
+
+/**
+ * A record released by argument `i` of `who` (at `a`; the record's sample at `sample`): a reserved one of
+ * a ringbuf map of this run (assembly/maps/ringbuf.ts ringbufCommit finds the map from its header).
+ */
+function ringbufRecordFault(who: string, i: number, a: bigint, sample: bigint, regions: readonly Region[], mem: EngineMemory, pc: number): RuntimeFault | undefined {
+  const v = mem.view();
+  const hdr = sample - BigInt(BPF_RINGBUF_HDR_SZ);
+  for (const g of regions) {
+    if (g.map === undefined || v.getUint32(g.map + MAP_HDR.TYPE, true) !== MapType.RINGBUF) continue;
+    const data = BigInt(g.map + MAPS_LAYOUT.RB_DATA_OFFSET);
+    const size = v.getUint32(g.map + MAPS_LAYOUT.RB_MASK, true) + 1;
+    if (hdr < data || hdr >= data + BigInt(size) || (hdr - data) % 8n !== 0n) continue;
+    const at = Number(hdr);
+    const len = v.getUint32(at, true);
+    const pgOff = v.getUint32(at + 4, true);
+    const home = (at & ~(PAGE_SIZE - 1)) - pgOff * PAGE_SIZE;
+    const n = len % BPF_RINGBUF_DISCARD_BIT;
+    if (len >= BPF_RINGBUF_BUSY_BIT && home === g.map && n + BPF_RINGBUF_HDR_SZ <= size) return undefined;
+    break;
+  }
+  return new RuntimeFault('RUN_HELPER', `${who} argument ${i + 1} (0x${a.toString(16)}) is not a reserved ringbuf record`, pc, a);
 }
 
 /** kfuncs that write through their dynptr argument `i`. */

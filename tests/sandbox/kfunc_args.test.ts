@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
 import { Datapath } from '../../src/control/datapath.js';
 import { WxdpError } from '../../src/errors.js';
+import { createMap, MapType } from '../../src/maps/index.js';
 import { frame } from '../datapath/support.js';
 
 /** An address in the fast path's memory that no program region covers. */
@@ -63,5 +64,42 @@ describe.each(['jit', 'interp'] as const)('checked mode checks kfunc arguments (
       expect(f.message).toMatch(want);
     }
     expect(dp.memory.bytes().slice(WILD, WILD + 64)).toEqual(before);
+  });
+});
+
+// bpf_ringbuf_submit / _discard (and their dynptr forms) find the ring from the record's header
+// (bpf_ringbuf_restore_from_rec: pg_off pages back from the header), which a checked program can write:
+// a forged header would send the commit's mirror copy anywhere. Checked mode lets a release through
+// only for a reserved (BUSY) record whose header lies in the ring of a ringbuf map the program names and
+// leads back to that map, its length within the ring.
+describe.each(['jit', 'interp'] as const)('checked mode checks released ringbuf records (%s)', (engine) => {
+  const reserve = (rb: number): string => `r1 = ${rb} ll\nr2 = 16\nr3 = 0\ncall 131\nif r0 == 0 goto +LAST\nr6 = r0`;
+  const CASES: [name: string, body: string, want: RegExp | 'ok'][] = [
+    ['a reserved record, submitted', 'r1 = r6\nr2 = 0\ncall 132', 'ok'],
+    ['a reserved record, discarded', 'r1 = r6\nr2 = 0\ncall 133', 'ok'],
+    ['a record whose pg_off was rewritten', 'r1 = 7\n*(u32 *)(r6 - 4) = r1\nr1 = r6\nr2 = 0\ncall 132', /helper 132 argument 1 .* is not a reserved ringbuf record/],
+    ['a record submitted twice (BUSY cleared)', 'r1 = r6\nr2 = 0\ncall 132\nr1 = r6\nr2 = 0\ncall 132', /helper 132 argument 1 .* is not a reserved ringbuf record/],
+    ['a record whose length was rewritten past the ring', 'r1 = 0x80100000\n*(u32 *)(r6 - 8) = r1\nr1 = r6\nr2 = 0\ncall 133', /helper 133 argument 1 .* is not a reserved ringbuf record/],
+    ['a header forged on the stack', 'r1 = 0x80000010\n*(u32 *)(r10 - 40) = r1\nr1 = 0\n*(u32 *)(r10 - 36) = r1\nr1 = r10\nr1 += -32\nr2 = 0\ncall 132', /helper 132 argument 1 .* is not a reserved ringbuf record/],
+  ];
+  it.each(CASES)('%s', async (_name, body, want) => {
+    const dp = await Datapath.create();
+    const rb = createMap(dp.fastPath, { name: 'rb', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 4096 });
+    const lines = `${reserve(rb.address)}\n${body}\nr0 = 2\nexit`.split('\n');
+    const src = lines.map((l, k) => l.replace('LAST', String(lines.length - 2 - k))).join('\n');
+    const p = await dp.loadInsns(assemble(src), { verify: false, engine });
+    const f = faultOf(() => p.testRun({ data: frame(60) }));
+    if (want === 'ok') expect(f.code).toBe('none');
+    else expect([f.code, f.message]).toEqual(['RUN_HELPER', expect.stringMatching(want)]);
+  });
+
+  it('bpf_ringbuf_submit_dynptr of a record whose header was rewritten faults', async () => {
+    const dp = await Datapath.create();
+    const rb = createMap(dp.fastPath, { name: 'rb', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 4096 });
+    // reserve_dynptr(rb, 16, 0, r10-16); data = *(u64 *)(r10-16); pg_off := 7; submit_dynptr(r10-16, 0)
+    const src = `r1 = ${rb.address} ll\nr2 = 16\nr3 = 0\nr4 = r10\nr4 += -16\ncall 198\nr6 = *(u64 *)(r10 - 16)\nr1 = 7\n*(u32 *)(r6 - 4) = r1\nr1 = r10\nr1 += -16\nr2 = 0\ncall 199\nr0 = 2\nexit`;
+    const p = await dp.loadInsns(assemble(src), { verify: false, engine });
+    const f = faultOf(() => p.testRun({ data: frame(60) }));
+    expect([f.code, f.message]).toEqual(['RUN_HELPER', expect.stringMatching(/helper 199 argument 1 .* is not a reserved ringbuf record/)]);
   });
 });
