@@ -43,6 +43,9 @@ function runSlot(program: Program, type: 'sk_lookup' | 'sk_reuseport'): number {
     throw new AttachError('EINVAL', `program ${program.name} is a ${program.spec.type} program; this attach takes ${type}`);
   }
   if (!(program.engine instanceof JitProgram)) throw new AttachError('EINVAL', `program ${program.name}: only JIT'd programs can be attached`);
+  // Checked code bounds its accesses by an XDP run's regions, which a socket lookup's ctx and sockets are
+  // not: its helpers (bpf_sk_assign's ctx, bpf_sk_select_reuseport's map and key) would go unchecked.
+  if (program.checked) throw new AttachError('EINVAL', `program ${program.name} was loaded unverified (runs checked); ${type} programs run verified only`);
   return program.engine.runTableIndex;
 }
 

@@ -44,3 +44,15 @@ describe('programs do not cross Datapaths', () => {
     expect(refused(() => a.attachReuseport(0, ru)).code).toBe('PROG_ATTACH');
   });
 });
+
+describe('socket programs run verified only', () => {
+  it('attachSkLookup refuses a program loaded unverified (checked), naming why (attachReuseport: tests/udp/sk_prog)', async () => {
+    const dp = await Datapath.create();
+    const sk = await dp.loadInsns(assemble('r0 = 1\nexit'), { type: 'sk_lookup', verify: false });
+    const e = refused(() => dp.attachSkLookup(sk));
+    expect(e.code).toBe('PROG_ATTACH');
+    expect(e.message).toMatch(/loaded unverified \(runs checked\); sk_lookup programs run verified only \(EINVAL\)/);
+    // verified, the same program attaches
+    expect(dp.attachSkLookup(await dp.loadInsns(assemble('r0 = 1\nexit'), { type: 'sk_lookup' })).isAttached).toBe(true);
+  });
+});
