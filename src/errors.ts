@@ -117,6 +117,12 @@ export function memFault(index: number, address: bigint, size: number, write: bo
   );
 }
 
+/** A checked run passed bpf_loop a callback that is none of its program's (BPF_PSEUDO_FUNC values). */
+export function callbackFault(index: number, value: bigint): RuntimeFault {
+  const v = BigInt.asUintN(64, value);
+  return new RuntimeFault('RUN_HELPER', `helper bpf_loop#181 argument 2 (0x${v.toString(16)}) is not a callback of this program`, index, v);
+}
+
 export function callDepthFault(index: number, maxFrames: number): RuntimeFault {
   return new RuntimeFault('RUN_CALL_DEPTH', `call depth exceeds ${maxFrames} frames`, index);
 }

@@ -262,7 +262,7 @@ function emit(code: Int32Array, regs: Int32Array, leader: Uint8Array, start: Uin
         c = `${spillArgs}if(I.tailCallFrom(R,depth,${i},n))return -1;n=I.executed;${refresh}`;
         break;
       case 41: // bpf_loop
-        c = `${spillArgs}I.executed=n;if(checked)I.checkArgs(181,R,${i});if(R[5]===L.callbackTagHi){I.loop(R,depth,${i});n=I.executed;}else I.callHelper(181,R,${i});${reload0}${refresh}`;
+        c = `${spillArgs}I.executed=n;if(checked)I.checkLoop(R,${i});if(R[5]===L.callbackTagHi){I.loop(R,depth,${i});n=I.executed;}else I.callHelper(181,R,${i});${reload0}${refresh}`;
         break;
       case 65:
         c = `${dl}=${sl};${dh}=${sh};`;

@@ -24,7 +24,7 @@
 // the call (the verifier forbids reading the scratch ones; the JIT behaves the same way, which keeps the
 // two comparable).
 
-import { callDepthFault, memFault, RuntimeFault } from '../errors.js';
+import { callbackFault, callDepthFault, memFault, RuntimeFault } from '../errors.js';
 import { HelperArgMemo } from '../jit/arg_memo.js';
 import { helperName, type HelperContext, type HelperTable } from '../helpers/index.js';
 import { AluOp, Class, FP, MAX_FRAMES, NUM_REGS, Source, STACK_SIZE } from '../isa/opcodes.js';
@@ -326,6 +326,8 @@ export class Interpreter implements Engine {
   private readonly helperCtx: HelperContext;
   /** Checked runs: the last passing argument check of each helper call site. */
   private readonly argMemo: HelperArgMemo;
+  /** The instructions the program's BPF_PSEUDO_FUNC values name: the only callbacks a checked run may pass. */
+  private readonly callbackTargets = new Set<number>();
   // One DataView over the memory, remade only when a grow replaced the buffer (freshView()).
   private dv: DataView;
   /** A byte view over the same buffer: its length reads 0 once a grow detached it (a cheaper test than dv's). */
@@ -339,6 +341,7 @@ export class Interpreter implements Engine {
 
   constructor(prog: readonly Insn[], opts: InterpreterOptions) {
     this.prog = prog;
+    prog.forEach((i, pc) => i.code === 0x18 && i.src === 4 /* PseudoLd.FUNC */ && this.callbackTargets.add(pc + i.imm + 1));
     const d = decode(prog, opts.tailCall !== undefined, opts.trace === undefined);
     this.code = d.code;
     this.faultPc = d.faultPc;
@@ -779,7 +782,7 @@ export class Interpreter implements Engine {
         }
         case 41: // LOOP: bpf_loop, with an interpreter callback (else the helper's own)
           this.executed = n;
-          if (checked) this.checkArgs(HELPER_LOOP, R, ip >> 2);
+          if (checked) this.checkLoop(R, ip >> 2);
           if (R[5] === CALLBACK_TAG_HI) {
             this.loop(R, depth + nf, ip >> 2);
             n = this.executed;
@@ -1208,6 +1211,16 @@ export class Interpreter implements Engine {
       if (before[lo] !== R[lo] || before[lo + 1] !== R[lo + 1]) changed.push([i, big(before[lo]!, before[lo + 1]!), big(R[lo]!, R[lo + 1]!)]);
     }
     this.trace({ pc, insn: this.prog[pc]!, frame, changed });
+  }
+
+  /**
+   * Checked runs, before bpf_loop: its arguments, and a callback that is one of this program's (a forged
+   * value would run from any instruction or, untagged, send the fast path's bpf_loop to any function of
+   * its table).
+   */
+  checkLoop(R: Int32Array, pc: number): void {
+    this.checkArgs(HELPER_LOOP, R, pc);
+    if (R[5] !== CALLBACK_TAG_HI || !this.callbackTargets.has(R[4]! >>> 0)) throw callbackFault(pc, this.arg(R, 2));
   }
 
   /** Checked runs: the helper's pointer arguments against the regions, before the call. */

@@ -29,6 +29,8 @@ export const IMPORT_MODULE = 'env';
 export const IMPORT_MEMORY = 'memory';
 export const IMPORT_FAULT = 'fault';
 export const IMPORT_CALL_DEPTH = 'call_depth';
+/** Checked mode: bpf_loop's r2 is none of the program's callbacks (bad_callback(pc i32, r2 i64), throws RUN_HELPER). */
+export const IMPORT_BAD_CALLBACK = 'bad_callback';
 export const IMPORT_CALLX = 'callx';
 /** Checked mode: the run's back-edge budget is exhausted (insn_limit(pc i32), throws RUN_INSN_LIMIT). */
 export const IMPORT_INSN_LIMIT = 'insn_limit';

@@ -64,6 +64,7 @@ import {
   EXPORT_SET_REGION,
   EXPORT_SET_PACKET,
   helperImportName,
+  IMPORT_BAD_CALLBACK,
   IMPORT_CALL_DEPTH,
   IMPORT_CALLX,
   IMPORT_FAULT,
@@ -281,6 +282,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   if (checkedHelpers.length > 0) {
     m.addFunctionImport(IMPORT_CHECK_HELPER, IMPORT_MODULE, IMPORT_CHECK_HELPER, B.createType([i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32]), none);
   }
+  const checkedLoop = opts.checked && layout.helperIds.includes(HELPER_LOOP);
+  if (checkedLoop) m.addFunctionImport(IMPORT_BAD_CALLBACK, IMPORT_MODULE, IMPORT_BAD_CALLBACK, B.createType([i32, i64]), none);
   if (layout.usesLocalCalls || layout.callbacks.length > 0) {
     m.addFunctionImport(IMPORT_CALL_DEPTH, IMPORT_MODULE, IMPORT_CALL_DEPTH, i32, none);
   }
@@ -724,6 +727,12 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   /** Checked mode: a helper with pointer arguments is preceded by their check (the interpreter's, in JS). */
   const call = (ins: Insn, pc: number): Expr[] => {
     const lowered = callLowered(ins, pc);
+    if (checkedLoop && ins.imm === HELPER_LOOP && ins.src !== PseudoCall.LOCAL && (ins.code & SOURCE_MASK) !== Source.X && !loopCallbacks.has(pc)) {
+      // The fast path's bpf_loop calls r2 as a table index: in a checked run only one of this program's
+      // callbacks (the table holds every program's code and the helpers).
+      const ours = layout.callbacks.reduce<Expr>((ok, cb) => m.i32.or(ok, m.i64.eq(get(2), m.i64.extend_u(m.global.get(callbackSlotGlobal(cb), i32)))), k32(0));
+      return [m.if(m.i32.eqz(ours), m.block(null, [m.call(IMPORT_BAD_CALLBACK, [k32(pc), get(2)], none), m.unreachable()])), ...lowered];
+    }
     if (ins.src === PseudoCall.LOCAL || (ins.code & SOURCE_MASK) === Source.X || !checkedHelpers.includes(ins.imm)) return lowered;
     // the arguments as 32-bit halves: numbers on the JS side, no BigInt made unless the check runs
     const halves = [1, 2, 3, 4, 5].flatMap((r) => [lo32(r), m.i32.wrap(m.i64.shr_u(get(r), k64(32)))]);

@@ -1,7 +1,7 @@
 // A compiled program bound to one EngineMemory: the wasm Instance, its imports (faults, helpers) and
 // the per-run entry. `run()` is the hot path of benchmarks: it allocates only the result object.
 
-import { callDepthFault, memFault, RuntimeFault, WxdpError } from '../errors.js';
+import { callbackFault, callDepthFault, memFault, RuntimeFault, WxdpError } from '../errors.js';
 import { helperName, type HelperTable } from '../helpers/index.js';
 import { MAX_FRAMES } from '../isa/opcodes.js';
 import { STACK_REGION, type EngineMemory, type Region } from '../runtime/memory.js';
@@ -23,6 +23,7 @@ import {
   EXPORT_SET_REGION,
   EXPORT_SET_PACKET,
   helperImportName,
+  IMPORT_BAD_CALLBACK,
   IMPORT_CALL_DEPTH,
   IMPORT_CALLX,
   IMPORT_FAULT,
@@ -257,6 +258,9 @@ function bindImports(c: CompiledModule, mem: EngineMemory, helpers: HelperTable,
     [IMPORT_MEMORY]: mem.memory,
     [IMPORT_FAULT]: (pc: number, addr: bigint, size: number, write: number): never => {
       throw (faults.last = memFault(pc, addr, size, write !== 0));
+    },
+    [IMPORT_BAD_CALLBACK]: (pc: number, value: bigint): never => {
+      throw (faults.last = callbackFault(pc, value));
     },
     [IMPORT_CALL_DEPTH]: (pc: number): never => {
       throw (faults.last = callDepthFault(pc, MAX_FRAMES));

@@ -14,8 +14,9 @@
 //                        of the program and leads back to it (pg_off), its length within the ring: the
 //                        commit finds the ring from that header, which the program can write
 //   PTR_TO_DYNPTR_RELEASE_RINGBUF  the same of the dynptr's record (a NULL dynptr passes)
-// Callbacks are not checked here (see the report of issue 13); socket programs (bpf_sk_assign…) do not run
-// checked: attaching an unverified one is refused (src/control/sk_programs.ts).
+// bpf_loop's callback is checked by each engine (one of the program's own BPF_PSEUDO_FUNC values:
+// jit/emit.ts, interp checkLoop); socket programs (bpf_sk_assign…) do not run checked: attaching an
+// unverified one is refused (src/control/sk_programs.ts).
 //
 // kfuncs (lowered to helper ids KFUNC_HELPER_BASE + BTF id) by their prototype in helpers/kfuncs.ts, as
 // check_kfunc_args proves them: `ctx` the ctx; `mem` (KF_ARG_PTR_TO_MEM) its size readable and writable

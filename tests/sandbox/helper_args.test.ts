@@ -8,6 +8,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
+import { Alu64, Ins, type Insn } from '../../src/isa/insn.js';
+import { PseudoLd } from '../../src/isa/opcodes.js';
 import { Datapath } from '../../src/control/datapath.js';
 import { WxdpError } from '../../src/errors.js';
 import { createMap, MapType } from '../../src/maps/index.js';
@@ -101,5 +103,31 @@ describe.each(['jit', 'interp'] as const)('checked mode checks released ringbuf 
     const p = await dp.loadInsns(assemble(src), { verify: false, engine });
     const f = faultOf(() => p.testRun({ data: frame(60) }));
     expect([f.code, f.message]).toEqual(['RUN_HELPER', expect.stringMatching(/helper 199 argument 1 .* is not a reserved ringbuf record/)]);
+  });
+});
+
+// bpf_loop's callback (r2) in a checked run must be one of the program's own (its BPF_PSEUDO_FUNC
+// values): the fast path's bpf_loop calls r2 as an index of the one function table every program and
+// helper is in, and the interpreter would run from whatever instruction a forged value names.
+describe.each(['jit', 'interp'] as const)('checked mode checks bpf_loop callbacks (%s)', (engine) => {
+  // r1 = 3 | r2 = the callback (ld_imm64: 2 slots; through the stack: 2 more, so the JIT cannot inline
+  // the loop) | r3 = 0 | r4 = 0 | call bpf_loop | exit (r0 = iterations) | the callback: r0 = 0, exit
+  const loop = (r2: Insn[]): Insn[] => [Alu64.mov.imm(1, 3), ...r2, Alu64.mov.imm(3, 0), Alu64.mov.imm(4, 0), Ins.call(181), Ins.exit(), Alu64.mov.imm(0, 0), Ins.exit()];
+  const viaStack = (v: Insn[]): Insn[] => [...v, Ins.stx('dw', 10, 2, -8), Ins.ldx('dw', 2, 10, -8)];
+
+  it('its own callback runs, inlined or called through the table', async () => {
+    const dp = await Datapath.create();
+    // the callback is 5 (direct) or 7 (through the stack) slots past the ld_imm64's second one
+    for (const r2 of [Ins.lddw(2, 5n, PseudoLd.FUNC), viaStack(Ins.lddw(2, 7n, PseudoLd.FUNC))]) {
+      const p = await dp.loadInsns(loop(r2.flat()), { verify: false, engine });
+      expect(p.testRun({ data: frame(60) }).retval).toBe(3);
+    }
+  });
+
+  it.each(['12345', '-1', '3', '0'])('a forged callback %s faults at the call', async (v) => {
+    const dp = await Datapath.create();
+    const p = await dp.loadInsns(loop(viaStack([Alu64.mov.imm(2, Number(v)), Alu64.mov.imm(0, 0)])), { verify: false, engine });
+    const f = faultOf(() => p.testRun({ data: frame(60) }));
+    expect([f.code, f.index, f.message]).toEqual(['RUN_HELPER', 7, expect.stringMatching(/helper bpf_loop#181 argument 2 \(0x[0-9a-f]+\) is not a callback of this program/)]);
   });
 });
