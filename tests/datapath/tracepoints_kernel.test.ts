@@ -45,6 +45,19 @@ function parse(out: string): { ifindex: number; steps: Record<number, number>[] 
   return { ifindex, steps };
 }
 
+/** The `counts` map's non-zero counters (keys 0..15), as the loader prints them. */
+function counts(obj: { map(name: string): { lookup(k: Uint8Array): Uint8Array | undefined } }): Record<number, number> {
+  const c: Record<number, number> = {};
+  for (let key = 0; key < 16; key++) {
+    const v = Number(codec.u64.decode(obj.map('counts').lookup(codec.u32.encode(key))!));
+    if (v) c[key] = v;
+  }
+  return c;
+}
+
+/** dev->ifindex (counter 10) is each side's own XDP device; everything else must agree. */
+const norm = (steps: Record<number, number>[], ifindex: number) => steps.map((s) => ({ ...s, 10: s[10] === ifindex ? 'dev' : s[10] }));
+
 describe.skipIf(!nsa.available.ok || buildReason !== '')('xdp_tp_counters: kernel and wxdp count the same', () => {
   it('xdp_exception by action, xdp_redirect_err with -EINVAL, INT_MAX, the ifindex', async () => {
     const ns = nsa.set.create();
@@ -66,15 +79,8 @@ describe.skipIf(!nsa.available.ok || buildReason !== '')('xdp_tp_counters: kerne
       obj.map('cfg').update(u32(1), u32(to === 0 ? eth0.ifindex : to));
       for (let i = 0; i < n; i++) eth0.inject(frame(60));
       eth0.poll();
-      const c: Record<number, number> = {};
-      for (let key = 0; key < 16; key++) {
-        const v = Number(codec.u64.decode(obj.map('counts').lookup(u32(key))!));
-        if (v) c[key] = v;
-      }
-      w.push(c);
+      w.push(counts(obj));
     }
-    // dev->ifindex (counter 10) is each side's own XDP device; everything else must agree.
-    const norm = (steps: Record<number, number>[], ifindex: number) => steps.map((s) => ({ ...s, 10: s[10] === ifindex ? 'dev' : s[10] }));
     expect(k.steps.length).toBe(STEPS.length);
     expect(norm(w, eth0.ifindex)).toEqual(norm(k.steps, k.ifindex));
   });
@@ -105,14 +111,8 @@ describe.skipIf(!nsa.available.ok || buildReason !== '')('xdp_tp_bulk: kernel an
         eth0.poll();
       }
       eth0.readTx();
-      const c: Record<number, number> = {};
-      for (let key = 0; key < 16; key++) {
-        const v = Number(codec.u64.decode(obj.map('counts').lookup(u32(key))!));
-        if (v) c[key] = v;
-      }
-      w.push(c);
+      w.push(counts(obj));
     }
-    const norm = (s: Record<number, number>[], ifindex: number) => s.map((x) => ({ ...x, 10: x[10] === ifindex ? 'dev' : x[10] }));
     expect(k.steps.length).toBe(steps.length);
     expect(k.steps[2]![0]).toBe(3); // the kernel made one bulk per frame
     expect(norm(w, eth0.ifindex)).toEqual(norm(k.steps, k.ifindex));
