@@ -103,7 +103,6 @@ describe.skipIf(!nsa.available.ok || buildReason !== '')('xdp_tp_bulk: kernel an
     const obj = await dp.loadObject(BULK_OBJ);
     obj.program('tp_bulk_tx').attachTracepoint();
     eth0.attachXdp(obj.program('xdp_act'));
-    const u32 = (v: number) => codec.u32.encode(v);
     const w: Record<number, number>[] = [];
     for (const n of steps) {
       for (let i = 0; i < n; i++) {
