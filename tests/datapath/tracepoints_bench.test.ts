@@ -18,6 +18,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
 import { codec } from '../../src/maps/index.js';
 import { useNamespaces } from '../support/netns.js';
+import { withKernelTracepoints } from '../support/tp_lock.js';
 import { frame, root } from './support.js';
 
 const OBJ = `${root}programs/xdp_tp_bench.o`;
@@ -153,10 +154,10 @@ describe.skipIf(!nsa.available.ok || buildReason !== '')('xdp_tp_bench: the kern
     ns.ip('link', 'add', 'tpa', 'type', 'veth', 'peer', 'name', 'tpb');
     ns.ip('link', 'add', 'tpc', 'type', 'veth', 'peer', 'name', 'tpd');
     for (const d of ['tpa', 'tpb', 'tpc', 'tpd']) ns.ip('link', 'set', d, 'up');
-    const out = ns.exec([loader, OBJ, `${root}programs/xdp_pass_drop.o`, 'tpb', 'tpa', 'tpc', 'tpd'], {
+    const out = withKernelTracepoints(() => ns.exec([loader, OBJ, `${root}programs/xdp_pass_drop.o`, 'tpb', 'tpa', 'tpc', 'tpd'], {
       input: STEPS.map((s) => s.join(' ')).join('\n') + '\n',
       timeoutMs: 30_000,
-    });
+    }));
     const lines = out.trim().split('\n');
     const [kx, kt] = /^ifindex (\d+) (\d+)/.exec(lines[0]!)!.slice(1).map(Number);
     const parse = (l: string) => Object.fromEntries(l.split(' ').slice(1).map((kv) => kv.split('=').map(Number))) as Record<number, number>;

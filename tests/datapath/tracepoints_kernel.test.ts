@@ -20,6 +20,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
 import { codec } from '../../src/maps/index.js';
 import { useNamespaces } from '../support/netns.js';
+import { withKernelTracepoints } from '../support/tp_lock.js';
 import { frame, root } from './support.js';
 
 const OBJ = `${root}programs/xdp_tp_counters.o`;
@@ -65,7 +66,7 @@ describe.skipIf(!nsa.available.ok || buildReason !== '')('xdp_tp_counters: kerne
     ns.ip('link', 'add', 'tpa', 'type', 'veth', 'peer', 'name', 'tpb');
     ns.ip('link', 'set', 'tpa', 'up');
     ns.ip('link', 'set', 'tpb', 'up');
-    const k = parse(ns.exec([loader, OBJ, 'tpb', 'tpa'], { input: STEPS.map((s) => s.join(' ')).join('\n') + '\n', timeoutMs: 20_000 }));
+    const k = parse(withKernelTracepoints(() => ns.exec([loader, OBJ, 'tpb', 'tpa'], { input: STEPS.map((s) => s.join(' ')).join('\n') + '\n', timeoutMs: 20_000 })));
 
     const dp = await Datapath.create();
     const eth0 = dp.addDevice({ name: 'eth0' });
@@ -96,7 +97,7 @@ describe.skipIf(!nsa.available.ok || buildReason !== '')('xdp_tp_bulk: kernel an
     ns.ip('link', 'set', 'tpa', 'up');
     ns.ip('link', 'set', 'tpb', 'up');
     const steps = [1, 1, 1];
-    const k = parse(ns.exec([loader, BULK_OBJ, 'tpb', 'tpa'], { input: steps.map((n) => `0 0 ${n}`).join('\n') + '\n', timeoutMs: 20_000 }));
+    const k = parse(withKernelTracepoints(() => ns.exec([loader, BULK_OBJ, 'tpb', 'tpa'], { input: steps.map((n) => `0 0 ${n}`).join('\n') + '\n', timeoutMs: 20_000 })));
 
     const dp = await Datapath.create();
     const eth0 = dp.addDevice({ name: 'eth0' });
