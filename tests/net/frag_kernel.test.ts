@@ -10,9 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSCTL } from '../../src/runtime/net_abi.js';
 import { frag4, Harness, inetChecksum, ipv4, ipv6frag, pattern, type V4 } from './frag_support.js';
 
-const NS_A = 'wx-frag-a';
-const NS_B = 'wx-frag-b';
-const NS_C = 'wx-frag-c';
+// per process, as tests/support/netns.ts names its namespaces: two runs at once (worktrees) never share them
+const NS_A = `wx-frag-a-${process.pid}`;
+const NS_B = `wx-frag-b-${process.pid}`;
+const NS_C = `wx-frag-c-${process.pid}`;
 const MAC_A = '02:00:00:00:00:01';
 const MAC_B = '02:00:00:00:00:02';
 const MAC_B1 = '02:00:00:00:00:12';
