@@ -51,7 +51,7 @@
 // stack counts a connection's other frames under the conntrack lock meanwhile). A flowtable without it
 // touches no counter on a hit. As the kernel's flow holds a reference on its connection, a counting flow
 // keeps its entry from being reused until the flow's grace period is over (FLOW_HELD: a worker may still
-// count into it): the entry's CT_FLOW word is then the flow's address | 1. bpf_xdp_flow_lookup hands programs a
+// count into it): after the flow's deletion the entry's CT_FLOW word is the flow's address | 1. bpf_xdp_flow_lookup hands programs a
 // direction record as struct flow_offload_tuple_rhash (src/elf/core.ts describes these records as the
 // kernel's structs for CO-RE: tuple at +0, tuplehash[dir] at dir × FD_SIZE, flags).
 // The flow expires when neither direction was hit for the flow timeout (the later of the two timeouts).
@@ -151,7 +151,7 @@ export const FLOW_FT: u32 = 100;
 export const FLOW_GEN: u32 = 104;
 export const FLOW_FLAGS: u32 = 88; // u64 (unsigned long) NF_FLOW_* bits, as struct flow_offload's flags
 export const FLOW_FREE: u32 = 112;
-/** u32 the connection a deleted counting flow still holds until its grace period is over (flowDel), else 0. */
+/** u32 the connection a flow that counted holds until it is deleted and its grace period is over (flowAcct, flowDel), else 0. */
 export const FLOW_HELD: u32 = 116;
 /** u8 the flow's family (struct flow_offload_tuple's l3proto): AF_INET, AF_INET6. */
 export const FLOW_L3: u32 = 108;
@@ -257,9 +257,14 @@ export function nf_flowtable_set_flags(id: u32, flags: u32): i32 {
   return 0;
 }
 
-/** Where flow `f`'s hits count (FD_ACCT of each direction): its connection `ct`'s counters when `flags` count, else nowhere. */
+/**
+ * Where flow `f`'s hits count (FD_ACCT of each direction): its connection `ct`'s counters when `flags`
+ * count, else nowhere. A flow that ever counted holds its connection (FLOW_HELD) until it is deleted and
+ * its grace period is over: a worker may have read FD_ACCT just before it was cleared.
+ */
 function flowAcct(f: u32, ct: u32, flags: u32): void {
   const on = (flags & NF_FLOWTABLE_COUNTER) != 0;
+  if (on) store<u32>(f + FLOW_HELD, ct);
   store<u32>(f + FD_ACCT, on ? ct + CT_COUNTERS : 0);
   store<u32>(f + FD_SIZE + FD_ACCT, on ? ct + CT_COUNTERS + 16 : 0);
 }
@@ -624,8 +629,8 @@ export function flow_offload_add(ft: u32, ct: u32, dir: u32, iif: u32, oif: u32)
   }
   store<u8>(f + FLOW_L3, <u8>family);
   store<u32>(r + FTR_COUNT, load<u32>(r + FTR_COUNT) + 1);
-  flowAcct(f, ct, <u32>load<u8>(r + FTR_FLAGS + ft));
   store<u32>(f + FLOW_HELD, 0);
+  flowAcct(f, ct, <u32>load<u8>(r + FTR_FLAGS + ft));
   store<u32>(f + FLOW_CT, ct);
   store<u32>(f + FLOW_FT, ft);
   // flow_offload_alloc: NF_FLOW_SNAT / _DNAT from the connection's NAT (the ORIGINAL direction's translation)
@@ -751,13 +756,13 @@ function flowDel(r: u32, f: u32): void {
   // a flow that expired (not torn down): its connection is handed back now
   if ((load<u32>(f + FLOW_FLAGS) & FLOWF_TEARDOWN) == 0) flowFixupCt(f);
   const ct = load<u32>(f + FLOW_CT);
-  // a counting flow: its hits stop counting, and a worker that read where before this keeps the entry
-  // from reuse until the grace period (the entry's CT_FLOW: f | 1, FLOW_HELD; flowReleasePassed lets it go)
-  const held = load<u32>(f + FD_ACCT) != 0 || load<u32>(f + FD_SIZE + FD_ACCT) != 0;
+  // a flow that counted: its hits stop counting, and as a worker may have read where just before, the
+  // entry is kept from reuse until the grace period (its CT_FLOW: f | 1; flowReleasePassed lets it go)
+  const held = load<u32>(f + FLOW_HELD) != 0;
   store<u32>(f + FD_ACCT, 0);
   store<u32>(f + FD_SIZE + FD_ACCT, 0);
   if (ct != 0 && load<u32>(ct + CT_FLOW_OFF) == f) store<u32>(ct + CT_FLOW_OFF, held ? f | 1 : 0);
-  store<u32>(f + FLOW_HELD, held ? ct : 0);
+  else if (held) store<u32>(f + FLOW_HELD, 0); // the entry is another flow's already: nothing to hold
   store<u32>(f + FLOW_CT, 0);
   // not free yet: a worker may still hold one of its direction records (flowRetiredRelease)
   store<u32>(f + FLOW_FREE, load<u32>(r + FTR_RETIRED));
@@ -979,7 +984,8 @@ let sink: u32 = 0;
  * queue `q`, whose direction record nf_flow_burst_lookup found (`d`): true when the flow forwarded it
  * (the frame is taken), false when the stack must take it (nothing was changed, unless a FIN/RST tore
  * its flow down). What the hit costs: the record's line (read only, unless the timeout moved a second
- * or the neighbour had to be looked up again), the counters' line, the neighbour entry, the devices.
+ * or the neighbour had to be looked up again), the neighbour entry, the devices; with the flowtable's
+ * `counter`, the record's second line and its connection's counters too.
  */
 export function nf_flow_forward(d: u32, q: u32, data: u32, len: u32): bool {
   if (load<u16>(data, 12) == 0xdd86) return nf_flow_forward6(d, q, data);
