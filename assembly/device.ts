@@ -121,12 +121,24 @@ export function dev_create(ifindex: u32, nqueues: u32, mtu: u32, ringSize: u32, 
 }
 
 /**
+ * Take `dev` out of the device table (DP_DEVS): a poller's round that starts after this does not see it,
+ * nor does a transmit that looks it up by ifindex. With workers the control plane then waits for every
+ * worker to finish the round it is in (Workers.sync) before dev_destroy drains the rings, which have
+ * one consumer each.
+ */
+export function dev_unlist(dev: u32): void {
+  const at = DP_DEVS + (load<u32>(dev, DEV_IFINDEX) << 2);
+  if (load<u32>(at) == dev) store<u32>(at, 0);
+}
+
+/**
  * Take `dev` out of the device table and give every frame its rings hold (fill, RX, TX, completion and
  * host rings) back to the pool; its block is retired to reclaim.ts (reused after the grace period the
- * control plane runs with rc_reclaim) when it came from there.
+ * control plane runs with rc_reclaim) when it came from there. With workers, after dev_unlist and their
+ * round (src/control/datapath.ts removeDevice).
  */
 export function dev_destroy(dev: u32): void {
-  store<u32>(DP_DEVS + (load<u32>(dev, DEV_IFINDEX) << 2), 0);
+  dev_unlist(dev);
   const nq = load<u32>(dev, DEV_NQUEUES);
   for (let i: u32 = 0; i < nq; i++) {
     const q = devQueue(dev, i);

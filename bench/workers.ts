@@ -11,7 +11,10 @@
 //                  wasm packet generator writes each frame (a forwarded frame has new MACs and TTL), eth1's
 //                  TX ring completed every round
 //   flowtable      the same with conntrack, masquerade and a flowtable holding 1024 established, offloaded
-//                  flows the traffic is drawn over: every frame a flowtable hit at ingress
+//                  flows the traffic is drawn over: every frame a flowtable hit at ingress (the flowtable
+//                  without `counter`, nft's default: a hit counts nowhere)
+//   flowtable counter  the same with `counter`: each hit adds to its connection's counters (two atomic
+//                  adds in the shared build, plain ones in the unshared)
 // Setups:
 //   main   the main thread polls, unshared memory (the single-thread build: the baseline)
 //   1w     one worker thread over a shared memory (the shared build)
@@ -25,7 +28,7 @@
 // deliver with a core each — the figure that separates the code's scaling from the other jobs' load).
 // Ratios: 1w/main (target ≥ 0.95: sharing costs ≤ 5%) and 2w/1w (target ≥ 1.9 for drop and parse).
 //
-//   node dist/bench/workers.js [--quick] [--json] [--only NAME]
+//   node dist/bench/workers.js [--quick] [--json] [--only NAME]   (NAME: the rows whose name contains it; =NAME: that row)
 
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +77,7 @@ export interface WorkersRow {
 interface Scenario {
   name: string;
   kind: 'replay' | 'forward' | 'flowtable';
+  counter?: boolean;
   object?: string;
   program?: string;
   dstPort?: number;
@@ -85,6 +89,7 @@ const SCENARIOS: Scenario[] = [
   { name: 'flow counter', kind: 'replay', object: 'programs/xdp_flow_count.o' },
   { name: 'forward', kind: 'forward' },
   { name: 'flowtable', kind: 'flowtable' },
+  { name: 'flowtable counter', kind: 'flowtable', counter: true },
 ];
 
 const MAC = { eth0: '02:00:00:00:0f:00', eth1: '02:00:00:00:0f:01', client: '02:00:00:00:0e:01', gw: '02:00:00:00:0e:02' };
@@ -162,7 +167,7 @@ async function setup(s: Scenario, workers: number): Promise<Rig> {
     if (s.kind === 'flowtable') {
       dp.conntrack.enable({ family: 'ipv4', max: 65536 });
       dp.nat.add({ hook: 'postrouting', family: 'ipv4', oif: 'eth1', type: 'masquerade' });
-      dp.flowtable.create({ name: 'ft', devices: ['eth0', 'eth1'], maxFlows: 65536 });
+      dp.flowtable.create({ name: 'ft', devices: ['eth0', 'eth1'], maxFlows: 65536, counter: s.counter ?? false });
       // every flow opened and answered once, on queue 0 by the main thread (workers held): established, offloaded
       if (workers > 0) dp.workers!.hold();
       const out = outbound(dp, FLOWS, 'seq', 7);
@@ -253,7 +258,7 @@ export async function runWorkersBench(opts: { quick?: boolean; log?: (s: string)
   const repeats = opts.quick ? 3 : 7;
   const rows: WorkersRow[] = [];
   for (const s of SCENARIOS) {
-    if (opts.only && !s.name.includes(opts.only)) continue;
+    if (opts.only && !(opts.only.startsWith('=') ? s.name === opts.only.slice(1) : s.name.includes(opts.only))) continue;
     opts.log?.(`  ${s.name}: setting up main, 1w, 2w…\n`);
     const load0 = loadavg()[0]!;
     const rigs = [await setup(s, 0), await setup(s, 1), await setup(s, 2)];

@@ -67,6 +67,7 @@ export { FastPath } from './runtime/fastpath.js';
 export {
   Device,
   type DeviceOptions,
+  type DeviceRemoval,
   type DeviceStats,
   type InjectOptions,
   type OutFrame,

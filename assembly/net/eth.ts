@@ -202,7 +202,7 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
       rxRingIfindex = ifindex;
       countRx(ndu, len);
       udp4_burst_rcv(ifindex, q, i, data);
-    } else if (rec != 0 && nf_flow_forward(rec, q, data)) {
+    } else if (rec != 0 && nf_flow_forward(rec, q, data, len)) {
       rxRingIfindex = ifindex;
       countRx(nd, len);
     } else if (lean && fwd4_lean(ifindex, nd, q, data, len, at)) {

@@ -28,7 +28,7 @@
 // NFS_CT / NFS_CTINFO, the nf_conntrack MIB counters. Next: back to netfilter.ts's hook loop.
 
 import { arena_alloc } from '../maps/arena';
-import { spinLock, spinUnlock } from './lock';
+import { atomicAdd64, spinLock, spinUnlock } from './lock';
 import { mibAdd, mibInc, netNow, netRoot, netScratch, sysctl } from './core';
 import {
   MIB_CT_CLASH_RESOLVE, MIB_CT_DROP, MIB_CT_EARLY_DROP, MIB_CT_ERROR, MIB_CT_FOUND, MIB_CT_INSERT, MIB_CT_INSERT_FAILED, MIB_CT_INVALID,
@@ -418,7 +418,18 @@ export function ctDeleteLocked(root: u32, e: u32): void {
     ctEvent(root, e, IPCTNL_MSG_CT_DESTROY);
   }
   if (load<u32>(e + CT_FLOW) != 0) flow_offload_ct_gone(e);
+  // a deleted flow that counted into the entry holds it until its grace period is over (CT_FLOW bit 0,
+  // nf_flow_table.ts flowDel): dying now, freed by the flowtable's collector then (ctFreeHeld)
+  if ((load<u32>(e + CT_FLOW) & 1) != 0) {
+    store<u32>(e + CT_STATUS, IPS_DYING);
+    return;
+  }
   ctFree(root, e);
+}
+
+/** The flowtable's collector (under the lock): an entry a deleted flow held, deleted meanwhile, back to the pool. */
+export function ctFreeHeld(e: u32): void {
+  ctFree(ctRoot(), e);
 }
 
 // ---- Events ----
@@ -713,10 +724,14 @@ export function nf_conntrack_in(st: u32, zone: u32): u32 {
   return NF_ACCEPT;
 }
 
+/**
+ * nf_ct_acct_update: atomic64_add, as the flowtable's hits add to the same counters without the lock
+ * (NF_FLOWTABLE_COUNTER): a plain add under the lock would lose theirs.
+ */
 @inline function ctAcct(e: u32, dir: u32, len: u32): void {
   const c = e + CT_COUNTERS + (dir << 4);
-  store<u64>(c, load<u64>(c) + 1);
-  store<u64>(c + 8, load<u64>(c + 8) + <u64>len);
+  atomicAdd64(c, 1);
+  atomicAdd64(c + 8, <u64>len);
 }
 
 /** init_conntrack under the lock: a new unconfirmed entry for tuple `t`, or 0 (invalid as new, or no room). */

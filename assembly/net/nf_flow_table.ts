@@ -41,9 +41,17 @@
 //   | +36 new saddr | +40 new daddr | +44 new sport | +46 new dport | +48 FIB generation | +52 u16 the
 //   IP header's checksum change (NAT and TTL), u16 the L4 one's (NAT) | +56 u64 timeout (ms: this
 //   direction's last hit + the flow timeout, moved when it moves by more than a second)
-//   +64 u64 packets | +72 u64 bytes | +80 next hop (IPv4)
+//   +64 where a hit counts (FD_ACCT: its connection's counters, 0 without the flowtable's `counter`) |
+//   +80 next hop (IPv4)
 // and the flow's own fields in the ORIGINAL record's second line: +88 u64 flags (NF_FLOW_*) | +96 ct |
-// +100 flowtable id | +104 FIB generation | +112 free link. bpf_xdp_flow_lookup hands programs a
+// +100 flowtable id | +104 FIB generation | +112 free link | +116 the connection a deleted flow holds.
+// Counting (NF_FLOWTABLE_COUNTER, nft's `counter`; off by default, as the kernel's): a hit adds one packet
+// and the frame's skb->len to its connection's counters of its direction (nf_ct_acct_update: two
+// atomic64_add, as conntrack's own accounting does them: workers may hit one direction at once, and the
+// stack counts a connection's other frames under the conntrack lock meanwhile). A flowtable without it
+// touches no counter on a hit. As the kernel's flow holds a reference on its connection, a counting flow
+// keeps its entry from being reused until the flow's grace period is over (FLOW_HELD: a worker may still
+// count into it): after the flow's deletion the entry's CT_FLOW word is the flow's address | 1. bpf_xdp_flow_lookup hands programs a
 // direction record as struct flow_offload_tuple_rhash (src/elf/core.ts describes these records as the
 // kernel's structs for CO-RE: tuple at +0, tuplehash[dir] at dir × FD_SIZE, flags).
 // The flow expires when neither direction was hit for the flow timeout (the later of the two timeouts).
@@ -76,8 +84,8 @@ import { atomicAdd64, atomicStore64 } from './lock';
 // The conntrack side, imported late (nf_conntrack.ts imports this file for flow_offload_ct_gone)
 import {
   CT_L4STATE, CT_STATUS, CT_TIMEOUT, CT_TUPLE_ORIG, CT_TUPLE_REPLY, CT_TUPLE_SIZE, CTT_DPORT, CTT_DST, CTT_FAMILY, CTT_SPORT,
-  CTT_SRC, IPS_CONFIRMED, IPS_DYING, IPS_OFFLOAD, IPS_SEEN_REPLY, IP_CT_ESTABLISHED, IP_CT_ESTABLISHED_REPLY, NF_ACCEPT, ctLock, ctRoot,
-  ctUnlock,
+  CTT_SRC, CT_COUNTERS, IPS_CONFIRMED, IPS_DYING, IPS_OFFLOAD, IPS_SEEN_REPLY, IP_CT_ESTABLISHED, IP_CT_ESTABLISHED_REPLY, NF_ACCEPT, ctLock, ctRoot,
+  ctUnlock, ctFreeHeld,
 } from './nf_conntrack';
 
 export const FT_MAX: u32 = 8;
@@ -102,7 +110,11 @@ export const FTR_RETIRED: u32 = FTR_BUCKETS + 44;
 /** Flows waiting for reclaim.ts's grace period FTR_RETIRED_STAMP (linked by FLOW_FREE). */
 export const FTR_RETIRED_OLD: u32 = FTR_BUCKETS + 48;
 export const FTR_RETIRED_STAMP: u32 = FTR_BUCKETS + 52;
+/** FT_MAX × u8: each flowtable's flags (NF_FLOWTABLE_*; FT_SIZE holds its devices only). */
+export const FTR_FLAGS: u32 = FTR_BUCKETS + 56;
 export const FTR_SIZE: u32 = FTR_BUCKETS + 64;
+/** enum nf_flowtable_flags: NF_FLOWTABLE_COUNTER (nft's `counter`): hits count into the connection's acct. */
+export const NF_FLOWTABLE_COUNTER: u32 = 0x2;
 export const FT_DEVS: u32 = 0;
 
 export const FD_NEXT: u32 = 0;
@@ -127,14 +139,20 @@ export const FD_TEARDOWN: u32 = 23;
 export const FD_GEN: u32 = 48;
 export const FD_CSUM: u32 = 52;
 export const FD_TIMEOUT: u32 = 56;
-export const FD_PACKETS: u32 = 64;
-export const FD_BYTES: u32 = 72;
+/**
+ * u32 where a hit of this direction counts (nf_ct_acct_update): its connection's counters of the
+ * direction (the entry's CT_COUNTERS + dir × 16: u64 packets, u64 bytes), 0 when its flowtable has no
+ * NF_FLOWTABLE_COUNTER. In the second line, which only a counting hit reads.
+ */
+export const FD_ACCT: u32 = 64;
 export const FD_SIZE: u32 = 128;
 export const FLOW_CT: u32 = 96;
 export const FLOW_FT: u32 = 100;
 export const FLOW_GEN: u32 = 104;
 export const FLOW_FLAGS: u32 = 88; // u64 (unsigned long) NF_FLOW_* bits, as struct flow_offload's flags
 export const FLOW_FREE: u32 = 112;
+/** u32 the connection a flow that counted holds until it is deleted and its grace period is over (flowAcct, flowDel), else 0. */
+export const FLOW_HELD: u32 = 116;
 /** u8 the flow's family (struct flow_offload_tuple's l3proto): AF_INET, AF_INET6. */
 export const FLOW_L3: u32 = 108;
 export const FLOW_SIZE: u32 = 256;
@@ -196,8 +214,12 @@ export function nf_flowtable_init(max: u32, buckets: u32): i32 {
   return 0;
 }
 
-/** A flowtable over the devices whose ifindexes TypeScript wrote at `devs` (`n` of them): its id, or -errno. */
-export function nf_flowtable_create(devs: u32, n: u32): i32 {
+/**
+ * A flowtable over the devices whose ifindexes TypeScript wrote at `devs` (`n` of them), with `flags`
+ * (NF_FLOWTABLE_COUNTER or 0): its id, or -errno.
+ */
+export function nf_flowtable_create(devs: u32, n: u32, flags: u32): i32 {
+  if ((flags & ~NF_FLOWTABLE_COUNTER) != 0) return -95;
   const r = ftRoot();
   if (r == 0) return -22;
   if (n > FT_MAX_DEVS) return -7;
@@ -207,10 +229,44 @@ export function nf_flowtable_create(devs: u32, n: u32): i32 {
     const ft = r + FTR_FTS + id * FT_SIZE;
     store<u32>(ft + FT_DEVS, n);
     memory.copy(ft + 4, devs, n << 2);
+    store<u8>(r + FTR_FLAGS + id, <u8>flags);
     store<u32>(r + FTR_USED, used | (1 << id));
     return <i32>id;
   }
   return -28;
+}
+
+/**
+ * nft_flowtable_update's flags (nf_tables_commit: flowtable->data.flags = the new ones): from now on its
+ * flows' hits count (NF_FLOWTABLE_COUNTER) or not, the flows it holds already included. 0, -2, -95.
+ */
+export function nf_flowtable_set_flags(id: u32, flags: u32): i32 {
+  const r = ftRoot();
+  if (r == 0 || id >= FT_MAX || (load<u32>(r + FTR_USED) & (1 << id)) == 0) return -2;
+  if ((flags & ~NF_FLOWTABLE_COUNTER) != 0) return -95;
+  const root = ctRoot();
+  ctLock(root);
+  store<u8>(r + FTR_FLAGS + id, <u8>flags);
+  const n = flowSlots(r);
+  for (let i: u32 = 0; i < n; i++) {
+    const f = flowSlot(r, i);
+    const ct = load<u32>(f + FLOW_CT);
+    if (ct != 0 && load<u32>(f + FLOW_FT) == id) flowAcct(f, ct, flags);
+  }
+  ctUnlock(root);
+  return 0;
+}
+
+/**
+ * Where flow `f`'s hits count (FD_ACCT of each direction): its connection `ct`'s counters when `flags`
+ * count, else nowhere. A flow that ever counted holds its connection (FLOW_HELD) until it is deleted and
+ * its grace period is over: a worker may have read FD_ACCT just before it was cleared.
+ */
+function flowAcct(f: u32, ct: u32, flags: u32): void {
+  const on = (flags & NF_FLOWTABLE_COUNTER) != 0;
+  if (on) store<u32>(f + FLOW_HELD, ct);
+  store<u32>(f + FD_ACCT, on ? ct + CT_COUNTERS : 0);
+  store<u32>(f + FD_SIZE + FD_ACCT, on ? ct + CT_COUNTERS + 16 : 0);
 }
 
 /** The flowtable's flows torn down (deleted at the collector's next turn) and the id freed. */
@@ -548,7 +604,9 @@ export function flow_offload_add(ft: u32, ct: u32, dir: u32, iif: u32, oif: u32)
   if (family != AF_INET && family != AF_INET6) return -22;
   const st = load<u32>(ct + CT_STATUS);
   if ((st & IPS_CONFIRMED) == 0 || (st & IPS_DYING) != 0) return -22;
-  if ((st & IPS_OFFLOAD) != 0 || load<u32>(ct + CT_FLOW_OFF) != 0) return -17;
+  // (a deleted flow that still holds the entry, CT_FLOW's bit 0, does not keep it from a new one)
+  const cf = load<u32>(ct + CT_FLOW_OFF);
+  if ((st & IPS_OFFLOAD) != 0 || (cf != 0 && (cf & 1) == 0)) return -17;
   const v6 = family == AF_INET6;
   if (v6 && !ensure6(r)) return -28;
   const f = v6 ? free6(r) : load<u32>(r + FTR_FREE);
@@ -571,10 +629,8 @@ export function flow_offload_add(ft: u32, ct: u32, dir: u32, iif: u32, oif: u32)
   }
   store<u8>(f + FLOW_L3, <u8>family);
   store<u32>(r + FTR_COUNT, load<u32>(r + FTR_COUNT) + 1);
-  store<u64>(f + FD_PACKETS, 0);
-  store<u64>(f + FD_BYTES, 0);
-  store<u64>(f + FD_SIZE + FD_PACKETS, 0);
-  store<u64>(f + FD_SIZE + FD_BYTES, 0);
+  store<u32>(f + FLOW_HELD, 0);
+  flowAcct(f, ct, <u32>load<u8>(r + FTR_FLAGS + ft));
   store<u32>(f + FLOW_CT, ct);
   store<u32>(f + FLOW_FT, ft);
   // flow_offload_alloc: NF_FLOW_SNAT / _DNAT from the connection's NAT (the ORIGINAL direction's translation)
@@ -700,7 +756,13 @@ function flowDel(r: u32, f: u32): void {
   // a flow that expired (not torn down): its connection is handed back now
   if ((load<u32>(f + FLOW_FLAGS) & FLOWF_TEARDOWN) == 0) flowFixupCt(f);
   const ct = load<u32>(f + FLOW_CT);
-  if (ct != 0 && load<u32>(ct + CT_FLOW_OFF) == f) store<u32>(ct + CT_FLOW_OFF, 0);
+  // a flow that counted: its hits stop counting, and as a worker may have read where just before, the
+  // entry is kept from reuse until the grace period (its CT_FLOW: f | 1; flowReleasePassed lets it go)
+  const held = load<u32>(f + FLOW_HELD) != 0;
+  store<u32>(f + FD_ACCT, 0);
+  store<u32>(f + FD_SIZE + FD_ACCT, 0);
+  if (ct != 0 && load<u32>(ct + CT_FLOW_OFF) == f) store<u32>(ct + CT_FLOW_OFF, held ? f | 1 : 0);
+  else if (held) store<u32>(f + FLOW_HELD, 0); // the entry is another flow's already: nothing to hold
   store<u32>(f + FLOW_CT, 0);
   // not free yet: a worker may still hold one of its direction records (flowRetiredRelease)
   store<u32>(f + FLOW_FREE, load<u32>(r + FTR_RETIRED));
@@ -715,6 +777,15 @@ function flowReleasePassed(r: u32): void {
   store<u32>(r + FTR_RETIRED_OLD, 0);
   while (f != 0) {
     const next = load<u32>(f + FLOW_FREE);
+    // the connection it held: its own again, or, deleted meanwhile (ctDeleteLocked left it), freed now
+    const ct = load<u32>(f + FLOW_HELD);
+    if (ct != 0) {
+      store<u32>(f + FLOW_HELD, 0);
+      if (load<u32>(ct + CT_FLOW_OFF) == (f | 1)) {
+        store<u32>(ct + CT_FLOW_OFF, 0);
+        if ((load<u32>(ct + CT_STATUS) & IPS_DYING) != 0) ctFreeHeld(ct);
+      }
+    }
     const free = isV6(f) ? FTR_FREE6 : FTR_FREE;
     store<u32>(f + FLOW_FREE, load<u32>(r + free));
     store<u32>(r + free, f);
@@ -743,7 +814,7 @@ function flowRetiredRelease(r: u32): void {
 export function flow_offload_ct_gone(ct: u32): void {
   const r = ftRoot();
   const f = load<u32>(ct + CT_FLOW_OFF);
-  if (r == 0 || f == 0) return;
+  if (r == 0 || f == 0 || (f & 1) != 0) return; // (bit 0: a deleted flow's hold)
   flowDel(r, f);
 }
 
@@ -872,7 +943,7 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
     const a = load<u32>(out + (i << 2));
     if (a == 0 || (a & 2) != 0) continue;
     const h = a & ~3;
-    acc += load<u32>(h + FD_SADDR) + load<u32>(h + FD_PACKETS);
+    acc += load<u32>(h + FD_SADDR) + load<u32>(h + FD_ACCT);
     if ((a & 1) != 0) acc += load<u32>(h + FD6_SADDR);
   }
   // 5: the keys compared; a tag that is another key's (or none) takes the whole bucket
@@ -913,9 +984,10 @@ let sink: u32 = 0;
  * queue `q`, whose direction record nf_flow_burst_lookup found (`d`): true when the flow forwarded it
  * (the frame is taken), false when the stack must take it (nothing was changed, unless a FIN/RST tore
  * its flow down). What the hit costs: the record's line (read only, unless the timeout moved a second
- * or the neighbour had to be looked up again), the counters' line, the neighbour entry, the devices.
+ * or the neighbour had to be looked up again), the neighbour entry, the devices; with the flowtable's
+ * `counter`, the record's second line and its connection's counters too.
  */
-export function nf_flow_forward(d: u32, q: u32, data: u32): bool {
+export function nf_flow_forward(d: u32, q: u32, data: u32, len: u32): bool {
   if (load<u16>(data, 12) == 0xdd86) return nf_flow_forward6(d, q, data);
   const ip = data + ETH_HLEN;
   const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
@@ -953,9 +1025,12 @@ export function nf_flow_forward(d: u32, q: u32, data: u32): bool {
   store<u32>(data, load<u32>(e + NE_MAC));
   store<u16>(data, load<u16>(e + NE_MAC + 4), 4);
   putMac(data + 6, netdevMac(ond));
-  // workers may hit one direction at once (nf_ct_acct_update: atomic64_add): whole adds in the shared build
-  atomicAdd64(d + FD_PACKETS, 1);
-  atomicAdd64(d + FD_BYTES, <u64>tot);
+  // NF_FLOWTABLE_COUNTER: nf_ct_acct_update(ct, dir, skb->len), the frame past its Ethernet header
+  const c = load<u32>(d + FD_ACCT);
+  if (c != 0) {
+    atomicAdd64(c, 1);
+    atomicAdd64(c + 8, <u64>(len - ETH_HLEN));
+  }
   mibInc(MIB_FLOW_HIT);
   netdev_xmit(oif, q, data, tot + ETH_HLEN);
   return true;
@@ -1006,9 +1081,12 @@ function nf_flow_forward6(d: u32, q: u32, data: u32): bool {
   store<u32>(data, load<u32>(e + NE_MAC));
   store<u16>(data, load<u16>(e + NE_MAC + 4), 4);
   putMac(data + 6, netdevMac(ond));
-  // workers may hit one direction at once (nf_ct_acct_update: atomic64_add): whole adds in the shared build
-  atomicAdd64(d + FD_PACKETS, 1);
-  atomicAdd64(d + FD_BYTES, <u64>len);
+  // NF_FLOWTABLE_COUNTER: nf_ct_acct_update(ct, dir, skb->len) (the payload length's frame: nf_flow_burst_lookup checked)
+  const c = load<u32>(d + FD_ACCT);
+  if (c != 0) {
+    atomicAdd64(c, 1);
+    atomicAdd64(c + 8, <u64>len);
+  }
   mibInc(MIB_FLOW_HIT);
   netdev_xmit(oif, q, data, len + ETH_HLEN);
   return true;

@@ -48,7 +48,7 @@ import { checkProgram } from '../verifier/check.js';
 import { verify, type GlobalArg, type GlobalFunc, type VerifiedProgram, type VerifierMap, type VerifierStats } from '../verifier/verifier.js';
 import type { Btf } from '../elf/btf.js';
 import { createHash } from 'node:crypto';
-import { dataPathExports, Device, INJECT_BUFFER_SIZE, readTraceEvents, type DeviceOptions, type TraceEvent } from './device.js';
+import { dataPathExports, Device, INJECT_BUFFER_SIZE, readTraceEvents, type DeviceOptions, type DeviceRemoval, type TraceEvent } from './device.js';
 import { XskSocket, type XskSocketOptions } from './xsk.js';
 import { isUnsupported, planPrograms, type SkippedProgram } from './object_programs.js';
 import { applySpinLocks, innerSpinLockOff } from './spin_lock_maps.js';
@@ -677,16 +677,28 @@ export class Datapath {
   }
 
   /**
-   * @internal Take a device away (dp.links deletes veth ends): out of the device table, the frames its
-   * rings hold back to the pool, its peer unpaired.
+   * Take a device away (dp.links deletes links this way): its peer unpaired, out of the device table,
+   * then — once every worker has finished the round it was in (none polls it or transmits to it any
+   * more) — its counters read a last time and the frames its rings still hold back to the pool. Returns
+   * those counters and how many frames were still waiting: received and not yet polled (its RX rings),
+   * queued to transmit and not yet sent (TX), passed and not yet read (the host ring). Frames the kernel
+   * would free with the device's queues; counted here so that every frame ends somewhere counted. The
+   * Device object answers stats() with the last counters after this, and refuses new frames and programs.
    */
-  removeDevice(dev: Device): void {
+  removeDevice(dev: Device): DeviceRemoval {
+    if (this.devices.get(dev.name) !== dev) throw new WxdpError('NOT_FOUND', `device ${dev.name} is not this Datapath's (removed already?)`);
     const x = dataPathExports(this.fastPath);
     for (const other of this.devices.values()) {
       if (other !== dev && this.memory.view().getUint32(other.address + DEV.PEER, true) === dev.ifindex) x.dev_set_peer(other.address, 0);
     }
+    x.dev_unlist(dev.address);
+    // a worker's round that began before the unlisting may still poll the device or transmit to it
+    this._workers?.sync();
+    const removal: DeviceRemoval = { stats: dev.stats(), lost: dev.waiting() };
     x.dev_destroy(dev.address);
     this.devices.delete(dev.name);
+    dev.markRemoved(removal);
+    return removal;
   }
 
   /** @internal dp.links renames a device. */

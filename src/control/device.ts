@@ -93,6 +93,13 @@ export interface DeviceStats extends QueueStats {
   queues: QueueStats[];
 }
 
+/** What dp.removeDevice found: the device's last counters, and the frames still on its rings then. */
+export interface DeviceRemoval {
+  stats: DeviceStats;
+  /** Received and not yet polled (RX rings), queued to transmit and not yet sent (TX rings), passed and not yet read (host ring). */
+  lost: { rx: number; tx: number; host: number };
+}
+
 /** An XDP_ABORTED (or invalid action) event. */
 export interface TraceEvent {
   ifindex: number;
@@ -109,6 +116,7 @@ export interface DataPathExports {
   dev_create(ifindex: I, nqueues: I, mtu: I, ringSize: I, hostRingSize: I): I;
   dev_set_peer(dev: I, peer: I): void;
   dev_destroy(dev: I): void;
+  dev_unlist(dev: I): void;
   dev_attach(dev: I, slot: I, burst: I): void;
   dev_rx(dev: I, q: I, src: I, len: I): I;
   dev_rx_batch(dev: I, q: I, buf: I, n: I): I;
@@ -165,6 +173,34 @@ export class Device {
   private attached: Program | undefined;
   private _link: Link | undefined;
   private linking = false;
+  private removal: DeviceRemoval | undefined;
+
+  /** @internal dp.removeDevice: the device is gone; what it found is kept for stats() and removed. */
+  markRemoved(r: DeviceRemoval): void {
+    this.removal = r;
+    this.attached = undefined;
+  }
+
+  /** What removing the device found (dp.removeDevice), undefined while it is present. */
+  get removed(): DeviceRemoval | undefined {
+    return this.removal;
+  }
+
+  private assertPresent(): void {
+    if (this.removal) throw new WxdpError('USAGE', `device ${this.name} was removed`);
+  }
+
+  /** @internal The frames waiting on the rings now: received and not polled, queued to transmit, passed and not read. */
+  waiting(): { rx: number; tx: number; host: number } {
+    let rx = 0;
+    let tx = 0;
+    for (let q = 0; q < this.queues; q++) {
+      const r = this.rings(q);
+      rx += r.rx.available();
+      tx += r.tx.available();
+    }
+    return { rx, tx, host: this.hostRing().available() };
+  }
   private readonly x: DataPathExports;
   private readonly mem: EngineMemory;
 
@@ -259,6 +295,7 @@ export class Device {
    * of another Datapath is refused (WxdpError PROG_ATTACH).
    */
   attachXdp(program: Program): void {
+    this.assertPresent();
     this.dp.assertOwnProgram(program, `device ${this.name}`);
     if (!(program.engine instanceof JitProgram)) {
       throw new WxdpError('USAGE', `program ${program.name}: only JIT'd programs attach to a device (load it with engine 'jit')`);
@@ -272,6 +309,7 @@ export class Device {
 
   /** Detach the program: frames then go to the host, as with no XDP program. */
   detachXdp(): void {
+    this.assertPresent();
     this.attached = undefined;
     this.x.dev_attach(this.address, 0, 0);
   }
@@ -337,6 +375,7 @@ export class Device {
    * ring for the next poll. Returns false when it was dropped (stats() says why).
    */
   inject(frame: Uint8Array, opts: InjectOptions = {}): boolean {
+    this.assertPresent();
     const rss = opts.queue === undefined && this.rssOn;
     const q = rss ? 0 : this.queueIndex(opts.queue);
     // Past the buffer only the length matters: such a frame is over any MTU and dropped unread.
@@ -347,6 +386,7 @@ export class Device {
 
   /** Several frames on one queue, staged together (one call into the fast path per 64 KiB). Returns how many were queued. */
   injectBatch(frames: readonly Uint8Array[], opts: InjectOptions = {}): number {
+    this.assertPresent();
     const rss = opts.queue === undefined && this.rssOn;
     const q = rss ? 0 : this.queueIndex(opts.queue);
     let queued = 0;
@@ -446,6 +486,7 @@ export class Device {
 
   /** Counters: the device's totals and each queue's. */
   stats(): DeviceStats {
+    if (this.removal) return this.removal.stats;
     const queues = [...Array(this.queues).keys()].map((q) => this.queueStats(q));
     const total = zeroStats();
     for (const s of queues) {

@@ -35,7 +35,8 @@ interface NftExports {
 
 /** The flowtable stage's control API (dp.flowtable), when the Datapath has one. */
 interface FlowtableApi {
-  create(spec: { name: string; devices: string[]; offload?: boolean; family?: 'ipv4' | 'ipv6' | 'both' }): number;
+  create(spec: { name: string; devices: string[]; offload?: boolean; family?: 'ipv4' | 'ipv6' | 'both'; counter?: boolean }): number;
+  setCounter(name: string, counter: boolean): void;
   delete(name: string): void;
 }
 
@@ -332,6 +333,9 @@ export class Nft {
         if (c.op === 'add' || c.op === 'create') {
           if (existing) {
             if (c.op === 'create') throw new Refusal(EEXIST, c.ftLoc, true);
+            // nft_flowtable_update: nft sends flags only when the declaration has some (`counter`), the
+            // kernel keeps the old ones otherwise
+            if (c.spec?.counter) existing.counter = true;
             return '';
           }
           const spec = c.spec;
@@ -339,7 +343,7 @@ export class Nft {
           if (spec.hook !== 'ingress') throw new Refusal(`unknown chain hook`, spec.loc, false);
           for (const d of spec.devices) if (!this.dp.links.has(d)) throw new Refusal(ENOENT, c.ftLoc, true);
           const prio = spec.priority ? this.prioValue(spec.priority, 'ingress') : 0;
-          t.flowtables.push({ name: c.flowtable, handle: ++t.hgen, hook: spec.hook, prio, devices: spec.devices, id: 0 });
+          t.flowtables.push({ name: c.flowtable, handle: ++t.hgen, hook: spec.hook, prio, devices: spec.devices, counter: spec.counter ?? false, id: 0 });
           return '';
         }
         const ft = t.flowtables.find((x) => x.name === c.flowtable);
@@ -647,10 +651,15 @@ export class Nft {
       for (const f of t.flowtables) {
         const key = `nft.${t.family}.${t.name}.${f.name}`;
         keep.add(key);
-        if (f.id !== 0) continue;
+        if (f.id !== 0) {
+          api?.setCounter(key, f.counter);
+          continue;
+        }
         // the table's family decides which connections conntrack tracks for it (inet: both)
         const family = t.family === 'ip6' ? 'ipv6' : t.family === 'inet' ? 'both' : 'ipv4';
-        f.id = this.localFlowtableIds.get(key) ?? (api ? api.create({ name: key, devices: f.devices, offload: false, family }) + 1 : 0);
+        const had = this.localFlowtableIds.get(key);
+        if (had !== undefined) api?.setCounter(key, f.counter);
+        f.id = had ?? (api ? api.create({ name: key, devices: f.devices, offload: false, family, counter: f.counter }) + 1 : 0);
         this.localFlowtableIds.set(key, f.id);
       }
     }

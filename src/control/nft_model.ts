@@ -46,6 +46,8 @@ export interface NftFlowtable {
   hook: string;
   prio: number;
   devices: string[];
+  /** `counter` (NFT_FLOWTABLE_COUNTER): its hits count into their connections' counters. */
+  counter: boolean;
   /** The id the flowtable stage (dp.flowtable) gave it, plus one; 0 when there is none. */
   id: number;
 }

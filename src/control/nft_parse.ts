@@ -74,6 +74,8 @@ export interface FlowtableSpec {
   hook?: string;
   priority?: { name?: string; value: number; loc: Loc };
   devices: string[];
+  /** `counter` (NFT_FLOWTABLE_COUNTER): the flowtable's hits count into their connections' counters. */
+  counter?: boolean;
   loc: Loc;
 }
 
@@ -525,6 +527,8 @@ class Parser {
           this.next();
         }
         this.expectP('}');
+      } else if (t.t === 'w' && t.v === 'counter') {
+        spec.counter = true;
       } else this.unexpected(t);
     });
     return spec;

@@ -110,7 +110,11 @@ function setText(s: NftSet, ind: string, handles: boolean): string[] {
 }
 
 function flowtableText(f: NftFlowtable, ind: string): string[] {
-  return [`${ind}flowtable ${f.name} {`, `${ind}\thook ${f.hook} priority ${prioText(f.prio, 'ingress')}`, `${ind}\tdevices = { ${f.devices.join(', ')} }`, `${ind}}`];
+  // flowtable_print_declaration: hook, devices, then `counter` when NFT_FLOWTABLE_COUNTER is set
+  return [
+    `${ind}flowtable ${f.name} {`, `${ind}\thook ${f.hook} priority ${prioText(f.prio, 'ingress')}`, `${ind}\tdevices = { ${f.devices.join(', ')} }`,
+    ...(f.counter ? [`${ind}\tcounter`] : []), `${ind}}`,
+  ];
 }
 
 export function chainText(t: NftTable, c: NftChain, counter: CounterReader, handles: boolean, ind = '\t'): string[] {

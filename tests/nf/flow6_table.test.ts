@@ -38,6 +38,19 @@ async function router(): Promise<Fixture> {
 }
 const hits = (fx: Fixture): number => fx.mib()['nf_flowtable:hit'] ?? 0;
 
+async function counting(): Promise<Fixture> {
+  const fx = await Fixture.create(LINKS6, ROUTES6, NEIGH6);
+  fx.sysctl('IPV6_ALL_FORWARDING', 1);
+  fx.dp.nat.add({ hook: 'postrouting', oif: 'eth1', type: 'masquerade', family: 'ipv6' });
+  fx.dp.flowtable.create({ name: 'ft', devices: ['eth0', 'eth1'], family: 'ipv6', counter: true });
+  return fx;
+}
+/** The offloaded connection's counters (conntrack's acct): original packets, bytes, reply packets. */
+const acct = (fx: Fixture): number[] => {
+  const [f] = fx.dp.flowtable.list();
+  return [f!.original.packets, f!.original.bytes, f!.reply.packets];
+};
+
 function offloadUdp(fx: Fixture): void {
   fx.rx('eth0', inUdp(8));
   fx.rx('eth1', outUdp());
@@ -45,15 +58,25 @@ function offloadUdp(fx: Fixture): void {
 }
 
 describe.skipIf(unready !== '')('the IPv6 flowtable', () => {
-  it('forwards an offloaded UDP flow: masqueraded, hop limit − 1, counted per direction', async () => {
+  it('forwards an offloaded UDP flow: masqueraded, hop limit − 1; without `counter` its hits leave the connection\'s counters alone', async () => {
     const fx = await router();
     offloadUdp(fx);
+    const before = acct(fx);
     expect(fx.rx('eth0', inUdp(8)).get('eth1')).toEqual([fwdUdp(8)]);
     expect(fx.rx('eth0', inUdp(20)).get('eth1')).toEqual([fwdUdp(20)]);
     expect(hits(fx)).toBe(2);
-    const [f] = fx.dp.flowtable.list();
-    expect([f!.original.packets, f!.original.bytes, f!.reply.packets]).toEqual([2, 40 + 16 + 40 + 28, 0]);
-    expect(f!.timeout).toBe(30);
+    expect(acct(fx)).toEqual(before);
+    expect(fx.dp.flowtable.list()[0]!.timeout).toBe(30);
+  });
+
+  it('with `counter` each hit adds one packet and its skb->len (40 + payload length) to its direction (nf_ct_acct_update)', async () => {
+    const fx = await counting();
+    offloadUdp(fx);
+    const [p, b, r] = acct(fx);
+    expect(fx.rx('eth0', inUdp(8)).get('eth1')).toEqual([fwdUdp(8)]);
+    expect(fx.rx('eth0', inUdp(20)).get('eth1')).toEqual([fwdUdp(20)]);
+    expect(hits(fx)).toBe(2);
+    expect(acct(fx)).toEqual([p! + 2, b! + (40 + 8 + 8) + (40 + 8 + 20), r]);
   });
 
   it('a route change tears the flow down at its next frame', async () => {

@@ -4,6 +4,9 @@
 // nf_flow_table (CONFIG_NF_FLOW_TABLE is not built in and it loads no modules: `flowtable ft { … }` fails
 // with ENOENT), so Linux forwards them on its slow path — which the flowtable must equal byte for byte.
 // wxdp's counters show which frames took the flowtable, its listing [OFFLOAD] on the two connections.
+// Accounting (nf_conntrack_acct=1 in Linux): Linux counts every frame into its connection (all go its slow
+// path); wxdp's flowtable with `counter` (NF_FLOWTABLE_COUNTER) counts its hits there too, so the
+// connections' counters are Linux's; without it they hold the frames that went through the stack only.
 
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,7 +52,7 @@ describe.skipIf(unready !== '' || noKernel !== '')(`the flowtable against the ke
   let kern: ReturnType<KernelRouter['send']> = [];
   let kernCt = '';
   beforeAll(() => {
-    k = KernelRouter.create(LINKS, ROUTES, NEIGH, {}, 'ct15');
+    k = KernelRouter.create(LINKS, ROUTES, NEIGH, { 'net.netfilter.nf_conntrack_acct': 1 }, 'ct15');
     const r = spawnSync('ip', ['netns', 'exec', k.router, 'nft', '-f', '-'], { input: RULESET, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`nft -f: ${r.stderr}`);
     kern = k.send(STEPS.map((s) => [s.dev, s.frame]));
@@ -81,5 +84,52 @@ describe.skipIf(unready !== '' || noKernel !== '')(`the flowtable against the ke
       parseConntrackL(text).map((l) => `${l.proto} ${[...l.rest.matchAll(/(src|dst|sport|dport)=\S+/g)].map((m) => m[0]).join(' ')}`);
     expect(tuples(fx.dp.conntrack.format())).toEqual(tuples(kernCt));
     expect(fx.dp.conntrack.list().map((e) => `${e.proto} ${e.offload}`)).toEqual(['tcp true', 'udp true']);
+  });
+
+  /** `conntrack -L`'s counters per connection (acct on): "proto sport packets/bytes packets/bytes" (original / reply). */
+  const kernAcct = (text: string): string[] =>
+    parseConntrackL(text).map((l) => {
+      const c = [...l.rest.matchAll(/packets=(\d+) bytes=(\d+)/g)].map((m) => `${m[1]}/${m[2]}`);
+      const sport = /sport=(\d+)/.exec(l.rest)![1];
+      return `${l.proto.split(' ')[0]} ${sport} ${c.join(' ')}`;
+    }).sort();
+  const ourAcct = (fx: Fixture): string[] =>
+    fx.dp.conntrack.list().map((e) => `${e.proto} ${e.original.sport} ${e.packets[0]}/${e.bytes[0]} ${e.packets[1]}/${e.bytes[1]}`).sort();
+
+  it("with `counter` the flowtable's hits count into their connections as Linux counts the same frames (nf_conntrack_acct)", async () => {
+    const fx = await Fixture.create(LINKS, ROUTES, NEIGH);
+    fx.dp.nat.add({ hook: 'postrouting', oif: 'eth1', type: 'masquerade' });
+    fx.dp.flowtable.create({ name: 'ft', devices: ['eth0', 'eth1'], counter: true });
+    for (const s of STEPS) fx.rx(s.dev, s.frame);
+    expect(fx.mib()['nf_flowtable:hit']).toBe(STEPS.filter((s) => s.offloaded).length);
+    expect(kernAcct(kernCt).length).toBe(2);
+    expect(ourAcct(fx)).toEqual(kernAcct(kernCt));
+  });
+
+  it("without `counter` the connections' counters stop where the flowtable takes over: Linux's less the frames it forwarded", async () => {
+    const fx = await Fixture.create(LINKS, ROUTES, NEIGH);
+    fx.dp.nat.add({ hook: 'postrouting', oif: 'eth1', type: 'masquerade' });
+    fx.dp.flowtable.create({ name: 'ft', devices: ['eth0', 'eth1'] });
+    for (const s of STEPS) fx.rx(s.dev, s.frame);
+    // Linux's counts with the offloaded frames taken out: each one's IP datagram (no padding in these frames)
+    const off = new Map<string, number[]>();
+    for (const s of STEPS.filter((x) => x.offloaded)) {
+      const proto = s.frame[14 + 9] === 6 ? 'tcp' : 'udp';
+      const sport = s.dev === 'eth0' ? (s.frame[34]! << 8) | s.frame[35]! : (s.frame[36]! << 8) | s.frame[37]!;
+      const key = `${proto} ${sport}`;
+      const d = off.get(key) ?? [0, 0, 0, 0];
+      const at = s.dev === 'eth0' ? 0 : 2;
+      d[at]! += 1;
+      d[at + 1]! += s.frame.length - 14;
+      off.set(key, d);
+    }
+    const expected = kernAcct(kernCt).map((line) => {
+      const [proto, sport, o, r] = line.split(' ');
+      const [op, ob] = o!.split('/').map(Number);
+      const [rp, rb] = r!.split('/').map(Number);
+      const d = off.get(`${proto} ${sport}`) ?? [0, 0, 0, 0];
+      return `${proto} ${sport} ${op! - d[0]!}/${ob! - d[1]!} ${rp! - d[2]!}/${rb! - d[3]!}`;
+    });
+    expect(ourAcct(fx)).toEqual(expected);
   });
 });

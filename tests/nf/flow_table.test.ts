@@ -2,7 +2,9 @@
 // through the slow path; a route change tears flows down; a flow without hits for
 // nf_flowtable_udp_timeout (30 s) is collected and its connection handed back to conntrack with its own
 // timeout; a frame over the route's MTU leaves the flowtable for the stack (which answers fragmentation
-// needed); refusals name what is wrong.
+// needed); refusals name what is wrong. The `counter` flag (NF_FLOWTABLE_COUNTER, off by default): hits
+// count into their connections' counters (nf_ct_acct_update) only while it is set, and a counting flow holds
+// its connection's entry until its grace period is over, as the kernel's flow holds a reference on its ct.
 
 import { describe, expect, it } from 'vitest';
 import { NetError } from '../../src/control/net_types.js';
@@ -110,6 +112,52 @@ describe.skipIf(unready !== '')('the flowtable', () => {
     const frame = eth({ dst: M0, src: H0, type: 0x0800 }, ipv4({ src: C, dst: S, proto: 17 }, udp4(C, S, 6000, 53, data)));
     expect(fx.rx('eth0', frame).get('eth1')).toEqual([zero]);
     expect(hits(fx)).toBe(2);
+  });
+
+  it("the counter flag: off by default (hits leave the connection's counters alone), then set and cleared on the flows it holds", async () => {
+    const fx = await router();
+    expect(fx.dp.flowtable.counter('ft')).toBe(false);
+    offloadUdp(fx);
+    const acct = (): number[] => {
+      const [e] = fx.dp.conntrack.list();
+      return [...e!.packets, ...e!.bytes];
+    };
+    // the two frames the stack forwarded: 20 + 8 + 8 bytes out, 20 + 8 + 8 back
+    expect(acct()).toEqual([1, 1, 36, 36]);
+    fx.rx('eth0', inUdp(8));
+    expect(hits(fx)).toBe(1);
+    expect(acct()).toEqual([1, 1, 36, 36]);
+    fx.dp.flowtable.setCounter('ft', true);
+    expect(fx.dp.flowtable.counter('ft')).toBe(true);
+    fx.rx('eth0', inUdp(100));
+    fx.rx('eth1', outUdp());
+    expect(hits(fx)).toBe(3);
+    // skb->len of each: the IPv4 datagram (the frames carry no padding)
+    expect(acct()).toEqual([2, 2, 36 + 128, 36 + 36]);
+    fx.dp.flowtable.setCounter('ft', false);
+    fx.rx('eth0', inUdp(8));
+    expect(hits(fx)).toBe(4);
+    expect(acct()).toEqual([2, 2, 164, 72]);
+    expect(() => fx.dp.flowtable.setCounter('nope', true)).toThrow(/no flowtable "nope"/);
+  });
+
+  it("a counting flow's connection, deleted, keeps its entry until the flow's grace period is over (the flow's ct reference)", async () => {
+    const fx = await Fixture.create(LINKS, ROUTES, NEIGH);
+    fx.dp.conntrack.enable({ family: 'ipv4', max: 1 });
+    fx.dp.nat.add({ hook: 'postrouting', oif: 'eth1', type: 'masquerade' });
+    fx.dp.flowtable.create({ name: 'ft', devices: ['eth0', 'eth1'], counter: true });
+    offloadUdp(fx);
+    expect(fx.dp.conntrack.flush()).toBe(1);
+    expect(fx.dp.conntrack.list()).toEqual([]);
+    expect(fx.dp.flowtable.list()).toEqual([]);
+    // its one entry is still held: a new connection finds the table full (nf_conntrack_max 1)
+    const other = eth({ dst: M0, src: H0, type: 0x0800 }, ipv4({ src: C, dst: S, proto: 17 }, udp4(C, S, 6001, 53, new Uint8Array(8))));
+    fx.rx('eth0', other);
+    expect(fx.dp.conntrack.list()).toEqual([]);
+    // the collector's turn (no worker: the grace period is over at once) lets it go
+    fx.dp.flowtable.gc();
+    fx.rx('eth0', other);
+    expect(fx.dp.conntrack.list().map((e) => e.original.sport)).toEqual([6001]);
   });
 
   it('refuses bad flowtables with a reason', async () => {

@@ -69,4 +69,29 @@ describe.skipIf(unready !== '')('flow add @ft from an nft rule', () => {
     ft.fx.dp.nft('flush chain inet filter forward\ndelete flowtable inet filter ft');
     expect(() => ft.fx.dp.flowtable.delete('nft.inet.filter.ft')).toThrow(/no flowtable/);
   });
+
+  it("a flowtable declared with `counter` is listed with it (nft's flowtable_print_declaration) and its hits count into the connection", async () => {
+    const counted = async (rules: string): Promise<Fixture> => {
+      const fx = await Fixture.create(LINKS, ROUTES, NEIGH);
+      fx.dp.nft(rules);
+      for (const s of STEPS) fx.rx(s.dev, s.frame);
+      return fx;
+    };
+    const fx = await counted(WITH_FT.replace('devices = { eth0, eth1 }\n', 'devices = { eth0, eth1 }\n\t\tcounter\n'));
+    expect(fx.dp.nft('list table inet filter')).toContain('\tflowtable ft {\n\t\thook ingress priority filter\n\t\tdevices = { eth0, eth1 }\n\t\tcounter\n\t}\n');
+    expect(fx.dp.flowtable.counter('nft.inet.filter.ft')).toBe(true);
+    // the last three frames took the flowtable: counted or not, the connection's totals are the frames'
+    const plain = await counted(WITHOUT_FT);
+    const totals = (f: Fixture) => f.dp.conntrack.list().map((e) => [e.packets, e.bytes]);
+    expect(fx.mib()['nf_flowtable:hit']).toBe(3);
+    expect(totals(fx)).toEqual(totals(plain));
+    expect(totals(fx)).toEqual([[[4, 2], [STEPS.filter((s) => s.dev === 'eth0').reduce((n, s) => n + s.frame.length - 14, 0), STEPS.filter((s) => s.dev === 'eth1').reduce((n, s) => n + s.frame.length - 14, 0)]]]);
+    // without `counter`: only the frames the stack saw (the first three), and `add flowtable` with it turns it on
+    const off = await counted(WITH_FT);
+    expect(off.dp.flowtable.counter('nft.inet.filter.ft')).toBe(false);
+    expect(totals(off)).toEqual([[[2, 1], [STEPS.slice(0, 3).filter((s) => s.dev === 'eth0').reduce((n, s) => n + s.frame.length - 14, 0), STEPS[1]!.frame.length - 14]]]);
+    off.dp.nft('add flowtable inet filter ft { counter; }');
+    expect(off.dp.flowtable.counter('nft.inet.filter.ft')).toBe(true);
+    expect(off.dp.nft('list table inet filter')).toContain('\t\tcounter\n');
+  });
 });

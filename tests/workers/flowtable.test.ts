@@ -1,9 +1,10 @@
 // The flowtable's hit path under two workers, with the control plane's collector running beside it: both
 // workers forward frames of one offloaded flow's direction at once (the device spreads nothing by RSS
 // here: each queue gets the same flow), while the main thread runs the collector (nf_flow_gc) and reads
-// the flows. The direction's counters must add up exactly (the kernel's nf_ct_acct_update adds with
-// atomic64_add: no lost update, no torn value), every frame forwarded, the flow kept while it is hit and
-// deleted by the collector once its timeout (30 s without a hit) has gone by.
+// the flows. The flowtable counts (`counter`: its hits go to the connection's counters, as
+// nf_ct_acct_update does with atomic64_add): the direction's counters must add up exactly (no lost update,
+// no torn value), every frame forwarded, the flow kept while it is hit and deleted by the collector once
+// its timeout (30 s without a hit) has gone by. Without `counter` the same hits leave them alone.
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
@@ -21,8 +22,8 @@ afterEach(async () => {
   for (const dp of open.splice(0)) await dp.close();
 });
 
-const out = (id: number) =>
-  eth({ dst: MAC.eth0, src: MAC.client, type: 0x0800 }, ipv4({ src: '192.0.2.2', dst: '198.51.100.7', proto: 17, id }, udp4('192.0.2.2', '198.51.100.7', 40000, 53, new Uint8Array(PAYLOAD))));
+const out = (id: number, ttl = 64) =>
+  eth({ dst: MAC.eth0, src: MAC.client, type: 0x0800 }, ipv4({ src: '192.0.2.2', dst: '198.51.100.7', proto: 17, id, ttl }, udp4('192.0.2.2', '198.51.100.7', 40000, 53, new Uint8Array(PAYLOAD))));
 // the server's answer to the masqueraded source (203.0.113.1, the port kept: it is free)
 const back = () =>
   eth({ dst: MAC.eth1, src: MAC.gw, type: 0x0800 }, ipv4({ src: '198.51.100.7', dst: '203.0.113.1', proto: 17, id: 1 }, udp4('198.51.100.7', '203.0.113.1', 53, 40000, new Uint8Array(PAYLOAD))));
@@ -40,7 +41,7 @@ describe('the flowtable under two workers', () => {
     dp.ip('route add default via 203.0.113.2 dev eth1');
     dp.conntrack.enable({ family: 'ipv4', max: 1024 });
     dp.nat.add({ hook: 'postrouting', family: 'ipv4', oif: 'eth1', type: 'masquerade' });
-    dp.flowtable.create({ name: 'ft', devices: ['eth0', 'eth1'], maxFlows: 64 });
+    dp.flowtable.create({ name: 'ft', devices: ['eth0', 'eth1'], maxFlows: 64, counter: true });
     let sent = 0;
     const drain = () => {
       for (const q of [0, 1]) sent += eth1.readTx({ queue: q }).length;
@@ -61,7 +62,9 @@ describe('the flowtable under two workers', () => {
     settle();
     const flows = dp.flowtable.list();
     expect(flows.length).toBe(1);
-    expect(flows[0]!.original).toMatchObject({ src: '192.0.2.2', dst: '198.51.100.7', sport: 40000, dport: 53, iif: 'eth0', oif: 'eth1', packets: 0, bytes: 0 });
+    // the connection's counters: the one frame the stack forwarded each way
+    expect(flows[0]!.original).toMatchObject({ src: '192.0.2.2', dst: '198.51.100.7', sport: 40000, dport: 53, iif: 'eth0', oif: 'eth1', packets: 1, bytes: TOT });
+    expect(flows[0]!.reply).toMatchObject({ packets: 1, bytes: TOT });
     sent = 0;
     let last = 0;
     for (let round = 0; round < ROUNDS; round++) {
@@ -80,11 +83,77 @@ describe('the flowtable under two workers', () => {
       settle();
     }
     const o = dp.flowtable.list()[0]!.original;
-    expect([o.packets, o.bytes]).toEqual([ROUNDS * 2 * PER_QUEUE, ROUNDS * 2 * PER_QUEUE * TOT]);
+    expect([o.packets, o.bytes]).toEqual([1 + ROUNDS * 2 * PER_QUEUE, (1 + ROUNDS * 2 * PER_QUEUE) * TOT]);
     expect(sent).toBe(ROUNDS * 2 * PER_QUEUE);
     expect(dp.stack.mib()['nf_flowtable:hit']).toBe(ROUNDS * 2 * PER_QUEUE);
     // idle past nf_flowtable_udp_timeout (30 s): the collector (each second of stack time) deletes it
     dp.stack.advance(31_000);
     expect(dp.flowtable.list()).toEqual([]);
+  });
+
+  /** Two workers, eth0 → eth1 masqueraded, one UDP connection opened, answered and offloaded into `ft`. */
+  async function offloaded(counter: boolean) {
+    const dp = await Datapath.create({ umemFrames: 16384, workers: 2 });
+    open.push(dp);
+    const eth0 = dp.addDevice({ name: 'eth0', mac: MAC.eth0, queues: 2, ringSize: 1024, rss: false });
+    const eth1 = dp.addDevice({ name: 'eth1', mac: MAC.eth1, queues: 2, ringSize: 1024, rss: false });
+    for (const l of ['link set dev eth0 up', 'link set dev eth1 up', 'addr add 192.0.2.1/24 dev eth0', 'addr add 203.0.113.1/24 dev eth1']) dp.ip(l);
+    dp.sysctl('net.ipv4.conf.all.forwarding', 1);
+    dp.ip(`neigh add 192.0.2.2 lladdr ${MAC.client} dev eth0 nud permanent`);
+    dp.ip(`neigh add 203.0.113.2 lladdr ${MAC.gw} dev eth1 nud permanent`);
+    dp.ip('route add default via 203.0.113.2 dev eth1');
+    dp.conntrack.enable({ family: 'ipv4', max: 1024 });
+    dp.nat.add({ hook: 'postrouting', family: 'ipv4', oif: 'eth1', type: 'masquerade' });
+    dp.flowtable.create({ name: 'ft', devices: ['eth0', 'eth1'], maxFlows: 64, counter });
+    const settle = () => {
+      for (let quiet = 0; quiet < 2; ) {
+        dp.workers!.settle(2);
+        let moved = 0;
+        for (const q of [0, 1]) moved += eth1.readTx({ queue: q }).length + eth0.readTx({ queue: q }).length;
+        quiet = eth0.rings(0).rx.available() + eth0.rings(1).rx.available() === 0 && moved === 0 ? quiet + 1 : 0;
+      }
+    };
+    expect(eth0.inject(out(0), { queue: 0 })).toBe(true);
+    settle();
+    expect(eth1.inject(back(), { queue: 0 })).toBe(true);
+    settle();
+    expect(dp.flowtable.list().length).toBe(1);
+    return { dp, eth0, settle };
+  }
+
+  it("the stack's counting (under the conntrack lock) and the flowtable's hits (atomic adds, without it) of one direction at once add up exactly", async () => {
+    const { dp, eth0, settle } = await offloaded(true);
+    const hit0 = dp.stack.mib()['nf_flowtable:hit'] ?? 0;
+    const rounds = 20;
+    const HITS = 1000;
+    const SLOW = 100;
+    for (let round = 0; round < rounds; round++) {
+      dp.workers!.hold();
+      // queue 0: hits (worker 0); queue 1: TTL 1, which the flowtable leaves to the stack (worker 1):
+      // conntrack counts them at PRE_ROUTING before forwarding answers Time Exceeded — fewer, as each
+      // takes longer, so that they go while the hits do
+      expect(eth0.injectBatch(Array.from({ length: HITS }, (_, i) => out(1 + i)), { queue: 0 })).toBe(HITS);
+      expect(eth0.injectBatch(Array.from({ length: SLOW }, (_, i) => out(1 + i, 1)), { queue: 1 })).toBe(SLOW);
+      dp.workers!.release();
+      settle();
+    }
+    expect((dp.stack.mib()['nf_flowtable:hit'] ?? 0) - hit0).toBe(rounds * HITS);
+    const e = dp.conntrack.list();
+    expect(e.length).toBe(1);
+    // the opening frame, then every frame of both queues (all TOT bytes: skb->len, the datagram)
+    expect([e[0]!.packets[0], e[0]!.bytes[0]]).toEqual([1 + rounds * (HITS + SLOW), (1 + rounds * (HITS + SLOW)) * TOT]);
+    expect([e[0]!.packets[1], e[0]!.bytes[1]]).toEqual([1, TOT]);
+  });
+
+  it('without `counter` (the default) both workers\' hits leave the connection\'s counters as the stack left them', async () => {
+    const { dp, eth0, settle } = await offloaded(false);
+    const hit0 = dp.stack.mib()['nf_flowtable:hit'] ?? 0;
+    dp.workers!.hold();
+    for (const q of [0, 1]) expect(eth0.injectBatch(Array.from({ length: PER_QUEUE }, (_, i) => out(1 + q * 500 + i)), { queue: q })).toBe(PER_QUEUE);
+    dp.workers!.release();
+    settle();
+    expect((dp.stack.mib()['nf_flowtable:hit'] ?? 0) - hit0).toBe(2 * PER_QUEUE);
+    const e = dp.conntrack.list();
+    expect([e[0]!.packets, e[0]!.bytes]).toEqual([[1, 1], [TOT, TOT]]);
   });
 });
