@@ -53,7 +53,7 @@ import { ip6InputRoute, ip6InputRouteType, noCustomRules6 } from './ipv6_rcv';
 import { nfActive } from './netfilter';
 import { protoHandler, PH_CONSUME, PH_UDP } from './local';
 import { udp6_queue_found, udp6CsumOk, udpv6_rcv } from './udp';
-import { l4Root, L4_LIVE, RG_HAS_CONNS, RG_NUM, RG_PROG, RG_SOCKS, SKX_NEXT2, TB_CONNECTED, TB_HASH2, udpTables } from './sock';
+import { H2_SHIFT, l4Root, L4_LIVE, RG_HAS_CONNS, RG_NUM, RG_PROG, RG_SOCKS, SKX_NEXT2, TB_CONNECTED, TB_HASH2, udpTables } from './sock';
 import { addrHash6, hash2Of4, hash2OfWord6, matches6, udpEhash6f, udpFhash6 } from './sock_lookup';
 import { skLookupAttached } from './sk_prog';
 import {
@@ -223,7 +223,7 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
             dWord = addrHash6(d);
             dWordOk = true;
           }
-          store<u32>(B + (i << 2), h2 + (hash2OfWord6(dWord, ldBe16(uh + 2)) << 2));
+          store<u32>(B + (i << 2), h2 + (hash2OfWord6(dWord, ldBe16(uh + 2)) << H2_SHIFT));
           a = LB_HSLOT;
           slots++;
         }
@@ -256,7 +256,7 @@ function udp6Lookup(A: u32, B: u32, burst: u32, n: u32, ifindex: u32, h2: u32, d
     let exact: u32 = 1;
     if (head == 0) {
       const uh = load<u32>(burst + (i << 3)) + ETH_HLEN + 40;
-      head = load<u32>(h2 + (hash2Of4(0, ldBe16(uh + 2)) << 2));
+      head = load<u32>(h2 + (hash2Of4(0, ldBe16(uh + 2)) << H2_SHIFT));
       exact = 0;
     }
     if (head != 0) {

@@ -41,7 +41,10 @@ import { nfActive } from './netfilter';
 import { protoHandler, PH_CONSUME, PH_UDP } from './local';
 import { RTCF_LOCAL } from './icmp';
 import { udp_queue_run, udp_rcv, udp4_queue_found, udp4CsumOk } from './udp';
-import { l4Root, L4_LIVE, RG_HAS_CONNS, RG_NUM, RG_PROG, RG_SOCKS, SKX_NEXT2, TB_CONNECTED, TB_HASH2, udpTables } from './sock';
+import {
+  H2_SHIFT, l4Root, L4_LIVE, RG_DEV, RG_HAS_CONNS, RG_INLINE, RG_NUM, RG_PORT, RG_PROG, RG_RCV4, RG_SOCKS, RG_V6ONLY, SKX_NEXT2,
+  TB_CONNECTED, TB_HASH2, udpTables,
+} from './sock';
 import { hash2Of4, matches4, udpEhash4 } from './sock_lookup';
 import { skLookupAttached } from './sk_prog';
 import { udp6_burst_demux, udp6_burst_rcv, udp6Frame } from './udp6_lean';
@@ -137,8 +140,9 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 //
 // udp4_burst_demux decides the frames of a burst (eth.ts stack_rx_burst's, before any goes up) a stage
 // at a time across all of them: which take the lean path (leanGate, leanLen), their UDP length and
-// checksum, then the socket lookup level by level — the hash2 slot, its head and the head's score,
-// its reuseport group, the member the flow hash picks, the member's state. With thousands of sockets
+// checksum, then the socket lookup level by level — the hash2 slot (its head, or the head's reuseport
+// group, which the slot names: sock.ts H2_GROUP), the head's score or the group's key, the member the
+// flow hash picks (the group's second line holds its first 16), the member's state. With thousands of sockets
 // each level is a cache miss (sock_prefetch.ts's reason); a level at a time, a tight pass first loads
 // the level's lines for all frames (few instructions a frame, so many misses are in flight at once),
 // then the stage's own work finds them in cache. With fewer sockets than SOCKS_DEEP the lines are in
@@ -350,7 +354,7 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
             fd = da;
             fp = pp;
           } else {
-            store<u32>(B + (i << 2), h2 + (hash2Of4(da, ldBe16(uh + 2)) << 2));
+            store<u32>(B + (i << 2), h2 + (hash2Of4(da, ldBe16(uh + 2)) << H2_SHIFT));
             a = LB_HSLOT;
             slots++;
             store<u32>(e, i + 1);
@@ -384,31 +388,41 @@ export function lbSame(A: u32, n: u32): void {
   }
 }
 
-/** udp4Demux's lookup, a level at a time, for the frames at LB_HSLOT (their slot's address in B). */
+/**
+ * udp4Demux's lookup, a level at a time, for the frames at LB_HSLOT (their slot's address in B). A slot
+ * names its head's reuseport group (sock.ts H2_GROUP): such a chain goes straight to the group, which
+ * holds its members' key — the head's, what matches4 compares (RG_MIXED: not any more) — and its first
+ * members in its second line; only a head in no group is read itself.
+ */
 function udp4Lookup(A: u32, B: u32, burst: u32, n: u32, ifindex: u32, h2: u32, deep: bool): void {
   let s: u32 = deep ? touchB(A, n, LB_HSLOT) : 0;
-  // the slots' heads (the wildcard slot's when the exact one is empty)
+  // the slots' heads and their groups (the wildcard slot's when the exact one is empty)
   let heads: u32 = 0;
+  let groups: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     if (load<u32>(A + (i << 2)) != LB_HSLOT) continue;
-    let head = load<u32>(load<u32>(B + (i << 2)));
+    let pair = load<u64>(load<u32>(B + (i << 2)));
     let laddr = load<u32>(load<u32>(burst + (i << 3)) + ETH_HLEN + IPH_DADDR);
-    if (head == 0) {
+    if (<u32>pair == 0) {
       const uh = load<u32>(burst + (i << 3)) + ETH_HLEN + 20;
-      head = load<u32>(h2 + (hash2Of4(0, ldBe16(uh + 2)) << 2));
+      pair = load<u64>(h2 + (hash2Of4(0, ldBe16(uh + 2)) << H2_SHIFT));
       laddr = 0;
     }
-    if (head != 0) {
+    const head = <u32>pair;
+    const g = <u32>(pair >> 32);
+    store<u32>(B + (i << 2), laddr);
+    if (g != 0) {
+      store<u32>(A + (i << 2), g | LB_GROUP);
+      groups++;
+    } else if (head != 0) {
       store<u32>(A + (i << 2), head | LB_HEAD);
-      store<u32>(B + (i << 2), laddr);
       heads++;
     } else store<u32>(A + (i << 2), LB_UDP);
   }
-  if (heads == 0) return;
-  if (deep) s += touchA(A, n, LB_HEAD, 0);
-  // the heads: do they take the datagram at all (compute_score ≥ 1), and what decides among them
-  let groups: u32 = 0;
-  for (let i: u32 = 0; i < n; i++) {
+  if (heads == 0 && groups == 0) return;
+  if (deep && heads != 0) s += touchA(A, n, LB_HEAD, 0);
+  // the heads in no group: do they take the datagram at all (compute_score ≥ 1), and are they alone
+  if (heads != 0) for (let i: u32 = 0; i < n; i++) {
     const a = load<u32>(A + (i << 2));
     if (!staged(a, LB_HEAD)) continue;
     const head = a & ~3;
@@ -430,19 +444,23 @@ function udp4Lookup(A: u32, B: u32, burst: u32, n: u32, ifindex: u32, h2: u32, d
     lbSink(s);
     return;
   }
-  if (deep) s += touchA(A, n, LB_GROUP, 0);
-  // the groups (no program, no connected members): reuseport_select_sock_by_hash's first pick's slot
+  if (deep) s += touchA(A, n, LB_GROUP, 0) + touchA(A, n, LB_GROUP, RG_INLINE);
+  // the groups (no program, no connected members) whose key matches as the head's would (port, bound
+  // address, not IPV6_V6ONLY, device; no member has a peer while none connected): the chain's first
+  // scoring socket is in it, and reuseport_select_sock_by_hash's first pick's slot decides
   for (let i: u32 = 0; i < n; i++) {
     const a = load<u32>(A + (i << 2));
     if (!staged(a, LB_GROUP)) continue;
     const g = a & ~3;
     const k = load<u32>(g + RG_NUM);
-    if (load<u32>(g + RG_PROG) != 0 || load<u32>(g + RG_HAS_CONNS) != 0 || k == 0) {
+    const ip = load<u32>(burst + (i << 3)) + ETH_HLEN;
+    const uh = ip + 20;
+    const dev = load<u32>(g + RG_DEV);
+    if (load<u32>(g + RG_PROG) != 0 || load<u32>(g + RG_HAS_CONNS) != 0 || k == 0 || load<u16>(g + RG_V6ONLY) != 0 /* RG_V6ONLY, RG_MIXED */ ||
+      <u32>load<u16>(g + RG_PORT) != ldBe16(uh + 2) || load<u32>(g + RG_RCV4) != load<u32>(B + (i << 2)) || (dev != 0 && dev != ifindex)) {
       store<u32>(A + (i << 2), LB_UDP);
       continue;
     }
-    const ip = load<u32>(burst + (i << 3)) + ETH_HLEN;
-    const uh = ip + 20;
     const hash = udpEhash4(load<u32>(B + (i << 2)), ldBe16(uh + 2), load<u32>(ip, IPH_SADDR), ldBe16(uh));
     store<u32>(B + (i << 2), load<u32>(g + RG_SOCKS) + (<u32>((<u64>hash * <u64>k) >> 32) << 2));
     store<u32>(A + (i << 2), LB_SLOT);
