@@ -234,7 +234,7 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
   if (slots == 0) return taken;
   lbLookedSet();
   udp6Lookup(A, B, burst, n, ifindex, h2, deep);
-  if (same != 0) lbSame(A, n);
+  if (same != 0) lbSame(A, 0, n);
   return taken;
 }
 

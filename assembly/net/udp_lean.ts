@@ -309,6 +309,11 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
   let taken: u32 = 0;
   let slots: u32 = 0;
   let same: u32 = 0;
+  // the first and past the last frame to look up, the first to take another's answer: the passes below
+  // run over those alone (a burst of one flow, as tens of sockets mostly see, looks up its first frame)
+  let lo: u32 = 0;
+  let hi: u32 = 0;
+  let sameLo: u32 = 0;
   // the last flow given a hash2 slot: its frame, addresses and ports (the lookup's whole input with
   // the burst's device: a later frame of the flow gets the same answer, LB_SAME); the burst's earlier
   // flows in the flow table
@@ -348,6 +353,7 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
           if (r != 0xffffffff) {
             store<u32>(B + (i << 2), r);
             a = LB_SAME;
+            if (same == 0) sameLo = i;
             same++;
             fi = r;
             fs = sa;
@@ -356,6 +362,8 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
           } else {
             store<u32>(B + (i << 2), h2 + (hash2Of4(da, ldBe16(uh + 2)) << H2_SHIFT));
             a = LB_HSLOT;
+            if (slots == 0) lo = i;
+            hi = i + 1;
             slots++;
             store<u32>(e, i + 1);
             fi = i;
@@ -370,18 +378,19 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
   }
   if (slots == 0) return taken;
   lbLooked = true;
-  udp4Lookup(A, B, burst, n, ifindex, h2, deep);
-  if (same != 0) lbSame(A, n);
+  udp4Lookup(A + (lo << 2), B + (lo << 2), burst + (lo << 3), hi - lo, ifindex, h2, deep);
+  if (same != 0) lbSame(A, sameLo, n);
   return taken;
 }
 
 /**
- * The frames marked LB_SAME take the answer of the frame whose flow they repeat (a socket, or LB_UDP
- * for whatever it did not decide): the lookup read the same tables with the same input.
+ * The frames marked LB_SAME (none before frame `lo`) take the answer of the frame whose flow they
+ * repeat (a socket, or LB_UDP for whatever it did not decide): the lookup read the same tables with the
+ * same input.
  */
-export function lbSame(A: u32, n: u32): void {
+export function lbSame(A: u32, lo: u32, n: u32): void {
   const B = A + LB_B;
-  for (let i: u32 = 0; i < n; i++) {
+  for (let i = lo; i < n; i++) {
     if (load<u32>(A + (i << 2)) != LB_SAME) continue;
     const r = load<u32>(A + (load<u32>(B + (i << 2)) << 2));
     store<u32>(A + (i << 2), r >= 16 ? r : LB_UDP);
@@ -389,7 +398,8 @@ export function lbSame(A: u32, n: u32): void {
 }
 
 /**
- * udp4Demux's lookup, a level at a time, for the frames at LB_HSLOT (their slot's address in B). A slot
+ * udp4Demux's lookup, a level at a time, for the frames at LB_HSLOT (their slot's address in B) among
+ * the `n` whose stage words are at A (their (data, len) pairs at `burst`: a burst's part). A slot
  * names its head's reuseport group (sock.ts H2_GROUP): such a chain goes straight to the group, which
  * holds its members' key — the head's, what matches4 compares (RG_MIXED: not any more) — and its first
  * members in its second line; only a head in no group is read itself.
