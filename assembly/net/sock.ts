@@ -86,7 +86,7 @@
 //       IPv4 lookup scores a socket from its line 0 alone (port, flags, family, peer port, bound device,
 //       state, the inet_rcv_saddr / inet_daddr views, the hash2 link, the reuseport group); the chosen
 //       member's enqueue writes line 1 (SO_RCVBUF, rmem, the queue, the ready mark, incoming cpu, the
-//       counters) and reads line 0. With 2^17 hash2 slots, 100k sockets leave chains of ~1: one line for
+//       counters, and SKX_HIT/SKX_READY: what it needs of line 0). With 2^17 hash2 slots, 100k sockets leave chains of ~1: one line for
 //       the slot, one per socket scored, two for the one that queues. A chain whose head is in a
 //       reuseport group names the group in its slot, and the group holds its members' key (RG_RCV4…) and
 //       its first 16 members in its second line: the lean receive (udp_lean.ts) decides such a chain from
@@ -100,8 +100,12 @@ export const SKX_NEXT2: u32 = 56; //      u32 next in the hash2 chain
 export const SKX_QHEAD: u32 = 72; //      u32 the oldest queued frame (0: empty)
 export const SKX_QTAIL: u32 = 76; //      u32 the newest
 export const SKX_QLEN: u32 = 80; //       u32 datagrams queued
-export const SKX_READY: u32 = 84; //      u32 1 while the id is on the ready ring
+export const SKX_READY: u32 = 84; //      u32 the id << 1 | 1 while the id is on the ready ring (the id here: the
+//                                          enqueue reads line 1 alone)
 export const SKX_INCOMING: u32 = 88; //   u32 sk_incoming_cpu + 1 (0: never received)
+export const SKX_HIT: u32 = 98; //        u8 what the enqueue reads of line 0, mirrored in line 1 (SKH_*)
+export const SKH_DEAD: u8 = 1; //         SKF_DEAD
+export const SKH_PEER: u8 = 2; //         SKX_DADDR4 != 0 (sk_incoming_cpu_update)
 export const SKX_NEXT4: u32 = 184; //     u32 next in the hash4 chain
 export const SKX_HASH2: u32 = 188; //     u32 the hash2 slot index it is chained in
 export const SKX_HASH4: u32 = 192; //     u32 the hash4 slot index (connected)
@@ -413,6 +417,7 @@ function skNew(family: u32, protocol: u32, flags: u32, raw: u32): i32 {
     return -ENOMEM;
   }
   store<u32>(sk + SK_ID, id);
+  store<u32>(sk + SKX_READY, id << 1);
   store<u8>(sk + SK_STATE, <u8>TCP_CLOSE);
   store<u8>(sk + SK_FAMILY, <u8>family);
   store<u8>(sk + SK_PROTOCOL, <u8>protocol);
@@ -594,6 +599,13 @@ function reuseportAdd(sk: u32, t: u32): i32 {
   store<u8>(g + RG_V6ONLY, ipv6OnlySock(sk) ? 1 : 0);
   store<u32>(g + RG_DEV, load<u32>(sk + SK_BOUND_DEV_IF));
   return groupAdd(g, sk);
+}
+
+/** inet_daddr's IPv4 view, and its mirror in line 1 (SKX_HIT) for the enqueue. */
+function daddr4Set(sk: u32, v: u32): void {
+  store<u32>(sk + SKX_DADDR4, v);
+  const h = load<u8>(sk + SKX_HIT);
+  store<u8>(sk + SKX_HIT, v != 0 ? h | SKH_PEER : h & ~SKH_PEER);
 }
 
 /** A member's address or device changed: the group's key no longer holds for all (RG_MIXED). */
@@ -884,7 +896,7 @@ export function sk_connect(id: u32, addr: u32, port: u32): i32 {
       store<u32>(sk + SK_DADDR, d4);
       if (load<u32>(sk + SK_SADDR) == 0) store<u32>(sk + SK_SADDR, s);
     }
-    store<u32>(sk + SKX_DADDR4, d4);
+    daddr4Set(sk, d4);
   } else {
     // ip6_datagram_connect: a native IPv6 peer; the source from the route (RFC 6724) when unbound
     const src = r6Scratch();
@@ -902,7 +914,7 @@ export function sk_connect(id: u32, addr: u32, port: u32): i32 {
     copyBytes(sk + SKX_V6_SADDR, src, 16);
     copyBytes(sk + SK_SADDR, src, 16);
     copyBytes(sk + SK_DADDR, addr, 16);
-    store<u32>(sk + SKX_DADDR4, LOOPBACK4_IPV6);
+    daddr4Set(sk, LOOPBACK4_IPV6);
   }
   store<u16>(sk + SK_DPORT, <u16>port);
   const g = load<u32>(sk + SK_REUSEPORT_GROUP);
@@ -924,7 +936,7 @@ export function sk_disconnect(id: u32): i32 {
   hash4Unlink(sk, t);
   store<u8>(sk + SK_STATE, <u8>TCP_CLOSE);
   fillBytes(sk + SK_DADDR, 0, 16);
-  store<u32>(sk + SKX_DADDR4, 0);
+  daddr4Set(sk, 0);
   store<u16>(sk + SK_DPORT, 0);
   const locks = load<u8>(sk + SKX_USERLOCKS);
   groupKeyChanged(sk); // the device or the address may change below
@@ -956,6 +968,7 @@ export function sk_close(id: u32): i32 {
   // sock_map_close: out of every socket map before the id can be given again
   sk_prog_sock_closed(id);
   setFlag(sk, SKF_DEAD, true);
+  store<u8>(sk + SKX_HIT, load<u8>(sk + SKX_HIT) | SKH_DEAD);
   // the queue's frames go back now; a worker mid-enqueue finishes first (the lock), a later one sees SKF_DEAD
   spinLock(sk + SK_LOCK);
   let f = load<u32>(sk + SKX_QHEAD);
@@ -1224,13 +1237,14 @@ function truesizeLarge(l3len: u32): u32 {
 }
 
 @inline function markReadyIn(r: u32, sk: u32): void {
-  if (load<u32>(sk + SKX_READY) != 0) return;
+  if ((load<u32>(sk + SKX_READY) & 1) != 0) return;
   const lock = netRoot() + NR_LOCK_READY;
   spinLock(lock);
-  if (load<u32>(sk + SKX_READY) == 0) {
-    store<u32>(sk + SKX_READY, 1);
+  const w = load<u32>(sk + SKX_READY);
+  if ((w & 1) == 0) {
+    store<u32>(sk + SKX_READY, w | 1);
     const tail = load<u32>(r + L4_READY_TAIL);
-    store<u32>(load<u32>(r + L4_READY) + ((tail & (SK_MAX - 1)) << 2), load<u32>(sk + SK_ID));
+    store<u32>(load<u32>(r + L4_READY) + ((tail & (SK_MAX - 1)) << 2), w >> 1);
     // the id is written before the tail moves past it
     if (ASC_FEATURE_THREADS) atomic.store<u32>(r + L4_READY_TAIL, tail + 1);
     else store<u32>(r + L4_READY_TAIL, tail + 1);
@@ -1257,7 +1271,7 @@ export function skEnqueue(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, p
  */
 @inline export function skEnqueueInline(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, plen: u32, sport: u32, ifindex: u32, family: u32): i32 {
   spinLock(sk + SK_LOCK);
-  const rc = (<u32>load<u8>(sk + SK_FLAGS) & SKF_DEAD) != 0 ? ENQ_RCVBUF : skEnqueueLocked(sk, q, iph, l3len, payload, plen, sport, ifindex, family);
+  const rc = (load<u8>(sk + SKX_HIT) & SKH_DEAD) != 0 ? ENQ_RCVBUF : skEnqueueLocked(sk, q, iph, l3len, payload, plen, sport, ifindex, family);
   spinUnlock(sk + SK_LOCK);
   return rc;
 }
@@ -1293,7 +1307,7 @@ export function skEnqueue(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, p
   store<u64>(sk + SK_RX_PACKETS, load<u64>(sk + SK_RX_PACKETS) + 1);
   store<u64>(sk + SK_RX_BYTES, load<u64>(sk + SK_RX_BYTES) + <u64>plen);
   // sk_incoming_cpu_update: only a socket with a peer address records where it last received
-  if (load<u32>(sk + SKX_DADDR4) != 0) store<u32>(sk + SKX_INCOMING, netWorkerSlot() + 1);
+  if ((load<u8>(sk + SKX_HIT) & SKH_PEER) != 0) store<u32>(sk + SKX_INCOMING, netWorkerSlot() + 1);
   markReadyIn(r, sk);
   return ENQ_OK;
 }
@@ -1310,7 +1324,7 @@ export function skEnqueue(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, p
  */
 export function skEnqueueRun(sk: u32, q: u32, ips: u32, res: u32, k: u32, hlen: u32, ifindex: u32, family: u32): u32 {
   spinLock(sk + SK_LOCK);
-  if ((<u32>load<u8>(sk + SK_FLAGS) & SKF_DEAD) != 0) {
+  if ((load<u8>(sk + SKX_HIT) & SKH_DEAD) != 0) {
     for (let j: u32 = 0; j < k; j++) store<u32>(res + (j << 2), <u32>ENQ_RCVBUF);
     spinUnlock(sk + SK_LOCK);
     return 0;
@@ -1359,7 +1373,7 @@ export function skEnqueueRun(sk: u32, q: u32, ips: u32, res: u32, k: u32, hlen: 
     store<u32>(sk + SKX_QLEN, load<u32>(sk + SKX_QLEN) + acc);
     store<u64>(sk + SK_RX_PACKETS, load<u64>(sk + SK_RX_PACKETS) + <u64>acc);
     store<u64>(sk + SK_RX_BYTES, load<u64>(sk + SK_RX_BYTES) + bytes);
-    if (load<u32>(sk + SKX_DADDR4) != 0) store<u32>(sk + SKX_INCOMING, netWorkerSlot() + 1);
+    if ((load<u8>(sk + SKX_HIT) & SKH_PEER) != 0) store<u32>(sk + SKX_INCOMING, netWorkerSlot() + 1);
     markReadyIn(r, sk);
   }
   spinUnlock(sk + SK_LOCK);
@@ -1400,7 +1414,7 @@ export function sk_ready(out: u32, max: u32): u32 {
     head++;
     const sk = sockById(id);
     if (sk == 0) continue; // closed since
-    store<u32>(sk + SKX_READY, 0);
+    store<u32>(sk + SKX_READY, id << 1);
     store<u32>(out + (n << 2), id);
     n++;
   }

@@ -32,7 +32,7 @@ import { FRAME_SIZE } from '../abi';
 import { mibAdd, mibInc, netFree, netRoot, netScratch } from './core';
 import {
   CONF4_ACCEPT_LOCAL, CONF4_RP_FILTER, LOOPBACK_IFINDEX, MIB_IP_IN_DELIVERS, MIB_IP_IN_RECEIVES, MIB_IP6_IN_DELIVERS, MIB_IP6_IN_RECEIVES, ND_CONF4, ND_MAC, SCR_L4, SCR_L4_BURST,
-  SK_REUSEPORT_GROUP, SK_RMEM, SK_STATE, TCP_ESTABLISHED,
+  SK_REUSEPORT_GROUP, SK_RMEM,
 } from './abi';
 import { ETH_HLEN, IPH_DADDR, IPH_FRAG_OFF, IPH_PROTOCOL, IPH_SADDR, IPH_TOS, IPH_TOT_LEN, IPPROTO_UDP, IPPROTO_UDPLITE, IP_MF, IP_OFFSET, ldBe16 } from './inet';
 import { ipHeaderValid } from './csum';
@@ -142,7 +142,7 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 // at a time across all of them: which take the lean path (leanGate, leanLen), their UDP length and
 // checksum, then the socket lookup level by level — the hash2 slot (its head, or the head's reuseport
 // group, which the slot names: sock.ts H2_GROUP), the head's score or the group's key, the member the
-// flow hash picks (the group's second line holds its first 16), the member's state. With thousands of sockets
+// flow hash picks (the group's second line holds its first 16). With thousands of sockets
 // each level is a cache miss (sock_prefetch.ts's reason); a level at a time, a tight pass first loads
 // the level's lines for all frames (few instructions a frame, so many misses are in flight at once),
 // then the stage's own work finds them in cache. With fewer sockets than SOCKS_DEEP the lines are in
@@ -476,20 +476,13 @@ function udp4Lookup(A: u32, B: u32, burst: u32, n: u32, ifindex: u32, h2: u32, d
     store<u32>(A + (i << 2), LB_SLOT);
   }
   if (deep) s += touchB(A, n, LB_SLOT);
-  // the picks
+  // the picks: none is ESTABLISHED, its group having no connected member (sk_connect sets RG_HAS_CONNS
+  // before the state, and nothing clears it), so none is skipped; what their enqueue reads (line 1 of
+  // the record alone: sock.ts SKX_HIT) lbWarm loads with the frames' queue records
   for (let i: u32 = 0; i < n; i++) {
     if (load<u32>(A + (i << 2)) != LB_SLOT) continue;
     const sk = load<u32>(load<u32>(B + (i << 2)));
-    store<u32>(A + (i << 2), sk != 0 ? sk | LB_MEMBER : LB_UDP);
-  }
-  // the picks' lines: line 0 (the state) and line 1 (what the enqueue writes)
-  if (deep) s += touchA(A, n, LB_MEMBER, 0) + touchA(A, n, LB_MEMBER, SK_RMEM);
-  // the picks' state (a connected pick: the loop past it is reuseportSelect's, udp_rcv's)
-  for (let i: u32 = 0; i < n; i++) {
-    const a = load<u32>(A + (i << 2));
-    if (!staged(a, LB_MEMBER)) continue;
-    const sk = a & ~3;
-    store<u32>(A + (i << 2), <u32>load<u8>(sk + SK_STATE) == TCP_ESTABLISHED ? LB_UDP : sk);
+    store<u32>(A + (i << 2), sk != 0 ? sk : LB_UDP);
   }
   sink += s;
 }
