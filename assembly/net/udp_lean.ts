@@ -423,6 +423,8 @@ function udp4Lookup(A: u32, B: u32, burst: u32, n: u32, ifindex: u32, h2: u32, d
     store<u32>(B + (i << 2), laddr);
     if (g != 0) {
       store<u32>(A + (i << 2), g | LB_GROUP);
+      // the group's two lines asked for now, while the later frames' slots are read
+      if (deep) s += load<u32>(g) + load<u32>(g, RG_INLINE);
       groups++;
     } else if (head != 0) {
       store<u32>(A + (i << 2), head | LB_HEAD);
@@ -454,7 +456,8 @@ function udp4Lookup(A: u32, B: u32, burst: u32, n: u32, ifindex: u32, h2: u32, d
     lbSink(s);
     return;
   }
-  if (deep) s += touchA(A, n, LB_GROUP, 0) + touchA(A, n, LB_GROUP, RG_INLINE);
+  // (a head in no group may have named one after all: its group's lines)
+  if (deep && heads != 0) s += touchA(A, n, LB_GROUP, 0) + touchA(A, n, LB_GROUP, RG_INLINE);
   // the groups (no program, no connected members) whose key matches as the head's would (port, bound
   // address, not IPV6_V6ONLY, device; no member has a peer while none connected): the chain's first
   // scoring socket is in it, and reuseport_select_sock_by_hash's first pick's slot decides
