@@ -167,8 +167,8 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 //   +0   BURST_MAX × u32 per frame: 0 the full path | LB_UDP: udp_rcv | LB_SAME: as the frame at +256 |
 //        LB_DONE: queued with its run | LB_HSLOT: the hash2 slot's
 //        address is at +256 | LB_SLOT: the pick's slot in its group's array is at +256 | a record or
-//        group address with its stage in the low 2 bits (LB_SOCK the socket found, LB_HEAD, LB_GROUP,
-//        LB_MEMBER; records and groups are 16-aligned, reclaim.ts)
+//        group address with its stage in the low 2 bits (LB_SOCK the socket found, LB_HEAD, LB_GROUP;
+//        records and groups are 16-aligned, reclaim.ts)
 //   +256 BURST_MAX × u32 per frame: the hash2 slot's address, then the address the head was looked up
 //        with (the exact one, or 0 for the wildcard chain), then the pick's slot
 
@@ -180,7 +180,6 @@ export const LB_SLOT: u32 = 12;
 export const LB_SOCK: u32 = 0;
 export const LB_HEAD: u32 = 1;
 export const LB_GROUP: u32 = 2;
-export const LB_MEMBER: u32 = 3;
 export const LB_B: u32 = 256;
 /**
  * Sockets live (all protocols) from which the levels are loaded ahead: 32768 records are 8 MiB, past
