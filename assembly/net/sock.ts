@@ -76,7 +76,8 @@
 // ---- A protocol's tables (TB_*, one block) ----
 //
 //   +0  u32 port table: 65536 × u32 chain head by local port (udp_table.hash: bind conflicts, multicast)
-//   +4  u32 hash2: H2_SLOTS × u32 chain head by (address, port) (udp_table.hash2: lookup)
+//   +4  u32 hash2: H2_SLOTS × 8-byte slots by (address, port) (udp_table.hash2: lookup): +0 u32 chain head,
+//       +4 u32 the head's reuseport group (0: none), the two published as one u64 store (H2_*, h2Publish)
 //   +8  u32 hash4: H4_SLOTS × u32 chain head by the 4-tuple of connected sockets (early demux)
 //   +12 u32 connected sockets (hash4 is walked only when not 0)
 //   +16 u32 sockets per port table slot are chained through SKX_NEXT_PORT, hash2 through SKX_NEXT2, hash4
@@ -85,8 +86,11 @@
 //       IPv4 lookup scores a socket from its line 0 alone (port, flags, family, peer port, bound device,
 //       state, the inet_rcv_saddr / inet_daddr views, the hash2 link, the reuseport group); the chosen
 //       member's enqueue writes line 1 (SO_RCVBUF, rmem, the queue, the ready mark, incoming cpu, the
-//       counters) and reads line 0. With 2^17 hash2 slots, 100k sockets leave chains of ~1: one line for
-//       the slot, one per socket scored, two for the one that queues.
+//       counters, and SKX_HIT/SKX_READY: what it needs of line 0). With 2^17 hash2 slots, 100k sockets leave chains of ~1: one line for
+//       the slot, one per socket scored, two for the one that queues. A chain whose head is in a
+//       reuseport group names the group in its slot, and the group holds its members' key (RG_RCV4…) and
+//       its first 16 members in its second line: the lean receive (udp_lean.ts) decides such a chain from
+//       the slot and the group's two lines, without the head's record or the member array's own line.
 //
 // ---- Socket fields of this file (SK 48-59 beside the lookup's, 72-91 beside the enqueue's, 184-255) ----
 export const SKX_RCV4: u32 = 48; //       u32 inet_rcv_saddr: the IPv4 view of the bound address (an IPv6 socket:
@@ -96,8 +100,12 @@ export const SKX_NEXT2: u32 = 56; //      u32 next in the hash2 chain
 export const SKX_QHEAD: u32 = 72; //      u32 the oldest queued frame (0: empty)
 export const SKX_QTAIL: u32 = 76; //      u32 the newest
 export const SKX_QLEN: u32 = 80; //       u32 datagrams queued
-export const SKX_READY: u32 = 84; //      u32 1 while the id is on the ready ring
+export const SKX_READY: u32 = 84; //      u32 the id << 1 | 1 while the id is on the ready ring (the id here: the
+//                                          enqueue reads line 1 alone)
 export const SKX_INCOMING: u32 = 88; //   u32 sk_incoming_cpu + 1 (0: never received)
+export const SKX_HIT: u32 = 98; //        u8 what the enqueue reads of line 0, mirrored in line 1 (SKH_*)
+export const SKH_DEAD: u8 = 1; //         SKF_DEAD
+export const SKH_PEER: u8 = 2; //         SKX_DADDR4 != 0 (sk_incoming_cpu_update)
 export const SKX_NEXT4: u32 = 184; //     u32 next in the hash4 chain
 export const SKX_HASH2: u32 = 188; //     u32 the hash2 slot index it is chained in
 export const SKX_HASH4: u32 = 192; //     u32 the hash4 slot index (connected)
@@ -120,7 +128,22 @@ export const RG_HAS_CONNS: u32 = 12; //   u32 a member connected (reuseport_has_
 export const RG_PROG: u32 = 16; //        u32 the SK_REUSEPORT program (sk_prog.ts owns the value; 0: none)
 export const RG_ID: u32 = 20; //          u32 reuseport_id (never reused)
 export const RG_BIND_INANY: u32 = 24; //  u32 the group is bound to the wildcard address
-export const RG_SIZE: u32 = 64;
+// the members' key, what compute_score compares of each (reuseport_add_sock joins equal ones only): the
+// lean receive matches a datagram against the group instead of the chain's head (udp_lean.ts)
+export const RG_RCV4: u32 = 28; //        u32 SKX_RCV4 of the members
+export const RG_PORT: u32 = 32; //        u16 SK_NUM of the members
+export const RG_V6ONLY: u32 = 34; //      u8 1: the members are IPV6_V6ONLY (an IPv4 datagram never matches)
+export const RG_MIXED: u32 = 35; //       u8 1: some member's address or device changed since it joined (rehash,
+//                                          SO_BINDTODEVICE, disconnect): the key no longer says; never cleared
+export const RG_DEV: u32 = 36; //         u32 SK_BOUND_DEV_IF of the members
+export const RG_INLINE: u32 = 64; //      16 × u32: the member array while RG_CAP is 16 (RG_SOCKS points here)
+export const RG_SIZE: u32 = 128;
+const RG_INLINE_CAP: u32 = 16;
+//
+// ---- A hash2 slot (TB_HASH2: H2_SLOTS × 8 bytes) ----
+export const H2_HEAD: u32 = 0; //         u32 the chain's first socket
+export const H2_GROUP: u32 = 4; //        u32 that socket's reuseport group (0: none or no head)
+export const H2_SHIFT: u32 = 3; //        a slot's offset is its index << H2_SHIFT
 //
 // ---- A queued datagram: the UMEM frame it arrived in is held (its head, the xdp_frame room) ----
 //
@@ -312,7 +335,7 @@ function l4Init(): u32 {
 function tablesMake(): u32 {
   const t = rc_alloc(TB_SIZE);
   const port = rc_alloc(65536 * 4);
-  const h2 = rc_alloc(H2_SLOTS * 4);
+  const h2 = rc_alloc(H2_SLOTS << H2_SHIFT);
   const h4 = rc_alloc(H4_SLOTS * 4);
   if (t == 0 || port == 0 || h2 == 0 || h4 == 0) return 0;
   store<u32>(t + TB_PORT, port);
@@ -394,6 +417,7 @@ function skNew(family: u32, protocol: u32, flags: u32, raw: u32): i32 {
     return -ENOMEM;
   }
   store<u32>(sk + SK_ID, id);
+  store<u32>(sk + SKX_READY, id << 1);
   store<u8>(sk + SK_STATE, <u8>TCP_CLOSE);
   store<u8>(sk + SK_FAMILY, <u8>family);
   store<u8>(sk + SK_PROTOCOL, <u8>protocol);
@@ -561,16 +585,33 @@ function reuseportAdd(sk: u32, t: u32): i32 {
     s2 = load<u32>(s2 + SKX_NEXT_PORT);
   }
   const g = rc_alloc(RG_SIZE);
-  const a = rc_alloc(16 * 4);
-  if (g == 0 || a == 0) return -ENOMEM;
+  if (g == 0) return -ENOMEM;
   const r = l4Root();
-  store<u32>(g + RG_CAP, 16);
-  store<u32>(g + RG_SOCKS, a);
+  store<u32>(g + RG_CAP, RG_INLINE_CAP);
+  store<u32>(g + RG_SOCKS, g + RG_INLINE);
   const gid = load<u32>(r + L4_RG_ID);
   store<u32>(r + L4_RG_ID, gid + 1);
   store<u32>(g + RG_ID, gid);
   store<u32>(g + RG_BIND_INANY, rcvSaddrAny(sk) ? 1 : 0);
+  // the key of every member to come: the joining ones are equal in it (the loop above)
+  store<u32>(g + RG_RCV4, load<u32>(sk + SKX_RCV4));
+  store<u16>(g + RG_PORT, <u16>num);
+  store<u8>(g + RG_V6ONLY, ipv6OnlySock(sk) ? 1 : 0);
+  store<u32>(g + RG_DEV, load<u32>(sk + SK_BOUND_DEV_IF));
   return groupAdd(g, sk);
+}
+
+/** inet_daddr's IPv4 view, and its mirror in line 1 (SKX_HIT) for the enqueue. */
+function daddr4Set(sk: u32, v: u32): void {
+  store<u32>(sk + SKX_DADDR4, v);
+  const h = load<u8>(sk + SKX_HIT);
+  store<u8>(sk + SKX_HIT, v != 0 ? h | SKH_PEER : h & ~SKH_PEER);
+}
+
+/** A member's address or device changed: the group's key no longer holds for all (RG_MIXED). */
+function groupKeyChanged(sk: u32): void {
+  const g = load<u32>(sk + SK_REUSEPORT_GROUP);
+  if (g != 0) store<u8>(g + RG_MIXED, 1);
 }
 
 function groupAdd(g: u32, sk: u32): i32 {
@@ -584,7 +625,7 @@ function groupAdd(g: u32, sk: u32): i32 {
     copyBytes(na, a, cap * 4);
     store<u32>(g + RG_SOCKS, na);
     store<u32>(g + RG_CAP, cap * 2);
-    rc_retire(a, cap * 4);
+    if (a != g + RG_INLINE) rc_retire(a, cap * 4);
     a = na;
     cap *= 2;
   }
@@ -607,8 +648,9 @@ function groupLeave(sk: u32): void {
   store<u32>(last + SK_REUSEPORT_INDEX, i);
   store<u32>(g + RG_NUM, n - 1);
   store<u32>(sk + SK_REUSEPORT_GROUP, 0);
+  if ((load<u8>(sk + SKX_HASHED) & 1) != 0) h2Publish(h2Slot(sk)); // the head's group, when it is the head
   if (n == 1) {
-    rc_retire(a, load<u32>(g + RG_CAP) * 4);
+    if (a != g + RG_INLINE) rc_retire(a, load<u32>(g + RG_CAP) * 4);
     rc_retire(g, RG_SIZE);
   }
 }
@@ -631,17 +673,40 @@ function hashInsert(sk: u32, t: u32): void {
 function hash2Link(sk: u32, t: u32): void {
   const h = hash2Of(sk);
   store<u32>(sk + SKX_HASH2, h);
-  const slot = load<u32>(t + TB_HASH2) + (h << 2);
+  const slot = load<u32>(t + TB_HASH2) + (h << H2_SHIFT);
   store<u32>(sk + SKX_NEXT2, 0);
-  if (hasFlag(sk, SKF_REUSEPORT) && isV6(sk)) {
+  if (hasFlag(sk, SKF_REUSEPORT) && isV6(sk) && load<u32>(slot + H2_HEAD) != 0) {
     // hlist_add_tail_rcu for an IPv6 reuseport socket
-    let p = slot;
-    while (load<u32>(p) != 0) p = load<u32>(p) + SKX_NEXT2;
-    store<u32>(p, sk);
+    let p = load<u32>(slot + H2_HEAD);
+    while (load<u32>(p + SKX_NEXT2) != 0) p = load<u32>(p + SKX_NEXT2);
+    store<u32>(p + SKX_NEXT2, sk);
   } else {
-    store<u32>(sk + SKX_NEXT2, load<u32>(slot));
-    store<u32>(slot, sk); // one store links it; its next was written first
+    store<u32>(sk + SKX_NEXT2, load<u32>(slot + H2_HEAD));
+    h2Set(slot, sk); // one store links it; its next was written first
   }
+}
+
+/** The hash2 slot `sk` is chained in (it is hashed). */
+function h2Slot(sk: u32): u32 {
+  const t = udpTables(l4Root(), <u32>load<u8>(sk + SK_PROTOCOL));
+  return load<u32>(t + TB_HASH2) + (load<u32>(sk + SKX_HASH2) << H2_SHIFT);
+}
+
+/** The slot's head becomes `head`, with its group, in one store (a reader sees the old pair or the new). */
+function h2Set(slot: u32, head: u32): void {
+  const g = head != 0 ? load<u32>(head + SK_REUSEPORT_GROUP) : 0;
+  store<u64>(slot, <u64>head | (<u64>g << 32));
+}
+
+/** The slot's pair again from its head (the head's group changed). */
+function h2Publish(slot: u32): void {
+  h2Set(slot, load<u32>(slot + H2_HEAD));
+}
+
+/** Unlink `sk` from its hash2 chain at `slot`: the head's pair in one store, a later link as chainUnlink. */
+function hash2Unlink(slot: u32, sk: u32): void {
+  if (load<u32>(slot + H2_HEAD) == sk) h2Set(slot, load<u32>(sk + SKX_NEXT2));
+  else chainUnlink(slot, sk, SKX_NEXT2);
 }
 
 /** Unlink `sk` from the singly-linked chain at `slot` threaded through `off`. */
@@ -686,7 +751,7 @@ function unhash(sk: u32): void {
   hash4Unlink(sk, t);
   groupLeave(sk);
   chainUnlink(load<u32>(t + TB_PORT) + (<u32>load<u16>(sk + SK_NUM) << 2), sk, SKX_NEXT_PORT);
-  chainUnlink(load<u32>(t + TB_HASH2) + (load<u32>(sk + SKX_HASH2) << 2), sk, SKX_NEXT2);
+  hash2Unlink(load<u32>(t + TB_HASH2) + (load<u32>(sk + SKX_HASH2) << H2_SHIFT), sk);
   store<u8>(sk + SKX_HASHED, 0);
 }
 
@@ -694,7 +759,8 @@ function unhash(sk: u32): void {
 function rehash(sk: u32): void {
   if ((load<u8>(sk + SKX_HASHED) & 1) == 0) return;
   const t = udpTables(l4Root(), <u32>load<u8>(sk + SK_PROTOCOL));
-  chainUnlink(load<u32>(t + TB_HASH2) + (load<u32>(sk + SKX_HASH2) << 2), sk, SKX_NEXT2);
+  groupKeyChanged(sk);
+  hash2Unlink(load<u32>(t + TB_HASH2) + (load<u32>(sk + SKX_HASH2) << H2_SHIFT), sk);
   hash2Link(sk, t);
 }
 
@@ -830,7 +896,7 @@ export function sk_connect(id: u32, addr: u32, port: u32): i32 {
       store<u32>(sk + SK_DADDR, d4);
       if (load<u32>(sk + SK_SADDR) == 0) store<u32>(sk + SK_SADDR, s);
     }
-    store<u32>(sk + SKX_DADDR4, d4);
+    daddr4Set(sk, d4);
   } else {
     // ip6_datagram_connect: a native IPv6 peer; the source from the route (RFC 6724) when unbound
     const src = r6Scratch();
@@ -848,7 +914,7 @@ export function sk_connect(id: u32, addr: u32, port: u32): i32 {
     copyBytes(sk + SKX_V6_SADDR, src, 16);
     copyBytes(sk + SK_SADDR, src, 16);
     copyBytes(sk + SK_DADDR, addr, 16);
-    store<u32>(sk + SKX_DADDR4, LOOPBACK4_IPV6);
+    daddr4Set(sk, LOOPBACK4_IPV6);
   }
   store<u16>(sk + SK_DPORT, <u16>port);
   const g = load<u32>(sk + SK_REUSEPORT_GROUP);
@@ -870,9 +936,10 @@ export function sk_disconnect(id: u32): i32 {
   hash4Unlink(sk, t);
   store<u8>(sk + SK_STATE, <u8>TCP_CLOSE);
   fillBytes(sk + SK_DADDR, 0, 16);
-  store<u32>(sk + SKX_DADDR4, 0);
+  daddr4Set(sk, 0);
   store<u16>(sk + SK_DPORT, 0);
   const locks = load<u8>(sk + SKX_USERLOCKS);
+  groupKeyChanged(sk); // the device or the address may change below
   if ((locks & SOCK_BINDIF_LOCK) == 0) store<u32>(sk + SK_BOUND_DEV_IF, 0);
   if ((locks & SOCK_BINDADDR_LOCK) == 0) {
     fillBytes(sk + SK_RCV_SADDR, 0, 16);
@@ -901,6 +968,7 @@ export function sk_close(id: u32): i32 {
   // sock_map_close: out of every socket map before the id can be given again
   sk_prog_sock_closed(id);
   setFlag(sk, SKF_DEAD, true);
+  store<u8>(sk + SKX_HIT, load<u8>(sk + SKX_HIT) | SKH_DEAD);
   // the queue's frames go back now; a worker mid-enqueue finishes first (the lock), a later one sees SKF_DEAD
   spinLock(sk + SK_LOCK);
   let f = load<u32>(sk + SKX_QHEAD);
@@ -1169,13 +1237,14 @@ function truesizeLarge(l3len: u32): u32 {
 }
 
 @inline function markReadyIn(r: u32, sk: u32): void {
-  if (load<u32>(sk + SKX_READY) != 0) return;
+  if ((load<u32>(sk + SKX_READY) & 1) != 0) return;
   const lock = netRoot() + NR_LOCK_READY;
   spinLock(lock);
-  if (load<u32>(sk + SKX_READY) == 0) {
-    store<u32>(sk + SKX_READY, 1);
+  const w = load<u32>(sk + SKX_READY);
+  if ((w & 1) == 0) {
+    store<u32>(sk + SKX_READY, w | 1);
     const tail = load<u32>(r + L4_READY_TAIL);
-    store<u32>(load<u32>(r + L4_READY) + ((tail & (SK_MAX - 1)) << 2), load<u32>(sk + SK_ID));
+    store<u32>(load<u32>(r + L4_READY) + ((tail & (SK_MAX - 1)) << 2), w >> 1);
     // the id is written before the tail moves past it
     if (ASC_FEATURE_THREADS) atomic.store<u32>(r + L4_READY_TAIL, tail + 1);
     else store<u32>(r + L4_READY_TAIL, tail + 1);
@@ -1202,7 +1271,7 @@ export function skEnqueue(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, p
  */
 @inline export function skEnqueueInline(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, plen: u32, sport: u32, ifindex: u32, family: u32): i32 {
   spinLock(sk + SK_LOCK);
-  const rc = (<u32>load<u8>(sk + SK_FLAGS) & SKF_DEAD) != 0 ? ENQ_RCVBUF : skEnqueueLocked(sk, q, iph, l3len, payload, plen, sport, ifindex, family);
+  const rc = (load<u8>(sk + SKX_HIT) & SKH_DEAD) != 0 ? ENQ_RCVBUF : skEnqueueLocked(sk, q, iph, l3len, payload, plen, sport, ifindex, family);
   spinUnlock(sk + SK_LOCK);
   return rc;
 }
@@ -1238,7 +1307,7 @@ export function skEnqueue(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, p
   store<u64>(sk + SK_RX_PACKETS, load<u64>(sk + SK_RX_PACKETS) + 1);
   store<u64>(sk + SK_RX_BYTES, load<u64>(sk + SK_RX_BYTES) + <u64>plen);
   // sk_incoming_cpu_update: only a socket with a peer address records where it last received
-  if (load<u32>(sk + SKX_DADDR4) != 0) store<u32>(sk + SKX_INCOMING, netWorkerSlot() + 1);
+  if ((load<u8>(sk + SKX_HIT) & SKH_PEER) != 0) store<u32>(sk + SKX_INCOMING, netWorkerSlot() + 1);
   markReadyIn(r, sk);
   return ENQ_OK;
 }
@@ -1255,7 +1324,7 @@ export function skEnqueue(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, p
  */
 export function skEnqueueRun(sk: u32, q: u32, ips: u32, res: u32, k: u32, hlen: u32, ifindex: u32, family: u32): u32 {
   spinLock(sk + SK_LOCK);
-  if ((<u32>load<u8>(sk + SK_FLAGS) & SKF_DEAD) != 0) {
+  if ((load<u8>(sk + SKX_HIT) & SKH_DEAD) != 0) {
     for (let j: u32 = 0; j < k; j++) store<u32>(res + (j << 2), <u32>ENQ_RCVBUF);
     spinUnlock(sk + SK_LOCK);
     return 0;
@@ -1304,7 +1373,7 @@ export function skEnqueueRun(sk: u32, q: u32, ips: u32, res: u32, k: u32, hlen: 
     store<u32>(sk + SKX_QLEN, load<u32>(sk + SKX_QLEN) + acc);
     store<u64>(sk + SK_RX_PACKETS, load<u64>(sk + SK_RX_PACKETS) + <u64>acc);
     store<u64>(sk + SK_RX_BYTES, load<u64>(sk + SK_RX_BYTES) + bytes);
-    if (load<u32>(sk + SKX_DADDR4) != 0) store<u32>(sk + SKX_INCOMING, netWorkerSlot() + 1);
+    if ((load<u8>(sk + SKX_HIT) & SKH_PEER) != 0) store<u32>(sk + SKX_INCOMING, netWorkerSlot() + 1);
     markReadyIn(r, sk);
   }
   spinUnlock(sk + SK_LOCK);
@@ -1345,7 +1414,7 @@ export function sk_ready(out: u32, max: u32): u32 {
     head++;
     const sk = sockById(id);
     if (sk == 0) continue; // closed since
-    store<u32>(sk + SKX_READY, 0);
+    store<u32>(sk + SKX_READY, id << 1);
     store<u32>(out + (n << 2), id);
     n++;
   }

@@ -224,15 +224,47 @@ export function udp4_queue_found(sk: u32, q: u32, ip: u32, ulen: u32, ifindex: u
 @inline export function udp4CsumOk(iph: u32, uh: u32, ulen: u32): bool {
   if (load<u16>(uh + 6) == 0) return true;
   if (ulen >= 64) return csumOk4(iph, uh, ulen, ulen, IPPROTO_UDP);
-  let s: u64 = <u64>load<u32>(iph + IPH_SADDR) + <u64>load<u32>(iph + IPH_DADDR) + <u64>bswap<u32>(ulen) + <u64>bswap<u32>(IPPROTO_UDP);
-  let i: u32 = 0;
-  for (; i + 4 <= ulen; i += 4) s += <u64>load<u32>(uh + i);
-  if (i + 2 <= ulen) {
-    s += <u64>load<u16>(uh + i);
-    i += 2;
+  const s: u64 = <u64>load<u32>(iph + IPH_SADDR) + <u64>load<u32>(iph + IPH_DADDR) + <u64>bswap<u32>(ulen) + <u64>bswap<u32>(IPPROTO_UDP);
+  return csumFold16(s + sumShort(uh, ulen)) == 0xffff;
+}
+
+/**
+ * csumAdd's sum (little-endian 32-bit words, a 16-bit and an 8-byte tail) of the `len` < 64 bytes at
+ * `p`, straight-line by the bits of `len`: every piece starts at an even offset, so the folded sum is
+ * the same. A loop here cost a bound and an interrupt check per word (V8), a quarter of the lean
+ * receive's per-frame checks.
+ */
+@inline function sumShort(p: u32, len: u32): u64 {
+  let s: u64 = 0;
+  if ((len & 32) != 0) {
+    const a = load<u64>(p);
+    const b = load<u64>(p, 8);
+    const c = load<u64>(p, 16);
+    const d = load<u64>(p, 24);
+    s = (a & 0xffffffff) + (a >> 32) + (b & 0xffffffff) + (b >> 32) + (c & 0xffffffff) + (c >> 32) + (d & 0xffffffff) + (d >> 32);
+    p += 32;
   }
-  if (i < ulen) s += <u64>load<u8>(uh + i);
-  return csumFold16(s) == 0xffff;
+  if ((len & 16) != 0) {
+    const a = load<u64>(p);
+    const b = load<u64>(p, 8);
+    s += (a & 0xffffffff) + (a >> 32) + (b & 0xffffffff) + (b >> 32);
+    p += 16;
+  }
+  if ((len & 8) != 0) {
+    const a = load<u64>(p);
+    s += (a & 0xffffffff) + (a >> 32);
+    p += 8;
+  }
+  if ((len & 4) != 0) {
+    s += <u64>load<u32>(p);
+    p += 4;
+  }
+  if ((len & 2) != 0) {
+    s += <u64>load<u16>(p);
+    p += 2;
+  }
+  if ((len & 1) != 0) s += <u64>load<u8>(p);
+  return s;
 }
 
 /**
@@ -275,16 +307,8 @@ export function udp_queue_run(sk: u32, q: u32, ips: u32, res: u32, k: u32, ifind
   if (ulen >= 64) return csumOk6(iph, uh, ulen, ulen, IPPROTO_UDP);
   // a short datagram summed here without csumIpv6Pseudo's and csumAdd's calls: both addresses (32
   // bytes from the source on), the length and the protocol, then the datagram
-  let s: u64 = <u64>bswap<u32>(ulen) + <u64>bswap<u32>(IPPROTO_UDP);
-  for (let a: u32 = iph + IP6H_SADDR; a < iph + IP6H_SADDR + 32; a += 8) s += <u64>load<u32>(a) + <u64>load<u32>(a, 4);
-  let i: u32 = 0;
-  for (; i + 4 <= ulen; i += 4) s += <u64>load<u32>(uh + i);
-  if (i + 2 <= ulen) {
-    s += <u64>load<u16>(uh + i);
-    i += 2;
-  }
-  if (i < ulen) s += <u64>load<u8>(uh + i);
-  return csumFold16(s) == 0xffff;
+  const s: u64 = <u64>bswap<u32>(ulen) + <u64>bswap<u32>(IPPROTO_UDP);
+  return csumFold16(s + sumShort(iph + IP6H_SADDR, 32) + sumShort(uh, ulen)) == 0xffff;
 }
 
 /** A copy of the datagram's frame (its L3 start at `data`, `l3len` bytes) for one more socket; 0: none left. */

@@ -46,18 +46,18 @@
 import { fibGen, mibInc, netFree, netRoot, netScratch } from './core';
 import {
   CONF6_DISABLE_IPV6, LOOPBACK_IFINDEX, SCR_UDP6_MEMO, MIB_IP6_IN_DELIVERS, MIB_IP6_IN_RECEIVES, ND_CONF6, ND_MAC, RTN_LOCAL,
-  SK_REUSEPORT_GROUP, SK_RMEM, SK_STATE, TCP_ESTABLISHED,
+  SK_REUSEPORT_GROUP,
 } from './abi';
 import { ETH_HLEN, IP6H_DADDR, IP6H_NEXTHDR, IP6H_PAYLOAD_LEN, IP6H_SADDR, IPPROTO_UDP, IPPROTO_UDPLITE, ldBe16 } from './inet';
 import { ip6InputRoute, ip6InputRouteType, noCustomRules6 } from './ipv6_rcv';
 import { nfActive } from './netfilter';
 import { protoHandler, PH_CONSUME, PH_UDP } from './local';
 import { udp6_queue_found, udp6CsumOk, udpv6_rcv } from './udp';
-import { l4Root, L4_LIVE, RG_HAS_CONNS, RG_NUM, RG_PROG, RG_SOCKS, SKX_NEXT2, TB_CONNECTED, TB_HASH2, udpTables } from './sock';
+import { H2_SHIFT, RG_INLINE, l4Root, L4_LIVE, RG_HAS_CONNS, RG_NUM, RG_PROG, RG_SOCKS, SKX_NEXT2, TB_CONNECTED, TB_HASH2, udpTables } from './sock';
 import { addrHash6, hash2Of4, hash2OfWord6, matches6, udpEhash6f, udpFhash6 } from './sock_lookup';
 import { skLookupAttached } from './sk_prog';
 import {
-  LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_MEMBER, LB_SAME, LB_SLOT, LB_SOCK, LB_UDP, SOCKS_DEEP, ftClear, ftSlot, lbA, lbLookedSet, lbSame, lbSink, staged, touchA, touchB,
+  LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_SAME, LB_SLOT, LB_SOCK, LB_UDP, SOCKS_DEEP, ftClear, ftSlot, lbA, lbLookedSet, lbSame, lbSink, staged, touchA, touchB,
 } from './udp_lean';
 
 const ETH_P_IPV6_LE: u16 = 0xdd86; // 0x86dd as the two bytes load<u16> reads
@@ -223,7 +223,7 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
             dWord = addrHash6(d);
             dWordOk = true;
           }
-          store<u32>(B + (i << 2), h2 + (hash2OfWord6(dWord, ldBe16(uh + 2)) << 2));
+          store<u32>(B + (i << 2), h2 + (hash2OfWord6(dWord, ldBe16(uh + 2)) << H2_SHIFT));
           a = LB_HSLOT;
           slots++;
         }
@@ -234,7 +234,7 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
   if (slots == 0) return taken;
   lbLookedSet();
   udp6Lookup(A, B, burst, n, ifindex, h2, deep);
-  if (same != 0) lbSame(A, n);
+  if (same != 0) lbSame(A, 0, n);
   return taken;
 }
 
@@ -256,7 +256,7 @@ function udp6Lookup(A: u32, B: u32, burst: u32, n: u32, ifindex: u32, h2: u32, d
     let exact: u32 = 1;
     if (head == 0) {
       const uh = load<u32>(burst + (i << 3)) + ETH_HLEN + 40;
-      head = load<u32>(h2 + (hash2Of4(0, ldBe16(uh + 2)) << 2));
+      head = load<u32>(h2 + (hash2Of4(0, ldBe16(uh + 2)) << H2_SHIFT));
       exact = 0;
     }
     if (head != 0) {
@@ -292,7 +292,7 @@ function udp6Lookup(A: u32, B: u32, burst: u32, n: u32, ifindex: u32, h2: u32, d
     lbSink(s);
     return;
   }
-  if (deep) s += touchA(A, n, LB_GROUP, 0);
+  if (deep) s += touchA(A, n, LB_GROUP, 0) + touchA(A, n, LB_GROUP, RG_INLINE);
   // the groups (no program, no connected members): reuseport_select_sock_by_hash's first pick's slot
   let sOk = false;
   let sA0: u64 = 0;
@@ -324,19 +324,13 @@ function udp6Lookup(A: u32, B: u32, burst: u32, n: u32, ifindex: u32, h2: u32, d
     store<u32>(A + (i << 2), LB_SLOT);
   }
   if (deep) s += touchB(A, n, LB_SLOT);
-  // the picks
+  // the picks: none is ESTABLISHED, its group having no connected member (sk_connect sets RG_HAS_CONNS
+  // before the state, and nothing clears it); what their enqueue reads (line 1 of the record alone:
+  // sock.ts SKX_HIT) lbWarm loads with the frames' queue records
   for (let i: u32 = 0; i < n; i++) {
     if (load<u32>(A + (i << 2)) != LB_SLOT) continue;
     const sk = load<u32>(load<u32>(B + (i << 2)));
-    store<u32>(A + (i << 2), sk != 0 ? sk | LB_MEMBER : LB_UDP);
-  }
-  if (deep) s += touchA(A, n, LB_MEMBER, 0) + touchA(A, n, LB_MEMBER, SK_RMEM);
-  // the picks' state (a connected pick: the loop past it is reuseportSelect's, udpv6_rcv's)
-  for (let i: u32 = 0; i < n; i++) {
-    const a = load<u32>(A + (i << 2));
-    if (!staged(a, LB_MEMBER)) continue;
-    const sk = a & ~3;
-    store<u32>(A + (i << 2), <u32>load<u8>(sk + SK_STATE) == TCP_ESTABLISHED ? LB_UDP : sk);
+    store<u32>(A + (i << 2), sk != 0 ? sk : LB_UDP);
   }
   lbSink(s);
 }

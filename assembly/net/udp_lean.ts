@@ -32,7 +32,7 @@ import { FRAME_SIZE } from '../abi';
 import { mibAdd, mibInc, netFree, netRoot, netScratch } from './core';
 import {
   CONF4_ACCEPT_LOCAL, CONF4_RP_FILTER, LOOPBACK_IFINDEX, MIB_IP_IN_DELIVERS, MIB_IP_IN_RECEIVES, MIB_IP6_IN_DELIVERS, MIB_IP6_IN_RECEIVES, ND_CONF4, ND_MAC, SCR_L4, SCR_L4_BURST,
-  SK_REUSEPORT_GROUP, SK_RMEM, SK_STATE, TCP_ESTABLISHED,
+  SK_REUSEPORT_GROUP, SK_RMEM,
 } from './abi';
 import { ETH_HLEN, IPH_DADDR, IPH_FRAG_OFF, IPH_PROTOCOL, IPH_SADDR, IPH_TOS, IPH_TOT_LEN, IPPROTO_UDP, IPPROTO_UDPLITE, IP_MF, IP_OFFSET, ldBe16 } from './inet';
 import { ipHeaderValid } from './csum';
@@ -41,7 +41,10 @@ import { nfActive } from './netfilter';
 import { protoHandler, PH_CONSUME, PH_UDP } from './local';
 import { RTCF_LOCAL } from './icmp';
 import { udp_queue_run, udp_rcv, udp4_queue_found, udp4CsumOk } from './udp';
-import { l4Root, L4_LIVE, RG_HAS_CONNS, RG_NUM, RG_PROG, RG_SOCKS, SKX_NEXT2, TB_CONNECTED, TB_HASH2, udpTables } from './sock';
+import {
+  H2_SHIFT, l4Root, L4_LIVE, RG_DEV, RG_HAS_CONNS, RG_INLINE, RG_NUM, RG_PORT, RG_PROG, RG_RCV4, RG_SOCKS, RG_V6ONLY, SKX_NEXT2,
+  TB_CONNECTED, TB_HASH2, udpTables,
+} from './sock';
 import { hash2Of4, matches4, udpEhash4 } from './sock_lookup';
 import { skLookupAttached } from './sk_prog';
 import { udp6_burst_demux, udp6_burst_rcv, udp6Frame } from './udp6_lean';
@@ -137,8 +140,9 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 //
 // udp4_burst_demux decides the frames of a burst (eth.ts stack_rx_burst's, before any goes up) a stage
 // at a time across all of them: which take the lean path (leanGate, leanLen), their UDP length and
-// checksum, then the socket lookup level by level — the hash2 slot, its head and the head's score,
-// its reuseport group, the member the flow hash picks, the member's state. With thousands of sockets
+// checksum, then the socket lookup level by level — the hash2 slot (its head, or the head's reuseport
+// group, which the slot names: sock.ts H2_GROUP), the head's score or the group's key, the member the
+// flow hash picks (the group's second line holds its first 16). With thousands of sockets
 // each level is a cache miss (sock_prefetch.ts's reason); a level at a time, a tight pass first loads
 // the level's lines for all frames (few instructions a frame, so many misses are in flight at once),
 // then the stage's own work finds them in cache. With fewer sockets than SOCKS_DEEP the lines are in
@@ -163,8 +167,8 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 //   +0   BURST_MAX × u32 per frame: 0 the full path | LB_UDP: udp_rcv | LB_SAME: as the frame at +256 |
 //        LB_DONE: queued with its run | LB_HSLOT: the hash2 slot's
 //        address is at +256 | LB_SLOT: the pick's slot in its group's array is at +256 | a record or
-//        group address with its stage in the low 2 bits (LB_SOCK the socket found, LB_HEAD, LB_GROUP,
-//        LB_MEMBER; records and groups are 16-aligned, reclaim.ts)
+//        group address with its stage in the low 2 bits (LB_SOCK the socket found, LB_HEAD, LB_GROUP;
+//        records and groups are 16-aligned, reclaim.ts)
 //   +256 BURST_MAX × u32 per frame: the hash2 slot's address, then the address the head was looked up
 //        with (the exact one, or 0 for the wildcard chain), then the pick's slot
 
@@ -176,7 +180,6 @@ export const LB_SLOT: u32 = 12;
 export const LB_SOCK: u32 = 0;
 export const LB_HEAD: u32 = 1;
 export const LB_GROUP: u32 = 2;
-export const LB_MEMBER: u32 = 3;
 export const LB_B: u32 = 256;
 /**
  * Sockets live (all protocols) from which the levels are loaded ahead: 32768 records are 8 MiB, past
@@ -305,6 +308,11 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
   let taken: u32 = 0;
   let slots: u32 = 0;
   let same: u32 = 0;
+  // the first and past the last frame to look up, the first to take another's answer: the passes below
+  // run over those alone (a burst of one flow, as tens of sockets mostly see, looks up its first frame)
+  let lo: u32 = 0;
+  let hi: u32 = 0;
+  let sameLo: u32 = 0;
   // the last flow given a hash2 slot: its frame, addresses and ports (the lookup's whole input with
   // the burst's device: a later frame of the flow gets the same answer, LB_SAME); the burst's earlier
   // flows in the flow table
@@ -344,14 +352,17 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
           if (r != 0xffffffff) {
             store<u32>(B + (i << 2), r);
             a = LB_SAME;
+            if (same == 0) sameLo = i;
             same++;
             fi = r;
             fs = sa;
             fd = da;
             fp = pp;
           } else {
-            store<u32>(B + (i << 2), h2 + (hash2Of4(da, ldBe16(uh + 2)) << 2));
+            store<u32>(B + (i << 2), h2 + (hash2Of4(da, ldBe16(uh + 2)) << H2_SHIFT));
             a = LB_HSLOT;
+            if (slots == 0) lo = i;
+            hi = i + 1;
             slots++;
             store<u32>(e, i + 1);
             fi = i;
@@ -366,49 +377,63 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
   }
   if (slots == 0) return taken;
   lbLooked = true;
-  udp4Lookup(A, B, burst, n, ifindex, h2, deep);
-  if (same != 0) lbSame(A, n);
+  udp4Lookup(A + (lo << 2), B + (lo << 2), burst + (lo << 3), hi - lo, ifindex, h2, deep);
+  if (same != 0) lbSame(A, sameLo, n);
   return taken;
 }
 
 /**
- * The frames marked LB_SAME take the answer of the frame whose flow they repeat (a socket, or LB_UDP
- * for whatever it did not decide): the lookup read the same tables with the same input.
+ * The frames marked LB_SAME (none before frame `lo`) take the answer of the frame whose flow they
+ * repeat (a socket, or LB_UDP for whatever it did not decide): the lookup read the same tables with the
+ * same input.
  */
-export function lbSame(A: u32, n: u32): void {
+export function lbSame(A: u32, lo: u32, n: u32): void {
   const B = A + LB_B;
-  for (let i: u32 = 0; i < n; i++) {
+  for (let i = lo; i < n; i++) {
     if (load<u32>(A + (i << 2)) != LB_SAME) continue;
     const r = load<u32>(A + (load<u32>(B + (i << 2)) << 2));
     store<u32>(A + (i << 2), r >= 16 ? r : LB_UDP);
   }
 }
 
-/** udp4Demux's lookup, a level at a time, for the frames at LB_HSLOT (their slot's address in B). */
+/**
+ * udp4Demux's lookup, a level at a time, for the frames at LB_HSLOT (their slot's address in B) among
+ * the `n` whose stage words are at A (their (data, len) pairs at `burst`: a burst's part). A slot
+ * names its head's reuseport group (sock.ts H2_GROUP): such a chain goes straight to the group, which
+ * holds its members' key — the head's, what matches4 compares (RG_MIXED: not any more) — and its first
+ * members in its second line; only a head in no group is read itself.
+ */
 function udp4Lookup(A: u32, B: u32, burst: u32, n: u32, ifindex: u32, h2: u32, deep: bool): void {
   let s: u32 = deep ? touchB(A, n, LB_HSLOT) : 0;
-  // the slots' heads (the wildcard slot's when the exact one is empty)
+  // the slots' heads and their groups (the wildcard slot's when the exact one is empty)
   let heads: u32 = 0;
+  let groups: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     if (load<u32>(A + (i << 2)) != LB_HSLOT) continue;
-    let head = load<u32>(load<u32>(B + (i << 2)));
+    let pair = load<u64>(load<u32>(B + (i << 2)));
     let laddr = load<u32>(load<u32>(burst + (i << 3)) + ETH_HLEN + IPH_DADDR);
-    if (head == 0) {
+    if (<u32>pair == 0) {
       const uh = load<u32>(burst + (i << 3)) + ETH_HLEN + 20;
-      head = load<u32>(h2 + (hash2Of4(0, ldBe16(uh + 2)) << 2));
+      pair = load<u64>(h2 + (hash2Of4(0, ldBe16(uh + 2)) << H2_SHIFT));
       laddr = 0;
     }
-    if (head != 0) {
+    const head = <u32>pair;
+    const g = <u32>(pair >> 32);
+    store<u32>(B + (i << 2), laddr);
+    if (g != 0) {
+      store<u32>(A + (i << 2), g | LB_GROUP);
+      // the group's two lines asked for now, while the later frames' slots are read
+      if (deep) s += load<u32>(g) + load<u32>(g, RG_INLINE);
+      groups++;
+    } else if (head != 0) {
       store<u32>(A + (i << 2), head | LB_HEAD);
-      store<u32>(B + (i << 2), laddr);
       heads++;
     } else store<u32>(A + (i << 2), LB_UDP);
   }
-  if (heads == 0) return;
-  if (deep) s += touchA(A, n, LB_HEAD, 0);
-  // the heads: do they take the datagram at all (compute_score ≥ 1), and what decides among them
-  let groups: u32 = 0;
-  for (let i: u32 = 0; i < n; i++) {
+  if (heads == 0 && groups == 0) return;
+  if (deep && heads != 0) s += touchA(A, n, LB_HEAD, 0);
+  // the heads in no group: do they take the datagram at all (compute_score ≥ 1), and are they alone
+  if (heads != 0) for (let i: u32 = 0; i < n; i++) {
     const a = load<u32>(A + (i << 2));
     if (!staged(a, LB_HEAD)) continue;
     const head = a & ~3;
@@ -430,38 +455,36 @@ function udp4Lookup(A: u32, B: u32, burst: u32, n: u32, ifindex: u32, h2: u32, d
     lbSink(s);
     return;
   }
-  if (deep) s += touchA(A, n, LB_GROUP, 0);
-  // the groups (no program, no connected members): reuseport_select_sock_by_hash's first pick's slot
+  // (a head in no group may have named one after all: its group's lines)
+  if (deep && heads != 0) s += touchA(A, n, LB_GROUP, 0) + touchA(A, n, LB_GROUP, RG_INLINE);
+  // the groups (no program, no connected members) whose key matches as the head's would (port, bound
+  // address, not IPV6_V6ONLY, device; no member has a peer while none connected): the chain's first
+  // scoring socket is in it, and reuseport_select_sock_by_hash's first pick's slot decides
   for (let i: u32 = 0; i < n; i++) {
     const a = load<u32>(A + (i << 2));
     if (!staged(a, LB_GROUP)) continue;
     const g = a & ~3;
     const k = load<u32>(g + RG_NUM);
-    if (load<u32>(g + RG_PROG) != 0 || load<u32>(g + RG_HAS_CONNS) != 0 || k == 0) {
+    const ip = load<u32>(burst + (i << 3)) + ETH_HLEN;
+    const uh = ip + 20;
+    const dev = load<u32>(g + RG_DEV);
+    if (load<u32>(g + RG_PROG) != 0 || load<u32>(g + RG_HAS_CONNS) != 0 || k == 0 || load<u16>(g + RG_V6ONLY) != 0 /* RG_V6ONLY, RG_MIXED */ ||
+      <u32>load<u16>(g + RG_PORT) != ldBe16(uh + 2) || load<u32>(g + RG_RCV4) != load<u32>(B + (i << 2)) || (dev != 0 && dev != ifindex)) {
       store<u32>(A + (i << 2), LB_UDP);
       continue;
     }
-    const ip = load<u32>(burst + (i << 3)) + ETH_HLEN;
-    const uh = ip + 20;
     const hash = udpEhash4(load<u32>(B + (i << 2)), ldBe16(uh + 2), load<u32>(ip, IPH_SADDR), ldBe16(uh));
     store<u32>(B + (i << 2), load<u32>(g + RG_SOCKS) + (<u32>((<u64>hash * <u64>k) >> 32) << 2));
     store<u32>(A + (i << 2), LB_SLOT);
   }
   if (deep) s += touchB(A, n, LB_SLOT);
-  // the picks
+  // the picks: none is ESTABLISHED, its group having no connected member (sk_connect sets RG_HAS_CONNS
+  // before the state, and nothing clears it), so none is skipped; what their enqueue reads (line 1 of
+  // the record alone: sock.ts SKX_HIT) lbWarm loads with the frames' queue records
   for (let i: u32 = 0; i < n; i++) {
     if (load<u32>(A + (i << 2)) != LB_SLOT) continue;
     const sk = load<u32>(load<u32>(B + (i << 2)));
-    store<u32>(A + (i << 2), sk != 0 ? sk | LB_MEMBER : LB_UDP);
-  }
-  // the picks' lines: line 0 (the state) and line 1 (what the enqueue writes)
-  if (deep) s += touchA(A, n, LB_MEMBER, 0) + touchA(A, n, LB_MEMBER, SK_RMEM);
-  // the picks' state (a connected pick: the loop past it is reuseportSelect's, udp_rcv's)
-  for (let i: u32 = 0; i < n; i++) {
-    const a = load<u32>(A + (i << 2));
-    if (!staged(a, LB_MEMBER)) continue;
-    const sk = a & ~3;
-    store<u32>(A + (i << 2), <u32>load<u8>(sk + SK_STATE) == TCP_ESTABLISHED ? LB_UDP : sk);
+    store<u32>(A + (i << 2), sk != 0 ? sk : LB_UDP);
   }
   sink += s;
 }

@@ -119,11 +119,20 @@ describe.skipIf(unready !== '')('the lean local receive answers as the full path
 
   it('the UDP checksum on the burst path: odd lengths summed right, a wrong one counted as udp_rcv counts it', async () => {
     const { fx, t, s } = await warmed();
-    for (const n of [0, 1, 3, 5, 37, 60]) {
+    // every length the short sum takes (UDP lengths 8-63) and two past it; each one's last byte changed
+    // after the checksum was computed is an error (the tail of every length is summed)
+    const n0 = fx.nonzero()['Udp:InCsumErrors'] ?? 0;
+    for (let n = 0; n <= 57; n++) {
       const data = Uint8Array.from({ length: n }, (_, k) => (k * 29 + n) & 0xff);
-      fx.rx('eth0', frame({ data }));
+      const f = frame({ data });
+      fx.rx('eth0', f);
       expect(t.recv(s)?.data).toEqual(data);
+      if (n === 0) continue;
+      f[14 + 20 + 8 + n - 1]! ^= 0x21; // the last payload byte (the frame may be padded past it)
+      fx.rx('eth0', f);
+      expect(t.recv(s)).toBeUndefined();
     }
+    expect((fx.nonzero()['Udp:InCsumErrors'] ?? 0) - n0).toBe(57);
     const bad = frame();
     bad[14 + 20 + 6] ^= 0x40; // the checksum field
     const before = fx.nonzero();

@@ -62,7 +62,7 @@ interface Sockets {
 }
 
 /** The socket set, created in the same order on both stacks (so the ids and the chains' order match). */
-function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean }): Sockets {
+function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean; groups?: boolean }): Sockets {
   const ids: number[] = [];
   const mk = (family: 'inet' | 'inet6', addr: string, port: number, f: { reusePort?: boolean; ipv6Only?: boolean; dev?: number } = {}): number => {
     const id = t.create({ family, reusePort: f.reusePort, ipv6Only: f.ipv6Only, reuseAddr: true });
@@ -85,6 +85,21 @@ function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean; s
   if (o.connected) {
     const c = mk('inet6', L6, 7008);
     t.connect(c, P6, 9999);
+  }
+  if (o.groups) {
+    // reuseport groups the hash2 slot names (sock.ts H2_GROUP): the lean IPv4 lookup matches the group's key
+    for (let i = 0; i < 3; i++) mk('inet', '0.0.0.0', 7011, { reusePort: true }); // on the wildcard chain
+    const g12 = Array.from({ length: 3 }, () => mk('inet', L4, 7012, { reusePort: true }));
+    for (const id of g12) t.setOption(id, 'SO_BINDTODEVICE', 1); // all bound to loopback after joining: none scores for eth0
+    const g13 = Array.from({ length: 3 }, () => mk('inet', L4, 7013, { reusePort: true }));
+    t.setOption(g13[0]!, 'SO_BINDTODEVICE', 1); // a member behind the head: the head still decides
+    for (let i = 0; i < 3; i++) mk('inet6', '::', 7014, { reusePort: true }); // dual-stack: IPv4 as ::ffff:a.b.c.d
+    for (let i = 0; i < 3; i++) mk('inet6', '::', 7015, { reusePort: true, ipv6Only: true }); // no IPv4: port unreachable
+    for (let i = 0; i < 3; i++) mk('inet', L4, 7016, { reusePort: true }); // its head closed between bursts
+    for (let i = 0; i < 2; i++) mk('inet', L4, 7017, { reusePort: true });
+    mk('inet', L4, 7017); // SO_REUSEADDR alone, newest: a head in no group before a group on its chain
+    const g18 = Array.from({ length: 3 }, () => mk('inet', L4, 7018, { reusePort: true }));
+    t.setOption(g18[2]!, 'SO_BINDTODEVICE', 1); // the head bound to loopback after joining: the next member scores
   }
   return { ids };
 }
@@ -125,6 +140,9 @@ function bursts(): Uint8Array[][] {
   return [a, b];
 }
 
+/** Sockets a test's `between` closed (their queues went with them). */
+const closedIds = new Set<number>();
+
 interface Outcome {
   queues: string[][];
   counters: Record<string, number>;
@@ -133,7 +151,7 @@ interface Outcome {
   taken: number[];
 }
 
-async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean; between?: (fx: Fixture, burst: number) => void } = {}): Promise<Outcome> {
+async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean; groups?: boolean; between?: (fx: Fixture, burst: number, ids: number[]) => void } = {}): Promise<Outcome> {
   const fx = await Fixture.create(LINKS, [], NEIGH);
   const t = fx.dp.socketTable;
   t.setHashSecret(0x5eed);
@@ -149,7 +167,7 @@ async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boole
   const taken: number[] = [];
   const sent: string[] = [];
   for (const [bi, burst] of frames.entries()) {
-    o.between?.(fx, bi);
+    o.between?.(fx, bi, ids);
     fx.advance(10_000); // the ICMP limiters' tokens back
     for (const f of burst) if (!d.inject(f)) throw new Error('inject failed');
     d.poll();
@@ -163,6 +181,7 @@ async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boole
   }
   const queues = ids.map((id) => {
     const q: string[] = [];
+    if (closedIds.has(id)) return q;
     for (let m = t.recv(id); m; m = t.recv(id)) q.push(`${hex(m.data)} ${m.address} ${m.port} ${m.ifindex} ${m.size}`);
     return q;
   });
@@ -318,5 +337,40 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
     expect(lean.counters).toEqual(full.counters);
     // all but each new source's first frame (udp6_lean.ts's memo of local pairs learns it on the full path)
     expect(lean.taken[0]).toBeGreaterThanOrEqual(a.length - srcs.length);
+  }, 60_000);
+
+  it('reuseport groups named by their hash2 slot: the wildcard chain, members bound to a device after joining, dual-stack and V6ONLY groups, a closed head, a head in no group', async () => {
+    const ports = [7011, 7012, 7013, 7014, 7015, 7016, 7017, 7018];
+    const burst = (r: number) => ports.flatMap((p) => [41000, 41001, 41002, 41003].map((sport, j) => v4(r * 100 + p - 7000 + j * 20, p, { sport })));
+    // the newest member of 7016's group (the chain's head) closed after the first burst
+    const between = (fx: Fixture, bi: number, ids: number[]) => {
+      if (bi === 1) {
+      fx.dp.socketTable.close(ids[ids.length - 7]!);
+      closedIds.add(ids[ids.length - 7]!);
+    }
+    };
+    const frames = [burst(0), burst(1), burst(2)];
+    closedIds.clear();
+    const lean = await run(true, frames, { groups: true, between });
+    const full = await run(false, frames, { groups: true, between });
+    expect(lean.queues).toEqual(full.queues);
+    expect(lean.counters).toEqual(full.counters);
+    expect(lean.sent).toEqual(full.sent);
+    expect(lean.taken).toEqual(frames.map((f) => f.length));
+    // what the kernel's rules give (three bursts of four datagrams a port): udp4_lib_lookup2 takes the
+    // first socket that scores, and a group member's group chooses among all its members
+    // 7012: every member bound to loopback, 7015: V6ONLY sockets only: closed ports for IPv4 on eth0
+    expect(lean.counters['Udp:NoPorts']).toBe(24);
+    const q = lean.queues.slice(-24);
+    const sum = (a: string[][]) => a.reduce((x, y) => x + y.length, 0);
+    expect(sum(q.slice(0, 3))).toBe(12); // 7011 on 0.0.0.0
+    expect(sum(q.slice(3, 6))).toBe(0);
+    expect(sum(q.slice(6, 9))).toBe(12); // 7013: the head scores, its group chooses (the bound member too)
+    expect(sum(q.slice(9, 12))).toBe(12); // 7014 dual-stack, as ::ffff:192.0.2.2
+    expect(sum(q.slice(12, 15))).toBe(0);
+    expect(sum(q.slice(15, 17))).toBeGreaterThanOrEqual(8); // 7016: the two left take the last two bursts
+    expect(q[20]!.length).toBe(12); // 7017: the newest socket, in no group, scores first and keeps the chain
+    expect(sum(q.slice(18, 20))).toBe(0);
+    expect(sum(q.slice(21, 24))).toBe(12); // 7018: the next member scores, its group chooses (the bound head too)
   }, 60_000);
 });
