@@ -29,7 +29,7 @@
 // Reads: the datagram, the input device's record (CONF4 forwarding, rp_filter, accept_local,
 // route_localnet, send_redirects; its addresses for multicast membership), the FIB (a destination it
 // answered RTN_LOCAL for is remembered per worker for its generation: the local memo below).
-// Sets: the frame's length (trimmed), Ip counters. Next: ip_local_deliver (local.ts), ip_forward
+// Sets: the frame's length (trimmed), Ip counters (and TcpExt:IPReversePathFilter for an rp_filter drop). Next: ip_local_deliver (local.ts), ip_forward
 // (forward.ts), icmp_send, or a drop with its reason.
 
 import { mcDevAllow4 } from './udp_mcast';
@@ -40,7 +40,7 @@ import {
   AF_INET, CONF4_ACCEPT_LOCAL, CONF4_FORWARDING, CONF4_ROUTE_LOCALNET, CONF4_RP_FILTER, CONF4_SEND_REDIRECTS,
   FL_DPORT, FL_DST, FL_FAMILY, FL_IIF, FL_OIF, FL_PROTO, FL_SCOPE, FL_SPORT, FL_SRC, FL_TOS, FR_GW,
   FR_GW_FAMILY, FR_INFO, FR_NH_INDEX, FR_OIF, FR_SIZE, FR_TYPE, LOOPBACK_IFINDEX, RT_SCOPE_HOST, MIB_IP_IN_ADDR_ERRORS, MIB_IP_IN_CSUM_ERRORS,
-  MIB_IP_IN_HDR_ERRORS, MIB_IP_IN_NO_ROUTES, MIB_IP_IN_RECEIVES, MIB_IP_IN_TRUNCATED_PKTS, ND_ADDR4, ND_CONF4,
+  MIB_IP_IN_HDR_ERRORS, MIB_IP_IN_NO_ROUTES, MIB_IP_IN_RECEIVES, MIB_IP_RPFILTER, MIB_IP_IN_TRUNCATED_PKTS, ND_ADDR4, ND_CONF4,
   NDROP_IP_BLACKHOLE, NDROP_IP_CSUM, NDROP_IP_INADDRERRORS, NDROP_IP_INHDR, NDROP_IP_INNOROUTES,
   NDROP_IP_INVALID_DEST, NDROP_IP_INVALID_SOURCE, NDROP_IP_LOCALNET, NDROP_IP_LOCAL_SOURCE, NDROP_IP_PROHIBIT,
   NDROP_IP_RPFILTER, NDROP_NOT_SPECIFIED, NDROP_OTHERHOST, NDROP_PKT_TOO_SMALL, RT_SCOPE_UNIVERSE, RTN_BROADCAST,
@@ -155,6 +155,8 @@ export function ip_rcv_finish_defrag(ifindex: u32, data: u32, len: u32): void {
   const nd = netdevGet(ifindex);
   const route = routeInput(ifindex, nd, data, hlen);
   if (route == ROUTE_DROP) {
+    // drop_error: a source rp_filter refused is counted as such (TcpExt:IPReversePathFilter)
+    if (rtReason == NDROP_IP_RPFILTER) mibInc(MIB_IP_RPFILTER);
     netFree(q, data);
     netDrop(rtReason);
     return;

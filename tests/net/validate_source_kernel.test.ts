@@ -10,8 +10,9 @@
 // wxdp; the same frames go in on eth0, one at a time. wxdp runs every frame twice: through the lean
 // forward (fwd4_lean.ts, what a plain frame takes) and through the full path (ip_forward_use_pmtu on
 // sends every frame of the burst there; the frames are far below every MTU, so it changes nothing else).
-// Compared: what leaves by eth1, byte for byte, and the source-validation drop reasons the kernel traced
-// (kfree_skb) against the ones wxdp counted.
+// Compared: what leaves by eth1, byte for byte, the source-validation drop reasons the kernel traced
+// (kfree_skb) against the ones wxdp counted, and TcpExt:IPReversePathFilter (the router namespace's
+// /proc/net/netstat before and after each frame) against wxdp's counter of that name.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -56,6 +57,8 @@ const SOURCES = {
 } as const;
 
 const REASONS = ['IP_RPFILTER', 'IP_INVALID_SOURCE', 'IP_LOCAL_SOURCE'] as const;
+/** LINUX_MIB_IPRPFILTER as /proc/net/netstat names it (the router namespace's, per frame). */
+const RPF = 'TcpExt:IPReversePathFilter';
 
 interface Scenario {
   what: string;
@@ -138,21 +141,27 @@ describe.skipIf(unready !== '')('fib_validate_source against the kernel', () => 
           for (let t = 0; t < 4 && says(kern[i]!) === 'nothing'; t++) kern[i] = k!.send([['eth0', frames[i]!]], 0.4)[0]!;
         }
         const kernelSays = kern.map(says);
-        // the harness first: the kernel does what the code above says it does
+        // the harness first: the kernel does what the code above says it does, and counts an rp_filter
+        // drop in TcpExt:IPReversePathFilter (ip_rcv_finish_core's drop_error), nothing else there
         expect(Object.fromEntries(names.map((n, i) => [n, kernelSays[i]]))).toEqual(sc.expect);
+        const kernelRpf = kern.map((r) => r.counters[RPF] ?? 0);
+        expect(kernelRpf).toEqual(kernelSays.map((s) => (s === 'IP_RPFILTER' ? 1 : 0)));
         for (const full of [false, true]) {
           const fx = await Fixture.create(LINKS, ROUTES, NEIGH, { sysctls: { ...(sc.sysctls ?? {}), ...(full ? { 'net.ipv4.ip_forward_use_pmtu': 1 } : {}) } });
           for (const line of sc.lines ?? []) fx.ip(line);
           frames.forEach((f, i) => {
             const before = fx.drops();
+            const rpf0 = fx.mib()[RPF] ?? 0;
             const out = fx.rx('eth0', f).get('eth1')?.map(hex) ?? [];
             const after = fx.drops();
             const reasons = REASONS.filter((r) => (after[r] ?? 0) !== (before[r] ?? 0));
-            expect({ path: full ? 'full' : 'lean', source: names[i], out, reasons }).toEqual({
+            const rpf = (fx.mib()[RPF] ?? 0) - rpf0;
+            expect({ path: full ? 'full' : 'lean', source: names[i], out, reasons, rpf }).toEqual({
               path: full ? 'full' : 'lean',
               source: names[i],
               out: kern[i]!.tx.get('eth1')?.map(hex) ?? [],
               reasons: kernelSays[i] === 'fwd' || kernelSays[i] === 'nothing' ? [] : [kernelSays[i]],
+              rpf: kernelRpf[i],
             });
           });
         }
