@@ -28,7 +28,8 @@
 //
 // Reads: the datagram, the input device's record (CONF4 forwarding, rp_filter, accept_local,
 // route_localnet, send_redirects; its addresses for multicast membership), the FIB (a destination it
-// answered RTN_LOCAL for is remembered per worker for its generation: the local memo below).
+// answered RTN_LOCAL for is remembered per worker for its generation: the local memo below; so are
+// fib_validate_source's last two routes back: the reverse route memo).
 // Sets: the frame's length (trimmed), Ip counters (and TcpExt:IPReversePathFilter for an rp_filter drop). Next: ip_local_deliver (local.ts), ip_forward
 // (forward.ts), icmp_send, or a drop with its reason.
 
