@@ -264,6 +264,8 @@ export const MIB_CT_CHAINTOOLONG: u32 = 184;
 export const MIB_FLOW_HIT: u32 = 185; //      a frame the flowtable forwarded
 export const MIB_FLOW_SLOWPATH: u32 = 186; // a flowtable entry's frame left to the stack (FIN/RST, options, MTU, fragment)
 export const MIB_NAT_NO_TUPLE: u32 = 187; //  nf_nat found no free tuple in the range
+// 200-: /proc/net/netstat's TcpExt counters the IP stages bump (LINUX_MIB_*)
+export const MIB_IP_RPFILTER: u32 = 200; //   TcpExt:IPReversePathFilter: ip_rcv_finish_core dropped for rp_filter (LINUX_MIB_IPRPFILTER)
 export const MIB_COUNT: u32 = 256; // room up to 384
 
 // ---- Drop reasons (u64 at NR_DROPS + index × 8): the kernel's SKB_DROP_REASON_* names ----

@@ -1268,6 +1268,75 @@ function ruleMemo4(list: u32, n: u32, fl: u32): bool {
   return n;
 }
 
+// ---- How the rules see a flow's source (fib_validate_source's reverse route memo, ipv4_rcv.ts) ----
+//
+// A rule reads the source only through "is it inside my source prefix". Every rule's source prefix lies
+// inside their longest common prefix (the bound below), so for every source outside the bound each
+// rule's source test fails: all such sources are one class, and a lookup's answer for one of them is
+// the answer for any other with the same remaining fields. Computed once per rule list and FIB
+// generation (per worker: wasm globals).
+
+let boundList: u32 = 0;
+let boundGen: u32 = 0;
+let boundSet: bool = false;
+/** The bound, host order and masked; its length (-1: no rule reads the source). */
+let boundAddr: u32 = 0;
+let boundLen: i32 = -1;
+/** A rule reads ports (a per-flow field the memo's key does not hold). */
+let boundPorts: bool = false;
+
+/**
+ * The class of source `a` (network order) for the IPv4 rules as a lookup walks them now: 1 when no rule
+ * can match on it (outside the bound, or no rule reads the source, or no rule was ever added: the
+ * merged lookup reads no source), 0 when it is inside the bound (its own class: the address itself),
+ * -1 when a rule reads ports (sport/dport ranges), which the caller's key does not hold.
+ */
+export function fib4RuleSrcClass(a: u32): i32 {
+  const root = fibRoot();
+  if (root == 0 || (load<u32>(root + FRT_FLAGS) & FIBF_CUSTOM4) == 0) return 1;
+  const list = load<u32>(root + FRT_RULES4);
+  if (list == 0) return 1;
+  const gen = fibGen();
+  if (!boundSet || list != boundList || gen != boundGen) {
+    const n = load<u32>(list);
+    let len: i32 = -1;
+    let addr: u32 = 0;
+    let ports = false;
+    for (let i: u32 = 0; i < n; i++) {
+      const r = list + RULES_HEADER + i * RULE_SIZE;
+      if ((load<u16>(r + RU_SPORT_LO) != 0 && load<u16>(r + RU_SPORT_HI) != 0) || (load<u16>(r + RU_DPORT_LO) != 0 && load<u16>(r + RU_DPORT_HI) != 0)) ports = true;
+      const slen = <i32>load<u8>(r + RU_SRC_LEN);
+      if (slen == 0) continue;
+      const m: u32 = slen >= 32 ? 0xffffffff : ~(<u32>0xffffffff >> <u32>slen);
+      const p = bswap<u32>(load<u32>(r + RU_SRC)) & m;
+      if (len < 0) {
+        addr = p;
+        len = slen;
+        continue;
+      }
+      // the common prefix of the bound and this one
+      let l: i32 = slen < len ? slen : len;
+      const d = addr ^ p;
+      if (d != 0) {
+        const c = <i32>clz<u32>(d);
+        if (c < l) l = c;
+      }
+      len = l;
+      addr &= l == 0 ? 0 : ~(<u32>0xffffffff >> <u32>l);
+    }
+    boundList = list;
+    boundGen = gen;
+    boundAddr = addr;
+    boundLen = len;
+    boundPorts = ports;
+    boundSet = true;
+  }
+  if (boundPorts) return -1;
+  if (boundLen < 0) return 1;
+  const m: u32 = boundLen >= 32 ? 0xffffffff : boundLen == 0 ? 0 : ~(<u32>0xffffffff >> <u32>boundLen);
+  return ((bswap<u32>(a) ^ boundAddr) & m) == 0 ? 0 : 1;
+}
+
 /**
  * fib_rules_lookup for `family` (the rule list at `rules`): 0 with the result, or the error of the
  * rule that decided; -ESRCH is returned as -ENETUNREACH (__fib_lookup). For IPv6, `hasSaddr` is

@@ -28,8 +28,9 @@
 //
 // Reads: the datagram, the input device's record (CONF4 forwarding, rp_filter, accept_local,
 // route_localnet, send_redirects; its addresses for multicast membership), the FIB (a destination it
-// answered RTN_LOCAL for is remembered per worker for its generation: the local memo below).
-// Sets: the frame's length (trimmed), Ip counters. Next: ip_local_deliver (local.ts), ip_forward
+// answered RTN_LOCAL for is remembered per worker for its generation: the local memo below; so are
+// fib_validate_source's last two routes back: the reverse route memo).
+// Sets: the frame's length (trimmed), Ip counters (and TcpExt:IPReversePathFilter for an rp_filter drop). Next: ip_local_deliver (local.ts), ip_forward
 // (forward.ts), icmp_send, or a drop with its reason.
 
 import { mcDevAllow4 } from './udp_mcast';
@@ -40,13 +41,13 @@ import {
   AF_INET, CONF4_ACCEPT_LOCAL, CONF4_FORWARDING, CONF4_ROUTE_LOCALNET, CONF4_RP_FILTER, CONF4_SEND_REDIRECTS,
   FL_DPORT, FL_DST, FL_FAMILY, FL_IIF, FL_OIF, FL_PROTO, FL_SCOPE, FL_SPORT, FL_SRC, FL_TOS, FR_GW,
   FR_GW_FAMILY, FR_INFO, FR_NH_INDEX, FR_OIF, FR_SIZE, FR_TYPE, LOOPBACK_IFINDEX, RT_SCOPE_HOST, MIB_IP_IN_ADDR_ERRORS, MIB_IP_IN_CSUM_ERRORS,
-  MIB_IP_IN_HDR_ERRORS, MIB_IP_IN_NO_ROUTES, MIB_IP_IN_RECEIVES, MIB_IP_IN_TRUNCATED_PKTS, ND_ADDR4, ND_CONF4,
+  MIB_IP_IN_HDR_ERRORS, MIB_IP_IN_NO_ROUTES, MIB_IP_IN_RECEIVES, MIB_IP_RPFILTER, MIB_IP_IN_TRUNCATED_PKTS, ND_ADDR4, ND_CONF4,
   NDROP_IP_BLACKHOLE, NDROP_IP_CSUM, NDROP_IP_INADDRERRORS, NDROP_IP_INHDR, NDROP_IP_INNOROUTES,
   NDROP_IP_INVALID_DEST, NDROP_IP_INVALID_SOURCE, NDROP_IP_LOCALNET, NDROP_IP_LOCAL_SOURCE, NDROP_IP_PROHIBIT,
   NDROP_IP_RPFILTER, NDROP_NOT_SPECIFIED, NDROP_OTHERHOST, NDROP_PKT_TOO_SMALL, RT_SCOPE_UNIVERSE, RTN_BROADCAST,
   RTN_LOCAL, RTN_UNICAST, ADDR_LIST_HEADER, NR_FIB, SYSCTL_FIB_MULTIPATH_HASH_POLICY,
 } from './abi';
-import { FA_NH, FA_NHS, FIBF_CUSTOM4, FIBF_CUSTOM_LOCAL4, FRT_FLAGS, fib4_local_type, fib4_lookup_nopath_cold, NH_OIF, NH_SCOPE, NH_SIZE } from './fib';
+import { FA_NH, FA_NHS, FIBF_CUSTOM4, FIBF_CUSTOM_LOCAL4, FRT_FLAGS, fib4_local_type, fib4_lookup_nopath_cold, fib4RuleSrcClass, NH_OIF, NH_SCOPE, NH_SIZE } from './fib';
 import {
   ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, ICMP_NET_UNREACH, ICMP_PARAMETERPROB, ICMP_PKT_FILTERED, RTCF_BROADCAST,
   RTCF_LOCAL, RTCF_MULTICAST, currentTimestamp, icmp_send, ipErrorAllow, specDst,
@@ -155,6 +156,8 @@ export function ip_rcv_finish_defrag(ifindex: u32, data: u32, len: u32): void {
   const nd = netdevGet(ifindex);
   const route = routeInput(ifindex, nd, data, hlen);
   if (route == ROUTE_DROP) {
+    // drop_error: a source rp_filter refused is counted as such (TcpExt:IPReversePathFilter)
+    if (rtReason == NDROP_IP_RPFILTER) mibInc(MIB_IP_RPFILTER);
     netFree(q, data);
     netDrop(rtReason);
     return;
@@ -441,6 +444,53 @@ export function fib_validate_source4(ifindex: u32, nd: u32, saddr: u32, daddr: u
  * rp_filter 2 whether any route back by this device exists (the second lookup, oif set).
  */
 function validateSourceFull(ifindex: u32, nd: u32, saddr: u32, daddr: u32, tos: u32, oif: u32, rpf: u32, acceptLocal: bool, data: u32, hlen: u32): i32 {
+  // the generation first: an answer found while a change is published is kept under the old one
+  const gen = fibGen() + 1;
+  const cls = fib4RuleSrcClass(daddr);
+  if (cls < 0) return reverseRoute(ifindex, nd, saddr, daddr, tos, oif, rpf, acceptLocal, data, hlen);
+  const fr = load<u32>(netRoot() + NR_FIB);
+  const proto = data != 0 && fr != 0 && (load<u32>(fr + FRT_FLAGS) & FIBF_CUSTOM4) != 0 ? <u32>load<u8>(data, IPH_PROTOCOL) : 0;
+  const src = cls != 0 ? 0 : daddr;
+  const misc = tos | (proto << 8) | (rpf << 16) | (acceptLocal ? 1 << 24 : 0) | (<u32>cls << 25);
+  if (rvGen0 == gen && rvSaddr0 == saddr && rvSrc0 == src && rvOif0 == oif && rvIf0 == ifindex && rvMisc0 == misc) return rvRes0;
+  if (rvGen1 == gen && rvSaddr1 == saddr && rvSrc1 == src && rvOif1 == oif && rvIf1 == ifindex && rvMisc1 == misc) return rvRes1;
+  const r = reverseRoute(ifindex, nd, saddr, daddr, tos, oif, rpf, acceptLocal, data, hlen);
+  // the older of the two goes
+  if (rvOlder0) {
+    rvGen0 = gen; rvSaddr0 = saddr; rvSrc0 = src; rvOif0 = oif; rvIf0 = ifindex; rvMisc0 = misc; rvRes0 = r;
+  } else {
+    rvGen1 = gen; rvSaddr1 = saddr; rvSrc1 = src; rvOif1 = oif; rvIf1 = ifindex; rvMisc1 = misc; rvRes1 = r;
+  }
+  rvOlder0 = !rvOlder0;
+  return r;
+}
+
+// The reverse route memo: validateSourceFull's last two answers (per worker: wasm globals), each under
+// what the answer depends on. The route back is looked up with the source as destination (kept
+// exactly), the datagram's destination as source (read only by rules: its class, fib4RuleSrcClass —
+// the address itself when a rule's source prefix may hold it, else one value for all), the route's
+// device as iif, no oif then this device's (for strict and loose mode), the TOS, the protocol (rules
+// may read it; a rule reading ports turns the memo off), no mark; then this device, rp_filter,
+// accept_local and the route's records decide. Everything else it reads — routes, rules, addresses,
+// links — moves the FIB generation when it changes, which the entries carry (0: empty).
+let rvGen0: u32 = 0;
+let rvSaddr0: u32 = 0;
+let rvSrc0: u32 = 0;
+let rvOif0: u32 = 0;
+let rvIf0: u32 = 0;
+let rvMisc0: u32 = 0;
+let rvRes0: i32 = 0;
+let rvGen1: u32 = 0;
+let rvSaddr1: u32 = 0;
+let rvSrc1: u32 = 0;
+let rvOif1: u32 = 0;
+let rvIf1: u32 = 0;
+let rvMisc1: u32 = 0;
+let rvRes1: i32 = 0;
+let rvOlder0: bool = true;
+
+/** validateSourceFull's lookups themselves (no memo). */
+function reverseRoute(ifindex: u32, nd: u32, saddr: u32, daddr: u32, tos: u32, oif: u32, rpf: u32, acceptLocal: bool, data: u32, hlen: u32): i32 {
   const rfl = REV_FL();
   const rres = REV_RES();
   zero64(rfl);

@@ -204,6 +204,7 @@ export const MIB_NAMES: Readonly<Record<number, string>> = {
   185: 'nf_flowtable:hit',
   186: 'nf_flowtable:slowpath',
   187: 'nf_nat:no_tuple',
+  200: 'TcpExt:IPReversePathFilter',
 };
 /** Drop reasons by index: the kernel's SKB_DROP_REASON_* names (without the prefix). */
 export const NET_DROP_REASONS: Readonly<Record<number, string>> = {

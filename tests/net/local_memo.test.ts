@@ -64,7 +64,7 @@ describe.skipIf(unready !== '')('the local input route memo gives the FIB\'s ans
     const before = fx.nonzero();
     fx.rx('eth0', u4('203.0.113.9', '192.0.2.1'));
     expect(got()).toBe(0);
-    expect(delta(fx, before)).toEqual({ 'Ip:InReceives': 1, 'drop:IP_RPFILTER': 1 });
+    expect(delta(fx, before)).toEqual({ 'Ip:InReceives': 1, 'TcpExt:IPReversePathFilter': 1, 'drop:IP_RPFILTER': 1 });
     fx.rx('eth0', u4('192.0.2.2', '192.0.2.1'));
     expect(got()).toBe(1); // on the link: the route back is through eth0
   });

@@ -10,8 +10,9 @@
 // wxdp; the same frames go in on eth0, one at a time. wxdp runs every frame twice: through the lean
 // forward (fwd4_lean.ts, what a plain frame takes) and through the full path (ip_forward_use_pmtu on
 // sends every frame of the burst there; the frames are far below every MTU, so it changes nothing else).
-// Compared: what leaves by eth1, byte for byte, and the source-validation drop reasons the kernel traced
-// (kfree_skb) against the ones wxdp counted.
+// Compared: what leaves by eth1, byte for byte, the source-validation drop reasons the kernel traced
+// (kfree_skb) against the ones wxdp counted, and TcpExt:IPReversePathFilter (the router namespace's
+// /proc/net/netstat before and after each frame) against wxdp's counter of that name.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -22,6 +23,7 @@ const M0 = '02:00:00:00:01:00';
 const M1 = '02:00:00:00:01:01';
 const H0 = '02:00:00:00:02:00';
 const H1 = '02:00:00:00:02:01';
+const H2 = '02:00:00:00:02:02';
 const LINKS: LinkCfg[] = [
   { name: 'eth0', mac: M0, forwarding: true, v4: ['192.0.2.1/24'] },
   { name: 'eth1', mac: M1, forwarding: true, v4: ['198.51.100.1/24'] },
@@ -34,11 +36,12 @@ const ROUTES: RouteCfg[] = [
 const NEIGH: NeighCfg[] = [
   { dev: 'eth0', addr: '192.0.2.2', mac: H0 },
   { dev: 'eth1', addr: '198.51.100.2', mac: H1 },
+  { dev: 'eth1', addr: '198.51.100.3', mac: H2 },
 ];
 
-/** A UDP datagram from `src` on eth0's link to 198.51.100.2 (a neighbour on eth1), sport by `i`. */
-const frame = (src: string, i = 0): Uint8Array =>
-  eth({ dst: M0, src: H0, type: 0x0800 }, ipv4({ src, dst: '198.51.100.2', proto: 17 }, udp4(src, '198.51.100.2', 1000 + i, 2000, new Uint8Array(8).fill(i))));
+/** A UDP datagram from `src` on eth0's link to `dst` (by default 198.51.100.2, a neighbour on eth1), sport by `i`. */
+const frame = (src: string, i = 0, dst = '198.51.100.2'): Uint8Array =>
+  eth({ dst: M0, src: H0, type: 0x0800 }, ipv4({ src, dst, proto: 17 }, udp4(src, dst, 1000 + i, 2000, new Uint8Array(8).fill(i))));
 
 /** The sources every scenario sends from: what each one's route back is in ROUTES. */
 const SOURCES = {
@@ -56,6 +59,8 @@ const SOURCES = {
 } as const;
 
 const REASONS = ['IP_RPFILTER', 'IP_INVALID_SOURCE', 'IP_LOCAL_SOURCE'] as const;
+/** LINUX_MIB_IPRPFILTER as /proc/net/netstat names it (the router namespace's, per frame). */
+const RPF = 'TcpExt:IPReversePathFilter';
 
 interface Scenario {
   what: string;
@@ -64,8 +69,11 @@ interface Scenario {
   /** iproute2 lines applied after the base config (rules, routes). */
   lines?: string[];
   /** What the kernel is expected to do with each source: a hand-derived check of the harness itself. */
-  expect: Partial<Record<keyof typeof SOURCES, 'fwd' | (typeof REASONS)[number]>>;
+  expect: Partial<Record<keyof typeof SOURCES, Outcome>>;
+  /** Instead of one frame per source to 198.51.100.2: these frames, in this order ([source, destination, outcome]). */
+  sends?: Array<[keyof typeof SOURCES, string, Outcome]>;
 }
+type Outcome = 'fwd' | (typeof REASONS)[number];
 
 const SCENARIOS: Scenario[] = [
   {
@@ -104,6 +112,26 @@ const SCENARIOS: Scenario[] = [
     lines: ['rule add from 192.0.2.250 lookup 100 pref 100'],
     expect: { onLink: 'fwd', viaEth1: 'fwd', bcast: 'IP_INVALID_SOURCE', own: 'fwd' },
   },
+  {
+    // the route back's source is the datagram's destination, which rules read: one source, destinations
+    // in and out of the rules' source prefixes (their common prefix is 198.51.100.0/25), interleaved so
+    // that an answer remembered for one destination is offered to the next (ipv4_rcv.ts's memo)
+    what: 'rp_filter 1, rules on the source: the route back depends on the destination, frame by frame',
+    sysctls: { 'net.ipv4.conf.all.rp_filter': 1 },
+    lines: ['rule add from 198.51.100.3 lookup 100 pref 100', 'rule add from 198.51.100.64/26 lookup 100 pref 101', 'route add 192.0.2.0/24 dev eth1 table 100'],
+    expect: {},
+    sends: [
+      ['onLink', '198.51.100.2', 'fwd'], //          inside the common prefix, no rule: main, back by eth0
+      ['onLink', '198.51.100.3', 'IP_RPFILTER'], //  rule 100: table 100, back by eth1
+      ['onLink', '198.51.100.2', 'fwd'],
+      ['onLink', '203.0.113.9', 'fwd'], //           outside every rule's prefix
+      ['onLink', '198.51.100.70', 'IP_RPFILTER'], // rule 101
+      ['onLink', '203.0.113.9', 'fwd'],
+      ['onLink', '198.51.100.3', 'IP_RPFILTER'],
+      ['viaEth1', '198.51.100.2', 'IP_RPFILTER'], // main: back by eth1
+      ['onLink', '203.0.113.10', 'fwd'],
+    ],
+  },
 ];
 
 const unready = await stackUnready();
@@ -124,8 +152,9 @@ describe.skipIf(unready !== '')('fib_validate_source against the kernel', () => 
       afterAll(() => k?.close());
 
       it.skipIf(noK !== '')(`the same frames out and the same drop reasons, lean path and full path${noK ? ` (skipped: ${noK})` : ''}`, async () => {
-        const names = Object.keys(sc.expect) as Array<keyof typeof SOURCES>;
-        const frames = names.map((n, i) => frame(SOURCES[n], i));
+        const sends = sc.sends ?? (Object.entries(sc.expect) as Array<[keyof typeof SOURCES, Outcome]>).map(([n, o]) => [n, '198.51.100.2', o] as const);
+        const names = sends.map(([n, d]) => (sc.sends ? `${n} to ${d}` : n));
+        const frames = sends.map(([n, d], i) => frame(SOURCES[n], i, d));
         // a longer wait than the default: under load the kernel's trace of a drop came after 0.15 s
         const kern = k!.send(frames.map((f) => ['eth0', f]), 0.4);
         const says = (r: KernelResult): string => {
@@ -138,21 +167,27 @@ describe.skipIf(unready !== '')('fib_validate_source against the kernel', () => 
           for (let t = 0; t < 4 && says(kern[i]!) === 'nothing'; t++) kern[i] = k!.send([['eth0', frames[i]!]], 0.4)[0]!;
         }
         const kernelSays = kern.map(says);
-        // the harness first: the kernel does what the code above says it does
-        expect(Object.fromEntries(names.map((n, i) => [n, kernelSays[i]]))).toEqual(sc.expect);
+        // the harness first: the kernel does what the code above says it does, and counts an rp_filter
+        // drop in TcpExt:IPReversePathFilter (ip_rcv_finish_core's drop_error), nothing else there
+        expect(names.map((n, i) => [n, kernelSays[i]])).toEqual(sends.map(([, , o], i) => [names[i], o]));
+        const kernelRpf = kern.map((r) => r.counters[RPF] ?? 0);
+        expect(kernelRpf).toEqual(kernelSays.map((s) => (s === 'IP_RPFILTER' ? 1 : 0)));
         for (const full of [false, true]) {
           const fx = await Fixture.create(LINKS, ROUTES, NEIGH, { sysctls: { ...(sc.sysctls ?? {}), ...(full ? { 'net.ipv4.ip_forward_use_pmtu': 1 } : {}) } });
           for (const line of sc.lines ?? []) fx.ip(line);
           frames.forEach((f, i) => {
             const before = fx.drops();
+            const rpf0 = fx.mib()[RPF] ?? 0;
             const out = fx.rx('eth0', f).get('eth1')?.map(hex) ?? [];
             const after = fx.drops();
             const reasons = REASONS.filter((r) => (after[r] ?? 0) !== (before[r] ?? 0));
-            expect({ path: full ? 'full' : 'lean', source: names[i], out, reasons }).toEqual({
+            const rpf = (fx.mib()[RPF] ?? 0) - rpf0;
+            expect({ path: full ? 'full' : 'lean', source: names[i], out, reasons, rpf }).toEqual({
               path: full ? 'full' : 'lean',
               source: names[i],
               out: kern[i]!.tx.get('eth1')?.map(hex) ?? [],
               reasons: kernelSays[i] === 'fwd' || kernelSays[i] === 'nothing' ? [] : [kernelSays[i]],
+              rpf: kernelRpf[i],
             });
           });
         }
