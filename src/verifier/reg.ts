@@ -57,6 +57,17 @@ export interface MapInfo {
   spinLockOff?: number;
 }
 
+/** A constant's views (setKnown), made once per value: BigInt and Tnum values are immutable, so shared. */
+interface KnownViews {
+  t: Tnum;
+  s: bigint;
+  u: bigint;
+  s32: bigint;
+  u32: bigint;
+}
+
+const KNOWN = new Map<bigint, KnownViews>();
+
 export class Reg {
   type: RegType = RegType.NOT_INIT;
   /** PTR_MAYBE_NULL: a pointer a helper returned that has not been compared with 0 yet. */
@@ -163,11 +174,17 @@ export class Reg {
 
   setKnown(v: bigint): void {
     this.id = 0;
-    this.varOff = Tnum.const(v);
-    this.smin = this.smax = s64(v);
-    this.umin = this.umax = u64(v);
-    this.s32min = this.s32max = s32(v);
-    this.u32min = this.u32max = u32(v);
+    let k = KNOWN.get(v);
+    if (!k) {
+      if (KNOWN.size >= 4096) KNOWN.clear();
+      k = { t: Tnum.const(v), s: s64(v), u: u64(v), s32: s32(v), u32: u32(v) };
+      KNOWN.set(v, k);
+    }
+    this.varOff = k.t;
+    this.smin = this.smax = k.s;
+    this.umin = this.umax = k.u;
+    this.s32min = this.s32max = k.s32;
+    this.u32min = this.u32max = k.u32;
   }
 
   /** A pointer of `type` at offset 0, no variable part (mark_reg_known_zero + type). */

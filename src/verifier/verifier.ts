@@ -33,7 +33,7 @@ import {
   type Cmp,
   type MapInfo,
 } from './reg.js';
-import { Byte, EMPTY_SLOT, Frame, sameCallsites, State, statesEqual, widenImpreciseScalars, type Checkpoint, type Slot } from './state.js';
+import { Byte, EMPTY_SLOT, Frame, History, mismatch, sameCallsites, State, statesEqual, widenImpreciseScalars, type Checkpoint, type Slot } from './state.js';
 import { Tnum } from './tnum.js';
 import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
 import { kfuncById } from '../helpers/kfuncs.js';
@@ -512,11 +512,12 @@ class Verifier {
       let evict = false;
       const slotLive = { lo: this.stackLive.liveLoAt(pc), hi: this.stackLive.liveHiAt(pc) };
       for (const old of list) {
-        if (statesEqual(old.state, st, live, false, slotLive)) {
+        if (statesEqual(old.state, st, live, false, slotLive, false, old.failAt)) {
           old.hits++;
           this.propagatePrecision(old.state, st);
           return true;
         }
+        old.failAt = mismatch.at;
         // A state that keeps failing to prune costs more than it saves (the kernel's miss_cnt heuristic,
         // counted only when the miss leads to a new checkpoint).
         if (add && ++old.misses > old.hits * 3 + 3) evict = true;
@@ -533,11 +534,11 @@ class Verifier {
     this.prevProcessed = this.processed;
     clearSingularIds(st);
     const snap = st.clone(false);
-    const cp: Checkpoint = { insn: pc, state: snap, branches: 1, parent: st.cp, hits: 0, misses: 0, hist: st.hist, fp: fp() };
+    const cp: Checkpoint = { insn: pc, state: snap, branches: 1, parent: st.cp, hits: 0, misses: 0, hist: st.hist, fp: fp(), failAt: -1 };
     snap.cp = null;
-    snap.hist = [];
+    snap.hist = new History();
     st.cp = cp;
-    st.hist = [];
+    st.hist = new History();
     st.histMarks = 0;
     // Precision marks inherited from before the checkpoint say nothing about values computed after it
     // (mark_all_scalars_imprecise): from here on they are earned by backtracking only.
@@ -1204,7 +1205,7 @@ class Verifier {
     // Writing any byte of a spilled register turns the slot into plain data.
     if (s.spill) for (let i = 0; i < 8; i++) if (bytes[i] === Byte.SPILL) bytes[i] = Byte.MISC;
     bytes[b & 7] = t;
-    frame.stack[spi] = { bytes };
+    frame.setSlot(spi, { bytes });
   }
 
   private stackWriteFixed(frame: Frame, lo: number, size: number, value: Reg, fromReg: boolean, pc: number): void {
@@ -1213,7 +1214,7 @@ class Verifier {
     if (fromReg && value.isPointer) {
       if (size !== 8) this.reject('invalid size of register spill', pc);
       if (!aligned) this.reject(`misaligned stack access off ${lo - MAX_BPF_STACK} size ${size}`, pc);
-      frame.stack[spi] = { bytes: [3, 3, 3, 3, 3, 3, 3, 3], spill: value.clone(), spillSize: 8 };
+      frame.setSlot(spi, { bytes: [3, 3, 3, 3, 3, 3, 3, 3], spill: value.clone(), spillSize: 8 });
       return;
     }
     // An aligned store of a scalar register, or of an immediate (BPF_ST), is a spill of that size.
@@ -1228,7 +1229,7 @@ class Verifier {
           if (v.umax >= 1n << BigInt(size * 8)) v.id = 0;
           v.coerceToSize(size);
         }
-        frame.stack[spi] = { bytes, spill: v, spillSize: size };
+        frame.setSlot(spi, { bytes, spill: v, spillSize: size });
         return;
       }
     }
@@ -2053,7 +2054,7 @@ class Verifier {
             }
             if (slot.spill.precise) {
               if (checkpoint) bt.clearSlot(fr, spi);
-            } else f.stack[spi] = preciseSpill(slot);
+            } else f.setSlot(spi, preciseSpill(slot));
           }
         }
       }
@@ -2064,12 +2065,17 @@ class Verifier {
     let cp = st.cp;
     let subseq = this.curPc;
     for (;;) {
-      for (let k = hist.length - 1; k >= 0; k--) {
-        const h = hist[k]!;
-        if (!this.backtrackInsn(h, subseq, bt)) return this.markAllPrecise(st);
-        if (bt.empty()) return;
+      // Newest first: stop at an instruction not followed (all precise) or when nothing is left to follow.
+      let done = false;
+      let failed = false;
+      hist.walkBack((h) => {
+        if (!this.backtrackInsn(h, subseq, bt)) return !(failed = true);
+        if (bt.empty()) return !(done = true);
         subseq = h & HIST_PC_MASK;
-      }
+        return true;
+      });
+      if (failed) return this.markAllPrecise(st);
+      if (done) return;
       if (!cp) return;
       if (!mark(cp.state, true)) return this.markAllPrecise(st);
       if (bt.empty()) return;
@@ -2199,7 +2205,7 @@ class Verifier {
       for (const f of s.frames) {
         for (const r of f.regs) if (r.isScalar) r.precise = true;
         f.stack.forEach((slot, spi) => {
-          if (slot.spill?.isScalar && !slot.spill.precise) f.stack[spi] = preciseSpill(slot);
+          if (slot.spill?.isScalar && !slot.spill.precise) f.setSlot(spi, preciseSpill(slot));
         });
       }
     };
