@@ -115,8 +115,9 @@ export interface Checkpoint {
   hist: History;
   /** fingerprint() of the state: identical states have equal ones. */
   fp: number;
-  /** Where the last pruning comparison against it failed (statesEqual's `hint`), or -1. */
+  /** Where the last pruning comparison against it failed and what it held there (statesEqual's `hint`), or -1. */
   failAt: number;
+  failOld: Reg | Slot | undefined;
 }
 
 /**
@@ -417,27 +418,31 @@ function stacksafe(old: Frame, cur: Frame, ids: IdMap, exact: boolean, liveLo: n
 }
 
 /**
- * Where the last statesEqual that failed found the difference (frame * 128 + register, or + 16 + stack
- * slot), so a later comparison with the same old state can test that first (see statesEqual's `hint`).
+ * Where the last statesEqual that failed found the difference (`at`: frame * 128 + register, or + 16 +
+ * stack slot) and the old state's register or slot there, so a later comparison with the same old state
+ * can test that first (see statesEqual's `hint`).
  */
-export const mismatch = { at: -1 };
+export const mismatch: { at: number; old: Reg | Slot | undefined } = { at: -1, old: undefined };
 
-/** The one register or slot `at` (a `mismatch.at`) of the comparison statesEqual makes; true if not there. */
-function oneSafe(old: State, cur: State, live: readonly number[], exact: boolean, stackLive: { lo: number; hi: number } | undefined, within: boolean, at: number): boolean {
+/**
+ * The one register or slot `at` of the comparison statesEqual makes, the old side being `o` (what the old
+ * state held there when it last failed); true if they do not differ. The old state itself is not read:
+ * checkpoints change later only by precision marks, which make a comparison stricter, so an older `o` can
+ * only pass where the current one would fail, never the reverse, and a pass leads to the full comparison.
+ */
+function oneSafe(o: Reg | Slot, cur: State, live: readonly number[], exact: boolean, stackLive: { lo: number; hi: number } | undefined, within: boolean, at: number): boolean {
   const f = at >> 7;
   const k = at & 127;
-  const of = old.frames[f];
   const cf = cur.frames[f];
-  if (!of || !cf) return true;
+  if (!cf) return true;
   const ids = IDS;
   ids.reset();
-  if (k < 16) return !((live[f] ?? 0x7ff) & (1 << k)) || regsafe(of.regs[k]!, cf.regs[k]!, ids, exact, within);
+  if (k < 16) return !((live[f] ?? 0x7ff) & (1 << k)) || regsafe(o as Reg, cf.regs[k]!, ids, exact, within);
   const i = k - 16;
-  const o = of.stack[i]!;
   const c = cf.stack[i]!;
   if (o === c) return true;
-  if (!exact && f === old.frames.length - 1 && stackLive && !(((i < 32 ? stackLive.lo >>> i : stackLive.hi >>> (i - 32)) & 1))) return true;
-  return slotSafe(o, c, ids, exact, within);
+  if (!exact && f === cur.frames.length - 1 && stackLive && !(((i < 32 ? stackLive.lo >>> i : stackLive.hi >>> (i - 32)) & 1))) return true;
+  return slotSafe(o as Slot, c, ids, exact, within);
 }
 
 /**
@@ -445,10 +450,10 @@ function oneSafe(old: State, cur: State, live: readonly number[], exact: boolean
  * that may still be read in frame f (others are ignored). `exact` asks for identical states (the
  * infinite-loop check).
  *
- * `hint` (a `mismatch.at` from an earlier failed comparison with `old`) is tested first, on its own: the
- * comparison is a conjunction, and one register or slot that differs with no ids mapped yet differs with
- * any, so the answer is the same, only found sooner (states at one instruction tend to differ in the same
- * place). A failure sets `mismatch.at`.
+ * `hint` and `hintOld` (the `mismatch` of an earlier failed comparison with `old`) are tested first, on
+ * their own: the comparison is a conjunction, and one register or slot that differs with no ids mapped
+ * yet differs with any, so the answer is the same, only found sooner (states at one instruction tend to
+ * differ in the same place). A failure sets `mismatch`.
  */
 export function statesEqual(
   old: State,
@@ -460,14 +465,17 @@ export function statesEqual(
   /** RANGE_WITHIN: imprecise scalars compared by range as well (a callback's convergence). */
   within = false,
   hint = -1,
+  hintOld?: Reg | Slot,
 ): boolean {
   mismatch.at = -1;
-  if (old.frames.length !== cur.frames.length) return false;
-  if (old.refs.length !== cur.refs.length) return false;
-  if (hint >= 0 && !oneSafe(old, cur, live, exact, stackLive, within, hint)) {
+  mismatch.old = undefined;
+  if (hint >= 0 && hintOld && !oneSafe(hintOld, cur, live, exact, stackLive, within, hint)) {
     mismatch.at = hint;
+    mismatch.old = hintOld;
     return false;
   }
+  if (old.frames.length !== cur.frames.length) return false;
+  if (old.refs.length !== cur.refs.length) return false;
   const ids = IDS;
   ids.reset();
   for (let i = 0; i < old.refs.length; i++) if (!ids.check(old.refs[i]!.id, cur.refs[i]!.id)) return false;
@@ -481,6 +489,7 @@ export function statesEqual(
       if (!(mask & (1 << r))) continue;
       if (!regsafe(of.regs[r]!, cf.regs[r]!, ids, exact, within)) {
         mismatch.at = (f << 7) | r;
+        mismatch.old = of.regs[r];
         return false;
       }
     }
@@ -488,6 +497,7 @@ export function statesEqual(
     const bad = stacksafe(of, cf, ids, exact, top ? stackLive.lo : -1, top ? stackLive.hi : -1, within);
     if (bad >= 0) {
       mismatch.at = (f << 7) | (16 + bad);
+      mismatch.old = of.stack[bad];
       return false;
     }
   }

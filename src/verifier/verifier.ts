@@ -512,12 +512,13 @@ class Verifier {
       let evict = false;
       const slotLive = { lo: this.stackLive.liveLoAt(pc), hi: this.stackLive.liveHiAt(pc) };
       for (const old of list) {
-        if (statesEqual(old.state, st, live, false, slotLive, false, old.failAt)) {
+        if (statesEqual(old.state, st, live, false, slotLive, false, old.failAt, old.failOld)) {
           old.hits++;
           this.propagatePrecision(old.state, st);
           return true;
         }
         old.failAt = mismatch.at;
+        old.failOld = mismatch.old;
         // A state that keeps failing to prune costs more than it saves (the kernel's miss_cnt heuristic,
         // counted only when the miss leads to a new checkpoint).
         if (add && ++old.misses > old.hits * 3 + 3) evict = true;
@@ -534,7 +535,7 @@ class Verifier {
     this.prevProcessed = this.processed;
     clearSingularIds(st);
     const snap = st.clone(false);
-    const cp: Checkpoint = { insn: pc, state: snap, branches: 1, parent: st.cp, hits: 0, misses: 0, hist: st.hist, fp: fp(), failAt: -1 };
+    const cp: Checkpoint = { insn: pc, state: snap, branches: 1, parent: st.cp, hits: 0, misses: 0, hist: st.hist, fp: fp(), failAt: -1, failOld: undefined };
     snap.cp = null;
     snap.hist = new History();
     st.cp = cp;
