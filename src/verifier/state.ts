@@ -107,6 +107,10 @@ export interface Checkpoint {
   insn: number;
   state: State;
   branches: number;
+  /**
+   * The path's checkpoint before this one, set once when this one is made, so the chain only reaches
+   * older checkpoints and ends (the walks up it, popPath and backtrack, need no bound of their own).
+   */
   parent: Checkpoint | null;
   /** Times it pruned a path / failed to. */
   hits: number;

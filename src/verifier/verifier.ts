@@ -387,7 +387,13 @@ class Verifier {
     let st = new State([main]);
     let pc = entry;
     let from = -1;
+    // Every round either processes an instruction (counted against the limit) or ends a path that a
+    // processed instruction pushed (one push at most per instruction), so the walk ends within twice the
+    // limit; \`rounds\` makes that bound explicit, whatever a bug elsewhere does to pruning.
+    let rounds = 0;
+    const maxRounds = 2 * this.limit + 2;
     for (;;) {
+      if (++rounds > maxRounds) this.reject(`BPF program is too large. Processed ${this.processed} insn`, from >= 0 ? from : pc);
       if (this.prune[pc] && from >= 0) {
         // The instruction about to run: where precision propagated on a hit starts backwards from.
         this.curPc = pc;
