@@ -128,6 +128,7 @@ export interface Checkpoint {
  * A path's instruction history (the kernel's jmp_history), shared with the paths it branched into:
  * `items` are this node's own entries, after the first `prevLen` entries of `prev`. A branch forks the
  * history instead of copying it; the original goes on appending to its own node, past what the fork sees.
+ * A path's entries, newest first: its node's `items` from the end, then each `prev`'s first `prevLen`.
  */
 export class History {
   readonly items: number[] = [];
@@ -146,17 +147,6 @@ export class History {
   /** A history that continues this one as it is now. */
   fork(): History {
     return this.items.length ? new History(this, this.items.length) : new History(this.prev, this.prevLen);
-  }
-
-  /** Every entry, newest first, until `fn` returns false; false then. */
-  walkBack(fn: (h: number) => boolean): boolean {
-    let len = this.items.length;
-    for (let node: History | null = this; node; ) {
-      for (let k = len - 1; k >= 0; k--) if (!fn(node.items[k]!)) return false;
-      len = node.prevLen;
-      node = node.prev;
-    }
-    return true;
   }
 }
 

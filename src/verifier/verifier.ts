@@ -213,8 +213,9 @@ class Verifier {
   private readonly finished = new Map<number, Checkpoint[]>();
   /** Checkpoints still being explored, by instruction and fingerprint: these detect infinite loops. */
   private readonly inflight = new Map<number, { count: number; byFp: Map<number, Checkpoint[]> }>();
-  private statesAt!: Uint32Array;
   private maxStatesPerInsn = 0;
+  /** The stack slots live at the instruction being compared (one object, refilled per comparison). */
+  private readonly slotLive = { lo: 0, hi: 0 };
   private readonly pending: Pending[] = [];
   private prune!: Uint8Array;
   /**
@@ -265,7 +266,6 @@ class Verifier {
       this.checkCfg();
       this.live = liveRegisters(this.prog, (id) => PROTOS[id]?.args.length);
       this.stackLive = new StackLiveness(this.prog);
-      this.statesAt = new Uint32Array(this.prog.length);
       this.walk();
       // Global functions are verified once, on their own, from their BTF prototypes.
       for (const entry of [...this.globals.keys()].sort((a, b) => a - b)) {
@@ -514,9 +514,13 @@ class Verifier {
     let add = force || (this.jmps - this.prevJmps >= 2 && this.processed - this.prevProcessed >= 8);
     if (loop && !force && this.jmps - this.prevJmps < 20 && this.processed - this.prevProcessed < 100) add = false;
     let list = this.finished.get(pc);
+    // The kernel's max_states_per_insn: the states it walked here without a hit (in flight or not).
+    const walked = (open?.count ?? 0) + (list?.length ?? 0);
     if (list) {
       let evict = false;
-      const slotLive = { lo: this.stackLive.liveLoAt(pc), hi: this.stackLive.liveHiAt(pc) };
+      const slotLive = this.slotLive;
+      slotLive.lo = this.stackLive.liveLoAt(pc);
+      slotLive.hi = this.stackLive.liveHiAt(pc);
       for (const old of list) {
         if (statesEqual(old.state, st, live, false, slotLive, false, old.failAt, old.failOld)) {
           old.hits++;
@@ -536,6 +540,7 @@ class Verifier {
         this.finished.set(pc, list);
       }
     }
+    if (walked > this.maxStatesPerInsn) this.maxStatesPerInsn = walked;
     if (!add) return false;
     this.prevJmps = this.jmps;
     this.prevProcessed = this.processed;
@@ -562,7 +567,6 @@ class Verifier {
     this.totalStates++;
     this.curStates++;
     if (this.curStates > this.peakStates) this.peakStates = this.curStates;
-    if (++this.statesAt[pc]! > this.maxStatesPerInsn) this.maxStatesPerInsn = this.statesAt[pc]!;
     return false;
   }
 
@@ -2072,17 +2076,18 @@ class Verifier {
     let cp = st.cp;
     let subseq = this.curPc;
     for (;;) {
-      // Newest first: stop at an instruction not followed (all precise) or when nothing is left to follow.
-      let done = false;
-      let failed = false;
-      hist.walkBack((h) => {
-        if (!this.backtrackInsn(h, subseq, bt)) return !(failed = true);
-        if (bt.empty()) return !(done = true);
-        subseq = h & HIST_PC_MASK;
-        return true;
-      });
-      if (failed) return this.markAllPrecise(st);
-      if (done) return;
+      // Newest first, through the history's shared nodes (History.walkBack written out: this is hot):
+      // stop at an instruction not followed (all precise) or when nothing is left to follow.
+      let len = hist.items.length;
+      for (let node: History | null = hist; node; len = node.prevLen, node = node.prev) {
+        const items = node.items;
+        for (let k = len - 1; k >= 0; k--) {
+          const h = items[k]!;
+          if (!this.backtrackInsn(h, subseq, bt)) return this.markAllPrecise(st);
+          if (bt.empty()) return;
+          subseq = h & HIST_PC_MASK;
+        }
+      }
       if (!cp) return;
       if (!mark(cp.state, true)) return this.markAllPrecise(st);
       if (bt.empty()) return;
