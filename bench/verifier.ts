@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { globalFuncs } from '../src/control/datapath.js';
 import { parseObject, type ObjectSpec, type ProgramSpec } from '../src/elf/index.js';
 import { encode, Ins, Jmp, Alu64, type Insn } from '../src/isa/index.js';
@@ -39,7 +40,16 @@ export interface VerifierRow {
   processedRatio: number | null;
   /** wxdp / kernel, time. */
   ratio: number | null;
+  /**
+   * Programs of COLD_MIN_PROCESSED+ processed insns: the same verification as the first of a fresh process
+   * (what one CLI command pays; wxdpMs is warmed up), ms and resident-memory growth, MB. Else null.
+   */
+  coldMs: number | null;
+  coldMB: number | null;
 }
+
+/** Programs this large also get a cold measurement (a child process each). */
+export const COLD_MIN_PROCESSED = 10_000;
 
 interface KernelResult {
   processed: number;
@@ -188,6 +198,8 @@ function row(program: string, insns: number, w: ReturnType<typeof measure>, k: K
     kernelAccepted: k?.accepted ?? null,
     processedRatio: k && k.processed && w.processed ? w.processed / k.processed : null,
     ratio: k && k.ms ? w.ms / k.ms : null,
+    coldMs: null,
+    coldMB: null,
   };
 }
 
@@ -217,14 +229,45 @@ export async function runVerifierBench(
     const k = kernelResults(path);
     for (const p of spec.programs) {
       const { insns, opts: vopts } = verifierInput(spec, p);
-      rows.push(row(`${f.replace(/\.o$/, '')}:${p.name}`, p.insns.filter((x) => !x.isLdImm64Tail).length, measure(insns, vopts, reps), k?.get(p.name)));
+      const r = row(`${f.replace(/\.o$/, '')}:${p.name}`, p.insns.filter((x) => !x.isLdImm64Tail).length, measure(insns, vopts, reps), k?.get(p.name));
+      if (r.wxdpAccepted && r.processed >= COLD_MIN_PROCESSED) Object.assign(r, coldVerify(path, p.name));
+      rows.push(r);
     }
   }
   return rows;
 }
 
+/**
+ * Verifies `program` of the object at `path` once in a fresh Node process (this module loaded, nothing
+ * verified before): the time and resident-memory growth of that first verification.
+ */
+function coldVerify(path: string, program: string): { coldMs: number; coldMB: number } | Record<string, never> {
+  // The unbundled module when built (a bundle's chunk renames its exports), else this one.
+  const built = join(projectRoot(), 'dist', 'bench', 'verifier.js');
+  const self = existsSync(built) ? pathToFileURL(built).href : import.meta.url;
+  const code =
+    `const m = await import(${JSON.stringify(self)});` +
+    `process.stdout.write(JSON.stringify(m.verifyOnce(${JSON.stringify(path)}, ${JSON.stringify(program)})));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' });
+  if (r.status !== 0) return {};
+  const o = JSON.parse(r.stdout) as { ms: number; mb: number };
+  return { coldMs: o.ms, coldMB: o.mb };
+}
+
+/** One verification of `program` (coldVerify's child side): ms and resident-memory growth, MB. */
+export function verifyOnce(path: string, program: string): { ms: number; mb: number } {
+  const spec = parseObject(readFileSync(path), { path });
+  const p = spec.programs.find((x) => x.name === program)!;
+  const { insns, opts } = verifierInput(spec, p);
+  const rss0 = process.memoryUsage().rss;
+  const t0 = performance.now();
+  verify(insns, opts);
+  const ms = performance.now() - t0;
+  return { ms, mb: Math.max(0, (process.memoryUsage().rss - rss0) / 1e6) };
+}
+
 export function formatVerifierTable(rows: readonly VerifierRow[]): string {
-  const head = ['program', 'insns', 'processed', 'kernel', 'ratio', 'wxdp ms', 'MB', 'kernel ms', 'ratio', 'verdicts'];
+  const head = ['program', 'insns', 'processed', 'kernel', 'ratio', 'wxdp ms', 'MB', 'cold ms', 'MB', 'kernel ms', 'ratio', 'verdicts'];
   const x = (v: number | null) => (v === null ? '—' : `${v.toFixed(2)}×`);
   const verdict = (r: VerifierRow) => (r.kernelAccepted === null ? (r.wxdpAccepted ? 'accept' : 'reject') : r.kernelAccepted === r.wxdpAccepted ? 'same' : `DIFFER (wxdp ${r.wxdpAccepted ? 'accepts' : 'rejects'})`);
   const body = rows.map((r) => [
@@ -235,6 +278,8 @@ export function formatVerifierTable(rows: readonly VerifierRow[]): string {
     x(r.processedRatio),
     r.wxdpMs.toFixed(1),
     r.wxdpMB.toFixed(0),
+    r.coldMs === null ? '—' : r.coldMs.toFixed(0),
+    r.coldMB === null ? '—' : r.coldMB.toFixed(0),
     r.kernelMs === null ? '—' : r.kernelMs.toFixed(1),
     x(r.ratio),
     verdict(r),

@@ -91,8 +91,8 @@ export function destroyDynptrAt(st: State, frame: Frame, spi: number, fail: Fail
   const first = s.dynptr.first ? spi : spi - 1;
   const id = s.dynptr.id;
   const invalid: Slot = { bytes: [0, 0, 0, 0, 0, 0, 0, 0] };
-  frame.stack[first] = invalid;
-  frame.stack[first + 1] = invalid;
+  frame.setSlot(first, invalid);
+  frame.setSlot(first + 1, invalid);
   st.forEachReg(
     (o) => o.markUnknown(),
     (o) => o.type === RegType.MEM && o.dynptrId === id,
@@ -131,8 +131,8 @@ export function initDynptrArg(
   const id = newId();
   const ref = acquire?.();
   const bytes = [Byte.DYNPTR, Byte.DYNPTR, Byte.DYNPTR, Byte.DYNPTR, Byte.DYNPTR, Byte.DYNPTR, Byte.DYNPTR, Byte.DYNPTR];
-  frame.stack[spi] = { bytes, dynptr: { type, first: true, id, ref } };
-  frame.stack[spi + 1] = { bytes, dynptr: { type, first: false, id, ref } };
+  frame.setSlot(spi, { bytes, dynptr: { type, first: true, id, ref } });
+  frame.setSlot(spi + 1, { bytes, dynptr: { type, first: false, id, ref } });
 }
 
 /**
@@ -151,7 +151,7 @@ export function releaseDynptrArg(st: State, reg: Reg, regno: number, fail: Fail,
   st.refs = st.refs.filter((r) => r.id !== ref);
   const invalid: Slot = { bytes: [0, 0, 0, 0, 0, 0, 0, 0] };
   for (const f of st.frames) {
-    for (let i = 0; i < f.stack.length; i++) if (f.stack[i]!.dynptr?.ref === ref) f.stack[i] = invalid;
+    for (let i = 0; i < f.stack.length; i++) if (f.stack[i]!.dynptr?.ref === ref) f.setSlot(i, invalid);
   }
   st.forEachReg(
     (o) => o.markUnknown(),

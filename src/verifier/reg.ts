@@ -19,6 +19,10 @@ export const u64 = (x: bigint): bigint => BigInt.asUintN(64, x);
 export const s32 = (x: bigint): bigint => BigInt.asIntN(32, x);
 export const u32 = (x: bigint): bigint => BigInt.asUintN(32, x);
 const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+/** The sign bit alone, unsigned (u64(S64_MIN), u32(S32_MIN)), and every bit above the low 32 (~0xffffffff). */
+const S64_SIGN = 1n << 63n;
+const S32_SIGN = 1n << 31n;
+const HI_MASK = ~0xffffffffn;
 const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 
 export enum RegType {
@@ -56,6 +60,17 @@ export interface MapInfo {
   /** Where the value's `struct bpf_spin_lock` is (its BTF), or -1 / undefined without one. */
   spinLockOff?: number;
 }
+
+/** A constant's views (setKnown), made once per value: BigInt and Tnum values are immutable, so shared. */
+interface KnownViews {
+  t: Tnum;
+  s: bigint;
+  u: bigint;
+  s32: bigint;
+  u32: bigint;
+}
+
+const KNOWN = new Map<bigint, KnownViews>();
 
 export class Reg {
   type: RegType = RegType.NOT_INIT;
@@ -163,11 +178,17 @@ export class Reg {
 
   setKnown(v: bigint): void {
     this.id = 0;
-    this.varOff = Tnum.const(v);
-    this.smin = this.smax = s64(v);
-    this.umin = this.umax = u64(v);
-    this.s32min = this.s32max = s32(v);
-    this.u32min = this.u32max = u32(v);
+    let k = KNOWN.get(v);
+    if (!k) {
+      if (KNOWN.size >= 4096) KNOWN.clear();
+      k = { t: Tnum.const(v), s: s64(v), u: u64(v), s32: s32(v), u32: u32(v) };
+      KNOWN.set(v, k);
+    }
+    this.varOff = k.t;
+    this.smin = this.smax = k.s;
+    this.umin = this.umax = k.u;
+    this.s32min = this.s32max = k.s32;
+    this.u32min = this.u32max = k.u32;
   }
 
   /** A pointer of `type` at offset 0, no variable part (mark_reg_known_zero + type). */
@@ -200,19 +221,29 @@ export class Reg {
   // ---- reg_bounds_sync ----
 
   update32Bounds(): void {
-    const v = this.varOff.subreg();
-    this.s32min = max(this.s32min, s32(v.value | (v.mask & u32(S32_MIN))));
-    this.s32max = min(this.s32max, s32(v.value | (v.mask & S32_MAX)));
-    this.u32min = max(this.u32min, u32(v.value));
-    this.u32max = min(this.u32max, u32(v.value | v.mask));
+    const t = this.varOff;
+    // An unknown low half (value 0, mask all ones there) narrows nothing: skip the arithmetic.
+    if (t.mask === U64_MAX || (t.value === 0n && (t.mask & U32_MAX) === U32_MAX)) return;
+    const v = t.subreg();
+    const lo = s32(v.value | (v.mask & S32_SIGN));
+    const hi = s32(v.value | (v.mask & S32_MAX));
+    const umax = v.value | v.mask;
+    if (lo > this.s32min) this.s32min = lo;
+    if (hi < this.s32max) this.s32max = hi;
+    if (v.value > this.u32min) this.u32min = v.value;
+    if (umax < this.u32max) this.u32max = umax;
   }
 
   update64Bounds(): void {
     const v = this.varOff;
-    this.smin = max(this.smin, s64(v.value | (v.mask & u64(S64_MIN))));
-    this.smax = min(this.smax, s64(v.value | (v.mask & S64_MAX)));
-    this.umin = max(this.umin, v.value);
-    this.umax = min(this.umax, v.value | v.mask);
+    if (v.mask === U64_MAX) return; // unknown: narrows nothing
+    const lo = s64(v.value | (v.mask & S64_SIGN));
+    const hi = s64(v.value | (v.mask & S64_MAX));
+    const umax = v.value | v.mask;
+    if (lo > this.smin) this.smin = lo;
+    if (hi < this.smax) this.smax = hi;
+    if (v.value > this.umin) this.umin = v.value;
+    if (umax < this.umax) this.umax = umax;
   }
 
   updateBounds(): void {
@@ -221,49 +252,69 @@ export class Reg {
   }
 
   private deduce32(): void {
-    if (this.umin >> 32n === this.umax >> 32n) {
-      this.u32min = max(this.u32min, u32(this.umin));
-      this.u32max = min(this.u32max, u32(this.umax));
-      if (s32(this.umin) <= s32(this.umax)) {
-        this.s32min = max(this.s32min, s32(this.umin));
-        this.s32max = min(this.s32max, s32(this.umax));
+    // Each 64-bit range whose ends share their upper half bounds the lower half.
+    const umin = this.umin;
+    const umax = this.umax;
+    if (umin >> 32n === umax >> 32n) {
+      const a = u32(umin);
+      const b = u32(umax);
+      this.u32min = max(this.u32min, a);
+      this.u32max = min(this.u32max, b);
+      const sa = s32(a);
+      const sb = s32(b);
+      if (sa <= sb) {
+        this.s32min = max(this.s32min, sa);
+        this.s32max = min(this.s32max, sb);
       }
     }
-    if (this.smin >> 32n === this.smax >> 32n) {
-      this.u32min = max(this.u32min, u32(this.smin));
-      this.u32max = min(this.u32max, u32(this.smax));
-      if (s32(this.smin) <= s32(this.smax)) {
-        this.s32min = max(this.s32min, s32(this.smin));
-        this.s32max = min(this.s32max, s32(this.smax));
+    const smin = this.smin;
+    const smax = this.smax;
+    if (smin >> 32n === smax >> 32n) {
+      const a = u32(smin);
+      const b = u32(smax);
+      this.u32min = max(this.u32min, a);
+      this.u32max = min(this.u32max, b);
+      const sa = s32(a);
+      const sb = s32(b);
+      if (sa <= sb) {
+        this.s32min = max(this.s32min, sa);
+        this.s32max = min(this.s32max, sb);
       }
     }
-    if (s32(this.u32min) <= s32(this.u32max)) {
-      this.s32min = max(this.s32min, s32(this.u32min));
-      this.s32max = min(this.s32max, s32(this.u32max));
+    const su0 = s32(this.u32min);
+    const su1 = s32(this.u32max);
+    if (su0 <= su1) {
+      this.s32min = max(this.s32min, su0);
+      this.s32max = min(this.s32max, su1);
     }
-    if (u32(this.s32min) <= u32(this.s32max)) {
-      this.u32min = max(this.u32min, u32(this.s32min));
-      this.u32max = min(this.u32max, u32(this.s32max));
+    const us0 = u32(this.s32min);
+    const us1 = u32(this.s32max);
+    if (us0 <= us1) {
+      this.u32min = max(this.u32min, us0);
+      this.u32max = min(this.u32max, us1);
     }
   }
 
   private deduce64(): void {
-    if (s64(this.umin) <= s64(this.umax)) {
-      this.smin = max(this.smin, s64(this.umin));
-      this.smax = min(this.smax, s64(this.umax));
+    const su0 = s64(this.umin);
+    const su1 = s64(this.umax);
+    if (su0 <= su1) {
+      this.smin = max(this.smin, su0);
+      this.smax = min(this.smax, su1);
     }
-    if (u64(this.smin) <= u64(this.smax)) {
-      this.umin = max(this.umin, u64(this.smin));
-      this.umax = min(this.umax, u64(this.smax));
+    const us0 = u64(this.smin);
+    const us1 = u64(this.smax);
+    if (us0 <= us1) {
+      this.umin = max(this.umin, us0);
+      this.umax = min(this.umax, us1);
     }
   }
 
   private deduceMixed(): void {
-    const hiMask = ~0xffffffffn;
-    this.umin = max(this.umin, u64((this.umin & hiMask) | this.u32min));
-    this.umax = min(this.umax, u64((this.umax & hiMask) | this.u32max));
-    this.smin = max(this.smin, s64((this.smin & hiMask) | this.u32min));
-    this.smax = min(this.smax, s64((this.smax & hiMask) | this.u32max));
+    this.umin = max(this.umin, u64((this.umin & HI_MASK) | this.u32min));
+    this.umax = min(this.umax, u64((this.umax & HI_MASK) | this.u32max));
+    this.smin = max(this.smin, s64((this.smin & HI_MASK) | this.u32min));
+    this.smax = min(this.smax, s64((this.smax & HI_MASK) | this.u32max));
     if (this.s32min >= 0n && this.smin >= S32_MIN && this.smax <= S32_MAX) {
       this.smin = this.s32min;
       this.smax = this.s32max;
@@ -512,8 +563,14 @@ function setUnsigned(d: Reg, w: Width, lo: bigint, hi: bigint): void {
 
 /** scalar(32)_min_max_add / _sub / _mul, at one width. */
 function arith(d: Reg, s: Reg, op: 'add' | 'sub' | 'mul', w: Width): void {
-  const [dsl, dsh, dul, duh] = [d[w.smin], d[w.smax], d[w.umin], d[w.umax]];
-  const [ssl, ssh, sul, suh] = [s[w.smin], s[w.smax], s[w.umin], s[w.umax]];
+  const dsl = d[w.smin];
+  const dsh = d[w.smax];
+  const dul = d[w.umin];
+  const duh = d[w.umax];
+  const ssl = s[w.smin];
+  const ssh = s[w.smax];
+  const sul = s[w.umin];
+  const suh = s[w.umax];
   if (op === 'add') {
     setSigned(d, w, dsl + ssl, dsh + ssh);
     setUnsigned(d, w, dul + sul, duh + suh);
@@ -525,8 +582,11 @@ function arith(d: Reg, s: Reg, op: 'add' | 'sub' | 'mul', w: Width): void {
     const uhi = duh * suh;
     d[w.umin] = uhi > w.UMAX ? 0n : ulo;
     d[w.umax] = uhi > w.UMAX ? w.UMAX : uhi;
-    const p = [dsl * ssl, dsl * ssh, dsh * ssl, dsh * ssh];
-    setSigned(d, w, p.reduce(min), p.reduce(max));
+    const p0 = dsl * ssl;
+    const p1 = dsl * ssh;
+    const p2 = dsh * ssl;
+    const p3 = dsh * ssh;
+    setSigned(d, w, min(min(p0, p1), min(p2, p3)), max(max(p0, p1), max(p2, p3)));
   }
 }
 

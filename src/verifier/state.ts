@@ -38,7 +38,9 @@ export interface CallbackInfo {
 
 export class Frame {
   regs: Reg[];
-  stack: Slot[];
+  /** The stack slots, shared with clones until one of them writes (setSlot copies them first). */
+  private slots: Slot[];
+  private slotsShared = false;
   /** The call instruction that entered this frame (-1 for the main program). */
   callsite: number;
   /** Entry slot of the subprogram. */
@@ -60,8 +62,21 @@ export class Frame {
     const fp = Reg.pointer(RegType.STACK);
     fp.frameno = frameno;
     this.regs[10] = fp;
-    this.stack = new Array<Slot>(STACK_SLOTS).fill(EMPTY_SLOT);
+    this.slots = new Array<Slot>(STACK_SLOTS).fill(EMPTY_SLOT);
     this.callback = undefined;
+  }
+
+  get stack(): readonly Slot[] {
+    return this.slots;
+  }
+
+  /** Replace stack slot `spi` (slots are immutable: a write makes a new one). */
+  setSlot(spi: number, slot: Slot): void {
+    if (this.slotsShared) {
+      this.slots = this.slots.slice();
+      this.slotsShared = false;
+    }
+    this.slots[spi] = slot;
   }
 
   clone(): Frame {
@@ -72,7 +87,10 @@ export class Frame {
     f.callback = this.callback;
     f.callbackDepth = this.callbackDepth;
     f.regs = this.regs.map((r) => r.clone());
-    f.stack = this.stack.slice();
+    // Copy on write: most clones (a branch's two paths, a checkpoint's snapshot) write few slots or none.
+    f.slots = this.slots;
+    f.slotsShared = true;
+    this.slotsShared = true;
     return f;
   }
 }
@@ -89,14 +107,47 @@ export interface Checkpoint {
   insn: number;
   state: State;
   branches: number;
+  /**
+   * The path's checkpoint before this one, set once when this one is made, so the chain only reaches
+   * older checkpoints and ends (the walks up it, popPath and backtrack, need no bound of their own).
+   */
   parent: Checkpoint | null;
   /** Times it pruned a path / failed to. */
   hits: number;
   misses: number;
   /** Instructions executed from the parent checkpoint up to this one (exclusive). */
-  hist: number[];
+  hist: History;
   /** fingerprint() of the state: identical states have equal ones. */
   fp: number;
+  /** Where the last pruning comparison against it failed and what it held there (statesEqual's `hint`), or -1. */
+  failAt: number;
+  failOld: Reg | Slot | undefined;
+}
+
+/**
+ * A path's instruction history (the kernel's jmp_history), shared with the paths it branched into:
+ * `items` are this node's own entries, after the first `prevLen` entries of `prev`. A branch forks the
+ * history instead of copying it; the original goes on appending to its own node, past what the fork sees.
+ * A path's entries, newest first: its node's `items` from the end, then each `prev`'s first `prevLen`.
+ */
+export class History {
+  readonly items: number[] = [];
+  readonly prev: History | null;
+  readonly prevLen: number;
+
+  constructor(prev: History | null = null, prevLen = 0) {
+    this.prev = prev;
+    this.prevLen = prevLen;
+  }
+
+  push(h: number): void {
+    this.items.push(h);
+  }
+
+  /** A history that continues this one as it is now. */
+  fork(): History {
+    return this.items.length ? new History(this, this.items.length) : new History(this.prev, this.prevLen);
+  }
 }
 
 export class State {
@@ -105,7 +156,7 @@ export class State {
   /** The last checkpoint on this path. */
   cp: Checkpoint | null = null;
   /** Instructions executed since `cp`, for precision backtracking. */
-  hist: number[] = [];
+  hist = new History();
   /** Jump targets and stack accesses in `hist` (the length of the kernel's jmp_history). */
   histMarks = 0;
   /** Callback visits scheduled on this path (the kernel's callback_unroll_depth). */
@@ -127,7 +178,7 @@ export class State {
       this.refs.slice(),
     );
     s.cp = this.cp;
-    s.hist = withHist ? this.hist.slice() : [];
+    s.hist = withHist ? this.hist.fork() : new History();
     s.histMarks = this.histMarks;
     s.cbUnroll = this.cbUnroll;
     return s;
@@ -145,7 +196,7 @@ export class State {
         if (!s.spill || (match && !match(s.spill))) continue;
         const copy = s.spill.clone();
         fn(copy);
-        f.stack[i] = { ...s, spill: copy };
+        f.setSlot(i, { ...s, spill: copy });
       }
     }
   }
@@ -180,7 +231,7 @@ export function widenImpreciseScalars(old: State, cur: State): void {
       const o = of.stack[i]!;
       const c = cf.stack[i]!;
       if (!o.spill || !c.spill || o.bytes[0] !== Byte.SPILL || c.bytes[0] !== Byte.SPILL) continue;
-      if (widen(o.spill, c.spill)) cf.stack[i] = { ...c, spill: Reg.unknown() };
+      if (widen(o.spill, c.spill)) cf.setSlot(i, { ...c, spill: Reg.unknown() });
     }
   }
 }
@@ -316,8 +367,37 @@ function noneInvalid(bytes: readonly Byte[]): boolean {
   return true;
 }
 
-/** `liveLo`/`liveHi`: the slots (bit spi) still read from here on; -1 for all of them. */
-function stacksafe(old: Frame, cur: Frame, ids: IdMap, exact: boolean, liveLo: number, liveHi: number, within: boolean): boolean {
+/** Is the old slot `o` safe to stand for the current slot `c` (one slot of stacksafe)? */
+function slotSafe(o: Slot, c: Slot, ids: IdMap, exact: boolean, within: boolean): boolean {
+  if (exact) {
+    for (let b = 0; b < 8; b++) if (o.bytes[b] !== c.bytes[b]) return false;
+    if (!!o.spill !== !!c.spill) return false;
+    if (o.spill && !regsafe(o.spill, c.spill!, ids, true)) return false;
+    return dynptrSlotsSafe(o.dynptr, c.dynptr, (a, b) => ids.checkScalar(a, b));
+  }
+  if (o.spill && allSpill(o.bytes)) {
+    if (!c.spill || !allSpill(c.bytes)) {
+      // A spilled scalar the old state knew nothing about is as good as any initialised bytes.
+      return o.spill.type === RegType.SCALAR && (within ? unbounded(o.spill) : !o.spill.precise || o.spill.varOff.isUnknown) && noneInvalid(c.bytes);
+    }
+    return regsafe(o.spill, c.spill, ids, false, within);
+  }
+  for (let b = 0; b < 8; b++) {
+    const ob = o.bytes[b]!;
+    // With uninitialised stack reads allowed (privileged), MISC and INVALID say the same: "anything".
+    if (ob === Byte.INVALID || ob === Byte.MISC) continue;
+    if (ob !== c.bytes[b]) return false;
+  }
+  if (o.spill && (!c.spill || !regsafe(o.spill, c.spill, ids, false, within))) return false;
+  if (o.dynptr && !dynptrSlotsSafe(o.dynptr, c.dynptr, (a, b) => ids.checkScalar(a, b))) return false;
+  return true;
+}
+
+/**
+ * `liveLo`/`liveHi`: the slots (bit spi) still read from here on; -1 for all of them. Returns the first
+ * slot that differs, or -1.
+ */
+function stacksafe(old: Frame, cur: Frame, ids: IdMap, exact: boolean, liveLo: number, liveHi: number, within: boolean): number {
   const os = old.stack;
   const cs = cur.stack;
   for (let i = 0; i < os.length; i++) {
@@ -326,39 +406,48 @@ function stacksafe(old: Frame, cur: Frame, ids: IdMap, exact: boolean, liveLo: n
     if (o === c) continue;
     // A slot nothing reads again cannot make the paths differ.
     if (!exact && !(((i < 32 ? liveLo >>> i : liveHi >>> (i - 32)) & 1))) continue;
-    if (exact) {
-      for (let b = 0; b < 8; b++) if (o.bytes[b] !== c.bytes[b]) return false;
-      if (!!o.spill !== !!c.spill) return false;
-      if (o.spill && !regsafe(o.spill, c.spill!, ids, true)) return false;
-      if (!dynptrSlotsSafe(o.dynptr, c.dynptr, (a, b) => ids.checkScalar(a, b))) return false;
-      continue;
-    }
-    if (o.spill && allSpill(o.bytes)) {
-      if (!c.spill || !allSpill(c.bytes)) {
-        // A spilled scalar the old state knew nothing about is as good as any initialised bytes.
-        if (o.spill.type === RegType.SCALAR && (within ? unbounded(o.spill) : !o.spill.precise || o.spill.varOff.isUnknown) && noneInvalid(c.bytes)) continue;
-        return false;
-      }
-      if (!regsafe(o.spill, c.spill, ids, false, within)) return false;
-      continue;
-    }
-    for (let b = 0; b < 8; b++) {
-      const ob = o.bytes[b]!;
-      const cb = c.bytes[b]!;
-      // With uninitialised stack reads allowed (privileged), MISC and INVALID say the same: "anything".
-      if (ob === Byte.INVALID || ob === Byte.MISC) continue;
-      if (ob !== cb) return false;
-    }
-    if (o.spill && (!c.spill || !regsafe(o.spill, c.spill, ids, false, within))) return false;
-    if (o.dynptr && !dynptrSlotsSafe(o.dynptr, c.dynptr, (a, b) => ids.checkScalar(a, b))) return false;
+    if (!slotSafe(o, c, ids, exact, within)) return i;
   }
-  return true;
+  return -1;
+}
+
+/**
+ * Where the last statesEqual that failed found the difference (`at`: frame * 128 + register, or + 16 +
+ * stack slot) and the old state's register or slot there, so a later comparison with the same old state
+ * can test that first (see statesEqual's `hint`).
+ */
+export const mismatch: { at: number; old: Reg | Slot | undefined } = { at: -1, old: undefined };
+
+/**
+ * The one register or slot `at` of the comparison statesEqual makes, the old side being `o` (what the old
+ * state held there when it last failed); true if they do not differ. The old state itself is not read:
+ * checkpoints change later only by precision marks, which make a comparison stricter, so an older `o` can
+ * only pass where the current one would fail, never the reverse, and a pass leads to the full comparison.
+ */
+function oneSafe(o: Reg | Slot, cur: State, live: readonly number[], exact: boolean, stackLive: { lo: number; hi: number } | undefined, within: boolean, at: number): boolean {
+  const f = at >> 7;
+  const k = at & 127;
+  const cf = cur.frames[f];
+  if (!cf) return true;
+  const ids = IDS;
+  ids.reset();
+  if (k < 16) return !((live[f] ?? 0x7ff) & (1 << k)) || regsafe(o as Reg, cf.regs[k]!, ids, exact, within);
+  const i = k - 16;
+  const c = cf.stack[i]!;
+  if (o === c) return true;
+  if (!exact && f === cur.frames.length - 1 && stackLive && !(((i < 32 ? stackLive.lo >>> i : stackLive.hi >>> (i - 32)) & 1))) return true;
+  return slotSafe(o as Slot, c, ids, exact, within);
 }
 
 /**
  * Is every execution from `cur` covered by the already-explored `old`? `live[f]` lists the registers
  * that may still be read in frame f (others are ignored). `exact` asks for identical states (the
  * infinite-loop check).
+ *
+ * `hint` and `hintOld` (the `mismatch` of an earlier failed comparison with `old`) are tested first, on
+ * their own: the comparison is a conjunction, and one register or slot that differs with no ids mapped
+ * yet differs with any, so the answer is the same, only found sooner (states at one instruction tend to
+ * differ in the same place). A failure sets `mismatch`.
  */
 export function statesEqual(
   old: State,
@@ -369,7 +458,16 @@ export function statesEqual(
   stackLive?: { lo: number; hi: number },
   /** RANGE_WITHIN: imprecise scalars compared by range as well (a callback's convergence). */
   within = false,
+  hint = -1,
+  hintOld?: Reg | Slot,
 ): boolean {
+  mismatch.at = -1;
+  mismatch.old = undefined;
+  if (hint >= 0 && hintOld && !oneSafe(hintOld, cur, live, exact, stackLive, within, hint)) {
+    mismatch.at = hint;
+    mismatch.old = hintOld;
+    return false;
+  }
   if (old.frames.length !== cur.frames.length) return false;
   if (old.refs.length !== cur.refs.length) return false;
   const ids = IDS;
@@ -383,10 +481,19 @@ export function statesEqual(
     const mask = live[f] ?? 0x7ff;
     for (let r = 0; r < 10; r++) {
       if (!(mask & (1 << r))) continue;
-      if (!regsafe(of.regs[r]!, cf.regs[r]!, ids, exact, within)) return false;
+      if (!regsafe(of.regs[r]!, cf.regs[r]!, ids, exact, within)) {
+        mismatch.at = (f << 7) | r;
+        mismatch.old = of.regs[r];
+        return false;
+      }
     }
     const top = f === old.frames.length - 1 && stackLive;
-    if (!stacksafe(of, cf, ids, exact, top ? stackLive.lo : -1, top ? stackLive.hi : -1, within)) return false;
+    const bad = stacksafe(of, cf, ids, exact, top ? stackLive.lo : -1, top ? stackLive.hi : -1, within);
+    if (bad >= 0) {
+      mismatch.at = (f << 7) | (16 + bad);
+      mismatch.old = of.stack[bad];
+      return false;
+    }
   }
   return true;
 }

@@ -138,7 +138,8 @@ export class Tnum {
     let accM = Tnum.const(0n);
     let a: Tnum = this;
     let bb: Tnum = b;
-    while (a.value !== 0n || a.mask !== 0n) {
+    // At most 64 rounds: each shifts a right by one bit (a bound of its own, not only a's emptying).
+    for (let i = 0; i < 64 && (a.value !== 0n || a.mask !== 0n); i++) {
       if (a.value & 1n) accM = accM.add(Tnum.of(0n, bb.mask));
       else if (a.mask & 1n) accM = accM.add(Tnum.of(0n, bb.value | bb.mask));
       a = a.rshift(1);

@@ -33,7 +33,7 @@ import {
   type Cmp,
   type MapInfo,
 } from './reg.js';
-import { Byte, EMPTY_SLOT, Frame, sameCallsites, State, statesEqual, widenImpreciseScalars, type Checkpoint, type Slot } from './state.js';
+import { Byte, EMPTY_SLOT, Frame, History, mismatch, sameCallsites, State, statesEqual, widenImpreciseScalars, type Checkpoint, type Slot } from './state.js';
 import { Tnum } from './tnum.js';
 import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
 import { kfuncById } from '../helpers/kfuncs.js';
@@ -213,8 +213,9 @@ class Verifier {
   private readonly finished = new Map<number, Checkpoint[]>();
   /** Checkpoints still being explored, by instruction and fingerprint: these detect infinite loops. */
   private readonly inflight = new Map<number, { count: number; byFp: Map<number, Checkpoint[]> }>();
-  private statesAt!: Uint32Array;
   private maxStatesPerInsn = 0;
+  /** The stack slots live at the instruction being compared (one object, refilled per comparison). */
+  private readonly slotLive = { lo: 0, hi: 0 };
   private readonly pending: Pending[] = [];
   private prune!: Uint8Array;
   /**
@@ -265,7 +266,6 @@ class Verifier {
       this.checkCfg();
       this.live = liveRegisters(this.prog, (id) => PROTOS[id]?.args.length);
       this.stackLive = new StackLiveness(this.prog);
-      this.statesAt = new Uint32Array(this.prog.length);
       this.walk();
       // Global functions are verified once, on their own, from their BTF prototypes.
       for (const entry of [...this.globals.keys()].sort((a, b) => a - b)) {
@@ -387,7 +387,13 @@ class Verifier {
     let st = new State([main]);
     let pc = entry;
     let from = -1;
+    // Every round either processes an instruction (counted against the limit) or ends a path that a
+    // processed instruction pushed (one push at most per instruction), so the walk ends within twice the
+    // limit; \`rounds\` makes that bound explicit, whatever a bug elsewhere does to pruning.
+    let rounds = 0;
+    const maxRounds = 2 * this.limit + 2;
     for (;;) {
+      if (++rounds > maxRounds) this.reject(`BPF program is too large. Processed ${this.processed} insn`, from >= 0 ? from : pc);
       if (this.prune[pc] && from >= 0) {
         // The instruction about to run: where precision propagated on a hit starts backwards from.
         this.curPc = pc;
@@ -508,15 +514,21 @@ class Verifier {
     let add = force || (this.jmps - this.prevJmps >= 2 && this.processed - this.prevProcessed >= 8);
     if (loop && !force && this.jmps - this.prevJmps < 20 && this.processed - this.prevProcessed < 100) add = false;
     let list = this.finished.get(pc);
+    // The kernel's max_states_per_insn: the states it walked here without a hit (in flight or not).
+    const walked = (open?.count ?? 0) + (list?.length ?? 0);
     if (list) {
       let evict = false;
-      const slotLive = { lo: this.stackLive.liveLoAt(pc), hi: this.stackLive.liveHiAt(pc) };
+      const slotLive = this.slotLive;
+      slotLive.lo = this.stackLive.liveLoAt(pc);
+      slotLive.hi = this.stackLive.liveHiAt(pc);
       for (const old of list) {
-        if (statesEqual(old.state, st, live, false, slotLive)) {
+        if (statesEqual(old.state, st, live, false, slotLive, false, old.failAt, old.failOld)) {
           old.hits++;
           this.propagatePrecision(old.state, st);
           return true;
         }
+        old.failAt = mismatch.at;
+        old.failOld = mismatch.old;
         // A state that keeps failing to prune costs more than it saves (the kernel's miss_cnt heuristic,
         // counted only when the miss leads to a new checkpoint).
         if (add && ++old.misses > old.hits * 3 + 3) evict = true;
@@ -528,16 +540,17 @@ class Verifier {
         this.finished.set(pc, list);
       }
     }
+    if (walked > this.maxStatesPerInsn) this.maxStatesPerInsn = walked;
     if (!add) return false;
     this.prevJmps = this.jmps;
     this.prevProcessed = this.processed;
     clearSingularIds(st);
     const snap = st.clone(false);
-    const cp: Checkpoint = { insn: pc, state: snap, branches: 1, parent: st.cp, hits: 0, misses: 0, hist: st.hist, fp: fp() };
+    const cp: Checkpoint = { insn: pc, state: snap, branches: 1, parent: st.cp, hits: 0, misses: 0, hist: st.hist, fp: fp(), failAt: -1, failOld: undefined };
     snap.cp = null;
-    snap.hist = [];
+    snap.hist = new History();
     st.cp = cp;
-    st.hist = [];
+    st.hist = new History();
     st.histMarks = 0;
     // Precision marks inherited from before the checkpoint say nothing about values computed after it
     // (mark_all_scalars_imprecise): from here on they are earned by backtracking only.
@@ -554,7 +567,6 @@ class Verifier {
     this.totalStates++;
     this.curStates++;
     if (this.curStates > this.peakStates) this.peakStates = this.curStates;
-    if (++this.statesAt[pc]! > this.maxStatesPerInsn) this.maxStatesPerInsn = this.statesAt[pc]!;
     return false;
   }
 
@@ -1204,7 +1216,7 @@ class Verifier {
     // Writing any byte of a spilled register turns the slot into plain data.
     if (s.spill) for (let i = 0; i < 8; i++) if (bytes[i] === Byte.SPILL) bytes[i] = Byte.MISC;
     bytes[b & 7] = t;
-    frame.stack[spi] = { bytes };
+    frame.setSlot(spi, { bytes });
   }
 
   private stackWriteFixed(frame: Frame, lo: number, size: number, value: Reg, fromReg: boolean, pc: number): void {
@@ -1213,7 +1225,7 @@ class Verifier {
     if (fromReg && value.isPointer) {
       if (size !== 8) this.reject('invalid size of register spill', pc);
       if (!aligned) this.reject(`misaligned stack access off ${lo - MAX_BPF_STACK} size ${size}`, pc);
-      frame.stack[spi] = { bytes: [3, 3, 3, 3, 3, 3, 3, 3], spill: value.clone(), spillSize: 8 };
+      frame.setSlot(spi, { bytes: [3, 3, 3, 3, 3, 3, 3, 3], spill: value.clone(), spillSize: 8 });
       return;
     }
     // An aligned store of a scalar register, or of an immediate (BPF_ST), is a spill of that size.
@@ -1228,7 +1240,7 @@ class Verifier {
           if (v.umax >= 1n << BigInt(size * 8)) v.id = 0;
           v.coerceToSize(size);
         }
-        frame.stack[spi] = { bytes, spill: v, spillSize: size };
+        frame.setSlot(spi, { bytes, spill: v, spillSize: size });
         return;
       }
     }
@@ -2053,7 +2065,7 @@ class Verifier {
             }
             if (slot.spill.precise) {
               if (checkpoint) bt.clearSlot(fr, spi);
-            } else f.stack[spi] = preciseSpill(slot);
+            } else f.setSlot(spi, preciseSpill(slot));
           }
         }
       }
@@ -2064,11 +2076,17 @@ class Verifier {
     let cp = st.cp;
     let subseq = this.curPc;
     for (;;) {
-      for (let k = hist.length - 1; k >= 0; k--) {
-        const h = hist[k]!;
-        if (!this.backtrackInsn(h, subseq, bt)) return this.markAllPrecise(st);
-        if (bt.empty()) return;
-        subseq = h & HIST_PC_MASK;
+      // Newest first, through the history's shared nodes (History.walkBack written out: this is hot):
+      // stop at an instruction not followed (all precise) or when nothing is left to follow.
+      let len = hist.items.length;
+      for (let node: History | null = hist; node; len = node.prevLen, node = node.prev) {
+        const items = node.items;
+        for (let k = len - 1; k >= 0; k--) {
+          const h = items[k]!;
+          if (!this.backtrackInsn(h, subseq, bt)) return this.markAllPrecise(st);
+          if (bt.empty()) return;
+          subseq = h & HIST_PC_MASK;
+        }
       }
       if (!cp) return;
       if (!mark(cp.state, true)) return this.markAllPrecise(st);
@@ -2199,7 +2217,7 @@ class Verifier {
       for (const f of s.frames) {
         for (const r of f.regs) if (r.isScalar) r.precise = true;
         f.stack.forEach((slot, spi) => {
-          if (slot.spill?.isScalar && !slot.spill.precise) f.stack[spi] = preciseSpill(slot);
+          if (slot.spill?.isScalar && !slot.spill.precise) f.setSlot(spi, preciseSpill(slot));
         });
       }
     };

@@ -94,6 +94,16 @@ describe('wxdp bench verifier', () => {
     for (const p of ['xdp_dispatch', 'xdp_ipv4', 'xdp_ipv6', 'xdp_tcp', 'xdp_udp']) expect(r.out).toMatch(new RegExp(`^xdp_tailcall:${p} +\\d+ +\\d+ `, 'm'));
     expect(r.out).toMatch(/target: ≤ 50 ms to verify a 1,000-instruction program — not measured/);
   }, 120_000);
+
+  it('a program of 100k+ processed insns is also verified cold (first in a fresh process), against the 1 s / 100 MB target', async () => {
+    const r = await cli('bench', 'verifier', '--quick', '--only', 'xdp_parse');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^xdp_parse:xdp_parse +\d+ +\d{6} +.* \d+ +\d+ /m);
+    expect(r.out).toMatch(/^target: xdp_parse:xdp_parse \(\d{6} processed\) in ≤ 1 s and ≤ 100 MB — warm \d+ ms, cold \d+ ms, \d+ MB: (met|NOT met)$/m);
+    const j = await cli('bench', 'verifier', '--quick', '--json', '--only', 'xdp_pass_drop');
+    const rows = JSON.parse(j.out).verifier as { processed: number; coldMs: number | null }[];
+    for (const row of rows) expect(row.coldMs).toBeNull(); // small programs: no child process
+  }, 120_000);
 });
 
 describe('wxdp bench workers', () => {
