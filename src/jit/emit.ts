@@ -76,6 +76,7 @@ import {
 import type { ProgramLayout, Subprogram } from './cfg.js';
 import { helperHasPointerArgs } from '../runtime/helper_args.js';
 import { promotableSlots } from './stack_slots.js';
+import { blockEntries, LowHalves, type Fact } from './low_halves.js';
 
 type Binaryen = typeof BinaryenNs;
 type Module = BinaryenNs.Module;
@@ -414,6 +415,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   /**
    * The effective address reg + off. Returns the statements to run first and a factory for the wasm
    * pointer and memarg offset (a factory: binaryen expressions are tree nodes and may not be shared).
+   * `viaLowHalf`: the pointer may be built from the registers base came from (loads and stores, whose
+   * factory runs before they write a register; an atomic's may run after it wrote src).
    */
   const address = (
     base: number,
@@ -421,6 +424,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     size: number,
     write: boolean,
     pc: number,
+    viaLowHalf = false,
   ): { pre: Expr[]; ptr: () => Expr; offset: number } => {
     // r10-relative accesses inside the current frame need no check when nothing writes r10 (cfg.ts).
     const inFrame = base === R10 && layout.framePointerFixed && off >= -STACK_SIZE && off + size <= 0;
@@ -429,8 +433,32 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       return { pre, ptr: () => m.i32.wrap(get(TA)), offset: 0 };
     }
     // Unchecked: wasm memargs are unsigned, so a negative offset needs an explicit add.
-    if (off >= 0) return { pre: [], ptr: () => lo32(base), offset: off };
-    return { pre: [], ptr: () => m.i32.add(lo32(base), k32(off)), offset: 0 };
+    const low = (): Expr => (viaLowHalf ? lowHalf(base) : lo32(base));
+    if (off >= 0) return { pre: [], ptr: low, offset: off };
+    return { pre: [], ptr: () => m.i32.add(low(), k32(off)), offset: 0 };
+  };
+
+  // Low halves known in the block being lowered (low_halves.ts), stepped past each instruction from
+  // what the block starts with (per subprogram, shared by its clones).
+  const lowHalves = new LowHalves();
+  const lowHalvesAt = new Map<number, Map<number, ReadonlyMap<number, Fact>>>();
+  /**
+   * The low half of r as i32 arithmetic on the registers it came from: equal to wrap(r), and what V8
+   * knows to be zero-extended (a 32-bit add), where wrap(r) of an i64 add costs a movl at each access.
+   */
+  const lowHalf = (r: number): Expr => {
+    const f = lowHalves.of(r);
+    if (!f) return lo32(r);
+    if (f.kind === 'zext') return lo32(f.a);
+    let e = lo32(f.a);
+    if (f.b !== undefined) e = m.i32.add(e, lo32(f.b));
+    return f.k === 0 ? e : m.i32.add(e, k32(f.k));
+  };
+  /** An i64 with r's low 6 bits (a 64-bit shift count): the register r copies or zero-extends, if any. */
+  const shiftCount = (r: number): Expr => {
+    const f = lowHalves.of(r);
+    if (f && (f.kind === 'zext' || (f.b === undefined && f.k === 0))) return get(f.a);
+    return get(r);
   };
 
   // ---- instruction lowering ----
@@ -446,6 +474,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       const a = (): Expr => get(d);
       // K operands are the immediate sign-extended to 64 bits.
       const b = (): Expr => (x ? get(s) : k64(ins.imm));
+      const count = (): Expr => (x ? shiftCount(s) : k64(ins.imm));
       const put = (v: Expr): Expr => set(d, v);
       switch (op) {
         case AluOp.ADD:
@@ -460,12 +489,13 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
           return put(m.i64.and(a(), b()));
         case AluOp.XOR:
           return put(m.i64.xor(a(), b()));
-        case AluOp.LSH: // wasm masks the count with 63, as eBPF does
-          return put(m.i64.shl(a(), b()));
+        // wasm masks the count with 63, as eBPF does: the count's low 6 bits are all that is read
+        case AluOp.LSH:
+          return put(m.i64.shl(a(), count()));
         case AluOp.RSH:
-          return put(m.i64.shr_u(a(), b()));
+          return put(m.i64.shr_u(a(), count()));
         case AluOp.ARSH:
-          return put(m.i64.shr_s(a(), b()));
+          return put(m.i64.shr_s(a(), count()));
         case AluOp.NEG:
           return put(m.i64.sub(k64(0), a()));
         case AluOp.MOV:
@@ -634,7 +664,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     if ((ins.code & MODE_MASK) !== Mode.MEM && !sx) throw fail(pc, `unknown load opcode 0x${ins.code.toString(16)}`);
     const inLocal = ins.src === R10 && size === 8 ? slotLocals?.get(ins.off) : undefined;
     if (inLocal !== undefined) return [set(ins.dst, m.local.get(inLocal, i64))];
-    const { pre, ptr, offset } = address(ins.src, ins.off, size, false, pc);
+    const { pre, ptr, offset } = address(ins.src, ins.off, size, false, pc, true);
     let v: Expr;
     switch (size) {
       case 1:
@@ -670,7 +700,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     const isSt = (ins.code & CLASS_MASK) === Class.ST;
     const inLocal = ins.dst === R10 && size === 8 ? slotLocals?.get(ins.off) : undefined;
     if (inLocal !== undefined) return [m.local.set(inLocal, isSt ? k64(ins.imm) : get(ins.src))];
-    const { pre, ptr, offset } = address(ins.dst, ins.off, size, true, pc);
+    const { pre, ptr, offset } = address(ins.dst, ins.off, size, true, pc, true);
     return [...pre, storeOf(size, offset, ptr(), isSt ? k64(ins.imm) : get(ins.src))];
   };
 
@@ -1210,6 +1240,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     slotLocals = new Map(slots.map((off, i) => [off, SLOT0 + i]));
     const rl = new B.Relooper(m);
     const ids = new Map<number, number>();
+    let entries = lowHalvesAt.get(sp.entry);
+    if (!entries) lowHalvesAt.set(sp.entry, (entries = blockEntries(prog, sp)));
     for (const bb of sp.blocks) {
       const stmts: Expr[] = [];
       if (loopHeads.has(bb.start)) {
@@ -1218,15 +1250,19 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
           m.if(m.i64.eqz(m.global.get(BUDGET, i64)), m.block(null, [m.call(IMPORT_INSN_LIMIT, [k32(bb.start)], none), m.unreachable()])),
         );
       }
+      lowHalves.reset(entries.get(bb.start));
       for (let pc = bb.start; pc < bb.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) {
         const pair = pc + 1 < bb.end ? extension(prog[pc]!, prog[pc + 1]!) : undefined;
         if (pair !== undefined) {
           checkRegs(prog[pc]!, pc);
           stmts.push(pair);
+          lowHalves.step(prog[pc]!);
+          lowHalves.step(prog[pc + 1]!);
           pc++;
           continue;
         }
         stmts.push(...lowerInsn(prog[pc]!, pc));
+        lowHalves.step(prog[pc]!);
       }
       if (bb.term.kind === 'exit') stmts.push(m.return(get(R0)));
       ids.set(bb.start, rl.addBlock(block(stmts)));
