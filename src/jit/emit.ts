@@ -454,12 +454,6 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     if (f.b !== undefined) e = m.i32.add(e, lo32(f.b));
     return f.k === 0 ? e : m.i32.add(e, k32(f.k));
   };
-  /** An i64 with r's low 6 bits (a 64-bit shift count): the register r copies or zero-extends, if any. */
-  const shiftCount = (r: number): Expr => {
-    const f = lowHalves.of(r);
-    if (f && (f.kind === 'zext' || (f.b === undefined && f.k === 0))) return get(f.a);
-    return get(r);
-  };
 
   // ---- instruction lowering ----
   const alu = (ins: Insn, pc: number): Expr => {
@@ -474,7 +468,6 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       const a = (): Expr => get(d);
       // K operands are the immediate sign-extended to 64 bits.
       const b = (): Expr => (x ? get(s) : k64(ins.imm));
-      const count = (): Expr => (x ? shiftCount(s) : k64(ins.imm));
       const put = (v: Expr): Expr => set(d, v);
       switch (op) {
         case AluOp.ADD:
@@ -489,13 +482,12 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
           return put(m.i64.and(a(), b()));
         case AluOp.XOR:
           return put(m.i64.xor(a(), b()));
-        // wasm masks the count with 63, as eBPF does: the count's low 6 bits are all that is read
-        case AluOp.LSH:
-          return put(m.i64.shl(a(), count()));
+        case AluOp.LSH: // wasm masks the count with 63, as eBPF does
+          return put(m.i64.shl(a(), b()));
         case AluOp.RSH:
-          return put(m.i64.shr_u(a(), count()));
+          return put(m.i64.shr_u(a(), b()));
         case AluOp.ARSH:
-          return put(m.i64.shr_s(a(), count()));
+          return put(m.i64.shr_s(a(), b()));
         case AluOp.NEG:
           return put(m.i64.sub(k64(0), a()));
         case AluOp.MOV:
