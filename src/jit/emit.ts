@@ -77,6 +77,7 @@ import {
 import type { ProgramLayout, Subprogram } from './cfg.js';
 import { helperHasPointerArgs } from '../runtime/helper_args.js';
 import { promotableSlots } from './stack_slots.js';
+import { blockEntries, LowHalves, type Fact } from './low_halves.js';
 
 type Binaryen = typeof BinaryenNs;
 type Module = BinaryenNs.Module;
@@ -417,6 +418,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   /**
    * The effective address reg + off. Returns the statements to run first and a factory for the wasm
    * pointer and memarg offset (a factory: binaryen expressions are tree nodes and may not be shared).
+   * `viaLowHalf`: the pointer may be built from the registers base came from (loads and stores, whose
+   * factory runs before they write a register; an atomic's may run after it wrote src).
    */
   const address = (
     base: number,
@@ -424,6 +427,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     size: number,
     write: boolean,
     pc: number,
+    viaLowHalf = false,
   ): { pre: Expr[]; ptr: () => Expr; offset: number } => {
     // r10-relative accesses inside the current frame need no check when nothing writes r10 (cfg.ts).
     const inFrame = base === R10 && layout.framePointerFixed && off >= -STACK_SIZE && off + size <= 0;
@@ -432,8 +436,26 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       return { pre, ptr: () => m.i32.wrap(get(TA)), offset: 0 };
     }
     // Unchecked: wasm memargs are unsigned, so a negative offset needs an explicit add.
-    if (off >= 0) return { pre: [], ptr: () => lo32(base), offset: off };
-    return { pre: [], ptr: () => m.i32.add(lo32(base), k32(off)), offset: 0 };
+    const low = (): Expr => (viaLowHalf ? lowHalf(base) : lo32(base));
+    if (off >= 0) return { pre: [], ptr: low, offset: off };
+    return { pre: [], ptr: () => m.i32.add(low(), k32(off)), offset: 0 };
+  };
+
+  // Low halves known in the block being lowered (low_halves.ts), stepped past each instruction from
+  // what the block starts with (per subprogram, shared by its clones).
+  const lowHalves = new LowHalves();
+  const lowHalvesAt = new Map<number, Map<number, ReadonlyMap<number, Fact>>>();
+  /**
+   * The low half of r as i32 arithmetic on the registers it came from: equal to wrap(r), and what V8
+   * knows to be zero-extended (a 32-bit add), where wrap(r) of an i64 add costs a movl at each access.
+   */
+  const lowHalf = (r: number): Expr => {
+    const f = lowHalves.of(r);
+    if (!f) return lo32(r);
+    if (f.kind === 'zext') return lo32(f.a);
+    let e = lo32(f.a);
+    if (f.b !== undefined) e = m.i32.add(e, lo32(f.b));
+    return f.k === 0 ? e : m.i32.add(e, k32(f.k));
   };
 
   // ---- instruction lowering ----
@@ -637,7 +659,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     if ((ins.code & MODE_MASK) !== Mode.MEM && !sx) throw fail(pc, `unknown load opcode 0x${ins.code.toString(16)}`);
     const inLocal = ins.src === R10 && size === 8 ? slotLocals?.get(ins.off) : undefined;
     if (inLocal !== undefined) return [set(ins.dst, m.local.get(inLocal, i64))];
-    const { pre, ptr, offset } = address(ins.src, ins.off, size, false, pc);
+    const { pre, ptr, offset } = address(ins.src, ins.off, size, false, pc, true);
     let v: Expr;
     switch (size) {
       case 1:
@@ -673,7 +695,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     const isSt = (ins.code & CLASS_MASK) === Class.ST;
     const inLocal = ins.dst === R10 && size === 8 ? slotLocals?.get(ins.off) : undefined;
     if (inLocal !== undefined) return [m.local.set(inLocal, isSt ? k64(ins.imm) : get(ins.src))];
-    const { pre, ptr, offset } = address(ins.dst, ins.off, size, true, pc);
+    const { pre, ptr, offset } = address(ins.dst, ins.off, size, true, pc, true);
     return [...pre, storeOf(size, offset, ptr(), isSt ? k64(ins.imm) : get(ins.src))];
   };
 
@@ -1219,6 +1241,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     slotLocals = new Map(slots.map((off, i) => [off, SLOT0 + i]));
     const rl = new B.Relooper(m);
     const ids = new Map<number, number>();
+    let entries = lowHalvesAt.get(sp.entry);
+    if (!entries) lowHalvesAt.set(sp.entry, (entries = blockEntries(prog, sp)));
     for (const bb of sp.blocks) {
       const stmts: Expr[] = [];
       if (loopHeads.has(bb.start)) {
@@ -1227,15 +1251,19 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
           m.if(m.i64.eqz(m.global.get(BUDGET, i64)), m.block(null, [m.call(IMPORT_INSN_LIMIT, [k32(bb.start)], none), m.unreachable()])),
         );
       }
+      lowHalves.reset(entries.get(bb.start));
       for (let pc = bb.start; pc < bb.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) {
         const pair = pc + 1 < bb.end ? extension(prog[pc]!, prog[pc + 1]!) : undefined;
         if (pair !== undefined) {
           checkRegs(prog[pc]!, pc);
           stmts.push(pair);
+          lowHalves.step(prog[pc]!);
+          lowHalves.step(prog[pc + 1]!);
           pc++;
           continue;
         }
         stmts.push(...lowerInsn(prog[pc]!, pc));
+        lowHalves.step(prog[pc]!);
       }
       if (bb.term.kind === 'exit') stmts.push(m.return(get(R0)));
       ids.set(bb.start, rl.addBlock(block(stmts)));
