@@ -251,36 +251,25 @@ export class Reg {
     this.update64Bounds();
   }
 
+  /** A 64-bit range [lo, hi] whose ends share their upper half bounds the lower half (both views). */
+  private lowerHalfWithin(lo: bigint, hi: bigint): void {
+    if (lo >> 32n !== hi >> 32n) return;
+    const a = u32(lo);
+    const b = u32(hi);
+    this.u32min = max(this.u32min, a);
+    this.u32max = min(this.u32max, b);
+    const sa = s32(a);
+    const sb = s32(b);
+    if (sa <= sb) {
+      this.s32min = max(this.s32min, sa);
+      this.s32max = min(this.s32max, sb);
+    }
+  }
+
   private deduce32(): void {
     // Each 64-bit range whose ends share their upper half bounds the lower half.
-    const umin = this.umin;
-    const umax = this.umax;
-    if (umin >> 32n === umax >> 32n) {
-      const a = u32(umin);
-      const b = u32(umax);
-      this.u32min = max(this.u32min, a);
-      this.u32max = min(this.u32max, b);
-      const sa = s32(a);
-      const sb = s32(b);
-      if (sa <= sb) {
-        this.s32min = max(this.s32min, sa);
-        this.s32max = min(this.s32max, sb);
-      }
-    }
-    const smin = this.smin;
-    const smax = this.smax;
-    if (smin >> 32n === smax >> 32n) {
-      const a = u32(smin);
-      const b = u32(smax);
-      this.u32min = max(this.u32min, a);
-      this.u32max = min(this.u32max, b);
-      const sa = s32(a);
-      const sb = s32(b);
-      if (sa <= sb) {
-        this.s32min = max(this.s32min, sa);
-        this.s32max = min(this.s32max, sb);
-      }
-    }
+    this.lowerHalfWithin(this.umin, this.umax);
+    this.lowerHalfWithin(this.smin, this.smax);
     const su0 = s32(this.u32min);
     const su1 = s32(this.u32max);
     if (su0 <= su1) {

@@ -28,19 +28,25 @@ const out = (id: number, ttl = 64) =>
 const back = () =>
   eth({ dst: MAC.eth1, src: MAC.gw, type: 0x0800 }, ipv4({ src: '198.51.100.7', dst: '203.0.113.1', proto: 17, id: 1 }, udp4('198.51.100.7', '203.0.113.1', 53, 40000, new Uint8Array(PAYLOAD))));
 
+/** Two workers routing eth0 (192.0.2.1/24) → eth1 (203.0.113.1/24, default via .2), conntrack on, masquerade out of eth1. */
+async function router() {
+  const dp = await Datapath.create({ umemFrames: 16384, workers: 2 });
+  open.push(dp);
+  const eth0 = dp.addDevice({ name: 'eth0', mac: MAC.eth0, queues: 2, ringSize: 1024, rss: false });
+  const eth1 = dp.addDevice({ name: 'eth1', mac: MAC.eth1, queues: 2, ringSize: 1024, rss: false });
+  for (const l of ['link set dev eth0 up', 'link set dev eth1 up', 'addr add 192.0.2.1/24 dev eth0', 'addr add 203.0.113.1/24 dev eth1']) dp.ip(l);
+  dp.sysctl('net.ipv4.conf.all.forwarding', 1);
+  dp.ip(`neigh add 192.0.2.2 lladdr ${MAC.client} dev eth0 nud permanent`);
+  dp.ip(`neigh add 203.0.113.2 lladdr ${MAC.gw} dev eth1 nud permanent`);
+  dp.ip('route add default via 203.0.113.2 dev eth1');
+  dp.conntrack.enable({ family: 'ipv4', max: 1024 });
+  dp.nat.add({ hook: 'postrouting', family: 'ipv4', oif: 'eth1', type: 'masquerade' });
+  return { dp, eth0, eth1 };
+}
+
 describe('the flowtable under two workers', () => {
   it("both workers hit one flow's direction while the collector runs: its counters add up exactly, every frame goes out, the flow expires once idle", async () => {
-    const dp = await Datapath.create({ umemFrames: 16384, workers: 2 });
-    open.push(dp);
-    const eth0 = dp.addDevice({ name: 'eth0', mac: MAC.eth0, queues: 2, ringSize: 1024, rss: false });
-    const eth1 = dp.addDevice({ name: 'eth1', mac: MAC.eth1, queues: 2, ringSize: 1024, rss: false });
-    for (const l of ['link set dev eth0 up', 'link set dev eth1 up', 'addr add 192.0.2.1/24 dev eth0', 'addr add 203.0.113.1/24 dev eth1']) dp.ip(l);
-    dp.sysctl('net.ipv4.conf.all.forwarding', 1);
-    dp.ip(`neigh add 192.0.2.2 lladdr ${MAC.client} dev eth0 nud permanent`);
-    dp.ip(`neigh add 203.0.113.2 lladdr ${MAC.gw} dev eth1 nud permanent`);
-    dp.ip('route add default via 203.0.113.2 dev eth1');
-    dp.conntrack.enable({ family: 'ipv4', max: 1024 });
-    dp.nat.add({ hook: 'postrouting', family: 'ipv4', oif: 'eth1', type: 'masquerade' });
+    const { dp, eth0, eth1 } = await router();
     dp.flowtable.create({ name: 'ft', devices: ['eth0', 'eth1'], maxFlows: 64, counter: true });
     let sent = 0;
     const drain = () => {
@@ -93,17 +99,7 @@ describe('the flowtable under two workers', () => {
 
   /** Two workers, eth0 → eth1 masqueraded, one UDP connection opened, answered and offloaded into `ft`. */
   async function offloaded(counter: boolean) {
-    const dp = await Datapath.create({ umemFrames: 16384, workers: 2 });
-    open.push(dp);
-    const eth0 = dp.addDevice({ name: 'eth0', mac: MAC.eth0, queues: 2, ringSize: 1024, rss: false });
-    const eth1 = dp.addDevice({ name: 'eth1', mac: MAC.eth1, queues: 2, ringSize: 1024, rss: false });
-    for (const l of ['link set dev eth0 up', 'link set dev eth1 up', 'addr add 192.0.2.1/24 dev eth0', 'addr add 203.0.113.1/24 dev eth1']) dp.ip(l);
-    dp.sysctl('net.ipv4.conf.all.forwarding', 1);
-    dp.ip(`neigh add 192.0.2.2 lladdr ${MAC.client} dev eth0 nud permanent`);
-    dp.ip(`neigh add 203.0.113.2 lladdr ${MAC.gw} dev eth1 nud permanent`);
-    dp.ip('route add default via 203.0.113.2 dev eth1');
-    dp.conntrack.enable({ family: 'ipv4', max: 1024 });
-    dp.nat.add({ hook: 'postrouting', family: 'ipv4', oif: 'eth1', type: 'masquerade' });
+    const { dp, eth0, eth1 } = await router();
     dp.flowtable.create({ name: 'ft', devices: ['eth0', 'eth1'], maxFlows: 64, counter });
     const settle = () => {
       for (let quiet = 0; quiet < 2; ) {
