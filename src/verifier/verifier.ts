@@ -392,18 +392,26 @@ class Verifier {
     // limit; \`rounds\` makes that bound explicit, whatever a bug elsewhere does to pruning.
     let rounds = 0;
     const maxRounds = 2 * this.limit + 2;
+    // do_check's do_print_state: a path just popped is named "from X to Y" once, with ": safe" when it is
+    // pruned at once, else with its state.
+    let popped = false;
     for (;;) {
       if (++rounds > maxRounds) this.reject(`BPF program is too large. Processed ${this.processed} insn`, from >= 0 ? from : pc);
       if (this.prune[pc] && from >= 0) {
         // The instruction about to run: where precision propagated on a hit starts backwards from.
         this.curPc = pc;
         if (this.isStateVisited(st, pc)) {
-          if (this.logLevel >= 1) this.log(`${pc}: safe`);
+          if (this.logLevel >= 1) this.log(popped ? `from ${from} to ${pc}: safe` : `${pc}: safe`);
           const next = this.popPath(st);
           if (!next) return;
           ({ state: st, insn: pc, from } = next);
+          popped = true;
           continue;
         }
+      }
+      if (popped) {
+        if (this.logLevel >= 1) this.log(`from ${from} to ${pc}: ${this.stateText(st)}`);
+        popped = false;
       }
       if (++this.processed > this.limit) {
         // Named as the kernel's log names it: by the last instruction it processed.
@@ -422,7 +430,7 @@ class Verifier {
         const p = this.popPath(st);
         if (!p) return;
         ({ state: st, insn: pc, from } = p);
-        if (this.logLevel >= 1) this.log(`from ${from} to ${pc}: ${this.stateText(st)}`);
+        popped = true;
         continue;
       }
       from = pc;
