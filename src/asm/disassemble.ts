@@ -50,12 +50,19 @@ export function disassemble(prog: readonly Insn[], opts: DisassembleOptions = {}
 }
 
 /**
- * One instruction's text, for traces and error messages; never throws. With `index`, a jump or local
- * call also names its absolute target in a comment (`goto +3 ; -> 7`).
+ * One instruction's text, for traces and error messages; never throws; assembles back to the
+ * instruction (an ld_imm64 head with no Form: two `.insn` lines). With `index`, a jump or local call
+ * also names its absolute target in a comment (`goto +3 ; -> 7`).
  */
 export function formatInsn(ins: Insn, syntax: Syntax = 'llvm', index?: number): string {
   const form = (!ins.isLdImm64Tail && classify(ins)) || { kind: 'raw' as const, ...fields(ins) };
-  const text = PRINTERS[syntax](form, () => undefined);
+  let text = PRINTERS[syntax](form, () => undefined);
+  if (form.kind === 'raw' && ins.code === OP_LDDW && !ins.isLdImm64Tail) {
+    // an ld_imm64 head with no Form is a raw line, and its tail one more (as listing() prints them):
+    // the imm64's upper half, the tail's other fields zero (this Insn does not carry them)
+    const hi = Number(BigInt.asIntN(32, BigInt.asUintN(64, ins.imm64 ?? BigInt(ins.imm >>> 0)) >> 32n));
+    text += `\n${PRINTERS[syntax](raw({ code: 0, dst: 0, src: 0, off: 0, imm: hi }), () => undefined)}`;
+  }
   const rel = targetOf(form);
   if (index === undefined || rel === undefined) return text;
   return `${text} ${syntax === 'ubpf' ? '#' : ';'} -> ${index + 1 + rel}`;

@@ -185,6 +185,14 @@ describe('round trip', () => {
     );
   });
 
+  it.each(SYNTAXES)('%s: formatInsn of an ld_imm64 with no Form (r11, src 13, an offset) is two .insn lines that assemble back to it', (syntax) => {
+    // fast-check's counterexample (seed -169517259): one raw line was an ld_imm64 without its second slot
+    const ins: Insn = { code: 0x18, dst: 11, src: 13, off: -6866, imm: 1498432859, imm64: (7n << 32n) | 1498432859n };
+    const text = formatInsn(ins, syntax);
+    expect(text.split('\n')).toHaveLength(2);
+    expect(assemble(text, { syntax })[0]).toEqual(ins);
+  });
+
   it('formatInsn never throws, whatever the fields hold', () => {
     const field = fc.oneof(fc.integer(), fc.double(), fc.integer({ min: -20, max: 300 }));
     fc.assert(
