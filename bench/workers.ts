@@ -30,13 +30,16 @@
 //
 //   node dist/bench/workers.js [--quick] [--json] [--only NAME]   (NAME: the rows whose name contains it; =NAME: that row)
 
-import { loadavg } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Datapath } from '../src/control/datapath.js';
 import { dataPathExports, type Device } from '../src/control/device.js';
 import { PacketGenerator } from '../src/control/pktgen.js';
+import { kernelAvailability, loadKernelProgram } from '../src/oracle/kernel.js';
 import type { WorkerBenchSample } from '../src/control/workers.js';
 import { projectRoot } from './project_root.js';
 import { threadCpuNs } from './rate.js';
@@ -72,6 +75,13 @@ export interface WorkersRow {
   load: [number, number];
   /** Share of the received frames that came out of eth1 (forward, flowtable), null for the others. */
   forwarded: number | null;
+  /**
+   * The kernel's own scaling of the row's program (XDP rows): BPF_PROG_TEST_RUN ns/run on CPU 0 alone and
+   * on CPUs 0 and 1 at once (bpftool prog run … repeat, pinned with taskset), scaling = 2 × alone ÷
+   * together: what the program's shared writes allow any engine on 2 cores. null with `why` when it
+   * could not run (not root, no bpftool or taskset, one CPU) or for rows without a program.
+   */
+  kernel: { aloneNs: number; togetherNs: number; scaling: number } | { why: string } | null;
 }
 
 interface Scenario {
@@ -253,6 +263,83 @@ const median = (a: readonly number[]): number => {
 };
 const medianOrNull = (a: ReadonlyArray<number | null>): number | null => (a.every((v) => v !== null) ? median(a as number[]) : null);
 
+/** A 64-byte IPv4/UDP frame to `dstPort` (192.0.2.1 → 198.51.100.1), for the kernel's test runs. */
+function udpFrame(dstPort: number): Uint8Array {
+  const f = new Uint8Array(64);
+  const v = new DataView(f.buffer);
+  f.set([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00]);
+  f.set([0x45, 0, 0, 50, 0, 0, 0x40, 0, 64, 17, 0, 0, 192, 0, 2, 1, 198, 51, 100, 1], 14);
+  let sum = 0;
+  for (let i = 14; i < 34; i += 2) sum += v.getUint16(i);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  v.setUint16(24, ~sum & 0xffff);
+  v.setUint16(34, 4000);
+  v.setUint16(36, dstPort);
+  v.setUint16(38, 30);
+  return f;
+}
+
+/** One `bpftool -j prog run` of `pin` on CPU `cpu`: its ns/run. */
+function kernelRun(cpu: number, pin: string, data: string, repeat: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const c = spawn('taskset', ['-c', String(cpu), 'bpftool', '-j', 'prog', 'run', 'pinned', pin, 'data_in', data, 'repeat', String(repeat)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    c.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    c.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    c.on('error', reject);
+    c.on('close', (code) => {
+      const d = (() => {
+        try {
+          return (JSON.parse(out) as { duration?: number }).duration;
+        } catch {
+          return undefined;
+        }
+      })();
+      if (code === 0 && typeof d === 'number') resolve(d);
+      else reject(new Error(`bpftool prog run on CPU ${cpu}: ${(err || out).trim().split('\n')[0] ?? `exit ${code}`}`));
+    });
+  });
+}
+
+/** The kernel's scaling of scenario `s`'s program over 2 CPUs (WorkersRow.kernel). */
+async function kernelScaling(s: Scenario, quick: boolean): Promise<WorkersRow['kernel']> {
+  if (s.kind !== 'replay') return null;
+  const avail = kernelAvailability();
+  if (!avail.ok) return { why: avail.reason };
+  if (cpus().length < 2) return { why: 'one CPU' };
+  if (spawnSync('taskset', ['-V']).status !== 0) return { why: 'no taskset' };
+  const dir = mkdtempSync(join(tmpdir(), 'wxdp-wbench-'));
+  const data = join(dir, 'frame');
+  writeFileSync(data, udpFrame(s.dstPort ?? 9));
+  let prog;
+  try {
+    prog = loadKernelProgram(join(projectRoot(), s.object!), s.program ? { name: s.program } : {});
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    return { why: (e as Error).message.split('\n')[0]! };
+  }
+  try {
+    const repeat = quick ? 1_000_000 : 5_000_000;
+    await kernelRun(0, prog.pinPath, data, repeat); // warm
+    const alone: number[] = [];
+    const together: number[] = [];
+    for (let k = 0; k < (quick ? 1 : 3); k++) {
+      alone.push(await kernelRun(0, prog.pinPath, data, repeat));
+      const both = await Promise.all([kernelRun(0, prog.pinPath, data, repeat), kernelRun(1, prog.pinPath, data, repeat)]);
+      together.push((both[0] + both[1]) / 2);
+    }
+    const aloneNs = median(alone);
+    const togetherNs = median(together);
+    return { aloneNs, togetherNs, scaling: (2 * aloneNs) / togetherNs };
+  } catch (e) {
+    return { why: (e as Error).message };
+  } finally {
+    prog.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function runWorkersBench(opts: { quick?: boolean; log?: (s: string) => void; only?: string } = {}): Promise<WorkersRow[]> {
   const ms = opts.quick ? 200 : 500;
   const repeats = opts.quick ? 3 : 7;
@@ -296,6 +383,7 @@ export async function runWorkersBench(opts: { quick?: boolean; log?: (s: string)
         repeats,
         load: [load0, loadavg()[0]!],
         forwarded: forwarded === null ? null : Math.min(...forwarded),
+        kernel: await kernelScaling(s, opts.quick ?? false),
       });
     } finally {
       for (const r of rigs) await r.dp.close();
@@ -306,11 +394,12 @@ export async function runWorkersBench(opts: { quick?: boolean; log?: (s: string)
 
 export function formatWorkers(rows: readonly WorkersRow[]): string {
   const f = (v: number | null, d = 2) => (v === null ? '—' : v.toFixed(d));
-  const head = ['program', 'main Mpps', '1w Mpps', '2w Mpps', '1w/main', '2w/1w', 'cpu: main', '1w', '2w', '1w/main', '2w/1w', 'on-CPU main/1w/2w', 'load'];
+  const head = ['program', 'main Mpps', '1w Mpps', '2w Mpps', '1w/main', '2w/1w', 'cpu: main', '1w', '2w', '1w/main', '2w/1w', 'on-CPU main/1w/2w', 'load', 'kernel 2cpu/1cpu'];
+  const k = (r: WorkersRow) => (r.kernel === null ? '—' : 'why' in r.kernel ? 'n/a' : `${f(r.kernel.scaling)} (${f(r.kernel.aloneNs, 0)}→${f(r.kernel.togetherNs, 0)} ns)`);
   const body = rows.map((r) => [
     r.program, f(r.mainMpps), f(r.oneWorkerMpps), f(r.twoWorkersMpps), f(r.sharedOverUnshared, 3), f(r.scaling),
     f(r.mainMppsCpu), f(r.oneWorkerMppsCpu), f(r.twoWorkersMppsCpu), f(r.sharedOverUnsharedCpu, 3), f(r.scalingCpu),
-    `${f(r.onCpu.main)}/${f(r.onCpu.oneWorker)}/${f(r.onCpu.twoWorkers)}`, `${f(r.load[0], 1)}→${f(r.load[1], 1)}`,
+    `${f(r.onCpu.main)}/${f(r.onCpu.oneWorker)}/${f(r.onCpu.twoWorkers)}`, `${f(r.load[0], 1)}→${f(r.load[1], 1)}`, k(r),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cols: string[]) => cols.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
@@ -319,6 +408,8 @@ export function formatWorkers(rows: readonly WorkersRow[]): string {
     line(head),
     ...body.map(line),
     'wall Mpps: frames ÷ wall time on this shared machine; cpu Mpps: frames ÷ each thread\'s CPU time, summed (a core each); on-CPU: CPU ÷ wall of the windows (2w: the lower thread); load: 1-min load average before → after (2 cores)',
+    'kernel 2cpu/1cpu: the same program under BPF_PROG_TEST_RUN on CPU 0 alone, then on CPUs 0 and 1 at once (ns/run alone → together): the scaling its own shared writes allow (xdp_parse writes one ARRAY value and adds to another for every frame)',
+    ...rows.filter((r) => r.kernel && 'why' in r.kernel).slice(0, 1).map((r) => `kernel n/a: ${(r.kernel as { why: string }).why}`),
     'targets: 1w/main ≥ 0.95 (sharing costs ≤ 5%), 2w/1w ≥ 1.9 for xdp_drop and xdp_parse (2 cores)',
   ].join('\n');
 }

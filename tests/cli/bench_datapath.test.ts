@@ -125,6 +125,13 @@ describe('wxdp bench workers', () => {
       expect(r2.scalingCpu).toBeCloseTo(r2.twoWorkersMppsCpu! / r2.oneWorkerMppsCpu!, 6);
       for (const v of Object.values(r2.onCpu)) expect(v).toBeGreaterThan(0);
     }
+    // the kernel's own 2-CPU scaling of the program (root, bpftool, taskset), or why it is missing
+    const k = (rows[0] as unknown as { kernel: { aloneNs: number; togetherNs: number; scaling: number } | { why: string } }).kernel;
+    if ('why' in k) expect(k.why.length).toBeGreaterThan(0);
+    else {
+      expect(k.aloneNs).toBeGreaterThan(0);
+      expect(k.scaling).toBeCloseTo((2 * k.aloneNs) / k.togetherNs, 6);
+    }
   }, 120_000);
 
   it('--only that names no workers row is a usage error (exit 2), nothing run', async () => {
