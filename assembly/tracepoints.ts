@@ -157,6 +157,13 @@ function bulkTx(dev: u32, sent: u32, frames: u32): void {
   tpRun(TP_XDP_BULK_TX);
 }
 
+/** Report the XDP_TX tally at `e` (veth_xdp_flush_bq) and empty it. */
+function txFlush(e: u32): void {
+  bulkTx(load<u32>(e), load<u32>(e, 8), load<u32>(e, 4));
+  store<u32>(e, 0, 4);
+  store<u32>(e, 0, 8);
+}
+
 /** An XDP_TX frame of device `dev` reached its TX ring (`sent`) or not: xdp_bulk_tx is on. */
 export function tpXdpTxFrame(dev: u32, sent: bool): void {
   const t = tallyBase();
@@ -168,11 +175,7 @@ export function tpXdpTxFrame(dev: u32, sent: bool): void {
   const frames = load<u32>(e, 4);
   // veth_xdp_tx: a full bulk goes out before the next frame joins (a tally of another device, which
   // one poll never leaves, goes out too)
-  if (frames == VETH_XDP_TX_BULK_SIZE || (frames != 0 && load<u32>(e) != dev)) {
-    bulkTx(load<u32>(e), load<u32>(e, 8), frames);
-    store<u32>(e, 0, 4);
-    store<u32>(e, 0, 8);
-  }
+  if (frames == VETH_XDP_TX_BULK_SIZE || (frames != 0 && load<u32>(e) != dev)) txFlush(e);
   store<u32>(e, dev);
   store<u32>(e, load<u32>(e, 4) + 1, 4);
   store<u32>(e, load<u32>(e, 8) + (sent ? 1 : 0), 8);
@@ -324,12 +327,7 @@ export function tpFlush(): void {
   for (let n = load<u32>(t); n > 0; n--) devmapFlushOne(t, n - 1);
   for (let n = load<u32>(t, 4); n > 0; n--) cpumapFlushOne(t, n - 1);
   // veth_poll: the XDP_TX bulk after xdp_do_flush
-  const frames = load<u32>(t + T_TX, 4);
-  if (frames != 0) {
-    bulkTx(load<u32>(t + T_TX), load<u32>(t + T_TX, 8), frames);
-    store<u32>(t + T_TX, 0, 4);
-    store<u32>(t + T_TX, 0, 8);
-  }
+  if (load<u32>(t + T_TX, 4) != 0) txFlush(t + T_TX);
 }
 
 /** A worker's batch of cpumap entry `key` of `map` (cpu_map_kthread_run): processed and its outcomes. */

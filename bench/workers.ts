@@ -141,6 +141,11 @@ function inbound(dp: Datapath, flows: number): PacketGenerator {
   });
 }
 
+/** A replay row's frames: 64-byte UDP to the row's port over FLOWS random flows. */
+function replayGenerator(dp: Datapath, s: Scenario): PacketGenerator {
+  return new PacketGenerator(dp.fastPath, { template: { l3: 'ipv4', l4: 'udp', dstPort: s.dstPort ?? 9 }, size: 64, flows: FLOWS, distribution: 'random', seed: 1 });
+}
+
 async function setup(s: Scenario, workers: number): Promise<Rig> {
   const queues = Math.max(1, workers);
   const dp = await Datapath.create({ umemFrames: RING * queues * 8, ...(workers > 0 ? { workers } : {}) });
@@ -153,7 +158,7 @@ async function setup(s: Scenario, workers: number): Promise<Rig> {
   if (s.kind === 'replay') {
     const obj = await dp.loadObject(join(projectRoot(), s.object!));
     eth0.attachXdp(s.program ? obj.program(s.program) : obj.program());
-    const gen = new PacketGenerator(dp.fastPath, { template: { l3: 'ipv4', l4: 'udp', dstPort: s.dstPort ?? 9 }, size: 64, flows: FLOWS, distribution: 'random', seed: 1 });
+    const gen = replayGenerator(dp, s);
     // the fill rings' frames get distinct flows once; the loop replays them in place
     if (workers > 0) dp.workers!.hold();
     for (let q = 0; q < queues; q++) {
@@ -263,22 +268,6 @@ const median = (a: readonly number[]): number => {
 };
 const medianOrNull = (a: ReadonlyArray<number | null>): number | null => (a.every((v) => v !== null) ? median(a as number[]) : null);
 
-/** A 64-byte IPv4/UDP frame to `dstPort` (192.0.2.1 → 198.51.100.1), for the kernel's test runs. */
-function udpFrame(dstPort: number): Uint8Array {
-  const f = new Uint8Array(64);
-  const v = new DataView(f.buffer);
-  f.set([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00]);
-  f.set([0x45, 0, 0, 50, 0, 0, 0x40, 0, 64, 17, 0, 0, 192, 0, 2, 1, 198, 51, 100, 1], 14);
-  let sum = 0;
-  for (let i = 14; i < 34; i += 2) sum += v.getUint16(i);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  v.setUint16(24, ~sum & 0xffff);
-  v.setUint16(34, 4000);
-  v.setUint16(36, dstPort);
-  v.setUint16(38, 30);
-  return f;
-}
-
 /** One `bpftool -j prog run` of `pin` on CPU `cpu`: its ns/run. */
 function kernelRun(cpu: number, pin: string, data: string, repeat: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -302,16 +291,15 @@ function kernelRun(cpu: number, pin: string, data: string, repeat: number): Prom
   });
 }
 
-/** The kernel's scaling of scenario `s`'s program over 2 CPUs (WorkersRow.kernel). */
-async function kernelScaling(s: Scenario, quick: boolean): Promise<WorkersRow['kernel']> {
-  if (s.kind !== 'replay') return null;
+/** The kernel's scaling of scenario `s`'s program over 2 CPUs on `frame` (WorkersRow.kernel). */
+async function kernelScaling(s: Scenario, frame: Uint8Array, quick: boolean): Promise<WorkersRow['kernel']> {
   const avail = kernelAvailability();
   if (!avail.ok) return { why: avail.reason };
   if (cpus().length < 2) return { why: 'one CPU' };
   if (spawnSync('taskset', ['-V']).status !== 0) return { why: 'no taskset' };
   const dir = mkdtempSync(join(tmpdir(), 'wxdp-wbench-'));
   const data = join(dir, 'frame');
-  writeFileSync(data, udpFrame(s.dstPort ?? 9));
+  writeFileSync(data, frame);
   let prog;
   try {
     prog = loadKernelProgram(join(projectRoot(), s.object!), s.program ? { name: s.program } : {});
@@ -383,7 +371,8 @@ export async function runWorkersBench(opts: { quick?: boolean; log?: (s: string)
         repeats,
         load: [load0, loadavg()[0]!],
         forwarded: forwarded === null ? null : Math.min(...forwarded),
-        kernel: await kernelScaling(s, opts.quick ?? false),
+        // the first of the frames the rigs replay, generated again
+        kernel: s.kind === 'replay' ? await kernelScaling(s, replayGenerator(rigs[0]!.dp, s).next(), opts.quick ?? false) : null,
       });
     } finally {
       for (const r of rigs) await r.dp.close();

@@ -27,7 +27,7 @@
 import { callbackFault, callDepthFault, memFault, RuntimeFault } from '../errors.js';
 import { HelperArgMemo } from '../jit/arg_memo.js';
 import { helperName, type HelperContext, type HelperTable } from '../helpers/index.js';
-import { AluOp, Class, FP, MAX_FRAMES, NUM_REGS, Source, STACK_SIZE } from '../isa/opcodes.js';
+import { AluOp, Class, FP, MAX_FRAMES, NUM_REGS, OP_LDDW, PseudoLd, Source, STACK_SIZE } from '../isa/opcodes.js';
 import type { Insn } from '../isa/insn.js';
 import { CTX, CTX_BASE, MAX_TAIL_CALL_CNT, RUN, RUN_BASE, STACK_REGION, STACK_TOP, type EngineMemory, type Region } from '../runtime/memory.js';
 import type { Engine, EngineOptions, RunRequest, RunResult } from '../runtime/types.js';
@@ -341,7 +341,7 @@ export class Interpreter implements Engine {
 
   constructor(prog: readonly Insn[], opts: InterpreterOptions) {
     this.prog = prog;
-    prog.forEach((i, pc) => i.code === 0x18 && i.src === 4 /* PseudoLd.FUNC */ && this.callbackTargets.add(pc + i.imm + 1));
+    for (const [pc, i] of prog.entries()) if (i.code === OP_LDDW && i.src === PseudoLd.FUNC) this.callbackTargets.add(pc + i.imm + 1);
     const d = decode(prog, opts.tailCall !== undefined, opts.trace === undefined);
     this.code = d.code;
     this.faultPc = d.faultPc;
