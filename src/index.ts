@@ -31,9 +31,13 @@ export { loadVectors, runVector, summarize, vectorProgram, type Outcome, type Ru
 export {
   parseObject,
   btfCodec,
+  configureObject,
+  resolveKconfig,
+  WXDP_KERNEL_VERSION,
   Btf,
   ElfError,
   type BtfCodec,
+  type ObjectConfig,
   type MapSpec,
   type ObjectSpec,
   type ProgramSpec,

@@ -10,6 +10,14 @@ import { LINK_USAGE, MAP_LIVE_USAGE, PROG_LIVE_USAGE, STATS_USAGE } from './live
 import { UP_USAGE } from './up.js';
 import { DEVICE_MAX_MTU, DEVICE_MIN_MTU } from '../control/device.js';
 
+// The options every command that loads an object takes (src/cli/object_options.ts).
+const OBJECT_OPTIONS = `  --max-memory SIZE      the memory ceiling (bytes, or K/M/G; default 4G): maps past it fail with ENOMEM
+  --max-entries MAP=N    MAP's max_entries before it is created (libbpf's bpf_map__set_max_entries)
+  --global VAR=VALUE     a .rodata/.data/.bss variable before load, as a skeleton sets it
+                         (VALUE: an integer, JSON, or a word: an enumerator name, a char array's text)
+  --kconfig FILE         values of the object's CONFIG_* __kconfig externs (a kernel .config's lines)
+`;
+
 const BYTES = `  BYTES: as bpftool reads them: one byte a word, decimal, 0x hex or 0 octal ("192 0 2 1",
   "0xc0 0 2 1"); after the word "hex" every word is hex ("hex c0 00 02 01"); a single word of 4 or
   more hex digits is hex bytes ("c0000201").
@@ -54,8 +62,7 @@ example: wxdp prog show programs/xdp_pass_drop.o --json
   engine E      jit (default) or interp
   --log [1|2]   the verifier's log (level 1, or 2 for every instruction), as bpftool -d prog load
   --no-verify   skip the verifier: the programs run checked
-  --max-memory SIZE  the memory ceiling (bytes, or K/M/G; default 4G): maps past it fail with ENOMEM
-example: wxdp prog load programs/xdp_tailcall.o --log
+${OBJECT_OPTIONS}example: wxdp prog load programs/xdp_tailcall.o --log
 `,
   'prog dump': `usage: wxdp prog dump OBJ.o [name NAME] [syntax llvm|ubpf] [--json]
   The instructions of each program (or NAME), with the BTF source lines and the maps they load.
@@ -73,8 +80,7 @@ example: wxdp prog dump programs/xdp_lb.o name xdp_lb
   --sysctl / --ip-batch  configure the stack behind XDP_PASS, in the order given
   --nft FILE             nftables rules for its netfilter hooks (nft -f syntax), in that order too
   --dump-maps            every map's entries after the run (a key whose lookup fails: its error)
-  --max-memory SIZE      the memory ceiling (bytes, or K/M/G; default 4G): maps past it fail with ENOMEM
-${BYTES}example: wxdp prog run programs/xdp_icmp_echo.o data_in ping.bin data_out reply.bin
+${OBJECT_OPTIONS}${BYTES}example: wxdp prog run programs/xdp_icmp_echo.o data_in ping.bin data_out reply.bin
 `,
   map: `usage: wxdp map dump|lookup|update OBJ.o name MAP ...   (the maps as loading OBJ.o leaves them)
 ${MAP_LIVE_USAGE.replace(/^usage: /, '       ')}  wxdp help map SUB (or wxdp map SUB --help) for each one.
@@ -119,8 +125,7 @@ ${BYTES}example: wxdp map update programs/xdp_lb.o name backends key 0 0 0 0 val
   --map-update M K V set an entry before the replay     --dump-maps  every map's entries after it
   --progress         progress on stderr (default: only when stderr is a terminal)
   --sysctl / --ip-batch  configure the stack behind XDP_PASS, in the order given
-  --max-memory SIZE  the memory ceiling (bytes, or K/M/G; default 4G): maps past it fail with ENOMEM
-  --nft FILE         nftables rules for its netfilter hooks (nft -f syntax), in that order too
+${OBJECT_OPTIONS}  --nft FILE         nftables rules for its netfilter hooks (nft -f syntax), in that order too
 ${BYTES}example: wxdp run programs/xdp_lb.o --in trace.pcap --out out.pcapng --dump-maps
 `,
   nft: `${NFT_CLI_USAGE}example: wxdp nft -f router.nft list ruleset

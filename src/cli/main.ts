@@ -8,7 +8,7 @@ import { WxdpError } from '../errors.js';
 import { FileError } from './files.js';
 import { conformanceCommand } from './conformance.js';
 import { asmCommand, disasmCommand, execCommand } from './program.js';
-import { takeMaxMemory } from './memory_option.js';
+import { takeObjectOptions } from './object_options.js';
 
 const USAGE = `usage: wxdp <command> [options]
        wxdp help COMMAND [SUB]     (or wxdp COMMAND [SUB] --help): usage, options and an example
@@ -81,8 +81,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const [cmd, ...words] = argv;
   const json = words.includes('--json');
   try {
-    // The commands that load an object take --max-memory anywhere (memory_option.ts).
-    const rest = cmd === 'prog' || cmd === 'map' || cmd === 'run' ? takeMaxMemory(words) : words;
+    // The commands that load an object take --max-memory, --max-entries and --global anywhere (object_options.ts).
+    const rest = cmd === 'prog' || cmd === 'map' || cmd === 'run' ? takeObjectOptions(words) : words;
     if (cmd === 'help' && rest.length > 0) {
       const { helpText } = await import('./help.js');
       const text = helpText(rest[0]!, rest[1]);

@@ -18,7 +18,7 @@ import { VerifierError, WxdpError } from '../errors.js';
 import { MapError, mapTypeName, strerror, type BpfMap } from '../maps/index.js';
 import type { EngineName } from '../runtime/types.js';
 import { usageError, type Io } from './main.js';
-import { cliMaxMemory } from './memory_option.js';
+import { cliMaxMemory, cliObjectConfig } from './object_options.js';
 import { openOutput, readInput } from './files.js';
 import { checkStackFiles, configureStack, stackLine, stackSteps, type StackStep, type StackSummary } from './stack.js';
 import { dumpJson, entryJson } from '../control/map_json.js';
@@ -109,7 +109,7 @@ async function load(
     if (line) say(line);
   }
   const dp = await Datapath.create({ maxMemory: cliMaxMemory() });
-  const obj = await dp.loadObject(bytes, { path, engine, ...extra });
+  const obj = await dp.loadObject(bytes, { ...cliObjectConfig(), path, engine, ...extra });
   return { dp, obj };
 }
 

@@ -17,7 +17,7 @@ import { parseObject } from '../elf/index.js';
 import { convertible, LINKTYPE_ETHERNET, linktypeName, readPcap, toEthernet, writePcapng, type Capture, type CapturedPacket } from '../pcap/index.js';
 import { openOutput, readInput } from './files.js';
 import { usageError, type Io } from './main.js';
-import { cliMaxMemory } from './memory_option.js';
+import { cliMaxMemory, cliObjectConfig } from './object_options.js';
 import { checkProgramName, dumpMap as dumpMapEntries, loadingLine, mapUpdates, words } from './prog.js';
 import { checkStackFiles, configureStack, stackLine, stackSteps, type StackStep, type StackSummary } from './stack.js';
 
@@ -99,7 +99,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const line = say && loadingLine(objPath, spec, { verify: true, engine: 'jit' });
   if (line) say(line);
   const dp = await Datapath.create({ maxMemory: cliMaxMemory() });
-  const obj = await dp.loadObject(objBytes, { path: objPath });
+  const obj = await dp.loadObject(objBytes, { ...cliObjectConfig(), path: objPath });
   for (const u of updates) obj.map(u.map).update(u.key, u.value);
   const prog = obj.program(name);
   // eth0 receives the capture and runs the program; the others are redirect targets (ifindex 2, 3, …).

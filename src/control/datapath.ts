@@ -12,7 +12,7 @@
 import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { btfCodec, parseObject, tpBtfTarget, type MapSpec, type ObjectSpec, type ProgramSpec } from '../elf/index.js';
+import { btfCodec, configureObject, parseObject, resolveKconfig, tpBtfTarget, type MapSpec, type ObjectSpec, type ProgramSpec } from '../elf/index.js';
 import { VerifierError, WxdpError } from '../errors.js';
 import { baseHelpers, type HelperTable } from '../helpers/index.js';
 import { xdpHelpers } from '../helpers/fastpath.js';
@@ -151,6 +151,26 @@ export interface LoadOptions {
    * BPF_F_XDP_DEV_BOUND_ONLY: what the XDP RX-metadata kfuncs need. Such a program has no test run.
    */
   devBound?: number;
+  /**
+   * loadObject: map name → max_entries, set before the maps are created, as libbpf's
+   * bpf_map__set_max_entries between open and load ('outer.inner' for a map-in-map's inner template).
+   */
+  maxEntries?: Readonly<Record<string, number>>;
+  /**
+   * loadObject: global variables (.rodata, .data, .bss; 'SECTION.name' when two sections have the
+   * name) → values, written before the maps are created, as a libbpf skeleton sets skel->rodata->x
+   * before load: .rodata is frozen with them and the verifier sees them as constants. A value is what
+   * btfCodec encodes for the variable's type, or a Uint8Array of its size (src/elf/configure.ts).
+   */
+  globals?: Readonly<Record<string, unknown>>;
+  /**
+   * loadObject: the values of `extern … __kconfig` CONFIG_* variables, as the lines of a kernel .config
+   * (`CONFIG_HZ=250`, `CONFIG_X=y`), libbpf's bpf_object_open_opts.kconfig. LINUX_KERNEL_VERSION and
+   * the other LINUX_* virtual externs are wxdp's own, and what this leaves unset comes from wxdp's own
+   * config (WXDP_KCONFIG, src/elf/kconfig.ts); a strong CONFIG_* extern neither sets fails the load
+   * (ESRCH), a __weak one is 0.
+   */
+  kconfig?: string;
 }
 
 /**
@@ -418,6 +438,8 @@ export class Datapath {
     if (typeof src === 'string') spec = parseObject(readObjectFile(src), { path: src });
     else if (src instanceof Uint8Array) spec = parseObject(src, { path: opts.path });
     else spec = src;
+    spec = configureObject(spec, { ...(opts.maxEntries ? { maxEntries: opts.maxEntries } : {}), ...(opts.globals ? { globals: opts.globals } : {}) });
+    spec = resolveKconfig(spec, opts.kconfig);
 
     if (opts.verify === false && opts.checked === false) {
       throw new WxdpError('USAGE', 'unchecked mode is only for verified programs (an object loaded with verify: false runs checked)');

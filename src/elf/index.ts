@@ -24,6 +24,8 @@ export { ElfError, type ElfErrorCode, type ElfLocation } from './error.js';
 export { Btf, BtfKind, type BtfType, type BtfMember, type BtfKindName, type BtfLinkage } from './btf.js';
 export { parseBtfExt, type BtfExt, type FuncInfoRecord, type LineInfoRecord } from './btf_ext.js';
 export { btfCodec, type BtfCodec } from './btf_codec.js';
+export { configureObject, type ObjectConfig } from './configure.js';
+export { resolveKconfig, kernelVersion, WXDP_KCONFIG, WXDP_KERNEL_VERSION } from './kconfig.js';
 export { findSectionDef, PROGRAM_TYPE_IDS, SECTION_DEFS, tpBtfTarget, unsupportedProgram, XDP_TRACEPOINTS, type ProgramType, type SectionDef } from './section_defs.js';
 export {
   adjustRingbufSize,

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { parseSize } from '../../src/cli/memory_option.js';
+import { parseSize } from '../../src/cli/object_options.js';
 import { dumpMap } from '../../src/cli/prog.js';
 import { Datapath } from '../../src/control/datapath.js';
 import { createMap, MapType } from '../../src/maps/index.js';
