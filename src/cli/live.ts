@@ -15,6 +15,7 @@ import { ControlError } from '../control/control_socket.js';
 import type { MapEntryJson, MapInfoJson } from '../control/map_json.js';
 import { WxdpError } from '../errors.js';
 import type { Io } from './main.js';
+import { cliObjectConfig, refuseObjectOptions } from './object_options.js';
 import { parseBytes } from './prog.js';
 
 export const PROG_LIVE_USAGE = `usage: wxdp prog list [--socket PATH] [--json]
@@ -135,6 +136,8 @@ export async function progLiveCommand(sub: string, argv: string[], io: Io): Prom
     if (v === undefined) throw new WxdpError('USAGE', `'${k}' needs a value`);
     return v;
   };
+  // attach loads an object in the data path (sized there: no --max-memory); the others load none
+  refuseObjectOptions(`wxdp prog ${sub}`, sub === 'attach' ? ['--max-entries', '--global', '--kconfig'] : []);
   switch (sub) {
     case 'list':
       if (w.length) throw new WxdpError('USAGE', `wxdp prog list takes no arguments (not '${w[0]}')\n${PROG_LIVE_USAGE}`);
@@ -156,6 +159,7 @@ export async function progLiveCommand(sub: string, argv: string[], io: Io): Prom
         (maps[m!] ??= []).push({ key: k!, value: v });
       }
       const name = kv('name');
+      const config = jsonObjectConfig();
       return withClient(io, 'prog attach', c.socket, c.json, async (cl) => {
         // the data path may run elsewhere: the object's path is made absolute here
         const r = await cl.request<{ device: string; program: string; object: string; replaced?: string }>('prog.attach', {
@@ -163,6 +167,7 @@ export async function progLiveCommand(sub: string, argv: string[], io: Io): Prom
           device: dev,
           ...(name !== undefined ? { program: name } : {}),
           ...(Object.keys(maps).length ? { maps } : {}),
+          ...config,
         });
         io.out(c.json ? pretty(r) : `${r.device}: ${r.program} attached${r.replaced ? ` (replaced ${r.replaced})` : ''}\n`);
         return 0;
@@ -235,6 +240,7 @@ export async function mapLiveCommand(sub: string, argv: string[], io: Io): Promi
     io.out(MAP_LIVE_USAGE);
     return 0;
   }
+  refuseObjectOptions(`wxdp map ${sub}`);
   const w = c.rest;
   refuseUnknown(w, []);
   if (sub === 'show') {
@@ -447,4 +453,24 @@ export async function statsCommand(argv: string[], io: Io): Promise<number> {
     }
     return 0;
   });
+}
+
+/**
+ * --max-entries, --global and --kconfig for a data path behind the control socket: JSON, so an integer
+ * --global goes as a number (past 2^53 it cannot: refused rather than rounded).
+ */
+function jsonObjectConfig(): { maxEntries?: Record<string, number>; globals?: Record<string, unknown>; kconfig?: string } {
+  const c = cliObjectConfig();
+  const globals = c.globals
+    ? Object.fromEntries(
+        Object.entries(c.globals).map(([k, v]) => {
+          if (typeof v !== 'bigint') return [k, v];
+          if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
+            throw new WxdpError('USAGE', `--global ${k}=${v}: past 2^53, which the control socket's JSON cannot carry exactly`);
+          }
+          return [k, Number(v)];
+        }),
+      )
+    : undefined;
+  return { ...(c.maxEntries ? { maxEntries: c.maxEntries } : {}), ...(globals ? { globals } : {}), ...(c.kconfig !== undefined ? { kconfig: c.kconfig } : {}) };
 }

@@ -1,6 +1,7 @@
-// The options of the commands that load an object (prog load|dump|run, map dump|lookup|update with
-// OBJ.o, run), taken out of the command's words in main.ts before the command parses them, so each of
-// these commands accepts them in any position (before a `--`):
+// The options of the commands that load an object (prog load|run|attach, map dump|lookup|update with
+// OBJ.o, run; the other prog and map commands refuse them: refuseObjectOptions), taken out of the
+// command's words in main.ts before the command parses them, so each of these commands accepts them in
+// any position (before a `--`):
 //
 //   --max-memory SIZE      the ceiling of the data path's memory: bytes, or a number with K, M or G
 //                          (KiB, MiB, GiB), e.g. 512M or 4G; wasm32's 4 GiB at most. Maps and tables
@@ -26,6 +27,20 @@ let kconfig: string | undefined;
 /** The --max-memory of this command line (bytes), or undefined for the default (4 GiB). */
 export function cliMaxMemory(): number | undefined {
   return maxMemory;
+}
+
+/**
+ * Refuse the object options on a command that loads nothing with them (`cmd`; `allowed`: those it
+ * does take), rather than ignore them.
+ */
+export function refuseObjectOptions(cmd: string, allowed: readonly string[] = []): void {
+  const given = [
+    ...(maxMemory !== undefined ? ['--max-memory'] : []),
+    ...(Object.keys(maxEntries).length ? ['--max-entries'] : []),
+    ...(Object.keys(globals).length ? ['--global'] : []),
+    ...(kconfig !== undefined ? ['--kconfig'] : []),
+  ].filter((o) => !allowed.includes(o));
+  if (given.length) throw new WxdpError('USAGE', `${cmd} loads no object here: ${given.join(', ')} ${given.length === 1 ? 'does' : 'do'} not apply`);
 }
 
 /** The --max-entries and --global settings of this command line, for loadObject. */

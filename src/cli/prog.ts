@@ -18,7 +18,7 @@ import { VerifierError, WxdpError } from '../errors.js';
 import { MapError, mapTypeName, strerror, type BpfMap } from '../maps/index.js';
 import type { EngineName } from '../runtime/types.js';
 import { usageError, type Io } from './main.js';
-import { cliMaxMemory, cliObjectConfig } from './object_options.js';
+import { cliMaxMemory, cliObjectConfig, refuseObjectOptions } from './object_options.js';
 import { openOutput, readInput } from './files.js';
 import { checkStackFiles, configureStack, stackLine, stackSteps, type StackStep, type StackSummary } from './stack.js';
 import { dumpJson, entryJson } from '../control/map_json.js';
@@ -197,6 +197,7 @@ export async function progCommand(argv: string[], io: Io): Promise<number> {
   const [sub, ...rest] = argv;
   switch (sub) {
     case 'show': {
+      refuseObjectOptions('wxdp prog show');
       const w = words(rest, { flags: ['json'] });
       const { path, bytes } = readObject(w.positional[0]);
       const spec = parseObject(bytes, { path });
@@ -254,6 +255,7 @@ export async function progCommand(argv: string[], io: Io): Promise<number> {
       return 0;
     }
     case 'dump': {
+      refuseObjectOptions('wxdp prog dump');
       const w = words(rest, { keywords: ['name', 'syntax'], flags: ['json'] });
       const { path, bytes } = readObject(w.positional[0]);
       const syntax = w.kv.get('syntax') ?? 'llvm';

@@ -385,6 +385,10 @@ export interface AttachSpec {
   device: string;
   /** Entries loaded into the object's maps before the attach. */
   maps?: Record<string, MapEntryInput[]>;
+  /** Set before the load, as LoadOptions has them (bpf_map__set_max_entries, a skeleton's globals, kconfig text). */
+  maxEntries?: Record<string, number>;
+  globals?: Record<string, unknown>;
+  kconfig?: string;
   /** Where the spec came from, for errors ("programs[1]"). */
   where?: string;
 }
@@ -422,7 +426,12 @@ export async function loadForAttach(dp: Datapath, spec: AttachSpec): Promise<{ o
   }
   let obj: BpfObject;
   try {
-    obj = await dp.loadObject(spec.object, { path: spec.object });
+    obj = await dp.loadObject(spec.object, {
+      path: spec.object,
+      ...(spec.maxEntries ? { maxEntries: spec.maxEntries } : {}),
+      ...(spec.globals ? { globals: spec.globals } : {}),
+      ...(spec.kconfig !== undefined ? { kconfig: spec.kconfig } : {}),
+    });
   } catch (e) {
     throw new AttachSpecError(`${base}object`, e);
   }
@@ -614,6 +623,19 @@ function commandTable(dp: Datapath, server: ControlServer, opts: ControlServerOp
         for (const [k, v] of Object.entries(maps)) if (!Array.isArray(v)) throw new ControlError('EINVAL', `prog.attach: args.maps.${k} must be an array of { key, value, flags? }`);
         spec.maps = maps as Record<string, MapEntryInput[]>;
       }
+      if (args['maxEntries'] !== undefined) {
+        const m = args['maxEntries'];
+        if (typeof m !== 'object' || m === null || Array.isArray(m) || Object.values(m).some((n) => typeof n !== 'number')) throw new ControlError('EINVAL', 'prog.attach: args.maxEntries must be an object MAP → number');
+        spec.maxEntries = m as Record<string, number>;
+      }
+      if (args['globals'] !== undefined) {
+        const g = args['globals'];
+        if (typeof g !== 'object' || g === null || Array.isArray(g)) throw new ControlError('EINVAL', 'prog.attach: args.globals must be an object VAR → value');
+        spec.globals = g as Record<string, unknown>;
+      }
+      const kconfig = args['kconfig'];
+      if (kconfig !== undefined && typeof kconfig !== 'string') throw new ControlError('EINVAL', 'prog.attach: args.kconfig must be a string (CONFIG_NAME=VALUE lines)');
+      if (kconfig !== undefined) spec.kconfig = kconfig;
       const { obj, program } = await loadForAttach(dp, spec);
       const r = attachLoaded(dp, spec.device, program);
       kick();

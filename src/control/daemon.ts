@@ -222,6 +222,9 @@ export class Daemon {
           device: p.device,
           ...(p.program !== undefined ? { program: p.program } : {}),
           maps: p.maps,
+          ...(p.maxEntries ? { maxEntries: p.maxEntries } : {}),
+          ...(p.globals ? { globals: p.globals } : {}),
+          ...(p.kconfig !== undefined ? { kconfig: p.kconfig } : {}),
           where: p.where,
         }).catch((e: unknown) => {
           throw e instanceof ConfigError ? e : located(c, '', e);
@@ -518,7 +521,7 @@ function summarize(r: ReloadReport): string {
 
 /** A program config's identity: the same object file (path and modification time), program and map contents. */
 function programIdentity(p: ProgramConfig): string {
-  return JSON.stringify([p.object, mtimeOf(p.object), p.program ?? null, p.maps]);
+  return JSON.stringify([p.object, mtimeOf(p.object), p.program ?? null, p.maps, p.maxEntries ?? null, p.globals ?? null, p.kconfig ?? null]);
 }
 
 function serviceIdentity(s: ServiceConfig, mtime: number): string {

@@ -26,7 +26,11 @@
 //         "program": "xdp_main",             string, optional (default: the object's first program)
 //         "device":  "eth0",                 string, required: a configured device
 //         "maps": {                          object MAP → array of entries, optional: loaded before the attach
-//           "blocked": [ { "key": "c0000202", "value": "01", "flags": "any" } ] } }
+//           "blocked": [ { "key": "c0000202", "value": "01", "flags": "any" } ] },
+//         "maxEntries": { "rx_cnt": 2 },     object MAP → max_entries, optional: before the maps are created
+//         "globals": { "nr_cpus": 2 },       object VAR → value (as a map value's JSON), optional: .rodata/.data/.bss
+//                                            before load, as a libbpf skeleton sets them
+//         "kconfig": "kernel.config" }       string, optional: a file of CONFIG_NAME=VALUE lines for __kconfig externs
 //     ],                                     key/value: hex bytes ("c0 00 02 02", "0xc0000202") or any other JSON
 //                                            value, encoded through the object's BTF (a struct as an object);
 //                                            flags: "any" (default), "noexist" or "exist"
@@ -89,6 +93,10 @@ export interface ProgramConfig {
   program?: string;
   device: string;
   maps: Record<string, MapEntryConfig[]>;
+  maxEntries?: Record<string, number>;
+  globals?: Record<string, unknown>;
+  /** The kconfig file's text (read when the config is). */
+  kconfig?: string;
   where: string;
 }
 
@@ -193,9 +201,10 @@ class Checker {
     throw new ConfigError(this.file, path, reason);
   }
 
-  private object(v: unknown, path: string, keys: readonly string[]): Json {
+  /** An object with only `keys` (any keys: null). */
+  private object(v: unknown, path: string, keys: readonly string[] | null): Json {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(path, `must be an object, not ${kind(v)}`);
-    for (const k of Object.keys(v)) if (!keys.includes(k)) this.fail(join(path, k), `unknown key (known: ${keys.join(', ')})`);
+    if (keys) for (const k of Object.keys(v)) if (!keys.includes(k)) this.fail(join(path, k), `unknown key (known: ${keys.join(', ')})`);
     return v as Json;
   }
 
@@ -328,7 +337,7 @@ class Checker {
   }
 
   private program(v: unknown, path: string, devices: ReadonlySet<string>): ProgramConfig {
-    const o = this.object(v, path, ['object', 'program', 'device', 'maps']);
+    const o = this.object(v, path, ['object', 'program', 'device', 'maps', 'maxEntries', 'globals', 'kconfig']);
     for (const k of ['object', 'device']) if (o[k] === undefined) this.fail(join(path, k), 'is required');
     const device = this.string(o['device'], join(path, 'device'));
     if (!devices.has(device)) this.fail(join(path, 'device'), `"${device}" is not a configured device (have: ${[...devices].join(', ')})`);
@@ -340,6 +349,22 @@ class Checker {
       for (const [name, entries] of Object.entries(maps as Json)) {
         const mp = join(path, 'maps', name);
         p.maps[name] = this.array(entries, mp).map((e, i) => this.mapEntry(e, `${mp}[${i}]`));
+      }
+    }
+    if (o['maxEntries'] !== undefined) {
+      const sizes = this.object(o['maxEntries'], join(path, 'maxEntries'), null);
+      for (const [name, n] of Object.entries(sizes)) {
+        if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 0xffff_ffff) this.fail(join(path, 'maxEntries', name), `must be an integer 0..4294967295, not ${JSON.stringify(n)}`);
+      }
+      p.maxEntries = sizes as Record<string, number>;
+    }
+    if (o['globals'] !== undefined) p.globals = this.object(o['globals'], join(path, 'globals'), null);
+    if (o['kconfig'] !== undefined) {
+      const file = this.path(o['kconfig'], join(path, 'kconfig'));
+      try {
+        p.kconfig = readFileSync(file, 'utf8');
+      } catch (e) {
+        this.fail(join(path, 'kconfig'), `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
     }
     return p;

@@ -113,6 +113,10 @@ describe('wxdp up config', () => {
     ['a map entry without a value', { devices: [dev()], programs: [{ object: 'x.o', device: 'eth0', maps: { m: [{ key: '00' }] } }] }, 'r.json: programs[0].maps.m[0].value: is required'],
     ['bad map flags', { devices: [dev()], programs: [{ object: 'x.o', device: 'eth0', maps: { m: [{ key: '00', value: '00', flags: 'BPF_ANY' }] } }] }, 'r.json: programs[0].maps.m[0].flags: must be any, noexist or exist, not "BPF_ANY"'],
     ['a map name that needs quoting', { devices: [dev()], programs: [{ object: 'x.o', device: 'eth0', maps: { '.bss': [{ key: 'zz', value: '00' }] } }] }, 'r.json: programs[0].maps[".bss"][0].key: "zz" is not hex bytes (e.g. "c0 00 02 01" or "c0000201")'],
+    ['maxEntries that is not an object', { devices: [dev()], programs: [{ object: 'x.o', device: 'eth0', maxEntries: [1] }] }, 'r.json: programs[0].maxEntries: must be an object, not an array'],
+    ['a negative max_entries', { devices: [dev()], programs: [{ object: 'x.o', device: 'eth0', maxEntries: { rx_cnt: -1 } }] }, 'r.json: programs[0].maxEntries.rx_cnt: must be an integer 0..4294967295, not -1'],
+    ['globals that are not an object', { devices: [dev()], programs: [{ object: 'x.o', device: 'eth0', globals: 'nr_cpus=2' }] }, 'r.json: programs[0].globals: must be an object, not a string ("nr_cpus=2")'],
+    ['a kconfig file that is missing', { devices: [dev()], programs: [{ object: 'x.o', device: 'eth0', kconfig: 'nope.config' }] }, `r.json: programs[0].kconfig: cannot read ${join(process.cwd(), 'nope.config')}: ENOENT`],
     ['a service without a module', { devices: [dev()], services: [{ name: 'x' }] }, 'r.json: services[0].module: is required'],
     ['two services of one name', { devices: [dev()], services: [{ module: 'a/echo.mjs' }, { module: 'b/echo.mjs' }] }, 'r.json: services[1].name: "echo" is also services[0]\'s name'],
   ])('refuses %s', (_what, cfg, message) => {

@@ -257,6 +257,26 @@ describe('dp.listen: the control socket', () => {
     expect((await live('prog', 'list', '--help')).out).toMatch(/^usage: wxdp prog list/);
   });
 
+  it('prog attach takes --max-entries / --global / --kconfig into the load; the commands that load nothing refuse them', async () => {
+    const CONFIG = join(root, 'programs/xdp_config.o');
+    const bare = await live('prog', 'attach', CONFIG, 'dev', 'eth0');
+    expect([bare.code, bare.err]).toEqual([1, "wxdp prog attach: object: map 'rx_cnt': create: EINVAL (array key 4 value 24 entries 0 flags 0x400)\n"]);
+    const r = await live('prog', 'attach', CONFIG, 'dev', 'eth0', '--max-entries', 'rx_cnt=2', '--max-entries', 'seen=16', '--global', 'nr_cpus=2', '--global', 'action=XDP_DROP', '--json');
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ device: 'eth0', program: 'xdp_config' });
+    expect(eth0.program?.name).toBe('xdp_config');
+    const shown = await live('map', 'show', '--json');
+    expect(JSON.parse(shown.out).maps.find((m: { name: string }) => m.name === 'rx_cnt')).toMatchObject({ maxEntries: 2 });
+    expect((await live('prog', 'detach', 'dev', 'eth0')).code).toBe(0);
+    const huge = await live('prog', 'attach', CONFIG, 'dev', 'eth0', '--global', 'nr_cpus=9007199254740993');
+    expect([huge.code, huge.err]).toEqual([2, "wxdp prog: --global nr_cpus=9007199254740993: past 2^53, which the control socket's JSON cannot carry exactly\n"]);
+    const list = await live('prog', 'list', '--global', 'nr_cpus=2');
+    expect([list.code, list.err]).toEqual([2, 'wxdp prog: wxdp prog list loads no object here: --global does not apply\n']);
+    expect((await live('prog', 'attach', CONFIG, 'dev', 'eth0', '--max-memory', '1G')).code).toBe(2);
+    expect((await live('map', 'show', '--max-entries', 'rx_cnt=2')).err).toBe('wxdp map: wxdp map show loads no object here: --max-entries does not apply\n');
+    expect((await cli('prog', 'show', CONFIG, '--max-entries', 'rx_cnt=2')).code).toBe(2);
+  });
+
   it('a client command with no data path behind the socket: one line with the errno, exit 1', async () => {
     for (const argv of [['stats', '--once'], ['prog', 'list'], ['link', 'show'], ['map', 'show'], ['ip', 'route', 'show']]) {
       const r = await cli(...argv, '--socket', join(tmp, 'nobody.sock'));

@@ -197,6 +197,28 @@ describe('wxdp up: the daemon', () => {
     expect(main.d.dp.loadedObjects()).toHaveLength(0);
   });
 
+  it('a program with maxEntries, globals and a kconfig file: loaded with them; a change to them re-attaches', async () => {
+    const CONFIG = join(root, 'programs/xdp_config.o');
+    const kconfig = join(tmp, 'kernel.config');
+    writeFileSync(kconfig, 'CONFIG_HZ=250\n');
+    const base = { ...ROUTER, devices: [...ROUTER.devices.slice(0, 1), { ...ROUTER.devices[1], mtu: 1300 }, { name: 'eth2', mac: '02:00:00:00:01:02' }] };
+    base.ip = [...ROUTER.ip.slice(0, 4), 'route add 203.0.113.128/25 via 198.51.100.2', 'addr add 203.0.113.1/32 dev eth2'];
+    const prog = { object: CONFIG, device: 'eth0', maxEntries: { rx_cnt: 2, seen: 16 }, globals: { nr_cpus: 2, action: 'XDP_DROP' }, kconfig: 'kernel.config' };
+    config({ ...base, programs: [prog] }, main.file);
+    expect((await main.d.reload()).programs).toEqual({ attached: ['xdp_config on eth0'], detached: [], kept: [] });
+    const dp = main.d.dp;
+    const obj = dp.loadedObjects().find((o) => o.programs.has('xdp_config'))!;
+    expect(obj.map('rx_cnt').maxEntries).toBe(2);
+    expect(obj.program('xdp_config').testRun({ data: new Uint8Array(64) }).retval).toBe(1); // XDP_DROP, as set
+    expect((await main.d.reload()).programs).toEqual({ attached: [], detached: [], kept: ['xdp_config on eth0'] });
+    config({ ...base, programs: [{ ...prog, globals: { nr_cpus: 2, action: 'XDP_TX' } }] }, main.file);
+    expect((await main.d.reload()).programs).toEqual({ attached: ['xdp_config on eth0'], detached: [], kept: [] });
+    expect(dp.device('eth0').program!.testRun({ data: new Uint8Array(64) }).retval).toBe(3);
+    config({ ...base, programs: [] }, main.file);
+    expect((await main.d.reload()).programs).toEqual({ attached: [], detached: ['xdp_config on eth0'], kept: [] });
+    expect(dp.loadedObjects()).toHaveLength(0);
+  });
+
   it('shutdown: services stop, the counters are logged and returned, the socket goes', async () => {
     const stopped = echoState().stopped;
     const c = await main.d.shutdown('SIGTERM');
