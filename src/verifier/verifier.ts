@@ -231,6 +231,10 @@ class Verifier {
   private readonly callees = new Map<number, Set<number>>();
   private readonly mapsByAddr = new Map<number, VerifierMap>();
   private readonly globals = new Map<number, GlobalFunc>();
+  /** Global functions a verified path called (check_func_call's subprog_aux->called), by entry. */
+  private readonly calledGlobals = new Set<number>();
+  /** Subprogram index (func#) by entry instruction, as add_subprog numbers them (the program is 0). */
+  private readonly funcIndex = new Map<number, number>();
   private lastLinfo: SourceLine | undefined;
   private curPc = 0;
   private readonly progType: VerifierProgType;
@@ -267,10 +271,23 @@ class Verifier {
       this.live = liveRegisters(this.prog, (id) => PROTOS[id]?.args.length);
       this.stackLive = new StackLiveness(this.prog);
       this.walk();
-      // Global functions are verified once, on their own, from their BTF prototypes.
-      for (const entry of [...this.globals.keys()].sort((a, b) => a - b)) {
-        if (this.logLevel >= 1) this.log(`Validating ${this.globals.get(entry)!.name}() func#${entry}...`);
-        this.walk(entry);
+      // do_check_subprogs: a global function is verified once, on its own, from its BTF prototype, and
+      // only when a verified path calls it (lazily, since Linux 6.8: one called from dead code is
+      // not verified); passes in func# order until one verifies no new function.
+      const verified = new Set<number>();
+      const globals = [...this.globals.keys()].sort((a, b) => a - b);
+      for (let fresh = true; fresh; ) {
+        fresh = false;
+        for (const entry of globals) {
+          if (!this.calledGlobals.has(entry) || verified.has(entry)) continue;
+          const g = this.globals.get(entry)!;
+          const idx = this.funcIndex.get(entry);
+          if (this.logLevel >= 1) this.log(`Validating ${g.name}() func#${idx}...`);
+          this.walk(entry);
+          if (this.logLevel >= 1) this.log(`Func#${idx} ('${g.name}') is safe for any args that match its prototype`);
+          verified.add(entry);
+          fresh = true;
+        }
       }
       this.checkMaxStackDepth();
     } catch (e) {
@@ -316,6 +333,7 @@ class Verifier {
       if (isLocalCall(ins)) starts.add(i + 1 + ins.imm);
       if (ins.code === OP_LDDW && ins.src === PseudoLd.FUNC) starts.add(i + 1 + ins.imm);
     }
+    [...starts].sort((a, b) => a - b).forEach((entry, k) => this.funcIndex.set(entry, k));
 
     // Depth-first from insn 0 through jumps, calls and callback references.
     const seen = new Uint8Array(n);
@@ -1489,6 +1507,8 @@ class Verifier {
         this.helperMem(st, pc, regno, reg, a.size, false, false);
       }
     });
+    if (this.logLevel >= 1) this.log(`Func#${this.funcIndex.get(g.entry)} ('${g.name}') is global and assumed valid.`);
+    this.calledGlobals.add(g.entry);
     for (let r = 0; r <= 5; r++) regs[r] = new Reg();
     regs[0] = Reg.unknown();
     return pc + 1;
