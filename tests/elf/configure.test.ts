@@ -9,7 +9,7 @@
 // gcc or libbpf.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,13 +17,12 @@ import { main } from '../../src/cli/main.js';
 import { parseGlobalValue } from '../../src/cli/object_options.js';
 import { Datapath, type BpfObject } from '../../src/control/datapath.js';
 import { configureObject, parseObject } from '../../src/elf/index.js';
-import { WxdpError } from '../../src/errors.js';
 import { MapError } from '../../src/maps/index.js';
-import { kernelAvailability } from '../../src/oracle/kernel.js';
+import { kernelConfigTool, refusal } from '../support/kernel_config.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const OBJ = join(root, 'programs', 'xdp_config.o');
-const spec = () => parseObject(new Uint8Array(spawnSync('cat', [OBJ]).stdout), { path: OBJ });
+const spec = () => parseObject(new Uint8Array(readFileSync(OBJ)), { path: OBJ });
 
 // 64 bytes: dst 00:11:22:33:44:55, src 02:66:77:88:99:aa, IPv4 EtherType, zeros.
 const FRAME = Buffer.from('0011223344550266778899aa0800' + '00'.repeat(50), 'hex');
@@ -81,25 +80,16 @@ describe('configureObject', () => {
 
   it('refuses what libbpf would not set, naming it', () => {
     const s = spec();
-    const err = (f: () => unknown) => {
-      try {
-        f();
-      } catch (e) {
-        expect(e).toBeInstanceOf(WxdpError);
-        return [(e as WxdpError).code, (e as Error).message];
-      }
-      throw new Error('no error');
-    };
-    expect(err(() => configureObject(s, { maxEntries: { rx: 1 } }))).toEqual(['NOT_FOUND', `${OBJ}: no map 'rx' (maps: rx_cnt, seen, xdp_conf.rodata, xdp_conf.data, xdp_conf.bss, xdp_con.kconfig)`]);
-    expect(err(() => configureObject(s, { maxEntries: { rx_cnt: -1 } }))).toEqual(['USAGE', `${OBJ}: max_entries of map 'rx_cnt': -1 is not a u32`]);
-    expect(err(() => configureObject(s, { maxEntries: { rx_cnt: 2 ** 32 } }))[0]).toBe('USAGE');
-    expect(err(() => configureObject(s, { maxEntries: { 'xdp_conf.rodata': 2 } }))).toEqual(['USAGE', `${OBJ}: map 'xdp_conf.rodata' holds global data (rodata); its max_entries is 1 and cannot be set`]);
-    expect(err(() => configureObject(s, { globals: { nr_cpu: 1 } }))).toEqual(['NOT_FOUND', `${OBJ}: no global variable 'nr_cpu' (variables: nr_cpus, action, count_bytes, tag, sample_every, frames, sampled)`]);
-    expect(err(() => configureObject(s, { globals: { '.data.nr_cpus': 1 } }))[0]).toBe('NOT_FOUND');
-    expect(err(() => configureObject(s, { globals: { LINUX_KERNEL_VERSION: 1 } }))).toEqual(['USAGE', `${OBJ}: 'LINUX_KERNEL_VERSION' is a .kconfig extern, which the loader fills in; it cannot be set`]);
-    expect(err(() => configureObject(s, { globals: { nr_cpus: Uint8Array.of(1) } }))).toEqual(['USAGE', `${OBJ}: 'nr_cpus' is 4 bytes, the value given 1`]);
-    expect(err(() => configureObject(s, { globals: { action: 'XDP_FLY' } }))[1]).toMatch(/global 'action': .*'XDP_FLY' is not an enumerator of enum xdp_action/);
-    expect(err(() => configureObject(s, { globals: { nr_cpus: 2 ** 32 } }))[1]).toMatch(/global 'nr_cpus': .*does not fit an unsigned 32-bit integer/);
+    expect(refusal(() => configureObject(s, { maxEntries: { rx: 1 } }))).toEqual(['NOT_FOUND', `${OBJ}: no map 'rx' (maps: rx_cnt, seen, xdp_conf.rodata, xdp_conf.data, xdp_conf.bss, xdp_con.kconfig)`]);
+    expect(refusal(() => configureObject(s, { maxEntries: { rx_cnt: -1 } }))).toEqual(['USAGE', `${OBJ}: max_entries of map 'rx_cnt': -1 is not a u32`]);
+    expect(refusal(() => configureObject(s, { maxEntries: { rx_cnt: 2 ** 32 } }))[0]).toBe('USAGE');
+    expect(refusal(() => configureObject(s, { maxEntries: { 'xdp_conf.rodata': 2 } }))).toEqual(['USAGE', `${OBJ}: map 'xdp_conf.rodata' holds global data (rodata); its max_entries is 1 and cannot be set`]);
+    expect(refusal(() => configureObject(s, { globals: { nr_cpu: 1 } }))).toEqual(['NOT_FOUND', `${OBJ}: no global variable 'nr_cpu' (variables: nr_cpus, action, count_bytes, tag, sample_every, frames, sampled)`]);
+    expect(refusal(() => configureObject(s, { globals: { '.data.nr_cpus': 1 } }))[0]).toBe('NOT_FOUND');
+    expect(refusal(() => configureObject(s, { globals: { LINUX_KERNEL_VERSION: 1 } }))).toEqual(['USAGE', `${OBJ}: 'LINUX_KERNEL_VERSION' is a .kconfig extern, which the loader fills in; it cannot be set`]);
+    expect(refusal(() => configureObject(s, { globals: { nr_cpus: Uint8Array.of(1) } }))).toEqual(['USAGE', `${OBJ}: 'nr_cpus' is 4 bytes, the value given 1`]);
+    expect(refusal(() => configureObject(s, { globals: { action: 'XDP_FLY' } }))[1]).toMatch(/global 'action': .*'XDP_FLY' is not an enumerator of enum xdp_action/);
+    expect(refusal(() => configureObject(s, { globals: { nr_cpus: 2 ** 32 } }))[1]).toMatch(/global 'nr_cpus': .*does not fit an unsigned 32-bit integer/);
   });
 });
 
@@ -126,12 +116,7 @@ describe('loadObject with maxEntries and globals', () => {
     expect(obj2.program('xdp_config').testRun({ data: FRAME }).retval).toBe(0);
   });
 
-  const k = kernelAvailability();
-  const dir = mkdtempSync(join(tmpdir(), 'wx-cfg-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const tool = join(dir, 'kernel_config');
-  const built = k.ok ? spawnSync('gcc', ['-O1', '-o', tool, join(root, 'tests/support/kernel_config.c'), '-lbpf'], { encoding: 'utf8' }) : undefined;
-  const reason = !k.ok ? k.reason : built!.error ? `gcc: ${built!.error.message}` : built!.status !== 0 ? `gcc -lbpf failed: ${built!.stderr.split('\n')[0]}` : '';
+  const { tool, reason } = kernelConfigTool();
   const hex4 = (n: number) => Buffer.from(Uint32Array.of(n).buffer).toString('hex');
   const kernel = (...args: string[]) => spawnSync(tool, [OBJ, 'xdp_config', FRAME.toString('hex'), '3', ...args], { encoding: 'utf8' });
 

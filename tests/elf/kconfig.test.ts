@@ -13,13 +13,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { Datapath } from '../../src/control/datapath.js';
 import { HZ } from '../../src/control/jiffies.js';
 import { parseObject, resolveKconfig, WXDP_KCONFIG, type ObjectSpec } from '../../src/elf/index.js';
-import { WxdpError } from '../../src/errors.js';
-import { kernelAvailability } from '../../src/oracle/kernel.js';
+import { kernelConfigTool, refusal } from '../support/kernel_config.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const OBJ = join(root, 'programs', 'xdp_kconfig.o');
@@ -35,16 +34,6 @@ const GIVEN = { version: 0x061200, hz: 250, fq: 2, cookie: 1, nothing: 0, jit: 1
 
 function kconfigOf(s: ObjectSpec): ObjectSpec['maps'][number] {
   return s.maps.find((m) => m.kind === 'kconfig')!;
-}
-
-function refusal(f: () => unknown): [string, string] {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(WxdpError);
-    return [(e as WxdpError).code, (e as Error).message];
-  }
-  throw new Error('no error');
 }
 
 describe('resolveKconfig', () => {
@@ -135,12 +124,7 @@ describe('loading with kconfig', () => {
     }
   });
 
-  const k = kernelAvailability();
-  const dir = mkdtempSync(join(tmpdir(), 'wx-kcfgk-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const tool = join(dir, 'kernel_config');
-  const built = k.ok ? spawnSync('gcc', ['-O1', '-o', tool, join(root, 'tests/support/kernel_config.c'), '-lbpf'], { encoding: 'utf8' }) : undefined;
-  const reason = !k.ok ? k.reason : built!.error ? `gcc: ${built!.error.message}` : built!.status !== 0 ? `gcc -lbpf failed: ${built!.stderr.split('\n')[0]}` : '';
+  const { tool, dir, reason } = kernelConfigTool();
 
   it.skipIf(reason !== '')(`the kernel (libbpf, the same kconfig text) fills the same bytes but the patch level${reason ? ` — skipped: ${reason}` : ''}`, async () => {
     writeFileSync(join(dir, 'config'), KCONFIG);
