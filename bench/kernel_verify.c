@@ -2,6 +2,9 @@
 // does) with the verifier log at level 4 (BPF_LOG_STATS: statistics only, no per-instruction text, so
 // the time is the verifier's own and not the log's), and print one line per program:
 //   NAME PROCESSED_INSNS VERIFICATION_USEC accepted|rejected
+// Usage: kernel_verify OBJ [-e MAP=N]... [-s MAP=HEX]...: before each load, MAP's max_entries
+// (bpf_map__set_max_entries) and a global data map's whole initial value (bpf_map__set_initial_value),
+// as a loader that configures the object sets them.
 // Built by bench/verifier.ts with `cc -O2 … -lbpf` when a compiler and libbpf-dev are present.
 #include <bpf/libbpf.h>
 #include <stdarg.h>
@@ -20,9 +23,37 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap) {
   return 0;
 }
 
+/** -e and -s of the command line on a freshly opened object; 0, or -1 naming what failed. */
+static int configure(struct bpf_object *obj, int argc, char **argv) {
+  static unsigned char value[1 << 20];
+  for (int i = 2; i + 1 < argc; i += 2) {
+    char name[256];
+    const char *eq = strchr(argv[i + 1], '=');
+    if (!eq || (size_t)(eq - argv[i + 1]) >= sizeof name) return -1;
+    memcpy(name, argv[i + 1], eq - argv[i + 1]);
+    name[eq - argv[i + 1]] = 0;
+    struct bpf_map *m = bpf_object__find_map_by_name(obj, name);
+    if (!m) { fprintf(stderr, "no map %s\n", name); return -1; }
+    if (strcmp(argv[i], "-e") == 0) {
+      if (bpf_map__set_max_entries(m, (unsigned)strtoul(eq + 1, NULL, 0))) return -1;
+    } else if (strcmp(argv[i], "-s") == 0) {
+      size_t n = 0;
+      for (const char *h = eq + 1; h[0] && h[1] && n < sizeof value; h += 2) {
+        unsigned v;
+        if (sscanf(h, "%2x", &v) != 1) return -1;
+        value[n++] = (unsigned char)v;
+      }
+      if (bpf_map__set_initial_value(m, value, n)) { fprintf(stderr, "initial value of %s\n", name); return -1; }
+    } else {
+      return -1;
+    }
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
-  if (argc < 2) {
-    fprintf(stderr, "usage: %s OBJ.o\n", argv[0]);
+  if (argc < 2 || argc % 2) {
+    fprintf(stderr, "usage: %s OBJ.o [-e MAP=N]... [-s MAP=HEX]...\n", argv[0]);
     return 2;
   }
   libbpf_set_print(quiet);
@@ -36,6 +67,10 @@ int main(int argc, char **argv) {
     // A fresh object per program: each is verified alone, its maps created for it.
     struct bpf_object *obj = bpf_object__open_file(argv[1], NULL);
     if (!obj) continue;
+    if (configure(obj, argc, argv)) {
+      fprintf(stderr, "cannot configure %s\n", argv[1]);
+      return 1;
+    }
     struct bpf_program *q;
     bpf_object__for_each_program(q, obj) {
       int me = strcmp(bpf_program__name(q), bpf_program__name(p)) == 0;

@@ -15,8 +15,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSy
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { globalFuncs } from '../src/control/datapath.js';
-import { parseObject, type ObjectSpec, type ProgramSpec } from '../src/elf/index.js';
+import { globalFuncs, verifierProgType } from '../src/control/datapath.js';
+import { resolveKfuncs } from '../src/control/kfunc_calls.js';
+import { configureObject, parseObject, tpBtfTarget, type MapSpec, type ObjectConfig, type ObjectSpec, type ProgramSpec } from '../src/elf/index.js';
+import { spinLockOffset, SPIN_LOCK_TYPES } from '../src/elf/spin_lock.js';
+import { WxdpError } from '../src/errors.js';
 import { encode, Ins, Jmp, Alu64, type Insn } from '../src/isa/index.js';
 import { PseudoLd } from '../src/isa/opcodes.js';
 import { kernelAvailability, writeBpfObject } from '../src/oracle/index.js';
@@ -103,16 +106,18 @@ function kernelVerifyTool(): string | null {
   return (toolPath = bin);
 }
 
-function kernelResults(obj: Uint8Array | string): Map<string, KernelResult> | null {
+function kernelResults(obj: Uint8Array | string, args: readonly string[] = []): Map<string, KernelResult> | null {
   const how = kernelMethod();
   if (!how.ok) return null;
+  // bpftool cannot set max_entries or initial values before load
+  if (args.length && how.tool === 'bpftool') return null;
   const dir = mkdtempSync(join(tmpdir(), 'wxdp-vbench-'));
   try {
     let path = obj as string;
     if (typeof obj !== 'string') writeFileSync((path = join(dir, 'p.o')), obj);
     const out = new Map<string, KernelResult>();
     if (how.tool !== 'bpftool') {
-      const text = execFileSync(how.tool, [path], { encoding: 'utf8', maxBuffer: 1 << 24 });
+      const text = execFileSync(how.tool, [path, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
       for (const line of text.split('\n')) {
         const m = /^(\S+) (\d+) (\d+) (accepted|rejected)$/.exec(line);
         if (m) out.set(m[1]!, { processed: Number(m[2]), ms: Number(m[3]) / 1000, accepted: m[4] === 'accepted' });
@@ -147,9 +152,15 @@ export function verifierInput(spec: ObjectSpec, prog: ProgramSpec): { insns: Ins
     const address = 0x100000 + i * 0x100000;
     const v: VerifierMap = { name: m.name, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, address, valueAddress: address + 0x100, readonly: !!m.readonly };
     if (m.readonly && m.kind === 'rodata' && m.data && m.maxEntries === 1) v.frozenValue = m.data;
+    // a struct bpf_spin_lock in the values, as applySpinLocks finds it for a loaded object
+    const lockOff = (t: MapSpec) => {
+      const off = SPIN_LOCK_TYPES.includes(t.type) ? spinLockOffset(spec.btf, t.valueTypeId) : -1;
+      return typeof off === 'number' ? off : -1;
+    };
+    v.spinLockOff = lockOff(m);
     // array_of_maps / hash_of_maps: lookups return the inner map, checked against its template.
     const t = m.innerMap;
-    if (t) v.inner = { name: t.name, type: t.type, keySize: t.keySize, valueSize: t.valueSize, maxEntries: t.maxEntries };
+    if (t) v.inner = { name: t.name, type: t.type, keySize: t.keySize, valueSize: t.valueSize, maxEntries: t.maxEntries, spinLockOff: lockOff(t) };
     return v;
   });
   const byName = new Map(maps.map((m) => [m.name, m]));
@@ -161,8 +172,21 @@ export function verifierInput(spec: ObjectSpec, prog: ProgramSpec): { insns: Ins
     ins.src = r.kind === 'fd' ? PseudoLd.MAP_FD : PseudoLd.MAP_VALUE;
     ins.imm64 = BigInt(r.kind === 'fd' ? m.address : m.valueAddress + r.offset);
   }
-  const progType = prog.type === 'sk_lookup' || prog.type === 'sk_reuseport' ? prog.type : 'xdp';
-  return { insns, opts: { maps, name: prog.name, progType, lineInfo: prog.lineInfo, globalFuncs: spec.btf ? globalFuncs(prog, spec.btf) : [] } };
+  // as Program.load verifies it: kfuncs resolved, the program type and attach type, a tp_btf target
+  resolveKfuncs(prog, insns);
+  const tracepoint = tpBtfTarget(prog.section);
+  return {
+    insns,
+    opts: {
+      maps,
+      name: prog.name,
+      progType: verifierProgType(prog),
+      lineInfo: prog.lineInfo,
+      globalFuncs: spec.btf ? globalFuncs(prog, spec.btf) : [],
+      ...(prog.attachType !== undefined ? { attachType: prog.attachType } : {}),
+      ...(prog.type === 'tracing' ? { tracepoint: tracepoint ?? '' } : {}),
+    },
+  };
 }
 
 function measure(insns: readonly Insn[], opts: VerifyOptions, reps: number): { processed: number; ms: number; mb: number; accepted: boolean } {
@@ -203,8 +227,40 @@ function row(program: string, insns: number, w: ReturnType<typeof measure>, k: K
   };
 }
 
+/**
+ * The part of `config` that applies to `spec`: the maps and variables it has (one setting serves
+ * every --object that has the name, as the same settings serve xdp-bench's several objects).
+ */
+export function configFor(spec: ObjectSpec, config: ObjectConfig): ObjectConfig {
+  const maxEntries = Object.entries(config.maxEntries ?? {}).filter(([name]) => spec.maps.some((m) => m.name === name || m.innerMap?.name === name));
+  const globals = Object.entries(config.globals ?? {}).filter(([name, value]) => {
+    try {
+      configureObject(spec, { globals: { [name]: value } });
+      return true;
+    } catch (e) {
+      if (e instanceof WxdpError && e.code === 'NOT_FOUND') return false;
+      throw e;
+    }
+  });
+  return { ...(maxEntries.length ? { maxEntries: Object.fromEntries(maxEntries) } : {}), ...(globals.length ? { globals: Object.fromEntries(globals) } : {}) };
+}
+
+/** bench/kernel_verify.c's options for the same settings: -e MAP=N, and -s MAP=HEX for each global data map they change. */
+function kernelConfigArgs(spec: ObjectSpec, configured: ObjectSpec, config: ObjectConfig): string[] {
+  const args = Object.entries(config.maxEntries ?? {}).flatMap(([name, n]) => ['-e', `${name}=${n}`]);
+  configured.maps.forEach((m, i) => {
+    const before = spec.maps[i]!.data;
+    if (m.data && (!before || !Buffer.from(before).equals(Buffer.from(m.data)))) args.push('-s', `${m.name}=${Buffer.from(m.data).toString('hex')}`);
+  });
+  return args;
+}
+
+/** JSON with bigints (a --global past 2^53) kept: { "$bigint": "…" }. */
+const toJson = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? { $bigint: x.toString() } : x));
+const fromJson = (s: string): unknown => JSON.parse(s, (_k, x: unknown) => (x && typeof x === 'object' && '$bigint' in x ? BigInt((x as { $bigint: string }).$bigint) : x));
+
 export async function runVerifierBench(
-  opts: { quick?: boolean; log?: (s: string) => void; only?: string; objects?: readonly string[] } = {},
+  opts: { quick?: boolean; log?: (s: string) => void; only?: string; objects?: readonly string[]; config?: ObjectConfig } = {},
 ): Promise<VerifierRow[]> {
   const root = projectRoot();
   const rows: VerifierRow[] = [];
@@ -217,6 +273,7 @@ export async function runVerifierBench(
     const k = kernelResults(writeBpfObject([{ name: 'synthetic', section: 'xdp', insns: encode(synth) }], { license: 'GPL' }));
     rows.push(row('synthetic_parser_1000', synth.length, measure(synth, {}, reps), k?.get('synthetic')));
   }
+  const used = new Set<string>();
   const files = [
     ...readdirSync(join(root, 'programs')).filter((x) => x.endsWith('.o')).sort().map((f) => join(root, 'programs', f)),
     ...(opts.objects ?? []),
@@ -225,15 +282,20 @@ export async function runVerifierBench(
     const f = basename(path);
     if (opts.only && !f.includes(opts.only)) continue;
     opts.log?.(`verifier: ${f}\n`);
-    const spec = parseObject(readFileSync(path), { path });
-    const k = kernelResults(path);
+    const parsed = parseObject(readFileSync(path), { path });
+    const config = configFor(parsed, opts.config ?? {});
+    for (const name of [...Object.keys(config.maxEntries ?? {}), ...Object.keys(config.globals ?? {})]) used.add(name);
+    const spec = configureObject(parsed, config);
+    const k = kernelResults(path, kernelConfigArgs(parsed, spec, config));
     for (const p of spec.programs) {
       const { insns, opts: vopts } = verifierInput(spec, p);
       const r = row(`${f.replace(/\.o$/, '')}:${p.name}`, p.insns.filter((x) => !x.isLdImm64Tail).length, measure(insns, vopts, reps), k?.get(p.name));
-      if (r.wxdpAccepted && r.processed >= COLD_MIN_PROCESSED) Object.assign(r, coldVerify(path, p.name));
+      if (r.wxdpAccepted && r.processed >= COLD_MIN_PROCESSED) Object.assign(r, coldVerify(path, p.name, config));
       rows.push(r);
     }
   }
+  const unused = [...Object.keys(opts.config?.maxEntries ?? {}), ...Object.keys(opts.config?.globals ?? {})].filter((n) => !used.has(n));
+  if (unused.length && rows.length) throw new WxdpError('USAGE', `no object measured has ${unused.map((n) => `'${n}'`).join(', ')} (--max-entries / --global)`);
   return rows;
 }
 
@@ -241,13 +303,13 @@ export async function runVerifierBench(
  * Verifies `program` of the object at `path` once in a fresh Node process (this module loaded, nothing
  * verified before): the time and resident-memory growth of that first verification.
  */
-function coldVerify(path: string, program: string): { coldMs: number; coldMB: number } | Record<string, never> {
+function coldVerify(path: string, program: string, config: ObjectConfig = {}): { coldMs: number; coldMB: number } | Record<string, never> {
   // The unbundled module when built (a bundle's chunk renames its exports), else this one.
   const built = join(projectRoot(), 'dist', 'bench', 'verifier.js');
   const self = existsSync(built) ? pathToFileURL(built).href : import.meta.url;
   const code =
     `const m = await import(${JSON.stringify(self)});` +
-    `process.stdout.write(JSON.stringify(m.verifyOnce(${JSON.stringify(path)}, ${JSON.stringify(program)})));`;
+    `process.stdout.write(JSON.stringify(m.verifyOnce(${JSON.stringify(path)}, ${JSON.stringify(program)}, ${JSON.stringify(toJson(config))})));`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' });
   if (r.status !== 0) return {};
   const o = JSON.parse(r.stdout) as { ms: number; mb: number };
@@ -255,8 +317,8 @@ function coldVerify(path: string, program: string): { coldMs: number; coldMB: nu
 }
 
 /** One verification of `program` (coldVerify's child side): ms and resident-memory growth, MB. */
-export function verifyOnce(path: string, program: string): { ms: number; mb: number } {
-  const spec = parseObject(readFileSync(path), { path });
+export function verifyOnce(path: string, program: string, config = '{}'): { ms: number; mb: number } {
+  const spec = configureObject(parseObject(readFileSync(path), { path }), fromJson(config) as ObjectConfig);
   const p = spec.programs.find((x) => x.name === program)!;
   const { insns, opts } = verifierInput(spec, p);
   const rss0 = process.memoryUsage().rss;

@@ -78,18 +78,30 @@ export function parseGlobalValue(text: string): unknown {
   }
 }
 
+/** --max-entries MAP=N → [MAP, N]. */
+export function parseMaxEntriesOption(v: string): [string, number] {
+  const [map, n] = assignment('--max-entries', v, 'MAP=N');
+  if (!/^(0x[0-9a-f]+|[0-9]+)$/i.test(n) || Number(n) > 0xffff_ffff) throw new WxdpError('USAGE', `--max-entries ${v}: '${n}' is not a u32`);
+  return [map, Number(n)];
+}
+
+/** --global VAR=VALUE → [VAR, value]. */
+export function parseGlobalOption(v: string): [string, unknown] {
+  const [name, value] = assignment('--global', v, 'VAR=VALUE');
+  return [name, parseGlobalValue(value)];
+}
+
 const OPTIONS: Readonly<Record<string, (value: string) => void>> = {
   '--max-memory': (v) => {
     maxMemory = parseSize(v, '--max-memory');
   },
   '--max-entries': (v) => {
-    const [map, n] = assignment('--max-entries', v, 'MAP=N');
-    if (!/^(0x[0-9a-f]+|[0-9]+)$/i.test(n) || Number(n) > 0xffff_ffff) throw new WxdpError('USAGE', `--max-entries ${v}: '${n}' is not a u32`);
-    maxEntries[map] = Number(n);
+    const [map, n] = parseMaxEntriesOption(v);
+    maxEntries[map] = n;
   },
   '--global': (v) => {
-    const [name, value] = assignment('--global', v, 'VAR=VALUE');
-    globals[name] = parseGlobalValue(value);
+    const [name, value] = parseGlobalOption(v);
+    globals[name] = value;
   },
   '--kconfig': (v) => {
     try {

@@ -1298,7 +1298,7 @@ export function globalFuncs(spec: ProgramSpec, btf: Btf): GlobalFunc[] {
  * The type the verifier checks a program as: its section's sk_lookup / sk_reuseport, else XDP (the
  * type every other section loads as in wxdp).
  */
-function verifierProgType(spec: ProgramSpec): 'xdp' | 'sk_lookup' | 'sk_reuseport' | 'tracing' {
+export function verifierProgType(spec: ProgramSpec): 'xdp' | 'sk_lookup' | 'sk_reuseport' | 'tracing' {
   return spec.type === 'sk_lookup' || spec.type === 'sk_reuseport' || spec.type === 'tracing' ? spec.type : 'xdp';
 }
 

@@ -88,6 +88,20 @@ describe('wxdp bench verifier', () => {
     }
   }, 120_000);
 
+  it('--max-entries / --global configure the objects that have them, on both sides (programs/xdp_config: max_entries 0 until set)', async () => {
+    const r = await cli('bench', 'verifier', '--quick', '--json', '--only', 'xdp_config', '--max-entries', 'rx_cnt=2', '--max-entries', 'seen=16', '--global', 'nr_cpus=2');
+    expect(r.code, r.err).toBe(0);
+    const [row] = JSON.parse(r.out).verifier as { program: string; processed: number; wxdpAccepted: boolean; kernelAccepted: boolean | null; kernelProcessed: number | null }[];
+    expect(row).toMatchObject({ program: 'xdp_config:xdp_config', wxdpAccepted: true });
+    // nr_cpus 2 makes the counting path live: more than the 0-CPU program's few instructions
+    expect(row!.processed).toBeGreaterThan(50);
+    if (kernelAvailability().ok) expect([row!.kernelAccepted, row!.kernelProcessed! > 50]).toEqual([true, true]);
+    const none = await cli('bench', 'verifier', '--quick', '--only', 'xdp_config', '--global', 'nope=1');
+    expect([none.code, none.err.split('\n').at(-2)]).toEqual([2, "wxdp bench: no object measured has 'nope' (--max-entries / --global)"]);
+    const other = await cli('bench', 'micro', '--max-entries', 'rx_cnt=2');
+    expect([other.code, other.err]).toEqual([2, 'wxdp bench: --object, --max-entries and --global are options of bench verifier, not micro\n']);
+  }, 120_000);
+
   it('the table for one object names each of its programs', async () => {
     const r = await cli('bench', 'verifier', '--quick', '--only', 'xdp_tailcall');
     expect(r.code, r.err).toBe(0);
