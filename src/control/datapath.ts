@@ -602,6 +602,8 @@ export class Datapath {
    * Map references must already hold map addresses (`map.address` in an ld_imm64).
    */
   async loadInsns(insns: readonly Insn[], opts: LoadOptions & { name?: string; type?: 'xdp' | 'sk_lookup' | 'sk_reuseport' } = {}): Promise<Program> {
+    const objectOnly = (['maxEntries', 'globals', 'kconfig', 'programs'] as const).filter((k) => opts[k] !== undefined);
+    if (objectOnly.length) throw new WxdpError('USAGE', `loadInsns: ${objectOnly.join(', ')} ${objectOnly.length === 1 ? 'is an option' : 'are options'} of loadObject (raw instructions have no maps, globals or externs)`);
     const spec: ProgramSpec = {
       name: opts.name ?? 'prog',
       section: opts.type ?? 'xdp',

@@ -101,6 +101,12 @@ describe('loadObject with maxEntries and globals', () => {
     expect(e).toMatchObject({ code: 'MAP_CREATE', map: 'rx_cnt', errno: 22 });
   });
 
+  it('loadInsns refuses the object-only options instead of ignoring them', async () => {
+    const dp = await Datapath.create();
+    const e = await dp.loadInsns([], { globals: { x: 1 }, maxEntries: { m: 1 } }).catch((x: unknown) => x);
+    expect(e).toMatchObject({ code: 'USAGE', message: 'loadInsns: maxEntries, globals are options of loadObject (raw instructions have no maps, globals or externs)' });
+  });
+
   it('configured, it runs as the hand-derived counts say, the settings being verified constants', async () => {
     const dp = await Datapath.create();
     const obj = await dp.loadObject(OBJ, { maxEntries: SIZES, globals: GLOBALS });
