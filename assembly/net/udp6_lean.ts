@@ -326,7 +326,7 @@ function udp6Lookup(A: u32, B: u32, burst: u32, n: u32, ifindex: u32, h2: u32, d
   if (deep) s += touchB(A, n, LB_SLOT);
   // the picks: none is ESTABLISHED, its group having no connected member (sk_connect sets RG_HAS_CONNS
   // before the state, and nothing clears it); what their enqueue reads (line 1 of the record alone:
-  // sock.ts SKX_HIT) lbWarm loads with the frames' queue records
+  // sock.ts SKX_HIT) lbWarm loads for all of them in one pass
   for (let i: u32 = 0; i < n; i++) {
     if (load<u32>(A + (i << 2)) != LB_SLOT) continue;
     const sk = load<u32>(load<u32>(B + (i << 2)));
