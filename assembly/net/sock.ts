@@ -120,7 +120,8 @@ export const SKX_V6_SADDR: u32 = 208; //  16 bytes: np->saddr of an IPv6 socket 
 export const SKX_MCAST: u32 = 224; //     u32 the socket's multicast block (udp_mcast.ts SM_*; 0: defaults, no groups)
 // 228-255: free
 //
-// ---- A reuseport group (struct sock_reuseport; SK_REUSEPORT_GROUP of each member) ----
+// ---- A reuseport group (struct sock_reuseport; SK_REUSEPORT_GROUP of each member; a packed block,
+// reclaim.ts rc_alloc_packed: thousands of groups share a few hundred pages, not one each among their members) ----
 export const RG_NUM: u32 = 0; //          u32 num_socks
 export const RG_CAP: u32 = 4; //          u32 room in the member array
 export const RG_SOCKS: u32 = 8; //        u32 member array: RG_CAP × u32 record addresses (published whole on growth)
@@ -213,7 +214,7 @@ export const SKO_UDPLITE_RECV_CSCOV: u32 = 0x880b;
 
 import { copyBytes, fillBytes } from '../bytes';
 import { DP_BASE, DP_UMEM_FRAMES, FRAME_SIZE } from '../abi';
-import { rc_alloc, rc_retire, netWorkerSlot } from './reclaim';
+import { rc_alloc, rc_alloc_packed, rc_retire, rc_retire_packed, netWorkerSlot } from './reclaim';
 import { mibInc, netFree, netRoot, netdevGet, sysctl } from './core';
 import { atomicAdd32, spinLock, spinUnlock } from './lock';
 import {
@@ -592,7 +593,7 @@ function reuseportAdd(sk: u32, t: u32): i32 {
     }
     s2 = load<u32>(s2 + SKX_NEXT_PORT);
   }
-  const g = rc_alloc(RG_SIZE);
+  const g = rc_alloc_packed(RG_SIZE); // packed: a lookup reads thousands of groups, not their members' pages
   if (g == 0) return -ENOMEM;
   const r = l4Root();
   store<u32>(g + RG_CAP, RG_INLINE_CAP);
@@ -659,7 +660,7 @@ function groupLeave(sk: u32): void {
   if ((load<u8>(sk + SKX_HASHED) & 1) != 0) h2Publish(h2Slot(sk)); // the head's group, when it is the head
   if (n == 1) {
     if (a != g + RG_INLINE) rc_retire(a, load<u32>(g + RG_CAP) * 4);
-    rc_retire(g, RG_SIZE);
+    rc_retire_packed(g, RG_SIZE);
   }
 }
 
