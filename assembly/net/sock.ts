@@ -137,6 +137,8 @@ export const RG_V6ONLY: u32 = 34; //      u8 1: the members are IPV6_V6ONLY (an 
 export const RG_MIXED: u32 = 35; //       u8 1: some member's address or device changed since it joined (rehash,
 //                                          SO_BINDTODEVICE, disconnect): the key no longer says; never cleared
 export const RG_DEV: u32 = 36; //         u32 SK_BOUND_DEV_IF of the members
+export const RG_RCV6: u32 = 40; //        16 bytes: SK_RCV_SADDR of the members (IPv6's key; udp6_lean.ts)
+export const RG_SK6: u32 = 56; //         u8 1: the members are AF_INET6 (an IPv6 datagram may match at all)
 export const RG_INLINE: u32 = 64; //      16 × u32: the member array while RG_CAP is 16 (RG_SOCKS points here)
 export const RG_SIZE: u32 = 128;
 const RG_INLINE_CAP: u32 = 16;
@@ -607,6 +609,8 @@ function reuseportAdd(sk: u32, t: u32): i32 {
   store<u16>(g + RG_PORT, <u16>num);
   store<u8>(g + RG_V6ONLY, ipv6OnlySock(sk) ? 1 : 0);
   store<u32>(g + RG_DEV, load<u32>(sk + SK_BOUND_DEV_IF));
+  copyBytes(g + RG_RCV6, sk + SK_RCV_SADDR, 16);
+  store<u8>(g + RG_SK6, isV6(sk) ? 1 : 0);
   return groupAdd(g, sk);
 }
 
