@@ -191,7 +191,7 @@ function rawDeliver(v6: bool, ifindex: u32, q: u32, data: u32, len: u32, proto: 
     netDrop(NDROP_NO_SOCKET);
     return;
   }
-  const e = skEnqueue(sk, q, data, len, data, len, 0, ifindex, v6 ? AF_INET6 : AF_INET);
+  const e = skEnqueue(sk, q, data, data, len, ifindex);
   if (e != ENQ_OK) {
     skDropInc(sk);
     netFree(q, data);

@@ -42,6 +42,14 @@
 //   +320 RC_WORKERS × u32 the pending batch's snapshot
 //   +576 RC_CLASSES × u32 free lists by class (16 << class bytes): +0 next
 //   +640 u32 large free list (blocks over the last class, whole 64 KiB): +0 next, +4 size
+//   +644 u32 packed slab: next free byte   +648 u32 packed slab end
+//   +704 RC_CLASSES × u32 packed free lists by class
+//
+// Packed blocks (rc_alloc_packed / rc_retire_packed): small records that a lookup reads at random among
+// many others, carved from a slab of their own and reused only as packed blocks. From the one slab they
+// would sit between the records made between them (a reuseport group among its members' socket
+// records: one per 4 KiB page with 16 members, so a lookup that reads thousands of them misses the TLB
+// on each); packed, thousands share a few hundred pages.
 //
 //   chunk (CHUNK_BYTES, class CHUNK_CLASS): +0 next chunk | +4 count | +8 count × (u32 block, u32 size)
 
@@ -79,7 +87,14 @@ const RS_COUNTERS: u32 = 64;
 const RS_SNAPSHOT: u32 = 320;
 const RS_CLASSES: u32 = 576;
 const RS_LARGE: u32 = 640;
-const RS_SIZE: u32 = 704;
+const RS_PSLAB_POS: u32 = 644;
+const RS_PSLAB_END: u32 = 648;
+const RS_PCLASSES: u32 = 704;
+const RS_SIZE: u32 = 768;
+/** A packed slab's bytes (2048 blocks of 128). */
+const PSLAB_BYTES: u32 = 256 << 10;
+/** In a retired block's recorded size: the block is packed (back on the packed free lists). */
+const RC_PACKED: u32 = 0x80000000;
 const CHUNK_BYTES: u32 = 4096;
 const CHUNK_ENTRIES: u32 = (CHUNK_BYTES - 8) / 8;
 const LARGE_UNIT: u32 = 65536;
@@ -150,7 +165,9 @@ function rcAlloc(s: u32, size: u32): u32 {
     return b;
   }
   if (c < RC_CLASSES) {
-    b = slabCarve(s, bytes);
+    let slab = arena_top() >> 3;
+    if (slab < SLAB_MIN) slab = SLAB_MIN;
+    b = slabCarve(s, bytes, RS_SLAB_POS, RS_CLASSES, slab);
   } else {
     b = arena_alloc(bytes, 64);
     if (b != 0) store<u64>(s + RS_ARENA, load<u64>(s + RS_ARENA) + bytes);
@@ -159,40 +176,75 @@ function rcAlloc(s: u32, size: u32): u32 {
 }
 
 /** `bytes` (a class size: a power of two ≥ 16) from the current slab, a new one when it is spent. */
-function slabCarve(s: u32, bytes: u32): u32 {
+/**
+ * `bytes` from the slab whose cursor and end are at s + `pos` (its end right after), a new one of
+ * `slabBytes` when it has no room: what is left of the old one goes to the free lists at s + `lists`,
+ * block by block.
+ */
+function slabCarve(s: u32, bytes: u32, posAt: u32, lists: u32, slabBytes: u32): u32 {
   const align: u32 = bytes < 64 ? bytes : 64;
-  let pos = (load<u32>(s + RS_SLAB_POS) + align - 1) & ~(align - 1);
-  if (pos == 0 || pos + bytes > load<u32>(s + RS_SLAB_END)) {
-    // what is left of the old slab goes to the free lists, block by block
-    let left = load<u32>(s + RS_SLAB_POS);
-    const end = load<u32>(s + RS_SLAB_END);
+  let pos = (load<u32>(s + posAt) + align - 1) & ~(align - 1);
+  if (pos == 0 || pos + bytes > load<u32>(s + posAt + 4)) {
+    let left = load<u32>(s + posAt);
+    const end = load<u32>(s + posAt + 4);
     for (let c = <i32>RC_CLASSES - 1; c >= 0 && left != 0; c--) {
       const size = <u32>16 << c;
       const al: u32 = size < 64 ? size : 64;
       while (((left + al - 1) & ~(al - 1)) + size <= end) {
         left = (left + al - 1) & ~(al - 1);
-        release(s, left, size);
+        releaseTo(s, lists, left, size);
         left += size;
       }
     }
-    let slab = arena_top() >> 3;
-    if (slab < SLAB_MIN) slab = SLAB_MIN;
-    const base = arena_alloc(slab, 64);
+    const base = arena_alloc(slabBytes, 64);
     if (base == 0) return 0;
-    store<u64>(s + RS_ARENA, load<u64>(s + RS_ARENA) + slab);
-    store<u32>(s + RS_SLAB_END, base + slab);
+    store<u64>(s + RS_ARENA, load<u64>(s + RS_ARENA) + slabBytes);
+    store<u32>(s + posAt + 4, base + slabBytes);
     pos = base;
   }
-  store<u32>(s + RS_SLAB_POS, pos + bytes);
+  store<u32>(s + posAt, pos + bytes);
   return pos;
 }
 
-/** Put a block nobody can reach any more on its free list. */
+/**
+ * `size` zeroed bytes (a small block: up to 16 << 15) for a record that lookups read at random among
+ * many (see Packed blocks above): from the packed free lists or the packed slab; 0 when the memory
+ * cannot grow. Retire it with rc_retire_packed. As rc_alloc: the control plane (and the data path in
+ * the shared build, under the lock).
+ */
+export function rc_alloc_packed(size: u32): u32 {
+  const s = state();
+  if (s == 0 || size == 0 || classOf(size) >= RC_CLASSES) return 0;
+  spinLock(s + RS_LOCK);
+  const bytes = blockBytes(size);
+  const head = s + RS_PCLASSES + (classOf(size) << 2);
+  let b = load<u32>(head);
+  if (b != 0) {
+    store<u32>(head, load<u32>(b));
+    store<u64>(s + RS_FREE, load<u64>(s + RS_FREE) - bytes);
+    memory.fill(b, 0, bytes);
+  } else b = slabCarve(s, bytes, RS_PSLAB_POS, RS_PCLASSES, PSLAB_BYTES);
+  spinUnlock(s + RS_LOCK);
+  return b;
+}
+
+/** rc_retire for a block from rc_alloc_packed: once free it goes back on the packed free lists. */
+export function rc_retire_packed(b: u32, size: u32): i32 {
+  return rc_retire(b, size | RC_PACKED);
+}
+
+/** Put a block nobody can reach any more on its free list (a packed one, RC_PACKED in `size`, on the packed ones). */
 function release(s: u32, b: u32, size: u32): void {
+  if ((size & RC_PACKED) != 0) releaseTo(s, RS_PCLASSES, b, size & ~RC_PACKED);
+  else releaseTo(s, RS_CLASSES, b, size);
+}
+
+/** Put block `b` of `size` bytes on its class's free list at s + `lists` (or the large list). */
+function releaseTo(s: u32, lists: u32, b: u32, size: u32): void {
   const c = classOf(size);
   const bytes = blockBytes(size);
   if (c < RC_CLASSES) {
-    const head = s + RS_CLASSES + (c << 2);
+    const head = s + lists + (c << 2);
     store<u32>(b, load<u32>(head));
     store<u32>(head, b);
   } else {
@@ -230,7 +282,7 @@ function rcRetire(s: u32, b: u32, size: u32): i32 {
   store<u32>(ch + 8 + (k << 3), b);
   store<u32>(ch + 12 + (k << 3), size);
   store<u32>(ch + 4, k + 1);
-  store<u32>(s + RS_RETIRED, load<u32>(s + RS_RETIRED) + blockBytes(size));
+  store<u32>(s + RS_RETIRED, load<u32>(s + RS_RETIRED) + blockBytes(size & ~RC_PACKED));
   return 0;
 }
 
@@ -279,7 +331,7 @@ function rcReclaim(s: u32): u32 {
       for (let k: u32 = 0; k < n; k++) {
         const size = load<u32>(ch + 12 + (k << 3));
         release(s, load<u32>(ch + 8 + (k << 3)), size);
-        store<u32>(s + RS_RETIRED, load<u32>(s + RS_RETIRED) - blockBytes(size));
+        store<u32>(s + RS_RETIRED, load<u32>(s + RS_RETIRED) - blockBytes(size & ~RC_PACKED));
       }
       release(s, ch, CHUNK_BYTES);
       ch = next;

@@ -97,7 +97,7 @@ export const SKX_RCV4: u32 = 48; //       u32 inet_rcv_saddr: the IPv4 view of t
 //                                          0 for ::, a.b.c.d for ::ffff:a.b.c.d, 127.0.0.6 for a native one)
 export const SKX_DADDR4: u32 = 52; //     u32 inet_daddr: the IPv4 view of the peer (127.0.0.6 for a native IPv6 one)
 export const SKX_NEXT2: u32 = 56; //      u32 next in the hash2 chain
-export const SKX_QHEAD: u32 = 72; //      u32 the oldest queued frame (0: empty)
+export const SKX_QHEAD: u32 = 72; //      u32 the oldest queued datagram's record (QR_*; 0: empty)
 export const SKX_QTAIL: u32 = 76; //      u32 the newest
 export const SKX_QLEN: u32 = 80; //       u32 datagrams queued
 export const SKX_READY: u32 = 84; //      u32 the id << 1 | 1 while the id is on the ready ring (the id here: the
@@ -120,7 +120,8 @@ export const SKX_V6_SADDR: u32 = 208; //  16 bytes: np->saddr of an IPv6 socket 
 export const SKX_MCAST: u32 = 224; //     u32 the socket's multicast block (udp_mcast.ts SM_*; 0: defaults, no groups)
 // 228-255: free
 //
-// ---- A reuseport group (struct sock_reuseport; SK_REUSEPORT_GROUP of each member) ----
+// ---- A reuseport group (struct sock_reuseport; SK_REUSEPORT_GROUP of each member; a packed block,
+// reclaim.ts rc_alloc_packed: thousands of groups share a few hundred pages, not one each among their members) ----
 export const RG_NUM: u32 = 0; //          u32 num_socks
 export const RG_CAP: u32 = 4; //          u32 room in the member array
 export const RG_SOCKS: u32 = 8; //        u32 member array: RG_CAP × u32 record addresses (published whole on growth)
@@ -136,6 +137,8 @@ export const RG_V6ONLY: u32 = 34; //      u8 1: the members are IPV6_V6ONLY (an 
 export const RG_MIXED: u32 = 35; //       u8 1: some member's address or device changed since it joined (rehash,
 //                                          SO_BINDTODEVICE, disconnect): the key no longer says; never cleared
 export const RG_DEV: u32 = 36; //         u32 SK_BOUND_DEV_IF of the members
+export const RG_RCV6: u32 = 40; //        16 bytes: SK_RCV_SADDR of the members (IPv6's key; udp6_lean.ts)
+export const RG_SK6: u32 = 56; //         u8 1: the members are AF_INET6 (an IPv6 datagram may match at all)
 export const RG_INLINE: u32 = 64; //      16 × u32: the member array while RG_CAP is 16 (RG_SOCKS points here)
 export const RG_SIZE: u32 = 128;
 const RG_INLINE_CAP: u32 = 16;
@@ -213,7 +216,7 @@ export const SKO_UDPLITE_RECV_CSCOV: u32 = 0x880b;
 
 import { copyBytes, fillBytes } from '../bytes';
 import { DP_BASE, DP_UMEM_FRAMES, FRAME_SIZE } from '../abi';
-import { rc_alloc, rc_retire, netWorkerSlot } from './reclaim';
+import { rc_alloc, rc_alloc_packed, rc_retire, rc_retire_packed, netWorkerSlot } from './reclaim';
 import { mibInc, netFree, netRoot, netdevGet, sysctl } from './core';
 import { atomicAdd32, spinLock, spinUnlock } from './lock';
 import {
@@ -271,16 +274,24 @@ export const TB_HASH4: u32 = 8;
 export const TB_CONNECTED: u32 = 12;
 const TB_SIZE: u32 = 64;
 
-// frame head of a queued datagram
-export const QF_NEXT: u32 = 0;
-export const QF_Q: u32 = 4;
-export const QF_DATA: u32 = 8;
-export const QF_LEN: u32 = 12;
-export const QF_IFINDEX: u32 = 16;
-export const QF_SPORT: u32 = 20;
-export const QF_FAMILY: u32 = 22;
-export const QF_IPH: u32 = 24;
-export const QF_TRUESIZE: u32 = 28;
+// A queued datagram's record: the 14 bytes right before its L3 header, the link-layer header's room,
+// which nothing reads once the datagram is queued (every frame has it: the stack finds an Ethernet header
+// at data, never below hard_start + XDP_FRAME_STRUCT). It shares a line with the headers the NIC wrote
+// and the stack just read; the frame's first line, where it was before, is cold since the frame was last
+// freed (a miss per datagram at the enqueue and another at the reader's). The list links records.
+//   +0  u32 the next queued datagram's record (0: the last)     +4  u32 the RX queue the frame goes back to
+//   +8  u32 payload bytes (QR_PLEN_BITS) | ifindex << QR_PLEN_BITS (< NETDEV_MAX)
+//   +12 u16 the payload's offset from the L3 header (0: a raw socket's, whose payload is the datagram)
+// The rest is read from the datagram: its family (the IP version), its source port (the UDP header's,
+// right before the payload), its truesize (skTruesize of the offset and the bytes, its L3 length).
+export const QR_NEXT: u32 = 0;
+const QR_Q: u32 = 4;
+const QR_LEN_IF: u32 = 8;
+const QR_POFF: u32 = 12;
+/** The record's bytes: it starts this far before the L3 header. */
+const QR_SIZE: u32 = 14;
+/** A payload's bytes: up to a big frame's (umem.ts BIG_FRAME_SIZE, 17 pages) in 17 bits; 15 left for ifindex. */
+const QR_PLEN_BITS: u32 = 17;
 
 const LOOPBACK4_IPV6: u32 = 0x0600007f; // 127.0.0.6 as stored: inet_rcv_saddr of a native IPv6 socket
 const SOCK_SNDBUF_LOCK: u8 = 1;
@@ -584,7 +595,7 @@ function reuseportAdd(sk: u32, t: u32): i32 {
     }
     s2 = load<u32>(s2 + SKX_NEXT_PORT);
   }
-  const g = rc_alloc(RG_SIZE);
+  const g = rc_alloc_packed(RG_SIZE); // packed: a lookup reads thousands of groups, not their members' pages
   if (g == 0) return -ENOMEM;
   const r = l4Root();
   store<u32>(g + RG_CAP, RG_INLINE_CAP);
@@ -598,6 +609,8 @@ function reuseportAdd(sk: u32, t: u32): i32 {
   store<u16>(g + RG_PORT, <u16>num);
   store<u8>(g + RG_V6ONLY, ipv6OnlySock(sk) ? 1 : 0);
   store<u32>(g + RG_DEV, load<u32>(sk + SK_BOUND_DEV_IF));
+  copyBytes(g + RG_RCV6, sk + SK_RCV_SADDR, 16);
+  store<u8>(g + RG_SK6, isV6(sk) ? 1 : 0);
   return groupAdd(g, sk);
 }
 
@@ -651,7 +664,7 @@ function groupLeave(sk: u32): void {
   if ((load<u8>(sk + SKX_HASHED) & 1) != 0) h2Publish(h2Slot(sk)); // the head's group, when it is the head
   if (n == 1) {
     if (a != g + RG_INLINE) rc_retire(a, load<u32>(g + RG_CAP) * 4);
-    rc_retire(g, RG_SIZE);
+    rc_retire_packed(g, RG_SIZE);
   }
 }
 
@@ -973,8 +986,8 @@ export function sk_close(id: u32): i32 {
   spinLock(sk + SK_LOCK);
   let f = load<u32>(sk + SKX_QHEAD);
   while (f != 0) {
-    const next = load<u32>(f + QF_NEXT);
-    netFree(load<u32>(f + QF_Q), f);
+    const next = load<u32>(f + QR_NEXT);
+    netFree(load<u32>(f + QR_Q), f);
     heldDec();
     f = next;
   }
@@ -1257,28 +1270,80 @@ export const ENQ_RCVBUF: i32 = 1; // -ENOMEM of the kernel: over SO_RCVBUF (Rcvb
 export const ENQ_MEM: i32 = 2; //    -ENOBUFS: over udp_mem (MemErrors)
 
 /**
- * __udp_enqueue_schedule_skb: queue the datagram in frame `data` (its IP header at `iph`, payload at
- * `payload`, `plen` bytes) on `sk`. ENQ_OK, or ENQ_RCVBUF / ENQ_MEM (the caller counts it; the frame
- * is then still the caller's).
+ * __udp_enqueue_schedule_skb: queue the datagram whose L3 header is at `iph` (payload at `payload`,
+ * `plen` bytes; from `ifindex`, its frame queue `q`'s) on `sk`, charged the truesize of its L3 length
+ * (payload − iph + plen). ENQ_OK, or ENQ_RCVBUF / ENQ_MEM (the caller counts it; the frame is then
+ * still the caller's).
  */
-export function skEnqueue(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, plen: u32, sport: u32, ifindex: u32, family: u32): i32 {
-  return skEnqueueInline(sk, q, iph, l3len, payload, plen, sport, ifindex, family);
+export function skEnqueue(sk: u32, q: u32, iph: u32, payload: u32, plen: u32, ifindex: u32): i32 {
+  return skEnqueueInline(sk, q, iph, payload, plen, ifindex);
 }
 
 /**
  * skEnqueue for the receive path's own call (udp.ts queueRcv: one call less per datagram): under the
  * socket's lock (the shared build: workers enqueue while the control plane reads), a dead socket takes nothing.
  */
-@inline export function skEnqueueInline(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, plen: u32, sport: u32, ifindex: u32, family: u32): i32 {
+@inline export function skEnqueueInline(sk: u32, q: u32, iph: u32, payload: u32, plen: u32, ifindex: u32): i32 {
   spinLock(sk + SK_LOCK);
-  const rc = (load<u8>(sk + SKX_HIT) & SKH_DEAD) != 0 ? ENQ_RCVBUF : skEnqueueLocked(sk, q, iph, l3len, payload, plen, sport, ifindex, family);
+  const rc = (load<u8>(sk + SKX_HIT) & SKH_DEAD) != 0 ? ENQ_RCVBUF : skEnqueueLocked(sk, q, iph, payload, plen, ifindex);
   spinUnlock(sk + SK_LOCK);
   return rc;
 }
 
-@inline function skEnqueueLocked(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, plen: u32, sport: u32, ifindex: u32, family: u32): i32 {
+/** The record of the datagram whose L3 header is at `iph` (its frame's; the list's entries). */
+@inline function qrOf(iph: u32): u32 {
+  return iph - QR_SIZE;
+}
+
+/** Write the record `f` of a datagram being queued last: `poff` (the payload's offset from the L3 header), `plen` bytes. */
+@inline function qrWrite(f: u32, q: u32, poff: u32, plen: u32, ifindex: u32): void {
+  store<u32>(f + QR_NEXT, 0);
+  store<u32>(f + QR_Q, q);
+  store<u32>(f + QR_LEN_IF, plen | (ifindex << QR_PLEN_BITS));
+  store<u16>(f + QR_POFF, <u16>poff);
+}
+
+@inline function qrPoff(f: u32): u32 {
+  return <u32>load<u16>(f + QR_POFF);
+}
+
+@inline function qrLen(f: u32): u32 {
+  return load<u32>(f + QR_LEN_IF) & ((1 << QR_PLEN_BITS) - 1);
+}
+
+@inline function qrIfindex(f: u32): u32 {
+  return load<u32>(f + QR_LEN_IF) >> QR_PLEN_BITS;
+}
+
+/** The queued datagram's L3 header. */
+@inline function qrIph(f: u32): u32 {
+  return f + QR_SIZE;
+}
+
+/** The queued datagram's payload. */
+@inline function qrData(f: u32): u32 {
+  return f + QR_SIZE + qrPoff(f);
+}
+
+/** What the queued datagram is charged: its L3 length's (the payload's offset and bytes), as when it was queued. */
+@inline function qrTruesize(f: u32): u32 {
+  return skTruesize(qrPoff(f) + qrLen(f));
+}
+
+/** The queued datagram is IPv6 (by its header's version). */
+@inline function qrV6(f: u32): bool {
+  return (<u32>load<u8>(f + QR_SIZE) >> 4) == 6;
+}
+
+/** Its source port (host order): the UDP header's, right before the payload; 0 for a raw socket's. */
+@inline function qrSport(f: u32): u32 {
+  const poff = qrPoff(f);
+  return poff == 0 ? 0 : <u32>bswap<u16>(load<u16>(f + QR_SIZE + poff - 8));
+}
+
+@inline function skEnqueueLocked(sk: u32, q: u32, iph: u32, payload: u32, plen: u32, ifindex: u32): i32 {
   const rmem = load<u32>(sk + SK_RMEM);
-  const size = skTruesize(l3len);
+  const size = skTruesize(payload - iph + plen);
   const rcvbuf = load<u32>(sk + SK_RCVBUF);
   // over the limit: dropped, unless the queue is empty (6.18's rule; before: while rmem <= rcvbuf)
   if (rmem + size > rcvbuf && (rcvbuf > 0x3fffffff || rmem != 0)) return ENQ_RCVBUF;
@@ -1288,20 +1353,12 @@ export function skEnqueue(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, p
     atomicAdd32(r + L4_HELD, 0xffffffff);
     return ENQ_MEM;
   }
-  const f = iph & ~(FRAME_SIZE - 1);
-  store<u32>(f + QF_NEXT, 0);
-  store<u32>(f + QF_Q, q);
-  store<u32>(f + QF_DATA, payload);
-  store<u32>(f + QF_LEN, plen);
-  store<u32>(f + QF_IFINDEX, ifindex);
-  store<u16>(f + QF_SPORT, <u16>sport);
-  store<u8>(f + QF_FAMILY, <u8>family);
-  store<u32>(f + QF_IPH, iph);
-  store<u32>(f + QF_TRUESIZE, size);
+  const f = qrOf(iph);
+  qrWrite(f, q, payload - iph, plen, ifindex);
   store<u32>(sk + SK_RMEM, rmem + size);
   const tail = load<u32>(sk + SKX_QTAIL);
   if (tail == 0) store<u32>(sk + SKX_QHEAD, f);
-  else store<u32>(tail + QF_NEXT, f);
+  else store<u32>(tail + QR_NEXT, f);
   store<u32>(sk + SKX_QTAIL, f);
   store<u32>(sk + SKX_QLEN, load<u32>(sk + SKX_QLEN) + 1);
   store<u64>(sk + SK_RX_PACKETS, load<u64>(sk + SK_RX_PACKETS) + 1);
@@ -1322,7 +1379,7 @@ export function skEnqueue(sk: u32, q: u32, iph: u32, l3len: u32, payload: u32, p
  * (ENQ_*) goes to `res` (k × u32). Returns how many were queued. `hlen` is the L3 header length (20 / 40),
  * the UDP header right after it.
  */
-export function skEnqueueRun(sk: u32, q: u32, ips: u32, res: u32, k: u32, hlen: u32, ifindex: u32, family: u32): u32 {
+export function skEnqueueRun(sk: u32, q: u32, ips: u32, res: u32, k: u32, hlen: u32, ifindex: u32): u32 {
   spinLock(sk + SK_LOCK);
   if ((load<u8>(sk + SKX_HIT) & SKH_DEAD) != 0) {
     for (let j: u32 = 0; j < k; j++) store<u32>(res + (j << 2), <u32>ENQ_RCVBUF);
@@ -1347,19 +1404,11 @@ export function skEnqueueRun(sk: u32, q: u32, ips: u32, res: u32, k: u32, hlen: 
     if (rmem + size > rcvbuf && (rcvbuf > 0x3fffffff || rmem != 0)) rc = ENQ_RCVBUF;
     else if (acc >= avail) rc = ENQ_MEM;
     else {
-      const f = iph & ~(FRAME_SIZE - 1);
-      store<u32>(f + QF_NEXT, 0);
-      store<u32>(f + QF_Q, q);
-      store<u32>(f + QF_DATA, uh + 8);
-      store<u32>(f + QF_LEN, ulen - 8);
-      store<u32>(f + QF_IFINDEX, ifindex);
-      store<u16>(f + QF_SPORT, <u16>ldBe16(uh));
-      store<u8>(f + QF_FAMILY, <u8>family);
-      store<u32>(f + QF_IPH, iph);
-      store<u32>(f + QF_TRUESIZE, size);
+      const f = qrOf(iph);
+      qrWrite(f, q, hlen + 8, ulen - 8, ifindex);
       rmem += size;
       if (tail == 0) store<u32>(sk + SKX_QHEAD, f);
-      else store<u32>(tail + QF_NEXT, f);
+      else store<u32>(tail + QR_NEXT, f);
       tail = f;
       acc++;
       bytes += <u64>(ulen - 8);
@@ -1422,14 +1471,13 @@ export function sk_ready(out: u32, max: u32): u32 {
   return n;
 }
 
-/** Write the source of queued frame `f` into meta `m` as socket `sk` sees it. */
+/** Write the source of the queued datagram (record `f`) into meta `m` as socket `sk` sees it. */
 function metaFill(sk: u32, f: u32, m: u32): void {
-  const fam = <u32>load<u8>(f + QF_FAMILY);
-  const iph = load<u32>(f + QF_IPH);
-  store<u16>(m + RM_PORT, load<u16>(f + QF_SPORT));
-  store<u32>(m + RM_IFINDEX, load<u32>(f + QF_IFINDEX));
-  store<u32>(m + RM_LEN, load<u32>(f + QF_LEN));
-  if (fam == AF_INET6) {
+  const iph = qrIph(f);
+  store<u16>(m + RM_PORT, <u16>qrSport(f));
+  store<u32>(m + RM_IFINDEX, qrIfindex(f));
+  store<u32>(m + RM_LEN, qrLen(f));
+  if (qrV6(f)) {
     store<u8>(m + RM_FAMILY, <u8>AF_INET6);
     copyBytes(m + RM_ADDR, iph + 8, 16);
   } else if (isV6(sk)) {
@@ -1463,18 +1511,18 @@ export function sk_mem_held(): u32 {
   return r == 0 ? 0 : load<u32>(r + L4_HELD);
 }
 
-/** Unlink and free the oldest queued frame of `sk` (its bytes already taken). */
+/** Unlink and free the oldest queued datagram of `sk` (record `f`, its bytes already taken). */
 function dequeue(sk: u32, f: u32): void {
-  const next = load<u32>(f + QF_NEXT);
+  const next = load<u32>(f + QR_NEXT);
   store<u32>(sk + SKX_QHEAD, next);
   if (next == 0) store<u32>(sk + SKX_QTAIL, 0);
   store<u32>(sk + SKX_QLEN, load<u32>(sk + SKX_QLEN) - 1);
-  store<u32>(sk + SK_RMEM, load<u32>(sk + SK_RMEM) - load<u32>(f + QF_TRUESIZE));
+  store<u32>(sk + SK_RMEM, load<u32>(sk + SK_RMEM) - qrTruesize(f));
   heldDec();
   const raw = <u32>load<u8>(sk + SKX_RAW_PROTO);
   // udpv6_recvmsg counts by the datagram's family (is_udp4), not the socket's
-  if (raw == 0) mibInc(udpMibBase(<u32>load<u8>(f + QF_FAMILY) == AF_INET6, <u32>load<u8>(sk + SK_PROTOCOL)) + UDP_MIB_INDATAGRAMS);
-  netFree(load<u32>(f + QF_Q), f);
+  if (raw == 0) mibInc(udpMibBase(qrV6(f), <u32>load<u8>(sk + SK_PROTOCOL)) + UDP_MIB_INDATAGRAMS);
+  netFree(load<u32>(f + QR_Q), f);
 }
 
 export function sk_recv(id: u32, buf: u32, bufLen: u32, meta: u32): i32 {
@@ -1489,9 +1537,9 @@ export function sk_recv(id: u32, buf: u32, bufLen: u32, meta: u32): i32 {
 function skRecvLocked(sk: u32, buf: u32, bufLen: u32, meta: u32): i32 {
   const f = load<u32>(sk + SKX_QHEAD);
   if (f == 0) return -EAGAIN;
-  const len = load<u32>(f + QF_LEN);
+  const len = qrLen(f);
   const n = min(len, bufLen);
-  copyBytes(buf, load<u32>(f + QF_DATA), n);
+  copyBytes(buf, qrData(f), n);
   if (meta != 0) {
     metaFill(sk, f, meta);
     store<u8>(meta + RM_FLAGS, <u8>(len > bufLen ? RM_FLAG_TRUNC : 0));
@@ -1516,11 +1564,11 @@ function skRecvBatchLocked(sk: u32, max: u32, buf: u32, bufLen: u32, meta: u32):
   while (n < max) {
     const f = load<u32>(sk + SKX_QHEAD);
     if (f == 0) break;
-    const len = load<u32>(f + QF_LEN);
+    const len = qrLen(f);
     const room = bufLen - off;
     if (len > room && n != 0) break;
     const c = min(len, room);
-    copyBytes(buf + off, load<u32>(f + QF_DATA), c);
+    copyBytes(buf + off, qrData(f), c);
     const m = meta + n * RM_SIZE;
     metaFill(sk, f, m);
     store<u8>(m + RM_FLAGS, <u8>(len > room ? RM_FLAG_TRUNC : 0));

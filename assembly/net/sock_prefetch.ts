@@ -4,15 +4,15 @@
 //
 // With thousands of sockets the demux is a chain of dependent loads: the hash2 slot, the chain head's
 // record (three lines, sock.ts), its reuseport group, the group's member array, the chosen member's
-// record, the frame at its queue's tail. One datagram at a time each waits for memory (10k-100k
+// record, the record of its queue's last datagram (sock.ts QR_*). One datagram at a time each waits for memory (10k-100k
 // sockets: +300-800 ns a datagram); a level at a time over the burst the loads of a level are
 // independent and overlap.
 //
 // Only for bursts the lean local receive took nothing of (udp_lean.ts decides those a level at a time
 // itself, with the lookup's own loads): frames the full path takes, e.g. with rp_filter on or a netfilter
 // hook registered. Only with enough sockets that their records may have left the cache (SOCKS_DEEP): with tens of
-// sockets everything is in cache and the pass is pure cost. (Loading the frames' first lines too, where
-// skEnqueue writes the queue's record, measured no gain.)
+// sockets everything is in cache and the pass is pure cost. (A frame's own queue record is in the line of
+// its headers, which the stack reads anyway.)
 //
 // Only a guess of what the lookup will read: the head of the (address, port) slot, its group's choice
 // by the flow hash (no SK_REUSEPORT program, connected members not skipped), no hash4, no wildcard
@@ -20,7 +20,7 @@
 // scratch, and everything read is what a lookup may read (records reclaimed only after this worker's
 // next quiescent point, reclaim.ts).
 //
-// Reads: the frames, the UDP tables, socket records, reuseport groups, queued frames' heads.
+// Reads: the frames, the UDP tables, socket records, reuseport groups, queued datagrams' records.
 // Sets: this worker's scratch (SCR_L4_BURST, abi.ts: BURST_MAX × u32 record or group per frame, then
 // BURST_MAX × u32 member array or member index; apart from SCR_BURST, whose answers the FIB keeps).
 // Next: the caller's per-frame path (eth.ts).
@@ -97,7 +97,7 @@ export function udp4_prefetch(burst: u32, n: u32): void {
     const arr = load<u32>(a + (i << 2));
     if (arr != 0) store<u32>(a + (i << 2), load<u32>(arr + (load<u32>(b + (i << 2)) << 2)));
   }
-  // the members' records (state, rmem / rcvbuf, queue) and their queues' tail frames
+  // the members' records (state, rmem / rcvbuf, queue) and their queues' last records
   for (let i: u32 = 0; i < n; i++) {
     const sk = load<u32>(a + (i << 2));
     if (sk == 0) continue;

@@ -137,7 +137,7 @@ let partialCov: bool = false;
  * udp_queue_rcv_one_skb → __udp_queue_rcv_skb: the datagram (payload `uh + 8`, `ulen - 8` bytes) onto
  * `sk`'s queue, or dropped with the socket's counters. Takes the frame.
  */
-function queueRcv(sk: u32, q: u32, iph: u32, l3len: u32, uh: u32, ulen: u32, ifindex: u32, family: u32, mib: u32): void {
+function queueRcv(sk: u32, q: u32, iph: u32, uh: u32, ulen: u32, ifindex: u32, mib: u32): void {
   // UDP-Lite's receive coverage (UDPLITE_RECV_CSCOV): a partial coverage must reach the socket's minimum
   if ((<u32>load<u8>(sk + SK_PCFLAG) & UDPLITE_RECV_CC) != 0 && partialCov) {
     const pcrlen = <u32>load<u16>(sk + SKX_RECV_CSCOV);
@@ -147,7 +147,7 @@ function queueRcv(sk: u32, q: u32, iph: u32, l3len: u32, uh: u32, ulen: u32, ifi
       return;
     }
   }
-  const e = skEnqueueInline(sk, q, iph, l3len, uh + 8, ulen - 8, ldBe16(uh), ifindex, family);
+  const e = skEnqueueInline(sk, q, iph, uh + 8, ulen - 8, ifindex);
   if (e != ENQ_OK) {
     // Note that an ENOMEM error is charged twice (the kernel's words): RcvbufErrors and InErrors;
     // udp_mem exhausted: MemErrors and InErrors
@@ -193,7 +193,7 @@ export function udp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, rt
   }
   const sk = t == 0 ? 0 : udp4_lookup_fast(t, proto, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), ifindex, uh, ulen);
   if (sk != 0) {
-    queueRcv(sk, q, data, hlen + ulen, uh, ulen, ifindex, AF_INET, mib);
+    queueRcv(sk, q, data, uh, ulen, ifindex, mib);
     return;
   }
   mibInc(mib + UDP_MIB_NOPORTS);
@@ -209,7 +209,7 @@ export function udp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, rt
  * itself: no UDP-Lite coverage to check). Takes the frame.
  */
 export function udp4_queue_found(sk: u32, q: u32, ip: u32, ulen: u32, ifindex: u32): void {
-  const e = skEnqueueInline(sk, q, ip, 20 + ulen, ip + 28, ulen - 8, ldBe16(ip + 20), ifindex, AF_INET);
+  const e = skEnqueueInline(sk, q, ip, ip + 28, ulen - 8, ifindex);
   if (e != ENQ_OK) {
     mibInc(UDP_MIB_BASE + (e == ENQ_RCVBUF ? UDP_MIB_RCVBUFERRORS : UDP_MIB_MEMERRORS));
     skDropInc(sk);
@@ -274,7 +274,7 @@ export function udp4_queue_found(sk: u32, q: u32, ip: u32, ulen: u32, ifindex: u
  * queueRcv queues it. Takes the frame.
  */
 export function udp6_queue_found(sk: u32, q: u32, ip: u32, ulen: u32, ifindex: u32): void {
-  const e = skEnqueueInline(sk, q, ip, 40 + ulen, ip + 48, ulen - 8, ldBe16(ip + 40), ifindex, AF_INET6);
+  const e = skEnqueueInline(sk, q, ip, ip + 48, ulen - 8, ifindex);
   if (e != ENQ_OK) {
     mibInc(UDP6_MIB_BASE + (e == ENQ_RCVBUF ? UDP_MIB_RCVBUFERRORS : UDP_MIB_MEMERRORS));
     skDropInc(sk);
@@ -290,7 +290,7 @@ export function udp6_queue_found(sk: u32, q: u32, ip: u32, ulen: u32, ifindex: u
  */
 export function udp_queue_run(sk: u32, q: u32, ips: u32, res: u32, k: u32, ifindex: u32, v6: bool): void {
   const hlen: u32 = v6 ? 40 : 20;
-  if (skEnqueueRun(sk, q, ips, res, k, hlen, ifindex, v6 ? AF_INET6 : AF_INET) == k) return;
+  if (skEnqueueRun(sk, q, ips, res, k, hlen, ifindex) == k) return;
   const base = v6 ? UDP6_MIB_BASE : UDP_MIB_BASE;
   for (let j: u32 = 0; j < k; j++) {
     const e = <i32>load<u32>(res + (j << 2));
@@ -343,7 +343,6 @@ function cloneFrame(data: u32, l3len: u32): u32 {
 function mcastDeliver(v6: bool, t: u32, q: u32, data: u32, l3len: u32, uh: u32, ulen: u32, saddr: u32, daddr: u32, dif: u32, mib: u32, zero: bool): void {
   const hnum = ldBe16(uh + 2);
   const sport = ldBe16(uh);
-  const family = v6 ? AF_INET6 : AF_INET;
   let first: u32 = 0;
   let sk = t == 0 || zero ? 0 : load<u32>(load<u32>(t + TB_PORT) + (hnum << 2));
   while (sk != 0) {
@@ -356,13 +355,13 @@ function mcastDeliver(v6: bool, t: u32, q: u32, data: u32, l3len: u32, uh: u32, 
           mibInc(mib + UDP_MIB_RCVBUFERRORS);
           mibInc(mib + UDP_MIB_INERRORS);
           netDrop(NDROP_NOMEM);
-        } else queueRcv(sk, 0, c, l3len, c + (uh - data), ulen, dif, family, mib);
+        } else queueRcv(sk, 0, c, c + (uh - data), ulen, dif, mib);
       }
     }
     sk = load<u32>(sk + SKX_NEXT_PORT);
   }
   if (first != 0) {
-    queueRcv(first, q, data, l3len, uh, ulen, dif, family, mib);
+    queueRcv(first, q, data, uh, ulen, dif, mib);
     return;
   }
   mibInc(mib + UDP_MIB_IGNOREDMULTI);
@@ -412,7 +411,7 @@ export function udpv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32, p
       csumError(q, data, mib, NDROP_UDP_CSUM);
       return;
     }
-    queueRcv(sk, q, data, off + ulen, uh, ulen, ifindex, AF_INET6, mib);
+    queueRcv(sk, q, data, uh, ulen, ifindex, mib);
     return;
   }
   if (zero) {

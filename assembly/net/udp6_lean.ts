@@ -53,7 +53,9 @@ import { ip6InputRoute, ip6InputRouteType, noCustomRules6 } from './ipv6_rcv';
 import { nfActive } from './netfilter';
 import { protoHandler, PH_CONSUME, PH_UDP } from './local';
 import { udp6_queue_found, udp6CsumOk, udpv6_rcv } from './udp';
-import { H2_SHIFT, RG_INLINE, l4Root, L4_LIVE, RG_HAS_CONNS, RG_NUM, RG_PROG, RG_SOCKS, SKX_NEXT2, TB_CONNECTED, TB_HASH2, udpTables } from './sock';
+import {
+  H2_SHIFT, RG_DEV, RG_INLINE, l4Root, L4_LIVE, RG_HAS_CONNS, RG_MIXED, RG_NUM, RG_PORT, RG_PROG, RG_RCV6, RG_SK6, RG_SOCKS, SKX_NEXT2, TB_CONNECTED, TB_HASH2, udpTables,
+} from './sock';
 import { addrHash6, hash2Of4, hash2OfWord6, matches6, udpEhash6f, udpFhash6 } from './sock_lookup';
 import { skLookupAttached } from './sk_prog';
 import {
@@ -245,31 +247,44 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
   return load<u64>(a) == load<u64>(b) && load<u64>(a, 8) == load<u64>(b, 8) && load<u64>(a, 16) == load<u64>(b, 16) && load<u64>(a, 24) == load<u64>(b, 24);
 }
 
-/** udp6_burst_demux's lookup, a level at a time, for the frames at LB_HSLOT (their slot's address in B). */
+/**
+ * udp6_burst_demux's lookup, a level at a time, for the frames at LB_HSLOT (their slot's address in B).
+ * As IPv4's (udp_lean.ts udp4Lookup): a slot whose head is in a reuseport group goes straight to the
+ * group, which holds its members' key — the head's, what matches6 compares: AF_INET6, the port, the
+ * bound address (RG_RCV6), the device (RG_MIXED: not any more); no peer while none connected — so the
+ * head's record (its address and peer in lines of their own) is not read; only a head in no group is.
+ */
 function udp6Lookup(A: u32, B: u32, burst: u32, n: u32, ifindex: u32, h2: u32, deep: bool): void {
   let s: u32 = deep ? touchB(A, n, LB_HSLOT) : 0;
-  // the slots' heads (the wildcard slot's when the exact one is empty); B: 1 exact, 0 wildcard
+  // the slots' heads and their groups (the wildcard slot's when the exact one is empty); B: 1 exact, 0 wildcard
   let heads: u32 = 0;
+  let groups: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     if (load<u32>(A + (i << 2)) != LB_HSLOT) continue;
-    let head = load<u32>(load<u32>(B + (i << 2)));
+    let pair = load<u64>(load<u32>(B + (i << 2)));
     let exact: u32 = 1;
-    if (head == 0) {
+    if (<u32>pair == 0) {
       const uh = load<u32>(burst + (i << 3)) + ETH_HLEN + 40;
-      head = load<u32>(h2 + (hash2Of4(0, ldBe16(uh + 2)) << H2_SHIFT));
+      pair = load<u64>(h2 + (hash2Of4(0, ldBe16(uh + 2)) << H2_SHIFT));
       exact = 0;
     }
-    if (head != 0) {
+    const head = <u32>pair;
+    const g = <u32>(pair >> 32);
+    store<u32>(B + (i << 2), exact);
+    if (g != 0) {
+      store<u32>(A + (i << 2), g | LB_GROUP);
+      // the group's two lines asked for now, while the later frames' slots are read
+      if (deep) s += load<u32>(g) + load<u32>(g, RG_INLINE);
+      groups++;
+    } else if (head != 0) {
       store<u32>(A + (i << 2), head | LB_HEAD);
-      store<u32>(B + (i << 2), exact);
       heads++;
     } else store<u32>(A + (i << 2), LB_UDP);
   }
-  if (heads == 0) return;
-  if (deep) s += touchA(A, n, LB_HEAD, 0);
-  // the heads: do they take the datagram at all (compute_score ≥ 0), and what decides among them
-  let groups: u32 = 0;
-  for (let i: u32 = 0; i < n; i++) {
+  if (heads == 0 && groups == 0) return;
+  if (deep && heads != 0) s += touchA(A, n, LB_HEAD, 0);
+  // the heads in no group: do they take the datagram at all (compute_score ≥ 0), and what decides among them
+  if (heads != 0) for (let i: u32 = 0; i < n; i++) {
     const a = load<u32>(A + (i << 2));
     if (!staged(a, LB_HEAD)) continue;
     const head = a & ~3;
@@ -292,8 +307,11 @@ function udp6Lookup(A: u32, B: u32, burst: u32, n: u32, ifindex: u32, h2: u32, d
     lbSink(s);
     return;
   }
-  if (deep) s += touchA(A, n, LB_GROUP, 0) + touchA(A, n, LB_GROUP, RG_INLINE);
-  // the groups (no program, no connected members): reuseport_select_sock_by_hash's first pick's slot
+  // (a head in no group may have named one after all: its group's lines)
+  if (deep && heads != 0) s += touchA(A, n, LB_GROUP, 0) + touchA(A, n, LB_GROUP, RG_INLINE);
+  // the groups (no program, no connected members) whose key matches as the head's would (AF_INET6, the
+  // port, the bound address, the device; no member has a peer while none connected): the chain's first
+  // scoring socket is in it, and reuseport_select_sock_by_hash's first pick's slot decides
   let sOk = false;
   let sA0: u64 = 0;
   let sA1: u64 = 0;
@@ -303,12 +321,19 @@ function udp6Lookup(A: u32, B: u32, burst: u32, n: u32, ifindex: u32, h2: u32, d
     if (!staged(a, LB_GROUP)) continue;
     const g = a & ~3;
     const k = load<u32>(g + RG_NUM);
-    if (load<u32>(g + RG_PROG) != 0 || load<u32>(g + RG_HAS_CONNS) != 0 || k == 0) {
+    const ip = load<u32>(burst + (i << 3)) + ETH_HLEN;
+    const uh = ip + 40;
+    const dev = load<u32>(g + RG_DEV);
+    const ra = g + RG_RCV6;
+    const d = ip + IP6H_DADDR;
+    const ka = load<u32>(B + (i << 2)) != 0
+      ? load<u64>(ra) == load<u64>(d) && load<u64>(ra, 8) == load<u64>(d, 8)
+      : (load<u64>(ra) | load<u64>(ra, 8)) == 0;
+    if (load<u32>(g + RG_PROG) != 0 || load<u32>(g + RG_HAS_CONNS) != 0 || k == 0 || load<u8>(g + RG_MIXED) != 0 || load<u8>(g + RG_SK6) == 0 ||
+      <u32>load<u16>(g + RG_PORT) != ldBe16(uh + 2) || !ka || (dev != 0 && dev != ifindex)) {
       store<u32>(A + (i << 2), LB_UDP);
       continue;
     }
-    const ip = load<u32>(burst + (i << 3)) + ETH_HLEN;
-    const uh = ip + 40;
     // udp6_ehashfn over the address the chain was walked with: the destination's last word, or ::'s
     const lw = load<u32>(B + (i << 2)) != 0 ? load<u32>(ip, IP6H_DADDR + 12) : 0;
     // the source's hash, kept while the burst's frames share the source
@@ -326,7 +351,7 @@ function udp6Lookup(A: u32, B: u32, burst: u32, n: u32, ifindex: u32, h2: u32, d
   if (deep) s += touchB(A, n, LB_SLOT);
   // the picks: none is ESTABLISHED, its group having no connected member (sk_connect sets RG_HAS_CONNS
   // before the state, and nothing clears it); what their enqueue reads (line 1 of the record alone:
-  // sock.ts SKX_HIT) lbWarm loads with the frames' queue records
+  // sock.ts SKX_HIT) lbWarm loads for all of them in one pass
   for (let i: u32 = 0; i < n; i++) {
     if (load<u32>(A + (i << 2)) != LB_SLOT) continue;
     const sk = load<u32>(load<u32>(B + (i << 2)));

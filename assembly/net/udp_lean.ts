@@ -28,7 +28,6 @@
 // scratch (SCR_L4_BURST); Ip counters, then the socket's queue (udp.ts udp4_queue_found) or udp_rcv's
 // doing. Next: the socket's queue, udp_rcv (udp.ts), or the full path (eth.ts stack_rx).
 
-import { FRAME_SIZE } from '../abi';
 import { mibAdd, mibInc, netFree, netRoot, netScratch } from './core';
 import {
   CONF4_ACCEPT_LOCAL, CONF4_RP_FILTER, LOOPBACK_IFINDEX, MIB_IP_IN_DELIVERS, MIB_IP_IN_RECEIVES, MIB_IP6_IN_DELIVERS, MIB_IP6_IN_RECEIVES, ND_CONF4, ND_MAC, SCR_L4, SCR_L4_BURST,
@@ -256,20 +255,20 @@ export function udp4_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
   let l = udp4Demux(ifindex, nd, burst, n);
   // the burst's IPv6 frames (counted by udp4Demux's first pass; all of them when it had none): udp6_lean.ts
   if (v6Seen != 0) l += udp6_burst_demux(ifindex, nd, burst, n);
-  if (lbLooked) lbWarm(lbA(), burst, n);
+  if (lbLooked) lbWarm(lbA(), n);
   return l;
 }
 
 /**
- * The lines queueing writes, loaded for every frame a socket was found for, in one pass (their misses
- * overlap, not one after the other between frames): the frame's queue record (its first line, cold
- * since the frame was last read) and the socket's queue line.
+ * The line queueing writes, loaded for every frame a socket was found for, in one pass (their misses
+ * overlap, not one after the other between frames): the socket's queue line. (The datagram's queue
+ * record is in the line of its headers, just read: sock.ts QR_*.)
  */
-function lbWarm(A: u32, burst: u32, n: u32): void {
+function lbWarm(A: u32, n: u32): void {
   let s: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const a = load<u32>(A + (i << 2));
-    if (a >= 16) s += load<u32>(load<u32>(burst + (i << 3)) & ~(FRAME_SIZE - 1)) + load<u32>(a + SK_RMEM);
+    if (a >= 16) s += load<u32>(a + SK_RMEM);
   }
   sink += s;
 }
@@ -480,7 +479,7 @@ function udp4Lookup(A: u32, B: u32, burst: u32, n: u32, ifindex: u32, h2: u32, d
   if (deep) s += touchB(A, n, LB_SLOT);
   // the picks: none is ESTABLISHED, its group having no connected member (sk_connect sets RG_HAS_CONNS
   // before the state, and nothing clears it), so none is skipped; what their enqueue reads (line 1 of
-  // the record alone: sock.ts SKX_HIT) lbWarm loads with the frames' queue records
+  // the record alone: sock.ts SKX_HIT) lbWarm loads for all of them in one pass
   for (let i: u32 = 0; i < n; i++) {
     if (load<u32>(A + (i << 2)) != LB_SLOT) continue;
     const sk = load<u32>(load<u32>(B + (i << 2)));

@@ -186,4 +186,28 @@ describe.skipIf(unready !== '')('SocketTable', () => {
     }
     for (const [k, v] of Object.entries(SOCKET_OPTION)) expect(g(`SKO_${k}`), k).toBe(v);
   });
+
+  it('reuseport groups closed give their packed blocks to the next groups: the reclaimer takes nothing more', async () => {
+    const { fx, t } = await setup();
+    const fn = <T>(n: string) => fx.dp.fastPath.fn<T>(n);
+    const rcBytes = () => Number(fn<() => bigint>('rc_arena_bytes')());
+    // 2500 groups of two (128 bytes each: more than one packed slab of 256 KiB), all closed, reclaimed
+    const round = () => {
+      const ids: number[] = [];
+      for (let p = 0; p < 2500; p++) {
+        for (let i = 0; i < 2; i++) {
+          const id = t.create({ family: 'inet', reusePort: true });
+          t.bind(id, '192.0.2.1', 20000 + p);
+          ids.push(id);
+        }
+      }
+      for (const id of ids) t.close(id);
+      fn<() => number>('rc_reclaim')();
+      fn<() => number>('rc_reclaim')();
+    };
+    round();
+    const rc1 = rcBytes();
+    for (let r = 0; r < 3; r++) round();
+    expect(rcBytes()).toBe(rc1);
+  });
 });

@@ -62,7 +62,7 @@ interface Sockets {
 }
 
 /** The socket set, created in the same order on both stacks (so the ids and the chains' order match). */
-function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean; groups?: boolean }): Sockets {
+function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean; groups?: boolean; groups6?: boolean }): Sockets {
   const ids: number[] = [];
   const mk = (family: 'inet' | 'inet6', addr: string, port: number, f: { reusePort?: boolean; ipv6Only?: boolean; dev?: number } = {}): number => {
     const id = t.create({ family, reusePort: f.reusePort, ipv6Only: f.ipv6Only, reuseAddr: true });
@@ -100,6 +100,14 @@ function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean; s
     mk('inet', L4, 7017); // SO_REUSEADDR alone, newest: a head in no group before a group on its chain
     const g18 = Array.from({ length: 3 }, () => mk('inet', L4, 7018, { reusePort: true }));
     t.setOption(g18[2]!, 'SO_BINDTODEVICE', 1); // the head bound to loopback after joining: the next member scores
+  }
+  if (o.groups6) {
+    // IPv6 groups the hash2 slot names: the lean IPv6 lookup matches the group's key (sock.ts RG_RCV6)
+    for (let i = 0; i < 3; i++) mk('inet6', L6, 7021, { reusePort: true }); // the exact chain
+    const g22 = Array.from({ length: 3 }, () => mk('inet6', L6, 7022, { reusePort: true }));
+    t.setOption(g22[0]!, 'SO_BINDTODEVICE', 1); // the head (IPv6 members go last: the first one) bound to loopback: the next scores
+    const g23 = Array.from({ length: 3 }, () => mk('inet6', L6, 7023, { reusePort: true }));
+    for (const id of g23) t.setOption(id, 'SO_BINDTODEVICE', 1); // all bound to loopback: none scores for eth0
   }
   return { ids };
 }
@@ -151,7 +159,7 @@ interface Outcome {
   taken: number[];
 }
 
-async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean; groups?: boolean; between?: (fx: Fixture, burst: number, ids: number[]) => void } = {}): Promise<Outcome> {
+async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean; groups?: boolean; groups6?: boolean; between?: (fx: Fixture, burst: number, ids: number[]) => void } = {}): Promise<Outcome> {
   const fx = await Fixture.create(LINKS, [], NEIGH);
   const t = fx.dp.socketTable;
   t.setHashSecret(0x5eed);
@@ -372,5 +380,30 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
     expect(q[20]!.length).toBe(12); // 7017: the newest socket, in no group, scores first and keeps the chain
     expect(sum(q.slice(18, 20))).toBe(0);
     expect(sum(q.slice(21, 24))).toBe(12); // 7018: the next member scores, its group chooses (the bound head too)
+  }, 60_000);
+
+  it('IPv6 to reuseport groups named by their hash2 slot: exact and wildcard chains, AF_INET groups, a head bound to a device after joining, all bound', async () => {
+    const ports = [7011, 7012, 7014, 7015, 7021, 7022, 7023];
+    const burst = (r: number) => ports.flatMap((p) => [41000, 41001, 41002, 41003].map((sport, j) => v6(r * 100 + p - 7000 + j * 20, p, { sport })));
+    const frames = [burst(0), burst(1), burst(2)];
+    closedIds.clear();
+    const lean = await run(true, frames, { groups: true, groups6: true });
+    const full = await run(false, frames, { groups: true, groups6: true });
+    expect(lean.queues).toEqual(full.queues);
+    expect(lean.counters).toEqual(full.counters);
+    expect(lean.sent).toEqual(full.sent);
+    expect(lean.taken.slice(1)).toEqual([frames[1]!.length, frames[2]!.length]);
+    // compute_score (udp_ipv6.c): an AF_INET socket never takes an IPv6 datagram (7011, 7012), nor one
+    // bound to another device (7023): three closed ports, three bursts of four
+    expect(lean.counters['Udp6:NoPorts']).toBe(36);
+    const q = lean.queues.slice(-33);
+    const sum = (a: string[][]) => a.reduce((x, y) => x + y.length, 0);
+    expect(sum(q.slice(0, 3))).toBe(0); // 7011: AF_INET on 0.0.0.0
+    expect(sum(q.slice(9, 12))).toBe(12); // 7014 on ::, the wildcard chain
+    expect(sum(q.slice(12, 15))).toBe(12); // 7015 on ::, V6ONLY
+    const g = lean.queues.slice(-9);
+    expect(sum(g.slice(0, 3))).toBe(12); // 7021 on 2001:db8:1::1, the exact chain
+    expect(sum(g.slice(3, 6))).toBe(12); // 7022: the next member scores, its group chooses (the bound head too)
+    expect(sum(g.slice(6, 9))).toBe(0); // 7023
   }, 60_000);
 });

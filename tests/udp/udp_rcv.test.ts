@@ -6,7 +6,7 @@
 // paths as the test names say; the kernel itself is asked in udp_kernel.test.ts.
 
 import { describe, expect, it } from 'vitest';
-import { Fixture, stackUnready, concat, eth, hex, icmp4, inetChecksum, ipv4, ipv6, udp4 } from '../net/support.js';
+import { Fixture, stackUnready, concat, eth, hex, icmp4, inetChecksum, ipv4, ipv6, optHdr, udp4 } from '../net/support.js';
 import { H_MAC, LINKS, NEIGH, R_MAC, be16 } from './support.js';
 import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
 import { SocketError, type SocketTable } from '../../src/control/sockets.js';
@@ -120,6 +120,20 @@ describe.skipIf(unready !== '')('delivery to a bound socket', () => {
     t.bind(s, '2001:db8:1::1', 5305);
     fx.rx('eth0', u6('2001:db8:1::2', 9, '2001:db8:1::1', 5305, data(5)));
     expect(t.recv(s)).toMatchObject({ address: '2001:db8:1::2', family: 'IPv6', port: 9, size: 5 });
+    expect(fx.mib()['Udp6:InDatagrams']).toBe(1);
+  });
+
+  it('IPv6 behind a hop-by-hop and a destination options header (PadN): the payload past them, source, port and device as sent', async () => {
+    const { fx, t } = await setup();
+    const s = t.create({ family: 'inet6' });
+    t.bind(s, '2001:db8:1::1', 5306);
+    const u = udp6('2001:db8:1::2', '2001:db8:1::1', 41000, 5306, data(9, 3));
+    // RFC 8200 4.2: PadN (type 1) of 4 bytes fills each 8-byte header; 0 → 60 → 17
+    const ext = concat(optHdr(60, [1, 4, 0, 0, 0, 0]), optHdr(17, [1, 4, 0, 0, 0, 0]));
+    expect(fx.rx('eth0', e6(ipv6({ src: '2001:db8:1::2', dst: '2001:db8:1::1', nh: 0 }, concat(ext, u)))).size).toBe(0);
+    const d = t.recv(s)!;
+    expect(d).toMatchObject({ address: '2001:db8:1::2', family: 'IPv6', port: 41000, size: 9, truncated: false, ifindex: fx.devs.get('eth0')!.ifindex });
+    expect(hex(d.data)).toBe(hex(data(9, 3)));
     expect(fx.mib()['Udp6:InDatagrams']).toBe(1);
   });
 });
@@ -529,7 +543,8 @@ describe.skipIf(unready !== '')('an embedder\'s protocol handler', () => {
     const ip = ipv4({ src: '192.0.2.2', dst: '192.0.2.1', proto: 253 }, data(12));
     expect(fx.rx('eth0', e4(ip)).size).toBe(0);
     const d = t.recv(r)!;
-    expect([hex(d.data), d.address]).toEqual([hex(ip), '192.0.2.2']);
+    // raw_recvmsg: the whole datagram from its IP header, sin_port 0
+    expect([hex(d.data), d.address, d.port]).toEqual([hex(ip), '192.0.2.2', 0]);
     t.close(r);
     fx.rx('eth0', e4(ip));
     expect(fx.mib()['Ip:InUnknownProtos']).toBe(1);
