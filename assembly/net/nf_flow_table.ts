@@ -33,16 +33,16 @@
 // Until then the slot is not free: a pool whose only free slots wait is full (flow_offload_add: -28).
 // A flow (FLOW_SIZE, 256, 256-aligned: a direction record's flow is its address & ~255): two direction
 // records FD_* of two cache lines each (ORIGINAL at +0, REPLY at +FD_SIZE = +128). The first line holds
-// all a hit reads, the second what it writes, so that a hit costs the bucket's line and its direction's
-// pair of lines (one 128-byte block, which the adjacent-line prefetcher fetches together):
-//   +0 hash link | +4 saddr | +8 daddr | +12 sport | +14 dport (as in the packet) | +16 iif | +20 u8 proto
-//   +21 u8 NAT flags (FDF_SNAT, FDF_DNAT) | +22 u8 dir:2, xmit_type:3 | +23 u8 FDT_* (torn down, no hook on
-//   iif) | +24 oif | +28 mtu | +32 the next hop's neighbour entry (a cache: checked at each use)
-//   | +36 new saddr | +40 new daddr | +44 new sport | +46 new dport | +48 FIB generation | +52 u16 the
-//   IP header's checksum change (NAT and TTL), u16 the L4 one's (NAT) | +56 u64 timeout (ms: this
+// all an IPv4 hit reads and writes, so that a hit costs the bucket's line and its record's first line
+// (the second only when its flowtable counts: FDF_ACCT):
+//   +0 next hop (IPv4) | +4 saddr | +8 daddr | +12 sport | +14 dport (as in the packet) | +16 iif | +20 u8
+//   proto | +21 u8 NAT flags (FDF_SNAT, FDF_DNAT) and FDF_ACCT | +22 u8 dir:2, xmit_type:3 | +23 u8 FDT_*
+//   (torn down, no hook on iif) | +24 oif | +28 mtu | +32 the next hop's neighbour entry (a cache: checked
+//   at each use) | +36 new saddr | +40 new daddr | +44 new sport | +46 new dport | +48 FIB generation | +52
+//   u16 the IP header's checksum change (NAT and TTL), u16 the L4 one's (NAT) | +56 u64 timeout (ms: this
 //   direction's last hit + the flow timeout, moved when it moves by more than a second)
 //   +64 where a hit counts (FD_ACCT: its connection's counters, 0 without the flowtable's `counter`) |
-//   +80 next hop (IPv4)
+//   +80 hash link
 // and the flow's own fields in the ORIGINAL record's second line: +88 u64 flags (NF_FLOW_*) | +96 ct |
 // +100 flowtable id | +104 FIB generation | +112 free link | +116 the connection a deleted flow holds.
 // Counting (NF_FLOWTABLE_COUNTER, nft's `counter`; off by default, as the kernel's): a hit adds one packet
@@ -119,7 +119,7 @@ export const FTR_SIZE: u32 = FTR_BUCKETS + 64;
 export const NF_FLOWTABLE_COUNTER: u32 = 0x2;
 export const FT_DEVS: u32 = 0;
 
-export const FD_NEXT: u32 = 0;
+export const FD_NEXT: u32 = 80;
 export const FD_SADDR: u32 = 4;
 export const FD_DADDR: u32 = 8;
 export const FD_SPORT: u32 = 12;
@@ -129,7 +129,7 @@ export const FD_PROTO: u32 = 20;
 export const FD_OIF: u32 = 24;
 export const FD_MTU: u32 = 28;
 export const FD_NEIGH: u32 = 32;
-export const FD_NH: u32 = 80;
+export const FD_NH: u32 = 0;
 export const FD_NEW_SADDR: u32 = 36;
 export const FD_NEW_DADDR: u32 = 40;
 export const FD_NEW_SPORT: u32 = 44;
@@ -166,6 +166,8 @@ export const FD6_NEW_SADDR: u32 = 304;
 export const FD6_NEW_DADDR: u32 = 320;
 export const FDF_SNAT: u32 = 1;
 export const FDF_DNAT: u32 = 2;
+/** In FD_NAT: this direction's hits count (FD_ACCT, in the record's second line, is set). */
+export const FDF_ACCT: u32 = 4;
 // enum nf_flow_flags: NF_FLOW_SNAT, NF_FLOW_DNAT, NF_FLOW_CLOSING, NF_FLOW_TEARDOWN (bit numbers)
 export const FLOWF_SNAT: u32 = 1 << 0;
 export const FLOWF_DNAT: u32 = 1 << 1;
@@ -269,6 +271,14 @@ function flowAcct(f: u32, ct: u32, flags: u32): void {
   if (on) store<u32>(f + FLOW_HELD, ct);
   store<u32>(f + FD_ACCT, on ? ct + CT_COUNTERS : 0);
   store<u32>(f + FD_SIZE + FD_ACCT, on ? ct + CT_COUNTERS + 16 : 0);
+  acctFlag(f, on);
+  acctFlag(f + FD_SIZE, on);
+}
+
+/** FDF_ACCT of record `d` set or cleared (a hit reads FD_ACCT only with it set, and finds 0 there once it is cleared). */
+@inline function acctFlag(d: u32, on: bool): void {
+  const v = <u32>load<u8>(d + FD_NAT);
+  store<u8>(d + FD_NAT, <u8>(on ? v | FDF_ACCT : v & ~FDF_ACCT));
 }
 
 /** The flowtable's flows torn down (deleted at the collector's next turn) and the id freed. */
@@ -763,6 +773,8 @@ function flowDel(r: u32, f: u32): void {
   const held = load<u32>(f + FLOW_HELD) != 0;
   store<u32>(f + FD_ACCT, 0);
   store<u32>(f + FD_SIZE + FD_ACCT, 0);
+  acctFlag(f, false);
+  acctFlag(f + FD_SIZE, false);
   if (ct != 0 && load<u32>(ct + CT_FLOW_OFF) == f) store<u32>(ct + CT_FLOW_OFF, held ? f | 1 : 0);
   else if (held) store<u32>(f + FLOW_HELD, 0); // the entry is another flow's already: nothing to hold
   store<u32>(f + FLOW_CT, 0);
@@ -955,7 +967,8 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
     const a = load<u32>(out + (i << 2));
     if (a == 0 || (a & 2) != 0) continue;
     const h = a & ~3;
-    acc += load<u32>(h + FD_SADDR) + load<u32>(h + FD_ACCT);
+    acc += load<u32>(h + FD_SADDR);
+    if ((load<u8>(h + FD_NAT) & FDF_ACCT) != 0) acc += load<u32>(h + FD_ACCT);
     if ((a & 1) != 0) acc += load<u32>(h + FD6_SADDR);
   }
   // 5: the keys compared; a tag that is another key's (or none) takes the whole bucket
@@ -1074,13 +1087,14 @@ export function nf_flow_forward(d: u32, q: u32, data: u32, len: u32): bool {
   // TTL, MACs, out
   const t = burstTimeout(proto);
   if (<i64>(t - load<u64>(d + FD_TIMEOUT)) > 1000) atomicStore64(d + FD_TIMEOUT, t); // whole, as the collector reads it
-  if (load<u8>(d + FD_NAT) != 0) natCsum(ip, proto, d);
+  const nat = <u32>load<u8>(d + FD_NAT);
+  if ((nat & (FDF_SNAT | FDF_DNAT)) != 0) natCsum(ip, proto, d);
   else ipDecreaseTtl(ip);
   store<u32>(data, load<u32>(e + NE_MAC));
   store<u16>(data, load<u16>(e + NE_MAC + 4), 4);
   putMac(data + 6, netdevMac(ond));
   // NF_FLOWTABLE_COUNTER: nf_ct_acct_update(ct, dir, skb->len), the frame past its Ethernet header
-  const c = load<u32>(d + FD_ACCT);
+  const c = (nat & FDF_ACCT) != 0 ? load<u32>(d + FD_ACCT) : 0;
   if (c != 0) {
     atomicAdd64(c, 1);
     atomicAdd64(c + 8, <u64>(len - ETH_HLEN));
@@ -1125,7 +1139,8 @@ function nf_flow_forward6(d: u32, q: u32, data: u32, frameLen: u32): bool {
   }
   const t = burstTimeout(proto);
   if (<i64>(t - load<u64>(d + FD_TIMEOUT)) > 1000) atomicStore64(d + FD_TIMEOUT, t); // whole, as the collector reads it
-  if (load<u8>(d + FD_NAT) != 0) {
+  const nat = <u32>load<u8>(d + FD_NAT);
+  if ((nat & (FDF_SNAT | FDF_DNAT)) != 0) {
     const l4 = ip + 40;
     memory.copy(ip + IP6H_SADDR, d + FD6_NEW_SADDR, 16);
     memory.copy(ip + IP6H_DADDR, d + FD6_NEW_DADDR, 16);
@@ -1137,7 +1152,7 @@ function nf_flow_forward6(d: u32, q: u32, data: u32, frameLen: u32): bool {
   store<u16>(data, load<u16>(e + NE_MAC + 4), 4);
   putMac(data + 6, netdevMac(ond));
   // NF_FLOWTABLE_COUNTER: nf_ct_acct_update(ct, dir, skb->len) (the payload length's frame: nf_flow_burst_lookup checked)
-  const c = load<u32>(d + FD_ACCT);
+  const c = (nat & FDF_ACCT) != 0 ? load<u32>(d + FD_ACCT) : 0;
   if (c != 0) {
     atomicAdd64(c, 1);
     atomicAdd64(c + 8, <u64>len);
