@@ -19,7 +19,7 @@ import {
   DEV_BLOCK, DEV_HEADER_SIZE, DEV_HOST_RING, DEV_IFINDEX, DEV_MTU, DEV_NQUEUES, DEV_PEER, DP_DEVS, DESC_SIZE, DROP_NO_BUFFER,
   DROP_PKT_TOO_BIG, DROP_PKT_TOO_SMALL, DROP_REDIRECT_LOOP, DROP_REDIRECT_NO_DEVICE, DROP_RX_RING_FULL, DROP_TX_RING_FULL, FRAME_SIZE,
   FRAME_TAILROOM_RESERVED, MAX_DEVICES, MAX_REDIRECT_HOPS, Q_COMP, Q_FILL, Q_RX, Q_STATS, Q_TX, QSTAT_DROP_BASE,
-  QSTAT_TX_BYTES, QSTAT_TX_PACKETS, QUEUE_SIZE, XDP_PACKET_HEADROOM, RING_CONSUMER, RING_PRODUCER, RING_MASK,
+  QSTAT_TX_BYTES, QSTAT_TX_PACKETS, QUEUE_SIZE, XDP_PACKET_HEADROOM, RING_CONSUMER, RING_PRODUCER, RING_MASK, RING_ENTRIES,
 } from './abi';
 import { copyBytes } from './bytes';
 import { arena_alloc } from './maps/arena';
@@ -180,7 +180,11 @@ export function queueRefill(q: u32): void {
   const cc = load<u32>(comp, RING_CONSUMER);
   const done = ringProducerAcquire(comp) - cc;
   const k = min(done, room);
-  for (let i: u32 = 0; i < k; i++) store<u64>(ringEntry(fill, fp + i), <u64>(<u32>load<u64>(ringEntry(comp, cc + i)) & ~(FRAME_SIZE - 1)));
+  const fe = load<u32>(fill, RING_ENTRIES);
+  const fm = load<u32>(fill, RING_MASK);
+  const ce = load<u32>(comp, RING_ENTRIES);
+  const cm = load<u32>(comp, RING_MASK);
+  for (let i: u32 = 0; i < k; i++) store<u64>(fe + (((fp + i) & fm) << 3), <u64>(<u32>load<u64>(ce + (((cc + i) & cm) << 3)) & ~(FRAME_SIZE - 1)));
   if (done != 0) {
     framesFreeFrom(comp, cc + k, done - k);
     ringConsumerRelease(comp, cc + done);
@@ -387,6 +391,76 @@ export function transmit(q: u32, dev: u32, qi: u32, addr: u32, len: u32, options
   return ok;
 }
 
+/** What transmitBurst did: frames on the ring and their bytes, frames dropped (the stack's device counts them). */
+export let txBurstSent: u32 = 0;
+export let txBurstBytes: u64 = 0;
+export let txBurstDropped: u32 = 0;
+
+/**
+ * transmit of the `n` frames at `buf` (u32 data, u32 len each, in order) onto `dev` queue `qi`, each
+ * accounted to `q`: the same checks, ring entries, counters and drops as `n` transmit calls in a row,
+ * with the ring's producer index published and the TX queue's counters added once. The unshared
+ * build's stack bursts (net/netdev.ts netdev_xmit_flush; nothing can drain the ring meanwhile, so the
+ * ring's room is known up front). A veth end (a peer's RX ring) takes the frames one transmit at a time.
+ * Totals in txBurst*.
+ */
+export function transmitBurst(q: u32, dev: u32, qi: u32, buf: u32, n: u32): void {
+  txBurstSent = 0;
+  txBurstBytes = 0;
+  txBurstDropped = 0;
+  if (load<u32>(dev, DEV_PEER) != 0) {
+    for (let i: u32 = 0; i < n; i++) {
+      const len = load<u32>(buf + (i << 3), 4);
+      if (transmit(q, dev, qi, load<u32>(buf + (i << 3)), len, 0)) {
+        txBurstSent++;
+        txBurstBytes += len;
+      } else txBurstDropped++;
+    }
+    return;
+  }
+  const nq = load<u32>(dev, DEV_NQUEUES);
+  const tq = devQueue(dev, qi < nq ? qi : qi % nq);
+  const most = load<u32>(dev, DEV_MTU) + ETH_HLEN + VLAN_HLEN;
+  const ring = load<u32>(tq, Q_TX);
+  ringProducerLock(ring);
+  const p = load<u32>(ring, RING_PRODUCER);
+  const room = load<u32>(ring, RING_MASK) + 1 - (p - ringConsumerAcquire(ring));
+  const ents = load<u32>(ring, RING_ENTRIES);
+  const mask = load<u32>(ring, RING_MASK);
+  let k: u32 = 0;
+  let bytes: u64 = 0;
+  let full: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const addr = load<u32>(buf + (i << 3));
+    const len = load<u32>(buf + (i << 3), 4);
+    if (len > most) {
+      recycle(q, addr);
+      countDrop(q, DROP_PKT_TOO_BIG);
+      txBurstDropped++;
+    } else if (k < room) {
+      const e = ents + ((p + k) & mask) * DESC_SIZE;
+      store<u64>(e, <u64>addr);
+      store<u32>(e, len, 8);
+      store<u32>(e, 0, 12);
+      k++;
+      bytes += len;
+    } else {
+      recycle(q, addr);
+      full++;
+    }
+  }
+  if (k != 0) {
+    ringProducerRelease(ring, p + k);
+    count(tq, QSTAT_TX_PACKETS, k);
+    count(tq, QSTAT_TX_BYTES, bytes);
+  }
+  if (full != 0) count(tq, QSTAT_DROP_BASE + DROP_TX_RING_FULL, full);
+  ringProducerUnlock(ring);
+  txBurstSent = k;
+  txBurstBytes = bytes;
+  txBurstDropped += full;
+}
+
 // ---- transmit in bulk: the shared build's NAPI polls ----
 //
 // As the kernel's per-CPU bulk queues (devmap.c bq_enqueue, flushed by xdp_do_flush at the end of the
@@ -587,7 +661,12 @@ export function dev_tx_done(dev: u32, qi: u32, n: u32): void {
   // in bulk: the completion entries written, then its producer index published once
   const cp = load<u32>(comp, RING_PRODUCER);
   const k = min(n, load<u32>(comp, RING_MASK) + 1 - (cp - ringConsumerAcquire(comp)));
-  for (let i: u32 = 0; i < k; i++) store<u64>(ringEntry(comp, cp + i), <u64>(<u32>load<u64>(ringEntry(tx, c + i)) & ~(FRAME_SIZE - 1)));
+  // (the rings' geometry read once: ringEntry per entry re-reads it after every store)
+  const ce = load<u32>(comp, RING_ENTRIES);
+  const cm = load<u32>(comp, RING_MASK);
+  const te = load<u32>(tx, RING_ENTRIES);
+  const tm = load<u32>(tx, RING_MASK);
+  for (let i: u32 = 0; i < k; i++) store<u64>(ce + (((cp + i) & cm) << 3), <u64>(<u32>load<u64>(te + ((c + i) & tm) * DESC_SIZE) & ~(FRAME_SIZE - 1)));
   framesFreeFrom(tx, c + k, n - k);
   if (k != 0) ringProducerRelease(comp, cp + k);
   ringConsumerRelease(tx, c + n);

@@ -26,7 +26,7 @@ import {
   DROP_XSK_INVALID, FRAME_SIZE, MAP_ID, MAP_TYPE, MAP_VALUE_SIZE, MAX_DEVICES, NAPI_BUDGET, QSTAT_RX_BYTES,
   QSTAT_RX_PACKETS, QSTAT_XDP_ABORTED, QSTAT_XDP_DROP, QSTAT_XDP_INVALID, QSTAT_XDP_PASS, QSTAT_XDP_REDIRECT,
   QSTAT_XDP_TX, Q_RX, RING_CONSUMER, RING_MASK, RING_PRODUCER, TRACE_EVENT_SIZE, TRACE_SLOTS, XDP_DROP, XDP_PASS, XDP_REDIRECT, XDP_TX,
-  DP_DEVS, DEV_BURST, MAP_DATA, MAP_MAX_ENTRIES, DROP_NO_BUFFER, DP_BURST, BURST_MAX, BURST_RECORD_SIZE, Q_OWNER,
+  DP_DEVS, DEV_BURST, MAP_DATA, MAP_MAX_ENTRIES, DROP_NO_BUFFER, DP_BURST, BURST_MAX, BURST_RECORD_SIZE, Q_OWNER, RING_ENTRIES, DESC_SIZE,
 } from './abi';
 import { copyBytes } from './bytes';
 import { count, countDrop, devLookup, devQueue, OPT_META_MASK, queueRefill, recycle, recycleBatchBegin, recycleBatchEnd, txBulkBegin, txBulkEnd, xmit } from './device';
@@ -253,6 +253,12 @@ function redirect(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, opt
   const err = redirectTo(q, dev, qi, data, len, meta, opts);
   if (tpOn(err < 0 ? TP_XDP_REDIRECT_ERR : TP_XDP_REDIRECT)) tpXdpRedirect(dev, load<u32>(dev + DEV_PROG), map == 0 ? devLookup(key) : 0, err, map, map == 0 ? 0 : load<u32>(map, MAP_TYPE), map == 0 ? 0 : load<u32>(map, MAP_ID), key);
   return err;
+}
+
+/** Whether ring device `ifindex` is one of the stack's links and up: what XDP_PASS hands the stack (toHost). */
+@inline function stackUp(ifindex: u32): bool {
+  const nd = netdevGet(ifindex);
+  return nd != 0 && (load<u32>(nd, ND_FLAGS) & IFF_UP) != 0;
 }
 
 /**
@@ -504,6 +510,22 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
         verdict(q, dev, qi, ifindex, slot, act, data, load<u32>(r, 8) - data, data - load<u32>(r, 12), load<u32>(e, 12) & ~OPT_META_MASK);
       }
       done += k;
+    }
+  } else if (slot == 0 && stackUp(ifindex)) {
+    // No program, a device the stack has up: every frame is XDP_PASS (counted once for the poll) and
+    // goes to the stack, gathered as toHost gathers it.
+    count(q, QSTAT_XDP_PASS, n);
+    const ents = load<u32>(rx, RING_ENTRIES);
+    const mask = load<u32>(rx, RING_MASK);
+    for (let i: u32 = 0; i < n; i++) {
+      const e = ents + ((c + i) & mask) * DESC_SIZE;
+      const data = <u32>load<u64>(e);
+      const len = load<u32>(e, 8);
+      bytes += len;
+      const b = stackBurstBuf() + (stackN << 3);
+      store<u32>(b, data);
+      store<u32>(b, len, 4);
+      if (++stackN == BURST_MAX) stackFlush(ifindex, q, qi);
     }
   } else {
     for (let i: u32 = 0; i < n; i++) {

@@ -33,7 +33,7 @@ import {
   SCR_BURST, IFF_UP, ND_MAC, ND_STATS, NDROP_NOT_SPECIFIED, NDROP_OTHERHOST, NDROP_PKT_TOO_SMALL, NDROP_UNHANDLED_PROTO,
   NDROP_VLAN_FILTER, NDSTAT_RX_BYTES, NDSTAT_RX_PACKETS, ND_FLAGS,
 } from './abi';
-import { ndStat, netdev_vlan_lookup } from './netdev';
+import { ndStat, netdev_vlan_lookup, netdev_xmit_flush } from './netdev';
 import { arp_rcv } from './neigh';
 import {
   ETH_HLEN, ETH_P_8021AD, ETH_P_8021Q, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, PACKET_BROADCAST, PACKET_HOST,
@@ -46,7 +46,7 @@ import { udp4_prefetch } from './sock_prefetch';
 import { fwd4_lean, fwd4_lean_done, fwd4_lean_ok } from './fwd4_lean';
 import { fib4_burst_ready } from './fib';
 import { udp4_burst_demux, udp4_burst_rcv, udp4BurstTaken } from './udp_lean';
-import { flowBurstRecs, flowtableActive, nf_flow_burst_lookup, nf_flow_forward } from './nf_flow_table';
+import { flowBurstRecs, flowtableActive, nf_flow_burst_done, nf_flow_burst_lookup, nf_flow_forward } from './nf_flow_table';
 
 /** The ring device (its ifindex) the frame in flight came in on: local delivery hands frames to its host ring. */
 export let rxRingIfindex: u32 = 0;
@@ -203,8 +203,7 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
       countRx(ndu, len);
       udp4_burst_rcv(ifindex, q, i, data);
     } else if (rec != 0 && nf_flow_forward(rec, q, data, len)) {
-      rxRingIfindex = ifindex;
-      countRx(nd, len);
+      rxRingIfindex = ifindex; // counted for the burst (nf_flow_burst_done)
     } else if (lean && fwd4_lean(ifindex, nd, q, data, len, at)) {
       rxRingIfindex = ifindex; // counted for the burst (fwd4_lean_done)
     } else {
@@ -212,4 +211,7 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
     }
   }
   if (lean) fwd4_lean_done(nd);
+  if (hits != 0) nf_flow_burst_done(ndf);
+  // the frames the fast paths forwarded, held for one transmit per device (netdev.ts netdev_xmit_pend)
+  netdev_xmit_flush();
 }

@@ -20,14 +20,14 @@
 // What a frame taken here gets is what the full path gives it: Ip:InReceives and Ip:ForwDatagrams and
 // RX packets/bytes on the input device (added once for the burst, fwd4_lean_done), TTL decremented with
 // ip_decrease_ttl's checksum update, the frame trimmed to the datagram's total length, the neighbour's
-// and the device's MACs, then netdev_xmit on the route's device. The caller sets the ring device, as
-// stack_rx does.
+// and the device's MACs, then netdev_xmit_pend on the route's device (held for one transmit with the
+// burst's others: netdev.ts). The caller sets the ring device, as stack_rx does.
 //
 // Reads: the datagram, the input and output device records, the sysctls, the FIB (the burst walk's
 // answer by the frame's slot, fib4BurstRouteAt — with rules, fib4BurstRuleRouteAt — when it is the whole answer; else through the route
 // cache, dst.ts), the
 // neighbour table. Sets: the scratch flow key and result of ipv4_rcv (IN_FL) when the route cache was
-// asked, the next hop's address in the scratch, the Ip counters, TTL / checksum / MACs. Next: netdev_xmit, or the full path (eth.ts stack_rx).
+// asked, the next hop's address in the scratch, the Ip counters, TTL / checksum / MACs. Next: netdev_xmit_pend, or the full path (eth.ts stack_rx).
 
 import { mibAdd, netdevGet, sysctl } from './core';
 import {
@@ -42,7 +42,7 @@ import { dst4_route } from './dst';
 import { ipDecreaseTtl } from './forward';
 import { FA_MTU, FA_NH, FA_NHS, fib4_mp_pick, fib4BurstRouteAt, fib4BurstRuleRouteAt, fib4BurstRules, NH_GW, NH_GW_FAMILY, NH_NEIGH, NH_OIF, NH_SIZE } from './fib';
 import { neigh4Ready, neigh4ReadyHinted } from './neigh';
-import { ndStat, netdev_xmit, netdevMac, putMac } from './netdev';
+import { ndStat, netdev_xmit_pend, netdevMac, putMac } from './netdev';
 import { nfActive } from './netfilter';
 
 /** The next hop's address for the neighbour lookup, from the flow key: output.ts's NH() slot (SCR_RX + 512). */
@@ -181,7 +181,7 @@ export function fwd4_lean(ifindex: u32, nd: u32, q: u32, data: u32, len: u32, sl
   store<u32>(data, load<u32>(e, NE_MAC));
   store<u16>(data, load<u16>(e, NE_MAC + 4), 4);
   putMac(data + 6, netdevMac(ond));
-  netdev_xmit(oif, q, data, tot + ETH_HLEN);
+  netdev_xmit_pend(oif, q, data, tot + ETH_HLEN); // sent with the burst's others (eth.ts)
   return true;
 }
 

@@ -35,7 +35,7 @@ import {
 import { FRAME_SIZE, RUN_BASE, RUN_CPU, RUN_NCPUS, XDP_FRAME_STRUCT } from '../abi';
 import { rc_alloc, rc_reclaim, rc_retire } from './reclaim';
 import { atomicAdd64, netLockId } from './lock';
-import { devQueue, txBulkOn, xmit } from '../device';
+import { devQueue, transmitBurst, txBulkOn, txBurstBytes, txBurstDropped, txBurstSent, xmit } from '../device';
 import { stack_rx } from './eth';
 
 // ---- IFA_F_* (linux/if_addr.h), as AE_FLAGS holds them ----
@@ -494,7 +494,66 @@ function xmitOn(nd: u32, q: u32, data: u32, len: u32, depth: u32): bool {
  * (q: the queue it came from, 0 for the stack's own frames).
  */
 export function netdev_xmit(ifindex: u32, q: u32, data: u32, len: u32): void {
+  if (!ASC_FEATURE_THREADS && pendN != 0) netdev_xmit_flush(); // the frames a burst held go first
   xmitOn(netdevGet(ifindex), q, data, len, 0);
+}
+
+// A burst's forwarded frames held for one transmit (the unshared build: netdev_xmit_pend): per frame, a
+// transmit re-reads the device record, its queue, the ring's indices and four counters; held, frames
+// to one device and queue go onto its ring in one transmitBurst, their counters added once. Every
+// other transmit (netdev_xmit) and the burst's end (eth.ts stack_rx_burst) send what is held first, so
+// frames leave in the order they were sent, as one at a time. The shared build's polls queue every
+// transmit already (device.ts xmit), so there the held frame goes at once.
+//   pendBuf: BURST_MAX × (u32 data, u32 len)
+const PEND_MAX: u32 = 64;
+const pendBuf: u32 = <u32>memory.data(PEND_MAX * 8, 16);
+let pendN: u32 = 0;
+let pendIf: u32 = 0;
+let pendQ: u32 = 0;
+
+/**
+ * netdev_xmit of a frame the fast forward paths (fwd4_lean.ts, nf_flow_table.ts) decided on: held until
+ * another transmit, another device or queue, a full hold or the burst's end (netdev_xmit_flush).
+ */
+export function netdev_xmit_pend(ifindex: u32, q: u32, data: u32, len: u32): void {
+  if (ASC_FEATURE_THREADS) {
+    xmitOn(netdevGet(ifindex), q, data, len, 0);
+    return;
+  }
+  if (pendN != 0 && (ifindex != pendIf || q != pendQ)) netdev_xmit_flush();
+  const b = pendBuf + (pendN << 3);
+  store<u32>(b, data);
+  store<u32>(b, len, 4);
+  pendIf = ifindex;
+  pendQ = q;
+  if (++pendN == PEND_MAX) netdev_xmit_flush();
+}
+
+/**
+ * The held frames out, as netdev_xmit would have sent each: a ring device that is up and has carrier
+ * takes them in one transmitBurst (its counters once), anything else one xmitOn at a time.
+ */
+export function netdev_xmit_flush(): void {
+  const n = pendN;
+  if (n == 0) return;
+  pendN = 0;
+  const nd = netdevGet(pendIf);
+  const q = pendQ;
+  if (nd != 0) {
+    const flags = load<u32>(nd + ND_FLAGS);
+    const kind = load<u32>(nd + ND_KIND);
+    const dev = load<u32>(nd + ND_DEV);
+    if ((flags & IFF_UP) != 0 && (flags & IFF_LOWER_UP) != 0 && (kind == NDK_ETHER || kind == NDK_VETH) && dev != 0 && q != 0) {
+      transmitBurst(q, dev, load<u32>(RUN_BASE + RUN_CPU), pendBuf, n);
+      if (txBurstSent != 0) {
+        stat(nd, NDSTAT_TX_PACKETS, <u64>txBurstSent);
+        stat(nd, NDSTAT_TX_BYTES, txBurstBytes);
+      }
+      if (txBurstDropped != 0) stat(nd, NDSTAT_TX_DROPPED, <u64>txBurstDropped);
+      return;
+    }
+  }
+  for (let i: u32 = 0; i < n; i++) xmitOn(nd, q, load<u32>(pendBuf + (i << 3)), load<u32>(pendBuf + (i << 3), 4), 0);
 }
 
 // ---- IPv4 source selection (devinet.c) ----

@@ -33,16 +33,16 @@
 // Until then the slot is not free: a pool whose only free slots wait is full (flow_offload_add: -28).
 // A flow (FLOW_SIZE, 256, 256-aligned: a direction record's flow is its address & ~255): two direction
 // records FD_* of two cache lines each (ORIGINAL at +0, REPLY at +FD_SIZE = +128). The first line holds
-// all a hit reads, the second what it writes, so that a hit costs the bucket's line and its direction's
-// pair of lines (one 128-byte block, which the adjacent-line prefetcher fetches together):
-//   +0 hash link | +4 saddr | +8 daddr | +12 sport | +14 dport (as in the packet) | +16 iif | +20 u8 proto
-//   +21 u8 NAT flags (FDF_SNAT, FDF_DNAT) | +22 u8 dir:2, xmit_type:3 | +23 u8 FDT_* (torn down, no hook on
-//   iif) | +24 oif | +28 mtu | +32 the next hop's neighbour entry (a cache: checked at each use)
-//   | +36 new saddr | +40 new daddr | +44 new sport | +46 new dport | +48 FIB generation | +52 u16 the
-//   IP header's checksum change (NAT and TTL), u16 the L4 one's (NAT) | +56 u64 timeout (ms: this
+// all an IPv4 hit reads and writes, so that a hit costs the bucket's line and its record's first line
+// (the second only when its flowtable counts: FDF_ACCT):
+//   +0 next hop (IPv4) | +4 saddr | +8 daddr | +12 sport | +14 dport (as in the packet) | +16 iif | +20 u8
+//   proto | +21 u8 NAT flags (FDF_SNAT, FDF_DNAT) and FDF_ACCT | +22 u8 dir:2, xmit_type:3 | +23 u8 FDT_*
+//   (torn down, no hook on iif) | +24 oif | +28 mtu | +32 the next hop's neighbour entry (a cache: checked
+//   at each use) | +36 new saddr | +40 new daddr | +44 new sport | +46 new dport | +48 FIB generation | +52
+//   u16 the IP header's checksum change (NAT and TTL), u16 the L4 one's (NAT) | +56 u64 timeout (ms: this
 //   direction's last hit + the flow timeout, moved when it moves by more than a second)
 //   +64 where a hit counts (FD_ACCT: its connection's counters, 0 without the flowtable's `counter`) |
-//   +80 next hop (IPv4)
+//   +80 hash link
 // and the flow's own fields in the ORIGINAL record's second line: +88 u64 flags (NF_FLOW_*) | +96 ct |
 // +100 flowtable id | +104 FIB generation | +112 free link | +116 the connection a deleted flow holds.
 // Counting (NF_FLOWTABLE_COUNTER, nft's `counter`; off by default, as the kernel's): a hit adds one packet
@@ -61,15 +61,17 @@
 // ~255) finds it too, as REPLY stays at +FD_SIZE; FLOW_L3 (+108 u8) says the family.
 //
 // Reads: the frame, the flows, the FIB (at add), the neighbour table. Sets: the frame (NAT, TTL, MACs),
-// the flow's counters and timeout. Next: netdev_xmit, or the stack (false).
+// the flow's counters and timeout. Next: netdev_xmit_pend (sent with the burst's other forwarded frames
+// at its end, eth.ts), or the stack (false). A burst's hits count nf_flowtable:hit and the ring device's
+// RX packets / bytes once (nf_flow_burst_done).
 
 import { arena_alloc } from '../maps/arena';
 import { rc_passed, rc_reclaim, rc_stamp } from './reclaim';
 import { CTX_BASE, CTX_INGRESS_IFINDEX } from '../abi';
-import { fibGen, mibInc, netNow, netRoot, netScratch, netdevGet, sysctl } from './core';
+import { fibGen, mibAdd, mibInc, netNow, netRoot, netScratch, netdevGet, sysctl } from './core';
 import {
   AF_INET, AF_INET6, FL_DST, FL_FAMILY, FL_IIF, FL_SCOPE, FL_SIZE, FL_SRC, FR_GW, FR_GW_FAMILY, FR_OIF, FR_TYPE, IFF_UP, MIB_FLOW_HIT,
-  MIB_FLOW_SLOWPATH, ND_FLAGS, ND_MAC, NE_DEAD, NE_FAMILY, NE_IFINDEX, NE_KEY, NE_MAC, NE_STATE, NE_XFLAGS, NUD_CONNECTED, SCR_FLOW, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_IIF, NFS_L4PROTO, NFS_OIF, NFS_THOFF, NR_FLOWTABLE,
+  MIB_FLOW_SLOWPATH, ND_FLAGS, ND_MAC, NDSTAT_RX_BYTES, NDSTAT_RX_PACKETS, NE_DEAD, NE_FAMILY, NE_IFINDEX, NE_KEY, NE_MAC, NE_STATE, NE_XFLAGS, NUD_CONNECTED, SCR_FLOW, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_IIF, NFS_L4PROTO, NFS_OIF, NFS_THOFF, NR_FLOWTABLE,
   RTN_UNICAST, RT_SCOPE_UNIVERSE, SCR_NF, SYSCTL_NF_CONNTRACK_TCP_TIMEOUT_SYN_SENT, SYSCTL_NF_CONNTRACK_UDP_TIMEOUT_STREAM,
   SYSCTL_NF_FLOWTABLE_TCP_TIMEOUT, SYSCTL_NF_FLOWTABLE_UDP_TIMEOUT, SYSCTL_NF_CONNTRACK_UDP_TIMEOUT,
 } from './abi';
@@ -77,7 +79,7 @@ import { ETH_HLEN, IP6H_DADDR, IP6H_HOP_LIMIT, IP6H_NEXTHDR, IP6H_PAYLOAD_LEN, I
 import { fib4_lookup, fib6_lookup } from './fib';
 import { routeMtu4, routeMtu6 } from './output';
 import { NEX_HH, neigh4Ready, neigh6Ready } from './neigh';
-import { netdev_xmit, netdevMac, putMac } from './netdev';
+import { ndStat, netdev_xmit_pend, netdevMac, putMac } from './netdev';
 import { ipDecreaseTtl } from './forward';
 import { atomicAdd64, atomicStore64 } from './lock';
 
@@ -117,7 +119,7 @@ export const FTR_SIZE: u32 = FTR_BUCKETS + 64;
 export const NF_FLOWTABLE_COUNTER: u32 = 0x2;
 export const FT_DEVS: u32 = 0;
 
-export const FD_NEXT: u32 = 0;
+export const FD_NEXT: u32 = 80;
 export const FD_SADDR: u32 = 4;
 export const FD_DADDR: u32 = 8;
 export const FD_SPORT: u32 = 12;
@@ -127,7 +129,7 @@ export const FD_PROTO: u32 = 20;
 export const FD_OIF: u32 = 24;
 export const FD_MTU: u32 = 28;
 export const FD_NEIGH: u32 = 32;
-export const FD_NH: u32 = 80;
+export const FD_NH: u32 = 0;
 export const FD_NEW_SADDR: u32 = 36;
 export const FD_NEW_DADDR: u32 = 40;
 export const FD_NEW_SPORT: u32 = 44;
@@ -164,6 +166,8 @@ export const FD6_NEW_SADDR: u32 = 304;
 export const FD6_NEW_DADDR: u32 = 320;
 export const FDF_SNAT: u32 = 1;
 export const FDF_DNAT: u32 = 2;
+/** In FD_NAT: this direction's hits count (FD_ACCT, in the record's second line, is set). */
+export const FDF_ACCT: u32 = 4;
 // enum nf_flow_flags: NF_FLOW_SNAT, NF_FLOW_DNAT, NF_FLOW_CLOSING, NF_FLOW_TEARDOWN (bit numbers)
 export const FLOWF_SNAT: u32 = 1 << 0;
 export const FLOWF_DNAT: u32 = 1 << 1;
@@ -267,6 +271,14 @@ function flowAcct(f: u32, ct: u32, flags: u32): void {
   if (on) store<u32>(f + FLOW_HELD, ct);
   store<u32>(f + FD_ACCT, on ? ct + CT_COUNTERS : 0);
   store<u32>(f + FD_SIZE + FD_ACCT, on ? ct + CT_COUNTERS + 16 : 0);
+  acctFlag(f, on);
+  acctFlag(f + FD_SIZE, on);
+}
+
+/** FDF_ACCT of record `d` set or cleared (a hit reads FD_ACCT only with it set, and finds 0 there once it is cleared). */
+@inline function acctFlag(d: u32, on: bool): void {
+  const v = <u32>load<u8>(d + FD_NAT);
+  store<u8>(d + FD_NAT, <u8>(on ? v | FDF_ACCT : v & ~FDF_ACCT));
 }
 
 /** The flowtable's flows torn down (deleted at the collector's next turn) and the id freed. */
@@ -761,6 +773,8 @@ function flowDel(r: u32, f: u32): void {
   const held = load<u32>(f + FLOW_HELD) != 0;
   store<u32>(f + FD_ACCT, 0);
   store<u32>(f + FD_SIZE + FD_ACCT, 0);
+  acctFlag(f, false);
+  acctFlag(f + FD_SIZE, false);
   if (ct != 0 && load<u32>(ct + CT_FLOW_OFF) == f) store<u32>(ct + CT_FLOW_OFF, held ? f | 1 : 0);
   else if (held) store<u32>(f + FLOW_HELD, 0); // the entry is another flow's already: nothing to hold
   store<u32>(f + FLOW_CT, 0);
@@ -877,6 +891,16 @@ const FLOW_BURST_TAGS: u32 = 256;
  */
 export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32 {
   const r = ftRoot();
+  // what every hit of the burst reads alike (nf_flow_forward): the clock, the FIB generation, the
+  // timeouts; the hits' counts start at 0 (nf_flow_burst_done)
+  bNow = netNow();
+  bGen = fibGen();
+  bTcpTimeout = <u64>sysctl(SYSCTL_NF_FLOWTABLE_TCP_TIMEOUT) * 1000;
+  bUdpTimeout = <u64>sysctl(SYSCTL_NF_FLOWTABLE_UDP_TIMEOUT) * 1000;
+  bOif = 0;
+  bOnd = 0;
+  bHits = 0;
+  bBytes = 0;
   const out = flowBurstRecs();
   const tags = out + FLOW_BURST_TAGS;
   const table = load<u32>(r + FTR_TABLE);
@@ -943,7 +967,8 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
     const a = load<u32>(out + (i << 2));
     if (a == 0 || (a & 2) != 0) continue;
     const h = a & ~3;
-    acc += load<u32>(h + FD_SADDR) + load<u32>(h + FD_ACCT);
+    acc += load<u32>(h + FD_SADDR);
+    if ((load<u8>(h + FD_NAT) & FDF_ACCT) != 0) acc += load<u32>(h + FD_ACCT);
     if ((a & 1) != 0) acc += load<u32>(h + FD6_SADDR);
   }
   // 5: the keys compared; a tag that is another key's (or none) takes the whole bucket
@@ -979,6 +1004,48 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
 /** Keeps the records' warm-up loads of nf_flow_burst_lookup alive. */
 let sink: u32 = 0;
 
+// The burst's state (per worker: wasm globals), set by nf_flow_burst_lookup: nothing the control plane
+// changes between two bursts of a thread's poll is read from it, only what one burst reads alike.
+let bNow: u64 = 0;
+let bGen: u32 = 0;
+let bTcpTimeout: u64 = 0;
+let bUdpTimeout: u64 = 0;
+/** The last output device's ifindex and record (a burst's hits mostly leave by one). */
+let bOif: u32 = 0;
+let bOnd: u32 = 0;
+/** Frames the burst's flows forwarded and their bytes as received: counted once (nf_flow_burst_done). */
+let bHits: u32 = 0;
+let bBytes: u64 = 0;
+
+/** The output device `oif`'s record, the burst's last one when it is the same. */
+@inline function burstOnd(oif: u32): u32 {
+  if (oif != bOif) {
+    bOif = oif;
+    bOnd = netdevGet(oif);
+  }
+  return bOnd;
+}
+
+/**
+ * The burst nf_flow_burst_lookup began is over (its forwarded frames are held by netdev_xmit_pend until
+ * the stack's burst ends): nf_flowtable:hit and RX packets / bytes on the ring device `nd` for the frames
+ * its flows forwarded, added once.
+ */
+export function nf_flow_burst_done(nd: u32): void {
+  const n = bHits;
+  if (n == 0) return;
+  mibAdd(MIB_FLOW_HIT, <u64>n);
+  ndStat(nd, NDSTAT_RX_PACKETS, <u64>n);
+  ndStat(nd, NDSTAT_RX_BYTES, bBytes);
+  bHits = 0;
+  bBytes = 0;
+}
+
+/** A hit of the burst's timeout: now + the protocol's flowtable timeout. */
+@inline function burstTimeout(proto: u32): u64 {
+  return bNow + (proto == IPPROTO_TCP ? bTcpTimeout : bUdpTimeout);
+}
+
 /**
  * nf_flow_offload_ip_hook for the frame at `data` (`len` bytes) received on ring device `ifindex`,
  * queue `q`, whose direction record nf_flow_burst_lookup found (`d`): true when the flow forwarded it
@@ -988,7 +1055,7 @@ let sink: u32 = 0;
  * `counter`, the record's second line and its connection's counters too.
  */
 export function nf_flow_forward(d: u32, q: u32, data: u32, len: u32): bool {
-  if (load<u16>(data, 12) == 0xdd86) return nf_flow_forward6(d, q, data);
+  if (load<u16>(data, 12) == 0xdd86) return nf_flow_forward6(d, q, data, len);
   const ip = data + ETH_HLEN;
   const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
   // torn down, or no hook on this device (FD_TEARDOWN)
@@ -997,14 +1064,14 @@ export function nf_flow_forward(d: u32, q: u32, data: u32, len: u32): bool {
     flowTeardown(flowOf(d)); // nf_flow_tcp_state_check: FIN / RST
     return slow();
   }
-  if (load<u32>(d + FD_GEN) != fibGen()) {
-    flowTeardown(flowOf(d)); // routes may have changed
+  if (load<u32>(d + FD_GEN) != bGen && load<u32>(d + FD_GEN) != (bGen = fibGen())) {
+    flowTeardown(flowOf(d)); // routes may have changed (bGen: as of the burst's start, else now)
     return slow();
   }
   const tot = ldBe16(ip + IPH_TOT_LEN);
   if (tot > load<u32>(d + FD_MTU)) return slow(); // nf_flow_exceeds_mtu
   const oif = load<u32>(d + FD_OIF);
-  const ond = netdevGet(oif);
+  const ond = burstOnd(oif);
   if (ond == 0 || (load<u32>(ond, ND_FLAGS) & IFF_UP) == 0) return slow();
   // the next hop's entry: the one cached in the record while it is alive, connected, with its header
   // cached and still this next hop's (entries are reused only after a grace period, so the cached
@@ -1018,21 +1085,23 @@ export function nf_flow_forward(d: u32, q: u32, data: u32, len: u32): bool {
   }
   // decided: refresh (flow_offload_refresh: only when the timeout moves by more than a second), NAT,
   // TTL, MACs, out
-  const t = netNow() + flowTimeout(d);
+  const t = burstTimeout(proto);
   if (<i64>(t - load<u64>(d + FD_TIMEOUT)) > 1000) atomicStore64(d + FD_TIMEOUT, t); // whole, as the collector reads it
-  if (load<u8>(d + FD_NAT) != 0) natCsum(ip, proto, d);
+  const nat = <u32>load<u8>(d + FD_NAT);
+  if ((nat & (FDF_SNAT | FDF_DNAT)) != 0) natCsum(ip, proto, d);
   else ipDecreaseTtl(ip);
   store<u32>(data, load<u32>(e + NE_MAC));
   store<u16>(data, load<u16>(e + NE_MAC + 4), 4);
   putMac(data + 6, netdevMac(ond));
   // NF_FLOWTABLE_COUNTER: nf_ct_acct_update(ct, dir, skb->len), the frame past its Ethernet header
-  const c = load<u32>(d + FD_ACCT);
+  const c = (nat & FDF_ACCT) != 0 ? load<u32>(d + FD_ACCT) : 0;
   if (c != 0) {
     atomicAdd64(c, 1);
     atomicAdd64(c + 8, <u64>(len - ETH_HLEN));
   }
-  mibInc(MIB_FLOW_HIT);
-  netdev_xmit(oif, q, data, tot + ETH_HLEN);
+  bHits++;
+  bBytes += <u64>len;
+  netdev_xmit_pend(oif, q, data, tot + ETH_HLEN);
   return true;
 }
 
@@ -1044,7 +1113,7 @@ export function nf_flow_forward(d: u32, q: u32, data: u32, len: u32): bool {
  * NAT (nf_flow_nat_ipv6: addresses and ports, the L4 checksum by the precomputed change), the hop limit
  * decremented, the MACs, out.
  */
-function nf_flow_forward6(d: u32, q: u32, data: u32): bool {
+function nf_flow_forward6(d: u32, q: u32, data: u32, frameLen: u32): bool {
   const ip = data + ETH_HLEN;
   if (load<u8>(d + FD_TEARDOWN) != 0) return slow();
   const len = ldBe16(ip + IP6H_PAYLOAD_LEN) + 40; // skb->len
@@ -1054,12 +1123,12 @@ function nf_flow_forward6(d: u32, q: u32, data: u32): bool {
     flowTeardown(flowOf(d)); // nf_flow_state_check
     return slow();
   }
-  if (load<u32>(d + FD_GEN) != fibGen()) {
+  if (load<u32>(d + FD_GEN) != bGen && load<u32>(d + FD_GEN) != (bGen = fibGen())) {
     flowTeardown(flowOf(d));
     return slow();
   }
   const oif = load<u32>(d + FD_OIF);
-  const ond = netdevGet(oif);
+  const ond = burstOnd(oif);
   if (ond == 0 || (load<u32>(ond, ND_FLAGS) & IFF_UP) == 0) return slow();
   let e = load<u32>(d + FD_NEIGH);
   if (e == 0 || load<u8>(e + NE_DEAD) != 0 || (<u32>load<u8>(e + NE_STATE) & NUD_CONNECTED) == 0 || (load<u8>(e + NE_XFLAGS) & NEX_HH) == 0 ||
@@ -1068,9 +1137,10 @@ function nf_flow_forward6(d: u32, q: u32, data: u32): bool {
     if (e == 0) return slow();
     store<u32>(d + FD_NEIGH, e);
   }
-  const t = netNow() + flowTimeout(d);
+  const t = burstTimeout(proto);
   if (<i64>(t - load<u64>(d + FD_TIMEOUT)) > 1000) atomicStore64(d + FD_TIMEOUT, t); // whole, as the collector reads it
-  if (load<u8>(d + FD_NAT) != 0) {
+  const nat = <u32>load<u8>(d + FD_NAT);
+  if ((nat & (FDF_SNAT | FDF_DNAT)) != 0) {
     const l4 = ip + 40;
     memory.copy(ip + IP6H_SADDR, d + FD6_NEW_SADDR, 16);
     memory.copy(ip + IP6H_DADDR, d + FD6_NEW_DADDR, 16);
@@ -1082,13 +1152,14 @@ function nf_flow_forward6(d: u32, q: u32, data: u32): bool {
   store<u16>(data, load<u16>(e + NE_MAC + 4), 4);
   putMac(data + 6, netdevMac(ond));
   // NF_FLOWTABLE_COUNTER: nf_ct_acct_update(ct, dir, skb->len) (the payload length's frame: nf_flow_burst_lookup checked)
-  const c = load<u32>(d + FD_ACCT);
+  const c = (nat & FDF_ACCT) != 0 ? load<u32>(d + FD_ACCT) : 0;
   if (c != 0) {
     atomicAdd64(c, 1);
     atomicAdd64(c + 8, <u64>len);
   }
-  mibInc(MIB_FLOW_HIT);
-  netdev_xmit(oif, q, data, len + ETH_HLEN);
+  bHits++;
+  bBytes += <u64>frameLen;
+  netdev_xmit_pend(oif, q, data, len + ETH_HLEN);
   return true;
 }
 

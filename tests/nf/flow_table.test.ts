@@ -52,6 +52,31 @@ describe.skipIf(unready !== '')('the flowtable', () => {
     expect(ct).toMatchObject({ state: 'FIN_WAIT', offload: false, timeout: 120 });
   });
 
+  it('one burst of hits, a FIN and a segment after it leaves in arrival order, each counted once', async () => {
+    const fx = await router();
+    fx.rx('eth0', tcpFrame('in', C, S, 40000, 80, { seq: 1000, flags: SYN, options: SYN_OPTS }));
+    fx.rx('eth1', tcpFrame('out', S, PUB, 80, 40000, { seq: 5000, ack: 1001, flags: SYN | ACK, options: SYN_OPTS }));
+    fx.rx('eth0', tcpFrame('in', C, S, 40000, 80, { seq: 1001, ack: 5001, flags: ACK }));
+    expect(fx.dp.flowtable.list().length).toBe(1);
+    const before = fx.dp.links.stats('eth1').tx;
+    // 10-byte segments at 1001 and 1011 (hits), the FIN at 1021 (the slow path, which tears the flow
+    // down), then a segment at 1022 (the slow path too): all four in one poll of eth0
+    const eth0 = fx.devs.get('eth0')!;
+    for (const [seq, flags, n] of [[1001, PSH | ACK, 10], [1011, PSH | ACK, 10], [1021, FIN | ACK, 0], [1022, PSH | ACK, 10]] as const) {
+      expect(eth0.inject(tcpFrame('in', C, S, 40000, 80, { seq, ack: 5001, flags, data: new Uint8Array(n) }))).toBe(true);
+    }
+    eth0.poll();
+    const out = fx.tx().get('eth1')!;
+    // as the kernel sends them: in the order they came (TCP sequence number at 14 + 20 + 4)
+    expect(out.map((f) => new DataView(f.buffer, f.byteOffset).getUint32(14 + 20 + 4))).toEqual([1001, 1011, 1021, 1022]);
+    expect(out.every((f) => [...f.subarray(14 + 12, 14 + 16)].join('.') === PUB)).toBe(true);
+    expect(hits(fx)).toBe(2);
+    expect(fx.mib()['nf_flowtable:slowpath']).toBe(2);
+    const after = fx.dp.links.stats('eth1').tx;
+    expect(after.packets - before.packets).toBe(4);
+    expect(after.bytes - before.bytes).toBe(out.reduce((s, f) => s + f.length, 0));
+  });
+
   it('a route change tears flows down at their next frame', async () => {
     const fx = await router();
     offloadUdp(fx);
