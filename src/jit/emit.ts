@@ -116,6 +116,8 @@ export interface EmitOptions {
   inlineArrays?: ReadonlyMap<number, InlineArray>;
   /** HASH / PERCPU_HASH maps whose lookups the JIT inlines (htab_map_gen_lookup), by map address. */
   inlineHashes?: ReadonlyMap<number, InlineHash>;
+  /** LPM_TRIE maps of 4- or 16-byte addresses whose lookups the JIT inlines (trieLookup's walk), by map address. */
+  inlineTries?: ReadonlyMap<number, InlineTrie>;
   /**
    * Checked mode: how many backward jumps one run may take before it ends with RUN_INSN_LIMIT, so an
    * unverified program with an unbounded loop cannot hang the caller (0: no limit).
@@ -169,6 +171,20 @@ export interface InlineHash {
   seedAt: number;
   /** percpu_hash: bytes per CPU value, and the CPUs held (RUN_CPU beyond them reads CPU 0). */
   percpu?: { unit: number; ncpus: number };
+}
+
+/**
+ * An LPM trie's fixed geometry (assembly/maps/lpm_trie.ts): a node is `+0 u32 child[0] | +4 u32
+ * child[1] | +nodeFlags u32 (1: intermediate) | +nodePrefixlen u32 | +nodeData data[dataSize] … value
+ * at valueOff`; the root's address is read from rootAt at each lookup.
+ */
+export interface InlineTrie {
+  dataSize: 4 | 16;
+  rootAt: number;
+  valueOff: number;
+  nodeFlags: number;
+  nodePrefixlen: number;
+  nodeData: number;
 }
 
 export interface EmitResult {
@@ -821,6 +837,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     }
     const htab = hashLookups.get(pc);
     if (htab) return hashLookup(htab, pc);
+    const trie = trieLookups.get(pc);
+    if (trie) return trieLookup(trie, pc);
     const inlineCb = ins.imm === HELPER_LOOP ? loopCallbacks.get(pc) : undefined;
     if (inlineCb !== undefined) {
       // bpf_loop with a callback known here, inlined as the kernel's verifier does (inline_bpf_loop):
@@ -1075,6 +1093,93 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   };
 
   /**
+   * bpf_map_lookup_elem on an LPM_TRIE of 4- or 16-byte addresses, inlined as trieLookup walks it
+   * (trie_lookup_elem): the key's address taken most significant bit first, each node's match length
+   * the leading zeros of (node data ^ key) capped at both prefix lengths; a full match ends the walk, a
+   * match shorter than the node's prefix ends it, a real node on the way is the best so far, and the
+   * key's bit at the node's prefix length picks the child. The key is read unchecked, as the helper
+   * reads it. i32 temporaries: HK key (then the match length), HA its prefixlen, HB its 4-byte address,
+   * HE the node, HC its prefixlen, HH the best node; a 16-byte address is TA:TB (TO the first xor).
+   */
+  const trieLookup = (t: InlineTrie, pc: number): Expr[] => {
+    const L = (i: number): Expr => m.local.get(i, i32);
+    const S = (i: number, v: Expr): Expr => m.local.set(i, v);
+    const T = (i: number): Expr => m.local.get(i, i64);
+    const bswap32 = (v: () => Expr): Expr =>
+      m.i32.or(m.i32.rotl(m.i32.and(v(), k32(0xff00ff00)), k32(8)), m.i32.rotr(m.i32.and(v(), k32(0x00ff00ff)), k32(8)));
+    const bswap64 = (v: Expr, tmp: number): Expr => {
+      // bytes swapped in pairs, then halfwords, then the halves (AssemblyScript's bswap<u64>)
+      const b = BigInt;
+      const step = (x: () => Expr, mask: bigint, sh: number): Expr =>
+        m.i64.or(m.i64.and(m.i64.shr_u(x(), k64(sh)), k64(mask)), m.i64.shl(m.i64.and(x(), k64(mask)), k64(sh)));
+      return m.block(null, [
+        m.local.set(tmp, v),
+        m.local.set(tmp, step(() => T(tmp), b('0x00ff00ff00ff00ff'), 8)),
+        m.i64.rotr(step(() => T(tmp), b('0x0000ffff0000ffff'), 16), k64(32)),
+      ], i64);
+    };
+    const maxPrefixlen = t.dataSize * 8;
+    const node = (off: number, ty: 'i32' | 'i64' = 'i32'): Expr => (ty === 'i32' ? m.i32.load(off, 4, L(HE)) : m.i64.load(off, 4, L(HE)));
+    const min = (a: number, b: number): Expr => m.select(m.i32.lt_u(L(a), L(b)), L(a), L(b));
+    const done = `trie_${pc}_done`;
+    const walk = `trie_${pc}_walk`;
+    const stmts: Expr[] = [S(HK, lo32(2)), S(HA, m.i32.load(0, 4, L(HK))), S(HH, k32(0))];
+    let matchlen: Expr;
+    let bit: Expr;
+    if (t.dataSize === 4) {
+      stmts.push(S(HB, bswap32(() => m.i32.load(4, 4, L(HK)))));
+      matchlen = m.block(null, [S(HK, node(t.nodeData)), m.i32.clz(m.i32.xor(bswap32(() => L(HK)), L(HB)))], i32);
+      bit = m.i32.and(m.i32.shr_u(L(HB), m.i32.sub(k32(31), L(HC))), k32(1));
+    } else {
+      stmts.push(m.local.set(TA, bswap64(m.i64.load(4, 4, L(HK)), TA)), m.local.set(TB, bswap64(m.i64.load(12, 4, L(HK)), TB)));
+      matchlen = m.block(null, [
+        m.local.set(TO, m.i64.xor(bswap64(node(t.nodeData, 'i64'), TO), T(TA))),
+        m.if(
+          m.i64.ne(T(TO), k64(0)),
+          m.i32.wrap(m.i64.clz(T(TO))),
+          m.i32.add(k32(64), m.i32.wrap(m.i64.clz(m.i64.xor(bswap64(node(t.nodeData + 8, 'i64'), TO), T(TB))))),
+        ),
+      ], i32);
+      // np < 64: bit np of the high half, else bit np - 64 of the low half (most significant first)
+      bit = m.i32.wrap(
+        m.i64.and(
+          m.select(
+            m.i32.lt_u(L(HC), k32(64)),
+            m.i64.shr_u(T(TA), m.i64.extend_u(m.i32.sub(k32(63), L(HC)))),
+            m.i64.shr_u(T(TB), m.i64.extend_u(m.i32.sub(k32(127), L(HC)))),
+          ),
+          k64(1),
+        ),
+      );
+    }
+    stmts.push(
+      m.block(done, [
+        m.br(done, m.i32.gt_u(L(HA), k32(maxPrefixlen))),
+        S(HE, m.i32.load(0, 4, k32(t.rootAt))),
+        m.loop(
+          walk,
+          m.if(
+            L(HE),
+            m.block(null, [
+              S(HC, node(t.nodePrefixlen)),
+              S(HK, matchlen),
+              S(HK, min(HK, HC)),
+              S(HK, min(HK, HA)),
+              m.if(m.i32.eq(L(HK), k32(maxPrefixlen)), m.block(null, [S(HH, L(HE)), m.br(done)])),
+              m.br(done, m.i32.lt_u(L(HK), L(HC))),
+              m.if(m.i32.eqz(m.i32.and(node(t.nodeFlags), k32(1))), S(HH, L(HE))),
+              S(HE, m.i32.load(0, 4, m.i32.add(L(HE), m.i32.shl(bit, k32(2))))),
+              m.br(walk),
+            ]),
+          ),
+        ),
+      ]),
+      set(R0, m.select(L(HH), zext(m.i32.add(L(HH), k32(t.valueOff))), k64(0))),
+    );
+    return stmts;
+  };
+
+  /**
    * `rX <<= 32; rX >>= 32` (or `s>>= 32`), clang's zero (sign) extension of a 32-bit value: one
    * i64.extend_i32_u (_s) of the low half, which V8 compiles to a single movl (movsxd) where the two
    * 64-bit shifts stay two instructions. Undefined when the pair is not that.
@@ -1178,6 +1283,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const arrayLookups = new Map<number, InlineArray>();
   const arrayUpdates = new Map<number, InlineArray>();
   const hashLookups = new Map<number, InlineHash>();
+  const trieLookups = new Map<number, InlineTrie>();
   const tailCallMaps = new Map<number, InlineArray>();
   const bytesLengths = new Map<number, number>();
   for (const sp of layout.subprograms) {
@@ -1195,6 +1301,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
             if (ins.imm === HELPER_MAP_LOOKUP && arr && !arr.progArray) arrayLookups.set(pc, arr);
             const htab = r1 !== undefined ? opts.inlineHashes?.get(r1) : undefined;
             if (ins.imm === HELPER_MAP_LOOKUP && htab) hashLookups.set(pc, htab);
+            const trie = r1 !== undefined ? opts.inlineTries?.get(r1) : undefined;
+            if (ins.imm === HELPER_MAP_LOOKUP && trie) trieLookups.set(pc, trie);
             if (ins.imm === HELPER_MAP_UPDATE && arr && !arr.progArray) arrayUpdates.set(pc, arr);
             const progs = r2map !== undefined ? opts.inlineArrays?.get(r2map) : undefined;
             if (ins.imm === HELPER_TAIL_CALL && progs?.progArray) tailCallMaps.set(pc, progs);
