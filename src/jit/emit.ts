@@ -1094,12 +1094,15 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
 
   /**
    * bpf_map_lookup_elem on an LPM_TRIE of 4- or 16-byte addresses, inlined as trieLookup walks it
-   * (trie_lookup_elem): the key's address taken most significant bit first, each node's match length
-   * the leading zeros of (node data ^ key) capped at both prefix lengths; a full match ends the walk, a
-   * match shorter than the node's prefix ends it, a real node on the way is the best so far, and the
-   * key's bit at the node's prefix length picks the child. The key is read unchecked, as the helper
-   * reads it. i32 temporaries: HK key (then the match length), HA its prefixlen, HB its 4-byte address,
-   * HE the node, HC its prefixlen, HH the best node; a 16-byte address is TA:TB (TO the first xor).
+   * (trie_lookup_elem). Per node, with c = the leading bits node data and key share (most significant
+   * first: clz of the byte-swapped xor) and np the node's prefixlen, trie_lookup_elem's match length
+   * min(c, np, kp) decides as follows: below np (c < np or kp < np) the walk ends; np = max_prefixlen
+   * (then c = kp = max_prefixlen) is the full match; else a real node is the best so far and the key's
+   * bit np picks the child. That bit is read from the key as loaded (little-endian words of network-
+   * order bytes): bit np most significant first is bit np ^ 7 of the loaded word. Both children are
+   * loaded and one picked, so the next node waits on this one only, not on its prefixlen. The key is
+   * read unchecked, as the helper reads it. i32 temporaries: HA the key's prefixlen, HB its 4-byte
+   * address, HE the node, HC its prefixlen, HH the best node; a 16-byte address is TA:TB (TO a temporary).
    */
   const trieLookup = (t: InlineTrie, pc: number): Expr[] => {
     const L = (i: number): Expr => m.local.get(i, i32);
@@ -1107,50 +1110,37 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     const T = (i: number): Expr => m.local.get(i, i64);
     const bswap32 = (v: () => Expr): Expr =>
       m.i32.or(m.i32.rotl(m.i32.and(v(), k32(0xff00ff00)), k32(8)), m.i32.rotr(m.i32.and(v(), k32(0x00ff00ff)), k32(8)));
-    const bswap64 = (v: Expr, tmp: number): Expr => {
+    const bswap64 = (tmp: number): Expr => {
       // bytes swapped in pairs, then halfwords, then the halves (AssemblyScript's bswap<u64>)
-      const b = BigInt;
-      const step = (x: () => Expr, mask: bigint, sh: number): Expr =>
-        m.i64.or(m.i64.and(m.i64.shr_u(x(), k64(sh)), k64(mask)), m.i64.shl(m.i64.and(x(), k64(mask)), k64(sh)));
-      return m.block(null, [
-        m.local.set(tmp, v),
-        m.local.set(tmp, step(() => T(tmp), b('0x00ff00ff00ff00ff'), 8)),
-        m.i64.rotr(step(() => T(tmp), b('0x0000ffff0000ffff'), 16), k64(32)),
-      ], i64);
+      const step = (mask: bigint, sh: number): Expr =>
+        m.i64.or(m.i64.and(m.i64.shr_u(T(tmp), k64(sh)), k64(mask)), m.i64.shl(m.i64.and(T(tmp), k64(mask)), k64(sh)));
+      return m.block(null, [m.local.set(tmp, step(0x00ff00ff00ff00ffn, 8)), m.i64.rotr(step(0x0000ffff0000ffffn, 16), k64(32))], i64);
     };
     const maxPrefixlen = t.dataSize * 8;
-    const node = (off: number, ty: 'i32' | 'i64' = 'i32'): Expr => (ty === 'i32' ? m.i32.load(off, 4, L(HE)) : m.i64.load(off, 4, L(HE)));
-    const min = (a: number, b: number): Expr => m.select(m.i32.lt_u(L(a), L(b)), L(a), L(b));
+    const node = (off: number): Expr => m.i32.load(off, 4, L(HE));
+    const node64 = (off: number): Expr => m.i64.load(off, 4, L(HE));
     const done = `trie_${pc}_done`;
     const walk = `trie_${pc}_walk`;
     const stmts: Expr[] = [S(HK, lo32(2)), S(HA, m.i32.load(0, 4, L(HK))), S(HH, k32(0))];
-    let matchlen: Expr;
+    let shared: Expr; // c
     let bit: Expr;
+    const swapped = m.i32.xor(L(HC), k32(7)); // np ^ 7 (a 64-bit shift takes it mod 64: the low half's bit too)
     if (t.dataSize === 4) {
-      stmts.push(S(HB, bswap32(() => m.i32.load(4, 4, L(HK)))));
-      matchlen = m.block(null, [S(HK, node(t.nodeData)), m.i32.clz(m.i32.xor(bswap32(() => L(HK)), L(HB)))], i32);
-      bit = m.i32.and(m.i32.shr_u(L(HB), m.i32.sub(k32(31), L(HC))), k32(1));
+      stmts.push(S(HB, m.i32.load(4, 4, L(HK))));
+      shared = m.i32.clz(m.block(null, [S(HK, m.i32.xor(node(t.nodeData), L(HB))), bswap32(() => L(HK))], i32));
+      bit = m.i32.and(m.i32.shr_u(L(HB), swapped), k32(1));
     } else {
-      stmts.push(m.local.set(TA, bswap64(m.i64.load(4, 4, L(HK)), TA)), m.local.set(TB, bswap64(m.i64.load(12, 4, L(HK)), TB)));
-      matchlen = m.block(null, [
-        m.local.set(TO, m.i64.xor(bswap64(node(t.nodeData, 'i64'), TO), T(TA))),
+      const half = (off: number): Expr => m.i64.load(off, 4, L(HK));
+      stmts.push(m.local.set(TA, half(4)), m.local.set(TB, half(12)));
+      shared = m.block(null, [
+        m.local.set(TO, m.i64.xor(node64(t.nodeData), T(TA))),
         m.if(
           m.i64.ne(T(TO), k64(0)),
-          m.i32.wrap(m.i64.clz(T(TO))),
-          m.i32.add(k32(64), m.i32.wrap(m.i64.clz(m.i64.xor(bswap64(node(t.nodeData + 8, 'i64'), TO), T(TB))))),
+          m.i32.wrap(m.i64.clz(bswap64(TO))),
+          m.block(null, [m.local.set(TO, m.i64.xor(node64(t.nodeData + 8), T(TB))), m.i32.add(k32(64), m.i32.wrap(m.i64.clz(bswap64(TO))))], i32),
         ),
       ], i32);
-      // np < 64: bit np of the high half, else bit np - 64 of the low half (most significant first)
-      bit = m.i32.wrap(
-        m.i64.and(
-          m.select(
-            m.i32.lt_u(L(HC), k32(64)),
-            m.i64.shr_u(T(TA), m.i64.extend_u(m.i32.sub(k32(63), L(HC)))),
-            m.i64.shr_u(T(TB), m.i64.extend_u(m.i32.sub(k32(127), L(HC)))),
-          ),
-          k64(1),
-        ),
-      );
+      bit = m.i32.wrap(m.i64.and(m.i64.shr_u(m.select(m.i32.lt_u(L(HC), k32(64)), T(TA), T(TB)), m.i64.extend_u(swapped)), k64(1)));
     }
     stmts.push(
       m.block(done, [
@@ -1162,13 +1152,11 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
             L(HE),
             m.block(null, [
               S(HC, node(t.nodePrefixlen)),
-              S(HK, matchlen),
-              S(HK, min(HK, HC)),
-              S(HK, min(HK, HA)),
-              m.if(m.i32.eq(L(HK), k32(maxPrefixlen)), m.block(null, [S(HH, L(HE)), m.br(done)])),
-              m.br(done, m.i32.lt_u(L(HK), L(HC))),
+              m.br(done, m.i32.lt_u(L(HA), L(HC))),
+              m.br(done, m.i32.lt_u(shared, L(HC))),
+              m.if(m.i32.eq(L(HC), k32(maxPrefixlen)), m.block(null, [S(HH, L(HE)), m.br(done)])),
               m.if(m.i32.eqz(m.i32.and(node(t.nodeFlags), k32(1))), S(HH, L(HE))),
-              S(HE, m.i32.load(0, 4, m.i32.add(L(HE), m.i32.shl(bit, k32(2))))),
+              S(HE, m.select(bit, node(4), node(0))),
               m.br(walk),
             ]),
           ),
