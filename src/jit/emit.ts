@@ -187,6 +187,15 @@ export interface InlineTrie {
   nodeData: number;
 }
 
+/** A store of a block to r10 + off: `size` bytes of a register, or of an immediate (`bytes`). */
+interface StackWrite {
+  pc: number;
+  off: number;
+  size: number;
+  reg?: number;
+  bytes?: bigint;
+}
+
 export interface EmitResult {
   bytes: Uint8Array<ArrayBuffer>;
   text?: string;
@@ -710,9 +719,11 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     const size = sizeBytes(ins.code);
     const isSt = (ins.code & CLASS_MASK) === Class.ST;
     const inLocal = ins.dst === R10 && size === 8 ? slotLocals?.get(ins.off) : undefined;
-    if (inLocal !== undefined) return [m.local.set(inLocal, isSt ? k64(ins.imm) : get(ins.src))];
+    const sh = shadowAt.get(pc);
+    const shadow = sh !== undefined && !isSt ? [m.local.set(shadowBase + sh, get(ins.src))] : [];
+    if (inLocal !== undefined) return [...shadow, m.local.set(inLocal, isSt ? k64(ins.imm) : get(ins.src))];
     const { pre, ptr, offset } = address(ins.dst, ins.off, size, true, pc, true);
-    return [...pre, storeOf(size, offset, ptr(), isSt ? k64(ins.imm) : get(ins.src))];
+    return [...shadow, ...pre, storeOf(size, offset, ptr(), isSt ? k64(ins.imm) : get(ins.src))];
   };
 
   /**
@@ -822,7 +833,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     if (arr) {
       // bpf_map_lookup_elem on an array: index = *(u32 *)key; index < max_entries ? &elem : NULL.
       // (The key is read unchecked, as the helper reads it.)
-      const idx = (): Expr => m.i64.extend_u(m.i32.load(0, 4, m.i32.wrap(get(2))));
+      const idx = (): Expr => m.i64.extend_u(keyRead(pc, 0, 4) ?? m.i32.load(0, 4, m.i32.wrap(get(2))));
       let elem = m.i64.add(k64(arr.data), m.i64.mul(get(TA), k64(arr.stride)));
       if (arr.percpu) {
         const cpuOk = m.select(m.i64.lt_u(get(TO), k64(arr.percpu.ncpus)), get(TO), k64(0));
@@ -1001,6 +1012,53 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   };
 
   /**
+   * Key forwarding for inlined map lookups: `size` bytes at `off` of the key of the lookup at `pc`, put
+   * together from what the stores of the same block left there (each byte from the newest store over it:
+   * the register as stored, kept in a shadow local from the store on, or the immediate) instead of
+   * loaded back. A load over bytes of two stores (a u32 of a struct's two u16 fields, a u8 field over a
+   * zeroed word) cannot be served by the CPU's store forwarding and waits for the stores to be written
+   * (over 10 cycles) on the way to the hash. i32 for 1, 2 or 4 bytes, i64 for 8; undefined when a byte
+   * is not known.
+   */
+  const keyRead = (pc: number, off: number, size: 1 | 2 | 4 | 8): Expr | undefined => {
+    const k = keyBytes.get(pc);
+    if (!k) return undefined;
+    const a = k.at + off;
+    const newest = (byte: number): StackWrite | undefined => {
+      for (let i = k.writes.length - 1; i >= 0; i--) {
+        const w = k.writes[i]!;
+        if (w.off <= byte && byte < w.off + w.size) return w;
+      }
+      return undefined;
+    };
+    const parts: Expr[] = [];
+    let known = 0n;
+    for (let b = 0; b < size; ) {
+      const w = newest(a + b);
+      if (!w) return undefined;
+      let len = 1;
+      while (b + len < size && newest(a + b + len) === w) len++;
+      const shift = BigInt((a + b - w.off) * 8);
+      const mask = (1n << BigInt(len * 8)) - 1n;
+      if (w.bytes !== undefined) {
+        known |= ((w.bytes >> shift) & mask) << BigInt(b * 8);
+      } else {
+        const sh = shadowAt.get(w.pc);
+        if (sh === undefined) return undefined;
+        let v = m.local.get(shadowBase + sh, i64);
+        if (shift) v = m.i64.shr_u(v, k64(shift));
+        if (len < 8) v = m.i64.and(v, k64(mask));
+        if (b) v = m.i64.shl(v, k64(b * 8));
+        parts.push(v);
+      }
+      b += len;
+    }
+    if (known || !parts.length) parts.push(k64(known));
+    const v64 = parts.reduce((x, y) => m.i64.or(x, y));
+    return size === 8 ? v64 : m.i32.wrap(v64);
+  };
+
+  /**
    * bpf_map_lookup_elem on a HASH / PERCPU_HASH map, inlined as htab_map_gen_lookup inlines
    * __htab_map_lookup_elem: the kernel's hash of the key (jhash2 over words, jhash over bytes, as
    * htab_map_hash; unrolled for the map's key size), the bucket, then the chain walk comparing hashes
@@ -1010,8 +1068,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     const L = (i: number): Expr => m.local.get(i, i32);
     const S = (i: number, v: Expr): Expr => m.local.set(i, v);
     const add = (i: number, v: Expr): Expr => S(i, m.i32.add(L(i), v));
-    const word = (off: number): Expr => m.i32.load(off, 1, L(HK));
-    const byte = (off: number): Expr => m.i32.load8_u(off, 1, L(HK));
+    const word = (off: number): Expr => keyRead(pc, off, 4) ?? m.i32.load(off, 1, L(HK));
+    const byte = (off: number): Expr => keyRead(pc, off, 1) ?? m.i32.load8_u(off, 1, L(HK));
     const JHASH_INITVAL = 0xdeadbeef;
     // __jhash_mix: rows x -= y; x ^= rol32(y, k); y += z
     const mix = (): Expr[] =>
@@ -1054,7 +1112,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       const parts: Expr[] = [];
       const ko = h.keyOff;
       let o = 0;
-      for (; o + 8 <= ks; o += 8) parts.push(m.i64.eq(m.i64.load(ko + o, 1, L(HE)), m.i64.load(o, 1, L(HK))));
+      for (; o + 8 <= ks; o += 8) parts.push(m.i64.eq(m.i64.load(ko + o, 1, L(HE)), keyRead(pc, o, 8) ?? m.i64.load(o, 1, L(HK))));
       if (o + 4 <= ks) {
         parts.push(m.i32.eq(m.i32.load(ko + o, 1, L(HE)), word(o)));
         o += 4;
@@ -1121,16 +1179,16 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     const node64 = (off: number): Expr => m.i64.load(off, 4, L(HE));
     const done = `trie_${pc}_done`;
     const walk = `trie_${pc}_walk`;
-    const stmts: Expr[] = [S(HK, lo32(2)), S(HA, m.i32.load(0, 4, L(HK))), S(HH, k32(0))];
+    const stmts: Expr[] = [S(HK, lo32(2)), S(HA, keyRead(pc, 0, 4) ?? m.i32.load(0, 4, L(HK))), S(HH, k32(0))];
     let shared: Expr; // c
     let bit: Expr;
     const swapped = m.i32.xor(L(HC), k32(7)); // np ^ 7 (a 64-bit shift takes it mod 64: the low half's bit too)
     if (t.dataSize === 4) {
-      stmts.push(S(HB, m.i32.load(4, 4, L(HK))));
+      stmts.push(S(HB, keyRead(pc, 4, 4) ?? m.i32.load(4, 4, L(HK))));
       shared = m.i32.clz(m.block(null, [S(HK, m.i32.xor(node(t.nodeData), L(HB))), bswap32(() => L(HK))], i32));
       bit = m.i32.and(m.i32.shr_u(L(HB), swapped), k32(1));
     } else {
-      const half = (off: number): Expr => m.i64.load(off, 4, L(HK));
+      const half = (off: number): Expr => keyRead(pc, off, 8) ?? m.i64.load(off, 4, L(HK));
       stmts.push(m.local.set(TA, half(4)), m.local.set(TB, half(12)));
       shared = m.block(null, [
         m.local.set(TO, m.i64.xor(node64(t.nodeData), T(TA))),
@@ -1268,6 +1326,14 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   // BPF_PSEUDO_FUNC), the map of bpf_map_lookup_elem / update_elem (r1, BPF_PSEUDO_MAP_FD) when it is
   // an inlinable array, and the length of bpf_xdp_load_bytes / store_bytes (r4, a mov of an immediate).
   const loopCallbacks = new Map<number, number>();
+  /** Inlined lookups' keys as the block's stores left them (keyRead). */
+  const keyBytes = new Map<number, { at: number; writes: StackWrite[] }>();
+  /** Stores whose register is also kept in a local (key forwarding): store pc -> ordinal in its subprogram. */
+  const shadowAt = new Map<number, number>();
+  /** Shadow locals per subprogram (after its stack-slot locals). */
+  const shadowCount = new Map<number, number>();
+  /** The first shadow local of the function being lowered. */
+  let shadowBase = 0;
   const arrayLookups = new Map<number, InlineArray>();
   const arrayUpdates = new Map<number, InlineArray>();
   const hashLookups = new Map<number, InlineHash>();
@@ -1275,14 +1341,31 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const tailCallMaps = new Map<number, InlineArray>();
   const bytesLengths = new Map<number, number>();
   for (const sp of layout.subprograms) {
+    let shadows = 0;
     for (const bb of sp.blocks) {
       let r1: number | undefined;
       let r2: number | undefined;
       let r2map: number | undefined;
       let r4: number | undefined;
+      // r2 as r10 + offset, and what the block's stores left in the stack (key forwarding, keyRead)
+      let r2fp: number | undefined;
+      let stack: StackWrite[] = [];
       for (let pc = bb.start; pc < bb.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) {
         const ins = prog[pc]!;
         if (ins.code === (Class.JMP | JmpOp.CALL)) {
+          if (ins.src === PseudoCall.HELPER && ins.imm === HELPER_MAP_LOOKUP && r1 !== undefined && r2fp !== undefined && layout.framePointerFixed) {
+            // an inlined lookup: the registers its key was stored from are kept (shadowed) from their store on
+            const t = opts.inlineTries?.get(r1);
+            const ks = opts.inlineArrays?.has(r1) ? 4 : opts.inlineHashes?.get(r1)?.keySize ?? (t ? 4 + t.dataSize : 0);
+            const at = r2fp;
+            const writes = stack.filter((w) => w.off < at + ks && at < w.off + w.size);
+            if (ks && writes.length) {
+              keyBytes.set(pc, { at, writes });
+              for (const w of writes) if (w.reg !== undefined && !shadowAt.has(w.pc)) shadowAt.set(w.pc, shadows++);
+            }
+          }
+          stack = []; // a call may write any stack it can reach
+          r2fp = undefined;
           if (ins.src === PseudoCall.HELPER) {
             if (ins.imm === HELPER_LOOP && r2 !== undefined) loopCallbacks.set(pc, r2);
             const arr = r1 !== undefined ? opts.inlineArrays?.get(r1) : undefined;
@@ -1299,6 +1382,21 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
           r1 = r2 = r2map = r4 = undefined; // calls clobber r1–r5
           continue;
         }
+        const cls = ins.code & CLASS_MASK;
+        if (cls === Class.ST || cls === Class.STX) {
+          if ((ins.code & MODE_MASK) === Mode.MEM && ins.dst === R10) {
+            const size = sizeBytes(ins.code);
+            stack.push(cls === Class.STX ? { pc, off: ins.off, size, reg: ins.src } : { pc, off: ins.off, size, bytes: BigInt.asUintN(size * 8, BigInt(ins.imm)) });
+          } else {
+            stack = []; // through another pointer (or an atomic): it may be to the stack
+          }
+        }
+        if (writesRegister(ins, 2)) {
+          r2fp =
+            ins.code === (Class.ALU64 | AluOp.MOV | Source.X) && ins.src === R10 && ins.off === 0 ? 0
+            : ins.code === (Class.ALU64 | AluOp.ADD | Source.K) && r2fp !== undefined ? r2fp + ins.imm
+            : undefined;
+        }
         if (writesRegister(ins, 1)) r1 = ins.code === OP_LDDW && ins.src === PseudoLd.MAP_FD ? Number(BigInt.asUintN(32, ins.imm64 ?? 0n)) : undefined;
         if (writesRegister(ins, 2)) {
           r2 = ins.code === OP_LDDW && ins.src === PseudoLd.FUNC ? callTarget(ins, pc) : undefined;
@@ -1307,6 +1405,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
         if (writesRegister(ins, 4)) r4 = movImm(ins);
       }
     }
+    shadowCount.set(sp.entry, shadows);
   }
 
   // Loop heads: every cycle of a function has an edge to a block at or before its source block, so a
@@ -1335,6 +1434,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     frameDepth = depth;
     const slots = slotsOf(sp);
     slotLocals = new Map(slots.map((off, i) => [off, SLOT0 + i]));
+    shadowBase = SLOT0 + slots.length;
     const rl = new B.Relooper(m);
     const ids = new Map<number, number>();
     let entries = lowHalvesAt.get(sp.entry);
@@ -1378,7 +1478,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     }
     const body = rl.renderAndDispose(id(sp.entry), LABEL);
     // locals after the parameters: r0, r6–r9, label, tA, tB, tO (run: r10 and depth first)
-    const vars = [i64, i64, i64, i64, i64, i32, i64, i64, i64, i32, i32, i32, i32, i32, i32, ...slots.map(() => i64)];
+    const vars = [i64, i64, i64, i64, i64, i32, i64, i64, i64, i32, i32, i32, i32, i32, i32, ...slots.map(() => i64), ...Array.from({ length: shadowCount.get(sp.entry) ?? 0 }, () => i64)];
     if (depth === undefined) {
       m.addFunction(subName(sp.entry), subParams, i64, vars, m.block(null, [body, m.unreachable()]));
       return;
