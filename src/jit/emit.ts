@@ -187,6 +187,12 @@ export interface InlineTrie {
   nodeData: number;
 }
 
+/** The stores of a block over a key or value at r10 + at, oldest first. */
+interface StackBytes {
+  at: number;
+  writes: StackWrite[];
+}
+
 /** A store of a block to r10 + off: `size` bytes of a register, or of an immediate (`bytes`). */
 interface StackWrite {
   pc: number;
@@ -901,11 +907,13 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const errno = (e: number): Expr => k64(-e);
   const callFastPath = (id: number): Expr => m.call(wasmHelperImportName(id), [get(1), get(2), get(3), get(4), get(5)], i64);
   /** `n` bytes from src to dst (wasm addresses), as unrolled loads and stores, when a forward copy is safe. */
-  const copyInline = (dst: () => Expr, src: () => Expr, n: number): Expr[] => {
+  const copyInline = (dst: () => Expr, src: () => Expr, n: number, known?: (off: number, w: 1 | 2 | 4 | 8) => Expr | undefined): Expr[] => {
     const out: Expr[] = [];
     for (let o = 0; o < n; ) {
       const w = n - o >= 8 ? 8 : n - o >= 4 ? 4 : n - o >= 2 ? 2 : 1;
-      const v = w === 8 ? m.i64.load(o, 1, src()) : w === 4 ? m.i32.load(o, 1, src()) : w === 2 ? m.i32.load16_u(o, 1, src()) : m.i32.load8_u(o, 1, src());
+      const v =
+        known?.(o, w) ??
+        (w === 8 ? m.i64.load(o, 1, src()) : w === 4 ? m.i32.load(o, 1, src()) : w === 2 ? m.i32.load16_u(o, 1, src()) : m.i32.load8_u(o, 1, src()));
       out.push(w === 8 ? m.i64.store(o, 1, dst(), v) : w === 4 ? m.i32.store(o, 1, dst(), v) : w === 2 ? m.i32.store16(o, 1, dst(), v) : m.i32.store8(o, 1, dst(), v));
       o += w;
     }
@@ -941,7 +949,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
           m.i64.gt_u(m.i64.and(fl(), k64(~BPF_F_LOCK)), k64(BPF_EXIST)),
           set(R0, errno(EINVAL)),
           m.block(null, [
-            set(TA, m.i64.extend_u(m.i32.load(0, 4, lo32(2)))),
+            set(TA, m.i64.extend_u(keyRead(pc, 0, 4) ?? m.i32.load(0, 4, lo32(2)))),
             m.if(
               m.i64.ge_u(get(TA), k64(upd.maxEntries)),
               set(R0, errno(E2BIG)),
@@ -956,7 +964,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
                     m.local.set(TO, elem),
                     m.if(
                       forwardSafe(dst, src, upd.valueSize),
-                      m.block(null, [...copyInline(dst, src, upd.valueSize), set(R0, k64(0))]),
+                      m.block(null, [...copyInline(dst, src, upd.valueSize, (o, w) => keyRead(pc, o, w, valueBytes)), set(R0, k64(0))]),
                       set(R0, callFastPath(HELPER_MAP_UPDATE)),
                     ),
                   ]),
@@ -1018,10 +1026,10 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
    * loaded back. A load over bytes of two stores (a u32 of a struct's two u16 fields, a u8 field over a
    * zeroed word) cannot be served by the CPU's store forwarding and waits for the stores to be written
    * (over 10 cycles) on the way to the hash. i32 for 1, 2 or 4 bytes, i64 for 8; undefined when a byte
-   * is not known.
+   * is not known. `facts`: valueBytes for an array update's value.
    */
-  const keyRead = (pc: number, off: number, size: 1 | 2 | 4 | 8): Expr | undefined => {
-    const k = keyBytes.get(pc);
+  const keyRead = (pc: number, off: number, size: 1 | 2 | 4 | 8, facts = keyBytes): Expr | undefined => {
+    const k = facts.get(pc);
     if (!k) return undefined;
     const a = k.at + off;
     const newest = (byte: number): StackWrite | undefined => {
@@ -1327,7 +1335,9 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   // an inlinable array, and the length of bpf_xdp_load_bytes / store_bytes (r4, a mov of an immediate).
   const loopCallbacks = new Map<number, number>();
   /** Inlined lookups' keys as the block's stores left them (keyRead). */
-  const keyBytes = new Map<number, { at: number; writes: StackWrite[] }>();
+  const keyBytes = new Map<number, StackBytes>();
+  /** Inlined array updates' values as the block's stores left them (keyRead). */
+  const valueBytes = new Map<number, StackBytes>();
   /** Stores whose register is also kept in a local (key forwarding): store pc -> ordinal in its subprogram. */
   const shadowAt = new Map<number, number>();
   /** Shadow locals per subprogram (after its stack-slot locals). */
@@ -1349,7 +1359,15 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       let r4: number | undefined;
       // r2 as r10 + offset, and what the block's stores left in the stack (key forwarding, keyRead)
       let r2fp: number | undefined;
+      let r3fp: number | undefined;
       let stack: StackWrite[] = [];
+      /** What the block's stores left in [at, at + n): the facts keyRead puts bytes together from. */
+      const known = (at: number, n: number): StackBytes | undefined => {
+        const writes = stack.filter((w) => w.off < at + n && at < w.off + w.size);
+        if (!writes.length) return undefined;
+        for (const w of writes) if (w.reg !== undefined && !shadowAt.has(w.pc)) shadowAt.set(w.pc, shadows++);
+        return { at, writes };
+      };
       for (let pc = bb.start; pc < bb.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) {
         const ins = prog[pc]!;
         if (ins.code === (Class.JMP | JmpOp.CALL)) {
@@ -1357,15 +1375,19 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
             // an inlined lookup: the registers its key was stored from are kept (shadowed) from their store on
             const t = opts.inlineTries?.get(r1);
             const ks = opts.inlineArrays?.has(r1) ? 4 : opts.inlineHashes?.get(r1)?.keySize ?? (t ? 4 + t.dataSize : 0);
-            const at = r2fp;
-            const writes = stack.filter((w) => w.off < at + ks && at < w.off + w.size);
-            if (ks && writes.length) {
-              keyBytes.set(pc, { at, writes });
-              for (const w of writes) if (w.reg !== undefined && !shadowAt.has(w.pc)) shadowAt.set(w.pc, shadows++);
-            }
+            const k = ks ? known(r2fp, ks) : undefined;
+            if (k) keyBytes.set(pc, k);
+          }
+          const upd = r1 !== undefined && ins.src === PseudoCall.HELPER && ins.imm === HELPER_MAP_UPDATE && layout.framePointerFixed ? opts.inlineArrays?.get(r1) : undefined;
+          if (upd && !upd.progArray) {
+            // an inlined array update: its key, and the value it copies
+            const k = r2fp !== undefined ? known(r2fp, 4) : undefined;
+            if (k) keyBytes.set(pc, k);
+            const v = r3fp !== undefined ? known(r3fp, upd.valueSize) : undefined;
+            if (v) valueBytes.set(pc, v);
           }
           stack = []; // a call may write any stack it can reach
-          r2fp = undefined;
+          r2fp = r3fp = undefined;
           if (ins.src === PseudoCall.HELPER) {
             if (ins.imm === HELPER_LOOP && r2 !== undefined) loopCallbacks.set(pc, r2);
             const arr = r1 !== undefined ? opts.inlineArrays?.get(r1) : undefined;
@@ -1391,12 +1413,13 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
             stack = []; // through another pointer (or an atomic): it may be to the stack
           }
         }
-        if (writesRegister(ins, 2)) {
-          r2fp =
-            ins.code === (Class.ALU64 | AluOp.MOV | Source.X) && ins.src === R10 && ins.off === 0 ? 0
-            : ins.code === (Class.ALU64 | AluOp.ADD | Source.K) && r2fp !== undefined ? r2fp + ins.imm
-            : undefined;
-        }
+        const fpOffset = (r: number, was: number | undefined): number | undefined =>
+          !writesRegister(ins, r) ? was
+          : ins.code === (Class.ALU64 | AluOp.MOV | Source.X) && ins.src === R10 && ins.off === 0 ? 0
+          : ins.code === (Class.ALU64 | AluOp.ADD | Source.K) && was !== undefined ? was + ins.imm
+          : undefined;
+        r2fp = fpOffset(2, r2fp);
+        r3fp = fpOffset(3, r3fp);
         if (writesRegister(ins, 1)) r1 = ins.code === OP_LDDW && ins.src === PseudoLd.MAP_FD ? Number(BigInt.asUintN(32, ins.imm64 ?? 0n)) : undefined;
         if (writesRegister(ins, 2)) {
           r2 = ins.code === OP_LDDW && ins.src === PseudoLd.FUNC ? callTarget(ins, pc) : undefined;

@@ -3,8 +3,8 @@
 // register as it was at the store (kept in a local from there) or the immediate — instead of loading
 // it back, also where one key word spans several stores. Where a byte is not known from this block's
 // stores, a store goes through another pointer, an atomic writes the key, or the key was written in
-// another block, the key is loaded from memory. Every engine must give the values derived by hand
-// below (array element i holds 100 + i).
+// another block, the key is loaded from memory. An inlined array update copies its value the same
+// way. Every engine must give the values derived by hand below (array element i holds 100 + i).
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
@@ -120,6 +120,20 @@ describe('inlined lookups take a key just stored from the stores', () => {
     // (no other i32 load in either: the array's value is an i64 load)
     expect(loads(same)).toBe(0);
     expect(loads(split)).toBeGreaterThan(0);
+  });
+
+  it('array update: the value copied from the stores that built it, or loaded from an earlier block', async () => {
+    // value bytes 11 00 33 22 00 00 00 00 (a u8 and a u16 over a zeroed u64) into element 5, read back
+    const build = ['r1 = 0', '*(u64 *)(r10 - 16) = r1', '*(u8 *)(r10 - 16) = 0x11', 'r1 = 0x2233', '*(u16 *)(r10 - 14) = r1', 'r1 = 5', '*(u32 *)(r10 - 4) = r1'];
+    const update = ['r2 = r10', 'r2 += -4', 'r3 = r10', 'r3 += -16', 'r4 = 0', `r1 = ${MAP}`, 'call 2'];
+    for (const split of [false, true]) {
+      const src = [...build, ...(split ? ['r1 = 0', '*(u8 *)(r10 - 15) = r1', 'if r1 > 100 goto +0'] : []), ...update, lookup(-4), 'exit'].join('\n');
+      for (const engine of engines) {
+        const map = arrayMap();
+        const prog = await load(withMap(assemble(src), map), engine);
+        expect(prog.testRun({ data: new Uint8Array(64) }).retval, `${engine} ${split ? 'split' : 'one block'}`).toBe(0x22330011);
+      }
+    }
   });
 
   it('hash: a 12-byte key of words, halves and a byte over zeroed words, registers reused before the call', async () => {
