@@ -16,6 +16,9 @@ export {
 export { MAPS_PERCPU_NCPUS } from './percpu';
 export { MAPS_ARRAY_STRIDE, MAPS_ARRAY_UNIT } from './array';
 export { MAPS_HT_MASK, MAPS_HT_SEED, MAPS_HT_KEY_OFF, MAPS_HT_VALUE_OFF } from './hash';
+export {
+  MAPS_LPM_ROOT, MAPS_LPM_DATA_SIZE, MAPS_LPM_VALUE_OFF, MAPS_LPM_NODE_FLAGS, MAPS_LPM_NODE_PREFIXLEN, MAPS_LPM_NODE_DATA,
+} from './lpm_trie';
 export { MAPS_RB_CONSUMER_POS, MAPS_RB_PRODUCER_POS, MAPS_RB_PENDING_POS, MAPS_RB_MASK, MAPS_RB_DATA_OFFSET } from './ringbuf';
 export { prog_array_get } from './fd_array';
 export {

@@ -43,11 +43,15 @@ import { mapWriterLock, mapWriterUnlock } from './map_lock';
 import { rc_passed, rc_reclaim, rc_stamp } from '../net/reclaim';
 import { netLockId } from '../net/lock';
 
-const LPM_ROOT: u32 = 32;
+// Exported for the JIT, which inlines lookups on 4- and 16-byte keys (src/jit/index.ts trieMapsOf).
+export const MAPS_LPM_ROOT: u32 = 32;
+export const MAPS_LPM_DATA_SIZE: u32 = 40;
+export const MAPS_LPM_VALUE_OFF: u32 = 48;
+const LPM_ROOT = MAPS_LPM_ROOT;
 const LPM_FREE: u32 = 36;
-const LPM_DATA_SIZE: u32 = 40;
+const LPM_DATA_SIZE = MAPS_LPM_DATA_SIZE;
 const LPM_MAX_PREFIXLEN: u32 = 44;
-const LPM_VALUE_OFF: u32 = 48;
+const LPM_VALUE_OFF = MAPS_LPM_VALUE_OFF;
 const LPM_STACK: u32 = 52;
 const LPM_RETIRED: u32 = 56;
 /** The waiting block after the node stack: nodes waiting for a grace period, and its number. */
@@ -55,11 +59,14 @@ const W_NODES: u32 = 0;
 const W_STAMP: u32 = 4;
 const W_SIZE: u32 = 8;
 
+export const MAPS_LPM_NODE_FLAGS: u32 = 8;
+export const MAPS_LPM_NODE_PREFIXLEN: u32 = 12;
+export const MAPS_LPM_NODE_DATA: u32 = 16;
 const N_CHILD0: u32 = 0;
 const N_CHILD1: u32 = 4;
-const N_FLAGS: u32 = 8;
-const N_PREFIXLEN: u32 = 12;
-const N_DATA: u32 = 16;
+const N_FLAGS = MAPS_LPM_NODE_FLAGS;
+const N_PREFIXLEN = MAPS_LPM_NODE_PREFIXLEN;
+const N_DATA = MAPS_LPM_NODE_DATA;
 const FLAG_IM: u32 = 1;
 
 const LPM_DATA_SIZE_MAX: u32 = 256;

@@ -116,6 +116,8 @@ export interface EmitOptions {
   inlineArrays?: ReadonlyMap<number, InlineArray>;
   /** HASH / PERCPU_HASH maps whose lookups the JIT inlines (htab_map_gen_lookup), by map address. */
   inlineHashes?: ReadonlyMap<number, InlineHash>;
+  /** LPM_TRIE maps of 4- or 16-byte addresses whose lookups the JIT inlines (trieLookup's walk), by map address. */
+  inlineTries?: ReadonlyMap<number, InlineTrie>;
   /**
    * Checked mode: how many backward jumps one run may take before it ends with RUN_INSN_LIMIT, so an
    * unverified program with an unbounded loop cannot hang the caller (0: no limit).
@@ -169,6 +171,35 @@ export interface InlineHash {
   seedAt: number;
   /** percpu_hash: bytes per CPU value, and the CPUs held (RUN_CPU beyond them reads CPU 0). */
   percpu?: { unit: number; ncpus: number };
+}
+
+/**
+ * An LPM trie's fixed geometry (assembly/maps/lpm_trie.ts): a node is `+0 u32 child[0] | +4 u32
+ * child[1] | +nodeFlags u32 (1: intermediate) | +nodePrefixlen u32 | +nodeData data[dataSize] … value
+ * at valueOff`; the root's address is read from rootAt at each lookup.
+ */
+export interface InlineTrie {
+  dataSize: 4 | 16;
+  rootAt: number;
+  valueOff: number;
+  nodeFlags: number;
+  nodePrefixlen: number;
+  nodeData: number;
+}
+
+/** The stores of a block over a key or value at r10 + at, oldest first. */
+interface StackBytes {
+  at: number;
+  writes: StackWrite[];
+}
+
+/** A store of a block to r10 + off: `size` bytes of a register, or of an immediate (`bytes`). */
+interface StackWrite {
+  pc: number;
+  off: number;
+  size: number;
+  reg?: number;
+  bytes?: bigint;
 }
 
 export interface EmitResult {
@@ -694,9 +725,11 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     const size = sizeBytes(ins.code);
     const isSt = (ins.code & CLASS_MASK) === Class.ST;
     const inLocal = ins.dst === R10 && size === 8 ? slotLocals?.get(ins.off) : undefined;
-    if (inLocal !== undefined) return [m.local.set(inLocal, isSt ? k64(ins.imm) : get(ins.src))];
+    const sh = shadowAt.get(pc);
+    const shadow = sh !== undefined && !isSt ? [m.local.set(shadowBase + sh, get(ins.src))] : [];
+    if (inLocal !== undefined) return [...shadow, m.local.set(inLocal, isSt ? k64(ins.imm) : get(ins.src))];
     const { pre, ptr, offset } = address(ins.dst, ins.off, size, true, pc, true);
-    return [...pre, storeOf(size, offset, ptr(), isSt ? k64(ins.imm) : get(ins.src))];
+    return [...shadow, ...pre, storeOf(size, offset, ptr(), isSt ? k64(ins.imm) : get(ins.src))];
   };
 
   /**
@@ -806,7 +839,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     if (arr) {
       // bpf_map_lookup_elem on an array: index = *(u32 *)key; index < max_entries ? &elem : NULL.
       // (The key is read unchecked, as the helper reads it.)
-      const idx = (): Expr => m.i64.extend_u(m.i32.load(0, 4, m.i32.wrap(get(2))));
+      const idx = (): Expr => m.i64.extend_u(keyRead(pc, 0, 4) ?? m.i32.load(0, 4, m.i32.wrap(get(2))));
       let elem = m.i64.add(k64(arr.data), m.i64.mul(get(TA), k64(arr.stride)));
       if (arr.percpu) {
         const cpuOk = m.select(m.i64.lt_u(get(TO), k64(arr.percpu.ncpus)), get(TO), k64(0));
@@ -821,6 +854,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     }
     const htab = hashLookups.get(pc);
     if (htab) return hashLookup(htab, pc);
+    const trie = trieLookups.get(pc);
+    if (trie) return trieLookup(trie, pc);
     const inlineCb = ins.imm === HELPER_LOOP ? loopCallbacks.get(pc) : undefined;
     if (inlineCb !== undefined) {
       // bpf_loop with a callback known here, inlined as the kernel's verifier does (inline_bpf_loop):
@@ -872,11 +907,13 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const errno = (e: number): Expr => k64(-e);
   const callFastPath = (id: number): Expr => m.call(wasmHelperImportName(id), [get(1), get(2), get(3), get(4), get(5)], i64);
   /** `n` bytes from src to dst (wasm addresses), as unrolled loads and stores, when a forward copy is safe. */
-  const copyInline = (dst: () => Expr, src: () => Expr, n: number): Expr[] => {
+  const copyInline = (dst: () => Expr, src: () => Expr, n: number, known?: (off: number, w: 1 | 2 | 4 | 8) => Expr | undefined): Expr[] => {
     const out: Expr[] = [];
     for (let o = 0; o < n; ) {
       const w = n - o >= 8 ? 8 : n - o >= 4 ? 4 : n - o >= 2 ? 2 : 1;
-      const v = w === 8 ? m.i64.load(o, 1, src()) : w === 4 ? m.i32.load(o, 1, src()) : w === 2 ? m.i32.load16_u(o, 1, src()) : m.i32.load8_u(o, 1, src());
+      const v =
+        known?.(o, w) ??
+        (w === 8 ? m.i64.load(o, 1, src()) : w === 4 ? m.i32.load(o, 1, src()) : w === 2 ? m.i32.load16_u(o, 1, src()) : m.i32.load8_u(o, 1, src()));
       out.push(w === 8 ? m.i64.store(o, 1, dst(), v) : w === 4 ? m.i32.store(o, 1, dst(), v) : w === 2 ? m.i32.store16(o, 1, dst(), v) : m.i32.store8(o, 1, dst(), v));
       o += w;
     }
@@ -912,7 +949,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
           m.i64.gt_u(m.i64.and(fl(), k64(~BPF_F_LOCK)), k64(BPF_EXIST)),
           set(R0, errno(EINVAL)),
           m.block(null, [
-            set(TA, m.i64.extend_u(m.i32.load(0, 4, lo32(2)))),
+            set(TA, m.i64.extend_u(keyRead(pc, 0, 4) ?? m.i32.load(0, 4, lo32(2)))),
             m.if(
               m.i64.ge_u(get(TA), k64(upd.maxEntries)),
               set(R0, errno(E2BIG)),
@@ -927,7 +964,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
                     m.local.set(TO, elem),
                     m.if(
                       forwardSafe(dst, src, upd.valueSize),
-                      m.block(null, [...copyInline(dst, src, upd.valueSize), set(R0, k64(0))]),
+                      m.block(null, [...copyInline(dst, src, upd.valueSize, (o, w) => keyRead(pc, o, w, valueBytes)), set(R0, k64(0))]),
                       set(R0, callFastPath(HELPER_MAP_UPDATE)),
                     ),
                   ]),
@@ -983,6 +1020,53 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   };
 
   /**
+   * Key forwarding for inlined map lookups: `size` bytes at `off` of the key of the lookup at `pc`, put
+   * together from what the stores of the same block left there (each byte from the newest store over it:
+   * the register as stored, kept in a shadow local from the store on, or the immediate) instead of
+   * loaded back. A load over bytes of two stores (a u32 of a struct's two u16 fields, a u8 field over a
+   * zeroed word) cannot be served by the CPU's store forwarding and waits for the stores to be written
+   * (over 10 cycles) on the way to the hash. i32 for 1, 2 or 4 bytes, i64 for 8; undefined when a byte
+   * is not known. `facts`: valueBytes for an array update's value.
+   */
+  const keyRead = (pc: number, off: number, size: 1 | 2 | 4 | 8, facts = keyBytes): Expr | undefined => {
+    const k = facts.get(pc);
+    if (!k) return undefined;
+    const a = k.at + off;
+    const newest = (byte: number): StackWrite | undefined => {
+      for (let i = k.writes.length - 1; i >= 0; i--) {
+        const w = k.writes[i]!;
+        if (w.off <= byte && byte < w.off + w.size) return w;
+      }
+      return undefined;
+    };
+    const parts: Expr[] = [];
+    let known = 0n;
+    for (let b = 0; b < size; ) {
+      const w = newest(a + b);
+      if (!w) return undefined;
+      let len = 1;
+      while (b + len < size && newest(a + b + len) === w) len++;
+      const shift = BigInt((a + b - w.off) * 8);
+      const mask = (1n << BigInt(len * 8)) - 1n;
+      if (w.bytes !== undefined) {
+        known |= ((w.bytes >> shift) & mask) << BigInt(b * 8);
+      } else {
+        const sh = shadowAt.get(w.pc);
+        if (sh === undefined) return undefined;
+        let v = m.local.get(shadowBase + sh, i64);
+        if (shift) v = m.i64.shr_u(v, k64(shift));
+        if (len < 8) v = m.i64.and(v, k64(mask));
+        if (b) v = m.i64.shl(v, k64(b * 8));
+        parts.push(v);
+      }
+      b += len;
+    }
+    if (known || !parts.length) parts.push(k64(known));
+    const v64 = parts.reduce((x, y) => m.i64.or(x, y));
+    return size === 8 ? v64 : m.i32.wrap(v64);
+  };
+
+  /**
    * bpf_map_lookup_elem on a HASH / PERCPU_HASH map, inlined as htab_map_gen_lookup inlines
    * __htab_map_lookup_elem: the kernel's hash of the key (jhash2 over words, jhash over bytes, as
    * htab_map_hash; unrolled for the map's key size), the bucket, then the chain walk comparing hashes
@@ -992,8 +1076,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     const L = (i: number): Expr => m.local.get(i, i32);
     const S = (i: number, v: Expr): Expr => m.local.set(i, v);
     const add = (i: number, v: Expr): Expr => S(i, m.i32.add(L(i), v));
-    const word = (off: number): Expr => m.i32.load(off, 1, L(HK));
-    const byte = (off: number): Expr => m.i32.load8_u(off, 1, L(HK));
+    const word = (off: number): Expr => keyRead(pc, off, 4) ?? m.i32.load(off, 1, L(HK));
+    const byte = (off: number): Expr => keyRead(pc, off, 1) ?? m.i32.load8_u(off, 1, L(HK));
     const JHASH_INITVAL = 0xdeadbeef;
     // __jhash_mix: rows x -= y; x ^= rol32(y, k); y += z
     const mix = (): Expr[] =>
@@ -1036,7 +1120,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       const parts: Expr[] = [];
       const ko = h.keyOff;
       let o = 0;
-      for (; o + 8 <= ks; o += 8) parts.push(m.i64.eq(m.i64.load(ko + o, 1, L(HE)), m.i64.load(o, 1, L(HK))));
+      for (; o + 8 <= ks; o += 8) parts.push(m.i64.eq(m.i64.load(ko + o, 1, L(HE)), keyRead(pc, o, 8) ?? m.i64.load(o, 1, L(HK))));
       if (o + 4 <= ks) {
         parts.push(m.i32.eq(m.i32.load(ko + o, 1, L(HE)), word(o)));
         o += 4;
@@ -1070,6 +1154,81 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
           ),
         ),
       ]),
+    );
+    return stmts;
+  };
+
+  /**
+   * bpf_map_lookup_elem on an LPM_TRIE of 4- or 16-byte addresses, inlined as trieLookup walks it
+   * (trie_lookup_elem). Per node, with c = the leading bits node data and key share (most significant
+   * first: clz of the byte-swapped xor) and np the node's prefixlen, trie_lookup_elem's match length
+   * min(c, np, kp) decides as follows: below np (c < np or kp < np) the walk ends; np = max_prefixlen
+   * (then c = kp = max_prefixlen) is the full match; else a real node is the best so far and the key's
+   * bit np picks the child. That bit is read from the key as loaded (little-endian words of network-
+   * order bytes): bit np most significant first is bit np ^ 7 of the loaded word. Both children are
+   * loaded and one picked, so the next node waits on this one only, not on its prefixlen. The key is
+   * read unchecked, as the helper reads it. i32 temporaries: HA the key's prefixlen, HB its 4-byte
+   * address, HE the node, HC its prefixlen, HH the best node; a 16-byte address is TA:TB (TO a temporary).
+   */
+  const trieLookup = (t: InlineTrie, pc: number): Expr[] => {
+    const L = (i: number): Expr => m.local.get(i, i32);
+    const S = (i: number, v: Expr): Expr => m.local.set(i, v);
+    const T = (i: number): Expr => m.local.get(i, i64);
+    const bswap32 = (v: () => Expr): Expr =>
+      m.i32.or(m.i32.rotl(m.i32.and(v(), k32(0xff00ff00)), k32(8)), m.i32.rotr(m.i32.and(v(), k32(0x00ff00ff)), k32(8)));
+    const bswap64 = (tmp: number): Expr => {
+      // bytes swapped in pairs, then halfwords, then the halves (AssemblyScript's bswap<u64>)
+      const step = (mask: bigint, sh: number): Expr =>
+        m.i64.or(m.i64.and(m.i64.shr_u(T(tmp), k64(sh)), k64(mask)), m.i64.shl(m.i64.and(T(tmp), k64(mask)), k64(sh)));
+      return m.block(null, [m.local.set(tmp, step(0x00ff00ff00ff00ffn, 8)), m.i64.rotr(step(0x0000ffff0000ffffn, 16), k64(32))], i64);
+    };
+    const maxPrefixlen = t.dataSize * 8;
+    const node = (off: number): Expr => m.i32.load(off, 4, L(HE));
+    const node64 = (off: number): Expr => m.i64.load(off, 4, L(HE));
+    const done = `trie_${pc}_done`;
+    const walk = `trie_${pc}_walk`;
+    const stmts: Expr[] = [S(HK, lo32(2)), S(HA, keyRead(pc, 0, 4) ?? m.i32.load(0, 4, L(HK))), S(HH, k32(0))];
+    let shared: Expr; // c
+    let bit: Expr;
+    const swapped = m.i32.xor(L(HC), k32(7)); // np ^ 7 (a 64-bit shift takes it mod 64: the low half's bit too)
+    if (t.dataSize === 4) {
+      stmts.push(S(HB, keyRead(pc, 4, 4) ?? m.i32.load(4, 4, L(HK))));
+      shared = m.i32.clz(m.block(null, [S(HK, m.i32.xor(node(t.nodeData), L(HB))), bswap32(() => L(HK))], i32));
+      bit = m.i32.and(m.i32.shr_u(L(HB), swapped), k32(1));
+    } else {
+      const half = (off: number): Expr => keyRead(pc, off, 8) ?? m.i64.load(off, 4, L(HK));
+      stmts.push(m.local.set(TA, half(4)), m.local.set(TB, half(12)));
+      shared = m.block(null, [
+        m.local.set(TO, m.i64.xor(node64(t.nodeData), T(TA))),
+        m.if(
+          m.i64.ne(T(TO), k64(0)),
+          m.i32.wrap(m.i64.clz(bswap64(TO))),
+          m.block(null, [m.local.set(TO, m.i64.xor(node64(t.nodeData + 8), T(TB))), m.i32.add(k32(64), m.i32.wrap(m.i64.clz(bswap64(TO))))], i32),
+        ),
+      ], i32);
+      bit = m.i32.wrap(m.i64.and(m.i64.shr_u(m.select(m.i32.lt_u(L(HC), k32(64)), T(TA), T(TB)), m.i64.extend_u(swapped)), k64(1)));
+    }
+    stmts.push(
+      m.block(done, [
+        m.br(done, m.i32.gt_u(L(HA), k32(maxPrefixlen))),
+        S(HE, m.i32.load(0, 4, k32(t.rootAt))),
+        m.loop(
+          walk,
+          m.if(
+            L(HE),
+            m.block(null, [
+              S(HC, node(t.nodePrefixlen)),
+              m.br(done, m.i32.lt_u(L(HA), L(HC))),
+              m.br(done, m.i32.lt_u(shared, L(HC))),
+              m.if(m.i32.eq(L(HC), k32(maxPrefixlen)), m.block(null, [S(HH, L(HE)), m.br(done)])),
+              m.if(m.i32.eqz(m.i32.and(node(t.nodeFlags), k32(1))), S(HH, L(HE))),
+              S(HE, m.select(bit, node(4), node(0))),
+              m.br(walk),
+            ]),
+          ),
+        ),
+      ]),
+      set(R0, m.select(L(HH), zext(m.i32.add(L(HH), k32(t.valueOff))), k64(0))),
     );
     return stmts;
   };
@@ -1175,26 +1334,68 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   // BPF_PSEUDO_FUNC), the map of bpf_map_lookup_elem / update_elem (r1, BPF_PSEUDO_MAP_FD) when it is
   // an inlinable array, and the length of bpf_xdp_load_bytes / store_bytes (r4, a mov of an immediate).
   const loopCallbacks = new Map<number, number>();
+  /** Inlined lookups' keys as the block's stores left them (keyRead). */
+  const keyBytes = new Map<number, StackBytes>();
+  /** Inlined array updates' values as the block's stores left them (keyRead). */
+  const valueBytes = new Map<number, StackBytes>();
+  /** Stores whose register is also kept in a local (key forwarding): store pc -> ordinal in its subprogram. */
+  const shadowAt = new Map<number, number>();
+  /** Shadow locals per subprogram (after its stack-slot locals). */
+  const shadowCount = new Map<number, number>();
+  /** The first shadow local of the function being lowered. */
+  let shadowBase = 0;
   const arrayLookups = new Map<number, InlineArray>();
   const arrayUpdates = new Map<number, InlineArray>();
   const hashLookups = new Map<number, InlineHash>();
+  const trieLookups = new Map<number, InlineTrie>();
   const tailCallMaps = new Map<number, InlineArray>();
   const bytesLengths = new Map<number, number>();
   for (const sp of layout.subprograms) {
+    let shadows = 0;
     for (const bb of sp.blocks) {
       let r1: number | undefined;
       let r2: number | undefined;
       let r2map: number | undefined;
       let r4: number | undefined;
+      // r2 as r10 + offset, and what the block's stores left in the stack (key forwarding, keyRead)
+      let r2fp: number | undefined;
+      let r3fp: number | undefined;
+      let stack: StackWrite[] = [];
+      /** What the block's stores left in [at, at + n): the facts keyRead puts bytes together from. */
+      const known = (at: number, n: number): StackBytes | undefined => {
+        const writes = stack.filter((w) => w.off < at + n && at < w.off + w.size);
+        if (!writes.length) return undefined;
+        for (const w of writes) if (w.reg !== undefined && !shadowAt.has(w.pc)) shadowAt.set(w.pc, shadows++);
+        return { at, writes };
+      };
       for (let pc = bb.start; pc < bb.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) {
         const ins = prog[pc]!;
         if (ins.code === (Class.JMP | JmpOp.CALL)) {
+          if (ins.src === PseudoCall.HELPER && ins.imm === HELPER_MAP_LOOKUP && r1 !== undefined && r2fp !== undefined && layout.framePointerFixed) {
+            // an inlined lookup: the registers its key was stored from are kept (shadowed) from their store on
+            const t = opts.inlineTries?.get(r1);
+            const ks = opts.inlineArrays?.has(r1) ? 4 : opts.inlineHashes?.get(r1)?.keySize ?? (t ? 4 + t.dataSize : 0);
+            const k = ks ? known(r2fp, ks) : undefined;
+            if (k) keyBytes.set(pc, k);
+          }
+          const upd = r1 !== undefined && ins.src === PseudoCall.HELPER && ins.imm === HELPER_MAP_UPDATE && layout.framePointerFixed ? opts.inlineArrays?.get(r1) : undefined;
+          if (upd && !upd.progArray) {
+            // an inlined array update: its key, and the value it copies
+            const k = r2fp !== undefined ? known(r2fp, 4) : undefined;
+            if (k) keyBytes.set(pc, k);
+            const v = r3fp !== undefined ? known(r3fp, upd.valueSize) : undefined;
+            if (v) valueBytes.set(pc, v);
+          }
+          stack = []; // a call may write any stack it can reach
+          r2fp = r3fp = undefined;
           if (ins.src === PseudoCall.HELPER) {
             if (ins.imm === HELPER_LOOP && r2 !== undefined) loopCallbacks.set(pc, r2);
             const arr = r1 !== undefined ? opts.inlineArrays?.get(r1) : undefined;
             if (ins.imm === HELPER_MAP_LOOKUP && arr && !arr.progArray) arrayLookups.set(pc, arr);
             const htab = r1 !== undefined ? opts.inlineHashes?.get(r1) : undefined;
             if (ins.imm === HELPER_MAP_LOOKUP && htab) hashLookups.set(pc, htab);
+            const trie = r1 !== undefined ? opts.inlineTries?.get(r1) : undefined;
+            if (ins.imm === HELPER_MAP_LOOKUP && trie) trieLookups.set(pc, trie);
             if (ins.imm === HELPER_MAP_UPDATE && arr && !arr.progArray) arrayUpdates.set(pc, arr);
             const progs = r2map !== undefined ? opts.inlineArrays?.get(r2map) : undefined;
             if (ins.imm === HELPER_TAIL_CALL && progs?.progArray) tailCallMaps.set(pc, progs);
@@ -1203,6 +1404,22 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
           r1 = r2 = r2map = r4 = undefined; // calls clobber r1–r5
           continue;
         }
+        const cls = ins.code & CLASS_MASK;
+        if (cls === Class.ST || cls === Class.STX) {
+          if ((ins.code & MODE_MASK) === Mode.MEM && ins.dst === R10) {
+            const size = sizeBytes(ins.code);
+            stack.push(cls === Class.STX ? { pc, off: ins.off, size, reg: ins.src } : { pc, off: ins.off, size, bytes: BigInt.asUintN(size * 8, BigInt(ins.imm)) });
+          } else {
+            stack = []; // through another pointer (or an atomic): it may be to the stack
+          }
+        }
+        const fpOffset = (r: number, was: number | undefined): number | undefined =>
+          !writesRegister(ins, r) ? was
+          : ins.code === (Class.ALU64 | AluOp.MOV | Source.X) && ins.src === R10 && ins.off === 0 ? 0
+          : ins.code === (Class.ALU64 | AluOp.ADD | Source.K) && was !== undefined ? was + ins.imm
+          : undefined;
+        r2fp = fpOffset(2, r2fp);
+        r3fp = fpOffset(3, r3fp);
         if (writesRegister(ins, 1)) r1 = ins.code === OP_LDDW && ins.src === PseudoLd.MAP_FD ? Number(BigInt.asUintN(32, ins.imm64 ?? 0n)) : undefined;
         if (writesRegister(ins, 2)) {
           r2 = ins.code === OP_LDDW && ins.src === PseudoLd.FUNC ? callTarget(ins, pc) : undefined;
@@ -1211,6 +1428,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
         if (writesRegister(ins, 4)) r4 = movImm(ins);
       }
     }
+    shadowCount.set(sp.entry, shadows);
   }
 
   // Loop heads: every cycle of a function has an edge to a block at or before its source block, so a
@@ -1239,6 +1457,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     frameDepth = depth;
     const slots = slotsOf(sp);
     slotLocals = new Map(slots.map((off, i) => [off, SLOT0 + i]));
+    shadowBase = SLOT0 + slots.length;
     const rl = new B.Relooper(m);
     const ids = new Map<number, number>();
     let entries = lowHalvesAt.get(sp.entry);
@@ -1282,7 +1501,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     }
     const body = rl.renderAndDispose(id(sp.entry), LABEL);
     // locals after the parameters: r0, r6–r9, label, tA, tB, tO (run: r10 and depth first)
-    const vars = [i64, i64, i64, i64, i64, i32, i64, i64, i64, i32, i32, i32, i32, i32, i32, ...slots.map(() => i64)];
+    const vars = [i64, i64, i64, i64, i64, i32, i64, i64, i64, i32, i32, i32, i32, i32, i32, ...slots.map(() => i64), ...Array.from({ length: shadowCount.get(sp.entry) ?? 0 }, () => i64)];
     if (depth === undefined) {
       m.addFunction(subName(sp.entry), subParams, i64, vars, m.block(null, [body, m.unreachable()]));
       return;

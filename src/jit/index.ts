@@ -8,7 +8,7 @@
 import { encode, type Insn } from '../isa/insn.js';
 import type { EngineOptions } from '../runtime/types.js';
 import { analyze, type ProgramLayout } from './cfg.js';
-import { emitModule, loadBinaryen, type EmitOptions, type InlineArray, type InlineHash, type OptimizeMode, type RunAreas } from './emit.js';
+import { emitModule, loadBinaryen, type EmitOptions, type InlineArray, type InlineHash, type InlineTrie, type OptimizeMode, type RunAreas } from './emit.js';
 import { OP_LDDW, PseudoLd } from '../isa/opcodes.js';
 import { ARENA_BASE, MAP_HDR, type EngineMemory } from '../runtime/memory.js';
 import type { FastPath } from '../runtime/fastpath.js';
@@ -18,6 +18,7 @@ const BPF_MAP_TYPE_ARRAY = 2;
 const BPF_MAP_TYPE_PERCPU_HASH = 5;
 const BPF_MAP_TYPE_PERCPU_ARRAY = 6;
 const BPF_MAP_TYPE_PROG_ARRAY = 3;
+const BPF_MAP_TYPE_LPM_TRIE = 11;
 import { JitProgram, type CompiledModule } from './program.js';
 import { programCache } from '../cache/program_cache.js';
 
@@ -81,6 +82,7 @@ async function cachedModule(prog: readonly Insn[], opts: JitOptions): Promise<{ 
   const tailCalls = fp !== undefined;
   const inlineArrays = fp ? arrayMapsOf(prog, mem, fp) : new Map<number, InlineArray>();
   const inlineHashes = fp ? hashMapsOf(prog, mem, fp) : new Map<number, InlineHash>();
+  const inlineTries = fp ? trieMapsOf(prog, mem, fp) : new Map<number, InlineTrie>();
   const backEdgeBudget = checked ? (opts.maxBackEdges ?? DEFAULT_MAX_BACK_EDGES) : 0;
   // The module depends on the program, the check mode, the optimiser and the memory's declared shape;
   // helpers and regions are bound per instance.
@@ -94,6 +96,7 @@ async function cachedModule(prog: readonly Insn[], opts: JitOptions): Promise<{ 
     tailCalls ? 't' : '',
     JSON.stringify([...inlineArrays]),
     JSON.stringify([...inlineHashes]),
+    JSON.stringify([...inlineTries]),
     backEdgeBudget,
     opts.burst ? 'b' : '',
     opts.areas ? `w${opts.areas.stackBase},${opts.areas.ctxBase},${opts.areas.runBase}` : '',
@@ -105,7 +108,7 @@ async function cachedModule(prog: readonly Insn[], opts: JitOptions): Promise<{ 
   if (entry) {
     cache.delete(key); // re-insert: Map order doubles as LRU order
   } else {
-    entry = build(prog, layout, { checked, optimize, memory, wasmHelpers, tailCalls, inlineArrays, inlineHashes, backEdgeBudget, burst: opts.burst ?? false, ...(opts.areas ? { areas: opts.areas } : {}) }, key);
+    entry = build(prog, layout, { checked, optimize, memory, wasmHelpers, tailCalls, inlineArrays, inlineHashes, inlineTries, backEdgeBudget, burst: opts.burst ?? false, ...(opts.areas ? { areas: opts.areas } : {}) }, key);
     entry.catch(() => cache.delete(key));
   }
   cache.set(key, entry);
@@ -240,6 +243,31 @@ function hashMapsOf(prog: readonly Insn[], mem: EngineMemory, fp: FastPath): Map
   return out;
 }
 
+/**
+ * The LPM_TRIE maps with 4- or 16-byte addresses (IPv4, IPv6 keys) a program refers to: their lookups
+ * are inlined as trieLookup walks them (assembly/maps/lpm_trie.ts), with the node layout, the data size
+ * and the value's offset in a node as constants (fixed at the map's creation). The root is read at each
+ * lookup: updates relink nodes, never move the header.
+ */
+function trieMapsOf(prog: readonly Insn[], mem: EngineMemory, fp: FastPath): Map<number, InlineTrie> {
+  const out = new Map<number, InlineTrie>();
+  const view = mem.view();
+  for (const [addr, type] of mapRefs(prog, view)) {
+    if (type !== BPF_MAP_TYPE_LPM_TRIE) continue;
+    const dataSize = view.getUint32(addr + fp.global('MAPS_LPM_DATA_SIZE'), true);
+    if (dataSize !== 4 && dataSize !== 16) continue;
+    out.set(addr, {
+      dataSize,
+      rootAt: addr + fp.global('MAPS_LPM_ROOT'),
+      valueOff: view.getUint32(addr + fp.global('MAPS_LPM_VALUE_OFF'), true),
+      nodeFlags: fp.global('MAPS_LPM_NODE_FLAGS'),
+      nodePrefixlen: fp.global('MAPS_LPM_NODE_PREFIXLEN'),
+      nodeData: fp.global('MAPS_LPM_NODE_DATA'),
+    });
+  }
+  return out;
+}
+
 /** Drop every cached Module (tests, long-running tools that compile many one-off programs). */
 export function clearJitCache(): void {
   cache.clear();
@@ -248,12 +276,15 @@ export function clearJitCache(): void {
 /** The wasm text of a program as the JIT would build it (debugging, tests). */
 export async function jitText(prog: readonly Insn[], opts: Omit<JitOptions, 'helpers'>): Promise<string> {
   const m = opts.memory;
+  const fp = opts.fastPath;
+  // With the fast path, its maps' lookups are inlined as compile() inlines them.
   const { text } = await emitModule(prog, analyze(prog), {
     checked: opts.checked ?? true,
     optimize: optimizeMode(opts.optimize),
     memory: { initialPages: m.initialPages, maximumPages: m.maximumPages, shared: m.shared },
     wasmHelpers: [],
     tailCalls: false,
+    ...(fp ? { inlineArrays: arrayMapsOf(prog, m, fp), inlineHashes: hashMapsOf(prog, m, fp), inlineTries: trieMapsOf(prog, m, fp) } : {}),
     text: true,
   });
   return text!;
