@@ -415,6 +415,9 @@ class Verifier {
         popped = true;
         continue;
       }
+      // A return from a function (or a callback) to its caller: do_check names the state it goes on
+      // with as it names a popped one (do_print_state).
+      if (this.prog[pc]!.code === (Class.JMP | JmpOp.EXIT)) popped = true;
       from = pc;
       pc = next;
     }
