@@ -2105,7 +2105,13 @@ class Verifier {
         return true;
       case Class.ST:
       case Class.STX: {
-        if ((ins.code & 0xe0) === Mode.ATOMIC) return !(regs & (sbit | 1)) && !bt.anySlot();
+        if ((ins.code & 0xe0) === Mode.ATOMIC) {
+          // An atomic add/or/and/xor without fetch on memory other than the stack sets no register and no
+          // stack slot: backtrack_insn passes it by (only a scalar dst_reg, pointer arithmetic, is -ENOTSUPP).
+          const plain = ins.imm === AtomicOp.ADD || ins.imm === AtomicOp.OR || ins.imm === AtomicOp.AND || ins.imm === AtomicOp.XOR;
+          if (plain && !stack) return !(regs & dbit);
+          return !(regs & (sbit | 1)) && !bt.anySlot();
+        }
         // A store at a variable offset spills nothing (its slots lose their spills): nothing to follow.
         if (stack === STACK_INDIRECT) return true;
         if (!stack) return true;

@@ -36,6 +36,8 @@ const KERNEL: Record<string, number> = {
   'xdp_redirect:xdp_redirect': 258,
   'xdp_sampler:xdp_sampler': 302,
   'xdp_trim:xdp_trim': 176,
+  // Its atomic adds to a map value are passed by in backtracking, as the kernel's backtrack_insn does.
+  'xdp_lb:xdp_lb': 464,
 };
 
 const objects = [...new Set(Object.keys(KERNEL).map((k) => k.split(':')[0]!))];
