@@ -1,5 +1,5 @@
 // xdp_tcpopt: a header walk with a variable count, the loop suite's (xdp_loops.c) fifth shape, in an
-// object of its own for its long verification (Linux 6.18 processes 262k instructions, wxdp 353k):
+// object of its own for its long verification (Linux 6.18 and wxdp both process 262,417 instructions):
 // the TCP options of an untagged IPv4 frame (kind, length, as
 // many bytes as doff says, 16 options at most), MSS clamped to 1400 with an RFC 1624 checksum update
 // (XDP_TX when clamped), the option kinds seen counted once per frame in an ARRAY. Else XDP_PASS.

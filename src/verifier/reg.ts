@@ -644,39 +644,6 @@ function lsh64(d: Reg, umin: bigint, umax: bigint): void {
   d.updateBounds();
 }
 
-/** Unsigned division or modulo by a known constant (the ISA: x / 0 = 0, x % 0 = x). */
-function divModConst(d: Reg, c: bigint, isDiv: boolean, alu32: boolean): void {
-  let lo = alu32 ? d.u32min : d.umin;
-  let hi = alu32 ? d.u32max : d.umax;
-  if (c === 0n) {
-    if (isDiv) lo = hi = 0n;
-  } else if (isDiv) {
-    lo /= c;
-    hi /= c;
-  } else if (hi >= c) {
-    lo = 0n;
-    hi = c - 1n;
-  }
-  if (!isDiv && (c === 0n || (alu32 ? d.u32max : d.umax) < c)) return; // dst unchanged
-  if (alu32) {
-    d.varOff = d.varOff.withSubreg(Tnum.range(lo, hi));
-    d.u32min = lo;
-    d.u32max = hi;
-    d.s32min = S32_MIN;
-    d.s32max = S32_MAX;
-    d.mark64Unbounded();
-    d.update32Bounds();
-  } else {
-    d.varOff = Tnum.range(lo, hi);
-    d.umin = lo;
-    d.umax = hi;
-    d.smin = S64_MIN;
-    d.smax = S64_MAX;
-    d.mark32Unbounded();
-    d.updateBounds();
-  }
-}
-
 const TWO_OPERAND: Partial<Record<number, 'add' | 'sub' | 'mul' | Bitwise>> = {
   0x00: 'add',
   0x10: 'sub',
@@ -769,16 +736,9 @@ export function scalarAlu(d: Reg, src: Reg, op: number, alu32: boolean): void {
         d.updateBounds();
       }
       break;
-    case 0x30: // div (unsigned)
-    case 0x90: // mod (unsigned)
-      if (!s.varOff.isConst) {
-        d.markUnknown();
-        break;
-      }
-      divModConst(d, alu32 ? u32(s.varOff.value) : s.varOff.value, op === 0x30, alu32);
-      break;
     default:
-      // signed div/mod, and anything else: no range is computed.
+      // div and mod (signed or not, even by a constant: Linux 6.18 logs `r3 /= 3` of r3=7 as scalar()),
+      // and anything else: no range is computed (is_safe_to_compute_dst_reg_range).
       d.markUnknown();
       break;
   }

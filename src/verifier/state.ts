@@ -273,8 +273,7 @@ class IdMap {
 
   /** check_scalar_ids: as checkScalar, but an unlinked current scalar gets an id of its own. */
   scalarIds(oldId: number, curId: number): boolean {
-    if (oldId === 0) return true;
-    return this.check(oldId, curId || --this.tmpId);
+    return this.check(oldId || --this.tmpId, curId || --this.tmpId);
   }
 }
 

@@ -152,33 +152,6 @@ const STACK_INDIRECT = 0x3ff;
 /** The kernel forces a checkpoint once a path's jump history since the last one passes 40 entries. */
 const HIST_MARKS_MAX = 40;
 
-/**
- * bpf_clear_singular_ids: an id that only one scalar carries links it to nothing; cleared before a
- * checkpoint, so that states differing only in such leftovers compare equal.
- */
-function clearSingularIds(st: State): void {
-  // Most states link no scalars: no map until an id shows up.
-  let count: Map<number, number> | undefined;
-  for (const f of st.frames) {
-    for (const r of f.regs) {
-      if (r.type === RegType.SCALAR && r.id) (count ??= new Map()).set(r.id, (count.get(r.id) ?? 0) + 1);
-    }
-    for (const slot of f.stack) {
-      const r = slot.spill;
-      if (r && r.type === RegType.SCALAR && r.id) (count ??= new Map()).set(r.id, (count.get(r.id) ?? 0) + 1);
-    }
-  }
-  if (!count) return;
-  let singular = false;
-  for (const n of count.values()) if (n === 1) singular = true;
-  if (!singular) return;
-  const ids = count;
-  st.forEachReg(
-    (r) => (r.id = 0),
-    (r) => r.isScalar && r.id !== 0 && ids.get(r.id) === 1,
-  );
-}
-
 const CMP_OF_OP: Partial<Record<number, Cmp>> = {
   [JmpOp.JEQ]: 'eq', [JmpOp.JNE]: 'ne', [JmpOp.JGT]: 'gt', [JmpOp.JGE]: 'ge', [JmpOp.JLT]: 'lt', [JmpOp.JLE]: 'le',
   [JmpOp.JSGT]: 'sgt', [JmpOp.JSGE]: 'sge', [JmpOp.JSLT]: 'slt', [JmpOp.JSLE]: 'sle', [JmpOp.JSET]: 'set',
@@ -209,15 +182,21 @@ class Verifier {
   private totalStates = 0;
   private curStates = 0;
   private peakStates = 0;
-  /** Checkpoints whose exploration is complete, by instruction: these prune. */
-  private readonly finished = new Map<number, Checkpoint[]>();
-  /** Checkpoints still being explored, by instruction and fingerprint: these detect infinite loops. */
-  private readonly inflight = new Map<number, { count: number; byFp: Map<number, Checkpoint[]> }>();
+  /**
+   * The checkpoints of each instruction, oldest first (the kernel's explored_states list, walked newest
+   * first): finished ones (branches 0) prune, in-flight ones detect infinite loops.
+   */
+  private readonly states = new Map<number, Checkpoint[]>();
   private maxStatesPerInsn = 0;
   /** The stack slots live at the instruction being compared (one object, refilled per comparison). */
   private readonly slotLive = { lo: 0, hi: 0 };
   private readonly pending: Pending[] = [];
   private prune!: Uint8Array;
+  /**
+   * The kernel's jmp points (mark_jmp_point): branch and goto targets, the instruction after a call, a
+   * callback-calling helper call. Each one visited is an entry of the path's jump history.
+   */
+  private jmpPoint!: Uint8Array;
   /**
    * Helper calls that run a callback (bpf_loop): a forced checkpoint, where a callback's iterations
    * converge (the kernel's calls_callback: compared by range with the states still being explored).
@@ -326,6 +305,7 @@ class Verifier {
     const prog = this.prog;
     const n = prog.length;
     this.prune = new Uint8Array(n);
+    this.jmpPoint = new Uint8Array(n);
     const starts = new Set<number>([0]);
     for (let i = 0; i < n; i++) {
       const ins = prog[i]!;
@@ -356,9 +336,9 @@ class Verifier {
       if (ins.code === OP_LDDW && ins.src === PseudoLd.FUNC) {
         // visit_func_call_insn: the reference, the instruction after it and the callback's entry.
         visit(i + 1 + ins.imm, i);
-        this.prune[i + 1 + ins.imm] = 1;
+        this.prune[i + 1 + ins.imm] = this.jmpPoint[i + 1 + ins.imm] = 1;
         this.prune[i] = 1;
-        if (next < n) this.prune[next] = 1;
+        if (next < n) this.prune[next] = this.jmpPoint[next] = 1;
       }
       if (!isJmp) {
         if (next >= n) this.reject('last insn is not an exit or jmp', i);
@@ -369,19 +349,19 @@ class Verifier {
       if (op === JmpOp.CALL) {
         if (isLocalCall(ins)) {
           visit(i + 1 + ins.imm, i);
-          this.prune[i + 1 + ins.imm] = 1;
+          this.prune[i + 1 + ins.imm] = this.jmpPoint[i + 1 + ins.imm] = 1;
           this.prune[i] = 1;
         }
         if (ins.src === PseudoCall.HELPER && ins.imm === 181) {
           this.callbackCalls.add(i);
-          this.prune[i] = 1;
+          this.prune[i] = this.jmpPoint[i] = 1;
         }
-        this.prune[next] = 1;
+        this.prune[next] = this.jmpPoint[next] = 1;
         visit(next, i);
         continue;
       }
       const t = i + 1 + (c === Class.JMP32 && op === JmpOp.JA ? ins.imm : ins.off);
-      this.prune[t] = 1;
+      this.prune[t] = this.jmpPoint[t] = 1;
       visit(t, i);
       if (op !== JmpOp.JA) {
         // The kernel's prune points for a conditional jump: the jump itself and its target.
@@ -415,6 +395,12 @@ class Verifier {
     let popped = false;
     for (;;) {
       if (++rounds > maxRounds) this.reject(`BPF program is too large. Processed ${this.processed} insn`, from >= 0 ? from : pc);
+      // do_check counts the instruction before is_state_visited: a visit pruned there is processed too,
+      // and the checkpoint heuristics see the count with it.
+      if (++this.processed > this.limit) {
+        // Named as the kernel's log names it: by the last instruction it processed.
+        this.reject(`BPF program is too large. Processed ${this.processed} insn`, from >= 0 ? from : pc);
+      }
       if (this.prune[pc] && from >= 0) {
         // The instruction about to run: where precision propagated on a hit starts backwards from.
         this.curPc = pc;
@@ -431,10 +417,6 @@ class Verifier {
         if (this.logLevel >= 1) this.log(`from ${from} to ${pc}: ${this.stateText(st)}`);
         popped = false;
       }
-      if (++this.processed > this.limit) {
-        // Named as the kernel's log names it: by the last instruction it processed.
-        this.reject(`BPF program is too large. Processed ${this.processed} insn`, from >= 0 ? from : pc);
-      }
       this.logInsn(pc);
       const cls = this.prog[pc]!.code & 0x07;
       if (cls === Class.JMP || cls === Class.JMP32) this.jmps++;
@@ -442,7 +424,7 @@ class Verifier {
       this.stepStack = 0;
       const next = this.step(st, pc);
       st.hist.push(this.stepStack ? pc | (this.stepStack << HIST_PC_BITS) : pc);
-      if (this.stepStack || this.prune[pc]) st.histMarks++;
+      if (this.stepStack || this.jmpPoint[pc]) st.histMarks++;
       if (this.logLevel >= 2) this.log(`${pc}: ${this.stateText(st)}`);
       if (next < 0) {
         const p = this.popPath(st);
@@ -451,6 +433,9 @@ class Verifier {
         popped = true;
         continue;
       }
+      // A return from a function (or a callback) to its caller: do_check names the state it goes on
+      // with as it names a popped one (do_print_state).
+      if (this.prog[pc]!.code === (Class.JMP | JmpOp.EXIT)) popped = true;
       from = pc;
       pc = next;
     }
@@ -490,7 +475,6 @@ class Verifier {
   private popPath(st: State): Pending | undefined {
     for (let c = st.cp; c; c = c.parent) {
       if (--c.branches > 0) break;
-      this.finish(c);
     }
     return this.pending.pop();
   }
@@ -502,75 +486,78 @@ class Verifier {
     if (this.pending.length > 8192) this.reject(`The sequence of ${this.pending.length} jumps is too complex.`, from);
   }
 
-  /** is_state_visited: prune against a finished equivalent state, detect infinite loops, store a checkpoint. */
+  /**
+   * is_state_visited: prune against an equivalent explored state, detect infinite loops, store a
+   * checkpoint. The checkpoints of an instruction are walked as the kernel walks its explored_states
+   * list, newest first, finished and in-flight ones alike: the order decides which state a path is
+   * pruned by, which misses are counted, and an in-flight state evicted for its misses no longer holds
+   * back the checkpoints of the loop it is in.
+   */
   private isStateVisited(st: State, pc: number): boolean {
     const live = this.liveMasks(st, pc);
     const callsCallback = this.callbackCalls.has(pc);
     // Computed only when an in-flight state may repeat or a checkpoint is stored.
     let fpMemo: number | undefined;
     const fp = (): number => (fpMemo ??= fingerprint(st, live[live.length - 1]!));
-    const open = this.inflight.get(pc);
-    let loop = false;
-    if (open && open.count > 0) {
-      loop = true;
-      if (callsCallback) {
-        // A callback's next iteration from a state within the ranges of one still being explored
-        // adds nothing (RANGE_WITHIN: imprecise scalars compared too); no infinite-loop check here.
-        for (const list of open.byFp.values()) {
-          for (const old of list) {
-            if (old.branches > 0 && statesEqual(old.state, st, live, false, undefined, true)) {
-              this.propagatePrecision(old.state, st);
-              return true;
-            }
-          }
-        }
-      } else {
-        // An identical state still being explored: this path went round a loop and changed nothing.
-        for (const old of open.byFp.get(fp()) ?? []) {
-          if (old.branches > 0 && old.state.cbUnroll === st.cbUnroll && statesEqual(old.state, st, live, true)) {
-            this.reject(`infinite loop detected at insn ${pc}`, pc);
-          }
-        }
-      }
-    }
     // The kernel's add_new_state: a checkpoint after 2 jumps and 8 instructions since the last one, or
     // forced (a call that runs a callback; a history of more than 40 jump targets and stack accesses).
-    // While a loop is explored (an in-flight state here), not before 20 jumps or 100 instructions.
     const force = callsCallback || st.histMarks > HIST_MARKS_MAX;
     let add = force || (this.jmps - this.prevJmps >= 2 && this.processed - this.prevProcessed >= 8);
-    if (loop && !force && this.jmps - this.prevJmps < 20 && this.processed - this.prevProcessed < 100) add = false;
-    let list = this.finished.get(pc);
-    // The kernel's max_states_per_insn: the states it walked here without a hit (in flight or not).
-    const walked = (open?.count ?? 0) + (list?.length ?? 0);
+    const list = this.states.get(pc);
     if (list) {
-      let evict = false;
+      const walked = list.length;
       const slotLive = this.slotLive;
       slotLive.lo = this.stackLive.liveLoAt(pc);
       slotLive.hi = this.stackLive.liveHiAt(pc);
-      for (const old of list) {
-        if (statesEqual(old.state, st, live, false, slotLive, false, old.failAt, old.failOld)) {
-          old.hits++;
-          this.propagatePrecision(old.state, st);
-          return true;
+      for (let k = list.length - 1; k >= 0; k--) {
+        const old = list[k]!;
+        if (old.branches > 0) {
+          if (callsCallback) {
+            // A callback's next iteration from a state within the ranges of one still being explored
+            // adds nothing (RANGE_WITHIN: imprecise scalars compared too); no infinite-loop check here.
+            if (statesEqual(old.state, st, live, false, undefined, true)) {
+              old.hits++;
+              this.propagatePrecision(old.state, st);
+              return true;
+            }
+          } else if (old.fp === fp() && old.state.cbUnroll === st.cbUnroll && statesEqual(old.state, st, live, true)) {
+            // An identical state still being explored: this path went round a loop and changed nothing.
+            this.reject(`infinite loop detected at insn ${pc}`, pc);
+          }
+          // While a loop is explored (an in-flight state here), not before 20 jumps or 100 instructions.
+          if (!force && this.jmps - this.prevJmps < 20 && this.processed - this.prevProcessed < 100) add = false;
+        } else {
+          if (statesEqual(old.state, st, live, false, slotLive, false, old.failAt, old.failOld)) {
+            old.hits++;
+            this.propagatePrecision(old.state, st);
+            return true;
+          }
+          old.failAt = mismatch.at;
+          old.failOld = mismatch.old;
         }
-        old.failAt = mismatch.at;
-        old.failOld = mismatch.old;
         // A state that keeps failing to prune costs more than it saves (the kernel's miss_cnt heuristic,
-        // counted only when the miss leads to a new checkpoint).
-        if (add && ++old.misses > old.hits * 3 + 3) evict = true;
+        // counted only when the miss leads to a new checkpoint); in flight at a forced checkpoint, 64.
+        if (add) old.misses++;
+        const n = callsCallback && old.branches > 0 ? 64 : 3;
+        if (old.misses > old.hits * n + n) {
+          // Dropped at once (the walk goes on to older ones, and may yet hit one of them).
+          list.splice(k, 1);
+          this.curStates--;
+        }
       }
-      if (evict) {
-        const keep = list.filter((c) => c.misses <= c.hits * 3 + 3);
-        this.curStates -= list.length - keep.length;
-        list = keep;
-        this.finished.set(pc, list);
-      }
+      // max_states_per_insn: the states walked here without a hit.
+      if (walked > this.maxStatesPerInsn) this.maxStatesPerInsn = walked;
+      if (!list.length) this.states.delete(pc);
     }
-    if (walked > this.maxStatesPerInsn) this.maxStatesPerInsn = walked;
     if (!add) return false;
     this.prevJmps = this.jmps;
     this.prevProcessed = this.processed;
-    clearSingularIds(st);
+    // Precision marks inherited from before the checkpoint say nothing about values computed after it
+    // (mark_all_scalars_imprecise, before the copy): from here on they are earned by backtracking only.
+    st.forEachReg(
+      (r) => (r.precise = false),
+      (r) => r.isScalar && r.precise,
+    );
     const snap = st.clone(false);
     const cp: Checkpoint = { insn: pc, state: snap, branches: 1, parent: st.cp, hits: 0, misses: 0, hist: st.hist, fp: fp(), failAt: -1, failOld: undefined };
     snap.cp = null;
@@ -578,34 +565,13 @@ class Verifier {
     st.cp = cp;
     st.hist = new History();
     st.histMarks = 0;
-    // Precision marks inherited from before the checkpoint say nothing about values computed after it
-    // (mark_all_scalars_imprecise): from here on they are earned by backtracking only.
-    st.forEachReg(
-      (r) => (r.precise = false),
-      (r) => r.isScalar && r.precise,
-    );
-    let fl = this.inflight.get(pc);
-    if (!fl) this.inflight.set(pc, (fl = { count: 0, byFp: new Map() }));
-    fl.count++;
-    const same = fl.byFp.get(cp.fp);
-    if (same) same.push(cp);
-    else fl.byFp.set(cp.fp, [cp]);
+    const at = this.states.get(pc);
+    if (at) at.push(cp);
+    else this.states.set(pc, [cp]);
     this.totalStates++;
     this.curStates++;
     if (this.curStates > this.peakStates) this.peakStates = this.curStates;
     return false;
-  }
-
-  /** A checkpoint whose paths are all explored: it can prune from now on. */
-  private finish(c: Checkpoint): void {
-    const fl = this.inflight.get(c.insn)!;
-    fl.count--;
-    const same = fl.byFp.get(c.fp)!;
-    same.splice(same.indexOf(c), 1);
-    if (!same.length) fl.byFp.delete(c.fp);
-    let list = this.finished.get(c.insn);
-    if (!list) this.finished.set(c.insn, (list = []));
-    list.push(c);
   }
 
   private liveMasks(st: State, pc: number): number[] {
@@ -2159,7 +2125,13 @@ class Verifier {
         return true;
       case Class.ST:
       case Class.STX: {
-        if ((ins.code & 0xe0) === Mode.ATOMIC) return !(regs & (sbit | 1)) && !bt.anySlot();
+        if ((ins.code & 0xe0) === Mode.ATOMIC) {
+          // An atomic add/or/and/xor without fetch on memory other than the stack sets no register and no
+          // stack slot: backtrack_insn passes it by (only a scalar dst_reg, pointer arithmetic, is -ENOTSUPP).
+          const plain = ins.imm === AtomicOp.ADD || ins.imm === AtomicOp.OR || ins.imm === AtomicOp.AND || ins.imm === AtomicOp.XOR;
+          if (plain && !stack) return !(regs & dbit);
+          return !(regs & (sbit | 1)) && !bt.anySlot();
+        }
         // A store at a variable offset spills nothing (its slots lose their spills): nothing to follow.
         if (stack === STACK_INDIRECT) return true;
         if (!stack) return true;
@@ -2396,3 +2368,4 @@ function innerMapPtr(o: Reg): boolean {
   o.map = o.map.inner;
   return true;
 }
+

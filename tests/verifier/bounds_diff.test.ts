@@ -1,5 +1,6 @@
 // Differential check of the verifier's scalar domain: the code in src/verifier (reg.ts, tnum.ts), with its
-// fast paths, against the BigInt implementation it replaced (tests/verifier/reference/, kept unchanged).
+// fast paths, against the BigInt implementation it replaced (tests/verifier/reference/, kept unchanged but
+// for one semantic change made in both: div/mod by a constant compute no range, as in Linux 6.18).
 // Random 64-bit values and ranges, edge values mixed in, go through the same operations on both — the
 // ALU ops at both widths, branch refinement and is_branch_taken, truncation and sign extension, pointer
 // bounds, reg_bounds_sync on arbitrary (even inconsistent) bounds, regsafe's range test — and every

@@ -5,7 +5,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { branchTaken, refine, Reg, scalarAlu, type Cmp } from '../../src/verifier/reg.js';
+import { branchTaken, refine, Reg, S64_MAX, S64_MIN, scalarAlu, U64_MAX, type Cmp } from '../../src/verifier/reg.js';
 import { Tnum } from '../../src/verifier/tnum.js';
 
 const M64 = (1n << 64n) - 1n;
@@ -147,13 +147,16 @@ describe('hand-worked cases', () => {
     expect([r.umin, r.umax, r.smin, r.smax, r.varOff.toString()]).toEqual([0n, 255n, 0n, 255n, '(0x0; 0xff)']);
   });
 
-  it('x % 60 (unsigned) is [0, 59]; x / 4 of [0, 255] is [0, 63]', () => {
+  it('div and mod compute no range, even of constants (Linux 6.18 logs `r3 /= 3` of r3=7 as scalar(): programs/xdp_calls insn 148)', () => {
     const r = Reg.unknown();
     scalarAlu(r, Reg.known(60n), 0x90, false);
-    expect([r.umin, r.umax]).toEqual([0n, 59n]);
+    expect([r.umin, r.umax, r.varOff.isUnknown]).toEqual([0n, U64_MAX, true]);
     const d = rangeReg(0n, 255n);
     scalarAlu(d, Reg.known(4n), 0x30, false);
-    expect([d.umin, d.umax]).toEqual([0n, 63n]);
+    expect([d.umin, d.umax, d.varOff.isUnknown]).toEqual([0n, U64_MAX, true]);
+    const k = Reg.known(7n);
+    scalarAlu(k, Reg.known(3n), 0x30, false);
+    expect([k.umin, k.umax, k.smin, k.smax]).toEqual([0n, U64_MAX, S64_MIN, S64_MAX]);
   });
 
   it('a 32-bit add zero-extends: w1 = 0xffffffff + 1 is 0', () => {
