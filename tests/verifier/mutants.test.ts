@@ -12,9 +12,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fuzzClock } from '../support/budget.js';
 import { Rng } from '../support/gen.js';
 import { Datapath } from '../../src/control/datapath.js';
-import { parseObject, type ObjectSpec } from '../../src/elf/index.js';
+import { configureObject, parseObject, type ObjectSpec } from '../../src/elf/index.js';
 import { ProgramError, VerifierError } from '../../src/errors.js';
 import type { Insn } from '../../src/isa/insn.js';
+import { MapType } from '../../src/maps/index.js';
 import { RUN, RUN_BASE } from '../../src/runtime/memory.js';
 import { loadCorpus } from '../../scripts/program-suite.mjs';
 
@@ -38,7 +39,16 @@ const objects: { name: string; spec: ObjectSpec }[] = [
     .map((f) => join(root, 'programs/verifier/accept', f)),
 ]
   .sort()
-  .map((path) => ({ name: path.slice(root.length), spec: parseObject(new Uint8Array(readFileSync(path)), { path }) }));
+  .map((path) => ({ name: path.slice(root.length), spec: sized(parseObject(new Uint8Array(readFileSync(path)), { path })) }));
+
+/**
+ * An object whose maps its loader sizes (max_entries 0: programs/xdp_config, as xdp-bench's) sized as
+ * that loader would, to 4 entries; a perf_event_array's 0 is libbpf's own (the CPU count).
+ */
+function sized(spec: ObjectSpec): ObjectSpec {
+  const zero = spec.maps.filter((m) => m.maxEntries === 0 && m.type !== MapType.PERF_EVENT_ARRAY && (m.kind === 'btf' || m.kind === 'legacy'));
+  return zero.length ? configureObject(spec, { maxEntries: Object.fromEntries(zero.map((m) => [m.name, 4])) }) : spec;
+}
 
 /** xorshift32 (tests/support/gen.ts), seeded per case: a failure names its seed and replays exactly. */
 function rng(seed: number): () => number {
