@@ -1,7 +1,7 @@
 // The kernel side of `wxdp bench verifier`: load each program of an object alone (libbpf, as bpftool
 // does) with the verifier log at level 4 (BPF_LOG_STATS: statistics only, no per-instruction text, so
 // the time is the verifier's own and not the log's), and print one line per program:
-//   NAME PROCESSED_INSNS VERIFICATION_USEC accepted|rejected
+//   NAME PROCESSED_INSNS VERIFICATION_USEC accepted|rejected|unverified
 // Usage: kernel_verify OBJ [-e MAP=N]... [-s MAP=HEX]...: before each load, MAP's max_entries
 // (bpf_map__set_max_entries) and a global data map's whole initial value (bpf_map__set_initial_value),
 // as a loader that configures the object sets them.
@@ -90,7 +90,10 @@ int main(int argc, char **argv) {
     if (s) processed = strtoul(s + 10, NULL, 10);
     s = strstr(log_buf, "verification time ");
     if (s) usec = strtoul(s + 18, NULL, 10);
-    printf("%s %lu %lu %s\n", bpf_program__name(p), processed, usec, err ? "rejected" : "accepted");
+    // The object failed before the verifier saw this program (a ksym libbpf cannot resolve: a kfunc of a
+    // module not loaded, such as nf_flow_table's bpf_xdp_flow_lookup): no verdict of the kernel's.
+    int unverified = !err && !strstr(log_buf, "processed ");
+    printf("%s %lu %lu %s\n", bpf_program__name(p), processed, usec, unverified ? "unverified" : err ? "rejected" : "accepted");
     bpf_object__close(obj);
   }
   bpf_object__close(names);
