@@ -697,6 +697,8 @@ export class Datapath {
     this._workers?.sync();
     // AF_XDP sockets bound to it are unbound for good (xsk_notifier): a later device may take its ifindex
     x.xsk_unbind_device(dev.ifindex);
+    // and frames of it still queued on cpumap entries are dropped when drained, not run as a later device's
+    x.cpumap_forget_device(dev.ifindex);
     const removal: DeviceRemoval = { stats: dev.stats(), lost: dev.waiting() };
     x.dev_destroy(dev.address);
     this.devices.delete(dev.name);
