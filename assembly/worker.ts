@@ -111,5 +111,6 @@ export function dp_poll_worker(budget: u32, w: u32, n: u32): u32 {
   return total;
 }
 
-// The control plane frees the cpumap queues workers have let go of (src/control/workers.ts).
-export { cpumap_free_all, cpumap_reclaim } from './maps/cpumap';
+// The control plane frees the cpumap queues workers have let go of (src/control/workers.ts), and marks
+// the queued frames of a device it removes (src/control/datapath.ts removeDevice).
+export { cpumap_forget_device, cpumap_free_all, cpumap_reclaim } from './maps/cpumap';

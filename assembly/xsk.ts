@@ -6,7 +6,8 @@
 //   socket  +0 ifindex | +4 queue | +8 UMEM address | +12 UMEM bytes | +16 fill | +20 rx | +24 tx
 //           +28 completion | +32 u64 rx dropped | ... XSK_HEADER_SIZE
 //
-// Reads: DP_XSKS, the device queue the socket is bound to. Sets: the socket's rings.
+// Reads: DP_XSKS, the device queue the socket is bound to. Sets: the socket's rings. A socket whose
+// device went away has ifindex 0 (unbound: xsk_unbind_device).
 // Entered from napi.ts (an xskmap redirect) and from TypeScript (xsk_tx: sendto()).
 
 import {
@@ -59,6 +60,26 @@ export function xsk_close(id: u32): void {
   const dev = devLookup(load<u32>(s, XSK_IFINDEX));
   if (dev != 0) store<u32>(devQueue(dev, load<u32>(s, XSK_QUEUE)), 0, Q_XSK);
   store<u32>(DP_XSKS + (id << 2), 0);
+}
+
+/**
+ * The device `ifindex` is going away (xsk_notifier, NETDEV_UNREGISTER): every socket bound to it is
+ * unbound for good (ifindex 0: xsk_is_bound false), so a device added later under the same ifindex is not
+ * its device — a redirect to it fails (XSK_INVALID), sendto() does nothing (the control plane answers
+ * ENXIO) and its close leaves that device's queues alone. With workers, after their round (nothing of the
+ * device is polled any more). Returns how many sockets were unbound.
+ */
+export function xsk_unbind_device(ifindex: u32): u32 {
+  if (ifindex == 0) return 0;
+  let n: u32 = 0;
+  for (let id: u32 = 0; id < MAX_XSKS; id++) {
+    const s = load<u32>(DP_XSKS + (id << 2));
+    if (s != 0 && load<u32>(s, XSK_IFINDEX) == ifindex) {
+      store<u32>(s, 0, XSK_IFINDEX);
+      n++;
+    }
+  }
+  return n;
 }
 
 /**

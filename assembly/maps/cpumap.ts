@@ -217,6 +217,27 @@ export function cpumap_free_all(): void {
   rc_reclaim();
 }
 
+/**
+ * Device `ifindex` is gone (Datapath.removeDevice, after the workers' round: nothing of it is polled, so
+ * no frame of it is enqueued any more): the frames of it still queued for a worker lose their ingress
+ * (ifindex 0), and cpumap_poll gives them back to the pool as it does a frame whose device is gone — not
+ * run as frames of whatever device takes that ifindex next (the kernel's xdp_frame names its dev_rx, not
+ * a number). Each entry is changed only while it still names `ifindex` (a compare-exchange: a slot the
+ * worker has drained and a producer filled again is left alone). Returns how many frames it marked.
+ */
+export function cpumap_forget_device(ifindex: u32): u32 {
+  if (!ASC_FEATURE_THREADS || ifindex == 0) return 0;
+  let n: u32 = 0;
+  for (let q = atomic.load<u32>(CPUMAP_QUEUES); q != 0; q = load<u32>(q, CQ_NEXT)) {
+    const mask = load<u32>(q, CQ_MASK);
+    const end = atomic.load<u32>(q + CQ_PROD);
+    for (let i = atomic.load<u32>(q + CQ_CONS); i != end; i++) {
+      if (atomic.cmpxchg<u32>(q + CQ_ENTRIES + (i & mask) * CQ_ENTRY_SIZE + 12, ifindex, 0) == ifindex) n++;
+    }
+  }
+  return n;
+}
+
 /** A queue for `cpu` with room for `qsize` frames, linked into CPUMAP_QUEUES; 0 without memory. */
 function queueCreate(cpu: u32, qsize: u32): u32 {
   let n: u32 = 1;

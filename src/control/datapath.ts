@@ -708,6 +708,7 @@ export class Datapath {
    * queued to transmit and not yet sent (TX), passed and not yet read (the host ring). Frames the kernel
    * would free with the device's queues; counted here so that every frame ends somewhere counted. The
    * Device object answers stats() with the last counters after this, and refuses new frames and programs.
+   * AF_XDP sockets bound to it are unbound (XskSocket.bound false; send() throws ENXIO).
    */
   removeDevice(dev: Device): DeviceRemoval {
     if (this.devices.get(dev.name) !== dev) throw new WxdpError('NOT_FOUND', `device ${dev.name} is not this Datapath's (removed already?)`);
@@ -718,6 +719,10 @@ export class Datapath {
     x.dev_unlist(dev.address);
     // a worker's round that began before the unlisting may still poll the device or transmit to it
     this._workers?.sync();
+    // AF_XDP sockets bound to it are unbound for good (xsk_notifier): a later device may take its ifindex
+    x.xsk_unbind_device(dev.ifindex);
+    // and frames of it still queued on cpumap entries are dropped when drained, not run as a later device's
+    x.cpumap_forget_device(dev.ifindex);
     const removal: DeviceRemoval = { stats: dev.stats(), lost: dev.waiting() };
     x.dev_destroy(dev.address);
     this.devices.delete(dev.name);

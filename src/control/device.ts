@@ -131,6 +131,8 @@ export interface DataPathExports {
   xsk_create(id: I, ifindex: I, queue: I, frames: I, ringSize: I): I;
   xsk_close(id: I): void;
   xsk_tx(id: I, budget: I): I;
+  xsk_unbind_device(ifindex: I): I;
+  cpumap_forget_device(ifindex: I): I;
   arena_alloc(size: I, align: I): I;
 }
 

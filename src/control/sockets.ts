@@ -22,7 +22,7 @@ export const SOCKET_ERRNO: Readonly<Record<string, number>> = {
   EPERM: 1, ENOENT: 2, EBADF: 9, EAGAIN: 11, ENOMEM: 12, EACCES: 13, ENODEV: 19, EINVAL: 22, EMFILE: 24, ENONET: 64, EPROTO: 71,
   EMSGSIZE: 90, ENOPROTOOPT: 92, EPROTONOSUPPORT: 93, EOPNOTSUPP: 95, EAFNOSUPPORT: 97, EADDRINUSE: 98, EADDRNOTAVAIL: 99,
   ENETUNREACH: 101, ENOBUFS: 105, EISCONN: 106, ENOTCONN: 107, ECONNREFUSED: 111, EHOSTDOWN: 112, EHOSTUNREACH: 113,
-  EDESTADDRREQ: 89,
+  EDESTADDRREQ: 89, ENXIO: 6,
 };
 const ERRNO_NAME: ReadonlyMap<number, string> = new Map(Object.entries(SOCKET_ERRNO).map(([k, v]) => [v, k]));
 const STRERROR: Readonly<Record<string, string>> = {
@@ -30,7 +30,7 @@ const STRERROR: Readonly<Record<string, string>> = {
   EACCES: 'Permission denied', ENODEV: 'No such device', EINVAL: 'Invalid argument', EMFILE: 'Too many open files',
   ENOPROTOOPT: 'Protocol not available', EPROTONOSUPPORT: 'Protocol not supported', EAFNOSUPPORT: 'Address family not supported by protocol',
   EADDRINUSE: 'Address already in use', EADDRNOTAVAIL: 'Cannot assign requested address', ENETUNREACH: 'Network is unreachable',
-  ECONNREFUSED: 'Connection refused', EHOSTUNREACH: 'No route to host', EMSGSIZE: 'Message too long', EPROTO: 'Protocol error',
+  ECONNREFUSED: 'Connection refused', ENXIO: 'No such device or address', EHOSTUNREACH: 'No route to host', EMSGSIZE: 'Message too long', EPROTO: 'Protocol error',
 };
 
 /** The name of Linux errno `n` ('EADDRINUSE'), or `E<n>` for one this table lacks. */

@@ -13,6 +13,7 @@ import { MAX_XSKS, XSK, XSK_FRAME_SIZE, type EngineMemory } from '../runtime/mem
 import type { Device } from './device.js';
 import { dataPathExports, type DataPathExports } from './device.js';
 import { Ring } from './ring.js';
+import { SocketError, SOCKET_ERRNO } from './sockets.js';
 import type { FastPath } from '../runtime/fastpath.js';
 
 export interface XskSocketOptions {
@@ -76,6 +77,14 @@ export class XskSocket {
     for (let i = this.frames - 1; i >= 0; i--) this.freeChunks.push(i * XSK_FRAME_SIZE);
   }
 
+  /**
+   * Bound to its device queue: false once closed, or once its device was removed (the kernel's
+   * NETDEV_UNREGISTER: the socket stays unbound, whatever device comes later under that ifindex).
+   */
+  get bound(): boolean {
+    return !this.closed && this.mem.view().getUint32(this.header + XSK.IFINDEX, true) !== 0;
+  }
+
   /** Frames the socket could not take (fill ring empty, RX ring full). */
   get rxDropped(): number {
     return Number(this.mem.view().getBigUint64(this.header + XSK.RX_DROPPED, true));
@@ -114,9 +123,12 @@ export class XskSocket {
 
   /**
    * Send frames out of the bound device queue: each is written to a free chunk and posted on the TX
-   * ring, then the fast path is kicked (sendto). Returns how many were sent.
+   * ring, then the fast path is kicked (sendto). Returns how many were sent. A socket whose device was
+ * removed throws SocketError ENXIO, as xsk_sendmsg answers.
    */
   send(frames: readonly Uint8Array[]): number {
+    // xsk_sendmsg on a socket its device's removal unbound: -ENXIO
+    if (!this.closed && !this.bound) throw new SocketError('sendto', SOCKET_ERRNO.ENXIO!, `on AF_XDP socket ${this.id} (${this.device.name} queue ${this.queue}: its device was removed)`);
     this.complete();
     const n = Math.min(frames.length, this.freeChunks.length);
     const idx = this.tx.reserve(n);
