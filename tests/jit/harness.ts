@@ -2,8 +2,9 @@
 
 import { HelperTable } from '../../src/helpers/index.js';
 import { insn, type Insn } from '../../src/isa/insn.js';
-import { Class, JmpOp, Source } from '../../src/isa/opcodes.js';
+import { Class, JmpOp, PseudoLd, Source } from '../../src/isa/opcodes.js';
 import { compile, type JitOptions, type JitProgram } from '../../src/jit/index.js';
+import type { BpfMap } from '../../src/maps/index.js';
 import { EngineMemory, type Region } from '../../src/runtime/memory.js';
 
 /** Program pieces: single instructions or `Ins.lddw`'s two slots. */
@@ -43,4 +44,18 @@ export async function caught(fn: () => unknown): Promise<Error & Record<string, 
     return e as Error & Record<string, unknown>;
   }
   throw new Error('expected an exception');
+}
+
+/** The map operand of assembler text for the inlined-map tests: withMap() points it at a real map. */
+export const MAP = '0x7ff00000 ll';
+
+/** Every `ld_imm64 MAP` of `insns` made a BPF_PSEUDO_MAP_FD load of `map`, as the loader relocates it. */
+export function withMap(insns: Insn[], map: BpfMap): Insn[] {
+  for (const ins of insns) {
+    if (ins.imm64 === 0x7ff00000n) {
+      ins.src = PseudoLd.MAP_FD;
+      ins.imm64 = BigInt(map.address);
+    }
+  }
+  return insns;
 }

@@ -7,25 +7,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
 import { Datapath } from '../../src/control/datapath.js';
-import type { Insn } from '../../src/isa/insn.js';
-import { PseudoLd } from '../../src/isa/opcodes.js';
-import { createMap, type BpfMap } from '../../src/maps/index.js';
+import { createMap } from '../../src/maps/index.js';
+import { MAP, withMap } from './harness.js';
 
 const BPF_MAP_TYPE_HASH = 1;
 const BPF_MAP_TYPE_PERCPU_HASH = 5;
 const BPF_F_ZERO_SEED = 1 << 6;
-const MAP = '0x7ff00000 ll';
 const MISS = 0xffff;
-
-function withMap(insns: Insn[], map: BpfMap): Insn[] {
-  for (const ins of insns) {
-    if (ins.imm64 === 0x7ff00000n) {
-      ins.src = PseudoLd.MAP_FD;
-      ins.imm64 = BigInt(map.address);
-    }
-  }
-  return insns;
-}
 
 const keyOf = (size: number, n: number): Uint8Array => Uint8Array.from({ length: size }, (_, i) => (n * 31 + i * 7 + 1) & 0xff);
 

@@ -7,9 +7,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
 import { Datapath } from '../../src/control/datapath.js';
-import type { Insn } from '../../src/isa/insn.js';
-import { PseudoLd } from '../../src/isa/opcodes.js';
-import { createMap, type BpfMap } from '../../src/maps/index.js';
+import { createMap } from '../../src/maps/index.js';
+import { MAP, withMap } from './harness.js';
 
 const BPF_MAP_TYPE_ARRAY = 2;
 const BPF_MAP_TYPE_PERCPU_ARRAY = 6;
@@ -18,17 +17,6 @@ const SMALL = Uint8Array.from({ length: 64 }, (_, i) => (i * 73 + 5) & 0xff);
 const JUMBO = Uint8Array.from({ length: 5000 }, (_, i) => (i * 7) & 0xff);
 
 /** Point every `ld_imm64 rX, MAP` (the placeholder 0x7ff00000) at the map, as a BPF_PSEUDO_MAP_FD. */
-function withMap(insns: Insn[], map: BpfMap): Insn[] {
-  for (const ins of insns) {
-    if (ins.imm64 === 0x7ff00000n) {
-      ins.src = PseudoLd.MAP_FD;
-      ins.imm64 = BigInt(map.address);
-    }
-  }
-  return insns;
-}
-
-const MAP = '0x7ff00000 ll';
 
 // a key of `idx` at r10 - 4, a value of 24 bytes 0x11.. at r10 - 32, then update(map, key, value, flags)
 const update = (idx: number, flags: number, value = 'r3 = r10\nr3 += -32'): string =>

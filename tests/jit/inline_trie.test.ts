@@ -7,25 +7,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
 import { Datapath } from '../../src/control/datapath.js';
-import type { Insn } from '../../src/isa/insn.js';
-import { PseudoLd } from '../../src/isa/opcodes.js';
 import { jitText } from '../../src/jit/index.js';
-import { createMap, type BpfMap } from '../../src/maps/index.js';
+import { createMap } from '../../src/maps/index.js';
+import { MAP, withMap } from './harness.js';
 
 const BPF_MAP_TYPE_LPM_TRIE = 11;
 const BPF_F_NO_PREALLOC = 1;
-const MAP = '0x7ff00000 ll';
 const MISS = 0xffff;
-
-function withMap(insns: Insn[], map: BpfMap): Insn[] {
-  for (const ins of insns) {
-    if (ins.imm64 === 0x7ff00000n) {
-      ins.src = PseudoLd.MAP_FD;
-      ins.imm64 = BigInt(map.address);
-    }
-  }
-  return insns;
-}
 
 /** A lookup of the key at the start of the packet; r0 = the value's first u32, or MISS when not found. */
 const LOOKUP = `r2 = *(u32 *)(r1 + 0)\nr1 = ${MAP}\ncall 1\nif r0 != 0 goto +2\nr0 = ${MISS}\nexit\nr0 = *(u32 *)(r0 + 0)\nexit`;

@@ -10,25 +10,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
 import { Datapath } from '../../src/control/datapath.js';
 import type { Insn } from '../../src/isa/insn.js';
-import { PseudoLd } from '../../src/isa/opcodes.js';
 import { jitText } from '../../src/jit/index.js';
 import { createMap, type BpfMap } from '../../src/maps/index.js';
+import { MAP, withMap } from './harness.js';
 
 const BPF_MAP_TYPE_HASH = 1;
 const BPF_MAP_TYPE_ARRAY = 2;
 const BPF_MAP_TYPE_LPM_TRIE = 11;
-const MAP = '0x7ff00000 ll';
 const MISS = 0xffff;
-
-function withMap(insns: Insn[], map: BpfMap): Insn[] {
-  for (const ins of insns) {
-    if (ins.imm64 === 0x7ff00000n) {
-      ins.src = PseudoLd.MAP_FD;
-      ins.imm64 = BigInt(map.address);
-    }
-  }
-  return insns;
-}
 
 /** The lookup of the key at r10 + off, then r0 = the value's first u64 or MISS. */
 const lookup = (off: number): string =>
