@@ -350,19 +350,17 @@ function regsafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean, within = false)
   }
 }
 
-/** A scalar that says nothing: what a load from MISC bytes gives. */
-function unbounded(r: Reg): boolean {
-  const u = Reg.unknown();
-  return r.varOff.isUnknown && scalarWithin(r, u);
-}
-
-function allSpill(bytes: readonly Byte[]): boolean {
-  for (let b = 0; b < 8; b++) if (bytes[b] !== Byte.SPILL) return false;
+/** The kernel's is_stack_all_misc with allow_uninit_stack (privileged): every byte MISC or INVALID. */
+function allMiscOrInvalid(bytes: readonly Byte[]): boolean {
+  for (let b = 0; b < 8; b++) if (bytes[b] !== Byte.MISC && bytes[b] !== Byte.INVALID) return false;
   return true;
 }
 
-function noneInvalid(bytes: readonly Byte[]): boolean {
-  for (let b = 0; b < 8; b++) if (bytes[b] === Byte.INVALID) return false;
+/** unbound_reg: the scalar a load from MISC bytes gives (never changed). */
+const UNBOUND = Reg.unknown();
+
+function allSpill(bytes: readonly Byte[]): boolean {
+  for (let b = 0; b < 8; b++) if (bytes[b] !== Byte.SPILL) return false;
   return true;
 }
 
@@ -376,8 +374,12 @@ function slotSafe(o: Slot, c: Slot, ids: IdMap, exact: boolean, within: boolean)
   }
   if (o.spill && allSpill(o.bytes)) {
     if (!c.spill || !allSpill(c.bytes)) {
-      // A spilled scalar the old state knew nothing about is as good as any initialised bytes.
-      return o.spill.type === RegType.SCALAR && (within ? unbounded(o.spill) : !o.spill.precise || o.spill.varOff.isUnknown) && noneInvalid(c.bytes);
+      // stacksafe's scalar_reg_for_stack: a 64-bit spilled scalar compares with a current slot only as
+      // regsafe against the unbound scalar a load from it gives, and only when that slot is all MISC
+      // (or uninitialised: privileged, allow_uninit_stack). Anything else (zeros, a narrower spill, a
+      // pointer) goes byte by byte, and a SPILL byte against a non-SPILL one differs: katran's
+      // `mmmm` + 32-bit spill at fp-16 is not pruned by an old imprecise 64-bit spill there.
+      return o.spill.type === RegType.SCALAR && allMiscOrInvalid(c.bytes) && regsafe(o.spill, UNBOUND, ids, false, within);
     }
     return regsafe(o.spill, c.spill, ids, false, within);
   }

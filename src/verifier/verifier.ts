@@ -1176,6 +1176,13 @@ class Verifier {
     if (kind === 'write') {
       destroyDynptrsIn(st, frame, lo, hi, (r) => this.reject(r, pc));
       if (constOff && value) {
+        if (valueRegno !== undefined && (lo & 7) === 0 && value.isScalar && value.umax < 1n << BigInt(size * 8)) {
+          // check_stack_write_fixed_off: a scalar spilled whole gets an id first (assign_scalar_id_before_mov),
+          // so a later compare of the register refines the slot too (katran: `v6 &= 48` spilled, then
+          // `if (v6)` leaves fp-240 >= 1).
+          const src = st.cur.regs[valueRegno]!;
+          if (src.id === 0 && !src.varOff.isConst) value.id = src.id = ++this.idGen;
+        }
         this.stackWriteFixed(frame, lo, size, value, valueRegno !== undefined, pc);
       } else {
         // Variable offset: any byte in the window may be written.
@@ -1315,8 +1322,12 @@ class Verifier {
     // Pointers: null checks, packet range checks, and otherwise both ways unrefined.
     if (dst.isPointer || src.isPointer) {
       const taken = this.ptrBranchTaken(dst, src, cmp, is32);
-      if (taken === 1) return target;
-      if (taken === 0) return fall;
+      if (taken >= 0) {
+        // check_cond_jmp_op: the scalar side of a decided pointer compare is marked precise.
+        if (!dst.isPointer) this.precise(st, ins.dst);
+        if (x && !src.isPointer) this.precise(st, ins.src);
+        return taken === 1 ? target : fall;
+      }
       const other = st.clone();
       this.ptrRefine(other, ins, cmp, is32, x);
       this.ptrRefine(st, ins, FLIP[cmp], is32, x);
@@ -1365,12 +1376,18 @@ class Verifier {
   }
 
   private ptrBranchTaken(dst: Reg, src: Reg, cmp: Cmp, is32: boolean): -1 | 0 | 1 {
+    // Linux 6.18 walks both ways of a JMP32 compare of a pointer (`if w1 == 0` of a map pointer).
     if (is32) return -1;
     const [p, k] = dst.isPointer ? [dst, src] : [src, dst];
     if (!k.isScalar || !k.varOff.isConst || k.varOff.value !== 0n) return -1;
-    // reg_not_null: only these types are known non-NULL; a packet, stack or ctx pointer compared
-    // with 0 is explored both ways by the kernel (and a program that relies on pruning it is rejected).
-    if (p.maybeNull || !(p.type === RegType.MAP_VALUE || p.type === RegType.MAP_KEY || p.type === RegType.MEM || isSockType(p.type))) return -1;
+    // reg_not_null: only these types are known non-NULL (CONST_PTR_TO_MAP too: `if r1 == 0` of a map
+    // pointer loaded from the stack, katran's lru_map); a packet, stack or ctx pointer compared with 0 is
+    // explored both ways by the kernel (and a program that relies on pruning it is rejected).
+    if (
+      p.maybeNull ||
+      !(p.type === RegType.MAP_VALUE || p.type === RegType.MAP_KEY || p.type === RegType.MEM || p.type === RegType.CONST_MAP || isSockType(p.type))
+    )
+      return -1;
     if (cmp === 'eq') return 0;
     if (cmp === 'ne') return 1;
     return -1;
