@@ -1,6 +1,8 @@
 // `wxdp bench` with no argument runs the data path scenario: frames through a device's RX ring, the
 // NAPI poll and the program, in Mpps, with the verdicts counted and the baselines beside them.
 
+import { existsSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { kernelAvailability } from '../../src/oracle/index.js';
@@ -100,6 +102,15 @@ describe('wxdp bench verifier', () => {
     expect([none.code, none.err.split('\n').at(-2)]).toEqual([2, "wxdp bench: no object measured has 'nope' (--max-entries / --global)"]);
     const other = await cli('bench', 'micro', '--max-entries', 'rx_cnt=2');
     expect([other.code, other.err]).toEqual([2, 'wxdp bench: --object, --max-entries and --global are options of bench verifier, not micro\n']);
+  }, 120_000);
+
+  it.skipIf(!kernelAvailability().ok)('an --object whose maps are pinned by name (LIBBPF_PIN_BY_NAME) leaves nothing in /sys/fs/bpf', async () => {
+    const pin = '/sys/fs/bpf/wxdp_bench_pinned_counts';
+    rmSync(pin, { force: true });
+    const r = await cli('bench', 'verifier', '--quick', '--json', '--only', 'pinned_map', '--object', fileURLToPath(new URL('fixtures/pinned_map.o', import.meta.url)));
+    expect(r.code, r.err).toBe(0);
+    expect(JSON.parse(r.out).verifier[0]).toMatchObject({ program: 'pinned_map:pinned_count', kernelAccepted: true, wxdpAccepted: true });
+    expect(existsSync(pin)).toBe(false);
   }, 120_000);
 
   it('the table for one object names each of its programs', async () => {
