@@ -148,15 +148,15 @@ function kernelResults(obj: Uint8Array | string, args: readonly string[] = []): 
  * addresses; the maps as the verifier sees them (shape, program-side read-only, a frozen .rodata's bytes).
  */
 export function verifierInput(spec: ObjectSpec, prog: ProgramSpec): { insns: Insn[]; opts: VerifyOptions } {
+  // a struct bpf_spin_lock in the values, as applySpinLocks finds it for a loaded object
+  const lockOff = (t: MapSpec): number => {
+    const off = SPIN_LOCK_TYPES.includes(t.type) ? spinLockOffset(spec.btf, t.valueTypeId) : -1;
+    return typeof off === 'number' ? off : -1;
+  };
   const maps: VerifierMap[] = spec.maps.map((m, i) => {
     const address = 0x100000 + i * 0x100000;
     const v: VerifierMap = { name: m.name, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, address, valueAddress: address + 0x100, readonly: !!m.readonly };
     if (m.readonly && m.kind === 'rodata' && m.data && m.maxEntries === 1) v.frozenValue = m.data;
-    // a struct bpf_spin_lock in the values, as applySpinLocks finds it for a loaded object
-    const lockOff = (t: MapSpec) => {
-      const off = SPIN_LOCK_TYPES.includes(t.type) ? spinLockOffset(spec.btf, t.valueTypeId) : -1;
-      return typeof off === 'number' ? off : -1;
-    };
     v.spinLockOff = lockOff(m);
     // array_of_maps / hash_of_maps: lookups return the inner map, checked against its template.
     const t = m.innerMap;

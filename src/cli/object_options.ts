@@ -43,7 +43,7 @@ export function refuseObjectOptions(cmd: string, allowed: readonly string[] = []
   if (given.length) throw new WxdpError('USAGE', `${cmd} loads no object here: ${given.join(', ')} ${given.length === 1 ? 'does' : 'do'} not apply`);
 }
 
-/** The --max-entries and --global settings of this command line, for loadObject. */
+/** The --max-entries, --global and --kconfig settings of this command line, for loadObject. */
 export function cliObjectConfig(): ObjectConfig & { kconfig?: string } {
   return {
     ...(Object.keys(maxEntries).length ? { maxEntries: { ...maxEntries } } : {}),

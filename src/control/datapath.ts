@@ -438,7 +438,7 @@ export class Datapath {
     if (typeof src === 'string') spec = parseObject(readObjectFile(src), { path: src });
     else if (src instanceof Uint8Array) spec = parseObject(src, { path: opts.path });
     else spec = src;
-    spec = configureObject(spec, { ...(opts.maxEntries ? { maxEntries: opts.maxEntries } : {}), ...(opts.globals ? { globals: opts.globals } : {}) });
+    spec = configureObject(spec, opts);
     spec = resolveKconfig(spec, opts.kconfig);
 
     if (opts.verify === false && opts.checked === false) {
