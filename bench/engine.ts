@@ -286,8 +286,9 @@ export const BENCH_USAGE = `usage: wxdp bench [datapath|engine|programs|interp|v
   engine | programs   interpreter vs JIT vs the kernel; the programs/ objects vs the kernel
   interp              the reference interpreter beside wxdp's warm JIT on every programs/ object (ns/run, ratio; target ≤ 50x)
   verifier | micro    processed insns and time beside the kernel's verifier [--object FILE.o]... (configured as a
-                      loader would: [--max-entries MAP=N]... [--global VAR=VALUE]..., applied to the objects
-                      that have them), and a cached prog run's start-up beside node -e 0; ring, call and map
+                      loader would: [--max-entries MAP=N]... [--global VAR=VALUE]... [--kconfig FILE], applied
+                      to the objects that have them; .kconfig filled in and frozen as a load does), and a
+                      cached prog run's start-up beside node -e 0; ring, call and map
                       micro-benchmarks
   all                 every one of them
   --quick  fewer rounds   --json  one JSON document on stdout   --only NAME  one row (substring match)
@@ -312,6 +313,7 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
       object: { type: 'string', multiple: true },
       'max-entries': { type: 'string', multiple: true },
       global: { type: 'string', multiple: true },
+      kconfig: { type: 'string' },
     },
   });
   // No argument: the default scenario, the data path (like xdp-bench); `all` runs every benchmark.
@@ -320,8 +322,8 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
     io.err(`wxdp bench: unknown benchmark '${positionals.join(' ')}'\n${BENCH_USAGE}`);
     return 2;
   }
-  if ((values['max-entries'] || values.global || values.object) && which !== 'verifier') {
-    io.err(`wxdp bench: --object, --max-entries and --global are options of bench verifier, not ${which}\n`);
+  if ((values['max-entries'] || values.global || values.object || values.kconfig !== undefined) && which !== 'verifier') {
+    io.err(`wxdp bench: --object, --max-entries, --global and --kconfig are options of bench verifier, not ${which}\n`);
     return 2;
   }
   // an --only that selects no row ran nothing: an error, not an empty table (checked after each bench)
@@ -441,10 +443,11 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
     const { runVerifierBench, formatVerifierTable, kernelMethod, runStartupBench, formatStartup } = await import('./verifier.js');
     const how = kernelMethod();
     if (!values.json) io.out(`wxdp verifier bench — processed instructions and time, wxdp beside the kernel verifier (${how.ok ? how.note : `skipped: ${how.reason}`}), same run\n`);
-    const { parseGlobalOption, parseMaxEntriesOption } = await import('../src/cli/object_options.js');
+    const { parseGlobalOption, parseMaxEntriesOption, readKconfigOption } = await import('../src/cli/object_options.js');
     const config = {
       ...(values['max-entries'] ? { maxEntries: Object.fromEntries(values['max-entries'].map(parseMaxEntriesOption)) } : {}),
       ...(values.global ? { globals: Object.fromEntries(values.global.map(parseGlobalOption)) } : {}),
+      ...(values.kconfig !== undefined ? { kconfig: readKconfigOption(values.kconfig) } : {}),
     };
     const rows = await runVerifierBench({ quick: values.quick, log, config, ...(values.only ? { only: values.only } : {}), ...(values.object ? { objects: values.object } : {}) });
     const none = noRow('verifier', rows);

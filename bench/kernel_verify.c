@@ -2,9 +2,10 @@
 // does) with the verifier log at level 4 (BPF_LOG_STATS: statistics only, no per-instruction text, so
 // the time is the verifier's own and not the log's), and print one line per program:
 //   NAME PROCESSED_INSNS VERIFICATION_USEC accepted|rejected|unverified
-// Usage: kernel_verify OBJ [-e MAP=N]... [-s MAP=HEX]...: before each load, MAP's max_entries
+// Usage: kernel_verify OBJ [-e MAP=N]... [-s MAP=HEX]... [-k FILE]: before each load, MAP's max_entries
 // (bpf_map__set_max_entries) and a global data map's whole initial value (bpf_map__set_initial_value),
-// as a loader that configures the object sets them.
+// as a loader that configures the object sets them; -k: the __kconfig externs' values from FILE's
+// CONFIG_NAME=VALUE lines (bpf_object_open_opts.kconfig), else libbpf reads the running kernel's config.
 // Built by bench/verifier.ts with `cc -O2 … -lbpf` when a compiler and libbpf-dev are present.
 #include <bpf/libbpf.h>
 #include <stdarg.h>
@@ -27,6 +28,7 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap) {
 static int configure(struct bpf_object *obj, int argc, char **argv) {
   static unsigned char value[1 << 20];
   for (int i = 2; i + 1 < argc; i += 2) {
+    if (strcmp(argv[i], "-k") == 0) continue; // taken at open (main)
     char name[256];
     const char *eq = strchr(argv[i + 1], '=');
     if (!eq || (size_t)(eq - argv[i + 1]) >= sizeof name) return -1;
@@ -53,11 +55,25 @@ static int configure(struct bpf_object *obj, int argc, char **argv) {
 
 int main(int argc, char **argv) {
   if (argc < 2 || argc % 2) {
-    fprintf(stderr, "usage: %s OBJ.o [-e MAP=N]... [-s MAP=HEX]...\n", argv[0]);
+    fprintf(stderr, "usage: %s OBJ.o [-e MAP=N]... [-s MAP=HEX]... [-k FILE]\n", argv[0]);
     return 2;
   }
+  static char kconfig[1 << 20];
+  LIBBPF_OPTS(bpf_object_open_opts, open_opts);
+  for (int i = 2; i + 1 < argc; i += 2) {
+    if (strcmp(argv[i], "-k") != 0) continue;
+    FILE *f = fopen(argv[i + 1], "r");
+    size_t n = f ? fread(kconfig, 1, sizeof kconfig - 1, f) : 0;
+    if (!f || ferror(f)) {
+      fprintf(stderr, "cannot read %s\n", argv[i + 1]);
+      return 1;
+    }
+    fclose(f);
+    kconfig[n] = 0;
+    open_opts.kconfig = kconfig;
+  }
   libbpf_set_print(quiet);
-  struct bpf_object *names = bpf_object__open_file(argv[1], NULL);
+  struct bpf_object *names = bpf_object__open_file(argv[1], &open_opts);
   if (!names) {
     fprintf(stderr, "cannot open %s\n", argv[1]);
     return 1;
@@ -65,7 +81,7 @@ int main(int argc, char **argv) {
   struct bpf_program *p;
   bpf_object__for_each_program(p, names) {
     // A fresh object per program: each is verified alone, its maps created for it.
-    struct bpf_object *obj = bpf_object__open_file(argv[1], NULL);
+    struct bpf_object *obj = bpf_object__open_file(argv[1], &open_opts);
     if (!obj) continue;
     // Maps declared with pinning (LIBBPF_PIN_BY_NAME: xdp-filter's) are not pinned: a measurement
     // leaves nothing in /sys/fs/bpf.

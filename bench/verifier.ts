@@ -17,7 +17,7 @@ import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { globalFuncs, verifierProgType } from '../src/control/datapath.js';
 import { resolveKfuncs } from '../src/control/kfunc_calls.js';
-import { configureObject, parseObject, tpBtfTarget, type MapSpec, type ObjectConfig, type ObjectSpec, type ProgramSpec } from '../src/elf/index.js';
+import { configureObject, parseObject, resolveKconfig, tpBtfTarget, type MapSpec, type ObjectConfig, type ObjectSpec, type ProgramSpec } from '../src/elf/index.js';
 import { spinLockOffset, SPIN_LOCK_TYPES } from '../src/elf/spin_lock.js';
 import { WxdpError } from '../src/errors.js';
 import { encode, Ins, Jmp, Alu64, type Insn } from '../src/isa/index.js';
@@ -106,18 +106,23 @@ function kernelVerifyTool(): string | null {
   return (toolPath = bin);
 }
 
-function kernelResults(obj: Uint8Array | string, args: readonly string[] = []): Map<string, KernelResult> | null {
+function kernelResults(obj: Uint8Array | string, args: readonly string[] = [], kconfig?: string): Map<string, KernelResult> | null {
   const how = kernelMethod();
   if (!how.ok) return null;
-  // bpftool cannot set max_entries or initial values before load
-  if (args.length && how.tool === 'bpftool') return null;
+  // bpftool cannot set max_entries, initial values or kconfig text before load
+  if ((args.length || kconfig !== undefined) && how.tool === 'bpftool') return null;
   const dir = mkdtempSync(join(tmpdir(), 'wxdp-vbench-'));
   try {
     let path = obj as string;
     if (typeof obj !== 'string') writeFileSync((path = join(dir, 'p.o')), obj);
     const out = new Map<string, KernelResult>();
     if (how.tool !== 'bpftool') {
-      const text = execFileSync(how.tool, [path, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
+      const kargs = [...args];
+      if (kconfig !== undefined) {
+        writeFileSync(join(dir, 'kconfig'), kconfig);
+        kargs.push('-k', join(dir, 'kconfig'));
+      }
+      const text = execFileSync(how.tool, [path, ...kargs], { encoding: 'utf8', maxBuffer: 1 << 24 });
       for (const line of text.split('\n')) {
         const m = /^(\S+) (\d+) (\d+) (accepted|rejected)$/.exec(line);
         if (m) out.set(m[1]!, { processed: Number(m[2]), ms: Number(m[3]) / 1000, accepted: m[4] === 'accepted' });
@@ -156,7 +161,8 @@ export function verifierInput(spec: ObjectSpec, prog: ProgramSpec): { insns: Ins
   const maps: VerifierMap[] = spec.maps.map((m, i) => {
     const address = 0x100000 + i * 0x100000;
     const v: VerifierMap = { name: m.name, type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, address, valueAddress: address + 0x100, readonly: !!m.readonly };
-    if (m.readonly && m.kind === 'rodata' && m.data && m.maxEntries === 1) v.frozenValue = m.data;
+    // frozen at load (Datapath.createMap freezes read-only maps): .rodata and the resolved .kconfig
+    if (m.readonly && (m.kind === 'rodata' || m.kind === 'kconfig') && m.data && m.maxEntries === 1) v.frozenValue = m.data;
     v.spinLockOff = lockOff(m);
     // array_of_maps / hash_of_maps: lookups return the inner map, checked against its template.
     const t = m.innerMap;
@@ -231,7 +237,7 @@ function row(program: string, insns: number, w: ReturnType<typeof measure>, k: K
  * The part of `config` that applies to `spec`: the maps and variables it has (one setting serves
  * every --object that has the name, as the same settings serve xdp-bench's several objects).
  */
-export function configFor(spec: ObjectSpec, config: ObjectConfig): ObjectConfig {
+export function configFor(spec: ObjectSpec, config: BenchConfig): BenchConfig {
   const maxEntries = Object.entries(config.maxEntries ?? {}).filter(([name]) => spec.maps.some((m) => m.name === name || m.innerMap?.name === name));
   const globals = Object.entries(config.globals ?? {}).filter(([name, value]) => {
     try {
@@ -242,13 +248,27 @@ export function configFor(spec: ObjectSpec, config: ObjectConfig): ObjectConfig 
       throw e;
     }
   });
-  return { ...(maxEntries.length ? { maxEntries: Object.fromEntries(maxEntries) } : {}), ...(globals.length ? { globals: Object.fromEntries(globals) } : {}) };
+  return {
+    ...(maxEntries.length ? { maxEntries: Object.fromEntries(maxEntries) } : {}),
+    ...(globals.length ? { globals: Object.fromEntries(globals) } : {}),
+    ...(config.kconfig !== undefined && spec.maps.some((m) => m.kind === 'kconfig') ? { kconfig: config.kconfig } : {}),
+  };
 }
+
+/** What Program.load verifies: the object configured (max_entries, globals), then its .kconfig filled in. */
+export function benchSpec(parsed: ObjectSpec, config: BenchConfig): ObjectSpec {
+  return resolveKconfig(configureObject(parsed, config), config.kconfig);
+}
+
+/** A loader's settings, as the command line gives them to bench verifier. */
+export type BenchConfig = ObjectConfig & { kconfig?: string };
 
 /** bench/kernel_verify.c's options for the same settings: -e MAP=N, and -s MAP=HEX for each global data map they change. */
 function kernelConfigArgs(spec: ObjectSpec, configured: ObjectSpec, config: ObjectConfig): string[] {
   const args = Object.entries(config.maxEntries ?? {}).flatMap(([name, n]) => ['-e', `${name}=${n}`]);
   configured.maps.forEach((m, i) => {
+    // .kconfig is libbpf's to fill in (from -k, else the running kernel's config)
+    if (m.kind === 'kconfig') return;
     const before = spec.maps[i]!.data;
     if (m.data && (!before || !Buffer.from(before).equals(Buffer.from(m.data)))) args.push('-s', `${m.name}=${Buffer.from(m.data).toString('hex')}`);
   });
@@ -260,7 +280,7 @@ const toJson = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x =
 const fromJson = (s: string): unknown => JSON.parse(s, (_k, x: unknown) => (x && typeof x === 'object' && '$bigint' in x ? BigInt((x as { $bigint: string }).$bigint) : x));
 
 export async function runVerifierBench(
-  opts: { quick?: boolean; log?: (s: string) => void; only?: string; objects?: readonly string[]; config?: ObjectConfig } = {},
+  opts: { quick?: boolean; log?: (s: string) => void; only?: string; objects?: readonly string[]; config?: BenchConfig } = {},
 ): Promise<VerifierRow[]> {
   const root = projectRoot();
   const rows: VerifierRow[] = [];
@@ -274,6 +294,7 @@ export async function runVerifierBench(
     rows.push(row('synthetic_parser_1000', synth.length, measure(synth, {}, reps), k?.get('synthetic')));
   }
   const used = new Set<string>();
+  let kconfigUsed = false;
   const files = [
     ...readdirSync(join(root, 'programs')).filter((x) => x.endsWith('.o')).sort().map((f) => join(root, 'programs', f)),
     ...(opts.objects ?? []),
@@ -285,8 +306,9 @@ export async function runVerifierBench(
     const parsed = parseObject(readFileSync(path), { path });
     const config = configFor(parsed, opts.config ?? {});
     for (const name of [...Object.keys(config.maxEntries ?? {}), ...Object.keys(config.globals ?? {})]) used.add(name);
-    const spec = configureObject(parsed, config);
-    const k = kernelResults(path, kernelConfigArgs(parsed, spec, config));
+    kconfigUsed ||= config.kconfig !== undefined;
+    const spec = benchSpec(parsed, config);
+    const k = kernelResults(path, kernelConfigArgs(parsed, spec, config), config.kconfig);
     for (const p of spec.programs) {
       const { insns, opts: vopts } = verifierInput(spec, p);
       const r = row(`${f.replace(/\.o$/, '')}:${p.name}`, p.insns.filter((x) => !x.isLdImm64Tail).length, measure(insns, vopts, reps), k?.get(p.name));
@@ -296,6 +318,7 @@ export async function runVerifierBench(
   }
   const unused = [...Object.keys(opts.config?.maxEntries ?? {}), ...Object.keys(opts.config?.globals ?? {})].filter((n) => !used.has(n));
   if (unused.length && rows.length) throw new WxdpError('USAGE', `no object measured has ${unused.map((n) => `'${n}'`).join(', ')} (--max-entries / --global)`);
+  if (opts.config?.kconfig !== undefined && !kconfigUsed && rows.length) throw new WxdpError('USAGE', 'no object measured has __kconfig externs (--kconfig)');
   return rows;
 }
 
@@ -303,7 +326,7 @@ export async function runVerifierBench(
  * Verifies `program` of the object at `path` once in a fresh Node process (this module loaded, nothing
  * verified before): the time and resident-memory growth of that first verification.
  */
-function coldVerify(path: string, program: string, config: ObjectConfig = {}): { coldMs: number; coldMB: number } | Record<string, never> {
+function coldVerify(path: string, program: string, config: BenchConfig = {}): { coldMs: number; coldMB: number } | Record<string, never> {
   // The unbundled module when built (a bundle's chunk renames its exports), else this one.
   const built = join(projectRoot(), 'dist', 'bench', 'verifier.js');
   const self = existsSync(built) ? pathToFileURL(built).href : import.meta.url;
@@ -318,7 +341,7 @@ function coldVerify(path: string, program: string, config: ObjectConfig = {}): {
 
 /** One verification of `program` (coldVerify's child side): ms and resident-memory growth, MB. */
 export function verifyOnce(path: string, program: string, config = '{}'): { ms: number; mb: number } {
-  const spec = configureObject(parseObject(readFileSync(path), { path }), fromJson(config) as ObjectConfig);
+  const spec = benchSpec(parseObject(readFileSync(path), { path }), fromJson(config) as BenchConfig);
   const p = spec.programs.find((x) => x.name === program)!;
   const { insns, opts } = verifierInput(spec, p);
   const rss0 = process.memoryUsage().rss;

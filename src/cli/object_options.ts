@@ -78,6 +78,15 @@ export function parseGlobalValue(text: string): unknown {
   }
 }
 
+/** --kconfig FILE → the file's text. */
+export function readKconfigOption(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new WxdpError('USAGE', `--kconfig: cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
 /** --max-entries MAP=N → [MAP, N]. */
 export function parseMaxEntriesOption(v: string): [string, number] {
   const [map, n] = assignment('--max-entries', v, 'MAP=N');
@@ -104,11 +113,7 @@ const OPTIONS: Readonly<Record<string, (value: string) => void>> = {
     globals[name] = value;
   },
   '--kconfig': (v) => {
-    try {
-      kconfig = readFileSync(v, 'utf8');
-    } catch (e) {
-      throw new WxdpError('USAGE', `--kconfig: cannot read '${v}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
+    kconfig = readKconfigOption(v);
   },
 };
 

@@ -1,7 +1,9 @@
 // `wxdp bench` with no argument runs the data path scenario: frames through a device's RX ring, the
 // NAPI poll and the program, in Mpps, with the verdicts counted and the baselines beside them.
 
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
@@ -101,7 +103,34 @@ describe('wxdp bench verifier', () => {
     const none = await cli('bench', 'verifier', '--quick', '--only', 'xdp_config', '--global', 'nope=1');
     expect([none.code, none.err.split('\n').at(-2)]).toEqual([2, "wxdp bench: no object measured has 'nope' (--max-entries / --global)"]);
     const other = await cli('bench', 'micro', '--max-entries', 'rx_cnt=2');
-    expect([other.code, other.err]).toEqual([2, 'wxdp bench: --object, --max-entries and --global are options of bench verifier, not micro\n']);
+    expect([other.code, other.err]).toEqual([2, 'wxdp bench: --object, --max-entries, --global and --kconfig are options of bench verifier, not micro\n']);
+  }, 120_000);
+
+  it('.kconfig is filled in and frozen as a load does, and --kconfig FILE sets it on both sides (fixtures/kconfig_branch: a branch on a weak CONFIG_ bool)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wxdp-bench-kconfig-'));
+    try {
+      const obj = fileURLToPath(new URL('fixtures/kconfig_branch.o', import.meta.url));
+      const kconfig = join(dir, 'config');
+      writeFileSync(kconfig, 'CONFIG_WXDP_BENCH_PARSE=y\n');
+      const run = async (...extra: string[]) => {
+        const r = await cli('bench', 'verifier', '--quick', '--json', '--only', 'kconfig_branch', '--object', obj, ...extra);
+        expect(r.code, r.err).toBe(0);
+        return (JSON.parse(r.out).verifier as { processed: number; kernelProcessed: number | null }[])[0]!;
+      };
+      // unset (weak: 0): the value is a constant, the parse is dead code — 5 insns (ld_imm64, load, branch,
+      // mov, exit); unfrozen, the verifier walked the parse as well (255)
+      const off = await run();
+      expect(off.processed).toBe(5);
+      const on = await run('--kconfig', kconfig);
+      expect(on.processed).toBeGreaterThan(100);
+      if (kernelAvailability().ok) expect([off.kernelProcessed, on.kernelProcessed]).toEqual([off.processed, on.processed]);
+      const none = await cli('bench', 'verifier', '--quick', '--only', 'xdp_lb', '--kconfig', kconfig);
+      expect([none.code, none.err.split('\n').at(-2)]).toEqual([2, 'wxdp bench: no object measured has __kconfig externs (--kconfig)']);
+      const missing = await cli('bench', 'verifier', '--quick', '--only', 'kconfig_branch', '--kconfig', join(dir, 'nope'));
+      expect([missing.code, missing.err]).toEqual([2, `wxdp bench: --kconfig: cannot read '${join(dir, 'nope')}': ENOENT\n`]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it.skipIf(!kernelAvailability().ok)('an --object whose maps are pinned by name (LIBBPF_PIN_BY_NAME) leaves nothing in /sys/fs/bpf', async () => {
