@@ -111,8 +111,12 @@ export class HelperTable {
     for (const d of defs) this.register(d);
   }
 
+  /** Bumped by every register(): a caller that caches lookups drops them when it moves. */
+  generation = 0;
+
   register(def: HelperDef): this {
     this.byId.set(def.id, def);
+    this.generation++;
     return this;
   }
 

@@ -32,7 +32,7 @@ import type { Insn } from '../isa/insn.js';
 import { CTX, CTX_BASE, MAX_TAIL_CALL_CNT, RUN, RUN_BASE, STACK_REGION, STACK_TOP, type EngineMemory, type Region } from '../runtime/memory.js';
 import type { Engine, EngineOptions, RunRequest, RunResult } from '../runtime/types.js';
 import { compileSource, makeExec, type CompiledExec, type CompileLib } from './compile.js';
-import { halvesHelper } from './helper_call.js';
+import { halvesHelper, type HalvesHelper } from './helper_call.js';
 
 const U64 = (x: bigint): bigint => BigInt.asUintN(64, x);
 const U32 = (x: bigint): bigint => BigInt.asUintN(32, x);
@@ -1245,8 +1245,16 @@ export class Interpreter implements Engine {
    * result: `fn` of a fast-path helper is its `wasm` with the result made unsigned.
    */
   callHelperFast(id: number, R: Int32Array, pc: number): void {
-    const h = this.helpers.get(id);
-    const w = h?.wasm !== undefined ? halvesHelper(h.wasm) : undefined;
+    if (this.halvesGeneration !== this.helpers.generation) {
+      // a helper registered since (as the JIT, the table is read at the call): the cache starts over
+      this.byHalves.length = 0;
+      this.halvesGeneration = this.helpers.generation;
+    }
+    let w = this.byHalves[id];
+    if (w === undefined) {
+      const h = this.helpers.get(id);
+      w = this.byHalves[id] = (h?.wasm !== undefined ? halvesHelper(h.wasm) : undefined) ?? null;
+    }
     if (!w) {
       this.callHelper(id, R, pc);
       return;
@@ -1260,6 +1268,10 @@ export class Interpreter implements Engine {
       R[1] = w.hi.value as number;
     }
   }
+
+  /** callHelperFast's helpers by id: callable by halves, or null (through callHelper). */
+  private readonly byHalves: Array<HalvesHelper | null | undefined> = [];
+  private halvesGeneration = -1;
 
   /** Helper arguments as BigInts, each position's last one kept: a map or a stack key repeats. */
   private readonly argLo = new Int32Array(6);

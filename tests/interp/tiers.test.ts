@@ -13,6 +13,7 @@ import { Interpreter } from '../../src/interp/index.js';
 import { compileSource } from '../../src/interp/compile.js';
 import { halvesHelper } from '../../src/interp/helper_call.js';
 import type { Insn } from '../../src/isa/insn.js';
+import { Ins } from '../../src/isa/index.js';
 import { EngineMemory, INPUT_BASE, STACK_BASE, STACK_TOP } from '../../src/runtime/memory.js';
 import { checkProgram } from '../../src/verifier/check.js';
 import { INPUT_LEN, randomProgram, Rng, TEST_HELPER } from '../support/gen.js';
@@ -121,6 +122,15 @@ describe('fast-path helpers by halves (helper_call.ts)', () => {
       const b = observe(prog, input, 'compiled', { checked: true, helpers: withWasm });
       if (JSON.stringify(a) !== JSON.stringify(b)) expect({ seed, b }).toEqual({ seed, b: a });
     }
+  });
+
+  it('a helper registered (or replaced) after the first call is the one called next (the table is read at the call, as the JIT reads it)', () => {
+    const table = new HelperTable([{ id: TEST_HELPER, name: 'one', wasm: () => 1n, fn: () => 1n }]);
+    const memory = new EngineMemory();
+    const interp = new Interpreter([Ins.call(TEST_HELPER), Ins.exit()], { memory, helpers: table, checked: false, tier: 'compiled' });
+    expect(interp.run({ args: [], regions: [] }).r0).toBe(1n);
+    table.register({ id: TEST_HELPER, name: 'two', wasm: () => 2n, fn: () => 2n });
+    expect(interp.run({ args: [], regions: [] }).r0).toBe(2n);
   });
 
   it('results exact in a double come back as one, the others by halves', () => {
