@@ -251,8 +251,23 @@ function redirect(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, opt
   const map = load<u32>(CTX_BASE + CTX_REDIRECT_MAP);
   const key = load<u32>(CTX_BASE + CTX_REDIRECT_IFINDEX);
   const err = redirectTo(q, dev, qi, data, len, meta, opts);
-  if (tpOn(err < 0 ? TP_XDP_REDIRECT_ERR : TP_XDP_REDIRECT)) tpXdpRedirect(dev, load<u32>(dev + DEV_PROG), map == 0 ? devLookup(key) : 0, err, map, map == 0 ? 0 : load<u32>(map, MAP_TYPE), map == 0 ? 0 : load<u32>(map, MAP_ID), key);
+  if (tpOn(err < 0 ? TP_XDP_REDIRECT_ERR : TP_XDP_REDIRECT)) tpXdpRedirect(dev, load<u32>(dev + DEV_PROG), err < 0 ? 0 : redirectTarget(map, key), err, map, map == 0 ? 0 : load<u32>(map, MAP_TYPE), map == 0 ? 0 : load<u32>(map, MAP_ID), key);
   return err;
+}
+
+/**
+ * The tracepoint's `tgt` of a redirect that was handed on (ri->tgt_value): NULL for bpf_redirect and a
+ * broadcast, else the map's entry — here the target device's record for a devmap (so the classic
+ * record's to_ifindex reads it), the cpumap entry, the AF_XDP socket.
+ */
+function redirectTarget(map: u32, key: u32): u32 {
+  if (map == 0 || (load<u64>(CTX_BASE + CTX_REDIRECT_FLAGS) & BPF_F_BROADCAST) != 0) return 0;
+  const type = load<u32>(map, MAP_TYPE);
+  if (type == BPF_MAP_TYPE_XSKMAP) return fdArrayLookupIdx(map, key);
+  if (type == BPF_MAP_TYPE_CPUMAP) return cpumapLookupIdx(map, key);
+  if (type != BPF_MAP_TYPE_DEVMAP && type != BPF_MAP_TYPE_DEVMAP_HASH) return 0;
+  const v = type == BPF_MAP_TYPE_DEVMAP ? devmapLookupIdx(map, key) : devmapHashLookupIdx(map, key);
+  return v == 0 ? 0 : devLookup(load<u32>(v));
 }
 
 /** Whether ring device `ifindex` is one of the stack's links and up: what XDP_PASS hands the stack (toHost). */

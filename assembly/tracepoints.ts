@@ -32,16 +32,29 @@
 // `sent` is the frames that reached the TX ring, `drops` the rest; err stays 0 (veth's -ENXIO, a peer
 // without NAPI, has no wxdp counterpart: a device's TX ring is always there).
 //
-// bpf_redirect (no map) reports map_type BPF_MAP_TYPE_UNSPEC, map_id INT_MAX and the ifindex as index,
-// as the kernel's _trace_xdp_redirect does. `dev` is the wxdp device record: struct net_device in
+// bpf_redirect (no map) reports map_type BPF_MAP_TYPE_UNSPEC, map_id INT_MAX, the ifindex as index and
+// tgt NULL, as the kernel's _trace_xdp_redirect does; a map redirect its entry as tgt (napi.ts
+// redirectTarget: a devmap's target device record), NULL for a broadcast or a failed redirect. `dev` is the wxdp device record: struct net_device in
 // wxdp's BTF (src/control/tracepoints.ts) puts ifindex at DEV_IFINDEX, so dev->ifindex reads it. `xdp`
 // (struct bpf_prog) has no readable fields; it is the program's table slot, for identity only.
 //
 // Attachments: TP_PROGS table slots per tracepoint, filled from the front (0 ends the list), written
 // by tp_attach between bursts. An event with nothing attached costs one load.
+//
+// Two lists per tracepoint. tp_btf and raw tracepoint programs (raw_tp/NAME) take the argument array
+// as ctx. Classic tracepoint programs (tracepoint/xdp/NAME) take the event's record as perf hands it to
+// them, laid out as /sys/kernel/tracing/events/xdp/NAME/format lays it out (the TP_STRUCT__entry fields
+// after the 8-byte common header, assigned as TP_fast_assign assigns them): tpRecord writes it, after
+// the argument array, from the same arguments. The common header holds common_type = the tracepoint's
+// id here (its index in src/elf/section_defs.ts XDP_TRACEPOINTS; tracefs numbers its events per boot)
+// and zeros (flags, preempt count, pid: a NAPI poll runs in no task of its own). prog_id is the XDP
+// program's table slot: wxdp's identity for a program (struct bpf_prog above). The control plane
+// attaches a classic program only if its ctx reads end within the record (perf_event_set_bpf_prog's
+// max_ctx_offset check), so what it reads is the record's own bytes.
 
-import { DEV_IFINDEX, MAP_ID, RUN_BASE, RUN_CPU } from './abi';
+import { DEV_IFINDEX, MAP_ID, RUN_BASE, RUN_CPU, XDP_REDIRECT, XDP_TX } from './abi';
 import { cpumapWorkers } from './maps/cpumap';
+import { BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH } from './maps/uapi';
 
 /** Tracepoint ids: their index in src/elf/section_defs.ts XDP_TRACEPOINTS. */
 export const TP_XDP_EXCEPTION: u32 = 0;
@@ -57,10 +70,17 @@ export const TP_COUNT: u32 = 16;
 export const TP_PROGS: u32 = 8;
 /** map_id of a redirect without a map (INT_MAX, the kernel's marker for bpf_redirect). */
 export const TP_NO_MAP_ID: u32 = 0x7fffffff;
-/** Bytes of one event's argument array (at most 8 u64 arguments). */
-export const TP_ARGS_SIZE: u32 = 64;
+/**
+ * Bytes of one event's argument array (at most 8 u64 arguments, TP_ARGS_USED) and then of its record
+ * for classic tracepoint programs (at most 44 bytes: xdp_cpumap_kthread, mem_connect).
+ */
+export const TP_ARGS_SIZE: u32 = 128;
+const TP_ARGS_USED: u32 = 64;
 
 const tpSlots = memory.data(TP_COUNT * TP_PROGS * 4);
+const tpClassic = memory.data(TP_COUNT * TP_PROGS * 4);
+/** Per tracepoint: nonzero while either list has a program (what an event tests first). */
+const tpAny = memory.data(TP_COUNT * 4);
 /**
  * The argument array the programs get as ctx (one event at a time per thread): the main thread's is a
  * static, a worker's lives in its own area (worker.ts sets it once), so two workers raising events at
@@ -73,21 +93,122 @@ export function tpArgsSet(args: u32): void {
   tpArgs = args;
 }
 
-/** Attach program table slot `slot` as the `i`-th program of tracepoint `tp` (0: detach; keep the list packed). */
-export function tp_attach(tp: u32, i: u32, slot: u32): void {
-  if (tp < TP_COUNT && i < TP_PROGS) store<u32>(tpSlots + (tp * TP_PROGS + i) * 4, slot);
+/**
+ * Attach program table slot `slot` as the `i`-th program of tracepoint `tp` (0: detach; keep the list
+ * packed): of its argument-array list (tp_btf, raw_tp), or of its record list when `classic`.
+ */
+export function tp_attach(tp: u32, i: u32, slot: u32, classic: bool): void {
+  if (tp >= TP_COUNT || i >= TP_PROGS) return;
+  store<u32>((classic ? tpClassic : tpSlots) + (tp * TP_PROGS + i) * 4, slot);
+  store<u32>(tpAny + tp * 4, load<u32>(tpSlots + tp * TP_PROGS * 4) | load<u32>(tpClassic + tp * TP_PROGS * 4));
 }
 
 @inline export function tpOn(tp: u32): bool {
-  return load<u32>(tpSlots + tp * TP_PROGS * 4) != 0;
+  return load<u32>(tpAny + tp * 4) != 0;
 }
 
-function tpRun(tp: u32): void {
-  const base = tpSlots + tp * TP_PROGS * 4;
+function runList(base: usize, ctx: u32): void {
   for (let i: u32 = 0; i < TP_PROGS; i++) {
     const slot = load<u32>(base + i * 4);
     if (slot == 0) break;
-    call_indirect<u64>(slot, <u64>tpArgs, <u64>0, <u64>0, <u64>0, <u64>0);
+    call_indirect<u64>(slot, <u64>ctx, <u64>0, <u64>0, <u64>0, <u64>0);
+  }
+}
+
+function tpRun(tp: u32): void {
+  runList(tpSlots + tp * TP_PROGS * 4, tpArgs);
+  const classic = tpClassic + tp * TP_PROGS * 4;
+  if (load<u32>(classic) == 0) return;
+  const rec = tpArgs + TP_ARGS_USED;
+  tpRecord(tp, rec);
+  runList(classic, rec);
+}
+
+@inline function arg(i: u32): u64 {
+  return load<u64>(tpArgs + i * 8);
+}
+
+@inline function ifindexOf(dev: u64): i32 {
+  return dev == 0 ? 0 : load<i32>(<u32>dev, DEV_IFINDEX);
+}
+
+/** The record of event `tp` at `r`, from its arguments (TP_fast_assign of include/trace/events/xdp.h). */
+function tpRecord(tp: u32, r: u32): void {
+  memory.fill(r, 0, TP_ARGS_SIZE - TP_ARGS_USED);
+  store<u16>(r, <u16>tp); // common_type
+  const cpu = load<i32>(RUN_BASE + RUN_CPU);
+  if (tp == TP_XDP_EXCEPTION) {
+    // prog_id, act, ifindex
+    store<i32>(r, <i32>arg(1), 8);
+    store<u32>(r, <u32>arg(2), 12);
+    store<i32>(r, ifindexOf(arg(0)), 16);
+  } else if (tp == TP_XDP_BULK_TX) {
+    // ifindex, act, drops, sent, err
+    store<i32>(r, ifindexOf(arg(0)), 8);
+    store<u32>(r, XDP_TX, 12);
+    store<i32>(r, <i32>arg(2), 16);
+    store<i32>(r, <i32>arg(1), 20);
+    store<i32>(r, <i32>arg(3), 24);
+  } else if (tp == TP_XDP_REDIRECT || tp == TP_XDP_REDIRECT_ERR) {
+    // prog_id, act, ifindex, err, to_ifindex, map_id, map_index: a devmap's target device, or
+    // bpf_redirect's ifindex (map_type UNSPEC, map_id INT_MAX) with map_index 0
+    const mapType = <u32>arg(4);
+    const mapId = <u32>arg(5);
+    let to: i32 = 0;
+    let index = <i32>arg(6);
+    if (mapType == BPF_MAP_TYPE_DEVMAP || mapType == BPF_MAP_TYPE_DEVMAP_HASH) {
+      to = ifindexOf(arg(2));
+    } else if (mapType == 0 && mapId == TP_NO_MAP_ID) {
+      to = index;
+      index = 0;
+    }
+    store<i32>(r, <i32>arg(1), 8);
+    store<u32>(r, XDP_REDIRECT, 12);
+    store<i32>(r, ifindexOf(arg(0)), 16);
+    store<i32>(r, <i32>arg(3), 20);
+    store<i32>(r, to, 24);
+    store<u32>(r, mapId, 28);
+    store<i32>(r, index, 32);
+  } else if (tp == TP_XDP_CPUMAP_ENQUEUE) {
+    // map_id, act, cpu, drops, processed, to_cpu
+    store<i32>(r, <i32>arg(0), 8);
+    store<u32>(r, XDP_REDIRECT, 12);
+    store<i32>(r, cpu, 16);
+    store<u32>(r, <u32>arg(2), 20);
+    store<u32>(r, <u32>arg(1), 24);
+    store<i32>(r, <i32>arg(3), 28);
+  } else if (tp == TP_XDP_CPUMAP_KTHREAD) {
+    // map_id, act, cpu, drops, processed, sched, xdp_pass, xdp_drop, xdp_redirect
+    const stats = <u32>arg(4);
+    store<i32>(r, <i32>arg(0), 8);
+    store<u32>(r, XDP_REDIRECT, 12);
+    store<i32>(r, cpu, 16);
+    store<u32>(r, <u32>arg(2), 20);
+    store<u32>(r, <u32>arg(1), 24);
+    store<i32>(r, <i32>arg(3), 28);
+    store<u32>(r, load<u32>(stats, 4), 32);
+    store<u32>(r, load<u32>(stats, 8), 36);
+    store<u32>(r, load<u32>(stats), 40);
+  } else if (tp == TP_XDP_DEVMAP_XMIT) {
+    // from_ifindex, act, to_ifindex, drops, sent, err
+    store<i32>(r, ifindexOf(arg(0)), 8);
+    store<u32>(r, XDP_REDIRECT, 12);
+    store<i32>(r, ifindexOf(arg(1)), 16);
+    store<i32>(r, <i32>arg(3), 20);
+    store<i32>(r, <i32>arg(2), 24);
+    store<i32>(r, <i32>arg(4), 28);
+  } else if (tp == TP_MEM_CONNECT || tp == TP_MEM_DISCONNECT) {
+    // xa, mem_id, mem_type, allocator (+ rxq, ifindex for mem_connect)
+    const xa = <u32>arg(0);
+    store<u64>(r, <u64>xa, 8);
+    store<u32>(r, load<u32>(xa, 4), 16);
+    store<u32>(r, load<u32>(xa), 20);
+    store<u64>(r, load<u64>(xa, 8), 24);
+    if (tp == TP_MEM_CONNECT) {
+      const rxq = <u32>arg(1);
+      store<u64>(r, <u64>rxq, 32);
+      store<i32>(r, ifindexOf(load<u64>(rxq)), 40);
+    }
   }
 }
 

@@ -46,6 +46,7 @@ import {
 import type { Engine, EngineName, RunRequest } from '../runtime/types.js';
 import { checkProgram } from '../verifier/check.js';
 import { verify, type GlobalArg, type GlobalFunc, type VerifiedProgram, type VerifierMap, type VerifierStats } from '../verifier/verifier.js';
+import type { VerifierProgType } from '../verifier/protos.js';
 import type { Btf } from '../elf/btf.js';
 import { createHash } from 'node:crypto';
 import { dataPathExports, Device, INJECT_BUFFER_SIZE, readTraceEvents, type DeviceOptions, type DeviceRemoval, type TraceEvent } from './device.js';
@@ -1153,6 +1154,12 @@ export class Program {
       const lookup = this.spec.type === 'sk_lookup';
       throw new TestRunError(lookup ? 'EINVAL' : 'ENOTSUPP', `program ${this.name} is ${this.spec.type}: ${lookup ? 'its context is not a frame (use testRunSkLookup)' : 'the kernel has no test run for sk_reuseport'}`);
     }
+    // Tracepoint programs run on events (attachTracepoint), not on frames; the kernel's answers to a
+    // test run with data_in: tracepoint ENOTSUPP (no test_run), raw_tp EINVAL (it takes ctx_in only),
+    // tp_btf EFAULT (bpf_prog_test_run_tracing runs fentry/fexit/fmod_ret programs only).
+    const tracing = { tracepoint: ['ENOTSUPP', 'the kernel has no test run for tracepoint programs'], raw_tracepoint: ['EINVAL', 'a raw tracepoint program takes no data_in'], tracing: ['EFAULT', 'the kernel test-runs fentry, fexit and fmod_ret tracing programs only'] } as const;
+    const refusal = tracing[this.spec.type as keyof typeof tracing];
+    if (refusal) throw new TestRunError(refusal[0], `program ${this.name} (section ${this.section}): ${refusal[1]}`);
     const { data } = opts;
     const repeat = opts.repeat ?? 1;
     if (data.length < ETH_HLEN) throw new TestRunError('EINVAL', `data_in is ${data.length} bytes; XDP needs at least ${ETH_HLEN}`);
@@ -1305,8 +1312,9 @@ export function globalFuncs(spec: ProgramSpec, btf: Btf): GlobalFunc[] {
  * The type the verifier checks a program as: its section's sk_lookup / sk_reuseport, else XDP (the
  * type every other section loads as in wxdp).
  */
-export function verifierProgType(spec: ProgramSpec): 'xdp' | 'sk_lookup' | 'sk_reuseport' | 'tracing' {
-  return spec.type === 'sk_lookup' || spec.type === 'sk_reuseport' || spec.type === 'tracing' ? spec.type : 'xdp';
+export function verifierProgType(spec: ProgramSpec): VerifierProgType {
+  const t = spec.type;
+  return t === 'sk_lookup' || t === 'sk_reuseport' || t === 'tracing' || t === 'tracepoint' || t === 'raw_tracepoint' ? t : 'xdp';
 }
 
 const VERIFY_CACHE = new Map<string, VerifiedProgram | VerifierError>();

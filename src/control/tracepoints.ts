@@ -1,19 +1,26 @@
-// tp_btf programs on wxdp's XDP tracepoints (assembly/tracepoints.ts raises them from the fast path).
+// Tracepoint programs on wxdp's XDP tracepoints (assembly/tracepoints.ts raises them from the fast path).
 //
-//   prog.attachTracepoint()   libbpf's bpf_program__attach for SEC("tp_btf/NAME"): the program runs on
-//                             every NAME event from then on, after those attached before it; the link's
-//                             detach() takes it out. Loading an object attaches nothing, as
-//                             bpf_object__load does not (the skeleton's __attach is this, per program).
+//   prog.attachTracepoint()   libbpf's bpf_program__attach for SEC("tp_btf/NAME"), SEC("raw_tp/NAME")
+//                             (raw_tracepoint/NAME) and SEC("tracepoint/xdp/NAME") (tp/xdp/NAME): the
+//                             program runs on every NAME event from then on, after those attached before
+//                             it; the link's detach() takes it out. Loading an object attaches nothing,
+//                             as bpf_object__load does not (the skeleton's __attach is this, per program).
 //
-// The programs get the kernel's argument layout (src/verifier/tracing.ts); wxdp's BTF for the structs
-// they point at is one field deep:
+// tp_btf and raw_tp programs get the kernel's argument array (src/verifier/tracing.ts has the
+// prototypes); a raw_tp program whose ctx reads go past the event's arguments is EINVAL at attach
+// (bpf_probe_register). A classic tracepoint program gets the event's record as tracefs lays it out
+// (assembly/tracepoints.ts tpRecord); one whose reads go past the record is EACCES
+// (perf_event_set_bpf_prog), and an event tracefs does not have on Linux 6.18 (xdp_redirect_map,
+// xdp_redirect_map_err, or another category than xdp) is ENOENT, as libbpf's perf_event_open finds.
+//
+// wxdp's BTF for the structs tp_btf arguments point at is one field deep:
 //
 //   struct net_device { int ifindex; }   at offset 0 of the wxdp device record (assembly/abi.ts DEV_IFINDEX)
 //   struct bpf_prog   { }                the XDP program's table slot, for identity only
 //
 // Up to TP_PROGS programs per tracepoint, as the fast path keeps them.
 
-import { XDP_TRACEPOINTS } from '../elf/index.js';
+import { classicTracepointTarget, rawTracepointTarget, TP_RECORD_SIZES, tpBtfTarget, XDP_TRACEPOINTS } from '../elf/index.js';
 import { EXPORT_RUN } from '../jit/abi.js';
 import { JitProgram } from '../jit/index.js';
 import { TP_PROTOS } from '../verifier/tracing.js';
@@ -24,9 +31,10 @@ import { AttachError } from './sk_programs.js';
 export const TP_PROGS = 8;
 
 interface TpExports {
-  tp_attach(tp: number, i: number, slot: number): void;
+  tp_attach(tp: number, i: number, slot: number, classic: number): void;
 }
 
+/** The links of each list: `NAME` (the argument array: tp_btf, raw_tp) or `xdp:NAME` (classic: the record). */
 const lists = new WeakMap<Datapath, Map<string, TracepointLink[]>>();
 
 /** The tracepoints wxdp raises or defines with the kernel's arguments (tp_btf programs may attach to them). */
@@ -34,12 +42,13 @@ export function tracepointRuns(name: string): boolean {
   return TP_PROTOS[name] !== undefined;
 }
 
-/** An attached tp_btf program (a BPF link): detach() takes it out. */
+/** An attached tracepoint program (a BPF link): detach() takes it out. */
 export class TracepointLink {
   private attached = true;
   constructor(
     private readonly dp: Datapath,
     readonly program: Program,
+    /** The event: `NAME`, or `xdp:NAME` for a classic tracepoint program (tracefs' category:name). */
     readonly tracepoint: string,
   ) {}
 
@@ -65,24 +74,48 @@ export function tracepointsOf(dp: Datapath, program: Program): string[] {
   return out;
 }
 
-/** The fast path's list for `tp`: the links' run slots packed from the front, 0 after. */
+/** The fast path's list for `tp` (`NAME` or `xdp:NAME`): the links' run slots packed from the front, 0 after. */
 function publish(dp: Datapath, tp: string, list: readonly TracepointLink[]): void {
-  const id = (XDP_TRACEPOINTS as readonly string[]).indexOf(tp);
+  const classic = tp.startsWith('xdp:');
+  const id = (XDP_TRACEPOINTS as readonly string[]).indexOf(classic ? tp.slice(4) : tp);
   const x = dp.fastPath.exports as unknown as TpExports;
   for (let i = 0; i < TP_PROGS; i++) {
     const p = list[i]?.program.engine;
-    x.tp_attach(id, i, p instanceof JitProgram ? p.runTableIndex : 0);
+    x.tp_attach(id, i, p instanceof JitProgram ? p.runTableIndex : 0, classic ? 1 : 0);
   }
 }
 
-/** bpf_program__attach of a SEC("tp_btf/NAME") program: NAME is its section's. */
-export function attachTracepoint(dp: Datapath, program: Program): TracepointLink {
-  const m = /^tp_btf\/(.+)$/.exec(program.spec.section);
-  if (program.spec.type !== 'tracing' || !m) {
-    throw new AttachError('EINVAL', `program ${program.name} (section ${program.spec.section}) is not a tp_btf program`);
+/** The list a program attaches to (`NAME` or `xdp:NAME`), or the kernel's refusal. */
+function target(program: Program): string {
+  const { type, section } = program.spec;
+  const reads = program.verifierStats?.maxCtxOffset ?? 0;
+  if (type === 'tracing' && tpBtfTarget(section) !== undefined) {
+    const tp = tpBtfTarget(section)!;
+    if (!tracepointRuns(tp)) throw new AttachError('EINVAL', `wxdp does not raise tracepoint ${tp}`);
+    return tp;
   }
-  const tp = m[1]!;
-  if (!tracepointRuns(tp)) throw new AttachError('EINVAL', `wxdp does not raise tracepoint ${tp}`);
+  if (type === 'raw_tracepoint' && rawTracepointTarget(section) !== undefined) {
+    const tp = rawTracepointTarget(section)!;
+    const args = TP_PROTOS[tp];
+    if (!args) throw new AttachError('ENOENT', `wxdp does not raise tracepoint ${tp}`);
+    if (reads > args.length * 8) {
+      throw new AttachError('EINVAL', `program ${program.name} reads ctx up to byte ${reads}; ${tp} has ${args.length} arguments (${args.length * 8} bytes)`);
+    }
+    return tp;
+  }
+  const classic = type === 'tracepoint' ? classicTracepointTarget(section) : undefined;
+  if (classic) {
+    const size = classic.category === 'xdp' ? TP_RECORD_SIZES[classic.name] : undefined;
+    if (size === undefined) throw new AttachError('ENOENT', `no tracepoint ${classic.category}:${classic.name} (wxdp raises the xdp tracepoints Linux 6.18 has)`);
+    if (reads > size) throw new AttachError('EACCES', `program ${program.name} reads ctx up to byte ${reads}; the ${classic.name} record is ${size} bytes`);
+    return `xdp:${classic.name}`;
+  }
+  throw new AttachError('EINVAL', `program ${program.name} (section ${section}) is not a tp_btf, raw_tp or tracepoint program`);
+}
+
+/** bpf_program__attach of a SEC("tp_btf/NAME"), SEC("raw_tp/NAME") or SEC("tracepoint/xdp/NAME") program. */
+export function attachTracepoint(dp: Datapath, program: Program): TracepointLink {
+  const tp = target(program);
   if (!(program.engine instanceof JitProgram)) throw new AttachError('EINVAL', `program ${program.name}: only JIT'd programs can be attached`);
   // Checked code bounds its loads by regions the ctx of an event is not one of: verified programs only.
   if (program.checked) throw new AttachError('EINVAL', `program ${program.name} was loaded unverified (runs checked); tracepoint programs run verified only`);

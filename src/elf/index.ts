@@ -26,7 +26,7 @@ export { parseBtfExt, type BtfExt, type FuncInfoRecord, type LineInfoRecord } fr
 export { btfCodec, type BtfCodec } from './btf_codec.js';
 export { configureObject, type ObjectConfig } from './configure.js';
 export { resolveKconfig, kernelVersion, WXDP_KCONFIG, WXDP_KERNEL_VERSION } from './kconfig.js';
-export { findSectionDef, PROGRAM_TYPE_IDS, SECTION_DEFS, tpBtfTarget, unsupportedProgram, XDP_TRACEPOINTS, type ProgramType, type SectionDef } from './section_defs.js';
+export { classicTracepointTarget, findSectionDef, PROGRAM_TYPE_IDS, rawTracepointTarget, SECTION_DEFS, TP_RECORD_SIZES, tpBtfTarget, unsupportedProgram, XDP_TRACEPOINTS, type ProgramType, type SectionDef } from './section_defs.js';
 export {
   adjustRingbufSize,
   BPF_F_MMAPABLE,

@@ -227,6 +227,36 @@ const TP_BTF_RUNS: readonly string[] = [
   'xdp_cpumap_enqueue', 'xdp_devmap_xmit', 'mem_connect', 'mem_disconnect',
 ];
 
+/**
+ * The XDP tracepoints with a tracefs event on Linux 6.18, each with its record's size (the last field's
+ * offset + size in /sys/kernel/tracing/events/xdp/NAME/format: what perf_event_set_bpf_prog checks a
+ * classic tracepoint program's ctx reads against). xdp_redirect_map and xdp_redirect_map_err have none
+ * (their events were dropped); a `tracepoint/xdp/…` program for them loads and cannot attach (ENOENT).
+ */
+export const TP_RECORD_SIZES: Readonly<Record<string, number>> = {
+  xdp_exception: 20,
+  xdp_bulk_tx: 28,
+  xdp_redirect: 36,
+  xdp_redirect_err: 36,
+  xdp_cpumap_kthread: 44,
+  xdp_cpumap_enqueue: 32,
+  xdp_devmap_xmit: 32,
+  mem_disconnect: 32,
+  mem_connect: 44,
+};
+
+/** `tracepoint/CATEGORY/NAME` or `tp/CATEGORY/NAME` (BPF_PROG_TYPE_TRACEPOINT): the event, or undefined. */
+export function classicTracepointTarget(section: string): { category: string; name: string } | undefined {
+  const m = /^(?:tracepoint|tp)\/([^/]+)\/([^/]+)$/.exec(section);
+  return m ? { category: m[1]!, name: m[2]! } : undefined;
+}
+
+/** `raw_tracepoint/NAME` or `raw_tp/NAME` (BPF_PROG_TYPE_RAW_TRACEPOINT): the tracepoint, or undefined. */
+export function rawTracepointTarget(section: string): string | undefined {
+  const m = /^(?:raw_tracepoint|raw_tp)\/([^/]+)$/.exec(section);
+  return m ? m[1] : undefined;
+}
+
 /** The tracepoint a `tp_btf/NAME` (or `tp_btf+`-matched) section attaches to, or undefined. */
 export function tpBtfTarget(section: string): string | undefined {
   const m = /^tp_btf\/(.+)$/.exec(section);
@@ -236,11 +266,23 @@ export function tpBtfTarget(section: string): string | undefined {
 /**
  * Why wxdp cannot load a program of this section, in the words the loader reports ("program type …
  * is not supported by wxdp"), or undefined when it can: XDP (every attach type), sk_lookup,
- * sk_reuseport, and tp_btf programs on the XDP tracepoints. libbpf would hand the others to the
+ * sk_reuseport, and tp_btf, classic (`tracepoint/xdp/…`) and raw tracepoint programs on the XDP tracepoints. libbpf would hand the others to the
  * kernel; wxdp has no kprobes, cgroups or TC hook to run them on.
  */
 export function unsupportedProgram(p: { type: ProgramType; section: string; attachType?: string }): string | undefined {
   if (p.type === 'xdp' || p.type === 'sk_lookup' || p.type === 'sk_reuseport') return undefined;
+  // Classic and raw tracepoint programs name their event only at attach (the kernel loads them
+  // whatever it is): wxdp loads those of the XDP tracepoints and checks the event when attached.
+  if (p.type === 'tracepoint') {
+    const t = classicTracepointTarget(p.section);
+    if (t?.category === 'xdp') return undefined;
+    return `program type tracepoint (${p.section}) is not supported by wxdp: it raises the xdp tracepoints only`;
+  }
+  if (p.type === 'raw_tracepoint') {
+    const t = rawTracepointTarget(p.section);
+    if (t !== undefined && (XDP_TRACEPOINTS as readonly string[]).includes(t)) return undefined;
+    return `program type raw_tracepoint (${p.section}) is not supported by wxdp: it raises the xdp tracepoints only`;
+  }
   if (p.type === 'tracing' && p.attachType === 'trace_raw_tp') {
     const tp = tpBtfTarget(p.section);
     if (tp !== undefined && TP_BTF_RUNS.includes(tp)) return undefined;

@@ -139,7 +139,7 @@ export const PROTOS: Readonly<Record<number, Proto>> = {
 };
 
 /** The program types the verifier knows (libbpf's names, src/elf/section_defs.ts). */
-export type VerifierProgType = 'xdp' | 'sk_lookup' | 'sk_reuseport' | 'tracing';
+export type VerifierProgType = 'xdp' | 'sk_lookup' | 'sk_reuseport' | 'tracing' | 'tracepoint' | 'raw_tracepoint';
 
 /** Helpers only XDP programs have (xdp_func_proto beyond the base set). */
 const XDP_ONLY = [23, 25, 28, 44, 51, 54, 65, 69, 188, 189, 190];
@@ -161,6 +161,10 @@ export function helperAllowed(t: VerifierProgType, id: number): boolean {
     case 'sk_reuseport':
       return !XDP_ONLY.includes(id) && !SK_LOOKUP_ONLY.includes(id);
     case 'tracing':
+    case 'tracepoint':
+    case 'raw_tracepoint':
+      // tracing_prog_func_proto, tp_prog_func_proto, raw_tp_prog_func_proto: bpf_tracing_func_proto's
+      // set (the XDP and socket helpers not among it)
       return !XDP_ONLY.includes(id) && !SK_LOOKUP_ONLY.includes(id) && !SK_REUSEPORT_ONLY.includes(id);
   }
 }

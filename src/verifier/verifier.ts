@@ -112,6 +112,11 @@ export interface VerifierStats {
   totalStates: number;
   peakStates: number;
   maxStatesPerInsn: number;
+  /**
+   * The end of the furthest ctx load (off + size; the kernel's prog->aux->max_ctx_offset): attaching a
+   * tracepoint program checks it against the event's record or argument count.
+   */
+  maxCtxOffset: number;
   /** Stack depth of each subprogram, by entry slot. */
   stackDepth: ReadonlyMap<number, number>;
   /** Milliseconds spent. */
@@ -129,6 +134,11 @@ interface Pending {
   insn: number;
   from: number;
 }
+
+/** include/linux/trace_events.h: the largest tracepoint record a classic tracepoint program may read. */
+const PERF_MAX_TRACE_SIZE = 8192;
+/** include/linux/bpf.h */
+const MAX_BPF_FUNC_ARGS = 12;
 
 /** Thrown inside the walk; turned into a VerifierError with the log. */
 class Reject {
@@ -188,6 +198,7 @@ class Verifier {
    */
   private readonly states = new Map<number, Checkpoint[]>();
   private maxStatesPerInsn = 0;
+  private maxCtxOffset = 0;
   /** The stack slots live at the instruction being compared (one object, refilled per comparison). */
   private readonly slotLive = { lo: 0, hi: 0 };
   private readonly pending: Pending[] = [];
@@ -287,6 +298,7 @@ class Verifier {
         totalStates: this.totalStates,
         peakStates: this.peakStates,
         maxStatesPerInsn: this.maxStatesPerInsn,
+        maxCtxOffset: this.maxCtxOffset,
         stackDepth: this.stackDepth,
         timeMs: performance.now() - t0,
       },
@@ -969,6 +981,8 @@ class Verifier {
         if (this.progType === 'tracing') return this.tracingCtxLoad(off, size, read, pc);
         const field = this.ctxField(off, size, read);
         if (field === undefined) this.reject(`invalid bpf_context access off=${off} size=${size}`, pc);
+        // check_ctx_access: env->prog->aux->max_ctx_offset
+        if (off + size > this.maxCtxOffset) this.maxCtxOffset = off + size;
         if (field === RegType.SCALAR) return this.loaded(size);
         const p = Reg.pointer(field.type);
         if (field.orNull) {
@@ -1053,6 +1067,14 @@ class Verifier {
         if (within(20, 4)) return size >= 2 && narrow(4) ? RegType.SCALAR : undefined;
         if (within(16, 4) || within(24, 8)) return narrow(4) ? RegType.SCALAR : undefined;
         return undefined;
+      case 'tracepoint':
+        // tp_prog_is_valid_access: the record after its first 8 bytes, up to PERF_MAX_TRACE_SIZE (8192)
+        if (off < 8 || off >= PERF_MAX_TRACE_SIZE || !read || off % size !== 0) return undefined;
+        return RegType.SCALAR;
+      case 'raw_tracepoint':
+        // raw_tp_prog_is_valid_access (bpf_tracing_ctx_access): the u64 arguments, MAX_BPF_FUNC_ARGS of them
+        if (off < 0 || off >= 8 * MAX_BPF_FUNC_ARGS || !read || off % size !== 0) return undefined;
+        return RegType.SCALAR;
       case 'tracing':
         return undefined;
     }

@@ -9,6 +9,9 @@
 // frames back), one frame per step: each sendto is one NAPI poll in the kernel, so one xdp_bulk_tx of
 // sent 1; wxdp polls once per frame to match (tracepoints_bulk_tx.test.ts has the bulks of 16).
 //
+// programs/xdp_tp_classic likewise, with classic tracepoint programs (the event's record, tracefs'
+// layout) and a raw_tp program (the argument array), and the three programs the kernel refuses to attach.
+//
 // Not compared: a redirect that succeeds. The kernel refuses to transmit out of a veth whose peer has no
 // XDP program (-EOPNOTSUPP in xdp_redirect_err); wxdp's devices always take redirected frames.
 
@@ -38,13 +41,18 @@ const built = nsa.available.ok ? spawnSync('gcc', ['-O1', '-o', loader, `${root}
 const buildReason = !built ? '' : built.error ? `gcc: ${built.error.message}` : built.status !== 0 ? `gcc -lbpf failed: ${built.stderr.split('\n')[0]}` : '';
 if (buildReason) it.skip(`kernel side unavailable: ${buildReason}`, () => {});
 
-/** counts after each step, as "k=v" maps; the device's ifindex is the XDP device. */
-function parse(out: string): { ifindex: number; steps: Record<number, number>[] } {
-  const lines = out.trim().split('\n');
+/** Attach refusals (program → errno name), then counts after each step as "k=v" maps; the device's ifindex is the XDP device. */
+function parse(out: string): { refused: Record<string, string>; ifindex: number; steps: Record<number, number>[] } {
+  const all = out.trim().split('\n');
+  const refused = Object.fromEntries(all.filter((l) => l.startsWith('refused ')).map((l) => l.split(' ')).map(([, name, errno]) => [name!, ERRNO_NAMES[Number(errno)] ?? errno!]));
+  const lines = all.filter((l) => !l.startsWith('refused '));
   const ifindex = Number(/^ifindex (\d+)/.exec(lines[0]!)![1]);
   const steps = lines.slice(1).map((l) => Object.fromEntries(l.split(' ').slice(1).map((kv) => kv.split('=').map(Number))) as Record<number, number>);
-  return { ifindex, steps };
+  return { refused, ifindex, steps };
 }
+
+/** The errnos an attach may answer (Linux's numbers). */
+const ERRNO_NAMES: Record<number, string> = { 2: 'ENOENT', 13: 'EACCES', 22: 'EINVAL' };
 
 /** The `counts` map's non-zero counters (keys 0..15), as the loader prints them. */
 function counts(obj: { map(name: string): { lookup(k: Uint8Array): Uint8Array | undefined } }): Record<number, number> {
@@ -83,6 +91,53 @@ describe.skipIf(!nsa.available.ok || buildReason !== '')('xdp_tp_counters: kerne
       w.push(counts(obj));
     }
     expect(k.steps.length).toBe(STEPS.length);
+    expect(norm(w, eth0.ifindex)).toEqual(norm(k.steps, k.ifindex));
+  });
+});
+
+const CLASSIC_OBJ = `${root}programs/xdp_tp_classic.o`;
+
+describe.skipIf(!nsa.available.ok || buildReason !== '')('xdp_tp_classic: classic and raw tracepoint programs, kernel and wxdp', () => {
+  it('the records and arguments they read count the same; the same three programs are refused at attach, with the same errno', async () => {
+    const ns = nsa.set.create();
+    ns.sysctl({ 'net.ipv6.conf.all.disable_ipv6': 1, 'net.ipv6.conf.default.disable_ipv6': 1 });
+    ns.ip('link', 'add', 'tpa', 'type', 'veth', 'peer', 'name', 'tpb');
+    ns.ip('link', 'set', 'tpa', 'up');
+    ns.ip('link', 'set', 'tpb', 'up');
+    const k = parse(withKernelTracepoints(() => ns.exec([loader, CLASSIC_OBJ, 'tpb', 'tpa'], { input: STEPS.map((s) => s.join(' ')).join('\n') + '\n', timeoutMs: 20_000 })));
+
+    const dp = await Datapath.create();
+    const eth0 = dp.addDevice({ name: 'eth0' });
+    const obj = await dp.loadObject(CLASSIC_OBJ);
+    const refused: Record<string, string> = {};
+    for (const p of obj.programs.values()) {
+      if (p.name === 'xdp_act') continue;
+      try {
+        p.attachTracepoint();
+      } catch (e) {
+        refused[p.name] = (e as { errno?: string }).errno ?? String(e);
+      }
+    }
+    eth0.attachXdp(obj.program('xdp_act'));
+    const u32 = (v: number) => codec.u32.encode(v);
+    const w: Record<number, number>[] = [];
+    for (const [mode, to, n] of STEPS) {
+      obj.map('cfg').update(u32(0), u32(mode));
+      obj.map('cfg').update(u32(1), u32(to === 0 ? eth0.ifindex : to));
+      for (let i = 0; i < n; i++) eth0.inject(frame(60));
+      eth0.poll();
+      w.push(counts(obj));
+    }
+    expect(refused).toEqual({ tp_past_record: 'EACCES', raw_past_args: 'EINVAL', tp_gone: 'ENOENT' });
+    expect(refused).toEqual(k.refused);
+    expect(k.steps.length).toBe(STEPS.length);
+    // hand-derived from the formats: 3 ABORTED, then action 7, then bpf_redirect(42) failing with -EINVAL
+    // (to_ifindex 42, map_id INT_MAX, map_index 0); raw_tp's third argument is the action
+    expect(norm(w, eth0.ifindex)).toEqual([
+      { 0: 3, 8: 3, 10: 'dev' },
+      { 0: 3, 7: 1, 8: 4, 10: 'dev', 15: 7 },
+      { 0: 3, 7: 1, 8: 4, 9: 1, 10: 'dev', 11: 22, 12: 0x7fffffff, 14: 42, 15: 7 },
+    ]);
     expect(norm(w, eth0.ifindex)).toEqual(norm(k.steps, k.ifindex));
   });
 });
