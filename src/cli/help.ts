@@ -57,9 +57,11 @@ example: wxdp prog show programs/xdp_pass_drop.o
   The programs, maps and license of an object file, parsed only (nothing is loaded or verified).
 example: wxdp prog show programs/xdp_pass_drop.o --json
 `,
-  'prog load': `usage: wxdp prog load OBJ.o [engine jit|interp] [--log [1|2]] [--no-verify] [--json]
+  'prog load': `usage: wxdp prog load OBJ.o [engine jit|interp] [type TYPE] [--log [1|2]] [--no-verify] [--json]
   Load an object: maps created, programs verified and compiled; says what each program became.
   engine E      jit (default) or interp
+  type TYPE     every program's type, named as a section (xdp, xdp.frags, xdp/devmap…), as bpftool's
+                \`prog load … type\`: for objects whose sections name none (SEC("xdp_vlan01"))
   --log [1|2]   the verifier's log (level 1, or 2 for every instruction), as bpftool -d prog load
   --no-verify   skip the verifier: the programs run checked
 ${OBJECT_OPTIONS}example: wxdp prog load programs/xdp_tailcall.o --log
@@ -68,13 +70,14 @@ ${OBJECT_OPTIONS}example: wxdp prog load programs/xdp_tailcall.o --log
   The instructions of each program (or NAME), with the BTF source lines and the maps they load.
 example: wxdp prog dump programs/xdp_lb.o name xdp_lb
 `,
-  'prog run': `usage: wxdp prog run OBJ.o [name NAME] data_in FILE [data_out FILE] [ctx_in FILE] [repeat N] [engine jit|interp]
+  'prog run': `usage: wxdp prog run OBJ.o [name NAME] data_in FILE [data_out FILE] [ctx_in FILE] [repeat N] [engine jit|interp] [type TYPE]
                     [--map-update MAP KEY VALUE]... [--devices N] [--sysctl NAME=VALUE]... [--ip-batch FILE]...
                     [--nft FILE]... [--dump-maps] [--json]
   BPF_PROG_TEST_RUN for XDP, as bpftool prog run: prints "Return value: N, duration: Mns" (with
   " (average)" when repeat > 1). data_out FILE ("-" for stdout) gets the packet after the program;
   without it the packet is shown as a hex dump.
   name NAME              the program (default: the first)     repeat N   runs, 1..2^32-1 (default 1)
+  type TYPE              every program's type, as prog load's
   --map-update M K V     set an entry before the run (K, V: BYTES, quoted as one word each)
   --devices N            ring devices eth0..eth{N-1} (0..64) for redirects
   --sysctl / --ip-batch  configure the stack behind XDP_PASS, in the order given

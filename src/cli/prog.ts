@@ -76,6 +76,12 @@ function readObject(path: string | undefined): { path: string; bytes: Uint8Array
   return { path, bytes: readInput(path) };
 }
 
+/** `type TYPE`: every program of the object takes that type (bpftool prog load … type TYPE). */
+function typeOption(w: Words): { programType?: string } {
+  const t = w.kv.get('type');
+  return t === undefined ? {} : { programType: t };
+}
+
 function engineOf(w: Words): EngineName {
   const e = w.kv.get('engine') ?? 'jit';
   if (e !== 'jit' && e !== 'interp') throw usageError(`engine must be jit or interp, not '${e}'`);
@@ -225,18 +231,24 @@ export async function progCommand(argv: string[], io: Io): Promise<number> {
         logLevel = level === '2' ? 2 : 1;
         args.splice(at, 1);
       }
-      const w = words(args, { keywords: ['engine'], flags: ['no-verify', 'json'] });
+      const w = words(args, { keywords: ['engine', 'type'], flags: ['no-verify', 'json'] });
       const json = w.flags.has('json');
       const engine = engineOf(w);
       const t0 = performance.now();
       let obj: BpfObject;
       try {
-        ({ obj } = await load(w.positional[0], engine, { logLevel, verify: !w.flags.has('no-verify') }, json ? undefined : io.err));
+        ({ obj } = await load(w.positional[0], engine, { logLevel, verify: !w.flags.has('no-verify'), ...typeOption(w) }, json ? undefined : io.err));
       } catch (e) {
         if (e instanceof VerifierError && logLevel && !json) io.out(e.log);
         throw e;
       }
       const ms = performance.now() - t0;
+      // An object none of whose programs loaded did nothing useful (libbpf fails such an object whole)
+      if (obj.programs.size === 0 && obj.spec.programs.length > 0) {
+        if (!json) for (const s of obj.skipped.values()) io.err(`wxdp: note: ${s.reason}; skipped\n`);
+        const unspec = obj.spec.programs.some((p) => p.type === 'unspec');
+        throw new WxdpError('PROG_UNSUPPORTED', `${w.positional[0]}: no program loaded${unspec ? ' (a section that names no type needs `type TYPE`, as bpftool prog load … type xdp)' : ''}`);
+      }
       if (json) {
         const programs = [...obj.programs.values()].map((p) => ({ name: p.name, checked: p.checked, verifier: p.verifierStats ? { ...p.verifierStats, stackDepth: Object.fromEntries(p.verifierStats.stackDepth) } : null, ...(logLevel ? { log: p.verifierLog } : {}) }));
         const skipped = [...obj.skipped].map(([name, s]) => ({ name, reason: s.reason }));
@@ -294,7 +306,7 @@ const MAX_REPEAT = 0xffffffff;
 
 async function progRun(rest: string[], io: Io): Promise<number> {
   const w = words(rest, {
-    keywords: ['name', 'data_in', 'data_out', 'ctx_in', 'repeat', 'engine'],
+    keywords: ['name', 'data_in', 'data_out', 'ctx_in', 'repeat', 'engine', 'type'],
     flags: ['dump-maps', 'json'],
     multi: { 'map-update': 3, sysctl: 1, 'ip-batch': 1, nft: 1, devices: 1 },
   });
@@ -320,7 +332,7 @@ async function progRun(rest: string[], io: Io): Promise<number> {
 
   // Only the program asked for (libbpf's autoload): another program's helper wxdp lacks costs nothing.
   const name = w.kv.get('name');
-  const { dp, obj } = await load(undefined, engine, name === undefined ? {} : { programs: [name] }, json ? undefined : io.err, parsed);
+  const { dp, obj } = await load(undefined, engine, { ...(name === undefined ? {} : { programs: [name] }), ...typeOption(w) }, json ? undefined : io.err, parsed);
   for (const u of updates) obj.map(u.map).update(u.key, u.value);
   // ring devices eth0.. (ifindex 2, 3, … as `wxdp run` numbers them), then the stack in the order given
   for (let d = 0; d < ndev; d++) dp.addDevice({ name: `eth${d}` });

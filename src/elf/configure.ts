@@ -5,6 +5,10 @@
 //               ('outer.inner' for a map-in-map's inner template, as bpf_map__inner_map)
 //   globals     variable name → value                   the skeleton's skel->rodata->x = …, skel->bss->y = …
 //               ('.rodata.x' names the section too, when two sections have an `x`)
+//   programType a section name libbpf knows ('xdp', 'xdp.frags', 'xdp/devmap', 'sk_lookup'…): every
+//               program takes its type and expected attach type — bpf_program__set_type and
+//               _set_expected_attach_type, as `bpftool prog load OBJ PATH type xdp` and libxdp's loader
+//               set them for objects whose sections name no type (xdp-tutorial's SEC("xdp_vlan01"))
 //
 // Objects written for such loaders leave these for the loader: xdp-tools' xdp-bench declares
 // `rx_cnt` with max_entries 0 and `const volatile int nr_cpus = 0`, and its loader sets both to the
@@ -18,21 +22,25 @@
 import { WxdpError } from '../errors.js';
 import type { BtfDatasec } from './btf.js';
 import { btfCodec } from './btf_codec.js';
-import type { MapSpec, ObjectSpec } from './spec.js';
+import { findSectionDef } from './section_defs.js';
+import type { MapSpec, ObjectSpec, ProgramSpec } from './spec.js';
 
 export interface ObjectConfig {
   /** Map name → max_entries, as bpf_map__set_max_entries before load. */
   maxEntries?: Readonly<Record<string, number>>;
   /** Global variable (.rodata, .data, .bss and their named sections) → value, as a skeleton sets them. */
   globals?: Readonly<Record<string, unknown>>;
+  /** Every program's type, as a section name gives it ('xdp', 'xdp/devmap'…): bpf_program__set_type. */
+  programType?: string;
 }
 
 /** A copy of `spec` with `config` applied; `spec` itself when there is nothing to apply. */
 export function configureObject(spec: ObjectSpec, config: ObjectConfig): ObjectSpec {
   const sizes = Object.entries(config.maxEntries ?? {});
   const vars = Object.entries(config.globals ?? {});
-  if (sizes.length === 0 && vars.length === 0) return spec;
   const where = spec.path ?? 'the object';
+  if (config.programType !== undefined) spec = { ...spec, programs: spec.programs.map((p) => typed(p, config.programType!, where)) };
+  if (sizes.length === 0 && vars.length === 0) return spec;
   const maps = spec.maps.map((m) => ({ ...m, ...(m.innerMap ? { innerMap: { ...m.innerMap } } : {}) }));
 
   for (const [name, n] of sizes) {
@@ -56,6 +64,22 @@ export function configureObject(spec: ObjectSpec, config: ObjectConfig): ObjectS
     map.data = data;
   }
   return { ...spec, maps };
+}
+
+/** `p` with the type and attach type libbpf gives a section named `type` (libbpf_prog_type_by_name). */
+function typed(p: ProgramSpec, type: string, where: string): ProgramSpec {
+  const def = findSectionDef(type);
+  if (!def || def.type === 'unspec') {
+    throw new WxdpError('USAGE', `${where}: program type '${type}' is none libbpf knows (a section name such as xdp, xdp.frags, xdp/devmap, xdp/cpumap, sk_lookup)`);
+  }
+  const out: ProgramSpec = { ...p, type: def.type };
+  delete out.attachType;
+  delete out.frags;
+  delete out.sleepable;
+  if (def.attachType !== undefined) out.attachType = def.attachType;
+  if (def.frags) out.frags = true;
+  if (def.sleepable) out.sleepable = true;
+  return out;
 }
 
 function findMap(maps: MapSpec[], name: string, where: string): MapSpec {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { kernelAvailability, loadKernelProgram } from '../../src/oracle/kernel.js';
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -126,5 +127,49 @@ describe('wxdp map', () => {
   it('rejects unknown maps and subcommands', async () => {
     expect((await cli('map', 'dump', prog('xdp_lb.o'), 'name', 'nope')).err).toMatch(/no map 'nope'/);
     expect((await cli('map', 'frob', prog('xdp_lb.o'))).code).toBe(2);
+  });
+});
+
+describe('wxdp prog … type TYPE (bpftool prog load … type, libbpf\'s bpf_program__set_type)', () => {
+  const odd = join(root, 'tests', 'cli', 'fixtures', 'odd_section.o');
+  // 14 bytes: destination 02:00:00:00:00:01, source 02:00:00:00:00:02, EtherType 0x0800
+  const frame = Uint8Array.from([2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 8, 0]);
+
+  it('an object whose section names no type loads nothing without it: exit 1, the note and the hint', async () => {
+    const r = await cli('prog', 'load', odd);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(
+      "wxdp: note: program swap_macs (section xdp_swap): program type unspec (section 'xdp_swap' names none libbpf knows) is not supported by wxdp; skipped\n" +
+        `wxdp prog: ${odd}: no program loaded (a section that names no type needs \`type TYPE\`, as bpftool prog load … type xdp)\n`,
+    );
+    const j = await cli('prog', 'load', odd, '--json');
+    expect([j.code, JSON.parse(j.out).error.code]).toEqual([1, 'PROG_UNSUPPORTED']);
+  });
+
+  it('type xdp loads it as XDP; type with no such type is a usage error naming it', async () => {
+    const r = await cli('prog', 'load', odd, 'type', 'xdp');
+    expect([r.code, r.err]).toEqual([0, '']);
+    expect(r.out).toMatch(/^swap_macs: xdp {2}section xdp_swap .* verified/m);
+    const bad = await cli('prog', 'load', odd, 'type', 'xdq');
+    expect([bad.code, bad.err]).toEqual([2, `wxdp prog: ${odd}: program type 'xdq' is none libbpf knows (a section name such as xdp, xdp.frags, xdp/devmap, xdp/cpumap, sk_lookup)\n`]);
+  });
+
+  it.skipIf(!kernelAvailability().ok)('prog run … type xdp: the kernel\'s return value and packet (bpftool prog loadall … type xdp)', async () => {
+    const k = loadKernelProgram(odd, { type: 'xdp', name: 'swap_macs' });
+    let kr;
+    try {
+      kr = k.run({ data: frame });
+    } finally {
+      k.close();
+    }
+    const dataIn = join(tmp, 'odd_in.bin');
+    const dataOut = join(tmp, 'odd_out.bin');
+    writeFileSync(dataIn, frame);
+    const r = await cli('prog', 'run', odd, 'type', 'xdp', 'data_in', dataIn, 'data_out', dataOut);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(new RegExp(`^Return value: ${kr.retval}, duration`, 'm'));
+    expect(kr.retval).toBe(3); // XDP_TX
+    expect([...readFileSync(dataOut)]).toEqual([...kr.data]);
+    expect([...readFileSync(dataOut)].slice(0, 12)).toEqual([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1]);
   });
 });
