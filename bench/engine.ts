@@ -286,8 +286,9 @@ export const BENCH_USAGE = `usage: wxdp bench [datapath|engine|programs|interp|v
   engine | programs   interpreter vs JIT vs the kernel; the programs/ objects vs the kernel
   interp              the reference interpreter beside wxdp's warm JIT on every programs/ object (ns/run, ratio; target ≤ 50x)
   verifier | micro    processed insns and time beside the kernel's verifier [--object FILE.o]... (configured as a
-                      loader would: [--max-entries MAP=N]... [--global VAR=VALUE]... [--kconfig FILE], applied
-                      to the objects that have them; .kconfig filled in and frozen as a load does), and a
+                      loader would: [--max-entries MAP=N]... [--global VAR=VALUE]... [--kconfig FILE]
+                      [--type TYPE], applied to the objects that have them; .kconfig filled in and frozen as
+                      a load does; a program wxdp does not load is reported so, not verified), and a
                       cached prog run's start-up beside node -e 0; ring, call and map
                       micro-benchmarks
   all                 every one of them
@@ -314,6 +315,7 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
       'max-entries': { type: 'string', multiple: true },
       global: { type: 'string', multiple: true },
       kconfig: { type: 'string' },
+      type: { type: 'string' },
     },
   });
   // No argument: the default scenario, the data path (like xdp-bench); `all` runs every benchmark.
@@ -322,8 +324,8 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
     io.err(`wxdp bench: unknown benchmark '${positionals.join(' ')}'\n${BENCH_USAGE}`);
     return 2;
   }
-  if ((values['max-entries'] || values.global || values.object || values.kconfig !== undefined) && which !== 'verifier') {
-    io.err(`wxdp bench: --object, --max-entries, --global and --kconfig are options of bench verifier, not ${which}\n`);
+  if ((values['max-entries'] || values.global || values.object || values.kconfig !== undefined || values.type !== undefined) && which !== 'verifier') {
+    io.err(`wxdp bench: --object, --max-entries, --global, --kconfig and --type are options of bench verifier, not ${which}\n`);
     return 2;
   }
   // an --only that selects no row ran nothing: an error, not an empty table (checked after each bench)
@@ -448,6 +450,7 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
       ...(values['max-entries'] ? { maxEntries: Object.fromEntries(values['max-entries'].map(parseMaxEntriesOption)) } : {}),
       ...(values.global ? { globals: Object.fromEntries(values.global.map(parseGlobalOption)) } : {}),
       ...(values.kconfig !== undefined ? { kconfig: readKconfigOption(values.kconfig) } : {}),
+      ...(values.type !== undefined ? { programType: values.type } : {}),
     };
     const rows = await runVerifierBench({ quick: values.quick, log, config, ...(values.only ? { only: values.only } : {}), ...(values.object ? { objects: values.object } : {}) });
     const none = noRow('verifier', rows);

@@ -2,10 +2,11 @@
 // does) with the verifier log at level 4 (BPF_LOG_STATS: statistics only, no per-instruction text, so
 // the time is the verifier's own and not the log's), and print one line per program:
 //   NAME PROCESSED_INSNS VERIFICATION_USEC accepted|rejected|unverified
-// Usage: kernel_verify OBJ [-e MAP=N]... [-s MAP=HEX]... [-k FILE]: before each load, MAP's max_entries
+// Usage: kernel_verify OBJ [-e MAP=N]... [-s MAP=HEX]... [-k FILE] [-t TYPE]: before each load, MAP's max_entries
 // (bpf_map__set_max_entries) and a global data map's whole initial value (bpf_map__set_initial_value),
 // as a loader that configures the object sets them; -k: the __kconfig externs' values from FILE's
-// CONFIG_NAME=VALUE lines (bpf_object_open_opts.kconfig), else libbpf reads the running kernel's config.
+// CONFIG_NAME=VALUE lines (bpf_object_open_opts.kconfig), else libbpf reads the running kernel's config;
+// -t: every program's type and expected attach type as libbpf names TYPE (bpftool prog load … type).
 // Built by bench/verifier.ts with `cc -O2 … -lbpf` when a compiler and libbpf-dev are present.
 #include <bpf/libbpf.h>
 #include <stdarg.h>
@@ -29,6 +30,17 @@ static int configure(struct bpf_object *obj, int argc, char **argv) {
   static unsigned char value[1 << 20];
   for (int i = 2; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "-k") == 0) continue; // taken at open (main)
+    if (strcmp(argv[i], "-t") == 0) {
+      enum bpf_prog_type type;
+      enum bpf_attach_type attach;
+      if (libbpf_prog_type_by_name(argv[i + 1], &type, &attach)) { fprintf(stderr, "no program type %s\n", argv[i + 1]); return -1; }
+      struct bpf_program *p;
+      bpf_object__for_each_program(p, obj) {
+        bpf_program__set_type(p, type);
+        bpf_program__set_expected_attach_type(p, attach);
+      }
+      continue;
+    }
     char name[256];
     const char *eq = strchr(argv[i + 1], '=');
     if (!eq || (size_t)(eq - argv[i + 1]) >= sizeof name) return -1;

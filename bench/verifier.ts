@@ -17,7 +17,7 @@ import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { globalFuncs, verifierProgType } from '../src/control/datapath.js';
 import { resolveKfuncs } from '../src/control/kfunc_calls.js';
-import { configureObject, parseObject, resolveKconfig, tpBtfTarget, type MapSpec, type ObjectConfig, type ObjectSpec, type ProgramSpec } from '../src/elf/index.js';
+import { configureObject, parseObject, resolveKconfig, tpBtfTarget, unsupportedProgram, type MapSpec, type ObjectConfig, type ObjectSpec, type ProgramSpec } from '../src/elf/index.js';
 import { spinLockOffset, SPIN_LOCK_TYPES } from '../src/elf/spin_lock.js';
 import { WxdpError } from '../src/errors.js';
 import { encode, Ins, Jmp, Alu64, type Insn } from '../src/isa/index.js';
@@ -49,6 +49,8 @@ export interface VerifierRow {
    */
   coldMs: number | null;
   coldMB: number | null;
+  /** Why wxdp does not load this program (a program type or kfunc it lacks): not verified, not counted. */
+  unsupported?: string;
 }
 
 /** Programs this large also get a cold measurement (a child process each). */
@@ -252,6 +254,7 @@ export function configFor(spec: ObjectSpec, config: BenchConfig): BenchConfig {
     ...(maxEntries.length ? { maxEntries: Object.fromEntries(maxEntries) } : {}),
     ...(globals.length ? { globals: Object.fromEntries(globals) } : {}),
     ...(config.kconfig !== undefined && spec.maps.some((m) => m.kind === 'kconfig') ? { kconfig: config.kconfig } : {}),
+    ...(config.programType !== undefined ? { programType: config.programType } : {}),
   };
 }
 
@@ -266,6 +269,7 @@ export type BenchConfig = ObjectConfig & { kconfig?: string };
 /** bench/kernel_verify.c's options for the same settings: -e MAP=N, and -s MAP=HEX for each global data map they change. */
 function kernelConfigArgs(spec: ObjectSpec, configured: ObjectSpec, config: ObjectConfig): string[] {
   const args = Object.entries(config.maxEntries ?? {}).flatMap(([name, n]) => ['-e', `${name}=${n}`]);
+  if (config.programType !== undefined) args.push('-t', config.programType);
   configured.maps.forEach((m, i) => {
     // .kconfig is libbpf's to fill in (from -k, else the running kernel's config)
     if (m.kind === 'kconfig') return;
@@ -310,8 +314,21 @@ export async function runVerifierBench(
     const spec = benchSpec(parsed, config);
     const k = kernelResults(path, kernelConfigArgs(parsed, spec, config), config.kconfig);
     for (const p of spec.programs) {
-      const { insns, opts: vopts } = verifierInput(spec, p);
-      const r = row(`${f.replace(/\.o$/, '')}:${p.name}`, p.insns.filter((x) => !x.isLdImm64Tail).length, measure(insns, vopts, reps), k?.get(p.name));
+      const label = `${f.replace(/\.o$/, '')}:${p.name}`;
+      const size = p.insns.filter((x) => !x.isLdImm64Tail).length;
+      // a program wxdp does not load (its type, a kfunc it lacks) is reported as such, not verified as XDP
+      let input: ReturnType<typeof verifierInput>;
+      try {
+        const why = unsupportedProgram(p);
+        if (why !== undefined) throw new WxdpError('PROG_UNSUPPORTED', why);
+        input = verifierInput(spec, p);
+      } catch (e) {
+        if (!(e instanceof WxdpError) || e.code !== 'PROG_UNSUPPORTED') throw e;
+        rows.push({ ...row(label, size, { processed: 0, ms: 0, mb: 0, accepted: false }, k?.get(p.name)), ratio: null, unsupported: e.message });
+        continue;
+      }
+      const { insns, opts: vopts } = input;
+      const r = row(label, size, measure(insns, vopts, reps), k?.get(p.name));
       if (r.wxdpAccepted && r.processed >= COLD_MIN_PROCESSED) Object.assign(r, coldVerify(path, p.name, config));
       rows.push(r);
     }
@@ -354,15 +371,19 @@ export function verifyOnce(path: string, program: string, config = '{}'): { ms: 
 export function formatVerifierTable(rows: readonly VerifierRow[]): string {
   const head = ['program', 'insns', 'processed', 'kernel', 'ratio', 'wxdp ms', 'MB', 'cold ms', 'MB', 'kernel ms', 'ratio', 'verdicts'];
   const x = (v: number | null) => (v === null ? '—' : `${v.toFixed(2)}×`);
-  const verdict = (r: VerifierRow) => (r.kernelAccepted === null ? (r.wxdpAccepted ? 'accept' : 'reject') : r.kernelAccepted === r.wxdpAccepted ? 'same' : `DIFFER (wxdp ${r.wxdpAccepted ? 'accepts' : 'rejects'})`);
+  const verdict = (r: VerifierRow) =>
+    r.unsupported !== undefined ? 'wxdp: not supported'
+    : r.kernelAccepted === null ? (r.wxdpAccepted ? 'accept' : 'reject')
+    : r.kernelAccepted === r.wxdpAccepted ? 'same'
+    : `DIFFER (wxdp ${r.wxdpAccepted ? 'accepts' : 'rejects'})`;
   const body = rows.map((r) => [
     r.program,
     `${r.insns}`,
-    r.wxdpAccepted ? `${r.processed}` : 'rejected',
+    r.unsupported !== undefined ? '—' : r.wxdpAccepted ? `${r.processed}` : 'rejected',
     r.kernelProcessed === null ? '—' : `${r.kernelProcessed}`,
     x(r.processedRatio),
-    r.wxdpMs.toFixed(1),
-    r.wxdpMB.toFixed(0),
+    r.unsupported !== undefined ? '—' : r.wxdpMs.toFixed(1),
+    r.unsupported !== undefined ? '—' : r.wxdpMB.toFixed(0),
     r.coldMs === null ? '—' : r.coldMs.toFixed(0),
     r.coldMB === null ? '—' : r.coldMB.toFixed(0),
     r.kernelMs === null ? '—' : r.kernelMs.toFixed(1),

@@ -103,7 +103,7 @@ describe('wxdp bench verifier', () => {
     const none = await cli('bench', 'verifier', '--quick', '--only', 'xdp_config', '--global', 'nope=1');
     expect([none.code, none.err.split('\n').at(-2)]).toEqual([2, "wxdp bench: no object measured has 'nope' (--max-entries / --global)"]);
     const other = await cli('bench', 'micro', '--max-entries', 'rx_cnt=2');
-    expect([other.code, other.err]).toEqual([2, 'wxdp bench: --object, --max-entries, --global and --kconfig are options of bench verifier, not micro\n']);
+    expect([other.code, other.err]).toEqual([2, 'wxdp bench: --object, --max-entries, --global, --kconfig and --type are options of bench verifier, not micro\n']);
   }, 120_000);
 
   it('.kconfig is filled in and frozen as a load does, and --kconfig FILE sets it on both sides (fixtures/kconfig_branch: a branch on a weak CONFIG_ bool)', async () => {
@@ -131,6 +131,23 @@ describe('wxdp bench verifier', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }, 120_000);
+
+  it('a program wxdp does not load is reported so, not verified as XDP; --type TYPE sets every program\'s type on both sides (fixtures/odd_section: SEC("xdp_swap"))', async () => {
+    const obj = fileURLToPath(new URL('fixtures/odd_section.o', import.meta.url));
+    const rowOf = async (...extra: string[]) => {
+      const r = await cli('bench', 'verifier', '--quick', '--json', '--only', 'odd_section', '--object', obj, ...extra);
+      expect(r.code, r.err).toBe(0);
+      return (JSON.parse(r.out).verifier as { program: string; processed: number; wxdpAccepted: boolean; unsupported?: string; kernelProcessed: number | null }[])[0]!;
+    };
+    const plain = await rowOf();
+    expect(plain).toMatchObject({ program: 'odd_section:swap_macs', wxdpAccepted: false, unsupported: "program type unspec (section 'xdp_swap' names none libbpf knows) is not supported by wxdp" });
+    const table = await cli('bench', 'verifier', '--quick', '--only', 'odd_section', '--object', obj);
+    expect(table.out).toMatch(/^odd_section:swap_macs .* wxdp: not supported/m);
+    const typed = await rowOf('--type', 'xdp');
+    expect(typed.unsupported).toBeUndefined();
+    expect(typed.wxdpAccepted).toBe(true);
+    if (kernelAvailability().ok) expect(typed.kernelProcessed).toBe(typed.processed);
   }, 120_000);
 
   it.skipIf(!kernelAvailability().ok)('an --object whose maps are pinned by name (LIBBPF_PIN_BY_NAME) leaves nothing in /sys/fs/bpf', async () => {
