@@ -122,6 +122,9 @@ ${BYTES}example: wxdp map update programs/xdp_lb.o name backends key 0 0 0 0 val
   through eth0 running the program, and write what came out (each device's TX and host side) to a
   pcapng file, each frame with the timestamp of the packet that produced it. A capture cut short
   keeps its complete packets, with a warning.
+  The program is NAME, else the object's first XDP program; the object's tracepoint programs (tp_btf,
+  raw_tp, tracepoint/xdp) are attached for the replay, as a skeleton attaches them (a note for one
+  that cannot be).
   --in FILE          the capture (required)            --out FILE   pcapng output (opened before the run)
   --devices N        ring devices, 1..64 (default 2)   --mtu N      ${DEVICE_MIN_MTU}..${DEVICE_MAX_MTU} (default 1500)
   --batch N          frames per poll, 1..256 (default 64)

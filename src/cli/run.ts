@@ -11,7 +11,8 @@
 // is replayed up to its last complete packet, with a warning, as tshark reads it.
 
 import { parseArgs } from 'node:util';
-import { Datapath } from '../control/datapath.js';
+import { Datapath, type Program } from '../control/datapath.js';
+import { WxdpError } from '../errors.js';
 import { DEVICE_MAX_MTU, DEVICE_MIN_MTU, type Device } from '../control/device.js';
 import { parseObject } from '../elf/index.js';
 import { convertible, LINKTYPE_ETHERNET, linktypeName, readPcap, toEthernet, writePcapng, type Capture, type CapturedPacket } from '../pcap/index.js';
@@ -101,7 +102,24 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   const dp = await Datapath.create({ maxMemory: cliMaxMemory() });
   const obj = await dp.loadObject(objBytes, { ...cliObjectConfig(), path: objPath });
   for (const u of updates) obj.map(u.map).update(u.key, u.value);
-  const prog = obj.program(name);
+  // the program asked for, else the object's first plain XDP program (xdp-bench / xdp-monitor objects
+  // begin with their tracepoint programs)
+  const isXdp = (p: Program) => p.spec.type === 'xdp' && p.spec.attachType !== 'xdp_devmap' && p.spec.attachType !== 'xdp_cpumap';
+  const prog = name === undefined ? ([...obj.programs.values()].find(isXdp) ?? obj.program()) : obj.program(name);
+  // Its tracepoint programs are attached for the replay, as a skeleton's __attach attaches them (their
+  // counts show in --dump-maps); one the kernel would refuse is left out with the reason.
+  const tracepoints = { attached: [] as string[], refused: {} as Record<string, string> };
+  for (const p of obj.programs.values()) {
+    if (p.spec.type !== 'tracing' && p.spec.type !== 'tracepoint' && p.spec.type !== 'raw_tracepoint') continue;
+    try {
+      p.attachTracepoint();
+      tracepoints.attached.push(p.name);
+    } catch (e) {
+      if (!(e instanceof WxdpError)) throw e;
+      tracepoints.refused[p.name] = e.message;
+      if (!json) io.err(`wxdp run: note: program ${p.name} (section ${p.section}) not attached: ${e.message}\n`);
+    }
+  }
   // eth0 receives the capture and runs the program; the others are redirect targets (ifindex 2, 3, …).
   const devices = Array.from({ length: ndev }, (_, i) => dp.addDevice({ name: `eth${i}`, mtu }));
   const eth0 = devices[0]!;
@@ -153,6 +171,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
     ms,
     ...(maps ? { maps } : {}),
     ...(stack ? { stack } : {}),
+    ...(tracepoints.attached.length || Object.keys(tracepoints.refused).length ? { tracepoints } : {}),
   };
   if (json) {
     io.out(JSON.stringify(summary, null, 2) + '\n');
@@ -160,6 +179,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   }
   if (stack) io.out(stackLine(stack));
   io.out(`${prog.name}: ${packets.length} packets from ${values.in} in ${ms.toFixed(1)} ms\n`);
+  if (tracepoints.attached.length) io.out(`tracepoint programs: ${tracepoints.attached.join(', ')}\n`);
   io.out(`verdicts: ${Object.entries(stats.verdicts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}\n`);
   io.out(`drops: ${Object.entries(drops).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}\n`);
   for (const p of perInterface) if (p.frames) io.out(`${p.interface}: ${p.frames} frames\n`);

@@ -49,6 +49,28 @@ describe('wxdp run', () => {
     expect(host).toEqual(want.filter((w) => w.retval === 2).map((w) => w.dataOut));
   });
 
+  it('attaches the object\'s tracepoint programs for the replay (their counts in --dump-maps); one the kernel would refuse is a note', async () => {
+    // programs/xdp_tp_classic: xdp_act (cfg 0: XDP_ABORTED) comes after no tracepoint program here, but
+    // is found as the object's XDP program either way; every frame raises xdp_exception
+    const r = await cli('run', join(root, 'programs/xdp_tp_classic.o'), '--in', input, '--dump-maps', '--json');
+    expect(r.code, r.err).toBe(0);
+    const summary = JSON.parse(r.out);
+    expect(summary.program).toBe('xdp_act');
+    expect(summary.tracepoints.attached).toEqual(['tp_exception', 'raw_exception', 'tp_redirect_err']);
+    expect(Object.keys(summary.tracepoints.refused)).toEqual(['tp_past_record', 'raw_past_args', 'tp_gone']);
+    expect(summary.tracepoints.refused.tp_gone).toMatch(/\(ENOENT\)$/);
+    const counts = summary.maps.counts as { key: string; value: string }[];
+    const n = corpus.length;
+    // counts[0]: xdp_exception by action ABORTED (the record), counts[8]: by raw_tp
+    const at = (k: number) => counts.find((e) => Number(Buffer.from(e.key.replace(/ /g, ''), 'hex').readUInt32LE(0)) === k);
+    expect(summary.verdicts.XDP_ABORTED).toBe(n);
+    expect(at(0)?.value).toBe(Buffer.from(new BigUint64Array([BigInt(n)]).buffer).toString('hex'));
+    expect(at(8)?.value).toBe(Buffer.from(new BigUint64Array([BigInt(n)]).buffer).toString('hex'));
+    const text = await cli('run', join(root, 'programs/xdp_tp_classic.o'), '--in', input);
+    expect(text.err).toMatch(/^wxdp run: note: program tp_gone \(section tracepoint\/xdp\/xdp_redirect_map\) not attached: no tracepoint xdp:xdp_redirect_map/m);
+    expect(text.out).toMatch(/^tracepoint programs: tp_exception, raw_exception, tp_redirect_err$/m);
+  });
+
   it('prints a summary, and refuses bad arguments with exit 2', async () => {
     const r = await cli('run', join(root, 'programs/xdp_pass_drop.o'), 'name', 'xdp_drop', '--in', input);
     expect(r.code).toBe(0);
