@@ -47,3 +47,39 @@ describe('tp_btf ctx on the XDP tracepoints', () => {
     expect(run('xdp_exception', 'r1 = 1\nr2 = 0\ncall 23\nr0 = 0\nexit')?.message).toMatch(/unknown func|invalid func|bpf_redirect/);
   });
 });
+
+// Classic and raw tracepoint programs (BPF_PROG_TYPE_TRACEPOINT, _RAW_TRACEPOINT): the verdicts the
+// kernel (6.18, bpftool prog load) gave the same loads, recorded this way: a tracepoint program reads
+// the record after its first 8 bytes up to PERF_MAX_TRACE_SIZE (8192), aligned, never writes; a raw one
+// reads the 12 u64 argument slots (MAX_BPF_FUNC_ARGS), aligned. Neither may call bpf_redirect.
+describe('tracepoint and raw_tracepoint ctx', () => {
+  function check(progType: 'tracepoint' | 'raw_tracepoint', text: string): { error?: string; maxCtxOffset?: number } {
+    try {
+      return { maxCtxOffset: verify(assemble(text), { progType }).stats.maxCtxOffset };
+    } catch (e) {
+      if (e instanceof VerifierError) return { error: e.message };
+      throw e;
+    }
+  }
+  const load = (t: 'tracepoint' | 'raw_tracepoint', size: 'u8' | 'u32' | 'u64', off: number) => check(t, `r0 = *(${size} *)(r1 + ${off})\nexit`);
+
+  it('tracepoint: bytes 8..8191, read only and aligned (the kernel refused 0, 4, 8192, an odd offset and a store)', () => {
+    expect([load('tracepoint', 'u32', 8), load('tracepoint', 'u32', 2044), load('tracepoint', 'u32', 2048), load('tracepoint', 'u64', 8184)]).toEqual([
+      { maxCtxOffset: 12 },
+      { maxCtxOffset: 2048 },
+      { maxCtxOffset: 2052 },
+      { maxCtxOffset: 8192 },
+    ]);
+    for (const [size, off] of [['u32', 0], ['u32', 4], ['u32', 8192], ['u32', 10]] as const) {
+      expect(load('tracepoint', size, off).error, `${size} at ${off}`).toMatch(new RegExp(`invalid bpf_context access off=${off} size=4`));
+    }
+    expect(check('tracepoint', 'r2 = 1\n*(u32 *)(r1 + 8) = r2\nr0 = 0\nexit').error).toMatch(/invalid bpf_context access off=8 size=4/);
+    expect(check('tracepoint', 'r1 = 1\nr2 = 0\ncall 23\nexit').error).toMatch(/unknown func|invalid func|bpf_redirect/);
+  });
+
+  it('raw_tracepoint: the 12 argument slots (the kernel accepted 4 and 88, refused 96)', () => {
+    expect([load('raw_tracepoint', 'u32', 4), load('raw_tracepoint', 'u64', 88)]).toEqual([{ maxCtxOffset: 8 }, { maxCtxOffset: 96 }]);
+    expect(load('raw_tracepoint', 'u64', 96).error).toMatch(/invalid bpf_context access off=96 size=8/);
+    expect(load('raw_tracepoint', 'u32', 6).error).toMatch(/invalid bpf_context access off=6 size=4/);
+  });
+});
