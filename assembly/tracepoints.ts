@@ -169,23 +169,17 @@ function tpRecord(tp: u32, r: u32): void {
     store<i32>(r, to, 24);
     store<u32>(r, mapId, 28);
     store<i32>(r, index, 32);
-  } else if (tp == TP_XDP_CPUMAP_ENQUEUE) {
-    // map_id, act, cpu, drops, processed, to_cpu
+  } else if (tp == TP_XDP_CPUMAP_ENQUEUE || tp == TP_XDP_CPUMAP_KTHREAD) {
+    // map_id, act, cpu, drops, processed, then to_cpu (enqueue) or sched (kthread): the fourth argument
     store<i32>(r, <i32>arg(0), 8);
     store<u32>(r, XDP_REDIRECT, 12);
     store<i32>(r, cpu, 16);
     store<u32>(r, <u32>arg(2), 20);
     store<u32>(r, <u32>arg(1), 24);
     store<i32>(r, <i32>arg(3), 28);
-  } else if (tp == TP_XDP_CPUMAP_KTHREAD) {
-    // map_id, act, cpu, drops, processed, sched, xdp_pass, xdp_drop, xdp_redirect
+    if (tp == TP_XDP_CPUMAP_ENQUEUE) return;
+    // kthread: xdp_pass, xdp_drop, xdp_redirect of its struct xdp_cpumap_stats { redirect, pass, drop }
     const stats = <u32>arg(4);
-    store<i32>(r, <i32>arg(0), 8);
-    store<u32>(r, XDP_REDIRECT, 12);
-    store<i32>(r, cpu, 16);
-    store<u32>(r, <u32>arg(2), 20);
-    store<u32>(r, <u32>arg(1), 24);
-    store<i32>(r, <i32>arg(3), 28);
     store<u32>(r, load<u32>(stats, 4), 32);
     store<u32>(r, load<u32>(stats, 8), 36);
     store<u32>(r, load<u32>(stats), 40);

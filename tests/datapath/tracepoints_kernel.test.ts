@@ -64,17 +64,25 @@ function counts(obj: { map(name: string): { lookup(k: Uint8Array): Uint8Array | 
   return c;
 }
 
+/**
+ * The kernel side: a namespace with a veth pair (IPv6 off, so nothing else crosses), the loader run on
+ * `obj` with XDP on tpb and frames sent out of tpa, `input` its step lines; what it printed, parsed.
+ */
+function kernelRun(obj: string, input: string): ReturnType<typeof parse> {
+  const ns = nsa.set.create();
+  ns.sysctl({ 'net.ipv6.conf.all.disable_ipv6': 1, 'net.ipv6.conf.default.disable_ipv6': 1 });
+  ns.ip('link', 'add', 'tpa', 'type', 'veth', 'peer', 'name', 'tpb');
+  ns.ip('link', 'set', 'tpa', 'up');
+  ns.ip('link', 'set', 'tpb', 'up');
+  return parse(withKernelTracepoints(() => ns.exec([loader, obj, 'tpb', 'tpa'], { input, timeoutMs: 20_000 })));
+}
+
 /** dev->ifindex (counter 10) is each side's own XDP device; everything else must agree. */
 const norm = (steps: Record<number, number>[], ifindex: number) => steps.map((s) => ({ ...s, 10: s[10] === ifindex ? 'dev' : s[10] }));
 
 describe.skipIf(!nsa.available.ok || buildReason !== '')('xdp_tp_counters: kernel and wxdp count the same', () => {
   it('xdp_exception by action, xdp_redirect_err with -EINVAL, INT_MAX, the ifindex', async () => {
-    const ns = nsa.set.create();
-    ns.sysctl({ 'net.ipv6.conf.all.disable_ipv6': 1, 'net.ipv6.conf.default.disable_ipv6': 1 });
-    ns.ip('link', 'add', 'tpa', 'type', 'veth', 'peer', 'name', 'tpb');
-    ns.ip('link', 'set', 'tpa', 'up');
-    ns.ip('link', 'set', 'tpb', 'up');
-    const k = parse(withKernelTracepoints(() => ns.exec([loader, OBJ, 'tpb', 'tpa'], { input: STEPS.map((s) => s.join(' ')).join('\n') + '\n', timeoutMs: 20_000 })));
+    const k = kernelRun(OBJ, STEPS.map((s) => s.join(' ')).join('\n') + '\n');
 
     const dp = await Datapath.create();
     const eth0 = dp.addDevice({ name: 'eth0' });
@@ -99,12 +107,7 @@ const CLASSIC_OBJ = `${root}programs/xdp_tp_classic.o`;
 
 describe.skipIf(!nsa.available.ok || buildReason !== '')('xdp_tp_classic: classic and raw tracepoint programs, kernel and wxdp', () => {
   it('the records and arguments they read count the same; the same three programs are refused at attach, with the same errno', async () => {
-    const ns = nsa.set.create();
-    ns.sysctl({ 'net.ipv6.conf.all.disable_ipv6': 1, 'net.ipv6.conf.default.disable_ipv6': 1 });
-    ns.ip('link', 'add', 'tpa', 'type', 'veth', 'peer', 'name', 'tpb');
-    ns.ip('link', 'set', 'tpa', 'up');
-    ns.ip('link', 'set', 'tpb', 'up');
-    const k = parse(withKernelTracepoints(() => ns.exec([loader, CLASSIC_OBJ, 'tpb', 'tpa'], { input: STEPS.map((s) => s.join(' ')).join('\n') + '\n', timeoutMs: 20_000 })));
+    const k = kernelRun(CLASSIC_OBJ, STEPS.map((s) => s.join(' ')).join('\n') + '\n');
 
     const dp = await Datapath.create();
     const eth0 = dp.addDevice({ name: 'eth0' });
@@ -146,13 +149,8 @@ const BULK_OBJ = `${root}programs/xdp_tp_bulk.o`;
 
 describe.skipIf(!nsa.available.ok || buildReason !== '')('xdp_tp_bulk: kernel and wxdp count the same', () => {
   it('xdp_bulk_tx: one bulk per poll with sent, drops, err and dev->ifindex', async () => {
-    const ns = nsa.set.create();
-    ns.sysctl({ 'net.ipv6.conf.all.disable_ipv6': 1, 'net.ipv6.conf.default.disable_ipv6': 1 });
-    ns.ip('link', 'add', 'tpa', 'type', 'veth', 'peer', 'name', 'tpb');
-    ns.ip('link', 'set', 'tpa', 'up');
-    ns.ip('link', 'set', 'tpb', 'up');
     const steps = [1, 1, 1];
-    const k = parse(withKernelTracepoints(() => ns.exec([loader, BULK_OBJ, 'tpb', 'tpa'], { input: steps.map((n) => `0 0 ${n}`).join('\n') + '\n', timeoutMs: 20_000 })));
+    const k = kernelRun(BULK_OBJ, steps.map((n) => `0 0 ${n}`).join('\n') + '\n');
 
     const dp = await Datapath.create();
     const eth0 = dp.addDevice({ name: 'eth0' });
