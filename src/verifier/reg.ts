@@ -894,6 +894,47 @@ function lsh64(d: Reg, umin: bigint, umax: bigint): void {
   d.updateBounds();
 }
 
+/** A constant with every bound exactly its value (as setKnown leaves it). */
+function isExactConst(r: Reg): boolean {
+  const t = r.varOff;
+  if (t.mask !== 0n) return false;
+  const k = KNOWN.get(t.value);
+  return (
+    k !== undefined && r.umin === k.u && r.umax === k.u && r.smin === k.s && r.smax === k.s &&
+    r.u32min === k.u32 && r.u32max === k.u32 && r.s32min === k.s32 && r.s32max === k.s32
+  );
+}
+
+/**
+ * The ALU op on two constants (64-bit, or the low halves zero-extended); undefined for the ops whose
+ * result scalarAlu leaves unknown (div, mod, a shift by the width or more).
+ */
+function constAlu(a: bigint, b: bigint, op: number, alu32: boolean): bigint | undefined {
+  const bits = alu32 ? 32 : 64;
+  const wrap = (x: bigint): bigint => BigInt.asUintN(bits, x);
+  const x = alu32 ? u32(a) : a;
+  const y = alu32 ? u32(b) : b;
+  switch (op) {
+    case 0x00: return wrap(x + y);
+    case 0x10: return wrap(x - y);
+    case 0x20: return wrap(x * y);
+    case 0x40: return x | y;
+    case 0x50: return x & y;
+    case 0xa0: return x ^ y;
+    case 0x60:
+    case 0x70:
+    case 0xc0: {
+      // The amount is the full 64-bit value (scalarAlu's is_safe_to_compute_dst_reg_range).
+      if (b >= BigInt(bits)) return undefined;
+      if (op === 0x60) return wrap(x << y);
+      if (op === 0x70) return x >> y;
+      return wrap(BigInt.asIntN(bits, x) >> y);
+    }
+    default:
+      return undefined;
+  }
+}
+
 const TWO_OPERAND: Partial<Record<number, 'add' | 'sub' | 'mul' | Bitwise>> = {
   0x00: 'add',
   0x10: 'sub',
@@ -909,6 +950,15 @@ const TWO_OPERAND: Partial<Record<number, 'add' | 'sub' | 'mul' | Bitwise>> = {
  */
 export function scalarAlu(d: Reg, src: Reg, op: number, alu32: boolean): void {
   const s = src;
+  // Two exactly known operands (a third of loop_tcpopt's ALU ops, most of xdp_parse's): the general
+  // path below makes the result known too; set it at once (bounds_diff compares both on edge constants).
+  if (isExactConst(d) && isExactConst(s)) {
+    const k = constAlu(d.varOff.value, s.varOff.value, op, alu32);
+    if (k !== undefined) {
+      d.setKnown(k);
+      return;
+    }
+  }
   const bits = alu32 ? 32n : 64n;
   const isShift = op === 0x60 || op === 0x70 || op === 0xc0;
   if (isShift && (!s.varOff.isConst || u64(s.varOff.value) >= bits)) {
