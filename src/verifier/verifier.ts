@@ -225,10 +225,16 @@ class Verifier {
   private stepStack = 0;
   /** Per instruction, what backtrack may pass by without backtrackInsn (backtrackSkipBits). */
   private readonly btSkip: Int32Array;
+  /**
+   * Per instruction, its immediate as a known scalar, made once: the source operand of an ALU op or a
+   * compare, which only read it (every path through the instruction shares it; never stored or changed).
+   */
+  private readonly immRegs: (Reg | undefined)[];
 
   constructor(prog: readonly Insn[], opts: VerifyOptions) {
     this.prog = prog;
     this.btSkip = backtrackSkipBits(prog);
+    this.immRegs = new Array<Reg | undefined>(prog.length);
     this.opts = opts;
     this.logLevel = opts.logLevel ?? 0;
     this.limit = opts.complexityLimit ?? COMPLEXITY_LIMIT;
@@ -692,7 +698,7 @@ class Verifier {
       if (ins.imm < 0 || ins.imm >= bits) this.reject(`invalid shift ${ins.imm}`, pc);
     }
     // An immediate is sign-extended to 64 bits; a 32-bit operation looks at its low half only.
-    const src = x ? this.reg(st, ins.src) : Reg.known(BigInt(ins.imm));
+    const src = x ? this.reg(st, ins.src) : (this.immRegs[pc] ??= Reg.known(BigInt(ins.imm)));
     if (dst.isPointer || src.isPointer) {
       this.ptrAlu(st, ins, pc, dst, src, x, alu64, op);
       return;
@@ -1318,7 +1324,7 @@ class Verifier {
     if (!cmp) this.reject(`invalid BPF_JMP/JMP32 opcode ${ins.code.toString(16)}`, pc);
     const x = (ins.code & 0x08) !== 0;
     const dst = this.readReg(st, ins.dst, pc);
-    const src = x ? this.readReg(st, ins.src, pc) : Reg.known(is32 ? u32(BigInt(ins.imm)) : BigInt(ins.imm));
+    const src = x ? this.readReg(st, ins.src, pc) : (this.immRegs[pc] ??= Reg.known(is32 ? u32(BigInt(ins.imm)) : BigInt(ins.imm)));
     const target = pc + 1 + ins.off;
     const fall = pc + 1;
 
