@@ -347,6 +347,7 @@ export class Reg {
         return;
       }
     }
+    if (syncInNumbers(this)) return;
     this.updateBounds();
     this.deduceBounds();
     this.deduceBounds();
@@ -487,6 +488,255 @@ export class Reg {
     if (!this.varOff.isConst && !this.varOff.isUnknown) p.push(`var_off=${this.varOff.toString()}`);
     return p.join(',');
   }
+}
+
+// ---- reg_bounds_sync in numbers ----
+//
+// sync()'s general path (update, deduce twice, bound the tnum, update) computed on 32-bit halves held in
+// numbers: in BigInt nearly every step allocates, and this is the verifier's hottest arithmetic. The same
+// steps as the methods above, operation for operation; bounds outside their type (never made by the
+// verifier, but reg_bounds_sync is defined on them) and the one step that would leave the u64 type
+// fall back to the BigInt methods.
+//
+//   W: each 64-bit quantity as [high half, low half], uint32 each; signed bounds as their two's-complement
+//      bits (a signed comparison reads the high halves as int32).
+//      SMIN 0 │ SMAX 2 │ UMIN 4 │ UMAX 6 │ VAL 8 │ MSK 10 (the tnum) │ RV 12 │ RM 14 (a Tnum.range)
+//   N: s32min, s32max (signed), u32min, u32max (unsigned), as numbers.
+//   W0, N0: the values read, so only the bounds that changed are written back as new BigInts.
+
+const W = new Uint32Array(16);
+const W0 = new Uint32Array(12);
+const N = new Float64Array(4);
+const N0 = new Float64Array(4);
+const SMIN = 0, SMAX = 2, UMIN = 4, UMAX = 6, VAL = 8, MSK = 10, RV = 12, RM = 14;
+const S32MIN = 0, S32MAX = 1, U32MIN = 2, U32MAX = 3;
+const TWO32 = 4294967296;
+/** 2^53 - 1: BigInts within ±SAFE convert to a double and back exactly, without allocating. */
+const SAFE = (1n << 53n) - 1n;
+const NEG_SAFE = -SAFE;
+
+/** x (in [S64_MIN, U64_MAX]) into W[i], W[i + 1] as 64-bit two's complement. */
+function load64(x: bigint, i: number): void {
+  if (x >= NEG_SAFE && x <= SAFE) {
+    const n = Number(x);
+    const lo = n >>> 0;
+    W[i] = (n - lo) / TWO32; // stored modulo 2^32: a negative high half becomes its bits
+    W[i + 1] = lo;
+  } else if (x === U64_MAX) {
+    W[i] = W[i + 1] = 0xffffffff;
+  } else if (x === S64_MIN) {
+    W[i] = 0x80000000;
+    W[i + 1] = 0;
+  } else if (x === S64_MAX) {
+    W[i] = 0x7fffffff;
+    W[i + 1] = 0xffffffff;
+  } else {
+    const u = u64(x);
+    W[i] = Number(u >> 32n);
+    W[i + 1] = Number(u & U32_MAX);
+  }
+}
+
+function unsigned64(i: number): bigint {
+  const hi = W[i]!;
+  const lo = W[i + 1]!;
+  if (hi < 0x200000) return BigInt(hi * TWO32 + lo);
+  if (hi === 0xffffffff && lo === 0xffffffff) return U64_MAX;
+  return (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+function signed64(i: number): bigint {
+  const hi = W[i]! | 0;
+  const lo = W[i + 1]!;
+  if (hi >= -0x200000 && hi < 0x200000) return BigInt(hi * TWO32 + lo);
+  if (hi === 0x7fffffff && lo === 0xffffffff) return S64_MAX;
+  if (hi === -0x80000000 && lo === 0) return S64_MIN;
+  return s64((BigInt(W[i]!) << 32n) | BigInt(lo));
+}
+
+/** Unsigned / signed W[i] < W[j]. */
+function ltU(i: number, j: number): boolean {
+  const a = W[i]!;
+  const b = W[j]!;
+  return a < b || (a === b && W[i + 1]! < W[j + 1]!);
+}
+
+function ltS(i: number, j: number): boolean {
+  const a = W[i]! | 0;
+  const b = W[j]! | 0;
+  return a < b || (a === b && W[i + 1]! < W[j + 1]!);
+}
+
+function copy64(d: number, s: number): void {
+  W[d] = W[s]!;
+  W[d + 1] = W[s + 1]!;
+}
+
+/** update32Bounds then update64Bounds. */
+function updateInNumbers(): void {
+  const vhi = W[VAL]!;
+  const vlo = W[VAL + 1]!;
+  const mhi = W[MSK]!;
+  const mlo = W[MSK + 1]!;
+  const lo32 = vlo | (mlo & 0x80000000);
+  const hi32 = vlo | (mlo & 0x7fffffff);
+  const umax32 = (vlo | mlo) >>> 0;
+  if (lo32 > N[S32MIN]!) N[S32MIN] = lo32;
+  if (hi32 < N[S32MAX]!) N[S32MAX] = hi32;
+  if (vlo > N[U32MIN]!) N[U32MIN] = vlo;
+  if (umax32 < N[U32MAX]!) N[U32MAX] = umax32;
+  // smin/smax from the tnum with its unknown sign bit set / clear; umin/umax its least and largest
+  W[RV] = vhi | (mhi & 0x80000000);
+  W[RV + 1] = vlo;
+  if (ltS(SMIN, RV)) copy64(SMIN, RV);
+  W[RV] = vhi | (mhi & 0x7fffffff);
+  W[RV + 1] = vlo | mlo;
+  if (ltS(RV, SMAX)) copy64(SMAX, RV);
+  if (ltU(UMIN, VAL)) copy64(UMIN, VAL);
+  W[RV] = vhi | mhi;
+  W[RV + 1] = vlo | mlo;
+  if (ltU(RV, UMAX)) copy64(UMAX, RV);
+}
+
+/** lowerHalfWithin for the 64-bit range [W[a], W[b]]. */
+function lowerHalfInNumbers(a: number, b: number): void {
+  if (W[a] !== W[b]) return;
+  const lo = W[a + 1]!;
+  const hi = W[b + 1]!;
+  if (lo > N[U32MIN]!) N[U32MIN] = lo;
+  if (hi < N[U32MAX]!) N[U32MAX] = hi;
+  const sa = lo | 0;
+  const sb = hi | 0;
+  if (sa <= sb) {
+    if (sa > N[S32MIN]!) N[S32MIN] = sa;
+    if (sb < N[S32MAX]!) N[S32MAX] = sb;
+  }
+}
+
+/** deduce32, deduce64, deduceMixed; false where the BigInt code would leave the u64 type. */
+function deduceInNumbers(): boolean {
+  lowerHalfInNumbers(UMIN, UMAX);
+  lowerHalfInNumbers(SMIN, SMAX);
+  const su0 = N[U32MIN]! | 0;
+  const su1 = N[U32MAX]! | 0;
+  if (su0 <= su1) {
+    if (su0 > N[S32MIN]!) N[S32MIN] = su0;
+    if (su1 < N[S32MAX]!) N[S32MAX] = su1;
+  }
+  const us0 = N[S32MIN]! >>> 0;
+  const us1 = N[S32MAX]! >>> 0;
+  if (us0 <= us1) {
+    if (us0 > N[U32MIN]!) N[U32MIN] = us0;
+    if (us1 < N[U32MAX]!) N[U32MAX] = us1;
+  }
+  // deduce64
+  if (!ltS(UMAX, UMIN)) {
+    if (ltS(SMIN, UMIN)) copy64(SMIN, UMIN);
+    if (ltS(UMAX, SMAX)) copy64(SMAX, UMAX);
+  }
+  if (!ltU(SMAX, SMIN)) {
+    if (ltU(UMIN, SMIN)) copy64(UMIN, SMIN);
+    if (ltU(SMAX, UMAX)) copy64(UMAX, SMAX);
+  }
+  // deduceMixed: each 64-bit bound with its low half replaced by the 32-bit one (same high half)
+  const u32min = N[U32MIN]!;
+  const u32max = N[U32MAX]!;
+  if (u32min > W[UMIN + 1]!) W[UMIN + 1] = u32min;
+  if (u32max < W[UMAX + 1]!) W[UMAX + 1] = u32max;
+  if (u32min > W[SMIN + 1]!) W[SMIN + 1] = u32min;
+  if (u32max < W[SMAX + 1]!) W[SMAX + 1] = u32max;
+  const sminHi = W[SMIN]! | 0;
+  const smaxHi = W[SMAX]! | 0;
+  const s32min = N[S32MIN]!;
+  if (s32min >= 0 && (sminHi >= 0 || (sminHi === -1 && W[SMIN + 1]! >= 0x80000000)) && (smaxHi < 0 || (smaxHi === 0 && W[SMAX + 1]! <= 0x7fffffff))) {
+    const s32max = N[S32MAX]!;
+    // umax = s32max < 0 (crossed 32-bit bounds) is no u64: the BigInt code's business.
+    if (s32max < 0) return false;
+    W[SMIN] = W[SMAX] = W[UMIN] = W[UMAX] = 0;
+    W[SMIN + 1] = W[UMIN + 1] = s32min;
+    W[SMAX + 1] = W[UMAX + 1] = s32max;
+    rangeInNumbers(UMIN, UMAX);
+    intersectRange();
+  }
+  return true;
+}
+
+/** Tnum.range(W[a], W[b]) (unsigned) into RV, RM. */
+function rangeInNumbers(a: number, b: number): void {
+  const xhi = W[a]! ^ W[b]!;
+  const xlo = W[a + 1]! ^ W[b + 1]!;
+  const bits = xhi ? 64 - Math.clz32(xhi) : xlo ? 32 - Math.clz32(xlo) : 0;
+  if (bits > 63) {
+    W[RV] = W[RV + 1] = 0;
+    W[RM] = W[RM + 1] = 0xffffffff;
+    return;
+  }
+  const dhi = bits > 32 ? ((1 << (bits - 32)) - 1) >>> 0 : 0;
+  const dlo = bits >= 32 ? 0xffffffff : ((1 << bits) - 1) >>> 0;
+  W[RV] = W[a]! & ~dhi;
+  W[RV + 1] = W[a + 1]! & ~dlo;
+  W[RM] = dhi;
+  W[RM + 1] = dlo;
+}
+
+/** varOff = varOff.intersect(RV, RM). */
+function intersectRange(): void {
+  for (let k = 0; k < 2; k++) {
+    const v = W[VAL + k]! | W[RV + k]!;
+    const mu = W[MSK + k]! & W[RM + k]!;
+    W[VAL + k] = v & ~mu;
+    W[MSK + k] = mu;
+  }
+}
+
+function syncInNumbers(r: Reg): boolean {
+  const s32min = Number(r.s32min);
+  const s32max = Number(r.s32max);
+  const u32min = Number(r.u32min);
+  const u32max = Number(r.u32max);
+  if (!(s32min >= -0x80000000 && s32min <= 0x7fffffff && s32max >= -0x80000000 && s32max <= 0x7fffffff)) return false;
+  if (!(u32min >= 0 && u32min <= 0xffffffff && u32max >= 0 && u32max <= 0xffffffff)) return false;
+  if (r.smin < S64_MIN || r.smax > S64_MAX || r.smax < S64_MIN || r.smin > S64_MAX) return false;
+  if (r.umin < 0n || r.umax > U64_MAX || r.umax < 0n || r.umin > U64_MAX) return false;
+  N0[S32MIN] = N[S32MIN] = s32min;
+  N0[S32MAX] = N[S32MAX] = s32max;
+  N0[U32MIN] = N[U32MIN] = u32min;
+  N0[U32MAX] = N[U32MAX] = u32max;
+  load64(r.smin, SMIN);
+  load64(r.smax, SMAX);
+  load64(r.umin, UMIN);
+  load64(r.umax, UMAX);
+  load64(r.varOff.value, VAL);
+  load64(r.varOff.mask, MSK);
+  W0.set(W.subarray(0, 12));
+  updateInNumbers();
+  if (!deduceInNumbers() || !deduceInNumbers()) return false;
+  // boundOffset: the tnum within [umin, umax], its low half within [u32min, u32max]
+  rangeInNumbers(UMIN, UMAX);
+  intersectRange();
+  const lo = N[U32MIN]!;
+  const hi = N[U32MAX]!;
+  const x = (lo ^ hi) >>> 0;
+  const d = x ? (x >= 0x80000000 ? 0xffffffff : ((1 << (32 - Math.clz32(x))) - 1) >>> 0) : 0;
+  const v32 = (W[VAL + 1]! | (lo & ~d)) >>> 0;
+  const m32 = W[MSK + 1]! & d;
+  W[VAL + 1] = v32 & ~m32;
+  W[MSK + 1] = m32;
+  W[MSK] = W[MSK]! & ~W[VAL]!;
+  updateInNumbers();
+  // write back what changed
+  if (W[SMIN] !== W0[SMIN] || W[SMIN + 1] !== W0[SMIN + 1]) r.smin = signed64(SMIN);
+  if (W[SMAX] !== W0[SMAX] || W[SMAX + 1] !== W0[SMAX + 1]) r.smax = signed64(SMAX);
+  if (W[UMIN] !== W0[UMIN] || W[UMIN + 1] !== W0[UMIN + 1]) r.umin = unsigned64(UMIN);
+  if (W[UMAX] !== W0[UMAX] || W[UMAX + 1] !== W0[UMAX + 1]) r.umax = unsigned64(UMAX);
+  if (W[VAL] !== W0[VAL] || W[VAL + 1] !== W0[VAL + 1] || W[MSK] !== W0[MSK] || W[MSK + 1] !== W0[MSK + 1]) {
+    r.varOff = Tnum.of(unsigned64(VAL), unsigned64(MSK));
+  }
+  if (N[S32MIN] !== N0[S32MIN]) r.s32min = BigInt(N[S32MIN]!);
+  if (N[S32MAX] !== N0[S32MAX]) r.s32max = BigInt(N[S32MAX]!);
+  if (N[U32MIN] !== N0[U32MIN]) r.u32min = BigInt(N[U32MIN]!);
+  if (N[U32MAX] !== N0[U32MAX]) r.u32max = BigInt(N[U32MAX]!);
+  return true;
 }
 
 const REG_TYPE_NAMES: Record<RegType, string> = {
@@ -644,6 +894,47 @@ function lsh64(d: Reg, umin: bigint, umax: bigint): void {
   d.updateBounds();
 }
 
+/** A constant with every bound exactly its value (as setKnown leaves it). */
+function isExactConst(r: Reg): boolean {
+  const t = r.varOff;
+  if (t.mask !== 0n) return false;
+  const k = KNOWN.get(t.value);
+  return (
+    k !== undefined && r.umin === k.u && r.umax === k.u && r.smin === k.s && r.smax === k.s &&
+    r.u32min === k.u32 && r.u32max === k.u32 && r.s32min === k.s32 && r.s32max === k.s32
+  );
+}
+
+/**
+ * The ALU op on two constants (64-bit, or the low halves zero-extended); undefined for the ops whose
+ * result scalarAlu leaves unknown (div, mod, a shift by the width or more).
+ */
+function constAlu(a: bigint, b: bigint, op: number, alu32: boolean): bigint | undefined {
+  const bits = alu32 ? 32 : 64;
+  const wrap = (x: bigint): bigint => BigInt.asUintN(bits, x);
+  const x = alu32 ? u32(a) : a;
+  const y = alu32 ? u32(b) : b;
+  switch (op) {
+    case 0x00: return wrap(x + y);
+    case 0x10: return wrap(x - y);
+    case 0x20: return wrap(x * y);
+    case 0x40: return x | y;
+    case 0x50: return x & y;
+    case 0xa0: return x ^ y;
+    case 0x60:
+    case 0x70:
+    case 0xc0: {
+      // The amount is the full 64-bit value (scalarAlu's is_safe_to_compute_dst_reg_range).
+      if (b >= BigInt(bits)) return undefined;
+      if (op === 0x60) return wrap(x << y);
+      if (op === 0x70) return x >> y;
+      return wrap(BigInt.asIntN(bits, x) >> y);
+    }
+    default:
+      return undefined;
+  }
+}
+
 const TWO_OPERAND: Partial<Record<number, 'add' | 'sub' | 'mul' | Bitwise>> = {
   0x00: 'add',
   0x10: 'sub',
@@ -659,6 +950,15 @@ const TWO_OPERAND: Partial<Record<number, 'add' | 'sub' | 'mul' | Bitwise>> = {
  */
 export function scalarAlu(d: Reg, src: Reg, op: number, alu32: boolean): void {
   const s = src;
+  // Two exactly known operands (a third of loop_tcpopt's ALU ops, most of xdp_parse's): the general
+  // path below makes the result known too; set it at once (bounds_diff compares both on edge constants).
+  if (isExactConst(d) && isExactConst(s)) {
+    const k = constAlu(d.varOff.value, s.varOff.value, op, alu32);
+    if (k !== undefined) {
+      d.setKnown(k);
+      return;
+    }
+  }
   const bits = alu32 ? 32n : 64n;
   const isShift = op === 0x60 || op === 0x70 || op === 0xc0;
   if (isShift && (!s.varOff.isConst || u64(s.varOff.value) >= bits)) {

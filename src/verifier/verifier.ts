@@ -234,9 +234,18 @@ class Verifier {
    * 0 none, 1 + spi for a fixed slot of the executing frame, STACK_INDIRECT otherwise.
    */
   private stepStack = 0;
+  /** Per instruction, what backtrack may pass by without backtrackInsn (backtrackSkipBits). */
+  private readonly btSkip: Int32Array;
+  /**
+   * Per instruction, its immediate as a known scalar, made once: the source operand of an ALU op or a
+   * compare, which only read it (every path through the instruction shares it; never stored or changed).
+   */
+  private readonly immRegs: (Reg | undefined)[];
 
   constructor(prog: readonly Insn[], opts: VerifyOptions) {
     this.prog = prog;
+    this.btSkip = backtrackSkipBits(prog);
+    this.immRegs = new Array<Reg | undefined>(prog.length);
     this.opts = opts;
     this.logLevel = opts.logLevel ?? 0;
     this.limit = opts.complexityLimit ?? COMPLEXITY_LIMIT;
@@ -701,7 +710,7 @@ class Verifier {
       if (ins.imm < 0 || ins.imm >= bits) this.reject(`invalid shift ${ins.imm}`, pc);
     }
     // An immediate is sign-extended to 64 bits; a 32-bit operation looks at its low half only.
-    const src = x ? this.reg(st, ins.src) : Reg.known(BigInt(ins.imm));
+    const src = x ? this.reg(st, ins.src) : (this.immRegs[pc] ??= Reg.known(BigInt(ins.imm)));
     if (dst.isPointer || src.isPointer) {
       this.ptrAlu(st, ins, pc, dst, src, x, alu64, op);
       return;
@@ -1337,7 +1346,7 @@ class Verifier {
     if (!cmp) this.reject(`invalid BPF_JMP/JMP32 opcode ${ins.code.toString(16)}`, pc);
     const x = (ins.code & 0x08) !== 0;
     const dst = this.readReg(st, ins.dst, pc);
-    const src = x ? this.readReg(st, ins.src, pc) : Reg.known(is32 ? u32(BigInt(ins.imm)) : BigInt(ins.imm));
+    const src = x ? this.readReg(st, ins.src, pc) : (this.immRegs[pc] ??= Reg.known(is32 ? u32(BigInt(ins.imm)) : BigInt(ins.imm)));
     const target = pc + 1 + ins.off;
     const fall = pc + 1;
 
@@ -2116,6 +2125,13 @@ class Verifier {
         const items = node.items;
         for (let k = len - 1; k >= 0; k--) {
           const h = items[k]!;
+          // Most instructions neither set nor read what is followed: passed by (backtrackInsn would
+          // change nothing, and bt stays non-empty).
+          const skip = this.btSkip[h & HIST_PC_MASK]!;
+          if (skip >= 0 ? !(bt.regs[bt.frame]! & skip) : skip === BT_SKIP_UNLESS_SLOT && ((h >>> HIST_PC_BITS) === 0 || (h >>> HIST_PC_BITS) === STACK_INDIRECT)) {
+            subseq = h & HIST_PC_MASK;
+            continue;
+          }
           if (!this.backtrackInsn(h, subseq, bt)) return this.markAllPrecise(st);
           if (bt.empty()) return;
           subseq = h & HIST_PC_MASK;
@@ -2339,6 +2355,47 @@ function fingerprint(st: State, live: number): number {
     h = Math.imul(h ^ (Number(g.umin) | 0), 0xc2b2ae35) ^ (Number(g.umax) | 0) ^ (Number(g.smin) | 0);
   }
   return h;
+}
+
+/** backtrackSkipBits: always ask backtrackInsn; a store, passed by unless it wrote a fixed stack slot. */
+const BT_SKIP_ALWAYS_CALL = -1;
+const BT_SKIP_UNLESS_SLOT = -2;
+
+/**
+ * For each instruction, the registers backtrackInsn reads when it is reached (the instruction is passed
+ * by when none of them is followed), or BT_SKIP_ALWAYS_CALL / BT_SKIP_UNLESS_SLOT. Mirrors
+ * backtrackInsn's early returns: an ALU op or a load whose destination is not followed, a jump that
+ * compares with an immediate or registers not followed, `ja`, a non-atomic store to no fixed slot.
+ */
+function backtrackSkipBits(prog: readonly Insn[]): Int32Array {
+  const out = new Int32Array(prog.length);
+  for (let i = 0; i < prog.length; i++) {
+    const ins = prog[i]!;
+    const c = ins.code & 0x07;
+    const op = ins.code & 0xf0;
+    const x = (ins.code & 0x08) !== 0;
+    const dbit = 1 << ins.dst;
+    const sbit = ins.src === 10 ? 0 : 1 << ins.src;
+    switch (c) {
+      case Class.ALU:
+      case Class.ALU64:
+      case Class.LDX:
+        out[i] = dbit;
+        break;
+      case Class.ST:
+      case Class.STX:
+        out[i] = (ins.code & 0xe0) === Mode.ATOMIC ? BT_SKIP_ALWAYS_CALL : BT_SKIP_UNLESS_SLOT;
+        break;
+      case Class.LD:
+        out[i] = BT_SKIP_ALWAYS_CALL;
+        break;
+      default:
+        if (op === JmpOp.EXIT || op === JmpOp.CALL) out[i] = BT_SKIP_ALWAYS_CALL;
+        else if (op === JmpOp.JA) out[i] = 0;
+        else out[i] = x ? dbit | sbit : 0;
+    }
+  }
+  return out;
 }
 
 /**
