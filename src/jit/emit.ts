@@ -78,6 +78,7 @@ import type { ProgramLayout, Subprogram } from './cfg.js';
 import { helperHasPointerArgs } from '../runtime/helper_args.js';
 import { promotableSlots } from './stack_slots.js';
 import { blockEntries, LowHalves, type Fact } from './low_halves.js';
+import { dynptrCallConstants, lowerDynptrCall, type DynptrLowering } from './inline_dynptr.js';
 
 type Binaryen = typeof BinaryenNs;
 type Module = BinaryenNs.Module;
@@ -887,6 +888,11 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
         ]),
       ];
     }
+    const dynptr = !opts.checked && wasmHelpers.has(ins.imm) ? dynptrCalls.get(pc) : undefined;
+    if (dynptr) {
+      const inlined = lowerDynptrCall(dynptrLowering, ins.imm, dynptr);
+      if (inlined) return inlined;
+    }
     if (wasmHelpers.has(ins.imm)) {
       const inlined = inlineFastPathHelper(ins, pc);
       if (inlined) return inlined;
@@ -921,6 +927,10 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   };
   /** memmove semantics: a forward copy is wrong only when dst lies in (src, src + n); the helper takes that case. */
   const forwardSafe = (dst: () => Expr, src: () => Expr, n: number): Expr => m.i32.ge_u(m.i32.sub(dst(), src()), k32(n));
+  const dynptrLowering: DynptrLowering = {
+    m, i32, i64, get, set, lo32: (r) => lowHalf(r), temps: [HA, HB, HC, HH, HE, HK], temp64: TB,
+    callHelper: callFastPath, copyInline: (dst, src, n) => copyInline(dst, src, n), forwardSafe,
+  };
   const EINVAL = 22;
   const E2BIG = 7;
   const EEXIST = 17;
@@ -1350,6 +1360,9 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const trieLookups = new Map<number, InlineTrie>();
   const tailCallMaps = new Map<number, InlineArray>();
   const bytesLengths = new Map<number, number>();
+  /** Dynptr calls (inline_dynptr.ts): r1..r5 where a mov of an immediate in the block set them. */
+  const dynptrCalls = new Map<number, Array<number | undefined>>();
+  for (const sp of layout.subprograms) dynptrCallConstants(prog, sp, dynptrCalls);
   for (const sp of layout.subprograms) {
     let shadows = 0;
     for (const bb of sp.blocks) {
