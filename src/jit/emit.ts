@@ -39,7 +39,7 @@ import {
   STACK_SIZE,
 } from '../isa/opcodes.js';
 import { callTarget, writesRegister, type Insn } from '../isa/insn.js';
-import { CTX, CTX_BASE, DESC, FRAME_SIZE, MAX_TAIL_CALL_CNT, RING, RUN, RUN_BASE, STACK_BASE, STACK_TOP, XDP_FRAME_STRUCT } from '../runtime/memory.js';
+import { CTX, CTX_BASE, DESC, FRAME_SIZE, MAP_HDR, MAX_TAIL_CALL_CNT, RING, RUN, RUN_BASE, STACK_BASE, STACK_TOP, XDP_FRAME_STRUCT } from '../runtime/memory.js';
 import {
   callbackExportName,
   callbackSlotGlobal,
@@ -52,6 +52,7 @@ import {
   HELPER_MAP_LOOKUP,
   HELPER_MAP_UPDATE,
   HELPER_XDP_ADJUST_META,
+  HELPER_GET_SMP_PROCESSOR_ID,
   HELPER_XDP_GET_BUFF_LEN,
   HELPER_XDP_LOAD_BYTES,
   HELPER_XDP_STORE_BYTES,
@@ -120,6 +121,12 @@ export interface EmitOptions {
   /** LPM_TRIE maps of 4- or 16-byte addresses whose lookups the JIT inlines (trieLookup's walk), by map address. */
   inlineTries?: ReadonlyMap<number, InlineTrie>;
   /**
+   * Where an ARRAY map's header keeps its element stride (assembly/maps/array.ts): set with the fast
+   * path, it lets a verified program's lookups in maps known only at run time (inner maps of a
+   * map-in-map) read an ARRAY inline from its header.
+   */
+  arrayStrideAt?: number;
+  /**
    * Checked mode: how many backward jumps one run may take before it ends with RUN_INSN_LIMIT, so an
    * unverified program with an unbounded loop cannot hang the caller (0: no limit).
    */
@@ -156,6 +163,8 @@ export interface InlineArray {
   percpu?: { unit: number; ncpus: number };
   /** A prog_array: u32 table indices, 0xffffffff in an empty slot (bpf_tail_call reads them inline). */
   progArray?: boolean;
+  /** An array_of_maps: a lookup answers the slot's u32 inner map address (0: empty, NULL), not the slot. */
+  ofMaps?: boolean;
 }
 
 /**
@@ -172,6 +181,8 @@ export interface InlineHash {
   seedAt: number;
   /** percpu_hash: bytes per CPU value, and the CPUs held (RUN_CPU beyond them reads CPU 0). */
   percpu?: { unit: number; ncpus: number };
+  /** A hash_of_maps: a lookup answers the value's u32 inner map address, not the value. */
+  ofMaps?: boolean;
 }
 
 /**
@@ -231,6 +242,7 @@ const LIGHT_PASSES = [
 // to their local by `slot`; the temporaries are named by their local index.
 const R0 = 0;
 const R10 = 10;
+const BPF_MAP_TYPE_ARRAY = 2;
 const DEPTH = 6;
 const LABEL = 12;
 const REG_LOCAL = [7, 0, 1, 2, 3, 4, 8, 9, 10, 11, 5];
@@ -851,12 +863,36 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
           set(R0, m.select(m.i64.lt_u(get(TA), k64(arr.maxEntries)), elem, k64(0))),
         ];
       }
+      if (arr.ofMaps) {
+        // array_of_map_lookup_elem: the inner map in the slot (mapInMapLookup), the slot read only in range
+        return [set(TA, idx()), set(R0, m.if(m.i64.lt_u(get(TA), k64(arr.maxEntries)), m.i64.load32_u(0, 4, m.i32.wrap(elem)), k64(0)))];
+      }
       return [set(TA, idx()), set(R0, m.select(m.i64.lt_u(get(TA), k64(arr.maxEntries)), elem, k64(0)))];
     }
     const htab = hashLookups.get(pc);
     if (htab) return hashLookup(htab, pc);
     const trie = trieLookups.get(pc);
     if (trie) return trieLookup(trie, pc);
+    if (runtimeMapLookups.has(pc)) {
+      // A map known at run time only (an inner map): bpf_map_lookup_elem's switch on the header's type,
+      // an ARRAY answered inline as arrayElem reads it (index, max_entries, data, stride), else the call.
+      const map = (): Expr => lo32(1);
+      const hdr = (off: number): Expr => m.i32.load(off, 4, map());
+      return [
+        m.if(
+          m.i32.eq(hdr(MAP_HDR.TYPE), k32(BPF_MAP_TYPE_ARRAY)),
+          m.block(null, [
+            m.local.set(HA, m.i32.load(0, 4, lo32(2))),
+            set(R0, m.if(
+              m.i32.lt_u(m.local.get(HA, i32), hdr(MAP_HDR.MAX_ENTRIES)),
+              zext(m.i32.add(hdr(MAP_HDR.DATA), m.i32.mul(m.local.get(HA, i32), hdr(opts.arrayStrideAt!)))),
+              k64(0),
+            )),
+          ]),
+          set(R0, callFastPath(HELPER_MAP_LOOKUP)),
+        ),
+      ];
+    }
     const inlineCb = ins.imm === HELPER_LOOP ? loopCallbacks.get(pc) : undefined;
     if (inlineCb !== undefined) {
       // bpf_loop with a callback known here, inlined as the kernel's verifier does (inline_bpf_loop):
@@ -986,6 +1022,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       ];
     }
     switch (ins.imm) {
+      case HELPER_GET_SMP_PROCESSOR_ID: // the run's CPU (assembly/xdp.ts)
+        return [set(R0, m.i64.extend_u(m.i32.load(0, 4, k32(RUN_BASE + RUN.CPU))))];
       case HELPER_XDP_GET_BUFF_LEN:
         // data_end - data + frags_len, in u32 arithmetic
         return [set(R0, zext(m.i32.wrap(m.i64.add(m.i64.sub(ctxField(CTX.DATA_END), ctxField(CTX.DATA)), ctxField(CTX.FRAGS_LEN)))))];
@@ -1156,7 +1194,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
             m.block(null, [
               m.if(
                 m.i32.eq(m.i32.load(4, 4, L(HE)), L(HH)),
-                m.if(keyEq(), m.block(null, [set(R0, zext(value)), m.br(done)])),
+                // hash_of_maps: htab_of_map_lookup_elem answers the inner map the value holds
+                m.if(keyEq(), m.block(null, [set(R0, h.ofMaps ? m.i64.load32_u(0, 4, value) : zext(value)), m.br(done)])),
               ),
               S(HE, m.i32.load(0, 4, L(HE))),
               m.br(walk),
@@ -1360,6 +1399,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const trieLookups = new Map<number, InlineTrie>();
   const tailCallMaps = new Map<number, InlineArray>();
   const bytesLengths = new Map<number, number>();
+  /** bpf_map_lookup_elem calls whose map is not an ld_imm64 of the block (verified, with the fast path). */
+  const runtimeMapLookups = new Set<number>();
   /** Dynptr calls (inline_dynptr.ts): r1..r5 where a mov of an immediate in the block set them. */
   const dynptrCalls = new Map<number, Array<number | undefined>>();
   for (const sp of layout.subprograms) dynptrCallConstants(prog, sp, dynptrCalls);
@@ -1392,7 +1433,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
             if (k) keyBytes.set(pc, k);
           }
           const upd = r1 !== undefined && ins.src === PseudoCall.HELPER && ins.imm === HELPER_MAP_UPDATE && layout.framePointerFixed ? opts.inlineArrays?.get(r1) : undefined;
-          if (upd && !upd.progArray) {
+          if (upd && !upd.progArray && !upd.ofMaps) {
             // an inlined array update: its key, and the value it copies
             const k = r2fp !== undefined ? known(r2fp, 4) : undefined;
             if (k) keyBytes.set(pc, k);
@@ -1409,7 +1450,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
             if (ins.imm === HELPER_MAP_LOOKUP && htab) hashLookups.set(pc, htab);
             const trie = r1 !== undefined ? opts.inlineTries?.get(r1) : undefined;
             if (ins.imm === HELPER_MAP_LOOKUP && trie) trieLookups.set(pc, trie);
-            if (ins.imm === HELPER_MAP_UPDATE && arr && !arr.progArray) arrayUpdates.set(pc, arr);
+            if (ins.imm === HELPER_MAP_LOOKUP && r1 === undefined && !opts.checked && opts.arrayStrideAt !== undefined && wasmHelpers.has(HELPER_MAP_LOOKUP)) runtimeMapLookups.add(pc);
+            if (ins.imm === HELPER_MAP_UPDATE && arr && !arr.progArray && !arr.ofMaps) arrayUpdates.set(pc, arr);
             const progs = r2map !== undefined ? opts.inlineArrays?.get(r2map) : undefined;
             if (ins.imm === HELPER_TAIL_CALL && progs?.progArray) tailCallMaps.set(pc, progs);
             if ((ins.imm === HELPER_XDP_LOAD_BYTES || ins.imm === HELPER_XDP_STORE_BYTES) && r4 !== undefined) bytesLengths.set(pc, r4);
