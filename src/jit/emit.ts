@@ -79,6 +79,7 @@ import type { ProgramLayout, Subprogram } from './cfg.js';
 import { helperHasPointerArgs } from '../runtime/helper_args.js';
 import { promotableSlots } from './stack_slots.js';
 import { blockEntries, LowHalves, type Fact } from './low_halves.js';
+import { cutsIn, frameStores } from './store_cuts.js';
 import { dynptrCallConstants, lowerDynptrCall, type DynptrLowering } from './inline_dynptr.js';
 
 type Binaryen = typeof BinaryenNs;
@@ -949,10 +950,15 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const errno = (e: number): Expr => k64(-e);
   const callFastPath = (id: number): Expr => m.call(wasmHelperImportName(id), [get(1), get(2), get(3), get(4), get(5)], i64);
   /** `n` bytes from src to dst (wasm addresses), as unrolled loads and stores, when a forward copy is safe. */
-  const copyInline = (dst: () => Expr, src: () => Expr, n: number, known?: (off: number, w: 1 | 2 | 4 | 8) => Expr | undefined): Expr[] => {
+  const copyInline = (dst: () => Expr, src: () => Expr, n: number, known?: (off: number, w: 1 | 2 | 4 | 8) => Expr | undefined, cuts?: ReadonlySet<number>): Expr[] => {
     const out: Expr[] = [];
+    const straddles = (o: number, w: number): boolean => {
+      for (let c = o + 1; c < o + w; c++) if (cuts?.has(c)) return true;
+      return false;
+    };
     for (let o = 0; o < n; ) {
-      const w = n - o >= 8 ? 8 : n - o >= 4 ? 4 : n - o >= 2 ? 2 : 1;
+      let w: 1 | 2 | 4 | 8 = n - o >= 8 ? 8 : n - o >= 4 ? 4 : n - o >= 2 ? 2 : 1;
+      while (w > 1 && straddles(o, w)) w = (w >> 1) as 1 | 2 | 4;
       const v =
         known?.(o, w) ??
         (w === 8 ? m.i64.load(o, 1, src()) : w === 4 ? m.i32.load(o, 1, src()) : w === 2 ? m.i32.load16_u(o, 1, src()) : m.i32.load8_u(o, 1, src()));
@@ -1010,7 +1016,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
                     m.local.set(TO, elem),
                     m.if(
                       forwardSafe(dst, src, upd.valueSize),
-                      m.block(null, [...copyInline(dst, src, upd.valueSize, (o, w) => keyRead(pc, o, w, valueBytes)), set(R0, k64(0))]),
+                      m.block(null, [...copyInline(dst, src, upd.valueSize, (o, w) => keyRead(pc, o, w, valueBytes), valueCuts.get(pc)), set(R0, k64(0))]),
                       set(R0, callFastPath(HELPER_MAP_UPDATE)),
                     ),
                   ]),
@@ -1401,10 +1407,13 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const bytesLengths = new Map<number, number>();
   /** bpf_map_lookup_elem calls whose map is not an ld_imm64 of the block (verified, with the fast path). */
   const runtimeMapLookups = new Set<number>();
+  /** Inlined array updates: where the subprogram's frame stores cut their value (store_cuts.ts). */
+  const valueCuts = new Map<number, Set<number>>();
   /** Dynptr calls (inline_dynptr.ts): r1..r5 where a mov of an immediate in the block set them. */
   const dynptrCalls = new Map<number, Array<number | undefined>>();
   for (const sp of layout.subprograms) dynptrCallConstants(prog, sp, dynptrCalls);
   for (const sp of layout.subprograms) {
+    const stores = frameStores(prog, sp);
     let shadows = 0;
     for (const bb of sp.blocks) {
       let r1: number | undefined;
@@ -1439,6 +1448,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
             if (k) keyBytes.set(pc, k);
             const v = r3fp !== undefined ? known(r3fp, upd.valueSize) : undefined;
             if (v) valueBytes.set(pc, v);
+            if (r3fp !== undefined) valueCuts.set(pc, cutsIn(stores, r3fp, upd.valueSize));
           }
           stack = []; // a call may write any stack it can reach
           r2fp = r3fp = undefined;
