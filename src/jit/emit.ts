@@ -1121,34 +1121,6 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   };
 
   /**
-   * `size` bytes at `off` of the key of the inlined lookup at `pc` (at `base`), loaded in pieces no
-   * frame store of the subprogram straddles (store_cuts.ts) and put together: i32 for 4, i64 for 8.
-   */
-  const keyLoad = (pc: number, base: () => Expr, off: number, size: 4 | 8): Expr => {
-    const cuts = keyCuts.get(pc);
-    const whole = (): Expr => (size === 8 ? m.i64.load(off, 1, base()) : m.i32.load(off, 1, base()));
-    if (!cuts) return whole();
-    let e: Expr | undefined;
-    for (let o = 0; o < size; ) {
-      let w = size - o >= 4 ? (size - o >= 8 ? 8 : 4) : size - o >= 2 ? 2 : 1;
-      const inside = (w2: number): boolean => {
-        for (let c = o + 1; c < o + w2; c++) if (cuts.has(off + c)) return true;
-        return false;
-      };
-      while (w > 1 && inside(w)) w >>= 1;
-      if (w === size) return whole();
-      const at = off + o;
-      let piece: Expr;
-      if (size === 8) piece = w === 4 ? m.i64.load32_u(at, 1, base()) : w === 2 ? m.i64.load16_u(at, 1, base()) : m.i64.load8_u(at, 1, base());
-      else piece = w === 2 ? m.i32.load16_u(at, 1, base()) : m.i32.load8_u(at, 1, base());
-      if (o > 0) piece = size === 8 ? m.i64.shl(piece, k64(o * 8)) : m.i32.shl(piece, k32(o * 8));
-      e = e === undefined ? piece : size === 8 ? m.i64.or(e, piece) : m.i32.or(e, piece);
-      o += w;
-    }
-    return e!;
-  };
-
-  /**
    * bpf_map_lookup_elem on a HASH / PERCPU_HASH map, inlined as htab_map_gen_lookup inlines
    * __htab_map_lookup_elem: the kernel's hash of the key (jhash2 over words, jhash over bytes, as
    * htab_map_hash; unrolled for the map's key size), the bucket, then the chain walk comparing hashes
@@ -1158,7 +1130,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     const L = (i: number): Expr => m.local.get(i, i32);
     const S = (i: number, v: Expr): Expr => m.local.set(i, v);
     const add = (i: number, v: Expr): Expr => S(i, m.i32.add(L(i), v));
-    const word = (off: number): Expr => keyRead(pc, off, 4) ?? keyLoad(pc, () => L(HK), off, 4);
+    const word = (off: number): Expr => keyRead(pc, off, 4) ?? m.i32.load(off, 1, L(HK));
     const byte = (off: number): Expr => keyRead(pc, off, 1) ?? m.i32.load8_u(off, 1, L(HK));
     const JHASH_INITVAL = 0xdeadbeef;
     // __jhash_mix: rows x -= y; x ^= rol32(y, k); y += z
@@ -1202,7 +1174,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       const parts: Expr[] = [];
       const ko = h.keyOff;
       let o = 0;
-      for (; o + 8 <= ks; o += 8) parts.push(m.i64.eq(m.i64.load(ko + o, 1, L(HE)), keyRead(pc, o, 8) ?? keyLoad(pc, () => L(HK), o, 8)));
+      for (; o + 8 <= ks; o += 8) parts.push(m.i64.eq(m.i64.load(ko + o, 1, L(HE)), keyRead(pc, o, 8) ?? m.i64.load(o, 1, L(HK))));
       if (o + 4 <= ks) {
         parts.push(m.i32.eq(m.i32.load(ko + o, 1, L(HE)), word(o)));
         o += 4;
@@ -1437,8 +1409,6 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const runtimeMapLookups = new Set<number>();
   /** Inlined array updates: where the subprogram's frame stores cut their value (store_cuts.ts). */
   const valueCuts = new Map<number, Set<number>>();
-  /** Inlined hash lookups: where the subprogram's frame stores cut their key (store_cuts.ts). */
-  const keyCuts = new Map<number, Set<number>>();
   /** Dynptr calls (inline_dynptr.ts): r1..r5 where a mov of an immediate in the block set them. */
   const dynptrCalls = new Map<number, Array<number | undefined>>();
   for (const sp of layout.subprograms) dynptrCallConstants(prog, sp, dynptrCalls);
@@ -1470,7 +1440,6 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
             const ks = opts.inlineArrays?.has(r1) ? 4 : opts.inlineHashes?.get(r1)?.keySize ?? (t ? 4 + t.dataSize : 0);
             const k = ks ? known(r2fp, ks) : undefined;
             if (k) keyBytes.set(pc, k);
-            if (opts.inlineHashes?.has(r1)) keyCuts.set(pc, cutsIn(stores, r2fp, ks));
           }
           const upd = r1 !== undefined && ins.src === PseudoCall.HELPER && ins.imm === HELPER_MAP_UPDATE && layout.framePointerFixed ? opts.inlineArrays?.get(r1) : undefined;
           if (upd && !upd.progArray && !upd.ofMaps) {
