@@ -184,6 +184,8 @@ export interface InlineHash {
   percpu?: { unit: number; ncpus: number };
   /** A hash_of_maps: a lookup answers the value's u32 inner map address, not the value. */
   ofMaps?: boolean;
+  /** An lru_hash: a hit sets the byte at this offset of the element (htabLruLookup's ref). */
+  lruRef?: number;
 }
 
 /**
@@ -1121,7 +1123,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   };
 
   /**
-   * bpf_map_lookup_elem on a HASH / PERCPU_HASH map, inlined as htab_map_gen_lookup inlines
+   * bpf_map_lookup_elem on a HASH / PERCPU_HASH / LRU_HASH / HASH_OF_MAPS map, inlined as htab_map_gen_lookup inlines
    * __htab_map_lookup_elem: the kernel's hash of the key (jhash2 over words, jhash over bytes, as
    * htab_map_hash; unrolled for the map's key size), the bucket, then the chain walk comparing hashes
    * and keys (memcmp). The key is read unchecked, as the helper reads it. Same code as htabFind.
@@ -1201,7 +1203,11 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
               m.if(
                 m.i32.eq(m.i32.load(4, 4, L(HE)), L(HH)),
                 // hash_of_maps: htab_of_map_lookup_elem answers the inner map the value holds
-                m.if(keyEq(), m.block(null, [set(R0, h.ofMaps ? m.i64.load32_u(0, 4, value) : zext(value)), m.br(done)])),
+                m.if(keyEq(), m.block(null, [
+                  ...(h.lruRef !== undefined ? [m.i32.store8(h.lruRef, 1, L(HE), k32(1))] : []),
+                  set(R0, h.ofMaps ? m.i64.load32_u(0, 4, value) : zext(value)),
+                  m.br(done),
+                ])),
               ),
               S(HE, m.i32.load(0, 4, L(HE))),
               m.br(walk),

@@ -19,6 +19,7 @@ const BPF_MAP_TYPE_PERCPU_HASH = 5;
 const BPF_MAP_TYPE_PERCPU_ARRAY = 6;
 const BPF_MAP_TYPE_PROG_ARRAY = 3;
 const BPF_MAP_TYPE_LPM_TRIE = 11;
+const BPF_MAP_TYPE_LRU_HASH = 9;
 const BPF_MAP_TYPE_ARRAY_OF_MAPS = 12;
 const BPF_MAP_TYPE_HASH_OF_MAPS = 13;
 import { JitProgram, type CompiledModule } from './program.js';
@@ -234,7 +235,8 @@ function hashMapsOf(prog: readonly Insn[], mem: EngineMemory, fp: FastPath): Map
   const PERCPU_NCPUS = fp.global('MAPS_PERCPU_NCPUS');
   for (const [addr, type] of mapRefs(prog, view)) {
     // hash_of_maps: a hash whose u32 values are inner map addresses (assembly/maps/map_in_map.ts)
-    if (type !== BPF_MAP_TYPE_HASH && type !== BPF_MAP_TYPE_PERCPU_HASH && type !== BPF_MAP_TYPE_HASH_OF_MAPS) continue;
+    // lru_hash: the same table (assembly/maps/lru.ts finds with htabFind), a hit sets the element's ref byte
+    if (type !== BPF_MAP_TYPE_HASH && type !== BPF_MAP_TYPE_PERCPU_HASH && type !== BPF_MAP_TYPE_HASH_OF_MAPS && type !== BPF_MAP_TYPE_LRU_HASH) continue;
     const valueSize = view.getUint32(addr + MAP_HDR.VALUE_SIZE, true);
     out.set(addr, {
       keySize: view.getUint32(addr + MAP_HDR.KEY_SIZE, true),
@@ -244,6 +246,7 @@ function hashMapsOf(prog: readonly Insn[], mem: EngineMemory, fp: FastPath): Map
       valueOff: view.getUint32(addr + VALUE_OFF, true),
       seedAt: addr + fp.global('MAPS_HT_SEED'),
       ...(type === BPF_MAP_TYPE_HASH_OF_MAPS ? { ofMaps: true } : {}),
+      ...(type === BPF_MAP_TYPE_LRU_HASH ? { lruRef: fp.global('MAPS_LRU_REF') } : {}),
       ...(type === BPF_MAP_TYPE_PERCPU_HASH ? { percpu: { unit: (valueSize + 7) & ~7, ncpus: view.getUint32(addr + PERCPU_NCPUS, true) } } : {}),
     });
   }
