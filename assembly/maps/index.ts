@@ -16,6 +16,7 @@ export {
 export { MAPS_PERCPU_NCPUS } from './percpu';
 export { MAPS_ARRAY_STRIDE, MAPS_ARRAY_UNIT } from './array';
 export { MAPS_HT_MASK, MAPS_HT_SEED, MAPS_HT_KEY_OFF, MAPS_HT_VALUE_OFF } from './hash';
+export { MAPS_LRU_REF } from './lru';
 export {
   MAPS_LPM_ROOT, MAPS_LPM_DATA_SIZE, MAPS_LPM_VALUE_OFF, MAPS_LPM_NODE_FLAGS, MAPS_LPM_NODE_PREFIXLEN, MAPS_LPM_NODE_DATA,
 } from './lpm_trie';

@@ -62,6 +62,8 @@ const N_NEXT: u32 = 4;
 const N_TYPE: u32 = 8;
 const N_REF: u32 = 9;
 const N_CPU: u32 = 10;
+/** An element's ref byte, which a lookup sets (bpf_lru_node_set_ref): the JIT's inlined lookups (emit.ts) store it too. */
+export const MAPS_LRU_REF: u32 = NODE_OFF + N_REF;
 
 // enum bpf_lru_list_type
 const T_ACTIVE: u32 = 0;

@@ -39,7 +39,7 @@ import {
   STACK_SIZE,
 } from '../isa/opcodes.js';
 import { callTarget, writesRegister, type Insn } from '../isa/insn.js';
-import { CTX, CTX_BASE, DESC, FRAME_SIZE, MAX_TAIL_CALL_CNT, RING, RUN, RUN_BASE, STACK_BASE, STACK_TOP, XDP_FRAME_STRUCT } from '../runtime/memory.js';
+import { CTX, CTX_BASE, DESC, FRAME_SIZE, MAP_HDR, MAX_TAIL_CALL_CNT, RING, RUN, RUN_BASE, STACK_BASE, STACK_TOP, XDP_FRAME_STRUCT } from '../runtime/memory.js';
 import {
   callbackExportName,
   callbackSlotGlobal,
@@ -52,6 +52,7 @@ import {
   HELPER_MAP_LOOKUP,
   HELPER_MAP_UPDATE,
   HELPER_XDP_ADJUST_META,
+  HELPER_GET_SMP_PROCESSOR_ID,
   HELPER_XDP_GET_BUFF_LEN,
   HELPER_XDP_LOAD_BYTES,
   HELPER_XDP_STORE_BYTES,
@@ -78,6 +79,8 @@ import type { ProgramLayout, Subprogram } from './cfg.js';
 import { helperHasPointerArgs } from '../runtime/helper_args.js';
 import { promotableSlots } from './stack_slots.js';
 import { blockEntries, LowHalves, type Fact } from './low_halves.js';
+import { cutsIn, frameStores } from './store_cuts.js';
+import { dynptrCallConstants, lowerDynptrCall, type DynptrLowering } from './inline_dynptr.js';
 
 type Binaryen = typeof BinaryenNs;
 type Module = BinaryenNs.Module;
@@ -119,6 +122,12 @@ export interface EmitOptions {
   /** LPM_TRIE maps of 4- or 16-byte addresses whose lookups the JIT inlines (trieLookup's walk), by map address. */
   inlineTries?: ReadonlyMap<number, InlineTrie>;
   /**
+   * Where an ARRAY map's header keeps its element stride (assembly/maps/array.ts): set with the fast
+   * path, it lets a verified program's lookups in maps known only at run time (inner maps of a
+   * map-in-map) read an ARRAY inline from its header.
+   */
+  arrayStrideAt?: number;
+  /**
    * Checked mode: how many backward jumps one run may take before it ends with RUN_INSN_LIMIT, so an
    * unverified program with an unbounded loop cannot hang the caller (0: no limit).
    */
@@ -155,6 +164,8 @@ export interface InlineArray {
   percpu?: { unit: number; ncpus: number };
   /** A prog_array: u32 table indices, 0xffffffff in an empty slot (bpf_tail_call reads them inline). */
   progArray?: boolean;
+  /** An array_of_maps: a lookup answers the slot's u32 inner map address (0: empty, NULL), not the slot. */
+  ofMaps?: boolean;
 }
 
 /**
@@ -171,6 +182,10 @@ export interface InlineHash {
   seedAt: number;
   /** percpu_hash: bytes per CPU value, and the CPUs held (RUN_CPU beyond them reads CPU 0). */
   percpu?: { unit: number; ncpus: number };
+  /** A hash_of_maps: a lookup answers the value's u32 inner map address, not the value. */
+  ofMaps?: boolean;
+  /** An lru_hash: a hit sets the byte at this offset of the element (htabLruLookup's ref). */
+  lruRef?: number;
 }
 
 /**
@@ -230,6 +245,7 @@ const LIGHT_PASSES = [
 // to their local by `slot`; the temporaries are named by their local index.
 const R0 = 0;
 const R10 = 10;
+const BPF_MAP_TYPE_ARRAY = 2;
 const DEPTH = 6;
 const LABEL = 12;
 const REG_LOCAL = [7, 0, 1, 2, 3, 4, 8, 9, 10, 11, 5];
@@ -850,12 +866,36 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
           set(R0, m.select(m.i64.lt_u(get(TA), k64(arr.maxEntries)), elem, k64(0))),
         ];
       }
+      if (arr.ofMaps) {
+        // array_of_map_lookup_elem: the inner map in the slot (mapInMapLookup), the slot read only in range
+        return [set(TA, idx()), set(R0, m.if(m.i64.lt_u(get(TA), k64(arr.maxEntries)), m.i64.load32_u(0, 4, m.i32.wrap(elem)), k64(0)))];
+      }
       return [set(TA, idx()), set(R0, m.select(m.i64.lt_u(get(TA), k64(arr.maxEntries)), elem, k64(0)))];
     }
     const htab = hashLookups.get(pc);
     if (htab) return hashLookup(htab, pc);
     const trie = trieLookups.get(pc);
     if (trie) return trieLookup(trie, pc);
+    if (runtimeMapLookups.has(pc)) {
+      // A map known at run time only (an inner map): bpf_map_lookup_elem's switch on the header's type,
+      // an ARRAY answered inline as arrayElem reads it (index, max_entries, data, stride), else the call.
+      const map = (): Expr => lo32(1);
+      const hdr = (off: number): Expr => m.i32.load(off, 4, map());
+      return [
+        m.if(
+          m.i32.eq(hdr(MAP_HDR.TYPE), k32(BPF_MAP_TYPE_ARRAY)),
+          m.block(null, [
+            m.local.set(HA, m.i32.load(0, 4, lo32(2))),
+            set(R0, m.if(
+              m.i32.lt_u(m.local.get(HA, i32), hdr(MAP_HDR.MAX_ENTRIES)),
+              zext(m.i32.add(hdr(MAP_HDR.DATA), m.i32.mul(m.local.get(HA, i32), hdr(opts.arrayStrideAt!)))),
+              k64(0),
+            )),
+          ]),
+          set(R0, callFastPath(HELPER_MAP_LOOKUP)),
+        ),
+      ];
+    }
     const inlineCb = ins.imm === HELPER_LOOP ? loopCallbacks.get(pc) : undefined;
     if (inlineCb !== undefined) {
       // bpf_loop with a callback known here, inlined as the kernel's verifier does (inline_bpf_loop):
@@ -887,6 +927,11 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
         ]),
       ];
     }
+    const dynptr = !opts.checked && wasmHelpers.has(ins.imm) ? dynptrCalls.get(pc) : undefined;
+    if (dynptr) {
+      const inlined = lowerDynptrCall(dynptrLowering, ins.imm, dynptr);
+      if (inlined) return inlined;
+    }
     if (wasmHelpers.has(ins.imm)) {
       const inlined = inlineFastPathHelper(ins, pc);
       if (inlined) return inlined;
@@ -907,10 +952,15 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const errno = (e: number): Expr => k64(-e);
   const callFastPath = (id: number): Expr => m.call(wasmHelperImportName(id), [get(1), get(2), get(3), get(4), get(5)], i64);
   /** `n` bytes from src to dst (wasm addresses), as unrolled loads and stores, when a forward copy is safe. */
-  const copyInline = (dst: () => Expr, src: () => Expr, n: number, known?: (off: number, w: 1 | 2 | 4 | 8) => Expr | undefined): Expr[] => {
+  const copyInline = (dst: () => Expr, src: () => Expr, n: number, known?: (off: number, w: 1 | 2 | 4 | 8) => Expr | undefined, cuts?: ReadonlySet<number>): Expr[] => {
     const out: Expr[] = [];
+    const straddles = (o: number, w: number): boolean => {
+      for (let c = o + 1; c < o + w; c++) if (cuts?.has(c)) return true;
+      return false;
+    };
     for (let o = 0; o < n; ) {
-      const w = n - o >= 8 ? 8 : n - o >= 4 ? 4 : n - o >= 2 ? 2 : 1;
+      let w: 1 | 2 | 4 | 8 = n - o >= 8 ? 8 : n - o >= 4 ? 4 : n - o >= 2 ? 2 : 1;
+      while (w > 1 && straddles(o, w)) w = (w >> 1) as 1 | 2 | 4;
       const v =
         known?.(o, w) ??
         (w === 8 ? m.i64.load(o, 1, src()) : w === 4 ? m.i32.load(o, 1, src()) : w === 2 ? m.i32.load16_u(o, 1, src()) : m.i32.load8_u(o, 1, src()));
@@ -921,6 +971,10 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   };
   /** memmove semantics: a forward copy is wrong only when dst lies in (src, src + n); the helper takes that case. */
   const forwardSafe = (dst: () => Expr, src: () => Expr, n: number): Expr => m.i32.ge_u(m.i32.sub(dst(), src()), k32(n));
+  const dynptrLowering: DynptrLowering = {
+    m, i32, i64, get, set, lo32: (r) => lowHalf(r), temps: [HA, HB, HC, HH, HE, HK], temp64: TB,
+    callHelper: callFastPath, copyInline: (dst, src, n) => copyInline(dst, src, n), forwardSafe,
+  };
   const EINVAL = 22;
   const E2BIG = 7;
   const EEXIST = 17;
@@ -964,7 +1018,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
                     m.local.set(TO, elem),
                     m.if(
                       forwardSafe(dst, src, upd.valueSize),
-                      m.block(null, [...copyInline(dst, src, upd.valueSize, (o, w) => keyRead(pc, o, w, valueBytes)), set(R0, k64(0))]),
+                      m.block(null, [...copyInline(dst, src, upd.valueSize, (o, w) => keyRead(pc, o, w, valueBytes), valueCuts.get(pc)), set(R0, k64(0))]),
                       set(R0, callFastPath(HELPER_MAP_UPDATE)),
                     ),
                   ]),
@@ -976,6 +1030,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       ];
     }
     switch (ins.imm) {
+      case HELPER_GET_SMP_PROCESSOR_ID: // the run's CPU (assembly/xdp.ts)
+        return [set(R0, m.i64.extend_u(m.i32.load(0, 4, k32(RUN_BASE + RUN.CPU))))];
       case HELPER_XDP_GET_BUFF_LEN:
         // data_end - data + frags_len, in u32 arithmetic
         return [set(R0, zext(m.i32.wrap(m.i64.add(m.i64.sub(ctxField(CTX.DATA_END), ctxField(CTX.DATA)), ctxField(CTX.FRAGS_LEN)))))];
@@ -1067,7 +1123,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   };
 
   /**
-   * bpf_map_lookup_elem on a HASH / PERCPU_HASH map, inlined as htab_map_gen_lookup inlines
+   * bpf_map_lookup_elem on a HASH / PERCPU_HASH / LRU_HASH / HASH_OF_MAPS map, inlined as htab_map_gen_lookup inlines
    * __htab_map_lookup_elem: the kernel's hash of the key (jhash2 over words, jhash over bytes, as
    * htab_map_hash; unrolled for the map's key size), the bucket, then the chain walk comparing hashes
    * and keys (memcmp). The key is read unchecked, as the helper reads it. Same code as htabFind.
@@ -1146,7 +1202,12 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
             m.block(null, [
               m.if(
                 m.i32.eq(m.i32.load(4, 4, L(HE)), L(HH)),
-                m.if(keyEq(), m.block(null, [set(R0, zext(value)), m.br(done)])),
+                // hash_of_maps: htab_of_map_lookup_elem answers the inner map the value holds
+                m.if(keyEq(), m.block(null, [
+                  ...(h.lruRef !== undefined ? [m.i32.store8(h.lruRef, 1, L(HE), k32(1))] : []),
+                  set(R0, h.ofMaps ? m.i64.load32_u(0, 4, value) : zext(value)),
+                  m.br(done),
+                ])),
               ),
               S(HE, m.i32.load(0, 4, L(HE))),
               m.br(walk),
@@ -1350,7 +1411,15 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const trieLookups = new Map<number, InlineTrie>();
   const tailCallMaps = new Map<number, InlineArray>();
   const bytesLengths = new Map<number, number>();
+  /** bpf_map_lookup_elem calls whose map is not an ld_imm64 of the block (verified, with the fast path). */
+  const runtimeMapLookups = new Set<number>();
+  /** Inlined array updates: where the subprogram's frame stores cut their value (store_cuts.ts). */
+  const valueCuts = new Map<number, Set<number>>();
+  /** Dynptr calls (inline_dynptr.ts): r1..r5 where a mov of an immediate in the block set them. */
+  const dynptrCalls = new Map<number, Array<number | undefined>>();
+  for (const sp of layout.subprograms) dynptrCallConstants(prog, sp, dynptrCalls);
   for (const sp of layout.subprograms) {
+    const stores = frameStores(prog, sp);
     let shadows = 0;
     for (const bb of sp.blocks) {
       let r1: number | undefined;
@@ -1379,12 +1448,13 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
             if (k) keyBytes.set(pc, k);
           }
           const upd = r1 !== undefined && ins.src === PseudoCall.HELPER && ins.imm === HELPER_MAP_UPDATE && layout.framePointerFixed ? opts.inlineArrays?.get(r1) : undefined;
-          if (upd && !upd.progArray) {
+          if (upd && !upd.progArray && !upd.ofMaps) {
             // an inlined array update: its key, and the value it copies
             const k = r2fp !== undefined ? known(r2fp, 4) : undefined;
             if (k) keyBytes.set(pc, k);
             const v = r3fp !== undefined ? known(r3fp, upd.valueSize) : undefined;
             if (v) valueBytes.set(pc, v);
+            if (r3fp !== undefined) valueCuts.set(pc, cutsIn(stores, r3fp, upd.valueSize));
           }
           stack = []; // a call may write any stack it can reach
           r2fp = r3fp = undefined;
@@ -1396,7 +1466,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
             if (ins.imm === HELPER_MAP_LOOKUP && htab) hashLookups.set(pc, htab);
             const trie = r1 !== undefined ? opts.inlineTries?.get(r1) : undefined;
             if (ins.imm === HELPER_MAP_LOOKUP && trie) trieLookups.set(pc, trie);
-            if (ins.imm === HELPER_MAP_UPDATE && arr && !arr.progArray) arrayUpdates.set(pc, arr);
+            if (ins.imm === HELPER_MAP_LOOKUP && r1 === undefined && !opts.checked && opts.arrayStrideAt !== undefined && wasmHelpers.has(HELPER_MAP_LOOKUP)) runtimeMapLookups.add(pc);
+            if (ins.imm === HELPER_MAP_UPDATE && arr && !arr.progArray && !arr.ofMaps) arrayUpdates.set(pc, arr);
             const progs = r2map !== undefined ? opts.inlineArrays?.get(r2map) : undefined;
             if (ins.imm === HELPER_TAIL_CALL && progs?.progArray) tailCallMaps.set(pc, progs);
             if ((ins.imm === HELPER_XDP_LOAD_BYTES || ins.imm === HELPER_XDP_STORE_BYTES) && r4 !== undefined) bytesLengths.set(pc, r4);

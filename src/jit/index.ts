@@ -19,6 +19,9 @@ const BPF_MAP_TYPE_PERCPU_HASH = 5;
 const BPF_MAP_TYPE_PERCPU_ARRAY = 6;
 const BPF_MAP_TYPE_PROG_ARRAY = 3;
 const BPF_MAP_TYPE_LPM_TRIE = 11;
+const BPF_MAP_TYPE_LRU_HASH = 9;
+const BPF_MAP_TYPE_ARRAY_OF_MAPS = 12;
+const BPF_MAP_TYPE_HASH_OF_MAPS = 13;
 import { JitProgram, type CompiledModule } from './program.js';
 import { programCache } from '../cache/program_cache.js';
 
@@ -108,7 +111,8 @@ async function cachedModule(prog: readonly Insn[], opts: JitOptions): Promise<{ 
   if (entry) {
     cache.delete(key); // re-insert: Map order doubles as LRU order
   } else {
-    entry = build(prog, layout, { checked, optimize, memory, wasmHelpers, tailCalls, inlineArrays, inlineHashes, inlineTries, backEdgeBudget, burst: opts.burst ?? false, ...(opts.areas ? { areas: opts.areas } : {}) }, key);
+    const arrayStrideAt = fp ? fp.global('MAPS_ARRAY_STRIDE') : undefined;
+    entry = build(prog, layout, { checked, optimize, memory, wasmHelpers, tailCalls, inlineArrays, inlineHashes, inlineTries, ...(arrayStrideAt !== undefined ? { arrayStrideAt } : {}), backEdgeBudget, burst: opts.burst ?? false, ...(opts.areas ? { areas: opts.areas } : {}) }, key);
     entry.catch(() => cache.delete(key));
   }
   cache.set(key, entry);
@@ -205,6 +209,8 @@ function arrayMapsOf(prog: readonly Insn[], mem: EngineMemory, fp: FastPath): Ma
     const valueSize = view.getUint32(addr + MAP_HDR.VALUE_SIZE, true);
     const data = view.getUint32(addr + MAP_HDR.DATA, true);
     if (type === BPF_MAP_TYPE_PROG_ARRAY) out.set(addr, { maxEntries, valueSize, data, stride: 4, progArray: true });
+    // array_of_maps (assembly/maps/map_in_map.ts): u32 inner map addresses, 0 in an empty slot
+    if (type === BPF_MAP_TYPE_ARRAY_OF_MAPS) out.set(addr, { maxEntries, valueSize: 4, data, stride: 4, ofMaps: true });
     if (type !== BPF_MAP_TYPE_ARRAY && type !== BPF_MAP_TYPE_PERCPU_ARRAY) continue;
     const stride = view.getUint32(addr + ARRAY_STRIDE, true);
     const unit = view.getUint32(addr + ARRAY_UNIT, true);
@@ -228,7 +234,9 @@ function hashMapsOf(prog: readonly Insn[], mem: EngineMemory, fp: FastPath): Map
   const VALUE_OFF = fp.global('MAPS_HT_VALUE_OFF');
   const PERCPU_NCPUS = fp.global('MAPS_PERCPU_NCPUS');
   for (const [addr, type] of mapRefs(prog, view)) {
-    if (type !== BPF_MAP_TYPE_HASH && type !== BPF_MAP_TYPE_PERCPU_HASH) continue;
+    // hash_of_maps: a hash whose u32 values are inner map addresses (assembly/maps/map_in_map.ts)
+    // lru_hash: the same table (assembly/maps/lru.ts finds with htabFind), a hit sets the element's ref byte
+    if (type !== BPF_MAP_TYPE_HASH && type !== BPF_MAP_TYPE_PERCPU_HASH && type !== BPF_MAP_TYPE_HASH_OF_MAPS && type !== BPF_MAP_TYPE_LRU_HASH) continue;
     const valueSize = view.getUint32(addr + MAP_HDR.VALUE_SIZE, true);
     out.set(addr, {
       keySize: view.getUint32(addr + MAP_HDR.KEY_SIZE, true),
@@ -237,6 +245,8 @@ function hashMapsOf(prog: readonly Insn[], mem: EngineMemory, fp: FastPath): Map
       keyOff: view.getUint32(addr + KEY_OFF, true),
       valueOff: view.getUint32(addr + VALUE_OFF, true),
       seedAt: addr + fp.global('MAPS_HT_SEED'),
+      ...(type === BPF_MAP_TYPE_HASH_OF_MAPS ? { ofMaps: true } : {}),
+      ...(type === BPF_MAP_TYPE_LRU_HASH ? { lruRef: fp.global('MAPS_LRU_REF') } : {}),
       ...(type === BPF_MAP_TYPE_PERCPU_HASH ? { percpu: { unit: (valueSize + 7) & ~7, ncpus: view.getUint32(addr + PERCPU_NCPUS, true) } } : {}),
     });
   }
