@@ -338,6 +338,14 @@ const BKT_OVF: u32 = 56;
   return table + (h & (load<u32>(r + FTR_BUCKETS) - 1)) * BKT_SIZE;
 }
 
+/** 16 bytes from `src` to `dst` as two u64 moves (V8 compiles memory.copy to a call out of wasm: the two per NAT hit cost ~6 ns, measured). */
+@inline function copy16(dst: u32, src: u32): void {
+  const a = load<u64>(src);
+  const b = load<u64>(src, 8);
+  store<u64>(dst, a);
+  store<u64>(dst, b, 8);
+}
+
 @inline function eq16(a: u32, b: u32): bool {
   return load<u64>(a) == load<u64>(b) && load<u64>(a, 8) == load<u64>(b, 8);
 }
@@ -1142,8 +1150,8 @@ function nf_flow_forward6(d: u32, q: u32, data: u32, frameLen: u32): bool {
   const nat = <u32>load<u8>(d + FD_NAT);
   if ((nat & (FDF_SNAT | FDF_DNAT)) != 0) {
     const l4 = ip + 40;
-    memory.copy(ip + IP6H_SADDR, d + FD6_NEW_SADDR, 16);
-    memory.copy(ip + IP6H_DADDR, d + FD6_NEW_DADDR, 16);
+    copy16(ip + IP6H_SADDR, d + FD6_NEW_SADDR);
+    copy16(ip + IP6H_DADDR, d + FD6_NEW_DADDR);
     store<u32>(l4, load<u32>(d + FD_NEW_SPORT));
     l4Csum(l4, proto, <u32>load<u16>(d + FD_CSUM + 2));
   }
