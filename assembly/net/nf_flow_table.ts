@@ -316,6 +316,18 @@ export const BKT_SIZE: u32 = 64;
 const BKT_SLOTS: u32 = 7;
 const BKT_OVF: u32 = 56;
 
+/**
+ * Bit j set when slot j of bucket `b` has tag `k` (BKT_SLOTS slots): the first four compared without a
+ * branch, the last three only when none of those is equal (slots fill from the first: 6% of the records
+ * sit in the last three with 2.4 records a bucket, 17% with 4, the table's full load).
+ */
+@inline function tagMatches(b: u32, k: u32): u32 {
+  const m = <u32>(load<u32>(b) == k) | (<u32>(load<u32>(b, 8) == k) << 1) | (<u32>(load<u32>(b, 16) == k) << 2) |
+    (<u32>(load<u32>(b, 24) == k) << 3);
+  if (m != 0) return m;
+  return (<u32>(load<u32>(b, 32) == k) << 4) | (<u32>(load<u32>(b, 40) == k) << 5) | (<u32>(load<u32>(b, 48) == k) << 6);
+}
+
 /** The key's full hash: its low bits pick the bucket, all of it is the slot's tag. */
 @inline function keyHash(saddr: u32, daddr: u32, ports: u32, proto: u32, iif: u32): u32 {
   let h = (saddr * 0x9e3779b1) ^ daddr;
@@ -960,15 +972,12 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
     if (a == 0) continue;
     const bk = a & ~1;
     const k = load<u32>(tags + (i << 2));
-    let d: u32 = 0;
-    for (let j: u32 = 0; j < BKT_SLOTS; j++) {
-      const v = load<u64>(bk + (j << 3));
-      if (<u32>v == k && (v >> 32) != 0) {
-        d = <u32>(v >> 32) | (a & 1);
-        break;
-      }
-    }
-    store<u32>(out + (i << 2), d != 0 ? d : a | 2);
+    // the tags compared without a branch per slot (a loop that left at the hit's slot mispredicted
+    // once a frame when the burst's flows sit in different slots); the first equal tag's record, 0 when
+    // none (or, for a key whose hash is 0, an empty slot's: the whole bucket then, lookup)
+    const m = tagMatches(bk, k);
+    const d = m != 0 ? load<u32>(bk + (ctz(m) << 3), 4) : 0;
+    store<u32>(out + (i << 2), d != 0 ? d | (a & 1) : a | 2);
   }
   // 4: the records' lines (both of a direction's, and an IPv6 one's addresses), again only loads
   for (let i: u32 = 0; i < n; i++) {
