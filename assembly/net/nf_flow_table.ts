@@ -1069,9 +1069,10 @@ export function nf_flow_burst_done(nd: u32): void {
  * (the frame is taken), false when the stack must take it (nothing was changed, unless a FIN/RST tore
  * its flow down). What the hit costs: the record's line (read only, unless the timeout moved a second
  * or the neighbour had to be looked up again), the neighbour entry, the devices; with the flowtable's
- * `counter`, the record's second line and its connection's counters too.
+ * `counter`, the record's second line and its connection's counters too. Inlined into stack_rx_burst's
+ * loop (as netdev_xmit_pend into it): two calls a frame cost 1.5-2.5 ns of a 33-41 ns hit, measured.
  */
-export function nf_flow_forward(d: u32, q: u32, data: u32, len: u32): bool {
+@inline export function nf_flow_forward(d: u32, q: u32, data: u32, len: u32): bool {
   if (load<u16>(data, 12) == 0xdd86) return nf_flow_forward6(d, q, data, len);
   const ip = data + ETH_HLEN;
   const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
