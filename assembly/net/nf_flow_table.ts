@@ -979,14 +979,15 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
     const d = m != 0 ? load<u32>(bk + (ctz(m) << 3), 4) : 0;
     store<u32>(out + (i << 2), d != 0 ? d | (a & 1) : a | 2);
   }
-  // 4: the records' lines (both of a direction's, and an IPv6 one's addresses), again only loads
+  // 4: the records' lines (both of a direction's, and an IPv6 one's two address lines: FD6_NEW_DADDR,
+  // which a NAT hit copies, is the first of the line after FD6_SADDR's), again only loads
   for (let i: u32 = 0; i < n; i++) {
     const a = load<u32>(out + (i << 2));
     if (a == 0 || (a & 2) != 0) continue;
     const h = a & ~3;
     acc += load<u32>(h + FD_SADDR);
     if ((load<u8>(h + FD_NAT) & FDF_ACCT) != 0) acc += load<u32>(h + FD_ACCT);
-    if ((a & 1) != 0) acc += load<u32>(h + FD6_SADDR);
+    if ((a & 1) != 0) acc += load<u32>(h + FD6_SADDR) + load<u32>(h + FD6_NEW_DADDR);
   }
   // 5: the keys compared; a tag that is another key's (or none) takes the whole bucket
   let m: u32 = 0;
