@@ -43,7 +43,7 @@ import { netLockId } from './net/lock';
 import { IFF_UP, ND_FLAGS } from './net/abi';
 import { stack_rx_burst, stackBurstBuf } from './net/eth';
 import { fib4_prefetch, fib4PrefetchDsts } from './net/fib_prefetch';
-import { fibHelperCalls } from './net/fib_helper';
+import { fibHelperBurst, fibHelperBurstEnd, fibHelperCalls, fibHelperSlot } from './net/fib_helper';
 import {
   tpBulkOn, tpCpumapFrame, tpCpumapKthread, tpDevmapFrame, tpFlush, tpOn, tpXdpException, tpXdpRedirect, tpXdpTxFrame, TP_XDP_BULK_TX, TP_XDP_EXCEPTION,
   TP_XDP_REDIRECT, TP_XDP_REDIRECT_ERR,
@@ -57,7 +57,10 @@ import {
  */
 const fibWarm = memory.data(MAX_DEVICES);
 
-/** Warm the FIB for the untagged IPv4 destinations of rx ring entries c .. c + k - 1 (k ≤ BURST_MAX). */
+/**
+ * Warm the FIB for the untagged IPv4 destinations of rx ring entries c .. c + k - 1 (k ≤ BURST_MAX),
+ * then tell the helper the burst's walk is there (fibHelperBurst; each frame's slot: warmSlot).
+ */
 function warmRing(rx: u32, c: u32, k: u32): void {
   const d = fib4PrefetchDsts();
   let m: u32 = 0;
@@ -70,6 +73,12 @@ function warmRing(rx: u32, c: u32, k: u32): void {
     }
   }
   fib4_prefetch(m);
+  fibHelperBurst();
+}
+
+/** The slot warmRing gave the frame at `data` (`len` bytes) when `next` frames before it in the burst got one: next, or -1. */
+@inline function warmSlot(data: u32, len: u32, next: i32): i32 {
+  return len >= 34 && load<u16>(data, 12) == 0x0008 ? next : -1;
 }
 
 /** Frames of the burst in flight bound for the stack (at stackBurstBuf()), handed over a burst at a time. */
@@ -511,6 +520,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
       }
       done += k;
     }
+    if (warm) fibHelperBurstEnd();
   } else if (slot == 0 && stackUp(ifindex)) {
     // No program, a device the stack has up: every frame is XDP_PASS (counted once for the poll) and
     // goes to the stack, gathered as toHost gathers it.
@@ -528,8 +538,12 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
       if (++stackN == BURST_MAX) stackFlush(ifindex, q, qi);
     }
   } else {
+    let warmed: i32 = 0;
     for (let i: u32 = 0; i < n; i++) {
-      if (warm && (i & (BURST_MAX - 1)) == 0) warmRing(rx, c + i, min(n - i, BURST_MAX));
+      if (warm && (i & (BURST_MAX - 1)) == 0) {
+        warmRing(rx, c + i, min(n - i, BURST_MAX));
+        warmed = 0;
+      }
       const e = ringEntry(rx, c + i);
       let data = <u32>load<u64>(e);
       let len = load<u32>(e, 8);
@@ -537,6 +551,11 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
       let meta = opts & OPT_META_MASK;
       bytes += len;
       let act = XDP_PASS;
+      if (warm) {
+        const s = warmSlot(data, len, warmed);
+        if (s >= 0) warmed++;
+        fibHelperSlot(s);
+      }
       if (slot != 0) {
         const hard = data & ~(FRAME_SIZE - 1);
         xdp_setup(hard, FRAME_SIZE, data - hard, len, meta, ifindex, qi, 0);
@@ -547,6 +566,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
       }
       verdict(q, dev, qi, ifindex, slot, act, data, len, meta, opts & ~OPT_META_MASK);
     }
+    if (warm) fibHelperBurstEnd();
   }
   if (stackN != 0) stackFlush(ifindex, q, qi);
   if (hostN != 0) hostFlush();
