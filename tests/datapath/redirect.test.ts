@@ -76,6 +76,24 @@ describe.each(['table', 'burst'] as const)('bpf_redirect (%s dispatch)', (dispat
     expect(eth1.stats().txBytes).toBe(len(tags.filter((t) => t % 4 === 2)));
   });
 
+  it('takes the low 32 bits of the ifindex; any flag is XDP_ABORTED', async () => {
+    const dp = await Datapath.create({ dispatch });
+    const eth0 = dp.addDevice({ name: 'eth0' });
+    const eth1 = dp.addDevice({ name: 'eth1' });
+    eth0.attachXdp(await dp.loadInsns(assemble(`r1 = ${2 ** 32 + eth1.ifindex} ll\nr2 = 0\ncall 23\nexit`)));
+    eth0.inject(frame(60, 1));
+    eth0.poll();
+    expect(eth1.readTx().map((o) => tagOf(o.data))).toEqual([1]);
+    for (const flags of ['1', '0x100000000 ll']) {
+      eth0.attachXdp(await dp.loadInsns(assemble(`r1 = ${eth1.ifindex}\nr2 = ${flags}\ncall 23\nexit`)));
+      eth0.inject(frame(60, 2));
+      eth0.poll();
+    }
+    expect(eth1.readTx()).toEqual([]);
+    expect(eth0.stats().verdicts.XDP_ABORTED).toBe(2);
+    expect(eth0.stats().drops.XDP_ABORTED).toBe(2);
+  });
+
   it('to an ifindex that is no device: a counted drop (REDIRECT_NO_DEVICE), the frame back on the fill ring', async () => {
     const dp = await Datapath.create({ dispatch });
     const eth0 = dp.addDevice({ name: 'eth0', ringSize: 64 });
