@@ -21,7 +21,7 @@
 
 import {
   CTX_BASE, CTX_DATA, CTX_DATA_END, CTX_DATA_META, CTX_EGRESS_IFINDEX, CTX_REDIRECT_FLAGS, CTX_REDIRECT_IFINDEX,
-  CTX_REDIRECT_MAP, DEV_HOST_RING, DEV_IFINDEX, DEV_NQUEUES, DEV_PROG, DP_TRACE, DROP_DEVMAP_PROG,
+  CTX_REDIRECT_MAP, DEV_HOST_RING, DEV_PEER, DEV_IFINDEX, DEV_NQUEUES, DEV_PROG, DP_TRACE, DROP_DEVMAP_PROG,
   DROP_HOST_RING_FULL, DROP_REDIRECT_NO_DEVICE, DROP_REDIRECT_UNSUPPORTED, DROP_XDP_ABORTED, DROP_XDP_DROP,
   DROP_XSK_INVALID, FRAME_SIZE, MAP_ID, MAP_TYPE, MAP_VALUE_SIZE, MAX_DEVICES, NAPI_BUDGET, QSTAT_RX_BYTES,
   QSTAT_RX_PACKETS, QSTAT_XDP_ABORTED, QSTAT_XDP_DROP, QSTAT_XDP_INVALID, QSTAT_XDP_PASS, QSTAT_XDP_REDIRECT,
@@ -29,7 +29,7 @@ import {
   DP_DEVS, DEV_BURST, MAP_DATA, MAP_MAX_ENTRIES, DROP_NO_BUFFER, DP_BURST, BURST_MAX, BURST_RECORD_SIZE, Q_OWNER, RING_ENTRIES, DESC_SIZE,
 } from './abi';
 import { copyBytes } from './bytes';
-import { count, countDrop, devLookup, devQueue, OPT_META_MASK, queueRefill, recycle, recycleBatchBegin, recycleBatchEnd, txBulkBegin, txBulkEnd, xmit } from './device';
+import { count, countDrop, devLookup, devQueue, OPT_META_MASK, queueRefill, recycle, recycleBatchBegin, recycleBatchEnd, transmitBurst, txBulkBegin, txBulkEnd, xmit } from './device';
 import { devmapHashLookupIdx, devmapLookupIdx } from './maps/devmap';
 import { fdArrayLookupIdx } from './maps/fd_array';
 import { CPUMAP_QUEUES, CQ_CONS, CQ_MAP, CQ_CPU, CQ_DRAINED, CQ_ENTRIES, CQ_ENTRY_SIZE, CQ_MASK, CQ_NEXT, CQ_PROD, CQ_PROG, cpumapEnqueue, cpumapLookupIdx, cpumapWorkers } from './maps/cpumap';
@@ -43,7 +43,7 @@ import { netLockId } from './net/lock';
 import { IFF_UP, ND_FLAGS } from './net/abi';
 import { stack_rx_burst, stackBurstBuf } from './net/eth';
 import { fib4_prefetch, fib4PrefetchDsts } from './net/fib_prefetch';
-import { fibHelperCalls } from './net/fib_helper';
+import { fibHelperBurst, fibHelperBurstEnd, fibHelperCalls, fibHelperSlot } from './net/fib_helper';
 import {
   tpBulkOn, tpCpumapFrame, tpCpumapKthread, tpDevmapFrame, tpFlush, tpOn, tpXdpException, tpXdpRedirect, tpXdpTxFrame, TP_XDP_BULK_TX, TP_XDP_EXCEPTION,
   TP_XDP_REDIRECT, TP_XDP_REDIRECT_ERR,
@@ -57,7 +57,10 @@ import {
  */
 const fibWarm = memory.data(MAX_DEVICES);
 
-/** Warm the FIB for the untagged IPv4 destinations of rx ring entries c .. c + k - 1 (k ≤ BURST_MAX). */
+/**
+ * Warm the FIB for the untagged IPv4 destinations of rx ring entries c .. c + k - 1 (k ≤ BURST_MAX),
+ * then tell the helper the burst's walk is there (fibHelperBurst; each frame's slot: warmSlot).
+ */
 function warmRing(rx: u32, c: u32, k: u32): void {
   const d = fib4PrefetchDsts();
   let m: u32 = 0;
@@ -70,6 +73,12 @@ function warmRing(rx: u32, c: u32, k: u32): void {
     }
   }
   fib4_prefetch(m);
+  fibHelperBurst();
+}
+
+/** The slot warmRing gave the frame at `data` (`len` bytes) when `next` frames before it in the burst got one: next, or -1. */
+@inline function warmSlot(data: u32, len: u32, next: i32): i32 {
+  return len >= 34 && load<u16>(data, 12) == 0x0008 ? next : -1;
 }
 
 /** Frames of the burst in flight bound for the stack (at stackBurstBuf()), handed over a burst at a time. */
@@ -77,6 +86,7 @@ let stackN: u32 = 0;
 
 /** The frames gathered for the stack go in (stack_rx_burst warms the FIB for them first). */
 function stackFlush(ifindex: u32, q: u32, qi: u32): void {
+  redirSettle(); // the frames redirected before these go out first
   const n = stackN;
   stackN = 0;
   stack_rx_burst(ifindex, q, qi, n);
@@ -242,6 +252,32 @@ function redirectTo(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, o
 const EINVAL: i32 = 22;
 const EBADRQC: i32 = 56;
 
+// bpf_redirect to a device's own TX ring in the unshared build (one thread): the frames of a poll that go
+// to one TX queue in a row are gathered and handed to transmitBurst together — its checks, ring entries,
+// counters and drops those of as many transmit calls in a row, with the ring's producer index and the
+// queue's counters written once (the stack's lean forward sends its frames the same way, netdev.ts).
+// Whatever else the poll does with a frame sends the gathered ones first (redirFlush), so frames reach
+// every ring in the order they had; a poll ends with none gathered. Not with metadata (a TX descriptor
+// carries its length: transmit), a veth peer, or the tracepoints that report each frame's transmit.
+// (The shared build's polls queue every transmit in bulks of their own: device.ts xmit.)
+const REDIR_BUF: u32 = <u32>memory.data(BURST_MAX * 8, 8);
+let redirN: u32 = 0;
+let redirDev: u32 = 0;
+let redirQ: u32 = 0;
+let redirQi: u32 = 0;
+
+/** The gathered redirects onto their TX ring. */
+function redirFlush(): void {
+  const n = redirN;
+  redirN = 0;
+  transmitBurst(redirQ, redirDev, redirQi, REDIR_BUF, n);
+}
+
+/** Send what redirect gathered, before anything else is done with a frame of the poll. */
+@inline function redirSettle(): void {
+  if (!ASC_FEATURE_THREADS && redirN != 0) redirFlush();
+}
+
 /**
  * XDP_REDIRECT, then the tracepoint xdp_do_redirect raises: xdp_redirect once the frame is handed on,
  * xdp_redirect_err with the error when it is dropped (missing target: -EINVAL; a map type without a
@@ -250,6 +286,21 @@ const EBADRQC: i32 = 56;
 function redirect(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, opts: u32): i32 {
   const map = load<u32>(CTX_BASE + CTX_REDIRECT_MAP);
   const key = load<u32>(CTX_BASE + CTX_REDIRECT_IFINDEX);
+  if (!ASC_FEATURE_THREADS && map == 0 && meta == 0 && !tpOn(TP_XDP_REDIRECT) && !tpBulkOn()) {
+    const tdev = devLookup(key);
+    if (tdev != 0 && load<u32>(tdev, DEV_PEER) == 0) {
+      if (redirN != 0 && (tdev != redirDev || q != redirQ || qi != redirQi)) redirFlush();
+      const b = REDIR_BUF + (redirN << 3);
+      store<u32>(b, data);
+      store<u32>(b, len, 4);
+      redirDev = tdev;
+      redirQ = q;
+      redirQi = qi;
+      if (++redirN == BURST_MAX) redirFlush();
+      return 0;
+    }
+  }
+  redirSettle();
   const err = redirectTo(q, dev, qi, data, len, meta, opts);
   if (tpOn(err < 0 ? TP_XDP_REDIRECT_ERR : TP_XDP_REDIRECT)) tpXdpRedirect(dev, load<u32>(dev + DEV_PROG), err < 0 ? 0 : redirectTarget(map, key), err, map, map == 0 ? 0 : load<u32>(map, MAP_TYPE), map == 0 ? 0 : load<u32>(map, MAP_ID), key);
   return err;
@@ -460,6 +511,7 @@ export function cpumap_poll(cpu: u32, budget: u32): u32 {
 
 /** Act on one verdict: the frame at data/len (meta bytes in front) goes where `act` says. */
 @inline function verdict(q: u32, dev: u32, qi: u32, ifindex: u32, slot: u32, act: u32, data: u32, len: u32, meta: u32, hops: u32): void {
+  if (act != XDP_REDIRECT) redirSettle();
   if (act == XDP_DROP) {
     count(q, QSTAT_XDP_DROP, 1);
     countDrop(q, DROP_XDP_DROP);
@@ -526,6 +578,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
       }
       done += k;
     }
+    if (warm) fibHelperBurstEnd();
   } else if (slot == 0 && stackUp(ifindex)) {
     // No program, a device the stack has up: every frame is XDP_PASS (counted once for the poll) and
     // goes to the stack, gathered as toHost gathers it.
@@ -543,8 +596,12 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
       if (++stackN == BURST_MAX) stackFlush(ifindex, q, qi);
     }
   } else {
+    let warmed: i32 = 0;
     for (let i: u32 = 0; i < n; i++) {
-      if (warm && (i & (BURST_MAX - 1)) == 0) warmRing(rx, c + i, min(n - i, BURST_MAX));
+      if (warm && (i & (BURST_MAX - 1)) == 0) {
+        warmRing(rx, c + i, min(n - i, BURST_MAX));
+        warmed = 0;
+      }
       const e = ringEntry(rx, c + i);
       let data = <u32>load<u64>(e);
       let len = load<u32>(e, 8);
@@ -552,6 +609,11 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
       let meta = opts & OPT_META_MASK;
       bytes += len;
       let act = XDP_PASS;
+      if (warm) {
+        const s = warmSlot(data, len, warmed);
+        if (s >= 0) warmed++;
+        fibHelperSlot(s);
+      }
       if (slot != 0) {
         const hard = data & ~(FRAME_SIZE - 1);
         xdp_setup(hard, FRAME_SIZE, data - hard, len, meta, ifindex, qi, 0);
@@ -562,7 +624,9 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
       }
       verdict(q, dev, qi, ifindex, slot, act, data, len, meta, opts & ~OPT_META_MASK);
     }
+    if (warm) fibHelperBurstEnd();
   }
+  redirSettle();
   if (stackN != 0) stackFlush(ifindex, q, qi);
   if (hostN != 0) hostFlush();
   txBulkEnd();

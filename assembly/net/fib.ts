@@ -832,15 +832,34 @@ function mergedBurst4(root: u32, fl: u32, res: u32): bool {
   const lpm2 = load<u32>(local + TB_LPM);
   if (lpm == 0 || lpm2 == 0 || offBurst) return 0;
   const kept = fib4BurstHandles(lpm, lpm2, dst);
-  // -1: not the burst's; 0: main has no route (the full lookup goes on to table default); an alias list
-  if (kept <= 0 || (kept & 1) == 0 || fib4BurstLocal() != 0) return 0;
-  const fa = <u32>kept & ~1;
+  // -1: not the burst's
+  if (kept < 0 || fib4BurstLocal() != 0) return 0;
+  return burstAliasScoped(<u32>kept, tos, scope);
+}
+
+/**
+ * Main's route handle `h` for a destination local has nothing for, as burstAlias4 takes it: its alias
+ * (one route, dscp, scope, unicast, alive with its first next hop alive), else 0 — no route (the full
+ * lookup goes on to table default) or an alias list.
+ */
+@inline function burstAliasScoped(h: u32, tos: u32, scope: u32): u32 {
+  if (h == 0 || (h & 1) == 0) return 0;
+  const fa = h & ~1;
   const dscp = <u32>load<u8>(fa + FA_DSCP);
   if (dscp != 0 && dscp != (tos & DSCP_LEGACY_MASK)) return 0;
   if (<u32>load<u8>(fa + FA_SCOPE) < scope || <u32>load<u8>(fa + FA_TYPE) != RTN_UNICAST) return 0;
   if ((load<u32>(fa + FA_FLAGS) & RTNH_F_DEAD) != 0 || load<u32>(fa + FA_NHS) == 0) return 0;
   if ((load<u32>(fa + FA_NH + NH_FLAGS) & RTNH_F_DEAD) != 0) return 0;
   return fa;
+}
+
+/**
+ * fib4_burst_route for the burst's `j`-th destination, once fib4_burst_ready() said yes for the burst
+ * and no rule was added (fib4BurstRules false): the same answer, read by slot instead of searched for.
+ */
+@inline export function fib4BurstRouteOutAt(j: u32, tos: u32): u32 {
+  if (fib4BurstLocalAt(j) != 0) return 0;
+  return burstAliasScoped(fib4BurstMainAt(j), tos, RT_SCOPE_UNIVERSE);
 }
 
 /**

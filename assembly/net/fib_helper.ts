@@ -30,7 +30,7 @@ import {
 } from './abi';
 import { sysctl } from './core';
 import {
-  FA_HAS_PREFSRC, FA_LOCK, FA_MTU, FA_NH, FA_NHS, FA_PREFSRC, FA_PRIORITY, lookup4NoPath, fib4_burst_direct, fib4_burst_route, fib4_burst_rule_route, fib4CustomRules, fib4_mp_pick, NH_SIZE,
+  FA_HAS_PREFSRC, FA_LOCK, fib4_burst_ready, fib4BurstRouteOutAt, fib4BurstRuleRouteAt, fib4BurstRules, FA_MTU, FA_NH, FA_NHS, FA_PREFSRC, FA_PRIORITY, lookup4NoPath, fib4_burst_direct, fib4_burst_route, fib4_burst_rule_route, fib4CustomRules, fib4_mp_pick, NH_SIZE,
   fib4_select_path, fib6_lookup_oif, fib6_select_path, fib6_table_lookup, fib_result_prefsrc, fib_table_lookup, NH_GW, NH_GW_FAMILY,
   NH_NEIGH, NH_OIF,
 } from './fib';
@@ -39,7 +39,7 @@ import { neigh4LookupHintedDev, neigh_lookup } from './neigh';
 import { ipv6_dev_get_saddr } from './netdev';
 import { ipv6Copy, zero64 } from './inet';
 import { BURST_MAX } from '../abi';
-import { fib4_prefetch, fib4PrefetchDsts } from './fib_prefetch';
+import { fib4_prefetch, fib4BurstDstAt, fib4BurstWalk, fib4PrefetchDsts } from './fib_prefetch';
 
 export const BPF_FIB_LOOKUP_DIRECT: u32 = 1;
 export const BPF_FIB_LOOKUP_OUTPUT: u32 = 2;
@@ -238,12 +238,23 @@ function ipv4Lean(p: u32, flags: u32): i32 {
     fa = fib4_burst_direct(load<u32>(p + P_DST), tos);
     if (fa == 1) return BPF_FIB_LKUP_RET_NOT_FWDED;
   } else {
-    fa = fib4_burst_route(load<u32>(p + P_DST), tos);
-    // rules added: the rules ipv4Lookup's flow key matches, walked to main (fib4_burst_rule_route)
-    if (fa == 0 && fib4CustomRules()) {
-      leanFlow(p, tos);
-      keyed = true;
-      fa = fib4_burst_rule_route(load<u32>(p + P_DST), flKey(), tos);
+    const dst = load<u32>(p + P_DST);
+    const s = slotNow;
+    if (s >= 0 && slotWalk == fib4BurstWalk() && fib4BurstDstAt(<u32>s) == dst) {
+      // the frame's own slot of the burst's walk, current for the burst (fibHelperBurst): read, not searched
+      if (slotRules) {
+        leanFlow(p, tos);
+        keyed = true;
+        fa = fib4BurstRuleRouteAt(<u32>s, flKey(), tos);
+      } else fa = fib4BurstRouteOutAt(<u32>s, tos);
+    } else {
+      fa = fib4_burst_route(dst, tos);
+      // rules added: the rules ipv4Lookup's flow key matches, walked to main (fib4_burst_rule_route)
+      if (fa == 0 && fib4CustomRules()) {
+        leanFlow(p, tos);
+        keyed = true;
+        fa = fib4_burst_rule_route(dst, flKey(), tos);
+      }
     }
   }
   if (fa == 0 || sysctl(SYSCTL_IP_FORWARD_USE_PMTU) != 0 || (load<u32>(fa + FA_LOCK) & RTAX_MTU_LOCK) != 0) return -1;
@@ -359,6 +370,41 @@ function ipv6Lookup(p: u32, flags: u32): i32 {
   return setFwdParams(p, mtu);
 }
 
+// The frame the program runs for, as its poll (napi.ts) tells it: its slot among the destinations the
+// burst's walk warmed (-1: none), and whether that walk's answers are current for the burst — checked once
+// for it (fib4_burst_ready), as the stack's lean forward checks them (an update published during the burst
+// is seen from the next one on). The short way then reads the frame's answer by its slot when the
+// program asks for that destination (the slot's is compared), instead of searching the walk for it.
+/** The walk (fib4BurstWalk) fibHelperBurst found current, for the slots it hands out; a later walk voids them. */
+let slotWalk: u32 = 0;
+let slotNow: i32 = -1;
+/** The walk's frames are routed through the rules (fib4BurstRules at fibHelperBurst). */
+let slotRules: bool = false;
+
+/**
+ * A burst's frames are about to run, their destinations just walked (fib4_prefetch): from now on
+ * fibHelperSlot names each frame's slot. Nothing is kept when the walk's answers are not current.
+ */
+export function fibHelperBurst(): void {
+  slotNow = -1;
+  slotRules = false;
+  if (fib4_burst_ready()) {
+    slotWalk = fib4BurstWalk();
+    slotRules = fib4BurstRules();
+  } else slotWalk = fib4BurstWalk() - 1; // no slot matches
+}
+
+/** The burst is over: no slot is handed out until the next fibHelperBurst. */
+export function fibHelperBurstEnd(): void {
+  slotNow = -1;
+  slotWalk = fib4BurstWalk() - 1;
+}
+
+/** The frame that runs next is the walk's `s`-th destination (-1: none of them). */
+@inline export function fibHelperSlot(s: i32): void {
+  slotNow = s;
+}
+
 /** Calls so far (this worker's; wraps): napi.ts warms the FIB for the next burst of a program that makes them. */
 export let fibHelperCalls: u32 = 0;
 
@@ -391,7 +437,8 @@ const BULK_PARAMS: usize = memory.data(PARAMS_SIZE, 8);
 /**
  * bpf_fib_lookup as the data path runs it, for `n` IPv4 destinations (network-order u32s at `src`)
  * arriving on device `ifindex`, with `flags`: a burst of BURST_MAX at a time, the FIB warmed for the
- * burst first (fib4_prefetch, as napi.ts warms it ahead of a program that calls the helper), then the
+ * burst first (fib4_prefetch, as napi.ts warms it ahead of a program that calls the helper, each lookup
+ * told its slot), then the
  * helper on a struct set as an XDP program sets it (family, ifindex, ipv4_dst; the rest zero). To
  * `dst`, per destination, the egress ifindex on BPF_FIB_LKUP_RET_SUCCESS, else 0; when `out` is not 0,
  * per destination 68 bytes there: the return code (i32), then the struct as the helper left it.
@@ -406,8 +453,10 @@ export function fib4_lookup_bulk(ifindex: u32, flags: u32, src: u32, dst: u32, n
     const k = min(n - done, BURST_MAX);
     for (let i: u32 = 0; i < k; i++) store<u32>(d + (i << 2), load<u32>(src + ((done + i) << 2)));
     fib4_prefetch(k);
+    fibHelperBurst();
     for (let i: u32 = 0; i < k; i++) {
       const j = done + i;
+      fibHelperSlot(<i32>i);
       zero64(p);
       store<u8>(p + P_FAMILY, <u8>AF_INET);
       store<u32>(p + P_IFINDEX, ifindex);
@@ -423,5 +472,6 @@ export function fib4_lookup_bulk(ifindex: u32, flags: u32, src: u32, dst: u32, n
     }
     done += k;
   }
+  fibHelperBurstEnd();
   return ok;
 }

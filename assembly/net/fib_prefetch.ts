@@ -50,6 +50,18 @@ let bN: u32 = 0;
 let bNext: u32 = 0; //   where the next lookup's destination is likely to be (frames are routed in order)
 /** Set by fib4BurstHandles: local's answer for the destination it found. */
 let bLocalHandle: u32 = 0;
+/** Walks started so far (wraps): a reader by slot (fib_helper.ts) knows the slots it was given are still the same walk's. */
+let bWalk: u32 = 0;
+
+/** The walk the answers at PF_MAIN / PF_LOCAL come from (fib4_prefetch counts each one it starts). */
+@inline export function fib4BurstWalk(): u32 {
+  return bWalk;
+}
+
+/** The burst's `j`-th destination (network order), as the caller wrote it before the walk. */
+@inline export function fib4BurstDstAt(j: u32): u32 {
+  return load<u32>(netScratch() + SCR_BURST + PF_DST + (j << 2));
+}
 
 /**
  * Main's route handle for destination `dst` (network order) as the burst's walk found it, when the
@@ -126,6 +138,7 @@ let sink: u32 = 0;
  */
 export function fib4_prefetch(n: u32): void {
   bMain = 0; // the last burst's answers are not this one's
+  bWalk++;
   if (n == 0 || n > BURST_MAX || load<u32>(netRoot() + NR_FIB) == 0) return;
   const main = fib_table_get(AF_INET, RT_TABLE_MAIN);
   if (main == 0) return;

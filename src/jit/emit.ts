@@ -39,7 +39,7 @@ import {
   STACK_SIZE,
 } from '../isa/opcodes.js';
 import { callTarget, writesRegister, type Insn } from '../isa/insn.js';
-import { CTX, CTX_BASE, DESC, FRAME_SIZE, MAP_HDR, MAX_TAIL_CALL_CNT, RING, RUN, RUN_BASE, STACK_BASE, STACK_TOP, XDP_FRAME_STRUCT } from '../runtime/memory.js';
+import { CTX, CTX_BASE, DESC, FRAME_SIZE, MAP_HDR, MAX_TAIL_CALL_CNT, RING, RUN, RUN_BASE, STACK_BASE, STACK_TOP, XDP_ACTIONS, XDP_FRAME_STRUCT } from '../runtime/memory.js';
 import {
   callbackExportName,
   callbackSlotGlobal,
@@ -56,6 +56,7 @@ import {
   HELPER_XDP_GET_BUFF_LEN,
   HELPER_XDP_LOAD_BYTES,
   HELPER_XDP_STORE_BYTES,
+  HELPER_REDIRECT,
   HELPER_TAIL_CALL,
   IMPORT_PROG_ARRAY_GET,
   IMPORT_TABLE,
@@ -1030,6 +1031,21 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       ];
     }
     switch (ins.imm) {
+      case HELPER_REDIRECT:
+        // bpf_redirect(ifindex, flags): any flag is invalid for XDP (XDP_ABORTED); else the target in the
+        // context's redirect fields (ifindex, no map, flags 0) and XDP_REDIRECT
+        return [
+          m.if(
+            m.i64.ne(get(2), k64(0)),
+            set(R0, k64(XDP_ACTIONS.indexOf('XDP_ABORTED'))),
+            m.block(null, [
+              m.i32.store(0, 4, k32(CTX_BASE + CTX.REDIRECT_IFINDEX), lo32(1)),
+              m.i32.store(0, 4, k32(CTX_BASE + CTX.REDIRECT_MAP), k32(0)),
+              m.i64.store(0, 8, k32(CTX_BASE + CTX.REDIRECT_FLAGS), k64(0)),
+              set(R0, k64(XDP_ACTIONS.indexOf('XDP_REDIRECT'))),
+            ]),
+          ),
+        ];
       case HELPER_GET_SMP_PROCESSOR_ID: // the run's CPU (assembly/xdp.ts)
         return [set(R0, m.i64.extend_u(m.i32.load(0, 4, k32(RUN_BASE + RUN.CPU))))];
       case HELPER_XDP_GET_BUFF_LEN:

@@ -30,6 +30,70 @@ describe.each(['table', 'burst'] as const)('bpf_redirect (%s dispatch)', (dispat
     expect(eth1.stats().txBytes).toBe(160);
   });
 
+  it('frames redirected, sent back (XDP_TX), dropped and passed in one poll reach each TX ring in their order', async () => {
+    const dp = await Datapath.create({ dispatch });
+    const eth0 = dp.addDevice({ name: 'eth0' });
+    const eth1 = dp.addDevice({ name: 'eth1' });
+    // by the tag's low two bits: 0 XDP_TX, 1 bpf_redirect to eth0 itself, 2 to eth1, 3 XDP_PASS
+    const prog = assemble(`
+      r2 = *(u32 *)(r1 + 0)
+      r3 = *(u32 *)(r1 + 4)
+      r4 = r2
+      r4 += 18
+      if r4 > r3 goto pass
+      r5 = *(u8 *)(r2 + 14)
+      r5 &= 3
+      if r5 == 0 goto tx
+      if r5 == 1 goto self
+      if r5 == 2 goto other
+    pass:
+      r0 = 2
+      exit
+    tx:
+      r0 = 3
+      exit
+    self:
+      r1 = ${eth0.ifindex}
+      r2 = 0
+      call 23
+      exit
+    other:
+      r1 = ${eth1.ifindex}
+      r2 = 0
+      call 23
+      exit`);
+    eth0.attachXdp(await dp.loadInsns(prog));
+    // runs of each kind, then alternating
+    const tags = [1, 5, 9, 0, 4, 2, 6, 10, 3, 13, 8, 17, 12, 14, 21, 7, 25, 16, 29, 18, 20, 33];
+    expect(eth0.injectBatch(tags.map((t) => frame(60 + (t % 7), t)))).toBe(tags.length);
+    expect(eth0.poll()).toBe(tags.length);
+    expect(eth0.readTx().map((o) => tagOf(o.data))).toEqual(tags.filter((t) => t % 4 <= 1));
+    expect(eth1.readTx().map((o) => tagOf(o.data))).toEqual(tags.filter((t) => t % 4 === 2));
+    expect(eth0.readHost().map((o) => tagOf(o.data))).toEqual(tags.filter((t) => t % 4 === 3));
+    const len = (ts: number[]) => ts.reduce((a, t) => a + 60 + (t % 7), 0);
+    expect(eth0.stats().txPackets).toBe(tags.filter((t) => t % 4 <= 1).length);
+    expect(eth0.stats().txBytes).toBe(len(tags.filter((t) => t % 4 <= 1)));
+    expect(eth1.stats().txBytes).toBe(len(tags.filter((t) => t % 4 === 2)));
+  });
+
+  it('takes the low 32 bits of the ifindex; any flag is XDP_ABORTED', async () => {
+    const dp = await Datapath.create({ dispatch });
+    const eth0 = dp.addDevice({ name: 'eth0' });
+    const eth1 = dp.addDevice({ name: 'eth1' });
+    eth0.attachXdp(await dp.loadInsns(assemble(`r1 = ${2 ** 32 + eth1.ifindex} ll\nr2 = 0\ncall 23\nexit`)));
+    eth0.inject(frame(60, 1));
+    eth0.poll();
+    expect(eth1.readTx().map((o) => tagOf(o.data))).toEqual([1]);
+    for (const flags of ['1', '0x100000000 ll']) {
+      eth0.attachXdp(await dp.loadInsns(assemble(`r1 = ${eth1.ifindex}\nr2 = ${flags}\ncall 23\nexit`)));
+      eth0.inject(frame(60, 2));
+      eth0.poll();
+    }
+    expect(eth1.readTx()).toEqual([]);
+    expect(eth0.stats().verdicts.XDP_ABORTED).toBe(2);
+    expect(eth0.stats().drops.XDP_ABORTED).toBe(2);
+  });
+
   it('to an ifindex that is no device: a counted drop (REDIRECT_NO_DEVICE), the frame back on the fill ring', async () => {
     const dp = await Datapath.create({ dispatch });
     const eth0 = dp.addDevice({ name: 'eth0', ringSize: 64 });

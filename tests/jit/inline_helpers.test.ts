@@ -1,5 +1,5 @@
 // Fast path helpers the JIT inlines (emit.ts inlineFastPathHelper): array map updates, adjust_meta,
-// get_buff_len, and load/store_bytes with a constant length. The interpreter calls the AssemblyScript
+// get_buff_len, redirect, and load/store_bytes with a constant length. The interpreter calls the AssemblyScript
 // helpers themselves, so every case must give the same r0, data_out and map contents in the JIT
 // (checked and unchecked) as in the interpreter, including the cases the inline code hands back to
 // the helper (fragments, out-of-range spans, overlapping buffers).
@@ -88,6 +88,10 @@ const CASES: Case[] = [
     { name: `frags: store_bytes(${off}, ${len})`, src: bytes(190, off, len), data: JUMBO },
   ]),
   { name: 'frags: get_buff_len', src: 'call 188\nexit', data: JUMBO },
+  // bpf_redirect: XDP_REDIRECT (4), or XDP_ABORTED (0) with any flag, the high word's too
+  { name: 'redirect(3, 0)', src: 'r1 = 3\nr2 = 0\ncall 23\nexit' },
+  { name: 'redirect(3, 1)', src: 'r1 = 3\nr2 = 1\ncall 23\nexit' },
+  { name: 'redirect with a flag in the high word', src: 'r1 = 3\nr2 = 0x100000000 ll\ncall 23\nexit' },
 ];
 
 describe('fast path helpers inlined by the JIT agree with the helpers', () => {
