@@ -1184,6 +1184,11 @@ class Verifier {
           if (src.id === 0 && !src.varOff.isConst) value.id = src.id = ++this.idGen;
         }
         this.stackWriteFixed(frame, lo, size, value, valueRegno !== undefined, pc);
+        // A zero register stored off a slot boundary is no spill but STACK_ZERO bytes, known through the
+        // register alone: check_stack_write_fixed_off makes it precise (mark_chain_precision).
+        if (valueRegno !== undefined && (lo & 7) !== 0 && value.isScalar && value.varOff.isConst && value.varOff.value === 0n) {
+          this.precise(st, valueRegno);
+        }
       } else {
         // Variable offset: any byte in the window may be written.
         const zero = value?.isScalar && value.varOff.isConst && value.varOff.value === 0n;
