@@ -2215,7 +2215,8 @@ class Verifier {
             bt.regs[fr - 1]! |= regs;
             return true;
           }
-          if (ins.src !== PseudoCall.HELPER) return false;
+          // A kfunc call sets r0 as a helper call does (backtrack_insn: only one with imm 0 is not followed).
+          if (ins.src !== PseudoCall.HELPER && (ins.src !== PseudoCall.KFUNC || ins.imm === 0)) return false;
           if (this.callbackCalls.has(i) && subseq !== i + 1) {
             // Backwards out of a callback's entry into the call that scheduled it: only its r1-r5
             // (set by the call) may be asked for, and none of its stack.
