@@ -580,9 +580,11 @@ class Verifier {
       const frame = st.frames[f]!;
       if (f === st.frames.length - 1) masks.push(this.live[pc]!);
       else {
-        // A caller's registers live when the callee returns, r0 excepted (the callee defines it).
-        const ret = st.frames[f + 1]!.callsite + 1;
-        masks.push(frame && ret < this.live.length ? this.live[ret]! & ~1 : 0x3ff);
+        // A caller's registers as live before its call (frame_insn_idx is the callsite): those live when
+        // the callee returns, r0 excepted, and the call's arguments. A subprogram's caller has r1-r5
+        // cleared at the call, but a callback's (bpf_loop) keeps them: its count r1 is precise there.
+        const call = st.frames[f + 1]!.callsite;
+        masks.push(frame && call >= 0 && call < this.live.length ? this.live[call]! : 0x3ff);
       }
     }
     return masks;
@@ -2173,9 +2175,11 @@ class Verifier {
         if (op === JmpOp.EXIT) {
           if (fr + 1 >= MAX_CALL_FRAMES) return false;
           if (this.callbackCalls.has(subseq)) {
-            // Backwards into a callback that returned to the call running it: that call set r1-r5
-            // itself, and the callback's r0 is no value of the caller's.
-            bt.regs[fr] = regs & ~0x3f;
+            // Backwards into a callback that returned to the call running it: the callback's r0 is
+            // no value of the caller's. The caller's r1-r5 asked for (bpf_loop's count and flags)
+            // stay asked for in its frame, to be followed from the call on: 6.18's log marks them
+            // in the checkpoint at the callback's entry ("frame0: parent state regs=r1,r4").
+            bt.regs[fr] = regs & ~1;
             bt.frame = fr + 1;
             bt.regs[fr + 1] = 0;
             bt.slotsLo[fr + 1] = 0;
