@@ -244,6 +244,23 @@ export class Reg {
     if (hi < this.smax) this.smax = hi;
     if (v.value > this.umin) this.umin = v.value;
     if (umax < this.umax) this.umax = umax;
+    // Where the u64 range and the tnum meet in a single value, the register is that value (6.18.y's
+    // __update_reg64_bounds, efc11a667878): umin alone, the tnum's largest, or one member in between.
+    // An ihl*2 in {28, 30} found above 28 is 30. Not for a constant tnum (nor, above, an unknown one):
+    // there the kernel's rule only un-crosses crossed bounds, which wxdp takes for a dead branch.
+    if (v.isConst) return;
+    const next = v.step(this.umin);
+    const uminIn = v.has(this.umin);
+    let k: bigint | undefined;
+    if (uminIn && next > this.umax) k = this.umin;
+    else if (!uminIn && next === umax) k = umax;
+    else if (!uminIn && next <= this.umax && v.step(next) > this.umax) k = next;
+    if (k !== undefined) {
+      // ___mark_reg_known: the value in every view; the id stays.
+      const id = this.id;
+      this.setKnown(k);
+      this.id = id;
+    }
   }
 
   updateBounds(): void {

@@ -271,9 +271,14 @@ class IdMap {
     return oldId === 0 || this.check(oldId, curId);
   }
 
-  /** check_scalar_ids: as checkScalar, but an unlinked current scalar gets an id of its own. */
+  /**
+   * check_scalar_ids as 6.18.y has it ("bpf: Relax scalar id equivalence for state pruning"): an old
+   * scalar linked to nothing accepts any links now (they only add constraints); a linked one needs
+   * the same links, an unlinked current scalar getting an id of its own.
+   */
   scalarIds(oldId: number, curId: number): boolean {
-    return this.check(oldId || --this.tmpId, curId || --this.tmpId);
+    if (oldId === 0) return true;
+    return this.check(oldId, curId || --this.tmpId);
   }
 }
 

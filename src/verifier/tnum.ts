@@ -205,6 +205,21 @@ export class Tnum {
     return this.clearSubreg().or(sub.subreg());
   }
 
+  /**
+   * The smallest value of the tnum above `z` (tnum_step): its largest when `z` is not below that, its
+   * smallest when `z` is below that. `z` + 1 "within the mask": every known position filled with ones
+   * so the carry runs through them, and below the highest known one bit of `z - value`.
+   */
+  step(z: bigint): bigint {
+    const tmax = this.value | this.mask;
+    if (z >= tmax) return tmax;
+    if (z < this.value) return this.value;
+    const d = z - this.value;
+    const carry = DELTA[fls64(d & ~this.mask & M64)]!;
+    const filled = d | carry | (~this.mask & M64);
+    return this.value | ((filled + 1n) & this.mask);
+  }
+
   equals(b: Tnum): boolean {
     return this.value === b.value && this.mask === b.mask;
   }

@@ -601,9 +601,11 @@ class Verifier {
       const frame = st.frames[f]!;
       if (f === st.frames.length - 1) masks.push(this.live[pc]!);
       else {
-        // A caller's registers live when the callee returns, r0 excepted (the callee defines it).
-        const ret = st.frames[f + 1]!.callsite + 1;
-        masks.push(frame && ret < this.live.length ? this.live[ret]! & ~1 : 0x3ff);
+        // A caller's registers as live before its call (frame_insn_idx is the callsite): those live when
+        // the callee returns, r0 excepted, and the call's arguments. A subprogram's caller has r1-r5
+        // cleared at the call, but a callback's (bpf_loop) keeps them: its count r1 is precise there.
+        const call = st.frames[f + 1]!.callsite;
+        masks.push(frame && call >= 0 && call < this.live.length ? this.live[call]! : 0x3ff);
       }
     }
     return masks;
@@ -1215,6 +1217,11 @@ class Verifier {
           if (src.id === 0 && !src.varOff.isConst) value.id = src.id = ++this.idGen;
         }
         this.stackWriteFixed(frame, lo, size, value, valueRegno !== undefined, pc);
+        // A zero register stored off a slot boundary is no spill but STACK_ZERO bytes, known through the
+        // register alone: check_stack_write_fixed_off makes it precise (mark_chain_precision).
+        if (valueRegno !== undefined && (lo & 7) !== 0 && value.isScalar && value.varOff.isConst && value.varOff.value === 0n) {
+          this.precise(st, valueRegno);
+        }
       } else {
         // Variable offset: any byte in the window may be written.
         const zero = value?.isScalar && value.varOff.isConst && value.varOff.value === 0n;
@@ -2206,9 +2213,11 @@ class Verifier {
         if (op === JmpOp.EXIT) {
           if (fr + 1 >= MAX_CALL_FRAMES) return false;
           if (this.callbackCalls.has(subseq)) {
-            // Backwards into a callback that returned to the call running it: that call set r1-r5
-            // itself, and the callback's r0 is no value of the caller's.
-            bt.regs[fr] = regs & ~0x3f;
+            // Backwards into a callback that returned to the call running it: the callback's r0 is
+            // no value of the caller's. The caller's r1-r5 asked for (bpf_loop's count and flags)
+            // stay asked for in its frame, to be followed from the call on: 6.18's log marks them
+            // in the checkpoint at the callback's entry ("frame0: parent state regs=r1,r4").
+            bt.regs[fr] = regs & ~1;
             bt.frame = fr + 1;
             bt.regs[fr + 1] = 0;
             bt.slotsLo[fr + 1] = 0;
@@ -2248,7 +2257,8 @@ class Verifier {
             bt.regs[fr - 1]! |= regs;
             return true;
           }
-          if (ins.src !== PseudoCall.HELPER) return false;
+          // A kfunc call sets r0 as a helper call does (backtrack_insn: only one with imm 0 is not followed).
+          if (ins.src !== PseudoCall.HELPER && (ins.src !== PseudoCall.KFUNC || ins.imm === 0)) return false;
           if (this.callbackCalls.has(i) && subseq !== i + 1) {
             // Backwards out of a callback's entry into the call that scheduled it: only its r1-r5
             // (set by the call) may be asked for, and none of its stack.

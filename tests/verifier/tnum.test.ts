@@ -67,6 +67,21 @@ describe('Tnum', () => {
     );
   });
 
+  it('step(z) is the smallest member above z, as the kernel\'s tnum_step', () => {
+    // The kernel's own example (kernel/bpf/tnum.c): t = x11100x0, z = 241 -> 242.
+    expect(Tnum.of(0b01110000n, 0b10000010n).step(241n)).toBe(242n);
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 0xfffn }), fc.bigInt({ min: 0n, max: 0xfffn }), fc.bigInt({ min: 0n, max: 0xfffn }), (v, m, z) => {
+        const t = Tnum.of(v, m);
+        const tmax = t.value | t.mask;
+        let want = z >= tmax ? tmax : t.value;
+        if (z >= t.value && z < tmax) for (want = z + 1n; !t.has(want); want++);
+        expect(t.step(z)).toBe(want);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('matches hand-worked values from the kernel definitions', () => {
     // tnum_range(0, 255): chi = 0xff, fls64 = 8, delta = 0xff → (0x0; 0xff), as the log prints var_off
     expect(Tnum.range(0n, 255n).toString()).toBe('(0x0; 0xff)');

@@ -216,6 +216,21 @@ export class Reg {
     this.smax = min(this.smax, s64(v.value | (v.mask & S64_MAX)));
     this.umin = max(this.umin, v.value);
     this.umax = min(this.umax, v.value | v.mask);
+    // 6.18.y: the u64 range and the tnum meeting in one value make it that constant (the id stays).
+    // As in reg.ts, not for an unknown or a constant tnum (there it only hides crossed bounds).
+    if (v.mask === U64_MAX || v.mask === 0n) return;
+    const next = v.step(this.umin);
+    const uminIn = v.has(this.umin);
+    const tmax = v.value | v.mask;
+    let k: bigint | undefined;
+    if (uminIn && next > this.umax) k = this.umin;
+    else if (!uminIn && next === tmax) k = tmax;
+    else if (!uminIn && next <= this.umax && v.step(next) > this.umax) k = next;
+    if (k !== undefined) {
+      const id = this.id;
+      this.setKnown(k);
+      this.id = id;
+    }
   }
 
   updateBounds(): void {

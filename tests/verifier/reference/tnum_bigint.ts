@@ -207,6 +207,27 @@ export class Tnum {
     return this.clearSubreg().or(sub.subreg());
   }
 
+  /**
+   * tnum_step as 6.18.y's kernel/bpf/tnum.c first wrote it (the branchy form; wxdp's is the later
+   * carry form): the smallest member above `z`, tmax when `z` is not below it, value when below value.
+   */
+  step(z: bigint): bigint {
+    const tmax = this.value | this.mask;
+    if (z >= tmax) return tmax;
+    if (z < this.value) return this.value;
+    const j = this.value | (z & this.mask);
+    if (j > z) {
+      const p = ~z & this.value & ~this.mask & M64;
+      const q = u64(M64 << BigInt(fls64(p)));
+      return (q & z) | (~q & this.value & M64);
+    }
+    const k = BigInt(fls64(z & ~this.value & ~this.mask & M64));
+    const q = u64(M64 << k);
+    const v = (q & this.mask & z) | (q & ~this.mask & M64);
+    const u = u64(v + (1n << k));
+    return (u & this.mask) | this.value;
+  }
+
   equals(b: Tnum): boolean {
     return this.value === b.value && this.mask === b.mask;
   }
