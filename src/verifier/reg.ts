@@ -244,23 +244,36 @@ export class Reg {
     if (hi < this.smax) this.smax = hi;
     if (v.value > this.umin) this.umin = v.value;
     if (umax < this.umax) this.umax = umax;
-    // Where the u64 range and the tnum meet in a single value, the register is that value (6.18.y's
-    // __update_reg64_bounds, efc11a667878): umin alone, the tnum's largest, or one member in between.
-    // An ihl*2 in {28, 30} found above 28 is 30. Not for a constant tnum (nor, above, an unknown one):
-    // there the kernel's rule only un-crosses crossed bounds, which wxdp takes for a dead branch.
-    if (v.isConst) return;
-    const next = v.step(this.umin);
-    const uminIn = v.has(this.umin);
-    let k: bigint | undefined;
-    if (uminIn && next > this.umax) k = this.umin;
-    else if (!uminIn && next === umax) k = umax;
-    else if (!uminIn && next <= this.umax && v.step(next) > this.umax) k = next;
+    this.singleValue();
+  }
+
+  /**
+   * Where the u64 range and the tnum meet in a single value, the register is that value (6.18.y's
+   * __update_reg64_bounds, efc11a667878): umin alone, the tnum's largest, or one member in between.
+   * An ihl*2 in {28, 30} found above 28 is 30. Not for a constant tnum nor an unknown one: there the
+   * kernel's rule only un-crosses crossed bounds, which wxdp takes for a dead branch.
+   */
+  private singleValue(): void {
+    const k = this.singleValueIn(this.umin, this.umax);
     if (k !== undefined) {
       // ___mark_reg_known: the value in every view; the id stays.
       const id = this.id;
       this.setKnown(k);
       this.id = id;
     }
+  }
+
+  /** The one value of the tnum within [umin, umax] when there is exactly one (singleValue's test), else undefined. */
+  private singleValueIn(umin: bigint, umax: bigint): bigint | undefined {
+    const v = this.varOff;
+    if (v.isConst || v.mask === U64_MAX) return undefined;
+    const top = v.value | v.mask;
+    const next = v.step(umin);
+    const uminIn = v.has(umin);
+    if (uminIn && next > umax) return umin;
+    if (!uminIn && next === top) return top;
+    if (!uminIn && next <= umax && v.step(next) > umax) return next;
+    return undefined;
   }
 
   updateBounds(): void {
@@ -364,7 +377,14 @@ export class Reg {
         return;
       }
     }
-    if (syncInNumbers(this)) return;
+    // The numbers path has update64Bounds' narrowing without its single-value rule: a register the rule
+    // makes constant in the first pass takes the BigInt path; the last pass's rule is applied after.
+    const t = this.varOff;
+    const first = t.isConst || t.mask === U64_MAX ? undefined : this.singleValueIn(max(this.umin, t.value), min(this.umax, t.value | t.mask));
+    if (first === undefined && syncInNumbers(this)) {
+      this.singleValue();
+      return;
+    }
     this.updateBounds();
     this.deduceBounds();
     this.deduceBounds();
