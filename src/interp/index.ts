@@ -26,6 +26,8 @@
 
 import { callbackFault, callDepthFault, memFault, RuntimeFault } from '../errors.js';
 import { HelperArgMemo } from '../jit/arg_memo.js';
+import { arrayMapsOf } from '../jit/array_maps.js';
+import type { InlineArray } from '../jit/emit.js';
 import { helperName, type HelperContext, type HelperTable } from '../helpers/index.js';
 import { AluOp, Class, FP, MAX_FRAMES, NUM_REGS, OP_LDDW, PseudoLd, Source, STACK_SIZE } from '../isa/opcodes.js';
 import type { Insn } from '../isa/insn.js';
@@ -366,6 +368,7 @@ export class Interpreter implements Engine {
     }
     this.compiled = compiled;
     this.tier = compiled ? 'compiled' : 'switch';
+    this.arrays = compiled && opts.fastPath ? arrayMapsOf(prog, opts.memory, opts.fastPath) : undefined;
   }
 
   run(req: RunRequest): RunResult {
@@ -1245,6 +1248,26 @@ export class Interpreter implements Engine {
    * result: `fn` of a fast-path helper is its `wasm` with the result made unsigned.
    */
   callHelperFast(id: number, R: Int32Array, pc: number): void {
+    // bpf_map_lookup_elem on an array the program names, read as the fast path's helper reads it (and
+    // as the JIT inlines it): no call out of JavaScript. Only while helper 1 is the fast path's.
+    if (id === 1 && this.arrays !== undefined && R[3] === 0 && R[5] === 0 && this.byHalves[1] !== null && this.halvesGeneration === this.helpers.generation) {
+      const a = this.arrays.get(R[2]! >>> 0);
+      const key = R[4]! >>> 0;
+      if (a !== undefined && !a.progArray && !a.ofMaps && key + 4 <= this.dvEnd && this.u8.length !== 0) {
+        const idx = this.dv.getUint32(key, true);
+        let r = 0;
+        if (idx < a.maxEntries) {
+          r = a.data + idx * a.stride;
+          if (a.percpu) {
+            const cpu = this.dv.getUint32(RUN_BASE + RUN.CPU, true);
+            r += (cpu < a.percpu.ncpus ? cpu : 0) * a.percpu.unit;
+          }
+        }
+        R[0] = r | 0;
+        R[1] = 0;
+        return;
+      }
+    }
     if (this.halvesGeneration !== this.helpers.generation) {
       // a helper registered since (as the JIT, the table is read at the call): the cache starts over
       this.byHalves.length = 0;
@@ -1268,6 +1291,9 @@ export class Interpreter implements Engine {
       R[1] = w.hi.value as number;
     }
   }
+
+  /** The array maps the program names (src/jit/index.ts arrayMapsOf), for callHelperFast's lookups; with a fast path only. */
+  private readonly arrays: ReadonlyMap<number, InlineArray> | undefined;
 
   /** callHelperFast's helpers by id: callable by halves, or null (through callHelper). */
   private readonly byHalves: Array<HalvesHelper | null | undefined> = [];

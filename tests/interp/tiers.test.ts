@@ -165,3 +165,34 @@ function compileSourceOf(prog: readonly Insn[]): string {
   const plain = Interpreter.decodePlain(prog);
   return compileSource(plain.code, plain.regs) ?? '';
 }
+
+describe('array lookups in the compiled tier (callHelperFast reads a named array map as the fast path helper does)', () => {
+  it('every index in and past max_entries, an array and a percpu_array (on CPU 1 of 2), as the switch tier calls the helper', async () => {
+    const { Datapath } = await import('../../src/control/datapath.js');
+    const { createMap } = await import('../../src/maps/index.js');
+    const { withMap, MAP } = await import('../jit/harness.js');
+    const { assemble } = await import('../../src/asm/index.js');
+    const dp = await Datapath.create({ ncpus: 2, cpu: 1 });
+    // r0 = the element's first u32 (its address's low bits folded in), or 12345 for NULL
+    const lookup = (idx: number) =>
+      `r1 = ${idx}\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nr1 = ${MAP}\ncall 1\nif r0 == 0 goto +4\nr1 = r0\nr0 = *(u32 *)(r0 + 0)\nr0 ^= r1\nexit\nr0 = 12345\nexit`;
+    for (const def of [{ type: 2, valueSize: 12, maxEntries: 3 }, { type: 6, valueSize: 8, maxEntries: 2 }]) {
+      const map = createMap(dp.fastPath, { name: 'm', keySize: 4, ...def });
+      for (let k = 0; k < def.maxEntries; k++) {
+        const one = Uint8Array.from({ length: def.valueSize }, (_, i) => 16 * k + i + 1);
+        map.update(Uint8Array.of(k, 0, 0, 0), def.type === 6 ? Uint8Array.from([...one, ...one.map((b) => b + 128)]) : one);
+      }
+      for (const idx of [0, 1, def.maxEntries - 1, def.maxEntries, 0xffffffff]) {
+        const insns = withMap(assemble(lookup(idx)), map);
+        const r0 = (tier: 'compiled' | 'switch') => {
+          const interp = new Interpreter(insns, { memory: dp.memory, helpers: dp.helpers, fastPath: dp.fastPath, checked: false, tier });
+          interp.run({ args: [], regions: [] });
+          return interp.run({ args: [], regions: [] }).r0; // the second run: the helper's halves cached
+        };
+        const want = r0('switch');
+        expect(r0('compiled'), `type ${def.type} index ${idx}`).toBe(want);
+        if (idx >= def.maxEntries) expect(want).toBe(12345n);
+      }
+    }
+  });
+});
