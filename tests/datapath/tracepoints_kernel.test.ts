@@ -20,7 +20,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Datapath } from '../../src/control/datapath.js';
+import { Datapath, type BpfObject } from '../../src/control/datapath.js';
+import type { Device } from '../../src/control/device.js';
 import { codec } from '../../src/maps/index.js';
 import { useNamespaces } from '../support/netns.js';
 import { withKernelTracepoints } from '../support/tp_lock.js';
@@ -77,6 +78,18 @@ function kernelRun(obj: string, input: string): ReturnType<typeof parse> {
   return parse(withKernelTracepoints(() => ns.exec([loader, obj, 'tpb', 'tpa'], { input, timeoutMs: 20_000 })));
 }
 
+/** wxdp's side of STEPS: cfg set, the step's frames into eth0, one poll; the counts after each. */
+function wxdpSteps(obj: BpfObject, eth0: Device): Record<number, number>[] {
+  const u32 = (v: number) => codec.u32.encode(v);
+  return STEPS.map(([mode, to, n]) => {
+    obj.map('cfg').update(u32(0), u32(mode));
+    obj.map('cfg').update(u32(1), u32(to === 0 ? eth0.ifindex : to));
+    for (let i = 0; i < n; i++) eth0.inject(frame(60));
+    eth0.poll();
+    return counts(obj);
+  });
+}
+
 /** dev->ifindex (counter 10) is each side's own XDP device; everything else must agree. */
 const norm = (steps: Record<number, number>[], ifindex: number) => steps.map((s) => ({ ...s, 10: s[10] === ifindex ? 'dev' : s[10] }));
 
@@ -89,15 +102,7 @@ describe.skipIf(!nsa.available.ok || buildReason !== '')('xdp_tp_counters: kerne
     const obj = await dp.loadObject(OBJ);
     for (const n of ['tp_exception', 'tp_redirect', 'tp_redirect_err']) obj.program(n).attachTracepoint();
     eth0.attachXdp(obj.program('xdp_act'));
-    const u32 = (v: number) => codec.u32.encode(v);
-    const w: Record<number, number>[] = [];
-    for (const [mode, to, n] of STEPS) {
-      obj.map('cfg').update(u32(0), u32(mode));
-      obj.map('cfg').update(u32(1), u32(to === 0 ? eth0.ifindex : to));
-      for (let i = 0; i < n; i++) eth0.inject(frame(60));
-      eth0.poll();
-      w.push(counts(obj));
-    }
+    const w = wxdpSteps(obj, eth0);
     expect(k.steps.length).toBe(STEPS.length);
     expect(norm(w, eth0.ifindex)).toEqual(norm(k.steps, k.ifindex));
   });
@@ -122,15 +127,7 @@ describe.skipIf(!nsa.available.ok || buildReason !== '')('xdp_tp_classic: classi
       }
     }
     eth0.attachXdp(obj.program('xdp_act'));
-    const u32 = (v: number) => codec.u32.encode(v);
-    const w: Record<number, number>[] = [];
-    for (const [mode, to, n] of STEPS) {
-      obj.map('cfg').update(u32(0), u32(mode));
-      obj.map('cfg').update(u32(1), u32(to === 0 ? eth0.ifindex : to));
-      for (let i = 0; i < n; i++) eth0.inject(frame(60));
-      eth0.poll();
-      w.push(counts(obj));
-    }
+    const w = wxdpSteps(obj, eth0);
     expect(refused).toEqual({ tp_past_record: 'EACCES', raw_past_args: 'EINVAL', tp_gone: 'ENOENT' });
     expect(refused).toEqual(k.refused);
     expect(k.steps.length).toBe(STEPS.length);
