@@ -172,6 +172,12 @@ export interface LoadOptions {
    * (ESRCH), a __weak one is 0.
    */
   kconfig?: string;
+  /**
+   * loadObject: every program's type as a section name gives it ('xdp', 'xdp.frags', 'xdp/devmap'…),
+   * libbpf's bpf_program__set_type (`bpftool prog load … type xdp`): for objects whose sections name no
+   * type, such as xdp-tutorial's SEC("xdp_vlan01"), which libxdp's loader loads as XDP.
+   */
+  programType?: string;
 }
 
 /**
@@ -603,7 +609,7 @@ export class Datapath {
    * Map references must already hold map addresses (`map.address` in an ld_imm64).
    */
   async loadInsns(insns: readonly Insn[], opts: LoadOptions & { name?: string; type?: 'xdp' | 'sk_lookup' | 'sk_reuseport' } = {}): Promise<Program> {
-    const objectOnly = (['maxEntries', 'globals', 'kconfig', 'programs'] as const).filter((k) => opts[k] !== undefined);
+    const objectOnly = (['maxEntries', 'globals', 'kconfig', 'programs', 'programType'] as const).filter((k) => opts[k] !== undefined);
     if (objectOnly.length) throw new WxdpError('USAGE', `loadInsns: ${objectOnly.join(', ')} ${objectOnly.length === 1 ? 'is an option' : 'are options'} of loadObject (raw instructions have no maps, globals or externs)`);
     const spec: ProgramSpec = {
       name: opts.name ?? 'prog',

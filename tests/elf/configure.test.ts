@@ -101,6 +101,20 @@ describe('loadObject with maxEntries and globals', () => {
     expect(e).toMatchObject({ code: 'MAP_CREATE', map: 'rx_cnt', errno: 22 });
   });
 
+  it('programType: every program takes the type a section name gives it (bpf_program__set_type); an unknown one is refused by name', async () => {
+    const odd = join(root, 'tests/cli/fixtures/odd_section.o');
+    const dp = await Datapath.create();
+    const plain = await dp.loadObject(odd);
+    expect([plain.programs.size, plain.skipped.get('swap_macs')?.why]).toEqual([0, 'unsupported']);
+    const typed = await dp.loadObject(odd, { programType: 'xdp' });
+    expect(typed.program('swap_macs').spec).toMatchObject({ type: 'xdp', section: 'xdp_swap' });
+    expect(typed.program('swap_macs').spec.attachType).toBe('xdp'); // libbpf's SEC_DEF("xdp", XDP, BPF_XDP, …)
+    const devmap = configureObject(parseObject(readFileSync(odd)), { programType: 'xdp/devmap' });
+    expect(devmap.programs[0]).toMatchObject({ type: 'xdp', attachType: 'xdp_devmap' });
+    await expect(dp.loadObject(odd, { programType: 'xdq' })).rejects.toMatchObject({ code: 'USAGE', message: expect.stringContaining("program type 'xdq' is none libbpf knows") });
+    await expect(dp.loadInsns([], { programType: 'xdp' })).rejects.toMatchObject({ message: 'loadInsns: programType is an option of loadObject (raw instructions have no maps, globals or externs)' });
+  });
+
   it('loadInsns refuses the object-only options instead of ignoring them', async () => {
     const dp = await Datapath.create();
     const e = await dp.loadInsns([], { globals: { x: 1 }, maxEntries: { m: 1 } }).catch((x: unknown) => x);
