@@ -1292,7 +1292,7 @@ export class Interpreter implements Engine {
     }
   }
 
-  /** The array maps the program names (src/jit/index.ts arrayMapsOf), for callHelperFast's lookups; with a fast path only. */
+  /** The array maps the program names (src/jit/array_maps.ts), for callHelperFast's lookups; with a fast path only. */
   private readonly arrays: ReadonlyMap<number, InlineArray> | undefined;
 
   /** callHelperFast's helpers by id: callable by halves, or null (through callHelper). */
