@@ -1223,12 +1223,25 @@ class Verifier {
           this.precise(st, valueRegno);
         }
       } else {
-        // Variable offset: any byte in the window may be written.
+        // Variable offset: any byte in the window may be written, or left as it was
+        // (check_stack_write_var_off). A zero written keeps a byte zero that was zero already (and a
+        // spilled constant 0 a spill); every other byte becomes unknown data.
         const zero = value?.isScalar && value.varOff.isConst && value.varOff.value === 0n;
-        for (let b = lo; b < hi; b++) this.setStackByte(frame, b, zero ? Byte.ZERO : Byte.MISC);
-        // Zeros written are known through the register only: it must be precise (backtracking does
+        let zeroUsed = false;
+        for (let b = lo; b < hi; b++) {
+          const s = frame.stack[b >> 3]!;
+          const was = s.bytes[b & 7];
+          if (zero && was === Byte.SPILL && s.spill?.isScalar && s.spill.varOff.isConst && s.spill.varOff.value === 0n) {
+            zeroUsed = true;
+            continue;
+          }
+          const keepZero = zero === true && was === Byte.ZERO;
+          zeroUsed ||= keepZero;
+          this.setStackByte(frame, b, keepZero ? Byte.ZERO : Byte.MISC);
+        }
+        // Zeros kept are known through the register only: it must be precise (backtracking does
         // not follow stores at a variable offset).
-        if (zero && valueRegno !== undefined) this.precise(st, valueRegno);
+        if (zeroUsed && valueRegno !== undefined) this.precise(st, valueRegno);
       }
       return Reg.unknown();
     }
