@@ -2148,7 +2148,10 @@ class Verifier {
           // Most instructions neither set nor read what is followed: passed by (backtrackInsn would
           // change nothing, and bt stays non-empty).
           const skip = this.btSkip[h & HIST_PC_MASK]!;
-          if (skip >= 0 ? !(bt.regs[bt.frame]! & skip) : skip === BT_SKIP_UNLESS_SLOT && ((h >>> HIST_PC_BITS) === 0 || (h >>> HIST_PC_BITS) === STACK_INDIRECT)) {
+          if (
+            skip >= 0 ? !(bt.regs[bt.frame]! & skip)
+            : skip <= BT_SKIP_STORE && ((h >>> HIST_PC_BITS) === 0 || (h >>> HIST_PC_BITS) === STACK_INDIRECT) && !(bt.regs[bt.frame]! & (1 << (BT_SKIP_STORE - skip)))
+          ) {
             subseq = h & HIST_PC_MASK;
             continue;
           }
@@ -2207,6 +2210,9 @@ class Verifier {
           if (plain && !stack) return !(regs & dbit);
           return !(regs & (sbit | 1)) && !bt.anySlot();
         }
+        // A store through a followed scalar is pointer arithmetic backtracking cannot follow
+        // (backtrack_insn's -ENOTSUPP): every scalar is made precise instead.
+        if (regs & dbit) return false;
         // A store at a variable offset spills nothing (its slots lose their spills): nothing to follow.
         if (stack === STACK_INDIRECT) return true;
         if (!stack) return true;
@@ -2380,15 +2386,19 @@ function fingerprint(st: State, live: number): number {
   return h;
 }
 
-/** backtrackSkipBits: always ask backtrackInsn; a store, passed by unless it wrote a fixed stack slot. */
+/**
+ * backtrackSkipBits: always ask backtrackInsn; a store through rN (BT_SKIP_STORE - N), passed by unless
+ * it wrote a fixed stack slot or rN is followed.
+ */
 const BT_SKIP_ALWAYS_CALL = -1;
-const BT_SKIP_UNLESS_SLOT = -2;
+const BT_SKIP_STORE = -16;
 
 /**
  * For each instruction, the registers backtrackInsn reads when it is reached (the instruction is passed
- * by when none of them is followed), or BT_SKIP_ALWAYS_CALL / BT_SKIP_UNLESS_SLOT. Mirrors
+ * by when none of them is followed), or BT_SKIP_ALWAYS_CALL / BT_SKIP_STORE - dst. Mirrors
  * backtrackInsn's early returns: an ALU op or a load whose destination is not followed, a jump that
- * compares with an immediate or registers not followed, `ja`, a non-atomic store to no fixed slot.
+ * compares with an immediate or registers not followed, `ja`, a non-atomic store to no fixed slot
+ * through a register not followed.
  */
 function backtrackSkipBits(prog: readonly Insn[]): Int32Array {
   const out = new Int32Array(prog.length);
@@ -2407,7 +2417,7 @@ function backtrackSkipBits(prog: readonly Insn[]): Int32Array {
         break;
       case Class.ST:
       case Class.STX:
-        out[i] = (ins.code & 0xe0) === Mode.ATOMIC ? BT_SKIP_ALWAYS_CALL : BT_SKIP_UNLESS_SLOT;
+        out[i] = (ins.code & 0xe0) === Mode.ATOMIC ? BT_SKIP_ALWAYS_CALL : BT_SKIP_STORE - ins.dst;
         break;
       case Class.LD:
         out[i] = BT_SKIP_ALWAYS_CALL;
