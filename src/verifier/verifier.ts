@@ -199,6 +199,8 @@ class Verifier {
   private readonly states = new Map<number, Checkpoint[]>();
   private maxStatesPerInsn = 0;
   private maxCtxOffset = 0;
+  /** bpf_loop calls' loop_inline_state, by instruction: still fit for inlining, and its callback. */
+  private readonly loopInline = new Map<number, { fit: boolean; subprog: number | undefined }>();
   /** The stack slots live at the instruction being compared (one object, refilled per comparison). */
   private readonly slotLive = { lo: 0, hi: 0 };
   private readonly pending: Pending[] = [];
@@ -1862,8 +1864,19 @@ class Verifier {
    */
   private loopCall(st: State, pc: number): number {
     const regs = st.cur.regs;
-    this.precise(st, 1);
     const fn = regs[2]!;
+    // update_loop_inline_state: while the call stays fit for inlining (its flags a known 0, one
+    // callback), loop_flag_is_zero makes r4 precise; then r1, the iteration count, is made precise.
+    const flagZero = (): boolean => {
+      const r4 = regs[4]!;
+      const zero = r4.isScalar && r4.varOff.isConst && r4.varOff.value === 0n;
+      if (zero) this.precise(st, 4);
+      return zero;
+    };
+    const inline = this.loopInline.get(pc);
+    if (!inline) this.loopInline.set(pc, { fit: flagZero(), subprog: fn.subprog });
+    else if (inline.fit) inline.fit = flagZero() && inline.subprog === fn.subprog;
+    this.precise(st, 1);
     if (BigInt(st.cur.callbackDepth) < regs[1]!.umax) {
       const cb = st.clone();
       cb.cbUnroll++;
