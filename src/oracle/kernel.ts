@@ -17,6 +17,7 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseObject } from '../elf/index.js';
 import { WxdpError } from '../errors.js';
 import { Alu64, encode, Ins, type Insn } from '../isa/insn.js';
 import { writeBpfObject } from './bpf_object.js';
@@ -185,6 +186,8 @@ interface LoadPlan {
   workDir: string;
   objPath: string;
   pinDir: string;
+  /** libbpf's by-name pins the load creates (/sys/fs/bpf/NAME). */
+  byName: string[];
   /** Where the maps are pinned, when asked (KernelLoadOptions.pinMaps). */
   mapDir?: string;
   what: string;
@@ -209,19 +212,34 @@ function planLoad(obj: Uint8Array | string, opts: KernelLoadOptions): LoadPlan {
     pinDir,
     what: typeof obj === 'string' ? obj : 'object',
     args: ['prog', 'loadall', objPath, pinDir, 'type', opts.type ?? 'xdp'],
+    byName: [],
   };
   if (opts.pinMaps) {
     plan.mapDir = `${pinDir}_maps`;
     track(plan.mapDir);
     plan.args.push('pinmaps', plan.mapDir);
   }
+  // Maps declared with LIBBPF_PIN_BY_NAME are pinned by libbpf at /sys/fs/bpf/NAME whatever bpftool is
+  // told: those the load will create (not there before) are removed with the object, never left behind.
+  plan.byName = byNamePins(objPath).filter((p) => !existsSync(p));
+  for (const p of plan.byName) track(p);
   return plan;
+}
+
+/** libbpf's default pin paths of the object's LIBBPF_PIN_BY_NAME maps (none for an object it cannot parse). */
+function byNamePins(objPath: string): string[] {
+  try {
+    return parseObject(readFileSync(objPath)).maps.filter((m) => m.pinning === 'by_name').map((m) => join('/sys/fs/bpf', m.name));
+  } catch {
+    return [];
+  }
 }
 
 /** Remove everything a plan created (pins, maps, temp files). */
 function unplan(plan: LoadPlan): void {
   untrack(plan.pinDir);
   if (plan.mapDir) untrack(plan.mapDir);
+  for (const p of plan.byName) untrack(p);
   untrack(plan.workDir);
 }
 
@@ -248,7 +266,7 @@ function loaded(plan: LoadPlan): KernelObject {
     unplan(plan);
     throw new WxdpError('KERNEL_RUN', `bpftool loaded ${plan.objPath} but pinned nothing under ${plan.pinDir}`, { cause: e });
   }
-  return new KernelObject(plan.pinDir, plan.workDir, names, maps);
+  return new KernelObject(plan.pinDir, plan.workDir, names, maps, plan.byName);
 }
 
 /** libbpf's object name: the file name up to its first '.' ("xdp_lb.o" -> "xdp_lb"). */
@@ -336,7 +354,11 @@ export class KernelObject {
   private closed = false;
 
   /** @internal use loadKernelObject */
-  constructor(pinDir: string, workDir: string, names: string[], maps?: KernelObjectMaps) {
+  /** The LIBBPF_PIN_BY_NAME pins this load created (removed with the object). */
+  private readonly byName: readonly string[];
+
+  constructor(pinDir: string, workDir: string, names: string[], maps?: KernelObjectMaps, byName: readonly string[] = []) {
+    this.byName = byName;
     this.pinDir = pinDir;
     this.workDir = workDir;
     this.programNames = names;
@@ -386,6 +408,7 @@ export class KernelObject {
     this.closed = true;
     untrack(this.pinDir);
     if (this.mapDir) untrack(this.mapDir);
+    for (const p of this.byName) untrack(p);
     untrack(this.workDir);
   }
 

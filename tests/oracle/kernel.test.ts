@@ -269,3 +269,28 @@ describe.skipIf(!avail.ok)('conformance-style programs in the kernel', () => {
     if (!r.accepted) expect(r.log).toContain('invalid shift 32');
   });
 });
+
+describe.skipIf(!avail.ok)('maps pinned by name (LIBBPF_PIN_BY_NAME)', () => {
+  const obj = new URL('../cli/fixtures/pinned_map.o', import.meta.url).pathname;
+  const pin = '/sys/fs/bpf/wxdp_bench_pinned_counts';
+
+  it('a pin the load created is removed with the object; one that was there before is left', async () => {
+    const { existsSync } = await import('node:fs');
+    const { spawnSync } = await import('node:child_process');
+    rmSync(pin, { force: true });
+    const k = loadKernelObject(obj);
+    expect(existsSync(pin)).toBe(true); // libbpf pinned it at load, bpftool's pin directory aside
+    k.close();
+    expect(existsSync(pin)).toBe(false);
+    // someone else's pin of a compatible map: libbpf reuses it, and it stays
+    const made = spawnSync('bpftool', ['map', 'create', pin, 'type', 'array', 'key', '4', 'value', '8', 'entries', '1', 'name', 'wxdp_bench_pin'], { encoding: 'utf8' });
+    try {
+      expect(made.status, made.stderr).toBe(0);
+      const k2 = loadKernelObject(obj);
+      k2.close();
+      expect(existsSync(pin)).toBe(true);
+    } finally {
+      rmSync(pin, { force: true });
+    }
+  });
+});
