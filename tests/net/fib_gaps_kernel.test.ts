@@ -136,19 +136,22 @@ export class Twins {
 }
 
 /**
- * The text with each run of `fe80::/64 dev X` route lines sorted (masked: the kernel adds a device's
- * link-local prefix route from addrconf's work queue when its carrier comes, so two devices that come up
- * together, a veth and its peer, are listed in either order; wxdp lists them in the order they came up).
+ * The text with each run of `fe80::/64 dev X` route lines sorted, and each run of `multicast ff00::/8
+ * dev X` lines (masked: the kernel adds a device's link-local prefix route and its multicast route from
+ * addrconf's work queue when its carrier comes, so two devices that come up together, a veth and its
+ * peer, are listed in either order; wxdp lists them in the order they came up).
  */
+const PER_DEVICE = ['fe80::/64 dev ', 'multicast ff00::/8 dev '];
 function linkLocalOrder(text: string): string {
   if (text.startsWith('[')) {
-    // -j: the same runs of { dst: "fe80::/64", dev } objects, sorted by device
+    // -j: the same runs of { dst: "fe80::/64" | "ff00::/8", dev } objects, sorted by device
     try {
       const routes = JSON.parse(text) as Array<{ dst?: string; dev?: string }>;
-      const key = (r: { dst?: string; dev?: string }) => (r.dst === 'fe80::/64' ? r.dev ?? '' : null);
+      const dst = (r: { dst?: string }) => (r.dst === 'fe80::/64' || r.dst === 'ff00::/8' ? r.dst : null);
+      const key = (r: { dst?: string; dev?: string }) => (dst(r) !== null ? r.dev ?? '' : null);
       for (let i = 0; i < routes.length; ) {
         let j = i;
-        while (j < routes.length && key(routes[j]!) !== null) j++;
+        while (j < routes.length && key(routes[j]!) !== null && dst(routes[j]!) === dst(routes[i]!)) j++;
         if (j - i > 1) routes.splice(i, j - i, ...routes.slice(i, j).sort((a, b) => key(a)!.localeCompare(key(b)!)));
         i = Math.max(j, i + 1);
       }
@@ -159,8 +162,9 @@ function linkLocalOrder(text: string): string {
   }
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; ) {
+    const run = PER_DEVICE.find((p) => lines[i]!.startsWith(p));
     let j = i;
-    while (j < lines.length && lines[j]!.startsWith('fe80::/64 dev ')) j++;
+    while (run !== undefined && j < lines.length && lines[j]!.startsWith(run)) j++;
     if (j - i > 1) lines.splice(i, j - i, ...lines.slice(i, j).sort());
     i = Math.max(j, i + 1);
   }
