@@ -136,7 +136,6 @@ function tpRun(tp: u32): void {
 function tpRecord(tp: u32, r: u32): void {
   memory.fill(r, 0, TP_ARGS_SIZE - TP_ARGS_USED);
   store<u16>(r, <u16>tp); // common_type
-  const cpu = load<i32>(RUN_BASE + RUN_CPU);
   if (tp == TP_XDP_EXCEPTION) {
     // prog_id, act, ifindex
     store<i32>(r, <i32>arg(1), 8);
@@ -173,7 +172,7 @@ function tpRecord(tp: u32, r: u32): void {
     // map_id, act, cpu, drops, processed, then to_cpu (enqueue) or sched (kthread): the fourth argument
     store<i32>(r, <i32>arg(0), 8);
     store<u32>(r, XDP_REDIRECT, 12);
-    store<i32>(r, cpu, 16);
+    store<i32>(r, load<i32>(RUN_BASE + RUN_CPU), 16);
     store<u32>(r, <u32>arg(2), 20);
     store<u32>(r, <u32>arg(1), 24);
     store<i32>(r, <i32>arg(3), 28);

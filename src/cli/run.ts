@@ -12,6 +12,7 @@
 
 import { parseArgs } from 'node:util';
 import { Datapath, type Program } from '../control/datapath.js';
+import { isTracepointProgram } from '../control/tracepoints.js';
 import { WxdpError } from '../errors.js';
 import { DEVICE_MAX_MTU, DEVICE_MIN_MTU, type Device } from '../control/device.js';
 import { parseObject } from '../elf/index.js';
@@ -110,7 +111,7 @@ export async function runCommand(argv: string[], io: Io): Promise<number> {
   // counts show in --dump-maps); one the kernel would refuse is left out with the reason.
   const tracepoints = { attached: [] as string[], refused: {} as Record<string, string> };
   for (const p of obj.programs.values()) {
-    if (p.spec.type !== 'tracing' && p.spec.type !== 'tracepoint' && p.spec.type !== 'raw_tracepoint') continue;
+    if (!isTracepointProgram(p)) continue;
     try {
       p.attachTracepoint();
       tracepoints.attached.push(p.name);

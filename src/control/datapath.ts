@@ -954,6 +954,17 @@ export class BpfObject {
   }
 }
 
+/**
+ * Tracepoint programs run on events (attachTracepoint), not on frames; the kernel's answers to a test
+ * run with data_in: tracepoint ENOTSUPP (no test_run), raw_tp EINVAL (it takes ctx_in only), tp_btf
+ * EFAULT (bpf_prog_test_run_tracing runs fentry/fexit/fmod_ret programs only).
+ */
+const TRACING_TEST_RUN = {
+  tracepoint: ['ENOTSUPP', 'the kernel has no test run for tracepoint programs'],
+  raw_tracepoint: ['EINVAL', 'a raw tracepoint program takes no data_in'],
+  tracing: ['EFAULT', 'the kernel test-runs fentry, fexit and fmod_ret tracing programs only'],
+} as const;
+
 export class Program {
   readonly name: string;
   readonly section: string;
@@ -1160,11 +1171,7 @@ export class Program {
       const lookup = this.spec.type === 'sk_lookup';
       throw new TestRunError(lookup ? 'EINVAL' : 'ENOTSUPP', `program ${this.name} is ${this.spec.type}: ${lookup ? 'its context is not a frame (use testRunSkLookup)' : 'the kernel has no test run for sk_reuseport'}`);
     }
-    // Tracepoint programs run on events (attachTracepoint), not on frames; the kernel's answers to a
-    // test run with data_in: tracepoint ENOTSUPP (no test_run), raw_tp EINVAL (it takes ctx_in only),
-    // tp_btf EFAULT (bpf_prog_test_run_tracing runs fentry/fexit/fmod_ret programs only).
-    const tracing = { tracepoint: ['ENOTSUPP', 'the kernel has no test run for tracepoint programs'], raw_tracepoint: ['EINVAL', 'a raw tracepoint program takes no data_in'], tracing: ['EFAULT', 'the kernel test-runs fentry, fexit and fmod_ret tracing programs only'] } as const;
-    const refusal = tracing[this.spec.type as keyof typeof tracing];
+    const refusal = TRACING_TEST_RUN[this.spec.type as keyof typeof TRACING_TEST_RUN];
     if (refusal) throw new TestRunError(refusal[0], `program ${this.name} (section ${this.section}): ${refusal[1]}`);
     const { data } = opts;
     const repeat = opts.repeat ?? 1;

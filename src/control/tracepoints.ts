@@ -85,17 +85,23 @@ function publish(dp: Datapath, tp: string, list: readonly TracepointLink[]): voi
   }
 }
 
+/** The program types attachTracepoint takes (each still checked by its section's event). */
+export function isTracepointProgram(program: Program): boolean {
+  const t = program.spec.type;
+  return t === 'tracing' || t === 'tracepoint' || t === 'raw_tracepoint';
+}
+
 /** The list a program attaches to (`NAME` or `xdp:NAME`), or the kernel's refusal. */
 function target(program: Program): string {
   const { type, section } = program.spec;
   const reads = program.verifierStats?.maxCtxOffset ?? 0;
-  if (type === 'tracing' && tpBtfTarget(section) !== undefined) {
-    const tp = tpBtfTarget(section)!;
-    if (!tracepointRuns(tp)) throw new AttachError('EINVAL', `wxdp does not raise tracepoint ${tp}`);
-    return tp;
+  const btf = type === 'tracing' ? tpBtfTarget(section) : undefined;
+  if (btf !== undefined) {
+    if (!tracepointRuns(btf)) throw new AttachError('EINVAL', `wxdp does not raise tracepoint ${btf}`);
+    return btf;
   }
-  if (type === 'raw_tracepoint' && rawTracepointTarget(section) !== undefined) {
-    const tp = rawTracepointTarget(section)!;
+  const tp = type === 'raw_tracepoint' ? rawTracepointTarget(section) : undefined;
+  if (tp !== undefined) {
     const args = TP_PROTOS[tp];
     if (!args) throw new AttachError('ENOENT', `wxdp does not raise tracepoint ${tp}`);
     if (reads > args.length * 8) {
