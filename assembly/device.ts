@@ -399,15 +399,18 @@ export let txBurstDropped: u32 = 0;
 /**
  * transmit of the `n` frames at `buf` (u32 data, u32 len each, in order) onto `dev` queue `qi`, each
  * accounted to `q`: the same checks, ring entries, counters and drops as `n` transmit calls in a row,
- * with the ring's producer index published and the TX queue's counters added once. The unshared
- * build's stack bursts (net/netdev.ts netdev_xmit_flush; nothing can drain the ring meanwhile, so the
- * ring's room is known up front). A veth end (a peer's RX ring) takes the frames one transmit at a time.
+ * with the ring's producer index published and the TX queue's counters added once: the stack's lean
+ * bursts (net/netdev.ts netdev_xmit_flush) and gathered redirects (napi.ts redirFlush). The room counted
+ * under the producer lock can only grow meanwhile (a consumer drains, no other producer adds). A veth
+ * end (a peer's RX ring) takes the frames one transmit at a time.
  * Totals in txBurst*.
  */
 export function transmitBurst(q: u32, dev: u32, qi: u32, buf: u32, n: u32): void {
   txBurstSent = 0;
   txBurstBytes = 0;
   txBurstDropped = 0;
+  // the shared build's poll bulks what else it transmits (xmit): what they hold was sent first
+  if (ASC_FEATURE_THREADS && load<u32>(txb) != 0) txBulkFlushAll();
   if (load<u32>(dev, DEV_PEER) != 0) {
     for (let i: u32 = 0; i < n; i++) {
       const len = load<u32>(buf + (i << 3), 4);

@@ -252,30 +252,37 @@ function redirectTo(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, o
 const EINVAL: i32 = 22;
 const EBADRQC: i32 = 56;
 
-// bpf_redirect to a device's own TX ring in the unshared build (one thread): the frames of a poll that go
+// bpf_redirect to a device's own TX ring: the frames of a poll that go
 // to one TX queue in a row are gathered and handed to transmitBurst together — its checks, ring entries,
 // counters and drops those of as many transmit calls in a row, with the ring's producer index and the
 // queue's counters written once (the stack's lean forward sends its frames the same way, netdev.ts).
 // Whatever else the poll does with a frame sends the gathered ones first (redirFlush), so frames reach
 // every ring in the order they had; a poll ends with none gathered. Not with metadata (a TX descriptor
 // carries its length: transmit), a veth peer, or the tracepoints that report each frame's transmit.
-// (The shared build's polls queue every transmit in bulks of their own: device.ts xmit.)
-const REDIR_BUF: u32 = <u32>memory.data(BURST_MAX * 8, 8);
+// (The shared build's polls bulk their other transmits, device.ts xmit: transmitBurst sends those first.)
+// Per instance: the main thread's is a static, a worker's lies in its own area (worker_init).
+export const REDIR_BUF_SIZE: u32 = BURST_MAX * 8;
+let redirBuf: u32 = <u32>memory.data(REDIR_BUF_SIZE, 8);
 let redirN: u32 = 0;
 let redirDev: u32 = 0;
 let redirQ: u32 = 0;
 let redirQi: u32 = 0;
 
+/** worker_init: this instance's gathered redirects move to `a` (REDIR_BUF_SIZE bytes of its own area). */
+export function napiRedirBufSet(a: u32): void {
+  redirBuf = a;
+}
+
 /** The gathered redirects onto their TX ring. */
 function redirFlush(): void {
   const n = redirN;
   redirN = 0;
-  transmitBurst(redirQ, redirDev, redirQi, REDIR_BUF, n);
+  transmitBurst(redirQ, redirDev, redirQi, redirBuf, n);
 }
 
 /** Send what redirect gathered, before anything else is done with a frame of the poll. */
 @inline function redirSettle(): void {
-  if (!ASC_FEATURE_THREADS && redirN != 0) redirFlush();
+  if (redirN != 0) redirFlush();
 }
 
 /**
@@ -286,11 +293,11 @@ function redirFlush(): void {
 function redirect(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, opts: u32): i32 {
   const map = load<u32>(CTX_BASE + CTX_REDIRECT_MAP);
   const key = load<u32>(CTX_BASE + CTX_REDIRECT_IFINDEX);
-  if (!ASC_FEATURE_THREADS && map == 0 && meta == 0 && !tpOn(TP_XDP_REDIRECT) && !tpBulkOn()) {
+  if (map == 0 && meta == 0 && !tpOn(TP_XDP_REDIRECT) && !tpBulkOn()) {
     const tdev = devLookup(key);
     if (tdev != 0 && load<u32>(tdev, DEV_PEER) == 0) {
       if (redirN != 0 && (tdev != redirDev || q != redirQ || qi != redirQi)) redirFlush();
-      const b = REDIR_BUF + (redirN << 3);
+      const b = redirBuf + (redirN << 3);
       store<u32>(b, data);
       store<u32>(b, len, 4);
       redirDev = tdev;

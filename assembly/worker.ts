@@ -22,7 +22,7 @@
 //             +24 hold: nonzero while the worker must not poll (Workers.hold: frames wait, then all start at once)
 //             +32 the length of the frame the packet generator wrote last (device.ts rxPost), this worker's
 //   +6720   tracepoint arguments (TP_ARGS_SIZE): the events this worker raises (tracepoints.ts)
-//   +6784   link.ts's flow keys (LINK_KEYS_SIZE): the outer source port's hash input, this worker's
+//   +6848   link.ts's flow keys (LINK_KEYS_SIZE): the outer source port's hash input, this worker's
 //   +7168   napi.ts's host-ring gathering (HOST_BUF_SIZE): the frames a poll passes to a host ring
 //   +8192   the stack's SNMP counters as this worker counts them (MIB_COUNT × u64), then its drop
 //           counters (NDROP_COUNT × u64): per CPU as the kernel's SNMP_INC_STATS / per-cpu drop
@@ -30,6 +30,8 @@
 //           workers and no lost increments
 //   +12288  device.ts's transmit bulks (TXB_BYTES): the frames a poll transmits, per target queue,
 //           pushed onto the rings a bulk at a time (xdp_do_flush's per-CPU bulk queues)
+//   +14656  netdev.ts's held forwards (PEND_BUF_SIZE), then napi.ts's gathered redirects (REDIR_BUF_SIZE):
+//           the frames a burst sends to one TX queue, handed to transmitBurst together
 //   +16384  end
 
 import {
@@ -39,9 +41,10 @@ import {
 import { devGenLenSet, devTxBulkSet, TXB_BYTES } from './device';
 import { linkKeysSet } from './link';
 import { cpumapWorkersSet } from './maps/cpumap';
-import { cpumap_poll, napi_poll, napiHostBufSet } from './napi';
+import { cpumap_poll, napi_poll, napiHostBufSet, napiRedirBufSet, REDIR_BUF_SIZE } from './napi';
 import { MIB_COUNT, NDROP_COUNT } from './net/abi';
 import { netCountersSet, netScratchSet } from './net/core';
+import { netdevPendBufSet, PEND_BUF_SIZE } from './net/netdev';
 import { netLockIdSet } from './net/lock';
 import { tpArgsSet, TP_ARGS_SIZE } from './tracepoints';
 import { net_quiescent, net_worker_offline, net_worker_online } from './net/reclaim';
@@ -64,7 +67,9 @@ export const WK_HOST_BUF: u32 = 7168;
 export const WK_MIB: u32 = 8192;
 export const WK_DROPS: u32 = WK_MIB + MIB_COUNT * 8;
 export const WK_TXB: u32 = (WK_DROPS + NDROP_COUNT * 8 + 4095) & ~4095;
-export const WK_SIZE: u32 = (WK_TXB + TXB_BYTES + 4095) & ~4095;
+export const WK_PEND_BUF: u32 = (WK_TXB + TXB_BYTES + 63) & ~63;
+export const WK_REDIR_BUF: u32 = WK_PEND_BUF + PEND_BUF_SIZE;
+export const WK_SIZE: u32 = (WK_REDIR_BUF + REDIR_BUF_SIZE + 4095) & ~4095;
 export const WK_ALIGN: u32 = 64;
 
 /** This instance is worker `w` of `n`: its per-run areas in `area`, its stack scratch at `scratch` (0: the root's). */
@@ -82,6 +87,8 @@ export function worker_init(w: u32, n: u32, area: u32, scratch: u32): void {
   napiHostBufSet(area + WK_HOST_BUF);
   devGenLenSet(area + WK_CONTROL + 32);
   devTxBulkSet(area + WK_TXB);
+  netdevPendBufSet(area + WK_PEND_BUF);
+  napiRedirBufSet(area + WK_REDIR_BUF);
   memory.fill(area + WK_MIB, 0, WK_SIZE - WK_MIB);
   netCountersSet(area + WK_MIB, area + WK_DROPS);
   cpumapWorkersSet(n);

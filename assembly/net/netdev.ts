@@ -494,22 +494,29 @@ function xmitOn(nd: u32, q: u32, data: u32, len: u32, depth: u32): bool {
  * (q: the queue it came from, 0 for the stack's own frames).
  */
 export function netdev_xmit(ifindex: u32, q: u32, data: u32, len: u32): void {
-  if (!ASC_FEATURE_THREADS && pendN != 0) netdev_xmit_flush(); // the frames a burst held go first
+  if (pendN != 0) netdev_xmit_flush(); // the frames a burst held go first
   xmitOn(netdevGet(ifindex), q, data, len, 0);
 }
 
-// A burst's forwarded frames held for one transmit (the unshared build: netdev_xmit_pend): per frame, a
+// A burst's forwarded frames held for one transmit (netdev_xmit_pend): per frame, a
 // transmit re-reads the device record, its queue, the ring's indices and four counters; held, frames
 // to one device and queue go onto its ring in one transmitBurst, their counters added once. Every
 // other transmit (netdev_xmit) and the burst's end (eth.ts stack_rx_burst) send what is held first, so
-// frames leave in the order they were sent, as one at a time. The shared build's polls queue every
-// transmit already (device.ts xmit), so there the held frame goes at once.
+// frames leave in the order they were sent, as one at a time (in the shared build, transmitBurst sends
+// the poll's bulks first: device.ts xmit queues the poll's other transmits there).
 //   pendBuf: BURST_MAX × (u32 data, u32 len)
+// Per instance: the main thread's is a static, a worker's lies in its own area (worker_init).
 const PEND_MAX: u32 = 64;
-const pendBuf: u32 = <u32>memory.data(PEND_MAX * 8, 16);
+export const PEND_BUF_SIZE: u32 = PEND_MAX * 8;
+let pendBuf: u32 = <u32>memory.data(PEND_BUF_SIZE, 16);
 let pendN: u32 = 0;
 let pendIf: u32 = 0;
 let pendQ: u32 = 0;
+
+/** worker_init: this instance's held frames move to `a` (PEND_BUF_SIZE bytes of its own area). */
+export function netdevPendBufSet(a: u32): void {
+  pendBuf = a;
+}
 
 /**
  * netdev_xmit of a frame the fast forward paths (fwd4_lean.ts, nf_flow_table.ts) decided on: held until
@@ -517,10 +524,6 @@ let pendQ: u32 = 0;
  * Inlined: a call per forwarded frame (nf_flow_table.ts measured it).
  */
 @inline export function netdev_xmit_pend(ifindex: u32, q: u32, data: u32, len: u32): void {
-  if (ASC_FEATURE_THREADS) {
-    xmitOn(netdevGet(ifindex), q, data, len, 0);
-    return;
-  }
   if (pendN != 0 && (ifindex != pendIf || q != pendQ)) netdev_xmit_flush();
   const b = pendBuf + (pendN << 3);
   store<u32>(b, data);
