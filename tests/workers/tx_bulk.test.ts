@@ -144,4 +144,73 @@ describe('transmit in bulk', () => {
     drain(dp, [eth0, eth1]);
     expect(frames(dp, [eth0, eth1])).toBe(before);
   });
+
+  it.each([0, 1])('XDP_TX, bpf_redirect and the stack forwarding passed frames in one poll (%i workers): each ring in the order one thread leaves it', async (workers) => {
+    // One thread: a redirect is gathered until a frame with another verdict comes (napi.ts redirFlush),
+    // the passed frames reach the stack as a burst at the poll's end and its lean forward holds them for
+    // one transmit (netdev.ts netdev_xmit_pend). A worker gathers and holds the same way, and sends the
+    // bulk its XDP_TX frames wait in first: the rings get the same order.
+    const dp = await make(workers);
+    const M0 = '02:00:00:00:01:00';
+    const M1 = '02:00:00:00:01:01';
+    const eth0 = dp.addDevice({ name: 'eth0', mac: M0, queues: 1, ringSize: 256, rss: false });
+    const eth1 = dp.addDevice({ name: 'eth1', mac: M1, queues: 1, ringSize: 256 });
+    dp.ip('link set dev eth0 up');
+    dp.ip('link set dev eth1 up');
+    dp.ip('addr add 192.0.2.1/24 dev eth0');
+    dp.ip('addr add 198.51.100.1/24 dev eth1');
+    dp.sysctl('net.ipv4.conf.all.forwarding', 1);
+    dp.ip('neigh add 198.51.100.2 lladdr 02:00:00:00:03:02 dev eth1 nud permanent');
+    const before = frames(dp, [eth0, eth1]);
+    // by the IP id's low two bits (byte 19): 0 XDP_TX, 1 bpf_redirect to eth0 itself, 2 to eth1, 3 XDP_PASS
+    const prog = assemble(`
+      r2 = *(u32 *)(r1 + 0)
+      r3 = *(u32 *)(r1 + 4)
+      r4 = r2
+      r4 += 20
+      if r4 > r3 goto pass
+      r5 = *(u8 *)(r2 + 19)
+      r5 &= 3
+      if r5 == 0 goto tx
+      if r5 == 1 goto self
+      if r5 == 2 goto other
+    pass:
+      r0 = 2
+      exit
+    tx:
+      r0 = 3
+      exit
+    self:
+      r1 = ${eth0.ifindex}
+      r2 = 0
+      call 23
+      exit
+    other:
+      r1 = ${eth1.ifindex}
+      r2 = 0
+      call 23
+      exit`);
+    eth0.attachXdp(await dp.loadInsns(prog, { verify: false, checked: false }));
+    const datagram = (id: number) =>
+      eth({ dst: M0, src: '02:00:00:00:02:00', type: 0x0800 }, ipv4({ src: '192.0.2.2', dst: '198.51.100.2', proto: 17, id }, udp4('192.0.2.2', '198.51.100.2', 10000 + id, 53, new Uint8Array(18))));
+    // runs of each kind, then alternating
+    const ids = [1, 5, 9, 0, 4, 2, 6, 10, 3, 13, 8, 17, 12, 14, 21, 7, 25, 16, 29, 18, 20, 33, 11, 15, 22, 26, 19];
+    dp.workers?.hold();
+    expect(eth0.injectBatch(ids.map(datagram))).toBe(ids.length);
+    dp.workers?.release();
+    drain(dp, [eth0]);
+    const idOf = (f: { data: Uint8Array }) => (f.data[18]! << 8) | f.data[19]!;
+    const out0 = eth0.readTx();
+    const out1 = eth1.readTx();
+    expect(out0.map(idOf)).toEqual(ids.filter((t) => t % 4 <= 1));
+    // eth1: the redirects as they came, then the forwarded frames (the stack's burst at the poll's end), TTL 63
+    expect(out1.map(idOf)).toEqual([...ids.filter((t) => t % 4 === 2), ...ids.filter((t) => t % 4 === 3)]);
+    expect(out1.filter((f) => idOf(f) % 4 === 3).every((f) => f.data[22] === 63 && f.data[5] === 2)).toBe(true);
+    expect(out1.filter((f) => idOf(f) % 4 === 2).every((f) => f.data[22] === 64)).toBe(true);
+    expect(eth0.stats().txPackets).toBe(ids.filter((t) => t % 4 <= 1).length);
+    expect(eth1.stats().txPackets).toBe(ids.filter((t) => t % 4 >= 2).length);
+    expect(dp.links.stats('eth1').tx.packets).toBe(ids.filter((t) => t % 4 === 3).length);
+    drain(dp, [eth0, eth1]);
+    expect(frames(dp, [eth0, eth1])).toBe(before);
+  });
 });
