@@ -417,6 +417,12 @@ function stacksafe(old: Frame, cur: Frame, ids: IdMap, exact: boolean, liveLo: n
   return -1;
 }
 
+/** Per frame, the stack slots still read (bit spi: slots 0-31 in lo, 32-63 in hi). */
+export interface StackLive {
+  lo: number[];
+  hi: number[];
+}
+
 /**
  * Where the last statesEqual that failed found the difference (`at`: frame * 128 + register, or + 16 +
  * stack slot) and the old state's register or slot there, so a later comparison with the same old state
@@ -430,7 +436,7 @@ export const mismatch: { at: number; old: Reg | Slot | undefined } = { at: -1, o
  * checkpoints change later only by precision marks, which make a comparison stricter, so an older `o` can
  * only pass where the current one would fail, never the reverse, and a pass leads to the full comparison.
  */
-function oneSafe(o: Reg | Slot, cur: State, live: readonly number[], exact: boolean, stackLive: { lo: number; hi: number } | undefined, within: boolean, at: number): boolean {
+function oneSafe(o: Reg | Slot, cur: State, live: readonly number[], exact: boolean, stackLive: StackLive | undefined, within: boolean, at: number): boolean {
   const f = at >> 7;
   const k = at & 127;
   const cf = cur.frames[f];
@@ -441,7 +447,7 @@ function oneSafe(o: Reg | Slot, cur: State, live: readonly number[], exact: bool
   const i = k - 16;
   const c = cf.stack[i]!;
   if (o === c) return true;
-  if (!exact && f === cur.frames.length - 1 && stackLive && !(((i < 32 ? stackLive.lo >>> i : stackLive.hi >>> (i - 32)) & 1))) return true;
+  if (!exact && stackLive && !(((i < 32 ? stackLive.lo[f]! >>> i : stackLive.hi[f]! >>> (i - 32)) & 1))) return true;
   return slotSafe(o as Slot, c, ids, exact, within);
 }
 
@@ -460,8 +466,8 @@ export function statesEqual(
   cur: State,
   live: readonly number[],
   exact: boolean,
-  /** The top frame's stack slots still read from here on (bits, slots 0-31 and 32-63); all if omitted. */
-  stackLive?: { lo: number; hi: number },
+  /** Per frame, the stack slots still read from here on (bits, slots 0-31 and 32-63); all if omitted. */
+  stackLive?: StackLive,
   /** RANGE_WITHIN: imprecise scalars compared by range as well (a callback's convergence). */
   within = false,
   hint = -1,
@@ -493,8 +499,7 @@ export function statesEqual(
         return false;
       }
     }
-    const top = f === old.frames.length - 1 && stackLive;
-    const bad = stacksafe(of, cf, ids, exact, top ? stackLive.lo : -1, top ? stackLive.hi : -1, within);
+    const bad = stacksafe(of, cf, ids, exact, stackLive ? stackLive.lo[f]! : -1, stackLive ? stackLive.hi[f]! : -1, within);
     if (bad >= 0) {
       mismatch.at = (f << 7) | (16 + bad);
       mismatch.old = of.stack[bad];

@@ -193,16 +193,19 @@ class Verifier {
   private curStates = 0;
   private peakStates = 0;
   /**
-   * The checkpoints of each instruction, oldest first (the kernel's explored_states list, walked newest
-   * first): finished ones (branches 0) prune, in-flight ones detect infinite loops.
+   * The checkpoints, oldest first, in the kernel's explored_states buckets (explored_state: instruction
+   * xor the current frame's callsite, modulo the program's length; walked newest first): of those at
+   * the instruction, finished ones (branches 0) prune and in-flight ones detect infinite loops. A bucket
+   * holds the states of other callsites only when they collide, and only those take part in the
+   * in-flight and miss heuristics, as in the kernel.
    */
   private readonly states = new Map<number, Checkpoint[]>();
   private maxStatesPerInsn = 0;
   private maxCtxOffset = 0;
   /** bpf_loop calls' loop_inline_state, by instruction: still fit for inlining, and its callback. */
   private readonly loopInline = new Map<number, { fit: boolean; subprog: number | undefined }>();
-  /** The stack slots live at the instruction being compared (one object, refilled per comparison). */
-  private readonly slotLive = { lo: 0, hi: 0 };
+  /** Per frame, the stack slots live where states are compared (one object, refilled per comparison). */
+  private readonly slotLive = { lo: [] as number[], hi: [] as number[] };
   private readonly pending: Pending[] = [];
   private prune!: Uint8Array;
   /**
@@ -486,8 +489,12 @@ class Verifier {
       f.stack.forEach((s, spi) => {
         if (s === EMPTY_SLOT) return;
         const off = spi * 8 - MAX_BPF_STACK;
-        if (s.spill && s.bytes.every((b) => b === Byte.SPILL)) stack.push(`fp${off}=${s.spill.describe()}`);
-        else stack.push(`fp${off}=${s.bytes.map((b) => '?mzr'[b]).reverse().join('')}`);
+        if (s.spill && s.bytes[0] === Byte.SPILL) {
+          // print_verifier_state: the bytes above a narrower spill, then the register it keeps
+          let above = '';
+          for (let j = 7; j >= 0 && s.bytes[j] !== Byte.SPILL; j--) above += '?mzr'[s.bytes[j]!];
+          stack.push(`fp${off}=${above}${s.spill.describe()}`);
+        } else stack.push(`fp${off}=${s.bytes.map((b) => '?mzr'[b]).reverse().join('')}`);
       });
       parts.push(pre + [...regs, ...stack].join(' '));
     });
@@ -526,14 +533,24 @@ class Verifier {
     // forced (a call that runs a callback; a history of more than 40 jump targets and stack accesses).
     const force = callsCallback || st.histMarks > HIST_MARKS_MAX;
     let add = force || (this.jmps - this.prevJmps >= 2 && this.processed - this.prevProcessed >= 8);
-    const list = this.states.get(pc);
+    const bucket = ((pc ^ st.cur.callsite) >>> 0) % this.prog.length;
+    const list = this.states.get(bucket);
     if (list) {
+      // max_states_per_insn counts the bucket's states (states_cnt), whatever their instruction
       const walked = list.length;
       const slotLive = this.slotLive;
-      slotLive.lo = this.stackLive.liveLoAt(pc);
-      slotLive.hi = this.stackLive.liveHiAt(pc);
+      // bpf_stack_slot_alive: the executing frame's slots read from here on; a caller's, those read
+      // from its call on (by the callee through a pointer, or after it returns)
+      const top = st.frames.length - 1;
+      slotLive.lo.length = slotLive.hi.length = top + 1;
+      for (let f = 0; f <= top; f++) {
+        const at = f === top ? pc : st.frames[f + 1]!.callsite;
+        slotLive.lo[f] = this.stackLive.liveLoAt(at);
+        slotLive.hi[f] = this.stackLive.liveHiAt(at);
+      }
       for (let k = list.length - 1; k >= 0; k--) {
         const old = list[k]!;
+        if (old.insn !== pc) continue;
         if (old.branches > 0) {
           if (callsCallback) {
             // A callback's next iteration from a state within the ranges of one still being explored
@@ -570,7 +587,7 @@ class Verifier {
       }
       // max_states_per_insn: the states walked here without a hit.
       if (walked > this.maxStatesPerInsn) this.maxStatesPerInsn = walked;
-      if (!list.length) this.states.delete(pc);
+      if (!list.length) this.states.delete(bucket);
     }
     if (!add) return false;
     this.prevJmps = this.jmps;
@@ -588,9 +605,9 @@ class Verifier {
     st.cp = cp;
     st.hist = new History();
     st.histMarks = 0;
-    const at = this.states.get(pc);
+    const at = this.states.get(bucket);
     if (at) at.push(cp);
-    else this.states.set(pc, [cp]);
+    else this.states.set(bucket, [cp]);
     this.totalStates++;
     this.curStates++;
     if (this.curStates > this.peakStates) this.peakStates = this.curStates;
@@ -1286,12 +1303,10 @@ class Verifier {
         const prev = frame.stack[spi]!;
         const bytes = prev.spill ? prev.bytes.map((b) => (b === Byte.SPILL ? Byte.MISC : b)) : prev.bytes.slice();
         for (let i = 0; i < size; i++) bytes[i] = Byte.SPILL;
+        // save_register_state: the register is kept whole, a narrower spill too (a fill of its low bytes
+        // truncates what it reads); a value wider than the store loses its link to the register.
         const v = value.clone();
-        if (size < 8) {
-          // What is kept is the stored part of the value.
-          if (v.umax >= 1n << BigInt(size * 8)) v.id = 0;
-          v.coerceToSize(size);
-        }
+        if (size < 8 && v.umax >= 1n << BigInt(size * 8)) v.id = 0;
         frame.setSlot(spi, { bytes, spill: v, spillSize: size });
         return;
       }
@@ -1893,27 +1908,34 @@ class Verifier {
     return pc + 1;
   }
 
+  /**
+   * get_constant_map_key: the key as a constant, from the bytes of its stack slot that it starts in:
+   * zeros (at least key_size of them from the key on), or a spilled constant whose spill is exactly
+   * key_size bytes from there. The value is the whole spilled register (a narrower spill keeps it all:
+   * 0x100000002 spilled in four bytes is that, past any max_entries), made precise.
+   */
   private constantMapKey(st: State, map: Reg, key: Reg): bigint | undefined {
     if (map.type !== RegType.CONST_MAP || !map.map) return undefined;
     if (map.map.type !== MapType.ARRAY && map.map.type !== MapType.PERCPU_ARRAY) return undefined;
-    if (key.type !== RegType.STACK || !key.varOff.isConst || map.map.keySize !== 4) return undefined;
+    if (key.type !== RegType.STACK || !key.varOff.isConst) return undefined;
+    const keySize = map.map.keySize;
     const off = Number(s64(key.varOff.value)) + key.off;
-    if (off < -MAX_BPF_STACK || off > -4) return undefined;
+    if (off < -MAX_BPF_STACK || off >= 0) return undefined;
     const b = off + MAX_BPF_STACK;
     const slot = st.frames[key.frameno]!.stack[b >> 3]!;
-    if (slot.spill && (b & 7) === 0 && slot.bytes[0] === Byte.SPILL) {
-      const v = slot.spill;
-      if (v.isScalar && v.varOff.isConst && (slot.spillSize ?? 8) >= 4) {
-        this.preciseSlot(st, key.frameno, b >> 3);
-        return u32(v.varOff.value);
-      }
-      return undefined;
-    }
-    for (let i = b; i < b + 4; i++) {
-      if (st.frames[key.frameno]!.stack[i >> 3]!.bytes[i & 7] !== Byte.ZERO) return undefined;
-    }
-    return 0n;
+    // counted from the key's first byte up to the slot's end (the kernel's slot_type[off] down to [0])
+    const run = (t: Byte): number => {
+      let n = 0;
+      for (let i = b & 7; i < 8 && slot.bytes[i] === t; i++) n++;
+      return n;
+    };
+    if (run(Byte.ZERO) >= keySize) return 0n;
+    if (!slot.spill || slot.bytes[0] !== Byte.SPILL || !slot.spill.isScalar) return undefined;
+    if (run(Byte.SPILL) !== keySize || !slot.spill.varOff.isConst) return undefined;
+    this.preciseSlot(st, key.frameno, b >> 3);
+    return slot.spill.varOff.value;
   }
+
 
   /** check_func_arg */
   private checkArg(
