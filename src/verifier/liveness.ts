@@ -81,33 +81,36 @@ export function liveRegisters(prog: readonly Insn[], helperArgs?: HelperArgCount
 }
 
 /**
- * Stack liveness (the idea of the kernel's 6.18 liveness.c): which of the executing frame's 64 stack
- * slots may be read from each instruction on. Reads are recorded as the verifier explores (a fill, a
- * helper reading stack memory, a variable-offset read), then propagated backwards over the control
- * flow graph, killed by full 8-byte stores through r10. A state is compared with a finished one only on
- * the slots live where they meet: every read reachable from a finished state has been recorded by then.
- * A read of another frame's stack (a pointer passed to a callee) turns the analysis off: all live.
+ * Stack liveness (the idea of the kernel's 6.18 liveness.c): which stack slots may be read from each
+ * instruction on, of the executing frame (depth 0) and of its callers (depth d: the frame d calls up,
+ * read through a pointer the function was given). Reads are recorded as the verifier explores (a fill,
+ * a helper reading stack memory, a variable-offset read), then propagated backwards over the control
+ * flow graph within the function, killed (depth 0 only) by full 8-byte stores through r10. A read of a
+ * caller's stack is also a read, at each call on the way down, by the function making that call: the
+ * kernel's per-call-chain instances, merged here over the call chains that reach a function. A state
+ * is compared with a finished one only on the slots live where they meet: every read reachable from a
+ * finished state has been recorded by then.
  */
 export class StackLiveness {
   /** Control-flow predecessors of each slot: new reads flow backwards along them. */
   private readonly pred: number[][];
   private readonly killLo: Uint32Array;
   private readonly killHi: Uint32Array;
-  private readonly liveLo: Uint32Array;
-  private readonly liveHi: Uint32Array;
-  private off = false;
+  /** Per depth (0: the function's own frame), the slots live at each instruction. */
+  private readonly liveLo: Uint32Array[] = [];
+  private readonly liveHi: Uint32Array[] = [];
+  private readonly n: number;
   /** Work list of the propagation: slot, then the bits it gained (lo, hi). */
   private readonly work: number[] = [];
 
   constructor(prog: readonly Insn[]) {
     const n = prog.length;
+    this.n = n;
     const succ = successors(prog);
     this.pred = Array.from({ length: n }, () => [] as number[]);
     for (let i = 0; i < n; i++) for (const t of succ[i]!) this.pred[t]!.push(i);
     this.killLo = new Uint32Array(n);
     this.killHi = new Uint32Array(n);
-    this.liveLo = new Uint32Array(n);
-    this.liveHi = new Uint32Array(n);
     for (let i = 0; i < n; i++) {
       const ins = prog[i]!;
       const c = ins.code & 0x07;
@@ -119,23 +122,34 @@ export class StackLiveness {
     }
   }
 
+  private layer(depth: number): [Uint32Array, Uint32Array] {
+    while (this.liveLo.length <= depth) {
+      this.liveLo.push(new Uint32Array(this.n));
+      this.liveHi.push(new Uint32Array(this.n));
+    }
+    return [this.liveLo[depth]!, this.liveHi[depth]!];
+  }
+
   /**
-   * Slots [first, last] (0 = fp-512) may be read at insn `pc`. Liveness only grows as reads are found,
-   * so the new bits are pushed backwards at once (live[i] = read[i] | (live of successors & ~kill[i]))
-   * instead of solving the whole program again.
+   * Slots [first, last] (0 = fp-512) of the frame `depth` calls up may be read at insn `pc`. Liveness
+   * only grows as reads are found, so the new bits are pushed backwards at once (live[i] = read[i] |
+   * (live of successors & ~kill[i])) instead of solving the whole program again.
    */
-  read(pc: number, first: number, last: number): void {
+  read(pc: number, depth: number, first: number, last: number): void {
+    const [liveLo, liveHi] = this.layer(depth);
+    const killLo = depth === 0 ? this.killLo : undefined;
+    const killHi = depth === 0 ? this.killHi : undefined;
     let lo = 0;
     let hi = 0;
     for (let s = Math.max(0, first); s <= Math.min(63, last); s++) {
       if (s < 32) lo |= 1 << s;
       else hi |= 1 << (s - 32);
     }
-    lo = (lo & ~this.liveLo[pc]!) >>> 0;
-    hi = (hi & ~this.liveHi[pc]!) >>> 0;
+    lo = (lo & ~liveLo[pc]!) >>> 0;
+    hi = (hi & ~liveHi[pc]!) >>> 0;
     if (!lo && !hi) return;
-    this.liveLo[pc] = this.liveLo[pc]! | lo;
-    this.liveHi[pc] = this.liveHi[pc]! | hi;
+    liveLo[pc] = liveLo[pc]! | lo;
+    liveHi[pc] = liveHi[pc]! | hi;
     const work = this.work;
     work.push(pc, lo, hi);
     while (work.length) {
@@ -143,35 +157,24 @@ export class StackLiveness {
       const blo = work.pop()!;
       const i = work.pop()!;
       for (const p of this.pred[i]!) {
-        const nlo = (blo & ~this.killLo[p]! & ~this.liveLo[p]!) >>> 0;
-        const nhi = (bhi & ~this.killHi[p]! & ~this.liveHi[p]!) >>> 0;
+        const nlo = (blo & ~(killLo ? killLo[p]! : 0) & ~liveLo[p]!) >>> 0;
+        const nhi = (bhi & ~(killHi ? killHi[p]! : 0) & ~liveHi[p]!) >>> 0;
         if (!nlo && !nhi) continue;
-        this.liveLo[p] = this.liveLo[p]! | nlo;
-        this.liveHi[p] = this.liveHi[p]! | nhi;
+        liveLo[p] = liveLo[p]! | nlo;
+        liveHi[p] = liveHi[p]! | nhi;
         work.push(p, nlo, nhi);
       }
     }
   }
 
-  /** Something reads a stack it cannot attribute: every slot is live everywhere from now on. */
-  disable(): void {
-    this.off = true;
+  /** Slots 0-31 (bit spi) of the frame `depth` calls up possibly read from `pc` on. */
+  liveLoAt(pc: number, depth = 0): number {
+    return depth < this.liveLo.length ? this.liveLo[depth]![pc]! | 0 : 0;
   }
 
-  /** Slots 0-31 (bit spi) possibly read from `pc` on; all when the analysis is off. */
-  liveLoAt(pc: number): number {
-    return this.off ? -1 : this.liveLo[pc]! | 0;
-  }
-
-  /** Slots 32-63 (bit spi - 32) possibly read from `pc` on. */
-  liveHiAt(pc: number): number {
-    return this.off ? -1 : this.liveHi[pc]! | 0;
-  }
-
-  /** Is slot `spi` possibly read from `pc` on? */
-  isLive(pc: number, spi: number): boolean {
-    if (this.off) return true;
-    return spi < 32 ? (this.liveLo[pc]! & (1 << spi)) !== 0 : (this.liveHi[pc]! & (1 << (spi - 32))) !== 0;
+  /** Slots 32-63 (bit spi - 32) of the frame `depth` calls up possibly read from `pc` on. */
+  liveHiAt(pc: number, depth = 0): number {
+    return depth < this.liveHi.length ? this.liveHi[depth]![pc]! | 0 : 0;
   }
 }
 

@@ -539,15 +539,7 @@ class Verifier {
       // max_states_per_insn counts the bucket's states (states_cnt), whatever their instruction
       const walked = list.length;
       const slotLive = this.slotLive;
-      // bpf_stack_slot_alive: the executing frame's slots read from here on; a caller's, those read
-      // from its call on (by the callee through a pointer, or after it returns)
-      const top = st.frames.length - 1;
-      slotLive.lo.length = slotLive.hi.length = top + 1;
-      for (let f = 0; f <= top; f++) {
-        const at = f === top ? pc : st.frames[f + 1]!.callsite;
-        slotLive.lo[f] = this.stackLive.liveLoAt(at);
-        slotLive.hi[f] = this.stackLive.liveHiAt(at);
-      }
+      this.liveSlots(st, pc, slotLive);
       for (let k = list.length - 1; k >= 0; k--) {
         const old = list[k]!;
         if (old.insn !== pc) continue;
@@ -612,6 +604,30 @@ class Verifier {
     this.curStates++;
     if (this.curStates > this.peakStates) this.peakStates = this.curStates;
     return false;
+  }
+
+  /**
+   * bpf_stack_slot_alive, per frame f of `st` at `pc`: a slot is alive if the executing function may
+   * still read it (from pc on, through a pointer for a caller's frame), or if some frame g from f up to
+   * the caller of the executing one may, after its call returns (before its call, when that call runs a
+   * callback: the callback runs again).
+   */
+  private liveSlots(st: State, pc: number, out: { lo: number[]; hi: number[] }): void {
+    const top = st.frames.length - 1;
+    const sl = this.stackLive;
+    out.lo.length = out.hi.length = top + 1;
+    for (let f = 0; f <= top; f++) {
+      let lo = sl.liveLoAt(pc, top - f);
+      let hi = sl.liveHiAt(pc, top - f);
+      for (let g = f; g < top; g++) {
+        const c = st.frames[g + 1]!.callsite;
+        const at = this.callbackCalls.has(c) ? c : c + 1;
+        lo |= sl.liveLoAt(at, g - f);
+        hi |= sl.liveHiAt(at, g - f);
+      }
+      out.lo[f] = lo;
+      out.hi[f] = hi;
+    }
   }
 
   private liveMasks(st: State, pc: number): number[] {
@@ -1774,13 +1790,15 @@ class Verifier {
   }
 
   /**
-   * Slots [first, last] of frame `frameno`'s stack are read at `pc`. A callee (a bpf_loop callback
-   * through its context pointer) reading its caller's stack reads it, for the caller, at the call that
-   * is still running: the kernel's liveness per call chain.
+   * Slots [first, last] of frame `frameno`'s stack are read at `pc`: by the executing function, at its
+   * depth below that frame (a callee reads its caller's stack through a pointer it was given).
    */
   private stackRead(st: State, frameno: number, pc: number, first: number, last: number): void {
     const top = st.frames.length - 1;
-    this.stackLive.read(frameno === top ? pc : st.frames[frameno + 1]!.callsite, first, last);
+    this.stackLive.read(pc, top - frameno, first, last);
+    // and by each function on the way down, at its call (the kernel propagates a callee's reads of an
+    // outer frame to the caller's call instruction)
+    for (let g = frameno; g < top; g++) this.stackLive.read(st.frames[g + 1]!.callsite, g - frameno, first, last);
   }
 
   /**
