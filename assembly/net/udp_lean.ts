@@ -233,6 +233,11 @@ const K_PORTS: u32 = 8;
 /** After the keys: BURST_MAX × u32, the indices of the frames udp4Demux looks up, in order. */
 const K_LIST: u32 = 1024;
 
+/** The list of the frames to look up (udp6_lean.ts's too: its stage runs after IPv4's lookup is done). */
+@inline export function lbList(): u32 {
+  return lbK() + K_LIST;
+}
+
 /** The destination port (host order) of a ports word as loaded from a UDP header. */
 @inline function kDport(pp: u32): u32 {
   return <u32>bswap<u16>(<u16>(pp >> 16));
@@ -246,25 +251,6 @@ const K_LIST: u32 = 1024;
 /** A frame's stage word `a` is a record or group address tagged `tag` (not a marker below 16). */
 @inline export function staged(a: u32, tag: u32): bool {
   return a >= 16 && (a & 3) == tag;
-}
-
-/** The pass ahead of a level: the line at (the address in A, tag cleared) + `off` for frames at `tag`. */
-@inline export function touchA(A: u32, n: u32, tag: u32, off: u32): u32 {
-  let s: u32 = 0;
-  for (let i: u32 = 0; i < n; i++) {
-    const a = load<u32>(A + (i << 2));
-    if (staged(a, tag)) s += load<u32>((a & ~3) + off);
-  }
-  return s;
-}
-
-/** The pass ahead of a level whose addresses are in B, for frames marked `mark`. */
-@inline export function touchB(A: u32, n: u32, mark: u32): u32 {
-  let s: u32 = 0;
-  for (let i: u32 = 0; i < n; i++) {
-    if (load<u32>(A + (i << 2)) == mark) s += load<u32>(load<u32>(A + LB_B + (i << 2)));
-  }
-  return s;
 }
 
 /**
