@@ -430,14 +430,13 @@ export function lbSame(A: u32, lo: u32, n: u32): void {
  */
 function udp4Lookup(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, h2: u32, deep: bool): void {
   let s: u32 = 0;
-  // the exact slots, asked for at once when deep
+  // the exact slots, then (deep) asked for at once in a pass of their own: the most misses in flight
   for (let j: u32 = 0; j < m; j++) {
     const i = load<u32>(L + (j << 2));
     const k = K + (i << 4);
-    const slot = h2 + (hash2Of4(load<u32>(k, K_DADDR), kDport(load<u32>(k, K_PORTS))) << H2_SHIFT);
-    store<u32>(B + (i << 2), slot);
-    if (deep) s += load<u32>(slot);
+    store<u32>(B + (i << 2), h2 + (hash2Of4(load<u32>(k, K_DADDR), kDport(load<u32>(k, K_PORTS))) << H2_SHIFT));
   }
+  if (deep) for (let j: u32 = 0; j < m; j++) s += load<u32>(load<u32>(B + (load<u32>(L + (j << 2)) << 2)));
   // the slots' heads and their groups (the wildcard slot's when the exact one is empty)
   let heads: u32 = 0;
   let groups: u32 = 0;
