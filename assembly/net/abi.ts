@@ -662,6 +662,13 @@ export const SCR_FLOW_SIZE: u32 = 512;
 //   32 × 40 B direct-mapped: +0 destination (16) | +16 source (16) | +32 u32 FIB generation + 1, top bit: RTN_LOCAL
 export const SCR_UDP6_MEMO: u32 = 9728;
 export const SCR_UDP6_MEMO_SIZE: u32 = 1280;
+// ---- The lean UDP receive's burst keys (netScratch() + SCR_L4_KEYS; udp_lean.ts) ----
+//   BURST_MAX × 16 B per frame: +0 u32 source address | +4 u32 destination address | +8 u32 the UDP ports
+//   word (as loaded) | +12 unused: the first pass's copy, which the lookup passes read instead of the
+//   frames (a burst's headers sit at one page offset, in one L1 set: every pass over them misses L1);
+//   +1024 BURST_MAX × u32: the indices of the frames to look up
+export const SCR_L4_KEYS: u32 = 11008;
+export const SCR_L4_KEYS_SIZE: u32 = 1280;
 // ---- nf_tables' part of the worker scratch area (netScratch() + SCR_NFT; nft_eval.ts draws it) ----
 export const SCR_NFT: u32 = 8192;
 export const SCR_NFT_SIZE: u32 = 1024;

@@ -1250,6 +1250,17 @@ function truesizeLarge(l3len: u32): u32 {
 }
 
 @inline function markReadyIn(r: u32, sk: u32): void {
+  if (!ASC_FEATURE_THREADS) {
+    // one thread: without a branch on the mark, which with thousands of sockets is a coin toss per
+    // datagram (the id is written at the tail either way: a slot past the tail is not the reader's, and
+    // one is always free, the ring holding each id once)
+    const w = load<u32>(sk + SKX_READY);
+    const tail = load<u32>(r + L4_READY_TAIL);
+    store<u32>(load<u32>(r + L4_READY) + ((tail & (SK_MAX - 1)) << 2), w >> 1);
+    store<u32>(sk + SKX_READY, w | 1);
+    store<u32>(r + L4_READY_TAIL, tail + (~w & 1));
+    return;
+  }
   if ((load<u32>(sk + SKX_READY) & 1) != 0) return;
   const lock = netRoot() + NR_LOCK_READY;
   spinLock(lock);
@@ -1356,9 +1367,10 @@ export function skEnqueue(sk: u32, q: u32, iph: u32, payload: u32, plen: u32, if
   const f = qrOf(iph);
   qrWrite(f, q, payload - iph, plen, ifindex);
   store<u32>(sk + SK_RMEM, rmem + size);
+  // linked after the tail, or the head of an empty queue (a select: whether a socket's queue is empty is
+  // a coin toss per datagram with thousands of sockets)
   const tail = load<u32>(sk + SKX_QTAIL);
-  if (tail == 0) store<u32>(sk + SKX_QHEAD, f);
-  else store<u32>(tail + QR_NEXT, f);
+  store<u32>(select<u32>(sk + SKX_QHEAD, tail + QR_NEXT, tail == 0), f);
   store<u32>(sk + SKX_QTAIL, f);
   store<u32>(sk + SKX_QLEN, load<u32>(sk + SKX_QLEN) + 1);
   store<u64>(sk + SK_RX_PACKETS, load<u64>(sk + SK_RX_PACKETS) + 1);

@@ -59,7 +59,7 @@ import {
 import { addrHash6, hash2Of4, hash2OfWord6, matches6, udpEhash6f, udpFhash6 } from './sock_lookup';
 import { skLookupAttached } from './sk_prog';
 import {
-  LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_SAME, LB_SLOT, LB_SOCK, LB_UDP, SOCKS_DEEP, ftClear, ftSlot, lbA, lbLookedSet, lbSame, lbSink, staged, touchA, touchB,
+  LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_SAME, LB_SLOT, LB_SOCK, LB_UDP, SOCKS_DEEP, ftClear, ftSlot, lbA, lbList, lbLookedSet, lbSame, lbSink, staged,
 } from './udp_lean';
 
 const ETH_P_IPV6_LE: u16 = 0xdd86; // 0x86dd as the two bytes load<u16> reads
@@ -172,12 +172,9 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
   let same: u32 = 0;
   // the last flow given a hash2 slot: its frame and ports (the addresses: its frame's), as udp_lean.ts
   const T = ftClear();
+  const L = lbList();
   let fi: u32 = 0xffffffff;
   let fp: u32 = 0;
-  let dWordOk = false;
-  let dA0: u64 = 0;
-  let dA1: u64 = 0;
-  let dWord: u32 = 0;
   // the lean path's checks; UDP's length and checksum; the hash2 slot
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(burst + (i << 3));
@@ -193,41 +190,28 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
         const ulen = ldBe16(uh + 4);
         const ok = ulen >= 8 && ulen <= plen && udp6CsumOk(ip, uh, ulen);
         const pp = load<u32>(uh);
-        let r: u32 = 0xffffffff;
-        let e: u32 = 0;
-        if (ok) {
-          // the last flow looked up, else an earlier one of the burst from the flow table (udp_lean.ts)
-          if (fi != 0xffffffff && pp == fp && sameAddrs6(ip, load<u32>(burst + (fi << 3)) + ETH_HLEN)) r = fi;
-          else {
-            e = ftSlot(T, load<u32>(ip, IP6H_SADDR + 12) ^ pp);
-            const t = load<u32>(e);
-            if (t != 0) {
-              const tip = load<u32>(burst + ((t - 1) << 3)) + ETH_HLEN;
-              if (load<u32>(tip + 40) == pp && sameAddrs6(ip, tip)) r = t - 1;
-            }
-          }
-        }
-        if (r != 0xffffffff) {
-          store<u32>(B + (i << 2), r);
+        if (!ok) {
+          // udpv6_rcv decides it (LB_UDP)
+        } else if (fi != 0xffffffff && pp == fp && sameAddrs6(ip, load<u32>(burst + (fi << 3)) + ETH_HLEN)) {
+          // the last flow looked up again
+          store<u32>(B + (i << 2), fi);
           a = LB_SAME;
           same++;
-          fi = r;
+        } else {
+          // an earlier one of the burst from the flow table, else a lookup: without branches, as
+          // udp_lean.ts's (a slot's 0 compares the frame with itself, and the match is dropped)
+          const e = ftSlot(T, load<u32>(ip, IP6H_SADDR + 12) ^ pp);
+          const t = load<u32>(e);
+          const tip = load<u32>(burst + (select<u32>(t - 1, i, t != 0) << 3)) + ETH_HLEN;
+          const rep = (<u32>(t != 0) & <u32>(load<u32>(tip + 40) == pp) & <u32>sameAddrs6w(ip, tip)) != 0;
+          store<u32>(B + (i << 2), t - 1);
+          a = select<u32>(LB_SAME, LB_HSLOT, rep);
+          store<u32>(L + (slots << 2), i);
+          store<u32>(e, select<u32>(t, i + 1, rep));
+          same += <u32>rep;
+          slots += <u32>!rep;
+          fi = select<u32>(t - 1, i, rep);
           fp = pp;
-        } else if (ok) {
-          store<u32>(e, i + 1);
-          fi = i;
-          fp = pp;
-          // the destination's address mix, kept while the burst's frames share it (mostly: one local address)
-          const d = ip + IP6H_DADDR;
-          if (!dWordOk || load<u64>(d) != dA0 || load<u64>(d, 8) != dA1) {
-            dA0 = load<u64>(d);
-            dA1 = load<u64>(d, 8);
-            dWord = addrHash6(d);
-            dWordOk = true;
-          }
-          store<u32>(B + (i << 2), h2 + (hash2OfWord6(dWord, ldBe16(uh + 2)) << H2_SHIFT));
-          a = LB_HSLOT;
-          slots++;
         }
       }
     }
@@ -235,9 +219,16 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
   }
   if (slots == 0) return taken;
   lbLookedSet();
-  udp6Lookup(A, B, burst, n, ifindex, h2, deep);
+  udp6Lookup(A, B, L, slots, burst, ifindex, h2, deep);
   if (same != 0) lbSame(A, 0, n);
   return taken;
+}
+
+/** sameAddrs6 without a branch between the words. */
+@inline function sameAddrs6w(a: u32, b: u32): bool {
+  a += IP6H_SADDR;
+  b += IP6H_SADDR;
+  return ((load<u64>(a) ^ load<u64>(b)) | (load<u64>(a, 8) ^ load<u64>(b, 8)) | (load<u64>(a, 16) ^ load<u64>(b, 16)) | (load<u64>(a, 24) ^ load<u64>(b, 24))) == 0;
 }
 
 /** Both addresses (32 bytes from the source on) of the IPv6 headers at `a` and `b` are the same. */
@@ -248,19 +239,40 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
 }
 
 /**
- * udp6_burst_demux's lookup, a level at a time, for the frames at LB_HSLOT (their slot's address in B).
+ * udp6_burst_demux's lookup, a level at a time, for the `m` frames listed at L (udp_lean.ts lbList:
+ * their indices, in order, all at LB_HSLOT; the passes run over the list, as IPv4's do).
  * As IPv4's (udp_lean.ts udp4Lookup): a slot whose head is in a reuseport group goes straight to the
  * group, which holds its members' key — the head's, what matches6 compares: AF_INET6, the port, the
  * bound address (RG_RCV6), the device (RG_MIXED: not any more); no peer while none connected — so the
  * head's record (its address and peer in lines of their own) is not read; only a head in no group is.
  */
-function udp6Lookup(A: u32, B: u32, burst: u32, n: u32, ifindex: u32, h2: u32, deep: bool): void {
-  let s: u32 = deep ? touchB(A, n, LB_HSLOT) : 0;
+function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2: u32, deep: bool): void {
+  let s: u32 = 0;
+  // the exact slots; the destination's address mix kept while the
+  // burst's frames share it (mostly: one local address)
+  let dWordOk = false;
+  let dA0: u64 = 0;
+  let dA1: u64 = 0;
+  let dWord: u32 = 0;
+  for (let j: u32 = 0; j < m; j++) {
+    const i = load<u32>(L + (j << 2));
+    const ip = load<u32>(burst + (i << 3)) + ETH_HLEN;
+    const d = ip + IP6H_DADDR;
+    if (!dWordOk || load<u64>(d) != dA0 || load<u64>(d, 8) != dA1) {
+      dA0 = load<u64>(d);
+      dA1 = load<u64>(d, 8);
+      dWord = addrHash6(d);
+      dWordOk = true;
+    }
+    store<u32>(B + (i << 2), h2 + (hash2OfWord6(dWord, ldBe16(ip + 42)) << H2_SHIFT));
+  }
+  // (deep) the slots asked for at once in a pass of their own: the most misses in flight
+  if (deep) for (let j: u32 = 0; j < m; j++) s += load<u32>(load<u32>(B + (load<u32>(L + (j << 2)) << 2)));
   // the slots' heads and their groups (the wildcard slot's when the exact one is empty); B: 1 exact, 0 wildcard
   let heads: u32 = 0;
   let groups: u32 = 0;
-  for (let i: u32 = 0; i < n; i++) {
-    if (load<u32>(A + (i << 2)) != LB_HSLOT) continue;
+  for (let j: u32 = 0; j < m; j++) {
+    const i = load<u32>(L + (j << 2));
     let pair = load<u64>(load<u32>(B + (i << 2)));
     let exact: u32 = 1;
     if (<u32>pair == 0) {
@@ -281,10 +293,19 @@ function udp6Lookup(A: u32, B: u32, burst: u32, n: u32, ifindex: u32, h2: u32, d
       heads++;
     } else store<u32>(A + (i << 2), LB_UDP);
   }
-  if (heads == 0 && groups == 0) return;
-  if (deep && heads != 0) s += touchA(A, n, LB_HEAD, 0);
+  if (heads == 0 && groups == 0) {
+    lbSink(s);
+    return;
+  }
+  if (deep && heads != 0) {
+    for (let j: u32 = 0; j < m; j++) {
+      const a = load<u32>(A + (load<u32>(L + (j << 2)) << 2));
+      if (staged(a, LB_HEAD)) s += load<u32>(a & ~3);
+    }
+  }
   // the heads in no group: do they take the datagram at all (compute_score ≥ 0), and what decides among them
-  if (heads != 0) for (let i: u32 = 0; i < n; i++) {
+  if (heads != 0) for (let j: u32 = 0; j < m; j++) {
+    const i = load<u32>(L + (j << 2));
     const a = load<u32>(A + (i << 2));
     if (!staged(a, LB_HEAD)) continue;
     const head = a & ~3;
@@ -308,7 +329,12 @@ function udp6Lookup(A: u32, B: u32, burst: u32, n: u32, ifindex: u32, h2: u32, d
     return;
   }
   // (a head in no group may have named one after all: its group's lines)
-  if (deep && heads != 0) s += touchA(A, n, LB_GROUP, 0) + touchA(A, n, LB_GROUP, RG_INLINE);
+  if (deep && heads != 0) {
+    for (let j: u32 = 0; j < m; j++) {
+      const a = load<u32>(A + (load<u32>(L + (j << 2)) << 2));
+      if (staged(a, LB_GROUP)) s += load<u32>(a & ~3) + load<u32>((a & ~3) + RG_INLINE);
+    }
+  }
   // the groups (no program, no connected members) whose key matches as the head's would (AF_INET6, the
   // port, the bound address, the device; no member has a peer while none connected): the chain's first
   // scoring socket is in it, and reuseport_select_sock_by_hash's first pick's slot decides
@@ -316,7 +342,8 @@ function udp6Lookup(A: u32, B: u32, burst: u32, n: u32, ifindex: u32, h2: u32, d
   let sA0: u64 = 0;
   let sA1: u64 = 0;
   let fhash: u32 = 0;
-  for (let i: u32 = 0; i < n; i++) {
+  for (let j: u32 = 0; j < m; j++) {
+    const i = load<u32>(L + (j << 2));
     const a = load<u32>(A + (i << 2));
     if (!staged(a, LB_GROUP)) continue;
     const g = a & ~3;
@@ -345,14 +372,16 @@ function udp6Lookup(A: u32, B: u32, burst: u32, n: u32, ifindex: u32, h2: u32, d
       sOk = true;
     }
     const hash = udpEhash6f(lw, ldBe16(uh + 2), fhash, ldBe16(uh));
-    store<u32>(B + (i << 2), load<u32>(g + RG_SOCKS) + (<u32>((<u64>hash * <u64>k) >> 32) << 2));
+    const slot = load<u32>(g + RG_SOCKS) + (<u32>((<u64>hash * <u64>k) >> 32) << 2);
+    store<u32>(B + (i << 2), slot);
     store<u32>(A + (i << 2), LB_SLOT);
+    if (deep) s += load<u32>(slot);
   }
-  if (deep) s += touchB(A, n, LB_SLOT);
   // the picks: none is ESTABLISHED, its group having no connected member (sk_connect sets RG_HAS_CONNS
   // before the state, and nothing clears it); what their enqueue reads (line 1 of the record alone:
   // sock.ts SKX_HIT) lbWarm loads for all of them in one pass
-  for (let i: u32 = 0; i < n; i++) {
+  for (let j: u32 = 0; j < m; j++) {
+    const i = load<u32>(L + (j << 2));
     if (load<u32>(A + (i << 2)) != LB_SLOT) continue;
     const sk = load<u32>(load<u32>(B + (i << 2)));
     store<u32>(A + (i << 2), sk != 0 ? sk : LB_UDP);

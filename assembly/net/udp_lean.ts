@@ -25,12 +25,12 @@
 //
 // Reads: the frame, the device record (MAC, rp_filter, accept_local), the netfilter gate, the local
 // input memo, the source address cache, the protocol table, the UDP socket tables. Sets: this worker's
-// scratch (SCR_L4_BURST); Ip counters, then the socket's queue (udp.ts udp4_queue_found) or udp_rcv's
+// scratch (SCR_L4_BURST, SCR_L4_KEYS); Ip counters, then the socket's queue (udp.ts udp4_queue_found) or udp_rcv's
 // doing. Next: the socket's queue, udp_rcv (udp.ts), or the full path (eth.ts stack_rx).
 
 import { mibAdd, mibInc, netFree, netRoot, netScratch } from './core';
 import {
-  CONF4_ACCEPT_LOCAL, CONF4_RP_FILTER, LOOPBACK_IFINDEX, MIB_IP_IN_DELIVERS, MIB_IP_IN_RECEIVES, MIB_IP6_IN_DELIVERS, MIB_IP6_IN_RECEIVES, ND_CONF4, ND_MAC, SCR_L4, SCR_L4_BURST,
+  CONF4_ACCEPT_LOCAL, CONF4_RP_FILTER, LOOPBACK_IFINDEX, MIB_IP_IN_DELIVERS, MIB_IP_IN_RECEIVES, MIB_IP6_IN_DELIVERS, MIB_IP6_IN_RECEIVES, ND_CONF4, ND_MAC, SCR_L4, SCR_L4_BURST, SCR_L4_KEYS,
   SK_REUSEPORT_GROUP, SK_RMEM,
 } from './abi';
 import { ETH_HLEN, IPH_DADDR, IPH_FRAG_OFF, IPH_PROTOCOL, IPH_SADDR, IPH_TOS, IPH_TOT_LEN, IPPROTO_UDP, IPPROTO_UDPLITE, IP_MF, IP_OFFSET, ldBe16 } from './inet';
@@ -162,6 +162,14 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 // sock.ts's tables may (the control plane publishes with single stores; a record is reused only after
 // this worker's next quiescent point, reclaim.ts).
 //
+// Branches. With thousands of flows whether a frame repeats an earlier one of the burst, whether a
+// socket's queue is empty and whether it is marked ready are coin tosses per frame, and a mispredicted
+// branch (~15-20 cycles) costs more than doing both ways' work: those are selects (udp4Demux's flow
+// table probe, lbSame, sock.ts's enqueue), and the lookup's passes walk the list of the frames to look
+// up (SCR_L4_KEYS +1024) rather than skipping the others (measured, bench udp: 10k sockets 77 → 60 ns
+// a datagram, 100k 94 → 80). The one branch kept is "the last flow again", right for a whole burst
+// with tens of sockets, wrong a few times in a hundred with thousands.
+//
 // Scratch (SCR_L4_BURST, abi.ts; sock_prefetch.ts uses it only for bursts where this took nothing):
 //   +0   BURST_MAX × u32 per frame: 0 the full path | LB_UDP: udp_rcv | LB_SAME: as the frame at +256 |
 //        LB_DONE: queued with its run | LB_HSLOT: the hash2 slot's
@@ -170,6 +178,7 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 //        records and groups are 16-aligned, reclaim.ts)
 //   +256 BURST_MAX × u32 per frame: the hash2 slot's address, then the address the head was looked up
 //        with (the exact one, or 0 for the wildcard chain), then the pick's slot
+// and SCR_L4_KEYS (lbK): per frame 16 bytes of keys (saddr, daddr, ports), then the lookup's list
 
 export const LB_UDP: u32 = 4; // below any record address (memoryBase): "lean IP, then udp_rcv"
 export const LB_SAME: u32 = 2; // the flow of an earlier frame of the burst: its answer (its index at +256)
@@ -219,28 +228,38 @@ let sink: u32 = 0;
   return netScratch() + SCR_L4_BURST;
 }
 
+/**
+ * The burst's keys (SCR_L4_KEYS, abi.ts): per frame the first pass found a UDP datagram for the lookup in, 16 bytes — +0 source address, +4 destination address, +8 the UDP ports word (as loaded: the
+ * source port's bytes low). The passes after the first read these, not the frames: all of a burst's
+ * headers sit at one page offset, so they share an L1 set and a pass over 64 of them misses it for each.
+ */
+@inline function lbK(): u32 {
+  return netScratch() + SCR_L4_KEYS;
+}
+const K_SADDR: u32 = 0;
+const K_DADDR: u32 = 4;
+const K_PORTS: u32 = 8;
+/** After the keys: BURST_MAX × u32, the indices of the frames udp4Demux looks up, in order. */
+const K_LIST: u32 = 1024;
+
+/** The list of the frames to look up (udp6_lean.ts's too: its stage runs after IPv4's lookup is done). */
+@inline export function lbList(): u32 {
+  return lbK() + K_LIST;
+}
+
+/** The destination port (host order) of a ports word as loaded from a UDP header. */
+@inline function kDport(pp: u32): u32 {
+  return <u32>bswap<u16>(<u16>(pp >> 16));
+}
+
+/** The source port (host order) of a ports word. */
+@inline function kSport(pp: u32): u32 {
+  return <u32>bswap<u16>(<u16>pp);
+}
+
 /** A frame's stage word `a` is a record or group address tagged `tag` (not a marker below 16). */
 @inline export function staged(a: u32, tag: u32): bool {
   return a >= 16 && (a & 3) == tag;
-}
-
-/** The pass ahead of a level: the line at (the address in A, tag cleared) + `off` for frames at `tag`. */
-@inline export function touchA(A: u32, n: u32, tag: u32, off: u32): u32 {
-  let s: u32 = 0;
-  for (let i: u32 = 0; i < n; i++) {
-    const a = load<u32>(A + (i << 2));
-    if (staged(a, tag)) s += load<u32>((a & ~3) + off);
-  }
-  return s;
-}
-
-/** The pass ahead of a level whose addresses are in B, for frames marked `mark`. */
-@inline export function touchB(A: u32, n: u32, mark: u32): u32 {
-  let s: u32 = 0;
-  for (let i: u32 = 0; i < n; i++) {
-    if (load<u32>(A + (i << 2)) == mark) s += load<u32>(load<u32>(A + LB_B + (i << 2)));
-  }
-  return s;
 }
 
 /**
@@ -307,15 +326,15 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
   let taken: u32 = 0;
   let slots: u32 = 0;
   let same: u32 = 0;
-  // the first and past the last frame to look up, the first to take another's answer: the passes below
-  // run over those alone (a burst of one flow, as tens of sockets mostly see, looks up its first frame)
-  let lo: u32 = 0;
-  let hi: u32 = 0;
+  // the first frame to take another's answer: lbSame runs from it (the lookup runs over its list: a
+  // burst of one flow, as tens of sockets mostly see, looks up its first frame alone)
   let sameLo: u32 = 0;
   // the last flow given a hash2 slot: its frame, addresses and ports (the lookup's whole input with
   // the burst's device: a later frame of the flow gets the same answer, LB_SAME); the burst's earlier
   // flows in the flow table
   const T = ftClear();
+  const K = lbK();
+  const L = K + K_LIST;
   let fi: u32 = 0xffffffff;
   let fs: u32 = 0;
   let fd: u32 = 0;
@@ -338,33 +357,36 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
           const sa = load<u32>(ip, IPH_SADDR);
           const da = load<u32>(ip, IPH_DADDR);
           const pp = load<u32>(uh);
-          let r = fi != 0xffffffff && pp == fp && sa == fs && da == fd ? fi : 0xffffffff;
-          const e = ftSlot(T, sa ^ pp);
-          if (r == 0xffffffff) {
-            // an earlier flow of the burst (the table keeps the last one of each slot)
-            const t = load<u32>(e);
-            if (t != 0) {
-              const tip = load<u32>(burst + ((t - 1) << 3)) + ETH_HLEN;
-              if (load<u32>(tip + 20) == pp && load<u32>(tip, IPH_SADDR) == sa && load<u32>(tip, IPH_DADDR) == da) r = t - 1;
-            }
-          }
-          if (r != 0xffffffff) {
-            store<u32>(B + (i << 2), r);
+          if (fi != 0xffffffff && pp == fp && sa == fs && da == fd) {
+            // the last flow again (the answer of its frame): all of a burst with tens of sockets, a few
+            // in a hundred with thousands
+            store<u32>(B + (i << 2), fi);
             a = LB_SAME;
             if (same == 0) sameLo = i;
             same++;
-            fi = r;
-            fs = sa;
-            fd = da;
-            fp = pp;
           } else {
-            store<u32>(B + (i << 2), h2 + (hash2Of4(da, ldBe16(uh + 2)) << H2_SHIFT));
-            a = LB_HSLOT;
-            if (slots == 0) lo = i;
-            hi = i + 1;
-            slots++;
-            store<u32>(e, i + 1);
-            fi = i;
+            // an earlier flow of the burst (the table keeps the last one of each slot), by its keys,
+            // else a lookup. Without branches: with thousands of flows whether a frame repeats one is
+            // a coin toss, and a mispredicted branch costs more than both ways' work (a slot's 0
+            // reads the 16 bytes before the keys, scratch, and matches nothing)
+            const k = K + (i << 4);
+            store<u32>(k, sa, K_SADDR);
+            store<u32>(k, da, K_DADDR);
+            store<u32>(k, pp, K_PORTS);
+            const e = ftSlot(T, sa ^ pp);
+            const t = load<u32>(e);
+            const tk = K + ((t - 1) << 4);
+            const rep = (<u32>(t != 0) & <u32>(load<u32>(tk, K_PORTS) == pp) & <u32>(load<u32>(tk, K_SADDR) == sa) & <u32>(load<u32>(tk, K_DADDR) == da)) != 0;
+            // a repeat: the frame whose answer it takes (udp4Lookup writes a looked-up frame's own B)
+            store<u32>(B + (i << 2), t - 1);
+            a = select<u32>(LB_SAME, LB_HSLOT, rep);
+            // a frame to look up: on the list, and the table's slot names it
+            store<u32>(L + (slots << 2), i);
+            store<u32>(e, select<u32>(t, i + 1, rep));
+            sameLo = select<u32>(i, sameLo, rep && same == 0);
+            same += <u32>rep;
+            slots += <u32>!rep;
+            fi = select<u32>(t - 1, i, rep);
             fs = sa;
             fd = da;
             fp = pp;
@@ -376,7 +398,7 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
   }
   if (slots == 0) return taken;
   lbLooked = true;
-  udp4Lookup(A + (lo << 2), B + (lo << 2), burst + (lo << 3), hi - lo, ifindex, h2, deep);
+  udp4Lookup(A, B, K, L, slots, ifindex, h2, deep);
   if (same != 0) lbSame(A, sameLo, n);
   return taken;
 }
@@ -388,32 +410,42 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
  */
 export function lbSame(A: u32, lo: u32, n: u32): void {
   const B = A + LB_B;
+  // without branches (udp4Demux says why): a frame not at LB_SAME reads frame 0's word and keeps its own
   for (let i = lo; i < n; i++) {
-    if (load<u32>(A + (i << 2)) != LB_SAME) continue;
-    const r = load<u32>(A + (load<u32>(B + (i << 2)) << 2));
-    store<u32>(A + (i << 2), r >= 16 ? r : LB_UDP);
+    const a = load<u32>(A + (i << 2));
+    const s = a == LB_SAME;
+    const r = load<u32>(A + (select<u32>(load<u32>(B + (i << 2)), 0, s) << 2));
+    store<u32>(A + (i << 2), select<u32>(select<u32>(r, LB_UDP, r >= 16), a, s));
   }
 }
 
 /**
- * udp4Demux's lookup, a level at a time, for the frames at LB_HSLOT (their slot's address in B) among
- * the `n` whose stage words are at A (their (data, len) pairs at `burst`: a burst's part). A slot
- * names its head's reuseport group (sock.ts H2_GROUP): such a chain goes straight to the group, which
- * holds its members' key — the head's, what matches4 compares (RG_MIXED: not any more) — and its first
- * members in its second line; only a head in no group is read itself.
+ * udp4Demux's lookup, a level at a time, for the `m` frames listed at L (their indices, in order; their
+ * stage words at A, their keys at K: lbK's). A slot names its head's reuseport group (sock.ts
+ * H2_GROUP): such a chain goes straight to the group, which holds its members' key — the head's, what
+ * matches4 compares (RG_MIXED: not any more) — and its first members in its second line; only a head
+ * in no group is read itself. The passes run over the list, not the burst: with thousands of flows
+ * the frames that repeat an earlier one (LB_SAME) fall anywhere, and a branch skipping them would be
+ * mispredicted every few frames.
  */
-function udp4Lookup(A: u32, B: u32, burst: u32, n: u32, ifindex: u32, h2: u32, deep: bool): void {
-  let s: u32 = deep ? touchB(A, n, LB_HSLOT) : 0;
+function udp4Lookup(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, h2: u32, deep: bool): void {
+  let s: u32 = 0;
+  // the exact slots, then (deep) asked for at once in a pass of their own: the most misses in flight
+  for (let j: u32 = 0; j < m; j++) {
+    const i = load<u32>(L + (j << 2));
+    const k = K + (i << 4);
+    store<u32>(B + (i << 2), h2 + (hash2Of4(load<u32>(k, K_DADDR), kDport(load<u32>(k, K_PORTS))) << H2_SHIFT));
+  }
+  if (deep) for (let j: u32 = 0; j < m; j++) s += load<u32>(load<u32>(B + (load<u32>(L + (j << 2)) << 2)));
   // the slots' heads and their groups (the wildcard slot's when the exact one is empty)
   let heads: u32 = 0;
   let groups: u32 = 0;
-  for (let i: u32 = 0; i < n; i++) {
-    if (load<u32>(A + (i << 2)) != LB_HSLOT) continue;
+  for (let j: u32 = 0; j < m; j++) {
+    const i = load<u32>(L + (j << 2));
     let pair = load<u64>(load<u32>(B + (i << 2)));
-    let laddr = load<u32>(load<u32>(burst + (i << 3)) + ETH_HLEN + IPH_DADDR);
+    let laddr = load<u32>(K + (i << 4), K_DADDR);
     if (<u32>pair == 0) {
-      const uh = load<u32>(burst + (i << 3)) + ETH_HLEN + 20;
-      pair = load<u64>(h2 + (hash2Of4(0, ldBe16(uh + 2)) << H2_SHIFT));
+      pair = load<u64>(h2 + (hash2Of4(0, kDport(load<u32>(K + (i << 4), K_PORTS))) << H2_SHIFT));
       laddr = 0;
     }
     const head = <u32>pair;
@@ -429,17 +461,26 @@ function udp4Lookup(A: u32, B: u32, burst: u32, n: u32, ifindex: u32, h2: u32, d
       heads++;
     } else store<u32>(A + (i << 2), LB_UDP);
   }
-  if (heads == 0 && groups == 0) return;
-  if (deep && heads != 0) s += touchA(A, n, LB_HEAD, 0);
+  if (heads == 0 && groups == 0) {
+    lbSink(s);
+    return;
+  }
+  if (deep && heads != 0) {
+    for (let j: u32 = 0; j < m; j++) {
+      const a = load<u32>(A + (load<u32>(L + (j << 2)) << 2));
+      if (staged(a, LB_HEAD)) s += load<u32>(a & ~3);
+    }
+  }
   // the heads in no group: do they take the datagram at all (compute_score ≥ 1), and are they alone
-  if (heads != 0) for (let i: u32 = 0; i < n; i++) {
+  if (heads != 0) for (let j: u32 = 0; j < m; j++) {
+    const i = load<u32>(L + (j << 2));
     const a = load<u32>(A + (i << 2));
     if (!staged(a, LB_HEAD)) continue;
     const head = a & ~3;
-    const ip = load<u32>(burst + (i << 3)) + ETH_HLEN;
-    const uh = ip + 20;
+    const k = K + (i << 4);
+    const pp = load<u32>(k, K_PORTS);
     let next = LB_UDP;
-    if (matches4(head, load<u32>(ip, IPH_SADDR), ldBe16(uh), load<u32>(B + (i << 2)), ldBe16(uh + 2), ifindex)) {
+    if (matches4(head, load<u32>(k, K_SADDR), kSport(pp), load<u32>(B + (i << 2)), kDport(pp), ifindex)) {
       const g = load<u32>(head + SK_REUSEPORT_GROUP);
       if (g == 0) {
         if (load<u32>(head + SKX_NEXT2) == 0) next = head | LB_SOCK;
@@ -455,32 +496,41 @@ function udp4Lookup(A: u32, B: u32, burst: u32, n: u32, ifindex: u32, h2: u32, d
     return;
   }
   // (a head in no group may have named one after all: its group's lines)
-  if (deep && heads != 0) s += touchA(A, n, LB_GROUP, 0) + touchA(A, n, LB_GROUP, RG_INLINE);
+  if (deep && heads != 0) {
+    for (let j: u32 = 0; j < m; j++) {
+      const a = load<u32>(A + (load<u32>(L + (j << 2)) << 2));
+      if (staged(a, LB_GROUP)) s += load<u32>(a & ~3) + load<u32>((a & ~3) + RG_INLINE);
+    }
+  }
   // the groups (no program, no connected members) whose key matches as the head's would (port, bound
   // address, not IPV6_V6ONLY, device; no member has a peer while none connected): the chain's first
   // scoring socket is in it, and reuseport_select_sock_by_hash's first pick's slot decides
-  for (let i: u32 = 0; i < n; i++) {
+  for (let j: u32 = 0; j < m; j++) {
+    const i = load<u32>(L + (j << 2));
     const a = load<u32>(A + (i << 2));
     if (!staged(a, LB_GROUP)) continue;
     const g = a & ~3;
     const k = load<u32>(g + RG_NUM);
-    const ip = load<u32>(burst + (i << 3)) + ETH_HLEN;
-    const uh = ip + 20;
+    const key = K + (i << 4);
+    const pp = load<u32>(key, K_PORTS);
+    const dport = kDport(pp);
     const dev = load<u32>(g + RG_DEV);
     if (load<u32>(g + RG_PROG) != 0 || load<u32>(g + RG_HAS_CONNS) != 0 || k == 0 || load<u16>(g + RG_V6ONLY) != 0 /* RG_V6ONLY, RG_MIXED */ ||
-      <u32>load<u16>(g + RG_PORT) != ldBe16(uh + 2) || load<u32>(g + RG_RCV4) != load<u32>(B + (i << 2)) || (dev != 0 && dev != ifindex)) {
+      <u32>load<u16>(g + RG_PORT) != dport || load<u32>(g + RG_RCV4) != load<u32>(B + (i << 2)) || (dev != 0 && dev != ifindex)) {
       store<u32>(A + (i << 2), LB_UDP);
       continue;
     }
-    const hash = udpEhash4(load<u32>(B + (i << 2)), ldBe16(uh + 2), load<u32>(ip, IPH_SADDR), ldBe16(uh));
-    store<u32>(B + (i << 2), load<u32>(g + RG_SOCKS) + (<u32>((<u64>hash * <u64>k) >> 32) << 2));
+    const hash = udpEhash4(load<u32>(B + (i << 2)), dport, load<u32>(key, K_SADDR), kSport(pp));
+    const slot = load<u32>(g + RG_SOCKS) + (<u32>((<u64>hash * <u64>k) >> 32) << 2);
+    store<u32>(B + (i << 2), slot);
     store<u32>(A + (i << 2), LB_SLOT);
+    if (deep) s += load<u32>(slot);
   }
-  if (deep) s += touchB(A, n, LB_SLOT);
   // the picks: none is ESTABLISHED, its group having no connected member (sk_connect sets RG_HAS_CONNS
   // before the state, and nothing clears it), so none is skipped; what their enqueue reads (line 1 of
   // the record alone: sock.ts SKX_HIT) lbWarm loads for all of them in one pass
-  for (let i: u32 = 0; i < n; i++) {
+  for (let j: u32 = 0; j < m; j++) {
+    const i = load<u32>(L + (j << 2));
     if (load<u32>(A + (i << 2)) != LB_SLOT) continue;
     const sk = load<u32>(load<u32>(B + (i << 2)));
     store<u32>(A + (i << 2), sk != 0 ? sk : LB_UDP);
