@@ -55,9 +55,11 @@
 // direction record as struct flow_offload_tuple_rhash (src/elf/core.ts describes these records as the
 // kernel's structs for CO-RE: tuple at +0, tuplehash[dir] at dir × FD_SIZE, flags).
 // The flow expires when neither direction was hit for the flow timeout (the later of the two timeouts).
-// An IPv6 flow (FLOW6_SIZE, 512, 512-aligned) is an IPv4 one whose address fields (+4, +8, +36, +40, +80)
-// are unused, each direction's addresses in the line 256 bytes further (d + FD6_*): +256 saddr | +272
-// daddr | +288 next hop (what a hit without NAT reads) | +304 new saddr | +320 new daddr. flowOf (d &
+// An IPv6 flow (FLOW6_SIZE, 512, 512-aligned) is an IPv4 one whose IPv4 address fields are unused, each
+// direction's addresses in the line 256 bytes further (d + FD6_*): +256 saddr | +272 daddr | +288 new
+// saddr | +304 new daddr (the key and the NAT in one line), then +320 the next hop; a copy of the next hop
+// is in the first line's IPv4 address bytes (FD6_NH_LO: +0..+11, FD6_NH_HI: +36..+39), so that a hit,
+// which checks its cached neighbour entry's key against it, reads two lines of its record. flowOf (d &
 // ~255) finds it too, as REPLY stays at +FD_SIZE; FLOW_L3 (+108 u8) says the family.
 //
 // Reads: the frame, the flows, the FIB (at add), the neighbour table. Sets: the frame (NAT, TTL, MACs),
@@ -114,7 +116,9 @@ export const FTR_RETIRED_OLD: u32 = FTR_BUCKETS + 48;
 export const FTR_RETIRED_STAMP: u32 = FTR_BUCKETS + 52;
 /** FT_MAX × u8: each flowtable's flags (NF_FLOWTABLE_*; FT_SIZE holds its devices only). */
 export const FTR_FLAGS: u32 = FTR_BUCKETS + 56;
-export const FTR_SIZE: u32 = FTR_BUCKETS + 64;
+/** u32 how many low bits of a bucket slot hold its record's index (slotOf): 2^FTR_IDXB > 4 × FTR_MAX. */
+export const FTR_IDXB: u32 = FTR_BUCKETS + 64;
+export const FTR_SIZE: u32 = FTR_BUCKETS + 72;
 /** enum nf_flowtable_flags: NF_FLOWTABLE_COUNTER (nft's `counter`): hits count into the connection's acct. */
 export const NF_FLOWTABLE_COUNTER: u32 = 0x2;
 export const FT_DEVS: u32 = 0;
@@ -161,9 +165,12 @@ export const FLOW_SIZE: u32 = 256;
 export const FLOW6_SIZE: u32 = 512;
 export const FD6_SADDR: u32 = 256;
 export const FD6_DADDR: u32 = 272;
-export const FD6_NH: u32 = 288;
-export const FD6_NEW_SADDR: u32 = 304;
-export const FD6_NEW_DADDR: u32 = 320;
+export const FD6_NEW_SADDR: u32 = 288;
+export const FD6_NEW_DADDR: u32 = 304;
+export const FD6_NH: u32 = 320;
+/** The first line's copy of FD6_NH: its bytes 0..11 at +0 (FD_NH, FD_SADDR, FD_DADDR), 12..15 at +36 (FD_NEW_SADDR). */
+const FD6_NH_LO: u32 = 0;
+const FD6_NH_HI: u32 = 36;
 export const FDF_SNAT: u32 = 1;
 export const FDF_DNAT: u32 = 2;
 /** In FD_NAT: this direction's hits count (FD_ACCT, in the record's second line, is set). */
@@ -189,15 +196,15 @@ const NF_CT_DAY: u64 = 86400 * 1000;
 // ---- Set-up (the control plane) ----
 
 /**
- * The flows' table: `max` flows; one bucket line per two of the `buckets` flows expected (four
- * direction records for seven slots: few overflow; as fast in a same-run A/B as one per flow, half the
- * memory), rounded up to a power of two, at most 2^20. 0, -17, -12.
+ * The flows' table: `max` flows (at most 2^22); one bucket line per four of the `buckets` flows expected
+ * (8 direction records for 15 slots at the most: 0.1% of the records overflow at 6 a bucket, 0.3% at
+ * 8), rounded up to a power of two, at most 2^20. 0, -17, -12, -22.
  */
 export function nf_flowtable_init(max: u32, buckets: u32): i32 {
-  if (netRoot() == 0) return -22;
+  if (netRoot() == 0 || max > 0x400000) return -22;
   if (ftRoot() != 0) return -17;
   let nb: u32 = 1;
-  while (nb < (buckets >> 1) && nb < 0x100000) nb <<= 1;
+  while (nb < (buckets >> 2) && nb < 0x100000) nb <<= 1;
   const r = arena_alloc(FTR_SIZE, 64);
   const table = arena_alloc(nb * BKT_SIZE, 64);
   const pool = arena_alloc(max * FLOW_SIZE, FLOW_SIZE); // FLOW_SIZE-aligned: a direction record's flow is d & ~(FLOW_SIZE - 1)
@@ -210,6 +217,7 @@ export function nf_flowtable_init(max: u32, buckets: u32): i32 {
     store<u32>(f + FLOW_FREE, i + 1 < max ? f + FLOW_SIZE : 0);
   }
   store<u32>(r + FTR_BUCKETS, nb);
+  store<u32>(r + FTR_IDXB, 32 - clz(max << 2)); // an IPv6 record's index (slotOf) is below 4 × max
   store<u32>(r + FTR_TABLE, table);
   store<u32>(r + FTR_POOL, pool);
   store<u32>(r + FTR_MAX, max);
@@ -304,28 +312,62 @@ export function nf_flowtable_delete(id: u32): i32 {
 
 // ---- The hash ----
 
-// The table: FTR_BUCKETS buckets of one cache line (BKT_SIZE) each — BKT_SLOTS slots of u64 (u32 tag: the
-// key's full 32-bit hash | u32 direction record, 0: empty), then BKT_OVF, the head of the records that
-// found no free slot (linked by FD_NEXT, rare: about as many buckets as flows, two records a flow). A
-// lookup reads its bucket's line and, for a slot whose tag is the key's hash, that record's line (where
-// the key is compared, and what the hit reads anyway): one random line before the record, whatever the
-// load, instead of a chain of records. A slot is written whole (one u64 store) by the control side under
-// the conntrack lock, so a reader sees an old or a new slot, never half of one; a record a reader got
-// from a slot emptied meanwhile stays intact until its grace period is over (flowReleasePassed).
+// The table: FTR_BUCKETS buckets of one cache line (BKT_SIZE) each — BKT_SLOTS u32 slots (slotOf: the
+// key hash's bits above FTR_IDXB, bit 31 set, as a tag | 1 + the record's offset from its family's pool
+// in FD_SIZE units; 0: empty), then BKT_OVF, the head of the records that found no free slot (linked by
+// FD_NEXT, rare: up to 8 records a bucket for 15 slots). A lookup reads its bucket's line and, for a slot
+// whose tag is the key's, that record's line (where the key is compared, and what the hit reads
+// anyway): one random line before the record, whatever the load, instead of a chain of records. The
+// table is a quarter of the pool's size (100k flows: 2 MiB over 512 pages, the pool's records 25 MiB):
+// with the records' pages it is what a large table's hits miss in the TLB and the caches. A slot is one
+// u32 store by the control side under the conntrack lock, so a reader sees an old or a new slot; a record
+// a reader got from a slot emptied meanwhile stays intact until its grace period is over
+// (flowReleasePassed).
 export const BKT_SIZE: u32 = 64;
-const BKT_SLOTS: u32 = 7;
-const BKT_OVF: u32 = 56;
+const BKT_SLOTS: u32 = 15;
+const BKT_OVF: u32 = 60;
+/** log2(FD_SIZE): a slot's record index is its offset from the pool in direction records. */
+const FD_SHIFT: u32 = 7;
+
+/** The tag bits of key hash `h` as slots hold them (bit 31 set: never an empty slot's). */
+@inline function slotTag(h: u32, idxb: u32): u32 {
+  return (h | 0x80000000) & ~((<u32>1 << idxb) - 1);
+}
+
+/** The slot of record `d` (key hash `h`) of the pool at `pool`. */
+@inline function slotOf(h: u32, idxb: u32, pool: u32, d: u32): u32 {
+  return slotTag(h, idxb) | (((d - pool) >> FD_SHIFT) + 1);
+}
+
+/** The record of non-empty slot `s` of the pool at `pool`. */
+@inline function slotRec(s: u32, idxb: u32, pool: u32): u32 {
+  return pool + (((s & ((<u32>1 << idxb) - 1)) - 1) << FD_SHIFT);
+}
+
+/** Bits 0..3 set for the slots 4j..4j+3 of bucket `b` whose tag bits (mask `hm`) are `kt` (SIMD: four compares at once). */
+@inline function tagQuad(b: u32, j: u32, kt: v128, hm: v128): u32 {
+  return <u32>i32x4.bitmask(i32x4.eq(v128.and(v128.load(b + (j << 4)), hm), kt)) << (j << 2);
+}
 
 /**
- * Bit j set when slot j of bucket `b` has tag `k` (BKT_SLOTS slots): the first four compared without a
- * branch, the last three only when none of those is equal (slots fill from the first: 6% of the records
- * sit in the last three with 2.4 records a bucket, 17% with 4, the table's full load).
+ * Bit j set when slot j of bucket `b` has tag `kt` (slotTag; `lim` = 1 << FTR_IDXB): the first eight
+ * compared at once, the last seven only when none of those is equal (slots fill from the first: with 6
+ * records a bucket 5% sit in the last seven). Enough for the burst's guess, which the key compare
+ * checks; lookup compares all (tagMatchesAll).
  */
-@inline function tagMatches(b: u32, k: u32): u32 {
-  const m = <u32>(load<u32>(b) == k) | (<u32>(load<u32>(b, 8) == k) << 1) | (<u32>(load<u32>(b, 16) == k) << 2) |
-    (<u32>(load<u32>(b, 24) == k) << 3);
+@inline function tagMatches(b: u32, kt: u32, lim: u32): u32 {
+  const t = i32x4.splat(kt);
+  const hm = i32x4.splat(~(lim - 1));
+  const m = tagQuad(b, 0, t, hm) | tagQuad(b, 1, t, hm);
   if (m != 0) return m;
-  return (<u32>(load<u32>(b, 32) == k) << 4) | (<u32>(load<u32>(b, 40) == k) << 5) | (<u32>(load<u32>(b, 48) == k) << 6);
+  return (tagQuad(b, 2, t, hm) | tagQuad(b, 3, t, hm)) & 0x7fff; // (slot 15 is BKT_OVF)
+}
+
+/** Every slot of bucket `b` whose tag is `kt` (all BKT_SLOTS). */
+@inline function tagMatchesAll(b: u32, kt: u32, lim: u32): u32 {
+  const t = i32x4.splat(kt);
+  const hm = i32x4.splat(~(lim - 1));
+  return (tagQuad(b, 0, t, hm) | tagQuad(b, 1, t, hm) | tagQuad(b, 2, t, hm) | tagQuad(b, 3, t, hm)) & 0x7fff;
 }
 
 /** The key's full hash: its low bits pick the bucket, all of it is the slot's tag. */
@@ -379,13 +421,24 @@ function dirHash(d: u32): u32 {
   return load<u32>(r + (isV6(flowOf(d)) ? FTR_TABLE6 : FTR_TABLE));
 }
 
+@inline function dirPool(r: u32, d: u32): u32 {
+  return load<u32>(r + (isV6(flowOf(d)) ? FTR_POOL6 : FTR_POOL));
+}
+
+/** `*a = v` seen whole by every thread, after the stores before it (a slot published over a filled record). */
+@inline function atomicStore32(a: u32, v: u32): void {
+  if (ASC_FEATURE_THREADS) atomic.store<u32>(a, v);
+  else store<u32>(a, v);
+}
+
 /** Direction record `d` into its bucket: a free slot (one whole store), else the bucket's overflow list. */
 function hashInsert(r: u32, d: u32): void {
   const h = dirHash(d);
   const b = bucketOf(r, dirTable(r, d), h);
+  const v = slotOf(h, load<u32>(r + FTR_IDXB), dirPool(r, d), d);
   for (let i: u32 = 0; i < BKT_SLOTS; i++) {
-    if (<u32>(load<u64>(b + (i << 3)) >> 32) == 0) {
-      atomicStore64(b + (i << 3), (<u64>d << 32) | <u64>h);
+    if (load<u32>(b + (i << 2)) == 0) {
+      atomicStore32(b + (i << 2), v);
       return;
     }
   }
@@ -399,11 +452,14 @@ function hashInsert(r: u32, d: u32): void {
   if (t6 == 0) return 0;
   const k = keyHash6(saddr, daddr, ports, proto, iif);
   const b = bucketOf(r, t6, k);
-  for (let i: u32 = 0; i < BKT_SLOTS; i++) {
-    const v = load<u64>(b + (i << 3));
-    const h = <u32>(v >> 32);
-    if (<u32>v == k && h != 0 && eq16(h + FD6_SADDR, saddr) && eq16(h + FD6_DADDR, daddr) && load<u32>(h + FD_SPORT) == ports &&
+  const idxb = load<u32>(r + FTR_IDXB);
+  const pool = load<u32>(r + FTR_POOL6);
+  let m = tagMatchesAll(b, slotTag(k, idxb), <u32>1 << idxb);
+  while (m != 0) {
+    const h = slotRec(load<u32>(b + (ctz(m) << 2)), idxb, pool);
+    if (eq16(h + FD6_SADDR, saddr) && eq16(h + FD6_DADDR, daddr) && load<u32>(h + FD_SPORT) == ports &&
       <u32>load<u8>(h + FD_PROTO) == proto && load<u32>(h + FD_IIF) == iif) return h;
+    m &= m - 1;
   }
   let h = load<u32>(b + BKT_OVF);
   while (h != 0) {
@@ -429,11 +485,14 @@ function hashInsert(r: u32, d: u32): void {
 @inline function lookup(r: u32, saddr: u32, daddr: u32, ports: u32, proto: u32, iif: u32): u32 {
   const k = keyHash(saddr, daddr, ports, proto, iif);
   const b = bucketOf(r, load<u32>(r + FTR_TABLE), k);
-  for (let i: u32 = 0; i < BKT_SLOTS; i++) {
-    const v = load<u64>(b + (i << 3));
-    const h = <u32>(v >> 32);
-    if (<u32>v == k && h != 0 && load<u32>(h + FD_SADDR) == saddr && load<u32>(h + FD_DADDR) == daddr && load<u32>(h + FD_SPORT) == ports &&
+  const idxb = load<u32>(r + FTR_IDXB);
+  const pool = load<u32>(r + FTR_POOL);
+  let m = tagMatchesAll(b, slotTag(k, idxb), <u32>1 << idxb);
+  while (m != 0) {
+    const h = slotRec(load<u32>(b + (ctz(m) << 2)), idxb, pool);
+    if (load<u32>(h + FD_SADDR) == saddr && load<u32>(h + FD_DADDR) == daddr && load<u32>(h + FD_SPORT) == ports &&
       <u32>load<u8>(h + FD_PROTO) == proto && load<u32>(h + FD_IIF) == iif) return h;
+    m &= m - 1;
   }
   let h = load<u32>(b + BKT_OVF);
   while (h != 0) {
@@ -445,10 +504,12 @@ function hashInsert(r: u32, d: u32): void {
 }
 
 function hashRemove(r: u32, d: u32): void {
-  const b = bucketOf(r, dirTable(r, d), dirHash(d));
+  const k = dirHash(d);
+  const b = bucketOf(r, dirTable(r, d), k);
+  const v = slotOf(k, load<u32>(r + FTR_IDXB), dirPool(r, d), d);
   for (let i: u32 = 0; i < BKT_SLOTS; i++) {
-    if (<u32>(load<u64>(b + (i << 3)) >> 32) == d) {
-      atomicStore64(b + (i << 3), 0);
+    if (load<u32>(b + (i << 2)) == v) {
+      atomicStore32(b + (i << 2), 0);
       return;
     }
   }
@@ -574,6 +635,9 @@ function fillDir6(d: u32, t: u32, o: u32, iif: u32): bool {
   store<u32>(d + FD_OIF, oif);
   store<u32>(d + FD_MTU, routeMtu6(res, ond));
   memory.copy(d + FD6_NH, gwf == AF_INET6 ? res + FR_GW : d + FD6_NEW_DADDR, 16);
+  store<u64>(d + FD6_NH_LO, load<u64>(d + FD6_NH));
+  store<u32>(d + FD6_NH_LO + 8, load<u32>(d + FD6_NH + 8));
+  store<u32>(d + FD6_NH_HI, load<u32>(d + FD6_NH + 12));
   store<u32>(d + FD_NEIGH, 0);
   let l4: u64 = 0;
   if ((nat & FDF_SNAT) != 0) {
@@ -926,6 +990,10 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   const table = load<u32>(r + FTR_TABLE);
   const mask = load<u32>(r + FTR_BUCKETS) - 1;
   const table6 = load<u32>(r + FTR_TABLE6);
+  const idxb = load<u32>(r + FTR_IDXB);
+  const lim = <u32>1 << idxb;
+  const pool4 = load<u32>(r + FTR_POOL);
+  const pool6 = load<u32>(r + FTR_POOL6);
   const mac0 = load<u32>(nd, ND_MAC);
   const mac1 = load<u16>(nd, ND_MAC + 4);
   let cand: u32 = 0;
@@ -974,20 +1042,20 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
     const k = load<u32>(tags + (i << 2));
     // the tags compared without a branch per slot (a loop that left at the hit's slot mispredicted
     // once a frame when the burst's flows sit in different slots); the first equal tag's record, 0 when
-    // none (or, for a key whose hash is 0, an empty slot's: the whole bucket then, lookup)
-    const m = tagMatches(bk, k);
-    const d = m != 0 ? load<u32>(bk + (ctz(m) << 3), 4) : 0;
+    // none (the whole bucket then, lookup)
+    const m = tagMatches(bk, slotTag(k, idxb), lim);
+    const d = m != 0 ? slotRec(load<u32>(bk + (ctz(m) << 2)), idxb, (a & 1) != 0 ? pool6 : pool4) : 0;
     store<u32>(out + (i << 2), d != 0 ? d | (a & 1) : a | 2);
   }
-  // 4: the records' lines (both of a direction's, and an IPv6 one's two address lines: FD6_NEW_DADDR,
-  // which a NAT hit copies, is the first of the line after FD6_SADDR's), again only loads
+  // 4: the records' lines (the first, the second when the hit counts, and an IPv6 one's address line:
+  // its key and NAT addresses), again only loads
   for (let i: u32 = 0; i < n; i++) {
     const a = load<u32>(out + (i << 2));
     if (a == 0 || (a & 2) != 0) continue;
     const h = a & ~3;
     acc += load<u32>(h + FD_SADDR);
     if ((load<u8>(h + FD_NAT) & FDF_ACCT) != 0) acc += load<u32>(h + FD_ACCT);
-    if ((a & 1) != 0) acc += load<u32>(h + FD6_SADDR) + load<u32>(h + FD6_NEW_DADDR);
+    if ((a & 1) != 0) acc += load<u32>(h + FD6_SADDR);
   }
   // 5: the keys compared; a tag that is another key's (or none) takes the whole bucket
   let m: u32 = 0;
@@ -1151,7 +1219,8 @@ export function nf_flow_burst_done(nd: u32): void {
   if (ond == 0 || (load<u32>(ond, ND_FLAGS) & IFF_UP) == 0) return slow();
   let e = load<u32>(d + FD_NEIGH);
   if (e == 0 || load<u8>(e + NE_DEAD) != 0 || (<u32>load<u8>(e + NE_STATE) & NUD_CONNECTED) == 0 || (load<u8>(e + NE_XFLAGS) & NEX_HH) == 0 ||
-    load<u32>(e + NE_IFINDEX) != oif || !eq16(e + NE_KEY, d + FD6_NH) || <u32>load<u8>(e + NE_FAMILY) != AF_INET6) {
+    load<u32>(e + NE_IFINDEX) != oif || load<u64>(e + NE_KEY) != load<u64>(d + FD6_NH_LO) || load<u32>(e + NE_KEY + 8) != load<u32>(d + FD6_NH_LO + 8) ||
+    load<u32>(e + NE_KEY + 12) != load<u32>(d + FD6_NH_HI) || <u32>load<u8>(e + NE_FAMILY) != AF_INET6) {
     e = neigh6Ready(oif, ond, d + FD6_NH);
     if (e == 0) return slow();
     store<u32>(d + FD_NEIGH, e);
