@@ -382,7 +382,7 @@ const FD_SHIFT: u32 = HOT_SHIFT;
 
 /** The hot record of non-empty slot `s` of the hot array at `pool`. */
 @inline function slotRec(s: u32, idxb: u32, pool: u32): u32 {
-  return pool + (((s & ((<u32>1 << idxb) - 1)) - 1) << FD_SHIFT);
+  return pool - (<u32>1 << FD_SHIFT) + ((s & ((<u32>1 << idxb) - 1)) << FD_SHIFT);
 }
 
 /** Bits 0..3 set for the slots 4j..4j+3 of bucket `b` whose tag bits (mask `hm`) are `kt` (SIMD: four compares at once). */
@@ -391,14 +391,13 @@ const FD_SHIFT: u32 = HOT_SHIFT;
 }
 
 /**
- * Bit j set when slot j of bucket `b` has tag `kt` (slotTag; `lim` = 1 << FTR_IDXB): the first eight
+ * Bit j set when slot j of bucket `b` has tag `kt` (slotTag; `hm` the tag bits in each lane): the first eight
  * compared at once, the last seven only when none of those is equal (slots fill from the first: with 6
  * records a bucket 5% sit in the last seven). Enough for the burst's guess, which the key compare
  * checks; lookup compares all (tagMatchesAll).
  */
-@inline function tagMatches(b: u32, kt: u32, lim: u32): u32 {
+@inline function tagMatches(b: u32, kt: u32, hm: v128): u32 {
   const t = i32x4.splat(kt);
-  const hm = i32x4.splat(~(lim - 1));
   const m = tagQuad(b, 0, t, hm) | tagQuad(b, 1, t, hm);
   if (m != 0) return m;
   return (tagQuad(b, 2, t, hm) | tagQuad(b, 3, t, hm)) & 0x7fff; // (slot 15 is BKT_OVF)
@@ -1045,7 +1044,7 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   const mask = load<u32>(r + FTR_BUCKETS) - 1;
   const table6 = load<u32>(r + FTR_TABLE6);
   const idxb = load<u32>(r + FTR_IDXB);
-  const lim = <u32>1 << idxb;
+  const hm = i32x4.splat(~((<u32>1 << idxb) - 1)); // the slots' tag bits
   const hot4 = load<u32>(r + FTR_HOT);
   const hot6 = load<u32>(r + FTR_HOT6);
   const mac0 = load<u32>(nd, ND_MAC);
@@ -1097,7 +1096,7 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
     // the tags compared without a branch per slot (a loop that left at the hit's slot mispredicted
     // once a frame when the burst's flows sit in different slots); the first equal tag's record, 0 when
     // none (the whole bucket then, lookup)
-    const m = tagMatches(bk, slotTag(k, idxb), lim);
+    const m = tagMatches(bk, slotTag(k, idxb), hm);
     const d = m != 0 ? slotRec(load<u32>(bk + (ctz(m) << 2)), idxb, (a & 1) != 0 ? hot6 : hot4) : 0;
     store<u32>(out + (i << 2), d != 0 ? d | (a & 1) : a | 2);
   }
