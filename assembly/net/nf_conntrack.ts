@@ -27,6 +27,7 @@
 // Reads: the packet at the hook (netfilter.ts hands the hook state), the sysctls. Sets: the entry,
 // NFS_CT / NFS_CTINFO, the nf_conntrack MIB counters. Next: back to netfilter.ts's hook loop.
 
+import { copyBytes, fillBytes } from '../bytes';
 import { arena_alloc } from '../maps/arena';
 import { atomicAdd64, spinLock, spinUnlock } from './lock';
 import { mibAdd, mibInc, netNow, netRoot, netScratch, sysctl } from './core';
@@ -291,10 +292,10 @@ function icmpInvType(family: u32, t: u32): i32 {
  * bytes of L3 in all), into `t`. false when the L4 header is cut short (the packet gets no conntrack).
  */
 export function pktToTuple(t: u32, family: u32, l3: u32, thoff: u32, len: u32, proto: u32, zone: u32): bool {
-  memory.fill(t, 0, CT_TUPLE_SIZE);
+  fillBytes(t, 0, CT_TUPLE_SIZE); // (word moves: memory.fill and memory.copy are calls out of wasm, bytes.ts)
   if (family == AF_INET6) {
-    memory.copy(t + CTT_SRC, l3 + IP6H_SADDR, 16);
-    memory.copy(t + CTT_DST, l3 + IP6H_DADDR, 16);
+    copyBytes(t + CTT_SRC, l3 + IP6H_SADDR, 16);
+    copyBytes(t + CTT_DST, l3 + IP6H_DADDR, 16);
   } else {
     store<u32>(t + CTT_SRC, load<u32>(l3, IPH_SADDR));
     store<u32>(t + CTT_DST, load<u32>(l3, IPH_DADDR));
@@ -317,8 +318,8 @@ export function pktToTuple(t: u32, family: u32, l3: u32, thoff: u32, len: u32, p
 
 /** nf_ct_invert_tuple: `d` = `s` with source and destination exchanged (ICMP: the reply type). false: no inverse. */
 export function invertTuple(d: u32, s: u32): bool {
-  memory.copy(d + CTT_SRC, s + CTT_DST, 16);
-  memory.copy(d + CTT_DST, s + CTT_SRC, 16);
+  copyBytes(d + CTT_SRC, s + CTT_DST, 16);
+  copyBytes(d + CTT_DST, s + CTT_SRC, 16);
   store<u32>(d + CTT_PROTO, load<u32>(s + CTT_PROTO)); // proto, family, zone
   const p = <u32>load<u8>(s + CTT_PROTO);
   if (p == IPPROTO_ICMP || p == IPPROTO_ICMPV6) {

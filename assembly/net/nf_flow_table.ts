@@ -55,10 +55,20 @@
 // direction record as struct flow_offload_tuple_rhash (src/elf/core.ts describes these records as the
 // kernel's structs for CO-RE: tuple at +0, tuplehash[dir] at dir × FD_SIZE, flags).
 // The flow expires when neither direction was hit for the flow timeout (the later of the two timeouts).
-// An IPv6 flow (FLOW6_SIZE, 512, 512-aligned) is an IPv4 one whose address fields (+4, +8, +36, +40, +80)
-// are unused, each direction's addresses in the line 256 bytes further (d + FD6_*): +256 saddr | +272
-// daddr | +288 next hop (what a hit without NAT reads) | +304 new saddr | +320 new daddr. flowOf (d &
+// An IPv6 flow (FLOW6_SIZE, 512, 512-aligned) is an IPv4 one whose IPv4 address fields are unused, each
+// direction's addresses in the line 256 bytes further (d + FD6_*): +256 saddr | +272 daddr | +288 new
+// saddr | +304 new daddr (the key and the NAT in one line), then +320 the next hop; a copy of the next hop
+// is in the first line's IPv4 address bytes (FD6_NH_LO: +0..+11, FD6_NH_HI: +36..+39), so that a hit,
+// which checks its cached neighbour entry's key against it, reads two lines of its record. flowOf (d &
 // ~255) finds it too, as REPLY stays at +FD_SIZE; FLOW_L3 (+108 u8) says the family.
+// The hot arrays (FTR_HOT, FTR_HOT6): what a hit reads and writes, away from the records' other lines, so
+// that a large table's hits touch half the pages (TLB misses were most of a 100k-flow hit's cost): a flow
+// of pool slot i has 128 bytes at FTR_HOT + 128 i (IPv6: 256 at FTR_HOT6 + 256 i), and direction record d
+// its hot record at hotOf(d) = hot base + (d − pool) / 2: a copy of d's first line, made when the flow is
+// added (an IPv6 one's address line 128 bytes further). The buckets name hot records, a hit and the burst
+// lookup read only them, and a hot record is where FD_TIMEOUT and FD_NEIGH live once the flow is in
+// the table (the collector and the listing read the timeouts there: nf_flow_hot); the control side
+// writes FD_TEARDOWN and FD_NAT's FDF_ACCT to both. The kfunc hands programs the record itself.
 //
 // Reads: the frame, the flows, the FIB (at add), the neighbour table. Sets: the frame (NAT, TTL, MACs),
 // the flow's counters and timeout. Next: netdev_xmit_pend (sent with the burst's other forwarded frames
@@ -114,7 +124,12 @@ export const FTR_RETIRED_OLD: u32 = FTR_BUCKETS + 48;
 export const FTR_RETIRED_STAMP: u32 = FTR_BUCKETS + 52;
 /** FT_MAX × u8: each flowtable's flags (NF_FLOWTABLE_*; FT_SIZE holds its devices only). */
 export const FTR_FLAGS: u32 = FTR_BUCKETS + 56;
-export const FTR_SIZE: u32 = FTR_BUCKETS + 64;
+/** u32 how many low bits of a bucket slot hold its record's index (slotOf): 2^FTR_IDXB > 4 × FTR_MAX. */
+export const FTR_IDXB: u32 = FTR_BUCKETS + 64;
+/** The hot arrays (hotOf): FTR_MAX × 128 bytes for IPv4 flows, FTR_MAX × 256 for IPv6 ones (made with FTR_TABLE6). */
+export const FTR_HOT: u32 = FTR_BUCKETS + 72;
+export const FTR_HOT6: u32 = FTR_BUCKETS + 76;
+export const FTR_SIZE: u32 = FTR_BUCKETS + 80;
 /** enum nf_flowtable_flags: NF_FLOWTABLE_COUNTER (nft's `counter`): hits count into the connection's acct. */
 export const NF_FLOWTABLE_COUNTER: u32 = 0x2;
 export const FT_DEVS: u32 = 0;
@@ -161,9 +176,21 @@ export const FLOW_SIZE: u32 = 256;
 export const FLOW6_SIZE: u32 = 512;
 export const FD6_SADDR: u32 = 256;
 export const FD6_DADDR: u32 = 272;
-export const FD6_NH: u32 = 288;
-export const FD6_NEW_SADDR: u32 = 304;
-export const FD6_NEW_DADDR: u32 = 320;
+export const FD6_NEW_SADDR: u32 = 288;
+export const FD6_NEW_DADDR: u32 = 304;
+export const FD6_NH: u32 = 320;
+/** The first line's copy of FD6_NH: its bytes 0..11 at +0 (FD_NH, FD_SADDR, FD_DADDR), 12..15 at +36 (FD_NEW_SADDR). */
+const FD6_NH_LO: u32 = 0;
+const FD6_NH_HI: u32 = 36;
+/** A hot record's size (its direction record's first line) and log2 of it. */
+const HOT_SIZE: u32 = 64;
+const HOT_SHIFT: u32 = 6;
+/** An IPv6 hot record's addresses (its direction's FD6_SADDR line): two lines past its first. */
+const HOT6_ADDRS: u32 = 128;
+const HOT6_SADDR: u32 = HOT6_ADDRS + FD6_SADDR - FD6_SADDR;
+const HOT6_DADDR: u32 = HOT6_ADDRS + FD6_DADDR - FD6_SADDR;
+const HOT6_NEW_SADDR: u32 = HOT6_ADDRS + FD6_NEW_SADDR - FD6_SADDR;
+const HOT6_NEW_DADDR: u32 = HOT6_ADDRS + FD6_NEW_DADDR - FD6_SADDR;
 export const FDF_SNAT: u32 = 1;
 export const FDF_DNAT: u32 = 2;
 /** In FD_NAT: this direction's hits count (FD_ACCT, in the record's second line, is set). */
@@ -189,19 +216,21 @@ const NF_CT_DAY: u64 = 86400 * 1000;
 // ---- Set-up (the control plane) ----
 
 /**
- * The flows' table: `max` flows; one bucket line per two of the `buckets` flows expected (four
- * direction records for seven slots: few overflow; as fast in a same-run A/B as one per flow, half the
- * memory), rounded up to a power of two, at most 2^20. 0, -17, -12.
+ * The flows' table: `max` flows (at most 2^22); one bucket line per four of the `buckets` flows expected
+ * (8 direction records for 15 slots at the most: 0.1% of the records overflow at 6 a bucket, 0.3% at
+ * 8), rounded up to a power of two, at most 2^20. 0, -17, -12, -22.
  */
 export function nf_flowtable_init(max: u32, buckets: u32): i32 {
-  if (netRoot() == 0) return -22;
+  if (netRoot() == 0 || max > 0x400000) return -22;
   if (ftRoot() != 0) return -17;
   let nb: u32 = 1;
-  while (nb < (buckets >> 1) && nb < 0x100000) nb <<= 1;
+  while (nb < (buckets >> 2) && nb < 0x100000) nb <<= 1;
   const r = arena_alloc(FTR_SIZE, 64);
   const table = arena_alloc(nb * BKT_SIZE, 64);
   const pool = arena_alloc(max * FLOW_SIZE, FLOW_SIZE); // FLOW_SIZE-aligned: a direction record's flow is d & ~(FLOW_SIZE - 1)
-  if (r == 0 || table == 0 || pool == 0 || max == 0) return -12;
+  const hot = arena_alloc(max * 2 * HOT_SIZE, 2 * HOT_SIZE);
+  if (r == 0 || table == 0 || pool == 0 || hot == 0 || max == 0) return -12;
+  memory.fill(hot, 0, max * 2 * HOT_SIZE);
   memory.fill(r, 0, FTR_SIZE);
   memory.fill(table, 0, nb * BKT_SIZE);
   for (let i: u32 = 0; i < max; i++) {
@@ -210,8 +239,10 @@ export function nf_flowtable_init(max: u32, buckets: u32): i32 {
     store<u32>(f + FLOW_FREE, i + 1 < max ? f + FLOW_SIZE : 0);
   }
   store<u32>(r + FTR_BUCKETS, nb);
+  store<u32>(r + FTR_IDXB, 32 - clz(max << 2)); // an IPv6 record's index (slotOf) is below 4 × max
   store<u32>(r + FTR_TABLE, table);
   store<u32>(r + FTR_POOL, pool);
+  store<u32>(r + FTR_HOT, hot);
   store<u32>(r + FTR_MAX, max);
   store<u32>(r + FTR_FREE, pool);
   store<u32>(netRoot() + NR_FLOWTABLE, r);
@@ -275,10 +306,28 @@ function flowAcct(f: u32, ct: u32, flags: u32): void {
   acctFlag(f + FD_SIZE, on);
 }
 
+/** The hot record of direction record `d` (the flow's family's hot array). */
+@inline function hotOf(r: u32, d: u32): u32 {
+  const v6 = isV6(flowOf(d));
+  return load<u32>(r + (v6 ? FTR_HOT6 : FTR_HOT)) + ((d - load<u32>(r + (v6 ? FTR_POOL6 : FTR_POOL))) >> 1);
+}
+
+/** The direction record of IPv4 hot record `h`. */
+@inline function coldOf4(r: u32, h: u32): u32 {
+  return load<u32>(r + FTR_POOL) + ((h - load<u32>(r + FTR_HOT)) << 1);
+}
+
+/** The direction record of IPv6 hot record `h`. */
+@inline function coldOf6(r: u32, h: u32): u32 {
+  return load<u32>(r + FTR_POOL6) + ((h - load<u32>(r + FTR_HOT6)) << 1);
+}
+
 /** FDF_ACCT of record `d` set or cleared (a hit reads FD_ACCT only with it set, and finds 0 there once it is cleared). */
 @inline function acctFlag(d: u32, on: bool): void {
   const v = <u32>load<u8>(d + FD_NAT);
-  store<u8>(d + FD_NAT, <u8>(on ? v | FDF_ACCT : v & ~FDF_ACCT));
+  const nv = <u8>(on ? v | FDF_ACCT : v & ~FDF_ACCT);
+  store<u8>(d + FD_NAT, nv);
+  store<u8>(hotOf(ftRoot(), d) + FD_NAT, nv); // (before the flow is in the table its hot record is filled later)
 }
 
 /** The flowtable's flows torn down (deleted at the collector's next turn) and the id freed. */
@@ -304,28 +353,61 @@ export function nf_flowtable_delete(id: u32): i32 {
 
 // ---- The hash ----
 
-// The table: FTR_BUCKETS buckets of one cache line (BKT_SIZE) each — BKT_SLOTS slots of u64 (u32 tag: the
-// key's full 32-bit hash | u32 direction record, 0: empty), then BKT_OVF, the head of the records that
-// found no free slot (linked by FD_NEXT, rare: about as many buckets as flows, two records a flow). A
-// lookup reads its bucket's line and, for a slot whose tag is the key's hash, that record's line (where
-// the key is compared, and what the hit reads anyway): one random line before the record, whatever the
-// load, instead of a chain of records. A slot is written whole (one u64 store) by the control side under
-// the conntrack lock, so a reader sees an old or a new slot, never half of one; a record a reader got
-// from a slot emptied meanwhile stays intact until its grace period is over (flowReleasePassed).
+// The table: FTR_BUCKETS buckets of one cache line (BKT_SIZE) each — BKT_SLOTS u32 slots (slotOf: the
+// key hash's bits above FTR_IDXB, bit 31 set, as a tag | 1 + the record's offset from its family's pool
+// in FD_SIZE units; 0: empty), then BKT_OVF, the head of the records that found no free slot (linked by
+// FD_NEXT, rare: up to 8 records a bucket for 15 slots). A lookup reads its bucket's line and, for a slot
+// whose tag is the key's, that record's line (where the key is compared, and what the hit reads
+// anyway): one random line before the record, whatever the load, instead of a chain of records. The
+// table is a quarter of the pool's size (100k flows: 2 MiB over 512 pages, the pool's records 25 MiB):
+// with the records' pages it is what a large table's hits miss in the TLB and the caches. A slot is one
+// u32 store by the control side under the conntrack lock, so a reader sees an old or a new slot; a record
+// a reader got from a slot emptied meanwhile stays intact until its grace period is over
+// (flowReleasePassed).
 export const BKT_SIZE: u32 = 64;
-const BKT_SLOTS: u32 = 7;
-const BKT_OVF: u32 = 56;
+const BKT_SLOTS: u32 = 15;
+const BKT_OVF: u32 = 60;
+/** A slot's record index is its hot record's offset from the hot array in HOT_SIZE units. */
+const FD_SHIFT: u32 = HOT_SHIFT;
+
+/** The tag bits of key hash `h` as slots hold them (bit 31 set: never an empty slot's). */
+@inline function slotTag(h: u32, idxb: u32): u32 {
+  return (h | 0x80000000) & ~((<u32>1 << idxb) - 1);
+}
+
+/** The slot of hot record `d` (key hash `h`) of the hot array at `pool`. */
+@inline function slotOf(h: u32, idxb: u32, pool: u32, d: u32): u32 {
+  return slotTag(h, idxb) | (((d - pool) >> FD_SHIFT) + 1);
+}
+
+/** The hot record of non-empty slot `s` of the hot array at `pool`. */
+@inline function slotRec(s: u32, idxb: u32, pool: u32): u32 {
+  return pool - (<u32>1 << FD_SHIFT) + ((s & ((<u32>1 << idxb) - 1)) << FD_SHIFT);
+}
+
+/** Bits 0..3 set for the slots 4j..4j+3 of bucket `b` whose tag bits (mask `hm`) are `kt` (SIMD: four compares at once). */
+@inline function tagQuad(b: u32, j: u32, kt: v128, hm: v128): u32 {
+  return <u32>i32x4.bitmask(i32x4.eq(v128.and(v128.load(b + (j << 4)), hm), kt)) << (j << 2);
+}
 
 /**
- * Bit j set when slot j of bucket `b` has tag `k` (BKT_SLOTS slots): the first four compared without a
- * branch, the last three only when none of those is equal (slots fill from the first: 6% of the records
- * sit in the last three with 2.4 records a bucket, 17% with 4, the table's full load).
+ * Bit j set when slot j of bucket `b` has tag `kt` (slotTag; `hm` the tag bits in each lane): the first eight
+ * compared at once, the last seven only when none of those is equal (slots fill from the first: with 6
+ * records a bucket 5% sit in the last seven). Enough for the burst's guess, which the key compare
+ * checks; lookup compares all (tagMatchesAll).
  */
-@inline function tagMatches(b: u32, k: u32): u32 {
-  const m = <u32>(load<u32>(b) == k) | (<u32>(load<u32>(b, 8) == k) << 1) | (<u32>(load<u32>(b, 16) == k) << 2) |
-    (<u32>(load<u32>(b, 24) == k) << 3);
+@inline function tagMatches(b: u32, kt: u32, hm: v128): u32 {
+  const t = i32x4.splat(kt);
+  const m = tagQuad(b, 0, t, hm) | tagQuad(b, 1, t, hm);
   if (m != 0) return m;
-  return (<u32>(load<u32>(b, 32) == k) << 4) | (<u32>(load<u32>(b, 40) == k) << 5) | (<u32>(load<u32>(b, 48) == k) << 6);
+  return (tagQuad(b, 2, t, hm) | tagQuad(b, 3, t, hm)) & 0x7fff; // (slot 15 is BKT_OVF)
+}
+
+/** Every slot of bucket `b` whose tag is `kt` (all BKT_SLOTS). */
+@inline function tagMatchesAll(b: u32, kt: u32, lim: u32): u32 {
+  const t = i32x4.splat(kt);
+  const hm = i32x4.splat(~(lim - 1));
+  return (tagQuad(b, 0, t, hm) | tagQuad(b, 1, t, hm) | tagQuad(b, 2, t, hm) | tagQuad(b, 3, t, hm)) & 0x7fff;
 }
 
 /** The key's full hash: its low bits pick the bucket, all of it is the slot's tag. */
@@ -379,13 +461,24 @@ function dirHash(d: u32): u32 {
   return load<u32>(r + (isV6(flowOf(d)) ? FTR_TABLE6 : FTR_TABLE));
 }
 
+@inline function dirHot(r: u32, d: u32): u32 {
+  return load<u32>(r + (isV6(flowOf(d)) ? FTR_HOT6 : FTR_HOT));
+}
+
+/** `*a = v` seen whole by every thread, after the stores before it (a slot published over a filled record). */
+@inline function atomicStore32(a: u32, v: u32): void {
+  if (ASC_FEATURE_THREADS) atomic.store<u32>(a, v);
+  else store<u32>(a, v);
+}
+
 /** Direction record `d` into its bucket: a free slot (one whole store), else the bucket's overflow list. */
 function hashInsert(r: u32, d: u32): void {
   const h = dirHash(d);
   const b = bucketOf(r, dirTable(r, d), h);
+  const v = slotOf(h, load<u32>(r + FTR_IDXB), dirHot(r, d), hotOf(r, d));
   for (let i: u32 = 0; i < BKT_SLOTS; i++) {
-    if (<u32>(load<u64>(b + (i << 3)) >> 32) == 0) {
-      atomicStore64(b + (i << 3), (<u64>d << 32) | <u64>h);
+    if (load<u32>(b + (i << 2)) == 0) {
+      atomicStore32(b + (i << 2), v);
       return;
     }
   }
@@ -393,22 +486,26 @@ function hashInsert(r: u32, d: u32): void {
   store<u32>(b + BKT_OVF, d);
 }
 
-/** The IPv6 direction record matching the packet's addresses (16 bytes at `saddr`, `daddr`), 0 when none. */
+/** The IPv6 hot record matching the packet's addresses (16 bytes at `saddr`, `daddr`), 0 when none. */
 @inline function lookup6(r: u32, saddr: u32, daddr: u32, ports: u32, proto: u32, iif: u32): u32 {
   const t6 = load<u32>(r + FTR_TABLE6);
   if (t6 == 0) return 0;
   const k = keyHash6(saddr, daddr, ports, proto, iif);
   const b = bucketOf(r, t6, k);
-  for (let i: u32 = 0; i < BKT_SLOTS; i++) {
-    const v = load<u64>(b + (i << 3));
-    const h = <u32>(v >> 32);
-    if (<u32>v == k && h != 0 && eq16(h + FD6_SADDR, saddr) && eq16(h + FD6_DADDR, daddr) && load<u32>(h + FD_SPORT) == ports &&
+  const idxb = load<u32>(r + FTR_IDXB);
+  const hot = load<u32>(r + FTR_HOT6);
+  let m = tagMatchesAll(b, slotTag(k, idxb), <u32>1 << idxb);
+  while (m != 0) {
+    const h = slotRec(load<u32>(b + (ctz(m) << 2)), idxb, hot);
+    if (eq16(h + HOT6_SADDR, saddr) && eq16(h + HOT6_DADDR, daddr) && load<u32>(h + FD_SPORT) == ports &&
       <u32>load<u8>(h + FD_PROTO) == proto && load<u32>(h + FD_IIF) == iif) return h;
+    m &= m - 1;
   }
+  // the overflow list links direction records
   let h = load<u32>(b + BKT_OVF);
   while (h != 0) {
     if (eq16(h + FD6_SADDR, saddr) && eq16(h + FD6_DADDR, daddr) && load<u32>(h + FD_SPORT) == ports &&
-      <u32>load<u8>(h + FD_PROTO) == proto && load<u32>(h + FD_IIF) == iif) return h;
+      <u32>load<u8>(h + FD_PROTO) == proto && load<u32>(h + FD_IIF) == iif) return hot + ((h - load<u32>(r + FTR_POOL6)) >> 1);
     h = load<u32>(h + FD_NEXT);
   }
   return 0;
@@ -425,30 +522,36 @@ function hashInsert(r: u32, d: u32): void {
   return i < n4 ? load<u32>(r + FTR_POOL) + i * FLOW_SIZE : load<u32>(r + FTR_POOL6) + (i - n4) * FLOW6_SIZE;
 }
 
-/** The direction record matching the packet (its address: flow + dir × FD_SIZE), 0 when none. */
+/** The hot record matching the packet (hotOf its direction record), 0 when none. */
 @inline function lookup(r: u32, saddr: u32, daddr: u32, ports: u32, proto: u32, iif: u32): u32 {
   const k = keyHash(saddr, daddr, ports, proto, iif);
   const b = bucketOf(r, load<u32>(r + FTR_TABLE), k);
-  for (let i: u32 = 0; i < BKT_SLOTS; i++) {
-    const v = load<u64>(b + (i << 3));
-    const h = <u32>(v >> 32);
-    if (<u32>v == k && h != 0 && load<u32>(h + FD_SADDR) == saddr && load<u32>(h + FD_DADDR) == daddr && load<u32>(h + FD_SPORT) == ports &&
+  const idxb = load<u32>(r + FTR_IDXB);
+  const hot = load<u32>(r + FTR_HOT);
+  let m = tagMatchesAll(b, slotTag(k, idxb), <u32>1 << idxb);
+  while (m != 0) {
+    const h = slotRec(load<u32>(b + (ctz(m) << 2)), idxb, hot);
+    if (load<u32>(h + FD_SADDR) == saddr && load<u32>(h + FD_DADDR) == daddr && load<u32>(h + FD_SPORT) == ports &&
       <u32>load<u8>(h + FD_PROTO) == proto && load<u32>(h + FD_IIF) == iif) return h;
+    m &= m - 1;
   }
+  // the overflow list links direction records
   let h = load<u32>(b + BKT_OVF);
   while (h != 0) {
     if (load<u32>(h + FD_SADDR) == saddr && load<u32>(h + FD_DADDR) == daddr && load<u32>(h + FD_SPORT) == ports &&
-      <u32>load<u8>(h + FD_PROTO) == proto && load<u32>(h + FD_IIF) == iif) return h;
+      <u32>load<u8>(h + FD_PROTO) == proto && load<u32>(h + FD_IIF) == iif) return hot + ((h - load<u32>(r + FTR_POOL)) >> 1);
     h = load<u32>(h + FD_NEXT);
   }
   return 0;
 }
 
 function hashRemove(r: u32, d: u32): void {
-  const b = bucketOf(r, dirTable(r, d), dirHash(d));
+  const k = dirHash(d);
+  const b = bucketOf(r, dirTable(r, d), k);
+  const v = slotOf(k, load<u32>(r + FTR_IDXB), dirHot(r, d), hotOf(r, d));
   for (let i: u32 = 0; i < BKT_SLOTS; i++) {
-    if (<u32>(load<u64>(b + (i << 3)) >> 32) == d) {
-      atomicStore64(b + (i << 3), 0);
+    if (load<u32>(b + (i << 2)) == v) {
+      atomicStore32(b + (i << 2), 0);
       return;
     }
   }
@@ -574,6 +677,9 @@ function fillDir6(d: u32, t: u32, o: u32, iif: u32): bool {
   store<u32>(d + FD_OIF, oif);
   store<u32>(d + FD_MTU, routeMtu6(res, ond));
   memory.copy(d + FD6_NH, gwf == AF_INET6 ? res + FR_GW : d + FD6_NEW_DADDR, 16);
+  store<u64>(d + FD6_NH_LO, load<u64>(d + FD6_NH));
+  store<u32>(d + FD6_NH_LO + 8, load<u32>(d + FD6_NH + 8));
+  store<u32>(d + FD6_NH_HI, load<u32>(d + FD6_NH + 12));
   store<u32>(d + FD_NEIGH, 0);
   let l4: u64 = 0;
   if ((nat & FDF_SNAT) != 0) {
@@ -599,6 +705,11 @@ function ensure6(r: u32): bool {
     const pool = arena_alloc(load<u32>(r + FTR_MAX) * FLOW6_SIZE, FLOW6_SIZE); // zeroed
     if (pool == 0) return false;
     store<u32>(r + FTR_POOL6, pool); // kept when the table fails: the next offload asks for the table only
+  }
+  if (load<u32>(r + FTR_HOT6) == 0) {
+    const hot = arena_alloc(load<u32>(r + FTR_MAX) * 4 * HOT_SIZE, 4 * HOT_SIZE); // zeroed
+    if (hot == 0) return false;
+    store<u32>(r + FTR_HOT6, hot);
   }
   const table = arena_alloc(load<u32>(r + FTR_BUCKETS) * BKT_SIZE, 64); // zeroed
   if (table == 0) return false;
@@ -677,6 +788,9 @@ export function flow_offload_add(ft: u32, ct: u32, dir: u32, iif: u32, oif: u32)
     store<u8>(rec + FD_TEARDOWN, ftHasDev(r, ft, load<u32>(rec + FD_IIF)) ? 0 : FDT_NOHOOK);
     store<u32>(rec + FD_GEN, fibGen());
     store<u64>(rec + FD_TIMEOUT, timeout);
+    const hot = hotOf(r, rec);
+    memory.copy(hot, rec, HOT_SIZE);
+    if (v6) memory.copy(hot + HOT6_ADDRS, rec + FD6_SADDR, HOT_SIZE);
     hashInsert(r, rec);
   }
   store<u32>(ct + CT_FLOW_OFF, f);
@@ -691,9 +805,9 @@ export function flow_offload_add(ft: u32, ct: u32, dir: u32, iif: u32, oif: u32)
 }
 
 /** When the flow expires: the later of its directions' timeouts. */
-@inline function flowExpires(f: u32): u64 {
-  const a = load<u64>(f + FD_TIMEOUT);
-  const b = load<u64>(f + FD_SIZE + FD_TIMEOUT);
+@inline function flowExpires(r: u32, f: u32): u64 {
+  const a = load<u64>(hotOf(r, f) + FD_TIMEOUT);
+  const b = load<u64>(hotOf(r, f + FD_SIZE) + FD_TIMEOUT);
   return a > b ? a : b;
 }
 
@@ -710,6 +824,9 @@ function flowTeardown(f: u32): void {
   store<u32>(f + FLOW_FLAGS, load<u32>(f + FLOW_FLAGS) | FLOWF_TEARDOWN);
   store<u8>(f + FD_TEARDOWN, FDT_TEARDOWN);
   store<u8>(f + FD_SIZE + FD_TEARDOWN, FDT_TEARDOWN);
+  const r = ftRoot();
+  store<u8>(hotOf(r, f) + FD_TEARDOWN, FDT_TEARDOWN);
+  store<u8>(hotOf(r, f + FD_SIZE) + FD_TEARDOWN, FDT_TEARDOWN);
   flowFixupCt(f);
   ctUnlock(root);
 }
@@ -865,7 +982,7 @@ export function nf_flow_gc(): u32 {
     const f = flowSlot(r, i);
     const ct = load<u32>(f + FLOW_CT);
     if (ct == 0) continue;
-    if ((load<u32>(f + FLOW_FLAGS) & FLOWF_TEARDOWN) != 0 || <i64>(flowExpires(f) - now) <= 0 ||
+    if ((load<u32>(f + FLOW_FLAGS) & FLOWF_TEARDOWN) != 0 || <i64>(flowExpires(r, f) - now) <= 0 ||
       (load<u32>(ct + CT_STATUS) & IPS_DYING) != 0) {
       flowDel(r, f);
       n++;
@@ -896,18 +1013,20 @@ const FLOW_BURST_TAGS: u32 = 256;
 
 /**
  * The flowtable's ingress lookup for a burst from ring device `ifindex` (record `nd`): the `n` frames
- * at `b` (u32 data, u32 len each, as stack_rx_burst has them), and for each the direction record it
- * matches, or 0, at flowBurstRecs() + 4 × i. Returns how many matched. The frames that qualify
+ * at `b` (u32 data, u32 len each, as stack_rx_burst has them), and for each the hot record of the
+ * direction it matches, or 0, at flowBurstRecs() + 4 × i. Returns how many matched. The frames that qualify
  * (nf_flow_tuple_ip: untagged IPv4 to the device's MAC, no options, not a fragment, TTL above 1, TCP or
  * UDP with its header in the datagram; nf_flow_tuple_ipv6: untagged IPv6 to the device's MAC, next
  * header TCP or UDP with its header in the payload, hop limit above 1, the payload length the frame's)
  * are hashed in one loop, their buckets' lines loaded in a second, the slot whose tag is the frame's
- * hash picked in a third, that record's lines loaded in a fourth, and the keys compared in a fifth (a
+ * picked in a third, that hot record's lines loaded in a fourth, and the keys compared in a fifth (a
  * wrong or missing tag: the whole bucket, lookup): the loading loops are a few instructions per frame
  * with independent loads, so in a large table the CPU keeps the whole burst's cache misses in flight
- * (wasm has no prefetch instruction), a hit costs its bucket's line and its record's (no chain of
- * records), and the records are in cache when nf_flow_forward takes the frames in order. Nothing is
- * written but the slots of SCR_FLOW (records, then the hashes at +256).
+ * (wasm has no prefetch instruction; the third and fourth loops merged were 1.18× slower at 100k flows,
+ * measured), a hit costs its bucket's line and its hot record's (no chain of records), and the hot
+ * records are in cache when nf_flow_forward takes the frames in order. What the slots of
+ * flowBurstRecs() hold are hot records (hotOf). Nothing is written but the slots of SCR_FLOW (records,
+ * then the hashes at +256).
  */
 export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32 {
   const r = ftRoot();
@@ -926,6 +1045,10 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   const table = load<u32>(r + FTR_TABLE);
   const mask = load<u32>(r + FTR_BUCKETS) - 1;
   const table6 = load<u32>(r + FTR_TABLE6);
+  const idxb = load<u32>(r + FTR_IDXB);
+  const hm = i32x4.splat(~((<u32>1 << idxb) - 1)); // the slots' tag bits
+  const hot4 = load<u32>(r + FTR_HOT);
+  const hot6 = load<u32>(r + FTR_HOT6);
   const mac0 = load<u32>(nd, ND_MAC);
   const mac1 = load<u16>(nd, ND_MAC + 4);
   let cand: u32 = 0;
@@ -974,20 +1097,20 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
     const k = load<u32>(tags + (i << 2));
     // the tags compared without a branch per slot (a loop that left at the hit's slot mispredicted
     // once a frame when the burst's flows sit in different slots); the first equal tag's record, 0 when
-    // none (or, for a key whose hash is 0, an empty slot's: the whole bucket then, lookup)
-    const m = tagMatches(bk, k);
-    const d = m != 0 ? load<u32>(bk + (ctz(m) << 3), 4) : 0;
+    // none (the whole bucket then, lookup)
+    const m = tagMatches(bk, slotTag(k, idxb), hm);
+    const d = m != 0 ? slotRec(load<u32>(bk + (ctz(m) << 2)), idxb, (a & 1) != 0 ? hot6 : hot4) : 0;
     store<u32>(out + (i << 2), d != 0 ? d | (a & 1) : a | 2);
   }
-  // 4: the records' lines (both of a direction's, and an IPv6 one's two address lines: FD6_NEW_DADDR,
-  // which a NAT hit copies, is the first of the line after FD6_SADDR's), again only loads
+  // 4: the hot records' lines (an IPv6 one's address line too: its key and NAT addresses; and the
+  // direction record's second line when the hit counts), again only loads
   for (let i: u32 = 0; i < n; i++) {
     const a = load<u32>(out + (i << 2));
     if (a == 0 || (a & 2) != 0) continue;
     const h = a & ~3;
     acc += load<u32>(h + FD_SADDR);
-    if ((load<u8>(h + FD_NAT) & FDF_ACCT) != 0) acc += load<u32>(h + FD_ACCT);
-    if ((a & 1) != 0) acc += load<u32>(h + FD6_SADDR) + load<u32>(h + FD6_NEW_DADDR);
+    if ((load<u8>(h + FD_NAT) & FDF_ACCT) != 0) acc += load<u32>(((a & 1) != 0 ? coldOf6(r, h) : coldOf4(r, h)) + FD_ACCT);
+    if ((a & 1) != 0) acc += load<u32>(h + HOT6_SADDR);
   }
   // 5: the keys compared; a tag that is another key's (or none) takes the whole bucket
   let m: u32 = 0;
@@ -1009,7 +1132,7 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
       const ports = load<u32>(ip, 40);
       const proto = <u32>load<u8>(ip, IP6H_NEXTHDR);
       h = a & ~3;
-      if ((a & 2) != 0 || !eq16(h + FD6_SADDR, ip + IP6H_SADDR) || !eq16(h + FD6_DADDR, ip + IP6H_DADDR) || load<u32>(h + FD_SPORT) != ports ||
+      if ((a & 2) != 0 || !eq16(h + HOT6_SADDR, ip + IP6H_SADDR) || !eq16(h + HOT6_DADDR, ip + IP6H_DADDR) || load<u32>(h + FD_SPORT) != ports ||
         <u32>load<u8>(h + FD_PROTO) != proto || load<u32>(h + FD_IIF) != ifindex) h = lookup6(r, ip + IP6H_SADDR, ip + IP6H_DADDR, ports, proto, ifindex);
     }
     store<u32>(out + (i << 2), h);
@@ -1066,11 +1189,11 @@ export function nf_flow_burst_done(nd: u32): void {
 
 /**
  * nf_flow_offload_ip_hook for the frame at `data` (`len` bytes) received on ring device `ifindex`,
- * queue `q`, whose direction record nf_flow_burst_lookup found (`d`): true when the flow forwarded it
+ * queue `q`, whose hot record nf_flow_burst_lookup found (`d`): true when the flow forwarded it
  * (the frame is taken), false when the stack must take it (nothing was changed, unless a FIN/RST tore
- * its flow down). What the hit costs: the record's line (read only, unless the timeout moved a second
- * or the neighbour had to be looked up again), the neighbour entry, the devices; with the flowtable's
- * `counter`, the record's second line and its connection's counters too. Inlined into stack_rx_burst's
+ * its flow down). What the hit costs: the hot record's line (read only, unless the timeout moved a
+ * second or the neighbour had to be looked up again), the neighbour entry, the devices; with the
+ * flowtable's `counter`, the direction record's second line and its connection's counters too. Inlined into stack_rx_burst's
  * loop (nf_flow_forward6 and netdev_xmit_pend into it): their calls cost 1.3-2.5 ns of a 33-41 ns hit, measured.
  */
 @inline export function nf_flow_forward(d: u32, q: u32, data: u32, len: u32): bool {
@@ -1080,11 +1203,11 @@ export function nf_flow_burst_done(nd: u32): void {
   // torn down, or no hook on this device (FD_TEARDOWN)
   if (load<u8>(d + FD_TEARDOWN) != 0) return slow();
   if (proto == IPPROTO_TCP && (<u32>load<u8>(ip, 20 + 13) & 0x05) != 0) {
-    flowTeardown(flowOf(d)); // nf_flow_tcp_state_check: FIN / RST
+    flowTeardown(flowOf(coldOf4(ftRoot(), d))); // nf_flow_tcp_state_check: FIN / RST
     return slow();
   }
   if (load<u32>(d + FD_GEN) != bGen && load<u32>(d + FD_GEN) != (bGen = fibGen())) {
-    flowTeardown(flowOf(d)); // routes may have changed (bGen: as of the burst's start, else now)
+    flowTeardown(flowOf(coldOf4(ftRoot(), d))); // routes may have changed (bGen: as of the burst's start, else now)
     return slow();
   }
   const tot = ldBe16(ip + IPH_TOT_LEN);
@@ -1113,7 +1236,7 @@ export function nf_flow_burst_done(nd: u32): void {
   store<u16>(data, load<u16>(e + NE_MAC + 4), 4);
   putMac(data + 6, netdevMac(ond));
   // NF_FLOWTABLE_COUNTER: nf_ct_acct_update(ct, dir, skb->len), the frame past its Ethernet header
-  const c = (nat & FDF_ACCT) != 0 ? load<u32>(d + FD_ACCT) : 0;
+  const c = (nat & FDF_ACCT) != 0 ? load<u32>(coldOf4(ftRoot(), d) + FD_ACCT) : 0;
   if (c != 0) {
     atomicAdd64(c, 1);
     atomicAdd64(c + 8, <u64>(len - ETH_HLEN));
@@ -1139,11 +1262,11 @@ export function nf_flow_burst_done(nd: u32): void {
   if (len > load<u32>(d + FD_MTU)) return slow(); // nf_flow_exceeds_mtu
   const proto = <u32>load<u8>(ip, IP6H_NEXTHDR);
   if (proto == IPPROTO_TCP && (<u32>load<u8>(ip, 40 + 13) & 0x05) != 0) {
-    flowTeardown(flowOf(d)); // nf_flow_state_check
+    flowTeardown(flowOf(coldOf6(ftRoot(), d))); // nf_flow_state_check
     return slow();
   }
   if (load<u32>(d + FD_GEN) != bGen && load<u32>(d + FD_GEN) != (bGen = fibGen())) {
-    flowTeardown(flowOf(d));
+    flowTeardown(flowOf(coldOf6(ftRoot(), d)));
     return slow();
   }
   const oif = load<u32>(d + FD_OIF);
@@ -1151,8 +1274,9 @@ export function nf_flow_burst_done(nd: u32): void {
   if (ond == 0 || (load<u32>(ond, ND_FLAGS) & IFF_UP) == 0) return slow();
   let e = load<u32>(d + FD_NEIGH);
   if (e == 0 || load<u8>(e + NE_DEAD) != 0 || (<u32>load<u8>(e + NE_STATE) & NUD_CONNECTED) == 0 || (load<u8>(e + NE_XFLAGS) & NEX_HH) == 0 ||
-    load<u32>(e + NE_IFINDEX) != oif || !eq16(e + NE_KEY, d + FD6_NH) || <u32>load<u8>(e + NE_FAMILY) != AF_INET6) {
-    e = neigh6Ready(oif, ond, d + FD6_NH);
+    load<u32>(e + NE_IFINDEX) != oif || load<u64>(e + NE_KEY) != load<u64>(d + FD6_NH_LO) || load<u32>(e + NE_KEY + 8) != load<u32>(d + FD6_NH_LO + 8) ||
+    load<u32>(e + NE_KEY + 12) != load<u32>(d + FD6_NH_HI) || <u32>load<u8>(e + NE_FAMILY) != AF_INET6) {
+    e = neigh6Ready(oif, ond, coldOf6(ftRoot(), d) + FD6_NH);
     if (e == 0) return slow();
     store<u32>(d + FD_NEIGH, e);
   }
@@ -1161,8 +1285,8 @@ export function nf_flow_burst_done(nd: u32): void {
   const nat = <u32>load<u8>(d + FD_NAT);
   if ((nat & (FDF_SNAT | FDF_DNAT)) != 0) {
     const l4 = ip + 40;
-    copy16(ip + IP6H_SADDR, d + FD6_NEW_SADDR);
-    copy16(ip + IP6H_DADDR, d + FD6_NEW_DADDR);
+    copy16(ip + IP6H_SADDR, d + HOT6_NEW_SADDR);
+    copy16(ip + IP6H_DADDR, d + HOT6_NEW_DADDR);
     store<u32>(l4, load<u32>(d + FD_NEW_SPORT));
     l4Csum(l4, proto, <u32>load<u16>(d + FD_CSUM + 2));
   }
@@ -1171,7 +1295,7 @@ export function nf_flow_burst_done(nd: u32): void {
   store<u16>(data, load<u16>(e + NE_MAC + 4), 4);
   putMac(data + 6, netdevMac(ond));
   // NF_FLOWTABLE_COUNTER: nf_ct_acct_update(ct, dir, skb->len) (the payload length's frame: nf_flow_burst_lookup checked)
-  const c = (nat & FDF_ACCT) != 0 ? load<u32>(d + FD_ACCT) : 0;
+  const c = (nat & FDF_ACCT) != 0 ? load<u32>(coldOf6(ftRoot(), d) + FD_ACCT) : 0;
   if (c != 0) {
     atomicAdd64(c, 1);
     atomicAdd64(c + 8, <u64>len);
@@ -1232,6 +1356,10 @@ export function nf_flow_at(i: u32): u32 {
 }
 export function nf_flow_root(): u32 {
   return ftRoot();
+}
+/** The hot record of direction record `d` of a flow nf_flow_at listed (where its FD_TIMEOUT is kept). */
+export function nf_flow_hot(d: u32): u32 {
+  return hotOf(ftRoot(), d);
 }
 
 // ---- bpf_probe_read_kernel (kernel/trace/bpf_trace.c), what programs read the kfunc's entry with ----
@@ -1303,9 +1431,11 @@ export function bpf_xdp_flow_lookup(ctx: u64, tuple: u64, opts: u64, optsLen: u6
     else d = lookup6(r, p + BFL_SRC4, p + BFL_DST4, ports, <u32>load<u8>(p + BFL_L4), load<u32>(p + BFL_IFINDEX));
   }
   if (d != 0) {
+    const h = d; // the hot record
+    d = family == AF_INET ? coldOf4(r, h) : coldOf6(r, h);
     const f = flowOf(d);
     if (load<u32>(f + FLOW_FT) != <u32>ft || (load<u32>(f + FLOW_FLAGS) & FLOWF_TEARDOWN) != 0) d = 0;
-    else atomicStore64(d + FD_TIMEOUT, netNow() + flowTimeout(d)); // flow_offload_refresh, this direction's record
+    else atomicStore64(h + FD_TIMEOUT, netNow() + flowTimeout(d)); // flow_offload_refresh, this direction's
   }
   if (d == 0) store<i32>(o, -2);
   return <u64>d;

@@ -28,6 +28,7 @@
 // bits, the packet's addresses, ports and checksums. Next: back to nf_hook_slow.
 
 import { arena_alloc } from '../maps/arena';
+import { copyBytes } from '../bytes';
 import { mibInc, netScratch, netdevGet } from './core';
 import {
   AF_INET6, MIB_NAT_NO_TUPLE, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_OIF, NFS_PF,
@@ -217,7 +218,7 @@ function l4Manip(family: u32, l3: u32, hoff: u32, avail: u32, target: u32, manip
 function manipPkt(family: u32, l3: u32, thoff: u32, len: u32, target: u32, manip: u32): bool {
   if (thoff != 0 && !l4Manip(family, l3, thoff, len > thoff ? len - thoff : 0, target, manip)) return false;
   if (family == AF_INET6) {
-    memory.copy(l3 + (manip == NF_NAT_MANIP_SRC ? IP6H_SADDR : IP6H_DADDR), target + (manip == NF_NAT_MANIP_SRC ? CTT_SRC : CTT_DST), 16);
+    copyBytes(l3 + (manip == NF_NAT_MANIP_SRC ? IP6H_SADDR : IP6H_DADDR), target + (manip == NF_NAT_MANIP_SRC ? CTT_SRC : CTT_DST), 16);
   } else {
     const off = manip == NF_NAT_MANIP_SRC ? IPH_SADDR : IPH_DADDR;
     const to = load<u32>(target + (manip == NF_NAT_MANIP_SRC ? CTT_SRC : CTT_DST));
@@ -288,7 +289,7 @@ function icmpReplyTranslation(st: u32, ct: u32, ctinfo: u32, manip: u32): bool {
   if (family == AF_INET6) {
     // nf_nat_ipv6_manip_pkt with an ICMPv6 target: the pseudo-header part of the checksum follows the address
     csumUpdateAddr(family, l3, l3 + hoff + 2, target, manip);
-    memory.copy(l3 + (manip == NF_NAT_MANIP_SRC ? IP6H_SADDR : IP6H_DADDR), target + (manip == NF_NAT_MANIP_SRC ? CTT_SRC : CTT_DST), 16);
+    copyBytes(l3 + (manip == NF_NAT_MANIP_SRC ? IP6H_SADDR : IP6H_DADDR), target + (manip == NF_NAT_MANIP_SRC ? CTT_SRC : CTT_DST), 16);
     return true;
   }
   return manipPkt(family, l3, 0, len, target, manip);

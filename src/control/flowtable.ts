@@ -19,6 +19,8 @@ interface FtExports {
   nf_flowtable_delete(id: number): number;
   nf_flow_root(): number;
   nf_flow_at(i: number): number;
+  /** A direction record's hot record: where its FD_TIMEOUT is kept once the flow is in the table. */
+  nf_flow_hot(d: number): number;
   nf_flow_gc(): number;
   nf_hook_register(pf: number, hook: number, prio: number, kind: number, arg: number): number;
   nf_hook_unregister(pf: number, hook: number, prio: number, kind: number, arg: number): number;
@@ -175,9 +177,10 @@ export class Flowtables {
         packets: Number(v.getBigUint64(acct + 16 * k, true)),
         bytes: Number(v.getBigUint64(acct + 16 * k + 8, true)),
       });
-      // the flow expires when neither direction was hit for the flow timeout (nf_flow_table.ts)
-      const t0 = v.getBigUint64(f + this.g('FD_TIMEOUT'), true);
-      const t1 = v.getBigUint64(f + dirSize + this.g('FD_TIMEOUT'), true);
+      // the flow expires when neither direction was hit for the flow timeout (nf_flow_table.ts: each
+      // direction's in its hot record)
+      const t0 = v.getBigUint64(this.x.nf_flow_hot(f) + this.g('FD_TIMEOUT'), true);
+      const t1 = v.getBigUint64(this.x.nf_flow_hot(f + dirSize) + this.g('FD_TIMEOUT'), true);
       const t = t0 > t1 ? t0 : t1;
       out.push({
         flowtable: names.get(v.getUint32(f + this.g('FLOW_FT'), true)) ?? '?',

@@ -1,5 +1,5 @@
-// The flowtable's buckets (nf_flow_table.ts: one cache line of 7 tagged slots, then an overflow list):
-// a table of one bucket for 12 flows (24 direction records: 7 in the slots, 17 on the overflow list)
+// The flowtable's buckets (nf_flow_table.ts: one cache line of 15 tagged slots, then an overflow list):
+// a table of one bucket for 12 flows (24 direction records: 15 in the slots, 9 on the overflow list)
 // still finds every flow in both directions, one frame at a time and in a burst (the burst lookup's
 // passes: a tag match, the overflow walk), NATs each as its own connection (the translated port is the
 // flow's), and after the flows expire (30 s without a hit) the bucket holds none of them: the next
