@@ -1285,13 +1285,24 @@ class Verifier {
   }
 
   private setStackByte(frame: Frame, b: number, t: Byte): void {
-    const spi = b >> 3;
-    const s = frame.stack[spi]!;
-    const bytes = s.bytes.slice();
-    // Writing any byte of a spilled register turns the slot into plain data.
-    if (s.spill) for (let i = 0; i < 8; i++) if (bytes[i] === Byte.SPILL) bytes[i] = Byte.MISC;
-    bytes[b & 7] = t;
-    frame.setSlot(spi, { bytes });
+    this.setStackBytes(frame, b, b + 1, t);
+  }
+
+  /**
+   * Bytes [lo, hi) (from the bottom of the stack) become `t`: one new slot per slot touched, as writing
+   * them one by one would leave it (the first write of a spilled register's slot makes its SPILL bytes MISC).
+   */
+  private setStackBytes(frame: Frame, lo: number, hi: number, t: Byte): void {
+    for (let b = lo; b < hi; ) {
+      const spi = b >> 3;
+      const end = Math.min(hi, (spi + 1) * 8);
+      const s = frame.stack[spi]!;
+      const bytes = s.bytes.slice();
+      // Writing any byte of a spilled register turns the slot into plain data.
+      if (s.spill) for (let i = 0; i < 8; i++) if (bytes[i] === Byte.SPILL) bytes[i] = Byte.MISC;
+      for (; b < end; b++) bytes[b & 7] = t;
+      frame.setSlot(spi, { bytes: sharedBytes(bytes) });
+    }
   }
 
   private stackWriteFixed(frame: Frame, lo: number, size: number, value: Reg, fromReg: boolean, pc: number): void {
@@ -1300,7 +1311,7 @@ class Verifier {
     if (fromReg && value.isPointer) {
       if (size !== 8) this.reject('invalid size of register spill', pc);
       if (!aligned) this.reject(`misaligned stack access off ${lo - MAX_BPF_STACK} size ${size}`, pc);
-      frame.setSlot(spi, { bytes: [3, 3, 3, 3, 3, 3, 3, 3], spill: value.clone(), spillSize: 8 });
+      frame.setSlot(spi, { bytes: ALL_BYTES[Byte.SPILL]!, spill: value.clone(), spillSize: 8 });
       return;
     }
     // An aligned store of a scalar register, or of an immediate (BPF_ST), is a spill of that size.
@@ -1315,12 +1326,12 @@ class Verifier {
           if (v.umax >= 1n << BigInt(size * 8)) v.id = 0;
           v.coerceToSize(size);
         }
-        frame.setSlot(spi, { bytes, spill: v, spillSize: size });
+        frame.setSlot(spi, { bytes: sharedBytes(bytes), spill: v, spillSize: size });
         return;
       }
     }
     const zero = value.isScalar && value.varOff.isConst && value.varOff.value === 0n;
-    for (let b = lo; b < lo + size; b++) this.setStackByte(frame, b, zero ? Byte.ZERO : Byte.MISC);
+    this.setStackBytes(frame, lo, lo + size, zero ? Byte.ZERO : Byte.MISC);
   }
 
   private stackReadFixed(frame: Frame, lo: number, size: number, pc: number, off: number): Reg {
@@ -1376,7 +1387,7 @@ class Verifier {
       this.reject(reg.varOff.isConst ? `invalid read from stack R${regno} off ${min}+${b - lo} size ${size}` : `invalid read from stack R${regno} var_off ${reg.varOff.toString()}+${b - lo} size ${size}`, pc);
     }
     if (!write) return;
-    for (let b = lo; b < hi; b++) this.setStackByte(frame, b, Byte.MISC);
+    this.setStackBytes(frame, lo, hi, Byte.MISC);
   }
 
   // ---- jumps ----
@@ -2507,6 +2518,16 @@ function preciseSpill(slot: Slot): Slot {
   const spill = slot.spill!.clone();
   spill.precise = true;
   return { ...slot, spill };
+}
+
+/** A slot's bytes all one kind, made once per kind (slots and their bytes are never changed in place). */
+const ALL_BYTES: readonly (readonly Byte[])[] = [Byte.INVALID, Byte.MISC, Byte.ZERO, Byte.SPILL, Byte.DYNPTR].map((b) => Object.freeze(new Array<Byte>(8).fill(b)));
+
+/** `bytes`, or the shared array with the same contents when all eight are one kind. */
+function sharedBytes(bytes: Byte[]): readonly Byte[] {
+  const b0 = bytes[0]!;
+  for (let i = 1; i < 8; i++) if (bytes[i] !== b0) return bytes;
+  return ALL_BYTES[b0] ?? bytes;
 }
 
 /** mark_all_scalars_imprecise's change and selection (made once: it runs at every checkpoint). */
