@@ -229,8 +229,9 @@ export class State {
   }
 
   /**
-   * Apply `fn` to every register, spilled ones included (spills are copied before the change: slots are
-   * shared between states). With `match`, only the spills it selects are copied and changed.
+   * Apply `fn` to every register, spilled ones included (each is copied before the change when shared:
+   * registers and slots are shared between states). With `match`, only the registers and spills it
+   * selects are copied and changed.
    */
   forEachReg(fn: (r: Reg) => void, match?: (r: Reg) => boolean): void {
     for (const f of this.frames) {
