@@ -268,6 +268,11 @@ export class Reg {
     const v = this.varOff;
     if (v.isConst || v.mask === U64_MAX) return undefined;
     const top = v.value | v.mask;
+    // A tnum within 32 bits, umin not above it (the usual case): the same test in numbers.
+    if (top <= U32_MAX && umin <= top && umax >= 0n) {
+      const k = singleValueIn32(Number(v.value), Number(v.mask), Number(umin), Number(umax));
+      return k < 0 ? undefined : BigInt(k);
+    }
     const next = v.step(umin);
     const uminIn = v.has(umin);
     if (uminIn && next > umax) return umin;
@@ -724,6 +729,36 @@ function intersectRange(): void {
     W[VAL + k] = v & ~mu;
     W[MSK + k] = mu;
   }
+}
+
+/**
+ * Tnum.step for a tnum (value `v`, mask `m`) within 32 bits and 0 <= z: the same arithmetic on the low
+ * 32 bits (its bits above 31 are known zeros, so the carry that leaves bit 31 is masked off either way).
+ */
+function step32(v: number, m: number, z: number): number {
+  const tmax = (v | m) >>> 0;
+  if (z >= tmax) return tmax;
+  if (z < v) return v;
+  const d = z - v;
+  const x = (d & ~m) >>> 0;
+  const carry = x ? 2 ** (32 - Math.clz32(x)) - 1 : 0;
+  const filled = d | carry | ~m;
+  return (v | ((filled + 1) & m)) >>> 0;
+}
+
+/**
+ * Reg.singleValueIn for a tnum within 32 bits and umin (`lo`) not above its largest value: the one
+ * member in [lo, hi], or -1. `hi` (umax) may be rounded past 2^53: it is only compared with members,
+ * all below 2^32, so the answers are the same.
+ */
+function singleValueIn32(v: number, m: number, lo: number, hi: number): number {
+  const top = (v | m) >>> 0;
+  const next = step32(v, m, lo);
+  const loIn = ((lo & ~m) >>> 0) === v;
+  if (loIn && next > hi) return lo;
+  if (!loIn && next === top) return top;
+  if (!loIn && next <= hi && step32(v, m, next) > hi) return next;
+  return -1;
 }
 
 function syncInNumbers(r: Reg): boolean {

@@ -36,11 +36,26 @@ export interface CallbackInfo {
   retMax: bigint;
 }
 
+/**
+ * Test hook: freeze every register a clone shares, so a change made in place to a shared register (one
+ * not taken with Frame.own first) throws (tests/verifier/cow.test.ts).
+ */
+export const cowCheck = { freeze: false };
+
 export class Frame {
+  /**
+   * The registers, shared with clones: read them here; change one in place only through own(r). Putting
+   * a new register in (regs[r] = reg) needs nothing.
+   */
   regs: Reg[];
+  /** Bit r: regs[r] may be shared with a clone (own(r) copies it first). */
+  private regsShared = 0;
   /** The stack slots, shared with clones until one of them writes (setSlot copies them first). */
   private slots: Slot[];
   private slotsShared = false;
+  /** Bit spi (slots 0-31, 32-63): the slot holds a spilled register (kept by setSlot). */
+  spillLo = 0;
+  spillHi = 0;
   /** The call instruction that entered this frame (-1 for the main program). */
   callsite: number;
   /** Entry slot of the subprogram. */
@@ -66,6 +81,16 @@ export class Frame {
     this.callback = undefined;
   }
 
+  /** Register r, this frame's own, to change in place (a shared one is copied first). */
+  own(r: number): Reg {
+    const reg = this.regs[r]!;
+    if (!(this.regsShared & (1 << r))) return reg;
+    this.regsShared &= ~(1 << r);
+    const copy = reg.clone();
+    this.regs[r] = copy;
+    return copy;
+  }
+
   get stack(): readonly Slot[] {
     return this.slots;
   }
@@ -77,6 +102,16 @@ export class Frame {
       this.slotsShared = false;
     }
     this.slots[spi] = slot;
+    if (spi < 32) this.spillLo = slot.spill ? this.spillLo | (1 << spi) : this.spillLo & ~(1 << spi);
+    else this.spillHi = slot.spill ? this.spillHi | (1 << (spi - 32)) : this.spillHi & ~(1 << (spi - 32));
+  }
+
+  /** The slots holding a spilled register, lowest first (spillLo / spillHi as slot numbers). */
+  spillSlots(out: number[]): number[] {
+    out.length = 0;
+    for (let m = this.spillLo; m; m &= m - 1) out.push(31 - Math.clz32(m & -m));
+    for (let m = this.spillHi; m; m &= m - 1) out.push(63 - Math.clz32(m & -m));
+    return out;
   }
 
   clone(): Frame {
@@ -86,9 +121,15 @@ export class Frame {
     f.subprog = this.subprog;
     f.callback = this.callback;
     f.callbackDepth = this.callbackDepth;
-    f.regs = this.regs.map((r) => r.clone());
+    // Copy on write: a branch or a checkpoint's snapshot shares every register until own(r) (regs[r] is
+    // rarely changed in place: most instructions put a new register in).
+    f.regs = this.regs.slice();
+    f.regsShared = this.regsShared = 0x7ff;
+    if (cowCheck.freeze) for (const r of f.regs) Object.freeze(r);
     // Copy on write: most clones (a branch's two paths, a checkpoint's snapshot) write few slots or none.
     f.slots = this.slots;
+    f.spillLo = this.spillLo;
+    f.spillHi = this.spillHi;
     f.slotsShared = true;
     this.slotsShared = true;
     return f;
@@ -150,6 +191,9 @@ export class History {
   }
 }
 
+/** forEachReg's list of spill slots (reused: forEachReg does not nest). */
+const SPILLS: number[] = [];
+
 export class State {
   frames: Frame[];
   refs: RefState[];
@@ -185,13 +229,14 @@ export class State {
   }
 
   /**
-   * Apply `fn` to every register, spilled ones included (spills are copied before the change: slots are
-   * shared between states). With `match`, only the spills it selects are copied and changed.
+   * Apply `fn` to every register, spilled ones included (each is copied before the change when shared:
+   * registers and slots are shared between states). With `match`, only the registers and spills it
+   * selects are copied and changed.
    */
   forEachReg(fn: (r: Reg) => void, match?: (r: Reg) => boolean): void {
     for (const f of this.frames) {
-      for (const r of f.regs) if (!match || match(r)) fn(r);
-      for (let i = 0; i < f.stack.length; i++) {
+      for (let r = 0; r < f.regs.length; r++) if (!match || match(f.regs[r]!)) fn(f.own(r));
+      for (const i of f.spillSlots(SPILLS)) {
         const s = f.stack[i]!;
         if (!s.spill || (match && !match(s.spill))) continue;
         const copy = s.spill.clone();
@@ -226,7 +271,7 @@ export function widenImpreciseScalars(old: State, cur: State): void {
   for (let f = old.frames.length - 1; f >= 0; f--) {
     const of = old.frames[f]!;
     const cf = cur.frames[f]!;
-    for (let r = 0; r < 11; r++) if (widen(of.regs[r]!, cf.regs[r]!)) cf.regs[r]!.markUnknown();
+    for (let r = 0; r < 11; r++) if (widen(of.regs[r]!, cf.regs[r]!)) cf.own(r).markUnknown();
     for (let i = 0; i < STACK_SLOTS; i++) {
       const o = of.stack[i]!;
       const c = cf.stack[i]!;

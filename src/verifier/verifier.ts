@@ -206,6 +206,10 @@ class Verifier {
   private readonly loopInline = new Map<number, { fit: boolean; subprog: number | undefined }>();
   /** Per frame, the stack slots live where states are compared (one object, refilled per comparison). */
   private readonly slotLive = { lo: [] as number[], hi: [] as number[] };
+  /** liveMasks' array (reused). */
+  private readonly liveBuf: number[] = [];
+  /** propagatePrecision's list of spill slots (reused). */
+  private readonly spillList: number[] = [];
   private readonly pending: Pending[] = [];
   private prune!: Uint8Array;
   /**
@@ -526,9 +530,10 @@ class Verifier {
   private isStateVisited(st: State, pc: number): boolean {
     const live = this.liveMasks(st, pc);
     const callsCallback = this.callbackCalls.has(pc);
-    // Computed only when an in-flight state may repeat or a checkpoint is stored.
-    let fpMemo: number | undefined;
-    const fp = (): number => (fpMemo ??= fingerprint(st, live[live.length - 1]!));
+    // Computed only when an in-flight state may repeat or a checkpoint is stored (no closure: this runs
+    // at every prune point).
+    let fpMemo = 0;
+    let fpDone = false;
     // The kernel's add_new_state: a checkpoint after 2 jumps and 8 instructions since the last one, or
     // forced (a call that runs a callback; a history of more than 40 jump targets and stack accesses).
     const force = callsCallback || st.histMarks > HIST_MARKS_MAX;
@@ -552,7 +557,9 @@ class Verifier {
               this.propagatePrecision(old.state, st);
               return true;
             }
-          } else if (old.fp === fp() && old.state.cbUnroll === st.cbUnroll && statesEqual(old.state, st, live, true)) {
+          } else if (
+            old.fp === (fpDone ? fpMemo : ((fpDone = true), (fpMemo = fingerprint(st, live[live.length - 1]!)))) &&
+            old.state.cbUnroll === st.cbUnroll && statesEqual(old.state, st, live, true)) {
             // An identical state still being explored: this path went round a loop and changed nothing.
             this.reject(`infinite loop detected at insn ${pc}`, pc);
           }
@@ -586,12 +593,9 @@ class Verifier {
     this.prevProcessed = this.processed;
     // Precision marks inherited from before the checkpoint say nothing about values computed after it
     // (mark_all_scalars_imprecise, before the copy): from here on they are earned by backtracking only.
-    st.forEachReg(
-      (r) => (r.precise = false),
-      (r) => r.isScalar && r.precise,
-    );
+    st.forEachReg(MAKE_IMPRECISE, IS_PRECISE_SCALAR);
     const snap = st.clone(false);
-    const cp: Checkpoint = { insn: pc, state: snap, branches: 1, parent: st.cp, hits: 0, misses: 0, hist: st.hist, fp: fp(), failAt: -1, failOld: undefined };
+    const cp: Checkpoint = { insn: pc, state: snap, branches: 1, parent: st.cp, hits: 0, misses: 0, hist: st.hist, fp: fpDone ? fpMemo : fingerprint(st, live[live.length - 1]!), failAt: -1, failOld: undefined };
     snap.cp = null;
     snap.hist = new History();
     st.cp = cp;
@@ -631,7 +635,9 @@ class Verifier {
   }
 
   private liveMasks(st: State, pc: number): number[] {
-    const masks: number[] = [];
+    // One array, refilled per prune point: statesEqual reads it during the comparisons only.
+    const masks = this.liveBuf;
+    masks.length = 0;
     for (let f = 0; f < st.frames.length; f++) {
       const frame = st.frames[f]!;
       if (f === st.frames.length - 1) masks.push(this.live[pc]!);
@@ -768,8 +774,9 @@ class Verifier {
     const sx = ins.off;
     if (alu64) {
       if (sx === 0) {
-        if (src.isScalar && src.id === 0 && !src.varOff.isConst) src.id = ++this.idGen;
-        this.setReg(st, ins.dst, src.clone());
+        const s = src.isScalar && src.id === 0 && !src.varOff.isConst ? st.cur.own(ins.src) : src;
+        if (s !== src) s.id = ++this.idGen;
+        this.setReg(st, ins.dst, s.clone());
         return;
       }
       if (src.isPointer) {
@@ -1209,38 +1216,54 @@ class Verifier {
     const frame = st.frames[reg.frameno]!;
     const constOff = reg.varOff.isConst;
     const extra = kind === 'write' || (kind === 'helper' && helperWrite) ? ' write to' : ' read from';
-    let minOff: bigint;
-    let maxOff: bigint;
-    if (constOff) {
-      minOff = s64(reg.varOff.value) + BigInt(off);
-      maxOff = minOff + BigInt(size);
+    // The window [minN, maxN) of frame-pointer offsets (numbers once checked to be within the stack).
+    let minN: number;
+    let maxN: number;
+    if (constOff && reg.varOff.value === 0n) {
+      // The usual access, fp + a constant: the same checks in numbers (an instruction's size is 1, 2, 4
+      // or 8, so the alignment is the low bits of the offset).
+      minN = off;
+      maxN = off + size;
+      if (minN < -MAX_BPF_STACK || minN > -1 || maxN > 0 || size < 0) this.reject(`invalid${extra} stack R${regno} off=${off} size=${size}`, pc);
+      if (kind !== 'helper' && size > 0 && (off & (size - 1)) !== 0) {
+        this.reject(`misaligned stack access off 0+${reg.off}+${off - reg.off} size ${size}`, pc);
+      }
     } else {
-      if (reg.smax >= MAX_VAR_OFF || reg.smin <= -MAX_VAR_OFF) {
-        this.reject(`invalid unbounded variable-offset${extra} stack R${regno}`, pc);
+      let minOff: bigint;
+      let maxOff: bigint;
+      if (constOff) {
+        minOff = s64(reg.varOff.value) + BigInt(off);
+        maxOff = minOff + BigInt(size);
+      } else {
+        if (reg.smax >= MAX_VAR_OFF || reg.smin <= -MAX_VAR_OFF) {
+          this.reject(`invalid unbounded variable-offset${extra} stack R${regno}`, pc);
+        }
+        minOff = reg.smin + BigInt(off);
+        maxOff = reg.smax + BigInt(off) + BigInt(size);
       }
-      minOff = reg.smin + BigInt(off);
-      maxOff = reg.smax + BigInt(off) + BigInt(size);
-    }
-    if (minOff < -BigInt(MAX_BPF_STACK) || minOff > -1n || maxOff > 0n || size < 0) {
-      if (constOff) this.reject(`invalid${extra} stack R${regno} off=${off} size=${size}`, pc);
-      this.reject(`invalid variable-offset${extra} stack R${regno} var_off=${reg.varOff.toString()} off=${off} size=${size}`, pc);
-    }
-    if (kind !== 'helper') {
-      if (!reg.varOff.add(Tnum.const(BigInt(off))).isAligned(BigInt(size))) {
-        const tn = reg.varOff.isConst ? `${s64(reg.varOff.value)}` : reg.varOff.toString();
-        this.reject(`misaligned stack access off ${tn}+${reg.off}+${off - reg.off} size ${size}`, pc);
+      if (minOff < -BigInt(MAX_BPF_STACK) || minOff > -1n || maxOff > 0n || size < 0) {
+        if (constOff) this.reject(`invalid${extra} stack R${regno} off=${off} size=${size}`, pc);
+        this.reject(`invalid variable-offset${extra} stack R${regno} var_off=${reg.varOff.toString()} off=${off} size=${size}`, pc);
       }
+      if (kind !== 'helper') {
+        if (!reg.varOff.add(Tnum.const(BigInt(off))).isAligned(BigInt(size))) {
+          const tn = reg.varOff.isConst ? `${s64(reg.varOff.value)}` : reg.varOff.toString();
+          this.reject(`misaligned stack access off ${tn}+${reg.off}+${off - reg.off} size ${size}`, pc);
+        }
+      }
+      minN = Number(minOff);
+      maxN = Number(maxOff);
     }
-    this.noteStackDepth(st, reg.frameno, Number(-minOff));
+    this.noteStackDepth(st, reg.frameno, -minN);
     if (kind === 'read' || (kind === 'helper' && !helperWrite)) {
-      this.stackRead(st, reg.frameno, this.curPc, (Number(minOff) + MAX_BPF_STACK) >> 3, (Number(maxOff) - 1 + MAX_BPF_STACK) >> 3);
+      this.stackRead(st, reg.frameno, this.curPc, (minN + MAX_BPF_STACK) >> 3, (maxN - 1 + MAX_BPF_STACK) >> 3);
     }
     if (kind !== 'helper') {
-      this.stepStack = constOff ? reg.frameno * 64 + ((Number(minOff) + MAX_BPF_STACK) >> 3) + 1 : STACK_INDIRECT;
+      this.stepStack = constOff ? reg.frameno * 64 + ((minN + MAX_BPF_STACK) >> 3) + 1 : STACK_INDIRECT;
     }
     if (!constOff) this.precise(st, regno);
-    const lo = Number(minOff) + MAX_BPF_STACK;
-    const hi = Number(maxOff) + MAX_BPF_STACK; // exclusive, byte index from the bottom of the stack
+    const lo = minN + MAX_BPF_STACK;
+    const hi = maxN + MAX_BPF_STACK; // exclusive, byte index from the bottom of the stack
     if (kind === 'write') {
       destroyDynptrsIn(st, frame, lo, hi, (r) => this.reject(r, pc));
       if (constOff && value) {
@@ -1249,7 +1272,7 @@ class Verifier {
           // so a later compare of the register refines the slot too (katran: `v6 &= 48` spilled, then
           // `if (v6)` leaves fp-240 >= 1).
           const src = st.cur.regs[valueRegno]!;
-          if (src.id === 0 && !src.varOff.isConst) value.id = src.id = ++this.idGen;
+          if (src.id === 0 && !src.varOff.isConst) value.id = st.cur.own(valueRegno).id = ++this.idGen;
         }
         this.stackWriteFixed(frame, lo, size, value, valueRegno !== undefined, pc);
         // A zero register stored off a slot boundary is no spill but STACK_ZERO bytes, known through the
@@ -1278,10 +1301,10 @@ class Verifier {
         // not follow stores at a variable offset).
         if (zeroUsed && valueRegno !== undefined) this.precise(st, valueRegno);
       }
-      return Reg.unknown();
+      return NO_VALUE;
     }
-    if (kind === 'helper') return Reg.unknown();
-    if (constOff) return this.stackReadFixed(frame, lo, size, pc, Number(minOff));
+    if (kind === 'helper') return NO_VALUE;
+    if (constOff) return this.stackReadFixed(frame, lo, size, pc, minN);
     for (let b = lo; b < hi; b++) {
       if (frame.stack[b >> 3]!.bytes[b & 7] === Byte.DYNPTR) this.reject(`invalid read from stack R${regno} var_off ${reg.varOff.toString()}+${b - lo} size ${size}`, pc);
     }
@@ -1295,13 +1318,24 @@ class Verifier {
   }
 
   private setStackByte(frame: Frame, b: number, t: Byte): void {
-    const spi = b >> 3;
-    const s = frame.stack[spi]!;
-    const bytes = s.bytes.slice();
-    // Writing any byte of a spilled register turns the slot into plain data.
-    if (s.spill) for (let i = 0; i < 8; i++) if (bytes[i] === Byte.SPILL) bytes[i] = Byte.MISC;
-    bytes[b & 7] = t;
-    frame.setSlot(spi, { bytes });
+    this.setStackBytes(frame, b, b + 1, t);
+  }
+
+  /**
+   * Bytes [lo, hi) (from the bottom of the stack) become `t`: one new slot per slot touched, as writing
+   * them one by one would leave it (the first write of a spilled register's slot makes its SPILL bytes MISC).
+   */
+  private setStackBytes(frame: Frame, lo: number, hi: number, t: Byte): void {
+    for (let b = lo; b < hi; ) {
+      const spi = b >> 3;
+      const end = Math.min(hi, (spi + 1) * 8);
+      const s = frame.stack[spi]!;
+      const bytes = s.bytes.slice();
+      // Writing any byte of a spilled register turns the slot into plain data.
+      if (s.spill) for (let i = 0; i < 8; i++) if (bytes[i] === Byte.SPILL) bytes[i] = Byte.MISC;
+      for (; b < end; b++) bytes[b & 7] = t;
+      frame.setSlot(spi, { bytes: sharedBytes(bytes) });
+    }
   }
 
   private stackWriteFixed(frame: Frame, lo: number, size: number, value: Reg, fromReg: boolean, pc: number): void {
@@ -1310,7 +1344,7 @@ class Verifier {
     if (fromReg && value.isPointer) {
       if (size !== 8) this.reject('invalid size of register spill', pc);
       if (!aligned) this.reject(`misaligned stack access off ${lo - MAX_BPF_STACK} size ${size}`, pc);
-      frame.setSlot(spi, { bytes: [3, 3, 3, 3, 3, 3, 3, 3], spill: value.clone(), spillSize: 8 });
+      frame.setSlot(spi, { bytes: ALL_BYTES[Byte.SPILL]!, spill: value.clone(), spillSize: 8 });
       return;
     }
     // An aligned store of a scalar register, or of an immediate (BPF_ST), is a spill of that size.
@@ -1323,12 +1357,12 @@ class Verifier {
         // truncates what it reads); a value wider than the store loses its link to the register.
         const v = value.clone();
         if (size < 8 && v.umax >= 1n << BigInt(size * 8)) v.id = 0;
-        frame.setSlot(spi, { bytes, spill: v, spillSize: size });
+        frame.setSlot(spi, { bytes: sharedBytes(bytes), spill: v, spillSize: size });
         return;
       }
     }
     const zero = value.isScalar && value.varOff.isConst && value.varOff.value === 0n;
-    for (let b = lo; b < lo + size; b++) this.setStackByte(frame, b, zero ? Byte.ZERO : Byte.MISC);
+    this.setStackBytes(frame, lo, lo + size, zero ? Byte.ZERO : Byte.MISC);
   }
 
   private stackReadFixed(frame: Frame, lo: number, size: number, pc: number, off: number): Reg {
@@ -1384,7 +1418,7 @@ class Verifier {
       this.reject(reg.varOff.isConst ? `invalid read from stack R${regno} off ${min}+${b - lo} size ${size}` : `invalid read from stack R${regno} var_off ${reg.varOff.toString()}+${b - lo} size ${size}`, pc);
     }
     if (!write) return;
-    for (let b = lo; b < hi; b++) this.setStackByte(frame, b, Byte.MISC);
+    this.setStackBytes(frame, lo, hi, Byte.MISC);
   }
 
   // ---- jumps ----
@@ -2136,7 +2170,7 @@ class Verifier {
         const r = of.regs[i]!;
         if (r.precise && r.isScalar && cf.regs[i]!.isScalar) bt.regs[f] |= 1 << i;
       }
-      for (let i = 0; i < of.stack.length; i++) {
+      for (const i of of.spillSlots(this.spillList)) {
         const sp = of.stack[i]!.spill;
         if (sp && sp.isScalar && sp.precise) bt.setSlot(f, i);
       }
@@ -2166,7 +2200,7 @@ class Verifier {
           }
           // Precise in a checkpoint already: its history was followed when that mark was made.
           if (checkpoint && reg.precise) bt.regs[fr]! &= ~(1 << r);
-          reg.precise = true;
+          if (!reg.precise) f.own(r).precise = true;
         }
         for (let half = 0; half < 2; half++) {
           let sm = half ? bt.slotsHi[fr]! : bt.slotsLo[fr]!;
@@ -2352,7 +2386,7 @@ class Verifier {
   private markAllPrecise(st: State): void {
     const all = (s: State): void => {
       for (const f of s.frames) {
-        for (const r of f.regs) if (r.isScalar) r.precise = true;
+        for (let r = 0; r < f.regs.length; r++) if (f.regs[r]!.isScalar && !f.regs[r]!.precise) f.own(r).precise = true;
         f.stack.forEach((slot, spi) => {
           if (slot.spill?.isScalar && !slot.spill.precise) f.setSlot(spi, preciseSpill(slot));
         });
@@ -2525,6 +2559,25 @@ function preciseSpill(slot: Slot): Slot {
   spill.precise = true;
   return { ...slot, spill };
 }
+
+/** A slot's bytes all one kind, made once per kind (slots and their bytes are never changed in place). */
+const ALL_BYTES: readonly (readonly Byte[])[] = [Byte.INVALID, Byte.MISC, Byte.ZERO, Byte.SPILL, Byte.DYNPTR].map((b) => Object.freeze(new Array<Byte>(8).fill(b)));
+
+/** `bytes`, or the shared array with the same contents when all eight are one kind. */
+function sharedBytes(bytes: Byte[]): readonly Byte[] {
+  const b0 = bytes[0]!;
+  for (let i = 1; i < 8; i++) if (bytes[i] !== b0) return bytes;
+  return ALL_BYTES[b0] ?? bytes;
+}
+
+/** mark_all_scalars_imprecise's change and selection (made once: it runs at every checkpoint). */
+const MAKE_IMPRECISE = (r: Reg): void => {
+  r.precise = false;
+};
+const IS_PRECISE_SCALAR = (r: Reg): boolean => r.isScalar && r.precise;
+
+/** What stackAccess returns for a write or a helper's access (its callers do not read it; frozen). */
+const NO_VALUE: Reg = Object.freeze(Reg.unknown()) as Reg;
 
 /** An unknown value of `size` bytes, zero-extended (a load's result): built once per size. */
 const LOADED: Reg[] = [];

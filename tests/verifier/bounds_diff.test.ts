@@ -289,3 +289,37 @@ describe('scalar bounds: the verifier equals the BigInt reference on random oper
     }
   });
 });
+
+describe("reg_bounds_sync's single-value rule on 32-bit tnums equals the BigInt reference", () => {
+  it('tnums at the 32-bit edges, u64 ranges around their members', () => {
+    // Tnums within 32 bits (the numbers path of the single-value test), with their members' neighbours,
+    // the tnum's largest value, 2^32 and 2^64 - 1 as umin / umax: ranges holding none, one or two members.
+    const masks = [1n, 2n, 3n, 0x10n, 0x11n, 0x12n, 0xff00n, 0x0f0f0f0fn, 0x7fffffffn, 0x80000000n, 0x80000001n, 0xc0000000n, 0xfffffffen, 0xffffffffn];
+    const values = [0n, 1n, 4n, 0x20n, 0x7fffffffn, 0x80000000n, 0xfffffffen, 0xffffffffn];
+    let checked = 0;
+    for (const m of masks) {
+      for (const v0 of values) {
+        const v = v0 & ~m;
+        const top = v | m;
+        const low = m & -m;
+        const members = [v, v + low, top - low, top];
+        const ends = [0n, 0xffffffffn, 0x100000000n, (1n << 64n) - 1n, ...members.flatMap((x) => [x - 1n, x, x + 1n])].filter((x) => x >= 0n);
+        for (const lo of ends) {
+          for (const hi of ends) {
+            const o = Old.Reg.unknown();
+            const n = New.Reg.unknown();
+            o.umin = n.umin = lo;
+            o.umax = n.umax = hi;
+            o.varOff = OldTnum.of(v, m);
+            n.varOff = NewTnum.of(v, m);
+            o.sync();
+            n.sync();
+            expect(fields(n), `tnum (${v}; ${m}) umin ${lo} umax ${hi}`).toEqual(fields(o));
+            checked++;
+          }
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(10000);
+  });
+});
