@@ -1830,7 +1830,8 @@ class Verifier {
         }
       } else if (a.kind === 'conn') {
         // KF_RELEASE: the pointer an acquire returned, not NULL, at its start (check_kfunc_args, release_reference)
-        if (reg.btf !== a.struct || reg.maybeNull) this.reject(`R${regno} must be referenced or trusted`, pc);
+        if (reg.maybeNull || (reg.isScalar && reg.varOff.isConst && reg.varOff.value === 0n)) this.reject(`Possibly NULL pointer passed to trusted arg${k}`, pc);
+        if (reg.btf !== a.struct) this.reject(`R${regno} must be referenced or trusted`, pc);
         if (reg.off !== 0 || !reg.varOff.isConst || reg.varOff.value !== 0n) {
           this.reject(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`, pc);
         }
@@ -1857,6 +1858,8 @@ class Verifier {
     else if (def.ret === 'acquire_or_null') {
       // KF_ACQUIRE | KF_RET_NULL: a reference the program must release (acquire_reference), NULL or not
       const r = this.kptrOrNull(def.retStruct ?? '');
+      // check_kfunc_call: the NULL-check id first, then acquire_reference's id replaces it
+      r.id = ++this.idGen;
       r.refObjId = r.id;
       st.refs.push({ id: r.id, insn: pc });
       regs[0] = r;
