@@ -1030,10 +1030,19 @@ class Verifier {
   /** check_ptr_to_btf_access for a kfunc's struct pointer (see kptrOrNull): a scalar, or the kernel's refusal. */
   private btfLoad(reg: Reg, regno: number, off: number, size: number, read: boolean, pc: number): Reg {
     const name = reg.btf!;
-    if (!read) this.reject('only read is supported', pc);
     if (off < 0) this.reject(`R${regno} is ptr_${name} invalid negative access: off=${off}`, pc);
     if (!reg.varOff.isConst || reg.varOff.value !== 0n) {
       this.reject(`R${regno} is ptr_${name} invalid variable offset: off=${off}, var_off=${reg.varOff.toString()}`, pc);
+    }
+    if (!read) {
+      // XDP's btf_struct_access (nf_conntrack_btf_struct_access): of nf_conn only `mark` may be written
+      if (name !== 'nf_conn') this.reject('only read is supported', pc);
+      const mark = WXDP_BTF['nf_conn']!.fields['mark']!;
+      if (off !== mark.offset) this.reject(`no write support to nf_conn at off ${off}`, pc);
+      if (off + size > mark.offset + mark.size) {
+        this.reject(`write access at off ${off} with size ${size} beyond the member of nf_conn ended at ${mark.offset + mark.size}`, pc);
+      }
+      return Reg.unknown();
     }
     const refusal = btfStructRead(name, off, size);
     if (refusal !== null) this.reject(refusal, pc);
