@@ -18,8 +18,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
 import { kernelAvailability } from '../../src/oracle/kernel.js';
-import { eth, Fixture, ipv4, ipv6, stackUnready } from '../net/support.js';
-import { ACK, LINKS, M0, H0, NEIGH, SYN, tcp4, tcpFrame } from '../nf/ct_support.js';
+import { eth, Fixture, ipv6, stackUnready } from '../net/support.js';
+import { ACK, H1, LINKS, M0, M1, H0, NEIGH, SYN, l4over6, tcp4, tcpFrame } from '../nf/ct_support.js';
+import type { LinkCfg, NeighCfg, RouteCfg } from '../net/support.js';
 import { ipv6Bytes } from '../../src/control/addresses.js';
 
 const unready = await stackUnready();
@@ -204,6 +205,37 @@ describe('bpf_xdp_ct_lookup / bpf_ct_release', () => {
     expect(run(tcpFrame('in', C4, S4, 40002, 80, { seq: 5, flags: SYN }))).toBe(XDP_TX);
     expect(facts()).toMatchObject({ ctError: -2, syns: 1 });
   });
+
+  it.skipIf(unready !== '')('finds an IPv6 connection (36-byte tuple) in both directions', async () => {
+    const links: LinkCfg[] = [
+      { name: 'eth0', mac: M0, forwarding: true, v6: ['2001:db8:1::1/64'] },
+      { name: 'eth1', mac: M1, forwarding: true, v6: ['2001:db8:2::1/64'] },
+    ];
+    const routes: RouteCfg[] = [{ dst: '2001:db8:3::/48', via: '2001:db8:2::2', dev: 'eth1' }];
+    const neigh: NeighCfg[] = [
+      { dev: 'eth0', addr: '2001:db8:1::2', mac: H0 },
+      { dev: 'eth1', addr: '2001:db8:2::2', mac: H1 },
+    ];
+    const [c, sv] = ['2001:db8:1::2', '2001:db8:3::5'];
+    const seg = (src: string, dst: string, sp: number, dp: number, o: Parameters<typeof tcp4>[4], fromC: boolean): Uint8Array =>
+      eth(fromC ? { dst: M0, src: H0, type: 0x86dd } : { dst: M1, src: H1, type: 0x86dd }, ipv6({ src, dst, nh: 6 }, l4over6(src, dst, 6, tcp4('0.0.0.0', '0.0.0.0', sp, dp, o))));
+    const fx = await Fixture.create(links, routes, neigh, { sysctls: { 'net.ipv6.conf.all.forwarding': 1 } });
+    fx.dp.conntrack.enable({ family: 'ipv6' });
+    const out = fx.rx('eth0', seg(c, sv, 41000, 443, { seq: 10, flags: SYN }, true));
+    expect(out.get('eth1')?.length, JSON.stringify(Object.entries(fx.drops()).filter(([, v]) => v))).toBe(1);
+    fx.rx('eth1', seg(sv, c, 443, 41000, { seq: 70, ack: 11, flags: SYN | ACK }, false));
+    expect(fx.dp.conntrack.list().length).toBe(1);
+    const obj = await fx.dp.loadObject(OBJ);
+    const run = (f: Uint8Array): number => obj.program('xdp_syncookie').testRun({ data: f }).retval;
+    const facts = () => {
+      const v = new DataView(obj.maps.get('facts')!.lookup(Uint8Array.of(1, 0, 0, 0))!.buffer);
+      return { ctError: v.getInt32(0, true), ctDir: v.getInt32(4, true), confirmed: (v.getUint32(8, true) & 8) !== 0 };
+    };
+    expect(run(seg(c, sv, 41000, 443, { seq: 11, ack: 71, flags: ACK }, true))).toBe(XDP_PASS);
+    expect(facts()).toEqual({ ctError: 0, ctDir: 0, confirmed: true });
+    expect(run(seg(sv, c, 443, 41000, { seq: 71, ack: 11, flags: ACK }, false))).toBe(XDP_PASS);
+    expect(facts()).toEqual({ ctError: 0, ctDir: 1, confirmed: true });
+  });
 });
 
 const avail = kernelAvailability();
@@ -227,12 +259,14 @@ describe.skipIf(!avail.ok || !have('conntrack'))(`the kernel answers the same${a
         ack4bad: tcpFrame('in', C4, S4, 40000, 80, { seq: 1001, ack: 12345, flags: ACK }),
         est4: tcpFrame('in', C4, S4, 40003, 80, { seq: 101, ack: 901, flags: ACK }),
         est4r: tcpFrame('out', S4, C4, 80, 40003, { seq: 901, ack: 101, flags: ACK }),
+        est6r: tcp6Frame(S6, C6, 22, 50003, { seq: 901, ack: 101, flags: ACK }),
       };
       for (const [n, f] of Object.entries(frames)) writeFileSync(join(dir, n), f);
       const out = sh(
         [
           'mount -t bpf bpf /sys/fs/bpf',
           `conntrack -I -p tcp -s ${C4} -d ${S4} --sport 40003 --dport 80 --state ESTABLISHED --timeout 100 -u SEEN_REPLY >/dev/null 2>&1`,
+          `conntrack -I -p tcp -s ${C6} -d ${S6} --sport 50003 --dport 22 --state ESTABLISHED --timeout 100 -u SEEN_REPLY >/dev/null 2>&1`,
           `mkdir -p ${pin} && bpftool prog loadall ${OBJ} ${pin} pinmaps ${pin}/maps`,
           ...Object.keys(frames).flatMap((n) => [
             `echo ${n} $(bpftool prog run pinned ${pin}/xdp_syncookie data_in ${join(dir, n)} | grep -o 'Return value: [0-9]*')`,
@@ -261,6 +295,8 @@ describe.skipIf(!avail.ok || !have('conntrack'))(`the kernel answers the same${a
       expect(factsAfter('est4', 0).ct_status & 8).toBe(8);
       expect(verdict('est4r')).toBe(XDP_PASS);
       expect(factsAfter('est4r', 0)).toMatchObject({ ct_error: 0, ct_dir: 1 });
+      expect(verdict('est6r')).toBe(XDP_PASS);
+      expect(factsAfter('est6r', 1)).toMatchObject({ ct_error: 0, ct_dir: 1 });
       const errs = (JSON.parse(lines.find((l) => l.startsWith('errs '))!.slice(5)) as { formatted: { key: number; value: number } }[]).map((e) => e.formatted);
       expect(errs.sort((a, b) => a.key - b.key).map((e) => e.value)).toEqual(ERRS);
     } finally {
