@@ -48,6 +48,8 @@ const OVER_TARGET_WHY: Readonly<Record<string, string>> = {
     "the LRU_HASH update with BPF_ANY (a fresh element from the LRU's free lists every frame: htabLruUpdate, pushFree) and its jhash2 of the 40-byte key run in the fast path, about half of the run in V8's profile; the three lookups are inlined (emit.ts hashLookup, LRU_HASH too)",
   xdp_map_in_map:
     "every lookup is inlined but the inner LRU_HASH's (its map is known at run time only: a call); the run is the JIT's code alone in V8's profile, the hashes of a 4- and a 16-byte key and the walks; an LRU walk inlined with the map's geometry read at run time measured no faster (21.2 vs 21.3 ns). The kernel's figure moves between 39 and 45 ns, so the row sits at 0.48-0.55x",
+  xdp_syncookie:
+    'six SipHash-2-4 per SYN (the cookie, then two checks: each hashes with both keys, as the kernel does) are 54% of the run in V8\'s profile, about 14 ns each in i64 wasm (assembly/net/syncookies.ts: locals, 230 -> 161 ns from a version whose state lived in globals; rounds written out measured no faster); the conntrack lookup and the two bpf_xdp_load_bytes most of the rest',
   loop_toeplitz:
     "V8's code: 17 x86 instructions an inner iteration (the kernel 22) and a spilled shift count (two variable shifts want CL); shifting by r1 itself instead of its zero-extended copy ends the spill but adds moves around CL: 5% slower",
 };

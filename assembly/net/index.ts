@@ -31,4 +31,6 @@ export * from './nf_conntrack';
 export * from './nf_nat';
 export { TCP_CONNTRACK_NONE, TCP_CONNTRACK_SYN_SENT, TCP_CONNTRACK_SYN_RECV, TCP_CONNTRACK_ESTABLISHED, TCP_CONNTRACK_FIN_WAIT, TCP_CONNTRACK_CLOSE_WAIT, TCP_CONNTRACK_LAST_ACK, TCP_CONNTRACK_TIME_WAIT, TCP_CONNTRACK_CLOSE, TCP_CONNTRACK_SYN_SENT2 } from './nf_conntrack_proto_tcp';
 export * from './nf_flow_table';
+export * from './nf_conntrack_bpf';
+export * from './syncookies';
 export * from './nft_eval';

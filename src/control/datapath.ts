@@ -63,6 +63,7 @@ import { Nft } from './nft.js';
 import { Neighbours } from './neigh.js';
 import { Sysctls, type SysctlValue } from './sysctl.js';
 import { Conntrack } from './conntrack.js';
+import { setSyncookieSecret } from './syncookies.js';
 import { Nat } from './nat.js';
 import { Flowtables } from './flowtable.js';
 import { SocketTable } from './sockets.js';
@@ -277,6 +278,8 @@ export class Datapath {
     const view = memory.view();
     view.setUint32(RUN_BASE + RUN.NCPUS, this.ncpus, true);
     view.setUint32(RUN_BASE + RUN.CPU, opts.cpu ?? 0, true);
+    // a fresh SYN cookie secret, as the kernel draws one per boot
+    setSyncookieSecret(fastPath, memory);
     const trace =
       opts.trace ??
       ((line: string) => {
@@ -343,6 +346,13 @@ export class Datapath {
   get socketTable(): SocketTable {
     this.stack;
     return (this._sockets ??= new SocketTable(this));
+  }
+  /**
+   * Set the secret of the SYN cookie helpers (bpf_tcp_raw_gen/check_syncookie_*): 64 bytes, the IPv4 siphash
+   * keys 0 and 1 then the IPv6 ones (src/control/syncookies.ts); random until set, as the kernel's per boot.
+   */
+  setSyncookieSecret(secret: Uint8Array): void {
+    setSyncookieSecret(this.fastPath, this.memory, secret);
   }
   /** The connection tracking table (nf_conntrack): enable, list as `conntrack -L`, events. */
   get conntrack(): Conntrack {

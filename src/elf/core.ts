@@ -86,6 +86,10 @@ export const WXDP_BTF: Readonly<Record<string, WxdpStruct>> = {
     },
   },
   in_addr: { size: 4, fields: { s_addr: { offset: 0, size: 4 } } },
+  // a conntrack entry (assembly/net/nf_conntrack.ts CT_*) as bpf_xdp_ct_lookup returns it: the kernel's
+  // `unsigned long status` is the entry's u32 IPS_* word (a program's 8-byte load of it is narrowed, as
+  // libbpf narrows a load of a field the target declares smaller), `mark` its u32
+  nf_conn: { size: 256, fields: { status: { offset: 8, size: 4 }, mark: { offset: 108, size: 4 } } },
   // the XDP tracepoints' own structs (assembly/tracepoints.ts), laid out as the kernel's
   xdp_cpumap_stats: { size: 12, fields: { redirect: { offset: 0, size: 4 }, pass: { offset: 4, size: 4 }, drop: { offset: 8, size: 4 } } },
   xdp_mem_info: { size: 8, fields: { type: { offset: 0, size: 4 }, id: { offset: 4, size: 4 } } },
@@ -109,6 +113,8 @@ const FIELD_EXISTS = 2;
 /** Where a poisoned field access points: past every struct of WXDP_BTF. */
 export const CORE_POISON_OFF = 0x7fff;
 
+/** BPF_W, BPF_H, BPF_B, BPF_DW by access size in bytes. */
+const MEM_SIZE_CODE: Readonly<Record<number, number>> = { 4: 0x00, 2: 0x08, 1: 0x10, 8: 0x18 };
 const FIELD_SIGNED = 3;
 const FIELD_LSHIFT_U64 = 4;
 const FIELD_RSHIFT_U64 = 5;
@@ -129,6 +135,8 @@ function strip(btf: Btf, id: number): BtfType | undefined {
 interface Resolved {
   offset: number;
   size: number;
+  /** The size of the field in the program's own BTF (an int or enum), when it has one. */
+  localSize?: number;
   bitOffset?: number;
   bits?: number;
 }
@@ -172,7 +180,13 @@ function resolveField(btf: Btf, root: BtfType, target: WxdpStruct, path: readonl
     struct = f.struct && !f.count ? WXDP_BTF[f.struct] : undefined;
   }
   if (!field) return { offset, size: target.size ?? 0 };
-  return { offset, size: field.size, ...(field.bits !== undefined ? { bitOffset: field.bitOffset ?? 0, bits: field.bits } : {}) };
+  const localSize = local && (local.kind === 'int' || local.kind === 'enum' || local.kind === 'enum64') ? local.size : undefined;
+  return {
+    offset,
+    size: field.size,
+    ...(localSize !== undefined ? { localSize } : {}),
+    ...(field.bits !== undefined ? { bitOffset: field.bitOffset ?? 0, bits: field.bits } : {}),
+  };
 }
 
 /** bpf_core_calc_field_relo's answer for `kind` (little-endian). */
@@ -225,7 +239,13 @@ export function applyCoreRelos(btf: Btf, insns: Insn[], recs: readonly CoreRelo[
     }
     const value = fieldValue(r.kind, field);
     // LDX / ST / STX carry the offset in `off`; ALU / ALU64 (add, mov) in the immediate.
-    if (r.kind === FIELD_BYTE_OFFSET && (cls === 1 || cls === 2 || cls === 3)) ins.off = value;
-    else ins.imm = value;
+    if (r.kind === FIELD_BYTE_OFFSET && (cls === 1 || cls === 2 || cls === 3)) {
+      ins.off = value;
+      // bpf_core_patch_insn: a memory access of the local field's size takes the target field's size
+      const bytes = [4, 2, 1, 8][(ins.code >> 3) & 3]!;
+      if (field.bits === undefined && field.localSize === bytes && field.size !== bytes && MEM_SIZE_CODE[field.size] !== undefined) {
+        ins.code = (ins.code & ~0x18) | MEM_SIZE_CODE[field.size]!;
+      }
+    } else ins.imm = value;
   }
 }

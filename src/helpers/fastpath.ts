@@ -52,6 +52,10 @@ export const FAST_PATH_HELPERS: ReadonlyArray<[number, string]> = [
   [201, 'bpf_dynptr_read'],
   [202, 'bpf_dynptr_write'],
   [203, 'bpf_dynptr_data'],
+  [204, 'bpf_tcp_raw_gen_syncookie_ipv4'],
+  [205, 'bpf_tcp_raw_gen_syncookie_ipv6'],
+  [206, 'bpf_tcp_raw_check_syncookie_ipv4'],
+  [207, 'bpf_tcp_raw_check_syncookie_ipv6'],
 ];
 
 /** The fast path's helpers (those its build exports), as HelperDefs with both `wasm` and `fn`. */

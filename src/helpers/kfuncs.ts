@@ -29,13 +29,17 @@ export type KfuncArg =
   | { kind: 'dynptr_uninit'; type: 'xdp' | 'clone' }
   /** KF_ARG_PTR_TO_MEM_SIZE with `buffer__opt` and `buffer__szk`: memory or NULL, then ('size') its constant size. */
   | { kind: 'buffer_szk' }
+  /** KF_ARG_PTR_TO_MEM_SIZE with `ptr__sz`: memory read and written, its size ('size') the next argument, any bounded value. */
+  | { kind: 'mem_sz' }
+  /** KF_RELEASE's argument: the referenced struct pointer (`struct`) a KF_ACQUIRE kfunc returned. */
+  | { kind: 'conn'; struct: string }
   | { kind: 'size' };
 
 /**
  * What r0 holds after the call: a scalar (an int), or (KF_RET_NULL) a pointer to a kernel object the
  * program may compare with NULL and pass on, never read: wxdp has no BTF for the object's struct.
  */
-export type KfuncRet = 'scalar' | 'kptr_or_null' | 'slice' | 'slice_rdwr';
+export type KfuncRet = 'scalar' | 'kptr_or_null' | 'slice' | 'slice_rdwr' | 'acquire_or_null';
 
 export interface KfuncDef {
   name: string;
@@ -77,6 +81,10 @@ const ENODATA = -61n;
  *  [12] bpf_dynptr_clone(const struct bpf_dynptr *p, struct bpf_dynptr *clone__uninit) → int
  *  [13] bpf_dynptr_copy(struct bpf_dynptr *dst, u32 dst_off, struct bpf_dynptr *src, u32 src_off, u32 size) → int
  *  [14] bpf_dynptr_memset(struct bpf_dynptr *p, u32 offset, u32 size, u8 val) → int
+ * The conntrack kfuncs (net/netfilter/nf_conntrack_bpf.c), over wxdp's conntrack (assembly/net/nf_conntrack_bpf.ts):
+ *  [15] bpf_xdp_ct_lookup(struct xdp_md *xdp_ctx, struct bpf_sock_tuple *bpf_tuple, u32 tuple__sz,
+ *            struct bpf_ct_opts *opts, u32 opts__sz) → struct nf_conn *   (KF_ACQUIRE | KF_RET_NULL)
+ *  [16] bpf_ct_release(struct nf_conn *nfct)                                  (KF_RELEASE)
  */
 const D: KfuncArg = { kind: 'dynptr' };
 const S: KfuncArg = { kind: 'scalar' };
@@ -128,6 +136,20 @@ export const KFUNCS: readonly KfuncDef[] = [
     },
   },
   ...DYNPTR_KFUNC_DEFS,
+  {
+    name: 'bpf_xdp_ct_lookup',
+    btfId: 15,
+    args: [{ kind: 'ctx' }, { kind: 'mem_sz' }, { kind: 'size' }, { kind: 'mem_sz' }, { kind: 'size' }],
+    devBound: false,
+    ret: 'acquire_or_null',
+    retStruct: 'nf_conn',
+    fastPath: 'bpf_xdp_ct_lookup',
+    fn: (_c, _t, _tl, _o, _ol, ctx) => {
+      throw new RuntimeFault('RUN_HELPER', 'bpf_xdp_ct_lookup needs the fast path (a Datapath program)', ctx.pc);
+    },
+  },
+  // nf_ct_put: wxdp's entries are not reference counted (an entry lives until the table deletes it)
+  { name: 'bpf_ct_release', btfId: 16, args: [{ kind: 'conn', struct: 'nf_conn' }], devBound: false, fn: () => 0n },
 ];
 
 

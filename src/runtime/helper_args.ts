@@ -8,7 +8,7 @@
 //   PTR_TO_MAP_KEY       key_size bytes readable          PTR_TO_MAP_VALUE   value_size bytes readable
 //   PTR_TO_UNINIT_MAP_VALUE  value_size bytes writable    PTR_TO_CTX         the ctx itself
 //   PTR_TO_MEM (+ size)  readable (bpf_fib_lookup's params: writable); _OR_NULL: NULL with size 0 too
-//   PTR_TO_UNINIT_MEM    writable
+//   PTR_TO_UNINIT_MEM    writable          PTR_TO_FIXED_SIZE_MEM  the proto's arg_size readable
 //   PTR_TO_DYNPTR        16 bytes holding an XDP dynptr over the ctx or a local one within the regions
 //   PTR_TO_RINGBUF_MEM_RELEASE  a reserved (BUSY) record whose header lies in the ring of a ringbuf map
 //                        of the program and leads back to it (pg_off), its length within the ring: the
@@ -22,7 +22,8 @@
 // check_kfunc_args proves them: `ctx` the ctx; `mem` (KF_ARG_PTR_TO_MEM) its size readable and writable
 // (check_mem_reg checks both); `dynptr` as PTR_TO_DYNPTR, writable when the kfunc writes through it
 // (slice_rdwr, memset, copy's destination); `dynptr_uninit` 16 writable bytes; `buffer_szk`
-// (buffer__opt, buffer__szk) NULL or its size writable.
+// (buffer__opt, buffer__szk) NULL or its size writable; `mem_sz` (ptr, ptr__sz) its size readable and
+// writable; `conn` (bpf_ct_release's nf_conn) is not dereferenced by wxdp's release.
 
 import { memFault, RuntimeFault } from '../errors.js';
 import { KFUNC_HELPER_BASE, kfuncById, type KfuncDef } from '../helpers/kfuncs.js';
@@ -35,7 +36,7 @@ const FIB_LOOKUP = 69;
 const POINTER_ARGS = new Set<Arg>([
   Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY, Arg.PTR_TO_MAP_VALUE, Arg.PTR_TO_UNINIT_MAP_VALUE, Arg.PTR_TO_CTX,
   Arg.PTR_TO_MEM, Arg.PTR_TO_MEM_OR_NULL, Arg.PTR_TO_UNINIT_MEM, Arg.PTR_TO_DYNPTR, Arg.PTR_TO_DYNPTR_UNINIT_LOCAL,
-  Arg.PTR_TO_DYNPTR_UNINIT_RINGBUF, Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF, Arg.PTR_TO_RINGBUF_MEM_RELEASE,
+  Arg.PTR_TO_FIXED_SIZE_MEM, Arg.PTR_TO_DYNPTR_UNINIT_RINGBUF, Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF, Arg.PTR_TO_RINGBUF_MEM_RELEASE,
 ]);
 
 /** The kfunc a lowered helper id calls, if it is one. */
@@ -44,7 +45,7 @@ const kfuncOf = (id: number): KfuncDef | undefined => (id >= KFUNC_HELPER_BASE ?
 /** Whether helper `id` takes an argument checked here (the JIT emits the check only for those). */
 export function helperHasPointerArgs(id: number): boolean {
   const kf = kfuncOf(id);
-  if (kf) return kf.args.some((a) => a.kind !== 'scalar' && a.kind !== 'size');
+  if (kf) return kf.args.some((a) => a.kind !== 'scalar' && a.kind !== 'size' && a.kind !== 'conn');
   return PROTOS[id]?.args.some((a) => POINTER_ARGS.has(a)) ?? false;
 }
 
@@ -115,6 +116,9 @@ export function helperArgFault(id: number, args: readonly bigint[], regions: rea
         f = need(n === 0n && kind !== Arg.PTR_TO_MEM_OR_NULL ? 1n : n, kind === Arg.PTR_TO_UNINIT_MEM || id === FIB_LOOKUP);
         break;
       }
+      case Arg.PTR_TO_FIXED_SIZE_MEM:
+        f = need(size(proto.argSizes![i]!), false);
+        break;
       case Arg.PTR_TO_DYNPTR_UNINIT_LOCAL:
       case Arg.PTR_TO_DYNPTR_UNINIT_RINGBUF:
         f = need(16n, true);
@@ -210,6 +214,9 @@ function kfuncArgFault(kf: KfuncDef, args: readonly bigint[], regions: readonly 
         break;
       case 'buffer_szk':
         if (a !== 0n) f = need(BigInt.asUintN(32, args[i + 1] ?? 0n));
+        break;
+      case 'mem_sz':
+        f = need(BigInt.asUintN(64, args[i + 1] ?? 0n));
         break;
       default:
         break;

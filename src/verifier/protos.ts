@@ -16,6 +16,9 @@ export enum Arg {
   PTR_TO_CTX,
   /** Memory the helper reads; the size is the next argument. */
   PTR_TO_MEM,
+  /** ARG_PTR_TO_FIXED_SIZE_MEM (MEM_FIXED_SIZE | ARG_PTR_TO_MEM): memory the helper reads, of the proto's
+   *  arg size (Proto.argSizes), checked at this argument, with no size argument after it. */
+  PTR_TO_FIXED_SIZE_MEM,
   /** PTR_TO_MEM or NULL (with a zero size). */
   PTR_TO_MEM_OR_NULL,
   /** Memory the helper writes; the size is the next argument. */
@@ -59,6 +62,8 @@ export interface Proto {
   ret: Ret;
   /** Map types the helper accepts as its map argument (check_map_func_compatibility). */
   mapTypes?: readonly number[];
+  /** bpf_func_proto.arg_size[]: the size of each PTR_TO_FIXED_SIZE_MEM argument, by position. */
+  argSizes?: readonly number[];
 }
 
 /** BPF_MAP_TYPE_*: the types wxdp implements. */
@@ -130,6 +135,13 @@ export const PROTOS: Readonly<Record<number, Proto>> = {
   201: { args: [Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE_OR_ZERO, Arg.PTR_TO_DYNPTR, Arg.ANYTHING, Arg.ANYTHING], ret: Ret.INTEGER },
   202: { args: [Arg.PTR_TO_DYNPTR, Arg.ANYTHING, Arg.PTR_TO_MEM, Arg.CONST_SIZE_OR_ZERO, Arg.ANYTHING], ret: Ret.INTEGER },
   203: { args: [Arg.PTR_TO_DYNPTR, Arg.ANYTHING, Arg.CONST_ALLOC_SIZE_OR_ZERO], ret: Ret.DYNPTR_MEM_OR_NULL },
+  // bpf_tcp_raw_gen_syncookie_ipv4/ipv6_proto, bpf_tcp_raw_check_syncookie_ipv4/ipv6_proto (net/core/filter.c,
+  // pkt_access, gpl_only): the IP header of sizeof(struct iphdr) 20 / sizeof(struct ipv6hdr) 40; the TCP
+  // header with its length (gen: options included), or of sizeof(struct tcphdr) 20 (check)
+  204: { args: [Arg.PTR_TO_FIXED_SIZE_MEM, Arg.PTR_TO_MEM, Arg.CONST_SIZE_OR_ZERO], ret: Ret.INTEGER, argSizes: [20] },
+  205: { args: [Arg.PTR_TO_FIXED_SIZE_MEM, Arg.PTR_TO_MEM, Arg.CONST_SIZE_OR_ZERO], ret: Ret.INTEGER, argSizes: [40] },
+  206: { args: [Arg.PTR_TO_FIXED_SIZE_MEM, Arg.PTR_TO_FIXED_SIZE_MEM], ret: Ret.INTEGER, argSizes: [20, 20] },
+  207: { args: [Arg.PTR_TO_FIXED_SIZE_MEM, Arg.PTR_TO_FIXED_SIZE_MEM], ret: Ret.INTEGER, argSizes: [40, 20] },
   // bpf_trace_vprintk_proto: fmt (read-only), its size, the u64 arguments (or NULL) and their size
   177: { args: [Arg.PTR_TO_MEM, Arg.CONST_SIZE, Arg.PTR_TO_MEM_OR_NULL, Arg.CONST_SIZE_OR_ZERO], ret: Ret.INTEGER },
   181: { args: [Arg.ANYTHING, Arg.PTR_TO_FUNC, Arg.PTR_TO_STACK_OR_NULL, Arg.ANYTHING], ret: Ret.INTEGER },
@@ -142,7 +154,7 @@ export const PROTOS: Readonly<Record<number, Proto>> = {
 export type VerifierProgType = 'xdp' | 'sk_lookup' | 'sk_reuseport' | 'tracing' | 'tracepoint' | 'raw_tracepoint';
 
 /** Helpers only XDP programs have (xdp_func_proto beyond the base set). */
-const XDP_ONLY = [23, 25, 28, 44, 51, 54, 65, 69, 188, 189, 190];
+const XDP_ONLY = [23, 25, 28, 44, 51, 54, 65, 69, 188, 189, 190, 204, 205, 206, 207];
 /** Helpers of the socket program types beyond the base set. */
 const SK_LOOKUP_ONLY = [86, 124];
 const SK_REUSEPORT_ONLY = [26, 46, 82];

@@ -153,7 +153,7 @@ class Reject {
 /** Helpers after which packet pointers are stale (bpf_helper_changes_pkt_data). */
 const CHANGES_PKT_DATA = new Set([44, 54, 65]);
 /** Helpers that may take packet pointers as memory arguments (their proto's pkt_access). */
-const PKT_ACCESS = new Set([1, 2, 3, 28]);
+const PKT_ACCESS = new Set([1, 2, 3, 28, 204, 205, 206, 207]);
 
 /** A history entry: the instruction's slot in the low bits, its stack access (stepStack) above them. */
 const HIST_PC_BITS = 21;
@@ -1070,10 +1070,19 @@ class Verifier {
   /** check_ptr_to_btf_access for a kfunc's struct pointer (see kptrOrNull): a scalar, or the kernel's refusal. */
   private btfLoad(reg: Reg, regno: number, off: number, size: number, read: boolean, pc: number): Reg {
     const name = reg.btf!;
-    if (!read) this.reject('only read is supported', pc);
     if (off < 0) this.reject(`R${regno} is ptr_${name} invalid negative access: off=${off}`, pc);
     if (!reg.varOff.isConst || reg.varOff.value !== 0n) {
       this.reject(`R${regno} is ptr_${name} invalid variable offset: off=${off}, var_off=${reg.varOff.toString()}`, pc);
+    }
+    if (!read) {
+      // XDP's btf_struct_access (nf_conntrack_btf_struct_access): of nf_conn only `mark` may be written
+      if (name !== 'nf_conn') this.reject('only read is supported', pc);
+      const mark = WXDP_BTF['nf_conn']!.fields['mark']!;
+      if (off !== mark.offset) this.reject(`no write support to nf_conn at off ${off}`, pc);
+      if (off + size > mark.offset + mark.size) {
+        this.reject(`write access at off ${off} with size ${size} beyond the member of nf_conn ended at ${mark.offset + mark.size}`, pc);
+      }
+      return Reg.unknown();
     }
     const refusal = btfStructRead(name, off, size);
     if (refusal !== null) this.reject(refusal, pc);
@@ -1856,6 +1865,7 @@ class Verifier {
     checkCallUnderLock(st, -1, (r) => this.reject(r, pc));
     let dynptr: DynptrSlot | undefined;
     let constSize = 0;
+    let releaseRef = 0;
     def.args.forEach((a, k) => {
       const regno = k + 1;
       const reg = this.readReg(st, regno, pc);
@@ -1881,6 +1891,28 @@ class Verifier {
           this.helperMem(st, pc, regno, reg, constSize, false, true);
           this.helperMem(st, pc, regno, reg, constSize, true, true);
         }
+      } else if (a.kind === 'mem_sz') {
+        // KF_ARG_PTR_TO_MEM_SIZE: check_kfunc_mem_size_reg, as check_mem_size_reg for a read and a write
+        const size = this.readReg(st, regno + 1, pc);
+        if (!size.isScalar) this.reject(`R${regno + 1} type=${size.typeName()} expected=scalar`, pc);
+        this.precise(st, regno + 1);
+        if (size.smin < 0n) this.reject(`R${regno + 1} min value is negative, either use unsigned or 'var &= const'`, pc);
+        if (size.umax >= 1n << 29n) this.reject(`R${regno + 1} unbounded memory access, use 'var &= const' or 'if (var < const)'`, pc);
+        const isNull = reg.isScalar && reg.varOff.isConst && reg.varOff.value === 0n;
+        if (!(isNull && size.umax === 0n)) {
+          if (reg.isScalar || reg.maybeNull) this.reject(`R${regno} type=${reg.typeName()} expected=fp, pkt, pkt_meta, map_key, map_value, mem`, pc);
+          this.helperMem(st, pc, regno, reg, Number(size.umax), false, true);
+          this.helperMem(st, pc, regno, reg, Number(size.umax), true, true);
+        }
+      } else if (a.kind === 'conn') {
+        // KF_RELEASE: the pointer an acquire returned, not NULL, at its start (check_kfunc_args, release_reference)
+        if (reg.maybeNull || (reg.isScalar && reg.varOff.isConst && reg.varOff.value === 0n)) this.reject(`Possibly NULL pointer passed to trusted arg${k}`, pc);
+        if (reg.btf !== a.struct) this.reject(`R${regno} must be referenced or trusted`, pc);
+        if (reg.off !== 0 || !reg.varOff.isConst || reg.varOff.value !== 0n) {
+          this.reject(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`, pc);
+        }
+        if (!reg.refObjId || !st.refs.some((r) => r.id === reg.refObjId)) this.reject(`R${regno} must be referenced when passed to release function`, pc);
+        releaseRef = reg.refObjId;
       } else if (a.kind === 'size') {
         // consumed with the buffer before it
       } else {
@@ -1888,10 +1920,26 @@ class Verifier {
         this.helperMem(st, pc, regno, reg, a.size, true, false);
       }
     });
+    if (releaseRef) {
+      st.refs = st.refs.filter((r) => r.id !== releaseRef);
+      // Every copy of the released pointer becomes unusable.
+      st.forEachReg(
+        (o) => Object.assign(o, Reg.unknown()),
+        (o) => o.refObjId === releaseRef,
+      );
+    }
     const regs = st.cur.regs;
     for (let r = 1; r <= 5; r++) regs[r] = new Reg();
     if (def.ret === 'slice' || def.ret === 'slice_rdwr') regs[0] = this.dynptrSlice(dynptr!, constSize, def.ret === 'slice');
-    else regs[0] = def.ret === 'kptr_or_null' ? this.kptrOrNull(def.retStruct ?? '') : Reg.unknown();
+    else if (def.ret === 'acquire_or_null') {
+      // KF_ACQUIRE | KF_RET_NULL: a reference the program must release (acquire_reference), NULL or not
+      const r = this.kptrOrNull(def.retStruct ?? '');
+      // check_kfunc_call: the NULL-check id first, then acquire_reference's id replaces it
+      r.id = ++this.idGen;
+      r.refObjId = r.id;
+      st.refs.push({ id: r.id, insn: pc });
+      regs[0] = r;
+    } else regs[0] = def.ret === 'kptr_or_null' ? this.kptrOrNull(def.retStruct ?? '') : Reg.unknown();
     return pc + 1;
   }
 
@@ -2061,6 +2109,11 @@ class Verifier {
         if (a === Arg.PTR_TO_MEM_OR_NULL && isNull) return;
         expect(memTypes, memNames);
         return; // the size argument checks the region
+      case Arg.PTR_TO_FIXED_SIZE_MEM:
+        // check_func_arg's MEM_FIXED_SIZE: check_helper_mem_access of arg_size bytes, read (no MEM_WRITE)
+        expect(memTypes, memNames);
+        this.helperMem(st, pc, regno, reg, PROTOS[id]!.argSizes![regno - 1]!, false, false);
+        return;
       case Arg.CONST_SIZE:
       case Arg.CONST_SIZE_OR_ZERO: {
         const zeroOk = a === Arg.CONST_SIZE_OR_ZERO;
