@@ -82,6 +82,7 @@ import { promotableSlots } from './stack_slots.js';
 import { blockEntries, LowHalves, type Fact } from './low_halves.js';
 import { cutsIn, frameStores } from './store_cuts.js';
 import { dynptrCallConstants, lowerDynptrCall, type DynptrLowering } from './inline_dynptr.js';
+import { HELPER_PERF_EVENT_OUTPUT, HELPER_XDP_OUTPUT, lowerPerfOutput, type PerfLowering } from './inline_perf.js';
 
 type Binaryen = typeof BinaryenNs;
 type Module = BinaryenNs.Module;
@@ -933,6 +934,9 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       const inlined = lowerDynptrCall(dynptrLowering, ins.imm, dynptr);
       if (inlined) return inlined;
     }
+    if (!opts.checked && wasmHelpers.has(ins.imm) && (ins.imm === HELPER_PERF_EVENT_OUTPUT || ins.imm === HELPER_XDP_OUTPUT)) {
+      return lowerPerfOutput(perfLowering, ins.imm);
+    }
     if (wasmHelpers.has(ins.imm)) {
       const inlined = inlineFastPathHelper(ins, pc);
       if (inlined) return inlined;
@@ -975,6 +979,9 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const dynptrLowering: DynptrLowering = {
     m, i32, i64, get, set, lo32: (r) => lowHalf(r), temps: [HA, HB, HC, HH, HE, HK], temp64: TB,
     callHelper: callFastPath, copyInline: (dst, src, n) => copyInline(dst, src, n), forwardSafe,
+  };
+  const perfLowering: PerfLowering = {
+    m, i32, i64, get, set, lo32, temps: [HA, HB], ctxBase: CTX_BASE, cpuAt: RUN_BASE + RUN.CPU, callHelper: callFastPath,
   };
   const EINVAL = 22;
   const E2BIG = 7;
