@@ -39,7 +39,7 @@ import {
   STACK_SIZE,
 } from '../isa/opcodes.js';
 import { callTarget, writesRegister, type Insn } from '../isa/insn.js';
-import { CTX, CTX_BASE, DESC, FRAME_SIZE, MAP_HDR, MAX_TAIL_CALL_CNT, RING, RUN, RUN_BASE, STACK_BASE, STACK_TOP, XDP_ACTIONS, XDP_FRAME_STRUCT } from '../runtime/memory.js';
+import { CTX, CTX_BASE, DESC, FRAGS_BASE, FRAME_SIZE, MAP_HDR, MAX_TAIL_CALL_CNT, RING, RUN, RUN_BASE, STACK_BASE, STACK_TOP, XDP_ACTIONS, XDP_FRAME_STRUCT } from '../runtime/memory.js';
 import {
   callbackExportName,
   callbackSlotGlobal,
@@ -428,6 +428,24 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
         ),
       );
     }
+    // The frame's fragments, [FRAGS_BASE, + frags_len): a dynptr slice points into them in place
+    // (bpf_xdp_pointer), and they are the packet's bytes, readable and writable as its linear part is.
+    const fragsLen = (): Expr => zext(m.i32.load(0, 4, k32(CTX_BASE + CTX.FRAGS_LEN)));
+    body.push(
+      m.if(
+        m.i32.and(
+          m.global.get(PACKET_R, i32),
+          m.i32.and(
+            m.i32.or(m.i32.eqz(m.local.get(2, i32)), m.global.get(PACKET_W, i32)),
+            m.i32.and(
+              m.i64.lt_u(m.local.tee(4, m.i64.sub(m.local.get(0, i64), k64(FRAGS_BASE)), i64), fragsLen()),
+              m.i64.le_u(m.i64.add(m.local.get(4, i64), zext(m.local.get(1, i32))), fragsLen()),
+            ),
+          ),
+        ),
+        m.return(),
+      ),
+    );
     body.push(
       m.call(IMPORT_FAULT, [m.local.get(3, i32), m.local.get(0, i64), m.local.get(1, i32), m.local.get(2, i32)], none),
       m.unreachable(),
