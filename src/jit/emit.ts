@@ -82,6 +82,7 @@ import { promotableSlots } from './stack_slots.js';
 import { blockEntries, LowHalves, type Fact } from './low_halves.js';
 import { cutsIn, frameStores } from './store_cuts.js';
 import { dynptrCallConstants, lowerDynptrCall, type DynptrLowering } from './inline_dynptr.js';
+import { unrollPlans, type Unroll } from './unroll.js';
 import { HELPER_PERF_EVENT_OUTPUT, HELPER_XDP_OUTPUT, lowerPerfOutput, type PerfLowering } from './inline_perf.js';
 
 type Binaryen = typeof BinaryenNs;
@@ -1572,6 +1573,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     shadowBase = SLOT0 + slots.length;
     const rl = new B.Relooper(m);
     const ids = new Map<number, number>();
+    const unrolls = opts.checked ? new Map<number, Unroll>() : unrollPlans(prog, sp);
     let entries = lowHalvesAt.get(sp.entry);
     if (!entries) lowHalvesAt.set(sp.entry, (entries = blockEntries(prog, sp)));
     for (const bb of sp.blocks) {
@@ -1582,19 +1584,23 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
           m.if(m.i64.eqz(m.global.get(BUDGET, i64)), m.block(null, [m.call(IMPORT_INSN_LIMIT, [k32(bb.start)], none), m.unreachable()])),
         );
       }
-      lowHalves.reset(entries.get(bb.start));
-      for (let pc = bb.start; pc < bb.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) {
-        const pair = pc + 1 < bb.end ? extension(prog[pc]!, prog[pc + 1]!) : undefined;
-        if (pair !== undefined) {
-          checkRegs(prog[pc]!, pc);
-          stmts.push(pair);
+      // An unrolled loop block (unroll.ts): its instructions `count` times, each copy from the block's entry facts.
+      const copies = unrolls.get(bb.start)?.count ?? 1;
+      for (let copy = 0; copy < copies; copy++) {
+        lowHalves.reset(entries.get(bb.start));
+        for (let pc = bb.start; pc < bb.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) {
+          const pair = pc + 1 < bb.end ? extension(prog[pc]!, prog[pc + 1]!) : undefined;
+          if (pair !== undefined) {
+            checkRegs(prog[pc]!, pc);
+            stmts.push(pair);
+            lowHalves.step(prog[pc]!);
+            lowHalves.step(prog[pc + 1]!);
+            pc++;
+            continue;
+          }
+          stmts.push(...lowerInsn(prog[pc]!, pc));
           lowHalves.step(prog[pc]!);
-          lowHalves.step(prog[pc + 1]!);
-          pc++;
-          continue;
         }
-        stmts.push(...lowerInsn(prog[pc]!, pc));
-        lowHalves.step(prog[pc]!);
       }
       if (bb.term.kind === 'exit') stmts.push(m.return(get(R0)));
       ids.set(bb.start, rl.addBlock(block(stmts)));
@@ -1603,6 +1609,12 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     for (const bb of sp.blocks) {
       const from = id(bb.start);
       const t = bb.term;
+      const unrolled = unrolls.get(bb.start);
+      if (unrolled) {
+        // the last copy leaves; the block that jumped back is left unreached
+        rl.addBranch(from, id(unrolled.exit), 0, 0);
+        continue;
+      }
       if (t.kind === 'goto') {
         rl.addBranch(from, id(t.target), 0, 0);
       } else if (t.kind === 'branch') {
