@@ -1566,6 +1566,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
    * One subprogram as the generic `sub_<entry>(r1..r5, r10, depth)`, or at a known depth as its clone
    * `sub_<entry>_at<depth>(r1..r5)` (the entry at depth 0: the exported `run`).
    */
+  /** Loops to unroll (unroll.ts), per subprogram (shared by its clones). */
+  const unrollCache = new Map<number, ReadonlyMap<number, Unroll>>();
   const lowerSubprogram = (sp: Subprogram, depth?: number, as?: string): void => {
     frameDepth = depth;
     const slots = slotsOf(sp);
@@ -1573,7 +1575,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     shadowBase = SLOT0 + slots.length;
     const rl = new B.Relooper(m);
     const ids = new Map<number, number>();
-    const unrolls = opts.checked ? new Map<number, Unroll>() : unrollPlans(prog, sp);
+    let unrolls = unrollCache.get(sp.entry);
+    if (!unrolls) unrollCache.set(sp.entry, (unrolls = opts.checked ? new Map<number, Unroll>() : unrollPlans(prog, sp)));
     let entries = lowHalvesAt.get(sp.entry);
     if (!entries) lowHalvesAt.set(sp.entry, (entries = blockEntries(prog, sp)));
     for (const bb of sp.blocks) {

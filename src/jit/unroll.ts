@@ -1,4 +1,5 @@
-// Inner loops with a trip count known at compile time, unrolled whole (verified programs; emit.ts
+// Inner loops with a trip count known at compile time, unrolled whole (unchecked programs, the verified
+// ones: checked mode keeps each loop as written, its back edges counted against the budget; emit.ts
 // lowers the loop block `count` times in a row and then jumps to its exit).
 //
 // A bit loop such as the Toeplitz hash's `for (b = 7; b >= 0; b--)` is one block that branches out or
