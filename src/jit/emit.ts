@@ -39,7 +39,7 @@ import {
   STACK_SIZE,
 } from '../isa/opcodes.js';
 import { callTarget, writesRegister, type Insn } from '../isa/insn.js';
-import { CTX, CTX_BASE, DESC, FRAME_SIZE, MAP_HDR, MAX_TAIL_CALL_CNT, RING, RUN, RUN_BASE, STACK_BASE, STACK_TOP, XDP_ACTIONS, XDP_FRAME_STRUCT } from '../runtime/memory.js';
+import { CTX, CTX_BASE, DESC, FRAGS_BASE, FRAME_SIZE, MAP_HDR, MAX_TAIL_CALL_CNT, RING, RUN, RUN_BASE, STACK_BASE, STACK_TOP, XDP_ACTIONS, XDP_FRAME_STRUCT } from '../runtime/memory.js';
 import {
   callbackExportName,
   callbackSlotGlobal,
@@ -82,6 +82,8 @@ import { promotableSlots } from './stack_slots.js';
 import { blockEntries, LowHalves, type Fact } from './low_halves.js';
 import { cutsIn, frameStores } from './store_cuts.js';
 import { dynptrCallConstants, lowerDynptrCall, type DynptrLowering } from './inline_dynptr.js';
+import { unrollPlans, type Unroll } from './unroll.js';
+import { HELPER_PERF_EVENT_OUTPUT, HELPER_XDP_OUTPUT, lowerPerfOutput, type PerfLowering } from './inline_perf.js';
 
 type Binaryen = typeof BinaryenNs;
 type Module = BinaryenNs.Module;
@@ -427,6 +429,24 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
         ),
       );
     }
+    // The frame's fragments, [FRAGS_BASE, + frags_len): a dynptr slice points into them in place
+    // (bpf_xdp_pointer), and they are the packet's bytes, readable and writable as its linear part is.
+    const fragsLen = (): Expr => zext(m.i32.load(0, 4, k32(CTX_BASE + CTX.FRAGS_LEN)));
+    body.push(
+      m.if(
+        m.i32.and(
+          m.global.get(PACKET_R, i32),
+          m.i32.and(
+            m.i32.or(m.i32.eqz(m.local.get(2, i32)), m.global.get(PACKET_W, i32)),
+            m.i32.and(
+              m.i64.lt_u(m.local.tee(4, m.i64.sub(m.local.get(0, i64), k64(FRAGS_BASE)), i64), fragsLen()),
+              m.i64.le_u(m.i64.add(m.local.get(4, i64), zext(m.local.get(1, i32))), fragsLen()),
+            ),
+          ),
+        ),
+        m.return(),
+      ),
+    );
     body.push(
       m.call(IMPORT_FAULT, [m.local.get(3, i32), m.local.get(0, i64), m.local.get(1, i32), m.local.get(2, i32)], none),
       m.unreachable(),
@@ -933,6 +953,9 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       const inlined = lowerDynptrCall(dynptrLowering, ins.imm, dynptr);
       if (inlined) return inlined;
     }
+    if (!opts.checked && wasmHelpers.has(ins.imm) && (ins.imm === HELPER_PERF_EVENT_OUTPUT || ins.imm === HELPER_XDP_OUTPUT)) {
+      return lowerPerfOutput(perfLowering, ins.imm);
+    }
     if (wasmHelpers.has(ins.imm)) {
       const inlined = inlineFastPathHelper(ins, pc);
       if (inlined) return inlined;
@@ -975,6 +998,9 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const dynptrLowering: DynptrLowering = {
     m, i32, i64, get, set, lo32: (r) => lowHalf(r), temps: [HA, HB, HC, HH, HE, HK], temp64: TB,
     callHelper: callFastPath, copyInline: (dst, src, n) => copyInline(dst, src, n), forwardSafe,
+  };
+  const perfLowering: PerfLowering = {
+    m, i32, i64, get, set, lo32, temps: [HA, HB], ctxBase: CTX_BASE, cpuAt: RUN_BASE + RUN.CPU, callHelper: callFastPath,
   };
   const EINVAL = 22;
   const E2BIG = 7;
@@ -1540,6 +1566,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
    * One subprogram as the generic `sub_<entry>(r1..r5, r10, depth)`, or at a known depth as its clone
    * `sub_<entry>_at<depth>(r1..r5)` (the entry at depth 0: the exported `run`).
    */
+  /** Loops to unroll (unroll.ts), per subprogram (shared by its clones). */
+  const unrollCache = new Map<number, ReadonlyMap<number, Unroll>>();
   const lowerSubprogram = (sp: Subprogram, depth?: number, as?: string): void => {
     frameDepth = depth;
     const slots = slotsOf(sp);
@@ -1547,6 +1575,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     shadowBase = SLOT0 + slots.length;
     const rl = new B.Relooper(m);
     const ids = new Map<number, number>();
+    let unrolls = unrollCache.get(sp.entry);
+    if (!unrolls) unrollCache.set(sp.entry, (unrolls = opts.checked ? new Map<number, Unroll>() : unrollPlans(prog, sp)));
     let entries = lowHalvesAt.get(sp.entry);
     if (!entries) lowHalvesAt.set(sp.entry, (entries = blockEntries(prog, sp)));
     for (const bb of sp.blocks) {
@@ -1557,19 +1587,23 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
           m.if(m.i64.eqz(m.global.get(BUDGET, i64)), m.block(null, [m.call(IMPORT_INSN_LIMIT, [k32(bb.start)], none), m.unreachable()])),
         );
       }
-      lowHalves.reset(entries.get(bb.start));
-      for (let pc = bb.start; pc < bb.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) {
-        const pair = pc + 1 < bb.end ? extension(prog[pc]!, prog[pc + 1]!) : undefined;
-        if (pair !== undefined) {
-          checkRegs(prog[pc]!, pc);
-          stmts.push(pair);
+      // An unrolled loop block (unroll.ts): its instructions `count` times, each copy from the block's entry facts.
+      const copies = unrolls.get(bb.start)?.count ?? 1;
+      for (let copy = 0; copy < copies; copy++) {
+        lowHalves.reset(entries.get(bb.start));
+        for (let pc = bb.start; pc < bb.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) {
+          const pair = pc + 1 < bb.end ? extension(prog[pc]!, prog[pc + 1]!) : undefined;
+          if (pair !== undefined) {
+            checkRegs(prog[pc]!, pc);
+            stmts.push(pair);
+            lowHalves.step(prog[pc]!);
+            lowHalves.step(prog[pc + 1]!);
+            pc++;
+            continue;
+          }
+          stmts.push(...lowerInsn(prog[pc]!, pc));
           lowHalves.step(prog[pc]!);
-          lowHalves.step(prog[pc + 1]!);
-          pc++;
-          continue;
         }
-        stmts.push(...lowerInsn(prog[pc]!, pc));
-        lowHalves.step(prog[pc]!);
       }
       if (bb.term.kind === 'exit') stmts.push(m.return(get(R0)));
       ids.set(bb.start, rl.addBlock(block(stmts)));
@@ -1578,6 +1612,12 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     for (const bb of sp.blocks) {
       const from = id(bb.start);
       const t = bb.term;
+      const unrolled = unrolls.get(bb.start);
+      if (unrolled) {
+        // the last copy leaves; the block that jumped back is left unreached
+        rl.addBranch(from, id(unrolled.exit), 0, 0);
+        continue;
+      }
       if (t.kind === 'goto') {
         rl.addBranch(from, id(t.target), 0, 0);
       } else if (t.kind === 'branch') {

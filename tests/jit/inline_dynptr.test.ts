@@ -125,9 +125,22 @@ describe('dynptr calls inlined by the JIT answer as the kernel does', () => {
       { len: 3523, retval: 0xdead },
       { len: 3524, retval: (1 << 8) | byte(3523) },
     ]);
-    // a pointer into a fragment: the checked JIT's regions hold the linear part only (it faults there)
-    await check(slice(3520, 8, rdwr), [{ len: 3528, retval: ptr(3520, 8), writes: w(3520) }], false, ['interp', 'jit']);
+    // a pointer into a fragment: in place (the checked JIT allows the fragments as packet bytes)
+    await check(slice(3520, 8, rdwr), [{ len: 3528, retval: ptr(3520, 8), writes: w(3520) }]);
     await check(slice(0, 2, rdwr, 1), [{ len: 64, retval: 0xdead }]);
+  });
+
+  it('the checked JIT lets a slice pointer into a fragment reach the fragments\' bytes and no further', async () => {
+    // unverified: r0 + at is read whatever the slice's length, so only the run-time check stands
+    const past = (at: number): string =>
+      [...fromXdp(), ...D, 'r2 = 3520', 'r3 = r10', 'r3 += -48', 'r4 = 8', 'call kfunc 6', 'if r0 == 0 goto null', `r0 = *(u8 *)(r0 + ${at})`, 'exit', 'null:', 'r0 = 0xdead', 'exit'].join('\n');
+    const dp = await Datapath.create();
+    const run = async (at: number, len: number): Promise<number> => (await load(dp, past(at), 'jit-checked', true)).testRun({ data: frameOf(len) }).retval;
+    // 8 bytes of fragments (a 3528-byte frame): the last is readable, the one after faults
+    expect(await run(7, 3528)).toBe(byte(3527));
+    await expect(run(8, 3528)).rejects.toThrow();
+    // 9 bytes: the ninth is there
+    expect(await run(8, 3529)).toBe(byte(3528));
   });
 
   // retval = err << 24 | first << 8 | last byte read (the buffer zeroed first)

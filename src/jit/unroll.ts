@@ -1,0 +1,231 @@
+// Inner loops with a trip count known at compile time, unrolled whole (unchecked programs, the verified
+// ones: checked mode keeps each loop as written, its back edges counted against the budget; emit.ts
+// lowers the loop block `count` times in a row and then jumps to its exit).
+//
+// A bit loop such as the Toeplitz hash's `for (b = 7; b >= 0; b--)` is one block that branches out or
+// back to itself (or to a block holding only the `ja` back). Rolled, V8 runs its counter, the counter's
+// zero extension, the exit compare and two variable shifts (the count must be in CL) every iteration;
+// unrolled, binaryen's precompute-propagate turns the counter into constants in each copy, the shifts
+// into constant shifts, and the exit tests disappear.
+//
+// The trip count comes from constant propagation over the subprogram (this file: each register
+// undefined, a constant, or varying; BigInt arithmetic on the ISA's 64- and 32-bit ALU rules), then
+// from running the loop block's instructions on the constants at its entry until the exit test is
+// decided: every test before the last must stay in the loop, the last must leave, each decided by
+// constants alone. The entry state joins the blocks that enter the loop other than through its back
+// edge. Registers start as the JIT's locals do: r1–r5 (parameters) and r10 varying, r0 and r6–r9 zero.
+// Only blocks of ALU, loads and plain stores are unrolled: no call (a callee's labels and facts are
+// per call site), no atomics.
+
+import { AluOp, Class, CLASS_MASK, FP, JmpOp, Mode, MODE_MASK, OP_LDDW, OP_MASK, Source, SOURCE_MASK } from '../isa/opcodes.js';
+import { writesRegister, type Insn } from '../isa/insn.js';
+import type { BasicBlock, Subprogram } from './cfg.js';
+
+/** Undefined (no path has set it yet), a 64-bit constant, or varying. */
+type Val = bigint | 'var' | undefined;
+type State = Val[];
+
+/** The most iterations, and instructions in all copies, a loop is unrolled to. */
+const MAX_TRIPS = 16;
+const MAX_UNROLLED_INSNS = 256;
+
+export interface Unroll {
+  /** Iterations: the loop block is lowered this many times in a row. */
+  count: number;
+  /** Where the last iteration leaves to. */
+  exit: number;
+}
+
+const M64 = (1n << 64n) - 1n;
+const u64 = (v: bigint): bigint => v & M64;
+const u32 = (v: bigint): bigint => v & 0xffffffffn;
+const s64 = (v: bigint): bigint => BigInt.asIntN(64, v);
+const s32 = (v: bigint): bigint => BigInt.asIntN(32, v);
+
+const join = (a: Val, b: Val): Val => (a === undefined ? b : b === undefined ? a : a === b ? a : 'var');
+
+/** One ALU operation on constants (the result as a u64), or undefined for the ones not folded here. */
+function alu(op: number, is64: boolean, a: bigint, b: bigint): bigint | undefined {
+  if (is64) {
+    switch (op) {
+      case AluOp.ADD: return u64(a + b);
+      case AluOp.SUB: return u64(a - b);
+      case AluOp.MUL: return u64(a * b);
+      case AluOp.OR: return a | b;
+      case AluOp.AND: return a & b;
+      case AluOp.XOR: return a ^ b;
+      case AluOp.LSH: return u64(a << (b & 63n));
+      case AluOp.RSH: return a >> (b & 63n);
+      case AluOp.ARSH: return u64(s64(a) >> (b & 63n));
+      case AluOp.NEG: return u64(-a);
+      case AluOp.MOV: return b;
+      default: return undefined;
+    }
+  }
+  const x = u32(a);
+  const y = u32(b);
+  switch (op) {
+    case AluOp.ADD: return u32(x + y);
+    case AluOp.SUB: return u32(x - y);
+    case AluOp.MUL: return u32(x * y);
+    case AluOp.OR: return x | y;
+    case AluOp.AND: return x & y;
+    case AluOp.XOR: return x ^ y;
+    case AluOp.LSH: return u32(x << (y & 31n));
+    case AluOp.RSH: return x >> (y & 31n);
+    case AluOp.ARSH: return u32(s32(x) >> (y & 31n));
+    case AluOp.NEG: return u32(-x);
+    case AluOp.MOV: return y;
+    default: return undefined;
+  }
+}
+
+/** `st` after the instruction at pc. */
+function step(prog: readonly Insn[], pc: number, st: State): void {
+  const ins = prog[pc]!;
+  const c = ins.code & CLASS_MASK;
+  if (c === Class.ALU || c === Class.ALU64) {
+    const op = ins.code & OP_MASK;
+    const x = (ins.code & SOURCE_MASK) === Source.X;
+    const a = st[ins.dst];
+    const b: Val = x ? st[ins.src] : u64(BigInt(ins.imm));
+    // movsx (off != 0), signed div/mod, byte swaps: not folded
+    const plain = ins.off === 0 || (op !== AluOp.MOV && op !== AluOp.DIV && op !== AluOp.MOD);
+    const known = typeof b === 'bigint' && (op === AluOp.MOV || typeof a === 'bigint');
+    const r = plain && known ? alu(op, c === Class.ALU64, typeof a === 'bigint' ? a : 0n, b as bigint) : undefined;
+    st[ins.dst] = r ?? 'var';
+    return;
+  }
+  if (ins.code === OP_LDDW) {
+    st[ins.dst] = ins.src === 0 && ins.imm64 !== undefined ? u64(ins.imm64) : 'var';
+    return;
+  }
+  if (c === Class.JMP && (ins.code & OP_MASK) === JmpOp.CALL) {
+    for (let r = 0; r <= 5; r++) st[r] = 'var';
+    return;
+  }
+  for (let r = 0; r < 10; r++) if (writesRegister(ins, r)) st[r] = 'var';
+}
+
+/** Whether the conditional jump at pc is taken on `st`, or undefined when constants do not decide it. */
+function taken(ins: Insn, st: State): boolean | undefined {
+  const is32 = (ins.code & CLASS_MASK) === Class.JMP32;
+  const a = st[ins.dst];
+  const b: Val = (ins.code & SOURCE_MASK) === Source.X ? st[ins.src] : u64(BigInt(ins.imm));
+  if (typeof a !== 'bigint' || typeof b !== 'bigint') return undefined;
+  const ua = is32 ? u32(a) : a;
+  const ub = is32 ? u32(b) : b;
+  const sa = is32 ? s32(a) : s64(a);
+  const sb = is32 ? s32(b) : s64(b);
+  switch (ins.code & OP_MASK) {
+    case JmpOp.JEQ: return ua === ub;
+    case JmpOp.JNE: return ua !== ub;
+    case JmpOp.JGT: return ua > ub;
+    case JmpOp.JGE: return ua >= ub;
+    case JmpOp.JLT: return ua < ub;
+    case JmpOp.JLE: return ua <= ub;
+    case JmpOp.JSGT: return sa > sb;
+    case JmpOp.JSGE: return sa >= sb;
+    case JmpOp.JSLT: return sa < sb;
+    case JmpOp.JSLE: return sa <= sb;
+    case JmpOp.JSET: return (ua & ub) !== 0n;
+    default: return undefined;
+  }
+}
+
+/** Only ALU, loads and non-atomic stores (and plain ld_imm64) in [start, end). */
+function simple(prog: readonly Insn[], bb: BasicBlock): boolean {
+  for (let pc = bb.start; pc < bb.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) {
+    const ins = prog[pc]!;
+    const c = ins.code & CLASS_MASK;
+    if (ins.code === OP_LDDW) {
+      if (ins.src !== 0) return false;
+      continue;
+    }
+    if (c === Class.ALU || c === Class.ALU64 || c === Class.LDX || c === Class.ST) continue;
+    if (c === Class.STX && (ins.code & MODE_MASK) === Mode.MEM) continue;
+    return false;
+  }
+  return true;
+}
+
+/** The loops of `sp` to unroll, by the start of the loop block (file header). */
+export function unrollPlans(prog: readonly Insn[], sp: Subprogram): Map<number, Unroll> {
+  const plans = new Map<number, Unroll>();
+  const byStart = new Map(sp.blocks.map((b) => [b.start, b]));
+  const succ = (b: BasicBlock): number[] => (b.term.kind === 'goto' ? [b.term.target] : b.term.kind === 'branch' ? [b.term.target, b.term.next] : []);
+  const preds = new Map<number, number[]>();
+  for (const b of sp.blocks) for (const s of succ(b)) preds.set(s, [...(preds.get(s) ?? []), b.start]);
+
+  // Candidates: block L ending in a branch, one way back to L (directly or through a block holding
+  // only the `ja`), the other way out.
+  const loops: Array<{ l: BasicBlock; back: number; latch: number; exit: number }> = [];
+  for (const l of sp.blocks) {
+    if (l.term.kind !== 'branch' || !simple(prog, l)) continue;
+    const viaJa = (to: number): boolean => {
+      const b = byStart.get(to);
+      return b !== undefined && b.start === b.end && b.term.kind === 'goto' && b.term.target === l.start;
+    };
+    const { target, next } = l.term;
+    const backTaken = target === l.start || viaJa(target);
+    const backNext = next === l.start || viaJa(next);
+    if (backTaken === backNext) continue;
+    const latch = backTaken ? target : next;
+    const exit = backTaken ? next : target;
+    // the `ja` block must be the loop's alone
+    if (latch !== l.start && (preds.get(latch) ?? []).length !== 1) continue;
+    loops.push({ l, back: backTaken ? 1 : 0, latch, exit });
+  }
+  if (loops.length === 0) return plans;
+
+  // Constant propagation to a fixpoint; out[b] is the state at b's end.
+  const out = new Map<number, State>();
+  const entry: State = new Array<Val>(11).fill(undefined);
+  for (const r of [1, 2, 3, 4, 5, FP]) entry[r] = 'var';
+  for (const r of [0, 6, 7, 8, 9]) entry[r] = 0n;
+  const inState = (b: BasicBlock): State => {
+    const st: State = b.start === sp.entry ? [...entry] : new Array<Val>(11).fill(undefined);
+    for (const p of preds.get(b.start) ?? []) {
+      const o = out.get(p);
+      if (o) for (let r = 0; r < 11; r++) st[r] = join(st[r], o[r]);
+    }
+    return st;
+  };
+  let changed = true;
+  for (let round = 0; changed && round < 100; round++) {
+    changed = false;
+    for (const b of sp.blocks) {
+      const st = inState(b);
+      for (let pc = b.start; pc < b.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) step(prog, pc, st);
+      const old = out.get(b.start);
+      if (!old || old.some((v, r) => v !== st[r])) {
+        out.set(b.start, st);
+        changed = true;
+      }
+    }
+  }
+  if (changed) return plans; // no fixpoint (cannot happen on this lattice): unroll nothing
+
+  for (const { l, latch, exit } of loops) {
+    const term = l.term as Extract<BasicBlock['term'], { kind: 'branch' }>;
+    // the state entering the loop: its predecessors but the back edge
+    const st: State = l.start === sp.entry ? [...entry] : new Array<Val>(11).fill(undefined);
+    for (const p of preds.get(l.start) ?? []) {
+      if (p === latch || p === l.start) continue;
+      const o = out.get(p);
+      if (o) for (let r = 0; r < 11; r++) st[r] = join(st[r], o[r]);
+    }
+    let size = 0;
+    for (let pc = l.start; pc < l.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) size++;
+    for (let trip = 1; trip <= MAX_TRIPS && trip * size <= MAX_UNROLLED_INSNS; trip++) {
+      for (let pc = l.start; pc < l.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) step(prog, pc, st);
+      const t = taken(prog[term.pc]!, st);
+      if (t === undefined) break;
+      if ((t ? term.target : term.next) === exit) {
+        plans.set(l.start, { count: trip, exit });
+        break;
+      }
+    }
+  }
+  return plans;
+}
