@@ -43,7 +43,7 @@ import { netLockId } from './net/lock';
 import { IFF_UP, ND_FLAGS } from './net/abi';
 import { stack_rx_burst, stackBurstBuf } from './net/eth';
 import { fib4_prefetch, fib4PrefetchDsts } from './net/fib_prefetch';
-import { fibHelperBurst, fibHelperBurstEnd, fibHelperCalls, fibHelperSlot } from './net/fib_helper';
+import { fibAnswersFill, fibAnswersHits, fibAnswersTos, fibAnswersVoid, fibHelperBurst, fibHelperBurstEnd, fibHelperCalls, fibHelperSlot } from './net/fib_helper';
 import {
   tpBulkOn, tpCpumapFrame, tpCpumapKthread, tpDevmapFrame, tpFlush, tpOn, tpXdpException, tpXdpRedirect, tpXdpTxFrame, TP_XDP_BULK_TX, TP_XDP_EXCEPTION,
   TP_XDP_REDIRECT, TP_XDP_REDIRECT_ERR,
@@ -59,9 +59,10 @@ const fibWarm = memory.data(MAX_DEVICES);
 
 /**
  * Warm the FIB for the untagged IPv4 destinations of rx ring entries c .. c + k - 1 (k ≤ BURST_MAX),
- * then tell the helper the burst's walk is there (fibHelperBurst; each frame's slot: warmSlot).
+ * then tell the helper the burst's walk is there (fibHelperBurst; each frame's slot: warmSlot) and
+ * have it answer the common lookup for each of them ahead (fibAnswersFill, for frames from `ifindex`).
  */
-function warmRing(rx: u32, c: u32, k: u32): void {
+function warmRing(rx: u32, c: u32, k: u32, ifindex: u32): void {
   const d = fib4PrefetchDsts();
   let m: u32 = 0;
   for (let j: u32 = 0; j < k; j++) {
@@ -69,11 +70,13 @@ function warmRing(rx: u32, c: u32, k: u32): void {
     const data = <u32>load<u64>(e);
     if (load<u32>(e, 8) >= 34 && load<u16>(data, 12) == 0x0008) {
       store<u32>(d + (m << 2), load<u32>(data, 30));
+      fibAnswersTos(m, load<u8>(data, 15));
       m++;
     }
   }
   fib4_prefetch(m);
   fibHelperBurst();
+  fibAnswersFill(ifindex, m);
 }
 
 /** The slot warmRing gave the frame at `data` (`len` bytes) when `next` frames before it in the burst got one: next, or -1. */
@@ -87,6 +90,7 @@ let stackN: u32 = 0;
 /** The frames gathered for the stack go in (stack_rx_burst warms the FIB for them first). */
 function stackFlush(ifindex: u32, q: u32, qi: u32): void {
   redirSettle(); // the frames redirected before these go out first
+  fibAnswersVoid(); // the stack may change a neighbour or learn a PMTU the answers were made from
   const n = stackN;
   stackN = 0;
   stack_rx_burst(ifindex, q, qi, n);
@@ -569,13 +573,14 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
   const ifindex = load<u32>(dev, DEV_IFINDEX);
   const warm = slot != 0 && ifindex < MAX_DEVICES && load<u8>(fibWarm + ifindex) != 0;
   const fibCalls = fibHelperCalls;
+  const fibHits = fibAnswersHits();
   const gather = redirGatherOn();
   let bytes: u64 = 0;
   if (burst != 0) {
     // The program's own loop runs a chunk, then the verdicts are acted on (VPP-style: one dispatch per burst).
     for (let done: u32 = 0; done < n; ) {
       const k = min(n - done, BURST_MAX);
-      if (warm) warmRing(rx, c + done, k);
+      if (warm) warmRing(rx, c + done, k, ifindex);
       call_indirect<void>(burst, rx, c + done, k, ifindex, qi, DP_BURST);
       for (let j: u32 = 0; j < k; j++) {
         const e = ringEntry(rx, c + done + j);
@@ -613,7 +618,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
     let warmed: i32 = 0;
     for (let i: u32 = 0; i < n; i++) {
       if (warm && (i & (BURST_MAX - 1)) == 0) {
-        warmRing(rx, c + i, min(n - i, BURST_MAX));
+        warmRing(rx, c + i, min(n - i, BURST_MAX), ifindex);
         warmed = 0;
       }
       const e = ringEntry(rx, c + i);
@@ -648,7 +653,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
   if (slot != 0 && ifindex < MAX_DEVICES) {
     // written only when it changes: the hint is one static every worker polling the device reads, and a
     // store per poll would move its cache line between the workers' cores each time
-    const w: u8 = fibHelperCalls != fibCalls ? 1 : 0;
+    const w: u8 = fibHelperCalls != fibCalls || fibAnswersHits() != fibHits ? 1 : 0;
     if (load<u8>(fibWarm + ifindex) != w) store<u8>(fibWarm + ifindex, w);
   }
   ringRelease(rx, n);
