@@ -475,6 +475,14 @@ export function fibAnswersFill(ifindex: u32, n: u32): void {
   if (dev == 0 || ifindex == 0 || load<u32>(dev + ND_CONF4 + (CONF4_FORWARDING << 2)) == 0) return;
   if (sysctl(SYSCTL_IP_FORWARD_USE_PMTU) != 0) return;
   const pmtuNone = dstPmtuNone();
+  const dsts = fib4PrefetchDsts();
+  // the last output device and gateway seen, with their MTU (without a PMTU exception) and neighbour:
+  // a table's routes share a few next hops, and the answer depends on them only through these
+  let lastOif: u32 = 0;
+  let lastOdev: u32 = 0;
+  let lastMtu: u32 = 0;
+  let lastGw: u32 = 0;
+  let lastNe: u32 = 0;
   for (let j: u32 = 0; j < n; j++) {
     const r = FIB_ANSWERS + ANS_RECS + j * ANS_REC_SIZE;
     store<u32>(r + ANSR_IFINDEX, 0);
@@ -483,25 +491,37 @@ export function fibAnswersFill(ifindex: u32, n: u32): void {
     if (fa == 0 || (load<u32>(fa + FA_LOCK) & RTAX_MTU_LOCK) != 0 || load<u32>(fa + FA_NHS) > 1) continue;
     const nh = fa + FA_NH;
     const oif = load<u32>(nh + NH_OIF);
-    const odev = netdevGet(oif);
-    if (odev == 0) continue;
-    const dstAt = fib4PrefetchDsts() + (j << 2);
-    let mtu: u32 = pmtuNone ? 0 : dst_pmtu(AF_INET, dstAt);
-    if (mtu == 0) {
-      mtu = load<u32>(odev + ND_MTU);
-      if (mtu > IP_MAX_MTU) mtu = IP_MAX_MTU;
+    if (oif != lastOif || lastOdev == 0) {
+      lastOdev = netdevGet(oif);
+      if (lastOdev == 0) continue;
+      lastOif = oif;
+      lastMtu = load<u32>(lastOdev + ND_MTU);
+      if (lastMtu > IP_MAX_MTU) lastMtu = IP_MAX_MTU;
+      lastNe = 0;
     }
+    const odev = lastOdev;
+    const dstAt = dsts + (j << 2);
+    let mtu: u32 = pmtuNone ? 0 : dst_pmtu(AF_INET, dstAt);
+    if (mtu == 0) mtu = lastMtu;
     if (mtu == 0) continue;
     const gwf = <u32>load<u8>(nh + NH_GW_FAMILY);
-    if (gwf != AF_INET && gwf != 0) continue;
-    const ne = gwf == AF_INET ? neigh4LookupHintedDev(oif, odev, nh + NH_GW, nh + NH_NEIGH) : neigh_lookup(AF_INET, oif, dstAt);
+    let ne: u32;
+    if (gwf == AF_INET) {
+      const gw = load<u32>(nh + NH_GW);
+      if (lastNe == 0 || gw != lastGw) {
+        lastNe = neigh4LookupHintedDev(oif, odev, nh + NH_GW, nh + NH_NEIGH);
+        lastGw = gw;
+      }
+      ne = lastNe;
+    } else if (gwf == 0) ne = neigh_lookup(AF_INET, oif, dstAt);
+    else continue;
     if (ne == 0 || (<u32>load<u8>(ne + NE_STATE) & NUD_VALID) == 0) continue;
     const dst = load<u32>(dstAt);
     store<u32>(r + ANSR_DST, dst);
     store<u32>(r + ANSR_MTU, mtu);
     store<u32>(r + ANSR_METRIC, load<u32>(fa + FA_PRIORITY));
     store<u32>(r + ANSR_OIF, oif);
-    store<u32>(r + ANSR_NEWDST, gwf == AF_INET ? load<u32>(nh + NH_GW) : dst);
+    store<u32>(r + ANSR_NEWDST, gwf == AF_INET ? lastGw : dst);
     // copyMacs' bytes: smac (the device's) at 52, dmac (the neighbour's) at 58
     store<u32>(r + ANSR_MACS, load<u32>(odev + ND_MAC));
     store<u16>(r + ANSR_MACS + 4, load<u16>(odev + ND_MAC + 4));
