@@ -59,10 +59,11 @@ const fibWarm = memory.data(MAX_DEVICES);
 
 /**
  * Warm the FIB for the untagged IPv4 destinations of rx ring entries c .. c + k - 1 (k ≤ BURST_MAX),
- * then tell the helper the burst's walk is there (fibHelperBurst; each frame's slot: warmSlot) and
- * have it answer the common lookup for each of them ahead (fibAnswersFill, for frames from `ifindex`).
+ * then tell the helper the burst's walk is there (fibHelperBurst; each frame's slot: warmSlot) and,
+ * with `answers` (the per-frame dispatch, which names each frame's slot), have it answer the common
+ * lookup for each of them ahead (fibAnswersFill, for frames from `ifindex`).
  */
-function warmRing(rx: u32, c: u32, k: u32, ifindex: u32): void {
+function warmRing(rx: u32, c: u32, k: u32, ifindex: u32, answers: bool): void {
   const d = fib4PrefetchDsts();
   let m: u32 = 0;
   for (let j: u32 = 0; j < k; j++) {
@@ -76,7 +77,7 @@ function warmRing(rx: u32, c: u32, k: u32, ifindex: u32): void {
   }
   fib4_prefetch(m);
   fibHelperBurst();
-  fibAnswersFill(ifindex, m);
+  if (answers) fibAnswersFill(ifindex, m);
 }
 
 /** The slot warmRing gave the frame at `data` (`len` bytes) when `next` frames before it in the burst got one: next, or -1. */
@@ -580,7 +581,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
     // The program's own loop runs a chunk, then the verdicts are acted on (VPP-style: one dispatch per burst).
     for (let done: u32 = 0; done < n; ) {
       const k = min(n - done, BURST_MAX);
-      if (warm) warmRing(rx, c + done, k, ifindex);
+      if (warm) warmRing(rx, c + done, k, ifindex, false);
       call_indirect<void>(burst, rx, c + done, k, ifindex, qi, DP_BURST);
       for (let j: u32 = 0; j < k; j++) {
         const e = ringEntry(rx, c + done + j);
@@ -618,7 +619,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
     let warmed: i32 = 0;
     for (let i: u32 = 0; i < n; i++) {
       if (warm && (i & (BURST_MAX - 1)) == 0) {
-        warmRing(rx, c + i, min(n - i, BURST_MAX), ifindex);
+        warmRing(rx, c + i, min(n - i, BURST_MAX), ifindex, true);
         warmed = 0;
       }
       const e = ringEntry(rx, c + i);
