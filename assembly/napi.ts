@@ -35,7 +35,7 @@ import { fdArrayLookupIdx } from './maps/fd_array';
 import { CPUMAP_QUEUES, CQ_CONS, CQ_MAP, CQ_CPU, CQ_DRAINED, CQ_ENTRIES, CQ_ENTRY_SIZE, CQ_MASK, CQ_NEXT, CQ_PROD, CQ_PROG, cpumapEnqueue, cpumapLookupIdx, cpumapWorkers } from './maps/cpumap';
 import { BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS, BPF_MAP_TYPE_CPUMAP, BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_XSKMAP } from './maps/uapi';
 import { ringConsumerAcquire, ringEntry, ringPeek, ringProducerLock, ringProducerRelease, ringProducerUnlock, ringPushDescShared, ringRelease } from './ring';
-import { xdp_setup } from './xdp';
+import { xdp_setup, xdpSetup } from './xdp';
 import { xskDeliver } from './xsk';
 import { frameAlloc, frameFree } from './umem';
 import { netdevGet } from './net/core';
@@ -43,7 +43,7 @@ import { netLockId } from './net/lock';
 import { IFF_UP, ND_FLAGS } from './net/abi';
 import { stack_rx_burst, stackBurstBuf } from './net/eth';
 import { fib4_prefetch, fib4PrefetchDsts } from './net/fib_prefetch';
-import { fibHelperBurst, fibHelperBurstEnd, fibHelperCalls, fibHelperSlot } from './net/fib_helper';
+import { fibAnswersFill, fibAnswersHits, fibAnswersTos, fibAnswersVoid, fibHelperBurst, fibHelperBurstEnd, fibHelperCalls, fibHelperSlot } from './net/fib_helper';
 import {
   tpBulkOn, tpCpumapFrame, tpCpumapKthread, tpDevmapFrame, tpFlush, tpOn, tpXdpException, tpXdpRedirect, tpXdpTxFrame, TP_XDP_BULK_TX, TP_XDP_EXCEPTION,
   TP_XDP_REDIRECT, TP_XDP_REDIRECT_ERR,
@@ -59,9 +59,11 @@ const fibWarm = memory.data(MAX_DEVICES);
 
 /**
  * Warm the FIB for the untagged IPv4 destinations of rx ring entries c .. c + k - 1 (k ≤ BURST_MAX),
- * then tell the helper the burst's walk is there (fibHelperBurst; each frame's slot: warmSlot).
+ * then tell the helper the burst's walk is there (fibHelperBurst; each frame's slot: warmSlot) and,
+ * with `answers` (the per-frame dispatch, which names each frame's slot), have it answer the common
+ * lookup for each of them ahead (fibAnswersFill, for frames from `ifindex`).
  */
-function warmRing(rx: u32, c: u32, k: u32): void {
+function warmRing(rx: u32, c: u32, k: u32, ifindex: u32, answers: bool): void {
   const d = fib4PrefetchDsts();
   let m: u32 = 0;
   for (let j: u32 = 0; j < k; j++) {
@@ -69,11 +71,13 @@ function warmRing(rx: u32, c: u32, k: u32): void {
     const data = <u32>load<u64>(e);
     if (load<u32>(e, 8) >= 34 && load<u16>(data, 12) == 0x0008) {
       store<u32>(d + (m << 2), load<u32>(data, 30));
+      fibAnswersTos(m, load<u8>(data, 15));
       m++;
     }
   }
   fib4_prefetch(m);
   fibHelperBurst();
+  if (answers) fibAnswersFill(ifindex, m);
 }
 
 /** The slot warmRing gave the frame at `data` (`len` bytes) when `next` frames before it in the burst got one: next, or -1. */
@@ -87,6 +91,7 @@ let stackN: u32 = 0;
 /** The frames gathered for the stack go in (stack_rx_burst warms the FIB for them first). */
 function stackFlush(ifindex: u32, q: u32, qi: u32): void {
   redirSettle(); // the frames redirected before these go out first
+  fibAnswersVoid(); // the stack may change a neighbour or learn a PMTU the answers were made from
   const n = stackN;
   stackN = 0;
   stack_rx_burst(ifindex, q, qi, n);
@@ -285,6 +290,29 @@ function redirFlush(): void {
   if (redirN != 0) redirFlush();
 }
 
+/** Whether a bpf_redirect may be gathered (no tracepoint reports it): a poll checks it once. */
+@inline function redirGatherOn(): bool {
+  return !tpOn(TP_XDP_REDIRECT) && !tpBulkOn();
+}
+
+/**
+ * bpf_redirect (no map) of a frame with no metadata to device `key`, when redirGatherOn: gathered for
+ * transmitBurst. False (nothing done): a device that is missing or has a veth peer, for redirect.
+ */
+@inline function redirGather(q: u32, qi: u32, data: u32, len: u32, key: u32): bool {
+  const tdev = devLookup(key);
+  if (tdev == 0 || load<u32>(tdev, DEV_PEER) != 0) return false;
+  if (redirN != 0 && (tdev != redirDev || q != redirQ || qi != redirQi)) redirFlush();
+  const b = redirBuf + (redirN << 3);
+  store<u32>(b, data);
+  store<u32>(b, len, 4);
+  redirDev = tdev;
+  redirQ = q;
+  redirQi = qi;
+  if (++redirN == BURST_MAX) redirFlush();
+  return true;
+}
+
 /**
  * XDP_REDIRECT, then the tracepoint xdp_do_redirect raises: xdp_redirect once the frame is handed on,
  * xdp_redirect_err with the error when it is dropped (missing target: -EINVAL; a map type without a
@@ -293,20 +321,7 @@ function redirFlush(): void {
 function redirect(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, opts: u32): i32 {
   const map = load<u32>(CTX_BASE + CTX_REDIRECT_MAP);
   const key = load<u32>(CTX_BASE + CTX_REDIRECT_IFINDEX);
-  if (map == 0 && meta == 0 && !tpOn(TP_XDP_REDIRECT) && !tpBulkOn()) {
-    const tdev = devLookup(key);
-    if (tdev != 0 && load<u32>(tdev, DEV_PEER) == 0) {
-      if (redirN != 0 && (tdev != redirDev || q != redirQ || qi != redirQi)) redirFlush();
-      const b = redirBuf + (redirN << 3);
-      store<u32>(b, data);
-      store<u32>(b, len, 4);
-      redirDev = tdev;
-      redirQ = q;
-      redirQi = qi;
-      if (++redirN == BURST_MAX) redirFlush();
-      return 0;
-    }
-  }
+  if (map == 0 && meta == 0 && redirGatherOn() && redirGather(q, qi, data, len, key)) return 0;
   redirSettle();
   const err = redirectTo(q, dev, qi, data, len, meta, opts);
   if (tpOn(err < 0 ? TP_XDP_REDIRECT_ERR : TP_XDP_REDIRECT)) tpXdpRedirect(dev, load<u32>(dev + DEV_PROG), err < 0 ? 0 : redirectTarget(map, key), err, map, map == 0 ? 0 : load<u32>(map, MAP_TYPE), map == 0 ? 0 : load<u32>(map, MAP_ID), key);
@@ -516,8 +531,11 @@ export function cpumap_poll(cpu: u32, budget: u32): u32 {
   return total;
 }
 
-/** Act on one verdict: the frame at data/len (meta bytes in front) goes where `act` says. */
-@inline function verdict(q: u32, dev: u32, qi: u32, ifindex: u32, slot: u32, act: u32, data: u32, len: u32, meta: u32, hops: u32): void {
+/**
+ * Act on one verdict: the frame at data/len (meta bytes in front) goes where `act` says. `gather`:
+ * redirGatherOn() as the poll found it (a bpf_redirect is gathered here, without redirect's call).
+ */
+@inline function verdict(q: u32, dev: u32, qi: u32, ifindex: u32, slot: u32, act: u32, data: u32, len: u32, meta: u32, hops: u32, gather: bool): void {
   if (act != XDP_REDIRECT) redirSettle();
   if (act == XDP_DROP) {
     count(q, QSTAT_XDP_DROP, 1);
@@ -532,7 +550,7 @@ export function cpumap_poll(cpu: u32, budget: u32): u32 {
     if (tpOn(TP_XDP_BULK_TX)) tpXdpTxFrame(dev, sent);
   } else if (act == XDP_REDIRECT) {
     count(q, QSTAT_XDP_REDIRECT, 1);
-    redirect(q, dev, qi, data, len, meta, hops);
+    if (!gather || meta != 0 || load<u32>(CTX_BASE + CTX_REDIRECT_MAP) != 0 || !redirGather(q, qi, data, len, load<u32>(CTX_BASE + CTX_REDIRECT_IFINDEX))) redirect(q, dev, qi, data, len, meta, hops);
   } else {
     count(q, act == 0 ? QSTAT_XDP_ABORTED : QSTAT_XDP_INVALID, 1);
     countDrop(q, DROP_XDP_ABORTED);
@@ -563,12 +581,14 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
   const ifindex = load<u32>(dev, DEV_IFINDEX);
   const warm = slot != 0 && ifindex < MAX_DEVICES && load<u8>(fibWarm + ifindex) != 0;
   const fibCalls = fibHelperCalls;
+  const fibHits = fibAnswersHits();
+  const gather = redirGatherOn();
   let bytes: u64 = 0;
   if (burst != 0) {
     // The program's own loop runs a chunk, then the verdicts are acted on (VPP-style: one dispatch per burst).
     for (let done: u32 = 0; done < n; ) {
       const k = min(n - done, BURST_MAX);
-      if (warm) warmRing(rx, c + done, k);
+      if (warm) warmRing(rx, c + done, k, ifindex, false);
       call_indirect<void>(burst, rx, c + done, k, ifindex, qi, DP_BURST);
       for (let j: u32 = 0; j < k; j++) {
         const e = ringEntry(rx, c + done + j);
@@ -581,7 +601,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
           store<u32>(CTX_BASE + CTX_REDIRECT_MAP, load<u32>(r, 20));
           store<u64>(CTX_BASE + CTX_REDIRECT_FLAGS, load<u64>(r, 24));
         }
-        verdict(q, dev, qi, ifindex, slot, act, data, load<u32>(r, 8) - data, data - load<u32>(r, 12), load<u32>(e, 12) & ~OPT_META_MASK);
+        verdict(q, dev, qi, ifindex, slot, act, data, load<u32>(r, 8) - data, data - load<u32>(r, 12), load<u32>(e, 12) & ~OPT_META_MASK, gather);
       }
       done += k;
     }
@@ -606,7 +626,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
     let warmed: i32 = 0;
     for (let i: u32 = 0; i < n; i++) {
       if (warm && (i & (BURST_MAX - 1)) == 0) {
-        warmRing(rx, c + i, min(n - i, BURST_MAX));
+        warmRing(rx, c + i, min(n - i, BURST_MAX), ifindex, true);
         warmed = 0;
       }
       const e = ringEntry(rx, c + i);
@@ -623,13 +643,13 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
       }
       if (slot != 0) {
         const hard = data & ~(FRAME_SIZE - 1);
-        xdp_setup(hard, FRAME_SIZE, data - hard, len, meta, ifindex, qi, 0);
+        xdpSetup(hard, FRAME_SIZE, data - hard, len, meta, ifindex, qi, 0);
         act = runProg(slot);
         data = load<u32>(CTX_BASE + CTX_DATA);
         len = load<u32>(CTX_BASE + CTX_DATA_END) - data;
         meta = data - load<u32>(CTX_BASE + CTX_DATA_META);
       }
-      verdict(q, dev, qi, ifindex, slot, act, data, len, meta, opts & ~OPT_META_MASK);
+      verdict(q, dev, qi, ifindex, slot, act, data, len, meta, opts & ~OPT_META_MASK, gather);
     }
     if (warm) fibHelperBurstEnd();
   }
@@ -641,7 +661,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
   if (slot != 0 && ifindex < MAX_DEVICES) {
     // written only when it changes: the hint is one static every worker polling the device reads, and a
     // store per poll would move its cache line between the workers' cores each time
-    const w: u8 = fibHelperCalls != fibCalls ? 1 : 0;
+    const w: u8 = fibHelperCalls != fibCalls || fibAnswersHits() != fibHits ? 1 : 0;
     if (load<u8>(fibWarm + ifindex) != w) store<u8>(fibWarm + ifindex, w);
   }
   ringRelease(rx, n);

@@ -11,7 +11,9 @@
 // burst's FIB walk (fib_prefetch.ts, which napi.ts runs ahead of a program that calls this helper)
 // already holds the whole answer — no rules, one next hop, a valid neighbour, within the MTU — it is
 // read from the route directly, with no flow key, result buffer or path selection; anything else goes
-// the full way (ipv4Lookup), which gives the same answer for what the short one takes.
+// the full way (ipv4Lookup), which gives the same answer for what the short one takes. Ahead of an XDP
+// program's burst, the poll has that short answer worked out for each warmed frame (fibAnswersFill,
+// FIB_ANSWERS below), which the JIT'd program reads inline when its call is the one it was made for.
 //
 // struct bpf_fib_lookup (include/uapi/linux/bpf.h):
 //
@@ -388,6 +390,10 @@ let slotRules: bool = false;
 export function fibHelperBurst(): void {
   slotNow = -1;
   slotRules = false;
+  if (!ASC_FEATURE_THREADS) {
+    store<u32>(FIB_ANSWERS + ANS_VALID, 0);
+    store<i32>(FIB_ANSWERS + ANS_SLOT, -1);
+  }
   if (fib4_burst_ready()) {
     slotWalk = fib4BurstWalk();
     slotRules = fib4BurstRules();
@@ -398,11 +404,132 @@ export function fibHelperBurst(): void {
 export function fibHelperBurstEnd(): void {
   slotNow = -1;
   slotWalk = fib4BurstWalk() - 1;
+  fibAnswersVoid();
 }
 
 /** The frame that runs next is the walk's `s`-th destination (-1: none of them). */
 @inline export function fibHelperSlot(s: i32): void {
   slotNow = s;
+  if (!ASC_FEATURE_THREADS) store<i32>(FIB_ANSWERS + ANS_SLOT, s);
+}
+
+// ---- The burst's answers by slot: what the JIT inlines of bpf_fib_lookup (src/jit/emit.ts) ----
+// For the common call — IPv4, flags 0, no rule added, a route with one next hop, an IPv4 gateway or
+// none, no locked MTU, a valid neighbour — each warmed frame's answer is worked out before the program
+// runs (fibAnswersFill, right after the burst's walk: a loop over the slots), from the reads ipv4Lean
+// makes, so the program's lookup is a match of its arguments against the running frame's record and a
+// copy, with no call out of its module. Anything that does not match calls the helper, which answers
+// as before. tot_len alone is compared at the call (against the MTU kept). The records hold only while
+// nothing can change what they were made from: voided at the burst's end and whenever the stack runs
+// within a poll (napi.ts stackFlush: it may change a neighbour or learn a PMTU). Unshared build only
+// (the area is one static; workers' programs call the helper).
+//
+//   FIB_ANSWERS + 0   u32 valid: 1 while the records are current
+//               + 4   i32 the running frame's slot (-1: none; fibHelperSlot)
+//               + 8   u32 lookups answered inline (the JIT's code adds 1; napi.ts's warm hint)
+//               + 64 + ANS_REC_SIZE * s: the record of slot s
+//                  +0 u32 ipv4_dst asked (network order)  +4 u32 ifindex asked (0: no answer)
+//                  +8 u32 tos asked, & 0xfc  +12 u32 mtu (≥ 1)  +16 u32 rt_metric  +20 u32 output ifindex
+//                  +24 u32 ipv4_dst answered (the gateway, or the destination)
+//                  +32 smac[6] dmac[6]: the struct's bytes 52..63 as the answer leaves them
+export const ANS_VALID: u32 = 0;
+export const ANS_SLOT: u32 = 4;
+export const ANS_HITS: u32 = 8;
+export const ANS_RECS: u32 = 64;
+export const ANS_REC_SIZE: u32 = 48;
+export const ANSR_DST: u32 = 0;
+export const ANSR_IFINDEX: u32 = 4;
+export const ANSR_TOS: u32 = 8;
+export const ANSR_MTU: u32 = 12;
+export const ANSR_METRIC: u32 = 16;
+export const ANSR_OIF: u32 = 20;
+export const ANSR_NEWDST: u32 = 24;
+export const ANSR_MACS: u32 = 32;
+/** The answers' area (0 in the shared build: no inline answers). */
+export const FIB_ANSWERS: u32 = ASC_FEATURE_THREADS ? 0 : <u32>memory.data(ANS_RECS + BURST_MAX * ANS_REC_SIZE, 64);
+
+/** The records are no longer current (the stack ran, the burst ended). */
+@inline export function fibAnswersVoid(): void {
+  if (!ASC_FEATURE_THREADS) store<u32>(FIB_ANSWERS + ANS_VALID, 0);
+}
+
+/** Lookups answered inline so far (wraps). */
+@inline export function fibAnswersHits(): u32 {
+  return ASC_FEATURE_THREADS ? 0 : load<u32>(FIB_ANSWERS + ANS_HITS);
+}
+
+/** Before fibAnswersFill: the TOS of the frame warmed into slot `s`. */
+@inline export function fibAnswersTos(s: u32, tos: u32): void {
+  if (!ASC_FEATURE_THREADS) store<u32>(FIB_ANSWERS + ANS_RECS + s * ANS_REC_SIZE + ANSR_TOS, tos & 0xfc);
+}
+
+/**
+ * After fibHelperBurst: the answers of the walk's `n` slots for frames that arrived on `ifindex`, as
+ * ipv4Lean gives them for flags 0 by slot (the TOS each frame carries, fibAnswersTos), with the MTU
+ * check left to the call. A slot ipv4Lean would not answer gets no record (ifindex 0).
+ */
+export function fibAnswersFill(ifindex: u32, n: u32): void {
+  if (ASC_FEATURE_THREADS) return;
+  if (slotWalk != fib4BurstWalk() || slotRules) return;
+  const dev = netdevGet(ifindex);
+  if (dev == 0 || ifindex == 0 || load<u32>(dev + ND_CONF4 + (CONF4_FORWARDING << 2)) == 0) return;
+  if (sysctl(SYSCTL_IP_FORWARD_USE_PMTU) != 0) return;
+  const pmtuNone = dstPmtuNone();
+  const dsts = fib4PrefetchDsts();
+  // the last output device and gateway seen, with their MTU (without a PMTU exception) and neighbour:
+  // a table's routes share a few next hops, and the answer depends on them only through these
+  let lastOif: u32 = 0;
+  let lastOdev: u32 = 0;
+  let lastMtu: u32 = 0;
+  let lastGw: u32 = 0;
+  let lastNe: u32 = 0;
+  for (let j: u32 = 0; j < n; j++) {
+    const r = FIB_ANSWERS + ANS_RECS + j * ANS_REC_SIZE;
+    store<u32>(r + ANSR_IFINDEX, 0);
+    const tos = load<u32>(r + ANSR_TOS);
+    const fa = fib4BurstRouteOutAt(j, tos);
+    if (fa == 0 || (load<u32>(fa + FA_LOCK) & RTAX_MTU_LOCK) != 0 || load<u32>(fa + FA_NHS) > 1) continue;
+    const nh = fa + FA_NH;
+    const oif = load<u32>(nh + NH_OIF);
+    if (oif != lastOif || lastOdev == 0) {
+      lastOdev = netdevGet(oif);
+      if (lastOdev == 0) continue;
+      lastOif = oif;
+      lastMtu = load<u32>(lastOdev + ND_MTU);
+      if (lastMtu > IP_MAX_MTU) lastMtu = IP_MAX_MTU;
+      lastNe = 0;
+    }
+    const odev = lastOdev;
+    const dstAt = dsts + (j << 2);
+    let mtu: u32 = pmtuNone ? 0 : dst_pmtu(AF_INET, dstAt);
+    if (mtu == 0) mtu = lastMtu;
+    if (mtu == 0) continue;
+    const gwf = <u32>load<u8>(nh + NH_GW_FAMILY);
+    let ne: u32;
+    if (gwf == AF_INET) {
+      const gw = load<u32>(nh + NH_GW);
+      if (lastNe == 0 || gw != lastGw) {
+        lastNe = neigh4LookupHintedDev(oif, odev, nh + NH_GW, nh + NH_NEIGH);
+        lastGw = gw;
+      }
+      ne = lastNe;
+    } else if (gwf == 0) ne = neigh_lookup(AF_INET, oif, dstAt);
+    else continue;
+    if (ne == 0 || (<u32>load<u8>(ne + NE_STATE) & NUD_VALID) == 0) continue;
+    const dst = load<u32>(dstAt);
+    store<u32>(r + ANSR_DST, dst);
+    store<u32>(r + ANSR_MTU, mtu);
+    store<u32>(r + ANSR_METRIC, load<u32>(fa + FA_PRIORITY));
+    store<u32>(r + ANSR_OIF, oif);
+    store<u32>(r + ANSR_NEWDST, gwf == AF_INET ? lastGw : dst);
+    // copyMacs' bytes: smac (the device's) at 52, dmac (the neighbour's) at 58
+    store<u32>(r + ANSR_MACS, load<u32>(odev + ND_MAC));
+    store<u16>(r + ANSR_MACS + 4, load<u16>(odev + ND_MAC + 4));
+    store<u32>(r + ANSR_MACS + 6, load<u32>(ne + NE_MAC));
+    store<u16>(r + ANSR_MACS + 10, load<u16>(ne + NE_MAC + 4));
+    store<u32>(r + ANSR_IFINDEX, ifindex);
+  }
+  store<u32>(FIB_ANSWERS + ANS_VALID, 1);
 }
 
 /** Calls so far (this worker's; wraps): napi.ts warms the FIB for the next burst of a program that makes them. */

@@ -53,6 +53,8 @@ export const HELPER_MAP_LOOKUP = 1;
 /** Helpers the JIT inlines when the fast path implements them (the inline code is that helper's). */
 export const HELPER_MAP_UPDATE = 2;
 export const HELPER_REDIRECT = 23;
+/** bpf_fib_lookup: its common IPv4 answer read from the burst's answers (EmitOptions.fibAnswers), else the helper. */
+export const HELPER_FIB_LOOKUP = 69;
 export const HELPER_GET_SMP_PROCESSOR_ID = 8;
 export const HELPER_XDP_ADJUST_META = 54;
 export const HELPER_XDP_GET_BUFF_LEN = 188;

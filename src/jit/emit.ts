@@ -57,6 +57,7 @@ import {
   HELPER_XDP_LOAD_BYTES,
   HELPER_XDP_STORE_BYTES,
   HELPER_REDIRECT,
+  HELPER_FIB_LOOKUP,
   HELPER_TAIL_CALL,
   IMPORT_PROG_ARRAY_GET,
   IMPORT_TABLE,
@@ -141,6 +142,31 @@ export interface EmitOptions {
   burst?: boolean;
   /** A worker's own stack, xdp_md and run state (src/control/workers.ts); default the main thread's fixed ones. */
   areas?: RunAreas;
+  /** The fast path's answers by slot for bpf_fib_lookup (assembly/net/fib_helper.ts): its calls read them inline. */
+  fibAnswers?: FibAnswers;
+}
+
+/**
+ * Where the fast path keeps each warmed frame's answer to the common bpf_fib_lookup (assembly/net/
+ * fib_helper.ts fibAnswersFill; the offsets are its exports): the area's address, its header words,
+ * the records and their fields.
+ */
+export interface FibAnswers {
+  base: number;
+  valid: number;
+  slot: number;
+  hits: number;
+  recs: number;
+  recSize: number;
+  slots: number;
+  dst: number;
+  ifindex: number;
+  tos: number;
+  mtu: number;
+  metric: number;
+  oif: number;
+  newDst: number;
+  macs: number;
 }
 
 /** Where a run's stack, context and run state are: constants in the code, so one module per worker. */
@@ -1011,6 +1037,55 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const BPF_F_LOCK = 4;
   const INLINE_COPY_MAX = 128;
 
+  /**
+   * bpf_fib_lookup(ctx, params, plen, flags) answered from the running frame's record when the call is
+   * the one the record was made for (assembly/net/fib_helper.ts fibAnswersFill): flags 0, plen >= 64
+   * (the helper's signed compare), the records current, the frame warmed into a slot, and the struct
+   * asking IPv4 for the record's destination, ingress ifindex and TOS with tot_len within its MTU. The
+   * answer is the helper's: rt_metric, the output ifindex, the gateway as ipv4_dst, smac and dmac, no
+   * VLAN, the MTU in tot_len, SUCCESS; the record's hit counted. Anything else calls the helper.
+   * i32 temporaries: HA the record, HB the struct, HC the record's ifindex.
+   */
+  const fibLookupInline = (a: FibAnswers, pc: number): Expr[] => {
+    const L = (k: number): Expr => m.local.get(k, i32);
+    const S = (k: number, v: Expr): Expr => m.local.set(k, v);
+    const rec = (off: number): Expr => m.i32.load(off, 4, L(HA));
+    const slow = `fib_${pc}_slow`;
+    const done = `fib_${pc}_done`;
+    const AF_INET = 2;
+    return [
+      m.block(done, [
+        m.block(slow, [
+          m.br(slow, m.i64.ne(get(4), k64(0))),
+          m.br(slow, m.i32.lt_s(lo32(3), k32(64))),
+          m.br(slow, m.i32.eqz(m.i32.load(0, 4, k32(a.base + a.valid)))),
+          S(HA, m.i32.load(0, 4, k32(a.base + a.slot))),
+          m.br(slow, m.i32.ge_u(L(HA), k32(a.slots))), // -1: no slot
+          S(HA, m.i32.add(k32(a.base + a.recs), m.i32.mul(L(HA), k32(a.recSize)))),
+          S(HB, lo32(2)),
+          S(HC, rec(a.ifindex)),
+          m.br(slow, m.i32.eqz(L(HC))), // no answer for this slot
+          m.br(slow, m.i32.ne(m.i32.load8_u(0, 1, L(HB)), k32(AF_INET))),
+          m.br(slow, m.i32.ne(m.i32.load(8, 4, L(HB)), L(HC))),
+          m.br(slow, m.i32.ne(m.i32.load(32, 4, L(HB)), rec(a.dst))),
+          m.br(slow, m.i32.ne(m.i32.and(m.i32.load8_u(12, 1, L(HB)), k32(0xfc)), rec(a.tos))),
+          m.br(slow, m.i32.gt_u(m.i32.load16_u(6, 2, L(HB)), rec(a.mtu))),
+          m.i32.store(12, 4, L(HB), rec(a.metric)),
+          m.i32.store(8, 4, L(HB), rec(a.oif)),
+          m.i32.store(32, 4, L(HB), rec(a.newDst)),
+          m.i64.store(52, 4, L(HB), m.i64.load(a.macs, 8, L(HA))),
+          m.i32.store(60, 4, L(HB), rec(a.macs + 8)),
+          m.i32.store(48, 4, L(HB), k32(0)), // h_vlan_proto, h_vlan_TCI
+          m.i32.store16(6, 2, L(HB), rec(a.mtu)),
+          m.i32.store(0, 4, k32(a.base + a.hits), m.i32.add(m.i32.load(0, 4, k32(a.base + a.hits)), k32(1))),
+          set(R0, k64(0)),
+          m.br(done),
+        ]),
+        set(R0, callFastPath(HELPER_FIB_LOOKUP)),
+      ]),
+    ];
+  };
+
   const inlineFastPathHelper = (ins: Insn, pc: number): Expr[] | undefined => {
     const upd = arrayUpdates.get(pc);
     if (upd && upd.valueSize <= INLINE_COPY_MAX) {
@@ -1072,6 +1147,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
             ]),
           ),
         ];
+      case HELPER_FIB_LOOKUP:
+        return opts.fibAnswers && !opts.checked ? fibLookupInline(opts.fibAnswers, pc) : undefined;
       case HELPER_GET_SMP_PROCESSOR_ID: // the run's CPU (assembly/xdp.ts)
         return [set(R0, m.i64.extend_u(m.i32.load(0, 4, k32(RUN_BASE + RUN.CPU))))];
       case HELPER_XDP_GET_BUFF_LEN:

@@ -8,8 +8,9 @@
 import { encode, type Insn } from '../isa/insn.js';
 import type { EngineOptions } from '../runtime/types.js';
 import { analyze, type ProgramLayout } from './cfg.js';
-import { emitModule, loadBinaryen, type EmitOptions, type InlineArray, type InlineHash, type InlineTrie, type OptimizeMode, type RunAreas } from './emit.js';
-import { MAP_HDR, type EngineMemory } from '../runtime/memory.js';
+import { emitModule, loadBinaryen, type EmitOptions, type FibAnswers, type InlineArray, type InlineHash, type InlineTrie, type OptimizeMode, type RunAreas } from './emit.js';
+import { HELPER_FIB_LOOKUP } from './abi.js';
+import { BURST_MAX, MAP_HDR, type EngineMemory } from '../runtime/memory.js';
 import type { FastPath } from '../runtime/fastpath.js';
 
 const BPF_MAP_TYPE_HASH = 1;
@@ -83,6 +84,7 @@ async function cachedModule(prog: readonly Insn[], opts: JitOptions): Promise<{ 
   const inlineHashes = fp ? hashMapsOf(prog, mem, fp) : new Map<number, InlineHash>();
   const inlineTries = fp ? trieMapsOf(prog, mem, fp) : new Map<number, InlineTrie>();
   const backEdgeBudget = checked ? (opts.maxBackEdges ?? DEFAULT_MAX_BACK_EDGES) : 0;
+  const fibAnswers = fp && !checked && !memory.shared && !opts.areas && wasmHelpers.includes(HELPER_FIB_LOOKUP) ? fibAnswersOf(fp) : undefined;
   // The module depends on the program, the check mode, the optimiser and the memory's declared shape;
   // helpers and regions are bound per instance.
   const key = [
@@ -99,6 +101,7 @@ async function cachedModule(prog: readonly Insn[], opts: JitOptions): Promise<{ 
     backEdgeBudget,
     opts.burst ? 'b' : '',
     opts.areas ? `w${opts.areas.stackBase},${opts.areas.ctxBase},${opts.areas.runBase}` : '',
+    fibAnswers ? JSON.stringify(fibAnswers) : '',
     Buffer.from(encode(prog)).toString('base64'),
   ].join(':');
 
@@ -108,7 +111,7 @@ async function cachedModule(prog: readonly Insn[], opts: JitOptions): Promise<{ 
     cache.delete(key); // re-insert: Map order doubles as LRU order
   } else {
     const arrayStrideAt = fp ? fp.global('MAPS_ARRAY_STRIDE') : undefined;
-    entry = build(prog, layout, { checked, optimize, memory, wasmHelpers, tailCalls, inlineArrays, inlineHashes, inlineTries, ...(arrayStrideAt !== undefined ? { arrayStrideAt } : {}), backEdgeBudget, burst: opts.burst ?? false, ...(opts.areas ? { areas: opts.areas } : {}) }, key);
+    entry = build(prog, layout, { checked, optimize, memory, wasmHelpers, tailCalls, inlineArrays, inlineHashes, inlineTries, ...(arrayStrideAt !== undefined ? { arrayStrideAt } : {}), backEdgeBudget, burst: opts.burst ?? false, ...(opts.areas ? { areas: opts.areas } : {}), ...(fibAnswers ? { fibAnswers } : {}) }, key);
     entry.catch(() => cache.delete(key));
   }
   cache.set(key, entry);
@@ -232,6 +235,32 @@ function trieMapsOf(prog: readonly Insn[], mem: EngineMemory, fp: FastPath): Map
     });
   }
   return out;
+}
+
+/**
+ * The fast path's answers by slot for bpf_fib_lookup (assembly/net/fib_helper.ts, its exported
+ * layout), or undefined when it keeps none (the shared build: FIB_ANSWERS 0).
+ */
+function fibAnswersOf(fp: FastPath): FibAnswers | undefined {
+  const base = fp.global('FIB_ANSWERS') >>> 0;
+  if (base === 0) return undefined;
+  return {
+    base,
+    valid: fp.global('ANS_VALID'),
+    slot: fp.global('ANS_SLOT'),
+    hits: fp.global('ANS_HITS'),
+    recs: fp.global('ANS_RECS'),
+    recSize: fp.global('ANS_REC_SIZE'),
+    slots: BURST_MAX,
+    dst: fp.global('ANSR_DST'),
+    ifindex: fp.global('ANSR_IFINDEX'),
+    tos: fp.global('ANSR_TOS'),
+    mtu: fp.global('ANSR_MTU'),
+    metric: fp.global('ANSR_METRIC'),
+    oif: fp.global('ANSR_OIF'),
+    newDst: fp.global('ANSR_NEWDST'),
+    macs: fp.global('ANSR_MACS'),
+  };
 }
 
 /** Drop every cached Module (tests, long-running tools that compile many one-off programs). */
