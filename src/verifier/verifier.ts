@@ -33,7 +33,7 @@ import {
   type Cmp,
   type MapInfo,
 } from './reg.js';
-import { Byte, EMPTY_SLOT, Frame, History, mismatch, sameCallsites, State, statesEqual, widenImpreciseScalars, type Checkpoint, type Slot } from './state.js';
+import { Byte, EMPTY_SLOT, Frame, History, mismatch, sameCallsites, State, statesEqual, widenImpreciseScalars, type Checkpoint, type Slot, type StackLive } from './state.js';
 import { Tnum } from './tnum.js';
 import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
 import { kfuncById } from '../helpers/kfuncs.js';
@@ -554,7 +554,7 @@ class Verifier {
             // adds nothing (RANGE_WITHIN: imprecise scalars compared too); no infinite-loop check here.
             if (statesEqual(old.state, st, live, false, undefined, true)) {
               old.hits++;
-              this.propagatePrecision(old.state, st);
+              this.propagatePrecision(old.state, st, live, slotLive);
               return true;
             }
           } else if (
@@ -568,7 +568,7 @@ class Verifier {
         } else {
           if (statesEqual(old.state, st, live, false, slotLive, false, old.failAt, old.failOld)) {
             old.hits++;
-            this.propagatePrecision(old.state, st);
+            this.propagatePrecision(old.state, st, live, slotLive);
             return true;
           }
           old.failAt = mismatch.at;
@@ -2214,16 +2214,20 @@ class Verifier {
   }
 
   /** After pruning against `old`: what `old` relied on, the current path must keep exact too (propagate_precision). */
-  private propagatePrecision(old: State, st: State): void {
+  private propagatePrecision(old: State, st: State, live: readonly number[], slots: StackLive): void {
     const bt = new Backtrack(old.frames.length - 1);
     for (let f = 0; f <= bt.frame; f++) {
       const of = old.frames[f]!;
       const cf = st.frames[f]!;
+      // The old state as clean_verifier_state leaves it for the comparison: its dead registers and
+      // stack slots are gone, and only what it still holds is propagated.
+      const regs = live[f] ?? 0x3ff;
       for (let i = 0; i < 10; i++) {
         const r = of.regs[i]!;
-        if (r.precise && r.isScalar && cf.regs[i]!.isScalar) bt.regs[f] |= 1 << i;
+        if (regs & (1 << i) && r.precise && r.isScalar && cf.regs[i]!.isScalar) bt.regs[f] |= 1 << i;
       }
       for (const i of of.spillSlots(this.spillList)) {
+        if (!(((i < 32 ? slots.lo[f]! >>> i : slots.hi[f]! >>> (i - 32)) & 1))) continue;
         const sp = of.stack[i]!.spill;
         if (sp && sp.isScalar && sp.precise) bt.setSlot(f, i);
       }
