@@ -15,7 +15,9 @@
 // writers of one key write the same bytes. A file that fails its checksum (a torn disk, a hand edit) is a
 // miss, and the next put of that key replaces it. Hits refresh the file's mtime; when a put takes the
 // directory past its size limit ($WXDP_CACHE_SIZE, default 256 MiB), the least recently used entries go
-// (the size is learnt by a scan at a process's first put and kept up to date with its own writes).
+// until it is at nine tenths of it, as ccache cleans up (the size is learnt by a scan at a process's first
+// put and kept up to date with its own writes, so the next scan comes after a tenth of the limit is
+// written: a directory kept at its limit is not scanned again on every put).
 // Any I/O failure (read-only home, full disk) makes the cache a no-op: it never fails a load.
 
 import { createHash, randomBytes } from 'node:crypto';
@@ -59,13 +61,18 @@ export interface CacheStats {
   /** Entries found damaged and ignored. */
   corrupt: number;
   evicted: number;
+  /** Scans of the directory (readdir and a stat per entry) for its size. */
+  scans: number;
 }
+
+/** What a cleanup leaves of the limit: the next one waits for a tenth of it to be written. */
+const LOW_WATER = 0.9;
 
 export class ProgramCache {
   readonly enabled: boolean;
   readonly dir: string;
   readonly maxBytes: number;
-  readonly stats: CacheStats = { hits: 0, misses: 0, writes: 0, corrupt: 0, evicted: 0 };
+  readonly stats: CacheStats = { hits: 0, misses: 0, writes: 0, corrupt: 0, evicted: 0, scans: 0 };
   private readonly entries: string;
   private broken = false;
   /**
@@ -140,8 +147,9 @@ export class ProgramCache {
     if (this.knownBytes === undefined || this.knownBytes > this.maxBytes) this.evict();
   }
 
-  /** Drop the least recently used entries until the total is within maxBytes. */
+  /** Past maxBytes, drop the least recently used entries until the total is within nine tenths of it. */
   evict(): void {
+    this.stats.scans++;
     let names: string[];
     try {
       names = readdirSync(this.entries);
@@ -166,9 +174,10 @@ export class ProgramCache {
       }
     }
     if (total > this.maxBytes) {
+      const low = Math.floor(this.maxBytes * LOW_WATER);
       files.sort((a, b) => a.mtime - b.mtime);
       for (const f of files) {
-        if (total <= this.maxBytes) break;
+        if (total <= low) break;
         try {
           unlinkSync(f.path);
           this.stats.evicted++;
