@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
 import { Datapath } from '../../src/control/datapath.js';
 import { codec, createMap, MapType } from '../../src/maps/index.js';
-import { corpus, frame, hex, recorded, root, tagOf } from './support.js';
+import { corpus, frame, hex, recorded, root, tagOf, tagVerdicts } from './support.js';
 
 const u32 = (v: number) => codec.u32.encode(v);
 
@@ -35,33 +35,7 @@ describe.each(['table', 'burst'] as const)('bpf_redirect (%s dispatch)', (dispat
     const eth0 = dp.addDevice({ name: 'eth0' });
     const eth1 = dp.addDevice({ name: 'eth1' });
     // by the tag's low two bits: 0 XDP_TX, 1 bpf_redirect to eth0 itself, 2 to eth1, 3 XDP_PASS
-    const prog = assemble(`
-      r2 = *(u32 *)(r1 + 0)
-      r3 = *(u32 *)(r1 + 4)
-      r4 = r2
-      r4 += 18
-      if r4 > r3 goto pass
-      r5 = *(u8 *)(r2 + 14)
-      r5 &= 3
-      if r5 == 0 goto tx
-      if r5 == 1 goto self
-      if r5 == 2 goto other
-    pass:
-      r0 = 2
-      exit
-    tx:
-      r0 = 3
-      exit
-    self:
-      r1 = ${eth0.ifindex}
-      r2 = 0
-      call 23
-      exit
-    other:
-      r1 = ${eth1.ifindex}
-      r2 = 0
-      call 23
-      exit`);
+    const prog = assemble(tagVerdicts(14, 18, eth0.ifindex, eth1.ifindex));
     eth0.attachXdp(await dp.loadInsns(prog));
     // runs of each kind, then alternating
     const tags = [1, 5, 9, 0, 4, 2, 6, 10, 3, 13, 8, 17, 12, 14, 21, 7, 25, 16, 29, 18, 20, 33];

@@ -38,3 +38,37 @@ export function frame(len: number, tag = 0): Uint8Array {
 }
 /** The tag frame() wrote (bytes 14..17). */
 export const tagOf = (f: Uint8Array): number => new DataView(f.buffer, f.byteOffset).getUint32(14, true);
+
+/**
+ * An XDP program (assembler text) acting on the low two bits of the byte at `at` of frames of at least
+ * `end` bytes: 0 XDP_TX, 1 bpf_redirect to ifindex `self`, 2 to `other`, 3 (and shorter frames) XDP_PASS.
+ */
+export function tagVerdicts(at: number, end: number, self: number, other: number): string {
+  return `
+      r2 = *(u32 *)(r1 + 0)
+      r3 = *(u32 *)(r1 + 4)
+      r4 = r2
+      r4 += ${end}
+      if r4 > r3 goto pass
+      r5 = *(u8 *)(r2 + ${at})
+      r5 &= 3
+      if r5 == 0 goto tx
+      if r5 == 1 goto self
+      if r5 == 2 goto other
+    pass:
+      r0 = 2
+      exit
+    tx:
+      r0 = 3
+      exit
+    self:
+      r1 = ${self}
+      r2 = 0
+      call 23
+      exit
+    other:
+      r1 = ${other}
+      r2 = 0
+      call 23
+      exit`;
+}

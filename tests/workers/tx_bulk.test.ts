@@ -13,7 +13,7 @@ import { Datapath } from '../../src/control/datapath.js';
 import type { Device } from '../../src/control/device.js';
 import { codec, createMap, MapType } from '../../src/maps/index.js';
 import { eth, ipv4, udp4 } from '../net/support.js';
-import { frame, tagOf } from '../datapath/support.js';
+import { frame, tagOf, tagVerdicts } from '../datapath/support.js';
 
 const u32 = (v: number) => codec.u32.encode(v);
 
@@ -49,6 +49,21 @@ function frames(dp: Datapath, devs: Device[]): number {
   let n = x.dp_pool_free();
   for (const d of devs) for (let q = 0; q < d.queues; q++) n += d.rings(q).fill.available();
   return n;
+}
+
+const M0 = '02:00:00:00:01:00';
+
+/** eth0 (192.0.2.1/24, `queues` queues) forwarding to eth1 (198.51.100.1/24, a `ring`-entry TX ring), the next hop 198.51.100.2 known. */
+function router(dp: Datapath, queues: number, ring: number): { eth0: Device; eth1: Device } {
+  const eth0 = dp.addDevice({ name: 'eth0', mac: M0, queues, ringSize: 256, rss: false });
+  const eth1 = dp.addDevice({ name: 'eth1', mac: '02:00:00:00:01:01', queues: 1, ringSize: ring });
+  dp.ip('link set dev eth0 up');
+  dp.ip('link set dev eth1 up');
+  dp.ip('addr add 192.0.2.1/24 dev eth0');
+  dp.ip('addr add 198.51.100.1/24 dev eth1');
+  dp.sysctl('net.ipv4.conf.all.forwarding', 1);
+  dp.ip('neigh add 198.51.100.2 lladdr 02:00:00:00:03:02 dev eth1 nud permanent');
+  return { eth0, eth1 };
 }
 
 describe('transmit in bulk', () => {
@@ -112,16 +127,7 @@ describe('transmit in bulk', () => {
 
   it.each([0, 2])("the stack forwarding from both queues into a 64-entry TX ring (%i workers): eth1's tx_packets 64, tx_dropped 136, each forwarded frame once", async (workers) => {
     const dp = await make(workers);
-    const M0 = '02:00:00:00:01:00';
-    const M1 = '02:00:00:00:01:01';
-    const eth0 = dp.addDevice({ name: 'eth0', mac: M0, queues: 2, ringSize: 256, rss: false });
-    const eth1 = dp.addDevice({ name: 'eth1', mac: M1, queues: 1, ringSize: 64 });
-    dp.ip('link set dev eth0 up');
-    dp.ip('link set dev eth1 up');
-    dp.ip('addr add 192.0.2.1/24 dev eth0');
-    dp.ip('addr add 198.51.100.1/24 dev eth1');
-    dp.sysctl('net.ipv4.conf.all.forwarding', 1);
-    dp.ip('neigh add 198.51.100.2 lladdr 02:00:00:00:03:02 dev eth1 nud permanent');
+    const { eth0, eth1 } = router(dp, 2, 64);
     const before = frames(dp, [eth0, eth1]);
     const datagram = (q: number, i: number) =>
       eth({ dst: M0, src: '02:00:00:00:02:00', type: 0x0800 }, ipv4({ src: '192.0.2.2', dst: '198.51.100.2', proto: 17, id: q * 100 + i }, udp4('192.0.2.2', '198.51.100.2', 10000 + q * 100 + i, 53, new Uint8Array(18))));
@@ -151,45 +157,10 @@ describe('transmit in bulk', () => {
     // one transmit (netdev.ts netdev_xmit_pend). A worker gathers and holds the same way, and sends the
     // bulk its XDP_TX frames wait in first: the rings get the same order.
     const dp = await make(workers);
-    const M0 = '02:00:00:00:01:00';
-    const M1 = '02:00:00:00:01:01';
-    const eth0 = dp.addDevice({ name: 'eth0', mac: M0, queues: 1, ringSize: 256, rss: false });
-    const eth1 = dp.addDevice({ name: 'eth1', mac: M1, queues: 1, ringSize: 256 });
-    dp.ip('link set dev eth0 up');
-    dp.ip('link set dev eth1 up');
-    dp.ip('addr add 192.0.2.1/24 dev eth0');
-    dp.ip('addr add 198.51.100.1/24 dev eth1');
-    dp.sysctl('net.ipv4.conf.all.forwarding', 1);
-    dp.ip('neigh add 198.51.100.2 lladdr 02:00:00:00:03:02 dev eth1 nud permanent');
+    const { eth0, eth1 } = router(dp, 1, 256);
     const before = frames(dp, [eth0, eth1]);
     // by the IP id's low two bits (byte 19): 0 XDP_TX, 1 bpf_redirect to eth0 itself, 2 to eth1, 3 XDP_PASS
-    const prog = assemble(`
-      r2 = *(u32 *)(r1 + 0)
-      r3 = *(u32 *)(r1 + 4)
-      r4 = r2
-      r4 += 20
-      if r4 > r3 goto pass
-      r5 = *(u8 *)(r2 + 19)
-      r5 &= 3
-      if r5 == 0 goto tx
-      if r5 == 1 goto self
-      if r5 == 2 goto other
-    pass:
-      r0 = 2
-      exit
-    tx:
-      r0 = 3
-      exit
-    self:
-      r1 = ${eth0.ifindex}
-      r2 = 0
-      call 23
-      exit
-    other:
-      r1 = ${eth1.ifindex}
-      r2 = 0
-      call 23
-      exit`);
+    const prog = assemble(tagVerdicts(19, 20, eth0.ifindex, eth1.ifindex));
     eth0.attachXdp(await dp.loadInsns(prog, { verify: false, checked: false }));
     const datagram = (id: number) =>
       eth({ dst: M0, src: '02:00:00:00:02:00', type: 0x0800 }, ipv4({ src: '192.0.2.2', dst: '198.51.100.2', proto: 17, id }, udp4('192.0.2.2', '198.51.100.2', 10000 + id, 53, new Uint8Array(18))));
