@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSy
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { defaultCacheDir } from '../src/cache/program_cache.js';
 import { globalFuncs, verifierProgType } from '../src/control/datapath.js';
 import { resolveKfuncs } from '../src/control/kfunc_calls.js';
 import { configureObject, parseObject, resolveKconfig, tpBtfTarget, unsupportedProgram, type MapSpec, type ObjectConfig, type ObjectSpec, type ProgramSpec } from '../src/elf/index.js';
@@ -90,17 +91,26 @@ export function kernelMethod(): { ok: true; tool: string; note: string } | { ok:
 
 let toolPath: string | null | undefined;
 
-/** bench/kernel_verify.c, compiled once per source version into the temporary directory. */
+/**
+ * bench/kernel_verify.c, compiled once per source version into wxdp's cache directory (beside the program
+ * cache's entries: nothing is left in the temporary directory), or the temporary one when that is not
+ * writable.
+ */
 function kernelVerifyTool(): string | null {
   if (toolPath !== undefined) return toolPath;
   toolPath = null;
   const src = join(projectRoot(), 'bench', 'kernel_verify.c');
   if (!existsSync(src)) return null;
   const hash = createHash('sha256').update(readFileSync(src)).digest('hex').slice(0, 16);
-  const dir = join(tmpdir(), `wxdp-kernel-verify-${hash}`);
+  let dir = join(defaultCacheDir(), 'tools', `kernel_verify-${hash}`);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch {
+    dir = join(tmpdir(), `wxdp-kernel-verify-${hash}`);
+    mkdirSync(dir, { recursive: true });
+  }
   const bin = join(dir, 'kernel_verify');
   if (existsSync(bin)) return (toolPath = bin);
-  mkdirSync(dir, { recursive: true });
   const tmp = `${bin}.${process.pid}`;
   const r = spawnSync('cc', ['-O2', '-o', tmp, src, '-lbpf'], { encoding: 'utf8' });
   if (r.status !== 0) return null;
