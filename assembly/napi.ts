@@ -319,9 +319,14 @@ function redirFlush(): void {
  * target here: -EBADRQC, as the kernel's default case).
  */
 function redirect(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, opts: u32): i32 {
+  if (meta == 0 && redirGatherOn() && load<u32>(CTX_BASE + CTX_REDIRECT_MAP) == 0 && redirGather(q, qi, data, len, load<u32>(CTX_BASE + CTX_REDIRECT_IFINDEX))) return 0;
+  return redirectNow(q, dev, qi, data, len, meta, opts);
+}
+
+/** redirect without gathering: what was gathered goes first, then the frame to its target. */
+function redirectNow(q: u32, dev: u32, qi: u32, data: u32, len: u32, meta: u32, opts: u32): i32 {
   const map = load<u32>(CTX_BASE + CTX_REDIRECT_MAP);
   const key = load<u32>(CTX_BASE + CTX_REDIRECT_IFINDEX);
-  if (map == 0 && meta == 0 && redirGatherOn() && redirGather(q, qi, data, len, key)) return 0;
   redirSettle();
   const err = redirectTo(q, dev, qi, data, len, meta, opts);
   if (tpOn(err < 0 ? TP_XDP_REDIRECT_ERR : TP_XDP_REDIRECT)) tpXdpRedirect(dev, load<u32>(dev + DEV_PROG), err < 0 ? 0 : redirectTarget(map, key), err, map, map == 0 ? 0 : load<u32>(map, MAP_TYPE), map == 0 ? 0 : load<u32>(map, MAP_ID), key);
@@ -550,7 +555,7 @@ export function cpumap_poll(cpu: u32, budget: u32): u32 {
     if (tpOn(TP_XDP_BULK_TX)) tpXdpTxFrame(dev, sent);
   } else if (act == XDP_REDIRECT) {
     count(q, QSTAT_XDP_REDIRECT, 1);
-    if (!gather || meta != 0 || load<u32>(CTX_BASE + CTX_REDIRECT_MAP) != 0 || !redirGather(q, qi, data, len, load<u32>(CTX_BASE + CTX_REDIRECT_IFINDEX))) redirect(q, dev, qi, data, len, meta, hops);
+    if (!gather || meta != 0 || load<u32>(CTX_BASE + CTX_REDIRECT_MAP) != 0 || !redirGather(q, qi, data, len, load<u32>(CTX_BASE + CTX_REDIRECT_IFINDEX))) redirectNow(q, dev, qi, data, len, meta, hops);
   } else {
     count(q, act == 0 ? QSTAT_XDP_ABORTED : QSTAT_XDP_INVALID, 1);
     countDrop(q, DROP_XDP_ABORTED);

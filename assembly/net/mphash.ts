@@ -36,6 +36,14 @@ const FK_ADDRS: u32 = 44;
   return netScratch() + SCR_FIB + 320;
 }
 
+/**
+ * A worker-scratch buffer (48 bytes, 8-aligned) for a message siphash() reads: free between calls (the
+ * multipath hash and the SYN cookie helpers, syncookies.ts, write their words there).
+ */
+@inline export function siphashBuf(): u32 {
+  return keyBuf();
+}
+
 /** SipHash-2-4 of `len` bytes (a multiple of 8 here) at `p`, keyed (k0, k1): the kernel's siphash(). */
 export function siphash(p: usize, len: u32, k0: u64, k1: u64): u64 {
   let v0: u64 = 0x736f6d6570736575 ^ k0;

@@ -19,6 +19,7 @@
 // (src/control/syncookies.ts: random at start, settable for tests). Static data: one secret for every worker.
 
 import { netNow, netRoot } from './core';
+import { siphash, siphashBuf } from './mphash';
 
 const COOKIEBITS: u32 = 24;
 const COOKIEMASK: u32 = (<u32>1 << COOKIEBITS) - 1;
@@ -42,53 +43,25 @@ export function syncookie_secret_addr(): u32 {
   return <u32>SECRET;
 }
 
-@inline function rotl(x: u64, b: u64): u64 {
-  return (x << b) | (x >> (64 - b));
-}
-
-/**
- * SipHash-2-4 (lib/siphash.c) of `n` little-endian words w0..w4 (a message of n * 8 bytes, so its last
- * block is the length alone), keyed with the siphash_key_t at `key`. Locals only: wasm globals would be
- * loads and stores at every step of the rounds.
- */
-function siphash(key: usize, n: i32, w0: u64, w1: u64, w2: u64, w3: u64, w4: u64): u64 {
-  const k0 = load<u64>(key);
-  const k1 = load<u64>(key + 8);
-  let v0: u64 = 0x736f6d6570736575 ^ k0;
-  let v1: u64 = 0x646f72616e646f6d ^ k1;
-  let v2: u64 = 0x6c7967656e657261 ^ k0;
-  let v3: u64 = 0x7465646279746573 ^ k1;
-  for (let i = 0; i <= n; i++) {
-    const m: u64 = i == n ? <u64>(n << 3) << 56 : i == 0 ? w0 : i == 1 ? w1 : i == 2 ? w2 : i == 3 ? w3 : w4;
-    v3 ^= m;
-    for (let r = 0; r < 2; r++) {
-      v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);
-      v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;
-      v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;
-      v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);
-    }
-    v0 ^= m;
-  }
-  v2 ^= 0xff;
-  for (let r = 0; r < 4; r++) {
-    v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);
-    v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;
-    v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;
-    v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);
-  }
-  return v0 ^ v1 ^ v2 ^ v3;
-}
-
 /** cookie_hash (IPv4): siphash_4u32(saddr, daddr, sport << 16 | dport, count) keyed with secret c. */
 function hash4(iph: u32, th: u32, count: u32, c: u32): u32 {
-  const ports = (<u32>load<u16>(th) << 16) | <u32>load<u16>(th + 2);
-  return <u32>siphash(SECRET + (c << 4), 2, <u64>load<u32>(iph + 12) | (<u64>load<u32>(iph + 16) << 32), <u64>ports | (<u64>count << 32), 0, 0, 0);
+  const m = siphashBuf();
+  store<u64>(m, load<u64>(iph + 12)); // saddr, daddr
+  store<u32>(m + 8, (<u32>load<u16>(th) << 16) | <u32>load<u16>(th + 2));
+  store<u32>(m + 12, count);
+  const key = SECRET + (c << 4);
+  return <u32>siphash(m, 16, load<u64>(key), load<u64>(key + 8));
 }
 
 /** cookie_hash (IPv6): siphash of { saddr, daddr, count, sport, dport } (40 bytes) keyed with secret c. */
 function hash6(iph: u32, th: u32, count: u32, c: u32): u32 {
-  const last = <u64>count | (<u64>load<u16>(th) << 32) | (<u64>load<u16>(th + 2) << 48);
-  return <u32>siphash(SECRET + 32 + (c << 4), 5, load<u64>(iph + 8), load<u64>(iph + 16), load<u64>(iph + 24), load<u64>(iph + 32), last);
+  const m = siphashBuf();
+  for (let i: u32 = 0; i < 32; i += 8) store<u64>(m + i, load<u64>(iph + 8 + i)); // saddr, daddr
+  store<u32>(m + 32, count);
+  store<u16>(m + 36, load<u16>(th));
+  store<u16>(m + 38, load<u16>(th + 2));
+  const key = SECRET + 32 + (c << 4);
+  return <u32>siphash(m, 40, load<u64>(key), load<u64>(key + 8));
 }
 
 @inline function hashOf(v6: bool, iph: u32, th: u32, count: u32, c: u32): u32 {

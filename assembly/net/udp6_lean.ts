@@ -59,7 +59,7 @@ import {
 import { addrHash6, hash2Of4, hash2OfWord6, matches6, udpEhash6f, udpFhash6 } from './sock_lookup';
 import { skLookupAttached } from './sk_prog';
 import {
-  LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_SAME, LB_SLOT, LB_SOCK, LB_UDP, SOCKS_DEEP, ftClear, ftSlot, lbA, lbList, lbLookedSet, lbSame, lbSink, staged,
+  LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_SAME, LB_SLOT, LB_SOCK, LB_UDP, SOCKS_DEEP, ftClear, ftSlot, headLines, lbA, lbList, lbLookedSet, lbSame, lbSink, staged,
 } from './udp_lean';
 
 const ETH_P_IPV6_LE: u16 = 0xdd86; // 0x86dd as the two bytes load<u16> reads
@@ -297,12 +297,7 @@ function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2
     lbSink(s);
     return;
   }
-  if (deep && heads != 0) {
-    for (let j: u32 = 0; j < m; j++) {
-      const a = load<u32>(A + (load<u32>(L + (j << 2)) << 2));
-      if (staged(a, LB_HEAD)) s += load<u32>(a & ~3);
-    }
-  }
+  if (deep && heads != 0) s += headLines(A, L, m);
   // the heads in no group: do they take the datagram at all (compute_score ≥ 0), and what decides among them
   if (heads != 0) for (let j: u32 = 0; j < m; j++) {
     const i = load<u32>(L + (j << 2));

@@ -257,6 +257,19 @@ const K_LIST: u32 = 1024;
   return <u32>bswap<u16>(<u16>pp);
 }
 
+/**
+ * The first word of each head record the `m` frames listed at `L` were staged with (stage words at `A`):
+ * their lines asked for in a pass of their own, the sum for lbSink.
+ */
+@inline export function headLines(A: u32, L: u32, m: u32): u32 {
+  let s: u32 = 0;
+  for (let j: u32 = 0; j < m; j++) {
+    const a = load<u32>(A + (load<u32>(L + (j << 2)) << 2));
+    if (staged(a, LB_HEAD)) s += load<u32>(a & ~3);
+  }
+  return s;
+}
+
 /** A frame's stage word `a` is a record or group address tagged `tag` (not a marker below 16). */
 @inline export function staged(a: u32, tag: u32): bool {
   return a >= 16 && (a & 3) == tag;
@@ -465,12 +478,7 @@ function udp4Lookup(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, h2: u3
     lbSink(s);
     return;
   }
-  if (deep && heads != 0) {
-    for (let j: u32 = 0; j < m; j++) {
-      const a = load<u32>(A + (load<u32>(L + (j << 2)) << 2));
-      if (staged(a, LB_HEAD)) s += load<u32>(a & ~3);
-    }
-  }
+  if (deep && heads != 0) s += headLines(A, L, m);
   // the heads in no group: do they take the datagram at all (compute_score ≥ 1), and are they alone
   if (heads != 0) for (let j: u32 = 0; j < m; j++) {
     const i = load<u32>(L + (j << 2));
