@@ -27,20 +27,28 @@
 // one freed after a grace period), a new node or subtree is written whole before the one store that
 // links it, and an unlinked node goes back on the free list only once every worker has passed a
 // quiescent point (net/reclaim.ts rc_stamp / rc_passed: the kernel's kfree_rcu). The pool keeps
-// spare nodes beyond 2 × max_entries - 1 for what waits there (poolNodes).
+// spare nodes beyond 2 × max_entries - 1 for what waits there (poolNodes), and when those are all
+// waiting too — two workers' programs replacing entries a burst at a time retire more nodes between two
+// quiescent points than any fixed spare holds — it grows by a chunk from the arena, as the kernel's
+// allocator takes memory per update instead of failing: no update waits for a grace period and none
+// meets -ENOMEM while memory lasts (growthMax bounds what a stuck worker can make it take). Chunks stay
+// with the trie (on its free list) until clear or free.
 //
-//   header +56 u32 retired   nodes unlinked since the last stamp (through child 0)
-//   MAP_DATA + stack: +0 u32 retired, waiting for grace period +4 | +4 u32 that grace period (rc_stamp)
+//   header +56 u32 retired   the oldest node waiting for its grace period (a queue through each node's
+//                            retired link; beside the link, the grace period: rc_stamp when unlinked)
+//   MAP_DATA + stack: +0 u32 the newest retired node (the queue's tail)
+//                     +4 u32 grown chunks (list: chunk +0 next, +4 its size in bytes, nodes from +8)
+//                     +8 u32 nodes in them
 
 import { MAP_COUNT, MAP_DATA, MAP_MAX_ENTRIES, MAP_VALUE_SIZE } from '../abi';
-import { allocMap } from './arena';
+import { allocMap, arena_alloc, arena_free } from './arena';
 import {
   accessFlagsOk, BPF_EXIST, BPF_F_ACCESS_MASK, BPF_F_NO_PREALLOC, BPF_F_NUMA_NODE, BPF_NOEXIST, EEXIST, EINVAL, ENOENT,
   ENOMEM, ENOSPC, round8,
 } from './uapi';
 import { copyBytes } from '../bytes';
 import { mapWriterLock, mapWriterUnlock } from './map_lock';
-import { rc_passed, rc_reclaim, rc_stamp } from '../net/reclaim';
+import { rc_passed, rc_reclaim, rc_stamp, rc_synchronize } from '../net/reclaim';
 import { netLockId } from '../net/lock';
 
 // Exported for the JIT, which inlines lookups on 4- and 16-byte keys (src/jit/index.ts trieMapsOf).
@@ -54,10 +62,12 @@ const LPM_MAX_PREFIXLEN: u32 = 44;
 const LPM_VALUE_OFF = MAPS_LPM_VALUE_OFF;
 const LPM_STACK: u32 = 52;
 const LPM_RETIRED: u32 = 56;
-/** The waiting block after the node stack: nodes waiting for a grace period, and its number. */
-const W_NODES: u32 = 0;
-const W_STAMP: u32 = 4;
-const W_SIZE: u32 = 8;
+/** The waiting block after the node stack: the retired queue's tail, the grown chunks. */
+const W_TAIL: u32 = 0;
+const W_CHUNKS: u32 = 4;
+const W_GROWN: u32 = 8;
+const W_SIZE: u32 = 16;
+const CHUNK_HEAD: u32 = 8;
 
 export const MAPS_LPM_NODE_FLAGS: u32 = 8;
 export const MAPS_LPM_NODE_PREFIXLEN: u32 = 12;
@@ -113,6 +123,21 @@ export function trieCreate(type: u32, keySize: u32, valueSize: u32, maxEntries: 
  */
 @inline function poolNodes(maxEntries: u32): u64 {
   return <u64>maxEntries * 2 - 1 + 16 + (maxEntries >> 3);
+}
+
+/** Nodes a chunk adds when the pool grows: the spare poolNodes keeps. */
+@inline function growthNodes(maxEntries: u32): u32 {
+  return 16 + (maxEntries >> 3);
+}
+
+/** At most this many nodes in chunks: four pools' worth waiting at once means a worker has stopped passing quiescent points. */
+@inline function growthMax(maxEntries: u32): u64 {
+  return poolNodes(maxEntries) * 4;
+}
+
+/** A node's bytes. */
+@inline function nodeBytes(m: u32): u32 {
+  return load<u32>(m, LPM_VALUE_OFF) + round8(load<u32>(m, MAP_VALUE_SIZE));
 }
 
 /** The waiting block (after the node stack). */
@@ -245,6 +270,7 @@ function nodeAlloc(m: u32): u32 {
     // the free list is empty: what waits for its grace period may be over (reclaim.ts's turn first)
     retiredRelease(m, true);
     n = load<u32>(m, LPM_FREE);
+    if (n == 0 && grow(m)) n = load<u32>(m, LPM_FREE);
   }
   if (n != 0) {
     store<u32>(m, load<u32>(n, N_CHILD0), LPM_FREE);
@@ -255,47 +281,87 @@ function nodeAlloc(m: u32): u32 {
   return n;
 }
 
+/**
+ * Every node of the pool waits for a grace period (checkAdd keeps the entries within max_entries, and
+ * 2 × max_entries - 1 nodes hold them): a chunk of growthNodes more from the arena onto the free list.
+ * False when the trie has grown by growthMax already or the arena cannot give it.
+ */
+function grow(m: u32): bool {
+  if (load<u32>(m, LPM_RETIRED) == 0) return false;
+  const w = waiting(m);
+  const maxEntries = load<u32>(m, MAP_MAX_ENTRIES);
+  const k = growthNodes(maxEntries);
+  const grown = load<u32>(w, W_GROWN);
+  if (<u64>grown + k > growthMax(maxEntries)) return false;
+  const ns = nodeBytes(m);
+  const bytes = <u64>CHUNK_HEAD + <u64>k * ns;
+  if (bytes >= 0x1_0000_0000) return false;
+  const c = arena_alloc(<u32>bytes, 8);
+  if (c == 0) return false;
+  store<u32>(c, load<u32>(w, W_CHUNKS));
+  store<u32>(c, <u32>bytes, 4);
+  store<u32>(w, c, W_CHUNKS);
+  store<u32>(w, grown + k, W_GROWN);
+  for (let i: u32 = 0; i < k; i++) nodeFree(m, c + CHUNK_HEAD + i * ns);
+  return true;
+}
+
+/** The grown chunks back to the arena (clear and free: no reader is on the trie). */
+export function trieFreeChunks(m: u32): void {
+  const w = waiting(m);
+  let c = load<u32>(w, W_CHUNKS);
+  while (c != 0) {
+    const next = load<u32>(c);
+    arena_free(c, load<u32>(c, 4));
+    c = next;
+  }
+  store<u32>(w, 0, W_CHUNKS);
+  store<u32>(w, 0, W_GROWN);
+}
+
 /** A node no reader can reach yet (never linked): straight back on the free list. */
 function nodeFree(m: u32, n: u32): void {
   store<u32>(n, load<u32>(m, LPM_FREE), N_CHILD0);
   store<u32>(m, n, LPM_FREE);
 }
 
-/** The retired link's place in a node (after its data): no reader reads it. */
+/** The retired link's place in a node (after its data): no reader reads it. The grace period it waits for follows it. */
 @inline function retiredLink(m: u32, n: u32): u32 {
   return n + load<u32>(m, LPM_VALUE_OFF) - 8;
 }
 
 /**
  * An unlinked node: readers may still be on it (its words keep reading as they did: children, flags,
- * prefix, data and value), so it waits on the retired list for a grace period.
+ * prefix, data and value), so it joins the retired queue's tail with the grace period it waits for
+ * (call_rcu: each node its own, so what a burst retires is reused as soon as its readers have passed,
+ * not behind a batch that started waiting earlier).
  */
 function nodeRetire(m: u32, n: u32): void {
-  store<u32>(retiredLink(m, n), load<u32>(m, LPM_RETIRED));
-  store<u32>(m, n, LPM_RETIRED);
+  const link = retiredLink(m, n);
+  store<u32>(link, 0);
+  store<u32>(link, rc_stamp(), 4);
+  const w = waiting(m);
+  const tail = load<u32>(w, W_TAIL);
+  if (tail == 0) store<u32>(m, n, LPM_RETIRED);
+  else store<u32>(retiredLink(m, tail), n);
+  store<u32>(w, n, W_TAIL);
 }
 
 /**
- * The waiting nodes whose grace period is over go back on the free list; the retired ones start waiting
- * (stamped) when none are. `reclaim`: run reclaim.ts's turn first (the grace period may close now).
+ * The retired nodes whose grace period is over go back on the free list, oldest first. `reclaim`: run
+ * reclaim.ts's turn first (the grace period may close, or the next one start, now).
  */
 function retiredRelease(m: u32, reclaim: bool): void {
-  const w = waiting(m);
-  if (load<u32>(w, W_NODES) == 0 && load<u32>(m, LPM_RETIRED) != 0) {
-    store<u32>(w, load<u32>(m, LPM_RETIRED), W_NODES);
-    store<u32>(m, 0, LPM_RETIRED);
-    store<u32>(w, rc_stamp(), W_STAMP);
-  }
-  let n = load<u32>(w, W_NODES);
+  let n = load<u32>(m, LPM_RETIRED);
   if (n == 0) return;
   if (reclaim) rc_reclaim();
-  if (!rc_passed(load<u32>(w, W_STAMP))) return;
-  store<u32>(w, 0, W_NODES);
-  while (n != 0) {
+  while (n != 0 && rc_passed(load<u32>(retiredLink(m, n), 4))) {
     const next = load<u32>(retiredLink(m, n));
     nodeFree(m, n);
     n = next;
   }
+  store<u32>(m, n, LPM_RETIRED);
+  if (n == 0) store<u32>(waiting(m), 0, W_TAIL);
 }
 
 /** A node holding `key` and `value`, children empty (0: the pool is exhausted). */
@@ -308,44 +374,33 @@ function nodeFromKey(m: u32, key: u32, value: u32): u32 {
   return n;
 }
 
-/** Rounds of reclaim.ts's turn the control plane spends waiting for a grace period (a few seconds at most on a quiet machine,
- * it ends as soon as the workers pass: with workers descheduled on a loaded box 2^22 rounds ran out and the update met ENOMEM). */
-const WAIT_SPINS: u32 = 1 << 24;
-
-/**
- * The control plane (the main thread of the shared build) about to update: when fewer than two nodes
- * are free and some wait for their grace period, it waits for it first, without the writer lock (the
- * syscall path may sleep: synchronize_rcu; a worker's program may not, and gets -ENOMEM instead when the
- * spare nodes are all waiting). Bounded: a worker held or stuck leaves the update to fail.
- */
-function waitForNodes(m: u32): void {
-  if (!ASC_FEATURE_THREADS || netLockId() != 1) return;
-  for (let round = 0; round < 3; round++) {
-    const f = load<u32>(m, LPM_FREE); // a hint, read without the lock
-    if (f != 0 && load<u32>(f, N_CHILD0) != 0) return;
-    const w = waiting(m);
-    if (load<u32>(w, W_NODES) == 0) {
-      if (load<u32>(m, LPM_RETIRED) == 0) return; // nothing waits: the trie is simply full
-      mapWriterLock(m);
-      retiredRelease(m, false);
-      mapWriterUnlock(m);
-    }
-    const stamp = load<u32>(w, W_STAMP);
-    for (let i: u32 = 0; i < WAIT_SPINS && !rc_passed(stamp); i++) rc_reclaim();
-    mapWriterLock(m);
-    retiredRelease(m, false);
-    mapWriterUnlock(m);
-  }
-}
+/** The control plane's longest wait for a grace period, per round (ms; it ends as soon as the workers pass). */
+const WAIT_MS: u32 = 1000;
 
 /** trie_update_elem(): insert or replace the exact prefix, under the map's writer lock. */
 export function trieUpdate(m: u32, key: u32, value: u32, flags: u64): i32 {
   if (flags > BPF_EXIST) return -EINVAL;
   if (load<u32>(key) > load<u32>(m, LPM_MAX_PREFIXLEN)) return -EINVAL;
-  waitForNodes(m);
   mapWriterLock(m);
-  const r = update(m, key, value, flags);
-  retiredRelease(m, false);
+  let r = update(m, key, value, flags);
+  // The control plane (the main thread of the shared build) may sleep, as the syscall path may
+  // (synchronize_rcu): when the pool has grown as far as it may and every spare node waits, it waits for
+  // the oldest one's grace period without the lock and tries again, the lock then held from the release
+  // to the update (the workers' programs would take the nodes first). A worker's program may not wait:
+  // -ENOMEM. Bounded: a worker held or stuck leaves the update to fail.
+  if (ASC_FEATURE_THREADS && r == -ENOMEM && netLockId() == 1) {
+    for (let round = 0; round < 3 && r == -ENOMEM; round++) {
+      const oldest = load<u32>(m, LPM_RETIRED);
+      if (oldest == 0) break;
+      const stamp = load<u32>(retiredLink(m, oldest), 4);
+      mapWriterUnlock(m);
+      rc_synchronize(stamp, WAIT_MS);
+      mapWriterLock(m);
+      retiredRelease(m, false);
+      r = update(m, key, value, flags);
+    }
+  }
+  retiredRelease(m, true);
   mapWriterUnlock(m);
   return r;
 }
@@ -435,7 +490,7 @@ export function trieDelete(m: u32, key: u32): i32 {
   if (load<u32>(key) > load<u32>(m, LPM_MAX_PREFIXLEN)) return -EINVAL;
   mapWriterLock(m);
   const r = remove(m, key);
-  retiredRelease(m, false);
+  retiredRelease(m, true);
   mapWriterUnlock(m);
   return r;
 }
@@ -551,8 +606,9 @@ export function trieClear(m: u32): void {
   const nodes = poolNodes(load<u32>(m, MAP_MAX_ENTRIES));
   const first = load<u32>(m, MAP_DATA) + stackSize;
   mapWriterLock(m);
+  trieFreeChunks(m);
   store<u32>(m, 0, LPM_RETIRED);
-  store<u32>(first - W_SIZE, 0, W_NODES);
+  store<u32>(first - W_SIZE, 0, W_TAIL);
   let n = first;
   for (let i: u64 = 1; i < nodes; i++) {
     store<u32>(n, n + nodeSize, N_CHILD0);

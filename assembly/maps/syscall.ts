@@ -12,7 +12,7 @@ import { arrayCreate, arrayDelete, arrayElem, arrayGetNextKey, arrayUpdate } fro
 import { devmapClear, devmapCreate, devmapDeleteAny, devmapHashGetNextKey, devmapLookup, devmapUpdateAny } from './devmap';
 import { fdArrayClear, fdArrayCreate, fdArrayDelete, fdArrayLookup, fdArrayUpdate } from './fd_array';
 import { htabClear, htabCreate, htabDelete, htabGetNextKey, htabLookupSys, htabUpdate } from './hash';
-import { trieClear, trieCreate, trieDelete, trieGetNextKey, trieLookup, trieUpdate } from './lpm_trie';
+import { trieClear, trieCreate, trieDelete, trieFreeChunks, trieGetNextKey, trieLookup, trieUpdate } from './lpm_trie';
 import { queueStackClear, queueStackCreate, queueStackGet, queueStackPush } from './queue_stack';
 import { ringbufCreate } from './ringbuf';
 import { isMapInMap, mapInMapFreeMeta, mapInMapArrayClear, mapInMapDelete, mapInMapUpdate } from './map_in_map';
@@ -280,6 +280,9 @@ export function map_free(map: u32): i32 {
       break;
     case BPF_MAP_TYPE_CPUMAP:
       cpumapClear(map);
+      break;
+    case BPF_MAP_TYPE_LPM_TRIE:
+      trieFreeChunks(map);
       break;
   }
   store<u32>(map, 0, MAP_ALLOC_SIZE);

@@ -306,6 +306,10 @@ function graceOver(s: u32): bool {
 export function rc_reclaim(): u32 {
   const s = state();
   if (s == 0) return 0;
+  // a grace period pending and not over yet: nothing to do, and nothing taken. Read without the lock
+  // (a hint: a caller that waits for a grace period calls this in a loop, and taking the lock each
+  // time would starve the workers that need it on their way to their quiescent point)
+  if (load<u32>(s + RS_SNAPPED) != 0 && !graceOver(s)) return load<u32>(s + RS_RETIRED);
   spinLock(s + RS_LOCK);
   const r = rcReclaim(s);
   spinUnlock(s + RS_LOCK);
@@ -369,6 +373,37 @@ export function rc_passed(stamp: u32): bool {
   const s = state();
   if (s == 0) return true;
   return <i32>((stamp - load<u32>(s + RS_DONE)) << 8) <= 0;
+}
+
+/** How long rc_synchronize sleeps between looks (µs), and how many of those make a millisecond. */
+const SYNC_NAP_US: u32 = 100;
+const SYNC_NAPS_PER_MS: u32 = 10;
+
+/**
+ * The host's sleep (src/runtime/fastpath.ts, worker_thread.ts: Atomics.wait on a word nobody notifies),
+ * not memory.atomic.wait32: V8 11.3's Liftoff (Node 20) loses the calling function's loop state across
+ * that instruction (a loop's bound read back as 0 after the first nap, so the wait ended at once; checked
+ * apart from this module with --liftoff-only, and TurboFan keeps it). Only the shared build imports it.
+ */
+// @ts-ignore: decorator
+@external("env", "nap")
+declare function hostNap(us: u32): void;
+
+/**
+ * synchronize_rcu() for the control plane (the main thread of the shared build, which may sleep):
+ * waits until grace period `stamp` is over, sleeping SYNC_NAP_US between looks so the workers it waits
+ * for keep the cores, for at most `ms` milliseconds. True when it is over. Spinning instead left a
+ * descheduled worker's quiescent point hundreds of milliseconds away on a loaded 2-core box. At most
+ * 1000 s.
+ */
+export function rc_synchronize(stamp: u32, ms: u32): bool {
+  const naps: u32 = min(ms, 1_000_000) * SYNC_NAPS_PER_MS;
+  for (let i: u32 = 0; i <= naps; i++) {
+    rc_reclaim();
+    if (rc_passed(stamp)) return true;
+    if (ASC_FEATURE_THREADS) hostNap(SYNC_NAP_US);
+  }
+  return false;
 }
 
 /** Bytes the reclaimer took from the arena (slabs whole), and of those how many are free for reuse (for tests and stats). */

@@ -30,8 +30,9 @@ const SPIN = 64;
 const IDLE_MS = 1;
 const STATE = 0, WAKE = 1, ROUNDS = 2, FRAMES = 3, ACK = 4, FAULTS = 5, HOLD = 6, BENCH_WALL = 9, BENCH_CPU = 10;
 const table = new WebAssembly.Table({ element: 'anyfunc', initial: 1 });
+const napWord = new Int32Array(new SharedArrayBuffer(4));
 const fp = new WebAssembly.Instance(fastPath, {
-  env: { memory, table, abort: () => { throw new Error('fast path aborted'); } },
+  env: { memory, table, abort: () => { throw new Error('fast path aborted'); }, nap: (us) => Atomics.wait(napWord, 0, 0, us / 1000) },
 });
 const x = fp.exports;
 const ctl = new Int32Array(memory.buffer, control, 16);

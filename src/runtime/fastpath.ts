@@ -32,6 +32,18 @@ export function fastPathModule(shared: boolean): Promise<WebAssembly.Module> {
 /** @internal */
 export type FastPathExports = Record<string, WebAssembly.ExportValue>;
 
+/** A word nobody notifies: Atomics.wait on it is a sleep. */
+const napWord = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * The shared build's sleep (net/reclaim.ts hostNap: the control plane waiting for a grace period), `us`
+ * microseconds. Not the module's own memory.atomic.wait32: Node 20's Liftoff loses the caller's loop
+ * state across it.
+ */
+export function nap(us: number): void {
+  Atomics.wait(napWord, 0, 0, us / 1000);
+}
+
 export class FastPath {
   readonly memory: EngineMemory;
   /** @internal */
@@ -58,6 +70,7 @@ export class FastPath {
         abort: (_msg: number, _file: number, line: number, col: number) => {
           throw new WxdpError('RUN_HELPER', `fast path aborted at ${line}:${col}`);
         },
+        nap,
       },
     });
     return new FastPath(memory, instance, table);

@@ -176,6 +176,26 @@ describe('the LPM trie under two workers', () => {
     expect(keys).toEqual(Array.from({ length: 48 }, (_, x) => x).filter((x) => (x & 1) === 0));
     for (const x of keys) expect(new DataView(trie.lookup(key(32, 10, 0, x, 1))!.buffer).getUint8(0)).toBe(x);
   });
-});
 
+  it('replacements while no worker passes a quiescent point: the pool grows as the kernel allocates, then reuses what the grace period freed', async () => {
+    const dp = await Datapath.create({ workers: 2, umemFrames: 1024 });
+    open.push(dp);
+    // 8 entries: 2 × 8 - 1 nodes for the trie and 16 + 1 spare; every replacement retires a node
+    const trie = createMap(dp.fastPath, { name: 'small', type: MapType.LPM_TRIE, keySize: 8, valueSize: 16, maxEntries: 8, flags: NO_PREALLOC });
+    const k = key(24, 198, 51, 100);
+    dp.workers!.hold(); // held workers read nothing but pass no quiescent point: no grace period ends
+    // the kernel's trie_update_elem allocates a node per replacement and frees the old one after the
+    // grace period: none of these fails although none of the retired nodes can be reused yet
+    for (let gen = 0; gen < 100; gen++) trie.update(k, value(1, gen));
+    dp.workers!.release();
+    expect(new DataView(trie.lookup(key(32, 198, 51, 100, 7))!.buffer).getBigUint64(0, true)).toBe(1n | (99n << 8n));
+    // running workers pass quiescent points: thousands more replace and delete without running out
+    for (let gen = 100; gen < 5000; gen++) {
+      trie.update(k, value(1, gen));
+      if (gen % 7 === 0) trie.delete(k);
+    }
+    expect([...trie.keys()].length).toBe(1);
+    expect(new DataView(trie.lookup(key(32, 198, 51, 100, 7))!.buffer).getBigUint64(0, true)).toBe(1n | (4999n << 8n));
+  });
+});
 

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
 import { Datapath } from '../../src/control/datapath.js';
 import { WK } from '../../src/runtime/memory.js';
-import { fastPathModule } from '../../src/runtime/fastpath.js';
+import { fastPathModule, nap } from '../../src/runtime/fastpath.js';
 import { MIB_COUNT, NDROP_COUNT } from '../../src/runtime/net_abi.js';
 import { refusal } from './support.js';
 import { corpus, frame, tagOf } from '../datapath/support.js';
@@ -71,7 +71,7 @@ describe('workers', () => {
     const main = dp.fastPath.exports as unknown as LinkX;
     // a second instance over the same memory, as a worker thread makes one
     const table = new WebAssembly.Table({ element: 'anyfunc', initial: 1 });
-    const env = { memory: dp.memory.memory, table, abort: () => { throw new Error('abort'); } };
+    const env = { memory: dp.memory.memory, table, abort: () => { throw new Error('abort'); }, nap };
     const other = new WebAssembly.Instance(await fastPathModule(true), { env }).exports as unknown as LinkX;
     const size = main.LINK_KEYS_SIZE.value as number;
     const area = main.arena_alloc(size, 8);
