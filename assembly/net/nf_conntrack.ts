@@ -19,10 +19,19 @@
 //   +64 tuple[REPLY] | +104 u8 l4 state (TCP_CONNTRACK_*) | +108 mark | +112 4 × u64 packets / bytes
 //   (original, reply) | +144 TCP tracking (nf_conntrack_proto_tcp.ts CTT_*) | +208 u64 UDP stream time
 //   | +216 u32 masquerade oif | +220 flowtable entry (nf_flow_table.ts) | +224 u64 start (ms)
-//   | +232 u32 pool free-list link
+//   | +232 u32 pool free-list / retired-list link
 //
 // Concurrency: one table lock (a word in the root, ctLock) around every lookup, insert, state change and
 // delete — simpler than the kernel's per-bucket locks and RCU; a spin lock in the shared build (lock.ts).
+// Pointers live past the lock, as the kernel's references do: a packet's entry (NFS_CT) through its
+// hooks, and the entry a program holds from bpf_xdp_ct_lookup until bpf_ct_release. So a deleted entry
+// is not reused at once (the kernel's refcount keeps it until the last reference goes): it is retired,
+// and goes back to the free list once every worker has passed a quiescent point (between bursts: no
+// packet or program holds an entry there), as the flowtable's flows do: at the collector's turn (each
+// second) or when the free list runs dry, the retired entries start waiting for reclaim.ts's open grace
+// period (rc_stamp) as one batch, and the batch waiting before them is free once its own is over. The
+// pool holds CR_POOL_N = nf_conntrack_max + a spare quarter for what waits; the limit (CR_COUNT against
+// CR_MAX) counts live entries only, as the kernel's does.
 //
 // Reads: the packet at the hook (netfilter.ts hands the hook state), the sysctls. Sets: the entry,
 // NFS_CT / NFS_CTINFO, the nf_conntrack MIB counters. Next: back to netfilter.ts's hook loop.
@@ -30,6 +39,7 @@
 import { copyBytes, fillBytes } from '../bytes';
 import { arena_alloc } from '../maps/arena';
 import { atomicAdd64, spinLock, spinUnlock } from './lock';
+import { rc_passed, rc_reclaim, rc_stamp } from './reclaim';
 import { mibAdd, mibInc, netNow, netRoot, netScratch, sysctl } from './core';
 import {
   MIB_CT_CLASH_RESOLVE, MIB_CT_DROP, MIB_CT_EARLY_DROP, MIB_CT_ERROR, MIB_CT_FOUND, MIB_CT_INSERT, MIB_CT_INSERT_FAILED, MIB_CT_INVALID,
@@ -135,6 +145,10 @@ export const CR_NAT_COUNT: u32 = 64;
 export const CR_LAST_GC: u32 = 72; //  u64 ms of the last full collection
 export const CR_NEXT_GC: u32 = 80; //  u64 ms of the next one (gc_worker's next_run)
 export const CR_FT_GC: u32 = 88; //    u64 ms of the flowtable's last collection (each second)
+export const CR_RETIRED: u32 = 96; //  entries deleted since the last stamp (a list through CT_FREE_NEXT)
+export const CR_RETIRED_OLD: u32 = 100; // the batch waiting for grace period CR_RETIRED_STAMP
+export const CR_RETIRED_STAMP: u32 = 104;
+export const CR_POOL_N: u32 = 108; //  entries in the pool (CR_MAX and the spare)
 export const CR_SIZE: u32 = 128;
 
 /** The conntrack root, 0 until nf_ct_enable. */
@@ -195,7 +209,8 @@ export function nf_ct_enable(seed: u32): i32 {
   while (nb < sysctl(SYSCTL_NF_CONNTRACK_BUCKETS) && nb < 0x100000) nb <<= 1;
   const root = arena_alloc(CR_SIZE, 64);
   const table = arena_alloc(nb << 2, 64);
-  const pool = arena_alloc(max * CT_SIZE, CT_SIZE);
+  const poolN = poolEntries(max);
+  const pool = arena_alloc(poolN * CT_SIZE, CT_SIZE);
   const ring = arena_alloc(CTE_RING * CTE_SIZE, 64);
   if (root == 0 || table == 0 || pool == 0 || ring == 0 || max == 0) return -12;
   memory.fill(root, 0, CR_SIZE);
@@ -204,14 +219,15 @@ export function nf_ct_enable(seed: u32): i32 {
   store<u32>(root + CR_TABLE, table);
   store<u32>(root + CR_POOL, pool);
   store<u32>(root + CR_MAX, max);
+  store<u32>(root + CR_POOL_N, poolN);
   store<u32>(root + CR_SEED, seed);
   store<u32>(root + CR_NEXT_ID, 1);
   store<u32>(root + CR_EV_RING, ring);
   // the free list threads the pool in address order
-  for (let i: u32 = 0; i < max; i++) {
+  for (let i: u32 = 0; i < poolN; i++) {
     const e = pool + i * CT_SIZE;
     memory.fill(e, 0, CT_SIZE);
-    store<u32>(e + CT_FREE_NEXT, i + 1 < max ? e + CT_SIZE : 0);
+    store<u32>(e + CT_FREE_NEXT, i + 1 < poolN ? e + CT_SIZE : 0);
   }
   store<u32>(root + CR_FREE, pool);
   store<u64>(root + CR_LAST_GC, netNow());
@@ -394,20 +410,65 @@ function hashRemove(root: u32, e: u32, d: u32): void {
   }
 }
 
+/** The pool for a limit of `max`: a quarter more (and 64) for deleted entries waiting for their grace period. */
+@inline function poolEntries(max: u32): u32 {
+  return max + (max >> 2) + 64;
+}
+
 function ctAlloc(root: u32): u32 {
-  const e = load<u32>(root + CR_FREE);
-  if (e == 0) return 0;
+  let e = load<u32>(root + CR_FREE);
+  if (e == 0) {
+    // an early drop's victim waits for its grace period: reclaim.ts's turn may end it now
+    ctRetiredRelease(root);
+    e = load<u32>(root + CR_FREE);
+    if (e == 0) return 0;
+  }
   store<u32>(root + CR_FREE, load<u32>(e + CT_FREE_NEXT));
   memory.fill(e, 0, CT_SIZE);
   store<u32>(root + CR_COUNT, load<u32>(root + CR_COUNT) + 1);
   return e;
 }
 
+/**
+ * Out of the table's count at once (the limit counts live entries), onto the retired list: a packet or
+ * program may still hold it, and reads its words as they were (status: dying). Back on the free list
+ * after a grace period (ctRetiredRelease).
+ */
 function ctFree(root: u32, e: u32): void {
   store<u32>(e + CT_STATUS, IPS_DYING);
-  store<u32>(e + CT_FREE_NEXT, load<u32>(root + CR_FREE));
-  store<u32>(root + CR_FREE, e);
+  store<u32>(e + CT_FREE_NEXT, load<u32>(root + CR_RETIRED));
+  store<u32>(root + CR_RETIRED, e);
   store<u32>(root + CR_COUNT, load<u32>(root + CR_COUNT) - 1);
+}
+
+/** The waiting batch back on the free list once its grace period is over (under the lock). */
+function ctReleasePassed(root: u32): void {
+  let e = load<u32>(root + CR_RETIRED_OLD);
+  if (e == 0 || !rc_passed(load<u32>(root + CR_RETIRED_STAMP))) return;
+  store<u32>(root + CR_RETIRED_OLD, 0);
+  while (e != 0) {
+    const next = load<u32>(e + CT_FREE_NEXT);
+    store<u32>(e + CT_FREE_NEXT, load<u32>(root + CR_FREE));
+    store<u32>(root + CR_FREE, e);
+    e = next;
+  }
+}
+
+/**
+ * The collector's turn, or the free list ran dry (under the lock): the waiting batch is free if its grace
+ * period is over; the entries retired since start waiting for the open one (when no batch waits), which
+ * rc_reclaim closes. With no worker online that is at once.
+ */
+function ctRetiredRelease(root: u32): void {
+  ctReleasePassed(root);
+  if (load<u32>(root + CR_RETIRED_OLD) == 0 && load<u32>(root + CR_RETIRED) != 0) {
+    store<u32>(root + CR_RETIRED_OLD, load<u32>(root + CR_RETIRED));
+    store<u32>(root + CR_RETIRED, 0);
+    store<u32>(root + CR_RETIRED_STAMP, rc_stamp());
+  }
+  if (load<u32>(root + CR_RETIRED_OLD) == 0) return;
+  rc_reclaim();
+  ctReleasePassed(root);
 }
 
 /** nf_ct_delete under the lock: out of both chains, a destroy event, back to the pool. */
@@ -602,6 +663,10 @@ export function nf_ct_tick(now: u64): void {
   if (now - load<u64>(root + CR_FT_GC) >= 1000) {
     store<u64>(root + CR_FT_GC, now);
     nf_flow_gc();
+    // after the flowtable's: the entries its released flows held are retired by then
+    ctLock(root);
+    ctRetiredRelease(root);
+    ctUnlock(root);
   }
   if (<i64>(now - load<u64>(root + CR_NEXT_GC)) >= 0) nf_ct_gc();
 }
@@ -747,6 +812,8 @@ function initConntrack(root: u32, st: u32, t: u32): u32 {
   }
   const inv = TUPLE_INV();
   if (!invertTuple(inv, t)) return 0;
+  // deleted entries wait for their grace period: those past it first, before dropping a live one
+  if (load<u32>(root + CR_FREE) == 0) ctRetiredRelease(root);
   if (load<u32>(root + CR_COUNT) >= load<u32>(root + CR_MAX) || load<u32>(root + CR_FREE) == 0) {
     if (!earlyDrop(root, t)) {
       mibInc(MIB_CT_DROP);

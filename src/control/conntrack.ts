@@ -147,7 +147,7 @@ export class Conntrack {
     const v = this.dp.memory.view();
     const b = this.dp.memory.bytes();
     const pool = v.getUint32(root + this.g('CR_POOL'), true);
-    const max = v.getUint32(root + this.g('CR_MAX'), true);
+    const max = v.getUint32(root + this.g('CR_POOL_N'), true); // the whole pool: the limit's entries and the spare
     const size = this.g('CT_SIZE');
     const now = this.x.net_now();
     const out: CtEntry[] = [];
