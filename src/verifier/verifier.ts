@@ -2513,9 +2513,10 @@ function bpfSockAccessOk(off: number, size: number, common: boolean): boolean {
 }
 
 /**
- * A cheap hash that identical states share (the top frame's live registers), for the infinite-loop
- * check: numbers only (a BigInt converts to a double without allocating); equal hashes are then
- * compared exactly.
+ * A cheap hash that identical states share (the top frame's live registers: type, offset, known bits),
+ * for the infinite-loop check; equal hashes are then compared exactly. No bound is read: a BigInt's
+ * conversion to a number costs more than the rare exact comparison of states that differ only there,
+ * and each tnum's hash is computed once (registers and their tnums are shared between states).
  */
 function fingerprint(st: State, live: number): number {
   const f = st.cur;
@@ -2524,8 +2525,7 @@ function fingerprint(st: State, live: number): number {
     if (!(live & (1 << r))) continue;
     const g = f.regs[r]!;
     h = Math.imul(h ^ g.type, 0x9e3779b1) ^ g.off;
-    h = Math.imul(h ^ (Number(g.varOff.value) | 0), 0x85ebca6b) ^ (Number(g.varOff.mask) | 0);
-    h = Math.imul(h ^ (Number(g.umin) | 0), 0xc2b2ae35) ^ (Number(g.umax) | 0) ^ (Number(g.smin) | 0);
+    h = Math.imul(h ^ g.varOff.hash32(), 0x85ebca6b);
   }
   return h;
 }
