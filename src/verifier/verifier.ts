@@ -1339,7 +1339,7 @@ class Verifier {
       const spi = b >> 3;
       const end = Math.min(hi, (spi + 1) * 8);
       const s = frame.stack[spi]!;
-      const bytes = s.bytes.slice();
+      const bytes = copyBytes(s.bytes);
       // Writing any byte of a spilled register turns the slot into plain data.
       if (s.spill) for (let i = 0; i < 8; i++) if (bytes[i] === Byte.SPILL) bytes[i] = Byte.MISC;
       for (; b < end; b++) bytes[b & 7] = t;
@@ -1360,7 +1360,8 @@ class Verifier {
     if (aligned && value.isScalar && (fromReg || size === 8 || value.varOff.isConst)) {
       {
         const prev = frame.stack[spi]!;
-        const bytes = prev.spill ? prev.bytes.map((b) => (b === Byte.SPILL ? Byte.MISC : b)) : prev.bytes.slice();
+        const bytes = copyBytes(prev.bytes);
+        if (prev.spill) for (let i = 0; i < 8; i++) if (bytes[i] === Byte.SPILL) bytes[i] = Byte.MISC;
         for (let i = 0; i < size; i++) bytes[i] = Byte.SPILL;
         // save_register_state: the register is kept whole, a narrower spill too (a fill of its low bytes
         // truncates what it reads); a value wider than the store loses its link to the register.
@@ -2619,6 +2620,14 @@ function preciseSpill(slot: Slot): Slot {
 
 /** A slot's bytes all one kind, made once per kind (slots and their bytes are never changed in place). */
 const ALL_BYTES: readonly (readonly Byte[])[] = [Byte.INVALID, Byte.MISC, Byte.ZERO, Byte.SPILL, Byte.DYNPTR].map((b) => Object.freeze(new Array<Byte>(8).fill(b)));
+
+/**
+ * A slot's bytes as a new array to change: written out, because slice() and map() of the frozen shared
+ * arrays (ALL_BYTES) take V8's slow path (~10x a plain copy; a stack store's main cost).
+ */
+function copyBytes(b: readonly Byte[]): Byte[] {
+  return [b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, b[5]!, b[6]!, b[7]!];
+}
 
 /** `bytes`, or the shared array with the same contents when all eight are one kind. */
 function sharedBytes(bytes: Byte[]): readonly Byte[] {
