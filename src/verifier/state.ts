@@ -108,9 +108,11 @@ export class Frame {
 
   /** The slots holding a spilled register, lowest first (spillLo / spillHi as slot numbers). */
   spillSlots(out: number[]): number[] {
-    out.length = 0;
-    for (let m = this.spillLo; m; m &= m - 1) out.push(31 - Math.clz32(m & -m));
-    for (let m = this.spillHi; m; m &= m - 1) out.push(63 - Math.clz32(m & -m));
+    let n = 0;
+    for (let m = this.spillLo; m; m &= m - 1) out[n++] = 31 - Math.clz32(m & -m);
+    for (let m = this.spillHi; m; m &= m - 1) out[n++] = 63 - Math.clz32(m & -m);
+    // the length stored only when it changes (a builtin call)
+    if (out.length !== n) out.length = n;
     return out;
   }
 
@@ -191,24 +193,32 @@ export class History {
   }
 }
 
+/** A state's references when it holds none (shared: refs arrays are never changed in place). */
+const NO_REFS: readonly RefState[] = [];
+
 /** forEachReg's list of spill slots (reused: forEachReg does not nest). */
 const SPILLS: number[] = [];
 
 export class State {
   frames: Frame[];
-  refs: RefState[];
+  /**
+   * The references held. The array is shared with clones and never changed in place: an acquire or a
+   * release puts a new one in (st.refs = [...]), as do the RefState objects.
+   */
+  refs: readonly RefState[];
   /** The last checkpoint on this path. */
   cp: Checkpoint | null = null;
   /** Instructions executed since `cp`, for precision backtracking. */
-  hist = new History();
+  hist: History;
   /** Jump targets and stack accesses in `hist` (the length of the kernel's jmp_history). */
   histMarks = 0;
   /** Callback visits scheduled on this path (the kernel's callback_unroll_depth). */
   cbUnroll = 0;
 
-  constructor(frames: Frame[], refs: RefState[] = []) {
+  constructor(frames: Frame[], refs: readonly RefState[] = NO_REFS, hist = new History()) {
     this.frames = frames;
     this.refs = refs;
+    this.hist = hist;
   }
 
   get cur(): Frame {
@@ -217,12 +227,10 @@ export class State {
 
   /** A copy; `withHist` false for a checkpoint's snapshot, which starts no history of its own. */
   clone(withHist = true): State {
-    const s = new State(
-      this.frames.map((f) => f.clone()),
-      this.refs.slice(),
-    );
+    const frames: Frame[] = [];
+    for (let i = 0; i < this.frames.length; i++) frames.push(this.frames[i]!.clone());
+    const s = new State(frames, this.refs, withHist ? this.hist.fork() : new History());
     s.cp = this.cp;
-    s.hist = withHist ? this.hist.fork() : new History();
     s.histMarks = this.histMarks;
     s.cbUnroll = this.cbUnroll;
     return s;

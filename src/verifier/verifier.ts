@@ -597,7 +597,6 @@ class Verifier {
     const snap = st.clone(false);
     const cp: Checkpoint = { insn: pc, state: snap, branches: 1, parent: st.cp, hits: 0, misses: 0, hist: st.hist, fp: fpDone ? fpMemo : fingerprint(st, live[live.length - 1]!), failAt: -1, failOld: undefined };
     snap.cp = null;
-    snap.hist = new History();
     st.cp = cp;
     st.hist = new History();
     st.histMarks = 0;
@@ -619,7 +618,8 @@ class Verifier {
   private liveSlots(st: State, pc: number, out: { lo: number[]; hi: number[] }): void {
     const top = st.frames.length - 1;
     const sl = this.stackLive;
-    out.lo.length = out.hi.length = top + 1;
+    // set only when it changes (a length store is a builtin call; this runs at every prune point)
+    if (out.lo.length > top + 1) out.lo.length = out.hi.length = top + 1;
     for (let f = 0; f <= top; f++) {
       let lo = sl.liveLoAt(pc, top - f);
       let hi = sl.liveHiAt(pc, top - f);
@@ -637,16 +637,17 @@ class Verifier {
   private liveMasks(st: State, pc: number): number[] {
     // One array, refilled per prune point: statesEqual reads it during the comparisons only.
     const masks = this.liveBuf;
-    masks.length = 0;
-    for (let f = 0; f < st.frames.length; f++) {
+    const n = st.frames.length;
+    if (masks.length > n) masks.length = n;
+    for (let f = 0; f < n; f++) {
       const frame = st.frames[f]!;
-      if (f === st.frames.length - 1) masks.push(this.live[pc]!);
+      if (f === n - 1) masks[f] = this.live[pc]!;
       else {
         // A caller's registers as live before its call (frame_insn_idx is the callsite): those live when
         // the callee returns, r0 excepted, and the call's arguments. A subprogram's caller has r1-r5
         // cleared at the call, but a callback's (bpf_loop) keeps them: its count r1 is precise there.
         const call = st.frames[f + 1]!.callsite;
-        masks.push(frame && call >= 0 && call < this.live.length ? this.live[call]! : 0x3ff);
+        masks[f] = frame && call >= 0 && call < this.live.length ? this.live[call]! : 0x3ff;
       }
     }
     return masks;
@@ -1736,7 +1737,7 @@ class Verifier {
         // a reserved record is a reference, even when the reservation fails (the dynptr is then NULL)
         this.newDynptrArg(st, regno, DynptrType.RINGBUF, pc, () => {
           const ref = ++this.idGen;
-          st.refs.push({ id: ref, insn: pc });
+          st.refs = [...st.refs, { id: ref, insn: pc }];
           return ref;
         });
       }
@@ -1792,7 +1793,7 @@ class Verifier {
           // is_acquire_function: the socket found is a reference the program must release.
           r.id = ++this.idGen;
           r.refObjId = r.id;
-          st.refs.push({ id: r.id, insn: pc });
+          st.refs = [...st.refs, { id: r.id, insn: pc }];
         }
         regs[0] = r;
         break;
@@ -1805,7 +1806,7 @@ class Verifier {
         ++this.idGen;
         r.id = ++this.idGen;
         r.refObjId = r.id;
-        st.refs.push({ id: r.id, insn: pc });
+        st.refs = [...st.refs, { id: r.id, insn: pc }];
         regs[0] = r;
         break;
       }
@@ -1938,7 +1939,7 @@ class Verifier {
       // check_kfunc_call: the NULL-check id first, then acquire_reference's id replaces it
       r.id = ++this.idGen;
       r.refObjId = r.id;
-      st.refs.push({ id: r.id, insn: pc });
+      st.refs = [...st.refs, { id: r.id, insn: pc }];
       regs[0] = r;
     } else regs[0] = def.ret === 'kptr_or_null' ? this.kptrOrNull(def.retStruct ?? '') : Reg.unknown();
     return pc + 1;
