@@ -384,11 +384,21 @@ export class Reg {
     }
     // The numbers path has update64Bounds' narrowing without its single-value rule: a register the rule
     // makes constant in the first pass takes the BigInt path; the last pass's rule is applied after.
+    // syncInNumbers tests both in numbers when the tnum is within 32 bits; a wider one is tested here.
     const t = this.varOff;
-    const first = t.isConst || t.mask === U64_MAX ? undefined : this.singleValueIn(max(this.umin, t.value), min(this.umax, t.value | t.mask));
-    if (first === undefined && syncInNumbers(this)) {
-      this.singleValue();
-      return;
+    const wide = !t.isConst && t.mask !== U64_MAX && (t.value > U32_MAX || t.mask > U32_MAX);
+    if (!wide || this.singleValueIn(max(this.umin, t.value), min(this.umax, t.value | t.mask)) === undefined) {
+      const k = syncInNumbers(this, !wide);
+      if (k !== SYNC_BIGINT) {
+        if (k === SYNC_SINGLE_BIGINT) this.singleValue();
+        else if (k >= 0) {
+          // singleValue's ___mark_reg_known, the value found in numbers
+          const id = this.id;
+          this.setKnown(BigInt(k));
+          this.id = id;
+        }
+        return;
+      }
     }
     this.updateBounds();
     this.deduceBounds();
@@ -761,15 +771,40 @@ function singleValueIn32(v: number, m: number, lo: number, hi: number): number {
   return -1;
 }
 
-function syncInNumbers(r: Reg): boolean {
+/** syncInNumbers' answers besides a single value (>= 0): none, the BigInt path instead, singleValue() to run. */
+const SYNC_NONE = -1;
+const SYNC_BIGINT = -2;
+const SYNC_SINGLE_BIGINT = -3;
+
+/**
+ * Reg.singleValueIn for the tnum in W (VAL, MSK) within [lo, W[UMAX]] when its fast path applies: the
+ * tnum within 32 bits (high halves zero), lo (a number) not above its largest value. Else SYNC_BIGINT.
+ * umax only meets members (below 2^32) in comparisons, so one past 2^32 stands for any larger value.
+ */
+function singleValueInW(lo: number, hiHigh: number, hiLow: number): number {
+  if (W[VAL] !== 0 || W[MSK] !== 0) return SYNC_BIGINT;
+  const v = W[VAL + 1]!;
+  const m = W[MSK + 1]!;
+  const top = (v | m) >>> 0;
+  if (lo > top) return SYNC_BIGINT;
+  return singleValueIn32(v, m, lo, hiHigh ? TWO32 : hiLow);
+}
+
+/**
+ * sync()'s general path in numbers: SYNC_BIGINT when it must run in BigInt (nothing written), else the
+ * bounds written back and what the last pass's single-value rule gives (a value, SYNC_NONE, or
+ * SYNC_SINGLE_BIGINT for the caller to apply). `first`: test the first pass's rule here (the tnum is
+ * within 32 bits or constant or unknown; the caller tested a wider one).
+ */
+function syncInNumbers(r: Reg, first: boolean): number {
   const s32min = Number(r.s32min);
   const s32max = Number(r.s32max);
   const u32min = Number(r.u32min);
   const u32max = Number(r.u32max);
-  if (!(s32min >= -0x80000000 && s32min <= 0x7fffffff && s32max >= -0x80000000 && s32max <= 0x7fffffff)) return false;
-  if (!(u32min >= 0 && u32min <= 0xffffffff && u32max >= 0 && u32max <= 0xffffffff)) return false;
-  if (r.smin < S64_MIN || r.smax > S64_MAX || r.smax < S64_MIN || r.smin > S64_MAX) return false;
-  if (r.umin < 0n || r.umax > U64_MAX || r.umax < 0n || r.umin > U64_MAX) return false;
+  if (!(s32min >= -0x80000000 && s32min <= 0x7fffffff && s32max >= -0x80000000 && s32max <= 0x7fffffff)) return SYNC_BIGINT;
+  if (!(u32min >= 0 && u32min <= 0xffffffff && u32max >= 0 && u32max <= 0xffffffff)) return SYNC_BIGINT;
+  if (r.smin < S64_MIN || r.smax > S64_MAX || r.smax < S64_MIN || r.smin > S64_MAX) return SYNC_BIGINT;
+  if (r.umin < 0n || r.umax > U64_MAX || r.umax < 0n || r.umin > U64_MAX) return SYNC_BIGINT;
   N0[S32MIN] = N[S32MIN] = s32min;
   N0[S32MAX] = N[S32MAX] = s32max;
   N0[U32MIN] = N[U32MIN] = u32min;
@@ -780,9 +815,24 @@ function syncInNumbers(r: Reg): boolean {
   load64(r.umax, UMAX);
   load64(r.varOff.value, VAL);
   load64(r.varOff.mask, MSK);
-  W0.set(W.subarray(0, 12));
+  // (written out: subarray() allocates a view, the cost of the rest of this function)
+  for (let i = 0; i < 12; i++) W0[i] = W[i]!;
+  if (first) {
+    // The first pass's single-value rule (update64Bounds, after its narrowing): any value sends the
+    // register down the BigInt path. Not for a constant tnum nor an unknown one.
+    const mhi = W[MSK]!;
+    const mlo = W[MSK + 1]!;
+    if (!(mhi === 0 && mlo === 0) && !(mhi === 0xffffffff && mlo === 0xffffffff)) {
+      // [max(umin, value), min(umax, value | mask)]: with the tnum within 32 bits, a umin above 2^32 is above it
+      if (W[UMIN] !== 0) return SYNC_BIGINT;
+      const lo = Math.max(W[UMIN + 1]!, W[VAL + 1]!);
+      const top = (W[VAL + 1]! | mlo) >>> 0;
+      const hi = W[UMAX] !== 0 ? top : Math.min(W[UMAX + 1]!, top);
+      if (singleValueInW(lo, 0, hi) !== SYNC_NONE) return SYNC_BIGINT;
+    }
+  }
   updateInNumbers();
-  if (!deduceInNumbers() || !deduceInNumbers()) return false;
+  if (!deduceInNumbers() || !deduceInNumbers()) return SYNC_BIGINT;
   // boundOffset: the tnum within [umin, umax], its low half within [u32min, u32max]
   rangeInNumbers(UMIN, UMAX);
   intersectRange();
@@ -808,7 +858,13 @@ function syncInNumbers(r: Reg): boolean {
   if (N[S32MAX] !== N0[S32MAX]) r.s32max = BigInt(N[S32MAX]!);
   if (N[U32MIN] !== N0[U32MIN]) r.u32min = BigInt(N[U32MIN]!);
   if (N[U32MAX] !== N0[U32MAX]) r.u32max = BigInt(N[U32MAX]!);
-  return true;
+  // The last pass's single-value rule on what was written (Reg.singleValue, its fast path in numbers).
+  const mhi = W[MSK]!;
+  const mlo = W[MSK + 1]!;
+  if ((mhi === 0 && mlo === 0) || (mhi === 0xffffffff && mlo === 0xffffffff)) return SYNC_NONE;
+  if (W[UMIN] !== 0) return SYNC_SINGLE_BIGINT;
+  const k = singleValueInW(W[UMIN + 1]!, W[UMAX]!, W[UMAX + 1]!);
+  return k === SYNC_BIGINT ? SYNC_SINGLE_BIGINT : k;
 }
 
 const REG_TYPE_NAMES: Record<RegType, string> = {
