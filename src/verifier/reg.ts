@@ -273,6 +273,12 @@ export class Reg {
       const k = singleValueIn32(Number(v.value), Number(v.mask), Number(umin), Number(umax));
       return k < 0 ? undefined : BigInt(k);
     }
+    // Bounds within the u64 type (always, but for bounds deduced from bounds outside it): the same test
+    // on 32-bit halves in numbers (tnum_step in BigInt allocates a dozen times).
+    if (umin >= 0n && umin <= U64_MAX && umax >= 0n && umax <= U64_MAX) {
+      const r = singleValueInHalves(v.value, v.mask, umin, umax);
+      return r === SV_NONE ? undefined : r === SV_UMIN ? umin : r === SV_TOP ? top : unsignedS(SV_NEXT);
+    }
     const next = v.step(umin);
     const uminIn = v.has(umin);
     if (uminIn && next > umax) return umin;
@@ -769,6 +775,116 @@ function singleValueIn32(v: number, m: number, lo: number, hi: number): number {
   if (!loIn && next === top) return top;
   if (!loIn && next <= hi && step32(v, m, next) > hi) return next;
   return -1;
+}
+
+
+// ---- the single-value test on 64-bit values, in 32-bit halves ----
+//
+//   S: [high half, low half], uint32 each: VAL 0, MSK 2 (the tnum), LO 4 (umin), HI 6 (umax),
+//      NEXT 8 (tnum_step(umin)), T 10 (tnum_step(NEXT))
+
+const S = new Uint32Array(12);
+const SV_VAL = 0, SV_MSK = 2, SV_LO = 4, SV_HI = 6, SV_NEXT = 8, SV_T = 10;
+/** singleValueInHalves' answers: no single value; umin; the tnum's largest; the value in S at SV_NEXT. */
+const SV_NONE = 0, SV_UMIN = 1, SV_TOP = 2, SV_STEP = 3;
+
+/** x (in [0, U64_MAX]) into S[i], S[i + 1]. */
+function loadS(x: bigint, i: number): void {
+  if (x <= SAFE) {
+    const n = Number(x);
+    const lo = n >>> 0;
+    S[i] = (n - lo) / TWO32;
+    S[i + 1] = lo;
+  } else if (x === U64_MAX) {
+    S[i] = S[i + 1] = 0xffffffff;
+  } else {
+    S[i] = Number(x >> 32n);
+    S[i + 1] = Number(x & U32_MAX);
+  }
+}
+
+function unsignedS(i: number): bigint {
+  const hi = S[i]!;
+  const lo = S[i + 1]!;
+  if (hi < 0x200000) return BigInt(hi * TWO32 + lo);
+  return (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+/** S[i] > S[j], unsigned. */
+function gtS(i: number, j: number): boolean {
+  const a = S[i]!;
+  const b = S[j]!;
+  return a > b || (a === b && S[i + 1]! > S[j + 1]!);
+}
+
+/**
+ * Tnum.step of the tnum in S (SV_VAL, SV_MSK) above the value at S[z], into S[out]: the smallest member
+ * above z (its largest when z is not below that, its smallest when z is below that). z + 1 within the
+ * mask: d = z - value with every known position filled with ones, and below d's highest bit outside
+ * the mask, so the carry of + 1 runs through them.
+ */
+function stepS(z: number, out: number): void {
+  const vh = S[SV_VAL]!;
+  const vl = S[SV_VAL + 1]!;
+  const mh = S[SV_MSK]!;
+  const ml = S[SV_MSK + 1]!;
+  const th = (vh | mh) >>> 0;
+  const tl = (vl | ml) >>> 0;
+  const zh = S[z]!;
+  const zl = S[z + 1]!;
+  if (zh > th || (zh === th && zl >= tl)) {
+    S[out] = th;
+    S[out + 1] = tl;
+    return;
+  }
+  if (zh < vh || (zh === vh && zl < vl)) {
+    S[out] = vh;
+    S[out + 1] = vl;
+    return;
+  }
+  // d = z - value (z >= value: no borrow out of the high half)
+  let dl = zl - vl;
+  let dh = zh - vh;
+  if (dl < 0) {
+    dl += TWO32;
+    dh -= 1;
+  }
+  // carry = DELTA[fls64(d & ~mask)]: every bit up to the highest one of d outside the mask
+  const xh = (dh & ~mh) >>> 0;
+  const xl = (dl & ~ml) >>> 0;
+  let ch = 0;
+  let cl = 0;
+  if (xh) {
+    ch = xh >= 0x80000000 ? 0xffffffff : ((1 << (32 - Math.clz32(xh))) - 1) >>> 0;
+    cl = 0xffffffff;
+  } else if (xl) {
+    cl = xl >= 0x80000000 ? 0xffffffff : ((1 << (32 - Math.clz32(xl))) - 1) >>> 0;
+  }
+  // filled + 1, modulo 2^64
+  let fl = ((dl | cl | ~ml) >>> 0) + 1;
+  let fh = (dh | ch | ~mh) >>> 0;
+  if (fl > 0xffffffff) {
+    fl = 0;
+    fh = (fh + 1) >>> 0;
+  }
+  S[out] = (vh | (fh & mh)) >>> 0;
+  S[out + 1] = (vl | (fl & ml)) >>> 0;
+}
+
+/** Reg.singleValueIn's general test (neither constant nor unknown tnum; umin, umax within u64), in halves. */
+function singleValueInHalves(value: bigint, mask: bigint, umin: bigint, umax: bigint): number {
+  loadS(value, SV_VAL);
+  loadS(mask, SV_MSK);
+  loadS(umin, SV_LO);
+  loadS(umax, SV_HI);
+  stepS(SV_LO, SV_NEXT);
+  const uminIn = ((S[SV_LO]! & ~S[SV_MSK]!) >>> 0) === S[SV_VAL] && ((S[SV_LO + 1]! & ~S[SV_MSK + 1]!) >>> 0) === S[SV_VAL + 1];
+  if (uminIn && gtS(SV_NEXT, SV_HI)) return SV_UMIN;
+  if (uminIn) return SV_NONE;
+  if (S[SV_NEXT] === ((S[SV_VAL]! | S[SV_MSK]!) >>> 0) && S[SV_NEXT + 1] === ((S[SV_VAL + 1]! | S[SV_MSK + 1]!) >>> 0)) return SV_TOP;
+  if (gtS(SV_NEXT, SV_HI)) return SV_NONE;
+  stepS(SV_NEXT, SV_T);
+  return gtS(SV_T, SV_HI) ? SV_STEP : SV_NONE;
 }
 
 /** syncInNumbers' answers besides a single value (>= 0): none, the BigInt path instead, singleValue() to run. */
