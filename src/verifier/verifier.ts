@@ -199,7 +199,8 @@ class Verifier {
    * holds the states of other callsites only when they collide, and only those take part in the
    * in-flight and miss heuristics, as in the kernel.
    */
-  private readonly states = new Map<number, Checkpoint[]>();
+  /** The explored states' buckets, (insn ^ callsite) % the program's length (an array: a lookup per prune point). */
+  private readonly states: (Checkpoint[] | undefined)[];
   private maxStatesPerInsn = 0;
   private maxCtxOffset = 0;
   /** bpf_loop calls' loop_inline_state, by instruction: still fit for inlining, and its callback. */
@@ -255,6 +256,7 @@ class Verifier {
     this.prog = prog;
     this.btSkip = backtrackSkipBits(prog);
     this.immRegs = new Array<Reg | undefined>(prog.length);
+    this.states = new Array<Checkpoint[] | undefined>(prog.length).fill(undefined);
     this.opts = opts;
     this.logLevel = opts.logLevel ?? 0;
     this.limit = opts.complexityLimit ?? COMPLEXITY_LIMIT;
@@ -539,7 +541,7 @@ class Verifier {
     const force = callsCallback || st.histMarks > HIST_MARKS_MAX;
     let add = force || (this.jmps - this.prevJmps >= 2 && this.processed - this.prevProcessed >= 8);
     const bucket = ((pc ^ st.cur.callsite) >>> 0) % this.prog.length;
-    const list = this.states.get(bucket);
+    const list = this.states[bucket];
     if (list) {
       // max_states_per_insn counts the bucket's states (states_cnt), whatever their instruction
       const walked = list.length;
@@ -580,13 +582,15 @@ class Verifier {
         const n = callsCallback && old.branches > 0 ? 64 : 3;
         if (old.misses > old.hits * n + n) {
           // Dropped at once (the walk goes on to older ones, and may yet hit one of them).
-          list.splice(k, 1);
+          // (written out: splice() allocates the array of what it removes)
+          for (let j = k; j < list.length - 1; j++) list[j] = list[j + 1]!;
+          list.pop();
           this.curStates--;
         }
       }
       // max_states_per_insn: the states walked here without a hit.
       if (walked > this.maxStatesPerInsn) this.maxStatesPerInsn = walked;
-      if (!list.length) this.states.delete(bucket);
+      if (!list.length) this.states[bucket] = undefined;
     }
     if (!add) return false;
     this.prevJmps = this.jmps;
@@ -600,9 +604,9 @@ class Verifier {
     st.cp = cp;
     st.hist = new History();
     st.histMarks = 0;
-    const at = this.states.get(bucket);
+    const at = this.states[bucket];
     if (at) at.push(cp);
-    else this.states.set(bucket, [cp]);
+    else this.states[bucket] = [cp];
     this.totalStates++;
     this.curStates++;
     if (this.curStates > this.peakStates) this.peakStates = this.curStates;
