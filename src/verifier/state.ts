@@ -27,6 +27,9 @@ export interface Slot {
   readonly dynptr?: DynptrSlot;
 }
 
+/** Frame.regsShared: the registers' array itself is shared with a clone (bits 0-10: each register). */
+const REGS_ARRAY = 1 << 11;
+
 export const EMPTY_SLOT: Slot = { bytes: [0, 0, 0, 0, 0, 0, 0, 0] };
 
 export interface CallbackInfo {
@@ -37,18 +40,19 @@ export interface CallbackInfo {
 }
 
 /**
- * Test hook: freeze every register a clone shares, so a change made in place to a shared register (one
- * not taken with Frame.own first) throws (tests/verifier/cow.test.ts).
+ * Test hook: freeze every register a clone shares and the array holding them, so a change made in place
+ * to a shared register (one not taken with Frame.own first) or a register put in without Frame.put throws
+ * (tests/verifier/cow.test.ts).
  */
 export const cowCheck = { freeze: false };
 
 export class Frame {
   /**
-   * The registers, shared with clones: read them here; change one in place only through own(r). Putting
-   * a new register in (regs[r] = reg) needs nothing.
+   * The registers, shared with clones (the array and each register): read them here; put a new register
+   * in with put(r, reg), change one in place only through own(r).
    */
-  regs: Reg[];
-  /** Bit r: regs[r] may be shared with a clone (own(r) copies it first). */
+  regs: readonly Reg[];
+  /** Bit r: regs[r] may be shared with a clone (own(r) copies it first); REGS_ARRAY: the array is. */
   private regsShared = 0;
   /** The stack slots, shared with clones until one of them writes (setSlot copies them first). */
   private slots: Slot[];
@@ -72,11 +76,12 @@ export class Frame {
     this.frameno = frameno;
     this.callsite = callsite;
     this.subprog = subprog;
-    this.regs = [];
-    for (let i = 0; i < 11; i++) this.regs.push(new Reg());
+    const regs: Reg[] = [];
+    for (let i = 0; i < 10; i++) regs.push(new Reg());
     const fp = Reg.pointer(RegType.STACK);
     fp.frameno = frameno;
-    this.regs[10] = fp;
+    regs.push(fp);
+    this.regs = regs;
     this.slots = new Array<Slot>(STACK_SLOTS).fill(EMPTY_SLOT);
     this.callback = undefined;
   }
@@ -87,8 +92,21 @@ export class Frame {
     if (!(this.regsShared & (1 << r))) return reg;
     this.regsShared &= ~(1 << r);
     const copy = reg.clone();
-    this.regs[r] = copy;
+    this.writableRegs()[r] = copy;
     return copy;
+  }
+
+  /** Put `reg` in register r (the array is copied first when a clone shares it). */
+  put(r: number, reg: Reg): void {
+    this.writableRegs()[r] = reg;
+  }
+
+  private writableRegs(): Reg[] {
+    if (this.regsShared & REGS_ARRAY) {
+      this.regs = this.regs.slice();
+      this.regsShared &= ~REGS_ARRAY;
+    }
+    return this.regs as Reg[];
   }
 
   get stack(): readonly Slot[] {
@@ -125,9 +143,13 @@ export class Frame {
     f.callbackDepth = this.callbackDepth;
     // Copy on write: a branch or a checkpoint's snapshot shares every register until own(r) (regs[r] is
     // rarely changed in place: most instructions put a new register in).
-    f.regs = this.regs.slice();
-    f.regsShared = this.regsShared = 0x7ff;
-    if (cowCheck.freeze) for (const r of f.regs) Object.freeze(r);
+    f.regs = this.regs;
+    f.regsShared = this.regsShared = 0x7ff | REGS_ARRAY;
+    if (cowCheck.freeze) {
+      // the array too: a write that does not go through put() or own() throws
+      Object.freeze(f.regs);
+      for (const r of f.regs) Object.freeze(r);
+    }
     // Copy on write: most clones (a branch's two paths, a checkpoint's snapshot) write few slots or none.
     f.slots = this.slots;
     f.spillLo = this.spillLo;
@@ -193,6 +215,13 @@ export class History {
   }
 }
 
+/**
+ * A checkpoint's snapshot's history: it runs no instruction, so it has none of its own (frozen: a push
+ * would throw). Its path's history is the checkpoint's `hist`.
+ */
+const NO_HISTORY: History = Object.freeze(new History());
+Object.freeze(NO_HISTORY.items);
+
 /** A state's references when it holds none (shared: refs arrays are never changed in place). */
 const NO_REFS: readonly RefState[] = [];
 
@@ -229,7 +258,7 @@ export class State {
   clone(withHist = true): State {
     const frames: Frame[] = [];
     for (let i = 0; i < this.frames.length; i++) frames.push(this.frames[i]!.clone());
-    const s = new State(frames, this.refs, withHist ? this.hist.fork() : new History());
+    const s = new State(frames, this.refs, withHist ? this.hist.fork() : NO_HISTORY);
     s.cp = this.cp;
     s.histMarks = this.histMarks;
     s.cbUnroll = this.cbUnroll;

@@ -412,8 +412,8 @@ class Verifier {
   private walk(entry = 0): void {
     const main = new Frame(0, -1, entry);
     const g = this.globals.get(entry);
-    if (entry === 0) main.regs[1] = Reg.pointer(RegType.CTX);
-    else g!.args.forEach((a, k) => (main.regs[k + 1] = this.globalArgReg(a)));
+    if (entry === 0) main.put(1, Reg.pointer(RegType.CTX));
+    else g!.args.forEach((a, k) => main.put(k + 1, this.globalArgReg(a)));
     let st = new State([main]);
     let pc = entry;
     let from = -1;
@@ -676,7 +676,7 @@ class Verifier {
   }
 
   private setReg(st: State, r: number, v: Reg): void {
-    st.cur.regs[r] = v;
+    st.cur.put(r, v);
   }
 
   /** Execute prog[pc] on st; return the next pc, or -1 when the path ends. */
@@ -1500,7 +1500,7 @@ class Verifier {
   /** Set register r to `v` and give every scalar linked to it (same id) the same bounds. */
   private replaceLinked(st: State, r: number, v: Reg): void {
     const id = this.reg(st, r).id;
-    st.cur.regs[r] = v;
+    st.cur.put(r, v);
     if (!id || !v.isScalar) return;
     st.forEachReg(
       (o) => o.copyScalarFrom(v),
@@ -1610,7 +1610,6 @@ class Verifier {
 
   /** A call to a global function: the arguments must match its prototype; the body was verified alone. */
   private globalCall(st: State, g: GlobalFunc, pc: number): number {
-    const regs = st.cur.regs;
     g.args.forEach((a, k) => {
       const regno = k + 1;
       const reg = this.readReg(st, regno, pc);
@@ -1625,8 +1624,8 @@ class Verifier {
     });
     if (this.logLevel >= 1) this.log(`Func#${this.funcIndex.get(g.entry)} ('${g.name}') is global and assumed valid.`);
     this.calledGlobals.add(g.entry);
-    for (let r = 0; r <= 5; r++) regs[r] = new Reg();
-    regs[0] = Reg.unknown();
+    for (let r = 0; r <= 5; r++) st.cur.put(r, new Reg());
+    st.cur.put(0, Reg.unknown());
     return pc + 1;
   }
 
@@ -1644,9 +1643,9 @@ class Verifier {
     const callee = new Frame(st.frames.length, pc, target);
     callee.callback = callback;
     if (!callback) {
-      for (let r = 1; r <= 5; r++) callee.regs[r] = caller.regs[r]!.clone();
+      for (let r = 1; r <= 5; r++) callee.put(r, caller.regs[r]!.clone());
       // The caller's scratch registers are clobbered by the call.
-      for (let r = 0; r <= 5; r++) caller.regs[r] = new Reg();
+      for (let r = 0; r <= 5; r++) caller.put(r, new Reg());
     }
     st.frames.push(callee);
     return target;
@@ -1693,7 +1692,7 @@ class Verifier {
       }
       return frame.callsite;
     }
-    caller.regs[0] = r0.clone();
+    caller.put(0, r0.clone());
     return frame.callsite + 1;
   }
 
@@ -1710,8 +1709,8 @@ class Verifier {
   private setCallbackArgs(st: State): void {
     const caller = st.frames[st.frames.length - 2]!;
     const callee = st.cur;
-    callee.regs[1] = Reg.unknown();
-    callee.regs[2] = caller.regs[3]!.clone();
+    callee.put(1, Reg.unknown());
+    callee.put(2, caller.regs[3]!.clone());
   }
 
   private helperCall(st: State, id: number, pc: number): number {
@@ -1721,13 +1720,12 @@ class Verifier {
       this.reject(`program of this type cannot use helper ${name}#${id}`, pc);
     }
     checkCallUnderLock(st, id, (r) => this.reject(r, pc));
-    const regs = st.cur.regs;
     let mapArg: Reg | undefined;
     let releaseRef = 0;
     let allocSize = 0;
     let dynptr: DynptrSlot | undefined;
     // An array lookup with a key the verifier knows in range cannot fail (get_constant_map_key).
-    const constKey = id === 1 ? this.constantMapKey(st, regs[1]!, regs[2]!) : undefined;
+    const constKey = id === 1 ? this.constantMapKey(st, st.cur.regs[1]!, st.cur.regs[2]!) : undefined;
     proto.args.forEach((a, k) => {
       const regno = k + 1;
       const reg = this.readReg(st, regno, pc);
@@ -1769,7 +1767,7 @@ class Verifier {
       );
     }
     if (id === 181) return this.loopCall(st, pc);
-    for (let r = 0; r <= 5; r++) regs[r] = new Reg();
+    for (let r = 0; r <= 5; r++) st.cur.put(r, new Reg());
     if (CHANGES_PKT_DATA.has(id)) {
       // clear_all_pkt_pointers: the frame moved; every packet pointer is now just a number.
       st.forEachReg(
@@ -1779,7 +1777,7 @@ class Verifier {
     }
     switch (proto.ret) {
       case Ret.INTEGER:
-        regs[0] = Reg.unknown();
+        st.cur.put(0, Reg.unknown());
         break;
       case Ret.VOID:
         break;
@@ -1799,7 +1797,7 @@ class Verifier {
           r.refObjId = r.id;
           st.refs = [...st.refs, { id: r.id, insn: pc }];
         }
-        regs[0] = r;
+        st.cur.put(0, r);
         break;
       }
       case Ret.RINGBUF_MEM_OR_NULL: {
@@ -1811,7 +1809,7 @@ class Verifier {
         r.id = ++this.idGen;
         r.refObjId = r.id;
         st.refs = [...st.refs, { id: r.id, insn: pc }];
-        regs[0] = r;
+        st.cur.put(0, r);
         break;
       }
       case Ret.DYNPTR_MEM_OR_NULL: {
@@ -1823,7 +1821,7 @@ class Verifier {
         r.dynptrId = dynptr!.id;
         // a slice of a ringbuf record dies with the record's reference
         if (dynptr!.ref) r.refObjId = dynptr!.ref;
-        regs[0] = r;
+        st.cur.put(0, r);
         break;
       }
     }
@@ -1934,9 +1932,8 @@ class Verifier {
         (o) => o.refObjId === releaseRef,
       );
     }
-    const regs = st.cur.regs;
-    for (let r = 1; r <= 5; r++) regs[r] = new Reg();
-    if (def.ret === 'slice' || def.ret === 'slice_rdwr') regs[0] = this.dynptrSlice(dynptr!, constSize, def.ret === 'slice');
+    for (let r = 1; r <= 5; r++) st.cur.put(r, new Reg());
+    if (def.ret === 'slice' || def.ret === 'slice_rdwr') st.cur.put(0, this.dynptrSlice(dynptr!, constSize, def.ret === 'slice'));
     else if (def.ret === 'acquire_or_null') {
       // KF_ACQUIRE | KF_RET_NULL: a reference the program must release (acquire_reference), NULL or not
       const r = this.kptrOrNull(def.retStruct ?? '');
@@ -1944,8 +1941,8 @@ class Verifier {
       r.id = ++this.idGen;
       r.refObjId = r.id;
       st.refs = [...st.refs, { id: r.id, insn: pc }];
-      regs[0] = r;
-    } else regs[0] = def.ret === 'kptr_or_null' ? this.kptrOrNull(def.retStruct ?? '') : Reg.unknown();
+      st.cur.put(0, r);
+    } else st.cur.put(0, def.ret === 'kptr_or_null' ? this.kptrOrNull(def.retStruct ?? '') : Reg.unknown());
     return pc + 1;
   }
 
@@ -1984,12 +1981,12 @@ class Verifier {
    * count is precise: it decides that). The callback returns to this call, which runs again.
    */
   private loopCall(st: State, pc: number): number {
-    const regs = st.cur.regs;
-    const fn = regs[2]!;
+    // (st.cur.regs read where used: own() and put() may replace the array, and st.clone() shares it)
+    const fn = st.cur.regs[2]!;
     // update_loop_inline_state: while the call stays fit for inlining (its flags a known 0, one
     // callback), loop_flag_is_zero makes r4 precise; then r1, the iteration count, is made precise.
     const flagZero = (): boolean => {
-      const r4 = regs[4]!;
+      const r4 = st.cur.regs[4]!;
       const zero = r4.isScalar && r4.varOff.isConst && r4.varOff.value === 0n;
       if (zero) this.precise(st, 4);
       return zero;
@@ -1998,7 +1995,7 @@ class Verifier {
     if (!inline) this.loopInline.set(pc, { fit: flagZero(), subprog: fn.subprog });
     else if (inline.fit) inline.fit = flagZero() && inline.subprog === fn.subprog;
     this.precise(st, 1);
-    if (BigInt(st.cur.callbackDepth) < regs[1]!.umax) {
+    if (BigInt(st.cur.callbackDepth) < st.cur.regs[1]!.umax) {
       const cb = st.clone();
       cb.cbUnroll++;
       cb.cur.callbackDepth++;
@@ -2009,8 +2006,8 @@ class Verifier {
       this.log(`frame${st.frames.length - 1} bpf_loop iteration limit reached`);
     }
     st.cur.callbackDepth = 0;
-    for (let r = 0; r <= 5; r++) regs[r] = new Reg();
-    regs[0] = Reg.unknown();
+    for (let r = 0; r <= 5; r++) st.cur.put(r, new Reg());
+    st.cur.put(0, Reg.unknown());
     return pc + 1;
   }
 
