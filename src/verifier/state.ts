@@ -446,7 +446,11 @@ function allMiscOrInvalid(bytes: readonly Byte[]): boolean {
 /** unbound_reg: the scalar a load from MISC bytes gives (never changed). */
 const UNBOUND = Reg.unknown();
 
+/** A slot's bytes all SPILL, shared (the verifier's stores put this array in, so allSpill finds it at once). */
+export const ALL_SPILL: readonly Byte[] = Object.freeze([Byte.SPILL, Byte.SPILL, Byte.SPILL, Byte.SPILL, Byte.SPILL, Byte.SPILL, Byte.SPILL, Byte.SPILL]);
+
 function allSpill(bytes: readonly Byte[]): boolean {
+  if (bytes === ALL_SPILL) return true;
   for (let b = 0; b < 8; b++) if (bytes[b] !== Byte.SPILL) return false;
   return true;
 }

@@ -33,7 +33,7 @@ import {
   type Cmp,
   type MapInfo,
 } from './reg.js';
-import { Byte, EMPTY_SLOT, Frame, History, mismatch, sameCallsites, State, statesEqual, widenImpreciseScalars, type Checkpoint, type Slot, type StackLive } from './state.js';
+import { ALL_SPILL, Byte, EMPTY_SLOT, Frame, History, mismatch, sameCallsites, State, statesEqual, widenImpreciseScalars, type Checkpoint, type Slot, type StackLive } from './state.js';
 import { Tnum } from './tnum.js';
 import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
 import { kfuncById } from '../helpers/kfuncs.js';
@@ -2294,10 +2294,14 @@ class Verifier {
           const h = items[k]!;
           // Most instructions neither set nor read what is followed: passed by (backtrackInsn would
           // change nothing, and bt stays non-empty).
+          // A store through a register not followed, to no fixed slot or to a fixed slot not followed
+          // either, is passed by too (backtrackInsn returns true and changes nothing).
           const skip = this.btSkip[h & HIST_PC_MASK]!;
+          const stack = h >>> HIST_PC_BITS;
           if (
             skip >= 0 ? !(bt.regs[bt.frame]! & skip)
-            : skip <= BT_SKIP_STORE && ((h >>> HIST_PC_BITS) === 0 || (h >>> HIST_PC_BITS) === STACK_INDIRECT) && !(bt.regs[bt.frame]! & (1 << (BT_SKIP_STORE - skip)))
+            : skip <= BT_SKIP_STORE && !(bt.regs[bt.frame]! & (1 << (BT_SKIP_STORE - skip))) &&
+              (stack === 0 || stack === STACK_INDIRECT || !bt.hasSlot((stack - 1) >> 6, (stack - 1) & 63))
           ) {
             subseq = h & HIST_PC_MASK;
             continue;
@@ -2535,7 +2539,7 @@ function fingerprint(st: State, live: number): number {
 
 /**
  * backtrackSkipBits: always ask backtrackInsn; a store through rN (BT_SKIP_STORE - N), passed by unless
- * it wrote a fixed stack slot or rN is followed.
+ * rN or the fixed stack slot it wrote is followed.
  */
 const BT_SKIP_ALWAYS_CALL = -1;
 const BT_SKIP_STORE = -16;
@@ -2544,8 +2548,8 @@ const BT_SKIP_STORE = -16;
  * For each instruction, the registers backtrackInsn reads when it is reached (the instruction is passed
  * by when none of them is followed), or BT_SKIP_ALWAYS_CALL / BT_SKIP_STORE - dst. Mirrors
  * backtrackInsn's early returns: an ALU op or a load whose destination is not followed, a jump that
- * compares with an immediate or registers not followed, `ja`, a non-atomic store to no fixed slot
- * through a register not followed.
+ * compares with an immediate or registers not followed, `ja`, a non-atomic store through a register
+ * not followed to no fixed slot or to one not followed (the walk tests the slot).
  */
 function backtrackSkipBits(prog: readonly Insn[]): Int32Array {
   const out = new Int32Array(prog.length);
@@ -2621,7 +2625,7 @@ function preciseSpill(slot: Slot): Slot {
 }
 
 /** A slot's bytes all one kind, made once per kind (slots and their bytes are never changed in place). */
-const ALL_BYTES: readonly (readonly Byte[])[] = [Byte.INVALID, Byte.MISC, Byte.ZERO, Byte.SPILL, Byte.DYNPTR].map((b) => Object.freeze(new Array<Byte>(8).fill(b)));
+const ALL_BYTES: readonly (readonly Byte[])[] = [Byte.INVALID, Byte.MISC, Byte.ZERO, Byte.SPILL, Byte.DYNPTR].map((b) => (b === Byte.SPILL ? ALL_SPILL : Object.freeze(new Array<Byte>(8).fill(b))));
 
 /**
  * A slot's bytes as a new array to change: written out, because slice() and map() of the frozen shared
