@@ -27,6 +27,9 @@ export interface Slot {
   readonly dynptr?: DynptrSlot;
 }
 
+/** Frame.chunksShared: the list of stack chunks is shared with a clone (bits 0-7: each chunk). */
+const CHUNK_LIST = 1 << 8;
+
 /** Frame.regsShared: the registers' array itself is shared with a clone (bits 0-10: each register). */
 const REGS_ARRAY = 1 << 11;
 
@@ -54,9 +57,14 @@ export class Frame {
   regs: readonly Reg[];
   /** Bit r: regs[r] may be shared with a clone (own(r) copies it first); REGS_ARRAY: the array is. */
   private regsShared = 0;
-  /** The stack slots, shared with clones until one of them writes (setSlot copies them first). */
-  private slots: Slot[];
-  private slotsShared = false;
+  /**
+   * The stack slots in 8 chunks of 8 (slot spi in chunks[spi >> 3][spi & 7]), shared with clones: the
+   * chunk list and each chunk until a write (setSlot copies the list and the one chunk it writes, not all
+   * 64 slots). Read them with slot() or chunk().
+   */
+  private chunks: Slot[][];
+  /** Bit c: chunks[c] may be shared with a clone; CHUNK_LIST: the list is. */
+  private chunksShared = 0;
   /** Bit spi (slots 0-31, 32-63): the slot holds a spilled register (kept by setSlot). */
   spillLo = 0;
   spillHi = 0;
@@ -82,7 +90,8 @@ export class Frame {
     fp.frameno = frameno;
     regs.push(fp);
     this.regs = regs;
-    this.slots = new Array<Slot>(STACK_SLOTS).fill(EMPTY_SLOT);
+    this.chunks = [];
+    for (let c = 0; c < STACK_SLOTS / 8; c++) this.chunks.push([EMPTY_SLOT, EMPTY_SLOT, EMPTY_SLOT, EMPTY_SLOT, EMPTY_SLOT, EMPTY_SLOT, EMPTY_SLOT, EMPTY_SLOT]);
     this.callback = undefined;
   }
 
@@ -109,17 +118,30 @@ export class Frame {
     return this.regs as Reg[];
   }
 
-  get stack(): readonly Slot[] {
-    return this.slots;
+  /** Stack slot `spi` (0 = fp-512), undefined outside the stack. */
+  slot(spi: number): Slot | undefined {
+    return this.chunks[spi >> 3]?.[spi & 7];
+  }
+
+  /** Slots 8c .. 8c + 7: identical chunks of two frames hold identical slots. */
+  chunk(c: number): readonly Slot[] {
+    return this.chunks[c]!;
   }
 
   /** Replace stack slot `spi` (slots are immutable: a write makes a new one). */
   setSlot(spi: number, slot: Slot): void {
-    if (this.slotsShared) {
-      this.slots = this.slots.slice();
-      this.slotsShared = false;
+    if (this.chunksShared) {
+      if (this.chunksShared & CHUNK_LIST) {
+        this.chunks = this.chunks.slice();
+        this.chunksShared &= ~CHUNK_LIST;
+      }
+      const c = spi >> 3;
+      if (this.chunksShared & (1 << c)) {
+        this.chunks[c] = this.chunks[c]!.slice();
+        this.chunksShared &= ~(1 << c);
+      }
     }
-    this.slots[spi] = slot;
+    this.chunks[spi >> 3]![spi & 7] = slot;
     if (spi < 32) this.spillLo = slot.spill ? this.spillLo | (1 << spi) : this.spillLo & ~(1 << spi);
     else this.spillHi = slot.spill ? this.spillHi | (1 << (spi - 32)) : this.spillHi & ~(1 << (spi - 32));
   }
@@ -151,11 +173,14 @@ export class Frame {
       for (const r of f.regs) Object.freeze(r);
     }
     // Copy on write: most clones (a branch's two paths, a checkpoint's snapshot) write few slots or none.
-    f.slots = this.slots;
+    f.chunks = this.chunks;
     f.spillLo = this.spillLo;
     f.spillHi = this.spillHi;
-    f.slotsShared = true;
-    this.slotsShared = true;
+    f.chunksShared = this.chunksShared = CHUNK_LIST | 0xff;
+    if (cowCheck.freeze) {
+      Object.freeze(f.chunks);
+      for (const c of f.chunks) Object.freeze(c);
+    }
     return f;
   }
 }
@@ -274,7 +299,7 @@ export class State {
     for (const f of this.frames) {
       for (let r = 0; r < f.regs.length; r++) if (!match || match(f.regs[r]!)) fn(f.own(r));
       for (const i of f.spillSlots(SPILLS)) {
-        const s = f.stack[i]!;
+        const s = f.slot(i)!;
         if (!s.spill || (match && !match(s.spill))) continue;
         const copy = s.spill.clone();
         fn(copy);
@@ -310,8 +335,8 @@ export function widenImpreciseScalars(old: State, cur: State): void {
     const cf = cur.frames[f]!;
     for (let r = 0; r < 11; r++) if (widen(of.regs[r]!, cf.regs[r]!)) cf.own(r).markUnknown();
     for (let i = 0; i < STACK_SLOTS; i++) {
-      const o = of.stack[i]!;
-      const c = cf.stack[i]!;
+      const o = of.slot(i)!;
+      const c = cf.slot(i)!;
       if (!o.spill || !c.spill || o.bytes[0] !== Byte.SPILL || c.bytes[0] !== Byte.SPILL) continue;
       if (widen(o.spill, c.spill)) cf.setSlot(i, { ...c, spill: Reg.unknown() });
     }
@@ -490,15 +515,20 @@ function slotSafe(o: Slot, c: Slot, ids: IdMap, exact: boolean, within: boolean)
  * slot that differs, or -1.
  */
 function stacksafe(old: Frame, cur: Frame, ids: IdMap, exact: boolean, liveLo: number, liveHi: number, within: boolean): number {
-  const os = old.stack;
-  const cs = cur.stack;
-  for (let i = 0; i < os.length; i++) {
-    const o = os[i]!;
-    const c = cs[i]!;
-    if (o === c) continue;
-    // A slot nothing reads again cannot make the paths differ.
-    if (!exact && !(((i < 32 ? liveLo >>> i : liveHi >>> (i - 32)) & 1))) continue;
-    if (!slotSafe(o, c, ids, exact, within)) return i;
+  for (let ch = 0; ch < STACK_SLOTS / 8; ch++) {
+    const oc = old.chunk(ch);
+    const cc = cur.chunk(ch);
+    // a chunk both share: eight identical slots
+    if (oc === cc) continue;
+    for (let k = 0; k < 8; k++) {
+      const o = oc[k]!;
+      const c = cc[k]!;
+      if (o === c) continue;
+      const i = ch * 8 + k;
+      // A slot nothing reads again cannot make the paths differ.
+      if (!exact && !(((i < 32 ? liveLo >>> i : liveHi >>> (i - 32)) & 1))) continue;
+      if (!slotSafe(o, c, ids, exact, within)) return i;
+    }
   }
   return -1;
 }
@@ -531,7 +561,7 @@ function oneSafe(o: Reg | Slot, cur: State, live: readonly number[], exact: bool
   ids.reset();
   if (k < 16) return !((live[f] ?? 0x7ff) & (1 << k)) || regsafe(o as Reg, cf.regs[k]!, ids, exact, within);
   const i = k - 16;
-  const c = cf.stack[i]!;
+  const c = cf.slot(i)!;
   if (o === c) return true;
   if (!exact && stackLive && !(((i < 32 ? stackLive.lo[f]! >>> i : stackLive.hi[f]! >>> (i - 32)) & 1))) return true;
   return slotSafe(o as Slot, c, ids, exact, within);
@@ -588,7 +618,7 @@ export function statesEqual(
     const bad = stacksafe(of, cf, ids, exact, stackLive ? stackLive.lo[f]! : -1, stackLive ? stackLive.hi[f]! : -1, within);
     if (bad >= 0) {
       mismatch.at = (f << 7) | (16 + bad);
-      mismatch.old = of.stack[bad];
+      mismatch.old = of.slot(bad);
       return false;
     }
   }

@@ -33,7 +33,7 @@ import {
   type Cmp,
   type MapInfo,
 } from './reg.js';
-import { ALL_SPILL, Byte, EMPTY_SLOT, Frame, History, mismatch, sameCallsites, State, statesEqual, widenImpreciseScalars, type Checkpoint, type Slot, type StackLive } from './state.js';
+import { ALL_SPILL, Byte, EMPTY_SLOT, STACK_SLOTS, Frame, History, mismatch, sameCallsites, State, statesEqual, widenImpreciseScalars, type Checkpoint, type Slot, type StackLive } from './state.js';
 import { Tnum } from './tnum.js';
 import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
 import { kfuncById } from '../helpers/kfuncs.js';
@@ -492,8 +492,9 @@ class Verifier {
         .map((r, i) => (r.type === RegType.NOT_INIT ? '' : `R${i}=${r.describe()}`))
         .filter(Boolean);
       const stack: string[] = [];
-      f.stack.forEach((s, spi) => {
-        if (s === EMPTY_SLOT) return;
+      for (let spi = 0; spi < STACK_SLOTS; spi++) {
+        const s = f.slot(spi)!;
+        if (s === EMPTY_SLOT) continue;
         const off = spi * 8 - MAX_BPF_STACK;
         if (s.spill && s.bytes[0] === Byte.SPILL) {
           // print_verifier_state: the bytes above a narrower spill, then the register it keeps
@@ -501,7 +502,7 @@ class Verifier {
           for (let j = 7; j >= 0 && s.bytes[j] !== Byte.SPILL; j--) above += '?mzr'[s.bytes[j]!];
           stack.push(`fp${off}=${above}${s.spill.describe()}`);
         } else stack.push(`fp${off}=${s.bytes.map((b) => '?mzr'[b]).reverse().join('')}`);
-      });
+      }
       parts.push(pre + [...regs, ...stack].join(' '));
     });
     return parts.join(' ');
@@ -1301,7 +1302,7 @@ class Verifier {
         const zero = value?.isScalar && value.varOff.isConst && value.varOff.value === 0n;
         let zeroUsed = false;
         for (let b = lo; b < hi; b++) {
-          const s = frame.stack[b >> 3]!;
+          const s = frame.slot(b >> 3)!;
           const was = s.bytes[b & 7];
           if (zero && was === Byte.SPILL && s.spill?.isScalar && s.spill.varOff.isConst && s.spill.varOff.value === 0n) {
             zeroUsed = true;
@@ -1320,7 +1321,7 @@ class Verifier {
     if (kind === 'helper') return NO_VALUE;
     if (constOff) return this.stackReadFixed(frame, lo, size, pc, minN);
     for (let b = lo; b < hi; b++) {
-      if (frame.stack[b >> 3]!.bytes[b & 7] === Byte.DYNPTR) this.reject(`invalid read from stack R${regno} var_off ${reg.varOff.toString()}+${b - lo} size ${size}`, pc);
+      if (frame.slot(b >> 3)!.bytes[b & 7] === Byte.DYNPTR) this.reject(`invalid read from stack R${regno} var_off ${reg.varOff.toString()}+${b - lo} size ${size}`, pc);
     }
     // Variable-offset read: initialised or not (privileged), the value is unknown.
     return this.loaded(size);
@@ -1343,7 +1344,7 @@ class Verifier {
     for (let b = lo; b < hi; ) {
       const spi = b >> 3;
       const end = Math.min(hi, (spi + 1) * 8);
-      const s = frame.stack[spi]!;
+      const s = frame.slot(spi)!;
       const bytes = copyBytes(s.bytes);
       // Writing any byte of a spilled register turns the slot into plain data.
       if (s.spill) for (let i = 0; i < 8; i++) if (bytes[i] === Byte.SPILL) bytes[i] = Byte.MISC;
@@ -1364,7 +1365,7 @@ class Verifier {
     // An aligned store of a scalar register, or of an immediate (BPF_ST), is a spill of that size.
     if (aligned && value.isScalar && (fromReg || size === 8 || value.varOff.isConst)) {
       {
-        const prev = frame.stack[spi]!;
+        const prev = frame.slot(spi)!;
         const bytes = copyBytes(prev.bytes);
         if (prev.spill) for (let i = 0; i < 8; i++) if (bytes[i] === Byte.SPILL) bytes[i] = Byte.MISC;
         for (let i = 0; i < size; i++) bytes[i] = Byte.SPILL;
@@ -1382,7 +1383,7 @@ class Verifier {
 
   private stackReadFixed(frame: Frame, lo: number, size: number, pc: number, off: number): Reg {
     const spi = lo >> 3;
-    const s = frame.stack[spi]!;
+    const s = frame.slot(spi)!;
     if (s.spill && s.bytes[lo & 7] === Byte.SPILL) {
       const spill = s.spill;
       const spillSize = s.spillSize ?? 8;
@@ -1398,7 +1399,7 @@ class Verifier {
       // Part spill, part other bytes: zero only if every byte is a zero.
       let zero = true;
       for (let b = lo; b < lo + size; b++) {
-        const slot = frame.stack[b >> 3]!;
+        const slot = frame.slot(b >> 3)!;
         const t = slot.bytes[b & 7]!;
         if (t === Byte.ZERO) continue;
         if (t === Byte.SPILL && slot.spill?.varOff.isConst && slot.spill.varOff.value === 0n) continue;
@@ -1409,7 +1410,7 @@ class Verifier {
     // Plain bytes: zeros read as 0, anything else (initialised or, privileged, not) as unknown.
     let allZero = true;
     for (let b = lo; b < lo + size; b++) {
-      const slot = frame.stack[b >> 3]!;
+      const slot = frame.slot(b >> 3)!;
       const t = slot.bytes[b & 7]!;
       if ((t === Byte.SPILL && slot.spill && !slot.spill.isScalar) || t === Byte.DYNPTR) {
         this.reject(`invalid read from stack off ${off}+${b - lo} size ${size}`, pc);
@@ -1427,7 +1428,7 @@ class Verifier {
     const hi = Number(reg.smax) + reg.off + size + MAX_BPF_STACK;
     // A dynptr's bytes are neither read nor overwritten by a helper (check_stack_range_initialized).
     for (let b = lo; b < hi; b++) {
-      if (frame.stack[b >> 3]!.bytes[b & 7] !== Byte.DYNPTR) continue;
+      if (frame.slot(b >> 3)!.bytes[b & 7] !== Byte.DYNPTR) continue;
       if (write) this.reject(`potential write to dynptr at off=${b - MAX_BPF_STACK} disallowed`, pc);
       const min = lo - MAX_BPF_STACK;
       this.reject(reg.varOff.isConst ? `invalid read from stack R${regno} off ${min}+${b - lo} size ${size}` : `invalid read from stack R${regno} var_off ${reg.varOff.toString()}+${b - lo} size ${size}`, pc);
@@ -2025,7 +2026,7 @@ class Verifier {
     const off = Number(s64(key.varOff.value)) + key.off;
     if (off < -MAX_BPF_STACK || off >= 0) return undefined;
     const b = off + MAX_BPF_STACK;
-    const slot = st.frames[key.frameno]!.stack[b >> 3]!;
+    const slot = st.frames[key.frameno]!.slot(b >> 3)!;
     // counted from the key's first byte up to the slot's end (the kernel's slot_type[off] down to [0])
     const run = (t: Byte): number => {
       let n = 0;
@@ -2231,7 +2232,7 @@ class Verifier {
       }
       for (const i of of.spillSlots(this.spillList)) {
         if (!(((i < 32 ? slots.lo[f]! >>> i : slots.hi[f]! >>> (i - 32)) & 1))) continue;
-        const sp = of.stack[i]!.spill;
+        const sp = of.slot(i)!.spill;
         if (sp && sp.isScalar && sp.precise) bt.setSlot(f, i);
       }
     }
@@ -2267,7 +2268,7 @@ class Verifier {
           for (let k = 0; sm; k++, sm >>>= 1) {
             if (!(sm & 1)) continue;
             const spi = half * 32 + k;
-            const slot = f.stack[spi]!;
+            const slot = f.slot(spi)!;
             if (!slot.spill?.isScalar) {
               if (checkpoint) bt.clearSlot(fr, spi);
               continue;
@@ -2451,9 +2452,10 @@ class Verifier {
     const all = (s: State): void => {
       for (const f of s.frames) {
         for (let r = 0; r < f.regs.length; r++) if (f.regs[r]!.isScalar && !f.regs[r]!.precise) f.own(r).precise = true;
-        f.stack.forEach((slot, spi) => {
+        for (let spi = 0; spi < STACK_SLOTS; spi++) {
+          const slot = f.slot(spi)!;
           if (slot.spill?.isScalar && !slot.spill.precise) f.setSlot(spi, preciseSpill(slot));
-        });
+        }
       }
     };
     all(st);
