@@ -1313,16 +1313,33 @@ interface View {
   t: Tnum;
 }
 
-function view(r: Reg, is32: boolean): View {
-  return is32
-    ? { smin: r.s32min, smax: r.s32max, umin: r.u32min, umax: r.u32max, t: r.varOff.subreg() }
-    : { smin: r.smin, smax: r.smax, umin: r.umin, umax: r.umax, t: r.varOff };
+/** branchTaken's two views, refilled per call (it returns before any nested call reads them again). */
+const VIEW_A: View = { smin: 0n, smax: 0n, umin: 0n, umax: 0n, t: Tnum.unknown };
+const VIEW_B: View = { smin: 0n, smax: 0n, umin: 0n, umax: 0n, t: Tnum.unknown };
+
+function fillView(v: View, r: Reg, is32: boolean): void {
+  if (is32) {
+    v.smin = r.s32min;
+    v.smax = r.s32max;
+    v.umin = r.u32min;
+    v.umax = r.u32max;
+    v.t = r.varOff.subreg();
+  } else {
+    v.smin = r.smin;
+    v.smax = r.smax;
+    v.umin = r.umin;
+    v.umax = r.umax;
+    v.t = r.varOff;
+  }
 }
 
 /** 1: always taken, 0: never, -1: unknown (is_scalar_branch_taken). */
 export function branchTaken(a: Reg, b: Reg, cmp: Cmp, is32: boolean): -1 | 0 | 1 {
-  const x = view(a, is32);
-  const y = view(b, is32);
+  // two shared views, refilled (no allocation: this runs at every conditional jump)
+  const x = VIEW_A;
+  const y = VIEW_B;
+  fillView(x, a, is32);
+  fillView(y, b, is32);
   switch (cmp) {
     case 'eq':
       if (x.t.isConst && y.t.isConst) return x.t.value === y.t.value ? 1 : 0;
