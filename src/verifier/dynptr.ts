@@ -16,6 +16,9 @@ import { Byte } from './state.js';
 import type { Reg } from './reg.js';
 import { RegType } from './reg.js';
 
+/** state.ts's STACK_SLOTS: the stack's 8-byte slots (state.ts imports this module, so it is not imported back). */
+const STACK_SLOTS = 64;
+
 /** enum bpf_dynptr_type (include/linux/bpf.h). */
 export const enum DynptrType {
   INVALID = 0,
@@ -72,8 +75,8 @@ export function dynptrAt(st: State, reg: Reg): DynptrSlot | undefined {
   const spi = dynptrSlot(reg);
   if (typeof spi !== 'number') return undefined;
   const f = st.frames[reg.frameno]!;
-  const a = f.stack[spi]!;
-  const b = f.stack[spi + 1]!;
+  const a = f.slot(spi)!;
+  const b = f.slot(spi + 1)!;
   if (!a.dynptr?.first || !b.dynptr || b.dynptr.first) return undefined;
   if (!a.bytes.every((x) => x === Byte.DYNPTR) || !b.bytes.every((x) => x === Byte.DYNPTR)) return undefined;
   return a.dynptr;
@@ -85,7 +88,7 @@ export function dynptrAt(st: State, reg: Reg): DynptrSlot | undefined {
  * as mark_reg_invalid makes it for a privileged loader).
  */
 export function destroyDynptrAt(st: State, frame: Frame, spi: number, fail: Fail): void {
-  const s = frame.stack[spi];
+  const s = frame.slot(spi);
   if (!s?.dynptr) return;
   if (s.dynptr.ref) fail('cannot overwrite referenced dynptr');
   const first = s.dynptr.first ? spi : spi - 1;
@@ -101,7 +104,7 @@ export function destroyDynptrAt(st: State, frame: Frame, spi: number, fail: Fail
 
 /** Every dynptr whose slots overlap stack bytes [lo, hi) of `frame` (0 = fp-512) is destroyed. */
 export function destroyDynptrsIn(st: State, frame: Frame, lo: number, hi: number, fail: Fail): void {
-  for (let spi = lo >> 3; spi <= (hi - 1) >> 3 && spi < frame.stack.length; spi++) destroyDynptrAt(st, frame, spi, fail);
+  for (let spi = lo >> 3; spi <= (hi - 1) >> 3 && spi < STACK_SLOTS; spi++) destroyDynptrAt(st, frame, spi, fail);
 }
 
 /**
@@ -142,7 +145,7 @@ export function initDynptrArg(
 export function releaseDynptrArg(st: State, reg: Reg, regno: number, fail: Fail, log: (s: string) => void): void {
   if (reg.type !== RegType.STACK) fail('cannot release unowned const bpf_dynptr');
   const spi = dynptrSlot(reg);
-  const slot = typeof spi === 'number' ? st.frames[reg.frameno]!.stack[spi]! : undefined;
+  const slot = typeof spi === 'number' ? st.frames[reg.frameno]!.slot(spi)! : undefined;
   if (typeof spi !== 'number') log(spi.message);
   if (!slot?.dynptr?.ref) fail(`arg ${regno} is an unacquired reference`);
   const d = useDynptrArg(st, reg, regno, fail, log, false);
@@ -151,7 +154,7 @@ export function releaseDynptrArg(st: State, reg: Reg, regno: number, fail: Fail,
   st.refs = st.refs.filter((r) => r.id !== ref);
   const invalid: Slot = { bytes: [0, 0, 0, 0, 0, 0, 0, 0] };
   for (const f of st.frames) {
-    for (let i = 0; i < f.stack.length; i++) if (f.stack[i]!.dynptr?.ref === ref) f.setSlot(i, invalid);
+    for (let i = 0; i < STACK_SLOTS; i++) if (f.slot(i)!.dynptr?.ref === ref) f.setSlot(i, invalid);
   }
   st.forEachReg(
     (o) => o.markUnknown(),

@@ -273,6 +273,12 @@ export class Reg {
       const k = singleValueIn32(Number(v.value), Number(v.mask), Number(umin), Number(umax));
       return k < 0 ? undefined : BigInt(k);
     }
+    // Bounds within the u64 type (always, but for bounds deduced from bounds outside it): the same test
+    // on 32-bit halves in numbers (tnum_step in BigInt allocates a dozen times).
+    if (umin >= 0n && umin <= U64_MAX && umax >= 0n && umax <= U64_MAX) {
+      const r = singleValueInHalves(v.value, v.mask, umin, umax);
+      return r === SV_NONE ? undefined : r === SV_UMIN ? umin : r === SV_TOP ? top : unsignedS(SV_NEXT);
+    }
     const next = v.step(umin);
     const uminIn = v.has(umin);
     if (uminIn && next > umax) return umin;
@@ -384,11 +390,21 @@ export class Reg {
     }
     // The numbers path has update64Bounds' narrowing without its single-value rule: a register the rule
     // makes constant in the first pass takes the BigInt path; the last pass's rule is applied after.
+    // syncInNumbers tests both in numbers when the tnum is within 32 bits; a wider one is tested here.
     const t = this.varOff;
-    const first = t.isConst || t.mask === U64_MAX ? undefined : this.singleValueIn(max(this.umin, t.value), min(this.umax, t.value | t.mask));
-    if (first === undefined && syncInNumbers(this)) {
-      this.singleValue();
-      return;
+    const wide = !t.isConst && t.mask !== U64_MAX && (t.value > U32_MAX || t.mask > U32_MAX);
+    if (!wide || this.singleValueIn(max(this.umin, t.value), min(this.umax, t.value | t.mask)) === undefined) {
+      const k = syncInNumbers(this, !wide);
+      if (k !== SYNC_BIGINT) {
+        if (k === SYNC_SINGLE_BIGINT) this.singleValue();
+        else if (k >= 0) {
+          // singleValue's ___mark_reg_known, the value found in numbers
+          const id = this.id;
+          this.setKnown(BigInt(k));
+          this.id = id;
+        }
+        return;
+      }
     }
     this.updateBounds();
     this.deduceBounds();
@@ -761,15 +777,150 @@ function singleValueIn32(v: number, m: number, lo: number, hi: number): number {
   return -1;
 }
 
-function syncInNumbers(r: Reg): boolean {
+
+// ---- the single-value test on 64-bit values, in 32-bit halves ----
+//
+//   S: [high half, low half], uint32 each: VAL 0, MSK 2 (the tnum), LO 4 (umin), HI 6 (umax),
+//      NEXT 8 (tnum_step(umin)), T 10 (tnum_step(NEXT))
+
+const S = new Uint32Array(12);
+const SV_VAL = 0, SV_MSK = 2, SV_LO = 4, SV_HI = 6, SV_NEXT = 8, SV_T = 10;
+/** singleValueInHalves' answers: no single value; umin; the tnum's largest; the value in S at SV_NEXT. */
+const SV_NONE = 0, SV_UMIN = 1, SV_TOP = 2, SV_STEP = 3;
+
+/** x (in [0, U64_MAX]) into S[i], S[i + 1]. */
+function loadS(x: bigint, i: number): void {
+  if (x <= SAFE) {
+    const n = Number(x);
+    const lo = n >>> 0;
+    S[i] = (n - lo) / TWO32;
+    S[i + 1] = lo;
+  } else if (x === U64_MAX) {
+    S[i] = S[i + 1] = 0xffffffff;
+  } else {
+    S[i] = Number(x >> 32n);
+    S[i + 1] = Number(x & U32_MAX);
+  }
+}
+
+function unsignedS(i: number): bigint {
+  const hi = S[i]!;
+  const lo = S[i + 1]!;
+  if (hi < 0x200000) return BigInt(hi * TWO32 + lo);
+  return (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+/** S[i] > S[j], unsigned. */
+function gtS(i: number, j: number): boolean {
+  const a = S[i]!;
+  const b = S[j]!;
+  return a > b || (a === b && S[i + 1]! > S[j + 1]!);
+}
+
+/**
+ * Tnum.step of the tnum in S (SV_VAL, SV_MSK) above the value at S[z], into S[out]: the smallest member
+ * above z (its largest when z is not below that, its smallest when z is below that). z + 1 within the
+ * mask: d = z - value with every known position filled with ones, and below d's highest bit outside
+ * the mask, so the carry of + 1 runs through them.
+ */
+function stepS(z: number, out: number): void {
+  const vh = S[SV_VAL]!;
+  const vl = S[SV_VAL + 1]!;
+  const mh = S[SV_MSK]!;
+  const ml = S[SV_MSK + 1]!;
+  const th = (vh | mh) >>> 0;
+  const tl = (vl | ml) >>> 0;
+  const zh = S[z]!;
+  const zl = S[z + 1]!;
+  if (zh > th || (zh === th && zl >= tl)) {
+    S[out] = th;
+    S[out + 1] = tl;
+    return;
+  }
+  if (zh < vh || (zh === vh && zl < vl)) {
+    S[out] = vh;
+    S[out + 1] = vl;
+    return;
+  }
+  // d = z - value (z >= value: no borrow out of the high half)
+  let dl = zl - vl;
+  let dh = zh - vh;
+  if (dl < 0) {
+    dl += TWO32;
+    dh -= 1;
+  }
+  // carry = DELTA[fls64(d & ~mask)]: every bit up to the highest one of d outside the mask
+  const xh = (dh & ~mh) >>> 0;
+  const xl = (dl & ~ml) >>> 0;
+  let ch = 0;
+  let cl = 0;
+  if (xh) {
+    ch = xh >= 0x80000000 ? 0xffffffff : ((1 << (32 - Math.clz32(xh))) - 1) >>> 0;
+    cl = 0xffffffff;
+  } else if (xl) {
+    cl = xl >= 0x80000000 ? 0xffffffff : ((1 << (32 - Math.clz32(xl))) - 1) >>> 0;
+  }
+  // filled + 1, modulo 2^64
+  let fl = ((dl | cl | ~ml) >>> 0) + 1;
+  let fh = (dh | ch | ~mh) >>> 0;
+  if (fl > 0xffffffff) {
+    fl = 0;
+    fh = (fh + 1) >>> 0;
+  }
+  S[out] = (vh | (fh & mh)) >>> 0;
+  S[out + 1] = (vl | (fl & ml)) >>> 0;
+}
+
+/** Reg.singleValueIn's general test (neither constant nor unknown tnum; umin, umax within u64), in halves. */
+function singleValueInHalves(value: bigint, mask: bigint, umin: bigint, umax: bigint): number {
+  loadS(value, SV_VAL);
+  loadS(mask, SV_MSK);
+  loadS(umin, SV_LO);
+  loadS(umax, SV_HI);
+  stepS(SV_LO, SV_NEXT);
+  const uminIn = ((S[SV_LO]! & ~S[SV_MSK]!) >>> 0) === S[SV_VAL] && ((S[SV_LO + 1]! & ~S[SV_MSK + 1]!) >>> 0) === S[SV_VAL + 1];
+  if (uminIn && gtS(SV_NEXT, SV_HI)) return SV_UMIN;
+  if (uminIn) return SV_NONE;
+  if (S[SV_NEXT] === ((S[SV_VAL]! | S[SV_MSK]!) >>> 0) && S[SV_NEXT + 1] === ((S[SV_VAL + 1]! | S[SV_MSK + 1]!) >>> 0)) return SV_TOP;
+  if (gtS(SV_NEXT, SV_HI)) return SV_NONE;
+  stepS(SV_NEXT, SV_T);
+  return gtS(SV_T, SV_HI) ? SV_STEP : SV_NONE;
+}
+
+/** syncInNumbers' answers besides a single value (>= 0): none, the BigInt path instead, singleValue() to run. */
+const SYNC_NONE = -1;
+const SYNC_BIGINT = -2;
+const SYNC_SINGLE_BIGINT = -3;
+
+/**
+ * Reg.singleValueIn for the tnum in W (VAL, MSK) within [lo, W[UMAX]] when its fast path applies: the
+ * tnum within 32 bits (high halves zero), lo (a number) not above its largest value. Else SYNC_BIGINT.
+ * umax only meets members (below 2^32) in comparisons, so one past 2^32 stands for any larger value.
+ */
+function singleValueInW(lo: number, hiHigh: number, hiLow: number): number {
+  if (W[VAL] !== 0 || W[MSK] !== 0) return SYNC_BIGINT;
+  const v = W[VAL + 1]!;
+  const m = W[MSK + 1]!;
+  const top = (v | m) >>> 0;
+  if (lo > top) return SYNC_BIGINT;
+  return singleValueIn32(v, m, lo, hiHigh ? TWO32 : hiLow);
+}
+
+/**
+ * sync()'s general path in numbers: SYNC_BIGINT when it must run in BigInt (nothing written), else the
+ * bounds written back and what the last pass's single-value rule gives (a value, SYNC_NONE, or
+ * SYNC_SINGLE_BIGINT for the caller to apply). `first`: test the first pass's rule here (the tnum is
+ * within 32 bits or constant or unknown; the caller tested a wider one).
+ */
+function syncInNumbers(r: Reg, first: boolean): number {
   const s32min = Number(r.s32min);
   const s32max = Number(r.s32max);
   const u32min = Number(r.u32min);
   const u32max = Number(r.u32max);
-  if (!(s32min >= -0x80000000 && s32min <= 0x7fffffff && s32max >= -0x80000000 && s32max <= 0x7fffffff)) return false;
-  if (!(u32min >= 0 && u32min <= 0xffffffff && u32max >= 0 && u32max <= 0xffffffff)) return false;
-  if (r.smin < S64_MIN || r.smax > S64_MAX || r.smax < S64_MIN || r.smin > S64_MAX) return false;
-  if (r.umin < 0n || r.umax > U64_MAX || r.umax < 0n || r.umin > U64_MAX) return false;
+  if (!(s32min >= -0x80000000 && s32min <= 0x7fffffff && s32max >= -0x80000000 && s32max <= 0x7fffffff)) return SYNC_BIGINT;
+  if (!(u32min >= 0 && u32min <= 0xffffffff && u32max >= 0 && u32max <= 0xffffffff)) return SYNC_BIGINT;
+  if (r.smin < S64_MIN || r.smax > S64_MAX || r.smax < S64_MIN || r.smin > S64_MAX) return SYNC_BIGINT;
+  if (r.umin < 0n || r.umax > U64_MAX || r.umax < 0n || r.umin > U64_MAX) return SYNC_BIGINT;
   N0[S32MIN] = N[S32MIN] = s32min;
   N0[S32MAX] = N[S32MAX] = s32max;
   N0[U32MIN] = N[U32MIN] = u32min;
@@ -780,9 +931,24 @@ function syncInNumbers(r: Reg): boolean {
   load64(r.umax, UMAX);
   load64(r.varOff.value, VAL);
   load64(r.varOff.mask, MSK);
-  W0.set(W.subarray(0, 12));
+  // (written out: subarray() allocates a view, the cost of the rest of this function)
+  for (let i = 0; i < 12; i++) W0[i] = W[i]!;
+  if (first) {
+    // The first pass's single-value rule (update64Bounds, after its narrowing): any value sends the
+    // register down the BigInt path. Not for a constant tnum nor an unknown one.
+    const mhi = W[MSK]!;
+    const mlo = W[MSK + 1]!;
+    if (!(mhi === 0 && mlo === 0) && !(mhi === 0xffffffff && mlo === 0xffffffff)) {
+      // [max(umin, value), min(umax, value | mask)]: with the tnum within 32 bits, a umin above 2^32 is above it
+      if (W[UMIN] !== 0) return SYNC_BIGINT;
+      const lo = Math.max(W[UMIN + 1]!, W[VAL + 1]!);
+      const top = (W[VAL + 1]! | mlo) >>> 0;
+      const hi = W[UMAX] !== 0 ? top : Math.min(W[UMAX + 1]!, top);
+      if (singleValueInW(lo, 0, hi) !== SYNC_NONE) return SYNC_BIGINT;
+    }
+  }
   updateInNumbers();
-  if (!deduceInNumbers() || !deduceInNumbers()) return false;
+  if (!deduceInNumbers() || !deduceInNumbers()) return SYNC_BIGINT;
   // boundOffset: the tnum within [umin, umax], its low half within [u32min, u32max]
   rangeInNumbers(UMIN, UMAX);
   intersectRange();
@@ -808,7 +974,13 @@ function syncInNumbers(r: Reg): boolean {
   if (N[S32MAX] !== N0[S32MAX]) r.s32max = BigInt(N[S32MAX]!);
   if (N[U32MIN] !== N0[U32MIN]) r.u32min = BigInt(N[U32MIN]!);
   if (N[U32MAX] !== N0[U32MAX]) r.u32max = BigInt(N[U32MAX]!);
-  return true;
+  // The last pass's single-value rule on what was written (Reg.singleValue, its fast path in numbers).
+  const mhi = W[MSK]!;
+  const mlo = W[MSK + 1]!;
+  if ((mhi === 0 && mlo === 0) || (mhi === 0xffffffff && mlo === 0xffffffff)) return SYNC_NONE;
+  if (W[UMIN] !== 0) return SYNC_SINGLE_BIGINT;
+  const k = singleValueInW(W[UMIN + 1]!, W[UMAX]!, W[UMAX + 1]!);
+  return k === SYNC_BIGINT ? SYNC_SINGLE_BIGINT : k;
 }
 
 const REG_TYPE_NAMES: Record<RegType, string> = {
@@ -1141,16 +1313,33 @@ interface View {
   t: Tnum;
 }
 
-function view(r: Reg, is32: boolean): View {
-  return is32
-    ? { smin: r.s32min, smax: r.s32max, umin: r.u32min, umax: r.u32max, t: r.varOff.subreg() }
-    : { smin: r.smin, smax: r.smax, umin: r.umin, umax: r.umax, t: r.varOff };
+/** branchTaken's two views, refilled per call (it returns before any nested call reads them again). */
+const VIEW_A: View = { smin: 0n, smax: 0n, umin: 0n, umax: 0n, t: Tnum.unknown };
+const VIEW_B: View = { smin: 0n, smax: 0n, umin: 0n, umax: 0n, t: Tnum.unknown };
+
+function fillView(v: View, r: Reg, is32: boolean): void {
+  if (is32) {
+    v.smin = r.s32min;
+    v.smax = r.s32max;
+    v.umin = r.u32min;
+    v.umax = r.u32max;
+    v.t = r.varOff.subreg();
+  } else {
+    v.smin = r.smin;
+    v.smax = r.smax;
+    v.umin = r.umin;
+    v.umax = r.umax;
+    v.t = r.varOff;
+  }
 }
 
 /** 1: always taken, 0: never, -1: unknown (is_scalar_branch_taken). */
 export function branchTaken(a: Reg, b: Reg, cmp: Cmp, is32: boolean): -1 | 0 | 1 {
-  const x = view(a, is32);
-  const y = view(b, is32);
+  // two shared views, refilled (no allocation: this runs at every conditional jump)
+  const x = VIEW_A;
+  const y = VIEW_B;
+  fillView(x, a, is32);
+  fillView(y, b, is32);
   switch (cmp) {
     case 'eq':
       if (x.t.isConst && y.t.isConst) return x.t.value === y.t.value ? 1 : 0;

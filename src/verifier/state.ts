@@ -27,6 +27,12 @@ export interface Slot {
   readonly dynptr?: DynptrSlot;
 }
 
+/** Frame.chunksShared: the list of stack chunks is shared with a clone (bits 0-7: each chunk). */
+const CHUNK_LIST = 1 << 8;
+
+/** Frame.regsShared: the registers' array itself is shared with a clone (bits 0-10: each register). */
+const REGS_ARRAY = 1 << 11;
+
 export const EMPTY_SLOT: Slot = { bytes: [0, 0, 0, 0, 0, 0, 0, 0] };
 
 export interface CallbackInfo {
@@ -37,22 +43,28 @@ export interface CallbackInfo {
 }
 
 /**
- * Test hook: freeze every register a clone shares, so a change made in place to a shared register (one
- * not taken with Frame.own first) throws (tests/verifier/cow.test.ts).
+ * Test hook: freeze every register a clone shares and the array holding them, so a change made in place
+ * to a shared register (one not taken with Frame.own first) or a register put in without Frame.put throws
+ * (tests/verifier/cow.test.ts).
  */
 export const cowCheck = { freeze: false };
 
 export class Frame {
   /**
-   * The registers, shared with clones: read them here; change one in place only through own(r). Putting
-   * a new register in (regs[r] = reg) needs nothing.
+   * The registers, shared with clones (the array and each register): read them here; put a new register
+   * in with put(r, reg), change one in place only through own(r).
    */
-  regs: Reg[];
-  /** Bit r: regs[r] may be shared with a clone (own(r) copies it first). */
+  regs: readonly Reg[];
+  /** Bit r: regs[r] may be shared with a clone (own(r) copies it first); REGS_ARRAY: the array is. */
   private regsShared = 0;
-  /** The stack slots, shared with clones until one of them writes (setSlot copies them first). */
-  private slots: Slot[];
-  private slotsShared = false;
+  /**
+   * The stack slots in 8 chunks of 8 (slot spi in chunks[spi >> 3][spi & 7]), shared with clones: the
+   * chunk list and each chunk until a write (setSlot copies the list and the one chunk it writes, not all
+   * 64 slots). Read them with slot() or chunk().
+   */
+  private chunks: Slot[][];
+  /** Bit c: chunks[c] may be shared with a clone; CHUNK_LIST: the list is. */
+  private chunksShared = 0;
   /** Bit spi (slots 0-31, 32-63): the slot holds a spilled register (kept by setSlot). */
   spillLo = 0;
   spillHi = 0;
@@ -72,12 +84,14 @@ export class Frame {
     this.frameno = frameno;
     this.callsite = callsite;
     this.subprog = subprog;
-    this.regs = [];
-    for (let i = 0; i < 11; i++) this.regs.push(new Reg());
+    const regs: Reg[] = [];
+    for (let i = 0; i < 10; i++) regs.push(new Reg());
     const fp = Reg.pointer(RegType.STACK);
     fp.frameno = frameno;
-    this.regs[10] = fp;
-    this.slots = new Array<Slot>(STACK_SLOTS).fill(EMPTY_SLOT);
+    regs.push(fp);
+    this.regs = regs;
+    this.chunks = [];
+    for (let c = 0; c < STACK_SLOTS / 8; c++) this.chunks.push([EMPTY_SLOT, EMPTY_SLOT, EMPTY_SLOT, EMPTY_SLOT, EMPTY_SLOT, EMPTY_SLOT, EMPTY_SLOT, EMPTY_SLOT]);
     this.callback = undefined;
   }
 
@@ -87,30 +101,58 @@ export class Frame {
     if (!(this.regsShared & (1 << r))) return reg;
     this.regsShared &= ~(1 << r);
     const copy = reg.clone();
-    this.regs[r] = copy;
+    this.writableRegs()[r] = copy;
     return copy;
   }
 
-  get stack(): readonly Slot[] {
-    return this.slots;
+  /** Put `reg` in register r (the array is copied first when a clone shares it). */
+  put(r: number, reg: Reg): void {
+    this.writableRegs()[r] = reg;
+  }
+
+  private writableRegs(): Reg[] {
+    if (this.regsShared & REGS_ARRAY) {
+      this.regs = this.regs.slice();
+      this.regsShared &= ~REGS_ARRAY;
+    }
+    return this.regs as Reg[];
+  }
+
+  /** Stack slot `spi` (0 = fp-512), undefined outside the stack. */
+  slot(spi: number): Slot | undefined {
+    return this.chunks[spi >> 3]?.[spi & 7];
+  }
+
+  /** Slots 8c .. 8c + 7: identical chunks of two frames hold identical slots. */
+  chunk(c: number): readonly Slot[] {
+    return this.chunks[c]!;
   }
 
   /** Replace stack slot `spi` (slots are immutable: a write makes a new one). */
   setSlot(spi: number, slot: Slot): void {
-    if (this.slotsShared) {
-      this.slots = this.slots.slice();
-      this.slotsShared = false;
+    if (this.chunksShared) {
+      if (this.chunksShared & CHUNK_LIST) {
+        this.chunks = this.chunks.slice();
+        this.chunksShared &= ~CHUNK_LIST;
+      }
+      const c = spi >> 3;
+      if (this.chunksShared & (1 << c)) {
+        this.chunks[c] = this.chunks[c]!.slice();
+        this.chunksShared &= ~(1 << c);
+      }
     }
-    this.slots[spi] = slot;
+    this.chunks[spi >> 3]![spi & 7] = slot;
     if (spi < 32) this.spillLo = slot.spill ? this.spillLo | (1 << spi) : this.spillLo & ~(1 << spi);
     else this.spillHi = slot.spill ? this.spillHi | (1 << (spi - 32)) : this.spillHi & ~(1 << (spi - 32));
   }
 
   /** The slots holding a spilled register, lowest first (spillLo / spillHi as slot numbers). */
   spillSlots(out: number[]): number[] {
-    out.length = 0;
-    for (let m = this.spillLo; m; m &= m - 1) out.push(31 - Math.clz32(m & -m));
-    for (let m = this.spillHi; m; m &= m - 1) out.push(63 - Math.clz32(m & -m));
+    let n = 0;
+    for (let m = this.spillLo; m; m &= m - 1) out[n++] = 31 - Math.clz32(m & -m);
+    for (let m = this.spillHi; m; m &= m - 1) out[n++] = 63 - Math.clz32(m & -m);
+    // the length stored only when it changes (a builtin call)
+    if (out.length !== n) out.length = n;
     return out;
   }
 
@@ -123,15 +165,22 @@ export class Frame {
     f.callbackDepth = this.callbackDepth;
     // Copy on write: a branch or a checkpoint's snapshot shares every register until own(r) (regs[r] is
     // rarely changed in place: most instructions put a new register in).
-    f.regs = this.regs.slice();
-    f.regsShared = this.regsShared = 0x7ff;
-    if (cowCheck.freeze) for (const r of f.regs) Object.freeze(r);
+    f.regs = this.regs;
+    f.regsShared = this.regsShared = 0x7ff | REGS_ARRAY;
+    if (cowCheck.freeze) {
+      // the array too: a write that does not go through put() or own() throws
+      Object.freeze(f.regs);
+      for (const r of f.regs) Object.freeze(r);
+    }
     // Copy on write: most clones (a branch's two paths, a checkpoint's snapshot) write few slots or none.
-    f.slots = this.slots;
+    f.chunks = this.chunks;
     f.spillLo = this.spillLo;
     f.spillHi = this.spillHi;
-    f.slotsShared = true;
-    this.slotsShared = true;
+    f.chunksShared = this.chunksShared = CHUNK_LIST | 0xff;
+    if (cowCheck.freeze) {
+      Object.freeze(f.chunks);
+      for (const c of f.chunks) Object.freeze(c);
+    }
     return f;
   }
 }
@@ -191,24 +240,39 @@ export class History {
   }
 }
 
+/**
+ * A checkpoint's snapshot's history: it runs no instruction, so it has none of its own (frozen: a push
+ * would throw). Its path's history is the checkpoint's `hist`.
+ */
+const NO_HISTORY: History = Object.freeze(new History());
+Object.freeze(NO_HISTORY.items);
+
+/** A state's references when it holds none (shared: refs arrays are never changed in place). */
+const NO_REFS: readonly RefState[] = [];
+
 /** forEachReg's list of spill slots (reused: forEachReg does not nest). */
 const SPILLS: number[] = [];
 
 export class State {
   frames: Frame[];
-  refs: RefState[];
+  /**
+   * The references held. The array is shared with clones and never changed in place: an acquire or a
+   * release puts a new one in (st.refs = [...]), as do the RefState objects.
+   */
+  refs: readonly RefState[];
   /** The last checkpoint on this path. */
   cp: Checkpoint | null = null;
   /** Instructions executed since `cp`, for precision backtracking. */
-  hist = new History();
+  hist: History;
   /** Jump targets and stack accesses in `hist` (the length of the kernel's jmp_history). */
   histMarks = 0;
   /** Callback visits scheduled on this path (the kernel's callback_unroll_depth). */
   cbUnroll = 0;
 
-  constructor(frames: Frame[], refs: RefState[] = []) {
+  constructor(frames: Frame[], refs: readonly RefState[] = NO_REFS, hist = new History()) {
     this.frames = frames;
     this.refs = refs;
+    this.hist = hist;
   }
 
   get cur(): Frame {
@@ -217,12 +281,10 @@ export class State {
 
   /** A copy; `withHist` false for a checkpoint's snapshot, which starts no history of its own. */
   clone(withHist = true): State {
-    const s = new State(
-      this.frames.map((f) => f.clone()),
-      this.refs.slice(),
-    );
+    const frames: Frame[] = [];
+    for (let i = 0; i < this.frames.length; i++) frames.push(this.frames[i]!.clone());
+    const s = new State(frames, this.refs, withHist ? this.hist.fork() : NO_HISTORY);
     s.cp = this.cp;
-    s.hist = withHist ? this.hist.fork() : new History();
     s.histMarks = this.histMarks;
     s.cbUnroll = this.cbUnroll;
     return s;
@@ -237,7 +299,7 @@ export class State {
     for (const f of this.frames) {
       for (let r = 0; r < f.regs.length; r++) if (!match || match(f.regs[r]!)) fn(f.own(r));
       for (const i of f.spillSlots(SPILLS)) {
-        const s = f.stack[i]!;
+        const s = f.slot(i)!;
         if (!s.spill || (match && !match(s.spill))) continue;
         const copy = s.spill.clone();
         fn(copy);
@@ -273,8 +335,8 @@ export function widenImpreciseScalars(old: State, cur: State): void {
     const cf = cur.frames[f]!;
     for (let r = 0; r < 11; r++) if (widen(of.regs[r]!, cf.regs[r]!)) cf.own(r).markUnknown();
     for (let i = 0; i < STACK_SLOTS; i++) {
-      const o = of.stack[i]!;
-      const c = cf.stack[i]!;
+      const o = of.slot(i)!;
+      const c = cf.slot(i)!;
       if (!o.spill || !c.spill || o.bytes[0] !== Byte.SPILL || c.bytes[0] !== Byte.SPILL) continue;
       if (widen(o.spill, c.spill)) cf.setSlot(i, { ...c, spill: Reg.unknown() });
     }
@@ -409,7 +471,11 @@ function allMiscOrInvalid(bytes: readonly Byte[]): boolean {
 /** unbound_reg: the scalar a load from MISC bytes gives (never changed). */
 const UNBOUND = Reg.unknown();
 
+/** A slot's bytes all SPILL, shared (the verifier's stores put this array in, so allSpill finds it at once). */
+export const ALL_SPILL: readonly Byte[] = Object.freeze([Byte.SPILL, Byte.SPILL, Byte.SPILL, Byte.SPILL, Byte.SPILL, Byte.SPILL, Byte.SPILL, Byte.SPILL]);
+
 function allSpill(bytes: readonly Byte[]): boolean {
+  if (bytes === ALL_SPILL) return true;
   for (let b = 0; b < 8; b++) if (bytes[b] !== Byte.SPILL) return false;
   return true;
 }
@@ -449,15 +515,20 @@ function slotSafe(o: Slot, c: Slot, ids: IdMap, exact: boolean, within: boolean)
  * slot that differs, or -1.
  */
 function stacksafe(old: Frame, cur: Frame, ids: IdMap, exact: boolean, liveLo: number, liveHi: number, within: boolean): number {
-  const os = old.stack;
-  const cs = cur.stack;
-  for (let i = 0; i < os.length; i++) {
-    const o = os[i]!;
-    const c = cs[i]!;
-    if (o === c) continue;
-    // A slot nothing reads again cannot make the paths differ.
-    if (!exact && !(((i < 32 ? liveLo >>> i : liveHi >>> (i - 32)) & 1))) continue;
-    if (!slotSafe(o, c, ids, exact, within)) return i;
+  for (let ch = 0; ch < STACK_SLOTS / 8; ch++) {
+    const oc = old.chunk(ch);
+    const cc = cur.chunk(ch);
+    // a chunk both share: eight identical slots
+    if (oc === cc) continue;
+    for (let k = 0; k < 8; k++) {
+      const o = oc[k]!;
+      const c = cc[k]!;
+      if (o === c) continue;
+      const i = ch * 8 + k;
+      // A slot nothing reads again cannot make the paths differ.
+      if (!exact && !(((i < 32 ? liveLo >>> i : liveHi >>> (i - 32)) & 1))) continue;
+      if (!slotSafe(o, c, ids, exact, within)) return i;
+    }
   }
   return -1;
 }
@@ -490,7 +561,7 @@ function oneSafe(o: Reg | Slot, cur: State, live: readonly number[], exact: bool
   ids.reset();
   if (k < 16) return !((live[f] ?? 0x7ff) & (1 << k)) || regsafe(o as Reg, cf.regs[k]!, ids, exact, within);
   const i = k - 16;
-  const c = cf.stack[i]!;
+  const c = cf.slot(i)!;
   if (o === c) return true;
   if (!exact && stackLive && !(((i < 32 ? stackLive.lo[f]! >>> i : stackLive.hi[f]! >>> (i - 32)) & 1))) return true;
   return slotSafe(o as Slot, c, ids, exact, within);
@@ -547,7 +618,7 @@ export function statesEqual(
     const bad = stacksafe(of, cf, ids, exact, stackLive ? stackLive.lo[f]! : -1, stackLive ? stackLive.hi[f]! : -1, within);
     if (bad >= 0) {
       mismatch.at = (f << 7) | (16 + bad);
-      mismatch.old = of.stack[bad];
+      mismatch.old = of.slot(bad);
       return false;
     }
   }

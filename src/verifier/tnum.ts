@@ -17,10 +17,25 @@ const CAST_MASK: Record<number, bigint> = { 1: 0xffn, 2: 0xffffn, 4: 0xffffffffn
 export class Tnum {
   readonly value: bigint;
   readonly mask: bigint;
+  /** hash32()'s value once computed (0: not yet; a tnum is immutable, so it never changes). */
+  private h = 0;
 
   private constructor(value: bigint, mask: bigint) {
     this.value = value;
     this.mask = mask;
+  }
+
+  /**
+   * A 32-bit hash of value and mask, never 0, computed once per tnum: the verifier's state fingerprint
+   * reads the tnums of registers that states share, so most are hashed already.
+   */
+  hash32(): number {
+    if (this.h) return this.h;
+    const v = this.value;
+    const m = this.mask;
+    let h = Math.imul((Number(v) | 0) ^ 0x27d4eb2f, 0x85ebca6b) ^ (Number(m) | 0);
+    h = Math.imul(h ^ (h >>> 15), 0xc2b2ae35) ^ Number(v >> 32n) ^ Number(m >> 40n);
+    return (this.h = h | 1);
   }
 
   static of(value: bigint, mask: bigint): Tnum {

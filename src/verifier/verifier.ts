@@ -33,7 +33,7 @@ import {
   type Cmp,
   type MapInfo,
 } from './reg.js';
-import { Byte, EMPTY_SLOT, Frame, History, mismatch, sameCallsites, State, statesEqual, widenImpreciseScalars, type Checkpoint, type Slot, type StackLive } from './state.js';
+import { ALL_SPILL, Byte, EMPTY_SLOT, STACK_SLOTS, Frame, History, mismatch, sameCallsites, State, statesEqual, widenImpreciseScalars, type Checkpoint, type Slot, type StackLive } from './state.js';
 import { Tnum } from './tnum.js';
 import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
 import { kfuncById } from '../helpers/kfuncs.js';
@@ -199,7 +199,8 @@ class Verifier {
    * holds the states of other callsites only when they collide, and only those take part in the
    * in-flight and miss heuristics, as in the kernel.
    */
-  private readonly states = new Map<number, Checkpoint[]>();
+  /** The explored states' buckets, (insn ^ callsite) % the program's length (an array: a lookup per prune point). */
+  private readonly states: (Checkpoint[] | undefined)[];
   private maxStatesPerInsn = 0;
   private maxCtxOffset = 0;
   /** bpf_loop calls' loop_inline_state, by instruction: still fit for inlining, and its callback. */
@@ -255,6 +256,7 @@ class Verifier {
     this.prog = prog;
     this.btSkip = backtrackSkipBits(prog);
     this.immRegs = new Array<Reg | undefined>(prog.length);
+    this.states = new Array<Checkpoint[] | undefined>(prog.length).fill(undefined);
     this.opts = opts;
     this.logLevel = opts.logLevel ?? 0;
     this.limit = opts.complexityLimit ?? COMPLEXITY_LIMIT;
@@ -410,8 +412,8 @@ class Verifier {
   private walk(entry = 0): void {
     const main = new Frame(0, -1, entry);
     const g = this.globals.get(entry);
-    if (entry === 0) main.regs[1] = Reg.pointer(RegType.CTX);
-    else g!.args.forEach((a, k) => (main.regs[k + 1] = this.globalArgReg(a)));
+    if (entry === 0) main.put(1, Reg.pointer(RegType.CTX));
+    else g!.args.forEach((a, k) => main.put(k + 1, this.globalArgReg(a)));
     let st = new State([main]);
     let pc = entry;
     let from = -1;
@@ -490,8 +492,9 @@ class Verifier {
         .map((r, i) => (r.type === RegType.NOT_INIT ? '' : `R${i}=${r.describe()}`))
         .filter(Boolean);
       const stack: string[] = [];
-      f.stack.forEach((s, spi) => {
-        if (s === EMPTY_SLOT) return;
+      for (let spi = 0; spi < STACK_SLOTS; spi++) {
+        const s = f.slot(spi)!;
+        if (s === EMPTY_SLOT) continue;
         const off = spi * 8 - MAX_BPF_STACK;
         if (s.spill && s.bytes[0] === Byte.SPILL) {
           // print_verifier_state: the bytes above a narrower spill, then the register it keeps
@@ -499,7 +502,7 @@ class Verifier {
           for (let j = 7; j >= 0 && s.bytes[j] !== Byte.SPILL; j--) above += '?mzr'[s.bytes[j]!];
           stack.push(`fp${off}=${above}${s.spill.describe()}`);
         } else stack.push(`fp${off}=${s.bytes.map((b) => '?mzr'[b]).reverse().join('')}`);
-      });
+      }
       parts.push(pre + [...regs, ...stack].join(' '));
     });
     return parts.join(' ');
@@ -539,7 +542,7 @@ class Verifier {
     const force = callsCallback || st.histMarks > HIST_MARKS_MAX;
     let add = force || (this.jmps - this.prevJmps >= 2 && this.processed - this.prevProcessed >= 8);
     const bucket = ((pc ^ st.cur.callsite) >>> 0) % this.prog.length;
-    const list = this.states.get(bucket);
+    const list = this.states[bucket];
     if (list) {
       // max_states_per_insn counts the bucket's states (states_cnt), whatever their instruction
       const walked = list.length;
@@ -580,13 +583,15 @@ class Verifier {
         const n = callsCallback && old.branches > 0 ? 64 : 3;
         if (old.misses > old.hits * n + n) {
           // Dropped at once (the walk goes on to older ones, and may yet hit one of them).
-          list.splice(k, 1);
+          // (written out: splice() allocates the array of what it removes)
+          for (let j = k; j < list.length - 1; j++) list[j] = list[j + 1]!;
+          list.pop();
           this.curStates--;
         }
       }
       // max_states_per_insn: the states walked here without a hit.
       if (walked > this.maxStatesPerInsn) this.maxStatesPerInsn = walked;
-      if (!list.length) this.states.delete(bucket);
+      if (!list.length) this.states[bucket] = undefined;
     }
     if (!add) return false;
     this.prevJmps = this.jmps;
@@ -597,13 +602,12 @@ class Verifier {
     const snap = st.clone(false);
     const cp: Checkpoint = { insn: pc, state: snap, branches: 1, parent: st.cp, hits: 0, misses: 0, hist: st.hist, fp: fpDone ? fpMemo : fingerprint(st, live[live.length - 1]!), failAt: -1, failOld: undefined };
     snap.cp = null;
-    snap.hist = new History();
     st.cp = cp;
     st.hist = new History();
     st.histMarks = 0;
-    const at = this.states.get(bucket);
+    const at = this.states[bucket];
     if (at) at.push(cp);
-    else this.states.set(bucket, [cp]);
+    else this.states[bucket] = [cp];
     this.totalStates++;
     this.curStates++;
     if (this.curStates > this.peakStates) this.peakStates = this.curStates;
@@ -619,7 +623,8 @@ class Verifier {
   private liveSlots(st: State, pc: number, out: { lo: number[]; hi: number[] }): void {
     const top = st.frames.length - 1;
     const sl = this.stackLive;
-    out.lo.length = out.hi.length = top + 1;
+    // set only when it changes (a length store is a builtin call; this runs at every prune point)
+    if (out.lo.length > top + 1) out.lo.length = out.hi.length = top + 1;
     for (let f = 0; f <= top; f++) {
       let lo = sl.liveLoAt(pc, top - f);
       let hi = sl.liveHiAt(pc, top - f);
@@ -637,16 +642,17 @@ class Verifier {
   private liveMasks(st: State, pc: number): number[] {
     // One array, refilled per prune point: statesEqual reads it during the comparisons only.
     const masks = this.liveBuf;
-    masks.length = 0;
-    for (let f = 0; f < st.frames.length; f++) {
+    const n = st.frames.length;
+    if (masks.length > n) masks.length = n;
+    for (let f = 0; f < n; f++) {
       const frame = st.frames[f]!;
-      if (f === st.frames.length - 1) masks.push(this.live[pc]!);
+      if (f === n - 1) masks[f] = this.live[pc]!;
       else {
         // A caller's registers as live before its call (frame_insn_idx is the callsite): those live when
         // the callee returns, r0 excepted, and the call's arguments. A subprogram's caller has r1-r5
         // cleared at the call, but a callback's (bpf_loop) keeps them: its count r1 is precise there.
         const call = st.frames[f + 1]!.callsite;
-        masks.push(frame && call >= 0 && call < this.live.length ? this.live[call]! : 0x3ff);
+        masks[f] = frame && call >= 0 && call < this.live.length ? this.live[call]! : 0x3ff;
       }
     }
     return masks;
@@ -671,7 +677,7 @@ class Verifier {
   }
 
   private setReg(st: State, r: number, v: Reg): void {
-    st.cur.regs[r] = v;
+    st.cur.put(r, v);
   }
 
   /** Execute prog[pc] on st; return the next pc, or -1 when the path ends. */
@@ -1296,7 +1302,7 @@ class Verifier {
         const zero = value?.isScalar && value.varOff.isConst && value.varOff.value === 0n;
         let zeroUsed = false;
         for (let b = lo; b < hi; b++) {
-          const s = frame.stack[b >> 3]!;
+          const s = frame.slot(b >> 3)!;
           const was = s.bytes[b & 7];
           if (zero && was === Byte.SPILL && s.spill?.isScalar && s.spill.varOff.isConst && s.spill.varOff.value === 0n) {
             zeroUsed = true;
@@ -1315,7 +1321,7 @@ class Verifier {
     if (kind === 'helper') return NO_VALUE;
     if (constOff) return this.stackReadFixed(frame, lo, size, pc, minN);
     for (let b = lo; b < hi; b++) {
-      if (frame.stack[b >> 3]!.bytes[b & 7] === Byte.DYNPTR) this.reject(`invalid read from stack R${regno} var_off ${reg.varOff.toString()}+${b - lo} size ${size}`, pc);
+      if (frame.slot(b >> 3)!.bytes[b & 7] === Byte.DYNPTR) this.reject(`invalid read from stack R${regno} var_off ${reg.varOff.toString()}+${b - lo} size ${size}`, pc);
     }
     // Variable-offset read: initialised or not (privileged), the value is unknown.
     return this.loaded(size);
@@ -1338,8 +1344,8 @@ class Verifier {
     for (let b = lo; b < hi; ) {
       const spi = b >> 3;
       const end = Math.min(hi, (spi + 1) * 8);
-      const s = frame.stack[spi]!;
-      const bytes = s.bytes.slice();
+      const s = frame.slot(spi)!;
+      const bytes = copyBytes(s.bytes);
       // Writing any byte of a spilled register turns the slot into plain data.
       if (s.spill) for (let i = 0; i < 8; i++) if (bytes[i] === Byte.SPILL) bytes[i] = Byte.MISC;
       for (; b < end; b++) bytes[b & 7] = t;
@@ -1359,8 +1365,9 @@ class Verifier {
     // An aligned store of a scalar register, or of an immediate (BPF_ST), is a spill of that size.
     if (aligned && value.isScalar && (fromReg || size === 8 || value.varOff.isConst)) {
       {
-        const prev = frame.stack[spi]!;
-        const bytes = prev.spill ? prev.bytes.map((b) => (b === Byte.SPILL ? Byte.MISC : b)) : prev.bytes.slice();
+        const prev = frame.slot(spi)!;
+        const bytes = copyBytes(prev.bytes);
+        if (prev.spill) for (let i = 0; i < 8; i++) if (bytes[i] === Byte.SPILL) bytes[i] = Byte.MISC;
         for (let i = 0; i < size; i++) bytes[i] = Byte.SPILL;
         // save_register_state: the register is kept whole, a narrower spill too (a fill of its low bytes
         // truncates what it reads); a value wider than the store loses its link to the register.
@@ -1376,7 +1383,7 @@ class Verifier {
 
   private stackReadFixed(frame: Frame, lo: number, size: number, pc: number, off: number): Reg {
     const spi = lo >> 3;
-    const s = frame.stack[spi]!;
+    const s = frame.slot(spi)!;
     if (s.spill && s.bytes[lo & 7] === Byte.SPILL) {
       const spill = s.spill;
       const spillSize = s.spillSize ?? 8;
@@ -1392,7 +1399,7 @@ class Verifier {
       // Part spill, part other bytes: zero only if every byte is a zero.
       let zero = true;
       for (let b = lo; b < lo + size; b++) {
-        const slot = frame.stack[b >> 3]!;
+        const slot = frame.slot(b >> 3)!;
         const t = slot.bytes[b & 7]!;
         if (t === Byte.ZERO) continue;
         if (t === Byte.SPILL && slot.spill?.varOff.isConst && slot.spill.varOff.value === 0n) continue;
@@ -1403,7 +1410,7 @@ class Verifier {
     // Plain bytes: zeros read as 0, anything else (initialised or, privileged, not) as unknown.
     let allZero = true;
     for (let b = lo; b < lo + size; b++) {
-      const slot = frame.stack[b >> 3]!;
+      const slot = frame.slot(b >> 3)!;
       const t = slot.bytes[b & 7]!;
       if ((t === Byte.SPILL && slot.spill && !slot.spill.isScalar) || t === Byte.DYNPTR) {
         this.reject(`invalid read from stack off ${off}+${b - lo} size ${size}`, pc);
@@ -1421,7 +1428,7 @@ class Verifier {
     const hi = Number(reg.smax) + reg.off + size + MAX_BPF_STACK;
     // A dynptr's bytes are neither read nor overwritten by a helper (check_stack_range_initialized).
     for (let b = lo; b < hi; b++) {
-      if (frame.stack[b >> 3]!.bytes[b & 7] !== Byte.DYNPTR) continue;
+      if (frame.slot(b >> 3)!.bytes[b & 7] !== Byte.DYNPTR) continue;
       if (write) this.reject(`potential write to dynptr at off=${b - MAX_BPF_STACK} disallowed`, pc);
       const min = lo - MAX_BPF_STACK;
       this.reject(reg.varOff.isConst ? `invalid read from stack R${regno} off ${min}+${b - lo} size ${size}` : `invalid read from stack R${regno} var_off ${reg.varOff.toString()}+${b - lo} size ${size}`, pc);
@@ -1494,7 +1501,7 @@ class Verifier {
   /** Set register r to `v` and give every scalar linked to it (same id) the same bounds. */
   private replaceLinked(st: State, r: number, v: Reg): void {
     const id = this.reg(st, r).id;
-    st.cur.regs[r] = v;
+    st.cur.put(r, v);
     if (!id || !v.isScalar) return;
     st.forEachReg(
       (o) => o.copyScalarFrom(v),
@@ -1604,7 +1611,6 @@ class Verifier {
 
   /** A call to a global function: the arguments must match its prototype; the body was verified alone. */
   private globalCall(st: State, g: GlobalFunc, pc: number): number {
-    const regs = st.cur.regs;
     g.args.forEach((a, k) => {
       const regno = k + 1;
       const reg = this.readReg(st, regno, pc);
@@ -1619,8 +1625,8 @@ class Verifier {
     });
     if (this.logLevel >= 1) this.log(`Func#${this.funcIndex.get(g.entry)} ('${g.name}') is global and assumed valid.`);
     this.calledGlobals.add(g.entry);
-    for (let r = 0; r <= 5; r++) regs[r] = new Reg();
-    regs[0] = Reg.unknown();
+    for (let r = 0; r <= 5; r++) st.cur.put(r, new Reg());
+    st.cur.put(0, Reg.unknown());
     return pc + 1;
   }
 
@@ -1638,9 +1644,9 @@ class Verifier {
     const callee = new Frame(st.frames.length, pc, target);
     callee.callback = callback;
     if (!callback) {
-      for (let r = 1; r <= 5; r++) callee.regs[r] = caller.regs[r]!.clone();
+      for (let r = 1; r <= 5; r++) callee.put(r, caller.regs[r]!.clone());
       // The caller's scratch registers are clobbered by the call.
-      for (let r = 0; r <= 5; r++) caller.regs[r] = new Reg();
+      for (let r = 0; r <= 5; r++) caller.put(r, new Reg());
     }
     st.frames.push(callee);
     return target;
@@ -1687,7 +1693,7 @@ class Verifier {
       }
       return frame.callsite;
     }
-    caller.regs[0] = r0.clone();
+    caller.put(0, r0.clone());
     return frame.callsite + 1;
   }
 
@@ -1704,8 +1710,8 @@ class Verifier {
   private setCallbackArgs(st: State): void {
     const caller = st.frames[st.frames.length - 2]!;
     const callee = st.cur;
-    callee.regs[1] = Reg.unknown();
-    callee.regs[2] = caller.regs[3]!.clone();
+    callee.put(1, Reg.unknown());
+    callee.put(2, caller.regs[3]!.clone());
   }
 
   private helperCall(st: State, id: number, pc: number): number {
@@ -1715,13 +1721,12 @@ class Verifier {
       this.reject(`program of this type cannot use helper ${name}#${id}`, pc);
     }
     checkCallUnderLock(st, id, (r) => this.reject(r, pc));
-    const regs = st.cur.regs;
     let mapArg: Reg | undefined;
     let releaseRef = 0;
     let allocSize = 0;
     let dynptr: DynptrSlot | undefined;
     // An array lookup with a key the verifier knows in range cannot fail (get_constant_map_key).
-    const constKey = id === 1 ? this.constantMapKey(st, regs[1]!, regs[2]!) : undefined;
+    const constKey = id === 1 ? this.constantMapKey(st, st.cur.regs[1]!, st.cur.regs[2]!) : undefined;
     proto.args.forEach((a, k) => {
       const regno = k + 1;
       const reg = this.readReg(st, regno, pc);
@@ -1735,7 +1740,7 @@ class Verifier {
         // a reserved record is a reference, even when the reservation fails (the dynptr is then NULL)
         this.newDynptrArg(st, regno, DynptrType.RINGBUF, pc, () => {
           const ref = ++this.idGen;
-          st.refs.push({ id: ref, insn: pc });
+          st.refs = [...st.refs, { id: ref, insn: pc }];
           return ref;
         });
       }
@@ -1763,7 +1768,7 @@ class Verifier {
       );
     }
     if (id === 181) return this.loopCall(st, pc);
-    for (let r = 0; r <= 5; r++) regs[r] = new Reg();
+    for (let r = 0; r <= 5; r++) st.cur.put(r, new Reg());
     if (CHANGES_PKT_DATA.has(id)) {
       // clear_all_pkt_pointers: the frame moved; every packet pointer is now just a number.
       st.forEachReg(
@@ -1773,7 +1778,7 @@ class Verifier {
     }
     switch (proto.ret) {
       case Ret.INTEGER:
-        regs[0] = Reg.unknown();
+        st.cur.put(0, Reg.unknown());
         break;
       case Ret.VOID:
         break;
@@ -1791,9 +1796,9 @@ class Verifier {
           // is_acquire_function: the socket found is a reference the program must release.
           r.id = ++this.idGen;
           r.refObjId = r.id;
-          st.refs.push({ id: r.id, insn: pc });
+          st.refs = [...st.refs, { id: r.id, insn: pc }];
         }
-        regs[0] = r;
+        st.cur.put(0, r);
         break;
       }
       case Ret.RINGBUF_MEM_OR_NULL: {
@@ -1804,8 +1809,8 @@ class Verifier {
         ++this.idGen;
         r.id = ++this.idGen;
         r.refObjId = r.id;
-        st.refs.push({ id: r.id, insn: pc });
-        regs[0] = r;
+        st.refs = [...st.refs, { id: r.id, insn: pc }];
+        st.cur.put(0, r);
         break;
       }
       case Ret.DYNPTR_MEM_OR_NULL: {
@@ -1817,7 +1822,7 @@ class Verifier {
         r.dynptrId = dynptr!.id;
         // a slice of a ringbuf record dies with the record's reference
         if (dynptr!.ref) r.refObjId = dynptr!.ref;
-        regs[0] = r;
+        st.cur.put(0, r);
         break;
       }
     }
@@ -1928,18 +1933,17 @@ class Verifier {
         (o) => o.refObjId === releaseRef,
       );
     }
-    const regs = st.cur.regs;
-    for (let r = 1; r <= 5; r++) regs[r] = new Reg();
-    if (def.ret === 'slice' || def.ret === 'slice_rdwr') regs[0] = this.dynptrSlice(dynptr!, constSize, def.ret === 'slice');
+    for (let r = 1; r <= 5; r++) st.cur.put(r, new Reg());
+    if (def.ret === 'slice' || def.ret === 'slice_rdwr') st.cur.put(0, this.dynptrSlice(dynptr!, constSize, def.ret === 'slice'));
     else if (def.ret === 'acquire_or_null') {
       // KF_ACQUIRE | KF_RET_NULL: a reference the program must release (acquire_reference), NULL or not
       const r = this.kptrOrNull(def.retStruct ?? '');
       // check_kfunc_call: the NULL-check id first, then acquire_reference's id replaces it
       r.id = ++this.idGen;
       r.refObjId = r.id;
-      st.refs.push({ id: r.id, insn: pc });
-      regs[0] = r;
-    } else regs[0] = def.ret === 'kptr_or_null' ? this.kptrOrNull(def.retStruct ?? '') : Reg.unknown();
+      st.refs = [...st.refs, { id: r.id, insn: pc }];
+      st.cur.put(0, r);
+    } else st.cur.put(0, def.ret === 'kptr_or_null' ? this.kptrOrNull(def.retStruct ?? '') : Reg.unknown());
     return pc + 1;
   }
 
@@ -1978,12 +1982,12 @@ class Verifier {
    * count is precise: it decides that). The callback returns to this call, which runs again.
    */
   private loopCall(st: State, pc: number): number {
-    const regs = st.cur.regs;
-    const fn = regs[2]!;
+    // (st.cur.regs read where used: own() and put() may replace the array, and st.clone() shares it)
+    const fn = st.cur.regs[2]!;
     // update_loop_inline_state: while the call stays fit for inlining (its flags a known 0, one
     // callback), loop_flag_is_zero makes r4 precise; then r1, the iteration count, is made precise.
     const flagZero = (): boolean => {
-      const r4 = regs[4]!;
+      const r4 = st.cur.regs[4]!;
       const zero = r4.isScalar && r4.varOff.isConst && r4.varOff.value === 0n;
       if (zero) this.precise(st, 4);
       return zero;
@@ -1992,7 +1996,7 @@ class Verifier {
     if (!inline) this.loopInline.set(pc, { fit: flagZero(), subprog: fn.subprog });
     else if (inline.fit) inline.fit = flagZero() && inline.subprog === fn.subprog;
     this.precise(st, 1);
-    if (BigInt(st.cur.callbackDepth) < regs[1]!.umax) {
+    if (BigInt(st.cur.callbackDepth) < st.cur.regs[1]!.umax) {
       const cb = st.clone();
       cb.cbUnroll++;
       cb.cur.callbackDepth++;
@@ -2003,8 +2007,8 @@ class Verifier {
       this.log(`frame${st.frames.length - 1} bpf_loop iteration limit reached`);
     }
     st.cur.callbackDepth = 0;
-    for (let r = 0; r <= 5; r++) regs[r] = new Reg();
-    regs[0] = Reg.unknown();
+    for (let r = 0; r <= 5; r++) st.cur.put(r, new Reg());
+    st.cur.put(0, Reg.unknown());
     return pc + 1;
   }
 
@@ -2022,7 +2026,7 @@ class Verifier {
     const off = Number(s64(key.varOff.value)) + key.off;
     if (off < -MAX_BPF_STACK || off >= 0) return undefined;
     const b = off + MAX_BPF_STACK;
-    const slot = st.frames[key.frameno]!.stack[b >> 3]!;
+    const slot = st.frames[key.frameno]!.slot(b >> 3)!;
     // counted from the key's first byte up to the slot's end (the kernel's slot_type[off] down to [0])
     const run = (t: Byte): number => {
       let n = 0;
@@ -2228,7 +2232,7 @@ class Verifier {
       }
       for (const i of of.spillSlots(this.spillList)) {
         if (!(((i < 32 ? slots.lo[f]! >>> i : slots.hi[f]! >>> (i - 32)) & 1))) continue;
-        const sp = of.stack[i]!.spill;
+        const sp = of.slot(i)!.spill;
         if (sp && sp.isScalar && sp.precise) bt.setSlot(f, i);
       }
     }
@@ -2264,7 +2268,7 @@ class Verifier {
           for (let k = 0; sm; k++, sm >>>= 1) {
             if (!(sm & 1)) continue;
             const spi = half * 32 + k;
-            const slot = f.stack[spi]!;
+            const slot = f.slot(spi)!;
             if (!slot.spill?.isScalar) {
               if (checkpoint) bt.clearSlot(fr, spi);
               continue;
@@ -2291,10 +2295,14 @@ class Verifier {
           const h = items[k]!;
           // Most instructions neither set nor read what is followed: passed by (backtrackInsn would
           // change nothing, and bt stays non-empty).
+          // A store through a register not followed, to no fixed slot or to a fixed slot not followed
+          // either, is passed by too (backtrackInsn returns true and changes nothing).
           const skip = this.btSkip[h & HIST_PC_MASK]!;
+          const stack = h >>> HIST_PC_BITS;
           if (
             skip >= 0 ? !(bt.regs[bt.frame]! & skip)
-            : skip <= BT_SKIP_STORE && ((h >>> HIST_PC_BITS) === 0 || (h >>> HIST_PC_BITS) === STACK_INDIRECT) && !(bt.regs[bt.frame]! & (1 << (BT_SKIP_STORE - skip)))
+            : skip <= BT_SKIP_STORE && !(bt.regs[bt.frame]! & (1 << (BT_SKIP_STORE - skip))) &&
+              (stack === 0 || stack === STACK_INDIRECT || !bt.hasSlot((stack - 1) >> 6, (stack - 1) & 63))
           ) {
             subseq = h & HIST_PC_MASK;
             continue;
@@ -2444,9 +2452,10 @@ class Verifier {
     const all = (s: State): void => {
       for (const f of s.frames) {
         for (let r = 0; r < f.regs.length; r++) if (f.regs[r]!.isScalar && !f.regs[r]!.precise) f.own(r).precise = true;
-        f.stack.forEach((slot, spi) => {
+        for (let spi = 0; spi < STACK_SLOTS; spi++) {
+          const slot = f.slot(spi)!;
           if (slot.spill?.isScalar && !slot.spill.precise) f.setSlot(spi, preciseSpill(slot));
-        });
+        }
       }
     };
     all(st);
@@ -2513,9 +2522,10 @@ function bpfSockAccessOk(off: number, size: number, common: boolean): boolean {
 }
 
 /**
- * A cheap hash that identical states share (the top frame's live registers), for the infinite-loop
- * check: numbers only (a BigInt converts to a double without allocating); equal hashes are then
- * compared exactly.
+ * A cheap hash that identical states share (the top frame's live registers: type, offset, known bits),
+ * for the infinite-loop check; equal hashes are then compared exactly. No bound is read: a BigInt's
+ * conversion to a number costs more than the rare exact comparison of states that differ only there,
+ * and each tnum's hash is computed once (registers and their tnums are shared between states).
  */
 function fingerprint(st: State, live: number): number {
   const f = st.cur;
@@ -2524,15 +2534,14 @@ function fingerprint(st: State, live: number): number {
     if (!(live & (1 << r))) continue;
     const g = f.regs[r]!;
     h = Math.imul(h ^ g.type, 0x9e3779b1) ^ g.off;
-    h = Math.imul(h ^ (Number(g.varOff.value) | 0), 0x85ebca6b) ^ (Number(g.varOff.mask) | 0);
-    h = Math.imul(h ^ (Number(g.umin) | 0), 0xc2b2ae35) ^ (Number(g.umax) | 0) ^ (Number(g.smin) | 0);
+    h = Math.imul(h ^ g.varOff.hash32(), 0x85ebca6b);
   }
   return h;
 }
 
 /**
  * backtrackSkipBits: always ask backtrackInsn; a store through rN (BT_SKIP_STORE - N), passed by unless
- * it wrote a fixed stack slot or rN is followed.
+ * rN or the fixed stack slot it wrote is followed.
  */
 const BT_SKIP_ALWAYS_CALL = -1;
 const BT_SKIP_STORE = -16;
@@ -2541,8 +2550,8 @@ const BT_SKIP_STORE = -16;
  * For each instruction, the registers backtrackInsn reads when it is reached (the instruction is passed
  * by when none of them is followed), or BT_SKIP_ALWAYS_CALL / BT_SKIP_STORE - dst. Mirrors
  * backtrackInsn's early returns: an ALU op or a load whose destination is not followed, a jump that
- * compares with an immediate or registers not followed, `ja`, a non-atomic store to no fixed slot
- * through a register not followed.
+ * compares with an immediate or registers not followed, `ja`, a non-atomic store through a register
+ * not followed to no fixed slot or to one not followed (the walk tests the slot).
  */
 function backtrackSkipBits(prog: readonly Insn[]): Int32Array {
   const out = new Int32Array(prog.length);
@@ -2618,7 +2627,15 @@ function preciseSpill(slot: Slot): Slot {
 }
 
 /** A slot's bytes all one kind, made once per kind (slots and their bytes are never changed in place). */
-const ALL_BYTES: readonly (readonly Byte[])[] = [Byte.INVALID, Byte.MISC, Byte.ZERO, Byte.SPILL, Byte.DYNPTR].map((b) => Object.freeze(new Array<Byte>(8).fill(b)));
+const ALL_BYTES: readonly (readonly Byte[])[] = [Byte.INVALID, Byte.MISC, Byte.ZERO, Byte.SPILL, Byte.DYNPTR].map((b) => (b === Byte.SPILL ? ALL_SPILL : Object.freeze(new Array<Byte>(8).fill(b))));
+
+/**
+ * A slot's bytes as a new array to change: written out, because slice() and map() of the frozen shared
+ * arrays (ALL_BYTES) take V8's slow path (~10x a plain copy; a stack store's main cost).
+ */
+function copyBytes(b: readonly Byte[]): Byte[] {
+  return [b[0]!, b[1]!, b[2]!, b[3]!, b[4]!, b[5]!, b[6]!, b[7]!];
+}
 
 /** `bytes`, or the shared array with the same contents when all eight are one kind. */
 function sharedBytes(bytes: Byte[]): readonly Byte[] {
