@@ -39,7 +39,7 @@ import { fullSourceCheck4, localMemoHit, noCustomRules4, sourceIsLocal } from '.
 import { nfActive } from './netfilter';
 import { protoHandler, PH_CONSUME, PH_UDP } from './local';
 import { RTCF_LOCAL } from './icmp';
-import { udp_queue_run, udp_rcv, udp4_queue_found, udp4CsumOk } from './udp';
+import { udp_queue_burst, udp_queue_run, udp_rcv, udp4_queue_found, udp4CsumOk } from './udp';
 import {
   H2_SHIFT, l4Root, L4_LIVE, RG_DEV, RG_HAS_CONNS, RG_INLINE, RG_NUM, RG_PORT, RG_PROG, RG_RCV4, RG_SOCKS, RG_V6ONLY, SKX_NEXT2,
   TB_CONNECTED, TB_HASH2, udpTables,
@@ -158,7 +158,9 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 // its checksum and length checked as any — skips the levels and takes that frame's answer (LB_SAME:
 // same input, same tables). Before queueing, one pass loads what the queueing writes (lbWarm). Frames in a row queued on one socket (one family) go in
 // at once, the first one's call taking the run (udp.ts udp_queue_run: one hold of the socket, SO_RCVBUF
-// and udp_mem decided per datagram in order; the others become LB_DONE). The tables are read once per burst, as a reader of
+// and udp_mem decided per datagram in order; the others become LB_DONE); frames in a row that found
+// sockets, not all one, likewise (udp_queue_burst: each as alone, in order; udp_mem reserved once for
+// the row, the ready ring's tail kept in a local — with thousands of sockets most frames are in such rows). The tables are read once per burst, as a reader of
 // sock.ts's tables may (the control plane publishes with single stores; a record is reused only after
 // this worker's next quiescent point, reclaim.ts).
 //
@@ -567,6 +569,25 @@ function udpRun(ifindex: u32, q: u32, i: u32, a: u32, data: u32): bool {
   return true;
 }
 
+/**
+ * Frame `i` (at `data`) and the frames right after it that found a socket each (not all the same one) in
+ * the same family: queued one after the other in their order, each as alone (udp.ts udp_queue_burst), the
+ * counters added once; the others become LB_DONE. false (nothing done) when the next one is of the other
+ * family.
+ */
+function udpMixedRun(ifindex: u32, q: u32, i: u32, data: u32): bool {
+  const A = lbA();
+  const v6 = udp6Frame(data);
+  let k: u32 = 1;
+  while (i + k < lbN && load<u32>(A + ((i + k) << 2)) >= 16 && udp6Frame(load<u32>(lbBurst + ((i + k) << 3))) == v6) k++;
+  if (k == 1) return false;
+  mibAdd(v6 ? MIB_IP6_IN_RECEIVES : MIB_IP_IN_RECEIVES, <u64>k);
+  mibAdd(v6 ? MIB_IP6_IN_DELIVERS : MIB_IP_IN_DELIVERS, <u64>k);
+  udp_queue_burst(q, lbBurst + (i << 3), A + (i << 2), A + LB_B + (i << 2), k, ifindex, v6);
+  for (let j: u32 = 1; j < k; j++) store<u32>(A + ((i + j) << 2), LB_DONE);
+  return true;
+}
+
 /** Frame `i` of the burst udp4_burst_demux decided takes the lean path. */
 @inline export function udp4BurstTaken(i: u32): bool {
   return load<u32>(lbA() + (i << 2)) != 0;
@@ -594,8 +615,11 @@ export function udp4_burst_rcv(ifindex: u32, q: u32, i: u32, data: u32): void {
 
 /** Frame `i` (at `data`) of the burst, for whose datagram the burst's lookup found socket `a`: queued. */
 function udpFound(ifindex: u32, q: u32, i: u32, a: u32, data: u32): void {
-  // the frame right after it found the same socket: a run
-  if (i + 1 < lbN && load<u32>(lbA() + ((i + 1) << 2)) == a && udpRun(ifindex, q, i, a, data)) return;
+  // the frame right after it found the same socket: a run; another socket: a mixed run
+  if (i + 1 < lbN) {
+    const b = load<u32>(lbA() + ((i + 1) << 2));
+    if (b == a ? udpRun(ifindex, q, i, a, data) : b >= 16 && udpMixedRun(ifindex, q, i, data)) return;
+  }
   if (udp6Frame(data)) {
     udp6_burst_rcv(ifindex, q, a, data);
     return;
