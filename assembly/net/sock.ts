@@ -1364,17 +1364,17 @@ export function skEnqueue(sk: u32, q: u32, iph: u32, payload: u32, plen: u32, if
     atomicAdd32(r + L4_HELD, 0xffffffff);
     return ENQ_MEM;
   }
-  skLink(r, sk, q, iph, payload - iph, plen, ifindex, rmem + size);
+  skLink(sk, q, iph, payload - iph, plen, ifindex, rmem + size);
   markReadyIn(r, sk);
   return ENQ_OK;
 }
 
 /**
  * The datagram whose L3 header is at `iph` (payload `poff` bytes on, `plen` bytes), admitted, queued last
- * on `sk` (its lock held), whose queue then holds `rmem` bytes: its record, the link, the counters, the
- * ready mark.
+ * on `sk` (its lock held), whose queue then holds `rmem` bytes: its record, the link, the counters (the
+ * ready mark is the caller's).
  */
-@inline function skLink(r: u32, sk: u32, q: u32, iph: u32, poff: u32, plen: u32, ifindex: u32, rmem: u32): void {
+@inline function skLink(sk: u32, q: u32, iph: u32, poff: u32, plen: u32, ifindex: u32, rmem: u32): void {
   const f = qrOf(iph);
   qrWrite(f, q, poff, plen, ifindex);
   store<u32>(sk + SK_RMEM, rmem);
@@ -1420,7 +1420,7 @@ export function skEnqueueBurst(q: u32, ips: u32, socks: u32, res: u32, k: u32, h
     if ((load<u8>(sk + SKX_HIT) & SKH_DEAD) != 0 || (rmem + size > rcvbuf && (rcvbuf > 0x3fffffff || rmem != 0))) rc = ENQ_RCVBUF;
     else if (acc >= avail) rc = ENQ_MEM;
     else {
-      skLink(r, sk, q, iph, hlen + 8, ulen - 8, ifindex, rmem + size);
+      skLink(sk, q, iph, hlen + 8, ulen - 8, ifindex, rmem + size);
       if (!ASC_FEATURE_THREADS) {
         const w = load<u32>(sk + SKX_READY);
         store<u32>(ring + ((tail & (SK_MAX - 1)) << 2), w >> 1);
