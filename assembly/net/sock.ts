@@ -1364,9 +1364,20 @@ export function skEnqueue(sk: u32, q: u32, iph: u32, payload: u32, plen: u32, if
     atomicAdd32(r + L4_HELD, 0xffffffff);
     return ENQ_MEM;
   }
+  skLink(sk, q, iph, payload - iph, plen, ifindex, rmem + size);
+  markReadyIn(r, sk);
+  return ENQ_OK;
+}
+
+/**
+ * The datagram whose L3 header is at `iph` (payload `poff` bytes on, `plen` bytes), admitted, queued last
+ * on `sk` (its lock held), whose queue then holds `rmem` bytes: its record, the link, the counters (the
+ * ready mark is the caller's).
+ */
+@inline function skLink(sk: u32, q: u32, iph: u32, poff: u32, plen: u32, ifindex: u32, rmem: u32): void {
   const f = qrOf(iph);
-  qrWrite(f, q, payload - iph, plen, ifindex);
-  store<u32>(sk + SK_RMEM, rmem + size);
+  qrWrite(f, q, poff, plen, ifindex);
+  store<u32>(sk + SK_RMEM, rmem);
   // linked after the tail, or the head of an empty queue (a select: whether a socket's queue is empty is
   // a coin toss per datagram with thousands of sockets)
   const tail = load<u32>(sk + SKX_QTAIL);
@@ -1377,8 +1388,53 @@ export function skEnqueue(sk: u32, q: u32, iph: u32, payload: u32, plen: u32, if
   store<u64>(sk + SK_RX_BYTES, load<u64>(sk + SK_RX_BYTES) + <u64>plen);
   // sk_incoming_cpu_update: only a socket with a peer address records where it last received
   if ((load<u8>(sk + SKX_HIT) & SKH_PEER) != 0) store<u32>(sk + SKX_INCOMING, netWorkerSlot() + 1);
-  markReadyIn(r, sk);
-  return ENQ_OK;
+}
+
+/**
+ * skEnqueueInline for `k` datagrams of one family in a row, each for its own socket (the lean receive's
+ * run of a burst's frames whose sockets it found, udp.ts udp_queue_burst: the k × u32 record addresses at
+ * `socks`), one after the other as alone: each under its socket's lock, a dead socket's ENQ_RCVBUF, then
+ * SO_RCVBUF (6.18's rule), then udp_mem — reserved once for the k (L4_HELD) and what was not used given
+ * back, so the j-th is over it exactly when it would be alone (those before it that were queued hold
+ * theirs). Frames and answers as skEnqueueRun: L3 starts at `ips` (stride 8, Ethernet headers there),
+ * ENQ_* to `res`. Returns how many were queued.
+ */
+export function skEnqueueBurst(q: u32, ips: u32, socks: u32, res: u32, k: u32, hlen: u32, ifindex: u32): u32 {
+  const r = l4Root();
+  const h0 = atomicAdd32(r + L4_HELD, k);
+  const max = load<u32>(r + L4_HELD_MAX);
+  const avail = h0 < max ? max - h0 : 0;
+  // the ready ring's tail in a local (one thread: markReadyIn's way without its loads, stored once)
+  const ring = load<u32>(r + L4_READY);
+  let tail = load<u32>(r + L4_READY_TAIL);
+  let acc: u32 = 0;
+  for (let j: u32 = 0; j < k; j++) {
+    const sk = load<u32>(socks + (j << 2));
+    const iph = load<u32>(ips + (j << 3)) + 14;
+    const ulen = ldBe16(iph + hlen + 4);
+    const size = skTruesize(hlen + ulen);
+    spinLock(sk + SK_LOCK);
+    const rmem = load<u32>(sk + SK_RMEM);
+    const rcvbuf = load<u32>(sk + SK_RCVBUF);
+    let rc = ENQ_OK;
+    if ((load<u8>(sk + SKX_HIT) & SKH_DEAD) != 0 || (rmem + size > rcvbuf && (rcvbuf > 0x3fffffff || rmem != 0))) rc = ENQ_RCVBUF;
+    else if (acc >= avail) rc = ENQ_MEM;
+    else {
+      skLink(sk, q, iph, hlen + 8, ulen - 8, ifindex, rmem + size);
+      if (!ASC_FEATURE_THREADS) {
+        const w = load<u32>(sk + SKX_READY);
+        store<u32>(ring + ((tail & (SK_MAX - 1)) << 2), w >> 1);
+        store<u32>(sk + SKX_READY, w | 1);
+        tail += ~w & 1;
+      } else markReadyIn(r, sk);
+      acc++;
+    }
+    spinUnlock(sk + SK_LOCK);
+    store<u32>(res + (j << 2), <u32>rc);
+  }
+  if (!ASC_FEATURE_THREADS) store<u32>(r + L4_READY_TAIL, tail);
+  if (acc < k) atomicAdd32(r + L4_HELD, acc - k);
+  return acc;
 }
 
 /**

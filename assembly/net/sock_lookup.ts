@@ -83,7 +83,17 @@ export function portHash4(v6: bool, laddr6: u32, l4: u32, lport: u32, raddr6: u3
 
 /** udp_ehashfn: laddr/faddr as stored (network order words), ports host order. */
 @inline export function udpEhash4(laddr: u32, lport: u32, faddr: u32, fport: u32): u32 {
-  return jhash3w(laddr, faddr, (lport << 16) | bswap<u16>(<u16>fport), load<u32>(l4Root() + L4_SECRET));
+  return udpEhash4s(laddr, lport, faddr, fport, udpHashSecret());
+}
+
+/** udpEhash4 with the secret (udpHashSecret) given: a loop over a burst reads it once. */
+@inline export function udpEhash4s(laddr: u32, lport: u32, faddr: u32, fport: u32, secret: u32): u32 {
+  return jhash3w(laddr, faddr, (lport << 16) | bswap<u16>(<u16>fport), secret);
+}
+
+/** The flow hash's secret (sk_hash_secret). */
+@inline export function udpHashSecret(): u32 {
+  return load<u32>(l4Root() + L4_SECRET);
 }
 
 /** udp6_ehashfn: the local address's last word, a jhash of the remote one. */

@@ -47,7 +47,7 @@ import { csumAdd, csumFold16, csumIpv6Pseudo } from './csum';
 import { IPH_DADDR, IPH_SADDR, IPPROTO_UDP, IPPROTO_UDPLITE, IP6H_DADDR, IP6H_SADDR, ldBe16 } from './inet';
 import { icmp_send, icmpv6_send, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, RTCF_BROADCAST, RTCF_MULTICAST } from './icmp';
 import {
-  l4Root, skDropInc, skEnqueueInline, skEnqueueRun, ENQ_OK, ENQ_RCVBUF, skErrReport, udpMibBase, udpTables, SKX_DADDR4, SKX_RCV4, SKX_NEXT_PORT,
+  l4Root, skDropInc, skEnqueueBurst, skEnqueueInline, skEnqueueRun, ENQ_OK, ENQ_RCVBUF, skErrReport, udpMibBase, udpTables, SKX_DADDR4, SKX_RCV4, SKX_NEXT_PORT,
   SKX_RECV_CSCOV, TB_PORT, SKX_MCAST,
 } from './sock';
 import { udp4_lib_lookup, udp4_lookup_fast, udp6_lib_lookup } from './sock_lookup';
@@ -298,6 +298,24 @@ export function udp_queue_run(sk: u32, q: u32, ips: u32, res: u32, k: u32, ifind
     if (e == ENQ_OK) continue;
     mibInc(base + (e == ENQ_RCVBUF ? UDP_MIB_RCVBUFERRORS : UDP_MIB_MEMERRORS));
     skDropInc(sk);
+    drop(q, load<u32>(ips + (j << 3)) + 14, base, e == ENQ_RCVBUF ? NDROP_SOCKET_RCVBUFF : NDROP_PROTO_MEM);
+  }
+}
+
+/**
+ * udp_queue_run for `k` frames in a row of a burst that the lean receive found sockets for, one each (k ×
+ * u32 at `socks`, the same or not): queued one after the other as alone (sock.ts skEnqueueBurst), the
+ * ones refused counted and dropped as udp4_queue_found / udp6_queue_found drop them. Takes the frames.
+ */
+export function udp_queue_burst(q: u32, ips: u32, socks: u32, res: u32, k: u32, ifindex: u32, v6: bool): void {
+  const hlen: u32 = v6 ? 40 : 20;
+  if (skEnqueueBurst(q, ips, socks, res, k, hlen, ifindex) == k) return;
+  const base = v6 ? UDP6_MIB_BASE : UDP_MIB_BASE;
+  for (let j: u32 = 0; j < k; j++) {
+    const e = <i32>load<u32>(res + (j << 2));
+    if (e == ENQ_OK) continue;
+    mibInc(base + (e == ENQ_RCVBUF ? UDP_MIB_RCVBUFERRORS : UDP_MIB_MEMERRORS));
+    skDropInc(load<u32>(socks + (j << 2)));
     drop(q, load<u32>(ips + (j << 3)) + 14, base, e == ENQ_RCVBUF ? NDROP_SOCKET_RCVBUFF : NDROP_PROTO_MEM);
   }
 }

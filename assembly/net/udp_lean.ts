@@ -39,12 +39,12 @@ import { fullSourceCheck4, localMemoHit, noCustomRules4, sourceIsLocal } from '.
 import { nfActive } from './netfilter';
 import { protoHandler, PH_CONSUME, PH_UDP } from './local';
 import { RTCF_LOCAL } from './icmp';
-import { udp_queue_run, udp_rcv, udp4_queue_found, udp4CsumOk } from './udp';
+import { udp_queue_burst, udp_queue_run, udp_rcv, udp4_queue_found, udp4CsumOk } from './udp';
 import {
   H2_SHIFT, l4Root, L4_LIVE, RG_DEV, RG_HAS_CONNS, RG_INLINE, RG_NUM, RG_PORT, RG_PROG, RG_RCV4, RG_SOCKS, RG_V6ONLY, SKX_NEXT2,
   TB_CONNECTED, TB_HASH2, udpTables,
 } from './sock';
-import { hash2Of4, matches4, udpEhash4 } from './sock_lookup';
+import { hash2Of4, matches4, udpEhash4s, udpHashSecret } from './sock_lookup';
 import { skLookupAttached } from './sk_prog';
 import { udp6_burst_demux, udp6_burst_rcv, udp6Frame } from './udp6_lean';
 
@@ -158,7 +158,9 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 // its checksum and length checked as any — skips the levels and takes that frame's answer (LB_SAME:
 // same input, same tables). Before queueing, one pass loads what the queueing writes (lbWarm). Frames in a row queued on one socket (one family) go in
 // at once, the first one's call taking the run (udp.ts udp_queue_run: one hold of the socket, SO_RCVBUF
-// and udp_mem decided per datagram in order; the others become LB_DONE). The tables are read once per burst, as a reader of
+// and udp_mem decided per datagram in order; the others become LB_DONE); frames in a row that found
+// sockets, not all one, likewise (udp_queue_burst: each as alone, in order; udp_mem reserved once for
+// the row, the ready ring's tail kept in a local — with thousands of sockets most frames are in such rows). The tables are read once per burst, as a reader of
 // sock.ts's tables may (the control plane publishes with single stores; a record is reused only after
 // this worker's next quiescent point, reclaim.ts).
 //
@@ -433,7 +435,10 @@ export function lbSame(A: u32, lo: u32, n: u32): void {
 }
 
 /**
- * udp4Demux's lookup, a level at a time, for the `m` frames listed at L (their indices, in order; their
+ * udp4Demux's lookup for the `m` frames listed at L. Below SOCKS_DEEP live sockets one pass decides a
+ * frame whose slot names a group at once (its lines in cache or near: the levels' passes cost more in
+ * loads and stores of the stage words than they save), staging only heads in no group. Past it, a level
+ * at a time, for the `m` frames listed at L (their indices, in order; their
  * stage words at A, their keys at K: lbK's). A slot names its head's reuseport group (sock.ts
  * H2_GROUP): such a chain goes straight to the group, which holds its members' key — the head's, what
  * matches4 compares (RG_MIXED: not any more) — and its first members in its second line; only a head
@@ -442,14 +447,45 @@ export function lbSame(A: u32, lo: u32, n: u32): void {
  * mispredicted every few frames.
  */
 function udp4Lookup(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, h2: u32, deep: bool): void {
+  const secret = udpHashSecret();
+  if (!deep) {
+    // the lines are in cache or near (SOCKS_DEEP): one pass, each frame's levels in a row — a slot that
+    // names a group is decided there; only heads in no group are staged for the passes below
+    let heads: u32 = 0;
+    for (let j: u32 = 0; j < m; j++) {
+      const i = load<u32>(L + (j << 2));
+      const k = K + (i << 4);
+      const pp = load<u32>(k, K_PORTS);
+      const dport = kDport(pp);
+      let laddr = load<u32>(k, K_DADDR);
+      let pair = load<u64>(h2 + (hash2Of4(laddr, dport) << H2_SHIFT));
+      if (<u32>pair == 0) {
+        pair = load<u64>(h2 + (hash2Of4(0, dport) << H2_SHIFT));
+        laddr = 0;
+      }
+      const head = <u32>pair;
+      const g = <u32>(pair >> 32);
+      store<u32>(B + (i << 2), laddr);
+      if (g != 0) {
+        const slot = groupPick4(g, laddr, load<u32>(k, K_SADDR), pp, ifindex, secret);
+        const sk = slot != 0 ? load<u32>(slot) : 0;
+        store<u32>(A + (i << 2), sk != 0 ? sk : LB_UDP);
+      } else if (head != 0) {
+        store<u32>(A + (i << 2), head | LB_HEAD);
+        heads++;
+      } else store<u32>(A + (i << 2), LB_UDP);
+    }
+    if (heads != 0) udp4LookupHeads(A, B, K, L, m, ifindex, secret, false, 0, 0);
+    return;
+  }
   let s: u32 = 0;
-  // the exact slots, then (deep) asked for at once in a pass of their own: the most misses in flight
+  // the exact slots, then asked for at once in a pass of their own: the most misses in flight
   for (let j: u32 = 0; j < m; j++) {
     const i = load<u32>(L + (j << 2));
     const k = K + (i << 4);
     store<u32>(B + (i << 2), h2 + (hash2Of4(load<u32>(k, K_DADDR), kDport(load<u32>(k, K_PORTS))) << H2_SHIFT));
   }
-  if (deep) for (let j: u32 = 0; j < m; j++) s += load<u32>(load<u32>(B + (load<u32>(L + (j << 2)) << 2)));
+  for (let j: u32 = 0; j < m; j++) s += load<u32>(load<u32>(B + (load<u32>(L + (j << 2)) << 2)));
   // the slots' heads and their groups (the wildcard slot's when the exact one is empty)
   let heads: u32 = 0;
   let groups: u32 = 0;
@@ -467,7 +503,7 @@ function udp4Lookup(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, h2: u3
     if (g != 0) {
       store<u32>(A + (i << 2), g | LB_GROUP);
       // the group's two lines asked for now, while the later frames' slots are read
-      if (deep) s += load<u32>(g) + load<u32>(g, RG_INLINE);
+      s += load<u32>(g) + load<u32>(g, RG_INLINE);
       groups++;
     } else if (head != 0) {
       store<u32>(A + (i << 2), head | LB_HEAD);
@@ -478,9 +514,19 @@ function udp4Lookup(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, h2: u3
     lbSink(s);
     return;
   }
-  if (deep && heads != 0) s += headLines(A, L, m);
+  if (heads != 0) s += headLines(A, L, m);
+  udp4LookupHeads(A, B, K, L, m, ifindex, secret, true, groups, s);
+}
+
+/**
+ * udp4Lookup's levels after the slots (their stage words at A: LB_HEAD, LB_GROUP — `groups` of them —
+ * or done; B: the address each chain was walked with): the heads in no group, then the groups, then the
+ * picks. `deep`: the lines of each level asked for ahead (`s`: the sum of the loads so far, for lbSink).
+ */
+function udp4LookupHeads(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, secret: u32, deep: bool, groups: u32, s: u32): void {
+  let named: u32 = 0;
   // the heads in no group: do they take the datagram at all (compute_score ≥ 1), and are they alone
-  if (heads != 0) for (let j: u32 = 0; j < m; j++) {
+  for (let j: u32 = 0; j < m; j++) {
     const i = load<u32>(L + (j << 2));
     const a = load<u32>(A + (i << 2));
     if (!staged(a, LB_HEAD)) continue;
@@ -494,17 +540,17 @@ function udp4Lookup(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, h2: u3
         if (load<u32>(head + SKX_NEXT2) == 0) next = head | LB_SOCK;
       } else {
         next = g | LB_GROUP;
-        groups++;
+        named++;
       }
     }
     store<u32>(A + (i << 2), next);
   }
-  if (groups == 0) {
+  if (groups + named == 0) {
     lbSink(s);
     return;
   }
   // (a head in no group may have named one after all: its group's lines)
-  if (deep && heads != 0) {
+  if (deep && named != 0) {
     for (let j: u32 = 0; j < m; j++) {
       const a = load<u32>(A + (load<u32>(L + (j << 2)) << 2));
       if (staged(a, LB_GROUP)) s += load<u32>(a & ~3) + load<u32>((a & ~3) + RG_INLINE);
@@ -517,19 +563,12 @@ function udp4Lookup(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, h2: u3
     const i = load<u32>(L + (j << 2));
     const a = load<u32>(A + (i << 2));
     if (!staged(a, LB_GROUP)) continue;
-    const g = a & ~3;
-    const k = load<u32>(g + RG_NUM);
     const key = K + (i << 4);
-    const pp = load<u32>(key, K_PORTS);
-    const dport = kDport(pp);
-    const dev = load<u32>(g + RG_DEV);
-    if (load<u32>(g + RG_PROG) != 0 || load<u32>(g + RG_HAS_CONNS) != 0 || k == 0 || load<u16>(g + RG_V6ONLY) != 0 /* RG_V6ONLY, RG_MIXED */ ||
-      <u32>load<u16>(g + RG_PORT) != dport || load<u32>(g + RG_RCV4) != load<u32>(B + (i << 2)) || (dev != 0 && dev != ifindex)) {
+    const slot = groupPick4(a & ~3, load<u32>(B + (i << 2)), load<u32>(key, K_SADDR), load<u32>(key, K_PORTS), ifindex, secret);
+    if (slot == 0) {
       store<u32>(A + (i << 2), LB_UDP);
       continue;
     }
-    const hash = udpEhash4(load<u32>(B + (i << 2)), dport, load<u32>(key, K_SADDR), kSport(pp));
-    const slot = load<u32>(g + RG_SOCKS) + (<u32>((<u64>hash * <u64>k) >> 32) << 2);
     store<u32>(B + (i << 2), slot);
     store<u32>(A + (i << 2), LB_SLOT);
     if (deep) s += load<u32>(slot);
@@ -544,6 +583,23 @@ function udp4Lookup(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, h2: u3
     store<u32>(A + (i << 2), sk != 0 ? sk : LB_UDP);
   }
   sink += s;
+}
+
+/**
+ * Group `g` (no program, no connected members) whose key matches as the chain's head would (port, bound
+ * address `laddr` — the one the chain was walked with —, not IPV6_V6ONLY, device; no member has a peer
+ * while none connected): the chain's first scoring socket is in it, and reuseport_select_sock_by_hash's
+ * first pick decides — the address of its slot in the member array; 0 when the group does not decide.
+ * The datagram's source `saddr`, its ports word `pp` (as loaded), from `ifindex`.
+ */
+@inline function groupPick4(g: u32, laddr: u32, saddr: u32, pp: u32, ifindex: u32, secret: u32): u32 {
+  const k = load<u32>(g + RG_NUM);
+  const dport = kDport(pp);
+  const dev = load<u32>(g + RG_DEV);
+  if (load<u32>(g + RG_PROG) != 0 || load<u32>(g + RG_HAS_CONNS) != 0 || k == 0 || load<u16>(g + RG_V6ONLY) != 0 /* RG_V6ONLY, RG_MIXED */ ||
+    <u32>load<u16>(g + RG_PORT) != dport || load<u32>(g + RG_RCV4) != laddr || (dev != 0 && dev != ifindex)) return 0;
+  const hash = udpEhash4s(laddr, dport, saddr, kSport(pp), secret);
+  return load<u32>(g + RG_SOCKS) + (<u32>((<u64>hash * <u64>k) >> 32) << 2);
 }
 
 /**
@@ -564,6 +620,25 @@ function udpRun(ifindex: u32, q: u32, i: u32, a: u32, data: u32): bool {
   mibAdd(v6 ? MIB_IP6_IN_RECEIVES : MIB_IP_IN_RECEIVES, <u64>k);
   mibAdd(v6 ? MIB_IP6_IN_DELIVERS : MIB_IP_IN_DELIVERS, <u64>k);
   udp_queue_run(a, q, lbBurst + (i << 3), A + LB_B + (i << 2), k, ifindex, v6);
+  return true;
+}
+
+/**
+ * Frame `i` (at `data`) and the frames right after it that found a socket each (not all the same one) in
+ * the same family: queued one after the other in their order, each as alone (udp.ts udp_queue_burst), the
+ * counters added once; the others become LB_DONE. false (nothing done) when the next one is of the other
+ * family.
+ */
+function udpMixedRun(ifindex: u32, q: u32, i: u32, data: u32): bool {
+  const A = lbA();
+  const v6 = udp6Frame(data);
+  let k: u32 = 1;
+  while (i + k < lbN && load<u32>(A + ((i + k) << 2)) >= 16 && udp6Frame(load<u32>(lbBurst + ((i + k) << 3))) == v6) k++;
+  if (k == 1) return false;
+  mibAdd(v6 ? MIB_IP6_IN_RECEIVES : MIB_IP_IN_RECEIVES, <u64>k);
+  mibAdd(v6 ? MIB_IP6_IN_DELIVERS : MIB_IP_IN_DELIVERS, <u64>k);
+  udp_queue_burst(q, lbBurst + (i << 3), A + (i << 2), A + LB_B + (i << 2), k, ifindex, v6);
+  for (let j: u32 = 1; j < k; j++) store<u32>(A + ((i + j) << 2), LB_DONE);
   return true;
 }
 
@@ -594,8 +669,11 @@ export function udp4_burst_rcv(ifindex: u32, q: u32, i: u32, data: u32): void {
 
 /** Frame `i` (at `data`) of the burst, for whose datagram the burst's lookup found socket `a`: queued. */
 function udpFound(ifindex: u32, q: u32, i: u32, a: u32, data: u32): void {
-  // the frame right after it found the same socket: a run
-  if (i + 1 < lbN && load<u32>(lbA() + ((i + 1) << 2)) == a && udpRun(ifindex, q, i, a, data)) return;
+  // the frame right after it found the same socket: a run; another socket: a mixed run
+  if (i + 1 < lbN) {
+    const b = load<u32>(lbA() + ((i + 1) << 2));
+    if (b == a ? udpRun(ifindex, q, i, a, data) : b >= 16 && udpMixedRun(ifindex, q, i, data)) return;
+  }
   if (udp6Frame(data)) {
     udp6_burst_rcv(ifindex, q, a, data);
     return;

@@ -157,6 +157,8 @@ interface Outcome {
   sent: string[];
   /** How many frames of each burst a lean path took (stage word not 0). */
   taken: number[];
+  /** The sockets the ready list reported after the last burst, in its order. */
+  ready: number[];
 }
 
 async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean; groups?: boolean; groups6?: boolean; between?: (fx: Fixture, burst: number, ids: number[]) => void } = {}): Promise<Outcome> {
@@ -187,6 +189,7 @@ async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boole
     taken.push(n);
     for (const [dev, fs] of fx.tx()) for (const f of fs) sent.push(`${dev} ${hex(f)}`);
   }
+  const ready = t.ready();
   const queues = ids.map((id) => {
     const q: string[] = [];
     if (closedIds.has(id)) return q;
@@ -198,7 +201,7 @@ async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boole
     // the switch's own side effect: the hook runs conntrack (nothing of UDP's or IP's counting)
     if (v !== (before[key] ?? 0) && !key.startsWith('nf_conntrack:')) counters[key] = v - (before[key] ?? 0);
   }
-  return { queues, counters, sent, taken };
+  return { queues, counters, sent, taken, ready };
 }
 
 describe.skipIf(unready !== '')('the lean receive paths give what the full path gives (same frames, same bursts)', () => {
@@ -306,6 +309,39 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
     expect(lean.taken).toEqual([a.length, b.length]);
     // what reached the queues: in order, within each queue
     expect(lean.queues[0]!.length).toBeGreaterThan(1);
+  }, 60_000);
+
+  // frames in a row whose lookups found different sockets are queued together (udp_lean.ts udpMixedRun,
+  // sock.ts skEnqueueBurst: udp_mem reserved once for the row), each still decided alone: SO_RCVBUF
+  // reached on one socket in the middle of the row, udp_mem (sk_mem_max) reached in the middle of one
+  it('rows of frames to different sockets: each queued as alone, SO_RCVBUF and udp_mem reached mid-row, families end a row', async () => {
+    const a: Uint8Array[] = [];
+    let k = 0;
+    for (let i = 0; i < 6; i++) a.push(v4(k++, 7000, { sport: 41000 }), v4(k++, 7006, { sport: 41000 + i }), v4(k++, 7003, { sport: 41000 }));
+    for (let i = 0; i < 6; i++) a.push(v6(k++, 7002, { sport: 41000 }), v6(k++, 7001, { sport: 41000 + i }), v6(k++, 7003, { sport: 41000 }));
+    for (let i = 0; i < 4; i++) a.push(v4(k++, 7006, { sport: 42000 + i }), v6(k++, 7001, { sport: 42000 + i }));
+    const b: Uint8Array[] = [];
+    for (let i = 0; i < 10; i++) b.push(v4(k++, 7006, { sport: 43000 + i }), v4(k++, 7003, { sport: 43000 + i }));
+    for (let i = 0; i < 10; i++) b.push(v6(k++, 7001, { sport: 43000 + i }), v6(k++, 7003, { sport: 43000 + i }));
+    const memLimit = (fx: Fixture, bi: number): void => {
+      if (bi !== 1) return;
+      const x = fx.dp.fastPath.exports as unknown as { sk_mem_max(n: number): void; sk_mem_held(): number };
+      x.sk_mem_max(x.sk_mem_held() + 7); // room for 7 more: the first row of burst b reaches it
+    };
+    const lean = await run(true, [a, b], { smallBuf: true, smallBuf4: true, between: memLimit });
+    const full = await run(false, [a, b], { smallBuf: true, smallBuf4: true, between: memLimit });
+    expect(lean.queues).toEqual(full.queues);
+    expect(lean.counters).toEqual(full.counters);
+    expect(lean.counters['Udp:RcvbufErrors']).toBeGreaterThan(0);
+    expect(lean.counters['Udp6:RcvbufErrors']).toBeGreaterThan(0);
+    // 7 queued in burst b, the other 33 over udp_mem: MemErrors in both families (the IPv6 row comes after)
+    expect(lean.counters['Udp:MemErrors']).toBe(13);
+    expect(lean.counters['Udp6:MemErrors']).toBe(20);
+    expect(lean.taken).toEqual([a.length, b.length]);
+    // each socket that got a datagram on the ready list once, in the order they got their first
+    expect(lean.ready).toEqual(full.ready);
+    expect(new Set(lean.ready).size).toBe(lean.ready.length);
+    expect(lean.ready.length).toBe(lean.queues.filter((q) => q.length > 0).length);
   }, 60_000);
 
   it('flows interleaved in a burst: a flow seen earlier in the burst takes its lookup, a flow with the same ports from another source its own', async () => {
