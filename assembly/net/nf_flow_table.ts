@@ -62,13 +62,15 @@
 // which checks its cached neighbour entry's key against it, reads two lines of its record. flowOf (d &
 // ~255) finds it too, as REPLY stays at +FD_SIZE; FLOW_L3 (+108 u8) says the family.
 // The hot arrays (FTR_HOT, FTR_HOT6): what a hit reads and writes, away from the records' other lines, so
-// that a large table's hits touch half the pages (TLB misses were most of a 100k-flow hit's cost): a flow
-// of pool slot i has 128 bytes at FTR_HOT + 128 i (IPv6: 256 at FTR_HOT6 + 256 i), and direction record d
-// its hot record at hotOf(d) = hot base + (d − pool) / 2: a copy of d's first line, made when the flow is
-// added (an IPv6 one's address line 128 bytes further). The buckets name hot records, a hit and the burst
-// lookup read only them, and a hot record is where FD_TIMEOUT and FD_NEIGH live once the flow is in
-// the table (the collector and the listing read the timeouts there: nf_flow_hot); the control side
-// writes FD_TEARDOWN and FD_NAT's FDF_ACCT to both. The kfunc hands programs the record itself.
+// that a large table's hits touch half the pages (halving them once more, each direction's hot records
+// in an array of their own, changed nothing at 100k or 1M flows, 12-04: the lines missed are the cost,
+// not the TLB): a flow of pool slot i has 128 bytes at FTR_HOT + 128 i (IPv6: 256 at FTR_HOT6 + 256 i),
+// and direction record d its hot record at hotOf(d) = hot base + (d − pool) / 2 (IPv6: + 64 for REPLY,
+// hot6Of): a copy of d's first line, made when the flow is added (an IPv6 one's address line right after
+// it: its two lines are one 128-byte-aligned pair, which the L2 may fetch together). The buckets name hot
+// records, a hit and the burst lookup read only them, and a hot record is where FD_TIMEOUT and FD_NEIGH
+// live once the flow is in the table (the collector and the listing read the timeouts there:
+// nf_flow_hot); the control side writes FD_TEARDOWN and FD_NAT's FDF_ACCT to both. The kfunc hands programs the record itself.
 //
 // Reads: the frame, the flows, the FIB (at add), the neighbour table. Sets: the frame (NAT, TTL, MACs),
 // the flow's counters and timeout. Next: netdev_xmit_pend (sent with the burst's other forwarded frames
@@ -185,8 +187,8 @@ const FD6_NH_HI: u32 = 36;
 /** A hot record's size (its direction record's first line) and log2 of it. */
 const HOT_SIZE: u32 = 64;
 const HOT_SHIFT: u32 = 6;
-/** An IPv6 hot record's addresses (its direction's FD6_SADDR line): two lines past its first. */
-const HOT6_ADDRS: u32 = 128;
+/** An IPv6 hot record's addresses (its direction's FD6_SADDR line): the line after its first. */
+const HOT6_ADDRS: u32 = 64;
 const HOT6_SADDR: u32 = HOT6_ADDRS + FD6_SADDR - FD6_SADDR;
 const HOT6_DADDR: u32 = HOT6_ADDRS + FD6_DADDR - FD6_SADDR;
 const HOT6_NEW_SADDR: u32 = HOT6_ADDRS + FD6_NEW_SADDR - FD6_SADDR;
@@ -308,8 +310,14 @@ function flowAcct(f: u32, ct: u32, flags: u32): void {
 
 /** The hot record of direction record `d` (the flow's family's hot array). */
 @inline function hotOf(r: u32, d: u32): u32 {
-  const v6 = isV6(flowOf(d));
-  return load<u32>(r + (v6 ? FTR_HOT6 : FTR_HOT)) + ((d - load<u32>(r + (v6 ? FTR_POOL6 : FTR_POOL))) >> 1);
+  if (isV6(flowOf(d))) return hot6Of(r, d);
+  return load<u32>(r + FTR_HOT) + ((d - load<u32>(r + FTR_POOL)) >> 1);
+}
+
+/** The hot record of IPv6 direction record `d`: its flow's 256 bytes, ORIGINAL's two lines then REPLY's. */
+@inline function hot6Of(r: u32, d: u32): u32 {
+  const off = d - load<u32>(r + FTR_POOL6);
+  return load<u32>(r + FTR_HOT6) + (off >> 1) + ((off & FD_SIZE) >> 1);
 }
 
 /** The direction record of IPv4 hot record `h`. */
@@ -319,7 +327,8 @@ function flowAcct(f: u32, ct: u32, flags: u32): void {
 
 /** The direction record of IPv6 hot record `h`. */
 @inline function coldOf6(r: u32, h: u32): u32 {
-  return load<u32>(r + FTR_POOL6) + ((h - load<u32>(r + FTR_HOT6)) << 1);
+  const off = h - load<u32>(r + FTR_HOT6);
+  return load<u32>(r + FTR_POOL6) + (off << 1) - (off & FD_SIZE);
 }
 
 /** FDF_ACCT of record `d` set or cleared (a hit reads FD_ACCT only with it set, and finds 0 there once it is cleared). */
@@ -505,7 +514,7 @@ function hashInsert(r: u32, d: u32): void {
   let h = load<u32>(b + BKT_OVF);
   while (h != 0) {
     if (eq16(h + FD6_SADDR, saddr) && eq16(h + FD6_DADDR, daddr) && load<u32>(h + FD_SPORT) == ports &&
-      <u32>load<u8>(h + FD_PROTO) == proto && load<u32>(h + FD_IIF) == iif) return hot + ((h - load<u32>(r + FTR_POOL6)) >> 1);
+      <u32>load<u8>(h + FD_PROTO) == proto && load<u32>(h + FD_IIF) == iif) return hot6Of(r, h);
     h = load<u32>(h + FD_NEXT);
   }
   return 0;
@@ -1049,8 +1058,7 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   const hm = i32x4.splat(~((<u32>1 << idxb) - 1)); // the slots' tag bits
   const hot4 = load<u32>(r + FTR_HOT);
   const hot6 = load<u32>(r + FTR_HOT6);
-  const mac0 = load<u32>(nd, ND_MAC);
-  const mac1 = load<u16>(nd, ND_MAC + 4);
+  const mac = load<u64>(nd, ND_MAC) & 0xffffffffffff;
   let cand: u32 = 0;
   // 1: which frames qualify, their keys' hashes (the tags) and buckets (bit 0: IPv6)
   for (let i: u32 = 0; i < n; i++) {
@@ -1058,21 +1066,33 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
     const len = load<u32>(b + (i << 3), 4);
     const ip = data + ETH_HLEN;
     const type = load<u16>(data, 12);
+    // nf_flow_tuple_ip's tests as compares and-ed without a branch each (the frame's first 64 bytes are
+    // in its buffer whatever its length): to the device's MAC, IPv4 without options (version and IHL
+    // 0x45), not a fragment (MF, offset), TTL above 1, UDP or TCP with its header in the datagram, the
+    // datagram in the frame
     let h: u32 = 0;
-    if (len >= ETH_HLEN + 28 && type == 0x0008 && load<u32>(data) == mac0 && load<u16>(data, 4) == mac1 &&
-      load<u8>(ip) == 0x45 && (ldBe16(ip + IPH_FRAG_OFF) & 0x3fff) == 0 && load<u8>(ip, IPH_TTL) > 1) {
-      const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
+    if (type == 0x0008) {
+      const l3 = load<u32>(ip, IPH_TTL); // TTL, protocol, header checksum
+      const proto = (l3 >> 8) & 0xff;
       const tot = ldBe16(ip + IPH_TOT_LEN);
-      if ((proto == IPPROTO_UDP || (proto == IPPROTO_TCP && tot >= 40)) && tot >= 28 && tot <= len - ETH_HLEN) {
+      const ok4 = <u32>(load<u8>(ip) == 0x45) & <u32>((load<u64>(data) & 0xffffffffffff) == mac) &
+        <u32>((load<u16>(ip, IPH_FRAG_OFF) & 0xff3f) == 0) & <u32>((l3 & 0xff) > 1) & <u32>(len >= ETH_HLEN + 28) &
+        (<u32>(proto == IPPROTO_UDP) | (<u32>(proto == IPPROTO_TCP) & <u32>(tot >= 40))) & <u32>(tot >= 28) & <u32>(tot <= len - ETH_HLEN);
+      if (ok4 != 0) {
         const k = keyHash(load<u32>(ip, IPH_SADDR), load<u32>(ip, IPH_DADDR), load<u32>(ip, 20), proto, ifindex);
         store<u32>(tags + (i << 2), k);
         h = table + (k & mask) * BKT_SIZE;
       }
-    } else if (type == 0xdd86 && table6 != 0 && len >= ETH_HLEN + 48 && load<u32>(data) == mac0 && load<u16>(data, 4) == mac1 &&
-      (load<u8>(ip) >> 4) == 6 && load<u8>(ip, IP6H_HOP_LIMIT) > 1) {
-      const proto = <u32>load<u8>(ip, IP6H_NEXTHDR);
-      const plen = ldBe16(ip + IP6H_PAYLOAD_LEN);
-      if ((proto == IPPROTO_UDP || (proto == IPPROTO_TCP && plen >= 20)) && plen >= 8 && plen + 40 == len - ETH_HLEN) {
+    } else if (type == 0xdd86 && table6 != 0) {
+      // nf_flow_tuple_ipv6's, the same way: to the device's MAC, version 6, hop limit above 1, next header
+      // UDP or TCP with its header in the payload, the payload length the frame's
+      const w = load<u32>(ip, IP6H_PAYLOAD_LEN); // payload length, next header, hop limit
+      const plen = <u32>bswap<u16>(<u16>w);
+      const proto = (w >> 16) & 0xff;
+      const ok6 = <u32>((load<u64>(data) & 0xffffffffffff) == mac) & <u32>((load<u8>(ip) >> 4) == 6) & <u32>((w >> 24) > 1) &
+        <u32>(len >= ETH_HLEN + 48) & (<u32>(proto == IPPROTO_UDP) | (<u32>(proto == IPPROTO_TCP) & <u32>(plen >= 20))) &
+        <u32>(plen >= 8) & <u32>(plen + 40 == len - ETH_HLEN);
+      if (ok6 != 0) {
         const k = keyHash6(ip + IP6H_SADDR, ip + IP6H_DADDR, load<u32>(ip, 40), proto, ifindex);
         store<u32>(tags + (i << 2), k);
         h = (table6 + (k & mask) * BKT_SIZE) | 1;
@@ -1121,25 +1141,36 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
     const ip = data + ETH_HLEN;
     let h: u32 = 0;
     if ((a & 1) == 0) {
-      const saddr = load<u32>(ip, IPH_SADDR);
-      const daddr = load<u32>(ip, IPH_DADDR);
-      const ports = load<u32>(ip, 20);
+      // saddr, daddr, ports and iif at once: the header's 12 bytes from saddr on are FD_SADDR..FD_DPORT's order
+      const key = i32x4.replace_lane(v128.load(ip + IPH_SADDR), 3, ifindex);
       const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
       h = a & ~3;
-      if ((a & 2) != 0 || load<u32>(h + FD_SADDR) != saddr || load<u32>(h + FD_DADDR) != daddr || load<u32>(h + FD_SPORT) != ports ||
-        <u32>load<u8>(h + FD_PROTO) != proto || load<u32>(h + FD_IIF) != ifindex) h = lookup(r, saddr, daddr, ports, proto, ifindex);
+      if ((a & 2) != 0 || !i32x4.all_true(i32x4.eq(v128.load(h + FD_SADDR), key)) || <u32>load<u8>(h + FD_PROTO) != proto) {
+        h = lookupCold(r, i32x4.extract_lane(key, 0), i32x4.extract_lane(key, 1), i32x4.extract_lane(key, 2), proto, ifindex);
+      }
     } else {
       const ports = load<u32>(ip, 40);
       const proto = <u32>load<u8>(ip, IP6H_NEXTHDR);
       h = a & ~3;
-      if ((a & 2) != 0 || !eq16(h + HOT6_SADDR, ip + IP6H_SADDR) || !eq16(h + HOT6_DADDR, ip + IP6H_DADDR) || load<u32>(h + FD_SPORT) != ports ||
-        <u32>load<u8>(h + FD_PROTO) != proto || load<u32>(h + FD_IIF) != ifindex) h = lookup6(r, ip + IP6H_SADDR, ip + IP6H_DADDR, ports, proto, ifindex);
+      const diff = v128.or(v128.xor(v128.load(h + HOT6_SADDR), v128.load(ip + IP6H_SADDR)), v128.xor(v128.load(h + HOT6_DADDR), v128.load(ip + IP6H_DADDR)));
+      if ((a & 2) != 0 || v128.any_true(diff) || load<u32>(h + FD_SPORT) != ports ||
+        <u32>load<u8>(h + FD_PROTO) != proto || load<u32>(h + FD_IIF) != ifindex) h = lookup6Cold(r, ip + IP6H_SADDR, ip + IP6H_DADDR, ports, proto, ifindex);
     }
     store<u32>(out + (i << 2), h);
     if (h != 0) m++;
   }
   sink += acc;
   return m;
+}
+
+/** lookup, not inlined: nf_flow_burst_lookup's rare case (a tag that is another key's, or none), kept out of its loop. */
+function lookupCold(r: u32, saddr: u32, daddr: u32, ports: u32, proto: u32, iif: u32): u32 {
+  return lookup(r, saddr, daddr, ports, proto, iif);
+}
+
+/** lookup6, not inlined (as lookupCold). */
+function lookup6Cold(r: u32, saddr: u32, daddr: u32, ports: u32, proto: u32, iif: u32): u32 {
+  return lookup6(r, saddr, daddr, ports, proto, iif);
 }
 
 /** Keeps the records' warm-up loads of nf_flow_burst_lookup alive. */

@@ -134,6 +134,25 @@ describe.skipIf(unready !== '')('the IPv6 flowtable', () => {
     expect(out.get('eth0')![0]![14 + 40]).toBe(3);
   });
 
+  // nf_flow_tuple_ipv6: a payload length that is not the frame's (here 4 bytes trail it), a version
+  // other than 6, a frame to another MAC: no flowtable hit, whatever the 5-tuple
+  it('frames nf_flow_tuple_ipv6 refuses take the slow path, not the flow', async () => {
+    const fx = await router();
+    offloadUdp(fx);
+    const trailing = Uint8Array.from([...inUdp(8), 0, 0, 0, 0]);
+    fx.rx('eth0', trailing);
+    const v5 = inUdp(8);
+    v5[14] = 0x50;
+    fx.rx('eth0', v5);
+    const other = inUdp(8);
+    other[5] = 0x7f;
+    fx.rx('eth0', other);
+    expect(hits(fx)).toBe(0);
+    expect(fx.mib()['nf_flowtable:slowpath'] ?? 0).toBe(0);
+    expect(fx.rx('eth0', inUdp(8)).get('eth1')).toEqual([fwdUdp(8)]);
+    expect(hits(fx)).toBe(1);
+  });
+
   it("family 'both': an IPv4 and an IPv6 flow offloaded side by side, listed, expired together", async () => {
     const links: LinkCfg[] = LINKS.map((l, i) => ({ ...l, v6: LINKS6[i]!.v6 }));
     const fx = await Fixture.create(links, [...ROUTES, ...ROUTES6], [...NEIGH, ...NEIGH6]);

@@ -185,6 +185,31 @@ describe.skipIf(unready !== '')('the flowtable', () => {
     expect(fx.dp.conntrack.list().map((e) => e.original.sport)).toEqual([6001]);
   });
 
+  // nf_flow_tuple_ip: a frame the flowtable does not take goes to the stack untouched — TTL ≤ 1, IP
+  // options (ihl ≠ 5), a fragment (MF or an offset), a TCP datagram shorter than its header, a
+  // datagram longer than the frame; and one not to the device's MAC is no frame of ours. Each of the
+  // flow's 5-tuple, so only the test keeps it from the flow; the stack answers TTL 1 with Time Exceeded.
+  it('frames nf_flow_tuple_ip refuses take the slow path, not the flow', async () => {
+    const fx = await router();
+    offloadUdp(fx);
+    const frame = (ip: Partial<Parameters<typeof ipv4>[0]>, to = M0): Uint8Array =>
+      eth({ dst: to, src: H0, type: 0x0800 }, ipv4({ src: C, dst: S, proto: 17, ...ip }, udp4(C, S, 6000, 53, new Uint8Array(8))));
+    const ttl1 = fx.rx('eth0', frame({ ttl: 1 }));
+    expect([ttl1.get('eth0')![0]![14 + 20], ttl1.get('eth0')![0]![14 + 21]]).toEqual([11, 0]);
+    fx.rx('eth0', frame({ options: [1, 1, 1, 0] }));
+    fx.rx('eth0', frame({ mf: true }));
+    fx.rx('eth0', frame({ fragOff: 8 }));
+    fx.rx('eth0', frame({ totLen: 20 + 16 + 1 }));
+    fx.rx('eth0', frame({}, '02:00:00:00:0a:0b'));
+    const tcpShort = eth({ dst: M0, src: H0, type: 0x0800 }, ipv4({ src: C, dst: S, proto: 6 }, udp4(C, S, 6000, 53, new Uint8Array(8))));
+    fx.rx('eth0', tcpShort);
+    expect(hits(fx)).toBe(0);
+    expect(fx.mib()['nf_flowtable:slowpath'] ?? 0).toBe(0);
+    // the flow's own frame still hits
+    expect(fx.rx('eth0', frame({})).get('eth1')!.length).toBe(1);
+    expect(hits(fx)).toBe(1);
+  });
+
   it('refuses bad flowtables with a reason', async () => {
     const fx = await router();
     expect(() => fx.dp.flowtable.create({ name: 'ft', devices: ['eth0'] })).toThrow(/ft exists/);
