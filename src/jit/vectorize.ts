@@ -12,7 +12,8 @@
 // Its instructions are run symbolically over the values the registers hold at H (terms), and at the
 // back edge every register must be one of:
 //   invariant   not written;
-//   counter     iv + 1 (one register: the induction variable, a constant at the loop's entry);
+//   counter     iv + 1 (the induction variable, a constant at the loop's entry; another such
+//               register is a reduction summing ones);
 //   reduction   r = r + X, r ^ X or r | X (64 or 32 bits), X free of r and of every other written
 //               register but the counter;
 //   temporary   written before every exit the iteration can take and never read before it is written,
@@ -314,73 +315,79 @@ export function vectorPlans(prog: readonly Insn[], sp: Subprogram): Map<number, 
     // the counter
     const isPlusOne = (t: Term, r: number): boolean =>
       t.k === 'op' && t.op === AluOp.ADD && ((t.a.k === 'reg' && t.a.r === r && t.b.k === 'c' && t.b.v === 1n) || (t.b.k === 'reg' && t.b.r === r && t.a.k === 'c' && t.a.v === 1n));
-    const counters = [...written].filter((r) => isPlusOne(regs[r]!, r));
-    if (counters.length !== 1) return undefined;
-    const iv = counters[0]!;
-    const invariant = (r: number): boolean => !written.has(r);
+    // (a second one is a sum of ones, a reduction, when nothing else reads it)
+    for (const iv of [...written].filter((r) => isPlusOne(regs[r]!, r))) {
+      const plan = withCounter(iv);
+      if (plan) return plan;
+    }
+    return undefined;
 
-    // reductions and temporaries
-    const reductions: Reduction[] = [];
-    const temps: number[] = [];
-    for (const r of written) {
-      if (r === iv) continue;
-      const t = regs[r]!;
-      const op = t.k === 'op' && t.w === 64 ? t.op : t.k === 'op' ? t.op : undefined;
-      const kind = op === AluOp.ADD ? 'add' : op === AluOp.XOR ? 'xor' : op === AluOp.OR ? 'or' : undefined;
-      if (kind && t.k === 'op') {
-        const x = t.a.k === 'reg' && t.a.r === r ? t.b : t.b.k === 'reg' && t.b.r === r ? t.a : undefined;
-        if (x && !readsReg(x, r)) {
-          reductions.push({ reg: r, op: kind, w: t.w, term: x });
-          continue;
+    function withCounter(iv: number): VectorPlan | undefined {
+      const invariant = (r: number): boolean => !written.has(r);
+
+      // reductions and temporaries
+      const reductions: Reduction[] = [];
+      const temps: number[] = [];
+      for (const r of written) {
+        if (r === iv) continue;
+        const t = regs[r]!;
+        const op = t.k === 'op' && t.w === 64 ? t.op : t.k === 'op' ? t.op : undefined;
+        const kind = op === AluOp.ADD ? 'add' : op === AluOp.XOR ? 'xor' : op === AluOp.OR ? 'or' : undefined;
+        if (kind && t.k === 'op') {
+          const x = t.a.k === 'reg' && t.a.r === r ? t.b : t.b.k === 'reg' && t.b.r === r ? t.a : undefined;
+          if (x && !readsReg(x, r)) {
+            reductions.push({ reg: r, op: kind, w: t.w, term: x });
+            continue;
+          }
         }
+        temps.push(r);
       }
-      temps.push(r);
-    }
-    if (reductions.length === 0) return undefined;
-    // What a written register held at the head may be read by its own fold only (the counter anywhere).
-    const others = (skip?: number): Term[] => [...regs.filter((_, r) => written.has(r) && r !== skip).map((t) => t), ...exits.flatMap((e) => [e.a, e.b])];
-    for (const r of [...temps, ...reductions.map((x) => x.reg)]) {
-      const red = reductions.find((x) => x.reg === r);
-      const terms = red ? [...others(r), red.term] : [...others(), ...reductions.map((x) => x.term)];
-      if (terms.some((t) => readsReg(t, r))) return undefined;
-    }
-    for (const e of exits) for (const r of temps) if (!e.written.has(r)) return undefined;
+      if (reductions.length === 0) return undefined;
+      // What a written register held at the head may be read by its own fold only (the counter anywhere).
+      const others = (skip?: number): Term[] => [...regs.filter((_, r) => written.has(r) && r !== skip).map((t) => t), ...exits.flatMap((e) => [e.a, e.b])];
+      for (const r of [...temps, ...reductions.map((x) => x.reg)]) {
+        const red = reductions.find((x) => x.reg === r);
+        const terms = red ? [...others(r), red.term] : [...others(), ...reductions.map((x) => x.term)];
+        if (terms.some((t) => readsReg(t, r))) return undefined;
+      }
+      for (const e of exits) for (const r of temps) if (!e.written.has(r)) return undefined;
 
-    // the counter's range: its value at the entry, and an exit bounding it by a constant
-    consts ??= blockConstants(prog, sp, preds) ?? null;
-    if (!consts) return undefined;
-    const entry = entryConstants(sp, h, consts, preds, inLoop);
-    const start = entry[iv];
-    if (typeof start !== 'bigint' || start >= 1n << 31n) return undefined;
-    const guards: Guard[] = [];
-    let hi: bigint | undefined;
-    for (const e of exits) {
-      const a = affine(e.a, iv, invariant);
-      const b = affine(e.b, iv, invariant);
-      if (!a || !b || a.coef + b.coef > 1) return undefined;
-      // equality with a counter cannot hold 16 times in a row
-      if (a.coef + b.coef === 1 && (e.op === JmpOp.JSET || (e.op === JmpOp.JEQ && e.stayWhen) || (e.op === JmpOp.JNE && !e.stayWhen))) return undefined;
-      guards.push({ op: e.op, w: e.w, a, b, stayWhen: e.stayWhen });
-      const bound = counterBound(e.op, e.stayWhen, a, b);
-      if (bound !== undefined && (hi === undefined || bound < hi)) hi = bound;
-    }
-    if (hi === undefined || hi < start || hi >= 1n << 31n) return undefined;
+      // the counter's range: its value at the entry, and an exit bounding it by a constant
+      consts ??= blockConstants(prog, sp, preds) ?? null;
+      if (!consts) return undefined;
+      const entry = entryConstants(sp, h, consts, preds, inLoop);
+      const start = entry[iv];
+      if (typeof start !== 'bigint' || start >= 1n << 31n) return undefined;
+      const guards: Guard[] = [];
+      let hi: bigint | undefined;
+      for (const e of exits) {
+        const a = affine(e.a, iv, invariant);
+        const b = affine(e.b, iv, invariant);
+        if (!a || !b || a.coef + b.coef > 1) return undefined;
+        // equality with a counter cannot hold 16 times in a row
+        if (a.coef + b.coef === 1 && (e.op === JmpOp.JSET || (e.op === JmpOp.JEQ && e.stayWhen) || (e.op === JmpOp.JNE && !e.stayWhen))) return undefined;
+        guards.push({ op: e.op, w: e.w, a, b, stayWhen: e.stayWhen });
+        const bound = counterBound(e.op, e.stayWhen, a, b);
+        if (bound !== undefined && (hi === undefined || bound < hi)) hi = bound;
+      }
+      if (hi === undefined || hi < start || hi >= 1n << 31n) return undefined;
 
-    const constants = new Map<number, bigint>();
-    for (let r = 0; r < FP; r++) {
-      const v = entry[r];
-      if (!written.has(r) && typeof v === 'bigint') constants.set(r, v);
+      const constants = new Map<number, bigint>();
+      for (let r = 0; r < FP; r++) {
+        const v = entry[r];
+        if (!written.has(r) && typeof v === 'bigint') constants.set(r, v);
+      }
+      const loads: Array<{ base: number; d: bigint }> = [];
+      const ivRange = { lo: start, hi };
+      let top = hi;
+      for (const red of reductions) {
+        if (!interval(red.term, iv, ivRange, constants, loads, invariant)) return undefined;
+        const m = maxIn(red.term, iv, ivRange, constants, invariant);
+        if (m > top) top = m;
+      }
+      if (loads.length === 0) return undefined;
+      return { head: h, blocks: [...inLoop], iv, ivStart: start, width: top < 1n << 16n ? 16 : 32, guards, reductions, constants, loads };
     }
-    const loads: Array<{ base: number; d: bigint }> = [];
-    const ivRange = { lo: start, hi };
-    let top = hi;
-    for (const red of reductions) {
-      if (!interval(red.term, iv, ivRange, constants, loads, invariant)) return undefined;
-      const m = maxIn(red.term, iv, ivRange, constants, invariant);
-      if (m > top) top = m;
-    }
-    if (loads.length === 0) return undefined;
-    return { head: h, blocks: [...inLoop], iv, ivStart: start, width: top < 1n << 16n ? 16 : 32, guards, reductions, constants, loads };
   }
 }
 

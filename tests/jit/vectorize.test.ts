@@ -70,9 +70,23 @@ const CASES: Case[] = [
     width: 16,
   },
   {
+    // a step may not end on the last iteration: its exit test would be skipped
+    name: 'a bound of 16 bytes: no whole step',
+    src: byteLoop({ n: 16, body: 'r5 = r3\nr5 *= r4' }),
+    want: (p) => fold(p, { n: 16 }, (b, i) => b * (i + 1n)),
+    width: 16,
+  },
+  {
     name: 'from i = 3, the byte p[i + 2], a plain sum',
     src: byteLoop({ n: 90, start: 3, d: 2, body: 'r5 = r4' }),
     want: (p) => fold(p, { n: 90, start: 3, d: 2 }, (b) => b),
+    width: 16,
+  },
+  {
+    // the counter where the loop left, at either exit: min(n, length) iterations
+    name: 'the counter read after the loop: sum + (iterations << 20)',
+    src: byteLoop({ n: 70, body: 'r5 = r4\nr5 *= 3', after: 'r3 <<= 20\nr0 += r3' }),
+    want: (p) => fold(p, { n: 70 }, (b) => 3n * b) + (BigInt(Math.min(70, p.length)) << 20n),
     width: 16,
   },
   {
@@ -95,13 +109,10 @@ const CASES: Case[] = [
   },
   {
     // ALU32 folds zero-extend: the high half set before the loop is gone once any iteration ran
-    name: 'w0 += p[i] with the high half of r0 set before (the fold zero-extends)',
-    src: byteLoop({ n: 128, body: 'r5 = r4', fold: 'w0 += w5', init: 'r0 = 0x1234\nr0 <<= 32\nr0 |= 7', after: 'r0 >>= 32\nr0 += 1' }),
-    want: (p) => {
-      // every frame is at least 14 bytes: iterations run, the high half ends 0
-      void p;
-      return 1n;
-    },
+    // (the bytes from p[20]: frames of 20 bytes or fewer run no iteration and keep it)
+    name: 'w0 += p[i + 20] with the high half of r0 set before (a fold zero-extends)',
+    src: byteLoop({ n: 100, d: 20, body: 'r5 = r4', fold: 'w0 += w5', init: 'r0 = 0x1234\nr0 <<= 32\nr0 |= 7', after: 'r0 >>= 32\nr0 += 1' }),
+    want: (p) => (p.length > 20 ? 1n : 0x1235n),
     width: 16,
   },
   {
@@ -145,6 +156,82 @@ const CASES: Case[] = [
     width: undefined,
   },
   {
+    // r7 is written before the exit, but read first: p[i] times the previous i (5 before the first)
+    name: 'near miss: a temporary read before it is written (the previous counter)',
+    src: `r2 = *(u32 *)(r1 + 4)
+r1 = *(u32 *)(r1 + 0)
+r3 = 0
+r0 = 0
+r7 = 5
+loop:
+r5 = r7
+r7 = r3
+r4 = r1
+r4 += r3
+r6 = r4
+r6 += 1
+if r6 > r2 goto out
+r4 = *(u8 *)(r4 + 0)
+r3 += 1
+r5 *= r4
+r0 += r5
+if r3 != 128 goto loop
+out:
+exit`,
+    want: (p) => fold(p, { n: 128 }, (b, i) => b * (i === 0n ? 5n : i - 1n)),
+    width: undefined,
+  },
+  {
+    // the same carried value read after the loop only: r5 is the counter of the iteration before the exit
+    name: 'near miss: the previous counter read after the loop',
+    src: `r2 = *(u32 *)(r1 + 4)
+r1 = *(u32 *)(r1 + 0)
+r3 = 0
+r0 = 0
+r7 = 5
+loop:
+r5 = r7
+r7 = r3
+r4 = r1
+r4 += r3
+r6 = r4
+r6 += 1
+if r6 > r2 goto out
+r4 = *(u8 *)(r4 + 0)
+r3 += 1
+r0 += r4
+if r3 != 128 goto loop
+out:
+r5 <<= 20
+r0 += r5
+exit`,
+    want: (p) => fold(p, { n: 128 }, (b) => b) + (BigInt(p.length < 128 ? p.length - 1 : 126) << 20n),
+    width: undefined,
+  },
+  {
+    // goes on only while i + 1 == 50: one iteration
+    name: 'near miss: an exit taken unless the counter equals a value',
+    src: `r2 = *(u32 *)(r1 + 4)
+r1 = *(u32 *)(r1 + 0)
+r3 = 0
+r0 = 0
+loop:
+r4 = r1
+r4 += r3
+r5 = r4
+r5 += 1
+if r5 > r2 goto out
+r4 = *(u8 *)(r4 + 0)
+r3 += 1
+r0 += r4
+if r3 != 50 goto out
+if r3 != 128 goto loop
+out:
+exit`,
+    want: (p) => BigInt(p[0]!),
+    width: undefined,
+  },
+  {
     name: 'near miss: the loop ends at a byte 0xff',
     src: byteLoop({ n: 128, body: 'r5 = r4\nif r4 == 0xff goto out' }),
     want: (p) => {
@@ -158,8 +245,65 @@ const CASES: Case[] = [
     width: undefined,
   },
   {
+    // p[i] += 1 in place, then p[13] read back after the loop
     name: 'near miss: a store in the loop',
-    src: byteLoop({ n: 128, body: 'r5 = r4\n*(u64 *)(r10 - 8) = r0' }),
+    src: `r2 = *(u32 *)(r1 + 4)
+r1 = *(u32 *)(r1 + 0)
+r3 = 0
+r0 = 0
+loop:
+r4 = r1
+r4 += r3
+r5 = r4
+r5 += 1
+if r5 > r2 goto out
+r5 = *(u8 *)(r4 + 0)
+r5 += 1
+*(u8 *)(r4 + 0) = r5
+r3 += 1
+r0 += r5
+if r3 != 128 goto loop
+out:
+r1 = *(u8 *)(r1 + 13)
+r1 <<= 24
+r0 += r1
+exit`,
+    want: (p) => fold(p, { n: 128 }, (b) => b + 1n) + (BigInt((p[13]! + 1) & 0xff) << 24n),
+    width: undefined,
+  },
+  {
+    // r6 + i from 2^64 - 8 wraps to 0 at i = 8, which is below 5: the first and the last of a step
+    // (2^64 - 8 and 7) both stay, the lanes between do not
+    name: 'near miss in effect: a compared value that wraps inside a step (no step runs)',
+    src: `r2 = *(u32 *)(r1 + 4)
+r1 = *(u32 *)(r1 + 0)
+r6 = -8
+r3 = 0
+r0 = 0
+loop:
+r4 = r6
+r4 += r3
+if r4 < 5 goto out
+r4 = r1
+r4 += r3
+r4 = *(u8 *)(r4 + 0)
+r3 += 1
+r0 += r4
+if r3 != 128 goto loop
+out:
+exit`,
+    want: (p) => fold(p, { n: 8 }, (b) => b),
+    width: 16,
+  },
+  {
+    name: 'near miss: p[i] - 100 (negative values)',
+    src: byteLoop({ n: 128, body: 'r5 = r4\nr5 -= 100' }),
+    want: (p) => fold(p, { n: 128 }, (b) => b - 100n) & M64,
+    width: undefined,
+  },
+  {
+    name: 'near miss: p[i] + (p[i] >> 16) (a shift by the lane width)',
+    src: byteLoop({ n: 128, body: 'r5 = r4\nr5 >>= 16\nr5 += r4' }),
     want: (p) => fold(p, { n: 128 }, (b) => b),
     width: undefined,
   },
