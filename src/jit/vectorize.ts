@@ -1,37 +1,40 @@
-// Byte reductions vectorised: a loop that folds a function of each byte it reads (and of its counter)
-// into a sum, an xor or an or, run 16 iterations at a time in WebAssembly SIMD before the loop as
-// written finishes the rest (verified programs only; checked mode keeps every access checked).
+// Byte and word reductions vectorised: a loop that folds a function of the values it reads (and of
+// its counter) into a sum, an xor or an or runs a v128 of iterations at a time in WebAssembly SIMD
+// (16 of one-byte loads, 8 of two-byte, 4 of four-byte) before the loop as written finishes the rest
+// (verified programs only; checked mode keeps every access checked).
 //
 //   for (i = 0; i < 128; i++) { if (p + i + 1 > end) break; sum += p[i] * (i + 1); }
+//   for (q = p; q + 2 <= end; q += 2) csum += *(u16 *)q;
 //
-// V8 runs it as a load, a zero extension and a 64-bit multiply a byte; vectorised, 16 bytes are one
-// v128 load, two widenings and two i16x8 multiplies.
+// V8 runs the first as a load, a zero extension and a 64-bit multiply a byte; vectorised, 16 bytes
+// are one v128 load, two widenings and two i16x8 multiplies.
 //
 // The loop is a chain of blocks H → B1 → … → Bk → H (each leaving the chain on one side of its branch,
 // the last going back to H, directly or through a block holding only the `ja`), entered at H only.
 // Its instructions are run symbolically over the values the registers hold at H (terms), and at the
 // back edge every register must be one of:
 //   invariant   not written;
-//   counter     iv + 1 (the induction variable, a constant at the loop's entry; another such
-//               register is a reduction summing ones);
+//   counter     iv + s, s a constant from 1 to 16 (the induction variable: an index or a pointer;
+//               another such register is a reduction when nothing else reads it);
 //   reduction   r = r + X, r ^ X or r | X (64 or 32 bits), X free of r and of every other written
 //               register but the counter;
-//   temporary   written before every exit the iteration can take and never read before it is written,
-//               so its value at the head is dead and skipping iterations cannot be seen.
-// Only ALU instructions and one-byte loads at p + iv + d (p invariant, d constant) are allowed: no
-// store, call or atomic. X is built from the counter, constants (invariants whose value at the
-// entry is a constant), those bytes and add, sub, mul, and, or, xor and shifts by constants; an
-// interval analysis over the counter's range (from the exit comparing it with a constant) bounds
-// every value of X, which picks 16-bit lanes when all fit below 2^16, 32-bit ones below 2^32, and
-// refuses otherwise, so lane arithmetic is exact and equals the ISA's 64- and 32-bit results.
+//   temporary   never read before it is written, and at each exit written in that iteration or dead
+//               where the exit goes (liveness), so skipping iterations cannot be seen.
+// Only ALU instructions and loads of 1, 2 or 4 bytes at base + iv·k + d are allowed (no store, call or
+// atomic), every load of X one size, and k·s that size: an iteration's values sit side by side. X is
+// built from the counter, constants (invariants whose value at the entry is a constant), the loads and
+// add, sub, mul, and, or, xor and shifts by constants; an interval analysis bounds every value of X
+// (the counter's range from its constant start and an exit comparing it with a constant), which
+// picks 16-bit lanes when all fit below 2^16, 32-bit ones below 2^32, and refuses otherwise, so lane
+// arithmetic is exact and equals the ISA's 64- and 32-bit results.
 //
-// A vector step runs while every exit of the chain stays in the loop for all 16 iterations: each exit
-// condition must compare an affine function of the counter (base register + iv + c) with one free of
-// it; a monotone comparison is tested at the first and the last of the 16 (with no wrap between
-// them), an inequality by the distance to the value it excludes. The step then performs exactly the
-// loads those 16 iterations would have performed (bytes the verifier proved in range), adds 16 to the
-// counter and leaves the temporaries as they were: the loop as written runs next and ends as before.
-// A run whose first step fails its test takes the loop as written alone.
+// A vector step runs while every exit of the chain stays in the loop for all of its iterations: each
+// exit condition must compare an affine function of the counter (base + iv·k + c) with one free of it;
+// a monotone comparison is tested at the step's first and last iteration (with no wrap between them),
+// an inequality by the distance to the value it excludes. The step then performs exactly the loads
+// those iterations would have performed (memory the verifier proved in range), advances the counter
+// and leaves the temporaries as they were: the loop as written runs next and ends as before. A run
+// whose first step fails its test takes the loop as written alone.
 
 import type BinaryenNs from 'binaryen';
 import { AluOp, Class, CLASS_MASK, FP, JmpOp, Mode, MODE_MASK, OP_LDDW, OP_MASK, Size, SIZE_MASK, Source, SOURCE_MASK } from '../isa/opcodes.js';
@@ -39,21 +42,21 @@ import { writesRegister, type Insn } from '../isa/insn.js';
 import type { BasicBlock, Subprogram } from './cfg.js';
 import { blockConstants, entryConstants } from './unroll.js';
 
-/** Iterations a vector step runs: one v128 of bytes. */
-export const LANES = 16;
+/** Bytes a vector step loads from each address it reads: one v128. */
+const V128 = 16;
 
 /** A register's value in an iteration, in terms of what the registers held at the loop's head. */
 export type Term =
   | { k: 'reg'; r: number }
   | { k: 'c'; v: bigint }
   | { k: 'op'; op: number; w: 32 | 64; a: Term; b: Term }
-  | { k: 'ld'; addr: Term }
+  | { k: 'ld'; size: 1 | 2 | 4; addr: Term }
   | { k: 'bad' };
 
-/** base + iv·coef + c (coef 0 or 1; base a register invariant in the loop, or none). */
+/** base + iv·coef + c (coef a small non-negative integer; base a register invariant in the loop, or none). */
 export interface Affine {
   base?: number;
-  coef: 0 | 1;
+  coef: bigint;
   c: bigint;
 }
 
@@ -81,17 +84,26 @@ export interface VectorPlan {
   head: number;
   /** The loop's blocks: the chain and the `ja` block when there is one. */
   blocks: number[];
-  /** The counter register and its value at the loop's entry. */
+  /** The counter register, what an iteration adds to it, and the iterations a step runs (16 / size). */
   iv: number;
-  ivStart: bigint;
+  step: bigint;
+  iters: number;
+  /** The bytes each load of X reads (all alike). */
+  size: 1 | 2 | 4;
   /** Lane width: 16 or 32 bits. */
   width: 16 | 32;
   guards: Guard[];
   reductions: Reduction[];
   /** Constants the invariants of X hold (register -> value). */
   constants: Map<number, bigint>;
-  /** Distinct byte offsets d of the loads p + iv + d X reads, with their base register. */
-  loads: Array<{ base: number; d: bigint }>;
+  /** The distinct addresses X loads from, base + iv·coef + d (coef·step = size: iterations read side by side). */
+  loads: Load[];
+}
+
+export interface Load {
+  base?: number;
+  coef: bigint;
+  d: bigint;
 }
 
 const C = (v: bigint): Term => ({ k: 'c', v });
@@ -125,26 +137,41 @@ const has = (t: Term, pred: (t: Term) => boolean): boolean =>
   pred(t) || (t.k === 'op' && (has(t.a, pred) || has(t.b, pred))) || (t.k === 'ld' && has(t.addr, pred));
 const readsReg = (t: Term, r: number): boolean => has(t, (x) => x.k === 'reg' && x.r === r);
 
-/** `t` as base + iv·coef + c over 64-bit adds and subtracts of constants, or undefined. */
+/** `t` as base + iv·coef + c over 64-bit adds, subtracts, and multiplies and shifts by constants, or undefined. */
 function affine(t: Term, iv: number, invariant: (r: number) => boolean): Affine | undefined {
-  if (t.k === 'c') return { coef: 0, c: t.v };
+  if (t.k === 'c') return { coef: 0n, c: t.v };
   if (t.k === 'reg') {
-    if (t.r === iv) return { coef: 1, c: 0n };
-    return invariant(t.r) ? { base: t.r, coef: 0, c: 0n } : undefined;
+    if (t.r === iv) return { coef: 1n, c: 0n };
+    return invariant(t.r) ? { base: t.r, coef: 0n, c: 0n } : undefined;
   }
-  if (t.k !== 'op' || t.w !== 64 || (t.op !== AluOp.ADD && t.op !== AluOp.SUB)) return undefined;
+  if (t.k !== 'op' || t.w !== 64) return undefined;
   const a = affine(t.a, iv, invariant);
   const b = affine(t.b, iv, invariant);
   if (!a || !b) return undefined;
-  if (t.op === AluOp.SUB) {
-    if (b.coef !== 0 || b.base !== undefined) return undefined;
-    return { ...a, c: BigInt.asUintN(64, a.c - b.c) };
+  const k = b.coef === 0n && b.base === undefined ? b.c : undefined;
+  let r: Affine;
+  switch (t.op) {
+    case AluOp.ADD: {
+      if (a.base !== undefined && b.base !== undefined) return undefined;
+      const base = a.base ?? b.base;
+      r = { ...(base !== undefined ? { base } : {}), coef: a.coef + b.coef, c: BigInt.asUintN(64, a.c + b.c) };
+      break;
+    }
+    case AluOp.SUB:
+      if (k === undefined) return undefined;
+      r = { ...a, c: BigInt.asUintN(64, a.c - k) };
+      break;
+    case AluOp.MUL:
+    case AluOp.LSH: {
+      if (k === undefined || a.base !== undefined || k > 16n) return undefined;
+      const f = t.op === AluOp.MUL ? k : 1n << k;
+      r = { coef: a.coef * f, c: BigInt.asUintN(64, a.c * f) };
+      break;
+    }
+    default:
+      return undefined;
   }
-  if (a.base !== undefined && b.base !== undefined) return undefined;
-  const coef = a.coef + b.coef;
-  if (coef > 1) return undefined;
-  const base = a.base ?? b.base;
-  return { ...(base !== undefined ? { base } : {}), coef: coef as 0 | 1, c: BigInt.asUintN(64, a.c + b.c) };
+  return r.coef > 16n ? undefined : r;
 }
 
 interface Interval {
@@ -155,7 +182,7 @@ interface Interval {
 const bitsFor = (v: bigint): bigint => (v <= 0n ? 0n : (1n << BigInt(v.toString(2).length)) - 1n);
 
 /** The values X takes (non-negative integers, exact), or undefined when unbounded or possibly negative. */
-function interval(t: Term, iv: number, ivRange: Interval, constants: ReadonlyMap<number, bigint>, loads: Array<{ base: number; d: bigint }>, invariant: (r: number) => boolean): Interval | undefined {
+function interval(t: Term, iv: number, ivRange: Interval | undefined, constants: ReadonlyMap<number, bigint>, loads: Load[], invariant: (r: number) => boolean): Interval | undefined {
   const rec = (x: Term): Interval | undefined => interval(x, iv, ivRange, constants, loads, invariant);
   switch (t.k) {
     case 'c':
@@ -167,10 +194,10 @@ function interval(t: Term, iv: number, ivRange: Interval, constants: ReadonlyMap
     }
     case 'ld': {
       const a = affine(t.addr, iv, invariant);
-      if (!a || a.coef !== 1 || a.base === undefined) return undefined;
+      if (!a || a.coef === 0n) return undefined;
       const d = BigInt.asIntN(64, a.c);
-      if (!loads.some((l) => l.base === a.base && l.d === d)) loads.push({ base: a.base, d });
-      return { lo: 0n, hi: 255n };
+      if (!loads.some((l) => l.base === a.base && l.coef === a.coef && l.d === d)) loads.push({ ...(a.base !== undefined ? { base: a.base } : {}), coef: a.coef, d });
+      return { lo: 0n, hi: (1n << BigInt(8 * t.size)) - 1n };
     }
     case 'bad':
       return undefined;
@@ -203,7 +230,7 @@ function interval(t: Term, iv: number, ivRange: Interval, constants: ReadonlyMap
 }
 
 /** The largest value anywhere in X (every subterm), for the lane width. */
-function maxIn(t: Term, iv: number, ivRange: Interval, constants: ReadonlyMap<number, bigint>, invariant: (r: number) => boolean): bigint {
+function maxIn(t: Term, iv: number, ivRange: Interval | undefined, constants: ReadonlyMap<number, bigint>, invariant: (r: number) => boolean): bigint {
   const own = interval(t, iv, ivRange, constants, [], invariant)!.hi;
   if (t.k !== 'op') return own;
   // a constant mask needs no lane of its own width: x & (c mod 2^W) is x & c for x below 2^W
@@ -211,6 +238,56 @@ function maxIn(t: Term, iv: number, ivRange: Interval, constants: ReadonlyMap<nu
   const a = leaf(t.a) ? 0n : maxIn(t.a, iv, ivRange, constants, invariant);
   const b = leaf(t.b) ? 0n : maxIn(t.b, iv, ivRange, constants, invariant);
   return [own, a, b].reduce((x, y) => (x > y ? x : y));
+}
+
+/** The registers `ins` may read (more than it does is safe: liveness only keeps loops as written). */
+function reads(ins: Insn): number[] {
+  const c = ins.code & CLASS_MASK;
+  const x = (ins.code & SOURCE_MASK) === Source.X;
+  if (c === Class.ALU || c === Class.ALU64) {
+    const op = ins.code & OP_MASK;
+    if (op === AluOp.MOV) return x ? [ins.src] : [];
+    return x ? [ins.dst, ins.src] : [ins.dst];
+  }
+  if (ins.code === OP_LDDW) return [];
+  if (c === Class.LDX) return [ins.src];
+  if (c === Class.ST) return [ins.dst];
+  if (c === Class.STX) return [ins.dst, ins.src, 0];
+  if (c === Class.JMP || c === Class.JMP32) {
+    const op = ins.code & OP_MASK;
+    if (op === JmpOp.CALL) return [1, 2, 3, 4, 5, ...(x ? [ins.dst] : [])];
+    if (op === JmpOp.EXIT) return [0];
+    if (op === JmpOp.JA) return [];
+    return x ? [ins.dst, ins.src] : [ins.dst];
+  }
+  return [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, FP];
+}
+
+/** The registers live at the start of each block of `sp` (a backward fixpoint), by block start. */
+function liveIns(prog: readonly Insn[], sp: Subprogram): Map<number, Set<number>> {
+  const live = new Map<number, Set<number>>(sp.blocks.map((b) => [b.start, new Set<number>()]));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let k = sp.blocks.length - 1; k >= 0; k--) {
+      const b = sp.blocks[k]!;
+      const t = b.term;
+      const cur = new Set<number>(t.kind === 'exit' ? [0] : []);
+      for (const s of t.kind === 'goto' ? [t.target] : t.kind === 'branch' ? [t.target, t.next] : []) for (const r of live.get(s) ?? []) cur.add(r);
+      if (t.kind === 'branch') for (const r of reads(prog[t.pc]!)) cur.add(r);
+      const pcs: number[] = [];
+      for (let pc = b.start; pc < b.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) pcs.push(pc);
+      for (const pc of pcs.reverse()) {
+        for (let r = 0; r <= FP; r++) if (writesRegister(prog[pc]!, r)) cur.delete(r);
+        for (const r of reads(prog[pc]!)) cur.add(r);
+      }
+      const old = live.get(b.start)!;
+      if (cur.size !== old.size || [...cur].some((r) => !old.has(r))) {
+        live.set(b.start, cur);
+        changed = true;
+      }
+    }
+  }
+  return live;
 }
 
 /** Whether the block is a load, ALU or branch only (the instructions a vectorised loop may hold). */
@@ -235,6 +312,7 @@ export function vectorPlans(prog: readonly Insn[], sp: Subprogram): Map<number, 
   const preds = new Map<number, number[]>();
   for (const b of sp.blocks) for (const s of new Set(succ(b))) preds.set(s, [...(preds.get(s) ?? []), b.start]);
   let consts: ReturnType<typeof blockConstants> | null = null;
+  let live: Map<number, Set<number>> | undefined;
 
   for (const last of sp.blocks) {
     for (const h of succ(last)) {
@@ -272,7 +350,7 @@ export function vectorPlans(prog: readonly Insn[], sp: Subprogram): Map<number, 
     // run the chain symbolically
     const regs: Term[] = Array.from({ length: 11 }, (_, r) => ({ k: 'reg', r }) as Term);
     const written = new Set<number>();
-    const exits: Array<{ pc: number; a: Term; b: Term; op: number; w: 32 | 64; stayWhen: boolean; written: Set<number> }> = [];
+    const exits: Array<{ pc: number; a: Term; b: Term; op: number; w: 32 | 64; stayWhen: boolean; written: Set<number>; to: number }> = [];
     for (let j = 0; j < chain.length; j++) {
       const b = chain[j]!;
       for (let pc = b.start; pc < b.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) {
@@ -281,7 +359,11 @@ export function vectorPlans(prog: readonly Insn[], sp: Subprogram): Map<number, 
         let t: Term;
         if (c === Class.ALU || c === Class.ALU64) t = aluTerm(ins, regs);
         else if (ins.code === OP_LDDW) t = C(BigInt.asUintN(64, ins.imm64 ?? 0n));
-        else t = (ins.code & SIZE_MASK) === Size.B ? { k: 'ld', addr: ins.off === 0 ? regs[ins.src]! : { k: 'op', op: AluOp.ADD, w: 64, a: regs[ins.src]!, b: C(BigInt.asUintN(64, BigInt(ins.off))) } } : BAD;
+        else {
+          const sz = ins.code & SIZE_MASK;
+          const size = sz === Size.B ? 1 : sz === Size.H ? 2 : sz === Size.W ? 4 : undefined;
+          t = size ? { k: 'ld', size, addr: ins.off === 0 ? regs[ins.src]! : { k: 'op', op: AluOp.ADD, w: 64, a: regs[ins.src]!, b: C(BigInt.asUintN(64, BigInt(ins.off))) } } : BAD;
+        }
         for (let r = 0; r <= FP; r++) {
           if (!writesRegister(ins, r)) continue;
           regs[r] = t;
@@ -308,21 +390,27 @@ export function vectorPlans(prog: readonly Insn[], sp: Subprogram): Map<number, 
         w: (ins.code & CLASS_MASK) === Class.JMP32 ? 32 : 64,
         stayWhen: t.target === next,
         written: new Set(written),
+        to: exitTo,
       });
     }
     if (written.has(FP)) return undefined;
 
     // the counter
-    const isPlusOne = (t: Term, r: number): boolean =>
-      t.k === 'op' && t.op === AluOp.ADD && ((t.a.k === 'reg' && t.a.r === r && t.b.k === 'c' && t.b.v === 1n) || (t.b.k === 'reg' && t.b.r === r && t.a.k === 'c' && t.a.v === 1n));
+    /** What each iteration adds to r when it is r + a constant from 1 to 16. */
+    const stepOf = (t: Term, r: number): bigint | undefined => {
+      if (t.k !== 'op' || t.op !== AluOp.ADD) return undefined;
+      const k = t.a.k === 'reg' && t.a.r === r && t.b.k === 'c' ? t.b.v : t.b.k === 'reg' && t.b.r === r && t.a.k === 'c' ? t.a.v : undefined;
+      return k !== undefined && k >= 1n && k <= 16n ? k : undefined;
+    };
     // (a second one is a sum of ones, a reduction, when nothing else reads it)
-    for (const iv of [...written].filter((r) => isPlusOne(regs[r]!, r))) {
-      const plan = withCounter(iv);
+    for (const iv of written) {
+      const step = stepOf(regs[iv]!, iv);
+      const plan = step !== undefined ? withCounter(iv, step) : undefined;
       if (plan) return plan;
     }
     return undefined;
 
-    function withCounter(iv: number): VectorPlan | undefined {
+    function withCounter(iv: number, step: bigint): VectorPlan | undefined {
       const invariant = (r: number): boolean => !written.has(r);
 
       // reductions and temporaries
@@ -350,69 +438,83 @@ export function vectorPlans(prog: readonly Insn[], sp: Subprogram): Map<number, 
         const terms = red ? [...others(r), red.term] : [...others(), ...reductions.map((x) => x.term)];
         if (terms.some((t) => readsReg(t, r))) return undefined;
       }
-      for (const e of exits) for (const r of temps) if (!e.written.has(r)) return undefined;
+      // a temporary an exit leaves as the iteration before left it: dead where the exit goes
+      live ??= liveIns(prog, sp);
+      for (const e of exits) for (const r of temps) if (!e.written.has(r) && live.get(e.to)!.has(r)) return undefined;
 
-      // the counter's range: its value at the entry, and an exit bounding it by a constant
-      consts ??= blockConstants(prog, sp, preds) ?? null;
-      if (!consts) return undefined;
-      const entry = entryConstants(sp, h, consts, preds, inLoop);
-      const start = entry[iv];
-      if (typeof start !== 'bigint' || start >= 1n << 31n) return undefined;
+      // the exits: each compares an affine function of the counter with one free of it
       const guards: Guard[] = [];
       let hi: bigint | undefined;
       for (const e of exits) {
         const a = affine(e.a, iv, invariant);
         const b = affine(e.b, iv, invariant);
-        if (!a || !b || a.coef + b.coef > 1) return undefined;
-        // equality with a counter cannot hold 16 times in a row
-        if (a.coef + b.coef === 1 && (e.op === JmpOp.JSET || (e.op === JmpOp.JEQ && e.stayWhen) || (e.op === JmpOp.JNE && !e.stayWhen))) return undefined;
+        if (!a || !b || (a.coef > 0n && b.coef > 0n)) return undefined;
+        // equality with the counter cannot hold for a whole step
+        if (a.coef + b.coef > 0n && (e.op === JmpOp.JSET || (e.op === JmpOp.JEQ && e.stayWhen) || (e.op === JmpOp.JNE && !e.stayWhen))) return undefined;
         guards.push({ op: e.op, w: e.w, a, b, stayWhen: e.stayWhen });
-        const bound = counterBound(e.op, e.stayWhen, a, b);
+        const bound = counterBound(e.op, e.stayWhen, a, b, step);
         if (bound !== undefined && (hi === undefined || bound < hi)) hi = bound;
       }
-      if (hi === undefined || hi < start || hi >= 1n << 31n) return undefined;
 
+      // X's values: the counter's range is needed only where X reads the counter itself (not an address)
+      consts ??= blockConstants(prog, sp, preds) ?? null;
+      if (!consts) return undefined;
+      const entry = entryConstants(sp, h, consts, preds, inLoop);
+      const start = entry[iv];
+      const ivRange = typeof start === 'bigint' && hi !== undefined && start <= hi && hi < 1n << 31n ? { lo: start, hi } : undefined;
       const constants = new Map<number, bigint>();
       for (let r = 0; r < FP; r++) {
         const v = entry[r];
         if (!written.has(r) && typeof v === 'bigint') constants.set(r, v);
       }
-      const loads: Array<{ base: number; d: bigint }> = [];
-      const ivRange = { lo: start, hi };
-      let top = hi;
+      const loads: Load[] = [];
+      let top = 0n;
       for (const red of reductions) {
         if (!interval(red.term, iv, ivRange, constants, loads, invariant)) return undefined;
         const m = maxIn(red.term, iv, ivRange, constants, invariant);
         if (m > top) top = m;
       }
-      if (loads.length === 0) return undefined;
-      return { head: h, blocks: [...inLoop], iv, ivStart: start, width: top < 1n << 16n ? 16 : 32, guards, reductions, constants, loads };
+      // every load reads the iterations' values side by side: one size, each iteration `size` bytes on
+      const sizes = new Set<number>();
+      const collect = (t: Term): void => {
+        if (t.k === 'ld') sizes.add(t.size);
+        if (t.k === 'op') {
+          collect(t.a);
+          collect(t.b);
+        }
+      };
+      for (const red of reductions) collect(red.term);
+      if (loads.length === 0 || sizes.size !== 1) return undefined;
+      const size = [...sizes][0] as 1 | 2 | 4;
+      if (loads.some((l) => l.coef * step !== BigInt(size))) return undefined;
+      return { head: h, blocks: [...inLoop], iv, step, iters: V128 / size, size, width: top < 1n << 16n ? 16 : 32, guards, reductions, constants, loads };
     }
   }
 }
 
 /**
  * The largest counter an iteration can run with, from an exit comparing iv + c with a constant N
- * (the loop goes on while iv + c != N, < N or <= N, unsigned; N - c, or N - c + 1 for <=), or
- * undefined. The counter starts below N - c, else `!=` would wrap around: the caller checks start <= hi.
+ * while the counter grows by `step` (the loop goes on while iv + c != N: N - c; < N: N - c + step - 1;
+ * <= N: N - c + step), or undefined. The caller checks that the counter starts at most there.
  */
-function counterBound(op: number, stayWhen: boolean, a: Affine, b: Affine): bigint | undefined {
+function counterBound(op: number, stayWhen: boolean, a: Affine, b: Affine, step: bigint): bigint | undefined {
   let x = a;
   let n = b;
   let o = op;
-  if (b.coef === 1) {
+  if (b.coef > 0n) {
     x = b;
     n = a;
     o = o === JmpOp.JGT ? JmpOp.JLT : o === JmpOp.JGE ? JmpOp.JLE : o === JmpOp.JLT ? JmpOp.JGT : o === JmpOp.JLE ? JmpOp.JGE : o;
   }
-  if (x.coef !== 1 || x.base !== undefined || n.coef !== 0 || n.base !== undefined) return undefined;
+  if (x.coef !== 1n || x.base !== undefined || n.coef !== 0n || n.base !== undefined) return undefined;
   // the condition under which the loop goes on, as an unsigned comparison of iv + c with N
   const stay = stayWhen ? o : o === JmpOp.JNE ? JmpOp.JEQ : o === JmpOp.JEQ ? JmpOp.JNE : o === JmpOp.JGT ? JmpOp.JLE : o === JmpOp.JGE ? JmpOp.JLT : o === JmpOp.JLT ? JmpOp.JGE : o === JmpOp.JLE ? JmpOp.JGT : undefined;
   const c = BigInt.asIntN(64, x.c);
   const N = n.c;
   if (N >= 1n << 31n || c < -(1n << 16n) || c > 1n << 16n) return undefined;
-  if (stay === JmpOp.JNE || stay === JmpOp.JLT) return N - c;
-  if (stay === JmpOp.JLE) return N - c + 1n;
+  if (stay === JmpOp.JNE) return N - c;
+  if (stay === JmpOp.JLT) return N - c + step - 1n;
+  if (stay === JmpOp.JLE) return N - c + step;
   return undefined;
 }
 
@@ -449,15 +551,18 @@ export function lowerVectorLoop(e: VectorEmit, plan: VectorPlan): number {
   const k32 = (v: number): number => m.i32.const(v | 0);
   const iNow = (): number => m.local.get(I, B.i64);
   const W = plan.width;
-  const parts = W === 16 ? 2 : 4;
-  const perPart = LANES / parts;
+  const K = plan.iters;
+  /** Vectors of W-bit lanes a step's values of X fill, and the iterations in each. */
+  const parts = (K * W) / 128;
+  const perPart = K / parts;
   const vx = W === 16 ? m.i16x8 : m.i32x4;
   const invariant = (r: number): boolean => r !== plan.iv;
 
-  /** An affine at the lane `lane` of this step, as an i64. */
+  /** An affine at the iteration `lane` of this step (the counter I + lane·step), as an i64. */
+  const scaled = (coef: bigint): number => (coef === 1n ? iNow() : m.i64.mul(iNow(), k64(coef)));
   const at = (a: Affine, lane: number): number => {
-    let v = k64(a.c + (a.coef === 1 ? BigInt(lane) : 0n));
-    if (a.coef === 1) v = m.i64.add(iNow(), v);
+    let v = k64(a.c + a.coef * plan.step * BigInt(lane));
+    if (a.coef > 0n) v = m.i64.add(scaled(a.coef), v);
     if (a.base !== undefined) v = m.i64.add(get(a.base), v);
     return v;
   };
@@ -482,23 +587,27 @@ export function lowerVectorLoop(e: VectorEmit, plan: VectorPlan): number {
   /** Whether every iteration of the step stays in the loop at guard g. */
   const stays = (g: Guard): number => {
     const stay = (x: number): number => (g.stayWhen ? x : m.i32.eqz(x));
-    if (g.a.coef === 0 && g.b.coef === 0) return stay(cmp(g.op, g.w, at(g.a, 0), at(g.b, 0)));
-    const [iv, other] = g.a.coef === 1 ? [g.a, g.b] : [g.b, g.a];
+    if (g.a.coef === 0n && g.b.coef === 0n) return stay(cmp(g.op, g.w, at(g.a, 0), at(g.b, 0)));
+    const [iv, other] = g.a.coef > 0n ? [g.a, g.b] : [g.b, g.a];
     if (g.op === JmpOp.JNE || g.op === JmpOp.JEQ) {
-      // (the plan kept only "goes on while unequal") the iv side takes LANES consecutive values: the other is none of them
+      // (the plan kept only "goes on while unequal") the iv side takes K values, D apart from the
+      // first: the other is at least K·D past it, so none of them
+      const span = BigInt(K) * iv.coef * plan.step;
       const dist = m.i64.sub(at(other, 0), at(iv, 0));
-      return g.w === 32 ? m.i32.ge_u(m.i32.wrap(dist), k32(LANES)) : m.i64.ge_u(dist, k64(BigInt(LANES)));
+      return g.w === 32 ? m.i32.ge_u(m.i32.wrap(dist), k32(Number(span))) : m.i64.ge_u(dist, k64(span));
     }
-    // monotone in the counter: the first and the last lane, and no wrap between them
-    const order = cmp(signed(g.op) ? JmpOp.JSLE : JmpOp.JLE, g.w, at(iv, 0), at(iv, LANES - 1));
+    // monotone in the counter: the first and the last iteration, and no wrap between them
+    const order = cmp(signed(g.op) ? JmpOp.JSLE : JmpOp.JLE, g.w, at(iv, 0), at(iv, K - 1));
     const first = stay(cmp(g.op, g.w, at(g.a, 0), at(g.b, 0)));
-    const last = stay(cmp(g.op, g.w, at(g.a, LANES - 1), at(g.b, LANES - 1)));
+    const last = stay(cmp(g.op, g.w, at(g.a, K - 1), at(g.b, K - 1)));
     return m.i32.and(order, m.i32.and(first, last));
   };
 
-  /** The step's bytes p + iv + d (load i) of part `part`, widened to W-bit lanes. */
-  const bytes = (i: number, part: number): number => {
+  /** The step's values of load i, part `part`, widened to W-bit lanes. */
+  const values = (i: number, part: number): number => {
     const v = m.local.get(loadLocal(i), B.v128);
+    if (plan.size * 8 === W) return v;
+    if (plan.size === 2) return part === 0 ? m.i32x4.extend_low_i16x8_u(v) : m.i32x4.extend_high_i16x8_u(v);
     if (W === 16) return part === 0 ? m.i16x8.extend_low_i8x16_u(v) : m.i16x8.extend_high_i8x16_u(v);
     const half = part < 2 ? m.i16x8.extend_low_i8x16_u(v) : m.i16x8.extend_high_i8x16_u(v);
     return part % 2 === 0 ? m.i32x4.extend_low_i16x8_u(half) : m.i32x4.extend_high_i16x8_u(half);
@@ -519,11 +628,11 @@ export function lowerVectorLoop(e: VectorEmit, plan: VectorPlan): number {
       case 'c':
         return splat(t.v);
       case 'reg':
-        if (t.r === plan.iv) return vx.add(vx.splat(m.i32.wrap(iNow())), laneConst((l) => part * perPart + l));
+        if (t.r === plan.iv) return vx.add(vx.splat(m.i32.wrap(iNow())), laneConst((l) => (part * perPart + l) * Number(plan.step)));
         return splat(plan.constants.get(t.r)!);
       case 'ld': {
         const a = affine(t.addr, plan.iv, invariant)!;
-        return bytes(plan.loads.findIndex((l) => l.base === a.base && l.d === BigInt.asIntN(64, a.c)), part);
+        return values(plan.loads.findIndex((l) => l.base === a.base && l.coef === a.coef && l.d === BigInt.asIntN(64, a.c)), part);
       }
       case 'op': {
         const x = lanes(t.a, part);
@@ -545,7 +654,8 @@ export function lowerVectorLoop(e: VectorEmit, plan: VectorPlan): number {
   const step: number[] = [m.local.set(I, get(plan.iv))];
   step.push(m.br('vec_done', m.i32.eqz(plan.guards.map(stays).reduce((x, y) => m.i32.and(x, y)))));
   plan.loads.forEach((l, i) => {
-    const addr = m.i32.add(m.i32.wrap(get(l.base)), m.i32.wrap(m.i64.add(iNow(), k64(l.d))));
+    const off = m.i32.wrap(m.i64.add(scaled(l.coef), k64(l.d)));
+    const addr = l.base !== undefined ? m.i32.add(m.i32.wrap(get(l.base)), off) : off;
     step.push(m.local.set(loadLocal(i), m.v128.load(0, 1, addr)));
   });
   const tmp = (): number => m.local.get(TMP, B.v128);
@@ -558,7 +668,9 @@ export function lowerVectorLoop(e: VectorEmit, plan: VectorPlan): number {
     ];
     if (red.op === 'add' && W === 16) {
       // 16-bit lanes pairwise into 32 bits (below 2^18 with both parts), then widened once
-      step.push(...widenAdd(m.i32x4.add(m.i32x4.extadd_pairwise_i16x8_u(lanes(red.term, 0)), m.i32x4.extadd_pairwise_i16x8_u(lanes(red.term, 1)))));
+      let sum = m.i32x4.extadd_pairwise_i16x8_u(lanes(red.term, 0));
+      for (let p = 1; p < parts; p++) sum = m.i32x4.add(sum, m.i32x4.extadd_pairwise_i16x8_u(lanes(red.term, p)));
+      step.push(...widenAdd(sum));
     } else if (red.op === 'add') {
       for (let p = 0; p < parts; p++) step.push(...widenAdd(lanes(red.term, p)));
     } else {
@@ -566,7 +678,7 @@ export function lowerVectorLoop(e: VectorEmit, plan: VectorPlan): number {
       for (let p = 0; p < parts; p++) step.push(m.local.set(accLocal(i), f(acc(), lanes(red.term, p))));
     }
   });
-  step.push(set(plan.iv, m.i64.add(iNow(), k64(BigInt(LANES)))), m.br('vec_step'));
+  step.push(set(plan.iv, m.i64.add(iNow(), k64(BigInt(K) * plan.step))), m.br('vec_step'));
 
   // After the steps, when any ran: each register folded with its lanes (32-bit folds zero-extend, as ALU32 does).
   const folds: number[] = plan.reductions.map((red, i) => {

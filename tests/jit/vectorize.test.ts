@@ -12,7 +12,7 @@ import { Datapath } from '../../src/control/datapath.js';
 import { analyze } from '../../src/jit/cfg.js';
 import { vectorPlans } from '../../src/jit/vectorize.js';
 
-const LENGTHS = [14, 15, 16, 17, 31, 32, 33, 47, 64, 100, 127, 128, 129, 200];
+const LENGTHS = [14, 15, 16, 17, 31, 32, 33, 47, 64, 100, 127, 128, 129, 200, 300];
 const frame = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 29 + 3) & 0xff);
 
 /**
@@ -38,6 +38,34 @@ if r3 != ${o.n} goto loop
 out:
 ${o.after ?? ''}
 exit`;
+
+/** r0 = Σ of the little-endian u`size*8` words at p + size·i, for i < n while they fit the frame. */
+const wordLoop = (size: 2 | 4, n: number): string => `r2 = *(u32 *)(r1 + 4)
+r1 = *(u32 *)(r1 + 0)
+r3 = 0
+r0 = 0
+loop:
+r4 = r3
+r4 <<= ${size === 2 ? 1 : 2}
+r4 += r1
+r5 = r4
+r5 += ${size}
+if r5 > r2 goto out
+r4 = *(u${size * 8} *)(r4 + 0)
+r0 += r4
+r3 += 1
+if r3 != ${n} goto loop
+out:
+exit`;
+const words = (p: Uint8Array, size: 2 | 4, n: number): bigint => {
+  let acc = 0n;
+  for (let i = 0; i < n && size * (i + 1) <= p.length; i++) {
+    let w = 0n;
+    for (let k = size - 1; k >= 0; k--) w = (w << 8n) | BigInt(p[size * i + k]!);
+    acc += w;
+  }
+  return acc;
+};
 
 interface Case {
   name: string;
@@ -121,11 +149,106 @@ const CASES: Case[] = [
     want: (p) => fold(p, { n: 128 }, (b, i) => b * 41n + i, (a, b) => (a + b) & 0xffffffffn, 0xfffffff0n),
     width: 16,
   },
-  // near misses: left as written
   {
-    name: 'near miss: the counter starts at a frame byte',
+    // X does not read the counter: any start will do
+    name: 'p[i] from i = p[0] & 1 (a start from the frame)',
     src: byteLoop({ n: 128, body: 'r5 = r4', counter: 'r3 = *(u8 *)(r1 + 0)\nr3 &= 1' }),
     want: (p) => fold(p, { n: 128, start: (p[0]! & 1) }, (b) => b),
+    width: 16,
+  },
+  {
+    name: 'u16 words at p + 2i, 40 at most (8 a step)',
+    src: wordLoop(2, 40),
+    want: (p) => words(p, 2, 40),
+    width: 16,
+  },
+  {
+    name: 'u32 words at p + 4i, 30 at most (4 a step, 32-bit lanes)',
+    src: wordLoop(4, 30),
+    want: (p) => words(p, 4, 30),
+    width: 32,
+  },
+  {
+    // no counter at all: the pointer is the induction variable, the frame's end the only exit
+    name: 'u16 words by a pointer walking to the frame end',
+    src: `r2 = *(u32 *)(r1 + 4)
+r6 = *(u32 *)(r1 + 0)
+r0 = 0
+loop:
+r5 = r6
+r5 += 2
+if r5 > r2 goto out
+r4 = *(u16 *)(r6 + 0)
+r0 += r4
+r6 += 2
+goto loop
+out:
+exit`,
+    want: (p) => words(p, 2, 1 << 20),
+    width: 16,
+  },
+  // near misses: left as written
+  {
+    // a u16 at p + i: iterations overlap, a v128 does not hold their values side by side
+    name: 'near miss: u16 words at p + i (overlapping)',
+    src: `r2 = *(u32 *)(r1 + 4)
+r1 = *(u32 *)(r1 + 0)
+r3 = 0
+r0 = 0
+loop:
+r4 = r1
+r4 += r3
+r5 = r4
+r5 += 2
+if r5 > r2 goto out
+r4 = *(u16 *)(r4 + 0)
+r0 += r4
+r3 += 1
+if r3 != 100 goto loop
+out:
+exit`,
+    want: (p) => {
+      let acc = 0n;
+      for (let i = 0; i < 100 && i + 2 <= p.length; i++) acc += BigInt(p[i]! | (p[i + 1]! << 8));
+      return acc;
+    },
+    width: undefined,
+  },
+  {
+    // X reads the counter, so its range must be known: from p[0] | 256, past the `!= 128` that
+    // bounds it otherwise, p[i] * (i + 1) leaves 16 bits (frames of 300 bytes)
+    name: 'near miss: the counter starts at a frame byte',
+    src: byteLoop({ n: 128, body: 'r5 = r3\nr5 *= r4', counter: 'r3 = *(u8 *)(r1 + 0)\nr3 |= 0x100' }),
+    want: (p) => fold(p, { n: 1 << 20, start: p[0]! | 0x100 }, (b, i) => b * (i + 1n)),
+    width: undefined,
+  },
+  {
+    // a word and its low byte, both at p + 2i: 2 bytes an iteration, but one load is not 2 bytes wide
+    name: 'near miss: loads of two sizes',
+    src: `r2 = *(u32 *)(r1 + 4)
+r1 = *(u32 *)(r1 + 0)
+r3 = 0
+r0 = 0
+loop:
+r4 = r3
+r4 <<= 1
+r4 += r1
+r5 = r4
+r5 += 2
+if r5 > r2 goto out
+r6 = *(u16 *)(r4 + 0)
+r7 = *(u8 *)(r4 + 0)
+r6 += r7
+r0 += r6
+r3 += 1
+if r3 != 60 goto loop
+out:
+exit`,
+    want: (p) => {
+      let acc = 0n;
+      for (let i = 0; i < 60 && 2 * i + 2 <= p.length; i++) acc += BigInt(p[2 * i]! | (p[2 * i + 1]! << 8)) + BigInt(p[2 * i]!);
+      return acc;
+    },
     width: undefined,
   },
   {
