@@ -1,7 +1,8 @@
 // Byte and word reductions vectorised: a loop that folds a function of the values it reads (and of
 // its counter) into a sum, an xor or an or runs a v128 of iterations at a time in WebAssembly SIMD
-// (16 of one-byte loads, 8 of two-byte, 4 of four-byte) before the loop as written finishes the rest
-// (verified programs only; checked mode keeps every access checked).
+// (16 of one-byte loads, 8 of two-byte, 4 of four-byte; byte loops then one half step of 8) before
+// the loop as written finishes the rest (verified programs only; checked mode keeps every access
+// checked).
 //
 //   for (i = 0; i < 128; i++) { if (p + i + 1 > end) break; sum += p[i] * (i + 1); }
 //   for (q = p; q + 2 <= end; q += 2) csum += *(u16 *)q;
@@ -584,8 +585,8 @@ export function lowerVectorLoop(e: VectorEmit, plan: VectorPlan): number {
     }
   };
   const signed = (op: number): boolean => op === JmpOp.JSGT || op === JmpOp.JSGE || op === JmpOp.JSLT || op === JmpOp.JSLE;
-  /** Whether every iteration of the step stays in the loop at guard g. */
-  const stays = (g: Guard): number => {
+  /** Whether every iteration of a step of K iterations stays in the loop at guard g. */
+  const stays = (g: Guard, K: number): number => {
     const stay = (x: number): number => (g.stayWhen ? x : m.i32.eqz(x));
     if (g.a.coef === 0n && g.b.coef === 0n) return stay(cmp(g.op, g.w, at(g.a, 0), at(g.b, 0)));
     const [iv, other] = g.a.coef > 0n ? [g.a, g.b] : [g.b, g.a];
@@ -603,14 +604,15 @@ export function lowerVectorLoop(e: VectorEmit, plan: VectorPlan): number {
     return m.i32.and(order, m.i32.and(first, last));
   };
 
-  /** The step's values of load i, part `part`, widened to W-bit lanes. */
-  const values = (i: number, part: number): number => {
+  /** The step's values of load i, part `part`, widened to W-bit lanes (a half step: 8 bytes as i16x8). */
+  const values = (i: number, part: number, half: boolean): number => {
     const v = m.local.get(loadLocal(i), B.v128);
+    if (half) return W === 16 ? v : part === 0 ? m.i32x4.extend_low_i16x8_u(v) : m.i32x4.extend_high_i16x8_u(v);
     if (plan.size * 8 === W) return v;
     if (plan.size === 2) return part === 0 ? m.i32x4.extend_low_i16x8_u(v) : m.i32x4.extend_high_i16x8_u(v);
     if (W === 16) return part === 0 ? m.i16x8.extend_low_i8x16_u(v) : m.i16x8.extend_high_i8x16_u(v);
-    const half = part < 2 ? m.i16x8.extend_low_i8x16_u(v) : m.i16x8.extend_high_i8x16_u(v);
-    return part % 2 === 0 ? m.i32x4.extend_low_i16x8_u(half) : m.i32x4.extend_high_i16x8_u(half);
+    const w16 = part < 2 ? m.i16x8.extend_low_i8x16_u(v) : m.i16x8.extend_high_i8x16_u(v);
+    return part % 2 === 0 ? m.i32x4.extend_low_i16x8_u(w16) : m.i32x4.extend_high_i16x8_u(w16);
   };
   const laneConst = (f: (lane: number) => number): number => {
     const out = new Uint8Array(16);
@@ -623,7 +625,7 @@ export function lowerVectorLoop(e: VectorEmit, plan: VectorPlan): number {
   };
   const splat = (v: bigint): number => vx.splat(k32(Number(BigInt.asUintN(32, v))));
   const constOf = (t: Term): number => (t.k === 'c' ? Number(t.v) : Number(plan.constants.get((t as { r: number }).r)!));
-  const lanes = (t: Term, part: number): number => {
+  const lanes = (t: Term, part: number, half = false): number => {
     switch (t.k) {
       case 'c':
         return splat(t.v);
@@ -632,17 +634,18 @@ export function lowerVectorLoop(e: VectorEmit, plan: VectorPlan): number {
         return splat(plan.constants.get(t.r)!);
       case 'ld': {
         const a = affine(t.addr, plan.iv, invariant)!;
-        return values(plan.loads.findIndex((l) => l.base === a.base && l.coef === a.coef && l.d === BigInt.asIntN(64, a.c)), part);
+        return values(plan.loads.findIndex((l) => l.base === a.base && l.coef === a.coef && l.d === BigInt.asIntN(64, a.c)), part, half);
       }
       case 'op': {
-        const x = lanes(t.a, part);
+        const x = lanes(t.a, part, half);
+        const y = (): number => lanes(t.b, part, half);
         switch (t.op) {
-          case AluOp.ADD: return vx.add(x, lanes(t.b, part));
-          case AluOp.SUB: return vx.sub(x, lanes(t.b, part));
-          case AluOp.MUL: return vx.mul(x, lanes(t.b, part));
-          case AluOp.AND: return m.v128.and(x, lanes(t.b, part));
-          case AluOp.OR: return m.v128.or(x, lanes(t.b, part));
-          case AluOp.XOR: return m.v128.xor(x, lanes(t.b, part));
+          case AluOp.ADD: return vx.add(x, y());
+          case AluOp.SUB: return vx.sub(x, y());
+          case AluOp.MUL: return vx.mul(x, y());
+          case AluOp.AND: return m.v128.and(x, y());
+          case AluOp.OR: return m.v128.or(x, y());
+          case AluOp.XOR: return m.v128.xor(x, y());
           case AluOp.LSH: return vx.shl(x, k32(constOf(t.b)));
           case AluOp.RSH: return vx.shr_u(x, k32(constOf(t.b)));
         }
@@ -651,34 +654,43 @@ export function lowerVectorLoop(e: VectorEmit, plan: VectorPlan): number {
     throw new Error('vectorize: a term the plan refused');
   };
 
-  const step: number[] = [m.local.set(I, get(plan.iv))];
-  step.push(m.br('vec_done', m.i32.eqz(plan.guards.map(stays).reduce((x, y) => m.i32.and(x, y)))));
-  plan.loads.forEach((l, i) => {
-    const off = m.i32.wrap(m.i64.add(scaled(l.coef), k64(l.d)));
-    const addr = l.base !== undefined ? m.i32.add(m.i32.wrap(get(l.base)), off) : off;
-    step.push(m.local.set(loadLocal(i), m.v128.load(0, 1, addr)));
-  });
-  const tmp = (): number => m.local.get(TMP, B.v128);
-  plan.reductions.forEach((red, i) => {
-    const acc = (): number => m.local.get(accLocal(i), B.v128);
-    const widenAdd = (v: number): number[] => [
-      // i32x4 lanes into the i64x2 sum
-      m.local.set(TMP, v),
-      m.local.set(accLocal(i), m.i64x2.add(acc(), m.i64x2.add(m.i64x2.extend_low_i32x4_u(tmp()), m.i64x2.extend_high_i32x4_u(tmp())))),
-    ];
-    if (red.op === 'add' && W === 16) {
-      // 16-bit lanes pairwise into 32 bits (below 2^18 with both parts), then widened once
-      let sum = m.i32x4.extadd_pairwise_i16x8_u(lanes(red.term, 0));
-      for (let p = 1; p < parts; p++) sum = m.i32x4.add(sum, m.i32x4.extadd_pairwise_i16x8_u(lanes(red.term, p)));
-      step.push(...widenAdd(sum));
-    } else if (red.op === 'add') {
-      for (let p = 0; p < parts; p++) step.push(...widenAdd(lanes(red.term, p)));
-    } else {
-      const f = red.op === 'xor' ? m.v128.xor : m.v128.or;
-      for (let p = 0; p < parts; p++) step.push(m.local.set(accLocal(i), f(acc(), lanes(red.term, p))));
-    }
-  });
-  step.push(set(plan.iv, m.i64.add(iNow(), k64(BigInt(K) * plan.step))), m.br('vec_step'));
+  /**
+   * One step: its test (leaving `out` when it fails), its loads, the folds into the accumulators and the
+   * counter advanced. A half step (byte loads only) runs 8 iterations from one v128.load8x8_u.
+   */
+  const stepCode = (half: boolean, out: string): number[] => {
+    const k = half ? K / 2 : K;
+    const n = half ? parts / 2 : parts;
+    const code: number[] = [m.local.set(I, get(plan.iv))];
+    code.push(m.br(out, m.i32.eqz(plan.guards.map((g) => stays(g, k)).reduce((x, y) => m.i32.and(x, y)))));
+    plan.loads.forEach((l, i) => {
+      const off = m.i32.wrap(m.i64.add(scaled(l.coef), k64(l.d)));
+      const addr = l.base !== undefined ? m.i32.add(m.i32.wrap(get(l.base)), off) : off;
+      code.push(m.local.set(loadLocal(i), half ? m.v128.load8x8_u(0, 1, addr) : m.v128.load(0, 1, addr)));
+    });
+    const tmp = (): number => m.local.get(TMP, B.v128);
+    plan.reductions.forEach((red, i) => {
+      const acc = (): number => m.local.get(accLocal(i), B.v128);
+      const widenAdd = (v: number): number[] => [
+        // i32x4 lanes into the i64x2 sum
+        m.local.set(TMP, v),
+        m.local.set(accLocal(i), m.i64x2.add(acc(), m.i64x2.add(m.i64x2.extend_low_i32x4_u(tmp()), m.i64x2.extend_high_i32x4_u(tmp())))),
+      ];
+      if (red.op === 'add' && W === 16) {
+        // 16-bit lanes pairwise into 32 bits (below 2^18 with both parts), then widened once
+        let sum = m.i32x4.extadd_pairwise_i16x8_u(lanes(red.term, 0, half));
+        for (let p = 1; p < n; p++) sum = m.i32x4.add(sum, m.i32x4.extadd_pairwise_i16x8_u(lanes(red.term, p, half)));
+        code.push(...widenAdd(sum));
+      } else if (red.op === 'add') {
+        for (let p = 0; p < n; p++) code.push(...widenAdd(lanes(red.term, p, half)));
+      } else {
+        const f = red.op === 'xor' ? m.v128.xor : m.v128.or;
+        for (let p = 0; p < n; p++) code.push(m.local.set(accLocal(i), f(acc(), lanes(red.term, p, half))));
+      }
+    });
+    code.push(set(plan.iv, m.i64.add(iNow(), k64(BigInt(k) * plan.step))));
+    return code;
+  };
 
   // After the steps, when any ran: each register folded with its lanes (32-bit folds zero-extend, as ALU32 does).
   const folds: number[] = plan.reductions.map((red, i) => {
@@ -701,7 +713,9 @@ export function lowerVectorLoop(e: VectorEmit, plan: VectorPlan): number {
   return m.block(null, [
     m.local.set(S, get(plan.iv)),
     ...plan.reductions.map((_, i) => m.local.set(accLocal(i), i === 0 ? zero : m.v128.const(new Uint8Array(16)))),
-    m.block('vec_done', [m.loop('vec_step', m.block(null, step))]),
+    m.block('vec_done', [m.loop('vec_step', m.block(null, [...stepCode(false, 'vec_done'), m.br('vec_step')]))]),
+    // what is left of the bytes: 8 more at once when the loop goes on that long
+    ...(plan.size === 1 ? [m.block('vec_half', stepCode(true, 'vec_half'))] : []),
     m.if(m.i64.ne(get(plan.iv), m.local.get(S, B.i64)), m.block(null, folds)),
   ]);
 }
