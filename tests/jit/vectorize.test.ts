@@ -74,6 +74,8 @@ interface Case {
   want: (p: Uint8Array) => bigint;
   /** The lanes vectorised with, or undefined when the loop must be left as written. */
   width: 16 | 32 | undefined;
+  /** Loops vectorised (default 1). */
+  loops?: number;
 }
 
 /** Σ f(p[i + d], i) over the iterations the loop runs: i from start while i < n and i + d < length. */
@@ -186,6 +188,45 @@ out:
 exit`,
     want: (p) => words(p, 2, 1 << 20),
     width: 16,
+  },
+  {
+    // two vectorised loops in one function: a byte sum, then a xor of the same bytes
+    name: 'two loops: Σ p[i], then r0 ^ the xor of p[i] << 4',
+    src: `r2 = *(u32 *)(r1 + 4)
+r1 = *(u32 *)(r1 + 0)
+r3 = 0
+r0 = 0
+sum:
+r4 = r1
+r4 += r3
+r5 = r4
+r5 += 1
+if r5 > r2 goto second
+r4 = *(u8 *)(r4 + 0)
+r0 += r4
+r3 += 1
+if r3 != 100 goto sum
+second:
+r3 = 0
+r6 = 0
+xor:
+r4 = r1
+r4 += r3
+r5 = r4
+r5 += 1
+if r5 > r2 goto out
+r4 = *(u8 *)(r4 + 0)
+r4 <<= 4
+r6 ^= r4
+r3 += 1
+if r3 != 100 goto xor
+out:
+r6 <<= 20
+r0 += r6
+exit`,
+    want: (p) => fold(p, { n: 100 }, (b) => b) + (fold(p, { n: 100 }, (b) => b << 4n, (a, b) => a ^ b) << 20n),
+    width: 16,
+    loops: 2,
   },
   // near misses: left as written
   {
@@ -447,7 +488,7 @@ describe('byte reductions vectorised by the verified JIT', () => {
   it.each(CASES)('$name', async (c) => {
     const insns = assemble(c.src);
     const plans = [...vectorPlans(insns, analyze(insns).subprograms[0]!).values()];
-    expect(plans.map((p) => p.width)).toEqual(c.width ? [c.width] : []);
+    expect(plans.map((p) => p.width)).toEqual(c.width ? new Array(c.loops ?? 1).fill(c.width) : []);
     for (const engine of ['interp', 'jit-checked', 'jit-unchecked'] as const) {
       const prog = await dp.loadInsns(assemble(c.src), {
         engine: engine === 'interp' ? 'interp' : 'jit',
