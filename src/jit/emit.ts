@@ -84,6 +84,7 @@ import { blockEntries, LowHalves, type Fact } from './low_halves.js';
 import { cutsIn, frameStores } from './store_cuts.js';
 import { dynptrCallConstants, lowerDynptrCall, type DynptrLowering } from './inline_dynptr.js';
 import { unrollPlans, type Unroll } from './unroll.js';
+import { lowerVectorLoop, vectorLocals, vectorPlans, type VectorPlan } from './vectorize.js';
 import { HELPER_PERF_EVENT_OUTPUT, HELPER_XDP_OUTPUT, lowerPerfOutput, type PerfLowering } from './inline_perf.js';
 
 type Binaryen = typeof BinaryenNs;
@@ -1645,6 +1646,27 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
    */
   /** Loops to unroll (unroll.ts), per subprogram (shared by its clones). */
   const unrollCache = new Map<number, ReadonlyMap<number, Unroll>>();
+  /**
+   * Loops to vectorise (vectorize.ts; verified programs), per subprogram: not an unrolled one, and
+   * only when no low-half fact at the head names a register the steps write (the steps would be a
+   * predecessor the facts did not meet).
+   */
+  const vectorCache = new Map<number, ReadonlyMap<number, VectorPlan>>();
+  let usesSimd = false;
+  const vectorsOf = (sp: Subprogram, unrolls: ReadonlyMap<number, Unroll>, entries: ReadonlyMap<number, ReadonlyMap<number, Fact>>): ReadonlyMap<number, VectorPlan> => {
+    let v = vectorCache.get(sp.entry);
+    if (v) return v;
+    const plans = opts.checked ? new Map<number, VectorPlan>() : vectorPlans(prog, sp);
+    for (const [head, plan] of plans) {
+      const writes = new Set([plan.iv, ...plan.reductions.map((r) => r.reg)]);
+      const facts = entries.get(head) ?? new Map<number, Fact>();
+      const named = [...facts].some(([r, f]) => writes.has(r) || writes.has(f.a) || (f.kind === 'sum' && f.b !== undefined && writes.has(f.b)));
+      if (unrolls.has(head) || named) plans.delete(head);
+    }
+    if (plans.size > 0) usesSimd = true;
+    vectorCache.set(sp.entry, (v = plans));
+    return v;
+  };
   const lowerSubprogram = (sp: Subprogram, depth?: number, as?: string): void => {
     frameDepth = depth;
     const slots = slotsOf(sp);
@@ -1656,6 +1678,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     if (!unrolls) unrollCache.set(sp.entry, (unrolls = opts.checked ? new Map<number, Unroll>() : unrollPlans(prog, sp)));
     let entries = lowHalvesAt.get(sp.entry);
     if (!entries) lowHalvesAt.set(sp.entry, (entries = blockEntries(prog, sp)));
+    const vectors = vectorsOf(sp, unrolls, entries);
     for (const bb of sp.blocks) {
       const stmts: Expr[] = [];
       if (loopHeads.has(bb.start)) {
@@ -1685,27 +1708,43 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       if (bb.term.kind === 'exit') stmts.push(m.return(get(R0)));
       ids.set(bb.start, rl.addBlock(block(stmts)));
     }
+    // A vectorised loop (vectorize.ts): its steps in a block of their own, entered instead of the head.
+    const vecIds = new Map<number, number>();
+    let vecLocal = shadowBase + (shadowCount.get(sp.entry) ?? 0);
+    const vecVars: number[] = [];
+    for (const plan of vectors.values()) {
+      const local0 = vecLocal;
+      const types = vectorLocals(B, plan);
+      vecVars.push(...types);
+      vecLocal += types.length;
+      vecIds.set(plan.head, rl.addBlock(lowerVectorLoop({ B, m, get, set, local0 }, plan)));
+      rl.addBranch(vecIds.get(plan.head)!, ids.get(plan.head)!, 0, 0);
+    }
     const id = (slot: number): number => ids.get(slot)!;
     for (const bb of sp.blocks) {
       const from = id(bb.start);
       const t = bb.term;
+      const to = (target: number): number => {
+        const v = vecIds.get(target);
+        return v !== undefined && !vectors.get(target)!.blocks.includes(bb.start) ? v : id(target);
+      };
       const unrolled = unrolls.get(bb.start);
       if (unrolled) {
         // the last copy leaves; the block that jumped back is left unreached
-        rl.addBranch(from, id(unrolled.exit), 0, 0);
+        rl.addBranch(from, to(unrolled.exit), 0, 0);
         continue;
       }
       if (t.kind === 'goto') {
-        rl.addBranch(from, id(t.target), 0, 0);
+        rl.addBranch(from, to(t.target), 0, 0);
       } else if (t.kind === 'branch') {
         const cond = condition(prog[t.pc]!, t.pc);
-        if (t.target !== t.next) rl.addBranch(from, id(t.target), cond, 0);
-        rl.addBranch(from, id(t.next), 0, 0);
+        if (t.target !== t.next) rl.addBranch(from, to(t.target), cond, 0);
+        rl.addBranch(from, to(t.next), 0, 0);
       }
     }
-    const body = rl.renderAndDispose(id(sp.entry), LABEL);
+    const body = rl.renderAndDispose(vecIds.get(sp.entry) ?? id(sp.entry), LABEL);
     // locals after the parameters: r0, r6–r9, label, tA, tB, tO (run: r10 and depth first)
-    const vars = [i64, i64, i64, i64, i64, i32, i64, i64, i64, i32, i32, i32, i32, i32, i32, ...slots.map(() => i64), ...Array.from({ length: shadowCount.get(sp.entry) ?? 0 }, () => i64)];
+    const vars = [i64, i64, i64, i64, i64, i32, i64, i64, i64, i32, i32, i32, i32, i32, i32, ...slots.map(() => i64), ...Array.from({ length: shadowCount.get(sp.entry) ?? 0 }, () => i64), ...vecVars];
     if (depth === undefined) {
       m.addFunction(subName(sp.entry), subParams, i64, vars, m.block(null, [body, m.unreachable()]));
       return;
@@ -1819,6 +1858,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   }
 
 
+  if (usesSimd) m.setFeatures(features | B.Features.SIMD128);
   if (!m.validate()) throw new WxdpError('JIT_COMPILE', 'binaryen rejected the generated module (see the validator output above)');
 
   switch (opts.optimize) {

@@ -22,8 +22,8 @@ import { writesRegister, type Insn } from '../isa/insn.js';
 import type { BasicBlock, Subprogram } from './cfg.js';
 
 /** Undefined (no path has set it yet), a 64-bit constant, or varying. */
-type Val = bigint | 'var' | undefined;
-type State = Val[];
+export type Val = bigint | 'var' | undefined;
+export type State = Val[];
 
 /** The most iterations, and instructions in all copies, a loop is unrolled to. */
 const MAX_TRIPS = 16;
@@ -178,13 +178,45 @@ export function unrollPlans(prog: readonly Insn[], sp: Subprogram): Map<number, 
   }
   if (loops.length === 0) return plans;
 
-  // Constant propagation to a fixpoint; out[b] is the state at b's end.
-  const out = new Map<number, State>();
+  const out = blockConstants(prog, sp, preds);
+  if (!out) return plans; // no fixpoint (cannot happen on this lattice): unroll nothing
+
+  for (const { l, latch, exit } of loops) {
+    const term = l.term as Extract<BasicBlock['term'], { kind: 'branch' }>;
+    // the state entering the loop: its predecessors but the back edge
+    const st = entryConstants(sp, l.start, out, preds, new Set([latch, l.start]));
+    let size = 0;
+    for (let pc = l.start; pc < l.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) size++;
+    for (let trip = 1; trip <= MAX_TRIPS && trip * size <= MAX_UNROLLED_INSNS; trip++) {
+      for (let pc = l.start; pc < l.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) step(prog, pc, st);
+      const t = taken(prog[term.pc]!, st);
+      if (t === undefined) break;
+      if ((t ? term.target : term.next) === exit) {
+        plans.set(l.start, { count: trip, exit });
+        break;
+      }
+    }
+  }
+  return plans;
+}
+
+/** Registers as the JIT's locals start: r1–r5 (parameters) and r10 varying, r0 and r6–r9 zero. */
+function entryState(): State {
   const entry: State = new Array<Val>(11).fill(undefined);
   for (const r of [1, 2, 3, 4, 5, FP]) entry[r] = 'var';
   for (const r of [0, 6, 7, 8, 9]) entry[r] = 0n;
+  return entry;
+}
+
+/**
+ * Constant propagation over `sp` to a fixpoint: each block's state at its end, by block start, or
+ * undefined when no fixpoint was reached (cannot happen on this lattice). `preds`: block start ->
+ * the starts of the blocks that go to it.
+ */
+export function blockConstants(prog: readonly Insn[], sp: Subprogram, preds: ReadonlyMap<number, readonly number[]>): Map<number, State> | undefined {
+  const out = new Map<number, State>();
   const inState = (b: BasicBlock): State => {
-    const st: State = b.start === sp.entry ? [...entry] : new Array<Val>(11).fill(undefined);
+    const st: State = b.start === sp.entry ? entryState() : new Array<Val>(11).fill(undefined);
     for (const p of preds.get(b.start) ?? []) {
       const o = out.get(p);
       if (o) for (let r = 0; r < 11; r++) st[r] = join(st[r], o[r]);
@@ -204,28 +236,19 @@ export function unrollPlans(prog: readonly Insn[], sp: Subprogram): Map<number, 
       }
     }
   }
-  if (changed) return plans; // no fixpoint (cannot happen on this lattice): unroll nothing
+  return changed ? undefined : out;
+}
 
-  for (const { l, latch, exit } of loops) {
-    const term = l.term as Extract<BasicBlock['term'], { kind: 'branch' }>;
-    // the state entering the loop: its predecessors but the back edge
-    const st: State = l.start === sp.entry ? [...entry] : new Array<Val>(11).fill(undefined);
-    for (const p of preds.get(l.start) ?? []) {
-      if (p === latch || p === l.start) continue;
-      const o = out.get(p);
-      if (o) for (let r = 0; r < 11; r++) st[r] = join(st[r], o[r]);
-    }
-    let size = 0;
-    for (let pc = l.start; pc < l.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) size++;
-    for (let trip = 1; trip <= MAX_TRIPS && trip * size <= MAX_UNROLLED_INSNS; trip++) {
-      for (let pc = l.start; pc < l.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) step(prog, pc, st);
-      const t = taken(prog[term.pc]!, st);
-      if (t === undefined) break;
-      if ((t ? term.target : term.next) === exit) {
-        plans.set(l.start, { count: trip, exit });
-        break;
-      }
-    }
+/**
+ * The state entering the block at `start` from its predecessors but `skip` (a loop's back edges),
+ * from blockConstants' `out`: a register is a bigint when every such path sets it to that constant.
+ */
+export function entryConstants(sp: Subprogram, start: number, out: ReadonlyMap<number, State>, preds: ReadonlyMap<number, readonly number[]>, skip: ReadonlySet<number>): State {
+  const st: State = start === sp.entry ? entryState() : new Array<Val>(11).fill(undefined);
+  for (const p of preds.get(start) ?? []) {
+    if (skip.has(p)) continue;
+    const o = out.get(p);
+    if (o) for (let r = 0; r < 11; r++) st[r] = join(st[r], o[r]);
   }
-  return plans;
+  return st;
 }
