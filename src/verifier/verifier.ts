@@ -780,8 +780,13 @@ class Verifier {
     const sx = ins.off;
     if (alu64) {
       if (sx === 0) {
-        const s = src.isScalar && src.id === 0 && !src.varOff.isConst ? st.cur.own(ins.src) : src;
-        if (s !== src) s.id = ++this.idGen;
+        // assign_scalar_id_before_mov: an unlinked scalar that is not a constant gets an id first, whether
+        // or not this state shares the register (own() copies it only when shared), so both are linked
+        let s = src;
+        if (src.isScalar && src.id === 0 && !src.varOff.isConst) {
+          s = st.cur.own(ins.src);
+          s.id = ++this.idGen;
+        }
         this.setReg(st, ins.dst, s.clone());
         return;
       }
