@@ -43,7 +43,7 @@ import { netLockId } from './net/lock';
 import { IFF_UP, ND_FLAGS } from './net/abi';
 import { stack_rx_burst, stackBurstBuf } from './net/eth';
 import { fib4_prefetch, fib4PrefetchDsts } from './net/fib_prefetch';
-import { fibAnswersFill, fibAnswersHits, fibAnswersTos, fibAnswersVoid, fibHelperBurst, fibHelperBurstEnd, fibHelperCalls, fibHelperSlot } from './net/fib_helper';
+import { fibAnswersCommit, fibAnswersHits, fibAnswersTos, fibAnswersVoid, fibAnswersWalk, fibHelperBurst, fibHelperBurstEnd, fibHelperCalls, fibHelperSlot } from './net/fib_helper';
 import {
   tpBulkOn, tpCpumapFrame, tpCpumapKthread, tpDevmapFrame, tpFlush, tpOn, tpXdpException, tpXdpRedirect, tpXdpTxFrame, TP_XDP_BULK_TX, TP_XDP_EXCEPTION,
   TP_XDP_REDIRECT, TP_XDP_REDIRECT_ERR,
@@ -60,8 +60,8 @@ const fibWarm = memory.data(MAX_DEVICES);
 /**
  * Warm the FIB for the untagged IPv4 destinations of rx ring entries c .. c + k - 1 (k ≤ BURST_MAX),
  * then tell the helper the burst's walk is there (fibHelperBurst; each frame's slot: warmSlot) and,
- * with `answers` (the per-frame dispatch, which names each frame's slot), have it answer the common
- * lookup for each of them ahead (fibAnswersFill, for frames from `ifindex`).
+ * with `answers` (the per-frame dispatch, which names each frame's slot), have the walk answer the
+ * common lookup for each of them ahead (fibAnswersWalk, for frames from `ifindex`).
  */
 function warmRing(rx: u32, c: u32, k: u32, ifindex: u32, answers: bool): void {
   const d = fib4PrefetchDsts();
@@ -75,9 +75,10 @@ function warmRing(rx: u32, c: u32, k: u32, ifindex: u32, answers: bool): void {
       m++;
     }
   }
-  fib4_prefetch(m);
+  if (answers) fibAnswersWalk(ifindex, m);
+  else fib4_prefetch(m);
   fibHelperBurst();
-  if (answers) fibAnswersFill(ifindex, m);
+  if (answers) fibAnswersCommit();
 }
 
 /** The slot warmRing gave the frame at `data` (`len` bytes) when `next` frames before it in the burst got one: next, or -1. */
@@ -270,6 +271,7 @@ export const REDIR_BUF_SIZE: u32 = BURST_MAX * 8;
 let redirBuf: u32 = <u32>memory.data(REDIR_BUF_SIZE, 8);
 let redirN: u32 = 0;
 let redirDev: u32 = 0;
+let redirKey: u32 = 0; // the ifindex redirDev is
 let redirQ: u32 = 0;
 let redirQi: u32 = 0;
 
@@ -300,15 +302,19 @@ function redirFlush(): void {
  * transmitBurst. False (nothing done): a device that is missing or has a veth peer, for redirect.
  */
 @inline function redirGather(q: u32, qi: u32, data: u32, len: u32, key: u32): bool {
-  const tdev = devLookup(key);
-  if (tdev == 0 || load<u32>(tdev, DEV_PEER) != 0) return false;
-  if (redirN != 0 && (tdev != redirDev || q != redirQ || qi != redirQi)) redirFlush();
+  // the run gathered so far goes to `key` from this queue: its device was found for the run's first frame
+  if (redirN == 0 || key != redirKey || q != redirQ || qi != redirQi) {
+    const tdev = devLookup(key);
+    if (tdev == 0 || load<u32>(tdev, DEV_PEER) != 0) return false;
+    if (redirN != 0) redirFlush();
+    redirDev = tdev;
+    redirKey = key;
+    redirQ = q;
+    redirQi = qi;
+  }
   const b = redirBuf + (redirN << 3);
   store<u32>(b, data);
   store<u32>(b, len, 4);
-  redirDev = tdev;
-  redirQ = q;
-  redirQi = qi;
   if (++redirN == BURST_MAX) redirFlush();
   return true;
 }

@@ -148,7 +148,7 @@ export interface EmitOptions {
 
 /**
  * Where the fast path keeps each warmed frame's answer to the common bpf_fib_lookup (assembly/net/
- * fib_helper.ts fibAnswersFill; the offsets are its exports): the area's address, its header words,
+ * fib_helper.ts fibAnswersWalk; the offsets are its exports): the area's address, its header words,
  * the records and their fields.
  */
 export interface FibAnswers {
@@ -1039,7 +1039,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
 
   /**
    * bpf_fib_lookup(ctx, params, plen, flags) answered from the running frame's record when the call is
-   * the one the record was made for (assembly/net/fib_helper.ts fibAnswersFill): flags 0, plen >= 64
+   * the one the record was made for (assembly/net/fib_helper.ts fibAnswersWalk): flags 0, plen >= 64
    * (the helper's signed compare), the records current, the frame warmed into a slot, and the struct
    * asking IPv4 for the record's destination, ingress ifindex and TOS with tot_len within its MTU. The
    * answer is the helper's: rt_metric, the output ifindex, the gateway as ipv4_dst, smac and dmac, no

@@ -1,5 +1,5 @@
 // The answers a poll makes ahead for an XDP router's bpf_fib_lookup calls (assembly/net/fib_helper.ts
-// fibAnswersFill; the JIT reads them inline, src/jit/emit.ts fibLookupInline): right after the burst's
+// fibAnswersWalk; the JIT reads them inline, src/jit/emit.ts fibLookupInline): right after the burst's
 // FIB walk, each warmed frame's answer to the common call (IPv4, flags 0, one next hop, valid
 // neighbour) is worked out, and the program's call matches its struct against the running frame's
 // record. What it answers must be what the helper answers when the call is made — the MTU compared with
