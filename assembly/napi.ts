@@ -42,7 +42,7 @@ import { netdevGet } from './net/core';
 import { netLockId } from './net/lock';
 import { IFF_UP, ND_FLAGS } from './net/abi';
 import { stack_rx_burst, stackBurstBuf } from './net/eth';
-import { fib4_prefetch, fib4PrefetchDsts } from './net/fib_prefetch';
+import { fib4PrefetchDsts } from './net/fib_prefetch';
 import { fibAnswersCommit, fibAnswersHits, fibAnswersTos, fibAnswersVoid, fibAnswersWalk, fibHelperBurst, fibHelperBurstEnd, fibHelperCalls, fibHelperSlot } from './net/fib_helper';
 import {
   tpBulkOn, tpCpumapFrame, tpCpumapKthread, tpDevmapFrame, tpFlush, tpOn, tpXdpException, tpXdpRedirect, tpXdpTxFrame, TP_XDP_BULK_TX, TP_XDP_EXCEPTION,
@@ -59,15 +59,19 @@ const fibWarm = memory.data(MAX_DEVICES);
 
 /**
  * Warm the FIB for the untagged IPv4 destinations of rx ring entries c .. c + k - 1 (k ≤ BURST_MAX),
- * then tell the helper the burst's walk is there (fibHelperBurst; each frame's slot: warmSlot) and,
- * with `answers` (the per-frame dispatch, which names each frame's slot), have the walk answer the
- * common lookup for each of them ahead (fibAnswersWalk, for frames from `ifindex`).
+ * then tell the helper the burst's walk is there (fibHelperBurst; each frame's slot: warmSlot), the
+ * walk answering the common lookup for each of them ahead (fibAnswersWalk, for frames from
+ * `ifindex`): both dispatches name each frame's slot, the per-frame one here, a program's burst loop
+ * in its own code (src/jit/emit.ts addBurst).
  */
-function warmRing(rx: u32, c: u32, k: u32, ifindex: u32, answers: bool): void {
+function warmRing(rx: u32, c: u32, k: u32, ifindex: u32): void {
   const d = fib4PrefetchDsts();
+  // the ring's geometry read once (ringEntry re-reads it for every entry)
+  const ents = load<u32>(rx, RING_ENTRIES);
+  const mask = load<u32>(rx, RING_MASK);
   let m: u32 = 0;
   for (let j: u32 = 0; j < k; j++) {
-    const e = ringEntry(rx, c + j);
+    const e = ents + ((c + j) & mask) * DESC_SIZE;
     const data = <u32>load<u64>(e);
     if (load<u32>(e, 8) >= 34 && load<u16>(data, 12) == 0x0008) {
       store<u32>(d + (m << 2), load<u32>(data, 30));
@@ -75,10 +79,9 @@ function warmRing(rx: u32, c: u32, k: u32, ifindex: u32, answers: bool): void {
       m++;
     }
   }
-  if (answers) fibAnswersWalk(ifindex, m);
-  else fib4_prefetch(m);
+  fibAnswersWalk(ifindex, m);
   fibHelperBurst();
-  if (answers) fibAnswersCommit();
+  fibAnswersCommit();
 }
 
 /** The slot warmRing gave the frame at `data` (`len` bytes) when `next` frames before it in the burst got one: next, or -1. */
@@ -599,7 +602,8 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
     // The program's own loop runs a chunk, then the verdicts are acted on (VPP-style: one dispatch per burst).
     for (let done: u32 = 0; done < n; ) {
       const k = min(n - done, BURST_MAX);
-      if (warm) warmRing(rx, c + done, k, ifindex, false);
+      // the program's own loop names each frame's slot as warmRing gives them (src/jit/emit.ts addBurst)
+      if (warm) warmRing(rx, c + done, k, ifindex);
       call_indirect<void>(burst, rx, c + done, k, ifindex, qi, DP_BURST);
       for (let j: u32 = 0; j < k; j++) {
         const e = ringEntry(rx, c + done + j);
@@ -637,7 +641,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
     let warmed: i32 = 0;
     for (let i: u32 = 0; i < n; i++) {
       if (warm && (i & (BURST_MAX - 1)) == 0) {
-        warmRing(rx, c + i, min(n - i, BURST_MAX), ifindex, true);
+        warmRing(rx, c + i, min(n - i, BURST_MAX), ifindex);
         warmed = 0;
       }
       const e = ringEntry(rx, c + i);

@@ -275,6 +275,8 @@ export function fib4PrefetchWalk(n: u32): bool {
       store<u32>(s + PF_NODE + o, 0);
       store<u32>(s + PF_VAL + o, e & DIRECT_LEAF_MAX);
     } else {
+      // the first level's block touched here: its load does not wait for another frame's
+      acc += load<u32>(e << 3);
       store<u32>(s + PF_NODE + o, e << 3);
       store<u32>(s + PF_KEY + o, a << bits);
       walking = true;
@@ -283,10 +285,12 @@ export function fib4PrefetchWalk(n: u32): bool {
   // node blocks, one level over the whole burst at a time (lpm4.ts lpm4Walk's steps)
   for (let l: u32 = 0; walking && l < WALK_LEVELS; l++) {
     walking = false;
-    // the level's blocks touched first, in a short loop (as the direct entries above)
-    for (let i: u32 = 0; i < n; i++) {
-      const node = load<u32>(s + PF_NODE + (i << 2));
-      if (node != 0) acc += load<u32>(node);
+    // a deeper level's blocks touched first, in a short loop (as the direct entries above)
+    if (l != 0) {
+      for (let i: u32 = 0; i < n; i++) {
+        const node = load<u32>(s + PF_NODE + (i << 2));
+        if (node != 0) acc += load<u32>(node);
+      }
     }
     for (let i: u32 = 0; i < n; i++) {
       const o = i << 2;
