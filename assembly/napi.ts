@@ -42,8 +42,8 @@ import { netdevGet } from './net/core';
 import { netLockId } from './net/lock';
 import { IFF_UP, ND_FLAGS } from './net/abi';
 import { stack_rx_burst, stackBurstBuf } from './net/eth';
-import { fib4_prefetch, fib4PrefetchDsts } from './net/fib_prefetch';
-import { fibAnswersFill, fibAnswersHits, fibAnswersTos, fibAnswersVoid, fibHelperBurst, fibHelperBurstEnd, fibHelperCalls, fibHelperSlot } from './net/fib_helper';
+import { fib4PrefetchDsts } from './net/fib_prefetch';
+import { fibAnswersCommit, fibAnswersHits, fibAnswersTos, fibAnswersVoid, fibAnswersWalk, fibHelperBurst, fibHelperBurstEnd, fibHelperCalls, fibHelperSlot } from './net/fib_helper';
 import {
   tpBulkOn, tpCpumapFrame, tpCpumapKthread, tpDevmapFrame, tpFlush, tpOn, tpXdpException, tpXdpRedirect, tpXdpTxFrame, TP_XDP_BULK_TX, TP_XDP_EXCEPTION,
   TP_XDP_REDIRECT, TP_XDP_REDIRECT_ERR,
@@ -59,15 +59,19 @@ const fibWarm = memory.data(MAX_DEVICES);
 
 /**
  * Warm the FIB for the untagged IPv4 destinations of rx ring entries c .. c + k - 1 (k ≤ BURST_MAX),
- * then tell the helper the burst's walk is there (fibHelperBurst; each frame's slot: warmSlot) and,
- * with `answers` (the per-frame dispatch, which names each frame's slot), have it answer the common
- * lookup for each of them ahead (fibAnswersFill, for frames from `ifindex`).
+ * then tell the helper the burst's walk is there (fibHelperBurst; each frame's slot: warmSlot), the
+ * walk answering the common lookup for each of them ahead (fibAnswersWalk, for frames from
+ * `ifindex`): both dispatches name each frame's slot, the per-frame one here, a program's burst loop
+ * in its own code (src/jit/emit.ts addBurst).
  */
-function warmRing(rx: u32, c: u32, k: u32, ifindex: u32, answers: bool): void {
+function warmRing(rx: u32, c: u32, k: u32, ifindex: u32): void {
   const d = fib4PrefetchDsts();
+  // the ring's geometry read once (ringEntry re-reads it for every entry)
+  const ents = load<u32>(rx, RING_ENTRIES);
+  const mask = load<u32>(rx, RING_MASK);
   let m: u32 = 0;
   for (let j: u32 = 0; j < k; j++) {
-    const e = ringEntry(rx, c + j);
+    const e = ents + ((c + j) & mask) * DESC_SIZE;
     const data = <u32>load<u64>(e);
     if (load<u32>(e, 8) >= 34 && load<u16>(data, 12) == 0x0008) {
       store<u32>(d + (m << 2), load<u32>(data, 30));
@@ -75,9 +79,9 @@ function warmRing(rx: u32, c: u32, k: u32, ifindex: u32, answers: bool): void {
       m++;
     }
   }
-  fib4_prefetch(m);
+  fibAnswersWalk(ifindex, m);
   fibHelperBurst();
-  if (answers) fibAnswersFill(ifindex, m);
+  fibAnswersCommit();
 }
 
 /** The slot warmRing gave the frame at `data` (`len` bytes) when `next` frames before it in the burst got one: next, or -1. */
@@ -270,6 +274,7 @@ export const REDIR_BUF_SIZE: u32 = BURST_MAX * 8;
 let redirBuf: u32 = <u32>memory.data(REDIR_BUF_SIZE, 8);
 let redirN: u32 = 0;
 let redirDev: u32 = 0;
+let redirKey: u32 = 0; // the ifindex redirDev is
 let redirQ: u32 = 0;
 let redirQi: u32 = 0;
 
@@ -300,15 +305,19 @@ function redirFlush(): void {
  * transmitBurst. False (nothing done): a device that is missing or has a veth peer, for redirect.
  */
 @inline function redirGather(q: u32, qi: u32, data: u32, len: u32, key: u32): bool {
-  const tdev = devLookup(key);
-  if (tdev == 0 || load<u32>(tdev, DEV_PEER) != 0) return false;
-  if (redirN != 0 && (tdev != redirDev || q != redirQ || qi != redirQi)) redirFlush();
+  // the run gathered so far goes to `key` from this queue: its device was found for the run's first frame
+  if (redirN == 0 || key != redirKey || q != redirQ || qi != redirQi) {
+    const tdev = devLookup(key);
+    if (tdev == 0 || load<u32>(tdev, DEV_PEER) != 0) return false;
+    if (redirN != 0) redirFlush();
+    redirDev = tdev;
+    redirKey = key;
+    redirQ = q;
+    redirQi = qi;
+  }
   const b = redirBuf + (redirN << 3);
   store<u32>(b, data);
   store<u32>(b, len, 4);
-  redirDev = tdev;
-  redirQ = q;
-  redirQi = qi;
   if (++redirN == BURST_MAX) redirFlush();
   return true;
 }
@@ -593,7 +602,8 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
     // The program's own loop runs a chunk, then the verdicts are acted on (VPP-style: one dispatch per burst).
     for (let done: u32 = 0; done < n; ) {
       const k = min(n - done, BURST_MAX);
-      if (warm) warmRing(rx, c + done, k, ifindex, false);
+      // the program's own loop names each frame's slot as warmRing gives them (src/jit/emit.ts addBurst)
+      if (warm) warmRing(rx, c + done, k, ifindex);
       call_indirect<void>(burst, rx, c + done, k, ifindex, qi, DP_BURST);
       for (let j: u32 = 0; j < k; j++) {
         const e = ringEntry(rx, c + done + j);
@@ -631,7 +641,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
     let warmed: i32 = 0;
     for (let i: u32 = 0; i < n; i++) {
       if (warm && (i & (BURST_MAX - 1)) == 0) {
-        warmRing(rx, c + i, min(n - i, BURST_MAX), ifindex, true);
+        warmRing(rx, c + i, min(n - i, BURST_MAX), ifindex);
         warmed = 0;
       }
       const e = ringEntry(rx, c + i);

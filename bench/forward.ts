@@ -15,6 +15,8 @@
 //                   XDP_REDIRECT to eth1 — the stack's tables, XDP's path.
 // Rules are `from 192.0.2.K/32 lookup 1000+K` ahead of main: no packet matches, every one walks them
 // all. ECMP makes every route (default included) a k-way multipath route over gateways on eth1.
+// Programs are reached as the Datapath does by default (a call per frame, dispatch 'table');
+// ForwardOptions.dispatch 'burst' runs each program's own loop instead, a call per burst.
 //
 // The harness's share. Each row's ns/pkt is the whole round; the generator (a NIC's DMA here) and the
 // round's JavaScript calls are timed apart in the same rounds (harness ns), and the data path's own
@@ -93,6 +95,12 @@ export interface ForwardOptions {
   kernel?: boolean;
   /** Seconds per row (default 2, --quick 0.5). */
   seconds?: number;
+  /**
+   * How eth0's poll reaches the XDP programs (DatapathOptions.dispatch) in every wxdp row, the XDP-only
+   * baseline's included. Default 'table', the Datapath's default: a call per frame; 'burst': the
+   * program's own loop, one call per burst (the XDP router reads its FIB answers inline either way).
+   */
+  dispatch?: 'burst' | 'table';
 }
 
 const OWNER = 'router';
@@ -112,6 +120,8 @@ const DST_SPAN = 126 * 0x01000000;
 const RULE_COUNTS = [0, 1, 10, 100];
 const ECMP_WAYS = [2, 16];
 export const TARGET_MPPS = { stack: 15, router: 25 } as const;
+/** The rows' dispatch unless ForwardOptions.dispatch says otherwise: the Datapath's default. */
+const DISPATCH: 'burst' | 'table' = 'table';
 
 // ---- The table ----
 
@@ -300,8 +310,8 @@ function collectGarbage(): void {
 }
 
 /** A Datapath forwarding between eth0 and eth1 with the table, `rules` rules and `ecmp`-way routes. */
-export async function wxdpSide(prefixes: readonly Prefix[], ecmp: number, log?: (s: string) => void): Promise<WxdpSide> {
-  const dp = await Datapath.create({ umemFrames: UMEM_FRAMES });
+export async function wxdpSide(prefixes: readonly Prefix[], ecmp: number, log?: (s: string) => void, dispatch: 'burst' | 'table' = DISPATCH): Promise<WxdpSide> {
+  const dp = await Datapath.create({ umemFrames: UMEM_FRAMES, dispatch });
   const eth0 = dp.addDevice({ name: 'eth0', mac: MAC.eth0, ringSize: 256 });
   const eth1 = dp.addDevice({ name: 'eth1', mac: MAC.eth1, ringSize: 256 });
   dp.ip('link set dev eth0 up');
@@ -454,6 +464,7 @@ export async function runForwardBench(opts: ForwardOptions = {}): Promise<Forwar
   const n = opts.prefixes ?? (opts.quick ? 10_000 : 1_000_000);
   const seconds = opts.seconds ?? (opts.quick ? 0.5 : 2);
   const calls = opts.quick ? 3 : 20;
+  const dispatch = opts.dispatch ?? DISPATCH;
   const specs = selectRows(opts.only);
   if (specs.length === 0) return []; // an --only that names no row runs nothing, not even the baseline
   const prefixes = forwardPrefixes(n);
@@ -491,7 +502,7 @@ export async function runForwardBench(opts: ForwardOptions = {}): Promise<Forwar
       const notes: string[] = [];
       try {
         if (s.path === 'xdp drop') {
-          const d = await dropRate(root, seconds);
+          const d = await dropRate(root, seconds, dispatch);
           const r = d.ns;
           row.mpps = 1000 / r;
           row.nsPerPacket = r;
@@ -503,7 +514,7 @@ export async function runForwardBench(opts: ForwardOptions = {}): Promise<Forwar
           if (side === undefined) {
             sides.clear(); // one table at a time: the previous one's memory goes
             try {
-              side = await wxdpSide(prefixes, s.ecmp, log);
+              side = await wxdpSide(prefixes, s.ecmp, log, dispatch);
             } catch (e) {
               side = `wxdp cannot forward yet: ${(e as Error).message.split('\n')[0]}`;
             }
@@ -573,8 +584,8 @@ export async function runForwardBench(opts: ForwardOptions = {}): Promise<Forwar
 }
 
 /** wxdp's XDP-only rate: the same generator, RX ring and poll, programs/xdp_pass_drop.o's xdp_drop. ns/pkt, and the harness's part. */
-export async function dropRate(root: string, seconds: number): Promise<{ ns: number; harness: number }> {
-  const dp = await Datapath.create({ umemFrames: UMEM_FRAMES });
+export async function dropRate(root: string, seconds: number, dispatch: 'burst' | 'table' = DISPATCH): Promise<{ ns: number; harness: number }> {
+  const dp = await Datapath.create({ umemFrames: UMEM_FRAMES, dispatch });
   const eth0 = dp.addDevice({ name: 'eth0', mac: MAC.eth0, ringSize: 256 });
   const eth1 = dp.addDevice({ name: 'eth1', mac: MAC.eth1, ringSize: 256 });
   const obj = await dp.loadObject(join(root, DROP_OBJECT));

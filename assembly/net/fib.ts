@@ -863,6 +863,25 @@ function mergedBurst4(root: u32, fl: u32, res: u32): bool {
 }
 
 /**
+ * fib4BurstRouteOutAt for main's handle `h` of a destination local has nothing for (the caller checked
+ * local's), and only a route with one next hop and no locked MTU: burstAliasScoped's checks at scope
+ * universe (which every scope passes) with those two, over the alias's first line read as few words (a
+ * burst's answers make them per frame, fib_helper.ts fibAnswersWalk). The alias, else 0.
+ */
+@inline export function fib4BurstAliasOne(h: u32, tos: u32): u32 {
+  if (h == 0 || (h & 1) == 0) return 0;
+  const fa = h & ~1;
+  // +0 type, +1 scope, +2 dscp, +3 protocol
+  const w = load<u32>(fa + FA_TYPE);
+  const dscp = (w >> 16) & 0xff;
+  if ((w & 0xff) != RTN_UNICAST || (dscp != 0 && dscp != (tos & DSCP_LEGACY_MASK))) return 0;
+  if (load<u32>(fa + FA_NHS) != 1 || ((load<u32>(fa + FA_FLAGS) | load<u32>(fa + FA_NH + NH_FLAGS)) & RTNH_F_DEAD) != 0) return 0;
+  return (load<u32>(fa + FA_LOCK) & RTAX_MTU_LOCK_BIT) != 0 ? 0 : fa;
+}
+/** RTAX_LOCK's bit for the MTU (1 << RTAX_MTU): a locked route MTU. */
+const RTAX_MTU_LOCK_BIT: u32 = 1 << 2;
+
+/**
  * fib4_lookup's answer for an input lookup (iif set, no oif, scope universe) with no rule ever added,
  * when the burst's walk (fib_prefetch.ts) holds it: main's route alias, whose next hop 0 (alive) is the
  * table lookup's result; with one next hop that is fib4_lookup's answer, with several the caller

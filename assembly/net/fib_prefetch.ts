@@ -18,7 +18,7 @@
 //   scratch + SCR_BURST + 512   u32 dst[BURST_MAX]   destinations, network order (the caller's)
 //                       + 768   u32 node[i]          the walk's current node block, 0: done
 //                       + 1024  u32 key[i]           the address bits still to consume, left-aligned
-//                       + 1280  u32 val[i]           the LPM's value (a route handle), then its first alias
+//                       + 1280  u32 val[i]           the LPM's value (a route handle)
 //                       + 1536  u32 main[i]          main's route handle for dst[i] (the LPM's answer, 0: none)
 //                       + 1792  u32 local[i]         local's, when local has an LPM
 //
@@ -30,7 +30,8 @@
 import { netRoot, netScratch } from './core';
 import { AF_INET, NR_FIB, RT_TABLE_LOCAL, RT_TABLE_MAIN, SCR_BURST } from './abi';
 import { BURST_MAX } from '../abi';
-import { FA_NH, FA_NHS, FA_TYPE, fib_table_get, lpm4Covered, NH_SIZE, TB_COVER8, TB_LPM } from './fib';
+import { FA_NH, FA_NHS, FA_TYPE, fib_table_get, NH_SIZE, TB_COVER8, TB_LPM } from './fib';
+import { lpm4Lookup } from './lpm4';
 import { HDR_DIR, HDR_GEN } from './lpm_heap';
 import { DIRECT_LEAF_MAX, dirBits, dirTable, PN_LEAFVEC, PN_SLOTS } from './poptrie';
 
@@ -109,6 +110,21 @@ let bWalk: u32 = 0;
   return load<u32>(netScratch() + SCR_BURST + PF_MAIN + (j << 2));
 }
 
+/** The burst's part of this worker's scratch (netScratch() + SCR_BURST), for fib4PrefetchSettle. */
+@inline export function fib4BurstScratch(): u32 {
+  return netScratch() + SCR_BURST;
+}
+
+/** Where fib4PrefetchSettle leaves local's handles (u32 each, by slot) when the walk read a local LPM; else 0. */
+@inline export function fib4BurstLocalsWalked(): u32 {
+  return wLlpm != 0 ? netScratch() + SCR_BURST + PF_LOCAL : 0;
+}
+
+/** A caller's warm-up loads (their sum), kept alive. */
+@inline export function fib4PrefetchSink(acc: u32): void {
+  sink += acc;
+}
+
 /** Local's handle for the burst's `j`-th destination (when the burst's answers have local's). */
 @inline export function fib4BurstLocalAt(j: u32): u32 {
   return bLocal != 0 ? load<u32>(netScratch() + SCR_BURST + PF_LOCAL + (j << 2)) : 0;
@@ -130,6 +146,13 @@ const WALK_LEVELS: u32 = 3;
 /** Keeps the warm-up loads alive: what they read is summed here. */
 let sink: u32 = 0;
 
+// The tables the burst's walk read (fib4PrefetchWalk), for the pass that ends it (per instance).
+let wMain: u32 = 0; //   main's LPM
+let wMainGen: u32 = 0;
+let wLlpm: u32 = 0; //   its LPM (0: none)
+let wLocalGen: u32 = 0;
+let wWhole: bool = true;
+
 /**
  * Warm the FIB for the `n` (≤ BURST_MAX) destinations at fib4PrefetchDsts(): main's LPM walked a level
  * at a time over all of them, then the route handles' first aliases (the alias and all
@@ -137,21 +160,96 @@ let sink: u32 = 0;
  * LPM is read only for a destination in a /8 one of its prefixes covers, TB_COVER8).
  */
 export function fib4_prefetch(n: u32): void {
+  if (!fib4PrefetchWalk(n)) return;
+  // Then one pass over the burst (four used to: ~0.8 ns a frame each on this machine even with every
+  // line in cache, measured): each frame's walk ended (fib4PrefetchSettle), the route handle (fib.ts) →
+  // its first alias (the handle itself for a prefix with one route, else the first entry of its alias
+  // list), and the alias and its next hops loaded (FA_NH on: the second cache line, and more for a
+  // multipath route, whose every next hop fib_select_multipath reads). The alias loads of one frame do
+  // not wait for another's, so their misses still overlap across the burst.
+  const s = netScratch() + SCR_BURST;
+  let acc: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const h = fib4PrefetchSettle(s, i);
+    const fa = (h & 1) != 0 ? h & ~1 : h != 0 && load<u32>(h) != 0 ? load<u32>(h + 8) : 0;
+    if (fa != 0) acc += fib4PrefetchAlias(fa);
+  }
+  fib4PrefetchKeep(n);
+  sink += acc;
+}
+
+/** Loads of alias `fa` and its next hops (their sum, for a sink): FA_NH on, and every next hop of a multipath route. */
+@inline export function fib4PrefetchAlias(fa: u32): u32 {
+  let acc = <u32>load<u8>(fa + FA_TYPE) + load<u32>(fa + FA_NH);
+  const nhs = load<u32>(fa + FA_NHS);
+  if (nhs > 1) {
+    const end = fa + FA_NH + nhs * NH_SIZE;
+    for (let p = fa + FA_NH + 64; p < end; p += 64) acc += load<u32>(p);
+  }
+  return acc;
+}
+
+/**
+ * The end of frame `i`'s walk, one frame at a time in the caller's last pass over the burst (`s`:
+ * netScratch() + SCR_BURST): main's answer kept (0 for a walk still going after the last level — a
+ * malformed table — which then keeps no answers for the burst; local's the walk already kept). Returns
+ * main's route handle.
+ */
+@inline export function fib4PrefetchSettle(s: u32, i: u32): u32 {
+  const o = i << 2;
+  let h = load<u32>(s + PF_VAL + o);
+  if (load<u32>(s + PF_NODE + o) != 0) {
+    h = 0;
+    wWhole = false;
+  }
+  store<u32>(s + PF_MAIN + o, h);
+  return h;
+}
+
+/** Local's LPM answer for `a` (host order), for a destination a prefix of local covers the /8 of: out of line, the walk's loop stays small. */
+function localLookup(a: u32): u32 {
+  return lpm4Lookup(wLlpm, a);
+}
+
+/** fib4PrefetchAlias out of line, for a caller's rarer cases. */
+export function fib4PrefetchAliasCold(fa: u32): u32 {
+  return fib4PrefetchAlias(fa);
+}
+
+/** After the last pass (every frame settled): the walk's answers become the burst's when every walk ended. */
+@inline export function fib4PrefetchKeep(n: u32): void {
+  if (wWhole) {
+    bMain = wMain;
+    bMainGen = wMainGen;
+    bLocal = wLlpm;
+    bLocalGen = wLocalGen;
+    bN = n;
+    bNext = 0;
+  }
+}
+
+/**
+ * fib4_prefetch up to its last pass: main's LPM walked for the `n` destinations (PF_VAL: the LPM's
+ * answer where PF_NODE is 0). False when there is nothing to walk (no FIB, no main LPM, n out of
+ * range): the burst then has no answers. True: the caller settles each frame (fib4PrefetchSettle), then
+ * keeps the answers (fib4PrefetchKeep).
+ */
+export function fib4PrefetchWalk(n: u32): bool {
   bMain = 0; // the last burst's answers are not this one's
   bWalk++;
-  if (n == 0 || n > BURST_MAX || load<u32>(netRoot() + NR_FIB) == 0) return;
+  if (n == 0 || n > BURST_MAX || load<u32>(netRoot() + NR_FIB) == 0) return false;
   const main = fib_table_get(AF_INET, RT_TABLE_MAIN);
-  if (main == 0) return;
+  if (main == 0) return false;
   const lpm = load<u32>(main + TB_LPM);
-  if (lpm == 0) return;
+  if (lpm == 0) return false;
   const local = fib_table_get(AF_INET, RT_TABLE_LOCAL);
   const llpm = local != 0 ? load<u32>(local + TB_LPM) : 0;
-  const lw = llpm != 0 ? load<u32>(llpm + HDR_DIR) : 0;
-  const ldir = dirTable(lw);
-  const ls = dirBits(lw);
   // the generations first: an update published while the burst is walked makes its answers stale
-  const mainGen = load<u32>(lpm + HDR_GEN);
-  const localGen = llpm != 0 ? load<u32>(llpm + HDR_GEN) : 0;
+  wMain = lpm;
+  wMainGen = load<u32>(lpm + HDR_GEN);
+  wLlpm = llpm;
+  wLocalGen = llpm != 0 ? load<u32>(llpm + HDR_GEN) : 0;
+  wWhole = true;
   const w = load<u32>(lpm + HDR_DIR);
   const dir = dirTable(w);
   const bits = dirBits(w); // the direct table's bits (poptrie.ts: 18, or 24 for a large table)
@@ -171,11 +269,14 @@ export function fib4_prefetch(n: u32): void {
     const a = bswap<u32>(load<u32>(s + PF_DST + (i << 2)));
     const o = i << 2;
     const e = load<u32>(s + PF_VAL + o);
-    if (ldir != 0 && load<u32>(local + TB_COVER8 + ((a >> 24) << 2)) != 0) acc += load<u32>(ldir + ((a >> (32 - ls)) << 2));
+    // local's answer (lpm4Covered): its LPM read only for a destination in a /8 one of its prefixes covers
+    if (llpm != 0) store<u32>(s + PF_LOCAL + o, load<u32>(local + TB_COVER8 + ((a >> 24) << 2)) == 0 ? 0 : localLookup(a));
     if (<i32>e < 0) {
       store<u32>(s + PF_NODE + o, 0);
       store<u32>(s + PF_VAL + o, e & DIRECT_LEAF_MAX);
     } else {
+      // the first level's block touched here: its load does not wait for another frame's
+      acc += load<u32>(e << 3);
       store<u32>(s + PF_NODE + o, e << 3);
       store<u32>(s + PF_KEY + o, a << bits);
       walking = true;
@@ -184,10 +285,12 @@ export function fib4_prefetch(n: u32): void {
   // node blocks, one level over the whole burst at a time (lpm4.ts lpm4Walk's steps)
   for (let l: u32 = 0; walking && l < WALK_LEVELS; l++) {
     walking = false;
-    // the level's blocks touched first, in a short loop (as the direct entries above)
-    for (let i: u32 = 0; i < n; i++) {
-      const node = load<u32>(s + PF_NODE + (i << 2));
-      if (node != 0) acc += load<u32>(node);
+    // a deeper level's blocks touched first, in a short loop (as the direct entries above)
+    if (l != 0) {
+      for (let i: u32 = 0; i < n; i++) {
+        const node = load<u32>(s + PF_NODE + (i << 2));
+        if (node != 0) acc += load<u32>(node);
+      }
     }
     for (let i: u32 = 0; i < n; i++) {
       const o = i << 2;
@@ -209,46 +312,6 @@ export function fib4_prefetch(n: u32): void {
       }
     }
   }
-  // a walk still going after the last level (a malformed table) warms no further, and keeps no answer
-  let whole = true;
-  for (let i: u32 = 0; i < n; i++) {
-    const o = i << 2;
-    if (load<u32>(s + PF_NODE + o) != 0) {
-      store<u32>(s + PF_VAL + o, 0);
-      whole = false;
-    }
-    store<u32>(s + PF_MAIN + o, load<u32>(s + PF_VAL + o));
-  }
-  // local's answers (its direct entries were read above where a prefix of local covers the /8)
-  if (llpm != 0) {
-    for (let i: u32 = 0; i < n; i++) store<u32>(s + PF_LOCAL + (i << 2), lpm4Covered(local, llpm, bswap<u32>(load<u32>(s + PF_DST + (i << 2)))));
-  }
-  if (whole) {
-    bMain = lpm;
-    bMainGen = mainGen;
-    bLocal = llpm;
-    bLocalGen = localGen;
-    bN = n;
-    bNext = 0;
-  }
-  // route handles (fib.ts) → their first alias: the handle itself for a prefix with one route, else
-  // the first entry of its alias list
-  for (let i: u32 = 0; i < n; i++) {
-    const o = i << 2;
-    const h = load<u32>(s + PF_VAL + o);
-    store<u32>(s + PF_VAL + o, (h & 1) != 0 ? h & ~1 : h != 0 && load<u32>(h) != 0 ? load<u32>(h + 8) : 0);
-  }
-  // the alias and its next hops (FA_NH on: the second cache line, and more for a multipath route,
-  // whose every next hop fib_select_multipath reads)
-  for (let i: u32 = 0; i < n; i++) {
-    const fa = load<u32>(s + PF_VAL + (i << 2));
-    if (fa == 0) continue;
-    acc += <u32>load<u8>(fa + FA_TYPE) + load<u32>(fa + FA_NH);
-    const nhs = load<u32>(fa + FA_NHS);
-    if (nhs > 1) {
-      const end = fa + FA_NH + nhs * NH_SIZE;
-      for (let p = fa + FA_NH + 64; p < end; p += 64) acc += load<u32>(p);
-    }
-  }
   sink += acc;
+  return true;
 }

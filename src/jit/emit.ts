@@ -149,7 +149,7 @@ export interface EmitOptions {
 
 /**
  * Where the fast path keeps each warmed frame's answer to the common bpf_fib_lookup (assembly/net/
- * fib_helper.ts fibAnswersFill; the offsets are its exports): the area's address, its header words,
+ * fib_helper.ts fibAnswersWalk; the offsets are its exports): the area's address, its header words,
  * the records and their fields.
  */
 export interface FibAnswers {
@@ -1040,7 +1040,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
 
   /**
    * bpf_fib_lookup(ctx, params, plen, flags) answered from the running frame's record when the call is
-   * the one the record was made for (assembly/net/fib_helper.ts fibAnswersFill): flags 0, plen >= 64
+   * the one the record was made for (assembly/net/fib_helper.ts fibAnswersWalk): flags 0, plen >= 64
    * (the helper's signed compare), the records current, the frame warmed into a slot, and the struct
    * asking IPv4 for the record's destination, ingress ifindex and TOS with tot_len within its MTU. The
    * answer is the helper's: rt_metric, the output ifindex, the gateway as ipv4_dst, smac and dmac, no
@@ -1767,10 +1767,29 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     lowerSubprogram(entry, 0, BURST_BODY);
     const [RX, FIRST, N, IFX, QI, OUT, I, E, DATA, HARD, META] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
     const R0L = 11;
+    const WS = 12; // the next FIB warm-up slot (fibSlot)
     const l = (k: number): Expr => m.local.get(k, i32);
     const ctxStore = (field: number, v: Expr): Expr => m.i32.store(0, 4, k32(CTX_BASE + field), v);
     const ctxLoad = (field: number): Expr => m.i32.load(0, 4, k32(CTX_BASE + field));
     const rec = (): Expr => m.i32.add(l(OUT), m.i32.mul(l(I), k32(BURST_RECORD_SIZE)));
+    // With inline bpf_fib_lookup answers: the frame's slot in the poll's FIB warm-up, as
+    // assembly/napi.ts warmRing gives them over the same descriptors (the IPv4 frames of 34 bytes or
+    // more, in order; -1 for the others), where the inline lookup reads it (fibLookupInline).
+    const fa = opts.fibAnswers;
+    const fibSlot = (): Expr[] => {
+      if (!fa || opts.checked) return [];
+      const v4 = m.i32.and(
+        m.i32.ge_u(m.i32.load(DESC.LEN, 4, l(E)), k32(34)),
+        m.i32.eq(m.i32.load16_u(12, 1, l(DATA)), k32(0x0008)),
+      );
+      return [
+        m.if(
+          v4,
+          m.block(null, [m.i32.store(0, 4, k32(fa.base + fa.slot), l(WS)), m.local.set(WS, m.i32.add(l(WS), k32(1)))]),
+          m.i32.store(0, 4, k32(fa.base + fa.slot), k32(-1)),
+        ),
+      ];
+    };
     const perFrame = [
       // the descriptor: entries + ((first + i) & mask) * DESC.SIZE
       m.local.set(E, m.i32.add(
@@ -1779,6 +1798,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       )),
       m.local.set(DATA, m.i32.load(DESC.ADDR, 4, l(E))),
       m.local.set(META, m.i32.and(m.i32.load(DESC.OPTIONS, 4, l(E)), k32(0xff))),
+      ...fibSlot(),
       m.local.set(HARD, m.i32.and(l(DATA), k32(~(FRAME_SIZE - 1)))),
       ctxStore(CTX.HARD_START, l(HARD)),
       ctxStore(CTX.FRAME_END, m.i32.add(l(HARD), k32(FRAME_SIZE))),
@@ -1807,7 +1827,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       EXPORT_BURST,
       B.createType([i32, i32, i32, i32, i32, i32]),
       none,
-      [i32, i32, i32, i32, i32, i64],
+      [i32, i32, i32, i32, i32, i64, i32],
       m.if(m.i32.ne(l(N), k32(0)), m.loop('frame', m.block(null, perFrame))),
     );
     m.addFunctionExport(EXPORT_BURST, EXPORT_BURST);

@@ -1,5 +1,5 @@
 // The answers a poll makes ahead for an XDP router's bpf_fib_lookup calls (assembly/net/fib_helper.ts
-// fibAnswersFill; the JIT reads them inline, src/jit/emit.ts fibLookupInline): right after the burst's
+// fibAnswersWalk; the JIT reads them inline, src/jit/emit.ts fibLookupInline): right after the burst's
 // FIB walk, each warmed frame's answer to the common call (IPv4, flags 0, one next hop, valid
 // neighbour) is worked out, and the program's call matches its struct against the running frame's
 // record. What it answers must be what the helper answers when the call is made — the MTU compared with
@@ -42,8 +42,8 @@ const frame = (x: number, payload = 18): Uint8Array =>
 const arpRequest = (mac: string): Uint8Array =>
   eth({ dst: MAC_BCAST, src: mac, type: 0x0806 }, Uint8Array.from([0, 1, 8, 0, 6, 4, 0, 1, ...bytes(mac), 192, 0, 2, 3, 0, 0, 0, 0, 0, 0, 192, 0, 2, 1]));
 
-async function router(): Promise<{ fx: Fixture; hits: () => number }> {
-  const fx = await Fixture.create(LINKS, ROUTES, NEIGH);
+async function router(dispatch: 'table' | 'burst' = 'table'): Promise<{ fx: Fixture; hits: () => number }> {
+  const fx = await Fixture.create(LINKS, ROUTES, NEIGH, { dispatch });
   fx.ip(`neigh add 192.0.2.3 lladdr ${OLD} dev eth0 nud stale`);
   const obj = await fx.dp.loadObject(ROUTER);
   fx.devs.get('eth0')!.attachXdp(obj.program('xdp_fib_forward'));
@@ -64,8 +64,8 @@ function burst(fx: Fixture, frames: Uint8Array[]): Map<string, Uint8Array[]> {
 const unready = await stackUnready();
 
 describe.skipIf(unready || !existsSync(ROUTER))('the answers a poll makes ahead for an XDP router', () => {
-  it('compare the MTU with each call\'s tot_len: datagrams over eth1\'s 1000 bytes get FRAG_NEEDED (the stack\'s ICMP), the others leave', async () => {
-    const { fx, hits } = await router();
+  it.each(['table', 'burst'] as const)('compare the MTU with each call\'s tot_len: datagrams over eth1\'s 1000 bytes get FRAG_NEEDED (the stack\'s ICMP), the others leave (dispatch %s)', async (dispatch) => {
+    const { fx, hits } = await router(dispatch);
     const small = Array.from({ length: 8 }, (_, i) => i * 13);
     burst(fx, small.map((x) => frame(x))); // the program's FIB hint is set from here on
     // 1100-byte datagrams (tot_len 1100 > 1000) between 100-byte ones, every destination via 198.51.100.2
@@ -112,5 +112,26 @@ describe.skipIf(unready || !existsSync(ROUTER))('the answers a poll makes ahead 
     expect(reply && Array.from(reply.subarray(0, 6))).toEqual(bytes(NEW));
     // the frame before the ARP request was answered from its record (where the build keeps them)
     if (fx.dp.fastPath.global('FIB_ANSWERS') !== 0) expect(hits() - h0).toBeGreaterThanOrEqual(1);
+  });
+
+  it('are read by each frame\'s slot in the program\'s own burst loop too: short frames between IPv4 ones take no slot', async () => {
+    const { fx, hits } = await router('burst');
+    burst(fx, [frame(200), frame(1)]); // the program's FIB hint is set from here on
+    // one burst: frames too short for an IPv4 header (XDP_PASS, for the stack, which drops them) after
+    // every second datagram, destinations alternating between the two routes: 203.0.113.0/25 via
+    // 198.51.100.2 (GW, out of eth1) and 203.0.113.128/25 via 192.0.2.3 (OLD, out of eth0)
+    const short = eth({ dst: M0, src: H0, type: 0x0800 }, new Uint8Array(16));
+    const xs = Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? 0 : 128) + ((i * 11) & 0x7f) % 120 + 1);
+    const frames = xs.flatMap((x, i) => (i % 2 === 1 ? [frame(x), short] : [frame(x)]));
+    const h0 = hits();
+    const out = burst(fx, frames);
+    const udp = (dev: string) => (out.get(dev) ?? []).filter((f) => etherType(f) === 0x0800 && f[14 + 9] === 17);
+    // bpf_fib_lookup SUCCESS for each: TTL 63, the route's gateway MAC and its device's, in arrival order
+    expect(udp('eth1').map((f) => f[14 + 19])).toEqual(xs.filter((x) => x < 128));
+    expect(udp('eth0').map((f) => f[14 + 19])).toEqual(xs.filter((x) => x >= 128));
+    for (const f of udp('eth1')) expect([...f.subarray(0, 12), f[14 + 8]]).toEqual([...bytes(GW), ...bytes(M1), 63]);
+    for (const f of udp('eth0')) expect([...f.subarray(0, 12), f[14 + 8]]).toEqual([...bytes(OLD), ...bytes(M0), 63]);
+    // every datagram answered from its own record (where the build keeps them): its slot skips the short frames
+    if (fx.dp.fastPath.global('FIB_ANSWERS') !== 0) expect(hits() - h0).toBe(xs.length);
   });
 });

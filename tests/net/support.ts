@@ -218,8 +218,13 @@ export class Fixture {
    * dp.ip / dp.sysctl the VLANs, MACs and MTUs, the links' sysctls, `sysctls` (by the kernel's names),
    * addresses, routes and permanent neighbours.
    */
-  static async create(links: LinkCfg[], routes: RouteCfg[] = [], neigh: NeighCfg[] = [], opts: { umemFrames?: number; sysctls?: Record<string, number> } = {}): Promise<Fixture> {
-    const fx = new Fixture(await Datapath.create({ umemFrames: opts.umemFrames }));
+  static async create(
+    links: LinkCfg[],
+    routes: RouteCfg[] = [],
+    neigh: NeighCfg[] = [],
+    opts: { umemFrames?: number; sysctls?: Record<string, number>; dispatch?: 'burst' | 'table' } = {},
+  ): Promise<Fixture> {
+    const fx = new Fixture(await Datapath.create({ umemFrames: opts.umemFrames, ...(opts.dispatch ? { dispatch: opts.dispatch } : {}) }));
     for (const l of links) {
       if (!l.vlan) fx.devs.set(l.name, fx.dp.addDevice({ name: l.name, mac: l.mac, mtu: l.mtu ?? 1500, hostRingSize: l.hostRingSize }));
     }
