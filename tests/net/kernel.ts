@@ -92,7 +92,7 @@ export class KernelRouter {
       input,
       encoding: 'utf8',
     });
-    if (r.status !== 0) throw new Error(`kprobe: ${r.stderr}`);
+    if (r.status !== 0) throw new Error(`kprobe: exit ${r.status}, signal ${r.signal}${r.error ? `, ${r.error.message}` : ''}: ${r.stderr}`);
     const out = JSON.parse(r.stdout) as Array<{ tx: Array<[string, string]>; drops: string[]; counters: Record<string, number> }>;
     return out.map((o) => {
       const tx = new Map<string, Uint8Array[]>();
