@@ -1086,6 +1086,59 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     ];
   };
 
+  /**
+   * bpf_xdp_load_bytes / store_bytes whose length the block does not set to a constant (a header's
+   * options, a payload up to a bound): a copy loop, 8 bytes a step, then 4, 2 and 1 by the length's low
+   * bits, all in ascending order, when 1 <= len <= VARIABLE_COPY_MAX, the span [offset, offset + len)
+   * lies in the linear part and the destination does not start inside the source's span (a forward
+   * copy is then memmove's). Anything else calls the helper (its errors, fragments, a backward
+   * overlap). i32 temporaries: HA the destination, HB the source, HC len, HE the bytes copied so far.
+   */
+  const bytesVariable = (id: number): Expr[] => {
+    const L = (k: number): Expr => m.local.get(k, i32);
+    const S = (k: number, v: Expr): Expr => m.local.set(k, v);
+    const toPacket = id === HELPER_XDP_STORE_BYTES;
+    const pkt = (): Expr => m.i32.add(m.i32.load(0, 4, k32(CTX_BASE + CTX.DATA)), lo32(2));
+    const inLinear = m.i64.le_u(m.i64.add(zext(lo32(2)), zext(L(HC))), m.i64.sub(ctxField(CTX.DATA_END), ctxField(CTX.DATA)));
+    // memmove semantics: a forward copy is wrong only when the destination starts inside the source span
+    const forward = m.i32.ge_u(m.i32.sub(L(HA), L(HB)), L(HC));
+    const at = (k: number): Expr => m.i32.add(L(k), L(HE));
+    const step = (w: 4 | 2 | 1): Expr =>
+      m.if(
+        m.i32.and(L(HC), k32(w)),
+        m.block(null, [
+          w === 4 ? m.i32.store(0, 1, at(HA), m.i32.load(0, 1, at(HB))) : w === 2 ? m.i32.store16(0, 1, at(HA), m.i32.load16_u(0, 1, at(HB))) : m.i32.store8(0, 1, at(HA), m.i32.load8_u(0, 1, at(HB))),
+          S(HE, m.i32.add(L(HE), k32(w))),
+        ]),
+      );
+    const lbl = `bytes_${id}_${bytesLoops++}`;
+    return [
+      S(HC, lo32(4)),
+      S(toPacket ? HA : HB, pkt()),
+      S(toPacket ? HB : HA, lo32(3)),
+      m.if(
+        m.i32.and(m.i32.and(m.i32.ne(L(HC), k32(0)), m.i32.le_u(L(HC), k32(VARIABLE_COPY_MAX))), m.i32.and(inLinear, forward)),
+        m.block(null, [
+          S(HE, k32(0)),
+          m.loop(
+            lbl,
+            m.if(
+              m.i32.le_u(m.i32.add(L(HE), k32(8)), L(HC)),
+              m.block(null, [m.i64.store(0, 1, at(HA), m.i64.load(0, 1, at(HB))), S(HE, m.i32.add(L(HE), k32(8))), m.br(lbl)]),
+            ),
+          ),
+          step(4),
+          step(2),
+          step(1),
+          set(R0, k64(0)),
+        ]),
+        set(R0, callFastPath(id)),
+      ),
+    ];
+  };
+  let bytesLoops = 0;
+  const VARIABLE_COPY_MAX = 256;
+
   const inlineFastPathHelper = (ins: Insn, pc: number): Expr[] | undefined => {
     const upd = arrayUpdates.get(pc);
     if (upd && upd.valueSize <= INLINE_COPY_MAX) {
@@ -1176,7 +1229,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
         // A constant length and a span inside the linear part: one copy between data + offset and the
         // buffer. Otherwise (fragments, out of range, overlap) the helper decides.
         const n = bytesLengths.get(pc);
-        if (n === undefined || n < 1 || n > INLINE_COPY_MAX) return undefined;
+        if (n === undefined) return bytesVariable(ins.imm);
+        if (n < 1 || n > INLINE_COPY_MAX) return undefined;
         const toPacket = ins.imm === HELPER_XDP_STORE_BYTES;
         const pkt = (): Expr => m.i32.add(m.i32.load(0, 4, k32(CTX_BASE + CTX.DATA)), lo32(2));
         const buf = (): Expr => lo32(3);

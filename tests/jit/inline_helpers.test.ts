@@ -64,6 +64,26 @@ r0 = *(u32 *)(r10 - 64)
 r0 += r8
 exit`;
 
+// the same with a length the JIT does not know at compile time (not a mov of an immediate in the
+// block): emit.ts bytesVariable's copy loop
+// r0 = the helper's result + a fold of the whole buffer's words (the stack from r10 - `size` up, filled
+// with distinct words first), so every byte copied counts, and one past the end too.
+const bytesVar = (helper: 189 | 190, off: number, len: number, buf?: string, size = 64): string => {
+  const words = [...Array(size / 8).keys()].map((k) => -size + 8 * k);
+  const fill = words.map((o, k) => `r7 = ${0x0102030405060708n + BigInt(k) * 0x1111n} ll\n*(u64 *)(r10 ${o}) = r7`).join('\n');
+  const fold = words.map((o) => `r9 = *(u64 *)(r10 ${o})\nr0 *= 31\nr0 ^= r9`).join('\n');
+  return `r6 = r1
+${fill}
+r2 = ${off}
+${buf ?? `r3 = r10\nr3 += ${-size}`}
+r4 = ${len}
+r4 &= 0xffff
+call ${helper}
+r0 &= 0xffffffff
+${fold}
+exit`;
+};
+
 // the packet's data pointer + 2 as the buffer: overlaps the packet span the helper copies
 const PACKET_BUF = 'r3 = *(u32 *)(r1 + 0)\nr3 += 2';
 
@@ -87,6 +107,19 @@ const CASES: Case[] = [
     { name: `frags: load_bytes(${off}, ${len})`, src: bytes(189, off, len), data: JUMBO },
     { name: `frags: store_bytes(${off}, ${len})`, src: bytes(190, off, len), data: JUMBO },
   ]),
+  // variable lengths: every tail (8-byte steps, then 4, 2, 1), spans ending at data_end and one past
+  // it, zero, the loop's bound (256 inline, 257 the helper), the buffer overlapping the span, fragments
+  ...([[0, 1], [5, 3], [0, 7], [8, 8], [1, 9], [0, 15], [3, 16], [20, 20], [14, 40], [44, 20], [45, 20], [63, 1], [64, 1], [0, 0], [0xfffffff8, 16]] as const).flatMap(([off, len]) => [
+    { name: `variable length: load_bytes(${off}, ${len})`, src: bytesVar(189, off, len) },
+    { name: `variable length: store_bytes(${off}, ${len})`, src: bytesVar(190, off, len) },
+  ]),
+  ...([[0, 256], [0, 257], [3512, 8], [3500, 20], [3264, 256]] as const).flatMap(([off, len]) => [
+    { name: `variable length, jumbo: load_bytes(${off}, ${len})`, src: bytesVar(189, off, len, undefined, 512), data: JUMBO },
+    { name: `variable length, jumbo: store_bytes(${off}, ${len})`, src: bytesVar(190, off, len, undefined, 512), data: JUMBO },
+  ]),
+  { name: 'variable length: load_bytes into the packet itself', src: bytesVar(189, 0, 16, PACKET_BUF) },
+  { name: 'variable length: store_bytes from the packet itself', src: bytesVar(190, 4, 16, PACKET_BUF) },
+  { name: 'variable length: load_bytes into the packet before the span', src: bytesVar(189, 4, 16, 'r3 = *(u32 *)(r1 + 0)') },
   { name: 'frags: get_buff_len', src: 'call 188\nexit', data: JUMBO },
   // bpf_redirect: XDP_REDIRECT (4), or XDP_ABORTED (0) with any flag, the high word's too
   { name: 'redirect(3, 0)', src: 'r1 = 3\nr2 = 0\ncall 23\nexit' },
