@@ -43,7 +43,7 @@ const OVER_TARGET_WHY: Readonly<Record<string, string>> = {
   xdp_lpm_firewall:
     'the inlined trie walk (emit.ts trieLookup): three nodes for 203.0.113.x, each a dependent load of the child picked from both, then the rule counter through the array; 5.9-6.2 ns against the kernel\'s 12, on the line',
   xdp_nat:
-    "bpf_loop's 64 FNV-1a steps over the frame's head, each a dependent xor and multiply: about 0.8 ns a byte, 52 of the 69 ns (the same frame cut to 63 bytes hashes 14 and runs in 29 ns); the kernel's 105 ns hold the same chain, so 0.5x would need the rest to take nothing",
+    "bpf_loop's 64 FNV-1a steps over the frame's head, each a dependent xor and multiply: about 0.8 ns a byte, 52 of the 66 ns (69 before the header's bpf_xdp_load_bytes of ihl * 4 bytes was copied inline, emit.ts bytesVariable; its bpf_csum_diff calls are inline too) (the same frame cut to 63 bytes hashes 14 and runs in 29 ns); the kernel's 105 ns hold the same chain, so 0.5x would need the rest to take nothing",
   xdp_flow_stats:
     "the LRU_HASH update with BPF_ANY (a fresh element from the LRU's free lists every frame: htabLruUpdate, pushFree) and its jhash2 of the 40-byte key run in the fast path, about half of the run in V8's profile; the three lookups are inlined (emit.ts hashLookup, LRU_HASH too)",
   xdp_map_in_map:
