@@ -43,13 +43,17 @@ const OVER_TARGET_WHY: Readonly<Record<string, string>> = {
   xdp_lpm_firewall:
     'the inlined trie walk (emit.ts trieLookup): three nodes for 203.0.113.x, each a dependent load of the child picked from both, then the rule counter through the array; 5.9-6.2 ns against the kernel\'s 12, on the line',
   xdp_nat:
-    "bpf_loop's 64 FNV-1a steps over the frame's head, each a dependent xor and multiply: about 0.8 ns a byte, 52 of the 69 ns (the same frame cut to 63 bytes hashes 14 and runs in 29 ns); the kernel's 105 ns hold the same chain, so 0.5x would need the rest to take nothing",
+    "bpf_loop's 64 FNV-1a steps over the frame's head, each a dependent xor and multiply: about 0.8 ns a byte, 52 of the 66 ns (69 before the header's bpf_xdp_load_bytes of ihl * 4 bytes was copied inline, emit.ts bytesVariable; its bpf_csum_diff calls are inline too) (the same frame cut to 63 bytes hashes 14 and runs in 29 ns); the kernel's 105 ns hold the same chain, so 0.5x would need the rest to take nothing",
   xdp_flow_stats:
     "the LRU_HASH update with BPF_ANY (a fresh element from the LRU's free lists every frame: htabLruUpdate, pushFree) and its jhash2 of the 40-byte key run in the fast path, about half of the run in V8's profile; the three lookups are inlined (emit.ts hashLookup, LRU_HASH too)",
   xdp_map_in_map:
     "every lookup is inlined but the inner LRU_HASH's (its map is known at run time only: a call); the run is the JIT's code alone in V8's profile, the hashes of a 4- and a 16-byte key and the walks; an LRU walk inlined with the map's geometry read at run time measured no faster (21.2 vs 21.3 ns). The kernel's figure moves between 39 and 45 ns, so the row sits at 0.48-0.55x",
   xdp_syncookie:
-    'six SipHash-2-4 per SYN (the cookie, then two checks: each hashes with both keys, as the kernel does) are 54% of the run in V8\'s profile, each mphash.ts\'s siphash over a message in the worker\'s scratch (230 -> 161 ns from a version whose state lived in globals, 161 -> 134 ns from one that picked its words by a chain of selects): the same algorithm as the kernel\'s, about its speed; the conntrack lookup and the two bpf_xdp_load_bytes most of the rest',
+    "five SipHash-2-4 per SYN, each SipRound four dependent steps as in the kernel's: the cookie's two hashes made in one interleaved pass (mphash.ts siphashPair), the valid ACK's two in turn (the second's count waits on the first), the future ACK's one; 134 -> 122 ns from the pair and the rounds written out, 122 -> 117.5 ns from the options' bpf_xdp_load_bytes copied inline (emit.ts bytesVariable). The hashes are over half of the run in V8's profile; the conntrack lookup most of the rest",
+  xdp_ct_errs:
+    "four bpf_tcp_raw_gen_syncookie (two IPv4, two IPv6: 40-byte messages, 16 SipRounds a hash), each a pair of hashes in one interleaved pass (mphash.ts siphashPair; 264 -> 221 ns), about half of the run in V8's profile, beside nine bpf_xdp_ct_lookup calls through their error checks; the hashes are the kernel's algorithm at its speed",
+  xdp_trim:
+    "3.3 ns, of which about 1.2 are the repeat loop's call per run (xdp_drop's and xdp_pass's figure); the rest is some 35 x86 instructions (the value's memset and stores, two dependent loads ahead of the parse). As in the kernel's test_run the frame is trimmed by the first run only, so no helper call is timed (an inlined bpf_xdp_adjust_tail measured the same); the kernel's figure is whole nanoseconds (bpftool's 6), so 0.5x is 3.0 ns or less",
   loop_toeplitz:
     "the bit loop is unrolled (src/jit/unroll.ts: eight constant shifts a byte, no counter); what is left is the outer loop over the 12 bytes and each bit's dependent shift, or and masked xor, at 0.45-0.47x when measured",
   loop_csum:

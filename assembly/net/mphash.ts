@@ -54,12 +54,16 @@ export function siphash(p: usize, len: u32, k0: u64, k1: u64): u64 {
   for (let q = p; q < end; q += 8) {
     const m = load<u64>(q);
     v3 ^= m;
-    for (let i = 0; i < 2; i++) {
-      v0 += v1; v1 = rotl<u64>(v1, 13); v1 ^= v0; v0 = rotl<u64>(v0, 32);
-      v2 += v3; v3 = rotl<u64>(v3, 16); v3 ^= v2;
-      v0 += v3; v3 = rotl<u64>(v3, 21); v3 ^= v0;
-      v2 += v1; v1 = rotl<u64>(v1, 17); v1 ^= v2; v2 = rotl<u64>(v2, 32);
-    }
+    // two SipRounds, written out: a loop's back edge costs V8 a counter and an interrupt check a round
+    v0 += v1; v1 = rotl<u64>(v1, 13); v1 ^= v0; v0 = rotl<u64>(v0, 32);
+    v2 += v3; v3 = rotl<u64>(v3, 16); v3 ^= v2;
+    v0 += v3; v3 = rotl<u64>(v3, 21); v3 ^= v0;
+    v2 += v1; v1 = rotl<u64>(v1, 17); v1 ^= v2; v2 = rotl<u64>(v2, 32);
+    // round 2
+    v0 += v1; v1 = rotl<u64>(v1, 13); v1 ^= v0; v0 = rotl<u64>(v0, 32);
+    v2 += v3; v3 = rotl<u64>(v3, 16); v3 ^= v2;
+    v0 += v3; v3 = rotl<u64>(v3, 21); v3 ^= v0;
+    v2 += v1; v1 = rotl<u64>(v1, 17); v1 ^= v2; v2 = rotl<u64>(v2, 32);
     v0 ^= m;
   }
   let b: u64 = <u64>len << 56;
@@ -68,23 +72,140 @@ export function siphash(p: usize, len: u32, k0: u64, k1: u64): u64 {
   return sipFinish(v0, v1, v2, v3, b);
 }
 
+/**
+ * Two SipHash-2-4 at once, of `len` bytes (a multiple of 8) at `p`: lane a keyed (ka0, ka1) over the
+ * message as it is, lane b keyed (kb0, kb1) over the same message with `bx` xored into its word `bw`
+ * (the two cookie hashes of a SYN differ only in the count word). Answers siphash()'s for each lane;
+ * the rounds of the two lanes interleaved, as one SipRound waits on its own previous step (four
+ * dependent steps a round) and leaves the CPU's other ports idle. Lane a's hash is returned, lane b's
+ * left in sipPairB.
+ */
+export let sipPairB: u64 = 0;
+
+export function siphashPair(p: usize, len: u32, ka0: u64, ka1: u64, kb0: u64, kb1: u64, bw: u32, bx: u64): u64 {
+  let a0: u64 = 0x736f6d6570736575 ^ ka0;
+  let a1: u64 = 0x646f72616e646f6d ^ ka1;
+  let a2: u64 = 0x6c7967656e657261 ^ ka0;
+  let a3: u64 = 0x7465646279746573 ^ ka1;
+  let b0: u64 = 0x736f6d6570736575 ^ kb0;
+  let b1: u64 = 0x646f72616e646f6d ^ kb1;
+  let b2: u64 = 0x6c7967656e657261 ^ kb0;
+  let b3: u64 = 0x7465646279746573 ^ kb1;
+  const end = p + (len & ~7);
+  const qb = p + (<usize>bw << 3);
+  for (let q = p; q < end; q += 8) {
+    const ma = load<u64>(q);
+    const mb = q == qb ? ma ^ bx : ma;
+    a3 ^= ma;
+    b3 ^= mb;
+  a0 += a1; a1 = rotl<u64>(a1, 13); a1 ^= a0; a0 = rotl<u64>(a0, 32);
+    b0 += b1; b1 = rotl<u64>(b1, 13); b1 ^= b0; b0 = rotl<u64>(b0, 32);
+    a2 += a3; a3 = rotl<u64>(a3, 16); a3 ^= a2;
+    b2 += b3; b3 = rotl<u64>(b3, 16); b3 ^= b2;
+  a0 += a3; a3 = rotl<u64>(a3, 21); a3 ^= a0;
+    b0 += b3; b3 = rotl<u64>(b3, 21); b3 ^= b0;
+    a2 += a1; a1 = rotl<u64>(a1, 17); a1 ^= a2; a2 = rotl<u64>(a2, 32);
+    b2 += b1; b1 = rotl<u64>(b1, 17); b1 ^= b2; b2 = rotl<u64>(b2, 32);
+  a0 += a1; a1 = rotl<u64>(a1, 13); a1 ^= a0; a0 = rotl<u64>(a0, 32);
+    b0 += b1; b1 = rotl<u64>(b1, 13); b1 ^= b0; b0 = rotl<u64>(b0, 32);
+    a2 += a3; a3 = rotl<u64>(a3, 16); a3 ^= a2;
+    b2 += b3; b3 = rotl<u64>(b3, 16); b3 ^= b2;
+  a0 += a3; a3 = rotl<u64>(a3, 21); a3 ^= a0;
+    b0 += b3; b3 = rotl<u64>(b3, 21); b3 ^= b0;
+    a2 += a1; a1 = rotl<u64>(a1, 17); a1 ^= a2; a2 = rotl<u64>(a2, 32);
+    b2 += b1; b1 = rotl<u64>(b1, 17); b1 ^= b2; b2 = rotl<u64>(b2, 32);
+    a0 ^= ma;
+    b0 ^= mb;
+  }
+  const last: u64 = <u64>len << 56;
+  a3 ^= last;
+  b3 ^= last;
+  a0 += a1; a1 = rotl<u64>(a1, 13); a1 ^= a0; a0 = rotl<u64>(a0, 32);
+  b0 += b1; b1 = rotl<u64>(b1, 13); b1 ^= b0; b0 = rotl<u64>(b0, 32);
+  a2 += a3; a3 = rotl<u64>(a3, 16); a3 ^= a2;
+  b2 += b3; b3 = rotl<u64>(b3, 16); b3 ^= b2;
+  a0 += a3; a3 = rotl<u64>(a3, 21); a3 ^= a0;
+  b0 += b3; b3 = rotl<u64>(b3, 21); b3 ^= b0;
+  a2 += a1; a1 = rotl<u64>(a1, 17); a1 ^= a2; a2 = rotl<u64>(a2, 32);
+  b2 += b1; b1 = rotl<u64>(b1, 17); b1 ^= b2; b2 = rotl<u64>(b2, 32);
+  a0 += a1; a1 = rotl<u64>(a1, 13); a1 ^= a0; a0 = rotl<u64>(a0, 32);
+  b0 += b1; b1 = rotl<u64>(b1, 13); b1 ^= b0; b0 = rotl<u64>(b0, 32);
+  a2 += a3; a3 = rotl<u64>(a3, 16); a3 ^= a2;
+  b2 += b3; b3 = rotl<u64>(b3, 16); b3 ^= b2;
+  a0 += a3; a3 = rotl<u64>(a3, 21); a3 ^= a0;
+  b0 += b3; b3 = rotl<u64>(b3, 21); b3 ^= b0;
+  a2 += a1; a1 = rotl<u64>(a1, 17); a1 ^= a2; a2 = rotl<u64>(a2, 32);
+  b2 += b1; b1 = rotl<u64>(b1, 17); b1 ^= b2; b2 = rotl<u64>(b2, 32);
+  a0 ^= last;
+  b0 ^= last;
+  a2 ^= 0xff;
+  b2 ^= 0xff;
+  a0 += a1; a1 = rotl<u64>(a1, 13); a1 ^= a0; a0 = rotl<u64>(a0, 32);
+  b0 += b1; b1 = rotl<u64>(b1, 13); b1 ^= b0; b0 = rotl<u64>(b0, 32);
+  a2 += a3; a3 = rotl<u64>(a3, 16); a3 ^= a2;
+  b2 += b3; b3 = rotl<u64>(b3, 16); b3 ^= b2;
+  a0 += a3; a3 = rotl<u64>(a3, 21); a3 ^= a0;
+  b0 += b3; b3 = rotl<u64>(b3, 21); b3 ^= b0;
+  a2 += a1; a1 = rotl<u64>(a1, 17); a1 ^= a2; a2 = rotl<u64>(a2, 32);
+  b2 += b1; b1 = rotl<u64>(b1, 17); b1 ^= b2; b2 = rotl<u64>(b2, 32);
+  a0 += a1; a1 = rotl<u64>(a1, 13); a1 ^= a0; a0 = rotl<u64>(a0, 32);
+  b0 += b1; b1 = rotl<u64>(b1, 13); b1 ^= b0; b0 = rotl<u64>(b0, 32);
+  a2 += a3; a3 = rotl<u64>(a3, 16); a3 ^= a2;
+  b2 += b3; b3 = rotl<u64>(b3, 16); b3 ^= b2;
+  a0 += a3; a3 = rotl<u64>(a3, 21); a3 ^= a0;
+  b0 += b3; b3 = rotl<u64>(b3, 21); b3 ^= b0;
+  a2 += a1; a1 = rotl<u64>(a1, 17); a1 ^= a2; a2 = rotl<u64>(a2, 32);
+  b2 += b1; b1 = rotl<u64>(b1, 17); b1 ^= b2; b2 = rotl<u64>(b2, 32);
+  a0 += a1; a1 = rotl<u64>(a1, 13); a1 ^= a0; a0 = rotl<u64>(a0, 32);
+  b0 += b1; b1 = rotl<u64>(b1, 13); b1 ^= b0; b0 = rotl<u64>(b0, 32);
+  a2 += a3; a3 = rotl<u64>(a3, 16); a3 ^= a2;
+  b2 += b3; b3 = rotl<u64>(b3, 16); b3 ^= b2;
+  a0 += a3; a3 = rotl<u64>(a3, 21); a3 ^= a0;
+  b0 += b3; b3 = rotl<u64>(b3, 21); b3 ^= b0;
+  a2 += a1; a1 = rotl<u64>(a1, 17); a1 ^= a2; a2 = rotl<u64>(a2, 32);
+  b2 += b1; b1 = rotl<u64>(b1, 17); b1 ^= b2; b2 = rotl<u64>(b2, 32);
+  a0 += a1; a1 = rotl<u64>(a1, 13); a1 ^= a0; a0 = rotl<u64>(a0, 32);
+  b0 += b1; b1 = rotl<u64>(b1, 13); b1 ^= b0; b0 = rotl<u64>(b0, 32);
+  a2 += a3; a3 = rotl<u64>(a3, 16); a3 ^= a2;
+  b2 += b3; b3 = rotl<u64>(b3, 16); b3 ^= b2;
+  a0 += a3; a3 = rotl<u64>(a3, 21); a3 ^= a0;
+  b0 += b3; b3 = rotl<u64>(b3, 21); b3 ^= b0;
+  a2 += a1; a1 = rotl<u64>(a1, 17); a1 ^= a2; a2 = rotl<u64>(a2, 32);
+  b2 += b1; b1 = rotl<u64>(b1, 17); b1 ^= b2; b2 = rotl<u64>(b2, 32);
+  sipPairB = (b0 ^ b1) ^ (b2 ^ b3);
+  return (a0 ^ a1) ^ (a2 ^ a3);
+}
+
 /** SipHash-2-4's end: the last block `b` (length byte and tail), two compression and four finalization rounds. */
 @inline function sipFinish(v0: u64, v1: u64, v2: u64, v3: u64, b: u64): u64 {
   v3 ^= b;
-  for (let i = 0; i < 2; i++) {
-    v0 += v1; v1 = rotl<u64>(v1, 13); v1 ^= v0; v0 = rotl<u64>(v0, 32);
-    v2 += v3; v3 = rotl<u64>(v3, 16); v3 ^= v2;
-    v0 += v3; v3 = rotl<u64>(v3, 21); v3 ^= v0;
-    v2 += v1; v1 = rotl<u64>(v1, 17); v1 ^= v2; v2 = rotl<u64>(v2, 32);
-  }
+  // the rounds written out, as siphash()'s
+  v0 += v1; v1 = rotl<u64>(v1, 13); v1 ^= v0; v0 = rotl<u64>(v0, 32);
+  v2 += v3; v3 = rotl<u64>(v3, 16); v3 ^= v2;
+  v0 += v3; v3 = rotl<u64>(v3, 21); v3 ^= v0;
+  v2 += v1; v1 = rotl<u64>(v1, 17); v1 ^= v2; v2 = rotl<u64>(v2, 32);
+  v0 += v1; v1 = rotl<u64>(v1, 13); v1 ^= v0; v0 = rotl<u64>(v0, 32);
+  v2 += v3; v3 = rotl<u64>(v3, 16); v3 ^= v2;
+  v0 += v3; v3 = rotl<u64>(v3, 21); v3 ^= v0;
+  v2 += v1; v1 = rotl<u64>(v1, 17); v1 ^= v2; v2 = rotl<u64>(v2, 32);
   v0 ^= b;
   v2 ^= 0xff;
-  for (let i = 0; i < 4; i++) {
-    v0 += v1; v1 = rotl<u64>(v1, 13); v1 ^= v0; v0 = rotl<u64>(v0, 32);
-    v2 += v3; v3 = rotl<u64>(v3, 16); v3 ^= v2;
-    v0 += v3; v3 = rotl<u64>(v3, 21); v3 ^= v0;
-    v2 += v1; v1 = rotl<u64>(v1, 17); v1 ^= v2; v2 = rotl<u64>(v2, 32);
-  }
+  v0 += v1; v1 = rotl<u64>(v1, 13); v1 ^= v0; v0 = rotl<u64>(v0, 32);
+  v2 += v3; v3 = rotl<u64>(v3, 16); v3 ^= v2;
+  v0 += v3; v3 = rotl<u64>(v3, 21); v3 ^= v0;
+  v2 += v1; v1 = rotl<u64>(v1, 17); v1 ^= v2; v2 = rotl<u64>(v2, 32);
+  v0 += v1; v1 = rotl<u64>(v1, 13); v1 ^= v0; v0 = rotl<u64>(v0, 32);
+  v2 += v3; v3 = rotl<u64>(v3, 16); v3 ^= v2;
+  v0 += v3; v3 = rotl<u64>(v3, 21); v3 ^= v0;
+  v2 += v1; v1 = rotl<u64>(v1, 17); v1 ^= v2; v2 = rotl<u64>(v2, 32);
+  v0 += v1; v1 = rotl<u64>(v1, 13); v1 ^= v0; v0 = rotl<u64>(v0, 32);
+  v2 += v3; v3 = rotl<u64>(v3, 16); v3 ^= v2;
+  v0 += v3; v3 = rotl<u64>(v3, 21); v3 ^= v0;
+  v2 += v1; v1 = rotl<u64>(v1, 17); v1 ^= v2; v2 = rotl<u64>(v2, 32);
+  v0 += v1; v1 = rotl<u64>(v1, 13); v1 ^= v0; v0 = rotl<u64>(v0, 32);
+  v2 += v3; v3 = rotl<u64>(v3, 16); v3 ^= v2;
+  v0 += v3; v3 = rotl<u64>(v3, 21); v3 ^= v0;
+  v2 += v1; v1 = rotl<u64>(v1, 17); v1 ^= v2; v2 = rotl<u64>(v2, 32);
   return (v0 ^ v1) ^ (v2 ^ v3);
 }
 

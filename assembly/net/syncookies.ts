@@ -19,7 +19,7 @@
 // (src/control/syncookies.ts: random at start, settable for tests). Static data: one secret for every worker.
 
 import { netNow, netRoot } from './core';
-import { siphash, siphashBuf } from './mphash';
+import { siphash, siphashBuf, siphashPair, sipPairB } from './mphash';
 
 const COOKIEBITS: u32 = 24;
 const COOKIEMASK: u32 = (<u32>1 << COOKIEBITS) - 1;
@@ -62,6 +62,26 @@ function hash6(iph: u32, th: u32, count: u32, c: u32): u32 {
   store<u16>(m + 38, load<u16>(th + 2));
   const key = SECRET + 32 + (c << 4);
   return <u32>siphash(m, 40, load<u64>(key), load<u64>(key + 8));
+}
+
+/**
+ * cookie_hash(count 0, secret 0), returned, and cookie_hash(count, secret 1), left in sipPairB's low
+ * half: hash4's / hash6's messages with count 0, lane b's count word xored with `count`.
+ */
+function hashPair(v6: bool, iph: u32, th: u32, count: u32): u32 {
+  const m = siphashBuf();
+  if (v6) {
+    for (let i: u32 = 0; i < 32; i += 8) store<u64>(m + i, load<u64>(iph + 8 + i)); // saddr, daddr
+    store<u32>(m + 32, 0);
+    store<u16>(m + 36, load<u16>(th));
+    store<u16>(m + 38, load<u16>(th + 2));
+    const key = SECRET + 32;
+    return <u32>siphashPair(m, 40, load<u64>(key), load<u64>(key + 8), load<u64>(key + 16), load<u64>(key + 24), 4, <u64>count);
+  }
+  store<u64>(m, load<u64>(iph + 12)); // saddr, daddr
+  store<u32>(m + 8, (<u32>load<u16>(th) << 16) | <u32>load<u16>(th + 2));
+  store<u32>(m + 12, 0);
+  return <u32>siphashPair(m, 16, load<u64>(SECRET), load<u64>(SECRET + 8), load<u64>(SECRET + 16), load<u64>(SECRET + 24), 1, <u64>count << 32);
 }
 
 @inline function hashOf(v6: bool, iph: u32, th: u32, count: u32, c: u32): u32 {
@@ -114,7 +134,9 @@ function genCookie(v6: bool, iph: u64, th: u64, thLen: u64): u64 {
   for (; mssind > 0; mssind--) if (mss >= <u32>load<u16>(tab + (mssind << 1))) break;
   const count = cookieTime();
   const seq = bswap32(load<u32>(t + 4));
-  const cookie = hashOf(v6, ip, t, 0, 0) + seq + (count << COOKIEBITS) + ((hashOf(v6, ip, t, count, 1) + mssind) & COOKIEMASK);
+  // H(0, 0) and H(1, count) in one pass (siphashPair): the messages differ in the count word only
+  const h0 = hashPair(v6, ip, t, count);
+  const cookie = h0 + seq + (count << COOKIEBITS) + ((<u32>sipPairB + mssind) & COOKIEMASK);
   return <u64>cookie | (<u64>load<u16>(tab + (mssind << 1)) << 32);
 }
 

@@ -60,6 +60,7 @@ export const HELPER_XDP_ADJUST_META = 54;
 export const HELPER_XDP_GET_BUFF_LEN = 188;
 export const HELPER_XDP_LOAD_BYTES = 189;
 export const HELPER_XDP_STORE_BYTES = 190;
+export const HELPER_CSUM_DIFF = 28;
 
 export const EXPORT_RUN = 'run';
 /** Checked mode: `run` with any fault caught, returning XDP_ABORTED (0): the entry devices call. */

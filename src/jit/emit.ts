@@ -56,6 +56,7 @@ import {
   HELPER_XDP_GET_BUFF_LEN,
   HELPER_XDP_LOAD_BYTES,
   HELPER_XDP_STORE_BYTES,
+  HELPER_CSUM_DIFF,
   HELPER_REDIRECT,
   HELPER_FIB_LOOKUP,
   HELPER_TAIL_CALL,
@@ -1037,6 +1038,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const BPF_EXIST = 2;
   const BPF_F_LOCK = 4;
   const INLINE_COPY_MAX = 128;
+  /** bpf_csum_diff spans summed inline: 16 words. */
+  const CSUM_INLINE_MAX = 64;
 
   /**
    * bpf_fib_lookup(ctx, params, plen, flags) answered from the running frame's record when the call is
@@ -1086,6 +1089,59 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       ]),
     ];
   };
+
+  /**
+   * bpf_xdp_load_bytes / store_bytes whose length the block does not set to a constant (a header's
+   * options, a payload up to a bound): a copy loop, 8 bytes a step, then 4, 2 and 1 by the length's low
+   * bits, all in ascending order, when 1 <= len <= VARIABLE_COPY_MAX, the span [offset, offset + len)
+   * lies in the linear part and the destination does not start inside the source's span (a forward
+   * copy is then memmove's). Anything else calls the helper (its errors, fragments, a backward
+   * overlap). i32 temporaries: HA the destination, HB the source, HC len, HE the bytes copied so far.
+   */
+  const bytesVariable = (id: number): Expr[] => {
+    const L = (k: number): Expr => m.local.get(k, i32);
+    const S = (k: number, v: Expr): Expr => m.local.set(k, v);
+    const toPacket = id === HELPER_XDP_STORE_BYTES;
+    const pkt = (): Expr => m.i32.add(m.i32.load(0, 4, k32(CTX_BASE + CTX.DATA)), lo32(2));
+    const inLinear = m.i64.le_u(m.i64.add(zext(lo32(2)), zext(L(HC))), m.i64.sub(ctxField(CTX.DATA_END), ctxField(CTX.DATA)));
+    // memmove semantics: a forward copy is wrong only when the destination starts inside the source span
+    const forward = m.i32.ge_u(m.i32.sub(L(HA), L(HB)), L(HC));
+    const at = (k: number): Expr => m.i32.add(L(k), L(HE));
+    const step = (w: 4 | 2 | 1): Expr =>
+      m.if(
+        m.i32.and(L(HC), k32(w)),
+        m.block(null, [
+          w === 4 ? m.i32.store(0, 1, at(HA), m.i32.load(0, 1, at(HB))) : w === 2 ? m.i32.store16(0, 1, at(HA), m.i32.load16_u(0, 1, at(HB))) : m.i32.store8(0, 1, at(HA), m.i32.load8_u(0, 1, at(HB))),
+          S(HE, m.i32.add(L(HE), k32(w))),
+        ]),
+      );
+    const lbl = `bytes_${id}_${bytesLoops++}`;
+    return [
+      S(HC, lo32(4)),
+      S(toPacket ? HA : HB, pkt()),
+      S(toPacket ? HB : HA, lo32(3)),
+      m.if(
+        m.i32.and(m.i32.and(m.i32.ne(L(HC), k32(0)), m.i32.le_u(L(HC), k32(VARIABLE_COPY_MAX))), m.i32.and(inLinear, forward)),
+        m.block(null, [
+          S(HE, k32(0)),
+          m.loop(
+            lbl,
+            m.if(
+              m.i32.le_u(m.i32.add(L(HE), k32(8)), L(HC)),
+              m.block(null, [m.i64.store(0, 1, at(HA), m.i64.load(0, 1, at(HB))), S(HE, m.i32.add(L(HE), k32(8))), m.br(lbl)]),
+            ),
+          ),
+          step(4),
+          step(2),
+          step(1),
+          set(R0, k64(0)),
+        ]),
+        set(R0, callFastPath(id)),
+      ),
+    ];
+  };
+  let bytesLoops = 0;
+  const VARIABLE_COPY_MAX = 256;
 
   const inlineFastPathHelper = (ins: Insn, pc: number): Expr[] | undefined => {
     const upd = arrayUpdates.get(pc);
@@ -1172,12 +1228,29 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
           ),
         ];
       }
+      case HELPER_CSUM_DIFF: {
+        // bpf_csum_diff(from, from_size, to, to_size, seed) with both sizes constant, multiples of 4 and at
+        // most CSUM_INLINE_MAX together (else the helper: its -EINVAL, long spans): the helper's sum of the
+        // seed's low word, each `from` word complemented and each `to` word, all zero-extended to 64 bits
+        // (17 terms < 2^37: two folds of the high word bring it under 2^32), then its two 16-bit folds
+        const sizes = csumSizes.get(pc);
+        if (!sizes) return undefined;
+        const [fs, ts] = sizes;
+        if (fs < 0 || ts < 0 || ((fs | ts) & 3) !== 0 || fs + ts > CSUM_INLINE_MAX) return undefined;
+        // (i64.load32_u, not extend_i32_u of an i32.load: binaryen's optimizer made a load32_s of that)
+        const terms: Expr[] = [m.i64.and(get(5), k64(0xffffffff))];
+        for (let o = 0; o < fs; o += 4) terms.push(m.i64.xor(m.i64.load32_u(o, 1, lo32(1)), k64(0xffffffff)));
+        for (let o = 0; o < ts; o += 4) terms.push(m.i64.load32_u(o, 1, lo32(3)));
+        const fold = (sh: number, mask: bigint): Expr => set(R0, m.i64.add(m.i64.and(get(R0), k64(mask)), m.i64.shr_u(get(R0), k64(sh))));
+        return [set(R0, terms.reduce((a, b) => m.i64.add(a, b))), fold(32, 0xffffffffn), fold(32, 0xffffffffn), fold(16, 0xffffn), fold(16, 0xffffn)];
+      }
       case HELPER_XDP_LOAD_BYTES:
       case HELPER_XDP_STORE_BYTES: {
         // A constant length and a span inside the linear part: one copy between data + offset and the
         // buffer. Otherwise (fragments, out of range, overlap) the helper decides.
         const n = bytesLengths.get(pc);
-        if (n === undefined || n < 1 || n > INLINE_COPY_MAX) return undefined;
+        if (n === undefined) return bytesVariable(ins.imm);
+        if (n < 1 || n > INLINE_COPY_MAX) return undefined;
         const toPacket = ins.imm === HELPER_XDP_STORE_BYTES;
         const pkt = (): Expr => m.i32.add(m.i32.load(0, 4, k32(CTX_BASE + CTX.DATA)), lo32(2));
         const buf = (): Expr => lo32(3);
@@ -1531,6 +1604,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const trieLookups = new Map<number, InlineTrie>();
   const tailCallMaps = new Map<number, InlineArray>();
   const bytesLengths = new Map<number, number>();
+  /** bpf_csum_diff calls whose from_size (r2) and to_size (r4) the block sets to constants. */
+  const csumSizes = new Map<number, [number, number]>();
   /** bpf_map_lookup_elem calls whose map is not an ld_imm64 of the block (verified, with the fast path). */
   const runtimeMapLookups = new Set<number>();
   /** Inlined array updates: where the subprogram's frame stores cut their value (store_cuts.ts). */
@@ -1546,6 +1621,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       let r2: number | undefined;
       let r2map: number | undefined;
       let r4: number | undefined;
+      let r2imm: number | undefined;
       // r2 as r10 + offset, and what the block's stores left in the stack (key forwarding, keyRead)
       let r2fp: number | undefined;
       let r3fp: number | undefined;
@@ -1591,8 +1667,9 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
             const progs = r2map !== undefined ? opts.inlineArrays?.get(r2map) : undefined;
             if (ins.imm === HELPER_TAIL_CALL && progs?.progArray) tailCallMaps.set(pc, progs);
             if ((ins.imm === HELPER_XDP_LOAD_BYTES || ins.imm === HELPER_XDP_STORE_BYTES) && r4 !== undefined) bytesLengths.set(pc, r4);
+            if (ins.imm === HELPER_CSUM_DIFF && r2imm !== undefined && r4 !== undefined) csumSizes.set(pc, [r2imm, r4]);
           }
-          r1 = r2 = r2map = r4 = undefined; // calls clobber r1–r5
+          r1 = r2 = r2map = r4 = r2imm = undefined; // calls clobber r1–r5
           continue;
         }
         const cls = ins.code & CLASS_MASK;
@@ -1617,6 +1694,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
           r2map = ins.code === OP_LDDW && ins.src === PseudoLd.MAP_FD ? Number(BigInt.asUintN(32, ins.imm64 ?? 0n)) : undefined;
         }
         if (writesRegister(ins, 4)) r4 = movImm(ins);
+        if (writesRegister(ins, 2)) r2imm = movImm(ins);
       }
     }
     shadowCount.set(sp.entry, shadows);

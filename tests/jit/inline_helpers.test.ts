@@ -64,6 +64,43 @@ r0 = *(u32 *)(r10 - 64)
 r0 += r8
 exit`;
 
+// the same with a length the JIT does not know at compile time (not a mov of an immediate in the
+// block): emit.ts bytesVariable's copy loop
+// r0 = the helper's result + a fold of the whole buffer's words (the stack from r10 - `size` up, filled
+// with distinct words first), so every byte copied counts, and one past the end too.
+const bytesVar = (helper: 189 | 190, off: number, len: number, buf?: string, size = 64): string => {
+  const words = [...Array(size / 8).keys()].map((k) => -size + 8 * k);
+  const fill = words.map((o, k) => `r7 = ${0x0102030405060708n + BigInt(k) * 0x1111n} ll\n*(u64 *)(r10 ${o}) = r7`).join('\n');
+  const fold = words.map((o) => `r9 = *(u64 *)(r10 ${o})\nr0 *= 31\nr0 ^= r9`).join('\n');
+  return `r6 = r1
+${fill}
+r2 = ${off}
+${buf ?? `r3 = r10\nr3 += ${-size}`}
+r4 = ${len}
+r4 &= 0xffff
+call ${helper}
+r0 &= 0xffffffff
+${fold}
+exit`;
+};
+
+// bpf_csum_diff(r10 - 64, fs, r10 - 128, ts, seed) over distinct words (all-ones ones when `ones`: every
+// add carries), or `from` / `to` set by the given lines (the packet, NULL); r0 = the helper's result
+const csum = (fs: number, ts: number, seed: string, o: { ones?: boolean; from?: string; to?: string } = {}): string => {
+  const fill = [...Array(16).keys()]
+    .map((k) => `r7 = ${o.ones ? 0xffffffffffffffffn - BigInt(k) : 0x1234567890abcdefn * BigInt(k + 1) & 0xffffffffffffffffn} ll\n*(u64 *)(r10 - ${128 - 8 * k}) = r7`)
+    .join('\n');
+  return `r6 = r1
+${fill}
+${o.from ?? 'r1 = r10\nr1 += -64'}
+r2 = ${fs}
+${o.to ?? 'r3 = r10\nr3 += -128'}
+r4 = ${ts}
+r5 = ${seed}
+call 28
+exit`;
+};
+
 // the packet's data pointer + 2 as the buffer: overlaps the packet span the helper copies
 const PACKET_BUF = 'r3 = *(u32 *)(r1 + 0)\nr3 += 2';
 
@@ -87,6 +124,28 @@ const CASES: Case[] = [
     { name: `frags: load_bytes(${off}, ${len})`, src: bytes(189, off, len), data: JUMBO },
     { name: `frags: store_bytes(${off}, ${len})`, src: bytes(190, off, len), data: JUMBO },
   ]),
+  // variable lengths: every tail (8-byte steps, then 4, 2, 1), spans ending at data_end and one past
+  // it, zero, the loop's bound (256 inline, 257 the helper), the buffer overlapping the span, fragments
+  ...([[0, 1], [5, 3], [0, 7], [8, 8], [1, 9], [0, 15], [3, 16], [20, 20], [14, 40], [44, 20], [45, 20], [63, 1], [64, 1], [0, 0], [0xfffffff8, 16]] as const).flatMap(([off, len]) => [
+    { name: `variable length: load_bytes(${off}, ${len})`, src: bytesVar(189, off, len) },
+    { name: `variable length: store_bytes(${off}, ${len})`, src: bytesVar(190, off, len) },
+  ]),
+  ...([[0, 256], [0, 257], [3512, 8], [3500, 20], [3264, 256]] as const).flatMap(([off, len]) => [
+    { name: `variable length, jumbo: load_bytes(${off}, ${len})`, src: bytesVar(189, off, len, undefined, 512), data: JUMBO },
+    { name: `variable length, jumbo: store_bytes(${off}, ${len})`, src: bytesVar(190, off, len, undefined, 512), data: JUMBO },
+  ]),
+  { name: 'variable length: load_bytes into the packet itself', src: bytesVar(189, 0, 16, PACKET_BUF) },
+  { name: 'variable length: store_bytes from the packet itself', src: bytesVar(190, 4, 16, PACKET_BUF) },
+  { name: 'variable length: load_bytes into the packet before the span', src: bytesVar(189, 4, 16, 'r3 = *(u32 *)(r1 + 0)') },
+  // bpf_csum_diff with constant sizes: inline up to 64 bytes together; sizes not multiples of 4 are the
+  // helper's -EINVAL, over 64 together its sum; the seed's high word is ignored; all-ones words carry every add
+  ...([[0, 4], [4, 0], [4, 4], [0, 20], [20, 20], [8, 12], [32, 32], [32, 36], [0, 64], [2, 4], [4, 6], [0, 0]] as const).flatMap(([fs, ts]) => [
+    { name: `csum_diff(${fs}, ${ts})`, src: csum(fs, ts, '0x1234') },
+    { name: `csum_diff(${fs}, ${ts}), all-ones words, seed 0xffffffff`, src: csum(fs, ts, '0xffffffff', { ones: true }) },
+  ]),
+  { name: 'csum_diff: a seed with a high word', src: csum(4, 4, '0x7ffffffff0000001 ll') },
+  { name: 'csum_diff(NULL, 0, packet, 20)', src: csum(0, 20, '0', { from: 'r1 = 0', to: 'r3 = *(u32 *)(r6 + 0)\nr3 += 14' }) },
+  { name: 'csum_diff(packet, 8, stack, 8), seed 1', src: csum(8, 8, '1', { from: 'r1 = *(u32 *)(r1 + 0)' }) },
   { name: 'frags: get_buff_len', src: 'call 188\nexit', data: JUMBO },
   // bpf_redirect: XDP_REDIRECT (4), or XDP_ABORTED (0) with any flag, the high word's too
   { name: 'redirect(3, 0)', src: 'r1 = 3\nr2 = 0\ncall 23\nexit' },

@@ -168,6 +168,20 @@ describe('SYN cookies (bpf_tcp_raw_gen/check_syncookie_ipv4/ipv6)', () => {
     expect(facts(1).mss).toBe(1220);
   });
 
+  it('an IPv6 SYN at minute 5: the second hash is over count 5 (bytes 32..35 of its message), the first over 0', async () => {
+    const { dp, facts, cookieOf, run } = await load();
+    dp.stack.advance(5 * 60_000 + 1_000);
+    const h = (n: number, c: number): number => hash6(C6, S6, 50001, 443, n, c);
+    expect(run(tcp6Frame(C6, S6, 50001, 443, { seq: 0x80000000, flags: SYN, options: MSS(9000) }))).toBe(XDP_TX);
+    const want = cookie(h, 0x80000000, 5, 3);
+    expect(cookieOf(1)).toBe(want);
+    // near misses: the count in the first hash too, or in neither
+    expect(want).not.toBe(u32(h(5, 0) + 0x80000000 + 5 * 2 ** 24 + ((h(5, 1) + 3) & 0xffffff)));
+    expect(want).not.toBe(u32(h(0, 0) + 0x80000000 + 5 * 2 ** 24 + ((h(0, 1) + 3) & 0xffffff)));
+    expect(facts(1)).toMatchObject({ mss: 8940, genRc: 0, checkOk: 0, checkFuture: EACCES });
+    expect(run(tcp6Frame(C6, S6, 50001, 443, { seq: 0x80000001, ack: u32(want + 1), flags: ACK }))).toBe(XDP_PASS);
+  });
+
   it('the secret must be 64 bytes', async () => {
     const dp = await Datapath.create();
     expect(() => dp.setSyncookieSecret(new Uint8Array(32))).toThrow(/64 bytes/);
