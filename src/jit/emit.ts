@@ -100,6 +100,24 @@ export function loadBinaryen(): Promise<Binaryen> {
   return loading;
 }
 
+/**
+ * A module whose 32-bit loads are unsigned. binaryen.js makes every `i32.load` a signed load (the flag
+ * means nothing for a full-width load until binaryen folds an extension into it), and binaryen 132's
+ * optimizer turns `i64.extend_i32_u(i32.load)` — also once a local between them is gone — into
+ * `i64.load32_s`: 0x80000001 read as -2147483647 (tests/jit/unsigned_loads). Every address and field
+ * the JIT reads with i32.load is unsigned, so each is made so where it is made.
+ */
+export function jitModule(B: Binaryen): Module {
+  const m = new B.Module();
+  const signedLoad = m.i32.load.bind(m.i32);
+  m.i32.load = (offset: number, align: number, ptr: Expr, name?: string): Expr => {
+    const e = signedLoad(offset, align, ptr, name);
+    B.Load.setSigned(e, false);
+    return e;
+  };
+  return m;
+}
+
 /** How much binaryen optimises after lowering. */
 export type OptimizeMode =
   | 'none'
@@ -327,7 +345,7 @@ function withInlineLimits(B: Binaryen, f: () => void): void {
 
 export async function emitModule(prog: readonly Insn[], layout: ProgramLayout, opts: EmitOptions): Promise<EmitResult> {
   const B = await loadBinaryen();
-  const m = new B.Module();
+  const m = jitModule(B);
   try {
     return build(B, m, prog, layout, opts);
   } finally {
