@@ -110,9 +110,11 @@ export function loadBinaryen(): Promise<Binaryen> {
 export function jitModule(B: Binaryen): Module {
   const m = new B.Module();
   const signedLoad = m.i32.load.bind(m.i32);
+  // binaryen.js's expression wrapper (not in its type declarations)
+  const load = (B as unknown as { Load: { setSigned(expr: Expr, signed: boolean): void } }).Load;
   m.i32.load = (offset: number, align: number, ptr: Expr, name?: string): Expr => {
     const e = signedLoad(offset, align, ptr, name);
-    B.Load.setSigned(e, false);
+    load.setSigned(e, false);
     return e;
   };
   return m;
