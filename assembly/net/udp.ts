@@ -292,12 +292,20 @@ export function udp6_queue_found(sk: u32, q: u32, ip: u32, ulen: u32, ifindex: u
 export function udp_queue_run(sk: u32, q: u32, ips: u32, res: u32, k: u32, ifindex: u32, v6: bool): void {
   const hlen: u32 = v6 ? 40 : 20;
   if (skEnqueueRun(sk, q, ips, res, k, hlen, ifindex) == k) return;
+  dropRefused(q, ips, res, k, v6, sk, 0);
+}
+
+/**
+ * The frames of a run or burst the socket layer refused (`res`: k × ENQ_*), counted and dropped as
+ * udp4_queue_found / udp6_queue_found drop them: on socket `sk`, or with `socks` ≠ 0 each on its own.
+ */
+function dropRefused(q: u32, ips: u32, res: u32, k: u32, v6: bool, sk: u32, socks: u32): void {
   const base = v6 ? UDP6_MIB_BASE : UDP_MIB_BASE;
   for (let j: u32 = 0; j < k; j++) {
     const e = <i32>load<u32>(res + (j << 2));
     if (e == ENQ_OK) continue;
     mibInc(base + (e == ENQ_RCVBUF ? UDP_MIB_RCVBUFERRORS : UDP_MIB_MEMERRORS));
-    skDropInc(sk);
+    skDropInc(socks != 0 ? load<u32>(socks + (j << 2)) : sk);
     drop(q, load<u32>(ips + (j << 3)) + 14, base, e == ENQ_RCVBUF ? NDROP_SOCKET_RCVBUFF : NDROP_PROTO_MEM);
   }
 }
@@ -310,14 +318,7 @@ export function udp_queue_run(sk: u32, q: u32, ips: u32, res: u32, k: u32, ifind
 export function udp_queue_burst(q: u32, ips: u32, socks: u32, res: u32, k: u32, ifindex: u32, v6: bool): void {
   const hlen: u32 = v6 ? 40 : 20;
   if (skEnqueueBurst(q, ips, socks, res, k, hlen, ifindex) == k) return;
-  const base = v6 ? UDP6_MIB_BASE : UDP_MIB_BASE;
-  for (let j: u32 = 0; j < k; j++) {
-    const e = <i32>load<u32>(res + (j << 2));
-    if (e == ENQ_OK) continue;
-    mibInc(base + (e == ENQ_RCVBUF ? UDP_MIB_RCVBUFERRORS : UDP_MIB_MEMERRORS));
-    skDropInc(load<u32>(socks + (j << 2)));
-    drop(q, load<u32>(ips + (j << 3)) + 14, base, e == ENQ_RCVBUF ? NDROP_SOCKET_RCVBUFF : NDROP_PROTO_MEM);
-  }
+  dropRefused(q, ips, res, k, v6, 0, socks);
 }
 
 /** The IPv6 UDP datagram at `uh` (`ulen` bytes, after the 40-byte header at `iph`) has a right checksum (zero is not one). */
