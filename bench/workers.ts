@@ -2,7 +2,11 @@
 //
 // Workloads (64-byte UDP frames, NAPI bursts of 64, one queue per thread, RSS off so each thread has its own):
 //   xdp_drop       programs/xdp_pass_drop.o: XDP_DROP, the frames of the fill ring replayed in place
-//   xdp_parse      programs/xdp_parse.o: UDP to port 1900, parsed whole and dropped; replayed
+//   xdp_parse      programs/xdp_parse.o: UDP to port 1900, parsed whole and dropped; replayed. Every frame
+//                  writes the one value of a shared ARRAY and adds atomically to another: both threads
+//                  write the same cache lines, which holds the kernel itself to about 0.25x on 2 CPUs
+//   xdp_parse_percpu  programs/xdp_parse_percpu.o: the same parser and policy writing PERCPU_ARRAYs (a
+//                  plain add for the count): the parser's own scaling
 //   flow counter   programs/xdp_flow_count.o: a hash map both threads insert into and count in with atomic
 //                  adds (1024 flows drawn at random, shared by both threads); replayed. It passes every
 //                  frame: they go to the device's one host ring (a producer lock both workers take, as a
@@ -96,6 +100,7 @@ interface Scenario {
 const SCENARIOS: Scenario[] = [
   { name: 'xdp_drop', kind: 'replay', object: 'programs/xdp_pass_drop.o', program: 'xdp_drop' },
   { name: 'xdp_parse', kind: 'replay', object: 'programs/xdp_parse.o', program: 'xdp_parse', dstPort: 1900 },
+  { name: 'xdp_parse_percpu', kind: 'replay', object: 'programs/xdp_parse_percpu.o', program: 'xdp_parse_percpu', dstPort: 1900 },
   { name: 'flow counter', kind: 'replay', object: 'programs/xdp_flow_count.o' },
   { name: 'forward', kind: 'forward' },
   { name: 'flowtable', kind: 'flowtable' },
@@ -397,9 +402,9 @@ export function formatWorkers(rows: readonly WorkersRow[]): string {
     line(head),
     ...body.map(line),
     'wall Mpps: frames ÷ wall time on this shared machine; cpu Mpps: frames ÷ each thread\'s CPU time, summed (a core each); on-CPU: CPU ÷ wall of the windows (2w: the lower thread); load: 1-min load average before → after (2 cores)',
-    'kernel 2cpu/1cpu: the same program under BPF_PROG_TEST_RUN on CPU 0 alone, then on CPUs 0 and 1 at once (ns/run alone → together): the scaling its own shared writes allow (xdp_parse writes one ARRAY value and adds to another for every frame)',
+    'kernel 2cpu/1cpu: the same program under BPF_PROG_TEST_RUN on CPU 0 alone, then on CPUs 0 and 1 at once (ns/run alone → together): the scaling its own shared writes allow (xdp_parse writes one ARRAY value and adds to another for every frame; xdp_parse_percpu writes its CPU\'s own)',
     ...rows.filter((r) => r.kernel && 'why' in r.kernel).slice(0, 1).map((r) => `kernel n/a: ${(r.kernel as { why: string }).why}`),
-    'targets: 1w/main ≥ 0.95 (sharing costs ≤ 5%), 2w/1w ≥ 1.9 for xdp_drop and xdp_parse (2 cores)',
+    'targets: 1w/main ≥ 0.95 (sharing costs ≤ 5%), 2w/1w ≥ 1.9 for xdp_drop and the parser, xdp_parse_percpu (2 cores)',
   ].join('\n');
 }
 

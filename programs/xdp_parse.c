@@ -7,6 +7,8 @@
 // TCP to port 23, UDP to port 1900 and IPv6 type-0 routing headers (RFC 5095) -> XDP_DROP;
 // everything else (non-IP, later fragments, unknown L4) -> XDP_PASS.
 // Helpers: bpf_map_lookup_elem, bpf_map_update_elem. Loops: unrolled VLAN and extension-header walks.
+// xdp_parse_percpu.c builds the same parser with PARSE_PERCPU: both maps PERCPU_ARRAY and the verdict
+// counted with a plain add (one writer per CPU), as a parser meant for many cores keeps its output.
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -17,6 +19,16 @@
 #include <linux/icmp.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+
+#ifdef PARSE_PERCPU
+#define PARSE_PROG xdp_parse_percpu
+#define PARSE_MAP_TYPE BPF_MAP_TYPE_PERCPU_ARRAY
+#define COUNT_ONE(c) (*(c) += 1)
+#else
+#define PARSE_PROG xdp_parse
+#define PARSE_MAP_TYPE BPF_MAP_TYPE_ARRAY
+#define COUNT_ONE(c) __sync_fetch_and_add((c), 1)
+#endif
 
 #define MAX_VLAN 2
 #define MAX_EXT_HDRS 6
@@ -73,14 +85,14 @@ struct parsed {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(type, PARSE_MAP_TYPE);
 	__type(key, __u32);
 	__type(value, struct parsed);
 	__uint(max_entries, 1);
 } parsed_tuple SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(type, PARSE_MAP_TYPE);
 	__type(key, __u32);
 	__type(value, __u64);
 	__uint(max_entries, 5); /* XDP_ABORTED .. XDP_REDIRECT */
@@ -95,12 +107,12 @@ static __always_inline int finish(struct parsed *p, __u32 verdict)
 	bpf_map_update_elem(&parsed_tuple, &zero, p, BPF_ANY);
 	count = bpf_map_lookup_elem(&verdicts, &verdict);
 	if (count)
-		__sync_fetch_and_add(count, 1);
+		COUNT_ONE(count);
 	return verdict;
 }
 
 SEC("xdp")
-int xdp_parse(struct xdp_md *ctx)
+int PARSE_PROG(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;

@@ -1,13 +1,19 @@
 // BPF_MAP_TYPE_ARRAY and BPF_MAP_TYPE_PERCPU_ARRAY (kernel/bpf/arraymap.c): max_entries preallocated,
 // zeroed values indexed by a u32 key. A lookup is a bounds check and an add.
 //
-//   header +32 u32 stride   bytes per element: unit, or unit × ncpus (percpu)
-//          +36 u32 unit     round_up(value_size, 8)
-//          +52 u32 ncpus    (percpu) CPUs each element holds a value for
+//   header +32 u32 stride     bytes per element: unit
+//          +36 u32 unit       round_up(value_size, 8)
+//          +40 u32 cpu stride (percpu) bytes from one CPU's values to the next CPU's
+//          +52 u32 ncpus      (percpu) CPUs each element holds a value for
 //
 //   data   array:         | elem 0 value, pad to 8 | elem 1 | ... | elem max-1 |
-//          percpu_array:  | elem 0: cpu 0 | cpu 1 | .. | cpu n-1 | elem 1: cpu 0 | ...
-//                         (each cpu slot is `unit` bytes; element i at data + i × stride)
+//          percpu_array:  | cpu 0: elem 0 | elem 1 | .. | elem max-1, pad | cpu 1: elem 0 | ... | gather |
+//                         element i of CPU c at data + c × cpu stride + i × unit. Each CPU's values are
+//                         a region of their own, as the kernel's per-CPU allocator gives each CPU its
+//                         own unit, 128-byte aligned (a line and its prefetched pair), so workers counting
+//                         in their own values never write a cache line another worker writes. `gather`
+//                         (ncpus × unit bytes) is where the syscall's lookup copies an element's values
+//                         side by side, as bpf_percpu_array_copy() does (the control plane's thread only).
 //
 // get_next_key (array_map_get_next_key) is shared with the other index-keyed maps (prog_array,
 // devmap, xskmap): a missing or out-of-range key restarts at index 0, the last index ends the walk.
@@ -24,8 +30,12 @@ import { copyBytes } from '../bytes';
 
 export const MAPS_ARRAY_STRIDE: u32 = 32;
 export const MAPS_ARRAY_UNIT: u32 = 36;
+export const MAPS_ARRAY_CPU_STRIDE: u32 = 40;
 const ARRAY_STRIDE = MAPS_ARRAY_STRIDE;
 const ARRAY_UNIT = MAPS_ARRAY_UNIT;
+const ARRAY_CPU_STRIDE = MAPS_ARRAY_CPU_STRIDE;
+/** Alignment of a percpu array's data and of each CPU's region. */
+const PCPU_REGION_ALIGN: u64 = 128;
 
 const ARRAY_CREATE_FLAG_MASK: u32 = BPF_F_NUMA_NODE | BPF_F_MMAPABLE | BPF_F_ACCESS_MASK | BPF_F_PRESERVE_ELEMS | BPF_F_INNER_MAP;
 const PCPU_MIN_UNIT_SIZE: u32 = 32768;
@@ -47,13 +57,24 @@ export function arrayCreate(type: u32, keySize: u32, valueSize: u32, maxEntries:
   const err = arrayAllocCheck(type, keySize, valueSize, maxEntries, flags);
   if (err != 0) return err;
   const unit = round8(valueSize);
-  const ncpus: u32 = type == BPF_MAP_TYPE_PERCPU_ARRAY ? ncpusForCreate() : 1;
-  const stride = <u64>unit * ncpus;
-  if (stride >= 0x1_0000_0000) return -ENOMEM;
-  const m = allocMap(type, keySize, valueSize, maxEntries, flags, id, stride * maxEntries, 8);
+  if (type != BPF_MAP_TYPE_PERCPU_ARRAY) {
+    const m = allocMap(type, keySize, valueSize, maxEntries, flags, id, <u64>unit * maxEntries, 8);
+    if (m == 0) return -ENOMEM;
+    store<u32>(m, unit, ARRAY_STRIDE);
+    store<u32>(m, unit, ARRAY_UNIT);
+    store<u32>(m, 0, ARRAY_CPU_STRIDE);
+    store<u32>(m, 1, MAPS_PERCPU_NCPUS);
+    return m;
+  }
+  const ncpus = ncpusForCreate();
+  const cpuStride = (<u64>unit * maxEntries + PCPU_REGION_ALIGN - 1) & ~(PCPU_REGION_ALIGN - 1);
+  const size = cpuStride * ncpus + <u64>unit * ncpus;
+  if (cpuStride >= 0x1_0000_0000 || size >= 0x1_0000_0000) return -ENOMEM;
+  const m = allocMap(type, keySize, valueSize, maxEntries, flags, id, size, <u32>PCPU_REGION_ALIGN);
   if (m == 0) return -ENOMEM;
-  store<u32>(m, <u32>stride, ARRAY_STRIDE);
+  store<u32>(m, unit, ARRAY_STRIDE);
   store<u32>(m, unit, ARRAY_UNIT);
+  store<u32>(m, <u32>cpuStride, ARRAY_CPU_STRIDE);
   store<u32>(m, ncpus, MAPS_PERCPU_NCPUS);
   return m;
 }
@@ -74,7 +95,23 @@ export function arrayLookup(m: u32, key: u32): u32 {
 export function percpuArrayLookup(m: u32, key: u32): u32 {
   const e = arrayElem(m, key);
   if (e == 0) return 0;
-  return e + currentCpu(m) * load<u32>(m, ARRAY_UNIT);
+  return e + currentCpu(m) * load<u32>(m, ARRAY_CPU_STRIDE);
+}
+
+/**
+ * The syscall's lookup of a percpu array (bpf_percpu_array_copy()): every CPU's value of the element,
+ * round_up(value_size, 8) bytes each, copied side by side into the map's gather area; its address, or
+ * 0 when the index is out of range.
+ */
+export function percpuArrayGather(m: u32, key: u32): u32 {
+  const e = arrayElem(m, key);
+  if (e == 0) return 0;
+  const unit = load<u32>(m, ARRAY_UNIT);
+  const cpuStride = load<u32>(m, ARRAY_CPU_STRIDE);
+  const ncpus = load<u32>(m, MAPS_PERCPU_NCPUS);
+  const out = load<u32>(m, MAP_DATA) + cpuStride * ncpus;
+  for (let c: u32 = 0; c < ncpus; c++) copyBytes(out + c * unit, e + c * cpuStride, unit);
+  return out;
 }
 
 /**
@@ -103,9 +140,12 @@ export function arrayUpdate(m: u32, key: u32, value: u32, flags: u64, onAllCpus:
     copyBytes(e, value, vs);
     if (lock != 0) store<u32>(e + lock - 1, held);
   } else if (onAllCpus) {
-    copyBytes(e, value, load<u32>(m, ARRAY_STRIDE));
+    const unit = load<u32>(m, ARRAY_UNIT);
+    const cpuStride = load<u32>(m, ARRAY_CPU_STRIDE);
+    const ncpus = load<u32>(m, MAPS_PERCPU_NCPUS);
+    for (let c: u32 = 0; c < ncpus; c++) copyBytes(e + c * cpuStride, value + c * unit, unit);
   } else {
-    copyBytes(e + currentCpu(m) * load<u32>(m, ARRAY_UNIT), value, vs);
+    copyBytes(e + currentCpu(m) * load<u32>(m, ARRAY_CPU_STRIDE), value, vs);
   }
   return 0;
 }

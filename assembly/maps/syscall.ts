@@ -8,7 +8,7 @@
 
 import { MAP_ALLOC_SIZE, MAP_DATA, MAP_MAX_ENTRIES, MAP_TYPE } from '../abi';
 import { arena_free } from './arena';
-import { arrayCreate, arrayDelete, arrayElem, arrayGetNextKey, arrayUpdate } from './array';
+import { arrayCreate, arrayDelete, arrayElem, arrayGetNextKey, arrayUpdate, percpuArrayGather } from './array';
 import { devmapClear, devmapCreate, devmapDeleteAny, devmapHashGetNextKey, devmapLookup, devmapUpdateAny } from './devmap';
 import { fdArrayClear, fdArrayCreate, fdArrayDelete, fdArrayLookup, fdArrayUpdate } from './fd_array';
 import { htabClear, htabCreate, htabDelete, htabGetNextKey, htabLookupSys, htabUpdate } from './hash';
@@ -76,8 +76,9 @@ export function map_create(type: u32, keySize: u32, valueSize: u32, maxEntries: 
 export function map_lookup(map: u32, keyPtr: u32): u32 {
   switch (load<u32>(map, MAP_TYPE)) {
     case BPF_MAP_TYPE_ARRAY:
-    case BPF_MAP_TYPE_PERCPU_ARRAY:
       return arrayElem(map, keyPtr);
+    case BPF_MAP_TYPE_PERCPU_ARRAY:
+      return percpuArrayGather(map, keyPtr);
     case BPF_MAP_TYPE_HASH:
     case BPF_MAP_TYPE_PERCPU_HASH:
     case BPF_MAP_TYPE_LRU_HASH:

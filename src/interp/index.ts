@@ -1260,7 +1260,7 @@ export class Interpreter implements Engine {
           r = a.data + idx * a.stride;
           if (a.percpu) {
             const cpu = this.dv.getUint32(RUN_BASE + RUN.CPU, true);
-            r += (cpu < a.percpu.ncpus ? cpu : 0) * a.percpu.unit;
+            r += (cpu < a.percpu.ncpus ? cpu : 0) * a.percpu.cpuStride;
           }
         }
         R[0] = r | 0;

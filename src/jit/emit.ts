@@ -208,11 +208,11 @@ function runAreas(opts: EmitOptions): { CTX_BASE: number; RUN_BASE: number; STAC
 export interface InlineArray {
   maxEntries: number;
   valueSize: number;
-  /** Bytes per element (percpu: all CPUs' values). */
+  /** Bytes per element (percpu: per CPU value; element i of CPU c at data + c × cpuStride + i × stride). */
   stride: number;
   data: number;
-  /** percpu_array: bytes per CPU value, and the CPUs held (RUN_CPU beyond them reads CPU 0). */
-  percpu?: { unit: number; ncpus: number };
+  /** percpu_array: bytes from one CPU's values to the next's, and the CPUs held (RUN_CPU beyond them reads CPU 0). */
+  percpu?: { cpuStride: number; ncpus: number };
   /** A prog_array: u32 table indices, 0xffffffff in an empty slot (bpf_tail_call reads them inline). */
   progArray?: boolean;
   /** An array_of_maps: a lookup answers the slot's u32 inner map address (0: empty, NULL), not the slot. */
@@ -928,7 +928,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       let elem = m.i64.add(k64(arr.data), m.i64.mul(get(TA), k64(arr.stride)));
       if (arr.percpu) {
         const cpuOk = m.select(m.i64.lt_u(get(TO), k64(arr.percpu.ncpus)), get(TO), k64(0));
-        elem = m.i64.add(elem, m.i64.mul(cpuOk, k64(arr.percpu.unit)));
+        elem = m.i64.add(elem, m.i64.mul(cpuOk, k64(arr.percpu.cpuStride)));
         return [
           set(TA, idx()),
           m.local.set(TO, m.i64.extend_u(m.i32.load(0, 4, k32(RUN_BASE + RUN.CPU)))),
@@ -1173,7 +1173,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       if (upd.percpu) {
         setElem.push(m.local.set(TB, m.i64.extend_u(m.i32.load(0, 4, k32(RUN_BASE + RUN.CPU)))));
         const cpuOk = m.select(m.i64.lt_u(get(TB), k64(upd.percpu.ncpus)), get(TB), k64(0));
-        elem = m.i64.add(elem, m.i64.mul(cpuOk, k64(upd.percpu.unit)));
+        elem = m.i64.add(elem, m.i64.mul(cpuOk, k64(upd.percpu.cpuStride)));
       }
       const dst = (): Expr => m.i32.wrap(get(TO));
       const src = (): Expr => lo32(3);

@@ -109,6 +109,44 @@ describe.skipIf(!haveWasm)('percpu_array map', () => {
     expect(() => m.update(u32le(0), u64le(1), BPF_NOEXIST)).toThrow(expect.objectContaining({ errno: Errno.EEXIST }));
   });
 
+  it("keeps each CPU's values in a region of their own, so that no cache line holds two CPUs' values", async () => {
+    // The kernel's per-CPU allocator gives each CPU its own unit: CPU 0's counters and CPU 1's never
+    // share a line, and two workers counting in their own values do not contend (bench workers,
+    // xdp_parse_percpu). Elements of one CPU are side by side (unit apart), CPUs' regions 128-byte aligned.
+    const fp = await fresh({ ncpus: 3, cpu: 0 });
+    const m = createMap(fp, { name: 'pa', type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 12, maxEntries: 5 });
+    const p = new Prog(fp);
+    const addr = (cpu: number, key: number): number => {
+      setCpu(fp, cpu);
+      return p.lookup(m.address, u32le(key));
+    };
+    const line = (a: number): number => Math.floor(a / 128);
+    for (const key of [0, 4]) {
+      const a = [0, 1, 2].map((c) => addr(c, key));
+      expect(new Set(a.map(line)).size, `key ${key}: ${a}`).toBe(3);
+    }
+    // CPU 0's last value and CPU 1's first are on different lines too
+    expect(line(addr(0, 4) + 15)).toBeLessThan(line(addr(1, 0)));
+    expect(addr(0, 1) - addr(0, 0)).toBe(16);
+    expect(addr(1, 0) % 128).toBe(0);
+    // every CPU's value still reaches the syscall, side by side and rounded to 8 (bpf_percpu_array_copy)
+    for (const cpu of [0, 1, 2]) {
+      setCpu(fp, cpu);
+      p.update(m.address, u32le(4), Uint8Array.of(cpu + 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xee));
+    }
+    const raw = m.lookup(u32le(4))!;
+    expect(raw.length).toBe(48);
+    expect([raw[0], raw[11], raw[16], raw[27], raw[32], raw[43]]).toEqual([1, 0xee, 2, 0xee, 3, 0xee]);
+    // and the syscall's per-CPU update lands in each CPU's own region, other elements untouched
+    m.update(u32le(2), [0, 1, 2].map((c) => Uint8Array.of(0x40 + c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)));
+    for (const cpu of [0, 1, 2]) {
+      setCpu(fp, cpu);
+      expect(p.read(p.lookup(m.address, u32le(2)), 1)[0]).toBe(0x40 + cpu);
+      expect(p.read(p.lookup(m.address, u32le(1)), 1)[0]).toBe(0);
+      expect(p.read(p.lookup(m.address, u32le(3)), 1)[0]).toBe(0);
+    }
+  });
+
   it('treats RUN_NCPUS 0 as one CPU and clamps a RUN_CPU beyond the map\'s CPUs to CPU 0', async () => {
     const fp = await fresh({ ncpus: 0 });
     const m = createMap(fp, { name: 'pa', type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
