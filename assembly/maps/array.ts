@@ -3,15 +3,14 @@
 //
 //   header +32 u32 stride     bytes per element: unit
 //          +36 u32 unit       round_up(value_size, 8)
-//          +40 u32 cpu stride (percpu) bytes from one CPU's values to the next CPU's
 //          +52 u32 ncpus      (percpu) CPUs each element holds a value for
+//          +76 u32 cpu stride (percpu, percpu.ts) bytes from one CPU's values to the next CPU's
 //
 //   data   array:         | elem 0 value, pad to 8 | elem 1 | ... | elem max-1 |
 //          percpu_array:  | cpu 0: elem 0 | elem 1 | .. | elem max-1, pad | cpu 1: elem 0 | ... | gather |
 //                         element i of CPU c at data + c × cpu stride + i × unit. Each CPU's values are
-//                         a region of their own, as the kernel's per-CPU allocator gives each CPU its
-//                         own unit, 128-byte aligned (a line and its prefetched pair), so workers counting
-//                         in their own values never write a cache line another worker writes. `gather`
+//                         a region of their own (percpu.ts), so workers counting in their own values
+//                         never write a cache line another worker writes. `gather`
 //                         (ncpus × unit bytes) is where the syscall's lookup copies an element's values
 //                         side by side, as bpf_percpu_array_copy() does (the control plane's thread only).
 //
@@ -20,7 +19,7 @@
 
 import { MAP_DATA, MAP_MAX_ENTRIES, MAP_SPIN_LOCK, MAP_TYPE, MAP_VALUE_SIZE } from '../abi';
 import { allocMap } from './arena';
-import { currentCpu, MAPS_PERCPU_NCPUS, ncpusForCreate } from './percpu';
+import { currentCpu, MAPS_PERCPU_NCPUS, MAPS_PERCPU_STRIDE, ncpusForCreate, PCPU_REGION_ALIGN, percpuRegionSize } from './percpu';
 import {
   accessFlagsOk, BPF_EXIST, BPF_F_ACCESS_MASK, BPF_F_INNER_MAP, BPF_F_LOCK, BPF_F_MMAPABLE, BPF_F_NUMA_NODE,
   BPF_F_PRESERVE_ELEMS, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT,
@@ -30,12 +29,9 @@ import { copyBytes } from '../bytes';
 
 export const MAPS_ARRAY_STRIDE: u32 = 32;
 export const MAPS_ARRAY_UNIT: u32 = 36;
-export const MAPS_ARRAY_CPU_STRIDE: u32 = 40;
 const ARRAY_STRIDE = MAPS_ARRAY_STRIDE;
 const ARRAY_UNIT = MAPS_ARRAY_UNIT;
-const ARRAY_CPU_STRIDE = MAPS_ARRAY_CPU_STRIDE;
-/** Alignment of a percpu array's data and of each CPU's region. */
-const PCPU_REGION_ALIGN: u64 = 128;
+const ARRAY_CPU_STRIDE = MAPS_PERCPU_STRIDE;
 
 const ARRAY_CREATE_FLAG_MASK: u32 = BPF_F_NUMA_NODE | BPF_F_MMAPABLE | BPF_F_ACCESS_MASK | BPF_F_PRESERVE_ELEMS | BPF_F_INNER_MAP;
 const PCPU_MIN_UNIT_SIZE: u32 = 32768;
@@ -67,7 +63,7 @@ export function arrayCreate(type: u32, keySize: u32, valueSize: u32, maxEntries:
     return m;
   }
   const ncpus = ncpusForCreate();
-  const cpuStride = (<u64>unit * maxEntries + PCPU_REGION_ALIGN - 1) & ~(PCPU_REGION_ALIGN - 1);
+  const cpuStride = percpuRegionSize(unit, maxEntries);
   const size = cpuStride * ncpus + <u64>unit * ncpus;
   if (cpuStride >= 0x1_0000_0000 || size >= 0x1_0000_0000) return -ENOMEM;
   const m = allocMap(type, keySize, valueSize, maxEntries, flags, id, size, <u32>PCPU_REGION_ALIGN);

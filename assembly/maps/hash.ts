@@ -11,11 +11,17 @@
 //          +48 u32 free       free-list head (through `next`; not for LRU maps)
 //          +52 u32 ncpus      (percpu) values per element
 //          +56 u32 lru        (LRU) address of the LRU state (lru.ts)
+//          +76 u32 cpu stride (percpu, percpu.ts) bytes from one CPU's region to the next
 //   MAP_COUNT                 live elements
 //   MAP_DATA  | n_buckets × u32 chain heads | max_entries elements | (LRU) LRU state |
+//             (percpu) | pad to 128 | cpu 0: element 0's value | element 1's | .. | cpu 1: ... | gather |
 //
 //   element  +0 u32 next | +4 u32 hash | (LRU: +8 the LRU node, 16 bytes) | key, pad to 8 |
-//            value: round_up(value_size, 8), or ncpus × that for percpu maps (CPU c at + c × unit)
+//            value: round_up(value_size, 8); for percpu maps a u32 pptr (and 4 bytes of padding): CPU 0's
+//            value of the element, set at creation (element i's is region + i × unit, as the kernel's
+//            preallocated elements keep theirs, htab_elem_set_ptr), CPU c's at pptr + c × cpu stride.
+//            `gather` (ncpus × unit) is where the syscall's lookup copies the values side by side
+//            (bpf_percpu_hash_copy; the control plane's thread only).
 //
 // LRU maps (LRU_HASH, LRU_PERCPU_HASH) are in lru.ts: the kernel's LRU lists, eviction and update.
 //
@@ -26,7 +32,7 @@ import { MAP_COUNT, MAP_DATA, MAP_KEY_SIZE, MAP_SPIN_LOCK, MAP_TYPE, MAP_VALUE_S
 import { allocMap, nextHashSeed } from './arena';
 import { htabHash, jhash1w, jhash2w } from './jhash';
 import { HT_LRU, htabLruClear, htabLruDelete, htabLruUpdate, LRU_KEY_OFF, lruInit, lruStateSize } from './lru';
-import { currentCpu, MAPS_PERCPU_NCPUS, ncpusForCreate } from './percpu';
+import { currentCpu, MAPS_PERCPU_NCPUS, MAPS_PERCPU_STRIDE, ncpusForCreate, PCPU_REGION_ALIGN, percpuRegionSize } from './percpu';
 import {
   accessFlagsOk, BPF_EXIST, BPF_F_ACCESS_MASK, BPF_F_LOCK, BPF_F_NO_COMMON_LRU, BPF_F_NO_PREALLOC, BPF_F_NUMA_NODE,
   BPF_F_ZERO_SEED, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_HASH,
@@ -90,11 +96,15 @@ export function htabCreate(type: u32, keySize: u32, valueSize: u32, maxEntries: 
   const unit = round8(valueSize);
   const keyOff: u32 = lru ? LRU_KEY_OFF : 8;
   const valueOff = keyOff + round8(keySize);
-  const valueBytes: u64 = percpu ? <u64>unit * ncpus : <u64>unit;
+  const valueBytes: u64 = percpu ? 8 : <u64>unit;
   const elemSize: u64 = <u64>valueOff + valueBytes;
-  const size: u64 = <u64>nBuckets * 4 + elemSize * max + (lru ? lruStateSize(percpuLru, ncpus) : 0);
+  const tables: u64 = <u64>nBuckets * 4 + elemSize * max + (lru ? lruStateSize(percpuLru, ncpus) : 0);
+  // percpu: every CPU's region of values after the tables, then the syscall's gather area
+  const regions: u64 = percpu ? (tables + PCPU_REGION_ALIGN - 1) & ~(PCPU_REGION_ALIGN - 1) : tables;
+  const cpuStride: u64 = percpu ? percpuRegionSize(unit, max) : 0;
+  const size: u64 = percpu ? regions + cpuStride * ncpus + <u64>unit * ncpus : tables;
   if (size >= 0x1_0000_0000) return -ENOMEM;
-  const m = allocMap(type, keySize, valueSize, max, flags, id, size, 8);
+  const m = allocMap(type, keySize, valueSize, max, flags, id, size, percpu ? <u32>PCPU_REGION_ALIGN : 8);
   if (m == 0) return -ENOMEM;
 
   store<u32>(m, nBuckets - 1, HT_MASK);
@@ -102,8 +112,13 @@ export function htabCreate(type: u32, keySize: u32, valueSize: u32, maxEntries: 
   store<u32>(m, keyOff, HT_KEY_OFF);
   store<u32>(m, valueOff, HT_VALUE_OFF);
   store<u32>(m, percpu ? ncpus : 1, MAPS_PERCPU_NCPUS);
+  store<u32>(m, <u32>cpuStride, MAPS_PERCPU_STRIDE);
   const es = <u32>elemSize;
   const first = load<u32>(m, MAP_DATA) + nBuckets * 4;
+  if (percpu) {
+    const region = load<u32>(m, MAP_DATA) + <u32>regions;
+    for (let i: u32 = 0; i < max; i++) store<u32>(first + i * es + valueOff, region + i * unit);
+  }
   if (lru) {
     const state = first + max * es;
     store<u32>(m, state, HT_LRU);
@@ -195,17 +210,40 @@ export function htabLookup(m: u32, key: u32): u32 {
 export function htabPercpuLookup(m: u32, key: u32): u32 {
   const e = htabFind(m, key);
   if (e == 0) return 0;
-  return e + load<u32>(m, HT_VALUE_OFF) + currentCpu(m) * round8(load<u32>(m, MAP_VALUE_SIZE));
+  return htabPcpuValue(m, e);
 }
 
-/** The syscall's lookup (no LRU update; percpu: CPU 0's value, the others follow every `unit` bytes). */
+/** A percpu element's value for the running CPU (this_cpu_ptr(htab_elem_get_ptr())). */
+@inline export function htabPcpuValue(m: u32, e: u32): u32 {
+  return load<u32>(e + load<u32>(m, HT_VALUE_OFF)) + currentCpu(m) * load<u32>(m, MAPS_PERCPU_STRIDE);
+}
+
+/**
+ * The syscall's lookup (no LRU update): the value's address; for percpu maps every CPU's value copied
+ * side by side, round_up(value_size, 8) bytes each, into the map's gather area (bpf_percpu_hash_copy).
+ */
 export function htabLookupSys(m: u32, key: u32): u32 {
-  return htabLookup(m, key);
+  const e = htabFind(m, key);
+  if (e == 0) return 0;
+  const v = e + load<u32>(m, HT_VALUE_OFF);
+  if (!isPercpu(load<u32>(m, MAP_TYPE))) return v;
+  const unit = round8(load<u32>(m, MAP_VALUE_SIZE));
+  const ncpus = load<u32>(m, MAPS_PERCPU_NCPUS);
+  const stride = load<u32>(m, MAPS_PERCPU_STRIDE);
+  // the first element's pptr is the start of CPU 0's region; the gather area follows the last region
+  const first = load<u32>(m, MAP_DATA) + ((load<u32>(m, HT_MASK) + 1) << 2);
+  const out = load<u32>(first + load<u32>(m, HT_VALUE_OFF)) + stride * ncpus;
+  const p = load<u32>(v);
+  for (let c: u32 = 0; c < ncpus; c++) copyBytes(out + c * unit, p + c * stride, unit);
+  return out;
 }
 
 // ---- update / delete ----
 
-/** Write a value: pcpu_copy_value() / pcpu_init_value() for percpu maps, copy_map_value() otherwise. */
+/**
+ * Write a value: pcpu_copy_value() / pcpu_init_value() for percpu maps (`v`: the element's pptr slot),
+ * copy_map_value() otherwise.
+ */
 export function htabWriteValue(m: u32, v: u32, value: u32, percpu: bool, onAllCpus: bool, fresh: bool): void {
   const vs = load<u32>(m, MAP_VALUE_SIZE);
   if (!percpu) {
@@ -214,13 +252,15 @@ export function htabWriteValue(m: u32, v: u32, value: u32, percpu: bool, onAllCp
   }
   const unit = round8(vs);
   const ncpus = load<u32>(m, MAPS_PERCPU_NCPUS);
+  const stride = load<u32>(m, MAPS_PERCPU_STRIDE);
+  const p = load<u32>(v);
   if (onAllCpus) {
-    copyBytes(v, value, unit * ncpus);
+    for (let c: u32 = 0; c < ncpus; c++) copyBytes(p + c * stride, value + c * unit, unit);
     return;
   }
   // From a program: the running CPU's value; a new element starts at zero on the other CPUs.
-  if (fresh) fillBytes(v, 0, unit * ncpus);
-  copyBytes(v + currentCpu(m) * unit, value, vs);
+  if (fresh) for (let c: u32 = 0; c < ncpus; c++) fillBytes(p + c * stride, 0, unit);
+  copyBytes(p + currentCpu(m) * stride, value, vs);
 }
 
 /**

@@ -40,10 +40,9 @@
 //   bpf_lru_locallist: +0 FREE head | +8 PENDING head | +16 u32 next_steal | +20 pad
 
 import { MAP_COUNT, MAP_KEY_SIZE, MAP_TYPE, MAP_VALUE_SIZE, RUN_BASE, RUN_CPU } from '../abi';
-import { htabBucketOf, htabFind, htabKeyEq, htabSeed, htabValueOff, htabWriteValue } from './hash';
+import { htabBucketOf, htabFind, htabKeyEq, htabPcpuValue, htabSeed, htabValueOff, htabWriteValue } from './hash';
 import { htabHash } from './jhash';
-import { currentCpu } from './percpu';
-import { BPF_EXIST, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_NOEXIST, EEXIST, EINVAL, ENOENT, ENOMEM, round8 } from './uapi';
+import { BPF_EXIST, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_NOEXIST, EEXIST, EINVAL, ENOENT, ENOMEM } from './uapi';
 import { copyBytes } from '../bytes';
 
 /** Header offset of the LRU state's address. */
@@ -526,7 +525,7 @@ export function htabLruPercpuLookup(m: u32, key: u32): u32 {
   const e = htabFind(m, key);
   if (e == 0) return 0;
   store<u8>(nodeOf(e), 1, N_REF);
-  return e + htabValueOff(m) + currentCpu(m) * round8(load<u32>(m, MAP_VALUE_SIZE));
+  return htabPcpuValue(m, e);
 }
 
 /** The element of `key` in bucket `b`, or 0 (lookup_elem_raw). */

@@ -231,8 +231,8 @@ export interface InlineHash {
   valueOff: number;
   /** Address of the map's hash seed (read at each lookup). */
   seedAt: number;
-  /** percpu_hash: bytes per CPU value, and the CPUs held (RUN_CPU beyond them reads CPU 0). */
-  percpu?: { unit: number; ncpus: number };
+  /** percpu_hash: bytes from one CPU's region of values to the next's, and the CPUs held (RUN_CPU beyond them reads CPU 0). */
+  percpu?: { cpuStride: number; ncpus: number };
   /** A hash_of_maps: a lookup answers the value's u32 inner map address, not the value. */
   ofMaps?: boolean;
   /** An lru_hash: a hit sets the byte at this offset of the element (htabLruLookup's ref). */
@@ -1399,8 +1399,9 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     };
     let value = m.i32.add(L(HE), k32(h.valueOff));
     if (h.percpu) {
+      // the element's pptr (CPU 0's value), then this CPU's region (assembly/maps/hash.ts htabPcpuValue)
       const cpu = (): Expr => m.i32.load(0, 4, k32(RUN_BASE + RUN.CPU));
-      value = m.i32.add(value, m.i32.mul(m.select(m.i32.lt_u(cpu(), k32(h.percpu.ncpus)), cpu(), k32(0)), k32(h.percpu.unit)));
+      value = m.i32.add(m.i32.load(h.valueOff, 4, L(HE)), m.i32.mul(m.select(m.i32.lt_u(cpu(), k32(h.percpu.ncpus)), cpu(), k32(0)), k32(h.percpu.cpuStride)));
     }
     const done = `htab_${pc}_done`;
     const walk = `htab_${pc}_walk`;

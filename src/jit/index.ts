@@ -196,7 +196,6 @@ function hashMapsOf(prog: readonly Insn[], mem: EngineMemory, fp: FastPath): Map
     // hash_of_maps: a hash whose u32 values are inner map addresses (assembly/maps/map_in_map.ts)
     // lru_hash: the same table (assembly/maps/lru.ts finds with htabFind), a hit sets the element's ref byte
     if (type !== BPF_MAP_TYPE_HASH && type !== BPF_MAP_TYPE_PERCPU_HASH && type !== BPF_MAP_TYPE_HASH_OF_MAPS && type !== BPF_MAP_TYPE_LRU_HASH) continue;
-    const valueSize = view.getUint32(addr + MAP_HDR.VALUE_SIZE, true);
     out.set(addr, {
       keySize: view.getUint32(addr + MAP_HDR.KEY_SIZE, true),
       mask: view.getUint32(addr + MASK, true),
@@ -206,7 +205,7 @@ function hashMapsOf(prog: readonly Insn[], mem: EngineMemory, fp: FastPath): Map
       seedAt: addr + fp.global('MAPS_HT_SEED'),
       ...(type === BPF_MAP_TYPE_HASH_OF_MAPS ? { ofMaps: true } : {}),
       ...(type === BPF_MAP_TYPE_LRU_HASH ? { lruRef: fp.global('MAPS_LRU_REF') } : {}),
-      ...(type === BPF_MAP_TYPE_PERCPU_HASH ? { percpu: { unit: (valueSize + 7) & ~7, ncpus: view.getUint32(addr + PERCPU_NCPUS, true) } } : {}),
+      ...(type === BPF_MAP_TYPE_PERCPU_HASH ? { percpu: { cpuStride: view.getUint32(addr + fp.global('MAPS_PERCPU_STRIDE'), true), ncpus: view.getUint32(addr + PERCPU_NCPUS, true) } } : {}),
     });
   }
   return out;

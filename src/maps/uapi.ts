@@ -136,6 +136,8 @@ export const MAPS_LAYOUT = {
   SCRATCH_SIZE: 65536,
   /** Header offset of the u32 CPU count of percpu maps. */
   PERCPU_NCPUS: 52,
+  /** Header offset of the u32 CPU stride of percpu maps: CPU c's value at CPU 0's + c × stride. */
+  PERCPU_STRIDE: 76,
   /** Ring buffer header: u64 consumer position, u64 producer position, u64 pending position, u32 mask. */
   RB_CONSUMER_POS: 32,
   RB_PRODUCER_POS: 40,

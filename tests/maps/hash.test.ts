@@ -136,6 +136,47 @@ describe.skipIf(!haveWasm)('percpu_hash map', () => {
     expect(m.lookupPerCpu(u32le(1))!.map((v) => rdU32(v))).toEqual([1, 2, 3]);
     expect(() => m.update(u32le(1), u32le(0), BPF_F_LOCK)).toThrow(expect.objectContaining({ errno: Errno.EINVAL }));
   });
+
+  it.each([MapType.PERCPU_HASH, MapType.LRU_PERCPU_HASH])("%s keeps each CPU's values in a region of their own: no cache line holds two CPUs' values", async (type) => {
+    // The kernel's preallocated percpu elements each point at per-CPU memory (htab_elem_set_ptr): CPU 0's
+    // and CPU 1's values of one key are in different CPUs' units, so workers counting under one key do
+    // not write each other's lines. Here: each element's values for CPUs 0..2 on three different 128-byte
+    // lines, elements of one CPU side by side in its region.
+    const fp = await fresh({ ncpus: 3, cpu: 0 });
+    const m = createMap(fp, { name: 'ph', type, keySize: 4, valueSize: 12, maxEntries: 4 });
+    const p = new Prog(fp);
+    const line = (a: number): number => Math.floor(a / 128);
+    for (const k of [1, 2, 3]) expect(p.update(m.address, u32le(k), Uint8Array.of(k, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xe0 + k))).toBe(0);
+    const at: number[][] = [];
+    for (const cpu of [0, 1, 2]) {
+      setCpu(fp, cpu);
+      at.push([1, 2, 3].map((k) => p.lookup(m.address, u32le(k))));
+    }
+    for (let k = 0; k < 3; k++) expect(new Set([0, 1, 2].map((c) => line(at[c]![k]!))).size, `key ${k + 1}`).toBe(3);
+    for (const c of [0, 1, 2]) for (const k of [0, 1, 2]) expect(Math.abs(at[c]![k]! - at[0]![k]!) % 128, `cpu ${c}`).toBe(0);
+    expect(new Set(at[0]!.map((a) => a % 16)).size).toBe(1);
+    // the insert wrote CPU 0's value and zeroed CPU 1's and 2's (pcpu_init_value)
+    setCpu(fp, 2);
+    p.update(m.address, u32le(2), Uint8Array.of(0x22, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x2e));
+    const per = m.lookupPerCpu(u32le(2))!;
+    expect(per.map((v) => [v[0], v[11]])).toEqual([[2, 0xe2], [0, 0], [0x22, 0x2e]]);
+    // the syscall's buffer: every CPU's value side by side, 16 bytes each (round_up(12, 8))
+    const raw = m.lookup(u32le(2))!;
+    expect(raw.length).toBe(48);
+    expect([raw[0], raw[11], raw[16], raw[32], raw[43]]).toEqual([2, 0xe2, 0, 0x22, 0x2e]);
+    // the syscall's per-CPU update lands in each CPU's region; the other keys keep theirs
+    m.update(u32le(3), [0, 1, 2].map((c) => Uint8Array.of(0x30 + c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)));
+    for (const cpu of [0, 1, 2]) {
+      setCpu(fp, cpu);
+      expect(p.read(p.lookup(m.address, u32le(3)), 1)[0]).toBe(0x30 + cpu);
+      expect(p.read(p.lookup(m.address, u32le(1)), 12)[11]).toBe(cpu === 0 ? 0xe1 : 0);
+    }
+    // a deleted element reused by a program's insert starts at zero on the other CPUs
+    m.delete(u32le(3));
+    setCpu(fp, 1);
+    expect(p.update(m.address, u32le(4), u32le(0x44))).toBe(0);
+    expect(m.lookupPerCpu(u32le(4))!.map((v) => v[0])).toEqual([0, 0x44, 0]);
+  });
 });
 
 describe.skipIf(!haveKernel)('hash map agrees with the kernel (bpftool)', () => {
