@@ -46,7 +46,7 @@ import {
 import type { Engine, EngineName, RunRequest } from '../runtime/types.js';
 import { checkProgram } from '../verifier/check.js';
 import { verify, type GlobalArg, type GlobalFunc, type VerifiedProgram, type VerifierMap, type VerifierStats } from '../verifier/verifier.js';
-import type { VerifierProgType } from '../verifier/protos.js';
+import { licenseIsGplCompatible, type VerifierProgType } from '../verifier/protos.js';
 import type { Btf } from '../elf/btf.js';
 import { createHash } from 'node:crypto';
 import { dataPathExports, Device, INJECT_BUFFER_SIZE, readTraceEvents, type DeviceOptions, type DeviceRemoval, type TraceEvent } from './device.js';
@@ -1017,7 +1017,7 @@ export class Program {
       // The verdict depends only on the code, the maps' shapes and frozen contents, the helpers and the
       // log level: a program loaded again (tests, benchmarks, each `prog run`) is not verified again.
       const globals = btf ? globalFuncs(spec, btf) : [];
-      const key = verifyCacheKey(spec, vmaps, maps, opts.logLevel ?? 0, dp.helpers, globals, `${verifierProgType(spec)}/${spec.attachType ?? ''}/${opts.devBound ?? ''}/${tpBtfTarget(spec.section) ?? ''}`);
+      const key = verifyCacheKey(spec, vmaps, maps, opts.logLevel ?? 0, dp.helpers, globals, `${verifierProgType(spec)}/${spec.attachType ?? ''}/${opts.devBound ?? ''}/${tpBtfTarget(spec.section) ?? ''}/${licenseIsGplCompatible(spec.license) ? 'gpl' : 'nongpl'}`);
       const cached = VERIFY_CACHE.get(key) ?? cachedVerdict(key, insns);
       if (cached) VERIFY_CACHE.set(key, cached);
       if (cached instanceof Error) throw cached;
@@ -1035,6 +1035,7 @@ export class Program {
             ...(spec.attachType !== undefined ? { attachType: spec.attachType } : {}),
             ...(opts.devBound !== undefined ? { devBound: true } : {}),
             ...(spec.type === 'tracing' ? { tracepoint: tpBtfTarget(spec.section) ?? '' } : {}),
+            gplCompatible: licenseIsGplCompatible(spec.license),
           });
         } catch (e) {
           if (e instanceof VerifierError) {

@@ -16,7 +16,7 @@ import type { HelperTable } from '../helpers/index.js';
 import { AtomicOp, Class, JmpOp, Mode, OP_LDDW, PseudoCall, PseudoLd, sizeBytes } from '../isa/opcodes.js';
 import { isLocalCall, type Insn } from '../isa/insn.js';
 import { liveRegisters, StackLiveness } from './liveness.js';
-import { Arg, helperAllowed, mapAllowsHelper, MapType, mayUpdateSockmap, PROTOS, Ret, type VerifierProgType } from './protos.js';
+import { Arg, GPL_ONLY_HELPERS, helperAllowed, mapAllowsHelper, MapType, mayUpdateSockmap, PROTOS, Ret, type VerifierProgType } from './protos.js';
 import {
   branchTaken,
   FLIP,
@@ -93,6 +93,11 @@ export interface VerifyOptions {
   devBound?: boolean;
   /** progType 'tracing': the tracepoint a tp_btf program attaches to (its arguments are the ctx). */
   tracepoint?: string;
+  /**
+   * The program's license is GPL-compatible (licenseIsGplCompatible of its `license` section; default
+   * true): when false, kfunc calls and the gpl_only helpers are refused as the kernel refuses them.
+   */
+  gplCompatible?: boolean;
 }
 
 /** A global function's argument, as its BTF prototype types it (btf_prepare_func_args). */
@@ -277,6 +282,11 @@ class Verifier {
   run(): VerifiedProgram {
     const t0 = performance.now();
     try {
+      // add_subprog_and_kfunc(), before everything else: kfuncs need a GPL-compatible license
+      if (this.opts.gplCompatible === false) {
+        const k = this.prog.findIndex((ins) => ins.code === (Class.JMP | JmpOp.CALL) && ins.src === PseudoCall.KFUNC && !ins.isLdImm64Tail);
+        if (k >= 0) this.reject('cannot call kernel function from non-GPL compatible program', k);
+      }
       this.checkCfg();
       this.live = liveRegisters(this.prog, (id) => PROTOS[id]?.args.length);
       this.stackLive = new StackLiveness(this.prog);
@@ -1726,6 +1736,10 @@ class Verifier {
       this.reject(`program of this type cannot use helper ${name}#${id}`, pc);
     }
     checkCallUnderLock(st, id, (r) => this.reject(r, pc));
+    // eBPF programs must be GPL compatible to use GPL-ed functions
+    if (this.opts.gplCompatible === false && GPL_ONLY_HELPERS.has(id)) {
+      this.reject('cannot call GPL-restricted function from non-GPL compatible program', pc);
+    }
     let mapArg: Reg | undefined;
     let releaseRef = 0;
     let allocSize = 0;
