@@ -109,6 +109,8 @@ export const DP_UMEM_BASE: u32 = 16;
 export const DP_UMEM_FRAMES: u32 = 20;
 export const DP_BIG: u32 = 24;
 export const DP_POOL_LOCK: u32 = 28; // u32 the pool's spin lock (the shared build: workers pop and push it)
+// DP_BASE + 32 net/abi.ts NET_ROOT_PTR, + 36 NF_GATE_PTR, + 40 maps/cpumap.ts CPUMAP_QUEUES
+export const DP_FC_COUNTS: u32 = 44; // u32 address of the workers' frame-cache counts (umem.ts; u32 × FC_SLOTS)
 export const DP_DEVS: u32 = 0x2300;
 export const MAX_DEVICES: u32 = 64;
 export const DP_XSKS: u32 = 0x2400;

@@ -32,7 +32,8 @@
 //           pushed onto the rings a bulk at a time (xdp_do_flush's per-CPU bulk queues)
 //   +14656  netdev.ts's held forwards (PEND_BUF_SIZE), then napi.ts's gathered redirects (REDIR_BUF_SIZE):
 //           the frames a burst sends to one TX queue, handed to transmitBurst together
-//   +16384  end
+//   +WK_FRAME_CACHE  umem.ts's frame cache (FC_BYTES): the frames this worker freed, taken again first
+//   +WK_SIZE  end
 
 import {
   BURST_MAX, BURST_RECORD_SIZE, DEV_NQUEUES, DP_DEVS, MAX_DEVICES, MAX_FRAMES, NAPI_BUDGET, RUN_CPU, RUN_NCPUS,
@@ -47,6 +48,7 @@ import { netCountersSet, netScratchSet } from './net/core';
 import { netdevPendBufSet, PEND_BUF_SIZE } from './net/netdev';
 import { netLockIdSet } from './net/lock';
 import { tpArgsSet, TP_ARGS_SIZE } from './tracepoints';
+import { FC_BYTES, frameCacheDrain, frameCacheSet } from './umem';
 import { net_quiescent, net_worker_offline, net_worker_online } from './net/reclaim';
 
 export const WK_STACK: u32 = 0;
@@ -69,7 +71,8 @@ export const WK_DROPS: u32 = WK_MIB + MIB_COUNT * 8;
 export const WK_TXB: u32 = (WK_DROPS + NDROP_COUNT * 8 + 4095) & ~4095;
 export const WK_PEND_BUF: u32 = (WK_TXB + TXB_BYTES + 63) & ~63;
 export const WK_REDIR_BUF: u32 = WK_PEND_BUF + PEND_BUF_SIZE;
-export const WK_SIZE: u32 = (WK_REDIR_BUF + REDIR_BUF_SIZE + 4095) & ~4095;
+export const WK_FRAME_CACHE: u32 = (WK_REDIR_BUF + REDIR_BUF_SIZE + 63) & ~63;
+export const WK_SIZE: u32 = (WK_FRAME_CACHE + FC_BYTES + 4095) & ~4095;
 export const WK_ALIGN: u32 = 64;
 
 /** This instance is worker `w` of `n`: its per-run areas in `area`, its stack scratch at `scratch` (0: the root's). */
@@ -89,6 +92,7 @@ export function worker_init(w: u32, n: u32, area: u32, scratch: u32): void {
   devTxBulkSet(area + WK_TXB);
   netdevPendBufSet(area + WK_PEND_BUF);
   napiRedirBufSet(area + WK_REDIR_BUF);
+  frameCacheSet(w, area + WK_FRAME_CACHE);
   memory.fill(area + WK_MIB, 0, WK_SIZE - WK_MIB);
   netCountersSet(area + WK_MIB, area + WK_DROPS);
   cpumapWorkersSet(n);
@@ -98,6 +102,7 @@ export function worker_init(w: u32, n: u32, area: u32, scratch: u32): void {
 /** Worker `w` stops reading tables (before it exits). */
 export function worker_exit(w: u32): void {
   net_worker_offline(w);
+  frameCacheDrain();
 }
 
 /**

@@ -271,6 +271,6 @@ export const XDP_ACTIONS = ['XDP_ABORTED', 'XDP_DROP', 'XDP_PASS', 'XDP_TX', 'XD
  * tracepoint arguments, then the stack's counters as this worker counts them (MIB_COUNT then NDROP_COUNT
  * u64s, summed with the root's by src/control/stack.ts), then its transmit bulks (device.ts).
  */
-export const WK = { STACK: 0, STACK_TOP: 4096, CTX: 4096, RUN: 4352, BURST: 4608, CONTROL: 6656, TP_ARGS: 6720, LINK_KEYS: 6848, HOST_BUF: 7168, MIB: 8192, DROPS: 8192 + 256 * 8, TXB: 12288, PEND_BUF: 14656, REDIR_BUF: 15168, SIZE: 16384, ALIGN: 64 } as const;
+export const WK = { STACK: 0, STACK_TOP: 4096, CTX: 4096, RUN: 4352, BURST: 4608, CONTROL: 6656, TP_ARGS: 6720, LINK_KEYS: 6848, HOST_BUF: 7168, MIB: 8192, DROPS: 8192 + 256 * 8, TXB: 12288, PEND_BUF: 14656, REDIR_BUF: 15168, FRAME_CACHE: 15680, SIZE: 16384, ALIGN: 64 } as const;
 /** The control words (u32 at WK.CONTROL + 4 × index), read and written with Atomics by both sides. */
 export const WKC = { STATE: 0, WAKE: 1, ROUNDS: 2, FRAMES: 3, ACK: 4, FAULTS: 5, HOLD: 6, GEN_LEN: 8, BENCH_WALL: 9, BENCH_CPU: 10 } as const;

@@ -52,14 +52,15 @@ describe('workers', () => {
     const dp = await withWorkers(1);
     const x = dp.fastPath.exports as unknown as Record<string, WebAssembly.Global>;
     const g = (n: string) => x[n]!.value as number;
-    expect([g('WK_CTX'), g('WK_RUN'), g('WK_BURST'), g('WK_CONTROL'), g('WK_TP_ARGS'), g('WK_LINK_KEYS'), g('WK_HOST_BUF'), g('WK_MIB'), g('WK_DROPS'), g('WK_TXB'), g('WK_PEND_BUF'), g('WK_REDIR_BUF'), g('WK_SIZE')]).toEqual([
-      WK.CTX, WK.RUN, WK.BURST, WK.CONTROL, WK.TP_ARGS, WK.LINK_KEYS, WK.HOST_BUF, WK.MIB, WK.DROPS, WK.TXB, WK.PEND_BUF, WK.REDIR_BUF, WK.SIZE,
+    expect([g('WK_CTX'), g('WK_RUN'), g('WK_BURST'), g('WK_CONTROL'), g('WK_TP_ARGS'), g('WK_LINK_KEYS'), g('WK_HOST_BUF'), g('WK_MIB'), g('WK_DROPS'), g('WK_TXB'), g('WK_PEND_BUF'), g('WK_REDIR_BUF'), g('WK_FRAME_CACHE'), g('WK_SIZE')]).toEqual([
+      WK.CTX, WK.RUN, WK.BURST, WK.CONTROL, WK.TP_ARGS, WK.LINK_KEYS, WK.HOST_BUF, WK.MIB, WK.DROPS, WK.TXB, WK.PEND_BUF, WK.REDIR_BUF, WK.FRAME_CACHE, WK.SIZE,
     ]);
     expect(WK.DROPS).toBe(WK.MIB + MIB_COUNT * 8);
     expect(WK.DROPS + NDROP_COUNT * 8).toBeLessThanOrEqual(WK.TXB);
     expect(WK.TXB + g('TXB_BYTES')).toBeLessThanOrEqual(WK.PEND_BUF);
     expect(WK.PEND_BUF + g('PEND_BUF_SIZE')).toBeLessThanOrEqual(WK.REDIR_BUF);
-    expect(WK.REDIR_BUF + g('REDIR_BUF_SIZE')).toBeLessThanOrEqual(WK.SIZE);
+    expect(WK.REDIR_BUF + g('REDIR_BUF_SIZE')).toBeLessThanOrEqual(WK.FRAME_CACHE);
+    expect(WK.FRAME_CACHE + g('FC_BYTES')).toBeLessThanOrEqual(WK.SIZE);
     expect(WK.TP_ARGS + g('TP_ARGS_SIZE')).toBeLessThanOrEqual(WK.LINK_KEYS);
     expect(WK.LINK_KEYS + g('LINK_KEYS_SIZE')).toBeLessThanOrEqual(WK.HOST_BUF);
     expect(WK.HOST_BUF + g('HOST_BUF_SIZE')).toBeLessThanOrEqual(WK.MIB);
