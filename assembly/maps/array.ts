@@ -4,11 +4,11 @@
 //   header +32 u32 stride     bytes per element: unit
 //          +36 u32 unit       round_up(value_size, 8)
 //          +52 u32 ncpus      (percpu) CPUs each element holds a value for
-//          +76 u32 cpu stride (percpu, percpu.ts) bytes from one CPU's values to the next CPU's
 //
 //   data   array:         | elem 0 value, pad to 8 | elem 1 | ... | elem max-1 |
 //          percpu_array:  | cpu 0: elem 0 | elem 1 | .. | elem max-1, pad | cpu 1: elem 0 | ... | gather |
-//                         element i of CPU c at data + c × cpu stride + i × unit. Each CPU's values are
+//                         element i of CPU c at data + c × cpu stride + i × unit (percpu.ts
+//                         percpuStride: max_entries × unit, 128-aligned). Each CPU's values are
 //                         a region of their own (percpu.ts), so workers counting in their own values
 //                         never write a cache line another worker writes. `gather`
 //                         (ncpus × unit bytes) is where the syscall's lookup copies an element's values
@@ -19,7 +19,7 @@
 
 import { MAP_DATA, MAP_MAX_ENTRIES, MAP_SPIN_LOCK, MAP_TYPE, MAP_VALUE_SIZE } from '../abi';
 import { allocMap } from './arena';
-import { currentCpu, MAPS_PERCPU_NCPUS, MAPS_PERCPU_STRIDE, ncpusForCreate, PCPU_REGION_ALIGN, percpuRegionSize } from './percpu';
+import { currentCpu, MAPS_PERCPU_NCPUS, ncpusForCreate, PCPU_REGION_ALIGN, percpuRegionSize, percpuStride } from './percpu';
 import {
   accessFlagsOk, BPF_EXIST, BPF_F_ACCESS_MASK, BPF_F_INNER_MAP, BPF_F_LOCK, BPF_F_MMAPABLE, BPF_F_NUMA_NODE,
   BPF_F_PRESERVE_ELEMS, BPF_MAP_TYPE_ARRAY, BPF_MAP_TYPE_PERCPU_ARRAY, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT,
@@ -31,7 +31,6 @@ export const MAPS_ARRAY_STRIDE: u32 = 32;
 export const MAPS_ARRAY_UNIT: u32 = 36;
 const ARRAY_STRIDE = MAPS_ARRAY_STRIDE;
 const ARRAY_UNIT = MAPS_ARRAY_UNIT;
-const ARRAY_CPU_STRIDE = MAPS_PERCPU_STRIDE;
 
 const ARRAY_CREATE_FLAG_MASK: u32 = BPF_F_NUMA_NODE | BPF_F_MMAPABLE | BPF_F_ACCESS_MASK | BPF_F_PRESERVE_ELEMS | BPF_F_INNER_MAP;
 const PCPU_MIN_UNIT_SIZE: u32 = 32768;
@@ -58,8 +57,7 @@ export function arrayCreate(type: u32, keySize: u32, valueSize: u32, maxEntries:
     if (m == 0) return -ENOMEM;
     store<u32>(m, unit, ARRAY_STRIDE);
     store<u32>(m, unit, ARRAY_UNIT);
-    store<u32>(m, 0, ARRAY_CPU_STRIDE);
-    store<u32>(m, 1, MAPS_PERCPU_NCPUS);
+      store<u32>(m, 1, MAPS_PERCPU_NCPUS);
     return m;
   }
   const ncpus = ncpusForCreate();
@@ -70,7 +68,6 @@ export function arrayCreate(type: u32, keySize: u32, valueSize: u32, maxEntries:
   if (m == 0) return -ENOMEM;
   store<u32>(m, unit, ARRAY_STRIDE);
   store<u32>(m, unit, ARRAY_UNIT);
-  store<u32>(m, <u32>cpuStride, ARRAY_CPU_STRIDE);
   store<u32>(m, ncpus, MAPS_PERCPU_NCPUS);
   return m;
 }
@@ -91,7 +88,7 @@ export function arrayLookup(m: u32, key: u32): u32 {
 export function percpuArrayLookup(m: u32, key: u32): u32 {
   const e = arrayElem(m, key);
   if (e == 0) return 0;
-  return e + currentCpu(m) * load<u32>(m, ARRAY_CPU_STRIDE);
+  return e + currentCpu(m) * percpuStride(m);
 }
 
 /**
@@ -103,7 +100,7 @@ export function percpuArrayGather(m: u32, key: u32): u32 {
   const e = arrayElem(m, key);
   if (e == 0) return 0;
   const unit = load<u32>(m, ARRAY_UNIT);
-  const cpuStride = load<u32>(m, ARRAY_CPU_STRIDE);
+  const cpuStride = percpuStride(m);
   const ncpus = load<u32>(m, MAPS_PERCPU_NCPUS);
   const out = load<u32>(m, MAP_DATA) + cpuStride * ncpus;
   for (let c: u32 = 0; c < ncpus; c++) copyBytes(out + c * unit, e + c * cpuStride, unit);
@@ -137,11 +134,11 @@ export function arrayUpdate(m: u32, key: u32, value: u32, flags: u64, onAllCpus:
     if (lock != 0) store<u32>(e + lock - 1, held);
   } else if (onAllCpus) {
     const unit = load<u32>(m, ARRAY_UNIT);
-    const cpuStride = load<u32>(m, ARRAY_CPU_STRIDE);
+    const cpuStride = percpuStride(m);
     const ncpus = load<u32>(m, MAPS_PERCPU_NCPUS);
     for (let c: u32 = 0; c < ncpus; c++) copyBytes(e + c * cpuStride, value + c * unit, unit);
   } else {
-    copyBytes(e + currentCpu(m) * load<u32>(m, ARRAY_CPU_STRIDE), value, vs);
+    copyBytes(e + currentCpu(m) * percpuStride(m), value, vs);
   }
   return 0;
 }

@@ -11,7 +11,6 @@
 //          +48 u32 free       free-list head (through `next`; not for LRU maps)
 //          +52 u32 ncpus      (percpu) values per element
 //          +56 u32 lru        (LRU) address of the LRU state (lru.ts)
-//          +76 u32 cpu stride (percpu, percpu.ts) bytes from one CPU's region to the next
 //   MAP_COUNT                 live elements
 //   MAP_DATA  | n_buckets × u32 chain heads | max_entries elements | (LRU) LRU state |
 //             (percpu) | pad to 128 | cpu 0: element 0's value | element 1's | .. | cpu 1: ... | gather |
@@ -19,7 +18,8 @@
 //   element  +0 u32 next | +4 u32 hash | (LRU: +8 the LRU node, 16 bytes) | key, pad to 8 |
 //            value: round_up(value_size, 8); for percpu maps a u32 pptr (and 4 bytes of padding): CPU 0's
 //            value of the element, set at creation (element i's is region + i × unit, as the kernel's
-//            preallocated elements keep theirs, htab_elem_set_ptr), CPU c's at pptr + c × cpu stride.
+//            preallocated elements keep theirs, htab_elem_set_ptr), CPU c's at pptr + c × cpu stride
+//            (percpu.ts percpuStride: max_entries × unit, 128-aligned).
 //            `gather` (ncpus × unit) is where the syscall's lookup copies the values side by side
 //            (bpf_percpu_hash_copy; the control plane's thread only).
 //
@@ -32,7 +32,7 @@ import { MAP_COUNT, MAP_DATA, MAP_KEY_SIZE, MAP_SPIN_LOCK, MAP_TYPE, MAP_VALUE_S
 import { allocMap, nextHashSeed } from './arena';
 import { htabHash, jhash1w, jhash2w } from './jhash';
 import { HT_LRU, htabLruClear, htabLruDelete, htabLruUpdate, LRU_KEY_OFF, lruInit, lruStateSize } from './lru';
-import { currentCpu, MAPS_PERCPU_NCPUS, MAPS_PERCPU_STRIDE, ncpusForCreate, PCPU_REGION_ALIGN, percpuRegionSize } from './percpu';
+import { currentCpu, MAPS_PERCPU_NCPUS, ncpusForCreate, PCPU_REGION_ALIGN, percpuRegionSize, percpuStride } from './percpu';
 import {
   accessFlagsOk, BPF_EXIST, BPF_F_ACCESS_MASK, BPF_F_LOCK, BPF_F_NO_COMMON_LRU, BPF_F_NO_PREALLOC, BPF_F_NUMA_NODE,
   BPF_F_ZERO_SEED, BPF_MAP_TYPE_HASH, BPF_MAP_TYPE_LRU_HASH, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_MAP_TYPE_PERCPU_HASH,
@@ -112,7 +112,6 @@ export function htabCreate(type: u32, keySize: u32, valueSize: u32, maxEntries: 
   store<u32>(m, keyOff, HT_KEY_OFF);
   store<u32>(m, valueOff, HT_VALUE_OFF);
   store<u32>(m, percpu ? ncpus : 1, MAPS_PERCPU_NCPUS);
-  store<u32>(m, <u32>cpuStride, MAPS_PERCPU_STRIDE);
   const es = <u32>elemSize;
   const first = load<u32>(m, MAP_DATA) + nBuckets * 4;
   if (percpu) {
@@ -215,7 +214,7 @@ export function htabPercpuLookup(m: u32, key: u32): u32 {
 
 /** A percpu element's value for the running CPU (this_cpu_ptr(htab_elem_get_ptr())). */
 @inline export function htabPcpuValue(m: u32, e: u32): u32 {
-  return load<u32>(e + load<u32>(m, HT_VALUE_OFF)) + currentCpu(m) * load<u32>(m, MAPS_PERCPU_STRIDE);
+  return load<u32>(e + load<u32>(m, HT_VALUE_OFF)) + currentCpu(m) * percpuStride(m);
 }
 
 /**
@@ -229,7 +228,7 @@ export function htabLookupSys(m: u32, key: u32): u32 {
   if (!isPercpu(load<u32>(m, MAP_TYPE))) return v;
   const unit = round8(load<u32>(m, MAP_VALUE_SIZE));
   const ncpus = load<u32>(m, MAPS_PERCPU_NCPUS);
-  const stride = load<u32>(m, MAPS_PERCPU_STRIDE);
+  const stride = percpuStride(m);
   // the first element's pptr is the start of CPU 0's region; the gather area follows the last region
   const first = load<u32>(m, MAP_DATA) + ((load<u32>(m, HT_MASK) + 1) << 2);
   const out = load<u32>(first + load<u32>(m, HT_VALUE_OFF)) + stride * ncpus;
@@ -252,7 +251,7 @@ export function htabWriteValue(m: u32, v: u32, value: u32, percpu: bool, onAllCp
   }
   const unit = round8(vs);
   const ncpus = load<u32>(m, MAPS_PERCPU_NCPUS);
-  const stride = load<u32>(m, MAPS_PERCPU_STRIDE);
+  const stride = percpuStride(m);
   const p = load<u32>(v);
   if (onAllCpus) {
     for (let c: u32 = 0; c < ncpus; c++) copyBytes(p + c * stride, value + c * unit, unit);

@@ -13,7 +13,7 @@
 export {
   arena_alloc, arena_free, arena_free_bytes, arena_top, arena_reset, scratch_base, map_hash_seed, MAPS_ARENA_HEADER, MAPS_SCRATCH_SIZE,
 } from './arena';
-export { MAPS_PERCPU_NCPUS, MAPS_PERCPU_STRIDE } from './percpu';
+export { MAPS_PERCPU_NCPUS } from './percpu';
 export { MAPS_ARRAY_STRIDE, MAPS_ARRAY_UNIT } from './array';
 export { MAPS_HT_MASK, MAPS_HT_SEED, MAPS_HT_KEY_OFF, MAPS_HT_VALUE_OFF } from './hash';
 export { MAPS_LRU_REF } from './lru';

@@ -7,6 +7,7 @@ import type { Insn } from '../isa/insn.js';
 import { OP_LDDW, PseudoLd } from '../isa/opcodes.js';
 import type { FastPath } from '../runtime/fastpath.js';
 import { ARENA_BASE, MAP_HDR, type EngineMemory } from '../runtime/memory.js';
+import { percpuStride } from '../maps/uapi.js';
 import type { InlineArray } from './emit.js';
 
 const BPF_MAP_TYPE_ARRAY = 2;
@@ -36,7 +37,6 @@ export function arrayMapsOf(prog: readonly Insn[], mem: EngineMemory, fp: FastPa
   const view = mem.view();
   // Header fields of the fast path's array maps (assembly/maps/array.ts, percpu.ts).
   const ARRAY_STRIDE = fp.global('MAPS_ARRAY_STRIDE');
-  const PERCPU_STRIDE = fp.global('MAPS_PERCPU_STRIDE');
   const PERCPU_NCPUS = fp.global('MAPS_PERCPU_NCPUS');
   for (const [addr, type] of mapRefs(prog, view)) {
     const maxEntries = view.getUint32(addr + MAP_HDR.MAX_ENTRIES, true);
@@ -47,7 +47,7 @@ export function arrayMapsOf(prog: readonly Insn[], mem: EngineMemory, fp: FastPa
     if (type === BPF_MAP_TYPE_ARRAY_OF_MAPS) out.set(addr, { maxEntries, valueSize: 4, data, stride: 4, ofMaps: true });
     if (type !== BPF_MAP_TYPE_ARRAY && type !== BPF_MAP_TYPE_PERCPU_ARRAY) continue;
     const stride = view.getUint32(addr + ARRAY_STRIDE, true);
-    const cpuStride = view.getUint32(addr + PERCPU_STRIDE, true);
+    const cpuStride = percpuStride(valueSize, maxEntries);
     const ncpus = view.getUint32(addr + PERCPU_NCPUS, true);
     out.set(addr, { maxEntries, valueSize, data, stride, ...(type === BPF_MAP_TYPE_PERCPU_ARRAY ? { percpu: { cpuStride, ncpus } } : {}) });
   }

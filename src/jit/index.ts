@@ -20,6 +20,7 @@ const BPF_MAP_TYPE_LRU_HASH = 9;
 const BPF_MAP_TYPE_HASH_OF_MAPS = 13;
 import { JitProgram, type CompiledModule } from './program.js';
 import { arrayMapsOf, mapRefs } from './array_maps.js';
+import { percpuStride } from '../maps/uapi.js';
 import { programCache } from '../cache/program_cache.js';
 
 export { JitProgram, type CompiledModule, type JitProgramInfo } from './program.js';
@@ -205,7 +206,7 @@ function hashMapsOf(prog: readonly Insn[], mem: EngineMemory, fp: FastPath): Map
       seedAt: addr + fp.global('MAPS_HT_SEED'),
       ...(type === BPF_MAP_TYPE_HASH_OF_MAPS ? { ofMaps: true } : {}),
       ...(type === BPF_MAP_TYPE_LRU_HASH ? { lruRef: fp.global('MAPS_LRU_REF') } : {}),
-      ...(type === BPF_MAP_TYPE_PERCPU_HASH ? { percpu: { cpuStride: view.getUint32(addr + fp.global('MAPS_PERCPU_STRIDE'), true), ncpus: view.getUint32(addr + PERCPU_NCPUS, true) } } : {}),
+      ...(type === BPF_MAP_TYPE_PERCPU_HASH ? { percpu: { cpuStride: percpuStride(view.getUint32(addr + MAP_HDR.VALUE_SIZE, true), view.getUint32(addr + MAP_HDR.MAX_ENTRIES, true)), ncpus: view.getUint32(addr + PERCPU_NCPUS, true) } } : {}),
     });
   }
   return out;

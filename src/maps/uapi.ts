@@ -136,8 +136,6 @@ export const MAPS_LAYOUT = {
   SCRATCH_SIZE: 65536,
   /** Header offset of the u32 CPU count of percpu maps. */
   PERCPU_NCPUS: 52,
-  /** Header offset of the u32 CPU stride of percpu maps: CPU c's value at CPU 0's + c × stride. */
-  PERCPU_STRIDE: 76,
   /** Ring buffer header: u64 consumer position, u64 producer position, u64 pending position, u32 mask. */
   RB_CONSUMER_POS: 32,
   RB_PRODUCER_POS: 40,
@@ -155,3 +153,11 @@ export const MAPS_LAYOUT = {
 } as const;
 
 export const round8 = (n: number): number => (n + 7) & ~7;
+
+/**
+ * A percpu map's CPU stride (assembly/maps/percpu.ts percpuStride): CPU c's value of an element at CPU
+ * 0's + c × this, each CPU's region max_entries values of round_up(value_size, 8) bytes, 128-aligned.
+ */
+export function percpuStride(valueSize: number, maxEntries: number): number {
+  return Math.ceil((round8(valueSize) * maxEntries) / 128) * 128;
+}

@@ -13,7 +13,6 @@ describe.skipIf(!haveWasm)('map arena and layout', () => {
     expect(fp.global('MAPS_ARENA_HEADER')).toBe(MAPS_LAYOUT.ARENA_HEADER);
     expect(fp.global('MAPS_SCRATCH_SIZE')).toBe(MAPS_LAYOUT.SCRATCH_SIZE);
     expect(fp.global('MAPS_PERCPU_NCPUS')).toBe(MAPS_LAYOUT.PERCPU_NCPUS);
-    expect(fp.global('MAPS_PERCPU_STRIDE')).toBe(MAPS_LAYOUT.PERCPU_STRIDE);
     expect(fp.global('MAPS_RB_CONSUMER_POS')).toBe(MAPS_LAYOUT.RB_CONSUMER_POS);
     expect(fp.global('MAPS_RB_PRODUCER_POS')).toBe(MAPS_LAYOUT.RB_PRODUCER_POS);
     expect(fp.global('MAPS_RB_PENDING_POS')).toBe(MAPS_LAYOUT.RB_PENDING_POS);
