@@ -56,7 +56,17 @@ export function portaddrHash2(v6: bool, addr6: u32, v4: u32, port: u32): u32 {
 }
 
 @inline export function hash2Of4(addr: u32, port: u32): u32 {
-  return (mix32(addr ^ 0x5bd1e995) ^ port) & (H2_SLOTS - 1);
+  return hash2OfWord4(addrHash4(addr), port);
+}
+
+/** The mix of an IPv4 address hash2Of4 starts from (a burst's frames mostly share it). */
+@inline export function addrHash4(addr: u32): u32 {
+  return mix32(addr ^ 0x5bd1e995);
+}
+
+/** hash2Of4 from addrHash4's value `w`. */
+@inline export function hash2OfWord4(w: u32, port: u32): u32 {
+  return (w ^ port) & (H2_SLOTS - 1);
 }
 
 @inline export function hash2Of6(addr6: u32, port: u32): u32 {

@@ -348,11 +348,15 @@ function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2
     const dev = load<u32>(g + RG_DEV);
     const ra = g + RG_RCV6;
     const d = ip + IP6H_DADDR;
-    const ka = load<u32>(B + (i << 2)) != 0
-      ? load<u64>(ra) == load<u64>(d) && load<u64>(ra, 8) == load<u64>(d, 8)
-      : (load<u64>(ra) | load<u64>(ra, 8)) == 0;
-    if (load<u32>(g + RG_PROG) != 0 || load<u32>(g + RG_HAS_CONNS) != 0 || k == 0 || load<u8>(g + RG_MIXED) != 0 || load<u8>(g + RG_SK6) == 0 ||
-      <u32>load<u16>(g + RG_PORT) != ldBe16(uh + 2) || !ka || (dev != 0 && dev != ifindex)) {
+    // the group's address is the one the chain was walked with (the destination, or ::)
+    const w = load<u32>(B + (i << 2)) != 0;
+    const ka = ((load<u64>(ra) ^ select<u64>(load<u64>(d), 0, w)) | (load<u64>(ra, 8) ^ select<u64>(load<u64>(d, 8), 0, w))) == 0;
+    // the tests without branches between them (with thousands of groups all pass): RG_HAS_CONNS and
+    // RG_PROG (+12, +16) as one word, both 0; RG_PORT and RG_MIXED (+32, +35) as one, the port and not
+    // mixed (RG_V6ONLY, +34, says nothing to IPv6)
+    if (RG_PROG != RG_HAS_CONNS + 4 || RG_MIXED != RG_PORT + 3) ERROR('udp6Lookup: the group key words moved');
+    const pm = (load<u32>(g + RG_PORT) & 0xff00ffff) ^ ldBe16(uh + 2);
+    if ((<u32>((load<u64>(g + RG_HAS_CONNS) | <u64>pm) == 0) & <u32>(k != 0) & <u32>(load<u8>(g + RG_SK6) != 0) & <u32>ka & <u32>(dev == 0 | dev == ifindex)) == 0) {
       store<u32>(A + (i << 2), LB_UDP);
       continue;
     }

@@ -41,10 +41,11 @@ import { protoHandler, PH_CONSUME, PH_UDP } from './local';
 import { RTCF_LOCAL } from './icmp';
 import { udp_queue_burst, udp_queue_run, udp_rcv, udp4_queue_found, udp4CsumOk } from './udp';
 import {
-  H2_SHIFT, l4Root, L4_LIVE, RG_DEV, RG_HAS_CONNS, RG_INLINE, RG_NUM, RG_PORT, RG_PROG, RG_RCV4, RG_SOCKS, RG_V6ONLY, SKX_NEXT2,
+  H2_SHIFT, l4Root, L4_LIVE, RG_DEV, RG_HAS_CONNS, RG_INLINE, RG_MIXED, RG_NUM, RG_PORT, RG_PROG, RG_RCV4, RG_SOCKS, RG_V6ONLY, SKX_NEXT2,
   TB_CONNECTED, TB_HASH2, udpTables,
 } from './sock';
-import { hash2Of4, matches4, udpEhash4s, udpHashSecret } from './sock_lookup';
+import { addrHash4, hash2Of4, hash2OfWord4, matches4, udpHashSecret } from './sock_lookup';
+import { jhash3w } from '../maps/jhash';
 import { skLookupAttached } from './sk_prog';
 import { udp6_burst_demux, udp6_burst_rcv, udp6Frame } from './udp6_lean';
 
@@ -452,13 +453,20 @@ function udp4Lookup(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, h2: u3
     // the lines are in cache or near (SOCKS_DEEP): one pass, each frame's levels in a row — a slot that
     // names a group is decided there; only heads in no group are staged for the passes below
     let heads: u32 = 0;
+    // the destination's mix, kept while the burst's frames share the destination (they mostly do)
+    let ma: u32 = load<u32>(K + (load<u32>(L) << 4), K_DADDR);
+    let mw = addrHash4(ma);
     for (let j: u32 = 0; j < m; j++) {
       const i = load<u32>(L + (j << 2));
       const k = K + (i << 4);
       const pp = load<u32>(k, K_PORTS);
       const dport = kDport(pp);
       let laddr = load<u32>(k, K_DADDR);
-      let pair = load<u64>(h2 + (hash2Of4(laddr, dport) << H2_SHIFT));
+      if (laddr != ma) {
+        ma = laddr;
+        mw = addrHash4(laddr);
+      }
+      let pair = load<u64>(h2 + (hash2OfWord4(mw, dport) << H2_SHIFT));
       if (<u32>pair == 0) {
         pair = load<u64>(h2 + (hash2Of4(0, dport) << H2_SHIFT));
         laddr = 0;
@@ -596,9 +604,15 @@ function udp4LookupHeads(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, s
   const k = load<u32>(g + RG_NUM);
   const dport = kDport(pp);
   const dev = load<u32>(g + RG_DEV);
-  if (load<u32>(g + RG_PROG) != 0 || load<u32>(g + RG_HAS_CONNS) != 0 || k == 0 || load<u16>(g + RG_V6ONLY) != 0 /* RG_V6ONLY, RG_MIXED */ ||
-    <u32>load<u16>(g + RG_PORT) != dport || load<u32>(g + RG_RCV4) != laddr || (dev != 0 && dev != ifindex)) return 0;
-  const hash = udpEhash4s(laddr, dport, saddr, kSport(pp), secret);
+  // six fields in two words, and no branch between the tests (with thousands of groups all of them
+  // pass; a short-circuit chain was seven compares and branches a frame): RG_HAS_CONNS and RG_PROG
+  // (+12, +16) both 0; RG_RCV4, RG_PORT, RG_V6ONLY, RG_MIXED (+28, +32, +34, +35) the address the chain
+  // was walked with, the port, neither flag
+  if (RG_PROG != RG_HAS_CONNS + 4 || RG_PORT != RG_RCV4 + 4 || RG_V6ONLY != RG_RCV4 + 6 || RG_MIXED != RG_RCV4 + 7) ERROR('groupPick4: the group key words moved');
+  const off = load<u64>(g + RG_HAS_CONNS) | (load<u64>(g + RG_RCV4) ^ (<u64>laddr | (<u64>dport << 32)));
+  if ((<u32>(off == 0) & <u32>(k != 0) & <u32>(dev == 0 | dev == ifindex)) == 0) return 0;
+  // udpEhash4s with the source port as loaded (its bytes swapped twice there)
+  const hash = jhash3w(laddr, saddr, (dport << 16) | (pp & 0xffff), secret);
   return load<u32>(g + RG_SOCKS) + (<u32>((<u64>hash * <u64>k) >> 32) << 2);
 }
 

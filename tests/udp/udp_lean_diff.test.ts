@@ -15,12 +15,14 @@
 import { describe, expect, it } from 'vitest';
 import { Fixture, stackUnready, concat, eth, hex, inetChecksum, ipv4, ipv6, optHdr, udp4 } from '../net/support.js';
 import { H_MAC, LINKS, NEIGH, R_MAC, be16 } from './support.js';
+import { u32le, u64le } from './sk_prog_support.js';
 import { ipv6Bytes } from '../../src/control/addresses.js';
 import type { SocketTable } from '../../src/control/sockets.js';
 
 const unready = await stackUnready();
 
 const L4 = '192.0.2.1';
+const L4B = '198.51.100.1'; // eth0's second IPv4 address (support.ts LINKS)
 const P4 = '192.0.2.2';
 const L6 = '2001:db8:1::1';
 const P6 = '2001:db8:1::2';
@@ -62,7 +64,7 @@ interface Sockets {
 }
 
 /** The socket set, created in the same order on both stacks (so the ids and the chains' order match). */
-function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean; groups?: boolean; groups6?: boolean }): Sockets {
+function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean; groups?: boolean; groups6?: boolean; dests?: boolean; prog?: boolean }): Sockets {
   const ids: number[] = [];
   const mk = (family: 'inet' | 'inet6', addr: string, port: number, f: { reusePort?: boolean; ipv6Only?: boolean; dev?: number } = {}): number => {
     const id = t.create({ family, reusePort: f.reusePort, ipv6Only: f.ipv6Only, reuseAddr: true });
@@ -109,6 +111,15 @@ function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean; s
     const g23 = Array.from({ length: 3 }, () => mk('inet6', L6, 7023, { reusePort: true }));
     for (const id of g23) t.setOption(id, 'SO_BINDTODEVICE', 1); // all bound to loopback: none scores for eth0
   }
+  if (o.dests) {
+    // the second address of eth0 (LINKS): a group on its exact chain beside a wildcard socket of the
+    // same port, and a group whose members were bound to loopback before they joined (the group's
+    // device, sock.ts RG_DEV, is 1 from its start)
+    for (let i = 0; i < 3; i++) mk('inet', L4B, 7031, { reusePort: true });
+    mk('inet', '0.0.0.0', 7031);
+    for (let i = 0; i < 3; i++) mk('inet', L4B, 7032, { reusePort: true, dev: 1 });
+  }
+  if (o.prog) for (let i = 0; i < 3; i++) mk('inet', L4, 7041, { reusePort: true }); // run() attaches an sk_reuseport program
   return { ids };
 }
 
@@ -161,11 +172,19 @@ interface Outcome {
   ready: number[];
 }
 
-async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean; groups?: boolean; groups6?: boolean; between?: (fx: Fixture, burst: number, ids: number[]) => void } = {}): Promise<Outcome> {
+async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean; groups?: boolean; groups6?: boolean; dests?: boolean; prog?: boolean; between?: (fx: Fixture, burst: number, ids: number[]) => void } = {}): Promise<Outcome> {
   const fx = await Fixture.create(LINKS, [], NEIGH);
   const t = fx.dp.socketTable;
   t.setHashSecret(0x5eed);
   const { ids } = sockets(t, o);
+  if (o.prog) {
+    // programs/sk_reuseport.c select_by_payload: the payload's first byte is the index of
+    // reuseport_array, which holds 7041's members in their order
+    const obj = await fx.dp.loadObject('programs/sk_reuseport.o');
+    const g = ids.slice(-3);
+    g.forEach((id, k) => obj.map('reuseport_array').update(u32le(k), u64le(id)));
+    fx.dp.attachReuseport(g[0]!, obj.program('select_by_payload'));
+  }
   if (!lean) fx.dp.nft('table inet wxdiff { chain c { type filter hook prerouting priority 0; policy accept; }; }');
   // the IPv4 local memo learns 192.0.2.1 through the full path (udp_lean.ts reads it; the full path fills it)
   fx.rx('eth0', v4(0xfff, 7000));
@@ -416,6 +435,53 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
     expect(q[20]!.length).toBe(12); // 7017: the newest socket, in no group, scores first and keeps the chain
     expect(sum(q.slice(18, 20))).toBe(0);
     expect(sum(q.slice(21, 24))).toBe(12); // 7018: the next member scores, its group chooses (the bound head too)
+  }, 60_000);
+
+  it('IPv4 bursts to two local addresses: each frame looked up on the chains of its own destination; a group bound to a device from its start', async () => {
+    // udp_lean.ts keeps the destination's hash2 mix while a burst's frames share it: a frame to the
+    // other address must not be looked up with it (its exact chain holds 7031's group; the wildcard
+    // chain a socket that would take the datagram if the exact one were missed)
+    const burst = (r: number) => [0, 1, 2, 3, 4, 5].flatMap((j) => [
+      v4(r * 100 + j * 3, 7000, { sport: 41000 + j }),
+      v4(r * 100 + j * 3 + 1, 7031, { dst: L4B, sport: 41000 + j }),
+      v4(r * 100 + j * 3 + 2, j % 2 === 0 ? 7032 : 7031, { dst: L4B, sport: 42000 + j }),
+    ]);
+    // the first burst teaches the local input memo 198.51.100.1 (through the full path)
+    const frames = [burst(0), burst(1), burst(2)];
+    closedIds.clear();
+    const lean = await run(true, frames, { dests: true });
+    const full = await run(false, frames, { dests: true });
+    expect(lean.queues).toEqual(full.queues);
+    expect(lean.counters).toEqual(full.counters);
+    expect(lean.sent).toEqual(full.sent);
+    expect(lean.taken.slice(1)).toEqual([frames[1]!.length, frames[2]!.length]);
+    // __udp4_lib_lookup: the exact chain (198.51.100.1, 7031) first, its group chooses; the wildcard
+    // socket only when it finds none. 7032's members are bound to lo (compute_score -1 for eth0), the
+    // wildcard chain is empty: port unreachable, 3 a burst
+    const q = lean.queues.slice(-7);
+    const sum = (a: string[][]) => a.reduce((x, y) => x + y.length, 0);
+    expect(sum(q.slice(0, 3))).toBe(3 * 9);
+    expect(q[3]!.length).toBe(0);
+    expect(sum(q.slice(4, 7))).toBe(0);
+    expect(lean.counters['Udp:NoPorts']).toBe(3 * 3);
+    expect(lean.queues[0]!.length).toBe(3 * 6); // 7000 on 192.0.2.1
+  }, 60_000);
+
+  it('IPv4 to a reuseport group with an sk_reuseport program: the program chooses, not the flow hash', async () => {
+    // tag(k)'s first byte is k >> 8: the member's index (bpf_sk_select_reuseport, reuseport_array)
+    const burst = (r: number) => Array.from({ length: 12 }, (_, j) => v4(((j % 3) << 8) | (r * 16 + j), 7041, { sport: 41000 + j }));
+    const frames = [burst(0), burst(1), burst(2)];
+    closedIds.clear();
+    const lean = await run(true, frames, { prog: true });
+    const full = await run(false, frames, { prog: true });
+    expect(lean.queues).toEqual(full.queues);
+    expect(lean.counters).toEqual(full.counters);
+    expect(lean.taken).toEqual(frames.map((f) => f.length));
+    const g = lean.queues.slice(-3);
+    for (const [k, q] of g.entries()) {
+      expect(q.length).toBe(12);
+      for (const m of q) expect(m.slice(0, 2)).toBe(k.toString(16).padStart(2, '0'));
+    }
   }, 60_000);
 
   it('IPv6 to reuseport groups named by their hash2 slot: exact and wildcard chains, AF_INET groups, a head bound to a device after joining, all bound', async () => {
