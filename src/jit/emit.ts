@@ -1771,7 +1771,12 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const mergesOf = (sp: Subprogram): StoreMerges => {
     let s = mergeCache.get(sp.entry);
     if (!s) {
-      s = opts.checked || !layout.framePointerFixed ? { copies: new Map(), dropped: new Set() } : storeMerges(prog, sp, (pc) => shadowAt.has(pc));
+      s = opts.checked || !layout.framePointerFixed ? { copies: new Map(), dropped: new Set() } : storeMerges(prog, sp, (pc) => {
+        // a store whose register is shadowed (key forwarding), a load of a slot kept in a local
+        const ins = prog[pc]!;
+        const slot = (ins.code & CLASS_MASK) === Class.LDX && ins.src === R10 && sizeBytes(ins.code) === 8 && slotsOf(sp).includes(ins.off);
+        return shadowAt.has(pc) || slot;
+      });
       mergeCache.set(sp.entry, s);
     }
     return s;

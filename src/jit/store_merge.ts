@@ -115,7 +115,10 @@ function after(ins: Insn, pc: number, vals: ReadonlyArray<Bytes | undefined>): B
   return undefined;
 }
 
-/** The copies to make in one subprogram; `keep(pc)` names stores that must stay as they are. */
+/**
+ * The copies to make in one subprogram; `keep(pc)` names stores that must stay as they are and loads
+ * whose bytes are not in memory (a stack slot kept in a local).
+ */
 export function storeMerges(prog: readonly Insn[], sp: Subprogram, keep: (pc: number) => boolean): StoreMerges {
   const out: StoreMerges = { copies: new Map(), dropped: new Set() };
   const frame = frameValues(prog, sp);
@@ -183,7 +186,7 @@ function piecesOf(prog: readonly Insn[], pcs: readonly number[], keep: (pc: numb
     if ((ins.code & CLASS_MASK) === Class.STX && isMemStore(ins) && ins.dst <= FP && ins.src <= FP && !keep(pc)) {
       const v = vals[ins.src];
       const size = sizeBytes(ins.code);
-      if (v && v.n >= size) pieces.push({ pc, dstReg: ins.dst, dstOff: ins.off, srcReg: v.reg, srcOff: v.off, size, load: v.load });
+      if (v && v.n >= size && !keep(v.load)) pieces.push({ pc, dstReg: ins.dst, dstOff: ins.off, srcReg: v.reg, srcOff: v.off, size, load: v.load });
     }
     const next = after(ins, pc, vals);
     // (a call's clobbers are not followed: no group's window may hold a call)

@@ -242,6 +242,20 @@ const CASES: Case[] = [
     merged: 1,
   },
   {
+    // r10 - 8 is only ever accessed as a whole u64: the JIT keeps it in a local (stack_slots.ts), so
+    // its bytes are not in memory for a wide load to read
+    name: 'near miss: the source is a stack slot the JIT keeps in a local',
+    body: ['r5 = 0x1716151413121110 ll', '*(u64 *)(r10 - 8) = r5', 'r4 = *(u64 *)(r10 - 8)', '*(u32 *)(r2 + 0) = r4', 'r4 >>= 32', '*(u32 *)(r2 + 4) = r4'],
+    want: frameWith({ 0: 0x10, 1: 0x11, 2: 0x12, 3: 0x13, 4: 0x14, 5: 0x15, 6: 0x16, 7: 0x17 }),
+    merged: 0,
+  },
+  {
+    name: 'the same copy from a stack slot also read by bytes (kept in memory): merged',
+    body: ['r5 = 0x1716151413121110 ll', '*(u64 *)(r10 - 8) = r5', 'r4 = *(u64 *)(r10 - 8)', '*(u32 *)(r2 + 0) = r4', 'r4 >>= 32', '*(u32 *)(r2 + 4) = r4', 'r4 = *(u8 *)(r10 - 8)', '*(u8 *)(r2 + 8) = r4'],
+    want: frameWith({ 0: 0x10, 1: 0x11, 2: 0x12, 3: 0x13, 4: 0x14, 5: 0x15, 6: 0x16, 7: 0x17, 8: 0x10 }),
+    merged: 1,
+  },
+  {
     name: 'near miss: a call between the load and the stores',
     body: ['r6 = r2', 'r7 = *(u16 *)(r2 + 20)', 'call 5', '*(u8 *)(r6 + 0) = r7', 'r7 >>= 8', '*(u8 *)(r6 + 1) = r7'],
     want: frameWith({ 0: s(20), 1: s(21) }),
