@@ -22,6 +22,7 @@
 //   - the source's register is not written from the earliest load on, the destination's from the
 //     first store on (so each address means what it meant at the original access);
 //   - two groups merged in one block do not touch each other's spans.
+// A group's load whose value only the replaced stores used (liveness to the block's end) goes too.
 // Overlapping spans need no rule of their own: a load after the first store that reads the
 // destination is refused, and when every load comes first the program read all the bytes before
 // writing any, as the wide copy does.
@@ -34,6 +35,7 @@ import { AluOp, Class, CLASS_MASK, FP, Mode, MODE_MASK, OP_LDDW, OP_MASK, sizeBy
 import { writesRegister, type Insn } from '../isa/insn.js';
 import type { Subprogram } from './cfg.js';
 import { frameValues, type FrameVal } from './stack_slots.js';
+import { liveIns, reads } from './vectorize.js';
 
 /** One wide copy: `width` bytes from srcReg + srcOff to dstReg + dstOff, emitted at the store `at`. */
 export interface MergedCopy {
@@ -48,7 +50,7 @@ export interface MergedCopy {
 export interface StoreMerges {
   /** Wide copies by the pc of the first store they replace. */
   copies: Map<number, MergedCopy[]>;
-  /** Stores replaced by a copy (not emitted). */
+  /** Stores replaced by a copy and loads only they used (not emitted). */
   dropped: Set<number>;
 }
 
@@ -122,6 +124,7 @@ function after(ins: Insn, pc: number, vals: ReadonlyArray<Bytes | undefined>): B
 export function storeMerges(prog: readonly Insn[], sp: Subprogram, keep: (pc: number) => boolean): StoreMerges {
   const out: StoreMerges = { copies: new Map(), dropped: new Set() };
   const frame = frameValues(prog, sp);
+  let live: Map<number, Set<number>> | undefined;
   for (const bb of sp.blocks) {
     const pcs: number[] = [];
     for (let pc = bb.start; pc < bb.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) pcs.push(pc);
@@ -140,6 +143,7 @@ export function storeMerges(prog: readonly Insn[], sp: Subprogram, keep: (pc: nu
       return true;
     };
     const accepted: Array<{ src: Access; dst: Access }> = [];
+    const loads = new Set<number>();
     for (const group of groupsOf(pieces)) {
       const stores = new Set(group.map((p) => p.pc));
       const first = Math.min(...stores);
@@ -172,9 +176,42 @@ export function storeMerges(prog: readonly Insn[], sp: Subprogram, keep: (pc: nu
       list.push({ at: first, dstReg: dst.reg, dstOff: dst.off, srcReg: src.reg, srcOff: src.off, width });
       out.copies.set(first, list);
       for (const pc of stores) out.dropped.add(pc);
+      for (const p of group) loads.add(p.load);
     }
+    // a group's load whose value only the replaced stores used is not emitted either (V8 keeps a
+    // load it does not use: it may trap)
+    if (loads.size === 0) continue;
+    live ??= liveIns(prog, sp);
+    const t = bb.term;
+    const liveOut = new Set<number>(t.kind === 'exit' ? [0] : t.kind === 'branch' ? reads(prog[t.pc]!) : []);
+    for (const n of t.kind === 'goto' ? [t.target] : t.kind === 'branch' ? [t.target, t.next] : []) for (const r of live.get(n) ?? []) liveOut.add(r);
+    for (const l of loads) if (unused(prog, pcs, l, out.dropped, liveOut)) out.dropped.add(l);
   }
   return out;
+}
+
+/**
+ * Whether the value the load at `at` puts in its register, and anything computed from it, is used by
+ * nothing but stores in `dropped` before the block ends with it dead (`liveOut`).
+ */
+function unused(prog: readonly Insn[], pcs: readonly number[], at: number, dropped: ReadonlySet<number>, liveOut: ReadonlySet<number>): boolean {
+  /** Registers holding the value or something computed from it. */
+  const held = new Set([prog[at]!.dst]);
+  for (const pc of pcs) {
+    if (pc <= at) continue;
+    const ins = prog[pc]!;
+    const c = ins.code & CLASS_MASK;
+    if (dropped.has(pc) && c !== Class.LDX) continue; // a replaced store reads nothing
+    if (c === Class.ALU || c === Class.ALU64) {
+      // computed from the value: held too (its uses are looked for); else the register is rewritten
+      if (reads(ins).some((r) => held.has(r))) held.add(ins.dst);
+      else held.delete(ins.dst);
+      continue;
+    }
+    if (reads(ins).some((r) => held.has(r))) return false;
+    for (let r = 0; r <= FP; r++) if (writesRegister(ins, r) || (c === Class.JMP && r <= 5)) held.delete(r);
+  }
+  return ![...held].some((r) => liveOut.has(r));
 }
 
 /** The block's stores of loaded bytes, in order. */

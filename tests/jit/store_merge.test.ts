@@ -28,11 +28,18 @@ const HEAD = ['r2 = *(u32 *)(r1 + 0)', 'r3 = *(u32 *)(r1 + 4)', 'r4 = r2', 'r4 +
 const TAIL = ['r0 = 2', 'exit', 'short:', 'r0 = 1', 'exit'];
 const program = (body: string[]): string => [...HEAD, ...body, ...TAIL].join('\n');
 
-/** Wide stores the JIT made in `run` (the merged copies are the only align=1 stores of these programs). */
-async function wideStores(src: string): Promise<number> {
+/**
+ * In `run`: the wide stores the JIT made (the merged copies are the only align=1 stores of these
+ * programs) and the narrow loads it kept (the frame's two ctx loads among them).
+ */
+async function lowered(src: string): Promise<{ wide: number; narrow: number }> {
   const text = await jitText(assemble(src), { memory: defaultMemory, checked: false, optimize: 'none' });
-  const run = text.slice(text.indexOf('(func $run (param'));
-  return (run.slice(0, run.indexOf('(func ', 1) >>> 0).match(/\((i64|i32)\.store(16)?( offset=\d+)? align=1/g) ?? []).length;
+  const from = text.slice(text.indexOf('(func $run (param'));
+  const run = from.slice(0, from.indexOf('(func ', 1) >>> 0);
+  return {
+    wide: (run.match(/\((i64|i32)\.store(16)?( offset=\d+)? align=1/g) ?? []).length,
+    narrow: (run.match(/\(i64\.load(8_u|16_u|32_u|32_s|16_s|8_s)?( offset=\d+)?\n/g) ?? []).length,
+  };
 }
 
 interface Case {
@@ -42,6 +49,8 @@ interface Case {
   want: number[];
   /** Wide stores the JIT should make (0: a near miss that must stay as written). */
   merged: number;
+  /** Narrow loads left in `run` when the case is about them (the two ctx loads included). */
+  loads?: number;
 }
 
 const CASES: Case[] = [
@@ -61,6 +70,28 @@ const CASES: Case[] = [
     // r10-24.. holds 10 11 … 1f: r10-14 is 0x1a, r10-20 is 0x14
     want: frameWith({ 0: 0x1a, 1: 0x1b, 2: 0x1c, 3: 0x1d, 4: 0x1e, 5: 0x1f, 6: 0x14, 7: 0x15, 8: 0x16, 9: 0x17, 10: 0x18, 11: 0x19 }),
     merged: 4, // 4 + 2 bytes each
+    loads: 2, // the five loads of the MACs feed nothing else: only ctx->data and data_end stay
+  },
+  {
+    name: 'a loaded value also stored elsewhere: its load stays',
+    body: ['r4 = *(u16 *)(r2 + 20)', '*(u8 *)(r2 + 0) = r4', 'r6 = r4', 'r4 >>= 8', '*(u8 *)(r2 + 1) = r4', '*(u16 *)(r2 + 40) = r6'],
+    want: frameWith({ 0: s(20), 1: s(21), 40: s(20), 41: s(21) }),
+    merged: 1,
+    loads: 3,
+  },
+  {
+    name: 'a loaded value added into another register: its load stays',
+    body: ['r4 = *(u16 *)(r2 + 20)', '*(u8 *)(r2 + 0) = r4', 'r5 = 1', 'r5 += r4', 'r4 >>= 8', '*(u8 *)(r2 + 1) = r4', '*(u16 *)(r2 + 40) = r5'],
+    want: frameWith({ 0: s(20), 1: s(21), 40: s(20) + 1, 41: s(21) }),
+    merged: 1,
+    loads: 3,
+  },
+  {
+    name: 'a loaded value used in the next block: its load stays',
+    body: ['r4 = *(u16 *)(r2 + 20)', '*(u8 *)(r2 + 0) = r4', 'r4 >>= 8', '*(u8 *)(r2 + 1) = r4', 'if r3 == 0 goto +0', '*(u8 *)(r2 + 50) = r4'],
+    want: frameWith({ 0: s(20), 1: s(21), 50: s(21) }),
+    merged: 1,
+    loads: 3,
   },
   {
     name: 'byte loads and byte stores within the packet, eight bytes forward, in any order',
@@ -266,7 +297,9 @@ const CASES: Case[] = [
 describe('store merging', () => {
   it.each(CASES)('$name', async (c) => {
     const src = program(c.body);
-    expect(await wideStores(src)).toBe(c.merged);
+    const { wide, narrow } = await lowered(src);
+    expect(wide).toBe(c.merged);
+    if (c.loads !== undefined) expect(narrow).toBe(c.loads);
     const dp = await Datapath.create();
     for (const engine of ['interp', 'jit-checked', 'jit'] as const) {
       const p = await dp.loadInsns(assemble(src), {
