@@ -81,6 +81,7 @@ import {
 import type { ProgramLayout, Subprogram } from './cfg.js';
 import { helperHasPointerArgs } from '../runtime/helper_args.js';
 import { promotableSlots } from './stack_slots.js';
+import { storeMerges, type MergedCopy, type StoreMerges } from './store_merge.js';
 import { blockEntries, LowHalves, type Fact } from './low_halves.js';
 import { cutsIn, frameStores } from './store_cuts.js';
 import { dynptrCallConstants, lowerDynptrCall, type DynptrLowering } from './inline_dynptr.js';
@@ -1766,8 +1767,31 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     vectorCache.set(sp.entry, (v = plans));
     return v;
   };
+  /** Narrow stores of loaded bytes merged into wide copies (store_merge.ts; verified programs), per subprogram. */
+  const mergeCache = new Map<number, StoreMerges>();
+  const mergesOf = (sp: Subprogram): StoreMerges => {
+    let s = mergeCache.get(sp.entry);
+    if (!s) {
+      s = opts.checked || !layout.framePointerFixed ? { copies: new Map(), dropped: new Set() } : storeMerges(prog, sp, (pc) => {
+        // a store whose register is shadowed (key forwarding), a load of a slot kept in a local
+        const ins = prog[pc]!;
+        const slot = (ins.code & CLASS_MASK) === Class.LDX && ins.src === R10 && sizeBytes(ins.code) === 8 && slotsOf(sp).includes(ins.off);
+        return shadowAt.has(pc) || slot;
+      });
+      mergeCache.set(sp.entry, s);
+    }
+    return s;
+  };
+  const wideCopy = (c: MergedCopy): Expr[] => {
+    const s = address(c.srcReg, c.srcOff, c.width, false, c.at, true);
+    const d = address(c.dstReg, c.dstOff, c.width, true, c.at, true);
+    const v = c.width === 8 ? m.i64.load(s.offset, 1, s.ptr()) : c.width === 4 ? m.i32.load(s.offset, 1, s.ptr()) : m.i32.load16_u(s.offset, 1, s.ptr());
+    const put = c.width === 8 ? m.i64.store(d.offset, 1, d.ptr(), v) : c.width === 4 ? m.i32.store(d.offset, 1, d.ptr(), v) : m.i32.store16(d.offset, 1, d.ptr(), v);
+    return [...s.pre, ...d.pre, put];
+  };
   const lowerSubprogram = (sp: Subprogram, depth?: number, as?: string): void => {
     frameDepth = depth;
+    const merges = mergesOf(sp);
     const slots = slotsOf(sp);
     slotLocals = new Map(slots.map((off, i) => [off, SLOT0 + i]));
     shadowBase = SLOT0 + slots.length;
@@ -1800,7 +1824,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
             pc++;
             continue;
           }
-          stmts.push(...lowerInsn(prog[pc]!, pc));
+          for (const c of merges.copies.get(pc) ?? []) stmts.push(...wideCopy(c));
+          if (!merges.dropped.has(pc)) stmts.push(...lowerInsn(prog[pc]!, pc));
           lowHalves.step(prog[pc]!);
         }
       }

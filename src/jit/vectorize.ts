@@ -242,7 +242,7 @@ function maxIn(t: Term, iv: number, ivRange: Interval | undefined, constants: Re
 }
 
 /** The registers `ins` may read (more than it does is safe: liveness only keeps loops as written). */
-function reads(ins: Insn): number[] {
+export function reads(ins: Insn): number[] {
   const c = ins.code & CLASS_MASK;
   const x = (ins.code & SOURCE_MASK) === Source.X;
   if (c === Class.ALU || c === Class.ALU64) {
@@ -265,7 +265,7 @@ function reads(ins: Insn): number[] {
 }
 
 /** The registers live at the start of each block of `sp` (a backward fixpoint), by block start. */
-function liveIns(prog: readonly Insn[], sp: Subprogram): Map<number, Set<number>> {
+export function liveIns(prog: readonly Insn[], sp: Subprogram): Map<number, Set<number>> {
   const live = new Map<number, Set<number>>(sp.blocks.map((b) => [b.start, new Set<number>()]));
   for (let changed = true; changed; ) {
     changed = false;
