@@ -20,7 +20,7 @@
 // Every drop is counted with its reason on the queue. Nothing allocates, nothing throws.
 
 import {
-  CTX_BASE, CTX_DATA, CTX_DATA_END, CTX_DATA_META, CTX_EGRESS_IFINDEX, CTX_REDIRECT_FLAGS, CTX_REDIRECT_IFINDEX,
+  CTX_BASE, CTX_DATA, CTX_DATA_END, RUN_BASE, CTX_DATA_META, CTX_EGRESS_IFINDEX, CTX_REDIRECT_FLAGS, CTX_REDIRECT_IFINDEX,
   CTX_REDIRECT_MAP, DEV_HOST_RING, DEV_PEER, DEV_IFINDEX, DEV_NQUEUES, DEV_PROG, DP_TRACE, DROP_DEVMAP_PROG,
   DROP_HOST_RING_FULL, DROP_REDIRECT_NO_DEVICE, DROP_REDIRECT_UNSUPPORTED, DROP_XDP_ABORTED, DROP_XDP_DROP,
   DROP_XSK_INVALID, FRAME_SIZE, MAP_ID, MAP_TYPE, MAP_VALUE_SIZE, MAX_DEVICES, NAPI_BUDGET, QSTAT_RX_BYTES,
@@ -35,7 +35,7 @@ import { fdArrayLookupIdx } from './maps/fd_array';
 import { CPUMAP_QUEUES, CQ_CONS, CQ_MAP, CQ_CPU, CQ_DRAINED, CQ_ENTRIES, CQ_ENTRY_SIZE, CQ_MASK, CQ_NEXT, CQ_PROD, CQ_PROG, cpumapEnqueue, cpumapLookupIdx, cpumapWorkers } from './maps/cpumap';
 import { BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS, BPF_MAP_TYPE_CPUMAP, BPF_MAP_TYPE_DEVMAP, BPF_MAP_TYPE_DEVMAP_HASH, BPF_MAP_TYPE_XSKMAP } from './maps/uapi';
 import { ringConsumerAcquire, ringEntry, ringPeek, ringProducerLock, ringProducerRelease, ringProducerUnlock, ringPushDescShared, ringRelease } from './ring';
-import { xdp_setup, xdpSetup } from './xdp';
+import { xdp_setup, xdpSetupAt } from './xdp';
 import { xskDeliver } from './xsk';
 import { frameAlloc, frameFree } from './umem';
 import { netdevGet } from './net/core';
@@ -600,13 +600,15 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
   let bytes: u64 = 0;
   if (burst != 0) {
     // The program's own loop runs a chunk, then the verdicts are acted on (VPP-style: one dispatch per burst).
+    const ents = load<u32>(rx, RING_ENTRIES);
+    const mask = load<u32>(rx, RING_MASK);
     for (let done: u32 = 0; done < n; ) {
       const k = min(n - done, BURST_MAX);
       // the program's own loop names each frame's slot as warmRing gives them (src/jit/emit.ts addBurst)
       if (warm) warmRing(rx, c + done, k, ifindex);
       call_indirect<void>(burst, rx, c + done, k, ifindex, qi, DP_BURST);
       for (let j: u32 = 0; j < k; j++) {
-        const e = ringEntry(rx, c + done + j);
+        const e = ents + ((c + done + j) & mask) * DESC_SIZE;
         const r = DP_BURST + j * BURST_RECORD_SIZE;
         bytes += load<u32>(e, 8);
         const act = load<u32>(r);
@@ -639,12 +641,18 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
     }
   } else {
     let warmed: i32 = 0;
+    // read once a poll: the ring's geometry (ringEntry reads it for every entry), this instance's
+    // context and run state (globals, read again for every store otherwise)
+    const ents = load<u32>(rx, RING_ENTRIES);
+    const mask = load<u32>(rx, RING_MASK);
+    const ctx = CTX_BASE;
+    const run = RUN_BASE;
     for (let i: u32 = 0; i < n; i++) {
       if (warm && (i & (BURST_MAX - 1)) == 0) {
         warmRing(rx, c + i, min(n - i, BURST_MAX), ifindex);
         warmed = 0;
       }
-      const e = ringEntry(rx, c + i);
+      const e = ents + ((c + i) & mask) * DESC_SIZE;
       let data = <u32>load<u64>(e);
       let len = load<u32>(e, 8);
       const opts = load<u32>(e, 12);
@@ -658,11 +666,12 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
       }
       if (slot != 0) {
         const hard = data & ~(FRAME_SIZE - 1);
-        xdpSetup(hard, FRAME_SIZE, data - hard, len, meta, ifindex, qi, 0);
+        xdpSetupAt(ctx, run, hard, FRAME_SIZE, data - hard, len, meta, ifindex, qi, 0);
         act = runProg(slot);
-        data = load<u32>(CTX_BASE + CTX_DATA);
-        len = load<u32>(CTX_BASE + CTX_DATA_END) - data;
-        meta = data - load<u32>(CTX_BASE + CTX_DATA_META);
+        const dd = load<u64>(ctx + CTX_DATA); // data, data_end
+        data = <u32>dd;
+        len = <u32>(dd >> 32) - data;
+        meta = data - load<u32>(ctx + CTX_DATA_META);
       }
       verdict(q, dev, qi, ifindex, slot, act, data, len, meta, opts & ~OPT_META_MASK, gather);
     }

@@ -15,11 +15,9 @@ import {
   CTX_DATA,
   CTX_DATA_END,
   CTX_DATA_META,
-  CTX_EGRESS_IFINDEX,
   CTX_FRAGS_LEN,
   CTX_FRAME_END,
   CTX_HARD_START,
-  CTX_INGRESS_IFINDEX,
   CTX_REDIRECT_FLAGS,
   CTX_REDIRECT_IFINDEX,
   CTX_REDIRECT_MAP,
@@ -61,20 +59,24 @@ export function xdp_setup(hardStart: u32, frameSize: u32, headroom: u32, len: u3
 
 /** xdp_setup inlined: the NAPI poll's per-frame setup, one call less a frame. */
 @inline export function xdpSetup(hardStart: u32, frameSize: u32, headroom: u32, len: u32, metaLen: u32, ifindex: u32, rxQueue: u32, fragsLen: u32): void {
+  xdpSetupAt(CTX_BASE, RUN_BASE, hardStart, frameSize, headroom, len, metaLen, ifindex, rxQueue, fragsLen);
+}
+
+/**
+ * xdpSetup on the context at `ctx` and run state at `run` (this instance's CTX_BASE and RUN_BASE, which
+ * a poll reads once: as globals they are read again for every store), the fields written in pairs that
+ * are adjacent (xdp_md's u32s at +0..+23, hard start and frame end, the redirect's ifindex and map).
+ */
+@inline export function xdpSetupAt(ctx: u32, run: u32, hardStart: u32, frameSize: u32, headroom: u32, len: u32, metaLen: u32, ifindex: u32, rxQueue: u32, fragsLen: u32): void {
   const data = hardStart + headroom;
-  ctxSet(CTX_HARD_START, hardStart);
-  ctxSet(CTX_FRAME_END, hardStart + frameSize);
-  ctxSet(CTX_DATA, data);
-  ctxSet(CTX_DATA_META, data - metaLen);
-  ctxSet(CTX_DATA_END, data + len);
-  ctxSet(CTX_INGRESS_IFINDEX, ifindex);
-  ctxSet(CTX_RX_QUEUE_INDEX, rxQueue);
-  ctxSet(CTX_EGRESS_IFINDEX, 0);
-  ctxSet(CTX_REDIRECT_IFINDEX, 0);
-  ctxSet(CTX_REDIRECT_MAP, 0);
-  store<u64>(CTX_BASE + CTX_REDIRECT_FLAGS, 0);
-  ctxSet(CTX_FRAGS_LEN, fragsLen);
-  store<u32>(RUN_BASE + RUN_TAIL_CALLS, 0);
+  store<u64>(ctx + CTX_DATA, <u64>data | (<u64>(data + len) << 32)); //                  data, data_end
+  store<u64>(ctx + CTX_DATA_META, <u64>(data - metaLen) | (<u64>ifindex << 32)); //      data_meta, ingress_ifindex
+  store<u64>(ctx + CTX_RX_QUEUE_INDEX, <u64>rxQueue); //                                rx_queue_index, egress_ifindex 0
+  store<u64>(ctx + CTX_HARD_START, <u64>hardStart | (<u64>(hardStart + frameSize) << 32)); // hard start, frame end
+  store<u64>(ctx + CTX_REDIRECT_IFINDEX, 0); //                                          redirect ifindex, map
+  store<u64>(ctx + CTX_REDIRECT_FLAGS, 0);
+  store<u32>(ctx + CTX_FRAGS_LEN, fragsLen);
+  store<u32>(run + RUN_TAIL_CALLS, 0);
 }
 
 /**

@@ -448,6 +448,7 @@ export const ANSR_METRIC: u32 = 16;
 export const ANSR_OIF: u32 = 20;
 export const ANSR_NEWDST: u32 = 24;
 export const ANSR_MACS: u32 = 32;
+// fibAnswersWalk stores DST/IFINDEX, MTU/METRIC and OIF/NEWDST as one u64 each: they stay adjacent pairs
 /** The answers' area (0 in the shared build: no inline answers). */
 export const FIB_ANSWERS: u32 = ASC_FEATURE_THREADS ? 0 : <u32>memory.data(ANS_RECS + BURST_MAX * ANS_REC_SIZE, 64);
 
@@ -551,15 +552,13 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
       store<u32>(r + ANSR_IFINDEX, 0);
       continue;
     }
-    store<u32>(r + ANSR_DST, dst);
-    store<u32>(r + ANSR_MTU, mtu);
-    store<u32>(r + ANSR_METRIC, load<u32>(fa + FA_PRIORITY));
-    store<u32>(r + ANSR_OIF, oif);
-    store<u32>(r + ANSR_NEWDST, newDst);
+    // adjacent words in pairs: dst and ifindex, mtu and metric, output ifindex and the new destination
+    store<u64>(r + ANSR_DST, <u64>dst | (<u64>ifindex << 32));
+    store<u64>(r + ANSR_MTU, <u64>mtu | (<u64>load<u32>(fa + FA_PRIORITY) << 32));
+    store<u64>(r + ANSR_OIF, <u64>oif | (<u64>newDst << 32));
     // copyMacs' bytes: smac (the device's) at 52, dmac (the neighbour's) at 58
     store<u64>(r + ANSR_MACS, macs);
     store<u32>(r + ANSR_MACS + 8, macsHi);
-    store<u32>(r + ANSR_IFINDEX, ifindex);
   }
   fib4PrefetchKeep(n);
   fib4PrefetchSink(acc);

@@ -90,6 +90,36 @@ describe.skipIf(unready || !existsSync(ROUTER))('the answers a poll makes ahead 
     if (fx.dp.fastPath.global('FIB_ANSWERS') !== 0) expect(hits() - h0).toBe(xs.filter((_, i) => !big(i)).length);
   });
 
+  it('hold the helper\'s outputs for each warmed frame where the JIT reads them: rt_metric, output ifindex, gateway, MTU, smac/dmac', async () => {
+    // bpf_ipv4_fib_lookup's SUCCESS (net/core/filter.c): rt_metric = fib_priority, ifindex = the next
+    // hop's device, ipv4_dst = its gateway, mtu_result = the device's MTU (ip_mtu_from_fib_result),
+    // smac = that device's address, dmac = the gateway's neighbour (bpf_fib_set_fwd_params)
+    const { fx, hits } = await router();
+    fx.ip('route del 203.0.113.0/25');
+    fx.ip('route add 203.0.113.0/25 via 198.51.100.2 dev eth1 metric 7');
+    burst(fx, [frame(1)]); // the program's FIB hint is set from here on
+    const xs = [5, 9, 126];
+    const h0 = hits();
+    const out = burst(fx, xs.map((x) => frame(x)));
+    expect((out.get('eth1') ?? []).map((f) => f[14 + 19])).toEqual(xs);
+    const at = fx.dp.fastPath.global('FIB_ANSWERS') >>> 0;
+    if (at === 0) return; // the shared build keeps no records
+    expect(hits() - h0).toBe(xs.length);
+    const g = (k: string) => fx.dp.fastPath.global(k);
+    const v = fx.dp.memory.view();
+    const eth0 = fx.devs.get('eth0')!.ifindex;
+    const eth1 = fx.devs.get('eth1')!.ifindex;
+    xs.forEach((x, s) => {
+      const r = at + g('ANS_RECS') + s * g('ANS_REC_SIZE');
+      const u32 = (k: string) => v.getUint32(r + g(k), true);
+      const be = (k: string) => v.getUint32(r + g(k), false);
+      expect([be('ANSR_DST'), u32('ANSR_IFINDEX'), u32('ANSR_MTU'), u32('ANSR_METRIC'), u32('ANSR_OIF'), be('ANSR_NEWDST')]).toEqual([
+        ((203 << 24) | (113 << 8) | x) >>> 0, eth0, 1000, 7, eth1, ((198 << 24) | (51 << 16) | (100 << 8) | 2) >>> 0,
+      ]);
+      expect(Array.from(new Uint8Array(v.buffer, r + g('ANSR_MACS'), 12))).toEqual([...bytes(M1), ...bytes(GW)]);
+    });
+  });
+
   it('are given up when the stack runs within the burst: frames after an ARP request that changed the gateway\'s MAC go to the new one', async () => {
     const { fx, hits } = await router();
     burst(fx, [frame(200), frame(201)]); // the program's FIB hint is set from here on
