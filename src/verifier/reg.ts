@@ -607,11 +607,21 @@ function fold(x: bigint): number {
 
 /** A slot of SYNC_MEMO for r's inputs: the tnum and the bounds that tell most inputs apart. */
 function syncHash(r: Reg): number {
-  let h = Math.imul(fold(r.varOff.mask), 0x9e3779b1) ^ fold(r.varOff.value);
-  h = Math.imul(h ^ fold(r.umax), 0x85ebca6b) ^ fold(r.umin);
-  h = Math.imul(h ^ fold(r.u32max), 0xc2b2ae35) ^ fold(r.s32min);
+  return memoSlot(boundsHash(r, 0x27d4eb2f), SYNC_MEMO_BITS);
+}
+
+/** A hash of r's tnum and some bounds (fewer for a constant: they are mostly its value). */
+function boundsHash(r: Reg, h: number): number {
+  const t = r.varOff;
+  h = Math.imul(h ^ fold(t.value), 0x9e3779b1);
+  if (t.mask === 0n) return h ^ fold(r.u32max) ^ Math.imul(fold(r.umin), 0x85ebca6b);
+  h = Math.imul(h ^ fold(t.mask), 0x85ebca6b) ^ fold(r.umax);
+  return Math.imul(h ^ fold(r.umin), 0xc2b2ae35) ^ fold(r.u32max) ^ Math.imul(fold(r.s32min), 0x9e3779b1);
+}
+
+function memoSlot(h: number, bits: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  return (h ^ (h >>> 15)) >>> (32 - SYNC_MEMO_BITS);
+  return (h ^ (h >>> 15)) >>> (32 - bits);
 }
 
 // ---- scalarAlu's memo, the same way ----
@@ -642,15 +652,9 @@ function sameBounds(b: Bounds, r: Reg): boolean {
     b.s32min === r.s32min && b.s32max === r.s32max && b.u32min === r.u32min && b.u32max === r.u32max;
 }
 
-/** A slot of ALU_MEMO: the destination as syncHash reads it, the source's tnum and unsigned range, the op. */
+/** A slot of ALU_MEMO: both operands as syncHash reads them, the op and the width. */
 function aluHash(d: Reg, s: Reg, op: number, alu32: boolean): number {
-  let h = Math.imul(fold(d.varOff.mask), 0x9e3779b1) ^ fold(d.varOff.value);
-  h = Math.imul(h ^ fold(d.umax), 0x85ebca6b) ^ fold(d.umin);
-  h = Math.imul(h ^ fold(d.u32max), 0xc2b2ae35) ^ fold(d.s32min);
-  h = Math.imul(h ^ fold(s.varOff.mask), 0x9e3779b1) ^ fold(s.varOff.value);
-  h = Math.imul(h ^ fold(s.umax), 0x85ebca6b) ^ fold(s.umin) ^ (op << 1) ^ (alu32 ? 1 : 0);
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  return (h ^ (h >>> 15)) >>> (32 - ALU_MEMO_BITS);
+  return memoSlot(boundsHash(s, boundsHash(d, (op << 1) | (alu32 ? 1 : 0))), ALU_MEMO_BITS);
 }
 
 // ---- reg_bounds_sync in numbers ----
