@@ -1481,19 +1481,19 @@ class Verifier {
       return taken === 1 ? target : fall;
     }
     const other = st.clone();
-    const okTaken = this.scalarRefine(other, ins, cmp, is32, x);
-    const okFall = this.scalarRefine(st, ins, FLIP[cmp], is32, x);
+    const okTaken = this.scalarRefine(other, ins, cmp, is32, x, src);
+    const okFall = this.scalarRefine(st, ins, FLIP[cmp], is32, x, src);
     if (okTaken && !okFall) return target;
     if (okTaken) this.pushBranch(other, target, pc);
     if (!okFall) return -1;
     return fall;
   }
 
-  /** Narrow the scalars of `st` assuming the branch condition; false when that is impossible. */
-  private scalarRefine(st: State, ins: Insn, cmp: Cmp, is32: boolean, x: boolean): boolean {
+  /** Narrow the scalars of `st` assuming the branch condition; false when that is impossible. `imm`: an immediate's register. */
+  private scalarRefine(st: State, ins: Insn, cmp: Cmp, is32: boolean, x: boolean, imm: Reg): boolean {
     const a = this.reg(st, ins.dst).clone();
-    const b = x ? this.reg(st, ins.src).clone() : Reg.known(is32 ? u32(BigInt(ins.imm)) : BigInt(ins.imm));
-    if (!x && !is32) b.setKnown(BigInt(ins.imm));
+    // an immediate: jmp's register of it (the constant, sign-extended, or its low half for JMP32)
+    const b = x ? this.reg(st, ins.src).clone() : imm.clone();
     refine(a, b, cmp, is32);
     a.sync();
     b.sync();
