@@ -1614,6 +1614,8 @@ function neConst(a: Reg, v: bigint, w: Width): void {
 
 /** Does `old` cover every value `cur` may hold? */
 export function scalarWithin(old: Reg, cur: Reg): boolean {
+  // one register shared by both states (copy-on-write): within itself
+  if (old === cur) return true;
   return (
     old.umin <= cur.umin &&
     old.umax >= cur.umax &&
