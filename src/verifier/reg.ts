@@ -610,13 +610,16 @@ function syncHash(r: Reg): number {
   return memoSlot(boundsHash(r, 0x27d4eb2f), SYNC_MEMO_BITS);
 }
 
-/** A hash of r's tnum and some bounds (fewer for a constant: they are mostly its value). */
+/**
+ * A hash of r's tnum (its cached hash32: the memos' results share their tnums) and some bounds (fewer for
+ * a constant: they are mostly its value).
+ */
 function boundsHash(r: Reg, h: number): number {
   const t = r.varOff;
-  h = Math.imul(h ^ fold(t.value), 0x9e3779b1);
+  h = Math.imul(h ^ t.hash32(), 0x9e3779b1);
   if (t.mask === 0n) return h ^ fold(r.u32max) ^ Math.imul(fold(r.umin), 0x85ebca6b);
-  h = Math.imul(h ^ fold(t.mask), 0x85ebca6b) ^ fold(r.umax);
-  return Math.imul(h ^ fold(r.umin), 0xc2b2ae35) ^ fold(r.u32max) ^ Math.imul(fold(r.s32min), 0x9e3779b1);
+  h = Math.imul(h ^ fold(r.umax), 0x85ebca6b) ^ fold(r.umin);
+  return Math.imul(h ^ fold(r.u32max), 0xc2b2ae35) ^ fold(r.s32min);
 }
 
 function memoSlot(h: number, bits: number): number {
