@@ -26,6 +26,7 @@ import {
   RegType,
   refine,
   s32,
+  S64_MIN,
   s64,
   scalarAlu,
   SWAP,
@@ -164,6 +165,8 @@ const PKT_ACCESS = new Set([1, 2, 3, 28, 204, 205, 206, 207]);
 const HIST_PC_BITS = 21;
 const HIST_PC_MASK = (1 << HIST_PC_BITS) - 1;
 const STACK_INDIRECT = 0x3ff;
+/** MAX_VAR_OFF as a number, for pointers' fixed offsets. */
+const MAX_VAR_OFF_NUM = Number(MAX_VAR_OFF);
 /** The kernel forces a checkpoint once a path's jump history since the last one passes 40 entries. */
 const HIST_MARKS_MAX = 40;
 
@@ -914,10 +917,10 @@ class Verifier {
         const val = reg.smin;
         if (val >= MAX_VAR_OFF || val <= -MAX_VAR_OFF) this.reject(`math between ${tname} pointer and ${val} is not allowed`, pc);
       }
-    } else if (reg.off >= Number(MAX_VAR_OFF) || reg.off <= -Number(MAX_VAR_OFF)) {
+    } else if (reg.off >= MAX_VAR_OFF_NUM || reg.off <= -MAX_VAR_OFF_NUM) {
       this.reject(`${tname} pointer offset ${reg.off} is not allowed`, pc);
     }
-    if (reg.smin === -(1n << 63n)) {
+    if (reg.smin === S64_MIN) {
       this.reject(`math between ${tname} pointer and register with unbounded min value is not allowed`, pc);
     }
     if (reg.smin >= MAX_VAR_OFF || reg.smin <= -MAX_VAR_OFF) {
@@ -1205,7 +1208,7 @@ class Verifier {
   /** check_mem_region_access: fixed `off` plus the register's variable part, within [0, memSize). */
   private checkMemRegion(reg: Reg, regno: number, off: number, size: number, memSize: number, zeroOk: boolean, pc: number): void {
     const o = BigInt(off);
-    if (reg.smin < 0n && (reg.smin === -(1n << 63n) || o + reg.smin !== s32(o + reg.smin) || reg.smin + o < 0n)) {
+    if (reg.smin < 0n && (reg.smin === S64_MIN || o + reg.smin !== s32(o + reg.smin) || reg.smin + o < 0n)) {
       this.reject(`R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`, pc);
     }
     if (!this.memOk(reg.smin + o, size, memSize, zeroOk)) {
@@ -1491,19 +1494,19 @@ class Verifier {
       return taken === 1 ? target : fall;
     }
     const other = st.clone();
-    const okTaken = this.scalarRefine(other, ins, cmp, is32, x);
-    const okFall = this.scalarRefine(st, ins, FLIP[cmp], is32, x);
+    const okTaken = this.scalarRefine(other, ins, cmp, is32, x, src);
+    const okFall = this.scalarRefine(st, ins, FLIP[cmp], is32, x, src);
     if (okTaken && !okFall) return target;
     if (okTaken) this.pushBranch(other, target, pc);
     if (!okFall) return -1;
     return fall;
   }
 
-  /** Narrow the scalars of `st` assuming the branch condition; false when that is impossible. */
-  private scalarRefine(st: State, ins: Insn, cmp: Cmp, is32: boolean, x: boolean): boolean {
+  /** Narrow the scalars of `st` assuming the branch condition; false when that is impossible. `imm`: an immediate's register. */
+  private scalarRefine(st: State, ins: Insn, cmp: Cmp, is32: boolean, x: boolean, imm: Reg): boolean {
     const a = this.reg(st, ins.dst).clone();
-    const b = x ? this.reg(st, ins.src).clone() : Reg.known(is32 ? u32(BigInt(ins.imm)) : BigInt(ins.imm));
-    if (!x && !is32) b.setKnown(BigInt(ins.imm));
+    // an immediate: jmp's register of it (the constant, sign-extended, or its low half for JMP32)
+    const b = x ? this.reg(st, ins.src).clone() : imm.clone();
     refine(a, b, cmp, is32);
     a.sync();
     b.sync();
