@@ -45,7 +45,7 @@ const OVER_TARGET_WHY: Readonly<Record<string, string>> = {
   xdp_nat:
     "bpf_loop's 64 FNV-1a steps over the frame's head, each a dependent xor and multiply: about 0.8 ns a byte, 52 of the 66 ns (69 before the header's bpf_xdp_load_bytes of ihl * 4 bytes was copied inline, emit.ts bytesVariable; its bpf_csum_diff calls are inline too) (the same frame cut to 63 bytes hashes 14 and runs in 29 ns); the kernel's 105 ns hold the same chain, so 0.5x would need the rest to take nothing",
   xdp_flow_stats:
-    "the LRU_HASH update with BPF_ANY (a fresh element from the LRU's free lists every frame: htabLruUpdate, pushFree) and its jhash2 of the 40-byte key run in the fast path, about half of the run in V8's profile; the three lookups are inlined (emit.ts hashLookup, LRU_HASH too)",
+    "the LRU_HASH update with BPF_ANY (a fresh element from the LRU's free lists every frame) runs in the fast path; its key's hash comes from the element the last update linked when it holds the key (assembly/maps/lru.ts MAPS_LRU_LAST: a flow's next frame hashes once, in the inlined lookup) and the local free list's pop and push are written into htabLruUpdate: 60.8 -> 50.5 ns. The three lookups are inlined (emit.ts hashLookup, LRU_HASH too), two 40-byte jhash2 of the rest",
   xdp_map_in_map:
     "every lookup is inlined but the inner LRU_HASH's (its map is known at run time only: a call); the run is the JIT's code alone in V8's profile, the hashes of a 4- and a 16-byte key and the walks; an LRU walk inlined with the map's geometry read at run time measured no faster (21.2 vs 21.3 ns). The kernel's figure moves between 39 and 45 ns, so the row sits at 0.48-0.55x",
   xdp_syncookie:

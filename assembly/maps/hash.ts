@@ -25,7 +25,7 @@
 import { MAP_COUNT, MAP_DATA, MAP_KEY_SIZE, MAP_SPIN_LOCK, MAP_TYPE, MAP_VALUE_SIZE } from '../abi';
 import { allocMap, nextHashSeed } from './arena';
 import { htabHash, jhash1w, jhash2w } from './jhash';
-import { HT_LRU, htabLruClear, htabLruDelete, htabLruUpdate, LRU_KEY_OFF, lruInit, lruStateSize } from './lru';
+import { HT_LRU, htabLruClear, htabLruDelete, htabLruUpdate, LRU_KEY_OFF, lruInit, lruStateSize, MAPS_LRU_LAST } from './lru';
 import { currentCpu, MAPS_PERCPU_NCPUS, ncpusForCreate } from './percpu';
 import {
   accessFlagsOk, BPF_EXIST, BPF_F_ACCESS_MASK, BPF_F_LOCK, BPF_F_NO_COMMON_LRU, BPF_F_NO_PREALLOC, BPF_F_NUMA_NODE,
@@ -107,6 +107,7 @@ export function htabCreate(type: u32, keySize: u32, valueSize: u32, maxEntries: 
   if (lru) {
     const state = first + max * es;
     store<u32>(m, state, HT_LRU);
+    store<u32>(m, 0, MAPS_LRU_LAST);
     lruInit(state, percpuLru, ncpus, first, es, max);
     return m;
   }
