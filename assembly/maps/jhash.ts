@@ -97,6 +97,21 @@ export function jhash2(key: usize, length: u32, initval: u32): u32 {
   return jhashFinal(a, b, c);
 }
 
+/** jhash2() of four words, unrolled: 16-byte keys (one mix, then the last word and the final). */
+@inline export function jhash4w(k0: u32, k1: u32, k2: u32, k3: u32, initval: u32): u32 {
+  const iv: u32 = JHASH_INITVAL + 16 + initval;
+  let a: u32 = iv + k0;
+  let b: u32 = iv + k1;
+  let c: u32 = iv + k2;
+  a -= c; a ^= rotl<u32>(c, 4); c += b;
+  b -= a; b ^= rotl<u32>(a, 6); a += c;
+  c -= b; c ^= rotl<u32>(b, 8); b += a;
+  a -= c; a ^= rotl<u32>(c, 16); c += b;
+  b -= a; b ^= rotl<u32>(a, 19); a += c;
+  c -= b; c ^= rotl<u32>(b, 4); b += a;
+  return jhashFinal(a + k3, b, c);
+}
+
 /** jhash_3words(a, b, c, initval) (jhash.h: __jhash_nwords with initval + JHASH_INITVAL + 12). */
 @inline export function jhash3w(a: u32, b: u32, c: u32, initval: u32): u32 {
   const iv: u32 = JHASH_INITVAL + 12 + initval;

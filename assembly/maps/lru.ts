@@ -44,11 +44,22 @@ import { htabBucketOf, htabFind, htabKeyEq, htabPcpuValue, htabSeed, htabValueOf
 import { htabHash } from './jhash';
 import { BPF_EXIST, BPF_MAP_TYPE_LRU_PERCPU_HASH, BPF_NOEXIST, EEXIST, EINVAL, ENOENT, ENOMEM } from './uapi';
 import { copyBytes } from '../bytes';
+import { mapWriterLock, mapWriterUnlock } from './map_lock';
 
 /** Header offset of the LRU state's address. */
 export const HT_LRU: u32 = 56;
 /** Offset of the key in an LRU element. */
 export const LRU_KEY_OFF: u32 = 24;
+/**
+ * Map header word of an LRU map: the element the last update linked (0: none yet), a one-entry memo
+ * of its key's hash. An update whose key equals that element's key takes the element's hash word
+ * instead of hashing the key again (the same value: equal keys, one seed per map), so a flow's
+ * consecutive updates hash once, in the program's lookup. Sound because an element's key and hash
+ * word are written together by updates only, under the writer lock the update holds (popFree sets the
+ * hash, the update copies the key), and nothing else writes either: free or evicted, the element
+ * still holds a key and that key's hash. Read and written under the writer lock only.
+ */
+export const MAPS_LRU_LAST: u32 = 76;
 /** Offset of the node in an LRU element. */
 const NODE_OFF: u32 = 8;
 
@@ -407,6 +418,40 @@ function popFree(m: u32, hash: u32): u32 {
   return n == 0 ? 0 : elemOf(n);
 }
 
+/**
+ * popFree with bpf_common_lru_pop_free's first step written in: a node from the running CPU's local
+ * free list when it has one (the steady state of a map that replaces elements), else popFree.
+ */
+@inline function popFreeFast(m: u32, hash: u32): u32 {
+  const s = stateOf(m);
+  if (load<u32>(s, S_PERCPU) == 0) {
+    const cpu = runCpu(s);
+    const loc = localList(s, cpu);
+    const n = localPopFree(loc);
+    if (n != 0) {
+      addPending(loc, cpu, n, hash);
+      return elemOf(n);
+    }
+  }
+  return popFree(m, hash);
+}
+
+/**
+ * pushFree with bpf_lru_push_free's case of a common LRU's pending node written in (an element
+ * replaced while it waits on its CPU's pending list: onto that CPU's local free list), else pushFree.
+ */
+@inline function pushFreeFast(m: u32, e: u32): void {
+  const s = stateOf(m);
+  const n = nodeOf(e);
+  if (load<u32>(s, S_PERCPU) == 0 && nodeType(n) == T_LOCAL_PENDING) {
+    setType(n, T_LOCAL_FREE);
+    clearRef(n);
+    listMove(n, localList(s, nodeCpu(n)) + LL_FREE);
+    return;
+  }
+  pushFree(m, e);
+}
+
 /** bpf_lru_push_free(): give back the element `e` (not in the table any more). */
 function pushFree(m: u32, e: u32): void {
   const s = stateOf(m);
@@ -528,12 +573,15 @@ export function htabLruPercpuLookup(m: u32, key: u32): u32 {
   return htabPcpuValue(m, e);
 }
 
-/** The element of `key` in bucket `b`, or 0 (lookup_elem_raw). */
-function findIn(m: u32, b: u32, hash: u32, key: u32): u32 {
+/**
+ * The element of `key` in bucket `b`, or 0 (lookup_elem_raw). `known`: an element already known to
+ * hold `key` (the memo's), matched without comparing the key again.
+ */
+function findIn(m: u32, b: u32, hash: u32, key: u32, known: u32): u32 {
   const ks = load<u32>(m, MAP_KEY_SIZE);
   let e = load<u32>(b);
   while (e != 0) {
-    if (load<u32>(e, E_HASH) == hash && htabKeyEq(e + LRU_KEY_OFF, key, ks)) return e;
+    if (e == known || (load<u32>(e, E_HASH) == hash && htabKeyEq(e + LRU_KEY_OFF, key, ks))) return e;
     e = load<u32>(e, E_NEXT);
   }
   return 0;
@@ -547,18 +595,23 @@ export function htabLruUpdate(m: u32, key: u32, value: u32, flags: u64, onAllCpu
   if (flags > BPF_EXIST) return -EINVAL;
   const percpu = load<u32>(m, MAP_TYPE) == BPF_MAP_TYPE_LRU_PERCPU_HASH;
   const ks = load<u32>(m, MAP_KEY_SIZE);
-  const hash = htabHash(key, ks, htabSeed(m));
+  // The memo (MAPS_LRU_LAST): the last linked element's hash when it holds this key.
+  let known = load<u32>(m, MAPS_LRU_LAST);
+  if (known != 0 && !htabKeyEq(known + LRU_KEY_OFF, key, ks)) known = 0;
+  const hash = known != 0 ? load<u32>(known, E_HASH) : htabHash(key, ks, htabSeed(m));
   const b = htabBucketOf(m, hash);
   const voff = htabValueOff(m);
 
   let n: u32 = 0;
   if (!percpu || flags != BPF_EXIST) {
-    n = popFree(m, hash);
+    // (popFree may hand back the memo's element itself, evicted: its hash is rewritten with the same value.)
+    n = popFreeFast(m, hash);
     if (n == 0) return -ENOMEM;
     copyBytes(n + LRU_KEY_OFF, key, ks);
-    if (!percpu) htabWriteValue(m, n + voff, value, false, onAllCpus, true);
+    if (!percpu) copyBytes(n + voff, value, load<u32>(m, MAP_VALUE_SIZE));
   }
-  const old = findIn(m, b, hash, key);
+  // (The memo's element, when the pop took it, is off the table: the walk cannot meet it.)
+  const old = findIn(m, b, hash, key, known);
   let ret: i32 = 0;
   if (old != 0 && flags == BPF_NOEXIST) ret = -EEXIST;
   else if (old == 0 && flags == BPF_EXIST) ret = -ENOENT;
@@ -574,24 +627,34 @@ export function htabLruUpdate(m: u32, key: u32, value: u32, flags: u64, onAllCpu
     } else {
       htabWriteValue(m, n + voff, value, true, onAllCpus, true);
       linkHead(m, b, n);
+      store<u32>(m, n, MAPS_LRU_LAST);
     }
     return 0;
   }
   // The new element goes in at the head of the bucket; an old one leaves the table and is freed.
   linkHead(m, b, n);
+  store<u32>(m, n, MAPS_LRU_LAST);
   if (old != 0) {
     store<u8>(nodeOf(n), 1, N_REF);
     unlinkElem(m, old);
-    pushFree(m, old);
+    pushFreeFast(m, old);
   }
   return 0;
+}
+
+/** htabLruUpdate under the map's writer lock (htabUpdate's LRU case: bpf_map_update_elem). */
+export function htabLruUpdateLocking(m: u32, key: u32, value: u32, flags: u64, onAllCpus: bool): i32 {
+  mapWriterLock(m);
+  const r = htabLruUpdate(m, key, value, flags, onAllCpus);
+  mapWriterUnlock(m);
+  return r;
 }
 
 /** htab_lru_map_delete_elem(). */
 export function htabLruDelete(m: u32, key: u32): i32 {
   const ks = load<u32>(m, MAP_KEY_SIZE);
   const hash = htabHash(key, ks, htabSeed(m));
-  const e = findIn(m, htabBucketOf(m, hash), hash, key);
+  const e = findIn(m, htabBucketOf(m, hash), hash, key, 0);
   if (e == 0) return -ENOENT;
   unlinkElem(m, e);
   pushFree(m, e);

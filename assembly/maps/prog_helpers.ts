@@ -18,6 +18,7 @@ import { fdArrayLookup, fdArrayLookupIdx } from './fd_array';
 import { cpumapLookup, cpumapLookupIdx } from './cpumap';
 import { mapInMapLookup } from './map_in_map';
 import { htabDelete, htabLookup, htabLruLookup, htabLruPercpuLookup, htabPercpuLookup, htabUpdate } from './hash';
+import { htabLruUpdateLocking } from './lru';
 import { trieDelete, trieLookup, trieUpdate } from './lpm_trie';
 import { queueStackGet, queueStackPush } from './queue_stack';
 import { ringbufCommit, ringbufOutput, ringbufQuery, ringbufReserve } from './ringbuf';
@@ -71,9 +72,11 @@ export function bpf_map_update_elem(map: u64, key: u64, value: u64, flags: u64, 
       return <u64><i64>arrayUpdate(m, k, v, flags, false);
     case BPF_MAP_TYPE_HASH:
     case BPF_MAP_TYPE_PERCPU_HASH:
+      return <u64><i64>htabUpdate(m, k, v, flags, false);
     case BPF_MAP_TYPE_LRU_HASH:
     case BPF_MAP_TYPE_LRU_PERCPU_HASH:
-      return <u64><i64>htabUpdate(m, k, v, flags, false);
+      // htabUpdate's LRU case without its second dispatch on the type
+      return <u64><i64>htabLruUpdateLocking(m, k, v, flags, false);
     case BPF_MAP_TYPE_LPM_TRIE:
       return <u64><i64>trieUpdate(m, k, v, flags);
     case BPF_MAP_TYPE_QUEUE:
