@@ -188,6 +188,11 @@ describe('wxdp bench workers', () => {
     for (const k of ['mainMpps', 'oneWorkerMpps', 'twoWorkersMpps']) expect(row[k], k).toBeGreaterThan(0);
     expect(row.sharedOverUnshared).toBeCloseTo((row.oneWorkerMpps as number) / (row.mainMpps as number), 6);
     expect(row.scaling).toBeCloseTo((row.twoWorkersMpps as number) / (row.oneWorkerMpps as number), 6);
+    // the targets' verdicts: by CPU time when measured, else wall; xdp_drop is a row the scaling target names
+    const t = (row as unknown as { targets: { sharing: boolean; scaling: boolean | null } }).targets;
+    const c = row as unknown as { sharedOverUnsharedCpu: number | null; scalingCpu: number | null };
+    expect(t.sharing).toBe((c.sharedOverUnsharedCpu ?? (row.sharedOverUnshared as number)) >= 0.95);
+    expect(t.scaling).toBe((c.scalingCpu ?? (row.scaling as number)) >= 1.9);
     // medians of interleaved windows, the load they ran under, and the figures by each thread's CPU time
     expect(row.repeats).toBe(3);
     expect(row.load).toHaveLength(2);
