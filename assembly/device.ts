@@ -200,11 +200,23 @@ export function queueRefill(q: u32): void {
 // store per poll instead of one per dropped frame. Per instance (wasm globals): the polling thread's.
 let batchQ: u32 = 0;
 let batchN: u32 = 0;
+// The batch's fill ring read once a poll: its entries and mask, its producer (only the poll that owns
+// the queue produces on it, so it stands still meanwhile), and the room it had when last asked (the
+// consumer only moves on, so the room only grows: asked again only when the batch has filled it).
+let batchEnts: u32 = 0;
+let batchMask: u32 = 0;
+let batchP0: u32 = 0;
+let batchRoom: u32 = 0;
 
 @inline export function recycleBatchBegin(q: u32): void {
   if (ASC_FEATURE_THREADS) {
     batchQ = q;
     batchN = 0;
+    const fill = load<u32>(q, Q_FILL);
+    batchEnts = load<u32>(fill, RING_ENTRIES);
+    batchMask = load<u32>(fill, RING_MASK);
+    batchP0 = load<u32>(fill, RING_PRODUCER);
+    batchRoom = 0;
   }
 }
 
@@ -223,13 +235,15 @@ let batchN: u32 = 0;
 @inline export function recycle(q: u32, addr: u32): void {
   const f = addr & ~(FRAME_SIZE - 1);
   if (ASC_FEATURE_THREADS && q == batchQ) {
-    const fill = load<u32>(q, Q_FILL);
-    const p = load<u32>(fill, RING_PRODUCER) + batchN;
-    if (p - ringConsumerAcquire(fill) > load<u32>(fill, RING_MASK)) {
-      frameFree(f);
-      return;
+    if (batchN >= batchRoom) {
+      // full as last asked: ask again (entries on the ring: the producer's less the consumer's)
+      batchRoom = batchMask + 1 - (batchP0 - ringConsumerAcquire(load<u32>(q, Q_FILL)));
+      if (batchN >= batchRoom) {
+        frameFree(f);
+        return;
+      }
     }
-    store<u64>(ringEntry(fill, p), <u64>f);
+    store<u64>(batchEnts + (((batchP0 + batchN) & batchMask) << 3), <u64>f);
     batchN++;
     return;
   }
