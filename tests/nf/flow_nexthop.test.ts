@@ -6,11 +6,12 @@
 // which the stack forwards by the new route; once collected, the connection is offloaded again through
 // the new route and its hits leave by it. These pin what a next-hop record shared among flows (as the
 // kernel's dst is) must keep. Expected frames are built whole: masqueraded to 198.51.100.1 on the way
-// out, translated back on the way in, TTL 63 on a hit.
+// out, translated back on the way in, TTL 63 on a hit. IPv6 (nf_flow_offload_ipv6_hook, rt6_nexthop): two
+// on-link hosts behind one prefix, each flow's hits to its own host, hop limit 63.
 
 import { describe, expect, it } from 'vitest';
-import { Fixture, eth, ipv4, stackUnready, udp4 } from '../net/support.js';
-import { H0, H1, LINKS, M0, M1, NEIGH, ROUTES } from './ct_support.js';
+import { Fixture, eth, ipv4, ipv6, stackUnready, udp4 } from '../net/support.js';
+import { H0, H1, LINKS, M0, M1, NEIGH, ROUTES, l4over6, udpBytes } from './ct_support.js';
 
 const unready = await stackUnready();
 const C = '192.0.2.2';
@@ -110,5 +111,36 @@ describe.skipIf(unready !== '')('the flowtable\'s next hops', () => {
     // and the answers back through the flows' other direction
     for (const p of ports) expect(fx.rx('eth1', outUdp(p)).get('eth0')).toEqual([fwdIn(C, H0, p)]);
     expect(hits(fx)).toBe(h0 + 2 * ports.length);
+  });
+
+  it('IPv6: two on-link hosts behind one prefix: each flow\'s hits go to its own host, in one burst too', async () => {
+    const c6 = ['2001:db8:1::2', '2001:db8:1::3'];
+    const macs = [H0, H2];
+    const s6 = '2001:db8:3::5';
+    const pub6 = '2001:db8:2::1';
+    const fx = await Fixture.create(
+      [{ name: 'eth0', mac: M0, forwarding: true, v6: ['2001:db8:1::1/64'] }, { name: 'eth1', mac: M1, forwarding: true, v6: ['2001:db8:2::1/64'] }],
+      [{ dst: '2001:db8:3::/48', via: '2001:db8:2::2', dev: 'eth1' }],
+      [{ dev: 'eth0', addr: c6[0]!, mac: H0 }, { dev: 'eth0', addr: c6[1]!, mac: H2 }, { dev: 'eth1', addr: '2001:db8:2::2', mac: H1 }],
+    );
+    fx.sysctl('IPV6_ALL_FORWARDING', 1);
+    fx.dp.nat.add({ hook: 'postrouting', oif: 'eth1', type: 'masquerade', family: 'ipv6' });
+    fx.dp.flowtable.create({ name: 'ft', devices: ['eth0', 'eth1'], family: 'ipv6' });
+    const flows = [[0, 7000], [1, 7100], [0, 7001], [1, 7101]] as const;
+    const in6 = (h: number, sp: number): Uint8Array =>
+      eth({ dst: M0, src: macs[h]!, type: 0x86dd }, ipv6({ src: c6[h]!, dst: s6, nh: 17 }, l4over6(c6[h]!, s6, 17, udpBytes(sp, 53, pay))));
+    const out6 = (dp: number): Uint8Array => eth({ dst: M1, src: H1, type: 0x86dd }, ipv6({ src: s6, dst: pub6, nh: 17 }, l4over6(s6, pub6, 17, udpBytes(53, dp, pay))));
+    const back6 = (h: number, dp: number): Uint8Array =>
+      eth({ dst: macs[h]!, src: M0, type: 0x86dd }, ipv6({ src: s6, dst: c6[h]!, nh: 17, hlim: 63 }, l4over6(s6, c6[h]!, 17, udpBytes(53, dp, pay))));
+    for (const [h, p] of flows) fx.rx('eth0', in6(h, p));
+    for (const [, p] of flows) fx.rx('eth1', out6(p));
+    expect(fx.dp.flowtable.list().length).toBe(flows.length);
+    for (const [h, p] of flows) expect(fx.rx('eth1', out6(p)).get('eth0')).toEqual([back6(h, p)]);
+    const d = fx.devs.get('eth1')!;
+    const order = [2, 1, 0, 3, 1];
+    for (const i of order) expect(d.inject(out6(flows[i]![1]))).toBe(true);
+    d.poll();
+    expect(fx.tx().get('eth0')).toEqual(order.map((i) => back6(flows[i]![0], flows[i]![1])));
+    expect(hits(fx)).toBe(flows.length + order.length);
   });
 });
