@@ -405,8 +405,3 @@ export function udp6_burst_rcv(ifindex: u32, q: u32, a: u32, data: u32): void {
   if (protoHandler(true, nh) == PH_CONSUME) netFree(q, ip);
   else udpv6_rcv(ifindex, q, ip, 40 + ldBe16(ip + IP6H_PAYLOAD_LEN), 40, nh, true);
 }
-
-/** The frame at `data` is untagged IPv6 (udp4_burst_rcv's question: which family's stage took it). */
-@inline export function udp6Frame(data: u32): bool {
-  return load<u16>(data, 12) == ETH_P_IPV6_LE;
-}

@@ -297,6 +297,30 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
     expect(lean.taken[0]).toBe(40);
   }, 60_000);
 
+  // the order of a burst's stages follows the last burst (eth.ts stack_rx_burst, udp_lean.ts
+  // udp4_burst_demux): a burst the lean receive took whole is followed by one decided by it first (no
+  // pass before it unless it leaves frames), a burst udp6_lean.ts took whole by one whose IPv4 frames
+  // go the full path; either way each frame gets what the full path gives it
+  it('bursts after a whole-lean one: IPv4 frames after an IPv6-only burst, frames for another host after an IPv4-only one', async () => {
+    let k = 0;
+    const only6 = Array.from({ length: 8 }, (_, i) => v6(k++, i % 2 ? 7001 : 7002));
+    const mixed = [v6(k++, 7002), v4(k++, 7000), v6(k++, 7001), v4(k++, 7006), v4(k++, 7003)];
+    const only4 = Array.from({ length: 8 }, (_, i) => v4(k++, i % 2 ? 7006 : 7000));
+    // a datagram for an address on the link that is not ours (not forwarded: ip_forward 0), one to no socket
+    const others = [v4(k++, 7000), v4(k++, 7000, { dst: '192.0.2.99' }), v4(k++, 7998), v4(k++, 7006)];
+    const again = Array.from({ length: 4 }, () => v4(k++, 7000));
+    const frames = [only6, mixed, only4, others, again, only6, only6, mixed];
+    const lean = await run(true, frames);
+    const full = await run(false, frames);
+    expect(lean.queues).toEqual(full.queues);
+    expect(lean.counters).toEqual(full.counters);
+    expect(lean.sent).toEqual(full.sent);
+    expect(lean.counters['Udp:NoPorts']).toBe(1);
+    // after the IPv6-only bursts the mixed ones' three IPv4 frames go the full path (two taken); the
+    // IPv4 stage looks again at the next burst; the frame for another host is the full path's
+    expect(lean.taken).toEqual([8, 2, 8, 3, 4, 8, 8, 2]);
+  }, 60_000);
+
   // one flow's frames in a row: the later ones take the first one's lookup, and a run of them to one
   // socket is queued at once (udp_lean.ts LB_SAME, udp.ts udp_queue_run), each still decided alone:
   // its own checksum and length, SO_RCVBUF reached in the middle of a run, order kept
