@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 # The kernel side of tests/net/kernel.ts: run inside the probe namespace (ip netns exec), send each frame
 # out of the named veth (AF_PACKET) and collect, per frame, what comes back on every veth of the probe
-# namespace, the kernel's drop reasons meanwhile (kfree_skb tracepoint in trace instance wx-rx) and the
+# namespace, the kernel's drop reasons meanwhile (kfree_skb tracepoint in a trace instance of this process's
+# own, wx-rx-PID: test files run side by side, and one instance shared between them had one process clear or
+# disable the tracing while another's frame was being dropped, its reason lost or given to the next frame) and the
 # router namespace's SNMP counters that changed (/proc/net/snmp, snmp6, netstat).
 #
 # argv[1]: JSON {"router": NS, "wait": seconds}. stdin: lines "IFNAME HEX". stdout: one JSON list.
@@ -11,8 +13,22 @@ import json, os, select, socket, subprocess, sys, time
 cfg = json.loads(sys.argv[1])
 if not os.path.exists('/sys/kernel/tracing/instances'):
     subprocess.run(['mount', '-t', 'tracefs', 'nodev', '/sys/kernel/tracing'], check=True)
-T = '/sys/kernel/tracing/instances/wx-rx'
+I = '/sys/kernel/tracing/instances'
+T = I + '/wx-rx-%d' % os.getpid()
+# instances left by processes that were killed (and the old shared one) are removed
+for name in os.listdir(I):
+    if name == 'wx-rx' or (name.startswith('wx-rx-') and name[6:].isdigit() and not os.path.exists('/proc/' + name[6:])):
+        try:
+            os.rmdir(I + '/' + name)
+        except OSError:
+            pass
 os.makedirs(T, exist_ok=True)
+# The tracepoint is machine-wide: other namespaces' drops (another test file's router dropping its frames at
+# the same moment) would be taken for ours. Only events in this process's context are kept: a frame sent on
+# a veth is received, forwarded or dropped in the softirq its send raises, run as the send returns. A drop
+# the kernel defers to ksoftirqd is missed; the tests ask again for a frame neither forwarded nor traced.
+with open(T + '/set_event_pid', 'w') as f:
+    f.write(str(os.getpid()))
 
 
 def put(path, value):
@@ -48,10 +64,12 @@ def noise(f):
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
 
 results = []
-for line in sys.stdin:
+
+
+def probe(line):
     line = line.strip()
     if not line:
-        continue
+        return
     ifname, frame = line.split()
     time.sleep(0.01)
     while select.select([s], [], [], 0)[0]:
@@ -76,4 +94,12 @@ for line in sys.stdin:
     drops = [l.split('reason: ')[1].strip() for l in open(T + '/trace') if 'reason: ' in l]
     after = counters()
     results.append({'tx': got, 'drops': drops, 'counters': {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}})
+
+
+try:
+    for line in sys.stdin:
+        probe(line)
+finally:
+    put(T + '/events/skb/kfree_skb/enable', '0')
+    os.rmdir(T)
 print(json.dumps(results))
