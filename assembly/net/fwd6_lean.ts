@@ -226,6 +226,29 @@ function route(hi: u64, lo: u64, dst: u32): u32 {
 }
 
 /**
+ * The IPv6 frame at `data` (`len` bytes from its Ethernet header, untagged) is to a destination the
+ * route memo holds at this burst's generation (fwd6_lean_ok first): its input route is a unicast route
+ * of main, so it is not delivered here, whatever else becomes of it — the lean UDP receive
+ * (udp6_lean.ts) would not take it, and a burst of such frames need not be shown to it (eth.ts: its
+ * per-burst routing and memo probes were a tenth of a forwarded frame's time). The memo holds no range
+ * with a multicast or link-local destination in it (its keys come from plain destinations and span at
+ * least 16 bits). Only speed hangs on it: a frame the UDP receive is not shown takes the full path.
+ */
+export function fwd6_lean_known(data: u32, len: u32): bool {
+  if (len < ETH_HLEN + IPV6_HLEN) return false;
+  const d = data + ETH_HLEN + IP6H_DADDR;
+  const hi = bswap<u64>(load<u64>(d));
+  const lo = bswap<u64>(load<u64>(d, 8));
+  const m = memo();
+  for (let i: u32 = 0; i < MEMO_N; i++) {
+    const e = m + i * ME_SIZE;
+    if (load<u32>(e + ME_GEN) == bGen && ((hi ^ load<u64>(e + ME_HI)) & load<u64>(e + ME_MHI)) == 0 &&
+        ((lo ^ load<u64>(e + ME_LO)) & load<u64>(e + ME_MLO)) == 0) return true;
+  }
+  return false;
+}
+
+/**
  * The lean forward of the frame at `data` (`len` bytes from its Ethernet header) received on ring
  * device `ifindex` (record `nd`, fwd6_lean_ok for its burst), queue `q`. True when it was forwarded here
  * (the frame is taken), false when nothing was done and the full path must take it.

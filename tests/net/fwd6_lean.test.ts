@@ -12,8 +12,8 @@
 // routes drawn below.
 
 import { describe, expect, it } from 'vitest';
-import { Fixture, stackUnready, concat, eth, ipv6, echo6, icmp6, optHdr, type LinkCfg, type NeighCfg, type RouteCfg } from './support.js';
 import { ipv6Bytes } from '../../src/control/addresses.js';
+import { Fixture, stackUnready, concat, eth, inetChecksum, ipv6, echo6, icmp6, optHdr, type LinkCfg, type NeighCfg, type RouteCfg } from './support.js';
 
 const M0 = '02:00:00:00:0c:00'; // router eth0
 const M1 = '02:00:00:00:0c:01'; // router eth1
@@ -82,6 +82,18 @@ function udp(sport: number, n: number): Uint8Array {
   return u;
 }
 
+/** UDP to one of the router's sockets, with its RFC 8200 8.1 checksum (a zero one would be an error). */
+function udpTo(src: string, dst: string, dport: number, k: number): Uint8Array {
+  const u = udp(9000 + k, 6);
+  u[2] = dport >> 8;
+  u[3] = dport & 0xff;
+  const ph = Uint8Array.from([...ipv6Bytes(src), ...ipv6Bytes(dst), 0, 0, 0, u.length, 0, 0, 0, 17]);
+  const c = inetChecksum(ph, u) || 0xffff;
+  u[6] = c >> 8;
+  u[7] = c & 0xff;
+  return u;
+}
+
 function frame(dst: string, o: { src?: string; hlim?: number; n?: number; sport?: number; ethDst?: string; nh?: number; payload?: Uint8Array; plen?: number; version?: number; pad?: number } = {}): Uint8Array {
   const payload = o.payload ?? udp(o.sport ?? 1000, o.n ?? 18);
   const f = eth({ dst: o.ethDst ?? M0, src: H0, type: 0x86dd }, ipv6({ src: o.src ?? SRC, dst, nh: o.nh ?? 17, hlim: o.hlim, plen: o.plen, version: o.version }, payload));
@@ -141,6 +153,10 @@ function burst(): Sent[] {
   other(frame('2001:db8:900::15', { ethDst: 'ff:ff:ff:ff:ff:ff' }));
   other(frame('::', { src: SRC }));
   other(frame('2001:db8:900:0:1::5')); // forwarded until a local route in table local takes it (a change below)
+  // the router's UDP sockets, in a burst of forwards (the lean UDP receive's, udp6_lean.ts)
+  other(frame('2001:db8:1::1', { payload: udpTo(SRC, '2001:db8:1::1', 7000, 1) }));
+  other(frame('2001:db8:2::1', { payload: udpTo(SRC, '2001:db8:2::1', 7001, 2) }));
+  other(frame('2001:db8:900:0:1::5', { payload: udpTo(SRC, '2001:db8:900:0:1::5', 7001, 3) })); // once it is local
   // the default route again after all that, and the /48 once more: the memo's entries
   for (let i = 0; i < 4; i++) plain(`2001:db8:901::${i + 1}`, 'eth1', GW1, { sport: 5000 + i });
   plain('2001:db8:100:7::1', 'eth1', GW2);
@@ -162,6 +178,7 @@ const CHANGES: Array<(fx: Fixture) => void> = [
 
 interface Run {
   steps: Array<Record<string, string[]>>;
+  queues: string[][];
   counters: Record<string, number>;
   stats: Record<string, unknown>;
   taken: number;
@@ -175,6 +192,12 @@ async function run(lean: boolean): Promise<Run> {
   const x = fx.dp.fastPath.exports as unknown as { net_fwd6_lean_set(on: number): void; net_fwd6_lean_taken(): number };
   x.net_fwd6_lean_set(lean ? 1 : 0);
   const taken0 = x.net_fwd6_lean_taken();
+  const t = fx.dp.socketTable;
+  const socks = [['2001:db8:1::1', 7000], ['::', 7001]].map(([a, port]) => {
+    const id = t.create({ family: 'inet6' });
+    t.bind(id, a as string, port as number);
+    return id;
+  });
   const eth0 = fx.devs.get('eth0')!;
   const steps: Array<Record<string, string[]>> = [];
   const frames = burst().map((s) => s.frame);
@@ -197,7 +220,12 @@ async function run(lean: boolean): Promise<Run> {
   for (const [name, d] of fx.devs) stats[name] = d.stats();
   const taken = (x.net_fwd6_lean_taken() - taken0) >>> 0;
   x.net_fwd6_lean_set(1);
-  return { steps, counters: fx.nonzero(), stats, taken };
+  const queues = socks.map((id) => {
+    const q: string[] = [];
+    for (let m = t.recv(id); m; m = t.recv(id)) q.push(`${hexOf(m.data)} ${m.address} ${m.port} ${m.ifindex}`);
+    return q;
+  });
+  return { steps, queues, counters: fx.nonzero(), stats, taken };
 }
 
 const unready = await stackUnready();
@@ -214,6 +242,8 @@ describe.skipIf(unready)('the lean IPv6 forward', () => {
     lean.steps.forEach((s, i) => expect({ step: i, ...s }).toEqual({ step: i, ...full.steps[i] }));
     // the full path's redirects are there to be missed (ICMPv6 type 137 out of eth0)
     expect(full.steps.some((s) => (s.eth0 ?? []).some((h) => h.slice(12 * 2, 14 * 2) === '86dd' && h.slice(54 * 2, 55 * 2) === '89'))).toBe(true);
+    expect(lean.queues).toEqual(full.queues);
+    expect(full.queues.map((q) => q.length > 0)).toEqual([true, true]);
     expect(lean.counters).toEqual(full.counters);
     expect(lean.stats).toEqual(full.stats);
   });
