@@ -44,7 +44,7 @@ import { ipv6_rcv } from './ipv6_rcv';
 import { fib4_prefetch, fib4PrefetchDsts } from './fib_prefetch';
 import { udp4_prefetch } from './sock_prefetch';
 import { fwd4_lean, fwd4_lean_done, fwd4_lean_ok } from './fwd4_lean';
-import { fwd6_lean, fwd6_lean_done, fwd6_lean_known, fwd6_lean_ok } from './fwd6_lean';
+import { fwd6_lean, fwd6_lean_done, fwd6_lean_ok } from './fwd6_lean';
 import { fib4_burst_ready } from './fib';
 import { udp4_burst_demux, udp4_burst_rcv, udp4BurstTaken } from './udp_lean';
 import { flowBurstRecs, flowtableActive, nf_flow_burst_done, nf_flow_burst_lookup, nf_flow_forward } from './nf_flow_table';
@@ -165,9 +165,7 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
   // bit i: frame i's destination is the walk's next one (its slot: the count of bits below i)
   let warmed: u64 = 0;
   let u: u32 = 0;
-  // the lean IPv6 forward for this burst: -1 not asked yet (no IPv6 frame so far), 0 no, 1 yes
-  let l6: i32 = -1;
-  let nd6: u32 = 0;
+  let v6: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(b + (i << 3));
     if (hits != 0 && load<u32>(recs + (i << 2)) != 0) continue;
@@ -183,18 +181,19 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
       warmed |= <u64>1 << <u64>i;
       m++;
     } else if (load<u16>(data, 12) == 0xdd86) {
-      // untagged IPv6: udp6_lean.ts's to decide (in udp4_burst_demux) — but for a destination the lean
-      // forward's route memo holds: routed by a unicast route, it is not delivered here
-      if (l6 < 0) {
-        nd6 = netdevGet(ifindex);
-        l6 = nd6 != 0 && fwd6_lean_ok(ifindex, nd6) ? 1 : 0;
-      }
-      if (l6 == 0 || !fwd6_lean_known(data, load<u32>(b + (i << 3), 4))) u++;
+      u++; // untagged IPv6: udp6_lean.ts's to decide (in udp4_burst_demux)
+      v6++;
     }
   }
-  // a plain forward takes the lean path (fwd4_lean.ts), a datagram for this host's UDP its own, decided
+  // a plain forward takes the lean path (fwd4_lean.ts, fwd6_lean.ts), a datagram for this host's UDP its own, decided
   // for the whole burst first (udp_lean.ts; not in a burst with flowtable hits), everything else the full one
   const nd = m != 0 ? netdevGet(ifindex) : ndf;
+  // the lean IPv6 forward; the IPv6 frames to destinations its route memo holds (routed by unicast
+  // routes) are none of the lean UDP receive's: a burst of only those is not shown to it
+  const nd6 = v6 != 0 ? (nd != 0 ? nd : netdevGet(ifindex)) : 0;
+  const k6 = nd6 != 0 ? fwd6_lean_ok(ifindex, nd6, hits == 0 ? b : 0, n) : -1;
+  const lean6 = k6 >= 0;
+  u -= lean6 ? <u32>k6 : 0;
   const ndu = u != 0 && hits == 0 ? (nd != 0 ? nd : netdevGet(ifindex)) : 0;
   const l = ndu != 0 ? udp4_burst_demux(ifindex, ndu, b, n) : 0;
   if (hits != n) {
@@ -203,7 +202,6 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
   }
   // what the lean forward asks of the device and of the FIB is checked here once for the burst
   const lean = m != 0 && nd != 0 && fwd4_lean_ok(ifindex, nd);
-  const lean6 = l6 == 1;
   const bySlot = lean && fib4_burst_ready();
   let slot: i32 = 0;
   for (let i: u32 = 0; i < n; i++) {

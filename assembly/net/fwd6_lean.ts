@@ -117,27 +117,43 @@ export function net_fwd6_lean_taken(): u32 {
 /**
  * The device-wide conditions of the lean forward, checked once for a burst from ring device `ifindex`
  * (record `nd`): not loopback, IPv6 on, forwarding on, no netfilter hook, no custom IPv6 rules, no bulk
- * load, table main with a trie (local: none, or one with a trie). False: every
- * IPv6 frame of the burst takes the full path. True: the burst's state is reset (the caller ends the
- * burst with fwd6_lean_done).
+ * load, table main with a trie (local: none, or one with a trie). -1: every IPv6 frame of the burst
+ * takes the full path. Else the burst's state is reset (the caller ends the burst with
+ * fwd6_lean_done), and the count of the burst's untagged IPv6 frames (the `n` at `b`, BURST_MAX ×
+ * (u32 data, u32 len); b = 0: none counted) whose destination the route memo holds at this generation:
+ * their input route is a unicast route of main, so none is delivered here, whatever else becomes of
+ * it — the lean UDP receive (udp6_lean.ts) would take none, and a burst of only such frames need not
+ * be shown to it (eth.ts: its per-burst routing and memo probes were a tenth of a forwarded frame's
+ * time). The memo holds no range with a multicast or link-local destination in it (its keys come from
+ * plain destinations and span at least 16 bits). Only speed hangs on the count: a frame the UDP
+ * receive is not shown takes the full path, which delivers it alike.
  */
-export function fwd6_lean_ok(ifindex: u32, nd: u32): bool {
-  if (!leanOn || ifindex == LOOPBACK_IFINDEX || (load<u32>(nd, ND_FLAGS) & IFF_LOOPBACK) != 0) return false;
-  if (load<u32>(nd, ND_CONF6 + (CONF6_DISABLE_IPV6 << 2)) != 0) return false;
+export function fwd6_lean_ok(ifindex: u32, nd: u32, b: u32, n: u32): i32 {
+  if (!leanOn || ifindex == LOOPBACK_IFINDEX || (load<u32>(nd, ND_FLAGS) & IFF_LOOPBACK) != 0) return -1;
+  if (load<u32>(nd, ND_CONF6 + (CONF6_DISABLE_IPV6 << 2)) != 0) return -1;
   // ip6_forward's first test: all.forwarding, or the input device's force_forwarding
-  if (sysctl(SYSCTL_IPV6_ALL_FORWARDING) == 0 && load<u32>(nd, ND_CONF6 + (CONF6_FORCE_FORWARDING << 2)) == 0) return false;
-  if (nfActive()) return false;
+  if (sysctl(SYSCTL_IPV6_ALL_FORWARDING) == 0 && load<u32>(nd, ND_CONF6 + (CONF6_FORCE_FORWARDING << 2)) == 0) return -1;
+  if (nfActive()) return -1;
   const fr = load<u32>(netRoot() + NR_FIB);
-  if (fr == 0 || (load<u32>(fr + FRT_FLAGS) & (FIBF_CUSTOM6 | FIBF_BATCH)) != 0) return false;
+  if (fr == 0 || (load<u32>(fr + FRT_FLAGS) & (FIBF_CUSTOM6 | FIBF_BATCH)) != 0) return -1;
   const main = fib_table_get(AF_INET6, RT_TABLE_MAIN);
   const local = fib_table_get(AF_INET6, RT_TABLE_LOCAL);
   bMain = main != 0 ? load<u32>(main + TB_LPM) : 0;
   bLocal = local != 0 ? load<u32>(local + TB_LPM) : 0;
-  if (bMain == 0 || (local != 0 && bLocal == 0)) return false;
+  if (bMain == 0 || (local != 0 && bLocal == 0)) return -1;
   bGen = fibGen() + 1;
   bTaken = 0;
   bBytes = 0;
-  return true;
+  let k: i32 = 0;
+  if (b != 0) {
+    for (let i: u32 = 0; i < n; i++) {
+      const data = load<u32>(b + (i << 3));
+      if (load<u32>(b + (i << 3), 4) < ETH_HLEN + IPV6_HLEN || load<u16>(data, 12) != 0xdd86) continue;
+      const d = data + ETH_HLEN + IP6H_DADDR;
+      if (memoFind(bswap<u64>(load<u64>(d)), bswap<u64>(load<u64>(d, 8))) != 0) k++;
+    }
+  }
+  return k;
 }
 
 /** The burst fwd6_lean_ok accepted is over: the frames taken counted (Ip6:InReceives, Ip6:OutForwDatagrams, RX on `nd`). */
@@ -166,18 +182,26 @@ export function fwd6_lean_done(nd: u32): void {
   return t != IPV6_ADDR_ANY && (t & (IPV6_ADDR_MULTICAST | IPV6_ADDR_LOOPBACK | IPV6_ADDR_LINKLOCAL)) == 0;
 }
 
-/**
- * The memo entry for the destination whose big-endian halves are `hi`, `lo`: one that holds it at this
- * burst's FIB generation, else one filled for it from the tries (fib6_lookup's answer when the trie
- * walk alone decides it, see the header), else 0: the full path routes it.
- */
-function route(hi: u64, lo: u64, dst: u32): u32 {
+/** The memo entry that holds the destination whose big-endian halves are `hi`, `lo` at this burst's FIB generation, else 0. */
+@inline function memoFind(hi: u64, lo: u64): u32 {
   const m = memo();
   for (let i: u32 = 0; i < MEMO_N; i++) {
     const e = m + i * ME_SIZE;
     if (load<u32>(e + ME_GEN) == bGen && ((hi ^ load<u64>(e + ME_HI)) & load<u64>(e + ME_MHI)) == 0 &&
         ((lo ^ load<u64>(e + ME_LO)) & load<u64>(e + ME_MLO)) == 0) return e;
   }
+  return 0;
+}
+
+/**
+ * The memo entry for the destination whose big-endian halves are `hi`, `lo`: one that holds it at this
+ * burst's FIB generation, else one filled for it from the tries (fib6_lookup's answer when the trie
+ * walk alone decides it, see the header), else 0: the full path routes it.
+ */
+function route(hi: u64, lo: u64, dst: u32): u32 {
+  const found = memoFind(hi, lo);
+  if (found != 0) return found;
+  const m = memo();
   // table local first (fib6_lookup_oif without custom rules): any prefix there, and the full path decides
   let depth: u32 = 0;
   if (bLocal != 0) {
@@ -223,29 +247,6 @@ function route(hi: u64, lo: u64, dst: u32): u32 {
   store<u64>(e + ME_GW + 8, load<u64>(fa + FA_NH + NH_GW + 8));
   store<u32>(e + ME_GEN, bGen);
   return e;
-}
-
-/**
- * The IPv6 frame at `data` (`len` bytes from its Ethernet header, untagged) is to a destination the
- * route memo holds at this burst's generation (fwd6_lean_ok first): its input route is a unicast route
- * of main, so it is not delivered here, whatever else becomes of it — the lean UDP receive
- * (udp6_lean.ts) would not take it, and a burst of such frames need not be shown to it (eth.ts: its
- * per-burst routing and memo probes were a tenth of a forwarded frame's time). The memo holds no range
- * with a multicast or link-local destination in it (its keys come from plain destinations and span at
- * least 16 bits). Only speed hangs on it: a frame the UDP receive is not shown takes the full path.
- */
-export function fwd6_lean_known(data: u32, len: u32): bool {
-  if (len < ETH_HLEN + IPV6_HLEN) return false;
-  const d = data + ETH_HLEN + IP6H_DADDR;
-  const hi = bswap<u64>(load<u64>(d));
-  const lo = bswap<u64>(load<u64>(d, 8));
-  const m = memo();
-  for (let i: u32 = 0; i < MEMO_N; i++) {
-    const e = m + i * ME_SIZE;
-    if (load<u32>(e + ME_GEN) == bGen && ((hi ^ load<u64>(e + ME_HI)) & load<u64>(e + ME_MHI)) == 0 &&
-        ((lo ^ load<u64>(e + ME_LO)) & load<u64>(e + ME_MLO)) == 0) return true;
-  }
-  return false;
 }
 
 /**
