@@ -24,8 +24,8 @@
 // A burst (stack_rx_burst: the frames napi.ts gathered from one poll, at scratch + SCR_BURST) first
 // has the FIB warmed for its IPv4 destinations (fib_prefetch.ts; not those ipv4_rcv.ts's local memo
 // answers without the FIB), then goes through stack_rx a frame at a time: the same path, with the
-// table's memory already in cache — except a plain forward, which takes the lean path (fwd4_lean.ts)
-// to the same result, and a datagram for this host's UDP, whose lean path and socket lookup are decided
+// table's memory already in cache — except a plain forward, which takes the lean path (fwd4_lean.ts,
+// fwd6_lean.ts for IPv6) to the same result, and a datagram for this host's UDP, whose lean path and socket lookup are decided
 // for the whole burst first (udp_lean.ts).
 
 import { netDrop, netFree, netdevGet, netScratch } from './core';
@@ -44,6 +44,7 @@ import { ipv6_rcv } from './ipv6_rcv';
 import { fib4_prefetch, fib4PrefetchDsts } from './fib_prefetch';
 import { udp4_prefetch } from './sock_prefetch';
 import { fwd4_lean, fwd4_lean_done, fwd4_lean_ok } from './fwd4_lean';
+import { fwd6_lean, fwd6_lean_done, fwd6_lean_ok } from './fwd6_lean';
 import { fib4_burst_ready } from './fib';
 import { udp4_burst_demux, udp4_burst_rcv, udp4BurstTaken } from './udp_lean';
 import { flowBurstRecs, flowtableActive, nf_flow_burst_done, nf_flow_burst_lookup, nf_flow_forward } from './nf_flow_table';
@@ -179,6 +180,7 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
   // bit i: frame i's destination is the walk's next one (its slot: the count of bits below i)
   let warmed: u64 = 0;
   let u: u32 = 0;
+  let v6: u32 = 0;
   for (let i: u32 = l == n ? n : 0; i < n; i++) {
     const data = load<u32>(b + (i << 3));
     if (hits != 0 && load<u32>(recs + (i << 2)) != 0) continue;
@@ -193,11 +195,20 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
       store<u32>(d + (m << 2), dst);
       warmed |= <u64>1 << <u64>i;
       m++;
-    } else if (load<u16>(data, 12) == 0xdd86) u++; // untagged IPv6: udp6_lean.ts's to decide (in udp4_burst_demux)
+    } else if (load<u16>(data, 12) == 0xdd86) {
+      u++; // untagged IPv6: udp6_lean.ts's to decide (in udp4_burst_demux)
+      v6++;
+    }
   }
-  // a plain forward takes the lean path (fwd4_lean.ts), a datagram for this host's UDP its own, decided
+  // a plain forward takes the lean path (fwd4_lean.ts, fwd6_lean.ts), a datagram for this host's UDP its own, decided
   // for the whole burst first (udp_lean.ts; not in a burst with flowtable hits), everything else the full one
   const nd = m != 0 ? netdevGet(ifindex) : ndf;
+  // the lean IPv6 forward; the IPv6 frames to destinations its route memo holds (routed by unicast
+  // routes) are none of the lean UDP receive's: a burst of only those is not shown to it
+  const nd6 = v6 != 0 ? (nd != 0 ? nd : netdevGet(ifindex)) : 0;
+  const k6 = nd6 != 0 ? fwd6_lean_ok(ifindex, nd6, hits == 0 ? b : 0, n) : -1;
+  const lean6 = k6 >= 0;
+  u -= lean6 ? <u32>k6 : 0;
   if (ndu == 0) {
     ndu = u != 0 && hits == 0 ? (nd != 0 ? nd : netdevGet(ifindex)) : 0;
     l = ndu != 0 ? udp4_burst_demux(ifindex, ndu, b, n) : 0;
@@ -224,11 +235,14 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
       rxRingIfindex = ifindex; // counted for the burst (nf_flow_burst_done)
     } else if (lean && fwd4_lean(ifindex, nd, q, data, len, at)) {
       rxRingIfindex = ifindex; // counted for the burst (fwd4_lean_done)
+    } else if (lean6 && fwd6_lean(ifindex, nd6, q, data, len)) {
+      rxRingIfindex = ifindex; // counted for the burst (fwd6_lean_done)
     } else {
       stack_rx(ifindex, q, qi, data, len);
     }
   }
   if (lean) fwd4_lean_done(nd);
+  if (lean6) fwd6_lean_done(nd6);
   if (hits != 0) nf_flow_burst_done(ndf);
   // the frames the fast paths forwarded, held for one transmit per device (netdev.ts netdev_xmit_pend)
   netdev_xmit_flush();

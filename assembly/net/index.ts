@@ -19,6 +19,7 @@ export * from './lpm6';
 export * from './mphash';
 export * from './dst';
 export { rt6_redirect_apply, rt6_redirect_flush } from './rt6_redirect';
+export { net_fwd6_lean_set, net_fwd6_lean_taken } from './fwd6_lean';
 export * from './fib_helper';
 export * from './lpm';
 export * from './reclaim';

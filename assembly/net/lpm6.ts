@@ -91,6 +91,43 @@ export function lpm6_get(t: u32, addr: u32, len: u32): u32 {
   }
 }
 
+/**
+ * The bits of the key the last lpm6LookupDepth read: every address that shares its first lpm6Depth
+ * bits with that key walks the same direct entry and nodes to the same leaf, so gets the same value
+ * (the walk reads 16 bits, then 6 a node; at most 128). Per instance.
+ */
+export let lpm6Depth: u32 = 0;
+
+/** lpm6Lookup, and in lpm6Depth how many of the key's leading bits decided the answer. */
+export function lpm6LookupDepth(t: u32, addr: u32): u32 {
+  let hi = keyHi(addr);
+  let lo = keyLo(addr);
+  const e = load<u32>(dirTable(load<u32>(t + HDR_DIR)) + (<u32>(hi >> (64 - S6)) << 2));
+  if (<i32>e < 0) {
+    lpm6Depth = S6;
+    return e & DIRECT_LEAF_MAX;
+  }
+  let n = e << 3;
+  hi = (hi << S6) | (lo >> (64 - S6));
+  lo <<= S6;
+  let d = S6;
+  while (true) {
+    const v = hi >> 58;
+    const vec = load<u64>(n);
+    const below = (<u64>2 << v) - 1;
+    const leafvec = load<u64>(n, PN_LEAFVEC);
+    d += 6;
+    if ((vec >> v) & 1) {
+      n = load<u32>(n + ((<u32>popcnt<u64>(leafvec) + <u32>popcnt<u64>(vec & below)) << 2), PN_SLOTS - 4);
+      hi = (hi << 6) | (lo >> 58);
+      lo <<= 6;
+      continue;
+    }
+    lpm6Depth = d < 128 ? d : 128;
+    return load<u32>(n + (<u32>popcnt<u64>(leafvec & below) << 2), PN_SLOTS - 4);
+  }
+}
+
 export function lpm6_lookup(t: u32, addr: u32): u32 {
   return lpm6Lookup(t, addr);
 }

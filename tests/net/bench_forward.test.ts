@@ -42,7 +42,8 @@ describe('wxdp bench forward --only', () => {
     expect(selectRows('rules 10').map(rowLabel)).toEqual(['xdp drop (baseline)', 'stack rules 10', 'stack+pass rules 10', 'xdp router rules 10', 'stack rules 100', 'stack+pass rules 100', 'xdp router rules 100']);
     expect(selectRows('ecmp 16,xdp router rules 1').map(rowLabel)).toEqual(['xdp drop (baseline)', 'xdp router rules 1', 'stack ecmp 16', 'stack+pass ecmp 16', 'xdp router ecmp 16']);
     expect(selectRows('xdp drop').map(rowLabel)).toEqual(['xdp drop (baseline)']);
-    expect(selectRows(undefined)).toHaveLength(1 + 6 * 3);
+    expect(selectRows(undefined)).toHaveLength(1 + 6 * 3 + 1);
+    expect(selectRows('ipv6').map(rowLabel)).toEqual(['xdp drop (baseline)', 'stack ipv6']);
     expect(selectRows('no-such-row')).toEqual([]);
   });
 

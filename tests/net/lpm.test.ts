@@ -600,6 +600,48 @@ describe.skipIf(!haveWasm)('lpm6', () => {
     expect(formatIpv6(parseIpv6('1::'))).toBe('1::');
   });
 
+  // lpm6LookupDepth (the lean IPv6 forward's route memo, fwd6_lean.ts): every address that shares the
+  // first lpm6Depth bits with the key has the key's answer — the reference trie's, asked of addresses
+  // with those bits kept and the rest drawn at random — and the depth is the direct table's 16 bits at
+  // least, 128 at most.
+  it('says how many leading bits decided a lookup: every address sharing them has the same longest prefix', async () => {
+    for (const seed of [5, 77]) {
+      const t = Lpm6Table.create(await fastPath());
+      const ref = new RefTrie(128);
+      const r = rng(seed);
+      const hot = Array.from({ length: 5 }, () => Uint8Array.from({ length: 16 }, () => r() & 0xff));
+      const live = new Map<string, [Uint8Array, number]>();
+      for (let i = 0; i < 600; i++) {
+        const [a, len] = randomPrefix6(r, hot);
+        const v = 1 + (r() % 1000);
+        t.add(a, len, v);
+        ref.set(bits6(a), len, v);
+        live.set(`${formatIpv6(a)}/${len}`, [a, len]);
+      }
+      const x = t.fp.exports as unknown as { lpm6LookupDepth(t: number, a: number): number; lpm6Depth: { value: number }; scratch_base(): number };
+      const buf = x.scratch_base() >>> 0;
+      const mem = () => new Uint8Array(t.fp.memory.memory.buffer);
+      const probes = probes6(live.values(), r, 300);
+      const depths = new Set<number>();
+      for (let i = 0; i < probes.length >> 4; i++) {
+        const a = probes.subarray(i * 16, i * 16 + 16);
+        mem().set(a, buf);
+        const v = x.lpm6LookupDepth(t.address, buf) >>> 0;
+        const d = x.lpm6Depth.value;
+        depths.add(d);
+        expect(v).toBe(ref.lookup(bits6(a)));
+        expect(d >= 16 && d <= 128).toBe(true);
+        for (let k = 0; k < 4; k++) {
+          const b = Uint8Array.from(a);
+          for (let bit = d; bit < 128; bit++) if (r() & 1) b[bit >> 3]! ^= 0x80 >> (bit & 7);
+          if (ref.lookup(bits6(b)) !== v) expect(`${formatIpv6(b)} (first ${d} bits of ${formatIpv6(a)}) → ${ref.lookup(bits6(b))}`).toBe(`→ ${v}`);
+        }
+      }
+      // not one depth for all: the walks end at many levels
+      expect(depths.size).toBeGreaterThan(3);
+    }
+  });
+
   it('agrees with a binary trie through random adds, replaces and deletes (3 seeds)', async () => {
     for (const seed of [3, 99, 31337]) {
       const t = Lpm6Table.create(await fastPath());
