@@ -57,13 +57,13 @@ const OVER_TARGET_WHY: Readonly<Record<string, string>> = {
   loop_toeplitz:
     "the bit loop is unrolled (src/jit/unroll.ts: eight constant shifts a byte, no counter); what is left is the outer loop over the 12 bytes and each bit's dependent shift, or and masked xor, at 0.45-0.47x when measured",
   xdp_parse_percpu:
-    "xdp_parse with PERCPU_ARRAY maps (the parser bench workers scales): the kernel's run is 4 ns faster than xdp_parse's because it drops a lock-prefixed add, which wxdp's single-thread build never had (a plain add is exact on one thread), while each per-CPU value costs wxdp the run's CPU, its clamp and the region's offset (about 1 ns): 9.5 ns against xdp_parse's 8.5",
+    "xdp_parse with PERCPU_ARRAY maps (the parser bench workers scales): the kernel's run is 4 ns faster than xdp_parse's because it drops a lock-prefixed add, which wxdp's single-thread build never had (a plain add is exact on one thread), while each per-CPU value costs wxdp the region's offset (the run's CPU, clamped and times the CPU stride, computed once at the function's entry: 9.6 -> 9.1 ns in a loaded A/B); xdp_parse's own 8.4 ns would be 0.55x of this kernel figure",
   loop_tcpopt:
     "a TCP options walk that branches on each option's kind and bumps an array counter per kind seen: its wasm is tight already (no store or call to remove), 13 ns against the kernel's 17; not vectorisable (each step's length depends on the byte it reads)",
   loop_csum:
-    "the copy loop and the bpf_loop callbacks, about 20 x86 instructions an iteration each; keeping the callback's c->sum in a local instead of the stack measured slower (16.2 -> 17.9 ns): this CPU forwards the store to the next load at no cost",
+    "the copy loop and the bpf_loop callbacks, about 20 x86 instructions an iteration each, throughput-bound (two taken branches and V8's interrupt check an iteration; the inlined bpf_loop now makes four calls a turn: 16.2 -> 15.0 ns); keeping the callback's c->sum in a local instead of the stack measured slower twice (16.2 -> 17.9, and 16.5 -> 18.1 ns as a store-through local after binaryen's inlining): this CPU forwards the store to the next load at no cost, and the local's 32-bit zero extension joins the chain. Dropping the callback's i >= 30 test needs bpf_loop's count range (n <= 30) from the verifier",
   xdp_proto_count:
-    "3.7 ns against the kernel's 7, of which about 1.2 are the repeat loop's call per run (xdp_drop's figure) and the kernel's figure is whole nanoseconds (bpftool), so the row moves between 0.49x and 0.55x with the rounding",
+    "3.5-3.9 ns against the kernel's 7-8 (0.3 ns less since the per-CPU offset is computed once per run and the repeat loop stopped reloading zero arguments), of which about 1.1 are the repeat loop's call per run (xdp_drop's figure) and the kernel's figure is whole nanoseconds (bpftool), so the row moves between 0.46x and 0.54x with the rounding",
 };
 
 function noteFor(program: string, verified: boolean, ratio: number | null): string {
