@@ -146,6 +146,36 @@ export class Reg {
     return r;
   }
 
+  /** Make this register a copy of `o` (clone() without the allocation: a scratch register refilled). */
+  copyFrom(o: Reg): this {
+    this.type = o.type;
+    this.maybeNull = o.maybeNull;
+    this.ringbuf = o.ringbuf;
+    this.rdonly = o.rdonly;
+    this.off = o.off;
+    this.varOff = o.varOff;
+    this.smin = o.smin;
+    this.smax = o.smax;
+    this.umin = o.umin;
+    this.umax = o.umax;
+    this.s32min = o.s32min;
+    this.s32max = o.s32max;
+    this.u32min = o.u32min;
+    this.u32max = o.u32max;
+    this.id = o.id;
+    this.refObjId = o.refObjId;
+    this.range = o.range;
+    this.map = o.map;
+    this.memSize = o.memSize;
+    this.frameno = o.frameno;
+    this.subprog = o.subprog;
+    this.precise = o.precise;
+    this.dynptrId = o.dynptrId;
+    this.pktSlice = o.pktSlice;
+    this.btf = o.btf;
+    return this;
+  }
+
   get isScalar(): boolean {
     return this.type === RegType.SCALAR;
   }

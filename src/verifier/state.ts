@@ -110,6 +110,21 @@ export class Frame {
     this.writableRegs()[r] = reg;
   }
 
+  /**
+   * Put `reg` in register r, shared: held by another register too, or a constant made once per
+   * instruction; own(r) copies it before any change.
+   */
+  putShared(r: number, reg: Reg): void {
+    this.writableRegs()[r] = reg;
+    this.regsShared |= 1 << r;
+    if (cowCheck.freeze) Object.freeze(reg);
+  }
+
+  /** Register r is shared from now on (another register holds it too): own(r) copies it first. */
+  share(r: number): void {
+    this.regsShared |= 1 << r;
+  }
+
   private writableRegs(): Reg[] {
     if (this.regsShared & REGS_ARRAY) {
       this.regs = this.regs.slice();
