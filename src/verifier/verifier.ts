@@ -1367,22 +1367,30 @@ class Verifier {
     if ((this.stackDepth.get(sub) ?? 0) < depth) this.stackDepth.set(sub, depth);
   }
 
+  /** One byte of a write at a variable offset (check_stack_write_var_off: the spill's other bytes stay data). */
   private setStackByte(frame: Frame, b: number, t: Byte): void {
-    this.setStackBytes(frame, b, b + 1, t);
+    this.setStackBytes(frame, b, b + 1, t, false);
   }
 
   /**
-   * Bytes [lo, hi) (from the bottom of the stack) become `t`: one new slot per slot touched, as writing
-   * them one by one would leave it (the first write of a spilled register's slot makes its SPILL bytes MISC).
+   * Bytes [lo, hi) (from the bottom of the stack) become `t`: one new slot per slot touched. Writing any
+   * byte of a spilled register's slot turns it into plain data: its SPILL bytes become MISC, and with
+   * `scrub` (a write at a fixed offset, check_stack_write_fixed_off, or a helper's, as
+   * check_stack_range_initialized clobbers) the whole slot is scrubbed as scrub_spilled_slot does it:
+   * every byte but an uninitialised one becomes MISC, the zeros beside a narrower spill too.
    */
-  private setStackBytes(frame: Frame, lo: number, hi: number, t: Byte): void {
+  private setStackBytes(frame: Frame, lo: number, hi: number, t: Byte, scrub = true): void {
     for (let b = lo; b < hi; ) {
       const spi = b >> 3;
       const end = Math.min(hi, (spi + 1) * 8);
       const s = frame.slot(spi)!;
       const bytes = copyBytes(s.bytes);
-      // Writing any byte of a spilled register turns the slot into plain data.
-      if (s.spill) for (let i = 0; i < 8; i++) if (bytes[i] === Byte.SPILL) bytes[i] = Byte.MISC;
+      if (s.spill) {
+        // is_stack_slot_special: the slot's lowest byte is a spill's
+        if (scrub && bytes[0] === Byte.SPILL) {
+          for (let i = 0; i < 8; i++) if (bytes[i] !== Byte.INVALID) bytes[i] = Byte.MISC;
+        } else for (let i = 0; i < 8; i++) if (bytes[i] === Byte.SPILL) bytes[i] = Byte.MISC;
+      }
       for (; b < end; b++) bytes[b & 7] = t;
       frame.setSlot(spi, { bytes: sharedBytes(bytes) });
     }
