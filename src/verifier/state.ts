@@ -105,6 +105,20 @@ export class Frame {
     return copy;
   }
 
+  /**
+   * Register r marked precise: in place when this frame owns it, else replaced by its precise twin
+   * (Reg.preciseTwin, shared like the register it stands for).
+   */
+  markPrecise(r: number): void {
+    const reg = this.regs[r]!;
+    if (!(this.regsShared & (1 << r))) reg.precise = true;
+    else {
+      const twin = reg.preciseTwin();
+      if (cowCheck.freeze) Object.freeze(twin);
+      this.writableRegs()[r] = twin;
+    }
+  }
+
   /** Put `reg` in register r (the array is copied first when a clone shares it). */
   put(r: number, reg: Reg): void {
     this.writableRegs()[r] = reg;

@@ -29,6 +29,7 @@ import {
   S64_MIN,
   s64,
   scalarAlu,
+  scalarAluShared,
   SWAP,
   u32,
   type Cmp,
@@ -791,9 +792,16 @@ class Verifier {
       this.ptrAlu(st, ins, pc, dst, src, x, alu64, op);
       return;
     }
-    const r = dst.clone();
     // sdiv/smod (off 1): no range is computed for the signed forms.
-    scalarAlu(r, src, (op === 0x30 || op === 0x90) && ins.off === 1 ? 0xff : op, !alu64);
+    const aluOp = (op === 0x30 || op === 0x90) && ins.off === 1 ? 0xff : op;
+    // operands met before: the result register those made, shared
+    const shared = scalarAluShared(dst, src, aluOp, !alu64);
+    if (shared) {
+      st.cur.putShared(ins.dst, shared);
+      return;
+    }
+    const r = dst.clone();
+    scalarAlu(r, src, aluOp, !alu64);
     this.setReg(st, ins.dst, r);
   }
 
@@ -2308,7 +2316,7 @@ class Verifier {
         }
         if (reg.precise) {
           if (checkpoint) bt.regs[fr]! &= ~(1 << r);
-        } else f.own(r).precise = true;
+        } else f.markPrecise(r);
       }
       for (let half = 0; half < 2; half++) {
         let sm = half ? bt.slotsHi[fr]! : bt.slotsLo[fr]!;
@@ -2692,9 +2700,7 @@ class Backtrack {
 
 /** A copy of a slot whose spilled scalar is precise (slots and their spills are shared between states). */
 function preciseSpill(slot: Slot): Slot {
-  const spill = slot.spill!.clone();
-  spill.precise = true;
-  return { ...slot, spill };
+  return { ...slot, spill: slot.spill!.preciseTwin() };
 }
 
 /** A slot's bytes all one kind, made once per kind (slots and their bytes are never changed in place). */
