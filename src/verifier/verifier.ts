@@ -35,7 +35,7 @@ import {
   type Cmp,
   type MapInfo,
 } from './reg.js';
-import { ALL_SPILL, Byte, EMPTY_SLOT, STACK_SLOTS, Frame, History, mismatch, sameCallsites, State, statesEqual, widenImpreciseScalars, type Checkpoint, type Slot, type StackLive } from './state.js';
+import { ALL_SPILL, Byte, copyToLinked, EMPTY_SLOT, STACK_SLOTS, Frame, History, mismatch, sameCallsites, State, statesEqual, widenImpreciseScalars, type Checkpoint, type Slot, type StackLive } from './state.js';
 import { Tnum } from './tnum.js';
 import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
 import { kfuncById } from '../helpers/kfuncs.js';
@@ -1555,10 +1555,7 @@ class Verifier {
     const id = this.reg(st, r).id;
     st.cur.put(r, v);
     if (!id || !v.isScalar) return;
-    st.forEachReg(
-      (o) => o.copyScalarFrom(v),
-      (o) => o !== v && o.isScalar && o.id === id,
-    );
+    copyToLinked(st, id, v);
   }
 
   private ptrBranchTaken(dst: Reg, src: Reg, cmp: Cmp, is32: boolean): -1 | 0 | 1 {
