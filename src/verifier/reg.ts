@@ -115,6 +115,11 @@ export class Reg {
   pktSlice = false;
   /** MEM standing for a PTR_TO_BTF_ID a kfunc returned: the WXDP_BTF struct it points at (btf_access.ts walks its loads). */
   btf: string | undefined;
+  /**
+   * This register marked precise, made once (preciseTwin): registers shared between states are never
+   * changed, so every state that marks a shared one precise can hold the same copy. Not copied by clone().
+   */
+  private twin: Reg | undefined = undefined;
 
   clone(): Reg {
     const r = new Reg();
@@ -144,6 +149,52 @@ export class Reg {
     r.pktSlice = this.pktSlice;
     r.btf = this.btf;
     return r;
+  }
+
+  /**
+   * A copy marked precise, the same one every time it is asked for: only for a register that is never
+   * changed in place again (one shared between states, or a spill), and the copy is shared as well.
+   */
+  preciseTwin(): Reg {
+    if (this.twin === undefined) {
+      const t = this.clone();
+      t.precise = true;
+      // (tests/verifier/cow freezes shared registers: nothing kept on those)
+      if (Object.isFrozen(this)) return t;
+      this.twin = t;
+    }
+    return this.twin;
+  }
+
+  /** Make this register a copy of `o` (clone() without the allocation: a scratch register refilled). */
+  copyFrom(o: Reg): this {
+    this.twin = undefined;
+    this.type = o.type;
+    this.maybeNull = o.maybeNull;
+    this.ringbuf = o.ringbuf;
+    this.rdonly = o.rdonly;
+    this.off = o.off;
+    this.varOff = o.varOff;
+    this.smin = o.smin;
+    this.smax = o.smax;
+    this.umin = o.umin;
+    this.umax = o.umax;
+    this.s32min = o.s32min;
+    this.s32max = o.s32max;
+    this.u32min = o.u32min;
+    this.u32max = o.u32max;
+    this.id = o.id;
+    this.refObjId = o.refObjId;
+    this.range = o.range;
+    this.map = o.map;
+    this.memSize = o.memSize;
+    this.frameno = o.frameno;
+    this.subprog = o.subprog;
+    this.precise = o.precise;
+    this.dynptrId = o.dynptrId;
+    this.pktSlice = o.pktSlice;
+    this.btf = o.btf;
+    return this;
   }
 
   get isScalar(): boolean {
@@ -637,6 +688,8 @@ interface Bounds {
 interface AluMemo {
   op: number; alu32: boolean; d: Bounds; s: Bounds;
   out: Tnum; osmin: bigint; osmax: bigint; oumin: bigint; oumax: bigint; os32min: bigint; os32max: bigint; ou32min: bigint; ou32max: bigint;
+  /** The result as a plain scalar register, imprecise / precise, made on the first scalarAluShared hit. */
+  res: Reg | undefined; resP: Reg | undefined;
 }
 
 const ALU_MEMO_BITS = 12;
@@ -1327,7 +1380,44 @@ export function scalarAlu(d: Reg, src: Reg, op: number, alu32: boolean): void {
   ALU_MEMO[h] = {
     op, alu32, d: dIn, s: sIn,
     out: d.varOff, osmin: d.smin, osmax: d.smax, oumin: d.umin, oumax: d.umax, os32min: d.s32min, os32max: d.s32max, ou32min: d.u32min, ou32max: d.u32max,
+    res: undefined, resP: undefined,
   };
+}
+
+/**
+ * A scalar with nothing but its bounds, id and precision: every other field at the value an unknown
+ * scalar has (what an ALU result carries over from its destination register).
+ */
+function isPlainScalar(r: Reg): boolean {
+  return r.type === RegType.SCALAR && r.off === 0 && !r.maybeNull && !r.ringbuf && !r.rdonly && r.refObjId === 0 && r.range === 0 &&
+    r.map === undefined && r.memSize === 0 && r.frameno === 0 && r.subprog === 0 && r.dynptrId === 0 && !r.pktSlice && r.btf === undefined;
+}
+
+/**
+ * scalarAlu(copy of d, src, op, alu32) as one register shared by every path that computes it, when `d`
+ * is a plain scalar and the memo holds the result (a loop's body meets the same operands again);
+ * undefined otherwise (compute it on a copy). The register is never changed in place: put it in with
+ * Frame.putShared, which copies it before any change.
+ */
+export function scalarAluShared(d: Reg, src: Reg, op: number, alu32: boolean): Reg | undefined {
+  const e = ALU_MEMO[aluHash(d, src, op, alu32)];
+  if (e === undefined || e.op !== op || e.alu32 !== alu32 || !sameBounds(e.d, d) || !sameBounds(e.s, src) || !isPlainScalar(d)) return undefined;
+  const cached = d.precise ? e.resP : e.res;
+  if (cached !== undefined) return cached;
+  const r = d.clone();
+  r.varOff = e.out;
+  r.smin = e.osmin;
+  r.smax = e.osmax;
+  r.umin = e.oumin;
+  r.umax = e.oumax;
+  r.s32min = e.os32min;
+  r.s32max = e.os32max;
+  r.u32min = e.ou32min;
+  r.u32max = e.ou32max;
+  r.id = 0;
+  if (d.precise) e.resP = r;
+  else e.res = r;
+  return r;
 }
 
 /**

@@ -105,9 +105,38 @@ export class Frame {
     return copy;
   }
 
+  /**
+   * Register r marked precise: in place when this frame owns it, else replaced by its precise twin
+   * (Reg.preciseTwin, shared like the register it stands for).
+   */
+  markPrecise(r: number): void {
+    const reg = this.regs[r]!;
+    if (!(this.regsShared & (1 << r))) reg.precise = true;
+    else {
+      const twin = reg.preciseTwin();
+      if (cowCheck.freeze) Object.freeze(twin);
+      this.writableRegs()[r] = twin;
+    }
+  }
+
   /** Put `reg` in register r (the array is copied first when a clone shares it). */
   put(r: number, reg: Reg): void {
     this.writableRegs()[r] = reg;
+  }
+
+  /**
+   * Put `reg` in register r, shared: held by another register too, or a constant made once per
+   * instruction; own(r) copies it before any change.
+   */
+  putShared(r: number, reg: Reg): void {
+    this.writableRegs()[r] = reg;
+    this.regsShared |= 1 << r;
+    if (cowCheck.freeze) Object.freeze(reg);
+  }
+
+  /** Register r is shared from now on (another register holds it too): own(r) copies it first. */
+  share(r: number): void {
+    this.regsShared |= 1 << r;
   }
 
   private writableRegs(): Reg[] {
@@ -309,6 +338,28 @@ export class State {
   }
 }
 
+/**
+ * forEachReg(o => o.copyScalarFrom(v), o => o !== v && o.isScalar && o.id === id) written out (no closures
+ * per call: a refined branch calls it for each operand): every scalar linked to `id`, registers and
+ * spills, `v` itself excepted, takes v's bounds.
+ */
+export function copyToLinked(st: State, id: number, v: Reg): void {
+  for (const f of st.frames) {
+    for (let r = 0; r < f.regs.length; r++) {
+      const o = f.regs[r]!;
+      if (o !== v && o.isScalar && o.id === id) f.own(r).copyScalarFrom(v);
+    }
+    for (const i of f.spillSlots(SPILLS)) {
+      const s = f.slot(i)!;
+      const sp = s.spill;
+      if (!sp || sp === v || !sp.isScalar || sp.id !== id) continue;
+      const copy = sp.clone();
+      copy.copyScalarFrom(v);
+      f.setSlot(i, { ...s, spill: copy });
+    }
+  }
+}
+
 // ---- widening (bpf_loop callbacks) ----
 
 /** same_callsites: the same frames, entered from the same calls. */
@@ -372,6 +423,9 @@ class IdMap {
     this.n++;
     return true;
   }
+
+  /** checkScalar as a function value, made once (a closure made in slotSafe would allocate its context per call). */
+  readonly checkScalarFn = (oldId: number, curId: number): boolean => this.checkScalar(oldId, curId);
 
   checkScalar(oldId: number, curId: number): boolean {
     // An old scalar linked to nothing says nothing; a linked one needs the same links now.
@@ -486,7 +540,7 @@ function slotSafe(o: Slot, c: Slot, ids: IdMap, exact: boolean, within: boolean)
     for (let b = 0; b < 8; b++) if (o.bytes[b] !== c.bytes[b]) return false;
     if (!!o.spill !== !!c.spill) return false;
     if (o.spill && !regsafe(o.spill, c.spill!, ids, true)) return false;
-    return dynptrSlotsSafe(o.dynptr, c.dynptr, (a, b) => ids.checkScalar(a, b));
+    return dynptrSlotsSafe(o.dynptr, c.dynptr, ids.checkScalarFn);
   }
   if (o.spill && allSpill(o.bytes)) {
     if (!c.spill || !allSpill(c.bytes)) {
@@ -506,7 +560,7 @@ function slotSafe(o: Slot, c: Slot, ids: IdMap, exact: boolean, within: boolean)
     if (ob !== c.bytes[b]) return false;
   }
   if (o.spill && (!c.spill || !regsafe(o.spill, c.spill, ids, false, within))) return false;
-  if (o.dynptr && !dynptrSlotsSafe(o.dynptr, c.dynptr, (a, b) => ids.checkScalar(a, b))) return false;
+  if (o.dynptr && !dynptrSlotsSafe(o.dynptr, c.dynptr, ids.checkScalarFn)) return false;
   return true;
 }
 

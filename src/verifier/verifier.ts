@@ -29,12 +29,13 @@ import {
   S64_MIN,
   s64,
   scalarAlu,
+  scalarAluShared,
   SWAP,
   u32,
   type Cmp,
   type MapInfo,
 } from './reg.js';
-import { ALL_SPILL, Byte, EMPTY_SLOT, STACK_SLOTS, Frame, History, mismatch, sameCallsites, State, statesEqual, widenImpreciseScalars, type Checkpoint, type Slot, type StackLive } from './state.js';
+import { ALL_SPILL, Byte, copyToLinked, EMPTY_SLOT, STACK_SLOTS, Frame, History, mismatch, sameCallsites, State, statesEqual, widenImpreciseScalars, type Checkpoint, type Slot, type StackLive } from './state.js';
 import { Tnum } from './tnum.js';
 import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
 import { kfuncById } from '../helpers/kfuncs.js';
@@ -186,6 +187,13 @@ export function verify(prog: readonly Insn[], opts: VerifyOptions = {}): Verifie
 }
 
 class Verifier {
+  /** The program as given (returned as VerifiedProgram.insns). */
+  private readonly input: readonly Insn[];
+  /**
+   * The program as walked: each instruction copied into one object shape (every field present), so the
+   * walk's many reads of ins.code / ins.dst / … see one hidden class, not the three an object's loader
+   * makes (plain, with imm64, ld_imm64's tail).
+   */
   private readonly prog: readonly Insn[];
   private readonly opts: VerifyOptions;
   private readonly logLevel: number;
@@ -217,6 +225,10 @@ class Verifier {
   private readonly slotLive = { lo: [] as number[], hi: [] as number[] };
   /** liveMasks' array (reused). */
   private readonly liveBuf: number[] = [];
+  /** scalarRefine's copy of an immediate operand (refilled per compare; never put in a state). */
+  private readonly immScratch = new Reg();
+  /** What backtracking follows (reused: the walks do not nest). */
+  private readonly bt = new Backtrack(0);
   /** propagatePrecision's list of spill slots (reused). */
   private readonly spillList: number[] = [];
   private readonly pending: Pending[] = [];
@@ -256,11 +268,14 @@ class Verifier {
   private readonly btSkip: Int32Array;
   /**
    * Per instruction, its immediate as a known scalar, made once: the source operand of an ALU op or a
-   * compare, which only read it (every path through the instruction shares it; never stored or changed).
+   * compare, which only read it, or the value a `mov` of it puts in (a 32-bit mov's zero-extended), shared
+   * by every path through the instruction (put in with Frame.putShared: copied before any change).
    */
   private readonly immRegs: (Reg | undefined)[];
 
   constructor(prog: readonly Insn[], opts: VerifyOptions) {
+    this.input = prog;
+    prog = prog.map((i) => ({ code: i.code, dst: i.dst, src: i.src, off: i.off, imm: i.imm, imm64: i.imm64, isLdImm64Tail: i.isLdImm64Tail }));
     this.prog = prog;
     this.btSkip = backtrackSkipBits(prog);
     this.immRegs = new Array<Reg | undefined>(prog.length);
@@ -324,7 +339,7 @@ class Verifier {
     }
     this.summary();
     return {
-      insns: this.prog,
+      insns: this.input,
       log: this.lines.join('\n') + '\n',
       stats: {
         insnsProcessed: this.processed,
@@ -777,16 +792,24 @@ class Verifier {
       this.ptrAlu(st, ins, pc, dst, src, x, alu64, op);
       return;
     }
-    const r = dst.clone();
     // sdiv/smod (off 1): no range is computed for the signed forms.
-    scalarAlu(r, src, (op === 0x30 || op === 0x90) && ins.off === 1 ? 0xff : op, !alu64);
+    const aluOp = (op === 0x30 || op === 0x90) && ins.off === 1 ? 0xff : op;
+    // operands met before: the result register those made, shared
+    const shared = scalarAluShared(dst, src, aluOp, !alu64);
+    if (shared) {
+      st.cur.putShared(ins.dst, shared);
+      return;
+    }
+    const r = dst.clone();
+    scalarAlu(r, src, aluOp, !alu64);
     this.setReg(st, ins.dst, r);
   }
 
   private mov(st: State, ins: Insn, pc: number, alu64: boolean, x: boolean): void {
     this.checkDst(ins.dst, pc);
     if (!x) {
-      this.setReg(st, ins.dst, Reg.known(alu64 ? BigInt(ins.imm) : u32(BigInt(ins.imm))));
+      // the constant, made once for the instruction and shared by every path through it
+      st.cur.putShared(ins.dst, (this.immRegs[pc] ??= Reg.known(alu64 ? BigInt(ins.imm) : u32(BigInt(ins.imm)))));
       return;
     }
     const src = this.readReg(st, ins.src, pc);
@@ -800,7 +823,9 @@ class Verifier {
           s = st.cur.own(ins.src);
           s.id = ++this.idGen;
         }
-        this.setReg(st, ins.dst, s.clone());
+        // one register in both (copy_register_state): each copied before either changes
+        st.cur.putShared(ins.dst, s);
+        st.cur.share(ins.src);
         return;
       }
       if (src.isPointer) {
@@ -1350,22 +1375,30 @@ class Verifier {
     if ((this.stackDepth.get(sub) ?? 0) < depth) this.stackDepth.set(sub, depth);
   }
 
+  /** One byte of a write at a variable offset (check_stack_write_var_off: the spill's other bytes stay data). */
   private setStackByte(frame: Frame, b: number, t: Byte): void {
-    this.setStackBytes(frame, b, b + 1, t);
+    this.setStackBytes(frame, b, b + 1, t, false);
   }
 
   /**
-   * Bytes [lo, hi) (from the bottom of the stack) become `t`: one new slot per slot touched, as writing
-   * them one by one would leave it (the first write of a spilled register's slot makes its SPILL bytes MISC).
+   * Bytes [lo, hi) (from the bottom of the stack) become `t`: one new slot per slot touched. Writing any
+   * byte of a spilled register's slot turns it into plain data: its SPILL bytes become MISC, and with
+   * `scrub` (a write at a fixed offset, check_stack_write_fixed_off, or a helper's, as
+   * check_stack_range_initialized clobbers) the whole slot is scrubbed as scrub_spilled_slot does it:
+   * every byte but an uninitialised one becomes MISC, the zeros beside a narrower spill too.
    */
-  private setStackBytes(frame: Frame, lo: number, hi: number, t: Byte): void {
+  private setStackBytes(frame: Frame, lo: number, hi: number, t: Byte, scrub = true): void {
     for (let b = lo; b < hi; ) {
       const spi = b >> 3;
       const end = Math.min(hi, (spi + 1) * 8);
       const s = frame.slot(spi)!;
       const bytes = copyBytes(s.bytes);
-      // Writing any byte of a spilled register turns the slot into plain data.
-      if (s.spill) for (let i = 0; i < 8; i++) if (bytes[i] === Byte.SPILL) bytes[i] = Byte.MISC;
+      if (s.spill) {
+        // is_stack_slot_special: the slot's lowest byte is a spill's
+        if (scrub && bytes[0] === Byte.SPILL) {
+          for (let i = 0; i < 8; i++) if (bytes[i] !== Byte.INVALID) bytes[i] = Byte.MISC;
+        } else for (let i = 0; i < 8; i++) if (bytes[i] === Byte.SPILL) bytes[i] = Byte.MISC;
+      }
       for (; b < end; b++) bytes[b & 7] = t;
       frame.setSlot(spi, { bytes: sharedBytes(bytes) });
     }
@@ -1506,7 +1539,8 @@ class Verifier {
   private scalarRefine(st: State, ins: Insn, cmp: Cmp, is32: boolean, x: boolean, imm: Reg): boolean {
     const a = this.reg(st, ins.dst).clone();
     // an immediate: jmp's register of it (the constant, sign-extended, or its low half for JMP32)
-    const b = x ? this.reg(st, ins.src).clone() : imm.clone();
+    // (the immediate's refined copy only says whether the branch is possible: a scratch register)
+    const b = x ? this.reg(st, ins.src).clone() : this.immScratch.copyFrom(imm);
     refine(a, b, cmp, is32);
     a.sync();
     b.sync();
@@ -1521,10 +1555,7 @@ class Verifier {
     const id = this.reg(st, r).id;
     st.cur.put(r, v);
     if (!id || !v.isScalar) return;
-    st.forEachReg(
-      (o) => o.copyScalarFrom(v),
-      (o) => o !== v && o.isScalar && o.id === id,
-    );
+    copyToLinked(st, id, v);
   }
 
   private ptrBranchTaken(dst: Reg, src: Reg, cmp: Cmp, is32: boolean): -1 | 0 | 1 {
@@ -2227,21 +2258,21 @@ class Verifier {
   private precise(st: State, r: number): void {
     const reg = st.cur.regs[r]!;
     if (!reg.isScalar || reg.precise) return;
-    const bt = new Backtrack(st.frames.length - 1);
+    const bt = this.bt.reset(st.frames.length - 1);
     bt.regs[bt.frame] = 1 << r;
     this.backtrack(st, bt);
   }
 
   /** The spilled scalar at slot `spi` of frame `frameno` must stay exact (a constant map key). */
   private preciseSlot(st: State, frameno: number, spi: number): void {
-    const bt = new Backtrack(st.frames.length - 1);
+    const bt = this.bt.reset(st.frames.length - 1);
     bt.setSlot(frameno, spi);
     this.backtrack(st, bt);
   }
 
   /** After pruning against `old`: what `old` relied on, the current path must keep exact too (propagate_precision). */
   private propagatePrecision(old: State, st: State, live: readonly number[], slots: StackLive): void {
-    const bt = new Backtrack(old.frames.length - 1);
+    const bt = this.bt.reset(old.frames.length - 1);
     for (let f = 0; f <= bt.frame; f++) {
       const of = old.frames[f]!;
       const cf = st.frames[f]!;
@@ -2252,6 +2283,7 @@ class Verifier {
         const r = of.regs[i]!;
         if (regs & (1 << i) && r.precise && r.isScalar && cf.regs[i]!.isScalar) bt.regs[f] |= 1 << i;
       }
+      if (!(of.spillLo | of.spillHi)) continue;
       for (const i of of.spillSlots(this.spillList)) {
         if (!(((i < 32 ? slots.lo[f]! >>> i : slots.hi[f]! >>> (i - 32)) & 1))) continue;
         const sp = of.slot(i)!.spill;
@@ -2262,51 +2294,60 @@ class Verifier {
   }
 
   /**
+   * What backtracking follows, marked precise in state `s` (the path's own, or with `checkpoint` one of
+   * its checkpoints, where a register or slot found precise already, or not a scalar, stops being
+   * followed: its history was followed when that mark was made). False when `s` is in another frame.
+   */
+  private markBacktracked(s: State, checkpoint: boolean, bt: Backtrack): boolean {
+    if (s.frames.length - 1 !== bt.frame) return false;
+    for (let fr = bt.frame; fr >= 0; fr--) {
+      const f = s.frames[fr]!;
+      let m = bt.regs[fr]!;
+      for (let r = 0; m; r++, m >>>= 1) {
+        if (!(m & 1)) continue;
+        const reg = f.regs[r]!;
+        if (!reg.isScalar) {
+          // Not a number there: whatever made it cannot matter to this value.
+          if (checkpoint) bt.regs[fr]! &= ~(1 << r);
+          continue;
+        }
+        if (reg.precise) {
+          if (checkpoint) bt.regs[fr]! &= ~(1 << r);
+        } else f.markPrecise(r);
+      }
+      for (let half = 0; half < 2; half++) {
+        let sm = half ? bt.slotsHi[fr]! : bt.slotsLo[fr]!;
+        for (let k = 0; sm; k++, sm >>>= 1) {
+          if (!(sm & 1)) continue;
+          const spi = half * 32 + k;
+          const slot = f.slot(spi)!;
+          if (!slot.spill?.isScalar) {
+            if (checkpoint) bt.clearSlot(fr, spi);
+            continue;
+          }
+          if (slot.spill.precise) {
+            if (checkpoint) bt.clearSlot(fr, spi);
+          } else f.setSlot(spi, preciseSpill(slot));
+        }
+      }
+    }
+    return true;
+  }
+
+  /**
    * Walk the path's history backwards from the current instruction, following how the registers and
    * stack slots in `bt` (per call frame) were computed, marking them precise in every checkpoint passed.
    * Calls and returns move between frames as the kernel's backtrack_insn does: a callee's r0 at its
    * exit is the caller's r0 after the call, the callee's r1-r5 at its entry are the caller's arguments.
    */
   private backtrack(st: State, bt: Backtrack): void {
-    const mark = (s: State, checkpoint: boolean): boolean => {
-      if (s.frames.length - 1 !== bt.frame) return false;
-      for (let fr = bt.frame; fr >= 0; fr--) {
-        const f = s.frames[fr]!;
-        let m = bt.regs[fr]!;
-        for (let r = 0; m; r++, m >>>= 1) {
-          if (!(m & 1)) continue;
-          const reg = f.regs[r]!;
-          if (!reg.isScalar) {
-            // Not a number there: whatever made it cannot matter to this value.
-            if (checkpoint) bt.regs[fr]! &= ~(1 << r);
-            continue;
-          }
-          // Precise in a checkpoint already: its history was followed when that mark was made.
-          if (checkpoint && reg.precise) bt.regs[fr]! &= ~(1 << r);
-          if (!reg.precise) f.own(r).precise = true;
-        }
-        for (let half = 0; half < 2; half++) {
-          let sm = half ? bt.slotsHi[fr]! : bt.slotsLo[fr]!;
-          for (let k = 0; sm; k++, sm >>>= 1) {
-            if (!(sm & 1)) continue;
-            const spi = half * 32 + k;
-            const slot = f.slot(spi)!;
-            if (!slot.spill?.isScalar) {
-              if (checkpoint) bt.clearSlot(fr, spi);
-              continue;
-            }
-            if (slot.spill.precise) {
-              if (checkpoint) bt.clearSlot(fr, spi);
-            } else f.setSlot(spi, preciseSpill(slot));
-          }
-        }
-      }
-      return true;
-    };
-    if (!mark(st, false)) return this.markAllPrecise(st);
+    if (!this.markBacktracked(st, false, bt)) return this.markAllPrecise(st);
+    const skipBits = this.btSkip;
     let hist = st.hist;
     let cp = st.cp;
     let subseq = this.curPc;
+    // the current frame's followed registers (bt.regs[bt.frame]), read again after anything changes bt
+    let regs = bt.regs[bt.frame]!;
     for (;;) {
       // Newest first, through the history's shared nodes (History.walkBack written out: this is hot):
       // stop at an instruction not followed (all precise) or when nothing is left to follow.
@@ -2315,28 +2356,34 @@ class Verifier {
         const items = node.items;
         for (let k = len - 1; k >= 0; k--) {
           const h = items[k]!;
+          const pc = h & HIST_PC_MASK;
           // Most instructions neither set nor read what is followed: passed by (backtrackInsn would
           // change nothing, and bt stays non-empty).
           // A store through a register not followed, to no fixed slot or to a fixed slot not followed
           // either, is passed by too (backtrackInsn returns true and changes nothing).
-          const skip = this.btSkip[h & HIST_PC_MASK]!;
-          const stack = h >>> HIST_PC_BITS;
-          if (
-            skip >= 0 ? !(bt.regs[bt.frame]! & skip)
-            : skip <= BT_SKIP_STORE && !(bt.regs[bt.frame]! & (1 << (BT_SKIP_STORE - skip))) &&
-              (stack === 0 || stack === STACK_INDIRECT || !bt.hasSlot((stack - 1) >> 6, (stack - 1) & 63))
-          ) {
-            subseq = h & HIST_PC_MASK;
-            continue;
+          const skip = skipBits[pc]!;
+          if (skip >= 0) {
+            if (!(regs & skip)) {
+              subseq = pc;
+              continue;
+            }
+          } else if (skip <= BT_SKIP_STORE && !(regs & (1 << (BT_SKIP_STORE - skip)))) {
+            const stack = h >>> HIST_PC_BITS;
+            if (stack === 0 || stack === STACK_INDIRECT || !bt.hasSlot((stack - 1) >> 6, (stack - 1) & 63)) {
+              subseq = pc;
+              continue;
+            }
           }
           if (!this.backtrackInsn(h, subseq, bt)) return this.markAllPrecise(st);
           if (bt.empty()) return;
-          subseq = h & HIST_PC_MASK;
+          regs = bt.regs[bt.frame]!;
+          subseq = pc;
         }
       }
       if (!cp) return;
-      if (!mark(cp.state, true)) return this.markAllPrecise(st);
+      if (!this.markBacktracked(cp.state, true, bt)) return this.markAllPrecise(st);
       if (bt.empty()) return;
+      regs = bt.regs[bt.frame]!;
       subseq = cp.insn;
       hist = cp.hist;
       cp = cp.parent;
@@ -2616,6 +2663,13 @@ class Backtrack {
   readonly slotsHi = [0, 0, 0, 0, 0, 0, 0, 0];
   constructor(public frame: number) {}
 
+  /** Nothing followed, in frame `frame`. */
+  reset(frame: number): this {
+    this.frame = frame;
+    for (let f = 0; f < 8; f++) this.regs[f] = this.slotsLo[f] = this.slotsHi[f] = 0;
+    return this;
+  }
+
   setSlot(fr: number, spi: number): void {
     if (spi < 32) this.slotsLo[fr]! |= 1 << spi;
     else this.slotsHi[fr]! |= 1 << (spi - 32);
@@ -2643,9 +2697,7 @@ class Backtrack {
 
 /** A copy of a slot whose spilled scalar is precise (slots and their spills are shared between states). */
 function preciseSpill(slot: Slot): Slot {
-  const spill = slot.spill!.clone();
-  spill.precise = true;
-  return { ...slot, spill };
+  return { ...slot, spill: slot.spill!.preciseTwin() };
 }
 
 /** A slot's bytes all one kind, made once per kind (slots and their bytes are never changed in place). */
