@@ -470,12 +470,12 @@ export const SCR_FIB_SIZE: u32 = 1024;
 //   +256 IPv6 input key, +320 result (ipv6_rcv.ts) | +384 output key, +448 result (output.ts)
 //   +512 next hop (16) | +528 source (16) | +544 PMTU address (16) | +560 ICMP address (16)
 //   +576 ICMPv6 key (64), +640 result | +704, +720, +736 ICMPv6 addresses (16 each)
-//   +768 the lean IPv6 forward's route memo (SCR_RX_FWD6: 4 × 64 bytes, fwd6_lean.ts)
+//   +768 the lean IPv6 forward's route memo (RX_FWD6_MEMO: 4 × 64 bytes, fwd6_lean.ts)
 //   +1024 the martian-source cache: 256 × (u32 address | u32 FIB generation + 1, top bit local)
 export const SCR_RX: u32 = 0;
 export const SCR_RX_SIZE: u32 = 3072;
-/** The lean IPv6 forward's route memo within SCR_RX (fwd6_lean.ts): 256 bytes before the martian-source cache. */
-export const SCR_RX_FWD6: u32 = 768;
+/** The lean IPv6 forward's route memo: an offset within SCR_RX (not an SCR_ part of its own; fwd6_lean.ts), 256 bytes before the martian-source cache. */
+export const RX_FWD6_MEMO: u32 = 768;
 export const RTN_UNSPEC: u32 = 0;
 export const RTN_UNICAST: u32 = 1;
 export const RTN_LOCAL: u32 = 2;

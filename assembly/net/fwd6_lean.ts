@@ -20,7 +20,7 @@
 // these cannot be decided here — is left untouched for the full path (false), which then does
 // everything itself: the checks come before any counter or byte is written.
 //
-// The route memo (this worker's scratch, SCR_RX_FWD6): without custom rules ip6_route_input is
+// The route memo (this worker's scratch, RX_FWD6_MEMO): without custom rules ip6_route_input is
 // fib6_lookup over table local, then main (ipv6_rcv.ts ip6InputRoute; the route cache, dst.ts, only
 // remembers its answers). A trie walk reads the destination's first lpm6Depth bits and no more
 // (lpm6.ts), so every destination that shares them gets the same prefix. When local has no prefix for
@@ -48,7 +48,7 @@ import { fibGen, mibAdd, netdevGet, netRoot, netScratch, sysctl } from './core';
 import {
   AF_INET6, CONF6_DISABLE_IPV6, CONF6_FORCE_FORWARDING, IFF_LOOPBACK, IFF_UP, LOOPBACK_IFINDEX, MIB_IP6_IN_RECEIVES,
   MIB_IP6_OUT_FORW_DATAGRAMS, ND_CONF6, ND_FLAGS, ND_MAC, NDSTAT_RX_BYTES, NDSTAT_RX_PACKETS, NE_MAC, NR_FIB,
-  NR_RT6_REDIRECT, RT_TABLE_LOCAL, RT_TABLE_MAIN, RTN_UNICAST, SCR_RX, SCR_RX_FWD6, SYSCTL_IPV6_ALL_FORWARDING,
+  NR_RT6_REDIRECT, RT_TABLE_LOCAL, RT_TABLE_MAIN, RTN_UNICAST, SCR_RX, RX_FWD6_MEMO, SYSCTL_IPV6_ALL_FORWARDING,
 } from './abi';
 import {
   ETH_HLEN, IP6H_DADDR, IP6H_HOP_LIMIT, IP6H_NEXTHDR, IP6H_PAYLOAD_LEN, IP6H_SADDR, IPPROTO_HOPOPTS, IPV6_ADDR_ANY,
@@ -67,7 +67,7 @@ import { nfActive } from './netfilter';
 /** The next hop's address for the neighbour lookup: output.ts's NH() slot (SCR_RX + 512). */
 const NH_OFF: u32 = 512;
 
-// The route memo: MEMO_N entries of ME_SIZE bytes at netScratch() + SCR_RX + SCR_RX_FWD6.
+// The route memo: MEMO_N entries of ME_SIZE bytes at netScratch() + SCR_RX + RX_FWD6_MEMO.
 //   +0 u64 destination's high 64 bits (big-endian value, masked) | +8 low 64 | +16 mask high | +24 mask low
 //   +32 u32 FIB generation + 1 (0: empty) | +36 u32 oif | +40 u32 route mtu (0: none) | +44 u8 gateway family
 //   +48 16 bytes gateway
@@ -111,7 +111,7 @@ export function net_fwd6_lean_taken(): u32 {
 }
 
 @inline function memo(): u32 {
-  return netScratch() + SCR_RX + SCR_RX_FWD6;
+  return netScratch() + SCR_RX + RX_FWD6_MEMO;
 }
 
 /**
