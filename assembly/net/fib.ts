@@ -882,6 +882,37 @@ function mergedBurst4(root: u32, fl: u32, res: u32): bool {
 const RTAX_MTU_LOCK_BIT: u32 = 1 << 2;
 
 /**
+ * fib4BurstAliasOne for any next-hop count: main's handle `h` of a destination local has nothing for
+ * (the caller checked local's), one route, unicast, its dscp fitting `tos`, alive (its one next hop
+ * alive; of several, fib4_mp_pick chooses among the live ones), no locked MTU — burstAliasOk's route with
+ * the lock checked. The alias, else 0. For a burst's answers (fib_helper.ts fibAnswersWalk).
+ */
+@inline export function fib4BurstAliasAny(h: u32, tos: u32): u32 {
+  const fa = burstAliasOk(h, tos);
+  return fa == 0 || (load<u32>(fa + FA_LOCK) & RTAX_MTU_LOCK_BIT) != 0 ? 0 : fa;
+}
+
+/**
+ * Whether a burst's frames can be routed through the rules by their walked handles (fib4RuleAliasOf):
+ * rules were added, no bulk load is on, the rule list is there. fib4_burst_ready's rule case, asked
+ * while the burst is walked (fib_helper.ts fibAnswersWalk).
+ */
+export function fib4RulesWalkable(): bool {
+  const root = fibRoot();
+  return root != 0 && (load<u32>(root + FRT_FLAGS) & (FIBF_CUSTOM4 | FIBF_BATCH)) == FIBF_CUSTOM4 && load<u32>(root + FRT_RULES4) != 0;
+}
+
+/**
+ * fib4BurstRuleRouteAt over main's handle `mainH` and local's `localH` for the destination (the walk's,
+ * before it keeps them), once fib4RulesWalkable said yes: the route the rules reach for flow key `fl`
+ * with TOS `tos`, without a locked MTU; 0 when the full lookup must decide.
+ */
+export function fib4RuleAliasOf(mainH: u32, localH: u32, fl: u32, tos: u32): u32 {
+  const fa = rulesBurst4(mainH, localH, fl, tos);
+  return fa == 0 || (load<u32>(fa + FA_LOCK) & RTAX_MTU_LOCK_BIT) != 0 ? 0 : fa;
+}
+
+/**
  * fib4_lookup's answer for an input lookup (iif set, no oif, scope universe) with no rule ever added,
  * when the burst's walk (fib_prefetch.ts) holds it: main's route alias, whose next hop 0 (alive) is the
  * table lookup's result; with one next hop that is fib4_lookup's answer, with several the caller

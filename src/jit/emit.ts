@@ -190,6 +190,12 @@ export interface FibAnswers {
   oif: number;
   newDst: number;
   macs: number;
+  /** The struct's bytes 0..7 asked (u64) and the mask of those the answer depends on. */
+  key: number;
+  keyMask: number;
+  /** ipv4_src asked and its mask (0: any source). */
+  src: number;
+  srcMask: number;
 }
 
 /** Where a run's stack, context and run state are: constants in the code, so one module per worker. */
@@ -1066,7 +1072,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
    * bpf_fib_lookup(ctx, params, plen, flags) answered from the running frame's record when the call is
    * the one the record was made for (assembly/net/fib_helper.ts fibAnswersWalk): flags 0, plen >= 64
    * (the helper's signed compare), the records current, the frame warmed into a slot, and the struct
-   * asking IPv4 for the record's destination, ingress ifindex and TOS with tot_len within its MTU. The
+   * asking IPv4 for the record's destination, ingress ifindex and TOS with tot_len within its MTU, and for
+   * its source, protocol and ports where the record's answer depends on them (its masks). The
    * answer is the helper's: rt_metric, the output ifindex, the gateway as ipv4_dst, smac and dmac, no
    * VLAN, the MTU in tot_len, SUCCESS; the record's hit counted. Anything else calls the helper.
    * i32 temporaries: HA the record, HB the struct, HC the record's ifindex.
@@ -1077,7 +1084,6 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     const rec = (off: number): Expr => m.i32.load(off, 4, L(HA));
     const slow = `fib_${pc}_slow`;
     const done = `fib_${pc}_done`;
-    const AF_INET = 2;
     return [
       m.block(done, [
         m.block(slow, [
@@ -1090,7 +1096,9 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
           S(HB, lo32(2)),
           S(HC, rec(a.ifindex)),
           m.br(slow, m.i32.eqz(L(HC))), // no answer for this slot
-          m.br(slow, m.i32.ne(m.i32.load8_u(0, 1, L(HB)), k32(AF_INET))),
+          // family (and protocol, ports where the rules or the multipath hash read them) as the record's
+          m.br(slow, m.i64.ne(m.i64.and(m.i64.load(0, 1, L(HB)), m.i64.load(a.keyMask, 8, L(HA))), m.i64.load(a.key, 8, L(HA)))),
+          m.br(slow, m.i32.ne(m.i32.and(m.i32.load(16, 4, L(HB)), rec(a.srcMask)), rec(a.src))),
           m.br(slow, m.i32.ne(m.i32.load(8, 4, L(HB)), L(HC))),
           m.br(slow, m.i32.ne(m.i32.load(32, 4, L(HB)), rec(a.dst))),
           m.br(slow, m.i32.ne(m.i32.and(m.i32.load8_u(12, 1, L(HB)), k32(0xfc)), rec(a.tos))),
