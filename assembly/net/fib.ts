@@ -1028,26 +1028,77 @@ export function fib4_burst_rule_route(dst: u32, fl: u32, tos: u32): u32 {
 
 /** The rule walk of fib4BurstRuleRouteAt over main's handle `mainH` and local's `localH` for the destination. */
 function rulesBurst4(mainH: u32, localH: u32, fl: u32, tos: u32): u32 {
+  const path = rulesPath4(fl);
+  if (path == PATH_NONE || mainH == 0 || (path == PATH_LOCAL_MAIN && localH != 0)) return 0;
+  return burstAliasOk(mainH, tos);
+}
+
+// Where the rules take flow key `fl` on the way to main (rulesPath4): nowhere a burst's answer can come
+// from (an action other than a table lookup, a table with routes, a suppress selector on main's rule, no
+// main at all), straight to main (tables on the way empty or missing), or to main past table local (the
+// destination then must have nothing in local).
+const PATH_NONE: u32 = 0;
+const PATH_MAIN: u32 = 1;
+const PATH_LOCAL_MAIN: u32 = 2;
+
+// rulesPath4's memo: its answer for the last flow, kept when the rule memo covered it (ruleMemo4: the
+// rules read none of the flow's destination and ports), keyed as that memo is, on the list, the FIB
+// generation (a route added to a table on the way bumps it) and the selectors' fields.
+let pathList: u32 = 0;
+let pathGen: u32 = 0;
+let pathIif: u32 = 0;
+let pathOif: u32 = 0;
+let pathMark: u32 = 0;
+let pathSrc: u32 = 0;
+let pathTosProto: u32 = 0;
+let pathVal: u32 = PATH_NONE;
+
+/**
+ * rulesBurst4's walk with the destination's handles left out: the rules fib_rules_lookup visits for flow
+ * key `fl` (the rule memo's, else each rule tested; goto and nop followed) up to the first that looks up
+ * main. With main's handle nonzero (and local's zero on PATH_LOCAL_MAIN) the walk ends at main's route as
+ * rulesBurst4 takes it; in every other case it ends with no burst answer — main without a route goes on
+ * to rules that can only fail or miss. The same for every flow the rule memo says matches the same rules.
+ */
+function rulesPath4(fl: u32): u32 {
   const list = load<u32>(fibRoot() + FRT_RULES4);
+  const gen = fibGen();
+  const iif = load<u32>(fl + FL_IIF);
+  const oif = load<u32>(fl + FL_OIF);
+  const mark = load<u32>(fl + FL_MARK);
+  const src = load<u32>(fl + FL_SRC);
+  const tp = <u32>load<u8>(fl + FL_TOS) | (<u32>load<u8>(fl + FL_PROTO) << 8);
+  if (list == pathList && gen == pathGen && iif == pathIif && oif == pathOif && mark == pathMark && src == pathSrc && tp == pathTosProto) return pathVal;
   const n = load<u32>(list);
   const memo = ruleMemo4(list, n, fl);
+  let v = PATH_NONE;
+  let local = false;
   for (let i = ruleDecider(list, n, 0, memo, fl, AF_INET, true); i < n; i = ruleDecider(list, n, i + 1, memo, fl, AF_INET, true)) {
     const r = list + RULES_HEADER + i * RULE_SIZE;
-    const action = load<u32>(r + RU_ACTION);
-    if (action != FR_ACT_TO_TBL) return 0;
+    if (load<u32>(r + RU_ACTION) != FR_ACT_TO_TBL) break;
     const tbid = load<u32>(r + RU_TABLE);
     if (tbid == RT_TABLE_MAIN) {
-      if (load<i32>(r + RU_SUPPRESS_PLEN) != -1 || load<i32>(r + RU_SUPPRESS_IFGROUP) != -1) return 0;
-      if (mainH != 0) return burstAliasOk(mainH, tos);
-    } else if (tbid == RT_TABLE_LOCAL) {
-      if (localH != 0) return 0;
-    } else {
+      if (load<i32>(r + RU_SUPPRESS_PLEN) == -1 && load<i32>(r + RU_SUPPRESS_IFGROUP) == -1) v = local ? PATH_LOCAL_MAIN : PATH_MAIN;
+      break;
+    }
+    if (tbid == RT_TABLE_LOCAL) local = true;
+    else {
       const t = tableGet(AF_INET, tbid);
-      if (t != 0 && load<u32>(t + TB_COUNT) != 0) return 0;
+      if (t != 0 && load<u32>(t + TB_COUNT) != 0) break;
     }
     // the table has no route for the destination: -EAGAIN, the next rule
   }
-  return 0;
+  if (memo) {
+    pathList = list;
+    pathGen = gen;
+    pathIif = iif;
+    pathOif = oif;
+    pathMark = mark;
+    pathSrc = src;
+    pathTosProto = tp;
+    pathVal = v;
+  } else pathList = 0;
+  return v;
 }
 
 /**

@@ -436,11 +436,14 @@ export function fibHelperBurstEnd(): void {
 //               + 64 + ANS_REC_SIZE * s: the record of slot s
 //                  +0 u32 ipv4_dst asked (network order)  +4 u32 ifindex asked (0: no answer)
 //                  +8 u32 tos asked, & 0xfc  +12 u32 mtu (≥ 1)  +16 u32 rt_metric  +20 u32 output ifindex
-//                  +24 u32 ipv4_dst answered (the gateway, or the destination)  +28 u32 ipv4_src asked, under
+//                  +24 u32 ipv4_dst answered (the gateway, or the destination)  +28 u32 ipv4_src asked
 //                  +32 smac[6] dmac[6]: the struct's bytes 52..63 as the answer leaves them
-//                  +44 u32 ipv4_src's mask (0 or all ones)
-//                  +48 u64 the struct's bytes 0..7 asked (family, l4_protocol, sport, dport), under
-//                  +56 u64 the mask of those that decide (family alone, or with protocol and ports)
+//                  +48 u64 the struct's bytes 0..7 asked (family, l4_protocol, sport, dport); until the
+//                      walk, the frame (fibAnswersFrame)
+//                  +56 u64 the mask of those that decide: family alone (0xff), or with protocol and ports
+//                      (0xffffffffffff), when ipv4_src decides too (the mask's bits 16..47 are its mask)
+// The match compares under the mask on both sides, so a record that nothing but its destination,
+// ingress and TOS decide sets only its mask.
 export const ANS_VALID: u32 = 0;
 export const ANS_SLOT: u32 = 4;
 export const ANS_HITS: u32 = 8;
@@ -455,10 +458,9 @@ export const ANSR_OIF: u32 = 20;
 export const ANSR_NEWDST: u32 = 24;
 export const ANSR_MACS: u32 = 32;
 export const ANSR_SRC: u32 = 28;
-export const ANSR_SRCMASK: u32 = 44;
 export const ANSR_KEY: u32 = 48;
 export const ANSR_KEYMASK: u32 = 56;
-/** ANSR_KEY's family byte (AF_INET), and the masks: family alone, or with the protocol and both ports (not tot_len). */
+/** ANSR_KEY's family byte (AF_INET), and the masks: family alone, or with the protocol, both ports (not tot_len) and the source. */
 const KEY_FAMILY: u64 = 2;
 const KEYMASK_FAMILY: u64 = 0xff;
 const KEYMASK_FLOW: u64 = 0xffffffffffff;
@@ -478,18 +480,29 @@ export const FIB_ANSWERS: u32 = ASC_FEATURE_THREADS ? 0 : <u32>memory.data(ANS_R
 
 /**
  * Before fibAnswersWalk: the IPv4 frame warmed into slot `s` (its Ethernet header at `data`, `len`
- * bytes): its TOS, source, protocol and ports as an XDP router would ask with them (the ports of an
- * unfragmented TCP or UDP datagram whose first four bytes are in the frame, else 0) — the flow key a
- * rule or a multipath hash reads. A guess is enough: the inline match compares it with what the program
- * asks.
+ * bytes): its TOS, and where the frame is (in ANSR_KEY until the walk writes the key there: only a
+ * record the rules or a multipath hash decide reads the frame's flow key, answerKey).
  */
 @inline export function fibAnswersFrame(s: u32, data: u32, len: u32): void {
   if (ASC_FEATURE_THREADS) return;
   const r = FIB_ANSWERS + ANS_RECS + s * ANS_REC_SIZE;
-  const w = load<u32>(data, 12); // ethertype, version/IHL, TOS
-  store<u32>(r + ANSR_TOS, (w >> 24) & 0xfc);
+  store<u32>(r + ANSR_TOS, <u32>load<u8>(data, 15) & 0xfc);
+  store<u64>(r + ANSR_KEY, <u64>data | (<u64>len << 32));
+}
+
+/**
+ * The flow key of the frame fibAnswersFrame noted in record `r`, into the record: its source, protocol
+ * and ports as an XDP router would ask with them (the ports of an unfragmented TCP or UDP datagram whose
+ * first four bytes are in the frame, else 0) — what a rule or a multipath hash reads. A guess is
+ * enough: the inline match compares it with what the program asks.
+ */
+function answerKey(r: u32): void {
+  const f = load<u64>(r + ANSR_KEY);
+  const data = <u32>f;
+  const len = <u32>(f >> 32);
+  const ihl4 = (<u32>load<u8>(data, 14) & 0xf) << 2;
   const proto = <u32>load<u8>(data, 23);
-  const l4: u32 = 14 + ((w >> 14) & 0x3c);
+  const l4: u32 = 14 + ihl4;
   let ports: u64 = 0;
   if ((proto == 6 || proto == 17) && (load<u16>(data, 20) & 0xff1f) == 0 && l4 + 4 <= len) ports = <u64>load<u32>(data + l4);
   store<u64>(r + ANSR_KEY, KEY_FAMILY | (<u64>proto << 8) | (ports << 16));
@@ -610,15 +623,8 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
     store<u64>(r + ANSR_MACS, macs);
     store<u32>(r + ANSR_MACS + 8, macsHi);
     // what the match compares beyond destination, ingress and TOS: the flow key's rest when it decided
-    if (keyed) {
-      store<u64>(r + ANSR_KEYMASK, KEYMASK_FLOW);
-      store<u32>(r + ANSR_SRCMASK, 0xffffffff);
-    } else {
-      store<u64>(r + ANSR_KEY, KEY_FAMILY);
-      store<u64>(r + ANSR_KEYMASK, KEYMASK_FAMILY);
-      store<u32>(r + ANSR_SRC, 0);
-      store<u32>(r + ANSR_SRCMASK, 0);
-    }
+    if (!keyed) store<u64>(r + ANSR_KEY, KEY_FAMILY);
+    store<u64>(r + ANSR_KEYMASK, keyed ? KEYMASK_FLOW : KEYMASK_FAMILY);
   }
   fib4PrefetchKeep(n);
   fib4PrefetchSink(acc);
@@ -639,6 +645,7 @@ export function fibAnswersCommit(): void {
  * `ifindex`, destination `dst` (network order), TOS `tos`, its source, protocol and ports.
  */
 function answerFlow(r: u32, ifindex: u32, dst: u32, tos: u32): void {
+  answerKey(r);
   const fl = flKey();
   zero64(fl);
   const key = load<u64>(r + ANSR_KEY);

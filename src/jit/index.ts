@@ -263,7 +263,6 @@ function fibAnswersOf(fp: FastPath): FibAnswers | undefined {
     key: fp.global('ANSR_KEY'),
     keyMask: fp.global('ANSR_KEYMASK'),
     src: fp.global('ANSR_SRC'),
-    srcMask: fp.global('ANSR_SRCMASK'),
   };
 }
 
