@@ -888,8 +888,15 @@ const RTAX_MTU_LOCK_BIT: u32 = 1 << 2;
  * the lock checked. The alias, else 0. For a burst's answers (fib_helper.ts fibAnswersWalk).
  */
 @inline export function fib4BurstAliasAny(h: u32, tos: u32): u32 {
-  const fa = burstAliasOk(h, tos);
-  return fa == 0 || (load<u32>(fa + FA_LOCK) & RTAX_MTU_LOCK_BIT) != 0 ? 0 : fa;
+  if ((h & 1) == 0) return 0;
+  const fa = h & ~1;
+  // +0 type, +1 scope, +2 dscp, +3 protocol (fib4BurstAliasOne's word)
+  const w = load<u32>(fa + FA_TYPE);
+  const dscp = (w >> 16) & 0xff;
+  if ((w & 0xff) != RTN_UNICAST || (dscp != 0 && dscp != (tos & DSCP_LEGACY_MASK))) return 0;
+  const nhs = load<u32>(fa + FA_NHS);
+  if (nhs == 0 || ((load<u32>(fa + FA_FLAGS) | (nhs == 1 ? load<u32>(fa + FA_NH + NH_FLAGS) : 0)) & RTNH_F_DEAD) != 0) return 0;
+  return (load<u32>(fa + FA_LOCK) & RTAX_MTU_LOCK_BIT) != 0 ? 0 : fa;
 }
 
 /**

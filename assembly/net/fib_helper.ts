@@ -440,10 +440,10 @@ export function fibHelperBurstEnd(): void {
 //                  +32 smac[6] dmac[6]: the struct's bytes 52..63 as the answer leaves them
 //                  +48 u64 the struct's bytes 0..7 asked (family, l4_protocol, sport, dport); until the
 //                      walk, the frame (fibAnswersFrame)
-//                  +56 u64 the mask of those that decide: family alone (0xff), or with protocol and ports
-//                      (0xffffffffffff), when ipv4_src decides too (the mask's bits 16..47 are its mask)
+//                  +56 u64 the mask of those that decide with the family: none (0), or protocol and
+//                      ports (0xffffffffff00), when ipv4_src decides too (the mask's bits 16..47 are its mask)
 // The match compares under the mask on both sides, so a record that nothing but its destination,
-// ingress and TOS decide sets only its mask.
+// ingress and TOS decide sets only its mask (0: the match skips the rest).
 export const ANS_VALID: u32 = 0;
 export const ANS_SLOT: u32 = 4;
 export const ANS_HITS: u32 = 8;
@@ -460,10 +460,9 @@ export const ANSR_MACS: u32 = 32;
 export const ANSR_SRC: u32 = 28;
 export const ANSR_KEY: u32 = 48;
 export const ANSR_KEYMASK: u32 = 56;
-/** ANSR_KEY's family byte (AF_INET), and the masks: family alone, or with the protocol, both ports (not tot_len) and the source. */
+/** ANSR_KEY's family byte (AF_INET), and the key mask of a record the flow key decides: the protocol, both ports (not tot_len) and the source. */
 const KEY_FAMILY: u64 = 2;
-const KEYMASK_FAMILY: u64 = 0xff;
-const KEYMASK_FLOW: u64 = 0xffffffffffff;
+const KEYMASK_FLOW: u64 = 0xffffffffff00;
 // fibAnswersWalk stores DST/IFINDEX, MTU/METRIC and OIF/NEWDST as one u64 each: they stay adjacent pairs
 /** The answers' area (0 in the shared build: no inline answers). */
 export const FIB_ANSWERS: u32 = ASC_FEATURE_THREADS ? 0 : <u32>memory.data(ANS_RECS + BURST_MAX * ANS_REC_SIZE, 64);
@@ -623,8 +622,7 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
     store<u64>(r + ANSR_MACS, macs);
     store<u32>(r + ANSR_MACS + 8, macsHi);
     // what the match compares beyond destination, ingress and TOS: the flow key's rest when it decided
-    if (!keyed) store<u64>(r + ANSR_KEY, KEY_FAMILY);
-    store<u64>(r + ANSR_KEYMASK, keyed ? KEYMASK_FLOW : KEYMASK_FAMILY);
+    store<u64>(r + ANSR_KEYMASK, keyed ? KEYMASK_FLOW : 0);
   }
   fib4PrefetchKeep(n);
   fib4PrefetchSink(acc);

@@ -1083,6 +1083,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     const rec = (off: number): Expr => m.i32.load(off, 4, L(HA));
     const slow = `fib_${pc}_slow`;
     const done = `fib_${pc}_done`;
+    const AF_INET = 2;
     return [
       m.block(done, [
         m.block(slow, [
@@ -1095,11 +1096,17 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
           S(HB, lo32(2)),
           S(HC, rec(a.ifindex)),
           m.br(slow, m.i32.eqz(L(HC))), // no answer for this slot
-          // family (and protocol, ports and source where the rules or the multipath hash read them) as
-          // the record's, compared under its mask (TA)
+          m.br(slow, m.i32.ne(m.i32.load8_u(0, 1, L(HB)), k32(AF_INET))),
+          // protocol, ports and source as the record's where the rules or the multipath hash read them
+          // (its key mask TA nonzero), compared under the mask
           set(TA, m.i64.load(a.keyMask, 8, L(HA))),
-          m.br(slow, m.i64.ne(m.i64.and(m.i64.xor(m.i64.load(0, 1, L(HB)), m.i64.load(a.key, 8, L(HA))), get(TA)), k64(0))),
-          m.br(slow, m.i32.ne(m.i32.and(m.i32.xor(m.i32.load(16, 4, L(HB)), rec(a.src)), m.i32.wrap(m.i64.shr_u(get(TA), k64(16)))), k32(0))),
+          m.if(
+            m.i64.ne(get(TA), k64(0)),
+            m.block(null, [
+              m.br(slow, m.i64.ne(m.i64.and(m.i64.xor(m.i64.load(0, 1, L(HB)), m.i64.load(a.key, 8, L(HA))), get(TA)), k64(0))),
+              m.br(slow, m.i32.ne(m.i32.and(m.i32.xor(m.i32.load(16, 4, L(HB)), rec(a.src)), m.i32.wrap(m.i64.shr_u(get(TA), k64(16)))), k32(0))),
+            ]),
+          ),
           m.br(slow, m.i32.ne(m.i32.load(8, 4, L(HB)), L(HC))),
           m.br(slow, m.i32.ne(m.i32.load(32, 4, L(HB)), rec(a.dst))),
           m.br(slow, m.i32.ne(m.i32.and(m.i32.load8_u(12, 1, L(HB)), k32(0xfc)), rec(a.tos))),
