@@ -43,7 +43,7 @@ import { netLockId } from './net/lock';
 import { IFF_UP, ND_FLAGS } from './net/abi';
 import { stack_rx_burst, stackBurstBuf } from './net/eth';
 import { fib4PrefetchDsts } from './net/fib_prefetch';
-import { fibAnswersCommit, fibAnswersHits, fibAnswersTos, fibAnswersVoid, fibAnswersWalk, fibHelperBurst, fibHelperBurstEnd, fibHelperCalls, fibHelperSlot } from './net/fib_helper';
+import { fibAnswersCommit, fibAnswersFrame, fibAnswersHits, fibAnswersVoid, fibAnswersWalk, fibHelperBurst, fibHelperBurstEnd, fibHelperCalls, fibHelperSlot } from './net/fib_helper';
 import {
   tpBulkOn, tpCpumapFrame, tpCpumapKthread, tpDevmapFrame, tpFlush, tpOn, tpXdpException, tpXdpRedirect, tpXdpTxFrame, TP_XDP_BULK_TX, TP_XDP_EXCEPTION,
   TP_XDP_REDIRECT, TP_XDP_REDIRECT_ERR,
@@ -73,9 +73,10 @@ function warmRing(rx: u32, c: u32, k: u32, ifindex: u32): void {
   for (let j: u32 = 0; j < k; j++) {
     const e = ents + ((c + j) & mask) * DESC_SIZE;
     const data = <u32>load<u64>(e);
-    if (load<u32>(e, 8) >= 34 && load<u16>(data, 12) == 0x0008) {
+    const len = load<u32>(e, 8);
+    if (len >= 34 && load<u16>(data, 12) == 0x0008) {
       store<u32>(d + (m << 2), load<u32>(data, 30));
-      fibAnswersTos(m, load<u8>(data, 15));
+      fibAnswersFrame(m, data, len);
       m++;
     }
   }

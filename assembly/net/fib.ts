@@ -882,6 +882,44 @@ function mergedBurst4(root: u32, fl: u32, res: u32): bool {
 const RTAX_MTU_LOCK_BIT: u32 = 1 << 2;
 
 /**
+ * fib4BurstAliasOne for any next-hop count: main's handle `h` of a destination local has nothing for
+ * (the caller checked local's), one route, unicast, its dscp fitting `tos`, alive (its one next hop
+ * alive; of several, fib4_mp_pick chooses among the live ones), no locked MTU — burstAliasOk's route with
+ * the lock checked. The alias, else 0. For a burst's answers (fib_helper.ts fibAnswersWalk).
+ */
+@inline export function fib4BurstAliasAny(h: u32, tos: u32): u32 {
+  if ((h & 1) == 0) return 0;
+  const fa = h & ~1;
+  // +0 type, +1 scope, +2 dscp, +3 protocol (fib4BurstAliasOne's word)
+  const w = load<u32>(fa + FA_TYPE);
+  const dscp = (w >> 16) & 0xff;
+  if ((w & 0xff) != RTN_UNICAST || (dscp != 0 && dscp != (tos & DSCP_LEGACY_MASK))) return 0;
+  const nhs = load<u32>(fa + FA_NHS);
+  if (nhs == 0 || ((load<u32>(fa + FA_FLAGS) | (nhs == 1 ? load<u32>(fa + FA_NH + NH_FLAGS) : 0)) & RTNH_F_DEAD) != 0) return 0;
+  return (load<u32>(fa + FA_LOCK) & RTAX_MTU_LOCK_BIT) != 0 ? 0 : fa;
+}
+
+/**
+ * Whether a burst's frames can be routed through the rules by their walked handles (fib4RuleAliasOf):
+ * rules were added, no bulk load is on, the rule list is there. fib4_burst_ready's rule case, asked
+ * while the burst is walked (fib_helper.ts fibAnswersWalk).
+ */
+export function fib4RulesWalkable(): bool {
+  const root = fibRoot();
+  return root != 0 && (load<u32>(root + FRT_FLAGS) & (FIBF_CUSTOM4 | FIBF_BATCH)) == FIBF_CUSTOM4 && load<u32>(root + FRT_RULES4) != 0;
+}
+
+/**
+ * fib4BurstRuleRouteAt over main's handle `mainH` and local's `localH` for the destination (the walk's,
+ * before it keeps them), once fib4RulesWalkable said yes: the route the rules reach for flow key `fl`
+ * with TOS `tos`, without a locked MTU; 0 when the full lookup must decide.
+ */
+export function fib4RuleAliasOf(mainH: u32, localH: u32, fl: u32, tos: u32): u32 {
+  const fa = rulesBurst4(mainH, localH, fl, tos);
+  return fa == 0 || (load<u32>(fa + FA_LOCK) & RTAX_MTU_LOCK_BIT) != 0 ? 0 : fa;
+}
+
+/**
  * fib4_lookup's answer for an input lookup (iif set, no oif, scope universe) with no rule ever added,
  * when the burst's walk (fib_prefetch.ts) holds it: main's route alias, whose next hop 0 (alive) is the
  * table lookup's result; with one next hop that is fib4_lookup's answer, with several the caller
@@ -997,26 +1035,77 @@ export function fib4_burst_rule_route(dst: u32, fl: u32, tos: u32): u32 {
 
 /** The rule walk of fib4BurstRuleRouteAt over main's handle `mainH` and local's `localH` for the destination. */
 function rulesBurst4(mainH: u32, localH: u32, fl: u32, tos: u32): u32 {
+  const path = rulesPath4(fl);
+  if (path == PATH_NONE || mainH == 0 || (path == PATH_LOCAL_MAIN && localH != 0)) return 0;
+  return burstAliasOk(mainH, tos);
+}
+
+// Where the rules take flow key `fl` on the way to main (rulesPath4): nowhere a burst's answer can come
+// from (an action other than a table lookup, a table with routes, a suppress selector on main's rule, no
+// main at all), straight to main (tables on the way empty or missing), or to main past table local (the
+// destination then must have nothing in local).
+const PATH_NONE: u32 = 0;
+const PATH_MAIN: u32 = 1;
+const PATH_LOCAL_MAIN: u32 = 2;
+
+// rulesPath4's memo: its answer for the last flow, kept when the rule memo covered it (ruleMemo4: the
+// rules read none of the flow's destination and ports), keyed as that memo is, on the list, the FIB
+// generation (a route added to a table on the way bumps it) and the selectors' fields.
+let pathList: u32 = 0;
+let pathGen: u32 = 0;
+let pathIif: u32 = 0;
+let pathOif: u32 = 0;
+let pathMark: u32 = 0;
+let pathSrc: u32 = 0;
+let pathTosProto: u32 = 0;
+let pathVal: u32 = PATH_NONE;
+
+/**
+ * rulesBurst4's walk with the destination's handles left out: the rules fib_rules_lookup visits for flow
+ * key `fl` (the rule memo's, else each rule tested; goto and nop followed) up to the first that looks up
+ * main. With main's handle nonzero (and local's zero on PATH_LOCAL_MAIN) the walk ends at main's route as
+ * rulesBurst4 takes it; in every other case it ends with no burst answer — main without a route goes on
+ * to rules that can only fail or miss. The same for every flow the rule memo says matches the same rules.
+ */
+function rulesPath4(fl: u32): u32 {
   const list = load<u32>(fibRoot() + FRT_RULES4);
+  const gen = fibGen();
+  const iif = load<u32>(fl + FL_IIF);
+  const oif = load<u32>(fl + FL_OIF);
+  const mark = load<u32>(fl + FL_MARK);
+  const src = load<u32>(fl + FL_SRC);
+  const tp = <u32>load<u8>(fl + FL_TOS) | (<u32>load<u8>(fl + FL_PROTO) << 8);
+  if (list == pathList && gen == pathGen && iif == pathIif && oif == pathOif && mark == pathMark && src == pathSrc && tp == pathTosProto) return pathVal;
   const n = load<u32>(list);
   const memo = ruleMemo4(list, n, fl);
+  let v = PATH_NONE;
+  let local = false;
   for (let i = ruleDecider(list, n, 0, memo, fl, AF_INET, true); i < n; i = ruleDecider(list, n, i + 1, memo, fl, AF_INET, true)) {
     const r = list + RULES_HEADER + i * RULE_SIZE;
-    const action = load<u32>(r + RU_ACTION);
-    if (action != FR_ACT_TO_TBL) return 0;
+    if (load<u32>(r + RU_ACTION) != FR_ACT_TO_TBL) break;
     const tbid = load<u32>(r + RU_TABLE);
     if (tbid == RT_TABLE_MAIN) {
-      if (load<i32>(r + RU_SUPPRESS_PLEN) != -1 || load<i32>(r + RU_SUPPRESS_IFGROUP) != -1) return 0;
-      if (mainH != 0) return burstAliasOk(mainH, tos);
-    } else if (tbid == RT_TABLE_LOCAL) {
-      if (localH != 0) return 0;
-    } else {
+      if (load<i32>(r + RU_SUPPRESS_PLEN) == -1 && load<i32>(r + RU_SUPPRESS_IFGROUP) == -1) v = local ? PATH_LOCAL_MAIN : PATH_MAIN;
+      break;
+    }
+    if (tbid == RT_TABLE_LOCAL) local = true;
+    else {
       const t = tableGet(AF_INET, tbid);
-      if (t != 0 && load<u32>(t + TB_COUNT) != 0) return 0;
+      if (t != 0 && load<u32>(t + TB_COUNT) != 0) break;
     }
     // the table has no route for the destination: -EAGAIN, the next rule
   }
-  return 0;
+  if (memo) {
+    pathList = list;
+    pathGen = gen;
+    pathIif = iif;
+    pathOif = oif;
+    pathMark = mark;
+    pathSrc = src;
+    pathTosProto = tp;
+    pathVal = v;
+  } else pathList = 0;
+  return v;
 }
 
 /**

@@ -32,7 +32,7 @@ import {
 } from './abi';
 import { sysctl } from './core';
 import {
-  FA_HAS_PREFSRC, FA_LOCK, fib4_burst_ready, fib4BurstAliasOne, fib4BurstRouteOutAt, fib4BurstRuleRouteAt, fib4BurstRules, FA_MTU, FA_NH, FA_NHS, FA_PREFSRC, FA_PRIORITY, lookup4NoPath, fib4_burst_direct, fib4_burst_route, fib4_burst_rule_route, fib4CustomRules, fib4_mp_pick, NH_SIZE,
+  FA_HAS_PREFSRC, FA_LOCK, fib4_burst_ready, fib4BurstAliasAny, fib4RuleAliasOf, fib4RulesWalkable, fib4BurstRouteOutAt, fib4BurstRuleRouteAt, fib4BurstRules, FA_MTU, FA_NH, FA_NHS, FA_PREFSRC, FA_PRIORITY, lookup4NoPath, fib4_burst_direct, fib4_burst_route, fib4_burst_rule_route, fib4CustomRules, fib4_mp_pick, NH_SIZE,
   fib4_select_path, fib6_lookup_oif, fib6_select_path, fib6_table_lookup, fib_result_prefsrc, fib_table_lookup, NH_GW, NH_GW_FAMILY,
   NH_NEIGH, NH_OIF,
 } from './fib';
@@ -417,11 +417,14 @@ export function fibHelperBurstEnd(): void {
 }
 
 // ---- The burst's answers by slot: what the JIT inlines of bpf_fib_lookup (src/jit/emit.ts) ----
-// For the common call — IPv4, flags 0, no rule added, a route with one next hop, an IPv4 gateway or
-// none, no locked MTU, a valid neighbour — each warmed frame's answer is worked out before the program
-// runs (fibAnswersWalk, in the last pass of the burst's walk, slot by slot), from the reads ipv4Lean
-// makes, so the program's lookup is a match of its arguments against the running frame's record and a
-// copy, with no call out of its module. Anything that does not match calls the helper, which answers
+// For the common call — IPv4, flags 0, main's route (reached through the rules when rules were added),
+// one next hop or the one fib4_mp_pick picks of several, an IPv4 gateway or none, no locked MTU, a valid
+// neighbour — each warmed frame's answer is worked out before the program runs (fibAnswersWalk, in the
+// last pass of the burst's walk, slot by slot), from the reads ipv4Lean makes, so the program's lookup
+// is a match of its arguments against the running frame's record and a copy, with no call out of its
+// module. The record's answer depends on the flow key's source, protocol and ports only when the rules
+// or a multipath hash read them: then those are part of the match (the frame's own, as warmRing read them
+// from its headers: fibAnswersFrame), else masked out. Anything that does not match calls the helper, which answers
 // as before. tot_len alone is compared at the call (against the MTU kept). The records hold only while
 // nothing can change what they were made from: voided at the burst's end and whenever the stack runs
 // within a poll (napi.ts stackFlush: it may change a neighbour or learn a PMTU). Unshared build only
@@ -433,13 +436,19 @@ export function fibHelperBurstEnd(): void {
 //               + 64 + ANS_REC_SIZE * s: the record of slot s
 //                  +0 u32 ipv4_dst asked (network order)  +4 u32 ifindex asked (0: no answer)
 //                  +8 u32 tos asked, & 0xfc  +12 u32 mtu (≥ 1)  +16 u32 rt_metric  +20 u32 output ifindex
-//                  +24 u32 ipv4_dst answered (the gateway, or the destination)
+//                  +24 u32 ipv4_dst answered (the gateway, or the destination)  +28 u32 ipv4_src asked
 //                  +32 smac[6] dmac[6]: the struct's bytes 52..63 as the answer leaves them
+//                  +48 u64 the struct's bytes 0..7 asked (family, l4_protocol, sport, dport); until the
+//                      walk, the frame (fibAnswersFrame)
+//                  +56 u64 the mask of those that decide with the family: none (0), or protocol and
+//                      ports (0xffffffffff00), when ipv4_src decides too (the mask's bits 16..47 are its mask)
+// The match compares under the mask on both sides, so a record that nothing but its destination,
+// ingress and TOS decide sets only its mask (0: the match skips the rest).
 export const ANS_VALID: u32 = 0;
 export const ANS_SLOT: u32 = 4;
 export const ANS_HITS: u32 = 8;
 export const ANS_RECS: u32 = 64;
-export const ANS_REC_SIZE: u32 = 48;
+export const ANS_REC_SIZE: u32 = 64;
 export const ANSR_DST: u32 = 0;
 export const ANSR_IFINDEX: u32 = 4;
 export const ANSR_TOS: u32 = 8;
@@ -448,6 +457,12 @@ export const ANSR_METRIC: u32 = 16;
 export const ANSR_OIF: u32 = 20;
 export const ANSR_NEWDST: u32 = 24;
 export const ANSR_MACS: u32 = 32;
+export const ANSR_SRC: u32 = 28;
+export const ANSR_KEY: u32 = 48;
+export const ANSR_KEYMASK: u32 = 56;
+/** ANSR_KEY's family byte (AF_INET), and the key mask of a record the flow key decides: the protocol, both ports (not tot_len) and the source. */
+const KEY_FAMILY: u64 = 2;
+const KEYMASK_FLOW: u64 = 0xffffffffff00;
 // fibAnswersWalk stores DST/IFINDEX, MTU/METRIC and OIF/NEWDST as one u64 each: they stay adjacent pairs
 /** The answers' area (0 in the shared build: no inline answers). */
 export const FIB_ANSWERS: u32 = ASC_FEATURE_THREADS ? 0 : <u32>memory.data(ANS_RECS + BURST_MAX * ANS_REC_SIZE, 64);
@@ -462,18 +477,45 @@ export const FIB_ANSWERS: u32 = ASC_FEATURE_THREADS ? 0 : <u32>memory.data(ANS_R
   return ASC_FEATURE_THREADS ? 0 : load<u32>(FIB_ANSWERS + ANS_HITS);
 }
 
-/** Before fibAnswersWalk: the TOS of the frame warmed into slot `s`. */
-@inline export function fibAnswersTos(s: u32, tos: u32): void {
-  if (!ASC_FEATURE_THREADS) store<u32>(FIB_ANSWERS + ANS_RECS + s * ANS_REC_SIZE + ANSR_TOS, tos & 0xfc);
+/**
+ * Before fibAnswersWalk: the IPv4 frame warmed into slot `s` (its Ethernet header at `data`, `len`
+ * bytes): its TOS, and where the frame is (in ANSR_KEY until the walk writes the key there: only a
+ * record the rules or a multipath hash decide reads the frame's flow key, answerKey).
+ */
+@inline export function fibAnswersFrame(s: u32, data: u32, len: u32): void {
+  if (ASC_FEATURE_THREADS) return;
+  const r = FIB_ANSWERS + ANS_RECS + s * ANS_REC_SIZE;
+  store<u32>(r + ANSR_TOS, <u32>load<u8>(data, 15) & 0xfc);
+  store<u64>(r + ANSR_KEY, <u64>data | (<u64>len << 32));
+}
+
+/**
+ * The flow key of the frame fibAnswersFrame noted in record `r`, into the record: its source, protocol
+ * and ports as an XDP router would ask with them (the ports of an unfragmented TCP or UDP datagram whose
+ * first four bytes are in the frame, else 0) — what a rule or a multipath hash reads. A guess is
+ * enough: the inline match compares it with what the program asks.
+ */
+function answerKey(r: u32): void {
+  const f = load<u64>(r + ANSR_KEY);
+  const data = <u32>f;
+  const len = <u32>(f >> 32);
+  const ihl4 = (<u32>load<u8>(data, 14) & 0xf) << 2;
+  const proto = <u32>load<u8>(data, 23);
+  const l4: u32 = 14 + ihl4;
+  let ports: u64 = 0;
+  if ((proto == 6 || proto == 17) && (load<u16>(data, 20) & 0xff1f) == 0 && l4 + 4 <= len) ports = <u64>load<u32>(data + l4);
+  store<u64>(r + ANSR_KEY, KEY_FAMILY | (<u64>proto << 8) | (ports << 16));
+  store<u32>(r + ANSR_SRC, load<u32>(data, 26));
 }
 
 /**
  * fib4_prefetch for the `n` destinations at fib4PrefetchDsts() of frames that arrived on `ifindex`, whose
  * last pass also works out each slot's answer as ipv4Lean gives it for flags 0 by slot (the TOS each
- * frame carries, fibAnswersTos), with the MTU check left to the call: the pass loads each frame's route
- * alias anyway, and one pass over the burst instead of two saves the second's loads and loop (measured:
- * ~2 ns a frame). A slot ipv4Lean would not answer gets no record (ifindex 0). The records count once
- * fibAnswersCommit, after fibHelperBurst, finds the burst's walk current and no rule added.
+ * frame carries and, where rules or a multipath hash read it, its flow key: fibAnswersFrame), with the
+ * MTU check left to the call: the pass loads each frame's route alias anyway, and one pass over the burst
+ * instead of two saves the second's loads and loop (measured: ~2 ns a frame). A slot ipv4Lean would not
+ * answer gets no record (ifindex 0). The records count once fibAnswersCommit, after fibHelperBurst, finds
+ * the burst's walk current.
  *
  * A table's routes share a few next hops, and with an IPv4 gateway the answer depends on the next hop
  * only through its output device and gateway (the device's MTU and MAC, the gateway's neighbour): that
@@ -503,11 +545,31 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
   let lastMacs: u64 = 0;
   let lastMacsHi: u32 = 0;
   let acc: u32 = 0;
+  // rules added: each frame's route is the one the rules reach for its flow key (ipv4Lean's slot way,
+  // fib4BurstRuleRouteAt); rules the walk cannot follow (a bulk load, no list): no answers
+  const custom = fib4CustomRules();
+  const rules = custom && fib4RulesWalkable();
   for (let j: u32 = 0; j < n; j++) {
     const h = fib4PrefetchSettle(s, j);
     const r = FIB_ANSWERS + ANS_RECS + j * ANS_REC_SIZE;
-    // fib4BurstRouteOutAt: nothing in local, main's one route as ipv4Lean takes it, one next hop, no locked MTU
-    const fa = locals != 0 && load<u32>(locals + (j << 2)) != 0 ? 0 : fib4BurstAliasOne(h, load<u32>(r + ANSR_TOS));
+    const tos = load<u32>(r + ANSR_TOS);
+    const localH = locals != 0 ? load<u32>(locals + (j << 2)) : 0;
+    // fib4BurstRouteOutAt: nothing in local, main's one route as ipv4Lean takes it, no locked MTU
+    let keyed = false;
+    let fa: u32 = 0;
+    if (rules) {
+      answerFlow(r, ifindex, load<u32>(dsts + (j << 2)), tos);
+      keyed = true;
+      fa = fib4RuleAliasOf(h, localH, flKey(), tos);
+    } else if (!custom && localH == 0) fa = fib4BurstAliasAny(h, tos);
+    // a multipath route: the next hop fib4_mp_pick gives over the flow key (ipv4Lean's)
+    let k: i32 = 0;
+    if (fa != 0 && load<u32>(fa + FA_NHS) > 1) {
+      if (!keyed) answerFlow(r, ifindex, load<u32>(dsts + (j << 2)), tos);
+      keyed = true;
+      k = fib4_mp_pick(fa, flKey());
+      if (k < 0) fa = 0;
+    }
     if (fa == 0) {
       store<u32>(r + ANSR_IFINDEX, 0);
       // warmed as fib4_prefetch warms it: the alias, or an alias list's first
@@ -515,7 +577,7 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
       else if (h != 0 && load<u32>(h) != 0) acc += fib4PrefetchAliasCold(load<u32>(h + 8));
       continue;
     }
-    const nh = fa + FA_NH;
+    const nh = fa + FA_NH + <u32>k * NH_SIZE;
     const dstAt = dsts + (j << 2);
     const dst = load<u32>(dstAt);
     const oif = load<u32>(nh + NH_OIF);
@@ -559,6 +621,8 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
     // copyMacs' bytes: smac (the device's) at 52, dmac (the neighbour's) at 58
     store<u64>(r + ANSR_MACS, macs);
     store<u32>(r + ANSR_MACS + 8, macsHi);
+    // what the match compares beyond destination, ingress and TOS: the flow key's rest when it decided
+    store<u64>(r + ANSR_KEYMASK, keyed ? KEYMASK_FLOW : 0);
   }
   fib4PrefetchKeep(n);
   fib4PrefetchSink(acc);
@@ -568,10 +632,29 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
 /** fibAnswersWalk made this burst's records (the poll's ingress device forwards, ip_forward_use_pmtu off). */
 let answersMade: bool = false;
 
-/** After fibAnswersWalk and fibHelperBurst: the records count when the walk's answers are current for the burst and no rule was added. */
+/** After fibAnswersWalk and fibHelperBurst: the records count when the walk's answers are current for the burst. */
 export function fibAnswersCommit(): void {
   if (ASC_FEATURE_THREADS) return;
-  if (answersMade && slotWalk == fib4BurstWalk() && !slotRules) store<u32>(FIB_ANSWERS + ANS_VALID, 1);
+  if (answersMade && slotWalk == fib4BurstWalk()) store<u32>(FIB_ANSWERS + ANS_VALID, 1);
+}
+
+/**
+ * ipv4Lean's flow key (leanFlow) at flKey() for the frame of record `r` as warmRing read it: arrived on
+ * `ifindex`, destination `dst` (network order), TOS `tos`, its source, protocol and ports.
+ */
+function answerFlow(r: u32, ifindex: u32, dst: u32, tos: u32): void {
+  answerKey(r);
+  const fl = flKey();
+  zero64(fl);
+  const key = load<u64>(r + ANSR_KEY);
+  store<u32>(fl + FL_IIF, ifindex);
+  store<u8>(fl + FL_TOS, <u8>tos);
+  store<u32>(fl + FL_DST, dst);
+  store<u32>(fl + FL_SRC, load<u32>(r + ANSR_SRC));
+  store<u8>(fl + FL_PROTO, <u8>(key >> 8));
+  store<u16>(fl + FL_SPORT, <u16>(key >> 16));
+  store<u16>(fl + FL_DPORT, <u16>(key >> 32));
+  store<u8>(fl + FL_FAMILY, <u8>AF_INET);
 }
 
 // nhAnswer's answer: the device MTU (capped as mtu4 caps it; 0: no answer for the next hop) and the

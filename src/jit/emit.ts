@@ -190,6 +190,11 @@ export interface FibAnswers {
   oif: number;
   newDst: number;
   macs: number;
+  /** The struct's bytes 0..7 asked (u64) and the mask of those the answer depends on (its bits 16..47: ipv4_src's). */
+  key: number;
+  keyMask: number;
+  /** ipv4_src asked. */
+  src: number;
 }
 
 /** Where a run's stack, context and run state are: constants in the code, so one module per worker. */
@@ -1074,10 +1079,11 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
    * bpf_fib_lookup(ctx, params, plen, flags) answered from the running frame's record when the call is
    * the one the record was made for (assembly/net/fib_helper.ts fibAnswersWalk): flags 0, plen >= 64
    * (the helper's signed compare), the records current, the frame warmed into a slot, and the struct
-   * asking IPv4 for the record's destination, ingress ifindex and TOS with tot_len within its MTU. The
+   * asking IPv4 for the record's destination, ingress ifindex and TOS with tot_len within its MTU, and for
+   * its source, protocol and ports where the record's answer depends on them (its masks). The
    * answer is the helper's: rt_metric, the output ifindex, the gateway as ipv4_dst, smac and dmac, no
    * VLAN, the MTU in tot_len, SUCCESS; the record's hit counted. Anything else calls the helper.
-   * i32 temporaries: HA the record, HB the struct, HC the record's ifindex.
+   * i32 temporaries: HA the record, HB the struct, HC the record's ifindex; TA the record's key mask.
    */
   const fibLookupInline = (a: FibAnswers, pc: number): Expr[] => {
     const L = (k: number): Expr => m.local.get(k, i32);
@@ -1099,6 +1105,16 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
           S(HC, rec(a.ifindex)),
           m.br(slow, m.i32.eqz(L(HC))), // no answer for this slot
           m.br(slow, m.i32.ne(m.i32.load8_u(0, 1, L(HB)), k32(AF_INET))),
+          // protocol, ports and source as the record's where the rules or the multipath hash read them
+          // (its key mask TA nonzero), compared under the mask
+          set(TA, m.i64.load(a.keyMask, 8, L(HA))),
+          m.if(
+            m.i64.ne(get(TA), k64(0)),
+            m.block(null, [
+              m.br(slow, m.i64.ne(m.i64.and(m.i64.xor(m.i64.load(0, 1, L(HB)), m.i64.load(a.key, 8, L(HA))), get(TA)), k64(0))),
+              m.br(slow, m.i32.ne(m.i32.and(m.i32.xor(m.i32.load(16, 4, L(HB)), rec(a.src)), m.i32.wrap(m.i64.shr_u(get(TA), k64(16)))), k32(0))),
+            ]),
+          ),
           m.br(slow, m.i32.ne(m.i32.load(8, 4, L(HB)), L(HC))),
           m.br(slow, m.i32.ne(m.i32.load(32, 4, L(HB)), rec(a.dst))),
           m.br(slow, m.i32.ne(m.i32.and(m.i32.load8_u(12, 1, L(HB)), k32(0xfc)), rec(a.tos))),

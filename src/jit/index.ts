@@ -260,6 +260,9 @@ function fibAnswersOf(fp: FastPath): FibAnswers | undefined {
     oif: fp.global('ANSR_OIF'),
     newDst: fp.global('ANSR_NEWDST'),
     macs: fp.global('ANSR_MACS'),
+    key: fp.global('ANSR_KEY'),
+    keyMask: fp.global('ANSR_KEYMASK'),
+    src: fp.global('ANSR_SRC'),
   };
 }
 

@@ -38,6 +38,10 @@ const NEIGH: NeighCfg[] = [
 const frame = (x: number, payload = 18): Uint8Array =>
   eth({ dst: M0, src: H0, type: 0x0800 }, ipv4({ src: '192.0.2.2', dst: `203.0.113.${x}`, proto: 17, ttl: 64, df: true }, udp4('192.0.2.2', `203.0.113.${x}`, 4000 + x, 9, new Uint8Array(payload))));
 
+/** As frame(), from `src` (a host beyond eth0's link) with UDP source port `sport`. */
+const frameFrom = (src: string, x: number, sport: number): Uint8Array =>
+  eth({ dst: M0, src: H0, type: 0x0800 }, ipv4({ src, dst: `203.0.113.${x}`, proto: 17, ttl: 64, df: true }, udp4(src, `203.0.113.${x}`, sport, 9, new Uint8Array(18))));
+
 /** ARP request (RFC 826) from 192.0.2.3 at `mac` for the router's 192.0.2.1. */
 const arpRequest = (mac: string): Uint8Array =>
   eth({ dst: MAC_BCAST, src: mac, type: 0x0806 }, Uint8Array.from([0, 1, 8, 0, 6, 4, 0, 1, ...bytes(mac), 192, 0, 2, 3, 0, 0, 0, 0, 0, 0, 192, 0, 2, 1]));
@@ -163,5 +167,53 @@ describe.skipIf(unready || !existsSync(ROUTER))('the answers a poll makes ahead 
     for (const f of udp('eth0')) expect([...f.subarray(0, 12), f[14 + 8]]).toEqual([...bytes(OLD), ...bytes(M0), 63]);
     // every datagram answered from its own record (where the build keeps them): its slot skips the short frames
     if (fx.dp.fastPath.global('FIB_ANSWERS') !== 0) expect(hits() - h0).toBe(xs.length);
+  });
+
+  it('are made through the rules too: a rule on the source sends its frames to another table, the others reach main from their records', async () => {
+    // fib_rules_lookup (net/core/fib_rules.c): rule 100 `from 192.0.2.7 lookup 100` matches on the flow's
+    // source (fib4_rule_match: saddr ^ src under the mask), so 192.0.2.7's datagrams take table 100's
+    // route via 192.0.2.3 (OLD, out of eth0); everyone else's fall through to main's rule and its route
+    // via 198.51.100.2 (GW, out of eth1). The records are made with each frame's own source.
+    const { fx, hits } = await router();
+    fx.ip('rule add from 192.0.2.7/32 lookup 100 pref 100');
+    fx.ip('route add 203.0.113.0/24 via 192.0.2.3 dev eth0 table 100');
+    burst(fx, [frame(1)]); // the program's FIB hint is set from here on
+    const srcs = Array.from({ length: 24 }, (_, i) => (i % 3 === 1 ? '192.0.2.7' : `192.0.2.${20 + i}`));
+    const h0 = hits();
+    const out = burst(fx, srcs.map((src, i) => frameFrom(src, 10, 5000 + i)));
+    const udp = (dev: string) => (out.get(dev) ?? []).filter((f) => etherType(f) === 0x0800 && f[14 + 9] === 17);
+    const sport = (f: Uint8Array) => (f[34]! << 8) | f[35]!;
+    expect(udp('eth1').map(sport)).toEqual(srcs.flatMap((s, i) => (s === '192.0.2.7' ? [] : [5000 + i])));
+    expect(udp('eth0').map(sport)).toEqual(srcs.flatMap((s, i) => (s === '192.0.2.7' ? [5000 + i] : [])));
+    for (const f of udp('eth1')) expect([...f.subarray(0, 12), f[14 + 8]]).toEqual([...bytes(GW), ...bytes(M1), 63]);
+    for (const f of udp('eth0')) expect([...f.subarray(0, 12), f[14 + 8]]).toEqual([...bytes(OLD), ...bytes(M0), 63]);
+    // main's answers from the records (where the build keeps them); table 100's from the helper
+    if (fx.dp.fastPath.global('FIB_ANSWERS') !== 0) expect(hits() - h0).toBe(srcs.filter((s) => s !== '192.0.2.7').length);
+  });
+
+  it('pick a multipath route\'s next hop per flow from the records as ip_forward picks it for the same datagram', async () => {
+    // fib_multipath_hash policy 0 hashes the flow's saddr and daddr alone, from fl4 in bpf_fib_lookup
+    // and from the IP header in ip_route_input (ip_multipath_l3_keys), with the same seed: the XDP
+    // router and the stack send each datagram to the same gateway. 32 sources, one destination.
+    const G2 = '02:00:00:00:1e:02';
+    const { fx, hits } = await router();
+    fx.dp.sysctl('net.ipv4.fib_multipath_hash_seed', 1234567);
+    fx.ip(`neigh add 198.51.100.3 lladdr ${G2} dev eth1 nud permanent`);
+    fx.ip('route del 203.0.113.0/25');
+    fx.ip('route add 203.0.113.0/25 nexthop via 198.51.100.2 dev eth1 nexthop via 198.51.100.3 dev eth1');
+    burst(fx, [frame(1)]); // the program's FIB hint is set from here on
+    const frames = Array.from({ length: 32 }, (_, i) => frameFrom(`192.0.2.${40 + i}`, 20, 6000 + i));
+    const dmacs = (out: Map<string, Uint8Array[]>) =>
+      new Map((out.get('eth1') ?? []).filter((f) => etherType(f) === 0x0800 && f[14 + 9] === 17).map((f) => [(f[34]! << 8) | f[35]!, Array.from(f.subarray(0, 6))]));
+    const h0 = hits();
+    const viaXdp = dmacs(burst(fx, frames));
+    if (fx.dp.fastPath.global('FIB_ANSWERS') !== 0) expect(hits() - h0).toBe(frames.length);
+    fx.devs.get('eth0')!.detachXdp();
+    const viaStack = dmacs(burst(fx, frames));
+    expect(viaXdp.size).toBe(frames.length);
+    expect(viaXdp).toEqual(viaStack);
+    // both gateways carry some of the 32 flows
+    const gws = new Set([...viaXdp.values()].map((m) => m.join(':')));
+    expect(gws).toEqual(new Set([bytes(GW).join(':'), bytes(G2).join(':')]));
   });
 });
