@@ -315,16 +315,20 @@ export async function runVerifierBench(
   ];
   for (const path of files) {
     const f = basename(path);
-    if (opts.only && !f.includes(opts.only)) continue;
-    opts.log?.(`verifier: ${f}\n`);
+    const stem = f.replace(/\.o$/, '');
+    // --only NAME: an object whose file name holds it (every program), or the rows OBJ:PROG that do
+    const wholeObject = !opts.only || f.includes(opts.only);
     const parsed = parseObject(readFileSync(path), { path });
+    if (!wholeObject && !parsed.programs.some((p) => `${stem}:${p.name}`.includes(opts.only!))) continue;
+    opts.log?.(`verifier: ${f}\n`);
     const config = configFor(parsed, opts.config ?? {});
     for (const name of [...Object.keys(config.maxEntries ?? {}), ...Object.keys(config.globals ?? {})]) used.add(name);
     kconfigUsed ||= config.kconfig !== undefined;
     const spec = benchSpec(parsed, config);
     const k = kernelResults(path, kernelConfigArgs(parsed, spec, config), config.kconfig);
     for (const p of spec.programs) {
-      const label = `${f.replace(/\.o$/, '')}:${p.name}`;
+      const label = `${stem}:${p.name}`;
+      if (!wholeObject && !label.includes(opts.only!)) continue;
       const size = p.insns.filter((x) => !x.isLdImm64Tail).length;
       // a program wxdp does not load (its type, a kfunc it lacks) is reported as such, not verified as XDP
       let input: ReturnType<typeof verifierInput>;

@@ -92,6 +92,13 @@ describe('wxdp bench verifier', () => {
     }
   }, 120_000);
 
+  it('--only names a row by its program too (OBJ:PROG holds it): that program alone, not its object\'s others', async () => {
+    // programs/xdp_tcpopt.o's program is loop_tcpopt: the file name does not hold it
+    const r = await cli('bench', 'verifier', '--quick', '--json', '--only', 'loop_tcpopt');
+    expect(r.code, r.err).toBe(0);
+    expect((JSON.parse(r.out).verifier as { program: string }[]).map((x) => x.program)).toEqual(['xdp_tcpopt:loop_tcpopt']);
+  }, 120_000);
+
   it('--max-entries / --global configure the objects that have them, on both sides (programs/xdp_config: max_entries 0 until set)', async () => {
     const r = await cli('bench', 'verifier', '--quick', '--json', '--only', 'xdp_config', '--max-entries', 'rx_cnt=2', '--max-entries', 'seen=16', '--global', 'nr_cpus=2');
     expect(r.code, r.err).toBe(0);
