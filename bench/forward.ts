@@ -317,13 +317,19 @@ function collectGarbage(): void {
   (runInNewContext('gc') as () => void)();
 }
 
-/** A Datapath forwarding between eth0 and eth1 with the table, `rules` rules and `ecmp`-way routes. */
-export async function wxdpSide(prefixes: readonly Prefix[], ecmp: number, log?: (s: string) => void, dispatch: 'burst' | 'table' = DISPATCH): Promise<WxdpSide> {
-  const dp = await Datapath.create({ umemFrames: UMEM_FRAMES, dispatch });
+/** A Datapath with eth0 and eth1 up (rings of 256): each router side's start. */
+async function twoLinks(dispatch?: 'burst' | 'table') {
+  const dp = await Datapath.create({ umemFrames: UMEM_FRAMES, ...(dispatch ? { dispatch } : {}) });
   const eth0 = dp.addDevice({ name: 'eth0', mac: MAC.eth0, ringSize: 256 });
   const eth1 = dp.addDevice({ name: 'eth1', mac: MAC.eth1, ringSize: 256 });
   dp.ip('link set dev eth0 up');
   dp.ip('link set dev eth1 up');
+  return { dp, eth0, eth1 };
+}
+
+/** A Datapath forwarding between eth0 and eth1 with the table, `rules` rules and `ecmp`-way routes. */
+export async function wxdpSide(prefixes: readonly Prefix[], ecmp: number, log?: (s: string) => void, dispatch: 'burst' | 'table' = DISPATCH): Promise<WxdpSide> {
+  const { dp, eth0, eth1 } = await twoLinks(dispatch);
   dp.ip('addr add 198.51.100.1/24 dev eth0');
   dp.ip('addr add 203.0.113.1/24 dev eth1');
   dp.sysctl('net.ipv4.conf.all.forwarding', 1);
@@ -365,11 +371,7 @@ export async function wxdpSide(prefixes: readonly Prefix[], ecmp: number, log?: 
  * all via 2001:db8:2::2 on eth1; traffic to a /48 of the table (the last 32 bits varied).
  */
 export async function wxdpSide6(n: number, log?: (s: string) => void): Promise<WxdpSide> {
-  const dp = await Datapath.create({ umemFrames: UMEM_FRAMES });
-  const eth0 = dp.addDevice({ name: 'eth0', mac: MAC.eth0, ringSize: 256 });
-  const eth1 = dp.addDevice({ name: 'eth1', mac: MAC.eth1, ringSize: 256 });
-  dp.ip('link set dev eth0 up');
-  dp.ip('link set dev eth1 up');
+  const { dp, eth0, eth1 } = await twoLinks();
   dp.ip('addr add 2001:db8:1::1/64 dev eth0 nodad');
   dp.ip('addr add 2001:db8:2::1/64 dev eth1 nodad');
   dp.sysctl('net.ipv6.conf.all.forwarding', 1);

@@ -174,15 +174,7 @@ export class Reg {
     this.ringbuf = o.ringbuf;
     this.rdonly = o.rdonly;
     this.off = o.off;
-    this.varOff = o.varOff;
-    this.smin = o.smin;
-    this.smax = o.smax;
-    this.umin = o.umin;
-    this.umax = o.umax;
-    this.s32min = o.s32min;
-    this.s32max = o.s32max;
-    this.u32min = o.u32min;
-    this.u32max = o.u32max;
+    this.copyScalarFrom(o);
     this.id = o.id;
     this.refObjId = o.refObjId;
     this.range = o.range;
