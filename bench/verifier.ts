@@ -213,12 +213,13 @@ export function verifierInput(spec: ObjectSpec, prog: ProgramSpec): { insns: Ins
 /**
  * Warm time: the best of `reps` verifications, and of more while they have taken under WARM_BUDGET_MS
  * (at most WARM_MAX_REPS): V8 optimises the verifier's paths a program is the first to use only after
- * they have run a few times (loop_csum's bpf_loop callbacks: 29.8 ms the first time, 2.4 from the 15th),
- * so a small program's first three verifications measured V8's warm-up, not the walk. The first one is
+ * they have run a few times (loop_csum's bpf_loop callbacks: 29.8 ms the first time, 2.4 from the 15th;
+ * a 27-instruction sk_lookup program is still warming up at its 40th: 70 µs, 20 µs by the 3000th), so a
+ * small program's first three verifications measured V8's warm-up, not the walk. The first one is
  * reported apart as cold (coldVerify, a fresh process) for the programs that take long enough to matter.
  */
 const WARM_BUDGET_MS = 250;
-const WARM_MAX_REPS = 40;
+const WARM_MAX_REPS = 400;
 
 function measure(insns: readonly Insn[], opts: VerifyOptions, reps: number): { processed: number; ms: number; mb: number; accepted: boolean; reps: number } {
   let processed = 0;

@@ -92,16 +92,16 @@ describe('wxdp bench verifier', () => {
     }
   }, 120_000);
 
-  it('a warm time is the best of more verifications while they take little (V8 optimises a path after it has run): at least 3, at most 40', async () => {
+  it('a warm time is the best of more verifications while they take little (V8 optimises a path after it has run): at least 3, at most 400', async () => {
     const r = await cli('bench', 'verifier', '--json', '--only', 'synthetic');
     expect(r.code, r.err).toBe(0);
     const [row] = JSON.parse(r.out).verifier as { program: string; wxdpReps: number; wxdpMs: number }[];
     expect(row!.program).toBe('synthetic_parser_1000');
-    // a few ms a verification: the 250 ms budget holds more than 3 (40 at most) unless the machine is
+    // a few ms a verification: the 250 ms budget holds more than 3 (400 at most) unless the machine is
     // so loaded that even the best one took 10 ms or more
     expect(row!.wxdpReps).toBeGreaterThanOrEqual(3);
     if (row!.wxdpMs < 10) expect(row!.wxdpReps).toBeGreaterThan(3);
-    expect(row!.wxdpReps).toBeLessThanOrEqual(40);
+    expect(row!.wxdpReps).toBeLessThanOrEqual(400);
   }, 120_000);
 
   it('--only names a row by its program too (OBJ:PROG holds it): that program alone, not its object\'s others', async () => {
