@@ -122,33 +122,7 @@ export class Reg {
   private twin: Reg | undefined = undefined;
 
   clone(): Reg {
-    const r = new Reg();
-    r.type = this.type;
-    r.maybeNull = this.maybeNull;
-    r.ringbuf = this.ringbuf;
-    r.rdonly = this.rdonly;
-    r.off = this.off;
-    r.varOff = this.varOff;
-    r.smin = this.smin;
-    r.smax = this.smax;
-    r.umin = this.umin;
-    r.umax = this.umax;
-    r.s32min = this.s32min;
-    r.s32max = this.s32max;
-    r.u32min = this.u32min;
-    r.u32max = this.u32max;
-    r.id = this.id;
-    r.refObjId = this.refObjId;
-    r.range = this.range;
-    r.map = this.map;
-    r.memSize = this.memSize;
-    r.frameno = this.frameno;
-    r.subprog = this.subprog;
-    r.precise = this.precise;
-    r.dynptrId = this.dynptrId;
-    r.pktSlice = this.pktSlice;
-    r.btf = this.btf;
-    return r;
+    return new Reg().copyFrom(this);
   }
 
   /**
