@@ -1048,7 +1048,7 @@ export class Program {
         storeVerdict(key, verified);
       }
     }
-    const base = { memory: dp.memory, helpers: dp.helpers, checked: opts.checked ?? !verified, fastPath: dp.fastPath };
+    const base = { memory: dp.memory, helpers: dp.helpers, checked: opts.checked ?? !verified, fastPath: dp.fastPath, ...(verified ? { facts: verified.facts } : {}) };
     const runInsns = lowerKfuncs(insns);
     const engine =
       (opts.engine ?? 'jit') === 'jit'

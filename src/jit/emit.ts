@@ -78,7 +78,7 @@ import {
   IMPORT_MODULE,
   REGION_SLOTS,
 } from './abi.js';
-import type { ProgramLayout, Subprogram } from './cfg.js';
+import type { BasicBlock, ProgramLayout, Subprogram } from './cfg.js';
 import { helperHasPointerArgs } from '../runtime/helper_args.js';
 import { promotableSlots } from './stack_slots.js';
 import { storeMerges, type MergedCopy, type StoreMerges } from './store_merge.js';
@@ -86,6 +86,7 @@ import { blockEntries, LowHalves, type Fact } from './low_halves.js';
 import { cutsIn, frameStores } from './store_cuts.js';
 import { dynptrCallConstants, lowerDynptrCall, type DynptrLowering } from './inline_dynptr.js';
 import { unrollPlans, type Unroll } from './unroll.js';
+import { indexBranch } from './loop_index.js';
 import { lowerVectorLoop, vectorLocals, vectorPlans, type VectorPlan } from './vectorize.js';
 import { HELPER_PERF_EVENT_OUTPUT, HELPER_XDP_OUTPUT, lowerPerfOutput, type PerfLowering } from './inline_perf.js';
 
@@ -167,6 +168,11 @@ export interface EmitOptions {
   areas?: RunAreas;
   /** The fast path's answers by slot for bpf_fib_lookup (assembly/net/fib_helper.ts): its calls read them inline. */
   fibAnswers?: FibAnswers;
+  /**
+   * The verifier's bound on bpf_loop's count, by call instruction (VerifierFacts.loopCountMax): used by
+   * unchecked code only, whose program the verifier accepted.
+   */
+  loopCountMax?: ReadonlyMap<number, number>;
 }
 
 /**
@@ -1001,7 +1007,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       return [
         m.block(done, [
           m.if(m.i64.ne(get(4), k64(0)), m.block(null, [set(R0, k64(-22)), m.br(done)])), // flags: -EINVAL
-          m.if(m.i64.gt_u(get(1), k64(1 << 23)), m.block(null, [set(R0, k64(-7)), m.br(done)])), // -E2BIG
+          // -E2BIG, unless the verifier bounds the count within BPF_MAX_LOOPS (VerifierFacts.loopCountMax)
+          ...(loopCountMax(pc) === undefined ? [m.if(m.i64.gt_u(get(1), k64(1 << 23)), m.block(null, [set(R0, k64(-7)), m.br(done)]))] : []),
           set(TB, get(1)),
           set(TA, k64(0)),
           set(R0, get(TB)),
@@ -1637,6 +1644,27 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   // BPF_PSEUDO_FUNC), the map of bpf_map_lookup_elem / update_elem (r1, BPF_PSEUDO_MAP_FD) when it is
   // an inlinable array, and the length of bpf_xdp_load_bytes / store_bytes (r4, a mov of an immediate).
   const loopCallbacks = new Map<number, number>();
+  /** The verifier's bound on the count of the bpf_loop at pc (unchecked code only). */
+  const loopCountMax = (pc: number): number | undefined => (opts.checked ? undefined : opts.loopCountMax?.get(pc));
+  /**
+   * The most iterations any inlined bpf_loop runs callback `cb` for, when each of them has a bound and
+   * nothing calls `cb` directly (its clones are then entered from those loops alone, r1 the index).
+   */
+  const callbackCount = (cb: number): number | undefined => {
+    let n = 0;
+    for (const [pc, target] of loopCallbacks) {
+      if (target !== cb) continue;
+      const c = loopCountMax(pc);
+      if (c === undefined) return undefined;
+      n = Math.max(n, c);
+    }
+    if (n === 0) return undefined;
+    for (let pc = 0; pc < prog.length; pc++) {
+      const ins = prog[pc]!;
+      if (ins.code === (Class.JMP | JmpOp.CALL) && ins.src === PseudoCall.LOCAL && callTarget(ins, pc) === cb) return undefined;
+    }
+    return n;
+  };
   /** Inlined lookups' keys as the block's stores left them (keyRead). */
   const keyBytes = new Map<number, StackBytes>();
   /** Inlined array updates' values as the block's stores left them (keyRead). */
@@ -1824,7 +1852,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       const writes = new Set([plan.iv, ...plan.reductions.map((r) => r.reg)]);
       const facts = entries.get(head) ?? new Map<number, Fact>();
       const named = [...facts].some(([r, f]) => writes.has(r) || writes.has(f.a) || (f.kind === 'sum' && f.b !== undefined && writes.has(f.b)));
-      if (unrolls.has(head) || named) plans.delete(head);
+      const chained = [...unrolls.values()].some((u) => u.chain?.some((b) => plan.blocks.includes(b)));
+      if (unrolls.has(head) || named || chained) plans.delete(head);
     }
     if (plans.size > 0) usesSimd = true;
     vectorCache.set(sp.entry, (v = plans));
@@ -1866,6 +1895,29 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     let entries = lowHalvesAt.get(sp.entry);
     if (!entries) lowHalvesAt.set(sp.entry, (entries = blockEntries(prog, sp)));
     const vectors = vectorsOf(sp, unrolls, entries);
+    const byStart = new Map(sp.blocks.map((b) => [b.start, b]));
+    /** A block's instructions lowered, from the facts at its entry. */
+    const blockBody = (bb: BasicBlock): Expr[] => {
+      const stmts: Expr[] = [];
+      lowHalves.reset(entries.get(bb.start));
+      for (let pc = bb.start; pc < bb.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) {
+        const pair = pc + 1 < bb.end ? extension(prog[pc]!, prog[pc + 1]!) : undefined;
+        if (pair !== undefined) {
+          checkRegs(prog[pc]!, pc);
+          stmts.push(pair);
+          lowHalves.step(prog[pc]!);
+          lowHalves.step(prog[pc + 1]!);
+          pc++;
+          continue;
+        }
+        for (const c of merges.copies.get(pc) ?? []) stmts.push(...wideCopy(c));
+        if (!merges.dropped.has(pc)) stmts.push(...lowerInsn(prog[pc]!, pc));
+        lowHalves.step(prog[pc]!);
+      }
+      return stmts;
+    };
+    // a clone is entered by direct calls only: from the inlined bpf_loops, when it is their callback
+    const indexCount = depth !== undefined && layout.callbacks.includes(sp.entry) ? callbackCount(sp.entry) : undefined;
     for (const bb of sp.blocks) {
       const stmts: Expr[] = [];
       if (loopHeads.has(bb.start)) {
@@ -1875,26 +1927,19 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
         );
       }
       // An unrolled loop block (unroll.ts): its instructions `count` times, each copy from the block's entry facts.
-      const copies = unrolls.get(bb.start)?.count ?? 1;
-      for (let copy = 0; copy < copies; copy++) {
-        lowHalves.reset(entries.get(bb.start));
-        for (let pc = bb.start; pc < bb.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) {
-          const pair = pc + 1 < bb.end ? extension(prog[pc]!, prog[pc + 1]!) : undefined;
-          if (pair !== undefined) {
-            checkRegs(prog[pc]!, pc);
-            stmts.push(pair);
-            lowHalves.step(prog[pc]!);
-            lowHalves.step(prog[pc + 1]!);
-            pc++;
-            continue;
-          }
-          for (const c of merges.copies.get(pc) ?? []) stmts.push(...wideCopy(c));
-          if (!merges.dropped.has(pc)) stmts.push(...lowerInsn(prog[pc]!, pc));
-          lowHalves.step(prog[pc]!);
-        }
-      }
+      const u = unrolls.get(bb.start);
+      const copies = u && !u.chain ? u.count : 1;
+      for (let copy = 0; copy < copies; copy++) stmts.push(...blockBody(bb));
       if (bb.term.kind === 'exit') stmts.push(m.return(get(R0)));
       ids.set(bb.start, rl.addBlock(block(stmts)));
+    }
+    // An unrolled chain (unroll.ts): copy 0 is its blocks as lowered above, copies 1.. are more blocks.
+    const chainAt = new Map<number, { plan: Unroll; index: number }>();
+    const chainIds = new Map<string, number>();
+    for (const plan of unrolls.values()) {
+      if (!plan.chain) continue;
+      plan.chain.forEach((start, index) => chainAt.set(start, { plan, index }));
+      for (let copy = 1; copy < plan.count; copy++) for (const start of plan.chain) chainIds.set(`${copy}:${start}`, rl.addBlock(block(blockBody(byStart.get(start)!))));
     }
     // A vectorised loop (vectorize.ts): its steps in a block of their own, entered instead of the head.
     const vecIds = new Map<number, number>();
@@ -1916,6 +1961,31 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
         const v = vecIds.get(target);
         return v !== undefined && !vectors.get(target)!.blocks.includes(bb.start) ? v : id(target);
       };
+      const link = chainAt.get(bb.start);
+      if (link && t.kind === 'branch') {
+        // each copy of a chain block: its side exit as written, on to the same copy's next block; the
+        // last block to the next copy's head, the last copy's out
+        const { plan, index } = link;
+        const chain = plan.chain!;
+        const at = (copy: number, start: number): number => (copy === 0 ? id(start) : chainIds.get(`${copy}:${start}`)!);
+        for (let copy = 0; copy < plan.count; copy++) {
+          const here = at(copy, bb.start);
+          if (index === chain.length - 1) {
+            rl.addBranch(here, copy + 1 < plan.count ? at(copy + 1, chain[0]!) : to(plan.exit), 0, 0);
+            continue;
+          }
+          const on = chain[index + 1]!;
+          const cond = condition(prog[t.pc]!, t.pc);
+          if (t.next === on) {
+            rl.addBranch(here, to(t.target), cond, 0);
+            rl.addBranch(here, at(copy, on), 0, 0);
+          } else {
+            rl.addBranch(here, at(copy, on), cond, 0);
+            rl.addBranch(here, to(t.next), 0, 0);
+          }
+        }
+        continue;
+      }
       const unrolled = unrolls.get(bb.start);
       if (unrolled) {
         // the last copy leaves; the block that jumped back is left unreached
@@ -1925,6 +1995,12 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       if (t.kind === 'goto') {
         rl.addBranch(from, to(t.target), 0, 0);
       } else if (t.kind === 'branch') {
+        // A callback clone's test of its index, decided by the loops' bounds (loop_index.ts)
+        const decided = bb.start === sp.entry && indexCount !== undefined ? indexBranch(prog, sp, indexCount) : undefined;
+        if (decided !== undefined) {
+          rl.addBranch(from, to(decided ? t.target : t.next), 0, 0);
+          continue;
+        }
         const cond = condition(prog[t.pc]!, t.pc);
         if (t.target !== t.next) rl.addBranch(from, to(t.target), cond, 0);
         rl.addBranch(from, to(t.next), 0, 0);

@@ -12,6 +12,7 @@ import { emitModule, loadBinaryen, type EmitOptions, type FibAnswers, type Inlin
 import { HELPER_FIB_LOOKUP } from './abi.js';
 import { BURST_MAX, MAP_HDR, type EngineMemory } from '../runtime/memory.js';
 import type { FastPath } from '../runtime/fastpath.js';
+import type { VerifierFacts } from '../verifier/verifier.js';
 
 const BPF_MAP_TYPE_HASH = 1;
 const BPF_MAP_TYPE_PERCPU_HASH = 5;
@@ -43,6 +44,8 @@ export interface JitOptions extends EngineOptions {
   burst?: boolean;
   /** A worker's run areas (src/control/workers.ts): the module is that worker's copy. */
   areas?: RunAreas;
+  /** What the verifier proved about the program (its VerifiedProgram's facts); unchecked code builds on them. */
+  facts?: VerifierFacts;
 }
 
 export const DEFAULT_MAX_BACK_EDGES = 100_000_000;
@@ -85,6 +88,8 @@ async function cachedModule(prog: readonly Insn[], opts: JitOptions): Promise<{ 
   const inlineHashes = fp ? hashMapsOf(prog, mem, fp) : new Map<number, InlineHash>();
   const inlineTries = fp ? trieMapsOf(prog, mem, fp) : new Map<number, InlineTrie>();
   const backEdgeBudget = checked ? (opts.maxBackEdges ?? DEFAULT_MAX_BACK_EDGES) : 0;
+  // Facts matter to unchecked code only; a checked module is the same with or without them.
+  const loopCountMax = !checked && opts.facts && opts.facts.loopCountMax.size > 0 ? opts.facts.loopCountMax : undefined;
   const fibAnswers = fp && !checked && !memory.shared && !opts.areas && wasmHelpers.includes(HELPER_FIB_LOOKUP) ? fibAnswersOf(fp) : undefined;
   // The module depends on the program, the check mode, the optimiser and the memory's declared shape;
   // helpers and regions are bound per instance.
@@ -103,6 +108,7 @@ async function cachedModule(prog: readonly Insn[], opts: JitOptions): Promise<{ 
     opts.burst ? 'b' : '',
     opts.areas ? `w${opts.areas.stackBase},${opts.areas.ctxBase},${opts.areas.runBase}` : '',
     fibAnswers ? JSON.stringify(fibAnswers) : '',
+    loopCountMax ? JSON.stringify([...loopCountMax]) : '',
     Buffer.from(encode(prog)).toString('base64'),
   ].join(':');
 
@@ -112,7 +118,7 @@ async function cachedModule(prog: readonly Insn[], opts: JitOptions): Promise<{ 
     cache.delete(key); // re-insert: Map order doubles as LRU order
   } else {
     const arrayStrideAt = fp ? fp.global('MAPS_ARRAY_STRIDE') : undefined;
-    entry = build(prog, layout, { checked, optimize, memory, wasmHelpers, tailCalls, inlineArrays, inlineHashes, inlineTries, ...(arrayStrideAt !== undefined ? { arrayStrideAt } : {}), backEdgeBudget, burst: opts.burst ?? false, ...(opts.areas ? { areas: opts.areas } : {}), ...(fibAnswers ? { fibAnswers } : {}) }, key);
+    entry = build(prog, layout, { checked, optimize, memory, wasmHelpers, tailCalls, inlineArrays, inlineHashes, inlineTries, ...(arrayStrideAt !== undefined ? { arrayStrideAt } : {}), backEdgeBudget, burst: opts.burst ?? false, ...(opts.areas ? { areas: opts.areas } : {}), ...(fibAnswers ? { fibAnswers } : {}), ...(loopCountMax ? { loopCountMax } : {}) }, key);
     entry.catch(() => cache.delete(key));
   }
   cache.set(key, entry);
@@ -283,6 +289,7 @@ export async function jitText(prog: readonly Insn[], opts: Omit<JitOptions, 'hel
     wasmHelpers: [],
     tailCalls: false,
     ...(fp ? { inlineArrays: arrayMapsOf(prog, m, fp), inlineHashes: hashMapsOf(prog, m, fp), inlineTries: trieMapsOf(prog, m, fp) } : {}),
+    ...(opts.facts && !(opts.checked ?? true) ? { loopCountMax: opts.facts.loopCountMax } : {}),
     text: true,
   });
   return text!;

@@ -34,6 +34,12 @@ export interface Unroll {
   count: number;
   /** Where the last iteration leaves to. */
   exit: number;
+  /**
+   * A loop of several blocks (a chain, below): their starts, the head first. Each copy lowers them
+   * all; a block before the last keeps its branch out (a side exit, decided at run time), the last
+   * one's branch is decided per copy. Absent: the head is the loop alone.
+   */
+  chain?: number[];
 }
 
 const M64 = (1n << 64n) - 1n;
@@ -176,10 +182,15 @@ export function unrollPlans(prog: readonly Insn[], sp: Subprogram): Map<number, 
     if (latch !== l.start && (preds.get(latch) ?? []).length !== 1) continue;
     loops.push({ l, back: backTaken ? 1 : 0, latch, exit });
   }
-  if (loops.length === 0) return plans;
+  const chains = loopChains(prog, sp, byStart, preds);
+  if (loops.length === 0 && chains.length === 0) return plans;
 
   const out = blockConstants(prog, sp, preds);
   if (!out) return plans; // no fixpoint (cannot happen on this lattice): unroll nothing
+  for (const c of chains) {
+    const plan = chainPlan(prog, sp, c, out, preds);
+    if (plan) plans.set(c.blocks[0]!.start, plan);
+  }
 
   for (const { l, latch, exit } of loops) {
     const term = l.term as Extract<BasicBlock['term'], { kind: 'branch' }>;
@@ -198,6 +209,77 @@ export function unrollPlans(prog: readonly Insn[], sp: Subprogram): Map<number, 
     }
   }
   return plans;
+}
+
+// ---- chains ----
+//
+// A loop written `for (i = 0; i < 30; i++) { if (i >= n || p + 1 > end) break; … }` is a chain of blocks:
+// each but the last branches out (a side exit the data decides) or on to the next, which only it enters;
+// the last branches back to the head (directly or through a block holding only the `ja`) or out. Its trip
+// count is the last branch's, found as for one block with the side exits taken as staying in: every
+// copy keeps its side exits as branches, so leaving early stays exact, and the copies drop the counter,
+// the back edge and its test (loop_csum's header copy: 30 trips of two tests, a load and a store).
+
+/** The most trips a chain is unrolled to (its instructions in all copies count against MAX_UNROLLED_INSNS). */
+const MAX_CHAIN_TRIPS = 32;
+
+interface Chain {
+  blocks: BasicBlock[];
+  /** The back edge's source: the last block, or the `ja` block after it. */
+  latch: number;
+  /** Where the last block leaves to when it does not go back. */
+  exit: number;
+}
+
+function loopChains(prog: readonly Insn[], sp: Subprogram, byStart: ReadonlyMap<number, BasicBlock>, preds: ReadonlyMap<number, readonly number[]>): Chain[] {
+  const out: Chain[] = [];
+  for (const head of sp.blocks) {
+    const blocks: BasicBlock[] = [];
+    let b: BasicBlock | undefined = head;
+    while (b && b.term.kind === 'branch' && simple(prog, b) && !blocks.includes(b)) {
+      blocks.push(b);
+      const { target, next } = b.term;
+      const h = head.start;
+      const viaJa = (to: number): boolean => {
+        const j = byStart.get(to);
+        return j !== undefined && j.start === j.end && j.term.kind === 'goto' && j.term.target === h && (preds.get(to) ?? []).length === 1;
+      };
+      const backT = target === h || viaJa(target);
+      const backN = next === h || viaJa(next);
+      if (backT !== backN) {
+        if (blocks.length >= 2) out.push({ blocks, latch: backT ? target : next, exit: backT ? next : target });
+        break;
+      }
+      if (backT) break;
+      // on to the one successor only this block enters (the other is a side exit)
+      const only = (to: number): boolean => to !== h && (preds.get(to) ?? []).length === 1;
+      if (only(next) === only(target)) break;
+      b = byStart.get(only(next) ? next : target);
+    }
+  }
+  return out;
+}
+
+function chainPlan(prog: readonly Insn[], sp: Subprogram, c: Chain, out: ReadonlyMap<number, State>, preds: ReadonlyMap<number, readonly number[]>): Unroll | undefined {
+  const head = c.blocks[0]!;
+  const st = entryConstants(sp, head.start, out, preds, new Set([c.latch, c.blocks[c.blocks.length - 1]!.start]));
+  let size = 0;
+  for (const b of c.blocks) for (let pc = b.start; pc <= b.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) size++;
+  for (let trip = 1; trip <= MAX_CHAIN_TRIPS && trip * size <= MAX_UNROLLED_INSNS; trip++) {
+    for (const [i, b] of c.blocks.entries()) {
+      for (let pc = b.start; pc < b.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) step(prog, pc, st);
+      const term = b.term as Extract<BasicBlock['term'], { kind: 'branch' }>;
+      const t = taken(prog[term.pc]!, st);
+      if (i < c.blocks.length - 1) {
+        // a side exit the constants decide to take: not a loop of this shape
+        if (t !== undefined && (t ? term.target : term.next) !== c.blocks[i + 1]!.start) return undefined;
+        continue;
+      }
+      if (t === undefined) return undefined;
+      if ((t ? term.target : term.next) === c.exit) return { count: trip, exit: c.exit, chain: c.blocks.map((x) => x.start) };
+    }
+  }
+  return undefined;
 }
 
 /** Registers as the JIT's locals start: r1–r5 (parameters) and r10 varying, r0 and r6–r9 zero. */

@@ -134,7 +134,22 @@ export interface VerifiedProgram {
   insns: readonly Insn[];
   log: string;
   stats: VerifierStats;
+  facts: VerifierFacts;
 }
+
+/** What the walk proved about the program that the JIT may build on (verified code, run unchecked). */
+export interface VerifierFacts {
+  /**
+   * bpf_loop calls by instruction: the largest iteration count r1 holds there (its umax over every
+   * state that reached the call), for calls whose count is at most BPF_MAX_LOOPS. The count is precise
+   * at the call (it decides how many callback visits are verified), so a state pruned on its way there
+   * holds a count within an explored state's: the bound covers every run.
+   */
+  loopCountMax: ReadonlyMap<number, number>;
+}
+
+/** include/linux/bpf.h: bpf_loop's largest nr_loops (BPF_MAX_LOOPS, 8M). */
+const BPF_MAX_LOOPS = 1n << 23n;
 
 interface Pending {
   state: State;
@@ -221,6 +236,8 @@ class Verifier {
   private maxCtxOffset = 0;
   /** bpf_loop calls' loop_inline_state, by instruction: still fit for inlining, and its callback. */
   private readonly loopInline = new Map<number, { fit: boolean; subprog: number | undefined }>();
+  /** bpf_loop calls' largest count (r1's umax) over the states that reached them, by instruction (VerifierFacts). */
+  private readonly loopCountMax = new Map<number, bigint>();
   /** Per frame, the stack slots live where states are compared (one object, refilled per comparison). */
   private readonly slotLive = { lo: [] as number[], hi: [] as number[] };
   /** liveMasks' array (reused). */
@@ -350,6 +367,7 @@ class Verifier {
         stackDepth: this.stackDepth,
         timeMs: performance.now() - t0,
       },
+      facts: { loopCountMax: new Map([...this.loopCountMax].filter(([, n]) => n <= BPF_MAX_LOOPS).map(([pc, n]) => [pc, Number(n)])) },
     };
   }
 
@@ -2049,6 +2067,9 @@ class Verifier {
     if (!inline) this.loopInline.set(pc, { fit: flagZero(), subprog: fn.subprog });
     else if (inline.fit) inline.fit = flagZero() && inline.subprog === fn.subprog;
     this.precise(st, 1);
+    const count = st.cur.regs[1]!;
+    const seen = this.loopCountMax.get(pc);
+    this.loopCountMax.set(pc, !count.isScalar ? 1n << 64n : seen === undefined || count.umax > seen ? count.umax : seen);
     if (BigInt(st.cur.callbackDepth) < st.cur.regs[1]!.umax) {
       const cb = st.clone();
       cb.cbUnroll++;

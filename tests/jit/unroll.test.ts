@@ -2,7 +2,8 @@
 // Each program runs on the interpreter, the checked JIT (never unrolls) and the unchecked JIT, against
 // r0 worked out by hand; unrollPlans is asked directly which loops it unrolls and how many times, with
 // near misses: the most trips (16) and one more, a counter that wraps in 32 bits, a count one entry
-// path changes, a bound read from the packet.
+// path changes, a bound read from the packet. Chains (a loop of several blocks whose side exits the data
+// decides: loop_csum's header copy) run on frames of every length and count up to past their bound.
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
@@ -126,5 +127,85 @@ describe('inner loops unrolled by the verified JIT', () => {
       } as Parameters<Datapath['loadInsns']>[1]);
       expect(prog.testRun({ data: FRAME }).retval >>> 0, engine).toBe(c.want >>> 0);
     }
+  });
+});
+
+/**
+ * A chain: r0 = frame[10..10 + k) folded as r0 * 3 + byte, then r0 << 8 | k, where k = min(n, bound, len - 10)
+ * (n = frame[0]): the copy loop's two side exits (the count, the frame's end) and a constant bound.
+ * The count's exit is taken to leave, as clang writes it, or `inverted`: taken on into the loop, the way
+ * out the fall-through. `sideExit` adds a block with one more exit test; `boundReg`, a bound from the frame;
+ * `lean` sums the bytes (no multiply: a smaller body, so the trip limit binds before the size limit).
+ */
+const chain = (bound: number, opts: { inverted?: boolean; boundReg?: boolean; sideExit?: string; lean?: boolean } = {}): string => `r6 = *(u32 *)(r1 + 0)
+r7 = *(u32 *)(r1 + 4)
+r8 = r6
+r8 += 1
+r0 = 0
+r4 = 0
+if r8 > r7 goto out
+r8 = *(u8 *)(r6 + 0)
+r9 = ${bound}
+${opts.boundReg ? 'r9 = *(u8 *)(r6 + 0)\nr9 &= 7' : ''}
+r5 = r6
+r5 += 11
+${opts.inverted ? 'loop:\nif r4 < r8 goto body\nout:\nr0 <<= 8\nr0 |= r4\nexit\nbody:' : 'loop:\nif r4 >= r8 goto out'}
+${opts.sideExit ?? ''}
+if r5 > r7 goto out
+r2 = *(u8 *)(r5 - 1)
+${opts.lean ? '' : 'r0 *= 3'}
+r0 += r2
+r5 += 1
+r4 += 1
+if r4 != r9 goto loop
+${opts.inverted ? 'goto out' : 'out:\nr0 <<= 8\nr0 |= r4\nexit'}`;
+
+/** What `chain` answers on `frame`. */
+function chainWant(frame: Uint8Array, bound: number, extra?: (i: number) => boolean, mul = 3n): number {
+  let acc = 0n;
+  let k = 0;
+  for (; k !== bound; k++) {
+    if (k >= frame[0]! || extra?.(k) || k + 11 > frame.length) break;
+    acc = BigInt.asUintN(64, acc * mul + BigInt(frame[10 + k]!));
+  }
+  return Number(BigInt.asUintN(32, (acc << 8n) | BigInt(k)));
+}
+
+describe('chains of loop blocks unrolled with their side exits', () => {
+  let dp: Datapath;
+  beforeAll(async () => {
+    dp = await Datapath.create();
+  });
+  const cases: Array<{ name: string; src: string; bound: number; plans: number[]; blocks?: number; extra?: (i: number) => boolean; mul?: bigint }> = [
+    { name: 'the copy loop: 6 trips, two side exits', src: chain(6), bound: 6, plans: [6] },
+    { name: 'the exit test inverted (on into the loop when taken)', src: chain(6, { inverted: true }), bound: 6, plans: [6] },
+    { name: '32 trips (the most)', src: chain(32), bound: 32, plans: [32] },
+    { name: '28 trips of 9 instructions (252)', src: chain(28, { sideExit: 'if r4 > 100 goto out' }), bound: 28, plans: [28], blocks: 4 },
+    { name: '29 trips of 9 instructions (261, past the size limit: left rolled)', src: chain(29, { sideExit: 'if r4 > 100 goto out' }), bound: 29, plans: [] },
+    { name: '32 trips of 7 instructions', src: chain(32, { lean: true }), bound: 32, plans: [32], mul: 1n },
+    { name: '33 trips of 7 instructions (past the trip limit: left rolled)', src: chain(33, { lean: true }), bound: 33, plans: [], mul: 1n },
+    { name: 'a side exit the constants take at the 3rd trip (left rolled)', src: chain(6, { sideExit: 'if r4 > 2 goto out' }), bound: 6, plans: [], extra: (i) => i > 2 },
+    { name: 'a side exit the constants never take', src: chain(6, { sideExit: 'if r4 > 100 goto out' }), bound: 6, plans: [6], blocks: 4 },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const insns = assemble(c.src);
+      const plans = [...unrollPlans(insns, analyze(insns).subprograms[0]!).values()];
+      expect(plans.map((p) => p.count)).toEqual(c.plans);
+      for (const p of plans) expect(p.chain?.length).toBe(c.blocks ?? 3);
+      for (const engine of ['interp', 'jit-checked', 'jit-unchecked'] as const) {
+        const prog = await dp.loadInsns(assemble(c.src), { engine: engine === 'interp' ? 'interp' : 'jit', checked: engine !== 'jit-unchecked', verify: false } as Parameters<Datapath['loadInsns']>[1]);
+        for (let len = 14; len <= c.bound + 12; len++) {
+          for (const n of [0, 1, 2, c.bound - 1, c.bound, c.bound + 1, 255]) {
+            const frame = Uint8Array.from({ length: len }, (_, i) => (i === 0 ? n : (i * 29 + 3) & 0xff));
+            expect(prog.testRun({ data: frame }).retval >>> 0, `${engine}: ${len} bytes, n = ${n}`).toBe(chainWant(frame, c.bound, c.extra, c.mul));
+          }
+        }
+      }
+    });
+  }
+  it('a bound from the packet (left rolled)', () => {
+    const insns = assemble(chain(6, { boundReg: true }));
+    expect([...unrollPlans(insns, analyze(insns).subprograms[0]!).values()]).toEqual([]);
   });
 });
