@@ -119,6 +119,33 @@ describe('the verifier bounds bpf_loop counts (VerifierFacts.loopCountMax)', () 
     expect([...verify(program(15, gt(14))).facts.loopCountMax]).toEqual([[14, 15]]);
     expect([...verify(program(0x3f, gt(14))).facts.loopCountMax]).toEqual([[14, 63]]);
     expect([...verify(program(1 << 23, gt(14))).facts.loopCountMax]).toEqual([[14, 1 << 23]]);
+    // two ways to the call, r9 a pointer on one and a scalar on the other (no pruning between them): the
+    // wide count (& 15) is walked first, the narrow one (& 3) last; the fact is the larger
+    const twoWays: Insn[] = [
+      Ins.ldx('w', 6, 1, 0), //                0
+      Ins.ldx('w', 7, 1, 4), //                1
+      Alu64.mov.imm(0, 0), //                  2
+      Alu64.mov.reg(8, 6), //                  3
+      Alu64.add.imm(8, 4), //                  4
+      Jmp.jgt.reg(8, 7, 14), //                5: → 20
+      Ins.ldx('b', 1, 6, 0), //                6
+      Alu64.mov.reg(9, 10), //                 7
+      Jmp.jset.imm(1, 0x80, 2), //             8: → 11
+      Alu64.and.imm(1, 15), //                 9
+      Ins.ja(2), //                           10: → 13
+      Alu64.and.imm(1, 3), //                 11
+      Alu64.mov.imm(9, 0), //                 12
+      ...Ins.lddw(2, 7n, PseudoLd.FUNC), //   13-14: → 21
+      Alu64.mov.imm(3, 0), //                 15
+      Alu64.mov.imm(4, 0), //                 16
+      Ins.call(181), //                       17
+      Jmp.jeq.imm(9, 0, 1), //                18: → 20
+      Alu64.mov.imm(0, 1), //                 19
+      Ins.exit(), //                          20
+      Alu64.mov.imm(0, 0), //                 21: cb
+      Ins.exit(), //                          22
+    ];
+    expect([...verify(twoWays).facts.loopCountMax]).toEqual([[17, 15]]);
     // a u32 count from the frame under `and 0x7fffffff`: up to 2^31 - 1, past BPF_MAX_LOOPS
     expect([...verify(program(0x7fffffff, gt(14))).facts.loopCountMax]).toEqual([]);
   });
