@@ -63,11 +63,10 @@ export interface SocketBackend {
   /** One datagram (`address` undefined: to the connected peer). Bytes sent or -errno. */
   send(id: number, data: Uint8Array, address: string | undefined, port: number): number;
   /**
-   * Up to `max` queued datagrams, oldest first, each handed to `each` (its bytes a Buffer of its own,
-   * the sender as the socket sees it: an IPv4 sender of a dual-stack socket as ::ffff:a.b.c.d).
-   * Returns how many.
+   * Up to `max` queued datagrams, oldest first, appended to `out` (the sender as the socket sees it: an
+   * IPv4 sender of a dual-stack socket as ::ffff:a.b.c.d; `family` the socket's, for rinfo). Returns how many.
    */
-  recv(id: number, max: number, each: (msg: MessageBuffer, address: string, port: number) => void): number;
+  recv(id: number, max: number, family: 'IPv4' | 'IPv6', out: Datagram[]): number;
   /** Sockets with new datagrams or a pending error since the last call. */
   ready(): number[];
   /** The pending error (positive errno) or 0, cleared. */
@@ -117,7 +116,11 @@ export interface RemoteInfo extends AddressInfo {
   size: number;
 }
 
-/** A received datagram's bytes: a Buffer of its own (never a view of the shared memory). */
+/**
+ * A received datagram's bytes: a Buffer whose bytes never change once delivered (never a view of the
+ * shared memory). Its ArrayBuffer is a block copied out for several datagrams, as Buffer.allocUnsafe's
+ * pool serves several Buffers: read the datagram through the Buffer (or its byteOffset and length).
+ */
 export type MessageBuffer = Buffer<ArrayBuffer>;
 
 export interface Datagram {
@@ -1022,9 +1025,8 @@ export class Udp {
 
   /** @internal Datagrams of a handle's queue as node gives them: a Buffer each, rinfo {address, family, port, size}. */
   receive(h: UdpHandle, max: number): Datagram[] {
-    const family = h.family === 6 ? 'IPv6' : 'IPv4';
     const out: Datagram[] = [];
-    this.backend().recv(h.fd, max, (msg, address, port) => out.push({ msg, rinfo: { address, family, port, size: msg.length } }));
+    this.backend().recv(h.fd, max, h.family === 6 ? 'IPv6' : 'IPv4', out);
     return out;
   }
 
