@@ -33,13 +33,14 @@ import {
   errnoException,
   exceptionWithHostPort,
   invalidArgType,
+  outOfRange,
   validateNumber,
   validatePort,
   validateString,
   validateUint32,
 } from './dgram_errors.js';
 import { Poller } from './poller.js';
-import { socketBackend } from './udp_backend.js';
+import { MESSAGE_BATCH_MIN_BYTES, socketBackend } from './udp_backend.js';
 import { SOCKET_ERRNO } from './sockets.js';
 
 // ---- What the socket table offers (part A's SocketTable; addresses as 16 bytes, abi.ts's way) ----
@@ -67,6 +68,8 @@ export interface SocketBackend {
    * IPv4 sender of a dual-stack socket as ::ffff:a.b.c.d; `family` the socket's, for rinfo). Returns how many.
    */
   recv(id: number, max: number, family: 'IPv4' | 'IPv6', out: Datagram[]): number;
+  /** The same into a MessageBatch (its arrays from index 0, its data from offset 0); how many. */
+  recvInto(id: number, max: number, into: MessageBatch): number;
   /** Sockets with new datagrams or a pending error since the last call. */
   ready(): number[];
   /** The pending error (positive errno) or 0, cleared. */
@@ -126,6 +129,60 @@ export type MessageBuffer = Buffer<ArrayBuffer>;
 export interface Datagram {
   msg: MessageBuffer;
   rinfo: RemoteInfo;
+}
+
+/**
+ * Datagrams received into memory the caller reuses, as recvmmsg fills the iovecs of the caller's mmsghdr
+ * array: `socket.receiveBatch(max, batch)` copies up to `max` datagrams (at most `capacity`) into
+ * `data` at once and makes no object per datagram. Datagram i of the last receive is
+ * `data[offsets[i], offsets[i] + lengths[i])`, sent from `addresses[i]` port `ports[i]`. The next receive
+ * into the batch overwrites all of it: `msg(i)` is a view of `data` (copy it to keep it), `rinfo(i)` a
+ * new object as 'message' gives.
+ */
+export class MessageBatch {
+  /** Datagrams the last receive put here. */
+  count = 0;
+  /** The receiving socket's family (rinfo.family). */
+  family: 'IPv4' | 'IPv6' = 'IPv4';
+  /** The datagrams' bytes, each starting 8-aligned. */
+  readonly data: MessageBuffer;
+  readonly offsets: Uint32Array;
+  readonly lengths: Uint32Array;
+  readonly ports: Uint16Array;
+  /** The senders as text (an IPv4 sender of a dual-stack socket as ::ffff:a.b.c.d). */
+  readonly addresses: string[];
+
+  /** Room for `capacity` datagrams and `bytes` of them (at least MESSAGE_BATCH_MIN_BYTES). */
+  constructor(
+    readonly capacity = 64,
+    bytes = 1 << 18,
+  ) {
+    validateUint32(capacity, 'capacity');
+    validateUint32(bytes, 'bytes');
+    if (capacity === 0) throw outOfRange('capacity', '>= 1 && <= 4294967295', capacity);
+    if (bytes < MESSAGE_BATCH_MIN_BYTES) throw outOfRange('bytes', `>= ${MESSAGE_BATCH_MIN_BYTES} && <= 4294967295`, bytes);
+    this.data = Buffer.allocUnsafeSlow(bytes);
+    this.offsets = new Uint32Array(capacity);
+    this.lengths = new Uint32Array(capacity);
+    this.ports = new Uint16Array(capacity);
+    this.addresses = new Array<string>(capacity).fill('');
+  }
+
+  private index(i: number): number {
+    if (!Number.isInteger(i) || i < 0 || i >= this.count) throw outOfRange('i', `>= 0 && < ${this.count}`, i);
+    return i;
+  }
+
+  /** Datagram i's bytes: a view of `data`, valid until the next receive into this batch. */
+  msg(i: number): MessageBuffer {
+    const o = this.offsets[this.index(i)]!;
+    return this.data.subarray(o, o + this.lengths[i]!);
+  }
+
+  /** Datagram i's rinfo, as 'message' gives it. */
+  rinfo(i: number): RemoteInfo {
+    return { address: this.addresses[this.index(i)]!, family: this.family, port: this.ports[i]!, size: this.lengths[i]! };
+  }
 }
 
 export interface BindOptions {
@@ -896,11 +953,21 @@ export class UdpSocket extends EventEmitter {
 
   /**
    * Up to `max` datagrams waiting on the socket's receive queue (none: an empty array), taken at once.
-   * A pending socket error (ICMP unreachable on a connected socket) is thrown as recvmsg's.
+   * With `into`: up to `max` (and the batch's capacity) copied into that MessageBatch, which is returned
+   * (its count 0 when nothing waits) — no object per datagram.
    */
-  receiveBatch(max = 64): Datagram[] {
+  receiveBatch(max?: number): Datagram[];
+  receiveBatch(max: number, into: MessageBatch): MessageBatch;
+  receiveBatch(max = 64, into?: MessageBatch): Datagram[] | MessageBatch {
     const h = this.healthCheck();
     validateUint32(max, 'max');
+    if (into !== undefined) {
+      if (!(into instanceof MessageBatch)) throw invalidArgType('into', 'an instance of MessageBatch', into);
+      into.count = 0;
+      into.family = h.family === 6 ? 'IPv6' : 'IPv4';
+      if (h.fd >= 0 && max > 0) into.count = h.udp.backend().recvInto(h.fd, Math.min(max, into.capacity), into);
+      return into;
+    }
     if (h.fd < 0 || max === 0) return [];
     return h.udp.receive(h, max);
   }

@@ -13,7 +13,7 @@ import { AF_INET, AF_INET6 } from '../runtime/net_abi.js';
 import { ipv4Text, ipv6Text } from './addresses.js';
 import type { Datapath } from './datapath.js';
 import { RM_SIZE, SOCKET_ERRNO, SocketError, type SocketOption, type SocketTable } from './sockets.js';
-import type { AddressInfo, Datagram, MessageBuffer, SockOpt, SocketBackend } from './udp.js';
+import type { AddressInfo, Datagram, MessageBatch, MessageBuffer, SockOpt, SocketBackend } from './udp.js';
 import { UdpSendError, UdpSender } from './udp_send.js';
 
 const ENOPROTOOPT = SOCKET_ERRNO.ENOPROTOOPT!;
@@ -26,6 +26,8 @@ const BATCH = 256;
 const BUF_SIZE = 1 << 18;
 /** Datagram bytes are copied out into slabs of this size (a batch over a quarter of one gets its own block). */
 const SLAB = 1 << 16;
+/** The least `bytes` of a MessageBatch (udp.ts): a datagram of any size fits whole, as in node's 64 KiB receive buffer. */
+export const MESSAGE_BATCH_MIN_BYTES = 65536;
 
 interface RecvExports {
   sk_recv_batch(id: number, max: number, buf: number, bufLen: number, meta: number): number;
@@ -133,20 +135,26 @@ class TableBackend implements SocketBackend {
     return this.call(() => this.sender.send(id, data, address === undefined ? undefined : { address, port }, this.v6.has(id) ? AF_INET6 : AF_INET));
   }
 
-  recv(id: number, max: number, family: 'IPv4' | 'IPv6', out: Datagram[]): number {
-    let meta = this.meta;
-    let data = this.data;
-    // An unshared memory's buffer is detached when it grows (the views read 0 bytes then); a shared
-    // one's stays valid below its old size, where the scratch is.
-    if (data.byteLength === 0) {
-      if (this.scratch === 0) {
-        this.scratch = this.x.arena_alloc(BATCH * RM_SIZE + BUF_SIZE, 64) >>> 0;
-        if (this.scratch === 0) throw new Error(`dp.udp's receive area: ENOMEM: ${this.dp.memory.limitReached()}`);
-      }
-      const memory = this.dp.memory.memory.buffer;
-      this.meta = meta = new Uint32Array(memory, this.scratch, BATCH * RM_WORDS);
-      this.data = data = new Uint8Array(memory, this.scratch + BATCH * RM_SIZE, BUF_SIZE);
+  /**
+   * The scratch's meta records and data as views, made again when the memory's buffer was replaced: an
+   * unshared memory's is detached when it grows (the views read 0 bytes then); a shared one's stays
+   * valid below its old size, where the scratch is.
+   */
+  private scratchViews(): void {
+    if (this.data.byteLength !== 0) return;
+    if (this.scratch === 0) {
+      this.scratch = this.x.arena_alloc(BATCH * RM_SIZE + BUF_SIZE, 64) >>> 0;
+      if (this.scratch === 0) throw new Error(`dp.udp's receive area: ENOMEM: ${this.dp.memory.limitReached()}`);
     }
+    const memory = this.dp.memory.memory.buffer;
+    this.meta = new Uint32Array(memory, this.scratch, BATCH * RM_WORDS);
+    this.data = new Uint8Array(memory, this.scratch + BATCH * RM_SIZE, BUF_SIZE);
+  }
+
+  recv(id: number, max: number, family: 'IPv4' | 'IPv6', out: Datagram[]): number {
+    this.scratchViews();
+    const meta = this.meta;
+    const data = this.data;
     let got = 0;
     while (got < max) {
       const n = this.x.sk_recv_batch(id, Math.min(max - got, BATCH), data.byteOffset, BUF_SIZE, meta.byteOffset);
@@ -164,6 +172,35 @@ class TableBackend implements SocketBackend {
         out.push({ msg, rinfo: { address: this.senderText(meta, w, w0 & 0xff), family, port: w0 >>> 16, size: len } });
       }
       got += n;
+    }
+    return got;
+  }
+
+  recvInto(id: number, max: number, into: MessageBatch): number {
+    this.scratchViews();
+    const meta = this.meta;
+    const data = this.data;
+    const { offsets, lengths, ports, addresses } = into;
+    const room = into.data.length;
+    let got = 0;
+    let at = 0;
+    // after the first call, another only while a datagram of any size still fits whole
+    while (got < max && (got === 0 || room - at >= MESSAGE_BATCH_MIN_BYTES)) {
+      const bufLen = Math.min(BUF_SIZE, room - at);
+      const n = this.x.sk_recv_batch(id, Math.min(max - got, BATCH), data.byteOffset, bufLen, meta.byteOffset);
+      if (n <= 0) break;
+      const lastM = (n - 1) * RM_WORDS;
+      const used = Math.min(bufLen, meta[lastM + RM_OFF_W]! + meta[lastM + RM_LEN_W]!);
+      into.data.set(used === BUF_SIZE ? data : data.subarray(0, used), at);
+      for (let i = 0, w = 0; i < n; i++, w += RM_WORDS, got++) {
+        const off = meta[w + RM_OFF_W]!;
+        const w0 = meta[w]!;
+        offsets[got] = at + off;
+        lengths[got] = Math.min(meta[w + RM_LEN_W]!, used - off);
+        ports[got] = w0 >>> 16;
+        addresses[got] = this.senderText(meta, w, w0 & 0xff);
+      }
+      at = (at + used + 7) & ~7;
     }
     return got;
   }
