@@ -1023,12 +1023,13 @@ export class Udp {
   /** Sockets left with datagrams at the last visit (delivery is bounded per round): visited again. */
   private readonly pending = new Set<number>();
   private stageRemover: (() => void) | undefined;
+  private pollerOf: Poller | undefined;
 
   constructor(readonly dp: Datapath) {}
 
-  /** The Datapath's poll driver (shared with wires). */
+  /** The Datapath's poll driver (shared with wires; one for the Datapath's life). */
   get poller(): Poller {
-    return Poller.of(this.dp);
+    return (this.pollerOf ??= Poller.of(this.dp));
   }
 
   /**
