@@ -116,6 +116,18 @@ describe('received Buffers', () => {
     }
     expect(kept.map((b) => b.map((m) => m.toString()))).toEqual(rounds);
   });
+  it('are sent and received after the memory grew (an unshared memory\'s old buffer is detached: the views of it are made again)', async () => {
+    const { r, s, port } = await pair();
+    const batch = new MessageBatch();
+    await sendAll(s, port, ['before']);
+    settle();
+    expect(r.receiveBatch().map((d) => d.msg.toString())).toEqual(['before']);
+    for (const dp of [a, b]) dp.memory.memory.grow(1);
+    await sendAll(s, port, ['after', 'into']);
+    settle();
+    expect(r.receiveBatch(1).map((d) => d.msg.toString())).toEqual(['after']);
+    expect(r.receiveBatch(64, batch).msg(0).toString()).toBe('into');
+  });
 });
 
 describe('receiveBatch into a MessageBatch', () => {
