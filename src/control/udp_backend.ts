@@ -31,6 +31,7 @@ export const MESSAGE_BATCH_MIN_BYTES = 65536;
 
 interface RecvExports {
   sk_recv_batch(id: number, max: number, buf: number, bufLen: number, meta: number): number;
+  sk_ready(out: number, max: number): number;
   arena_alloc(size: number, align: number): number;
 }
 
@@ -243,12 +244,15 @@ class TableBackend implements SocketBackend {
     return this.lastText;
   }
 
+  /** sk_ready into the scratch's meta area (read at once, as the datagrams are), as many times as it fills it. */
   ready(): number[] {
+    this.scratchViews();
+    const ids = this.meta;
     const out: number[] = [];
     for (;;) {
-      const ids = this.table.ready();
-      out.push(...ids);
-      if (ids.length < 1024) return out;
+      const n = this.x.sk_ready(ids.byteOffset, ids.length);
+      for (let i = 0; i < n; i++) out.push(ids[i]!);
+      if (n < ids.length) return out;
     }
   }
 
