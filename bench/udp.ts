@@ -33,6 +33,8 @@
 //    driver (Poller.run, manual clock) carries them up. What each row counts per second:
 //      'message'        datagrams emitted to a 'message' listener of a dp.udp socket;
 //      receiveBatch     datagrams returned by socket.receiveBatch(64) after each round's run;
+//      receiveBatch into  the same into one reused MessageBatch (receiveBatch(64, batch)): no object
+//                       per datagram, each read as a view of the batch's data (its first byte summed);
 //      async iterator   datagrams yielded by `for await (const d of socket)` (one round per 64);
 //      node:dgram       datagrams a node:dgram 'message' listener on 127.0.0.1 received, from a
 //                       node:dgram sender in a worker thread blasting a bounded count of the same
@@ -56,6 +58,7 @@ import { createSocket as nodeSocket } from 'node:dgram';
 import { Datapath } from '../src/control/datapath.js';
 import { dataPathExports, type Device } from '../src/control/device.js';
 import { PacketGenerator } from '../src/control/pktgen.js';
+import { MessageBatch } from '../src/control/udp.js';
 import { Poller } from '../src/control/poller.js';
 import { projectRoot } from './project_root.js';
 import { medianNsPerPacket } from './rate.js';
@@ -96,7 +99,7 @@ export interface UdpDemuxRow {
   note?: string;
 }
 
-export type JsPath = "'message'" | 'receiveBatch' | 'async iterator' | 'node:dgram';
+export type JsPath = "'message'" | 'receiveBatch' | 'receiveBatch into' | 'async iterator' | 'node:dgram';
 
 export interface UdpJsRow {
   path: JsPath;
@@ -433,6 +436,25 @@ async function wxdpToJs(path: Exclude<JsPath, 'node:dgram'>, seconds: number): P
       const { ns } = medianNsPerPacket(round, seconds, 4);
       return { perSec: 1e9 / ns, delivered: (got - c0) / Math.max(1, s.gen.packets - g0) };
     }
+    if (path === 'receiveBatch into') {
+      const batch = new MessageBatch(BURST);
+      let sum = 0;
+      const round = (): number => {
+        s.refill();
+        s.poller.run();
+        const b = s.sock.receiveBatch(BURST, batch);
+        // what an application reads of each: its bytes where they lie, and its sender
+        for (let i = 0; i < b.count; i++) sum += b.data[b.offsets[i]!]! + b.ports[i]! + b.addresses[i]!.length;
+        got += b.count;
+        return b.count;
+      };
+      for (let i = 0; i < 5000; i++) round();
+      const g0 = s.gen.packets;
+      const c0 = got;
+      const { ns } = medianNsPerPacket(round, seconds, 4);
+      if (sum === 0) throw new Error('receiveBatch into: no bytes read');
+      return { perSec: 1e9 / ns, delivered: (got - c0) / Math.max(1, s.gen.packets - g0) };
+    }
     if (path === 'receiveBatch') {
       const round = (): number => {
         s.refill();
@@ -644,9 +666,9 @@ export async function runUdpBench(opts: UdpBenchOptions = {}): Promise<UdpBenchR
   const nodeRecv = typeof node === 'object' && node.recvPerSec > 0 ? node.recvPerSec : null;
   const nodeSend = typeof node === 'object' ? node.sendPerSec : null;
   if (part('js')) {
-    for (const path of ["'message'", 'receiveBatch', 'async iterator'] as const) {
+    for (const path of ["'message'", 'receiveBatch', 'receiveBatch into', 'async iterator'] as const) {
       log?.(`  to JS: ${path}…\n`);
-      const row: UdpJsRow = { path, datagramsPerSec: null, delivered: null, vsNodeDgram: null, target: path === 'receiveBatch' ? TARGET.batchVsNodeDgram : null };
+      const row: UdpJsRow = { path, datagramsPerSec: null, delivered: null, vsNodeDgram: null, target: path === 'receiveBatch' || path === 'receiveBatch into' ? TARGET.batchVsNodeDgram : null };
       try {
         const r = await wxdpToJs(path, seconds);
         row.datagramsPerSec = r.perSec;
@@ -759,7 +781,8 @@ the socket lookup, the reuseport selection and the enqueue. stack v6: the same s
 to 2001:db8:c::1) and traffic over IPv6 (the smallest frames: 14 + 40 + 8 of headers, no payload, 66 bytes on the wire); its
 L4 ns over IPv6's own stack without L4.
 to JS: datagrams per second reaching JavaScript — wxdp: generator, poll, stack and the API ('message'
-events / receiveBatch(64) results / for-await items); node:dgram: 'message' events on 127.0.0.1 from a
+events / receiveBatch(64) results / receiveBatch(64, batch) into one reused MessageBatch, each datagram
+read where it lies / for-await items); node:dgram: 'message' events on 127.0.0.1 from a
 node:dgram sender in a worker thread blasting a bounded count (delivered: what the kernel did not drop),
 the median over runs of 64 arrivals.
 send: 18-byte payloads (64-byte frames) out of eth0's TX ring, completed each 64; udp_sendmsg called from

@@ -119,7 +119,7 @@ export { MIB_NAMES, NET_DROP_REASONS } from './runtime/net_abi.js';
 export { Lpm4Table, Lpm6Table } from './control/lpm.js';
 // UDP sockets with node:dgram's interface (dp.udp.createSocket), the poll driver that delivers to them,
 // and the wire that joins two Datapaths.
-export { Udp, UdpSocket, type AddressInfo, type BindOptions, type Datagram, type RemoteInfo, type SocketOptions, type SocketType } from './control/udp.js';
+export { MessageBatch, Udp, UdpSocket, type AddressInfo, type BindOptions, type Datagram, type RemoteInfo, type SocketOptions, type SocketType } from './control/udp.js';
 export { Poller, type PollerOptions, type PollStage } from './control/poller.js';
 export { Wire, type WireOptions, type WireStats } from './control/wire.js';
 // A long-running data path: the control socket (dp.listen, its client), the `wxdp up` daemon and its

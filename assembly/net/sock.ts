@@ -217,7 +217,7 @@ export const SKO_UDPLITE_RECV_CSCOV: u32 = 0x880b;
 import { copyBytes, fillBytes } from '../bytes';
 import { DP_BASE, DP_UMEM_FRAMES, FRAME_SIZE } from '../abi';
 import { rc_alloc, rc_alloc_packed, rc_retire, rc_retire_packed, netWorkerSlot } from './reclaim';
-import { mibInc, netFree, netRoot, netdevGet, sysctl } from './core';
+import { mibAdd, mibInc, netFree, netRoot, netdevGet, sysctl } from './core';
 import { atomicAdd32, spinLock, spinUnlock } from './lock';
 import {
   AF_INET, AF_INET6, FR_TYPE, NR_L4, NR_LOCK_READY, SK_LOCK, RTN_BROADCAST, RTN_LOCAL, RTN_MULTICAST, SK_BOUND_DEV_IF, SK_COOKIE, SK_DADDR,
@@ -1626,12 +1626,19 @@ export function sk_recv_batch(id: u32, max: u32, buf: u32, bufLen: u32, meta: u3
   return n;
 }
 
+/**
+ * The datagrams of a batch are unlinked and freed one by one, and the queue's length, its rmem, the
+ * frames held (udp_mem) and Udp:InDatagrams (per the datagram's family, as udpv6_recvmsg counts) change
+ * once for them all at the end, under the socket's lock as dequeue's do: the same counts as that many
+ * udp_recvmsg calls. (The kernel's reader also returns memory lazily: udp_rmem_release frees in quanta.)
+ */
 function skRecvBatchLocked(sk: u32, max: u32, buf: u32, bufLen: u32, meta: u32): u32 {
   let off: u32 = 0;
   let n: u32 = 0;
-  while (n < max) {
-    const f = load<u32>(sk + SKX_QHEAD);
-    if (f == 0) break;
+  let f = load<u32>(sk + SKX_QHEAD);
+  let truesize: u32 = 0;
+  let v6: u32 = 0;
+  while (n < max && f != 0) {
     const len = qrLen(f);
     const room = bufLen - off;
     if (len > room && n != 0) break;
@@ -1641,10 +1648,25 @@ function skRecvBatchLocked(sk: u32, max: u32, buf: u32, bufLen: u32, meta: u32):
     metaFill(sk, f, m);
     store<u8>(m + RM_FLAGS, <u8>(len > room ? RM_FLAG_TRUNC : 0));
     store<u32>(m + RM_OFF, off);
-    dequeue(sk, f);
+    const next = load<u32>(f + QR_NEXT);
+    truesize += qrTruesize(f);
+    if (qrV6(f)) v6++;
+    netFree(load<u32>(f + QR_Q), f);
+    f = next;
     off = (off + c + 7) & ~7;
     if (off > bufLen) off = bufLen;
     n++;
+  }
+  if (n == 0) return 0;
+  store<u32>(sk + SKX_QHEAD, f);
+  if (f == 0) store<u32>(sk + SKX_QTAIL, 0);
+  store<u32>(sk + SKX_QLEN, load<u32>(sk + SKX_QLEN) - n);
+  store<u32>(sk + SK_RMEM, load<u32>(sk + SK_RMEM) - truesize);
+  atomicAdd32(l4Root() + L4_HELD, 0 - n);
+  if (load<u8>(sk + SKX_RAW_PROTO) == 0) {
+    const protocol = <u32>load<u8>(sk + SK_PROTOCOL);
+    if (n != v6) mibAdd(udpMibBase(false, protocol) + UDP_MIB_INDATAGRAMS, <u64>(n - v6));
+    if (v6 != 0) mibAdd(udpMibBase(true, protocol) + UDP_MIB_INDATAGRAMS, <u64>v6);
   }
   return n;
 }

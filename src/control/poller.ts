@@ -154,7 +154,10 @@ export class Poller {
   syncClock(): void {
     if (this._clock !== 'wall') return;
     const now = performance.now();
-    const expected = Math.min(...[this.immediateAt, this.timerAt].filter((t) => t >= 0 && t <= now), Infinity);
+    // when a run was due: the earlier of a scheduled immediate and timer that are past (no array: sends call this)
+    let expected = Infinity;
+    if (this.immediateAt >= 0 && this.immediateAt <= now) expected = this.immediateAt;
+    if (this.timerAt >= 0 && this.timerAt <= now && this.timerAt < expected) expected = this.timerAt;
     const late = now - Math.max(expected, this.lastWall);
     if (late > STALL_MS) this.lastWall += late - STALL_MS; // the stall beyond STALL_MS is not the stack's time
     const ms = Math.floor(now - this.lastWall);

@@ -33,13 +33,14 @@ import {
   errnoException,
   exceptionWithHostPort,
   invalidArgType,
+  outOfRange,
   validateNumber,
   validatePort,
   validateString,
   validateUint32,
 } from './dgram_errors.js';
 import { Poller } from './poller.js';
-import { socketBackend } from './udp_backend.js';
+import { MESSAGE_BATCH_MIN_BYTES, socketBackend } from './udp_backend.js';
 import { SOCKET_ERRNO } from './sockets.js';
 
 // ---- What the socket table offers (part A's SocketTable; addresses as 16 bytes, abi.ts's way) ----
@@ -63,11 +64,12 @@ export interface SocketBackend {
   /** One datagram (`address` undefined: to the connected peer). Bytes sent or -errno. */
   send(id: number, data: Uint8Array, address: string | undefined, port: number): number;
   /**
-   * Up to `max` queued datagrams, oldest first, each handed to `each` (its bytes a Buffer of its own,
-   * the sender as the socket sees it: an IPv4 sender of a dual-stack socket as ::ffff:a.b.c.d).
-   * Returns how many.
+   * Up to `max` queued datagrams, oldest first, appended to `out` (the sender as the socket sees it: an
+   * IPv4 sender of a dual-stack socket as ::ffff:a.b.c.d; `family` the socket's, for rinfo). Returns how many.
    */
-  recv(id: number, max: number, each: (msg: MessageBuffer, address: string, port: number) => void): number;
+  recv(id: number, max: number, family: 'IPv4' | 'IPv6', out: Datagram[]): number;
+  /** The same into a MessageBatch (its arrays from index 0, its data from offset 0); how many. */
+  recvInto(id: number, max: number, into: MessageBatch): number;
   /** Sockets with new datagrams or a pending error since the last call. */
   ready(): number[];
   /** The pending error (positive errno) or 0, cleared. */
@@ -117,12 +119,70 @@ export interface RemoteInfo extends AddressInfo {
   size: number;
 }
 
-/** A received datagram's bytes: a Buffer of its own (never a view of the shared memory). */
+/**
+ * A received datagram's bytes: a Buffer whose bytes never change once delivered (never a view of the
+ * shared memory). Its ArrayBuffer is a block copied out for several datagrams, as Buffer.allocUnsafe's
+ * pool serves several Buffers: read the datagram through the Buffer (or its byteOffset and length).
+ */
 export type MessageBuffer = Buffer<ArrayBuffer>;
 
 export interface Datagram {
   msg: MessageBuffer;
   rinfo: RemoteInfo;
+}
+
+/**
+ * Datagrams received into memory the caller reuses, as recvmmsg fills the iovecs of the caller's mmsghdr
+ * array: `socket.receiveBatch(max, batch)` copies up to `max` datagrams (at most `capacity`) into
+ * `data` at once and makes no object per datagram. Datagram i of the last receive is
+ * `data[offsets[i], offsets[i] + lengths[i])`, sent from `addresses[i]` port `ports[i]`. The next receive
+ * into the batch overwrites all of it: `msg(i)` is a view of `data` (copy it to keep it), `rinfo(i)` a
+ * new object as 'message' gives.
+ */
+export class MessageBatch {
+  /** Datagrams the last receive put here. */
+  count = 0;
+  /** The receiving socket's family (rinfo.family). */
+  family: 'IPv4' | 'IPv6' = 'IPv4';
+  /** The datagrams' bytes, each starting 8-aligned. */
+  readonly data: MessageBuffer;
+  readonly offsets: Uint32Array;
+  readonly lengths: Uint32Array;
+  readonly ports: Uint16Array;
+  /** The senders as text (an IPv4 sender of a dual-stack socket as ::ffff:a.b.c.d). */
+  readonly addresses: string[];
+
+  /** Room for `capacity` datagrams and `bytes` of them (at least MESSAGE_BATCH_MIN_BYTES). */
+  constructor(
+    readonly capacity = 64,
+    bytes = 1 << 18,
+  ) {
+    validateUint32(capacity, 'capacity');
+    validateUint32(bytes, 'bytes');
+    if (capacity === 0) throw outOfRange('capacity', '>= 1 && <= 4294967295', capacity);
+    if (bytes < MESSAGE_BATCH_MIN_BYTES) throw outOfRange('bytes', `>= ${MESSAGE_BATCH_MIN_BYTES} && <= 4294967295`, bytes);
+    this.data = Buffer.allocUnsafeSlow(bytes);
+    this.offsets = new Uint32Array(capacity);
+    this.lengths = new Uint32Array(capacity);
+    this.ports = new Uint16Array(capacity);
+    this.addresses = new Array<string>(capacity).fill('');
+  }
+
+  private index(i: number): number {
+    if (!Number.isInteger(i) || i < 0 || i >= this.count) throw outOfRange('i', `>= 0 && < ${this.count}`, i);
+    return i;
+  }
+
+  /** Datagram i's bytes: a view of `data`, valid until the next receive into this batch. */
+  msg(i: number): MessageBuffer {
+    const o = this.offsets[this.index(i)]!;
+    return this.data.subarray(o, o + this.lengths[i]!);
+  }
+
+  /** Datagram i's rinfo, as 'message' gives it. */
+  rinfo(i: number): RemoteInfo {
+    return { address: this.addresses[this.index(i)]!, family: this.family, port: this.ports[i]!, size: this.lengths[i]! };
+  }
 }
 
 export interface BindOptions {
@@ -893,11 +953,21 @@ export class UdpSocket extends EventEmitter {
 
   /**
    * Up to `max` datagrams waiting on the socket's receive queue (none: an empty array), taken at once.
-   * A pending socket error (ICMP unreachable on a connected socket) is thrown as recvmsg's.
+   * With `into`: up to `max` (and the batch's capacity) copied into that MessageBatch, which is returned
+   * (its count 0 when nothing waits) — no object per datagram.
    */
-  receiveBatch(max = 64): Datagram[] {
+  receiveBatch(max?: number): Datagram[];
+  receiveBatch(max: number, into: MessageBatch): MessageBatch;
+  receiveBatch(max = 64, into?: MessageBatch): Datagram[] | MessageBatch {
     const h = this.healthCheck();
     validateUint32(max, 'max');
+    if (into !== undefined) {
+      if (!(into instanceof MessageBatch)) throw invalidArgType('into', 'an instance of MessageBatch', into);
+      into.count = 0;
+      into.family = h.family === 6 ? 'IPv6' : 'IPv4';
+      if (h.fd >= 0 && max > 0) into.count = h.udp.backend().recvInto(h.fd, Math.min(max, into.capacity), into);
+      return into;
+    }
     if (h.fd < 0 || max === 0) return [];
     return h.udp.receive(h, max);
   }
@@ -953,12 +1023,13 @@ export class Udp {
   /** Sockets left with datagrams at the last visit (delivery is bounded per round): visited again. */
   private readonly pending = new Set<number>();
   private stageRemover: (() => void) | undefined;
+  private pollerOf: Poller | undefined;
 
   constructor(readonly dp: Datapath) {}
 
-  /** The Datapath's poll driver (shared with wires). */
+  /** The Datapath's poll driver (shared with wires; one for the Datapath's life). */
   get poller(): Poller {
-    return Poller.of(this.dp);
+    return (this.pollerOf ??= Poller.of(this.dp));
   }
 
   /**
@@ -1022,9 +1093,8 @@ export class Udp {
 
   /** @internal Datagrams of a handle's queue as node gives them: a Buffer each, rinfo {address, family, port, size}. */
   receive(h: UdpHandle, max: number): Datagram[] {
-    const family = h.family === 6 ? 'IPv6' : 'IPv4';
     const out: Datagram[] = [];
-    this.backend().recv(h.fd, max, (msg, address, port) => out.push({ msg, rinfo: { address, family, port, size: msg.length } }));
+    this.backend().recv(h.fd, max, h.family === 6 ? 'IPv6' : 'IPv4', out);
     return out;
   }
 

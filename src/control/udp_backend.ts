@@ -13,21 +13,25 @@ import { AF_INET, AF_INET6 } from '../runtime/net_abi.js';
 import { ipv4Text, ipv6Text } from './addresses.js';
 import type { Datapath } from './datapath.js';
 import { RM_SIZE, SOCKET_ERRNO, SocketError, type SocketOption, type SocketTable } from './sockets.js';
-import type { AddressInfo, MessageBuffer, SockOpt, SocketBackend } from './udp.js';
+import type { AddressInfo, Datagram, MessageBatch, MessageBuffer, SockOpt, SocketBackend } from './udp.js';
 import { UdpSendError, UdpSender } from './udp_send.js';
 
 const ENOPROTOOPT = SOCKET_ERRNO.ENOPROTOOPT!;
-/** sock.ts's RM_* offsets. */
-const RM_FAMILY = 0;
-const RM_PORT = 2;
-const RM_LEN = 8;
-const RM_OFF = 12;
-const RM_ADDR = 16;
+/** sock.ts's RM_* record in 32-bit words: RM_FAMILY, RM_FLAGS and RM_PORT share word 0. */
+const RM_WORDS = RM_SIZE >> 2;
+const RM_LEN_W = 2;
+const RM_OFF_W = 3;
+const RM_ADDR_W = 4;
 const BATCH = 256;
 const BUF_SIZE = 1 << 18;
+/** Datagram bytes are copied out into slabs of this size (a batch over a quarter of one gets its own block). */
+const SLAB = 1 << 16;
+/** The least `bytes` of a MessageBatch (udp.ts): a datagram of any size fits whole, as in node's 64 KiB receive buffer. */
+export const MESSAGE_BATCH_MIN_BYTES = 65536;
 
 interface RecvExports {
   sk_recv_batch(id: number, max: number, buf: number, bufLen: number, meta: number): number;
+  sk_ready(out: number, max: number): number;
   arena_alloc(size: number, align: number): number;
 }
 
@@ -58,6 +62,13 @@ class TableBackend implements SocketBackend {
   /** The last sender's address (family and four words) and its text. */
   private readonly last = new Uint32Array(5);
   private lastText = '';
+  /** The scratch's meta records and data, as views kept while the memory's buffer is the same. */
+  private meta = new Uint32Array(0);
+  private data = new Uint8Array(0);
+  /** The slab being filled, and where its free part starts; `block`: where the last batch went. */
+  private slab: MessageBuffer = Buffer.allocUnsafeSlow(0);
+  private slabAt = SLAB;
+  private block = this.slab;
 
   constructor(
     private readonly table: SocketTable,
@@ -125,61 +136,123 @@ class TableBackend implements SocketBackend {
     return this.call(() => this.sender.send(id, data, address === undefined ? undefined : { address, port }, this.v6.has(id) ? AF_INET6 : AF_INET));
   }
 
-  recv(id: number, max: number, each: (msg: MessageBuffer, address: string, port: number) => void): number {
+  /**
+   * The scratch's meta records and data as views, made again when the memory's buffer was replaced: an
+   * unshared memory's is detached when it grows (the views read 0 bytes then); a shared one's stays
+   * valid below its old size, where the scratch is.
+   */
+  private scratchViews(): void {
+    if (this.data.byteLength !== 0) return;
     if (this.scratch === 0) {
       this.scratch = this.x.arena_alloc(BATCH * RM_SIZE + BUF_SIZE, 64) >>> 0;
       if (this.scratch === 0) throw new Error(`dp.udp's receive area: ENOMEM: ${this.dp.memory.limitReached()}`);
     }
-    const meta = this.scratch;
-    const buf = meta + BATCH * RM_SIZE;
+    const memory = this.dp.memory.memory.buffer;
+    this.meta = new Uint32Array(memory, this.scratch, BATCH * RM_WORDS);
+    this.data = new Uint8Array(memory, this.scratch + BATCH * RM_SIZE, BUF_SIZE);
+  }
+
+  recv(id: number, max: number, family: 'IPv4' | 'IPv6', out: Datagram[]): number {
+    this.scratchViews();
+    const meta = this.meta;
+    const data = this.data;
     let got = 0;
     while (got < max) {
-      const n = this.x.sk_recv_batch(id, Math.min(max - got, BATCH), buf, BUF_SIZE, meta);
+      const n = this.x.sk_recv_batch(id, Math.min(max - got, BATCH), data.byteOffset, BUF_SIZE, meta.byteOffset);
       if (n <= 0) break;
-      const mem = this.dp.memory.bytes();
-      const v = new DataView(mem.buffer);
-      const lastM = meta + (n - 1) * RM_SIZE;
-      const used = Math.min(BUF_SIZE, v.getUint32(lastM + RM_OFF, true) + v.getUint32(lastM + RM_LEN, true));
-      // one Buffer of its own per batch (not pooled, not shared); each datagram a Buffer over it
-      const copy = Buffer.allocUnsafeSlow(used);
-      copy.set(mem.subarray(buf, buf + used));
-      for (let i = 0; i < n; i++) {
-        const m = meta + i * RM_SIZE;
-        const off = v.getUint32(m + RM_OFF, true);
-        const len = Math.min(v.getUint32(m + RM_LEN, true), used - off);
-        each(copy.subarray(off, off + len), this.senderText(mem, v, m), v.getUint16(m + RM_PORT, true));
+      const lastM = (n - 1) * RM_WORDS;
+      const used = Math.min(BUF_SIZE, meta[lastM + RM_OFF_W]! + meta[lastM + RM_LEN_W]!);
+      const base = this.place(used);
+      const block = this.block;
+      block.set(used === BUF_SIZE ? data : data.subarray(0, used), base);
+      for (let i = 0, w = 0; i < n; i++, w += RM_WORDS) {
+        const off = meta[w + RM_OFF_W]!;
+        const len = Math.min(meta[w + RM_LEN_W]!, used - off);
+        const w0 = meta[w]!; // RM_FAMILY, RM_FLAGS, RM_PORT (little-endian, as wasm stores them)
+        const msg = block.subarray(base + off, base + off + len);
+        out.push({ msg, rinfo: { address: this.senderText(meta, w, w0 & 0xff), family, port: w0 >>> 16, size: len } });
       }
       got += n;
     }
     return got;
   }
 
-  /** The sender's address as text, formatted once per run of datagrams from the same address. */
-  private senderText(mem: Uint8Array, v: DataView, m: number): string {
-    const a = m + RM_ADDR;
-    const fam = mem[m + RM_FAMILY]!;
+  recvInto(id: number, max: number, into: MessageBatch): number {
+    this.scratchViews();
+    const meta = this.meta;
+    const data = this.data;
+    const { offsets, lengths, ports, addresses } = into;
+    const room = into.data.length;
+    let got = 0;
+    let at = 0;
+    // after the first call, another only while a datagram of any size still fits whole
+    while (got < max && (got === 0 || room - at >= MESSAGE_BATCH_MIN_BYTES)) {
+      const bufLen = Math.min(BUF_SIZE, room - at);
+      const n = this.x.sk_recv_batch(id, Math.min(max - got, BATCH), data.byteOffset, bufLen, meta.byteOffset);
+      if (n <= 0) break;
+      const lastM = (n - 1) * RM_WORDS;
+      const used = Math.min(bufLen, meta[lastM + RM_OFF_W]! + meta[lastM + RM_LEN_W]!);
+      into.data.set(used === BUF_SIZE ? data : data.subarray(0, used), at);
+      for (let i = 0, w = 0; i < n; i++, w += RM_WORDS, got++) {
+        const off = meta[w + RM_OFF_W]!;
+        const w0 = meta[w]!;
+        offsets[got] = at + off;
+        lengths[got] = Math.min(meta[w + RM_LEN_W]!, used - off);
+        ports[got] = w0 >>> 16;
+        addresses[got] = this.senderText(meta, w, w0 & 0xff);
+      }
+      at = (at + used + 7) & ~7;
+    }
+    return got;
+  }
+
+  /**
+   * Where a batch's `used` bytes go (this.block, at the offset returned): the free end of the current slab
+   * (a new slab when they do not fit), or a block of their own when they are over a quarter of a slab.
+   */
+  private place(used: number): number {
+    if (used > SLAB >> 2) {
+      this.block = Buffer.allocUnsafeSlow(used);
+      return 0;
+    }
+    if (this.slabAt + used > SLAB) {
+      this.slab = Buffer.allocUnsafeSlow(SLAB);
+      this.slabAt = 0;
+    }
+    const base = this.slabAt;
+    this.slabAt = (base + used + 7) & ~7;
+    this.block = this.slab;
+    return base;
+  }
+
+  /** The sender's address (meta words `w`…) as text, formatted once per run of datagrams from the same address. */
+  private senderText(m: Uint32Array, w: number, fam: number): string {
     const l = this.last;
-    const w0 = v.getUint32(a, true);
-    const w1 = v.getUint32(a + 4, true);
-    const w2 = v.getUint32(a + 8, true);
-    const w3 = v.getUint32(a + 12, true);
-    if (this.lastText === '' || l[0] !== fam || l[1] !== w0 || l[2] !== w1 || l[3] !== w2 || l[4] !== w3) {
+    const a0 = m[w + RM_ADDR_W]!;
+    const a1 = m[w + RM_ADDR_W + 1]!;
+    const a2 = m[w + RM_ADDR_W + 2]!;
+    const a3 = m[w + RM_ADDR_W + 3]!;
+    if (this.lastText === '' || l[0] !== fam || l[1] !== a0 || l[2] !== a1 || l[3] !== a2 || l[4] !== a3) {
       l[0] = fam;
-      l[1] = w0;
-      l[2] = w1;
-      l[3] = w2;
-      l[4] = w3;
-      this.lastText = fam === AF_INET6 ? ipv6Text(mem.subarray(a, a + 16)) : ipv4Text(mem.subarray(a, a + 4));
+      l[1] = a0;
+      l[2] = a1;
+      l[3] = a2;
+      l[4] = a3;
+      const bytes = new Uint8Array(m.buffer, m.byteOffset + (w + RM_ADDR_W) * 4, 16);
+      this.lastText = fam === AF_INET6 ? ipv6Text(bytes) : ipv4Text(bytes);
     }
     return this.lastText;
   }
 
+  /** sk_ready into the scratch's meta area (read at once, as the datagrams are), as many times as it fills it. */
   ready(): number[] {
+    this.scratchViews();
+    const ids = this.meta;
     const out: number[] = [];
     for (;;) {
-      const ids = this.table.ready();
-      out.push(...ids);
-      if (ids.length < 1024) return out;
+      const n = this.x.sk_ready(ids.byteOffset, ids.length);
+      for (let i = 0; i < n; i++) out.push(ids[i]!);
+      if (n < ids.length) return out;
     }
   }
 

@@ -45,6 +45,7 @@ export interface UdpDestination {
 
 export class UdpSender {
   private area = 0;
+  private mem: Uint8Array = new Uint8Array(0);
   private readonly x: SendExports;
 
   constructor(private readonly dp: Datapath) {
@@ -58,30 +59,42 @@ export class UdpSender {
    */
   send(id: number, payload: Uint8Array, to?: UdpDestination, family?: number): number {
     const sk = this.x.sockById(id);
-    const fam = sk !== 0 ? this.dp.memory.view().getUint8(sk + SK.FAMILY) : (family ?? AF_INET);
-    return this.run((buf, len, daddr, dport) => this.x.udp_sendmsg(id, buf, len, daddr, dport), `socket ${id}`, payload, to, fam);
+    const fam = sk !== 0 ? this.bytesTo(sk + SK.FAMILY + 1)[sk + SK.FAMILY]! : (family ?? AF_INET);
+    return this.run(id, 0, payload, to, fam);
   }
 
   /** The same from a socket record's address (tests and benchmarks that lay a record out themselves). */
   sendFromRecord(sk: number, payload: Uint8Array, to?: UdpDestination): number {
-    const family = this.dp.memory.view().getUint8(sk + SK.FAMILY);
-    return this.run((buf, len, daddr, dport) => this.x.udp_sendmsg_sk(sk, buf, len, daddr, dport), `socket record 0x${sk.toString(16)}`, payload, to, family);
+    return this.run(-1, sk, payload, to, this.bytesTo(sk + SK.FAMILY + 1)[sk + SK.FAMILY]!);
   }
 
-  private run(call: (buf: number, len: number, daddr: number, dport: number) => number, who: string, payload: Uint8Array, to: UdpDestination | undefined, family: number): number {
-    if (to && (!Number.isInteger(to.port) || to.port < 0 || to.port > 0xffff)) throw new WxdpError('USAGE', `${who}: port ${to.port} is not 0..65535`);
+  /**
+   * The memory's bytes, through a view kept while it covers [0, end): an unshared memory's view reads 0
+   * bytes once the memory grew; a shared one's still reads what lies below its old size.
+   */
+  private bytesTo(end: number): Uint8Array {
+    if (this.mem.byteLength < end) this.mem = this.dp.memory.bytes();
+    return this.mem;
+  }
+
+  /** udp_sendmsg from socket `id`, or (id < 0) udp_sendmsg_sk from the record at `sk`. */
+  private run(id: number, sk: number, payload: Uint8Array, to: UdpDestination | undefined, family: number): number {
+    const who = (): string => (id >= 0 ? `socket ${id}` : `socket record 0x${sk.toString(16)}`);
+    if (to && (!Number.isInteger(to.port) || to.port < 0 || to.port > 0xffff)) throw new WxdpError('USAGE', `${who()}: port ${to.port} is not 0..65535`);
     const a = this.areaAddress();
-    const mem = this.dp.memory.bytes();
+    const mem = this.bytesTo(a + UDP_SEND_AREA);
     if (to) {
       const addr = family === AF_INET ? ipv4Bytes(to.address) : to.address.includes(':') ? ipv6Bytes(to.address) : ipv6Bytes(`::ffff:${to.address}`);
       mem.fill(0, a, a + 16);
       mem.set(addr, a);
     }
-    mem.set(payload.subarray(0, PAYLOAD_MAX), a + AREA_PAYLOAD);
-    const r = call(a + AREA_PAYLOAD, payload.length, to ? a : 0, to?.port ?? 0);
+    mem.set(payload.length > PAYLOAD_MAX ? payload.subarray(0, PAYLOAD_MAX) : payload, a + AREA_PAYLOAD);
+    const daddr = to ? a : 0;
+    const dport = to?.port ?? 0;
+    const r = id >= 0 ? this.x.udp_sendmsg(id, a + AREA_PAYLOAD, payload.length, daddr, dport) : this.x.udp_sendmsg_sk(sk, a + AREA_PAYLOAD, payload.length, daddr, dport);
     if (r < 0) {
       const name = UDP_SEND_ERRNO[-r] ?? `errno ${-r}`;
-      throw new UdpSendError(name, -r, `${who}: send of ${payload.length} bytes${to ? ` to ${to.address} port ${to.port}` : ' to the connected peer'}: ${name}`);
+      throw new UdpSendError(name, -r, `${who()}: send of ${payload.length} bytes${to ? ` to ${to.address} port ${to.port}` : ' to the connected peer'}: ${name}`);
     }
     return r;
   }

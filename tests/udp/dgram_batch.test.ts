@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Datapath } from '../../src/control/datapath.js';
-import { Udp, type UdpSocket } from '../../src/control/udp.js';
+import { MessageBatch, Udp, type UdpSocket } from '../../src/control/udp.js';
 import type { Wire } from '../../src/control/wire.js';
 import { closeOpened, settlePair, wiredPair } from './support.js';
 
@@ -80,6 +80,121 @@ describe('receiveBatch', () => {
     expect(got.length).toBeGreaterThan(0);
     expect(mib['Udp:RcvbufErrors']).toBe(payloads.length - got.length);
     expect(got.map((d) => d.msg.toString())).toEqual(payloads.slice(0, got.length));
+  });
+});
+
+describe('received Buffers', () => {
+  it('keep their bytes while later batches are received (copies share a slab, never a region twice)', async () => {
+    const { r, s, port } = await pair();
+    r.setRecvBufferSize(1 << 20);
+    // 40 rounds of 32 datagrams of 100 bytes (104 apart): 3328 bytes a batch, 20 batches fill a 64 KiB slab
+    const kept: Buffer[] = [];
+    const want: string[] = [];
+    for (let round = 0; round < 40; round++) {
+      const payloads = Array.from({ length: 32 }, (_, i) => `${round}.${i}:`.padEnd(100, String.fromCharCode(97 + (round % 26))));
+      await sendAll(s, port, payloads);
+      settle();
+      const got = r.receiveBatch(64);
+      expect(got.map((d) => d.msg.toString())).toEqual(payloads);
+      kept.push(got[0]!.msg, got[31]!.msg);
+      want.push(payloads[0]!, payloads[31]!);
+    }
+    expect(kept.map((b) => b.toString())).toEqual(want);
+    expect(kept.every((b) => Buffer.isBuffer(b) && Object.getPrototypeOf(b) === Buffer.prototype)).toBe(true);
+  });
+
+  it('of a batch over a quarter of a slab, or over a slab, keep theirs too (the batch gets a block of its own)', async () => {
+    const { r, s, port } = await pair();
+    r.setRecvBufferSize(1 << 20);
+    // 20 × 1400 bytes: 28000, over 16 KiB; 48 × 1400: 67200, over 64 KiB (48 fill the queue's SO_RCVBUF)
+    const rounds = [20, 48, 20].map((n, k) => Array.from({ length: n }, (_, i) => `${k}/${i}`.padEnd(1400, String(k))));
+    const kept: Buffer[][] = [];
+    for (const payloads of rounds) {
+      await sendAll(s, port, payloads);
+      settle();
+      kept.push(r.receiveBatch(64).map((d) => d.msg));
+    }
+    expect(kept.map((b) => b.map((m) => m.toString()))).toEqual(rounds);
+  });
+  it('are sent and received after the memory grew (an unshared memory\'s old buffer is detached: the views of it are made again)', async () => {
+    const { r, s, port } = await pair();
+    const batch = new MessageBatch();
+    await sendAll(s, port, ['before']);
+    settle();
+    expect(r.receiveBatch().map((d) => d.msg.toString())).toEqual(['before']);
+    for (const dp of [a, b]) dp.memory.memory.grow(1);
+    await sendAll(s, port, ['after', 'into']);
+    settle();
+    expect(r.receiveBatch(1).map((d) => d.msg.toString())).toEqual(['after']);
+    expect(r.receiveBatch(64, batch).msg(0).toString()).toBe('into');
+  });
+});
+
+describe('receiveBatch into a MessageBatch', () => {
+  it('copies what waits into the batch: bytes where offsets and lengths say, the senders, rinfo as receiveBatch gives', async () => {
+    const { r, s, port } = await pair();
+    const payloads = Array.from({ length: 10 }, (_, i) => 'x'.repeat(i + 1));
+    await sendAll(s, port, payloads);
+    settle();
+    const batch = new MessageBatch(16);
+    expect(r.receiveBatch(64, batch)).toBe(batch);
+    expect(batch.count).toBe(10);
+    const sport = s.address().port;
+    for (let i = 0; i < 10; i++) {
+      expect(batch.data.subarray(batch.offsets[i]!, batch.offsets[i]! + batch.lengths[i]!).toString()).toBe(payloads[i]);
+      expect(batch.offsets[i]! % 8).toBe(0);
+      expect([batch.addresses[i], batch.ports[i]]).toEqual(['192.0.2.1', sport]);
+      expect(batch.msg(i).toString()).toBe(payloads[i]);
+      expect(batch.rinfo(i)).toEqual({ address: '192.0.2.1', family: 'IPv4', port: sport, size: i + 1 });
+    }
+    expect(() => batch.msg(10)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(b.stack.mib()['Udp:InDatagrams']).toBe(10);
+    // the next receive starts over: nothing waits, count 0
+    expect(r.receiveBatch(64, batch).count).toBe(0);
+    expect(() => batch.msg(0)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+  });
+
+  it('takes at most max and the capacity, oldest first; the rest waits', async () => {
+    const { r, s, port } = await pair();
+    const payloads = Array.from({ length: 9 }, (_, i) => `p${i}`);
+    await sendAll(s, port, payloads);
+    settle();
+    const batch = new MessageBatch(4);
+    const seen = (): string[] => Array.from({ length: batch.count }, (_, i) => batch.msg(i).toString());
+    r.receiveBatch(2, batch);
+    expect(seen()).toEqual(payloads.slice(0, 2));
+    r.receiveBatch(64, batch);
+    expect(seen()).toEqual(payloads.slice(2, 6));
+    expect(r.receiveBatch(0, batch).count).toBe(0);
+    expect(r.receiveBatch(64).map((d) => d.msg.toString())).toEqual(payloads.slice(6));
+  });
+
+  it('never cuts a datagram: it stops when the next may not fit whole in the bytes left', async () => {
+    const { r, s, port } = await pair();
+    r.setRecvBufferSize(1 << 20);
+    const payloads = Array.from({ length: 47 }, (_, i) => `${i}`.padEnd(1400, '#'));
+    await sendAll(s, port, payloads);
+    settle();
+    // 65536 bytes: 46 of 1400 (each 8-aligned: 64400 bytes); the 47th would not fit
+    const batch = new MessageBatch(64, 65536);
+    r.receiveBatch(64, batch);
+    expect(batch.count).toBe(46);
+    expect(Array.from(batch.lengths.subarray(0, 46)).every((n) => n === 1400)).toBe(true);
+    expect(r.receiveBatch(64, batch).count).toBe(1);
+    expect(batch.msg(0).toString()).toBe(payloads[46]);
+    expect(b.stack.mib()['Udp:RcvbufErrors'] ?? 0).toBe(0);
+  });
+
+  it('checks its arguments as node does; an unbound socket has nothing, a closed one throws', () => {
+    expect(() => new MessageBatch(0)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => new MessageBatch(4, 65535)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => new MessageBatch('4' as unknown as number)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    const u = b.udp.createSocket('udp4');
+    const batch = new MessageBatch();
+    expect(u.receiveBatch(64, batch).count).toBe(0);
+    expect(() => u.receiveBatch(64, [] as unknown as MessageBatch)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    u.close();
+    expect(() => u.receiveBatch(64, batch)).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_DGRAM_NOT_RUNNING' }));
   });
 });
 

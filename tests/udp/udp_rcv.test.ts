@@ -123,6 +123,34 @@ describe.skipIf(unready !== '')('delivery to a bound socket', () => {
     expect(fx.mib()['Udp6:InDatagrams']).toBe(1);
   });
 
+  it('recvBatch takes datagrams as that many recvfrom calls do: the queue, its rmem and the frames held go down by what was taken, each counted in its family (udpv6_recvmsg: is_udp4)', async () => {
+    const { fx, t } = await setup();
+    const held = (): number => (fx.dp.fastPath.exports.sk_mem_held as () => number)();
+    // the reference: a socket holding one IPv6 datagram of 5 bytes, charged as one alone is
+    const one = t.create({ family: 'inet6' });
+    t.bind(one, undefined, 5321);
+    fx.rx('eth0', u6('2001:db8:1::2', 9, '2001:db8:1::1', 5321, data(5)));
+    const rmemOne = t.stats(one).rmem;
+    expect(rmemOne).toBeGreaterThan(0);
+    const held0 = held();
+    const s = t.create({ family: 'inet6' });
+    t.bind(s, undefined, 5320);
+    fx.rx('eth0', u4('192.0.2.2', 7, '192.0.2.1', 5320, data(3)));
+    fx.rx('eth0', u6('2001:db8:1::2', 9, '2001:db8:1::1', 5320, data(4)));
+    fx.rx('eth0', u4('192.0.2.2', 7, '192.0.2.1', 5320, data(6)));
+    fx.rx('eth0', u6('2001:db8:1::2', 9, '2001:db8:1::1', 5320, data(5)));
+    expect([t.queued(s), held()]).toEqual([4, held0 + 4]);
+    const mib0 = fx.mib();
+    expect(t.recvBatch(s, 3).map((d) => [d.address, d.size])).toEqual([['::ffff:192.0.2.2', 3], ['2001:db8:1::2', 4], ['::ffff:192.0.2.2', 6]]);
+    // left: the last datagram, charged as the reference's one
+    expect([t.queued(s), t.stats(s).rmem, held()]).toEqual([1, rmemOne, held0 + 1]);
+    const mib = fx.mib();
+    expect([mib['Udp:InDatagrams']! - (mib0['Udp:InDatagrams'] ?? 0), mib['Udp6:InDatagrams']! - (mib0['Udp6:InDatagrams'] ?? 0)]).toEqual([2, 1]);
+    expect(t.recvBatch(s, 8).map((d) => d.size)).toEqual([5]);
+    expect([t.queued(s), t.stats(s).rmem, held()]).toEqual([0, 0, held0]);
+    expect(fx.mib()['Udp6:InDatagrams']! - (mib0['Udp6:InDatagrams'] ?? 0)).toBe(2);
+  });
+
   it('IPv6 behind a hop-by-hop and a destination options header (PadN): the payload past them, source, port and device as sent', async () => {
     const { fx, t } = await setup();
     const s = t.create({ family: 'inet6' });
