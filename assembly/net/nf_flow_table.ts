@@ -61,16 +61,22 @@
 // is in the first line's IPv4 address bytes (FD6_NH_LO: +0..+11, FD6_NH_HI: +36..+39), so that a hit,
 // which checks its cached neighbour entry's key against it, reads two lines of its record. flowOf (d &
 // ~255) finds it too, as REPLY stays at +FD_SIZE; FLOW_L3 (+108 u8) says the family.
-// The hot arrays (FTR_HOT, FTR_HOT6): what a hit reads and writes, away from the records' other lines, so
-// that a large table's hits touch half the pages (halving them once more, each direction's hot records
-// in an array of their own, changed nothing at 100k or 1M flows, 12-04: the lines missed are the cost,
-// not the TLB): a flow of pool slot i has 128 bytes at FTR_HOT + 128 i (IPv6: 256 at FTR_HOT6 + 256 i),
-// and direction record d its hot record at hotOf(d) = hot base + (d − pool) / 2 (IPv6: + 64 for REPLY,
-// hot6Of): a copy of d's first line, made when the flow is added (an IPv6 one's address line right after
-// it: its two lines are one 128-byte-aligned pair, which the L2 may fetch together). The buckets name hot
-// records, a hit and the burst lookup read only them, and a hot record is where FD_TIMEOUT and FD_NEIGH
-// live once the flow is in the table (the collector and the listing read the timeouts there:
-// nf_flow_hot); the control side writes FD_TEARDOWN and FD_NAT's FDF_ACCT to both. The kfunc hands programs the record itself.
+// The hot arrays (FTR_HOT / FTR_HOTR, FTR_HOT6): what a hit reads and writes, away from the records'
+// other lines. An IPv4 direction's hot record is 32 bytes (HOT4_SIZE: the key, the flags, the timeout,
+// the one side it translates, its next hop), the ORIGINAL directions' in one array (FTR_HOT + 32 i for
+// pool slot i) and the REPLY ones' in another (FTR_HOTR): a line holds two flows' records of one
+// direction, so a large table's hits touch half the lines the 64-byte copies of the records' first lines
+// did (at 1M flows the lines missed are the cost). What it does not hold is shared: its next hop (NH_*:
+// the route's device, MTU and FIB generation, the neighbour's address and cached entry), one record for
+// every direction that leaves by the same route to the same neighbour (as the kernel's flows share their
+// route's dst), taken at flow_offload_add and given back when the flow's grace period is over; a
+// connection translating both addresses reads its direction record's FD_NEW_* and FD_CSUM at each hit
+// (one line more). An IPv6 flow has 256 bytes at FTR_HOT6 + 256 i: each direction's first line, then its
+// address line (hot6Of: one 128-byte-aligned pair, which the L2 may fetch together). The buckets name hot
+// records, a hit and the burst lookup read only them (and the next hop), and a hot record is where the
+// timeouts (and an IPv6 one's FD_NEIGH) live once the flow is in the table (the collector and the listing
+// read them there: dirTimeout, nf_flow_timeout); the control side writes teardown and FDF_ACCT to both.
+// The kfunc hands programs the record itself.
 //
 // Reads: the frame, the flows, the FIB (at add), the neighbour table. Sets: the frame (NAT, TTL, MACs),
 // the flow's counters and timeout. Next: netdev_xmit_pend (sent with the burst's other forwarded frames
@@ -1395,8 +1401,9 @@ export function nf_flow_burst_done(nd: u32): void {
  * queue `q`, whose hot record nf_flow_burst_lookup found (`d`): true when the flow forwarded it
  * (the frame is taken), false when the stack must take it (nothing was changed, unless a FIN/RST tore
  * its flow down). What the hit costs: the hot record's line (read only, unless the timeout moved a
- * second or the neighbour had to be looked up again), the neighbour entry, the devices; with the
- * flowtable's `counter`, the direction record's second line and its connection's counters too. Inlined into stack_rx_burst's
+ * second), its next hop and neighbour entry (shared by the flows that leave by them), the devices; with
+ * the flowtable's `counter`, the direction record's second line and its connection's counters too;
+ * translating both addresses, the direction record's first line. Inlined into stack_rx_burst's
  * loop (nf_flow_forward6 and netdev_xmit_pend into it): their calls cost 1.3-2.5 ns of a 33-41 ns hit, measured.
  */
 @inline export function nf_flow_forward(d: u32, q: u32, data: u32, len: u32): bool {
