@@ -1225,6 +1225,7 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   bUdpTimeout = <u64>sysctl(SYSCTL_NF_FLOWTABLE_UDP_TIMEOUT) * 1000;
   bOif = 0;
   bOnd = 0;
+  bNh = 0;
   bHits = 0;
   bBytes = 0;
   const out = flowBurstRecs();
@@ -1363,6 +1364,14 @@ let bUdpTimeout: u64 = 0;
 /** The last output device's ifindex and record (a burst's hits mostly leave by one). */
 let bOif: u32 = 0;
 let bOnd: u32 = 0;
+/**
+ * The next hop the burst's last IPv4 hit left by and its neighbour entry, checked then (0: none). Any
+ * frame of the burst the stack takes instead (slow, nf_flow_burst_other) may change the neighbour
+ * table (an ARP reply), so it forgets them: a hit after it checks the entry again, as each of the
+ * kernel's hits looks its neighbour up.
+ */
+let bNh: u32 = 0;
+let bNe: u32 = 0;
 /** Frames the burst's flows forwarded and their bytes as received: counted once (nf_flow_burst_done). */
 let bHits: u32 = 0;
 let bBytes: u64 = 0;
@@ -1428,15 +1437,21 @@ export function nf_flow_burst_done(nd: u32): void {
   const oif = load<u32>(nh + NH_OIF);
   const ond = burstOnd(oif);
   if (ond == 0 || (load<u32>(ond, ND_FLAGS) & IFF_UP) == 0) return slow();
-  // the next hop's entry: the one cached in the next hop while it is alive, connected, with its header
-  // cached and still this next hop's (entries are reused only after a grace period, so the cached
-  // address always points at an entry), else the neighbour table's answer, cached for the next hit
-  let e = load<u32>(nh + NH_NEIGH);
-  if (e == 0 || load<u8>(e + NE_DEAD) != 0 || (<u32>load<u8>(e + NE_STATE) & NUD_CONNECTED) == 0 || (load<u8>(e + NE_XFLAGS) & NEX_HH) == 0 ||
-    load<u32>(e + NE_IFINDEX) != oif || load<u32>(e + NE_KEY) != load<u32>(nh + NH_ADDR) || <u32>load<u8>(e + NE_FAMILY) != AF_INET) {
-    e = neigh4Ready(oif, ond, nh + NH_ADDR);
-    if (e == 0) return slow();
-    store<u32>(nh + NH_NEIGH, e);
+  // the next hop's entry: the one the burst's last hit through this next hop checked (nothing but
+  // hits ran since: bNh), else the one cached in the next hop while it is alive, connected, with its
+  // header cached and still this next hop's (entries are reused only after a grace period, so the
+  // cached address always points at an entry), else the neighbour table's answer, cached for the next hit
+  let e = bNe;
+  if (nh != bNh) {
+    e = load<u32>(nh + NH_NEIGH);
+    if (e == 0 || load<u8>(e + NE_DEAD) != 0 || (<u32>load<u8>(e + NE_STATE) & NUD_CONNECTED) == 0 || (load<u8>(e + NE_XFLAGS) & NEX_HH) == 0 ||
+      load<u32>(e + NE_IFINDEX) != oif || load<u32>(e + NE_KEY) != load<u32>(nh + NH_ADDR) || <u32>load<u8>(e + NE_FAMILY) != AF_INET) {
+      e = neigh4Ready(oif, ond, nh + NH_ADDR);
+      if (e == 0) return slow();
+      store<u32>(nh + NH_NEIGH, e);
+    }
+    bNh = nh;
+    bNe = e;
   }
   // decided: refresh (flow_offload_refresh: only when the timeout moves by more than a second), NAT,
   // TTL, MACs, out
@@ -1579,7 +1594,13 @@ export function nf_flow_burst_done(nd: u32): void {
 
 @inline function slow(): bool {
   mibInc(MIB_FLOW_SLOWPATH);
+  bNh = 0; // (the stack takes the frame: nf_flow_burst_other)
   return false;
+}
+
+/** A frame of the burst without a flow goes on (to the stack): the burst's next hop checked is forgotten (bNh). */
+@inline export function nf_flow_burst_other(): void {
+  bNh = 0;
 }
 
 /** The flow record of slot `i` of the pools (TypeScript lists flows; FLOW_L3 says the family), 0 past the end. */
