@@ -181,6 +181,7 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
   let warmed: u64 = 0;
   let u: u32 = 0;
   let v6: u32 = 0;
+  // (none when the lean UDP receive or the flowtable took every frame)
   for (let i: u32 = l == n || hits == n ? n : 0; i < n; i++) {
     const data = load<u32>(b + (i << 3));
     if (hits != 0 && load<u32>(recs + (i << 2)) != 0) continue;
