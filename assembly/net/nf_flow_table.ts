@@ -33,8 +33,10 @@
 // Until then the slot is not free: a pool whose only free slots wait is full (flow_offload_add: -28).
 // A flow (FLOW_SIZE, 256, 256-aligned: a direction record's flow is its address & ~255): two direction
 // records FD_* of two cache lines each (ORIGINAL at +0, REPLY at +FD_SIZE = +128). The first line holds
-// all an IPv4 hit reads and writes, so that a hit costs the bucket's line and its record's first line
-// (the second only when its flowtable counts: FDF_ACCT):
+// what a hit needs (an IPv6 hit reads its copy in the hot array; an IPv4 hit reads its 32-byte hot record
+// and next hop instead, the first line only when its connection translates both addresses, the second
+// when its flowtable counts: FDF_ACCT; an IPv4 record's neighbour and timeout fields are not used once
+// the flow is in the table):
 //   +0 next hop (IPv4) | +4 saddr | +8 daddr | +12 sport | +14 dport (as in the packet) | +16 iif | +20 u8
 //   proto | +21 u8 NAT flags (FDF_SNAT, FDF_DNAT) and FDF_ACCT | +22 u8 dir:2, xmit_type:3 | +23 u8 FDT_*
 //   (torn down, no hook on iif) | +24 oif | +28 mtu | +32 the next hop's neighbour entry (a cache: checked
