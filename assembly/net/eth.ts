@@ -47,7 +47,7 @@ import { fwd4_lean, fwd4_lean_done, fwd4_lean_ok } from './fwd4_lean';
 import { fwd6_lean, fwd6_lean_done, fwd6_lean_ok } from './fwd6_lean';
 import { fib4_burst_ready } from './fib';
 import { udp4_burst_demux, udp4_burst_rcv, udp4BurstTaken } from './udp_lean';
-import { flowBurstRecs, flowtableActive, nf_flow_burst_done, nf_flow_burst_lookup, nf_flow_forward } from './nf_flow_table';
+import { flowBurstRecs, flowtableActive, nf_flow_burst_done, nf_flow_burst_lookup, nf_flow_burst_other, nf_flow_forward } from './nf_flow_table';
 
 /** The ring device (its ifindex) the frame in flight came in on: local delivery hands frames to its host ring. */
 export let rxRingIfindex: u32 = 0;
@@ -181,7 +181,8 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
   let warmed: u64 = 0;
   let u: u32 = 0;
   let v6: u32 = 0;
-  for (let i: u32 = l == n ? n : 0; i < n; i++) {
+  // (none when the lean UDP receive or the flowtable took every frame)
+  for (let i: u32 = l == n || hits == n ? n : 0; i < n; i++) {
     const data = load<u32>(b + (i << 3));
     if (hits != 0 && load<u32>(recs + (i << 2)) != 0) continue;
     // untagged IPv4 with a whole header: the destination at 14 + 16
@@ -226,6 +227,7 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
     const data = load<u32>(b + (i << 3));
     const len = load<u32>(b + (i << 3), 4);
     const rec = hits != 0 ? load<u32>(recs + (i << 2)) : 0;
+    if (hits != 0 && rec == 0) nf_flow_burst_other(); // (the stack may change a neighbour the next hit uses)
     const at: i32 = bySlot && ((warmed >> <u64>i) & 1) != 0 ? slot++ : -1;
     if (l != 0 && udp4BurstTaken(i)) {
       rxRingIfindex = ifindex;

@@ -33,8 +33,10 @@
 // Until then the slot is not free: a pool whose only free slots wait is full (flow_offload_add: -28).
 // A flow (FLOW_SIZE, 256, 256-aligned: a direction record's flow is its address & ~255): two direction
 // records FD_* of two cache lines each (ORIGINAL at +0, REPLY at +FD_SIZE = +128). The first line holds
-// all an IPv4 hit reads and writes, so that a hit costs the bucket's line and its record's first line
-// (the second only when its flowtable counts: FDF_ACCT):
+// what a hit needs (an IPv6 hit reads its copy in the hot array; an IPv4 hit reads its 32-byte hot record
+// and next hop instead, the first line only when its connection translates both addresses, the second
+// when its flowtable counts: FDF_ACCT; an IPv4 record's neighbour and timeout fields are not used once
+// the flow is in the table):
 //   +0 next hop (IPv4) | +4 saddr | +8 daddr | +12 sport | +14 dport (as in the packet) | +16 iif | +20 u8
 //   proto | +21 u8 NAT flags (FDF_SNAT, FDF_DNAT) and FDF_ACCT | +22 u8 dir:2, xmit_type:3 | +23 u8 FDT_*
 //   (torn down, no hook on iif) | +24 oif | +28 mtu | +32 the next hop's neighbour entry (a cache: checked
@@ -61,16 +63,22 @@
 // is in the first line's IPv4 address bytes (FD6_NH_LO: +0..+11, FD6_NH_HI: +36..+39), so that a hit,
 // which checks its cached neighbour entry's key against it, reads two lines of its record. flowOf (d &
 // ~255) finds it too, as REPLY stays at +FD_SIZE; FLOW_L3 (+108 u8) says the family.
-// The hot arrays (FTR_HOT, FTR_HOT6): what a hit reads and writes, away from the records' other lines, so
-// that a large table's hits touch half the pages (halving them once more, each direction's hot records
-// in an array of their own, changed nothing at 100k or 1M flows, 12-04: the lines missed are the cost,
-// not the TLB): a flow of pool slot i has 128 bytes at FTR_HOT + 128 i (IPv6: 256 at FTR_HOT6 + 256 i),
-// and direction record d its hot record at hotOf(d) = hot base + (d − pool) / 2 (IPv6: + 64 for REPLY,
-// hot6Of): a copy of d's first line, made when the flow is added (an IPv6 one's address line right after
-// it: its two lines are one 128-byte-aligned pair, which the L2 may fetch together). The buckets name hot
-// records, a hit and the burst lookup read only them, and a hot record is where FD_TIMEOUT and FD_NEIGH
-// live once the flow is in the table (the collector and the listing read the timeouts there:
-// nf_flow_hot); the control side writes FD_TEARDOWN and FD_NAT's FDF_ACCT to both. The kfunc hands programs the record itself.
+// The hot arrays (FTR_HOT / FTR_HOTR, FTR_HOT6): what a hit reads and writes, away from the records'
+// other lines. An IPv4 direction's hot record is 32 bytes (HOT4_SIZE: the key, the flags, the timeout,
+// the one side it translates, its next hop), the ORIGINAL directions' in one array (FTR_HOT + 32 i for
+// pool slot i) and the REPLY ones' in another (FTR_HOTR): a line holds two flows' records of one
+// direction, so a large table's hits touch half the lines the 64-byte copies of the records' first lines
+// did (at 1M flows the lines missed are the cost). What it does not hold is shared: its next hop (NH_*:
+// the route's device, MTU and FIB generation, the neighbour's address and cached entry), one record for
+// every direction that leaves by the same route to the same neighbour (as the kernel's flows share their
+// route's dst), taken at flow_offload_add and given back when the flow's grace period is over; a
+// connection translating both addresses reads its direction record's FD_NEW_* and FD_CSUM at each hit
+// (one line more). An IPv6 flow has 256 bytes at FTR_HOT6 + 256 i: each direction's first line, then its
+// address line (hot6Of: one 128-byte-aligned pair, which the L2 may fetch together). The buckets name hot
+// records, a hit and the burst lookup read only them (and the next hop), and a hot record is where the
+// timeouts (and an IPv6 one's FD_NEIGH) live once the flow is in the table (the collector and the listing
+// read them there: dirTimeout, nf_flow_timeout); the control side writes teardown and FDF_ACCT to both.
+// The kfunc hands programs the record itself.
 //
 // Reads: the frame, the flows, the FIB (at add), the neighbour table. Sets: the frame (NAT, TTL, MACs),
 // the flow's counters and timeout. Next: netdev_xmit_pend (sent with the burst's other forwarded frames
@@ -131,7 +139,16 @@ export const FTR_IDXB: u32 = FTR_BUCKETS + 64;
 /** The hot arrays (hotOf): FTR_MAX × 128 bytes for IPv4 flows, FTR_MAX × 256 for IPv6 ones (made with FTR_TABLE6). */
 export const FTR_HOT: u32 = FTR_BUCKETS + 72;
 export const FTR_HOT6: u32 = FTR_BUCKETS + 76;
-export const FTR_SIZE: u32 = FTR_BUCKETS + 80;
+/** The REPLY directions' IPv4 hot records: FTR_HOT + FTR_MAX × HOT4_SIZE (FTR_HOT holds the ORIGINAL ones). */
+export const FTR_HOTR: u32 = FTR_BUCKETS + 80;
+/** The IPv4 next hops (NH_*): a pool of 2 × FTR_MAX records, handed out from FTR_NH_HWM up, then from FTR_NH_FREE. */
+export const FTR_NH: u32 = FTR_BUCKETS + 84;
+export const FTR_NH_HWM: u32 = FTR_BUCKETS + 88;
+export const FTR_NH_FREE: u32 = FTR_BUCKETS + 92;
+/** The next hops' hash (u32 heads linked by NH_NEXT; FTR_NH_MASK + 1 of them): flow_offload_add finds a flow's there. */
+export const FTR_NH_TABLE: u32 = FTR_BUCKETS + 96;
+export const FTR_NH_MASK: u32 = FTR_BUCKETS + 100;
+export const FTR_SIZE: u32 = FTR_BUCKETS + 104;
 /** enum nf_flowtable_flags: NF_FLOWTABLE_COUNTER (nft's `counter`): hits count into the connection's acct. */
 export const NF_FLOWTABLE_COUNTER: u32 = 0x2;
 export const FT_DEVS: u32 = 0;
@@ -184,9 +201,40 @@ export const FD6_NH: u32 = 320;
 /** The first line's copy of FD6_NH: its bytes 0..11 at +0 (FD_NH, FD_SADDR, FD_DADDR), 12..15 at +36 (FD_NEW_SADDR). */
 const FD6_NH_LO: u32 = 0;
 const FD6_NH_HI: u32 = 36;
-/** A hot record's size (its direction record's first line) and log2 of it. */
+/** An IPv6 hot record's size (its direction record's first line; its address line follows) and log2 of it. */
 const HOT_SIZE: u32 = 64;
 const HOT_SHIFT: u32 = 6;
+// An IPv4 hot record (HOT4_SIZE, in FTR_HOT for ORIGINAL directions, FTR_HOTR for REPLY ones): what a hit
+// reads and writes. The key as the packet has it from saddr on (+0 saddr | +4 daddr | +8 sport | +10
+// dport, then +12 iif: compared as one i32x4) | +16 u8 proto | +17 u8 flags (FD_NAT's FDF_*, and H4F_*
+// for FD_TEARDOWN's) | +18 the translated port | +20 u32 timeout (ms, as the kernel's u32 jiffies: compared
+// by the signed difference) | +24 the translated address (SNAT: the new source, DNAT: the new destination;
+// a flow translating both reads its direction record's FD_NEW_* and FD_CSUM instead) | +28 its next hop (NH_*).
+const HOT4_SIZE: u32 = 32;
+const HOT4_SHIFT: u32 = 5;
+const H4_PROTO: u32 = 16;
+const H4_FLAGS: u32 = 17;
+const H4_NAT_PORT: u32 = 18;
+const H4_TIMEOUT: u32 = 20;
+const H4_NAT_ADDR: u32 = 24;
+const H4_NH: u32 = 28;
+/** In H4_FLAGS: FD_TEARDOWN's FDT_TEARDOWN and FDT_NOHOOK. */
+const H4F_TEARDOWN: u32 = 8;
+const H4F_NOHOOK: u32 = 16;
+// An IPv4 next hop (NH_SIZE), shared by every direction that leaves by the same route's device to the
+// same neighbour as of the same FIB generation, as the kernel's flows share their route's dst (and through
+// it the neighbour): +0 the next hop's address (the gateway, or on an on-link route the destination:
+// rt_nexthop) | +4 oif | +8 mtu | +12 the FIB generation it was made in (a change since: the dst check) |
+// +16 the neighbour entry (a cache, checked at each use) | +20 how many direction records point to it |
+// +24 hash link (or free link).
+const NH_SIZE: u32 = 32;
+const NH_ADDR: u32 = 0;
+const NH_OIF: u32 = 4;
+const NH_MTU: u32 = 8;
+const NH_GEN: u32 = 12;
+const NH_NEIGH: u32 = 16;
+const NH_REFS: u32 = 20;
+const NH_NEXT: u32 = 24;
 /** An IPv6 hot record's addresses (its direction's FD6_SADDR line): the line after its first. */
 const HOT6_ADDRS: u32 = 64;
 const HOT6_SADDR: u32 = HOT6_ADDRS + FD6_SADDR - FD6_SADDR;
@@ -230,9 +278,13 @@ export function nf_flowtable_init(max: u32, buckets: u32): i32 {
   const r = arena_alloc(FTR_SIZE, 64);
   const table = arena_alloc(nb * BKT_SIZE, 64);
   const pool = arena_alloc(max * FLOW_SIZE, FLOW_SIZE); // FLOW_SIZE-aligned: a direction record's flow is d & ~(FLOW_SIZE - 1)
-  const hot = arena_alloc(max * 2 * HOT_SIZE, 2 * HOT_SIZE);
-  if (r == 0 || table == 0 || pool == 0 || hot == 0 || max == 0) return -12;
-  memory.fill(hot, 0, max * 2 * HOT_SIZE);
+  const hot = arena_alloc(max * 2 * HOT4_SIZE, 64); // zeroed
+  // the next hops: at most one of their own for each direction record; their hash a head per two flows
+  let nhb: u32 = 64;
+  while (nhb < (max >> 1) && nhb < 0x100000) nhb <<= 1;
+  const nh = arena_alloc(max * 2 * NH_SIZE, 64);
+  const nht = arena_alloc(nhb << 2, 64);
+  if (r == 0 || table == 0 || pool == 0 || hot == 0 || nh == 0 || nht == 0 || max == 0) return -12;
   memory.fill(r, 0, FTR_SIZE);
   memory.fill(table, 0, nb * BKT_SIZE);
   for (let i: u32 = 0; i < max; i++) {
@@ -245,6 +297,10 @@ export function nf_flowtable_init(max: u32, buckets: u32): i32 {
   store<u32>(r + FTR_TABLE, table);
   store<u32>(r + FTR_POOL, pool);
   store<u32>(r + FTR_HOT, hot);
+  store<u32>(r + FTR_HOTR, hot + max * HOT4_SIZE);
+  store<u32>(r + FTR_NH, nh);
+  store<u32>(r + FTR_NH_TABLE, nht);
+  store<u32>(r + FTR_NH_MASK, nhb - 1);
   store<u32>(r + FTR_MAX, max);
   store<u32>(r + FTR_FREE, pool);
   store<u32>(netRoot() + NR_FLOWTABLE, r);
@@ -311,7 +367,13 @@ function flowAcct(f: u32, ct: u32, flags: u32): void {
 /** The hot record of direction record `d` (the flow's family's hot array). */
 @inline function hotOf(r: u32, d: u32): u32 {
   if (isV6(flowOf(d))) return hot6Of(r, d);
-  return load<u32>(r + FTR_HOT) + ((d - load<u32>(r + FTR_POOL)) >> 1);
+  return hot4Of(r, d);
+}
+
+/** The hot record of IPv4 direction record `d`: its flow's slot in its direction's array. */
+@inline function hot4Of(r: u32, d: u32): u32 {
+  const off = d - load<u32>(r + FTR_POOL);
+  return load<u32>(r + ((off & FD_SIZE) != 0 ? FTR_HOTR : FTR_HOT)) + ((off >> 8) << HOT4_SHIFT);
 }
 
 /** The hot record of IPv6 direction record `d`: its flow's 256 bytes, ORIGINAL's two lines then REPLY's. */
@@ -322,7 +384,9 @@ function flowAcct(f: u32, ct: u32, flags: u32): void {
 
 /** The direction record of IPv4 hot record `h`. */
 @inline function coldOf4(r: u32, h: u32): u32 {
-  return load<u32>(r + FTR_POOL) + ((h - load<u32>(r + FTR_HOT)) << 1);
+  const rep = load<u32>(r + FTR_HOTR);
+  const reply = h >= rep;
+  return load<u32>(r + FTR_POOL) + (((h - (reply ? rep : load<u32>(r + FTR_HOT))) >> HOT4_SHIFT) << 8) + (reply ? FD_SIZE : 0);
 }
 
 /** The direction record of IPv6 hot record `h`. */
@@ -334,9 +398,11 @@ function flowAcct(f: u32, ct: u32, flags: u32): void {
 /** FDF_ACCT of record `d` set or cleared (a hit reads FD_ACCT only with it set, and finds 0 there once it is cleared). */
 @inline function acctFlag(d: u32, on: bool): void {
   const v = <u32>load<u8>(d + FD_NAT);
-  const nv = <u8>(on ? v | FDF_ACCT : v & ~FDF_ACCT);
-  store<u8>(d + FD_NAT, nv);
-  store<u8>(hotOf(ftRoot(), d) + FD_NAT, nv); // (before the flow is in the table its hot record is filled later)
+  store<u8>(d + FD_NAT, <u8>(on ? v | FDF_ACCT : v & ~FDF_ACCT));
+  // the hot record's copy (before the flow is in the table its hot record is filled later)
+  const h = hotOf(ftRoot(), d) + (isV6(flowOf(d)) ? FD_NAT : H4_FLAGS);
+  const hv = <u32>load<u8>(h);
+  store<u8>(h, <u8>(on ? hv | FDF_ACCT : hv & ~FDF_ACCT));
 }
 
 /** The flowtable's flows torn down (deleted at the collector's next turn) and the id freed. */
@@ -376,22 +442,24 @@ export function nf_flowtable_delete(id: u32): i32 {
 export const BKT_SIZE: u32 = 64;
 const BKT_SLOTS: u32 = 15;
 const BKT_OVF: u32 = 60;
-/** A slot's record index is its hot record's offset from the hot array in HOT_SIZE units. */
-const FD_SHIFT: u32 = HOT_SHIFT;
+/** A slot's record index is its hot record's offset from its family's hot array in hot record units (IPv4: HOT4_SIZE; IPv6: HOT_SIZE). */
+@inline function hotShift(v6: u32): u32 {
+  return HOT4_SHIFT + v6;
+}
 
 /** The tag bits of key hash `h` as slots hold them (bit 31 set: never an empty slot's). */
 @inline function slotTag(h: u32, idxb: u32): u32 {
   return (h | 0x80000000) & ~((<u32>1 << idxb) - 1);
 }
 
-/** The slot of hot record `d` (key hash `h`) of the hot array at `pool`. */
-@inline function slotOf(h: u32, idxb: u32, pool: u32, d: u32): u32 {
-  return slotTag(h, idxb) | (((d - pool) >> FD_SHIFT) + 1);
+/** The slot of hot record `d` (key hash `h`) of the hot array at `pool` (records of 1 << `sh` bytes). */
+@inline function slotOf(h: u32, idxb: u32, pool: u32, d: u32, sh: u32): u32 {
+  return slotTag(h, idxb) | (((d - pool) >> sh) + 1);
 }
 
-/** The hot record of non-empty slot `s` of the hot array at `pool`. */
-@inline function slotRec(s: u32, idxb: u32, pool: u32): u32 {
-  return pool - (<u32>1 << FD_SHIFT) + ((s & ((<u32>1 << idxb) - 1)) << FD_SHIFT);
+/** The hot record of non-empty slot `s` of the hot array at `pool` (records of 1 << `sh` bytes). */
+@inline function slotRec(s: u32, idxb: u32, pool: u32, sh: u32): u32 {
+  return pool - (<u32>1 << sh) + ((s & ((<u32>1 << idxb) - 1)) << sh);
 }
 
 /** Bits 0..3 set for the slots 4j..4j+3 of bucket `b` whose tag bits (mask `hm`) are `kt` (SIMD: four compares at once). */
@@ -484,7 +552,7 @@ function dirHash(d: u32): u32 {
 function hashInsert(r: u32, d: u32): void {
   const h = dirHash(d);
   const b = bucketOf(r, dirTable(r, d), h);
-  const v = slotOf(h, load<u32>(r + FTR_IDXB), dirHot(r, d), hotOf(r, d));
+  const v = slotOf(h, load<u32>(r + FTR_IDXB), dirHot(r, d), hotOf(r, d), hotShift(<u32>isV6(flowOf(d))));
   for (let i: u32 = 0; i < BKT_SLOTS; i++) {
     if (load<u32>(b + (i << 2)) == 0) {
       atomicStore32(b + (i << 2), v);
@@ -505,7 +573,7 @@ function hashInsert(r: u32, d: u32): void {
   const hot = load<u32>(r + FTR_HOT6);
   let m = tagMatchesAll(b, slotTag(k, idxb), <u32>1 << idxb);
   while (m != 0) {
-    const h = slotRec(load<u32>(b + (ctz(m) << 2)), idxb, hot);
+    const h = slotRec(load<u32>(b + (ctz(m) << 2)), idxb, hot, HOT_SHIFT);
     if (eq16(h + HOT6_SADDR, saddr) && eq16(h + HOT6_DADDR, daddr) && load<u32>(h + FD_SPORT) == ports &&
       <u32>load<u8>(h + FD_PROTO) == proto && load<u32>(h + FD_IIF) == iif) return h;
     m &= m - 1;
@@ -536,19 +604,19 @@ function hashInsert(r: u32, d: u32): void {
   const k = keyHash(saddr, daddr, ports, proto, iif);
   const b = bucketOf(r, load<u32>(r + FTR_TABLE), k);
   const idxb = load<u32>(r + FTR_IDXB);
-  const hot = load<u32>(r + FTR_HOT);
+  const hot = load<u32>(r + FTR_HOT); // (FTR_HOTR's records follow: one array for the slots' indexes)
   let m = tagMatchesAll(b, slotTag(k, idxb), <u32>1 << idxb);
   while (m != 0) {
-    const h = slotRec(load<u32>(b + (ctz(m) << 2)), idxb, hot);
-    if (load<u32>(h + FD_SADDR) == saddr && load<u32>(h + FD_DADDR) == daddr && load<u32>(h + FD_SPORT) == ports &&
-      <u32>load<u8>(h + FD_PROTO) == proto && load<u32>(h + FD_IIF) == iif) return h;
+    const h = slotRec(load<u32>(b + (ctz(m) << 2)), idxb, hot, HOT4_SHIFT);
+    if (load<u32>(h) == saddr && load<u32>(h, 4) == daddr && load<u32>(h, 8) == ports &&
+      <u32>load<u8>(h + H4_PROTO) == proto && load<u32>(h, 12) == iif) return h;
     m &= m - 1;
   }
   // the overflow list links direction records
   let h = load<u32>(b + BKT_OVF);
   while (h != 0) {
     if (load<u32>(h + FD_SADDR) == saddr && load<u32>(h + FD_DADDR) == daddr && load<u32>(h + FD_SPORT) == ports &&
-      <u32>load<u8>(h + FD_PROTO) == proto && load<u32>(h + FD_IIF) == iif) return hot + ((h - load<u32>(r + FTR_POOL)) >> 1);
+      <u32>load<u8>(h + FD_PROTO) == proto && load<u32>(h + FD_IIF) == iif) return hot4Of(r, h);
     h = load<u32>(h + FD_NEXT);
   }
   return 0;
@@ -557,7 +625,7 @@ function hashInsert(r: u32, d: u32): void {
 function hashRemove(r: u32, d: u32): void {
   const k = dirHash(d);
   const b = bucketOf(r, dirTable(r, d), k);
-  const v = slotOf(k, load<u32>(r + FTR_IDXB), dirHot(r, d), hotOf(r, d));
+  const v = slotOf(k, load<u32>(r + FTR_IDXB), dirHot(r, d), hotOf(r, d), hotShift(<u32>isV6(flowOf(d))));
   for (let i: u32 = 0; i < BKT_SLOTS; i++) {
     if (load<u32>(b + (i << 2)) == v) {
       atomicStore32(b + (i << 2), 0);
@@ -775,6 +843,14 @@ export function flow_offload_add(ft: u32, ct: u32, dir: u32, iif: u32, oif: u32)
     if (slot > load<u32>(r + FTR_HWM6)) store<u32>(r + FTR_HWM6, slot);
   } else {
     if (!fillDir(f, orig, rep, iif0) || !fillDir(f + FD_SIZE, rep, orig, iif1)) return -101;
+    // the directions' next hops, as of the FIB now
+    const gen = fibGen();
+    nhs[0] = nhGet(r, f, gen);
+    nhs[1] = nhs[0] != 0 ? nhGet(r, f + FD_SIZE, gen) : 0;
+    if (nhs[1] == 0) {
+      if (nhs[0] != 0) nhPut(r, nhs[0]);
+      return -28;
+    }
     store<u32>(r + FTR_FREE, load<u32>(f + FLOW_FREE));
     const slot = (f - load<u32>(r + FTR_POOL)) / FLOW_SIZE + 1;
     if (slot > load<u32>(r + FTR_HWM)) store<u32>(r + FTR_HWM, slot);
@@ -797,9 +873,13 @@ export function flow_offload_add(ft: u32, ct: u32, dir: u32, iif: u32, oif: u32)
     store<u8>(rec + FD_TEARDOWN, ftHasDev(r, ft, load<u32>(rec + FD_IIF)) ? 0 : FDT_NOHOOK);
     store<u32>(rec + FD_GEN, fibGen());
     store<u64>(rec + FD_TIMEOUT, timeout);
-    const hot = hotOf(r, rec);
-    memory.copy(hot, rec, HOT_SIZE);
-    if (v6) memory.copy(hot + HOT6_ADDRS, rec + FD6_SADDR, HOT_SIZE);
+    if (v6) {
+      const hot = hot6Of(r, rec);
+      memory.copy(hot, rec, HOT_SIZE);
+      memory.copy(hot + HOT6_ADDRS, rec + FD6_SADDR, HOT_SIZE);
+    } else {
+      hot4Fill(hot4Of(r, rec), rec, nhs[d], timeout);
+    }
     hashInsert(r, rec);
   }
   store<u32>(ct + CT_FLOW_OFF, f);
@@ -808,15 +888,100 @@ export function flow_offload_add(ft: u32, ct: u32, dir: u32, iif: u32, oif: u32)
   return 0;
 }
 
+/** flow_offload_add's two directions' next hops (IPv4). */
+const nhs = new StaticArray<u32>(2);
+
+/**
+ * IPv4 hot record `h` of direction record `d` (filled: fillDir, FD_TEARDOWN, FD_NAT), whose next hop is
+ * `nh`, its timeout `timeout` (ms).
+ */
+function hot4Fill(h: u32, d: u32, nh: u32, timeout: u64): void {
+  v128.store(h, v128.load(d + FD_SADDR)); // saddr, daddr, ports, iif: FD_SADDR..FD_IIF in the key's order
+  store<u8>(h + H4_PROTO, load<u8>(d + FD_PROTO));
+  const nat = <u32>load<u8>(d + FD_NAT);
+  const td = <u32>load<u8>(d + FD_TEARDOWN);
+  store<u8>(h + H4_FLAGS, <u8>(nat | (td == FDT_TEARDOWN ? H4F_TEARDOWN : 0) | (td == FDT_NOHOOK ? H4F_NOHOOK : 0)));
+  // the one side translated (both: the direction record's FD_NEW_* at each hit)
+  const one = nat & (FDF_SNAT | FDF_DNAT);
+  store<u32>(h + H4_NAT_ADDR, one == FDF_SNAT ? load<u32>(d + FD_NEW_SADDR) : one == FDF_DNAT ? load<u32>(d + FD_NEW_DADDR) : 0);
+  store<u16>(h + H4_NAT_PORT, one == FDF_SNAT ? load<u16>(d + FD_NEW_SPORT) : one == FDF_DNAT ? load<u16>(d + FD_NEW_DPORT) : 0);
+  store<u32>(h + H4_TIMEOUT, <u32>timeout);
+  store<u32>(h + H4_NH, nh);
+}
+
+@inline function nhHash(addr: u32, oif: u32, mtu: u32, gen: u32): u32 {
+  let h = (addr * 0x9e3779b1) ^ oif;
+  h = (h ^ (h >> 15)) * 0x85ebca6b ^ mtu;
+  h = (h ^ (h >> 13)) * 0xc2b2ae35 ^ gen;
+  return h ^ (h >> 16);
+}
+
+/**
+ * The next hop of IPv4 direction record `d` (fillDir's FD_NH, FD_OIF, FD_MTU) as of FIB generation `gen`:
+ * the one already shared by other directions, else a new one; a reference taken (under the conntrack
+ * lock). 0 when the pool is full (it holds two per flow slot: never, while flows hold theirs).
+ */
+function nhGet(r: u32, d: u32, gen: u32): u32 {
+  const addr = load<u32>(d + FD_NH);
+  const oif = load<u32>(d + FD_OIF);
+  const mtu = load<u32>(d + FD_MTU);
+  const head = load<u32>(r + FTR_NH_TABLE) + ((nhHash(addr, oif, mtu, gen) & load<u32>(r + FTR_NH_MASK)) << 2);
+  for (let n = load<u32>(head); n != 0; n = load<u32>(n + NH_NEXT)) {
+    if (load<u32>(n + NH_ADDR) == addr && load<u32>(n + NH_OIF) == oif && load<u32>(n + NH_MTU) == mtu && load<u32>(n + NH_GEN) == gen) {
+      store<u32>(n + NH_REFS, load<u32>(n + NH_REFS) + 1);
+      return n;
+    }
+  }
+  let n = load<u32>(r + FTR_NH_FREE);
+  if (n != 0) {
+    store<u32>(r + FTR_NH_FREE, load<u32>(n + NH_NEXT));
+  } else {
+    const hwm = load<u32>(r + FTR_NH_HWM);
+    if (hwm >= load<u32>(r + FTR_MAX) << 1) return 0;
+    n = load<u32>(r + FTR_NH) + hwm * NH_SIZE;
+    store<u32>(r + FTR_NH_HWM, hwm + 1);
+  }
+  store<u32>(n + NH_ADDR, addr);
+  store<u32>(n + NH_OIF, oif);
+  store<u32>(n + NH_MTU, mtu);
+  store<u32>(n + NH_GEN, gen);
+  store<u32>(n + NH_NEIGH, 0);
+  store<u32>(n + NH_REFS, 1);
+  store<u32>(n + NH_NEXT, load<u32>(head));
+  store<u32>(head, n);
+  return n;
+}
+
+/** A reference to next hop `n` dropped (no worker can be reading it through that direction any more); the last frees it. */
+function nhPut(r: u32, n: u32): void {
+  const refs = load<u32>(n + NH_REFS) - 1;
+  store<u32>(n + NH_REFS, refs);
+  if (refs != 0) return;
+  let p = load<u32>(r + FTR_NH_TABLE) + ((nhHash(load<u32>(n + NH_ADDR), load<u32>(n + NH_OIF), load<u32>(n + NH_MTU), load<u32>(n + NH_GEN)) & load<u32>(r + FTR_NH_MASK)) << 2);
+  while (load<u32>(p) != n) p = load<u32>(p) + NH_NEXT;
+  store<u32>(p, load<u32>(n + NH_NEXT));
+  store<u32>(n + NH_NEXT, load<u32>(r + FTR_NH_FREE));
+  store<u32>(r + FTR_NH_FREE, n);
+}
+
 /** The flow timeout in ms of the flow whose direction record is `d` (either direction: the protocol is the same). */
 @inline function flowTimeout(d: u32): u64 {
   return <u64>sysctl(<u32>load<u8>(d + FD_PROTO) == IPPROTO_TCP ? SYSCTL_NF_FLOWTABLE_TCP_TIMEOUT : SYSCTL_NF_FLOWTABLE_UDP_TIMEOUT) * 1000;
 }
 
+/**
+ * Direction record `d`'s timeout (ms), from its hot record: an IPv4 one keeps its low 32 bits, read as
+ * the time nearest `now` (the kernel's flow timeout is u32 jiffies, compared by the signed difference).
+ */
+@inline function dirTimeout(r: u32, d: u32, now: u64): u64 {
+  if (isV6(flowOf(d))) return load<u64>(hot6Of(r, d) + FD_TIMEOUT);
+  return now + <u64><i64><i32>(load<u32>(hot4Of(r, d) + H4_TIMEOUT) - <u32>now);
+}
+
 /** When the flow expires: the later of its directions' timeouts. */
-@inline function flowExpires(r: u32, f: u32): u64 {
-  const a = load<u64>(hotOf(r, f) + FD_TIMEOUT);
-  const b = load<u64>(hotOf(r, f + FD_SIZE) + FD_TIMEOUT);
+@inline function flowExpires(r: u32, f: u32, now: u64): u64 {
+  const a = dirTimeout(r, f, now);
+  const b = dirTimeout(r, f + FD_SIZE, now);
   return a > b ? a : b;
 }
 
@@ -834,8 +999,15 @@ function flowTeardown(f: u32): void {
   store<u8>(f + FD_TEARDOWN, FDT_TEARDOWN);
   store<u8>(f + FD_SIZE + FD_TEARDOWN, FDT_TEARDOWN);
   const r = ftRoot();
-  store<u8>(hotOf(r, f) + FD_TEARDOWN, FDT_TEARDOWN);
-  store<u8>(hotOf(r, f + FD_SIZE) + FD_TEARDOWN, FDT_TEARDOWN);
+  if (isV6(f)) {
+    store<u8>(hot6Of(r, f) + FD_TEARDOWN, FDT_TEARDOWN);
+    store<u8>(hot6Of(r, f + FD_SIZE) + FD_TEARDOWN, FDT_TEARDOWN);
+  } else {
+    for (let d: u32 = 0; d < 2; d++) {
+      const h = hot4Of(r, f + d * FD_SIZE) + H4_FLAGS;
+      store<u8>(h, <u8>(<u32>load<u8>(h) | H4F_TEARDOWN));
+    }
+  }
   flowFixupCt(f);
   ctUnlock(root);
 }
@@ -946,6 +1118,14 @@ function flowReleasePassed(r: u32): void {
         if ((load<u32>(ct + CT_STATUS) & IPS_DYING) != 0) ctFreeHeld(ct);
       }
     }
+    // an IPv4 flow's references to its next hops (no worker reads them through it any more)
+    if (!isV6(f)) {
+      for (let d: u32 = 0; d < 2; d++) {
+        const h = hot4Of(r, f + d * FD_SIZE);
+        nhPut(r, load<u32>(h + H4_NH));
+        store<u32>(h + H4_NH, 0);
+      }
+    }
     const free = isV6(f) ? FTR_FREE6 : FTR_FREE;
     store<u32>(f + FLOW_FREE, load<u32>(r + free));
     store<u32>(r + free, f);
@@ -991,7 +1171,7 @@ export function nf_flow_gc(): u32 {
     const f = flowSlot(r, i);
     const ct = load<u32>(f + FLOW_CT);
     if (ct == 0) continue;
-    if ((load<u32>(f + FLOW_FLAGS) & FLOWF_TEARDOWN) != 0 || <i64>(flowExpires(r, f) - now) <= 0 ||
+    if ((load<u32>(f + FLOW_FLAGS) & FLOWF_TEARDOWN) != 0 || <i64>(flowExpires(r, f, now) - now) <= 0 ||
       (load<u32>(ct + CT_STATUS) & IPS_DYING) != 0) {
       flowDel(r, f);
       n++;
@@ -1047,6 +1227,7 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   bUdpTimeout = <u64>sysctl(SYSCTL_NF_FLOWTABLE_UDP_TIMEOUT) * 1000;
   bOif = 0;
   bOnd = 0;
+  bNh = 0;
   bHits = 0;
   bBytes = 0;
   const out = flowBurstRecs();
@@ -1119,7 +1300,7 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
     // once a frame when the burst's flows sit in different slots); the first equal tag's record, 0 when
     // none (the whole bucket then, lookup)
     const m = tagMatches(bk, slotTag(k, idxb), hm);
-    const d = m != 0 ? slotRec(load<u32>(bk + (ctz(m) << 2)), idxb, (a & 1) != 0 ? hot6 : hot4) : 0;
+    const d = m != 0 ? slotRec(load<u32>(bk + (ctz(m) << 2)), idxb, (a & 1) != 0 ? hot6 : hot4, hotShift(a & 1)) : 0;
     store<u32>(out + (i << 2), d != 0 ? d | (a & 1) : a | 2);
   }
   // 4: the hot records' lines (an IPv6 one's address line too: its key and NAT addresses; and the
@@ -1128,8 +1309,8 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
     const a = load<u32>(out + (i << 2));
     if (a == 0 || (a & 2) != 0) continue;
     const h = a & ~3;
-    acc += load<u32>(h + FD_SADDR);
-    if ((load<u8>(h + FD_NAT) & FDF_ACCT) != 0) acc += load<u32>(((a & 1) != 0 ? coldOf6(r, h) : coldOf4(r, h)) + FD_ACCT);
+    acc += load<u32>(h);
+    if ((load<u8>(h + ((a & 1) != 0 ? FD_NAT : H4_FLAGS)) & FDF_ACCT) != 0) acc += load<u32>(((a & 1) != 0 ? coldOf6(r, h) : coldOf4(r, h)) + FD_ACCT);
     if ((a & 1) != 0) acc += load<u32>(h + HOT6_SADDR);
   }
   // 5: the keys compared; a tag that is another key's (or none) takes the whole bucket
@@ -1141,11 +1322,11 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
     const ip = data + ETH_HLEN;
     let h: u32 = 0;
     if ((a & 1) == 0) {
-      // saddr, daddr, ports and iif at once: the header's 12 bytes from saddr on are FD_SADDR..FD_DPORT's order
+      // saddr, daddr, ports and iif at once: the header's 12 bytes from saddr on are the hot record's key's order
       const key = i32x4.replace_lane(v128.load(ip + IPH_SADDR), 3, ifindex);
       const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
       h = a & ~3;
-      if ((a & 2) != 0 || !i32x4.all_true(i32x4.eq(v128.load(h + FD_SADDR), key)) || <u32>load<u8>(h + FD_PROTO) != proto) {
+      if ((a & 2) != 0 || !i32x4.all_true(i32x4.eq(v128.load(h), key)) || <u32>load<u8>(h + H4_PROTO) != proto) {
         h = lookupCold(r, i32x4.extract_lane(key, 0), i32x4.extract_lane(key, 1), i32x4.extract_lane(key, 2), proto, ifindex);
       }
     } else {
@@ -1185,6 +1366,14 @@ let bUdpTimeout: u64 = 0;
 /** The last output device's ifindex and record (a burst's hits mostly leave by one). */
 let bOif: u32 = 0;
 let bOnd: u32 = 0;
+/**
+ * The next hop the burst's last IPv4 hit left by and its neighbour entry, checked then (0: none). Any
+ * frame of the burst the stack takes instead (slow, nf_flow_burst_other) may change the neighbour
+ * table (an ARP reply), so it forgets them: a hit after it checks the entry again, as each of the
+ * kernel's hits looks its neighbour up.
+ */
+let bNh: u32 = 0;
+let bNe: u32 = 0;
 /** Frames the burst's flows forwarded and their bytes as received: counted once (nf_flow_burst_done). */
 let bHits: u32 = 0;
 let bBytes: u64 = 0;
@@ -1223,51 +1412,63 @@ export function nf_flow_burst_done(nd: u32): void {
  * queue `q`, whose hot record nf_flow_burst_lookup found (`d`): true when the flow forwarded it
  * (the frame is taken), false when the stack must take it (nothing was changed, unless a FIN/RST tore
  * its flow down). What the hit costs: the hot record's line (read only, unless the timeout moved a
- * second or the neighbour had to be looked up again), the neighbour entry, the devices; with the
- * flowtable's `counter`, the direction record's second line and its connection's counters too. Inlined into stack_rx_burst's
+ * second), its next hop and neighbour entry (shared by the flows that leave by them), the devices; with
+ * the flowtable's `counter`, the direction record's second line and its connection's counters too;
+ * translating both addresses, the direction record's first line. Inlined into stack_rx_burst's
  * loop (nf_flow_forward6 and netdev_xmit_pend into it): their calls cost 1.3-2.5 ns of a 33-41 ns hit, measured.
  */
 @inline export function nf_flow_forward(d: u32, q: u32, data: u32, len: u32): bool {
   if (load<u16>(data, 12) == 0xdd86) return nf_flow_forward6(d, q, data, len);
   const ip = data + ETH_HLEN;
   const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
+  const fl = <u32>load<u8>(d + H4_FLAGS);
   // torn down, or no hook on this device (FD_TEARDOWN)
-  if (load<u8>(d + FD_TEARDOWN) != 0) return slow();
+  if ((fl & (H4F_TEARDOWN | H4F_NOHOOK)) != 0) return slow();
   if (proto == IPPROTO_TCP && (<u32>load<u8>(ip, 20 + 13) & 0x05) != 0) {
     flowTeardown(flowOf(coldOf4(ftRoot(), d))); // nf_flow_tcp_state_check: FIN / RST
     return slow();
   }
-  if (load<u32>(d + FD_GEN) != bGen && load<u32>(d + FD_GEN) != (bGen = fibGen())) {
+  // the route's: its next hop, shared with the other flows that leave by it
+  const nh = load<u32>(d + H4_NH);
+  if (load<u32>(nh + NH_GEN) != bGen && load<u32>(nh + NH_GEN) != (bGen = fibGen())) {
     flowTeardown(flowOf(coldOf4(ftRoot(), d))); // routes may have changed (bGen: as of the burst's start, else now)
     return slow();
   }
   const tot = ldBe16(ip + IPH_TOT_LEN);
-  if (tot > load<u32>(d + FD_MTU)) return slow(); // nf_flow_exceeds_mtu
-  const oif = load<u32>(d + FD_OIF);
+  if (tot > load<u32>(nh + NH_MTU)) return slow(); // nf_flow_exceeds_mtu
+  const oif = load<u32>(nh + NH_OIF);
   const ond = burstOnd(oif);
   if (ond == 0 || (load<u32>(ond, ND_FLAGS) & IFF_UP) == 0) return slow();
-  // the next hop's entry: the one cached in the record while it is alive, connected, with its header
-  // cached and still this next hop's (entries are reused only after a grace period, so the cached
-  // address always points at an entry), else the neighbour table's answer, cached for the next hit
-  let e = load<u32>(d + FD_NEIGH);
-  if (e == 0 || load<u8>(e + NE_DEAD) != 0 || (<u32>load<u8>(e + NE_STATE) & NUD_CONNECTED) == 0 || (load<u8>(e + NE_XFLAGS) & NEX_HH) == 0 ||
-    load<u32>(e + NE_IFINDEX) != oif || load<u32>(e + NE_KEY) != load<u32>(d + FD_NH) || <u32>load<u8>(e + NE_FAMILY) != AF_INET) {
-    e = neigh4Ready(oif, ond, d + FD_NH);
-    if (e == 0) return slow();
-    store<u32>(d + FD_NEIGH, e);
+  // the next hop's entry: the one the burst's last hit through this next hop checked (nothing but
+  // hits ran since: bNh), else the one cached in the next hop while it is alive, connected, with its
+  // header cached and still this next hop's (entries are reused only after a grace period, so the
+  // cached address always points at an entry), else the neighbour table's answer, cached for the next hit
+  let e = bNe;
+  if (nh != bNh) {
+    e = load<u32>(nh + NH_NEIGH);
+    if (e == 0 || load<u8>(e + NE_DEAD) != 0 || (<u32>load<u8>(e + NE_STATE) & NUD_CONNECTED) == 0 || (load<u8>(e + NE_XFLAGS) & NEX_HH) == 0 ||
+      load<u32>(e + NE_IFINDEX) != oif || load<u32>(e + NE_KEY) != load<u32>(nh + NH_ADDR) || <u32>load<u8>(e + NE_FAMILY) != AF_INET) {
+      e = neigh4Ready(oif, ond, nh + NH_ADDR);
+      if (e == 0) return slow();
+      store<u32>(nh + NH_NEIGH, e);
+    }
+    bNh = nh;
+    bNe = e;
   }
   // decided: refresh (flow_offload_refresh: only when the timeout moves by more than a second), NAT,
   // TTL, MACs, out
-  const t = burstTimeout(proto);
-  if (<i64>(t - load<u64>(d + FD_TIMEOUT)) > 1000) atomicStore64(d + FD_TIMEOUT, t); // whole, as the collector reads it
-  const nat = <u32>load<u8>(d + FD_NAT);
-  if ((nat & (FDF_SNAT | FDF_DNAT)) != 0) natCsum(ip, proto, d);
+  const t = <u32>burstTimeout(proto);
+  if (<i32>(t - load<u32>(d + H4_TIMEOUT)) > 1000) atomicStore32(d + H4_TIMEOUT, t);
+  const nat = fl & (FDF_SNAT | FDF_DNAT);
+  if (nat == FDF_SNAT) natOne(ip, proto, IPH_SADDR, 0, d);
+  else if (nat == FDF_DNAT) natOne(ip, proto, IPH_DADDR, 2, d);
+  else if (nat != 0) natCsum(ip, proto, coldOf4(ftRoot(), d));
   else ipDecreaseTtl(ip);
   store<u32>(data, load<u32>(e + NE_MAC));
   store<u16>(data, load<u16>(e + NE_MAC + 4), 4);
   putMac(data + 6, netdevMac(ond));
   // NF_FLOWTABLE_COUNTER: nf_ct_acct_update(ct, dir, skb->len), the frame past its Ethernet header
-  const c = (nat & FDF_ACCT) != 0 ? load<u32>(coldOf4(ftRoot(), d) + FD_ACCT) : 0;
+  const c = (fl & FDF_ACCT) != 0 ? load<u32>(coldOf4(ftRoot(), d) + FD_ACCT) : 0;
   if (c != 0) {
     atomicAdd64(c, 1);
     atomicAdd64(c + 8, <u64>(len - ETH_HLEN));
@@ -1367,6 +1568,25 @@ export function nf_flow_burst_done(nd: u32): void {
   l4Csum(l4, proto, <u32>load<u16>(d + FD_CSUM + 2));
 }
 
+/**
+ * natCsum for a direction that translates one side (hot record `d`: the address at `aoff` in the IP
+ * header and the port `poff` into the L4 header become H4_NAT_ADDR and H4_NAT_PORT): the checksum changes
+ * summed here from the packet's old values as fillDir sums them from the tuple's (the packet's are the
+ * tuple's: the key matched), so the bytes are natCsum's.
+ */
+@inline function natOne(ip: u32, proto: u32, aoff: u32, poff: u32, d: u32): void {
+  const l4 = ip + 20;
+  const na = load<u32>(d + H4_NAT_ADDR);
+  const np = load<u16>(d + H4_NAT_PORT);
+  const a: u64 = (0xffffffff - <u64>load<u32>(ip + aoff)) + <u64>na; // ~old, kept to 32 bits
+  const p: u64 = (0xffff - <u64>load<u16>(l4 + poff)) + <u64>np;
+  store<u32>(ip + aoff, na);
+  store<u16>(l4 + poff, np);
+  store<u8>(ip, load<u8>(ip, IPH_TTL) - 1, IPH_TTL);
+  store<u16>(ip, csumApply(<u32>load<u16>(ip, IPH_CHECK), fold16(a + 0xfffe)), IPH_CHECK); // and TTL − 1, as fillDir
+  l4Csum(l4, proto, fold16(a + p));
+}
+
 /** csum_replace: checksum `c` after a change summing to `delta`: ~fold(~c + delta), the fold in [1, 0xffff]. */
 @inline function csumApply(c: u32, delta: u32): u16 {
   let s = (~c & 0xffff) + delta;
@@ -1376,7 +1596,13 @@ export function nf_flow_burst_done(nd: u32): void {
 
 @inline function slow(): bool {
   mibInc(MIB_FLOW_SLOWPATH);
+  bNh = 0; // (the stack takes the frame: nf_flow_burst_other)
   return false;
+}
+
+/** A frame of the burst without a flow goes on (to the stack): the burst's next hop checked is forgotten (bNh). */
+@inline export function nf_flow_burst_other(): void {
+  bNh = 0;
 }
 
 /** The flow record of slot `i` of the pools (TypeScript lists flows; FLOW_L3 says the family), 0 past the end. */
@@ -1388,9 +1614,9 @@ export function nf_flow_at(i: u32): u32 {
 export function nf_flow_root(): u32 {
   return ftRoot();
 }
-/** The hot record of direction record `d` of a flow nf_flow_at listed (where its FD_TIMEOUT is kept). */
-export function nf_flow_hot(d: u32): u32 {
-  return hotOf(ftRoot(), d);
+/** The timeout (ms, the stack's clock) of direction record `d` of a flow nf_flow_at listed (kept in its hot record). */
+export function nf_flow_timeout(d: u32): u64 {
+  return dirTimeout(ftRoot(), d, netNow());
 }
 
 // ---- bpf_probe_read_kernel (kernel/trace/bpf_trace.c), what programs read the kfunc's entry with ----
@@ -1466,7 +1692,8 @@ export function bpf_xdp_flow_lookup(ctx: u64, tuple: u64, opts: u64, optsLen: u6
     d = family == AF_INET ? coldOf4(r, h) : coldOf6(r, h);
     const f = flowOf(d);
     if (load<u32>(f + FLOW_FT) != <u32>ft || (load<u32>(f + FLOW_FLAGS) & FLOWF_TEARDOWN) != 0) d = 0;
-    else atomicStore64(h + FD_TIMEOUT, netNow() + flowTimeout(d)); // flow_offload_refresh, this direction's
+    else if (family == AF_INET) atomicStore32(h + H4_TIMEOUT, <u32>(netNow() + flowTimeout(d))); // flow_offload_refresh, this direction's
+    else atomicStore64(h + FD_TIMEOUT, netNow() + flowTimeout(d));
   }
   if (d == 0) store<i32>(o, -2);
   return <u64>d;

@@ -19,8 +19,8 @@ interface FtExports {
   nf_flowtable_delete(id: number): number;
   nf_flow_root(): number;
   nf_flow_at(i: number): number;
-  /** A direction record's hot record: where its FD_TIMEOUT is kept once the flow is in the table. */
-  nf_flow_hot(d: number): number;
+  /** A direction record's timeout (ms, the stack's clock: net_now), kept in its hot record once the flow is in the table. */
+  nf_flow_timeout(d: number): bigint;
   nf_flow_gc(): number;
   nf_hook_register(pf: number, hook: number, prio: number, kind: number, arg: number): number;
   nf_hook_unregister(pf: number, hook: number, prio: number, kind: number, arg: number): number;
@@ -179,8 +179,8 @@ export class Flowtables {
       });
       // the flow expires when neither direction was hit for the flow timeout (nf_flow_table.ts: each
       // direction's in its hot record)
-      const t0 = v.getBigUint64(this.x.nf_flow_hot(f) + this.g('FD_TIMEOUT'), true);
-      const t1 = v.getBigUint64(this.x.nf_flow_hot(f + dirSize) + this.g('FD_TIMEOUT'), true);
+      const t0 = this.x.nf_flow_timeout(f);
+      const t1 = this.x.nf_flow_timeout(f + dirSize);
       const t = t0 > t1 ? t0 : t1;
       out.push({
         flowtable: names.get(v.getUint32(f + this.g('FLOW_FT'), true)) ?? '?',
