@@ -915,8 +915,25 @@ export function fib4RulesWalkable(): bool {
  * with TOS `tos`, without a locked MTU; 0 when the full lookup must decide.
  */
 @inline export function fib4RuleAliasOf(mainH: u32, localH: u32, fl: u32, tos: u32): u32 {
-  const fa = rulesBurst4(mainH, localH, fl, tos);
+  return fib4RuleAliasOnPath(rulesPath4(fl), mainH, localH, tos);
+}
+
+/** fib4RuleAliasOf once the rules' path for the flow is known (rulesPath4's, or fib4RulePathMemo's). */
+@inline export function fib4RuleAliasOnPath(path: u32, mainH: u32, localH: u32, tos: u32): u32 {
+  const fa = burstAliasOnPath(path, mainH, localH, tos);
   return fa == 0 || (load<u32>(fa + FA_LOCK) & RTAX_MTU_LOCK_BIT) != 0 ? 0 : fa;
+}
+
+/**
+ * rulesPath4's memo for the flow key ipv4Lean and a burst's answers build (an input flow: no oif, no
+ * mark) arriving on `iif` from `src` with TOS `tos` and protocol `proto`: the path when the memo holds
+ * it, else -1 (the caller builds the flow key and asks rulesPath4). Lets a burst's frames skip the
+ * flow key while the memo answers.
+ */
+@inline export function fib4RulePathMemo(iif: u32, src: u32, tos: u32, proto: u32): i32 {
+  const list = load<u32>(fibRoot() + FRT_RULES4);
+  if (list == pathList && fibGen() == pathGen && iif == pathIif && pathOif == 0 && pathMark == 0 && src == pathSrc && (tos | (proto << 8)) == pathTosProto) return <i32>pathVal;
+  return -1;
 }
 
 /**
@@ -1035,7 +1052,11 @@ export function fib4_burst_rule_route(dst: u32, fl: u32, tos: u32): u32 {
 
 /** The rule walk of fib4BurstRuleRouteAt over main's handle `mainH` and local's `localH` for the destination. */
 @inline function rulesBurst4(mainH: u32, localH: u32, fl: u32, tos: u32): u32 {
-  const path = rulesPath4(fl);
+  return burstAliasOnPath(rulesPath4(fl), mainH, localH, tos);
+}
+
+/** rulesBurst4 past the rules: where the path rulesPath4 gave ends for main's handle `mainH` and local's `localH`. */
+@inline function burstAliasOnPath(path: u32, mainH: u32, localH: u32, tos: u32): u32 {
   if (path == PATH_NONE || mainH == 0 || (path == PATH_LOCAL_MAIN && localH != 0)) return 0;
   return burstAliasOk(mainH, tos);
 }
