@@ -914,9 +914,26 @@ export function fib4RulesWalkable(): bool {
  * before it keeps them), once fib4RulesWalkable said yes: the route the rules reach for flow key `fl`
  * with TOS `tos`, without a locked MTU; 0 when the full lookup must decide.
  */
-export function fib4RuleAliasOf(mainH: u32, localH: u32, fl: u32, tos: u32): u32 {
-  const fa = rulesBurst4(mainH, localH, fl, tos);
+@inline export function fib4RuleAliasOf(mainH: u32, localH: u32, fl: u32, tos: u32): u32 {
+  return fib4RuleAliasOnPath(rulesPath4(fl), mainH, localH, tos);
+}
+
+/** fib4RuleAliasOf once the rules' path for the flow is known (rulesPath4's, or fib4RulePathMemo's). */
+@inline export function fib4RuleAliasOnPath(path: u32, mainH: u32, localH: u32, tos: u32): u32 {
+  const fa = burstAliasOnPath(path, mainH, localH, tos);
   return fa == 0 || (load<u32>(fa + FA_LOCK) & RTAX_MTU_LOCK_BIT) != 0 ? 0 : fa;
+}
+
+/**
+ * rulesPath4's memo for the flow key ipv4Lean and a burst's answers build (an input flow: no oif, no
+ * mark) arriving on `iif` from `src` with TOS `tos` and protocol `proto`: the path when the memo holds
+ * it, else -1 (the caller builds the flow key and asks rulesPath4). Lets a burst's frames skip the
+ * flow key while the memo answers.
+ */
+@inline export function fib4RulePathMemo(iif: u32, src: u32, tos: u32, proto: u32): i32 {
+  const list = load<u32>(fibRoot() + FRT_RULES4);
+  if (list == pathList && fibGen() == pathGen && iif == pathIif && pathOif == 0 && pathMark == 0 && src == pathSrc && (tos | (proto << 8)) == pathTosProto) return <i32>pathVal;
+  return -1;
 }
 
 /**
@@ -1034,8 +1051,12 @@ export function fib4_burst_rule_route(dst: u32, fl: u32, tos: u32): u32 {
 }
 
 /** The rule walk of fib4BurstRuleRouteAt over main's handle `mainH` and local's `localH` for the destination. */
-function rulesBurst4(mainH: u32, localH: u32, fl: u32, tos: u32): u32 {
-  const path = rulesPath4(fl);
+@inline function rulesBurst4(mainH: u32, localH: u32, fl: u32, tos: u32): u32 {
+  return burstAliasOnPath(rulesPath4(fl), mainH, localH, tos);
+}
+
+/** rulesBurst4 past the rules: where the path rulesPath4 gave ends for main's handle `mainH` and local's `localH`. */
+@inline function burstAliasOnPath(path: u32, mainH: u32, localH: u32, tos: u32): u32 {
   if (path == PATH_NONE || mainH == 0 || (path == PATH_LOCAL_MAIN && localH != 0)) return 0;
   return burstAliasOk(mainH, tos);
 }
@@ -1067,7 +1088,7 @@ let pathVal: u32 = PATH_NONE;
  * rulesBurst4 takes it; in every other case it ends with no burst answer — main without a route goes on
  * to rules that can only fail or miss. The same for every flow the rule memo says matches the same rules.
  */
-function rulesPath4(fl: u32): u32 {
+@inline function rulesPath4(fl: u32): u32 {
   const list = load<u32>(fibRoot() + FRT_RULES4);
   const gen = fibGen();
   const iif = load<u32>(fl + FL_IIF);
@@ -1076,6 +1097,15 @@ function rulesPath4(fl: u32): u32 {
   const src = load<u32>(fl + FL_SRC);
   const tp = <u32>load<u8>(fl + FL_TOS) | (<u32>load<u8>(fl + FL_PROTO) << 8);
   if (list == pathList && gen == pathGen && iif == pathIif && oif == pathOif && mark == pathMark && src == pathSrc && tp == pathTosProto) return pathVal;
+  return rulesPath4Walk(fl, list, gen, iif, oif, mark, src, tp);
+}
+
+/**
+ * rulesPath4 past its memo (out of line: the memo's hit, a burst's every frame but the first in the
+ * common case, stays a few compares in its caller): the walk for flow key `fl` whose memo key (list,
+ * generation, selectors' fields) the caller read, and the memo kept when the rule memo covers it.
+ */
+function rulesPath4Walk(fl: u32, list: u32, gen: u32, iif: u32, oif: u32, mark: u32, src: u32, tp: u32): u32 {
   const n = load<u32>(list);
   const memo = ruleMemo4(list, n, fl);
   let v = PATH_NONE;

@@ -32,7 +32,7 @@ import {
 } from './abi';
 import { sysctl } from './core';
 import {
-  FA_HAS_PREFSRC, FA_LOCK, fib4_burst_ready, fib4BurstAliasAny, fib4RuleAliasOf, fib4RulesWalkable, fib4BurstRouteOutAt, fib4BurstRuleRouteAt, fib4BurstRules, FA_MTU, FA_NH, FA_NHS, FA_PREFSRC, FA_PRIORITY, lookup4NoPath, fib4_burst_direct, fib4_burst_route, fib4_burst_rule_route, fib4CustomRules, fib4_mp_pick, NH_SIZE,
+  FA_HAS_PREFSRC, FA_LOCK, fib4_burst_ready, fib4BurstAliasAny, fib4RuleAliasOf, fib4RuleAliasOnPath, fib4RulePathMemo, fib4RulesWalkable, fib4BurstRouteOutAt, fib4BurstRuleRouteAt, fib4BurstRules, FA_MTU, FA_NH, FA_NHS, FA_PREFSRC, FA_PRIORITY, lookup4NoPath, fib4_burst_direct, fib4_burst_route, fib4_burst_rule_route, fib4CustomRules, fib4_mp_pick, NH_SIZE,
   fib4_select_path, fib6_lookup_oif, fib6_select_path, fib6_table_lookup, fib_result_prefsrc, fib_table_lookup, NH_GW, NH_GW_FAMILY,
   NH_NEIGH, NH_OIF,
 } from './fib';
@@ -556,16 +556,26 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
     const localH = locals != 0 ? load<u32>(locals + (j << 2)) : 0;
     // fib4BurstRouteOutAt: nothing in local, main's one route as ipv4Lean takes it, no locked MTU
     let keyed = false;
+    let flow = false; // the flow key at flKey() is this frame's
     let fa: u32 = 0;
     if (rules) {
-      answerFlow(r, ifindex, load<u32>(dsts + (j << 2)), tos);
+      answerKey(r);
       keyed = true;
-      fa = fib4RuleAliasOf(h, localH, flKey(), tos);
+      // the rule memo's path while it holds for the frame's source, TOS and protocol; else the flow key
+      // built and the rules walked
+      const path = fib4RulePathMemo(ifindex, load<u32>(r + ANSR_SRC), tos, <u32>(load<u64>(r + ANSR_KEY) >> 8) & 0xff);
+      if (path >= 0) fa = fib4RuleAliasOnPath(<u32>path, h, localH, tos);
+      else {
+        keyFlow(r, ifindex, load<u32>(dsts + (j << 2)), tos);
+        flow = true;
+        fa = fib4RuleAliasOf(h, localH, flKey(), tos);
+      }
     } else if (!custom && localH == 0) fa = fib4BurstAliasAny(h, tos);
     // a multipath route: the next hop fib4_mp_pick gives over the flow key (ipv4Lean's)
     let k: i32 = 0;
     if (fa != 0 && load<u32>(fa + FA_NHS) > 1) {
       if (!keyed) answerFlow(r, ifindex, load<u32>(dsts + (j << 2)), tos);
+      else if (!flow) keyFlow(r, ifindex, load<u32>(dsts + (j << 2)), tos);
       keyed = true;
       k = fib4_mp_pick(fa, flKey());
       if (k < 0) fa = 0;
@@ -644,6 +654,11 @@ export function fibAnswersCommit(): void {
  */
 function answerFlow(r: u32, ifindex: u32, dst: u32, tos: u32): void {
   answerKey(r);
+  keyFlow(r, ifindex, dst, tos);
+}
+
+/** answerFlow once answerKey filled record `r`. */
+function keyFlow(r: u32, ifindex: u32, dst: u32, tos: u32): void {
   const fl = flKey();
   zero64(fl);
   const key = load<u64>(r + ANSR_KEY);

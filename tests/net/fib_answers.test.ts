@@ -191,6 +191,38 @@ describe.skipIf(unready || !existsSync(ROUTER))('the answers a poll makes ahead 
     if (fx.dp.fastPath.global('FIB_ANSWERS') !== 0) expect(hits() - h0).toBe(srcs.filter((s) => s !== '192.0.2.7').length);
   });
 
+  it('reuse the rules\' decision for one sender only while its TOS and protocol are the same: a rule on the TOS, then one on the protocol, sends every other frame to another table', async () => {
+    // fib4_rule_match (net/ipv4/fib_rules.c): a rule with a dscp matches a flow whose TOS carries that
+    // dscp (`tos 0x10`), one with ip_proto (`ipproto tcp`) a flow of that protocol; the others fall
+    // through to main. One sender, one destination, TOS (then protocol) alternating within a burst: the
+    // frames the rule matches take table 100's route via 192.0.2.3 (OLD, out of eth0), the others main's
+    // via 198.51.100.2 (GW, out of eth1), whatever frame went before them.
+    const { fx } = await router();
+    fx.ip('route add 203.0.113.0/24 via 192.0.2.3 dev eth0 table 100');
+    const sent = (frames: Uint8Array[]) => {
+      const out = burst(fx, frames);
+      // the datagrams that left each device, by their source port
+      const ports = (dev: string) => (out.get(dev) ?? []).filter((f) => etherType(f) === 0x0800).map((f) => (f[34]! << 8) | f[35]!);
+      return { eth0: ports('eth0'), eth1: ports('eth1') };
+    };
+    const datagram = (i: number, tos: number, proto: number) =>
+      eth({ dst: M0, src: H0, type: 0x0800 }, ipv4({ src: '192.0.2.2', dst: '203.0.113.10', proto, tos, ttl: 64, df: true }, udp4('192.0.2.2', '203.0.113.10', 7000 + i, 9, new Uint8Array(18))));
+    const odd = (n: number, odd: boolean) => Array.from({ length: n }, (_, i) => 7000 + i).filter((p) => ((p - 7000) % 2 === 1) === odd);
+
+    fx.ip('rule add tos 0x10 lookup 100 pref 100');
+    burst(fx, [frame(1)]); // the program's FIB hint is set from here on
+    const byTos = sent(Array.from({ length: 16 }, (_, i) => datagram(i, i % 2 === 1 ? 0x10 : 0, 17)));
+    expect(byTos.eth0).toEqual(odd(16, true));
+    expect(byTos.eth1).toEqual(odd(16, false));
+
+    fx.ip('rule del pref 100');
+    fx.ip('rule add ipproto tcp lookup 100 pref 100');
+    // a UDP header under protocol 6 is still 4 bytes of ports to the router: it forwards without reading more
+    const byProto = sent(Array.from({ length: 16 }, (_, i) => datagram(i, 0, i % 2 === 1 ? 6 : 17)));
+    expect(byProto.eth0).toEqual(odd(16, true));
+    expect(byProto.eth1).toEqual(odd(16, false));
+  });
+
   it('pick a multipath route\'s next hop per flow from the records as ip_forward picks it for the same datagram', async () => {
     // fib_multipath_hash policy 0 hashes the flow's saddr and daddr alone, from fl4 in bpf_fib_lookup
     // and from the IP header in ip_route_input (ip_multipath_l3_keys), with the same seed: the XDP
