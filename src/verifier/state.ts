@@ -140,6 +140,17 @@ export class Frame {
     }
   }
 
+  /** Register r (a precise one) marked imprecise, as markPrecise marks one precise. */
+  markImprecise(r: number): void {
+    const reg = this.regs[r]!;
+    if (!(this.regsShared & (1 << r))) reg.precise = false;
+    else {
+      const twin = reg.impreciseTwin();
+      if (cowCheck.freeze) Object.freeze(twin);
+      this.writableRegs()[r] = twin;
+    }
+  }
+
   /** Put `reg` in register r (the array is copied first when a clone shares it). */
   put(r: number, reg: Reg): void {
     this.writableRegs()[r] = reg;
@@ -363,22 +374,21 @@ export class State {
 
 /**
  * mark_all_scalars_imprecise: forEachReg(r => (r.precise = false), r => r.isScalar && r.precise) written
- * out (no closures: it runs at every checkpoint).
+ * out (no closures: it runs at every checkpoint), shared registers and spills replaced by their imprecise
+ * twins (made once each) instead of copies.
  */
 export function makeScalarsImprecise(st: State): void {
   for (const f of st.frames) {
     for (let r = 0; r < f.regs.length; r++) {
       const g = f.regs[r]!;
-      if (g.precise && g.isScalar) f.own(r).precise = false;
+      if (g.precise && g.isScalar) f.markImprecise(r);
     }
     if (!(f.spillLo | f.spillHi)) continue;
     for (const i of f.spillSlots(SPILLS)) {
       const s = f.slot(i)!;
       const sp = s.spill;
       if (!sp || !sp.precise || !sp.isScalar) continue;
-      const copy = sp.clone();
-      copy.precise = false;
-      f.setSlot(i, { ...s, spill: copy });
+      f.setSlot(i, { ...s, spill: sp.impreciseTwin() });
     }
   }
 }
