@@ -116,7 +116,7 @@ export class Reg {
   /** MEM standing for a PTR_TO_BTF_ID a kfunc returned: the WXDP_BTF struct it points at (btf_access.ts walks its loads). */
   btf: string | undefined;
   /**
-   * This register with `precise` flipped, made once (preciseTwin, impreciseTwin): registers shared between
+   * This register with `precise` flipped, made once (precisionTwin): registers shared between
    * states are never changed, so every state that marks a shared one (im)precise can hold the same copy.
    * Not copied by clone().
    */
@@ -127,19 +127,11 @@ export class Reg {
   }
 
   /**
-   * A copy marked precise, the same one every time it is asked for: only for an imprecise register that
-   * is never changed in place again (one shared between states, or a spill), and the copy is shared as well.
+   * A copy with `precise` flipped (marked precise, or imprecise for a precise one), the same one every
+   * time it is asked for, whose own twin is this register: only for a register that is never changed in
+   * place again (one shared between states, or a spill), and the copy is shared as well.
    */
-  preciseTwin(): Reg {
-    return this.flipped();
-  }
-
-  /** A copy marked imprecise, as preciseTwin (for a precise register: mark_all_scalars_imprecise). */
-  impreciseTwin(): Reg {
-    return this.flipped();
-  }
-
-  private flipped(): Reg {
+  precisionTwin(): Reg {
     if (this.twin === undefined) {
       const t = this.clone();
       t.precise = !this.precise;

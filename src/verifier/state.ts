@@ -82,7 +82,7 @@ export class Frame {
   /**
    * A checkpoint's frame (noteCheckpoint): bit r, register r is NOT_INIT / an imprecise scalar, which a
    * pruning comparison passes over without reading it (an imprecise one when the current register is a
-   * scalar too). markPrecise clears a bit of `impreciseRegs`; 0 in the frames of paths being walked.
+   * scalar too). setPrecise clears a bit of `impreciseRegs`; 0 in the frames of paths being walked.
    */
   notInitRegs = 0;
   impreciseRegs = 0;
@@ -126,26 +126,16 @@ export class Frame {
   }
 
   /**
-   * Register r marked precise: in place when this frame owns it, else replaced by its precise twin
-   * (Reg.preciseTwin, shared like the register it stands for).
+   * Register r marked precise (or imprecise): in place when this frame owns it, else replaced by its
+   * precision twin (Reg.precisionTwin, shared like the register it stands for).
    */
-  markPrecise(r: number): void {
-    this.impreciseRegs &= ~(1 << r);
+  setPrecise(r: number, precise: boolean): void {
+    if (precise) this.impreciseRegs &= ~(1 << r);
     const reg = this.regs[r]!;
-    if (!(this.regsShared & (1 << r))) reg.precise = true;
+    if (reg.precise === precise) return;
+    if (!(this.regsShared & (1 << r))) reg.precise = precise;
     else {
-      const twin = reg.preciseTwin();
-      if (cowCheck.freeze) Object.freeze(twin);
-      this.writableRegs()[r] = twin;
-    }
-  }
-
-  /** Register r (a precise one) marked imprecise, as markPrecise marks one precise. */
-  markImprecise(r: number): void {
-    const reg = this.regs[r]!;
-    if (!(this.regsShared & (1 << r))) reg.precise = false;
-    else {
-      const twin = reg.impreciseTwin();
+      const twin = reg.precisionTwin();
       if (cowCheck.freeze) Object.freeze(twin);
       this.writableRegs()[r] = twin;
     }
@@ -381,14 +371,14 @@ export function makeScalarsImprecise(st: State): void {
   for (const f of st.frames) {
     for (let r = 0; r < f.regs.length; r++) {
       const g = f.regs[r]!;
-      if (g.precise && g.isScalar) f.markImprecise(r);
+      if (g.precise && g.isScalar) f.setPrecise(r, false);
     }
     if (!(f.spillLo | f.spillHi)) continue;
     for (const i of f.spillSlots(SPILLS)) {
       const s = f.slot(i)!;
       const sp = s.spill;
       if (!sp || !sp.precise || !sp.isScalar) continue;
-      f.setSlot(i, { ...s, spill: sp.impreciseTwin() });
+      f.setSlot(i, { ...s, spill: sp.precisionTwin() });
     }
   }
 }

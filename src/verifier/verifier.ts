@@ -2324,7 +2324,7 @@ class Verifier {
         }
         if (reg.precise) {
           if (checkpoint) bt.regs[fr]! &= ~(1 << r);
-        } else f.markPrecise(r);
+        } else f.setPrecise(r, true);
       }
       for (let half = 0; half < 2; half++) {
         let sm = half ? bt.slotsHi[fr]! : bt.slotsLo[fr]!;
@@ -2533,7 +2533,7 @@ class Verifier {
   private markAllPrecise(st: State): void {
     const all = (s: State): void => {
       for (const f of s.frames) {
-        for (let r = 0; r < f.regs.length; r++) if (f.regs[r]!.isScalar && !f.regs[r]!.precise) f.markPrecise(r);
+        for (let r = 0; r < f.regs.length; r++) if (f.regs[r]!.isScalar && !f.regs[r]!.precise) f.setPrecise(r, true);
         for (let spi = 0; spi < STACK_SLOTS; spi++) {
           const slot = f.slot(spi)!;
           if (slot.spill?.isScalar && !slot.spill.precise) f.setSlot(spi, this.preciseSpill(slot));
@@ -2723,7 +2723,7 @@ class Backtrack {
 
 /** A copy of a slot whose spilled scalar is precise (slots and their spills are shared between states). */
 function preciseSpill(slot: Slot): Slot {
-  return { ...slot, spill: slot.spill!.preciseTwin() };
+  return { ...slot, spill: slot.spill!.precisionTwin() };
 }
 
 /** A slot's bytes all one kind, made once per kind (slots and their bytes are never changed in place). */
