@@ -116,8 +116,9 @@ export class Reg {
   /** MEM standing for a PTR_TO_BTF_ID a kfunc returned: the WXDP_BTF struct it points at (btf_access.ts walks its loads). */
   btf: string | undefined;
   /**
-   * This register marked precise, made once (preciseTwin): registers shared between states are never
-   * changed, so every state that marks a shared one precise can hold the same copy. Not copied by clone().
+   * This register with `precise` flipped, made once (precisionTwin): registers shared between
+   * states are never changed, so every state that marks a shared one (im)precise can hold the same copy.
+   * Not copied by clone().
    */
   private twin: Reg | undefined = undefined;
 
@@ -126,16 +127,19 @@ export class Reg {
   }
 
   /**
-   * A copy marked precise, the same one every time it is asked for: only for a register that is never
-   * changed in place again (one shared between states, or a spill), and the copy is shared as well.
+   * A copy with `precise` flipped (marked precise, or imprecise for a precise one), the same one every
+   * time it is asked for, whose own twin is this register: only for a register that is never changed in
+   * place again (one shared between states, or a spill), and the copy is shared as well.
    */
-  preciseTwin(): Reg {
+  precisionTwin(): Reg {
     if (this.twin === undefined) {
       const t = this.clone();
-      t.precise = true;
+      t.precise = !this.precise;
       // (tests/verifier/cow freezes shared registers: nothing kept on those)
       if (Object.isFrozen(this)) return t;
       this.twin = t;
+      // and the twin's twin is this register (a precision mark and a checkpoint's unmarking alternate)
+      t.twin = this;
     }
     return this.twin;
   }

@@ -79,6 +79,13 @@ export class Frame {
    * callback_depth): no further one once it reaches the loop count's upper bound.
    */
   callbackDepth = 0;
+  /**
+   * A checkpoint's frame (noteCheckpoint): bit r, register r is NOT_INIT / an imprecise scalar, which a
+   * pruning comparison passes over without reading it (an imprecise one when the current register is a
+   * scalar too). setPrecise clears a bit of `impreciseRegs`; 0 in the frames of paths being walked.
+   */
+  notInitRegs = 0;
+  impreciseRegs = 0;
 
   constructor(frameno: number, callsite: number, subprog: number) {
     this.frameno = frameno;
@@ -95,6 +102,19 @@ export class Frame {
     this.callback = undefined;
   }
 
+  /** This frame is a checkpoint's (never changed again but by precision marks): note notInitRegs and impreciseRegs. */
+  noteCheckpoint(): void {
+    let notInit = 0;
+    let imprecise = 0;
+    for (let r = 0; r < 10; r++) {
+      const g = this.regs[r]!;
+      if (g.type === RegType.NOT_INIT) notInit |= 1 << r;
+      else if (g.type === RegType.SCALAR && !g.precise) imprecise |= 1 << r;
+    }
+    this.notInitRegs = notInit;
+    this.impreciseRegs = imprecise;
+  }
+
   /** Register r, this frame's own, to change in place (a shared one is copied first). */
   own(r: number): Reg {
     const reg = this.regs[r]!;
@@ -106,14 +126,16 @@ export class Frame {
   }
 
   /**
-   * Register r marked precise: in place when this frame owns it, else replaced by its precise twin
-   * (Reg.preciseTwin, shared like the register it stands for).
+   * Register r marked precise (or imprecise): in place when this frame owns it, else replaced by its
+   * precision twin (Reg.precisionTwin, shared like the register it stands for).
    */
-  markPrecise(r: number): void {
+  setPrecise(r: number, precise: boolean): void {
+    if (precise) this.impreciseRegs &= ~(1 << r);
     const reg = this.regs[r]!;
-    if (!(this.regsShared & (1 << r))) reg.precise = true;
+    if (reg.precise === precise) return;
+    if (!(this.regsShared & (1 << r))) reg.precise = precise;
     else {
-      const twin = reg.preciseTwin();
+      const twin = reg.precisionTwin();
       if (cowCheck.freeze) Object.freeze(twin);
       this.writableRegs()[r] = twin;
     }
@@ -192,6 +214,8 @@ export class Frame {
     f.subprog = this.subprog;
     f.callback = this.callback;
     f.callbackDepth = this.callbackDepth;
+    f.notInitRegs = 0;
+    f.impreciseRegs = 0;
     // Copy on write: a branch or a checkpoint's snapshot shares every register until own(r) (regs[r] is
     // rarely changed in place: most instructions put a new register in).
     f.regs = this.regs;
@@ -334,6 +358,27 @@ export class State {
         fn(copy);
         f.setSlot(i, { ...s, spill: copy });
       }
+    }
+  }
+}
+
+/**
+ * mark_all_scalars_imprecise: forEachReg(r => (r.precise = false), r => r.isScalar && r.precise) written
+ * out (no closures: it runs at every checkpoint), shared registers and spills replaced by their imprecise
+ * twins (made once each) instead of copies.
+ */
+export function makeScalarsImprecise(st: State): void {
+  for (const f of st.frames) {
+    for (let r = 0; r < f.regs.length; r++) {
+      const g = f.regs[r]!;
+      if (g.precise && g.isScalar) f.setPrecise(r, false);
+    }
+    if (!(f.spillLo | f.spillHi)) continue;
+    for (const i of f.spillSlots(SPILLS)) {
+      const s = f.slot(i)!;
+      const sp = s.spill;
+      if (!sp || !sp.precise || !sp.isScalar) continue;
+      f.setSlot(i, { ...s, spill: sp.precisionTwin() });
     }
   }
 }
@@ -570,18 +615,20 @@ function slotSafe(o: Slot, c: Slot, ids: IdMap, exact: boolean, within: boolean)
  */
 function stacksafe(old: Frame, cur: Frame, ids: IdMap, exact: boolean, liveLo: number, liveHi: number, within: boolean): number {
   for (let ch = 0; ch < STACK_SLOTS / 8; ch++) {
+    // The chunk's slots still read, lowest first (a slot nothing reads again cannot make the paths
+    // differ); an exact comparison looks at all of them.
+    let live = exact ? 0xff : (ch < 4 ? liveLo >>> (ch * 8) : liveHi >>> ((ch - 4) * 8)) & 0xff;
+    if (!live) continue;
     const oc = old.chunk(ch);
     const cc = cur.chunk(ch);
     // a chunk both share: eight identical slots
     if (oc === cc) continue;
-    for (let k = 0; k < 8; k++) {
+    for (; live; live &= live - 1) {
+      const k = 31 - Math.clz32(live & -live);
       const o = oc[k]!;
       const c = cc[k]!;
-      if (o === c) continue;
-      const i = ch * 8 + k;
-      // A slot nothing reads again cannot make the paths differ.
-      if (!exact && !(((i < 32 ? liveLo >>> i : liveHi >>> (i - 32)) & 1))) continue;
-      if (!slotSafe(o, c, ids, exact, within)) return i;
+      // (an old slot never written passes, unread, unless the comparison is exact)
+      if (o !== c && (exact || o !== EMPTY_SLOT) && !slotSafe(o, c, ids, exact, within)) return ch * 8 + k;
     }
   }
   return -1;
@@ -660,7 +707,14 @@ export function statesEqual(
     const cf = cur.frames[f]!;
     if (of.callsite !== cf.callsite || of.subprog !== cf.subprog) return false;
     if (of.callbackDepth > cf.callbackDepth) return false;
-    const mask = live[f] ?? 0x7ff;
+    let mask = live[f] ?? 0x7ff;
+    // What regsafe passes at once, not read (a checkpoint's registers are often far from the cache):
+    // an old NOT_INIT register, an old imprecise scalar against a current scalar.
+    if (!exact && !within) {
+      mask &= ~of.notInitRegs;
+      const imprecise = of.impreciseRegs & mask;
+      if (imprecise) for (let r = 0; r < 10; r++) if (imprecise & (1 << r) && cf.regs[r]!.type === RegType.SCALAR) mask &= ~(1 << r);
+    }
     for (let r = 0; r < 10; r++) {
       if (!(mask & (1 << r))) continue;
       if (!regsafe(of.regs[r]!, cf.regs[r]!, ids, exact, within)) {

@@ -35,7 +35,7 @@ import {
   type Cmp,
   type MapInfo,
 } from './reg.js';
-import { ALL_SPILL, Byte, copyToLinked, EMPTY_SLOT, STACK_SLOTS, Frame, History, mismatch, sameCallsites, State, statesEqual, widenImpreciseScalars, type Checkpoint, type Slot, type StackLive } from './state.js';
+import { ALL_SPILL, Byte, copyToLinked, EMPTY_SLOT, makeScalarsImprecise, STACK_SLOTS, Frame, History, mismatch, sameCallsites, State, statesEqual, widenImpreciseScalars, type Checkpoint, type Slot, type StackLive } from './state.js';
 import { Tnum } from './tnum.js';
 import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
 import { kfuncById } from '../helpers/kfuncs.js';
@@ -249,6 +249,11 @@ class Verifier {
   /** propagatePrecision's list of spill slots (reused). */
   private readonly spillList: number[] = [];
   private readonly pending: Pending[] = [];
+  /**
+   * preciseSpill of each slot marked, made once: slots are immutable and shared between states, and the
+   * checkpoints one precision mark passes often hold the same slot (katran: 1,400 slots among 29,000 marks).
+   */
+  private readonly preciseSpills = new Map<Slot, Slot>();
   private prune!: Uint8Array;
   /**
    * The kernel's jmp points (mark_jmp_point): branch and goto targets, the instruction after a call, a
@@ -644,8 +649,9 @@ class Verifier {
     this.prevProcessed = this.processed;
     // Precision marks inherited from before the checkpoint say nothing about values computed after it
     // (mark_all_scalars_imprecise, before the copy): from here on they are earned by backtracking only.
-    st.forEachReg(MAKE_IMPRECISE, IS_PRECISE_SCALAR);
+    makeScalarsImprecise(st);
     const snap = st.clone(false);
+    for (const f of snap.frames) f.noteCheckpoint();
     const cp: Checkpoint = { insn: pc, state: snap, branches: 1, parent: st.cp, hits: 0, misses: 0, hist: st.hist, fp: fpDone ? fpMemo : fingerprint(st, live[live.length - 1]!), failAt: -1, failOld: undefined };
     snap.cp = null;
     st.cp = cp;
@@ -1532,8 +1538,8 @@ class Verifier {
         return taken === 1 ? target : fall;
       }
       const other = st.clone();
-      this.ptrRefine(other, ins, cmp, is32, x);
-      this.ptrRefine(st, ins, FLIP[cmp], is32, x);
+      this.ptrRefine(other, ins, cmp, is32, x, src);
+      this.ptrRefine(st, ins, FLIP[cmp], is32, x, src);
       this.pushBranch(other, target, pc);
       return fall;
     }
@@ -1594,33 +1600,28 @@ class Verifier {
     return -1;
   }
 
-  /** Refine pointer facts in `st` assuming `dst cmp src`. */
-  private ptrRefine(st: State, ins: Insn, cmp: Cmp, is32: boolean, x: boolean): void {
-    const dst = this.reg(st, ins.dst);
-    const src = x ? this.reg(st, ins.src) : Reg.known(BigInt(ins.imm));
+  /** Refine pointer facts in `st` assuming `dst cmp src`; `imm`: jmp's register of an immediate. */
+  private ptrRefine(st: State, ins: Insn, cmp: Cmp, is32: boolean, x: boolean, imm: Reg): void {
     if (is32) return;
+    const dst = this.reg(st, ins.dst);
+    const src = x ? this.reg(st, ins.src) : imm;
     // Null checks: `ptr == 0` / `ptr != 0`.
-    for (const [p, k] of [
-      [dst, src],
-      [src, dst],
-    ] as const) {
-      if (p.maybeNull && k.isScalar && k.varOff.isConst && k.varOff.value === 0n && (cmp === 'eq' || cmp === 'ne')) {
+    if (cmp === 'eq' || cmp === 'ne') {
+      const p = dst.maybeNull && isZero(src) ? dst : src.maybeNull && isZero(dst) ? src : undefined;
+      if (p) {
         this.markPtrOrNull(st, p.id, cmp === 'eq');
         return;
       }
     }
-    // Packet ranges: pkt' vs pkt_end, pkt_meta' vs pkt.
-    let [l, r, c] = [dst, src, cmp];
-    const isEndOf = (p: Reg, e: Reg): boolean =>
-      (p.type === RegType.PACKET && e.type === RegType.PACKET_END) ||
-      (p.type === RegType.PACKET_META && e.type === RegType.PACKET && e.off === 0 && e.varOff.isConst && e.varOff.value === 0n);
-    if (!isEndOf(l, r)) {
-      if (!isEndOf(r, l)) return;
-      [l, r, c] = [src, dst, SWAP[cmp]];
+    // Packet ranges: pkt' vs pkt_end, pkt_meta' vs pkt. Now `l c end`: l <= end gives off bytes, l < end one more.
+    if (isEndOf(dst, src)) {
+      if (cmp === 'le') this.goodPktPointers(st, dst, false);
+      else if (cmp === 'lt') this.goodPktPointers(st, dst, true);
+    } else if (isEndOf(src, dst)) {
+      const c = SWAP[cmp];
+      if (c === 'le') this.goodPktPointers(st, src, false);
+      else if (c === 'lt') this.goodPktPointers(st, src, true);
     }
-    // Now `l c end`: l <= end gives off bytes, l < end one more.
-    if (c === 'le') this.goodPktPointers(st, l, false);
-    else if (c === 'lt') this.goodPktPointers(st, l, true);
   }
 
   /** find_good_pkt_pointers */
@@ -1692,7 +1693,7 @@ class Verifier {
     });
     if (this.logLevel >= 1) this.log(`Func#${this.funcIndex.get(g.entry)} ('${g.name}') is global and assumed valid.`);
     this.calledGlobals.add(g.entry);
-    for (let r = 0; r <= 5; r++) st.cur.put(r, new Reg());
+    for (let r = 0; r <= 5; r++) st.cur.putShared(r, UNINIT);
     st.cur.put(0, Reg.unknown());
     return pc + 1;
   }
@@ -1713,7 +1714,7 @@ class Verifier {
     if (!callback) {
       for (let r = 1; r <= 5; r++) callee.put(r, caller.regs[r]!.clone());
       // The caller's scratch registers are clobbered by the call.
-      for (let r = 0; r <= 5; r++) caller.put(r, new Reg());
+      for (let r = 0; r <= 5; r++) caller.putShared(r, UNINIT);
     }
     st.frames.push(callee);
     return target;
@@ -1787,7 +1788,8 @@ class Verifier {
     if (!proto || !helperAllowed(this.progType, id) || (this.opts.helpers && !this.opts.helpers.has(id) && id !== 12)) {
       this.reject(`program of this type cannot use helper ${name}#${id}`, pc);
     }
-    checkCallUnderLock(st, id, (r) => this.reject(r, pc));
+    // (the closure made only under a lock: this runs at every helper call)
+    if (st.refs.length) checkCallUnderLock(st, id, (r) => this.reject(r, pc));
     // eBPF programs must be GPL compatible to use GPL-ed functions
     if (this.opts.gplCompatible === false && GPL_ONLY_HELPERS.has(id)) {
       this.reject('cannot call GPL-restricted function from non-GPL compatible program', pc);
@@ -1798,7 +1800,9 @@ class Verifier {
     let dynptr: DynptrSlot | undefined;
     // An array lookup with a key the verifier knows in range cannot fail (get_constant_map_key).
     const constKey = id === 1 ? this.constantMapKey(st, st.cur.regs[1]!, st.cur.regs[2]!) : undefined;
-    proto.args.forEach((a, k) => {
+    // (a loop, not forEach: a closure per helper call)
+    for (let k = 0; k < proto.args.length; k++) {
+      const a = proto.args[k]!;
       const regno = k + 1;
       const reg = this.readReg(st, regno, pc);
       this.checkArg(st, pc, id, a, regno, reg, mapArg);
@@ -1816,7 +1820,7 @@ class Verifier {
         });
       }
       if (a === Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF) releaseDynptrArg(st, reg, regno, (r) => this.reject(r, pc), (l) => this.log(l));
-    });
+    }
     if (mapArg && proto.mapTypes && !proto.mapTypes.includes(mapArg.map!.type)) {
       this.reject(`cannot pass map_type ${mapArg.map!.type} into func ${name}#${id}`, pc);
     }
@@ -1839,7 +1843,7 @@ class Verifier {
       );
     }
     if (id === 181) return this.loopCall(st, pc);
-    for (let r = 0; r <= 5; r++) st.cur.put(r, new Reg());
+    for (let r = 0; r <= 5; r++) st.cur.putShared(r, UNINIT);
     if (CHANGES_PKT_DATA.has(id)) {
       // clear_all_pkt_pointers: the frame moved; every packet pointer is now just a number.
       st.forEachReg(
@@ -1849,7 +1853,7 @@ class Verifier {
     }
     switch (proto.ret) {
       case Ret.INTEGER:
-        st.cur.put(0, Reg.unknown());
+        st.cur.putShared(0, UNKNOWN);
         break;
       case Ret.VOID:
         break;
@@ -2004,7 +2008,7 @@ class Verifier {
         (o) => o.refObjId === releaseRef,
       );
     }
-    for (let r = 1; r <= 5; r++) st.cur.put(r, new Reg());
+    for (let r = 1; r <= 5; r++) st.cur.putShared(r, UNINIT);
     if (def.ret === 'slice' || def.ret === 'slice_rdwr') st.cur.put(0, this.dynptrSlice(dynptr!, constSize, def.ret === 'slice'));
     else if (def.ret === 'acquire_or_null') {
       // KF_ACQUIRE | KF_RET_NULL: a reference the program must release (acquire_reference), NULL or not
@@ -2081,7 +2085,7 @@ class Verifier {
       this.log(`frame${st.frames.length - 1} bpf_loop iteration limit reached`);
     }
     st.cur.callbackDepth = 0;
-    for (let r = 0; r <= 5; r++) st.cur.put(r, new Reg());
+    for (let r = 0; r <= 5; r++) st.cur.putShared(r, UNINIT);
     st.cur.put(0, Reg.unknown());
     return pc + 1;
   }
@@ -2311,7 +2315,8 @@ class Verifier {
         if (sp && sp.isScalar && sp.precise) bt.setSlot(f, i);
       }
     }
-    if (!bt.empty()) this.backtrack(st, bt);
+    // (the pruned path itself ends here: only its checkpoints keep the marks)
+    if (!bt.empty()) this.backtrack(st, bt, true);
   }
 
   /**
@@ -2319,6 +2324,12 @@ class Verifier {
    * its checkpoints, where a register or slot found precise already, or not a scalar, stops being
    * followed: its history was followed when that mark was made). False when `s` is in another frame.
    */
+  private preciseSpill(slot: Slot): Slot {
+    let p = this.preciseSpills.get(slot);
+    if (p === undefined) this.preciseSpills.set(slot, (p = preciseSpill(slot)));
+    return p;
+  }
+
   private markBacktracked(s: State, checkpoint: boolean, bt: Backtrack): boolean {
     if (s.frames.length - 1 !== bt.frame) return false;
     for (let fr = bt.frame; fr >= 0; fr--) {
@@ -2334,7 +2345,7 @@ class Verifier {
         }
         if (reg.precise) {
           if (checkpoint) bt.regs[fr]! &= ~(1 << r);
-        } else f.markPrecise(r);
+        } else f.setPrecise(r, true);
       }
       for (let half = 0; half < 2; half++) {
         let sm = half ? bt.slotsHi[fr]! : bt.slotsLo[fr]!;
@@ -2348,7 +2359,7 @@ class Verifier {
           }
           if (slot.spill.precise) {
             if (checkpoint) bt.clearSlot(fr, spi);
-          } else f.setSlot(spi, preciseSpill(slot));
+          } else f.setSlot(spi, this.preciseSpill(slot));
         }
       }
     }
@@ -2361,8 +2372,10 @@ class Verifier {
    * Calls and returns move between frames as the kernel's backtrack_insn does: a callee's r0 at its
    * exit is the caller's r0 after the call, the callee's r1-r5 at its entry are the caller's arguments.
    */
-  private backtrack(st: State, bt: Backtrack): void {
-    if (!this.markBacktracked(st, false, bt)) return this.markAllPrecise(st);
+  private backtrack(st: State, bt: Backtrack, ending = false): void {
+    // `ending`: st is a path pruned here, dropped once this returns; what it would be marked with
+    // matters to no one (markBacktracked on st follows everything it is given: bt is unchanged).
+    if (ending ? st.frames.length - 1 !== bt.frame : !this.markBacktracked(st, false, bt)) return this.markAllPrecise(st);
     const skipBits = this.btSkip;
     let hist = st.hist;
     let cp = st.cp;
@@ -2541,10 +2554,10 @@ class Verifier {
   private markAllPrecise(st: State): void {
     const all = (s: State): void => {
       for (const f of s.frames) {
-        for (let r = 0; r < f.regs.length; r++) if (f.regs[r]!.isScalar && !f.regs[r]!.precise) f.own(r).precise = true;
+        for (let r = 0; r < f.regs.length; r++) if (f.regs[r]!.isScalar && !f.regs[r]!.precise) f.setPrecise(r, true);
         for (let spi = 0; spi < STACK_SLOTS; spi++) {
           const slot = f.slot(spi)!;
-          if (slot.spill?.isScalar && !slot.spill.precise) f.setSlot(spi, preciseSpill(slot));
+          if (slot.spill?.isScalar && !slot.spill.precise) f.setSlot(spi, this.preciseSpill(slot));
         }
       }
     };
@@ -2588,6 +2601,19 @@ class Verifier {
     };
     walk(0, 0, 0);
   }
+}
+
+/** A known zero scalar (the other side of a null check). */
+function isZero(k: Reg): boolean {
+  return k.isScalar && k.varOff.isConst && k.varOff.value === 0n;
+}
+
+/** `e` is the end of the packet (or metadata) `p` points into: pkt vs pkt_end, pkt_meta vs pkt. */
+function isEndOf(p: Reg, e: Reg): boolean {
+  return (
+    (p.type === RegType.PACKET && e.type === RegType.PACKET_END) ||
+    (p.type === RegType.PACKET_META && e.type === RegType.PACKET && e.off === 0 && e.varOff.isConst && e.varOff.value === 0n)
+  );
 }
 
 function isSockType(t: RegType): boolean {
@@ -2718,7 +2744,7 @@ class Backtrack {
 
 /** A copy of a slot whose spilled scalar is precise (slots and their spills are shared between states). */
 function preciseSpill(slot: Slot): Slot {
-  return { ...slot, spill: slot.spill!.preciseTwin() };
+  return { ...slot, spill: slot.spill!.precisionTwin() };
 }
 
 /** A slot's bytes all one kind, made once per kind (slots and their bytes are never changed in place). */
@@ -2739,11 +2765,12 @@ function sharedBytes(bytes: Byte[]): readonly Byte[] {
   return ALL_BYTES[b0] ?? bytes;
 }
 
-/** mark_all_scalars_imprecise's change and selection (made once: it runs at every checkpoint). */
-const MAKE_IMPRECISE = (r: Reg): void => {
-  r.precise = false;
-};
-const IS_PRECISE_SCALAR = (r: Reg): boolean => r.isScalar && r.precise;
+/**
+ * A register a call clobbered (NOT_INIT) and a helper's unknown result: put in shared (Frame.putShared),
+ * so a call allocates no register for them (never changed in place: own() copies a shared register).
+ */
+const UNINIT = new Reg();
+const UNKNOWN = Reg.unknown();
 
 /** What stackAccess returns for a write or a helper's access (its callers do not read it; frozen). */
 const NO_VALUE: Reg = Object.freeze(Reg.unknown()) as Reg;
