@@ -12,8 +12,9 @@
 // checked there); a block ends at every jump, call, tail call and bpf_loop, so the count is exact
 // wherever the run leaves this tier.
 //
-// Calls (bpf-to-bpf) recurse: the callee runs in the register file of depth + 1, as exec()'s frames
-// do. Helpers read their arguments from the register file: r1–r5 and r10 are written back first, r0 read
+// Calls (bpf-to-bpf) recurse: each subprogram is a function of its own, called with r1–r5 and r10 as
+// arguments (its locals; r0 and r6–r9 start at 0), and runs with the register file of depth + 1, as
+// exec()'s frames do; that file is written only where something reads it (a helper, the fallback). Helpers read their arguments from the register file: r1–r5 and r10 are written back first, r0 read
 // after (fast-path helpers by halves, helper_call.ts). A big program is written out as several
 // functions ("chunks", compileSource) so each stays within what V8 optimises.
 
