@@ -12,8 +12,9 @@
 // checked there); a block ends at every jump, call, tail call and bpf_loop, so the count is exact
 // wherever the run leaves this tier.
 //
-// Calls (bpf-to-bpf) recurse: the callee runs in the register file of depth + 1, as exec()'s frames
-// do. Helpers read their arguments from the register file: r1–r5 and r10 are written back first, r0 read
+// Calls (bpf-to-bpf) recurse: each subprogram is a function of its own, called with r1–r5 and r10 as
+// arguments (its locals; r0 and r6–r9 start at 0), and runs with the register file of depth + 1, as
+// exec()'s frames do; that file is written only where something reads it (a helper, the fallback). Helpers read their arguments from the register file: r1–r5 and r10 are written back first, r0 read
 // after (fast-path helpers by halves, helper_call.ts). A big program is written out as several
 // functions ("chunks", compileSource) so each stays within what V8 optimises.
 
@@ -46,6 +47,17 @@ const lit = (v: number) => (v < 0 ? `(${v})` : `${v}`);
 const spillAll = Array.from({ length: NUM_REGS }, (_, r) => `R[${2 * r}]=${lo(r)};R[${2 * r + 1}]=${hi(r)};`).join('');
 const spillArgs = [1, 2, 3, 4, 5, 10].map((r) => `R[${2 * r}]=${lo(r)};R[${2 * r + 1}]=${hi(r)};`).join('');
 const reload0 = `a0=R[0];b0=R[1];`;
+/** Every register local, low and high halves, and all of them read from the register file. */
+const regNames = Array.from({ length: NUM_REGS }, (_, r) => [lo(r), hi(r)]).flat();
+const loadAll = regNames.map((v, j) => `${v}=R[${j}];`).join('');
+const FP = NUM_REGS - 1;
+/** A subprogram's function's parameters after (ip, R, depth): the halves of r1–r5 and r10 at the call. */
+const CALL_REGS = [1, 2, 3, 4, 5, FP];
+const entryParams = CALL_REGS.flatMap((r) => [`d${r}`, `e${r}`]);
+/** What the callee's locals start as: its arguments, or 0 (r0, r6–r9). */
+const callee = regNames.map((_, j) => (CALL_REGS.includes(j >> 1) ? `${j & 1 ? 'e' : 'd'}${j >> 1}` : '0'));
+/** A call's arguments, r10 already lowered by the caller's frame (STACK_SIZE; on the pair, with the borrow). */
+const callArgs = [1, 2, 3, 4, 5].map((r) => `${lo(r)},${hi(r)}`).join(',') + `,(${lo(FP)}-L.stackSize)|0,(${lo(FP)}>>>0)<L.stackSize?(${hi(FP)}-1)|0:${hi(FP)}`;
 /** After anything that may grow the memory: the view and the unchecked bound again. */
 const refresh = `dv=I.freshView();memEnd=checked?0:I.dvEnd;`;
 
@@ -83,12 +95,19 @@ export function compileSource(code: Int32Array, regs: Int32Array): string | unde
   // function of more than 60 KB of bytecode to its baseline tier, so a big program is cut into
   // functions of CHUNK characters or so, each with the registers in its own locals (written back to
   // R when control passes to another chunk).
+  // Each subprogram (a call target) also starts a function of its own: a call enters its callee's
+  // function at the top, and a small callee is one V8 can inline at the call site.
+  const subprog = new Uint8Array(slots + 1);
+  for (let i = 0; i < slots; i++) if (kind(i) === 37) subprog[code[4 * i + 1]! >> 2] = 1;
   let pieces = emit(code, regs, leader, start);
   const chunkStarts = [0];
   let acc = 0;
   for (let i = 0; i < slots; i++) {
     acc += pieces[i]!.length;
-    if (acc > CHUNK && i + 1 < slots && kind(i) !== 65 && !(i > 0 && kind(i - 1) === 65 && !leader[i])) {
+    if (i + 1 < slots && subprog[i + 1]) {
+      chunkStarts.push(i + 1);
+      acc = 0;
+    } else if (acc > CHUNK && i + 1 < slots && kind(i) !== 65 && !(i > 0 && kind(i - 1) === 65 && !leader[i])) {
       chunkStarts.push(i + 1);
       leader[i + 1] = start[i + 1] = 1;
       acc = 0;
@@ -105,8 +124,16 @@ export function compileSource(code: Int32Array, regs: Int32Array): string | unde
     const from = chunkStarts[c]!;
     const to = c + 1 < chunkStarts.length ? chunkStarts[c + 1]! : slots;
     const body: string[] = [];
-    body.push(`function C${c}(ip,R,depth){`);
-    body.push(`let ${Array.from({ length: NUM_REGS }, (_, r) => `${lo(r)}=R[${2 * r}],${hi(r)}=R[${2 * r + 1}]`).join(',')};`);
+    if (subprog[from]) {
+      // entered by a call: r1–r5 and r10 as arguments, r0 and r6–r9 zero (as exec()'s K_CALL fills the
+      // callee's file); entered by the dispatcher or a callback (no arguments): the registers from R
+      body.push(`function C${c}(ip,R,depth,${entryParams.join(',')}){`);
+      body.push(`let ${regNames.join(',')};`);
+      body.push(`if(e${FP}!==undefined){${regNames.map((v, j) => `${v}=${callee[j]};`).join('')}}else{${loadAll}}`);
+    } else {
+      body.push(`function C${c}(ip,R,depth){`);
+      body.push(`let ${regNames.join(',')};${loadAll}`);
+    }
     body.push(`let n=I.executed,dv=I.freshView(),memEnd=checked?0:I.dvEnd;`);
     body.push(`for(;;){switch(ip){`);
     for (let i = from; i < to; i++) {
@@ -115,7 +142,7 @@ export function compileSource(code: Int32Array, regs: Int32Array): string | unde
         pieces[i]!
           .replace(/\u0001(\d+)\u0002/g, (_m, t: string) => (chunkOf[+t] === c ? `ip=${t};continue;` : `ip=${t};break;`))
           // a call: straight into the callee's chunk, the dispatcher only if it leaves that chunk
-          .replace(/\u0003(\d+)\u0004/g, (_m, t: string) => `{const r=C${chunkOf[+t]}(${t},C,depth+1);if(r>=0)F(r,C,depth+1);}`),
+          .replace(/\u0003(\d+)\u0004/g, (_m, t: string) => `{const r=C${chunkOf[+t]}(${t},C,depth+1,${callArgs});if(r>=0)F(r,C,depth+1);}`),
       );
     }
     if (to < slots) body.push(`ip=${to};break;`);
@@ -245,11 +272,8 @@ function emit(code: Int32Array, regs: Int32Array, leader: Uint8Array, start: Uin
       case 35: c = jump(off >> 2); break;
       case 36: c = `R[0]=a0;R[1]=b0;I.executed=n;return -1;`; break;
       case 37: { // CALL: the callee's file at depth + 1, r1–r5 and r10 - STACK_SIZE in it
-        const args = [1, 2, 3, 4, 5].map((r) => `C[${2 * r}]=${lo(r)};C[${2 * r + 1}]=${hi(r)};`).join('');
         c = `{if(depth+1>=L.maxFrames){I.executed=${after};throw L.callDepthFault(${i},L.maxFrames);}` +
-          `const C=I.callFile(depth+1);C[0]=0;C[1]=0;${args}C[12]=0;C[13]=0;C[14]=0;C[15]=0;C[16]=0;C[17]=0;C[18]=0;C[19]=0;` +
-          `C[20]=(a10-L.stackSize)|0;C[21]=(a10>>>0)<L.stackSize?(b10-1)|0:b10;` +
-          `I.executed=n;${call(off >> 2)}n=I.executed;a0=C[0];b0=C[1];${refresh}}`;
+          `const C=I.callFile(depth+1);I.executed=n;${call(off >> 2)}n=I.executed;a0=C[0];b0=C[1];${refresh}}`;
         break;
       }
       case 38: // HELPER

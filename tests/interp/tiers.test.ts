@@ -196,3 +196,20 @@ describe('array lookups in the compiled tier (callHelperFast reads a named array
     }
   });
 });
+
+describe('bpf-to-bpf calls in the compiled tier (a function per subprogram, r1–r5 and r10 its arguments)', () => {
+  it('the callee gets r1–r5 whole, r10 lowered by STACK_SIZE, r0 and r6–r9 zero, as exec() fills its file', async () => {
+    const { assemble } = await import('../../src/asm/index.js');
+    // r0 = (r0|r6|r7|r8|r9) + (r1 - r10) + (r2 >> 32) + r3 + r4 + r5 in the callee:
+    // 0 + 512 (STACK_SIZE, the caller's r10 passed in r1) + 0xffffffff (r2 = -1) + 3 + 4 + 5
+    const prog = assemble(
+      `r6 = 5\nr7 = 6\nr8 = 7\nr9 = 8\nr0 = 9\nr1 = r10\nr2 = -1\nr3 = 3\nr4 = 4\nr5 = 5\ncall pc+1\nexit\n` +
+        `r0 |= r6\nr0 |= r7\nr0 |= r8\nr0 |= r9\nr1 -= r10\nr0 += r1\nr2 >>= 32\nr0 += r2\nr0 += r3\nr0 += r4\nr0 += r5\nexit`,
+    );
+    for (const checked of [true, false]) {
+      const a = observe(prog, new Uint8Array(INPUT_LEN), 'switch', { checked });
+      expect(a.r0).toBe((512 + 0xffffffff + 12).toString(16));
+      expect(observe(prog, new Uint8Array(INPUT_LEN), 'compiled', { checked })).toEqual(a);
+    }
+  });
+});
