@@ -306,7 +306,7 @@ class Verifier {
         if (k >= 0) this.reject('cannot call kernel function from non-GPL compatible program', k);
       }
       this.checkCfg();
-      this.live = liveRegisters(this.prog, (id) => PROTOS[id]?.args.length);
+      this.live = liveRegisters(this.prog, (id, kfunc) => (kfunc ? kfuncById(id)?.args.length : PROTOS[id]?.args.length));
       this.stackLive = new StackLiveness(this.prog);
       this.walk();
       // do_check_subprogs: a global function is verified once, on its own, from its BTF prototype, and

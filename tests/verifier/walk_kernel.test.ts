@@ -55,8 +55,9 @@ const KERNEL: Record<string, number> = {
   // Backtracking passes a kfunc call as a helper call (it sets r0); main fell back to marking every
   // scalar precise there, so fewer paths were pruned: 753.
   // (6.18.44-fc-v1252, the object rebuilt with bpf_dynptr_slice and bpf_dynptr_write for the IPv4
-  // header: 485; the old object, 6.18.44: 460. wxdp: 513, the IPv6 path not pruned at insn 131 where the
-  // kernel prunes it against the IPv4 path's state)
+  // header: 485; the old object, 6.18.44: 460). A kfunc call reads only its prototype's arguments
+  // (get_call_summary); main took r1-r5 as read, so the IPv4 path's slice in r3 stayed live at insn 131
+  // and the IPv6 path was not pruned there: 513.
   'xdp_dynptr_parse:xdp_dynptr_parse': 485,
   // A range and a tnum that meet in one value make it a constant (6.18.y's __update_reg64_bounds);
   // main refused it (bpftool -d prog load, 6.18.44).
