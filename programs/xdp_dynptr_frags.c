@@ -1,9 +1,9 @@
 // xdp_dynptr_frags: an XDP dynptr over a multi-buffer frame (SEC("xdp.frags")): the linear part, then
 // 4 KiB fragments. The program's answers go into the frame's own first bytes so that data_out shows
-// them. Three slices of 8 bytes, with a buffer, at offsets `cfg.off[i]`: a slice inside one piece is a
-// pointer into the frame (writing through an rdwr one changes the frame), one across two pieces is
-// the buffer (writing to it changes nothing until bpf_dynptr_write); without a buffer, a slice across
-// pieces is NULL. bpf_dynptr_read / _write across the boundary, bpf_dynptr_memset of 300 bytes over
+// them. Three read-only slices of 8 bytes, with a buffer, at offsets `cfg.off[i]`: a slice inside one
+// piece is a pointer into the frame, and its first byte is then changed by bpf_dynptr_write (as the
+// program once wrote through bpf_dynptr_slice_rdwr, which 6.18.44-fc-v1252 refuses); one across two
+// pieces is the buffer, and the frame is left alone; without a buffer, a slice across pieces is NULL. bpf_dynptr_read / _write across the boundary, bpf_dynptr_memset of 300 bytes over
 // it (bpf_dynptr_memset's 256-byte chunks), bpf_dynptr_copy from the tail to the head, and the dynptr
 // size (bpf_xdp_get_buff_len) are reported. Used by tests/programs/dynptr_frags.test.ts, which runs
 // it in the kernel (bpftool prog run, data_in larger than a page) and in wxdp.
@@ -39,18 +39,18 @@ int xdp_dynptr_frags(struct xdp_md *ctx)
 	if (bpf_dynptr_from_xdp(ctx, 0, &d))
 		return XDP_ABORTED;
 	r.size = bpf_dynptr_size(&d);
-	p = bpf_dynptr_slice_rdwr(&d, off0, b0, 8);
+	p = bpf_dynptr_slice(&d, off0, b0, 8);
 	r.slice_kind[0] = kind(p, b0);
-	if (p)
-		p[0] = 0x11;
-	p = bpf_dynptr_slice_rdwr(&d, off1, b1, 8);
+	if (r.slice_kind[0] == 1)
+		bpf_dynptr_write(&d, off0, &(__u8){ 0x11 }, 1, 0);
+	p = bpf_dynptr_slice(&d, off1, b1, 8);
 	r.slice_kind[1] = kind(p, b1);
-	if (p)
-		p[0] = 0x22;	// lost when p is the buffer
-	p = bpf_dynptr_slice_rdwr(&d, off2, b2, 8);
+	if (r.slice_kind[1] == 1)
+		bpf_dynptr_write(&d, off1, &(__u8){ 0x22 }, 1, 0);
+	p = bpf_dynptr_slice(&d, off2, b2, 8);
 	r.slice_kind[2] = kind(p, b2);
-	if (p)
-		p[0] = 0x33;
+	if (r.slice_kind[2] == 1)
+		bpf_dynptr_write(&d, off2, &(__u8){ 0x33 }, 1, 0);
 	r.nobuf_kind = kind(bpf_dynptr_slice(&d, off1, 0, 8), 0);
 	r.read_err = bpf_dynptr_read(r.seen, 8, &d, boundary - 4, 0);
 	r.write_err = bpf_dynptr_write(&d, boundary - 2, w, 8, 0);

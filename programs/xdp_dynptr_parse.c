@@ -1,6 +1,7 @@
 // xdp_dynptr_parse: a frame walked only through an XDP dynptr, never through ctx->data. The Ethernet
 // header and one 802.1Q tag come through bpf_dynptr_slice with a stack buffer; the IPv4 header through
-// bpf_dynptr_slice_rdwr (TTL decremented and the checksum updated per RFC 1624 when TTL > 1); IPv6's
+// bpf_dynptr_slice, its TTL decremented and checksum updated per RFC 1624 when TTL > 1 by
+// bpf_dynptr_write of header bytes 8..11 (6.18.44-fc-v1252 refuses bpf_dynptr_slice_rdwr); IPv6's
 // first 8 bytes by bpf_dynptr_read; the L4 ports through a clone of the dynptr moved to the L4 header
 // with bpf_dynptr_adjust, whose bpf_dynptr_size is recorded. UDP frames get their MACs swapped (the
 // source copied to the destination by bpf_dynptr_copy within the dynptr, the old destination written
@@ -62,7 +63,7 @@ int xdp_dynptr_parse(struct xdp_md *ctx)
 	struct bpf_dynptr d, bad, l4, local;
 	__u8 ebuf[ETH_HLEN], ibuf[sizeof(struct iphdr)], v6[8], mac[6];
 	struct ethhdr *eth;
-	struct iphdr *ip;
+	const struct iphdr *ip;
 	__u32 kind = K_OTHER, off = ETH_HLEN, proto = 0, key;
 	__u16 h_proto, ports[2] = {};
 	struct dyn_stat *st;
@@ -90,20 +91,19 @@ int xdp_dynptr_parse(struct xdp_md *ctx)
 	}
 	if (h_proto == bpf_htons(ETH_P_IP)) {
 		kind = K_IPV4;
-		ip = bpf_dynptr_slice_rdwr(&d, off, ibuf, sizeof(ibuf));
+		ip = bpf_dynptr_slice(&d, off, ibuf, sizeof(ibuf));
 		if (!ip) {
 			kind = K_SHORT;
 			goto out;
 		}
 		proto = ip->protocol;
 		if (ip->ttl > 1) {
-			__u16 old = *(__u16 *)&ip->ttl;
+			// ttl, protocol and check (bytes 8..11), written back whether the slice is the frame or
+			// the buffer (a frame in pieces)
+			struct { __u8 ttl, protocol; __u16 check; } w = { ip->ttl - 1, ip->protocol, 0 };
 
-			ip->ttl--;
-			ip->check = csum_fold_add(ip->check, old, *(__u16 *)&ip->ttl);
-			// the slice may be the buffer (a frame in pieces): write it back then
-			if ((void *)ip == (void *)ibuf)
-				err = bpf_dynptr_write(&d, off, ibuf, sizeof(ibuf), 0);
+			w.check = csum_fold_add(ip->check, *(__u16 *)&ip->ttl, *(__u16 *)&w);
+			err = bpf_dynptr_write(&d, off + 8, &w, sizeof(w), 0);
 		}
 		off += (ip->ihl & 0xf) * 4;
 	} else if (h_proto == bpf_htons(ETH_P_IPV6)) {

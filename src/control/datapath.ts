@@ -1276,7 +1276,9 @@ export function verifierMap(m: BpfMap): VerifierMap {
     spinLockOff: m.spinLockOff,
   };
   const inner = m.innerMeta;
-  if (inner) info.inner = { name: `${m.name}.inner`, ...inner, readonly: (inner.flags & BPF_F_RDONLY_PROG) !== 0, spinLockOff: innerSpinLockOff(m) };
+  // bpf_map_meta_alloc copies no name into the inner_map_meta: the kernel's log prints the inner map a
+  // lookup finds as map_ptr(ks=..,vs=..), without map=
+  if (inner) info.inner = { name: '', ...inner, readonly: (inner.flags & BPF_F_RDONLY_PROG) !== 0, spinLockOff: innerSpinLockOff(m) };
   if (readonly && m.frozen && m.maxEntries === 1 && valueAddress >= 0) {
     info.frozenValue = m.lookup(new Uint8Array(m.keySize)) ?? undefined;
   }

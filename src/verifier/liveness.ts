@@ -8,8 +8,8 @@ import { isLocalCall, jumpTarget, type Insn } from '../isa/insn.js';
 const ARGS = 0b111110; // r1–r5
 const CALLER_SAVED = 0b111111; // r0–r5
 
-/** A helper's argument count (its prototype), or undefined when unknown. */
-export type HelperArgCount = (id: number) => number | undefined;
+/** A helper's argument count (its prototype), or undefined when unknown; `kfunc`: a kfunc's by BTF id. */
+export type HelperArgCount = (id: number, kfunc: boolean) => number | undefined;
 
 function useDef(ins: Insn, helperArgs?: HelperArgCount): { use: number; def: number } {
   const c = ins.code & 0x07;
@@ -39,8 +39,9 @@ function useDef(ins: Insn, helperArgs?: HelperArgCount): { use: number; def: num
     case Class.JMP:
     case Class.JMP32:
       if (op === JmpOp.CALL) {
-        // A helper reads only the arguments its prototype has (the kernel's get_call_summary).
-        const n = ins.src === 0 ? helperArgs?.(ins.imm) : undefined;
+        // A helper reads only the arguments its prototype has, a kfunc those of its BTF prototype (the
+        // kernel's get_call_summary: fn->arg_type, then btf_type_vlen of the kfunc's func_proto).
+        const n = ins.src === 0 || ins.src === 2 ? helperArgs?.(ins.imm, ins.src === 2) : undefined;
         return { use: n === undefined ? ARGS : ARGS & ((1 << (n + 1)) - 1), def: CALLER_SAVED };
       }
       if (op === JmpOp.EXIT) return { use: 1, def: 0 };

@@ -583,7 +583,11 @@ export class Reg {
     if (this.off) parts.push(`off=${this.off}`);
     if (this.isPkt) parts.push(`r=${this.range}`);
     if (this.type === RegType.MAP_VALUE || this.type === RegType.CONST_MAP || this.type === RegType.MAP_KEY) {
-      if (this.map) parts.push(`map=${this.map.name}`, `ks=${this.map.keySize}`, `vs=${this.map.valueSize}`);
+      if (this.map) {
+        // print_reg_state names the map only when it has a name (an inner_map_meta has none)
+        if (this.map.name) parts.push(`map=${this.map.name}`);
+        parts.push(`ks=${this.map.keySize}`, `vs=${this.map.valueSize}`);
+      }
     }
     if (this.type === RegType.MEM) parts.push(`mem_size=${this.memSize}`);
     if (!this.varOff.isConst || this.varOff.value !== 0n) parts.push(this.boundsText());

@@ -328,7 +328,7 @@ class Verifier {
         if (k >= 0) this.reject('cannot call kernel function from non-GPL compatible program', k);
       }
       this.checkCfg();
-      this.live = liveRegisters(this.prog, (id) => PROTOS[id]?.args.length);
+      this.live = liveRegisters(this.prog, (id, kfunc) => (kfunc ? kfuncById(id)?.args.length : PROTOS[id]?.args.length));
       this.stackLive = new StackLiveness(this.prog);
       this.walk();
       // do_check_subprogs: a global function is verified once, on its own, from its BTF prototype, and
@@ -1646,12 +1646,6 @@ class Verifier {
         Object.assign(o, Reg.known(0n));
       } else {
         o.maybeNull = false;
-        if (innerMapPtr(o)) return;
-        // A sockmap's element is a socket (mark_ptr_not_null_reg).
-        if (o.type === RegType.MAP_VALUE && (o.map?.type === MapType.SOCKMAP || o.map?.type === MapType.SOCKHASH)) {
-          o.type = RegType.SOCKET;
-          o.map = undefined;
-        }
       }
     }, (o) => o.maybeNull && o.id === id);
     // A reservation that failed holds nothing to release.
@@ -1858,12 +1852,18 @@ class Verifier {
       case Ret.VOID:
         break;
       case Ret.MAP_VALUE_OR_NULL: {
-        const r = Reg.pointer(RegType.MAP_VALUE);
-        r.map = mapArg!.map;
-        if (constKey === undefined || constKey >= BigInt(r.map!.maxEntries) || sockmap) {
+        // This kernel (6.18.44-fc-v1252) types what a lookup finds at the call, before its NULL check:
+        // a map-in-map's element is the inner map, map_ptr_or_null with the outer map's inner_map_meta
+        // (no name: bpf_map_meta_alloc copies none), a sockmap's or sockhash's a socket, sock_or_null
+        // (earlier builds, as upstream, said map_value_or_null and changed the type at the NULL check,
+        // mark_ptr_not_null_reg).
+        const m = mapArg!.map!;
+        const r = Reg.pointer(m.inner ? RegType.CONST_MAP : sockmap ? RegType.SOCKET : RegType.MAP_VALUE);
+        r.map = m.inner ?? (sockmap ? undefined : m);
+        if (constKey === undefined || constKey >= BigInt(m.maxEntries) || sockmap) {
           r.maybeNull = true;
           r.id = ++this.idGen;
-        } else if ((r.map!.spinLockOff ?? -1) >= 0) {
+        } else if ((m.spinLockOff ?? -1) >= 0) {
           // a value with a bpf_spin_lock keeps an id, so unlock can name the value lock took
           r.id = ++this.idGen;
         }
@@ -2000,6 +2000,11 @@ class Verifier {
         this.helperMem(st, pc, regno, reg, a.size, true, false);
       }
     });
+    // This kernel (6.18.44-fc-v1252) refuses bpf_dynptr_slice_rdwr in every program type and for every
+    // dynptr kind (xdp, skb, a local one from bpf_dynptr_from_mem, a ringbuf record's), once the
+    // arguments have been checked (the dynptr, then buffer__szk made precise), with EPERM; earlier
+    // builds accepted it. bpf_dynptr_slice and bpf_dynptr_write are still allowed.
+    if (def.name === 'bpf_dynptr_slice_rdwr') this.reject(`${def.name}() is not allowed`, pc);
     if (releaseRef) {
       st.refs = st.refs.filter((r) => r.id !== releaseRef);
       // Every copy of the released pointer becomes unusable.
@@ -2787,16 +2792,5 @@ function bswap(v: bigint, bits: number): bigint {
   let out = 0n;
   for (let i = 0; i < bits / 8; i++) out = (out << 8n) | ((v >> BigInt(i * 8)) & 0xffn);
   return out;
-}
-
-/**
- * mark_ptr_not_null_reg for a map-in-map lookup: the value is the inner map itself, a CONST_PTR_TO_MAP
- * whose map is the outer map's inner_map_meta (so lookups through it are checked against the template).
- */
-function innerMapPtr(o: Reg): boolean {
-  if (o.type !== RegType.MAP_VALUE || !o.map?.inner) return false;
-  o.type = RegType.CONST_MAP;
-  o.map = o.map.inner;
-  return true;
 }
 

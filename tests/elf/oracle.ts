@@ -238,7 +238,10 @@ export function parseLibbpfLog(text: string): LibbpfLog {
     if (prog) {
       const f = /^func#\d+ @(\d+)$/.exec(line);
       if (f) prog.funcStarts.push(Number(f[1]));
-      const l = /^\s+(\d+): [.0-9]+ \(([0-9a-f]{2})\) (.*)$/.exec(line);
+      // compute_live_registers prints an instruction's strongly connected component, when it is in
+      // one (a loop, a bpf_loop callback's call), in front of its index: `  1   8: .1234..... (85) call`
+      // (6.18.44-fc-v1252; earlier builds printed no SCC column)
+      const l = /^\s+(?:\d+\s+)?(\d+): [.0-9]+ \(([0-9a-f]{2})\) (.*)$/.exec(line);
       if (l) prog.listing.push({ slot: Number(l[1]), code: parseInt(l[2]!, 16), text: l[3]! });
       const li = /^; (.*) @ (\S+):(\d+)$/.exec(line);
       if (li) {

@@ -32,9 +32,11 @@ const REFUSED: Array<[string, number, string]> = [
   ['xdp_dynptr_rb_overwrite', 9, 'cannot overwrite referenced dynptr'],
   ['xdp_dynptr_rb_xdp', 7, 'arg 1 is an unacquired reference'],
   ['xdp_dynptr_rb_after', 17, 'Expected an initialized dynptr as arg #2'],
+  // 6.18.44-fc-v1252 refuses the kfunc itself (earlier builds accepted this program)
+  ['xdp_dynptr_slice_rdwr', 13, 'bpf_dynptr_slice_rdwr() is not allowed'],
 ];
 const FRAME = Uint8Array.from({ length: 64 }, (_, i) => i);
-/** Hand-derived from the program: bytes 0..3 written back at 1 with the first inverted, 0x42 at 8. */
+/** Hand-derived from the program: bytes 0..3 written back at 1 with the first inverted, 0x42 at 8 (bpf_dynptr_write). */
 const OUT = Uint8Array.from(FRAME, (b, i) => (i === 1 ? 0xff : i >= 2 && i <= 4 ? i - 1 : i === 8 ? 0x42 : b));
 const E2BIG = 7;
 

@@ -36,7 +36,7 @@ function derive(input: Uint8Array): Uint8Array {
   const size = f.length;
   const kinds = OFF.map((o) => (o + 8 > size ? 0 : onePiece(size, o, 8) ? 1 : 2));
   [0x11, 0x22, 0x33].forEach((b, i) => {
-    if (kinds[i] === 1) f[OFF[i]!] = b; // a pointer into the frame; the buffer's byte is lost
+    if (kinds[i] === 1) f[OFF[i]!] = b; // bpf_dynptr_write of one byte where the slice was a pointer into the frame
   });
   const nobuf = OFF[1]! + 8 <= size && onePiece(size, OFF[1]!, 8) ? 1 : 0;
   const fits = (o: number, n: number): boolean => n <= size && o <= size - n;

@@ -49,10 +49,16 @@ const KERNEL: Record<string, number> = {
   'verifier/accept/map_pointer_never_null:map_pointer_never_null': 7,
   // A zero register stored off a slot boundary (STACK_ZERO, no spill) is made precise, as
   // check_stack_write_fixed_off does (bpftool -d prog load, 6.18.44); main: 937.
-  'xdp_dynptr_frags:xdp_dynptr_frags': 1130,
+  // (6.18.44-fc-v1252, the object rebuilt without bpf_dynptr_slice_rdwr, which that build refuses: 278;
+  // the old object, 6.18.44: 1130)
+  'xdp_dynptr_frags:xdp_dynptr_frags': 278,
   // Backtracking passes a kfunc call as a helper call (it sets r0); main fell back to marking every
   // scalar precise there, so fewer paths were pruned: 753.
-  'xdp_dynptr_parse:xdp_dynptr_parse': 460,
+  // (6.18.44-fc-v1252, the object rebuilt with bpf_dynptr_slice and bpf_dynptr_write for the IPv4
+  // header: 485; the old object, 6.18.44: 460). A kfunc call reads only its prototype's arguments
+  // (get_call_summary); main took r1-r5 as read, so the IPv4 path's slice in r3 stayed live at insn 131
+  // and the IPv6 path was not pruned there: 513.
+  'xdp_dynptr_parse:xdp_dynptr_parse': 485,
   // A range and a tnum that meet in one value make it a constant (6.18.y's __update_reg64_bounds);
   // main refused it (bpftool -d prog load, 6.18.44).
   'verifier/accept/tnum_single_value:tnum_single_value': 9,
