@@ -55,7 +55,7 @@ const OVER_TARGET_WHY: Readonly<Record<string, string>> = {
   xdp_trim:
     "3.3 ns, of which about 1.2 are the repeat loop's call per run (xdp_drop's and xdp_pass's figure); the rest is some 35 x86 instructions (the value's memset and stores, two dependent loads ahead of the parse). As in the kernel's test_run the frame is trimmed by the first run only, so no helper call is timed (an inlined bpf_xdp_adjust_tail measured the same); the kernel's figure is whole nanoseconds (bpftool's 6), so 0.5x is 3.0 ns or less",
   loop_toeplitz:
-    "the bit loop is unrolled (src/jit/unroll.ts: eight constant shifts a byte, no counter); what is left is the outer loop over the 12 bytes and each bit's dependent shift, or and masked xor, at 0.45-0.47x when measured",
+    "the bit loop is unrolled (src/jit/unroll.ts: eight constant shifts a byte, no counter); `window << 1 | bit` is an add (src/jit/known_zeros.ts: no bit in common), one leaq, and each bit's mask -(t >> b & 1) a shl and sar: 80.2 -> 66.4 ns (0.57 -> 0.47x); left is the 96 bits' dependent leaq chain and the outer loop over the 12 bytes",
   xdp_parse_percpu:
     "xdp_parse with PERCPU_ARRAY maps (the parser bench workers scales): the kernel's run is 4 ns faster than xdp_parse's because it drops a lock-prefixed add, which wxdp's single-thread build never had (a plain add is exact on one thread), while each per-CPU value costs wxdp the region's offset (the run's CPU, clamped and times the CPU stride, computed once at the function's entry: 9.6 -> 9.1 ns in a loaded A/B); xdp_parse's own 8.4 ns would be 0.55x of this kernel figure",
   loop_tcpopt:

@@ -82,6 +82,7 @@ import type { BasicBlock, ProgramLayout, Subprogram } from './cfg.js';
 import { helperHasPointerArgs } from '../runtime/helper_args.js';
 import { promotableSlots } from './stack_slots.js';
 import { storeMerges, type MergedCopy, type StoreMerges } from './store_merge.js';
+import { KnownZeros } from './known_zeros.js';
 import { blockEntries, LowHalves, type Fact } from './low_halves.js';
 import { cutsIn, frameStores } from './store_cuts.js';
 import { dynptrCallConstants, lowerDynptrCall, type DynptrLowering } from './inline_dynptr.js';
@@ -577,6 +578,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   // Low halves known in the block being lowered (low_halves.ts), stepped past each instruction from
   // what the block starts with (per subprogram, shared by its clones).
   const lowHalves = new LowHalves();
+  // Known zero bits in the block being lowered (known_zeros.ts), from nothing at its start.
+  const knownZeros = new KnownZeros();
   const lowHalvesAt = new Map<number, Map<number, ReadonlyMap<number, Fact>>>();
   /**
    * The low half of r as i32 arithmetic on the registers it came from: equal to wrap(r), and what V8
@@ -613,6 +616,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
         case AluOp.MUL:
           return put(m.i64.mul(a(), b()));
         case AluOp.OR:
+          // no bit set in both (known_zeros.ts): an add, which V8 can fold with a shift into a leaq
+          if (x && knownZeros.disjoint(d, s)) return put(m.i64.add(a(), b()));
           return put(m.i64.or(a(), b()));
         case AluOp.AND:
           return put(m.i64.and(a(), b()));
@@ -1556,6 +1561,23 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     return undefined;
   };
 
+  /**
+   * `rX >>= n; rX &= 1; rX = -rX`, bit n of rX spread over the whole register (0 or all ones): one
+   * shift left that puts bit n on top and an arithmetic shift right by 63, where the three stay three
+   * instructions (and V8 a fourth, a copy for the neg). For every n: eBPF and wasm read a 64-bit
+   * shift's count mod 64, and (63 - n) mod 64 = 63 - (n mod 64). Undefined when the three are not that.
+   */
+  const bitMask = (a: Insn, b: Insn, c: Insn): Expr | undefined => {
+    const d = a.dst;
+    const rshX = a.code === (Class.ALU64 | AluOp.RSH | Source.X);
+    if (!rshX && a.code !== (Class.ALU64 | AluOp.RSH | Source.K)) return undefined;
+    if (rshX && a.src === d) return undefined;
+    if (b.code !== (Class.ALU64 | AluOp.AND | Source.K) || b.dst !== d || b.imm !== 1) return undefined;
+    if (c.code !== (Class.ALU64 | AluOp.NEG | Source.K) || c.dst !== d) return undefined;
+    const up = rshX ? m.i64.sub(k64(63), get(a.src)) : k64(63 - (a.imm & 63));
+    return set(d, m.i64.shr_s(m.i64.shl(get(d), up), k64(63)));
+  };
+
   const lowerInsn = (ins: Insn, pc: number): Expr[] => {
     const c = ins.code & CLASS_MASK;
     checkRegs(ins, pc);
@@ -1900,19 +1922,34 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     const blockBody = (bb: BasicBlock): Expr[] => {
       const stmts: Expr[] = [];
       lowHalves.reset(entries.get(bb.start));
+      knownZeros.reset();
       for (let pc = bb.start; pc < bb.end; pc += prog[pc]!.code === OP_LDDW ? 2 : 1) {
+        const mask = pc + 2 < bb.end ? bitMask(prog[pc]!, prog[pc + 1]!, prog[pc + 2]!) : undefined;
+        if (mask !== undefined) {
+          for (let i = 0; i < 3; i++) {
+            checkRegs(prog[pc + i]!, pc + i);
+            lowHalves.step(prog[pc + i]!);
+            knownZeros.step(prog[pc + i]!);
+          }
+          stmts.push(mask);
+          pc += 2;
+          continue;
+        }
         const pair = pc + 1 < bb.end ? extension(prog[pc]!, prog[pc + 1]!) : undefined;
         if (pair !== undefined) {
           checkRegs(prog[pc]!, pc);
           stmts.push(pair);
           lowHalves.step(prog[pc]!);
           lowHalves.step(prog[pc + 1]!);
+          knownZeros.step(prog[pc]!);
+          knownZeros.step(prog[pc + 1]!);
           pc++;
           continue;
         }
         for (const c of merges.copies.get(pc) ?? []) stmts.push(...wideCopy(c));
         if (!merges.dropped.has(pc)) stmts.push(...lowerInsn(prog[pc]!, pc));
         lowHalves.step(prog[pc]!);
+        knownZeros.step(prog[pc]!);
       }
       return stmts;
     };
