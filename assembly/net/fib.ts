@@ -932,8 +932,7 @@ export function fib4RulesWalkable(): bool {
  */
 @inline export function fib4RulePathMemo(iif: u32, src: u32, tos: u32, proto: u32): i32 {
   const list = load<u32>(fibRoot() + FRT_RULES4);
-  if (list == pathList && fibGen() == pathGen && iif == pathIif && pathOif == 0 && pathMark == 0 && src == pathSrc && (tos | (proto << 8)) == pathTosProto) return <i32>pathVal;
-  return -1;
+  return pathMemoHolds(list, fibGen(), iif, 0, 0, src, tos | (proto << 8)) ? <i32>pathVal : -1;
 }
 
 /**
@@ -1081,6 +1080,11 @@ let pathSrc: u32 = 0;
 let pathTosProto: u32 = 0;
 let pathVal: u32 = PATH_NONE;
 
+/** rulesPath4's memo holds the path for these rules, generation and selector fields (pathVal). */
+@inline function pathMemoHolds(list: u32, gen: u32, iif: u32, oif: u32, mark: u32, src: u32, tp: u32): bool {
+  return list == pathList && gen == pathGen && iif == pathIif && oif == pathOif && mark == pathMark && src == pathSrc && tp == pathTosProto;
+}
+
 /**
  * rulesBurst4's walk with the destination's handles left out: the rules fib_rules_lookup visits for flow
  * key `fl` (the rule memo's, else each rule tested; goto and nop followed) up to the first that looks up
@@ -1096,7 +1100,7 @@ let pathVal: u32 = PATH_NONE;
   const mark = load<u32>(fl + FL_MARK);
   const src = load<u32>(fl + FL_SRC);
   const tp = <u32>load<u8>(fl + FL_TOS) | (<u32>load<u8>(fl + FL_PROTO) << 8);
-  if (list == pathList && gen == pathGen && iif == pathIif && oif == pathOif && mark == pathMark && src == pathSrc && tp == pathTosProto) return pathVal;
+  if (pathMemoHolds(list, gen, iif, oif, mark, src, tp)) return pathVal;
   return rulesPath4Walk(fl, list, gen, iif, oif, mark, src, tp);
 }
 

@@ -400,15 +400,7 @@ export class Reg {
     const e = SYNC_MEMO[h];
     if (e !== undefined && e.tv === v.value && e.tm === v.mask && e.smin === this.smin && e.smax === this.smax && e.umin === this.umin &&
         e.umax === this.umax && e.s32min === this.s32min && e.s32max === this.s32max && e.u32min === this.u32min && e.u32max === this.u32max) {
-      this.varOff = e.out;
-      this.smin = e.osmin;
-      this.smax = e.osmax;
-      this.umin = e.oumin;
-      this.umax = e.oumax;
-      this.s32min = e.os32min;
-      this.s32max = e.os32max;
-      this.u32min = e.ou32min;
-      this.u32max = e.ou32max;
+      putMemoOut(this, e);
       return;
     }
     const m: SyncMemo = {
@@ -616,9 +608,26 @@ export class Reg {
 // meets few distinct inputs many times (loop_tcpopt: 1,093 among 136,000 calls). A direct-mapped table of
 // recent inputs and their results; the BigInts and the Tnum are immutable, so results are shared.
 
-interface SyncMemo {
-  tv: bigint; tm: bigint; smin: bigint; smax: bigint; umin: bigint; umax: bigint; s32min: bigint; s32max: bigint; u32min: bigint; u32max: bigint;
+/** A memo's result: the tnum and the eight bounds a register takes from it (SyncMemo, AluMemo). */
+interface MemoOut {
   out: Tnum; osmin: bigint; osmax: bigint; oumin: bigint; oumax: bigint; os32min: bigint; os32max: bigint; ou32min: bigint; ou32max: bigint;
+}
+
+/** Register `r`'s tnum and bounds set to memo entry `e`'s result (the values are immutable: shared). */
+function putMemoOut(r: Reg, e: MemoOut): void {
+  r.varOff = e.out;
+  r.smin = e.osmin;
+  r.smax = e.osmax;
+  r.umin = e.oumin;
+  r.umax = e.oumax;
+  r.s32min = e.os32min;
+  r.s32max = e.os32max;
+  r.u32min = e.ou32min;
+  r.u32max = e.ou32max;
+}
+
+interface SyncMemo extends MemoOut {
+  tv: bigint; tm: bigint; smin: bigint; smax: bigint; umin: bigint; umax: bigint; s32min: bigint; s32max: bigint; u32min: bigint; u32max: bigint;
 }
 
 const SYNC_MEMO_BITS = 12;
@@ -659,9 +668,8 @@ interface Bounds {
   tv: bigint; tm: bigint; smin: bigint; smax: bigint; umin: bigint; umax: bigint; s32min: bigint; s32max: bigint; u32min: bigint; u32max: bigint;
 }
 
-interface AluMemo {
+interface AluMemo extends MemoOut {
   op: number; alu32: boolean; d: Bounds; s: Bounds;
-  out: Tnum; osmin: bigint; osmax: bigint; oumin: bigint; oumax: bigint; os32min: bigint; os32max: bigint; ou32min: bigint; ou32max: bigint;
   /** The result as a plain scalar register, imprecise / precise, made on the first scalarAluShared hit. */
   res: Reg | undefined; resP: Reg | undefined;
 }
@@ -1336,15 +1344,7 @@ export function scalarAlu(d: Reg, src: Reg, op: number, alu32: boolean): void {
   const h = aluHash(d, src, op, alu32);
   const e = ALU_MEMO[h];
   if (e !== undefined && e.op === op && e.alu32 === alu32 && sameBounds(e.d, d) && sameBounds(e.s, src)) {
-    d.varOff = e.out;
-    d.smin = e.osmin;
-    d.smax = e.osmax;
-    d.umin = e.oumin;
-    d.umax = e.oumax;
-    d.s32min = e.os32min;
-    d.s32max = e.os32max;
-    d.u32min = e.ou32min;
-    d.u32max = e.ou32max;
+    putMemoOut(d, e);
     d.id = 0;
     return;
   }
@@ -1379,15 +1379,7 @@ export function scalarAluShared(d: Reg, src: Reg, op: number, alu32: boolean): R
   const cached = d.precise ? e.resP : e.res;
   if (cached !== undefined) return cached;
   const r = d.clone();
-  r.varOff = e.out;
-  r.smin = e.osmin;
-  r.smax = e.osmax;
-  r.umin = e.oumin;
-  r.umax = e.oumax;
-  r.s32min = e.os32min;
-  r.s32max = e.os32max;
-  r.u32min = e.ou32min;
-  r.u32max = e.ou32max;
+  putMemoOut(r, e);
   r.id = 0;
   if (d.precise) e.resP = r;
   else e.res = r;
