@@ -68,8 +68,11 @@ export interface SocketBackend {
    * IPv4 sender of a dual-stack socket as ::ffff:a.b.c.d; `family` the socket's, for rinfo). Returns how many.
    */
   recv(id: number, max: number, family: 'IPv4' | 'IPv6', out: Datagram[]): number;
-  /** The same into a MessageBatch (its arrays from index 0, its data from offset 0); how many. */
-  recvInto(id: number, max: number, into: MessageBatch): number;
+  /**
+   * The same into a MessageBatch, its arrays from index `from` and its data from offset `at` (8-aligned;
+   * both 0 for a fresh batch); how many it added.
+   */
+  recvInto(id: number, max: number, into: MessageBatch, from?: number, at?: number): number;
   /** Sockets with new datagrams or a pending error since the last call. */
   ready(): number[];
   /** The pending error (positive errno) or 0, cleared. */
@@ -168,6 +171,30 @@ export class MessageBatch {
     this.addresses = new Array<string>(capacity).fill('');
   }
 
+  /**
+   * @internal Copies held datagrams (taken off the queue earlier, not yet handed out) into the batch
+   * from its start, up to `max` and while the next fits whole; removes them from `held`. Returns the
+   * free offset after them (8-aligned), where the queue's datagrams go next.
+   */
+  takeHeld(held: Datagram[], max: number): number {
+    let at = 0;
+    let k = 0;
+    for (; k < held.length && k < max; k++) {
+      const { msg, rinfo } = held[k]!;
+      if (k > 0 && at + msg.length > this.data.length) break;
+      const len = Math.min(msg.length, this.data.length - at);
+      this.data.set(len === msg.length ? msg : msg.subarray(0, len), at);
+      this.offsets[k] = at;
+      this.lengths[k] = len;
+      this.ports[k] = rinfo.port;
+      this.addresses[k] = rinfo.address;
+      at = (at + len + 7) & ~7;
+    }
+    held.splice(0, k);
+    this.count = k;
+    return at;
+  }
+
   private index(i: number): number {
     if (!Number.isInteger(i) || i < 0 || i >= this.count) throw outOfRange('i', `>= 0 && < ${this.count}`, i);
     return i;
@@ -209,6 +236,11 @@ class UdpHandle {
   receiving = false;
   /** The socket this handle serves (events go there). */
   owner: UdpSocket | undefined;
+  /**
+   * Datagrams taken off the queue but not handed to the application (an iterator ended, or the last
+   * 'message' listener went, in the middle of a batch): every reader takes these first, in order.
+   */
+  held: Datagram[] = [];
 
   constructor(
     readonly udp: Udp,
@@ -442,6 +474,7 @@ class UdpHandle {
       this.be.close(this.fd);
     }
     this.fd = -1;
+    this.held = [];
     this.udp.holdFor(this);
   }
 }
@@ -965,16 +998,24 @@ export class UdpSocket extends EventEmitter {
       if (!(into instanceof MessageBatch)) throw invalidArgType('into', 'an instance of MessageBatch', into);
       into.count = 0;
       into.family = h.family === 6 ? 'IPv6' : 'IPv4';
-      if (h.fd >= 0 && max > 0) into.count = h.udp.backend().recvInto(h.fd, Math.min(max, into.capacity), into);
+      const n = Math.min(max, into.capacity);
+      if (h.fd < 0 || n === 0) return into;
+      const at = h.held.length > 0 ? into.takeHeld(h.held, n) : 0;
+      if (into.count < n && h.held.length === 0) into.count += h.udp.backend().recvInto(h.fd, n - into.count, into, into.count, at);
       return into;
     }
     if (h.fd < 0 || max === 0) return [];
     return h.udp.receive(h, max);
   }
 
-  /** Every datagram, as it arrives, until the socket closes (datagrams are fetched in batches). */
-  async *[Symbol.asyncIterator](): AsyncGenerator<Datagram, void, undefined> {
-    for await (const batch of this.batches()) yield* batch;
+  /**
+   * Every datagram, as it arrives, until the socket closes (datagrams are fetched in batches of 64).
+   * Not an async generator: a generator's `yield*` over a batch costs a suspension and a resumption
+   * per datagram; this iterator hands out a fetched batch's datagrams as already-resolved results and
+   * only waits when the batch is used up and nothing is queued.
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<Datagram> {
+    return new DatagramIterator(this);
   }
 
   /** Batches of up to `max` datagrams, each as soon as something is queued, until the socket closes. */
@@ -995,11 +1036,16 @@ export class UdpSocket extends EventEmitter {
           yield b;
           continue;
         }
-        await new Promise<void>((resolve) => this.waiters.push(resolve));
+        await this.waitForData();
       }
     } finally {
       this.removeListener(EventEmitter.errorMonitor, onError);
     }
+  }
+
+  /** @internal Resolves at the next wake(): datagrams queued, or the socket closed or failed. */
+  waitForData(): Promise<void> {
+    return new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 
   /** @internal Whether an iterator waits for datagrams. */
@@ -1012,6 +1058,87 @@ export class UdpSocket extends EventEmitter {
     const w = this.waiters;
     this.waiters = [];
     for (const f of w) f();
+  }
+}
+
+/**
+ * `for await (const d of socket)`: datagrams fetched a batch at a time (receiveBatch), handed out one by
+ * one. next() calls made while one waits are served in order (each waits for the one before), as an async
+ * generator's are; return() (a loop's `break`) and an error of the socket end it, as `batches()` ends.
+ */
+class DatagramIterator implements AsyncIterableIterator<Datagram> {
+  private batch: Datagram[] = [];
+  private at = 0;
+  private ended = false;
+  private failure: Error | undefined;
+  /** The last next() still waiting for datagrams: later calls queue behind it. */
+  private tail: Promise<IteratorResult<Datagram, undefined>> | undefined;
+  private readonly onError = (e: Error): void => {
+    this.failure = e;
+    this.socket.wake();
+  };
+
+  constructor(private readonly socket: UdpSocket) {
+    socket.on(EventEmitter.errorMonitor, this.onError);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<Datagram, undefined>> {
+    if (this.tail === undefined && this.at < this.batch.length) return Promise.resolve({ value: this.batch[this.at++]!, done: false });
+    const t = this.tail === undefined ? this.fetch() : this.tail.then(this.take, this.take);
+    const mine = t.finally(() => {
+      if (this.tail === mine) this.tail = undefined;
+    });
+    this.tail = mine;
+    return mine;
+  }
+
+  /** The next datagram once the calls before have theirs: from the fetched batch, else fetched. */
+  private readonly take = (): Promise<IteratorResult<Datagram, undefined>> | IteratorResult<Datagram, undefined> =>
+    this.at < this.batch.length ? { value: this.batch[this.at++]!, done: false } : this.fetch();
+
+  return(): Promise<IteratorResult<Datagram, undefined>> {
+    this.end();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  /** Waits until a datagram is queued (or the socket closes or fails), then hands out the first. */
+  private async fetch(): Promise<IteratorResult<Datagram, undefined>> {
+    const s = this.socket;
+    for (;;) {
+      if (this.ended) return { value: undefined, done: true };
+      if (this.failure) {
+        const e = this.failure;
+        this.end();
+        throw e;
+      }
+      if (!s.state.handle) {
+        this.end();
+        return { value: undefined, done: true };
+      }
+      if (s.state.bindState === BIND_BOUND) {
+        const b = s.receiveBatch(64);
+        if (b.length > 0) {
+          this.batch = b;
+          this.at = 1;
+          return { value: b[0]!, done: false };
+        }
+      }
+      await s.waitForData();
+    }
+  }
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    const h = this.socket.state.handle;
+    if (h && this.at < this.batch.length) h.udp.unread(h, this.batch.slice(this.at));
+    this.batch = [];
+    this.at = 0;
+    this.socket.removeListener(EventEmitter.errorMonitor, this.onError);
   }
 }
 
@@ -1093,9 +1220,21 @@ export class Udp {
 
   /** @internal Datagrams of a handle's queue as node gives them: a Buffer each, rinfo {address, family, port, size}. */
   receive(h: UdpHandle, max: number): Datagram[] {
-    const out: Datagram[] = [];
+    let out: Datagram[] = [];
+    if (h.held.length > 0) {
+      out = h.held.splice(0, max);
+      if (out.length === max) return out;
+      max -= out.length;
+    }
     this.backend().recv(h.fd, max, h.family === 6 ? 'IPv6' : 'IPv4', out);
     return out;
+  }
+
+  /** @internal Datagrams a reader took but did not hand out: back in front of the handle's queue. */
+  unread(h: UdpHandle, rest: Datagram[]): void {
+    if (h.fd < 0 || rest.length === 0) return;
+    h.held = h.held.length === 0 ? rest : rest.concat(h.held);
+    this.revisit(h);
   }
 
   /** One ready socket: its pending error, then its datagrams to 'message' or a waiting iterator. */
@@ -1114,8 +1253,13 @@ export class Udp {
         const batch = this.receive(h, 64);
         if (batch.length === 0) break;
         work += batch.length;
-        for (const d of batch) {
+        for (let k = 0; k < batch.length; k++) {
           if (h.fd < 0) break; // closed by a listener: nothing more for it
+          if (s.listenerCount('message') === 0) {
+            this.unread(h, batch.slice(k)); // the last listener went: the rest waits for the next reader
+            break;
+          }
+          const d = batch[k]!;
           s.emit('message', d.msg, d.rinfo);
         }
       }

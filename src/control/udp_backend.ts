@@ -177,15 +177,15 @@ class TableBackend implements SocketBackend {
     return got;
   }
 
-  recvInto(id: number, max: number, into: MessageBatch): number {
+  recvInto(id: number, max: number, into: MessageBatch, from = 0, at = 0): number {
     this.scratchViews();
     const meta = this.meta;
     const data = this.data;
     const { offsets, lengths, ports, addresses } = into;
     const room = into.data.length;
-    let got = 0;
-    let at = 0;
-    // after the first call, another only while a datagram of any size still fits whole
+    let got = from;
+    max += from;
+    // after the batch's first datagram, another call only while a datagram of any size still fits whole
     while (got < max && (got === 0 || room - at >= MESSAGE_BATCH_MIN_BYTES)) {
       const bufLen = Math.min(BUF_SIZE, room - at);
       const n = this.x.sk_recv_batch(id, Math.min(max - got, BATCH), data.byteOffset, bufLen, meta.byteOffset);
@@ -203,7 +203,7 @@ class TableBackend implements SocketBackend {
       }
       at = (at + used + 7) & ~7;
     }
-    return got;
+    return got - from;
   }
 
   /**

@@ -230,6 +230,78 @@ describe('async iteration', () => {
     expect(seen).toEqual(['a', 'b', 'c', 'd', 'e', 'f'].map((x) => `${x}@${p}`));
   });
 
+  it('a loop that breaks mid-batch loses nothing: the datagrams it fetched and did not take go to the next reader first, in order', async () => {
+    const { r, s, port } = await pair();
+    const payloads = Array.from({ length: 10 }, (_, i) => `m${i}`);
+    await sendAll(s, port, payloads);
+    settle();
+    const seen: string[] = [];
+    for await (const { msg } of r) {
+      seen.push(msg.toString());
+      if (seen.length === 3) break; // the iterator fetched all 10 in one batch
+    }
+    // the next iterator, then receiveBatch, then a MessageBatch, then 'message' share the rest in order
+    for await (const { msg } of r) {
+      seen.push(msg.toString());
+      if (seen.length === 5) break;
+    }
+    seen.push(...r.receiveBatch(2).map((d) => d.msg.toString()));
+    await sendAll(s, port, ['n0', 'n1']);
+    settle();
+    const batch = new MessageBatch(3);
+    r.receiveBatch(64, batch);
+    seen.push(...Array.from({ length: batch.count }, (_, i) => batch.msg(i).toString()));
+    expect(batch.rinfo(0)).toEqual({ address: '192.0.2.1', family: 'IPv4', port: s.address().port, size: 2 });
+    const rest = new Promise<void>((resolve) => {
+      r.on('message', (m) => {
+        seen.push(m.toString());
+        if (seen.length === 12) resolve();
+      });
+    });
+    settle();
+    await rest;
+    expect(seen).toEqual([...payloads, 'n0', 'n1']);
+  });
+
+  it("a MessageBatch takes held datagrams first and then the queue's (one receive, in order)", async () => {
+    const { r, s, port } = await pair();
+    await sendAll(s, port, ['h0', 'h1', 'h2']);
+    settle();
+    for await (const _ of r) break; // takes h0, holds h1 and h2
+    await sendAll(s, port, ['q0', 'q1']);
+    settle();
+    const batch = new MessageBatch(8);
+    r.receiveBatch(64, batch);
+    expect(Array.from({ length: batch.count }, (_, i) => batch.msg(i).toString())).toEqual(['h1', 'h2', 'q0', 'q1']);
+    expect(Array.from(batch.offsets.subarray(0, 4)).every((o) => o % 8 === 0)).toBe(true);
+  });
+
+  it("the last 'message' listener leaving mid-batch leaves the batch's rest for the next reader", async () => {
+    const { r, s, port } = await pair();
+    await sendAll(s, port, ['a', 'b', 'c', 'd']);
+    const first: string[] = [];
+    const once1 = (m: Buffer): void => {
+      first.push(m.toString());
+      r.removeListener('message', once1);
+    };
+    r.on('message', once1);
+    settle();
+    expect(first).toEqual(['a']);
+    expect(r.receiveBatch(64).map((d) => d.msg.toString())).toEqual(['b', 'c', 'd']);
+  });
+
+  it('next() calls made before the first resolves are answered in order, each with its own datagram', async () => {
+    const { r, s, port } = await pair();
+    const it = r[Symbol.asyncIterator]();
+    const waiting = [it.next(), it.next(), it.next()];
+    await sendAll(s, port, ['x', 'y', 'z']);
+    settle();
+    const got = await Promise.all(waiting);
+    expect(got.map((g) => (g.done ? 'done' : g.value.msg.toString()))).toEqual(['x', 'y', 'z']);
+    expect(await it.return!()).toEqual({ done: true, value: undefined });
+    expect(await it.next()).toEqual({ done: true, value: undefined });
+  });
+
   it('batches(max) yields arrays of at most max; iteration ends when the socket closes', async () => {
     const { r, s, port } = await pair();
     await sendAll(s, port, ['1', '2', '3', '4', '5']);
