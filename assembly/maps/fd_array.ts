@@ -6,9 +6,9 @@
 //   MAP_DATA  max_entries × u32 slots; 0xffffffff = empty
 //
 // Lookups from programs: prog_array has none (tail_call reads it through prog_array_get()); an
-// xskmap lookup returns the slot's address when it holds a socket.
+// xskmap lookup returns the socket (xskMapLookup), as struct bpf_xdp_sock.
 
-import { DP_XSKS, MAP_DATA, MAP_MAX_ENTRIES, MAP_TYPE, MAX_XSKS } from '../abi';
+import { DP_XSKS, MAP_DATA, MAP_MAX_ENTRIES, MAP_TYPE, MAX_XSKS, XSK_QUEUE } from '../abi';
 import { allocMap } from './arena';
 import { arrayAllocCheck } from './array';
 import {
@@ -48,6 +48,21 @@ export function fdArrayCreate(type: u32, keySize: u32, valueSize: u32, maxEntrie
 
 export function fdArrayLookup(m: u32, key: u32): u32 {
   return fdArrayLookupIdx(m, load<u32>(key));
+}
+
+/**
+ * xsk_map_lookup_elem, for programs: the socket as struct bpf_xdp_sock, whose one field, queue_id, the
+ * verifier lets a program read at offset 0 (bpf_xdp_sock_convert_ctx_access loads xs->queue_id): the
+ * address of the socket record's XSK_QUEUE word. 0 (NULL) for an empty slot or a closed socket
+ * (xsk_release deletes a socket from its maps).
+ */
+export function xskMapLookup(m: u32, key: u32): u32 {
+  const s = fdArrayLookupIdx(m, load<u32>(key));
+  if (s == 0) return 0;
+  const id = load<u32>(s);
+  if (id >= MAX_XSKS) return 0;
+  const x = load<u32>(DP_XSKS + (id << 2));
+  return x == 0 ? 0 : x + XSK_QUEUE;
 }
 
 /** The program handle at `index` of a prog_array, or -1 (the JIT's bpf_tail_call). */

@@ -14,7 +14,7 @@
 import { CTX_BASE, CTX_REDIRECT_FLAGS, CTX_REDIRECT_IFINDEX, CTX_REDIRECT_MAP, MAP_TYPE } from '../abi';
 import { arrayLookup, arrayUpdate, percpuArrayLookup } from './array';
 import { devmapHashLookupIdx, devmapLookup, devmapLookupIdx } from './devmap';
-import { fdArrayLookup, fdArrayLookupIdx } from './fd_array';
+import { fdArrayLookupIdx, xskMapLookup } from './fd_array';
 import { cpumapLookup, cpumapLookupIdx } from './cpumap';
 import { mapInMapLookup } from './map_in_map';
 import { htabDelete, htabLookup, htabLruLookup, htabLruPercpuLookup, htabPercpuLookup, htabUpdate } from './hash';
@@ -51,7 +51,7 @@ export function bpf_map_lookup_elem(map: u64, key: u64, r3: u64, r4: u64, r5: u6
     case BPF_MAP_TYPE_LPM_TRIE: return trieLookup(m, k);
     case BPF_MAP_TYPE_DEVMAP:
     case BPF_MAP_TYPE_DEVMAP_HASH: return devmapLookup(m, k);
-    case BPF_MAP_TYPE_XSKMAP: return fdArrayLookup(m, k);
+    case BPF_MAP_TYPE_XSKMAP: return xskMapLookup(m, k);
     case BPF_MAP_TYPE_SOCKMAP:
     case BPF_MAP_TYPE_SOCKHASH: return sockMapLookupElem(m, k);
     case BPF_MAP_TYPE_CPUMAP: return cpumapLookup(m, k);

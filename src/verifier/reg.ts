@@ -42,6 +42,8 @@ export enum RegType {
   SOCKET,
   /** PTR_TO_SOCK_COMMON: the part of struct bpf_sock every socket kind has (sk_reuseport's migrating_sk). */
   SOCK_COMMON,
+  /** PTR_TO_XDP_SOCK: an AF_XDP socket found in an xskmap (struct bpf_xdp_sock: its queue_id only). */
+  XDP_SOCK,
 }
 
 /** What the verifier knows of a map an instruction refers to (CONST_PTR_TO_MAP). */
@@ -1145,6 +1147,7 @@ const REG_TYPE_NAMES: Record<RegType, string> = {
   [RegType.FUNC]: 'func',
   [RegType.SOCKET]: 'sock',
   [RegType.SOCK_COMMON]: 'sock_common',
+  [RegType.XDP_SOCK]: 'xdp_sock',
 };
 
 export function regTypeName(t: RegType): string {

@@ -544,6 +544,7 @@ function regsafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean, within = false)
     case RegType.MEM:
     case RegType.SOCKET:
     case RegType.SOCK_COMMON:
+    case RegType.XDP_SOCK:
       return (
         old.maybeNull === cur.maybeNull &&
         old.map === cur.map &&

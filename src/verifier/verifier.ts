@@ -1127,6 +1127,15 @@ class Verifier {
         }
         return this.loaded(size);
       }
+      case RegType.XDP_SOCK: {
+        // check_sock_access with bpf_xdp_sock_is_valid_access: struct bpf_xdp_sock is one __u32,
+        // queue_id (the socket's bound queue, read through bpf_xdp_sock_convert_ctx_access)
+        if (reg.maybeNull) break;
+        if (!read) this.reject(`R${regno} cannot write into ${reg.typeName()}`, pc);
+        if (reg.smin < 0n) this.reject(`R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`, pc);
+        if (off !== 0 || size !== 4) this.reject(`R${regno} invalid ${reg.typeName()} access off=${off} size=${size}`, pc);
+        return this.loaded(size);
+      }
       case RegType.PACKET:
       case RegType.PACKET_META: {
         this.checkPacket(reg, regno, off, size, false, pc);
@@ -1587,12 +1596,19 @@ class Verifier {
     if (is32) return -1;
     const [p, k] = dst.isPointer ? [dst, src] : [src, dst];
     if (!k.isScalar || !k.varOff.isConst || k.varOff.value !== 0n) return -1;
-    // reg_not_null: only these types are known non-NULL (CONST_PTR_TO_MAP too: `if r1 == 0` of a map
+    // reg_not_null: only these types are known non-NULL (not xdp_sock; CONST_PTR_TO_MAP too: `if r1 == 0` of a map
     // pointer loaded from the stack, katran's lru_map); a packet, stack or ctx pointer compared with 0 is
     // explored both ways by the kernel (and a program that relies on pruning it is rejected).
     if (
       p.maybeNull ||
-      !(p.type === RegType.MAP_VALUE || p.type === RegType.MAP_KEY || p.type === RegType.MEM || p.type === RegType.CONST_MAP || isSockType(p.type))
+      !(
+        p.type === RegType.MAP_VALUE ||
+        p.type === RegType.MAP_KEY ||
+        p.type === RegType.MEM ||
+        p.type === RegType.CONST_MAP ||
+        p.type === RegType.SOCKET ||
+        p.type === RegType.SOCK_COMMON
+      )
     )
       return -1;
     if (cmp === 'eq') return 0;
@@ -1857,9 +1873,12 @@ class Verifier {
         // (no name: bpf_map_meta_alloc copies none), a sockmap's or sockhash's a socket, sock_or_null
         // (earlier builds, as upstream, said map_value_or_null and changed the type at the NULL check,
         // mark_ptr_not_null_reg).
+        // An xskmap's element is the AF_XDP socket, xdp_sock_or_null (upstream: map_value_or_null
+        // until the NULL check makes it xdp_sock).
         const m = mapArg!.map!;
-        const r = Reg.pointer(m.inner ? RegType.CONST_MAP : sockmap ? RegType.SOCKET : RegType.MAP_VALUE);
-        r.map = m.inner ?? (sockmap ? undefined : m);
+        const xsk = m.type === MapType.XSKMAP;
+        const r = Reg.pointer(m.inner ? RegType.CONST_MAP : sockmap ? RegType.SOCKET : xsk ? RegType.XDP_SOCK : RegType.MAP_VALUE);
+        r.map = m.inner ?? (sockmap || xsk ? undefined : m);
         if (constKey === undefined || constKey >= BigInt(m.maxEntries) || sockmap) {
           r.maybeNull = true;
           r.id = ++this.idGen;
@@ -2621,8 +2640,9 @@ function isEndOf(p: Reg, e: Reg): boolean {
   );
 }
 
+/** type_is_sk_pointer. */
 function isSockType(t: RegType): boolean {
-  return t === RegType.SOCKET || t === RegType.SOCK_COMMON;
+  return t === RegType.SOCKET || t === RegType.SOCK_COMMON || t === RegType.XDP_SOCK;
 }
 
 /**

@@ -231,6 +231,33 @@ describe.each(['table', 'burst'] as const)('xskmap and XskSocket (%s dispatch)',
     expect(eth0.stats().queues[1]!.txPackets).toBe(3);
   });
 
+  it("a lookup finds the socket: its queue_id at offset 0 (struct bpf_xdp_sock); an empty slot or a closed socket is NULL", async () => {
+    // programs/verifier/accept/xskmap_sock_queue_id: XDP_DROP when xsks[rx_queue_index] is a socket
+    // whose queue_id is rx_queue_index, else XDP_PASS (the kernel accepted it; it reads only queue_id)
+    const dp = await Datapath.create({ dispatch });
+    const eth0 = dp.addDevice({ name: 'eth0', queues: 3 });
+    const obj = await dp.loadObject('programs/verifier/accept/xskmap_sock_queue_id.o');
+    const xsks = obj.map('xsks');
+    // socket ids 0, 1, 2 on queues 2, 1, 0: an id is never its queue but for the middle one
+    const socks = [2, 1, 0].map((queue) => dp.createXskSocket({ device: eth0, queue }));
+    expect(socks.map((x) => x.id)).toEqual([0, 1, 2]);
+    xsks.update(u32(2), u32(socks[0]!.id)); // queue 2's socket in slot 2: found, queue_id 2
+    xsks.update(u32(0), u32(socks[0]!.id)); // slot 0 holds queue 2's socket: queue_id 2 is not 0
+    eth0.attachXdp(obj.program('xskmap_sock_queue_id'));
+    const verdicts = (): number[] =>
+      [0, 1, 2].map((queue) => {
+        const before = eth0.stats().verdicts.XDP_DROP ?? 0;
+        eth0.inject(frame(60, queue), { queue });
+        eth0.poll();
+        return (eth0.stats().verdicts.XDP_DROP ?? 0) - before;
+      });
+    expect(verdicts()).toEqual([0, 0, 1]); // slot 1 empty: NULL
+    xsks.update(u32(1), u32(socks[1]!.id));
+    expect(verdicts()).toEqual([0, 1, 1]);
+    socks[0]!.close(); // xsk_release takes it out of its maps: slots 0 and 2 find nothing
+    expect(verdicts()).toEqual([0, 1, 0]);
+  });
+
   it('a socket bound to another queue than the frame\'s, or an empty slot: XSK_INVALID drops', async () => {
     const dp = await Datapath.create({ dispatch });
     const eth0 = dp.addDevice({ name: 'eth0', queues: 2 });

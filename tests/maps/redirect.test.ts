@@ -136,7 +136,11 @@ describe.skipIf(!haveWasm)('xskmap and prog_array', () => {
     expect(errnoOf(() => x.update(u32le(1), u32le(0x80000000)))).toBe(Errno.EBADF);
     expect(errnoOf(() => x.lookup(u32le(0)))).toBe(Errno.EOPNOTSUPP);
     const p = new Prog(fp);
-    expect(rdU32(p.read(p.lookup(x.address, u32le(0)), 4))).toBe(11);
+    // A program's lookup finds the socket as struct bpf_xdp_sock: its queue_id (the record's XSK_QUEUE
+    // word, 4 bytes in) at offset 0.
+    fp.memory.view().setUint32(0x1000 + 4, 3, true);
+    expect(p.lookup(x.address, u32le(0))).toBe(0x1004);
+    expect(rdU32(p.read(p.lookup(x.address, u32le(0)), 4))).toBe(3);
     expect(p.lookup(x.address, u32le(1))).toBe(0);
     expect(Number(p.call('bpf_redirect_map', x.address, 0, 0))).toBe(XDP_REDIRECT);
     expect(ctx(fp)).toEqual({ ifindex: 0, map: x.address, flags: 0n });
