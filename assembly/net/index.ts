@@ -25,6 +25,7 @@ export * from './lpm';
 export * from './reclaim';
 export * from './sock';
 export * from './sk_prog';
+export * from './bpf_sk_lookup';
 export * from './udp_output';
 export * from './udp_mcast';
 export * from './netfilter';

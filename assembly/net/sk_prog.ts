@@ -13,6 +13,7 @@
 //   +0     u32 sk_lookup programs attached (published after their slots)
 //   +4     u32 socket view directory: VIEW_CHUNKS × u32 chunk address (0: not made yet)
 //   +8     u32 the program a test run runs (a one-program array)
+//   +12    u32 1: every socket has a view (a loaded XDP program looks sockets up: bpf_sk_lookup.ts)
 //   +16    SKL_MAX × u32 the sk_lookup programs' `run` table slots, in attach order
 //   (an sk_reuseport program's slot is its group's RG_PROG, sock.ts)
 //   +272   the sk_lookup context: struct bpf_sk_lookup (72 bytes) | u32 selected record | u32 no_reuseport
@@ -58,6 +59,7 @@ const TCP_LISTEN: u32 = 10;
 const SKP_LOOKUP_COUNT: u32 = 0;
 const SKP_VIEWS: u32 = 4;
 const SKP_TEST_SLOT: u32 = 8;
+const SKP_VIEWS_ALL: u32 = 12;
 const SKP_LOOKUP_SLOTS: u32 = 16;
 /** netns_bpf_max_progs(NETNS_BPF_SK_LOOKUP): 64 programs per namespace. */
 export const SKL_MAX: u32 = 64;
@@ -169,6 +171,24 @@ export function skViewReserve(id: u32): bool {
   return true;
 }
 
+/**
+ * Give every socket a view, now and from now on (control plane): a loaded XDP program calls
+ * bpf_sk_lookup_udp/tcp or bpf_skc_lookup_tcp, which may hand it any socket. `ids`: one past the
+ * highest socket id given so far. 0 or -ENOMEM.
+ */
+export function skViewsForAll(ids: u32): i32 {
+  const r = skRootMake();
+  if (r == 0) return -ENOMEM;
+  for (let id: u32 = 1; id < ids; id += VIEW_CHUNK) if (!skViewReserve(id)) return -ENOMEM;
+  store<u32>(r + SKP_VIEWS_ALL, 1);
+  return 0;
+}
+
+/** A socket was made (control plane): its view, when every socket has one. false: out of memory. */
+export function skViewOnCreate(id: u32): bool {
+  const r = skRoot();
+  return r == 0 || load<u32>(r + SKP_VIEWS_ALL) == 0 || skViewReserve(id);
+}
 
 @inline function copyIp6(dst: u32, a: u32, family: u32): void {
   if (family == AF_INET6) {

@@ -234,7 +234,7 @@ import { ipv6IsLocal } from './icmp';
 import { ip_route_output, ip6_route_output, OUT_RES, outSrc4 } from './output';
 import { portaddrHash2, portHash4 } from './sock_lookup';
 import { net_proto_raw } from './local';
-import { sk_prog_sock_closed } from './sk_prog';
+import { sk_prog_sock_closed, skViewOnCreate, skViewsForAll } from './sk_prog';
 import { mcGetOpt, mcOp, mcSetIf4, mcSetOpt, mcSockClose } from './udp_mcast';
 import { EBADF, EAGAIN, ENOMEM, EACCES, ENODEV, EINVAL, EMFILE, ENOPROTOOPT, EOPNOTSUPP, EPROTONOSUPPORT, EAFNOSUPPORT, EADDRINUSE, EADDRNOTAVAIL, ENETUNREACH } from '../maps/uapi';
 
@@ -360,6 +360,15 @@ function tablesMake(): u32 {
   return load<u32>(r + (protocol == IPPROTO_UDPLITE ? L4_UDPLITE : L4_UDP));
 }
 
+/**
+ * Every socket gets a view for programs from now on (sk_prog.ts; control plane): an XDP program that
+ * looks sockets up was loaded. 0 or -ENOMEM.
+ */
+export function sk_views_for_all(): i32 {
+  const r = l4Init();
+  return r == 0 ? -ENOMEM : skViewsForAll(load<u32>(r + L4_NEXT_ID));
+}
+
 /** The record of socket `id`, 0 when there is none (closed, never made). */
 export function sockById(id: u32): u32 {
   if (id == 0 || id >= SK_MAX || netRoot() == 0) return 0;
@@ -422,7 +431,7 @@ function skNew(family: u32, protocol: u32, flags: u32, raw: u32): i32 {
     if (id >= SK_MAX) return -EMFILE;
     store<u32>(r + L4_NEXT_ID, id + 1);
   }
-  const sk = rc_alloc(SK_SIZE);
+  const sk = skViewOnCreate(id) ? rc_alloc(SK_SIZE) : 0;
   if (sk == 0) {
     skIdFree(r, id);
     return -ENOMEM;

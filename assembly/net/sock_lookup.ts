@@ -139,7 +139,8 @@ export function reuseportSelect(sk: u32, hash: u32, data: u32, len: u32): u32 {
   if (g == 0) return 0;
   const n = load<u32>(g + RG_NUM);
   if (n == 0) return 0;
-  if (load<u32>(g + RG_PROG) != 0) {
+  // no skb (data 0: an ICMP error's lookup, an XDP program's bpf_sk_lookup_udp): by hash, not the program
+  if (load<u32>(g + RG_PROG) != 0 && data != 0) {
     const c = skReuseportRun(g, data, len, hash);
     if (c != 0) return c;
   }

@@ -18,7 +18,7 @@ import { baseHelpers, type HelperTable } from '../helpers/index.js';
 import { xdpHelpers } from '../helpers/fastpath.js';
 import { Interpreter } from '../interp/index.js';
 import type { Insn } from '../isa/insn.js';
-import { OP_LDDW, PseudoLd } from '../isa/opcodes.js';
+import { OP_LDDW, PseudoCall, PseudoLd } from '../isa/opcodes.js';
 import { cachedVerdict, storeVerdict } from '../cache/verdicts.js';
 import { compile, JitProgram, type OptimizeMode } from '../jit/index.js';
 import { timeRepeat, type WarmUp } from '../jit/timing.js';
@@ -72,7 +72,7 @@ import { ipCommand, type IpResult } from './ip/index.js';
 import { Wire, type WireOptions } from './wire.js';
 import { Udp } from './udp.js';
 import { attachTracepoint, tracepointsOf, type TracepointLink } from './tracepoints.js';
-import { attachReuseport, attachSkLookup, detachReuseport, skLookupAttached, type SkLookupLink } from './sk_programs.js';
+import { attachReuseport, attachSkLookup, detachReuseport, skLookupAttached, socketViewsForAll, type SkLookupLink } from './sk_programs.js';
 import { ipv4Bytes, ipv6Bytes } from './addresses.js';
 import { Poller } from './poller.js';
 import { Workers } from './workers.js';
@@ -975,6 +975,9 @@ const TRACING_TEST_RUN = {
   tracing: ['EFAULT', 'the kernel test-runs fentry, fexit and fmod_ret tracing programs only'],
 } as const;
 
+/** bpf_sk_lookup_tcp, bpf_sk_lookup_udp, bpf_skc_lookup_tcp: they may hand a program any socket. */
+const SOCKET_LOOKUP_HELPERS = new Set([84, 85, 99]);
+
 export class Program {
   readonly name: string;
   readonly section: string;
@@ -1010,6 +1013,7 @@ export class Program {
     }
     resolveKfuncs(spec, insns);
     checkProgram(insns, { helpers: dp.helpers, allowPseudoLdImm64: true });
+    if (insns.some((i) => i.code === 0x85 && i.src === PseudoCall.HELPER && SOCKET_LOOKUP_HELPERS.has(i.imm))) socketViewsForAll(dp, spec.name);
     const doVerify = opts.verify ?? true;
     let verified: VerifiedProgram | undefined;
     if (doVerify) {

@@ -49,6 +49,18 @@ function runSlot(program: Program, type: 'sk_lookup' | 'sk_reuseport'): number {
   return program.engine.runTableIndex;
 }
 
+/**
+ * A program calling bpf_sk_lookup_udp/tcp or bpf_skc_lookup_tcp is being loaded into `dp`: every socket
+ * gets its struct bpf_sock view (the fast path makes views only on the control plane), those that exist
+ * and those made later. Throws MAP_NO_MEMORY (ENOMEM) when the memory cannot hold them.
+ */
+export function socketViewsForAll(dp: Datapath, program: string): void {
+  const x = exportsOf(dp) as unknown as { sk_views_for_all?: () => number };
+  if (typeof x.sk_views_for_all !== 'function') return; // a build without the socket table: lookups find nothing
+  const r = x.sk_views_for_all();
+  if (r < 0) throw new WxdpError('MAP_NO_MEMORY', `program ${program}: no memory for the sockets' views its socket lookups hand out (ENOMEM)`);
+}
+
 const links = new WeakMap<Datapath, SkLookupLink[]>();
 
 /** An attached sk_lookup program (a BPF link): detach() takes it out of the lookup. */

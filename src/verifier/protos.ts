@@ -55,6 +55,10 @@ export enum Ret {
   RINGBUF_MEM_OR_NULL,
   /** RET_PTR_TO_DYNPTR_MEM_OR_NULL: a slice of the dynptr argument, of the constant size argument. */
   DYNPTR_MEM_OR_NULL,
+  /** RET_PTR_TO_SOCKET_OR_NULL of an acquire function (bpf_sk_lookup_tcp/udp): a referenced socket or NULL. */
+  SOCKET_OR_NULL,
+  /** RET_PTR_TO_SOCK_COMMON_OR_NULL of an acquire function (bpf_skc_lookup_tcp). */
+  SOCK_COMMON_OR_NULL,
 }
 
 export interface Proto {
@@ -106,11 +110,17 @@ export const PROTOS: Readonly<Record<number, Proto>> = {
   69: { args: [Arg.PTR_TO_CTX, Arg.PTR_TO_MEM, Arg.CONST_SIZE, Arg.ANYTHING], ret: Ret.INTEGER },
   // sk_select_reuseport_proto (sk_reuseport programs)
   82: { args: [Arg.PTR_TO_CTX, Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_KEY, Arg.ANYTHING], ret: Ret.INTEGER, mapTypes: [M.REUSEPORT_SOCKARRAY, ...SOCK_MAPS] },
+  // bpf_xdp_sk_lookup_tcp_proto, bpf_xdp_sk_lookup_udp_proto (pkt_access: the tuple may be in the
+  // packet): ctx, the tuple (ARG_PTR_TO_MEM | MEM_RDONLY), its size, netns id, flags
+  84: { args: [Arg.PTR_TO_CTX, Arg.PTR_TO_MEM, Arg.CONST_SIZE, Arg.ANYTHING, Arg.ANYTHING], ret: Ret.SOCKET_OR_NULL },
+  85: { args: [Arg.PTR_TO_CTX, Arg.PTR_TO_MEM, Arg.CONST_SIZE, Arg.ANYTHING, Arg.ANYTHING], ret: Ret.SOCKET_OR_NULL },
   // bpf_sk_release_proto
   86: { args: [Arg.PTR_TO_SOCK_COMMON_RELEASE], ret: Ret.INTEGER },
   87: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_MAP_VALUE, Arg.ANYTHING], ret: Ret.INTEGER, mapTypes: QUEUE_MAPS },
   88: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_UNINIT_MAP_VALUE], ret: Ret.INTEGER, mapTypes: QUEUE_MAPS },
   89: { args: [Arg.CONST_MAP_PTR, Arg.PTR_TO_UNINIT_MAP_VALUE], ret: Ret.INTEGER, mapTypes: QUEUE_MAPS },
+  // bpf_xdp_skc_lookup_tcp_proto
+  99: { args: [Arg.PTR_TO_CTX, Arg.PTR_TO_MEM, Arg.CONST_SIZE, Arg.ANYTHING, Arg.ANYTHING], ret: Ret.SOCK_COMMON_OR_NULL },
   // bpf_spin_lock_proto / bpf_spin_unlock_proto
   93: { args: [Arg.PTR_TO_SPIN_LOCK], ret: Ret.VOID },
   94: { args: [Arg.PTR_TO_SPIN_LOCK], ret: Ret.VOID },
@@ -154,9 +164,11 @@ export const PROTOS: Readonly<Record<number, Proto>> = {
 export type VerifierProgType = 'xdp' | 'sk_lookup' | 'sk_reuseport' | 'tracing' | 'tracepoint' | 'raw_tracepoint';
 
 /** Helpers only XDP programs have (xdp_func_proto beyond the base set). */
-const XDP_ONLY = [23, 25, 28, 44, 51, 54, 65, 69, 188, 189, 190, 204, 205, 206, 207];
+const XDP_ONLY = [23, 25, 28, 44, 51, 54, 65, 69, 84, 85, 99, 188, 189, 190, 204, 205, 206, 207];
 /** Helpers of the socket program types beyond the base set. */
-const SK_LOOKUP_ONLY = [86, 124];
+const SK_LOOKUP_ONLY = [124];
+/** bpf_sk_release: xdp_func_proto's and sk_lookup_func_proto's, no other type's here. */
+const SK_RELEASE = 86;
 const SK_REUSEPORT_ONLY = [26, 46, 82];
 
 /**
@@ -171,13 +183,13 @@ export function helperAllowed(t: VerifierProgType, id: number): boolean {
     case 'sk_lookup':
       return !XDP_ONLY.includes(id) && !SK_REUSEPORT_ONLY.includes(id);
     case 'sk_reuseport':
-      return !XDP_ONLY.includes(id) && !SK_LOOKUP_ONLY.includes(id);
+      return !XDP_ONLY.includes(id) && !SK_LOOKUP_ONLY.includes(id) && id !== SK_RELEASE;
     case 'tracing':
     case 'tracepoint':
     case 'raw_tracepoint':
       // tracing_prog_func_proto, tp_prog_func_proto, raw_tp_prog_func_proto: bpf_tracing_func_proto's
       // set (the XDP and socket helpers not among it)
-      return !XDP_ONLY.includes(id) && !SK_LOOKUP_ONLY.includes(id) && !SK_REUSEPORT_ONLY.includes(id);
+      return !XDP_ONLY.includes(id) && !SK_LOOKUP_ONLY.includes(id) && !SK_REUSEPORT_ONLY.includes(id) && id !== SK_RELEASE;
   }
 }
 

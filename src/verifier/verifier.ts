@@ -175,7 +175,7 @@ class Reject {
 /** Helpers after which packet pointers are stale (bpf_helper_changes_pkt_data). */
 const CHANGES_PKT_DATA = new Set([44, 54, 65]);
 /** Helpers that may take packet pointers as memory arguments (their proto's pkt_access). */
-const PKT_ACCESS = new Set([1, 2, 3, 28, 204, 205, 206, 207]);
+const PKT_ACCESS = new Set([1, 2, 3, 28, 84, 85, 99, 204, 205, 206, 207]);
 
 /** A history entry: the instruction's slot in the low bits, its stack access (stepStack) above them. */
 const HIST_PC_BITS = 21;
@@ -1892,6 +1892,19 @@ class Verifier {
           r.refObjId = r.id;
           st.refs = [...st.refs, { id: r.id, insn: pc }];
         }
+        st.cur.put(0, r);
+        break;
+      }
+      case Ret.SOCKET_OR_NULL:
+      case Ret.SOCK_COMMON_OR_NULL: {
+        // is_acquire_function: a socket the program must release, or NULL (the NULL check's id is
+        // drawn first, then the reference's, which the register takes for both)
+        const r = Reg.pointer(proto.ret === Ret.SOCKET_OR_NULL ? RegType.SOCKET : RegType.SOCK_COMMON);
+        r.maybeNull = true;
+        ++this.idGen;
+        r.id = ++this.idGen;
+        r.refObjId = r.id;
+        st.refs = [...st.refs, { id: r.id, insn: pc }];
         st.cur.put(0, r);
         break;
       }
