@@ -57,11 +57,14 @@ const LG_ACCEPT_LOCAL: u32 = 4;
 /**
  * What the lean path's checks read of the device and the stack, once a burst: 0 when no frame from ring
  * device `ifindex` (record `nd`) can take it (loopback, a netfilter hook registered, rp_filter on,
- * custom rules), else LG_* bits: the protocols whose handler is UDP's or PH_CONSUME (not an embedder's),
+ * custom rules, a group MAC), else LG_* bits: the protocols whose handler is UDP's or PH_CONSUME (not an embedder's),
  * and the device's accept_local.
  */
 @inline function leanGate(ifindex: u32, nd: u32): u32 {
   if (ifindex == LOOPBACK_IFINDEX || nfActive() || load<u32>(nd, ND_CONF4 + (CONF4_RP_FILTER << 2)) != 0 || !noCustomRules4() || fullSourceCheck4()) return 0;
+  // a device whose own MAC has the group bit: a frame to it is multicast to eth_type_trans (leanLen
+  // compares the address alone)
+  if ((load<u8>(nd, ND_MAC) & 1) != 0) return 0;
   const hu = protoHandler(false, IPPROTO_UDP);
   const hl = protoHandler(false, IPPROTO_UDPLITE);
   let g: u32 = 0;
@@ -85,13 +88,15 @@ let localValid = false;
  * leanGate is `gate` (not 0), takes the lean path; 0 when the full path must take it. Reads only.
  */
 @inline function leanLen(mac4: u32, mac2: u16, data: u32, len: u32, gate: u32): u32 {
-  // untagged IPv4 to our MAC (PACKET_HOST: the group bit clear, the device's address)
-  if (len < ETH_HLEN + 28 || load<u16>(data, 12) != 0x0008) return 0;
-  if ((load<u8>(data) & 1) != 0 || load<u32>(data) != mac4 || load<u16>(data, 4) != mac2) return 0;
+  // untagged IPv4 with a 20-byte version 4 header: the EtherType (08 00) and the version and header
+  // length byte (45) as one word
+  if (len < ETH_HLEN + 28 || (load<u32>(data, 12) & 0xffffff) != 0x450008) return 0;
+  // to our MAC (PACKET_HOST: the device's address, whose group bit is clear: leanGate)
+  if (load<u32>(data) != mac4 || load<u16>(data, 4) != mac2) return 0;
   const ip = data + ETH_HLEN;
-  // a 20-byte version 4 header, not a fragment, UDP or UDP-Lite to the handlers the gate allows
+  // not a fragment, UDP or UDP-Lite to the handlers the gate allows
   const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
-  if (load<u8>(ip) != 0x45 || (proto == IPPROTO_UDP ? (gate & LG_UDP) == 0 : proto != IPPROTO_UDPLITE || (gate & LG_LITE) == 0)) return 0;
+  if (proto == IPPROTO_UDP ? (gate & LG_UDP) == 0 : proto != IPPROTO_UDPLITE || (gate & LG_LITE) == 0) return 0;
   if ((ldBe16(ip + IPH_FRAG_OFF) & (IP_MF | IP_OFFSET)) != 0) return 0;
   // ip_rcv_core: the checksum, the total length within the frame
   if (!ipHeaderValid(ip, 20)) return 0;
@@ -685,6 +690,11 @@ function udpMixedRun(ifindex: u32, q: u32, i: u32): bool {
   udp_queue_burst(q, lbBurst + (i << 3), A + (i << 2), A + LB_B + (i << 2), k, ifindex, v6);
   for (let j: u32 = 1; j < k; j++) store<u32>(A + ((i + j) << 2), LB_DONE);
   return true;
+}
+
+/** Frame `i` of the burst was queued and counted with the run of frames before it (udp4_burst_rcv does nothing for it). */
+@inline export function udp4BurstDone(i: u32): bool {
+  return load<u32>(lbA() + (i << 2)) == LB_DONE;
 }
 
 /** Frame `i` of the burst udp4_burst_demux decided takes the lean path. */
