@@ -364,21 +364,17 @@ function redirectTarget(map: u32, key: u32): u32 {
   return nd != 0 && (load<u32>(nd, ND_FLAGS) & IFF_UP) != 0;
 }
 
-/** A frame for the stack, gathered: the stack takes a poll's frames a burst at a time (stackFlush). */
-@inline function stackGather(ifindex: u32, q: u32, qi: u32, data: u32, len: u32): void {
-  const b = stackBurstBuf() + (stackN << 3);
-  store<u32>(b, data);
-  store<u32>(b, len, 4);
-  if (++stackN == BURST_MAX) stackFlush(ifindex, q, qi);
-}
-
 /**
- * XDP_PASS: a device the stack knows and that is up (`up`: stackUp(ifindex), read once a poll): into
- * the stack (net/eth.ts). Otherwise the host ring, for TypeScript to read.
+ * XDP_PASS: a device the stack knows and that is up: into the stack (net/eth.ts). Otherwise the host
+ * ring, for TypeScript to read.
  */
-@inline function toHost(q: u32, dev: u32, qi: u32, ifindex: u32, data: u32, len: u32, meta: u32, gather: bool, up: bool): void {
-  if (up) {
-    stackGather(ifindex, q, qi, data, len);
+@inline function toHost(q: u32, dev: u32, qi: u32, ifindex: u32, data: u32, len: u32, meta: u32, gather: bool): void {
+  const nd = netdevGet(ifindex);
+  if (nd != 0 && (load<u32>(nd, ND_FLAGS) & IFF_UP) != 0) {
+    const b = stackBurstBuf() + (stackN << 3);
+    store<u32>(b, data);
+    store<u32>(b, len, 4);
+    if (++stackN == BURST_MAX) stackFlush(ifindex, q, qi);
   } else if (gather) {
     const h = hostBuf + (hostN << 4);
     store<u32>(h, data);
@@ -481,7 +477,7 @@ function cpumapRun(q: u32, dev: u32, qi: u32, prog: u32, data: u32, len: u32, me
       return CPUMAP_DROP;
     }
   }
-  toHost(q, dev, qi, ifindex, data, len, meta, false, stackUp(ifindex));
+  toHost(q, dev, qi, ifindex, data, len, meta, false);
   return CPUMAP_PASS;
 }
 
@@ -552,10 +548,9 @@ export function cpumap_poll(cpu: u32, budget: u32): u32 {
 
 /**
  * Act on one verdict: the frame at data/len (meta bytes in front) goes where `act` says. `gather`:
- * redirGatherOn() as the poll found it (a bpf_redirect is gathered here, without redirect's call);
- * `up`: stackUp(ifindex) as the poll found it.
+ * redirGatherOn() as the poll found it (a bpf_redirect is gathered here, without redirect's call).
  */
-@inline function verdict(q: u32, dev: u32, qi: u32, ifindex: u32, slot: u32, act: u32, data: u32, len: u32, meta: u32, hops: u32, gather: bool, up: bool): void {
+@inline function verdict(q: u32, dev: u32, qi: u32, ifindex: u32, slot: u32, act: u32, data: u32, len: u32, meta: u32, hops: u32, gather: bool): void {
   if (act != XDP_REDIRECT) redirSettle();
   if (act == XDP_DROP) {
     count(q, QSTAT_XDP_DROP, 1);
@@ -563,7 +558,7 @@ export function cpumap_poll(cpu: u32, budget: u32): u32 {
     recycle(q, data);
   } else if (act == XDP_PASS) {
     count(q, QSTAT_XDP_PASS, 1);
-    toHost(q, dev, qi, ifindex, data, len, meta, true, up);
+    toHost(q, dev, qi, ifindex, data, len, meta, true);
   } else if (act == XDP_TX) {
     count(q, QSTAT_XDP_TX, 1);
     const sent = xmit(q, dev, qi, data, len, hops | meta, 0);
@@ -603,9 +598,6 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
   const fibCalls = fibHelperCalls;
   const fibHits = fibAnswersHits();
   const gather = redirGatherOn();
-  // whether XDP_PASS goes to the stack (toHost), read once a poll: a link goes down between polls (the
-  // kernel's dev_close waits for a running poll: napi_disable), and nothing a poll does changes its flags
-  const up = stackUp(ifindex);
   let bytes: u64 = 0;
   if (burst != 0) {
     // The program's own loop runs a chunk, then the verdicts are acted on (VPP-style: one dispatch per burst).
@@ -627,12 +619,12 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
           store<u32>(CTX_BASE + CTX_REDIRECT_MAP, load<u32>(r, 20));
           store<u64>(CTX_BASE + CTX_REDIRECT_FLAGS, load<u64>(r, 24));
         }
-        verdict(q, dev, qi, ifindex, slot, act, data, load<u32>(r, 8) - data, data - load<u32>(r, 12), load<u32>(e, 12) & ~OPT_META_MASK, gather, up);
+        verdict(q, dev, qi, ifindex, slot, act, data, load<u32>(r, 8) - data, data - load<u32>(r, 12), load<u32>(e, 12) & ~OPT_META_MASK, gather);
       }
       done += k;
     }
     if (warm) fibHelperBurstEnd();
-  } else if (slot == 0 && up) {
+  } else if (slot == 0 && stackUp(ifindex)) {
     // No program, a device the stack has up: every frame is XDP_PASS (counted once for the poll) and
     // goes to the stack, gathered as toHost gathers it.
     count(q, QSTAT_XDP_PASS, n);
@@ -640,9 +632,13 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
     const mask = load<u32>(rx, RING_MASK);
     for (let i: u32 = 0; i < n; i++) {
       const e = ents + ((c + i) & mask) * DESC_SIZE;
+      const data = <u32>load<u64>(e);
       const len = load<u32>(e, 8);
       bytes += len;
-      stackGather(ifindex, q, qi, <u32>load<u64>(e), len);
+      const b = stackBurstBuf() + (stackN << 3);
+      store<u32>(b, data);
+      store<u32>(b, len, 4);
+      if (++stackN == BURST_MAX) stackFlush(ifindex, q, qi);
     }
   } else {
     let warmed: i32 = 0;
@@ -678,7 +674,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
         len = <u32>(dd >> 32) - data;
         meta = data - load<u32>(ctx + CTX_DATA_META);
       }
-      verdict(q, dev, qi, ifindex, slot, act, data, len, meta, opts & ~OPT_META_MASK, gather, up);
+      verdict(q, dev, qi, ifindex, slot, act, data, len, meta, opts & ~OPT_META_MASK, gather);
     }
     if (warm) fibHelperBurstEnd();
   }
