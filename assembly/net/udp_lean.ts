@@ -135,6 +135,21 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
   else udp_rcv(ifindex, q, ip, tot, 20, RTCF_LOCAL);
 }
 
+/**
+ * The checks of the IPv4 UDP datagram at `ip` (in a frame of `flen` bytes) that depend on its own
+ * fields, for a frame whose other fields are those of a frame that passed leanLen and udp4Demux's UDP
+ * checks: not a fragment, the header checksum, the total length within the frame and room for UDP,
+ * UDP's length within it and its checksum. True: the frame passes leanLen and udp4Demux's checks as that
+ * frame did; false: the frame is to be decided the whole way.
+ */
+@inline function lastFlowOwn(ip: u32, flen: u32): bool {
+  if ((ldBe16(ip + IPH_FRAG_OFF) & (IP_MF | IP_OFFSET)) != 0 || !ipHeaderValid(ip, 20)) return false;
+  const tot = ldBe16(ip + IPH_TOT_LEN);
+  if (tot < 28 || tot > flen - ETH_HLEN) return false;
+  const ulen = ldBe16(ip + 24);
+  return ulen >= 8 && ulen <= tot - 20 && udp4CsumOk(ip, ip + 20, ulen);
+}
+
 /** Network-order `a` is none of multicast (224/4), 255.255.255.255, 0.0.0.0, 127/8. */
 @inline function plainUnicast(a: u32): bool {
   const b0 = a & 0xff;
@@ -389,10 +404,28 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
   let fs: u32 = 0;
   let fd: u32 = 0;
   let fp: u32 = 0;
+  // the last flow's addresses as one word, and the word at Ethernet +12 (EtherType, version and header
+  // length, TOS) of the latest frame that went to it
+  let fsd: u64 = 0;
+  let fw: u32 = 0;
   // the lean path's checks; UDP's length and checksum; the hash2 slot
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(burst + (i << 3));
-    const tot = leanLen(mac4, mac2, data, load<u32>(burst + (i << 3), 4), gate);
+    const flen = load<u32>(burst + (i << 3), 4);
+    // The last flow again, told by the bytes everything but the datagram's own checks depend on — our
+    // MAC, the word at +12 and the protocol of a frame that passed them all, the flow's addresses and
+    // ports (leanLen's answers and the lookup's are functions of these and of what this pass does not
+    // change): only the checks of the datagram's own fields are made (lastFlowOwn). Any of them failing,
+    // the frame goes the whole way below, which decides it as any frame.
+    if (fi != 0xffffffff && flen >= ETH_HLEN + 28 && load<u32>(data, ETH_HLEN + 20) == fp && load<u64>(data, ETH_HLEN + IPH_SADDR) == fsd && load<u32>(data, 12) == fw && <u32>load<u8>(data, ETH_HLEN + IPH_PROTOCOL) == IPPROTO_UDP && load<u32>(data) == mac4 && load<u16>(data, 4) == mac2 && lastFlowOwn(data + ETH_HLEN, flen)) {
+      taken++;
+      store<u32>(B + (i << 2), fi);
+      store<u32>(A + (i << 2), LB_SAME);
+      if (same == 0) sameLo = i;
+      same++;
+      continue;
+    }
+    const tot = leanLen(mac4, mac2, data, flen, gate);
     let a: u32 = 0;
     if (tot == 0) {
       const v6 = load<u16>(data, 12) == 0xdd86;
@@ -409,6 +442,7 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
           const sa = load<u32>(ip, IPH_SADDR);
           const da = load<u32>(ip, IPH_DADDR);
           const pp = load<u32>(uh);
+          fw = load<u32>(data, 12);
           if (fi != 0xffffffff && pp == fp && sa == fs && da == fd) {
             // the last flow again (the answer of its frame): all of a burst with tens of sockets, a few
             // in a hundred with thousands
@@ -442,6 +476,7 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
             fs = sa;
             fd = da;
             fp = pp;
+            fsd = <u64>sa | (<u64>da << 32);
           }
         }
       }
