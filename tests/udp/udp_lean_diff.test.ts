@@ -13,7 +13,7 @@
 // a device-bound head, a full receive buffer, and a connected socket (the fast lookup steps aside).
 
 import { describe, expect, it } from 'vitest';
-import { Fixture, stackUnready, concat, eth, hex, inetChecksum, ipv4, ipv6, optHdr, udp4 } from '../net/support.js';
+import { Fixture, stackUnready, concat, eth, hex, inetChecksum, ipv4, ipv6, optHdr, udp4, type Ip4Opts } from '../net/support.js';
 import { H_MAC, LINKS, NEIGH, R_MAC, be16 } from './support.js';
 import { u32le, u64le } from './sk_prog_support.js';
 import { ipv6Bytes } from '../../src/control/addresses.js';
@@ -352,6 +352,62 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
     expect(lean.taken).toEqual([a.length, b.length]);
     // what reached the queues: in order, within each queue
     expect(lean.queues[0]!.length).toBeGreaterThan(1);
+  }, 60_000);
+
+  // a frame whose MAC, EtherType, version/IHL, TOS, protocol, addresses and ports are those of the last
+  // flow's frame gets only its own fields checked (udp_lean.ts lastFlowOwn): each of those fields off in
+  // a run of one flow — and each of the others, which send the frame the whole way — gets the full path's
+  // answer (a fragment is held for reassembly, a bad header checksum or a total length past the frame
+  // dropped by ip_rcv_core, a total length short of UDP's header or a UDP length or checksum wrong
+  // counted by udp_rcv, padding trimmed; another MAC is OTHERHOST, UDP-Lite finds no socket)
+  it('a run of one flow with one field off per frame: each frame gets what the full path gives it', async () => {
+    const sport = 41000;
+    const f4 = (k: number, o: { ip?: Partial<Ip4Opts>; check?: number; lenField?: number; dstMac?: string; pad?: number } = {}): Uint8Array => {
+      const u = udp4(P4, L4, sport, 7000, tag(k));
+      if (o.check !== undefined) {
+        u[6] = o.check >> 8;
+        u[7] = o.check & 0xff;
+      }
+      if (o.lenField !== undefined) {
+        u[4] = o.lenField >> 8;
+        u[5] = o.lenField & 0xff;
+      }
+      const f = e4(ipv4({ src: P4, dst: L4, proto: 17, ...o.ip }, u), o.dstMac);
+      return o.pad ? concat(f, new Uint8Array(o.pad).fill(0xee)) : f;
+    };
+    const a: Uint8Array[] = [];
+    let k = 0;
+    const plain = () => a.push(f4(k++), f4(k++));
+    plain();
+    a.push(f4(k++, { ip: { check: 0x1234 } }));
+    plain();
+    a.push(f4(k++, { ip: { mf: true } }), f4(k++, { ip: { fragOff: 8 } }));
+    plain();
+    a.push(f4(k++, { ip: { totLen: 20 + 8 + 3 + 30 } }), f4(k++, { ip: { totLen: 24 }, pad: 8 }));
+    plain();
+    a.push(f4(k++, { check: 0x1234 }), f4(k++, { lenField: 4 }), f4(k++, { lenField: 8 + 3 + 10 }), f4(k++, { pad: 20 }));
+    plain();
+    a.push(f4(k++, { ip: { tos: 0x10 } }), f4(k++, { ip: { tos: 0x10 } }), f4(k++, { ip: { tos: 0x11 } }));
+    plain();
+    a.push(f4(k++, { dstMac: '02:00:00:00:00:99' }), f4(k++, { ip: { proto: 136 } }), f4(k++, { ip: { ttl: 1, id: 7 } }));
+    plain();
+    const lean = await run(true, [a]);
+    const full = await run(false, [a]);
+    expect(lean.queues).toEqual(full.queues);
+    expect(lean.counters).toEqual(full.counters);
+    expect(lean.sent).toEqual(full.sent);
+    // delivered: the 14 plain ones, the padded one, the three with another TOS, the one with another TTL and ID
+    expect(lean.queues[0]!.length).toBe(14 + 1 + 3 + 1);
+    // the wrong UDP checksum, and the two fragments' datagram: the first's data cut to 8 bytes (ip_frag_queue:
+    // a fragment with MF ends on a multiple of 8), the second's whole UDP datagram after it, trimmed to the
+    // first's UDP length of 11 — its checksum is the first datagram's, over other bytes
+    expect(lean.counters['Ip:ReasmOKs']).toBe(1);
+    expect(lean.counters['Udp:InCsumErrors']).toBe(2);
+    // the full path's alone: the bad header checksum, the two fragments, the total length past the
+    // frame, another MAC, and the three with another TOS (the local input memo answers for the TOS it
+    // learned, the burst is decided before any of its frames goes up); the lean receive takes the
+    // others (the bad lengths and checksum and UDP-Lite handed to udp_rcv whole)
+    expect(lean.taken).toEqual([a.length - 8]);
   }, 60_000);
 
   // frames in a row whose lookups found different sockets are queued together (udp_lean.ts udpMixedRun,
