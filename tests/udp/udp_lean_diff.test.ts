@@ -13,7 +13,7 @@
 // a device-bound head, a full receive buffer, and a connected socket (the fast lookup steps aside).
 
 import { describe, expect, it } from 'vitest';
-import { Fixture, stackUnready, concat, eth, hex, inetChecksum, ipv4, ipv6, optHdr, udp4, type Ip4Opts } from '../net/support.js';
+import { Fixture, stackUnready, concat, eth, hex, inetChecksum, ipv4, ipv6, optHdr, udp4, type Ip4Opts, type Ip6Opts } from '../net/support.js';
 import { H_MAC, LINKS, NEIGH, R_MAC, be16 } from './support.js';
 import { u32le, u64le } from './sk_prog_support.js';
 import { ipv6Bytes } from '../../src/control/addresses.js';
@@ -408,6 +408,45 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
     // learned, the burst is decided before any of its frames goes up); the lean receive takes the
     // others (the bad lengths and checksum and UDP-Lite handed to udp_rcv whole)
     expect(lean.taken).toEqual([a.length - 8]);
+  }, 60_000);
+
+  // the same for IPv6 (udp6_lean.ts lastFlowOwn6): our MAC, version 6, UDP right after the fixed header,
+  // the flow's addresses and ports; the traffic class, flow label and hop limit are none of the lean
+  // path's business (its memo answers for the addresses), so frames differing there are still taken
+  it('a run of one IPv6 flow with one field off per frame: each frame gets what the full path gives it', async () => {
+    const sport = 41000;
+    const f6 = (k: number, o: { ip?: Partial<Ip6Opts>; check?: number; lenField?: number; dstMac?: string; pad?: number } = {}): Uint8Array => {
+      const u = udp6(P6, L6, sport, 7002, tag(k), o);
+      const f = e6(ipv6({ src: P6, dst: L6, nh: 17, ...o.ip }, u), o.dstMac);
+      return o.pad ? concat(f, new Uint8Array(o.pad).fill(0xee)) : f;
+    };
+    const a: Uint8Array[] = [];
+    let k = 0;
+    const plain = () => a.push(f6(k++), f6(k++));
+    plain();
+    a.push(f6(k++, { check: 0x1234 }), f6(k++, { check: 0 }));
+    plain();
+    a.push(f6(k++, { lenField: 4 }), f6(k++, { lenField: 200 }), f6(k++, { pad: 20 }));
+    plain();
+    a.push(f6(k++, { ip: { plen: 300 } }), f6(k++, { ip: { plen: 4 } }), f6(k++, { ip: { version: 4 } }));
+    plain();
+    a.push(f6(k++, { ip: { tc: 0x10 } }), f6(k++, { ip: { flow: 0x12345 } }), f6(k++, { ip: { hlim: 1 } }));
+    plain();
+    a.push(f6(k++, { dstMac: '02:00:00:00:00:99' }), v6(k++, 7002, { sport, proto: 136 }));
+    plain();
+    const lean = await run(true, [a]);
+    const full = await run(false, [a]);
+    expect(lean.queues).toEqual(full.queues);
+    expect(lean.counters).toEqual(full.counters);
+    expect(lean.sent).toEqual(full.sent);
+    // the lone socket: the 12 plain ones, the padded one, the other traffic class, flow label, hop limit
+    expect(lean.queues[5]!.length).toBe(12 + 1 + 3);
+    // the wrong checksum and the zero one (RFC 8200 8.1: an error over IPv6)
+    expect(lean.counters['Udp6:InCsumErrors']).toBe(2);
+    // the full path's alone: the payload length past the frame and short of UDP's header, version 4,
+    // another MAC; the lean receive takes the others (the bad lengths and checksums and UDP-Lite handed
+    // to udpv6_rcv whole)
+    expect(lean.taken).toEqual([a.length - 4]);
   }, 60_000);
 
   // frames in a row whose lookups found different sockets are queued together (udp_lean.ts udpMixedRun,
