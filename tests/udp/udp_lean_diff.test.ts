@@ -40,7 +40,7 @@ function udp6(src: string, dst: string, sport: number, dport: number, payload: U
 const tag = (k: number): Uint8Array => Uint8Array.of(k >> 8, k & 0xff, 0x5a);
 const e4 = (p: Uint8Array, dst = R_MAC): Uint8Array => eth({ dst, src: H_MAC, type: 0x0800 }, p);
 const e6 = (p: Uint8Array, dst = R_MAC): Uint8Array => eth({ dst, src: H_MAC, type: 0x86dd }, p);
-const v4 = (k: number, dport: number, o: { sport?: number; dst?: string; check?: number; lenField?: number } = {}): Uint8Array => {
+const v4 = (k: number, dport: number, o: { sport?: number; dst?: string; check?: number; lenField?: number; ip?: Partial<Ip4Opts>; dstMac?: string; pad?: number } = {}): Uint8Array => {
   const u = udp4(P4, o.dst ?? L4, o.sport ?? 40000 + k, dport, tag(k));
   if (o.check !== undefined) {
     u[6] = o.check >> 8;
@@ -50,7 +50,8 @@ const v4 = (k: number, dport: number, o: { sport?: number; dst?: string; check?:
     u[4] = o.lenField >> 8;
     u[5] = o.lenField & 0xff;
   }
-  return e4(ipv4({ src: P4, dst: o.dst ?? L4, proto: 17 }, u));
+  const f = e4(ipv4({ src: P4, dst: o.dst ?? L4, proto: 17, ...o.ip }, u), o.dstMac);
+  return o.pad ? concat(f, new Uint8Array(o.pad).fill(0xee)) : f;
 };
 const v6 = (k: number, dport: number, o: { sport?: number; src?: string; dst?: string; check?: number; lenField?: number; proto?: number; plen?: number; dstMac?: string } = {}): Uint8Array => {
   const src = o.src ?? P6;
@@ -223,6 +224,16 @@ async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boole
   return { queues, counters, sent, taken, ready };
 }
 
+/** Both stacks over `frames`: the queues, counters and frames sent equal; the lean one's outcome. */
+async function leanAsFull(frames: Uint8Array[][]): Promise<Outcome> {
+  const lean = await run(true, frames);
+  const full = await run(false, frames);
+  expect(lean.queues).toEqual(full.queues);
+  expect(lean.counters).toEqual(full.counters);
+  expect(lean.sent).toEqual(full.sent);
+  return lean;
+}
+
 describe.skipIf(unready !== '')('the lean receive paths give what the full path gives (same frames, same bursts)', () => {
   it('IPv4 and IPv6 interleaved: queues, counters, ICMP errors equal; the lean paths took the plain datagrams', async () => {
     const frames = bursts();
@@ -361,20 +372,7 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
   // dropped by ip_rcv_core, a total length short of UDP's header or a UDP length or checksum wrong
   // counted by udp_rcv, padding trimmed; another MAC is OTHERHOST, UDP-Lite finds no socket)
   it('a run of one flow with one field off per frame: each frame gets what the full path gives it', async () => {
-    const sport = 41000;
-    const f4 = (k: number, o: { ip?: Partial<Ip4Opts>; check?: number; lenField?: number; dstMac?: string; pad?: number } = {}): Uint8Array => {
-      const u = udp4(P4, L4, sport, 7000, tag(k));
-      if (o.check !== undefined) {
-        u[6] = o.check >> 8;
-        u[7] = o.check & 0xff;
-      }
-      if (o.lenField !== undefined) {
-        u[4] = o.lenField >> 8;
-        u[5] = o.lenField & 0xff;
-      }
-      const f = e4(ipv4({ src: P4, dst: L4, proto: 17, ...o.ip }, u), o.dstMac);
-      return o.pad ? concat(f, new Uint8Array(o.pad).fill(0xee)) : f;
-    };
+    const f4 = (k: number, o: Parameters<typeof v4>[2] = {}): Uint8Array => v4(k, 7000, { sport: 41000, ...o });
     const a: Uint8Array[] = [];
     let k = 0;
     const plain = () => a.push(f4(k++), f4(k++));
@@ -391,11 +389,7 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
     plain();
     a.push(f4(k++, { dstMac: '02:00:00:00:00:99' }), f4(k++, { ip: { proto: 136 } }), f4(k++, { ip: { ttl: 1, id: 7 } }));
     plain();
-    const lean = await run(true, [a]);
-    const full = await run(false, [a]);
-    expect(lean.queues).toEqual(full.queues);
-    expect(lean.counters).toEqual(full.counters);
-    expect(lean.sent).toEqual(full.sent);
+    const lean = await leanAsFull([a]);
     // delivered: the 14 plain ones, the padded one, the three with another TOS, the one with another TTL and ID
     expect(lean.queues[0]!.length).toBe(14 + 1 + 3 + 1);
     // the wrong UDP checksum, and the two fragments' datagram: the first's data cut to 8 bytes (ip_frag_queue:
@@ -434,11 +428,7 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
     plain();
     a.push(f6(k++, { dstMac: '02:00:00:00:00:99' }), v6(k++, 7002, { sport, proto: 136 }));
     plain();
-    const lean = await run(true, [a]);
-    const full = await run(false, [a]);
-    expect(lean.queues).toEqual(full.queues);
-    expect(lean.counters).toEqual(full.counters);
-    expect(lean.sent).toEqual(full.sent);
+    const lean = await leanAsFull([a]);
     // the lone socket: the 12 plain ones, the padded one, the other traffic class, flow label, hop limit
     expect(lean.queues[5]!.length).toBe(12 + 1 + 3);
     // the wrong checksum and the zero one (RFC 8200 8.1: an error over IPv6)
