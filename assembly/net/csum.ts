@@ -28,14 +28,15 @@ export function csumAdd(p: u32, len: u32, seed: u64): u64 {
   return s;
 }
 
-/** Fold a 64-bit sum to 16 bits (end-around carries). */
+/**
+ * Fold a 64-bit sum to 16 bits (end-around carries), as the kernel's csum_fold does 32 → 16: the sum of a
+ * word and its halves swapped has in its upper half the two halves' sum with the carry out of the lower
+ * half added back in — the end-around sum, which cannot carry again. 64 → 32, then 32 → 16, the same way.
+ * 0 only for 0 (a sum of words that are not all zero folds to 1..0xffff), as folding carries repeatedly.
+ */
 @inline export function csumFold16(s: u64): u32 {
-  s = (s & 0xffffffff) + (s >> 32);
-  s = (s & 0xffffffff) + (s >> 32);
-  let t = <u32>s;
-  t = (t & 0xffff) + (t >> 16);
-  t = (t & 0xffff) + (t >> 16);
-  return t;
+  const t = <u32>((s + rotr<u64>(s, 32)) >> 32);
+  return (t + rotr<u32>(t, 16)) >>> 16;
 }
 
 /** The checksum field's value (as a little-endian u16 store writes it) for a sum. */

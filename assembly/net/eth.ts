@@ -46,7 +46,7 @@ import { udp4_prefetch } from './sock_prefetch';
 import { fwd4_lean, fwd4_lean_done, fwd4_lean_ok } from './fwd4_lean';
 import { fwd6_lean, fwd6_lean_done, fwd6_lean_ok } from './fwd6_lean';
 import { fib4_burst_ready } from './fib';
-import { udp4_burst_demux, udp4_burst_rcv, udp4BurstTaken } from './udp_lean';
+import { udp4_burst_demux, udp4_burst_rcv, udp4BurstDone, udp4BurstTaken } from './udp_lean';
 import { flowBurstRecs, flowtableActive, nf_flow_burst_done, nf_flow_burst_lookup, nf_flow_burst_other, nf_flow_forward } from './nf_flow_table';
 
 /** The ring device (its ifindex) the frame in flight came in on: local delivery hands frames to its host ring. */
@@ -148,6 +148,26 @@ export function stack_rx(ifindex: u32, q: u32, qi: u32, data: u32, len: u32): vo
   return netScratch() + SCR_BURST;
 }
 
+/**
+ * The `n` frames at `b`, every one taken by the lean UDP receive (udp4_burst_demux, from ring device
+ * `ifindex` with record `nd`) in a burst without flowtable hits or lean forwards: stack_rx_burst's loop
+ * for such frames, without its questions for the other stages per frame, the device's RX packets and
+ * bytes counted once for the burst. A frame queued with an earlier one's run (LB_DONE) was queued and
+ * counted there.
+ */
+function udpBurstAll(ifindex: u32, q: u32, nd: u32, b: u32, n: u32): void {
+  let bytes: u64 = 0;
+  for (let i: u32 = 0; i < n; i++) bytes += <u64>load<u32>(b + (i << 3), 4);
+  ndStat(nd, NDSTAT_RX_PACKETS, <u64>n);
+  ndStat(nd, NDSTAT_RX_BYTES, bytes);
+  for (let i: u32 = 0; i < n; i++) {
+    if (udp4BurstDone(i)) continue;
+    // (a frame's local delivery may have handed another device's frame up: each starts from its own)
+    rxRingIfindex = ifindex;
+    udp4_burst_rcv(ifindex, q, i, load<u32>(b + (i << 3)));
+  }
+}
+
 /** The lean UDP receive took the whole of the last burst stack_rx_burst handled (a guess for this one's order). */
 let udpWholeLast = false;
 
@@ -223,7 +243,8 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
   const lean = m != 0 && nd != 0 && fwd4_lean_ok(ifindex, nd);
   const bySlot = lean && fib4_burst_ready();
   let slot: i32 = 0;
-  for (let i: u32 = 0; i < n; i++) {
+  if (l == n && hits == 0 && !lean && !lean6) udpBurstAll(ifindex, q, ndu, b, n);
+  else for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(b + (i << 3));
     const len = load<u32>(b + (i << 3), 4);
     const rec = hits != 0 ? load<u32>(recs + (i << 2)) : 0;

@@ -57,11 +57,14 @@ const LG_ACCEPT_LOCAL: u32 = 4;
 /**
  * What the lean path's checks read of the device and the stack, once a burst: 0 when no frame from ring
  * device `ifindex` (record `nd`) can take it (loopback, a netfilter hook registered, rp_filter on,
- * custom rules), else LG_* bits: the protocols whose handler is UDP's or PH_CONSUME (not an embedder's),
+ * custom rules, a group MAC), else LG_* bits: the protocols whose handler is UDP's or PH_CONSUME (not an embedder's),
  * and the device's accept_local.
  */
 @inline function leanGate(ifindex: u32, nd: u32): u32 {
   if (ifindex == LOOPBACK_IFINDEX || nfActive() || load<u32>(nd, ND_CONF4 + (CONF4_RP_FILTER << 2)) != 0 || !noCustomRules4() || fullSourceCheck4()) return 0;
+  // a device whose own MAC has the group bit: a frame to it is multicast to eth_type_trans (leanLen
+  // compares the address alone)
+  if ((load<u8>(nd, ND_MAC) & 1) != 0) return 0;
   const hu = protoHandler(false, IPPROTO_UDP);
   const hl = protoHandler(false, IPPROTO_UDPLITE);
   let g: u32 = 0;
@@ -85,13 +88,15 @@ let localValid = false;
  * leanGate is `gate` (not 0), takes the lean path; 0 when the full path must take it. Reads only.
  */
 @inline function leanLen(mac4: u32, mac2: u16, data: u32, len: u32, gate: u32): u32 {
-  // untagged IPv4 to our MAC (PACKET_HOST: the group bit clear, the device's address)
-  if (len < ETH_HLEN + 28 || load<u16>(data, 12) != 0x0008) return 0;
-  if ((load<u8>(data) & 1) != 0 || load<u32>(data) != mac4 || load<u16>(data, 4) != mac2) return 0;
+  // untagged IPv4 with a 20-byte version 4 header: the EtherType (08 00) and the version and header
+  // length byte (45) as one word
+  if (len < ETH_HLEN + 28 || (load<u32>(data, 12) & 0xffffff) != 0x450008) return 0;
+  // to our MAC (PACKET_HOST: the device's address, whose group bit is clear: leanGate)
+  if (load<u32>(data) != mac4 || load<u16>(data, 4) != mac2) return 0;
   const ip = data + ETH_HLEN;
-  // a 20-byte version 4 header, not a fragment, UDP or UDP-Lite to the handlers the gate allows
+  // not a fragment, UDP or UDP-Lite to the handlers the gate allows
   const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
-  if (load<u8>(ip) != 0x45 || (proto == IPPROTO_UDP ? (gate & LG_UDP) == 0 : proto != IPPROTO_UDPLITE || (gate & LG_LITE) == 0)) return 0;
+  if (proto == IPPROTO_UDP ? (gate & LG_UDP) == 0 : proto != IPPROTO_UDPLITE || (gate & LG_LITE) == 0) return 0;
   if ((ldBe16(ip + IPH_FRAG_OFF) & (IP_MF | IP_OFFSET)) != 0) return 0;
   // ip_rcv_core: the checksum, the total length within the frame
   if (!ipHeaderValid(ip, 20)) return 0;
@@ -130,6 +135,21 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
   else udp_rcv(ifindex, q, ip, tot, 20, RTCF_LOCAL);
 }
 
+/**
+ * The checks of the IPv4 UDP datagram at `ip` (in a frame of `flen` bytes) that depend on its own
+ * fields, for a frame whose other fields are those of a frame that passed leanLen and udp4Demux's UDP
+ * checks: not a fragment, the header checksum, the total length within the frame and room for UDP,
+ * UDP's length within it and its checksum. True: the frame passes leanLen and udp4Demux's checks as that
+ * frame did; false: the frame is to be decided the whole way.
+ */
+@inline function lastFlowOwn(ip: u32, flen: u32): bool {
+  if ((ldBe16(ip + IPH_FRAG_OFF) & (IP_MF | IP_OFFSET)) != 0 || !ipHeaderValid(ip, 20)) return false;
+  const tot = ldBe16(ip + IPH_TOT_LEN);
+  if (tot < 28 || tot > flen - ETH_HLEN) return false;
+  const ulen = ldBe16(ip + 24);
+  return ulen >= 8 && ulen <= tot - 20 && udp4CsumOk(ip, ip + 20, ulen);
+}
+
 /** Network-order `a` is none of multicast (224/4), 255.255.255.255, 0.0.0.0, 127/8. */
 @inline function plainUnicast(a: u32): bool {
   const b0 = a & 0xff;
@@ -157,7 +177,9 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 // udp4_lean_rcv → udp_rcv, which decides it whole. A frame whose addresses and ports are those of a
 // flow looked up earlier in the burst (the last one, or one the burst's flow table keeps: ftSlot) —
 // its checksum and length checked as any — skips the levels and takes that frame's answer (LB_SAME:
-// same input, same tables). Before queueing, one pass loads what the queueing writes (lbWarm). Frames in a row queued on one socket (one family) go in
+// same input, same tables); a frame of the last flow whose other header fields leanLen reads are those of
+// a frame that passed (MAC, EtherType, version/IHL, TOS, protocol) is not asked them again, only its own
+// (lastFlowOwn: fragment, checksums, lengths — a burst from one sender is mostly such frames). Before queueing, one pass loads what the queueing writes (lbWarm). Frames in a row queued on one socket (one family) go in
 // at once, the first one's call taking the run (udp.ts udp_queue_run: one hold of the socket, SO_RCVBUF
 // and udp_mem decided per datagram in order; the others become LB_DONE); frames in a row that found
 // sockets, not all one, likewise (udp_queue_burst: each as alone, in order; udp_mem reserved once for
@@ -384,10 +406,28 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
   let fs: u32 = 0;
   let fd: u32 = 0;
   let fp: u32 = 0;
+  // the last flow's addresses as one word, and the word at Ethernet +12 (EtherType, version and header
+  // length, TOS) of the latest frame that went to it
+  let fsd: u64 = 0;
+  let fw: u32 = 0;
   // the lean path's checks; UDP's length and checksum; the hash2 slot
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(burst + (i << 3));
-    const tot = leanLen(mac4, mac2, data, load<u32>(burst + (i << 3), 4), gate);
+    const flen = load<u32>(burst + (i << 3), 4);
+    // The last flow again, told by the bytes everything but the datagram's own checks depend on — our
+    // MAC, the word at +12 and the protocol of a frame that passed them all, the flow's addresses and
+    // ports (leanLen's answers and the lookup's are functions of these and of what this pass does not
+    // change): only the checks of the datagram's own fields are made (lastFlowOwn). Any of them failing,
+    // the frame goes the whole way below, which decides it as any frame.
+    if (fi != 0xffffffff && flen >= ETH_HLEN + 28 && load<u32>(data, ETH_HLEN + 20) == fp && load<u64>(data, ETH_HLEN + IPH_SADDR) == fsd && load<u32>(data, 12) == fw && <u32>load<u8>(data, ETH_HLEN + IPH_PROTOCOL) == IPPROTO_UDP && load<u32>(data) == mac4 && load<u16>(data, 4) == mac2 && lastFlowOwn(data + ETH_HLEN, flen)) {
+      taken++;
+      store<u32>(B + (i << 2), fi);
+      store<u32>(A + (i << 2), LB_SAME);
+      if (same == 0) sameLo = i;
+      same++;
+      continue;
+    }
+    const tot = leanLen(mac4, mac2, data, flen, gate);
     let a: u32 = 0;
     if (tot == 0) {
       const v6 = load<u16>(data, 12) == 0xdd86;
@@ -404,6 +444,7 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
           const sa = load<u32>(ip, IPH_SADDR);
           const da = load<u32>(ip, IPH_DADDR);
           const pp = load<u32>(uh);
+          fw = load<u32>(data, 12);
           if (fi != 0xffffffff && pp == fp && sa == fs && da == fd) {
             // the last flow again (the answer of its frame): all of a burst with tens of sockets, a few
             // in a hundred with thousands
@@ -437,6 +478,7 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
             fs = sa;
             fd = da;
             fp = pp;
+            fsd = <u64>sa | (<u64>da << 32);
           }
         }
       }
@@ -685,6 +727,11 @@ function udpMixedRun(ifindex: u32, q: u32, i: u32): bool {
   udp_queue_burst(q, lbBurst + (i << 3), A + (i << 2), A + LB_B + (i << 2), k, ifindex, v6);
   for (let j: u32 = 1; j < k; j++) store<u32>(A + ((i + j) << 2), LB_DONE);
   return true;
+}
+
+/** Frame `i` of the burst was queued and counted with the run of frames before it (udp4_burst_rcv does nothing for it). */
+@inline export function udp4BurstDone(i: u32): bool {
+  return load<u32>(lbA() + (i << 2)) == LB_DONE;
 }
 
 /** Frame `i` of the burst udp4_burst_demux decided takes the lean path. */

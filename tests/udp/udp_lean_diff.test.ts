@@ -13,7 +13,7 @@
 // a device-bound head, a full receive buffer, and a connected socket (the fast lookup steps aside).
 
 import { describe, expect, it } from 'vitest';
-import { Fixture, stackUnready, concat, eth, hex, inetChecksum, ipv4, ipv6, optHdr, udp4 } from '../net/support.js';
+import { Fixture, stackUnready, concat, eth, hex, inetChecksum, ipv4, ipv6, optHdr, udp4, type Ip4Opts, type Ip6Opts } from '../net/support.js';
 import { H_MAC, LINKS, NEIGH, R_MAC, be16 } from './support.js';
 import { u32le, u64le } from './sk_prog_support.js';
 import { ipv6Bytes } from '../../src/control/addresses.js';
@@ -40,7 +40,7 @@ function udp6(src: string, dst: string, sport: number, dport: number, payload: U
 const tag = (k: number): Uint8Array => Uint8Array.of(k >> 8, k & 0xff, 0x5a);
 const e4 = (p: Uint8Array, dst = R_MAC): Uint8Array => eth({ dst, src: H_MAC, type: 0x0800 }, p);
 const e6 = (p: Uint8Array, dst = R_MAC): Uint8Array => eth({ dst, src: H_MAC, type: 0x86dd }, p);
-const v4 = (k: number, dport: number, o: { sport?: number; dst?: string; check?: number; lenField?: number } = {}): Uint8Array => {
+const v4 = (k: number, dport: number, o: { sport?: number; dst?: string; check?: number; lenField?: number; ip?: Partial<Ip4Opts>; dstMac?: string; pad?: number } = {}): Uint8Array => {
   const u = udp4(P4, o.dst ?? L4, o.sport ?? 40000 + k, dport, tag(k));
   if (o.check !== undefined) {
     u[6] = o.check >> 8;
@@ -50,7 +50,8 @@ const v4 = (k: number, dport: number, o: { sport?: number; dst?: string; check?:
     u[4] = o.lenField >> 8;
     u[5] = o.lenField & 0xff;
   }
-  return e4(ipv4({ src: P4, dst: o.dst ?? L4, proto: 17 }, u));
+  const f = e4(ipv4({ src: P4, dst: o.dst ?? L4, proto: 17, ...o.ip }, u), o.dstMac);
+  return o.pad ? concat(f, new Uint8Array(o.pad).fill(0xee)) : f;
 };
 const v6 = (k: number, dport: number, o: { sport?: number; src?: string; dst?: string; check?: number; lenField?: number; proto?: number; plen?: number; dstMac?: string } = {}): Uint8Array => {
   const src = o.src ?? P6;
@@ -223,6 +224,16 @@ async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boole
   return { queues, counters, sent, taken, ready };
 }
 
+/** Both stacks over `frames`: the queues, counters and frames sent equal; the lean one's outcome. */
+async function leanAsFull(frames: Uint8Array[][]): Promise<Outcome> {
+  const lean = await run(true, frames);
+  const full = await run(false, frames);
+  expect(lean.queues).toEqual(full.queues);
+  expect(lean.counters).toEqual(full.counters);
+  expect(lean.sent).toEqual(full.sent);
+  return lean;
+}
+
 describe.skipIf(unready !== '')('the lean receive paths give what the full path gives (same frames, same bursts)', () => {
   it('IPv4 and IPv6 interleaved: queues, counters, ICMP errors equal; the lean paths took the plain datagrams', async () => {
     const frames = bursts();
@@ -352,6 +363,80 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
     expect(lean.taken).toEqual([a.length, b.length]);
     // what reached the queues: in order, within each queue
     expect(lean.queues[0]!.length).toBeGreaterThan(1);
+  }, 60_000);
+
+  // a frame whose MAC, EtherType, version/IHL, TOS, protocol, addresses and ports are those of the last
+  // flow's frame gets only its own fields checked (udp_lean.ts lastFlowOwn): each of those fields off in
+  // a run of one flow — and each of the others, which send the frame the whole way — gets the full path's
+  // answer (a fragment is held for reassembly, a bad header checksum or a total length past the frame
+  // dropped by ip_rcv_core, a total length short of UDP's header or a UDP length or checksum wrong
+  // counted by udp_rcv, padding trimmed; another MAC is OTHERHOST, UDP-Lite finds no socket)
+  it('a run of one flow with one field off per frame: each frame gets what the full path gives it', async () => {
+    const f4 = (k: number, o: Parameters<typeof v4>[2] = {}): Uint8Array => v4(k, 7000, { sport: 41000, ...o });
+    const a: Uint8Array[] = [];
+    let k = 0;
+    const plain = () => a.push(f4(k++), f4(k++));
+    plain();
+    a.push(f4(k++, { ip: { check: 0x1234 } }));
+    plain();
+    a.push(f4(k++, { ip: { mf: true } }), f4(k++, { ip: { fragOff: 8 } }));
+    plain();
+    a.push(f4(k++, { ip: { totLen: 20 + 8 + 3 + 30 } }), f4(k++, { ip: { totLen: 24 }, pad: 8 }));
+    plain();
+    a.push(f4(k++, { check: 0x1234 }), f4(k++, { lenField: 4 }), f4(k++, { lenField: 8 + 3 + 10 }), f4(k++, { pad: 20 }));
+    plain();
+    a.push(f4(k++, { ip: { tos: 0x10 } }), f4(k++, { ip: { tos: 0x10 } }), f4(k++, { ip: { tos: 0x11 } }));
+    plain();
+    a.push(f4(k++, { dstMac: '02:00:00:00:00:99' }), f4(k++, { ip: { proto: 136 } }), f4(k++, { ip: { ttl: 1, id: 7 } }));
+    plain();
+    const lean = await leanAsFull([a]);
+    // delivered: the 14 plain ones, the padded one, the three with another TOS, the one with another TTL and ID
+    expect(lean.queues[0]!.length).toBe(14 + 1 + 3 + 1);
+    // the wrong UDP checksum, and the two fragments' datagram: the first's data cut to 8 bytes (ip_frag_queue:
+    // a fragment with MF ends on a multiple of 8), the second's whole UDP datagram after it, trimmed to the
+    // first's UDP length of 11 — its checksum is the first datagram's, over other bytes
+    expect(lean.counters['Ip:ReasmOKs']).toBe(1);
+    expect(lean.counters['Udp:InCsumErrors']).toBe(2);
+    // the full path's alone: the bad header checksum, the two fragments, the total length past the
+    // frame, another MAC, and the three with another TOS (the local input memo answers for the TOS it
+    // learned, the burst is decided before any of its frames goes up); the lean receive takes the
+    // others (the bad lengths and checksum and UDP-Lite handed to udp_rcv whole)
+    expect(lean.taken).toEqual([a.length - 8]);
+  }, 60_000);
+
+  // the same for IPv6 (udp6_lean.ts lastFlowOwn6): our MAC, version 6, UDP right after the fixed header,
+  // the flow's addresses and ports; the traffic class, flow label and hop limit are none of the lean
+  // path's business (its memo answers for the addresses), so frames differing there are still taken
+  it('a run of one IPv6 flow with one field off per frame: each frame gets what the full path gives it', async () => {
+    const sport = 41000;
+    const f6 = (k: number, o: { ip?: Partial<Ip6Opts>; check?: number; lenField?: number; dstMac?: string; pad?: number } = {}): Uint8Array => {
+      const u = udp6(P6, L6, sport, 7002, tag(k), o);
+      const f = e6(ipv6({ src: P6, dst: L6, nh: 17, ...o.ip }, u), o.dstMac);
+      return o.pad ? concat(f, new Uint8Array(o.pad).fill(0xee)) : f;
+    };
+    const a: Uint8Array[] = [];
+    let k = 0;
+    const plain = () => a.push(f6(k++), f6(k++));
+    plain();
+    a.push(f6(k++, { check: 0x1234 }), f6(k++, { check: 0 }));
+    plain();
+    a.push(f6(k++, { lenField: 4 }), f6(k++, { lenField: 200 }), f6(k++, { pad: 20 }));
+    plain();
+    a.push(f6(k++, { ip: { plen: 300 } }), f6(k++, { ip: { plen: 4 } }), f6(k++, { ip: { version: 4 } }));
+    plain();
+    a.push(f6(k++, { ip: { tc: 0x10 } }), f6(k++, { ip: { flow: 0x12345 } }), f6(k++, { ip: { hlim: 1 } }));
+    plain();
+    a.push(f6(k++, { dstMac: '02:00:00:00:00:99' }), v6(k++, 7002, { sport, proto: 136 }));
+    plain();
+    const lean = await leanAsFull([a]);
+    // the lone socket: the 12 plain ones, the padded one, the other traffic class, flow label, hop limit
+    expect(lean.queues[5]!.length).toBe(12 + 1 + 3);
+    // the wrong checksum and the zero one (RFC 8200 8.1: an error over IPv6)
+    expect(lean.counters['Udp6:InCsumErrors']).toBe(2);
+    // the full path's alone: the payload length past the frame and short of UDP's header, version 4,
+    // another MAC; the lean receive takes the others (the bad lengths and checksums and UDP-Lite handed
+    // to udpv6_rcv whole)
+    expect(lean.taken).toEqual([a.length - 4]);
   }, 60_000);
 
   // frames in a row whose lookups found different sockets are queued together (udp_lean.ts udpMixedRun,
