@@ -207,8 +207,8 @@ const HOT_SHIFT: u32 = 6;
 // An IPv4 hot record (HOT4_SIZE, in FTR_HOT for ORIGINAL directions, FTR_HOTR for REPLY ones): what a hit
 // reads and writes. The key as the packet has it from saddr on (+0 saddr | +4 daddr | +8 sport | +10
 // dport, then +12 iif: compared as one i32x4) | +16 u8 proto | +17 u8 flags (FD_NAT's FDF_*, and H4F_*
-// for FD_TEARDOWN's) | +18 the translated port | +20 u32 timeout (ms, as the kernel's u32 jiffies: compared
-// by the signed difference) | +24 the translated address (SNAT: the new source, DNAT: the new destination;
+// for FD_TEARDOWN's) | +18 the translated port | +20 u32 timeout (ms, as the kernel's u32 jiffies: expiry by
+// the signed difference, refresh4 by the unsigned one) | +24 the translated address (SNAT: the new source, DNAT: the new destination;
 // a flow translating both reads its direction record's FD_NEW_* and FD_CSUM instead) | +28 its next hop (NH_*).
 const HOT4_SIZE: u32 = 32;
 const HOT4_SHIFT: u32 = 5;
@@ -1408,6 +1408,45 @@ export function nf_flow_burst_done(nd: u32): void {
 }
 
 /**
+ * flow_offload_refresh(flow_table, flow, false) for IPv4 hot record `h`, the new timeout `t` (ms, u32 as
+ * the kernel's jiffies): written when `t - timeout > HZ` in u32 arithmetic — later by more than a second,
+ * or earlier at all (the flowtable's timeout lowered since: the kernel moves the flow's timeout back).
+ * The kernel's flow has one timeout; ours are per direction, the flow expiring at the later (flowExpires),
+ * so a timeout moved back moves the other direction's back too where it is later (refreshBack4).
+ */
+@inline function refresh4(h: u32, t: u32): void {
+  const old = load<u32>(h + H4_TIMEOUT);
+  if (t - old > 1000) {
+    atomicStore32(h + H4_TIMEOUT, t);
+    if (<i32>(t - old) < 0) refreshBack4(h, t);
+  }
+}
+
+/** refresh4's rare case: the other direction's timeout (its hot record, same slot of the other array) at most `t`. */
+function refreshBack4(h: u32, t: u32): void {
+  const r = ftRoot();
+  const span = load<u32>(r + FTR_HOTR) - load<u32>(r + FTR_HOT);
+  const o = (h >= load<u32>(r + FTR_HOTR) ? h - span : h + span) + H4_TIMEOUT;
+  if (<i32>(load<u32>(o) - t) > 0) atomicStore32(o, t);
+}
+
+/** refresh4 for IPv6 hot record `h` (a u64 timeout, compared the same way: unsigned). */
+@inline function refresh6(h: u32, t: u64): void {
+  const old = load<u64>(h + FD_TIMEOUT);
+  if (t - old > 1000) {
+    atomicStore64(h + FD_TIMEOUT, t); // whole, as the collector reads it
+    if (<i64>(t - old) < 0) refreshBack6(h, t);
+  }
+}
+
+/** refreshBack4 for IPv6 hot record `h`. */
+function refreshBack6(h: u32, t: u64): void {
+  const r = ftRoot();
+  const o = hot6Of(r, coldOf6(r, h) ^ FD_SIZE) + FD_TIMEOUT;
+  if (<i64>(load<u64>(o) - t) > 0) atomicStore64(o, t);
+}
+
+/**
  * nf_flow_offload_ip_hook for the frame at `data` (`len` bytes) received on ring device `ifindex`,
  * queue `q`, whose hot record nf_flow_burst_lookup found (`d`): true when the flow forwarded it
  * (the frame is taken), false when the stack must take it (nothing was changed, unless a FIN/RST tore
@@ -1457,8 +1496,7 @@ export function nf_flow_burst_done(nd: u32): void {
   }
   // decided: refresh (flow_offload_refresh: only when the timeout moves by more than a second), NAT,
   // TTL, MACs, out
-  const t = <u32>burstTimeout(proto);
-  if (<i32>(t - load<u32>(d + H4_TIMEOUT)) > 1000) atomicStore32(d + H4_TIMEOUT, t);
+  refresh4(d, <u32>burstTimeout(proto));
   const nat = fl & (FDF_SNAT | FDF_DNAT);
   if (nat == FDF_SNAT) natOne(ip, proto, IPH_SADDR, 0, d);
   else if (nat == FDF_DNAT) natOne(ip, proto, IPH_DADDR, 2, d);
@@ -1512,8 +1550,7 @@ export function nf_flow_burst_done(nd: u32): void {
     if (e == 0) return slow();
     store<u32>(d + FD_NEIGH, e);
   }
-  const t = burstTimeout(proto);
-  if (<i64>(t - load<u64>(d + FD_TIMEOUT)) > 1000) atomicStore64(d + FD_TIMEOUT, t); // whole, as the collector reads it
+  refresh6(d, burstTimeout(proto));
   const nat = <u32>load<u8>(d + FD_NAT);
   if ((nat & (FDF_SNAT | FDF_DNAT)) != 0) {
     const l4 = ip + 40;
@@ -1692,8 +1729,8 @@ export function bpf_xdp_flow_lookup(ctx: u64, tuple: u64, opts: u64, optsLen: u6
     d = family == AF_INET ? coldOf4(r, h) : coldOf6(r, h);
     const f = flowOf(d);
     if (load<u32>(f + FLOW_FT) != <u32>ft || (load<u32>(f + FLOW_FLAGS) & FLOWF_TEARDOWN) != 0) d = 0;
-    else if (family == AF_INET) atomicStore32(h + H4_TIMEOUT, <u32>(netNow() + flowTimeout(d))); // flow_offload_refresh, this direction's
-    else atomicStore64(h + FD_TIMEOUT, netNow() + flowTimeout(d));
+    else if (family == AF_INET) refresh4(h, <u32>(netNow() + flowTimeout(d))); // flow_offload_refresh(.., false)
+    else refresh6(h, netNow() + flowTimeout(d));
   }
   if (d == 0) store<i32>(o, -2);
   return <u64>d;

@@ -101,6 +101,28 @@ describe.skipIf(unready !== '')('the flowtable', () => {
     expect(fx.dp.conntrack.list()[0]).toMatchObject({ proto: 'udp', offload: false, timeout: 119 });
   });
 
+  // flow_offload_refresh: `if (timeout - READ_ONCE(flow->timeout) > HZ)` in u32 arithmetic. A hit within a
+  // second of the last refresh leaves the timeout; a hit after nf_flowtable_udp_timeout was lowered (30 s →
+  // 10 s) makes the difference negative, which as u32 is above HZ: the flow's one timeout moves back to
+  // now + 10 s, and the flow expires then (its other direction, not hit since the add, included).
+  it('a hit moves the timeout only by more than a second, and back when the flowtable timeout is lowered', async () => {
+    const fx = await router();
+    offloadUdp(fx);
+    expect(fx.dp.flowtable.list()[0]!.timeout).toBe(30);
+    fx.advance(500);
+    fx.rx('eth0', inUdp(8));
+    expect(hits(fx)).toBe(1);
+    expect(fx.dp.flowtable.list()[0]!.timeout).toBe(29); // 29.5 s left: not moved
+    fx.dp.sysctl('net.netfilter.nf_flowtable_udp_timeout', 10);
+    fx.rx('eth0', inUdp(8));
+    expect(hits(fx)).toBe(2);
+    expect(fx.dp.flowtable.list()[0]!.timeout).toBe(10);
+    fx.advance(9_000);
+    expect(fx.dp.flowtable.list().length).toBe(1);
+    fx.advance(2_000);
+    expect(fx.dp.flowtable.list()).toEqual([]);
+  });
+
   it('a frame over the route MTU with DF goes to the stack, which answers fragmentation needed', async () => {
     const fx = await router();
     fx.ip('route replace 203.0.113.0/24 via 198.51.100.2 dev eth1 mtu 1400');
