@@ -1203,19 +1203,21 @@ const FLOW_BURST_TAGS: u32 = 256;
 /**
  * The flowtable's ingress lookup for a burst from ring device `ifindex` (record `nd`): the `n` frames
  * at `b` (u32 data, u32 len each, as stack_rx_burst has them), and for each the hot record of the
- * direction it matches, or 0, at flowBurstRecs() + 4 × i. Returns how many matched. The frames that qualify
+ * direction its key's tag names, or 0, at flowBurstRecs() + 4 × i. Returns how many have one. The frames that qualify
  * (nf_flow_tuple_ip: untagged IPv4 to the device's MAC, no options, not a fragment, TTL above 1, TCP or
  * UDP with its header in the datagram; nf_flow_tuple_ipv6: untagged IPv6 to the device's MAC, next
  * header TCP or UDP with its header in the payload, hop limit above 1, the payload length the frame's)
  * are hashed in one loop, their buckets' lines loaded in a second, the slot whose tag is the frame's
- * picked in a third, that hot record's lines loaded in a fourth, and the keys compared in a fifth (a
- * wrong or missing tag: the whole bucket, lookup): the loading loops are a few instructions per frame
+ * picked in a third (no slot with the tag: none, or the bucket's overflow list, burstCold), that hot
+ * record's lines loaded in a fourth; nf_flow_forward compares the key (a tag that is another key's: the
+ * whole bucket, burstCold). The loading loops are a few instructions per frame
  * with independent loads, so in a large table the CPU keeps the whole burst's cache misses in flight
  * (wasm has no prefetch instruction; the third and fourth loops merged were 1.18× slower at 100k flows,
  * measured), a hit costs its bucket's line and its hot record's (no chain of records), and the hot
  * records are in cache when nf_flow_forward takes the frames in order. What the slots of
- * flowBurstRecs() hold are hot records (hotOf). Nothing is written but the slots of SCR_FLOW (records,
- * then the hashes at +256).
+ * flowBurstRecs() hold are the guessed hot records (hotOf; bit 0: IPv6) for nf_flow_forward, and what
+ * this returns is how many frames have one. Nothing is written but the slots of SCR_FLOW (records, then
+ * the hashes at +256).
  */
 export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32 {
   const r = ftRoot();
@@ -1350,10 +1352,11 @@ let bUdpTimeout: u64 = 0;
 let bOif: u32 = 0;
 let bOnd: u32 = 0;
 /**
- * The next hop the burst's last IPv4 hit left by and its neighbour entry, checked then (0: none). Any
- * frame of the burst the stack takes instead (slow, nf_flow_burst_other) may change the neighbour
- * table (an ARP reply), so it forgets them: a hit after it checks the entry again, as each of the
- * kernel's hits looks its neighbour up.
+ * The next hop the burst's last IPv4 hit left by and its neighbour entry, checked then with its FIB
+ * generation and device (0: none). Any frame of the burst the stack takes instead (slow, noFlow,
+ * nf_flow_burst_other) may change the neighbour table (an ARP request or reply), so it forgets them: a
+ * hit after it checks the entry again, as each of the kernel's hits looks its neighbour up
+ * (tests/nf/flow_nexthop: the hairpin burst).
  */
 let bNh: u32 = 0;
 let bNe: u32 = 0;
