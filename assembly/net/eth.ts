@@ -143,6 +143,26 @@ export function stack_rx(ifindex: u32, q: u32, qi: u32, data: u32, len: u32): vo
   }
 }
 
+/**
+ * stack_rx_burst for a burst whose every frame nf_flow_burst_lookup guessed a flow for (none for the lean
+ * paths or the warm-ups): each frame to its flow (nf_flow_forward), or to the stack when the flow leaves
+ * it there, in order. A function of its own: inside stack_rx_burst the hit's registers spilled around
+ * the lean paths' state.
+ */
+function stack_rx_flows(ifindex: u32, ndf: u32, q: u32, qi: u32, n: u32): void {
+  const b = stackBurstBuf();
+  const recs = flowBurstRecs();
+  for (let i: u32 = 0; i < n; i++) {
+    const data = load<u32>(b + (i << 3));
+    const len = load<u32>(b + (i << 3), 4);
+    if (nf_flow_forward(load<u32>(recs + (i << 2)), q, data, len)) rxRingIfindex = ifindex; // counted for the burst (nf_flow_burst_done)
+    else stack_rx(ifindex, q, qi, data, len);
+  }
+  udpWholeLast = false;
+  nf_flow_burst_done(ndf);
+  netdev_xmit_flush();
+}
+
 /** Where napi.ts puts a burst's frames for stack_rx_burst: BURST_MAX × (u32 data, u32 len). */
 @inline export function stackBurstBuf(): u32 {
   return netScratch() + SCR_BURST;
@@ -182,6 +202,10 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
   // looked up together; the frames that hit skip the stack's warm-ups below
   const ndf = flowtableActive() ? netdevGet(ifindex) : 0;
   const hits = ndf != 0 ? nf_flow_burst_lookup(ifindex, ndf, b, n) : 0;
+  if (hits == n && n != 0) {
+    stack_rx_flows(ifindex, ndf, q, qi, n);
+    return;
+  }
   const recs = flowBurstRecs();
   // The lean UDP receive decides first when it took the whole of the last burst (a UDP service's
   // traffic): taking this one whole too, it leaves the pass below nothing to do — that pass finds the

@@ -207,8 +207,8 @@ const HOT_SHIFT: u32 = 6;
 // An IPv4 hot record (HOT4_SIZE, in FTR_HOT for ORIGINAL directions, FTR_HOTR for REPLY ones): what a hit
 // reads and writes. The key as the packet has it from saddr on (+0 saddr | +4 daddr | +8 sport | +10
 // dport, then +12 iif: compared as one i32x4) | +16 u8 proto | +17 u8 flags (FD_NAT's FDF_*, and H4F_*
-// for FD_TEARDOWN's) | +18 the translated port | +20 u32 timeout (ms, as the kernel's u32 jiffies: compared
-// by the signed difference) | +24 the translated address (SNAT: the new source, DNAT: the new destination;
+// for FD_TEARDOWN's) | +18 the translated port | +20 u32 timeout (ms, as the kernel's u32 jiffies: expiry by
+// the signed difference, refresh4 by the unsigned one) | +24 the translated address (SNAT: the new source, DNAT: the new destination;
 // a flow translating both reads its direction record's FD_NEW_* and FD_CSUM instead) | +28 its next hop (NH_*).
 const HOT4_SIZE: u32 = 32;
 const HOT4_SHIFT: u32 = 5;
@@ -1203,19 +1203,21 @@ const FLOW_BURST_TAGS: u32 = 256;
 /**
  * The flowtable's ingress lookup for a burst from ring device `ifindex` (record `nd`): the `n` frames
  * at `b` (u32 data, u32 len each, as stack_rx_burst has them), and for each the hot record of the
- * direction it matches, or 0, at flowBurstRecs() + 4 × i. Returns how many matched. The frames that qualify
+ * direction its key's tag names, or 0, at flowBurstRecs() + 4 × i. Returns how many have one. The frames that qualify
  * (nf_flow_tuple_ip: untagged IPv4 to the device's MAC, no options, not a fragment, TTL above 1, TCP or
  * UDP with its header in the datagram; nf_flow_tuple_ipv6: untagged IPv6 to the device's MAC, next
  * header TCP or UDP with its header in the payload, hop limit above 1, the payload length the frame's)
  * are hashed in one loop, their buckets' lines loaded in a second, the slot whose tag is the frame's
- * picked in a third, that hot record's lines loaded in a fourth, and the keys compared in a fifth (a
- * wrong or missing tag: the whole bucket, lookup): the loading loops are a few instructions per frame
+ * picked in a third (no slot with the tag: none, or the bucket's overflow list, burstCold), that hot
+ * record's lines loaded in a fourth; nf_flow_forward compares the key (a tag that is another key's: the
+ * whole bucket, burstCold). The loading loops are a few instructions per frame
  * with independent loads, so in a large table the CPU keeps the whole burst's cache misses in flight
  * (wasm has no prefetch instruction; the third and fourth loops merged were 1.18× slower at 100k flows,
  * measured), a hit costs its bucket's line and its hot record's (no chain of records), and the hot
  * records are in cache when nf_flow_forward takes the frames in order. What the slots of
- * flowBurstRecs() hold are hot records (hotOf). Nothing is written but the slots of SCR_FLOW (records,
- * then the hashes at +256).
+ * flowBurstRecs() hold are the guessed hot records (hotOf; bit 0: IPv6) for nf_flow_forward, and what
+ * this returns is how many frames have one. Nothing is written but the slots of SCR_FLOW (records, then
+ * the hashes at +256).
  */
 export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32 {
   const r = ftRoot();
@@ -1223,6 +1225,7 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   // timeouts; the hits' counts start at 0 (nf_flow_burst_done)
   bNow = netNow();
   bGen = fibGen();
+  bIif = ifindex;
   bTcpTimeout = <u64>sysctl(SYSCTL_NF_FLOWTABLE_TCP_TIMEOUT) * 1000;
   bUdpTimeout = <u64>sysctl(SYSCTL_NF_FLOWTABLE_UDP_TIMEOUT) * 1000;
   bOif = 0;
@@ -1300,58 +1303,38 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
     // once a frame when the burst's flows sit in different slots); the first equal tag's record, 0 when
     // none (the whole bucket then, lookup)
     const m = tagMatches(bk, slotTag(k, idxb), hm);
-    const d = m != 0 ? slotRec(load<u32>(bk + (ctz(m) << 2)), idxb, (a & 1) != 0 ? hot6 : hot4, hotShift(a & 1)) : 0;
-    store<u32>(out + (i << 2), d != 0 ? d | (a & 1) : a | 2);
+    let d: u32 = 0;
+    if (m != 0) d = slotRec(load<u32>(bk + (ctz(m) << 2)), idxb, (a & 1) != 0 ? hot6 : hot4, hotShift(a & 1));
+    else if (load<u32>(bk + BKT_OVF) != 0) d = burstCold(r, load<u32>(b + (i << 3)) + ETH_HLEN, a & 1, ifindex);
+    // (no slot with the key's tag and no overflow: no flow has the key)
+    store<u32>(out + (i << 2), d != 0 ? d | (a & 1) : 0);
   }
   // 4: the hot records' lines (an IPv6 one's address line too: its key and NAT addresses; and the
   // direction record's second line when the hit counts), again only loads
   for (let i: u32 = 0; i < n; i++) {
     const a = load<u32>(out + (i << 2));
-    if (a == 0 || (a & 2) != 0) continue;
-    const h = a & ~3;
+    if (a == 0) continue;
+    const h = a & ~1;
     acc += load<u32>(h);
     if ((load<u8>(h + ((a & 1) != 0 ? FD_NAT : H4_FLAGS)) & FDF_ACCT) != 0) acc += load<u32>(((a & 1) != 0 ? coldOf6(r, h) : coldOf4(r, h)) + FD_ACCT);
     if ((a & 1) != 0) acc += load<u32>(h + HOT6_SADDR);
   }
-  // 5: the keys compared; a tag that is another key's (or none) takes the whole bucket
+  // the keys are compared by nf_flow_forward, which reads the frame's header anyway (a pass of its own
+  // here missed L1 on each frame's header again: the burst's frames share one set pair)
   let m: u32 = 0;
-  for (let i: u32 = 0; i < n; i++) {
-    const a = load<u32>(out + (i << 2));
-    if (a == 0) continue;
-    const data = load<u32>(b + (i << 3));
-    const ip = data + ETH_HLEN;
-    let h: u32 = 0;
-    if ((a & 1) == 0) {
-      // saddr, daddr, ports and iif at once: the header's 12 bytes from saddr on are the hot record's key's order
-      const key = i32x4.replace_lane(v128.load(ip + IPH_SADDR), 3, ifindex);
-      const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
-      h = a & ~3;
-      if ((a & 2) != 0 || !i32x4.all_true(i32x4.eq(v128.load(h), key)) || <u32>load<u8>(h + H4_PROTO) != proto) {
-        h = lookupCold(r, i32x4.extract_lane(key, 0), i32x4.extract_lane(key, 1), i32x4.extract_lane(key, 2), proto, ifindex);
-      }
-    } else {
-      const ports = load<u32>(ip, 40);
-      const proto = <u32>load<u8>(ip, IP6H_NEXTHDR);
-      h = a & ~3;
-      const diff = v128.or(v128.xor(v128.load(h + HOT6_SADDR), v128.load(ip + IP6H_SADDR)), v128.xor(v128.load(h + HOT6_DADDR), v128.load(ip + IP6H_DADDR)));
-      if ((a & 2) != 0 || v128.any_true(diff) || load<u32>(h + FD_SPORT) != ports ||
-        <u32>load<u8>(h + FD_PROTO) != proto || load<u32>(h + FD_IIF) != ifindex) h = lookup6Cold(r, ip + IP6H_SADDR, ip + IP6H_DADDR, ports, proto, ifindex);
-    }
-    store<u32>(out + (i << 2), h);
-    if (h != 0) m++;
-  }
+  for (let i: u32 = 0; i < n; i++) m += <u32>(load<u32>(out + (i << 2)) != 0);
   sink += acc;
   return m;
 }
 
-/** lookup, not inlined: nf_flow_burst_lookup's rare case (a tag that is another key's, or none), kept out of its loop. */
-function lookupCold(r: u32, saddr: u32, daddr: u32, ports: u32, proto: u32, iif: u32): u32 {
-  return lookup(r, saddr, daddr, ports, proto, iif);
-}
-
-/** lookup6, not inlined (as lookupCold). */
-function lookup6Cold(r: u32, saddr: u32, daddr: u32, ports: u32, proto: u32, iif: u32): u32 {
-  return lookup6(r, saddr, daddr, ports, proto, iif);
+/**
+ * The whole bucket's lookup for the frame whose IP header is at `ip` (`v6`: IPv6), received on `iif`, not
+ * inlined: the rare case of nf_flow_burst_lookup (no slot with the key's tag, but an overflow list) and of
+ * nf_flow_forward (a tag that is another key's), kept out of their loops. The hot record, 0 when none.
+ */
+function burstCold(r: u32, ip: u32, v6: u32, iif: u32): u32 {
+  if (v6 != 0) return lookup6(r, ip + IP6H_SADDR, ip + IP6H_DADDR, load<u32>(ip, 40), <u32>load<u8>(ip, IP6H_NEXTHDR), iif);
+  return lookup(r, load<u32>(ip, IPH_SADDR), load<u32>(ip, IPH_DADDR), load<u32>(ip, 20), <u32>load<u8>(ip, IPH_PROTOCOL), iif);
 }
 
 /** Keeps the records' warm-up loads of nf_flow_burst_lookup alive. */
@@ -1361,19 +1344,25 @@ let sink: u32 = 0;
 // changes between two bursts of a thread's poll is read from it, only what one burst reads alike.
 let bNow: u64 = 0;
 let bGen: u32 = 0;
+/** The ring device the burst came in on (the keys' iif). */
+let bIif: u32 = 0;
 let bTcpTimeout: u64 = 0;
 let bUdpTimeout: u64 = 0;
 /** The last output device's ifindex and record (a burst's hits mostly leave by one). */
 let bOif: u32 = 0;
 let bOnd: u32 = 0;
 /**
- * The next hop the burst's last IPv4 hit left by and its neighbour entry, checked then (0: none). Any
- * frame of the burst the stack takes instead (slow, nf_flow_burst_other) may change the neighbour
- * table (an ARP reply), so it forgets them: a hit after it checks the entry again, as each of the
- * kernel's hits looks its neighbour up.
+ * The next hop the burst's last IPv4 hit left by and its neighbour entry, checked then with its FIB
+ * generation and device (0: none). Any frame of the burst the stack takes instead (slow, noFlow,
+ * nf_flow_burst_other) may change the neighbour table (an ARP request or reply), so it forgets them: a
+ * hit after it checks the entry again, as each of the kernel's hits looks its neighbour up
+ * (tests/nf/flow_nexthop: the hairpin burst).
  */
 let bNh: u32 = 0;
 let bNe: u32 = 0;
+/** bNh's output device (its ifindex and record: checked up with it). */
+let bNhOif: u32 = 0;
+let bNhOnd: u32 = 0;
 /** Frames the burst's flows forwarded and their bytes as received: counted once (nf_flow_burst_done). */
 let bHits: u32 = 0;
 let bBytes: u64 = 0;
@@ -1408,44 +1397,95 @@ export function nf_flow_burst_done(nd: u32): void {
 }
 
 /**
- * nf_flow_offload_ip_hook for the frame at `data` (`len` bytes) received on ring device `ifindex`,
- * queue `q`, whose hot record nf_flow_burst_lookup found (`d`): true when the flow forwarded it
- * (the frame is taken), false when the stack must take it (nothing was changed, unless a FIN/RST tore
- * its flow down). What the hit costs: the hot record's line (read only, unless the timeout moved a
- * second), its next hop and neighbour entry (shared by the flows that leave by them), the devices; with
- * the flowtable's `counter`, the direction record's second line and its connection's counters too;
- * translating both addresses, the direction record's first line. Inlined into stack_rx_burst's
- * loop (nf_flow_forward6 and netdev_xmit_pend into it): their calls cost 1.3-2.5 ns of a 33-41 ns hit, measured.
+ * flow_offload_refresh(flow_table, flow, false) for IPv4 hot record `h`, the new timeout `t` (ms, u32 as
+ * the kernel's jiffies): written when `t - timeout > HZ` in u32 arithmetic — later by more than a second,
+ * or earlier at all (the flowtable's timeout lowered since: the kernel moves the flow's timeout back).
+ * The kernel's flow has one timeout; ours are per direction, the flow expiring at the later (flowExpires),
+ * so a timeout moved back moves the other direction's back too where it is later (refreshBack4).
  */
-@inline export function nf_flow_forward(d: u32, q: u32, data: u32, len: u32): bool {
-  if (load<u16>(data, 12) == 0xdd86) return nf_flow_forward6(d, q, data, len);
+@inline function refresh4(h: u32, t: u32): void {
+  const old = load<u32>(h + H4_TIMEOUT);
+  if (t - old > 1000) {
+    atomicStore32(h + H4_TIMEOUT, t);
+    if (<i32>(t - old) < 0) refreshBack4(h, t);
+  }
+}
+
+/** refresh4's rare case: the other direction's timeout (its hot record, same slot of the other array) at most `t`. */
+function refreshBack4(h: u32, t: u32): void {
+  const r = ftRoot();
+  const span = load<u32>(r + FTR_HOTR) - load<u32>(r + FTR_HOT);
+  const o = (h >= load<u32>(r + FTR_HOTR) ? h - span : h + span) + H4_TIMEOUT;
+  if (<i32>(load<u32>(o) - t) > 0) atomicStore32(o, t);
+}
+
+/** refresh4 for IPv6 hot record `h` (a u64 timeout, compared the same way: unsigned). */
+@inline function refresh6(h: u32, t: u64): void {
+  const old = load<u64>(h + FD_TIMEOUT);
+  if (t - old > 1000) {
+    atomicStore64(h + FD_TIMEOUT, t); // whole, as the collector reads it
+    if (<i64>(t - old) < 0) refreshBack6(h, t);
+  }
+}
+
+/** refreshBack4 for IPv6 hot record `h`. */
+function refreshBack6(h: u32, t: u64): void {
+  const r = ftRoot();
+  const o = hot6Of(r, coldOf6(r, h) ^ FD_SIZE) + FD_TIMEOUT;
+  if (<i64>(load<u64>(o) - t) > 0) atomicStore64(o, t);
+}
+
+/**
+ * nf_flow_offload_ip_hook for the frame at `data` (`len` bytes) received on the burst's ring device,
+ * queue `q`, whose hot record nf_flow_burst_lookup guessed by its tag (`a`; bit 0: IPv6): true when the
+ * flow forwarded it (the frame is taken), false when the stack must take it (nothing was changed, unless a
+ * FIN/RST tore its flow down). The key is compared here, against the header this reads anyway (a tag
+ * that is another key's: the whole bucket, burstCold; no flow: the stack's, not counted as slowpath). In
+ * nf_flow_offload_forward's order: a frame over the route's MTU goes to the stack, then a TCP FIN / RST
+ * tears the flow down and goes too, then a FIB change since the add (the dst check). What the hit costs:
+ * the hot record's line (read only, unless the timeout moved a second), its next hop and neighbour entry
+ * (shared by the flows that leave by them), the devices; with the flowtable's `counter`, the direction
+ * record's second line and its connection's counters too; translating both addresses, the direction
+ * record's first line. Inlined into stack_rx_burst's loop (nf_flow_forward6 and netdev_xmit_pend into
+ * it): their calls cost 1.3-2.5 ns of a 33-41 ns hit, measured.
+ */
+@inline export function nf_flow_forward(a: u32, q: u32, data: u32, len: u32): bool {
+  if ((a & 1) != 0) return nf_flow_forward6(a & ~1, q, data, len);
   const ip = data + ETH_HLEN;
   const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
+  // saddr, daddr, ports and iif at once: the header's 12 bytes from saddr on are the hot record's key's order
+  let d = a;
+  const key = i32x4.replace_lane(v128.load(ip + IPH_SADDR), 3, bIif);
+  if (!i32x4.all_true(i32x4.eq(v128.load(d), key)) || <u32>load<u8>(d + H4_PROTO) != proto) {
+    d = burstCold(ftRoot(), ip, 0, bIif);
+    if (d == 0) return noFlow();
+  }
   const fl = <u32>load<u8>(d + H4_FLAGS);
   // torn down, or no hook on this device (FD_TEARDOWN)
   if ((fl & (H4F_TEARDOWN | H4F_NOHOOK)) != 0) return slow();
+  // the route's: its next hop, shared with the other flows that leave by it
+  const nh = load<u32>(d + H4_NH);
+  const tot = ldBe16(ip + IPH_TOT_LEN);
+  if (tot > load<u32>(nh + NH_MTU)) return slow(); // nf_flow_exceeds_mtu
   if (proto == IPPROTO_TCP && (<u32>load<u8>(ip, 20 + 13) & 0x05) != 0) {
     flowTeardown(flowOf(coldOf4(ftRoot(), d))); // nf_flow_tcp_state_check: FIN / RST
     return slow();
   }
-  // the route's: its next hop, shared with the other flows that leave by it
-  const nh = load<u32>(d + H4_NH);
-  if (load<u32>(nh + NH_GEN) != bGen && load<u32>(nh + NH_GEN) != (bGen = fibGen())) {
-    flowTeardown(flowOf(coldOf4(ftRoot(), d))); // routes may have changed (bGen: as of the burst's start, else now)
-    return slow();
-  }
-  const tot = ldBe16(ip + IPH_TOT_LEN);
-  if (tot > load<u32>(nh + NH_MTU)) return slow(); // nf_flow_exceeds_mtu
-  const oif = load<u32>(nh + NH_OIF);
-  const ond = burstOnd(oif);
-  if (ond == 0 || (load<u32>(ond, ND_FLAGS) & IFF_UP) == 0) return slow();
-  // the next hop's entry: the one the burst's last hit through this next hop checked (nothing but
-  // hits ran since: bNh), else the one cached in the next hop while it is alive, connected, with its
-  // header cached and still this next hop's (entries are reused only after a grace period, so the
-  // cached address always points at an entry), else the neighbour table's answer, cached for the next hit
-  let e = bNe;
+  // what depends on the next hop only — its FIB generation, its device, its neighbour entry — was
+  // checked by the burst's last hit when that left by the same next hop (nothing but hits ran since:
+  // bNh); else the generation (bGen: as of the burst's start, else now), the device, and the entry
+  // cached in the next hop while it is alive, connected, with its header cached and still this next
+  // hop's (entries are reused only after a grace period, so the cached address always points at an
+  // entry), else the neighbour table's answer, cached for the next hit
   if (nh != bNh) {
-    e = load<u32>(nh + NH_NEIGH);
+    if (load<u32>(nh + NH_GEN) != bGen && load<u32>(nh + NH_GEN) != (bGen = fibGen())) {
+      flowTeardown(flowOf(coldOf4(ftRoot(), d))); // routes may have changed: nf_flow_dst_check
+      return slow();
+    }
+    const oif = load<u32>(nh + NH_OIF);
+    const ond = burstOnd(oif);
+    if (ond == 0 || (load<u32>(ond, ND_FLAGS) & IFF_UP) == 0) return slow();
+    let e = load<u32>(nh + NH_NEIGH);
     if (e == 0 || load<u8>(e + NE_DEAD) != 0 || (<u32>load<u8>(e + NE_STATE) & NUD_CONNECTED) == 0 || (load<u8>(e + NE_XFLAGS) & NEX_HH) == 0 ||
       load<u32>(e + NE_IFINDEX) != oif || load<u32>(e + NE_KEY) != load<u32>(nh + NH_ADDR) || <u32>load<u8>(e + NE_FAMILY) != AF_INET) {
       e = neigh4Ready(oif, ond, nh + NH_ADDR);
@@ -1454,11 +1494,15 @@ export function nf_flow_burst_done(nd: u32): void {
     }
     bNh = nh;
     bNe = e;
+    bNhOif = oif;
+    bNhOnd = ond;
   }
+  const e = bNe;
+  const oif = bNhOif;
+  const ond = bNhOnd;
   // decided: refresh (flow_offload_refresh: only when the timeout moves by more than a second), NAT,
   // TTL, MACs, out
-  const t = <u32>burstTimeout(proto);
-  if (<i32>(t - load<u32>(d + H4_TIMEOUT)) > 1000) atomicStore32(d + H4_TIMEOUT, t);
+  refresh4(d, <u32>burstTimeout(proto));
   const nat = fl & (FDF_SNAT | FDF_DNAT);
   if (nat == FDF_SNAT) natOne(ip, proto, IPH_SADDR, 0, d);
   else if (nat == FDF_DNAT) natOne(ip, proto, IPH_DADDR, 2, d);
@@ -1487,8 +1531,16 @@ export function nf_flow_burst_done(nd: u32): void {
  * NAT (nf_flow_nat_ipv6: addresses and ports, the L4 checksum by the precomputed change), the hop limit
  * decremented, the MACs, out.
  */
-@inline function nf_flow_forward6(d: u32, q: u32, data: u32, frameLen: u32): bool {
+@inline function nf_flow_forward6(a: u32, q: u32, data: u32, frameLen: u32): bool {
   const ip = data + ETH_HLEN;
+  // the key, as nf_flow_forward's (the hot record's address line: the addresses)
+  let d = a;
+  const diff = v128.or(v128.xor(v128.load(d + HOT6_SADDR), v128.load(ip + IP6H_SADDR)), v128.xor(v128.load(d + HOT6_DADDR), v128.load(ip + IP6H_DADDR)));
+  if (v128.any_true(diff) || load<u32>(d + FD_SPORT) != load<u32>(ip, 40) || load<u8>(d + FD_PROTO) != load<u8>(ip, IP6H_NEXTHDR) ||
+    load<u32>(d + FD_IIF) != bIif) {
+    d = burstCold(ftRoot(), ip, 1, bIif);
+    if (d == 0) return noFlow();
+  }
   if (load<u8>(d + FD_TEARDOWN) != 0) return slow();
   const len = ldBe16(ip + IP6H_PAYLOAD_LEN) + 40; // skb->len
   if (len > load<u32>(d + FD_MTU)) return slow(); // nf_flow_exceeds_mtu
@@ -1512,8 +1564,7 @@ export function nf_flow_burst_done(nd: u32): void {
     if (e == 0) return slow();
     store<u32>(d + FD_NEIGH, e);
   }
-  const t = burstTimeout(proto);
-  if (<i64>(t - load<u64>(d + FD_TIMEOUT)) > 1000) atomicStore64(d + FD_TIMEOUT, t); // whole, as the collector reads it
+  refresh6(d, burstTimeout(proto));
   const nat = <u32>load<u8>(d + FD_NAT);
   if ((nat & (FDF_SNAT | FDF_DNAT)) != 0) {
     const l4 = ip + 40;
@@ -1597,6 +1648,12 @@ export function nf_flow_burst_done(nd: u32): void {
 @inline function slow(): bool {
   mibInc(MIB_FLOW_SLOWPATH);
   bNh = 0; // (the stack takes the frame: nf_flow_burst_other)
+  return false;
+}
+
+/** A frame whose tag guessed a flow it has not: the stack's (not the flowtable's slow path), bNh forgotten as for nf_flow_burst_other. */
+@inline function noFlow(): bool {
+  bNh = 0;
   return false;
 }
 
@@ -1692,8 +1749,8 @@ export function bpf_xdp_flow_lookup(ctx: u64, tuple: u64, opts: u64, optsLen: u6
     d = family == AF_INET ? coldOf4(r, h) : coldOf6(r, h);
     const f = flowOf(d);
     if (load<u32>(f + FLOW_FT) != <u32>ft || (load<u32>(f + FLOW_FLAGS) & FLOWF_TEARDOWN) != 0) d = 0;
-    else if (family == AF_INET) atomicStore32(h + H4_TIMEOUT, <u32>(netNow() + flowTimeout(d))); // flow_offload_refresh, this direction's
-    else atomicStore64(h + FD_TIMEOUT, netNow() + flowTimeout(d));
+    else if (family == AF_INET) refresh4(h, <u32>(netNow() + flowTimeout(d))); // flow_offload_refresh(.., false)
+    else refresh6(h, netNow() + flowTimeout(d));
   }
   if (d == 0) store<i32>(o, -2);
   return <u64>d;

@@ -113,6 +113,42 @@ describe.skipIf(unready !== '')('the flowtable\'s next hops', () => {
     expect(hits(fx)).toBe(h0 + 2 * ports.length);
   });
 
+  // A burst's hits through one next hop check its neighbour once (the burst's memo); a frame the stack
+  // takes in between may change that neighbour, and then the next hit must look at it again, as each of
+  // the kernel's hits does (neigh_xmit). Hairpin (C → C2 through the router, both on eth0, so the hits and
+  // the ARP request come in on one device, in one burst): C2's entry is REACHABLE; C2's ARP request for
+  // the router with a new MAC makes it STALE with that MAC (arp_process → neigh_event_ns → neigh_update
+  // with NEIGH_UPDATE_F_OVERRIDE). The kernel's next frame to C2 goes out through that STALE entry
+  // (neigh_resolve_output: __neigh_event_send moves it to DELAY) to the new MAC. Here a hit leaves a
+  // STALE entry to the stack, whose output does the same: the entry is DELAY after the burst and the
+  // frame went to the new MAC (a hit through the memo would have left it STALE).
+  it('a frame the stack takes mid-burst makes the next hit check its neighbour again (hairpin, ARP-learned MAC)', async () => {
+    const fx = await Fixture.create(LINKS, ROUTES, NEIGH);
+    fx.dp.flowtable.create({ name: 'ft', devices: ['eth0', 'eth1'] });
+    fx.ip(`neigh replace ${C2} lladdr ${H2} dev eth0 nud reachable`);
+    const fromC = (ttl = 64, dmac = M0, smac = H0): Uint8Array =>
+      eth({ dst: dmac, src: smac, type: 0x0800 }, ipv4({ src: C, dst: C2, proto: 17, ttl }, udp4(C, C2, 6000, 53, pay)));
+    const fromC2 = eth({ dst: M0, src: H2, type: 0x0800 }, ipv4({ src: C2, dst: C, proto: 17 }, udp4(C2, C, 53, 6000, pay)));
+    fx.rx('eth0', fromC());
+    fx.rx('eth0', fromC2);
+    expect(fx.dp.flowtable.list().length).toBe(1);
+    const toC2 = (mac: string): Uint8Array => fromC(63, mac, M0);
+    expect(fx.rx('eth0', fromC()).get('eth0')).toEqual([toC2(H2)]);
+    const h0 = hits(fx);
+    const H3 = '02:00:00:00:02:33';
+    // ARP request (RFC 826): C2 at H3 asks for 192.0.2.1
+    const arpReq = eth({ dst: 'ff:ff:ff:ff:ff:ff', src: H3, type: 0x0806 }, Uint8Array.from([
+      0, 1, 8, 0, 6, 4, 0, 1, ...H3.split(':').map((x) => parseInt(x, 16)), 192, 0, 2, 3, 0, 0, 0, 0, 0, 0, 192, 0, 2, 1,
+    ]));
+    const d = fx.devs.get('eth0')!;
+    for (const f of [fromC(), arpReq, fromC()]) expect(d.inject(f)).toBe(true);
+    d.poll();
+    const udpOut = (fx.tx().get('eth0') ?? []).filter((f) => f[12] === 8 && f[13] === 0 && f[14 + 9] === 17);
+    expect(udpOut).toEqual([toC2(H2), toC2(H3)]);
+    expect(hits(fx)).toBe(h0 + 1);
+    expect(fx.dp.neigh.list().find((e) => e.dst === C2)).toMatchObject({ lladdr: H3, state: ['DELAY'] });
+  });
+
   it('IPv6: two on-link hosts behind one prefix: each flow\'s hits go to its own host, in one burst too', async () => {
     const c6 = ['2001:db8:1::2', '2001:db8:1::3'];
     const macs = [H0, H2];

@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { NetError } from '../../src/control/net_types.js';
 import { Fixture, eth, ipv4, stackUnready, udp4 } from '../net/support.js';
-import { ACK, FIN, H0, H1, LINKS, M0, M1, NEIGH, PSH, ROUTES, SYN, SYN_OPTS, tcpFrame } from './ct_support.js';
+import { ACK, FIN, H0, H1, LINKS, M0, M1, NEIGH, PSH, ROUTES, SYN, SYN_OPTS, tcp4, tcpFrame } from './ct_support.js';
 
 const unready = await stackUnready();
 const C = '192.0.2.2';
@@ -77,6 +77,27 @@ describe.skipIf(unready !== '')('the flowtable', () => {
     expect(after.bytes - before.bytes).toBe(out.reduce((s, f) => s + f.length, 0));
   });
 
+  // nf_flow_offload_forward checks the MTU first (nf_flow_exceeds_mtu: return 0, the frame to the stack,
+  // the flow left alone), the TCP flags only after (nf_flow_state_check: FIN / RST tear down): a FIN over
+  // the route's MTU goes to the stack, which answers fragmentation needed, and the flow still takes the
+  // connection's next segment.
+  it('a FIN over the route MTU goes to the stack without tearing the flow down', async () => {
+    const fx = await router();
+    fx.ip('route replace 203.0.113.0/24 via 198.51.100.2 dev eth1 mtu 1400');
+    fx.rx('eth0', tcpFrame('in', C, S, 40000, 80, { seq: 1000, flags: SYN, options: SYN_OPTS }));
+    fx.rx('eth1', tcpFrame('out', S, PUB, 80, 40000, { seq: 5000, ack: 1001, flags: SYN | ACK, options: SYN_OPTS }));
+    fx.rx('eth0', tcpFrame('in', C, S, 40000, 80, { seq: 1001, ack: 5001, flags: ACK }));
+    expect(fx.dp.flowtable.list().length).toBe(1);
+    const big = tcp4(C, S, 40000, 80, { seq: 1001, ack: 5001, flags: FIN | ACK, data: new Uint8Array(1400 - 40 + 1) });
+    const out = fx.rx('eth0', eth({ dst: M0, src: H0, type: 0x0800 }, ipv4({ src: C, dst: S, proto: 6, df: true }, big)));
+    expect(out.get('eth1')).toBeUndefined();
+    expect([out.get('eth0')![0]![14 + 20], out.get('eth0')![0]![14 + 21]]).toEqual([3, 4]);
+    expect(hits(fx)).toBe(0);
+    expect(fx.dp.conntrack.list()[0]).toMatchObject({ offload: true });
+    fx.rx('eth0', tcpFrame('in', C, S, 40000, 80, { seq: 1001, ack: 5001, flags: PSH | ACK, data: new Uint8Array(10) }));
+    expect(hits(fx)).toBe(1);
+  });
+
   it('a route change tears flows down at their next frame', async () => {
     const fx = await router();
     offloadUdp(fx);
@@ -99,6 +120,28 @@ describe.skipIf(unready !== '')('the flowtable', () => {
     expect(fx.dp.flowtable.list()).toEqual([]);
     // collected at the 30 s tick, a second ago
     expect(fx.dp.conntrack.list()[0]).toMatchObject({ proto: 'udp', offload: false, timeout: 119 });
+  });
+
+  // flow_offload_refresh: `if (timeout - READ_ONCE(flow->timeout) > HZ)` in u32 arithmetic. A hit within a
+  // second of the last refresh leaves the timeout; a hit after nf_flowtable_udp_timeout was lowered (30 s →
+  // 10 s) makes the difference negative, which as u32 is above HZ: the flow's one timeout moves back to
+  // now + 10 s, and the flow expires then (its other direction, not hit since the add, included).
+  it('a hit moves the timeout only by more than a second, and back when the flowtable timeout is lowered', async () => {
+    const fx = await router();
+    offloadUdp(fx);
+    expect(fx.dp.flowtable.list()[0]!.timeout).toBe(30);
+    fx.advance(500);
+    fx.rx('eth0', inUdp(8));
+    expect(hits(fx)).toBe(1);
+    expect(fx.dp.flowtable.list()[0]!.timeout).toBe(29); // 29.5 s left: not moved
+    fx.dp.sysctl('net.netfilter.nf_flowtable_udp_timeout', 10);
+    fx.rx('eth0', inUdp(8));
+    expect(hits(fx)).toBe(2);
+    expect(fx.dp.flowtable.list()[0]!.timeout).toBe(10);
+    fx.advance(9_000);
+    expect(fx.dp.flowtable.list().length).toBe(1);
+    fx.advance(2_000);
+    expect(fx.dp.flowtable.list()).toEqual([]);
   });
 
   it('a frame over the route MTU with DF goes to the stack, which answers fragmentation needed', async () => {

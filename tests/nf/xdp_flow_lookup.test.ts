@@ -87,6 +87,28 @@ describe.skipIf(unready !== '')('bpf_xdp_flow_lookup (kfunc) on the nft flowtabl
     expect(stats()[OTHER]).toBe(0);
   });
 
+  // bpf_xdp_flow_tuple_lookup refreshes a hit with flow_offload_refresh(.., false), as the hook does: the
+  // timeout moves only when `timeout - flow->timeout > HZ` in u32 arithmetic — not for a lookup half a
+  // second after the add, but back to now + 10 s after nf_flowtable_tcp_timeout was lowered to 10 s.
+  it('a hit refreshes the flow timeout as flow_offload_refresh(force false) does', async () => {
+    const { fx, stats } = await router(RULES);
+    const steps: Array<[Parameters<typeof tcp4>[4], boolean]> = [
+      [{ seq: 1000, flags: SYN, options: SYN_OPTS }, true],
+      [{ seq: 5000, ack: 1001, flags: SYN | ACK, win: 65160, options: SYN_OPTS }, false],
+      [{ seq: 1001, ack: 5001, flags: ACK, win: 502 }, true],
+    ];
+    for (const [o, fromC] of steps) fx.rx(fromC ? 'eth0' : 'eth1', seg(o, fromC));
+    expect(fx.dp.flowtable.list()[0]!.timeout).toBe(30);
+    fx.advance(500);
+    fx.rx('eth0', seg({ seq: 1001, ack: 5001, flags: PSH | ACK, win: 502, data: Uint8Array.of(1) }, true));
+    expect(stats()[FWD]).toBe(1);
+    expect(fx.dp.flowtable.list()[0]!.timeout).toBe(29); // 29.5 s left: not moved
+    fx.dp.sysctl('net.netfilter.nf_flowtable_tcp_timeout', 10);
+    fx.rx('eth0', seg({ seq: 1002, ack: 5001, flags: PSH | ACK, win: 502, data: Uint8Array.of(2) }, true));
+    expect(stats()[FWD]).toBe(2);
+    expect(fx.dp.flowtable.list()[0]!.timeout).toBe(10);
+  });
+
   it('answers -ENOENT when the receiving device is in no flowtable', async () => {
     const { fx, stats, err } = await router(RULES.replace('devices = { eth0, eth1 }', 'devices = { eth1 }'));
     const o = { seq: 1000, flags: SYN, options: SYN_OPTS };
