@@ -32,6 +32,8 @@ export interface CompileLib {
   maxFrames: number;
   stackSize: number;
   callbackTagHi: number;
+  /** BPF_MAX_LOOPS (include/linux/bpf.h): bpf_loop's largest count. */
+  maxLoops: number;
 }
 
 const REG_WORDS = 2 * NUM_REGS;
@@ -70,6 +72,7 @@ export function compileSource(code: Int32Array, regs: Int32Array): string | unde
   const kind = (i: number) => code[4 * i]! & 0xff;
   // block leaders: the entry, jump and call targets, callbacks (ld_imm64 of a function)
   const leader = new Uint8Array(slots + 1);
+  const callbackSet = new Set<number>();
   leader[0] = 1;
   for (let i = 0; i < slots; i++) {
     const k = kind(i);
@@ -79,7 +82,10 @@ export function compileSource(code: Int32Array, regs: Int32Array): string | unde
       const s = code[4 * i + 2]!;
       if (s >= REG_WORDS && regs[s + 1] === (0xcb00_0000 | 0)) {
         const t = regs[s]!;
-        if (t >= 0 && t < slots) leader[t] = 1;
+        if (t >= 0 && t < slots) {
+          leader[t] = 1;
+          callbackSet.add(t);
+        }
       }
     }
   }
@@ -97,9 +103,12 @@ export function compileSource(code: Int32Array, regs: Int32Array): string | unde
   // R when control passes to another chunk).
   // Each subprogram (a call target) also starts a function of its own: a call enters its callee's
   // function at the top, and a small callee is one V8 can inline at the call site.
+  // A bpf_loop callback (a BPF_PSEUDO_FUNC the program loads) is entered the same way, once an iteration.
   const subprog = new Uint8Array(slots + 1);
   for (let i = 0; i < slots; i++) if (kind(i) === 37) subprog[code[4 * i + 1]! >> 2] = 1;
-  let pieces = emit(code, regs, leader, start);
+  const callbacks = [...callbackSet].sort((x, y) => x - y);
+  for (const t of callbacks) subprog[t] = 1;
+  let pieces = emit(code, regs, leader, start, callbacks);
   const chunkStarts = [0];
   let acc = 0;
   for (let i = 0; i < slots; i++) {
@@ -113,7 +122,7 @@ export function compileSource(code: Int32Array, regs: Int32Array): string | unde
       acc = 0;
     }
   }
-  if (chunkStarts.length > 1) pieces = emit(code, regs, leader, start);
+  if (chunkStarts.length > 1) pieces = emit(code, regs, leader, start, callbacks);
   const chunkOf = new Int32Array(slots + 1);
   for (let c = 0, i = 0; i <= slots; i++) {
     if (c + 1 < chunkStarts.length && i === chunkStarts[c + 1]) c++;
@@ -151,6 +160,16 @@ export function compileSource(code: Int32Array, regs: Int32Array): string | unde
     body.push(`${spillAll}I.executed=n;if(ip<0){I.execSwitch(-ip-1,R,depth);return -1;}return ip;}}`);
     fns.push(body.join('\n'));
   }
+  // bpf_loop's iterations with callback t, as the kernel's bpf_loop() (kernel/bpf/bpf_iter.c) runs
+  // them: callback(i, ctx, 0, 0, 0) for i = 0 … nr − 1, a non-zero r0 ends the loop with i + 1, else
+  // the result is nr. Each call enters the callback's function with its arguments (r10 the frame below
+  // the caller's: fl, fh); the file C at the callback's depth is only written where something reads it.
+  for (const t of callbacks) {
+    fns.push(
+      `function B${t}(depth,nr,cl,ch,fl,fh){const C=I.callFile(depth);let i=0;while(i<nr){` +
+        `const r=C${chunkOf[t]}(${t},C,depth,i,0,cl,ch,0,0,0,0,0,0,fl,fh);if(r>=0)F(r,C,depth);i++;if((C[0]|C[1])!==0)break;}return i;}`,
+    );
+  }
   const pick = chunkStarts.slice(1).map((b, c) => `ip<${b}?C${c}(ip,R,depth):`).join('') + `C${chunkStarts.length - 1}(ip,R,depth)`;
   fns.push(`const F=function(start,R,depth){let ip=start;do ip=${pick};while(ip>=0);};`);
   const source = fns.join('\n');
@@ -159,7 +178,7 @@ export function compileSource(code: Int32Array, regs: Int32Array): string | unde
 }
 
 /** Each slot's code (its case label, its block's count and budget check, its statements). */
-function emit(code: Int32Array, regs: Int32Array, leader: Uint8Array, start: Uint8Array): string[] {
+function emit(code: Int32Array, regs: Int32Array, leader: Uint8Array, start: Uint8Array, callbacks: readonly number[]): string[] {
   const slots = code.length / 4;
   const kind = (i: number) => code[4 * i]! & 0xff;
   const out: string[] = [];
@@ -285,9 +304,22 @@ function emit(code: Int32Array, regs: Int32Array, leader: Uint8Array, start: Uin
       case 40: // TAIL_CALL: done, the target's r0 is this function's; else on with the next instruction
         c = `${spillArgs}if(I.tailCallFrom(R,depth,${i},n))return -1;n=I.executed;${refresh}`;
         break;
-      case 41: // bpf_loop
-        c = `${spillArgs}I.executed=n;if(checked)I.checkLoop(R,${i});if(R[5]===L.callbackTagHi){I.loop(R,depth,${i});n=I.executed;}else I.callHelper(181,R,${i});${reload0}${refresh}`;
+      case 41: { // bpf_loop
+        // A callback of this program with flags 0 and a count within BPF_MAX_LOOPS: its function called
+        // per iteration (B<t>); anything else (-EINVAL, -E2BIG, a forged callback, the fast path's own
+        // helper) as exec() does it, through the register file.
+        const slow = `${spillArgs}I.executed=n;if(R[5]===L.callbackTagHi){I.loop(R,depth,${i});n=I.executed;}else I.callHelper(181,R,${i});${reload0}`;
+        const pick = callbacks.map((t) => `a2===${t}?B${t}(depth+1,a1,a3,b3,fl,fh):`).join('');
+        c = `if(checked){${spillArgs}I.executed=n;I.checkLoop(R,${i});}` +
+          (callbacks.length === 0
+            ? slow
+            : `if(b2===L.callbackTagHi&&(a4|b4|b1)===0&&(a1>>>0)<=L.maxLoops&&(${callbacks.map((t) => `a2===${t}`).join('||')})){` +
+              `if(a1!==0){if(depth+1>=L.maxFrames){I.executed=n;throw L.callDepthFault(${i},L.maxFrames);}` +
+              `const fl=(a${FP}-L.stackSize)|0,fh=(a${FP}>>>0)<L.stackSize?(b${FP}-1)|0:b${FP};I.executed=n;a0=${pick}0;n=I.executed;}else a0=0;b0=0;}` +
+              `else{${slow}}`) +
+          refresh;
         break;
+      }
       case 65:
         c = `${dl}=${sl};${dh}=${sh};`;
         if (leader[i + 1]) c += jump(i + 2);

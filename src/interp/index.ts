@@ -68,6 +68,8 @@ export const DEFAULT_MAX_INSTRUCTIONS = 100_000_000;
 
 const HELPER_TAIL_CALL = 12;
 const HELPER_LOOP = 181;
+/** include/linux/bpf.h: bpf_loop's largest nr_loops. */
+const BPF_MAX_LOOPS = 1 << 23;
 /** Interpreter callback values: a tag in the high half, the subprogram's slot in the low one. */
 const CALLBACK_TAG_HI = 0xcb00_0000 | 0;
 const TWO32 = 4294967296;
@@ -1174,7 +1176,7 @@ export class Interpreter implements Engine {
       R[1] = -1;
       return;
     }
-    if (R[3] !== 0 || R[2]! >>> 0 > 1 << 23) {
+    if (R[3] !== 0 || R[2]! >>> 0 > BPF_MAX_LOOPS) {
       R[0] = -7; // -E2BIG
       R[1] = -1;
       return;
@@ -1410,6 +1412,7 @@ const COMPILE_LIB: CompileLib = {
   maxFrames: MAX_FRAMES,
   stackSize: STACK_SIZE,
   callbackTagHi: CALLBACK_TAG_HI,
+  maxLoops: BPF_MAX_LOOPS,
 };
 
 /** Store an atomic operation's result: the word, and for a doubleword its high half. */
