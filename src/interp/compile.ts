@@ -20,8 +20,16 @@
 
 import { NUM_REGS } from '../isa/opcodes.js';
 
-/** The function compiled for one program: run from slot `start` with register file R at call depth `depth`. */
-export type CompiledExec = (start: number, R: Int32Array, depth: number) => void;
+/** The functions compiled for one program. */
+export interface CompiledExec {
+  /** Run from slot `start` with register file R at call depth `depth` until that function exits. */
+  exec: (start: number, R: Int32Array, depth: number) => void;
+  /**
+   * A run from slot 0 at depth 0, r1–r5 and r10 given by halves (r0 and r6–r9 zero): what exec() does
+   * with them in R, without R written first. r0 is left in R[0], R[1].
+   */
+  entry: (R: Int32Array, ...halves: number[]) => void;
+}
 
 /** What the generated code calls: the interpreter instance's methods, and the pure helpers of index.ts. */
 export interface CompileLib {
@@ -104,7 +112,9 @@ export function compileSource(code: Int32Array, regs: Int32Array): string | unde
   // Each subprogram (a call target) also starts a function of its own: a call enters its callee's
   // function at the top, and a small callee is one V8 can inline at the call site.
   // A bpf_loop callback (a BPF_PSEUDO_FUNC the program loads) is entered the same way, once an iteration.
+  // The entry (slot 0) too: a run enters it with r1–r5 and r10 (runRepeated, E below).
   const subprog = new Uint8Array(slots + 1);
+  subprog[0] = 1;
   for (let i = 0; i < slots; i++) if (kind(i) === 37) subprog[code[4 * i + 1]! >> 2] = 1;
   const callbacks = [...callbackSet].sort((x, y) => x - y);
   for (const t of callbacks) subprog[t] = 1;
@@ -172,6 +182,8 @@ export function compileSource(code: Int32Array, regs: Int32Array): string | unde
   }
   const pick = chunkStarts.slice(1).map((b, c) => `ip<${b}?C${c}(ip,R,depth):`).join('') + `C${chunkStarts.length - 1}(ip,R,depth)`;
   fns.push(`const F=function(start,R,depth){let ip=start;do ip=${pick};while(ip>=0);};`);
+  // a run: the entry's function with the run's r1–r5 and r10 (r0, r6–r9 zero), r0 left in R
+  fns.push(`const E=function(R,${entryParams.join(',')}){const r=C0(0,R,0,${entryParams.join(',')});if(r>=0)F(r,R,0);};`);
   const source = fns.join('\n');
   if (source.length > MAX_SOURCE) return undefined;
   return source;
@@ -295,9 +307,16 @@ function emit(code: Int32Array, regs: Int32Array, leader: Uint8Array, start: Uin
           `const C=I.callFile(depth+1);I.executed=n;${call(off >> 2)}n=I.executed;a0=C[0];b0=C[1];${refresh}}`;
         break;
       }
-      case 38: // HELPER
-        c = `${spillArgs}I.executed=${after};if(checked)I.checkArgs(${imm},R,${i});I.callHelperFast(${imm},R,${i});${reload0}${refresh}`;
+      case 38: { // HELPER: a fast-path helper by halves from the locals, any other through R
+        const viaFile = `${spillArgs}I.callHelper(${imm},R,${i});${reload0}`;
+        const byHalves =
+          `{const w=I.halves(${imm});if(w!==null){const x=w.t(${[1, 2, 3, 4, 5].map((r) => `${lo(r)},${hi(r)}`).join(',')});` +
+          `if(x===x){a0=x|0;b0=Math.floor(x/4294967296)|0;}else{a0=w.lo.value;b0=w.hi.value;}}else{${viaFile}}}`;
+        c = `I.executed=${after};if(checked){${spillArgs}I.checkArgs(${imm},R,${i});}` +
+          (imm === 1 ? `{const x=I.arrayLookup(a1,b1,a2,b2);if(x>=0){a0=x|0;b0=0;}else${byHalves}}` : byHalves) +
+          refresh;
         break;
+      }
       case 39: // HELPER by register
         c = `${spillArgs}I.executed=${after};I.callHelper(${dl}>>>0,R,${i});${reload0}${refresh}`;
         break;
@@ -382,7 +401,7 @@ const call = (t: number) => `\u0003${t}\u0004`;
 
 /** The generated function for `source`, bound to the interpreter `I` and its settings. */
 export function makeExec(source: string, I: unknown, lib: CompileLib, checked: boolean, max: number): CompiledExec {
-  const factory = new Function('I', 'L', 'checked', 'max', `"use strict";\n${source}\nreturn F;`) as (
+  const factory = new Function('I', 'L', 'checked', 'max', `"use strict";\n${source}\nreturn {exec:F,entry:E};`) as (
     I: unknown,
     L: CompileLib,
     checked: boolean,

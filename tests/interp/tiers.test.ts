@@ -166,7 +166,7 @@ function compileSourceOf(prog: readonly Insn[]): string {
   return compileSource(plain.code, plain.regs) ?? '';
 }
 
-describe('array lookups in the compiled tier (callHelperFast reads a named array map as the fast path helper does)', () => {
+describe('array lookups in the compiled tier (arrayLookup reads a named array map as the fast path helper does)', () => {
   it('every index in and past max_entries, an array and a percpu_array (on CPU 1 of 2), as the switch tier calls the helper', async () => {
     const { Datapath } = await import('../../src/control/datapath.js');
     const { createMap } = await import('../../src/maps/index.js');
