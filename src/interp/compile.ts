@@ -154,18 +154,40 @@ export function compileSource(code: Int32Array, regs: Int32Array): string | unde
       body.push(`let ${regNames.join(',')};${loadAll}`);
     }
     body.push(`let n=I.executed,dv=I.freshView(),memEnd=checked?0:I.dvEnd;`);
-    body.push(`for(;;){switch(ip){`);
+    body.push(`D:for(;;){S:switch(ip){`);
+    // Loops: slot j jumping back to slot t of this chunk, where no slot in (t, j] is a jump target (no
+    // case label inside), are written as JavaScript loops: `case t: L<t>: for(;;) { … continue L<t>; …
+    // break; }`, the back edge a loop's own, not a trip through the switch. Jumps from elsewhere to t
+    // enter through the switch as before. (Regions with different heads cannot overlap: the inner
+    // head would be a jump target inside the outer region.)
+    const loopEnd = new Map<number, number>();
+    for (let j = from; j < to; j++) {
+      const k = kind(j);
+      if (k !== 35 && !(k >= 42 && k <= 63)) continue;
+      const t = code[4 * j + 1]! >> 2;
+      if (t < from || t > j) continue;
+      let inner = false;
+      for (let x = t + 1; x <= j && !inner; x++) inner = leader[x] === 1;
+      if (!inner) loopEnd.set(t, Math.max(j, loopEnd.get(t) ?? j));
+    }
+    let inLoop = -1;
     for (let i = from; i < to; i++) {
+      let piece = pieces[i]!;
+      if (loopEnd.has(i)) {
+        inLoop = i;
+        piece = piece.replace(`case ${i}:`, `case ${i}:L${i}:for(;;){`);
+      }
+      if (inLoop >= 0 && i === loopEnd.get(inLoop)) piece += 'break;}';
       // jumps: within the chunk through its switch, else out to the dispatcher
       body.push(
-        pieces[i]!
-          .replace(/\u0001(\d+)\u0002/g, (_m, t: string) => (chunkOf[+t] === c ? `ip=${t};continue;` : `ip=${t};break;`))
+        piece
+          .replace(/\u0001(\d+)\u0002/g, (_m, t: string) => (+t === inLoop && i <= loopEnd.get(inLoop)! ? `continue L${t};` : chunkOf[+t] === c ? `ip=${t};continue D;` : `ip=${t};break S;`))
           // a call: straight into the callee's chunk, the dispatcher only if it leaves that chunk
           .replace(/\u0003(\d+)\u0004/g, (_m, t: string) => `{const r=C${chunkOf[+t]}(${t},C,depth+1,${callArgs});if(r>=0)F(r,C,depth+1);}`),
       );
     }
-    if (to < slots) body.push(`ip=${to};break;`);
-    body.push(`default:ip=-ip-1;break;}`);
+    if (to < slots) body.push(`ip=${to};break S;`);
+    body.push(`default:ip=-ip-1;break S;}`);
     // out of the switch: on to another chunk's slot ip, or (ip < 0) to exec() at slot -ip-1
     body.push(`${spillAll}I.executed=n;if(ip<0){I.execSwitch(-ip-1,R,depth);return -1;}return ip;}}`);
     fns.push(body.join('\n'));
@@ -219,7 +241,7 @@ function emit(code: Int32Array, regs: Int32Array, leader: Uint8Array, start: Uin
     let piece = leader[i] ? `case ${i}:` : '';
     if (k === 0) {
       // no instruction here: exec() raises the fault (nothing counted)
-      out.push(`${piece}ip=${-i - 1};break;`);
+      out.push(`${piece}ip=${-i - 1};break S;`);
       blockLen = 0;
       inBlock = 0;
       continue;
@@ -227,13 +249,13 @@ function emit(code: Int32Array, regs: Int32Array, leader: Uint8Array, start: Uin
     if (start[i] || inBlock >= blockLen) {
       blockLen = blockLength(i);
       inBlock = 0;
-      piece += `if((n+=${blockLen})>max){n-=${blockLen};ip=${-i - 1};break;}`;
+      piece += `if((n+=${blockLen})>max){n-=${blockLen};ip=${-i - 1};break S;}`;
     }
     inBlock++;
     /** The count exec() would have after this instruction, and before it. */
     const after = `n-${blockLen - inBlock}`;
     /** Go to exec() at this slot (it counts this instruction itself). */
-    const bail = `n-=${blockLen - inBlock + 1};ip=${-i - 1};break;`;
+    const bail = `n-=${blockLen - inBlock + 1};ip=${-i - 1};break S;`;
     // the second operand: a register's halves, or a constant's as literals
     const isReg = s < REG_WORDS;
     const sl = isReg ? lo(s >> 1) : lit(regs[s]!);
@@ -245,7 +267,8 @@ function emit(code: Int32Array, regs: Int32Array, leader: Uint8Array, start: Uin
     let c: string;
     let skip = false;
     switch (k) {
-      case 1: c = `{const t=(${dl}>>>0)+(${sl}>>>0);${dh}=(${dh}+${sh}+(t>=4294967296?1:0))|0;${dl}=t|0;}`; break;
+      // the carry out of the low halves: the sum (mod 2^32) is below an addend (int32 operations only)
+      case 1: c = `{const x=${dl};${dl}=(x+${sl})|0;${dh}=(${dh}+${sh}+((${dl}>>>0)<(x>>>0)?1:0))|0;}`; break;
       case 2: c = `{const x=${dl},y=${sl};${dl}=(x-y)|0;${dh}=(${dh}-${sh}-((x>>>0)<(y>>>0)?1:0))|0;}`; break;
       case 3: c = `{const x=${dl},y=${sl};${dh}=(L.mulHighU32(x>>>0,y>>>0)+Math.imul(x,${sh})+Math.imul(${dh},y))|0;${dl}=Math.imul(x,y);}`; break;
       case 4: c = `${dl}|=${sl};${dh}|=${sh};`; break;

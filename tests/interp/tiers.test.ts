@@ -106,6 +106,51 @@ describe('compiled tier = switch tier on random programs', () => {
   });
 });
 
+describe('loops written as JavaScript loops (a back edge to a head with no jump target between)', () => {
+  // sum += p[i] * (i + 1) over the input's bytes, i < r2 (the input's length), as clang writes a byte
+  // loop: the back edge at slot 10 goes to slot 3 with no jump target in between (the exit is forward);
+  // a second loop at 12-14 is entered once more by a jump from outside it (slot 11 to its head).
+  const BYTES = `r3 = 0
+r6 = 0
+r7 = 3
+r4 = r1
+r4 += r3
+r5 = *(u8 *)(r4 + 0)
+r3 += 1
+r5 *= r3
+r6 += r5
+if r3 >= r2 goto +1
+if r3 != 48 goto -8
+if r6 == 0 goto +0
+r7 += -1
+r6 ^= r7
+if r7 != 0 goto -3
+r0 = r6
+exit`;
+  it('are structured, and agree with the switch tier at every instruction budget', async () => {
+    const { assemble } = await import('../../src/asm/index.js');
+    const prog = assemble(BYTES);
+    const src = compileSourceOf(prog);
+    expect(src).toContain('case 3:L3:for(;;){');
+    expect(src).toContain('continue L3;');
+    expect(src).toContain('case 12:L12:for(;;){');
+    const input = Uint8Array.from({ length: INPUT_LEN }, (_, i) => (i * 37 + 11) & 0xff);
+    for (const checked of [true, false]) {
+      const a = observe(prog, input, 'switch', { checked });
+      // by hand: the sum over the first 48 bytes (INPUT_LEN is at least 48), then three xors
+      let sum = 0;
+      for (let i = 0; i < Math.min(48, INPUT_LEN); i++) sum += input[i]! * (i + 1);
+      expect(a.r0).toBe((sum ^ 2 ^ 1 ^ 0).toString(16));
+      expect(observe(prog, input, 'compiled', { checked })).toEqual(a);
+      for (let max = 1; max < a.executed; max++) {
+        const b = observe(prog, input, 'compiled', { checked, max });
+        const c = observe(prog, input, 'switch', { checked, max });
+        if (JSON.stringify(b) !== JSON.stringify(c)) expect({ max, b }).toEqual({ max, b: c });
+      }
+    }
+  });
+});
+
 describe('fast-path helpers by halves (helper_call.ts)', () => {
   // A helper with `wasm` set is called by the compiled tier through the trampoline, by `fn` in the switch tier.
   const mixFn = (a: bigint, b: bigint, c: bigint, d: bigint, e: bigint) => a * 31n + (b ^ (c << 3n)) - d * e + 7n;
