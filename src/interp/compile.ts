@@ -69,7 +69,7 @@ const callee = regNames.map((_, j) => (CALL_REGS.includes(j >> 1) ? `${j & 1 ? '
 /** A call's arguments, r10 already lowered by the caller's frame (STACK_SIZE; on the pair, with the borrow). */
 const callArgs = [1, 2, 3, 4, 5].map((r) => `${lo(r)},${hi(r)}`).join(',') + `,(${lo(FP)}-L.stackSize)|0,(${lo(FP)}>>>0)<L.stackSize?(${hi(FP)}-1)|0:${hi(FP)}`;
 /** After anything that may grow the memory: the view and the unchecked bound again. */
-const refresh = `dv=I.freshView();memEnd=checked?0:I.dvEnd;`;
+const refresh = `if(I.u8.length===0)I.freshView();dv=I.dv;memEnd=checked?0:I.dvEnd;`;
 
 /**
  * The program's JavaScript, or undefined when it is too big to be worth it. `code` is decode()'s
@@ -380,10 +380,23 @@ function emit(code: Int32Array, regs: Int32Array, leader: Uint8Array, start: Uin
         c = `{let a=(${dl}>>>0)+${off};if(${dh}!==0||a<0||a+${sz}>memEnd){I.executed=${after};a=I.addr(${dl},${dh},${off},${sz},true,${i});dv=I.dv;}${put}}`;
         break;
       }
-      case 78: { // ATOMIC: on the register file (r0 for CMPXCHG, src for FETCH/XCHG)
+      case 78: { // ATOMIC: exec()'s atomic() on the locals (r0 for CMPXCHG, src for FETCH/XCHG)
         const sz = w >> 16;
-        c = `{let a=(${dl}>>>0)+${off};if(${dh}!==0||a<0||a+${sz}>memEnd){I.executed=${after};a=I.addr(${dl},${dh},${off},${sz},true,${i});dv=I.dv;}` +
-          `R[0]=a0;R[1]=b0;R[${s}]=${sl};R[${s + 1}]=${sh};I.atomic(R,${s},${imm},a,${sz});a0=R[0];b0=R[1];${sl}=R[${s}];${sh}=R[${s + 1}];}`;
+        const wide = sz === 8;
+        const put = (l: string, h: string) => `dv.setInt32(a,${l},true);` + (wide ? `dv.setInt32(a+4,${h},true);` : '');
+        const op = imm & ~0x01; // BPF_FETCH
+        let body: string | undefined;
+        if (imm === 0xf1) body = `if(ol===a0${wide ? '&&oh===b0' : ''}){${put(sl, sh)}}a0=ol;b0=oh;`; // CMPXCHG
+        else if (imm === 0xe1) body = `${put(sl, sh)}${sl}=ol;${sh}=oh;`; // XCHG
+        else if (op === 0x00 || op === 0x40 || op === 0x50 || op === 0xa0) {
+          const nl = op === 0x00 ? `(ol+${sl})|0` : `ol${op === 0x40 ? '|' : op === 0x50 ? '&' : '^'}${sl}`;
+          const nh = !wide ? '0' : op === 0x00 ? `(oh+${sh}+((nl>>>0)<(ol>>>0)?1:0))|0` : `oh${op === 0x40 ? '|' : op === 0x50 ? '&' : '^'}${sh}`;
+          body = `const nl=${nl},nh=${nh};${put('nl', 'nh')}` + (imm & 0x01 ? `${sl}=ol;${sh}=oh;` : '');
+        }
+        const at = `{let a=(${dl}>>>0)+${off};if(${dh}!==0||a<0||a+${sz}>memEnd){I.executed=${after};a=I.addr(${dl},${dh},${off},${sz},true,${i});dv=I.dv;}`;
+        c = body !== undefined
+          ? `${at}const ol=dv.getInt32(a,true),oh=${wide ? 'dv.getInt32(a+4,true)' : '0'};${body}}`
+          : `${at}R[0]=a0;R[1]=b0;R[${s}]=${sl};R[${s + 1}]=${sh};I.atomic(R,${s},${imm},a,${sz});a0=R[0];b0=R[1];${sl}=R[${s}];${sh}=R[${s + 1}];}`;
         break;
       }
       default:
