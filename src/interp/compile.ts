@@ -1,9 +1,11 @@
 // The interpreter's quick tier: the decoded program (decode() in index.ts, without superinstructions)
 // written out once as one JavaScript function, which V8 then optimises like any other. Registers live
 // in local variables, two int32 halves each (a0/b0 … a10/b10: low/high), constants are literals, and
-// straight-line code is a run of statements; a jump is `ip = target; continue` into a switch over the
-// slots that start blocks. Each instruction's statements are the switch interpreter's handler for it
-// (exec() in index.ts) with the operands resolved, so the two read side by side.
+// straight-line code is a run of statements; a jump is `ip = target; continue D` into a switch over the
+// slots that start blocks, except a loop's back edge where the body has no other jump target, which is
+// a JavaScript loop of its own (`continue L<t>`). Each instruction's statements are the switch
+// interpreter's handler for it (exec() in index.ts) with the operands resolved, so the two read side
+// by side.
 //
 // The switch interpreter stays the reference and the fallback: a slot this tier does not write out
 // (a fault, an odd ALU encoding, a register past r10), an entry it has no label for, and a run about to
@@ -14,9 +16,12 @@
 //
 // Calls (bpf-to-bpf) recurse: each subprogram is a function of its own, called with r1–r5 and r10 as
 // arguments (its locals; r0 and r6–r9 start at 0), and runs with the register file of depth + 1, as
-// exec()'s frames do; that file is written only where something reads it (a helper, the fallback). Helpers read their arguments from the register file: r1–r5 and r10 are written back first, r0 read
-// after (fast-path helpers by halves, helper_call.ts). A big program is written out as several
-// functions ("chunks", compileSource) so each stays within what V8 optimises.
+// exec()'s frames do; that file is written only where something reads it (a non-fast-path helper, a
+// check, the fallback). A run enters the entry's function the same way (E), and bpf_loop calls its
+// callback's function once an iteration (B<t>). Fast-path helpers (helper_call.ts) take r1–r5 from the
+// locals by halves and set r0's; other helpers read the register file (r1–r5 and r10 written back
+// first, r0 read after). A big program is written out as several functions ("chunks", compileSource)
+// so each stays within what V8 optimises.
 
 import { NUM_REGS } from '../isa/opcodes.js';
 
