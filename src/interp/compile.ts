@@ -30,10 +30,10 @@ export interface CompiledExec {
   /** Run from slot `start` with register file R at call depth `depth` until that function exits. */
   exec: (start: number, R: Int32Array, depth: number) => void;
   /**
-   * A run from slot 0 at depth 0, r1–r5 and r10 given by halves (r0 and r6–r9 zero): what exec() does
-   * with them in R, without R written first. r0 is left in R[0], R[1].
+   * A run from slot 0 at call depth `depth` (0, or a tail call's), r1–r5 and r10 given by halves (r0
+   * and r6–r9 zero): what exec() does with them in R, without R written first. r0 is left in R[0], R[1].
    */
-  entry: (R: Int32Array, ...halves: number[]) => void;
+  entry: (R: Int32Array, depth: number, ...halves: number[]) => void;
 }
 
 /** What the generated code calls: the interpreter instance's methods, and the pure helpers of index.ts. */
@@ -209,8 +209,9 @@ export function compileSource(code: Int32Array, regs: Int32Array): string | unde
   }
   const pick = chunkStarts.slice(1).map((b, c) => `ip<${b}?C${c}(ip,R,depth):`).join('') + `C${chunkStarts.length - 1}(ip,R,depth)`;
   fns.push(`const F=function(start,R,depth){let ip=start;do ip=${pick};while(ip>=0);};`);
-  // a run: the entry's function with the run's r1–r5 and r10 (r0, r6–r9 zero), r0 left in R
-  fns.push(`const E=function(R,${entryParams.join(',')}){const r=C0(0,R,0,${entryParams.join(',')});if(r>=0)F(r,R,0);};`);
+  // a run (depth 0) or a tail call into this program (the caller's depth): the entry's function with
+  // r1–r5 and r10 (r0, r6–r9 zero), r0 left in R
+  fns.push(`const E=function(R,depth,${entryParams.join(',')}){const r=C0(0,R,depth,${entryParams.join(',')});if(r>=0)F(r,R,depth);};`);
   const source = fns.join('\n');
   if (source.length > MAX_SOURCE) return undefined;
   return source;

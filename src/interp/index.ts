@@ -408,7 +408,7 @@ export class Interpreter implements Engine {
         this.regions = this.runRegions;
         this.executed = 0;
         if (this.tailCall) this.freshView().setUint32(RUN_BASE + RUN.TAIL_CALLS, 0, true); // a new tail-call chain
-        entry(R, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, STACK_TOP, 0);
+        entry(R, 0, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, STACK_TOP, 0);
       }
       return { r0: big(R[0]!, R[1]!) };
     }
@@ -446,14 +446,17 @@ export class Interpreter implements Engine {
     const r1h = from[3]!;
     const fpl = from[2 * FP]!;
     const fph = from[2 * FP + 1]!;
-    for (let i = 0; i < REG_WORDS; i++) R[i] = 0;
-    R[2] = r1l;
-    R[3] = r1h;
-    R[2 * FP] = fpl;
-    R[2 * FP + 1] = fph;
     this.regions = this.own ?? regions;
     this.executed = executed;
-    this.exec(0, R, depth);
+    if (this.compiled) this.compiled.entry(R, depth, r1l, r1h, 0, 0, 0, 0, 0, 0, 0, 0, fpl, fph);
+    else {
+      for (let i = 0; i < REG_WORDS; i++) R[i] = 0;
+      R[2] = r1l;
+      R[3] = r1h;
+      R[2 * FP] = fpl;
+      R[2 * FP + 1] = fph;
+      this.execSwitch(0, R, depth);
+    }
     from[0] = R[0]!;
     from[1] = R[1]!;
   }
@@ -772,7 +775,7 @@ export class Interpreter implements Engine {
           if (checked) this.checkArgs(HELPER_TAIL_CALL, R, ip >> 2);
           const view = this.freshView();
           const count = view.getUint32(RUN_BASE + RUN.TAIL_CALLS, true);
-          const target = count < MAX_TAIL_CALL_CNT ? this.tailCall!(big(R[4]!, R[5]!), big(R[6]!, R[7]!)) : undefined;
+          const target = count < MAX_TAIL_CALL_CNT ? this.tailCall!(this.arg(R, 2), this.arg(R, 3)) : undefined;
           if (!target) break;
           view.setUint32(RUN_BASE + RUN.TAIL_CALLS, count + 1, true);
           const saved = this.regions;
@@ -1155,7 +1158,7 @@ export class Interpreter implements Engine {
     if (this.checked) this.checkArgs(HELPER_TAIL_CALL, R, pc);
     const view = this.freshView();
     const count = view.getUint32(RUN_BASE + RUN.TAIL_CALLS, true);
-    const target = count < MAX_TAIL_CALL_CNT ? this.tailCall!(big(R[4]!, R[5]!), big(R[6]!, R[7]!)) : undefined;
+    const target = count < MAX_TAIL_CALL_CNT ? this.tailCall!(this.arg(R, 2), this.arg(R, 3)) : undefined;
     if (!target) return false;
     view.setUint32(RUN_BASE + RUN.TAIL_CALLS, count + 1, true);
     const saved = this.regions;

@@ -443,3 +443,24 @@ exit`;
     }
   });
 });
+
+describe('tail calls in the compiled tier (the target entered with r1 and r10 as arguments)', () => {
+  it('the target starts with r1 and r10 of the caller and every other register zero, as exec() fills its file', async () => {
+    const { assemble } = await import('../../src/asm/index.js');
+    // the caller sets every register, then tail-calls (map and index ignored by the resolver below)
+    const caller = assemble(`r0 = 9\nr2 = 1\nr3 = 2\nr4 = 3\nr5 = 4\nr6 = 5\nr7 = 6\nr8 = 7\nr9 = 8\nr1 = 77\ncall 12\nr0 = 1\nexit`);
+    // the target: r0 = (r0|r2|…|r9) << 32 | r1 + (STACK_TOP - r10), r10 the caller's (no frame below)
+    const target = assemble(`r0 |= r2\nr0 |= r3\nr0 |= r4\nr0 |= r5\nr0 |= r6\nr0 |= r7\nr0 |= r8\nr0 |= r9\nr0 <<= 32\nr0 += r1\nr2 = ${STACK_TOP}\nr2 -= r10\nr0 += r2\nexit`);
+    for (const tier of ['switch', 'compiled'] as const) {
+      for (const checked of [false, true]) {
+        const memory = new EngineMemory();
+        const t = new Interpreter(target, { memory, helpers: mix, checked, tier });
+        const c = new Interpreter(caller, { memory, helpers: mix, checked, tier, tailCall: () => t });
+        expect(c.tier).toBe(tier);
+        memory.clearStack();
+        expect(c.run({ args: [0n], regions: [] }).r0, `${tier} checked ${checked}`).toBe(77n);
+        expect(c.executed).toBe(11 + 14);
+      }
+    }
+  });
+});
