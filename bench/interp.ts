@@ -17,6 +17,10 @@ import { benchPacket } from './programs.js';
 import { projectRoot } from './project_root.js';
 
 export const TARGET_INTERP_RATIO = 50;
+/** The first program's extra warm-up (ms): see runInterpBench. */
+const FIRST_WARM_MS = 1500;
+/** The least time (ms) the measured rounds of a program are spread over (twice that without --quick). */
+const ROUNDS_MS = 250;
 
 export interface InterpRow {
   program: string;
@@ -55,15 +59,22 @@ export async function runInterpBench(opts: { quick?: boolean; only?: string; log
       const interp = await prepare('interp');
       const jit = await prepare('jit');
       // testRun warms each engine up within one call (src/jit/timing.ts); the interpreter's JavaScript
-      // also needs V8 to optimise exec() for this program's mix, so it runs short calls first.
-      const warmUntil = performance.now() + (opts.quick ? 300 : 1000);
+      // also needs V8 to optimise this program's function (src/interp/compile.ts), so it runs short
+      // calls first. V8 optimises on a background thread, in the order functions became hot: the first
+      // program's loads run binaryen and the verifier cold, whose hot functions queue ahead of the
+      // interpreter's, and on a loaded machine its function waited 1–1.5 s (xdp_atomics, the first row,
+      // measured at 2.6–5 µs a run instead of 0.29), so the first program warms up for longer.
+      const warmUntil = performance.now() + (opts.quick ? 300 : 1000) + (rows.length === 0 ? FIRST_WARM_MS : 0);
       while (performance.now() < warmUntil) interp.run(200);
       const nInterp = opts.quick ? 5_000 : 20_000;
       const nJit = opts.quick ? 100_000 : 1_000_000;
       let bi = Infinity;
       let bj = Infinity;
       let retval = 0;
-      for (let round = 0; round < (opts.quick ? 2 : 4); round++) {
+      // rounds alternate the engines and are spread over ROUNDS_MS at least (the least of each kept): a
+      // burst of load from elsewhere on the machine does not decide a row
+      const roundsUntil = performance.now() + (opts.quick ? ROUNDS_MS : 2 * ROUNDS_MS);
+      for (let round = 0; round < (opts.quick ? 2 : 4) || performance.now() < roundsUntil; round++) {
         const a = interp.run(nInterp);
         const b = jit.run(nJit);
         if (a.retval !== b.retval) throw new Error(`${name}: interp says ${a.retval}, JIT ${b.retval}`);

@@ -642,6 +642,9 @@ export class Datapath {
     this.bindRegions(p);
   }
 
+  /** tailTarget's prog_array_get (the fast path's export), looked up once. */
+  private progArrayGet: ((m: number, i: number) => number) | undefined;
+
   /** @internal Programs placed in the table (tail-call targets). */
   tailTargets(): IterableIterator<Program> {
     return this.bySlot.values();
@@ -649,7 +652,8 @@ export class Datapath {
 
   /** @internal The interpreter's bpf_tail_call: the program a prog_array slot holds, if an interpreter. */
   tailTarget(map: bigint, index: bigint): Interpreter | undefined {
-    const slot = this.fastPath.fn<(m: number, i: number) => number>('prog_array_get')(Number(map & 0xffffffffn), Number(index & 0xffffffffn));
+    const get = (this.progArrayGet ??= this.fastPath.fn<(m: number, i: number) => number>('prog_array_get'));
+    const slot = get(low32(map), low32(index));
     const p = slot >= 0 ? this.bySlot.get(slot) : undefined;
     return p?.engine instanceof Interpreter ? p.engine : undefined;
   }
@@ -1419,4 +1423,10 @@ function programSlotHolder(fp: FastPath, m: BpfMap, slots: ReadonlySet<number>):
     if (v && slots.has(new DataView(v.buffer, v.byteOffset, v.byteLength).getUint32(4, true))) return String(new DataView(k.buffer, k.byteOffset).getUint32(0, true));
   }
   return undefined;
+}
+
+/** The low 32 bits of a u64 (bpf_tail_call's u32 index, a map's address): through a double when exact. */
+function low32(v: bigint): number {
+  const x = Number(v);
+  return Number.isSafeInteger(x) ? x >>> 0 : Number(v & 0xffffffffn);
 }

@@ -1,9 +1,11 @@
 // The interpreter's quick tier: the decoded program (decode() in index.ts, without superinstructions)
 // written out once as one JavaScript function, which V8 then optimises like any other. Registers live
 // in local variables, two int32 halves each (a0/b0 … a10/b10: low/high), constants are literals, and
-// straight-line code is a run of statements; a jump is `ip = target; continue` into a switch over the
-// slots that start blocks. Each instruction's statements are the switch interpreter's handler for it
-// (exec() in index.ts) with the operands resolved, so the two read side by side.
+// straight-line code is a run of statements; a jump is `ip = target; continue D` into a switch over the
+// slots that start blocks, except a loop's back edge where the body has no other jump target, which is
+// a JavaScript loop of its own (`continue L<t>`). Each instruction's statements are the switch
+// interpreter's handler for it (exec() in index.ts) with the operands resolved, so the two read side
+// by side.
 //
 // The switch interpreter stays the reference and the fallback: a slot this tier does not write out
 // (a fault, an odd ALU encoding, a register past r10), an entry it has no label for, and a run about to
@@ -14,14 +16,25 @@
 //
 // Calls (bpf-to-bpf) recurse: each subprogram is a function of its own, called with r1–r5 and r10 as
 // arguments (its locals; r0 and r6–r9 start at 0), and runs with the register file of depth + 1, as
-// exec()'s frames do; that file is written only where something reads it (a helper, the fallback). Helpers read their arguments from the register file: r1–r5 and r10 are written back first, r0 read
-// after (fast-path helpers by halves, helper_call.ts). A big program is written out as several
-// functions ("chunks", compileSource) so each stays within what V8 optimises.
+// exec()'s frames do; that file is written only where something reads it (a non-fast-path helper, a
+// check, the fallback). A run enters the entry's function the same way (E), and bpf_loop calls its
+// callback's function once an iteration (B<t>). Fast-path helpers (helper_call.ts) take r1–r5 from the
+// locals by halves and set r0's; other helpers read the register file (r1–r5 and r10 written back
+// first, r0 read after). A big program is written out as several functions ("chunks", compileSource)
+// so each stays within what V8 optimises.
 
 import { NUM_REGS } from '../isa/opcodes.js';
 
-/** The function compiled for one program: run from slot `start` with register file R at call depth `depth`. */
-export type CompiledExec = (start: number, R: Int32Array, depth: number) => void;
+/** The functions compiled for one program. */
+export interface CompiledExec {
+  /** Run from slot `start` with register file R at call depth `depth` until that function exits. */
+  exec: (start: number, R: Int32Array, depth: number) => void;
+  /**
+   * A run from slot 0 at call depth `depth` (0, or a tail call's), r1–r5 and r10 given by halves (r0
+   * and r6–r9 zero): what exec() does with them in R, without R written first. r0 is left in R[0], R[1].
+   */
+  entry: (R: Int32Array, depth: number, ...halves: number[]) => void;
+}
 
 /** What the generated code calls: the interpreter instance's methods, and the pure helpers of index.ts. */
 export interface CompileLib {
@@ -32,6 +45,8 @@ export interface CompileLib {
   maxFrames: number;
   stackSize: number;
   callbackTagHi: number;
+  /** BPF_MAX_LOOPS (include/linux/bpf.h): bpf_loop's largest count. */
+  maxLoops: number;
 }
 
 const REG_WORDS = 2 * NUM_REGS;
@@ -59,7 +74,7 @@ const callee = regNames.map((_, j) => (CALL_REGS.includes(j >> 1) ? `${j & 1 ? '
 /** A call's arguments, r10 already lowered by the caller's frame (STACK_SIZE; on the pair, with the borrow). */
 const callArgs = [1, 2, 3, 4, 5].map((r) => `${lo(r)},${hi(r)}`).join(',') + `,(${lo(FP)}-L.stackSize)|0,(${lo(FP)}>>>0)<L.stackSize?(${hi(FP)}-1)|0:${hi(FP)}`;
 /** After anything that may grow the memory: the view and the unchecked bound again. */
-const refresh = `dv=I.freshView();memEnd=checked?0:I.dvEnd;`;
+const refresh = `if(I.u8.length===0)I.freshView();dv=I.dv;memEnd=checked?0:I.dvEnd;`;
 
 /**
  * The program's JavaScript, or undefined when it is too big to be worth it. `code` is decode()'s
@@ -70,6 +85,7 @@ export function compileSource(code: Int32Array, regs: Int32Array): string | unde
   const kind = (i: number) => code[4 * i]! & 0xff;
   // block leaders: the entry, jump and call targets, callbacks (ld_imm64 of a function)
   const leader = new Uint8Array(slots + 1);
+  const callbackSet = new Set<number>();
   leader[0] = 1;
   for (let i = 0; i < slots; i++) {
     const k = kind(i);
@@ -79,7 +95,10 @@ export function compileSource(code: Int32Array, regs: Int32Array): string | unde
       const s = code[4 * i + 2]!;
       if (s >= REG_WORDS && regs[s + 1] === (0xcb00_0000 | 0)) {
         const t = regs[s]!;
-        if (t >= 0 && t < slots) leader[t] = 1;
+        if (t >= 0 && t < slots) {
+          leader[t] = 1;
+          callbackSet.add(t);
+        }
       }
     }
   }
@@ -97,9 +116,14 @@ export function compileSource(code: Int32Array, regs: Int32Array): string | unde
   // R when control passes to another chunk).
   // Each subprogram (a call target) also starts a function of its own: a call enters its callee's
   // function at the top, and a small callee is one V8 can inline at the call site.
+  // A bpf_loop callback (a BPF_PSEUDO_FUNC the program loads) is entered the same way, once an iteration.
+  // The entry (slot 0) too: a run enters it with r1–r5 and r10 (runRepeated, E below).
   const subprog = new Uint8Array(slots + 1);
+  subprog[0] = 1;
   for (let i = 0; i < slots; i++) if (kind(i) === 37) subprog[code[4 * i + 1]! >> 2] = 1;
-  let pieces = emit(code, regs, leader, start);
+  const callbacks = [...callbackSet].sort((x, y) => x - y);
+  for (const t of callbacks) subprog[t] = 1;
+  let pieces = emit(code, regs, leader, start, callbacks);
   const chunkStarts = [0];
   let acc = 0;
   for (let i = 0; i < slots; i++) {
@@ -113,7 +137,7 @@ export function compileSource(code: Int32Array, regs: Int32Array): string | unde
       acc = 0;
     }
   }
-  if (chunkStarts.length > 1) pieces = emit(code, regs, leader, start);
+  if (chunkStarts.length > 1) pieces = emit(code, regs, leader, start, callbacks);
   const chunkOf = new Int32Array(slots + 1);
   for (let c = 0, i = 0; i <= slots; i++) {
     if (c + 1 < chunkStarts.length && i === chunkStarts[c + 1]) c++;
@@ -135,31 +159,66 @@ export function compileSource(code: Int32Array, regs: Int32Array): string | unde
       body.push(`let ${regNames.join(',')};${loadAll}`);
     }
     body.push(`let n=I.executed,dv=I.freshView(),memEnd=checked?0:I.dvEnd;`);
-    body.push(`for(;;){switch(ip){`);
+    body.push(`D:for(;;){S:switch(ip){`);
+    // Loops: slot j jumping back to slot t of this chunk, where no slot in (t, j] is a jump target (no
+    // case label inside), are written as JavaScript loops: `case t: L<t>: for(;;) { … continue L<t>; …
+    // break; }`, the back edge a loop's own, not a trip through the switch. Jumps from elsewhere to t
+    // enter through the switch as before. (Regions with different heads cannot overlap: the inner
+    // head would be a jump target inside the outer region.)
+    const loopEnd = new Map<number, number>();
+    for (let j = from; j < to; j++) {
+      const k = kind(j);
+      if (k !== 35 && !(k >= 42 && k <= 63)) continue;
+      const t = code[4 * j + 1]! >> 2;
+      if (t < from || t > j) continue;
+      let inner = false;
+      for (let x = t + 1; x <= j && !inner; x++) inner = leader[x] === 1;
+      if (!inner) loopEnd.set(t, Math.max(j, loopEnd.get(t) ?? j));
+    }
+    let inLoop = -1;
     for (let i = from; i < to; i++) {
+      let piece = pieces[i]!;
+      if (loopEnd.has(i)) {
+        inLoop = i;
+        piece = piece.replace(`case ${i}:`, `case ${i}:L${i}:for(;;){`);
+      }
+      if (inLoop >= 0 && i === loopEnd.get(inLoop)) piece += 'break;}';
       // jumps: within the chunk through its switch, else out to the dispatcher
       body.push(
-        pieces[i]!
-          .replace(/\u0001(\d+)\u0002/g, (_m, t: string) => (chunkOf[+t] === c ? `ip=${t};continue;` : `ip=${t};break;`))
+        piece
+          .replace(/\u0001(\d+)\u0002/g, (_m, t: string) => (+t === inLoop && i <= loopEnd.get(inLoop)! ? `continue L${t};` : chunkOf[+t] === c ? `ip=${t};continue D;` : `ip=${t};break S;`))
           // a call: straight into the callee's chunk, the dispatcher only if it leaves that chunk
           .replace(/\u0003(\d+)\u0004/g, (_m, t: string) => `{const r=C${chunkOf[+t]}(${t},C,depth+1,${callArgs});if(r>=0)F(r,C,depth+1);}`),
       );
     }
-    if (to < slots) body.push(`ip=${to};break;`);
-    body.push(`default:ip=-ip-1;break;}`);
+    if (to < slots) body.push(`ip=${to};break S;`);
+    body.push(`default:ip=-ip-1;break S;}`);
     // out of the switch: on to another chunk's slot ip, or (ip < 0) to exec() at slot -ip-1
     body.push(`${spillAll}I.executed=n;if(ip<0){I.execSwitch(-ip-1,R,depth);return -1;}return ip;}}`);
     fns.push(body.join('\n'));
   }
+  // bpf_loop's iterations with callback t, as the kernel's bpf_loop() (kernel/bpf/bpf_iter.c) runs
+  // them: callback(i, ctx, 0, 0, 0) for i = 0 … nr − 1, a non-zero r0 ends the loop with i + 1, else
+  // the result is nr. Each call enters the callback's function with its arguments (r10 the frame below
+  // the caller's: fl, fh); the file C at the callback's depth is only written where something reads it.
+  for (const t of callbacks) {
+    fns.push(
+      `function B${t}(depth,nr,cl,ch,fl,fh){const C=I.callFile(depth);let i=0;while(i<nr){` +
+        `const r=C${chunkOf[t]}(${t},C,depth,i,0,cl,ch,0,0,0,0,0,0,fl,fh);if(r>=0)F(r,C,depth);i++;if((C[0]|C[1])!==0)break;}return i;}`,
+    );
+  }
   const pick = chunkStarts.slice(1).map((b, c) => `ip<${b}?C${c}(ip,R,depth):`).join('') + `C${chunkStarts.length - 1}(ip,R,depth)`;
   fns.push(`const F=function(start,R,depth){let ip=start;do ip=${pick};while(ip>=0);};`);
+  // a run (depth 0) or a tail call into this program (the caller's depth): the entry's function with
+  // r1–r5 and r10 (r0, r6–r9 zero), r0 left in R
+  fns.push(`const E=function(R,depth,${entryParams.join(',')}){const r=C0(0,R,depth,${entryParams.join(',')});if(r>=0)F(r,R,depth);};`);
   const source = fns.join('\n');
   if (source.length > MAX_SOURCE) return undefined;
   return source;
 }
 
 /** Each slot's code (its case label, its block's count and budget check, its statements). */
-function emit(code: Int32Array, regs: Int32Array, leader: Uint8Array, start: Uint8Array): string[] {
+function emit(code: Int32Array, regs: Int32Array, leader: Uint8Array, start: Uint8Array, callbacks: readonly number[]): string[] {
   const slots = code.length / 4;
   const kind = (i: number) => code[4 * i]! & 0xff;
   const out: string[] = [];
@@ -188,7 +247,7 @@ function emit(code: Int32Array, regs: Int32Array, leader: Uint8Array, start: Uin
     let piece = leader[i] ? `case ${i}:` : '';
     if (k === 0) {
       // no instruction here: exec() raises the fault (nothing counted)
-      out.push(`${piece}ip=${-i - 1};break;`);
+      out.push(`${piece}ip=${-i - 1};break S;`);
       blockLen = 0;
       inBlock = 0;
       continue;
@@ -196,13 +255,13 @@ function emit(code: Int32Array, regs: Int32Array, leader: Uint8Array, start: Uin
     if (start[i] || inBlock >= blockLen) {
       blockLen = blockLength(i);
       inBlock = 0;
-      piece += `if((n+=${blockLen})>max){n-=${blockLen};ip=${-i - 1};break;}`;
+      piece += `if((n+=${blockLen})>max){n-=${blockLen};ip=${-i - 1};break S;}`;
     }
     inBlock++;
     /** The count exec() would have after this instruction, and before it. */
     const after = `n-${blockLen - inBlock}`;
     /** Go to exec() at this slot (it counts this instruction itself). */
-    const bail = `n-=${blockLen - inBlock + 1};ip=${-i - 1};break;`;
+    const bail = `n-=${blockLen - inBlock + 1};ip=${-i - 1};break S;`;
     // the second operand: a register's halves, or a constant's as literals
     const isReg = s < REG_WORDS;
     const sl = isReg ? lo(s >> 1) : lit(regs[s]!);
@@ -214,7 +273,8 @@ function emit(code: Int32Array, regs: Int32Array, leader: Uint8Array, start: Uin
     let c: string;
     let skip = false;
     switch (k) {
-      case 1: c = `{const t=(${dl}>>>0)+(${sl}>>>0);${dh}=(${dh}+${sh}+(t>=4294967296?1:0))|0;${dl}=t|0;}`; break;
+      // the carry out of the low halves: the sum (mod 2^32) is below an addend (int32 operations only)
+      case 1: c = `{const x=${dl};${dl}=(x+${sl})|0;${dh}=(${dh}+${sh}+((${dl}>>>0)<(x>>>0)?1:0))|0;}`; break;
       case 2: c = `{const x=${dl},y=${sl};${dl}=(x-y)|0;${dh}=(${dh}-${sh}-((x>>>0)<(y>>>0)?1:0))|0;}`; break;
       case 3: c = `{const x=${dl},y=${sl};${dh}=(L.mulHighU32(x>>>0,y>>>0)+Math.imul(x,${sh})+Math.imul(${dh},y))|0;${dl}=Math.imul(x,y);}`; break;
       case 4: c = `${dl}|=${sl};${dh}|=${sh};`; break;
@@ -276,18 +336,38 @@ function emit(code: Int32Array, regs: Int32Array, leader: Uint8Array, start: Uin
           `const C=I.callFile(depth+1);I.executed=n;${call(off >> 2)}n=I.executed;a0=C[0];b0=C[1];${refresh}}`;
         break;
       }
-      case 38: // HELPER
-        c = `${spillArgs}I.executed=${after};if(checked)I.checkArgs(${imm},R,${i});I.callHelperFast(${imm},R,${i});${reload0}${refresh}`;
+      case 38: { // HELPER: a fast-path helper by halves from the locals, any other through R
+        const viaFile = `${spillArgs}I.callHelper(${imm},R,${i});${reload0}`;
+        const byHalves =
+          `{const w=I.halves(${imm});if(w!==null){const x=w.t(${[1, 2, 3, 4, 5].map((r) => `${lo(r)},${hi(r)}`).join(',')});` +
+          `if(x===x){a0=x|0;b0=Math.floor(x/4294967296)|0;}else{a0=w.lo.value;b0=w.hi.value;}}else{${viaFile}}}`;
+        c = `I.executed=${after};if(checked){${spillArgs}I.checkArgs(${imm},R,${i});}` +
+          (imm === 1 ? `{const x=I.arrayLookup(a1,b1,a2,b2);if(x>=0){a0=x|0;b0=0;}else${byHalves}}` : byHalves) +
+          refresh;
         break;
+      }
       case 39: // HELPER by register
         c = `${spillArgs}I.executed=${after};I.callHelper(${dl}>>>0,R,${i});${reload0}${refresh}`;
         break;
       case 40: // TAIL_CALL: done, the target's r0 is this function's; else on with the next instruction
         c = `${spillArgs}if(I.tailCallFrom(R,depth,${i},n))return -1;n=I.executed;${refresh}`;
         break;
-      case 41: // bpf_loop
-        c = `${spillArgs}I.executed=n;if(checked)I.checkLoop(R,${i});if(R[5]===L.callbackTagHi){I.loop(R,depth,${i});n=I.executed;}else I.callHelper(181,R,${i});${reload0}${refresh}`;
+      case 41: { // bpf_loop
+        // A callback of this program with flags 0 and a count within BPF_MAX_LOOPS: its function called
+        // per iteration (B<t>); anything else (-EINVAL, -E2BIG, a forged callback, the fast path's own
+        // helper) as exec() does it, through the register file.
+        const slow = `${spillArgs}I.executed=n;if(R[5]===L.callbackTagHi){I.loop(R,depth,${i});n=I.executed;}else I.callHelper(181,R,${i});${reload0}`;
+        const pick = callbacks.map((t) => `a2===${t}?B${t}(depth+1,a1,a3,b3,fl,fh):`).join('');
+        c = `if(checked){${spillArgs}I.executed=n;I.checkLoop(R,${i});}` +
+          (callbacks.length === 0
+            ? slow
+            : `if(b2===L.callbackTagHi&&(a4|b4|b1)===0&&(a1>>>0)<=L.maxLoops&&(${callbacks.map((t) => `a2===${t}`).join('||')})){` +
+              `if(a1!==0){if(depth+1>=L.maxFrames){I.executed=n;throw L.callDepthFault(${i},L.maxFrames);}` +
+              `const fl=(a${FP}-L.stackSize)|0,fh=(a${FP}>>>0)<L.stackSize?(b${FP}-1)|0:b${FP};I.executed=n;a0=${pick}0;n=I.executed;}else a0=0;b0=0;}` +
+              `else{${slow}}`) +
+          refresh;
         break;
+      }
       case 65:
         c = `${dl}=${sl};${dh}=${sh};`;
         if (leader[i + 1]) c += jump(i + 2);
@@ -306,10 +386,23 @@ function emit(code: Int32Array, regs: Int32Array, leader: Uint8Array, start: Uin
         c = `{let a=(${dl}>>>0)+${off};if(${dh}!==0||a<0||a+${sz}>memEnd){I.executed=${after};a=I.addr(${dl},${dh},${off},${sz},true,${i});dv=I.dv;}${put}}`;
         break;
       }
-      case 78: { // ATOMIC: on the register file (r0 for CMPXCHG, src for FETCH/XCHG)
+      case 78: { // ATOMIC: exec()'s atomic() on the locals (r0 for CMPXCHG, src for FETCH/XCHG)
         const sz = w >> 16;
-        c = `{let a=(${dl}>>>0)+${off};if(${dh}!==0||a<0||a+${sz}>memEnd){I.executed=${after};a=I.addr(${dl},${dh},${off},${sz},true,${i});dv=I.dv;}` +
-          `R[0]=a0;R[1]=b0;R[${s}]=${sl};R[${s + 1}]=${sh};I.atomic(R,${s},${imm},a,${sz});a0=R[0];b0=R[1];${sl}=R[${s}];${sh}=R[${s + 1}];}`;
+        const wide = sz === 8;
+        const put = (l: string, h: string) => `dv.setInt32(a,${l},true);` + (wide ? `dv.setInt32(a+4,${h},true);` : '');
+        const op = imm & ~0x01; // BPF_FETCH
+        let body: string | undefined;
+        if (imm === 0xf1) body = `if(ol===a0${wide ? '&&oh===b0' : ''}){${put(sl, sh)}}a0=ol;b0=oh;`; // CMPXCHG
+        else if (imm === 0xe1) body = `${put(sl, sh)}${sl}=ol;${sh}=oh;`; // XCHG
+        else if (op === 0x00 || op === 0x40 || op === 0x50 || op === 0xa0) {
+          const nl = op === 0x00 ? `(ol+${sl})|0` : `ol${op === 0x40 ? '|' : op === 0x50 ? '&' : '^'}${sl}`;
+          const nh = !wide ? '0' : op === 0x00 ? `(oh+${sh}+((nl>>>0)<(ol>>>0)?1:0))|0` : `oh${op === 0x40 ? '|' : op === 0x50 ? '&' : '^'}${sh}`;
+          body = `const nl=${nl},nh=${nh};${put('nl', 'nh')}` + (imm & 0x01 ? `${sl}=ol;${sh}=oh;` : '');
+        }
+        const at = `{let a=(${dl}>>>0)+${off};if(${dh}!==0||a<0||a+${sz}>memEnd){I.executed=${after};a=I.addr(${dl},${dh},${off},${sz},true,${i});dv=I.dv;}`;
+        c = body !== undefined
+          ? `${at}const ol=dv.getInt32(a,true),oh=${wide ? 'dv.getInt32(a+4,true)' : '0'};${body}}`
+          : `${at}R[0]=a0;R[1]=b0;R[${s}]=${sl};R[${s + 1}]=${sh};I.atomic(R,${s},${imm},a,${sz});a0=R[0];b0=R[1];${sl}=R[${s}];${sh}=R[${s + 1}];}`;
         break;
       }
       default:
@@ -350,7 +443,7 @@ const call = (t: number) => `\u0003${t}\u0004`;
 
 /** The generated function for `source`, bound to the interpreter `I` and its settings. */
 export function makeExec(source: string, I: unknown, lib: CompileLib, checked: boolean, max: number): CompiledExec {
-  const factory = new Function('I', 'L', 'checked', 'max', `"use strict";\n${source}\nreturn F;`) as (
+  const factory = new Function('I', 'L', 'checked', 'max', `"use strict";\n${source}\nreturn {exec:F,entry:E};`) as (
     I: unknown,
     L: CompileLib,
     checked: boolean,

@@ -68,6 +68,8 @@ export const DEFAULT_MAX_INSTRUCTIONS = 100_000_000;
 
 const HELPER_TAIL_CALL = 12;
 const HELPER_LOOP = 181;
+/** include/linux/bpf.h: bpf_loop's largest nr_loops. */
+const BPF_MAX_LOOPS = 1 << 23;
 /** Interpreter callback values: a tag in the high half, the subprogram's slot in the low one. */
 const CALLBACK_TAG_HI = 0xcb00_0000 | 0;
 const TWO32 = 4294967296;
@@ -398,6 +400,18 @@ export class Interpreter implements Engine {
       this.lastReqRegions = req.regions;
       this.runRegions = [STACK_REGION, ...req.regions];
     }
+    const entry = this.compiled?.entry;
+    if (entry) {
+      // the compiled tier takes r1–r5 and r10 as arguments (R is written where something reads it)
+      const a0 = A[0]!, a1 = A[1]!, a2 = A[2]!, a3 = A[3]!, a4 = A[4]!, a5 = A[5]!, a6 = A[6]!, a7 = A[7]!, a8 = A[8]!, a9 = A[9]!;
+      for (let k = 0; k < repeat; k++) {
+        this.regions = this.runRegions;
+        this.executed = 0;
+        if (this.tailCall) this.freshView().setUint32(RUN_BASE + RUN.TAIL_CALLS, 0, true); // a new tail-call chain
+        entry(R, 0, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, STACK_TOP, 0);
+      }
+      return { r0: big(R[0]!, R[1]!) };
+    }
     for (let k = 0; k < repeat; k++) {
       R[0] = R[1] = 0;
       for (let i = 0; i < 10; i++) R[i + 2] = A[i]!;
@@ -432,14 +446,17 @@ export class Interpreter implements Engine {
     const r1h = from[3]!;
     const fpl = from[2 * FP]!;
     const fph = from[2 * FP + 1]!;
-    for (let i = 0; i < REG_WORDS; i++) R[i] = 0;
-    R[2] = r1l;
-    R[3] = r1h;
-    R[2 * FP] = fpl;
-    R[2 * FP + 1] = fph;
     this.regions = this.own ?? regions;
     this.executed = executed;
-    this.exec(0, R, depth);
+    if (this.compiled) this.compiled.entry(R, depth, r1l, r1h, 0, 0, 0, 0, 0, 0, 0, 0, fpl, fph);
+    else {
+      for (let i = 0; i < REG_WORDS; i++) R[i] = 0;
+      R[2] = r1l;
+      R[3] = r1h;
+      R[2 * FP] = fpl;
+      R[2 * FP + 1] = fph;
+      this.execSwitch(0, R, depth);
+    }
     from[0] = R[0]!;
     from[1] = R[1]!;
   }
@@ -485,7 +502,7 @@ export class Interpreter implements Engine {
    * register files to this.callFiles, from index `depth` on.
    */
   private exec(start: number, R: Int32Array, depth: number): void {
-    if (this.compiled) this.compiled(start, R, depth);
+    if (this.compiled) this.compiled.exec(start, R, depth);
     else this.execSwitch(start, R, depth);
   }
 
@@ -758,7 +775,7 @@ export class Interpreter implements Engine {
           if (checked) this.checkArgs(HELPER_TAIL_CALL, R, ip >> 2);
           const view = this.freshView();
           const count = view.getUint32(RUN_BASE + RUN.TAIL_CALLS, true);
-          const target = count < MAX_TAIL_CALL_CNT ? this.tailCall!(big(R[4]!, R[5]!), big(R[6]!, R[7]!)) : undefined;
+          const target = count < MAX_TAIL_CALL_CNT ? this.tailCall!(this.arg(R, 2), this.arg(R, 3)) : undefined;
           if (!target) break;
           view.setUint32(RUN_BASE + RUN.TAIL_CALLS, count + 1, true);
           const saved = this.regions;
@@ -1141,7 +1158,7 @@ export class Interpreter implements Engine {
     if (this.checked) this.checkArgs(HELPER_TAIL_CALL, R, pc);
     const view = this.freshView();
     const count = view.getUint32(RUN_BASE + RUN.TAIL_CALLS, true);
-    const target = count < MAX_TAIL_CALL_CNT ? this.tailCall!(big(R[4]!, R[5]!), big(R[6]!, R[7]!)) : undefined;
+    const target = count < MAX_TAIL_CALL_CNT ? this.tailCall!(this.arg(R, 2), this.arg(R, 3)) : undefined;
     if (!target) return false;
     view.setUint32(RUN_BASE + RUN.TAIL_CALLS, count + 1, true);
     const saved = this.regions;
@@ -1174,7 +1191,7 @@ export class Interpreter implements Engine {
       R[1] = -1;
       return;
     }
-    if (R[3] !== 0 || R[2]! >>> 0 > 1 << 23) {
+    if (R[3] !== 0 || R[2]! >>> 0 > BPF_MAX_LOOPS) {
       R[0] = -7; // -E2BIG
       R[1] = -1;
       return;
@@ -1243,33 +1260,45 @@ export class Interpreter implements Engine {
   }
 
   /**
-   * @internal The compiled tier's helper call: a fast-path helper (HelperDef.wasm, the function the JIT
-   * calls) by register halves, no BigInt; any other through callHelper. The same helper, the same
-   * result: `fn` of a fast-path helper is its `wasm` with the result made unsigned.
+   * @internal bpf_map_lookup_elem(map, key) for the compiled tier, by register halves: on an array the
+   * program names, the value's address (0 when the index is out of range), read as the fast path's
+   * helper reads it (and as the JIT inlines it), with no call out of JavaScript; -1 when the lookup is
+   * not one of those (another map, helper 1 not the fast path's): then the helper is called.
    */
-  callHelperFast(id: number, R: Int32Array, pc: number): void {
-    // bpf_map_lookup_elem on an array the program names, read as the fast path's helper reads it (and
-    // as the JIT inlines it): no call out of JavaScript. Only while helper 1 is the fast path's.
-    if (id === 1 && this.arrays !== undefined && R[3] === 0 && R[5] === 0 && this.byHalves[1] !== null && this.halvesGeneration === this.helpers.generation) {
-      const a = this.arrays.get(R[2]! >>> 0);
-      const key = R[4]! >>> 0;
-      if (a !== undefined && !a.progArray && !a.ofMaps && key + 4 <= this.dvEnd && this.u8.length !== 0) {
-        const idx = this.dv.getUint32(key, true);
-        let r = 0;
-        if (idx < a.maxEntries) {
-          r = a.data + idx * a.stride;
-          if (a.percpu) {
-            const cpu = this.dv.getUint32(RUN_BASE + RUN.CPU, true);
-            r += (cpu < a.percpu.ncpus ? cpu : 0) * a.percpu.cpuStride;
-          }
-        }
-        R[0] = r | 0;
-        R[1] = 0;
-        return;
-      }
+  arrayLookup(mapLo: number, mapHi: number, keyLo: number, keyHi: number): number {
+    if (this.arrays === undefined || (mapHi | keyHi) !== 0 || this.halvesGeneration !== this.helpers.generation || this.byHalves[1] === null) return -1;
+    const m = mapLo >>> 0;
+    let a = this.lastArray;
+    if (m !== this.lastArrayAddr) {
+      a = this.arrays.get(m);
+      this.lastArrayAddr = m;
+      this.lastArray = a;
     }
+    const key = keyLo >>> 0;
+    if (a === undefined || a.progArray || a.ofMaps || key + 4 > this.dvEnd || this.u8.length === 0) return -1;
+    const idx = this.dv.getUint32(key, true);
+    if (idx >= a.maxEntries) return 0;
+    let r = a.data + idx * a.stride;
+    if (a.percpu) {
+      const cpu = this.dv.getUint32(RUN_BASE + RUN.CPU, true);
+      r += (cpu < a.percpu.ncpus ? cpu : 0) * a.percpu.cpuStride;
+    }
+    return r;
+  }
+
+  /** arrayLookup's last map: its header address and geometry (undefined: not a named array). */
+  private lastArrayAddr = -1;
+  private lastArray: InlineArray | undefined;
+
+  /**
+   * @internal The compiled tier's helper `id` when it is a fast-path helper (HelperDef.wasm, the
+   * function the JIT calls): callable by register halves, no BigInt (helper_call.ts); null when it is
+   * not, and the helper is called through callHelper. The same helper, the same result: `fn` of a
+   * fast-path helper is its `wasm` with the result made unsigned. Read at each call (as the JIT reads
+   * the table): a helper registered since starts the cache over.
+   */
+  halves(id: number): HalvesHelper | null {
     if (this.halvesGeneration !== this.helpers.generation) {
-      // a helper registered since (as the JIT, the table is read at the call): the cache starts over
       this.byHalves.length = 0;
       this.halvesGeneration = this.helpers.generation;
     }
@@ -1278,24 +1307,13 @@ export class Interpreter implements Engine {
       const h = this.helpers.get(id);
       w = this.byHalves[id] = (h?.wasm !== undefined ? halvesHelper(h.wasm) : undefined) ?? null;
     }
-    if (!w) {
-      this.callHelper(id, R, pc);
-      return;
-    }
-    const x = w.t(R[2]!, R[3]!, R[4]!, R[5]!, R[6]!, R[7]!, R[8]!, R[9]!, R[10]!, R[11]!);
-    if (x === x) {
-      R[0] = x | 0;
-      R[1] = Math.floor(x / TWO32) | 0;
-    } else {
-      R[0] = w.lo.value as number;
-      R[1] = w.hi.value as number;
-    }
+    return w;
   }
 
-  /** The array maps the program names (src/jit/array_maps.ts), for callHelperFast's lookups; with a fast path only. */
+  /** The array maps the program names (src/jit/array_maps.ts), for arrayLookup; with a fast path only. */
   private readonly arrays: ReadonlyMap<number, InlineArray> | undefined;
 
-  /** callHelperFast's helpers by id: callable by halves, or null (through callHelper). */
+  /** halves()'s helpers by id: callable by halves, or null (through callHelper). */
   private readonly byHalves: Array<HalvesHelper | null | undefined> = [];
   private halvesGeneration = -1;
 
@@ -1410,6 +1428,7 @@ const COMPILE_LIB: CompileLib = {
   maxFrames: MAX_FRAMES,
   stackSize: STACK_SIZE,
   callbackTagHi: CALLBACK_TAG_HI,
+  maxLoops: BPF_MAX_LOOPS,
 };
 
 /** Store an atomic operation's result: the word, and for a doubleword its high half. */

@@ -1,5 +1,5 @@
 // The array maps a program names, as the JIT inlines their lookups and the interpreter's compiled tier
-// reads them (src/interp/index.ts callHelperFast): each map's geometry, read once from its header in
+// reads them (src/interp/index.ts arrayLookup): each map's geometry, read once from its header in
 // memory (fixed from the map's creation). Kept apart from the JIT's emitter so the interpreter loads
 // nothing of it.
 
