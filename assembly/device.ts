@@ -231,6 +231,16 @@ let batchRoom: u32 = 0;
   }
 }
 
+/**
+ * recycle() when the fill ring is full: the frame goes to the pool. Not inlined: frameFree is the pool's
+ * lock, the worker's frame cache and the big frames, and recycle is inlined at every verdict of the
+ * poll loop (napi.ts), where a copy of it each would only lengthen the loop's code and the registers
+ * its hot path keeps.
+ */
+function recycleOverflow(f: u32): void {
+  frameFree(f);
+}
+
 /** A frame is done with: back on the queue's fill ring, or the pool when that is full. */
 @inline export function recycle(q: u32, addr: u32): void {
   const f = addr & ~(FRAME_SIZE - 1);
@@ -239,7 +249,7 @@ let batchRoom: u32 = 0;
       // full as last asked: ask again (entries on the ring: the producer's less the consumer's)
       batchRoom = batchMask + 1 - (batchP0 - ringConsumerAcquire(load<u32>(q, Q_FILL)));
       if (batchN >= batchRoom) {
-        frameFree(f);
+        recycleOverflow(f);
         return;
       }
     }
@@ -247,7 +257,7 @@ let batchRoom: u32 = 0;
     batchN++;
     return;
   }
-  if (!ringPushAddr(load<u32>(q, Q_FILL), <u64>f)) frameFree(f);
+  if (!ringPushAddr(load<u32>(q, Q_FILL), <u64>f)) recycleOverflow(f);
 }
 
 /**

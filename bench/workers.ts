@@ -31,6 +31,11 @@
 // shared) and CPU Mpps (frames ÷ each thread's own CPU time, summed over the threads: what they would
 // deliver with a core each — the figure that separates the code's scaling from the other jobs' load).
 // Ratios: 1w/main (target ≥ 0.95: sharing costs ≤ 5%) and 2w/1w (target ≥ 1.9 for drop and parse).
+// One run's 1w/main is one draw: each setup's figure is the median of its windows on one thread, and a
+// thread's speed on this shared machine moves by more than the 5% being judged (AMD EPYC, 2 cores, load
+// 13-20: xdp_drop's 1w/main 0.92-1.22 over five --quick runs, the main thread's own xdp_drop 39-75 Mpps
+// between processes, one-worker rigs in one process 60-70). Both rows time the same loop by the same
+// clock, so the figure is fair, not steady: judge the target by the median of several runs.
 //
 //   node dist/bench/workers.js [--quick] [--json] [--only NAME]   (NAME: the rows whose name contains it; =NAME: that row)
 

@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../src/asm/index.js';
 import { Datapath } from '../../src/control/datapath.js';
+import { EngineMemory } from '../../src/runtime/memory.js';
 import { corpus, hex, recorded, root, frame } from './support.js';
 
 const CASES: Array<[object: string, program: string]> = [
@@ -97,5 +98,29 @@ describe.each(['table', 'burst'] as const)('verdicts (%s dispatch)', (dispatch) 
     const [h] = eth0.readHost();
     expect(h!.data.length).toBe(72);
     expect(hex(h!.data.subarray(8))).toBe(hex(f));
+  });
+});
+
+// A dropped frame goes back on its queue's fill ring, as a driver recycles its page into its own page
+// pool; when the fill ring has no room (here: topped up by hand after the frame was received, as an
+// AF_XDP user fills it), the frame goes to the UMEM pool instead (device.ts recycle → frameFree). Both
+// builds: the shared one gathers a poll's fill-ring entries and checks the room it had when last asked.
+describe.each(['plain', 'shared'] as const)('XDP_DROP with a full fill ring (%s memory)', (kind) => {
+  it('the frame goes back to the pool and the fill ring stays full', async () => {
+    const dp = await Datapath.create(kind === 'shared' ? { memory: new EngineMemory({ shared: true }) } : {});
+    const eth0 = dp.addDevice({ name: 'eth0', ringSize: 128 });
+    eth0.attachXdp(await dp.loadInsns(assemble('r0 = 1\nexit')));
+    expect(eth0.inject(frame(60))).toBe(true);
+    const fill = eth0.rings().fill;
+    expect(fill.available()).toBe(127);
+    const x = dp.fastPath.exports as unknown as { frame_alloc(): number };
+    const i = fill.reserve(1);
+    fill.setAddr(i, x.frame_alloc());
+    fill.submit(1);
+    const pool = dp.freeFrames();
+    expect(eth0.poll()).toBe(1);
+    expect(eth0.stats().drops.XDP_DROP).toBe(1);
+    expect(fill.available()).toBe(128);
+    expect(dp.freeFrames()).toBe(pool + 1);
   });
 });
