@@ -33,6 +33,7 @@ import { AluOp, Class, FP, MAX_FRAMES, NUM_REGS, OP_LDDW, PseudoLd, Source, STAC
 import type { Insn } from '../isa/insn.js';
 import { CTX, CTX_BASE, MAX_TAIL_CALL_CNT, RUN, RUN_BASE, STACK_REGION, STACK_TOP, type EngineMemory, type Region } from '../runtime/memory.js';
 import type { Engine, EngineOptions, RunRequest, RunResult } from '../runtime/types.js';
+import type { VerifierFacts } from '../verifier/verifier.js';
 import { compileSource, makeExec, type CompiledExec, type CompileLib } from './compile.js';
 import { halvesHelper, type HalvesHelper } from './helper_call.js';
 
@@ -61,6 +62,8 @@ export interface InterpreterOptions extends EngineOptions {
    * (compile.ts), exec() the fallback for what it leaves out; 'switch': exec() alone, the reference.
    */
   tier?: 'compiled' | 'switch';
+  /** What the verifier proved (VerifiedProgram.facts): which bpf_loop calls the kernel inlines. */
+  facts?: VerifierFacts;
 }
 
 /** Instructions one run may execute unless told otherwise: an unbounded loop ends, it does not hang. */
@@ -300,6 +303,8 @@ export class Interpreter implements Engine {
   private readonly prog: readonly Insn[];
   private readonly mem: EngineMemory;
   private readonly helpers: HelperTable;
+  /** bpf_loop calls the kernel inlines (VerifierFacts.loopInlined): their -E2BIG is 32-bit. */
+  private readonly loopInlined: ReadonlySet<number> | undefined;
   private readonly checked: boolean;
   private readonly maxInstructions: number;
   private readonly trace: ((ev: TraceEvent) => void) | undefined;
@@ -356,6 +361,7 @@ export class Interpreter implements Engine {
     this.dvEnd = this.dv.byteLength;
     this.mem = opts.memory;
     this.helpers = opts.helpers;
+    this.loopInlined = opts.facts?.loopInlined;
     this.checked = opts.checked ?? true;
     this.maxInstructions = opts.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
     this.trace = opts.trace;
@@ -1192,8 +1198,8 @@ export class Interpreter implements Engine {
       return;
     }
     if (R[3] !== 0 || R[2]! >>> 0 > BPF_MAX_LOOPS) {
-      R[0] = -7; // -E2BIG
-      R[1] = -1;
+      R[0] = -7; // -E2BIG: the helper's 64-bit -7, or the kernel's inlined loop's 32-bit move (0xfffffff9)
+      R[1] = this.loopInlined?.has(pc) ? 0 : -1;
       return;
     }
     const nr = R[2]!;

@@ -174,6 +174,8 @@ export interface EmitOptions {
    * unchecked code only, whose program the verifier accepted.
    */
   loopCountMax?: ReadonlyMap<number, number>;
+  /** bpf_loop calls the kernel inlines (VerifierFacts.loopInlined): their -E2BIG is 32-bit. */
+  loopInlined?: ReadonlySet<number>;
 }
 
 /**
@@ -1013,7 +1015,10 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
         m.block(done, [
           m.if(m.i64.ne(get(4), k64(0)), m.block(null, [set(R0, k64(-22)), m.br(done)])), // flags: -EINVAL
           // -E2BIG, unless the verifier bounds the count within BPF_MAX_LOOPS (VerifierFacts.loopCountMax)
-          ...(loopCountMax(pc) === undefined ? [m.if(m.i64.gt_u(get(1), k64(1 << 23)), m.block(null, [set(R0, k64(-7)), m.br(done)]))] : []),
+          // (the kernel's inlined loop sets it with a 32-bit move: 0xfffffff9, VerifierFacts.loopInlined)
+          ...(loopCountMax(pc) === undefined
+            ? [m.if(m.i64.gt_u(get(1), k64(1 << 23)), m.block(null, [set(R0, k64(!opts.checked && opts.loopInlined?.has(pc) ? 0xfffffff9 : -7)), m.br(done)]))]
+            : []),
           set(TB, get(1)),
           set(TA, k64(0)),
           set(R0, get(TB)),

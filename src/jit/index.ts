@@ -90,6 +90,7 @@ async function cachedModule(prog: readonly Insn[], opts: JitOptions): Promise<{ 
   const backEdgeBudget = checked ? (opts.maxBackEdges ?? DEFAULT_MAX_BACK_EDGES) : 0;
   // Facts matter to unchecked code only; a checked module is the same with or without them.
   const loopCountMax = !checked && opts.facts && opts.facts.loopCountMax.size > 0 ? opts.facts.loopCountMax : undefined;
+  const loopInlined = !checked && opts.facts && opts.facts.loopInlined.size > 0 ? opts.facts.loopInlined : undefined;
   const fibAnswers = fp && !checked && !memory.shared && !opts.areas && wasmHelpers.includes(HELPER_FIB_LOOKUP) ? fibAnswersOf(fp) : undefined;
   // The module depends on the program, the check mode, the optimiser and the memory's declared shape;
   // helpers and regions are bound per instance.
@@ -109,6 +110,7 @@ async function cachedModule(prog: readonly Insn[], opts: JitOptions): Promise<{ 
     opts.areas ? `w${opts.areas.stackBase},${opts.areas.ctxBase},${opts.areas.runBase}` : '',
     fibAnswers ? JSON.stringify(fibAnswers) : '',
     loopCountMax ? JSON.stringify([...loopCountMax]) : '',
+    loopInlined ? JSON.stringify([...loopInlined]) : '',
     Buffer.from(encode(prog)).toString('base64'),
   ].join(':');
 
@@ -118,7 +120,7 @@ async function cachedModule(prog: readonly Insn[], opts: JitOptions): Promise<{ 
     cache.delete(key); // re-insert: Map order doubles as LRU order
   } else {
     const arrayStrideAt = fp ? fp.global('MAPS_ARRAY_STRIDE') : undefined;
-    entry = build(prog, layout, { checked, optimize, memory, wasmHelpers, tailCalls, inlineArrays, inlineHashes, inlineTries, ...(arrayStrideAt !== undefined ? { arrayStrideAt } : {}), backEdgeBudget, burst: opts.burst ?? false, ...(opts.areas ? { areas: opts.areas } : {}), ...(fibAnswers ? { fibAnswers } : {}), ...(loopCountMax ? { loopCountMax } : {}) }, key);
+    entry = build(prog, layout, { checked, optimize, memory, wasmHelpers, tailCalls, inlineArrays, inlineHashes, inlineTries, ...(arrayStrideAt !== undefined ? { arrayStrideAt } : {}), backEdgeBudget, burst: opts.burst ?? false, ...(opts.areas ? { areas: opts.areas } : {}), ...(fibAnswers ? { fibAnswers } : {}), ...(loopCountMax ? { loopCountMax } : {}), ...(loopInlined ? { loopInlined } : {}) }, key);
     entry.catch(() => cache.delete(key));
   }
   cache.set(key, entry);
@@ -289,7 +291,7 @@ export async function jitText(prog: readonly Insn[], opts: Omit<JitOptions, 'hel
     wasmHelpers: [],
     tailCalls: false,
     ...(fp ? { inlineArrays: arrayMapsOf(prog, m, fp), inlineHashes: hashMapsOf(prog, m, fp), inlineTries: trieMapsOf(prog, m, fp) } : {}),
-    ...(opts.facts && !(opts.checked ?? true) ? { loopCountMax: opts.facts.loopCountMax } : {}),
+    ...(opts.facts && !(opts.checked ?? true) ? { loopCountMax: opts.facts.loopCountMax, loopInlined: opts.facts.loopInlined } : {}),
     text: true,
   });
   return text!;

@@ -146,6 +146,12 @@ export interface VerifierFacts {
    * holds a count within an explored state's: the bound covers every run.
    */
   loopCountMax: ReadonlyMap<number, number>;
+  /**
+   * bpf_loop calls the kernel inlines (optimize_bpf_loop: fit_for_inline, its flags a known 0 and one
+   * callback on every path). Their -E2BIG is the inlined code's BPF_MOV32_IMM(r0, -E2BIG): r0 =
+   * 0xfffffff9, zero-extended, where the helper returns the 64-bit -7.
+   */
+  loopInlined: ReadonlySet<number>;
 }
 
 /** include/linux/bpf.h: bpf_loop's largest nr_loops (BPF_MAX_LOOPS, 8M). */
@@ -372,7 +378,10 @@ class Verifier {
         stackDepth: this.stackDepth,
         timeMs: performance.now() - t0,
       },
-      facts: { loopCountMax: new Map([...this.loopCountMax].filter(([, n]) => n <= BPF_MAX_LOOPS).map(([pc, n]) => [pc, Number(n)])) },
+      facts: {
+        loopCountMax: new Map([...this.loopCountMax].filter(([, n]) => n <= BPF_MAX_LOOPS).map(([pc, n]) => [pc, Number(n)])),
+        loopInlined: new Set([...this.loopInline].filter(([, s]) => s.fit).map(([pc]) => pc)),
+      },
     };
   }
 
