@@ -1414,11 +1414,10 @@ export function skEnqueue(sk: u32, q: u32, iph: u32, payload: u32, plen: u32, if
 
 /**
  * The UDP length of the j-th datagram of a run: from `ulens` (stride 16: the lean receive's burst keys,
- * kept when it checked the length; a burst's headers share one L1 set, each read of one a miss there)
- * or, when that is 0, from the UDP header at `uh`.
+ * kept when it checked the length; a burst's headers share one L1 set, each read of one a miss there).
  */
-@inline function udpLenOf(ulens: u32, j: u32, uh: u32): u32 {
-  return ulens != 0 ? load<u32>(ulens + (j << 4)) : ldBe16(uh + 4);
+@inline function udpLenOf(ulens: u32, j: u32): u32 {
+  return load<u32>(ulens + (j << 4));
 }
 
 /**
@@ -1442,7 +1441,7 @@ export function skEnqueueBurst(q: u32, ips: u32, socks: u32, res: u32, k: u32, h
   for (let j: u32 = 0; j < k; j++) {
     const sk = load<u32>(socks + (j << 2));
     const iph = load<u32>(ips + (j << 3)) + 14;
-    const ulen = udpLenOf(ulens, j, iph + hlen);
+    const ulen = udpLenOf(ulens, j);
     const size = skTruesize(hlen + ulen);
     spinLock(sk + SK_LOCK);
     const rmem = load<u32>(sk + SK_RMEM);
@@ -1496,7 +1495,7 @@ export function skEnqueueRun(sk: u32, q: u32, ips: u32, res: u32, k: u32, hlen: 
   let bytes: u64 = 0;
   for (let j: u32 = 0; j < k; j++) {
     const iph = load<u32>(ips + (j << 3)) + 14;
-    const ulen = udpLenOf(ulens, j, iph + hlen);
+    const ulen = udpLenOf(ulens, j);
     const size = skTruesize(hlen + ulen);
     let rc = ENQ_OK;
     if (rmem + size > rcvbuf && (rcvbuf > 0x3fffffff || rmem != 0)) rc = ENQ_RCVBUF;

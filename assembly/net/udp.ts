@@ -286,7 +286,7 @@ export function udp6_queue_found(sk: u32, q: u32, ip: u32, ulen: u32, ifindex: u
 /**
  * udp4_queue_found / udp6_queue_found for `k` frames in a row of a burst that the lean receive found
  * the same socket `sk` for (their (data, len) pairs at `ips`, stride 8; `res`: k × u32 of scratch; their
- * UDP lengths at `ulens`, stride 16, or 0: read from the headers): queued
+ * UDP lengths at `ulens`, stride 16, as the lean receive checked them): queued
  * under one hold of the socket (sock.ts skEnqueueRun, each datagram decided in order as alone), the
  * ones refused counted and dropped as those functions drop them. Takes the frames.
  */

@@ -59,7 +59,7 @@ import {
 import { addrHash6, hash2Of4, hash2OfWord6, matches6, udpEhash6f, udpFhash6 } from './sock_lookup';
 import { skLookupAttached } from './sk_prog';
 import {
-  LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_SAME, LB_SLOT, LB_SOCK, LB_UDP, SOCKS_DEEP, ftClear, ftSlot, headLines, lbA, lbList, lbLookedSet, lbSame, lbSink, staged,
+  LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_SAME, LB_SLOT, LB_SOCK, LB_UDP, SOCKS_DEEP, ftClear, ftSlot, headLines, lbA, lbList, lbLookedSet, lbSame, lbSink, lbUlenSet, staged,
 } from './udp_lean';
 
 const ETH_P_IPV6_LE: u16 = 0xdd86; // 0x86dd as the two bytes load<u16> reads
@@ -190,6 +190,7 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
         const ulen = ldBe16(uh + 4);
         const ok = ulen >= 8 && ulen <= plen && udp6CsumOk(ip, uh, ulen);
         const pp = load<u32>(uh);
+        lbUlenSet(i, ulen); // for the enqueue (udp_lean.ts lbUlens), which then does not read the header
         if (!ok) {
           // udpv6_rcv decides it (LB_UDP)
         } else if (fi != 0xffffffff && pp == fp && sameAddrs6(ip, load<u32>(burst + (fi << 3)) + ETH_HLEN)) {

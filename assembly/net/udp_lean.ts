@@ -242,7 +242,7 @@ let sink: u32 = 0;
 const K_SADDR: u32 = 0;
 const K_DADDR: u32 = 4;
 const K_PORTS: u32 = 8;
-/** +12 the UDP length (every frame the first pass checked, repeats too): what the enqueue reads (lbUlens). */
+/** +12 the UDP length (every frame a first pass checked, repeats too; IPv6's too): what the enqueue reads (lbUlens). */
 const K_ULEN: u32 = 12;
 /** After the keys: BURST_MAX × u32, the indices of the frames udp4Demux looks up, in order. */
 const K_LIST: u32 = 1024;
@@ -669,7 +669,7 @@ function udpRun(ifindex: u32, q: u32, i: u32, a: u32): bool {
   if (k == 1) return false;
   mibAdd(v6 ? MIB_IP6_IN_RECEIVES : MIB_IP_IN_RECEIVES, <u64>k);
   mibAdd(v6 ? MIB_IP6_IN_DELIVERS : MIB_IP_IN_DELIVERS, <u64>k);
-  udp_queue_run(a, q, lbBurst + (i << 3), A + LB_B + (i << 2), k, ifindex, v6, lbUlens(i, v6));
+  udp_queue_run(a, q, lbBurst + (i << 3), A + LB_B + (i << 2), k, ifindex, v6, lbUlens(i));
   return true;
 }
 
@@ -687,18 +687,23 @@ function udpMixedRun(ifindex: u32, q: u32, i: u32): bool {
   if (k == 1) return false;
   mibAdd(v6 ? MIB_IP6_IN_RECEIVES : MIB_IP_IN_RECEIVES, <u64>k);
   mibAdd(v6 ? MIB_IP6_IN_DELIVERS : MIB_IP_IN_DELIVERS, <u64>k);
-  udp_queue_burst(q, lbBurst + (i << 3), A + (i << 2), A + LB_B + (i << 2), k, ifindex, v6, lbUlens(i, v6));
+  udp_queue_burst(q, lbBurst + (i << 3), A + (i << 2), A + LB_B + (i << 2), k, ifindex, v6, lbUlens(i));
   for (let j: u32 = 1; j < k; j++) store<u32>(A + ((i + j) << 2), LB_DONE);
   return true;
 }
 
 /**
- * The UDP lengths of frame `i` and those after it (stride 16, udp4Demux's K_ULEN) for the enqueue; 0
- * for IPv6 frames (udp6_lean.ts keeps none: the enqueue reads the frames). All of a burst's headers
- * share one L1 set (lbK says why): a length from the frame was a miss a datagram there.
+ * The UDP lengths of frame `i` and those after it (stride 16: K_ULEN, which udp4Demux and
+ * udp6_burst_demux write for every frame they check) for the enqueue. All of a burst's headers share
+ * one L1 set (lbK says why): a length from the frame was a miss a datagram there.
  */
-@inline function lbUlens(i: u32, v6: bool): u32 {
-  return v6 ? 0 : lbK() + (i << 4) + K_ULEN;
+@inline function lbUlens(i: u32): u32 {
+  return lbK() + (i << 4) + K_ULEN;
+}
+
+/** Frame `i`'s UDP length for the enqueue (lbUlens), from udp6_burst_demux's first pass. */
+@inline export function lbUlenSet(i: u32, ulen: u32): void {
+  store<u32>(lbUlens(i), ulen);
 }
 
 /** Frame `i` of the burst udp4_burst_demux decided takes the lean path. */
@@ -740,5 +745,5 @@ function udpFound(ifindex: u32, q: u32, i: u32, a: u32, data: u32): void {
   const ip = data + ETH_HLEN;
   mibInc(MIB_IP_IN_RECEIVES);
   mibInc(MIB_IP_IN_DELIVERS);
-  udp4_queue_found(a, q, ip, load<u32>(lbUlens(i, false)), ifindex);
+  udp4_queue_found(a, q, ip, load<u32>(lbUlens(i)), ifindex);
 }

@@ -52,10 +52,10 @@ const v4 = (k: number, dport: number, o: { sport?: number; dst?: string; check?:
   }
   return e4(ipv4({ src: P4, dst: o.dst ?? L4, proto: 17 }, u));
 };
-const v6 = (k: number, dport: number, o: { sport?: number; src?: string; dst?: string; check?: number; lenField?: number; proto?: number; plen?: number; dstMac?: string } = {}): Uint8Array => {
+const v6 = (k: number, dport: number, o: { sport?: number; src?: string; dst?: string; check?: number; lenField?: number; proto?: number; plen?: number; dstMac?: string; extra?: number } = {}): Uint8Array => {
   const src = o.src ?? P6;
   const dst = o.dst ?? L6;
-  const u = udp6(src, dst, o.sport ?? 40000 + k, dport, tag(k), o);
+  const u = udp6(src, dst, o.sport ?? 40000 + k, dport, o.extra ? concat(tag(k), new Uint8Array(o.extra).fill(k & 0xff)) : tag(k), o);
   return e6(ipv6({ src, dst, nh: o.proto ?? 17, ...(o.plen !== undefined ? { plen: o.plen } : {}) }, u), o.dstMac);
 };
 
@@ -566,6 +566,9 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
     for (let i = 0; i < 8; i++) a.push(v4(k++, 7000, { sport: 41000, extra: ext(i) }));
     for (let i = 0; i < 8; i++) a.push(v4(k++, 7006, { sport: 41000 + (i % 3), extra: ext(i + 3) }), v4(k++, 7000, { sport: 41000, extra: ext(i + 5) }));
     a.push(v6(k++, 7003, { sport: 41000 }), v4(k++, 7003, { sport: 41000, extra: 9 }), v4(k++, 7003, { sport: 41000, extra: 1 }));
+    // IPv6: a run of one flow (7002), then a row of different sockets (7001's group, 7002)
+    for (let i = 0; i < 6; i++) a.push(v6(k++, 7002, { sport: 41000, extra: ext(i + 2) }));
+    for (let i = 0; i < 6; i++) a.push(v6(k++, 7001, { sport: 41000 + i, extra: ext(i + 9) }), v6(k++, 7002, { sport: 41000, extra: ext(i) }));
     const lean = await run(true, [a, a.slice(5)]);
     const full = await run(false, [a, a.slice(5)]);
     expect(lean.queues).toEqual(full.queues);
@@ -575,6 +578,10 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
     const r = (lo: number, hi: number) => Array.from({ length: hi - lo }, (_, i) => 3 + ext(lo + i));
     const sizes = lean.queues[0]!.map((m) => Number(m.split(' ').at(-1)));
     expect(sizes).toEqual([...r(0, 8), ...r(5, 13), ...r(5, 8), ...r(5, 13)]);
+    // 7002's (the IPv6 socket alone on its port), both bursts
+    const s6 = lean.queues[5]!.map((m) => Number(m.split(' ').at(-1)));
+    const b6 = [...r(2, 8), ...r(0, 6)];
+    expect(s6).toEqual([...b6, ...b6]);
   }, 60_000);
 
   it("groups of 16 and of 20 members: picks in the group's second line and in a grown array reach the member the full path picks", async () => {
