@@ -16,6 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { Fixture, stackUnready, concat, eth, hex, inetChecksum, ipv4, ipv6, optHdr, udp4 } from '../net/support.js';
 import { H_MAC, LINKS, NEIGH, R_MAC, be16 } from './support.js';
 import { u32le, u64le } from './sk_prog_support.js';
+import { jhash3words } from '../maps/jhash.js';
 import { ipv6Bytes } from '../../src/control/addresses.js';
 import type { SocketTable } from '../../src/control/sockets.js';
 
@@ -58,23 +59,6 @@ const v6 = (k: number, dport: number, o: { sport?: number; src?: string; dst?: s
   const u = udp6(src, dst, o.sport ?? 40000 + k, dport, o.extra ? concat(tag(k), new Uint8Array(o.extra).fill(k & 0xff)) : tag(k), o);
   return e6(ipv6({ src, dst, nh: o.proto ?? 17, ...(o.plen !== undefined ? { plen: o.plen } : {}) }, u), o.dstMac);
 };
-
-/** The kernel's jhash_3words (include/linux/jhash.h: JHASH_INITVAL, __jhash_final). */
-function jhash3words(a0: number, b0: number, c0: number, initval: number): number {
-  const rol = (x: number, k: number) => ((x << k) | (x >>> (32 - k))) >>> 0;
-  const iv = (0xdeadbeef + 12 + initval) >>> 0;
-  let a = (a0 + iv) >>> 0;
-  let b = (b0 + iv) >>> 0;
-  let c = (c0 + iv) >>> 0;
-  c = ((c ^ b) - rol(b, 14)) >>> 0;
-  a = ((a ^ c) - rol(c, 11)) >>> 0;
-  b = ((b ^ a) - rol(a, 25)) >>> 0;
-  c = ((c ^ b) - rol(b, 16)) >>> 0;
-  a = ((a ^ c) - rol(c, 4)) >>> 0;
-  b = ((b ^ a) - rol(a, 14)) >>> 0;
-  c = ((c ^ b) - rol(b, 24)) >>> 0;
-  return c;
-}
 
 interface Sockets {
   ids: number[];
