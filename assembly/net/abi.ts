@@ -668,8 +668,9 @@ export const SCR_UDP6_MEMO: u32 = 9728;
 export const SCR_UDP6_MEMO_SIZE: u32 = 1280;
 // ---- The lean UDP receive's burst keys (netScratch() + SCR_L4_KEYS; udp_lean.ts) ----
 //   BURST_MAX × 16 B per frame: +0 u32 source address | +4 u32 destination address | +8 u32 the UDP ports
-//   word (as loaded) | +12 unused: the first pass's copy, which the lookup passes read instead of the
-//   frames (a burst's headers sit at one page offset, in one L1 set: every pass over them misses L1);
+//   word (as loaded) | +12 u32 the UDP length (the enqueue's): the first pass's copy, which the lookup
+//   passes and the enqueue read instead of the frames (a burst's headers sit at one page offset, in one
+//   L1 set: every pass over them misses L1);
 //   +1024 BURST_MAX × u32: the indices of the frames to look up
 export const SCR_L4_KEYS: u32 = 11008;
 export const SCR_L4_KEYS_SIZE: u32 = 1280;

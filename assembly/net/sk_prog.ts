@@ -44,7 +44,7 @@ import {
 } from './abi';
 import { netRoot } from './core';
 import { IPPROTO_TCP, IPPROTO_UDP } from './inet';
-import { RG_BIND_INANY, RG_NUM, RG_PROG, RG_SOCKS, SK_MAX, SKX_RCV4, sockById } from './sock';
+import { groupSlowSet, RG_BIND_INANY, RG_NUM, RG_PROG, RG_SOCKS, RGS_PROG, SK_MAX, SKX_RCV4, sockById } from './sock';
 
 export const SK_LOOKUP_DROP: u32 = 0xffffffff;
 
@@ -444,6 +444,7 @@ export function sk_reuseport_attach(id: u32, slot: u32): i32 {
   for (let i: u32 = 0; i < n; i++) if (!skViewReserve(load<u32>(load<u32>(socks + (i << 2)) + SK_ID))) return -ENOMEM;
   if (skRootMake() == 0) return -ENOMEM;
   store<u32>(group + RG_PROG, slot);
+  groupSlowSet(group, RGS_PROG, slot != 0);
   return 0;
 }
 
@@ -455,6 +456,7 @@ export function sk_reuseport_detach(id: u32): i32 {
   if (group == 0) return -EINVAL;
   if (load<u32>(group + RG_PROG) == 0) return -ENOENT;
   store<u32>(group + RG_PROG, 0);
+  groupSlowSet(group, RGS_PROG, false);
   return 0;
 }
 

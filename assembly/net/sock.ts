@@ -89,8 +89,9 @@
 //       counters, and SKX_HIT/SKX_READY: what it needs of line 0). With 2^17 hash2 slots, 100k sockets leave chains of ~1: one line for
 //       the slot, one per socket scored, two for the one that queues. A chain whose head is in a
 //       reuseport group names the group in its slot, and the group holds its members' key (RG_RCV4…) and
-//       its first 16 members in its second line: the lean receive (udp_lean.ts) decides such a chain from
-//       the slot and the group's two lines, without the head's record or the member array's own line.
+//       its first 12 members in its first line: the lean receive (udp_lean.ts) decides such a chain from
+//       the slot and that line (the group's second for a pick among the last 4), without the head's
+//       record or the member array's own line.
 //
 // ---- Socket fields of this file (SK 48-59 beside the lookup's, 72-91 beside the enqueue's, 184-255) ----
 export const SKX_RCV4: u32 = 48; //       u32 inet_rcv_saddr: the IPv4 view of the bound address (an IPv6 socket:
@@ -122,25 +123,36 @@ export const SKX_MCAST: u32 = 224; //     u32 the socket's multicast block (udp_
 //
 // ---- A reuseport group (struct sock_reuseport; SK_REUSEPORT_GROUP of each member; a packed block,
 // reclaim.ts rc_alloc_packed: thousands of groups share a few hundred pages, not one each among their members) ----
+// Two lines (the block is 64-aligned). Line 0 is what the lean IPv4 receive reads of a group it decides
+// (udp_lean.ts groupPick4): the count, the members' key and whether anything else must be asked
+// (RG_SLOW), then the first 12 members; the last 4 of an inline array and everything else are line 1.
+// A datagram's pick is in line 0 for 12 of 16 members: with thousands of groups, 1.25 lines a datagram
+// instead of 2.
 export const RG_NUM: u32 = 0; //          u32 num_socks
-export const RG_CAP: u32 = 4; //          u32 room in the member array
-export const RG_SOCKS: u32 = 8; //        u32 member array: RG_CAP × u32 record addresses (published whole on growth)
-export const RG_HAS_CONNS: u32 = 12; //   u32 a member connected (reuseport_has_conns)
-export const RG_PROG: u32 = 16; //        u32 the SK_REUSEPORT program (sk_prog.ts owns the value; 0: none)
-export const RG_ID: u32 = 20; //          u32 reuseport_id (never reused)
-export const RG_BIND_INANY: u32 = 24; //  u32 the group is bound to the wildcard address
+export const RG_SOCKS: u32 = 4; //        u32 member array: RG_CAP × u32 record addresses (published whole on growth)
 // the members' key, what compute_score compares of each (reuseport_add_sock joins equal ones only): the
 // lean receive matches a datagram against the group instead of the chain's head (udp_lean.ts)
-export const RG_RCV4: u32 = 28; //        u32 SKX_RCV4 of the members
-export const RG_PORT: u32 = 32; //        u16 SK_NUM of the members
-export const RG_V6ONLY: u32 = 34; //      u8 1: the members are IPV6_V6ONLY (an IPv4 datagram never matches)
-export const RG_MIXED: u32 = 35; //       u8 1: some member's address or device changed since it joined (rehash,
-//                                          SO_BINDTODEVICE, disconnect): the key no longer says; never cleared
-export const RG_DEV: u32 = 36; //         u32 SK_BOUND_DEV_IF of the members
-export const RG_RCV6: u32 = 40; //        16 bytes: SK_RCV_SADDR of the members (IPv6's key; udp6_lean.ts)
-export const RG_SK6: u32 = 56; //         u8 1: the members are AF_INET6 (an IPv6 datagram may match at all)
-export const RG_INLINE: u32 = 64; //      16 × u32: the member array while RG_CAP is 16 (RG_SOCKS points here)
+export const RG_RCV4: u32 = 8; //         u32 SKX_RCV4 of the members
+export const RG_PORT: u32 = 12; //        u16 SK_NUM of the members
+export const RG_V6ONLY: u32 = 14; //      u8 1: the members are IPV6_V6ONLY (an IPv4 datagram never matches)
+export const RG_SLOW: u32 = 15; //        u8 RGS_*: what the key alone does not decide (mirrors of line 1's fields)
+export const RG_INLINE: u32 = 16; //      16 × u32: the member array while RG_CAP is 16 (RG_SOCKS points here)
+export const RG_CAP: u32 = 80; //         u32 room in the member array
+export const RG_HAS_CONNS: u32 = 84; //   u32 a member connected (reuseport_has_conns)
+export const RG_PROG: u32 = 88; //        u32 the SK_REUSEPORT program (sk_prog.ts owns the value; 0: none)
+export const RG_ID: u32 = 92; //          u32 reuseport_id (never reused)
+export const RG_BIND_INANY: u32 = 96; //  u32 the group is bound to the wildcard address
+export const RG_DEV: u32 = 100; //        u32 SK_BOUND_DEV_IF of the members
+export const RG_RCV6: u32 = 104; //       16 bytes: SK_RCV_SADDR of the members (IPv6's key; udp6_lean.ts)
+export const RG_SK6: u32 = 120; //        u8 1: the members are AF_INET6 (an IPv6 datagram may match at all)
 export const RG_SIZE: u32 = 128;
+// RG_SLOW's bits, each set with the field it mirrors (the control plane's single byte store: a reader
+// sees the group before or after the change, as with the field itself)
+export const RGS_MIXED: u8 = 1; //        some member's address or device changed since it joined (rehash,
+//                                          SO_BINDTODEVICE, disconnect): the key no longer says; never cleared
+export const RGS_CONNS: u8 = 2; //        RG_HAS_CONNS
+export const RGS_PROG: u8 = 4; //         RG_PROG != 0
+export const RGS_DEV: u8 = 8; //          RG_DEV != 0 (the device is then read from line 1)
 const RG_INLINE_CAP: u32 = 16;
 //
 // ---- A hash2 slot (TB_HASH2: H2_SLOTS × 8 bytes) ----
@@ -618,6 +630,7 @@ function reuseportAdd(sk: u32, t: u32): i32 {
   store<u16>(g + RG_PORT, <u16>num);
   store<u8>(g + RG_V6ONLY, ipv6OnlySock(sk) ? 1 : 0);
   store<u32>(g + RG_DEV, load<u32>(sk + SK_BOUND_DEV_IF));
+  if (load<u32>(sk + SK_BOUND_DEV_IF) != 0) groupSlowSet(g, RGS_DEV, true);
   copyBytes(g + RG_RCV6, sk + SK_RCV_SADDR, 16);
   store<u8>(g + RG_SK6, isV6(sk) ? 1 : 0);
   return groupAdd(g, sk);
@@ -630,10 +643,16 @@ function daddr4Set(sk: u32, v: u32): void {
   store<u8>(sk + SKX_HIT, v != 0 ? h | SKH_PEER : h & ~SKH_PEER);
 }
 
-/** A member's address or device changed: the group's key no longer holds for all (RG_MIXED). */
+/** A member's address or device changed: the group's key no longer holds for all (RGS_MIXED). */
 function groupKeyChanged(sk: u32): void {
   const g = load<u32>(sk + SK_REUSEPORT_GROUP);
-  if (g != 0) store<u8>(g + RG_MIXED, 1);
+  if (g != 0) groupSlowSet(g, RGS_MIXED, true);
+}
+
+/** Set or clear `bit` of group `g`'s RG_SLOW, after the field it mirrors. */
+export function groupSlowSet(g: u32, bit: u8, on: bool): void {
+  const v = load<u8>(g + RG_SLOW);
+  store<u8>(g + RG_SLOW, on ? v | bit : v & ~bit);
 }
 
 function groupAdd(g: u32, sk: u32): i32 {
@@ -940,7 +959,10 @@ export function sk_connect(id: u32, addr: u32, port: u32): i32 {
   }
   store<u16>(sk + SK_DPORT, <u16>port);
   const g = load<u32>(sk + SK_REUSEPORT_GROUP);
-  if (g != 0) store<u32>(g + RG_HAS_CONNS, 1);
+  if (g != 0) {
+    store<u32>(g + RG_HAS_CONNS, 1);
+    groupSlowSet(g, RGS_CONNS, true);
+  }
   store<u8>(sk + SK_STATE, <u8>TCP_ESTABLISHED);
   hash4Link(sk, t);
   return 0;
@@ -1400,6 +1422,14 @@ export function skEnqueue(sk: u32, q: u32, iph: u32, payload: u32, plen: u32, if
 }
 
 /**
+ * The UDP length of the j-th datagram of a run: from `ulens` (stride 16: the lean receive's burst keys,
+ * kept when it checked the length; a burst's headers share one L1 set, each read of one a miss there).
+ */
+@inline function udpLenOf(ulens: u32, j: u32): u32 {
+  return load<u32>(ulens + (j << 4));
+}
+
+/**
  * skEnqueueInline for `k` datagrams of one family in a row, each for its own socket (the lean receive's
  * run of a burst's frames whose sockets it found, udp.ts udp_queue_burst: the k × u32 record addresses at
  * `socks`), one after the other as alone: each under its socket's lock, a dead socket's ENQ_RCVBUF, then
@@ -1408,7 +1438,7 @@ export function skEnqueue(sk: u32, q: u32, iph: u32, payload: u32, plen: u32, if
  * theirs). Frames and answers as skEnqueueRun: L3 starts at `ips` (stride 8, Ethernet headers there),
  * ENQ_* to `res`. Returns how many were queued.
  */
-export function skEnqueueBurst(q: u32, ips: u32, socks: u32, res: u32, k: u32, hlen: u32, ifindex: u32): u32 {
+export function skEnqueueBurst(q: u32, ips: u32, socks: u32, res: u32, k: u32, hlen: u32, ifindex: u32, ulens: u32): u32 {
   const r = l4Root();
   const h0 = atomicAdd32(r + L4_HELD, k);
   const max = load<u32>(r + L4_HELD_MAX);
@@ -1420,7 +1450,7 @@ export function skEnqueueBurst(q: u32, ips: u32, socks: u32, res: u32, k: u32, h
   for (let j: u32 = 0; j < k; j++) {
     const sk = load<u32>(socks + (j << 2));
     const iph = load<u32>(ips + (j << 3)) + 14;
-    const ulen = ldBe16(iph + hlen + 4);
+    const ulen = udpLenOf(ulens, j);
     const size = skTruesize(hlen + ulen);
     spinLock(sk + SK_LOCK);
     const rmem = load<u32>(sk + SK_RMEM);
@@ -1456,7 +1486,7 @@ export function skEnqueueBurst(q: u32, ips: u32, socks: u32, res: u32, k: u32, h
  * (ENQ_*) goes to `res` (k × u32). Returns how many were queued. `hlen` is the L3 header length (20 / 40),
  * the UDP header right after it.
  */
-export function skEnqueueRun(sk: u32, q: u32, ips: u32, res: u32, k: u32, hlen: u32, ifindex: u32): u32 {
+export function skEnqueueRun(sk: u32, q: u32, ips: u32, res: u32, k: u32, hlen: u32, ifindex: u32, ulens: u32): u32 {
   spinLock(sk + SK_LOCK);
   if ((load<u8>(sk + SKX_HIT) & SKH_DEAD) != 0) {
     for (let j: u32 = 0; j < k; j++) store<u32>(res + (j << 2), <u32>ENQ_RCVBUF);
@@ -1474,8 +1504,7 @@ export function skEnqueueRun(sk: u32, q: u32, ips: u32, res: u32, k: u32, hlen: 
   let bytes: u64 = 0;
   for (let j: u32 = 0; j < k; j++) {
     const iph = load<u32>(ips + (j << 3)) + 14;
-    const uh = iph + hlen;
-    const ulen = ldBe16(uh + 4);
+    const ulen = udpLenOf(ulens, j);
     const size = skTruesize(hlen + ulen);
     let rc = ENQ_OK;
     if (rmem + size > rcvbuf && (rcvbuf > 0x3fffffff || rmem != 0)) rc = ENQ_RCVBUF;

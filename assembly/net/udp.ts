@@ -285,13 +285,14 @@ export function udp6_queue_found(sk: u32, q: u32, ip: u32, ulen: u32, ifindex: u
 
 /**
  * udp4_queue_found / udp6_queue_found for `k` frames in a row of a burst that the lean receive found
- * the same socket `sk` for (their (data, len) pairs at `ips`, stride 8; `res`: k × u32 of scratch): queued
+ * the same socket `sk` for (their (data, len) pairs at `ips`, stride 8; `res`: k × u32 of scratch; their
+ * UDP lengths at `ulens`, stride 16, as the lean receive checked them): queued
  * under one hold of the socket (sock.ts skEnqueueRun, each datagram decided in order as alone), the
  * ones refused counted and dropped as those functions drop them. Takes the frames.
  */
-export function udp_queue_run(sk: u32, q: u32, ips: u32, res: u32, k: u32, ifindex: u32, v6: bool): void {
+export function udp_queue_run(sk: u32, q: u32, ips: u32, res: u32, k: u32, ifindex: u32, v6: bool, ulens: u32): void {
   const hlen: u32 = v6 ? 40 : 20;
-  if (skEnqueueRun(sk, q, ips, res, k, hlen, ifindex) == k) return;
+  if (skEnqueueRun(sk, q, ips, res, k, hlen, ifindex, ulens) == k) return;
   dropRefused(q, ips, res, k, v6, sk, 0);
 }
 
@@ -312,12 +313,12 @@ function dropRefused(q: u32, ips: u32, res: u32, k: u32, v6: bool, sk: u32, sock
 
 /**
  * udp_queue_run for `k` frames in a row of a burst that the lean receive found sockets for, one each (k ×
- * u32 at `socks`, the same or not): queued one after the other as alone (sock.ts skEnqueueBurst), the
+ * u32 at `socks`, the same or not; `ulens` as udp_queue_run's): queued one after the other as alone (sock.ts skEnqueueBurst), the
  * ones refused counted and dropped as udp4_queue_found / udp6_queue_found drop them. Takes the frames.
  */
-export function udp_queue_burst(q: u32, ips: u32, socks: u32, res: u32, k: u32, ifindex: u32, v6: bool): void {
+export function udp_queue_burst(q: u32, ips: u32, socks: u32, res: u32, k: u32, ifindex: u32, v6: bool, ulens: u32): void {
   const hlen: u32 = v6 ? 40 : 20;
-  if (skEnqueueBurst(q, ips, socks, res, k, hlen, ifindex) == k) return;
+  if (skEnqueueBurst(q, ips, socks, res, k, hlen, ifindex, ulens) == k) return;
   dropRefused(q, ips, res, k, v6, 0, socks);
 }
 

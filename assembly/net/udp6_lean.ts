@@ -54,12 +54,12 @@ import { nfActive } from './netfilter';
 import { protoHandler, PH_CONSUME, PH_UDP } from './local';
 import { udp6_queue_found, udp6CsumOk, udpv6_rcv } from './udp';
 import {
-  H2_SHIFT, RG_DEV, RG_INLINE, l4Root, L4_LIVE, RG_HAS_CONNS, RG_MIXED, RG_NUM, RG_PORT, RG_PROG, RG_RCV6, RG_SK6, RG_SOCKS, SKX_NEXT2, TB_CONNECTED, TB_HASH2, udpTables,
+  H2_SHIFT, RG_DEV, l4Root, L4_LIVE, RG_NUM, RG_PORT, RG_RCV6, RG_SK6, RG_SLOW, RG_SOCKS, RGS_DEV, SKX_NEXT2, TB_CONNECTED, TB_HASH2, udpTables,
 } from './sock';
 import { addrHash6, hash2Of4, hash2OfWord6, matches6, udpEhash6f, udpFhash6 } from './sock_lookup';
 import { skLookupAttached } from './sk_prog';
 import {
-  LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_SAME, LB_SLOT, LB_SOCK, LB_UDP, SOCKS_DEEP, ftClear, ftSlot, headLines, lbA, lbList, lbLookedSet, lbSame, lbSink, staged,
+  LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_SAME, LB_SLOT, LB_SOCK, LB_UDP, SOCKS_DEEP, ftClear, ftSlot, headLines, lbA, lbList, lbLookedSet, lbSame, lbSink, lbUlenSet, staged,
 } from './udp_lean';
 
 const ETH_P_IPV6_LE: u16 = 0xdd86; // 0x86dd as the two bytes load<u16> reads
@@ -192,6 +192,7 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
       taken++;
       store<u32>(B + (i << 2), fi);
       store<u32>(A + (i << 2), LB_SAME);
+      lbUlenSet(i, ldBe16(data + ETH_HLEN + 44)); // the length lastFlowOwn6 checked, for the enqueue
       same++;
       continue;
     }
@@ -206,6 +207,7 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
         const ulen = ldBe16(uh + 4);
         const ok = ulen >= 8 && ulen <= plen && udp6CsumOk(ip, uh, ulen);
         const pp = load<u32>(uh);
+        lbUlenSet(i, ulen); // for the enqueue (udp_lean.ts lbUlens), which then does not read the header
         if (!ok) {
           // udpv6_rcv decides it (LB_UDP)
         } else if (fi != 0xffffffff && pp == fp && sameAddrs6(ip, load<u32>(burst + (fi << 3)) + ETH_HLEN)) {
@@ -271,7 +273,7 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
  * their indices, in order, all at LB_HSLOT; the passes run over the list, as IPv4's do).
  * As IPv4's (udp_lean.ts udp4Lookup): a slot whose head is in a reuseport group goes straight to the
  * group, which holds its members' key — the head's, what matches6 compares: AF_INET6, the port, the
- * bound address (RG_RCV6), the device (RG_MIXED: not any more); no peer while none connected — so the
+ * bound address (RG_RCV6), the device (sock.ts RGS_MIXED: not any more); no peer while none connected — so the
  * head's record (its address and peer in lines of their own) is not read; only a head in no group is.
  */
 function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2: u32, deep: bool): void {
@@ -313,8 +315,9 @@ function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2
     store<u32>(B + (i << 2), exact);
     if (g != 0) {
       store<u32>(A + (i << 2), g | LB_GROUP);
-      // the group's two lines asked for now, while the later frames' slots are read
-      if (deep) s += load<u32>(g) + load<u32>(g, RG_INLINE);
+      // the group's two lines asked for now, while the later frames' slots are read (IPv6's key, RG_RCV6,
+      // is in line 1)
+      if (deep) s += load<u32>(g) + load<u32>(g, RG_RCV6);
       groups++;
     } else if (head != 0) {
       store<u32>(A + (i << 2), head | LB_HEAD);
@@ -355,7 +358,7 @@ function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2
   if (deep && heads != 0) {
     for (let j: u32 = 0; j < m; j++) {
       const a = load<u32>(A + (load<u32>(L + (j << 2)) << 2));
-      if (staged(a, LB_GROUP)) s += load<u32>(a & ~3) + load<u32>((a & ~3) + RG_INLINE);
+      if (staged(a, LB_GROUP)) s += load<u32>(a & ~3) + load<u32>((a & ~3) + RG_RCV6);
     }
   }
   // the groups (no program, no connected members) whose key matches as the head's would (AF_INET6, the
@@ -379,12 +382,12 @@ function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2
     // the group's address is the one the chain was walked with (the destination, or ::)
     const w = load<u32>(B + (i << 2)) != 0;
     const ka = ((load<u64>(ra) ^ select<u64>(load<u64>(d), 0, w)) | (load<u64>(ra, 8) ^ select<u64>(load<u64>(d, 8), 0, w))) == 0;
-    // the tests without branches between them (with thousands of groups all pass): RG_HAS_CONNS and
-    // RG_PROG (+12, +16) as one word, both 0; RG_PORT and RG_MIXED (+32, +35) as one, the port and not
-    // mixed (RG_V6ONLY, +34, says nothing to IPv6)
-    if (RG_PROG != RG_HAS_CONNS + 4 || RG_MIXED != RG_PORT + 3) ERROR('udp6Lookup: the group key words moved');
-    const pm = (load<u32>(g + RG_PORT) & 0xff00ffff) ^ ldBe16(uh + 2);
-    if ((<u32>((load<u64>(g + RG_HAS_CONNS) | <u64>pm) == 0) & <u32>(k != 0) & <u32>(load<u8>(g + RG_SK6) != 0) & <u32>ka & <u32>(dev == 0 | dev == ifindex)) == 0) {
+    // the tests without branches between them (with thousands of groups all pass): RG_PORT and RG_SLOW
+    // (+12, +15) as one word, the port, and no program, connected member or changed key (RGS_DEV: the
+    // device is compared here anyway; RG_V6ONLY, +14, says nothing to IPv6)
+    if (RG_SLOW != RG_PORT + 3) ERROR('udp6Lookup: the group key words moved');
+    const pm = (load<u32>(g + RG_PORT) & ~((<u32>RGS_DEV << 24) | 0xff0000)) ^ ldBe16(uh + 2);
+    if ((<u32>(pm == 0) & <u32>(k != 0) & <u32>(load<u8>(g + RG_SK6) != 0) & <u32>ka & <u32>(dev == 0 | dev == ifindex)) == 0) {
       store<u32>(A + (i << 2), LB_UDP);
       continue;
     }

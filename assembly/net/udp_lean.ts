@@ -41,7 +41,7 @@ import { protoHandler, PH_CONSUME, PH_UDP } from './local';
 import { RTCF_LOCAL } from './icmp';
 import { udp_queue_burst, udp_queue_run, udp_rcv, udp4_queue_found, udp4CsumOk } from './udp';
 import {
-  H2_SHIFT, l4Root, L4_LIVE, RG_DEV, RG_HAS_CONNS, RG_INLINE, RG_MIXED, RG_NUM, RG_PORT, RG_PROG, RG_RCV4, RG_SOCKS, RG_V6ONLY, SKX_NEXT2,
+  H2_SHIFT, l4Root, L4_LIVE, RG_DEV, RG_NUM, RG_PORT, RG_RCV4, RG_SLOW, RG_SOCKS, RG_V6ONLY, RGS_DEV, SKX_NEXT2,
   TB_CONNECTED, TB_HASH2, udpTables,
 } from './sock';
 import { addrHash4, hash2Of4, hash2OfWord4, matches4, udpHashSecret } from './sock_lookup';
@@ -162,7 +162,7 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 // at a time across all of them: which take the lean path (leanGate, leanLen), their UDP length and
 // checksum, then the socket lookup level by level — the hash2 slot (its head, or the head's reuseport
 // group, which the slot names: sock.ts H2_GROUP), the head's score or the group's key, the member the
-// flow hash picks (the group's second line holds its first 16). With thousands of sockets
+// flow hash picks (the group's first line holds its key and first 12 members). With thousands of sockets
 // each level is a cache miss (sock_prefetch.ts's reason); a level at a time, a tight pass first loads
 // the level's lines for all frames (few instructions a frame, so many misses are in flight at once),
 // then the stage's own work finds them in cache. With fewer sockets than SOCKS_DEEP the lines are in
@@ -264,6 +264,8 @@ let sink: u32 = 0;
 const K_SADDR: u32 = 0;
 const K_DADDR: u32 = 4;
 const K_PORTS: u32 = 8;
+/** +12 the UDP length (every frame a first pass checked, repeats too; IPv6's too): what the enqueue reads (lbUlens). */
+const K_ULEN: u32 = 12;
 /** After the keys: BURST_MAX × u32, the indices of the frames udp4Demux looks up, in order. */
 const K_LIST: u32 = 1024;
 
@@ -423,6 +425,7 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
       taken++;
       store<u32>(B + (i << 2), fi);
       store<u32>(A + (i << 2), LB_SAME);
+      store<u32>(K + (i << 4), ldBe16(data + ETH_HLEN + 24), K_ULEN); // the length lastFlowOwn checked, for the enqueue
       if (same == 0) sameLo = i;
       same++;
       continue;
@@ -441,6 +444,8 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
       if (fast && <u32>load<u8>(ip, IPH_PROTOCOL) == IPPROTO_UDP && tot >= 28) {
         const ulen = ldBe16(uh + 4);
         if (ulen >= 8 && ulen <= tot - 20 && udp4CsumOk(ip, uh, ulen)) {
+          // for the enqueue, which then finds it in this worker's scratch rather than the frame's header
+          store<u32>(K + (i << 4), ulen, K_ULEN);
           const sa = load<u32>(ip, IPH_SADDR);
           const da = load<u32>(ip, IPH_DADDR);
           const pp = load<u32>(uh);
@@ -515,7 +520,7 @@ export function lbSame(A: u32, lo: u32, n: u32): void {
  * at a time, for the `m` frames listed at L (their indices, in order; their
  * stage words at A, their keys at K: lbK's). A slot names its head's reuseport group (sock.ts
  * H2_GROUP): such a chain goes straight to the group, which holds its members' key — the head's, what
- * matches4 compares (RG_MIXED: not any more) — and its first members in its second line; only a head
+ * matches4 compares (sock.ts RGS_MIXED: not any more) — and its first 12 members in its first line; only a head
  * in no group is read itself. The passes run over the list, not the burst: with thousands of flows
  * the frames that repeat an earlier one (LB_SAME) fall anywhere, and a branch skipping them would be
  * mispredicted every few frames.
@@ -583,8 +588,9 @@ function udp4Lookup(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, h2: u3
     store<u32>(B + (i << 2), laddr);
     if (g != 0) {
       store<u32>(A + (i << 2), g | LB_GROUP);
-      // the group's two lines asked for now, while the later frames' slots are read
-      s += load<u32>(g) + load<u32>(g, RG_INLINE);
+      // the group's line 0 asked for now, while the later frames' slots are read (its line 1, the last 4
+      // members, only when the pick is there: groupPick4's pass)
+      s += load<u32>(g);
       groups++;
     } else if (head != 0) {
       store<u32>(A + (i << 2), head | LB_HEAD);
@@ -634,7 +640,7 @@ function udp4LookupHeads(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, s
   if (deep && named != 0) {
     for (let j: u32 = 0; j < m; j++) {
       const a = load<u32>(A + (load<u32>(L + (j << 2)) << 2));
-      if (staged(a, LB_GROUP)) s += load<u32>(a & ~3) + load<u32>((a & ~3) + RG_INLINE);
+      if (staged(a, LB_GROUP)) s += load<u32>(a & ~3);
     }
   }
   // the groups (no program, no connected members) whose key matches as the head's would (port, bound
@@ -676,14 +682,14 @@ function udp4LookupHeads(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, s
 @inline function groupPick4(g: u32, laddr: u32, saddr: u32, pp: u32, ifindex: u32, secret: u32): u32 {
   const k = load<u32>(g + RG_NUM);
   const dport = kDport(pp);
-  const dev = load<u32>(g + RG_DEV);
-  // six fields in two words, and no branch between the tests (with thousands of groups all of them
-  // pass; a short-circuit chain was seven compares and branches a frame): RG_HAS_CONNS and RG_PROG
-  // (+12, +16) both 0; RG_RCV4, RG_PORT, RG_V6ONLY, RG_MIXED (+28, +32, +34, +35) the address the chain
-  // was walked with, the port, neither flag
-  if (RG_PROG != RG_HAS_CONNS + 4 || RG_PORT != RG_RCV4 + 4 || RG_V6ONLY != RG_RCV4 + 6 || RG_MIXED != RG_RCV4 + 7) ERROR('groupPick4: the group key words moved');
-  const off = load<u64>(g + RG_HAS_CONNS) | (load<u64>(g + RG_RCV4) ^ (<u64>laddr | (<u64>dport << 32)));
-  if ((<u32>(off == 0) & <u32>(k != 0) & <u32>(dev == 0 | dev == ifindex)) == 0) return 0;
+  // line 0's key word without branches between its tests (with thousands of groups all of them pass; a
+  // short-circuit chain was seven compares and branches a frame): RG_RCV4, RG_PORT, RG_V6ONLY (+8, +12,
+  // +14) the address the chain was walked with, the port, not IPV6_V6ONLY; RG_SLOW (+15) nothing but
+  // RGS_DEV, whose device (line 1) is asked only then
+  if (RG_PORT != RG_RCV4 + 4 || RG_V6ONLY != RG_RCV4 + 6 || RG_SLOW != RG_RCV4 + 7) ERROR('groupPick4: the group key words moved');
+  const off = load<u64>(g + RG_RCV4) ^ (<u64>laddr | (<u64>dport << 32));
+  if ((<u32>((off & ~(<u64>RGS_DEV << 56)) == 0) & <u32>(k != 0)) == 0) return 0;
+  if ((off >> 56) != 0 && load<u32>(g + RG_DEV) != ifindex) return 0;
   // udpEhash4s with the source port as loaded (its bytes swapped twice there)
   const hash = jhash3w(laddr, saddr, (dport << 16) | (pp & 0xffff), secret);
   return load<u32>(g + RG_SOCKS) + (<u32>((<u64>hash * <u64>k) >> 32) << 2);
@@ -706,7 +712,7 @@ function udpRun(ifindex: u32, q: u32, i: u32, a: u32): bool {
   if (k == 1) return false;
   mibAdd(v6 ? MIB_IP6_IN_RECEIVES : MIB_IP_IN_RECEIVES, <u64>k);
   mibAdd(v6 ? MIB_IP6_IN_DELIVERS : MIB_IP_IN_DELIVERS, <u64>k);
-  udp_queue_run(a, q, lbBurst + (i << 3), A + LB_B + (i << 2), k, ifindex, v6);
+  udp_queue_run(a, q, lbBurst + (i << 3), A + LB_B + (i << 2), k, ifindex, v6, lbUlens(i));
   return true;
 }
 
@@ -724,7 +730,7 @@ function udpMixedRun(ifindex: u32, q: u32, i: u32): bool {
   if (k == 1) return false;
   mibAdd(v6 ? MIB_IP6_IN_RECEIVES : MIB_IP_IN_RECEIVES, <u64>k);
   mibAdd(v6 ? MIB_IP6_IN_DELIVERS : MIB_IP_IN_DELIVERS, <u64>k);
-  udp_queue_burst(q, lbBurst + (i << 3), A + (i << 2), A + LB_B + (i << 2), k, ifindex, v6);
+  udp_queue_burst(q, lbBurst + (i << 3), A + (i << 2), A + LB_B + (i << 2), k, ifindex, v6, lbUlens(i));
   for (let j: u32 = 1; j < k; j++) store<u32>(A + ((i + j) << 2), LB_DONE);
   return true;
 }
@@ -732,6 +738,20 @@ function udpMixedRun(ifindex: u32, q: u32, i: u32): bool {
 /** Frame `i` of the burst was queued and counted with the run of frames before it (udp4_burst_rcv does nothing for it). */
 @inline export function udp4BurstDone(i: u32): bool {
   return load<u32>(lbA() + (i << 2)) == LB_DONE;
+}
+
+/**
+ * The UDP lengths of frame `i` and those after it (stride 16: K_ULEN, which udp4Demux and
+ * udp6_burst_demux write for every frame they check) for the enqueue. All of a burst's headers share
+ * one L1 set (lbK says why): a length from the frame was a miss a datagram there.
+ */
+@inline function lbUlens(i: u32): u32 {
+  return lbK() + (i << 4) + K_ULEN;
+}
+
+/** Frame `i`'s UDP length for the enqueue (lbUlens), from udp6_burst_demux's first pass. */
+@inline export function lbUlenSet(i: u32, ulen: u32): void {
+  store<u32>(lbUlens(i), ulen);
 }
 
 /** Frame `i` of the burst udp4_burst_demux decided takes the lean path. */
@@ -773,5 +793,5 @@ function udpFound(ifindex: u32, q: u32, i: u32, a: u32, data: u32): void {
   const ip = data + ETH_HLEN;
   mibInc(MIB_IP_IN_RECEIVES);
   mibInc(MIB_IP_IN_DELIVERS);
-  udp4_queue_found(a, q, ip, ldBe16(ip + 24), ifindex);
+  udp4_queue_found(a, q, ip, load<u32>(lbUlens(i)), ifindex);
 }

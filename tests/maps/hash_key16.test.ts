@@ -13,6 +13,7 @@ import { Datapath } from '../../src/control/datapath.js';
 import { createMap, MapFlag, MapType, type BpfMap } from '../../src/maps/index.js';
 import { MAP, withMap } from '../jit/harness.js';
 import { haveWasm } from './support.js';
+import { jhashFinal, rol } from './jhash.js';
 
 const ENGINES = ['interp', 'jit-checked', 'jit-unchecked'] as const;
 const MISS = 0xffff;
@@ -46,7 +47,6 @@ exit
 r0 = *(u32 *)(r0 + 0)
 exit`;
 
-const rol = (x: number, k: number): number => ((x << k) | (x >>> (32 - k))) >>> 0;
 /** jhash2(k, 4, seed), include/linux/jhash.h. */
 function jhash2x4(k: Uint8Array, seed: number): number {
   const w = (i: number): number => new DataView(k.buffer, k.byteOffset).getUint32(i * 4, true);
@@ -64,15 +64,7 @@ function jhash2x4(k: Uint8Array, seed: number): number {
   b = ((b - a) ^ rol(a, 19)) >>> 0; a = (a + c) >>> 0;
   c = ((c - b) ^ rol(b, 4)) >>> 0; b = (b + a) >>> 0;
   a = (a + w(3)) >>> 0;
-  // __jhash_final
-  c = ((c ^ b) - rol(b, 14)) >>> 0;
-  a = ((a ^ c) - rol(c, 11)) >>> 0;
-  b = ((b ^ a) - rol(a, 25)) >>> 0;
-  c = ((c ^ b) - rol(b, 16)) >>> 0;
-  a = ((a ^ c) - rol(c, 4)) >>> 0;
-  b = ((b ^ a) - rol(a, 14)) >>> 0;
-  c = ((c ^ b) - rol(b, 24)) >>> 0;
-  return c;
+  return jhashFinal(a, b, c);
 }
 
 const BASE = Uint8Array.from({ length: 16 }, (_, i) => (i * 7 + 3) & 255);

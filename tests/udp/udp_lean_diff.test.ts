@@ -16,6 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { Fixture, stackUnready, concat, eth, hex, inetChecksum, ipv4, ipv6, optHdr, udp4, type Ip4Opts, type Ip6Opts } from '../net/support.js';
 import { H_MAC, LINKS, NEIGH, R_MAC, be16 } from './support.js';
 import { u32le, u64le } from './sk_prog_support.js';
+import { jhash3words } from '../maps/jhash.js';
 import { ipv6Bytes } from '../../src/control/addresses.js';
 import type { SocketTable } from '../../src/control/sockets.js';
 
@@ -40,8 +41,8 @@ function udp6(src: string, dst: string, sport: number, dport: number, payload: U
 const tag = (k: number): Uint8Array => Uint8Array.of(k >> 8, k & 0xff, 0x5a);
 const e4 = (p: Uint8Array, dst = R_MAC): Uint8Array => eth({ dst, src: H_MAC, type: 0x0800 }, p);
 const e6 = (p: Uint8Array, dst = R_MAC): Uint8Array => eth({ dst, src: H_MAC, type: 0x86dd }, p);
-const v4 = (k: number, dport: number, o: { sport?: number; dst?: string; check?: number; lenField?: number; ip?: Partial<Ip4Opts>; dstMac?: string; pad?: number } = {}): Uint8Array => {
-  const u = udp4(P4, o.dst ?? L4, o.sport ?? 40000 + k, dport, tag(k));
+const v4 = (k: number, dport: number, o: { sport?: number; dst?: string; check?: number; lenField?: number; ip?: Partial<Ip4Opts>; dstMac?: string; pad?: number; extra?: number } = {}): Uint8Array => {
+  const u = udp4(P4, o.dst ?? L4, o.sport ?? 40000 + k, dport, o.extra ? concat(tag(k), new Uint8Array(o.extra).fill(k & 0xff)) : tag(k));
   if (o.check !== undefined) {
     u[6] = o.check >> 8;
     u[7] = o.check & 0xff;
@@ -53,10 +54,10 @@ const v4 = (k: number, dport: number, o: { sport?: number; dst?: string; check?:
   const f = e4(ipv4({ src: P4, dst: o.dst ?? L4, proto: 17, ...o.ip }, u), o.dstMac);
   return o.pad ? concat(f, new Uint8Array(o.pad).fill(0xee)) : f;
 };
-const v6 = (k: number, dport: number, o: { sport?: number; src?: string; dst?: string; check?: number; lenField?: number; proto?: number; plen?: number; dstMac?: string } = {}): Uint8Array => {
+const v6 = (k: number, dport: number, o: { sport?: number; src?: string; dst?: string; check?: number; lenField?: number; proto?: number; plen?: number; dstMac?: string; extra?: number } = {}): Uint8Array => {
   const src = o.src ?? P6;
   const dst = o.dst ?? L6;
-  const u = udp6(src, dst, o.sport ?? 40000 + k, dport, tag(k), o);
+  const u = udp6(src, dst, o.sport ?? 40000 + k, dport, o.extra ? concat(tag(k), new Uint8Array(o.extra).fill(k & 0xff)) : tag(k), o);
   return e6(ipv6({ src, dst, nh: o.proto ?? 17, ...(o.plen !== undefined ? { plen: o.plen } : {}) }, u), o.dstMac);
 };
 
@@ -65,7 +66,7 @@ interface Sockets {
 }
 
 /** The socket set, created in the same order on both stacks (so the ids and the chains' order match). */
-function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean; groups?: boolean; groups6?: boolean; dests?: boolean; prog?: boolean }): Sockets {
+function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean; groups?: boolean; groups6?: boolean; dests?: boolean; prog?: boolean; big?: boolean }): Sockets {
   const ids: number[] = [];
   const mk = (family: 'inet' | 'inet6', addr: string, port: number, f: { reusePort?: boolean; ipv6Only?: boolean; dev?: number } = {}): number => {
     const id = t.create({ family, reusePort: f.reusePort, ipv6Only: f.ipv6Only, reuseAddr: true });
@@ -120,6 +121,13 @@ function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean; s
     mk('inet', '0.0.0.0', 7031);
     for (let i = 0; i < 3; i++) mk('inet', L4B, 7032, { reusePort: true, dev: 1 });
   }
+  if (o.big) {
+    // a full inline member array (sock.ts RG_INLINE: members 12-15 in the group's second line) and one
+    // grown past it (an array of its own, RG_SOCKS), then three on 7053 for tests that change them
+    for (let i = 0; i < 16; i++) mk('inet', L4, 7051, { reusePort: true });
+    for (let i = 0; i < 20; i++) mk('inet', L4, 7052, { reusePort: true });
+    for (let i = 0; i < 3; i++) mk('inet', L4, 7053, { reusePort: true });
+  }
   if (o.prog) for (let i = 0; i < 3; i++) mk('inet', L4, 7041, { reusePort: true }); // run() attaches an sk_reuseport program
   return { ids };
 }
@@ -173,7 +181,7 @@ interface Outcome {
   ready: number[];
 }
 
-async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean; groups?: boolean; groups6?: boolean; dests?: boolean; prog?: boolean; between?: (fx: Fixture, burst: number, ids: number[]) => void } = {}): Promise<Outcome> {
+async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean; groups?: boolean; groups6?: boolean; dests?: boolean; prog?: boolean; big?: boolean; between?: (fx: Fixture, burst: number, ids: number[]) => void } = {}): Promise<Outcome> {
   const fx = await Fixture.create(LINKS, [], NEIGH);
   const t = fx.dp.socketTable;
   t.setHashSecret(0x5eed);
@@ -616,5 +624,97 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
     expect(sum(g.slice(0, 3))).toBe(12); // 7021 on 2001:db8:1::1, the exact chain
     expect(sum(g.slice(3, 6))).toBe(12); // 7022: the next member scores, its group chooses (the bound head too)
     expect(sum(g.slice(6, 9))).toBe(0); // 7023
+  }, 60_000);
+
+  it('datagrams of different lengths in runs of one flow and rows of different sockets: each queued with its own length', async () => {
+    // the enqueue takes each datagram's UDP length from the burst's keys (udp_lean.ts K_ULEN), not the
+    // frame: a run's later frames (LB_SAME) and a row's each carry their own
+    const a: Uint8Array[] = [];
+    let k = 0;
+    const ext = (i: number) => (i * 7) % 23;
+    for (let i = 0; i < 8; i++) a.push(v4(k++, 7000, { sport: 41000, extra: ext(i) }));
+    for (let i = 0; i < 8; i++) a.push(v4(k++, 7006, { sport: 41000 + (i % 3), extra: ext(i + 3) }), v4(k++, 7000, { sport: 41000, extra: ext(i + 5) }));
+    a.push(v6(k++, 7003, { sport: 41000 }), v4(k++, 7003, { sport: 41000, extra: 9 }), v4(k++, 7003, { sport: 41000, extra: 1 }));
+    // IPv6: a run of one flow (7002), then a row of different sockets (7001's group, 7002)
+    for (let i = 0; i < 6; i++) a.push(v6(k++, 7002, { sport: 41000, extra: ext(i + 2) }));
+    for (let i = 0; i < 6; i++) a.push(v6(k++, 7001, { sport: 41000 + i, extra: ext(i + 9) }), v6(k++, 7002, { sport: 41000, extra: ext(i) }));
+    const lean = await run(true, [a, a.slice(5)]);
+    const full = await run(false, [a, a.slice(5)]);
+    expect(lean.queues).toEqual(full.queues);
+    expect(lean.counters).toEqual(full.counters);
+    expect(lean.taken).toEqual([a.length, a.length - 5]);
+    // 7000's queue in order: 3 bytes of tag and the extra bytes of each (burst 2 is burst 1 from its frame 5)
+    const r = (lo: number, hi: number) => Array.from({ length: hi - lo }, (_, i) => 3 + ext(lo + i));
+    const sizes = lean.queues[0]!.map((m) => Number(m.split(' ').at(-1)));
+    expect(sizes).toEqual([...r(0, 8), ...r(5, 13), ...r(5, 8), ...r(5, 13)]);
+    // 7002's (the IPv6 socket alone on its port), both bursts
+    const s6 = lean.queues[5]!.map((m) => Number(m.split(' ').at(-1)));
+    const b6 = [...r(2, 8), ...r(0, 6)];
+    expect(s6).toEqual([...b6, ...b6]);
+  }, 60_000);
+
+  it("groups of 16 and of 20 members: picks in the group's second line and in a grown array reach the member the full path picks", async () => {
+    const burst = (r: number) => Array.from({ length: 64 }, (_, j) => v4(r * 64 + j, j % 2 === 0 ? 7051 : 7052, { sport: 41000 + r * 64 + j }));
+    const frames = [burst(0), burst(1), burst(2), burst(3)];
+    closedIds.clear();
+    const lean = await run(true, frames, { big: true });
+    const full = await run(false, frames, { big: true });
+    expect(lean.queues).toEqual(full.queues);
+    expect(lean.counters).toEqual(full.counters);
+    expect(lean.taken).toEqual(frames.map((f) => f.length));
+    const g16 = lean.queues.slice(-39, -23);
+    const g20 = lean.queues.slice(-23, -3);
+    const sum = (a: string[][]) => a.reduce((x, y) => x + y.length, 0);
+    expect(sum(g16)).toBe(128);
+    expect(sum(g20)).toBe(128);
+    // reuseport_select_sock_by_hash: member reciprocal_scale(udp_ehashfn, num) of the group in join
+    // order, udp_ehashfn = jhash_3words(laddr, faddr, lport << 16 | fport (network order), secret)
+    const word = (a: string) => a.split('.').reduce((w, b, i) => (w | (Number(b) << (8 * i))) >>> 0, 0);
+    for (const [r, f] of frames.entries()) {
+      for (let j = 0; j < f.length; j++) {
+        const k = r * 64 + j;
+        const dport = j % 2 === 0 ? 7051 : 7052;
+        const sport = 41000 + k;
+        const h = jhash3words(word(L4), word(P4), ((dport << 16) | ((sport >> 8) | ((sport & 0xff) << 8))) >>> 0, 0x5eed);
+        const g = dport === 7051 ? g16 : g20;
+        const at = Number((BigInt(h) * BigInt(g.length)) >> 32n);
+        expect(g[at]!.some((m) => m.startsWith(hex(tag(k)))), `flow ${k} to member ${at} of ${dport}'s`).toBe(true);
+      }
+    }
+    // the last 4 of the 16 (the group's second line) and of the 20 (its grown array) receive too
+    expect(sum(g16.slice(12))).toBeGreaterThan(0);
+    expect(sum(g20.slice(16))).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('a group changed between bursts: a member connected and disconnected, a member closed, a program detached', async () => {
+    // 7053's group and 7041's (its sk_reuseport program sends every datagram here to member 0: tag(k)'s first byte)
+    const burst = (r: number) => Array.from({ length: 24 }, (_, j) => v4(r * 32 + j, j % 3 === 0 ? 7041 : 7053, { sport: 41000 + j }));
+    const frames = [burst(0), burst(1), burst(2), burst(3), burst(4)];
+    const g = (ids: number[]) => ids.slice(-6, -3);
+    const between = (fx: Fixture, bi: number, ids: number[]) => {
+      const t = fx.dp.socketTable;
+      // burst 1: a member connected (hash4 holds it: the fast lookup steps aside); burst 2: disconnected
+      // (reuseport_has_conns stays set and the group's key changed: sock.ts RGS_CONNS, RGS_MIXED)
+      if (bi === 1) t.connect(g(ids)[1]!, P4, 41005);
+      if (bi === 2) t.disconnect(g(ids)[1]!);
+      // burst 3: the newest member closed (the chain's head: the slot names the group through the next)
+      if (bi === 3) {
+        t.close(g(ids)[2]!);
+        closedIds.add(g(ids)[2]!);
+      }
+      // burst 4: 7041's program detached (sock.ts RGS_PROG cleared: the flow hash chooses again)
+      if (bi === 4) fx.dp.detachReuseport(ids.at(-3)!);
+    };
+    closedIds.clear();
+    const lean = await run(true, frames, { big: true, prog: true, between });
+    const full = await run(false, frames, { big: true, prog: true, between });
+    expect(lean.queues).toEqual(full.queues);
+    expect(lean.counters).toEqual(full.counters);
+    expect(lean.taken).toEqual(frames.map((f) => f.length));
+    const p = lean.queues.slice(-3);
+    // 8 a burst to 7041: all to member 0 while the program is attached, then spread by the flow hash
+    expect(p[0]!.length).toBeGreaterThanOrEqual(32);
+    expect(p[1]!.length + p[2]!.length).toBeGreaterThan(0);
+    expect(p[0]!.length + p[1]!.length + p[2]!.length).toBe(40);
   }, 60_000);
 });
