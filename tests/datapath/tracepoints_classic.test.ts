@@ -141,7 +141,10 @@ describe('classic tracepoint records (tracepoint/xdp/NAME)', () => {
       bench.map('cfg').update(u32(0), u32(2));
       bench.map('cfg').update(u32(1), u32(1));
       eth0.attachXdp(bench.program('xdp_bench'));
+      // held while the frames are injected (each is published on its own): worker 0 polls all 8 in one burst
+      dp.workers!.hold();
       expect(eth0.injectBatch(Array.from({ length: 8 }, (_, i) => frame(60, i)), { queue: 0 })).toBe(8);
+      dp.workers!.release();
       dp.workers!.settle(3);
       expect(rec('cpumap_enqueue')).toEqual({ seen: 1, map_id: bench.map('cpus').id, act: XDP_REDIRECT, cpu: 0, drops: 0, processed: 8, to_cpu: 1 });
       expect(rec('cpumap_kthread')).toMatchObject({ map_id: bench.map('cpus').id, act: XDP_REDIRECT, cpu: 1, drops: 0, sched: 0, xdp_pass: 0, xdp_redirect: 0 });
