@@ -110,8 +110,7 @@ export const FA_ID: u32 = 48; //       u32 the control plane's route id
 export const FA_PLEN: u32 = 52; //     u8 prefix length (for the dst cache and `ip route get`)
 export const FA_ECMP6: u32 = 53; //    u8 IPv6: rt6_qualify_for_ecmp (a gateway): a sibling of the others of its metric
 export const FA_DEFAULT: u32 = 56; //  i32 fa_default: fib_select_default's last choice (-1 none), written in place as the kernel's
-export const FA_NH_SADDR_ONE: u32 = 54; // u8 IPv4: 1 when every next hop's nh_saddr is FA_NH_SADDR (nhSaddrSummary)
-export const FA_NH_SADDR: u32 = 60; // u32 IPv4: that nh_saddr
+export const FA_NH_SADDR_ONE: u32 = 54; // u8 IPv4: 1 when every next hop has the same nh_saddr (nhSaddrSummary)
 export const FA_NH: u32 = 64;
 export const NH_OIF: u32 = 0; //       u32 ifindex
 export const NH_FLAGS: u32 = 4; //     u32 RTNH_F_*
@@ -1213,14 +1212,14 @@ export function fib4_mp_pick_addrs(fa: u32, saddr: u32, daddr: u32): i32 {
  * lookup having chosen `first`. The answer is the first next hop alive with the best score. When no
  * next hop alive has the flow's source as its nh_saddr (a forwarded flow's source is not ours), the
  * scores are 0 or 1: the first alive whose upper bound the hash is under (a dead one's bound, -1, is
- * under no hash), else the first alive — found without scoring them all. Whether one has the flow's
- * source is read from the record's summary when its next hops share one nh_saddr (FA_NH_SADDR_ONE),
- * as a route's next hops through one device do, else asked of each.
+ * under no hash), else the first alive — found without scoring them all. When every next hop has the
+ * same nh_saddr (FA_NH_SADDR_ONE: next hops through one device), the flow's source adds 2 to every
+ * score or to none, so the order is the same either way and no next hop is asked.
  */
 function mpChoose(fa: u32, hash: i32, saddr: u32, first: i32): i32 {
   const nhs = load<u32>(fa + FA_NHS);
   let own = false;
-  if (saddr != 0 && (load<u8>(fa + FA_NH_SADDR_ONE) == 0 || load<u32>(fa + FA_NH_SADDR) == saddr)) {
+  if (saddr != 0 && load<u8>(fa + FA_NH_SADDR_ONE) == 0) {
     for (let k: u32 = 0; k < nhs; k++) {
       const nh = fa + FA_NH + k * NH_SIZE;
       if (load<u32>(nh + NH_SADDR) == saddr && load<i32>(nh + NH_UPPER) != -1) {
@@ -1819,9 +1818,9 @@ function nhSaddrWrite(fa: u32, k: u32): u32 {
 }
 
 /**
- * After a next hop's nh_saddr of `fa` changed: FA_NH_SADDR_ONE and FA_NH_SADDR say whether they all
- * share one and which (mpChoose then compares a flow's source with one word, not with each). Cleared
- * first, so a reader between the stores asks each next hop.
+ * After a next hop's nh_saddr of `fa` changed: FA_NH_SADDR_ONE says whether they all share one
+ * (mpChoose then need not compare a flow's source with each). Cleared first, so a reader between
+ * the stores asks each next hop.
  */
 function nhSaddrSummary(fa: u32): void {
   store<u8>(fa + FA_NH_SADDR_ONE, 0);
@@ -1829,7 +1828,6 @@ function nhSaddrSummary(fa: u32): void {
   if (nhs == 0) return;
   const v = load<u32>(fa + FA_NH + NH_SADDR);
   for (let k: u32 = 1; k < nhs; k++) if (load<u32>(fa + FA_NH + k * NH_SIZE + NH_SADDR) != v) return;
-  store<u32>(fa + FA_NH_SADDR, v);
   store<u8>(fa + FA_NH_SADDR_ONE, 1);
 }
 
