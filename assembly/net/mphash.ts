@@ -5,8 +5,10 @@
 // (key[0] = key[1] = seed << 32 | seed, fib_multipath_hash_construct_key), then >> 1. Checked against
 // the kernel's choices (tests/net/fib_kernel.test.ts).
 //
-// Reads: a flow key (FL_*), the sysctls. Sets: nothing but its scratch struct (80 bytes in the
-// worker's scratch area, SCR_FIB + 320). Next: fib_select_multipath (fib.ts).
+// Reads: a flow key (FL_*), or for a hash over the addresses alone the two addresses (mp_hash4_addrs,
+// worked out in registers), the sysctls. Sets: nothing but its scratch struct (80 bytes in the worker's
+// scratch area, SCR_FIB + 320) and mp_hash4_addrs' last answer (wasm globals, per worker). Next:
+// fib_select_multipath (fib.ts).
 //
 // struct flow_keys as hashed (the kernel hashes from `basic`, 8-aligned, to the end of the address
 // family's addresses plus the struct's tail padding: 48 bytes for IPv4, 72 for IPv6):
@@ -211,22 +213,17 @@ function sip48AfterZeros(m0: u64, m1: u64, seed: u64): u64 {
   let v1 = z1;
   let v2 = z2;
   let v3 = z3;
-  v3 ^= m0;
-  for (let i = 0; i < 2; i++) {
-    v0 += v1; v1 = rotl<u64>(v1, 13); v1 ^= v0; v0 = rotl<u64>(v0, 32);
-    v2 += v3; v3 = rotl<u64>(v3, 16); v3 ^= v2;
-    v0 += v3; v3 = rotl<u64>(v3, 21); v3 ^= v0;
-    v2 += v1; v1 = rotl<u64>(v1, 17); v1 ^= v2; v2 = rotl<u64>(v2, 32);
+  for (let w = 0; w < 2; w++) {
+    const m = w == 0 ? m0 : m1;
+    v3 ^= m;
+    for (let i = 0; i < 2; i++) {
+      v0 += v1; v1 = rotl<u64>(v1, 13); v1 ^= v0; v0 = rotl<u64>(v0, 32);
+      v2 += v3; v3 = rotl<u64>(v3, 16); v3 ^= v2;
+      v0 += v3; v3 = rotl<u64>(v3, 21); v3 ^= v0;
+      v2 += v1; v1 = rotl<u64>(v1, 17); v1 ^= v2; v2 = rotl<u64>(v2, 32);
+    }
+    v0 ^= m;
   }
-  v0 ^= m0;
-  v3 ^= m1;
-  for (let i = 0; i < 2; i++) {
-    v0 += v1; v1 = rotl<u64>(v1, 13); v1 ^= v0; v0 = rotl<u64>(v0, 32);
-    v2 += v3; v3 = rotl<u64>(v3, 16); v3 ^= v2;
-    v0 += v3; v3 = rotl<u64>(v3, 21); v3 ^= v0;
-    v2 += v1; v1 = rotl<u64>(v1, 17); v1 ^= v2; v2 = rotl<u64>(v2, 32);
-  }
-  v0 ^= m1;
   const b: u64 = <u64>48 << 56;
   return sipFinish(v0, v1, v2, v3, b);
 }
