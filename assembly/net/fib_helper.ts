@@ -609,7 +609,7 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
     if (<u32>load<u8>(nh + NH_GW_FAMILY) == AF_INET) {
       const gw = load<u32>(nh + NH_GW);
       if (oif != lastOif || gw != lastGw || lastOif == 0) {
-        mpNhAnswer(fa, <u32>k, oif, nh);
+        nhAnswer(fa, <u32>k, oif, nh);
         lastOif = oif;
         lastGw = gw;
         lastMtu = nhMtu;
@@ -685,7 +685,7 @@ let nhMacs: u64 = 0;
 let nhMacsHi: u32 = 0;
 
 /** The answer's part that next hop `nh` (output device `oif`, an IPv4 gateway) decides, into nhMtu/nhMacs: ipv4Lean's device, MTU and neighbour. */
-function nhAnswer(oif: u32, nh: u32): void {
+function nhAnswerOf(oif: u32, nh: u32): void {
   nhMtu = 0;
   const odev = netdevGet(oif);
   if (odev == 0) return;
@@ -693,7 +693,7 @@ function nhAnswer(oif: u32, nh: u32): void {
   nhAnswerSet(odev, ne);
 }
 
-// A multipath route's next hops' answers for the walk (fibAnswersWalk): its frames alternate among
+// A multipath route's next hops' answers for the walk (fibAnswersWalk, nhAnswer): its frames alternate among
 // them, so the last next hop's answer seldom serves the next frame. Next hop k < MP_ANS_MAX of route
 // mpAnsFa: nhMtu at +16k, nhMacsHi at +16k + 4, nhMacs at +16k + 8, valid while bit k of mpAnsHave is set.
 const MP_ANS_MAX: u32 = 32;
@@ -702,12 +702,12 @@ let mpAnsFa: u32 = 0;
 let mpAnsHave: u32 = 0;
 
 /**
- * nhAnswer for next hop `k` (`nh`, output device `oif`) of route `fa`: of a multipath route, kept for
+ * nhAnswerOf for next hop `k` (`nh`, output device `oif`) of route `fa`: of a multipath route, kept for
  * the rest of the walk, which holds one FIB and neighbour state as the last-next-hop memo does.
  */
-function mpNhAnswer(fa: u32, k: u32, oif: u32, nh: u32): void {
+function nhAnswer(fa: u32, k: u32, oif: u32, nh: u32): void {
   if (k >= MP_ANS_MAX || load<u32>(fa + FA_NHS) < 2) {
-    nhAnswer(oif, nh);
+    nhAnswerOf(oif, nh);
     return;
   }
   const a = MP_ANS + (k << 4);
@@ -717,7 +717,7 @@ function mpNhAnswer(fa: u32, k: u32, oif: u32, nh: u32): void {
     nhMacs = load<u64>(a + 8);
     return;
   }
-  nhAnswer(oif, nh);
+  nhAnswerOf(oif, nh);
   if (fa != mpAnsFa) {
     mpAnsFa = fa;
     mpAnsHave = 0;
