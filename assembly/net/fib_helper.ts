@@ -555,7 +555,6 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
   const custom = fib4CustomRules();
   const rules = custom && fib4RulesWalkable();
   const mpAddrs = mp_hash4_addrs_only();
-  mpAnsFa = 0;
   for (let j: u32 = 0; j < n; j++) {
     const h = fib4PrefetchSettle(s, j);
     const r = FIB_ANSWERS + ANS_RECS + j * ANS_REC_SIZE;
@@ -609,7 +608,7 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
     if (<u32>load<u8>(nh + NH_GW_FAMILY) == AF_INET) {
       const gw = load<u32>(nh + NH_GW);
       if (oif != lastOif || gw != lastGw || lastOif == 0) {
-        nhAnswer(fa, <u32>k, oif, nh);
+        nhAnswer(oif, nh);
         lastOif = oif;
         lastGw = gw;
         lastMtu = nhMtu;
@@ -685,47 +684,12 @@ let nhMacs: u64 = 0;
 let nhMacsHi: u32 = 0;
 
 /** The answer's part that next hop `nh` (output device `oif`, an IPv4 gateway) decides, into nhMtu/nhMacs: ipv4Lean's device, MTU and neighbour. */
-function nhAnswerOf(oif: u32, nh: u32): void {
+function nhAnswer(oif: u32, nh: u32): void {
   nhMtu = 0;
   const odev = netdevGet(oif);
   if (odev == 0) return;
   const ne = neigh4LookupHintedDev(oif, odev, nh + NH_GW, nh + NH_NEIGH);
   nhAnswerSet(odev, ne);
-}
-
-// A multipath route's next hops' answers for the walk (fibAnswersWalk, nhAnswer): its frames alternate among
-// them, so the last next hop's answer seldom serves the next frame. Next hop k < MP_ANS_MAX of route
-// mpAnsFa: nhMtu at +16k, nhMacsHi at +16k + 4, nhMacs at +16k + 8, valid while bit k of mpAnsHave is set.
-const MP_ANS_MAX: u32 = 32;
-const MP_ANS: u32 = ASC_FEATURE_THREADS ? 0 : <u32>memory.data(MP_ANS_MAX * 16, 16);
-let mpAnsFa: u32 = 0;
-let mpAnsHave: u32 = 0;
-
-/**
- * nhAnswerOf for next hop `k` (`nh`, output device `oif`) of route `fa`: of a multipath route, kept for
- * the rest of the walk, which holds one FIB and neighbour state as the last-next-hop memo does.
- */
-function nhAnswer(fa: u32, k: u32, oif: u32, nh: u32): void {
-  if (k >= MP_ANS_MAX || load<u32>(fa + FA_NHS) < 2) {
-    nhAnswerOf(oif, nh);
-    return;
-  }
-  const a = MP_ANS + (k << 4);
-  if (fa == mpAnsFa && ((mpAnsHave >> k) & 1) != 0) {
-    nhMtu = load<u32>(a);
-    nhMacsHi = load<u32>(a + 4);
-    nhMacs = load<u64>(a + 8);
-    return;
-  }
-  nhAnswerOf(oif, nh);
-  if (fa != mpAnsFa) {
-    mpAnsFa = fa;
-    mpAnsHave = 0;
-  }
-  store<u32>(a, nhMtu);
-  store<u32>(a + 4, nhMacsHi);
-  store<u64>(a + 8, nhMacs);
-  mpAnsHave |= 1 << k;
 }
 
 /** nhAnswer for a next hop `nh` without a gateway, whose destination's own neighbour decides (at dstAt), per frame; an IPv6 gateway: none. */
