@@ -9,7 +9,8 @@ import { recycle } from '../device';
 import { frameFree } from '../umem';
 import {
   NET_MAGIC, NET_ROOT_PTR, NET_ROOT_SIZE, NET_SCRATCH_SIZE, NETDEV_MAX, NR_DROPS, NR_FIB_GEN, NR_MIB, NR_NETDEVS,
-  NR_NOW, NR_SCRATCH, NR_SYSCTL, SYSCTL_COUNT, SYSCTL_FIB6_MULTIPATH_HASH_FIELDS, SYSCTL_FIB_MULTIPATH_HASH_FIELDS,
+  NR_NOW, NR_SCRATCH, NR_SYSCTL, SYSCTL_COUNT, SYSCTL_FIB6_MULTIPATH_HASH_FIELDS, SYSCTL_FIB6_MULTIPATH_HASH_POLICY,
+  SYSCTL_FIB_MULTIPATH_HASH_FIELDS, SYSCTL_FIB_MULTIPATH_HASH_POLICY, SYSCTL_FIB_MULTIPATH_USE_NEIGH,
   SYSCTL_ICMP6_RATELIMIT, SYSCTL_ICMP6_RATEMASK_0, SYSCTL_ICMP_ECHO_IGNORE_BROADCASTS, SYSCTL_ICMP_MSGS_BURST,
   SYSCTL_ICMP_MSGS_PER_SEC, SYSCTL_ICMP_RATELIMIT, SYSCTL_ICMP_RATEMASK, SYSCTL_IP6FRAG_HIGH_THRESH,
   SYSCTL_IP6FRAG_LOW_THRESH, SYSCTL_IP6FRAG_TIME, SYSCTL_IPFRAG_HIGH_THRESH, SYSCTL_IPFRAG_LOW_THRESH,
@@ -116,7 +117,13 @@ export function net_now(): u64 {
 /** Set global sysctl `i` (SYSCTL_*). 0, or -22 (EINVAL: no such index). */
 export function net_sysctl_set(i: u32, v: u32): i32 {
   if (i >= SYSCTL_COUNT || netRoot() == 0) return -22;
+  const old = sysctl(i);
   store<u32>(netRoot() + NR_SYSCTL + (i << 2), v);
+  // What the multipath hash reads (policy, seed, fields, use_neigh): the kernel hashes each packet anew,
+  // while the route cache (dst.ts) keeps next hops chosen under the old values — stale from here on.
+  const mp = (i >= SYSCTL_FIB_MULTIPATH_HASH_POLICY && i <= SYSCTL_FIB_MULTIPATH_USE_NEIGH) ||
+    i == SYSCTL_FIB6_MULTIPATH_HASH_POLICY || i == SYSCTL_FIB6_MULTIPATH_HASH_FIELDS;
+  if (mp && v != old) fibGenBump();
   return 0;
 }
 

@@ -56,7 +56,7 @@ import {
 } from './abi';
 import { lpm4_add, lpm4_create, lpm4_del, lpm4Lookup } from './lpm4';
 import { lpm6_add, lpm6_create, lpm6_del, lpm6_lookup } from './lpm6';
-import { mp_hash4, mp_hash6 } from './mphash';
+import { mp_hash4, mp_hash4_addrs, mp_hash4_addrs_only, mp_hash6 } from './mphash';
 import { neigh_lookup } from './neigh';
 import { inet_select_addr } from './netdev';
 import { rc_alloc, rc_reclaim, rc_retire } from './reclaim';
@@ -110,6 +110,7 @@ export const FA_ID: u32 = 48; //       u32 the control plane's route id
 export const FA_PLEN: u32 = 52; //     u8 prefix length (for the dst cache and `ip route get`)
 export const FA_ECMP6: u32 = 53; //    u8 IPv6: rt6_qualify_for_ecmp (a gateway): a sibling of the others of its metric
 export const FA_DEFAULT: u32 = 56; //  i32 fa_default: fib_select_default's last choice (-1 none), written in place as the kernel's
+export const FA_NH_SADDR_ONE: u32 = 54; // u8 IPv4: 1 when every next hop has the same nh_saddr (nhSaddrSummary)
 export const FA_NH: u32 = 64;
 export const NH_OIF: u32 = 0; //       u32 ifindex
 export const NH_FLAGS: u32 = 4; //     u32 RTNH_F_*
@@ -1175,23 +1176,50 @@ function rulesPath4Walk(fl: u32, list: u32, gen: u32, iif: u32, oif: u32, mark: 
  * path).
  */
 export function fib4_mp_pick(fa: u32, fl: u32): i32 {
+  const first = mpFirstAlive(fa);
+  if (first < 0) return -1;
+  const saddr = load<u32>(fl + FL_SRC);
+  // the hash reads the addresses alone under the usual policies: from registers (mp_hash4_addrs)
+  const hash = mp_hash4_addrs_only() ? mp_hash4_addrs(saddr, load<u32>(fl + FL_DST)) : mp_hash4(fl);
+  return mpChoose(fa, <i32>hash, saddr, first);
+}
+
+/**
+ * fib4_mp_pick for a flow key whose source and destination are `saddr`, `daddr` when
+ * mp_hash4_addrs_only() (nothing else of the key decides): the same answer, with no key written.
+ */
+export function fib4_mp_pick_addrs(fa: u32, saddr: u32, daddr: u32): i32 {
+  const first = mpFirstAlive(fa);
+  if (first < 0) return -1;
+  return mpChoose(fa, <i32>mp_hash4_addrs(saddr, daddr), saddr, first);
+}
+
+/**
+ * The table lookup's next hop of multipath route `fa` (the first not dead), or -1 when none is or
+ * net.ipv4.fib_multipath_use_neigh is set (fib4_mp_pick's answer before the hash).
+ */
+@inline function mpFirstAlive(fa: u32): i32 {
   if (sysctl(SYSCTL_FIB_MULTIPATH_USE_NEIGH) != 0) return -1;
   const nhs = load<u32>(fa + FA_NHS);
-  let pick: i32 = -1;
   for (let k: u32 = 0; k < nhs; k++) {
-    if ((load<u32>(fa + FA_NH + k * NH_SIZE + NH_FLAGS) & RTNH_F_DEAD) == 0) {
-      pick = <i32>k;
-      break;
-    }
+    if ((load<u32>(fa + FA_NH + k * NH_SIZE + NH_FLAGS) & RTNH_F_DEAD) == 0) return <i32>k;
   }
-  if (pick < 0) return -1;
-  const hash = <i32>mp_hash4(fl);
-  const saddr = load<u32>(fl + FL_SRC);
-  // The answer is the first next hop alive with the best score. When no next hop alive has the flow's
-  // source as its nh_saddr (a forwarded flow's source is not ours), the scores are 0 or 1: the first
-  // alive whose upper bound the hash is under, else the first alive — found without scoring them all.
+  return -1;
+}
+
+/**
+ * fib_select_multipath's choice among `fa`'s next hops for `hash` (≥ 0) and source `saddr`, the table
+ * lookup having chosen `first`. The answer is the first next hop alive with the best score. When no
+ * next hop alive has the flow's source as its nh_saddr (a forwarded flow's source is not ours), the
+ * scores are 0 or 1: the first alive whose upper bound the hash is under (a dead one's bound, -1, is
+ * under no hash), else the first alive — found without scoring them all. When every next hop has the
+ * same nh_saddr (FA_NH_SADDR_ONE: next hops through one device), the flow's source adds 2 to every
+ * score or to none, so the order is the same either way and no next hop is asked.
+ */
+function mpChoose(fa: u32, hash: i32, saddr: u32, first: i32): i32 {
+  const nhs = load<u32>(fa + FA_NHS);
   let own = false;
-  if (saddr != 0) {
+  if (saddr != 0 && load<u8>(fa + FA_NH_SADDR_ONE) == 0) {
     for (let k: u32 = 0; k < nhs; k++) {
       const nh = fa + FA_NH + k * NH_SIZE;
       if (load<u32>(nh + NH_SADDR) == saddr && load<i32>(nh + NH_UPPER) != -1) {
@@ -1201,26 +1229,26 @@ export function fib4_mp_pick(fa: u32, fl: u32): i32 {
     }
   }
   if (!own) {
-    let first: i32 = -1;
     for (let k: u32 = 0; k < nhs; k++) {
-      const ub = load<i32>(fa + FA_NH + k * NH_SIZE + NH_UPPER);
-      if (ub == -1) continue;
-      if (hash <= ub) return <i32>k;
-      if (first < 0) first = <i32>k;
+      if (hash <= load<i32>(fa + FA_NH + k * NH_SIZE + NH_UPPER)) return <i32>k;
     }
-    return first >= 0 ? first : pick;
+    for (let k: u32 = 0; k < nhs; k++) {
+      if (load<i32>(fa + FA_NH + k * NH_SIZE + NH_UPPER) != -1) return <i32>k;
+    }
+    return first;
   }
+  let pick = first;
   let score: i32 = -1;
   for (let k: u32 = 0; k < nhs; k++) {
     const nh = fa + FA_NH + k * NH_SIZE;
     const ub = load<i32>(nh + NH_UPPER);
     if (ub == -1) continue;
     let sc: i32 = 0;
-    if (saddr != 0 && load<u32>(nh + NH_SADDR) == saddr) sc += 2;
+    if (load<u32>(nh + NH_SADDR) == saddr) sc += 2;
     if (hash <= ub) sc++;
     if (score < sc) {
       pick = <i32>k;
-      if (sc == 3 || (saddr == 0 && sc == 1)) return pick;
+      if (sc == 3) return pick;
       score = sc;
     }
   }
@@ -1775,6 +1803,13 @@ function defaultAssign(res: u32, fa: u32): void {
  * lies in the union, and so does this. Stored with the generation it was computed at.
  */
 function nhSaddrUpdate(fa: u32, k: u32): u32 {
+  const saddr = nhSaddrWrite(fa, k);
+  nhSaddrSummary(fa);
+  return saddr;
+}
+
+/** nhSaddrUpdate without the record's summary (fib_nh_saddr_init sums up once after all). */
+function nhSaddrWrite(fa: u32, k: u32): u32 {
   const nh = fa + FA_NH + k * NH_SIZE;
   const saddr = inet_select_addr(load<u32>(nh + NH_OIF), load<u32>(nh + NH_GW), load<u8>(fa + FA_SCOPE));
   store<u32>(nh + NH_SADDR, saddr);
@@ -1782,10 +1817,25 @@ function nhSaddrUpdate(fa: u32, k: u32): u32 {
   return saddr;
 }
 
+/**
+ * After a next hop's nh_saddr of `fa` changed: FA_NH_SADDR_ONE says whether they all share one
+ * (mpChoose then need not compare a flow's source with each). Cleared first, so a reader between
+ * the stores asks each next hop.
+ */
+function nhSaddrSummary(fa: u32): void {
+  store<u8>(fa + FA_NH_SADDR_ONE, 0);
+  const nhs = load<u32>(fa + FA_NHS);
+  if (nhs == 0) return;
+  const v = load<u32>(fa + FA_NH + NH_SADDR);
+  for (let k: u32 = 1; k < nhs; k++) if (load<u32>(fa + FA_NH + k * NH_SIZE + NH_SADDR) != v) return;
+  store<u8>(fa + FA_NH_SADDR_ONE, 1);
+}
+
 /** What fib_create_info does for every next hop of a new IPv4 route: its nh_saddr. */
 export function fib_nh_saddr_init(fa: u32): void {
   const nhs = load<u32>(fa + FA_NHS);
-  for (let k: u32 = 0; k < nhs; k++) nhSaddrUpdate(fa, k);
+  for (let k: u32 = 0; k < nhs; k++) nhSaddrWrite(fa, k);
+  nhSaddrSummary(fa);
 }
 
 /**

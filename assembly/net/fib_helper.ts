@@ -32,7 +32,7 @@ import {
 } from './abi';
 import { sysctl } from './core';
 import {
-  FA_HAS_PREFSRC, FA_LOCK, fib4_burst_ready, fib4BurstAliasAny, fib4RuleAliasOf, fib4RuleAliasOnPath, fib4RulePathMemo, fib4RulesWalkable, fib4BurstRouteOutAt, fib4BurstRuleRouteAt, fib4BurstRules, FA_MTU, FA_NH, FA_NHS, FA_PREFSRC, FA_PRIORITY, lookup4NoPath, fib4_burst_direct, fib4_burst_route, fib4_burst_rule_route, fib4CustomRules, fib4_mp_pick, NH_SIZE,
+  FA_HAS_PREFSRC, FA_LOCK, fib4_burst_ready, fib4BurstAliasAny, fib4RuleAliasOf, fib4RuleAliasOnPath, fib4RulePathMemo, fib4RulesWalkable, fib4BurstRouteOutAt, fib4BurstRuleRouteAt, fib4BurstRules, FA_MTU, FA_NH, FA_NHS, FA_PREFSRC, FA_PRIORITY, lookup4NoPath, fib4_burst_direct, fib4_burst_route, fib4_burst_rule_route, fib4CustomRules, fib4_mp_pick, fib4_mp_pick_addrs, NH_SIZE,
   fib4_select_path, fib6_lookup_oif, fib6_select_path, fib6_table_lookup, fib_result_prefsrc, fib_table_lookup, NH_GW, NH_GW_FAMILY,
   NH_NEIGH, NH_OIF,
 } from './fib';
@@ -40,6 +40,7 @@ import { dst_pmtu, dstPmtuNone } from './dst';
 import { neigh4LookupHintedDev, neigh_lookup } from './neigh';
 import { ipv6_dev_get_saddr } from './netdev';
 import { ipv6Copy, zero64 } from './inet';
+import { mp_hash4_addrs_only } from './mphash';
 import { BURST_MAX } from '../abi';
 import {
   fib4_prefetch, fib4BurstDstAt, fib4BurstLocalsWalked, fib4BurstScratch, fib4BurstWalk, fib4PrefetchAliasCold, fib4PrefetchDsts, fib4PrefetchKeep, fib4PrefetchSettle,
@@ -266,8 +267,12 @@ function ipv4Lean(p: u32, flags: u32): i32 {
   // a multipath route: fib4_select_path's next hop over ipv4Lookup's flow key (fib4_mp_pick)
   let k: i32 = 0;
   if (load<u32>(fa + FA_NHS) > 1) {
-    if (!keyed) leanFlow(p, tos);
-    k = fib4_mp_pick(fa, flKey());
+    // the hash over the addresses alone (the usual policies): no key to build
+    if (mp_hash4_addrs_only()) k = fib4_mp_pick_addrs(fa, load<u32>(p + P_SRC), load<u32>(p + P_DST));
+    else {
+      if (!keyed) leanFlow(p, tos);
+      k = fib4_mp_pick(fa, flKey());
+    }
     if (k < 0) return -1;
   }
   const nh = fa + FA_NH + <u32>k * NH_SIZE;
@@ -549,6 +554,7 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
   // fib4BurstRuleRouteAt); rules the walk cannot follow (a bulk load, no list): no answers
   const custom = fib4CustomRules();
   const rules = custom && fib4RulesWalkable();
+  const mpAddrs = mp_hash4_addrs_only();
   for (let j: u32 = 0; j < n; j++) {
     const h = fib4PrefetchSettle(s, j);
     const r = FIB_ANSWERS + ANS_RECS + j * ANS_REC_SIZE;
@@ -574,10 +580,14 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
     // a multipath route: the next hop fib4_mp_pick gives over the flow key (ipv4Lean's)
     let k: i32 = 0;
     if (fa != 0 && load<u32>(fa + FA_NHS) > 1) {
-      if (!keyed) answerFlow(r, ifindex, load<u32>(dsts + (j << 2)), tos);
-      else if (!flow) keyFlow(r, ifindex, load<u32>(dsts + (j << 2)), tos);
+      if (!keyed) answerKey(r);
       keyed = true;
-      k = fib4_mp_pick(fa, flKey());
+      // the hash over the addresses alone (the usual policies): the frame's source, no key to build
+      if (mpAddrs) k = fib4_mp_pick_addrs(fa, load<u32>(r + ANSR_SRC), load<u32>(dsts + (j << 2)));
+      else {
+        if (!flow) keyFlow(r, ifindex, load<u32>(dsts + (j << 2)), tos);
+        k = fib4_mp_pick(fa, flKey());
+      }
       if (k < 0) fa = 0;
     }
     if (fa == 0) {
@@ -649,15 +659,10 @@ export function fibAnswersCommit(): void {
 }
 
 /**
- * ipv4Lean's flow key (leanFlow) at flKey() for the frame of record `r` as warmRing read it: arrived on
- * `ifindex`, destination `dst` (network order), TOS `tos`, its source, protocol and ports.
+ * ipv4Lean's flow key (leanFlow) at flKey() for the frame of record `r` as warmRing read it, once
+ * answerKey filled the record: arrived on `ifindex`, destination `dst` (network order), TOS `tos`, its
+ * source, protocol and ports.
  */
-function answerFlow(r: u32, ifindex: u32, dst: u32, tos: u32): void {
-  answerKey(r);
-  keyFlow(r, ifindex, dst, tos);
-}
-
-/** answerFlow once answerKey filled record `r`. */
 function keyFlow(r: u32, ifindex: u32, dst: u32, tos: u32): void {
   const fl = flKey();
   zero64(fl);

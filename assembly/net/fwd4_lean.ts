@@ -40,7 +40,8 @@ import { ipHeaderValid } from './csum';
 import { fib_validate_source4, fullSourceCheck4, IN_FL, inputFlow, ipv4LocalMemoHas, sourceIsLocal } from './ipv4_rcv';
 import { dst4_route } from './dst';
 import { ipDecreaseTtl } from './forward';
-import { FA_MTU, FA_NH, FA_NHS, fib4_mp_pick, fib4BurstRouteAt, fib4BurstRuleRouteAt, fib4BurstRules, NH_GW, NH_GW_FAMILY, NH_NEIGH, NH_OIF, NH_SIZE } from './fib';
+import { FA_MTU, FA_NH, FA_NHS, fib4_mp_pick, fib4_mp_pick_addrs, fib4BurstRouteAt, fib4BurstRuleRouteAt, fib4BurstRules, NH_GW, NH_GW_FAMILY, NH_NEIGH, NH_OIF, NH_SIZE } from './fib';
+import { mp_hash4_addrs_only } from './mphash';
 import { neigh4Ready, neigh4ReadyHinted } from './neigh';
 import { ndStat, netdev_xmit_pend, netdevMac, putMac } from './netdev';
 import { nfActive } from './netfilter';
@@ -132,8 +133,12 @@ export function fwd4_lean(ifindex: u32, nd: u32, q: u32, data: u32, len: u32, sl
   // a multipath route: fib_select_multipath's next hop over the input flow's hash (fib4_mp_pick)
   let k: i32 = 0;
   if (fa != 0 && load<u32>(fa + FA_NHS) > 1) {
-    if (!rules) inputFlow(fl, ip, 20, daddr, saddr, ifindex, tos);
-    k = fib4_mp_pick(fa, fl);
+    // the hash over the addresses alone (the usual policies): no flow key to build for it
+    if (mp_hash4_addrs_only()) k = fib4_mp_pick_addrs(fa, saddr, daddr);
+    else {
+      if (!rules) inputFlow(fl, ip, 20, daddr, saddr, ifindex, tos);
+      k = fib4_mp_pick(fa, fl);
+    }
   }
   if (fa != 0 && k >= 0) {
     const h = fa + FA_NH + <u32>k * NH_SIZE;

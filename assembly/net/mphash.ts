@@ -5,8 +5,10 @@
 // (key[0] = key[1] = seed << 32 | seed, fib_multipath_hash_construct_key), then >> 1. Checked against
 // the kernel's choices (tests/net/fib_kernel.test.ts).
 //
-// Reads: a flow key (FL_*), the sysctls. Sets: nothing but its scratch struct (80 bytes in the
-// worker's scratch area, SCR_FIB + 320). Next: fib_select_multipath (fib.ts).
+// Reads: a flow key (FL_*), or for a hash over the addresses alone the two addresses (mp_hash4_addrs,
+// worked out in registers), the sysctls. Sets: nothing but its scratch struct (80 bytes in the worker's
+// scratch area, SCR_FIB + 320) and mp_hash4_addrs' last answer (wasm globals, per worker). Next:
+// fib_select_multipath (fib.ts).
 //
 // struct flow_keys as hashed (the kernel hashes from `basic`, 8-aligned, to the end of the address
 // family's addresses plus the struct's tail padding: 48 bytes for IPv4, 72 for IPv6):
@@ -176,11 +178,8 @@ let z1: u64 = 0;
 let z2: u64 = 0;
 let z3: u64 = 0;
 
-/**
- * siphash(key, 48, seed, seed) of a 48-byte key whose first 32 bytes are zero and whose last 16 are at
- * `tail`: the same value, from the state after the zero words (kept per seed).
- */
-function sip48AfterZeros(tail: usize, seed: u64): u64 {
+/** The state after the zero words for `seed` into z0..z3 (kept until the seed changes). */
+@inline function zerosFor(seed: u64): void {
   if (!zReady || zSeed != seed) {
     let a0: u64 = 0x736f6d6570736575 ^ seed;
     let a1: u64 = 0x646f72616e646f6d ^ seed;
@@ -202,12 +201,20 @@ function sip48AfterZeros(tail: usize, seed: u64): u64 {
     zSeed = seed;
     zReady = true;
   }
+}
+
+/**
+ * siphash(key, 48, seed, seed) of a 48-byte key whose first 32 bytes are zero and whose last 16 are
+ * the words `m0`, `m1`: the same value, from the state after the zero words (kept per seed).
+ */
+function sip48AfterZeros(m0: u64, m1: u64, seed: u64): u64 {
+  zerosFor(seed);
   let v0 = z0;
   let v1 = z1;
   let v2 = z2;
   let v3 = z3;
-  for (let q: u32 = 0; q < 16; q += 8) {
-    const m = load<u64>(tail + q);
+  for (let w = 0; w < 2; w++) {
+    const m = w == 0 ? m0 : m1;
     v3 ^= m;
     for (let i = 0; i < 2; i++) {
       v0 += v1; v1 = rotl<u64>(v1, 13); v1 ^= v0; v0 = rotl<u64>(v0, 32);
@@ -263,7 +270,7 @@ function flowHash(v6: bool): u32 {
   const len: u32 = v6 ? 72 : 48;
   // an IPv4 key hashing addresses only starts with four zero words: their rounds are the seed's alone
   const zeros = !v6 && (load<u64>(fk + 8) | load<u64>(fk + 16) | load<u64>(fk + 24) | load<u64>(fk + 32)) == 0;
-  let h = zeros ? <u32>sip48AfterZeros(fk + 40, seed) : <u32>siphash(fk + FK_HASH_START, len, seed, seed);
+  let h = zeros ? <u32>sip48AfterZeros(load<u64>(fk + 40), load<u64>(fk + 48), seed) : <u32>siphash(fk + FK_HASH_START, len, seed, seed);
   if (h == 0) h = 1;
   return h;
 }
@@ -283,16 +290,75 @@ const HF_DST_PORT: u32 = 0x20;
 export function mp_hash4(fl: u32): u32 {
   const fk = keyBuf();
   fillBytes(fk, 0, FK_SIZE); // words: memory.fill is a runtime call in V8 (bytes.ts)
-  const policy = sysctl(SYSCTL_FIB_MULTIPATH_HASH_POLICY);
-  let f: u32 = HF_SRC_IP | HF_DST_IP;
-  if (policy == 1) f |= HF_IP_PROTO | HF_SRC_PORT | HF_DST_PORT;
-  else if (policy == 3) f = sysctl(SYSCTL_FIB_MULTIPATH_HASH_FIELDS);
+  const f = hashFields4();
   if (f & HF_SRC_IP) store<u32>(fk + FK_ADDRS, load<u32>(fl + FL_SRC));
   if (f & HF_DST_IP) store<u32>(fk + FK_ADDRS + 4, load<u32>(fl + FL_DST));
   if (f & HF_IP_PROTO) store<u8>(fk + FK_IP_PROTO, load<u8>(fl + FL_PROTO));
   if (f & HF_SRC_PORT) store<u16>(fk + FK_PORT_SRC, load<u16>(fl + FL_SPORT));
   if (f & HF_DST_PORT) store<u16>(fk + FK_PORT_DST, load<u16>(fl + FL_DPORT));
   return flowHash(false) >> 1;
+}
+
+/**
+ * The fields fib_multipath_hash reads of an IPv4 flow key under the policy in force (HF_* bits):
+ * policies 0 and 2 the addresses, 1 the 5-tuple, 3 fib_multipath_hash_fields.
+ */
+@inline function hashFields4(): u32 {
+  const policy = sysctl(SYSCTL_FIB_MULTIPATH_HASH_POLICY);
+  if (policy == 1) return HF_SRC_IP | HF_DST_IP | HF_IP_PROTO | HF_SRC_PORT | HF_DST_PORT;
+  if (policy == 3) return sysctl(SYSCTL_FIB_MULTIPATH_HASH_FIELDS);
+  return HF_SRC_IP | HF_DST_IP;
+}
+
+/** The IPv4 multipath hash reads no field of a flow key but its addresses (policies 0 and 2; 3 without protocol or ports). */
+export function mp_hash4_addrs_only(): bool {
+  return (hashFields4() & ~(HF_SRC_IP | HF_DST_IP)) == 0;
+}
+
+// mp_hash4_addrs' last answer (per worker: wasm globals): a burst's frames of one flow hash once
+let memoSrc: u32 = 0;
+let memoDst: u32 = 0;
+let memoSeed: u32 = 0;
+let memoHash: u32 = 0;
+let memoSet = false;
+
+/**
+ * mp_hash4 of a flow key whose source and destination are `saddr` and `daddr`, when
+ * mp_hash4_addrs_only(): the same value, worked out in registers — struct flow_keys for these fields
+ * is zero but for the two addresses, so after __flow_hash_consistentify (the smaller, as a native u32,
+ * first) its last 16 hashed bytes are the words (first << 32, second) and the rest the zero words
+ * sip48AfterZeros starts after. The last answer is kept by (saddr, daddr, seed): the fields decide
+ * with the policy, which the caller checked.
+ */
+export function mp_hash4_addrs(saddr: u32, daddr: u32): u32 {
+  const f = hashFields4();
+  const s = (f & HF_SRC_IP) != 0 ? saddr : 0;
+  const d = (f & HF_DST_IP) != 0 ? daddr : 0;
+  const s32 = sysctl(SYSCTL_FIB_MULTIPATH_HASH_SEED);
+  if (memoSet && s == memoSrc && d == memoDst && s32 == memoSeed) return memoHash;
+  const seed = (<u64>s32 << 32) | <u64>s32;
+  const h = hashOut(<u32>sip48AfterZeros(addrWord0(s, d), addrWord1(s, d), seed));
+  memoSrc = s;
+  memoDst = d;
+  memoSeed = s32;
+  memoHash = h;
+  memoSet = true;
+  return h;
+}
+
+/** mp_hash4_addrs' hash word 0 of the addresses `s`, `d` after __flow_hash_consistentify: the smaller in its high half. */
+@inline function addrWord0(s: u32, d: u32): u64 {
+  return <u64>(d < s ? d : s) << 32;
+}
+
+/** ...and word 1: the larger in its low half. */
+@inline function addrWord1(s: u32, d: u32): u64 {
+  return <u64>(d < s ? s : d);
+}
+
+/** flow_hash_from_keys_seed's 32 bits of a SipHash (never 0), >> 1 as fib_multipath_hash returns it. */
+@inline function hashOut(h: u32): u32 {
+  return (h == 0 ? 1 : h) >> 1;
 }
 
 /**

@@ -7,7 +7,7 @@ export const TB = { ID: 0, FAMILY: 4, BUCKETS: 8, LPM: 12, LENS: 16, COUNT: 40, 
 export const PX = { ADDR: 0, LEN: 16, ALIASES: 20, SUBTREE: 24, SIZE: 32 } as const;
 /** An IPv6 prefix's subtree of source prefixes: +0 count, then entries from HEADER. */
 export const SUB = { ADDR: 0, LEN: 16, ALIASES: 20, SIZE: 24, HEADER: 8 } as const;
-export const FA = { TYPE: 0, SCOPE: 1, DSCP: 2, PROTOCOL: 3, PRIORITY: 4, FLAGS: 8, MTU: 12, LOCK: 16, NHS: 20, PREFSRC: 24, HAS_PREFSRC: 40, TABLE: 44, ID: 48, PLEN: 52, ECMP6: 53, DEFAULT: 56, NH: 64 } as const;
+export const FA = { TYPE: 0, SCOPE: 1, DSCP: 2, PROTOCOL: 3, PRIORITY: 4, FLAGS: 8, MTU: 12, LOCK: 16, NHS: 20, PREFSRC: 24, HAS_PREFSRC: 40, TABLE: 44, ID: 48, PLEN: 52, ECMP6: 53, NH_SADDR_ONE: 54, DEFAULT: 56, NH: 64 } as const;
 export const NH = { OIF: 0, FLAGS: 4, WEIGHT: 8, UPPER: 12, GW_FAMILY: 16, SCOPE: 17, GW: 20, SADDR: 36, SADDR_GEN: 40, NEIGH: 44, SIZE: 48 } as const;
 export const RTNH_F = { DEAD: 1, PERVASIVE: 2, ONLINK: 4, LINKDOWN: 16 } as const;
 export const RU = {

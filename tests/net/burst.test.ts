@@ -358,6 +358,68 @@ describe.skipIf(unready)('a burst to a multipath route', () => {
   }
 });
 
+// The hash of a multipath route over the addresses alone is worked out from registers and its last
+// answer kept by source, destination and seed (mphash.ts mp_hash4_addrs): a flow sent again after the
+// seed changed must follow the new seed's hash — the next hop `ip route get` gives (the full path,
+// which hashes the whole flow key and keeps nothing) under each seed, one chosen to differ from the
+// other's.
+describe.skipIf(unready)('a multipath route\'s hash for a flow sent before', () => {
+  const GWS = ['198.51.100.2', '198.51.100.3', '198.51.100.4', '198.51.100.5'];
+  const MACS = [...GW, '02:00:00:00:0e:02', '02:00:00:00:0e:03'];
+  for (const withProgram of [false, true]) {
+    it(`${withProgram ? 'by the XDP router' : 'by the stack'}: follows a new fib_multipath_hash_seed`, async () => {
+      const fx = await router(withProgram);
+      fx.ip('neigh add 198.51.100.4 lladdr 02:00:00:00:0e:02 dev eth1 nud permanent');
+      fx.ip('neigh add 198.51.100.5 lladdr 02:00:00:00:0e:03 dev eth1 nud permanent');
+      fx.ip(`route add 203.0.113.240/28 ${GWS.map((g) => `nexthop via ${g} dev eth1`).join(' ')}`);
+      const gwFor = (seed: number): string => {
+        fx.dp.sysctl('net.ipv4.fib_multipath_hash_seed', seed);
+        return fx.dp.routes.get({ to: '203.0.113.241', from: '192.0.2.7', iif: 'eth0' }).gateway!;
+      };
+      const seeds = [1, 0];
+      for (let s = 2; seeds[1] === 0; s++) if (gwFor(s) !== gwFor(1)) seeds[1] = s;
+      const eth0 = fx.devs.get('eth0')!;
+      for (const seed of [seeds[0]!, seeds[1]!, seeds[0]!]) {
+        const want = MACS[GWS.indexOf(gwFor(seed))]!;
+        // twice: the second round finds the program's FIB hint set
+        let out: Uint8Array[] = [];
+        for (let round = 0; round < 2; round++) {
+          expect(eth0.injectBatch([frame(241, '192.0.2.7'), frame(241, '192.0.2.7')])).toBe(2);
+          eth0.poll({ budget: 64 });
+          out = (fx.tx().get('eth1') ?? []).filter((f) => ((f[12]! << 8) | f[13]!) === 0x0800);
+        }
+        expect(out).toHaveLength(2);
+        for (const f of out) expect(Array.from(f.subarray(0, 6)), `seed ${seed}`).toEqual(Array.from(macBytes(want)));
+      }
+    });
+  }
+});
+
+// fib_select_multipath (6.18) prefers the next hop whose nh_saddr is the flow's source. The lean
+// choice (fib.ts mpChoose) asks each next hop only when their nh_saddr differ (FA_NH_SADDR_ONE): here
+// one next hop out of eth1 (nh_saddr 198.51.100.1) and one out of eth0 (192.0.2.1), and an XDP router
+// (which checks no source) asked for flows from 198.51.100.1: every one leaves by the eth1 next hop,
+// as `ip route get … from 198.51.100.1` says — the hash alone would send some by eth0.
+describe.skipIf(unready || !existsSync(ROUTER))('a multipath route whose next hops have their own sources', () => {
+  it('by the XDP router: a flow from one of them leaves by that next hop whatever its hash', async () => {
+    const fx = await router(true);
+    fx.dp.sysctl('net.ipv4.fib_multipath_hash_seed', 4242);
+    fx.ip('route add 203.0.113.240/28 nexthop via 198.51.100.2 dev eth1 nexthop via 192.0.2.2 dev eth0');
+    const xs = Array.from({ length: 16 }, (_, i) => 240 + i);
+    const gwOf = (x: number, from: string): string => fx.dp.routes.get({ to: `203.0.113.${x}`, from }).gateway!;
+    for (const x of xs) expect(gwOf(x, '198.51.100.1')).toBe('198.51.100.2');
+    const eth0 = fx.devs.get('eth0')!;
+    let out: Uint8Array[] = [];
+    for (let round = 0; round < 2; round++) {
+      expect(eth0.injectBatch(xs.map((x) => frame(x, '198.51.100.1')))).toBe(xs.length);
+      eth0.poll({ budget: 64 });
+      out = (fx.tx().get('eth1') ?? []).filter((f) => ((f[12]! << 8) | f[13]!) === 0x0800);
+    }
+    expect(out.map((f) => f[33])).toEqual(xs);
+    for (const f of out) expect(Array.from(f.subarray(0, 6))).toEqual(Array.from(macBytes(GW[0]!)));
+  });
+});
+
 // The neighbour hint each next hop keeps (fib.ts NH_NEIGH, neigh.ts neigh4Hinted): an entry deleted and
 // added again is a new entry; frames after it go to the new one's MAC, not the hint's old entry.
 describe.skipIf(unready)('the neighbour a next hop remembers', () => {
