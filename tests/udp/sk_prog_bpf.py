@@ -1,6 +1,6 @@
 # bpf(2) from Python for the socket-program tests' kernel scripts (sk_prog_*_kernel.py): the syscall
 # with a 128-byte attribute, pinned objects, map updates with a socket's file descriptor.
-import ctypes, errno, struct
+import ctypes, errno, socket, struct
 
 libc = ctypes.CDLL(None, use_errno=True)
 SYS_bpf = 321  # x86-64
@@ -55,3 +55,23 @@ def map_lookup(map_fd, key, value_size, key_size=4):
     v = ctypes.create_string_buffer(max(value_size, 8))
     r = bpf(BPF_MAP_LOOKUP_ELEM, struct.pack("<IIQQQ", map_fd, 0, ctypes.addressof(k), ctypes.addressof(v), 0))
     return (r, None) if r < 0 else (0, v.raw[:value_size])
+
+
+def open_udp_sockets(specs):
+    """The test's UDP sockets: [{ "family": 4 | 6, "addr", "port", "reuseport", "mark", "connect": [addr, port] }],
+    an AF_INET6 one dual-stack (IPV6_V6ONLY 0). Returns them open, in order."""
+    socks = []
+    for s in specs:
+        v6 = s.get("family") == 6
+        so = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
+        if v6:
+            so.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        if s.get("reuseport"):
+            so.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        if s.get("mark"):
+            so.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, s["mark"])
+        so.bind((s.get("addr", ""), s["port"]))
+        if s.get("connect"):
+            so.connect(tuple(s["connect"]))
+        socks.append(so)
+    return socks

@@ -14,7 +14,7 @@ import ctypes, ipaddress, json, os, socket, struct, subprocess, sys
 spec = json.load(sys.stdin)
 sys.dont_write_bytecode = True  # no __pycache__ beside the tests
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sk_prog_bpf import BPF_PROG_TEST_RUN, bpf_buf, ename, map_delete, map_lookup, map_update, obj_get  # noqa: E402
+from sk_prog_bpf import BPF_PROG_TEST_RUN, bpf_buf, ename, map_delete, map_lookup, map_update, obj_get, open_udp_sockets  # noqa: E402
 
 SO_COOKIE = 57
 
@@ -23,20 +23,7 @@ d = spec["dir"]
 os.makedirs(d, exist_ok=True)
 subprocess.run(["mount", "-t", "bpf", "bpf", d], check=True)
 try:
-    socks = []
-    for s in spec["sockets"]:
-        v6 = s.get("family") == 6
-        so = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
-        if v6:
-            so.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        if s.get("reuseport"):
-            so.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        if s.get("mark"):
-            so.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, s["mark"])
-        so.bind((s.get("addr", ""), s["port"]))
-        if s.get("connect"):
-            so.connect(tuple(s["connect"]))
-        socks.append(so)
+    socks = open_udp_sockets(spec["sockets"])
     cookies = [struct.unpack("<Q", so.getsockopt(socket.SOL_SOCKET, SO_COOKIE, 8))[0] for so in socks]
     subprocess.run(["bpftool", "prog", "loadall", spec["obj"], f"{d}/p", "type", "sk_lookup", "pinmaps", f"{d}/m"], check=True)
     redir = obj_get(f"{d}/m/redir_map")

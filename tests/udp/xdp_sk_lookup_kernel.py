@@ -6,29 +6,18 @@
 #         "sockets": [{ "family": 4 | 6, "addr", "port", "reuseport", "connect": [addr, port] }],
 #         "cases": [{ "frame": hex, "netns_id": int, "flags": int }] }
 # out:  { "results": [ "retval:<n> found:<the found map's value, hex>" | errno name ] }
-import ctypes, json, os, socket, struct, subprocess, sys
+import ctypes, json, os, struct, subprocess, sys
 
 spec = json.load(sys.stdin)
 sys.dont_write_bytecode = True  # no __pycache__ beside the tests
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sk_prog_bpf import BPF_MAP_UPDATE_ELEM, BPF_PROG_TEST_RUN, bpf, bpf_buf, ename, map_lookup, obj_get  # noqa: E402
+from sk_prog_bpf import BPF_MAP_UPDATE_ELEM, BPF_PROG_TEST_RUN, bpf, bpf_buf, ename, map_lookup, obj_get, open_udp_sockets  # noqa: E402
 
 d = spec["dir"]
 os.makedirs(d, exist_ok=True)
 subprocess.run(["mount", "-t", "bpf", "bpf", d], check=True)
 try:
-    socks = []
-    for s in spec["sockets"]:
-        v6 = s.get("family") == 6
-        so = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
-        if v6:
-            so.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        if s.get("reuseport"):
-            so.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        so.bind((s.get("addr", ""), s["port"]))
-        if s.get("connect"):
-            so.connect(tuple(s["connect"]))
-        socks.append(so)
+    socks = open_udp_sockets(spec["sockets"])
     subprocess.run(["bpftool", "prog", "loadall", spec["obj"], f"{d}/p", "type", "xdp", "pinmaps", f"{d}/m"], check=True)
     prog = obj_get(f"{d}/p/xdp_sk_lookup")
     config = obj_get(f"{d}/m/config")
