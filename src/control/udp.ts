@@ -1036,16 +1036,11 @@ export class UdpSocket extends EventEmitter {
           yield b;
           continue;
         }
-        await this.waitForData();
+        await new Promise<void>((resolve) => this.waiters.push(resolve));
       }
     } finally {
       this.removeListener(EventEmitter.errorMonitor, onError);
     }
-  }
-
-  /** @internal Resolves at the next wake(): datagrams queued, or the socket closed or failed. */
-  waitForData(): Promise<void> {
-    return new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 
   /** @internal Whether an iterator waits for datagrams. */
@@ -1067,19 +1062,16 @@ export class UdpSocket extends EventEmitter {
  * generator's are; return() (a loop's `break`) and an error of the socket end it, as `batches()` ends.
  */
 class DatagramIterator implements AsyncIterableIterator<Datagram> {
+  /** The socket's batches (errors and close end them, as they end `batches()`). */
+  private readonly source: AsyncGenerator<Datagram[], void, undefined>;
   private batch: Datagram[] = [];
   private at = 0;
   private ended = false;
-  private failure: Error | undefined;
   /** The last next() still waiting for datagrams: later calls queue behind it. */
   private tail: Promise<IteratorResult<Datagram, undefined>> | undefined;
-  private readonly onError = (e: Error): void => {
-    this.failure = e;
-    this.socket.wake();
-  };
 
   constructor(private readonly socket: UdpSocket) {
-    socket.on(EventEmitter.errorMonitor, this.onError);
+    this.source = socket.batches(64);
   }
 
   [Symbol.asyncIterator](): this {
@@ -1105,30 +1097,23 @@ class DatagramIterator implements AsyncIterableIterator<Datagram> {
     return Promise.resolve({ value: undefined, done: true });
   }
 
-  /** Waits until a datagram is queued (or the socket closes or fails), then hands out the first. */
+  /** The next batch (waiting until one is queued, or the socket closes or fails); its first datagram. */
   private async fetch(): Promise<IteratorResult<Datagram, undefined>> {
-    const s = this.socket;
-    for (;;) {
-      if (this.ended) return { value: undefined, done: true };
-      if (this.failure) {
-        const e = this.failure;
-        this.end();
-        throw e;
-      }
-      if (!s.state.handle) {
-        this.end();
-        return { value: undefined, done: true };
-      }
-      if (s.state.bindState === BIND_BOUND) {
-        const b = s.receiveBatch(64);
-        if (b.length > 0) {
-          this.batch = b;
-          this.at = 1;
-          return { value: b[0]!, done: false };
-        }
-      }
-      await s.waitForData();
+    if (this.ended) return { value: undefined, done: true };
+    let r: IteratorResult<Datagram[], void>;
+    try {
+      r = await this.source.next();
+    } catch (e) {
+      this.end();
+      throw e;
     }
+    if (r.done) {
+      this.end();
+      return { value: undefined, done: true };
+    }
+    this.batch = r.value;
+    this.at = 1;
+    return { value: r.value[0]!, done: false };
   }
 
   private end(): void {
@@ -1138,7 +1123,7 @@ class DatagramIterator implements AsyncIterableIterator<Datagram> {
     if (h && this.at < this.batch.length) h.udp.unread(h, this.batch.slice(this.at));
     this.batch = [];
     this.at = 0;
-    this.socket.removeListener(EventEmitter.errorMonitor, this.onError);
+    void this.source.return();
   }
 }
 

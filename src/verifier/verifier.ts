@@ -1625,6 +1625,13 @@ class Verifier {
     return -1;
   }
 
+  /** acquire_reference: a new reference id the program holds (from `pc`) until it releases it. */
+  private acquireReference(st: State, pc: number): number {
+    const id = ++this.idGen;
+    st.refs = [...st.refs, { id, insn: pc }];
+    return id;
+  }
+
   /** Refine pointer facts in `st` assuming `dst cmp src`; `imm`: jmp's register of an immediate. */
   private ptrRefine(st: State, ins: Insn, cmp: Cmp, is32: boolean, x: boolean, imm: Reg): void {
     if (is32) return;
@@ -1832,11 +1839,7 @@ class Verifier {
       if (a === Arg.PTR_TO_DYNPTR_UNINIT_LOCAL) this.newDynptrArg(st, regno, DynptrType.LOCAL, pc);
       if (a === Arg.PTR_TO_DYNPTR_UNINIT_RINGBUF) {
         // a reserved record is a reference, even when the reservation fails (the dynptr is then NULL)
-        this.newDynptrArg(st, regno, DynptrType.RINGBUF, pc, () => {
-          const ref = ++this.idGen;
-          st.refs = [...st.refs, { id: ref, insn: pc }];
-          return ref;
-        });
+        this.newDynptrArg(st, regno, DynptrType.RINGBUF, pc, () => this.acquireReference(st, pc));
       }
       if (a === Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF) releaseDynptrArg(st, reg, regno, (r) => this.reject(r, pc), (l) => this.log(l));
     }
@@ -1895,12 +1898,8 @@ class Verifier {
           // a value with a bpf_spin_lock keeps an id, so unlock can name the value lock took
           r.id = ++this.idGen;
         }
-        if (sockmap) {
-          // is_acquire_function: the socket found is a reference the program must release.
-          r.id = ++this.idGen;
-          r.refObjId = r.id;
-          st.refs = [...st.refs, { id: r.id, insn: pc }];
-        }
+        // is_acquire_function: the socket found is a reference the program must release.
+        if (sockmap) r.id = r.refObjId = this.acquireReference(st, pc);
         st.cur.put(0, r);
         break;
       }
@@ -1911,9 +1910,7 @@ class Verifier {
         const r = Reg.pointer(proto.ret === Ret.SOCKET_OR_NULL ? RegType.SOCKET : RegType.SOCK_COMMON);
         r.maybeNull = true;
         ++this.idGen;
-        r.id = ++this.idGen;
-        r.refObjId = r.id;
-        st.refs = [...st.refs, { id: r.id, insn: pc }];
+        r.id = r.refObjId = this.acquireReference(st, pc);
         st.cur.put(0, r);
         break;
       }
@@ -1923,9 +1920,7 @@ class Verifier {
         r.maybeNull = true;
         r.memSize = allocSize;
         ++this.idGen;
-        r.id = ++this.idGen;
-        r.refObjId = r.id;
-        st.refs = [...st.refs, { id: r.id, insn: pc }];
+        r.id = r.refObjId = this.acquireReference(st, pc);
         st.cur.put(0, r);
         break;
       }
@@ -2060,9 +2055,7 @@ class Verifier {
       // KF_ACQUIRE | KF_RET_NULL: a reference the program must release (acquire_reference), NULL or not
       const r = this.kptrOrNull(def.retStruct ?? '');
       // check_kfunc_call: the NULL-check id first, then acquire_reference's id replaces it
-      r.id = ++this.idGen;
-      r.refObjId = r.id;
-      st.refs = [...st.refs, { id: r.id, insn: pc }];
+      r.id = r.refObjId = this.acquireReference(st, pc);
       st.cur.put(0, r);
     } else st.cur.put(0, def.ret === 'kptr_or_null' ? this.kptrOrNull(def.retStruct ?? '') : Reg.unknown());
     return pc + 1;
