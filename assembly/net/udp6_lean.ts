@@ -59,8 +59,22 @@ import {
 import { addrHash6, hash2Of4, hash2OfWord6, matches6, udpEhash6f, udpFhash6 } from './sock_lookup';
 import { skLookupAttached } from './sk_prog';
 import {
-  LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_SAME, LB_SLOT, LB_SOCK, LB_UDP, SOCKS_DEEP, ftClear, ftSlot, headLines, lbA, lbList, lbLookedSet, lbSame, lbSink, lbUlenSet, staged,
+  LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_SAME, LB_SLOT, LB_SOCK, LB_UDP, SOCKS_DEEP, ftClear, ftSlot, headLines, kDport, kSport, lbA, lbKeys, lbList, lbLookedSet, lbSame,
+  lbSink, lbUlenSet, staged,
 } from './udp_lean';
+
+/**
+ * An IPv6 frame's words in the burst's keys (udp_lean.ts lbKeys, 16 bytes a frame; the IPv4 frames'
+ * are IPv4's, the length at +12 both families'), written by udp6_burst_demux's first pass for the frames
+ * it looks up or compares: the passes after it read these, not the headers — a burst's 64 headers share
+ * one L1 set pair, so each pass over them, or a look at another frame's header, misses L1 once a frame.
+ *   +0 the frame's address pair: frames with the same number have the same source and destination
+ *      (the first pass numbers a pair anew whenever it differs from the frame before's: a burst's frames
+ *      mostly share both), the pair's words read from a header only where the number changes
+ *   +8 the UDP ports word as loaded (the source port's bytes low)
+ */
+const K6_PAIR: u32 = 0;
+const K6_PORTS: u32 = 8;
 
 const ETH_P_IPV6_LE: u16 = 0xdd86; // 0x86dd as the two bytes load<u16> reads
 
@@ -170,11 +184,19 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
   let taken: u32 = 0;
   let slots: u32 = 0;
   let same: u32 = 0;
-  // the last flow given a hash2 slot: its frame and ports (the addresses: its frame's), as udp_lean.ts
+  // the last flow given a hash2 slot: its frame, ports and address pair (K6_PAIR), as udp_lean.ts
   const T = ftClear();
   const L = lbList();
+  const K = lbKeys();
   let fi: u32 = 0xffffffff;
   let fp: u32 = 0;
+  let fpair: u32 = 0;
+  // the pair of the frame before (its number and addresses): a frame with the same addresses has its number
+  let pair: u32 = 0;
+  let pS0: u64 = 0;
+  let pS1: u64 = 0;
+  let pD0: u64 = 0;
+  let pD1: u64 = 0;
   const mac4 = load<u32>(nd, ND_MAC);
   const mac2 = load<u16>(nd, ND_MAC + 4);
   // the lean path's checks; UDP's length and checksum; the hash2 slot
@@ -188,7 +210,7 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
     // lengths and checksum are checked (lastFlowOwn6); any of them failing, the whole way below.
     if (fi != 0xffffffff && flen >= ETH_HLEN + 48 && load<u32>(data, ETH_HLEN + 40) == fp && (load<u32>(data, 12) & 0x00f0ffff) == 0x0060dd86 &&
         <u32>load<u8>(data, ETH_HLEN + IP6H_NEXTHDR) == IPPROTO_UDP && load<u32>(data) == mac4 && load<u16>(data, 4) == mac2 &&
-        sameAddrs6(data + ETH_HLEN, load<u32>(burst + (fi << 3)) + ETH_HLEN) && lastFlowOwn6(data + ETH_HLEN, flen)) {
+        fpair == pair && pairIs(data + ETH_HLEN, pS0, pS1, pD0, pD1) && lastFlowOwn6(data + ETH_HLEN, flen)) {
       taken++;
       store<u32>(B + (i << 2), fi);
       store<u32>(A + (i << 2), LB_SAME);
@@ -208,20 +230,31 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
         const ok = ulen >= 8 && ulen <= plen && udp6CsumOk(ip, uh, ulen);
         const pp = load<u32>(uh);
         lbUlenSet(i, ulen); // for the enqueue (udp_lean.ts lbUlens), which then does not read the header
+        if (ok && !pairIs(ip, pS0, pS1, pD0, pD1)) {
+          pair++;
+          pS0 = load<u64>(ip, IP6H_SADDR);
+          pS1 = load<u64>(ip, IP6H_SADDR + 8);
+          pD0 = load<u64>(ip, IP6H_DADDR);
+          pD1 = load<u64>(ip, IP6H_DADDR + 8);
+        }
         if (!ok) {
           // udpv6_rcv decides it (LB_UDP)
-        } else if (fi != 0xffffffff && pp == fp && sameAddrs6(ip, load<u32>(burst + (fi << 3)) + ETH_HLEN)) {
+        } else if (fi != 0xffffffff && pp == fp && pair == fpair) {
           // the last flow looked up again
           store<u32>(B + (i << 2), fi);
           a = LB_SAME;
           same++;
         } else {
-          // an earlier one of the burst from the flow table, else a lookup: without branches, as
-          // udp_lean.ts's (a slot's 0 compares the frame with itself, and the match is dropped)
+          // an earlier one of the burst from the flow table, by its keys, else a lookup: without
+          // branches, as udp_lean.ts's (a slot's 0 reads the 16 bytes before the keys, scratch, and the
+          // match is dropped)
+          const k = K + (i << 4);
+          store<u32>(k, pair, K6_PAIR);
+          store<u32>(k, pp, K6_PORTS);
           const e = ftSlot(T, load<u32>(ip, IP6H_SADDR + 12) ^ pp);
           const t = load<u32>(e);
-          const tip = load<u32>(burst + (select<u32>(t - 1, i, t != 0) << 3)) + ETH_HLEN;
-          const rep = (<u32>(t != 0) & <u32>(load<u32>(tip + 40) == pp) & <u32>sameAddrs6w(ip, tip)) != 0;
+          const tk = K + ((t - 1) << 4);
+          const rep = (<u32>(t != 0) & <u32>(load<u32>(tk, K6_PORTS) == pp) & <u32>(load<u32>(tk, K6_PAIR) == pair)) != 0;
           store<u32>(B + (i << 2), t - 1);
           a = select<u32>(LB_SAME, LB_HSLOT, rep);
           store<u32>(L + (slots << 2), i);
@@ -230,6 +263,7 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
           slots += <u32>!rep;
           fi = select<u32>(t - 1, i, rep);
           fp = pp;
+          fpair = pair;
         }
       }
     }
@@ -242,11 +276,9 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
   return taken;
 }
 
-/** sameAddrs6 without a branch between the words. */
-@inline function sameAddrs6w(a: u32, b: u32): bool {
-  a += IP6H_SADDR;
-  b += IP6H_SADDR;
-  return ((load<u64>(a) ^ load<u64>(b)) | (load<u64>(a, 8) ^ load<u64>(b, 8)) | (load<u64>(a, 16) ^ load<u64>(b, 16)) | (load<u64>(a, 24) ^ load<u64>(b, 24))) == 0;
+/** The IPv6 header at `ip` has the source `s0` `s1` and the destination `d0` `d1` (as loaded), without a branch between the words. */
+@inline function pairIs(ip: u32, s0: u64, s1: u64, d0: u64, d1: u64): bool {
+  return ((load<u64>(ip, IP6H_SADDR) ^ s0) | (load<u64>(ip, IP6H_SADDR + 8) ^ s1) | (load<u64>(ip, IP6H_DADDR) ^ d0) | (load<u64>(ip, IP6H_DADDR + 8) ^ d1)) == 0;
 }
 
 /**
@@ -261,12 +293,6 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
   return ulen >= 8 && ulen <= plen && udp6CsumOk(ip, ip + 40, ulen);
 }
 
-/** Both addresses (32 bytes from the source on) of the IPv6 headers at `a` and `b` are the same. */
-@inline function sameAddrs6(a: u32, b: u32): bool {
-  a += IP6H_SADDR;
-  b += IP6H_SADDR;
-  return load<u64>(a) == load<u64>(b) && load<u64>(a, 8) == load<u64>(b, 8) && load<u64>(a, 16) == load<u64>(b, 16) && load<u64>(a, 24) == load<u64>(b, 24);
-}
 
 /**
  * udp6_burst_demux's lookup, a level at a time, for the `m` frames listed at L (udp_lean.ts lbList:
@@ -278,23 +304,20 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
  */
 function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2: u32, deep: bool): void {
   let s: u32 = 0;
-  // the exact slots; the destination's address mix kept while the
-  // burst's frames share it (mostly: one local address)
-  let dWordOk = false;
-  let dA0: u64 = 0;
-  let dA1: u64 = 0;
+  const K = lbKeys();
+  // the exact slots; the destination's address mix kept while the burst's frames share the pair
+  // (mostly: one local address), read from a header only where the pair changes (K6_PAIR)
+  let dPair: u32 = 0xffffffff;
   let dWord: u32 = 0;
   for (let j: u32 = 0; j < m; j++) {
     const i = load<u32>(L + (j << 2));
-    const ip = load<u32>(burst + (i << 3)) + ETH_HLEN;
-    const d = ip + IP6H_DADDR;
-    if (!dWordOk || load<u64>(d) != dA0 || load<u64>(d, 8) != dA1) {
-      dA0 = load<u64>(d);
-      dA1 = load<u64>(d, 8);
-      dWord = addrHash6(d);
-      dWordOk = true;
+    const k = K + (i << 4);
+    const p = load<u32>(k, K6_PAIR);
+    if (p != dPair) {
+      dWord = addrHash6(load<u32>(burst + (i << 3)) + ETH_HLEN + IP6H_DADDR);
+      dPair = p;
     }
-    store<u32>(B + (i << 2), h2 + (hash2OfWord6(dWord, ldBe16(ip + 42)) << H2_SHIFT));
+    store<u32>(B + (i << 2), h2 + (hash2OfWord6(dWord, kDport(load<u32>(k, K6_PORTS))) << H2_SHIFT));
   }
   // (deep) the slots asked for at once in a pass of their own: the most misses in flight
   if (deep) for (let j: u32 = 0; j < m; j++) s += load<u32>(load<u32>(B + (load<u32>(L + (j << 2)) << 2)));
@@ -306,8 +329,7 @@ function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2
     let pair = load<u64>(load<u32>(B + (i << 2)));
     let exact: u32 = 1;
     if (<u32>pair == 0) {
-      const uh = load<u32>(burst + (i << 3)) + ETH_HLEN + 40;
-      pair = load<u64>(h2 + (hash2Of4(0, ldBe16(uh + 2)) << H2_SHIFT));
+      pair = load<u64>(h2 + (hash2Of4(0, kDport(load<u32>(K + (i << 4), K6_PORTS))) << H2_SHIFT));
       exact = 0;
     }
     const head = <u32>pair;
@@ -364,9 +386,11 @@ function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2
   // the groups (no program, no connected members) whose key matches as the head's would (AF_INET6, the
   // port, the bound address, the device; no member has a peer while none connected): the chain's first
   // scoring socket is in it, and reuseport_select_sock_by_hash's first pick's slot decides
-  let sOk = false;
-  let sA0: u64 = 0;
-  let sA1: u64 = 0;
+  // the pair's destination (its last word udp6_ehashfn's) and the hash of its source, kept while the
+  // frames share the pair, read from a header where it changes (K6_PAIR)
+  let gPair: u32 = 0xffffffff;
+  let gD0: u64 = 0;
+  let gD1: u64 = 0;
   let fhash: u32 = 0;
   for (let j: u32 = 0; j < m; j++) {
     const i = load<u32>(L + (j << 2));
@@ -374,34 +398,33 @@ function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2
     if (!staged(a, LB_GROUP)) continue;
     const g = a & ~3;
     const k = load<u32>(g + RG_NUM);
-    const ip = load<u32>(burst + (i << 3)) + ETH_HLEN;
-    const uh = ip + 40;
+    const key = K + (i << 4);
+    const p = load<u32>(key, K6_PAIR);
+    if (p != gPair) {
+      const ip = load<u32>(burst + (i << 3)) + ETH_HLEN;
+      gD0 = load<u64>(ip, IP6H_DADDR);
+      gD1 = load<u64>(ip, IP6H_DADDR + 8);
+      fhash = udpFhash6(ip + IP6H_SADDR);
+      gPair = p;
+    }
+    const pp = load<u32>(key, K6_PORTS);
     const dev = load<u32>(g + RG_DEV);
     const ra = g + RG_RCV6;
-    const d = ip + IP6H_DADDR;
     // the group's address is the one the chain was walked with (the destination, or ::)
     const w = load<u32>(B + (i << 2)) != 0;
-    const ka = ((load<u64>(ra) ^ select<u64>(load<u64>(d), 0, w)) | (load<u64>(ra, 8) ^ select<u64>(load<u64>(d, 8), 0, w))) == 0;
+    const ka = ((load<u64>(ra) ^ select<u64>(gD0, 0, w)) | (load<u64>(ra, 8) ^ select<u64>(gD1, 0, w))) == 0;
     // the tests without branches between them (with thousands of groups all pass): RG_PORT and RG_SLOW
     // (+12, +15) as one word, the port, and no program, connected member or changed key (RGS_DEV: the
     // device is compared here anyway; RG_V6ONLY, +14, says nothing to IPv6)
     if (RG_SLOW != RG_PORT + 3) ERROR('udp6Lookup: the group key words moved');
-    const pm = (load<u32>(g + RG_PORT) & ~((<u32>RGS_DEV << 24) | 0xff0000)) ^ ldBe16(uh + 2);
+    const pm = (load<u32>(g + RG_PORT) & ~((<u32>RGS_DEV << 24) | 0xff0000)) ^ kDport(pp);
     if ((<u32>(pm == 0) & <u32>(k != 0) & <u32>(load<u8>(g + RG_SK6) != 0) & <u32>ka & <u32>(dev == 0 | dev == ifindex)) == 0) {
       store<u32>(A + (i << 2), LB_UDP);
       continue;
     }
     // udp6_ehashfn over the address the chain was walked with: the destination's last word, or ::'s
-    const lw = load<u32>(B + (i << 2)) != 0 ? load<u32>(ip, IP6H_DADDR + 12) : 0;
-    // the source's hash, kept while the burst's frames share the source
-    const sa = ip + IP6H_SADDR;
-    if (!sOk || load<u64>(sa) != sA0 || load<u64>(sa, 8) != sA1) {
-      sA0 = load<u64>(sa);
-      sA1 = load<u64>(sa, 8);
-      fhash = udpFhash6(sa);
-      sOk = true;
-    }
-    const hash = udpEhash6f(lw, ldBe16(uh + 2), fhash, ldBe16(uh));
+    const lw = select<u32>(<u32>(gD1 >> 32), 0, w);
+    const hash = udpEhash6f(lw, kDport(pp), fhash, kSport(pp));
     const slot = load<u32>(g + RG_SOCKS) + (<u32>((<u64>hash * <u64>k) >> 32) << 2);
     store<u32>(B + (i << 2), slot);
     store<u32>(A + (i << 2), LB_SLOT);

@@ -261,6 +261,11 @@ let sink: u32 = 0;
 @inline function lbK(): u32 {
   return netScratch() + SCR_L4_KEYS;
 }
+
+/** The burst's keys (lbK), for udp6_lean.ts: its frames' words there are its own (K6_*). */
+@inline export function lbKeys(): u32 {
+  return lbK();
+}
 const K_SADDR: u32 = 0;
 const K_DADDR: u32 = 4;
 const K_PORTS: u32 = 8;
@@ -275,12 +280,12 @@ const K_LIST: u32 = 1024;
 }
 
 /** The destination port (host order) of a ports word as loaded from a UDP header. */
-@inline function kDport(pp: u32): u32 {
+@inline export function kDport(pp: u32): u32 {
   return <u32>bswap<u16>(<u16>(pp >> 16));
 }
 
 /** The source port (host order) of a ports word. */
-@inline function kSport(pp: u32): u32 {
+@inline export function kSport(pp: u32): u32 {
   return <u32>bswap<u16>(<u16>pp);
 }
 
