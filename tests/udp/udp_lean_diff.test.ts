@@ -519,6 +519,35 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
     expect(lean.taken[0]).toBeGreaterThanOrEqual(a.length - srcs.length);
   }, 60_000);
 
+  it('IPv6 flows whose ports repeat with another source or destination in a burst, and an address pair that comes back: each frame gets its own pair\'s answer', async () => {
+    // udp6_lean.ts numbers a burst's address pairs (K6_PAIR) and compares numbers, not headers: a
+    // frame with the same ports as the one before but another destination (eth0's second address,
+    // where nothing listens on 7001: NoPorts) or another source is not the same flow, and a pair that
+    // comes back after another is numbered anew (looked up again, same answer)
+    const L6B = '2001:db8:1::5';
+    const a: Uint8Array[] = [];
+    let k = 0;
+    for (let r = 0; r < 4; r++) {
+      a.push(v6(k++, 7001, { sport: 41000 }), v6(k++, 7001, { sport: 41000, dst: L6B }), v6(k++, 7001, { sport: 41000, src: '2001:db8:1::3' }));
+      a.push(v6(k++, 7001, { sport: 41000, src: '2001:db8:1::3' }), v6(k++, 7001, { sport: 41000 }), v6(k++, 7001, { sport: 41001, dst: L6B }));
+    }
+    const frames = [a, a];
+    const between = (fx: Fixture, bi: number) => {
+      if (bi === 0) fx.dp.ip(`addr add ${L6B}/64 dev eth0`);
+    };
+    const lean = await run(true, frames, { between });
+    const full = await run(false, frames, { between });
+    expect(lean.queues).toEqual(full.queues);
+    expect(lean.counters).toEqual(full.counters);
+    expect(lean.sent).toEqual(full.sent);
+    expect(lean.taken[1]).toBe(a.length);
+    // 7001's group (ids 1-4) took the frames to 2001:db8:1::1, from both sources; the others are port unreachable
+    expect(lean.counters['Udp6:NoPorts']).toBe(16);
+    expect(lean.queues.slice(1, 5).reduce((x, q) => x + q.length, 0)).toBe(32);
+    const from = new Set(lean.queues.slice(1, 5).flat().map((m) => m.split(' ')[1]));
+    expect(from).toEqual(new Set([P6, '2001:db8:1::3']));
+  }, 60_000);
+
   it('reuseport groups named by their hash2 slot: the wildcard chain, members bound to a device after joining, dual-stack and V6ONLY groups, a closed head, a head in no group', async () => {
     const ports = [7011, 7012, 7013, 7014, 7015, 7016, 7017, 7018];
     const burst = (r: number) => ports.flatMap((p) => [41000, 41001, 41002, 41003].map((sport, j) => v4(r * 100 + p - 7000 + j * 20, p, { sport })));
