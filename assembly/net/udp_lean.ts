@@ -421,76 +421,81 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(burst + (i << 3));
     const flen = load<u32>(burst + (i << 3), 4);
-    // The last flow again, told by the bytes everything but the datagram's own checks depend on — our
-    // MAC, the word at +12 and the protocol of a frame that passed them all, the flow's addresses and
-    // ports (leanLen's answers and the lookup's are functions of these and of what this pass does not
-    // change): only the checks of the datagram's own fields are made (lastFlowOwn). Any of them failing,
-    // the frame goes the whole way below, which decides it as any frame.
-    if (fi != 0xffffffff && flen >= ETH_HLEN + 28 && load<u32>(data, ETH_HLEN + 20) == fp && load<u64>(data, ETH_HLEN + IPH_SADDR) == fsd && load<u32>(data, 12) == fw && <u32>load<u8>(data, ETH_HLEN + IPH_PROTOCOL) == IPPROTO_UDP && load<u32>(data) == mac4 && load<u16>(data, 4) == mac2 && lastFlowOwn(data + ETH_HLEN, flen)) {
-      taken++;
-      store<u32>(B + (i << 2), fi);
-      store<u32>(A + (i << 2), LB_SAME);
-      store<u32>(K + (i << 4), ldBe16(data + ETH_HLEN + 24), K_ULEN); // the length lastFlowOwn checked, for the enqueue
-      if (same == 0) sameLo = i;
-      same++;
-      continue;
-    }
-    const tot = leanLen(mac4, mac2, data, flen, gate);
+    const ip = data + ETH_HLEN;
+    const uh = ip + 20;
     let a: u32 = 0;
-    if (tot == 0) {
-      const v6 = load<u16>(data, 12) == 0xdd86;
-      v6Seen += <u32>v6;
-      lbV6 |= <u64>v6 << <u64>i;
-    } else {
+    // a datagram for the lookup below (its length and checksum checked)
+    let look = false;
+    // The last flow's addresses again, told by the bytes everything but the datagram's own checks and
+    // its ports depend on — our MAC, the word at +12 and the protocol of a frame that passed them all,
+    // the flow's addresses (leanLen's answers are functions of these and of what this pass does not
+    // change; the ports only choose the socket): only the checks of the datagram's own fields are made
+    // (lastFlowOwn). Any of them failing, the frame goes the whole way, which decides it as any frame.
+    // (A burst from one sender is mostly such frames: with tens of sockets one flow, with thousands
+    // many flows between the same two addresses.)
+    if (fi != 0xffffffff && flen >= ETH_HLEN + 28 && load<u64>(ip, IPH_SADDR) == fsd && load<u32>(data, 12) == fw && <u32>load<u8>(ip, IPH_PROTOCOL) == IPPROTO_UDP && load<u32>(data) == mac4 && load<u16>(data, 4) == mac2 && lastFlowOwn(ip, flen)) {
       taken++;
       a = LB_UDP;
-      const ip = data + ETH_HLEN;
-      const uh = ip + 20;
-      if (fast && <u32>load<u8>(ip, IPH_PROTOCOL) == IPPROTO_UDP && tot >= 28) {
-        const ulen = ldBe16(uh + 4);
-        if (ulen >= 8 && ulen <= tot - 20 && udp4CsumOk(ip, uh, ulen)) {
-          // for the enqueue, which then finds it in this worker's scratch rather than the frame's header
-          store<u32>(K + (i << 4), ulen, K_ULEN);
-          const sa = load<u32>(ip, IPH_SADDR);
-          const da = load<u32>(ip, IPH_DADDR);
-          const pp = load<u32>(uh);
-          fw = load<u32>(data, 12);
-          if (fi != 0xffffffff && pp == fp && sa == fs && da == fd) {
-            // the last flow again (the answer of its frame): all of a burst with tens of sockets, a few
-            // in a hundred with thousands
-            store<u32>(B + (i << 2), fi);
-            a = LB_SAME;
-            if (same == 0) sameLo = i;
-            same++;
-          } else {
-            // an earlier flow of the burst (the table keeps the last one of each slot), by its keys,
-            // else a lookup. Without branches: with thousands of flows whether a frame repeats one is
-            // a coin toss, and a mispredicted branch costs more than both ways' work (a slot's 0
-            // reads the 16 bytes before the keys, scratch, and matches nothing)
-            const k = K + (i << 4);
-            store<u32>(k, sa, K_SADDR);
-            store<u32>(k, da, K_DADDR);
-            store<u32>(k, pp, K_PORTS);
-            const e = ftSlot(T, sa ^ pp);
-            const t = load<u32>(e);
-            const tk = K + ((t - 1) << 4);
-            const rep = (<u32>(t != 0) & <u32>(load<u32>(tk, K_PORTS) == pp) & <u32>(load<u32>(tk, K_SADDR) == sa) & <u32>(load<u32>(tk, K_DADDR) == da)) != 0;
-            // a repeat: the frame whose answer it takes (udp4Lookup writes a looked-up frame's own B)
-            store<u32>(B + (i << 2), t - 1);
-            a = select<u32>(LB_SAME, LB_HSLOT, rep);
-            // a frame to look up: on the list, and the table's slot names it
-            store<u32>(L + (slots << 2), i);
-            store<u32>(e, select<u32>(t, i + 1, rep));
-            sameLo = select<u32>(i, sameLo, rep && same == 0);
-            same += <u32>rep;
-            slots += <u32>!rep;
-            fi = select<u32>(t - 1, i, rep);
-            fs = sa;
-            fd = da;
-            fp = pp;
-            fsd = <u64>sa | (<u64>da << 32);
+      look = true;
+      store<u32>(K + (i << 4), ldBe16(uh + 4), K_ULEN); // the length lastFlowOwn checked, for the enqueue
+    } else {
+      const tot = leanLen(mac4, mac2, data, flen, gate);
+      if (tot == 0) {
+        const v6 = load<u16>(data, 12) == 0xdd86;
+        v6Seen += <u32>v6;
+        lbV6 |= <u64>v6 << <u64>i;
+      } else {
+        taken++;
+        a = LB_UDP;
+        if (fast && <u32>load<u8>(ip, IPH_PROTOCOL) == IPPROTO_UDP && tot >= 28) {
+          const ulen = ldBe16(uh + 4);
+          if (ulen >= 8 && ulen <= tot - 20 && udp4CsumOk(ip, uh, ulen)) {
+            // for the enqueue, which then finds it in this worker's scratch rather than the frame's header
+            store<u32>(K + (i << 4), ulen, K_ULEN);
+            fw = load<u32>(data, 12);
+            look = true;
           }
         }
+      }
+    }
+    if (look) {
+      const sa = load<u32>(ip, IPH_SADDR);
+      const da = load<u32>(ip, IPH_DADDR);
+      const pp = load<u32>(uh);
+      if (fi != 0xffffffff && pp == fp && sa == fs && da == fd) {
+        // the last flow again (the answer of its frame): all of a burst with tens of sockets, a few
+        // in a hundred with thousands
+        store<u32>(B + (i << 2), fi);
+        a = LB_SAME;
+        if (same == 0) sameLo = i;
+        same++;
+      } else {
+        // an earlier flow of the burst (the table keeps the last one of each slot), by its keys,
+        // else a lookup. Without branches: with thousands of flows whether a frame repeats one is
+        // a coin toss, and a mispredicted branch costs more than both ways' work (a slot's 0
+        // reads the 16 bytes before the keys, scratch, and matches nothing)
+        const k = K + (i << 4);
+        store<u32>(k, sa, K_SADDR);
+        store<u32>(k, da, K_DADDR);
+        store<u32>(k, pp, K_PORTS);
+        const e = ftSlot(T, sa ^ pp);
+        const t = load<u32>(e);
+        const tk = K + ((t - 1) << 4);
+        const rep = (<u32>(t != 0) & <u32>(load<u32>(tk, K_PORTS) == pp) & <u32>(load<u32>(tk, K_SADDR) == sa) & <u32>(load<u32>(tk, K_DADDR) == da)) != 0;
+        // a repeat: the frame whose answer it takes (udp4Lookup writes a looked-up frame's own B)
+        store<u32>(B + (i << 2), t - 1);
+        a = select<u32>(LB_SAME, LB_HSLOT, rep);
+        // a frame to look up: on the list, and the table's slot names it
+        store<u32>(L + (slots << 2), i);
+        store<u32>(e, select<u32>(t, i + 1, rep));
+        sameLo = select<u32>(i, sameLo, rep && same == 0);
+        same += <u32>rep;
+        slots += <u32>!rep;
+        fi = select<u32>(t - 1, i, rep);
+        fs = sa;
+        fd = da;
+        fp = pp;
+        fsd = <u64>sa | (<u64>da << 32);
       }
     }
     store<u32>(A + (i << 2), a);
