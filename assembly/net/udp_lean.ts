@@ -435,9 +435,17 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
     // many flows between the same two addresses.)
     if (fi != 0xffffffff && flen >= ETH_HLEN + 28 && load<u64>(ip, IPH_SADDR) == fsd && load<u32>(data, 12) == fw && <u32>load<u8>(ip, IPH_PROTOCOL) == IPPROTO_UDP && load<u32>(data) == mac4 && load<u16>(data, 4) == mac2 && lastFlowOwn(ip, flen)) {
       taken++;
+      store<u32>(K + (i << 4), ldBe16(uh + 4), K_ULEN); // the length lastFlowOwn checked, for the enqueue
+      if (load<u32>(uh) == fp) {
+        // its ports too: the last flow again (the answer of its frame), all of a burst with tens of sockets
+        store<u32>(B + (i << 2), fi);
+        store<u32>(A + (i << 2), LB_SAME);
+        if (same == 0) sameLo = i;
+        same++;
+        continue;
+      }
       a = LB_UDP;
       look = true;
-      store<u32>(K + (i << 4), ldBe16(uh + 4), K_ULEN); // the length lastFlowOwn checked, for the enqueue
     } else {
       const tot = leanLen(mac4, mac2, data, flen, gate);
       if (tot == 0) {
@@ -463,8 +471,7 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
       const da = load<u32>(ip, IPH_DADDR);
       const pp = load<u32>(uh);
       if (fi != 0xffffffff && pp == fp && sa == fs && da == fd) {
-        // the last flow again (the answer of its frame): all of a burst with tens of sockets, a few
-        // in a hundred with thousands
+        // the last flow again, after frames the lean path did not take (the answer of its frame)
         store<u32>(B + (i << 2), fi);
         a = LB_SAME;
         if (same == 0) sameLo = i;
