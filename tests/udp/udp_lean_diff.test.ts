@@ -412,6 +412,38 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
     expect(lean.taken).toEqual([a.length - 8]);
   }, 60_000);
 
+  // udp_lean.ts: a frame with the last flow's addresses, MAC, +12 word and protocol but other ports is
+  // checked as the last flow's are (lastFlowOwn), then looked up with its own ports
+  it('frames between the same two addresses, each with its own ports and one field off: each gets what the full path gives it', async () => {
+    const f4 = (k: number, o: Parameters<typeof v4>[2] = {}): Uint8Array => v4(k, k % 2 === 0 ? 7000 : 7006, { sport: 41000 + k, ...o });
+    const a: Uint8Array[] = [];
+    let k = 0;
+    const plain = () => a.push(f4(k++), f4(k++));
+    plain();
+    a.push(f4(k++, { ip: { check: 0x1234 } }));
+    plain();
+    a.push(f4(k++, { ip: { mf: true } }), f4(k++, { ip: { fragOff: 8 } }));
+    plain();
+    a.push(f4(k++, { ip: { totLen: 20 + 8 + 3 + 30 } }), f4(k++, { ip: { totLen: 24 }, pad: 8 }));
+    plain();
+    a.push(f4(k++, { check: 0x1234 }), f4(k++, { lenField: 4 }), f4(k++, { lenField: 8 + 3 + 10 }), f4(k++, { pad: 20 }));
+    plain();
+    a.push(f4(k++, { ip: { tos: 0x10 } }), f4(k++, { ip: { tos: 0x10 } }), f4(k++, { ip: { tos: 0x11 } }));
+    plain();
+    a.push(f4(k++, { dstMac: '02:00:00:00:00:99' }), f4(k++, { ip: { proto: 136 } }), f4(k++, { ip: { ttl: 1, id: 7 } }));
+    plain();
+    const lean = await leanAsFull([a]);
+    // as the run of one flow above: 19 delivered (here to 7000's socket and 7006's two members), the
+    // wrong UDP checksum and the reassembled datagram's counted, the same 8 frames left to the full path
+    const q = lean.queues;
+    expect(q[0]!.length + q[10]!.length + q[11]!.length).toBe(14 + 1 + 3 + 1);
+    expect(q[10]!.length).toBeGreaterThan(0);
+    expect(q[11]!.length).toBeGreaterThan(0);
+    expect(lean.counters['Ip:ReasmOKs']).toBe(1);
+    expect(lean.counters['Udp:InCsumErrors']).toBe(2);
+    expect(lean.taken).toEqual([a.length - 8]);
+  }, 60_000);
+
   // the same for IPv6 (udp6_lean.ts lastFlowOwn6): our MAC, version 6, UDP right after the fixed header,
   // the flow's addresses and ports; the traffic class, flow label and hop limit are none of the lean
   // path's business (its memo answers for the addresses), so frames differing there are still taken
