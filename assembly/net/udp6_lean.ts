@@ -204,67 +204,81 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
     const data = load<u32>(burst + (i << 3));
     if (load<u16>(data, 12) != ETH_P_IPV6_LE) continue;
     const flen = load<u32>(burst + (i << 3), 4);
-    // The last flow again, as udp_lean.ts tells it: our MAC, version 6, UDP right after the fixed
-    // header, the flow's ports and addresses (leanLen6's answers and the lookup's are functions of these
-    // and of the memo, whose answer for a pair this pass does not change): only the datagram's own
-    // lengths and checksum are checked (lastFlowOwn6); any of them failing, the whole way below.
-    if (fi != 0xffffffff && flen >= ETH_HLEN + 48 && load<u32>(data, ETH_HLEN + 40) == fp && (load<u32>(data, 12) & 0x00f0ffff) == 0x0060dd86 &&
-        <u32>load<u8>(data, ETH_HLEN + IP6H_NEXTHDR) == IPPROTO_UDP && load<u32>(data) == mac4 && load<u16>(data, 4) == mac2 &&
-        fpair == pair && pairIs(data + ETH_HLEN, pS0, pS1, pD0, pD1) && lastFlowOwn6(data + ETH_HLEN, flen)) {
-      taken++;
-      store<u32>(B + (i << 2), fi);
-      store<u32>(A + (i << 2), LB_SAME);
-      lbUlenSet(i, ldBe16(data + ETH_HLEN + 44)); // the length lastFlowOwn6 checked, for the enqueue
-      same++;
-      continue;
-    }
-    const plen = leanLen6(ifindex, nd, data, flen, gate, gen);
+    const ip = data + ETH_HLEN;
+    const uh = ip + 40;
     let a: u32 = 0;
-    if (plen != 0) {
+    // a datagram for the lookup below (its lengths and checksum checked), its ports word
+    let look = false;
+    let pp: u32 = 0;
+    // The last flow's addresses again, as udp_lean.ts tells them: our MAC, version 6, UDP right after
+    // the fixed header, the flow's address pair (leanLen6's answers are functions of these and of the
+    // memo, whose answer for a pair this pass does not change; the ports only choose the socket): only
+    // the datagram's own lengths and checksum are checked (lastFlowOwn6); any of them failing, the
+    // whole way.
+    if (fi != 0xffffffff && flen >= ETH_HLEN + 48 && (load<u32>(data, 12) & 0x00f0ffff) == 0x0060dd86 &&
+        <u32>load<u8>(ip, IP6H_NEXTHDR) == IPPROTO_UDP && load<u32>(data) == mac4 && load<u16>(data, 4) == mac2 &&
+        fpair == pair && pairIs(ip, pS0, pS1, pD0, pD1) && lastFlowOwn6(ip, flen)) {
       taken++;
+      lbUlenSet(i, ldBe16(uh + 4)); // the length lastFlowOwn6 checked, for the enqueue
+      pp = load<u32>(uh);
+      if (pp == fp) {
+        // its ports too: the last flow again
+        store<u32>(B + (i << 2), fi);
+        store<u32>(A + (i << 2), LB_SAME);
+        same++;
+        continue;
+      }
       a = LB_UDP;
-      const ip = data + ETH_HLEN;
-      const uh = ip + 40;
-      if (fast && <u32>load<u8>(ip, IP6H_NEXTHDR) == IPPROTO_UDP) {
-        const ulen = ldBe16(uh + 4);
-        const ok = ulen >= 8 && ulen <= plen && udp6CsumOk(ip, uh, ulen);
-        const pp = load<u32>(uh);
-        lbUlenSet(i, ulen); // for the enqueue (udp_lean.ts lbUlens), which then does not read the header
-        if (ok && !pairIs(ip, pS0, pS1, pD0, pD1)) {
-          pair++;
-          pS0 = load<u64>(ip, IP6H_SADDR);
-          pS1 = load<u64>(ip, IP6H_SADDR + 8);
-          pD0 = load<u64>(ip, IP6H_DADDR);
-          pD1 = load<u64>(ip, IP6H_DADDR + 8);
+      look = true;
+    } else {
+      const plen = leanLen6(ifindex, nd, data, flen, gate, gen);
+      if (plen != 0) {
+        taken++;
+        a = LB_UDP;
+        if (fast && <u32>load<u8>(ip, IP6H_NEXTHDR) == IPPROTO_UDP) {
+          const ulen = ldBe16(uh + 4);
+          pp = load<u32>(uh);
+          lbUlenSet(i, ulen); // for the enqueue (udp_lean.ts lbUlens), which then does not read the header
+          // (otherwise udpv6_rcv decides it: LB_UDP)
+          if (ulen >= 8 && ulen <= plen && udp6CsumOk(ip, uh, ulen)) {
+            if (!pairIs(ip, pS0, pS1, pD0, pD1)) {
+              pair++;
+              pS0 = load<u64>(ip, IP6H_SADDR);
+              pS1 = load<u64>(ip, IP6H_SADDR + 8);
+              pD0 = load<u64>(ip, IP6H_DADDR);
+              pD1 = load<u64>(ip, IP6H_DADDR + 8);
+            }
+            look = true;
+          }
         }
-        if (!ok) {
-          // udpv6_rcv decides it (LB_UDP)
-        } else if (fi != 0xffffffff && pp == fp && pair == fpair) {
-          // the last flow looked up again
-          store<u32>(B + (i << 2), fi);
-          a = LB_SAME;
-          same++;
-        } else {
-          // an earlier one of the burst from the flow table, by its keys, else a lookup: without
-          // branches, as udp_lean.ts's (a slot's 0 reads the 16 bytes before the keys, scratch, and the
-          // match is dropped)
-          const k = K + (i << 4);
-          store<u32>(k, pair, K6_PAIR);
-          store<u32>(k, pp, K6_PORTS);
-          const e = ftSlot(T, load<u32>(ip, IP6H_SADDR + 12) ^ pp);
-          const t = load<u32>(e);
-          const tk = K + ((t - 1) << 4);
-          const rep = (<u32>(t != 0) & <u32>(load<u32>(tk, K6_PORTS) == pp) & <u32>(load<u32>(tk, K6_PAIR) == pair)) != 0;
-          store<u32>(B + (i << 2), t - 1);
-          a = select<u32>(LB_SAME, LB_HSLOT, rep);
-          store<u32>(L + (slots << 2), i);
-          store<u32>(e, select<u32>(t, i + 1, rep));
-          same += <u32>rep;
-          slots += <u32>!rep;
-          fi = select<u32>(t - 1, i, rep);
-          fp = pp;
-          fpair = pair;
-        }
+      }
+    }
+    if (look) {
+      if (fi != 0xffffffff && pp == fp && pair == fpair) {
+        // the last flow looked up again, after frames the lean path did not take
+        store<u32>(B + (i << 2), fi);
+        a = LB_SAME;
+        same++;
+      } else {
+        // an earlier one of the burst from the flow table, by its keys, else a lookup: without
+        // branches, as udp_lean.ts's (a slot's 0 reads the 16 bytes before the keys, scratch, and the
+        // match is dropped)
+        const k = K + (i << 4);
+        store<u32>(k, pair, K6_PAIR);
+        store<u32>(k, pp, K6_PORTS);
+        const e = ftSlot(T, load<u32>(ip, IP6H_SADDR + 12) ^ pp);
+        const t = load<u32>(e);
+        const tk = K + ((t - 1) << 4);
+        const rep = (<u32>(t != 0) & <u32>(load<u32>(tk, K6_PORTS) == pp) & <u32>(load<u32>(tk, K6_PAIR) == pair)) != 0;
+        store<u32>(B + (i << 2), t - 1);
+        a = select<u32>(LB_SAME, LB_HSLOT, rep);
+        store<u32>(L + (slots << 2), i);
+        store<u32>(e, select<u32>(t, i + 1, rep));
+        same += <u32>rep;
+        slots += <u32>!rep;
+        fi = select<u32>(t - 1, i, rep);
+        fp = pp;
+        fpair = pair;
       }
     }
     store<u32>(A + (i << 2), a);
