@@ -479,6 +479,39 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
     expect(lean.taken).toEqual([a.length - 4]);
   }, 60_000);
 
+  // udp6_lean.ts: a frame with the last flow's address pair, MAC, version and next header but other
+  // ports is checked as the last flow's are (lastFlowOwn6), then looked up with its own ports
+  it('IPv6 frames between the same two addresses, each with its own ports and one field off: each gets what the full path gives it', async () => {
+    const f6 = (k: number, o: { ip?: Partial<Ip6Opts>; check?: number; lenField?: number; dstMac?: string; pad?: number } = {}): Uint8Array => {
+      const u = udp6(P6, L6, 41000 + k, k % 2 === 0 ? 7002 : 7001, tag(k), o);
+      const f = e6(ipv6({ src: P6, dst: L6, nh: 17, ...o.ip }, u), o.dstMac);
+      return o.pad ? concat(f, new Uint8Array(o.pad).fill(0xee)) : f;
+    };
+    const a: Uint8Array[] = [];
+    let k = 0;
+    const plain = () => a.push(f6(k++), f6(k++));
+    plain();
+    a.push(f6(k++, { check: 0x1234 }), f6(k++, { check: 0 }));
+    plain();
+    a.push(f6(k++, { lenField: 4 }), f6(k++, { lenField: 200 }), f6(k++, { pad: 20 }));
+    plain();
+    a.push(f6(k++, { ip: { plen: 300 } }), f6(k++, { ip: { plen: 4 } }), f6(k++, { ip: { version: 4 } }));
+    plain();
+    a.push(f6(k++, { ip: { tc: 0x10 } }), f6(k++, { ip: { flow: 0x12345 } }), f6(k++, { ip: { hlim: 1 } }));
+    plain();
+    a.push(f6(k++, { dstMac: '02:00:00:00:00:99' }), v6(k, 7002, { sport: 41000 + k++, proto: 136 }));
+    plain();
+    const lean = await leanAsFull([a]);
+    // as the run of one flow above: 16 delivered (here to 7001's group, ids 1-4, and 7002's socket), the
+    // two checksum errors, the same 4 frames left to the full path
+    const q = lean.queues.slice(1, 6);
+    expect(q.reduce((x, m) => x + m.length, 0)).toBe(12 + 1 + 3);
+    expect(q[4]!.length).toBeGreaterThan(0);
+    expect(q.slice(0, 4).filter((m) => m.length > 0).length).toBeGreaterThan(1);
+    expect(lean.counters['Udp6:InCsumErrors']).toBe(2);
+    expect(lean.taken).toEqual([a.length - 4]);
+  }, 60_000);
+
   // frames in a row whose lookups found different sockets are queued together (udp_lean.ts udpMixedRun,
   // sock.ts skEnqueueBurst: udp_mem reserved once for the row), each still decided alone: SO_RCVBUF
   // reached on one socket in the middle of the row, udp_mem (sk_mem_max) reached in the middle of one
