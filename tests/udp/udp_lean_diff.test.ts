@@ -61,6 +61,59 @@ const v6 = (k: number, dport: number, o: { sport?: number; src?: string; dst?: s
   return e6(ipv6({ src, dst, nh: o.proto ?? 17, ...(o.plen !== undefined ? { plen: o.plen } : {}) }, u), o.dstMac);
 };
 
+/** Frame k of a one-field-off run (its options), IPv4 (v4's) or IPv6 (F6o). */
+type F4 = (k: number, o?: Parameters<typeof v4>[2]) => Uint8Array;
+type F6o = { ip?: Partial<Ip6Opts>; check?: number; lenField?: number; dstMac?: string; pad?: number };
+type F6 = (k: number, o?: F6o) => Uint8Array;
+
+/**
+ * The IPv4 frames of the one-field-off tests, made by `f4`: two plain ones around each odd one — the
+ * header checksum, two fragments, total lengths past the frame and short of it, the UDP checksum and
+ * lengths, padding, other TOS, another MAC, UDP-Lite, another TTL and ID.
+ */
+function oneFieldOff4(f4: F4): Uint8Array[] {
+  const a: Uint8Array[] = [];
+  let k = 0;
+  const plain = () => a.push(f4(k++), f4(k++));
+  plain();
+  a.push(f4(k++, { ip: { check: 0x1234 } }));
+  plain();
+  a.push(f4(k++, { ip: { mf: true } }), f4(k++, { ip: { fragOff: 8 } }));
+  plain();
+  a.push(f4(k++, { ip: { totLen: 20 + 8 + 3 + 30 } }), f4(k++, { ip: { totLen: 24 }, pad: 8 }));
+  plain();
+  a.push(f4(k++, { check: 0x1234 }), f4(k++, { lenField: 4 }), f4(k++, { lenField: 8 + 3 + 10 }), f4(k++, { pad: 20 }));
+  plain();
+  a.push(f4(k++, { ip: { tos: 0x10 } }), f4(k++, { ip: { tos: 0x10 } }), f4(k++, { ip: { tos: 0x11 } }));
+  plain();
+  a.push(f4(k++, { dstMac: '02:00:00:00:00:99' }), f4(k++, { ip: { proto: 136 } }), f4(k++, { ip: { ttl: 1, id: 7 } }));
+  plain();
+  return a;
+}
+
+/**
+ * The IPv6 frames of the one-field-off tests, made by `f6` (`lite`: frame k as UDP-Lite): two plain ones
+ * around each odd one — the UDP checksum wrong and zero, UDP lengths, padding, payload lengths past the
+ * frame and short of UDP, version 4, other traffic class, flow label, hop limit, another MAC, UDP-Lite.
+ */
+function oneFieldOff6(f6: F6, lite: (k: number) => Uint8Array): Uint8Array[] {
+  const a: Uint8Array[] = [];
+  let k = 0;
+  const plain = () => a.push(f6(k++), f6(k++));
+  plain();
+  a.push(f6(k++, { check: 0x1234 }), f6(k++, { check: 0 }));
+  plain();
+  a.push(f6(k++, { lenField: 4 }), f6(k++, { lenField: 200 }), f6(k++, { pad: 20 }));
+  plain();
+  a.push(f6(k++, { ip: { plen: 300 } }), f6(k++, { ip: { plen: 4 } }), f6(k++, { ip: { version: 4 } }));
+  plain();
+  a.push(f6(k++, { ip: { tc: 0x10 } }), f6(k++, { ip: { flow: 0x12345 } }), f6(k++, { ip: { hlim: 1 } }));
+  plain();
+  a.push(f6(k++, { dstMac: '02:00:00:00:00:99' }), lite(k++));
+  plain();
+  return a;
+}
+
 interface Sockets {
   ids: number[];
 }
@@ -380,23 +433,8 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
   // dropped by ip_rcv_core, a total length short of UDP's header or a UDP length or checksum wrong
   // counted by udp_rcv, padding trimmed; another MAC is OTHERHOST, UDP-Lite finds no socket)
   it('a run of one flow with one field off per frame: each frame gets what the full path gives it', async () => {
-    const f4 = (k: number, o: Parameters<typeof v4>[2] = {}): Uint8Array => v4(k, 7000, { sport: 41000, ...o });
-    const a: Uint8Array[] = [];
-    let k = 0;
-    const plain = () => a.push(f4(k++), f4(k++));
-    plain();
-    a.push(f4(k++, { ip: { check: 0x1234 } }));
-    plain();
-    a.push(f4(k++, { ip: { mf: true } }), f4(k++, { ip: { fragOff: 8 } }));
-    plain();
-    a.push(f4(k++, { ip: { totLen: 20 + 8 + 3 + 30 } }), f4(k++, { ip: { totLen: 24 }, pad: 8 }));
-    plain();
-    a.push(f4(k++, { check: 0x1234 }), f4(k++, { lenField: 4 }), f4(k++, { lenField: 8 + 3 + 10 }), f4(k++, { pad: 20 }));
-    plain();
-    a.push(f4(k++, { ip: { tos: 0x10 } }), f4(k++, { ip: { tos: 0x10 } }), f4(k++, { ip: { tos: 0x11 } }));
-    plain();
-    a.push(f4(k++, { dstMac: '02:00:00:00:00:99' }), f4(k++, { ip: { proto: 136 } }), f4(k++, { ip: { ttl: 1, id: 7 } }));
-    plain();
+    const f4: F4 = (k, o = {}) => v4(k, 7000, { sport: 41000, ...o });
+    const a = oneFieldOff4(f4);
     const lean = await leanAsFull([a]);
     // delivered: the 14 plain ones, the padded one, the three with another TOS, the one with another TTL and ID
     expect(lean.queues[0]!.length).toBe(14 + 1 + 3 + 1);
@@ -415,23 +453,8 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
   // udp_lean.ts: a frame with the last flow's addresses, MAC, +12 word and protocol but other ports is
   // checked as the last flow's are (lastFlowOwn), then looked up with its own ports
   it('frames between the same two addresses, each with its own ports and one field off: each gets what the full path gives it', async () => {
-    const f4 = (k: number, o: Parameters<typeof v4>[2] = {}): Uint8Array => v4(k, k % 2 === 0 ? 7000 : 7006, { sport: 41000 + k, ...o });
-    const a: Uint8Array[] = [];
-    let k = 0;
-    const plain = () => a.push(f4(k++), f4(k++));
-    plain();
-    a.push(f4(k++, { ip: { check: 0x1234 } }));
-    plain();
-    a.push(f4(k++, { ip: { mf: true } }), f4(k++, { ip: { fragOff: 8 } }));
-    plain();
-    a.push(f4(k++, { ip: { totLen: 20 + 8 + 3 + 30 } }), f4(k++, { ip: { totLen: 24 }, pad: 8 }));
-    plain();
-    a.push(f4(k++, { check: 0x1234 }), f4(k++, { lenField: 4 }), f4(k++, { lenField: 8 + 3 + 10 }), f4(k++, { pad: 20 }));
-    plain();
-    a.push(f4(k++, { ip: { tos: 0x10 } }), f4(k++, { ip: { tos: 0x10 } }), f4(k++, { ip: { tos: 0x11 } }));
-    plain();
-    a.push(f4(k++, { dstMac: '02:00:00:00:00:99' }), f4(k++, { ip: { proto: 136 } }), f4(k++, { ip: { ttl: 1, id: 7 } }));
-    plain();
+    const f4: F4 = (k, o = {}) => v4(k, k % 2 === 0 ? 7000 : 7006, { sport: 41000 + k, ...o });
+    const a = oneFieldOff4(f4);
     const lean = await leanAsFull([a]);
     // as the run of one flow above: 19 delivered (here to 7000's socket and 7006's two members), the
     // wrong UDP checksum and the reassembled datagram's counted, the same 8 frames left to the full path
@@ -449,25 +472,12 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
   // path's business (its memo answers for the addresses), so frames differing there are still taken
   it('a run of one IPv6 flow with one field off per frame: each frame gets what the full path gives it', async () => {
     const sport = 41000;
-    const f6 = (k: number, o: { ip?: Partial<Ip6Opts>; check?: number; lenField?: number; dstMac?: string; pad?: number } = {}): Uint8Array => {
+    const f6 = (k: number, o: F6o = {}): Uint8Array => {
       const u = udp6(P6, L6, sport, 7002, tag(k), o);
       const f = e6(ipv6({ src: P6, dst: L6, nh: 17, ...o.ip }, u), o.dstMac);
       return o.pad ? concat(f, new Uint8Array(o.pad).fill(0xee)) : f;
     };
-    const a: Uint8Array[] = [];
-    let k = 0;
-    const plain = () => a.push(f6(k++), f6(k++));
-    plain();
-    a.push(f6(k++, { check: 0x1234 }), f6(k++, { check: 0 }));
-    plain();
-    a.push(f6(k++, { lenField: 4 }), f6(k++, { lenField: 200 }), f6(k++, { pad: 20 }));
-    plain();
-    a.push(f6(k++, { ip: { plen: 300 } }), f6(k++, { ip: { plen: 4 } }), f6(k++, { ip: { version: 4 } }));
-    plain();
-    a.push(f6(k++, { ip: { tc: 0x10 } }), f6(k++, { ip: { flow: 0x12345 } }), f6(k++, { ip: { hlim: 1 } }));
-    plain();
-    a.push(f6(k++, { dstMac: '02:00:00:00:00:99' }), v6(k++, 7002, { sport, proto: 136 }));
-    plain();
+    const a = oneFieldOff6(f6, (k) => v6(k, 7002, { sport, proto: 136 }));
     const lean = await leanAsFull([a]);
     // the lone socket: the 12 plain ones, the padded one, the other traffic class, flow label, hop limit
     expect(lean.queues[5]!.length).toBe(12 + 1 + 3);
@@ -482,25 +492,12 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
   // udp6_lean.ts: a frame with the last flow's address pair, MAC, version and next header but other
   // ports is checked as the last flow's are (lastFlowOwn6), then looked up with its own ports
   it('IPv6 frames between the same two addresses, each with its own ports and one field off: each gets what the full path gives it', async () => {
-    const f6 = (k: number, o: { ip?: Partial<Ip6Opts>; check?: number; lenField?: number; dstMac?: string; pad?: number } = {}): Uint8Array => {
+    const f6 = (k: number, o: F6o = {}): Uint8Array => {
       const u = udp6(P6, L6, 41000 + k, k % 2 === 0 ? 7002 : 7001, tag(k), o);
       const f = e6(ipv6({ src: P6, dst: L6, nh: 17, ...o.ip }, u), o.dstMac);
       return o.pad ? concat(f, new Uint8Array(o.pad).fill(0xee)) : f;
     };
-    const a: Uint8Array[] = [];
-    let k = 0;
-    const plain = () => a.push(f6(k++), f6(k++));
-    plain();
-    a.push(f6(k++, { check: 0x1234 }), f6(k++, { check: 0 }));
-    plain();
-    a.push(f6(k++, { lenField: 4 }), f6(k++, { lenField: 200 }), f6(k++, { pad: 20 }));
-    plain();
-    a.push(f6(k++, { ip: { plen: 300 } }), f6(k++, { ip: { plen: 4 } }), f6(k++, { ip: { version: 4 } }));
-    plain();
-    a.push(f6(k++, { ip: { tc: 0x10 } }), f6(k++, { ip: { flow: 0x12345 } }), f6(k++, { ip: { hlim: 1 } }));
-    plain();
-    a.push(f6(k++, { dstMac: '02:00:00:00:00:99' }), v6(k, 7002, { sport: 41000 + k++, proto: 136 }));
-    plain();
+    const a = oneFieldOff6(f6, (k) => v6(k, 7002, { sport: 41000 + k, proto: 136 }));
     const lean = await leanAsFull([a]);
     // as the run of one flow above: 16 delivered (here to 7001's group, ids 1-4, and 7002's socket), the
     // two checksum errors, the same 4 frames left to the full path
