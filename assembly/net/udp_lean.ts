@@ -177,9 +177,10 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 // udp4_lean_rcv → udp_rcv, which decides it whole. A frame whose addresses and ports are those of a
 // flow looked up earlier in the burst (the last one, or one the burst's flow table keeps: ftSlot) —
 // its checksum and length checked as any — skips the levels and takes that frame's answer (LB_SAME:
-// same input, same tables); a frame of the last flow whose other header fields leanLen reads are those of
-// a frame that passed (MAC, EtherType, version/IHL, TOS, protocol) is not asked them again, only its own
-// (lastFlowOwn: fragment, checksums, lengths — a burst from one sender is mostly such frames). Before queueing, one pass loads what the queueing writes (lbWarm). Frames in a row queued on one socket (one family) go in
+// same input, same tables); a frame with the last flow's addresses whose other header fields leanLen
+// reads are those of a frame that passed (MAC, EtherType, version/IHL, TOS, protocol) is not asked them
+// again, only its own (lastFlowOwn: fragment, checksums, lengths — a burst from one sender is mostly such
+// frames, of one flow or of many between the same two addresses), then its ports decide. Before queueing, one pass loads what the queueing writes (lbWarm). Frames in a row queued on one socket (one family) go in
 // at once, the first one's call taking the run (udp.ts udp_queue_run: one hold of the socket, SO_RCVBUF
 // and udp_mem decided per datagram in order; the others become LB_DONE); frames in a row that found
 // sockets, not all one, likewise (udp_queue_burst: each as alone, in order; udp_mem reserved once for
