@@ -705,6 +705,7 @@ export function dev_host_done(dev: u32, n: u32): void {
   const c = load<u32>(r, RING_CONSUMER);
   const avail = ringProducerAcquire(r) - c;
   if (n > avail) n = avail;
+  if (n == 0) return; // nothing to publish: the shared build's release store is a full barrier
   framesFreeFrom(r, c, n);
   ringConsumerRelease(r, c + n);
 }
