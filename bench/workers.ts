@@ -318,27 +318,31 @@ const median = (a: readonly number[]): number => {
 };
 const medianOrNull = (a: ReadonlyArray<number | null>): number | null => (a.every((v) => v !== null) ? median(a as number[]) : null);
 
-/** One `bpftool -j prog run` of `pin` on CPU `cpu`: its ns/run. */
-function kernelRun(cpu: number, pin: string, data: string, repeat: number): Promise<number> {
+/** Run `cmd` with `args` to its end (not blocking the event loop: two run at once): exit code and output. */
+function runChild(cmd: string, args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
-    const c = spawn('taskset', ['-c', String(cpu), 'bpftool', '-j', 'prog', 'run', 'pinned', pin, 'data_in', data, 'repeat', String(repeat)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     c.stdout.on('data', (b: Buffer) => (out += b.toString()));
     c.stderr.on('data', (b: Buffer) => (err += b.toString()));
     c.on('error', reject);
-    c.on('close', (code) => {
-      const d = (() => {
-        try {
-          return (JSON.parse(out) as { duration?: number }).duration;
-        } catch {
-          return undefined;
-        }
-      })();
-      if (code === 0 && typeof d === 'number') resolve(d);
-      else reject(new Error(`bpftool prog run on CPU ${cpu}: ${(err || out).trim().split('\n')[0] ?? `exit ${code}`}`));
-    });
+    c.on('close', (code) => resolve({ code, out, err }));
   });
+}
+
+/** One `bpftool -j prog run` of `pin` on CPU `cpu`: its ns/run. */
+async function kernelRun(cpu: number, pin: string, data: string, repeat: number): Promise<number> {
+  const { code, out, err } = await runChild('taskset', ['-c', String(cpu), 'bpftool', '-j', 'prog', 'run', 'pinned', pin, 'data_in', data, 'repeat', String(repeat)]);
+  const d = (() => {
+    try {
+      return (JSON.parse(out) as { duration?: number }).duration;
+    } catch {
+      return undefined;
+    }
+  })();
+  if (code === 0 && typeof d === 'number') return d;
+  throw new Error(`bpftool prog run on CPU ${cpu}: ${(err || out).trim().split('\n')[0] ?? `exit ${code}`}`);
 }
 
 /** The kernel's scaling of scenario `s`'s program over 2 CPUs on `frame` (WorkersRow.kernel). */
@@ -389,9 +393,9 @@ export interface WorkersDraw {
   forwarded: number | null;
 }
 
-/** Windows per setup in one draw, and each window's length. */
+/** Windows per setup in one draw, and each window's length (a full row: 5 draws of 3 windows, about 40 s). */
 function windows(quick: boolean): { ms: number; repeats: number } {
-  return quick ? { ms: 200, repeats: 3 } : { ms: 500, repeats: 5 };
+  return quick ? { ms: 200, repeats: 3 } : { ms: 500, repeats: 3 };
 }
 
 /** Fresh processes a row is measured in (WorkersRow.draws). */
@@ -445,22 +449,13 @@ function drawRatios(d: WorkersDraw): WorkersDrawRatios {
 }
 
 /** Run workersDraw(name) in a fresh Node process (the built module: a bundle's chunk renames exports). */
-function drawInChild(name: string, quick: boolean): Promise<WorkersDraw> {
+async function drawInChild(name: string, quick: boolean): Promise<WorkersDraw> {
   const built = join(projectRoot(), 'dist', 'bench', 'workers.js');
   const self = existsSync(built) ? pathToFileURL(built).href : import.meta.url;
   const code = `const m = await import(${JSON.stringify(self)}); process.stdout.write(JSON.stringify(await m.workersDraw(${JSON.stringify(name)}, ${quick})));`;
-  return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    c.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    c.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    c.on('error', reject);
-    c.on('close', (code) => {
-      if (code === 0) resolve(JSON.parse(out) as WorkersDraw);
-      else reject(new Error(`bench workers: the draw of ${name} exited ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`));
-    });
-  });
+  const r = await runChild(process.execPath, ['--input-type=module', '-e', code]);
+  if (r.code !== 0) throw new Error(`bench workers: the draw of ${name} exited ${r.code}: ${r.err.trim().split('\n').slice(-3).join(' | ')}`);
+  return JSON.parse(r.out) as WorkersDraw;
 }
 
 const range = (a: readonly number[]): [number, number] => [Math.min(...a), Math.max(...a)];
