@@ -705,6 +705,7 @@ export function dev_host_done(dev: u32, n: u32): void {
   const c = load<u32>(r, RING_CONSUMER);
   const avail = ringProducerAcquire(r) - c;
   if (n > avail) n = avail;
+  if (n == 0) return; // nothing to publish: the shared build's release store is a full barrier
   framesFreeFrom(r, c, n);
   ringConsumerRelease(r, c + n);
 }
@@ -743,16 +744,21 @@ function rxPost(dev: u32, qi: u32, len: u32, n: u32, g: u32): u32 {
   const fc = load<u32>(fill, RING_CONSUMER);
   const rp = load<u32>(rx, RING_PRODUCER);
   const k = min(n, min(ringFree(rx), ringProducerAcquire(fill) - fc));
+  // the rings' geometry read once (ringEntry reads it again for every entry): fill entries are u64
+  // addresses, RX entries descriptors
+  const fe = load<u32>(fill, RING_ENTRIES);
+  const fm = load<u32>(fill, RING_MASK);
+  const re = load<u32>(rx, RING_ENTRIES);
+  const rm = load<u32>(rx, RING_MASK);
   for (let i: u32 = 0; i < k; i++) {
-    const data = <u32>load<u64>(ringEntry(fill, fc + i)) + XDP_PACKET_HEADROOM;
+    const data = <u32>load<u64>(fe + (((fc + i) & fm) << 3)) + XDP_PACKET_HEADROOM;
     if (g) {
       pg_fill_strided(g, data, 0, <u32>GEN_LEN, 1);
       len = load<u32>(GEN_LEN);
     }
-    const e = ringEntry(rx, rp + i);
+    const e = re + ((rp + i) & rm) * DESC_SIZE;
     store<u64>(e, <u64>data);
-    store<u32>(e, len, 8);
-    store<u32>(e, 0, 12);
+    store<u64>(e, <u64>len, 8); // len, options 0
   }
   if (k != 0) {
     ringConsumerRelease(fill, fc + k);

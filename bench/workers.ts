@@ -24,23 +24,29 @@
 //   1w     one worker thread over a shared memory (the shared build)
 //   2w     two workers, each its own queues, at once
 // Every thread runs the same loop (receive, poll, complete TX). The machine is shared (2 cores, other
-// engineers' jobs): each setup is measured REPEATS times, the setups interleaved (the order rotating), and
-// the median of each is reported, with the load: the 1-minute load average before and after, and each
-// window's on-CPU share (the measuring thread's CPU time ÷ wall time; 2w: the lower of the two).
+// engineers' jobs): in one draw each setup is measured REPEATS times, the setups interleaved (the order
+// rotating), and each setup's figure is the median of its windows, with each window's on-CPU share (the
+// measuring thread's CPU time ÷ wall time; 2w: the lower of the two).
 // Two figures per setup: wall Mpps (frames ÷ wall time: what the threads delivered while the machine was
 // shared) and CPU Mpps (frames ÷ each thread's own CPU time, summed over the threads: what they would
 // deliver with a core each — the figure that separates the code's scaling from the other jobs' load).
 // Ratios: 1w/main (target ≥ 0.95: sharing costs ≤ 5%) and 2w/1w (target ≥ 1.9 for drop and parse).
-// One run's 1w/main is one draw: each setup's figure is the median of its windows on one thread, and a
-// thread's speed on this shared machine moves by more than the 5% being judged (AMD EPYC, 2 cores, load
-// 13-20: xdp_drop's 1w/main 0.92-1.22 over five --quick runs, the main thread's own xdp_drop 39-75 Mpps
-// between processes, one-worker rigs in one process 60-70). Both rows time the same loop by the same
-// clock, so the figure is fair, not steady: judge the target by the median of several runs.
+// Draws: a thread keeps its speed level for its life, and levels differ between threads and processes by
+// more than the 5% being judged (AMD EPYC, 2 cores, load 13-20: xdp_drop's 1w/main 0.92-1.22 over five
+// one-process runs, the main thread's own xdp_drop 39-75 Mpps between processes, one-worker rigs in one
+// process 60-70). So one process measures one draw: its three setups (fresh threads, fresh code) and its
+// ratios; each row is DRAWS such draws, each in a fresh child process, one after the other. A row reports
+// each setup's median Mpps over the draws, each ratio as the median of the draws' ratios (a draw's ratio
+// compares windows interleaved in one process), and the ratios' spread (lowest, highest draw). What
+// 1w/main measures: the whole per-frame cost of running the data path on a worker over a shared memory
+// (the shared build: batched fill ring, atomic ring indices, a worker's loop) against the single-thread
+// build users get on the main thread; the same program, frames and loop on both sides. The load is the
+// 1-minute load average before the first draw and after the last.
 //
-//   node dist/bench/workers.js [--quick] [--json] [--only NAME]   (NAME: the rows whose name contains it; =NAME: that row)
+//   node dist/bench/workers.js [--quick] [--json] [--only NAME] [--draws N]   (NAME: the rows whose name contains it; =NAME: that row)
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -57,30 +63,51 @@ const RING = 256;
 const BURST = 64;
 const FLOWS = 1024;
 
+/** One draw's ratios (a fresh process: WorkersDraw). */
+export interface WorkersDrawRatios {
+  /** The process that measured the draw. */
+  pid: number;
+  sharedOverUnshared: number;
+  scaling: number;
+  sharedOverUnsharedCpu: number | null;
+  scalingCpu: number | null;
+}
+
 export interface WorkersRow {
   program: string;
   frameSize: number;
-  /** Median wall Mpps on the main thread over an unshared memory. */
+  /** Median over the draws of the main thread's wall Mpps over an unshared memory. */
   mainMpps: number;
-  /** Median wall Mpps of one worker over a shared memory. */
+  /** Median over the draws of one worker's wall Mpps over a shared memory. */
   oneWorkerMpps: number;
-  /** Median wall Mpps of two workers together. */
+  /** Median over the draws of two workers' wall Mpps together. */
   twoWorkersMpps: number;
-  /** oneWorker / main (wall): the cost of sharing (1.0 = none). */
+  /** Median of the draws' oneWorker / main (wall): the cost of sharing (1.0 = none). */
   sharedOverUnshared: number;
-  /** twoWorkers / oneWorker (wall). */
+  /** Median of the draws' twoWorkers / oneWorker (wall). */
   scaling: number;
-  /** The same three by each thread's CPU time (frames ÷ CPU seconds, summed over the threads). */
+  /** The same by each thread's CPU time (frames ÷ CPU seconds, summed over the threads). */
   mainMppsCpu: number | null;
   oneWorkerMppsCpu: number | null;
   twoWorkersMppsCpu: number | null;
   sharedOverUnsharedCpu: number | null;
   scalingCpu: number | null;
-  /** Median on-CPU share of the measuring threads' windows (1 = never preempted), per setup. */
+  /** Median over the draws of each setup's median on-CPU share of its windows (1 = never preempted). */
   onCpu: { main: number | null; oneWorker: number | null; twoWorkers: number | null };
-  /** Windows per setup (the medians are over these). */
+  /** Windows per setup in each draw (a draw's figures are their medians). */
   repeats: number;
-  /** 1-minute load average before and after the row (2 cores). */
+  /** Fresh processes the row was measured in, one after the other (the medians above are over these). */
+  draws: number;
+  /** Each draw's ratios, in the order they ran. */
+  perDraw: WorkersDrawRatios[];
+  /** The lowest and highest draw of each ratio (null: CPU time not measured). */
+  spread: {
+    sharedOverUnshared: [number, number];
+    sharedOverUnsharedCpu: [number, number] | null;
+    scaling: [number, number];
+    scalingCpu: [number, number] | null;
+  };
+  /** 1-minute load average before the first draw and after the last (2 cores). */
   load: [number, number];
   /** Share of the received frames that came out of eth1 (forward, flowtable), null for the others. */
   forwarded: number | null;
@@ -291,27 +318,31 @@ const median = (a: readonly number[]): number => {
 };
 const medianOrNull = (a: ReadonlyArray<number | null>): number | null => (a.every((v) => v !== null) ? median(a as number[]) : null);
 
-/** One `bpftool -j prog run` of `pin` on CPU `cpu`: its ns/run. */
-function kernelRun(cpu: number, pin: string, data: string, repeat: number): Promise<number> {
+/** Run `cmd` with `args` to its end (not blocking the event loop: two run at once): exit code and output. */
+function runChild(cmd: string, args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
-    const c = spawn('taskset', ['-c', String(cpu), 'bpftool', '-j', 'prog', 'run', 'pinned', pin, 'data_in', data, 'repeat', String(repeat)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     c.stdout.on('data', (b: Buffer) => (out += b.toString()));
     c.stderr.on('data', (b: Buffer) => (err += b.toString()));
     c.on('error', reject);
-    c.on('close', (code) => {
-      const d = (() => {
-        try {
-          return (JSON.parse(out) as { duration?: number }).duration;
-        } catch {
-          return undefined;
-        }
-      })();
-      if (code === 0 && typeof d === 'number') resolve(d);
-      else reject(new Error(`bpftool prog run on CPU ${cpu}: ${(err || out).trim().split('\n')[0] ?? `exit ${code}`}`));
-    });
+    c.on('close', (code) => resolve({ code, out, err }));
   });
+}
+
+/** One `bpftool -j prog run` of `pin` on CPU `cpu`: its ns/run. */
+async function kernelRun(cpu: number, pin: string, data: string, repeat: number): Promise<number> {
+  const { code, out, err } = await runChild('taskset', ['-c', String(cpu), 'bpftool', '-j', 'prog', 'run', 'pinned', pin, 'data_in', data, 'repeat', String(repeat)]);
+  const d = (() => {
+    try {
+      return (JSON.parse(out) as { duration?: number }).duration;
+    } catch {
+      return undefined;
+    }
+  })();
+  if (code === 0 && typeof d === 'number') return d;
+  throw new Error(`bpftool prog run on CPU ${cpu}: ${(err || out).trim().split('\n')[0] ?? `exit ${code}`}`);
 }
 
 /** The kernel's scaling of scenario `s`'s program over 2 CPUs on `frame` (WorkersRow.kernel). */
@@ -351,61 +382,151 @@ async function kernelScaling(s: Scenario, frame: Uint8Array, quick: boolean): Pr
   }
 }
 
-export async function runWorkersBench(opts: { quick?: boolean; log?: (s: string) => void; only?: string } = {}): Promise<WorkersRow[]> {
-  const ms = opts.quick ? 200 : 500;
-  const repeats = opts.quick ? 3 : 7;
+/** One draw of a row (a fresh process): each setup's medians over its windows, main, 1w, 2w. */
+export interface WorkersDraw {
+  /** The process that measured it. */
+  pid: number;
+  wall: [number, number, number];
+  cpu: [number | null, number | null, number | null];
+  onCpu: [number | null, number | null, number | null];
+  /** Share of the received frames that came out of eth1 (the lowest setup's), null for replay rows. */
+  forwarded: number | null;
+}
+
+/** Windows per setup in one draw, and each window's length (a full row: 5 draws of 3 windows, about 40 s). */
+function windows(quick: boolean): { ms: number; repeats: number } {
+  return quick ? { ms: 200, repeats: 3 } : { ms: 500, repeats: 3 };
+}
+
+/** Fresh processes a row is measured in (WorkersRow.draws). */
+export const DRAWS = { quick: 3, full: 5 } as const;
+
+/**
+ * One draw of row `name` in this process: the three rigs set up, warmed, and measured in interleaved
+ * windows (the child side of runWorkersBench; also usable alone).
+ */
+export async function workersDraw(name: string, quick = false): Promise<WorkersDraw> {
+  const s = SCENARIOS.find((x) => x.name === name);
+  if (!s) throw new Error(`no workers row ${name}`);
+  const { ms, repeats } = windows(quick);
+  const rigs = [await setup(s, 0), await setup(s, 1), await setup(s, 2)];
+  try {
+    // warm-up: V8 tiers the wasm up while it runs (short calls), on every thread
+    for (const r of rigs) r.run(Math.min(ms, 300));
+    const got: Figures[][] = [[], [], []];
+    const rx0 = rigs.map((r) => r.eth0.stats().rxPackets);
+    const tx0 = rigs.map((r) => r.eth1.stats().txPackets);
+    for (let rep = 0; rep < repeats; rep++) {
+      for (let k = 0; k < 3; k++) {
+        const i = (k + rep) % 3; // the order rotates: no setup always runs first or last
+        got[i]!.push(figures(rigs[i]!.run(ms)));
+      }
+    }
+    const forwarded = s.kind === 'replay' ? null : rigs.map((r, i) => (r.eth1.stats().txPackets - tx0[i]!) / Math.max(1, r.eth0.stats().rxPackets - rx0[i]!));
+    const per = <T>(f: (g: Figures[]) => T): [T, T, T] => [f(got[0]!), f(got[1]!), f(got[2]!)];
+    return {
+      pid: process.pid,
+      wall: per((g) => median(g.map((f) => f.wall))),
+      cpu: per((g) => medianOrNull(g.map((f) => f.cpu))),
+      onCpu: per((g) => medianOrNull(g.map((f) => f.onCpu))),
+      forwarded: forwarded === null ? null : Math.min(...forwarded),
+    };
+  } finally {
+    for (const r of rigs) await r.dp.close();
+  }
+}
+
+/** A draw's ratios: 1w/main and 2w/1w, by wall and by CPU time. */
+function drawRatios(d: WorkersDraw): WorkersDrawRatios {
+  const [m, one, two] = d.cpu;
+  return {
+    pid: d.pid,
+    sharedOverUnshared: d.wall[1] / d.wall[0],
+    scaling: d.wall[2] / d.wall[1],
+    sharedOverUnsharedCpu: m && one ? one / m : null,
+    scalingCpu: one && two ? two / one : null,
+  };
+}
+
+/** Run workersDraw(name) in a fresh Node process (the built module: a bundle's chunk renames exports). */
+async function drawInChild(name: string, quick: boolean): Promise<WorkersDraw> {
+  const built = join(projectRoot(), 'dist', 'bench', 'workers.js');
+  const self = existsSync(built) ? pathToFileURL(built).href : import.meta.url;
+  const code = `const m = await import(${JSON.stringify(self)}); process.stdout.write(JSON.stringify(await m.workersDraw(${JSON.stringify(name)}, ${quick})));`;
+  const r = await runChild(process.execPath, ['--input-type=module', '-e', code]);
+  if (r.code !== 0) throw new Error(`bench workers: the draw of ${name} exited ${r.code}: ${r.err.trim().split('\n').slice(-3).join(' | ')}`);
+  return JSON.parse(r.out) as WorkersDraw;
+}
+
+const range = (a: readonly number[]): [number, number] => [Math.min(...a), Math.max(...a)];
+const rangeOrNull = (a: ReadonlyArray<number | null>): [number, number] | null => (a.every((v) => v !== null) ? range(a as number[]) : null);
+
+export async function runWorkersBench(opts: { quick?: boolean; log?: (s: string) => void; only?: string; draws?: number } = {}): Promise<WorkersRow[]> {
+  const quick = opts.quick ?? false;
+  const { repeats } = windows(quick);
+  const draws = opts.draws ?? (quick ? DRAWS.quick : DRAWS.full);
   const rows: WorkersRow[] = [];
   for (const s of SCENARIOS) {
     if (opts.only && !(opts.only.startsWith('=') ? s.name === opts.only.slice(1) : s.name.includes(opts.only))) continue;
-    opts.log?.(`  ${s.name}: setting up main, 1w, 2w…\n`);
     const load0 = loadavg()[0]!;
-    const rigs = [await setup(s, 0), await setup(s, 1), await setup(s, 2)];
-    try {
-      // warm-up: V8 tiers the wasm up while it runs (short calls), on every thread
-      for (const r of rigs) r.run(Math.min(ms, 300));
-      const got: Figures[][] = [[], [], []];
-      const rx0 = rigs.map((r) => r.eth0.stats().rxPackets);
-      const tx0 = rigs.map((r) => r.eth1.stats().txPackets);
-      for (let rep = 0; rep < repeats; rep++) {
-        for (let k = 0; k < 3; k++) {
-          const i = (k + rep) % 3; // the order rotates: no setup always runs first or last
-          got[i]!.push(figures(rigs[i]!.run(ms)));
-        }
-        opts.log?.(`    ${rep + 1}/${repeats}\n`);
-      }
-      const wall = got.map((g) => median(g.map((f) => f.wall)));
-      const cpu = got.map((g) => medianOrNull(g.map((f) => f.cpu)));
-      const onCpu = got.map((g) => medianOrNull(g.map((f) => f.onCpu)));
-      const forwarded = s.kind === 'replay' ? null : rigs.map((r, i) => (r.eth1.stats().txPackets - tx0[i]!) / Math.max(1, r.eth0.stats().rxPackets - rx0[i]!));
-      rows.push({
-        program: s.name,
-        frameSize: 64,
-        mainMpps: wall[0]!,
-        oneWorkerMpps: wall[1]!,
-        twoWorkersMpps: wall[2]!,
-        sharedOverUnshared: wall[1]! / wall[0]!,
-        scaling: wall[2]! / wall[1]!,
-        mainMppsCpu: cpu[0]!,
-        oneWorkerMppsCpu: cpu[1]!,
-        twoWorkersMppsCpu: cpu[2]!,
-        sharedOverUnsharedCpu: cpu[0] && cpu[1] ? cpu[1] / cpu[0] : null,
-        scalingCpu: cpu[1] && cpu[2] ? cpu[2] / cpu[1] : null,
-        onCpu: { main: onCpu[0]!, oneWorker: onCpu[1]!, twoWorkers: onCpu[2]! },
-        repeats,
-        load: [load0, loadavg()[0]!],
-        forwarded: forwarded === null ? null : Math.min(...forwarded),
-        // the first of the frames the rigs replay, generated again
-        kernel: s.kind === 'replay' ? await kernelScaling(s, replayGenerator(rigs[0]!.dp, s).next(), opts.quick ?? false) : null,
-        targets: {
-          sharing: (cpu[0] && cpu[1] ? cpu[1] / cpu[0] : wall[1]! / wall[0]!) >= SHARING_TARGET,
-          scaling: SCALING_ROWS.has(s.name) ? (cpu[1] && cpu[2] ? cpu[2] / cpu[1] : wall[2]! / wall[1]!) >= SCALING_TARGET : null,
-        },
-      });
-    } finally {
-      for (const r of rigs) await r.dp.close();
+    const got: WorkersDraw[] = [];
+    for (let d = 0; d < draws; d++) {
+      opts.log?.(`  ${s.name}: draw ${d + 1}/${draws} (a fresh process: main, 1w, 2w)…\n`);
+      got.push(await drawInChild(s.name, quick));
     }
+    const load1 = loadavg()[0]!;
+    const per = got.map(drawRatios);
+    const setupMedian = (i: 0 | 1 | 2) => median(got.map((d) => d.wall[i]));
+    const setupMedianCpu = (i: 0 | 1 | 2) => medianOrNull(got.map((d) => d.cpu[i]));
+    const onCpu = (i: 0 | 1 | 2) => medianOrNull(got.map((d) => d.onCpu[i]));
+    const ratioCpu = (k: 'sharedOverUnsharedCpu' | 'scalingCpu') => medianOrNull(per.map((r) => r[k]));
+    const sharedCpu = ratioCpu('sharedOverUnsharedCpu');
+    const scalingCpu = ratioCpu('scalingCpu');
+    const shared = median(per.map((r) => r.sharedOverUnshared));
+    const scaling = median(per.map((r) => r.scaling));
+    rows.push({
+      program: s.name,
+      frameSize: 64,
+      mainMpps: setupMedian(0),
+      oneWorkerMpps: setupMedian(1),
+      twoWorkersMpps: setupMedian(2),
+      sharedOverUnshared: shared,
+      scaling,
+      mainMppsCpu: setupMedianCpu(0),
+      oneWorkerMppsCpu: setupMedianCpu(1),
+      twoWorkersMppsCpu: setupMedianCpu(2),
+      sharedOverUnsharedCpu: sharedCpu,
+      scalingCpu,
+      onCpu: { main: onCpu(0), oneWorker: onCpu(1), twoWorkers: onCpu(2) },
+      repeats,
+      draws,
+      perDraw: per,
+      spread: {
+        sharedOverUnshared: range(per.map((r) => r.sharedOverUnshared)),
+        sharedOverUnsharedCpu: rangeOrNull(per.map((r) => r.sharedOverUnsharedCpu)),
+        scaling: range(per.map((r) => r.scaling)),
+        scalingCpu: rangeOrNull(per.map((r) => r.scalingCpu)),
+      },
+      load: [load0, load1],
+      forwarded: s.kind === 'replay' ? null : Math.min(...got.map((d) => d.forwarded!)),
+      kernel: s.kind === 'replay' ? await kernelScaling(s, await replayFrame(s), quick) : null,
+      targets: {
+        sharing: (sharedCpu ?? shared) >= SHARING_TARGET,
+        scaling: SCALING_ROWS.has(s.name) ? (scalingCpu ?? scaling) >= SCALING_TARGET : null,
+      },
+    });
   }
   return rows;
+}
+
+/** The first of the frames a replay row's rigs replay, generated again (for the kernel's run). */
+async function replayFrame(s: Scenario): Promise<Uint8Array> {
+  const dp = await Datapath.create();
+  try {
+    return replayGenerator(dp, s).next();
+  } finally {
+    await dp.close();
+  }
 }
 
 /** The targets' verdicts, by CPU time where measured: which rows meet them and which do not. */
@@ -423,20 +544,21 @@ function targetLines(rows: readonly WorkersRow[]): string[] {
 
 export function formatWorkers(rows: readonly WorkersRow[]): string {
   const f = (v: number | null, d = 2) => (v === null ? '—' : v.toFixed(d));
-  const head = ['program', 'main Mpps', '1w Mpps', '2w Mpps', '1w/main', '2w/1w', 'cpu: main', '1w', '2w', '1w/main', '2w/1w', 'on-CPU main/1w/2w', 'load', 'kernel 2cpu/1cpu'];
+  const head = ['program', 'main Mpps', '1w Mpps', '2w Mpps', '1w/main', '2w/1w', 'cpu: main', '1w', '2w', '1w/main', '(draws)', '2w/1w', 'on-CPU main/1w/2w', 'load', 'kernel 2cpu/1cpu'];
+  const spread = (s: [number, number] | null) => (s === null ? '—' : `${f(s[0], 3)}–${f(s[1], 3)}`);
   const k = (r: WorkersRow) => (r.kernel === null ? '—' : 'why' in r.kernel ? 'n/a' : `${f(r.kernel.scaling)} (${f(r.kernel.aloneNs, 0)}→${f(r.kernel.togetherNs, 0)} ns)`);
   const body = rows.map((r) => [
     r.program, f(r.mainMpps), f(r.oneWorkerMpps), f(r.twoWorkersMpps), f(r.sharedOverUnshared, 3), f(r.scaling),
-    f(r.mainMppsCpu), f(r.oneWorkerMppsCpu), f(r.twoWorkersMppsCpu), f(r.sharedOverUnsharedCpu, 3), f(r.scalingCpu),
+    f(r.mainMppsCpu), f(r.oneWorkerMppsCpu), f(r.twoWorkersMppsCpu), f(r.sharedOverUnsharedCpu, 3), spread(r.spread.sharedOverUnsharedCpu), f(r.scalingCpu),
     `${f(r.onCpu.main)}/${f(r.onCpu.oneWorker)}/${f(r.onCpu.twoWorkers)}`, `${f(r.load[0], 1)}→${f(r.load[1], 1)}`, k(r),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cols: string[]) => cols.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
   return [
-    `workers: 64-byte UDP frames, NAPI bursts of 64, one queue per thread (main: unshared memory; 1w/2w: worker threads, shared memory); medians of ${rows[0]?.repeats ?? 0} interleaved windows per setup`,
+    `workers: 64-byte UDP frames, NAPI bursts of 64, one queue per thread (main: unshared memory; 1w/2w: worker threads, shared memory); ${rows[0]?.draws ?? 0} draws, each a fresh process measuring every setup in ${rows[0]?.repeats ?? 0} interleaved windows: Mpps the draws' median, ratios the median of the draws' ratios`,
     line(head),
     ...body.map(line),
-    'wall Mpps: frames ÷ wall time on this shared machine; cpu Mpps: frames ÷ each thread\'s CPU time, summed (a core each); on-CPU: CPU ÷ wall of the windows (2w: the lower thread); load: 1-min load average before → after (2 cores)',
+    'wall Mpps: frames ÷ wall time on this shared machine; cpu Mpps: frames ÷ each thread\'s CPU time, summed (a core each); (draws): the lowest and highest draw\'s 1w/main (cpu); on-CPU: CPU ÷ wall of the windows (2w: the lower thread); load: 1-min load average before → after (2 cores)',
     'kernel 2cpu/1cpu: the same program under BPF_PROG_TEST_RUN on CPU 0 alone, then on CPUs 0 and 1 at once (ns/run alone → together): the scaling its own shared writes allow (xdp_parse writes one ARRAY value and adds to another for every frame; xdp_parse_percpu writes its CPU\'s own)',
     ...rows.filter((r) => r.kernel && 'why' in r.kernel).slice(0, 1).map((r) => `kernel n/a: ${(r.kernel as { why: string }).why}`),
     ...targetLines(rows),
@@ -444,8 +566,8 @@ export function formatWorkers(rows: readonly WorkersRow[]): string {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, json: { type: 'boolean' }, only: { type: 'string' } } });
-  const rows = await runWorkersBench({ quick: values.quick, log: (s) => process.stderr.write(s), ...(values.only ? { only: values.only } : {}) });
+  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, json: { type: 'boolean' }, only: { type: 'string' }, draws: { type: 'string' } } });
+  const rows = await runWorkersBench({ quick: values.quick, log: (s) => process.stderr.write(s), ...(values.only ? { only: values.only } : {}), ...(values.draws ? { draws: Number(values.draws) } : {}) });
   console.log(values.json ? JSON.stringify(rows, null, 2) : formatWorkers(rows));
 }
 

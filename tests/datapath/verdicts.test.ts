@@ -124,3 +124,32 @@ describe.each(['plain', 'shared'] as const)('XDP_DROP with a full fill ring (%s 
     expect(dp.freeFrames()).toBe(pool + 1);
   });
 });
+
+// One poll over many frames of mixed verdicts: napi_poll counts its XDP_DROP verdicts once at the end of
+// the poll (napi.ts dropCount), the others per frame. Each counter must still equal the kernel's recorded
+// actions of the frames that poll took — all of them, not one per poll — in both builds and dispatches.
+describe.each([
+  ['plain', 'table'],
+  ['plain', 'burst'],
+  ['shared', 'table'],
+  ['shared', 'burst'],
+] as const)('verdicts of one poll over the whole corpus (%s memory, %s dispatch)', (kind, dispatch) => {
+  it('xdp_parse: every verdict counted once per frame', async () => {
+    const dp = await Datapath.create({ dispatch, ...(kind === 'shared' ? { memory: new EngineMemory({ shared: true }) } : {}) });
+    const eth0 = dp.addDevice({ name: 'eth0', ringSize: 128 });
+    eth0.attachXdp((await dp.loadObject(`${root}programs/xdp_parse.o`)).program('xdp_parse'));
+    const byName = new Map(recorded('xdp_parse').map((r) => [r.packet, r.action]));
+    const want = { XDP_ABORTED: 0, XDP_DROP: 0, XDP_PASS: 0, XDP_TX: 0, XDP_REDIRECT: 0, XDP_INVALID: 0 };
+    for (const p of corpus) {
+      expect(eth0.inject(p.data), p.name).toBe(true);
+      want[byName.get(p.name) as keyof typeof want]++;
+    }
+    expect(want.XDP_DROP).toBeGreaterThan(1);
+    expect(eth0.poll({ budget: corpus.length })).toBe(corpus.length);
+    const s = eth0.stats();
+    expect(s.verdicts).toEqual(want);
+    expect(s.drops.XDP_DROP).toBe(want.XDP_DROP);
+    expect(s.drops.XDP_ABORTED).toBe(want.XDP_ABORTED);
+    expect(eth0.readHost()).toHaveLength(want.XDP_PASS);
+  });
+});
