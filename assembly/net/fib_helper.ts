@@ -553,7 +553,12 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
   let lastMtu: u32 = 0;
   let lastMacs: u64 = 0;
   let lastMacsHi: u32 = 0;
-  const walk = ++nhMemoWalk == 0 ? ++nhMemoWalk : nhMemoWalk;
+  // (on the count's wrap every entry is cleared: none may carry a tag a later walk takes again)
+  if (++nhMemoWalk == 0) {
+    memory.fill(NH_MEMO, 0, NHM_ENTRIES * NHM_SIZE);
+    nhMemoWalk = 1;
+  }
+  const walk = nhMemoWalk;
   let acc: u32 = 0;
   // rules added: each frame's route is the one the rules reach for its flow key (ipv4Lean's slot way,
   // fib4BurstRuleRouteAt); rules the walk cannot follow (a bulk load, no list): no answers
@@ -715,7 +720,8 @@ function keyFlow(r: u32, ifindex: u32, dst: u32, tos: u32): void {
 const NHM_ENTRIES: u32 = 16;
 const NHM_SIZE: u32 = 32;
 const NH_MEMO: u32 = ASC_FEATURE_THREADS ? 0 : <u32>memory.data(NHM_ENTRIES * NHM_SIZE, 32);
-let nhMemoWalk: u32 = 0;
+/** fibAnswersWalk's count of walks, NH_MEMO's tags (exported for tests to bring the wrap near). */
+export let nhMemoWalk: u32 = 0;
 
 // nhAnswer's answer: the device MTU (capped as mtu4 caps it; 0: no answer for the next hop) and the
 // struct's bytes 52..63 (smac, dmac) as a u64 and a u32.

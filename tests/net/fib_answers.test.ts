@@ -261,6 +261,21 @@ describe.skipIf(unready || !existsSync(ROUTER))('the answers a poll makes ahead 
     expect(new Set(viaXdp.values())).toEqual(new Set([GW, G2]));
   });
 
+  it('clear the next hops\' answers when the count of walks wraps: the next walk 1 does not take walk 1\'s answer, made before the gateway\'s neighbour changed', async () => {
+    const NEWGW = '02:00:00:00:1e:0b';
+    const { fx } = await router();
+    if (fx.dp.fastPath.global('FIB_ANSWERS') === 0) return; // the shared build keeps no answers
+    const walks = fx.dp.fastPath.exports['nhMemoWalk'] as WebAssembly.Global;
+    burst(fx, [frame(1)]); // the program's FIB hint is set from here on
+    walks.value = 0; // the next walk is walk 1
+    const before = burst(fx, [frame(5), frame(6)]).get('eth1') ?? [];
+    expect(before.map((f) => Array.from(f.subarray(0, 6)))).toEqual([bytes(GW), bytes(GW)]);
+    fx.ip(`neigh replace 198.51.100.2 lladdr ${NEWGW} dev eth1 nud permanent`);
+    walks.value = 0xffffffff; // the next walk wraps the count to walk 1 again
+    const after = burst(fx, [frame(7)]).get('eth1') ?? [];
+    expect(after.map((f) => Array.from(f.subarray(0, 6)))).toEqual([bytes(NEWGW)]);
+  });
+
   it('take a next hop\'s MACs from this walk\'s own answer for that gateway: two gateways whose last octets share a slot, then one\'s neighbour replaced between bursts', async () => {
     // 198.51.100.2 and .18: the walk keeps each next hop's answer by the gateway's last octet mod 16
     // (fib_helper.ts NH_MEMO), where these two meet. A 2-way route over them: each datagram must leave
