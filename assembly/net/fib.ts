@@ -1194,6 +1194,13 @@ export function fib4_mp_pick_addrs(fa: u32, saddr: u32, daddr: u32): i32 {
   return mpChoose(fa, <i32>mp_hash4_addrs(saddr, daddr), saddr, first);
 }
 
+/** fib4_mp_pick_addrs with the hash of the flow's addresses already worked out (`hash`: mp_hash4_addrs's, e.g. mp_hash4_addrs_many's). */
+export function fib4_mp_pick_hashed(fa: u32, hash: u32, saddr: u32): i32 {
+  const first = mpFirstAlive(fa);
+  if (first < 0) return -1;
+  return mpChoose(fa, <i32>hash, saddr, first);
+}
+
 /**
  * The table lookup's next hop of multipath route `fa` (the first not dead), or -1 when none is or
  * net.ipv4.fib_multipath_use_neigh is set (fib4_mp_pick's answer before the hash).

@@ -32,7 +32,7 @@ import {
 } from './abi';
 import { sysctl } from './core';
 import {
-  FA_HAS_PREFSRC, FA_LOCK, fib4_burst_ready, fib4BurstAliasAny, fib4RuleAliasOf, fib4RuleAliasOnPath, fib4RulePathMemo, fib4RulesWalkable, fib4BurstRouteOutAt, fib4BurstRuleRouteAt, fib4BurstRules, FA_MTU, FA_NH, FA_NHS, FA_PREFSRC, FA_PRIORITY, lookup4NoPath, fib4_burst_direct, fib4_burst_route, fib4_burst_rule_route, fib4CustomRules, fib4_mp_pick, fib4_mp_pick_addrs, NH_SIZE,
+  FA_HAS_PREFSRC, FA_LOCK, fib4_burst_ready, fib4BurstAliasAny, fib4RuleAliasOf, fib4RuleAliasOnPath, fib4RulePathMemo, fib4RulesWalkable, fib4BurstRouteOutAt, fib4BurstRuleRouteAt, fib4BurstRules, FA_MTU, FA_NH, FA_NHS, FA_PREFSRC, FA_PRIORITY, lookup4NoPath, fib4_burst_direct, fib4_burst_route, fib4_burst_rule_route, fib4CustomRules, fib4_mp_pick, fib4_mp_pick_addrs, fib4_mp_pick_hashed, NH_SIZE,
   fib4_select_path, fib6_lookup_oif, fib6_select_path, fib6_table_lookup, fib_result_prefsrc, fib_table_lookup, NH_GW, NH_GW_FAMILY,
   NH_NEIGH, NH_OIF,
 } from './fib';
@@ -40,7 +40,7 @@ import { dst_pmtu, dstPmtuNone } from './dst';
 import { neigh4LookupHintedDev, neigh_lookup } from './neigh';
 import { ipv6_dev_get_saddr } from './netdev';
 import { ipv6Copy, zero64 } from './inet';
-import { mp_hash4_addrs_only } from './mphash';
+import { mp_hash4_addrs_many, mp_hash4_addrs_only } from './mphash';
 import { BURST_MAX } from '../abi';
 import {
   fib4_prefetch, fib4BurstDstAt, fib4BurstLocalsWalked, fib4BurstScratch, fib4BurstWalk, fib4PrefetchAliasCold, fib4PrefetchDsts, fib4PrefetchKeep, fib4PrefetchSettle,
@@ -443,6 +443,7 @@ export function fibHelperBurstEnd(): void {
 //                  +8 u32 tos asked, & 0xfc  +12 u32 mtu (≥ 1)  +16 u32 rt_metric  +20 u32 output ifindex
 //                  +24 u32 ipv4_dst answered (the gateway, or the destination)  +28 u32 ipv4_src asked
 //                  +32 smac[6] dmac[6]: the struct's bytes 52..63 as the answer leaves them
+//                  +44 u32 the multipath hash of the frame's addresses (mp_hash4_addrs_many), when the walk made them
 //                  +48 u64 the struct's bytes 0..7 asked (family, l4_protocol, sport, dport); until the
 //                      walk, the frame (fibAnswersFrame)
 //                  +56 u64 the mask of those that decide with the family: none (0), or protocol and
@@ -463,6 +464,7 @@ export const ANSR_OIF: u32 = 20;
 export const ANSR_NEWDST: u32 = 24;
 export const ANSR_MACS: u32 = 32;
 export const ANSR_SRC: u32 = 28;
+const ANSR_HASH: u32 = 44;
 export const ANSR_KEY: u32 = 48;
 export const ANSR_KEYMASK: u32 = 56;
 /** ANSR_KEY's family byte (AF_INET), and the key mask of a record the flow key decides: the protocol, both ports (not tot_len) and the source. */
@@ -491,6 +493,7 @@ export const FIB_ANSWERS: u32 = ASC_FEATURE_THREADS ? 0 : <u32>memory.data(ANS_R
   if (ASC_FEATURE_THREADS) return;
   const r = FIB_ANSWERS + ANS_RECS + s * ANS_REC_SIZE;
   store<u32>(r + ANSR_TOS, <u32>load<u8>(data, 15) & 0xfc);
+  store<u32>(r + ANSR_SRC, load<u32>(data, 26));
   store<u64>(r + ANSR_KEY, <u64>data | (<u64>len << 32));
 }
 
@@ -543,18 +546,29 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
   const dsts = fib4PrefetchDsts();
   const s = fib4BurstScratch();
   const locals = fib4BurstLocalsWalked();
-  // the last next hop with an IPv4 gateway (its output device, gateway) and nhAnswer's answer for it
+  // the last next hop with an IPv4 gateway (its output device, gateway) and nhAnswer's answer for it;
+  // the others this walk met in NH_MEMO, told from the last walk's by the walk's number
   let lastOif: u32 = 0;
   let lastGw: u32 = 0;
   let lastMtu: u32 = 0;
   let lastMacs: u64 = 0;
   let lastMacsHi: u32 = 0;
+  // (on the count's wrap every entry is cleared: none may carry a tag a later walk takes again)
+  if (++nhMemoWalk == 0) {
+    memory.fill(NH_MEMO, 0, NHM_ENTRIES * NHM_SIZE);
+    nhMemoWalk = 1;
+  }
+  const walk = nhMemoWalk;
   let acc: u32 = 0;
   // rules added: each frame's route is the one the rules reach for its flow key (ipv4Lean's slot way,
   // fib4BurstRuleRouteAt); rules the walk cannot follow (a bulk load, no list): no answers
   const custom = fib4CustomRules();
   const rules = custom && fib4RulesWalkable();
   const mpAddrs = mp_hash4_addrs_only();
+  // the last burst's walk met a multipath route: this one's hashes made ahead, four at a time
+  const hashed = mpAddrs && walkMetMultipath;
+  if (hashed) mp_hash4_addrs_many(FIB_ANSWERS + ANS_RECS + ANSR_SRC, dsts, n, FIB_ANSWERS + ANS_RECS + ANSR_HASH, ANS_REC_SIZE);
+  let metMultipath = false;
   for (let j: u32 = 0; j < n; j++) {
     const h = fib4PrefetchSettle(s, j);
     const r = FIB_ANSWERS + ANS_RECS + j * ANS_REC_SIZE;
@@ -582,8 +596,10 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
     if (fa != 0 && load<u32>(fa + FA_NHS) > 1) {
       if (!keyed) answerKey(r);
       keyed = true;
+      metMultipath = true;
       // the hash over the addresses alone (the usual policies): the frame's source, no key to build
-      if (mpAddrs) k = fib4_mp_pick_addrs(fa, load<u32>(r + ANSR_SRC), load<u32>(dsts + (j << 2)));
+      if (hashed) k = fib4_mp_pick_hashed(fa, load<u32>(r + ANSR_HASH), load<u32>(r + ANSR_SRC));
+      else if (mpAddrs) k = fib4_mp_pick_addrs(fa, load<u32>(r + ANSR_SRC), load<u32>(dsts + (j << 2)));
       else {
         if (!flow) keyFlow(r, ifindex, load<u32>(dsts + (j << 2)), tos);
         k = fib4_mp_pick(fa, flKey());
@@ -608,12 +624,21 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
     if (<u32>load<u8>(nh + NH_GW_FAMILY) == AF_INET) {
       const gw = load<u32>(nh + NH_GW);
       if (oif != lastOif || gw != lastGw || lastOif == 0) {
-        nhAnswer(oif, nh);
+        const e = NH_MEMO + ((gw >> 24) & (NHM_ENTRIES - 1)) * NHM_SIZE;
+        if (load<u32>(e) != walk || load<u32>(e, 4) != oif || load<u32>(e, 8) != gw) {
+          nhAnswer(oif, nh);
+          store<u32>(e, walk);
+          store<u32>(e, oif, 4);
+          store<u32>(e, gw, 8);
+          store<u32>(e, nhMtu, 12);
+          store<u64>(e, nhMacs, 16);
+          store<u32>(e, nhMacsHi, 24);
+        }
         lastOif = oif;
         lastGw = gw;
-        lastMtu = nhMtu;
-        lastMacs = nhMacs;
-        lastMacsHi = nhMacsHi;
+        lastMtu = load<u32>(e, 12);
+        lastMacs = load<u64>(e, 16);
+        lastMacsHi = load<u32>(e, 24);
       }
       newDst = gw;
       mtu = lastMtu;
@@ -644,10 +669,18 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
     // what the match compares beyond destination, ingress and TOS: the flow key's rest when it decided
     store<u64>(r + ANSR_KEYMASK, keyed ? KEYMASK_FLOW : 0);
   }
+  walkMetMultipath = metMultipath;
   fib4PrefetchKeep(n);
   fib4PrefetchSink(acc);
   answersMade = true;
 }
+
+/**
+ * fibAnswersWalk's last walk met a multipath route. A hint only: with it the next walk hashes every
+ * frame's addresses ahead (mp_hash4_addrs_many: four SipHashes in about the time of one), which pays
+ * when most frames' routes are multipath — one burst's hashes wasted when the table has none left.
+ */
+let walkMetMultipath = false;
 
 /** fibAnswersWalk made this burst's records (the poll's ingress device forwards, ip_forward_use_pmtu off). */
 let answersMade: bool = false;
@@ -676,6 +709,19 @@ function keyFlow(r: u32, ifindex: u32, dst: u32, tos: u32): void {
   store<u16>(fl + FL_DPORT, <u16>(key >> 32));
   store<u8>(fl + FL_FAMILY, <u8>AF_INET);
 }
+
+// nhAnswer's answers within one fibAnswersWalk, by next hop: a table's routes share a few next hops
+// (a gateway on a device), and with an IPv4 gateway the answer depends on the next hop only through its
+// output device and gateway (the device's MTU and MAC, the gateway's neighbour), so it is worked out
+// once per next hop a walk meets — a multipath route's frames alternate between its next hops, which
+// the last one alone would not hold. Direct-mapped by the gateway's last octet (gateways of one link
+// differ there), each entry tagged with the walk that made it. Unshared build only, as FIB_ANSWERS.
+//   entry (NHM_SIZE): +0 u32 walk  +4 u32 output ifindex  +8 u32 gateway  +12 u32 nhMtu  +16 u64 nhMacs  +24 u32 nhMacsHi
+const NHM_ENTRIES: u32 = 16;
+const NHM_SIZE: u32 = 32;
+const NH_MEMO: u32 = ASC_FEATURE_THREADS ? 0 : <u32>memory.data(NHM_ENTRIES * NHM_SIZE, 32);
+/** fibAnswersWalk's count of walks, NH_MEMO's tags (exported for tests to bring the wrap near). */
+export let nhMemoWalk: u32 = 0;
 
 // nhAnswer's answer: the device MTU (capped as mtu4 caps it; 0: no answer for the next hop) and the
 // struct's bytes 52..63 (smac, dmac) as a u64 and a u32.

@@ -346,6 +346,109 @@ export function mp_hash4_addrs(saddr: u32, daddr: u32): u32 {
   return h;
 }
 
+/**
+ * mp_hash4_addrs of `n` (source, destination) pairs at once: the sources at `srcs` + j * `stride`,
+ * the destinations at `dsts` + j * 4 (network order as the kernel's __be32), each hash into
+ * `out` + j * `stride` — the same values, with no memo. Four at a time (sip48AfterZerosX4), the last
+ * group filled up with its first pair. For a burst's walk whose routes are multipath.
+ */
+export function mp_hash4_addrs_many(srcs: u32, dsts: u32, n: u32, out: u32, stride: u32): void {
+  const f = hashFields4();
+  const ms: u32 = (f & HF_SRC_IP) != 0 ? 0xffffffff : 0;
+  const md: u32 = (f & HF_DST_IP) != 0 ? 0xffffffff : 0;
+  const s32 = sysctl(SYSCTL_FIB_MULTIPATH_HASH_SEED);
+  const seed = (<u64>s32 << 32) | <u64>s32;
+  for (let j: u32 = 0; j < n; j += 4) {
+    const s0 = load<u32>(srcs + j * stride) & ms;
+    const d0 = load<u32>(dsts + (j << 2)) & md;
+    const s1 = j + 1 < n ? load<u32>(srcs + (j + 1) * stride) & ms : s0;
+    const d1 = j + 1 < n ? load<u32>(dsts + ((j + 1) << 2)) & md : d0;
+    const s2 = j + 2 < n ? load<u32>(srcs + (j + 2) * stride) & ms : s0;
+    const d2 = j + 2 < n ? load<u32>(dsts + ((j + 2) << 2)) & md : d0;
+    const s3 = j + 3 < n ? load<u32>(srcs + (j + 3) * stride) & ms : s0;
+    const d3 = j + 3 < n ? load<u32>(dsts + ((j + 3) << 2)) & md : d0;
+    const lo = sip48AfterZerosX4(
+      i64x2.replace_lane(i64x2.splat(addrWord0(s0, d0)), 1, addrWord0(s1, d1)),
+      i64x2.replace_lane(i64x2.splat(addrWord1(s0, d0)), 1, addrWord1(s1, d1)),
+      i64x2.replace_lane(i64x2.splat(addrWord0(s2, d2)), 1, addrWord0(s3, d3)),
+      i64x2.replace_lane(i64x2.splat(addrWord1(s2, d2)), 1, addrWord1(s3, d3)),
+      seed,
+    );
+    const o = out + j * stride;
+    store<u32>(o, hashOut(<u32>i64x2.extract_lane(lo, 0)));
+    if (j + 1 < n) store<u32>(o + stride, hashOut(<u32>i64x2.extract_lane(lo, 1)));
+    if (j + 2 < n) store<u32>(o + 2 * stride, hashOut(<u32>i64x2.extract_lane(x4Hi, 0)));
+    if (j + 3 < n) store<u32>(o + 3 * stride, hashOut(<u32>i64x2.extract_lane(x4Hi, 1)));
+  }
+}
+
+// SipHash's rotations on both 64-bit lanes of a v128: by 32 and 16 a byte shuffle, else two shifts.
+@inline function rotlX2(x: v128, k: i32): v128 {
+  return v128.or(i64x2.shl(x, k), i64x2.shr_u(x, 64 - k));
+}
+@inline function rotl32X2(x: v128): v128 {
+  return i8x16.shuffle(x, x, 4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11);
+}
+@inline function rotl16X2(x: v128): v128 {
+  return i8x16.shuffle(x, x, 6, 7, 0, 1, 2, 3, 4, 5, 14, 15, 8, 9, 10, 11, 12, 13);
+}
+
+/** sip48AfterZerosX4's hashes 2 and 3 (lanes 0 and 1). */
+let x4Hi: v128 = i64x2.splat(0);
+
+/**
+ * sip48AfterZeros of four message pairs under one seed: hash i's words are lane i & 1 of `a0`, `a1`
+ * (i < 2) or of `b0`, `b1` (i ≥ 2). The four states are eight i64x2 vectors, two states a vector, and
+ * each SipRound step is one vector operation for two of them, written out for both vector sets so that
+ * their dependent chains run side by side: a SipHash is a chain a core cannot widen (one in scalar
+ * registers leaves most of its ports idle; two spill, 8 state words and their temporaries), four this
+ * way are little more than the time of one. The rounds as sip48AfterZeros and sipFinish run them: each
+ * message word (the two words, then the length block) in before two compression rounds and out after
+ * them, v2 ^= 0xff, four finalization rounds. Hashes 0 and 1 returned, 2 and 3 left in x4Hi.
+ */
+function sip48AfterZerosX4(a0: v128, a1: v128, b0: v128, b1: v128, seed: u64): v128 {
+  zerosFor(seed);
+  let v0 = i64x2.splat(z0);
+  let v1 = i64x2.splat(z1);
+  let v2 = i64x2.splat(z2);
+  let v3 = i64x2.splat(z3);
+  let w0 = v0;
+  let w1 = v1;
+  let w2 = v2;
+  let w3 = v3;
+  const len = i64x2.splat(<u64>48 << 56);
+  let ma = len;
+  let mb = len;
+  for (let r = 0; r < 10; r++) {
+    if (r < 6 && (r & 1) == 0) {
+      ma = r == 0 ? a0 : r == 2 ? a1 : len;
+      mb = r == 0 ? b0 : r == 2 ? b1 : len;
+      v3 = v128.xor(v3, ma);
+      w3 = v128.xor(w3, mb);
+    }
+    v0 = i64x2.add(v0, v1); w0 = i64x2.add(w0, w1);
+    v1 = v128.xor(rotlX2(v1, 13), v0); w1 = v128.xor(rotlX2(w1, 13), w0);
+    v0 = rotl32X2(v0); w0 = rotl32X2(w0);
+    v2 = i64x2.add(v2, v3); w2 = i64x2.add(w2, w3);
+    v3 = v128.xor(rotl16X2(v3), v2); w3 = v128.xor(rotl16X2(w3), w2);
+    v0 = i64x2.add(v0, v3); w0 = i64x2.add(w0, w3);
+    v3 = v128.xor(rotlX2(v3, 21), v0); w3 = v128.xor(rotlX2(w3, 21), w0);
+    v2 = i64x2.add(v2, v1); w2 = i64x2.add(w2, w1);
+    v1 = v128.xor(rotlX2(v1, 17), v2); w1 = v128.xor(rotlX2(w1, 17), w2);
+    v2 = rotl32X2(v2); w2 = rotl32X2(w2);
+    if (r < 6 && (r & 1) == 1) {
+      v0 = v128.xor(v0, ma);
+      w0 = v128.xor(w0, mb);
+    }
+    if (r == 5) {
+      v2 = v128.xor(v2, i64x2.splat(0xff));
+      w2 = v128.xor(w2, i64x2.splat(0xff));
+    }
+  }
+  x4Hi = v128.xor(v128.xor(w0, w1), v128.xor(w2, w3));
+  return v128.xor(v128.xor(v0, v1), v128.xor(v2, v3));
+}
+
 /** mp_hash4_addrs' hash word 0 of the addresses `s`, `d` after __flow_hash_consistentify: the smaller in its high half. */
 @inline function addrWord0(s: u32, d: u32): u64 {
   return <u64>(d < s ? d : s) << 32;

@@ -65,6 +65,27 @@ function burst(fx: Fixture, frames: Uint8Array[]): Map<string, Uint8Array[]> {
   return fx.tx();
 }
 
+/** 32 datagrams from 32 senders beyond eth0 (192.0.2.40..71, UDP source ports 6000..6031) to 203.0.113.20. */
+const senders = Array.from({ length: 32 }, (_, i) => frameFrom(`192.0.2.${40 + i}`, 20, 6000 + i));
+
+/** What eth1 sent of a burst's UDP datagrams: each one's destination MAC by its UDP source port. */
+const dmacs = (out: Map<string, Uint8Array[]>): Map<number, string> =>
+  new Map((out.get('eth1') ?? []).filter((f) => etherType(f) === 0x0800 && f[14 + 9] === 17).map((f) => [(f[34]! << 8) | f[35]!, Array.from(f.subarray(0, 6), (b) => b.toString(16).padStart(2, '0')).join(':')]));
+
+/**
+ * router() with 203.0.113.0/25 a 2-way route over 198.51.100.2 and `gw` (MAC `mac`) on eth1, hash seed
+ * 1234567 (fib_multipath_hash policy 0: the saddr and daddr alone), the program's FIB hint set.
+ */
+async function multipathRouter(gw: string, mac: string): Promise<{ fx: Fixture; hits: () => number }> {
+  const r = await router();
+  r.fx.dp.sysctl('net.ipv4.fib_multipath_hash_seed', 1234567);
+  r.fx.ip(`neigh add ${gw} lladdr ${mac} dev eth1 nud permanent`);
+  r.fx.ip('route del 203.0.113.0/25');
+  r.fx.ip(`route add 203.0.113.0/25 nexthop via 198.51.100.2 dev eth1 nexthop via ${gw} dev eth1`);
+  burst(r.fx, [frame(1)]); // the program's FIB hint is set from here on
+  return r;
+}
+
 const unready = await stackUnready();
 
 describe.skipIf(unready || !existsSync(ROUTER))('the answers a poll makes ahead for an XDP router', () => {
@@ -228,24 +249,57 @@ describe.skipIf(unready || !existsSync(ROUTER))('the answers a poll makes ahead 
     // and from the IP header in ip_route_input (ip_multipath_l3_keys), with the same seed: the XDP
     // router and the stack send each datagram to the same gateway. 32 sources, one destination.
     const G2 = '02:00:00:00:1e:02';
-    const { fx, hits } = await router();
-    fx.dp.sysctl('net.ipv4.fib_multipath_hash_seed', 1234567);
-    fx.ip(`neigh add 198.51.100.3 lladdr ${G2} dev eth1 nud permanent`);
-    fx.ip('route del 203.0.113.0/25');
-    fx.ip('route add 203.0.113.0/25 nexthop via 198.51.100.2 dev eth1 nexthop via 198.51.100.3 dev eth1');
-    burst(fx, [frame(1)]); // the program's FIB hint is set from here on
-    const frames = Array.from({ length: 32 }, (_, i) => frameFrom(`192.0.2.${40 + i}`, 20, 6000 + i));
-    const dmacs = (out: Map<string, Uint8Array[]>) =>
-      new Map((out.get('eth1') ?? []).filter((f) => etherType(f) === 0x0800 && f[14 + 9] === 17).map((f) => [(f[34]! << 8) | f[35]!, Array.from(f.subarray(0, 6))]));
+    const { fx, hits } = await multipathRouter('198.51.100.3', G2);
     const h0 = hits();
-    const viaXdp = dmacs(burst(fx, frames));
-    if (fx.dp.fastPath.global('FIB_ANSWERS') !== 0) expect(hits() - h0).toBe(frames.length);
+    const viaXdp = dmacs(burst(fx, senders));
+    if (fx.dp.fastPath.global('FIB_ANSWERS') !== 0) expect(hits() - h0).toBe(senders.length);
     fx.devs.get('eth0')!.detachXdp();
-    const viaStack = dmacs(burst(fx, frames));
-    expect(viaXdp.size).toBe(frames.length);
+    const viaStack = dmacs(burst(fx, senders));
+    expect(viaXdp.size).toBe(senders.length);
     expect(viaXdp).toEqual(viaStack);
     // both gateways carry some of the 32 flows
-    const gws = new Set([...viaXdp.values()].map((m) => m.join(':')));
-    expect(gws).toEqual(new Set([bytes(GW).join(':'), bytes(G2).join(':')]));
+    expect(new Set(viaXdp.values())).toEqual(new Set([GW, G2]));
+  });
+
+  it('clear the next hops\' answers when the count of walks wraps: the next walk 1 does not take walk 1\'s answer, made before the gateway\'s neighbour changed', async () => {
+    const NEWGW = '02:00:00:00:1e:0b';
+    const { fx } = await router();
+    if (fx.dp.fastPath.global('FIB_ANSWERS') === 0) return; // the shared build keeps no answers
+    const walks = fx.dp.fastPath.exports['nhMemoWalk'] as WebAssembly.Global;
+    burst(fx, [frame(1)]); // the program's FIB hint is set from here on
+    walks.value = 0; // the next walk is walk 1
+    const before = burst(fx, [frame(5), frame(6)]).get('eth1') ?? [];
+    expect(before.map((f) => Array.from(f.subarray(0, 6)))).toEqual([bytes(GW), bytes(GW)]);
+    fx.ip(`neigh replace 198.51.100.2 lladdr ${NEWGW} dev eth1 nud permanent`);
+    walks.value = 0xffffffff; // the next walk wraps the count to walk 1 again
+    const after = burst(fx, [frame(7)]).get('eth1') ?? [];
+    expect(after.map((f) => Array.from(f.subarray(0, 6)))).toEqual([bytes(NEWGW)]);
+  });
+
+  it('take a next hop\'s MACs from this walk\'s own answer for that gateway: two gateways whose last octets share a slot, then one\'s neighbour replaced between bursts', async () => {
+    // 198.51.100.2 and .18: the walk keeps each next hop's answer by the gateway's last octet mod 16
+    // (fib_helper.ts NH_MEMO), where these two meet. A 2-way route over them: each datagram must leave
+    // with its own gateway's MAC, the one ip_forward gives it; and after `ip neigh replace` gives .18 a
+    // new MAC, the next burst's frames to .18 carry the new one (bpf_fib_lookup copies neigh->ha). That
+    // burst's walk also hashes its frames' addresses four at a time (the first walk met a multipath
+    // route: mp_hash4_addrs_many), so a hash given to the wrong frame sends a flow to the other gateway.
+    const G18 = '02:00:00:00:1e:12';
+    const G18b = '02:00:00:00:1e:13';
+    const { fx } = await multipathRouter('198.51.100.18', G18);
+    const first = dmacs(burst(fx, senders));
+    fx.ip(`neigh replace 198.51.100.18 lladdr ${G18b} dev eth1 nud permanent`);
+    const second = dmacs(burst(fx, senders));
+    fx.devs.get('eth0')!.detachXdp();
+    const viaStack = dmacs(burst(fx, senders));
+    expect(second).toEqual(viaStack);
+    expect(second.size).toBe(senders.length);
+    // the same gateway for each flow both times, .18's flows with its MAC of the time
+    const to18 = [...first.keys()].filter((k) => first.get(k) !== GW);
+    expect(to18.length).toBeGreaterThan(0);
+    expect(to18.length).toBeLessThan(senders.length);
+    for (const k of to18) {
+      expect(first.get(k)).toBe(G18);
+      expect(second.get(k)).toBe(G18b);
+    }
   });
 });
