@@ -293,7 +293,7 @@ export function nf_flowtable_init(max: u32, buckets: u32): i32 {
   while (nb < (buckets >> 2) && nb < 0x100000) nb <<= 1;
   // IPv4's pairs: four records for every two of the `buckets` direction records expected (2^22 at the most)
   let np: u32 = 1;
-  while (np < (buckets << 1) && np < 0x400000) np <<= 1;
+  while (np < buckets && np < 0x400000) np <<= 1;
   const r = arena_alloc(FTR_SIZE, 64);
   const table = arena_alloc(np << PAIR_SHIFT, PAIR_SIZE); // zeroed
   const hotc = arena_alloc(np * PAIR_RECS * 4, 64);
