@@ -674,11 +674,6 @@ export const SCR_UDP6_MEMO_SIZE: u32 = 1280;
 //   +1024 BURST_MAX × u32: the indices of the frames to look up
 export const SCR_L4_KEYS: u32 = 11008;
 export const SCR_L4_KEYS_SIZE: u32 = 1280;
-// ---- The flowtable's burst keys (netScratch() + SCR_FLOW_KEYS; nf_flow_table.ts nf_flow_burst_lookup) ----
-//   BURST_MAX × 16 B per IPv4 frame: its key as the hot records hold it (saddr, daddr, the ports word, the
-//   input device): the first pass's copy, which the compare pass reads instead of the frames' headers
-export const SCR_FLOW_KEYS: u32 = 12288;
-export const SCR_FLOW_KEYS_SIZE: u32 = 1024;
 // ---- nf_tables' part of the worker scratch area (netScratch() + SCR_NFT; nft_eval.ts draws it) ----
 export const SCR_NFT: u32 = 8192;
 export const SCR_NFT_SIZE: u32 = 1024;

@@ -91,7 +91,7 @@ import { CTX_BASE, CTX_INGRESS_IFINDEX } from '../abi';
 import { fibGen, mibAdd, mibInc, netNow, netRoot, netScratch, netdevGet, sysctl } from './core';
 import {
   AF_INET, AF_INET6, FL_DST, FL_FAMILY, FL_IIF, FL_SCOPE, FL_SIZE, FL_SRC, FR_GW, FR_GW_FAMILY, FR_OIF, FR_TYPE, IFF_UP, MIB_FLOW_HIT,
-  MIB_FLOW_SLOWPATH, ND_FLAGS, ND_MAC, NDSTAT_RX_BYTES, NDSTAT_RX_PACKETS, NE_DEAD, NE_FAMILY, NE_IFINDEX, NE_KEY, NE_MAC, NE_STATE, NE_XFLAGS, NUD_CONNECTED, SCR_FLOW, SCR_FLOW_KEYS, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_IIF, NFS_L4PROTO, NFS_OIF, NFS_THOFF, NR_FLOWTABLE,
+  MIB_FLOW_SLOWPATH, ND_FLAGS, ND_MAC, NDSTAT_RX_BYTES, NDSTAT_RX_PACKETS, NE_DEAD, NE_FAMILY, NE_IFINDEX, NE_KEY, NE_MAC, NE_STATE, NE_XFLAGS, NUD_CONNECTED, SCR_FLOW, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_IIF, NFS_L4PROTO, NFS_OIF, NFS_THOFF, NR_FLOWTABLE,
   RTN_UNICAST, RT_SCOPE_UNIVERSE, SCR_NF, SYSCTL_NF_CONNTRACK_TCP_TIMEOUT_SYN_SENT, SYSCTL_NF_CONNTRACK_UDP_TIMEOUT_STREAM,
   SYSCTL_NF_FLOWTABLE_TCP_TIMEOUT, SYSCTL_NF_FLOWTABLE_UDP_TIMEOUT, SYSCTL_NF_CONNTRACK_UDP_TIMEOUT,
 } from './abi';
@@ -148,13 +148,7 @@ export const FTR_NH_FREE: u32 = FTR_BUCKETS + 92;
 /** The next hops' hash (u32 heads linked by NH_NEXT; FTR_NH_MASK + 1 of them): flow_offload_add finds a flow's there. */
 export const FTR_NH_TABLE: u32 = FTR_BUCKETS + 96;
 export const FTR_NH_MASK: u32 = FTR_BUCKETS + 100;
-/** How many pairs (PAIR_SIZE: four IPv4 hot records) the IPv4 table FTR_TABLE has: a power of two. */
-export const FTR_PAIRS: u32 = FTR_BUCKETS + 104;
-/** u32 per record of FTR_TABLE: its direction record (0: the record is free; kept until the flow's grace period is over). */
-export const FTR_HOTC: u32 = FTR_BUCKETS + 108;
-/** u32 per pair of FTR_TABLE: the head of its overflow list (direction records linked by FD_NEXT). */
-export const FTR_OVF: u32 = FTR_BUCKETS + 112;
-export const FTR_SIZE: u32 = FTR_BUCKETS + 116;
+export const FTR_SIZE: u32 = FTR_BUCKETS + 104;
 /** enum nf_flowtable_flags: NF_FLOWTABLE_COUNTER (nft's `counter`): hits count into the connection's acct. */
 export const NF_FLOWTABLE_COUNTER: u32 = 0x2;
 export const FT_DEVS: u32 = 0;
@@ -187,8 +181,6 @@ export const FD_TIMEOUT: u32 = 56;
  * NF_FLOWTABLE_COUNTER. In the second line, which only a counting hit reads.
  */
 export const FD_ACCT: u32 = 64;
-/** u32 an IPv4 direction's hot record (in its key's pair of FTR_TABLE, or on overflow its spill record), 0 while it has none. */
-export const FD_HOT: u32 = 68;
 export const FD_SIZE: u32 = 128;
 export const FLOW_CT: u32 = 96;
 export const FLOW_FT: u32 = 100;
@@ -220,8 +212,6 @@ const HOT_SHIFT: u32 = 6;
 // a flow translating both reads its direction record's FD_NEW_* and FD_CSUM instead) | +28 its next hop (NH_*).
 const HOT4_SIZE: u32 = 32;
 const HOT4_SHIFT: u32 = 5;
-/** The key's input device (0: a free record, or one whose flow left the table). */
-const H4_IIF: u32 = 12;
 const H4_PROTO: u32 = 16;
 const H4_FLAGS: u32 = 17;
 const H4_NAT_PORT: u32 = 18;
@@ -231,12 +221,6 @@ const H4_NH: u32 = 28;
 /** In H4_FLAGS: FD_TEARDOWN's FDT_TEARDOWN and FDT_NOHOOK. */
 const H4F_TEARDOWN: u32 = 8;
 const H4F_NOHOOK: u32 = 16;
-/** In the H4_FLAGS of a pair's first record (whoever holds it, or none): the pair's overflow list (FTR_OVF) is not empty. */
-const H4F_OVF: u32 = 0x80;
-/** A pair of the IPv4 table: four hot records in two lines of one 128-byte-aligned block, and log2 of its size. */
-const PAIR_SIZE: u32 = 128;
-const PAIR_SHIFT: u32 = 7;
-const PAIR_RECS: u32 = 4;
 // An IPv4 next hop (NH_SIZE), shared by every direction that leaves by the same route's device to the
 // same neighbour as of the same FIB generation, as the kernel's flows share their route's dst (and through
 // it the neighbour): +0 the next hop's address (the gateway, or on an on-link route the destination:
@@ -291,22 +275,18 @@ export function nf_flowtable_init(max: u32, buckets: u32): i32 {
   if (ftRoot() != 0) return -17;
   let nb: u32 = 1;
   while (nb < (buckets >> 2) && nb < 0x100000) nb <<= 1;
-  // IPv4's pairs: four records for every two of the `buckets` direction records expected (2^22 at the most)
-  let np: u32 = 1;
-  while (np < buckets && np < 0x400000) np <<= 1;
   const r = arena_alloc(FTR_SIZE, 64);
-  const table = arena_alloc(np << PAIR_SHIFT, PAIR_SIZE); // zeroed
-  const hotc = arena_alloc(np * PAIR_RECS * 4, 64);
-  const ovf = arena_alloc(np << 2, 64);
+  const table = arena_alloc(nb * BKT_SIZE, 64);
   const pool = arena_alloc(max * FLOW_SIZE, FLOW_SIZE); // FLOW_SIZE-aligned: a direction record's flow is d & ~(FLOW_SIZE - 1)
-  const hot = arena_alloc(max * 2 * HOT4_SIZE, 64); // zeroed: the spill records
+  const hot = arena_alloc(max * 2 * HOT4_SIZE, 64); // zeroed
   // the next hops: at most one of their own for each direction record; their hash a head per two flows
   let nhb: u32 = 64;
   while (nhb < (max >> 1) && nhb < 0x100000) nhb <<= 1;
   const nh = arena_alloc(max * 2 * NH_SIZE, 64);
   const nht = arena_alloc(nhb << 2, 64);
-  if (r == 0 || table == 0 || hotc == 0 || ovf == 0 || pool == 0 || hot == 0 || nh == 0 || nht == 0 || max == 0) return -12;
+  if (r == 0 || table == 0 || pool == 0 || hot == 0 || nh == 0 || nht == 0 || max == 0) return -12;
   memory.fill(r, 0, FTR_SIZE);
+  memory.fill(table, 0, nb * BKT_SIZE);
   for (let i: u32 = 0; i < max; i++) {
     const f = pool + i * FLOW_SIZE;
     memory.fill(f, 0, FLOW_SIZE);
@@ -315,9 +295,6 @@ export function nf_flowtable_init(max: u32, buckets: u32): i32 {
   store<u32>(r + FTR_BUCKETS, nb);
   store<u32>(r + FTR_IDXB, 32 - clz(max << 2)); // an IPv6 record's index (slotOf) is below 4 × max
   store<u32>(r + FTR_TABLE, table);
-  store<u32>(r + FTR_PAIRS, np);
-  store<u32>(r + FTR_HOTC, hotc);
-  store<u32>(r + FTR_OVF, ovf);
   store<u32>(r + FTR_POOL, pool);
   store<u32>(r + FTR_HOT, hot);
   store<u32>(r + FTR_HOTR, hot + max * HOT4_SIZE);
@@ -393,13 +370,8 @@ function flowAcct(f: u32, ct: u32, flags: u32): void {
   return hot4Of(r, d);
 }
 
-/** The hot record of IPv4 direction record `d` (FD_HOT: 0 while the flow is not in the table). */
+/** The hot record of IPv4 direction record `d`: its flow's slot in its direction's array. */
 @inline function hot4Of(r: u32, d: u32): u32 {
-  return load<u32>(d + FD_HOT);
-}
-
-/** The spill record of IPv4 direction record `d` (its hot record when its pair is full): its flow's slot in its direction's array. */
-@inline function spill4Of(r: u32, d: u32): u32 {
   const off = d - load<u32>(r + FTR_POOL);
   return load<u32>(r + ((off & FD_SIZE) != 0 ? FTR_HOTR : FTR_HOT)) + ((off >> 8) << HOT4_SHIFT);
 }
@@ -410,10 +382,8 @@ function flowAcct(f: u32, ct: u32, flags: u32): void {
   return load<u32>(r + FTR_HOT6) + (off >> 1) + ((off & FD_SIZE) >> 1);
 }
 
-/** The direction record of IPv4 hot record `h`: FTR_HOTC's for a record of the table, else its spill slot's. */
+/** The direction record of IPv4 hot record `h`. */
 @inline function coldOf4(r: u32, h: u32): u32 {
-  const off = h - load<u32>(r + FTR_TABLE);
-  if (off < load<u32>(r + FTR_PAIRS) << PAIR_SHIFT) return load<u32>(load<u32>(r + FTR_HOTC) + ((off >> HOT4_SHIFT) << 2));
   const rep = load<u32>(r + FTR_HOTR);
   const reply = h >= rep;
   return load<u32>(r + FTR_POOL) + (((h - (reply ? rep : load<u32>(r + FTR_HOT))) >> HOT4_SHIFT) << 8) + (reply ? FD_SIZE : 0);
@@ -429,10 +399,8 @@ function flowAcct(f: u32, ct: u32, flags: u32): void {
 @inline function acctFlag(d: u32, on: bool): void {
   const v = <u32>load<u8>(d + FD_NAT);
   store<u8>(d + FD_NAT, <u8>(on ? v | FDF_ACCT : v & ~FDF_ACCT));
-  // the hot record's copy (before the flow is in the table its hot record is filled later: an IPv4 one has none yet)
-  const hr = hotOf(ftRoot(), d);
-  if (hr == 0) return;
-  const h = hr + (isV6(flowOf(d)) ? FD_NAT : H4_FLAGS);
+  // the hot record's copy (before the flow is in the table its hot record is filled later)
+  const h = hotOf(ftRoot(), d) + (isV6(flowOf(d)) ? FD_NAT : H4_FLAGS);
   const hv = <u32>load<u8>(h);
   store<u8>(h, <u8>(on ? hv | FDF_ACCT : hv & ~FDF_ACCT));
 }
@@ -580,8 +548,8 @@ function dirHash(d: u32): u32 {
   else store<u32>(a, v);
 }
 
-/** IPv6 direction record `d` into its bucket: a free slot (one whole store), else the bucket's overflow list. */
-function hashInsert6(r: u32, d: u32): void {
+/** Direction record `d` into its bucket: a free slot (one whole store), else the bucket's overflow list. */
+function hashInsert(r: u32, d: u32): void {
   const h = dirHash(d);
   const b = bucketOf(r, dirTable(r, d), h);
   const v = slotOf(h, load<u32>(r + FTR_IDXB), dirHot(r, d), hotOf(r, d), hotShift(<u32>isV6(flowOf(d))));
@@ -631,108 +599,30 @@ function hashInsert6(r: u32, d: u32): void {
   return i < n4 ? load<u32>(r + FTR_POOL) + i * FLOW_SIZE : load<u32>(r + FTR_POOL6) + (i - n4) * FLOW6_SIZE;
 }
 
-/** The pair of IPv4 key hash `h` in FTR_TABLE. */
-@inline function pairOf(r: u32, h: u32): u32 {
-  return load<u32>(r + FTR_TABLE) + ((h & (load<u32>(r + FTR_PAIRS) - 1)) << PAIR_SHIFT);
-}
-
-/** The head of pair `p`'s overflow list (FTR_OVF). */
-@inline function pairOvf(r: u32, p: u32): u32 {
-  return load<u32>(r + FTR_OVF) + (((p - load<u32>(r + FTR_TABLE)) >> PAIR_SHIFT) << 2);
-}
-
-/** Whether hot record `h` is one of FTR_TABLE's (else a spill record). */
-@inline function inTable4(r: u32, h: u32): bool {
-  return h - load<u32>(r + FTR_TABLE) < load<u32>(r + FTR_PAIRS) << PAIR_SHIFT;
-}
-
-/** FTR_HOTC's word for record `h` of FTR_TABLE: its direction record, 0 when free. */
-@inline function hotcOf(r: u32, h: u32): u32 {
-  return load<u32>(r + FTR_HOTC) + (((h - load<u32>(r + FTR_TABLE)) >> HOT4_SHIFT) << 2);
-}
-
-/**
- * IPv4 direction record `d` (filled: fillDir, FD_TEARDOWN, FD_NAT) into the table with next hop `nh`
- * and timeout `timeout` (ms): a free record of its key's pair (FTR_HOTC 0), else its spill record
- * (spill4Of), linked on the pair's overflow list (FD_NEXT), which the pair's first record's H4F_OVF
- * announces. The hot record is filled before a reader can find it: a pair's by its iif, stored last (a
- * record with iif 0 matches no frame), a spill one by the list's head.
- */
-function hashInsert4(r: u32, d: u32, nh: u32, timeout: u64): void {
-  const p = pairOf(r, dirHash(d));
-  const c = hotcOf(r, p);
-  for (let j: u32 = 0; j < PAIR_RECS; j++) {
-    if (load<u32>(c + (j << 2)) != 0) continue;
-    const h = p + (j << HOT4_SHIFT);
-    store<u32>(c + (j << 2), d);
-    store<u32>(d + FD_HOT, h);
-    hot4Fill(h, d, nh, timeout);
-    return;
-  }
-  const h = spill4Of(r, d);
-  store<u32>(d + FD_HOT, h);
-  hot4Fill(h, d, nh, timeout);
-  const head = pairOvf(r, p);
-  store<u32>(d + FD_NEXT, load<u32>(head));
-  atomicStore32(head, d);
-  store<u8>(p + H4_FLAGS, <u8>(<u32>load<u8>(p + H4_FLAGS) | H4F_OVF));
-}
-
-/**
- * The IPv4 hot record matching the packet, 0 when none: its key's pair's four records, then the pair's
- * overflow list (direction records). A key of input device 0 is no flow's (free records have iif 0).
- */
+/** The hot record matching the packet (hotOf its direction record), 0 when none. */
 @inline function lookup(r: u32, saddr: u32, daddr: u32, ports: u32, proto: u32, iif: u32): u32 {
-  if (iif == 0) return 0;
-  const p = pairOf(r, keyHash(saddr, daddr, ports, proto, iif));
-  for (let j: u32 = 0; j < PAIR_RECS; j++) {
-    const h = p + (j << HOT4_SHIFT);
+  const k = keyHash(saddr, daddr, ports, proto, iif);
+  const b = bucketOf(r, load<u32>(r + FTR_TABLE), k);
+  const idxb = load<u32>(r + FTR_IDXB);
+  const hot = load<u32>(r + FTR_HOT); // (FTR_HOTR's records follow: one array for the slots' indexes)
+  let m = tagMatchesAll(b, slotTag(k, idxb), <u32>1 << idxb);
+  while (m != 0) {
+    const h = slotRec(load<u32>(b + (ctz(m) << 2)), idxb, hot, HOT4_SHIFT);
     if (load<u32>(h) == saddr && load<u32>(h, 4) == daddr && load<u32>(h, 8) == ports &&
       <u32>load<u8>(h + H4_PROTO) == proto && load<u32>(h, 12) == iif) return h;
+    m &= m - 1;
   }
-  let h = load<u32>(pairOvf(r, p));
+  // the overflow list links direction records
+  let h = load<u32>(b + BKT_OVF);
   while (h != 0) {
     if (load<u32>(h + FD_SADDR) == saddr && load<u32>(h + FD_DADDR) == daddr && load<u32>(h + FD_SPORT) == ports &&
-      <u32>load<u8>(h + FD_PROTO) == proto && load<u32>(h + FD_IIF) == iif) return load<u32>(h + FD_HOT);
+      <u32>load<u8>(h + FD_PROTO) == proto && load<u32>(h + FD_IIF) == iif) return hot4Of(r, h);
     h = load<u32>(h + FD_NEXT);
   }
   return 0;
 }
 
-/**
- * IPv4 direction record `d` out of the table: a pair's record stops matching at once (its iif 0) and
- * stays taken (FTR_HOTC) until the flow's grace period is over (hotRelease4); a spill record leaves its
- * pair's overflow list (the last one clears H4F_OVF).
- */
-function hashRemove4(r: u32, d: u32): void {
-  const h = load<u32>(d + FD_HOT);
-  if (h == 0) return;
-  atomicStore32(h + H4_IIF, 0);
-  if (inTable4(r, h)) return;
-  const p = pairOf(r, dirHash(d));
-  let a = pairOvf(r, p);
-  let e = load<u32>(a);
-  while (e != 0 && e != d) {
-    a = e + FD_NEXT;
-    e = load<u32>(a);
-  }
-  if (e == d) store<u32>(a, load<u32>(d + FD_NEXT));
-  if (load<u32>(pairOvf(r, p)) == 0) store<u8>(p + H4_FLAGS, <u8>(<u32>load<u8>(p + H4_FLAGS) & ~H4F_OVF));
-}
-
-/** IPv4 direction record `d`'s hot record given back (its grace period is over): a pair's free again, and `d` has none. */
-function hotRelease4(r: u32, d: u32): void {
-  const h = load<u32>(d + FD_HOT);
-  if (h == 0) return;
-  if (inTable4(r, h)) store<u32>(hotcOf(r, h), 0);
-  store<u32>(d + FD_HOT, 0);
-}
-
 function hashRemove(r: u32, d: u32): void {
-  if (!isV6(flowOf(d))) {
-    hashRemove4(r, d);
-    return;
-  }
   const k = dirHash(d);
   const b = bucketOf(r, dirTable(r, d), k);
   const v = slotOf(k, load<u32>(r + FTR_IDXB), dirHot(r, d), hotOf(r, d), hotShift(<u32>isV6(flowOf(d))));
@@ -987,10 +877,10 @@ export function flow_offload_add(ft: u32, ct: u32, dir: u32, iif: u32, oif: u32)
       const hot = hot6Of(r, rec);
       memory.copy(hot, rec, HOT_SIZE);
       memory.copy(hot + HOT6_ADDRS, rec + FD6_SADDR, HOT_SIZE);
-      hashInsert6(r, rec);
     } else {
-      hashInsert4(r, rec, nhs[d], timeout);
+      hot4Fill(hot4Of(r, rec), rec, nhs[d], timeout);
     }
+    hashInsert(r, rec);
   }
   store<u32>(ct + CT_FLOW_OFF, f);
   store<u32>(ct + CT_STATUS, st | IPS_OFFLOAD);
@@ -1006,20 +896,17 @@ const nhs = new StaticArray<u32>(2);
  * `nh`, its timeout `timeout` (ms).
  */
 function hot4Fill(h: u32, d: u32, nh: u32, timeout: u64): void {
-  // saddr, daddr, ports (FD_SADDR..FD_DPORT in the key's order), iif 0 until the rest is written
-  v128.store(h, i32x4.replace_lane(v128.load(d + FD_SADDR), 3, 0));
+  v128.store(h, v128.load(d + FD_SADDR)); // saddr, daddr, ports, iif: FD_SADDR..FD_IIF in the key's order
   store<u8>(h + H4_PROTO, load<u8>(d + FD_PROTO));
   const nat = <u32>load<u8>(d + FD_NAT);
   const td = <u32>load<u8>(d + FD_TEARDOWN);
-  const ovf = <u32>load<u8>(h + H4_FLAGS) & H4F_OVF; // (the pair's, when h is its first record)
-  store<u8>(h + H4_FLAGS, <u8>(ovf | nat | (td == FDT_TEARDOWN ? H4F_TEARDOWN : 0) | (td == FDT_NOHOOK ? H4F_NOHOOK : 0)));
+  store<u8>(h + H4_FLAGS, <u8>(nat | (td == FDT_TEARDOWN ? H4F_TEARDOWN : 0) | (td == FDT_NOHOOK ? H4F_NOHOOK : 0)));
   // the one side translated (both: the direction record's FD_NEW_* at each hit)
   const one = nat & (FDF_SNAT | FDF_DNAT);
   store<u32>(h + H4_NAT_ADDR, one == FDF_SNAT ? load<u32>(d + FD_NEW_SADDR) : one == FDF_DNAT ? load<u32>(d + FD_NEW_DADDR) : 0);
   store<u16>(h + H4_NAT_PORT, one == FDF_SNAT ? load<u16>(d + FD_NEW_SPORT) : one == FDF_DNAT ? load<u16>(d + FD_NEW_DPORT) : 0);
   store<u32>(h + H4_TIMEOUT, <u32>timeout);
   store<u32>(h + H4_NH, nh);
-  atomicStore32(h + H4_IIF, load<u32>(d + FD_IIF));
 }
 
 @inline function nhHash(addr: u32, oif: u32, mtu: u32, gen: u32): u32 {
@@ -1237,7 +1124,6 @@ function flowReleasePassed(r: u32): void {
         const h = hot4Of(r, f + d * FD_SIZE);
         nhPut(r, load<u32>(h + H4_NH));
         store<u32>(h + H4_NH, 0);
-        hotRelease4(r, f + d * FD_SIZE);
       }
     }
     const free = isV6(f) ? FTR_FREE6 : FTR_FREE;
@@ -1350,8 +1236,6 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   const out = flowBurstRecs();
   const tags = out + FLOW_BURST_TAGS;
   const table = load<u32>(r + FTR_TABLE);
-  const pmask = load<u32>(r + FTR_PAIRS) - 1;
-  const keys = netScratch() + SCR_FLOW_KEYS;
   const mask = load<u32>(r + FTR_BUCKETS) - 1;
   const table6 = load<u32>(r + FTR_TABLE6);
   const idxb = load<u32>(r + FTR_IDXB);
@@ -1379,12 +1263,9 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
         <u32>((load<u16>(ip, IPH_FRAG_OFF) & 0xff3f) == 0) & <u32>((l3 & 0xff) > 1) & <u32>(len >= ETH_HLEN + 28) &
         (<u32>(proto == IPPROTO_UDP) | (<u32>(proto == IPPROTO_TCP) & <u32>(tot >= 40))) & <u32>(tot >= 28) & <u32>(tot <= len - ETH_HLEN);
       if (ok4 != 0) {
-        // the key as the hot records hold it, kept for the compare pass (with the protocol in the tag's place)
-        const key = i32x4.replace_lane(v128.load(ip + IPH_SADDR), 3, ifindex);
-        v128.store(keys + (i << 4), key);
-        store<u32>(tags + (i << 2), proto);
-        const k = keyHash(i32x4.extract_lane(key, 0), i32x4.extract_lane(key, 1), i32x4.extract_lane(key, 2), proto, ifindex);
-        h = table + ((k & pmask) << PAIR_SHIFT);
+        const k = keyHash(load<u32>(ip, IPH_SADDR), load<u32>(ip, IPH_DADDR), load<u32>(ip, 20), proto, ifindex);
+        store<u32>(tags + (i << 2), k);
+        h = table + (k & mask) * BKT_SIZE;
       }
     } else if (type == 0xdd86 && table6 != 0) {
       // nf_flow_tuple_ipv6's, the same way: to the device's MAC, version 6, hop limit above 1, next header
@@ -1405,29 +1286,17 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
     cand |= h;
   }
   if (cand == 0) return 0;
-  // 2: the pairs' two lines and the buckets' line, in a loop that only loads (few instructions per frame
-  // keep the burst's misses in flight: wasm has no prefetch instruction)
+  // 2: the buckets' lines, in a loop that only loads (few instructions per frame keep the burst's
+  // misses in flight: wasm has no prefetch instruction)
   let acc: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const a = load<u32>(out + (i << 2));
-    if (a != 0) acc += load<u32>(a & ~1) + load<u32>((a & ~1) + ((~a & 1) << 6));
+    if (a != 0) acc += load<u32>(a & ~1);
   }
-  // 3: IPv4: the pair's record whose key is the frame's (four compares at once, no branch per record), or
-  // its overflow list's (H4F_OVF); IPv6: the slot whose tag is the key's hash (its record), or the
-  // bucket's overflow list
+  // 3: the slot whose tag is the key's hash (its record), or the bucket's overflow list (bit 1 set)
   for (let i: u32 = 0; i < n; i++) {
     const a = load<u32>(out + (i << 2));
     if (a == 0) continue;
-    if ((a & 1) == 0) {
-      const key = v128.load(keys + (i << 4));
-      const proto = load<u32>(tags + (i << 2));
-      const m = recMatch(a, 0, key, proto) | recMatch(a, 1, key, proto) | recMatch(a, 2, key, proto) | recMatch(a, 3, key, proto);
-      let d: u32 = 0;
-      if (m != 0) d = a + (ctz(m) << HOT4_SHIFT);
-      else if ((<u32>load<u8>(a + H4_FLAGS) & H4F_OVF) != 0) d = burstCold(r, load<u32>(b + (i << 3)) + ETH_HLEN, 0, ifindex);
-      store<u32>(out + (i << 2), d);
-      continue;
-    }
     const bk = a & ~1;
     const k = load<u32>(tags + (i << 2));
     // the tags compared without a branch per slot (a loop that left at the hit's slot mispredicted
@@ -1456,12 +1325,6 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   for (let i: u32 = 0; i < n; i++) m += <u32>(load<u32>(out + (i << 2)) != 0);
   sink += acc;
   return m;
-}
-
-/** Bit j set when record j of pair `p` holds key `key` (saddr, daddr, ports, iif) of protocol `proto`. */
-@inline function recMatch(p: u32, j: u32, key: v128, proto: u32): u32 {
-  const h = p + (j << HOT4_SHIFT);
-  return (<u32>i32x4.all_true(i32x4.eq(v128.load(h), key)) & <u32>(<u32>load<u8>(h + H4_PROTO) == proto)) << j;
 }
 
 /**
@@ -1548,10 +1411,11 @@ export function nf_flow_burst_done(nd: u32): void {
   }
 }
 
-/** refresh4's rare case: the other direction's timeout (its direction record's hot record) at most `t`. */
+/** refresh4's rare case: the other direction's timeout (its hot record, same slot of the other array) at most `t`. */
 function refreshBack4(h: u32, t: u32): void {
   const r = ftRoot();
-  const o = hot4Of(r, coldOf4(r, h) ^ FD_SIZE) + H4_TIMEOUT;
+  const span = load<u32>(r + FTR_HOTR) - load<u32>(r + FTR_HOT);
+  const o = (h >= load<u32>(r + FTR_HOTR) ? h - span : h + span) + H4_TIMEOUT;
   if (<i32>(load<u32>(o) - t) > 0) atomicStore32(o, t);
 }
 
@@ -1589,7 +1453,13 @@ function refreshBack6(h: u32, t: u64): void {
   if ((a & 1) != 0) return nf_flow_forward6(a & ~1, q, data, len);
   const ip = data + ETH_HLEN;
   const proto = <u32>load<u8>(ip, IPH_PROTOCOL);
-  const d = a; // (the frame's key is the record's: nf_flow_burst_lookup compared them)
+  // saddr, daddr, ports and iif at once: the header's 12 bytes from saddr on are the hot record's key's order
+  let d = a;
+  const key = i32x4.replace_lane(v128.load(ip + IPH_SADDR), 3, bIif);
+  if (!i32x4.all_true(i32x4.eq(v128.load(d), key)) || <u32>load<u8>(d + H4_PROTO) != proto) {
+    d = burstCold(ftRoot(), ip, 0, bIif);
+    if (d == 0) return noFlow();
+  }
   const fl = <u32>load<u8>(d + H4_FLAGS);
   // torn down, or no hook on this device (FD_TEARDOWN)
   if ((fl & (H4F_TEARDOWN | H4F_NOHOOK)) != 0) return slow();
