@@ -41,8 +41,8 @@
 //   proto | +21 u8 NAT flags (FDF_SNAT, FDF_DNAT) and FDF_ACCT | +22 u8 dir:2, xmit_type:3 | +23 u8 FDT_*
 //   (torn down, no hook on iif) | +24 oif | +28 mtu | +32 the next hop's neighbour entry (a cache: checked
 //   at each use) | +36 new saddr | +40 new daddr | +44 new sport | +46 new dport | +48 FIB generation | +52
-//   u16 the IP header's checksum change (NAT and TTL), u16 the L4 one's (NAT) | +56 u64 timeout (ms: this
-//   direction's last hit + the flow timeout, moved when it moves by more than a second)
+//   u16 the IP header's checksum change (NAT and TTL), u16 the L4 one's (NAT) | +56 u64 timeout (ms: the flow's,
+//   as of the add; its hot record's copy is the live one)
 //   +64 where a hit counts (FD_ACCT: its connection's counters, 0 without the flowtable's `counter`) |
 //   +80 hash link
 // and the flow's own fields in the ORIGINAL record's second line: +88 u64 flags (NF_FLOW_*) | +96 ct |
@@ -56,7 +56,8 @@
 // count into it): after the flow's deletion the entry's CT_FLOW word is the flow's address | 1. bpf_xdp_flow_lookup hands programs a
 // direction record as struct flow_offload_tuple_rhash (src/elf/core.ts describes these records as the
 // kernel's structs for CO-RE: tuple at +0, tuplehash[dir] at dir × FD_SIZE, flags).
-// The flow expires when neither direction was hit for the flow timeout (the later of the two timeouts).
+// The flow expires at its one timeout, moved by either direction's hits (flow_offload_refresh), a copy in
+// each direction's hot record (refresh4 writes both).
 // An IPv6 flow (FLOW6_SIZE, 512, 512-aligned) is an IPv4 one whose IPv4 address fields are unused, each
 // direction's addresses in the line 256 bytes further (d + FD6_*): +256 saddr | +272 daddr | +288 new
 // saddr | +304 new daddr (the key and the NAT in one line), then +320 the next hop; a copy of the next hop
@@ -207,8 +208,8 @@ const HOT_SHIFT: u32 = 6;
 // An IPv4 hot record (HOT4_SIZE, in FTR_HOT for ORIGINAL directions, FTR_HOTR for REPLY ones): what a hit
 // reads and writes. The key as the packet has it from saddr on (+0 saddr | +4 daddr | +8 sport | +10
 // dport, then +12 iif: compared as one i32x4) | +16 u8 proto | +17 u8 flags (FD_NAT's FDF_*, and H4F_*
-// for FD_TEARDOWN's) | +18 the translated port | +20 u32 timeout (ms, as the kernel's u32 jiffies: expiry by
-// the signed difference, refresh4 by the unsigned one) | +24 the translated address (SNAT: the new source, DNAT: the new destination;
+// for FD_TEARDOWN's) | +18 the translated port | +20 u32 the flow's timeout (ms, as the kernel's u32 jiffies:
+// expiry by the signed difference, refresh4 by the unsigned one; the other direction's record has the same) | +24 the translated address (SNAT: the new source, DNAT: the new destination;
 // a flow translating both reads its direction record's FD_NEW_* and FD_CSUM instead) | +28 its next hop (NH_*).
 const HOT4_SIZE: u32 = 32;
 const HOT4_SHIFT: u32 = 5;
@@ -978,7 +979,11 @@ function nhPut(r: u32, n: u32): void {
   return now + <u64><i64><i32>(load<u32>(hot4Of(r, d) + H4_TIMEOUT) - <u32>now);
 }
 
-/** When the flow expires: the later of its directions' timeouts. */
+/**
+ * When the flow expires: its timeout, the later of its two copies (refresh4 writes both; two workers
+ * refreshing the flow's directions at once may leave them apart, as the last of the kernel's racing
+ * WRITE_ONCEs wins).
+ */
 @inline function flowExpires(r: u32, f: u32, now: u64): u64 {
   const a = dirTimeout(r, f, now);
   const b = dirTimeout(r, f + FD_SIZE, now);
@@ -1398,41 +1403,32 @@ export function nf_flow_burst_done(nd: u32): void {
 
 /**
  * flow_offload_refresh(flow_table, flow, false) for IPv4 hot record `h`, the new timeout `t` (ms, u32 as
- * the kernel's jiffies): written when `t - timeout > HZ` in u32 arithmetic — later by more than a second,
- * or earlier at all (the flowtable's timeout lowered since: the kernel moves the flow's timeout back).
- * The kernel's flow has one timeout; ours are per direction, the flow expiring at the later (flowExpires),
- * so a timeout moved back moves the other direction's back too where it is later (refreshBack4).
+ * the kernel's jiffies): written when `t - flow->timeout > HZ` in u32 arithmetic — later by more than a
+ * second, or earlier at all (the flowtable's timeout lowered since: the kernel moves the flow's timeout
+ * back). The flow's one timeout has a copy in each direction's hot record (a hit reads its own line
+ * only), both written at each move (refreshBoth4), so either copy is the flow's.
  */
 @inline function refresh4(h: u32, t: u32): void {
-  const old = load<u32>(h + H4_TIMEOUT);
-  if (t - old > 1000) {
-    atomicStore32(h + H4_TIMEOUT, t);
-    if (<i32>(t - old) < 0) refreshBack4(h, t);
-  }
+  if (t - load<u32>(h + H4_TIMEOUT) > 1000) refreshBoth4(h, t);
 }
 
-/** refresh4's rare case: the other direction's timeout (its hot record, same slot of the other array) at most `t`. */
-function refreshBack4(h: u32, t: u32): void {
+/** refresh4's write: `t` into hot record `h` and the other direction's (the same slot of the other array), once a second at most. */
+function refreshBoth4(h: u32, t: u32): void {
   const r = ftRoot();
   const span = load<u32>(r + FTR_HOTR) - load<u32>(r + FTR_HOT);
-  const o = (h >= load<u32>(r + FTR_HOTR) ? h - span : h + span) + H4_TIMEOUT;
-  if (<i32>(load<u32>(o) - t) > 0) atomicStore32(o, t);
+  atomicStore32(h + H4_TIMEOUT, t);
+  atomicStore32((h >= load<u32>(r + FTR_HOTR) ? h - span : h + span) + H4_TIMEOUT, t);
 }
 
 /** refresh4 for IPv6 hot record `h` (a u64 timeout, compared the same way: unsigned). */
 @inline function refresh6(h: u32, t: u64): void {
-  const old = load<u64>(h + FD_TIMEOUT);
-  if (t - old > 1000) {
-    atomicStore64(h + FD_TIMEOUT, t); // whole, as the collector reads it
-    if (<i64>(t - old) < 0) refreshBack6(h, t);
-  }
+  if (t - load<u64>(h + FD_TIMEOUT) > 1000) refreshBoth6(h, t);
 }
 
-/** refreshBack4 for IPv6 hot record `h`. */
-function refreshBack6(h: u32, t: u64): void {
-  const r = ftRoot();
-  const o = hot6Of(r, coldOf6(r, h) ^ FD_SIZE) + FD_TIMEOUT;
-  if (<i64>(load<u64>(o) - t) > 0) atomicStore64(o, t);
+/** refreshBoth4 for IPv6 hot record `h`: the other direction's is the other half of the flow's 256 bytes. */
+function refreshBoth6(h: u32, t: u64): void {
+  atomicStore64(h + FD_TIMEOUT, t); // whole, as the collector reads it
+  atomicStore64((h ^ FD_SIZE) + FD_TIMEOUT, t);
 }
 
 /**
