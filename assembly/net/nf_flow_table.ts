@@ -1249,7 +1249,18 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   const hot6 = load<u32>(r + FTR_HOT6);
   const mac = load<u64>(nd, ND_MAC) & 0xffffffffffff;
   let cand: u32 = 0;
-  // 1: which frames qualify, their keys' hashes (the tags) and buckets (bit 0: IPv6)
+  // the last IPv4 key hashed (saddr, daddr, ports, the protocol in the last lane) and its frame (-1: none)
+  // (the input device is the burst's)
+  let lastKey = i32x4.splat(0);
+  let lastAt: i32 = -1;
+  // and IPv6's
+  let lastSa6 = i32x4.splat(0);
+  let lastDa6 = i32x4.splat(0);
+  let lastPorts6: u32 = 0;
+  let lastProto6: u32 = 0;
+  let lastAt6: i32 = -1;
+  // 1: which frames qualify, their keys' hashes (the tags) and buckets (bit 0: IPv6); an IPv4 frame of
+  // the same key as the last one hashed (a flow's train) takes that frame's record (SAME_KEY)
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(b + (i << 3));
     const len = load<u32>(b + (i << 3), 4);
@@ -1268,9 +1279,17 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
         <u32>((load<u16>(ip, IPH_FRAG_OFF) & 0xff3f) == 0) & <u32>((l3 & 0xff) > 1) & <u32>(len >= ETH_HLEN + 28) &
         (<u32>(proto == IPPROTO_UDP) | (<u32>(proto == IPPROTO_TCP) & <u32>(tot >= 40))) & <u32>(tot >= 28) & <u32>(tot <= len - ETH_HLEN);
       if (ok4 != 0) {
-        const k = keyHash(load<u32>(ip, IPH_SADDR), load<u32>(ip, IPH_DADDR), load<u32>(ip, 20), proto, ifindex);
-        store<u32>(tags + (i << 2), k);
-        h = table + (k & mask) * BKT_SIZE;
+        const key = i32x4.replace_lane(v128.load(ip + IPH_SADDR), 3, proto);
+        if (lastAt >= 0 && i32x4.all_true(i32x4.eq(key, lastKey))) {
+          store<u32>(tags + (i << 2), <u32>lastAt);
+          h = SAME_KEY;
+        } else {
+          const k = keyHash(i32x4.extract_lane(key, 0), i32x4.extract_lane(key, 1), i32x4.extract_lane(key, 2), proto, ifindex);
+          store<u32>(tags + (i << 2), k);
+          h = table + (k & mask) * BKT_SIZE;
+          lastKey = key;
+          lastAt = <i32>i;
+        }
       }
     } else if (type == 0xdd86 && table6 != 0) {
       // nf_flow_tuple_ipv6's, the same way: to the device's MAC, version 6, hop limit above 1, next header
@@ -1282,9 +1301,22 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
         <u32>(len >= ETH_HLEN + 48) & (<u32>(proto == IPPROTO_UDP) | (<u32>(proto == IPPROTO_TCP) & <u32>(plen >= 20))) &
         <u32>(plen >= 8) & <u32>(plen + 40 == len - ETH_HLEN);
       if (ok6 != 0) {
-        const k = keyHash6(ip + IP6H_SADDR, ip + IP6H_DADDR, load<u32>(ip, 40), proto, ifindex);
-        store<u32>(tags + (i << 2), k);
-        h = (table6 + (k & mask) * BKT_SIZE) | 1;
+        const sa = v128.load(ip + IP6H_SADDR);
+        const da = v128.load(ip + IP6H_DADDR);
+        const ports = load<u32>(ip, 40);
+        if (lastAt6 >= 0 && i32x4.all_true(i32x4.eq(sa, lastSa6)) && i32x4.all_true(i32x4.eq(da, lastDa6)) && ports == lastPorts6 && proto == lastProto6) {
+          store<u32>(tags + (i << 2), <u32>lastAt6);
+          h = SAME_KEY;
+        } else {
+          const k = keyHash6(ip + IP6H_SADDR, ip + IP6H_DADDR, ports, proto, ifindex);
+          store<u32>(tags + (i << 2), k);
+          h = (table6 + (k & mask) * BKT_SIZE) | 1;
+          lastSa6 = sa;
+          lastDa6 = da;
+          lastPorts6 = ports;
+          lastProto6 = proto;
+          lastAt6 = <i32>i;
+        }
       }
     }
     store<u32>(out + (i << 2), h);
@@ -1296,12 +1328,16 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   let acc: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const a = load<u32>(out + (i << 2));
-    if (a != 0) acc += load<u32>(a & ~1);
+    if (a > SAME_KEY) acc += load<u32>(a & ~1);
   }
   // 3: the slot whose tag is the key's hash (its record), or the bucket's overflow list (bit 1 set)
   for (let i: u32 = 0; i < n; i++) {
     const a = load<u32>(out + (i << 2));
     if (a == 0) continue;
+    if (a == SAME_KEY) {
+      store<u32>(out + (i << 2), load<u32>(out + (load<u32>(tags + (i << 2)) << 2))); // (that frame's is decided)
+      continue;
+    }
     const bk = a & ~1;
     const k = load<u32>(tags + (i << 2));
     // the tags compared without a branch per slot (a loop that left at the hit's slot mispredicted
@@ -1341,6 +1377,9 @@ function burstCold(r: u32, ip: u32, v6: u32, iif: u32): u32 {
   if (v6 != 0) return lookup6(r, ip + IP6H_SADDR, ip + IP6H_DADDR, load<u32>(ip, 40), <u32>load<u8>(ip, IP6H_NEXTHDR), iif);
   return lookup(r, load<u32>(ip, IPH_SADDR), load<u32>(ip, IPH_DADDR), load<u32>(ip, 20), <u32>load<u8>(ip, IPH_PROTOCOL), iif);
 }
+
+/** nf_flow_burst_lookup's first pass: the frame's key is that of the frame its tag names (no bucket is ever at 2). */
+const SAME_KEY: u32 = 2;
 
 /** Keeps the records' warm-up loads of nf_flow_burst_lookup alive. */
 let sink: u32 = 0;
