@@ -498,7 +498,12 @@ const BKT_OVF: u32 = 60;
 
 /** An IPv6 address (16 bytes at `a`) folded to 32 bits for keyHash. */
 @inline function addrFold6(a: u32): u32 {
-  return ((load<u32>(a) ^ load<u32>(a, 8)) * 0x9e3779b1) ^ load<u32>(a, 4) ^ load<u32>(a, 12);
+  return addrFoldV6(v128.load(a));
+}
+
+/** addrFold6 of an address already loaded (`v`: its four words). */
+@inline function addrFoldV6(v: v128): u32 {
+  return ((i32x4.extract_lane(v, 0) ^ i32x4.extract_lane(v, 2)) * 0x9e3779b1) ^ i32x4.extract_lane(v, 1) ^ i32x4.extract_lane(v, 3);
 }
 
 @inline function keyHash6(saddr: u32, daddr: u32, ports: u32, proto: u32, iif: u32): u32 {
@@ -1308,7 +1313,7 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
           store<u32>(tags + (i << 2), <u32>lastAt6);
           h = SAME_KEY;
         } else {
-          const k = keyHash6(ip + IP6H_SADDR, ip + IP6H_DADDR, ports, proto, ifindex);
+          const k = keyHash(addrFoldV6(sa), addrFoldV6(da), ports, proto, ifindex);
           store<u32>(tags + (i << 2), k);
           h = (table6 + (k & mask) * BKT_SIZE) | 1;
           lastSa6 = sa;
