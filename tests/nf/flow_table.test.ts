@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { NetError } from '../../src/control/net_types.js';
 import { Fixture, eth, ipv4, stackUnready, udp4 } from '../net/support.js';
-import { ACK, FIN, H0, H1, LINKS, M0, M1, NEIGH, PSH, ROUTES, SYN, SYN_OPTS, tcp4, tcpFrame } from './ct_support.js';
+import { ACK, FIN, H0, H1, LINKS, expectOneFlowTimeout, M0, M1, NEIGH, PSH, ROUTES, SYN, SYN_OPTS, tcp4, tcpFrame } from './ct_support.js';
 
 const unready = await stackUnready();
 const C = '192.0.2.2';
@@ -144,22 +144,11 @@ describe.skipIf(unready !== '')('the flowtable', () => {
     expect(fx.dp.flowtable.list()).toEqual([]);
   });
 
-  // flow_offload_refresh: the flow has one timeout, which a hit of either direction moves when
-  // `timeout - flow->timeout > HZ`. Offloaded at 0 (timeout 30 s); the original direction's hit at 5 s
-  // moves it to 35 s; the reply's at 5.9 s would move it to 35.9 s, 0.9 s later: not written. So the
-  // flow is there at 34.5 s and gone at 35.5 s (nf_flow_has_expired: timeout - now <= 0).
+  // flow_offload_refresh: the flow's one timeout (ct_support.ts expectOneFlowTimeout)
   it('a flow has one timeout: a hit of the other direction within a second of its last move leaves it', async () => {
     const fx = await router();
     offloadUdp(fx);
-    fx.advance(5_000);
-    fx.rx('eth0', inUdp(8));
-    fx.advance(900);
-    fx.rx('eth1', outUdp());
-    expect(hits(fx)).toBe(2);
-    fx.advance(28_600);
-    expect(fx.dp.flowtable.list().length).toBe(1);
-    fx.advance(1_000);
-    expect(fx.dp.flowtable.list()).toEqual([]);
+    expectOneFlowTimeout(fx, () => fx.rx('eth0', inUdp(8)), () => fx.rx('eth1', outUdp()));
   });
 
   it('a frame over the route MTU with DF goes to the stack, which answers fragmentation needed', async () => {
