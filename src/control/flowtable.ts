@@ -177,8 +177,8 @@ export class Flowtables {
         packets: Number(v.getBigUint64(acct + 16 * k, true)),
         bytes: Number(v.getBigUint64(acct + 16 * k + 8, true)),
       });
-      // the flow expires when neither direction was hit for the flow timeout (nf_flow_table.ts: each
-      // direction's in its hot record)
+      // the flow's one timeout, copied in each direction's hot record (nf_flow_table.ts refresh4 writes
+      // both; the later, as the collector reads it)
       const t0 = this.x.nf_flow_timeout(f);
       const t1 = this.x.nf_flow_timeout(f + dirSize);
       const t = t0 > t1 ? t0 : t1;

@@ -2,7 +2,8 @@
 // one (eth1, 198.51.100.0/24, 203.0.113.0/24 behind its gateway), TCP segments with their checksums, and
 // `conntrack -L` lines parsed into comparable records.
 
-import { concat, eth, inetChecksum, ipv4, type LinkCfg, type NeighCfg, type RouteCfg } from '../net/support.js';
+import { expect } from 'vitest';
+import { concat, eth, inetChecksum, ipv4, type Fixture, type LinkCfg, type NeighCfg, type RouteCfg } from '../net/support.js';
 import { ipv6Bytes } from '../../src/control/addresses.js';
 
 export const M0 = '02:00:00:00:01:00'; // router eth0 (inside)
@@ -97,4 +98,25 @@ export function l4over6(src: string, dst: string, proto: 6 | 17, seg: Uint8Array
 /** A UDP datagram's bytes (checksum left for l4over6). */
 export function udpBytes(sport: number, dport: number, data: Uint8Array): Uint8Array {
   return concat(Uint8Array.from([...be16(sport), ...be16(dport), ...be16(8 + data.length), 0, 0]), data);
+}
+
+/**
+ * flow_offload_refresh: a flow has one timeout, which a hit of either direction moves when `timeout -
+ * flow->timeout > HZ`. Offloaded at 0 (timeout 30 s, the UDP flowtable timeout) just before this; the
+ * original direction's hit (`original`) at 5 s moves it to 35 s; the reply's (`reply`) at 5.9 s would
+ * move it to 35.9 s, 0.9 s later: not written. So the flow is listed at 34.5 s and gone at 35.5 s
+ * (nf_flow_has_expired: timeout - now <= 0).
+ */
+export function expectOneFlowTimeout(fx: Fixture, original: () => void, reply: () => void): void {
+  const hits = (): number => fx.mib()['nf_flowtable:hit'] ?? 0;
+  const h = hits();
+  fx.advance(5_000);
+  original();
+  fx.advance(900);
+  reply();
+  expect(hits() - h).toBe(2);
+  fx.advance(28_600);
+  expect(fx.dp.flowtable.list().length).toBe(1);
+  fx.advance(1_000);
+  expect(fx.dp.flowtable.list()).toEqual([]);
 }

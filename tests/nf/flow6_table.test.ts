@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { NetError } from '../../src/control/net_types.js';
 import { Fixture, eth, ipv4, ipv6, stackUnready, udp4, type LinkCfg, type NeighCfg, type RouteCfg } from '../net/support.js';
-import { H0, H1, LINKS, M0, M1, NEIGH, ROUTES, l4over6, udpBytes } from './ct_support.js';
+import { H0, H1, LINKS, expectOneFlowTimeout, M0, M1, NEIGH, ROUTES, l4over6, udpBytes } from './ct_support.js';
 
 const unready = await stackUnready();
 const LINKS6: LinkCfg[] = [
@@ -98,6 +98,13 @@ describe.skipIf(unready !== '')('the IPv6 flowtable', () => {
     fx.ip(`neigh replace 2001:db8:2::2 lladdr ${mac} dev eth1 nud permanent`);
     expect(fx.rx('eth0', inUdp(8)).get('eth1')).toEqual([fwdUdp(8, mac)]);
     expect(hits(fx)).toBe(2);
+  });
+
+  // flow_offload_refresh: the flow's one timeout, as for IPv4 (ct_support.ts expectOneFlowTimeout)
+  it('a flow has one timeout: a hit of the other direction within a second of its last move leaves it', async () => {
+    const fx = await router();
+    offloadUdp(fx);
+    expectOneFlowTimeout(fx, () => fx.rx('eth0', inUdp(8)), () => fx.rx('eth1', outUdp()));
   });
 
   it('a flow without hits for 30 s is collected; its connection gets the UDP stream timeout back', async () => {

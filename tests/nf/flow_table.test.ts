@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { NetError } from '../../src/control/net_types.js';
 import { Fixture, eth, ipv4, stackUnready, udp4 } from '../net/support.js';
-import { ACK, FIN, H0, H1, LINKS, M0, M1, NEIGH, PSH, ROUTES, SYN, SYN_OPTS, tcp4, tcpFrame } from './ct_support.js';
+import { ACK, FIN, H0, H1, LINKS, expectOneFlowTimeout, M0, M1, NEIGH, PSH, ROUTES, SYN, SYN_OPTS, tcp4, tcpFrame } from './ct_support.js';
 
 const unready = await stackUnready();
 const C = '192.0.2.2';
@@ -142,6 +142,13 @@ describe.skipIf(unready !== '')('the flowtable', () => {
     expect(fx.dp.flowtable.list().length).toBe(1);
     fx.advance(2_000);
     expect(fx.dp.flowtable.list()).toEqual([]);
+  });
+
+  // flow_offload_refresh: the flow's one timeout (ct_support.ts expectOneFlowTimeout)
+  it('a flow has one timeout: a hit of the other direction within a second of its last move leaves it', async () => {
+    const fx = await router();
+    offloadUdp(fx);
+    expectOneFlowTimeout(fx, () => fx.rx('eth0', inUdp(8)), () => fx.rx('eth1', outUdp()));
   });
 
   it('a frame over the route MTU with DF goes to the stack, which answers fragmentation needed', async () => {
