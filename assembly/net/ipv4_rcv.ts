@@ -631,7 +631,17 @@ function ipRcvOptions(ifindex: u32, data: u32, len: u32, hlen: u32): u32 {
   let bad: u32 = 0; // the offending octet's address, 0: none
   while (l > 0) {
     const t = <u32>load<u8>(p);
-    if (t == IPOPT_END) break;
+    if (t == IPOPT_END) {
+      // __ip_options_compile: every octet after the end of the list becomes IPOPT_END, and a header
+      // that had other bytes there is marked changed (ip_forward_options sums it again)
+      for (p++, l--; l > 0; p++, l--) {
+        if (load<u8>(p) != IPOPT_END) {
+          store<u8>(p, IPOPT_END);
+          optFwdFlags |= FWD_OPT_CHANGED;
+        }
+      }
+      break;
+    }
     if (t == IPOPT_NOOP) {
       l--;
       p++;
