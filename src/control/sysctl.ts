@@ -213,6 +213,7 @@ function hostOf(dp: Datapath): SysctlHost {
     },
     confChanged: (key) => {
       if (key === 'ignore_routes_with_linkdown') (dp.routes as unknown as { linkdownPolicyChanged?(): void }).linkdownPolicyChanged?.();
+      if (key === 'forwarding') dp.addresses.forwardingChanged();
     },
     get neigh() {
       const n = dp.neigh as unknown as Partial<NeighParams>;
