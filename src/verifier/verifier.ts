@@ -1678,6 +1678,10 @@ class Verifier {
         Object.assign(o, Reg.known(0n));
       } else {
         o.maybeNull = false;
+        // mark_ptr_or_null_reg: the id has done its work (every copy learnt the check) and goes, so
+        // that states compare alike — but on a map value holding a bpf_spin_lock, whose id names the
+        // lock (reg_may_point_to_spin_lock); a reference keeps its ref_obj_id until released
+        if (!(o.type === RegType.MAP_VALUE && (o.map?.spinLockOff ?? -1) >= 0)) o.id = 0;
       }
     }, (o) => o.maybeNull && o.id === id);
     // A reservation that failed holds nothing to release.
