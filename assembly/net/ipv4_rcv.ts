@@ -151,8 +151,12 @@ export function ip_rcv_finish_defrag(ifindex: u32, data: u32, len: u32): void {
   ip_rcv_finish(ifindex, 0, data, len, PACKET_HOST, (<u32>load<u8>(data) & 0xf) << 2);
 }
 
+/** skb->pkt_type of the IPv4 datagram in flight (TCP takes PACKET_HOST only). */
+export let rx4PktType: u32 = PACKET_HOST;
+
 /** ip_rcv_finish_core + dst_input for a datagram that passed ip_rcv_core (`len` = its total length). */
 @inline function ip_rcv_finish(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32, hlen: u32): void {
+  rx4PktType = pkt;
   const nd = netdevGet(ifindex);
   const route = routeInput(ifindex, nd, data, hlen);
   if (route == ROUTE_DROP) {

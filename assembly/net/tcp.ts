@@ -29,7 +29,8 @@ import {
   SYSCTL_IP_DEFAULT_TTL, ND_CONF6, CONF6_HOP_LIMIT,
 } from './abi';
 import { csumAdd, csumFinish, csumFold16, csumIpv6Pseudo, ipSendCheck } from './csum';
-import { IPH_DADDR, IPH_SADDR, IPH_TOS, IPPROTO_TCP, IP6H_DADDR, IP6H_SADDR, ipv6Copy, ldBe16, ldBe32, stBe16, stBe32 } from './inet';
+import { IPH_DADDR, IPH_SADDR, IPH_TOS, IPPROTO_TCP, IP6H_DADDR, IP6H_SADDR, PACKET_HOST, ipv6Copy, ldBe16, ldBe32, stBe16, stBe32 } from './inet';
+import { rx4PktType } from './ipv4_rcv';
 import { RTCF_BROADCAST, RTCF_MULTICAST } from './icmp';
 import { NF_HOOK4, NF_INET_LOCAL_OUT } from './netfilter';
 import { ip_finish_output, ip_route_output, ip6_local_out, ip6_route_output, OUT_RES, ownMtu4, outSrc4 } from './output';
@@ -90,7 +91,9 @@ export function buildRst(r: u32, th: u32, tlen: u32, doff: u32): void {
 
 /** tcp_v4_rcv with no socket for the local datagram at `data` (`len` bytes, `hlen` header). Takes the frame. */
 export function tcp_v4_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, rtFlags: u32): void {
-  if ((rtFlags & (RTCF_BROADCAST | RTCF_MULTICAST)) != 0) {
+  // tcp_v4_rcv: a segment that did not come to this host's MAC (an L2 broadcast or multicast, even
+  // to one of our unicast addresses) is discarded before anything counts it
+  if (rx4PktType != PACKET_HOST || (rtFlags & (RTCF_BROADCAST | RTCF_MULTICAST)) != 0) {
     netFree(q, data);
     netDrop(NDROP_NOT_SPECIFIED);
     return;

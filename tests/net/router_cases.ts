@@ -126,6 +126,20 @@ const overOnePath = (n: number) => (out: PortOutput) => {
   if (!((n1 === n && n2 === 0) || (n2 === n && n1 === 0))) throw new Error(`expected ${n} frames over one of eth1 and eth2, got ${n1} + ${n2}`);
 };
 
+/** A TCP segment (RFC 9293): 20-byte header, `flags`, window 1024, checksummed over the IPv4 pseudo-header. */
+function tcp4(src: string, dst: string, sport: number, dport: number, flags: number): Uint8Array {
+  const t = new Uint8Array(20);
+  const v = new DataView(t.buffer);
+  v.setUint16(0, sport);
+  v.setUint16(2, dport);
+  v.setUint32(4, 0x01020304);
+  t[12] = 5 << 4;
+  t[13] = flags;
+  v.setUint16(14, 1024);
+  v.setUint16(16, inetChecksum(ipv4Bytes(src), ipv4Bytes(dst), Uint8Array.of(0, 6, 0, 20), t));
+  return t;
+}
+
 /** An ESP packet (RFC 4303): SPI, sequence number, then opaque bytes. */
 const esp = (spi: number) => concat(Uint8Array.of(spi >>> 24, (spi >>> 16) & 0xff, (spi >>> 8) & 0xff, spi & 0xff, 0, 0, 0, 1), pattern(24, 0x33));
 
@@ -281,6 +295,14 @@ function ipv4Frames(): RouterCase[] {
     { name: 'a frame cut inside the IPv4 header is dropped', ingress: 'eth0', frames: [in4(toH2).subarray(0, 14 + 12)], expect: nothing },
     { name: 'a loopback source address is dropped as a martian', ingress: 'eth0', frames: [in4(udp4('203.0.113.2', { src: '127.0.0.1' }))], expect: nothing },
     { name: 'a frame for another MAC address is not routed', ingress: 'eth0', frames: [in4(toH2, MAC.other)], expect: nothing },
+    { name: 'a TCP SYN to a closed port of the router is answered with a reset', ingress: 'eth0', frames: [in4({ src: H1, dst: '198.51.100.1', proto: 6, id: 0x6300, payload: tcp4(H1, '198.51.100.1', 40000, 9, 0x02) })] },
+    {
+      // tcp_v4_rcv: skb->pkt_type != PACKET_HOST is discarded first, whatever the IP destination
+      name: 'the same SYN in an Ethernet broadcast frame is discarded without a reset',
+      ingress: 'eth0',
+      frames: [in4({ src: H1, dst: '198.51.100.1', proto: 6, id: 0x6301, payload: tcp4(H1, '198.51.100.1', 40000, 9, 0x02) }, 'ff:ff:ff:ff:ff:ff')],
+      expect: nothing,
+    },
   ];
 }
 
