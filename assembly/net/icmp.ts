@@ -509,6 +509,27 @@ function optionsEcho(data: u32, hlen: u32, out: u32): i32 {
   return <i32>n;
 }
 
+/**
+ * __ip_options_echo for a reply other than ICMP's (ip_send_unicast_reply: TCP's resets): the options
+ * of the datagram at `data` (`hlen`-byte header) to answer with, at the returned address, their length
+ * in `echoLen` (0: none); 0 when an option has no room for what it asked (no reply is sent).
+ */
+export let echoLen: u32 = 0;
+export function replyOptionsEcho(data: u32, hlen: u32): u32 {
+  echoLen = 0;
+  const eb = echoBuf();
+  if (eb == 0) return 0;
+  const n = optionsEcho(data, hlen, eb);
+  if (n < 0) return 0;
+  echoLen = <u32>n;
+  return eb;
+}
+
+/** ip_options_build: the echoed options' asked-for slots filled at the header `iph` sent from `src`. */
+export function replyOptionsBuild(iph: u32, src: u32): void {
+  optionsBuild(iph, src);
+}
+
 /** ip_options_build: the echoed options' asked-for slots filled at the header `iph` sent from `src`. */
 function optionsBuild(iph: u32, src: u32): void {
   if ((echoFlags & OPTE_RR_NEEDADDR) != 0) store<u32>(iph + echoRR + <u32>load<u8>(iph + echoRR, 2) - 5, src);

@@ -55,8 +55,8 @@ export const MAC = {
   other: '02:00:00:00:0c:99',
 } as const;
 
-/** The router's own addresses (what it sends from; fe80::ff:fe00:a00 is eth0's link-local, EUI-64 of its MAC). */
-export const ROUTER_ADDRS = ['198.51.100.1', '203.0.113.1', '192.0.2.1', '2001:db8:1::1', '2001:db8:2::1', '2001:db8:3::1', 'fe80::ff:fe00:a00'];
+/** The router's own addresses (what it sends from; fe80::ff:fe00:a00 is eth0's link-local, EUI-64 of its MAC; P:: the Subnet-Router anycast addresses a forwarding router holds). */
+export const ROUTER_ADDRS = ['198.51.100.1', '203.0.113.1', '192.0.2.1', '2001:db8:1::1', '2001:db8:2::1', '2001:db8:3::1', 'fe80::ff:fe00:a00', '2001:db8:1::', '2001:db8:2::', '2001:db8:3::'];
 
 export interface RouterCase {
   /** Reads as a sentence. */
@@ -296,6 +296,16 @@ function ipv4Frames(): RouterCase[] {
     { name: 'a loopback source address is dropped as a martian', ingress: 'eth0', frames: [in4(udp4('203.0.113.2', { src: '127.0.0.1' }))], expect: nothing },
     { name: 'a frame for another MAC address is not routed', ingress: 'eth0', frames: [in4(toH2, MAC.other)], expect: nothing },
     { name: 'a TCP SYN to a closed port of the router is answered with a reset', ingress: 'eth0', frames: [in4({ src: H1, dst: '198.51.100.1', proto: 6, id: 0x6300, payload: tcp4(H1, '198.51.100.1', 40000, 9, 0x02) })] },
+    {
+      // ip_send_unicast_reply echoes the segment's options (__ip_options_echo): a record route with a free
+      // slot gets the router's address in it (ip_options_build), a full one is echoed as it came
+      name: 'a SYN carrying record route options is reset with the options echoed (one with room, one full)',
+      ingress: 'eth0',
+      frames: [
+        in4({ src: H1, dst: '198.51.100.1', proto: 6, id: 0x6302, options: Uint8Array.of(7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0), payload: tcp4(H1, '198.51.100.1', 40001, 9, 0x02) }),
+        in4({ src: H1, dst: '198.51.100.1', proto: 6, id: 0x6303, options: Uint8Array.of(7, 7, 8, 192, 0, 2, 9, 0), payload: tcp4(H1, '198.51.100.1', 40002, 9, 0x10) }),
+      ],
+    },
     {
       // tcp_v4_rcv: skb->pkt_type != PACKET_HOST is discarded first, whatever the IP destination
       name: 'the same SYN in an Ethernet broadcast frame is discarded without a reset',
