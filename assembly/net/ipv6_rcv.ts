@@ -457,12 +457,11 @@ export function ipv6_rthdr_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u
   const type = <u32>load<u8>(data + off + 2);
   const segLeft = <u32>load<u8>(data + off + 3);
   if (type == IPV6_SRCRT_TYPE_4 || type == IPV6_SRCRT_TYPE_3) {
-    // seg6_enabled / rpl_seg_enabled are 0 by default: dropped unless there is nothing left to do
-    if (segLeft != 0) {
-      netFree(q, data);
-      netDrop(NDROP_NOT_SPECIFIED);
-      return EXT_DONE;
-    }
+    // ipv6_srh_rcv / ipv6_rpl_srh_rcv: with seg6_enabled / rpl_seg_enabled 0 (the defaults, which this
+    // stack keeps) a segment routing header is dropped before segments_left is looked at, silently
+    netFree(q, data);
+    netDrop(NDROP_NOT_SPECIFIED);
+    return EXT_DONE;
   } else if (segLeft != 0) {
     // type 0 (deprecated, RFC 5095), type 2 without Mobile IPv6, anything else
     mibInc(MIB_IP6_IN_HDR_ERRORS);
