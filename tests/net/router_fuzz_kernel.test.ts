@@ -20,7 +20,7 @@ import { Rng } from '../support/gen.js';
 import { useNamespaces } from '../support/netns.js';
 import { pythonAvailability } from '../support/afpacket.js';
 import { KernelRouter, readRouterConfig, WxdpRouter, type PortOutput, type SendCase } from '../support/router.js';
-import { MAC, masked, PORTS } from './router_cases.js';
+import { MAC, masked, PORTS, ROUTER_ADDRS } from './router_cases.js';
 import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
 
 const N = Number(process.env['WXDP_ROUTER_FUZZ'] ?? 40);
@@ -138,7 +138,9 @@ function v4case(g: Rng): FuzzCase {
   if (g.chance(0.3)) (f.ttl = g.pick([0, 1, 2, 255]), what.push(`ttl ${f.ttl}`));
   if (g.chance(0.2)) (f.tos = g.int(256), what.push(`tos ${f.tos}`));
   if (g.chance(0.2)) (f.df = true, what.push('df'));
-  if (g.chance(0.15)) {
+  // incomplete fragments to the router itself are not drawn: the kernel's reassembly times out 30 s
+  // later with an ICMP error into some later case, on a clock wxdp's side does not share
+  if (g.chance(0.15) && !ROUTER_ADDRS.includes(dst)) {
     f.mf = g.chance(0.5);
     f.fragOffset = g.pick([0, 0, 1, 185, 8191]);
     what.push(`frag mf ${f.mf} off ${f.fragOffset}`);
@@ -184,7 +186,7 @@ function l4v6(g: Rng, src: string, dst: string): { nh: number; payload: Uint8Arr
 }
 
 /** One extension header in front of `inner` (next header `nh`); returns the new chain. */
-function ext6(g: Rng, nh: number, inner: Uint8Array): { nh: number; payload: Uint8Array; what: string } {
+function ext6(g: Rng, nh: number, inner: Uint8Array, local: boolean): { nh: number; payload: Uint8Array; what: string } {
   switch (g.int(7)) {
     case 0:
     case 1: {
@@ -213,8 +215,9 @@ function ext6(g: Rng, nh: number, inner: Uint8Array): { nh: number; payload: Uin
     }
     case 3: {
       // fragment header: atomic, first, later
-      const off = g.pick([0, 0, 1, 100]);
-      const m = g.chance(0.4) ? 1 : 0;
+      // to the router only atomic fragments (a partial one would time out in reassembly, see v4case)
+      const off = local ? 0 : g.pick([0, 0, 1, 100]);
+      const m = !local && g.chance(0.4) ? 1 : 0;
       const fh = concat(Uint8Array.of(nh, 0), u16((off << 3) | m), Uint8Array.of(0, 0, 0x12, 0x34));
       return { nh: 44, payload: concat(fh, inner), what: `frag off ${off} m ${m}` };
     }
@@ -229,13 +232,13 @@ function ext6(g: Rng, nh: number, inner: Uint8Array): { nh: number; payload: Uin
 function v6case(g: Rng): FuzzCase {
   const dst = g.pick([
     '2001:db8:2::2', '2001:db8:2::2', '2001:db8:10::5', '2001:db8:30::5', '2001:db8:40::5', '2001:db8:1::1', '2001:db8:1::1', '2001:db8:2::1',
-    'ff02::1', 'ff02::2', 'ff01::1', 'ff05::1', 'ff0e::1', '::1', '::', 'fe80::ff:fe00:a00', '2001:db8:f0::1', '::ffff:198.51.100.1',
+    'ff02::1', 'ff02::2', 'ff01::1', 'ff05::1', 'ff0e::1', '::1', '::', 'fe80::ff:fe00:a00', '2001:db8:f0::1', '::ffff:198.51.100.1', '2001:db8:1::', '2001:db8:2::',
   ]);
   const src = g.chance(0.8) ? H1V6 : g.pick(['::', '::1', 'ff02::1', '2001:db8:1::1', '::ffff:198.51.100.2', '::198.51.100.2', '2001:db8:2::2']);
   let l = l4v6(g, src, dst);
   const what: string[] = [`${src} > ${dst} ${l.what}`];
   for (let k = g.pick([0, 0, 1, 1, 2]); k > 0; k--) {
-    const e = ext6(g, l.nh, l.payload);
+    const e = ext6(g, l.nh, l.payload, ROUTER_ADDRS.includes(dst) || dst.startsWith('ff') || dst === '2001:db8:1::' || dst === '2001:db8:2::');
     l = { ...l, nh: e.nh, payload: e.payload };
     if (e.what) what.push(e.what);
   }
