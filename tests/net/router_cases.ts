@@ -388,6 +388,20 @@ function ipv6Frames(): RouterCase[] {
       check: overBothPaths(8),
     },
     {
+      // a forwarding router holds 2001:db8:1:: (RFC 4291 2.6.1, addrconf_join_anycast): UDP takes it as
+      // unicast and icmpv6_send answers from it (ipv6_chk_acast_addr_src)
+      name: 'UDP to the Subnet-Router anycast address, a closed port: port unreachable from that address',
+      ingress: 'eth0',
+      frames: [in6(udp6('2001:db8:1::', { flowLabel: 0 }))],
+      expect: { eth0: [icmpErr6(1, 4, 0, ipv6(udp6('2001:db8:1::', { flowLabel: 0 })), '2001:db8:1::')] },
+    },
+    {
+      name: 'an unknown next header to the Subnet-Router anycast address: parameter problem from that address',
+      ingress: 'eth0',
+      frames: [in6({ ...unknownNh6, dst: '2001:db8:1::' })],
+      expect: { eth0: [icmpErr6(4, 1, 6, ipv6({ ...unknownNh6, dst: '2001:db8:1::' }), '2001:db8:1::')] },
+    },
+    {
       name: 'a UDP datagram shorter than its IPv6 payload, to a closed port: port unreachable quotes it up to the UDP length',
       ingress: 'eth0',
       frames: [in6({ src: H1V6, dst: '2001:db8:1::1', nextHeader: IPPROTO_UDP, flowLabel: 0, payload: udpShort(H1V6, '2001:db8:1::1', 18, 20) })],

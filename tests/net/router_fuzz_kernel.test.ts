@@ -51,7 +51,8 @@ function l4v4(g: Rng, src: string, dst: string): { proto: number; payload: Uint8
       return { proto: 17, payload: d, what: 'udp' };
     }
     case 2: {
-      const type = g.pick([8, 8, 8, 0, 13, 15, 17, 3, 11, 5, 42, 255]);
+      // no timestamp requests (13): the reply carries each side's clock
+      const type = g.pick([8, 8, 8, 0, 14, 15, 17, 3, 11, 5, 42, 255]);
       const code = g.chance(0.8) ? 0 : g.int(16);
       const m = icmp4(type, code, g.next(), pattern(g.pick([0, 4, 32, 64]), 3));
       if (g.chance(0.1)) m[2] = m[2]! ^ 1;
