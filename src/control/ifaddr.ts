@@ -740,7 +740,7 @@ export class Addresses {
    */
   private anycast6(link: LinkView, d: DevAddrs): void {
     const want = new Set<string>();
-    if (d.inet6 && Number(this.dp.sysctls.get(`net.ipv6.conf.${link.name}.forwarding`)) !== 0) {
+    if (d.inet6 && (this.dp.sysctls.conf6Of(link.ifindex, 'forwarding') ?? 0) !== 0) {
       for (const a of d.v6) {
         if ((a.flags & IFA_F.TENTATIVE) !== 0 || !a.rtInserted || a.prefixlen >= 127) continue;
         const p = prefixBytes(a.addr, a.prefixlen);

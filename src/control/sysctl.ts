@@ -461,6 +461,13 @@ export class Sysctls {
     return out;
   }
 
+  /** A link's own net.ipv6.conf.DEV.KEY by ifindex (a name with dots, eth0.7, has no dotted sysctl name); undefined for an unknown link or word. */
+  conf6Of(ifindex: number, key: string): number | undefined {
+    this.sync();
+    const d = CONF6_NAMES[key];
+    return d ? this.conf.get(ifindex)?.v6[d.i] : undefined;
+  }
+
   private linkConf(name: string, links: Array<{ ifindex: number; ifname: string }>, dev: string): LinkConf {
     const l = links.find((x) => x.ifname === dev);
     const c = l && this.conf.get(l.ifindex);
