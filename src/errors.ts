@@ -83,10 +83,13 @@ export class ProgramError extends WxdpError {
   readonly index: number;
   /** The message without the instruction prefix (the kernel's wording). */
   readonly reason: string;
-  constructor(message: string, index: number, code: 'PROG_INVALID' | 'PROG_UNSUPPORTED' = 'PROG_INVALID') {
+  /** What the kernel's bpf(BPF_PROG_LOAD) returns for it: EINVAL for a malformed program, E2BIG for its size, EACCES for a write to r10. */
+  readonly errno: 'EINVAL' | 'E2BIG' | 'EACCES';
+  constructor(message: string, index: number, code: 'PROG_INVALID' | 'PROG_UNSUPPORTED' = 'PROG_INVALID', errno: 'EINVAL' | 'E2BIG' | 'EACCES' = 'EINVAL') {
     super(code, index >= 0 ? `insn ${index}: ${message}` : message);
     this.index = index;
     this.reason = message;
+    this.errno = errno;
   }
 }
 
@@ -127,18 +130,24 @@ export function callDepthFault(index: number, maxFrames: number): RuntimeFault {
   return new RuntimeFault('RUN_CALL_DEPTH', `call depth exceeds ${maxFrames} frames`, index);
 }
 
+/** The errno bpf(BPF_PROG_LOAD) fails with when the verifier refuses: EACCES for most refusals, EINVAL for a malformed program or call, E2BIG past its limits, EPERM for what this kernel forbids outright. */
+export type VerifierErrno = 'EACCES' | 'EINVAL' | 'E2BIG' | 'EPERM';
+
 /**
  * The verifier rejected a program. `index` is the instruction it stopped at (-1 when the reason is not
- * one instruction), `reason` the kernel-worded error line, `log` the verifier log up to the error.
+ * one instruction), `reason` the kernel-worded error line, `log` the verifier log up to the error,
+ * `errno` what the kernel's bpf(BPF_PROG_LOAD) returns for it.
  */
 export class VerifierError extends WxdpError {
   readonly index: number;
   readonly reason: string;
   readonly log: string;
-  constructor(reason: string, index: number, log: string, where?: string) {
+  readonly errno: VerifierErrno;
+  constructor(reason: string, index: number, log: string, where?: string, errno: VerifierErrno = 'EACCES') {
     super('VERIFIER_REJECTED', `${where ? `${where}: ` : ''}${index >= 0 ? `insn ${index}: ` : ''}${reason}`);
     this.index = index;
     this.reason = reason;
     this.log = log;
+    this.errno = errno;
   }
 }

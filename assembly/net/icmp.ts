@@ -50,7 +50,7 @@ import {
   MIB_ICMP_OUT_TIMESTAMP_REPS, MIB_ICMP6_IN_ROUTER_SOLICITS, MIB_ICMP6_IN_ROUTER_ADVERTISEMENTS,
   MIB_ICMP6_IN_REDIRECTS, MIB_IP6_OUT_NO_ROUTES, NDROP_ICMP_CSUM, NDROP_INVALID_PROTO, NDROP_IP_INHDR,
   NDROP_IPV6_BAD_EXTHDR, NDROP_NOMEM, NDROP_NOT_SPECIFIED, NDROP_PKT_TOO_SMALL, NDROP_UNHANDLED_PROTO, NR_ICMP,
-  ND_CONF6, CONF6_HOP_LIMIT, RT_SCOPE_LINK, RTN_BROADCAST, RTN_LOCAL, RTN_UNICAST, RT_SCOPE_UNIVERSE,
+  ND_CONF6, CONF6_HOP_LIMIT, RT_SCOPE_LINK, RTN_BROADCAST, RTN_ANYCAST, RTN_LOCAL, RTN_UNICAST, RT_SCOPE_UNIVERSE,
   SYSCTL_ICMP6_ECHO_IGNORE_ALL, SYSCTL_ICMP6_RATELIMIT, SYSCTL_ICMP6_RATEMASK_0, SYSCTL_ICMP_ECHO_IGNORE_ALL,
   SYSCTL_ICMP_ECHO_IGNORE_BROADCASTS, SYSCTL_ICMP_ERRORS_USE_INBOUND_IFADDR, SYSCTL_ICMP_MSGS_BURST,
   SYSCTL_ICMP_MSGS_PER_SEC, SYSCTL_ICMP_RATELIMIT, SYSCTL_ICMP_RATEMASK, SYSCTL_IP_DEFAULT_TTL, SYSCTL_IP_NO_PMTU_DISC,
@@ -509,6 +509,27 @@ function optionsEcho(data: u32, hlen: u32, out: u32): i32 {
   return <i32>n;
 }
 
+/**
+ * __ip_options_echo for a reply other than ICMP's (ip_send_unicast_reply: TCP's resets): the options
+ * of the datagram at `data` (`hlen`-byte header) to answer with, at the returned address, their length
+ * in `echoLen` (0: none); 0 when an option has no room for what it asked (no reply is sent).
+ */
+export let echoLen: u32 = 0;
+export function replyOptionsEcho(data: u32, hlen: u32): u32 {
+  echoLen = 0;
+  const eb = echoBuf();
+  if (eb == 0) return 0;
+  const n = optionsEcho(data, hlen, eb);
+  if (n < 0) return 0;
+  echoLen = <u32>n;
+  return eb;
+}
+
+/** ip_options_build: the echoed options' asked-for slots filled at the header `iph` sent from `src`. */
+export function replyOptionsBuild(iph: u32, src: u32): void {
+  optionsBuild(iph, src);
+}
+
 /** ip_options_build: the echoed options' asked-for slots filled at the header `iph` sent from `src`. */
 function optionsBuild(iph: u32, src: u32): void {
   if ((echoFlags & OPTE_RR_NEEDADDR) != 0) store<u32>(iph + echoRR + <u32>load<u8>(iph + echoRR, 2) - 5, src);
@@ -851,13 +872,14 @@ function pmtuLearn6(dst: u32, mtu: u32): void {
 }
 
 /** ipv6_chk_addr(net, addr, dev, 0): the 16 bytes at `addr` are one of our addresses (a local route). */
-export function ipv6IsLocal(addr: u32, ifindex: u32): bool {
+export function ipv6IsLocal(addr: u32, ifindex: u32, anycast: bool = false): bool {
   memory.fill(FL6(), 0, FL_SIZE);
   store<u8>(FL6(), <u8>AF_INET6, FL_FAMILY);
   ipv6Copy(FL6() + FL_DST, addr);
   store<u32>(FL6(), LOOPBACK_IFINDEX, FL_IIF);
   if (fib6_lookup(FL6(), RES6()) != 0) return false;
-  return <u32>load<u8>(RES6(), FR_TYPE) == RTN_LOCAL;
+  const t = <u32>load<u8>(RES6(), FR_TYPE);
+  return t == RTN_LOCAL || (anycast && t == RTN_ANYCAST);
 }
 
 /** A 40-byte IPv6 header at `p`. */
@@ -902,7 +924,9 @@ export function icmpv6_send(ifindex: u32, data: u32, len: u32, type: u32, code: 
   if (len < IPV6_HLEN || netRoot() == 0) return;
   const input = ifindex != 0 && ifindex != LOOPBACK_IFINDEX;
   const daddr = data + IP6H_DADDR;
-  let haveSrc = ipv6IsLocal(daddr, ifindex);
+  // ipv6_chk_addr || ipv6_chk_acast_addr_src: an error about a datagram to one of our addresses, an
+  // anycast one included, comes from that address
+  let haveSrc = ipv6IsLocal(daddr, ifindex, true);
   const dtype = ipv6AddrType(daddr);
   if ((dtype & IPV6_ADDR_MULTICAST) != 0 || (input && (load<u8>(data - ETH_HLEN) & 1) != 0)) {
     // Only packet too big, and a parameter problem about an option whose type says "report even to

@@ -56,6 +56,16 @@ export const IP6H_DADDR: u32 = 24;
 export const IPV6_HLEN: u32 = 40;
 export const IPV6_MIN_MTU: u32 = 1280;
 
+/**
+ * proto_ports_offset: where the flow dissector (__skb_flow_get_ports) reads a protocol's "ports" from
+ * its header: TCP, UDP, UDP-Lite, DCCP, SCTP their two ports; ESP its SPI (offset 0), AH its SPI
+ * (offset 4); -1 for the rest (no ports).
+ */
+export function protoPortsOffset(proto: u32): i32 {
+  if (proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_DCCP || proto == IPPROTO_ESP || proto == IPPROTO_SCTP || proto == IPPROTO_UDPLITE) return 0;
+  return proto == IPPROTO_AH ? 4 : -1;
+}
+
 /** A big-endian u16 at `p`. */
 @inline export function ldBe16(p: u32): u32 {
   return <u32>bswap<u16>(load<u16>(p));

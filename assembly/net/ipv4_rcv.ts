@@ -57,8 +57,8 @@ import { NF_HOOK4, NF_INET_PRE_ROUTING } from './netfilter';
 import { FWD_DOREDIRECT, FWD_OPT_CHANGED, FWD_OPT_RR, ip_forward } from './forward';
 import { ipHeaderValid } from './csum';
 import {
-  INADDR_ALLHOSTS_GROUP, IPH_DADDR, IPH_FRAG_OFF, IPH_PROTOCOL, IPH_SADDR, IPH_TOS, IPH_TOT_LEN, IPPROTO_DCCP,
-  IPPROTO_IGMP, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, IP_OFFSET, PACKET_HOST, PACKET_OTHERHOST, ipv4IsLbcast,
+  INADDR_ALLHOSTS_GROUP, IPH_DADDR, IPH_FRAG_OFF, IPH_PROTOCOL, IPH_SADDR, IPH_TOS, IPH_TOT_LEN,
+  IPPROTO_IGMP, IP_MF, IP_OFFSET, protoPortsOffset, PACKET_HOST, PACKET_OTHERHOST, ipv4IsLbcast,
   ipv4IsLocalMulticast, ipv4IsLoopback, ipv4IsMulticast, ipv4IsZeronet, ldBe16, zero64,
 } from './inet';
 
@@ -151,8 +151,12 @@ export function ip_rcv_finish_defrag(ifindex: u32, data: u32, len: u32): void {
   ip_rcv_finish(ifindex, 0, data, len, PACKET_HOST, (<u32>load<u8>(data) & 0xf) << 2);
 }
 
+/** skb->pkt_type of the IPv4 datagram in flight (TCP takes PACKET_HOST only). */
+export let rx4PktType: u32 = PACKET_HOST;
+
 /** ip_rcv_finish_core + dst_input for a datagram that passed ip_rcv_core (`len` = its total length). */
 @inline function ip_rcv_finish(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32, hlen: u32): void {
+  rx4PktType = pkt;
   const nd = netdevGet(ifindex);
   const route = routeInput(ifindex, nd, data, hlen);
   if (route == ROUTE_DROP) {
@@ -177,12 +181,17 @@ export function ip_rcv_finish_defrag(ifindex: u32, data: u32, len: u32): void {
 
 // ---- Input route ----
 
-/** The ports of a first fragment's TCP/UDP/SCTP/DCCP header (network order u32 sport|dport), else 0. */
+/**
+ * The ports the flow dissector finds (network order u32 sport|dport, else 0), as
+ * fib4_rules_early_flow_dissect and fib_multipath_hash run it (no FLOW_DISSECTOR_F_PARSE_1ST_FRAG):
+ * any fragment, the first one too (MF set), stops it before the transport header; then
+ * __skb_flow_get_ports at proto_ports_offset (ESP's and AH's SPI count as ports).
+ */
 @inline function ports(data: u32, hlen: u32, proto: u32): u32 {
-  if ((ldBe16(data + IPH_FRAG_OFF) & IP_OFFSET) != 0) return 0;
-  if (proto != IPPROTO_TCP && proto != IPPROTO_UDP && proto != IPPROTO_UDPLITE && proto != IPPROTO_SCTP && proto != IPPROTO_DCCP) return 0;
-  if (ldBe16(data + IPH_TOT_LEN) < hlen + 4) return 0;
-  return load<u32>(data + hlen);
+  if ((ldBe16(data + IPH_FRAG_OFF) & (IP_MF | IP_OFFSET)) != 0) return 0;
+  const poff = protoPortsOffset(proto);
+  if (poff < 0 || ldBe16(data + IPH_TOT_LEN) < hlen + <u32>poff + 4) return 0;
+  return load<u32>(data + hlen + <u32>poff);
 }
 
 /**
@@ -631,7 +640,17 @@ function ipRcvOptions(ifindex: u32, data: u32, len: u32, hlen: u32): u32 {
   let bad: u32 = 0; // the offending octet's address, 0: none
   while (l > 0) {
     const t = <u32>load<u8>(p);
-    if (t == IPOPT_END) break;
+    if (t == IPOPT_END) {
+      // __ip_options_compile: every octet after the end of the list becomes IPOPT_END, and a header
+      // that had other bytes there is marked changed (ip_forward_options sums it again)
+      for (p++, l--; l > 0; p++, l--) {
+        if (load<u8>(p) != IPOPT_END) {
+          store<u8>(p, IPOPT_END);
+          optFwdFlags |= FWD_OPT_CHANGED;
+        }
+      }
+      break;
+    }
     if (t == IPOPT_NOOP) {
       l--;
       p++;

@@ -51,7 +51,7 @@ import { NF_HOOK6, NF_INET_PRE_ROUTING } from './netfilter';
 import {
   IP6H_DADDR, IP6H_NEXTHDR, IP6H_PAYLOAD_LEN, IP6H_SADDR, IPPROTO_AH, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT,
   IPPROTO_HOPOPTS, IPPROTO_NONE, IPPROTO_ROUTING, IPV6_HLEN, PACKET_HOST, PACKET_OTHERHOST, ipv6AddrType,
-  IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, IPPROTO_SCTP, IPPROTO_DCCP,
+  protoPortsOffset,
   ipv6Copy, ipv6IsAny, ipv6IsLoopback, ipv6IsMulticast, ipv6McScope, ldBe16, ldBe32, IPV6_ADDR_LINKLOCAL,
   IPV6_ADDR_LOOPBACK, IPV6_ADDR_MULTICAST,
 } from './inet';
@@ -230,20 +230,43 @@ export function ip6InputRoute(ifindex: u32, data: u32, len: u32, nhoff: u32, off
   store<u8>(IN6_FL(), <u8>((ldBe32(data) >> 20) & 0xfc), FL_TOS);
   store<u32>(IN6_FL(), load<u32>(data) & 0xffff0f00, FL_LABEL); // the 20-bit flow label, network order
   store<u8>(IN6_FL(), load<u8>(data, IP6H_NEXTHDR), FL_PROTO); // ip6_route_input: flowi6_proto = nexthdr
-  if (needPorts6()) {
-    // the flow dissector's view (fib6_rules_early_flow_dissect, an L4 multipath hash): the upper layer
-    // past the extension headers, and its ports when it has them and this is a first fragment
-    const l4 = ipv6SkipExthdr(data, len, off, <u32>load<u8>(data + nhoff));
-    if (l4 >= 0) {
-      store<u8>(IN6_FL(), <u8>skipNexthdr, FL_PROTO);
-      const proto = skipNexthdr;
-      if ((skipFragOff & ~7) == 0 && <u32>l4 + 4 <= len &&
-          (proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE || proto == IPPROTO_SCTP || proto == IPPROTO_DCCP)) {
-        store<u32>(IN6_FL(), load<u32>(data + <u32>l4), FL_SPORT);
-      }
+  if (needPorts6()) flowDissect6(IN6_FL(), data, len, off, <u32>load<u8>(data + nhoff));
+  return dst6_route(IN6_FL(), IN6_RES());
+}
+
+/** MAX_FLOW_DISSECT_HDRS: the headers the flow dissector goes through before it settles for what it has. */
+const MAX_FLOW_DISSECT_HDRS: u32 = 15;
+
+/**
+ * The flow dissector's view of an IPv6 datagram (__skb_flow_dissect with FLOW_DISSECTOR_F_STOP_AT_ENCAP,
+ * as fib6_rules_early_flow_dissect and rt6_multipath_hash run it) into `fl`'s FL_PROTO and ports, from
+ * the header of type `nexthdr` at `off`: hop-by-hop, routing and destination options headers are
+ * skipped (at most MAX_FLOW_DISSECT_HDRS); a fragment header, a first fragment's too (no
+ * FLOW_DISSECTOR_F_PARSE_1ST_FRAG), ends it with its next header as the protocol and no ports; anything
+ * else is the protocol — AH and "no next header" included, which ipv6_skip_exthdr would treat otherwise
+ * — with its ports at proto_ports_offset. A header cut short ends it with its own type (out_bad).
+ */
+function flowDissect6(fl: u32, data: u32, len: u32, off: u32, nexthdr: u32): void {
+  let proto = nexthdr;
+  let o = off;
+  for (let hdrs: u32 = 0; proto == IPPROTO_HOPOPTS || proto == IPPROTO_ROUTING || proto == IPPROTO_DSTOPTS; ) {
+    if (o + 2 > len) break;
+    const next = <u32>load<u8>(data + o);
+    o += (<u32>load<u8>(data + o + 1) + 1) << 3;
+    proto = next;
+    if (++hdrs > MAX_FLOW_DISSECT_HDRS) {
+      store<u8>(fl, <u8>proto, FL_PROTO);
+      return;
     }
   }
-  return dst6_route(IN6_FL(), IN6_RES());
+  if (proto == IPPROTO_FRAGMENT) {
+    if (o + 8 <= len) proto = <u32>load<u8>(data + o);
+    store<u8>(fl, <u8>proto, FL_PROTO);
+    return;
+  }
+  store<u8>(fl, <u8>proto, FL_PROTO);
+  const poff = protoPortsOffset(proto);
+  if (poff >= 0 && o + <u32>poff + 4 <= len) store<u32>(fl, load<u32>(data + o + <u32>poff), FL_SPORT);
 }
 
 /** The type (RTN_*) of IN6_RES(), the last ip6InputRoute's result. */
@@ -434,12 +457,11 @@ export function ipv6_rthdr_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u
   const type = <u32>load<u8>(data + off + 2);
   const segLeft = <u32>load<u8>(data + off + 3);
   if (type == IPV6_SRCRT_TYPE_4 || type == IPV6_SRCRT_TYPE_3) {
-    // seg6_enabled / rpl_seg_enabled are 0 by default: dropped unless there is nothing left to do
-    if (segLeft != 0) {
-      netFree(q, data);
-      netDrop(NDROP_NOT_SPECIFIED);
-      return EXT_DONE;
-    }
+    // ipv6_srh_rcv / ipv6_rpl_srh_rcv: with seg6_enabled / rpl_seg_enabled 0 (the defaults, which this
+    // stack keeps) a segment routing header is dropped before segments_left is looked at, silently
+    netFree(q, data);
+    netDrop(NDROP_NOT_SPECIFIED);
+    return EXT_DONE;
   } else if (segLeft != 0) {
     // type 0 (deprecated, RFC 5095), type 2 without Mobile IPv6, anything else
     mibInc(MIB_IP6_IN_HDR_ERRORS);

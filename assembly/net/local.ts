@@ -44,7 +44,7 @@ import {
 } from './icmp';
 import {
   ETH_HLEN, IPH_FRAG_OFF, IPH_PROTOCOL, IPV6_HLEN, IP6H_NEXTHDR, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT, IPPROTO_ICMP, IPPROTO_ICMPV6,
-  IPPROTO_IGMP, IPPROTO_NONE, IPPROTO_ROUTING, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, IP_MF, IP_OFFSET, ldBe16,
+  IPPROTO_IGMP, IPPROTO_NONE, IPPROTO_ROUTING, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, IP_MF, IP_OFFSET, IP6H_DADDR, ipv6IsMulticast, ldBe16,
 } from './inet';
 import { ipv6_destopt_rcv, ipv6_rthdr_rcv, ipv6SkipExthdr, extNhoff, extOff, skipNexthdr, EXT_CONTINUE, mcJoined6 } from './ipv6_rcv';
 import { udp_rcv, udpv6_rcv, udp_err, udpv6_err } from './udp';
@@ -300,7 +300,11 @@ export function ip6_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, nho
       netDrop(NDROP_IP_NOPROTO);
       return;
     }
-    if (!unicast && (h == PH_UDP || h == PH_TCP || h == PH_ICMP) && !mcSourceOk6(ifindex, data, off, nexthdr)) {
+    // a Subnet-Router anycast destination (not local, not multicast) is unicast to UDP (__udp6_lib_rcv
+    // takes the multicast path for multicast addresses only); TCP and ICMP keep it apart (no reset:
+    // ipv6_unicast_destination is false; echo replies choose their source)
+    const mcast = !unicast && ipv6IsMulticast(data + IP6H_DADDR);
+    if (mcast && (h == PH_UDP || h == PH_TCP || h == PH_ICMP) && !mcSourceOk6(ifindex, data, off, nexthdr)) {
       // ip6_protocol_deliver_rcu: a final protocol's multicast from a source the device's filter refuses
       mibInc(MIB_IP6_IN_DISCARDS);
       netFree(q, data);
@@ -308,7 +312,7 @@ export function ip6_local_deliver(ifindex: u32, q: u32, data: u32, len: u32, nho
       return;
     }
     mibInc(MIB_IP6_IN_DELIVERS);
-    if (h == PH_UDP) udpv6_rcv(ifindex, q, data, len, off, nexthdr, unicast);
+    if (h == PH_UDP) udpv6_rcv(ifindex, q, data, len, off, nexthdr, !mcast);
     else if (h == PH_ICMP) icmpv6_rcv(ifindex, q, data, len, off, unicast);
     else if (h == PH_TCP) tcp_v6_rcv(ifindex, q, data, len, off, unicast);
     else if (h == PH_RAW) rawDeliver(true, ifindex, q, data, len, nexthdr);

@@ -21,6 +21,7 @@
 // Next: ip_finish_output / ip6_local_out toward the segment's source, or a drop.
 
 import { frameAlloc } from '../umem';
+import { copyBytes } from '../bytes';
 import { XDP_PACKET_HEADROOM } from '../abi';
 import { mibInc, netDrop, netFree, netdevGet, netScratch, sysctl } from './core';
 import {
@@ -29,8 +30,9 @@ import {
   SYSCTL_IP_DEFAULT_TTL, ND_CONF6, CONF6_HOP_LIMIT,
 } from './abi';
 import { csumAdd, csumFinish, csumFold16, csumIpv6Pseudo, ipSendCheck } from './csum';
-import { IPH_DADDR, IPH_SADDR, IPH_TOS, IPPROTO_TCP, IP6H_DADDR, IP6H_SADDR, ipv6Copy, ldBe16, ldBe32, stBe16, stBe32 } from './inet';
-import { RTCF_BROADCAST, RTCF_MULTICAST } from './icmp';
+import { IPH_DADDR, IPH_SADDR, IPH_TOS, IPPROTO_TCP, IP6H_DADDR, IP6H_SADDR, PACKET_HOST, ipv6Copy, ldBe16, ldBe32, stBe16, stBe32 } from './inet';
+import { rx4PktType } from './ipv4_rcv';
+import { RTCF_BROADCAST, RTCF_MULTICAST, echoLen, replyOptionsBuild, replyOptionsEcho } from './icmp';
 import { NF_HOOK4, NF_INET_LOCAL_OUT } from './netfilter';
 import { ip_finish_output, ip_route_output, ip6_local_out, ip6_route_output, OUT_RES, ownMtu4, outSrc4 } from './output';
 
@@ -90,7 +92,9 @@ export function buildRst(r: u32, th: u32, tlen: u32, doff: u32): void {
 
 /** tcp_v4_rcv with no socket for the local datagram at `data` (`len` bytes, `hlen` header). Takes the frame. */
 export function tcp_v4_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, rtFlags: u32): void {
-  if ((rtFlags & (RTCF_BROADCAST | RTCF_MULTICAST)) != 0) {
+  // tcp_v4_rcv: a segment that did not come to this host's MAC (an L2 broadcast or multicast, even
+  // to one of our unicast addresses) is discarded before anything counts it
+  if (rx4PktType != PACKET_HOST || (rtFlags & (RTCF_BROADCAST | RTCF_MULTICAST)) != 0) {
     netFree(q, data);
     netDrop(NDROP_NOT_SPECIFIED);
     return;
@@ -123,21 +127,31 @@ function sendReset4(data: u32, th: u32, tlen: u32, doff: u32): void {
   const saddr = load<u32>(data + IPH_SADDR);
   const daddr = load<u32>(data + IPH_DADDR);
   const tos = <u32>load<u8>(data + IPH_TOS) & ~3;
+  // ip_send_unicast_reply: the segment's IP options echoed (__ip_options_echo) before the route; an
+  // option without room for what it asked sends nothing
+  const hlen = th - data;
+  const eb = hlen > 20 ? replyOptionsEcho(data, hlen) : 0;
+  if (hlen > 20 && eb == 0) return;
+  const olen = hlen > 20 ? echoLen : 0;
   if (!ip_route_output(saddr, daddr, tos, IPPROTO_TCP, 0, 0)) return;
   const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
   const p = replyFrame(nd);
   if (p == 0) return;
-  store<u8>(p, 0x45);
+  store<u8>(p, <u8>(0x40 | ((20 + olen) >> 2)));
   store<u8>(p + 1, <u8>tos);
-  stBe16(p + 2, 40);
+  stBe16(p + 2, 40 + olen);
   store<u16>(p + 4, 0); // ID 0: DF and no connected peer (ip_select_ident)
   stBe16(p + 6, 0x4000);
   store<u8>(p + 8, <u8>sysctl(SYSCTL_IP_DEFAULT_TTL));
   store<u8>(p + 9, <u8>IPPROTO_TCP);
   store<u32>(p + IPH_SADDR, daddr);
   store<u32>(p + IPH_DADDR, saddr);
-  ipSendCheck(p, 20);
-  const r = p + 20;
+  if (olen > 0) {
+    copyBytes(p + 20, eb, olen);
+    replyOptionsBuild(p, daddr);
+  }
+  ipSendCheck(p, 20 + olen);
+  const r = p + 20 + olen;
   buildRst(r, th, tlen, doff);
   const sum: u64 = <u64>daddr + <u64>saddr + <u64>bswap<u32>(20) + <u64>bswap<u32>(IPPROTO_TCP);
   store<u16>(r + 16, <u16>csumFinish(csumAdd(r, 20, sum)));
@@ -145,8 +159,8 @@ function sendReset4(data: u32, th: u32, tlen: u32, doff: u32): void {
   mibInc(MIB_TCP_OUT_RSTS);
   mibInc(MIB_IP_OUT_REQUESTS);
   // ip_local_out: LOCAL_OUT's hooks (conntrack: the reset is its connection's reply, NAT'd back at POST_ROUTING)
-  if (!NF_HOOK4(NF_INET_LOCAL_OUT, 0, load<u32>(OUT_RES(), FR_OIF), 0, p, 40)) return;
-  ip_finish_output(OUT_RES(), nd, ownMtu4(OUT_RES(), nd, saddr), 0, p, 40);
+  if (!NF_HOOK4(NF_INET_LOCAL_OUT, 0, load<u32>(OUT_RES(), FR_OIF), 0, p, 40 + olen)) return;
+  ip_finish_output(OUT_RES(), nd, ownMtu4(OUT_RES(), nd, saddr), 0, p, 40 + olen);
 }
 
 /** tcp_v6_rcv with no socket: the segment at `data + off`. Takes the frame. */

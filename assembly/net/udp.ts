@@ -197,7 +197,8 @@ export function udp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, rt
     return;
   }
   mibInc(mib + UDP_MIB_NOPORTS);
-  icmp_send(ifindex, data, len, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
+  // the error quotes the skb as pskb_trim_rcsum left it: a UDP datagram ends at its length field
+  icmp_send(ifindex, data, lite ? len : hlen + ulen, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
   netFree(q, data);
   netDrop(NDROP_NO_SOCKET);
 }
@@ -444,7 +445,8 @@ export function udpv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32, p
     return;
   }
   mibInc(mib + UDP_MIB_NOPORTS);
-  icmpv6_send(ifindex, data, len, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0);
+  // quoted as pskb_trim_rcsum left the skb (a UDP datagram ends at its length field)
+  icmpv6_send(ifindex, data, lite ? len : off + ulen, ICMPV6_DEST_UNREACH, ICMPV6_PORT_UNREACH, 0);
   netFree(q, data);
   netDrop(NDROP_NO_SOCKET);
 }

@@ -1,15 +1,15 @@
 // Verifier verdicts in the on-disk cache (program_cache.ts): an accepted program's log, statistics and facts,
-// or a refusal's reason, instruction and log, as JSON. The instructions are not stored: the caller has
+// or a refusal's reason, instruction, log and errno, as JSON. The instructions are not stored: the caller has
 // them, and they are part of the key.
 
-import { VerifierError } from '../errors.js';
+import { VerifierError, type VerifierErrno } from '../errors.js';
 import type { Insn } from '../isa/insn.js';
 import type { VerifiedProgram, VerifierStats } from '../verifier/verifier.js';
 import { programCache } from './program_cache.js';
 
 type Stored =
   | { ok: { log: string; stats: Omit<VerifierStats, 'stackDepth'> & { stackDepth: [number, number][] }; facts: { loopCountMax: [number, number][]; loopInlined: number[] } } }
-  | { error: { reason: string; index: number; log: string; name?: string } };
+  | { error: { reason: string; index: number; log: string; errno: VerifierErrno; name?: string } };
 
 /** The verdict stored under `key` (a VerifierError for a refusal), or undefined. */
 export function cachedVerdict(key: string, insns: readonly Insn[]): VerifiedProgram | VerifierError | undefined {
@@ -18,7 +18,7 @@ export function cachedVerdict(key: string, insns: readonly Insn[]): VerifiedProg
   if (!payload) return undefined;
   try {
     const v = JSON.parse(payload.toString('utf8')) as Stored;
-    if ('error' in v) return new VerifierError(v.error.reason, v.error.index, v.error.log, v.error.name);
+    if ('error' in v) return new VerifierError(v.error.reason, v.error.index, v.error.log, v.error.name, v.error.errno);
     return { insns, log: v.ok.log, stats: { ...v.ok.stats, stackDepth: new Map(v.ok.stats.stackDepth) }, facts: { loopCountMax: new Map(v.ok.facts.loopCountMax), loopInlined: new Set(v.ok.facts.loopInlined) } };
   } catch {
     cache.stats.corrupt++;
@@ -29,7 +29,7 @@ export function cachedVerdict(key: string, insns: readonly Insn[]): VerifiedProg
 export function storeVerdict(key: string, v: VerifiedProgram | VerifierError, name?: string): void {
   const stored: Stored =
     v instanceof VerifierError
-      ? { error: { reason: v.reason, index: v.index, log: v.log, ...(name !== undefined ? { name } : {}) } }
+      ? { error: { reason: v.reason, index: v.index, log: v.log, errno: v.errno, ...(name !== undefined ? { name } : {}) } }
       : { ok: { log: v.log, stats: { ...v.stats, stackDepth: [...v.stats.stackDepth] }, facts: { loopCountMax: [...v.facts.loopCountMax], loopInlined: [...v.facts.loopInlined] } } };
   programCache().put('verify', key, Buffer.from(JSON.stringify(stored), 'utf8'));
 }

@@ -110,6 +110,8 @@ interface DevAddrs {
   inet6: boolean;
   /** IF_READY: addrconf saw the link ready (link-local made, DAD runs). */
   ready6: boolean;
+  /** The Subnet-Router anycast addresses the device holds (anycast6), as text. */
+  ac6: Set<string>;
 }
 
 const SCOPE_NAMES: Record<number, string> = { 0: 'global', 200: 'site', 253: 'link', 254: 'host', 255: 'nowhere' };
@@ -255,7 +257,7 @@ export class Addresses {
 
   /** @internal NETDEV_REGISTER: in_device and inet6_dev as the MTU allows. */
   linkAdded(ifindex: number, mtu: number): void {
-    this.devs.set(ifindex, { v4: [], v6: [], inet4: mtu >= IPV4_MIN_MTU, inet6: mtu >= IPV6_MIN_MTU, ready6: false });
+    this.devs.set(ifindex, { v4: [], v6: [], inet4: mtu >= IPV4_MIN_MTU, inet6: mtu >= IPV6_MIN_MTU, ready6: false, ac6: new Set() });
   }
 
   /** @internal NETDEV_UNREGISTER: everything goes (the routes with the device, by deviceGone). */
@@ -717,6 +719,45 @@ export class Addresses {
     ifa.rtInserted = true;
     this.route('add', { family: 'inet6', dst: `${ipv6Text(ifa.addr)}/128`, type: 'local', table: 'local', protocol: 'kernel', metric: 0, dev: link.name }, link.ifindex);
     if (ifa.peer) this.prefixRoute6(link, ifa.peer, 128, ifa.metric, 0);
+    this.anycast6(link, this.dev(link.ifindex));
+  }
+
+  /** @internal net.ipv{4,6}.conf.*.forwarding was written: dev_forward_change joins or leaves the anycast addresses. */
+  forwardingChanged(): void {
+    for (const [ifindex, d] of this.devs) {
+      const link = this.dp.links.view(ifindex);
+      if (link) this.anycast6(link, d);
+    }
+  }
+
+  /**
+   * addrconf_join_anycast / addrconf_leave_anycast: a device that forwards holds the Subnet-Router
+   * anycast address (RFC 4291 §2.6.1: the prefix with an interface identifier of zero) of each of its
+   * addresses past DAD whose prefix is shorter than /127 and not all zero; __ipv6_dev_ac_inc puts it in
+   * table local as an anycast route (addrconf_f6i_alloc), and the last address of the prefix to go
+   * (its refcount) takes it out. Run wherever that set can change: DAD completed (__ipv6_ifa_notify
+   * RTM_NEWADDR), an address deleted (RTM_DELADDR), the device down, forwarding written.
+   */
+  private anycast6(link: LinkView, d: DevAddrs): void {
+    const want = new Set<string>();
+    if (d.inet6 && (this.dp.sysctls.conf6Of(link.ifindex, 'forwarding') ?? 0) !== 0) {
+      for (const a of d.v6) {
+        if ((a.flags & IFA_F.TENTATIVE) !== 0 || !a.rtInserted || a.prefixlen >= 127) continue;
+        const p = prefixBytes(a.addr, a.prefixlen);
+        if (p.some((b) => b !== 0)) want.add(ipv6Text(p));
+      }
+    }
+    const spec = (p: string): KernelRouteSpec => ({ family: 'inet6', dst: `${p}/128`, type: 'anycast', table: 'local', protocol: 'kernel', metric: 0, dev: link.name });
+    for (const p of [...d.ac6]) {
+      if (want.has(p)) continue;
+      d.ac6.delete(p);
+      this.route('del', spec(p), link.ifindex);
+    }
+    for (const p of want) {
+      if (d.ac6.has(p)) continue;
+      d.ac6.add(p);
+      this.route('add', spec(p), link.ifindex);
+    }
   }
 
   private del6(link: LinkView, spec: AddrSpec): void {
@@ -754,6 +795,7 @@ export class Addresses {
     this.publish6(link.ifindex);
     if (ifa.peer) this.route('del', this.prefixSpec6(link, ifa.peer, 128), link.ifindex);
     if (ifa.rtInserted) this.route('del', { family: 'inet6', dst: `${ipv6Text(ifa.addr)}/128`, type: 'local', table: 'local', dev: link.name }, link.ifindex);
+    this.anycast6(link, d);
     if (action === 'del') this.route('del', this.prefixSpec6(link, ifa.addr, ifa.prefixlen), link.ifindex);
     if (action === 'expire') this.call('kernelSetExpires', this.prefixSpec6(link, ifa.addr, ifa.prefixlen), link.ifindex, expires);
     this.call('addressGone', 'inet6', ipv6Text(ifa.addr), link.ifindex);
@@ -769,6 +811,7 @@ export class Addresses {
     for (const a of gone) {
       if (a.rtInserted) this.route('del', { family: 'inet6', dst: `${ipv6Text(a.addr)}/128`, type: 'local', table: 'local', dev: link.name }, link.ifindex);
     }
+    this.anycast6(link, d);
   }
 
   /** addrconf_prefix_route: the prefix route in main (metric 256 unless the address has one), `expires` in s (0: none). */

@@ -213,6 +213,7 @@ function hostOf(dp: Datapath): SysctlHost {
     },
     confChanged: (key) => {
       if (key === 'ignore_routes_with_linkdown') (dp.routes as unknown as { linkdownPolicyChanged?(): void }).linkdownPolicyChanged?.();
+      if (key === 'forwarding') dp.addresses.forwardingChanged();
     },
     get neigh() {
       const n = dp.neigh as unknown as Partial<NeighParams>;
@@ -458,6 +459,13 @@ export class Sysctls {
     const out: Record<string, SysctlValue> = {};
     for (const n of names.sort()) out[n] = this.get(n);
     return out;
+  }
+
+  /** A link's own net.ipv6.conf.DEV.KEY by ifindex (a name with dots, eth0.7, has no dotted sysctl name); undefined for an unknown link or word. */
+  conf6Of(ifindex: number, key: string): number | undefined {
+    this.sync();
+    const d = CONF6_NAMES[key];
+    return d ? this.conf.get(ifindex)?.v6[d.i] : undefined;
   }
 
   private linkConf(name: string, links: Array<{ ifindex: number; ifname: string }>, dev: string): LinkConf {

@@ -59,8 +59,9 @@ const ATOMIC_OPS = new Set<number>([
 /** Check `prog`; throws ProgramError naming the first offending instruction. */
 export function checkProgram(prog: readonly Insn[], opts: CheckOptions = {}): ProgramShape {
   const n = prog.length;
-  if (n === 0) throw new ProgramError('program is empty', -1);
-  if (n > MAX_INSNS) throw new ProgramError(`program is too large: ${n} insns > ${MAX_INSNS}`, -1);
+  // bpf_prog_load refuses no instructions and too many alike, with E2BIG
+  if (n === 0) throw new ProgramError('program is empty', -1, 'PROG_INVALID', 'E2BIG');
+  if (n > MAX_INSNS) throw new ProgramError(`program is too large: ${n} insns > ${MAX_INSNS}`, -1, 'PROG_INVALID', 'E2BIG');
 
   const subprogStarts = new Set<number>([0]);
   for (let i = 0; i < n; i++) {
@@ -114,6 +115,7 @@ function checkInsn(prog: readonly Insn[], i: number, opts: CheckOptions): void {
   const fail = (msg: string, code?: 'PROG_UNSUPPORTED'): never => {
     throw new ProgramError(msg, i, code);
   };
+  const readOnlyFp = (): never => frameReadOnly(i);
   const unknown = (): never => fail(`unknown opcode ${ins.code.toString(16).padStart(2, '0')}`);
   if (ins.dst > FP) fail(`R${ins.dst} is invalid`);
   if (ins.src > FP && !(cls === Class.LD && ins.code === OP_LDDW) && !isCallClass(ins)) fail(`R${ins.src} is invalid`);
@@ -121,7 +123,7 @@ function checkInsn(prog: readonly Insn[], i: number, opts: CheckOptions): void {
   switch (cls) {
     case Class.ALU:
     case Class.ALU64:
-      return checkAlu(ins, cls === Class.ALU64, fail, unknown, opts);
+      return checkAlu(ins, cls === Class.ALU64, fail, unknown, readOnlyFp, opts);
     case Class.JMP:
     case Class.JMP32:
       return checkJmp(ins, cls === Class.JMP32, fail, unknown, opts);
@@ -131,7 +133,7 @@ function checkInsn(prog: readonly Insn[], i: number, opts: CheckOptions): void {
         if (m === Mode.ABS || m === Mode.IND) fail('BPF_LD_[ABS|IND] instructions not allowed for this program type');
         return unknown();
       }
-      if (ins.dst === FP) fail('frame pointer is read only');
+      if (ins.dst === FP) readOnlyFp();
       const tail = prog[i + 1];
       if (!tail || tail.code !== 0 || tail.dst !== 0 || tail.src !== 0 || tail.off !== 0 || ins.off !== 0) {
         fail('invalid bpf_ld_imm64 insn');
@@ -146,7 +148,7 @@ function checkInsn(prog: readonly Insn[], i: number, opts: CheckOptions): void {
       const m = ins.code & 0xe0;
       if (m !== Mode.MEM && !(m === Mode.MEMSX && (ins.code & 0x18) !== Size.DW)) return unknown();
       if (ins.imm !== 0) fail('BPF_LDX uses reserved fields');
-      if (ins.dst === FP) fail('frame pointer is read only');
+      if (ins.dst === FP) readOnlyFp();
       return;
     }
     case Class.ST: {
@@ -160,7 +162,7 @@ function checkInsn(prog: readonly Insn[], i: number, opts: CheckOptions): void {
         const sz = ins.code & 0x18;
         if (sz !== Size.W && sz !== Size.DW) fail('invalid atomic operand size');
         if (!ATOMIC_OPS.has(ins.imm)) fail(`BPF_ATOMIC uses invalid atomic opcode ${(ins.imm & 0xff).toString(16).padStart(2, '0')}`);
-        if (ins.imm & AtomicOp.FETCH && ins.src === FP && ins.imm !== AtomicOp.CMPXCHG) fail('frame pointer is read only');
+        if (ins.imm & AtomicOp.FETCH && ins.src === FP && ins.imm !== AtomicOp.CMPXCHG) readOnlyFp();
         return;
       }
       if (m !== Mode.MEM) return unknown();
@@ -176,11 +178,16 @@ function isCallClass(ins: Insn): boolean {
 
 type Fail = (msg: string, code?: 'PROG_UNSUPPORTED') => never;
 
-function checkAlu(ins: Insn, is64: boolean, fail: Fail, unknown: () => never, opts: CheckOptions): void {
+/** check_reg_arg: a write to r10 is refused with EACCES (the other malformed instructions, EINVAL). */
+function frameReadOnly(i: number): never {
+  throw new ProgramError('frame pointer is read only', i, 'PROG_INVALID', 'EACCES');
+}
+
+function checkAlu(ins: Insn, is64: boolean, fail: Fail, unknown: () => never, readOnlyFp: () => never, opts: CheckOptions): void {
   const op = ins.code & 0xf0;
   const x = (ins.code & Source.X) !== 0;
   if (op > AluOp.END) return unknown();
-  if (ins.dst === FP) fail('frame pointer is read only');
+  if (ins.dst === FP) readOnlyFp();
   if (op === AluOp.END) {
     if (ins.src !== 0 || ins.off !== 0 || (ins.imm !== 16 && ins.imm !== 32 && ins.imm !== 64) || (is64 && x)) {
       fail('BPF_END uses reserved fields');

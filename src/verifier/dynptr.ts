@@ -15,6 +15,7 @@ import type { Frame, Slot, State } from './state.js';
 import { Byte } from './state.js';
 import type { Reg } from './reg.js';
 import { RegType } from './reg.js';
+import type { VerifierErrno } from '../errors.js';
 
 /** state.ts's STACK_SLOTS: the stack's 8-byte slots (state.ts imports this module, so it is not imported back). */
 const STACK_SLOTS = 64;
@@ -56,7 +57,8 @@ export function dynptrSlotsSafe(old: DynptrSlot | undefined, cur: DynptrSlot | u
   return !!cur && old.type === cur.type && old.first === cur.first && ids(old.ref ?? 0, cur.ref ?? 0);
 }
 
-type Fail = (reason: string) => never;
+/** Refuse with the kernel's words; process_dynptr_func's refusals are EINVAL unless `errno` says otherwise. */
+type Fail = (reason: string, errno?: VerifierErrno) => never;
 
 /**
  * dynptr_get_spi: the index (in wxdp's numbering, 0 = fp-512) of the dynptr's first slot, or a
@@ -122,7 +124,7 @@ export function initDynptrArg(
   /** A refcounted type (ringbuf): takes the reference, after the dynptr's id (mark_stack_slots_dynptr). */
   acquire?: () => number,
 ): void {
-  if (reg.type !== RegType.STACK) fail(`R${regno} type=${reg.typeName()} expected=fp, dynptr_ptr`);
+  if (reg.type !== RegType.STACK) fail(`R${regno} type=${reg.typeName()} expected=fp, dynptr_ptr`, 'EACCES'); // check_reg_type
   const spi = dynptrSlot(reg);
   if (typeof spi !== 'number') {
     log(spi.message);

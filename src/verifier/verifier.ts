@@ -10,7 +10,7 @@
 // register state after it (level 2), as `bpftool prog load ... -d` shows the kernel's.
 
 import { formatInsn } from '../asm/disassemble.js';
-import { VerifierError } from '../errors.js';
+import { VerifierError, type VerifierErrno } from '../errors.js';
 import { helperName } from '../helpers/index.js';
 import type { HelperTable } from '../helpers/index.js';
 import { AtomicOp, Class, JmpOp, Mode, OP_LDDW, PseudoCall, PseudoLd, sizeBytes } from '../isa/opcodes.js';
@@ -175,6 +175,7 @@ class Reject {
     readonly insn: number,
     /** A second line the kernel prints after the error (e.g. `R2 offset is outside of the packet`). */
     readonly detail?: string,
+    readonly errno: VerifierErrno = 'EACCES',
   ) {}
 }
 
@@ -321,8 +322,8 @@ class Verifier {
     this.lines.push(s);
   }
 
-  private reject(reason: string, insn: number, detail?: string): never {
-    throw new Reject(reason, insn, detail);
+  private reject(reason: string, insn: number, detail?: string, errno?: VerifierErrno): never {
+    throw new Reject(reason, insn, detail, errno);
   }
 
   run(): VerifiedProgram {
@@ -331,7 +332,7 @@ class Verifier {
       // add_subprog_and_kfunc(), before everything else: kfuncs need a GPL-compatible license
       if (this.opts.gplCompatible === false) {
         const k = this.prog.findIndex((ins) => ins.code === (Class.JMP | JmpOp.CALL) && ins.src === PseudoCall.KFUNC && !ins.isLdImm64Tail);
-        if (k >= 0) this.reject('cannot call kernel function from non-GPL compatible program', k);
+        if (k >= 0) this.reject('cannot call kernel function from non-GPL compatible program', k, undefined, 'EINVAL');
       }
       this.checkCfg();
       this.live = liveRegisters(this.prog, (id, kfunc) => (kfunc ? kfuncById(id)?.args.length : PROTOS[id]?.args.length));
@@ -363,7 +364,7 @@ class Verifier {
       this.log(e.reason);
       if (e.detail) this.log(e.detail);
       this.summary();
-      throw new VerifierError(e.reason, e.insn, this.lines.join('\n') + '\n', this.opts.name);
+      throw new VerifierError(e.reason, e.insn, this.lines.join('\n') + '\n', this.opts.name, e.errno);
     }
     this.summary();
     return {
@@ -412,7 +413,7 @@ class Verifier {
     const stack = [0];
     seen[0] = 1;
     const visit = (t: number, from: number): void => {
-      if (t < 0 || t >= n) this.reject(`jump out of range from insn ${from} to ${t}`, from);
+      if (t < 0 || t >= n) this.reject(`jump out of range from insn ${from} to ${t}`, from, undefined, 'EINVAL');
       if (!seen[t]) {
         seen[t] = 1;
         stack.push(t);
@@ -433,7 +434,7 @@ class Verifier {
         if (next < n) this.prune[next] = this.jmpPoint[next] = 1;
       }
       if (!isJmp) {
-        if (next >= n) this.reject('last insn is not an exit or jmp', i);
+        if (next >= n) this.reject('last insn is not an exit or jmp', i, undefined, 'EINVAL');
         visit(next, i);
         continue;
       }
@@ -462,7 +463,7 @@ class Verifier {
       }
     }
     for (let i = 0; i < n; i++) {
-      if (!seen[i] && !prog[i]!.isLdImm64Tail) this.reject(`unreachable insn ${i}`, i);
+      if (!seen[i] && !prog[i]!.isLdImm64Tail) this.reject(`unreachable insn ${i}`, i, undefined, 'EINVAL');
     }
   }
 
@@ -486,12 +487,12 @@ class Verifier {
     // pruned at once, else with its state.
     let popped = false;
     for (;;) {
-      if (++rounds > maxRounds) this.reject(`BPF program is too large. Processed ${this.processed} insn`, from >= 0 ? from : pc);
+      if (++rounds > maxRounds) this.reject(`BPF program is too large. Processed ${this.processed} insn`, from >= 0 ? from : pc, undefined, 'E2BIG');
       // do_check counts the instruction before is_state_visited: a visit pruned there is processed too,
       // and the checkpoint heuristics see the count with it.
       if (++this.processed > this.limit) {
         // Named as the kernel's log names it: by the last instruction it processed.
-        this.reject(`BPF program is too large. Processed ${this.processed} insn`, from >= 0 ? from : pc);
+        this.reject(`BPF program is too large. Processed ${this.processed} insn`, from >= 0 ? from : pc, undefined, 'E2BIG');
       }
       if (this.prune[pc] && from >= 0) {
         // The instruction about to run: where precision propagated on a hit starts backwards from.
@@ -624,7 +625,7 @@ class Verifier {
             old.fp === (fpDone ? fpMemo : ((fpDone = true), (fpMemo = fingerprint(st, live[live.length - 1]!)))) &&
             old.state.cbUnroll === st.cbUnroll && statesEqual(old.state, st, live, true)) {
             // An identical state still being explored: this path went round a loop and changed nothing.
-            this.reject(`infinite loop detected at insn ${pc}`, pc);
+            this.reject(`infinite loop detected at insn ${pc}`, pc, undefined, 'EINVAL');
           }
           // While a loop is explored (an in-flight state here), not before 20 jumps or 100 instructions.
           if (!force && this.jmps - this.prevJmps < 20 && this.processed - this.prevProcessed < 100) add = false;
@@ -762,7 +763,7 @@ class Verifier {
           this.ldImm64(st, ins, pc);
           return pc + 2;
         }
-        return this.reject('BPF_LD_[ABS|IND] instructions not allowed for this program type', pc);
+        return this.reject('BPF_LD_[ABS|IND] instructions not allowed for this program type', pc, undefined, 'EINVAL');
       default:
         return this.jmp(st, ins, pc);
     }
@@ -814,10 +815,10 @@ class Verifier {
     if (x) this.readReg(st, ins.src, pc);
     const dst = this.readReg(st, ins.dst, pc);
     this.checkDst(ins.dst, pc);
-    if ((op === 0x30 || op === 0x90) && !x && ins.imm === 0) this.reject('div by zero', pc);
+    if ((op === 0x30 || op === 0x90) && !x && ins.imm === 0) this.reject('div by zero', pc, undefined, 'EINVAL');
     if ((op === 0x60 || op === 0x70 || op === 0xc0) && !x) {
       const bits = alu64 ? 64 : 32;
-      if (ins.imm < 0 || ins.imm >= bits) this.reject(`invalid shift ${ins.imm}`, pc);
+      if (ins.imm < 0 || ins.imm >= bits) this.reject(`invalid shift ${ins.imm}`, pc, undefined, 'EINVAL');
     }
     // An immediate is sign-extended to 64 bits; a 32-bit operation looks at its low half only.
     const src = x ? this.reg(st, ins.src) : (this.immRegs[pc] ??= Reg.known(BigInt(ins.imm)));
@@ -973,13 +974,13 @@ class Verifier {
     if (reg.isScalar) {
       if (reg.varOff.isConst) {
         const val = reg.smin;
-        if (val >= MAX_VAR_OFF || val <= -MAX_VAR_OFF) this.reject(`math between ${tname} pointer and ${val} is not allowed`, pc);
+        if (val >= MAX_VAR_OFF || val <= -MAX_VAR_OFF) this.reject(`math between ${tname} pointer and ${val} is not allowed`, pc, undefined, 'EINVAL');
       }
     } else if (reg.off >= MAX_VAR_OFF_NUM || reg.off <= -MAX_VAR_OFF_NUM) {
-      this.reject(`${tname} pointer offset ${reg.off} is not allowed`, pc);
+      this.reject(`${tname} pointer offset ${reg.off} is not allowed`, pc, undefined, 'EINVAL');
     }
     if (reg.smin === S64_MIN) {
-      this.reject(`math between ${tname} pointer and register with unbounded min value is not allowed`, pc);
+      this.reject(`math between ${tname} pointer and register with unbounded min value is not allowed`, pc, undefined, 'EINVAL');
     }
     if (reg.smin >= MAX_VAR_OFF || reg.smin <= -MAX_VAR_OFF) {
       this.reject(`value ${reg.smin} makes ${tname} pointer be out of bounds`, pc);
@@ -1324,7 +1325,11 @@ class Verifier {
       // or 8, so the alignment is the low bits of the offset).
       minN = off;
       maxN = off + size;
-      if (minN < -MAX_BPF_STACK || minN > -1 || maxN > 0 || size < 0) this.reject(`invalid${extra} stack R${regno} off=${off} size=${size}`, pc);
+      // check_stack_access_within_bounds: a start outside the frame is EACCES (check_stack_slot_within_bounds),
+      // an end past it EINVAL
+      if (minN < -MAX_BPF_STACK || minN > -1 || maxN > 0 || size < 0) {
+        this.reject(`invalid${extra} stack R${regno} off=${off} size=${size}`, pc, undefined, minN < -MAX_BPF_STACK || minN > -1 ? 'EACCES' : 'EINVAL');
+      }
       if (kind !== 'helper' && size > 0 && (off & (size - 1)) !== 0) {
         this.reject(`misaligned stack access off 0+${reg.off}+${off - reg.off} size ${size}`, pc);
       }
@@ -1342,8 +1347,9 @@ class Verifier {
         maxOff = reg.smax + BigInt(off) + BigInt(size);
       }
       if (minOff < -BigInt(MAX_BPF_STACK) || minOff > -1n || maxOff > 0n || size < 0) {
-        if (constOff) this.reject(`invalid${extra} stack R${regno} off=${off} size=${size}`, pc);
-        this.reject(`invalid variable-offset${extra} stack R${regno} var_off=${reg.varOff.toString()} off=${off} size=${size}`, pc);
+        const errno = minOff < -BigInt(MAX_BPF_STACK) || minOff > -1n ? 'EACCES' : 'EINVAL';
+        if (constOff) this.reject(`invalid${extra} stack R${regno} off=${off} size=${size}`, pc, undefined, errno);
+        this.reject(`invalid variable-offset${extra} stack R${regno} var_off=${reg.varOff.toString()} off=${off} size=${size}`, pc, undefined, errno);
       }
       if (kind !== 'helper') {
         if (!reg.varOff.add(Tnum.const(BigInt(off))).isAligned(BigInt(size))) {
@@ -1365,7 +1371,7 @@ class Verifier {
     const lo = minN + MAX_BPF_STACK;
     const hi = maxN + MAX_BPF_STACK; // exclusive, byte index from the bottom of the stack
     if (kind === 'write') {
-      destroyDynptrsIn(st, frame, lo, hi, (r) => this.reject(r, pc));
+      destroyDynptrsIn(st, frame, lo, hi, (r, e) => this.reject(r, pc, undefined, e ?? 'EINVAL'));
       if (constOff && value) {
         if (valueRegno !== undefined && (lo & 7) === 0 && value.isScalar && value.umax < 1n << BigInt(size * 8)) {
           // check_stack_write_fixed_off: a scalar spilled whole gets an id first (assign_scalar_id_before_mov),
@@ -1678,6 +1684,10 @@ class Verifier {
         Object.assign(o, Reg.known(0n));
       } else {
         o.maybeNull = false;
+        // mark_ptr_or_null_reg: the id has done its work (every copy learnt the check) and goes, so
+        // that states compare alike — but on a map value holding a bpf_spin_lock, whose id names the
+        // lock (reg_may_point_to_spin_lock); a reference keeps its ref_obj_id until released
+        if (!(o.type === RegType.MAP_VALUE && (o.map?.spinLockOff ?? -1) >= 0)) o.id = 0;
       }
     }, (o) => o.maybeNull && o.id === id);
     // A reservation that failed holds nothing to release.
@@ -1728,7 +1738,7 @@ class Verifier {
     const g = callback ? undefined : this.globals.get(target);
     if (g) return this.globalCall(st, g, pc);
     if (st.frames.length >= MAX_CALL_FRAMES) {
-      this.reject(`the call stack of ${st.frames.length + 1} frames is too deep`, pc);
+      this.reject(`the call stack of ${st.frames.length + 1} frames is too deep`, pc, undefined, 'E2BIG');
     }
     const caller = st.cur;
     const callerSub = caller.subprog;
@@ -1756,7 +1766,7 @@ class Verifier {
       checkExitUnderLock(st, (r) => this.reject(r, pc));
       if (st.refs.length) {
         const r = st.refs[0]!;
-        this.reject(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`, pc, 'BPF_EXIT instruction in main prog would lead to reference leak');
+        this.reject(`Unreleased reference id=${r.id} alloc_insn=${r.insn}`, pc, 'BPF_EXIT instruction in main prog would lead to reference leak', 'EINVAL');
       }
       if (frame.subprog === 0 && this.progType === 'sk_lookup') this.checkReturnCode(st, r0, SK_LOOKUP_RETVAL, pc);
       return -1;
@@ -1768,7 +1778,7 @@ class Verifier {
         const what = r0.isScalar
           ? [r0.smin > -(1n << 63n) ? ` smin=${r0.smin}` : '', r0.smax < (1n << 63n) - 1n ? ` smax=${r0.smax}` : ''].join('') || ' unknown scalar value'
           : ` type=${r0.typeName()}`;
-        this.reject(`At callback return the register R0 has${what} should have been in [${cb.retMin}, ${cb.retMax}]`, pc);
+        this.reject(`At callback return the register R0 has${what} should have been in [${cb.retMin}, ${cb.retMax}]`, pc, undefined, 'EINVAL');
       }
     } else if (r0.type === RegType.STACK && r0.frameno === frame.frameno) {
       this.reject('cannot return stack pointer to the caller', pc);
@@ -1812,13 +1822,13 @@ class Verifier {
     const proto = PROTOS[id];
     const name = helperName(id);
     if (!proto || !helperAllowed(this.progType, id) || (this.opts.helpers && !this.opts.helpers.has(id) && id !== 12)) {
-      this.reject(`program of this type cannot use helper ${name}#${id}`, pc);
+      this.reject(`program of this type cannot use helper ${name}#${id}`, pc, undefined, 'EINVAL');
     }
     // (the closure made only under a lock: this runs at every helper call)
     if (st.refs.length) checkCallUnderLock(st, id, (r) => this.reject(r, pc));
     // eBPF programs must be GPL compatible to use GPL-ed functions
     if (this.opts.gplCompatible === false && GPL_ONLY_HELPERS.has(id)) {
-      this.reject('cannot call GPL-restricted function from non-GPL compatible program', pc);
+      this.reject('cannot call GPL-restricted function from non-GPL compatible program', pc, undefined, 'EINVAL');
     }
     let mapArg: Reg | undefined;
     let releaseRef = 0;
@@ -1841,19 +1851,19 @@ class Verifier {
         // a reserved record is a reference, even when the reservation fails (the dynptr is then NULL)
         this.newDynptrArg(st, regno, DynptrType.RINGBUF, pc, () => this.acquireReference(st, pc));
       }
-      if (a === Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF) releaseDynptrArg(st, reg, regno, (r) => this.reject(r, pc), (l) => this.log(l));
+      if (a === Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF) releaseDynptrArg(st, reg, regno, (r, e) => this.reject(r, pc, undefined, e ?? 'EINVAL'), (l) => this.log(l));
     }
     if (mapArg && proto.mapTypes && !proto.mapTypes.includes(mapArg.map!.type)) {
-      this.reject(`cannot pass map_type ${mapArg.map!.type} into func ${name}#${id}`, pc);
+      this.reject(`cannot pass map_type ${mapArg.map!.type} into func ${name}#${id}`, pc, undefined, 'EINVAL');
     }
     const mt = mapArg?.map!.type;
     const sockmap = mt === MapType.SOCKMAP || mt === MapType.SOCKHASH;
     if (sockmap && (id === 2 || id === 3) && !mayUpdateSockmap(this.progType, id)) {
       this.log('cannot update sockmap in this context');
-      this.reject(`cannot pass map_type ${mt} into func ${name}#${id}`, pc);
+      this.reject(`cannot pass map_type ${mt} into func ${name}#${id}`, pc, undefined, 'EINVAL');
     }
     if (mapArg && !mapAllowsHelper(mt!, id)) {
-      this.reject(`cannot pass map_type ${mt} into func ${name}#${id}`, pc);
+      this.reject(`cannot pass map_type ${mt} into func ${name}#${id}`, pc, undefined, 'EINVAL');
     }
     if (id === 12 && st.refs.length) this.reject('tail_call would lead to reference leak', pc);
     if (releaseRef) {
@@ -1942,7 +1952,7 @@ class Verifier {
 
   /** An initialised dynptr argument (process_dynptr_func without MEM_UNINIT); its slots are read. */
   private dynptrArg(st: State, reg: Reg, regno: number, pc: number, kfunc: boolean): DynptrSlot {
-    const d = useDynptrArg(st, reg, regno, (r) => this.reject(r, pc), (l) => this.log(l), kfunc);
+    const d = useDynptrArg(st, reg, regno, (r, e) => this.reject(r, pc, undefined, e ?? 'EINVAL'), (l) => this.log(l), kfunc);
     const slots = dynptrSlots(reg)!;
     this.stackRead(st, reg.frameno, pc, slots[0], slots[1]);
     return d;
@@ -1970,7 +1980,7 @@ class Verifier {
       this.memAccess(st, pc, regno, 0, 8, 'write', Reg.unknown());
       this.memAccess(st, pc, regno, 8, 8, 'write', Reg.unknown());
     }
-    initDynptrArg(st, this.reg(st, regno), regno, type, () => ++this.idGen, (r) => this.reject(r, pc), (l) => this.log(l), acquire);
+    initDynptrArg(st, this.reg(st, regno), regno, type, () => ++this.idGen, (r, e) => this.reject(r, pc, undefined, e ?? 'EINVAL'), (l) => this.log(l), acquire);
   }
 
   /** check_kfunc_call for the kfuncs of helpers/kfuncs.ts: prototype, device binding, the lock rule. */
@@ -1998,7 +2008,7 @@ class Verifier {
         // KF_ARG_PTR_TO_MEM_SIZE: buffer__opt (NULL allowed), then its size, a known constant.
         const size = this.readReg(st, regno + 1, pc);
         if (!size.isScalar) this.reject(`R${regno + 1} is not a scalar`, pc);
-        if (!size.varOff.isConst) this.reject(`R${regno + 1} must be a known constant`, pc);
+        if (!size.varOff.isConst) this.reject(`R${regno + 1} must be a known constant`, pc, undefined, 'EINVAL');
         this.precise(st, regno + 1);
         constSize = Number(size.varOff.value);
         const isNull = reg.isScalar && reg.varOff.isConst && reg.varOff.value === 0n;
@@ -2025,7 +2035,7 @@ class Verifier {
         if (reg.maybeNull || (reg.isScalar && reg.varOff.isConst && reg.varOff.value === 0n)) this.reject(`Possibly NULL pointer passed to trusted arg${k}`, pc);
         if (reg.btf !== a.struct) this.reject(`R${regno} must be referenced or trusted`, pc);
         if (reg.off !== 0 || !reg.varOff.isConst || reg.varOff.value !== 0n) {
-          this.reject(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`, pc);
+          this.reject(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`, pc, undefined, 'EINVAL');
         }
         if (!reg.refObjId || !st.refs.some((r) => r.id === reg.refObjId)) this.reject(`R${regno} must be referenced when passed to release function`, pc);
         releaseRef = reg.refObjId;
@@ -2040,7 +2050,7 @@ class Verifier {
     // dynptr kind (xdp, skb, a local one from bpf_dynptr_from_mem, a ringbuf record's), once the
     // arguments have been checked (the dynptr, then buffer__szk made precise), with EPERM; earlier
     // builds accepted it. bpf_dynptr_slice and bpf_dynptr_write are still allowed.
-    if (def.name === 'bpf_dynptr_slice_rdwr') this.reject(`${def.name}() is not allowed`, pc);
+    if (def.name === 'bpf_dynptr_slice_rdwr') this.reject(`${def.name}() is not allowed`, pc, undefined, 'EPERM');
     if (releaseRef) {
       st.refs = st.refs.filter((r) => r.id !== releaseRef);
       // Every copy of the released pointer becomes unusable.
@@ -2180,7 +2190,7 @@ class Verifier {
     switch (a) {
       case Arg.CONST_MAP_PTR:
         if (id === 12 && (reg.type !== RegType.CONST_MAP || reg.map!.type !== MapType.PROG_ARRAY)) {
-          this.reject('expected prog array map for tail call', pc);
+          this.reject('expected prog array map for tail call', pc, undefined, 'EINVAL');
         }
         expect([RegType.CONST_MAP], ['map_ptr']);
         return;
@@ -2193,7 +2203,7 @@ class Verifier {
         return;
       case Arg.PTR_TO_SPIN_LOCK:
         expect([RegType.MAP_VALUE], ['map_value', 'ptr_']);
-        processSpinLock(st, reg, regno, id === 93, pc, (r) => this.reject(r, pc));
+        processSpinLock(st, reg, regno, id === 93, pc, (r) => this.reject(r, pc, undefined, 'EINVAL')) // process_spin_lock: -EINVAL;
         return;
       case Arg.PTR_TO_STACK_OR_NULL:
         if (isNull) return;
@@ -2280,7 +2290,7 @@ class Verifier {
           this.reject(`R${regno} type=${reg.typeName()} expected=ringbuf_mem`, pc);
         }
         if (reg.off !== 0 || !reg.varOff.isConst || reg.varOff.value !== 0n) {
-          this.reject(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`, pc);
+          this.reject(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`, pc, undefined, 'EINVAL');
         }
         if (!reg.refObjId || !st.refs.some((r) => r.id === reg.refObjId)) {
           this.reject(`R${regno} must be referenced when passed to release function`, pc);
@@ -2630,7 +2640,7 @@ class Verifier {
     }
     const frameSize = (s: number): number => Math.ceil(Math.max(this.stackDepth.get(s) ?? 0, 1) / 32) * 32;
     const walk = (s: number, depth: number, frame: number): void => {
-      if (frame >= MAX_CALL_FRAMES) this.reject(`the call stack of ${frame} frames is too deep !`, -1);
+      if (frame >= MAX_CALL_FRAMES) this.reject(`the call stack of ${frame} frames is too deep !`, -1, undefined, 'E2BIG');
       if (s !== 0 && tail.has(s) && depth >= 256) {
         this.reject(`tail_calls are not allowed when call stack of previous frames is ${depth} bytes. Too large`, -1);
       }

@@ -522,6 +522,27 @@ describe('ip route/addr/link/neigh show as the kernel dumps them', () => {
     ])).toEqual([]);
   });
 
+  kit('forwarding joins the Subnet-Router anycast address of each IPv6 prefix (addrconf_join_anycast): table local, refcounted, left with forwarding off', async () => {
+    const t = await Twins.create();
+    expect(t.compare([
+      ...TWO_LINKS, 'settle',
+      '-6 route show table local',
+      'sysctl net.ipv6.conf.all.forwarding=1',
+      '-6 route show table local', '-6 -j route show table local', '-6 route show table all',
+      // a second address of the same prefix, a /127 and a /128 (no anycast), a prefix of its own
+      'addr add 2001:db8:1::2/64 dev d0 nodad', 'addr add 2001:db8:7::1/127 dev d0 nodad', 'addr add 2001:db8:8::1/128 dev d1 nodad',
+      'addr add 2001:db8:9:1::5/56 dev d1 nodad',
+      '-6 route show table local',
+      'addr del 2001:db8:1::1/64 dev d0', '-6 route show table local',
+      'addr del 2001:db8:1::2/64 dev d0', '-6 route show table local',
+      'route get 2001:db8:2::', '-6 route get 2001:db8:9::',
+      'sysctl net.ipv6.conf.d1.forwarding=0', '-6 route show table local',
+      'sysctl net.ipv6.conf.all.forwarding=0', '-6 route show table local',
+      'sysctl net.ipv6.conf.d0.forwarding=1', '-6 route show table local',
+      'link set d0 down', '-6 route show table local', 'link set d0 up', 'settle', '-6 route show table local',
+    ])).toEqual([]);
+  });
+
   kit('links, addresses and neighbours of both families, a peer down (M-DOWN), an address on a link that is down', async () => {
     const t = await Twins.create();
     expect(t.compare([

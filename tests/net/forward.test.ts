@@ -77,6 +77,10 @@ const CASES: Array<{ what: string; frame: Uint8Array; mask?: (f: Uint8Array) => 
     mask: maskTime(14 + 20 + 8),
   },
   {
+    what: 'bytes after an end-of-option-list octet are cleared to zero (__ip_options_compile), the checksum summed again',
+    frame: u4('192.0.2.2', '203.0.113.5', 16, { options: [1, 0, 7, 3] }),
+  },
+  {
     what: 'a full timestamp option counts the hop in its overflow nibble',
     frame: u4('192.0.2.2', '203.0.113.5', 16, { options: [68, 8, 9, 0x20, 1, 2, 3, 4] }),
   },
@@ -194,6 +198,22 @@ describe.skipIf(unready !== '')('ip_forward', () => {
     expect(fx.nonzero()).toEqual({
       'Ip:InReceives': 1, 'Ip:InHdrErrors': 1, 'Ip:OutRequests': 1, 'Icmp:OutMsgs': 1, 'Icmp:OutTimeExcds': 1, 'drop:IP_INHDR': 1,
     });
+  });
+
+  it('clears what follows an end-of-option-list octet and sums the header again (__ip_options_compile, ip_forward_options)', async () => {
+    const fx = await Fixture.create(LINKS, ROUTES, NEIGH);
+    const inFrame = u4('192.0.2.2', '203.0.113.5', 8, { options: [1, 0, 7, 3], id: 0x0bad });
+    const out = fx.rx('eth0', inFrame).get('eth1')!;
+    expect(out.length).toBe(1);
+    // RFC 791: the list ends at octet 1 (EOL); the kernel writes IPOPT_END over the two octets after it
+    const expected = Uint8Array.from(inFrame.subarray(14));
+    expected[8] = 63;
+    expected.set([1, 0, 0, 0], 20);
+    expected.fill(0, 10, 12);
+    const c = inetChecksum(expected.subarray(0, 24));
+    expected[10] = c >> 8;
+    expected[11] = c & 0xff;
+    expect(hex(out[0]!.subarray(14))).toBe(hex(expected));
   });
 
   it('DF over the MTU: fragmentation needed carries the next-hop MTU in the low 16 bits of the second word', async () => {

@@ -79,6 +79,16 @@ const CASES: Array<{ what: string; frame: Uint8Array; mask?: (f: Uint8Array) => 
     what: 'a routing header with no segments left (skipped)',
     frame: e6(ipv6({ src: '2001:db8:1::2', dst: '2001:db8:1::1', nh: 43 }, concat(Uint8Array.of(58, 0, 0, 0, 0, 0, 0, 0), echo6('2001:db8:1::2', '2001:db8:1::1', 1, 1, data(8))))),
   },
+  {
+    // ipv6_srh_rcv / ipv6_rpl_srh_rcv drop before looking at segments left while seg6_enabled /
+    // rpl_seg_enabled are 0 (the defaults): no echo reply
+    what: 'a segment routing header (type 4) with no segments left is dropped (seg6_enabled 0)',
+    frame: e6(ipv6({ src: '2001:db8:1::2', dst: '2001:db8:1::1', nh: 43 }, concat(Uint8Array.of(58, 2, 4, 0, 0, 0, 0, 0), new Uint8Array(16), echo6('2001:db8:1::2', '2001:db8:1::1', 1, 2, data(8))))),
+  },
+  {
+    what: 'an RPL source routing header (type 3) with no segments left is dropped (rpl_seg_enabled 0)',
+    frame: e6(ipv6({ src: '2001:db8:1::2', dst: '2001:db8:1::1', nh: 43 }, concat(Uint8Array.of(58, 0, 3, 0, 0, 0, 0, 0), echo6('2001:db8:1::2', '2001:db8:1::1', 1, 3, data(8))))),
+  },
   ...fragments4(ipv4({ src: '192.0.2.2', dst: '192.0.2.1', proto: 1, id: 0x7001 }, echo4(0x77, 1, data(2972))), 1500).map((f, i) => ({
     what: `an echo request of 3000 bytes in 3 fragments: fragment ${i + 1} (the reply, 3 fragments, after the last)`,
     frame: e4(f),

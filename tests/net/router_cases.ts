@@ -24,6 +24,10 @@ import {
   udp,
   type Ipv4Fields,
   type Ipv6Fields,
+  describeFrame,
+  etherType,
+  hex,
+  inetChecksum,
 } from '../support/frames.js';
 import type { PortOutput, RouterPort } from '../support/router.js';
 import { ipv4Bytes, ipv6Bytes, macBytes } from '../../src/control/addresses.js';
@@ -51,8 +55,8 @@ export const MAC = {
   other: '02:00:00:00:0c:99',
 } as const;
 
-/** The router's own addresses (what it sends from). */
-export const ROUTER_ADDRS = ['198.51.100.1', '203.0.113.1', '192.0.2.1', '2001:db8:1::1', '2001:db8:2::1', '2001:db8:3::1'];
+/** The router's own addresses (what it sends from; fe80::ff:fe00:a00 is eth0's link-local, EUI-64 of its MAC; P:: the Subnet-Router anycast addresses a forwarding router holds). */
+export const ROUTER_ADDRS = ['198.51.100.1', '203.0.113.1', '192.0.2.1', '2001:db8:1::1', '2001:db8:2::1', '2001:db8:3::1', 'fe80::ff:fe00:a00', '2001:db8:1::', '2001:db8:2::', '2001:db8:3::'];
 
 export interface RouterCase {
   /** Reads as a sentence. */
@@ -114,6 +118,33 @@ const overBothPaths = (n: number) => (out: PortOutput) => {
   const n2 = out['eth2']?.length ?? 0;
   if (n1 + n2 !== n || n1 === 0 || n2 === 0) throw new Error(`expected ${n} frames over eth1 and eth2, got ${n1} + ${n2}`);
 };
+
+/** ECMP: all `n` frames out of one of eth1 and eth2 (a hash that sees nothing that differs between them). */
+const overOnePath = (n: number) => (out: PortOutput) => {
+  const n1 = out['eth1']?.length ?? 0;
+  const n2 = out['eth2']?.length ?? 0;
+  if (!((n1 === n && n2 === 0) || (n2 === n && n1 === 0))) throw new Error(`expected ${n} frames over one of eth1 and eth2, got ${n1} + ${n2}`);
+};
+
+/** A TCP segment (RFC 9293): 20-byte header, `flags`, window 1024, checksummed over the IPv4 pseudo-header. */
+function tcp4(src: string, dst: string, sport: number, dport: number, flags: number): Uint8Array {
+  const t = new Uint8Array(20);
+  const v = new DataView(t.buffer);
+  v.setUint16(0, sport);
+  v.setUint16(2, dport);
+  v.setUint32(4, 0x01020304);
+  t[12] = 5 << 4;
+  t[13] = flags;
+  v.setUint16(14, 1024);
+  v.setUint16(16, inetChecksum(ipv4Bytes(src), ipv4Bytes(dst), Uint8Array.of(0, 6, 0, 20), t));
+  return t;
+}
+
+/** An ESP packet (RFC 4303): SPI, sequence number, then opaque bytes. */
+const esp = (spi: number) => concat(Uint8Array.of(spi >>> 24, (spi >>> 16) & 0xff, (spi >>> 8) & 0xff, spi & 0xff, 0, 0, 0, 1), pattern(24, 0x33));
+
+/** A UDP datagram of `ulen` bytes (checksummed over them) with `extra` bytes after it inside the IP payload. */
+const udpShort = (src: string, dst: string, ulen: number, extra: number) => concat(udp(src, dst, 40000, 9, pattern(ulen - 8, 0x51)), pattern(extra, 0x99));
 
 // ---- IPv4 ----
 
@@ -222,6 +253,28 @@ function ipv4Frames(): RouterCase[] {
       expect: { eth0: [echoReply4('203.0.113.1')] },
     },
     {
+      // __skb_flow_dissect without FLOW_DISSECTOR_F_PARSE_1ST_FRAG: a fragment, the first one too, ends
+      // the dissection before the ports, so fib_multipath_hash sees addresses and protocol alone
+      name: 'ECMP: first fragments of eight UDP flows are hashed without their ports, onto one path',
+      ingress: 'eth0',
+      frames: Array.from({ length: 8 }, (_, i) => in4(udp4('198.51.100.130', { sport: 50000 + i * 7, mf: true, id: 0x6000 + i }))),
+      check: overOnePath(8),
+    },
+    {
+      // proto_ports_offset: ESP's SPI stands in for the ports
+      name: 'ECMP: eight ESP flows (SPIs) spread over both next hops by the SPI',
+      ingress: 'eth0',
+      frames: Array.from({ length: 8 }, (_, i) => in4({ src: H1, dst: '198.51.100.130', proto: 50, id: 0x6100 + i, payload: esp(0x1000 + i * 0x10101) })),
+      check: overBothPaths(8),
+    },
+    {
+      // __udp4_lib_rcv trims the skb to the UDP length (pskb_trim_rcsum) before icmp_send quotes it
+      name: 'a UDP datagram shorter than its IP payload, to a closed port: port unreachable quotes it up to the UDP length',
+      ingress: 'eth0',
+      frames: [in4({ src: H1, dst: '198.51.100.1', proto: IPPROTO_UDP, id: 0x6200, payload: udpShort(H1, '198.51.100.1', 18, 20) })],
+      expect: { eth0: [icmpErr4(3, 3, 0, ipv4({ src: H1, dst: '198.51.100.1', proto: IPPROTO_UDP, id: 0x6200, payload: udpShort(H1, '198.51.100.1', 18, 20) }).subarray(0, 20 + 18))] },
+    },
+    {
       name: 'an unknown protocol to the router gets ICMP protocol unreachable (3/2)',
       ingress: 'eth0',
       frames: [in4({ src: H1, dst: '198.51.100.1', proto: 253, id: 0x5005, payload: pattern(16) })],
@@ -242,6 +295,24 @@ function ipv4Frames(): RouterCase[] {
     { name: 'a frame cut inside the IPv4 header is dropped', ingress: 'eth0', frames: [in4(toH2).subarray(0, 14 + 12)], expect: nothing },
     { name: 'a loopback source address is dropped as a martian', ingress: 'eth0', frames: [in4(udp4('203.0.113.2', { src: '127.0.0.1' }))], expect: nothing },
     { name: 'a frame for another MAC address is not routed', ingress: 'eth0', frames: [in4(toH2, MAC.other)], expect: nothing },
+    { name: 'a TCP SYN to a closed port of the router is answered with a reset', ingress: 'eth0', frames: [in4({ src: H1, dst: '198.51.100.1', proto: 6, id: 0x6300, payload: tcp4(H1, '198.51.100.1', 40000, 9, 0x02) })] },
+    {
+      // ip_send_unicast_reply echoes the segment's options (__ip_options_echo): a record route with a free
+      // slot gets the router's address in it (ip_options_build), a full one is echoed as it came
+      name: 'a SYN carrying record route options is reset with the options echoed (one with room, one full)',
+      ingress: 'eth0',
+      frames: [
+        in4({ src: H1, dst: '198.51.100.1', proto: 6, id: 0x6302, options: Uint8Array.of(7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0), payload: tcp4(H1, '198.51.100.1', 40001, 9, 0x02) }),
+        in4({ src: H1, dst: '198.51.100.1', proto: 6, id: 0x6303, options: Uint8Array.of(7, 7, 8, 192, 0, 2, 9, 0), payload: tcp4(H1, '198.51.100.1', 40002, 9, 0x10) }),
+      ],
+    },
+    {
+      // tcp_v4_rcv: skb->pkt_type != PACKET_HOST is discarded first, whatever the IP destination
+      name: 'the same SYN in an Ethernet broadcast frame is discarded without a reset',
+      ingress: 'eth0',
+      frames: [in4({ src: H1, dst: '198.51.100.1', proto: 6, id: 0x6301, payload: tcp4(H1, '198.51.100.1', 40000, 9, 0x02) }, 'ff:ff:ff:ff:ff:ff')],
+      expect: nothing,
+    },
   ];
 }
 
@@ -300,6 +371,42 @@ function ipv6Frames(): RouterCase[] {
       check: overBothPaths(8),
     },
     { name: 'an ICMPv6 echo request to the router is answered', ingress: 'eth0', frames: [in6(echo6('2001:db8:1::1'))], expect: { eth0: [echoReply6('2001:db8:1::1')] } },
+    {
+      // the flow dissector takes a fragment header's next header as the protocol and stops there (no ports)
+      name: 'IPv6 ECMP: eight UDP flows in first fragments are hashed without their ports, onto one path',
+      ingress: 'eth0',
+      frames: Array.from({ length: 8 }, (_, i) => {
+        const u = udp6('2001:db8:40::5', { sport: 50000 + i * 7 });
+        return in6({ ...u, nextHeader: 44, payload: concat(Uint8Array.of(IPPROTO_UDP, 0, 0, 1, 0, 0, 0x70, i), u.payload) });
+      }),
+      check: overOnePath(8),
+    },
+    {
+      name: 'IPv6 ECMP: eight ESP flows spread over both next hops by the SPI',
+      ingress: 'eth0',
+      frames: Array.from({ length: 8 }, (_, i) => in6({ src: H1V6, dst: '2001:db8:40::5', nextHeader: 50, flowLabel: 0, payload: esp(0x2000 + i * 0x10101) })),
+      check: overBothPaths(8),
+    },
+    {
+      // a forwarding router holds 2001:db8:1:: (RFC 4291 2.6.1, addrconf_join_anycast): UDP takes it as
+      // unicast and icmpv6_send answers from it (ipv6_chk_acast_addr_src)
+      name: 'UDP to the Subnet-Router anycast address, a closed port: port unreachable from that address',
+      ingress: 'eth0',
+      frames: [in6(udp6('2001:db8:1::', { flowLabel: 0 }))],
+      expect: { eth0: [icmpErr6(1, 4, 0, ipv6(udp6('2001:db8:1::', { flowLabel: 0 })), '2001:db8:1::')] },
+    },
+    {
+      name: 'an unknown next header to the Subnet-Router anycast address: parameter problem from that address',
+      ingress: 'eth0',
+      frames: [in6({ ...unknownNh6, dst: '2001:db8:1::' })],
+      expect: { eth0: [icmpErr6(4, 1, 6, ipv6({ ...unknownNh6, dst: '2001:db8:1::' }), '2001:db8:1::')] },
+    },
+    {
+      name: 'a UDP datagram shorter than its IPv6 payload, to a closed port: port unreachable quotes it up to the UDP length',
+      ingress: 'eth0',
+      frames: [in6({ src: H1V6, dst: '2001:db8:1::1', nextHeader: IPPROTO_UDP, flowLabel: 0, payload: udpShort(H1V6, '2001:db8:1::1', 18, 20) })],
+      expect: { eth0: [icmpErr6(1, 4, 0, ipv6({ src: H1V6, dst: '2001:db8:1::1', nextHeader: IPPROTO_UDP, flowLabel: 0, payload: udpShort(H1V6, '2001:db8:1::1', 18, 20) }).subarray(0, 40 + 18))] },
+    },
     { name: 'an unknown next header to the router gets ICMPv6 parameter problem (4/1) pointing at it', ingress: 'eth0', frames: [in6(unknownNh6)], expect: { eth0: [icmpErr6(4, 1, 6, ipv6(unknownNh6))] } },
     {
       name: 'a neighbour solicitation for the router\'s address gets a solicited, overriding router advertisement (RFC 4861)',
@@ -315,3 +422,31 @@ function ipv6Frames(): RouterCase[] {
 }
 
 export const ROUTER_CASES: readonly RouterCase[] = [...ipv4Frames(), ...ipv6Frames()];
+
+/**
+ * Fields masked before comparing (set to zero in both frames), and why: the kernel makes them up.
+ * Only packets the router itself originates (ICMP errors, echo replies: source = a router address)
+ * are masked; forwarded packets and fragments are compared whole.
+ */
+export const MASKS = [
+  'IPv4 identification (frame bytes 18-19) of packets the router originates: the kernel draws it from a randomly keyed hash (ip_select_ident); the header checksum (24-25) with it, after checking that both frames carry a valid one',
+  'IPv6 flow label (the low 20 bits of frame bytes 14-17) of packets the router originates: the kernel hashes the flow with a random key (net.ipv6.auto_flowlabels = 1)',
+] as const;
+
+const own4 = new Set(ROUTER_ADDRS.filter((a) => !a.includes(':')).map((a) => hex(ipv4Bytes(a))));
+const own6 = new Set(ROUTER_ADDRS.filter((a) => a.includes(':')).map((a) => hex(ipv6Bytes(a))));
+
+/** The frame with MASKS applied (a copy); throws when a masked IPv4 header checksum was wrong. */
+export function masked(f: Uint8Array): Uint8Array {
+  const m = f.slice();
+  if (etherType(f) === ETH_P_IP && f.length >= 34 && own4.has(hex(f.subarray(26, 30)))) {
+    const ihl = (f[14]! & 0x0f) * 4;
+    if (inetChecksum(f.subarray(14, 14 + ihl)) !== 0) throw new Error(`bad IPv4 header checksum in ${describeFrame(f)}`);
+    m.fill(0, 18, 20);
+    m.fill(0, 24, 26);
+  } else if (etherType(f) === ETH_P_IPV6 && f.length >= 54 && own6.has(hex(f.subarray(22, 38)))) {
+    m[15] = m[15]! & 0xf0;
+    m.fill(0, 16, 18);
+  }
+  return m;
+}

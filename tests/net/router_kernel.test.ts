@@ -8,40 +8,11 @@
 // later means wxdp, not the harness.
 
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ETH_P_IP, ETH_P_IPV6, describeFrame, etherType, hex, inetChecksum } from '../support/frames.js';
+import { describeFrame, hex } from '../support/frames.js';
 import { useNamespaces } from '../support/netns.js';
 import { pythonAvailability } from '../support/afpacket.js';
 import { KernelRouter, parseRouterConfig, readRouterConfig, wxdpRouterReadiness, WxdpRouter, type PortOutput } from '../support/router.js';
-import { PORTS, ROUTER_ADDRS, ROUTER_CASES } from './router_cases.js';
-import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
-
-/**
- * Fields masked before comparing (set to zero in both frames), and why: the kernel makes them up.
- * Only packets the router itself originates (ICMP errors, echo replies: source = a router address)
- * are masked; forwarded packets and fragments are compared whole.
- */
-export const MASKS = [
-  'IPv4 identification (frame bytes 18-19) of packets the router originates: the kernel draws it from a randomly keyed hash (ip_select_ident); the header checksum (24-25) with it, after checking that both frames carry a valid one',
-  'IPv6 flow label (the low 20 bits of frame bytes 14-17) of packets the router originates: the kernel hashes the flow with a random key (net.ipv6.auto_flowlabels = 1)',
-] as const;
-
-const own4 = new Set(ROUTER_ADDRS.filter((a) => !a.includes(':')).map((a) => hex(ipv4Bytes(a))));
-const own6 = new Set(ROUTER_ADDRS.filter((a) => a.includes(':')).map((a) => hex(ipv6Bytes(a))));
-
-/** The frame with MASKS applied (a copy); throws when a masked IPv4 header checksum was wrong. */
-export function masked(f: Uint8Array): Uint8Array {
-  const m = f.slice();
-  if (etherType(f) === ETH_P_IP && f.length >= 34 && own4.has(hex(f.subarray(26, 30)))) {
-    const ihl = (f[14]! & 0x0f) * 4;
-    if (inetChecksum(f.subarray(14, 14 + ihl)) !== 0) throw new Error(`bad IPv4 header checksum in ${describeFrame(f)}`);
-    m.fill(0, 18, 20);
-    m.fill(0, 24, 26);
-  } else if (etherType(f) === ETH_P_IPV6 && f.length >= 54 && own6.has(hex(f.subarray(22, 38)))) {
-    m[15] = m[15]! & 0xf0;
-    m.fill(0, 16, 18);
-  }
-  return m;
-}
+import { masked, PORTS, ROUTER_CASES } from './router_cases.js';
 
 /** Every port's frames, masked, as hex — what toEqual compares (and prints on a mismatch). */
 function shown(out: PortOutput): Record<string, string[]> {

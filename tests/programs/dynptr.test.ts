@@ -16,24 +16,24 @@ import { VerifierError } from '../../src/errors.js';
 import { kernelAvailability } from '../../src/oracle/kernel.js';
 
 const obj = (n: string): string => fileURLToPath(new URL(`../../programs/${n}.o`, import.meta.url));
-/** Refused by the kernel (6.18): the instruction its log names and the message line. */
-const REFUSED: Array<[string, number, string]> = [
-  ['xdp_dynptr_uninit', 7, 'Expected an initialized dynptr as arg #2'],
-  ['xdp_dynptr_overwrite', 13, 'Expected an initialized dynptr as arg #2'],
-  ['xdp_dynptr_nullslice', 10, "R0 invalid mem access 'rdonly_mem_or_null'"],
-  ['xdp_dynptr_slice_oob', 12, 'invalid access to memory, mem_size=4 off=4 size=1'],
-  ['xdp_dynptr_ro_write', 12, 'R0 cannot write into rdonly_mem'],
-  ['xdp_dynptr_stale_slice', 17, "R8 invalid mem access 'scalar'"],
-  ['xdp_dynptr_stale_data', 23, "R0 invalid mem access 'scalar'"],
-  ['xdp_dynptr_peek', 4, 'invalid read from stack off -16+0 size 4'],
-  ['xdp_dynptr_clobber', 10, 'potential write to dynptr at off=-16 disallowed'],
-  ['xdp_dynptr_varsize', 13, 'R4 must be a known constant'],
-  ['xdp_dynptr_rb_leak', 8, 'Unreleased reference id=2 alloc_insn=6'],
-  ['xdp_dynptr_rb_overwrite', 9, 'cannot overwrite referenced dynptr'],
-  ['xdp_dynptr_rb_xdp', 7, 'arg 1 is an unacquired reference'],
-  ['xdp_dynptr_rb_after', 17, 'Expected an initialized dynptr as arg #2'],
+/** Refused by the kernel (6.18): the instruction its log names, the message line, and bpf(BPF_PROG_LOAD)'s errno (bpftool prog load on 6.18.44-fc-v1252). */
+const REFUSED: Array<[string, number, string, string]> = [
+  ['xdp_dynptr_uninit', 7, 'Expected an initialized dynptr as arg #2', 'EINVAL'],
+  ['xdp_dynptr_overwrite', 13, 'Expected an initialized dynptr as arg #2', 'EINVAL'],
+  ['xdp_dynptr_nullslice', 10, "R0 invalid mem access 'rdonly_mem_or_null'", 'EACCES'],
+  ['xdp_dynptr_slice_oob', 12, 'invalid access to memory, mem_size=4 off=4 size=1', 'EACCES'],
+  ['xdp_dynptr_ro_write', 12, 'R0 cannot write into rdonly_mem', 'EACCES'],
+  ['xdp_dynptr_stale_slice', 17, "R8 invalid mem access 'scalar'", 'EACCES'],
+  ['xdp_dynptr_stale_data', 23, "R0 invalid mem access 'scalar'", 'EACCES'],
+  ['xdp_dynptr_peek', 4, 'invalid read from stack off -16+0 size 4', 'EACCES'],
+  ['xdp_dynptr_clobber', 10, 'potential write to dynptr at off=-16 disallowed', 'EACCES'],
+  ['xdp_dynptr_varsize', 13, 'R4 must be a known constant', 'EINVAL'],
+  ['xdp_dynptr_rb_leak', 8, 'Unreleased reference id=2 alloc_insn=6', 'EINVAL'],
+  ['xdp_dynptr_rb_overwrite', 9, 'cannot overwrite referenced dynptr', 'EINVAL'],
+  ['xdp_dynptr_rb_xdp', 7, 'arg 1 is an unacquired reference', 'EINVAL'],
+  ['xdp_dynptr_rb_after', 17, 'Expected an initialized dynptr as arg #2', 'EINVAL'],
   // 6.18.44-fc-v1252 refuses the kfunc itself (earlier builds accepted this program)
-  ['xdp_dynptr_slice_rdwr', 13, 'bpf_dynptr_slice_rdwr() is not allowed'],
+  ['xdp_dynptr_slice_rdwr', 13, 'bpf_dynptr_slice_rdwr() is not allowed', 'EPERM'],
 ];
 const FRAME = Uint8Array.from({ length: 64 }, (_, i) => i);
 /** Hand-derived from the program: bytes 0..3 written back at 1 with the first inverted, 0x42 at 8 (bpf_dynptr_write). */
@@ -41,7 +41,7 @@ const OUT = Uint8Array.from(FRAME, (b, i) => (i === 1 ? 0xff : i >= 2 && i <= 4 
 const E2BIG = 7;
 
 describe('dynptrs in wxdp', () => {
-  it.each(REFUSED)('%s: refused at insn %i: %s', async (name, insn, msg) => {
+  it.each(REFUSED)('%s: refused at insn %i: %s (%s)', async (name, insn, msg, errno) => {
     const dp = await Datapath.create();
     const err = await dp.loadObject(obj(name)).then(
       (o) => o.program(name),
@@ -49,7 +49,7 @@ describe('dynptrs in wxdp', () => {
     );
     expect(err).toBeInstanceOf(VerifierError);
     const e = err as VerifierError;
-    expect([e.index, e.reason]).toEqual([insn, msg]);
+    expect([e.index, e.reason, e.errno]).toEqual([insn, msg, errno]);
     expect(e.log.split('\n')).toContain(msg);
   });
 

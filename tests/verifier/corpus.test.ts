@@ -22,6 +22,8 @@ interface Recorded {
 }
 
 const recording = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as { programs: Recorded[] };
+/** The errno the kernel's bpf(BPF_PROG_LOAD) returned for each refused object, recorded with bpftool. */
+const errnos = JSON.parse(readFileSync(join(DIR, 'errno.json'), 'utf8')) as { errno: Record<string, string> };
 const accepts = recording.programs.filter((p) => p.accepted);
 const rejects = recording.programs.filter((p) => !p.accepted);
 
@@ -58,6 +60,9 @@ describe('verifier vs the kernel: the reject corpus', () => {
       // The kernel's second line, when it is a message (not a dump of states).
       const detail = p.detail?.find((d) => !/^(cur|old) state:/.test(d));
       if (e instanceof VerifierError && detail) expect(e.log).toContain(detail);
+      // and bpf(BPF_PROG_LOAD)'s errno, as the kernel returned it (programs/verifier/errno.json)
+      const errno = errnos.errno[p.object];
+      if (errno) expect(e.errno).toBe(errno);
     },
     60_000,
   );
