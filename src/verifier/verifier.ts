@@ -1058,6 +1058,10 @@ class Verifier {
       this.reject(`BPF_ATOMIC stores into R${ins.dst} ${dst.typeName()} is not allowed`, pc);
     }
     if (op === AtomicOp.CMPXCHG) this.readReg(st, 0, pc);
+    // check_atomic_rmw's accesses pass strict_alignment_once: whatever the platform, an atomic access
+    // must be aligned (check_ptr_alignment, before any other check of the access). The stack's own
+    // accesses are always strict (stackAccess); packets and the ctx are refused above.
+    if (dst.type !== RegType.STACK) this.checkStrictAlignment(dst, ins.off, size, pc);
     this.memAccess(st, pc, ins.dst, ins.off, size, 'read', undefined);
     this.memAccess(st, pc, ins.dst, ins.off, size, 'write', Reg.unknown());
     const fetched = Reg.unknown();
@@ -1070,6 +1074,17 @@ class Verifier {
    * check_mem_access: a load (returns the value read) or a store of `value` through register `regno`
    * plus `off`, `size` bytes.
    */
+  /**
+   * check_generic_ptr_alignment with strict set: `reg + off` must be a multiple of `size`, the message
+   * naming the pointer's kind as check_ptr_alignment's pointer_desc does (none for a scalar).
+   */
+  private checkStrictAlignment(reg: Reg, off: number, size: number, pc: number): void {
+    if (size === 1 || reg.varOff.add(Tnum.const(BigInt(reg.off + off))).isAligned(BigInt(size))) return;
+    const desc = reg.type === RegType.MAP_VALUE ? 'value ' : reg.type === RegType.MAP_KEY ? 'key ' : reg.type === RegType.CTX ? 'context ' : '';
+    const tn = reg.varOff.isConst ? `${s64(reg.varOff.value)}` : reg.varOff.toString();
+    this.reject(`misaligned ${desc}access off ${tn}+${reg.off}+${off} size ${size}`, pc);
+  }
+
   private memAccess(
     st: State,
     pc: number,
@@ -1324,11 +1339,18 @@ class Verifier {
       // or 8, so the alignment is the low bits of the offset).
       minN = off;
       maxN = off + size;
-      if (minN < -MAX_BPF_STACK || minN > -1 || maxN > 0 || size < 0) this.reject(`invalid${extra} stack R${regno} off=${off} size=${size}`, pc);
+      // check_mem_access checks the alignment (check_ptr_alignment) before the bounds
       if (kind !== 'helper' && size > 0 && (off & (size - 1)) !== 0) {
         this.reject(`misaligned stack access off 0+${reg.off}+${off - reg.off} size ${size}`, pc);
       }
+      if (minN < -MAX_BPF_STACK || minN > -1 || maxN > 0 || size < 0) this.reject(`invalid${extra} stack R${regno} off=${off} size=${size}`, pc);
     } else {
+      if (kind !== 'helper') {
+        if (!reg.varOff.add(Tnum.const(BigInt(off))).isAligned(BigInt(size))) {
+          const tn = reg.varOff.isConst ? `${s64(reg.varOff.value)}` : reg.varOff.toString();
+          this.reject(`misaligned stack access off ${tn}+${reg.off}+${off - reg.off} size ${size}`, pc);
+        }
+      }
       let minOff: bigint;
       let maxOff: bigint;
       if (constOff) {
@@ -1344,12 +1366,6 @@ class Verifier {
       if (minOff < -BigInt(MAX_BPF_STACK) || minOff > -1n || maxOff > 0n || size < 0) {
         if (constOff) this.reject(`invalid${extra} stack R${regno} off=${off} size=${size}`, pc);
         this.reject(`invalid variable-offset${extra} stack R${regno} var_off=${reg.varOff.toString()} off=${off} size=${size}`, pc);
-      }
-      if (kind !== 'helper') {
-        if (!reg.varOff.add(Tnum.const(BigInt(off))).isAligned(BigInt(size))) {
-          const tn = reg.varOff.isConst ? `${s64(reg.varOff.value)}` : reg.varOff.toString();
-          this.reject(`misaligned stack access off ${tn}+${reg.off}+${off - reg.off} size ${size}`, pc);
-        }
       }
       minN = Number(minOff);
       maxN = Number(maxOff);

@@ -1,0 +1,51 @@
+// Programs the kernel comparison (tests/verifier/fuzz_kernel.test.ts) found wxdp answering differently,
+// minimised, each with what the kernel does and why. kernel_cases.json holds the kernel's answers
+// (Linux 6.18), recorded by kernel_cases.test.ts with WXDP_RECORD_KERNEL_CASES=1.
+
+import { insn, type Insn } from '../../src/isa/insn.js';
+
+const I = (code: number, dst = 0, src = 0, off = 0, imm = 0): Insn[] => [insn(code, dst, src, off, imm)];
+/** ld_imm64 of FUZZ_MAPS[idx] (BPF_PSEUDO_MAP_FD). */
+const LDMAP = (dst: number, idx: number): Insn[] => [{ code: 0x18, dst, src: 1, off: 0, imm: idx, imm64: BigInt(idx) }, { code: 0, dst: 0, src: 0, off: 0, imm: 0, isLdImm64Tail: true }];
+/** r0 = bpf_map_lookup_elem(fz_array, &(u32)0); if r0 == NULL return 0 — r0 is the map value after it. */
+const LOOKUP: Insn[] = [...I(0x62, 10, 0, -8, 0), ...LDMAP(1, 0), ...I(0xbf, 2, 10), ...I(0x07, 2, 0, 0, -8), ...I(0x85, 0, 0, 0, 1), ...I(0x55, 0, 0, 2, 0), ...I(0xb7, 0, 0, 0, 0), ...I(0x95)];
+const RET0 = [...I(0xb7, 0, 0, 0, 0), ...I(0x95)];
+
+export interface KernelCase {
+  name: string;
+  why: string;
+  insns: Insn[];
+}
+
+export const KERNEL_CASES: KernelCase[] = [
+  {
+    name: 'atomic_map_value_misaligned',
+    why: 'check_atomic_rmw passes strict_alignment_once: an atomic add at map value + 4, 8 bytes wide, is misaligned on any platform',
+    insns: [...LOOKUP, ...I(0xb7, 1, 0, 0, 1), ...I(0xdb, 0, 1, 4, 0), ...RET0],
+  },
+  {
+    name: 'atomic_map_value_aligned',
+    why: 'the same at map value + 8 is aligned',
+    insns: [...LOOKUP, ...I(0xb7, 1, 0, 0, 1), ...I(0xdb, 0, 1, 8, 0), ...RET0],
+  },
+  {
+    name: 'atomic_scalar_misaligned',
+    why: 'an atomic through the scalar 5: check_ptr_alignment (no pointer_desc) refuses it before check_mem_access sees a scalar',
+    insns: [...I(0xb7, 0, 0, 0, 5), ...I(0xb7, 2, 0, 0, 1), ...I(0xdb, 0, 2, 0, 0), ...I(0x95)],
+  },
+  {
+    name: 'atomic_unknown_scalar',
+    why: 'the same through an unknown 32-bit scalar: its var_off is printed as a tnum',
+    insns: [...I(0x61, 0, 1, 12), ...I(0xb7, 2, 0, 0, 1), ...I(0xdb, 0, 2, 0, 0), ...I(0x95)],
+  },
+  {
+    name: 'atomic_stack_misaligned',
+    why: 'an atomic at fp-16+4: the stack is always strict',
+    insns: [...I(0x7a, 10, 0, -8, 0), ...I(0x7a, 10, 0, -16, 0), ...I(0xbf, 1, 10), ...I(0x07, 1, 0, 0, -16), ...I(0xb7, 2, 0, 0, 1), ...I(0xdb, 1, 2, 4, 0), ...RET0],
+  },
+  {
+    name: 'stack_misaligned_above_fp',
+    why: 'a store at fp+4, 8 bytes: check_mem_access checks the alignment before the stack bounds',
+    insns: [...I(0x7a, 10, 0, 4, 0), ...RET0],
+  },
+];
