@@ -1058,10 +1058,19 @@ class Verifier {
       this.reject(`BPF_ATOMIC stores into R${ins.dst} ${dst.typeName()} is not allowed`, pc);
     }
     if (op === AtomicOp.CMPXCHG) this.readReg(st, 0, pc);
+    // A fetch's destination (r0 for cmpxchg, else src) is marked unknown before the accesses
+    // (check_reg_arg(load_reg, DST_OP)): when it is also the address register, the access goes through
+    // an unknown scalar, and is refused as misaligned.
+    if (op & AtomicOp.FETCH) {
+      const loadReg = op === AtomicOp.CMPXCHG ? 0 : ins.src;
+      this.checkDst(loadReg, pc);
+      this.setReg(st, loadReg, Reg.unknown());
+    }
     // check_atomic_rmw's accesses pass strict_alignment_once: whatever the platform, an atomic access
     // must be aligned (check_ptr_alignment, before any other check of the access). The stack's own
     // accesses are always strict (stackAccess); packets and the ctx are refused above.
-    if (dst.type !== RegType.STACK) this.checkStrictAlignment(dst, ins.off, size, pc);
+    const ptr = this.reg(st, ins.dst);
+    if (ptr.type !== RegType.STACK) this.checkStrictAlignment(ptr, ins.off, size, pc);
     this.memAccess(st, pc, ins.dst, ins.off, size, 'read', undefined);
     this.memAccess(st, pc, ins.dst, ins.off, size, 'write', Reg.unknown());
     const fetched = Reg.unknown();

@@ -48,4 +48,19 @@ export const KERNEL_CASES: KernelCase[] = [
     why: 'a store at fp+4, 8 bytes: check_mem_access checks the alignment before the stack bounds',
     insns: [...I(0x7a, 10, 0, 4, 0), ...RET0],
   },
+  {
+    name: 'atomic_cmpxchg_through_r0',
+    why: 'cmpxchg marks r0 (its fetch destination) unknown before the accesses: through r0 = 0 it is a misaligned access of an unknown scalar',
+    insns: [...I(0x7a, 10, 0, -8, 0), ...I(0xb7, 0, 0, 0, 0), ...I(0xb7, 9, 0, 0, 1), ...I(0xdb, 0, 9, 0, 0xf1), ...RET0],
+  },
+  {
+    name: 'atomic_fetch_add_through_src',
+    why: 'r1 = atomic_fetch_add(*(u64 *)(r1 + 0), r1): the fetch destination r1 is unknown before the access through it',
+    insns: [...I(0x7a, 10, 0, -8, 0), ...I(0xbf, 1, 10), ...I(0x07, 1, 0, 0, -8), ...I(0xdb, 1, 1, 0, 1), ...RET0],
+  },
+  {
+    name: 'atomic_xchg_stack',
+    why: 'xchg through fp-8 into another register: accepted',
+    insns: [...I(0x7a, 10, 0, -8, 0), ...I(0xbf, 1, 10), ...I(0x07, 1, 0, 0, -8), ...I(0xb7, 2, 0, 0, 7), ...I(0xdb, 1, 2, 0, 0xe1), ...I(0xbf, 0, 2), ...I(0x95)],
+  },
 ];
