@@ -38,6 +38,7 @@ import {
 import { ALL_SPILL, Byte, copyToLinked, EMPTY_SLOT, makeScalarsImprecise, STACK_SLOTS, Frame, History, mismatch, sameCallsites, State, statesEqual, widenImpreciseScalars, type Checkpoint, type Slot, type StackLive } from './state.js';
 import { Tnum } from './tnum.js';
 import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
+import { walkedInsnError } from './check.js';
 import { kfuncById } from '../helpers/kfuncs.js';
 import { tracingCtxAccess } from './tracing.js';
 import { btfStructRead } from './btf_access.js';
@@ -300,6 +301,8 @@ class Verifier {
    * by every path through the instruction (put in with Frame.putShared: copied before any change).
    */
   private readonly immRegs: (Reg | undefined)[];
+  /** Instructions whose fields walkedInsnError has passed (they do not change from one visit to the next). */
+  private readonly fieldsChecked: Uint8Array;
 
   constructor(prog: readonly Insn[], opts: VerifyOptions) {
     this.input = prog;
@@ -307,6 +310,7 @@ class Verifier {
     this.prog = prog;
     this.btSkip = backtrackSkipBits(prog);
     this.immRegs = new Array<Reg | undefined>(prog.length);
+    this.fieldsChecked = new Uint8Array(prog.length);
     this.states = new Array<Checkpoint[] | undefined>(prog.length).fill(undefined);
     this.opts = opts;
     this.logLevel = opts.logLevel ?? 0;
@@ -744,6 +748,13 @@ class Verifier {
   /** Execute prog[pc] on st; return the next pc, or -1 when the path ends. */
   private step(st: State, pc: number): number {
     const ins = this.prog[pc]!;
+    if (!this.fieldsChecked[pc]) {
+      // do_check's checks of the instruction's own fields, made where the walk reaches it (the
+      // load-time check leaves them to the walk: the kernel accepts such an instruction in dead code)
+      const e = walkedInsnError(ins, this.opts.helpers ? { helpers: this.opts.helpers } : {});
+      if (e) this.reject(e.reason, pc);
+      this.fieldsChecked[pc] = 1;
+    }
     const c = ins.code & 0x07;
     switch (c) {
       case Class.ALU:

@@ -11,6 +11,34 @@ const LDMAP = (dst: number, idx: number): Insn[] => [{ code: 0x18, dst, src: 1, 
 const LOOKUP: Insn[] = [...I(0x62, 10, 0, -8, 0), ...LDMAP(1, 0), ...I(0xbf, 2, 10), ...I(0x07, 2, 0, 0, -8), ...I(0x85, 0, 0, 0, 1), ...I(0x55, 0, 0, 2, 0), ...I(0xb7, 0, 0, 0, 0), ...I(0x95)];
 const RET0 = [...I(0xb7, 0, 0, 0, 0), ...I(0x95)];
 
+/** Instructions do_check refuses when it reaches them, by what is wrong with them. */
+const DEAD_CODE: [string, Insn[]][] = [
+  ['shift_32', I(0x64, 1, 0, 0, 32)],
+  ['r10_written', I(0xb7, 10, 0, 0, 1)],
+  ['div_by_imm_zero', I(0x37, 0, 0, 0, 0)],
+  ['alu_reserved_off', I(0x07, 0, 0, 5, 1)],
+  ['mov_reserved_src', I(0xb7, 0, 1, 0, 1)],
+  ['neg_reserved_imm', I(0x87, 0, 0, 0, 1)],
+  ['end_imm_17', I(0xd4, 0, 0, 0, 17)],
+  ['ldx_into_r10', I(0x79, 10, 10, -8, 0)],
+  ['st_reserved_src', I(0x7a, 10, 1, -8, 0)],
+  ['stx_reserved_imm', I(0x7b, 10, 0, -8, 1)],
+  ['atomic_byte', I(0xd3, 10, 0, -8, 0)],
+  ['atomic_opcode_12', I(0xdb, 10, 0, -8, 0x12)],
+  ['atomic_fetch_into_r10', I(0xdb, 10, 10, -8, 0x01)],
+  ['ja_reserved_dst', I(0x05, 1, 0, 0, 0)],
+  ['call_reserved_dst', I(0x85, 1, 0, 0, 7)],
+  ['call_unknown_helper', I(0x85, 0, 0, 0, 9999)],
+  ['jmp_reg_reserved_imm', I(0x1d, 0, 1, 0, 5)],
+  ['jmp_imm_reserved_src', I(0x15, 0, 1, 0, 5)],
+  ['sdiv_off_2', I(0x37, 0, 0, 2, 5)],
+  ['movsx32_off_32', I(0xbc, 0, 1, 32, 0)],
+  ['ld_abs', I(0x20, 0, 0, 0, 0)],
+  ['r11_written', I(0xb7, 11, 0, 0, 1)],
+  ['r11_read', I(0xbf, 0, 11, 0, 0)],
+  ['ld_imm64_into_r10', [{ code: 0x18, dst: 10, src: 0, off: 0, imm: 1, imm64: 1n }, { code: 0, dst: 0, src: 0, off: 0, imm: 0, isLdImm64Tail: true }]],
+];
+
 export interface KernelCase {
   name: string;
   why: string;
@@ -62,5 +90,22 @@ export const KERNEL_CASES: KernelCase[] = [
     name: 'atomic_xchg_stack',
     why: 'xchg through fp-8 into another register: accepted',
     insns: [...I(0x7a, 10, 0, -8, 0), ...I(0xbf, 1, 10), ...I(0x07, 1, 0, 0, -8), ...I(0xb7, 2, 0, 0, 7), ...I(0xdb, 1, 2, 0, 0xe1), ...I(0xbf, 0, 2), ...I(0x95)],
+  },
+  ...DEAD_CODE.flatMap(([name, bad]): KernelCase[] => [
+    {
+      name: `dead_${name}`,
+      why: 'do_check checks an instruction\'s fields only where its walk reaches it: in a branch never taken (r0 is 0) the kernel accepts it, and sanitize_dead_code replaces it',
+      insns: [...I(0xb7, 0, 0, 0, 0), ...I(0x7a, 10, 0, -8, 0), ...I(0x15, 0, 0, bad.length, 0), ...bad, ...I(0x95)],
+    },
+    {
+      name: `live_${name}`,
+      why: 'the same instruction reached',
+      insns: [...I(0xb7, 0, 0, 0, 0), ...I(0x7a, 10, 0, -8, 0), ...I(0xb7, 1, 0, 0, 0), ...bad, ...I(0x95)],
+    },
+  ]),
+  {
+    name: 'callx',
+    why: 'BPF_CALL|BPF_X is not in the kernel\'s instruction table: refused at load time, reached or not',
+    insns: [...I(0xb7, 0, 0, 0, 0), ...I(0x15, 0, 0, 1, 0), ...I(0x8d), ...I(0x95)],
   },
 ];
