@@ -1797,6 +1797,9 @@ class Verifier {
       if (frame.subprog === 0 && this.progType === 'sk_lookup') this.checkReturnCode(st, r0, SK_LOOKUP_RETVAL, pc);
       return -1;
     }
+    // prepare_func_exit refuses any stack pointer, the caller's too ("technically it's ok to return
+    // caller's stack pointer ... but let's be conservative"), a callback's before its range check
+    if (r0.type === RegType.STACK) this.reject('cannot return stack pointer to the caller', pc);
     if (frame.callback) {
       const cb = frame.callback;
       if (r0.isScalar) this.precise(st, 0);
@@ -1806,8 +1809,6 @@ class Verifier {
           : ` type=${r0.typeName()}`;
         this.reject(`At callback return the register R0 has${what} should have been in [${cb.retMin}, ${cb.retMax}]`, pc);
       }
-    } else if (r0.type === RegType.STACK && r0.frameno === frame.frameno) {
-      this.reject('cannot return stack pointer to the caller', pc);
     }
     st.frames.pop();
     const caller = st.cur;

@@ -25,8 +25,18 @@ static size_t unhex(const char *s, size_t n, unsigned char *dst) {
   return n / 2;
 }
 
-int main(void) {
+static void print_log(void) {
+  for (char *p = logbuf; *p; p++) {
+    if (*p == '\n') fputs("\\n", stdout);
+    else if (*p == '\\') fputs("\\\\", stdout);
+    else putchar(*p);
+  }
+}
+
+int main(int argc, char **argv) {
   static struct bpf_insn insns[1 << 16];
+  // -v: log level 2, and the log of an accepted program too, after its runs (" log " and the log, escaped)
+  int verbose = argc > 1 && strcmp(argv[1], "-v") == 0;
   setvbuf(stdout, NULL, _IOLBF, 0);
   while (fgets(line, sizeof line, stdin)) {
     size_t len = strlen(line);
@@ -42,16 +52,12 @@ int main(void) {
       if (insns[i].code == (BPF_LD | BPF_IMM | BPF_DW) && insns[i].src_reg == BPF_PSEUDO_MAP_FD && insns[i].imm >= 0 && insns[i].imm < 2)
         insns[i].imm = maps[insns[i].imm];
     logbuf[0] = 0;
-    LIBBPF_OPTS(bpf_prog_load_opts, opts, .log_buf = logbuf, .log_size = LOG_SIZE, .log_level = 1);
+    LIBBPF_OPTS(bpf_prog_load_opts, opts, .log_buf = logbuf, .log_size = LOG_SIZE, .log_level = verbose ? 2 : 1);
     int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "fz", "GPL", insns, n, &opts);
     int err = errno;
     if (fd < 0) {
       printf("rej %d ", err);
-      for (char *p = logbuf; *p; p++) {
-        if (*p == '\n') fputs("\\n", stdout);
-        else if (*p == '\\') fputs("\\\\", stdout);
-        else putchar(*p);
-      }
+      print_log();
       putchar('\n');
     } else {
       const char *pr = strstr(logbuf, "processed ");
@@ -63,6 +69,7 @@ int main(void) {
         printf(" %u:", ro.retval);
         for (unsigned i = 0; i < ro.data_size_out; i++) printf("%02x", out[i]);
       }
+      if (verbose) fputs(" log ", stdout), print_log();
       putchar('\n');
       close(fd);
     }

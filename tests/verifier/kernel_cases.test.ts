@@ -4,6 +4,7 @@
 // it too; WXDP_RECORD_KERNEL_CASES=1 writes the recording anew from the running kernel.
 
 import { readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
 import { kernel, kernelUnavailable, wxdp, type Verdict } from '../support/verifier_kernel.js';
@@ -16,9 +17,10 @@ if (process.env['WXDP_RECORD_KERNEL_CASES']) {
   if (unavailable) throw new Error(`cannot record: ${unavailable}`);
   const answers = kernel(KERNEL_CASES.map((c) => ({ insns: c.insns, run: false, packets: [] })));
   const release = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
-  writeFileSync(PATH, JSON.stringify({ kernel: release, cases: Object.fromEntries(KERNEL_CASES.map((c, i) => [c.name, answers[i]])) }, null, 1) + '\n');
+  writeFileSync(PATH, JSON.stringify({ kernel: release, nrCpuIds: availableParallelism(), cases: Object.fromEntries(KERNEL_CASES.map((c, i) => [c.name, answers[i]])) }, null, 1) + '\n');
 }
-const recorded = JSON.parse(readFileSync(PATH, 'utf8')) as { kernel: string; cases: Record<string, Verdict> };
+/** nr_cpu_ids is the recording machine's: wxdp's Datapath is given as many CPUs. */
+const recorded = JSON.parse(readFileSync(PATH, 'utf8')) as { kernel: string; nrCpuIds: number; cases: Record<string, Verdict> };
 
 describe('the verifier answers as the kernel did on the programs the kernel comparison found', () => {
   it('has a recorded answer for every case', () => {
@@ -26,7 +28,7 @@ describe('the verifier answers as the kernel did on the programs the kernel comp
   });
 
   it.each(KERNEL_CASES.map((c) => [c.name, c] as const))('%s', async (name, c) => {
-    const dp = await Datapath.create();
+    const dp = await Datapath.create({ ncpus: recorded.nrCpuIds });
     try {
       const { interp: _, runs: __, ...ours } = { ...(await wxdp(dp, c.insns, false, [])) } as Verdict & { interp?: unknown; runs?: unknown };
       const want = recorded.cases[name]!;
@@ -37,7 +39,9 @@ describe('the verifier answers as the kernel did on the programs the kernel comp
     }
   });
 
-  it.skipIf(unavailable !== undefined)(`matches the running kernel${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+  const otherCpus = availableParallelism() !== recorded.nrCpuIds ? `this machine has ${availableParallelism()} CPUs, the recording's ${recorded.nrCpuIds}` : undefined;
+  const live = unavailable ?? otherCpus;
+  it.skipIf(live !== undefined)(`matches the running kernel${live ? ` (skipped: ${live})` : ''}`, () => {
     const answers = kernel(KERNEL_CASES.map((c) => ({ insns: c.insns, run: false, packets: [] })));
     expect(Object.fromEntries(KERNEL_CASES.map((c, i) => [c.name, answers[i]]))).toEqual(recorded.cases);
   });

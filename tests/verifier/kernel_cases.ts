@@ -104,6 +104,11 @@ export const KERNEL_CASES: KernelCase[] = [
     },
   ]),
   {
+    name: 'subprog_returns_caller_stack',
+    why: 'a subprogram returning the caller\'s stack pointer (r1 = fp-8): prepare_func_exit refuses every PTR_TO_STACK r0, the caller\'s too',
+    insns: [...I(0x7a, 10, 0, -8, 0), ...I(0xbf, 1, 10), ...I(0x07, 1, 0, 0, -8), ...I(0x85, 0, 1, 0, 2), ...I(0xb7, 0, 0, 0, 0), ...I(0x95), ...I(0xbf, 0, 1), ...I(0x95)],
+  },
+  {
     name: 'callx',
     why: 'BPF_CALL|BPF_X is not in the kernel\'s instruction table: refused at load time, reached or not',
     insns: [...I(0xb7, 0, 0, 0, 0), ...I(0x15, 0, 0, 1, 0), ...I(0x8d), ...I(0x95)],
