@@ -1025,7 +1025,7 @@ export class Program {
       // The verdict depends only on the code, the maps' shapes and frozen contents, the helpers and the
       // log level: a program loaded again (tests, benchmarks, each `prog run`) is not verified again.
       const globals = btf ? globalFuncs(spec, btf) : [];
-      const key = verifyCacheKey(spec, vmaps, maps, opts.logLevel ?? 0, dp.helpers, globals, `${verifierProgType(spec)}/${spec.attachType ?? ''}/${opts.devBound ?? ''}/${tpBtfTarget(spec.section) ?? ''}/${licenseIsGplCompatible(spec.license) ? 'gpl' : 'nongpl'}`);
+      const key = verifyCacheKey(spec, vmaps, maps, opts.logLevel ?? 0, dp.helpers, globals, `${verifierProgType(spec)}/${spec.attachType ?? ''}/${opts.devBound ?? ''}/${tpBtfTarget(spec.section) ?? ''}/${licenseIsGplCompatible(spec.license) ? 'gpl' : 'nongpl'}/cpus=${dp.ncpus}`);
       const cached = VERIFY_CACHE.get(key) ?? cachedVerdict(key, insns);
       if (cached) VERIFY_CACHE.set(key, cached);
       if (cached instanceof Error) throw cached;
@@ -1044,6 +1044,7 @@ export class Program {
             ...(opts.devBound !== undefined ? { devBound: true } : {}),
             ...(spec.type === 'tracing' ? { tracepoint: tpBtfTarget(spec.section) ?? '' } : {}),
             gplCompatible: licenseIsGplCompatible(spec.license),
+            nrCpuIds: dp.ncpus,
           });
         } catch (e) {
           if (e instanceof VerifierError) {

@@ -101,6 +101,11 @@ export interface VerifyOptions {
    * true): when false, kfunc calls and the gpl_only helpers are refused as the kernel refuses them.
    */
   gplCompatible?: boolean;
+  /**
+   * The kernel's nr_cpu_ids, the CPUs a program may run on (the Datapath's ncpus): bpf_get_smp_processor_id
+   * returns less (do_refine_retval_range). Undefined: an unknown scalar.
+   */
+  nrCpuIds?: number;
 }
 
 /** A global function's argument, as its BTF prototype types it (btf_prepare_func_args). */
@@ -178,6 +183,9 @@ class Reject {
     readonly detail?: string,
   ) {}
 }
+
+/** include/uapi/linux/bpf.h: bpf_get_smp_processor_id, whose result do_refine_retval_range bounds. */
+const BPF_FUNC_GET_SMP_PROCESSOR_ID = 8;
 
 /** Helpers after which packet pointers are stale (bpf_helper_changes_pkt_data). */
 const CHANGES_PKT_DATA = new Set([44, 54, 65]);
@@ -1912,7 +1920,15 @@ class Verifier {
     }
     switch (proto.ret) {
       case Ret.INTEGER:
-        st.cur.putShared(0, UNKNOWN);
+        if (id === BPF_FUNC_GET_SMP_PROCESSOR_ID && this.opts.nrCpuIds !== undefined) {
+          // do_refine_retval_range: a CPU number, [0, nr_cpu_ids - 1] at both widths
+          const r = Reg.unknown();
+          const max = BigInt(this.opts.nrCpuIds - 1);
+          r.umin = r.u32min = r.smin = r.s32min = 0n;
+          r.umax = r.u32max = r.smax = r.s32max = max;
+          r.sync();
+          st.cur.put(0, r);
+        } else st.cur.putShared(0, UNKNOWN);
         break;
       case Ret.VOID:
         break;

@@ -109,6 +109,11 @@ export const KERNEL_CASES: KernelCase[] = [
     insns: [...I(0x7a, 10, 0, -8, 0), ...I(0xbf, 1, 10), ...I(0x07, 1, 0, 0, -8), ...I(0x85, 0, 1, 0, 2), ...I(0xb7, 0, 0, 0, 0), ...I(0x95), ...I(0xbf, 0, 1), ...I(0x95)],
   },
   {
+    name: 'smp_processor_id_bounded',
+    why: 'do_refine_retval_range: bpf_get_smp_processor_id returns at most nr_cpu_ids - 1 (1 on the 2-CPU machine of the recording), so `if r0 > 1` is never taken and its branch is never walked',
+    insns: [...I(0x85, 0, 0, 0, 8), ...I(0x25, 0, 0, 2, 1), ...I(0xb7, 0, 0, 0, 0), ...I(0x95), ...I(0xb7, 0, 0, 0, 1), ...I(0x95)],
+  },
+  {
     name: 'callx',
     why: 'BPF_CALL|BPF_X is not in the kernel\'s instruction table: refused at load time, reached or not',
     insns: [...I(0xb7, 0, 0, 0, 0), ...I(0x15, 0, 0, 1, 0), ...I(0x8d), ...I(0x95)],
