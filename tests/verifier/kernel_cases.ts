@@ -114,6 +114,11 @@ export const KERNEL_CASES: KernelCase[] = [
     insns: [...I(0x85, 0, 0, 0, 8), ...I(0x25, 0, 0, 2, 1), ...I(0xb7, 0, 0, 0, 0), ...I(0x95), ...I(0xb7, 0, 0, 0, 1), ...I(0x95)],
   },
   {
+    name: 's64_across_sign_boundary',
+    why: 'r7 in [-255, 0]; after `if r7 > 0` (unsigned) it is in [1, U64_MAX] too: __reg64_deduce_bounds (Linux 6.17) makes its s64 range [-255, -1], so `if r7 s> -1` is never taken',
+    insns: [...I(0xb7, 0, 0, 0, 0), ...I(0x61, 7, 1, 12), ...I(0x57, 7, 0, 0, 255), ...I(0x17, 7, 0, 0, 255), ...I(0x25, 7, 0, 1, 0), ...I(0x95), ...I(0x65, 7, 0, 1, -1), ...I(0x95), ...I(0xb7, 0, 0, 0, 1), ...I(0x95)],
+  },
+  {
     name: 'callx',
     why: 'BPF_CALL|BPF_X is not in the kernel\'s instruction table: refused at load time, reached or not',
     insns: [...I(0xb7, 0, 0, 0, 0), ...I(0x15, 0, 0, 1, 0), ...I(0x8d), ...I(0x95)],
