@@ -1626,7 +1626,9 @@ class Verifier {
     const a = this.reg(st, ins.dst).clone();
     // an immediate: jmp's register of it (the constant, sign-extended, or its low half for JMP32)
     // (the immediate's refined copy only says whether the branch is possible: a scratch register)
-    const b = x ? this.reg(st, ins.src).clone() : this.immScratch.copyFrom(imm);
+    // `if r7 <= r7`: reg_set_min_max hands regs_refine_cond_op the same register twice, which it
+    // narrows as if they were two (`r7 > r7` leaves r7 in [umin + 1, umax - 1]), so one object here
+    const b = x ? (ins.src === ins.dst ? a : this.reg(st, ins.src).clone()) : this.immScratch.copyFrom(imm);
     refine(a, b, cmp, is32);
     a.sync();
     b.sync();

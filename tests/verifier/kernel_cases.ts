@@ -119,6 +119,11 @@ export const KERNEL_CASES: KernelCase[] = [
     insns: [...I(0xb7, 0, 0, 0, 0), ...I(0x61, 7, 1, 12), ...I(0x57, 7, 0, 0, 255), ...I(0x17, 7, 0, 0, 255), ...I(0x25, 7, 0, 1, 0), ...I(0x95), ...I(0x65, 7, 0, 1, -1), ...I(0x95), ...I(0xb7, 0, 0, 0, 1), ...I(0x95)],
   },
   {
+    name: 'compare_register_with_itself',
+    why: 'r7 in [-255, 0]; `if r7 <= r7`: the kernel walks the fall-through too, with r7 narrowed as if compared with another register holding the same range ([umin + 1, umax - 1]: -255..-2), so `if r7 s> -2` after it is never taken',
+    insns: [...I(0xb7, 0, 0, 0, 0), ...I(0x61, 7, 1, 12), ...I(0x57, 7, 0, 0, 255), ...I(0x17, 7, 0, 0, 255), ...I(0xbd, 7, 7, 3, 0), ...I(0x65, 7, 0, 1, -2), ...I(0x95), ...I(0xb7, 0, 0, 0, 1), ...I(0x95)],
+  },
+  {
     name: 'callx',
     why: 'BPF_CALL|BPF_X is not in the kernel\'s instruction table: refused at load time, reached or not',
     insns: [...I(0xb7, 0, 0, 0, 0), ...I(0x15, 0, 0, 1, 0), ...I(0x8d), ...I(0x95)],
