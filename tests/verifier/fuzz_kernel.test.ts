@@ -5,11 +5,11 @@
 // instruction count, and for programs without clocks or random numbers on r0 and the packet after a test
 // run of a few packets, on the JIT and on the interpreter.
 //
-// It runs when WXDP_VFUZZ is set (the number of programs, e.g. 300; the differences it found are in
-// kernel_cases.ts, and those it still finds are listed there too), as root with gcc and libbpf-dev (the
-// test says why it skips without them); WXDP_VFUZZ_SEED the first seed (default 1), WXDP_VFUZZ_REPORT a
-// file for the tallies (shapes, kernel messages) and the differences; a failure names its seed:
-// verifierFuzzProgram(seed) rebuilds the program.
+// It runs when WXDP_VFUZZ is set (the number of programs, e.g. 300; the differences it found, minimised,
+// are kernel_cases.ts), as root with gcc and libbpf-dev (the test says why it skips without them).
+// WXDP_VFUZZ_SEED is the first seed (default 1), WXDP_VFUZZ_REPORT a file for the tallies (shapes,
+// kernel messages) and the differences; a failure names its seed: verifierFuzzProgram(seed) rebuilds
+// the program.
 
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
