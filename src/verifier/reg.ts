@@ -541,8 +541,9 @@ export class Reg {
     }
     const out = Reg.unknown();
     if (to === 64) {
-      out.smin = smin;
-      out.smax = smax;
+      // coerce_reg_to_size_sx sets the s32 bounds with the s64 ones (a value of at most 32 bits)
+      out.smin = out.s32min = smin;
+      out.smax = out.s32max = smax;
       if (smin === smax) out.setKnown(smin);
     } else {
       out.s32min = smin;

@@ -124,6 +124,11 @@ export const KERNEL_CASES: KernelCase[] = [
     insns: [...I(0xb7, 0, 0, 0, 0), ...I(0x61, 7, 1, 12), ...I(0x57, 7, 0, 0, 255), ...I(0x17, 7, 0, 0, 255), ...I(0xbd, 7, 7, 3, 0), ...I(0x65, 7, 0, 1, -2), ...I(0x95), ...I(0xb7, 0, 0, 0, 1), ...I(0x95)],
   },
   {
+    name: 'ldsx_s32_bounds',
+    why: 'r2 = (s8)ingress_ifindex, loaded back from the stack, is in [-128, 127] at 32 bits too (coerce_reg_to_size_sx sets both): `if w2 s>= -1000` is always taken',
+    insns: [...I(0x61, 3, 1, 12), ...I(0x7b, 10, 3, -8), ...I(0x91, 2, 10, -8), ...I(0x76, 2, 0, 2, -1000), ...I(0xb7, 0, 0, 0, 1), ...I(0x95), ...I(0xb7, 0, 0, 0, 2), ...I(0x95)],
+  },
+  {
     name: 'callx',
     why: 'BPF_CALL|BPF_X is not in the kernel\'s instruction table: refused at load time, reached or not',
     insns: [...I(0xb7, 0, 0, 0, 0), ...I(0x15, 0, 0, 1, 0), ...I(0x8d), ...I(0x95)],

@@ -406,8 +406,9 @@ export class Reg {
     }
     const out = Reg.unknown();
     if (to === 64) {
-      out.smin = smin;
-      out.smax = smax;
+      // (a semantic change made here too: the s32 bounds with the s64 ones, coerce_reg_to_size_sx)
+      out.smin = out.s32min = smin;
+      out.smax = out.s32max = smax;
       if (smin === smax) out.setKnown(smin);
     } else {
       out.s32min = smin;
