@@ -75,7 +75,8 @@ export function sha256(path) {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
-const INSN_LINE = /^(\d+): \([0-9a-f]{2}\) /;
+/** An instruction of the log; the kernel's disassembler prints an invalid atomic as `N: BUG_db`. */
+const INSN_LINE = /^(\d+): (\([0-9a-f]{2}\) |BUG_)/;
 const PROCESSED = /^processed \d+ insns/;
 /** Lines between an instruction and the error that are not the error: source lines, state dumps. */
 const NOT_MESSAGE = /^(;|\d+: (R\d|frame\d)|from \d+ to \d+: | frame\d+: |caller:$|callee:$|mark_precise|last_idx|parent )/;

@@ -44,7 +44,7 @@ import {
   type Region,
 } from '../runtime/memory.js';
 import type { Engine, EngineName, RunRequest } from '../runtime/types.js';
-import { checkProgram } from '../verifier/check.js';
+import { checkProgram, sanitizeDeadCode } from '../verifier/check.js';
 import { verify, type GlobalArg, type GlobalFunc, type VerifiedProgram, type VerifierMap, type VerifierStats } from '../verifier/verifier.js';
 import { licenseIsGplCompatible, type VerifierProgType } from '../verifier/protos.js';
 import type { Btf } from '../elf/btf.js';
@@ -1016,16 +1016,16 @@ export class Program {
       }
     }
     resolveKfuncs(spec, insns);
-    checkProgram(insns, { helpers: dp.helpers, allowPseudoLdImm64: true });
-    if (insns.some((i) => i.code === 0x85 && i.src === PseudoCall.HELPER && SOCKET_LOOKUP_HELPERS.has(i.imm))) socketViewsForAll(dp, spec.name);
     const doVerify = opts.verify ?? true;
+    checkProgram(insns, { helpers: dp.helpers, allowPseudoLdImm64: true, walk: doVerify });
+    if (insns.some((i) => i.code === 0x85 && i.src === PseudoCall.HELPER && SOCKET_LOOKUP_HELPERS.has(i.imm))) socketViewsForAll(dp, spec.name);
     let verified: VerifiedProgram | undefined;
     if (doVerify) {
       const vmaps = [...new Set(maps.values())].map(verifierMap);
       // The verdict depends only on the code, the maps' shapes and frozen contents, the helpers and the
       // log level: a program loaded again (tests, benchmarks, each `prog run`) is not verified again.
       const globals = btf ? globalFuncs(spec, btf) : [];
-      const key = verifyCacheKey(spec, vmaps, maps, opts.logLevel ?? 0, dp.helpers, globals, `${verifierProgType(spec)}/${spec.attachType ?? ''}/${opts.devBound ?? ''}/${tpBtfTarget(spec.section) ?? ''}/${licenseIsGplCompatible(spec.license) ? 'gpl' : 'nongpl'}`);
+      const key = verifyCacheKey(spec, vmaps, maps, opts.logLevel ?? 0, dp.helpers, globals, `${verifierProgType(spec)}/${spec.attachType ?? ''}/${opts.devBound ?? ''}/${tpBtfTarget(spec.section) ?? ''}/${licenseIsGplCompatible(spec.license) ? 'gpl' : 'nongpl'}/cpus=${dp.ncpus}`);
       const cached = VERIFY_CACHE.get(key) ?? cachedVerdict(key, insns);
       if (cached) VERIFY_CACHE.set(key, cached);
       if (cached instanceof Error) throw cached;
@@ -1044,6 +1044,7 @@ export class Program {
             ...(opts.devBound !== undefined ? { devBound: true } : {}),
             ...(spec.type === 'tracing' ? { tracepoint: tpBtfTarget(spec.section) ?? '' } : {}),
             gplCompatible: licenseIsGplCompatible(spec.license),
+            nrCpuIds: dp.ncpus,
           });
         } catch (e) {
           if (e instanceof VerifierError) {
@@ -1057,7 +1058,7 @@ export class Program {
       }
     }
     const base = { memory: dp.memory, helpers: dp.helpers, checked: opts.checked ?? !verified, fastPath: dp.fastPath, ...(verified ? { facts: verified.facts } : {}) };
-    const runInsns = lowerKfuncs(insns);
+    const runInsns = lowerKfuncs(verified ? sanitizeDeadCode(insns, { helpers: dp.helpers, allowPseudoLdImm64: true }) : insns);
     const engine =
       (opts.engine ?? 'jit') === 'jit'
         ? await compile(runInsns, { ...base, optimize: opts.optimize ?? 'light', burst: opts.burst ?? dp.dispatch === 'burst' })

@@ -34,6 +34,13 @@ export interface CheckOptions {
   relaxed?: boolean;
   /** Accept ld_imm64 pseudo sources (map fd / map value / func); the loader resolves them. */
   allowPseudoLdImm64?: boolean;
+  /**
+   * The verifier will walk the program: leave to it what the kernel checks only on the instructions
+   * its walk reaches (do_check: reserved fields, atomic opcodes, helper ids, writes to r10, shifts,
+   * division by an immediate zero — walkedInsnError and the walk's own checks). The kernel accepts
+   * such an instruction in dead code, and sanitize_dead_code replaces it (sanitizeDeadCode).
+   */
+  walk?: boolean;
 }
 
 export interface ProgramShape {
@@ -115,25 +122,41 @@ function checkInsn(prog: readonly Insn[], i: number, opts: CheckOptions): void {
   const fail = (msg: string, code?: 'PROG_UNSUPPORTED'): never => {
     throw new ProgramError(msg, i, code);
   };
-  const readOnlyFp = (): never => frameReadOnly(i);
   const unknown = (): never => fail(`unknown opcode ${ins.code.toString(16).padStart(2, '0')}`);
-  if (ins.dst > FP) fail(`R${ins.dst} is invalid`);
-  if (ins.src > FP && !(cls === Class.LD && ins.code === OP_LDDW) && !isCallClass(ins)) fail(`R${ins.src} is invalid`);
-
+  // resolve_pseudo_ldimm64 and bpf_opcode_in_insntable: at load time, for every instruction
   switch (cls) {
     case Class.ALU:
     case Class.ALU64:
-      return checkAlu(ins, cls === Class.ALU64, fail, unknown, readOnlyFp, opts);
+      if ((ins.code & 0xf0) > AluOp.END) unknown();
+      break;
     case Class.JMP:
-    case Class.JMP32:
-      return checkJmp(ins, cls === Class.JMP32, fail, unknown, opts);
+    case Class.JMP32: {
+      const op = ins.code & 0xf0;
+      if (op > JmpOp.JSLE) unknown();
+      if ((op === JmpOp.EXIT || op === JmpOp.CALL) && (cls === Class.JMP32 || (ins.code & Source.X && op === JmpOp.EXIT))) unknown();
+      if (op === JmpOp.CALL && ins.code & Source.X) {
+        // callx: the helper number is in dst at run time. The kernel has no such instruction.
+        if (!opts.relaxed) unknown();
+        if (ins.src !== 0 || ins.off !== 0 || ins.imm !== 0) fail('BPF_CALL uses reserved fields');
+        return;
+      }
+      if (op === JmpOp.CALL && ins.src === PseudoCall.KFUNC && !kfuncById(ins.imm)) {
+        fail(`kernel function calls (kfuncs): BTF id ${ins.imm} is not a kfunc wxdp provides`, 'PROG_UNSUPPORTED');
+      }
+      // A helper the kernel gives XDP but wxdp does not provide: not a verdict of the kernel's but a
+      // limit of wxdp's, said at load time wherever the call is (loadObject skips such a program).
+      if (op === JmpOp.CALL && ins.src === PseudoCall.HELPER && !ins.dst && !ins.off && opts.helpers && !opts.helpers.has(ins.imm) && KERNEL_XDP_HELPERS.has(ins.imm)) {
+        const e = walkedInsnError(ins, opts)!;
+        fail(e.reason, e.code);
+      }
+      break;
+    }
     case Class.LD: {
       if (ins.code !== OP_LDDW) {
         const m = ins.code & 0xe0;
-        if (m === Mode.ABS || m === Mode.IND) fail('BPF_LD_[ABS|IND] instructions not allowed for this program type');
-        return unknown();
+        if (m !== Mode.ABS && m !== Mode.IND) unknown();
+        break;
       }
-      if (ins.dst === FP) readOnlyFp();
       const tail = prog[i + 1];
       if (!tail || tail.code !== 0 || tail.dst !== 0 || tail.src !== 0 || tail.off !== 0 || ins.off !== 0) {
         fail('invalid bpf_ld_imm64 insn');
@@ -142,117 +165,152 @@ function checkInsn(prog: readonly Insn[], i: number, opts: CheckOptions): void {
         fail(`ld_imm64 with pseudo source ${ins.src} needs the loader to resolve it (unknown map or function)`);
       }
       if (ins.src > 6) fail('invalid bpf_ld_imm64 insn');
-      return;
+      break;
     }
     case Class.LDX: {
       const m = ins.code & 0xe0;
       if (m !== Mode.MEM && !(m === Mode.MEMSX && (ins.code & 0x18) !== Size.DW)) return unknown();
       if (ins.imm !== 0) fail('BPF_LDX uses reserved fields');
-      if (ins.dst === FP) readOnlyFp();
-      return;
+      break;
     }
-    case Class.ST: {
-      if ((ins.code & 0xe0) !== Mode.MEM) return unknown();
-      if (ins.src !== 0) fail('BPF_ST uses reserved fields');
-      return;
-    }
+    case Class.ST:
+      if ((ins.code & 0xe0) !== Mode.MEM) unknown();
+      break;
     case Class.STX: {
       const m = ins.code & 0xe0;
-      if (m === Mode.ATOMIC) {
-        const sz = ins.code & 0x18;
-        if (sz !== Size.W && sz !== Size.DW) fail('invalid atomic operand size');
-        if (!ATOMIC_OPS.has(ins.imm)) fail(`BPF_ATOMIC uses invalid atomic opcode ${(ins.imm & 0xff).toString(16).padStart(2, '0')}`);
-        if (ins.imm & AtomicOp.FETCH && ins.src === FP && ins.imm !== AtomicOp.CMPXCHG) readOnlyFp();
-        return;
-      }
-      if (m !== Mode.MEM) return unknown();
-      if (ins.imm !== 0) fail('BPF_STX uses reserved fields');
-      return;
+      if (m !== Mode.ATOMIC && m !== Mode.MEM) unknown();
+      break;
     }
+  }
+  if (opts.walk) return;
+  const e = walkedInsnError(ins, opts);
+  if (e) fail(e.reason, e.code);
+  // check_reg_arg: a write to r10 is refused with EACCES (the other malformed instructions, EINVAL)
+  if (ins.dst === FP && writesDst(ins)) frameReadOnly(i);
+  if ((cls === Class.ALU || cls === Class.ALU64) && !(ins.code & Source.X)) {
+    const op = ins.code & 0xf0;
+    if ((op === AluOp.DIV || op === AluOp.MOD) && ins.imm === 0) fail('div by zero');
+    if ((op === AluOp.LSH || op === AluOp.RSH || op === AluOp.ARSH) && !opts.relaxed) {
+      const bits = cls === Class.ALU64 ? 64 : 32;
+      if (ins.imm < 0 || ins.imm >= bits) fail(`invalid shift ${ins.imm}`);
+    }
+  }
+  if (cls === Class.STX && (ins.code & 0xe0) === Mode.ATOMIC && ins.imm & AtomicOp.FETCH && ins.src === FP && ins.imm !== AtomicOp.CMPXCHG) {
+    frameReadOnly(i);
   }
 }
 
-function isCallClass(ins: Insn): boolean {
-  return ins.code === (Class.JMP | JmpOp.CALL) || ins.code === (Class.JMP | JmpOp.CALL | Source.X);
+/**
+ * A verified program as it runs: every instruction the load-time check leaves to the walk (`walk`) and
+ * that would fail it is one the walk never reached — the kernel's sanitize_dead_code replaces dead
+ * instructions with `ja -1`, and so does this (both slots of an ld_imm64), so the engines never see them.
+ */
+export function sanitizeDeadCode(prog: readonly Insn[], opts: CheckOptions = {}): Insn[] {
+  const out = prog.map((i) => ({ ...i }));
+  const trap = (): Insn => ({ code: Class.JMP | JmpOp.JA, dst: 0, src: 0, off: -1, imm: 0 });
+  for (let i = 0; i < out.length; i++) {
+    if (out[i]!.isLdImm64Tail) continue;
+    try {
+      checkInsn(prog, i, { ...opts, walk: false });
+    } catch {
+      if (out[i]!.code === OP_LDDW) out[i + 1] = trap();
+      out[i] = trap();
+    }
+  }
+  return out;
 }
 
-type Fail = (msg: string, code?: 'PROG_UNSUPPORTED') => never;
+/** ALU, LDX and ld_imm64 write their dst register (check_reg_arg(DST_OP): r10 may not be one). */
+function writesDst(ins: Insn): boolean {
+  const cls = ins.code & 0x07;
+  return cls === Class.ALU || cls === Class.ALU64 || cls === Class.LDX || ins.code === OP_LDDW;
+}
 
-/** check_reg_arg: a write to r10 is refused with EACCES (the other malformed instructions, EINVAL). */
+/**
+ * What do_check refuses in an instruction's fields when its walk reaches it, before it looks at any
+ * register (check_alu_op's, check_atomic's, the jump and call and store branches' "uses reserved
+ * fields", check_ld_abs, check_helper_call's unknown helper, check_reg_arg's R11+); undefined when
+ * nothing. The checks that come after a register read (shifts, division by zero, r10 written) are the
+ * walk's own, in the kernel's order.
+ */
+export function walkedInsnError(ins: Insn, opts: CheckOptions = {}): { reason: string; code?: 'PROG_UNSUPPORTED' } | undefined {
+  const cls = ins.code & 0x07;
+  const x = (ins.code & Source.X) !== 0;
+  const op = ins.code & 0xf0;
+  if (ins.dst > FP) return { reason: `R${ins.dst} is invalid` };
+  if (ins.src > FP && !(cls === Class.LD && ins.code === OP_LDDW) && !isCallClass(ins)) return { reason: `R${ins.src} is invalid` };
+  switch (cls) {
+    case Class.ALU:
+    case Class.ALU64: {
+      const is64 = cls === Class.ALU64;
+      if (op === AluOp.END) {
+        if (ins.src !== 0 || ins.off !== 0 || (ins.imm !== 16 && ins.imm !== 32 && ins.imm !== 64) || (is64 && x)) return { reason: 'BPF_END uses reserved fields' };
+      } else if (op === AluOp.NEG) {
+        if (x || ins.src !== 0 || ins.off !== 0 || ins.imm !== 0) return { reason: 'BPF_NEG uses reserved fields' };
+      } else if (op === AluOp.MOV) {
+        const offOk = ins.off === 0 || (x && (ins.off === 8 || ins.off === 16 || (is64 && ins.off === 32)));
+        if (x ? ins.imm !== 0 || !offOk : ins.src !== 0 || ins.off !== 0) return { reason: 'BPF_MOV uses reserved fields' };
+      } else {
+        const offOk = ins.off === 0 || ((op === AluOp.DIV || op === AluOp.MOD) && ins.off === 1);
+        if (!offOk || (x ? ins.imm !== 0 : ins.src !== 0)) return { reason: 'BPF_ALU uses reserved fields' };
+      }
+      return undefined;
+    }
+    case Class.JMP:
+    case Class.JMP32:
+      if (op === JmpOp.JA) {
+        if (x || ins.src !== 0 || ins.dst !== 0 || (cls === Class.JMP32 ? ins.off !== 0 : ins.imm !== 0)) return { reason: 'BPF_JA uses reserved fields' };
+        return undefined;
+      }
+      if (op === JmpOp.EXIT) {
+        if (ins.src !== 0 || ins.dst !== 0 || ins.off !== 0 || ins.imm !== 0) return { reason: 'BPF_EXIT uses reserved fields' };
+        return undefined;
+      }
+      if (op === JmpOp.CALL) {
+        if (x) return undefined;
+        if (ins.off !== 0 || ins.dst !== 0) return { reason: 'BPF_CALL uses reserved fields' };
+        if (ins.src === PseudoCall.LOCAL || ins.src === PseudoCall.KFUNC) return undefined;
+        if (ins.src !== PseudoCall.HELPER) return { reason: 'BPF_CALL uses reserved fields' };
+        if (opts.helpers && !opts.helpers.has(ins.imm)) {
+          // The kernel's wording: "invalid func unknown#N" for ids it does not know at all, "program of
+          // this type cannot use helper bpf_x#N" for helpers that exist but are not available to XDP — or,
+          // here, that wxdp does not provide (said so).
+          const name = helperName(ins.imm);
+          if (!name.startsWith('bpf_')) return { reason: `invalid func unknown#${ins.imm}` };
+          if (KERNEL_XDP_HELPERS.has(ins.imm)) {
+            return { reason: `program of this type cannot use helper ${name}#${ins.imm} (the kernel allows it in XDP; wxdp does not provide it)`, code: 'PROG_UNSUPPORTED' };
+          }
+          return { reason: `program of this type cannot use helper ${name}#${ins.imm}` };
+        }
+        return undefined;
+      }
+      // Conditional jumps.
+      if (x ? ins.imm !== 0 : ins.src !== 0) return { reason: 'BPF_JMP/JMP32 uses reserved fields' };
+      return undefined;
+    case Class.LD:
+      if (ins.code !== OP_LDDW) return { reason: 'BPF_LD_[ABS|IND] instructions not allowed for this program type' };
+      return undefined;
+    case Class.ST:
+      if (ins.src !== 0) return { reason: 'BPF_ST uses reserved fields' };
+      return undefined;
+    case Class.STX:
+      if ((ins.code & 0xe0) === Mode.ATOMIC) {
+        // check_atomic: the opcode, then (check_atomic_rmw) the size
+        if (!ATOMIC_OPS.has(ins.imm)) return { reason: `BPF_ATOMIC uses invalid atomic opcode ${(ins.imm & 0xff).toString(16).padStart(2, '0')}` };
+        const sz = ins.code & 0x18;
+        if (sz !== Size.W && sz !== Size.DW) return { reason: 'invalid atomic operand size' };
+        return undefined;
+      }
+      if (ins.imm !== 0) return { reason: 'BPF_STX uses reserved fields' };
+      return undefined;
+  }
+  return undefined;
+}
+
 function frameReadOnly(i: number): never {
   throw new ProgramError('frame pointer is read only', i, 'PROG_INVALID', 'EACCES');
 }
 
-function checkAlu(ins: Insn, is64: boolean, fail: Fail, unknown: () => never, readOnlyFp: () => never, opts: CheckOptions): void {
-  const op = ins.code & 0xf0;
-  const x = (ins.code & Source.X) !== 0;
-  if (op > AluOp.END) return unknown();
-  if (ins.dst === FP) readOnlyFp();
-  if (op === AluOp.END) {
-    if (ins.src !== 0 || ins.off !== 0 || (ins.imm !== 16 && ins.imm !== 32 && ins.imm !== 64) || (is64 && x)) {
-      fail('BPF_END uses reserved fields');
-    }
-    return;
-  }
-  if (op === AluOp.NEG) {
-    if (x || ins.src !== 0 || ins.off !== 0 || ins.imm !== 0) fail('BPF_NEG uses reserved fields');
-    return;
-  }
-  if (op === AluOp.MOV) {
-    const offOk = ins.off === 0 || (x && (ins.off === 8 || ins.off === 16 || (is64 && ins.off === 32)));
-    if (x ? ins.imm !== 0 || !offOk : ins.src !== 0 || ins.off !== 0) fail('BPF_MOV uses reserved fields');
-    return;
-  }
-  const offOk = ins.off === 0 || ((op === AluOp.DIV || op === AluOp.MOD) && ins.off === 1);
-  if (!offOk || (x ? ins.imm !== 0 : ins.src !== 0)) fail('BPF_ALU uses reserved fields');
-  if (!x && (op === AluOp.DIV || op === AluOp.MOD) && ins.imm === 0) fail('div by zero');
-  if (!x && (op === AluOp.LSH || op === AluOp.RSH || op === AluOp.ARSH) && !opts.relaxed) {
-    const bits = is64 ? 64 : 32;
-    if (ins.imm < 0 || ins.imm >= bits) fail(`invalid shift ${ins.imm}`);
-  }
-}
-
-function checkJmp(ins: Insn, is32: boolean, fail: Fail, unknown: () => never, opts: CheckOptions): void {
-  const op = ins.code & 0xf0;
-  const x = (ins.code & Source.X) !== 0;
-  if (op > JmpOp.JSLE) return unknown();
-  if (op === JmpOp.JA) {
-    if (x || ins.src !== 0 || ins.dst !== 0 || (is32 ? ins.off !== 0 : ins.imm !== 0)) fail('BPF_JA uses reserved fields');
-    return;
-  }
-  if (op === JmpOp.EXIT) {
-    if (is32 || x) return unknown();
-    if (ins.src !== 0 || ins.dst !== 0 || ins.off !== 0 || ins.imm !== 0) fail('BPF_EXIT uses reserved fields');
-    return;
-  }
-  if (op === JmpOp.CALL) {
-    if (is32) return unknown();
-    if (x) {
-      // callx: the helper number is in dst at run time. The kernel has no such instruction.
-      if (!opts.relaxed) fail('unknown opcode 8d (callx: call by register is not accepted by the kernel)');
-      if (ins.src !== 0 || ins.off !== 0 || ins.imm !== 0) fail('BPF_CALL uses reserved fields');
-      return;
-    }
-    if (ins.off !== 0 || ins.dst !== 0) fail('BPF_CALL uses reserved fields');
-    if (ins.src === PseudoCall.LOCAL) return;
-    if (ins.src === PseudoCall.KFUNC) {
-      if (!kfuncById(ins.imm)) fail(`kernel function calls (kfuncs): BTF id ${ins.imm} is not a kfunc wxdp provides`, 'PROG_UNSUPPORTED');
-      return;
-    }
-    if (ins.src !== PseudoCall.HELPER) fail('BPF_CALL uses reserved fields');
-    if (opts.helpers && !opts.helpers.has(ins.imm)) {
-      // The kernel's wording: "invalid func unknown#N" for ids it does not know at all, "program of
-      // this type cannot use helper bpf_x#N" for helpers that exist but are not available to XDP — or,
-      // here, that wxdp does not provide (said so).
-      const name = helperName(ins.imm);
-      if (!name.startsWith('bpf_')) fail(`invalid func unknown#${ins.imm}`);
-      if (KERNEL_XDP_HELPERS.has(ins.imm)) {
-        fail(`program of this type cannot use helper ${name}#${ins.imm} (the kernel allows it in XDP; wxdp does not provide it)`, 'PROG_UNSUPPORTED');
-      }
-      fail(`program of this type cannot use helper ${name}#${ins.imm}`);
-    }
-    return;
-  }
-  // Conditional jumps.
-  if (x ? ins.imm !== 0 : ins.src !== 0) fail('BPF_JMP/JMP32 uses reserved fields');
+function isCallClass(ins: Insn): boolean {
+  return ins.code === (Class.JMP | JmpOp.CALL) || ins.code === (Class.JMP | JmpOp.CALL | Source.X);
 }

@@ -360,6 +360,15 @@ export class Reg {
     if (us0 <= us1) {
       this.umin = max(this.umin, us0);
       this.umax = min(this.umax, us1);
+    } else if (this.umax < us0) {
+      // The s64 range crosses the sign boundary and the u64 range lies in its non-negative part (Linux
+      // 6.17, "bpf: Improve bounds when s64 crosses sign boundary"): the s64 range starts at umin.
+      this.smin = s64(this.umin);
+      this.umax = min(this.umax, us1);
+    } else if (us1 < this.umin) {
+      // ... or in its negative part: the s64 range ends at umax.
+      this.smax = s64(this.umax);
+      this.umin = max(this.umin, us0);
     }
   }
 
@@ -532,8 +541,9 @@ export class Reg {
     }
     const out = Reg.unknown();
     if (to === 64) {
-      out.smin = smin;
-      out.smax = smax;
+      // coerce_reg_to_size_sx sets the s32 bounds with the s64 ones (a value of at most 32 bits)
+      out.smin = out.s32min = smin;
+      out.smax = out.s32max = smax;
       if (smin === smax) out.setKnown(smin);
     } else {
       out.s32min = smin;
@@ -844,6 +854,9 @@ function deduceInNumbers(): boolean {
   if (!ltU(SMAX, SMIN)) {
     if (ltU(UMIN, SMIN)) copy64(UMIN, SMIN);
     if (ltU(SMAX, UMAX)) copy64(UMAX, SMAX);
+  } else if (ltU(UMAX, SMIN) || ltU(SMAX, UMIN)) {
+    // an s64 range across the sign boundary with the u64 range on one side of it: the BigInt code's
+    return false;
   }
   // deduceMixed: each 64-bit bound with its low half replaced by the 32-bit one (same high half)
   const u32min = N[U32MIN]!;

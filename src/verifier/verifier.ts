@@ -38,6 +38,7 @@ import {
 import { ALL_SPILL, Byte, copyToLinked, EMPTY_SLOT, makeScalarsImprecise, STACK_SLOTS, Frame, History, mismatch, sameCallsites, State, statesEqual, widenImpreciseScalars, type Checkpoint, type Slot, type StackLive } from './state.js';
 import { Tnum } from './tnum.js';
 import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
+import { walkedInsnError } from './check.js';
 import { kfuncById } from '../helpers/kfuncs.js';
 import { tracingCtxAccess } from './tracing.js';
 import { btfStructRead } from './btf_access.js';
@@ -100,6 +101,11 @@ export interface VerifyOptions {
    * true): when false, kfunc calls and the gpl_only helpers are refused as the kernel refuses them.
    */
   gplCompatible?: boolean;
+  /**
+   * The kernel's nr_cpu_ids, the CPUs a program may run on (the Datapath's ncpus): bpf_get_smp_processor_id
+   * returns less (do_refine_retval_range). Undefined: an unknown scalar.
+   */
+  nrCpuIds?: number;
 }
 
 /** A global function's argument, as its BTF prototype types it (btf_prepare_func_args). */
@@ -178,6 +184,9 @@ class Reject {
     readonly errno: VerifierErrno = 'EACCES',
   ) {}
 }
+
+/** include/uapi/linux/bpf.h: bpf_get_smp_processor_id, whose result do_refine_retval_range bounds. */
+const BPF_FUNC_GET_SMP_PROCESSOR_ID = 8;
 
 /** Helpers after which packet pointers are stale (bpf_helper_changes_pkt_data). */
 const CHANGES_PKT_DATA = new Set([44, 54, 65]);
@@ -301,6 +310,8 @@ class Verifier {
    * by every path through the instruction (put in with Frame.putShared: copied before any change).
    */
   private readonly immRegs: (Reg | undefined)[];
+  /** Instructions whose fields walkedInsnError has passed (they do not change from one visit to the next). */
+  private readonly fieldsChecked: Uint8Array;
 
   constructor(prog: readonly Insn[], opts: VerifyOptions) {
     this.input = prog;
@@ -308,6 +319,7 @@ class Verifier {
     this.prog = prog;
     this.btSkip = backtrackSkipBits(prog);
     this.immRegs = new Array<Reg | undefined>(prog.length);
+    this.fieldsChecked = new Uint8Array(prog.length);
     this.states = new Array<Checkpoint[] | undefined>(prog.length).fill(undefined);
     this.opts = opts;
     this.logLevel = opts.logLevel ?? 0;
@@ -745,6 +757,14 @@ class Verifier {
   /** Execute prog[pc] on st; return the next pc, or -1 when the path ends. */
   private step(st: State, pc: number): number {
     const ins = this.prog[pc]!;
+    if (!this.fieldsChecked[pc]) {
+      // do_check's checks of the instruction's own fields, made where the walk reaches it (the
+      // load-time check leaves them to the walk: the kernel accepts such an instruction in dead code)
+      const e = walkedInsnError(ins, this.opts.helpers ? { helpers: this.opts.helpers } : {});
+      // (do_check returns -EINVAL for each of them: reserved fields, bad opcodes, unknown helpers)
+      if (e) this.reject(e.reason, pc, undefined, 'EINVAL');
+      this.fieldsChecked[pc] = 1;
+    }
     const c = ins.code & 0x07;
     switch (c) {
       case Class.ALU:
@@ -1059,6 +1079,19 @@ class Verifier {
       this.reject(`BPF_ATOMIC stores into R${ins.dst} ${dst.typeName()} is not allowed`, pc);
     }
     if (op === AtomicOp.CMPXCHG) this.readReg(st, 0, pc);
+    // A fetch's destination (r0 for cmpxchg, else src) is marked unknown before the accesses
+    // (check_reg_arg(load_reg, DST_OP)): when it is also the address register, the access goes through
+    // an unknown scalar, and is refused as misaligned.
+    if (op & AtomicOp.FETCH) {
+      const loadReg = op === AtomicOp.CMPXCHG ? 0 : ins.src;
+      this.checkDst(loadReg, pc);
+      this.setReg(st, loadReg, Reg.unknown());
+    }
+    // check_atomic_rmw's accesses pass strict_alignment_once: whatever the platform, an atomic access
+    // must be aligned (check_ptr_alignment, before any other check of the access). The stack's own
+    // accesses are always strict (stackAccess); packets and the ctx are refused above.
+    const ptr = this.reg(st, ins.dst);
+    if (ptr.type !== RegType.STACK) this.checkStrictAlignment(ptr, ins.off, size, pc);
     this.memAccess(st, pc, ins.dst, ins.off, size, 'read', undefined);
     this.memAccess(st, pc, ins.dst, ins.off, size, 'write', Reg.unknown());
     const fetched = Reg.unknown();
@@ -1071,6 +1104,17 @@ class Verifier {
    * check_mem_access: a load (returns the value read) or a store of `value` through register `regno`
    * plus `off`, `size` bytes.
    */
+  /**
+   * check_generic_ptr_alignment with strict set: `reg + off` must be a multiple of `size`, the message
+   * naming the pointer's kind as check_ptr_alignment's pointer_desc does (none for a scalar).
+   */
+  private checkStrictAlignment(reg: Reg, off: number, size: number, pc: number): void {
+    if (size === 1 || reg.varOff.add(Tnum.const(BigInt(reg.off + off))).isAligned(BigInt(size))) return;
+    const desc = reg.type === RegType.MAP_VALUE ? 'value ' : reg.type === RegType.MAP_KEY ? 'key ' : reg.type === RegType.CTX ? 'context ' : '';
+    const tn = reg.varOff.isConst ? `${s64(reg.varOff.value)}` : reg.varOff.toString();
+    this.reject(`misaligned ${desc}access off ${tn}+${reg.off}+${off} size ${size}`, pc);
+  }
+
   private memAccess(
     st: State,
     pc: number,
@@ -1325,15 +1369,22 @@ class Verifier {
       // or 8, so the alignment is the low bits of the offset).
       minN = off;
       maxN = off + size;
+      // check_mem_access checks the alignment (check_ptr_alignment) before the bounds
+      if (kind !== 'helper' && size > 0 && (off & (size - 1)) !== 0) {
+        this.reject(`misaligned stack access off 0+${reg.off}+${off - reg.off} size ${size}`, pc);
+      }
       // check_stack_access_within_bounds: a start outside the frame is EACCES (check_stack_slot_within_bounds),
       // an end past it EINVAL
       if (minN < -MAX_BPF_STACK || minN > -1 || maxN > 0 || size < 0) {
         this.reject(`invalid${extra} stack R${regno} off=${off} size=${size}`, pc, undefined, minN < -MAX_BPF_STACK || minN > -1 ? 'EACCES' : 'EINVAL');
       }
-      if (kind !== 'helper' && size > 0 && (off & (size - 1)) !== 0) {
-        this.reject(`misaligned stack access off 0+${reg.off}+${off - reg.off} size ${size}`, pc);
-      }
     } else {
+      if (kind !== 'helper') {
+        if (!reg.varOff.add(Tnum.const(BigInt(off))).isAligned(BigInt(size))) {
+          const tn = reg.varOff.isConst ? `${s64(reg.varOff.value)}` : reg.varOff.toString();
+          this.reject(`misaligned stack access off ${tn}+${reg.off}+${off - reg.off} size ${size}`, pc);
+        }
+      }
       let minOff: bigint;
       let maxOff: bigint;
       if (constOff) {
@@ -1350,12 +1401,6 @@ class Verifier {
         const errno = minOff < -BigInt(MAX_BPF_STACK) || minOff > -1n ? 'EACCES' : 'EINVAL';
         if (constOff) this.reject(`invalid${extra} stack R${regno} off=${off} size=${size}`, pc, undefined, errno);
         this.reject(`invalid variable-offset${extra} stack R${regno} var_off=${reg.varOff.toString()} off=${off} size=${size}`, pc, undefined, errno);
-      }
-      if (kind !== 'helper') {
-        if (!reg.varOff.add(Tnum.const(BigInt(off))).isAligned(BigInt(size))) {
-          const tn = reg.varOff.isConst ? `${s64(reg.varOff.value)}` : reg.varOff.toString();
-          this.reject(`misaligned stack access off ${tn}+${reg.off}+${off - reg.off} size ${size}`, pc);
-        }
       }
       minN = Number(minOff);
       maxN = Number(maxOff);
@@ -1588,7 +1633,9 @@ class Verifier {
     const a = this.reg(st, ins.dst).clone();
     // an immediate: jmp's register of it (the constant, sign-extended, or its low half for JMP32)
     // (the immediate's refined copy only says whether the branch is possible: a scratch register)
-    const b = x ? this.reg(st, ins.src).clone() : this.immScratch.copyFrom(imm);
+    // `if r7 <= r7`: reg_set_min_max hands regs_refine_cond_op the same register twice, which it
+    // narrows as if they were two (`r7 > r7` leaves r7 in [umin + 1, umax - 1]), so one object here
+    const b = x ? (ins.src === ins.dst ? a : this.reg(st, ins.src).clone()) : this.immScratch.copyFrom(imm);
     refine(a, b, cmp, is32);
     a.sync();
     b.sync();
@@ -1771,6 +1818,9 @@ class Verifier {
       if (frame.subprog === 0 && this.progType === 'sk_lookup') this.checkReturnCode(st, r0, SK_LOOKUP_RETVAL, pc);
       return -1;
     }
+    // prepare_func_exit refuses any stack pointer, the caller's too ("technically it's ok to return
+    // caller's stack pointer ... but let's be conservative"), a callback's before its range check
+    if (r0.type === RegType.STACK) this.reject('cannot return stack pointer to the caller', pc, undefined, 'EINVAL');
     if (frame.callback) {
       const cb = frame.callback;
       if (r0.isScalar) this.precise(st, 0);
@@ -1780,8 +1830,6 @@ class Verifier {
           : ` type=${r0.typeName()}`;
         this.reject(`At callback return the register R0 has${what} should have been in [${cb.retMin}, ${cb.retMax}]`, pc, undefined, 'EINVAL');
       }
-    } else if (r0.type === RegType.STACK && r0.frameno === frame.frameno) {
-      this.reject('cannot return stack pointer to the caller', pc);
     }
     st.frames.pop();
     const caller = st.cur;
@@ -1885,7 +1933,15 @@ class Verifier {
     }
     switch (proto.ret) {
       case Ret.INTEGER:
-        st.cur.putShared(0, UNKNOWN);
+        if (id === BPF_FUNC_GET_SMP_PROCESSOR_ID && this.opts.nrCpuIds !== undefined) {
+          // do_refine_retval_range: a CPU number, [0, nr_cpu_ids - 1] at both widths
+          const r = Reg.unknown();
+          const max = BigInt(this.opts.nrCpuIds - 1);
+          r.umin = r.u32min = r.smin = r.s32min = 0n;
+          r.umax = r.u32max = r.smax = r.s32max = max;
+          r.sync();
+          st.cur.put(0, r);
+        } else st.cur.putShared(0, UNKNOWN);
         break;
       case Ret.VOID:
         break;

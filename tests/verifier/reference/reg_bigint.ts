@@ -273,6 +273,13 @@ export class Reg {
     if (u64(this.smin) <= u64(this.smax)) {
       this.umin = max(this.umin, u64(this.smin));
       this.umax = min(this.umax, u64(this.smax));
+    } else if (this.umax < u64(this.smin)) {
+      // (a semantic change made here too: Linux 6.17's s64 range across the sign boundary)
+      this.smin = s64(this.umin);
+      this.umax = min(this.umax, u64(this.smax));
+    } else if (u64(this.smax) < this.umin) {
+      this.smax = s64(this.umax);
+      this.umin = max(this.umin, u64(this.smin));
     }
   }
 
@@ -399,8 +406,9 @@ export class Reg {
     }
     const out = Reg.unknown();
     if (to === 64) {
-      out.smin = smin;
-      out.smax = smax;
+      // (a semantic change made here too: the s32 bounds with the s64 ones, coerce_reg_to_size_sx)
+      out.smin = out.s32min = smin;
+      out.smax = out.s32max = smax;
       if (smin === smax) out.setKnown(smin);
     } else {
       out.s32min = smin;

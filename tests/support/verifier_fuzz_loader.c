@@ -1,0 +1,80 @@
+// Kernel side of tests/verifier/fuzz_kernel.test.ts: BPF_PROG_LOAD of raw XDP instruction streams, one
+// per stdin line, without libbpf's object loader (no ELF, no process per program). Line format:
+//   HEX_INSNS [HEX_PACKET ...]
+// Each ld_imm64 with src = BPF_PSEUDO_MAP_FD (1) names a map by its imm: 0 is an ARRAY (key 4, value
+// 16, 4 entries), 1 a HASH (key 8, value 16, 4 entries); both are made anew for every program, empty.
+// Answer, one line per program:
+//   accepted: "ok PROCESSED" then, per packet, " RETVAL:HEX_DATA_OUT" (or " err:ERRNO")
+//   refused:  "rej ERRNO" then the verifier log (log level 1), '\n' escaped as "\\n"
+// Built at test time: gcc -O1 -o verifier_fuzz_loader verifier_fuzz_loader.c -lbpf
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LOG_SIZE (16u << 20)
+static char logbuf[LOG_SIZE];
+static char line[1 << 22];
+static unsigned char pkt[4096], out[4096];
+
+static int hexval(char c) { return c <= '9' ? c - '0' : (c | 32) - 'a' + 10; }
+static size_t unhex(const char *s, size_t n, unsigned char *dst) {
+  for (size_t i = 0; i + 1 < n; i += 2) dst[i / 2] = hexval(s[i]) << 4 | hexval(s[i + 1]);
+  return n / 2;
+}
+
+static void print_log(void) {
+  for (char *p = logbuf; *p; p++) {
+    if (*p == '\n') fputs("\\n", stdout);
+    else if (*p == '\\') fputs("\\\\", stdout);
+    else putchar(*p);
+  }
+}
+
+int main(int argc, char **argv) {
+  static struct bpf_insn insns[1 << 16];
+  // -v: log level 2, and the log of an accepted program too, after its runs (" log " and the log, escaped)
+  int verbose = argc > 1 && strcmp(argv[1], "-v") == 0;
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  while (fgets(line, sizeof line, stdin)) {
+    size_t len = strlen(line);
+    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
+    char *tok = strtok(line, " ");
+    if (!tok) continue;
+    size_t n = unhex(tok, strlen(tok), (unsigned char *)insns) / sizeof(struct bpf_insn);
+    int maps[2];
+    maps[0] = bpf_map_create(BPF_MAP_TYPE_ARRAY, "fz_array", 4, 16, 4, NULL);
+    maps[1] = bpf_map_create(BPF_MAP_TYPE_HASH, "fz_hash", 8, 16, 4, NULL);
+    if (maps[0] < 0 || maps[1] < 0) { printf("fail map_create %d\n", errno); return 1; }
+    for (size_t i = 0; i < n; i++)
+      if (insns[i].code == (BPF_LD | BPF_IMM | BPF_DW) && insns[i].src_reg == BPF_PSEUDO_MAP_FD && insns[i].imm >= 0 && insns[i].imm < 2)
+        insns[i].imm = maps[insns[i].imm];
+    logbuf[0] = 0;
+    LIBBPF_OPTS(bpf_prog_load_opts, opts, .log_buf = logbuf, .log_size = LOG_SIZE, .log_level = verbose ? 2 : 1);
+    int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "fz", "GPL", insns, n, &opts);
+    int err = errno;
+    if (fd < 0) {
+      printf("rej %d ", err);
+      print_log();
+      putchar('\n');
+    } else {
+      const char *pr = strstr(logbuf, "processed ");
+      printf("ok %ld", pr ? strtol(pr + 10, NULL, 10) : -1L);
+      while ((tok = strtok(NULL, " "))) {
+        size_t plen = unhex(tok, strlen(tok), pkt);
+        LIBBPF_OPTS(bpf_test_run_opts, ro, .data_in = pkt, .data_size_in = plen, .data_out = out, .data_size_out = sizeof out, .repeat = 1);
+        if (bpf_prog_test_run_opts(fd, &ro) < 0) { printf(" err:%d", errno); continue; }
+        printf(" %u:", ro.retval);
+        for (unsigned i = 0; i < ro.data_size_out; i++) printf("%02x", out[i]);
+      }
+      if (verbose) fputs(" log ", stdout), print_log();
+      putchar('\n');
+      close(fd);
+    }
+    close(maps[0]);
+    close(maps[1]);
+  }
+  return 0;
+}

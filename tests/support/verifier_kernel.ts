@@ -1,0 +1,102 @@
+// The kernel and wxdp side by side on raw XDP instruction streams: tests/verifier/fuzz_kernel.test.ts
+// (random programs) and tests/verifier/kernel_cases.test.ts (the programs it found) load each program
+// into the kernel through tests/support/verifier_fuzz_loader.c (BPF_PROG_LOAD, log level 1, fresh maps
+// FUZZ_MAPS per program; BPF_PROG_TEST_RUN) and into wxdp (loadObject), and compare the answers.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Datapath } from '../../src/control/datapath.js';
+import type { ObjectSpec } from '../../src/elf/index.js';
+import { ProgramError, VerifierError } from '../../src/errors.js';
+import { encode, type Insn } from '../../src/isa/insn.js';
+import { OP_LDDW } from '../../src/isa/opcodes.js';
+import { analyzeRejection } from '../../scripts/record-verifier-corpus.mjs';
+import { FUZZ_MAPS } from './verifier_gen.js';
+
+const root = new URL('../../', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'wxdp-vfuzz-'));
+process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+const loader = join(dir, 'verifier_fuzz_loader');
+
+/** Why the kernel cannot be asked (undefined: it can; the loader is built). */
+export function kernelUnavailable(): string | undefined {
+  if (process.platform !== 'linux') return 'the kernel oracle needs Linux';
+  if (process.getuid?.() !== 0) return 'BPF_PROG_LOAD of XDP programs needs root';
+  if (process.env['WXDP_NO_KERNEL']) return 'WXDP_NO_KERNEL is set';
+  const cc = spawnSync('gcc', ['-O1', '-o', loader, `${root}tests/support/verifier_fuzz_loader.c`, '-lbpf'], { encoding: 'utf8' });
+  if (cc.error || cc.status !== 0) return `cannot build the loader (gcc, libbpf-dev): ${(cc.stderr || cc.error?.message || '').trim().split('\n')[0]}`;
+  return undefined;
+}
+
+/** One side's answer. */
+export type Verdict =
+  | { accepted: true; processed: number; runs?: string[] }
+  | { accepted: false; message: string; insn: number | null };
+
+export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+/** The kernel's answers for a batch of programs (the loader makes fresh maps for each). */
+export function kernel(progs: { insns: Insn[]; run: boolean; packets: Uint8Array[] }[]): Verdict[] {
+  const input = progs.map((p) => [hex(encode(p.insns)), ...(p.run ? p.packets.map(hex) : [])].join(' ')).join('\n') + '\n';
+  const r = spawnSync(loader, [], { input, encoding: 'utf8', maxBuffer: 1 << 30 });
+  if (r.status !== 0) throw new Error(`loader failed: ${r.stderr} ${r.stdout.slice(-200)}`);
+  const lines = r.stdout.trimEnd().split('\n');
+  return lines.map((l, i) => {
+    if (l.startsWith('ok ')) {
+      const [, n, ...runs] = l.split(' ');
+      return { accepted: true, processed: Number(n), ...(progs[i]!.run ? { runs } : {}) };
+    }
+    const log = l.slice(l.indexOf(' ', 4) + 1).replace(/\\(n|\\)/g, (_m, c: string) => (c === 'n' ? '\n' : '\\'));
+    const a = analyzeRejection(log, { insns: progs[i]!.insns }) as { message: string; insn: number | null; insnSource: string | null };
+    return { accepted: false, message: a.message, insn: a.insnSource === 'log' ? a.insn : null };
+  });
+}
+
+export function fuzzSpec(insns: Insn[]): ObjectSpec {
+  return {
+    license: 'GPL',
+    maps: FUZZ_MAPS.map((m) => ({ ...m, flags: 0, pinning: 'none' as const, kind: 'legacy' as const })),
+    programs: [
+      {
+        name: 'fz',
+        section: 'xdp',
+        type: 'xdp',
+        insns: insns.map((i) => ({ ...i })),
+        mapRefs: insns.flatMap((i, index) => (i.code === OP_LDDW && i.src === 1 ? [{ index, map: FUZZ_MAPS[i.imm]!.name, kind: 'fd' as const, offset: 0 }] : [])),
+        funcInfo: [],
+        lineInfo: [],
+        license: 'GPL',
+      },
+    ],
+  };
+}
+
+/** wxdp's answer: the verdict, and the test runs on both engines (JIT first). */
+export async function wxdp(dp: Datapath, insns: Insn[], run: boolean, pkts: Uint8Array[]): Promise<Verdict & { interp?: string[] }> {
+  let runs: string[][] = [];
+  let processed = -1;
+  try {
+    for (const engine of ['jit', 'interp'] as const) {
+      const obj = await dp.loadObject(fuzzSpec(insns), { engine });
+      const p = obj.program('fz');
+      processed = p.verifierStats!.insnsProcessed;
+      if (!run) break;
+      runs.push(pkts.map((data) => {
+        try {
+          const t = p.testRun({ data });
+          return `${t.retval}:${hex(t.data)}`;
+        } catch (e) {
+          return `throw:${(e as Error).message}`;
+        }
+      }));
+      dp.unloadObject(obj);
+    }
+  } catch (e) {
+    if (e instanceof VerifierError || e instanceof ProgramError) return { accepted: false, message: e.reason, insn: e.index };
+    throw e;
+  }
+  return run ? { accepted: true, processed, runs: runs[0]!, interp: runs[1]! } : { accepted: true, processed };
+}
+

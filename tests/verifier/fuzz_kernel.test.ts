@@ -1,0 +1,81 @@
+// wxdp's verifier and engines against the running kernel on random XDP programs (tests/support/
+// verifier_gen.ts): each program goes to the kernel (BPF_PROG_LOAD, log level 1, through
+// tests/support/verifier_fuzz_loader.c) and to wxdp (loadObject). They must agree on acceptance; on a
+// refusal, on the message and the instruction the kernel's log names; on an acceptance, on the processed
+// instruction count, and for programs without clocks or random numbers on r0 and the packet after a test
+// run of a few packets, on the JIT and on the interpreter.
+//
+// It runs when WXDP_VFUZZ is set (the number of programs, e.g. 300; the differences it found, minimised,
+// are kernel_cases.ts), as root with gcc and libbpf-dev (the test says why it skips without them).
+// WXDP_VFUZZ_SEED is the first seed (default 1), WXDP_VFUZZ_REPORT a file for the tallies (shapes,
+// kernel messages) and the differences; a failure names its seed: verifierFuzzProgram(seed) rebuilds
+// the program.
+
+import { writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Datapath } from '../../src/control/datapath.js';
+import { Rng } from '../support/gen.js';
+import { verifierFuzzProgram } from '../support/verifier_gen.js';
+import { hex, kernel, kernelUnavailable, wxdp } from '../support/verifier_kernel.js';
+
+const COUNT = Number(process.env['WXDP_VFUZZ'] ?? 0);
+const FIRST = Number(process.env['WXDP_VFUZZ_SEED'] ?? 1);
+const BATCH = 50;
+const PACKET_LENGTHS = [14, 40, 64, 100];
+
+function packets(seed: number): Uint8Array[] {
+  const r = new Rng(seed * 7919 + 1);
+  return PACKET_LENGTHS.map((n) => Uint8Array.from({ length: n }, () => r.int(256)));
+}
+const skip = COUNT > 0 ? kernelUnavailable() : 'WXDP_VFUZZ (a number of programs) is not set';
+
+describe.skipIf(skip !== undefined)(`wxdp's verifier and engines agree with the kernel on random programs${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  it(`on ${COUNT} programs from seed ${FIRST}`, async () => {
+    const diffs: string[] = [];
+    const tally = { accepted: 0, refused: 0, run: 0, shapes: {} as Record<string, number>, messages: {} as Record<string, number> };
+    for (let start = FIRST; start < FIRST + COUNT; start += BATCH) {
+      const seeds = Array.from({ length: Math.min(BATCH, FIRST + COUNT - start) }, (_, k) => start + k);
+      const progs = seeds.map((seed) => {
+        const g = verifierFuzzProgram(seed, { shapes: tally.shapes });
+        return { seed, insns: g.insns, run: !g.nondeterministic, packets: packets(seed) };
+      });
+      const k = kernel(progs);
+      const dp = await Datapath.create();
+      try {
+        for (const [i, p] of progs.entries()) {
+          const kv = k[i]!;
+          const wv = await wxdp(dp, p.insns, p.run, p.packets);
+          const at = `seed ${p.seed}`;
+          if (kv.accepted) tally.accepted++;
+          else {
+            tally.refused++;
+            tally.messages[kv.message.replace(/\d+/g, 'N')] = (tally.messages[kv.message.replace(/\d+/g, 'N')] ?? 0) + 1;
+          }
+          if (kv.accepted !== wv.accepted) {
+            diffs.push(`${at}: kernel ${kv.accepted ? `accepts (${kv.processed} insns)` : `refuses: insn ${kv.insn}: ${kv.message}`}; wxdp ${wv.accepted ? 'accepts' : `refuses: insn ${wv.insn}: ${wv.message}`}`);
+          } else if (!kv.accepted && !wv.accepted) {
+            if (kv.message !== wv.message || (kv.insn !== null && kv.insn !== wv.insn)) diffs.push(`${at}: kernel refuses at ${kv.insn}: ${kv.message}; wxdp at ${wv.insn}: ${wv.message}`);
+          } else if (kv.accepted && wv.accepted) {
+            if (kv.processed !== wv.processed) diffs.push(`${at}: processed: kernel ${kv.processed}, wxdp ${wv.processed}`);
+            if (kv.runs) {
+              tally.run++;
+              const w = wv as { runs: string[]; interp: string[] };
+              for (const [j, kr] of kv.runs.entries()) {
+                if (w.runs[j] !== kr) diffs.push(`${at}: packet ${j} (${PACKET_LENGTHS[j]} bytes): kernel ${kr}, wxdp jit ${w.runs[j]}`);
+                if (w.interp[j] !== kr) diffs.push(`${at}: packet ${j} (${PACKET_LENGTHS[j]} bytes): kernel ${kr}, wxdp interp ${w.interp[j]}`);
+              }
+            }
+          }
+        }
+      } finally {
+        await dp.close();
+      }
+    }
+    const report = process.env['WXDP_VFUZZ_REPORT'];
+    if (report) writeFileSync(report, JSON.stringify({ ...tally, diffs }, null, 1));
+    // Most programs get past the verifier, and some are refused: the generator explores both sides.
+    expect(tally.accepted).toBeGreaterThan(COUNT / 4);
+    expect(tally.refused).toBeGreaterThan(0);
+    expect(diffs).toEqual([]);
+  }, 600_000);
+});

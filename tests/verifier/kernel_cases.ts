@@ -1,0 +1,136 @@
+// Programs the kernel comparison (tests/verifier/fuzz_kernel.test.ts) found wxdp answering differently,
+// minimised, each with what the kernel does and why. kernel_cases.json holds the kernel's answers
+// (Linux 6.18), recorded by kernel_cases.test.ts with WXDP_RECORD_KERNEL_CASES=1.
+
+import { insn, type Insn } from '../../src/isa/insn.js';
+
+const I = (code: number, dst = 0, src = 0, off = 0, imm = 0): Insn[] => [insn(code, dst, src, off, imm)];
+/** ld_imm64 of FUZZ_MAPS[idx] (BPF_PSEUDO_MAP_FD). */
+const LDMAP = (dst: number, idx: number): Insn[] => [{ code: 0x18, dst, src: 1, off: 0, imm: idx, imm64: BigInt(idx) }, { code: 0, dst: 0, src: 0, off: 0, imm: 0, isLdImm64Tail: true }];
+/** r0 = bpf_map_lookup_elem(fz_array, &(u32)0); if r0 == NULL return 0 — r0 is the map value after it. */
+const LOOKUP: Insn[] = [...I(0x62, 10, 0, -8, 0), ...LDMAP(1, 0), ...I(0xbf, 2, 10), ...I(0x07, 2, 0, 0, -8), ...I(0x85, 0, 0, 0, 1), ...I(0x55, 0, 0, 2, 0), ...I(0xb7, 0, 0, 0, 0), ...I(0x95)];
+const RET0 = [...I(0xb7, 0, 0, 0, 0), ...I(0x95)];
+
+/** Instructions do_check refuses when it reaches them, by what is wrong with them. */
+const DEAD_CODE: [string, Insn[]][] = [
+  ['shift_32', I(0x64, 1, 0, 0, 32)],
+  ['r10_written', I(0xb7, 10, 0, 0, 1)],
+  ['div_by_imm_zero', I(0x37, 0, 0, 0, 0)],
+  ['alu_reserved_off', I(0x07, 0, 0, 5, 1)],
+  ['mov_reserved_src', I(0xb7, 0, 1, 0, 1)],
+  ['neg_reserved_imm', I(0x87, 0, 0, 0, 1)],
+  ['end_imm_17', I(0xd4, 0, 0, 0, 17)],
+  ['ldx_into_r10', I(0x79, 10, 10, -8, 0)],
+  ['st_reserved_src', I(0x7a, 10, 1, -8, 0)],
+  ['stx_reserved_imm', I(0x7b, 10, 0, -8, 1)],
+  ['atomic_byte', I(0xd3, 10, 0, -8, 0)],
+  ['atomic_opcode_12', I(0xdb, 10, 0, -8, 0x12)],
+  ['atomic_fetch_into_r10', I(0xdb, 10, 10, -8, 0x01)],
+  ['ja_reserved_dst', I(0x05, 1, 0, 0, 0)],
+  ['call_reserved_dst', I(0x85, 1, 0, 0, 7)],
+  ['call_unknown_helper', I(0x85, 0, 0, 0, 9999)],
+  ['jmp_reg_reserved_imm', I(0x1d, 0, 1, 0, 5)],
+  ['jmp_imm_reserved_src', I(0x15, 0, 1, 0, 5)],
+  ['sdiv_off_2', I(0x37, 0, 0, 2, 5)],
+  ['movsx32_off_32', I(0xbc, 0, 1, 32, 0)],
+  ['ld_abs', I(0x20, 0, 0, 0, 0)],
+  ['r11_written', I(0xb7, 11, 0, 0, 1)],
+  ['r11_read', I(0xbf, 0, 11, 0, 0)],
+  ['ld_imm64_into_r10', [{ code: 0x18, dst: 10, src: 0, off: 0, imm: 1, imm64: 1n }, { code: 0, dst: 0, src: 0, off: 0, imm: 0, isLdImm64Tail: true }]],
+];
+
+export interface KernelCase {
+  name: string;
+  why: string;
+  insns: Insn[];
+}
+
+export const KERNEL_CASES: KernelCase[] = [
+  {
+    name: 'atomic_map_value_misaligned',
+    why: 'check_atomic_rmw passes strict_alignment_once: an atomic add at map value + 4, 8 bytes wide, is misaligned on any platform',
+    insns: [...LOOKUP, ...I(0xb7, 1, 0, 0, 1), ...I(0xdb, 0, 1, 4, 0), ...RET0],
+  },
+  {
+    name: 'atomic_map_value_aligned',
+    why: 'the same at map value + 8 is aligned',
+    insns: [...LOOKUP, ...I(0xb7, 1, 0, 0, 1), ...I(0xdb, 0, 1, 8, 0), ...RET0],
+  },
+  {
+    name: 'atomic_scalar_misaligned',
+    why: 'an atomic through the scalar 5: check_ptr_alignment (no pointer_desc) refuses it before check_mem_access sees a scalar',
+    insns: [...I(0xb7, 0, 0, 0, 5), ...I(0xb7, 2, 0, 0, 1), ...I(0xdb, 0, 2, 0, 0), ...I(0x95)],
+  },
+  {
+    name: 'atomic_unknown_scalar',
+    why: 'the same through an unknown 32-bit scalar: its var_off is printed as a tnum',
+    insns: [...I(0x61, 0, 1, 12), ...I(0xb7, 2, 0, 0, 1), ...I(0xdb, 0, 2, 0, 0), ...I(0x95)],
+  },
+  {
+    name: 'atomic_stack_misaligned',
+    why: 'an atomic at fp-16+4: the stack is always strict',
+    insns: [...I(0x7a, 10, 0, -8, 0), ...I(0x7a, 10, 0, -16, 0), ...I(0xbf, 1, 10), ...I(0x07, 1, 0, 0, -16), ...I(0xb7, 2, 0, 0, 1), ...I(0xdb, 1, 2, 4, 0), ...RET0],
+  },
+  {
+    name: 'stack_misaligned_above_fp',
+    why: 'a store at fp+4, 8 bytes: check_mem_access checks the alignment before the stack bounds',
+    insns: [...I(0x7a, 10, 0, 4, 0), ...RET0],
+  },
+  {
+    name: 'atomic_cmpxchg_through_r0',
+    why: 'cmpxchg marks r0 (its fetch destination) unknown before the accesses: through r0 = 0 it is a misaligned access of an unknown scalar',
+    insns: [...I(0x7a, 10, 0, -8, 0), ...I(0xb7, 0, 0, 0, 0), ...I(0xb7, 9, 0, 0, 1), ...I(0xdb, 0, 9, 0, 0xf1), ...RET0],
+  },
+  {
+    name: 'atomic_fetch_add_through_src',
+    why: 'r1 = atomic_fetch_add(*(u64 *)(r1 + 0), r1): the fetch destination r1 is unknown before the access through it',
+    insns: [...I(0x7a, 10, 0, -8, 0), ...I(0xbf, 1, 10), ...I(0x07, 1, 0, 0, -8), ...I(0xdb, 1, 1, 0, 1), ...RET0],
+  },
+  {
+    name: 'atomic_xchg_stack',
+    why: 'xchg through fp-8 into another register: accepted',
+    insns: [...I(0x7a, 10, 0, -8, 0), ...I(0xbf, 1, 10), ...I(0x07, 1, 0, 0, -8), ...I(0xb7, 2, 0, 0, 7), ...I(0xdb, 1, 2, 0, 0xe1), ...I(0xbf, 0, 2), ...I(0x95)],
+  },
+  ...DEAD_CODE.flatMap(([name, bad]): KernelCase[] => [
+    {
+      name: `dead_${name}`,
+      why: 'do_check checks an instruction\'s fields only where its walk reaches it: in a branch never taken (r0 is 0) the kernel accepts it, and sanitize_dead_code replaces it',
+      insns: [...I(0xb7, 0, 0, 0, 0), ...I(0x7a, 10, 0, -8, 0), ...I(0x15, 0, 0, bad.length, 0), ...bad, ...I(0x95)],
+    },
+    {
+      name: `live_${name}`,
+      why: 'the same instruction reached',
+      insns: [...I(0xb7, 0, 0, 0, 0), ...I(0x7a, 10, 0, -8, 0), ...I(0xb7, 1, 0, 0, 0), ...bad, ...I(0x95)],
+    },
+  ]),
+  {
+    name: 'subprog_returns_caller_stack',
+    why: 'a subprogram returning the caller\'s stack pointer (r1 = fp-8): prepare_func_exit refuses every PTR_TO_STACK r0, the caller\'s too',
+    insns: [...I(0x7a, 10, 0, -8, 0), ...I(0xbf, 1, 10), ...I(0x07, 1, 0, 0, -8), ...I(0x85, 0, 1, 0, 2), ...I(0xb7, 0, 0, 0, 0), ...I(0x95), ...I(0xbf, 0, 1), ...I(0x95)],
+  },
+  {
+    name: 'smp_processor_id_bounded',
+    why: 'do_refine_retval_range: bpf_get_smp_processor_id returns at most nr_cpu_ids - 1 (1 on the 2-CPU machine of the recording), so `if r0 > 1` is never taken and its branch is never walked',
+    insns: [...I(0x85, 0, 0, 0, 8), ...I(0x25, 0, 0, 2, 1), ...I(0xb7, 0, 0, 0, 0), ...I(0x95), ...I(0xb7, 0, 0, 0, 1), ...I(0x95)],
+  },
+  {
+    name: 's64_across_sign_boundary',
+    why: 'r7 in [-255, 0]; after `if r7 > 0` (unsigned) it is in [1, U64_MAX] too: __reg64_deduce_bounds (Linux 6.17) makes its s64 range [-255, -1], so `if r7 s> -1` is never taken',
+    insns: [...I(0xb7, 0, 0, 0, 0), ...I(0x61, 7, 1, 12), ...I(0x57, 7, 0, 0, 255), ...I(0x17, 7, 0, 0, 255), ...I(0x25, 7, 0, 1, 0), ...I(0x95), ...I(0x65, 7, 0, 1, -1), ...I(0x95), ...I(0xb7, 0, 0, 0, 1), ...I(0x95)],
+  },
+  {
+    name: 'compare_register_with_itself',
+    why: 'r7 in [-255, 0]; `if r7 <= r7`: the kernel walks the fall-through too, with r7 narrowed as if compared with another register holding the same range ([umin + 1, umax - 1]: -255..-2), so `if r7 s> -2` after it is never taken',
+    insns: [...I(0xb7, 0, 0, 0, 0), ...I(0x61, 7, 1, 12), ...I(0x57, 7, 0, 0, 255), ...I(0x17, 7, 0, 0, 255), ...I(0xbd, 7, 7, 3, 0), ...I(0x65, 7, 0, 1, -2), ...I(0x95), ...I(0xb7, 0, 0, 0, 1), ...I(0x95)],
+  },
+  {
+    name: 'ldsx_s32_bounds',
+    why: 'r2 = (s8)ingress_ifindex, loaded back from the stack, is in [-128, 127] at 32 bits too (coerce_reg_to_size_sx sets both): `if w2 s>= -1000` is always taken',
+    insns: [...I(0x61, 3, 1, 12), ...I(0x7b, 10, 3, -8), ...I(0x91, 2, 10, -8), ...I(0x76, 2, 0, 2, -1000), ...I(0xb7, 0, 0, 0, 1), ...I(0x95), ...I(0xb7, 0, 0, 0, 2), ...I(0x95)],
+  },
+  {
+    name: 'callx',
+    why: 'BPF_CALL|BPF_X is not in the kernel\'s instruction table: refused at load time, reached or not',
+    insns: [...I(0xb7, 0, 0, 0, 0), ...I(0x15, 0, 0, 1, 0), ...I(0x8d), ...I(0x95)],
+  },
+];
