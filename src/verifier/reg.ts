@@ -1420,9 +1420,9 @@ function scalarAluUncached(d: Reg, src: Reg, op: number, alu32: boolean): boolea
   const bits = alu32 ? 32n : 64n;
   const isShift = op === 0x60 || op === 0x70 || op === 0xc0;
   if (isShift && (!s.varOff.isConst || u64(s.varOff.value) >= bits)) {
-    // is_safe_to_compute_dst_reg_range: a shift by an unknown amount yields nothing known.
+    // is_safe_to_compute_dst_reg_range: a shift by an unknown amount yields nothing known —
+    // __mark_reg_unknown and return, before the ALU32 zero extension: all 64 bits unknown.
     d.markUnknown();
-    if (alu32) d.zext32();
     return false;
   }
   const shiftU = isShift ? (alu32 ? s.u32min : s.umin) : 0n;
@@ -1496,10 +1496,11 @@ function scalarAluUncached(d: Reg, src: Reg, op: number, alu32: boolean): boolea
       break;
     default:
       // div and mod (signed or not, even by a constant: Linux 6.18 logs `r3 /= 3` of r3=7 as scalar()),
-      // and anything else: no range is computed (is_safe_to_compute_dst_reg_range).
+      // and anything else: no range is computed (is_safe_to_compute_dst_reg_range), and
+      // adjust_scalar_min_max_vals returns before the ALU32 zero extension: all 64 bits unknown, a
+      // `w0 %= 16` too (Linux 6.18 walks `if r0 > 0xffffffff` after it).
       d.markUnknown();
       d.id = 0;
-      if (alu32) d.zext32();
       d.sync();
       return false;
   }

@@ -1,6 +1,8 @@
 // Differential check of the verifier's scalar domain: the code in src/verifier (reg.ts, tnum.ts), with its
 // fast paths, against the BigInt implementation it replaced (tests/verifier/reference/, kept unchanged but
-// for three semantic changes made in both: div/mod by a constant compute no range, as in Linux 6.18; an
+// for four semantic changes made in both: div/mod by a constant compute no range, as in Linux 6.18; where
+// no range is computed (div, mod, a shift by an unknown amount) an ALU32 result is not zero-extended
+// either (all 64 bits unknown: adjust_scalar_min_max_vals returns before the zero extension); an
 // s64 range across the sign boundary narrows by a u64 range on one side of it, as since Linux 6.17; a
 // sign-extending load or move sets the s32 bounds with the s64 ones, as coerce_reg_to_size_sx does).
 // Random 64-bit values and ranges, edge values mixed in, go through the same operations on both — the

@@ -39,6 +39,20 @@ const DEAD_CODE: [string, Insn[]][] = [
   ['ld_imm64_into_r10', [{ code: 0x18, dst: 10, src: 0, off: 0, imm: 1, imm64: 1n }, { code: 0, dst: 0, src: 0, off: 0, imm: 0, isLdImm64Tail: true }]],
 ];
 
+/** ld_imm64 of a constant. */
+const LDIMM = (dst: number, v: number): Insn[] => [{ code: 0x18, dst, src: 0, off: 0, imm: v | 0, imm64: BigInt(v) }, { code: 0, dst: 0, src: 0, off: 0, imm: 0, isLdImm64Tail: true }];
+
+/** ALU32 ops on r0 (bpf_get_prandom_u32's unknown result; r1 a copy of it). */
+const ALU32_UNKNOWN: [string, Insn[]][] = [
+  ['mod_imm', I(0x94, 0, 0, 0, 16)],
+  ['smod_imm', I(0x94, 0, 0, 1, 16)],
+  ['div_imm', I(0x34, 0, 0, 0, 3)],
+  ['sdiv_imm', I(0x34, 0, 0, 1, 3)],
+  ['mod_reg', I(0x9c, 0, 1)],
+  ['lsh_unknown_reg', I(0x6c, 0, 1)],
+  ['and_imm', I(0x54, 0, 0, 0, 15)],
+];
+
 export interface KernelCase {
   name: string;
   why: string;
@@ -133,4 +147,9 @@ export const KERNEL_CASES: KernelCase[] = [
     why: 'BPF_CALL|BPF_X is not in the kernel\'s instruction table: refused at load time, reached or not',
     insns: [...I(0xb7, 0, 0, 0, 0), ...I(0x15, 0, 0, 1, 0), ...I(0x8d), ...I(0x95)],
   },
+  ...ALU32_UNKNOWN.map(([name, op]): KernelCase => ({
+    name: `alu32_${name}_upper_half`,
+    why: 'adjust_scalar_min_max_vals: where is_safe_to_compute_dst_reg_range says no (div and mod, signed or not; a shift by an unknown amount), __mark_reg_unknown and return before the ALU32 zero extension: the upper half is unknown too, so `if r0 > 0xffffffff` is walked and its stack read refused (`w0 &= 15`: zero-extended, never walked)',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0xbf, 1, 0), ...op, ...LDIMM(1, 0xffffffff), ...I(0x2d, 0, 1, 2, 0), ...I(0xb7, 0, 0, 0, 2), ...I(0x95), ...I(0x79, 0, 10, 8), ...I(0x95)],
+  })),
 ];

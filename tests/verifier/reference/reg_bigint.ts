@@ -672,9 +672,9 @@ export function scalarAlu(d: Reg, src: Reg, op: number, alu32: boolean): void {
   const bits = alu32 ? 32n : 64n;
   const isShift = op === 0x60 || op === 0x70 || op === 0xc0;
   if (isShift && (!s.varOff.isConst || u64(s.varOff.value) >= bits)) {
-    // is_safe_to_compute_dst_reg_range: a shift by an unknown amount yields nothing known.
+    // is_safe_to_compute_dst_reg_range: a shift by an unknown amount yields nothing known (s32: all 64
+    // bits, no ALU32 zero extension — adjust_scalar_min_max_vals returns before it).
     d.markUnknown();
-    if (alu32) d.zext32();
     return;
   }
   const shiftU = isShift ? (alu32 ? s.u32min : s.umin) : 0n;
@@ -749,9 +749,11 @@ export function scalarAlu(d: Reg, src: Reg, op: number, alu32: boolean): void {
     // div/mod by a constant no longer get a range (verif14d: Linux 6.18 computes none); divModConst stays
     // below, unused, as the record of what they got.
     default:
-      // signed div/mod, and anything else: no range is computed.
+      // signed div/mod, and anything else: no range is computed, all 64 bits unknown (s32, as above).
       d.markUnknown();
-      break;
+      d.id = 0;
+      d.sync();
+      return;
   }
   d.id = 0;
   if (alu32) d.zext32();
