@@ -2161,10 +2161,13 @@ export function fib6_rebalance(list: u32): void {
   }
 }
 
-/** The same for IPv6 (fib6_lookup + fib6_select_path): 0, or -101 (no route or a reject route). */
-export function fib6_lookup(fl: u32, res: u32): i32 {
+/**
+ * The same for IPv6 (fib6_lookup + fib6_select_path): 0, or -101 (no route or a reject route).
+ * `iface`: RT6_LOOKUP_F_IFACE (a route through another device than the flow's oif is refused).
+ */
+export function fib6_lookup(fl: u32, res: u32, iface: bool = false): i32 {
   const oif = load<u32>(fl + FL_OIF);
-  const err = fib6_lookup_oif(fl, res, oif, !isZero16(fl + FL_SRC));
+  const err = fib6_lookup_oif(fl, res, oif, !isZero16(fl + FL_SRC), iface);
   if (err != 0) return err == EAGAIN ? ENETUNREACH : err;
   store<u8>(res + FR_FAMILY, <u8>AF_INET6);
   const type = <u32>load<u8>(res + FR_TYPE);

@@ -30,7 +30,7 @@ import { ip_fragment } from './frag';
 import { inet_select_addr, ipv6_dev_get_saddr } from './netdev';
 import {
   ETH_HLEN, ETH_P_IP, ETH_P_IPV6, IPH_DADDR, IPH_ID, IPH_TOT_LEN, IPV6_HLEN, IPV6_MIN_MTU, IP6H_DADDR, IP6H_NEXTHDR,
-  IP6H_PAYLOAD_LEN, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT, IPPROTO_HOPOPTS, IPPROTO_ROUTING, ipv6Copy, ipv6IsAny, stBe16,
+  IP6H_PAYLOAD_LEN, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT, IPPROTO_HOPOPTS, IPPROTO_ROUTING, ipv6AddrType, ipv6Copy, ipv6IsAny, IPV6_ADDR_LINKLOCAL, IPV6_ADDR_LOOPBACK, IPV6_ADDR_MULTICAST, stBe16,
 } from './inet';
 import { ipSendCheck } from './csum';
 import { dst_pmtu } from './dst';
@@ -248,7 +248,11 @@ export function ip6_route_output(dst: u32, src: u32, proto: u32, icmpType: u32, 
   ipv6Copy(OUT_FL() + FL_SRC, src);
   store<u8>(OUT_FL(), <u8>icmpType, FL_ICMP_TYPE);
   store<u8>(OUT_FL(), <u8>icmpCode, FL_ICMP_CODE);
-  if (fib6_lookup(OUT_FL(), OUT_RES()) != 0) return false;
+  // ip6_route_output_flags_noref: RT6_LOOKUP_F_IFACE for a destination that needs a device
+  // (rt6_need_strict: multicast, link-local, loopback) and for an output device with no source yet —
+  // an echo reply to a multicast request goes back through the device it came in on or not at all
+  const strict = (ipv6AddrType(dst) & (IPV6_ADDR_MULTICAST | IPV6_ADDR_LINKLOCAL | IPV6_ADDR_LOOPBACK)) != 0 || (oif != 0 && ipv6IsAny(src));
+  if (fib6_lookup(OUT_FL(), OUT_RES(), strict) != 0) return false;
   if (<u32>load<u8>(OUT_RES(), FR_TYPE) == RTN_LOCAL) return false;
   rt6RedirectMaybe(dst, OUT_RES());
   if (ipv6IsAny(src)) {

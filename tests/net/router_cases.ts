@@ -388,6 +388,15 @@ function ipv6Frames(): RouterCase[] {
       check: overBothPaths(8),
     },
     {
+      // icmpv6_echo_reply routes the reply with oif = the ingress device and, for a multicast request, no
+      // source: ip6_route_output_flags_noref sets RT6_LOOKUP_F_IFACE (flowi6_oif && any_src), and no route
+      // to 2001:db8:2::2 leaves through eth0 — no reply (found by router_fuzz_kernel, seed 13)
+      name: 'an echo request to ff02::2 from a host routed through another port gets no reply',
+      ingress: 'eth0',
+      frames: [in6({ ...echo6('ff02::2'), src: '2001:db8:2::2', payload: icmp6('2001:db8:2::2', 'ff02::2', 128, 0, (0x4321 << 16) | 1, pattern(32)) }, '33:33:00:00:00:02')],
+      expect: nothing,
+    },
+    {
       // a forwarding router holds 2001:db8:1:: (RFC 4291 2.6.1, addrconf_join_anycast): UDP takes it as
       // unicast and icmpv6_send answers from it (ipv6_chk_acast_addr_src)
       name: 'UDP to the Subnet-Router anycast address, a closed port: port unreachable from that address',
