@@ -7,6 +7,7 @@ import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
 import type { SocketSpec, SocketTable } from '../../src/control/sockets.js';
 import { SK } from '../../src/runtime/net_abi.js';
 import { Fixture } from '../net/support.js';
+import type { NamespaceFixture } from '../support/netns.js';
 import { LINKS, NEIGH } from './support.js';
 
 export { H_MAC, R_MAC } from './support.js';
@@ -108,4 +109,16 @@ export function u64le(n: number | bigint): Uint8Array {
   const b = new Uint8Array(8);
   new DataView(b.buffer).setBigUint64(0, BigInt(n), true);
   return b;
+}
+
+/**
+ * A namespace for the kernel side of the socket tests: loopback up with 192.0.2.1/24 and
+ * 2001:db8:1::1/64 (no DAD) and any `extra` IPv4 addresses; its name.
+ */
+export function socketNamespace(nsa: NamespaceFixture, extra: readonly string[] = []): string {
+  const ns = nsa.set.create({ lo: true });
+  ns.ip('addr', 'add', '192.0.2.1/24', 'dev', 'lo');
+  for (const a of extra) ns.ip('addr', 'add', a, 'dev', 'lo');
+  ns.ip('addr', 'add', '2001:db8:1::1/64', 'dev', 'lo', 'nodad');
+  return ns.name;
 }

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { TestRunError, type SkLookupContext } from '../../src/control/datapath.js';
 import { stackUnready } from '../net/support.js';
 import { useNamespaces } from '../support/netns.js';
-import { SkEnv, u32le, u64le } from './sk_prog_support.js';
+import { SkEnv, socketNamespace, u32le, u64le } from './sk_prog_support.js';
 
 const SCRIPT = new URL('./sk_prog_testrun_kernel.py', import.meta.url).pathname;
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -135,10 +135,7 @@ async function wxdp(): Promise<string[]> {
 
 describe.skipIf(unready !== '')('sk_lookup test runs', () => {
   it.skipIf(!nsa.available.ok)('answer as the kernel does (Linux in a namespace)', async () => {
-    const ns = nsa.set.create({ lo: true });
-    ns.ip('addr', 'add', '192.0.2.1/24', 'dev', 'lo');
-    ns.ip('addr', 'add', '2001:db8:1::1/64', 'dev', 'lo', 'nodad');
-    const k = kernel(ns.name);
+    const k = kernel(socketNamespace(nsa));
     const w = await wxdp();
     expect(CASES.map((c, i) => `${c.name}: ${w[i]}`)).toEqual(CASES.map((c, i) => `${c.name}: ${k[i]}`));
   });

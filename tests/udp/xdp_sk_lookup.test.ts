@@ -11,7 +11,7 @@ import { stackUnready } from '../net/support.js';
 import { eth, ipv4, ipv6, udp4 } from '../net/support.js';
 import { useNamespaces } from '../support/netns.js';
 import { be16 } from './support.js';
-import { SkEnv, u32le } from './sk_prog_support.js';
+import { SkEnv, socketNamespace, u32le } from './sk_prog_support.js';
 import { ipv6Bytes } from '../../src/control/addresses.js';
 import { inetChecksum } from '../support/frames.js';
 
@@ -112,10 +112,7 @@ async function wxdp(): Promise<string[]> {
 
 describe.skipIf(unready !== '')('bpf_sk_lookup_udp from XDP', () => {
   it.skipIf(!nsa.available.ok)('finds the socket Linux finds, seen as Linux shows it (a namespace, BPF_PROG_TEST_RUN)', async () => {
-    const ns = nsa.set.create({ lo: true });
-    ns.ip('addr', 'add', '192.0.2.1/24', 'dev', 'lo');
-    ns.ip('addr', 'add', '2001:db8:1::1/64', 'dev', 'lo', 'nodad');
-    const k = kernel(ns.name);
+    const k = kernel(socketNamespace(nsa));
     const w = await wxdp();
     expect(CASES.map((c, i) => `${c.name}: ${w[i]}`)).toEqual(CASES.map((c, i) => `${c.name}: ${k[i]}`));
   });
