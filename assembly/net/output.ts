@@ -240,18 +240,20 @@ export function ip_route_output(dst: u32, src: u32, tos: u32, proto: u32, icmpTy
  * ip6_route_output for the stack's own IPv6 datagram to the 16 bytes at `dst` out of `oif` (0: any):
  * OUT_RES() holds the route. When the source at `src` is unspecified it is chosen as ip6_dst_lookup does
  * (the route's preferred source, else RFC 6724 selection on the route's device) and written there; it
- * stays unspecified when nothing fits. false when there is no usable route.
+ * stays unspecified when nothing fits. `skBound`: the flow is a socket's bound to `oif`
+ * (sk_bound_dev_if). false when there is no usable route.
  */
-export function ip6_route_output(dst: u32, src: u32, proto: u32, icmpType: u32, icmpCode: u32, oif: u32): bool {
+export function ip6_route_output(dst: u32, src: u32, proto: u32, icmpType: u32, icmpCode: u32, oif: u32, skBound: bool = false): bool {
   outFlow(AF_INET6, proto, 0, oif);
   ipv6Copy(OUT_FL() + FL_DST, dst);
   ipv6Copy(OUT_FL() + FL_SRC, src);
   store<u8>(OUT_FL(), <u8>icmpType, FL_ICMP_TYPE);
   store<u8>(OUT_FL(), <u8>icmpCode, FL_ICMP_CODE);
-  // ip6_route_output_flags_noref: RT6_LOOKUP_F_IFACE for a destination that needs a device
-  // (rt6_need_strict: multicast, link-local, loopback) and for an output device with no source yet —
-  // an echo reply to a multicast request goes back through the device it came in on or not at all
-  const strict = (ipv6AddrType(dst) & (IPV6_ADDR_MULTICAST | IPV6_ADDR_LINKLOCAL | IPV6_ADDR_LOOPBACK)) != 0 || (oif != 0 && ipv6IsAny(src));
+  // ip6_route_output_flags_noref: RT6_LOOKUP_F_IFACE for a socket bound to a device, for a destination
+  // that needs a device (rt6_need_strict: multicast, link-local, loopback) and for an output device with
+  // no source yet — an echo reply to a multicast request goes back through the device it came in on or
+  // not at all; a socket bound to a device and an address reaches no peer routed through another
+  const strict = skBound || (ipv6AddrType(dst) & (IPV6_ADDR_MULTICAST | IPV6_ADDR_LINKLOCAL | IPV6_ADDR_LOOPBACK)) != 0 || (oif != 0 && ipv6IsAny(src));
   if (fib6_lookup(OUT_FL(), OUT_RES(), strict) != 0) return false;
   if (<u32>load<u8>(OUT_RES(), FR_TYPE) == RTN_LOCAL) return false;
   rt6RedirectMaybe(dst, OUT_RES());

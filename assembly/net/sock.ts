@@ -944,7 +944,8 @@ export function sk_connect(id: u32, addr: u32, port: u32): i32 {
     copyBytes(src, sk + SKX_V6_SADDR, 16);
     const local = ipv6IsAny(addr) || ipv6IsLocal(addr, 0);
     if (!local) {
-      if (!ip6_route_output(addr, src, <u32>load<u8>(sk + SK_PROTOCOL), 0, 0, load<u32>(sk + SK_BOUND_DEV_IF))) return -ENETUNREACH;
+      const bound = load<u32>(sk + SK_BOUND_DEV_IF);
+      if (!ip6_route_output(addr, src, <u32>load<u8>(sk + SK_PROTOCOL), 0, 0, bound, bound != 0)) return -ENETUNREACH;
     } else if (ipv6IsAny(src)) copyBytes(src, addr, 16);
     hash4Unlink(sk, t);
     if (ipv6IsAny(sk + SK_RCV_SADDR)) {

@@ -195,6 +195,14 @@ describe.skipIf(skip)('bind and connect errors, case by case, against the kernel
       { family: 4, connect: ['203.0.113.9', 53] }, { family: 4, connect: ['192.0.2.255', 53] }, { family: 4, connect: ['192.0.2.2', 53] },
       { family: 6, connect: ['2001:db8:9::9', 53] }, { family: 6, v6only: true, connect: ['::ffff:192.0.2.2', 53] },
     ]],
+    // ip6_route_output_flags_noref: RT6_LOOKUP_F_IFACE for a socket bound to a device, with or without
+    // a source — the peer's route through eth0 is no route for a socket bound to lo
+    ['connect from a socket bound to a device and an address', [
+      { family: 6, dev: 'lo', bind: ['2001:db8:1::1', 9020], connect: ['2001:db8:1::2', 53] },
+      { family: 6, dev: 'lo', connect: ['2001:db8:1::2', 53] },
+      { family: 6, dev: 'eth0', bind: ['2001:db8:1::1', 9021], connect: ['2001:db8:1::2', 53] },
+      { family: 4, dev: 'lo', bind: ['192.0.2.1', 9022], connect: ['192.0.2.2', 53] },
+    ]],
   ];
 
   it.each(CASES)('%s', async (_name, sockets) => {
