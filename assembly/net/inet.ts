@@ -133,6 +133,11 @@ export const IPV6_ADDR_RESERVED: u32 = 0x2000;
   return (load<u64>(a) | load<u64>(a, 8)) == 0;
 }
 
+/** ipv6_addr_v4mapped: ::ffff:a.b.c.d. */
+@inline export function ipv6IsV4Mapped(a: u32): bool {
+  return load<u64>(a) == 0 && load<u32>(a, 8) == 0xffff0000;
+}
+
 @inline export function ipv6IsLoopback(a: u32): bool {
   return load<u64>(a) == 0 && load<u64>(a, 8) == 0x0100000000000000;
 }

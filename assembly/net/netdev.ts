@@ -887,6 +887,25 @@ export function ipv6_chk_addr(ifindex: u32, addr: u32, tentativeToo: bool): u32 
   return 0;
 }
 
+/**
+ * ipv6_chk_addr(net, addr, dev, 0) as inet6_bind asks it: one of our addresses, not tentative; with a
+ * device (`ifindex`), a link- or host-scope address (fe80::/10, ::1) only on that device
+ * (__ipv6_chk_addr_and_flags: `!dev || ndev == dev || !(ifp->scope & (IFA_LINK | IFA_HOST))`).
+ */
+export function ipv6_chk_addr_bind(addr: u32, ifindex: u32): bool {
+  const order = orderList();
+  if (order == 0) return false;
+  const n = load<u32>(order);
+  for (let i: u32 = 0; i < n; i++) {
+    const ifi = load<u32>(order + 4 + (i << 2));
+    const e = chkDev(netdevGet(ifi), addr, false);
+    if (e == 0) continue;
+    const scope = <u32>load<u8>(e + AE_SCOPE);
+    if (ifindex == 0 || ifi == ifindex || (scope != RT_SCOPE_LINK && scope != RT_SCOPE_HOST)) return true;
+  }
+  return false;
+}
+
 function chkDev(nd: u32, addr: u32, tentativeToo: bool): u32 {
   if (nd == 0) return 0;
   const list = load<u32>(nd + ND_ADDR6);

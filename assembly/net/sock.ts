@@ -237,13 +237,15 @@ import {
   SK_RCVBUF, SK_RCV_SADDR, SK_REUSEPORT_GROUP, SK_REUSEPORT_INDEX, SK_RMEM, SK_RX_BYTES, SK_RX_PACKETS, SK_SADDR,
   SK_SIZE, SK_SNDBUF, SK_STATE, SK_TOS, SK_TTL, SKF_BROADCAST, SKF_DEAD, SKF_IPV6ONLY, SKF_NO_CHECK_TX, SKF_REUSEADDR,
   SKF_REUSEPORT, TCP_CLOSE, TCP_ESTABLISHED, UDP_MIB_BASE, UDP6_MIB_BASE, UDPLITE_MIB_BASE, UDPLITE6_MIB_BASE,
-  UDP_MIB_INDATAGRAMS, MIB_IP_OUT_NO_ROUTES, SYSCTL_IP_DEFAULT_TTL, SK_PCFLAG, UDPLITE_SEND_CC, UDPLITE_RECV_CC, SK_FLAGS6, SK6F_DONTFRAG,
+  UDP_MIB_INDATAGRAMS, SYSCTL_IP_DEFAULT_TTL, SK_PCFLAG, UDPLITE_SEND_CC, UDPLITE_RECV_CC, SK_FLAGS6, SK6F_DONTFRAG,
 } from './abi';
 import { fib4_local_type } from './fib';
 import { IPPROTO_UDP, IPPROTO_UDPLITE, IPV6_ADDR_ANY, IPV6_ADDR_LINKLOCAL, IPV6_ADDR_MAPPED, IPV6_ADDR_MULTICAST,
-  ipv6AddrType, ipv6Equal, ipv6IsAny, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, ldBe16 } from './inet';
+  ipv6AddrType, ipv6Equal, ipv6IsAny, ipv6IsV4Mapped, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, ldBe16 } from './inet';
 import { ipv6IsLocal } from './icmp';
-import { ip_route_output, ip6_route_output, OUT_RES, outSrc4 } from './output';
+import { ipv6_chk_addr_bind } from './netdev';
+import { ip6_route_output } from './output';
+import { udpRoute4, udpRouteDest4, udpRouteSource4 } from './udp_output';
 import { portaddrHash2, portHash4 } from './sock_lookup';
 import { net_proto_raw } from './local';
 import { sk_prog_sock_closed, skViewOnCreate, skViewsForAll } from './sk_prog';
@@ -481,10 +483,6 @@ function v4View(a: u32): u32 {
   if (ipv6IsAny(a)) return 0;
   if (load<u32>(a) == 0 && load<u32>(a + 4) == 0 && load<u32>(a + 8) == 0xffff0000) return load<u32>(a + 12);
   return LOOPBACK4_IPV6;
-}
-
-@inline function isMapped(a: u32): bool {
-  return load<u32>(a) == 0 && load<u32>(a + 4) == 0 && load<u32>(a + 8) == 0xffff0000;
 }
 
 @inline function ipv6OnlySock(sk: u32): bool {
@@ -841,7 +839,9 @@ export function sk_bind(id: u32, addr: u32, port: u32, scopeId: u32): i32 {
           if (dev == 0) return -EINVAL;
         }
         if (dev != 0 && netdevGet(dev) == 0) return -ENODEV;
-        if ((type & IPV6_ADDR_MULTICAST) == 0 && !ipv6IsLocal(scratch, dev)) return -EADDRNOTAVAIL;
+        // ipv6_chk_addr(net, addr, dev, 0): ours (a local route), and a host- or link-scope one only on
+        // the bound device
+        if ((type & IPV6_ADDR_MULTICAST) == 0 && !(ipv6IsLocal(scratch, dev) && ipv6_chk_addr_bind(scratch, dev))) return -EADDRNOTAVAIL;
         if ((type & IPV6_ADDR_LINKLOCAL) != 0) store<u32>(sk + SK_BOUND_DEV_IF, dev);
         v4 = LOOPBACK4_IPV6;
         only = true;
@@ -892,30 +892,18 @@ export function sk_connect(id: u32, addr: u32, port: u32): i32 {
   const v6 = isV6(sk);
   let d4: u32 = 0;
   let v4dst = !v6;
-  if (v6 && isMapped(addr)) {
+  if (v6 && ipv6IsV4Mapped(addr)) {
     if (ipv6OnlySock(sk)) return -ENETUNREACH;
     v4dst = true;
   }
   if (v4dst) {
     d4 = v6 ? load<u32>(addr + 12) : load<u32>(addr);
-    let src = load<u32>(sk + SKX_RCV4);
-    if (src == LOOPBACK4_IPV6) return -ENETUNREACH;
-    // ip_route_connect: the route and the source it gives; a local destination goes over loopback
-    // with the destination as its source
-    let s: u32;
-    const dtype = fib4_local_type(d4, 0);
-    if (d4 == 0 || dtype == RTN_LOCAL) {
-      s = src != 0 ? src : d4;
-    } else {
-      if (!ip_route_output(d4, src, <u32>load<u8>(sk + SK_TOS), <u32>load<u8>(sk + SK_PROTOCOL), 0, 0)) {
-        mibInc(MIB_IP_OUT_NO_ROUTES);
-        return -ENETUNREACH;
-      }
-      if (<u32>load<u8>(OUT_RES(), FR_TYPE) == RTN_BROADCAST || dtype == RTN_BROADCAST) {
-        if (!hasFlag(sk, SKF_BROADCAST)) return -EACCES;
-      }
-      s = outSrc4;
-    }
+    // ip_route_connect: the route from the socket's source out of its bound device (IP_MULTICAST_IF's
+    // to a group), the source it gives
+    const err = udpRoute4(sk, d4, port, v6);
+    if (err != 0) return err;
+    const s = udpRouteSource4();
+    if (d4 == 0) d4 = udpRouteDest4(); // no destination: the host itself (fl4->daddr)
     hash4Unlink(sk, t);
     if (load<u32>(sk + SKX_RCV4) == 0) {
       store<u32>(sk + SKX_RCV4, s);
@@ -947,6 +935,8 @@ export function sk_connect(id: u32, addr: u32, port: u32): i32 {
       const bound = load<u32>(sk + SK_BOUND_DEV_IF);
       if (!ip6_route_output(addr, src, <u32>load<u8>(sk + SK_PROTOCOL), 0, 0, bound, bound != 0)) return -ENETUNREACH;
     } else if (ipv6IsAny(src)) copyBytes(src, addr, 16);
+    // ip6_dst_lookup_tail: a v4-mapped source reaches no native IPv6 peer (after the route's own error)
+    if (ipv6IsV4Mapped(src)) return -EAFNOSUPPORT;
     hash4Unlink(sk, t);
     if (ipv6IsAny(sk + SK_RCV_SADDR)) {
       copyBytes(sk + SK_RCV_SADDR, src, 16);

@@ -67,7 +67,7 @@ import { devMtu6, nextIpId } from './output';
 import { csumAdd, csumFinish, ipSendCheck } from './csum';
 import {
   ETH_HLEN, ETH_P_IP, ETH_P_IPV6, IP_DF, IP_MF, IPPROTO_FRAGMENT, IPPROTO_UDPLITE, IPV6_HLEN, ipv4IsLbcast,
-  ipv4IsLocalMulticast, ipv4IsLoopback, ipv4IsMulticast, ipv4IsZeronet, ipv6Copy, ipv6IsAny, ipv6IsMulticast, ipv6McScope, ldBe16, stBe16,
+  ipv4IsLocalMulticast, ipv4IsLoopback, ipv4IsMulticast, ipv4IsZeronet, ipv6Copy, ipv6IsAny, ipv6IsV4Mapped, ipv6IsMulticast, ipv6McScope, ldBe16, stBe16,
   stBe32,
 } from './inet';
 import { REASM_FRAME_L3_MAX } from './reasm';
@@ -78,7 +78,7 @@ import { ip6_local_deliver } from './local';
 import { bigFrameAlloc, frameAlloc } from '../umem';
 import { FRAME_SIZE, XDP_PACKET_HEADROOM } from '../abi';
 import { copyBytes } from '../bytes';
-import { EBADF, EAGAIN, EACCES, EHOSTUNREACH, ENODEV, EINVAL, EDESTADDRREQ, EMSGSIZE, ENOBUFS, ENETUNREACH } from '../maps/uapi';
+import { EBADF, EAGAIN, EACCES, EHOSTUNREACH, ENODEV, EINVAL, EDESTADDRREQ, EMSGSIZE, ENOBUFS, ENETUNREACH, EAFNOSUPPORT } from '../maps/uapi';
 
 // errnos (positive; returned negated)
 
@@ -124,10 +124,6 @@ let saddr4: u32 = 0;
 
 // ---- The socket's view ----
 
-@inline function isV4Mapped(a: u32): bool {
-  return load<u64>(a) == 0 && load<u32>(a, 8) == 0xffff0000;
-}
-
 /** The source a send starts from: inet_saddr / np->saddr (sock.ts keeps it in SK_SADDR: bind, connect). */
 @inline function sockSource(sk: u32): u32 {
   return sk + SK_SADDR;
@@ -136,7 +132,7 @@ let saddr4: u32 = 0;
 /** The IPv4 source of an IPv6 socket sending IPv4 (its inet_saddr): the mapped address, 0, or 127.0.0.6. */
 function v4SourceOf6(a: u32): u32 {
   if (ipv6IsAny(a)) return 0;
-  return isV4Mapped(a) ? load<u32>(a, 12) : LOOPBACK4_IPV6;
+  return ipv6IsV4Mapped(a) ? load<u32>(a, 12) : LOOPBACK4_IPV6;
 }
 
 // ---- IPv4 route (ip_route_output_key_hash_rcu, __mkroute_output) ----
@@ -161,6 +157,41 @@ function v4SourceOf6(a: u32): u32 {
   rtMtu = 0;
   nhFamily = AF_INET;
   store<u32>(NH(), daddr);
+}
+
+/**
+ * The route of a UDP socket's datagram to `daddr`, as __ip4_datagram_connect and udp_sendmsg ask for it:
+ * from the socket's source (inet_saddr) out of its bound device, for a multicast destination out of
+ * IP_MULTICAST_IF's device from its address; a broadcast route needs SO_BROADCAST (-EACCES). 0 with the
+ * route and its source (udpRouteSource4) set, or -errno (no route counted as Ip:OutNoRoutes).
+ */
+export function udpRoute4(sk: u32, daddr: u32, dport: u32, v6sk: bool): i32 {
+  const src = sockSource(sk);
+  let saddr = v6sk ? v4SourceOf6(src) : load<u32>(src);
+  let oif = load<u32>(sk + SK_BOUND_DEV_IF);
+  if (ipv4IsMulticast(daddr)) {
+    // IP_MULTICAST_IF: its device unless the socket is bound to one, its address as the source
+    const smc = load<u32>(sk + SKX_MCAST);
+    if (oif == 0) oif = mcOif(smc, false);
+    if (saddr == 0) saddr = mcAddr(smc);
+  }
+  const err = ipRouteOutput4(sk, daddr, saddr, oif, <u32>load<u8>(sk + SK_TOS), <u32>load<u16>(sk + SK_NUM), dport);
+  if (err != 0) {
+    if (err == -ENETUNREACH) mibInc(MIB_IP_OUT_NO_ROUTES);
+    return err;
+  }
+  if ((rtFlags & RTCF_BROADCAST) != 0 && (<u32>load<u8>(sk + SK_FLAGS) & SKF_BROADCAST) == 0) return -EACCES;
+  return 0;
+}
+
+/** The source udpRoute4's route chose (fl4->saddr). */
+export function udpRouteSource4(): u32 {
+  return saddr4;
+}
+
+/** The destination udpRoute4's route took for none (0.0.0.0: the source, else 127.0.0.1 — fl4->daddr). */
+export function udpRouteDest4(): u32 {
+  return load<u32>(NH());
 }
 
 /**
@@ -393,25 +424,13 @@ function udpSend4(sk: u32, buf: u32, len: u32, given: bool, daddr: u32, dport: u
     dport = <u32>load<u16>(sk + SK_DPORT);
     connected = true;
   }
-  const src = sockSource(sk);
-  let saddr = v6sk ? v4SourceOf6(src) : load<u32>(src);
-  let oif = load<u32>(sk + SK_BOUND_DEV_IF);
-  const smc = load<u32>(sk + SKX_MCAST);
-  if (ipv4IsMulticast(daddr)) {
-    // IP_MULTICAST_IF: its device unless the socket is bound to one, its address as the source
-    if (oif == 0) oif = mcOif(smc, false);
-    if (saddr == 0) saddr = mcAddr(smc);
-    connected = false;
-  }
+  if (ipv4IsMulticast(daddr)) connected = false;
   const tos = <u32>load<u8>(sk + SK_TOS);
   const sport = <u32>load<u16>(sk + SK_NUM);
-  const err = ipRouteOutput4(sk, daddr, saddr, oif, tos, sport, dport);
-  if (err != 0) {
-    if (err == -ENETUNREACH) mibInc(MIB_IP_OUT_NO_ROUTES);
-    return err;
-  }
-  if ((rtFlags & RTCF_BROADCAST) != 0 && (<u32>load<u8>(sk + SK_FLAGS) & SKF_BROADCAST) == 0) return -EACCES;
-  saddr = saddr4;
+  const smc = load<u32>(sk + SKX_MCAST);
+  const err = udpRoute4(sk, daddr, dport, v6sk);
+  if (err != 0) return err;
+  const saddr = saddr4;
   if (daddr == 0) daddr = load<u32>(NH()); // the host itself (ipc.addr = fl4->daddr)
 
   // __ip_append_data: the size limits, then the fragment size
@@ -589,6 +608,8 @@ function route6(sk: u32, oif: u32, tclass: u32, sport: u32, dport: u32): i32 {
       err = lookup6(strict);
     }
   }
+  // ip6_dst_lookup_tail: a v4-mapped source reaches no native IPv6 destination (after the route's own error)
+  if (err == 0 && ipv6IsV4Mapped(SRC())) err = -EAFNOSUPPORT;
   if (err != 0) {
     if (err == -ENETUNREACH) mibInc(MIB_IP6_OUT_NO_ROUTES);
     return err;
@@ -757,9 +778,9 @@ export function udp_sendmsg_sk(sk: u32, buf: u32, len: u32, daddr: u32, dport: u
   }
   if (daddr == 0 && <u32>load<u8>(sk + SK_STATE) != TCP_ESTABLISHED) return -EDESTADDRREQ;
   const peer = daddr != 0 ? daddr : sk + SK_DADDR;
-  let v4 = isV4Mapped(peer);
+  let v4 = ipv6IsV4Mapped(peer);
   // to :: from a socket whose source is v4-mapped: 127.0.0.1 over IPv4
-  if (daddr != 0 && ipv6IsAny(daddr) && isV4Mapped(sk + SK_SADDR)) v4 = true;
+  if (daddr != 0 && ipv6IsAny(daddr) && ipv6IsV4Mapped(sk + SK_SADDR)) v4 = true;
   if (v4) {
     if ((<u32>load<u8>(sk + SK_FLAGS) & SKF_IPV6ONLY) != 0) return -ENETUNREACH;
     if (daddr == 0) return udpSend4(sk, buf, len, false, 0, 0, true);

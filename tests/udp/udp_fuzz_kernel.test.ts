@@ -1,0 +1,139 @@
+// Random socket sets and datagrams through the kernel's UDP and wxdp's, compared (the kernel as judge on
+// sets no fixed case names). Each case draws up to 7 sockets — family, SO_REUSEADDR, SO_REUSEPORT,
+// IPV6_V6ONLY, SO_BINDTODEVICE, a bind to one of H's addresses (or a broadcast, multicast, loopback,
+// v4-mapped, link-local or foreign one) on one of three ports, maybe a connect — and up to 14 datagrams
+// from the probe (unicast to either IPv4 address or the IPv6 one, subnet and limited broadcast, IPv6
+// all-nodes multicast; to the three ports and a closed one; from the connected peers' ports or others).
+// Compared, as tests/udp/udp_kernel does for its fixed cases: each bind/connect errno, then per datagram
+// which socket reads what (payload, source), the frames H answers with (ICMP port unreachable) and the
+// counters moved. A reuseport group's member is chosen by a hash with a random secret, so a datagram read
+// by an unconnected reuseport socket counts as read by its group (family, IPV6_V6ONLY, device and bound
+// address: udp_reuseport_add_sock's test) on both sides.
+//
+//   WXDP_UDP_FUZZ=N         N cases per seed (default 30)
+//   WXDP_UDP_FUZZ_SEEDS=a,b the seeds (default 1, 2); random:K adds K random ones (printed)
+
+import { describe, expect, it } from 'vitest';
+import { hex } from '../net/support.js';
+import { Rng } from '../support/gen.js';
+import { udpFixture, makeWxdp, mask, pick, u4, u6, udpKernelHost, wxdpFrame, type FrameResult, type Sock } from './udp_kernel_support.js';
+import { errnoName } from '../../src/control/sockets.js';
+
+const N = Number(process.env['WXDP_UDP_FUZZ'] ?? 30);
+function seeds(): number[] {
+  const env = process.env['WXDP_UDP_FUZZ_SEEDS'];
+  if (!env) return [1, 2];
+  const m = /^random:(\d+)$/.exec(env);
+  if (m) return [1, 2, ...Array.from({ length: Number(m[1]) }, () => 1 + Math.floor(Math.random() * 2 ** 31))];
+  return env.split(',').map(Number);
+}
+
+const PORTS = [7300, 7301, 7302];
+const CLOSED = 7399;
+
+/** One of `xs` by weight. */
+function weighted<T>(g: Rng, xs: ReadonlyArray<readonly [T, number]>): T {
+  const total = xs.reduce((a, [, w]) => a + w, 0);
+  let x = g.chance(1) ? (g.next() / 0x100000000) * total : 0;
+  for (const [v, w] of xs) if ((x -= w) < 0) return v;
+  return xs[xs.length - 1]![0];
+}
+
+const BIND4 = [['0.0.0.0', 4], ['192.0.2.1', 3], ['198.51.100.1', 2], ['192.0.2.255', 1], ['127.0.0.1', 1], ['203.0.113.5', 0.4], ['224.0.0.1', 0.3]] as const;
+const BIND6 = [
+  ['::', 4], ['2001:db8:1::1', 3], ['::ffff:192.0.2.1', 2], ['::ffff:198.51.100.1', 1], ['::ffff:0.0.0.0', 1], ['::1', 1], ['fe80::1', 0.3],
+  ['2001:db8:9::1', 0.3], ['::ffff:192.0.2.255', 0.5],
+] as const;
+const PEER4 = [['192.0.2.2', 4], ['198.51.100.2', 1], ['127.0.0.1', 0.5], ['192.0.2.255', 0.3], ['203.0.113.9', 0.5]] as const;
+const PEER6 = [['2001:db8:1::2', 4], ['::ffff:192.0.2.2', 2], ['2001:db8:9::9', 0.5], ['::1', 0.5]] as const;
+const PEER_PORTS = [999, 53];
+
+function genSock(g: Rng): Sock {
+  const family = g.chance(0.5) ? 4 : 6;
+  const s: Sock = { family };
+  if (g.chance(0.35)) s.reuseaddr = true;
+  if (g.chance(0.35)) s.reuseport = true;
+  if (family === 6 && g.chance(0.3)) s.v6only = true;
+  if (g.chance(0.15)) s.dev = g.chance(0.6) ? 'eth0' : 'lo';
+  if (g.chance(0.9)) s.bind = [weighted(g, family === 4 ? BIND4 : BIND6), g.chance(0.04) ? 0 : g.pick(PORTS)];
+  if (g.chance(0.25)) s.connect = [weighted(g, family === 4 ? PEER4 : PEER6), g.pick(PEER_PORTS)];
+  return s;
+}
+
+interface Datagram {
+  what: string;
+  frame: Uint8Array;
+}
+function genDatagram(g: Rng, seq: number): Datagram {
+  const dport = g.chance(0.85) ? g.pick(PORTS) : CLOSED;
+  const sport = g.chance(0.4) ? g.pick(PEER_PORTS) : g.pick([40000, 40001, 1024 + g.int(60000)]);
+  if (g.chance(0.6)) {
+    const dst = weighted(g, [['192.0.2.1', 4], ['198.51.100.1', 3], ['192.0.2.255', 1], ['255.255.255.255', 0.6]] as const);
+    const f = u4(dst, dport, sport, seq);
+    if (dst.endsWith('.255')) f.fill(0xff, 0, 6);
+    return { what: `${dst}:${dport} from :${sport}`, frame: f };
+  }
+  const dst = weighted(g, [['2001:db8:1::1', 5], ['ff02::1', 1]] as const);
+  const f = u6(dst, dport, sport, seq);
+  if (dst === 'ff02::1') f.set([0x33, 0x33, 0, 0, 0, 1], 0);
+  return { what: `[${dst}]:${dport} from :${sport}`, frame: f };
+}
+
+export interface UdpFuzzCase {
+  sockets: Sock[];
+  datagrams: Datagram[];
+}
+export function udpFuzzCases(seed: number, n: number): UdpFuzzCase[] {
+  const g = new Rng(seed);
+  return Array.from({ length: n }, () => ({
+    sockets: Array.from({ length: 1 + g.int(7) }, () => genSock(g)),
+    datagrams: Array.from({ length: 4 + g.int(11) }, (_, i) => genDatagram(g, i + 1)),
+  }));
+}
+
+/** Who read a datagram: the socket, or for an unconnected reuseport member its group. */
+function reader(s: Sock, j: number, connected: boolean): string {
+  if (!s.reuseport || connected || !s.bind) return `#${j}`;
+  return `group(${s.family}${s.v6only ? ' v6only' : ''}${s.dev ? ` dev ${s.dev}` : ''} ${s.bind[0]}:${s.bind[1]})`;
+}
+function shown(sockets: Sock[], calls: Array<[number, number, number]>, r: FrameResult): string[] {
+  const got = r.got.map(([j, data, addr, port]) => `${reader(sockets[j]!, j, !!sockets[j]!.connect && calls[j]![1] === 0)} ${data === 'error' ? `error ${addr}` : `${data} from ${addr}:${port}`}`).sort();
+  const counters = Object.entries(pick(r.counters)).map(([k, v]) => `${k} +${v}`);
+  return [...got, ...counters, ...r.tx.map((t) => `tx ${t}`)];
+}
+const describeSock = (s: Sock): string =>
+  `${s.family === 4 ? 'inet' : 'inet6'}${s.reuseaddr ? ' reuseaddr' : ''}${s.reuseport ? ' reuseport' : ''}${s.v6only ? ' v6only' : ''}${s.dev ? ` dev ${s.dev}` : ''}` +
+  `${s.bind ? ` bind ${s.bind[0]}:${s.bind[1]}` : ''}${s.connect ? ` connect ${s.connect[0]}:${s.connect[1]}` : ''}`;
+
+const { runKernel, skip } = await udpKernelHost('udpfz');
+if (skip) it.skip(skip, () => {});
+
+describe.skipIf(skip !== '')('random socket sets and datagrams through the kernel and wxdp', () => {
+  for (const seed of seeds()) {
+    it(`seed ${seed}: ${N} random cases agree (WXDP_UDP_FUZZ_SEEDS=${seed} replays)`, async () => {
+      const bad: string[] = [];
+      for (const [i, c] of udpFuzzCases(seed, N).entries()) {
+        const k = runKernel(c.sockets, c.datagrams.map((d) => d.frame));
+        const fx = await udpFixture();
+        const t = fx.dp.socketTable;
+        const w = makeWxdp(t, fx, c.sockets);
+        const head = `case ${i}:\n${c.sockets.map((s, j) => `  #${j} ${describeSock(s)}`).join('\n')}`;
+        const names = (calls: Array<[number, number, number]>): string => calls.map(([b, e]) => `${b ? errnoName(b) : 'ok'}/${e ? errnoName(e) : 'ok'}`).join(' ');
+        if (names(w.calls) !== names(k.calls)) {
+          bad.push(`${head}\n  bind/connect: kernel ${names(k.calls)}, wxdp ${names(w.calls)}`);
+          continue;
+        }
+        for (const [n, d] of c.datagrams.entries()) {
+          const kr = k.results[n]!;
+          const ks = shown(c.sockets, k.calls, { ...kr, tx: kr.tx.map((h) => hex(mask(Uint8Array.from(Buffer.from(h, 'hex'))))) });
+          const ws = shown(c.sockets, w.calls, wxdpFrame(fx, t, w.ids, d.frame));
+          if (JSON.stringify(ks) === JSON.stringify(ws)) continue;
+          bad.push(`${head}\n  datagram ${n}: ${d.what}\n    in: ${hex(d.frame)}\n${ks.map((x) => `    kernel ${x}`).join('\n')}\n${ws.map((x) => `    wxdp   ${x}`).join('\n')}`);
+          break; // later datagrams of the case may follow from this one
+        }
+      }
+      if (bad.length) console.error(`seed ${seed}: ${bad.length} of ${N} differ\n${bad.join('\n')}`);
+      expect(bad).toEqual([]);
+    }, 600_000);
+  }
+});

@@ -1,0 +1,164 @@
+// The kernel side of tests/udp/'s socket comparisons (udp_kernel, udp_fuzz_kernel): a host namespace H
+// with the addresses and neighbours of the wxdp fixture (./support.ts LINKS, NEIGH) and a probe P on the
+// other end of a veth; udp_kernel.py makes a socket set in H with Python sockets and sends frames from P.
+// The wxdp side makes the same set in a SocketTable and takes the same frames; both report, per frame,
+// which socket received what, the frames H answered with, and the UDP/TCP/ICMP error counters it moved.
+
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { useNamespaces, type Netns } from '../support/netns.js';
+import { Fixture, stackUnready, eth, hex, inetChecksum, ipv4, ipv6, udp4 } from '../net/support.js';
+import { H_MAC, LINKS, NEIGH, R_MAC, be16 } from './support.js';
+import { maskOwn } from '../net/kernel.js';
+import { ipv6Bytes } from '../../src/control/addresses.js';
+import { SocketError, type SocketTable } from '../../src/control/sockets.js';
+
+const SCRIPT = fileURLToPath(new URL('./udp_kernel.py', import.meta.url));
+/** ICMP rate limits off on both sides: the kernel's clock runs while sending, wxdp's does not. */
+export const SYSCTLS = { 'net.ipv4.icmp_ratelimit': 0, 'net.ipv6.icmp.ratelimit': 0 };
+
+export interface Sock {
+  family: 4 | 6;
+  reuseaddr?: boolean;
+  reuseport?: boolean;
+  v6only?: boolean;
+  dev?: 'eth0' | 'lo';
+  rcvbuf?: number;
+  /** Read only after the last frame (its queue fills meanwhile). */
+  hold?: boolean;
+  bind?: [string, number];
+  connect?: [string, number];
+}
+/** Per frame: the frames H sent back, what each socket read ([socket, payload hex | 'error', source | errno name, port]), counters moved. */
+export interface FrameResult {
+  tx: string[];
+  got: Array<[number, string, string, number]>;
+  counters: Record<string, number>;
+}
+export interface KernelOut {
+  calls: Array<[number, number, number]>;
+  results: FrameResult[];
+}
+
+/** The counters compared frame by frame (the L4 ones, and the ICMP errors they answer with). */
+const COUNTERS = [
+  ...['InDatagrams', 'NoPorts', 'InErrors', 'RcvbufErrors', 'InCsumErrors', 'IgnoredMulti', 'MemErrors'].flatMap((n) => [`Udp:${n}`, `Udp6:${n}`]),
+  'Tcp:InSegs', 'Tcp:OutSegs', 'Tcp:OutRsts', 'Tcp:InErrs', 'Tcp:InCsumErrors', 'Icmp:InErrors', 'Icmp:OutDestUnreachs', 'Icmp6:InErrors',
+  'Icmp6:OutDestUnreachs',
+];
+export const pick = (c: Record<string, number>): Record<string, number> => Object.fromEntries(COUNTERS.filter((n) => c[n]).map((n) => [n, c[n]!]));
+
+/**
+ * The namespaces (prefix `wx-<tag>-`), made on first use and removed after the file; `skip` says why the
+ * kernel side cannot run ('' when it can).
+ */
+export async function udpKernelHost(tag: string): Promise<{ kernel: () => { h: Netns; p: Netns }; runKernel: (sockets: Sock[], frames?: Uint8Array[]) => KernelOut; skip: string }> {
+  const nsa = useNamespaces(tag);
+  const unready = await stackUnready();
+  const py = spawnSync('/usr/bin/python3', ['-c', 'import socket; socket.SO_REUSEPORT; socket.SO_BINDTODEVICE; socket.IPV6_V6ONLY']).status === 0;
+  const skip = !nsa.available.ok ? `namespaces: ${nsa.available.reason ?? 'unavailable'}` : unready !== '' ? unready : !py ? 'python3 with SO_REUSEPORT / SO_BINDTODEVICE / IPV6_V6ONLY is missing' : '';
+  let host: { h: Netns; p: Netns } | undefined;
+  const kernel = (): { h: Netns; p: Netns } => {
+    if (host) return host;
+    const h = nsa.set.create();
+    const p = nsa.set.create();
+    h.sysctl({ 'net.ipv6.conf.all.accept_dad': 0, 'net.ipv6.conf.default.accept_dad': 0, 'net.ipv6.conf.default.router_solicitations': 0, ...SYSCTLS });
+    p.sysctl({ 'net.ipv6.conf.default.disable_ipv6': 1 });
+    nsa.set.veth({ ns: h, name: 'eth0', mac: R_MAC }, { ns: p, name: 'eth0', mac: H_MAC });
+    h.batch([
+      'addr add 192.0.2.1/24 brd + dev eth0', 'addr add 198.51.100.1/24 brd + dev eth0', 'addr add 2001:db8:1::1/64 dev eth0 nodad',
+      ...NEIGH.map((n) => `neigh replace ${n.addr} lladdr ${n.mac} dev ${n.dev} nud permanent`),
+    ].join('\n'));
+    host = { h, p };
+    return host;
+  };
+  const runKernel = (sockets: Sock[], frames: Uint8Array[] = []): KernelOut => {
+    const { h, p } = kernel();
+    const arg = JSON.stringify({ probe: p.name, ifname: 'eth0', wait: 0.05, sockets, frames: frames.map(hex) });
+    const r = h.spawn(['/usr/bin/python3', SCRIPT, arg], { timeoutMs: 120_000 });
+    if (r.status !== 0) throw new Error(`udp_kernel.py: ${r.stderr}`);
+    return JSON.parse(r.stdout) as KernelOut;
+  };
+  return { kernel, runKernel, skip };
+}
+
+/** wxdp's host: the fixture's link and neighbours, ICMP rate limits off, loopback up (as the namespace's: 127.0.0.1/8, ::1). */
+export async function udpFixture(): Promise<Fixture> {
+  const fx = await Fixture.create(LINKS, [], NEIGH, { sysctls: SYSCTLS });
+  fx.ip('link set lo up');
+  return fx;
+}
+
+/** The same sockets in wxdp: [bind errno, connect errno, local port] per socket, as the kernel's. */
+export function makeWxdp(t: SocketTable, fx: Fixture, sockets: Sock[]): { ids: number[]; calls: Array<[number, number, number]> } {
+  const ids: number[] = [];
+  const calls: Array<[number, number, number]> = [];
+  const errno = (f: () => void): number => {
+    try {
+      f();
+      return 0;
+    } catch (e) {
+      if (e instanceof SocketError) return e.errnoValue;
+      throw e;
+    }
+  };
+  for (const s of sockets) {
+    const id = t.create({ family: s.family === 6 ? 'inet6' : 'inet', reuseAddr: s.reuseaddr, reusePort: s.reuseport, ipv6Only: s.v6only });
+    if (s.dev) t.setOption(id, 'SO_BINDTODEVICE', s.dev === 'lo' ? 1 : fx.devs.get('eth0')!.ifindex);
+    if (s.rcvbuf !== undefined) t.setOption(id, 'SO_RCVBUF', s.rcvbuf);
+    const be = s.bind ? errno(() => t.bind(id, s.bind![0], s.bind![1])) : 0;
+    const ce = s.connect ? errno(() => t.connect(id, s.connect![0], s.connect![1])) : 0;
+    ids.push(id);
+    calls.push([be, ce, t.address(id).port]);
+  }
+  return { ids, calls };
+}
+
+/** One frame into wxdp's eth0, read back as udp_kernel.py reports the kernel's (a pending error first, as sock_error). */
+export function wxdpFrame(fx: Fixture, t: SocketTable, ids: number[], frame: Uint8Array, read: (j: number) => boolean = () => true): FrameResult & { out: Uint8Array[] } {
+  const before = fx.mib();
+  const out = fx.rx('eth0', frame).get('eth0') ?? [];
+  const got: Array<[number, string, string, number]> = [];
+  ids.forEach((id, j) => {
+    if (!read(j)) return;
+    const err = t.takeError(id);
+    if (err) got.push([j, 'error', err, 0]);
+    for (let d = t.recv(id); d; d = t.recv(id)) got.push([j, hex(d.data), d.address, d.port]);
+  });
+  const after = fx.mib();
+  const counters = Object.fromEntries(Object.keys(after).filter((n) => after[n] !== before[n]).map((n) => [n, after[n]! - (before[n] ?? 0)]));
+  return { tx: out.map((f) => hex(mask(f))), got, counters, out };
+}
+
+// ---- frames from the probe (192.0.2.2, 2001:db8:1::2) to H ----
+export const payload = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);
+export const e4 = (p: Uint8Array): Uint8Array => eth({ dst: R_MAC, src: H_MAC, type: 0x0800 }, p);
+export const e6 = (p: Uint8Array): Uint8Array => eth({ dst: R_MAC, src: H_MAC, type: 0x86dd }, p);
+export const u4 = (dst: string, dport: number, sport = 40000, seed = dport, src = '192.0.2.2'): Uint8Array =>
+  e4(ipv4({ src, dst, proto: 17, id: 0x1000 + (seed & 0xfff) }, udp4(src, dst, sport, dport, payload(12, seed))));
+export function u6(dst: string, dport: number, sport = 40000, seed = dport, check?: number): Uint8Array {
+  const src = '2001:db8:1::2';
+  const data = payload(12, seed);
+  const u = Uint8Array.from([...be16(sport), ...be16(dport), ...be16(8 + data.length), 0, 0, ...data]);
+  const ph = Uint8Array.from([...ipv6Bytes(src), ...ipv6Bytes(dst), 0, 0, ...be16(u.length), 0, 0, 0, 17]);
+  const c = check ?? (inetChecksum(ph, u) || 0xffff);
+  u[6] = c >> 8;
+  u[7] = c & 0xff;
+  return e6(ipv6({ src, dst, nh: 17 }, u));
+}
+
+export const isTcp6 = (f: Uint8Array): boolean => f[12] === 0x86 && f[13] === 0xdd && f[20] === 6;
+/**
+ * maskOwn (what the kernel randomises), and the TCP checksum of an IPv6 reset: tcp_v6_send_response
+ * leaves it to offload (CHECKSUM_PARTIAL), so the frame read off the veth holds the pseudo-header sum.
+ */
+export function mask(f: Uint8Array): Uint8Array {
+  const c = maskOwn(f);
+  if (isTcp6(c)) c[54 + 16] = c[54 + 17] = 0;
+  return c;
+}
+/** An IPv6 TCP segment's checksum verifies (RFC 9293 3.1). */
+export function tcp6Verifies(f: Uint8Array): boolean {
+  const t = f.subarray(54);
+  return inetChecksum(f.subarray(22, 38), f.subarray(38, 54), Uint8Array.from([0, 0, 0, t.length, 0, 0, 0, 6]), t) === 0;
+}
