@@ -51,7 +51,7 @@ import {
   AF_INET, AF_INET6, FL_DST, FL_FAMILY, FL_IIF, FL_MARK, FL_OIF, FL_PROTO, FL_SCOPE, FL_SIZE, FL_SPORT,
   FL_DPORT, FL_SRC, FL_TOS, FL_LABEL, FL_UID, FR_FAMILY, FR_GW, FR_GW_FAMILY, FR_INFO, FR_MTU, FR_NH_FLAGS,
   FR_NH_INDEX, FR_OIF, FR_PREFIXLEN, FR_PREFSRC, FR_SCOPE, FR_SIZE, FR_TABLE, FR_TYPE, NE_STATE, NR_FIB,
-  NUD_INCOMPLETE, NUD_REACHABLE, NUD_VALID, RTN_BROADCAST, RTN_MULTICAST, RTN_UNICAST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RT_TABLE_DEFAULT,
+  NUD_INCOMPLETE, NUD_REACHABLE, NUD_VALID, RTN_BROADCAST, RTN_LOCAL, RTN_MULTICAST, RTN_UNICAST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RT_TABLE_DEFAULT,
   RT_TABLE_LOCAL, RT_TABLE_MAIN, SCR_FIB, SYSCTL_FIB_MULTIPATH_USE_NEIGH,
 } from './abi';
 import { lpm4_add, lpm4_create, lpm4_del, lpm4Lookup } from './lpm4';
@@ -1891,6 +1891,16 @@ export function fib4_local_type(addr: u32, ifindex: u32): u32 {
   const fa = load<u32>(typeRes() + FR_INFO);
   if (ifindex != 0 && (load<u32>(fa + FA_NHS) == 0 || load<u32>(fa + FA_NH + NH_OIF) != ifindex)) return RTN_UNICAST;
   return load<u8>(typeRes() + FR_TYPE);
+}
+
+/**
+ * __ip_dev_find: the device of local address `addr` (network order u32) — its route's in table local
+ * (the address's own device; lo for the rest of 127/8) — 0 when it is not local.
+ */
+export function fib4_local_dev(addr: u32): u32 {
+  if (fib4_local_type(addr, 0) != RTN_LOCAL) return 0;
+  const fa = load<u32>(typeRes() + FR_INFO);
+  return load<u32>(fa + FA_NHS) == 0 ? 0 : load<u32>(fa + FA_NH + NH_OIF);
 }
 
 /** inet_addr_type_table for table `id` (fib_valid_prefsrc): the type of `addr`, RTN_UNICAST when none. */

@@ -58,7 +58,7 @@ import {
   SYSCTL_IP_DEFAULT_TTL, TCP_ESTABLISHED, UDP6_MIB_BASE, UDP_MIB_BASE, UDP_MIB_OUTDATAGRAMS, UDP_MIB_SNDBUFERRORS,
   UDPLITE6_MIB_BASE, UDPLITE_MIB_BASE, UDPLITE_SEND_CC,
 } from './abi';
-import { fib4_local_type, fib6_lookup_oif, fib6_select_path, fib_result_prefsrc } from './fib';
+import { fib4_local_dev, fib6_lookup_oif, fib6_select_path, fib_result_prefsrc } from './fib';
 import { arpMcMap, neigh_output } from './neigh';
 import { inet_select_addr, ipv6_dev_get_saddr, netdevMac, putMac } from './netdev';
 import { ip_local_deliver } from './local';
@@ -207,9 +207,17 @@ function ipRouteOutput4(sk: u32, daddr: u32, saddr: u32, oif: u32, tos: u32, spo
   if (saddr != 0) {
     if (ipv4IsMulticast(saddr) || ipv4IsLbcast(saddr) || ipv4IsZeronet(saddr)) return -EINVAL;
     // a source that is not (or no longer) one of ours: __ip_dev_find fails
-    if (fib4_local_type(saddr, 0) != RTN_LOCAL) return -ENETUNREACH;
+    const sdev = fib4_local_dev(saddr);
+    if (sdev == 0) return -ENETUNREACH;
+    // a multicast or limited-broadcast destination and no device: the source's, no FIB lookup
+    if (oif == 0 && (ipv4IsMulticast(daddr) || ipv4IsLbcast(daddr))) {
+      oif = sdev;
+      store<u32>(FL(), oif, FL_OIF);
+      routeDev(oif, RTN_UNICAST, daddr);
+      made = true;
+    }
   }
-  if (oif != 0) {
+  if (!made && oif != 0) {
     const nd = netdevGet(oif);
     if (nd == 0) return -ENODEV;
     if ((load<u32>(nd + ND_FLAGS) & IFF_UP) == 0) return -ENETUNREACH;

@@ -4,6 +4,17 @@
 // v4-mapped, link-local or foreign one) on one of three ports, maybe a connect — and up to 14 datagrams
 // from the probe (unicast to either IPv4 address or the IPv6 one, subnet and limited broadcast, IPv6
 // all-nodes multicast; to the three ports and a closed one; from the connected peers' ports or others).
+// With WXDP_UDP_FUZZ_SENDS=1, before the datagrams, up to 5 sends from the case's sockets (to the probe, to this host's addresses and
+// loopback, to broadcast and all-hosts/all-nodes groups, to no route, to a v4-mapped or link-local peer,
+// or the connected peer), each compared by its errno, the frames H sends (transmit checksum offload off
+// on H) and what the sockets then read. Left out there, a known gap: the ICMP error a host sends itself
+// about its own datagram to a closed local port (wxdp's ip_route_output refuses a local destination, so
+// no Icmp:OutDestUnreachs / InErrors and no error queued on the sender). Sends stay out of CI until the
+// other gaps they show are closed: a looped-back datagram's incoming device (the kernel's is the local
+// address's device — IPv6 ip6_rcv_core's dst idev, IPv4 rt_iif — so a socket bound to eth0 gets a datagram
+// its host sent to 192.0.2.1, one bound to lo does not; wxdp's is lo), and the kernel's own later frames
+// (neighbour probes for an unresolved peer, ip_error's host unreachable for a lo-bound socket's remote
+// destination) reaching the next case's window.
 // Compared, as tests/udp/udp_kernel does for its fixed cases: each bind/connect errno, then per datagram
 // which socket reads what (payload, source), the frames H answers with (ICMP port unreachable) and the
 // counters moved. A reuseport group's member is chosen by a hash with a random secret, so a datagram read
@@ -12,14 +23,16 @@
 //
 //   WXDP_UDP_FUZZ=N         N cases per seed (default 30)
 //   WXDP_UDP_FUZZ_SEEDS=a,b the seeds (default 1, 2); random:K adds K random ones (printed)
+//   WXDP_UDP_FUZZ_SENDS=1   sends too (see above)
 
 import { describe, expect, it } from 'vitest';
 import { hex } from '../net/support.js';
 import { Rng } from '../support/gen.js';
-import { udpFixture, makeWxdp, mask, pick, u4, u6, udpKernelHost, wxdpFrame, type FrameResult, type Sock } from './udp_kernel_support.js';
+import { udpFixture, makeWxdp, mask, pick, u4, u6, udpKernelHost, wxdpFrame, wxdpSend, type FrameResult, type Send, type SendResult, type Sock } from './udp_kernel_support.js';
 import { errnoName } from '../../src/control/sockets.js';
 
 const N = Number(process.env['WXDP_UDP_FUZZ'] ?? 30);
+const SENDS = process.env['WXDP_UDP_FUZZ_SENDS'] === '1';
 function seeds(): number[] {
   const env = process.env['WXDP_UDP_FUZZ_SEEDS'];
   if (!env) return [1, 2];
@@ -55,6 +68,7 @@ function genSock(g: Rng): Sock {
   if (g.chance(0.35)) s.reuseport = true;
   if (family === 6 && g.chance(0.3)) s.v6only = true;
   if (g.chance(0.15)) s.dev = g.chance(0.6) ? 'eth0' : 'lo';
+  if (g.chance(0.15)) s.broadcast = true;
   if (g.chance(0.9)) s.bind = [weighted(g, family === 4 ? BIND4 : BIND6), g.chance(0.04) ? 0 : g.pick(PORTS)];
   if (g.chance(0.25)) s.connect = [weighted(g, family === 4 ? PEER4 : PEER6), g.pick(PEER_PORTS)];
   return s;
@@ -79,16 +93,45 @@ function genDatagram(g: Rng, seq: number): Datagram {
   return { what: `[${dst}]:${dport} from :${sport}`, frame: f };
 }
 
+const SEND4 = [
+  ['192.0.2.2', 4], ['192.0.2.1', 2], ['198.51.100.1', 1], ['127.0.0.1', 1], ['192.0.2.255', 1], ['255.255.255.255', 0.5], ['224.0.0.1', 0.5],
+  ['203.0.113.9', 0.5], ['0.0.0.0', 0.3],
+] as const;
+const SEND6 = [
+  ['2001:db8:1::2', 4], ['2001:db8:1::1', 2], ['::1', 1], ['ff02::1', 0.5], ['::ffff:192.0.2.2', 1.5], ['::ffff:192.0.2.1', 1], ['2001:db8:9::9', 0.5],
+  ['fe80::2', 0.3], ['::', 0.3],
+] as const;
+function genSend(g: Rng, sockets: Sock[]): Send {
+  const i = g.int(sockets.length);
+  const payload = hex(Uint8Array.from({ length: g.int(41) }, () => g.int(256)));
+  if (g.chance(0.2)) return [i, null, 0, payload];
+  return [i, weighted(g, sockets[i]!.family === 4 ? SEND4 : SEND6), g.chance(0.7) ? g.pick(PORTS) : g.pick(PEER_PORTS), payload];
+}
+
+const LOCAL = new Set(['192.0.2.1', '198.51.100.1', '127.0.0.1', '0.0.0.0', '::1', '::', '2001:db8:1::1', '::ffff:192.0.2.1']);
+/** The kernel's send result without the ICMP error it sent itself (the gap the header names). */
+function selfIcmpLeftOut(r: SendResult, [i, addr]: Send, sockets: Sock[]): SendResult {
+  const to = addr ?? sockets[i]!.connect?.[0];
+  if (to === undefined || !LOCAL.has(to)) return r;
+  const counters = Object.fromEntries(Object.entries(r.counters).filter(([k]) => !/^Icmp6?:(OutDestUnreachs|InErrors|InDestUnreachs|OutMsgs|InMsgs)$/.test(k)));
+  return { ...r, counters, got: r.got.filter(([j, data]) => !(j === i && data === 'error')) };
+}
+
 export interface UdpFuzzCase {
   sockets: Sock[];
+  sends: Send[];
   datagrams: Datagram[];
 }
 export function udpFuzzCases(seed: number, n: number): UdpFuzzCase[] {
   const g = new Rng(seed);
-  return Array.from({ length: n }, () => ({
-    sockets: Array.from({ length: 1 + g.int(7) }, () => genSock(g)),
-    datagrams: Array.from({ length: 4 + g.int(11) }, (_, i) => genDatagram(g, i + 1)),
-  }));
+  return Array.from({ length: n }, () => {
+    const sockets = Array.from({ length: 1 + g.int(7) }, () => genSock(g));
+    return {
+      sockets,
+      sends: SENDS ? Array.from({ length: g.int(6) }, () => genSend(g, sockets)) : [],
+      datagrams: Array.from({ length: 4 + g.int(11) }, (_, i) => genDatagram(g, i + 1)),
+    };
+  });
 }
 
 /** Who read a datagram: the socket, or for an unconnected reuseport member its group. */
@@ -96,13 +139,29 @@ function reader(s: Sock, j: number, connected: boolean): string {
   if (!s.reuseport || connected || !s.bind) return `#${j}`;
   return `group(${s.family}${s.v6only ? ' v6only' : ''}${s.dev ? ` dev ${s.dev}` : ''} ${s.bind[0]}:${s.bind[1]})`;
 }
-function shown(sockets: Sock[], calls: Array<[number, number, number]>, r: FrameResult): string[] {
-  const got = r.got.map(([j, data, addr, port]) => `${reader(sockets[j]!, j, !!sockets[j]!.connect && calls[j]![1] === 0)} ${data === 'error' ? `error ${addr}` : `${data} from ${addr}:${port}`}`).sort();
+/**
+ * A send's UDP frame with the sender's port and the checksum it enters cleared, when the sides' ports differ
+ * (an autobind draws them at random): the rest still compared.
+ */
+function unport(f: string, port: number): string {
+  const b = Uint8Array.from(Buffer.from(f, 'hex'));
+  const type = (b[12]! << 8) | b[13]!;
+  const l4 = type === 0x0800 ? 14 + ((b[14]! & 15) << 2) : type === 0x86dd ? 54 : 0;
+  const udp = l4 !== 0 && b[type === 0x0800 ? 23 : 20] === 17 && b.length >= l4 + 8;
+  if (!udp || ((b[l4]! << 8) | b[l4 + 1]!) !== port) return f;
+  b.fill(0, l4, l4 + 2);
+  b.fill(0, l4 + 6, l4 + 8);
+  return hex(b);
+}
+function shown(sockets: Sock[], calls: Array<[number, number, number]>, r: FrameResult & { err?: string }, sender?: { port: number; random: boolean }): string[] {
+  const from = (addr: string, port: number): string => (sender?.random && port === sender.port ? `${addr}:(the sender's port)` : `${addr}:${port}`);
+  const got = r.got.map(([j, data, addr, port]) => `${reader(sockets[j]!, j, !!sockets[j]!.connect && calls[j]![1] === 0)} ${data === 'error' ? `error ${addr}` : `${data} from ${from(addr, port)}`}`).sort();
+  const tx = sender?.random ? r.tx.map((t) => unport(t, sender.port)) : r.tx;
   const counters = Object.entries(pick(r.counters)).map(([k, v]) => `${k} +${v}`);
-  return [...got, ...counters, ...r.tx.map((t) => `tx ${t}`)];
+  return [...(r.err !== undefined ? [`send ${r.err || 'ok'}`] : []), ...got, ...counters, ...tx.map((t) => `tx ${t}`)];
 }
 const describeSock = (s: Sock): string =>
-  `${s.family === 4 ? 'inet' : 'inet6'}${s.reuseaddr ? ' reuseaddr' : ''}${s.reuseport ? ' reuseport' : ''}${s.v6only ? ' v6only' : ''}${s.dev ? ` dev ${s.dev}` : ''}` +
+  `${s.family === 4 ? 'inet' : 'inet6'}${s.broadcast ? ' broadcast' : ''}${s.reuseaddr ? ' reuseaddr' : ''}${s.reuseport ? ' reuseport' : ''}${s.v6only ? ' v6only' : ''}${s.dev ? ` dev ${s.dev}` : ''}` +
   `${s.bind ? ` bind ${s.bind[0]}:${s.bind[1]}` : ''}${s.connect ? ` connect ${s.connect[0]}:${s.connect[1]}` : ''}`;
 
 const { runKernel, skip } = await udpKernelHost('udpfz');
@@ -113,16 +172,29 @@ describe.skipIf(skip !== '')('random socket sets and datagrams through the kerne
     it(`seed ${seed}: ${N} random cases agree (WXDP_UDP_FUZZ_SEEDS=${seed} replays)`, async () => {
       const bad: string[] = [];
       for (const [i, c] of udpFuzzCases(seed, N).entries()) {
-        const k = runKernel(c.sockets, c.datagrams.map((d) => d.frame));
+        const k = runKernel(c.sockets, c.datagrams.map((d) => d.frame), c.sends);
         const fx = await udpFixture();
         const t = fx.dp.socketTable;
         const w = makeWxdp(t, fx, c.sockets);
-        const head = `case ${i}:\n${c.sockets.map((s, j) => `  #${j} ${describeSock(s)}`).join('\n')}`;
+        const head = `case ${i}:\n${c.sockets.map((s, j) => `  #${j} ${describeSock(s)}`).join('\n')}` +
+          c.sends.map(([j, a, p, d]) => `\n  send #${j} to ${a ?? 'its peer'}:${p} ${d.length / 2} bytes`).join('');
         const names = (calls: Array<[number, number, number]>): string => calls.map(([b, e]) => `${b ? errnoName(b) : 'ok'}/${e ? errnoName(e) : 'ok'}`).join(' ');
         if (names(w.calls) !== names(k.calls)) {
           bad.push(`${head}\n  bind/connect: kernel ${names(k.calls)}, wxdp ${names(w.calls)}`);
           continue;
         }
+        const unmask = (r: FrameResult): FrameResult => ({ ...r, tx: r.tx.map((h) => hex(mask(Uint8Array.from(Buffer.from(h, 'hex'))))) });
+        const sendBad = c.sends.findIndex((sd, n) => {
+          const kr = selfIcmpLeftOut(k.sent[n]!, sd, c.sockets);
+          const wr = wxdpSend(fx, t, w.ids, sd);
+          const random = kr.port !== wr.port;
+          const ks = shown(c.sockets, k.calls, { ...unmask(kr), err: kr.err }, { port: kr.port, random });
+          const ws = shown(c.sockets, w.calls, wr, { port: wr.port, random });
+          if (JSON.stringify(ks) === JSON.stringify(ws)) return false;
+          bad.push(`${head}\n  at send ${n}\n${ks.map((x) => `    kernel ${x}`).join('\n')}\n${ws.map((x) => `    wxdp   ${x}`).join('\n')}`);
+          return true;
+        });
+        if (sendBad >= 0) continue;
         for (const [n, d] of c.datagrams.entries()) {
           const kr = k.results[n]!;
           const ks = shown(c.sockets, k.calls, { ...kr, tx: kr.tx.map((h) => hex(mask(Uint8Array.from(Buffer.from(h, 'hex'))))) });

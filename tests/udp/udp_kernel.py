@@ -5,13 +5,18 @@
 # (entered with setns, so the sockets stay H's), sends each frame out of P's veth with AF_PACKET and
 # reports, per frame, what H sent back on that veth and which socket received what.
 #
-# argv[1]: JSON {"probe": P, "ifname": veth in P, "wait": seconds, "sockets": [...], "frames": [hex, ...]}
-#   a socket: {"family": 4|6, "reuseaddr", "reuseport", "v6only", "dev": name|null, "rcvbuf": bytes|null,
+# argv[1]: JSON {"probe": P, "ifname": veth in P (and H's), "wait": seconds, "sockets": [...], "frames": [hex, ...],
+#                "sends": [[socket, addr|null, port, hex payload], ...]}
+#   a socket: {"family": 4|6, "reuseaddr", "reuseport", "v6only", "broadcast", "dev": name|null, "rcvbuf": bytes|null,
 #              "hold": read only after the last frame, "bind": [addr, port]|null, "connect": [addr, port]|null,
 #              "mc": [[level, optname, hex option value]...] setsockopt calls after bind (multicast)}
 # stdout: JSON {"calls": [[bind errno, connect errno, local port, [mc errno...]]...],
-#               "results": [{"tx": [hex], "got": [[i, hex, addr, port]], "counters": {name: delta}}]}
-import ctypes, errno, json, os, select, socket, sys, time
+#               "results": [{"tx": [hex], "got": [[i, hex, addr, port]], "counters": {name: delta}}],
+#               "sent": [{"err": errno name or "", "port": the sender's local port after it, "tx", "got", "counters"}
+#                        per send, made before the frames]}
+# With sends, H's transmit checksum offload is turned off first (ETHTOOL_STXCSUM through SIOCETHTOOL): with it
+# on, a captured datagram carries the partial checksum a NIC would finish, not the one on the wire.
+import array, ctypes, errno, fcntl, json, os, select, socket, struct, sys, time
 
 cfg = json.loads(sys.argv[1])
 socks = []
@@ -23,6 +28,8 @@ for s in cfg['sockets']:
         k.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if s.get('reuseport'):
         k.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    if s.get('broadcast'):
+        k.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
     if fam == socket.AF_INET6:
         k.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1 if s.get('v6only') else 0)
     if s.get('dev'):
@@ -76,8 +83,16 @@ def counters():
     return out
 
 
+if cfg.get('sends'):
+    c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    buf = array.array('I', [0x17, 0])  # struct ethtool_value: ETHTOOL_STXCSUM, off
+    ifr = struct.pack('16sP', cfg['ifname'].encode(), buf.buffer_info()[0])
+    fcntl.ioctl(c, 0x8946, ifr)  # SIOCETHTOOL
+    c.close()
+
 results = []
-if cfg.get('frames'):
+sent = []
+if cfg.get('frames') or cfg.get('sends'):
     libc = ctypes.CDLL(None, use_errno=True)
     fd = os.open('/run/netns/' + cfg['probe'], os.O_RDONLY)
     if libc.setns(fd, 0x40000000) != 0:  # CLONE_NEWNET
@@ -102,19 +117,42 @@ if cfg.get('frames'):
                 continue
             got.append([i, d.hex(), a[0], a[1]])
 
-    for n, h in enumerate(cfg['frames']):
-        while select.select([p], [], [], 0)[0]:
-            p.recv(65535)
-        before = counters()
-        p.send(bytes.fromhex(h))
+    def settle():
         time.sleep(cfg.get('wait', 0.05))
         tx = []
         while select.select([p], [], [], 0)[0]:
             f, a = p.recvfrom(65535)
             if a[2] != socket.PACKET_OUTGOING and not noise(f):
                 tx.append(f.hex())
+        return tx
+
+    for i, addr, port, h in cfg.get('sends', []):
+        while select.select([p], [], [], 0)[0]:
+            p.recv(65535)
+        before = counters()
+        err = ''
+        try:
+            if addr is None:
+                socks[i].send(bytes.fromhex(h))
+            else:
+                socks[i].sendto(bytes.fromhex(h), (addr, port))
+        except OSError as e:
+            err = errno.errorcode.get(e.errno, str(e.errno))
+        tx = settle()
         got = []
-        last = n == len(cfg['frames']) - 1
+        for j, k in enumerate(socks):
+            drain(j, k, got)
+        after = counters()
+        sent.append({'err': err, 'port': socks[i].getsockname()[1], 'tx': tx, 'got': got, 'counters': {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}})
+
+    for n, h in enumerate(cfg.get('frames', [])):
+        while select.select([p], [], [], 0)[0]:
+            p.recv(65535)
+        before = counters()
+        p.send(bytes.fromhex(h))
+        tx = settle()
+        got = []
+        last = n == len(cfg.get('frames', [])) - 1
         for i, k in enumerate(socks):
             # a socket marked "hold" is read only after the last frame (its queue fills meanwhile)
             if last or not cfg['sockets'][i].get('hold'):
@@ -122,4 +160,4 @@ if cfg.get('frames'):
         after = counters()
         results.append({'tx': tx, 'got': got, 'counters': {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}})
 
-print(json.dumps({'calls': calls, 'results': results}))
+print(json.dumps({'calls': calls, 'results': results, 'sent': sent}))

@@ -20,7 +20,7 @@
 import { describe, expect, it } from 'vitest';
 import { concat, hex, icmp4, icmp6, inetChecksum, ipv4, ipv6, udp4 } from '../net/support.js';
 import { be16 } from './support.js';
-import { udpFixture, e4, e6, isTcp6, makeWxdp, mask, payload, pick, tcp6Verifies, u4, u6, udpKernelHost, wxdpFrame, type Sock } from './udp_kernel_support.js';
+import { udpFixture, e4, e6, isTcp6, makeWxdp, mask, payload, pick, tcp6Verifies, u4, u6, udpKernelHost, wxdpFrame, wxdpSend, type Send, type Sock } from './udp_kernel_support.js';
 import { ipv6Bytes } from '../../src/control/addresses.js';
 import { SocketError, errnoName, type SocketOption } from '../../src/control/sockets.js';
 
@@ -126,6 +126,46 @@ describe.skipIf(skip)('bind and connect errors, case by case, against the kernel
         expect(port).toBeLessThanOrEqual(60999);
       }
     }
+  });
+});
+
+describe.skipIf(skip)('sends against the kernel: errno, frames and readers', () => {
+  // found by udp_fuzz_kernel's sends (WXDP_UDP_FUZZ_SENDS=1): ip_route_output_key_hash_rcu takes a
+  // multicast or limited-broadcast destination with a source and no device out of the source's device
+  // without a FIB lookup (H has no route to 224/4 or 255.255.255.255: wxdp answered ENETUNREACH), so the
+  // broadcast is refused for SO_BROADCAST (EACCES) and allowed with it; ip6_dst_lookup_tail's EAFNOSUPPORT
+  // for a v4-mapped source to a native peer; __mkroute_output's EINVAL for a loopback source leaving
+  // through eth0. Fixed ports (each socket bound), so the frames compare whole.
+  const socks: Sock[] = [
+    { family: 4, bind: ['192.0.2.1', 7400] },
+    { family: 4, broadcast: true, bind: ['192.0.2.1', 7401] },
+    { family: 6, bind: ['::ffff:192.0.2.1', 7402] },
+    { family: 4, bind: ['127.0.0.1', 7403] },
+    { family: 4, bind: ['0.0.0.0', 7404] },
+  ];
+  const hexOf = (n: number): string => hex(payload(n, n));
+  const sends: Send[] = [
+    [0, '224.0.0.1', 7404, hexOf(12)], [0, '255.255.255.255', 7404, hexOf(13)], [1, '255.255.255.255', 7404, hexOf(14)],
+    [2, '2001:db8:1::2', 53, hexOf(15)], [2, '::ffff:192.0.2.2', 53, hexOf(16)], [3, '192.0.2.2', 53, hexOf(17)], [4, '224.0.0.1', 7404, hexOf(18)],
+  ];
+
+  it('each send: the same errno, the same frames on eth0 and the same datagrams read on this host', async () => {
+    const k = runKernel(socks, [], sends);
+    const fx = await udpFixture();
+    const t = fx.dp.socketTable;
+    const w = makeWxdp(t, fx, socks);
+    expect(names(w.calls)).toEqual(names(k.calls));
+    // not vacuous: the kernel refused some and sent some
+    expect(new Set(k.sent.map((r) => r.err))).toEqual(new Set(['', 'EACCES', 'EAFNOSUPPORT', 'EINVAL', 'ENETUNREACH']));
+    sends.forEach((sd, n) => {
+      const kr = k.sent[n]!;
+      const wr = wxdpSend(fx, t, w.ids, sd);
+      const what = `send ${n}: #${sd[0]} to ${sd[1]}:${sd[2]}`;
+      expect(wr.err, what).toBe(kr.err);
+      expect(wr.tx, what).toEqual(kr.tx.map((h) => hex(mask(Uint8Array.from(Buffer.from(h, 'hex'))))));
+      expect(wr.got, what).toEqual(kr.got);
+      expect(pick(wr.counters), what).toEqual(pick(kr.counters));
+    });
   });
 });
 

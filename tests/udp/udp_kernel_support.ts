@@ -12,6 +12,7 @@ import { H_MAC, LINKS, NEIGH, R_MAC, be16 } from './support.js';
 import { maskOwn } from '../net/kernel.js';
 import { ipv6Bytes } from '../../src/control/addresses.js';
 import { SocketError, type SocketTable } from '../../src/control/sockets.js';
+import { UdpSender, UdpSendError } from '../../src/control/udp_send.js';
 
 const SCRIPT = fileURLToPath(new URL('./udp_kernel.py', import.meta.url));
 /** ICMP rate limits off on both sides: the kernel's clock runs while sending, wxdp's does not. */
@@ -22,6 +23,7 @@ export interface Sock {
   reuseaddr?: boolean;
   reuseport?: boolean;
   v6only?: boolean;
+  broadcast?: boolean;
   dev?: 'eth0' | 'lo';
   rcvbuf?: number;
   /** Read only after the last frame (its queue fills meanwhile). */
@@ -35,16 +37,25 @@ export interface FrameResult {
   got: Array<[number, string, string, number]>;
   counters: Record<string, number>;
 }
+/** A datagram socket `[0]` sends (before the frames): to [1]:[2] (null: its connected peer), payload hex [3]. */
+export type Send = [number, string | null, number, string];
+/** Per send: its errno name ('' when sent), and what FrameResult says of a frame. */
+export interface SendResult extends FrameResult {
+  err: string;
+  /** The sender's local port after the send (an autobind draws it at random). */
+  port: number;
+}
 export interface KernelOut {
   calls: Array<[number, number, number]>;
   results: FrameResult[];
+  sent: SendResult[];
 }
 
 /** The counters compared frame by frame (the L4 ones, and the ICMP errors they answer with). */
 const COUNTERS = [
   ...['InDatagrams', 'NoPorts', 'InErrors', 'RcvbufErrors', 'InCsumErrors', 'IgnoredMulti', 'MemErrors'].flatMap((n) => [`Udp:${n}`, `Udp6:${n}`]),
   'Tcp:InSegs', 'Tcp:OutSegs', 'Tcp:OutRsts', 'Tcp:InErrs', 'Tcp:InCsumErrors', 'Icmp:InErrors', 'Icmp:OutDestUnreachs', 'Icmp6:InErrors',
-  'Icmp6:OutDestUnreachs',
+  'Icmp6:OutDestUnreachs', 'Udp:OutDatagrams', 'Udp6:OutDatagrams', 'Ip:OutNoRoutes', 'Ip6:OutNoRoutes',
 ];
 export const pick = (c: Record<string, number>): Record<string, number> => Object.fromEntries(COUNTERS.filter((n) => c[n]).map((n) => [n, c[n]!]));
 
@@ -52,7 +63,7 @@ export const pick = (c: Record<string, number>): Record<string, number> => Objec
  * The namespaces (prefix `wx-<tag>-`), made on first use and removed after the file; `skip` says why the
  * kernel side cannot run ('' when it can).
  */
-export async function udpKernelHost(tag: string): Promise<{ kernel: () => { h: Netns; p: Netns }; runKernel: (sockets: Sock[], frames?: Uint8Array[]) => KernelOut; skip: string }> {
+export async function udpKernelHost(tag: string): Promise<{ kernel: () => { h: Netns; p: Netns }; runKernel: (sockets: Sock[], frames?: Uint8Array[], sends?: Send[]) => KernelOut; skip: string }> {
   const nsa = useNamespaces(tag);
   const unready = await stackUnready();
   const py = spawnSync('/usr/bin/python3', ['-c', 'import socket; socket.SO_REUSEPORT; socket.SO_BINDTODEVICE; socket.IPV6_V6ONLY']).status === 0;
@@ -72,9 +83,9 @@ export async function udpKernelHost(tag: string): Promise<{ kernel: () => { h: N
     host = { h, p };
     return host;
   };
-  const runKernel = (sockets: Sock[], frames: Uint8Array[] = []): KernelOut => {
+  const runKernel = (sockets: Sock[], frames: Uint8Array[] = [], sends: Send[] = []): KernelOut => {
     const { h, p } = kernel();
-    const arg = JSON.stringify({ probe: p.name, ifname: 'eth0', wait: 0.05, sockets, frames: frames.map(hex) });
+    const arg = JSON.stringify({ probe: p.name, ifname: 'eth0', wait: 0.05, sockets, frames: frames.map(hex), sends });
     const r = h.spawn(['/usr/bin/python3', SCRIPT, arg], { timeoutMs: 120_000 });
     if (r.status !== 0) throw new Error(`udp_kernel.py: ${r.stderr}`);
     return JSON.parse(r.stdout) as KernelOut;
@@ -89,23 +100,27 @@ export async function udpFixture(): Promise<Fixture> {
   return fx;
 }
 
+/** The errno a SocketTable call `f` fails with (its SocketError's), 0 when it succeeds. */
+export function socketErrno(f: () => void): number {
+  try {
+    f();
+    return 0;
+  } catch (e) {
+    if (e instanceof SocketError) return e.errnoValue;
+    throw e;
+  }
+}
+
 /** The same sockets in wxdp: [bind errno, connect errno, local port] per socket, as the kernel's. */
 export function makeWxdp(t: SocketTable, fx: Fixture, sockets: Sock[]): { ids: number[]; calls: Array<[number, number, number]> } {
   const ids: number[] = [];
   const calls: Array<[number, number, number]> = [];
-  const errno = (f: () => void): number => {
-    try {
-      f();
-      return 0;
-    } catch (e) {
-      if (e instanceof SocketError) return e.errnoValue;
-      throw e;
-    }
-  };
+  const errno = socketErrno;
   for (const s of sockets) {
     const id = t.create({ family: s.family === 6 ? 'inet6' : 'inet', reuseAddr: s.reuseaddr, reusePort: s.reuseport, ipv6Only: s.v6only });
     if (s.dev) t.setOption(id, 'SO_BINDTODEVICE', s.dev === 'lo' ? 1 : fx.devs.get('eth0')!.ifindex);
     if (s.rcvbuf !== undefined) t.setOption(id, 'SO_RCVBUF', s.rcvbuf);
+    if (s.broadcast) t.setOption(id, 'SO_BROADCAST', 1);
     const be = s.bind ? errno(() => t.bind(id, s.bind![0], s.bind![1])) : 0;
     const ce = s.connect ? errno(() => t.connect(id, s.connect![0], s.connect![1])) : 0;
     ids.push(id);
@@ -116,8 +131,27 @@ export function makeWxdp(t: SocketTable, fx: Fixture, sockets: Sock[]): { ids: n
 
 /** One frame into wxdp's eth0, read back as udp_kernel.py reports the kernel's (a pending error first, as sock_error). */
 export function wxdpFrame(fx: Fixture, t: SocketTable, ids: number[], frame: Uint8Array, read: (j: number) => boolean = () => true): FrameResult & { out: Uint8Array[] } {
+  return observe(fx, t, ids, () => fx.rx('eth0', frame).get('eth0') ?? [], read);
+}
+
+/** One send from wxdp's socket `ids[i]`, observed as udp_kernel.py reports the kernel's. */
+export function wxdpSend(fx: Fixture, t: SocketTable, ids: number[], [i, addr, port, payload]: Send): SendResult {
+  let err = '';
+  const r = observe(fx, t, ids, () => {
+    try {
+      new UdpSender(fx.dp).send(ids[i]!, Uint8Array.from(Buffer.from(payload, 'hex')), addr === null ? undefined : { address: addr, port });
+    } catch (e) {
+      if (!(e instanceof UdpSendError)) throw e;
+      err = e.errno;
+    }
+    return fx.tx().get('eth0') ?? [];
+  });
+  return { ...r, err, port: t.address(ids[i]!).port };
+}
+
+function observe(fx: Fixture, t: SocketTable, ids: number[], act: () => Uint8Array[], read: (j: number) => boolean = () => true): FrameResult & { out: Uint8Array[] } {
   const before = fx.mib();
-  const out = fx.rx('eth0', frame).get('eth0') ?? [];
+  const out = act();
   const got: Array<[number, string, string, number]> = [];
   ids.forEach((id, j) => {
     if (!read(j)) return;

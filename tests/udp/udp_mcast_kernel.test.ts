@@ -14,7 +14,8 @@ import { useNamespaces, type Netns } from '../support/netns.js';
 import { Fixture, stackUnready, concat, eth, hex, inetChecksum, ipv4, ipv6, udp4 } from '../net/support.js';
 import { H_MAC, LINKS, NEIGH, R_MAC, be16 } from './support.js';
 import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
-import { SocketError, errnoName, type MembershipOp, type SocketTable } from '../../src/control/sockets.js';
+import { errnoName, type MembershipOp, type SocketTable } from '../../src/control/sockets.js';
+import { socketErrno } from './udp_kernel_support.js';
 
 const SCRIPT = fileURLToPath(new URL('./udp_kernel.py', import.meta.url));
 const SYSCTLS = { 'net.ipv4.icmp_ratelimit': 0, 'net.ipv6.icmp.ratelimit': 0 };
@@ -89,15 +90,7 @@ function runKernel(sockets: Sock[], frames: Uint8Array[]): KernelOut {
 
 function makeWxdp(t: SocketTable, fx: Fixture, sockets: Sock[]): { ids: number[]; errs: number[][] } {
   const eth0 = fx.devs.get('eth0')!.ifindex;
-  const errno = (f: () => void): number => {
-    try {
-      f();
-      return 0;
-    } catch (e) {
-      if (e instanceof SocketError) return e.errnoValue;
-      throw e;
-    }
-  };
+  const errno = socketErrno;
   const ids: number[] = [];
   const errs: number[][] = [];
   for (const s of sockets) {
