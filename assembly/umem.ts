@@ -29,7 +29,7 @@
 
 import {
   DP_BASE, DP_BIG, DP_FC_COUNTS, DP_MAGIC, DP_POOL, DP_POOL_CAP, DP_POOL_LOCK, DP_POOL_FREE, DP_UMEM_BASE, DP_UMEM_FRAMES, DP_DEVS,
-  DP_XSKS, DP_TRACE, FRAME_SIZE, MAX_DEVICES, MAX_XSKS, TRACE_SLOTS, TRACE_EVENT_SIZE,
+  DP_XSKS, DP_TRACE, FRAME_SIZE, MAX_DEVICES, MAX_XSKS, RING_ENTRIES, RING_ENTRY_SIZE, RING_MASK, TRACE_SLOTS, TRACE_EVENT_SIZE,
 } from './abi';
 import { arena_alloc } from './maps/arena';
 import { ringEntry } from './ring';
@@ -190,12 +190,23 @@ function fcAlloc(): u32 {
 export function framesAllocTo(r: u32, p: u32, n: u32): u32 {
   if (n == 0) return 0;
   if (ASC_FEATURE_THREADS && fcBuf != 0) {
+    // once a frame: the ring's geometry read once (ringEntry reread it for each entry, as the entries'
+    // stores might have overwritten it as far as the compiler knows) and the cache's top in a local
+    // (fcN, a wasm global, lives in the instance's memory in V8: read and written at each frame)
+    const ents = load<u32>(r, RING_ENTRIES);
+    const mask = load<u32>(r, RING_MASK);
+    const size = load<u32>(r, RING_ENTRY_SIZE);
     let i: u32 = 0;
     while (i < n) {
       if (fcN == 0) fcRefill();
-      if (fcN == 0) break;
+      let top = fcBuf + (fcN << 2);
+      if (top == fcBuf) break;
       const k = min(n - i, fcN);
-      for (let j: u32 = 0; j < k; j++) store<u64>(ringEntry(r, p + i + j), <u64>load<u32>(fcBuf + ((fcN - 1 - j) << 2)));
+      const end = p + i + k;
+      for (let e = p + i; e != end; e++) {
+        top -= 4;
+        store<u64>(ents + (e & mask) * size, <u64>load<u32>(top));
+      }
       fcN -= k;
       i += k;
     }
@@ -221,11 +232,25 @@ export function framesFreeFrom(r: u32, c: u32, n: u32): void {
   const umem = load<u32>(DP_BASE + DP_UMEM_BASE);
   const span = load<u32>(DP_BASE + DP_UMEM_FRAMES) * FRAME_SIZE;
   if (ASC_FEATURE_THREADS && fcBuf != 0) {
-    for (let i: u32 = 0; i < n; i++) {
-      const addr = <u32>load<u64>(ringEntry(r, c + i));
+    // fcFree's loop, the ring's geometry read once and the cache's count in a local (fcN written back
+    // before a spill, which moves the cache, and at the end)
+    const ents = load<u32>(r, RING_ENTRIES);
+    const mask = load<u32>(r, RING_MASK);
+    const size = load<u32>(r, RING_ENTRY_SIZE);
+    const buf = fcBuf;
+    let m = fcN;
+    for (let e = c, end = c + n; e != end; e++) {
+      const addr = <u32>load<u64>(ents + (e & mask) * size);
       if (addr - umem >= span && bigFrameFree(addr)) continue;
-      fcFree(addr & ~(FRAME_SIZE - 1));
+      if (m == FC_MAX) {
+        fcN = m;
+        fcSpill(FC_BATCH);
+        m = fcN;
+      }
+      store<u32>(buf + (m << 2), addr & ~(FRAME_SIZE - 1));
+      m++;
     }
+    fcN = m;
     fcPublish();
     return;
   }

@@ -1542,7 +1542,17 @@ function refreshBoth6(h: u32, t: u64): void {
   const e = bNe;
   const oif = bNhOif;
   const ond = bNhOnd;
-  // decided: refresh (flow_offload_refresh: only when the timeout moves by more than a second), NAT,
+  // decided. NF_FLOWTABLE_COUNTER: nf_ct_acct_update(ct, dir, skb->len), the frame past its Ethernet
+  // header (its length is the same after NAT and TTL). The kernel counts after rewriting the frame
+  // (nf_flow_offload_forward); nothing between can see the order, and here the count comes first: the
+  // shared build's adds are locked instructions, each waiting for every earlier store to leave the
+  // store buffer — before the frame's writes they wait for fewer (flowtable counter 1w/main 0.96 → 0.97)
+  const c = (fl & FDF_ACCT) != 0 ? load<u32>(coldOf4(ftRoot(), d) + FD_ACCT) : 0;
+  if (c != 0) {
+    atomicAdd64(c, 1);
+    atomicAdd64(c + 8, <u64>(len - ETH_HLEN));
+  }
+  // refresh (flow_offload_refresh: only when the timeout moves by more than a second), NAT,
   // TTL, MACs, out
   refresh4(d, <u32>burstTimeout(proto));
   const nat = fl & (FDF_SNAT | FDF_DNAT);
@@ -1553,12 +1563,6 @@ function refreshBoth6(h: u32, t: u64): void {
   store<u32>(data, load<u32>(e + NE_MAC));
   store<u16>(data, load<u16>(e + NE_MAC + 4), 4);
   putMac(data + 6, netdevMac(ond));
-  // NF_FLOWTABLE_COUNTER: nf_ct_acct_update(ct, dir, skb->len), the frame past its Ethernet header
-  const c = (fl & FDF_ACCT) != 0 ? load<u32>(coldOf4(ftRoot(), d) + FD_ACCT) : 0;
-  if (c != 0) {
-    atomicAdd64(c, 1);
-    atomicAdd64(c + 8, <u64>(len - ETH_HLEN));
-  }
   bHits++;
   bBytes += <u64>len;
   netdev_xmit_pend(oif, q, data, tot + ETH_HLEN);
