@@ -59,7 +59,7 @@ import {
 import { addrHash6, hash2Of4, hash2OfWord6, matches6, udpEhash6f, udpFhash6 } from './sock_lookup';
 import { skLookupAttached } from './sk_prog';
 import {
-  LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_SAME, LB_SLOT, LB_SOCK, LB_UDP, SOCKS_DEEP, ftClear, ftSlot, headLines, kDport, kSport, lbA, lbKeys, lbList, lbLookedSet, lbSame,
+  LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_SAME, LB_SOCK, LB_UDP, SOCKS_DEEP, ftClear, ftSlot, headLines, kDport, kSport, lbA, lbKeys, lbList, lbLookedSet, lbSame,
   lbSink, lbUlenSet, staged,
 } from './udp_lean';
 
@@ -439,18 +439,11 @@ function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2
     // udp6_ehashfn over the address the chain was walked with: the destination's last word, or ::'s
     const lw = select<u32>(<u32>(gD1 >> 32), 0, w);
     const hash = udpEhash6f(lw, kDport(pp), fhash, kSport(pp));
-    const slot = load<u32>(g + RG_SOCKS) + (<u32>((<u64>hash * <u64>k) >> 32) << 2);
-    store<u32>(B + (i << 2), slot);
-    store<u32>(A + (i << 2), LB_SLOT);
-    if (deep) s += load<u32>(slot);
-  }
-  // the picks: none is ESTABLISHED, its group having no connected member (sk_connect sets RG_HAS_CONNS
-  // before the state, and nothing clears it); what their enqueue reads (line 1 of the record alone:
-  // sock.ts SKX_HIT) lbWarm loads for all of them in one pass
-  for (let j: u32 = 0; j < m; j++) {
-    const i = load<u32>(L + (j << 2));
-    if (load<u32>(A + (i << 2)) != LB_SLOT) continue;
-    const sk = load<u32>(load<u32>(B + (i << 2)));
+    // the pick: not ESTABLISHED, its group having no connected member (sk_connect sets RG_HAS_CONNS
+    // before the state, and nothing clears it); taken in this pass, as IPv4's (udp_lean.ts
+    // udp4LookupHeads); what its enqueue reads (line 1 of the record alone: sock.ts SKX_HIT) lbWarm
+    // loads for all of them in one pass
+    const sk = load<u32>(load<u32>(g + RG_SOCKS) + (<u32>((<u64>hash * <u64>k) >> 32) << 2));
     store<u32>(A + (i << 2), sk != 0 ? sk : LB_UDP);
   }
   lbSink(s);

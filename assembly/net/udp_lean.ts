@@ -198,19 +198,17 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 //
 // Scratch (SCR_L4_BURST, abi.ts; sock_prefetch.ts uses it only for bursts where this took nothing):
 //   +0   BURST_MAX × u32 per frame: 0 the full path | LB_UDP: udp_rcv | LB_SAME: as the frame at +256 |
-//        LB_DONE: queued with its run | LB_HSLOT: the hash2 slot's
-//        address is at +256 | LB_SLOT: the pick's slot in its group's array is at +256 | a record or
+//        LB_DONE: queued with its run | LB_HSLOT: the hash2 slot's address is at +256 | a record or
 //        group address with its stage in the low 2 bits (LB_SOCK the socket found, LB_HEAD, LB_GROUP;
 //        records and groups are 16-aligned, reclaim.ts)
 //   +256 BURST_MAX × u32 per frame: the hash2 slot's address, then the address the head was looked up
-//        with (the exact one, or 0 for the wildcard chain), then the pick's slot
+//        with (the exact one, or 0 for the wildcard chain)
 // and SCR_L4_KEYS (lbK): per frame 16 bytes of keys (saddr, daddr, ports), then the lookup's list
 
 export const LB_UDP: u32 = 4; // below any record address (memoryBase): "lean IP, then udp_rcv"
 export const LB_SAME: u32 = 2; // the flow of an earlier frame of the burst: its answer (its index at +256)
 export const LB_DONE: u32 = 1; // queued with the run of frames before it (udp4_burst_rcv)
 export const LB_HSLOT: u32 = 8;
-export const LB_SLOT: u32 = 12;
 export const LB_SOCK: u32 = 0;
 export const LB_HEAD: u32 = 1;
 export const LB_GROUP: u32 = 2;
@@ -579,7 +577,7 @@ function udp4Lookup(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, h2: u3
         heads++;
       } else store<u32>(A + (i << 2), LB_UDP);
     }
-    if (heads != 0) udp4LookupHeads(A, B, K, L, m, ifindex, secret, false, 0, 0);
+    if (heads != 0) udp4LookupHeads(A, B, K, L, m, ifindex, secret, false, heads, 0, 0);
     return;
   }
   let s: u32 = 0;
@@ -620,18 +618,18 @@ function udp4Lookup(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, h2: u3
     return;
   }
   if (heads != 0) s += headLines(A, L, m);
-  udp4LookupHeads(A, B, K, L, m, ifindex, secret, true, groups, s);
+  udp4LookupHeads(A, B, K, L, m, ifindex, secret, true, heads, groups, s);
 }
 
 /**
- * udp4Lookup's levels after the slots (their stage words at A: LB_HEAD, LB_GROUP — `groups` of them —
- * or done; B: the address each chain was walked with): the heads in no group, then the groups, then the
- * picks. `deep`: the lines of each level asked for ahead (`s`: the sum of the loads so far, for lbSink).
+ * udp4Lookup's levels after the slots (their stage words at A: LB_HEAD — `heads` of them —, LB_GROUP —
+ * `groups` of them — or done; B: the address each chain was walked with): the heads in no group, then
+ * the groups and their picks. `deep`: the lines of each level asked for ahead (`s`: the sum of the loads so far, for lbSink).
  */
-function udp4LookupHeads(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, secret: u32, deep: bool, groups: u32, s: u32): void {
+function udp4LookupHeads(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, secret: u32, deep: bool, heads: u32, groups: u32, s: u32): void {
   let named: u32 = 0;
   // the heads in no group: do they take the datagram at all (compute_score ≥ 1), and are they alone
-  for (let j: u32 = 0; j < m; j++) {
+  if (heads != 0) for (let j: u32 = 0; j < m; j++) {
     const i = load<u32>(L + (j << 2));
     const a = load<u32>(A + (i << 2));
     if (!staged(a, LB_HEAD)) continue;
@@ -670,21 +668,12 @@ function udp4LookupHeads(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, s
     if (!staged(a, LB_GROUP)) continue;
     const key = K + (i << 4);
     const slot = groupPick4(a & ~3, load<u32>(B + (i << 2)), load<u32>(key, K_SADDR), load<u32>(key, K_PORTS), ifindex, secret);
-    if (slot == 0) {
-      store<u32>(A + (i << 2), LB_UDP);
-      continue;
-    }
-    store<u32>(B + (i << 2), slot);
-    store<u32>(A + (i << 2), LB_SLOT);
-    if (deep) s += load<u32>(slot);
-  }
-  // the picks: none is ESTABLISHED, its group having no connected member (sk_connect sets RG_HAS_CONNS
-  // before the state, and nothing clears it), so none is skipped; what their enqueue reads (line 1 of
-  // the record alone: sock.ts SKX_HIT) lbWarm loads for all of them in one pass
-  for (let j: u32 = 0; j < m; j++) {
-    const i = load<u32>(L + (j << 2));
-    if (load<u32>(A + (i << 2)) != LB_SLOT) continue;
-    const sk = load<u32>(load<u32>(B + (i << 2)));
+    // the pick: not ESTABLISHED, its group having no connected member (sk_connect sets RG_HAS_CONNS
+    // before the state, and nothing clears it), so none is skipped; taken here, in the pass that loads
+    // its slot (a pass of its own cost a walk of the list and saved no wait: a load holds retirement
+    // whether its value is used or not); what its enqueue reads (line 1 of the record alone: sock.ts
+    // SKX_HIT) lbWarm loads for all of them in one pass
+    const sk = slot != 0 ? load<u32>(slot) : 0;
     store<u32>(A + (i << 2), sk != 0 ? sk : LB_UDP);
   }
   sink += s;
