@@ -45,7 +45,7 @@
 
 import { fibGen, mibInc, netFree, netRoot, netScratch } from './core';
 import {
-  CONF6_DISABLE_IPV6, LOOPBACK_IFINDEX, SCR_UDP6_MEMO, MIB_IP6_IN_DELIVERS, MIB_IP6_IN_RECEIVES, ND_CONF6, ND_MAC, RTN_LOCAL,
+  CONF6_DISABLE_IPV6, LOOPBACK_IFINDEX, SCR_L4, SCR_UDP6_MEMO, MIB_IP6_IN_DELIVERS, MIB_IP6_IN_RECEIVES, ND_CONF6, ND_MAC, RTN_LOCAL,
   SK_REUSEPORT_GROUP,
 } from './abi';
 import { ETH_HLEN, IP6H_DADDR, IP6H_NEXTHDR, IP6H_PAYLOAD_LEN, IP6H_SADDR, IPPROTO_UDP, IPPROTO_UDPLITE, ldBe16 } from './inet';
@@ -59,7 +59,7 @@ import {
 import { addrHash6, hash2Of4, hash2OfWord6, matches6, udpEhash6f, udpFhash6 } from './sock_lookup';
 import { skLookupAttached } from './sk_prog';
 import {
-  LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_SAME, LB_SLOT, LB_SOCK, LB_UDP, SOCKS_DEEP, ftClear, ftSlot, headLines, kDport, kSport, lbA, lbKeys, lbList, lbLookedSet, lbSame,
+  LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_SAME, LB_SOCK, LB_UDP, SOCKS_DEEP, headLines, kDport, kSport, lbA, lbKeys, lbList, lbLookedSet, lbSame,
   lbSink, lbUlenSet, staged,
 } from './udp_lean';
 
@@ -165,6 +165,26 @@ let routes: u32 = 0;
 }
 
 /**
+ * The burst's flow table, for udp6_burst_demux's first pass: FT_SLOTS × u32, the
+ * index + 1 of the frame that was looked up for a flow hashing there (the last one; 0: none). In this
+ * worker's SCR_L4 (abi.ts), which sock_lookup.ts and tcp.ts use only inside a lookup: no lookup runs
+ * while a burst is being decided.
+ */
+const FT_SLOTS: u32 = 32;
+
+/** The flow table, emptied. */
+@inline function ftClear(): u32 {
+  const T = netScratch() + SCR_L4;
+  for (let o: u32 = 0; o < FT_SLOTS << 2; o += 8) store<u64>(T + o, 0);
+  return T;
+}
+
+/** The flow table's slot for a flow whose addresses and ports mix to `key`. */
+@inline function ftSlot(T: u32, key: u32): u32 {
+  return T + (((key * 0x9e3779b1) >> 27) << 2);
+}
+
+/**
  * Decide the IPv6 frames of the `n` frames at `burst` (BURST_MAX × (u32 data, u32 len), eth.ts) from
  * ring device `ifindex` (record `nd`), writing their stage words (udp_lean.ts's scratch; the other frames'
  * are left as they are): how many take the lean path.
@@ -260,9 +280,11 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
         a = LB_SAME;
         same++;
       } else {
-        // an earlier one of the burst from the flow table, by its keys, else a lookup: without
-        // branches, as udp_lean.ts's (a slot's 0 reads the 16 bytes before the keys, scratch, and the
-        // match is dropped)
+        // an earlier one of the burst from the flow table, by its keys, else a lookup. Without
+        // branches: with thousands of flows whether a frame repeats one is a coin toss, and a
+        // mispredicted branch costs more than both ways' work (a slot's 0 reads the 16 bytes before
+        // the keys, scratch, and the match is dropped). (IPv4's first pass keeps no such table: its
+        // lookup costs less than IPv6's, and the table more than the lookups it saved, udp_lean.ts)
         const k = K + (i << 4);
         store<u32>(k, pair, K6_PAIR);
         store<u32>(k, pp, K6_PORTS);
@@ -439,18 +461,11 @@ function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2
     // udp6_ehashfn over the address the chain was walked with: the destination's last word, or ::'s
     const lw = select<u32>(<u32>(gD1 >> 32), 0, w);
     const hash = udpEhash6f(lw, kDport(pp), fhash, kSport(pp));
-    const slot = load<u32>(g + RG_SOCKS) + (<u32>((<u64>hash * <u64>k) >> 32) << 2);
-    store<u32>(B + (i << 2), slot);
-    store<u32>(A + (i << 2), LB_SLOT);
-    if (deep) s += load<u32>(slot);
-  }
-  // the picks: none is ESTABLISHED, its group having no connected member (sk_connect sets RG_HAS_CONNS
-  // before the state, and nothing clears it); what their enqueue reads (line 1 of the record alone:
-  // sock.ts SKX_HIT) lbWarm loads for all of them in one pass
-  for (let j: u32 = 0; j < m; j++) {
-    const i = load<u32>(L + (j << 2));
-    if (load<u32>(A + (i << 2)) != LB_SLOT) continue;
-    const sk = load<u32>(load<u32>(B + (i << 2)));
+    // the pick: not ESTABLISHED, its group having no connected member (sk_connect sets RG_HAS_CONNS
+    // before the state, and nothing clears it); taken in this pass, as IPv4's (udp_lean.ts
+    // udp4LookupHeads); what its enqueue reads (line 1 of the record alone: sock.ts SKX_HIT) lbWarm
+    // loads for all of them in one pass
+    const sk = load<u32>(load<u32>(g + RG_SOCKS) + (<u32>((<u64>hash * <u64>k) >> 32) << 2));
     store<u32>(A + (i << 2), sk != 0 ? sk : LB_UDP);
   }
   lbSink(s);

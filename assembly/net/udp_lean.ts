@@ -30,7 +30,7 @@
 
 import { mibAdd, mibInc, netFree, netRoot, netScratch } from './core';
 import {
-  CONF4_ACCEPT_LOCAL, CONF4_RP_FILTER, LOOPBACK_IFINDEX, MIB_IP_IN_DELIVERS, MIB_IP_IN_RECEIVES, MIB_IP6_IN_DELIVERS, MIB_IP6_IN_RECEIVES, ND_CONF4, ND_MAC, SCR_L4, SCR_L4_BURST, SCR_L4_KEYS,
+  CONF4_ACCEPT_LOCAL, CONF4_RP_FILTER, LOOPBACK_IFINDEX, MIB_IP_IN_DELIVERS, MIB_IP_IN_RECEIVES, MIB_IP6_IN_DELIVERS, MIB_IP6_IN_RECEIVES, ND_CONF4, ND_MAC, SCR_L4_BURST, SCR_L4_KEYS,
   SK_REUSEPORT_GROUP, SK_RMEM,
 } from './abi';
 import { ETH_HLEN, IPH_DADDR, IPH_FRAG_OFF, IPH_PROTOCOL, IPH_SADDR, IPH_TOS, IPH_TOT_LEN, IPPROTO_UDP, IPPROTO_UDPLITE, IP_MF, IP_OFFSET, ldBe16 } from './inet';
@@ -174,10 +174,11 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 // udp4_burst_rcv: a socket found is queued as udp_rcv would queue it (udp4_queue_found); anything else
 // the stages could not decide (UDP-Lite, a bad length or checksum, no socket, a head that does not
 // score, a longer chain, a group with a program or connected members, a connected pick) goes through
-// udp4_lean_rcv → udp_rcv, which decides it whole. A frame whose addresses and ports are those of a
-// flow looked up earlier in the burst (the last one, or one the burst's flow table keeps: ftSlot) —
-// its checksum and length checked as any — skips the levels and takes that frame's answer (LB_SAME:
-// same input, same tables); a frame with the last flow's addresses whose other header fields leanLen
+// udp4_lean_rcv → udp_rcv, which decides it whole. A frame whose addresses and ports are those of the
+// flow looked up last in the burst — its checksum and length checked as any — skips the levels and
+// takes that frame's answer (LB_SAME: same input, same tables); an earlier flow coming back is looked
+// up again (a table of the burst's flows, as udp6_lean.ts keeps, cost more per frame than the lookups
+// it saved: measured, bench udp 10k sockets 56.2 → 54.0 ns a datagram without it, 100k even); a frame with the last flow's addresses whose other header fields leanLen
 // reads are those of a frame that passed (MAC, EtherType, version/IHL, TOS, protocol) is not asked them
 // again, only its own (lastFlowOwn: fragment, checksums, lengths — a burst from one sender is mostly such
 // frames, of one flow or of many between the same two addresses), then its ports decide. Before queueing, one pass loads what the queueing writes (lbWarm). Frames in a row queued on one socket (one family) go in
@@ -190,7 +191,7 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 //
 // Branches. With thousands of flows whether a frame repeats an earlier one of the burst, whether a
 // socket's queue is empty and whether it is marked ready are coin tosses per frame, and a mispredicted
-// branch (~15-20 cycles) costs more than doing both ways' work: those are selects (udp4Demux's flow
+// branch (~15-20 cycles) costs more than doing both ways' work: those are selects (udp6_lean.ts's flow
 // table probe, lbSame, sock.ts's enqueue), and the lookup's passes walk the list of the frames to look
 // up (SCR_L4_KEYS +1024) rather than skipping the others (measured, bench udp: 10k sockets 77 → 60 ns
 // a datagram, 100k 94 → 80). The one branch kept is "the last flow again", right for a whole burst
@@ -198,19 +199,17 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 //
 // Scratch (SCR_L4_BURST, abi.ts; sock_prefetch.ts uses it only for bursts where this took nothing):
 //   +0   BURST_MAX × u32 per frame: 0 the full path | LB_UDP: udp_rcv | LB_SAME: as the frame at +256 |
-//        LB_DONE: queued with its run | LB_HSLOT: the hash2 slot's
-//        address is at +256 | LB_SLOT: the pick's slot in its group's array is at +256 | a record or
+//        LB_DONE: queued with its run | LB_HSLOT: the hash2 slot's address is at +256 | a record or
 //        group address with its stage in the low 2 bits (LB_SOCK the socket found, LB_HEAD, LB_GROUP;
 //        records and groups are 16-aligned, reclaim.ts)
 //   +256 BURST_MAX × u32 per frame: the hash2 slot's address, then the address the head was looked up
-//        with (the exact one, or 0 for the wildcard chain), then the pick's slot
+//        with (the exact one, or 0 for the wildcard chain)
 // and SCR_L4_KEYS (lbK): per frame 16 bytes of keys (saddr, daddr, ports), then the lookup's list
 
 export const LB_UDP: u32 = 4; // below any record address (memoryBase): "lean IP, then udp_rcv"
 export const LB_SAME: u32 = 2; // the flow of an earlier frame of the burst: its answer (its index at +256)
 export const LB_DONE: u32 = 1; // queued with the run of frames before it (udp4_burst_rcv)
 export const LB_HSLOT: u32 = 8;
-export const LB_SLOT: u32 = 12;
 export const LB_SOCK: u32 = 0;
 export const LB_HEAD: u32 = 1;
 export const LB_GROUP: u32 = 2;
@@ -222,26 +221,6 @@ export const LB_B: u32 = 256;
  * more than they save (112 → 120), as with tens of sockets.
  */
 export const SOCKS_DEEP: u32 = 32768;
-
-/**
- * The burst's flow table, for the demux's first pass (udp_lean.ts, udp6_lean.ts): FT_SLOTS × u32, the
- * index + 1 of the frame that was looked up for a flow hashing there (the last one; 0: none). In this
- * worker's SCR_L4 (abi.ts), which sock_lookup.ts and tcp.ts use only inside a lookup: no lookup runs
- * while a burst is being decided.
- */
-const FT_SLOTS: u32 = 32;
-
-/** The flow table, emptied. */
-@inline export function ftClear(): u32 {
-  const T = netScratch() + SCR_L4;
-  for (let o: u32 = 0; o < FT_SLOTS << 2; o += 8) store<u64>(T + o, 0);
-  return T;
-}
-
-/** The flow table's slot for a flow whose addresses and ports mix to `key`. */
-@inline export function ftSlot(T: u32, key: u32): u32 {
-  return T + (((key * 0x9e3779b1) >> 27) << 2);
-}
 
 /** Keeps the loads of the passes ahead alive. */
 let sink: u32 = 0;
@@ -405,9 +384,7 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
   // burst of one flow, as tens of sockets mostly see, looks up its first frame alone)
   let sameLo: u32 = 0;
   // the last flow given a hash2 slot: its frame, addresses and ports (the lookup's whole input with
-  // the burst's device: a later frame of the flow gets the same answer, LB_SAME); the burst's earlier
-  // flows in the flow table
-  const T = ftClear();
+  // the burst's device: a later frame of the flow gets the same answer, LB_SAME)
   const K = lbK();
   const L = K + K_LIST;
   let fi: u32 = 0xffffffff;
@@ -478,28 +455,15 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
         if (same == 0) sameLo = i;
         same++;
       } else {
-        // an earlier flow of the burst (the table keeps the last one of each slot), by its keys,
-        // else a lookup. Without branches: with thousands of flows whether a frame repeats one is
-        // a coin toss, and a mispredicted branch costs more than both ways' work (a slot's 0
-        // reads the 16 bytes before the keys, scratch, and matches nothing)
+        // a lookup: the frame's keys, and the frame on the list
         const k = K + (i << 4);
         store<u32>(k, sa, K_SADDR);
         store<u32>(k, da, K_DADDR);
         store<u32>(k, pp, K_PORTS);
-        const e = ftSlot(T, sa ^ pp);
-        const t = load<u32>(e);
-        const tk = K + ((t - 1) << 4);
-        const rep = (<u32>(t != 0) & <u32>(load<u32>(tk, K_PORTS) == pp) & <u32>(load<u32>(tk, K_SADDR) == sa) & <u32>(load<u32>(tk, K_DADDR) == da)) != 0;
-        // a repeat: the frame whose answer it takes (udp4Lookup writes a looked-up frame's own B)
-        store<u32>(B + (i << 2), t - 1);
-        a = select<u32>(LB_SAME, LB_HSLOT, rep);
-        // a frame to look up: on the list, and the table's slot names it
+        a = LB_HSLOT;
         store<u32>(L + (slots << 2), i);
-        store<u32>(e, select<u32>(t, i + 1, rep));
-        sameLo = select<u32>(i, sameLo, rep && same == 0);
-        same += <u32>rep;
-        slots += <u32>!rep;
-        fi = select<u32>(t - 1, i, rep);
+        slots++;
+        fi = i;
         fs = sa;
         fd = da;
         fp = pp;
@@ -579,7 +543,7 @@ function udp4Lookup(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, h2: u3
         heads++;
       } else store<u32>(A + (i << 2), LB_UDP);
     }
-    if (heads != 0) udp4LookupHeads(A, B, K, L, m, ifindex, secret, false, 0, 0);
+    if (heads != 0) udp4LookupHeads(A, B, K, L, m, ifindex, secret, false, heads, 0, 0);
     return;
   }
   let s: u32 = 0;
@@ -620,18 +584,18 @@ function udp4Lookup(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, h2: u3
     return;
   }
   if (heads != 0) s += headLines(A, L, m);
-  udp4LookupHeads(A, B, K, L, m, ifindex, secret, true, groups, s);
+  udp4LookupHeads(A, B, K, L, m, ifindex, secret, true, heads, groups, s);
 }
 
 /**
- * udp4Lookup's levels after the slots (their stage words at A: LB_HEAD, LB_GROUP — `groups` of them —
- * or done; B: the address each chain was walked with): the heads in no group, then the groups, then the
- * picks. `deep`: the lines of each level asked for ahead (`s`: the sum of the loads so far, for lbSink).
+ * udp4Lookup's levels after the slots (their stage words at A: LB_HEAD — `heads` of them —, LB_GROUP —
+ * `groups` of them — or done; B: the address each chain was walked with): the heads in no group, then
+ * the groups and their picks. `deep`: the lines of each level asked for ahead (`s`: the sum of the loads so far, for lbSink).
  */
-function udp4LookupHeads(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, secret: u32, deep: bool, groups: u32, s: u32): void {
+function udp4LookupHeads(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, secret: u32, deep: bool, heads: u32, groups: u32, s: u32): void {
   let named: u32 = 0;
   // the heads in no group: do they take the datagram at all (compute_score ≥ 1), and are they alone
-  for (let j: u32 = 0; j < m; j++) {
+  if (heads != 0) for (let j: u32 = 0; j < m; j++) {
     const i = load<u32>(L + (j << 2));
     const a = load<u32>(A + (i << 2));
     if (!staged(a, LB_HEAD)) continue;
@@ -670,21 +634,12 @@ function udp4LookupHeads(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, s
     if (!staged(a, LB_GROUP)) continue;
     const key = K + (i << 4);
     const slot = groupPick4(a & ~3, load<u32>(B + (i << 2)), load<u32>(key, K_SADDR), load<u32>(key, K_PORTS), ifindex, secret);
-    if (slot == 0) {
-      store<u32>(A + (i << 2), LB_UDP);
-      continue;
-    }
-    store<u32>(B + (i << 2), slot);
-    store<u32>(A + (i << 2), LB_SLOT);
-    if (deep) s += load<u32>(slot);
-  }
-  // the picks: none is ESTABLISHED, its group having no connected member (sk_connect sets RG_HAS_CONNS
-  // before the state, and nothing clears it), so none is skipped; what their enqueue reads (line 1 of
-  // the record alone: sock.ts SKX_HIT) lbWarm loads for all of them in one pass
-  for (let j: u32 = 0; j < m; j++) {
-    const i = load<u32>(L + (j << 2));
-    if (load<u32>(A + (i << 2)) != LB_SLOT) continue;
-    const sk = load<u32>(load<u32>(B + (i << 2)));
+    // the pick: not ESTABLISHED, its group having no connected member (sk_connect sets RG_HAS_CONNS
+    // before the state, and nothing clears it), so none is skipped; taken here, in the pass that loads
+    // its slot (a pass of its own cost a walk of the list and saved no wait: a load holds retirement
+    // whether its value is used or not); what its enqueue reads (line 1 of the record alone: sock.ts
+    // SKX_HIT) lbWarm loads for all of them in one pass
+    const sk = slot != 0 ? load<u32>(slot) : 0;
     store<u32>(A + (i << 2), sk != 0 ? sk : LB_UDP);
   }
   sink += s;
