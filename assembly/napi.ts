@@ -77,18 +77,29 @@ function warmRing(rx: u32, c: u32, k: u32, ifindex: u32): void {
     if (len >= 34 && load<u16>(data, 12) == 0x0008) {
       store<u32>(d + (m << 2), load<u32>(data, 30));
       fibAnswersFrame(m, data, len);
+      store<i8>(warmSlots + j, <i8>m);
       m++;
-    }
+    } else store<i8>(warmSlots + j, -1);
   }
   fibAnswersWalk(ifindex, m);
   fibHelperBurst();
   fibAnswersCommit();
 }
 
-/** The slot warmRing gave the frame at `data` (`len` bytes) when `next` frames before it in the burst got one: next, or -1. */
-@inline function warmSlot(data: u32, len: u32, next: i32): i32 {
-  return len >= 34 && load<u16>(data, 12) == 0x0008 ? next : -1;
-}
+/**
+ * The slot warmRing gave each frame of its burst (i8 by the frame's place in the burst, -1: none): the
+ * per-frame dispatch reads it here rather than from the frame's header again — a UMEM frame's header
+ * lines share one L1 set with every other frame's (frames are FRAME_SIZE apart), so after the burst's
+ * walk that read was an L2 access on the frame's critical path.
+ */
+const warmSlots = memory.data(BURST_MAX);
+
+/**
+ * Frame headers loaded one frame ahead of the program (their sum kept here): the next frame's header
+ * line, evicted from L1 by the burst's other frames (see warmSlots), arrives while this one runs
+ * (wasm has no prefetch instruction).
+ */
+let headSink: u32 = 0;
 
 /** Frames of the burst in flight bound for the stack (at stackBurstBuf()), handed over a burst at a time. */
 let stackN: u32 = 0;
@@ -661,7 +672,6 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
       if (++stackN == BURST_MAX) stackFlush(ifindex, q, qi);
     }
   } else {
-    let warmed: i32 = 0;
     // read once a poll: the ring's geometry (ringEntry reads it for every entry), this instance's
     // context and run state (globals, read again for every store otherwise)
     const ents = load<u32>(rx, RING_ENTRIES);
@@ -671,7 +681,6 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
     for (let i: u32 = 0; i < n; i++) {
       if (warm && (i & (BURST_MAX - 1)) == 0) {
         warmRing(rx, c + i, min(n - i, BURST_MAX), ifindex);
-        warmed = 0;
       }
       const e = ents + ((c + i) & mask) * DESC_SIZE;
       let data = <u32>load<u64>(e);
@@ -680,11 +689,8 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
       let meta = opts & OPT_META_MASK;
       bytes += len;
       let act = XDP_PASS;
-      if (warm) {
-        const s = warmSlot(data, len, warmed);
-        if (s >= 0) warmed++;
-        fibHelperSlot(s);
-      }
+      if (warm) fibHelperSlot(<i32>load<i8>(warmSlots + (i & (BURST_MAX - 1))));
+      if (i + 1 < n) headSink += load<u32>(<u32>load<u64>(ents + ((c + i + 1) & mask) * DESC_SIZE), 12);
       if (slot != 0) {
         const hard = data & ~(FRAME_SIZE - 1);
         xdpSetupAt(ctx, run, hard, FRAME_SIZE, data - hard, len, meta, ifindex, qi, 0);
