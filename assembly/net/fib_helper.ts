@@ -486,15 +486,16 @@ export const FIB_ANSWERS: u32 = ASC_FEATURE_THREADS ? 0 : <u32>memory.data(ANS_R
 
 /**
  * Before fibAnswersWalk: the IPv4 frame warmed into slot `s` (its Ethernet header at `data`, `len`
- * bytes): its TOS, its source (the rules' memo and the multipath hashes read it), and where the frame
- * is (in ANSR_KEY until the walk writes the key there: only a record the rules or a multipath hash
- * decide reads the frame's flow key, answerKey).
+ * bytes): its TOS, and where the frame is (in ANSR_KEY until the walk writes the key there: only a
+ * record the rules or a multipath hash decide reads the frame's flow key and source, answerKey). The
+ * source too when the last walk met a multipath route: this walk then hashes every frame's addresses
+ * ahead (mp_hash4_addrs_many), before any answerKey.
  */
 @inline export function fibAnswersFrame(s: u32, data: u32, len: u32): void {
   if (ASC_FEATURE_THREADS) return;
   const r = FIB_ANSWERS + ANS_RECS + s * ANS_REC_SIZE;
   store<u32>(r + ANSR_TOS, <u32>load<u8>(data, 15) & 0xfc);
-  store<u32>(r + ANSR_SRC, load<u32>(data, 26));
+  if (walkMetMultipath) store<u32>(r + ANSR_SRC, load<u32>(data, 26));
   store<u64>(r + ANSR_KEY, <u64>data | (<u64>len << 32));
 }
 
@@ -514,6 +515,7 @@ function answerKey(r: u32): void {
   let ports: u64 = 0;
   if ((proto == 6 || proto == 17) && (load<u16>(data, 20) & 0xff1f) == 0 && l4 + 4 <= len) ports = <u64>load<u32>(data + l4);
   store<u64>(r + ANSR_KEY, KEY_FAMILY | (<u64>proto << 8) | (ports << 16));
+  store<u32>(r + ANSR_SRC, load<u32>(data, 26));
 }
 
 /**
