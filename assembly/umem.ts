@@ -29,10 +29,9 @@
 
 import {
   DP_BASE, DP_BIG, DP_FC_COUNTS, DP_MAGIC, DP_POOL, DP_POOL_CAP, DP_POOL_LOCK, DP_POOL_FREE, DP_UMEM_BASE, DP_UMEM_FRAMES, DP_DEVS,
-  DP_XSKS, DP_TRACE, FRAME_SIZE, MAX_DEVICES, MAX_XSKS, TRACE_SLOTS, TRACE_EVENT_SIZE,
+  DP_XSKS, DP_TRACE, FRAME_SIZE, MAX_DEVICES, MAX_XSKS, RING_ENTRIES, RING_ENTRY_SIZE, RING_MASK, TRACE_SLOTS, TRACE_EVENT_SIZE,
 } from './abi';
 import { arena_alloc } from './maps/arena';
-import { ringEntry } from './ring';
 
 const DP_MAGIC_VALUE: u32 = 0x50445857; // 'WXDP'
 
@@ -189,13 +188,17 @@ function fcAlloc(): u32 {
  */
 export function framesAllocTo(r: u32, p: u32, n: u32): u32 {
   if (n == 0) return 0;
+  // the ring's geometry read once (ringEntry reads it for every entry: the stores between may alias it)
+  const ents = load<u32>(r, RING_ENTRIES);
+  const mask = load<u32>(r, RING_MASK);
+  const size = load<u32>(r, RING_ENTRY_SIZE);
   if (ASC_FEATURE_THREADS && fcBuf != 0) {
     let i: u32 = 0;
     while (i < n) {
       if (fcN == 0) fcRefill();
       if (fcN == 0) break;
       const k = min(n - i, fcN);
-      for (let j: u32 = 0; j < k; j++) store<u64>(ringEntry(r, p + i + j), <u64>load<u32>(fcBuf + ((fcN - 1 - j) << 2)));
+      for (let j: u32 = 0; j < k; j++) store<u64>(ents + ((p + i + j) & mask) * size, <u64>load<u32>(fcBuf + ((fcN - 1 - j) << 2)));
       fcN -= k;
       i += k;
     }
@@ -206,7 +209,7 @@ export function framesAllocTo(r: u32, p: u32, n: u32): u32 {
   const free = load<u32>(DP_BASE + DP_POOL_FREE);
   const k = min(n, free);
   const pool = load<u32>(DP_BASE + DP_POOL);
-  for (let i: u32 = 0; i < k; i++) store<u64>(ringEntry(r, p + i), <u64>load<u32>(pool + (free - 1 - i) * 4));
+  for (let i: u32 = 0; i < k; i++) store<u64>(ents + ((p + i) & mask) * size, <u64>load<u32>(pool + (free - 1 - i) * 4));
   store<u32>(DP_BASE + DP_POOL_FREE, free - k);
   poolUnlock();
   return k;
@@ -218,11 +221,14 @@ export function framesAllocTo(r: u32, p: u32, n: u32): u32 {
  */
 export function framesFreeFrom(r: u32, c: u32, n: u32): void {
   if (n == 0) return;
+  const ents = load<u32>(r, RING_ENTRIES);
+  const mask = load<u32>(r, RING_MASK);
+  const size = load<u32>(r, RING_ENTRY_SIZE);
   const umem = load<u32>(DP_BASE + DP_UMEM_BASE);
   const span = load<u32>(DP_BASE + DP_UMEM_FRAMES) * FRAME_SIZE;
   if (ASC_FEATURE_THREADS && fcBuf != 0) {
     for (let i: u32 = 0; i < n; i++) {
-      const addr = <u32>load<u64>(ringEntry(r, c + i));
+      const addr = <u32>load<u64>(ents + ((c + i) & mask) * size);
       if (addr - umem >= span && bigFrameFree(addr)) continue;
       fcFree(addr & ~(FRAME_SIZE - 1));
     }
@@ -233,7 +239,7 @@ export function framesFreeFrom(r: u32, c: u32, n: u32): void {
   const pool = load<u32>(DP_BASE + DP_POOL);
   let free = load<u32>(DP_BASE + DP_POOL_FREE);
   for (let i: u32 = 0; i < n; i++) {
-    const addr = <u32>load<u64>(ringEntry(r, c + i));
+    const addr = <u32>load<u64>(ents + ((c + i) & mask) * size);
     if (addr - umem >= span && bigFrameFree(addr)) continue;
     store<u32>(pool + free * 4, addr & ~(FRAME_SIZE - 1));
     free++;
