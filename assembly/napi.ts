@@ -42,7 +42,7 @@ import { netdevGet } from './net/core';
 import { netLockId } from './net/lock';
 import { IFF_UP, ND_FLAGS } from './net/abi';
 import { stack_rx_burst, stackBurstBuf } from './net/eth';
-import { fib4PrefetchDsts } from './net/fib_prefetch';
+import { fib4PrefetchDirAddr, fib4PrefetchDirAddrs, fib4PrefetchDirWord, fib4PrefetchDsts } from './net/fib_prefetch';
 import { fibAnswersCommit, fibAnswersFrame, fibAnswersHits, fibAnswersVoid, fibAnswersWalk, fibHelperBurst, fibHelperBurstEnd, fibHelperCalls, fibHelperSlot } from './net/fib_helper';
 import {
   tpBulkOn, tpCpumapFrame, tpCpumapKthread, tpDevmapFrame, tpFlush, tpOn, tpXdpException, tpXdpRedirect, tpXdpTxFrame, TP_XDP_BULK_TX, TP_XDP_EXCEPTION,
@@ -69,18 +69,24 @@ function warmRing(rx: u32, c: u32, k: u32, ifindex: u32): void {
   // the ring's geometry read once (ringEntry re-reads it for every entry)
   const ents = load<u32>(rx, RING_ENTRIES);
   const mask = load<u32>(rx, RING_MASK);
+  // each destination's direct entry address too, with the direct table the last walk read (the walk
+  // checks it is still main's)
+  const dw = fib4PrefetchDirWord();
   let m: u32 = 0;
   for (let j: u32 = 0; j < k; j++) {
     const e = ents + ((c + j) & mask) * DESC_SIZE;
     const data = <u32>load<u64>(e);
     const len = load<u32>(e, 8);
     if (len >= 34 && load<u16>(data, 12) == 0x0008) {
-      store<u32>(d + (m << 2), load<u32>(data, 30));
+      const dst = load<u32>(data, 30);
+      store<u32>(d + (m << 2), dst);
+      if (dw != 0) fib4PrefetchDirAddr(dw, m, dst);
       fibAnswersFrame(m, data, len);
       store<i8>(warmSlots + j, <i8>m);
       m++;
     } else store<i8>(warmSlots + j, -1);
   }
+  fib4PrefetchDirAddrs(dw);
   fibAnswersWalk(ifindex, m);
   fibHelperBurst();
   fibAnswersCommit();

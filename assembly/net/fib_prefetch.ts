@@ -138,6 +138,32 @@ let bWalk: u32 = 0;
   return bLocalHandle;
 }
 
+/** The direct table's word (lpm_heap.ts HDR_DIR) of main's LPM as the last walk read it (0: none yet). */
+let lastDirWord: u32 = 0;
+/** The word the caller computed the burst's direct entry addresses with (fib4PrefetchDirAddrs), 0: none. */
+let addrsWord: u32 = 0;
+
+/**
+ * For a caller that gathers the burst's destinations itself (napi.ts warmRing): the direct table's word
+ * of main's LPM as the last walk read it, to compute each destination's direct entry address with
+ * (fib4PrefetchDirAddr) as it writes the destination — one pass over the burst instead of two. The walk
+ * takes those addresses only if the LPM still has that direct table when it starts (after reading the
+ * generation); else it computes them again. 0: no walk yet (compute nothing).
+ */
+@inline export function fib4PrefetchDirWord(): u32 {
+  return lastDirWord;
+}
+
+/** The direct entry address of destination `dst` (network order) under word `w`, stored as the walk's slot `i` would. */
+@inline export function fib4PrefetchDirAddr(w: u32, i: u32, dst: u32): void {
+  store<u32>(netScratch() + SCR_BURST + PF_NODE + (i << 2), dirTable(w) + ((bswap<u32>(dst) >> (32 - dirBits(w))) << 2));
+}
+
+/** The burst's direct entry addresses were computed with word `w` (fib4PrefetchDirAddr, every slot). */
+@inline export function fib4PrefetchDirAddrs(w: u32): void {
+  addrsWord = w;
+}
+
 /** Node levels under a direct entry (IPv4 at S = 18: bits 18-23, 24-29, 30-31; at S = 24 two). */
 const WALK_LEVELS: u32 = 3;
 
@@ -232,6 +258,9 @@ export function fib4PrefetchAliasCold(fa: u32): u32 {
 export function fib4PrefetchWalk(n: u32): bool {
   bMain = 0; // the last burst's answers are not this one's
   bWalk++;
+  // the caller's direct entry addresses (fib4PrefetchDirAddrs) are for this walk only
+  const given = addrsWord;
+  addrsWord = 0;
   if (n == 0 || n > BURST_MAX || load<u32>(netRoot() + NR_FIB) == 0) return false;
   const main = fib_table_get(AF_INET, RT_TABLE_MAIN);
   if (main == 0) return false;
@@ -250,6 +279,10 @@ export function fib4PrefetchWalk(n: u32): bool {
   const bits = dirBits(hd); // the direct table's bits (poptrie.ts: 18, or 24 for a large table)
   const s = netScratch() + SCR_BURST;
   let acc: u32 = 0;
+  // the addresses are a function of the destination and the direct table's word alone: the caller's
+  // stand when it computed them with this word (fib4PrefetchDirWord)
+  const ready = given == hd;
+  lastDirWord = hd;
   // direct entries: their addresses first (at PF_NODE, free until the walk), then the loads alone, in
   // a loop of a few instructions so that the out-of-order window holds many of its iterations and many
   // of these misses are in flight at once (a longer body left ~10; the address arithmetic in the same
@@ -257,9 +290,11 @@ export function fib4PrefetchWalk(n: u32): bool {
   // only within one reorder window: loading each entry in napi.ts warmRing's loop instead, as its
   // destination is read (the misses in flight during that loop's work), measured 84-107 ns a frame for
   // the XDP router on 1M prefixes against 63-70 (12-04, interleaved, load 9-13) — fewer in flight
-  for (let i: u32 = 0; i < n; i++) {
-    const o = i << 2;
-    store<u32>(s + PF_NODE + o, dir + ((bswap<u32>(load<u32>(s + PF_DST + o)) >> (32 - bits)) << 2));
+  if (!ready) {
+    for (let i: u32 = 0; i < n; i++) {
+      const o = i << 2;
+      store<u32>(s + PF_NODE + o, dir + ((bswap<u32>(load<u32>(s + PF_DST + o)) >> (32 - bits)) << 2));
+    }
   }
   for (let o: u32 = 0; o < (n << 2); o += 4) store<u32>(s + PF_VAL + o, load<u32>(load<u32>(s + PF_NODE + o)));
   // each frame's direct entry: a leaf is main's answer at once; a node block starts a walk, listed by

@@ -343,4 +343,28 @@ describe.skipIf(unready || !existsSync(ROUTER))('the answers a poll makes ahead 
     const mac = (f: Uint8Array) => Array.from(f.subarray(0, 6), (b) => b.toString(16).padStart(2, '0')).join(':');
     expect(udp.map((f) => [f[14 + 19], mac(f)])).toEqual(xs.filter((x) => x < 192).map((x) => [x, x < 128 ? GW : G3]));
   });
+
+  it('walk with main\'s direct table as it is after a load grew it: a burst after 2^18 prefixes (S 18 → 24) and a longer prefix', async () => {
+    // poptrie.ts ptGrow: a batch that leaves 2^18 prefixes publishes a new direct table (S = 24) and
+    // retires the old one, reclaimed at the load's end. The poll computes each destination's direct
+    // entry address as it gathers the burst, with the direct table the last walk read; the walk must
+    // see that main's is another now. The load also adds 203.0.113.0/26 via 192.0.2.3 (OLD, eth0), which
+    // the frames to 203.0.113.3 and .4 take (longest prefix) instead of the /25 via 198.51.100.2.
+    const { fx, hits } = await router();
+    burst(fx, [frame(1)]); // the program's FIB hint is set from here on
+    burst(fx, [frame(2)]); // a walk has read S = 18's direct table
+    const routes = Array.from({ length: 1 << 18 }, (_, i) => ({ dst: `10.${i >> 10}.${(i >> 2) & 255}.${(i & 3) << 6}/26`, via: '198.51.100.2', dev: 'eth1' }));
+    // main's LPM (fib.ts TB_LPM at +12) and its direct table's word (lpm_heap.ts HDR_DIR at +12): S in the low 6 bits
+    const x = fx.dp.fastPath.exports as unknown as { fib_table_get(family: number, id: number): number };
+    const sBits = () => fx.dp.memory.view().getUint32(fx.dp.memory.view().getUint32(x.fib_table_get(2, 254) + 12, true) + 12, true) & 63;
+    expect(sBits()).toBe(18);
+    fx.dp.routes.load([...routes, { dst: '203.0.113.0/26', via: '192.0.2.3', dev: 'eth0' }]);
+    expect(sBits()).toBe(24);
+    const h0 = hits();
+    const out = burst(fx, [frame(3), frame(4)]);
+    const udp = (out.get('eth0') ?? []).filter((f) => etherType(f) === 0x0800 && f[14 + 9] === 17);
+    expect(udp.map((f) => [f[14 + 19], ...f.subarray(0, 12)])).toEqual([3, 4].map((d) => [d, ...bytes(OLD), ...bytes(M0)]));
+    // both answered from the walk's records (where the build keeps them), made from the new direct table
+    if (fx.dp.fastPath.global('FIB_ANSWERS') !== 0) expect(hits() - h0).toBe(2);
+  }, 60_000);
 });
