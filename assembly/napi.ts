@@ -597,7 +597,7 @@ export function cpumap_poll(cpu: u32, budget: u32): u32 {
     const sent = xmit(q, dev, qi, data, len, hops | meta, 0);
     if (tpOn(TP_XDP_BULK_TX)) tpXdpTxFrame(dev, sent);
   } else if (act == XDP_REDIRECT) {
-    count(q, QSTAT_XDP_REDIRECT, 1);
+    // counted by the poll, once (napi_poll's redirs)
     if (!gather || meta != 0 || load<u32>(CTX_BASE + CTX_REDIRECT_MAP) != 0 || !redirGather(q, qi, data, len, load<u32>(CTX_BASE + CTX_REDIRECT_IFINDEX))) redirectNow(q, dev, qi, data, len, meta, hops);
   } else {
     count(q, act == 0 ? QSTAT_XDP_ABORTED : QSTAT_XDP_INVALID, 1);
@@ -633,6 +633,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
   const gather = redirGatherOn();
   let bytes: u64 = 0;
   let drops: u64 = 0;
+  let redirs: u64 = 0; // XDP_REDIRECT verdicts, counted once a poll as the drops are
   if (burst != 0) {
     // The program's own loop runs a chunk, then the verdicts are acted on (VPP-style: one dispatch per burst).
     const ents = load<u32>(rx, RING_ENTRIES);
@@ -653,6 +654,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
           store<u32>(CTX_BASE + CTX_REDIRECT_MAP, load<u32>(r, 20));
           store<u64>(CTX_BASE + CTX_REDIRECT_FLAGS, load<u64>(r, 24));
         }
+        if (act == XDP_REDIRECT) redirs++;
         if (act == XDP_DROP) {
           dropFrame(q, data);
           drops++;
@@ -706,6 +708,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
         len = <u32>(dd >> 32) - data;
         meta = data - load<u32>(ctx + CTX_DATA_META);
       }
+      if (act == XDP_REDIRECT) redirs++;
       if (act == XDP_DROP) {
         dropFrame(q, data);
         drops++;
@@ -714,6 +717,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
     if (warm) fibHelperBurstEnd();
   }
   dropCount(q, drops);
+  if (redirs != 0) count(q, QSTAT_XDP_REDIRECT, redirs);
   redirSettle();
   if (stackN != 0) stackFlush(ifindex, q, qi);
   if (hostN != 0) hostFlush();
