@@ -42,7 +42,7 @@ import { netdevGet } from './net/core';
 import { netLockId } from './net/lock';
 import { IFF_UP, ND_FLAGS } from './net/abi';
 import { stack_rx_burst, stackBurstBuf } from './net/eth';
-import { fib4PrefetchDsts } from './net/fib_prefetch';
+import { fib4PrefetchDirAddr, fib4PrefetchDirAddrs, fib4PrefetchDirWord, fib4PrefetchDsts } from './net/fib_prefetch';
 import { fibAnswersCommit, fibAnswersFrame, fibAnswersHits, fibAnswersVoid, fibAnswersWalk, fibHelperBurst, fibHelperBurstEnd, fibHelperCalls, fibHelperSlot } from './net/fib_helper';
 import {
   tpBulkOn, tpCpumapFrame, tpCpumapKthread, tpDevmapFrame, tpFlush, tpOn, tpXdpException, tpXdpRedirect, tpXdpTxFrame, TP_XDP_BULK_TX, TP_XDP_EXCEPTION,
@@ -69,26 +69,43 @@ function warmRing(rx: u32, c: u32, k: u32, ifindex: u32): void {
   // the ring's geometry read once (ringEntry re-reads it for every entry)
   const ents = load<u32>(rx, RING_ENTRIES);
   const mask = load<u32>(rx, RING_MASK);
+  // each destination's direct entry address too, with the direct table the last walk read (the walk
+  // checks it is still main's)
+  const dw = fib4PrefetchDirWord();
   let m: u32 = 0;
   for (let j: u32 = 0; j < k; j++) {
     const e = ents + ((c + j) & mask) * DESC_SIZE;
     const data = <u32>load<u64>(e);
     const len = load<u32>(e, 8);
     if (len >= 34 && load<u16>(data, 12) == 0x0008) {
-      store<u32>(d + (m << 2), load<u32>(data, 30));
+      const dst = load<u32>(data, 30);
+      store<u32>(d + (m << 2), dst);
+      if (dw != 0) fib4PrefetchDirAddr(dw, m, dst);
       fibAnswersFrame(m, data, len);
+      store<i8>(warmSlots + j, <i8>m);
       m++;
-    }
+    } else store<i8>(warmSlots + j, -1);
   }
+  fib4PrefetchDirAddrs(dw);
   fibAnswersWalk(ifindex, m);
   fibHelperBurst();
   fibAnswersCommit();
 }
 
-/** The slot warmRing gave the frame at `data` (`len` bytes) when `next` frames before it in the burst got one: next, or -1. */
-@inline function warmSlot(data: u32, len: u32, next: i32): i32 {
-  return len >= 34 && load<u16>(data, 12) == 0x0008 ? next : -1;
-}
+/**
+ * The slot warmRing gave each frame of its burst (i8 by the frame's place in the burst, -1: none): the
+ * per-frame dispatch reads it here rather than from the frame's header again — a UMEM frame's header
+ * lines share one L1 set with every other frame's (frames are FRAME_SIZE apart), so after the burst's
+ * walk that read was an L2 access on the frame's critical path.
+ */
+const warmSlots = memory.data(BURST_MAX);
+
+/**
+ * Frame headers loaded one frame ahead of the program (their sum kept here): the next frame's header
+ * line, evicted from L1 by the burst's other frames (see warmSlots), arrives while this one runs
+ * (wasm has no prefetch instruction).
+ */
+let headSink: u32 = 0;
 
 /** Frames of the burst in flight bound for the stack (at stackBurstBuf()), handed over a burst at a time. */
 let stackN: u32 = 0;
@@ -580,7 +597,7 @@ export function cpumap_poll(cpu: u32, budget: u32): u32 {
     const sent = xmit(q, dev, qi, data, len, hops | meta, 0);
     if (tpOn(TP_XDP_BULK_TX)) tpXdpTxFrame(dev, sent);
   } else if (act == XDP_REDIRECT) {
-    count(q, QSTAT_XDP_REDIRECT, 1);
+    // counted by the poll, once (napi_poll's redirs)
     if (!gather || meta != 0 || load<u32>(CTX_BASE + CTX_REDIRECT_MAP) != 0 || !redirGather(q, qi, data, len, load<u32>(CTX_BASE + CTX_REDIRECT_IFINDEX))) redirectNow(q, dev, qi, data, len, meta, hops);
   } else {
     count(q, act == 0 ? QSTAT_XDP_ABORTED : QSTAT_XDP_INVALID, 1);
@@ -616,6 +633,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
   const gather = redirGatherOn();
   let bytes: u64 = 0;
   let drops: u64 = 0;
+  let redirs: u64 = 0; // XDP_REDIRECT verdicts, counted once a poll as the drops are
   if (burst != 0) {
     // The program's own loop runs a chunk, then the verdicts are acted on (VPP-style: one dispatch per burst).
     const ents = load<u32>(rx, RING_ENTRIES);
@@ -636,6 +654,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
           store<u32>(CTX_BASE + CTX_REDIRECT_MAP, load<u32>(r, 20));
           store<u64>(CTX_BASE + CTX_REDIRECT_FLAGS, load<u64>(r, 24));
         }
+        if (act == XDP_REDIRECT) redirs++;
         if (act == XDP_DROP) {
           dropFrame(q, data);
           drops++;
@@ -661,7 +680,6 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
       if (++stackN == BURST_MAX) stackFlush(ifindex, q, qi);
     }
   } else {
-    let warmed: i32 = 0;
     // read once a poll: the ring's geometry (ringEntry reads it for every entry), this instance's
     // context and run state (globals, read again for every store otherwise)
     const ents = load<u32>(rx, RING_ENTRIES);
@@ -671,7 +689,6 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
     for (let i: u32 = 0; i < n; i++) {
       if (warm && (i & (BURST_MAX - 1)) == 0) {
         warmRing(rx, c + i, min(n - i, BURST_MAX), ifindex);
-        warmed = 0;
       }
       const e = ents + ((c + i) & mask) * DESC_SIZE;
       let data = <u32>load<u64>(e);
@@ -680,11 +697,8 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
       let meta = opts & OPT_META_MASK;
       bytes += len;
       let act = XDP_PASS;
-      if (warm) {
-        const s = warmSlot(data, len, warmed);
-        if (s >= 0) warmed++;
-        fibHelperSlot(s);
-      }
+      if (warm) fibHelperSlot(<i32>load<i8>(warmSlots + (i & (BURST_MAX - 1))));
+      if (i + 1 < n) headSink += load<u32>(<u32>load<u64>(ents + ((c + i + 1) & mask) * DESC_SIZE), 12);
       if (slot != 0) {
         const hard = data & ~(FRAME_SIZE - 1);
         xdpSetupAt(ctx, run, hard, FRAME_SIZE, data - hard, len, meta, ifindex, qi, 0);
@@ -694,6 +708,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
         len = <u32>(dd >> 32) - data;
         meta = data - load<u32>(ctx + CTX_DATA_META);
       }
+      if (act == XDP_REDIRECT) redirs++;
       if (act == XDP_DROP) {
         dropFrame(q, data);
         drops++;
@@ -702,6 +717,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
     if (warm) fibHelperBurstEnd();
   }
   dropCount(q, drops);
+  if (redirs != 0) count(q, QSTAT_XDP_REDIRECT, redirs);
   redirSettle();
   if (stackN != 0) stackFlush(ifindex, q, qi);
   if (hostN != 0) hostFlush();

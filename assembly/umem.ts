@@ -32,7 +32,6 @@ import {
   DP_XSKS, DP_TRACE, FRAME_SIZE, MAX_DEVICES, MAX_XSKS, RING_ENTRIES, RING_ENTRY_SIZE, RING_MASK, TRACE_SLOTS, TRACE_EVENT_SIZE,
 } from './abi';
 import { arena_alloc } from './maps/arena';
-import { ringEntry } from './ring';
 
 const DP_MAGIC_VALUE: u32 = 0x50445857; // 'WXDP'
 
@@ -189,13 +188,13 @@ function fcAlloc(): u32 {
  */
 export function framesAllocTo(r: u32, p: u32, n: u32): u32 {
   if (n == 0) return 0;
+  // the ring's geometry read once (ringEntry reads it for every entry: the stores between may alias it)
+  const ents = load<u32>(r, RING_ENTRIES);
+  const mask = load<u32>(r, RING_MASK);
+  const size = load<u32>(r, RING_ENTRY_SIZE);
   if (ASC_FEATURE_THREADS && fcBuf != 0) {
-    // once a frame: the ring's geometry read once (ringEntry reread it for each entry, as the entries'
-    // stores might have overwritten it as far as the compiler knows) and the cache's top in a local
-    // (fcN, a wasm global, lives in the instance's memory in V8: read and written at each frame)
-    const ents = load<u32>(r, RING_ENTRIES);
-    const mask = load<u32>(r, RING_MASK);
-    const size = load<u32>(r, RING_ENTRY_SIZE);
+    // once a frame: the cache's top in a local (fcN, a wasm global, lives in the instance's memory in
+    // V8: read and written at each frame)
     let i: u32 = 0;
     while (i < n) {
       if (fcN == 0) fcRefill();
@@ -217,7 +216,7 @@ export function framesAllocTo(r: u32, p: u32, n: u32): u32 {
   const free = load<u32>(DP_BASE + DP_POOL_FREE);
   const k = min(n, free);
   const pool = load<u32>(DP_BASE + DP_POOL);
-  for (let i: u32 = 0; i < k; i++) store<u64>(ringEntry(r, p + i), <u64>load<u32>(pool + (free - 1 - i) * 4));
+  for (let i: u32 = 0; i < k; i++) store<u64>(ents + ((p + i) & mask) * size, <u64>load<u32>(pool + (free - 1 - i) * 4));
   store<u32>(DP_BASE + DP_POOL_FREE, free - k);
   poolUnlock();
   return k;
@@ -229,14 +228,14 @@ export function framesAllocTo(r: u32, p: u32, n: u32): u32 {
  */
 export function framesFreeFrom(r: u32, c: u32, n: u32): void {
   if (n == 0) return;
+  const ents = load<u32>(r, RING_ENTRIES);
+  const mask = load<u32>(r, RING_MASK);
+  const size = load<u32>(r, RING_ENTRY_SIZE);
   const umem = load<u32>(DP_BASE + DP_UMEM_BASE);
   const span = load<u32>(DP_BASE + DP_UMEM_FRAMES) * FRAME_SIZE;
   if (ASC_FEATURE_THREADS && fcBuf != 0) {
-    // fcFree's loop, the ring's geometry read once and the cache's count in a local (fcN written back
-    // before a spill, which moves the cache, and at the end)
-    const ents = load<u32>(r, RING_ENTRIES);
-    const mask = load<u32>(r, RING_MASK);
-    const size = load<u32>(r, RING_ENTRY_SIZE);
+    // fcFree's loop, the cache's count in a local (fcN written back before a spill, which moves the
+    // cache, and at the end)
     const buf = fcBuf;
     let m = fcN;
     for (let e = c, end = c + n; e != end; e++) {
@@ -258,7 +257,7 @@ export function framesFreeFrom(r: u32, c: u32, n: u32): void {
   const pool = load<u32>(DP_BASE + DP_POOL);
   let free = load<u32>(DP_BASE + DP_POOL_FREE);
   for (let i: u32 = 0; i < n; i++) {
-    const addr = <u32>load<u64>(ringEntry(r, c + i));
+    const addr = <u32>load<u64>(ents + ((c + i) & mask) * size);
     if (addr - umem >= span && bigFrameFree(addr)) continue;
     store<u32>(pool + free * 4, addr & ~(FRAME_SIZE - 1));
     free++;

@@ -486,15 +486,16 @@ export const FIB_ANSWERS: u32 = ASC_FEATURE_THREADS ? 0 : <u32>memory.data(ANS_R
 
 /**
  * Before fibAnswersWalk: the IPv4 frame warmed into slot `s` (its Ethernet header at `data`, `len`
- * bytes): its TOS, its source (the rules' memo and the multipath hashes read it), and where the frame
- * is (in ANSR_KEY until the walk writes the key there: only a record the rules or a multipath hash
- * decide reads the frame's flow key, answerKey).
+ * bytes): its TOS, and where the frame is (in ANSR_KEY until the walk writes the key there: only a
+ * record the rules or a multipath hash decide reads the frame's flow key and source, answerKey). The
+ * source too when the last walk met a multipath route: this walk then hashes every frame's addresses
+ * ahead (mp_hash4_addrs_many), before any answerKey.
  */
 @inline export function fibAnswersFrame(s: u32, data: u32, len: u32): void {
   if (ASC_FEATURE_THREADS) return;
   const r = FIB_ANSWERS + ANS_RECS + s * ANS_REC_SIZE;
   store<u32>(r + ANSR_TOS, <u32>load<u8>(data, 15) & 0xfc);
-  store<u32>(r + ANSR_SRC, load<u32>(data, 26));
+  if (walkMetMultipath) store<u32>(r + ANSR_SRC, load<u32>(data, 26));
   store<u64>(r + ANSR_KEY, <u64>data | (<u64>len << 32));
 }
 
@@ -514,6 +515,7 @@ function answerKey(r: u32): void {
   let ports: u64 = 0;
   if ((proto == 6 || proto == 17) && (load<u16>(data, 20) & 0xff1f) == 0 && l4 + 4 <= len) ports = <u64>load<u32>(data + l4);
   store<u64>(r + ANSR_KEY, KEY_FAMILY | (<u64>proto << 8) | (ports << 16));
+  store<u32>(r + ANSR_SRC, load<u32>(data, 26));
 }
 
 /**
@@ -569,11 +571,36 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
   const hashed = mpAddrs && walkMetMultipath;
   if (hashed) mp_hash4_addrs_many(FIB_ANSWERS + ANS_RECS + ANSR_SRC, dsts, n, FIB_ANSWERS + ANS_RECS + ANSR_HASH, ANS_REC_SIZE);
   let metMultipath = false;
+  // the last frame answered through fib4BurstAliasAny with one next hop and an IPv4 gateway: its route
+  // handle, TOS and answer. Such an answer depends on nothing else of the frame (the destination only
+  // through a PMTU exception, checked per frame below), so a frame with the same handle and TOS takes it
+  // as it is (a table's frames mostly share a few routes: the default, short prefixes)
+  let sameH: u32 = 0;
+  let sameTos: u32 = 0;
+  let sameMtuMetric: u64 = 0;
+  let sameOifGw: u64 = 0;
+  let sameMacs: u64 = 0;
+  let sameMacsHi: u32 = 0;
   for (let j: u32 = 0; j < n; j++) {
     const h = fib4PrefetchSettle(s, j);
     const r = FIB_ANSWERS + ANS_RECS + j * ANS_REC_SIZE;
     const tos = load<u32>(r + ANSR_TOS);
     const localH = locals != 0 ? load<u32>(locals + (j << 2)) : 0;
+    if (h == sameH && tos == sameTos && localH == 0 && sameH != 0) {
+      const dstAt = dsts + (j << 2);
+      let mtuMetric = sameMtuMetric;
+      if (!pmtuNone) {
+        const pm = dst_pmtu(AF_INET, dstAt);
+        if (pm != 0) mtuMetric = (mtuMetric & 0xffffffff00000000) | <u64>pm;
+      }
+      store<u64>(r + ANSR_DST, <u64>load<u32>(dstAt) | (<u64>ifindex << 32));
+      store<u64>(r + ANSR_MTU, mtuMetric);
+      store<u64>(r + ANSR_OIF, sameOifGw);
+      store<u64>(r + ANSR_MACS, sameMacs);
+      store<u32>(r + ANSR_MACS + 8, sameMacsHi);
+      store<u64>(r + ANSR_KEYMASK, 0);
+      continue;
+    }
     // fib4BurstRouteOutAt: nothing in local, main's one route as ipv4Lean takes it, no locked MTU
     let keyed = false;
     let flow = false; // the flow key at flKey() is this frame's
@@ -621,7 +648,8 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
     let mtu: u32;
     let macs: u64;
     let macsHi: u32;
-    if (<u32>load<u8>(nh + NH_GW_FAMILY) == AF_INET) {
+    const viaGw = <u32>load<u8>(nh + NH_GW_FAMILY) == AF_INET;
+    if (viaGw) {
       const gw = load<u32>(nh + NH_GW);
       if (oif != lastOif || gw != lastGw || lastOif == 0) {
         const e = NH_MEMO + ((gw >> 24) & (NHM_ENTRIES - 1)) * NHM_SIZE;
@@ -660,9 +688,21 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
       continue;
     }
     // adjacent words in pairs: dst and ifindex, mtu and metric, output ifindex and the new destination
+    const mtuMetric = <u64>mtu | (<u64>load<u32>(fa + FA_PRIORITY) << 32);
+    const oifGw = <u64>oif | (<u64>newDst << 32);
     store<u64>(r + ANSR_DST, <u64>dst | (<u64>ifindex << 32));
-    store<u64>(r + ANSR_MTU, <u64>mtu | (<u64>load<u32>(fa + FA_PRIORITY) << 32));
-    store<u64>(r + ANSR_OIF, <u64>oif | (<u64>newDst << 32));
+    store<u64>(r + ANSR_MTU, mtuMetric);
+    store<u64>(r + ANSR_OIF, oifGw);
+    if (viaGw && !custom && localH == 0 && load<u32>(fa + FA_NHS) == 1) {
+      // one next hop with an IPv4 gateway, reached as fib4BurstAliasAny reaches it (no rules, nothing in
+      // local): the answer the next frames with this handle and TOS take (the MTU before a PMTU exception)
+      sameH = h;
+      sameTos = tos;
+      sameMtuMetric = (mtuMetric & 0xffffffff00000000) | <u64>lastMtu;
+      sameOifGw = oifGw;
+      sameMacs = macs;
+      sameMacsHi = macsHi;
+    }
     // copyMacs' bytes: smac (the device's) at 52, dmac (the neighbour's) at 58
     store<u64>(r + ANSR_MACS, macs);
     store<u32>(r + ANSR_MACS + 8, macsHi);

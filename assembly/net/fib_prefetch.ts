@@ -16,9 +16,10 @@
 // Next: the caller's per-frame path (eth.ts stack_rx; the XDP program's bpf_fib_lookup).
 //
 //   scratch + SCR_BURST + 512   u32 dst[BURST_MAX]   destinations, network order (the caller's)
-//                       + 768   u32 node[i]          the walk's current node block, 0: done
-//                       + 1024  u32 key[i]           the address bits still to consume, left-aligned
-//                       + 1280  u32 val[i]           the LPM's value (a route handle)
+//                       + 768   u32 node[w]          the w-th walking frame's current node block (first: each
+//                                                    frame's direct entry address)
+//                       + 1024  u32 key[w]           its address bits still to consume, left-aligned
+//                       + 1280  u32 val[i]           frame i's direct entry; then list[w], the w-th walking frame's i
 //                       + 1536  u32 main[i]          main's route handle for dst[i] (the LPM's answer, 0: none)
 //                       + 1792  u32 local[i]         local's, when local has an LPM
 //
@@ -41,6 +42,8 @@ const PF_KEY: u32 = 1024;
 const PF_VAL: u32 = 1280;
 const PF_MAIN: u32 = 1536;
 const PF_LOCAL: u32 = 1792;
+/** The walking frames' indices (u32 each), over PF_VAL once the direct entries are read. */
+const PF_LIST: u32 = PF_VAL;
 
 // The burst the answers at PF_MAIN / PF_LOCAL belong to (per worker: wasm globals).
 let bMain: u32 = 0; //   main's LPM (0: no answers kept)
@@ -115,7 +118,7 @@ let bWalk: u32 = 0;
   return netScratch() + SCR_BURST;
 }
 
-/** Where fib4PrefetchSettle leaves local's handles (u32 each, by slot) when the walk read a local LPM; else 0. */
+/** Where the walk leaves local's handles (u32 each, by slot) when the walk read a local LPM; else 0. */
 @inline export function fib4BurstLocalsWalked(): u32 {
   return wLlpm != 0 ? netScratch() + SCR_BURST + PF_LOCAL : 0;
 }
@@ -133,6 +136,32 @@ let bWalk: u32 = 0;
 /** Local's handle for the destination fib4BurstHandles last answered. */
 @inline export function fib4BurstLocal(): u32 {
   return bLocalHandle;
+}
+
+/** The direct table's word (lpm_heap.ts HDR_DIR) of main's LPM as the last walk read it (0: none yet). */
+let lastDirWord: u32 = 0;
+/** The word the caller computed the burst's direct entry addresses with (fib4PrefetchDirAddrs), 0: none. */
+let addrsWord: u32 = 0;
+
+/**
+ * For a caller that gathers the burst's destinations itself (napi.ts warmRing): the direct table's word
+ * of main's LPM as the last walk read it, to compute each destination's direct entry address with
+ * (fib4PrefetchDirAddr) as it writes the destination — one pass over the burst instead of two. The walk
+ * takes those addresses only if the LPM still has that direct table when it starts (after reading the
+ * generation); else it computes them again. 0: no walk yet (compute nothing).
+ */
+@inline export function fib4PrefetchDirWord(): u32 {
+  return lastDirWord;
+}
+
+/** The direct entry address of destination `dst` (network order) under word `w`, stored as the walk's slot `i` would. */
+@inline export function fib4PrefetchDirAddr(w: u32, i: u32, dst: u32): void {
+  store<u32>(netScratch() + SCR_BURST + PF_NODE + (i << 2), dirTable(w) + ((bswap<u32>(dst) >> (32 - dirBits(w))) << 2));
+}
+
+/** The burst's direct entry addresses were computed with word `w` (fib4PrefetchDirAddr, every slot). */
+@inline export function fib4PrefetchDirAddrs(w: u32): void {
+  addrsWord = w;
 }
 
 /** Node levels under a direct entry (IPv4 at S = 18: bits 18-23, 24-29, 30-31; at S = 24 two). */
@@ -190,20 +219,12 @@ export function fib4_prefetch(n: u32): void {
 }
 
 /**
- * The end of frame `i`'s walk, one frame at a time in the caller's last pass over the burst (`s`:
- * netScratch() + SCR_BURST): main's answer kept (0 for a walk still going after the last level — a
- * malformed table — which then keeps no answers for the burst; local's the walk already kept). Returns
- * main's route handle.
+ * Frame `i`'s answer from main's LPM, once the walk is over (`s`: netScratch() + SCR_BURST): its route
+ * handle, 0 for none (or for a walk still going after the last level — a malformed table — which then
+ * keeps no answers for the burst).
  */
 @inline export function fib4PrefetchSettle(s: u32, i: u32): u32 {
-  const o = i << 2;
-  let h = load<u32>(s + PF_VAL + o);
-  if (load<u32>(s + PF_NODE + o) != 0) {
-    h = 0;
-    wWhole = false;
-  }
-  store<u32>(s + PF_MAIN + o, h);
-  return h;
+  return load<u32>(s + PF_MAIN + (i << 2));
 }
 
 /** Local's LPM answer for `a` (host order), for a destination a prefix of local covers the /8 of: out of line, the walk's loop stays small. */
@@ -229,14 +250,17 @@ export function fib4PrefetchAliasCold(fa: u32): u32 {
 }
 
 /**
- * fib4_prefetch up to its last pass: main's LPM walked for the `n` destinations (PF_VAL: the LPM's
- * answer where PF_NODE is 0). False when there is nothing to walk (no FIB, no main LPM, n out of
- * range): the burst then has no answers. True: the caller settles each frame (fib4PrefetchSettle), then
+ * fib4_prefetch up to its last pass: main's LPM walked for the `n` destinations (PF_MAIN: the LPM's
+ * answers). False when there is nothing to walk (no FIB, no main LPM, n out of
+ * range): the burst then has no answers. True: the caller reads each frame's answer (fib4PrefetchSettle), then
  * keeps the answers (fib4PrefetchKeep).
  */
 export function fib4PrefetchWalk(n: u32): bool {
   bMain = 0; // the last burst's answers are not this one's
   bWalk++;
+  // the caller's direct entry addresses (fib4PrefetchDirAddrs) are for this walk only
+  const given = addrsWord;
+  addrsWord = 0;
   if (n == 0 || n > BURST_MAX || load<u32>(netRoot() + NR_FIB) == 0) return false;
   const main = fib_table_get(AF_INET, RT_TABLE_MAIN);
   if (main == 0) return false;
@@ -250,12 +274,15 @@ export function fib4PrefetchWalk(n: u32): bool {
   wLlpm = llpm;
   wLocalGen = llpm != 0 ? load<u32>(llpm + HDR_GEN) : 0;
   wWhole = true;
-  const w = load<u32>(lpm + HDR_DIR);
-  const dir = dirTable(w);
-  const bits = dirBits(w); // the direct table's bits (poptrie.ts: 18, or 24 for a large table)
+  const hd = load<u32>(lpm + HDR_DIR);
+  const dir = dirTable(hd);
+  const bits = dirBits(hd); // the direct table's bits (poptrie.ts: 18, or 24 for a large table)
   const s = netScratch() + SCR_BURST;
   let acc: u32 = 0;
-  let walking = false;
+  // the addresses are a function of the destination and the direct table's word alone: the caller's
+  // stand when it computed them with this word (fib4PrefetchDirWord)
+  const ready = given == hd;
+  lastDirWord = hd;
   // direct entries: their addresses first (at PF_NODE, free until the walk), then the loads alone, in
   // a loop of a few instructions so that the out-of-order window holds many of its iterations and many
   // of these misses are in flight at once (a longer body left ~10; the address arithmetic in the same
@@ -263,11 +290,17 @@ export function fib4PrefetchWalk(n: u32): bool {
   // only within one reorder window: loading each entry in napi.ts warmRing's loop instead, as its
   // destination is read (the misses in flight during that loop's work), measured 84-107 ns a frame for
   // the XDP router on 1M prefixes against 63-70 (12-04, interleaved, load 9-13) — fewer in flight
-  for (let i: u32 = 0; i < n; i++) {
-    const o = i << 2;
-    store<u32>(s + PF_NODE + o, dir + ((bswap<u32>(load<u32>(s + PF_DST + o)) >> (32 - bits)) << 2));
+  if (!ready) {
+    for (let i: u32 = 0; i < n; i++) {
+      const o = i << 2;
+      store<u32>(s + PF_NODE + o, dir + ((bswap<u32>(load<u32>(s + PF_DST + o)) >> (32 - bits)) << 2));
+    }
   }
   for (let o: u32 = 0; o < (n << 2); o += 4) store<u32>(s + PF_VAL + o, load<u32>(load<u32>(s + PF_NODE + o)));
+  // each frame's direct entry: a leaf is main's answer at once; a node block starts a walk, listed by
+  // the frame's index (PF_LIST, over PF_VAL: entry w is written after entry i ≥ w was read) with its
+  // node and key at the same place, so that the levels go over the walking frames alone
+  let w: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const a = bswap<u32>(load<u32>(s + PF_DST + (i << 2)));
     const o = i << 2;
@@ -275,45 +308,50 @@ export function fib4PrefetchWalk(n: u32): bool {
     // local's answer (lpm4Covered): its LPM read only for a destination in a /8 one of its prefixes covers
     if (llpm != 0) store<u32>(s + PF_LOCAL + o, load<u32>(local + TB_COVER8 + ((a >> 24) << 2)) == 0 ? 0 : localLookup(a));
     if (<i32>e < 0) {
-      store<u32>(s + PF_NODE + o, 0);
-      store<u32>(s + PF_VAL + o, e & DIRECT_LEAF_MAX);
+      store<u32>(s + PF_MAIN + o, e & DIRECT_LEAF_MAX);
     } else {
       // the first level's block touched here: its load does not wait for another frame's
       acc += load<u32>(e << 3);
-      store<u32>(s + PF_NODE + o, e << 3);
-      store<u32>(s + PF_KEY + o, a << bits);
-      walking = true;
+      const q = w << 2;
+      store<u32>(s + PF_NODE + q, e << 3);
+      store<u32>(s + PF_KEY + q, a << bits);
+      store<u32>(s + PF_LIST + q, i);
+      w++;
     }
   }
-  // node blocks, one level over the whole burst at a time (lpm4.ts lpm4Walk's steps)
-  for (let l: u32 = 0; walking && l < WALK_LEVELS; l++) {
-    walking = false;
+  // node blocks, one level over the walking frames at a time (lpm4.ts lpm4Walk's steps); a frame whose
+  // walk ends leaves the list, the others close up behind it
+  for (let l: u32 = 0; w != 0 && l < WALK_LEVELS; l++) {
     // a deeper level's blocks touched first, in a short loop (as the direct entries above)
     if (l != 0) {
-      for (let i: u32 = 0; i < n; i++) {
-        const node = load<u32>(s + PF_NODE + (i << 2));
-        if (node != 0) acc += load<u32>(node);
-      }
+      for (let q: u32 = 0; q < (w << 2); q += 4) acc += load<u32>(load<u32>(s + PF_NODE + q));
     }
-    for (let i: u32 = 0; i < n; i++) {
-      const o = i << 2;
-      const node = load<u32>(s + PF_NODE + o);
-      if (node == 0) continue;
-      const k = load<u32>(s + PF_KEY + o);
+    let still: u32 = 0;
+    for (let q: u32 = 0; q < (w << 2); q += 4) {
+      const node = load<u32>(s + PF_NODE + q);
+      const k = load<u32>(s + PF_KEY + q);
+      const i = load<u32>(s + PF_LIST + q);
       const v = <u64>(k >> 26);
       const vec = load<u64>(node);
       const leafvec = load<u64>(node, PN_LEAFVEC);
       const below = (<u64>2 << v) - 1;
       // leaves first, then the child pointers (poptrie.ts); the slot's index counts from 1
       if ((vec >> v) & 1) {
-        store<u32>(s + PF_NODE + o, load<u32>(node + ((<u32>popcnt<u64>(leafvec) + <u32>popcnt<u64>(vec & below)) << 2), PN_SLOTS - 4));
-        store<u32>(s + PF_KEY + o, k << 6);
-        walking = true;
+        const t = still << 2;
+        store<u32>(s + PF_NODE + t, load<u32>(node + ((<u32>popcnt<u64>(leafvec) + <u32>popcnt<u64>(vec & below)) << 2), PN_SLOTS - 4));
+        store<u32>(s + PF_KEY + t, k << 6);
+        store<u32>(s + PF_LIST + t, i);
+        still++;
       } else {
-        store<u32>(s + PF_VAL + o, load<u32>(node + (<u32>popcnt<u64>(leafvec & below) << 2), PN_SLOTS - 4));
-        store<u32>(s + PF_NODE + o, 0);
+        store<u32>(s + PF_MAIN + (i << 2), load<u32>(node + (<u32>popcnt<u64>(leafvec & below) << 2), PN_SLOTS - 4));
       }
     }
+    w = still;
+  }
+  // a walk still going after the last level (a malformed table): no answer, and none kept for the burst
+  for (let q: u32 = 0; q < (w << 2); q += 4) {
+    store<u32>(s + PF_MAIN + (load<u32>(s + PF_LIST + q) << 2), 0);
+    wWhole = false;
   }
   sink += acc;
   return true;

@@ -302,4 +302,69 @@ describe.skipIf(unready || !existsSync(ROUTER))('the answers a poll makes ahead 
       expect(second.get(k)).toBe(G18b);
     }
   });
+
+  it('answer each frame by its own TOS where consecutive frames share a route: a TOS-selected route\'s frames alternate with frames of another TOS', async () => {
+    // fib_table_lookup (net/ipv4/fib_trie.c) skips an alias whose fa_dscp is set and differs from the
+    // flow's (fib_dscp_masked_match): 203.0.113.0/25 tos 0x10 via 198.51.100.2 (GW, eth1) answers only
+    // TOS 0x10; the others back off to 203.0.113.0/24 via 192.0.2.3 (OLD, eth0). The frames alternate
+    // between the two TOS values to destinations under the same /25, so each frame's route handle is
+    // the one before it's.
+    const { fx, hits } = await router();
+    fx.ip('route del 203.0.113.0/25');
+    fx.ip('route add 203.0.113.0/25 tos 0x10 via 198.51.100.2 dev eth1');
+    fx.ip('route add 203.0.113.0/24 via 192.0.2.3 dev eth0');
+    burst(fx, [frame(1)]); // the program's FIB hint is set from here on
+    const tosFrame = (x: number, tos: number): Uint8Array =>
+      eth({ dst: M0, src: H0, type: 0x0800 }, ipv4({ src: '192.0.2.2', dst: `203.0.113.${x}`, proto: 17, ttl: 64, tos, df: true }, udp4('192.0.2.2', `203.0.113.${x}`, 4000 + x, 9, new Uint8Array(18))));
+    const xs = Array.from({ length: 16 }, (_, i) => 2 + i);
+    const h0 = hits();
+    const out = burst(fx, xs.map((x, i) => tosFrame(x, i % 4 < 2 ? 0x10 : 0)));
+    const udp = (dev: string) => (out.get(dev) ?? []).filter((f) => etherType(f) === 0x0800 && f[14 + 9] === 17);
+    expect(udp('eth1').map((f) => f[14 + 19])).toEqual(xs.filter((_, i) => i % 4 < 2));
+    expect(udp('eth0').map((f) => f[14 + 19])).toEqual(xs.filter((_, i) => i % 4 >= 2));
+    for (const f of udp('eth1')) expect([...f.subarray(0, 12), f[14 + 1]]).toEqual([...bytes(GW), ...bytes(M1), 0x10]);
+    for (const f of udp('eth0')) expect([...f.subarray(0, 12), f[14 + 1]]).toEqual([...bytes(OLD), ...bytes(M0), 0]);
+    if (fx.dp.fastPath.global('FIB_ANSWERS') !== 0) expect(hits() - h0).toBeGreaterThan(0);
+  });
+
+  it('give a frame the MACs of its own route\'s gateway after a frame whose gateway has no neighbour: the route before it, then a gateway to resolve, then the route again', async () => {
+    // 203.0.113.0/25 via 198.51.100.2 (GW), .128/26 via 198.51.100.3 (G3), .192/26 via 198.51.100.4 with
+    // no neighbour entry (bpf_fib_lookup: NO_NEIGH, the program passes the frame to the stack, which
+    // resolves it). Each datagram the program forwards leaves with its own gateway's MAC (neigh->ha).
+    const G3 = '02:00:00:00:1e:03';
+    const { fx } = await router();
+    fx.ip(`neigh add 198.51.100.3 lladdr ${G3} dev eth1 nud permanent`);
+    fx.ip('route add 203.0.113.128/26 via 198.51.100.3 dev eth1');
+    fx.ip('route add 203.0.113.192/26 via 198.51.100.4 dev eth1');
+    burst(fx, [frame(1)]); // the program's FIB hint is set from here on
+    const xs = [2, 130, 3, 200, 4, 131, 5];
+    const out = burst(fx, xs.map((x) => frame(x)));
+    const udp = (out.get('eth1') ?? []).filter((f) => etherType(f) === 0x0800 && f[14 + 9] === 17);
+    const mac = (f: Uint8Array) => Array.from(f.subarray(0, 6), (b) => b.toString(16).padStart(2, '0')).join(':');
+    expect(udp.map((f) => [f[14 + 19], mac(f)])).toEqual(xs.filter((x) => x < 192).map((x) => [x, x < 128 ? GW : G3]));
+  });
+
+  it('walk with main\'s direct table as it is after a load grew it: a burst after 2^18 prefixes (S 18 → 24) and a longer prefix', async () => {
+    // poptrie.ts ptGrow: a batch that leaves 2^18 prefixes publishes a new direct table (S = 24) and
+    // retires the old one, reclaimed at the load's end. The poll computes each destination's direct
+    // entry address as it gathers the burst, with the direct table the last walk read; the walk must
+    // see that main's is another now. The load also adds 203.0.113.0/26 via 192.0.2.3 (OLD, eth0), which
+    // the frames to 203.0.113.3 and .4 take (longest prefix) instead of the /25 via 198.51.100.2.
+    const { fx, hits } = await router();
+    burst(fx, [frame(1)]); // the program's FIB hint is set from here on
+    burst(fx, [frame(2)]); // a walk has read S = 18's direct table
+    const routes = Array.from({ length: 1 << 18 }, (_, i) => ({ dst: `10.${i >> 10}.${(i >> 2) & 255}.${(i & 3) << 6}/26`, via: '198.51.100.2', dev: 'eth1' }));
+    // main's LPM (fib.ts TB_LPM at +12) and its direct table's word (lpm_heap.ts HDR_DIR at +12): S in the low 6 bits
+    const x = fx.dp.fastPath.exports as unknown as { fib_table_get(family: number, id: number): number };
+    const sBits = () => fx.dp.memory.view().getUint32(fx.dp.memory.view().getUint32(x.fib_table_get(2, 254) + 12, true) + 12, true) & 63;
+    expect(sBits()).toBe(18);
+    fx.dp.routes.load([...routes, { dst: '203.0.113.0/26', via: '192.0.2.3', dev: 'eth0' }]);
+    expect(sBits()).toBe(24);
+    const h0 = hits();
+    const out = burst(fx, [frame(3), frame(4)]);
+    const udp = (out.get('eth0') ?? []).filter((f) => etherType(f) === 0x0800 && f[14 + 9] === 17);
+    expect(udp.map((f) => [f[14 + 19], ...f.subarray(0, 12)])).toEqual([3, 4].map((d) => [d, ...bytes(OLD), ...bytes(M0)]));
+    // both answered from the walk's records (where the build keeps them), made from the new direct table
+    if (fx.dp.fastPath.global('FIB_ANSWERS') !== 0) expect(hits() - h0).toBe(2);
+  }, 60_000);
 });
