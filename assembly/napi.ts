@@ -38,9 +38,9 @@ import { ringConsumerAcquire, ringEntry, ringPeek, ringProducerLock, ringProduce
 import { xdp_setup, xdpSetupAt } from './xdp';
 import { xskDeliver } from './xsk';
 import { frameAlloc, frameFree } from './umem';
-import { netdevGet } from './net/core';
+import { netdevGet, netScratch } from './net/core';
 import { netLockId } from './net/lock';
-import { IFF_UP, ND_FLAGS } from './net/abi';
+import { IFF_UP, ND_FLAGS, SCR_NAPI_SLOTS } from './net/abi';
 import { stack_rx_burst, stackBurstBuf } from './net/eth';
 import { fib4PrefetchDirAddr, fib4PrefetchDirAddrs, fib4PrefetchDirWord, fib4PrefetchDsts } from './net/fib_prefetch';
 import { fibAnswersCommit, fibAnswersFrame, fibAnswersHits, fibAnswersVoid, fibAnswersWalk, fibHelperBurst, fibHelperBurstEnd, fibHelperCalls, fibHelperSlot } from './net/fib_helper';
@@ -72,6 +72,7 @@ function warmRing(rx: u32, c: u32, k: u32, ifindex: u32): void {
   // each destination's direct entry address too, with the direct table the last walk read (the walk
   // checks it is still main's)
   const dw = fib4PrefetchDirWord();
+  const ws = warmSlots();
   let m: u32 = 0;
   for (let j: u32 = 0; j < k; j++) {
     const e = ents + ((c + j) & mask) * DESC_SIZE;
@@ -82,9 +83,9 @@ function warmRing(rx: u32, c: u32, k: u32, ifindex: u32): void {
       store<u32>(d + (m << 2), dst);
       if (dw != 0) fib4PrefetchDirAddr(dw, m, dst);
       fibAnswersFrame(m, data, len);
-      store<i8>(warmSlots + j, <i8>m);
+      store<i8>(ws + j, <i8>m);
       m++;
-    } else store<i8>(warmSlots + j, -1);
+    } else store<i8>(ws + j, -1);
   }
   fib4PrefetchDirAddrs(dw);
   fibAnswersWalk(ifindex, m);
@@ -98,7 +99,9 @@ function warmRing(rx: u32, c: u32, k: u32, ifindex: u32): void {
  * lines share one L1 set with every other frame's (frames are FRAME_SIZE apart), so after the burst's
  * walk that read was an L2 access on the frame's critical path.
  */
-const warmSlots = memory.data(BURST_MAX);
+@inline function warmSlots(): u32 {
+  return netScratch() + SCR_NAPI_SLOTS; // per worker: every worker warms its own bursts
+}
 
 /**
  * Frame headers loaded one frame ahead of the program (their sum kept here): the next frame's header
@@ -697,7 +700,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
       let meta = opts & OPT_META_MASK;
       bytes += len;
       let act = XDP_PASS;
-      if (warm) fibHelperSlot(<i32>load<i8>(warmSlots + (i & (BURST_MAX - 1))));
+      if (warm) fibHelperSlot(<i32>load<i8>(warmSlots() + (i & (BURST_MAX - 1))));
       if (i + 1 < n) headSink += load<u32>(<u32>load<u64>(ents + ((c + i + 1) & mask) * DESC_SIZE), 12);
       if (slot != 0) {
         const hard = data & ~(FRAME_SIZE - 1);

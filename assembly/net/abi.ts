@@ -584,6 +584,11 @@ export const SCR_RX_LOCAL_SIZE: u32 = 256;
 export const SCR_NEIGH: u32 = 6656;
 export const SCR_NEIGH_SIZE: u32 = 64;
 
+// ---- napi_poll's part of the worker scratch area (napi.ts): warmRing's slot per frame of a burst ----
+//   +0 i8[BURST_MAX] the slot each frame of the burst got (-1: none); per worker, as every worker polls
+export const SCR_NAPI_SLOTS: u32 = 6720;
+export const SCR_NAPI_SLOTS_SIZE: u32 = 64;
+
 // ---- A socket (sock.ts owns the tables; udp.ts, the send path, sk programs and TypeScript read it) ----
 // SK_SIZE bytes in the arena, found by id (1-based, stable while the socket lives; 0 is "none").
 // Addresses as the kernel keeps them: an AF_INET socket's in the first 4 bytes of 16; an AF_INET6
