@@ -14,7 +14,7 @@ import { VerifierError, type VerifierErrno } from '../errors.js';
 import { helperName } from '../helpers/index.js';
 import type { HelperTable } from '../helpers/index.js';
 import { AtomicOp, Class, JmpOp, Mode, OP_LDDW, PseudoCall, PseudoLd, sizeBytes } from '../isa/opcodes.js';
-import { isLocalCall, type Insn } from '../isa/insn.js';
+import { isLocalCall, isMayGoto, type Insn } from '../isa/insn.js';
 import { liveRegisters, StackLiveness } from './liveness.js';
 import { Arg, GPL_ONLY_HELPERS, helperAllowed, mapAllowsHelper, MapType, mayUpdateSockmap, PROTOS, Ret, type VerifierProgType } from './protos.js';
 import {
@@ -281,6 +281,11 @@ class Verifier {
    * converge (the kernel's calls_callback: compared by range with the states still being explored).
    */
   private readonly callbackCalls = new Set<number>();
+  /**
+   * may_goto instructions (is_may_goto_insn): forced checkpoints where a loop's iterations converge —
+   * compared by range with the states still being explored, as a callback's call is.
+   */
+  private mayGotos!: Uint8Array;
   private live!: Uint16Array;
   private stackLive!: StackLiveness;
   /** Entry slots of subprograms (calls and callbacks), ascending; [0] = 0. */
@@ -411,6 +416,7 @@ class Verifier {
     const n = prog.length;
     this.prune = new Uint8Array(n);
     this.jmpPoint = new Uint8Array(n);
+    this.mayGotos = new Uint8Array(n);
     const starts = new Set<number>([0]);
     for (let i = 0; i < n; i++) {
       const ins = prog[i]!;
@@ -469,8 +475,10 @@ class Verifier {
       this.prune[t] = this.jmpPoint[t] = 1;
       visit(t, i);
       if (op !== JmpOp.JA) {
-        // The kernel's prune points for a conditional jump: the jump itself and its target.
+        // The kernel's prune points for a conditional jump: the jump itself and its target; a may_goto
+        // is a forced checkpoint too (visit_insn: mark_force_checkpoint), where its loop converges.
         this.prune[i] = 1;
+        if (isMayGoto(ins)) this.mayGotos[i] = 1;
         visit(next, i);
       }
     }
@@ -606,13 +614,15 @@ class Verifier {
   private isStateVisited(st: State, pc: number): boolean {
     const live = this.liveMasks(st, pc);
     const callsCallback = this.callbackCalls.has(pc);
+    const mayGoto = this.mayGotos[pc] === 1;
     // Computed only when an in-flight state may repeat or a checkpoint is stored (no closure: this runs
     // at every prune point).
     let fpMemo = 0;
     let fpDone = false;
     // The kernel's add_new_state: a checkpoint after 2 jumps and 8 instructions since the last one, or
     // forced (a call that runs a callback; a history of more than 40 jump targets and stack accesses).
-    const force = callsCallback || st.histMarks > HIST_MARKS_MAX;
+    const forced = callsCallback || mayGoto;
+    const force = forced || st.histMarks > HIST_MARKS_MAX;
     let add = force || (this.jmps - this.prevJmps >= 2 && this.processed - this.prevProcessed >= 8);
     const bucket = ((pc ^ st.cur.callsite) >>> 0) % this.prog.length;
     const list = this.states[bucket];
@@ -625,6 +635,13 @@ class Verifier {
         const old = list[k]!;
         if (old.insn !== pc) continue;
         if (old.branches > 0) {
+          // A may_goto reached again one iteration deeper, within the ranges of the state still being
+          // explored there: the loop adds nothing (RANGE_WITHIN); otherwise on to the checks below.
+          if (mayGoto && old.state.mayGotoDepth !== st.mayGotoDepth && statesEqual(old.state, st, live, false, slotLive, true)) {
+            old.hits++;
+            this.propagatePrecision(old.state, st, live, slotLive);
+            return true;
+          }
           if (callsCallback) {
             // A callback's next iteration from a state within the ranges of one still being explored
             // adds nothing (RANGE_WITHIN: imprecise scalars compared too); no infinite-loop check here.
@@ -635,7 +652,7 @@ class Verifier {
             }
           } else if (
             old.fp === (fpDone ? fpMemo : ((fpDone = true), (fpMemo = fingerprint(st, live[live.length - 1]!)))) &&
-            old.state.cbUnroll === st.cbUnroll && statesEqual(old.state, st, live, true)) {
+            old.state.cbUnroll === st.cbUnroll && old.state.mayGotoDepth === st.mayGotoDepth && statesEqual(old.state, st, live, true)) {
             // An identical state still being explored: this path went round a loop and changed nothing.
             this.reject(`infinite loop detected at insn ${pc}`, pc, undefined, 'EINVAL');
           }
@@ -653,7 +670,7 @@ class Verifier {
         // A state that keeps failing to prune costs more than it saves (the kernel's miss_cnt heuristic,
         // counted only when the miss leads to a new checkpoint); in flight at a forced checkpoint, 64.
         if (add) old.misses++;
-        const n = callsCallback && old.branches > 0 ? 64 : 3;
+        const n = forced && old.branches > 0 ? 64 : 3;
         if (old.misses > old.hits * n + n) {
           // Dropped at once (the walk goes on to older ones, and may yet hit one of them).
           // (written out: splice() allocates the array of what it removes)
@@ -674,7 +691,7 @@ class Verifier {
     makeScalarsImprecise(st);
     const snap = st.clone(false);
     for (const f of snap.frames) f.noteCheckpoint();
-    const cp: Checkpoint = { insn: pc, state: snap, branches: 1, parent: st.cp, hits: 0, misses: 0, hist: st.hist, fp: fpDone ? fpMemo : fingerprint(st, live[live.length - 1]!), failAt: -1, failOld: undefined };
+    const cp: Checkpoint = { insn: pc, state: snap, branches: 1, parent: st.cp, depth: st.cp ? st.cp.depth + 1 : 0, hits: 0, misses: 0, hist: st.hist, fp: fpDone ? fpMemo : fingerprint(st, live[live.length - 1]!), failAt: -1, failOld: undefined };
     snap.cp = null;
     st.cp = cp;
     st.hist = new History();
@@ -1589,6 +1606,7 @@ class Verifier {
     if (op === JmpOp.JA) return pc + 1 + (is32 ? ins.imm : ins.off);
     if (op === JmpOp.EXIT) return this.exit(st, pc);
     if (op === JmpOp.CALL) return this.call(st, ins, pc);
+    if (op === JmpOp.JCOND) return this.mayGoto(st, ins, pc);
     const cmp = CMP_OF_OP[op];
     if (!cmp) this.reject(`invalid BPF_JMP/JMP32 opcode ${ins.code.toString(16)}`, pc);
     const x = (ins.code & 0x08) !== 0;
@@ -1626,6 +1644,36 @@ class Verifier {
     if (okTaken) this.pushBranch(other, target, pc);
     if (!okFall) return -1;
     return fall;
+  }
+
+  /**
+   * check_cond_jmp_op's may_goto: the jump (the loop's exit, its budget spent) is walked first; the fall
+   * through (one more iteration) is pushed one may_goto_depth deeper, its imprecise scalars widened
+   * against the previous iteration's checkpoint here so the loop converges. (The walk reached this slot
+   * through is_state_visited's forced checkpoint: st.cp is the checkpoint made here just now.)
+   */
+  private mayGoto(st: State, ins: Insn, pc: number): number {
+    const prev = st.cp ? this.findPrevEntry(st, st.cp.depth, pc) : undefined;
+    const queued = st.clone();
+    queued.mayGotoDepth++;
+    if (prev) widenImpreciseScalars(prev.state, queued);
+    this.pushBranch(queued, pc + 1, pc);
+    return pc + 1 + ins.off;
+  }
+
+  /**
+   * find_prev_entry: the newest checkpoint at `insn` still being explored (on this path: the walk is
+   * depth first) from the same callsites and older than `depth` — the previous visit of a loop.
+   * Checkpoints evicted from the instruction's list are not found, as in the kernel.
+   */
+  private findPrevEntry(st: State, depth: number, insn: number): Checkpoint | undefined {
+    const list = this.states[((insn ^ st.cur.callsite) >>> 0) % this.prog.length];
+    if (!list) return undefined;
+    for (let k = list.length - 1; k >= 0; k--) {
+      const c = list[k]!;
+      if (c.insn === insn && c.branches > 0 && c.depth < depth && sameCallsites(c.state, st)) return c;
+    }
+    return undefined;
   }
 
   /** Narrow the scalars of `st` assuming the branch condition; false when that is impossible. `imm`: an immediate's register. */
