@@ -181,7 +181,7 @@ export class StackLiveness {
 }
 
 /** Control-flow successors of each slot within its function (a local call continues at the next slot). */
-function successors(prog: readonly Insn[]): number[][] {
+export function successors(prog: readonly Insn[]): number[][] {
   const n = prog.length;
   const succ: number[][] = [];
   for (let i = 0; i < n; i++) {

@@ -15,7 +15,7 @@ import { helperName } from '../helpers/index.js';
 import type { HelperTable } from '../helpers/index.js';
 import { AtomicOp, Class, JmpOp, Mode, OP_LDDW, PseudoCall, PseudoLd, sizeBytes } from '../isa/opcodes.js';
 import { isLocalCall, isMayGoto, type Insn } from '../isa/insn.js';
-import { liveRegisters, StackLiveness } from './liveness.js';
+import { liveRegisters, StackLiveness, successors } from './liveness.js';
 import { Arg, GPL_ONLY_HELPERS, helperAllowed, mapAllowsHelper, MapType, mayUpdateSockmap, PROTOS, Ret, type VerifierProgType } from './protos.js';
 import {
   branchTaken,
@@ -286,6 +286,22 @@ class Verifier {
    * compared by range with the states still being explored, as a callback's call is.
    */
   private mayGotos!: Uint8Array;
+  /**
+   * The kernel's compute_scc: per instruction, the strongly connected component of its function's
+   * control flow graph it is in (1, 2, …; 0 for none: a single instruction without a jump to itself).
+   */
+  private scc!: Int32Array;
+  /**
+   * bpf_scc_visit by callchain (sccCallchain): the checkpoint that entered the component on the path
+   * being explored, and the backedges found there since — paths pruned by a checkpoint of the same
+   * component through a RANGE_WITHIN comparison, whose precision is propagated again when every path
+   * from the entry has ended (maybe_exit_scc).
+   */
+  private readonly sccVisits = new Map<string, { entry: Checkpoint | null; backedges: { state: State; equal: Checkpoint; insn: number }[] }>();
+  /** Backedges held by all visits (env->num_backedges): none, and no comparison needs RANGE_WITHIN. */
+  private backedges = 0;
+  /** Precision marks set on checkpoints (bt's `changed` of __mark_chain_precision), counted. */
+  private newMarks = 0;
   private live!: Uint16Array;
   private stackLive!: StackLiveness;
   /** Entry slots of subprograms (calls and callbacks), ascending; [0] = 0. */
@@ -485,6 +501,7 @@ class Verifier {
     for (let i = 0; i < n; i++) {
       if (!seen[i] && !prog[i]!.isLdImm64Tail) this.reject(`unreachable insn ${i}`, i, undefined, 'EINVAL');
     }
+    this.scc = computeScc(prog);
   }
 
   // ---- the walk (do_check) ----
@@ -593,6 +610,7 @@ class Verifier {
   private popPath(st: State): Pending | undefined {
     for (let c = st.cp; c; c = c.parent) {
       if (--c.branches > 0) break;
+      this.maybeExitScc(c);
     }
     return this.pending.pop();
   }
@@ -640,6 +658,7 @@ class Verifier {
           if (mayGoto && old.state.mayGotoDepth !== st.mayGotoDepth && statesEqual(old.state, st, live, false, slotLive, true)) {
             old.hits++;
             this.propagatePrecision(old.state, st, live, slotLive);
+            this.addSccBackedge(st, old, pc);
             return true;
           }
           if (callsCallback) {
@@ -659,9 +678,13 @@ class Verifier {
           // While a loop is explored (an in-flight state here), not before 20 jumps or 100 instructions.
           if (!force && this.jmps - this.prevJmps < 20 && this.processed - this.prevProcessed < 100) add = false;
         } else {
-          if (statesEqual(old.state, st, live, false, slotLive, false, old.failAt, old.failOld)) {
+          // A checkpoint of a loop whose paths are not all explored yet (a backedge found there waits
+          // for them: incomplete_read_marks) has not all its precision marks: compared by range too.
+          const loop = this.backedges > 0 && this.incompleteReadMarks(old);
+          if (statesEqual(old.state, st, live, false, slotLive, loop, old.failAt, old.failOld)) {
             old.hits++;
             this.propagatePrecision(old.state, st, live, slotLive);
+            if (loop) this.addSccBackedge(st, old, pc);
             return true;
           }
           old.failAt = mismatch.at;
@@ -699,10 +722,87 @@ class Verifier {
     const at = this.states[bucket];
     if (at) at.push(cp);
     else this.states[bucket] = [cp];
+    this.maybeEnterScc(cp);
     this.totalStates++;
     this.curStates++;
     if (this.curStates > this.peakStates) this.peakStates = this.curStates;
     return false;
+  }
+
+  /**
+   * compute_scc_callchain: the callsites of the frames outside the innermost one in a component (whose
+   * instruction is the callsite of the frame above it, or the state's own for the innermost frame),
+   * then the component; undefined when no frame is in one.
+   */
+  private sccCallchain(st: State, insn: number): string | undefined {
+    const top = st.frames.length - 1;
+    let key = '';
+    for (let f = 0; f <= top; f++) {
+      const at = f < top ? st.frames[f + 1]!.callsite : insn;
+      const scc = this.scc[at]!;
+      if (scc) return `${key}${scc}`;
+      if (f === top) return undefined;
+      key += `${at},`;
+    }
+    return undefined;
+  }
+
+  /** maybe_enter_scc: a checkpoint in a component is its visit's entry when the visit has none. */
+  private maybeEnterScc(cp: Checkpoint): void {
+    const key = this.sccCallchain(cp.state, cp.insn);
+    if (key === undefined) return;
+    const visit = this.sccVisits.get(key);
+    if (!visit) this.sccVisits.set(key, { entry: cp, backedges: [] });
+    else if (!visit.entry) visit.entry = cp;
+  }
+
+  /** incomplete_read_marks: `cp`'s component visit holds backedges still to propagate. */
+  private incompleteReadMarks(cp: Checkpoint): boolean {
+    const key = this.sccCallchain(cp.state, cp.insn);
+    return key !== undefined && (this.sccVisits.get(key)?.backedges.length ?? 0) > 0;
+  }
+
+  /** add_scc_backedge: the path `st`, pruned at `insn` by `equal` through RANGE_WITHIN, kept with equal's visit. */
+  private addSccBackedge(st: State, equal: Checkpoint, insn: number): void {
+    const key = this.sccCallchain(equal.state, equal.insn);
+    const visit = key === undefined ? undefined : this.sccVisits.get(key);
+    if (!visit) return;
+    visit.backedges.push({ state: st.clone(), equal, insn });
+    this.backedges++;
+  }
+
+  /**
+   * maybe_exit_scc: when the visit's entry checkpoint has no path left to explore, every path through
+   * the component has ended: the backedges' precision is propagated again (propagate_backedges) until
+   * nothing changes (after 64 rounds, every scalar of their paths precise), then they are dropped.
+   */
+  private maybeExitScc(cp: Checkpoint): void {
+    if (!this.sccVisits.size) return;
+    const key = this.sccCallchain(cp.state, cp.insn);
+    const visit = key === undefined ? undefined : this.sccVisits.get(key);
+    if (!visit || visit.entry !== cp) return;
+    visit.entry = null;
+    const edges = visit.backedges;
+    if (!edges.length) return;
+    const saved = this.curPc;
+    for (let round = 0; ; round++) {
+      if (round > 64) {
+        for (const e of edges) this.markAllPrecise(e.state);
+        break;
+      }
+      const before = this.newMarks;
+      for (const e of edges) {
+        const live = this.liveMasks(e.state, e.insn);
+        const slots = { lo: [] as number[], hi: [] as number[] };
+        this.liveSlots(e.state, e.insn, slots);
+        this.curPc = e.insn;
+        this.propagatePrecision(e.equal.state, e.state, live, slots);
+      }
+      if (this.newMarks === before) break;
+    }
+    this.curPc = saved;
+    this.backedges -= edges.length;
+    visit.backedges = [];
   }
 
   /**
@@ -2498,7 +2598,10 @@ class Verifier {
         }
         if (reg.precise) {
           if (checkpoint) bt.regs[fr]! &= ~(1 << r);
-        } else f.setPrecise(r, true);
+        } else {
+          f.setPrecise(r, true);
+          if (checkpoint) this.newMarks++;
+        }
       }
       for (let half = 0; half < 2; half++) {
         let sm = half ? bt.slotsHi[fr]! : bt.slotsLo[fr]!;
@@ -2512,7 +2615,10 @@ class Verifier {
           }
           if (slot.spill.precise) {
             if (checkpoint) bt.clearSlot(fr, spi);
-          } else f.setSlot(spi, this.preciseSpill(slot));
+          } else {
+            f.setSlot(spi, this.preciseSpill(slot));
+            if (checkpoint) this.newMarks++;
+          }
         }
       }
     }
@@ -2707,7 +2813,11 @@ class Verifier {
   private markAllPrecise(st: State): void {
     const all = (s: State): void => {
       for (const f of s.frames) {
-        for (let r = 0; r < f.regs.length; r++) if (f.regs[r]!.isScalar && !f.regs[r]!.precise) f.setPrecise(r, true);
+        for (let r = 0; r < f.regs.length; r++) {
+          if (!f.regs[r]!.isScalar || f.regs[r]!.precise) continue;
+          f.setPrecise(r, true);
+          this.newMarks++;
+        }
         for (let spi = 0; spi < STACK_SLOTS; spi++) {
           const slot = f.slot(spi)!;
           if (slot.spill?.isScalar && !slot.spill.precise) f.setSlot(spi, this.preciseSpill(slot));
@@ -2943,3 +3053,57 @@ function bswap(v: bigint, bits: number): bigint {
   return out;
 }
 
+
+/**
+ * compute_scc: Tarjan's strongly connected components of each function's control flow graph (a call
+ * goes on at the next instruction), iteratively as the kernel walks it. A component gets a number
+ * (from 1) when it has two or more instructions or one that jumps to itself.
+ */
+function computeScc(prog: readonly Insn[]): Int32Array {
+  const n = prog.length;
+  const succ = successors(prog);
+  const scc = new Int32Array(n);
+  const pre = new Int32Array(n);
+  const low = new Int32Array(n);
+  const NOT_ON_STACK = 0x7fffffff;
+  const stack: number[] = [];
+  const dfs: number[] = [];
+  let nextPre = 1;
+  let nextScc = 1;
+  for (let i = 0; i < n; i++) {
+    if (pre[i] || prog[i]!.isLdImm64Tail) continue;
+    dfs.push(i);
+    while (dfs.length) {
+      const w = dfs[dfs.length - 1]!;
+      if (pre[w] === 0) {
+        low[w] = pre[w] = nextPre++;
+        stack.push(w);
+      }
+      let descended = false;
+      for (const s of succ[w]!) {
+        if (pre[s]) low[w] = Math.min(low[w]!, low[s]!);
+        else {
+          dfs.push(s);
+          descended = true;
+          break;
+        }
+      }
+      if (descended) continue;
+      // a vertex above on the stack is reachable from w: w stays on the stack
+      if (low[w]! < pre[w]!) {
+        dfs.pop();
+        continue;
+      }
+      const assign = stack[stack.length - 1] !== w || succ[w]!.includes(w);
+      let t: number;
+      do {
+        t = stack.pop()!;
+        low[t] = NOT_ON_STACK;
+        if (assign) scc[t] = nextScc;
+      } while (t !== w);
+      if (assign) nextScc++;
+      dfs.pop();
+    }
+  }
+  return scc;
+}
