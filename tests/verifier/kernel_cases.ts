@@ -79,6 +79,11 @@ const MAY_GOTO_CASES: KernelCase[] = [
     insns: [...I(0x85, 0, 1, 0, 4), ...I(0xbf, 6, 0), ...I(0x85, 0, 1, 0, 2), ...I(0x0f, 0, 6), ...I(0x95), ...I(0xb7, 0, 0, 0, 0), ...MAY_GOTO(2), ...I(0x07, 0, 0, 0, 1), ...I(0x05, 0, 0, -3, 0), ...I(0x95)],
   },
   {
+    name: 'may_goto_full_stack',
+    why: 'a function using all 512 bytes of stack with a may_goto: the hidden counter slot do_misc_fixups adds below it comes after check_max_stack_depth, and a JIT-requested program is not refused for it',
+    insns: [...I(0x7a, 10, 0, -512, 0), ...I(0xb7, 0, 0, 0, 0), ...MAY_GOTO(0), ...I(0x95)],
+  },
+  {
     name: 'may_goto_imm_set',
     why: 'check_cond_jmp_op: a may_goto with imm set is refused when reached (-EINVAL), with imm in the message',
     insns: [...I(0xb7, 0, 0, 0, 0), ...MAY_GOTO(0, 0, 0, 5), ...I(0x95)],
