@@ -21,15 +21,19 @@
 #include <stdbool.h>
 #include <bpf/bpf_helpers.h>
 
-/* bpf_experimental.h's little-endian definitions for a compiler without __BPF_FEATURE_MAY_GOTO */
+/* bpf_experimental.h's little-endian definitions for a compiler without __BPF_FEATURE_MAY_GOTO, their
+ * shared `may_goto l_break` (e5 00 off16 00 00 00 00) written once */
+#define __may_goto_l_break						\
+	asm volatile goto("1:.byte 0xe5;				\
+		      .byte 0;						\
+		      .long ((%l[l_break] - 1b - 8) / 8) & 0xffff;	\
+		      .short 0"						\
+		      :::: l_break)
+
 #define can_loop					\
 	({ __label__ l_break, l_continue;		\
 	bool ret = true;				\
-	asm volatile goto("1:.byte 0xe5;		\
-		      .byte 0;				\
-		      .long ((%l[l_break] - 1b - 8) / 8) & 0xffff;	\
-		      .short 0"				\
-		      :::: l_break);			\
+	__may_goto_l_break;				\
 	goto l_continue;				\
 	l_break: ret = false;				\
 	l_continue:;					\
@@ -38,11 +42,7 @@
 
 #define __cond_break(expr)				\
 	({ __label__ l_break, l_continue;		\
-	asm volatile goto("1:.byte 0xe5;		\
-		      .byte 0;				\
-		      .long ((%l[l_break] - 1b - 8) / 8) & 0xffff;	\
-		      .short 0"				\
-		      :::: l_break);			\
+	__may_goto_l_break;				\
 	goto l_continue;				\
 	l_break: expr;					\
 	l_continue:;					\
