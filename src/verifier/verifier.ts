@@ -638,7 +638,8 @@ class Verifier {
     let fpMemo = 0;
     let fpDone = false;
     // The kernel's add_new_state: a checkpoint after 2 jumps and 8 instructions since the last one, or
-    // forced (a call that runs a callback; a history of more than 40 jump targets and stack accesses).
+    // forced (a call that runs a callback, a may_goto; a history of more than 40 jump targets and stack
+    // accesses).
     const forced = callsCallback || mayGoto;
     const force = forced || st.histMarks > HIST_MARKS_MAX;
     let add = force || (this.jmps - this.prevJmps >= 2 && this.processed - this.prevProcessed >= 8);
