@@ -144,6 +144,7 @@ function resolveTargets(item: Item, labels: Map<string, Label>, firstExit: numbe
   switch (f.kind) {
     case 'ja':
     case 'jcond':
+    case 'may_goto':
       return { ...f, target: resolve(f.target, S16) };
     case 'gotol':
     case 'call_local':

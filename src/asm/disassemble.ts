@@ -73,7 +73,7 @@ function fields(ins: Slot): Slot {
 }
 
 function targetOf(f: Form): number | undefined {
-  return (f.kind === 'ja' || f.kind === 'gotol' || f.kind === 'jcond' || f.kind === 'call_local') && 'rel' in f.target
+  return (f.kind === 'ja' || f.kind === 'gotol' || f.kind === 'jcond' || f.kind === 'may_goto' || f.kind === 'call_local') && 'rel' in f.target
     ? f.target.rel
     : undefined;
 }

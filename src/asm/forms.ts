@@ -12,6 +12,7 @@
 import {
   AluOp,
   AtomicOp,
+  BPF_MAY_GOTO,
   Class,
   CLASS_MASK,
   JmpOp,
@@ -19,6 +20,7 @@ import {
   MODE_MASK,
   OP_LDDW,
   OP_MASK,
+  OP_MAY_GOTO,
   Size,
   SIZE_MASK,
   Source,
@@ -149,6 +151,8 @@ export type Form =
   | { kind: 'ldind'; size: SizeEntry; src: number; imm: number }
   | { kind: 'ja'; target: Target }
   | { kind: 'gotol'; target: Target }
+  /** BPF_JMP | BPF_JCOND with src BPF_MAY_GOTO: `may_goto +off` in both syntaxes. */
+  | { kind: 'may_goto'; target: Target }
   | { kind: 'jcond'; wide: boolean; entry: JmpEntry; dst: number; src: Operand; target: Target }
   | { kind: 'call'; helper: number }
   | { kind: 'call_local'; target: Target }
@@ -234,6 +238,8 @@ export function lower(f: Form): Slot[] {
       return [slot(Class.JMP | JmpOp.JA, 0, 0, relOf(f.target))];
     case 'gotol':
       return [slot(Class.JMP32 | JmpOp.JA, 0, 0, 0, relOf(f.target))];
+    case 'may_goto':
+      return [slot(OP_MAY_GOTO, 0, BPF_MAY_GOTO, relOf(f.target))];
     case 'jcond':
       return [operandSlot((f.wide ? Class.JMP : Class.JMP32) | f.entry.op, f.dst, f.src, relOf(f.target))];
     case 'call':
@@ -349,6 +355,9 @@ function classifyJmp(ins: Insn, wide: boolean): Form | undefined {
       return undefined;
     case JmpOp.EXIT:
       return wide && !x && dst === 0 && src === 0 && off === 0 && imm === 0 ? { kind: 'exit' } : undefined;
+    case JmpOp.JCOND:
+      // only the form the kernel accepts (check_cond_jmp_op); any other field set prints as `.insn`
+      return wide && !x && dst === 0 && src === BPF_MAY_GOTO && imm === 0 ? { kind: 'may_goto', target: { rel: off } } : undefined;
   }
   const entry = JMP_COND.find((e) => e.op === op);
   if (!entry || !isReg(dst)) return undefined;

@@ -6,6 +6,7 @@
 //   r1 = be16 r1 / r1 = bswap64 r1   *(u8 *)(r1 + 0) = 5            r0 = cmpxchg_64(r10 - 8, r0, r1)
 //   r0 = 0x1122334455667788 ll       r0 = *(u8 *)skb[4]             if r1 s> r2 goto +3 / if w1 & 4 goto L1
 //   goto -1 / gotol +70000           call 1 / call pc+3 / callx r2  exit
+//   may_goto +3
 //
 // Printing follows `llvm-objdump -d` exactly (decimal immediates, `(r10 - 8)`, `goto +0`), with 32-bit
 // atomics in the `--mattr=+alu32` spelling (wN) because default objdump has no text for most of them.
@@ -339,6 +340,9 @@ export function parseLlvm(cur: Cursor): Form {
       case 'gotol':
         form = { kind: 'gotol', target: target(cur, S32) };
         break;
+      case 'may_goto':
+        form = { kind: 'may_goto', target: target(cur, S16) };
+        break;
       case 'call':
         form = parseCall(cur);
         break;
@@ -429,6 +433,8 @@ export function printLlvm(f: Form, label: (rel: number) => string | undefined): 
       return `goto ${tgt(f.target)}`;
     case 'gotol':
       return `gotol ${tgt(f.target)}`;
+    case 'may_goto':
+      return `may_goto ${tgt(f.target)}`;
     case 'jcond':
       return `if ${P(f.wide)}${f.dst} ${f.entry.llvm} ${opnd(f.src, f.wide)} goto ${tgt(f.target)}`;
     case 'call':

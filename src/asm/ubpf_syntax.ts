@@ -159,6 +159,8 @@ def('ld_pseudo', (cur) => {
 });
 def('ja', (cur) => ({ kind: 'ja', target: target(cur, S16) }));
 def('ja32', (cur) => ({ kind: 'gotol', target: target(cur, S32) }));
+// uBPF has no mnemonic of its own for it: llvm's, which reads the same in both syntaxes (as `exit` does)
+def('may_goto', (cur) => ({ kind: 'may_goto', target: target(cur, S16) }));
 def('exit', () => ({ kind: 'exit' }));
 def('call', (cur) => {
   if (cur.accept('local')) return { kind: 'call_local', target: target(cur, S32) };
@@ -249,6 +251,8 @@ export function printUbpf(f: Form, label: (rel: number) => string | undefined): 
       return `ja ${tgt(f.target)}`;
     case 'gotol':
       return `ja32 ${tgt(f.target)}`;
+    case 'may_goto':
+      return `may_goto ${tgt(f.target)}`;
     case 'jcond':
       return `${f.entry.name}${w32(f.wide)} ${R(f.dst)}, ${opnd(f.src, f.wide)}, ${tgt(f.target)}`;
     case 'call':

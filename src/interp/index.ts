@@ -29,8 +29,8 @@ import { HelperArgMemo } from '../jit/arg_memo.js';
 import { arrayMapsOf } from '../jit/array_maps.js';
 import type { InlineArray } from '../jit/emit.js';
 import { helperName, type HelperContext, type HelperTable } from '../helpers/index.js';
-import { AluOp, Class, FP, MAX_FRAMES, NUM_REGS, OP_LDDW, PseudoLd, Source, STACK_SIZE } from '../isa/opcodes.js';
-import type { Insn } from '../isa/insn.js';
+import { AluOp, BPF_MAX_LOOPS, Class, FP, MAX_FRAMES, NUM_REGS, OP_LDDW, PseudoLd, Source, STACK_SIZE } from '../isa/opcodes.js';
+import { isMayGoto, type Insn } from '../isa/insn.js';
 import { CTX, CTX_BASE, MAX_TAIL_CALL_CNT, RUN, RUN_BASE, STACK_REGION, STACK_TOP, type EngineMemory, type Region } from '../runtime/memory.js';
 import type { Engine, EngineOptions, RunRequest, RunResult } from '../runtime/types.js';
 import type { VerifierFacts } from '../verifier/verifier.js';
@@ -71,8 +71,6 @@ export const DEFAULT_MAX_INSTRUCTIONS = 100_000_000;
 
 const HELPER_TAIL_CALL = 12;
 const HELPER_LOOP = 181;
-/** include/linux/bpf.h: bpf_loop's largest nr_loops. */
-const BPF_MAX_LOOPS = 1 << 23;
 /** Interpreter callback values: a tag in the high half, the subprogram's slot in the low one. */
 const CALLBACK_TAG_HI = 0xcb00_0000 | 0;
 const TWO32 = 4294967296;
@@ -88,7 +86,7 @@ const REG_WORDS = 2 * NUM_REGS;
 //   18 ADD32 19 SUB32 20 MUL32 21 OR32 22 AND32 23 XOR32 24 LSH32 25 RSH32 26 ARSH32 27 MOV32 28 NEG32
 const K_FAULT = 0; // no instruction here: execution left the program
 const K_ADD64 = 1, K_MOVSX64 = 12, K_DIV64 = 13, K_BSWAP16 = 14, K_BSWAP32 = 15, K_BSWAP64 = 16, K_ALU_SLOW = 17;
-const K_ADD32 = 18, K_MOVSX32 = 29, K_DIV32 = 30, K_LE16 = 31, K_LE32 = 32, K_NOP = 33;
+const K_ADD32 = 18, K_MOVSX32 = 29, K_DIV32 = 30, K_LE16 = 31, K_LE32 = 32, K_NOP = 33, K_MAY_GOTO = 34;
 const K_JA = 35, K_EXIT = 36, K_CALL = 37, K_HELPER = 38, K_HELPER_REG = 39, K_TAIL_CALL = 40, K_LOOP = 41;
 /** JEQ … JSLE on 64 bits are K_JCC64 + (0 … 10), on 32 bits K_JCC32 + (0 … 10). */
 const K_JCC64 = 42, K_JCC32 = 53;
@@ -201,6 +199,9 @@ function decode(prog: readonly Insn[], tailCalls: boolean, fuse: boolean): Decod
           kind = K_HELPER_REG;
           usesDst = true;
         } else kind = i.imm === HELPER_TAIL_CALL && tailCalls ? K_TAIL_CALL : i.imm === HELPER_LOOP ? K_LOOP : K_HELPER;
+      } else if (isMayGoto(i)) {
+        kind = K_MAY_GOTO;
+        w1 = target(pc + 1 + i.off);
       } else if (op === 0x00 /* JA */) {
         kind = K_JA;
         w1 = target(pc + 1 + (cls === Class.JMP32 ? i.imm : i.off));
@@ -326,6 +327,12 @@ export class Interpreter implements Engine {
   private readonly zeroRegs = new Int32Array(REG_WORDS);
   /** Return slots (word index) of bpf-to-bpf calls, by call depth. */
   private readonly frames = new Int32Array(MAX_FRAMES);
+  /**
+   * may_goto fall-throughs of the function running at each call depth: the kernel's hidden stack slot,
+   * which each subprogram's prologue sets to BPF_MAX_LOOPS (do_misc_fixups) and its may_gotos count
+   * down, kept here counting up from 0 at the function's entry.
+   */
+  private readonly mayGotoUsed = new Int32Array(MAX_FRAMES);
   /** Register files of subprograms, by call depth, made once (the constant pool copied in). */
   private readonly callFiles: Int32Array[] = [];
   /** run()'s arguments as last converted: the same BigInts again need no conversion. */
@@ -529,6 +536,8 @@ export class Interpreter implements Engine {
     let memEnd = checked ? 0 : this.dvEnd;
     let nf = 0; // frames of this exec's own calls
     let ip = start * 4;
+    // this function's may_goto budget: whole (the compiled tier hands over before it runs a may_goto)
+    this.mayGotoUsed[depth] = 0;
     let before: Int32Array | undefined;
     for (;;) {
       const w = P[ip]!;
@@ -722,6 +731,12 @@ export class Interpreter implements Engine {
         case 33: // NOP (LE64, a jump op that does not exist)
           break;
         // ---- JMP / JMP32 ----
+        case 34: { // MAY_GOTO: falls through BPF_MAX_LOOPS times a function call, then jumps
+          const f = depth + nf;
+          if (this.mayGotoUsed[f] === BPF_MAX_LOOPS) next = P[ip + 1]!;
+          else this.mayGotoUsed[f]++;
+          break;
+        }
         case 35: // JA (the target resolved at decode time)
           next = P[ip + 1]!;
           break;
@@ -750,6 +765,7 @@ export class Interpreter implements Engine {
           }
           frames[depth + nf] = ip + 4;
           nf++;
+          this.mayGotoUsed[depth + nf] = 0;
           const C = (files[depth + nf] ??= this.template.slice());
           // the callee starts with r1–r5 only; r0 and r6–r9 read as 0 until written
           C[0] = C[1] = 0;

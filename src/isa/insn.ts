@@ -9,6 +9,7 @@ import { DecodeError } from '../errors.js';
 import {
   AluOp,
   AtomicOp,
+  BPF_MAY_GOTO,
   Class,
   CLASS_MASK,
   INSN_SIZE,
@@ -17,6 +18,7 @@ import {
   MODE_MASK,
   OP_LDDW,
   OP_MASK,
+  OP_MAY_GOTO,
   Size,
   SIZE_MASK,
   Source,
@@ -52,6 +54,11 @@ export const mode = (i: Insn): number => i.code & MODE_MASK;
 
 export function isLdImm64(i: Insn): boolean {
   return i.code === OP_LDDW;
+}
+
+/** `may_goto +off` (BPF_JMP | BPF_JCOND, src BPF_MAY_GOTO): jumps once the function's loop budget is spent. */
+export function isMayGoto(i: Insn): boolean {
+  return i.code === OP_MAY_GOTO && i.src === BPF_MAY_GOTO && !i.isLdImm64Tail;
 }
 
 /** A bpf-to-bpf call (`call pc+imm`). */
@@ -256,6 +263,7 @@ export type SizeName = keyof typeof SIZES;
 export const Ins = {
   ja: (off: number): Insn => insn(Class.JMP | JmpOp.JA, 0, 0, off, 0),
   ja32: (imm: number): Insn => insn(Class.JMP32 | JmpOp.JA, 0, 0, 0, imm),
+  mayGoto: (off: number): Insn => insn(OP_MAY_GOTO, 0, BPF_MAY_GOTO, off, 0),
   exit: (): Insn => insn(Class.JMP | JmpOp.EXIT),
   call: (helper: number): Insn => insn(Class.JMP | JmpOp.CALL, 0, 0, 0, helper),
   callLocal: (rel: number): Insn => insn(Class.JMP | JmpOp.CALL, 0, 1, 0, rel),

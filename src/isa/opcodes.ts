@@ -70,6 +70,8 @@ export enum JmpOp {
   JLE = 0xb0,
   JSLT = 0xc0,
   JSLE = 0xd0,
+  /** BPF_JCOND: a jump whose condition src_reg names; only `may_goto` (BPF_JMP | BPF_JCOND, src 0) exists. */
+  JCOND = 0xe0,
 }
 
 /** Access size, bits 3–4 of load/store opcodes. */
@@ -112,6 +114,9 @@ export enum PseudoLd {
   MAP_IDX_VALUE = 6,
 }
 
+/** src_reg of `BPF_JMP | BPF_JCOND` (include/uapi/linux/bpf.h enum { BPF_MAY_GOTO = 0 }). */
+export const BPF_MAY_GOTO = 0;
+
 /** src_reg values of `call`. */
 export enum PseudoCall {
   HELPER = 0,
@@ -135,6 +140,16 @@ export const MAX_FRAMES = 8;
 export const NUM_REGS = 11;
 /** The read-only frame pointer. */
 export const FP = 10;
+
+/** Opcode of `may_goto`: JMP | JCOND (the only JCOND opcode the kernel's instruction table has). */
+export const OP_MAY_GOTO = Class.JMP | JmpOp.JCOND;
+/**
+ * include/linux/bpf.h BPF_MAX_LOOPS (8M): bpf_loop's largest count, and the iterations a function's
+ * may_gotos fall through before they jump — the count do_misc_fixups stores in the hidden stack slot of
+ * each subprogram's prologue (the kernel interpreter's and the non-timed JITs' budget; x86-64's timed
+ * may_goto instead refreshes 0xffff until 250 ms have passed).
+ */
+export const BPF_MAX_LOOPS = 1 << 23;
 
 /** Opcode of the `ld_imm64` first slot: LD | IMM | DW. */
 export const OP_LDDW = Class.LD | Mode.IMM | Size.DW;

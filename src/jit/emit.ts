@@ -23,6 +23,7 @@ import { WxdpError } from '../errors.js';
 import {
   AluOp,
   AtomicOp,
+  BPF_MAX_LOOPS,
   Class,
   CLASS_MASK,
   JmpOp,
@@ -31,6 +32,7 @@ import {
   MODE_MASK,
   OP_LDDW,
   OP_MASK,
+  OP_MAY_GOTO,
   PseudoCall,
   PseudoLd,
   sizeBytes,
@@ -758,6 +760,13 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   };
 
   const condition = (ins: Insn, pc: number): Expr => {
+    if (ins.code === OP_MAY_GOTO) {
+      // may_goto: do_misc_fixups' `AX = *(fp - depth - 8); if AX == 0 goto +off; AX -= 1; *(fp - ...) = AX`
+      // on a counter that each subprogram's prologue sets to BPF_MAX_LOOPS; here a local of the function
+      // (wasm locals start at 0 on every call, as the prologue's store does) counting fall-throughs up
+      const n = (): Expr => m.local.get(mayGotoLocal, i32);
+      return m.if(m.i32.eq(n(), k32(BPF_MAX_LOOPS)), k32(1), m.block(null, [m.local.set(mayGotoLocal, m.i32.add(n(), k32(1))), k32(0)], i32));
+    }
     checkRegs(ins, pc);
     const is32 = (ins.code & CLASS_MASK) === Class.JMP32;
     const x = (ins.code & SOURCE_MASK) === Source.X;
@@ -1719,6 +1728,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const shadowCount = new Map<number, number>();
   /** The first shadow local of the function being lowered. */
   let shadowBase = 0;
+  /** The running subprogram's may_goto counter (an i32 local after all its others; see condition()). */
+  let mayGotoLocal = -1;
   const arrayLookups = new Map<number, InlineArray>();
   const arrayUpdates = new Map<number, InlineArray>();
   const hashLookups = new Map<number, InlineHash>();
@@ -2013,6 +2024,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       rl.addBranch(vecIds.get(plan.head)!, ids.get(plan.head)!, 0, 0);
     }
     const id = (slot: number): number => ids.get(slot)!;
+    mayGotoLocal = vecLocal;
     for (const bb of sp.blocks) {
       const from = id(bb.start);
       const t = bb.term;
@@ -2067,7 +2079,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     }
     const body = rl.renderAndDispose(vecIds.get(sp.entry) ?? id(sp.entry), LABEL);
     // locals after the parameters: r0, r6–r9, label, tA, tB, tO (run: r10 and depth first)
-    const vars = [i64, i64, i64, i64, i64, i32, i64, i64, i64, i32, i32, i32, i32, i32, i32, i64, ...slots.map(() => i64), ...Array.from({ length: shadowCount.get(sp.entry) ?? 0 }, () => i64), ...vecVars];
+    const vars = [i64, i64, i64, i64, i64, i32, i64, i64, i64, i32, i32, i32, i32, i32, i32, i64, ...slots.map(() => i64), ...Array.from({ length: shadowCount.get(sp.entry) ?? 0 }, () => i64), ...vecVars, i32];
     if (depth === undefined) {
       m.addFunction(subName(sp.entry), subParams, i64, vars, m.block(null, [...percpuPrologue(), body, m.unreachable()]));
       return;

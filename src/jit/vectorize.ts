@@ -383,6 +383,8 @@ export function vectorPlans(prog: readonly Insn[], sp: Subprogram): Map<number, 
       const exitTo = t.target === next ? t.next : t.target;
       if (inLoop.has(exitTo)) return undefined;
       const ins = prog[t.pc]!;
+      // a may_goto exit compares no register: its count is the function's, not the loop's
+      if ((ins.code & OP_MASK) === JmpOp.JCOND) return undefined;
       exits.push({
         pc: t.pc,
         a: regs[ins.dst]!,

@@ -9,11 +9,13 @@ import { kfuncById } from '../helpers/kfuncs.js';
 import {
   AluOp,
   AtomicOp,
+  BPF_MAY_GOTO,
   Class,
   FP,
   JmpOp,
   Mode,
   OP_LDDW,
+  OP_MAY_GOTO,
   PseudoCall,
   Size,
   Source,
@@ -132,7 +134,8 @@ function checkInsn(prog: readonly Insn[], i: number, opts: CheckOptions): void {
     case Class.JMP:
     case Class.JMP32: {
       const op = ins.code & 0xf0;
-      if (op > JmpOp.JSLE) unknown();
+      // bpf_opcode_in_insntable: of the JCOND opcodes only BPF_JMP | BPF_JCOND (may_goto) is in it
+      if (op > JmpOp.JSLE && ins.code !== OP_MAY_GOTO) unknown();
       if ((op === JmpOp.EXIT || op === JmpOp.CALL) && (cls === Class.JMP32 || (ins.code & Source.X && op === JmpOp.EXIT))) unknown();
       if (op === JmpOp.CALL && ins.code & Source.X) {
         // callx: the helper number is in dst at run time. The kernel has no such instruction.
@@ -237,6 +240,11 @@ export function walkedInsnError(ins: Insn, opts: CheckOptions = {}): { reason: s
   const cls = ins.code & 0x07;
   const x = (ins.code & Source.X) !== 0;
   const op = ins.code & 0xf0;
+  // check_cond_jmp_op looks at a JCOND's fields before any register (its dst and src are not registers)
+  if ((cls === Class.JMP || cls === Class.JMP32) && op === JmpOp.JCOND) {
+    if (ins.code !== OP_MAY_GOTO || ins.src !== BPF_MAY_GOTO || ins.dst !== 0 || ins.imm !== 0) return { reason: `invalid may_goto imm ${ins.imm}` };
+    return undefined;
+  }
   if (ins.dst > FP) return { reason: `R${ins.dst} is invalid` };
   if (ins.src > FP && !(cls === Class.LD && ins.code === OP_LDDW) && !isCallClass(ins)) return { reason: `R${ins.src} is invalid` };
   switch (cls) {

@@ -45,7 +45,8 @@ function useDef(ins: Insn, helperArgs?: HelperArgCount): { use: number; def: num
         return { use: n === undefined ? ARGS : ARGS & ((1 << (n + 1)) - 1), def: CALLER_SAVED };
       }
       if (op === JmpOp.EXIT) return { use: 1, def: 0 };
-      if (op === JmpOp.JA) return { use: 0, def: 0 };
+      // compute_insn_live_regs: ja and may_goto (BPF_JCOND) read no register
+      if (op === JmpOp.JA || op === JmpOp.JCOND) return { use: 0, def: 0 };
       return { use: d | (x ? s : 0), def: 0 };
   }
   return { use: 0, def: 0 };
@@ -180,7 +181,7 @@ export class StackLiveness {
 }
 
 /** Control-flow successors of each slot within its function (a local call continues at the next slot). */
-function successors(prog: readonly Insn[]): number[][] {
+export function successors(prog: readonly Insn[]): number[][] {
   const n = prog.length;
   const succ: number[][] = [];
   for (let i = 0; i < n; i++) {

@@ -1570,10 +1570,15 @@ export function branchTaken(a: Reg, b: Reg, cmp: Cmp, is32: boolean): -1 | 0 | 1
       if (x.umin > y.umax || x.umax < y.umin || x.smin > y.smax || x.smax < y.smin) return 1;
       if (!x.t.intersectsWith(y.t)) return 1;
       return -1;
-    case 'set':
-      if ((x.t.value & y.t.value) !== 0n) return 1;
-      if (((x.t.value | x.t.mask) & (y.t.value | y.t.mask)) === 0n) return 0;
+    case 'set': {
+      // is_scalar_branch_taken decides a JSET only against a constant (either side): `if w0 & w0` of a
+      // w0 known nonzero is walked both ways (Linux 6.18 has no same-register case)
+      const [v, k] = y.t.isConst ? [x.t, y.t] : x.t.isConst ? [y.t, x.t] : [undefined, undefined];
+      if (!v || !k) return -1;
+      if ((v.value & k.value) !== 0n) return 1;
+      if (((v.value | v.mask) & k.value) === 0n) return 0;
       return -1;
+    }
     case 'nset': {
       const t = branchTaken(a, b, 'set', is32);
       return t < 0 ? -1 : t === 1 ? 0 : 1;

@@ -255,6 +255,8 @@ export interface Checkpoint {
    * older checkpoints and ends (the walks up it, popPath and backtrack, need no bound of their own).
    */
   parent: Checkpoint | null;
+  /** Checkpoints before it on its path (the kernel's dfs_depth): find_prev_entry looks only at older ones. */
+  depth: number;
   /** Times it pruned a path / failed to. */
   hits: number;
   misses: number;
@@ -321,6 +323,8 @@ export class State {
   histMarks = 0;
   /** Callback visits scheduled on this path (the kernel's callback_unroll_depth). */
   cbUnroll = 0;
+  /** may_goto fall-throughs on this path (the kernel's may_goto_depth): iterations of may_goto loops. */
+  mayGotoDepth = 0;
 
   constructor(frames: Frame[], refs: readonly RefState[] = NO_REFS, hist = new History()) {
     this.frames = frames;
@@ -340,6 +344,7 @@ export class State {
     s.cp = this.cp;
     s.histMarks = this.histMarks;
     s.cbUnroll = this.cbUnroll;
+    s.mayGotoDepth = this.mayGotoDepth;
     return s;
   }
 
@@ -405,7 +410,7 @@ export function copyToLinked(st: State, id: number, v: Reg): void {
   }
 }
 
-// ---- widening (bpf_loop callbacks) ----
+// ---- widening (bpf_loop callbacks, may_goto loops) ----
 
 /** same_callsites: the same frames, entered from the same calls. */
 export function sameCallsites(a: State, b: State): boolean {
@@ -416,7 +421,8 @@ export function sameCallsites(a: State, b: State): boolean {
 
 /**
  * widen_imprecise_scalars: an imprecise scalar (register or spill) that differs from the one `old` (the
- * previous visit of the same call) had becomes unknown in `cur`, so a callback's iterations converge.
+ * previous visit of the same call or may_goto) had becomes unknown in `cur`, so a callback's or a
+ * may_goto loop's iterations converge.
  */
 export function widenImpreciseScalars(old: State, cur: State): void {
   const ids = IDS;

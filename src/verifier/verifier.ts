@@ -14,8 +14,8 @@ import { VerifierError, type VerifierErrno } from '../errors.js';
 import { helperName } from '../helpers/index.js';
 import type { HelperTable } from '../helpers/index.js';
 import { AtomicOp, Class, JmpOp, Mode, OP_LDDW, PseudoCall, PseudoLd, sizeBytes } from '../isa/opcodes.js';
-import { isLocalCall, type Insn } from '../isa/insn.js';
-import { liveRegisters, StackLiveness } from './liveness.js';
+import { isLocalCall, isMayGoto, type Insn } from '../isa/insn.js';
+import { liveRegisters, StackLiveness, successors } from './liveness.js';
 import { Arg, GPL_ONLY_HELPERS, helperAllowed, mapAllowsHelper, MapType, mayUpdateSockmap, PROTOS, Ret, type VerifierProgType } from './protos.js';
 import {
   branchTaken,
@@ -281,6 +281,27 @@ class Verifier {
    * converge (the kernel's calls_callback: compared by range with the states still being explored).
    */
   private readonly callbackCalls = new Set<number>();
+  /**
+   * may_goto instructions (is_may_goto_insn): forced checkpoints where a loop's iterations converge —
+   * compared by range with the states still being explored, as a callback's call is.
+   */
+  private mayGotos!: Uint8Array;
+  /**
+   * The kernel's compute_scc: per instruction, the strongly connected component of its function's
+   * control flow graph it is in (1, 2, …; 0 for none: a single instruction without a jump to itself).
+   */
+  private scc!: Int32Array;
+  /**
+   * bpf_scc_visit by callchain (sccCallchain): the checkpoint that entered the component on the path
+   * being explored, and the backedges found there since — paths pruned by a checkpoint of the same
+   * component through a RANGE_WITHIN comparison, whose precision is propagated again when every path
+   * from the entry has ended (maybe_exit_scc).
+   */
+  private readonly sccVisits = new Map<string, { entry: Checkpoint | null; backedges: { state: State; equal: Checkpoint; insn: number }[] }>();
+  /** Backedges held by all visits (env->num_backedges): none, and no comparison needs RANGE_WITHIN. */
+  private backedges = 0;
+  /** Precision marks set on checkpoints (bt's `changed` of __mark_chain_precision), counted. */
+  private newMarks = 0;
   private live!: Uint16Array;
   private stackLive!: StackLiveness;
   /** Entry slots of subprograms (calls and callbacks), ascending; [0] = 0. */
@@ -411,6 +432,7 @@ class Verifier {
     const n = prog.length;
     this.prune = new Uint8Array(n);
     this.jmpPoint = new Uint8Array(n);
+    this.mayGotos = new Uint8Array(n);
     const starts = new Set<number>([0]);
     for (let i = 0; i < n; i++) {
       const ins = prog[i]!;
@@ -469,14 +491,17 @@ class Verifier {
       this.prune[t] = this.jmpPoint[t] = 1;
       visit(t, i);
       if (op !== JmpOp.JA) {
-        // The kernel's prune points for a conditional jump: the jump itself and its target.
+        // The kernel's prune points for a conditional jump: the jump itself and its target; a may_goto
+        // is a forced checkpoint too (visit_insn: mark_force_checkpoint), where its loop converges.
         this.prune[i] = 1;
+        if (isMayGoto(ins)) this.mayGotos[i] = 1;
         visit(next, i);
       }
     }
     for (let i = 0; i < n; i++) {
       if (!seen[i] && !prog[i]!.isLdImm64Tail) this.reject(`unreachable insn ${i}`, i, undefined, 'EINVAL');
     }
+    this.scc = computeScc(prog);
   }
 
   // ---- the walk (do_check) ----
@@ -585,6 +610,7 @@ class Verifier {
   private popPath(st: State): Pending | undefined {
     for (let c = st.cp; c; c = c.parent) {
       if (--c.branches > 0) break;
+      this.maybeExitScc(c);
     }
     return this.pending.pop();
   }
@@ -606,13 +632,16 @@ class Verifier {
   private isStateVisited(st: State, pc: number): boolean {
     const live = this.liveMasks(st, pc);
     const callsCallback = this.callbackCalls.has(pc);
+    const mayGoto = this.mayGotos[pc] === 1;
     // Computed only when an in-flight state may repeat or a checkpoint is stored (no closure: this runs
     // at every prune point).
     let fpMemo = 0;
     let fpDone = false;
     // The kernel's add_new_state: a checkpoint after 2 jumps and 8 instructions since the last one, or
-    // forced (a call that runs a callback; a history of more than 40 jump targets and stack accesses).
-    const force = callsCallback || st.histMarks > HIST_MARKS_MAX;
+    // forced (a call that runs a callback, a may_goto; a history of more than 40 jump targets and stack
+    // accesses).
+    const forced = callsCallback || mayGoto;
+    const force = forced || st.histMarks > HIST_MARKS_MAX;
     let add = force || (this.jmps - this.prevJmps >= 2 && this.processed - this.prevProcessed >= 8);
     const bucket = ((pc ^ st.cur.callsite) >>> 0) % this.prog.length;
     const list = this.states[bucket];
@@ -625,6 +654,14 @@ class Verifier {
         const old = list[k]!;
         if (old.insn !== pc) continue;
         if (old.branches > 0) {
+          // A may_goto reached again one iteration deeper, within the ranges of the state still being
+          // explored there: the loop adds nothing (RANGE_WITHIN); otherwise on to the checks below.
+          if (mayGoto && old.state.mayGotoDepth !== st.mayGotoDepth && statesEqual(old.state, st, live, false, slotLive, true)) {
+            old.hits++;
+            this.propagatePrecision(old.state, st, live, slotLive);
+            this.addSccBackedge(st, old, pc);
+            return true;
+          }
           if (callsCallback) {
             // A callback's next iteration from a state within the ranges of one still being explored
             // adds nothing (RANGE_WITHIN: imprecise scalars compared too); no infinite-loop check here.
@@ -635,16 +672,20 @@ class Verifier {
             }
           } else if (
             old.fp === (fpDone ? fpMemo : ((fpDone = true), (fpMemo = fingerprint(st, live[live.length - 1]!)))) &&
-            old.state.cbUnroll === st.cbUnroll && statesEqual(old.state, st, live, true)) {
+            old.state.cbUnroll === st.cbUnroll && old.state.mayGotoDepth === st.mayGotoDepth && statesEqual(old.state, st, live, true)) {
             // An identical state still being explored: this path went round a loop and changed nothing.
             this.reject(`infinite loop detected at insn ${pc}`, pc, undefined, 'EINVAL');
           }
           // While a loop is explored (an in-flight state here), not before 20 jumps or 100 instructions.
           if (!force && this.jmps - this.prevJmps < 20 && this.processed - this.prevProcessed < 100) add = false;
         } else {
-          if (statesEqual(old.state, st, live, false, slotLive, false, old.failAt, old.failOld)) {
+          // A checkpoint of a loop whose paths are not all explored yet (a backedge found there waits
+          // for them: incomplete_read_marks) has not all its precision marks: compared by range too.
+          const loop = this.backedges > 0 && this.incompleteReadMarks(old);
+          if (statesEqual(old.state, st, live, false, slotLive, loop, old.failAt, old.failOld)) {
             old.hits++;
             this.propagatePrecision(old.state, st, live, slotLive);
+            if (loop) this.addSccBackedge(st, old, pc);
             return true;
           }
           old.failAt = mismatch.at;
@@ -653,7 +694,7 @@ class Verifier {
         // A state that keeps failing to prune costs more than it saves (the kernel's miss_cnt heuristic,
         // counted only when the miss leads to a new checkpoint); in flight at a forced checkpoint, 64.
         if (add) old.misses++;
-        const n = callsCallback && old.branches > 0 ? 64 : 3;
+        const n = forced && old.branches > 0 ? 64 : 3;
         if (old.misses > old.hits * n + n) {
           // Dropped at once (the walk goes on to older ones, and may yet hit one of them).
           // (written out: splice() allocates the array of what it removes)
@@ -674,7 +715,7 @@ class Verifier {
     makeScalarsImprecise(st);
     const snap = st.clone(false);
     for (const f of snap.frames) f.noteCheckpoint();
-    const cp: Checkpoint = { insn: pc, state: snap, branches: 1, parent: st.cp, hits: 0, misses: 0, hist: st.hist, fp: fpDone ? fpMemo : fingerprint(st, live[live.length - 1]!), failAt: -1, failOld: undefined };
+    const cp: Checkpoint = { insn: pc, state: snap, branches: 1, parent: st.cp, depth: st.cp ? st.cp.depth + 1 : 0, hits: 0, misses: 0, hist: st.hist, fp: fpDone ? fpMemo : fingerprint(st, live[live.length - 1]!), failAt: -1, failOld: undefined };
     snap.cp = null;
     st.cp = cp;
     st.hist = new History();
@@ -682,10 +723,87 @@ class Verifier {
     const at = this.states[bucket];
     if (at) at.push(cp);
     else this.states[bucket] = [cp];
+    this.maybeEnterScc(cp);
     this.totalStates++;
     this.curStates++;
     if (this.curStates > this.peakStates) this.peakStates = this.curStates;
     return false;
+  }
+
+  /**
+   * compute_scc_callchain: the callsites of the frames outside the innermost one in a component (whose
+   * instruction is the callsite of the frame above it, or the state's own for the innermost frame),
+   * then the component; undefined when no frame is in one.
+   */
+  private sccCallchain(st: State, insn: number): string | undefined {
+    const top = st.frames.length - 1;
+    let key = '';
+    for (let f = 0; f <= top; f++) {
+      const at = f < top ? st.frames[f + 1]!.callsite : insn;
+      const scc = this.scc[at]!;
+      if (scc) return `${key}${scc}`;
+      if (f === top) return undefined;
+      key += `${at},`;
+    }
+    return undefined;
+  }
+
+  /** maybe_enter_scc: a checkpoint in a component is its visit's entry when the visit has none. */
+  private maybeEnterScc(cp: Checkpoint): void {
+    const key = this.sccCallchain(cp.state, cp.insn);
+    if (key === undefined) return;
+    const visit = this.sccVisits.get(key);
+    if (!visit) this.sccVisits.set(key, { entry: cp, backedges: [] });
+    else if (!visit.entry) visit.entry = cp;
+  }
+
+  /** incomplete_read_marks: `cp`'s component visit holds backedges still to propagate. */
+  private incompleteReadMarks(cp: Checkpoint): boolean {
+    const key = this.sccCallchain(cp.state, cp.insn);
+    return key !== undefined && (this.sccVisits.get(key)?.backedges.length ?? 0) > 0;
+  }
+
+  /** add_scc_backedge: the path `st`, pruned at `insn` by `equal` through RANGE_WITHIN, kept with equal's visit. */
+  private addSccBackedge(st: State, equal: Checkpoint, insn: number): void {
+    const key = this.sccCallchain(equal.state, equal.insn);
+    const visit = key === undefined ? undefined : this.sccVisits.get(key);
+    if (!visit) return;
+    visit.backedges.push({ state: st.clone(), equal, insn });
+    this.backedges++;
+  }
+
+  /**
+   * maybe_exit_scc: when the visit's entry checkpoint has no path left to explore, every path through
+   * the component has ended: the backedges' precision is propagated again (propagate_backedges) until
+   * nothing changes (after 64 rounds, every scalar of their paths precise), then they are dropped.
+   */
+  private maybeExitScc(cp: Checkpoint): void {
+    if (!this.sccVisits.size) return;
+    const key = this.sccCallchain(cp.state, cp.insn);
+    const visit = key === undefined ? undefined : this.sccVisits.get(key);
+    if (!visit || visit.entry !== cp) return;
+    visit.entry = null;
+    const edges = visit.backedges;
+    if (!edges.length) return;
+    const saved = this.curPc;
+    for (let round = 0; ; round++) {
+      if (round > 64) {
+        for (const e of edges) this.markAllPrecise(e.state);
+        break;
+      }
+      const before = this.newMarks;
+      for (const e of edges) {
+        const live = this.liveMasks(e.state, e.insn);
+        const slots = { lo: [] as number[], hi: [] as number[] };
+        this.liveSlots(e.state, e.insn, slots);
+        this.curPc = e.insn;
+        this.propagatePrecision(e.equal.state, e.state, live, slots);
+      }
+      if (this.newMarks === before) break;
+    }
+    this.curPc = saved;
+    this.backedges -= edges.length;
+    visit.backedges = [];
   }
 
   /**
@@ -1589,6 +1707,7 @@ class Verifier {
     if (op === JmpOp.JA) return pc + 1 + (is32 ? ins.imm : ins.off);
     if (op === JmpOp.EXIT) return this.exit(st, pc);
     if (op === JmpOp.CALL) return this.call(st, ins, pc);
+    if (op === JmpOp.JCOND) return this.mayGoto(st, ins, pc);
     const cmp = CMP_OF_OP[op];
     if (!cmp) this.reject(`invalid BPF_JMP/JMP32 opcode ${ins.code.toString(16)}`, pc);
     const x = (ins.code & 0x08) !== 0;
@@ -1626,6 +1745,36 @@ class Verifier {
     if (okTaken) this.pushBranch(other, target, pc);
     if (!okFall) return -1;
     return fall;
+  }
+
+  /**
+   * check_cond_jmp_op's may_goto: the jump (the loop's exit, its budget spent) is walked first; the fall
+   * through (one more iteration) is pushed one may_goto_depth deeper, its imprecise scalars widened
+   * against the previous iteration's checkpoint here so the loop converges. (The walk reached this slot
+   * through is_state_visited's forced checkpoint: st.cp is the checkpoint made here just now.)
+   */
+  private mayGoto(st: State, ins: Insn, pc: number): number {
+    const prev = st.cp ? this.findPrevEntry(st, st.cp.depth, pc) : undefined;
+    const queued = st.clone();
+    queued.mayGotoDepth++;
+    if (prev) widenImpreciseScalars(prev.state, queued);
+    this.pushBranch(queued, pc + 1, pc);
+    return pc + 1 + ins.off;
+  }
+
+  /**
+   * find_prev_entry: the newest checkpoint at `insn` still being explored (on this path: the walk is
+   * depth first) from the same callsites and older than `depth` — the previous visit of a loop.
+   * Checkpoints evicted from the instruction's list are not found, as in the kernel.
+   */
+  private findPrevEntry(st: State, depth: number, insn: number): Checkpoint | undefined {
+    const list = this.states[((insn ^ st.cur.callsite) >>> 0) % this.prog.length];
+    if (!list) return undefined;
+    for (let k = list.length - 1; k >= 0; k--) {
+      const c = list[k]!;
+      if (c.insn === insn && c.branches > 0 && c.depth < depth && sameCallsites(c.state, st)) return c;
+    }
+    return undefined;
   }
 
   /** Narrow the scalars of `st` assuming the branch condition; false when that is impossible. `imm`: an immediate's register. */
@@ -2450,7 +2599,10 @@ class Verifier {
         }
         if (reg.precise) {
           if (checkpoint) bt.regs[fr]! &= ~(1 << r);
-        } else f.setPrecise(r, true);
+        } else {
+          f.setPrecise(r, true);
+          if (checkpoint) this.newMarks++;
+        }
       }
       for (let half = 0; half < 2; half++) {
         let sm = half ? bt.slotsHi[fr]! : bt.slotsLo[fr]!;
@@ -2464,7 +2616,10 @@ class Verifier {
           }
           if (slot.spill.precise) {
             if (checkpoint) bt.clearSlot(fr, spi);
-          } else f.setSlot(spi, this.preciseSpill(slot));
+          } else {
+            f.setSlot(spi, this.preciseSpill(slot));
+            if (checkpoint) this.newMarks++;
+          }
         }
       }
     }
@@ -2659,7 +2814,11 @@ class Verifier {
   private markAllPrecise(st: State): void {
     const all = (s: State): void => {
       for (const f of s.frames) {
-        for (let r = 0; r < f.regs.length; r++) if (f.regs[r]!.isScalar && !f.regs[r]!.precise) f.setPrecise(r, true);
+        for (let r = 0; r < f.regs.length; r++) {
+          if (!f.regs[r]!.isScalar || f.regs[r]!.precise) continue;
+          f.setPrecise(r, true);
+          this.newMarks++;
+        }
         for (let spi = 0; spi < STACK_SLOTS; spi++) {
           const slot = f.slot(spi)!;
           if (slot.spill?.isScalar && !slot.spill.precise) f.setSlot(spi, this.preciseSpill(slot));
@@ -2895,3 +3054,57 @@ function bswap(v: bigint, bits: number): bigint {
   return out;
 }
 
+
+/**
+ * compute_scc: Tarjan's strongly connected components of each function's control flow graph (a call
+ * goes on at the next instruction), iteratively as the kernel walks it. A component gets a number
+ * (from 1) when it has two or more instructions or one that jumps to itself.
+ */
+function computeScc(prog: readonly Insn[]): Int32Array {
+  const n = prog.length;
+  const succ = successors(prog);
+  const scc = new Int32Array(n);
+  const pre = new Int32Array(n);
+  const low = new Int32Array(n);
+  const NOT_ON_STACK = 0x7fffffff;
+  const stack: number[] = [];
+  const dfs: number[] = [];
+  let nextPre = 1;
+  let nextScc = 1;
+  for (let i = 0; i < n; i++) {
+    if (pre[i] || prog[i]!.isLdImm64Tail) continue;
+    dfs.push(i);
+    while (dfs.length) {
+      const w = dfs[dfs.length - 1]!;
+      if (pre[w] === 0) {
+        low[w] = pre[w] = nextPre++;
+        stack.push(w);
+      }
+      let descended = false;
+      for (const s of succ[w]!) {
+        if (pre[s]) low[w] = Math.min(low[w]!, low[s]!);
+        else {
+          dfs.push(s);
+          descended = true;
+          break;
+        }
+      }
+      if (descended) continue;
+      // a vertex above on the stack is reachable from w: w stays on the stack
+      if (low[w]! < pre[w]!) {
+        dfs.pop();
+        continue;
+      }
+      const assign = stack[stack.length - 1] !== w || succ[w]!.includes(w);
+      let t: number;
+      do {
+        t = stack.pop()!;
+        low[t] = NOT_ON_STACK;
+        if (assign) scc[t] = nextScc;
+      } while (t !== w);
+      if (assign) nextScc++;
+      dfs.pop();
+    }
+  }
+  return scc;
+}

@@ -174,6 +174,9 @@ const LLVM_V4: [string, string][] = [
   ['r0 = *(u16 *)skb[r1 + 4]', '48 10 00 00 04 00 00 00'],
   ['ld_pseudo r1, 1, 5', '18 11 00 00 05 00 00 00 00 00 00 00 00 00 00 00'],
   ['call kfunc 9', '85 20 00 00 09 00 00 00'],
+  // may_goto: BPF_JMP | BPF_JCOND (0xe5), src BPF_MAY_GOTO (0), the offset in off (LLVM 19's mnemonic)
+  ['may_goto +2', 'e5 00 02 00 00 00 00 00'],
+  ['may_goto -3', 'e5 00 fd ff 00 00 00 00'],
 ];
 
 describe('assemble() encodes single instructions', () => {
@@ -211,7 +214,20 @@ describe('disassemble() prints what llvm-objdump and uBPF print', () => {
     ['bc 21 10 00 00 00 00 00', 'movsx1632 %r1, %r2'],
     ['85 10 00 00 03 00 00 00', 'call local +3'],
     ['8d 02 00 00 00 00 00 00', 'call %r2'],
+    ['e5 00 02 00 00 00 00 00', 'may_goto +2'],
   ])('uBPF %s → `%s`', (bytes, text) => {
     expect(disassemble(decode(bytesOf(bytes)), { syntax: 'ubpf' })).toBe(text);
+  });
+  it.each([
+    ['e5 00 fd ff 00 00 00 00', 'may_goto -3'],
+    // only the form check_cond_jmp_op accepts has a mnemonic: imm, dst or src set, or JMP32 | JCOND,
+    // print as `.insn` (and assemble back to the same bytes)
+    ['e5 00 02 00 05 00 00 00', '.insn 0xe5, dst=0, src=0, off=2, imm=5'],
+    ['e5 10 02 00 00 00 00 00', '.insn 0xe5, dst=0, src=1, off=2, imm=0'],
+    ['e6 00 02 00 00 00 00 00', '.insn 0xe6, dst=0, src=0, off=2, imm=0'],
+  ])('llvm %s → `%s`', (bytes, text) => {
+    const out = disassemble(decode(bytesOf(bytes)), { syntax: 'llvm' });
+    expect(out).toBe(text);
+    expect(hex(encode(assemble(out, { syntax: 'llvm' })))).toBe(bytes);
   });
 });

@@ -3,6 +3,7 @@ import { RuntimeFault } from '../../src/errors.js';
 import { baseHelpers, HelperTable } from '../../src/helpers/index.js';
 import { Interpreter, type TraceEvent } from '../../src/interp/index.js';
 import { Alu32, Alu64, Ins, Jmp, type Insn } from '../../src/isa/insn.js';
+import { MAY_GOTO_PROGRAMS } from '../support/may_goto.js';
 import { EngineMemory, INPUT_BASE, STACK_TOP } from '../../src/runtime/memory.js';
 
 function run(prog: Insn[], mem = new Uint8Array(0), opts: { helpers?: HelperTable; checked?: boolean; trace?: (e: TraceEvent) => void; maxInstructions?: number } = {}) {
@@ -244,5 +245,12 @@ describe('Interpreter', () => {
       [3, 0, [[0, 4n, 11n]]],
       [4, 0, []],
     ]);
+  });
+});
+
+describe('Interpreter may_goto', () => {
+  // the JIT's cases (tests/jit/jump.test.ts), counts derived there from do_misc_fixups' rewrite
+  it.each(MAY_GOTO_PROGRAMS)('%s', (_name, pieces, want) => {
+    expect(run(pieces.flat()).r0).toBe(want);
   });
 });

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { Alu64, Ins, Jmp, Jmp32, type Insn } from '../../src/isa/insn.js';
 import { type Piece, r0Of } from './harness.js';
+import { MAY_GOTO_PROGRAMS } from '../support/may_goto.js';
 
 const U64_MAX = 0xffff_ffff_ffff_ffffn;
 
@@ -161,5 +162,11 @@ describe('JIT loops', () => {
     expect(await r0Of(primeProgram(67))).toBe(1n);
     expect(await r0Of(primeProgram(66))).toBe(0n);
     expect(await r0Of(primeProgram(2))).toBe(1n);
+  });
+});
+
+describe('JIT may_goto', () => {
+  it.each(MAY_GOTO_PROGRAMS)('%s', async (_name, pieces, want) => {
+    expect(await r0Of(pieces)).toBe(want);
   });
 });

@@ -53,6 +53,68 @@ const ALU32_UNKNOWN: [string, Insn[]][] = [
   ['and_imm', I(0x54, 0, 0, 0, 15)],
 ];
 
+/** may_goto (BPF_JMP | BPF_JCOND, src BPF_MAY_GOTO): 0xe5 with the given fields. */
+const MAY_GOTO = (off: number, dst = 0, src = 0, imm = 0): Insn[] => I(0xe5, dst, src, off, imm);
+
+/** may_goto's forms and loops (check_cond_jmp_op, is_state_visited's may_goto convergence). */
+const MAY_GOTO_CASES: KernelCase[] = [
+  {
+    name: 'may_goto_counter_loop',
+    why: 'r0 = 0; loop: may_goto +2; r0 += 1; goto loop: r0 is imprecise, so the fall-through is widened against the previous iteration\'s checkpoint (widen_imprecise_scalars) and the next may_goto, one depth deeper, is within it (RANGE_WITHIN): accepted in a few iterations',
+    insns: [...I(0xb7, 0, 0, 0, 0), ...MAY_GOTO(2), ...I(0x07, 0, 0, 0, 1), ...I(0x05, 0, 0, -3, 0), ...I(0x95)],
+  },
+  {
+    name: 'may_goto_zero_offset',
+    why: '`may_goto +0` (allowed since "bpf: Allow may_goto 0 instruction"): both ways lead to the next instruction',
+    insns: [...I(0xb7, 0, 0, 0, 0), ...MAY_GOTO(0), ...I(0x95)],
+  },
+  {
+    name: 'may_goto_precise_counter',
+    why: 'the counter addresses the stack (a read at fp - 8 + (r0 & 7)): r0 is precise, every iteration differs, and with each iteration leaving one path (`if r6 == r0`, r6 random) the walk ends at 8192 pending paths',
+    insns: [...I(0x7a, 10, 0, -8, 0), ...I(0x85, 0, 0, 0, 7), ...I(0xbf, 6, 0), ...I(0xb7, 0, 0, 0, 0), ...MAY_GOTO(9), ...I(0xbf, 1, 0), ...I(0x57, 1, 0, 0, 7), ...I(0xbf, 2, 10), ...I(0x07, 2, 0, 0, -8), ...I(0x0f, 2, 1), ...I(0x71, 3, 2, 0), ...I(0x1d, 6, 0, 2, 0), ...I(0x07, 0, 0, 0, 1), ...I(0x05, 0, 0, -10, 0), ...I(0x95)],
+  },
+  {
+    name: 'may_goto_in_subprog',
+    why: 'a may_goto loop in a subprogram called twice: each call\'s loop converges on its own (find_prev_entry looks at checkpoints from the same callsites)',
+    insns: [...I(0x85, 0, 1, 0, 4), ...I(0xbf, 6, 0), ...I(0x85, 0, 1, 0, 2), ...I(0x0f, 0, 6), ...I(0x95), ...I(0xb7, 0, 0, 0, 0), ...MAY_GOTO(2), ...I(0x07, 0, 0, 0, 1), ...I(0x05, 0, 0, -3, 0), ...I(0x95)],
+  },
+  {
+    name: 'may_goto_full_stack',
+    why: 'a function using all 512 bytes of stack with a may_goto: the hidden counter slot do_misc_fixups adds below it comes after check_max_stack_depth, and a JIT-requested program is not refused for it',
+    insns: [...I(0x7a, 10, 0, -512, 0), ...I(0xb7, 0, 0, 0, 0), ...MAY_GOTO(0), ...I(0x95)],
+  },
+  {
+    name: 'may_goto_imm_set',
+    why: 'check_cond_jmp_op: a may_goto with imm set is refused when reached (-EINVAL), with imm in the message',
+    insns: [...I(0xb7, 0, 0, 0, 0), ...MAY_GOTO(0, 0, 0, 5), ...I(0x95)],
+  },
+  {
+    name: 'may_goto_src_set',
+    why: 'BPF_JCOND with src_reg other than BPF_MAY_GOTO: the same message, imm 0',
+    insns: [...I(0xb7, 0, 0, 0, 0), ...MAY_GOTO(0, 0, 1, 0), ...I(0x95)],
+  },
+  {
+    name: 'may_goto_dst_set',
+    why: 'BPF_JCOND with a dst_reg: the same message (dst is not a register here; r11 is not refused as one)',
+    insns: [...I(0xb7, 0, 0, 0, 0), ...MAY_GOTO(0, 11, 0, 0), ...I(0x95)],
+  },
+  {
+    name: 'may_goto_bad_in_dead_code',
+    why: 'the same malformed may_goto where the walk never reaches it: accepted (sanitize_dead_code)',
+    insns: [...I(0xb7, 0, 0, 0, 0), ...I(0x15, 0, 0, 1, 0), ...MAY_GOTO(0, 0, 0, 5), ...I(0x95)],
+  },
+  {
+    name: 'jcond_jmp32',
+    why: 'BPF_JMP32 | BPF_JCOND is not in the kernel\'s instruction table: refused at load time',
+    insns: [...I(0xb7, 0, 0, 0, 0), ...I(0x05, 0, 0, 1, 0), ...I(0xe6, 0, 0, 0, 0), ...I(0x95)],
+  },
+  {
+    name: 'jcond_reg_source',
+    why: 'BPF_JMP | BPF_JCOND | BPF_X (0xed) is not in it either',
+    insns: [...I(0xb7, 0, 0, 0, 0), ...I(0x05, 0, 0, 1, 0), ...I(0xed, 0, 0, 0, 0), ...I(0x95)],
+  },
+];
+
 export interface KernelCase {
   name: string;
   why: string;
@@ -147,6 +209,17 @@ export const KERNEL_CASES: KernelCase[] = [
     why: 'BPF_CALL|BPF_X is not in the kernel\'s instruction table: refused at load time, reached or not',
     insns: [...I(0xb7, 0, 0, 0, 0), ...I(0x15, 0, 0, 1, 0), ...I(0x8d), ...I(0x95)],
   },
+  {
+    name: 'jset_same_register_nonzero',
+    why: 'w0 has bit 30 known set (prandom | 0x40000000); `if w0 & w0` is decided by is_scalar_branch_taken only against a constant, so the kernel walks the fall-through and refuses its stack read (random program seed 253: processed 76 against 74)',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0x44, 0, 0, 0, 0x40000000), ...I(0x4e, 0, 0, 2, 0), ...I(0x79, 0, 10, 8), ...I(0x95), ...I(0xb7, 0, 0, 0, 1), ...I(0x95)],
+  },
+  {
+    name: 'jset_constant_bit_known',
+    why: 'the control: `if w0 & 0x40000000` of the same w0 is always taken (the fall-through and its bad read never walked)',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0x44, 0, 0, 0, 0x40000000), ...I(0x46, 0, 0, 2, 0x40000000), ...I(0x79, 0, 10, 8), ...I(0x95), ...I(0xb7, 0, 0, 0, 1), ...I(0x95)],
+  },
+  ...MAY_GOTO_CASES,
   ...ALU32_UNKNOWN.map(([name, op]): KernelCase => ({
     name: `alu32_${name}_upper_half`,
     why: 'adjust_scalar_min_max_vals: where is_safe_to_compute_dst_reg_range says no (div and mod, signed or not; a shift by an unknown amount), __mark_reg_unknown and return before the ALU32 zero extension: the upper half is unknown too, so `if r0 > 0xffffffff` is walked and its stack read refused (`w0 &= 15`: zero-extended, never walked)',

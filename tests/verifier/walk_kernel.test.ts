@@ -84,6 +84,14 @@ const KERNEL: Record<string, number> = {
   // read a known 0 back: 10. The same rule makes xdp-synproxy's syncookie_xdp 20,925, the kernel's
   // (23,187 before: a zero byte of its bpf_loop context kept a callback's return from pruning).
   'verifier/accept/narrow_spill_write_scrubs_zero:narrow_spill_write_scrubs_zero': 12,
+  // may_goto loops (libbpf, verifier log level 4, 6.18.44-fc-v1252): the loop explored one iteration
+  // at a time until a may_goto is within an in-flight state of another depth. mg_calls' loop in a
+  // subprogram converges through a RANGE_WITHIN hit kept as an SCC backedge: its checkpoints compare
+  // by range too until every path of the loop has ended (incomplete_read_marks); without the SCC
+  // visits wxdp pruned more: 188.
+  'xdp_may_goto:mg_sum': 153,
+  'xdp_may_goto:mg_tlv': 6675,
+  'xdp_may_goto:mg_calls': 260,
 };
 
 const objects = [...new Set(Object.keys(KERNEL).map((k) => k.split(':')[0]!))];
