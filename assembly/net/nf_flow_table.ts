@@ -1330,13 +1330,12 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
     cand |= h;
   }
   if (cand == 0) return 0;
-  // 2: the buckets' lines, in a loop that only loads (few instructions per frame keep the burst's
-  // misses in flight: wasm has no prefetch instruction)
+  // 2: the buckets' lines, in a loop that only loads: the fewer instructions a frame, the more of the
+  // burst's misses the CPU's window holds at once (wasm has no prefetch instruction); a frame without a
+  // bucket of its own (0, SAME_KEY) loads address 0 instead of a branch (always mapped). Branchless
+  // loads here and in the fourth loop: 10k flows 43.8 → 41.6 ns, 100k 58.3 → 53.9 (3 rounds, measured)
   let acc: u32 = 0;
-  for (let i: u32 = 0; i < n; i++) {
-    const a = load<u32>(out + (i << 2));
-    if (a > SAME_KEY) acc += load<u32>(a & ~1);
-  }
+  for (let i: u32 = 0; i < n; i++) acc += load<u32>(load<u32>(out + (i << 2)) & ~3);
   // 3: the slot whose tag is the key's hash (its record), or the bucket's overflow list (bit 1 set)
   for (let i: u32 = 0; i < n; i++) {
     const a = load<u32>(out + (i << 2));
@@ -1357,15 +1356,24 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
     // (no slot with the key's tag and no overflow: no flow has the key)
     store<u32>(out + (i << 2), d != 0 ? d | (a & 1) : 0);
   }
-  // 4: the hot records' lines (an IPv6 one's address line too: its key and NAT addresses; and the
-  // direction record's second line when the hit counts), again only loads
-  for (let i: u32 = 0; i < n; i++) {
-    const a = load<u32>(out + (i << 2));
-    if (a == 0) continue;
-    const h = a & ~1;
-    acc += load<u32>(h);
-    if ((load<u8>(h + ((a & 1) != 0 ? FD_NAT : H4_FLAGS)) & FDF_ACCT) != 0) acc += load<u32>(((a & 1) != 0 ? coldOf6(r, h) : coldOf4(r, h)) + FD_ACCT);
-    if ((a & 1) != 0) acc += load<u32>(h + HOT6_SADDR);
+  // 4: the hot records' lines (an IPv6 one's address line too: its key and NAT addresses), again only
+  // loads, without a branch (no record: address 0)
+  if ((cand & 1) == 0) {
+    for (let i: u32 = 0; i < n; i++) acc += load<u32>(load<u32>(out + (i << 2)));
+  } else {
+    for (let i: u32 = 0; i < n; i++) {
+      const a = load<u32>(out + (i << 2));
+      acc += load<u32>(a & ~1) + load<u32>((a & ~1) + ((a & 1) << HOT_SHIFT));
+    }
+  }
+  // the counting hits' direction records (their FD_ACCT line), when a flowtable counts
+  if ((load<u64>(r + FTR_FLAGS) & (<u64>NF_FLOWTABLE_COUNTER * 0x0101010101010101)) != 0) {
+    for (let i: u32 = 0; i < n; i++) {
+      const a = load<u32>(out + (i << 2));
+      if (a == 0) continue;
+      const h = a & ~1;
+      if ((load<u8>(h + ((a & 1) != 0 ? FD_NAT : H4_FLAGS)) & FDF_ACCT) != 0) acc += load<u32>(((a & 1) != 0 ? coldOf6(r, h) : coldOf4(r, h)) + FD_ACCT);
+    }
   }
   // the keys are compared by nf_flow_forward, which reads the frame's header anyway (a pass of its own
   // here missed L1 on each frame's header again: the burst's frames share one set pair)
