@@ -1339,8 +1339,6 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   bOif = 0;
   bOnd = 0;
   bNh = 0;
-  bHits = 0;
-  bBytes = 0;
   const out = flowBurstRecs();
   const tags = out + FLOW_BURST_TAGS;
   const table = load<u32>(r + FTR_TABLE);
@@ -1432,12 +1430,16 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   // loads here and in the fourth loop: 10k flows 43.8 → 41.6 ns, 100k 58.3 → 53.9 (3 rounds, measured)
   let acc: u32 = 0;
   for (let i: u32 = 0; i < n; i++) acc += load<u32>(load<u32>(out + (i << 2)) & ~3);
-  // 3: the slot whose tag is the key's hash (its record), or the bucket's overflow list (bit 1 set)
+  // 3: the slot whose tag is the key's hash (its record), or the bucket's overflow list; the frames
+  // with a record counted (m)
+  let m: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const a = load<u32>(out + (i << 2));
     if (a == 0) continue;
     if (a == SAME_KEY) {
-      store<u32>(out + (i << 2), load<u32>(out + (load<u32>(tags + (i << 2)) << 2))); // (that frame's is decided)
+      const same = load<u32>(out + (load<u32>(tags + (i << 2)) << 2)); // (that frame's is decided)
+      store<u32>(out + (i << 2), same);
+      m += <u32>(same != 0);
       continue;
     }
     const bk = a & ~1;
@@ -1445,12 +1447,13 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
     // the tags compared without a branch per slot (a loop that left at the hit's slot mispredicted
     // once a frame when the burst's flows sit in different slots); the first equal tag's record, 0 when
     // none (the whole bucket then, lookup)
-    const m = tagMatches(bk, slotTag(k, idxb), hm);
+    const t = tagMatches(bk, slotTag(k, idxb), hm);
     let d: u32 = 0;
-    if (m != 0) d = slotRec(load<u32>(bk + (ctz(m) << 2)), idxb, (a & 1) != 0 ? hot6 : hot4, hotShift(a & 1));
+    if (t != 0) d = slotRec(load<u32>(bk + (ctz(t) << 2)), idxb, (a & 1) != 0 ? hot6 : hot4, hotShift(a & 1));
     else if (load<u32>(bk + BKT_OVF) != 0) d = burstCold(r, load<u32>(b + (i << 3)) + ETH_HLEN, a & 1, ifindex);
     // (no slot with the key's tag and no overflow: no flow has the key)
     store<u32>(out + (i << 2), d != 0 ? d | (a & 1) : 0);
+    m += <u32>(d != 0);
   }
   // 4: the hot records' lines (an IPv6 one's address line too: its key and NAT addresses), again only
   // loads, without a branch (no record: address 0)
@@ -1466,8 +1469,6 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   }
   // the keys are compared by nf_flow_forward, which reads the frame's header anyway (a pass of its own
   // here missed L1 on each frame's header again: the burst's frames share one set pair)
-  let m: u32 = 0;
-  for (let i: u32 = 0; i < n; i++) m += <u32>(load<u32>(out + (i << 2)) != 0);
   sink += acc;
   return m;
 }
@@ -1511,9 +1512,6 @@ let bNe: u32 = 0;
 /** bNh's output device (its ifindex and record: checked up with it). */
 let bNhOif: u32 = 0;
 let bNhOnd: u32 = 0;
-/** Frames the burst's flows forwarded and their bytes as received: counted once (nf_flow_burst_done). */
-let bHits: u32 = 0;
-let bBytes: u64 = 0;
 
 /** The output device `oif`'s record, the burst's last one when it is the same. */
 @inline function burstOnd(oif: u32): u32 {
@@ -1526,17 +1524,15 @@ let bBytes: u64 = 0;
 
 /**
  * The burst nf_flow_burst_lookup began is over (its forwarded frames are held by netdev_xmit_pend until
- * the stack's burst ends): nf_flowtable:hit and RX packets / bytes on the ring device `nd` for the frames
- * its flows forwarded, added once.
+ * the stack's burst ends): nf_flowtable:hit and RX packets / bytes on the ring device `nd` for the `n`
+ * frames its flows forwarded (nf_flow_forward true), `bytes` of them as received, added once (the caller
+ * counts them in its locals: wasm globals are memory, a load and a store each a frame).
  */
-export function nf_flow_burst_done(nd: u32): void {
-  const n = bHits;
+export function nf_flow_burst_done(nd: u32, n: u32, bytes: u64): void {
   if (n == 0) return;
   mibAdd(MIB_FLOW_HIT, <u64>n);
   ndStat(nd, NDSTAT_RX_PACKETS, <u64>n);
-  ndStat(nd, NDSTAT_RX_BYTES, bBytes);
-  bHits = 0;
-  bBytes = 0;
+  ndStat(nd, NDSTAT_RX_BYTES, bytes);
 }
 
 /** A hit of the burst's timeout: now + the protocol's flowtable timeout. */
@@ -1656,8 +1652,6 @@ function refreshBoth6(h: u32, t: u32): void {
     atomicAdd64(c, 1);
     atomicAdd64(c + 8, <u64>(len - ETH_HLEN));
   }
-  bHits++;
-  bBytes += <u64>len;
   netdev_xmit_pend(oif, q, data, tot + ETH_HLEN);
   return true;
 }
@@ -1738,8 +1732,6 @@ function refreshBoth6(h: u32, t: u32): void {
     atomicAdd64(c, 1);
     atomicAdd64(c + 8, <u64>len);
   }
-  bHits++;
-  bBytes += <u64>frameLen;
   netdev_xmit_pend(oif, q, data, len + ETH_HLEN);
   return true;
 }
