@@ -206,8 +206,8 @@ export const FD6_DADDR: u32 = 272;
 export const FD6_NEW_SADDR: u32 = 288;
 export const FD6_NEW_DADDR: u32 = 304;
 export const FD6_NH: u32 = 320;
-// An IPv6 hot record (HOT6_SIZE: one line; FTR_HOT6 + 128 i for pool slot i's ORIGINAL direction, + 64 for
-// its REPLY one): +0 saddr | +16 daddr | +32 sport | +34 dport | +36 iif | +40 u8 proto | +41 u8 flags (as
+// An IPv6 hot record (HOT6_SIZE: one line; FTR_HOT6 + 64 i for pool slot i's ORIGINAL direction, its REPLY
+// one FTR_MAX × 64 further, as IPv4's two arrays: one direction's traffic touches half the pages): +0 saddr | +16 daddr | +32 sport | +34 dport | +36 iif | +40 u8 proto | +41 u8 flags (as
 // H4_FLAGS) | +42 the translated port | +44 u32 the flow's timeout (as H4_TIMEOUT) | +48 its next hop
 // (NH6_SIZE: with the translated address of a direction translating one side, which differs between the
 // flows leaving by one route only as their translations do: masquerade's is the device's).
@@ -392,10 +392,15 @@ function flowAcct(f: u32, ct: u32, flags: u32): void {
   return load<u32>(r + ((off & FD_SIZE) != 0 ? FTR_HOTR : FTR_HOT)) + ((off >> 8) << HOT4_SHIFT);
 }
 
-/** The hot record of IPv6 direction record `d`: its flow's 128 bytes, ORIGINAL's line then REPLY's (flows FLOW6_SIZE apart, directions FD_SIZE). */
+/** The hot record of IPv6 direction record `d`: its flow's slot in its direction's half of the array (hot6Span). */
 @inline function hot6Of(r: u32, d: u32): u32 {
   const off = d - load<u32>(r + FTR_POOL6);
-  return load<u32>(r + FTR_HOT6) + (off >> 2) + ((off & FD_SIZE) >> 2);
+  return load<u32>(r + FTR_HOT6) + ((off / FLOW6_SIZE) << HOT6_SHIFT) + ((off & FD_SIZE) != 0 ? hot6Span(r) : 0);
+}
+
+/** How far the REPLY directions' IPv6 hot records are from the ORIGINAL ones' (FTR_HOT6's second half). */
+@inline function hot6Span(r: u32): u32 {
+  return load<u32>(r + FTR_MAX) << HOT6_SHIFT;
 }
 
 /** The direction record of IPv4 hot record `h`. */
@@ -408,7 +413,9 @@ function flowAcct(f: u32, ct: u32, flags: u32): void {
 /** The direction record of IPv6 hot record `h`. */
 @inline function coldOf6(r: u32, h: u32): u32 {
   const off = h - load<u32>(r + FTR_HOT6);
-  return load<u32>(r + FTR_POOL6) + ((off & ~(2 * HOT6_SIZE - 1)) << 2) + ((off & HOT6_SIZE) << 1);
+  const span = hot6Span(r);
+  const reply = off >= span;
+  return load<u32>(r + FTR_POOL6) + ((reply ? off - span : off) >> HOT6_SHIFT) * FLOW6_SIZE + (reply ? FD_SIZE : 0);
 }
 
 /** The flags byte of hot record `h` (H4_FLAGS, H6_FLAGS). */
@@ -807,7 +814,7 @@ function ensure6(r: u32): bool {
     store<u32>(r + FTR_POOL6, pool); // kept when the table fails: the next offload asks for the table only
   }
   if (load<u32>(r + FTR_HOT6) == 0) {
-    const hot = arena_alloc(load<u32>(r + FTR_MAX) * 2 * HOT6_SIZE, 2 * HOT6_SIZE); // zeroed
+    const hot = arena_alloc(load<u32>(r + FTR_MAX) * 2 * HOT6_SIZE, HOT6_SIZE); // zeroed
     if (hot == 0) return false;
     store<u32>(r + FTR_HOT6, hot);
   }
@@ -1564,10 +1571,12 @@ function refreshBoth4(h: u32, t: u32): void {
   if (t - load<u32>(h + H6_TIMEOUT) > 1000) refreshBoth6(h, t);
 }
 
-/** refreshBoth4 for IPv6 hot record `h`: the other direction's is the other half of the flow's 128 bytes. */
+/** refreshBoth4 for IPv6 hot record `h`: the other direction's is the same slot of the array's other half. */
 function refreshBoth6(h: u32, t: u32): void {
+  const r = ftRoot();
+  const span = hot6Span(r);
   atomicStore32(h + H6_TIMEOUT, t);
-  atomicStore32((h ^ HOT6_SIZE) + H6_TIMEOUT, t);
+  atomicStore32((h >= load<u32>(r + FTR_HOT6) + span ? h - span : h + span) + H6_TIMEOUT, t);
 }
 
 /**
