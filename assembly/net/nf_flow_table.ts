@@ -1618,35 +1618,8 @@ function refreshBoth6(h: u32, t: u32): void {
     flowTeardown(flowOf(coldOf4(ftRoot(), d))); // nf_flow_tcp_state_check: FIN / RST
     return slow();
   }
-  // what depends on the next hop only — its FIB generation, its device, its neighbour entry — was
-  // checked by the burst's last hit when that left by the same next hop (nothing but hits ran since:
-  // bNh); else the generation (bGen: as of the burst's start, else now), the device, and the entry
-  // cached in the next hop while it is alive, connected, with its header cached and still this next
-  // hop's (entries are reused only after a grace period, so the cached address always points at an
-  // entry), else the neighbour table's answer, cached for the next hit
-  if (nh != bNh) {
-    if (load<u32>(nh + NH_GEN) != bGen && load<u32>(nh + NH_GEN) != (bGen = fibGen())) {
-      flowTeardown(flowOf(coldOf4(ftRoot(), d))); // routes may have changed: nf_flow_dst_check
-      return slow();
-    }
-    const oif = load<u32>(nh + NH_OIF);
-    const ond = burstOnd(oif);
-    if (ond == 0 || (load<u32>(ond, ND_FLAGS) & IFF_UP) == 0) return slow();
-    let e = load<u32>(nh + NH_NEIGH);
-    if (e == 0 || load<u8>(e + NE_DEAD) != 0 || (<u32>load<u8>(e + NE_STATE) & NUD_CONNECTED) == 0 || (load<u8>(e + NE_XFLAGS) & NEX_HH) == 0 ||
-      load<u32>(e + NE_IFINDEX) != oif || load<u32>(e + NE_KEY) != load<u32>(nh + NH_ADDR) || <u32>load<u8>(e + NE_FAMILY) != AF_INET) {
-      e = neigh4Ready(oif, ond, nh + NH_ADDR);
-      if (e == 0) return slow();
-      store<u32>(nh + NH_NEIGH, e);
-    }
-    bNh = nh;
-    bNe = e;
-    bNhOif = oif;
-    bNhOnd = ond;
-  }
-  const e = bNe;
-  const oif = bNhOif;
-  const ond = bNhOnd;
+  // what depends on the next hop only: its FIB generation, its device, its neighbour entry
+  if (!burstNextHop(nh, d, false)) return slow();
   // decided: refresh (flow_offload_refresh: only when the timeout moves by more than a second), NAT,
   // TTL, MACs, out
   refresh4(d, <u32>burstTimeout(proto));
@@ -1655,16 +1628,7 @@ function refreshBoth6(h: u32, t: u32): void {
   else if (nat == FDF_DNAT) natOne(ip, proto, IPH_DADDR, 2, d);
   else if (nat != 0) natCsum(ip, proto, coldOf4(ftRoot(), d));
   else ipDecreaseTtl(ip);
-  store<u32>(data, load<u32>(e + NE_MAC));
-  store<u16>(data, load<u16>(e + NE_MAC + 4), 4);
-  putMac(data + 6, netdevMac(ond));
-  // NF_FLOWTABLE_COUNTER: nf_ct_acct_update(ct, dir, skb->len), the frame past its Ethernet header
-  const c = (fl & FDF_ACCT) != 0 ? load<u32>(coldOf4(ftRoot(), d) + FD_ACCT) : 0;
-  if (c != 0) {
-    atomicAdd64(c, 1);
-    atomicAdd64(c + 8, <u64>(len - ETH_HLEN));
-  }
-  netdev_xmit_pend(oif, q, data, tot + ETH_HLEN);
+  burstXmit(q, data, fl, d, false, len - ETH_HLEN, tot + ETH_HLEN); // (skb->len: the frame past its Ethernet header)
   return true;
 }
 
@@ -1699,29 +1663,7 @@ function refreshBoth6(h: u32, t: u32): void {
   }
   // the next hop's generation, device and NDISC entry, as nf_flow_forward's (bNh: checked by the burst's
   // last hit that left by it)
-  if (nh != bNh) {
-    if (load<u32>(nh + NH_GEN) != bGen && load<u32>(nh + NH_GEN) != (bGen = fibGen())) {
-      flowTeardown(flowOf(coldOf6(ftRoot(), d)));
-      return slow();
-    }
-    const oif = load<u32>(nh + NH_OIF);
-    const ond = burstOnd(oif);
-    if (ond == 0 || (load<u32>(ond, ND_FLAGS) & IFF_UP) == 0) return slow();
-    let e = load<u32>(nh + NH_NEIGH);
-    if (e == 0 || load<u8>(e + NE_DEAD) != 0 || (<u32>load<u8>(e + NE_STATE) & NUD_CONNECTED) == 0 || (load<u8>(e + NE_XFLAGS) & NEX_HH) == 0 ||
-      load<u32>(e + NE_IFINDEX) != oif || !eq16(e + NE_KEY, nh + NH_ADDR) || <u32>load<u8>(e + NE_FAMILY) != AF_INET6) {
-      e = neigh6Ready(oif, ond, nh + NH_ADDR);
-      if (e == 0) return slow();
-      store<u32>(nh + NH_NEIGH, e);
-    }
-    bNh = nh;
-    bNe = e;
-    bNhOif = oif;
-    bNhOnd = ond;
-  }
-  const e = bNe;
-  const oif = bNhOif;
-  const ond = bNhOnd;
+  if (!burstNextHop(nh, d, true)) return slow();
   refresh6(d, <u32>burstTimeout(proto));
   const nat = fl & (FDF_SNAT | FDF_DNAT);
   if (nat == FDF_SNAT) natOne6(ip, proto, IP6H_SADDR, 0, d, nh);
@@ -1735,17 +1677,58 @@ function refreshBoth6(h: u32, t: u32): void {
     l4Csum(l4, proto, <u32>load<u16>(c + FD_CSUM + 2));
   }
   store<u8>(ip, load<u8>(ip, IP6H_HOP_LIMIT) - 1, IP6H_HOP_LIMIT);
-  store<u32>(data, load<u32>(e + NE_MAC));
-  store<u16>(data, load<u16>(e + NE_MAC + 4), 4);
-  putMac(data + 6, netdevMac(ond));
-  // NF_FLOWTABLE_COUNTER: nf_ct_acct_update(ct, dir, skb->len) (the payload length's frame: nf_flow_burst_lookup checked)
-  const c = (fl & FDF_ACCT) != 0 ? load<u32>(coldOf6(ftRoot(), d) + FD_ACCT) : 0;
+  burstXmit(q, data, fl, d, true, len, len + ETH_HLEN); // (skb->len: the payload length's, the frame's: nf_flow_burst_lookup checked)
+  return true;
+}
+
+/**
+ * What depends on next hop `nh` only — its FIB generation, its device, its neighbour entry — checked for
+ * the hit of hot record `d` (`v6`: an IPv6 one): nothing when the burst's last hit left by the same next
+ * hop (nothing but hits ran since: bNh); else the generation (bGen: as of the burst's start, else now; a
+ * change since the add tears the flow down: the dst check, nf_flow_dst_check), the device, and the entry
+ * cached in the next hop while it is alive, connected, with its header cached and still this next hop's
+ * (entries are reused only after a grace period, so the cached address always points at an entry), else
+ * the neighbour table's answer, cached for the next hit. false: the stack takes the frame.
+ */
+@inline function burstNextHop(nh: u32, d: u32, v6: bool): bool {
+  if (nh == bNh) return true;
+  if (load<u32>(nh + NH_GEN) != bGen && load<u32>(nh + NH_GEN) != (bGen = fibGen())) {
+    flowTeardown(flowOf(v6 ? coldOf6(ftRoot(), d) : coldOf4(ftRoot(), d)));
+    return false;
+  }
+  const oif = load<u32>(nh + NH_OIF);
+  const ond = burstOnd(oif);
+  if (ond == 0 || (load<u32>(ond, ND_FLAGS) & IFF_UP) == 0) return false;
+  let e = load<u32>(nh + NH_NEIGH);
+  if (e == 0 || load<u8>(e + NE_DEAD) != 0 || (<u32>load<u8>(e + NE_STATE) & NUD_CONNECTED) == 0 || (load<u8>(e + NE_XFLAGS) & NEX_HH) == 0 ||
+    load<u32>(e + NE_IFINDEX) != oif || <u32>load<u8>(e + NE_FAMILY) != (v6 ? AF_INET6 : AF_INET) ||
+    (v6 ? !eq16(e + NE_KEY, nh + NH_ADDR) : load<u32>(e + NE_KEY) != load<u32>(nh + NH_ADDR))) {
+    e = v6 ? neigh6Ready(oif, ond, nh + NH_ADDR) : neigh4Ready(oif, ond, nh + NH_ADDR);
+    if (e == 0) return false;
+    store<u32>(nh + NH_NEIGH, e);
+  }
+  bNh = nh;
+  bNe = e;
+  bNhOif = oif;
+  bNhOnd = ond;
+  return true;
+}
+
+/**
+ * The end of a hit of hot record `d` (flags `fl`, `v6`: IPv6) for the frame at `data` (queue `q`): the
+ * MACs of the burst's checked next hop (burstNextHop), NF_FLOWTABLE_COUNTER's nf_ct_acct_update(ct, dir,
+ * `skbLen`), and out of its device, `sendLen` bytes (netdev_xmit_pend).
+ */
+@inline function burstXmit(q: u32, data: u32, fl: u32, d: u32, v6: bool, skbLen: u32, sendLen: u32): void {
+  store<u32>(data, load<u32>(bNe + NE_MAC));
+  store<u16>(data, load<u16>(bNe + NE_MAC + 4), 4);
+  putMac(data + 6, netdevMac(bNhOnd));
+  const c = (fl & FDF_ACCT) != 0 ? load<u32>((v6 ? coldOf6(ftRoot(), d) : coldOf4(ftRoot(), d)) + FD_ACCT) : 0;
   if (c != 0) {
     atomicAdd64(c, 1);
-    atomicAdd64(c + 8, <u64>len);
+    atomicAdd64(c + 8, <u64>skbLen);
   }
-  netdev_xmit_pend(oif, q, data, len + ETH_HLEN);
-  return true;
+  netdev_xmit_pend(bNhOif, q, data, sendLen);
 }
 
 /**
