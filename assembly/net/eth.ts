@@ -152,14 +152,21 @@ export function stack_rx(ifindex: u32, q: u32, qi: u32, data: u32, len: u32): vo
 function stack_rx_flows(ifindex: u32, ndf: u32, q: u32, qi: u32, n: u32): void {
   const b = stackBurstBuf();
   const recs = flowBurstRecs();
+  let hits: u32 = 0;
+  let bytes: u64 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(b + (i << 3));
     const len = load<u32>(b + (i << 3), 4);
-    if (nf_flow_forward(load<u32>(recs + (i << 2)), q, data, len)) rxRingIfindex = ifindex; // counted for the burst (nf_flow_burst_done)
-    else stack_rx(ifindex, q, qi, data, len);
+    if (nf_flow_forward(load<u32>(recs + (i << 2)), q, data, len)) {
+      rxRingIfindex = ifindex; // counted for the burst (nf_flow_burst_done)
+      hits++;
+      bytes += <u64>len;
+    } else {
+      stack_rx(ifindex, q, qi, data, len);
+    }
   }
   udpWholeLast = false;
-  nf_flow_burst_done(ndf);
+  nf_flow_burst_done(ndf, hits, bytes);
   netdev_xmit_flush();
 }
 
@@ -267,6 +274,8 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
   const lean = m != 0 && nd != 0 && fwd4_lean_ok(ifindex, nd);
   const bySlot = lean && fib4_burst_ready();
   let slot: i32 = 0;
+  let fHits: u32 = 0;
+  let fBytes: u64 = 0;
   if (l == n && hits == 0 && !lean && !lean6) udpBurstAll(ifindex, q, ndu, b, n);
   else for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(b + (i << 3));
@@ -280,6 +289,8 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
       udp4_burst_rcv(ifindex, q, i, data);
     } else if (rec != 0 && nf_flow_forward(rec, q, data, len)) {
       rxRingIfindex = ifindex; // counted for the burst (nf_flow_burst_done)
+      fHits++;
+      fBytes += <u64>len;
     } else if (lean && fwd4_lean(ifindex, nd, q, data, len, at)) {
       rxRingIfindex = ifindex; // counted for the burst (fwd4_lean_done)
     } else if (lean6 && fwd6_lean(ifindex, nd6, q, data, len)) {
@@ -290,7 +301,7 @@ export function stack_rx_burst(ifindex: u32, q: u32, qi: u32, n: u32): void {
   }
   if (lean) fwd4_lean_done(nd);
   if (lean6) fwd6_lean_done(nd6);
-  if (hits != 0) nf_flow_burst_done(ndf);
+  if (hits != 0) nf_flow_burst_done(ndf, fHits, fBytes);
   // the frames the fast paths forwarded, held for one transmit per device (netdev.ts netdev_xmit_pend)
   netdev_xmit_flush();
 }
