@@ -704,6 +704,9 @@ export function nf_ct_events(on: u32): void {
  * the table is full and nothing could be dropped early).
  */
 export function nf_conntrack_in(st: u32, zone: u32): u32 {
+  // a packet that carries a conntrack already (nf_ct_attach: an ICMP error or reset of the stack's own,
+  // netfilter.ts): "Previously seen ... Ignore."
+  if (load<u32>(st + NFS_CT) != 0 && load<u8>(st + NFS_HOOK) == 3) return NF_ACCEPT;
   const root = ctRoot();
   store<u32>(st + NFS_CT, 0);
   store<u8>(st + NFS_CTINFO, <u8>IP_CT_NONE);

@@ -9,7 +9,7 @@ import { hex, unhex } from '../support/frames.js';
 import { useNamespaces } from '../support/netns.js';
 import { pythonAvailability } from '../support/afpacket.js';
 import { KernelRouter, WxdpRouter } from '../support/router.js';
-import { MAC, PORTS } from '../net/router_cases.js';
+import { MAC, masked, PORTS } from '../net/router_cases.js';
 import { afpacket } from '../support/afpacket.js';
 import { eth, ETH_P_IP, ipv4, pattern, udp } from '../support/frames.js';
 import { parseConntrackL } from './ct_support.js';
@@ -36,6 +36,19 @@ const CASES: FixedCase[] = [
       eth2: ['020000000b03020000000a0286dd600010a8001e063f20010db800030000000000000000004520010db80003000000000000000000029c58000928000000818000005010faf0ff1f000000010203040506070809'],
     },
   },
+  {
+    // icmp_glue_bits → nf_ct_attach: the error the reject sends carries the rejected packet's own
+    // (unconfirmed) conntrack, so POST_ROUTING's nf_nat_icmp_reply_translation turns the quote back to
+    // the address the client sent to; wxdp looked the quote up, found nothing (the entry was never
+    // confirmed) and quoted the DNATed packet (198.51.100.90:53) (seed 8, step 4)
+    name: 'a reject after DNAT quotes the packet as the client sent it',
+    rules: 'table ip nat {\n\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n\t\tiifname "eth2" ip daddr 192.0.2.1 udp dport 5000 dnat to 198.51.100.90:53\n\t}\n}\ntable inet filter {\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tudp dport 53 reject with icmpx type host-unreachable\n\t}\n}\n',
+    ingress: 'eth2',
+    frame: '020000000a02020000000b0308004500001c101c00004011e663c0000250c00002019c4413880008cbbf',
+    out: {
+      eth2: ['020000000b03020000000a02080045c0003851e700004001a3ccc0000201c00002500301816a000000004500001c101c00003f11e763c0000250c00002019c4413880008cbbf'],
+    },
+  },
 ];
 
 /**
@@ -53,9 +66,10 @@ const UDP_STEPS: Array<{ frame: Uint8Array; ingress: string; listed: string; tim
   { frame: UDP_OUT, ingress: 'eth0', listed: `udp 17 ${UDP_ENTRY} [ASSURED] mark=0 use=1`, timeout: 1180 },
 ];
 
-function outOf(o: Record<string, Uint8Array[]>): Record<string, string[]> {
+/** Each port's frames, router_cases' masks applied (the IPv4 ID the kernel draws for its own packets). */
+function outOf(o: Record<string, Uint8Array[] | string[]>): Record<string, string[]> {
   const r: Record<string, string[]> = {};
-  for (const [k, v] of Object.entries(o)) if (v.length) r[k] = v.map(hex);
+  for (const [k, v] of Object.entries(o)) if (v.length) r[k] = v.map((f) => hex(masked(typeof f === 'string' ? unhex(f) : f)));
   return r;
 }
 
@@ -65,7 +79,7 @@ describe('netfilter divergences found by nf_fuzz_kernel, with the kernel\'s reco
       const w = await WxdpRouter.create(PORTS, NF_CONFIG);
       w.dp.nft(c.rules);
       const [out] = w.run([{ ingress: c.ingress, frames: [unhex(c.frame)] }]);
-      expect(outOf(out!)).toEqual(c.out);
+      expect(outOf(out!)).toEqual(outOf(c.out));
     });
   }
 });
@@ -96,7 +110,7 @@ describe.skipIf(!nsa.available.ok || !py.ok || !nft)('the recorded answers are t
       const r = k.router.spawn(['nft', '-f', '-'], { input: c.rules });
       expect(r.status, r.stderr).toBe(0);
       const [out] = k.run([{ ingress: c.ingress, frames: [unhex(c.frame)] }]);
-      expect(outOf(out!), c.name).toEqual(c.out);
+      expect(outOf(out!), c.name).toEqual(outOf(c.out));
     }
   }, 120_000);
 
