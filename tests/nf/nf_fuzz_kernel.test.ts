@@ -15,7 +15,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { describeFrame, hex, ipv4ChecksumOk } from '../support/frames.js';
-import { Rng } from '../support/gen.js';
+import { fuzzSeeds, Rng } from '../support/gen.js';
 import { useNamespaces } from '../support/netns.js';
 import { afpacket, pythonAvailability } from '../support/afpacket.js';
 import { KernelRouter, WxdpRouter, type PortOutput } from '../support/router.js';
@@ -25,13 +25,7 @@ import { parseConntrackL } from './ct_support.js';
 import { genFlow, genRuleset, parse, stepFrames, type Flow } from './nf_fuzz_gen.js';
 
 const N = Number(process.env['WXDP_NF_FUZZ'] ?? 40);
-function seeds(): number[] {
-  const env = process.env['WXDP_NF_FUZZ_SEEDS'];
-  if (!env) return [1, 2];
-  const m = /^random:(\d+)$/.exec(env);
-  if (m) return [1, 2, ...Array.from({ length: Number(m[1]) }, () => 1 + Math.floor(Math.random() * 2 ** 31))];
-  return env.split(',').map(Number);
-}
+const seeds = (): number[] => fuzzSeeds(process.env['WXDP_NF_FUZZ_SEEDS']);
 
 const nsa = useNamespaces('nfz');
 const py = pythonAvailability();
