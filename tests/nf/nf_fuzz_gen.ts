@@ -182,7 +182,8 @@ export function genRuleset(g: Rng): Ruleset {
           const src = g.pick(HOSTS.filter((h) => h.port !== oif && (v6 ? h.v6.length : true)));
           const sel = v6 ? `ip6 saddr ${g.pick(src.v6)}` : `ip saddr ${g.pick(src.v4)}`;
           const to = v6 ? natAddr6(g, oif) : natAddr4(g, oif);
-          const ports = srcPorts(g);
+          // an IPv6 range takes no port range in this form (nft: "syntax error, unexpected '['")
+          const ports = v6 && to.includes('-') ? '' : srcPorts(g);
           post.push(`oifname "${oif}" ${sel} ${ports ? `meta l4proto ${g.pick(['tcp', 'udp'])} ` : ''}snat to ${v6 && ports ? `[${to}]` : to}${ports}`);
           break;
         }
