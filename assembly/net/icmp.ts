@@ -29,6 +29,7 @@
 // exceptions; a reply in place of the request (echo, timestamp), a new frame from the pool for an error.
 // Next: ip_local_out / ip6_local_out (output.ts) toward the packet's source; ndisc_rcv; the host ring.
 
+import { nf_ct_attach } from './netfilter';
 import { arena_alloc } from '../maps/arena';
 import { frameAlloc } from '../umem';
 import { FRAME_SIZE, XDP_PACKET_HEADROOM } from '../abi';
@@ -635,6 +636,7 @@ export function icmp_send(ifindex: u32, data: u32, len: u32, type: u32, code: u3
   copyBytes(ic + 8, data, dlen);
   store<u16>(ic, <u16>csumFinish(csumAdd(ic, 8 + dlen, 0)), 2);
   countOut4(type);
+  nf_ct_attach(p, data, len); // icmp_glue_bits: an error carries the conntrack of the packet it quotes
   ip_local_out(0, p, 28 + <u32>olen + dlen);
 }
 
@@ -984,6 +986,7 @@ export function icmpv6_send(ifindex: u32, data: u32, len: u32, type: u32, code: 
   copyBytes(ic + 8, data, dlen);
   icmp6Csum(p, ic, 8 + dlen);
   countOut6(type);
+  nf_ct_attach(p, data, len); // icmpv6_getfrag: an error carries the conntrack of the packet it quotes
   ip6_local_out(0, p, IPV6_HLEN + 8 + dlen);
 }
 

@@ -58,7 +58,7 @@ import { IP_DEFRAG_CONNTRACK_IN, ip_defrag_user, reasmFragMax, reasmLen } from '
 import { ip_rcv_finish_defrag } from './ipv4_rcv';
 import { ip6_rcv_finish_defrag, ipv6SkipExthdr, skipFragOff, skipNexthdr } from './ipv6_rcv';
 import { IP6_DEFRAG_CONNTRACK_IN, NF_FRAG6_ACCEPT, NF_FRAG6_TAKEN, nf_ct_frag6_gather } from './reasm6';
-import { IP_CT_NONE, NF_ACCEPT, NF_DROP, NF_REPEAT, NF_STOLEN, nf_conntrack_confirm, nf_conntrack_in, nf_ct_enable } from './nf_conntrack';
+import { IP_CT_IS_REPLY, IP_CT_NONE, IP_CT_RELATED, IP_CT_RELATED_REPLY, NF_ACCEPT, NF_DROP, NF_REPEAT, NF_STOLEN, nf_conntrack_confirm, nf_conntrack_in, nf_ct_enable } from './nf_conntrack';
 import { nf_nat_inet_fn } from './nf_nat';
 import { nft_do_chain } from './nf_tables_entry';
 import { nf_flow_offload_eval } from './nf_flow_table';
@@ -148,6 +148,32 @@ const FH_CT: u32 = 0;
 const FH_TAG: u32 = 4;
 const FH_FMAX: u32 = 12; // IPCB(skb)->frag_max_size of a datagram defragmentation made (0: none)
 const TAG: u32 = 0x4e464354; // 'NFCT'
+
+/**
+ * nf_ct_attach (nf_conntrack_attach): an ICMP error the stack makes (icmp_glue_bits, icmpv6_getfrag) or
+ * a reset nft's reject sends (nf_send_reset) carries the conntrack of the packet it answers, in the
+ * other direction — IP_CT_RELATED_REPLY for a packet of the original direction, else IP_CT_RELATED —
+ * and LOCAL_OUT's conntrack leaves it so ("Previously seen"): no lookup of the quote, which may find
+ * another entry or, for a connection's first packet (still unconfirmed), none. So NAT at POST_ROUTING
+ * turns the quote back by that connection (a reject after DNAT quotes the address the client sent to).
+ * Kept for the one frame `data` about to enter LOCAL_OUT (a worker's own: module globals are per
+ * instance); any LOCAL_OUT run takes it or forgets it.
+ */
+let attachData: u32 = 0;
+let attachCt: u32 = 0;
+let attachInfo: u32 = 0;
+export function nf_ct_attach(data: u32, orig: u32, origLen: u32): void {
+  attachData = 0;
+  if (load<u32>(NF_GATE_PTR) == 0) return;
+  const fh = ctRecord(orig, origLen);
+  if (fh == 0 || load<u32>(fh + FH_TAG) != (orig ^ TAG)) return;
+  const ct = load<u32>(fh + FH_CT);
+  const info = load<u32>(fh + FH_TAG + 4);
+  if (ct == 0 || info == IP_CT_NONE) return;
+  attachData = data;
+  attachCt = ct;
+  attachInfo = info < IP_CT_IS_REPLY ? IP_CT_RELATED_REPLY : IP_CT_RELATED;
+}
 
 @inline export function nfState(): u32 {
   return netScratch() + SCR_NF;
@@ -260,13 +286,17 @@ function hookRun(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q: u32, data: 
   store<u32>(st + NFS_MARK, 0);
   l4Of(st, pfi, data, len);
   const fh = ctRecord(data, len);
-  if (hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_OUT || fh == 0 || load<u32>(fh + FH_TAG) != (data ^ TAG)) {
+  if (hook == NF_INET_LOCAL_OUT && attachData != 0 && attachData == data) {
+    store<u32>(st + NFS_CT, attachCt);
+    store<u8>(st + NFS_CTINFO, <u8>attachInfo);
+  } else if (hook == NF_INET_PRE_ROUTING || hook == NF_INET_LOCAL_OUT || fh == 0 || load<u32>(fh + FH_TAG) != (data ^ TAG)) {
     store<u32>(st + NFS_CT, 0);
     store<u8>(st + NFS_CTINFO, <u8>IP_CT_NONE);
   } else {
     store<u32>(st + NFS_CT, load<u32>(fh + FH_CT));
     store<u8>(st + NFS_CTINFO, <u8>(load<u32>(fh + FH_TAG + 4)));
   }
+  if (hook == NF_INET_LOCAL_OUT) attachData = 0;
   const n = load<u32>(list);
   let v = NF_ACCEPT;
   for (let i: u32 = from; i < n; i++) {

@@ -704,6 +704,9 @@ export function nf_ct_events(on: u32): void {
  * the table is full and nothing could be dropped early).
  */
 export function nf_conntrack_in(st: u32, zone: u32): u32 {
+  // a packet that carries a conntrack already (nf_ct_attach: an ICMP error or reset of the stack's own,
+  // netfilter.ts): "Previously seen ... Ignore."
+  if (load<u32>(st + NFS_CT) != 0 && load<u8>(st + NFS_HOOK) == 3) return NF_ACCEPT;
   const root = ctRoot();
   store<u32>(st + NFS_CT, 0);
   store<u8>(st + NFS_CTINFO, <u8>IP_CT_NONE);
@@ -856,9 +859,11 @@ function l4Packet(root: u32, e: u32, st: u32, ctinfo: u32, l3: u32, thoff: u32, 
   }
   if (proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE) {
     if (!confirmed) store<u64>(e + CT_UDP_STREAM, netNow() + 2000);
-    // nf_conntrack_udp_packet: replied and alive for two seconds → the stream timeout and ASSURED
+    // nf_conntrack_udp_packet: replied and alive for two seconds → the stream timeout and ASSURED.
+    // IPS_SEEN_REPLY is set by nf_conntrack_in after this handler, so the first reply itself still
+    // gets the unreplied timeout and no ASSURED: the packet after it does.
     const s = load<u32>(e + CT_STATUS);
-    if ((s & IPS_SEEN_REPLY) != 0 || ctinfo >= IP_CT_IS_REPLY) {
+    if ((s & IPS_SEEN_REPLY) != 0) {
       let extra = timeoutMs(SYSCTL_NF_CONNTRACK_UDP_TIMEOUT);
       let stream = false;
       if (<i64>(netNow() - load<u64>(e + CT_UDP_STREAM)) > 0) {

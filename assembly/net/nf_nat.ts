@@ -28,6 +28,7 @@
 // bits, the packet's addresses, ports and checksums. Next: back to nf_hook_slow.
 
 import { arena_alloc } from '../maps/arena';
+import { jhash2 } from '../maps/jhash';
 import { copyBytes } from '../bytes';
 import { mibInc, netScratch, netdevGet } from './core';
 import {
@@ -43,7 +44,7 @@ import { csumAdd, csumFinish, csumIpv6Pseudo } from './csum';
 import { inet_select_addr, ipv6_dev_get_saddr } from './netdev';
 import {
   CR_NAT_COUNT, CR_NAT_RULES, CT_MASQ_OIF, CT_STATUS, CT_TUPLE_ORIG, CT_TUPLE_REPLY, CT_TUPLE_SIZE, CTT_DPORT,
-  CTT_DST, CTT_FAMILY, CTT_PROTO, CTT_SPORT, CTT_SRC, IPS_DST_NAT, IPS_DST_NAT_DONE, IPS_NAT_MASK, IPS_SRC_NAT,
+  CTT_DST, CTT_FAMILY, CTT_PROTO, CTT_SPORT, CTT_SRC, CTT_ZONE, IPS_DST_NAT, IPS_DST_NAT_DONE, IPS_NAT_MASK, IPS_SRC_NAT,
   IPS_SRC_NAT_DONE, IP_CT_IS_REPLY, IP_CT_NEW, IP_CT_NONE, IP_CT_RELATED, IP_CT_RELATED_REPLY, NF_ACCEPT, NF_DROP,
   allowClash, ctFind, ctLock, ctRoot, ctTupleTaken, ctUnlock, hEntry, invertTuple, tupleCopy, tupleEq,
 } from './nf_conntrack';
@@ -366,24 +367,38 @@ function usedTupleNew(root: u32, t: u32, ct: u32): bool {
   return !tupleEq(o + CT_TUPLE_ORIG, ct + CT_TUPLE_REPLY);
 }
 
-/** find_best_ips_proto: the manip address from the range (one address: it; several: by a hash of the tuple). */
+/**
+ * find_best_ips_proto: the manip address from the range — one address: it; several: jhash2 of the
+ * tuple's whole 16-byte source address (an IPv4 one zero-padded, as nf_ct_get_tuple memsets the tuple)
+ * seeded with the destination's last word ^ the zone id (0 with `persistent`), then word by word
+ * min + reciprocal_scale(j, max - min + 1), the full u32 range for the words after the first that is
+ * not at the range's maximum, j mixed with each destination word (not with `persistent`).
+ */
 function bestIps(t: u32, r: u32, manip: u32): void {
-  if ((load<u32>(r + NR_FLAGS) & NF_NAT_RANGE_MAP_IPS) == 0) return;
+  const flags = load<u32>(r + NR_FLAGS);
+  if ((flags & NF_NAT_RANGE_MAP_IPS) == 0) return;
   const a = t + (manip == NF_NAT_MANIP_SRC ? CTT_SRC : CTT_DST);
   const n = addrLen(t);
   if (addrCmp(r + NR_MIN_ADDR, r + NR_MAX_ADDR, n) == 0) {
     memory.copy(a, r + NR_MIN_ADDR, n);
     return;
   }
-  // distance over the last 32 bits (IPv4 whole; IPv6 ranges differing only there)
-  const lo = bswap<u32>(load<u32>(r + NR_MIN_ADDR + n - 4));
-  const hi = bswap<u32>(load<u32>(r + NR_MAX_ADDR + n - 4));
-  const dist = hi - lo + 1;
-  let j: u32 = load<u32>(t + CTT_SRC) * 0x9e3779b1;
-  if ((load<u32>(r + NR_FLAGS) & NF_NAT_RANGE_PERSISTENT) == 0) j ^= load<u32>(t + CTT_DST + n - 4);
-  j = (j ^ (j >> 15)) * 0x85ebca6b;
-  memory.copy(a, r + NR_MIN_ADDR, n);
-  store<u32>(a + n - 4, bswap<u32>(lo + <u32>((<u64>j * <u64>dist) >> 32)));
+  const persistent = (flags & NF_NAT_RANGE_PERSISTENT) != 0;
+  const max = (n >> 2) - 1;
+  let j = jhash2(t + CTT_SRC, 4, persistent ? 0 : load<u32>(t + CTT_DST + (max << 2)) ^ <u32>load<u16>(t + CTT_ZONE));
+  let full = false;
+  for (let i: u32 = 0; i <= max; i++) {
+    let minip: u32 = 0;
+    let dist: u32 = 0xffffffff;
+    if (!full) {
+      minip = bswap<u32>(load<u32>(r + NR_MIN_ADDR + (i << 2)));
+      dist = bswap<u32>(load<u32>(r + NR_MAX_ADDR + (i << 2))) - minip + 1;
+    }
+    const w = bswap<u32>(minip + <u32>((<u64>j * <u64>dist) >> 32));
+    store<u32>(a + (i << 2), w);
+    if (w != load<u32>(r + NR_MAX_ADDR + (i << 2))) full = true;
+    if (!persistent) j ^= load<u32>(t + CTT_DST + (i << 2));
+  }
 }
 
 /** nf_nat_l4proto_unique_tuple: a free port / id in the range. */

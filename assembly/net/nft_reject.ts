@@ -33,7 +33,7 @@ import { ICMP_DEST_UNREACH, ICMPV6_DEST_UNREACH, icmp_send, icmpv6_send } from '
 import { ip_finish_output, ip_route_output, ip6_local_out, ip6_route_output, OUT_RES, ownMtu4 } from './output';
 import { fib4_local_type } from './fib';
 import { buildRst, replyFrame } from './tcp';
-import { NF_HOOK4, NF_INET_LOCAL_OUT } from './netfilter';
+import { NF_HOOK4, NF_INET_LOCAL_OUT, nf_ct_attach } from './netfilter';
 import { RTN_BROADCAST, RTN_MULTICAST } from './abi';
 
 export const NFT_REJECT_ICMP_UNREACH: u32 = 0;
@@ -104,6 +104,7 @@ function sendReset4(data: u32, len: u32, hlen: u32): void {
   mibInc(MIB_TCP_OUT_RSTS);
   mibInc(MIB_IP_OUT_REQUESTS);
   // ip_local_out: LOCAL_OUT's hooks (conntrack: the reset is its connection's reply, NAT'd back at POST_ROUTING)
+  nf_ct_attach(p, data, len); // nf_send_reset: the reset is its connection's reply
   if (!NF_HOOK4(NF_INET_LOCAL_OUT, 0, load<u32>(OUT_RES(), FR_OIF), 0, p, 40)) return;
   ip_finish_output(OUT_RES(), nd, ownMtu4(OUT_RES(), nd, saddr), 0, p, 40);
 }
@@ -135,6 +136,7 @@ function sendReset6(data: u32, len: u32, thoff: u32, l4proto: u32, iif: u32, scr
   store<u16>(r + 16, <u16>csumFinish(csumAdd(r, 20, csumIpv6Pseudo(src, dst, 20, IPPROTO_TCP))));
   mibInc(MIB_TCP_OUT_SEGS);
   mibInc(MIB_TCP_OUT_RSTS);
+  nf_ct_attach(p, data, len); // nf_send_reset6: the reset is its connection's reply
   ip6_local_out(0, p, 60);
 }
 

@@ -16,7 +16,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { ETH_P_IP, ETH_P_IPV6, concat, describeFrame, eth, hex, icmp4, icmp6, inetChecksum, ipv4, ipv6, pattern, udp } from '../support/frames.js';
-import { Rng } from '../support/gen.js';
+import { fuzzSeeds, Rng } from '../support/gen.js';
 import { useNamespaces } from '../support/netns.js';
 import { pythonAvailability } from '../support/afpacket.js';
 import { KernelRouter, readRouterConfig, WxdpRouter, type PortOutput, type SendCase } from '../support/router.js';
@@ -24,13 +24,7 @@ import { MAC, masked, PORTS, ROUTER_ADDRS } from './router_cases.js';
 import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
 
 const N = Number(process.env['WXDP_ROUTER_FUZZ'] ?? 40);
-function seeds(): number[] {
-  const env = process.env['WXDP_ROUTER_FUZZ_SEEDS'];
-  if (!env) return [1, 2];
-  const m = /^random:(\d+)$/.exec(env);
-  if (m) return [1, 2, ...Array.from({ length: Number(m[1]) }, () => 1 + Math.floor(Math.random() * 2 ** 31))];
-  return env.split(',').map(Number);
-}
+const seeds = (): number[] => fuzzSeeds(process.env['WXDP_ROUTER_FUZZ_SEEDS']);
 
 const H1 = '198.51.100.2';
 const H1V6 = '2001:db8:1::2';

@@ -138,12 +138,13 @@ def run(spec):
             raise ValueError(f"{len(sends)} frames in a round: at most {MAX_SENDS}")
         stray = caps.drain()
         sent = 0
+        at = time.monotonic()
         for f in sends:
             senders.send(f["ifname"], bytes.fromhex(f["hex"]))
             sent += 1
         window = clamp(r.get("windowMs", 150), 0, MAX_WINDOW_MS) / 1000
         frames, full = caps.collect(window, clamp(r.get("maxFrames", 64), 1, MAX_FRAMES))
-        result["rounds"].append({"frames": frames, "stray": stray, "sent": sent, "full": full})
+        result["rounds"].append({"frames": frames, "stray": stray, "sent": sent, "full": full, "at": at})
     return result
 
 

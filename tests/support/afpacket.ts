@@ -37,6 +37,8 @@ export interface AfRoundResult {
   sent: number;
   /** The round stopped at maxFrames. */
   full: boolean;
+  /** When it sent: CLOCK_MONOTONIC seconds (one clock for every namespace and process). */
+  at: number;
 }
 
 export interface AfResult {
@@ -76,11 +78,11 @@ function specOf(rounds: readonly AfRound[], opts: AfOptions) {
 function resultOf(out: string): AfResult {
   const j = JSON.parse(out) as {
     settle?: { frames: Record<string, string[]>; quiet: boolean };
-    rounds: Array<{ frames: Record<string, string[]>; stray: Record<string, string[]>; sent: number; full: boolean }>;
+    rounds: Array<{ frames: Record<string, string[]>; stray: Record<string, string[]>; sent: number; full: boolean; at: number }>;
   };
   return {
     ...(j.settle ? { settle: { frames: unhexAll(j.settle.frames), quiet: j.settle.quiet } } : {}),
-    rounds: j.rounds.map((r) => ({ frames: unhexAll(r.frames), stray: unhexAll(r.stray), sent: r.sent, full: r.full })),
+    rounds: j.rounds.map((r) => ({ frames: unhexAll(r.frames), stray: unhexAll(r.stray), sent: r.sent, full: r.full, at: r.at })),
   };
 }
 

@@ -11,6 +11,17 @@ import { Ins, type Insn } from '../../src/isa/insn.js';
 export const INPUT_LEN = 64;
 export const TEST_HELPER = 1000;
 
+/**
+ * The seeds a kernel fuzz runs, from its env variable: unset → 1, 2; `a,b,…` → those; `random:K` → 1, 2
+ * and K random ones (the test names print them, so a failing one replays).
+ */
+export function fuzzSeeds(env: string | undefined): number[] {
+  if (!env) return [1, 2];
+  const m = /^random:(\d+)$/.exec(env);
+  if (m) return [1, 2, ...Array.from({ length: Number(m[1]) }, () => 1 + Math.floor(Math.random() * 2 ** 31))];
+  return env.split(',').map(Number);
+}
+
 export class Rng {
   private s: number;
   constructor(seed: number) {

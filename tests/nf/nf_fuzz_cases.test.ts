@@ -1,0 +1,130 @@
+// Divergences nf_fuzz_kernel found between wxdp and Linux 6.18's netfilter, kept as fixed cases with the
+// kernel's answers recorded (so CI checks them without root): each runs through wxdp configured as the
+// router of tests/net/fixtures/router.batch with the rule set that showed it. Where namespaces, nft
+// and python are at hand the same frames go through the kernel too, to prove the recording.
+
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { hex, unhex } from '../support/frames.js';
+import { useNamespaces } from '../support/netns.js';
+import { pythonAvailability } from '../support/afpacket.js';
+import { KernelRouter, WxdpRouter } from '../support/router.js';
+import { MAC, masked, PORTS } from '../net/router_cases.js';
+import { afpacket } from '../support/afpacket.js';
+import { eth, ETH_P_IP, ipv4, pattern, udp } from '../support/frames.js';
+import { parseConntrackL } from './ct_support.js';
+import { NF_CONFIG } from './nf_fuzz_config.js';
+
+interface FixedCase {
+  name: string;
+  rules: string;
+  ingress: string;
+  frame: string;
+  /** What the kernel sent, per port. */
+  out: Record<string, string[]>;
+}
+
+const CASES: FixedCase[] = [
+  {
+    // find_best_ips_proto: jhash2 over the 16-byte source seeded with the destination's last word, then
+    // min + reciprocal_scale(j, dist) word by word; wxdp hashed its own way and took ::43 (seed 2, step 23)
+    name: 'SNAT to an IPv6 address range picks the address the kernel hashes to',
+    rules: 'table ip6 nat {\n\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n\t\toifname "eth2" ip6 saddr 2001:db8:10::5 snat to 2001:db8:3::43-2001:db8:3::49\n\t}\n}\n',
+    ingress: 'eth1',
+    frame: '020000000a01020000000b0286dd600010a8001e064020010db800100000000000000000000520010db80003000000000000000000029c58000928000000818000005010faf0ff52000000010203040506070809',
+    out: {
+      eth2: ['020000000b03020000000a0286dd600010a8001e063f20010db800030000000000000000004520010db80003000000000000000000029c58000928000000818000005010faf0ff1f000000010203040506070809'],
+    },
+  },
+  {
+    // icmp_glue_bits → nf_ct_attach: the error the reject sends carries the rejected packet's own
+    // (unconfirmed) conntrack, so POST_ROUTING's nf_nat_icmp_reply_translation turns the quote back to
+    // the address the client sent to; wxdp looked the quote up, found nothing (the entry was never
+    // confirmed) and quoted the DNATed packet (198.51.100.90:53) (seed 8, step 4)
+    name: 'a reject after DNAT quotes the packet as the client sent it',
+    rules: 'table ip nat {\n\tchain prerouting {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n\t\tiifname "eth2" ip daddr 192.0.2.1 udp dport 5000 dnat to 198.51.100.90:53\n\t}\n}\ntable inet filter {\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tudp dport 53 reject with icmpx type host-unreachable\n\t}\n}\n',
+    ingress: 'eth2',
+    frame: '020000000a02020000000b0308004500001c101c00004011e663c0000250c00002019c4413880008cbbf',
+    out: {
+      eth2: ['020000000b03020000000a02080045c0003851e700004001a3ccc0000201c00002500301816a000000004500001c101c00003f11e763c0000250c00002019c4413880008cbbf'],
+    },
+  },
+];
+
+/**
+ * nf_conntrack_udp_packet runs before nf_conntrack_in sets IPS_SEEN_REPLY, so the first reply, even
+ * 2.5 s after the entry was made, gets the unreplied timeout and no ASSURED; the next packet makes it a
+ * stream (nf_conntrack_udp_timeout_stream, ASSURED). wxdp counted the first reply as seen already and
+ * assured it (found by seed 1: flows whose last packet was the first reply, listed [ASSURED] by wxdp).
+ */
+const UDP_OUT = eth(MAC.r0, MAC.h1, ETH_P_IP, ipv4({ src: '198.51.100.2', dst: '203.0.113.2', proto: 17, id: 0x1001, payload: udp('198.51.100.2', '203.0.113.2', 40000, 53, pattern(8, 1)) }));
+const UDP_BACK = eth(MAC.r1, MAC.h2, ETH_P_IP, ipv4({ src: '203.0.113.2', dst: '198.51.100.2', proto: 17, id: 0x2002, payload: udp('203.0.113.2', '198.51.100.2', 53, 40000, pattern(8, 2)) }));
+const UDP_ENTRY = 'src=198.51.100.2 dst=203.0.113.2 sport=40000 dport=53 src=203.0.113.2 dst=198.51.100.2 sport=53 dport=40000';
+/** `conntrack -L` after out, 2.5 s, back (and after one more out): timeouts from nf_fuzz_config (1090 unreplied, 1180 stream). */
+const UDP_STEPS: Array<{ frame: Uint8Array; ingress: string; listed: string; timeout: number }> = [
+  { frame: UDP_BACK, ingress: 'eth1', listed: `udp 17 ${UDP_ENTRY} mark=0 use=1`, timeout: 1090 },
+  { frame: UDP_OUT, ingress: 'eth0', listed: `udp 17 ${UDP_ENTRY} [ASSURED] mark=0 use=1`, timeout: 1180 },
+];
+
+/** Each port's frames, router_cases' masks applied (the IPv4 ID the kernel draws for its own packets). */
+function outOf(o: Record<string, Uint8Array[] | string[]>): Record<string, string[]> {
+  const r: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(o)) if (v.length) r[k] = v.map((f) => hex(masked(typeof f === 'string' ? unhex(f) : f)));
+  return r;
+}
+
+describe('netfilter divergences found by nf_fuzz_kernel, with the kernel\'s recorded answers', () => {
+  for (const c of CASES) {
+    it(c.name, async () => {
+      const w = await WxdpRouter.create(PORTS, NF_CONFIG);
+      w.dp.nft(c.rules);
+      const [out] = w.run([{ ingress: c.ingress, frames: [unhex(c.frame)] }]);
+      expect(outOf(out!)).toEqual(outOf(c.out));
+    });
+  }
+});
+
+describe('UDP: the first reply is not yet a stream', () => {
+  it('the reply 2.5 s later keeps the unreplied timeout and no ASSURED; the packet after it assures the entry', async () => {
+    const w = await WxdpRouter.create(PORTS, NF_CONFIG);
+    w.dp.nft('table ip filter {\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tct state new counter\n\t}\n}\n');
+    w.run([{ ingress: 'eth0', frames: [UDP_OUT] }]);
+    w.dp.stack.advance(2500);
+    for (const s of UDP_STEPS) {
+      w.run([{ ingress: s.ingress, frames: [s.frame] }]);
+      const [l] = parseConntrackL(w.dp.conntrack.format());
+      expect(`${l!.proto} ${l!.rest}`).toBe(s.listed);
+      expect(l!.timeout).toBe(s.timeout);
+    }
+  });
+});
+
+const nsa = useNamespaces('nfzc');
+const py = pythonAvailability();
+const nft = spawnSync('nft', ['--version']).status === 0;
+
+describe.skipIf(!nsa.available.ok || !py.ok || !nft)('the recorded answers are the kernel\'s', () => {
+  it('Linux gives each fixed case the recorded output', () => {
+    for (const c of CASES) {
+      const k = KernelRouter.build(nsa.set, PORTS, NF_CONFIG);
+      const r = k.router.spawn(['nft', '-f', '-'], { input: c.rules });
+      expect(r.status, r.stderr).toBe(0);
+      const [out] = k.run([{ ingress: c.ingress, frames: [unhex(c.frame)] }]);
+      expect(outOf(out!), c.name).toEqual(outOf(c.out));
+    }
+  }, 120_000);
+
+  it('Linux lists the UDP entry as recorded after the first reply and after the packet that follows', () => {
+    const k = KernelRouter.build(nsa.set, PORTS, NF_CONFIG);
+    const r = k.router.spawn(['nft', '-f', '-'], { input: 'table ip filter {\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tct state new counter\n\t}\n}\n' });
+    expect(r.status, r.stderr).toBe(0);
+    const wire = (n: string) => PORTS.find((p) => p.name === n)!.wire;
+    afpacket(k.wire, [{ send: [{ ifname: 'w0', frame: UDP_OUT }], capture: ['w1'], windowMs: 2500 }]);
+    for (const s of UDP_STEPS) {
+      afpacket(k.wire, [{ send: [{ ifname: wire(s.ingress), frame: s.frame }], capture: ['w0', 'w1'], windowMs: 100 }]);
+      const [l] = parseConntrackL(k.router.exec(['conntrack', '-L'], {}));
+      expect(`${l!.proto} ${l!.rest}`).toBe(s.listed);
+      expect(s.timeout - l!.timeout).toBeLessThanOrEqual(2);
+    }
+  }, 60_000);
+});

@@ -1,0 +1,25 @@
+// The router nf_fuzz_kernel and nf_fuzz_cases run: tests/net/fixtures/router.batch with the short
+// conntrack timeouts raised on both sides (to distinct values, so the timeout the kernel picked is still
+// seen) so nothing expires in the middle of a run of a few minutes on one side only.
+
+import { readFileSync } from 'node:fs';
+import { parseRouterConfig } from '../support/router.js';
+
+export const CT_TIMEOUTS: Array<[string, number]> = [
+  ['net.netfilter.nf_conntrack_tcp_timeout_syn_sent', 1120],
+  ['net.netfilter.nf_conntrack_tcp_timeout_syn_recv', 1060],
+  ['net.netfilter.nf_conntrack_tcp_timeout_fin_wait', 1130],
+  ['net.netfilter.nf_conntrack_tcp_timeout_close_wait', 1070],
+  ['net.netfilter.nf_conntrack_tcp_timeout_last_ack', 1030],
+  ['net.netfilter.nf_conntrack_tcp_timeout_time_wait', 1140],
+  ['net.netfilter.nf_conntrack_tcp_timeout_close', 1010],
+  ['net.netfilter.nf_conntrack_tcp_timeout_max_retrans', 1300],
+  ['net.netfilter.nf_conntrack_tcp_timeout_unacknowledged', 1310],
+  ['net.netfilter.nf_conntrack_udp_timeout', 1090],
+  ['net.netfilter.nf_conntrack_udp_timeout_stream', 1180],
+  ['net.netfilter.nf_conntrack_icmp_timeout', 1040],
+  ['net.netfilter.nf_conntrack_icmpv6_timeout', 1050],
+];
+
+const base = readFileSync(new URL('../net/fixtures/router.batch', import.meta.url), 'utf8');
+export const NF_CONFIG = parseRouterConfig(`${base}\n${CT_TIMEOUTS.map(([k, v]) => `sysctl ${k}=${v}`).join('\n')}\n`);

@@ -1,0 +1,508 @@
+// The generator of tests/nf/nf_fuzz_kernel.test.ts: a seeded nftables rule set within wxdp's subset
+// (ct state matches, NAT with address and port ranges, counters, every reject variant, drops) and
+// seeded flows between the hosts of tests/net/fixtures/router.batch (IPv4 and IPv6; TCP with flag
+// sequences, UDP, ICMP echo, ICMP errors quoting an earlier packet of the flow as it left the router,
+// fragments). A flow is a script of steps; a reply step is made when it is sent, from what the kernel
+// forwarded last in the other direction (addresses and ports swapped, back in the port it came out of),
+// so NAT's choices are the kernel's and wxdp gets the very same frames.
+//
+// Nondeterminism the kernel has and the generator keeps out: SNAT/masquerade port ranges always hold
+// the flow's source port and every flow has its own (nf_nat_l4proto_unique_tuple draws a random offset
+// when the port must change: get_random_u16); no `random`/`fully-random`; destinations have permanent
+// neighbours (no ARP timing); no incomplete fragments (reassembly timeouts).
+
+import { concat, eth, ETH_P_IP, ETH_P_IPV6, icmp4, icmp6, inetChecksum, ipv4, ipv6, pattern, udp } from '../support/frames.js';
+import type { Rng } from '../support/gen.js';
+import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
+import { MAC } from '../net/router_cases.js';
+
+const u16 = (v: number) => Uint8Array.of((v >>> 8) & 0xff, v & 0xff);
+const u32 = (v: number) => Uint8Array.of((v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
+
+export const TCPF = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20 } as const;
+const { FIN, SYN, RST, PSH, ACK, URG } = TCPF;
+
+/** The router's port MACs and the hosts behind each port (router.batch). */
+export const PORT_MAC: Record<string, string> = { eth0: MAC.r0, eth1: MAC.r1, eth2: MAC.r2 };
+
+interface Host {
+  port: string;
+  mac: string;
+  v4: string[];
+  v6: string[];
+}
+
+/** Addresses reachable behind each port (directly or through the port's host), all with permanent neighbours. */
+export const HOSTS: Host[] = [
+  { port: 'eth0', mac: MAC.h1, v4: ['198.51.100.2', '198.51.100.4', '198.51.100.5'], v6: ['2001:db8:1::2'] },
+  { port: 'eth0', mac: MAC.h1b, v4: ['198.51.100.3', '192.0.2.200'], v6: [] },
+  { port: 'eth1', mac: MAC.h2, v4: ['203.0.113.2', '198.51.100.70', '198.51.100.90'], v6: ['2001:db8:2::2', '2001:db8:10::5', '2001:db8:10::6'] },
+  { port: 'eth2', mac: MAC.h3, v4: ['192.0.2.2', '192.0.2.70', '192.0.2.80'], v6: ['2001:db8:3::2', '2001:db8:30::5', '2001:db8:30::6'] },
+];
+export const ROUTER4: Record<string, string> = { eth0: '198.51.100.1', eth1: '203.0.113.1', eth2: '192.0.2.1' };
+export const ROUTER6: Record<string, string> = { eth0: '2001:db8:1::1', eth1: '2001:db8:2::1', eth2: '2001:db8:3::1' };
+const PORT_NAMES = ['eth0', 'eth1', 'eth2'];
+/** IP packet size each port takes (router.batch: eth2 has MTU 1280). */
+const MTU: Record<string, number> = { eth0: 1500, eth1: 1500, eth2: 1280 };
+
+// ---- the rule set ----
+
+/** Service ports the flows draw their destination from (rules name these). */
+const SERVICES = [22, 53, 80, 443, 8080, 9, 7, 5000];
+
+/** An nftables rule set (nft -f text) and the DNAT/redirect targets flows may aim at. */
+export interface Ruleset {
+  text: string;
+  /** Destinations a DNAT/redirect rule catches: flows sometimes use them. */
+  virtual: Array<{ v6: boolean; addr: string; proto: 'tcp' | 'udp'; port: number; iif: string }>;
+}
+
+const REJECT4 = ['net-unreachable', 'host-unreachable', 'prot-unreachable', 'port-unreachable', 'net-prohibited', 'host-prohibited', 'admin-prohibited'];
+const REJECT6 = ['no-route', 'admin-prohibited', 'addr-unreachable', 'port-unreachable', 'policy-fail', 'reject-route'];
+const REJECTX = ['port-unreachable', 'admin-prohibited', 'no-route', 'host-unreachable'];
+
+function filterRule(g: Rng): string {
+  const proto = g.pick(['tcp', 'udp']);
+  const port = g.pick(SERVICES);
+  const host = g.pick(HOSTS);
+  switch (g.int(14)) {
+    case 0:
+      return `ct state established,related ${g.pick(['accept', 'counter accept'])}`;
+    case 1:
+      return `ct state invalid ${g.pick(['drop', 'counter drop', 'counter', 'reject'])}`;
+    case 2:
+      return `ct state new ${proto} dport ${port} counter ${g.pick(['accept', 'drop', 'reject'])}`;
+    case 3:
+      return `tcp dport ${port} reject with tcp reset`;
+    case 4:
+      return `${proto} dport ${port} counter reject`;
+    case 5:
+      return `meta nfproto ipv4 ${proto} dport ${port} reject with icmp type ${g.pick(REJECT4)}`;
+    case 6:
+      return `meta nfproto ipv6 ${proto} dport ${port} reject with icmpv6 type ${g.pick(REJECT6)}`;
+    case 7:
+      return `${proto} dport ${port} reject with icmpx type ${g.pick(REJECTX)}`;
+    case 8:
+      return `ip saddr ${g.pick(host.v4)} ${proto} dport ${port} counter drop`;
+    case 9:
+      return host.v6.length ? `ip6 daddr ${g.pick(host.v6)} counter drop` : `ip daddr ${g.pick(host.v4)} counter drop`;
+    case 10:
+      return `ct state { new, untracked } meta l4proto ${g.pick(['icmp', 'ipv6-icmp', 'udp'])} counter`;
+    case 11:
+      return `iifname "${g.pick(PORT_NAMES)}" ${proto} sport ${g.pick(SERVICES)} counter ${g.pick(['drop', 'accept'])}`;
+    case 12:
+      return `ct state related counter ${g.pick(['accept', 'drop'])}`;
+    default:
+      return `ct state new counter`;
+  }
+}
+
+function natAddr4(g: Rng, port: string): string {
+  // the port's own address, another address on its subnet (no one owns it: the router answers for it only through conntrack), or a range
+  const base = ROUTER4[port]!.split('.').slice(0, 3).join('.');
+  switch (g.int(4)) {
+    case 0:
+      return ROUTER4[port]!;
+    case 1:
+      return `${base}.${40 + g.int(10)}`;
+    default: {
+      const a = 40 + g.int(10);
+      return `${base}.${a}-${base}.${a + 1 + g.int(6)}`;
+    }
+  }
+}
+
+function natAddr6(g: Rng, port: string): string {
+  const base = ROUTER6[port]!.replace(/::1$/, '::');
+  switch (g.int(3)) {
+    case 0:
+      return ROUTER6[port]!;
+    case 1:
+      return `${base}${(0x40 + g.int(10)).toString(16)}`;
+    default: {
+      const a = 0x40 + g.int(10);
+      return `${base}${a.toString(16)}-${base}${(a + 1 + g.int(6)).toString(16)}`;
+    }
+  }
+}
+
+/** A source port range that holds every flow's source port (40000–40999): the kernel keeps the port. */
+const srcPorts = (g: Rng): string => g.pick(['', '', `:40000-41999`, `:1024-65535`, `:39000-40999`]);
+
+export function genRuleset(g: Rng): Ruleset {
+  const virtual: Ruleset['virtual'] = [];
+  const fwdPolicy = g.pick(['accept', 'accept', 'drop']);
+  const fwd: string[] = [];
+  if (fwdPolicy === 'drop' || g.chance(0.5)) fwd.push('ct state established,related counter accept');
+  for (let i = g.int(7); i > 0; i--) fwd.push(filterRule(g));
+  if (fwdPolicy === 'drop') fwd.push(`ct state new counter accept`);
+  const input: string[] = [];
+  for (let i = g.int(3); i > 0; i--) input.push(filterRule(g));
+  const lines = ['table inet filter {', '\tchain forward {', `\t\ttype filter hook forward priority filter; policy ${fwdPolicy};`, ...fwd.map((r) => `\t\t${r}`), '\t}'];
+  lines.push('\tchain input {', `\t\ttype filter hook input priority filter; policy accept;`, ...input.map((r) => `\t\t${r}`), '\t}', '}');
+
+  for (const fam of ['ip', 'ip6'] as const) {
+    if (!g.chance(0.75)) continue;
+    const v6 = fam === 'ip6';
+    const pre: string[] = [];
+    const post: string[] = [];
+    for (let i = g.int(3); i > 0; i--) {
+      const iif = g.pick(PORT_NAMES);
+      const proto = g.pick(['tcp', 'udp'] as const);
+      const port = g.pick([8080, 5000, 53, 2222]);
+      const inside = g.pick(HOSTS.filter((h) => h.port !== iif && (v6 ? h.v6.length : true)));
+      const to = v6 ? g.pick(inside.v6) : g.pick(inside.v4);
+      const vaddr = v6 ? ROUTER6[iif]! : g.pick([ROUTER4[iif]!, HOSTS.find((h) => h.port !== iif && h.port !== inside.port)!.v4[1]!]);
+      if (g.chance(0.25)) {
+        pre.push(`iifname "${iif}" ${proto} dport ${port} redirect to :${g.pick([9, 7, 22, 53])}`);
+        virtual.push({ v6, addr: v6 ? ROUTER6[iif]! : vaddr, proto, port, iif });
+        continue;
+      }
+      const target = g.pick([
+        v6 ? `[${to}]` : to,
+        v6 ? `[${to}]:${g.pick([80, 53, 22])}` : `${to}:${g.pick([80, 53, 22])}`,
+        v6 ? `[${to}]:80-90` : `${to}:80-90`,
+        v6 ? `${to}-${to.replace(/:[0-9a-f]+$/, ':9')}` : `${to}-${to.replace(/\.\d+$/, '.9')}`,
+      ]);
+      const daddrSel = v6 ? `ip6 daddr ${vaddr}` : `ip daddr ${vaddr}`;
+      pre.push(`${g.chance(0.5) ? `iifname "${iif}" ` : ''}${daddrSel} ${proto} dport ${port} ${g.chance(0.3) ? 'counter ' : ''}dnat to ${target}`);
+      virtual.push({ v6, addr: vaddr, proto, port, iif });
+    }
+    for (let i = g.int(3); i > 0; i--) {
+      const oif = g.pick(PORT_NAMES);
+      switch (g.int(3)) {
+        case 0:
+          {
+          // a port range needs a transport protocol match (nft: "transport protocol mapping is only valid after transport protocol match")
+          const ports = srcPorts(g);
+          post.push(`oifname "${oif}" ${ports ? `meta l4proto ${g.pick(['tcp', 'udp'])} ` : ''}${g.chance(0.3) ? 'counter ' : ''}masquerade${ports.replace(':', ' to :')}`);
+          break;
+        }
+        case 1: {
+          const src = g.pick(HOSTS.filter((h) => h.port !== oif && (v6 ? h.v6.length : true)));
+          const sel = v6 ? `ip6 saddr ${g.pick(src.v6)}` : `ip saddr ${g.pick(src.v4)}`;
+          const to = v6 ? natAddr6(g, oif) : natAddr4(g, oif);
+          // an IPv6 range takes no port range in this form (nft: "syntax error, unexpected '['")
+          const ports = v6 && to.includes('-') ? '' : srcPorts(g);
+          post.push(`oifname "${oif}" ${sel} ${ports ? `meta l4proto ${g.pick(['tcp', 'udp'])} ` : ''}snat to ${v6 && ports ? `[${to}]` : to}${ports}`);
+          break;
+        }
+        default:
+          post.push(`oifname "${oif}" meta l4proto ${g.pick(['icmp', 'ipv6-icmp', 'udp', 'tcp'])} counter`);
+      }
+    }
+    lines.push(`table ${fam} nat {`);
+    lines.push('\tchain prerouting {', '\t\ttype nat hook prerouting priority dstnat; policy accept;', ...pre.map((r) => `\t\t${r}`), '\t}');
+    lines.push('\tchain postrouting {', '\t\ttype nat hook postrouting priority srcnat; policy accept;', ...post.map((r) => `\t\t${r}`), '\t}', '}');
+  }
+  return { text: lines.join('\n') + '\n', virtual };
+}
+
+// ---- flows ----
+
+export type Step =
+  | { dir: 'o' | 'r'; kind: 'tcp'; flags: number; data: number; seqOff: number; ackOff: number }
+  | { dir: 'o' | 'r'; kind: 'udp'; len: number; badSum: boolean }
+  | { dir: 'o' | 'r'; kind: 'echo'; len: number }
+  | { dir: 'o' | 'r'; kind: 'err'; type: number; code: number; quoteLen: number; fromPeer: boolean };
+
+export interface Flow {
+  v6: boolean;
+  proto: 'tcp' | 'udp' | 'icmp';
+  port: string;
+  mac: string;
+  cli: string;
+  srv: string;
+  srvPort: string;
+  srvMac: string;
+  sport: number;
+  dport: number;
+  steps: Step[];
+  /** Split the original direction's datagrams into fragments (UDP and echo). */
+  frag: 0 | 2 | 3;
+  /** Aimed at a NAT rule or the router itself. */
+  local: boolean;
+  what: string;
+  // state while it runs
+  cseq: number;
+  sseq: number;
+  echoSeq: number;
+  /** What the router forwarded last in each direction: the frame and the port it left by. */
+  lastOut?: { port: string; frame: Uint8Array };
+  lastBack?: { port: string; frame: Uint8Array };
+}
+
+function tcpScript(g: Rng): Step[] {
+  const s: Step[] = [];
+  const t = (dir: 'o' | 'r', flags: number, data = 0, seqOff = 0, ackOff = 0): void => void s.push({ dir, kind: 'tcp', flags, data, seqOff, ackOff });
+  const start = g.int(10);
+  if (start === 0) t('o', ACK, 10); // mid-stream: picked up (nf_conntrack_tcp_loose)
+  else if (start === 1) t('o', SYN | ACK); // a SYN/ACK where a SYN belongs (tcp_new: no connection from it)
+  else {
+    t('o', SYN);
+    if (g.chance(0.15)) t('o', SYN); // retransmitted
+    t('r', g.chance(0.9) ? SYN | ACK : g.pick([RST | ACK, SYN, ACK]));
+    t('o', ACK);
+  }
+  for (let i = g.int(3); i > 0; i--) {
+    t('o', PSH | ACK, 1 + g.int(100));
+    t('r', ACK);
+    if (g.chance(0.4)) t('r', PSH | ACK, 1 + g.int(200));
+  }
+  switch (g.int(6)) {
+    case 0:
+      t('o', FIN | ACK), t('r', FIN | ACK), t('o', ACK);
+      break;
+    case 1:
+      t('r', FIN | ACK), t('o', ACK), t('o', FIN | ACK), t('r', ACK);
+      break;
+    case 2:
+      t(g.pick(['o', 'r'] as const), RST);
+      break;
+    case 3:
+      t(g.pick(['o', 'r'] as const), RST | ACK);
+      break;
+    default:
+  }
+  // mutations: odd flag sets, sequence numbers out of the window, a new SYN on an old connection
+  for (let i = 0; i < s.length; i++) {
+    if (!g.chance(0.12)) continue;
+    const st = s[i] as Extract<Step, { kind: 'tcp' }>;
+    switch (g.int(5)) {
+      case 0:
+        st.flags = g.pick([0, SYN | FIN, FIN, SYN | RST, URG | PSH | FIN, 0x3f, SYN | ACK | FIN, ACK | URG]);
+        break;
+      case 1:
+        st.seqOff = g.pick([1_000_000, -70_000, 0x7fffffff]);
+        break;
+      case 2:
+        st.ackOff = g.pick([1_000_000, -5000]);
+        break;
+      case 3:
+        s.splice(i + 1, 0, { ...st, flags: SYN, data: 0, seqOff: g.pick([0, 5_000_000]) });
+        break;
+      default:
+        st.data = g.pick([0, 1, 1200]);
+    }
+  }
+  return s;
+}
+
+function errStep(g: Rng, v6: boolean, dir: 'o' | 'r'): Step {
+  const [type, code] = v6
+    ? g.pick([[1, 4], [1, 0], [1, 3], [2, 0], [3, 0], [4, 0]] as const)
+    : g.pick([[3, 3], [3, 1], [3, 4], [3, 13], [11, 0], [12, 0], [3, 0]] as const);
+  return { dir, kind: 'err', type, code, quoteLen: g.pick([8, 8, 64, 1000]), fromPeer: g.chance(0.5) };
+}
+
+export function genFlow(g: Rng, i: number, rs: Ruleset): Flow {
+  const v6 = g.chance(0.35);
+  const hosts = HOSTS.filter((h) => (v6 ? h.v6.length > 0 : true));
+  const c = g.pick(hosts);
+  const proto = g.pick(['tcp', 'tcp', 'udp', 'udp', 'icmp'] as const);
+  let srvHost = g.pick(hosts.filter((h) => h.port !== c.port));
+  let srv = v6 ? g.pick(srvHost.v6) : g.pick(srvHost.v4);
+  let dport = g.pick(SERVICES);
+  let what = '';
+  const virt = rs.virtual.filter((v) => v.v6 === v6 && v.proto === proto && v.iif === c.port);
+  if (virt.length && g.chance(0.5)) {
+    const v = g.pick(virt);
+    srv = v.addr;
+    dport = v.port;
+    const owner = HOSTS.find((h) => (v6 ? h.v6 : h.v4).includes(srv));
+    srvHost = owner ?? srvHost;
+    what = ' (to a NAT rule)';
+  } else if (g.chance(0.08)) {
+    srv = v6 ? ROUTER6[g.pick(PORT_NAMES)]! : ROUTER4[g.pick(PORT_NAMES)]!;
+    srvHost = c;
+    what = ' (to the router)';
+  }
+  const steps: Step[] = [];
+  if (proto === 'tcp') steps.push(...tcpScript(g));
+  else
+    for (let k = 1 + g.int(4); k > 0; k--) {
+      // never a reply first: the server's packet would make the entry whose reply tuple the client's
+      // first packet then clashes with, and NAT resolves that with a random port
+      const dir = steps.length === 0 ? 'o' : k === 1 && g.chance(0.3) ? 'r' : steps.length % 2 === 0 ? 'o' : 'r';
+      steps.push(proto === 'udp' ? { dir, kind: 'udp', len: g.pick([0, 8, 30, 100, 1300]), badSum: g.chance(0.05) } : { dir, kind: 'echo', len: g.pick([0, 16, 56, 1300]) });
+    }
+  // ICMP errors quoting a packet of the flow
+  for (let k = g.int(3); k > 0; k--) steps.splice(1 + g.int(steps.length), 0, errStep(g, v6, g.chance(0.7) ? 'r' : 'o'));
+  const cli = v6 ? g.pick(c.v6) : g.pick(c.v4);
+  const frag = proto !== 'tcp' && g.chance(0.2) ? g.pick([2, 3] as const) : 0;
+  return {
+    v6, proto, port: c.port, mac: c.mac, cli, srv, srvPort: srvHost.port, srvMac: srvHost.mac,
+    sport: 40000 + i, dport: proto === 'icmp' ? 0 : dport, steps, frag, local: what !== '',
+    what: `${proto}${v6 ? '6' : ''} ${cli}:${40000 + i} > ${srv}:${proto === 'icmp' ? '' : dport}${what}${frag ? ` frag ${frag}` : ''}`,
+    cseq: 0x10000000 + i * 0x1000000, sseq: 0x80000000 + i * 0x100000, echoSeq: 1,
+  };
+}
+
+// ---- frames ----
+
+/** The IP header and L4 of an Ethernet frame (IPv4 or IPv6, no extension headers but a fragment header). */
+export interface Parsed {
+  v6: boolean;
+  src: string;
+  dst: string;
+  proto: number;
+  /** L4 offset in the frame, -1 for a later fragment. */
+  l4: number;
+  sport: number;
+  dport: number;
+}
+
+const v4str = (b: Uint8Array) => [...b].join('.');
+function v6str(b: Uint8Array): string {
+  const w: string[] = [];
+  for (let i = 0; i < 16; i += 2) w.push(((b[i]! << 8) | b[i + 1]!).toString(16));
+  return w.join(':').replace(/(^|:)0(:0)+(:|$)/, '::').replace(/:{3,}/, '::');
+}
+
+export function parse(f: Uint8Array): Parsed | undefined {
+  const t = (f[12]! << 8) | f[13]!;
+  if (t === ETH_P_IP && f.length >= 34) {
+    const ihl = (f[14]! & 15) * 4;
+    const off = ((f[20]! << 8) | f[21]!) & 0x1fff;
+    const l4 = off ? -1 : 14 + ihl;
+    const ports = l4 > 0 && f.length >= l4 + 4;
+    return { v6: false, src: v4str(f.subarray(26, 30)), dst: v4str(f.subarray(30, 34)), proto: f[23]!, l4, sport: ports ? (f[l4]! << 8) | f[l4 + 1]! : 0, dport: ports ? (f[l4 + 2]! << 8) | f[l4 + 3]! : 0 };
+  }
+  if (t === ETH_P_IPV6 && f.length >= 54) {
+    let nh = f[20]!;
+    let l4 = 54;
+    if (nh === 44) {
+      const off = ((f[56]! << 8) | f[57]!) >> 3;
+      nh = f[54]!;
+      l4 = off ? -1 : 62;
+    }
+    const ports = l4 > 0 && f.length >= l4 + 4;
+    return { v6: true, src: v6str(f.subarray(22, 38)), dst: v6str(f.subarray(38, 54)), proto: nh, l4, sport: ports ? (f[l4]! << 8) | f[l4 + 1]! : 0, dport: ports ? (f[l4 + 2]! << 8) | f[l4 + 3]! : 0 };
+  }
+  return undefined;
+}
+
+function tcpSeg(src: string, dst: string, sport: number, dport: number, flags: number, seq: number, ack: number, data: number): Uint8Array {
+  const opts = flags & SYN ? Uint8Array.of(2, 4, 0x05, 0xb4, 4, 2, 1, 3, 3, 7) : new Uint8Array(0);
+  const pad = concat(opts, new Uint8Array((4 - (opts.length % 4)) % 4));
+  const h = concat(u16(sport), u16(dport), u32(seq >>> 0), u32(flags & ACK ? ack >>> 0 : 0), Uint8Array.of(((20 + pad.length) / 4) << 4, flags), u16(64240), u16(0), u16(0), pad, pattern(data, seq & 0xff));
+  const v6 = src.includes(':');
+  const ph = v6 ? concat(ipv6Bytes(src), ipv6Bytes(dst), u32(h.length), Uint8Array.of(0, 0, 0, 6)) : concat(ipv4Bytes(src), ipv4Bytes(dst), Uint8Array.of(0, 6), u16(h.length));
+  h.set(u16(inetChecksum(ph, h)), 16);
+  return h;
+}
+
+/** IPv4 or IPv6 packet (no Ethernet) carrying `l4`. */
+function ipPacket(v6: boolean, src: string, dst: string, proto: number, l4: Uint8Array, id: number): Uint8Array {
+  return v6 ? ipv6({ src, dst, nextHeader: proto, payload: l4, flowLabel: id & 0xfffff }) : ipv4({ src, dst, proto, payload: l4, id });
+}
+
+/** Cut an IP packet into `n` fragments (offsets in 8-byte units), as Ethernet payloads. */
+function fragments(v6: boolean, pkt: Uint8Array, n: number, id: number): Uint8Array[] {
+  const hl = v6 ? 40 : 20;
+  const payload = pkt.subarray(hl);
+  if (payload.length < 16 * n) return [pkt];
+  const chunk = Math.floor(payload.length / n / 8) * 8;
+  const out: Uint8Array[] = [];
+  for (let k = 0; k < n; k++) {
+    const from = k * chunk;
+    const to = k === n - 1 ? payload.length : from + chunk;
+    const more = k < n - 1;
+    if (v6) {
+      const fh = concat(Uint8Array.of(pkt[6]!, 0), u16(((from / 8) << 3) | (more ? 1 : 0)), u32(id));
+      const h = pkt.slice(0, 40);
+      h[6] = 44;
+      h.set(u16(8 + to - from), 4);
+      out.push(concat(h, fh, payload.subarray(from, to)));
+    } else {
+      const h = pkt.slice(0, 20);
+      h.set(u16(20 + to - from), 2);
+      h.set(u16((more ? 0x2000 : 0) | (from / 8)), 6);
+      h[10] = h[11] = 0;
+      h.set(u16(inetChecksum(h)), 10);
+      out.push(concat(h, payload.subarray(from, to)));
+    }
+  }
+  return out;
+}
+
+/**
+ * The frames of a flow's step, built now: an original-direction packet from the client's tuple; a reply
+ * from what the router forwarded last the other way (to the address and port it came out with), or,
+ * when nothing came out, from the server to the client untranslated; an ICMP error quoting the last
+ * packet forwarded in the other direction (from that packet's destination, or from the peer's
+ * gateway address on its link). Returns the ingress port and the frames.
+ */
+export function stepFrames(f: Flow, s: Step, g: Rng, n: number): { ingress: string; frames: Uint8Array[]; what: string } | undefined {
+  let src: string;
+  let dst: string;
+  let sport: number;
+  let dport: number;
+  let port: string;
+  let mac: string;
+  const fromOut = s.dir === 'r' ? f.lastOut : f.lastBack;
+  const p = fromOut ? parse(fromOut.frame) : undefined;
+  if (s.dir === 'o') {
+    [src, dst, sport, dport, port, mac] = [f.cli, f.srv, f.sport, f.dport, f.port, f.mac];
+  } else if (p && fromOut) {
+    [src, dst, sport, dport, port] = [p.dst, p.src, p.dport, p.sport, fromOut.port];
+    mac = Array.from(fromOut.frame.subarray(0, 6), (b) => b.toString(16).padStart(2, '0')).join(':');
+  } else {
+    // nothing forwarded: the server's reply untranslated. Not for a flow a NAT rule or the router
+    // took: its confirmed entry's original tuple is this reply's own reply tuple, a clash NAT's null
+    // binding resolves with a random port (nf_nat_l4proto_unique_tuple: get_random_u16)
+    if (f.local) return undefined;
+    [src, dst, sport, dport, port, mac] = [f.srv, f.cli, f.dport, f.sport, f.srvPort, f.srvMac];
+  }
+  if (f.proto === 'icmp' && p) [sport, dport] = [f.sport, f.sport];
+  const id = (0x1000 + n * 7) & 0xffff;
+  const E = (ip: Uint8Array) => eth(PORT_MAC[port]!, mac, f.v6 ? ETH_P_IPV6 : ETH_P_IP, ip);
+  let pkt: Uint8Array;
+  let what: string;
+  switch (s.kind) {
+    case 'tcp': {
+      const mine = s.dir === 'o' ? f.cseq : f.sseq;
+      const theirs = s.dir === 'o' ? f.sseq : f.cseq;
+      const seq = mine + s.seqOff;
+      pkt = ipPacket(f.v6, src, dst, 6, tcpSeg(src, dst, sport, dport, s.flags, seq, theirs + s.ackOff, s.data), id);
+      const used = s.data + (s.flags & SYN ? 1 : 0) + (s.flags & FIN ? 1 : 0);
+      if (s.dir === 'o') f.cseq = (f.cseq + used) >>> 0;
+      else f.sseq = (f.sseq + used) >>> 0;
+      what = `${s.dir} tcp flags 0x${s.flags.toString(16)} seq ${s.seqOff ? `+${s.seqOff}` : 'ok'} ack ${s.ackOff ? `+${s.ackOff}` : 'ok'} data ${s.data}`;
+      break;
+    }
+    case 'udp': {
+      const d = udp(src, dst, sport, dport, pattern(s.len, n & 0xff));
+      if (s.badSum) d[6] = d[6]! ^ 0x21;
+      pkt = ipPacket(f.v6, src, dst, 17, d, id);
+      what = `${s.dir} udp len ${s.len}${s.badSum ? ' bad checksum' : ''}`;
+      break;
+    }
+    case 'echo': {
+      const type = f.v6 ? (s.dir === 'o' ? 128 : 129) : s.dir === 'o' ? 8 : 0;
+      const echoId = s.dir === 'o' ? f.sport : p && p.l4 > 0 ? (fromOut!.frame[p.l4 + 4]! << 8) | fromOut!.frame[p.l4 + 5]! : f.sport;
+      const rest = ((echoId << 16) | f.echoSeq) >>> 0;
+      if (s.dir === 'r') f.echoSeq++;
+      const m = f.v6 ? icmp6(src, dst, type, 0, rest, pattern(s.len, 3)) : icmp4(type, 0, rest, pattern(s.len, 3));
+      pkt = ipPacket(f.v6, src, dst, f.v6 ? 58 : 1, m, id);
+      what = `${s.dir} echo ${type} len ${s.len}`;
+      break;
+    }
+    case 'err': {
+      if (!fromOut || !p) return undefined;
+      const quoted = fromOut.frame.subarray(14, Math.min(fromOut.frame.length, 14 + (p.v6 ? 40 : 20) + s.quoteLen));
+      // from the quoted packet's destination, or from the gateway on the link it was sent to
+      const from = s.fromPeer ? src : HOSTS.find((h) => h.port === port && (f.v6 ? h.v6.length : true))?.[f.v6 ? 'v6' : 'v4'][0] ?? src;
+      const rest = f.v6 ? (s.type === 2 ? 1280 : 0) : s.type === 3 && s.code === 4 ? 576 : s.type === 12 ? 0x14000000 : 0;
+      const m = f.v6 ? icmp6(from, dst, s.type, s.code, rest, quoted.slice(0, Math.min(quoted.length, 1232))) : icmp4(s.type, s.code, rest, quoted);
+      pkt = ipPacket(f.v6, from, dst, f.v6 ? 58 : 1, m, id);
+      what = `${s.dir} icmp error ${s.type}/${s.code} from ${from} quoting ${s.quoteLen}`;
+      break;
+    }
+  }
+  const frames = s.dir === 'o' && f.frag && s.kind !== 'err' && s.kind !== 'tcp' ? fragments(f.v6, pkt, f.frag, id) : [pkt];
+  if (frames.length > 1 && g.chance(0.3)) frames.reverse();
+  // eth2's MTU is 1280: a veth drops a longer frame before the router sees it (is_skb_forwardable)
+  if (frames.some((x) => x.length > MTU[port]!)) return undefined;
+  return { ingress: port, frames: frames.map(E), what: `${what}${frames.length > 1 ? ` in ${frames.length} fragments` : ''}` };
+}

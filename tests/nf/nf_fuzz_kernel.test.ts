@@ -1,0 +1,206 @@
+// Random nftables rule sets and random flows through the Linux router of tests/net/fixtures/router.batch
+// (`nft -f` in its namespace) and through wxdp configured from the same text (dp.nft), compared port by
+// port, byte for byte (router_cases' masks: the IPv4 ID and IPv6 flow label of what the router
+// originates), then `conntrack -L` against dp.conntrack.format() (timeouts apart) and the counters of
+// `nft list ruleset` against dp.nftables.list(). The generator (nf_fuzz_gen.ts) says what is drawn.
+//
+//   WXDP_NF_FUZZ=N           N flows per seed (default 40)
+//   WXDP_NF_FUZZ_SEEDS=a,b   the seeds (default 1, 2); random:K adds K random ones (printed)
+//
+// Flows run interleaved: round k sends step k of every flow (one afpacket process a round, one capture
+// window a step), then wxdp gets the same frames; a reply step is built from what the kernel forwarded.
+// wxdp's clock follows the kernel's (each step at the moment the kernel got it). The router is
+// nf_fuzz_config's: router.batch with the short conntrack timeouts raised on both sides.
+
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { describeFrame, hex, ipv4ChecksumOk } from '../support/frames.js';
+import { fuzzSeeds, Rng } from '../support/gen.js';
+import { useNamespaces } from '../support/netns.js';
+import { afpacket, pythonAvailability } from '../support/afpacket.js';
+import { KernelRouter, WxdpRouter, type PortOutput } from '../support/router.js';
+import { NF_CONFIG } from './nf_fuzz_config.js';
+import { masked, PORTS } from '../net/router_cases.js';
+import { parseConntrackL } from './ct_support.js';
+import { genFlow, genRuleset, parse, stepFrames, type Flow } from './nf_fuzz_gen.js';
+
+const N = Number(process.env['WXDP_NF_FUZZ'] ?? 40);
+const seeds = (): number[] => fuzzSeeds(process.env['WXDP_NF_FUZZ_SEEDS']);
+
+const nsa = useNamespaces('nfz');
+const py = pythonAvailability();
+const tools = spawnSync('nft', ['--version']).status === 0 && spawnSync('conntrack', ['--version']).status === 0;
+if (!tools) it.skip('nft and conntrack (Debian nftables, conntrack) are needed', () => {});
+
+function shown(out: PortOutput, input: readonly Uint8Array[]): Record<string, string[]> {
+  const r: Record<string, string[]> = {};
+  for (const p of PORTS) r[p.name] = (out[p.name] ?? []).map((f) => hex(maskOwnFields(f, input)));
+  return r;
+}
+
+/**
+ * A frame with the fields the kernel makes up cleared, where the router made the packet itself (its ID
+ * is none of the input's): router_cases' masks, and also the IPv4 ID and header checksum of an ICMP
+ * error whose source NAT rewrote (a reject or ICMP error of the router sent to a translated flow:
+ * ip_select_ident, a keyed hash), and the identification of an IPv6 Fragment header in a datagram the
+ * router cut itself (after nf_ct_frag6_gather reassembled it, ip6_fragment draws a new one:
+ * ipv6_select_ident). A frame forwarded with its input ID kept is compared whole.
+ */
+function maskOwnFields(f: Uint8Array, input: readonly Uint8Array[]): Uint8Array {
+  const m = masked(f);
+  const type = (m[12]! << 8) | m[13]!;
+  if (type === 0x0800 && m.length >= 34) {
+    const fresh = !input.some((i) => i.length >= 20 && hex(i.subarray(18, 20)) === hex(m.subarray(18, 20)));
+    if (fresh && ipv4ChecksumOk(m)) (m.fill(0, 18, 20), m.fill(0, 24, 26));
+  }
+  if (type === 0x86dd && m[20] === 44 && m.length >= 62) {
+    const same = input.some((i) => i.length >= 62 && i[20] === 44 && hex(i.subarray(58, 62)) === hex(m.subarray(58, 62)));
+    if (!same) m.fill(0, 58, 62);
+  }
+  return m;
+}
+
+const sum16 = (b: Uint8Array): number => {
+  let s = 0;
+  for (let i = 0; i < b.length; i += 2) s += (b[i]! << 8) | (b[i + 1] ?? 0);
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  return s;
+};
+
+/**
+ * A kernel frame whose TCP or UDP checksum was left to the device: a packet the router made itself (a
+ * reset, say) leaves a veth with CHECKSUM_PARTIAL, its checksum field holding only the pseudo-header's
+ * folded sum. Completed here as the device would (a copy); any other frame is returned as it is.
+ */
+function completePartial(f: Uint8Array): Uint8Array {
+  const q = parse(f);
+  if (!q || q.l4 < 0 || (q.proto !== 6 && q.proto !== 17)) return f;
+  const at = q.l4 + (q.proto === 6 ? 16 : 6);
+  const l4 = f.subarray(q.l4);
+  if (at + 2 > f.length) return f;
+  const len = l4.length;
+  const ph = q.v6
+    ? Uint8Array.from([...f.subarray(22, 54), 0, 0, len >> 8, len & 0xff, 0, 0, 0, q.proto])
+    : Uint8Array.from([...f.subarray(26, 34), 0, q.proto, len >> 8, len & 0xff]);
+  const field = (f[at]! << 8) | f[at + 1]!;
+  if (field !== sum16(ph)) return f;
+  const c = f.slice();
+  c[at] = c[at + 1] = 0;
+  const full = ~sum16(Uint8Array.from([...ph, ...c.subarray(q.l4), ...(len % 2 ? [0] : [])])) & 0xffff;
+  if (inetChecksumOk(f, q.l4, ph)) return f;
+  c[at] = full >> 8;
+  c[at + 1] = full & 0xff;
+  return c;
+}
+
+const inetChecksumOk = (f: Uint8Array, l4: number, ph: Uint8Array): boolean => sum16(Uint8Array.from([...ph, ...f.subarray(l4), ...((f.length - l4) % 2 ? [0] : [])])) === 0xffff;
+
+/** The counters of a listing, in order (the rule text is nft_text_kernel's business). */
+const counters = (text: string): string[] => [...text.matchAll(/counter packets \d+ bytes \d+/g)].map((m) => m[0]);
+
+/**
+ * What the router forwarded for a flow's packet: the first frame out of another port than the one it
+ * came in by (a reject or an ICMP error goes back where the packet came from) that carries the L4 header.
+ */
+function forwarded(out: PortOutput, ingress: string): { port: string; frame: Uint8Array } | undefined {
+  for (const p of PORTS) {
+    if (p.name === ingress) continue;
+    for (const frame of out[p.name] ?? []) {
+      const q = parse(frame);
+      if (q && q.l4 > 0) return { port: p.name, frame };
+    }
+  }
+  return undefined;
+}
+
+export interface FuzzStep {
+  flow: number;
+  what: string;
+  ingress: string;
+  frames: Uint8Array[];
+}
+
+/**
+ * Run `flows` through the kernel router and wxdp, round by round; returns the steps with both outputs.
+ */
+async function runBoth(seed: number, n: number) {
+  const g = new Rng(seed);
+  const rs = genRuleset(g);
+  const flows: Flow[] = Array.from({ length: n }, (_, i) => genFlow(g, i, rs));
+  const kernel = KernelRouter.build(nsa.set, PORTS, NF_CONFIG);
+  const nft = kernel.router.spawn(['nft', '-f', '-'], { input: rs.text });
+  if (nft.status !== 0) throw new Error(`nft -f refused the generated rule set: ${nft.stderr}\n${rs.text}`);
+  const w = await WxdpRouter.create(PORTS, NF_CONFIG);
+  w.dp.nft(rs.text);
+  const steps: Array<FuzzStep & { k: PortOutput; w: PortOutput }> = [];
+  let t0: number | undefined;
+  let wClock = 0;
+  let stepNo = 0;
+  const rounds = Math.max(...flows.map((f) => f.steps.length));
+  for (let r = 0; r < rounds; r++) {
+    const batch: FuzzStep[] = [];
+    flows.forEach((f, i) => {
+      const s = f.steps[r];
+      if (!s) return;
+      const m = stepFrames(f, s, g, stepNo++);
+      if (m) batch.push({ flow: i, ...m });
+    });
+    const wire = (name: string) => PORTS.find((p) => p.name === name)!.wire;
+    let res: ReturnType<typeof afpacket>;
+    try {
+      res = afpacket(kernel.wire, batch.map((b) => ({ send: b.frames.map((frame) => ({ ifname: wire(b.ingress), frame })), capture: PORTS.map((p) => p.wire), windowMs: 60, maxFrames: 64 })));
+    } catch (e) {
+      throw new Error(`afpacket: ${(e as { stderr?: string }).stderr ?? (e as Error).message}`);
+    }
+    // wxdp's clock follows the kernel's: each step when the kernel got it (UDP's two-second stream
+    // rule, nf_conntrack_udp_packet, tells a reply 1.9 s later from one 2.1 s later)
+    const wo = batch.map((b, j) => {
+      const at = Math.round((res.rounds[j]!.at - (t0 ??= res.rounds[j]!.at)) * 1000);
+      if (at > wClock) (w.dp.stack.advance(at - wClock), (wClock = at));
+      return w.run([b])[0]!;
+    });
+    batch.forEach((b, j) => {
+      const round = res.rounds[j]!;
+      const stray = Object.values(round.stray).flat();
+      if (stray.length) throw new Error(`flow ${b.flow}: ${stray.length} frame(s) came between steps`);
+      const k: PortOutput = Object.fromEntries(PORTS.map((p) => [p.name, (round.frames[p.wire] ?? []).map(completePartial)]));
+      steps.push({ ...b, k, w: wo[j]! });
+      const f = flows[b.flow]!;
+      const fw = forwarded(k, b.ingress);
+      const s = f.steps[r]!;
+      if (fw && s.kind !== 'err') {
+        if (s.dir === 'o') f.lastOut = fw;
+        else f.lastBack = fw;
+      }
+    });
+  }
+  const kct = kernel.router.exec(['conntrack', '-L'], {});
+  const knft = kernel.router.exec(['nft', 'list', 'ruleset'], {});
+  return { rs, flows, steps, kct, knft, w };
+}
+
+describe.skipIf(!nsa.available.ok || !py.ok || !tools)('random rule sets and flows through Linux netfilter and wxdp', () => {
+  for (const seed of seeds()) {
+    it(`seed ${seed}: ${N} random flows come out the same, conntrack and counters agree (WXDP_NF_FUZZ_SEEDS=${seed} replays)`, async () => {
+      const { rs, flows, steps, kct, knft, w } = await runBoth(seed, N);
+      const bad: string[] = [];
+      steps.forEach((s, i) => {
+        if (JSON.stringify(shown(s.k, s.frames)) === JSON.stringify(shown(s.w, s.frames))) return;
+        bad.push(`step ${i}: flow ${s.flow} ${flows[s.flow]!.what}: ${s.what} on ${s.ingress}\n` + s.frames.map((f) => `  in: ${hex(f)}`).join('\n') + '\n' + PORTS.flatMap((p) => [
+          ...(s.k[p.name] ?? []).map((f) => `  kernel ${p.name} ${describeFrame(f)}\n    ${hex(f)}`),
+          ...(s.w[p.name] ?? []).map((f) => `  wxdp   ${p.name} ${describeFrame(f)}\n    ${hex(f)}`),
+        ]).join('\n'));
+      });
+      const kc = parseConntrackL(kct).map((l) => `${l.proto} ${l.rest}`);
+      const wc = parseConntrackL(w.dp.conntrack.format()).map((l) => `${l.proto} ${l.rest}`);
+      const onlyK = kc.filter((l) => !wc.includes(l));
+      const onlyW = wc.filter((l) => !kc.includes(l));
+      if (onlyK.length || onlyW.length) bad.push(`conntrack (kernel, then wxdp):\n${kct}\n${w.dp.conntrack.format()}`);
+      const kn = counters(knft);
+      const wn = counters(w.dp.nftables.list());
+      if (JSON.stringify(kn) !== JSON.stringify(wn)) bad.push(`counters: kernel ${kn.join(', ')}\n          wxdp   ${wn.join(', ')}\n${knft}`);
+      if (bad.length) console.error(`seed ${seed}: ${bad.length} differences in ${steps.length} steps\n--- rule set\n${rs.text}---\n${bad.join('\n')}`);
+      expect(bad).toEqual([]);
+    }, 900_000);
+  }
+});
