@@ -389,6 +389,25 @@ let lbHead: u32 = 0;
 let lbTail: u32 = 0;
 let lbLen: u32 = 0;
 let lbDraining: bool = false;
+/** The incoming device the next frames sent through lo carry up to their socket (netdevLoopIif). */
+let lbIifTx: u32 = 0;
+/** The incoming device of the frame lo's drain is delivering (0: lo's own). */
+let lbIifRx: u32 = 0;
+
+/**
+ * The incoming device the frames about to be sent through lo report to the sockets they reach (0: lo):
+ * a datagram a host sends itself keeps its route — the kernel's loopback_xmit keeps the skb's dst — and
+ * the socket lookup's device is that route's: IPv4's rt_iif (the sender's output device, its bound one:
+ * inet_iif), IPv6's the local address's device (ip6_rcv_core: the dst's idev). Cleared by the sender.
+ */
+export function netdevLoopIif(ifindex: u32): void {
+  lbIifTx = ifindex;
+}
+
+/** The incoming device a socket lookup takes for a frame received on `ifindex` (lo: its route's, netdevLoopIif). */
+@inline export function loopbackIif(ifindex: u32): u32 {
+  return ifindex == LOOPBACK_IFINDEX && lbIifRx != 0 ? lbIifRx : ifindex;
+}
 
 /**
  * loopback_xmit: count the frame out on lo and queue it for lo's receive; the outermost transmit drains the queue into stack_rx, so a frame that
@@ -403,6 +422,7 @@ function loopbackXmit(nd: u32, q: u32, data: u32, len: u32): bool {
   store<u32>(f + 4, data);
   store<u32>(f + 8, len);
   store<u32>(f + 12, q);
+  store<u32>(f + 16, lbIifTx);
   if (lbTail != 0) store<u32>(lbTail, f);
   else lbHead = f;
   lbTail = f;
@@ -425,7 +445,9 @@ function loopbackXmit(nd: u32, q: u32, data: u32, len: u32): bool {
       continue;
     }
     // the receive stage counts the frame in on lo (loopback's lstats serve both directions)
+    lbIifRx = load<u32>(h + 16);
     stack_rx(LOOPBACK_IFINDEX, hq, 0, d, l);
+    lbIifRx = 0;
   }
   lbDraining = false;
   return true;

@@ -53,6 +53,7 @@ import {
 import { udp4_lib_lookup, udp4_lookup_fast, udp6_lib_lookup } from './sock_lookup';
 import { mcSockAllow4, mcSockAllow6 } from './udp_mcast';
 import { udpPmtuLearn4, udpPmtuLearn6 } from './udp_pmtu';
+import { loopbackIif } from './netdev';
 
 const EPROTO: u32 = 71;
 const EMSGSIZE: u32 = 90;
@@ -191,9 +192,10 @@ export function udp_rcv(ifindex: u32, q: u32, data: u32, len: u32, hlen: u32, rt
     mcastDeliver(false, t, q, data, hlen + ulen, uh, ulen, saddr, daddr, ifindex, mib, false);
     return;
   }
-  const sk = t == 0 ? 0 : udp4_lookup_fast(t, proto, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), ifindex, uh, ulen);
+  const dif = loopbackIif(ifindex); // inet_iif: a datagram this host sent itself keeps its route's device
+  const sk = t == 0 ? 0 : udp4_lookup_fast(t, proto, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), dif, uh, ulen);
   if (sk != 0) {
-    queueRcv(sk, q, data, uh, ulen, ifindex, mib);
+    queueRcv(sk, q, data, uh, ulen, dif, mib);
     return;
   }
   mibInc(mib + UDP_MIB_NOPORTS);
@@ -426,14 +428,15 @@ export function udpv6_rcv(ifindex: u32, q: u32, data: u32, len: u32, off: u32, p
     mcastDeliver(true, t, q, data, off + ulen, uh, ulen, saddr, daddr, ifindex, mib, zero);
     return;
   }
-  const sk = t == 0 ? 0 : udp6_lib_lookup(t, proto, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), ifindex, uh, ulen);
+  const dif = loopbackIif(ifindex); // inet6_iif: a datagram this host sent itself, its local route's device
+  const sk = t == 0 ? 0 : udp6_lib_lookup(t, proto, saddr, ldBe16(uh), daddr, ldBe16(uh + 2), dif, uh, ulen);
   if (sk != 0) {
     // RFC 8200 8.1: a zero UDP checksum over IPv6 is an error unless the socket allows it (RFC 6936)
     if (zero || !csumOk6(data, uh, cscov, ulen, proto)) {
       csumError(q, data, mib, NDROP_UDP_CSUM);
       return;
     }
-    queueRcv(sk, q, data, uh, ulen, ifindex, mib);
+    queueRcv(sk, q, data, uh, ulen, dif, mib);
     return;
   }
   if (zero) {

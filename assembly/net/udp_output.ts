@@ -60,7 +60,7 @@ import {
 } from './abi';
 import { fib4_local_dev, fib6_lookup_oif, fib6_select_path, fib_result_prefsrc } from './fib';
 import { arpMcMap, neigh_output } from './neigh';
-import { inet_select_addr, ipv6_dev_get_saddr, netdevMac, putMac } from './netdev';
+import { inet_select_addr, ipv6_dev_get_saddr, netdevLoopIif, netdevMac, putMac } from './netdev';
 import { ip_local_deliver } from './local';
 import { dst4_route, dst6_route, dst_pmtu } from './dst';
 import { devMtu6, nextIpId } from './output';
@@ -121,6 +121,7 @@ let rtType: u32 = 0; //  RTN_*
 let rtMtu: u32 = 0; //   the route's MTU before a learned PMTU: its mtu metric, else the device's
 let nhFamily: u32 = 0; // the next hop at NH(): AF_INET, AF_INET6 (an IPv4 route through an IPv6 gateway)
 let saddr4: u32 = 0;
+let rtLoopIif: u32 = 0; // a local route's device for the sockets it reaches (netdevLoopIif), 0: lo
 
 // ---- The socket's view ----
 
@@ -203,6 +204,7 @@ function ipRouteOutput4(sk: u32, daddr: u32, saddr: u32, oif: u32, tos: u32, spo
   store<u32>(FL(), daddr, FL_DST);
   store<u32>(FL(), saddr, FL_SRC);
   rtFlags = 0;
+  rtLoopIif = oif; // __mkroute_output: rt_iif = orig_oif (inet_iif of a datagram it loops back)
   let made = false;
   if (saddr != 0) {
     if (ipv4IsMulticast(saddr) || ipv4IsLbcast(saddr) || ipv4IsZeronet(saddr)) return -EINVAL;
@@ -255,6 +257,9 @@ function ipRouteOutput4(sk: u32, daddr: u32, saddr: u32, oif: u32, tos: u32, spo
         }
         routeDev(LOOPBACK_IFINDEX, RTN_LOCAL, daddr);
         rtFlags |= RTCF_LOCAL;
+        // "make sure orig_oif points to fib result device even though packet rx/tx happens over
+        // loopback": rt_iif, the device a socket lookup then sees, is the local route's
+        rtLoopIif = load<u32>(RES(), FR_OIF);
       } else {
         if (saddr == 0) saddr = fib_result_prefsrc(RES());
         rtDev = load<u32>(RES(), FR_OIF);
@@ -400,6 +405,8 @@ function udpHeader(sk: u32, uh: u32, buf: u32, len: u32, sport: u32, dport: u32,
 /** Every frame of the chain from `first` to the neighbour stage on rtDev, its Ethernet type set. */
 function chainSend(first: u32, type: u32): void {
   let ip = first;
+  const lo = rtDev == LOOPBACK_IFINDEX;
+  if (lo) netdevLoopIif(rtLoopIif);
   while (ip != 0) {
     const next = frameNext(ip);
     const len = frameLen(ip);
@@ -407,6 +414,7 @@ function chainSend(first: u32, type: u32): void {
     neigh_output(nhFamily, rtDev, NH(), 0, ip - ETH_HLEN, len);
     ip = next;
   }
+  if (lo) netdevLoopIif(0);
 }
 
 @inline function sent(sk: u32, v6: bool, len: u32): void {
@@ -627,6 +635,7 @@ function route6(sk: u32, oif: u32, tclass: u32, sport: u32, dport: u32): i32 {
   nhFamily = AF_INET6;
   if (rtType == RTN_LOCAL) {
     rtDev = LOOPBACK_IFINDEX; // ip6_rt_get_dev_rcu: copies of local routes leave on loopback
+    rtLoopIif = load<u32>(RES(), FR_OIF); // ip6_rt_copy_init: rt6i_idev, the address's device (ip6_rcv_core's iif)
     rtMtu = 0;
     ipv6Copy(NH(), DST());
     rtFlags = RTCF_LOCAL;

@@ -10,11 +10,10 @@
 // on H) and what the sockets then read. Left out there, a known gap: the ICMP error a host sends itself
 // about its own datagram to a closed local port (wxdp's ip_route_output refuses a local destination, so
 // no Icmp:OutDestUnreachs / InErrors and no error queued on the sender). Sends stay out of CI until the
-// other gaps they show are closed: a looped-back datagram's incoming device (the kernel's is the local
-// address's device — IPv6 ip6_rcv_core's dst idev, IPv4 rt_iif — so a socket bound to eth0 gets a datagram
-// its host sent to 192.0.2.1, one bound to lo does not; wxdp's is lo), and the kernel's own later frames
-// (neighbour probes for an unresolved peer, ip_error's host unreachable for a lo-bound socket's remote
-// destination) reaching the next case's window.
+// other gap they show is closed: the kernel's own later frames (ARP and NDISC probes for an unresolved
+// peer, ip_error's host unreachable for a lo-bound socket's remote destination) reach the next case's
+// capture window. (Found by the sends and fixed: a datagram a host sends itself reaches the socket its
+// route's device names — rt_iif, the local route's device — not lo's.)
 // Compared, as tests/udp/udp_kernel does for its fixed cases: each bind/connect errno, then per datagram
 // which socket reads what (payload, source), the frames H answers with (ICMP port unreachable) and the
 // counters moved. A reuseport group's member is chosen by a hash with a random secret, so a datagram read
