@@ -416,14 +416,17 @@ describe.skipIf(unready !== '')('sent to this host: through loopback (or the bro
     env.fx.ip('link set lo up');
   });
 
-  it('IPv4 to a local address: the socket bound there receives the datagram, from the sender\'s port, on lo', () => {
+  // The device it reports (IP_PKTINFO's ipi_ifindex) is not lo's: ipv4_pktinfo_prepare gives inet_iif,
+  // the route's rt_iif — for a local route its own device (Linux 6.18 in a namespace: 2, eth0, for
+  // 192.0.2.1 on eth0; 1 for 127.0.0.1)
+  it('IPv4 to a local address: the socket bound there receives the datagram, from the sender\'s port, as from the address\'s device', () => {
     const server = udpSocket(env.fx.dp, { bind: { addr: '192.0.2.1', port: 9000 } });
     const client = env.sock();
     for (const n of [40, 5000]) {
       env.to(client, data(n, n), '192.0.2.1', 9000);
       const r = recvFrom(env.fx.dp, server)!;
       expect(hex(r.data)).toBe(hex(data(n, n)));
-      expect([r.port, r.ifindex, hex(r.addr.subarray(0, 4))]).toEqual([SPORT, 1, hex(ipv4Bytes('192.0.2.1'))]);
+      expect([r.port, r.ifindex, hex(r.addr.subarray(0, 4))]).toEqual([SPORT, env.fx.dp.links.ifindex('eth0'), hex(ipv4Bytes('192.0.2.1'))]);
     }
     expect(env.tx()).toEqual([]);
     expect(env.mib()['Udp:InDatagrams']).toBe(2);
@@ -438,6 +441,9 @@ describe.skipIf(unready !== '')('sent to this host: through loopback (or the bro
     const b = recvFrom(env.fx.dp, server)!;
     expect([a.data.length, hex(a.addr)]).toEqual([30, hex(ipv6Bytes('::1'))]);
     expect([b.data.length, hex(b.addr)]).toEqual([31, hex(ipv6Bytes('2001:db8:1::1'))]);
+    // IPV6_PKTINFO's ipi6_ifindex: ip6_rcv_core's iif, the local route's device (Linux 6.18: 1 for ::1,
+    // 2, eth0, for 2001:db8:1::1 on eth0)
+    expect([a.ifindex, b.ifindex]).toEqual([1, env.fx.dp.links.ifindex('eth0')]);
   });
 
   it('a subnet broadcast reaches the sender\'s own wildcard socket on the output device (ip_mc_output)', () => {
