@@ -631,6 +631,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
   const slot = load<u32>(dev + DEV_PROG);
   const ifindex = load<u32>(dev, DEV_IFINDEX);
   const warm = slot != 0 && ifindex < MAX_DEVICES && load<u8>(fibWarm + ifindex) != 0;
+  const ws = warmSlots();
   const fibCalls = fibHelperCalls;
   const fibHits = fibAnswersHits();
   const gather = redirGatherOn();
@@ -700,7 +701,7 @@ export function napi_poll(dev: u32, qi: u32, budget: u32): u32 {
       let meta = opts & OPT_META_MASK;
       bytes += len;
       let act = XDP_PASS;
-      if (warm) fibHelperSlot(<i32>load<i8>(warmSlots() + (i & (BURST_MAX - 1))));
+      if (warm) fibHelperSlot(<i32>load<i8>(ws + (i & (BURST_MAX - 1))));
       if (i + 1 < n) headSink += load<u32>(<u32>load<u64>(ents + ((c + i + 1) & mask) * DESC_SIZE), 12);
       if (slot != 0) {
         const hard = data & ~(FRAME_SIZE - 1);

@@ -46,7 +46,8 @@ const CLOSED = 7399;
 /** One of `xs` by weight. */
 function weighted<T>(g: Rng, xs: ReadonlyArray<readonly [T, number]>): T {
   const total = xs.reduce((a, [, w]) => a + w, 0);
-  let x = g.chance(1) ? (g.next() / 0x100000000) * total : 0;
+  g.next(); // a draw that keeps each seed's cases as they were first generated
+  let x = (g.next() / 0x100000000) * total;
   for (const [v, w] of xs) if ((x -= w) < 0) return v;
   return xs[xs.length - 1]![0];
 }

@@ -115,14 +115,13 @@ export function socketErrno(f: () => void): number {
 export function makeWxdp(t: SocketTable, fx: Fixture, sockets: Sock[]): { ids: number[]; calls: Array<[number, number, number]> } {
   const ids: number[] = [];
   const calls: Array<[number, number, number]> = [];
-  const errno = socketErrno;
   for (const s of sockets) {
     const id = t.create({ family: s.family === 6 ? 'inet6' : 'inet', reuseAddr: s.reuseaddr, reusePort: s.reuseport, ipv6Only: s.v6only });
     if (s.dev) t.setOption(id, 'SO_BINDTODEVICE', s.dev === 'lo' ? 1 : fx.devs.get('eth0')!.ifindex);
     if (s.rcvbuf !== undefined) t.setOption(id, 'SO_RCVBUF', s.rcvbuf);
     if (s.broadcast) t.setOption(id, 'SO_BROADCAST', 1);
-    const be = s.bind ? errno(() => t.bind(id, s.bind![0], s.bind![1])) : 0;
-    const ce = s.connect ? errno(() => t.connect(id, s.connect![0], s.connect![1])) : 0;
+    const be = s.bind ? socketErrno(() => t.bind(id, s.bind![0], s.bind![1])) : 0;
+    const ce = s.connect ? socketErrno(() => t.connect(id, s.connect![0], s.connect![1])) : 0;
     ids.push(id);
     calls.push([be, ce, t.address(id).port]);
   }

@@ -90,13 +90,12 @@ function runKernel(sockets: Sock[], frames: Uint8Array[]): KernelOut {
 
 function makeWxdp(t: SocketTable, fx: Fixture, sockets: Sock[]): { ids: number[]; errs: number[][] } {
   const eth0 = fx.devs.get('eth0')!.ifindex;
-  const errno = socketErrno;
   const ids: number[] = [];
   const errs: number[][] = [];
   for (const s of sockets) {
     const id = t.create({ family: s.family === 6 ? 'inet6' : 'inet', reuseAddr: true });
     t.bind(id, s.bind[0], s.bind[1]);
-    errs.push(s.mc.map(([op, group, source, iface]) => errno(() => {
+    errs.push(s.mc.map(([op, group, source, iface]) => socketErrno(() => {
       if (op === 'all-off') t.setOption(id, group?.includes(':') ? 'IPV6_MULTICAST_ALL' : 'IP_MULTICAST_ALL', 0);
       else t.membership(id, op, group!, { source, iface: iface === 'eth0' ? eth0 : iface });
     })));
