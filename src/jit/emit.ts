@@ -1063,19 +1063,38 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
   const ctxField = (field: number): Expr => m.i64.extend_u(m.i32.load(0, 4, k32(CTX_BASE + field)));
   const errno = (e: number): Expr => k64(-e);
   const callFastPath = (id: number): Expr => m.call(wasmHelperImportName(id), [get(1), get(2), get(3), get(4), get(5)], i64);
-  /** `n` bytes from src to dst (wasm addresses), as unrolled loads and stores, when a forward copy is safe. */
+  /**
+   * `n` bytes from src to dst (wasm addresses), as unrolled loads and stores, when a forward copy is safe.
+   * `cuts`: offsets where a store to the source began or ended (store_cuts.ts): a load never spans one
+   * (it is forwarded from the one store it reads), and the pieces of an 8-, 4- or 2-byte span are put
+   * together in a register and written with one store — a store each would leave the copy as many
+   * stores as the source had fields (xdp_parse's 60-byte value: 25), each an entry of the store buffer
+   * to write to the cache, and all of them to drain before a locked instruction after the copy (the
+   * shared build's atomics) can run.
+   */
   const copyInline = (dst: () => Expr, src: () => Expr, n: number, known?: (off: number, w: 1 | 2 | 4 | 8) => Expr | undefined, cuts?: ReadonlySet<number>): Expr[] => {
     const out: Expr[] = [];
     const straddles = (o: number, w: number): boolean => {
       for (let c = o + 1; c < o + w; c++) if (cuts?.has(c)) return true;
       return false;
     };
+    /** The w bytes at o (i64 for 8, else i32): known, one load, or its halves' put together (little-endian). */
+    const value = (o: number, w: 1 | 2 | 4 | 8): Expr => {
+      const k = known?.(o, w);
+      if (k) return k;
+      if (w > 1 && straddles(o, w)) {
+        const h = (w >> 1) as 1 | 2 | 4;
+        const lo = value(o, h);
+        const hi = value(o + h, h);
+        return w === 8
+          ? m.i64.or(m.i64.extend_u(lo), m.i64.shl(m.i64.extend_u(hi), k64(32)))
+          : m.i32.or(lo, m.i32.shl(hi, k32(h * 8)));
+      }
+      return w === 8 ? m.i64.load(o, 1, src()) : w === 4 ? m.i32.load(o, 1, src()) : w === 2 ? m.i32.load16_u(o, 1, src()) : m.i32.load8_u(o, 1, src());
+    };
     for (let o = 0; o < n; ) {
-      let w: 1 | 2 | 4 | 8 = n - o >= 8 ? 8 : n - o >= 4 ? 4 : n - o >= 2 ? 2 : 1;
-      while (w > 1 && straddles(o, w)) w = (w >> 1) as 1 | 2 | 4;
-      const v =
-        known?.(o, w) ??
-        (w === 8 ? m.i64.load(o, 1, src()) : w === 4 ? m.i32.load(o, 1, src()) : w === 2 ? m.i32.load16_u(o, 1, src()) : m.i32.load8_u(o, 1, src()));
+      const w: 1 | 2 | 4 | 8 = n - o >= 8 ? 8 : n - o >= 4 ? 4 : n - o >= 2 ? 2 : 1;
+      const v = value(o, w);
       out.push(w === 8 ? m.i64.store(o, 1, dst(), v) : w === 4 ? m.i32.store(o, 1, dst(), v) : w === 2 ? m.i32.store16(o, 1, dst(), v) : m.i32.store8(o, 1, dst(), v));
       o += w;
     }

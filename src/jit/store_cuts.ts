@@ -3,8 +3,9 @@
 // load the CPU can take from a single earlier store is forwarded from it; one over bytes of two stores
 // (a u64 of a struct whose u32 fields were written one by one, in another block than the copy, where
 // emit.ts's key forwarding does not reach) waits for both to be written to the cache, over 10 cycles.
-// Only the cut points change: the bytes copied are the same, so any cut set is correct and the
-// stores of every block (on any path) are taken.
+// The pieces of each 8 bytes are put together in a register and written with one store (emit.ts
+// copyInline): the cuts shape the loads only. Only the cut points change: the bytes copied are the
+// same, so any cut set is correct and the stores of every block (on any path) are taken.
 
 import { Class, CLASS_MASK, FP, Mode, MODE_MASK, OP_LDDW, sizeBytes } from '../isa/opcodes.js';
 import type { Insn } from '../isa/insn.js';
