@@ -421,8 +421,13 @@ export function tcpCanEarlyDrop(e: u32): bool {
     s == TCP_CONNTRACK_CLOSE || s == TCP_CONNTRACK_CLOSE_WAIT;
 }
 
+/**
+ * nf_conntrack_tcp_established: ESTABLISHED and ASSURED. A picked-up connection whose first reply came
+ * (ESTABLISHED, but IPS_SEEN_REPLY only set after that reply's handler, so not yet ASSURED) is not
+ * established for the RST checks: a RST whose sequence number is not the exact one closes it.
+ */
 @inline function established(e: u32): bool {
-  return <u32>load<u8>(e + CT_L4STATE) == TCP_CONNTRACK_ESTABLISHED;
+  return <u32>load<u8>(e + CT_L4STATE) == TCP_CONNTRACK_ESTABLISHED && (load<u32>(e + CT_STATUS) & IPS_ASSURED) != 0;
 }
 
 /** nf_conntrack_tcp_packet under the table lock: L4_OK, L4_INVALID or L4_REPEAT (the entry was deleted). */

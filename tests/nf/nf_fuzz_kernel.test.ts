@@ -191,6 +191,8 @@ describe.skipIf(!nsa.available.ok || !py.ok || !tools)('random rule sets and flo
           ...(s.w[p.name] ?? []).map((f) => `  wxdp   ${p.name} ${describeFrame(f)}\n    ${hex(f)}`),
         ]).join('\n'));
       });
+      const show = process.env['WXDP_NF_FUZZ_SHOW'];
+      if (show) for (const s of steps.filter((x) => x.flow === Number(show))) console.error(`flow ${s.flow} ${flows[s.flow]!.what}: ${s.what} on ${s.ingress}\n${s.frames.map((f) => `  in: ${hex(f)}`).join('\n')}\n${PORTS.flatMap((p) => (s.k[p.name] ?? []).map((f) => `  kernel ${p.name} ${hex(f)}`)).join('\n')}\n${PORTS.flatMap((p) => (s.w[p.name] ?? []).map((f) => `  wxdp ${p.name} ${hex(f)}`)).join('\n')}`);
       const kc = parseConntrackL(kct).map((l) => `${l.proto} ${l.rest}`);
       const wc = parseConntrackL(w.dp.conntrack.format()).map((l) => `${l.proto} ${l.rest}`);
       const onlyK = kc.filter((l) => !wc.includes(l));
