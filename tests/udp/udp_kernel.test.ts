@@ -181,6 +181,53 @@ describe.skipIf(skip)('sends against the kernel: errno, frames and readers', () 
   });
 });
 
+describe.skipIf(skip)('a datagram this host sends to its own closed port: the port unreachable comes back through lo', () => {
+  // icmp_send routes the error to the datagram's (local) source: ip_route_output_key_hash_rcu's local
+  // route leaves on loopback, icmp_rcv → udp_err finds the sender and, when it is connected, sets
+  // sk_err ECONNREFUSED (IPv6: icmpv6_send, udpv6_err). __udp4_lib_err looks the sender up on skb->dev
+  // (lo: a socket bound to eth0 is not found, Icmp:InErrors), __udp6_lib_err on inet6_iif (the local
+  // route's device: eth0's address, so an eth0-bound socket is). A socket bound to lo sending to a
+  // remote peer loops the datagram back to itself (RTCF_LOCAL): its destination, no address of ours,
+  // would be the error's source, and no route takes it (__ip_dev_find), so nothing is sent.
+  // wxdp refused local routes for its own datagrams: no error at all.
+  const socks: Sock[] = [
+    { family: 4, bind: ['192.0.2.1', 7420], connect: ['192.0.2.1', 7499] },
+    { family: 4, bind: ['127.0.0.1', 7421], connect: ['127.0.0.1', 7499] },
+    { family: 6, bind: ['2001:db8:1::1', 7422], connect: ['2001:db8:1::1', 7499] },
+    { family: 6, bind: ['::1', 7423], connect: ['::1', 7499] },
+    { family: 4, dev: 'eth0', bind: ['0.0.0.0', 7424], connect: ['192.0.2.1', 7499] },
+    { family: 6, dev: 'eth0', bind: ['::', 7425], connect: ['2001:db8:1::1', 7499] },
+    { family: 4, dev: 'lo', bind: ['192.0.2.1', 7426], connect: ['192.0.2.2', 7499] },
+    { family: 4, bind: ['192.0.2.1', 7427] },
+    { family: 6, bind: ['::ffff:192.0.2.1', 7428], connect: ['::ffff:198.51.100.1', 7499] },
+  ];
+  const hexOf = (n: number): string => hex(payload(n, n));
+  const sends: Send[] = [
+    [0, null, 0, hexOf(10)], [1, null, 0, hexOf(11)], [2, null, 0, hexOf(12)], [3, null, 0, hexOf(13)], [4, null, 0, hexOf(14)],
+    [5, null, 0, hexOf(15)], [6, null, 0, hexOf(16)], [7, '198.51.100.1', 7499, hexOf(17)], [8, null, 0, hexOf(18)],
+  ];
+
+  it('each send: the same errno, counters and errors read on this host', async () => {
+    const k = runKernel(socks, [], sends);
+    const fx = await udpFixture();
+    const t = fx.dp.socketTable;
+    const w = makeWxdp(t, fx, socks);
+    expect(names(w.calls)).toEqual(names(k.calls));
+    // not vacuous: the kernel refused connected senders and reported errors it could not deliver
+    expect(k.sent.filter((r) => r.got.some(([, d, e]) => d === 'error' && e === 'ECONNREFUSED')).length).toBeGreaterThanOrEqual(5);
+    expect(k.sent.some((r) => r.counters['Icmp:InErrors'])).toBe(true);
+    sends.forEach((sd, n) => {
+      const kr = k.sent[n]!;
+      const wr = wxdpSend(fx, t, w.ids, sd);
+      const what = `send ${n}: #${sd[0]} ${JSON.stringify(socks[sd[0]])}`;
+      expect(wr.err, what).toBe(kr.err);
+      expect(wr.tx, what).toEqual(kr.tx);
+      expect(wr.got, what).toEqual(kr.got);
+      expect(pick(wr.counters), what).toEqual(pick(kr.counters));
+    });
+  });
+});
+
 describe.skipIf(skip)('socket options read back as the kernel\'s', () => {
   // [family, option, level, optname, values set in turn (null: only read)]
   const OPTS: Array<[4 | 6, SocketOption, number, number, Array<number | null>]> = [
