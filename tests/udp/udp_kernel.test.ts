@@ -130,7 +130,7 @@ describe.skipIf(skip)('bind and connect errors, case by case, against the kernel
 });
 
 describe.skipIf(skip)('sends against the kernel: errno, frames and readers', () => {
-  // found by udp_fuzz_kernel's sends (WXDP_UDP_FUZZ_SENDS=1): ip_route_output_key_hash_rcu takes a
+  // found by udp_fuzz_kernel's sends: ip_route_output_key_hash_rcu takes a
   // multicast or limited-broadcast destination with a source and no device out of the source's device
   // without a FIB lookup (H has no route to 224/4 or 255.255.255.255: wxdp answered ENETUNREACH), so the
   // broadcast is refused for SO_BROADCAST (EACCES) and allowed with it; ip6_dst_lookup_tail's EAFNOSUPPORT
