@@ -6,6 +6,7 @@
 //
 //   WXDP_NF_FUZZ=N           N flows per seed (default 40)
 //   WXDP_NF_FUZZ_SEEDS=a,b   the seeds (default 1, 2); random:K adds K random ones (printed)
+//   WXDP_NF_FUZZ_SHOW=F      print flow F's steps: frames in, and out of the kernel and wxdp
 //
 // Flows run interleaved: round k sends step k of every flow (one afpacket process a round, one capture
 // window a step), then wxdp gets the same frames; a reply step is built from what the kernel forwarded.
