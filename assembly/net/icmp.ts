@@ -597,10 +597,17 @@ export function icmp_send(ifindex: u32, data: u32, len: u32, type: u32, code: u3
   // address when icmp_errors_use_inbound_ifaddr, else what the route back picks.
   let src: u32 = 0;
   if (dtype == RTN_LOCAL) src = daddr;
+  // A datagram that came through lo carries the output route it was sent on (loopback_xmit keeps the
+  // skb's dst), RTCF_LOCAL like every route out of lo: its destination is the source even when it is
+  // no address of ours (a socket bound to lo sending to a remote peer). No device has that address, so
+  // the route back fails (__ip_dev_find in ip_route_output_key_hash_rcu) and nothing is sent.
+  else if (ifindex == LOOPBACK_IFINDEX) return;
   else if (input && sysctl(SYSCTL_ICMP_ERRORS_USE_INBOUND_IFADDR) != 0) src = inet_select_addr(ifindex, saddr, RT_SCOPE_LINK);
   const iptos = <u32>load<u8>(data, IPH_TOS);
   const tos = isErr ? (iptos & 0x1e) | 0xc0 : iptos;
-  if (!ip_route_output(saddr, src, tos, IPPROTO_ICMP, type, code)) return;
+  // icmp_route_lookup: an error about this host's own datagram (a closed local port) goes back to it
+  // through lo, where icmp_rcv hands it to the sender's socket (udp_err)
+  if (!ip_route_output(saddr, src, tos, IPPROTO_ICMP, type, code, true)) return;
   src = outSrc4;
   if (apply) {
     store<u32>(SCRATCH_ADDR(), saddr);
@@ -954,7 +961,7 @@ export function icmpv6_send(ifindex: u32, data: u32, len: u32, type: u32, code: 
   else memory.fill(SRC6(), 0, 16);
   // A link-local (or loopback) source is reached again through the interface it came in on.
   const oif = (stype & (IPV6_ADDR_LINKLOCAL | IPV6_ADDR_LOOPBACK)) != 0 ? ifindex : 0;
-  if (!ip6_route_output(DST6(), SRC6(), IPPROTO_ICMPV6, type, code, oif)) {
+  if (!ip6_route_output(DST6(), SRC6(), IPPROTO_ICMPV6, type, code, oif, false, true)) { // a local one through lo, as icmp_send
     if (apply) {
       // icmpv6_xrlim_allow looked the route up first and found none
       mibInc(MIB_IP6_OUT_NO_ROUTES);

@@ -49,6 +49,7 @@ import {
 import { ipv6_destopt_rcv, ipv6_rthdr_rcv, ipv6SkipExthdr, extNhoff, extOff, skipNexthdr, EXT_CONTINUE, mcJoined6 } from './ipv6_rcv';
 import { udp_rcv, udpv6_rcv, udp_err, udpv6_err } from './udp';
 import { tcp_v4_rcv, tcp_v6_rcv } from './tcp';
+import { loopbackIif } from './netdev';
 import { NF_HOOK4, NF_HOOK6, NF_INET_LOCAL_IN } from './netfilter';
 import { rawSlotClear, rawSock, skDropInc, skEnqueue, ENQ_OK, ENQ_RCVBUF } from './sock';
 import { AF_INET, AF_INET6 } from './abi';
@@ -180,7 +181,9 @@ function icmpErrToSocket(ifindex: u32, data: u32, len: u32): void {
   const uoff = ipv6SkipExthdr(inner, ilen, IPV6_HLEN, <u32>load<u8>(inner + IP6H_NEXTHDR));
   if (uoff < 0 || <u32>uoff + 8 > ilen) return;
   const p = skipNexthdr;
-  if (p == IPPROTO_UDP || p == IPPROTO_UDPLITE) udpv6_err(ifindex, ic, inner + <u32>uoff, p);
+  // __udp6_lib_err looks up on inet6_iif: for an error this host sent itself through lo, its local
+  // route's device (loopbackIif); __udp4_lib_err above on skb->dev, lo itself
+  if (p == IPPROTO_UDP || p == IPPROTO_UDPLITE) udpv6_err(loopbackIif(ifindex), ic, inner + <u32>uoff, p);
 }
 
 /** A raw handler's datagram (the whole of it, from the IP header) onto its socket's queue. */

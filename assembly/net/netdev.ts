@@ -398,10 +398,13 @@ let lbIifRx: u32 = 0;
  * The incoming device the frames about to be sent through lo report to the sockets they reach (0: lo):
  * a datagram a host sends itself keeps its route — the kernel's loopback_xmit keeps the skb's dst — and
  * the socket lookup's device is that route's: IPv4's rt_iif (the sender's output device, its bound one:
- * inet_iif), IPv6's the local address's device (ip6_rcv_core: the dst's idev). Cleared by the sender.
+ * inet_iif), IPv6's the local address's device (ip6_rcv_core: the dst's idev). Cleared (or put back) by the
+ * sender; returns the value it replaced.
  */
-export function netdevLoopIif(ifindex: u32): void {
+export function netdevLoopIif(ifindex: u32): u32 {
+  const was = lbIifTx;
   lbIifTx = ifindex;
+  return was; // what a sender nested inside another's lo drain puts back
 }
 
 /** The incoming device a socket lookup takes for a frame received on `ifindex` (lo: its route's, netdevLoopIif). */

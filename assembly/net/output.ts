@@ -27,7 +27,7 @@ import {
 import { fib4_lookup, fib6_lookup, fib_select_default } from './fib';
 import { neigh_output } from './neigh';
 import { ip_fragment } from './frag';
-import { inet_select_addr, ipv6_dev_get_saddr } from './netdev';
+import { inet_select_addr, ipv6_dev_get_saddr, netdevLoopIif } from './netdev';
 import {
   ETH_HLEN, ETH_P_IP, ETH_P_IPV6, IPH_DADDR, IPH_ID, IPH_TOT_LEN, IPV6_HLEN, IPV6_MIN_MTU, IP6H_DADDR, IP6H_NEXTHDR,
   IP6H_PAYLOAD_LEN, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT, IPPROTO_HOPOPTS, IPPROTO_ROUTING, ipv6AddrType, ipv6Copy, ipv6IsAny, IPV6_ADDR_LINKLOCAL, IPV6_ADDR_LOOPBACK, IPV6_ADDR_MULTICAST, stBe16,
@@ -216,20 +216,45 @@ export function resultPrefsrc4(res: u32): u32 {
 
 /** The source ip_route_output chose (network-order u32; 0 when no address fit). */
 export let outSrc4: u32 = 0;
+/**
+ * For a route to this host (OUT_RES()'s device rewritten to lo): the device the local route named, the
+ * one the datagram reports to what it reaches through lo (netdevLoopIif: IPv4 rt_iif, IPv6 rt6i_idev).
+ */
+let outLoopIif: u32 = 0;
+
+/**
+ * A local route (RTN_LOCAL) as the kernel's output routes make it: the datagram leaves on loopback —
+ * ip_route_output_key_hash_rcu's dev_out = net->loopback_dev, ip6_rt_get_dev_rcu's for a local route's
+ * copy — and comes back through lo's receive; the route's own device is kept for netdevLoopIif
+ * ("make sure orig_oif points to fib result device even though packet rx/tx happens over loopback").
+ */
+function outLocal(): void {
+  outLoopIif = load<u32>(OUT_RES(), FR_OIF);
+  store<u32>(OUT_RES(), LOOPBACK_IFINDEX, FR_OIF);
+  store<u8>(OUT_RES(), 0, FR_GW_FAMILY); // the next hop is the destination itself
+}
 
 /**
  * ip_route_output_key for the stack's own IPv4 datagram to `dst` from `src` (0: let the route choose):
  * OUT_RES() holds the route and outSrc4 the source. false when the lookup failed (no route, or a route
- * of an error type) or the route is local (the stack has no loopback path for its own datagrams).
+ * of an error type), or the route is local and `local` is false (callers that never send to this host
+ * themselves: a local route is taken through lo by icmp_send only).
  */
-export function ip_route_output(dst: u32, src: u32, tos: u32, proto: u32, icmpType: u32, icmpCode: u32): bool {
+export function ip_route_output(dst: u32, src: u32, tos: u32, proto: u32, icmpType: u32, icmpCode: u32, local: bool = false): bool {
   outFlow(AF_INET, proto, tos & 0xfc, 0);
   store<u32>(OUT_FL(), dst, FL_DST);
   store<u32>(OUT_FL(), src, FL_SRC);
   store<u8>(OUT_FL(), <u8>icmpType, FL_ICMP_TYPE);
   store<u8>(OUT_FL(), <u8>icmpCode, FL_ICMP_CODE);
   if (fib4_lookup(OUT_FL(), OUT_RES()) != 0) return false;
-  if (<u32>load<u8>(OUT_RES(), FR_TYPE) == RTN_LOCAL) return false;
+  if (<u32>load<u8>(OUT_RES(), FR_TYPE) == RTN_LOCAL) {
+    if (!local) return false;
+    // ip_route_output_key_hash_rcu: no source given → the route's preferred source, else the destination
+    const p = load<u32>(OUT_RES(), FR_PREFSRC);
+    outSrc4 = src != 0 ? src : p != 0 ? p : dst;
+    outLocal();
+    return true;
+  }
   // fib_select_path: a locally generated datagram picks among equal default routes
   fib_select_default(OUT_FL(), OUT_RES());
   outSrc4 = src != 0 ? src : resultPrefsrc4(OUT_RES());
@@ -241,9 +266,10 @@ export function ip_route_output(dst: u32, src: u32, tos: u32, proto: u32, icmpTy
  * OUT_RES() holds the route. When the source at `src` is unspecified it is chosen as ip6_dst_lookup does
  * (the route's preferred source, else RFC 6724 selection on the route's device) and written there; it
  * stays unspecified when nothing fits. `skBound`: the flow is a socket's bound to `oif`
- * (sk_bound_dev_if). false when there is no usable route.
+ * (sk_bound_dev_if). false when there is no usable route, or it is local and `local` is false (as
+ * ip_route_output: icmpv6_send alone takes a local route, through lo).
  */
-export function ip6_route_output(dst: u32, src: u32, proto: u32, icmpType: u32, icmpCode: u32, oif: u32, skBound: bool = false): bool {
+export function ip6_route_output(dst: u32, src: u32, proto: u32, icmpType: u32, icmpCode: u32, oif: u32, skBound: bool = false, local: bool = false): bool {
   outFlow(AF_INET6, proto, 0, oif);
   ipv6Copy(OUT_FL() + FL_DST, dst);
   ipv6Copy(OUT_FL() + FL_SRC, src);
@@ -255,12 +281,15 @@ export function ip6_route_output(dst: u32, src: u32, proto: u32, icmpType: u32, 
   // not at all; a socket bound to a device and an address reaches no peer routed through another
   const strict = skBound || (ipv6AddrType(dst) & (IPV6_ADDR_MULTICAST | IPV6_ADDR_LINKLOCAL | IPV6_ADDR_LOOPBACK)) != 0 || (oif != 0 && ipv6IsAny(src));
   if (fib6_lookup(OUT_FL(), OUT_RES(), strict) != 0) return false;
-  if (<u32>load<u8>(OUT_RES(), FR_TYPE) == RTN_LOCAL) return false;
-  rt6RedirectMaybe(dst, OUT_RES());
+  const isLocal = <u32>load<u8>(OUT_RES(), FR_TYPE) == RTN_LOCAL;
+  if (isLocal && !local) return false;
+  if (!isLocal) rt6RedirectMaybe(dst, OUT_RES());
+  // the source on the route's device: for a local route its idev, the address's device
   if (ipv6IsAny(src)) {
     if (!ipv6IsAny(OUT_RES() + FR_PREFSRC)) ipv6Copy(src, OUT_RES() + FR_PREFSRC);
     else if (ipv6_dev_get_saddr(load<u32>(OUT_RES(), FR_OIF), dst, SRC6()) == 0) ipv6Copy(src, SRC6());
   }
+  if (isLocal) outLocal();
   return true;
 }
 
@@ -282,13 +311,17 @@ export function ip_local_out(q: u32, data: u32, len: u32): void {
   mibInc(MIB_IP_OUT_REQUESTS);
   const gate = load<u32>(NF_GATE_PTR); // NF_HOOK4 written out, as in ip_finish_output
   if (gate != 0 && !nf_hook_slow(gate, 0, NF_INET_LOCAL_OUT, 0, load<u32>(OUT_RES(), FR_OIF), q, data, len)) return;
-  const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
+  const oif = load<u32>(OUT_RES(), FR_OIF);
+  const nd = netdevGet(oif);
   if (nd == 0) {
     netFree(q, data);
     netDrop(NDROP_NO_TX_TARGET);
     return;
   }
+  const lo = oif == LOOPBACK_IFINDEX;
+  const was = lo ? netdevLoopIif(outLoopIif) : 0;
   ip_finish_output(OUT_RES(), nd, ownMtu4(OUT_RES(), nd, load<u32>(data, IPH_DADDR)), q, data, len);
+  if (lo) netdevLoopIif(was);
 }
 
 /**
@@ -305,11 +338,11 @@ export function ip6_local_out(q: u32, data: u32, len: u32): void {
     return;
   }
   const mtu = ownMtu6(OUT_RES(), nd, data + IP6H_DADDR);
-  if (len > mtu) {
-    ip6FragmentSlow(OUT_RES(), mtu, q, data, len, true);
-    return;
-  }
-  ip6_finish_output(OUT_RES(), q, data, len);
+  const lo = load<u32>(OUT_RES(), FR_OIF) == LOOPBACK_IFINDEX;
+  const was = lo ? netdevLoopIif(outLoopIif) : 0;
+  if (len > mtu) ip6FragmentSlow(OUT_RES(), mtu, q, data, len, true);
+  else ip6_finish_output(OUT_RES(), q, data, len);
+  if (lo) netdevLoopIif(was);
 }
 
 /** Fragment identifications of the stack's own IPv6 datagrams (the kernel hashes a secret). */

@@ -66,6 +66,73 @@ const UDP_STEPS: Array<{ frame: Uint8Array; ingress: string; listed: string; tim
   { frame: UDP_OUT, ingress: 'eth0', listed: `udp 17 ${UDP_ENTRY} [ASSURED] mark=0 use=1`, timeout: 1180 },
 ];
 
+/**
+ * nf_conntrack_tcp_established is ESTABLISHED and ASSURED. A connection picked up mid-stream (seed 12,
+ * flow 96: data from the client, the server's ACK, then a RST from the client whose sequence number is
+ * not the server's highest ACK): the ACK made it ESTABLISHED but, IPS_SEEN_REPLY being set after the
+ * reply's own handler, not ASSURED; so the RST is not held back for a challenge ACK ("keep established
+ * state") and closes the entry. wxdp tested the state alone, kept ESTABLISHED and assured it on the RST.
+ */
+const TCP_ENTRY = 'src=192.0.2.2 dst=198.51.100.2 sport=40096 dport=80 src=198.51.100.2 dst=192.0.2.2 sport=80 dport=40096';
+/** `conntrack -L` after each step (timeouts from nf_fuzz_config: 1300 max_retrans — the pick-up passed no window check, last_win 0 — then 1310 unacknowledged, 1010 close). */
+const TCP_STEPS: Array<{ frame: string; ingress: string; listed: string; timeout: number }> = [
+  {
+    // PSH ACK seq 0x70000001, 52 bytes: picked up (nf_conntrack_tcp_loose)
+    frame: '020000000a02020000000b0308004500005c1524000040067940c0000202c63364029ca0005070000001860000005018faf08ebc00000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f3031323334',
+    ingress: 'eth2',
+    listed: `tcp 6 ESTABLISHED ${TCP_ENTRY.replace(' src=198', ' [UNREPLIED] src=198')} mark=0 use=1`,
+    timeout: 1300,
+  },
+  {
+    // the server's ACK, 5000 bytes short of the client's data
+    frame: '020000000a00020000000b010800450000281738000040067760c6336402c000020200509ca0860000006fffecad5010faf0490d0000',
+    ingress: 'eth0',
+    listed: `tcp 6 ESTABLISHED ${TCP_ENTRY} mark=0 use=1`,
+    timeout: 1310,
+  },
+  {
+    // RST seq 0x70000035 (the end of the client's data, not the server's ACK 0x6fffecad)
+    frame: '020000000a02020000000b0308004500002818dc0000400675bcc0000202c63364029ca0005070000035000000005004faf0bb910000',
+    ingress: 'eth2',
+    listed: `tcp 6 CLOSE ${TCP_ENTRY} mark=0 use=1`,
+    timeout: 1010,
+  },
+];
+/**
+ * A RST that skips the window check as the answer to a SYN we let through must come from the other side
+ * (seed 15, flow 89): after the client's SYN and a SYN/ACK whose ACK is far below it (IV: ignored, so
+ * the entry stays SYN_SENT but has seen a reply), a RST from the client itself with ack 0 (= last_end,
+ * nothing annotated) is checked against the window and ignored; the same RST from the server closes the
+ * entry. wxdp skipped the window for either and closed it.
+ */
+const SYN_IGNORED = [
+  // SYN 2001:db8:3::2.40089 > 2001:db8:1::2.443, seq 0x694c4b41
+  { frame: '020000000a02020000000b0386dd600015240020064020010db800030000000000000000000220010db80001000000000000000000029c9901bb694c4b41000000008002faf0c6c50000020405b40402010303070000', ingress: 'eth2' },
+  // SYN/ACK ack 0x69000002, 4.9 MB below the SYN's end: ignored ACK under lower bound
+  { frame: '020000000a00020000000b0186dd600017a10020064020010db800010000000000000000000220010db800030000000000000000000201bb9c9985900000690000028012faf08cb00000020405b40402010303070000', ingress: 'eth0' },
+];
+const ENTRY6 = 'src=2001:db8:3::2 dst=2001:db8:1::2 sport=40089 dport=443 src=2001:db8:1::2 dst=2001:db8:3::2 sport=443 dport=40089';
+/** The RST after SYN_IGNORED, and the entry `conntrack -L` lists after it (timeouts: 1120 syn_sent, 1010 close). */
+const SYN_IGNORED_RST: Array<{ name: string; frame: string; ingress: string; listed: string; timeout: number }> = [
+  {
+    name: 'from the client (seq 0x69000002, ack 0): the window check ignores it, SYN_SENT stays',
+    frame: '020000000a02020000000b0386dd60001bec0014064020010db800030000000000000000000220010db80001000000000000000000029c9901bb69000002000000005004faf0521f0000',
+    ingress: 'eth2',
+    listed: `tcp 6 SYN_SENT ${ENTRY6} mark=0 use=1`,
+    timeout: 1120,
+  },
+  {
+    name: 'from the server (seq 0x10000000, out of its window, ack 0): no window check, CLOSE',
+    frame: '020000000a00020000000b0186dd600017a10020064020010db800010000000000000000000220010db800030000000000000000000201bb9c9910000000000000008004faf06b510000020405b40402010303070000',
+    ingress: 'eth0',
+    listed: `tcp 6 CLOSE ${ENTRY6} mark=0 use=1`,
+    timeout: 1010,
+  },
+];
+const CT_RULES6 = 'table ip6 filter {\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tct state new counter\n\t}\n}\n';
+
+const CT_RULES = 'table ip filter {\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tct state new counter\n\t}\n}\n';
+
 /** Each port's frames, router_cases' masks applied (the IPv4 ID the kernel draws for its own packets). */
 function outOf(o: Record<string, Uint8Array[] | string[]>): Record<string, string[]> {
   const r: Record<string, string[]> = {};
@@ -99,6 +166,32 @@ describe('UDP: the first reply is not yet a stream', () => {
   });
 });
 
+describe('TCP: a picked-up connection is established for the RST checks only once assured', () => {
+  it('a RST off the server\'s ACK closes the entry its first reply made ESTABLISHED but not ASSURED', async () => {
+    const w = await WxdpRouter.create(PORTS, NF_CONFIG);
+    w.dp.nft(CT_RULES);
+    for (const s of TCP_STEPS) {
+      w.run([{ ingress: s.ingress, frames: [unhex(s.frame)] }]);
+      const [l] = parseConntrackL(w.dp.conntrack.format());
+      expect(`${l!.proto} ${l!.rest}`).toBe(s.listed);
+      expect(l!.timeout).toBe(s.timeout);
+    }
+  });
+});
+
+describe('TCP: a RST skips the window check as an answer to our SYN only from the other side', () => {
+  for (const r of SYN_IGNORED_RST) {
+    it(r.name, async () => {
+      const w = await WxdpRouter.create(PORTS, NF_CONFIG);
+      w.dp.nft(CT_RULES6);
+      for (const f of [...SYN_IGNORED, r]) w.run([{ ingress: f.ingress, frames: [unhex(f.frame)] }]);
+      const [l] = parseConntrackL(w.dp.conntrack.format());
+      expect(`${l!.proto} ${l!.rest}`).toBe(r.listed);
+      expect(l!.timeout).toBe(r.timeout);
+    });
+  }
+});
+
 const nsa = useNamespaces('nfzc');
 const py = pythonAvailability();
 const nft = spawnSync('nft', ['--version']).status === 0;
@@ -113,6 +206,33 @@ describe.skipIf(!nsa.available.ok || !py.ok || !nft)('the recorded answers are t
       expect(outOf(out!), c.name).toEqual(outOf(c.out));
     }
   }, 120_000);
+
+  it('Linux lists the picked-up TCP entry as recorded after each step', () => {
+    const k = KernelRouter.build(nsa.set, PORTS, NF_CONFIG);
+    const r = k.router.spawn(['nft', '-f', '-'], { input: CT_RULES });
+    expect(r.status, r.stderr).toBe(0);
+    const wire = (n: string) => PORTS.find((p) => p.name === n)!.wire;
+    for (const s of TCP_STEPS) {
+      afpacket(k.wire, [{ send: [{ ifname: wire(s.ingress), frame: unhex(s.frame) }], capture: ['w0', 'w1', 'w2'], windowMs: 100 }]);
+      const [l] = parseConntrackL(k.router.exec(['conntrack', '-L'], {}));
+      expect(`${l!.proto} ${l!.rest}`).toBe(s.listed);
+      expect(s.timeout - l!.timeout).toBeLessThanOrEqual(2);
+    }
+  }, 60_000);
+
+  it('Linux lists the entry as recorded after a RST from either side of an ignored SYN/ACK', () => {
+    const wire = (n: string) => PORTS.find((p) => p.name === n)!.wire;
+    for (const r of SYN_IGNORED_RST) {
+      const k = KernelRouter.build(nsa.set, PORTS, NF_CONFIG);
+      const rs = k.router.spawn(['nft', '-f', '-'], { input: CT_RULES6 });
+      expect(rs.status, rs.stderr).toBe(0);
+      for (const f of [...SYN_IGNORED, r]) afpacket(k.wire, [{ send: [{ ifname: wire(f.ingress), frame: unhex(f.frame) }], capture: ['w0', 'w1', 'w2'], windowMs: 100 }]);
+      const [l] = parseConntrackL(k.router.exec(['conntrack', '-L'], {}));
+      expect(`${l!.proto} ${l!.rest}`, r.name).toBe(r.listed);
+      // SYN_SENT's timeout runs from the SYN, three afpacket runs before the listing
+      expect(r.timeout - l!.timeout).toBeLessThanOrEqual(5);
+    }
+  }, 60_000);
 
   it('Linux lists the UDP entry as recorded after the first reply and after the packet that follows', () => {
     const k = KernelRouter.build(nsa.set, PORTS, NF_CONFIG);

@@ -6,6 +6,7 @@
 //
 //   WXDP_NF_FUZZ=N           N flows per seed (default 40)
 //   WXDP_NF_FUZZ_SEEDS=a,b   the seeds (default 1, 2); random:K adds K random ones (printed)
+//   WXDP_NF_FUZZ_SHOW=F      print flow F's steps: frames in, and out of the kernel and wxdp
 //
 // Flows run interleaved: round k sends step k of every flow (one afpacket process a round, one capture
 // window a step), then wxdp gets the same frames; a reply step is built from what the kernel forwarded.
@@ -191,6 +192,8 @@ describe.skipIf(!nsa.available.ok || !py.ok || !tools)('random rule sets and flo
           ...(s.w[p.name] ?? []).map((f) => `  wxdp   ${p.name} ${describeFrame(f)}\n    ${hex(f)}`),
         ]).join('\n'));
       });
+      const show = process.env['WXDP_NF_FUZZ_SHOW'];
+      if (show) for (const s of steps.filter((x) => x.flow === Number(show))) console.error(`flow ${s.flow} ${flows[s.flow]!.what}: ${s.what} on ${s.ingress}\n${s.frames.map((f) => `  in: ${hex(f)}`).join('\n')}\n${PORTS.flatMap((p) => (s.k[p.name] ?? []).map((f) => `  kernel ${p.name} ${hex(f)}`)).join('\n')}\n${PORTS.flatMap((p) => (s.w[p.name] ?? []).map((f) => `  wxdp ${p.name} ${hex(f)}`)).join('\n')}`);
       const kc = parseConntrackL(kct).map((l) => `${l.proto} ${l.rest}`);
       const wc = parseConntrackL(w.dp.conntrack.format()).map((l) => `${l.proto} ${l.rest}`);
       const onlyK = kc.filter((l) => !wc.includes(l));

@@ -16,7 +16,7 @@
 #                        per send, made before the frames]}
 # With sends, H's transmit checksum offload is turned off first (ETHTOOL_STXCSUM through SIOCETHTOOL): with it
 # on, a captured datagram carries the partial checksum a NIC would finish, not the one on the wire.
-import array, ctypes, errno, fcntl, json, os, select, socket, struct, sys, time
+import array, ctypes, errno, fcntl, json, os, select, socket, struct, subprocess, sys, time
 
 cfg = json.loads(sys.argv[1])
 socks = []
@@ -94,6 +94,7 @@ results = []
 sent = []
 if cfg.get('frames') or cfg.get('sends'):
     libc = ctypes.CDLL(None, use_errno=True)
+    hns = os.open('/proc/self/ns/net', os.O_RDONLY)  # H's, for the neighbour flush after the sends
     fd = os.open('/run/netns/' + cfg['probe'], os.O_RDONLY)
     if libc.setns(fd, 0x40000000) != 0:  # CLONE_NEWNET
         raise OSError(ctypes.get_errno(), 'setns')
@@ -144,6 +145,19 @@ if cfg.get('frames') or cfg.get('sends'):
             drain(j, k, got)
         after = counters()
         sent.append({'err': err, 'port': socks[i].getsockname()[1], 'tx': tx, 'got': got, 'counters': {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}})
+
+    if cfg.get('sends'):
+        # A send to a peer with no neighbour entry leaves one INCOMPLETE: the kernel probes again every
+        # second and after the last probe reports host unreachable to the sender (arp_error_report /
+        # ndisc_error_report), later than any capture window here. Deleting those entries now ends it:
+        # neigh_invalidate reports at once; that report, and what it leaves on the sockets, is nobody's
+        # result (wxdp's clock stands still: its probe is never repeated).
+        for fam in ('-4', '-6'):
+            subprocess.run(['ip', fam, 'neigh', 'flush', 'dev', cfg['ifname'], 'nud', 'incomplete'], check=True, capture_output=True,
+                           preexec_fn=lambda: libc.setns(hns, 0x40000000))
+        settle()
+        for j, k in enumerate(socks):
+            drain(j, k, [])
 
     for n, h in enumerate(cfg.get('frames', [])):
         while select.select([p], [], [], 0)[0]:

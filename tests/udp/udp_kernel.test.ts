@@ -20,7 +20,7 @@
 import { describe, expect, it } from 'vitest';
 import { concat, hex, icmp4, icmp6, inetChecksum, ipv4, ipv6, udp4 } from '../net/support.js';
 import { be16 } from './support.js';
-import { udpFixture, e4, e6, isTcp6, makeWxdp, mask, payload, pick, tcp6Verifies, u4, u6, udpKernelHost, wxdpFrame, wxdpSend, type Send, type Sock } from './udp_kernel_support.js';
+import { udpFixture, e4, e6, isTcp6, makeWxdp, mask, payload, pick, tcp6Verifies, u4, u6, udpKernelHost, wxdpFrame, wxdpSend, type KernelOut, type Send, type Sock } from './udp_kernel_support.js';
 import { ipv6Bytes } from '../../src/control/addresses.js';
 import { SocketError, errnoName, type SocketOption } from '../../src/control/sockets.js';
 
@@ -29,6 +29,28 @@ const skip = skipReason !== '';
 if (skipReason) it.skip(skipReason, () => {});
 
 const names = (calls: Array<[number, number, number]>): string[][] => calls.map(([b, c]) => [b ? errnoName(b) : 'ok', c ? errnoName(c) : 'ok']);
+
+/**
+ * `sends` from `socks` on both sides, compared send by send: the errno, the frames on eth0, what the
+ * sockets read and the counters. `notVacuous` checks first that the kernel's answers say something.
+ */
+async function sendsAgree(socks: Sock[], sends: Send[], notVacuous: (k: KernelOut) => void): Promise<void> {
+  const k = runKernel(socks, [], sends);
+  const fx = await udpFixture();
+  const t = fx.dp.socketTable;
+  const w = makeWxdp(t, fx, socks);
+  expect(names(w.calls)).toEqual(names(k.calls));
+  notVacuous(k);
+  sends.forEach((sd, n) => {
+    const kr = k.sent[n]!;
+    const wr = wxdpSend(fx, t, w.ids, sd);
+    const what = `send ${n}: #${sd[0]} to ${sd[1] ?? 'its peer'}:${sd[2]}`;
+    expect(wr.err, what).toBe(kr.err);
+    expect(wr.tx, what).toEqual(kr.tx.map((h) => hex(mask(Uint8Array.from(Buffer.from(h, 'hex'))))));
+    expect(wr.got, what).toEqual(kr.got);
+    expect(pick(wr.counters), what).toEqual(pick(kr.counters));
+  });
+}
 
 function tcp4(dport: number, flags: number, seq: number, ack: number, data: Uint8Array = new Uint8Array(0)): Uint8Array {
   const s = [seq >>> 24, (seq >> 16) & 255, (seq >> 8) & 255, seq & 255];
@@ -130,7 +152,7 @@ describe.skipIf(skip)('bind and connect errors, case by case, against the kernel
 });
 
 describe.skipIf(skip)('sends against the kernel: errno, frames and readers', () => {
-  // found by udp_fuzz_kernel's sends (WXDP_UDP_FUZZ_SENDS=1): ip_route_output_key_hash_rcu takes a
+  // found by udp_fuzz_kernel's sends: ip_route_output_key_hash_rcu takes a
   // multicast or limited-broadcast destination with a source and no device out of the source's device
   // without a FIB lookup (H has no route to 224/4 or 255.255.255.255: wxdp answered ENETUNREACH), so the
   // broadcast is refused for SO_BROADCAST (EACCES) and allowed with it; ip6_dst_lookup_tail's EAFNOSUPPORT
@@ -159,24 +181,47 @@ describe.skipIf(skip)('sends against the kernel: errno, frames and readers', () 
   ];
 
   it('each send: the same errno, the same frames on eth0 and the same datagrams read on this host', async () => {
-    const k = runKernel(socks, [], sends);
-    const fx = await udpFixture();
-    const t = fx.dp.socketTable;
-    const w = makeWxdp(t, fx, socks);
-    expect(names(w.calls)).toEqual(names(k.calls));
-    // not vacuous: the kernel refused some and sent some
-    const errs = new Set(k.sent.map((r) => r.err));
-    for (const e of ['', 'EACCES', 'EAFNOSUPPORT', 'EINVAL', 'ENETUNREACH']) expect(errs.has(e), e).toBe(true);
-    // ... and delivered some of its own datagrams to the sockets their route's device names
-    expect(k.sent.filter((r) => r.got.length > 0).length).toBeGreaterThanOrEqual(2);
-    sends.forEach((sd, n) => {
-      const kr = k.sent[n]!;
-      const wr = wxdpSend(fx, t, w.ids, sd);
-      const what = `send ${n}: #${sd[0]} to ${sd[1]}:${sd[2]}`;
-      expect(wr.err, what).toBe(kr.err);
-      expect(wr.tx, what).toEqual(kr.tx.map((h) => hex(mask(Uint8Array.from(Buffer.from(h, 'hex'))))));
-      expect(wr.got, what).toEqual(kr.got);
-      expect(pick(wr.counters), what).toEqual(pick(kr.counters));
+    await sendsAgree(socks, sends, (k) => {
+      // not vacuous: the kernel refused some and sent some
+      const errs = new Set(k.sent.map((r) => r.err));
+      for (const e of ['', 'EACCES', 'EAFNOSUPPORT', 'EINVAL', 'ENETUNREACH']) expect(errs.has(e), e).toBe(true);
+      // ... and delivered some of its own datagrams to the sockets their route's device names
+      expect(k.sent.filter((r) => r.got.length > 0).length).toBeGreaterThanOrEqual(2);
+    });
+  });
+});
+
+describe.skipIf(skip)('a datagram this host sends to its own closed port: the port unreachable comes back through lo', () => {
+  // icmp_send routes the error to the datagram's (local) source: ip_route_output_key_hash_rcu's local
+  // route leaves on loopback, icmp_rcv → udp_err finds the sender and, when it is connected, sets
+  // sk_err ECONNREFUSED (IPv6: icmpv6_send, udpv6_err). __udp4_lib_err looks the sender up on skb->dev
+  // (lo: a socket bound to eth0 is not found, Icmp:InErrors), __udp6_lib_err on inet6_iif (the local
+  // route's device: eth0's address, so an eth0-bound socket is). A socket bound to lo sending to a
+  // remote peer loops the datagram back to itself (RTCF_LOCAL): its destination, no address of ours,
+  // would be the error's source, and no route takes it (__ip_dev_find), so nothing is sent.
+  // wxdp refused local routes for its own datagrams: no error at all.
+  const socks: Sock[] = [
+    { family: 4, bind: ['192.0.2.1', 7420], connect: ['192.0.2.1', 7499] },
+    { family: 4, bind: ['127.0.0.1', 7421], connect: ['127.0.0.1', 7499] },
+    { family: 6, bind: ['2001:db8:1::1', 7422], connect: ['2001:db8:1::1', 7499] },
+    { family: 6, bind: ['::1', 7423], connect: ['::1', 7499] },
+    { family: 4, dev: 'eth0', bind: ['0.0.0.0', 7424], connect: ['192.0.2.1', 7499] },
+    { family: 6, dev: 'eth0', bind: ['::', 7425], connect: ['2001:db8:1::1', 7499] },
+    { family: 4, dev: 'lo', bind: ['192.0.2.1', 7426], connect: ['192.0.2.2', 7499] },
+    { family: 4, bind: ['192.0.2.1', 7427] },
+    { family: 6, bind: ['::ffff:192.0.2.1', 7428], connect: ['::ffff:198.51.100.1', 7499] },
+  ];
+  const hexOf = (n: number): string => hex(payload(n, n));
+  const sends: Send[] = [
+    [0, null, 0, hexOf(10)], [1, null, 0, hexOf(11)], [2, null, 0, hexOf(12)], [3, null, 0, hexOf(13)], [4, null, 0, hexOf(14)],
+    [5, null, 0, hexOf(15)], [6, null, 0, hexOf(16)], [7, '198.51.100.1', 7499, hexOf(17)], [8, null, 0, hexOf(18)],
+  ];
+
+  it('each send: the same errno, counters and errors read on this host', async () => {
+    await sendsAgree(socks, sends, (k) => {
+      // not vacuous: the kernel refused connected senders and reported errors it could not deliver
+      expect(k.sent.filter((r) => r.got.some(([, d, e]) => d === 'error' && e === 'ECONNREFUSED')).length).toBeGreaterThanOrEqual(5);
+      expect(k.sent.some((r) => r.counters['Icmp:InErrors'])).toBe(true);
     });
   });
 });
