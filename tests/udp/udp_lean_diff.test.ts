@@ -526,6 +526,31 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
     expect(lean.taken.reduce((s, x) => s + x, 0)).toBe(3 * n + 2 * m);
   }, 60_000);
 
+  // udp6_lean.ts lastFlowOwn6 sums a pair's two addresses once (udp.ts udp6AddrSum) for the pair's
+  // later frames: runs from two sources in turn, each frame of a run with its own ports and length
+  // (8-40 bytes), plain or with a UDP checksum made with the other source's address (wrong, but right
+  // for a sum of the other pair's addresses) — each as the full path
+  it('IPv6 runs from two sources in turn, checksums made with the other source: each gets what the full path gives it', async () => {
+    const P6B = '2001:db8:1::3';
+    const ports = [7002, 7003, 7004, 7001];
+    const frame = (k: number, src: string, ulen: number, sumSrc = src): Uint8Array => {
+      const data = Uint8Array.from({ length: ulen - 8 }, (_, i) => ((k * 13 + i * 5) % 255) + 1);
+      const u = udp6(sumSrc, L6, 40000 + k, ports[k % ports.length]!, data);
+      return e6(ipv6({ src, dst: L6, nh: 17 }, u));
+    };
+    const a: Uint8Array[] = [];
+    let k = 0;
+    for (let run = 0; run < 4; run++) {
+      const [src, other] = run % 2 === 0 ? [P6, P6B] : [P6B, P6];
+      for (let ulen = 8; ulen <= 40; ulen += 4) a.push(frame(k++, src, ulen), frame(k++, src, ulen + 1), frame(k++, src, ulen + 2, other));
+    }
+    const lean = await leanAsFull([a.slice(0, 54), a.slice(54)]);
+    // 9 lengths × 4 runs: two delivered, one a checksum error each
+    expect(lean.queues.reduce((s, q) => s + q.length, 0)).toBe(2 * 9 * 4);
+    expect(lean.counters['Udp6:InCsumErrors']).toBe(9 * 4);
+    expect(lean.taken).toEqual([54, 54]);
+  }, 60_000);
+
   it('a run of one IPv6 flow with one field off per frame: each frame gets what the full path gives it', async () => {
     const sport = 41000;
     const f6 = (k: number, o: F6o = {}): Uint8Array => {
