@@ -59,7 +59,7 @@ import {
 import { addrHash6, hash2Of4, hash2OfWord6, matches6, udpEhash6f, udpFhash6 } from './sock_lookup';
 import { skLookupAttached } from './sk_prog';
 import {
-  LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_SAME, LB_SOCK, LB_UDP, SOCKS_DEEP, headLines, kDport, kSport, lbA, lbKeys, lbList, lbLookedSet, lbSame,
+  LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_SAME, LB_SOCK, LB_UDP, SOCKS_DEEP, headLines, kDport, kSport, lbA, lbAhead, lbKeys, lbList, lbLookedSet, lbSame,
   lbSink, lbUlenSet, staged,
 } from './udp_lean';
 
@@ -224,6 +224,7 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
   // the lean path's checks; UDP's length and checksum; the hash2 slot
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(burst + (i << 3));
+    lbAhead(burst, i, n);
     if (load<u16>(data, 12) != ETH_P_IPV6_LE) continue;
     const flen = load<u32>(burst + (i << 3), 4);
     const ip = data + ETH_HLEN;

@@ -232,6 +232,20 @@ let sink: u32 = 0;
   sink += s;
 }
 
+/**
+ * Frames a first pass asks ahead for (lbAhead). A burst's headers sit at one offset of 2 KiB frames:
+ * they share two L1 sets, so each is an L2 hit when the pass reaches it, and the checks after it wait
+ * for it (the largest single stall of the pass, measured). Four frames ahead the line is in flight
+ * while the frames before it are checked, and the lines asked for stay within the sets' 16 ways.
+ */
+const LB_AHEAD: u32 = 4;
+
+/** The header line of frame `i` + LB_AHEAD of the `n` at `burst` (the last frame's past the end) loaded now, for a first pass. */
+@inline export function lbAhead(burst: u32, i: u32, n: u32): void {
+  const j = select<u32>(i + LB_AHEAD, n - 1, i + LB_AHEAD < n);
+  sink += load<u32>(load<u32>(burst + (j << 3)), ETH_HLEN + IPH_SADDR);
+}
+
 @inline export function lbA(): u32 {
   return netScratch() + SCR_L4_BURST;
 }
@@ -401,6 +415,7 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
   // the lean path's checks; UDP's length and checksum; the hash2 slot
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(burst + (i << 3));
+    lbAhead(burst, i, n);
     const flen = load<u32>(burst + (i << 3), 4);
     const ip = data + ETH_HLEN;
     const uh = ip + 20;
