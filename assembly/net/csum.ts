@@ -74,3 +74,50 @@ export function csumIpv6Pseudo(saddr: u32, daddr: u32, len: u32, proto: u32): u6
   s += <u64>bswap<u32>(proto);
   return s;
 }
+
+/** Byte i of a v128 is i: what byte masks compare against (`n` bytes kept: iota < splat(n)). */
+const IOTA: v128 = i8x16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+
+/**
+ * Shortest UDP datagram and longest one ipUdp4ShortOk checks: 12 bytes fill the second vector of the
+ * header's (the destination address, then the UDP header and 4 bytes); 44 end the fourth.
+ */
+export const IPUDP_SHORT_MIN: u32 = 12;
+export const IPUDP_SHORT_MAX: u32 = 44;
+
+/**
+ * ip_fast_csum of the 20-byte IPv4 header at `ip` and the UDP checksum (pseudo header RFC 768, as
+ * udp4_csum_init / __skb_checksum_complete verify it) of the `ulen`-byte datagram after it — its
+ * checksum field not zero, `ulen` within IPUDP_SHORT_MIN..MAX — both right, in one pass: the 20 + ulen
+ * bytes load as four vectors (the last two cut at the datagram's end; the frame's buffer holds them:
+ * FRAME_SIZE), their 16-bit words add pairwise into 32-bit lanes, and the two sums — the header's
+ * (its 10 words), the datagram's (the addresses, which end the header's, its words, length and
+ * protocol) — are folded side by side in two lanes. Equal to ipHeaderValid(ip, 20) &&
+ * csumFold16(pseudo + csumAdd(ip + 20, ulen)) == 0xffff (the sums are the same ones-complement sums
+ * mod 0xffff; an odd last byte pads with zero as csumAdd's does), with one fold and compare instead of
+ * two and no branch on the length's bits.
+ */
+@inline export function ipUdp4ShortOk(ip: u32, ulen: u32): bool {
+  // lanes of p: header bytes 0-3, 4-7, 8-11, 12-15 (the source address); of e: 16-19 (the
+  // destination address), UDP 0-3, 4-7, 8-11; of r: UDP 12-27 and 28-43 as far as ulen goes
+  const p = i32x4.extadd_pairwise_i16x8_u(v128.load(ip));
+  const e = i32x4.extadd_pairwise_i16x8_u(v128.load(ip, 16));
+  const n = <i8>(ulen - IPUDP_SHORT_MIN);
+  const r1 = v128.and(v128.load(ip, 32), i8x16.lt_s(IOTA, i8x16.splat(n)));
+  const r2 = v128.and(v128.load(ip, 48), i8x16.lt_s(IOTA, i8x16.splat(n - 16)));
+  const q = i32x4.add(e, i32x4.add(i32x4.extadd_pairwise_i16x8_u(r1), i32x4.extadd_pairwise_i16x8_u(r2)));
+  // lane 0: the sum of p's lanes; lane 1: the sum of q's
+  const s = i32x4.add(v128.shuffle<i32>(p, q, 0, 4, 2, 6), v128.shuffle<i32>(p, q, 1, 5, 3, 7));
+  let t = i32x4.add(s, v128.shuffle<i32>(s, s, 2, 3, 0, 1));
+  // the header's destination address (e's lane 0); the pseudo header's source address (p's lane 3),
+  // its length and protocol words (big-endian 16-bit words as they load: ulen < 256)
+  t = i32x4.add(t, v128.shuffle<i32>(e, p, 0, 7, 0, 0));
+  t = i32x4.add(t, i32x4(0, <i32>((ulen << 8) + (IPPROTO_UDP_CSUM << 8)), 0, 0));
+  // two end-around folds (lanes stay under 2^22): 16 bits, all ones for a right sum
+  t = i32x4.add(v128.and(t, i32x4.splat(0xffff)), i32x4.shr_u(t, 16));
+  t = i32x4.add(v128.and(t, i32x4.splat(0xffff)), i32x4.shr_u(t, 16));
+  return (i32x4.bitmask(i32x4.eq(t, i32x4.splat(0xffff))) & 3) == 3;
+}
+
+/** IPPROTO_UDP for the pseudo header's protocol word (inet.ts has it; csum.ts imports nothing). */
+const IPPROTO_UDP_CSUM: u32 = 17;

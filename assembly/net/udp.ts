@@ -331,8 +331,22 @@ export function udp_queue_burst(q: u32, ips: u32, socks: u32, res: u32, k: u32, 
   if (ulen >= 64) return csumOk6(iph, uh, ulen, ulen, IPPROTO_UDP);
   // a short datagram summed here without csumIpv6Pseudo's and csumAdd's calls: both addresses (32
   // bytes from the source on), the length and the protocol, then the datagram
+  return udp6ShortOk(uh, ulen, sumShort(iph + IP6H_SADDR, 32));
+}
+
+/**
+ * udp6CsumOk's sum for a short datagram (`ulen` under 64, its checksum not zero) at `uh` whose two
+ * addresses sum to `addrs` (udp6AddrSum): a run of frames between the same two addresses sums them once
+ * (udp6_lean.ts).
+ */
+@inline export function udp6ShortOk(uh: u32, ulen: u32, addrs: u64): bool {
   const s: u64 = <u64>bswap<u32>(ulen) + <u64>bswap<u32>(IPPROTO_UDP);
-  return csumFold16(s + sumShort(iph + IP6H_SADDR, 32) + sumShort(uh, ulen)) == 0xffff;
+  return csumFold16(s + addrs + sumShort(uh, ulen)) == 0xffff;
+}
+
+/** The sum of the source and destination addresses of the IPv6 header at `iph`, for udp6ShortOk. */
+@inline export function udp6AddrSum(iph: u32): u64 {
+  return sumShort(iph + IP6H_SADDR, 32);
 }
 
 /** A copy of the datagram's frame (its L3 start at `data`, `l3len` bytes) for one more socket; 0: none left. */

@@ -52,14 +52,14 @@ import { ETH_HLEN, IP6H_DADDR, IP6H_NEXTHDR, IP6H_PAYLOAD_LEN, IP6H_SADDR, IPPRO
 import { ip6InputRoute, ip6InputRouteType, noCustomRules6 } from './ipv6_rcv';
 import { nfActive } from './netfilter';
 import { protoHandler, PH_CONSUME, PH_UDP } from './local';
-import { udp6_queue_found, udp6CsumOk, udpv6_rcv } from './udp';
+import { udp6_queue_found, udp6AddrSum, udp6CsumOk, udp6ShortOk, udpv6_rcv } from './udp';
 import {
   H2_SHIFT, RG_DEV, l4Root, L4_LIVE, RG_NUM, RG_PORT, RG_RCV6, RG_SK6, RG_SLOW, RG_SOCKS, RGS_DEV, SKX_NEXT2, TB_CONNECTED, TB_HASH2, udpTables,
 } from './sock';
 import { addrHash6, hash2Of4, hash2OfWord6, matches6, udpEhash6f, udpFhash6 } from './sock_lookup';
 import { skLookupAttached } from './sk_prog';
 import {
-  LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_SAME, LB_SOCK, LB_UDP, SOCKS_DEEP, headLines, kDport, kSport, lbA, lbKeys, lbList, lbLookedSet, lbSame,
+  LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_SAME, LB_SOCK, LB_UDP, SOCKS_DEEP, headLines, kDport, kSport, lbA, lbAhead, lbKeys, lbList, lbLookedSet, lbSame,
   lbSink, lbUlenSet, staged,
 } from './udp_lean';
 
@@ -217,11 +217,14 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
   let pS1: u64 = 0;
   let pD0: u64 = 0;
   let pD1: u64 = 0;
+  // their sum (the pseudo header's part for the pair's frames, lastFlowOwn6)
+  let pSum: u64 = 0;
   const mac4 = load<u32>(nd, ND_MAC);
   const mac2 = load<u16>(nd, ND_MAC + 4);
   // the lean path's checks; UDP's length and checksum; the hash2 slot
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(burst + (i << 3));
+    lbAhead(burst, i, n);
     if (load<u16>(data, 12) != ETH_P_IPV6_LE) continue;
     const flen = load<u32>(burst + (i << 3), 4);
     const ip = data + ETH_HLEN;
@@ -237,7 +240,7 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
     // whole way.
     if (fi != 0xffffffff && flen >= ETH_HLEN + 48 && (load<u32>(data, 12) & 0x00f0ffff) == 0x0060dd86 &&
         <u32>load<u8>(ip, IP6H_NEXTHDR) == IPPROTO_UDP && load<u32>(data) == mac4 && load<u16>(data, 4) == mac2 &&
-        fpair == pair && pairIs(ip, pS0, pS1, pD0, pD1) && lastFlowOwn6(ip, flen)) {
+        fpair == pair && pairIs(ip, pS0, pS1, pD0, pD1) && lastFlowOwn6(ip, flen, pSum)) {
       taken++;
       lbUlenSet(i, ldBe16(uh + 4)); // the length lastFlowOwn6 checked, for the enqueue
       pp = load<u32>(uh);
@@ -267,6 +270,7 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
               pS1 = load<u64>(ip, IP6H_SADDR + 8);
               pD0 = load<u64>(ip, IP6H_DADDR);
               pD1 = load<u64>(ip, IP6H_DADDR + 8);
+              pSum = udp6AddrSum(ip);
             }
             look = true;
           }
@@ -320,13 +324,15 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
 /**
  * The checks of the IPv6 UDP datagram at `ip` (in a frame of `flen` bytes) that depend on its own fields,
  * for a frame whose other fields are those of a frame that passed leanLen6 and udp6_burst_demux's UDP
- * checks: the payload length within the frame and room for UDP, UDP's length within it and its checksum.
+ * checks: the payload length within the frame and room for UDP, UDP's length within it and its checksum
+ * (a short datagram's with `addrs`, its addresses' sum, udp6AddrSum: the pair's, summed once).
  */
-@inline function lastFlowOwn6(ip: u32, flen: u32): bool {
+@inline function lastFlowOwn6(ip: u32, flen: u32, addrs: u64): bool {
   const plen = ldBe16(ip + IP6H_PAYLOAD_LEN);
   if (plen < 8 || plen > flen - ETH_HLEN - 40) return false;
   const ulen = ldBe16(ip + 44);
-  return ulen >= 8 && ulen <= plen && udp6CsumOk(ip, ip + 40, ulen);
+  if (ulen < 8 || ulen > plen) return false;
+  return ulen < 64 && load<u16>(ip, 46) != 0 ? udp6ShortOk(ip + 40, ulen, addrs) : udp6CsumOk(ip, ip + 40, ulen);
 }
 
 

@@ -17,7 +17,7 @@ import { Fixture, stackUnready, concat, eth, hex, inetChecksum, ipv4, ipv6, optH
 import { H_MAC, LINKS, NEIGH, R_MAC, be16 } from './support.js';
 import { u32le, u64le } from './sk_prog_support.js';
 import { jhash3words } from '../maps/jhash.js';
-import { ipv6Bytes } from '../../src/control/addresses.js';
+import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
 import type { SocketTable } from '../../src/control/sockets.js';
 
 const unready = await stackUnready();
@@ -470,6 +470,87 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
   // the same for IPv6 (udp6_lean.ts lastFlowOwn6): our MAC, version 6, UDP right after the fixed header,
   // the flow's addresses and ports; the traffic class, flow label and hop limit are none of the lean
   // path's business (its memo answers for the addresses), so frames differing there are still taken
+  // udp_lean.ts lastFlowOwn checks a short datagram's two checksums in one pass (csum.ts ipUdp4ShortOk:
+  // the header's and the datagram's sums folded side by side, the datagram's last vectors cut at its
+  // length): every UDP length from 8 to 50 bytes (the one pass takes 12-44), odd and even, each plain,
+  // with bytes past its UDP length inside the total length (not summed: udp_rcv trims to the UDP length
+  // first), with its UDP checksum one off, and with both checksums off by amounts that cancel (one more
+  // in the header's sum, one less in the datagram's: a single sum of both would pass) — the frames
+  // between the same two addresses, so all but each burst's first are checked by lastFlowOwn
+  it('short datagrams of every length, with bytes past the UDP length and checksums off: each gets what the full path gives it', async () => {
+    const ports = [7000, 7004, 7003, 7006];
+    // ones-complement: the field that makes its sum `d` more (1..0xffff; 0 is "no checksum" for UDP)
+    const off = (c: number, d: number) => ((c - 1 + d + 0xffff) % 0xffff) + 1;
+    // `cover`: the UDP checksum made over one byte more or less than the UDP length (a wrong one, which a
+    // sum cut one byte off would take)
+    const frame = (k: number, ulen: number, o: { trail?: number; udpOff?: number; ipOff?: number; cover?: number } = {}): Uint8Array => {
+      const data = Uint8Array.from({ length: ulen - 8 }, (_, i) => ((k * 31 + i * 7) % 255) + 1);
+      if (data.length >= 2) data.set(tag(k).subarray(0, 2));
+      const u = udp4(P4, L4, 40000 + k, ports[k % ports.length]!, data);
+      const body = concat(u, new Uint8Array(o.trail ?? 0).fill(0xa5));
+      if (o.cover !== undefined) {
+        body[6] = body[7] = 0;
+        const ph = Uint8Array.from([...ipv4Bytes(P4), ...ipv4Bytes(L4), 0, 17, ...be16(ulen)]);
+        const c = inetChecksum(ph, body.subarray(0, ulen + o.cover)) || 0xffff;
+        body[6] = c >> 8;
+        body[7] = c & 0xff;
+      }
+      const c = off((body[6]! << 8) | body[7]!, o.udpOff ?? 0);
+      body[6] = c >> 8;
+      body[7] = c & 0xff;
+      const ip = ipv4({ src: P4, dst: L4, proto: 17 }, body);
+      const h = off((ip[10]! << 8) | ip[11]!, o.ipOff ?? 0);
+      ip[10] = h >> 8;
+      ip[11] = h & 0xff;
+      return e4(ip);
+    };
+    const a: Uint8Array[] = [];
+    let k = 0;
+    for (let ulen = 8; ulen <= 50; ulen++) {
+      a.push(frame(k++, ulen), frame(k++, ulen, { trail: 5 + (ulen % 11) }), frame(k++, ulen, { udpOff: 1 }));
+      a.push(frame(k++, ulen, { ipOff: 1, udpOff: -1 }), frame(k++, ulen, { ipOff: -1, udpOff: 1 }));
+      // (the last byte data, not zero: from 11 bytes on)
+      if (ulen >= 11) a.push(frame(k++, ulen, { trail: 3, cover: 1 }), frame(k++, ulen, { cover: -1 }));
+    }
+    const frames: Uint8Array[][] = [];
+    for (let i = 0; i < a.length; i += 43) frames.push(a.slice(i, i + 43));
+    const lean = await leanAsFull(frames);
+    const n = 50 - 8 + 1;
+    // delivered: the plain ones and those with bytes past their UDP length; the UDP checksum one off
+    // counted by udp_rcv; both off, ip_rcv_core's header checksum error
+    const m = 50 - 11 + 1;
+    expect(lean.queues.reduce((s, q) => s + q.length, 0)).toBe(2 * n);
+    expect(lean.counters['Udp:InCsumErrors']).toBe(n + 2 * m);
+    expect(lean.counters['IpExt:InCsumErrors']).toBe(2 * n);
+    // the lean receive took all but the header checksum errors
+    expect(lean.taken.reduce((s, x) => s + x, 0)).toBe(3 * n + 2 * m);
+  }, 60_000);
+
+  // udp6_lean.ts lastFlowOwn6 sums a pair's two addresses once (udp.ts udp6AddrSum) for the pair's
+  // later frames: runs from two sources in turn, each frame of a run with its own ports and length
+  // (8-40 bytes), plain or with a UDP checksum made with the other source's address (wrong, but right
+  // for a sum of the other pair's addresses) — each as the full path
+  it('IPv6 runs from two sources in turn, checksums made with the other source: each gets what the full path gives it', async () => {
+    const P6B = '2001:db8:1::3';
+    const ports = [7002, 7003, 7004, 7001];
+    const frame = (k: number, src: string, ulen: number, sumSrc = src): Uint8Array => {
+      const data = Uint8Array.from({ length: ulen - 8 }, (_, i) => ((k * 13 + i * 5) % 255) + 1);
+      const u = udp6(sumSrc, L6, 40000 + k, ports[k % ports.length]!, data);
+      return e6(ipv6({ src, dst: L6, nh: 17 }, u));
+    };
+    const a: Uint8Array[] = [];
+    let k = 0;
+    for (let run = 0; run < 4; run++) {
+      const [src, other] = run % 2 === 0 ? [P6, P6B] : [P6B, P6];
+      for (let ulen = 8; ulen <= 40; ulen += 4) a.push(frame(k++, src, ulen), frame(k++, src, ulen + 1), frame(k++, src, ulen + 2, other));
+    }
+    const lean = await leanAsFull([a.slice(0, 54), a.slice(54)]);
+    // 9 lengths × 4 runs: two delivered, one a checksum error each
+    expect(lean.queues.reduce((s, q) => s + q.length, 0)).toBe(2 * 9 * 4);
+    expect(lean.counters['Udp6:InCsumErrors']).toBe(9 * 4);
+    expect(lean.taken).toEqual([54, 54]);
+  }, 60_000);
+
   it('a run of one IPv6 flow with one field off per frame: each frame gets what the full path gives it', async () => {
     const sport = 41000;
     const f6 = (k: number, o: F6o = {}): Uint8Array => {
