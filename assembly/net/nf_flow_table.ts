@@ -213,7 +213,9 @@ export const FD6_NH: u32 = 320;
 // one FTR_MAX × 64 further, as IPv4's two arrays: one direction's traffic touches half the pages): +0 saddr | +16 daddr | +32 sport | +34 dport | +36 iif | +40 u8 proto | +41 u8 flags (as
 // H4_FLAGS) | +42 the translated port | +44 u32 the flow's timeout (as H4_TIMEOUT) | +48 its next hop
 // (NH6_SIZE: with the translated address of a direction translating one side, which differs between the
-// flows leaving by one route only as their translations do: masquerade's is the device's).
+// flows leaving by one route only as their translations do: masquerade's is the device's) | +52 u16 the
+// L4 checksum's change of a direction translating one side (FD_CSUM + 2's: fillDir6 summed it from the
+// tuple's address and port, which are the packet's when the key matched; 0 for the others).
 const HOT6_SIZE: u32 = 64;
 const HOT6_SHIFT: u32 = 6;
 const H6_DADDR: u32 = 16;
@@ -224,19 +226,23 @@ const H6_FLAGS: u32 = 41;
 const H6_NAT_PORT: u32 = 42;
 const H6_TIMEOUT: u32 = 44;
 const H6_NH: u32 = 48;
+const H6_CSUM: u32 = 52;
 // An IPv4 hot record (HOT4_SIZE, in FTR_HOT for ORIGINAL directions, FTR_HOTR for REPLY ones): what a hit
 // reads and writes. The key as the packet has it from saddr on (+0 saddr | +4 daddr | +8 sport | +10
 // dport, then +12 iif: compared as one i32x4) | +16 u8 proto | +17 u8 flags (FD_NAT's FDF_*, and H4F_*
 // for FD_TEARDOWN's) | +18 the translated port | +20 u32 the flow's timeout (ms, as the kernel's u32 jiffies:
-// expiry by the signed difference, refresh4 by the unsigned one; the other direction's record has the same) | +24 the translated address (SNAT: the new source, DNAT: the new destination;
-// a flow translating both reads its direction record's FD_NEW_* and FD_CSUM instead) | +28 its next hop (NH_*).
+// expiry by the signed difference, refresh4 by the unsigned one; the other direction's record has the same) | +24 u16
+// the IP header checksum's change (TTL included) and +26 u16 the L4 one's, of a direction translating one
+// side (FD_CSUM's: fillDir summed them from the tuple's address and port, the packet's when the key
+// matched; the translated address is its next hop's NH_NAT_ADDR; a flow translating both reads its
+// direction record's FD_NEW_* and FD_CSUM instead) | +28 its next hop (NH_*).
 const HOT4_SIZE: u32 = 32;
 const HOT4_SHIFT: u32 = 5;
 const H4_PROTO: u32 = 16;
 const H4_FLAGS: u32 = 17;
 const H4_NAT_PORT: u32 = 18;
 const H4_TIMEOUT: u32 = 20;
-const H4_NAT_ADDR: u32 = 24;
+const H4_CSUM: u32 = 24;
 const H4_NH: u32 = 28;
 /** In H4_FLAGS: FD_TEARDOWN's FDT_TEARDOWN and FDT_NOHOOK. */
 const H4F_TEARDOWN: u32 = 8;
@@ -246,9 +252,9 @@ const H4F_NOHOOK: u32 = 16;
 // route's dst (and through it the neighbour): +0 oif | +4 mtu | +8 the FIB generation it was made in (a
 // change since: the dst check) | +12 the neighbour entry (a cache, checked at each use) | +16 how many
 // direction records point to it | +20 hash link (or free link) | +24 the next hop's address (the gateway,
-// or on an on-link route the destination: rt_nexthop; 4 or 16 bytes); IPv6's then +40 the translated
+// or on an on-link route the destination: rt_nexthop; 4 or 16 bytes); IPv4's then +28 the translated
 // address of the directions translating one side (FDF_SNAT: the new source, FDF_DNAT: the new
-// destination) and +56 u8 which (0: none, or both, which read their direction records).
+// destination; 0: none, or both, which read their direction records), IPv6's +40, and +56 u8 which side.
 const NH_SIZE: u32 = 32;
 const NH6_SIZE: u32 = 64;
 const NH_OIF: u32 = 0;
@@ -258,6 +264,7 @@ const NH_NEIGH: u32 = 12;
 const NH_REFS: u32 = 16;
 const NH_NEXT: u32 = 20;
 const NH_ADDR: u32 = 24;
+const NH_NAT_ADDR: u32 = 28;
 const NH6_NAT_ADDR: u32 = 40;
 const NH6_NAT: u32 = 56;
 export const FDF_SNAT: u32 = 1;
@@ -941,10 +948,11 @@ function hot4Fill(h: u32, d: u32, nh: u32, timeout: u64): void {
   v128.store(h, v128.load(d + FD_SADDR)); // saddr, daddr, ports, iif: FD_SADDR..FD_IIF in the key's order
   store<u8>(h + H4_PROTO, load<u8>(d + FD_PROTO));
   store<u8>(h + H4_FLAGS, <u8>hotFlagsOf(d));
-  // the one side translated (both: the direction record's FD_NEW_* at each hit)
-  const one = <u32>load<u8>(d + FD_NAT) & (FDF_SNAT | FDF_DNAT);
-  store<u32>(h + H4_NAT_ADDR, one == FDF_SNAT ? load<u32>(d + FD_NEW_SADDR) : one == FDF_DNAT ? load<u32>(d + FD_NEW_DADDR) : 0);
+  // the one side translated: its port and the checksums' changes (the address: the next hop's; both:
+  // the direction record's FD_NEW_* and FD_CSUM at each hit)
+  const one = natSide(d);
   store<u16>(h + H4_NAT_PORT, one == FDF_SNAT ? load<u16>(d + FD_NEW_SPORT) : one == FDF_DNAT ? load<u16>(d + FD_NEW_DPORT) : 0);
+  store<u32>(h + H4_CSUM, one != 0 ? load<u32>(d + FD_CSUM) : 0);
   store<u32>(h + H4_TIMEOUT, <u32>timeout);
   store<u32>(h + H4_NH, nh);
 }
@@ -968,6 +976,7 @@ function hot6Fill(h: u32, d: u32, nh: u32, timeout: u64): void {
   store<u8>(h + H6_FLAGS, <u8>hotFlagsOf(d));
   const side = natSide(d);
   store<u16>(h + H6_NAT_PORT, side == FDF_SNAT ? load<u16>(d + FD_NEW_SPORT) : side == FDF_DNAT ? load<u16>(d + FD_NEW_DPORT) : 0);
+  store<u16>(h + H6_CSUM, side != 0 ? load<u16>(d + FD_CSUM + 2) : 0);
   store<u32>(h + H6_TIMEOUT, <u32>timeout);
   store<u32>(h + H6_NH, nh);
 }
@@ -984,7 +993,7 @@ function hot6Fill(h: u32, d: u32, nh: u32, timeout: u64): void {
  * side it translates) folded for nhHash's first word.
  */
 function nhAddrKey(d: u32, v6: bool): u32 {
-  if (!v6) return load<u32>(d + FD_NH);
+  if (!v6) return load<u32>(d + FD_NH) ^ (natAddr4(d) * 0x85ebca6b);
   const side = natSide(d);
   return addrFold6(d + FD6_NH) ^ ((side != 0 ? addrFold6(d + natSideAddr(side)) : 0) * 0x85ebca6b) ^ side;
 }
@@ -995,6 +1004,12 @@ function nhAddrKey(d: u32, v6: bool): u32 {
   return nat == (FDF_SNAT | FDF_DNAT) ? 0 : nat;
 }
 
+/** The address IPv4 direction record `d` translates its one side to (natSide), 0 when none or both. */
+@inline function natAddr4(d: u32): u32 {
+  const side = natSide(d);
+  return side == FDF_SNAT ? load<u32>(d + FD_NEW_SADDR) : side == FDF_DNAT ? load<u32>(d + FD_NEW_DADDR) : 0;
+}
+
 /** Where an IPv6 direction record holds the address that side `side` (FDF_SNAT, FDF_DNAT) translates to. */
 @inline function natSideAddr(side: u32): u32 {
   return side == FDF_SNAT ? FD6_NEW_SADDR : FD6_NEW_DADDR;
@@ -1003,7 +1018,7 @@ function nhAddrKey(d: u32, v6: bool): u32 {
 /** Whether next hop `n` is direction record `d`'s (FD_OIF, FD_MTU as of FIB generation `gen`; the address, IPv6's translation). */
 function nhIs(n: u32, d: u32, gen: u32, v6: bool): bool {
   if (load<u32>(n + NH_OIF) != load<u32>(d + FD_OIF) || load<u32>(n + NH_MTU) != load<u32>(d + FD_MTU) || load<u32>(n + NH_GEN) != gen) return false;
-  if (!v6) return load<u32>(n + NH_ADDR) == load<u32>(d + FD_NH);
+  if (!v6) return load<u32>(n + NH_ADDR) == load<u32>(d + FD_NH) && load<u32>(n + NH_NAT_ADDR) == natAddr4(d);
   const side = natSide(d);
   if (!eq16(n + NH_ADDR, d + FD6_NH) || <u32>load<u8>(n + NH6_NAT) != side) return false;
   return side == 0 || eq16(n + NH6_NAT_ADDR, d + natSideAddr(side));
@@ -1016,6 +1031,7 @@ function nhFill(n: u32, d: u32, gen: u32, v6: bool): void {
   store<u32>(n + NH_GEN, gen);
   if (!v6) {
     store<u32>(n + NH_ADDR, load<u32>(d + FD_NH));
+    store<u32>(n + NH_NAT_ADDR, natAddr4(d));
     return;
   }
   copy16(n + NH_ADDR, d + FD6_NH);
@@ -1064,7 +1080,7 @@ function nhGet(r: u32, d: u32, gen: u32, v6: bool): u32 {
 
 /** The key nhAddrKey gave the direction records next hop `n` serves. */
 function nhAddrKeyOf(n: u32, v6: bool): u32 {
-  if (!v6) return load<u32>(n + NH_ADDR);
+  if (!v6) return load<u32>(n + NH_ADDR) ^ (load<u32>(n + NH_NAT_ADDR) * 0x85ebca6b);
   const one = <u32>load<u8>(n + NH6_NAT);
   return addrFold6(n + NH_ADDR) ^ ((one != 0 ? addrFold6(n + NH6_NAT_ADDR) : 0) * 0x85ebca6b) ^ one;
 }
@@ -1625,8 +1641,8 @@ function refreshBoth6(h: u32, t: u32): void {
   burstAcct(fl, d, false, len - ETH_HLEN); // (skb->len: the frame past its Ethernet header)
   refresh4(d, <u32>burstTimeout(proto));
   const nat = fl & (FDF_SNAT | FDF_DNAT);
-  if (nat == FDF_SNAT) natOne(ip, proto, IPH_SADDR, 0, d);
-  else if (nat == FDF_DNAT) natOne(ip, proto, IPH_DADDR, 2, d);
+  if (nat == FDF_SNAT) natOne(ip, proto, IPH_SADDR, 0, d, nh);
+  else if (nat == FDF_DNAT) natOne(ip, proto, IPH_DADDR, 2, d, nh);
   else if (nat != 0) natCsum(ip, proto, coldOf4(ftRoot(), d));
   else ipDecreaseTtl(ip);
   burstXmit(q, data, tot + ETH_HLEN);
@@ -1745,17 +1761,16 @@ function refreshBoth6(h: u32, t: u32): void {
 /**
  * nf_flow_nat_ipv6 for a direction that translates one side (hot record `d`, next hop `nh`: the address
  * at `aoff` in the IPv6 header and the port `poff` into the L4 header become NH6_NAT_ADDR and H6_NAT_PORT):
- * the L4 checksum changed once by the sum of the address's and the port's changes, from the packet's
- * old values as fillDir6 sums them from the tuple's (the key matched: they are the tuple's), so the
- * bytes are those of inet_proto_csum_replace16 then _replace2 (see natCsum).
+ * the L4 checksum changed once by the sum of the address's and the port's changes, which fillDir6 summed
+ * from the tuple's old values (H6_CSUM; the key matched: they are the packet's), so the bytes are those of
+ * inet_proto_csum_replace16 then _replace2 (see natCsum). Summed at each hit instead (eight address loads
+ * and their adds), it cost a flowtable6 hit ~2 ns more (measured).
  */
 @inline function natOne6(ip: u32, proto: u32, aoff: u32, poff: u32, d: u32, nh: u32): void {
   const l4 = ip + 40;
-  const np = load<u16>(d + H6_NAT_PORT);
-  const s = csumDiff16(ip + aoff, nh + NH6_NAT_ADDR) + (0xffff - <u64>load<u16>(l4 + poff)) + <u64>np;
   copy16(ip + aoff, nh + NH6_NAT_ADDR);
-  store<u16>(l4 + poff, np);
-  l4Csum(l4, proto, fold16(s));
+  store<u16>(l4 + poff, load<u16>(d + H6_NAT_PORT));
+  l4Csum(l4, proto, <u32>load<u16>(d + H6_CSUM));
 }
 
 /** The TCP / UDP checksum of the header at `l4` updated by `delta` (a UDP checksum of 0 stays 0: none; CSUM_MANGLED_0). */
@@ -1789,22 +1804,20 @@ function refreshBoth6(h: u32, t: u32): void {
 }
 
 /**
- * natCsum for a direction that translates one side (hot record `d`: the address at `aoff` in the IP
- * header and the port `poff` into the L4 header become H4_NAT_ADDR and H4_NAT_PORT): the checksum changes
- * summed here from the packet's old values as fillDir sums them from the tuple's (the packet's are the
- * tuple's: the key matched), so the bytes are natCsum's.
+ * natCsum for a direction that translates one side (hot record `d`, next hop `nh`: the address at `aoff`
+ * in the IP header and the port `poff` into the L4 header become NH_NAT_ADDR and H4_NAT_PORT): each
+ * checksum updated by the change fillDir summed from the tuple's old values (H4_CSUM; the packet's are the
+ * tuple's: the key matched), so the bytes are natCsum's. Summed at each hit from the packet instead, the
+ * changes cost an IPv4 hit ~1-2 ns more (measured).
  */
-@inline function natOne(ip: u32, proto: u32, aoff: u32, poff: u32, d: u32): void {
+@inline function natOne(ip: u32, proto: u32, aoff: u32, poff: u32, d: u32, nh: u32): void {
   const l4 = ip + 20;
-  const na = load<u32>(d + H4_NAT_ADDR);
-  const np = load<u16>(d + H4_NAT_PORT);
-  const a: u64 = (0xffffffff - <u64>load<u32>(ip + aoff)) + <u64>na; // ~old, kept to 32 bits
-  const p: u64 = (0xffff - <u64>load<u16>(l4 + poff)) + <u64>np;
-  store<u32>(ip + aoff, na);
-  store<u16>(l4 + poff, np);
+  const c = load<u32>(d + H4_CSUM);
+  store<u32>(ip + aoff, load<u32>(nh + NH_NAT_ADDR));
+  store<u16>(l4 + poff, load<u16>(d + H4_NAT_PORT));
   store<u8>(ip, load<u8>(ip, IPH_TTL) - 1, IPH_TTL);
-  store<u16>(ip, csumApply(<u32>load<u16>(ip, IPH_CHECK), fold16(a + 0xfffe)), IPH_CHECK); // and TTL − 1, as fillDir
-  l4Csum(l4, proto, fold16(a + p));
+  store<u16>(ip, csumApply(<u32>load<u16>(ip, IPH_CHECK), c & 0xffff), IPH_CHECK); // and TTL − 1, as fillDir
+  l4Csum(l4, proto, c >> 16);
 }
 
 /** csum_replace: checksum `c` after a change summing to `delta`: ~fold(~c + delta), the fold in [1, 0xffff]. */
