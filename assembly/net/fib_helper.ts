@@ -558,6 +558,7 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
   // (on the count's wrap every entry is cleared: none may carry a tag a later walk takes again)
   if (++nhMemoWalk == 0) {
     memory.fill(NH_MEMO, 0, NHM_ENTRIES * NHM_SIZE);
+    memory.fill(ROUTE_MEMO, 0, RTM_ENTRIES * RTM_SIZE);
     nhMemoWalk = 1;
   }
   const walk = nhMemoWalk;
@@ -571,33 +572,25 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
   const hashed = mpAddrs && walkMetMultipath;
   if (hashed) mp_hash4_addrs_many(FIB_ANSWERS + ANS_RECS + ANSR_SRC, dsts, n, FIB_ANSWERS + ANS_RECS + ANSR_HASH, ANS_REC_SIZE);
   let metMultipath = false;
-  // the last frame answered through fib4BurstAliasAny with one next hop and an IPv4 gateway: its route
-  // handle, TOS and answer. Such an answer depends on nothing else of the frame (the destination only
-  // through a PMTU exception, checked per frame below), so a frame with the same handle and TOS takes it
-  // as it is (a table's frames mostly share a few routes: the default, short prefixes)
-  let sameH: u32 = 0;
-  let sameTos: u32 = 0;
-  let sameMtuMetric: u64 = 0;
-  let sameOifGw: u64 = 0;
-  let sameMacs: u64 = 0;
-  let sameMacsHi: u32 = 0;
   for (let j: u32 = 0; j < n; j++) {
     const h = fib4PrefetchSettle(s, j);
     const r = FIB_ANSWERS + ANS_RECS + j * ANS_REC_SIZE;
     const tos = load<u32>(r + ANSR_TOS);
     const localH = locals != 0 ? load<u32>(locals + (j << 2)) : 0;
-    if (h == sameH && tos == sameTos && localH == 0 && sameH != 0) {
+    // a route this walk answered already through fib4BurstAliasAny (ROUTE_MEMO): its answer as it is
+    const m = ROUTE_MEMO + ((h * 0x9e3779b1) >> (32 - RTM_BITS)) * RTM_SIZE;
+    if (load<u32>(m) == walk && load<u32>(m, 4) == h && load<u32>(m, 8) == tos && localH == 0) {
       const dstAt = dsts + (j << 2);
-      let mtuMetric = sameMtuMetric;
+      let mtuMetric = load<u64>(m, 16);
       if (!pmtuNone) {
         const pm = dst_pmtu(AF_INET, dstAt);
         if (pm != 0) mtuMetric = (mtuMetric & 0xffffffff00000000) | <u64>pm;
       }
       store<u64>(r + ANSR_DST, <u64>load<u32>(dstAt) | (<u64>ifindex << 32));
       store<u64>(r + ANSR_MTU, mtuMetric);
-      store<u64>(r + ANSR_OIF, sameOifGw);
-      store<u64>(r + ANSR_MACS, sameMacs);
-      store<u32>(r + ANSR_MACS + 8, sameMacsHi);
+      store<u64>(r + ANSR_OIF, load<u64>(m, 24));
+      store<u64>(r + ANSR_MACS, load<u64>(m, 32));
+      store<u32>(r + ANSR_MACS + 8, load<u32>(m, 40));
       store<u64>(r + ANSR_KEYMASK, 0);
       continue;
     }
@@ -695,13 +688,15 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
     store<u64>(r + ANSR_OIF, oifGw);
     if (viaGw && !custom && localH == 0 && load<u32>(fa + FA_NHS) == 1) {
       // one next hop with an IPv4 gateway, reached as fib4BurstAliasAny reaches it (no rules, nothing in
-      // local): the answer the next frames with this handle and TOS take (the MTU before a PMTU exception)
-      sameH = h;
-      sameTos = tos;
-      sameMtuMetric = (mtuMetric & 0xffffffff00000000) | <u64>lastMtu;
-      sameOifGw = oifGw;
-      sameMacs = macs;
-      sameMacsHi = macsHi;
+      // local): the answer the walk's later frames with this handle and TOS take (the MTU before a PMTU
+      // exception)
+      store<u32>(m, walk);
+      store<u32>(m, h, 4);
+      store<u32>(m, tos, 8);
+      store<u64>(m, (mtuMetric & 0xffffffff00000000) | <u64>lastMtu, 16);
+      store<u64>(m, oifGw, 24);
+      store<u64>(m, macs, 32);
+      store<u32>(m, macsHi, 40);
     }
     // copyMacs' bytes: smac (the device's) at 52, dmac (the neighbour's) at 58
     store<u64>(r + ANSR_MACS, macs);
@@ -760,7 +755,20 @@ function keyFlow(r: u32, ifindex: u32, dst: u32, tos: u32): void {
 const NHM_ENTRIES: u32 = 16;
 const NHM_SIZE: u32 = 32;
 const NH_MEMO: u32 = ASC_FEATURE_THREADS ? 0 : <u32>memory.data(NHM_ENTRIES * NHM_SIZE, 32);
-/** fibAnswersWalk's count of walks, NH_MEMO's tags (exported for tests to bring the wrap near). */
+// fibAnswersWalk's answers within one walk, by route: a frame answered through fib4BurstAliasAny
+// whose route has one next hop with an IPv4 gateway, no rules and nothing in local, depends on nothing
+// else of the frame than its route handle and TOS (its destination only through a PMTU exception,
+// checked per frame), so a later frame of the walk with the same handle and TOS takes it as it is — a
+// table's frames mostly share a few routes (the default, short prefixes), met in turn, which the last
+// answer alone would not hold. Direct-mapped by the handle (Fibonacci hashing), each entry tagged with
+// the walk that made it (nhMemoWalk, as NH_MEMO). Unshared build only, as FIB_ANSWERS.
+//   entry (RTM_SIZE): +0 u32 walk  +4 u32 route handle  +8 u32 TOS  +16 u64 mtu (before a PMTU
+//   exception) | rt_metric << 32  +24 u64 output ifindex | new destination << 32  +32 u64 macs  +40 u32 macsHi
+const RTM_BITS: u32 = 4;
+const RTM_ENTRIES: u32 = 1 << RTM_BITS;
+const RTM_SIZE: u32 = 64;
+const ROUTE_MEMO: u32 = ASC_FEATURE_THREADS ? 0 : <u32>memory.data(RTM_ENTRIES * RTM_SIZE, 64);
+/** fibAnswersWalk's count of walks, NH_MEMO's and ROUTE_MEMO's tags (exported for tests to bring the wrap near). */
 export let nhMemoWalk: u32 = 0;
 
 // nhAnswer's answer: the device MTU (capped as mtu4 caps it; 0: no answer for the next hop) and the
