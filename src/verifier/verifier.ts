@@ -1738,12 +1738,12 @@ class Verifier {
       if (x) this.precise(st, ins.src);
       return taken === 1 ? target : fall;
     }
+    // Both ways are walked: in 6.18 only is_branch_taken decides a branch; bounds the refinement
+    // leaves crossed are an invariant violation, not a dead branch (reg_bounds_sanity_check).
     const other = st.clone();
-    const okTaken = this.scalarRefine(other, ins, cmp, is32, x, src);
-    const okFall = this.scalarRefine(st, ins, FLIP[cmp], is32, x, src);
-    if (okTaken && !okFall) return target;
-    if (okTaken) this.pushBranch(other, target, pc);
-    if (!okFall) return -1;
+    this.scalarRefine(other, ins, cmp, is32, x, src, 'true');
+    this.scalarRefine(st, ins, FLIP[cmp], is32, x, src, 'false');
+    this.pushBranch(other, target, pc);
     return fall;
   }
 
@@ -1777,8 +1777,11 @@ class Verifier {
     return undefined;
   }
 
-  /** Narrow the scalars of `st` assuming the branch condition; false when that is impossible. `imm`: an immediate's register. */
-  private scalarRefine(st: State, ins: Insn, cmp: Cmp, is32: boolean, x: boolean, imm: Reg): boolean {
+  /**
+   * reg_set_min_max: narrow the scalars of `st` assuming the branch condition (`side`: the jump's, 'true',
+   * or the fall-through's). `imm`: an immediate's register.
+   */
+  private scalarRefine(st: State, ins: Insn, cmp: Cmp, is32: boolean, x: boolean, imm: Reg, side: 'true' | 'false'): void {
     const a = this.reg(st, ins.dst).clone();
     // an immediate: jmp's register of it (the constant, sign-extended, or its low half for JMP32)
     // (the immediate's refined copy only says whether the branch is possible: a scratch register)
@@ -1788,10 +1791,24 @@ class Verifier {
     refine(a, b, cmp, is32);
     a.sync();
     b.sync();
-    if (a.boundsInvalid || b.boundsInvalid) return false;
+    this.boundsSanityCheck(a, `${side}_reg1`);
+    this.boundsSanityCheck(b, `${side}_reg2`);
     this.replaceLinked(st, ins.dst, a);
     if (x) this.replaceLinked(st, ins.src, b);
-    return true;
+  }
+
+  /**
+   * reg_bounds_sanity_check: bounds that cross, or a constant tnum the bounds disagree with, are a
+   * verifier bug the kernel logs (`verifier bug: REG INVARIANTS VIOLATION`) and survives by forgetting
+   * the bounds (__mark_reg_unbounded; the tnum stays) — the path goes on (-EFAULT only under
+   * BPF_F_TEST_REG_INVARIANTS, which programs are not loaded with).
+   */
+  private boundsSanityCheck(r: Reg, ctx: string): void {
+    const msg = r.invariantViolation();
+    if (msg === undefined) return;
+    if (this.logLevel >= 1) this.log(`verifier bug: REG INVARIANTS VIOLATION (${ctx}): ${msg} ${r.boundsDump()}`);
+    r.mark64Unbounded();
+    r.mark32Unbounded();
   }
 
   /** Set register r to `v` and give every scalar linked to it (same id) the same bounds. */
