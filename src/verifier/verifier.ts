@@ -314,6 +314,8 @@ class Verifier {
   private readonly calledGlobals = new Set<number>();
   /** Subprogram index (func#) by entry instruction, as add_subprog numbers them (the program is 0). */
   private readonly funcIndex = new Map<number, number>();
+  /** may_goto instructions the walk reached (the others are dead code the kernel removes). */
+  private readonly mayGotoWalked = new Set<number>();
   private lastLinfo: SourceLine | undefined;
   private curPc = 0;
   private readonly progType: VerifierProgType;
@@ -409,7 +411,7 @@ class Verifier {
         peakStates: this.peakStates,
         maxStatesPerInsn: this.maxStatesPerInsn,
         maxCtxOffset: this.maxCtxOffset,
-        stackDepth: this.stackDepth,
+        stackDepth: this.reportedStackDepth(),
         timeMs: performance.now() - t0,
       },
       facts: {
@@ -1754,6 +1756,7 @@ class Verifier {
    * through is_state_visited's forced checkpoint: st.cp is the checkpoint made here just now.)
    */
   private mayGoto(st: State, ins: Insn, pc: number): number {
+    this.mayGotoWalked.add(pc);
     const prev = st.cp ? this.findPrevEntry(st, st.cp.depth, pc) : undefined;
     const queued = st.clone();
     queued.mayGotoDepth++;
@@ -2847,6 +2850,31 @@ class Verifier {
   }
 
   // ---- after the walk ----
+
+  /**
+   * Each subprogram's stack depth as the kernel reports it (print_verification_stats' `stack depth`,
+   * after the fixups), by entry slot: the walk's deepest access in whole 8-byte slots (grow_stack_state
+   * records the stack it allocates: 4 bytes used is a depth of 8), plus the hidden slots the rewrites
+   * add to a function that needs them — an inlined bpf_loop's three (optimize_bpf_loop: 3 × 8 bytes),
+   * then may_goto's counter (do_misc_fixups: x86-64 has timed may_goto, bpf_jit_supports_timed_may_goto,
+   * a count and a start time, 16 bytes; `may_goto +0` is removed as a nop before). Linux 6.18 on x86-64
+   * reports xdp_may_goto's mg_calls as 16+16: its static function's loop has no stack of its own.
+   * check_max_stack_depth ran before the rewrites: it saw the walk's depth alone.
+   */
+  private reportedStackDepth(): Map<number, number> {
+    const entries = [...this.funcIndex.keys()].sort((a, b) => a - b);
+    const subprogOf = (pc: number): number => entries.reduce((found, e) => (e <= pc ? e : found), 0);
+    const loops = new Set([...this.loopInline].filter(([, s]) => s.fit).map(([pc]) => subprogOf(pc)));
+    const mayGotos = new Set([...this.mayGotoWalked].filter((pc) => this.prog[pc]!.off !== 0).map(subprogOf));
+    const out = new Map<number, number>();
+    for (const e of entries) {
+      let depth = Math.ceil((this.stackDepth.get(e) ?? 0) / 8) * 8;
+      if (loops.has(e)) depth += 3 * 8;
+      if (mayGotos.has(e)) depth += 16;
+      out.set(e, depth);
+    }
+    return out;
+  }
 
   /**
    * check_max_stack_depth over the static call graph: each frame rounded up to 32 bytes, at most 512
