@@ -1231,8 +1231,7 @@ class Verifier {
   private checkStrictAlignment(reg: Reg, off: number, size: number, pc: number): void {
     if (size === 1 || reg.varOff.add(Tnum.const(BigInt(reg.off + off))).isAligned(BigInt(size))) return;
     const desc = reg.type === RegType.MAP_VALUE ? 'value ' : reg.type === RegType.MAP_KEY ? 'key ' : reg.type === RegType.CTX ? 'context ' : '';
-    const tn = reg.varOff.isConst ? `${s64(reg.varOff.value)}` : reg.varOff.toString();
-    this.reject(`misaligned ${desc}access off ${tn}+${reg.off}+${off} size ${size}`, pc);
+    this.reject(`misaligned ${desc}access off ${offText(reg.varOff)}+${reg.off}+${off} size ${size}`, pc);
   }
 
   private memAccess(
@@ -1501,8 +1500,7 @@ class Verifier {
     } else {
       if (kind !== 'helper') {
         if (!reg.varOff.add(Tnum.const(BigInt(off))).isAligned(BigInt(size))) {
-          const tn = reg.varOff.isConst ? `${s64(reg.varOff.value)}` : reg.varOff.toString();
-          this.reject(`misaligned stack access off ${tn}+${reg.off}+${off - reg.off} size ${size}`, pc);
+          this.reject(`misaligned stack access off ${offText(reg.varOff)}+${reg.off}+${off - reg.off} size ${size}`, pc);
         }
       }
       let minOff: bigint;
@@ -2910,6 +2908,17 @@ class Verifier {
     };
     walk(0, 0, 0);
   }
+}
+
+/**
+ * A variable offset as the misaligned-access messages print it (Linux 6.18): a constant as the log's
+ * unsigned numbers are (verbose_unum: decimal up to U16_MAX, else %#llx of its 64 bits — 40001,
+ * 0x10000, -3 as 0xfffffffffffffffd), otherwise the tnum.
+ */
+function offText(t: Tnum): string {
+  if (!t.isConst) return t.toString();
+  const v = BigInt.asUintN(64, t.value);
+  return v <= 0xffffn ? `${v}` : `0x${v.toString(16)}`;
 }
 
 /** A known zero scalar (the other side of a null check). */

@@ -234,6 +234,11 @@ export const KERNEL_CASES: KernelCase[] = [
     why: 'r0 in [0xfae55f73, 0xfae55f74] (var_off (0xfae55f70; 0x7), s32 negative); `if r0 s< r0` narrows the jump\'s r0 to s64 [0xfae55f74, 0xfae55f73]: no rule of reg_bounds_sync un-crosses it, so reg_bounds_sanity_check logs a REG INVARIANTS VIOLATION and forgets the bounds, and `if r0 == 0xfae55f74` is walked both ways — to the stack read (random program seed 1924; wxdp made r0 the constant 0xfae55f74)',
     insns: [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 1), ...LDIMM(1, 0xfae55f73), ...I(0x0f, 0, 1), ...I(0xcd, 0, 0, 2, 0), ...I(0xb7, 0, 0, 0, 0), ...I(0x95), ...LDIMM(1, 0xfae55f74), ...I(0x1d, 0, 1, -4, 0), ...I(0x79, 0, 10, 8), ...I(0x95)],
   },
+  ...([['40001', 40001], ['65536', 65536], ['minus_3', -3]] as const).map(([name, k]): KernelCase => ({
+    name: `misaligned_constant_${name}`,
+    why: 'an atomic AND through the constant r0 + 9: check_generic_ptr_alignment prints the constant as the log prints unsigned numbers — decimal up to U16_MAX, else hex of its 64 bits (random program seed 2086: 0x46cb01ab, wxdp printed 1187709355)',
+    insns: [...I(0xb7, 0, 0, 0, k), ...I(0xdb, 0, 0, 9, 0x50), ...I(0x95)],
+  })),
   ...MAY_GOTO_CASES,
   ...ALU32_UNKNOWN.map(([name, op]): KernelCase => ({
     name: `alu32_${name}_upper_half`,
