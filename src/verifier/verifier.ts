@@ -1272,11 +1272,14 @@ class Verifier {
         return this.loaded(size);
       }
       case RegType.CTX: {
-        if (!read && this.progType === 'xdp') this.reject(`invalid bpf_context access off=${off} size=${size}`, pc);
+        // check_ptr_off_reg (__check_ptr_off_reg) before check_ctx_access: a moved ctx pointer is refused
+        // as such, a store through it too
+        if (reg.off < 0) this.reject(`negative offset ctx ptr R${regno} off=${reg.off} disallowed`, pc);
         if (reg.off) this.reject(`dereference of modified ctx ptr R${regno} off=${reg.off} disallowed`, pc);
         if (!reg.varOff.isConst || reg.varOff.value !== 0n) {
           this.reject(`variable ctx access var_off=${reg.varOff.toString()} disallowed`, pc);
         }
+        if (!read && this.progType === 'xdp') this.reject(`invalid bpf_context access off=${off} size=${size}`, pc);
         if (this.progType === 'tracing') return this.tracingCtxLoad(off, size, read, pc);
         const field = this.ctxField(off, size, read);
         if (field === undefined) this.reject(`invalid bpf_context access off=${off} size=${size}`, pc);

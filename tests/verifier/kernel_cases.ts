@@ -239,6 +239,16 @@ export const KERNEL_CASES: KernelCase[] = [
     why: 'an atomic AND through the constant r0 + 9: check_generic_ptr_alignment prints the constant as the log prints unsigned numbers — decimal up to U16_MAX, else hex of its 64 bits (random program seed 2086: 0x46cb01ab, wxdp printed 1187709355)',
     insns: [...I(0xb7, 0, 0, 0, k), ...I(0xdb, 0, 0, 9, 0x50), ...I(0x95)],
   })),
+  {
+    name: 'ctx_store_through_moved_pointer',
+    why: 'a store through ctx + 2: check_ptr_off_reg refuses the moved pointer before check_ctx_access sees the store (random program seed 1019; wxdp said invalid bpf_context access)',
+    insns: [...I(0x07, 1, 0, 0, 2), ...I(0xb7, 0, 0, 0, 0), ...I(0x7b, 1, 0, -1, 0), ...I(0x95)],
+  },
+  {
+    name: 'ctx_load_below_ctx',
+    why: 'a load through ctx - 8 (+ 8): __check_ptr_off_reg\'s own message for a negative offset',
+    insns: [...I(0x07, 1, 0, 0, -8), ...I(0x61, 0, 1, 8, 0), ...I(0x95)],
+  },
   ...MAY_GOTO_CASES,
   ...ALU32_UNKNOWN.map(([name, op]): KernelCase => ({
     name: `alu32_${name}_upper_half`,
