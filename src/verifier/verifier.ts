@@ -32,6 +32,7 @@ import {
   scalarAluShared,
   SWAP,
   u32,
+  U32_MAX,
   type Cmp,
   type MapInfo,
 } from './reg.js';
@@ -1015,6 +1016,20 @@ class Verifier {
     // 32-bit move: a pointer's low half is an unknown scalar (privileged loaders may leak pointers).
     if (src.isPointer) {
       const r = Reg.unknown();
+      r.zext32();
+      r.sync();
+      this.setReg(st, ins.dst, r);
+      return;
+    }
+    if (sx === 0 && src.isScalar && src.umax <= U32_MAX) {
+      // `w1 = w2` of a w2 known to fit in 32 bits (get_reg_width <= 32) copies it whole: linked as a
+      // 64-bit move is (assign_scalar_id_before_mov), so a later compare of either narrows both
+      let s = src;
+      if (src.id === 0 && !src.varOff.isConst) {
+        s = st.cur.own(ins.src);
+        s.id = ++this.idGen;
+      }
+      const r = s.clone();
       r.zext32();
       r.sync();
       this.setReg(st, ins.dst, r);

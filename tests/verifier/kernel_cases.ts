@@ -249,6 +249,16 @@ export const KERNEL_CASES: KernelCase[] = [
     why: 'a load through ctx - 8 (+ 8): __check_ptr_off_reg\'s own message for a negative offset',
     insns: [...I(0x07, 1, 0, 0, -8), ...I(0x61, 0, 1, 8, 0), ...I(0x95)],
   },
+  {
+    name: 'mov32_links_u32_scalar',
+    why: 'w2 = w0 of a u32 ctx field: a source that fits in 32 bits (get_reg_width) is copied whole and linked (assign_scalar_id_before_mov), so `if w2 <= 100` narrows r0 too and `if r0 s> 100` is always taken — the stack read after it never walked (random program seed 1719: wxdp walked it and refused an earlier map value read)',
+    insns: [...I(0x61, 0, 1, 12), ...I(0xbc, 2, 0), ...I(0xb6, 2, 0, 3, 100), ...I(0x65, 0, 0, 2, 100), ...I(0x79, 0, 10, 8), ...I(0x95), ...I(0xb7, 0, 0, 0, 0), ...I(0x95)],
+  },
+  {
+    name: 'mov32_wide_source_unlinked',
+    why: 'the control: bpf_get_prandom_u32\'s r0 is an unknown 64-bit scalar to the verifier, w2 = w0 does not link them, and the stack read is walked',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0xbc, 2, 0), ...I(0xb6, 2, 0, 3, 100), ...I(0x65, 0, 0, 2, 100), ...I(0x79, 0, 10, 8), ...I(0x95), ...I(0xb7, 0, 0, 0, 0), ...I(0x95)],
+  },
   ...MAY_GOTO_CASES,
   ...ALU32_UNKNOWN.map(([name, op]): KernelCase => ({
     name: `alu32_${name}_upper_half`,
