@@ -378,6 +378,16 @@ export class Reg {
     if (us0 <= us1) {
       this.u32min = max(this.u32min, us0);
       this.u32max = min(this.u32max, us1);
+    } else if (this.u32max < us0) {
+      // The s32 range crosses the sign boundary and the u32 range lies in its non-negative part, as
+      // deduce64 does at 64 bits (Linux 6.18's __reg32_deduce_bounds): the s32 range starts at u32min.
+      this.s32min = s32(this.u32min);
+      this.u32max = min(this.u32max, us1);
+    } else if (us1 < this.u32min) {
+      // ... or in its negative part: the s32 range ends at u32max (s32 [-65535, 0] with u32 [1, ...]
+      // is s32 [-65535, -2], u32 [0xffff0001, 0xfffffffe]).
+      this.s32max = s32(this.u32max);
+      this.u32min = max(this.u32min, us0);
     }
   }
 
@@ -916,6 +926,12 @@ function deduceInNumbers(): boolean {
   if (us0 <= us1) {
     if (us0 > N[U32MIN]!) N[U32MIN] = us0;
     if (us1 < N[U32MAX]!) N[U32MAX] = us1;
+  } else if (N[U32MAX]! < us0) {
+    N[S32MIN] = N[U32MIN]! | 0;
+    if (us1 < N[U32MAX]!) N[U32MAX] = us1;
+  } else if (us1 < N[U32MIN]!) {
+    N[S32MAX] = N[U32MAX]! | 0;
+    if (us0 > N[U32MIN]!) N[U32MIN] = us0;
   }
   // deduce64
   if (!ltS(UMAX, UMIN)) {

@@ -259,6 +259,11 @@ export const KERNEL_CASES: KernelCase[] = [
     why: 'the control: bpf_get_prandom_u32\'s r0 is an unknown 64-bit scalar to the verifier, w2 = w0 does not link them, and the stack read is walked',
     insns: [...I(0x85, 0, 0, 0, 7), ...I(0xbc, 2, 0), ...I(0xb6, 2, 0, 3, 100), ...I(0x65, 0, 0, 2, 100), ...I(0x79, 0, 10, 8), ...I(0x95), ...I(0xb7, 0, 0, 0, 0), ...I(0x95)],
   },
+  {
+    name: 's32_across_sign_boundary',
+    why: 'w0 of a u32 ctx field in s32 [-65535, 0], then not 0 (u32 [1, U32_MAX]): the s32 range crosses the sign boundary with the u32 range past its non-negative end, so __reg32_deduce_bounds makes it s32 [-65535, -1] (u32 [0xffff0001, U32_MAX]) — `if w0 s>= 0` is never taken and its stack read never walked (random program seed 4744: processed 112 against 82)',
+    insns: [...I(0x61, 0, 1, 12), ...I(0xc6, 0, 0, 4, -65535), ...I(0x66, 0, 0, 3, 0), ...I(0x15, 0, 0, 2, 0), ...I(0x76, 0, 0, 2, 0), ...I(0xb7, 0, 0, 0, 0), ...I(0x95), ...I(0x79, 0, 10, 8), ...I(0x95)],
+  },
   ...MAY_GOTO_CASES,
   ...ALU32_UNKNOWN.map(([name, op]): KernelCase => ({
     name: `alu32_${name}_upper_half`,

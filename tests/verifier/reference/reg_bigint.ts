@@ -271,6 +271,12 @@ export class Reg {
     if (u32(this.s32min) <= u32(this.s32max)) {
       this.u32min = max(this.u32min, u32(this.s32min));
       this.u32max = min(this.u32max, u32(this.s32max));
+    } else if (this.u32max < u32(this.s32min)) {
+      this.s32min = s32(this.u32min);
+      this.u32max = min(this.u32max, u32(this.s32max));
+    } else if (u32(this.s32max) < this.u32min) {
+      this.s32max = s32(this.u32max);
+      this.u32min = max(this.u32min, u32(this.s32min));
     }
   }
 
