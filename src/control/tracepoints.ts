@@ -13,9 +13,11 @@
 // (perf_event_set_bpf_prog), and an event tracefs does not have on Linux 6.18 (xdp_redirect_map,
 // xdp_redirect_map_err, or another category than xdp) is ENOENT, as libbpf's perf_event_open finds.
 //
-// wxdp's BTF for the structs tp_btf arguments point at is one field deep:
+// wxdp's BTF for the structs tp_btf arguments point at is a few fields deep:
 //
-//   struct net_device { int ifindex; }   at offset 0 of the wxdp device record (assembly/abi.ts DEV_IFINDEX)
+//   struct net_device { int ifindex; unsigned int mtu; }
+//                                        the start of the wxdp device record (assembly/abi.ts DEV_IFINDEX,
+//                                        DEV_MTU: the L3 MTU, as the kernel's dev->mtu)
 //   struct bpf_prog   { }                the XDP program's table slot, for identity only
 //
 // Up to TP_PROGS programs per tracepoint, as the fast path keeps them.

@@ -62,8 +62,9 @@ const FD6_DADDR = 272;
 
 /** wxdp's BTF: struct name → its fields over wxdp's records. */
 export const WXDP_BTF: Readonly<Record<string, WxdpStruct>> = {
-  // the device record: assembly/abi.ts DEV_IFINDEX
-  net_device: { fields: { ifindex: { offset: 0, size: 4 } } },
+  // the device record: assembly/abi.ts DEV_IFINDEX, DEV_MTU (the L3 MTU, the kernel's `unsigned int mtu`:
+  // bpf_core_field_exists(dev->mtu) is 1 on Linux, and a program's walk goes where it guards, as there)
+  net_device: { fields: { ifindex: { offset: 0, size: 4 }, mtu: { offset: 4, size: 4 } } },
   bpf_prog: { fields: {} },
   flow_offload: { size: 2 * FD_SIZE, fields: { tuplehash: { offset: 0, size: 2 * FD_SIZE, struct: 'flow_offload_tuple_rhash', count: 2 }, flags: { offset: FLOW_FLAGS, size: 8 } } },
   flow_offload_tuple_rhash: { size: FD_SIZE, extent: FD6_DADDR + 16, fields: { tuple: { offset: 0, size: FD_SIZE, struct: 'flow_offload_tuple' } } },

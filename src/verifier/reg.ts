@@ -259,7 +259,11 @@ export class Reg {
 
   update64Bounds(): void {
     const v = this.varOff;
-    if (v.mask === U64_MAX) return; // unknown: narrows nothing
+    if (v.mask === U64_MAX) {
+      // unknown: narrows nothing, but its single-value rule still applies (umin at or past umax)
+      this.singleValue();
+      return;
+    }
     const lo = s64(v.value | (v.mask & S64_SIGN));
     const hi = s64(v.value | (v.mask & S64_MAX));
     const umax = v.value | v.mask;
@@ -273,8 +277,11 @@ export class Reg {
   /**
    * Where the u64 range and the tnum meet in a single value, the register is that value (6.18.y's
    * __update_reg64_bounds, efc11a667878): umin alone, the tnum's largest, or one member in between.
-   * An ihl*2 in {28, 30} found above 28 is 30. Not for a constant tnum nor an unknown one: there the
-   * kernel's rule only un-crosses crossed bounds, which wxdp takes for a dead branch.
+   * An ihl*2 in {28, 30} found above 28 is 30. The same test on a constant tnum or an unknown one
+   * un-crosses crossed bounds: a constant c outside [umin, umax] is c (tnum_step gives c, the tnum's
+   * largest), an unknown tnum with umin at or past umax is umin (tnum_step(umin) is umin + 1) — so
+   * `if r1 s< 9` of r1 in [1, 0x61fc3086] with var_off (0x0; 0x78000000) leaves r1 = 0 on its jump
+   * (bounds [1, 8], a tnum of 0), a branch the kernel walks.
    */
   private singleValue(): void {
     const k = this.singleValueIn(this.umin, this.umax);
@@ -289,7 +296,12 @@ export class Reg {
   /** The one value of the tnum within [umin, umax] when there is exactly one (singleValue's test), else undefined. */
   private singleValueIn(umin: bigint, umax: bigint): bigint | undefined {
     const v = this.varOff;
-    if (v.isConst || v.mask === U64_MAX) return undefined;
+    // (umin, umax outside the u64 type: bounds deduced from bounds outside it; tnum_step is on u64)
+    if (v.isConst || v.mask === U64_MAX) {
+      if (!(umin >= 0n && umin <= U64_MAX && umax >= 0n && umax <= U64_MAX)) return undefined;
+      if (v.isConst) return umin > umax ? v.value : undefined;
+      return umin >= umax && !(umin === U64_MAX && umax === U64_MAX) ? umin : undefined;
+    }
     const top = v.value | v.mask;
     // A tnum within 32 bits, umin not above it (the usual case): the same test in numbers.
     if (top <= U32_MAX && umin <= top && umax >= 0n) {
@@ -315,13 +327,19 @@ export class Reg {
     this.update64Bounds();
   }
 
-  /** A 64-bit range [lo, hi] whose ends share their upper half bounds the lower half (both views). */
-  private lowerHalfWithin(lo: bigint, hi: bigint): void {
+  /**
+   * A 64-bit range [lo, hi] whose ends share their upper half bounds the lower half (both views). The
+   * u64 range's low halves bound u32 as they are; the s64 range's (`signed`) only when they form a u32
+   * range — they may not, in crossed s64 bounds (`if r9 s< r9`), which __reg32_deduce_bounds leaves be.
+   */
+  private lowerHalfWithin(lo: bigint, hi: bigint, signed: boolean): void {
     if (lo >> 32n !== hi >> 32n) return;
     const a = u32(lo);
     const b = u32(hi);
-    this.u32min = max(this.u32min, a);
-    this.u32max = min(this.u32max, b);
+    if (!signed || a <= b) {
+      this.u32min = max(this.u32min, a);
+      this.u32max = min(this.u32max, b);
+    }
     const sa = s32(a);
     const sb = s32(b);
     if (sa <= sb) {
@@ -330,10 +348,25 @@ export class Reg {
     }
   }
 
+  /** __reg32_deduce_bounds' special case: [lo, hi] across one step of the upper half, s32 ends negative then not. */
+  private lowerHalfAcross(lo: bigint, hi: bigint): void {
+    if (u32((lo >> 32n) + 1n) !== u32(hi >> 32n)) return;
+    const sa = s32(lo);
+    const sb = s32(hi);
+    if (sa < 0n && sb >= 0n) {
+      this.s32min = max(this.s32min, sa);
+      this.s32max = min(this.s32max, sb);
+    }
+  }
+
   private deduce32(): void {
     // Each 64-bit range whose ends share their upper half bounds the lower half.
-    this.lowerHalfWithin(this.umin, this.umax);
-    this.lowerHalfWithin(this.smin, this.smax);
+    this.lowerHalfWithin(this.umin, this.umax, false);
+    this.lowerHalfWithin(this.smin, this.smax, true);
+    // Upper halves two consecutive u32 values (0xffffffff then 0 too) with the low halves going from
+    // negative to non-negative as s32: the values run through the s32 range [s32(lo), s32(hi)].
+    this.lowerHalfAcross(this.umin, this.umax);
+    this.lowerHalfAcross(this.smin, this.smax);
     const su0 = s32(this.u32min);
     const su1 = s32(this.u32max);
     if (su0 <= su1) {
@@ -345,6 +378,16 @@ export class Reg {
     if (us0 <= us1) {
       this.u32min = max(this.u32min, us0);
       this.u32max = min(this.u32max, us1);
+    } else if (this.u32max < us0) {
+      // The s32 range crosses the sign boundary and the u32 range lies in its non-negative part, as
+      // deduce64 does at 64 bits (Linux 6.18's __reg32_deduce_bounds): the s32 range starts at u32min.
+      this.s32min = s32(this.u32min);
+      this.u32max = min(this.u32max, us1);
+    } else if (us1 < this.u32min) {
+      // ... or in its negative part: the s32 range ends at u32max (s32 [-65535, 0] with u32 [1, ...]
+      // is s32 [-65535, -2], u32 [0xffff0001, 0xfffffffe]).
+      this.s32max = s32(this.u32max);
+      this.u32min = max(this.u32min, us0);
     }
   }
 
@@ -474,9 +517,32 @@ export class Reg {
     this.updateBounds();
   }
 
-  /** Bounds that cross (min > max) mean the path is impossible (a dead branch). */
-  get boundsInvalid(): boolean {
-    return this.smin > this.smax || this.umin > this.umax || this.s32min > this.s32max || this.u32min > this.u32max;
+  /**
+   * reg_bounds_sanity_check's finding on a scalar (undefined: none): bounds that cross, or a constant
+   * tnum (or its low half) that its bounds do not pin.
+   */
+  invariantViolation(): string | undefined {
+    if (!this.isScalar) return undefined;
+    if (this.smin > this.smax || this.umin > this.umax || this.s32min > this.s32max || this.u32min > this.u32max) return 'range bounds violation';
+    const v = this.varOff;
+    if (v.isConst) {
+      const k = v.value;
+      if (this.umin !== k || this.umax !== k || this.smin !== s64(k) || this.smax !== s64(k)) return 'const tnum out of sync with range bounds';
+    }
+    const v32 = v.subreg();
+    if (v32.isConst) {
+      const k = v32.value;
+      if (this.u32min !== k || this.u32max !== k || this.s32min !== s32(k) || this.s32max !== s32(k)) return 'const subreg tnum out of sync with range bounds';
+    }
+    return undefined;
+  }
+
+  /** The bounds as reg_bounds_sanity_check prints them: `u64=[%#llx, %#llx] s64=[…] u32=[%#x, %#x] s32=[…] var_off=(%#llx, %#llx)`. */
+  boundsDump(): string {
+    const x = (n: bigint, bits: 32n | 64n): string => (n === 0n ? '0' : `0x${BigInt.asUintN(Number(bits), n).toString(16)}`);
+    const v = this.varOff;
+    return `u64=[${x(this.umin, 64n)}, ${x(this.umax, 64n)}] s64=[${x(this.smin, 64n)}, ${x(this.smax, 64n)}] ` +
+      `u32=[${x(this.u32min, 32n)}, ${x(this.u32max, 32n)}] s32=[${x(this.s32min, 32n)}, ${x(this.s32max, 32n)}] var_off=(${x(v.value, 64n)}, ${x(v.mask, 64n)})`;
   }
 
   // ---- 32-bit results and loads ----
@@ -816,12 +882,14 @@ function updateInNumbers(): void {
 }
 
 /** lowerHalfWithin for the 64-bit range [W[a], W[b]]. */
-function lowerHalfInNumbers(a: number, b: number): void {
+function lowerHalfInNumbers(a: number, b: number, signed: boolean): void {
   if (W[a] !== W[b]) return;
   const lo = W[a + 1]!;
   const hi = W[b + 1]!;
-  if (lo > N[U32MIN]!) N[U32MIN] = lo;
-  if (hi < N[U32MAX]!) N[U32MAX] = hi;
+  if (!signed || lo <= hi) {
+    if (lo > N[U32MIN]!) N[U32MIN] = lo;
+    if (hi < N[U32MAX]!) N[U32MAX] = hi;
+  }
   const sa = lo | 0;
   const sb = hi | 0;
   if (sa <= sb) {
@@ -830,10 +898,23 @@ function lowerHalfInNumbers(a: number, b: number): void {
   }
 }
 
+/** lowerHalfAcross for the 64-bit range [W[a], W[b]]. */
+function lowerHalfAcrossInNumbers(a: number, b: number): void {
+  if (((W[a]! + 1) >>> 0) !== W[b]) return;
+  const sa = W[a + 1]! | 0;
+  const sb = W[b + 1]! | 0;
+  if (sa < 0 && sb >= 0) {
+    if (sa > N[S32MIN]!) N[S32MIN] = sa;
+    if (sb < N[S32MAX]!) N[S32MAX] = sb;
+  }
+}
+
 /** deduce32, deduce64, deduceMixed; false where the BigInt code would leave the u64 type. */
 function deduceInNumbers(): boolean {
-  lowerHalfInNumbers(UMIN, UMAX);
-  lowerHalfInNumbers(SMIN, SMAX);
+  lowerHalfInNumbers(UMIN, UMAX, false);
+  lowerHalfInNumbers(SMIN, SMAX, true);
+  lowerHalfAcrossInNumbers(UMIN, UMAX);
+  lowerHalfAcrossInNumbers(SMIN, SMAX);
   const su0 = N[U32MIN]! | 0;
   const su1 = N[U32MAX]! | 0;
   if (su0 <= su1) {
@@ -845,6 +926,12 @@ function deduceInNumbers(): boolean {
   if (us0 <= us1) {
     if (us0 > N[U32MIN]!) N[U32MIN] = us0;
     if (us1 < N[U32MAX]!) N[U32MAX] = us1;
+  } else if (N[U32MAX]! < us0) {
+    N[S32MIN] = N[U32MIN]! | 0;
+    if (us1 < N[U32MAX]!) N[U32MAX] = us1;
+  } else if (us1 < N[U32MIN]!) {
+    N[S32MAX] = N[U32MAX]! | 0;
+    if (us0 > N[U32MIN]!) N[U32MIN] = us0;
   }
   // deduce64
   if (!ltS(UMAX, UMIN)) {
@@ -1069,6 +1156,18 @@ function singleValueInW(lo: number, hiHigh: number, hiLow: number): number {
 }
 
 /**
+ * Reg.singleValueIn's constant and unknown tnums on W: a constant outside [umin, umax], an unknown tnum
+ * with umin at or past umax (but umin = umax = U64_MAX) — where update64Bounds makes the register known.
+ */
+function crossesInNumbers(): boolean {
+  const mhi = W[MSK]!;
+  const mlo = W[MSK + 1]!;
+  if (mhi === 0 && mlo === 0) return ltU(VAL, UMIN) || ltU(UMAX, VAL);
+  if (mhi === 0xffffffff && mlo === 0xffffffff) return !ltU(UMIN, UMAX) && !(W[UMIN] === 0xffffffff && W[UMIN + 1] === 0xffffffff && W[UMAX] === 0xffffffff && W[UMAX + 1] === 0xffffffff);
+  return false;
+}
+
+/**
  * sync()'s general path in numbers: SYNC_BIGINT when it must run in BigInt (nothing written), else the
  * bounds written back and what the last pass's single-value rule gives (a value, SYNC_NONE, or
  * SYNC_SINGLE_BIGINT for the caller to apply). `first`: test the first pass's rule here (the tnum is
@@ -1097,9 +1196,10 @@ function syncInNumbers(r: Reg, first: boolean): number {
   for (let i = 0; i < 12; i++) W0[i] = W[i]!;
   if (first) {
     // The first pass's single-value rule (update64Bounds, after its narrowing): any value sends the
-    // register down the BigInt path. Not for a constant tnum nor an unknown one.
+    // register down the BigInt path. A constant or unknown tnum: only crossed bounds (uncrossed).
     const mhi = W[MSK]!;
     const mlo = W[MSK + 1]!;
+    if (crossesInNumbers()) return SYNC_BIGINT;
     if (!(mhi === 0 && mlo === 0) && !(mhi === 0xffffffff && mlo === 0xffffffff)) {
       // [max(umin, value), min(umax, value | mask)]: with the tnum within 32 bits, a umin above 2^32 is above it
       if (W[UMIN] !== 0) return SYNC_BIGINT;
@@ -1139,6 +1239,7 @@ function syncInNumbers(r: Reg, first: boolean): number {
   // The last pass's single-value rule on what was written (Reg.singleValue, its fast path in numbers).
   const mhi = W[MSK]!;
   const mlo = W[MSK + 1]!;
+  if (crossesInNumbers()) return SYNC_SINGLE_BIGINT;
   if ((mhi === 0 && mlo === 0) || (mhi === 0xffffffff && mlo === 0xffffffff)) return SYNC_NONE;
   if (W[UMIN] !== 0) return SYNC_SINGLE_BIGINT;
   const k = singleValueInW(W[UMIN + 1]!, W[UMAX]!, W[UMAX + 1]!);
@@ -1563,11 +1664,13 @@ export function branchTaken(a: Reg, b: Reg, cmp: Cmp, is32: boolean): -1 | 0 | 1
     case 'eq':
       if (x.t.isConst && y.t.isConst) return x.t.value === y.t.value ? 1 : 0;
       if (x.umin > y.umax || x.umax < y.umin || x.smin > y.smax || x.smax < y.smin) return 0;
+      if (!is32 && disjoint32(a, b)) return 0;
       if (!x.t.intersectsWith(y.t)) return 0;
       return -1;
     case 'ne':
       if (x.t.isConst && y.t.isConst) return x.t.value !== y.t.value ? 1 : 0;
       if (x.umin > y.umax || x.umax < y.umin || x.smin > y.smax || x.smax < y.smin) return 1;
+      if (!is32 && disjoint32(a, b)) return 1;
       if (!x.t.intersectsWith(y.t)) return 1;
       return -1;
     case 'set': {
@@ -1619,8 +1722,17 @@ export function branchTaken(a: Reg, b: Reg, cmp: Cmp, is32: boolean): -1 | 0 | 1
 }
 
 /**
+ * is_scalar_branch_taken's second look at a 64-bit JEQ / JNE the 64-bit ranges leave open: 32-bit
+ * ranges that do not meet tell the values apart too (r9 with s32 in [-767192967, S32_MAX] is never
+ * 0xd2459078, whose s32 is -767192968).
+ */
+function disjoint32(a: Reg, b: Reg): boolean {
+  return a.u32min > b.u32max || a.u32max < b.u32min || a.s32min > b.s32max || a.s32max < b.s32min;
+}
+
+/**
  * Narrow a and b assuming `a cmp b` holds (regs_refine_cond_op). Both are scalars; the caller syncs them
- * afterwards and drops the branch when the bounds cross.
+ * afterwards and checks their invariants (reg_bounds_sanity_check).
  */
 export function refine(a: Reg, b: Reg, cmp: Cmp, is32: boolean): void {
   refineAt(a, b, cmp, is32 ? W32 : W64);

@@ -8,7 +8,7 @@
 //                           pointer argument only whole
 //
 // A struct pointer argument is PTR_TO_BTF_ID: its loads are the fields wxdp's BTF describes for that
-// struct (src/control/tracepoints.ts: struct net_device { int ifindex; } over the device record), so
+// struct (src/control/tracepoints.ts: struct net_device { int ifindex; unsigned int mtu; } over the device record), so
 // the verifier sees it as read-only memory of that struct's size. `const void *` arguments are scalars,
 // as btf_ctx_access makes them.
 
@@ -17,7 +17,7 @@ export type TpArg = { kind: 'scalar' } | { kind: 'btf'; struct: string; size: nu
 
 /** Readable bytes of the structs tracepoint arguments point at (wxdp's BTF). */
 export const TP_STRUCT_SIZE: Readonly<Record<string, number>> = {
-  net_device: 4,
+  net_device: 8,
   bpf_prog: 0,
   // { u32 redirect, pass, drop }
   xdp_cpumap_stats: 12,

@@ -32,6 +32,7 @@ import {
   scalarAluShared,
   SWAP,
   u32,
+  U32_MAX,
   type Cmp,
   type MapInfo,
 } from './reg.js';
@@ -314,6 +315,8 @@ class Verifier {
   private readonly calledGlobals = new Set<number>();
   /** Subprogram index (func#) by entry instruction, as add_subprog numbers them (the program is 0). */
   private readonly funcIndex = new Map<number, number>();
+  /** may_goto instructions the walk reached (the others are dead code the kernel removes). */
+  private readonly mayGotoWalked = new Set<number>();
   private lastLinfo: SourceLine | undefined;
   private curPc = 0;
   private readonly progType: VerifierProgType;
@@ -409,7 +412,7 @@ class Verifier {
         peakStates: this.peakStates,
         maxStatesPerInsn: this.maxStatesPerInsn,
         maxCtxOffset: this.maxCtxOffset,
-        stackDepth: this.stackDepth,
+        stackDepth: this.reportedStackDepth(),
         timeMs: performance.now() - t0,
       },
       facts: {
@@ -1018,6 +1021,20 @@ class Verifier {
       this.setReg(st, ins.dst, r);
       return;
     }
+    if (sx === 0 && src.isScalar && src.umax <= U32_MAX) {
+      // `w1 = w2` of a w2 known to fit in 32 bits (get_reg_width <= 32) copies it whole: linked as a
+      // 64-bit move is (assign_scalar_id_before_mov), so a later compare of either narrows both
+      let s = src;
+      if (src.id === 0 && !src.varOff.isConst) {
+        s = st.cur.own(ins.src);
+        s.id = ++this.idGen;
+      }
+      const r = s.clone();
+      r.zext32();
+      r.sync();
+      this.setReg(st, ins.dst, r);
+      return;
+    }
     const r = src.clone();
     r.id = 0;
     if (sx === 0) {
@@ -1229,8 +1246,7 @@ class Verifier {
   private checkStrictAlignment(reg: Reg, off: number, size: number, pc: number): void {
     if (size === 1 || reg.varOff.add(Tnum.const(BigInt(reg.off + off))).isAligned(BigInt(size))) return;
     const desc = reg.type === RegType.MAP_VALUE ? 'value ' : reg.type === RegType.MAP_KEY ? 'key ' : reg.type === RegType.CTX ? 'context ' : '';
-    const tn = reg.varOff.isConst ? `${s64(reg.varOff.value)}` : reg.varOff.toString();
-    this.reject(`misaligned ${desc}access off ${tn}+${reg.off}+${off} size ${size}`, pc);
+    this.reject(`misaligned ${desc}access off ${offText(reg.varOff)}+${reg.off}+${off} size ${size}`, pc);
   }
 
   private memAccess(
@@ -1271,11 +1287,14 @@ class Verifier {
         return this.loaded(size);
       }
       case RegType.CTX: {
-        if (!read && this.progType === 'xdp') this.reject(`invalid bpf_context access off=${off} size=${size}`, pc);
+        // check_ptr_off_reg (__check_ptr_off_reg) before check_ctx_access: a moved ctx pointer is refused
+        // as such, a store through it too
+        if (reg.off < 0) this.reject(`negative offset ctx ptr R${regno} off=${reg.off} disallowed`, pc);
         if (reg.off) this.reject(`dereference of modified ctx ptr R${regno} off=${reg.off} disallowed`, pc);
         if (!reg.varOff.isConst || reg.varOff.value !== 0n) {
           this.reject(`variable ctx access var_off=${reg.varOff.toString()} disallowed`, pc);
         }
+        if (!read && this.progType === 'xdp') this.reject(`invalid bpf_context access off=${off} size=${size}`, pc);
         if (this.progType === 'tracing') return this.tracingCtxLoad(off, size, read, pc);
         const field = this.ctxField(off, size, read);
         if (field === undefined) this.reject(`invalid bpf_context access off=${off} size=${size}`, pc);
@@ -1499,8 +1518,7 @@ class Verifier {
     } else {
       if (kind !== 'helper') {
         if (!reg.varOff.add(Tnum.const(BigInt(off))).isAligned(BigInt(size))) {
-          const tn = reg.varOff.isConst ? `${s64(reg.varOff.value)}` : reg.varOff.toString();
-          this.reject(`misaligned stack access off ${tn}+${reg.off}+${off - reg.off} size ${size}`, pc);
+          this.reject(`misaligned stack access off ${offText(reg.varOff)}+${reg.off}+${off - reg.off} size ${size}`, pc);
         }
       }
       let minOff: bigint;
@@ -1738,12 +1756,12 @@ class Verifier {
       if (x) this.precise(st, ins.src);
       return taken === 1 ? target : fall;
     }
+    // Both ways are walked: in 6.18 only is_branch_taken decides a branch; bounds the refinement
+    // leaves crossed are an invariant violation, not a dead branch (reg_bounds_sanity_check).
     const other = st.clone();
-    const okTaken = this.scalarRefine(other, ins, cmp, is32, x, src);
-    const okFall = this.scalarRefine(st, ins, FLIP[cmp], is32, x, src);
-    if (okTaken && !okFall) return target;
-    if (okTaken) this.pushBranch(other, target, pc);
-    if (!okFall) return -1;
+    this.scalarRefine(other, ins, cmp, is32, x, src, 'true');
+    this.scalarRefine(st, ins, FLIP[cmp], is32, x, src, 'false');
+    this.pushBranch(other, target, pc);
     return fall;
   }
 
@@ -1754,6 +1772,7 @@ class Verifier {
    * through is_state_visited's forced checkpoint: st.cp is the checkpoint made here just now.)
    */
   private mayGoto(st: State, ins: Insn, pc: number): number {
+    this.mayGotoWalked.add(pc);
     const prev = st.cp ? this.findPrevEntry(st, st.cp.depth, pc) : undefined;
     const queued = st.clone();
     queued.mayGotoDepth++;
@@ -1777,8 +1796,11 @@ class Verifier {
     return undefined;
   }
 
-  /** Narrow the scalars of `st` assuming the branch condition; false when that is impossible. `imm`: an immediate's register. */
-  private scalarRefine(st: State, ins: Insn, cmp: Cmp, is32: boolean, x: boolean, imm: Reg): boolean {
+  /**
+   * reg_set_min_max: narrow the scalars of `st` assuming the branch condition (`side`: the jump's, 'true',
+   * or the fall-through's). `imm`: an immediate's register.
+   */
+  private scalarRefine(st: State, ins: Insn, cmp: Cmp, is32: boolean, x: boolean, imm: Reg, side: 'true' | 'false'): void {
     const a = this.reg(st, ins.dst).clone();
     // an immediate: jmp's register of it (the constant, sign-extended, or its low half for JMP32)
     // (the immediate's refined copy only says whether the branch is possible: a scratch register)
@@ -1788,10 +1810,24 @@ class Verifier {
     refine(a, b, cmp, is32);
     a.sync();
     b.sync();
-    if (a.boundsInvalid || b.boundsInvalid) return false;
+    this.boundsSanityCheck(a, `${side}_reg1`);
+    this.boundsSanityCheck(b, `${side}_reg2`);
     this.replaceLinked(st, ins.dst, a);
     if (x) this.replaceLinked(st, ins.src, b);
-    return true;
+  }
+
+  /**
+   * reg_bounds_sanity_check: bounds that cross, or a constant tnum the bounds disagree with, are a
+   * verifier bug the kernel logs (`verifier bug: REG INVARIANTS VIOLATION`) and survives by forgetting
+   * the bounds (__mark_reg_unbounded; the tnum stays) — the path goes on (-EFAULT only under
+   * BPF_F_TEST_REG_INVARIANTS, which programs are not loaded with).
+   */
+  private boundsSanityCheck(r: Reg, ctx: string): void {
+    const msg = r.invariantViolation();
+    if (msg === undefined) return;
+    if (this.logLevel >= 1) this.log(`verifier bug: REG INVARIANTS VIOLATION (${ctx}): ${msg} ${r.boundsDump()}`);
+    r.mark64Unbounded();
+    r.mark32Unbounded();
   }
 
   /** Set register r to `v` and give every scalar linked to it (same id) the same bounds. */
@@ -2832,6 +2868,31 @@ class Verifier {
   // ---- after the walk ----
 
   /**
+   * Each subprogram's stack depth as the kernel reports it (print_verification_stats' `stack depth`,
+   * after the fixups), by entry slot: the walk's deepest access in whole 8-byte slots (grow_stack_state
+   * records the stack it allocates: 4 bytes used is a depth of 8), plus the hidden slots the rewrites
+   * add to a function that needs them — an inlined bpf_loop's three (optimize_bpf_loop: 3 × 8 bytes),
+   * then may_goto's counter (do_misc_fixups: x86-64 has timed may_goto, bpf_jit_supports_timed_may_goto,
+   * a count and a start time, 16 bytes; `may_goto +0` is removed as a nop before). Linux 6.18 on x86-64
+   * reports xdp_may_goto's mg_calls as 16+16: its static function's loop has no stack of its own.
+   * check_max_stack_depth ran before the rewrites: it saw the walk's depth alone.
+   */
+  private reportedStackDepth(): Map<number, number> {
+    const entries = [...this.funcIndex.keys()].sort((a, b) => a - b);
+    const subprogOf = (pc: number): number => entries.reduce((found, e) => (e <= pc ? e : found), 0);
+    const loops = new Set([...this.loopInline].filter(([, s]) => s.fit).map(([pc]) => subprogOf(pc)));
+    const mayGotos = new Set([...this.mayGotoWalked].filter((pc) => this.prog[pc]!.off !== 0).map(subprogOf));
+    const out = new Map<number, number>();
+    for (const e of entries) {
+      let depth = Math.ceil((this.stackDepth.get(e) ?? 0) / 8) * 8;
+      if (loops.has(e)) depth += 3 * 8;
+      if (mayGotos.has(e)) depth += 16;
+      out.set(e, depth);
+    }
+    return out;
+  }
+
+  /**
    * check_max_stack_depth over the static call graph: each frame rounded up to 32 bytes, at most 512
    * in all and 8 frames deep (recursion never ends), and a tail call only under ≤ 256 bytes of callers.
    */
@@ -2865,6 +2926,17 @@ class Verifier {
     };
     walk(0, 0, 0);
   }
+}
+
+/**
+ * A variable offset as the misaligned-access messages print it (Linux 6.18): a constant as the log's
+ * unsigned numbers are (verbose_unum: decimal up to U16_MAX, else %#llx of its 64 bits — 40001,
+ * 0x10000, -3 as 0xfffffffffffffffd), otherwise the tnum.
+ */
+function offText(t: Tnum): string {
+  if (!t.isConst) return t.toString();
+  const v = BigInt.asUintN(64, t.value);
+  return v <= 0xffffn ? `${v}` : `0x${v.toString(16)}`;
 }
 
 /** A known zero scalar (the other side of a null check). */

@@ -1,10 +1,14 @@
 // Differential check of the verifier's scalar domain: the code in src/verifier (reg.ts, tnum.ts), with its
 // fast paths, against the BigInt implementation it replaced (tests/verifier/reference/, kept unchanged but
-// for four semantic changes made in both: div/mod by a constant compute no range, as in Linux 6.18; where
+// for eight semantic changes made in both: div/mod by a constant compute no range, as in Linux 6.18; where
 // no range is computed (div, mod, a shift by an unknown amount) an ALU32 result is not zero-extended
 // either (all 64 bits unknown: adjust_scalar_min_max_vals returns before the zero extension); an
 // s64 range across the sign boundary narrows by a u64 range on one side of it, as since Linux 6.17; a
-// sign-extending load or move sets the s32 bounds with the s64 ones, as coerce_reg_to_size_sx does).
+// sign-extending load or move sets the s32 bounds with the s64 ones, as coerce_reg_to_size_sx does; 6.18.y's
+// single-value rule, which also un-crosses the crossed bounds of a constant or unknown tnum; a 64-bit JEQ /
+// JNE decided by 32-bit ranges that do not meet, as is_scalar_branch_taken does; __reg32_deduce_bounds' rule
+// for an s64 range's low halves (a u32 range only when they form one) and its special case of upper halves
+// one apart; an s32 range across the sign boundary narrowed by a u32 range on one side of it, as at 64 bits).
 // Random 64-bit values and ranges, edge values mixed in, go through the same operations on both — the
 // ALU ops at both widths, branch refinement and is_branch_taken, truncation and sign extension, pointer
 // bounds, reg_bounds_sync on arbitrary (even inconsistent) bounds, regsafe's range test — and every
@@ -123,7 +127,7 @@ function fields(r: AnyReg): Record<string, unknown> {
     value: r.varOff.value,
     mask: r.varOff.mask,
     id: r.id,
-    invalid: r.boundsInvalid,
+    invalid: r.smin > r.smax || r.umin > r.umax || r.s32min > r.s32max || r.u32min > r.u32max,
     text: r.boundsText(),
   };
 }

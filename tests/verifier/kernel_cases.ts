@@ -219,6 +219,51 @@ export const KERNEL_CASES: KernelCase[] = [
     why: 'the control: `if w0 & 0x40000000` of the same w0 is always taken (the fall-through and its bad read never walked)',
     insns: [...I(0x85, 0, 0, 0, 7), ...I(0x44, 0, 0, 0, 0x40000000), ...I(0x46, 0, 0, 2, 0x40000000), ...I(0x79, 0, 10, 8), ...I(0x95), ...I(0xb7, 0, 0, 0, 1), ...I(0x95)],
   },
+  {
+    name: 'jump_leaves_constant_tnum',
+    why: 'r0 = prandom & 0x78000000, not 0: [1, 0x78000000]; `if r0 s< 9` is open to is_branch_taken, and its jump narrows r0 to [1, 8] with a tnum of 0 — crossed bounds __update_reg64_bounds\' single-value rule makes the constant 0, so the kernel walks the jump and refuses its stack read (random program seed 835: processed 56 against 55, wxdp had taken the crossing for a dead branch)',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 0x78000000), ...I(0x15, 0, 0, 2, 0), ...I(0xc5, 0, 0, 3, 9), ...I(0x95), ...I(0xb7, 0, 0, 0, 0), ...I(0x95), ...I(0x79, 0, 10, 8), ...I(0x95)],
+  },
+  {
+    name: 'jne_decided_by_s32_ranges',
+    why: 'r0 in [0, 0xffffffff] with s32 >= -100 against r1 = 0xffffff00 (s32 -256): the 64-bit ranges meet, the s32 ones do not, and is_scalar_branch_taken decides the 64-bit `if r0 != r1` by them — the fall-through and its stack read are never walked (random program seed 2360)',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0xc6, 0, 0, 5, -100), ...LDIMM(1, 0xffffff00), ...I(0x5d, 0, 1, 2, 0), ...I(0x79, 0, 10, 8), ...I(0x95), ...I(0xb7, 0, 0, 0, 0), ...I(0x95)],
+  },
+  {
+    name: 'self_compare_invariant_violation',
+    why: 'r0 in [0xfae55f73, 0xfae55f74] (var_off (0xfae55f70; 0x7), s32 negative); `if r0 s< r0` narrows the jump\'s r0 to s64 [0xfae55f74, 0xfae55f73]: no rule of reg_bounds_sync un-crosses it, so reg_bounds_sanity_check logs a REG INVARIANTS VIOLATION and forgets the bounds, and `if r0 == 0xfae55f74` is walked both ways — to the stack read (random program seed 1924; wxdp made r0 the constant 0xfae55f74)',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 1), ...LDIMM(1, 0xfae55f73), ...I(0x0f, 0, 1), ...I(0xcd, 0, 0, 2, 0), ...I(0xb7, 0, 0, 0, 0), ...I(0x95), ...LDIMM(1, 0xfae55f74), ...I(0x1d, 0, 1, -4, 0), ...I(0x79, 0, 10, 8), ...I(0x95)],
+  },
+  ...([['40001', 40001], ['65536', 65536], ['minus_3', -3]] as const).map(([name, k]): KernelCase => ({
+    name: `misaligned_constant_${name}`,
+    why: 'an atomic AND through the constant r0 + 9: check_generic_ptr_alignment prints the constant as the log prints unsigned numbers — decimal up to U16_MAX, else hex of its 64 bits (random program seed 2086: 0x46cb01ab, wxdp printed 1187709355)',
+    insns: [...I(0xb7, 0, 0, 0, k), ...I(0xdb, 0, 0, 9, 0x50), ...I(0x95)],
+  })),
+  {
+    name: 'ctx_store_through_moved_pointer',
+    why: 'a store through ctx + 2: check_ptr_off_reg refuses the moved pointer before check_ctx_access sees the store (random program seed 1019; wxdp said invalid bpf_context access)',
+    insns: [...I(0x07, 1, 0, 0, 2), ...I(0xb7, 0, 0, 0, 0), ...I(0x7b, 1, 0, -1, 0), ...I(0x95)],
+  },
+  {
+    name: 'ctx_load_below_ctx',
+    why: 'a load through ctx - 8 (+ 8): __check_ptr_off_reg\'s own message for a negative offset',
+    insns: [...I(0x07, 1, 0, 0, -8), ...I(0x61, 0, 1, 8, 0), ...I(0x95)],
+  },
+  {
+    name: 'mov32_links_u32_scalar',
+    why: 'w2 = w0 of a u32 ctx field: a source that fits in 32 bits (get_reg_width) is copied whole and linked (assign_scalar_id_before_mov), so `if w2 <= 100` narrows r0 too and `if r0 s> 100` is always taken — the stack read after it never walked (random program seed 1719: wxdp walked it and refused an earlier map value read)',
+    insns: [...I(0x61, 0, 1, 12), ...I(0xbc, 2, 0), ...I(0xb6, 2, 0, 3, 100), ...I(0x65, 0, 0, 2, 100), ...I(0x79, 0, 10, 8), ...I(0x95), ...I(0xb7, 0, 0, 0, 0), ...I(0x95)],
+  },
+  {
+    name: 'mov32_wide_source_unlinked',
+    why: 'the control: bpf_get_prandom_u32\'s r0 is an unknown 64-bit scalar to the verifier, w2 = w0 does not link them, and the stack read is walked',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0xbc, 2, 0), ...I(0xb6, 2, 0, 3, 100), ...I(0x65, 0, 0, 2, 100), ...I(0x79, 0, 10, 8), ...I(0x95), ...I(0xb7, 0, 0, 0, 0), ...I(0x95)],
+  },
+  {
+    name: 's32_across_sign_boundary',
+    why: 'w0 of a u32 ctx field in s32 [-65535, 0], then not 0 (u32 [1, U32_MAX]): the s32 range crosses the sign boundary with the u32 range past its non-negative end, so __reg32_deduce_bounds makes it s32 [-65535, -1] (u32 [0xffff0001, U32_MAX]) — `if w0 s>= 0` is never taken and its stack read never walked (random program seed 4744: processed 112 against 82)',
+    insns: [...I(0x61, 0, 1, 12), ...I(0xc6, 0, 0, 4, -65535), ...I(0x66, 0, 0, 3, 0), ...I(0x15, 0, 0, 2, 0), ...I(0x76, 0, 0, 2, 0), ...I(0xb7, 0, 0, 0, 0), ...I(0x95), ...I(0x79, 0, 10, 8), ...I(0x95)],
+  },
   ...MAY_GOTO_CASES,
   ...ALU32_UNKNOWN.map(([name, op]): KernelCase => ({
     name: `alu32_${name}_upper_half`,

@@ -1,7 +1,7 @@
 // The verifier on tp_btf programs of the XDP tracepoints (src/verifier/tracing.ts): ctx is the
 // tracepoint's u64 arguments (xdp_exception: dev, xdp, act; xdp_redirect: dev, xdp, tgt, err, map_type,
 // map_id, index). Scalars read whole or narrowly, a struct pointer whole and then only the fields wxdp's
-// BTF gives it (net_device.ifindex); no writes, nothing past the last argument, offsets multiple of 8
+// BTF gives it (net_device.ifindex, .mtu); no writes, nothing past the last argument, offsets multiple of 8
 // (btf_ctx_access's messages, then check_ctx_access's "invalid bpf_context access").
 
 import { describe, expect, it } from 'vitest';
@@ -20,8 +20,8 @@ function run(tracepoint: string, text: string): VerifierError | undefined {
 }
 
 describe('tp_btf ctx on the XDP tracepoints', () => {
-  it('accepts act (whole and as u32), dev->ifindex, and every xdp_redirect argument', () => {
-    expect(run('xdp_exception', 'r2 = *(u64 *)(r1 + 16)\nr2 = *(u32 *)(r1 + 16)\nr3 = *(u64 *)(r1 + 0)\nr0 = *(u32 *)(r3 + 0)\nr0 = 0\nexit')).toBeUndefined();
+  it('accepts act (whole and as u32), dev->ifindex, dev->mtu, and every xdp_redirect argument', () => {
+    expect(run('xdp_exception', 'r2 = *(u64 *)(r1 + 16)\nr2 = *(u32 *)(r1 + 16)\nr3 = *(u64 *)(r1 + 0)\nr0 = *(u32 *)(r3 + 0)\nr0 = *(u32 *)(r3 + 4)\nr0 = 0\nexit')).toBeUndefined();
     const all = [0, 8, 16, 24, 32, 40, 48].map((o) => `r2 = *(u64 *)(r1 + ${o})`).join('\n');
     expect(run('xdp_redirect', `${all}\nr0 = 0\nexit`)).toBeUndefined();
   });
@@ -38,7 +38,7 @@ describe('tp_btf ctx on the XDP tracepoints', () => {
   });
 
   it('refuses a read beyond the struct a pointer argument points at, and any write through it', () => {
-    expect(run('xdp_exception', 'r3 = *(u64 *)(r1 + 0)\nr0 = *(u32 *)(r3 + 4)\nr0 = 0\nexit')).toBeInstanceOf(VerifierError);
+    expect(run('xdp_exception', 'r3 = *(u64 *)(r1 + 0)\nr0 = *(u32 *)(r3 + 8)\nr0 = 0\nexit')).toBeInstanceOf(VerifierError);
     expect(run('xdp_exception', 'r3 = *(u64 *)(r1 + 8)\nr0 = *(u8 *)(r3 + 0)\nr0 = 0\nexit')).toBeInstanceOf(VerifierError);
     expect(run('xdp_exception', 'r3 = *(u64 *)(r1 + 0)\n*(u32 *)(r3 + 0) = 1\nr0 = 0\nexit')).toBeInstanceOf(VerifierError);
   });

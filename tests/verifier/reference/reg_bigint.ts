@@ -216,9 +216,9 @@ export class Reg {
     this.smax = min(this.smax, s64(v.value | (v.mask & S64_MAX)));
     this.umin = max(this.umin, v.value);
     this.umax = min(this.umax, v.value | v.mask);
-    // 6.18.y: the u64 range and the tnum meeting in one value make it that constant (the id stays).
-    // As in reg.ts, not for an unknown or a constant tnum (there it only hides crossed bounds).
-    if (v.mask === U64_MAX || v.mask === 0n) return;
+    // 6.18.y: the u64 range and the tnum meeting in one value make it that constant (the id stays);
+    // on a constant or unknown tnum it un-crosses crossed bounds (bounds within u64: tnum_step's type).
+    if ((v.mask === U64_MAX || v.mask === 0n) && !(this.umin >= 0n && this.umin <= U64_MAX && this.umax >= 0n && this.umax <= U64_MAX)) return;
     const next = v.step(this.umin);
     const uminIn = v.has(this.umin);
     const tmax = v.value | v.mask;
@@ -248,11 +248,20 @@ export class Reg {
       }
     }
     if (this.smin >> 32n === this.smax >> 32n) {
-      this.u32min = max(this.u32min, u32(this.smin));
-      this.u32max = min(this.u32max, u32(this.smax));
+      if (u32(this.smin) <= u32(this.smax)) {
+        this.u32min = max(this.u32min, u32(this.smin));
+        this.u32max = min(this.u32max, u32(this.smax));
+      }
       if (s32(this.smin) <= s32(this.smax)) {
         this.s32min = max(this.s32min, s32(this.smin));
         this.s32max = min(this.s32max, s32(this.smax));
+      }
+    }
+    // upper halves two consecutive u32 values, the lower halves negative then non-negative as s32
+    for (const [lo, hi] of [[this.umin, this.umax], [this.smin, this.smax]] as const) {
+      if (u32((lo >> 32n) + 1n) === u32(hi >> 32n) && s32(lo) < 0n && s32(hi) >= 0n) {
+        this.s32min = max(this.s32min, s32(lo));
+        this.s32max = min(this.s32max, s32(hi));
       }
     }
     if (s32(this.u32min) <= s32(this.u32max)) {
@@ -262,6 +271,12 @@ export class Reg {
     if (u32(this.s32min) <= u32(this.s32max)) {
       this.u32min = max(this.u32min, u32(this.s32min));
       this.u32max = min(this.u32max, u32(this.s32max));
+    } else if (this.u32max < u32(this.s32min)) {
+      this.s32min = s32(this.u32min);
+      this.u32max = min(this.u32max, u32(this.s32max));
+    } else if (u32(this.s32max) < this.u32min) {
+      this.s32max = s32(this.u32max);
+      this.u32min = max(this.u32min, u32(this.s32min));
     }
   }
 
@@ -796,11 +811,15 @@ export function branchTaken(a: Reg, b: Reg, cmp: Cmp, is32: boolean): -1 | 0 | 1
     case 'eq':
       if (x.t.isConst && y.t.isConst) return x.t.value === y.t.value ? 1 : 0;
       if (x.umin > y.umax || x.umax < y.umin || x.smin > y.smax || x.smax < y.smin) return 0;
+      // a 64-bit compare: 32-bit ranges that do not meet decide it too
+      if (!is32 && (a.u32min > b.u32max || a.u32max < b.u32min || a.s32min > b.s32max || a.s32max < b.s32min)) return 0;
       if (!x.t.intersectsWith(y.t)) return 0;
       return -1;
     case 'ne':
       if (x.t.isConst && y.t.isConst) return x.t.value !== y.t.value ? 1 : 0;
       if (x.umin > y.umax || x.umax < y.umin || x.smin > y.smax || x.smax < y.smin) return 1;
+      // a 64-bit compare: 32-bit ranges that do not meet decide it too
+      if (!is32 && (a.u32min > b.u32max || a.u32max < b.u32min || a.s32min > b.s32max || a.s32max < b.s32min)) return 1;
       if (!x.t.intersectsWith(y.t)) return 1;
       return -1;
     case 'set': {
