@@ -129,6 +129,44 @@ const SYN_IGNORED_RST: Array<{ name: string; frame: string; ingress: string; lis
     timeout: 1010,
   },
 ];
+/**
+ * The same check after an ACK from the server that the entry ignored (SYN_SENT, an ACK in REPLY: its
+ * seq, end and ack annotated, last_index ACK): Linux 6.18 skips the window for a RST whose ack is that
+ * ACK's end (last_end) from either side, and checks one with another ack against the window.
+ */
+const ACK_IGNORED = [
+  SYN_IGNORED[0]!,
+  // ACK 2001:db8:1::2.443 > 2001:db8:3::2.40089, seq 0x30000000 ack 0x12345678: ignored (c)
+  { frame: '020000000a00020000000b0186dd600017a10020064020010db800010000000000000000000220010db800030000000000000000000201bb9c9930000000123456788010faf0e2980000020405b40402010303070000', ingress: 'eth0' },
+];
+const ACK_IGNORED_RST: Array<{ name: string; frame: string; ingress: string; listed: string; timeout: number }> = [
+  {
+    name: 'RST/ACK from the client, ack 0x30000000 (= last_end): no window check, CLOSE',
+    frame: '020000000a02020000000b0386dd60001bec0014064020010db800030000000000000000000220010db80001000000000000000000029c9901bb69000002300000005014faf0220f0000',
+    ingress: 'eth2',
+    listed: `tcp 6 CLOSE ${ENTRY6} mark=0 use=1`,
+    timeout: 1010,
+  },
+  {
+    name: 'RST/ACK from the server itself, ack 0x30000000 (= last_end): no window check, CLOSE',
+    frame: '020000000a00020000000b0186dd600017a10020064020010db800010000000000000000000220010db800030000000000000000000201bb9c9910000000300000008014faf03b410000020405b40402010303070000',
+    ingress: 'eth0',
+    listed: `tcp 6 CLOSE ${ENTRY6} mark=0 use=1`,
+    timeout: 1010,
+  },
+  {
+    name: 'RST/ACK from the server, ack 0x30000001: the window check ignores it, SYN_SENT stays',
+    frame: '020000000a00020000000b0186dd600017a10020064020010db800010000000000000000000220010db800030000000000000000000201bb9c9910000000300000018014faf03b400000020405b40402010303070000',
+    ingress: 'eth0',
+    listed: `tcp 6 SYN_SENT ${ENTRY6} mark=0 use=1`,
+    timeout: 1120,
+  },
+];
+/** Each RST case with the frames before it. */
+const IGNORED_RST = [
+  ...SYN_IGNORED_RST.map((r) => ({ ...r, before: SYN_IGNORED })),
+  ...ACK_IGNORED_RST.map((r) => ({ ...r, before: ACK_IGNORED })),
+];
 const CT_RULES6 = 'table ip6 filter {\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tct state new counter\n\t}\n}\n';
 
 const CT_RULES = 'table ip filter {\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tct state new counter\n\t}\n}\n';
@@ -179,12 +217,12 @@ describe('TCP: a picked-up connection is established for the RST checks only onc
   });
 });
 
-describe('TCP: a RST skips the window check as an answer to our SYN only from the other side', () => {
-  for (const r of SYN_IGNORED_RST) {
+describe('TCP: a RST skips the window check as an answer to a SYN (from the other side) or ACK we let through', () => {
+  for (const r of IGNORED_RST) {
     it(r.name, async () => {
       const w = await WxdpRouter.create(PORTS, NF_CONFIG);
       w.dp.nft(CT_RULES6);
-      for (const f of [...SYN_IGNORED, r]) w.run([{ ingress: f.ingress, frames: [unhex(f.frame)] }]);
+      for (const f of [...r.before, r]) w.run([{ ingress: f.ingress, frames: [unhex(f.frame)] }]);
       const [l] = parseConntrackL(w.dp.conntrack.format());
       expect(`${l!.proto} ${l!.rest}`).toBe(r.listed);
       expect(l!.timeout).toBe(r.timeout);
@@ -220,13 +258,13 @@ describe.skipIf(!nsa.available.ok || !py.ok || !nft)('the recorded answers are t
     }
   }, 60_000);
 
-  it('Linux lists the entry as recorded after a RST from either side of an ignored SYN/ACK', () => {
+  it('Linux lists the entry as recorded after a RST from either side of an ignored SYN/ACK or ACK', () => {
     const wire = (n: string) => PORTS.find((p) => p.name === n)!.wire;
-    for (const r of SYN_IGNORED_RST) {
+    for (const r of IGNORED_RST) {
       const k = KernelRouter.build(nsa.set, PORTS, NF_CONFIG);
       const rs = k.router.spawn(['nft', '-f', '-'], { input: CT_RULES6 });
       expect(rs.status, rs.stderr).toBe(0);
-      for (const f of [...SYN_IGNORED, r]) afpacket(k.wire, [{ send: [{ ifname: wire(f.ingress), frame: unhex(f.frame) }], capture: ['w0', 'w1', 'w2'], windowMs: 100 }]);
+      for (const f of [...r.before, r]) afpacket(k.wire, [{ send: [{ ifname: wire(f.ingress), frame: unhex(f.frame) }], capture: ['w0', 'w1', 'w2'], windowMs: 100 }]);
       const [l] = parseConntrackL(k.router.exec(['conntrack', '-L'], {}));
       expect(`${l!.proto} ${l!.rest}`, r.name).toBe(r.listed);
       // SYN_SENT's timeout runs from the SYN, three afpacket runs before the listing
