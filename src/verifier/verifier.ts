@@ -1124,21 +1124,34 @@ class Verifier {
     this.setReg(st, ins.dst, r);
   }
 
-  /** check_reg_sane_offset */
+  /**
+   * check_reg_sane_offset_scalar and check_reg_sane_offset_ptr: the scalar operand of pointer arithmetic
+   * must be bounded below and within ±BPF_MAX_VAR_OFF; a pointer (the operand, and the result) must have
+   * its offset within ±BPF_MAX_VAR_OFF. 6.18 reports a pointer's out-of-range smin as "pointer offset",
+   * with no separate test for S64_MIN (it is out of range too).
+   */
   private checkSaneOffset(reg: Reg, tname: string, pc: number): void {
     if (reg.isScalar) {
       if (reg.varOff.isConst) {
         const val = reg.smin;
         if (val >= MAX_VAR_OFF || val <= -MAX_VAR_OFF) this.reject(`math between ${tname} pointer and ${val} is not allowed`, pc, undefined, 'EINVAL');
       }
-    } else if (reg.off >= MAX_VAR_OFF_NUM || reg.off <= -MAX_VAR_OFF_NUM) {
+      if (reg.smin === S64_MIN) {
+        this.reject(`math between ${tname} pointer and register with unbounded min value is not allowed`, pc, undefined, 'EINVAL');
+      }
+      if (reg.smin >= MAX_VAR_OFF || reg.smin <= -MAX_VAR_OFF) {
+        this.reject(`value ${reg.smin} makes ${tname} pointer be out of bounds`, pc);
+      }
+      return;
+    }
+    if (reg.varOff.isConst && (reg.smin >= MAX_VAR_OFF || reg.smin <= -MAX_VAR_OFF)) {
+      this.reject(`${tname} pointer offset ${reg.smin} is not allowed`, pc, undefined, 'EINVAL');
+    }
+    if (reg.off >= MAX_VAR_OFF_NUM || reg.off <= -MAX_VAR_OFF_NUM) {
       this.reject(`${tname} pointer offset ${reg.off} is not allowed`, pc, undefined, 'EINVAL');
     }
-    if (reg.smin === S64_MIN) {
-      this.reject(`math between ${tname} pointer and register with unbounded min value is not allowed`, pc, undefined, 'EINVAL');
-    }
     if (reg.smin >= MAX_VAR_OFF || reg.smin <= -MAX_VAR_OFF) {
-      this.reject(`value ${reg.smin} makes ${tname} pointer be out of bounds`, pc);
+      this.reject(`${tname} pointer offset ${reg.smin} is not allowed`, pc, undefined, 'EINVAL');
     }
   }
 

@@ -264,6 +264,11 @@ export const KERNEL_CASES: KernelCase[] = [
     why: 'w0 of a u32 ctx field in s32 [-65535, 0], then not 0 (u32 [1, U32_MAX]): the s32 range crosses the sign boundary with the u32 range past its non-negative end, so __reg32_deduce_bounds makes it s32 [-65535, -1] (u32 [0xffff0001, U32_MAX]) — `if w0 s>= 0` is never taken and its stack read never walked (random program seed 4744: processed 112 against 82)',
     insns: [...I(0x61, 0, 1, 12), ...I(0xc6, 0, 0, 4, -65535), ...I(0x66, 0, 0, 3, 0), ...I(0x15, 0, 0, 2, 0), ...I(0x76, 0, 0, 2, 0), ...I(0xb7, 0, 0, 0, 0), ...I(0x95), ...I(0x79, 0, 10, 8), ...I(0x95)],
   },
+  {
+    name: 'map_value_minus_unbounded_offset',
+    why: 'r0 (a map value) -= r3 in [0, S64_MAX]: the result\'s smin is -S64_MAX, and 6.18 checks the result with check_reg_sane_offset_ptr, whose message is "pointer offset ... is not allowed" (the scalar operand\'s "value ... makes ... pointer be out of bounds" is check_reg_sane_offset_scalar\'s) (random program seed 3265)',
+    insns: [...LOOKUP, ...I(0x79, 3, 0, 0), ...I(0x77, 3, 0, 0, 1), ...I(0x1f, 0, 3), ...RET0],
+  },
   ...MAY_GOTO_CASES,
   ...ALU32_UNKNOWN.map(([name, op]): KernelCase => ({
     name: `alu32_${name}_upper_half`,
