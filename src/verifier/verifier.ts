@@ -2582,10 +2582,15 @@ class Verifier {
 
   // ---- precision (mark_chain_precision) ----
 
-  /** A use at the current instruction needs the exact value of scalar register `r`: say so backwards. */
+  /**
+   * A use at the current instruction needs the exact value of scalar register `r`: say so backwards.
+   * 6.18's __mark_chain_precision backtracks whatever the register's mark in the current state (it sets
+   * none there: only checkpoints carry them), so a register marked here before is followed again — its
+   * value may have come through a jump since (`if r0 s> r5` makes r0 as needed as r5).
+   */
   private precise(st: State, r: number): void {
     const reg = st.cur.regs[r]!;
-    if (!reg.isScalar || reg.precise) return;
+    if (!reg.isScalar) return;
     const bt = this.bt.reset(st.frames.length - 1);
     bt.regs[bt.frame] = 1 << r;
     this.backtrack(st, bt);
