@@ -1124,21 +1124,34 @@ class Verifier {
     this.setReg(st, ins.dst, r);
   }
 
-  /** check_reg_sane_offset */
+  /**
+   * check_reg_sane_offset_scalar and check_reg_sane_offset_ptr: the scalar operand of pointer arithmetic
+   * must be bounded below and within ±BPF_MAX_VAR_OFF; a pointer (the operand, and the result) must have
+   * its offset within ±BPF_MAX_VAR_OFF. 6.18 reports a pointer's out-of-range smin as "pointer offset",
+   * with no separate test for S64_MIN (it is out of range too).
+   */
   private checkSaneOffset(reg: Reg, tname: string, pc: number): void {
     if (reg.isScalar) {
       if (reg.varOff.isConst) {
         const val = reg.smin;
         if (val >= MAX_VAR_OFF || val <= -MAX_VAR_OFF) this.reject(`math between ${tname} pointer and ${val} is not allowed`, pc, undefined, 'EINVAL');
       }
-    } else if (reg.off >= MAX_VAR_OFF_NUM || reg.off <= -MAX_VAR_OFF_NUM) {
+      if (reg.smin === S64_MIN) {
+        this.reject(`math between ${tname} pointer and register with unbounded min value is not allowed`, pc, undefined, 'EINVAL');
+      }
+      if (reg.smin >= MAX_VAR_OFF || reg.smin <= -MAX_VAR_OFF) {
+        this.reject(`value ${reg.smin} makes ${tname} pointer be out of bounds`, pc);
+      }
+      return;
+    }
+    if (reg.varOff.isConst && (reg.smin >= MAX_VAR_OFF || reg.smin <= -MAX_VAR_OFF)) {
+      this.reject(`${tname} pointer offset ${reg.smin} is not allowed`, pc, undefined, 'EINVAL');
+    }
+    if (reg.off >= MAX_VAR_OFF_NUM || reg.off <= -MAX_VAR_OFF_NUM) {
       this.reject(`${tname} pointer offset ${reg.off} is not allowed`, pc, undefined, 'EINVAL');
     }
-    if (reg.smin === S64_MIN) {
-      this.reject(`math between ${tname} pointer and register with unbounded min value is not allowed`, pc, undefined, 'EINVAL');
-    }
     if (reg.smin >= MAX_VAR_OFF || reg.smin <= -MAX_VAR_OFF) {
-      this.reject(`value ${reg.smin} makes ${tname} pointer be out of bounds`, pc);
+      this.reject(`${tname} pointer offset ${reg.smin} is not allowed`, pc, undefined, 'EINVAL');
     }
   }
 
@@ -2569,10 +2582,15 @@ class Verifier {
 
   // ---- precision (mark_chain_precision) ----
 
-  /** A use at the current instruction needs the exact value of scalar register `r`: say so backwards. */
+  /**
+   * A use at the current instruction needs the exact value of scalar register `r`: say so backwards.
+   * 6.18's __mark_chain_precision backtracks whatever the register's mark in the current state (it sets
+   * none there: only checkpoints carry them), so a register marked here before is followed again — its
+   * value may have come through a jump since (`if r0 s> r5` makes r0 as needed as r5).
+   */
   private precise(st: State, r: number): void {
     const reg = st.cur.regs[r]!;
-    if (!reg.isScalar || reg.precise) return;
+    if (!reg.isScalar) return;
     const bt = this.bt.reset(st.frames.length - 1);
     bt.regs[bt.frame] = 1 << r;
     this.backtrack(st, bt);

@@ -264,6 +264,16 @@ export const KERNEL_CASES: KernelCase[] = [
     why: 'w0 of a u32 ctx field in s32 [-65535, 0], then not 0 (u32 [1, U32_MAX]): the s32 range crosses the sign boundary with the u32 range past its non-negative end, so __reg32_deduce_bounds makes it s32 [-65535, -1] (u32 [0xffff0001, U32_MAX]) — `if w0 s>= 0` is never taken and its stack read never walked (random program seed 4744: processed 112 against 82)',
     insns: [...I(0x61, 0, 1, 12), ...I(0xc6, 0, 0, 4, -65535), ...I(0x66, 0, 0, 3, 0), ...I(0x15, 0, 0, 2, 0), ...I(0x76, 0, 0, 2, 0), ...I(0xb7, 0, 0, 0, 0), ...I(0x95), ...I(0x79, 0, 10, 8), ...I(0x95)],
   },
+  {
+    name: 'map_value_minus_unbounded_offset',
+    why: 'r0 (a map value) -= r3 in [0, S64_MAX]: the result\'s smin is -S64_MAX, and 6.18 checks the result with check_reg_sane_offset_ptr, whose message is "pointer offset ... is not allowed" (the scalar operand\'s "value ... makes ... pointer be out of bounds" is check_reg_sane_offset_scalar\'s) (random program seed 3265)',
+    insns: [...LOOKUP, ...I(0x79, 3, 0, 0), ...I(0x77, 3, 0, 0, 1), ...I(0x1f, 0, 3), ...RET0],
+  },
+  {
+    name: 'precise_again_through_cond_jump',
+    why: 'r5 in [256, 263] is made precise by `if r5 > 1000` (decided), then `if r0 s> r5` (not decided; r5 left as it was), r5 &= 0 and `if r5 == 0` (decided): 6.18\'s __mark_chain_precision backtracks r5 again whatever the current state says (it marks only checkpoints), and backtrack_insn makes r0 as needed as r5 at the jump, so the checkpoint at insn 13 (r0 in [0, 0xffff]) has r0 precise and the path with r0 in [0, 0x1ffff] is walked, not pruned (random program seed 5390: processed 164 against 155)',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0xbf, 6, 0), ...I(0x85, 0, 0, 0, 7), ...I(0xbf, 7, 0), ...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 0x1ffff), ...I(0x05), ...I(0x05), ...I(0xb7, 1, 0, 0, 0), ...I(0xb7, 1, 0, 0, 0), ...I(0xb7, 1, 0, 0, 0), ...I(0x25, 7, 0, 1, 5), ...I(0x57, 0, 0, 0, 0xffff), ...I(0xbf, 5, 6), ...I(0x57, 5, 0, 0, 7), ...I(0x07, 5, 0, 0, 256), ...I(0x25, 5, 0, 0, 1000), ...I(0x6d, 0, 5, 0, 0), ...I(0x57, 5, 0, 0, 0), ...I(0x15, 5, 0, 0, 0), ...RET0],
+  },
   ...MAY_GOTO_CASES,
   ...ALU32_UNKNOWN.map(([name, op]): KernelCase => ({
     name: `alu32_${name}_upper_half`,
