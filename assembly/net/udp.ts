@@ -331,7 +331,7 @@ export function udp_queue_burst(q: u32, ips: u32, socks: u32, res: u32, k: u32, 
   if (ulen >= 64) return csumOk6(iph, uh, ulen, ulen, IPPROTO_UDP);
   // a short datagram summed here without csumIpv6Pseudo's and csumAdd's calls: both addresses (32
   // bytes from the source on), the length and the protocol, then the datagram
-  return udp6ShortOk(uh, ulen, sumShort(iph + IP6H_SADDR, 32));
+  return udp6ShortOk(uh, ulen, udp6AddrSum(iph));
 }
 
 /**
