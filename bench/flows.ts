@@ -27,7 +27,7 @@
 //                        uniformly over them: every frame an IPv6 flowtable hit (nf_flow_offload_ipv6_hook);
 //                        vs forward is to forward6 (baseline), the same run.
 // ns/pkt is the whole round (bench/forward.ts's pollRate: generator, the round's JavaScript calls, the data
-// path); harness ns is the generator and calls measured apart in the same rounds; data path ns = ns/pkt −
+// path); harness ns is the NIC's work (generator, TX completions) and the calls measured apart in the same rounds; data path ns = ns/pkt −
 // harness ns, on which the target is judged. Ratios are to the baseline of the same run.
 
 import { Datapath } from '../src/control/datapath.js';
@@ -384,7 +384,7 @@ export function formatFlowsTable(rows: readonly FlowsRow[]): string {
 }
 
 export const FLOWS_LEGEND = `ns/pkt: the whole round per packet (generator, JavaScript calls, data path), best of 5 windows of the
-thread's CPU time (bench/rate.ts); harness ns: the generator and the round's calls, measured apart in the
+thread's CPU time (bench/rate.ts); harness ns: the NIC's work (generator, TX completions) and the round's calls, measured apart in the
 same rounds; data path ns = ns/pkt − harness ns. vs forward: data path ns ÷ the baseline's (same run).
 hits: nf_flowtable:hit ÷ frames received. forward6 / flowtable6: the same over IPv6 (vs forward6's baseline). new conns: each frame a new connection (conntrack NEW, masquerade,
 confirm), ns/pkt without the harness split; conns/s = 1e9 ÷ ns/pkt. churn: 7 bursts in 8 hit 10k offloaded
