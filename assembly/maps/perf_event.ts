@@ -177,9 +177,10 @@ function perfOutput(m: u32, flags: u64, meta: u32, metaSize: u32, pktLen: u32): 
     pos += 24;
   }
   ringPut64(data, mask, pos, <u64>PERF_RECORD_SAMPLE | (<u64>PERF_RECORD_MISC_KERNEL << 32) | (recSize << 48));
-  // The raw size, then the pad's last word zeroed before the bytes go in (the pad is 0..7 bytes).
-  store<u32>(data + (<u32>(pos + 8) & mask), <u32>rawSize);
+  // The pad's last word zeroed before the bytes go in (the pad is 0..7 bytes), then the raw size: in a
+  // record of 16 bytes (raw size 4: 0..4 bytes of sample) that last word is the raw size's own.
   ringPut64(data, mask, pos + recSize - 8, 0);
+  store<u32>(data + (<u32>(pos + 8) & mask), <u32>rawSize);
   let at = pos + 12;
   if (metaSize != 0) ringPut(data, mask, at, meta, metaSize);
   at += metaSize;

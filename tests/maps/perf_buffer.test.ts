@@ -117,6 +117,26 @@ describe.skipIf(!haveWasm)('bpf_perf_event_output and PerfBuffer', () => {
     expect(out(1n << 32n)).toBe(-Errno.EFAULT); // one frame byte asked, the frame is empty
   });
 
+  it('a sample of 0..4 bytes has raw size 4, its record 16 bytes whose last word holds the raw size', async () => {
+    // perf_sample_save_raw_data: raw size = round_up(size + 4, 8) - 4, the pad zeroed. A u32 event id is
+    // a 16-byte record (header, u32 raw size 4, the id): zeroing the pad's last word must not wipe the
+    // raw size (the kernel's event_pipe shows a 4-byte meta as 4 bytes: tests/realworld/perf_frags).
+    const fp = await fresh({ ncpus: 1, cpu: 0 });
+    const m = createMap(fp, { name: 'pe', type: MapType.PERF_EVENT_ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
+    const p = new Prog(fp);
+    const got: string[] = [];
+    const pb = new PerfBuffer(m, { onSample: (_cpu, d) => got.push(Buffer.from(d).toString('hex')) });
+    const meta = Uint8Array.from([0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6, 0x07, 0x18, 0x29, 0x3a, 0x4b, 0x5c]);
+    const want: string[] = [];
+    for (let n = 0; n <= meta.length; n++) {
+      expect(Number(p.call('bpf_perf_event_output', CTX_BASE, m.address, 0xffffffffn, p.place(meta.subarray(0, n)), n))).toBe(0);
+      const raw = ((n + 4 + 7) & ~7) - 4;
+      want.push(Buffer.from(meta.subarray(0, n)).toString('hex') + '00'.repeat(raw - n));
+    }
+    pb.consume();
+    expect(got).toEqual(want);
+  });
+
   it('refuses other maps, page counts that are not powers of two, and syscall lookups (ENOTSUPP)', async () => {
     const fp = await fresh();
     const a = createMap(fp, { name: 'a', type: MapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
