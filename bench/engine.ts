@@ -278,6 +278,7 @@ ns/insn and ratios use the repeat-loop figures.
 export const BENCH_USAGE = `usage: wxdp bench [datapath|engine|programs|interp|verifier|micro|forward|flows|fib|udp|link|workers|all] [--quick] [--json] [--only NAME]
   datapath (default)  Mpps through a device's RX ring and the NAPI poll, beside the kernel's test_run
   forward             IPv4 forwarding Mpps (stack, XDP router) on a full table, beside XDP_DROP and the kernel
+                      [--dispatch burst|table: how the poll reaches the XDP programs, default the Datapath's]
   flows               flowtable hits (IPv4 and IPv6), the conntrack slow path, new connections/s and churn with masquerade, beside plain forwarding
   fib                 LPM lookups/s, MiB, build and update times, beside bpf_fib_lookup  [--no-kernel]
   udp                 L4 demux to socket queues, delivery to JavaScript, the send path, beside node:dgram
@@ -316,6 +317,7 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
       global: { type: 'string', multiple: true },
       kconfig: { type: 'string' },
       type: { type: 'string' },
+      dispatch: { type: 'string' },
     },
   });
   // No argument: the default scenario, the data path (like xdp-bench); `all` runs every benchmark.
@@ -326,6 +328,10 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
   }
   if ((values['max-entries'] || values.global || values.object || values.kconfig !== undefined || values.type !== undefined) && which !== 'verifier') {
     io.err(`wxdp bench: --object, --max-entries, --global, --kconfig and --type are options of bench verifier, not ${which}\n`);
+    return 2;
+  }
+  if (values.dispatch !== undefined && which !== 'forward') {
+    io.err(`wxdp bench: --dispatch is an option of bench forward, not ${which}\n`);
     return 2;
   }
   // an --only that selects no row ran nothing: an error, not an empty table (checked after each bench)
@@ -373,7 +379,12 @@ export async function benchCommand(argv: string[], io: Io): Promise<number> {
   if (which === 'forward' || which === 'all') {
     const { runForwardBench, formatForwardTable, FORWARD_LEGEND } = await import('./forward.js');
     if (!values.json) io.out('wxdp forward bench — IPv4 forwarding, 1 core, 64 B frames from the wasm packet generator, a BGP-shaped table; baselines: wxdp XDP_DROP and the kernel\'s XDP router (test_run in a namespace)\n');
-    const rows = await runForwardBench({ quick: values.quick, log, ...(values.only ? { only: values.only } : {}) });
+    const dispatch = values.dispatch;
+    if (dispatch !== undefined && dispatch !== 'burst' && dispatch !== 'table') {
+      io.err(`wxdp bench: --dispatch '${dispatch}': burst or table\n${BENCH_USAGE}`);
+      return 2;
+    }
+    const rows = await runForwardBench({ quick: values.quick, log, ...(values.only ? { only: values.only } : {}), ...(dispatch ? { dispatch } : {}) });
     const none = noRow('forward', rows);
     if (none !== undefined) return none;
     out.forward = rows;

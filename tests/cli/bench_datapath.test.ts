@@ -56,6 +56,15 @@ describe('wxdp bench --help and bad arguments', () => {
     expect(b.code).toBe(2);
     expect(b.err).toMatch(/^wxdp bench: unknown option '--nosuch'\n$/);
   });
+
+  it('--dispatch is bench forward\'s, burst or table: anything else is a usage error (exit 2), nothing run', async () => {
+    const a = await cli('bench', 'forward', '--dispatch', 'inline');
+    expect(a.code).toBe(2);
+    expect(a.err.split('\n')[0]).toBe("wxdp bench: --dispatch 'inline': burst or table");
+    const b = await cli('bench', 'udp', '--dispatch', 'burst');
+    expect(b.code).toBe(2);
+    expect(b.err).toBe('wxdp bench: --dispatch is an option of bench forward, not udp\n');
+  });
 });
 
 describe('wxdp bench micro', () => {
