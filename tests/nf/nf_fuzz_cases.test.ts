@@ -100,10 +100,11 @@ const TCP_STEPS: Array<{ frame: string; ingress: string; listed: string; timeout
 ];
 /**
  * A RST that skips the window check as the answer to a SYN we let through must come from the other side
- * (seed 15, flow 89): after the client's SYN and a SYN/ACK whose ACK is far below it (IV: ignored, so
- * the entry stays SYN_SENT but has seen a reply), a RST from the client itself with ack 0 (= last_end,
- * nothing annotated) is checked against the window and ignored; the same RST from the server closes the
- * entry. wxdp skipped the window for either and closed it.
+ * than that SYN (last_dir != dir, "netfilter: conntrack: tcp: do not force CLOSE on invalid-seq RST
+ * without direction check", in 6.18.y stable; seed 15, flow 89): after the client's SYN and a SYN/ACK
+ * whose ACK is far below it (IV: ignored, so the entry stays SYN_SENT but has seen a reply), a RST from
+ * the client itself with ack 0 (= last_end, nothing annotated) is checked against the window and
+ * ignored; the same RST from the server closes the entry. wxdp skipped the window for either and closed it.
  */
 const SYN_IGNORED = [
   // SYN 2001:db8:3::2.40089 > 2001:db8:1::2.443, seq 0x694c4b41
@@ -127,6 +128,40 @@ const SYN_IGNORED_RST: Array<{ name: string; frame: string; ingress: string; lis
     ingress: 'eth0',
     listed: `tcp 6 CLOSE ${ENTRY6} mark=0 use=1`,
     timeout: 1010,
+  },
+  {
+    name: 'from the server with ack 5 (not last_end): the window check ignores it, SYN_SENT stays',
+    frame: '020000000a00020000000b0186dd600017a10020064020010db800010000000000000000000220010db800030000000000000000000201bb9c9910000000000000058004faf06b4c0000020405b40402010303070000',
+    ingress: 'eth0',
+    listed: `tcp 6 SYN_SENT ${ENTRY6} mark=0 use=1`,
+    timeout: 1120,
+  },
+];
+/**
+ * The side is the one opposite the last SYN's, not the server's: in a simultaneous open (the client's
+ * SYN, then a SYN from the server: SYN_SENT2, last_index SYN with last_dir REPLY) the client's RST skips
+ * the window and closes the entry, and the server's own RST is checked and ignored. A rule "only the
+ * REPLY side" fails the first, a directionless one the second.
+ */
+const SIMULTANEOUS = [
+  SYN_IGNORED[0]!,
+  // SYN 2001:db8:1::2.443 > 2001:db8:3::2.40089, seq 0x85900000: SYN_SENT2 (its SEEN_REPLY comes after it)
+  { frame: '020000000a00020000000b0186dd600017a10020064020010db800010000000000000000000220010db800030000000000000000000201bb9c9985900000000000008002faf0f5c20000020405b40402010303070000', ingress: 'eth0' },
+];
+const SIMULTANEOUS_RST: Array<{ name: string; frame: string; ingress: string; listed: string; timeout: number }> = [
+  {
+    name: 'after a simultaneous open, the client\'s RST (ack 0 = last_end): no window check, CLOSE',
+    frame: SYN_IGNORED_RST[0]!.frame,
+    ingress: 'eth2',
+    listed: `tcp 6 CLOSE ${ENTRY6} mark=0 use=1`,
+    timeout: 1010,
+  },
+  {
+    name: 'after a simultaneous open, the server\'s RST (ack 0 = last_end): the window check ignores it, SYN_SENT2 stays',
+    frame: SYN_IGNORED_RST[1]!.frame,
+    ingress: 'eth0',
+    listed: `tcp 6 SYN_SENT2 ${ENTRY6} mark=0 use=1`,
+    timeout: 1120,
   },
 ];
 /**
@@ -166,6 +201,7 @@ const ACK_IGNORED_RST: Array<{ name: string; frame: string; ingress: string; lis
 const IGNORED_RST = [
   ...SYN_IGNORED_RST.map((r) => ({ ...r, before: SYN_IGNORED })),
   ...ACK_IGNORED_RST.map((r) => ({ ...r, before: ACK_IGNORED })),
+  ...SIMULTANEOUS_RST.map((r) => ({ ...r, before: SIMULTANEOUS })),
 ];
 const CT_RULES6 = 'table ip6 filter {\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tct state new counter\n\t}\n}\n';
 
@@ -217,7 +253,7 @@ describe('TCP: a picked-up connection is established for the RST checks only onc
   });
 });
 
-describe('TCP: a RST skips the window check as an answer to a SYN (from the other side) or ACK we let through', () => {
+describe('TCP: a RST skips the window check as an answer to a SYN (from the side opposite it) or ACK we let through', () => {
   for (const r of IGNORED_RST) {
     it(r.name, async () => {
       const w = await WxdpRouter.create(PORTS, NF_CONFIG);
