@@ -27,7 +27,7 @@
 // Reads: the offending or received packet (icmp_send never takes it: the caller still owns it), the
 // FIB (the route back), the clock, sysctls. Sets: SNMP Icmp/Icmp6 counters, the rate-limit state, PMTU
 // exceptions; a reply in place of the request (echo, timestamp), a new frame from the pool for an error.
-// Next: ip_local_out / ip6_local_out (output.ts) toward the packet's source; ndisc_rcv; the host ring.
+// Next: ip_local_out / ip6_send_skb (output.ts) toward the packet's source; ndisc_rcv; the host ring.
 
 import { nf_ct_attach } from './netfilter';
 import { arena_alloc } from '../maps/arena';
@@ -68,7 +68,7 @@ import {
   stBe16, stBe32,
 } from './inet';
 import {
-  OUT_RES, ip6_local_out, ip6_route_output, ip_local_out, ip_route_output, outSrc4, ownMtu4, ownMtu6,
+  OUT_RES, ip6_send_skb, ip6_route_output, ip_local_out, ip_route_output, outSrc4, ownMtu4, ownMtu6,
 } from './output';
 import { dst_pmtu_learn } from './dst';
 import { hostDeliverIcmp } from './local';
@@ -694,7 +694,8 @@ function icmpReply(ifindex: u32, q: u32, data: u32, hlen: u32, ilen: u32, rtFlag
   const src = specDst(ifindex, data, rtFlags);
   const dst = load<u32>(data, IPH_SADDR);
   const tos = <u32>load<u8>(data, IPH_TOS);
-  if (!ip_route_output(dst, src, tos, IPPROTO_ICMP, 0, 0)) {
+  // ip_route_output_key: a request from one of our own addresses (accept_local) is answered through lo
+  if (!ip_route_output(dst, src, tos, IPPROTO_ICMP, 0, 0, true)) {
     netFree(q, data);
     return;
   }
@@ -994,7 +995,7 @@ export function icmpv6_send(ifindex: u32, data: u32, len: u32, type: u32, code: 
   icmp6Csum(p, ic, 8 + dlen);
   countOut6(type);
   nf_ct_attach(p, data, len); // icmpv6_getfrag: an error carries the conntrack of the packet it quotes
-  ip6_local_out(0, p, IPV6_HLEN + 8 + dlen);
+  ip6_send_skb(0, p, IPV6_HLEN + 8 + dlen);
 }
 
 @inline function ipv6IsAnyAt(a: u32): bool {
@@ -1100,7 +1101,8 @@ function icmpv6EchoReply(ifindex: u32, q: u32, data: u32, len: u32, l4off: u32, 
   if (unicast) ipv6Copy(SRC6(), data + IP6H_DADDR);
   else memory.fill(SRC6(), 0, 16);
   const tclass = (ldBe32(data) >> 20) & 0xff;
-  if (!ip6_route_output(DST6(), SRC6(), IPPROTO_ICMPV6, ICMPV6_ECHO_REPLY, 0, ifindex)) {
+  // ip6_dst_lookup: to one of our own addresses, the local route (oif the input device) through lo
+  if (!ip6_route_output(DST6(), SRC6(), IPPROTO_ICMPV6, ICMPV6_ECHO_REPLY, 0, ifindex, false, true)) {
     netFree(q, data);
     return;
   }
@@ -1119,5 +1121,5 @@ function icmpv6EchoReply(ifindex: u32, q: u32, data: u32, len: u32, l4off: u32, 
   buildIp6(p, tclass, ilen, IPPROTO_ICMPV6, routeHoplimit6(), SRC6(), DST6());
   icmp6Csum(p, ic, ilen);
   countOut6(ICMPV6_ECHO_REPLY);
-  ip6_local_out(q, p, IPV6_HLEN + ilen);
+  ip6_send_skb(q, p, IPV6_HLEN + ilen);
 }
