@@ -846,12 +846,15 @@ function pmtuLearn4(ic: u32, ihlen: u32): void {
 /**
  * ip6_update_pmtu: only below the route's current MTU; an MTU under 1280 is discarded, not clamped
  * (__ip6_rt_update_pmtu since Linux 5.15, "discard next-hop MTU less than minimum link MTU"; what
- * udp_pmtu.ts does for sockets, checked in tests/udp/udp_pmtu_kernel.test.ts).
+ * udp_pmtu.ts does for sockets, checked in tests/udp/udp_pmtu_kernel.test.ts). A local route learns
+ * too (its exception below lo's MTU: `ip -6 route get` shows it): our next reply to that address of
+ * ours is cut there, through lo. IPv4 keeps none for a local address (pmtuLearn4's route fails; Linux
+ * 6.18 lists none either, and sends the reply whole: tests/net/own_source_kernel).
  */
 function pmtuLearn6(dst: u32, mtu: u32): void {
   if (mtu < IPV6_MIN_MTU) return;
   memory.fill(TMP6(), 0, 16);
-  if (!ip6_route_output(dst, TMP6(), IPPROTO_ICMPV6, 0, 0, 0)) return;
+  if (!ip6_route_output(dst, TMP6(), IPPROTO_ICMPV6, 0, 0, 0, false, true)) return;
   const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
   if (nd == 0 || mtu >= ownMtu6(OUT_RES(), nd, dst)) return;
   dst_pmtu_learn(AF_INET6, dst, mtu);

@@ -237,8 +237,9 @@ function outLocal(): void {
 /**
  * ip_route_output_key for the stack's own IPv4 datagram to `dst` from `src` (0: let the route choose):
  * OUT_RES() holds the route and outSrc4 the source. false when the lookup failed (no route, or a route
- * of an error type), or the route is local and `local` is false (callers that never send to this host
- * themselves: a local route is taken through lo by icmp_send only).
+ * of an error type), or the route is local and `local` is false. `local` is set by the callers checked
+ * against the kernel with a local destination (ICMP errors and echo replies, TCP and nft resets, IPv6
+ * path MTU learning: theirs go through lo); the others keep refusing one.
  */
 export function ip_route_output(dst: u32, src: u32, tos: u32, proto: u32, icmpType: u32, icmpCode: u32, local: bool = false): bool {
   outFlow(AF_INET, proto, tos & 0xfc, 0);
@@ -267,7 +268,7 @@ export function ip_route_output(dst: u32, src: u32, tos: u32, proto: u32, icmpTy
  * (the route's preferred source, else RFC 6724 selection on the route's device) and written there; it
  * stays unspecified when nothing fits. `skBound`: the flow is a socket's bound to `oif`
  * (sk_bound_dev_if). false when there is no usable route, or it is local and `local` is false (as
- * ip_route_output: icmpv6_send alone takes a local route, through lo).
+ * ip_route_output).
  */
 export function ip6_route_output(dst: u32, src: u32, proto: u32, icmpType: u32, icmpCode: u32, oif: u32, skBound: bool = false, local: bool = false): bool {
   outFlow(AF_INET6, proto, 0, oif);

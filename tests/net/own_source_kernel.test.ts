@@ -12,7 +12,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Fixture, stackUnready, echo4, echo6, eth, hex, inetChecksum, ipv4, ipv6, type LinkCfg, type NeighCfg } from './support.js';
+import { Fixture, stackUnready, echo4, echo6, eth, hex, icmp4, icmp6, inetChecksum, ipv4, ipv6, type LinkCfg, type NeighCfg } from './support.js';
 import { KernelRouter, kernelMib, kernelUnavailable, maskOwn } from './kernel.js';
 import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
 
@@ -112,6 +112,45 @@ const CASES: Case[] = [
   },
 ];
 
+/**
+ * Path MTU for one of our own addresses, lo up, no nft rules: a "packet too big" / "fragmentation needed" (MTU 1300,
+ * from a peer) quoting an echo reply of ours to that address, then an echo request of 1400 bytes from
+ * it. IPv6 keeps the exception on the local route (`ip -6 route get` shows mtu 1300) and cuts the reply
+ * in two through lo, reassembled there; IPv4 keeps none and sends it whole.
+ */
+const data = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => i & 0xff);
+const PMTU: Array<{ what: string; steps: Array<{ frame: Uint8Array; up: Counters }> }> = [
+  {
+    what: 'IPv6: packet too big about our reply to our own address, then a 1400-byte echo from it: the reply fragmented at 1300 through lo',
+    steps: [
+      {
+        frame: e6(ipv6({ src: '2001:db8:1::2', dst: '2001:db8:1::1', nh: 58 }, icmp6('2001:db8:1::2', '2001:db8:1::1', 2, 0, [0, 0, 0x05, 0x14], ipv6({ src: '2001:db8:1::1', dst: '2001:db8:1::1', nh: 58 }, icmp6('2001:db8:1::1', '2001:db8:1::1', 129, 0, [0, 1, 0, 1], data(32)))))),
+        up: { 'Ip6:InReceives': 1, 'Ip6:InDelivers': 1, 'Icmp6:InMsgs': 1, 'Icmp6:InPktTooBigs': 1 },
+      },
+      {
+        frame: e6(ipv6({ src: '2001:db8:1::1', dst: '2001:db8:1::1', nh: 58 }, echo6('2001:db8:1::1', '2001:db8:1::1', 0x67, 2, data(1352)))),
+        up: {
+          'Ip6:InReceives': 3, 'Ip6:InDelivers': 2, 'Ip6:OutRequests': 1, 'Ip6:ReasmReqds': 2, 'Ip6:ReasmOKs': 1, 'Ip6:FragOKs': 1, 'Ip6:FragCreates': 2,
+          'Icmp6:InMsgs': 2, 'Icmp6:OutMsgs': 1, 'Icmp6:InEchos': 1, 'Icmp6:InEchoReplies': 1, 'Icmp6:OutEchoReplies': 1,
+        },
+      },
+    ],
+  },
+  {
+    what: 'IPv4: fragmentation needed about our reply to our own address, then a 1400-byte echo from it: the reply whole through lo',
+    steps: [
+      {
+        frame: e4(ipv4({ src: '192.0.2.2', dst: '192.0.2.1', proto: 1 }, icmp4(3, 4, [0, 0, 0x05, 0x14], ipv4({ src: '192.0.2.1', dst: '192.0.2.1', proto: 1 }, icmp4(0, 0, [0, 1, 0, 1]))))),
+        up: { 'Ip:InReceives': 1, 'Ip:InDelivers': 1, 'Icmp:InMsgs': 1, 'Icmp:InDestUnreachs': 1 },
+      },
+      {
+        frame: e4(ipv4({ src: '192.0.2.1', dst: '192.0.2.1', proto: 1 }, echo4(0x78, 2, data(1372)))),
+        up: { 'Ip:InReceives': 2, 'Ip:InDelivers': 2, 'Ip:OutRequests': 1, 'Icmp:InMsgs': 2, 'Icmp:InEchos': 1, 'Icmp:InEchoReps': 1, 'Icmp:OutMsgs': 1, 'Icmp:OutEchoReps': 1 },
+      },
+    ],
+  },
+];
+
 const COUNTED = /^(Ip|Ip6|Icmp|Icmp6|Tcp):/;
 const unready = await stackUnready();
 const noKernel = kernelUnavailable();
@@ -126,11 +165,17 @@ function noTcpSum(f: Uint8Array): string {
   return hex(c);
 }
 
-async function wxdp(lo: boolean): Promise<Fixture> {
+/** The counters under COUNTED that moved between two readings. */
+function movedBetween(before: Counters, after: Counters): Counters {
+  return Object.fromEntries(Object.keys(after).filter((k) => COUNTED.test(k) && after[k] !== before[k]).map((k) => [k, after[k]! - before[k]!]));
+}
+
+/** wxdp configured as the kernel: SYSCTLS, lo up or down, and the reject RULES unless `rules` is false. */
+async function wxdp(lo: boolean, rules = true): Promise<Fixture> {
   const fx = await Fixture.create(LINKS, [], NEIGH);
   for (const [k, v] of Object.entries(SYSCTLS)) fx.dp.sysctl(k, v);
   if (lo) fx.ip('link set lo up');
-  fx.dp.nft(RULES);
+  if (rules) fx.dp.nft(RULES);
   return fx;
 }
 
@@ -142,11 +187,20 @@ describe.skipIf(unready !== '')('a reply to our own address goes through lo', ()
           const fx = await wxdp(lo);
           const before = fx.mib();
           const out = fx.rx('eth0', c.frame).get('eth0') ?? [];
-          const after = fx.mib();
-          const moved = Object.fromEntries(Object.keys(after).filter((k) => COUNTED.test(k) && after[k] !== before[k]).map((k) => [k, after[k]! - before[k]!]));
-          expect(moved).toEqual(lo ? c.up : c.down);
+          expect(movedBetween(before, fx.mib())).toEqual(lo ? c.up : c.down);
           expect(out.length).toBe(c.wire ? 1 : 0);
         });
+      }
+    });
+  }
+
+  for (const p of PMTU) {
+    it(p.what, async () => {
+      const fx = await wxdp(true, false);
+      for (const s of p.steps) {
+        const before = fx.mib();
+        expect(fx.rx('eth0', s.frame).get('eth0') ?? []).toEqual([]);
+        expect(movedBetween(before, fx.mib())).toEqual(s.up);
       }
     });
   }
@@ -172,5 +226,19 @@ describe.skipIf(unready !== '')('a reply to our own address goes through lo', ()
         });
       }, 60_000);
     }
+
+    it('Linux moves the recorded counters for the path MTU sequences, and sends nothing', async () => {
+      const names = Object.keys((await wxdp(true)).mib()).filter((n) => COUNTED.test(n));
+      for (const p of PMTU) {
+        const k = KernelRouter.create(LINKS, [], NEIGH, SYSCTLS, 'ownsrc');
+        made.push(k);
+        expect(spawnSync('ip', ['-n', k.router, 'link', 'set', 'lo', 'up']).status).toBe(0);
+        const kern = k.send(p.steps.map((s) => ['eth0', s.frame]));
+        p.steps.forEach((s, i) => {
+          expect({ what: p.what, step: i, counters: kernelMib(kern[i]!.counters, names) }).toEqual({ what: p.what, step: i, counters: s.up });
+          expect(kern[i]!.tx.get('eth0') ?? []).toEqual([]);
+        });
+      }
+    }, 60_000);
   });
 });
