@@ -29,7 +29,7 @@
 // exceptions; a reply in place of the request (echo, timestamp), a new frame from the pool for an error.
 // Next: ip_local_out / ip6_send_skb (output.ts) toward the packet's source; ndisc_rcv; the host ring.
 
-import { nf_ct_attach } from './netfilter';
+import { nf_ct_attach, nf_frame_forget } from './netfilter';
 import { arena_alloc } from '../maps/arena';
 import { frameAlloc } from '../umem';
 import { FRAME_SIZE, XDP_PACKET_HEADROOM } from '../abi';
@@ -721,6 +721,7 @@ function icmpReply(ifindex: u32, q: u32, data: u32, hlen: u32, ilen: u32, rtFlag
   // __ip_make_skb counts the raw ICMP socket's messages by fl4_icmp_type, which icmp_reply never sets:
   // every reply built here (timestamp replies too) counts as an echo reply.
   countOut4(ICMP_ECHOREPLY);
+  nf_frame_forget(data, hlen + ilen); // a new datagram: cut at the MTU, not as the request came
   ip_local_out(q, p, 20 + <u32>olen + ilen);
 }
 
@@ -1124,5 +1125,6 @@ function icmpv6EchoReply(ifindex: u32, q: u32, data: u32, len: u32, l4off: u32, 
   buildIp6(p, tclass, ilen, IPPROTO_ICMPV6, routeHoplimit6(), SRC6(), DST6());
   icmp6Csum(p, ic, ilen);
   countOut6(ICMPV6_ECHO_REPLY);
+  nf_frame_forget(data, len); // a new datagram: cut at the path MTU, not as the request came
   ip6_send_skb(q, p, IPV6_HLEN + ilen);
 }
