@@ -133,8 +133,16 @@ const SYN_IGNORED = [
   { frame: '020000000a00020000000b0186dd600017a10020064020010db800010000000000000000000220010db800030000000000000000000201bb9c9985900000690000028012faf08cb00000020405b40402010303070000', ingress: 'eth0' },
 ];
 const ENTRY6 = 'src=2001:db8:3::2 dst=2001:db8:1::2 sport=40089 dport=443 src=2001:db8:1::2 dst=2001:db8:3::2 sport=443 dport=40089';
-/** The RST after SYN_IGNORED, and the entry `conntrack -L` lists after it (timeouts: 1120 syn_sent, 1010 close). */
-const SYN_IGNORED_RST: Array<{ name: string; frame: string; ingress: string; listed: string; timeout: number }> = [
+/** A RST after some frames: its frame and port, and the entry `conntrack -L` lists after it, with its timeout. */
+interface RstCase {
+  name: string;
+  frame: string;
+  ingress: string;
+  listed: string;
+  timeout: number;
+}
+/** The RSTs after SYN_IGNORED (timeouts: 1120 syn_sent, 1010 close). */
+const SYN_IGNORED_RST: RstCase[] = [
   {
     name: 'from the client (seq 0x69000002, ack 0): the window check ignores it, SYN_SENT stays',
     frame: '020000000a02020000000b0386dd60001bec0014064020010db800030000000000000000000220010db80001000000000000000000029c9901bb69000002000000005004faf0521f0000',
@@ -168,7 +176,7 @@ const SIMULTANEOUS = [
   // SYN 2001:db8:1::2.443 > 2001:db8:3::2.40089, seq 0x85900000: SYN_SENT2 (its SEEN_REPLY comes after it)
   { frame: '020000000a00020000000b0186dd600017a10020064020010db800010000000000000000000220010db800030000000000000000000201bb9c9985900000000000008002faf0f5c20000020405b40402010303070000', ingress: 'eth0' },
 ];
-const SIMULTANEOUS_RST: Array<{ name: string; frame: string; ingress: string; listed: string; timeout: number }> = [
+const SIMULTANEOUS_RST: RstCase[] = [
   {
     name: 'after a simultaneous open, the client\'s RST (ack 0 = last_end): no window check, CLOSE',
     frame: SYN_IGNORED_RST[0]!.frame,
@@ -194,7 +202,7 @@ const ACK_IGNORED = [
   // ACK 2001:db8:1::2.443 > 2001:db8:3::2.40089, seq 0x30000000 ack 0x12345678: ignored (c)
   { frame: '020000000a00020000000b0186dd600017a10020064020010db800010000000000000000000220010db800030000000000000000000201bb9c9930000000123456788010faf0e2980000020405b40402010303070000', ingress: 'eth0' },
 ];
-const ACK_IGNORED_RST: Array<{ name: string; frame: string; ingress: string; listed: string; timeout: number }> = [
+const ACK_IGNORED_RST: RstCase[] = [
   {
     name: 'RST/ACK from the client, ack 0x30000000 (= last_end): no window check, CLOSE',
     frame: '020000000a02020000000b0386dd60001bec0014064020010db800030000000000000000000220010db80001000000000000000000029c9901bb69000002300000005014faf0220f0000',
