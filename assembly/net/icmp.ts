@@ -27,9 +27,9 @@
 // Reads: the offending or received packet (icmp_send never takes it: the caller still owns it), the
 // FIB (the route back), the clock, sysctls. Sets: SNMP Icmp/Icmp6 counters, the rate-limit state, PMTU
 // exceptions; a reply in place of the request (echo, timestamp), a new frame from the pool for an error.
-// Next: ip_local_out / ip6_local_out (output.ts) toward the packet's source; ndisc_rcv; the host ring.
+// Next: ip_local_out / ip6_send_skb (output.ts) toward the packet's source; ndisc_rcv; the host ring.
 
-import { nf_ct_attach } from './netfilter';
+import { nf_ct_attach, nf_frame_forget } from './netfilter';
 import { arena_alloc } from '../maps/arena';
 import { frameAlloc } from '../umem';
 import { FRAME_SIZE, XDP_PACKET_HEADROOM } from '../abi';
@@ -68,7 +68,7 @@ import {
   stBe16, stBe32,
 } from './inet';
 import {
-  OUT_RES, ip6_local_out, ip6_route_output, ip_local_out, ip_route_output, outSrc4, ownMtu4, ownMtu6,
+  OUT_RES, ip6_send_skb, ip6_route_output, ip_local_out, ip_route_output, outSrc4, ownMtu4, ownMtu6,
 } from './output';
 import { dst_pmtu_learn } from './dst';
 import { hostDeliverIcmp } from './local';
@@ -694,7 +694,8 @@ function icmpReply(ifindex: u32, q: u32, data: u32, hlen: u32, ilen: u32, rtFlag
   const src = specDst(ifindex, data, rtFlags);
   const dst = load<u32>(data, IPH_SADDR);
   const tos = <u32>load<u8>(data, IPH_TOS);
-  if (!ip_route_output(dst, src, tos, IPPROTO_ICMP, 0, 0)) {
+  // ip_route_output_key: a request from one of our own addresses (accept_local) is answered through lo
+  if (!ip_route_output(dst, src, tos, IPPROTO_ICMP, 0, 0, true)) {
     netFree(q, data);
     return;
   }
@@ -720,6 +721,7 @@ function icmpReply(ifindex: u32, q: u32, data: u32, hlen: u32, ilen: u32, rtFlag
   // __ip_make_skb counts the raw ICMP socket's messages by fl4_icmp_type, which icmp_reply never sets:
   // every reply built here (timestamp replies too) counts as an echo reply.
   countOut4(ICMP_ECHOREPLY);
+  nf_frame_forget(data, hlen + ilen); // a new datagram: cut at the MTU, not as the request came
   ip_local_out(q, p, 20 + <u32>olen + ilen);
 }
 
@@ -845,12 +847,15 @@ function pmtuLearn4(ic: u32, ihlen: u32): void {
 /**
  * ip6_update_pmtu: only below the route's current MTU; an MTU under 1280 is discarded, not clamped
  * (__ip6_rt_update_pmtu since Linux 5.15, "discard next-hop MTU less than minimum link MTU"; what
- * udp_pmtu.ts does for sockets, checked in tests/udp/udp_pmtu_kernel.test.ts).
+ * udp_pmtu.ts does for sockets, checked in tests/udp/udp_pmtu_kernel.test.ts). A local route learns
+ * too (its exception below lo's MTU: `ip -6 route get` shows it): our next reply to that address of
+ * ours is cut there, through lo. IPv4 keeps none for a local address (pmtuLearn4's route fails; Linux
+ * 6.18 lists none either, and sends the reply whole: tests/net/own_source_kernel).
  */
 function pmtuLearn6(dst: u32, mtu: u32): void {
   if (mtu < IPV6_MIN_MTU) return;
   memory.fill(TMP6(), 0, 16);
-  if (!ip6_route_output(dst, TMP6(), IPPROTO_ICMPV6, 0, 0, 0)) return;
+  if (!ip6_route_output(dst, TMP6(), IPPROTO_ICMPV6, 0, 0, 0, false, true)) return;
   const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
   if (nd == 0 || mtu >= ownMtu6(OUT_RES(), nd, dst)) return;
   dst_pmtu_learn(AF_INET6, dst, mtu);
@@ -994,7 +999,7 @@ export function icmpv6_send(ifindex: u32, data: u32, len: u32, type: u32, code: 
   icmp6Csum(p, ic, 8 + dlen);
   countOut6(type);
   nf_ct_attach(p, data, len); // icmpv6_getfrag: an error carries the conntrack of the packet it quotes
-  ip6_local_out(0, p, IPV6_HLEN + 8 + dlen);
+  ip6_send_skb(0, p, IPV6_HLEN + 8 + dlen);
 }
 
 @inline function ipv6IsAnyAt(a: u32): bool {
@@ -1100,7 +1105,8 @@ function icmpv6EchoReply(ifindex: u32, q: u32, data: u32, len: u32, l4off: u32, 
   if (unicast) ipv6Copy(SRC6(), data + IP6H_DADDR);
   else memory.fill(SRC6(), 0, 16);
   const tclass = (ldBe32(data) >> 20) & 0xff;
-  if (!ip6_route_output(DST6(), SRC6(), IPPROTO_ICMPV6, ICMPV6_ECHO_REPLY, 0, ifindex)) {
+  // ip6_dst_lookup: to one of our own addresses, the local route (oif the input device) through lo
+  if (!ip6_route_output(DST6(), SRC6(), IPPROTO_ICMPV6, ICMPV6_ECHO_REPLY, 0, ifindex, false, true)) {
     netFree(q, data);
     return;
   }
@@ -1119,5 +1125,6 @@ function icmpv6EchoReply(ifindex: u32, q: u32, data: u32, len: u32, l4off: u32, 
   buildIp6(p, tclass, ilen, IPPROTO_ICMPV6, routeHoplimit6(), SRC6(), DST6());
   icmp6Csum(p, ic, ilen);
   countOut6(ICMPV6_ECHO_REPLY);
-  ip6_local_out(q, p, IPV6_HLEN + ilen);
+  nf_frame_forget(data, len); // a new datagram: cut at the path MTU, not as the request came
+  ip6_send_skb(q, p, IPV6_HLEN + ilen);
 }

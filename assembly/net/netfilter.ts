@@ -229,6 +229,19 @@ export function nf_hook_slow(t: u32, pfi: u32, hook: u32, iif: u32, oif: u32, q:
   return hookRun(t, pfi, hook, iif, oif, q, data, len, 0);
 }
 
+/**
+ * The stack makes a datagram of its own in the frame of the one at `data` (an echo reply built in
+ * place): the kernel's is a new skb, so nothing of the request's record stays with it — no conntrack
+ * (LOCAL_OUT looks the reply up afresh), no frag_max_size or fragment list conntrack's reassembly left
+ * (__ip_finish_output would cut it as the request came, not at the MTU).
+ */
+export function nf_frame_forget(data: u32, len: u32): void {
+  const fh = ctRecord(data, len);
+  if (fh == 0) return;
+  store<u32>(fh + FH_TAG, 0);
+  store<u32>(fh - GEO_SIZE, 0);
+}
+
 /** frag_max_size of the datagram hookRun runs over (set by the defrag step for the one it made). */
 let fragMax: u32 = 0;
 

@@ -527,12 +527,10 @@ export function tcp_packet(root: u32, e: u32, st: u32, ctinfo: u32, l3: u32, tho
       if (!checked) {
         const s = load<u32>(e + CT_STATUS);
         const li = <u32>load<u8>(t + LAST_INDEX);
-        // the kernel's test has no direction in it, and for an ignored ACK (last_index ACK) Linux 6.18
-        // skips the window for a RST from either side whose ack is last_end (tests/nf/nf_fuzz_cases).
-        // After a SYN (last_index SYN) it skips only for a RST from the other side: the client's own RST
-        // with ack = last_end is window-checked (measured in namespaces, every ack tried; nf_fuzz_kernel
-        // seed 15, flow 89). Which part of 6.18 does that is not found in nf_conntrack_proto_tcp.c, so
-        // the direction stays a fitted term of the SYN half only
+        // a RST answering the last SYN must come from the other side (last_dir != dir: "netfilter:
+        // conntrack: tcp: do not force CLOSE on invalid-seq RST without direction check", in 6.18.y
+        // stable): a RST from the SYN's own sender is checked against the window. The half for an
+        // ignored ACK has no direction: a RST from either side whose ack is that ACK's end skips it
         if ((((s & IPS_SEEN_REPLY) != 0 && li == TCP_SYN_SET && <u32>load<u8>(t + LAST_DIR) != dir) ||
           ((s & IPS_ASSURED) == 0 && li == TCP_ACK_SET)) && ackSeq == load<u32>(t + LAST_END)) {
           skipWindow = true; // a RST to a SYN or ACK we let through

@@ -15,12 +15,13 @@
 // (nf_reject_verify_csum: a UDP datagram with checksum 0 needs none; AH, ESP, SCTP, UDP-Lite, DCCP are
 // not checked), nor for a later IPv4 fragment.
 //
-// Reads: the hook state (data, len, thoff, l4proto, iif). Sets: a new frame for the reset; Tcp:OutSegs,
-// Tcp:OutRsts. Next: icmp_send / icmpv6_send, or ip_finish_output / ip6_local_out for the reset.
+// Reads: the hook state (data, len, thoff, l4proto, iif). Sets: a new frame for the reset (counted in no
+// Tcp: MIB: nf_send_reset is not TCP's; its IPv6 one in no Ip6:OutRequests either, ip6_local_out
+// directly). Next: icmp_send / icmpv6_send, or ip_send_skb / ip6_local_out for the reset.
 
-import { mibInc, netdevGet } from './core';
+import { netdevGet } from './core';
 import {
-  NFS_DATA, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_PF, NFS_THOFF, CONF6_HOP_LIMIT, FR_OIF, MIB_IP_OUT_REQUESTS, MIB_TCP_OUT_RSTS, MIB_TCP_OUT_SEGS, ND_CONF6,
+  NFS_DATA, NFS_IIF, NFS_L4PROTO, NFS_LEN, NFS_PF, NFS_THOFF, CONF6_HOP_LIMIT, FR_OIF, ND_CONF6,
   SYSCTL_IP_DEFAULT_TTL,
 } from './abi';
 import { sysctl } from './core';
@@ -30,10 +31,10 @@ import {
   IPPROTO_UDP, IPPROTO_UDPLITE, IP6H_DADDR, IP6H_SADDR, IP_OFFSET, ipv6Copy, ldBe16, stBe16, stBe32,
 } from './inet';
 import { ICMP_DEST_UNREACH, ICMPV6_DEST_UNREACH, icmp_send, icmpv6_send } from './icmp';
-import { ip_finish_output, ip_route_output, ip6_local_out, ip6_route_output, OUT_RES, ownMtu4 } from './output';
+import { ip_route_output, ip_send_skb, ip6_local_out, ip6_route_output, OUT_RES } from './output';
 import { fib4_local_type } from './fib';
 import { buildRst, replyFrame } from './tcp';
-import { NF_HOOK4, NF_INET_LOCAL_OUT, nf_ct_attach } from './netfilter';
+import { nf_ct_attach } from './netfilter';
 import { RTN_BROADCAST, RTN_MULTICAST } from './abi';
 
 export const NFT_REJECT_ICMP_UNREACH: u32 = 0;
@@ -81,7 +82,9 @@ function sendReset4(data: u32, len: u32, hlen: u32): void {
   // no reset for a segment that came to a broadcast or multicast address (its route's RTCF_BROADCAST | RTCF_MULTICAST)
   const t = fib4_local_type(daddr, 0);
   if (t == RTN_BROADCAST || t == RTN_MULTICAST || (daddr & 0xf0) == 0xe0 || daddr == 0xffffffff) return;
-  if (!ip_route_output(saddr, daddr, 0, IPPROTO_TCP, 0, 0)) return;
+  // ip_route_me_harder: a segment from one of our own addresses (a PRE_ROUTING reject sees it before
+  // the martian check) is answered through lo
+  if (!ip_route_output(saddr, daddr, 0, IPPROTO_TCP, 0, 0, true)) return;
   const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
   const p = replyFrame(nd);
   if (p == 0) return;
@@ -100,13 +103,9 @@ function sendReset4(data: u32, len: u32, hlen: u32): void {
   buildRst(r, th, tlen, doff);
   const sum: u64 = <u64>daddr + <u64>saddr + <u64>bswap<u32>(20) + <u64>bswap<u32>(IPPROTO_TCP);
   store<u16>(r + 16, <u16>csumFinish(csumAdd(r, 20, sum)));
-  mibInc(MIB_TCP_OUT_SEGS);
-  mibInc(MIB_TCP_OUT_RSTS);
-  mibInc(MIB_IP_OUT_REQUESTS);
   // ip_local_out: LOCAL_OUT's hooks (conntrack: the reset is its connection's reply, NAT'd back at POST_ROUTING)
   nf_ct_attach(p, data, len); // nf_send_reset: the reset is its connection's reply
-  if (!NF_HOOK4(NF_INET_LOCAL_OUT, 0, load<u32>(OUT_RES(), FR_OIF), 0, p, 40)) return;
-  ip_finish_output(OUT_RES(), nd, ownMtu4(OUT_RES(), nd, saddr), 0, p, 40);
+  ip_send_skb(0, p, 40);
 }
 
 function sendReset6(data: u32, len: u32, thoff: u32, l4proto: u32, iif: u32, scratch: u32): void {
@@ -121,7 +120,7 @@ function sendReset6(data: u32, len: u32, thoff: u32, l4proto: u32, iif: u32, scr
   ipv6Copy(dst, data + IP6H_SADDR);
   ipv6Copy(src, data + IP6H_DADDR);
   const linkLocal = <u32>load<u8>(dst) == 0xfe && (<u32>load<u8>(dst + 1) & 0xc0) == 0x80;
-  if (!ip6_route_output(dst, src, IPPROTO_TCP, 0, 0, linkLocal ? iif : 0)) return;
+  if (!ip6_route_output(dst, src, IPPROTO_TCP, 0, 0, linkLocal ? iif : 0, false, true)) return; // a local one through lo
   const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
   const p = replyFrame(nd);
   if (p == 0) return;
@@ -134,8 +133,6 @@ function sendReset6(data: u32, len: u32, thoff: u32, l4proto: u32, iif: u32, scr
   const r = p + 40;
   buildRst(r, th, tlen, doff);
   store<u16>(r + 16, <u16>csumFinish(csumAdd(r, 20, csumIpv6Pseudo(src, dst, 20, IPPROTO_TCP))));
-  mibInc(MIB_TCP_OUT_SEGS);
-  mibInc(MIB_TCP_OUT_RSTS);
   nf_ct_attach(p, data, len); // nf_send_reset6: the reset is its connection's reply
   ip6_local_out(0, p, 60);
 }

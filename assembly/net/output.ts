@@ -237,8 +237,9 @@ function outLocal(): void {
 /**
  * ip_route_output_key for the stack's own IPv4 datagram to `dst` from `src` (0: let the route choose):
  * OUT_RES() holds the route and outSrc4 the source. false when the lookup failed (no route, or a route
- * of an error type), or the route is local and `local` is false (callers that never send to this host
- * themselves: a local route is taken through lo by icmp_send only).
+ * of an error type), or the route is local and `local` is false. `local` is set by the callers checked
+ * against the kernel with a local destination (ICMP errors and echo replies, TCP and nft resets, IPv6
+ * path MTU learning: theirs go through lo); the others keep refusing one.
  */
 export function ip_route_output(dst: u32, src: u32, tos: u32, proto: u32, icmpType: u32, icmpCode: u32, local: bool = false): bool {
   outFlow(AF_INET, proto, tos & 0xfc, 0);
@@ -267,7 +268,7 @@ export function ip_route_output(dst: u32, src: u32, tos: u32, proto: u32, icmpTy
  * (the route's preferred source, else RFC 6724 selection on the route's device) and written there; it
  * stays unspecified when nothing fits. `skBound`: the flow is a socket's bound to `oif`
  * (sk_bound_dev_if). false when there is no usable route, or it is local and `local` is false (as
- * ip_route_output: icmpv6_send alone takes a local route, through lo).
+ * ip_route_output).
  */
 export function ip6_route_output(dst: u32, src: u32, proto: u32, icmpType: u32, icmpCode: u32, oif: u32, skBound: bool = false, local: bool = false): bool {
   outFlow(AF_INET6, proto, 0, oif);
@@ -308,6 +309,15 @@ export function ip_local_out(q: u32, data: u32, len: u32): void {
   stBe16(data + IPH_TOT_LEN, len);
   store<u16>(data, <u16>nextIpId(), IPH_ID);
   ipSendCheck(data, (<u32>load<u8>(data) & 0xf) << 2);
+  ip_send_skb(q, data, len);
+}
+
+/**
+ * ip_send_skb for a datagram whose header is complete (a reset's ID 0 kept), routed through OUT_RES():
+ * Ip:OutRequests, LOCAL_OUT's hooks, then out of the route's device — lo for a local route, the frame
+ * coming back in with the route's own device as its incoming one (netdevLoopIif). Takes the frame.
+ */
+export function ip_send_skb(q: u32, data: u32, len: u32): void {
   mibInc(MIB_IP_OUT_REQUESTS);
   const gate = load<u32>(NF_GATE_PTR); // NF_HOOK4 written out, as in ip_finish_output
   if (gate != 0 && !nf_hook_slow(gate, 0, NF_INET_LOCAL_OUT, 0, load<u32>(OUT_RES(), FR_OIF), q, data, len)) return;
@@ -325,11 +335,21 @@ export function ip_local_out(q: u32, data: u32, len: u32): void {
 }
 
 /**
- * ip6_local_out for a datagram the stack built (a 40-byte header, no extension headers) and routed
- * through OUT_RES(): Ip6:OutRequests, then over the path MTU it is fragmented (ip6_fragment). Takes the frame.
+ * A datagram the stack built (a 40-byte header, no extension headers) and routed through OUT_RES(),
+ * counted in Ip6:OutRequests where ip6_xmit and __ip6_make_skb count it (a reset of TCP, an ICMPv6
+ * message), then ip6_local_out. Takes the frame.
+ */
+export function ip6_send_skb(q: u32, data: u32, len: u32): void {
+  mibInc(MIB_IP6_OUT_REQUESTS);
+  ip6_local_out(q, data, len);
+}
+
+/**
+ * ip6_local_out for a datagram the stack built and routed through OUT_RES(), uncounted (nf_send_reset6
+ * calls it directly: its reset is in no Ip6:OutRequests): LOCAL_OUT's hooks, then over the path MTU it
+ * is fragmented (ip6_fragment). Takes the frame.
  */
 export function ip6_local_out(q: u32, data: u32, len: u32): void {
-  mibInc(MIB_IP6_OUT_REQUESTS);
   if (!NF_HOOK6(NF_INET_LOCAL_OUT, 0, load<u32>(OUT_RES(), FR_OIF), q, data, len)) return;
   const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
   if (nd == 0) {

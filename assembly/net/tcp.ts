@@ -15,17 +15,18 @@
 // TOS = the segment's with the ECN bits cleared, TTL = ip_default_ttl, DF set and IP ID 0 (a DF datagram
 // of a socket with no peer gets ID 0 in ip_select_ident). IPv6 (tcp_v6_send_response): the traffic class
 // of the segment without ECN, the route's hop limit, flow label 0 (the kernel's is a salted flow hash
-// unless it reflects: compare it masked).
+// unless it reflects: compare it masked). A segment from one of our own addresses (accept_local, or any
+// IPv6 source) is answered through lo: the route back is local, and the reset comes in again there.
 //
 // Reads: the segment, the FIB (the route back). Sets: Tcp MIBs, drops; a new frame for the reset.
-// Next: ip_finish_output / ip6_local_out toward the segment's source, or a drop.
+// Next: ip_send_skb / ip6_send_skb toward the segment's source, or a drop.
 
 import { frameAlloc } from '../umem';
 import { copyBytes } from '../bytes';
 import { XDP_PACKET_HEADROOM } from '../abi';
 import { mibInc, netDrop, netFree, netdevGet, netScratch, sysctl } from './core';
 import {
-  FR_OIF, MIB_IP_OUT_REQUESTS, MIB_TCP_IN_CSUM_ERRORS, MIB_TCP_IN_ERRS, MIB_TCP_IN_SEGS, MIB_TCP_OUT_RSTS, MIB_TCP_OUT_SEGS,
+  FR_OIF, MIB_TCP_IN_CSUM_ERRORS, MIB_TCP_IN_ERRS, MIB_TCP_IN_SEGS, MIB_TCP_OUT_RSTS, MIB_TCP_OUT_SEGS,
   NDROP_NO_SOCKET, NDROP_NO_TX_TARGET, NDROP_NOMEM, NDROP_NOT_SPECIFIED, NDROP_PKT_TOO_SMALL, NDROP_TCP_CSUM, SCR_L4,
   SYSCTL_IP_DEFAULT_TTL, ND_CONF6, CONF6_HOP_LIMIT,
 } from './abi';
@@ -33,8 +34,7 @@ import { csumAdd, csumFinish, csumFold16, csumIpv6Pseudo, ipSendCheck } from './
 import { IPH_DADDR, IPH_SADDR, IPH_TOS, IPPROTO_TCP, IP6H_DADDR, IP6H_SADDR, PACKET_HOST, ipv6Copy, ldBe16, ldBe32, stBe16, stBe32 } from './inet';
 import { rx4PktType } from './ipv4_rcv';
 import { RTCF_BROADCAST, RTCF_MULTICAST, echoLen, replyOptionsBuild, replyOptionsEcho } from './icmp';
-import { NF_HOOK4, NF_INET_LOCAL_OUT } from './netfilter';
-import { ip_finish_output, ip_route_output, ip6_local_out, ip6_route_output, OUT_RES, ownMtu4, outSrc4 } from './output';
+import { ip_route_output, ip_send_skb, ip6_route_output, ip6_send_skb, OUT_RES, outSrc4 } from './output';
 
 const TH_FIN: u32 = 0x01;
 const TH_SYN: u32 = 0x02;
@@ -133,7 +133,8 @@ function sendReset4(data: u32, th: u32, tlen: u32, doff: u32): void {
   const eb = hlen > 20 ? replyOptionsEcho(data, hlen) : 0;
   if (hlen > 20 && eb == 0) return;
   const olen = hlen > 20 ? echoLen : 0;
-  if (!ip_route_output(saddr, daddr, tos, IPPROTO_TCP, 0, 0)) return;
+  // ip_send_unicast_reply: a segment from one of our own addresses (accept_local) is answered through lo
+  if (!ip_route_output(saddr, daddr, tos, IPPROTO_TCP, 0, 0, true)) return;
   const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
   const p = replyFrame(nd);
   if (p == 0) return;
@@ -157,10 +158,8 @@ function sendReset4(data: u32, th: u32, tlen: u32, doff: u32): void {
   store<u16>(r + 16, <u16>csumFinish(csumAdd(r, 20, sum)));
   mibInc(MIB_TCP_OUT_SEGS);
   mibInc(MIB_TCP_OUT_RSTS);
-  mibInc(MIB_IP_OUT_REQUESTS);
-  // ip_local_out: LOCAL_OUT's hooks (conntrack: the reset is its connection's reply, NAT'd back at POST_ROUTING)
-  if (!NF_HOOK4(NF_INET_LOCAL_OUT, 0, load<u32>(OUT_RES(), FR_OIF), 0, p, 40 + olen)) return;
-  ip_finish_output(OUT_RES(), nd, ownMtu4(OUT_RES(), nd, saddr), 0, p, 40 + olen);
+  // LOCAL_OUT's hooks (conntrack: the reset is its connection's reply, NAT'd back at POST_ROUTING)
+  ip_send_skb(0, p, 40 + olen);
 }
 
 /** tcp_v6_rcv with no socket: the segment at `data + off`. Takes the frame. */
@@ -186,7 +185,8 @@ function sendReset6(ifindex: u32, data: u32, th: u32, tlen: u32, doff: u32): voi
   ipv6Copy(dst, data + IP6H_SADDR);
   ipv6Copy(src, data + IP6H_DADDR);
   const stype = <u32>load<u8>(dst) == 0xfe && (<u32>load<u8>(dst + 1) & 0xc0) == 0x80;
-  if (!ip6_route_output(dst, src, IPPROTO_TCP, 0, 0, stype ? ifindex : 0)) return;
+  // tcp_v6_send_response's ip6_dst_lookup_flow: to one of our own addresses through lo
+  if (!ip6_route_output(dst, src, IPPROTO_TCP, 0, 0, stype ? ifindex : 0, false, true)) return;
   const nd = netdevGet(load<u32>(OUT_RES(), FR_OIF));
   const p = replyFrame(nd);
   if (p == 0) return;
@@ -202,5 +202,5 @@ function sendReset6(ifindex: u32, data: u32, th: u32, tlen: u32, doff: u32): voi
   store<u16>(r + 16, <u16>csumFinish(csumAdd(r, 20, csumIpv6Pseudo(src, dst, 20, IPPROTO_TCP))));
   mibInc(MIB_TCP_OUT_SEGS);
   mibInc(MIB_TCP_OUT_RSTS);
-  ip6_local_out(0, p, 60);
+  ip6_send_skb(0, p, 60);
 }

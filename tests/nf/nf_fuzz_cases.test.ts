@@ -19,7 +19,8 @@ interface FixedCase {
   name: string;
   rules: string;
   ingress: string;
-  frame: string;
+  /** The frame, or the frames in order. */
+  frame: string | string[];
   /** What the kernel sent, per port. */
   out: Record<string, string[]>;
 }
@@ -47,6 +48,25 @@ const CASES: FixedCase[] = [
     frame: '020000000a02020000000b0308004500001c101c00004011e663c0000250c00002019c4413880008cbbf',
     out: {
       eth2: ['020000000b03020000000a02080045c0003851e700004001a3ccc0000201c00002500301816a000000004500001c101c00003f11e763c0000250c00002019c4413880008cbbf'],
+    },
+  },
+  {
+    // icmp_reply makes a new skb: conntrack's reassembly of the request (its two fragments, the last
+    // first) leaves it no frag_max_size, so the 1328-byte reply leaves eth2 (MTU 1280) cut at the MTU,
+    // 1276 + 72; wxdp built the reply in the request's frame and cut it as the request came, 668 + 680
+    // (seed 32, step 0)
+    name: 'an echo reply to a request conntrack reassembled is cut at the MTU, not as the request came',
+    rules: 'table ip filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n\t\tct state new counter\n\t}\n}\n',
+    ingress: 'eth2',
+    frame: [
+      '020000000a02020000000b030800450002a810000051400169b2c0000250cb007101838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f10111213141516',
+      '020000000a02020000000b0308004500029c1000200040014a0fc0000250cb0071010800a47a9c400001030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f808182',
+    ],
+    out: {
+      eth2: [
+        '020000000b03020000000a020800450004fcf85c200040015f52cb007101c00002500000ac7a9c400001030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2',
+        '020000000b03020000000a02080045000048f85c009d40018369cb007101c0000250e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f10111213141516',
+      ],
     },
   },
 ];
@@ -100,10 +120,11 @@ const TCP_STEPS: Array<{ frame: string; ingress: string; listed: string; timeout
 ];
 /**
  * A RST that skips the window check as the answer to a SYN we let through must come from the other side
- * (seed 15, flow 89): after the client's SYN and a SYN/ACK whose ACK is far below it (IV: ignored, so
- * the entry stays SYN_SENT but has seen a reply), a RST from the client itself with ack 0 (= last_end,
- * nothing annotated) is checked against the window and ignored; the same RST from the server closes the
- * entry. wxdp skipped the window for either and closed it.
+ * than that SYN (last_dir != dir, "netfilter: conntrack: tcp: do not force CLOSE on invalid-seq RST
+ * without direction check", in 6.18.y stable; seed 15, flow 89): after the client's SYN and a SYN/ACK
+ * whose ACK is far below it (IV: ignored, so the entry stays SYN_SENT but has seen a reply), a RST from
+ * the client itself with ack 0 (= last_end, nothing annotated) is checked against the window and
+ * ignored; the same RST from the server closes the entry. wxdp skipped the window for either and closed it.
  */
 const SYN_IGNORED = [
   // SYN 2001:db8:3::2.40089 > 2001:db8:1::2.443, seq 0x694c4b41
@@ -112,8 +133,16 @@ const SYN_IGNORED = [
   { frame: '020000000a00020000000b0186dd600017a10020064020010db800010000000000000000000220010db800030000000000000000000201bb9c9985900000690000028012faf08cb00000020405b40402010303070000', ingress: 'eth0' },
 ];
 const ENTRY6 = 'src=2001:db8:3::2 dst=2001:db8:1::2 sport=40089 dport=443 src=2001:db8:1::2 dst=2001:db8:3::2 sport=443 dport=40089';
-/** The RST after SYN_IGNORED, and the entry `conntrack -L` lists after it (timeouts: 1120 syn_sent, 1010 close). */
-const SYN_IGNORED_RST: Array<{ name: string; frame: string; ingress: string; listed: string; timeout: number }> = [
+/** A RST after some frames: its frame and port, and the entry `conntrack -L` lists after it, with its timeout. */
+interface RstCase {
+  name: string;
+  frame: string;
+  ingress: string;
+  listed: string;
+  timeout: number;
+}
+/** The RSTs after SYN_IGNORED (timeouts: 1120 syn_sent, 1010 close). */
+const SYN_IGNORED_RST: RstCase[] = [
   {
     name: 'from the client (seq 0x69000002, ack 0): the window check ignores it, SYN_SENT stays',
     frame: '020000000a02020000000b0386dd60001bec0014064020010db800030000000000000000000220010db80001000000000000000000029c9901bb69000002000000005004faf0521f0000',
@@ -128,6 +157,40 @@ const SYN_IGNORED_RST: Array<{ name: string; frame: string; ingress: string; lis
     listed: `tcp 6 CLOSE ${ENTRY6} mark=0 use=1`,
     timeout: 1010,
   },
+  {
+    name: 'from the server with ack 5 (not last_end): the window check ignores it, SYN_SENT stays',
+    frame: '020000000a00020000000b0186dd600017a10020064020010db800010000000000000000000220010db800030000000000000000000201bb9c9910000000000000058004faf06b4c0000020405b40402010303070000',
+    ingress: 'eth0',
+    listed: `tcp 6 SYN_SENT ${ENTRY6} mark=0 use=1`,
+    timeout: 1120,
+  },
+];
+/**
+ * The side is the one opposite the last SYN's, not the server's: in a simultaneous open (the client's
+ * SYN, then a SYN from the server: SYN_SENT2, last_index SYN with last_dir REPLY) the client's RST skips
+ * the window and closes the entry, and the server's own RST is checked and ignored. A rule "only the
+ * REPLY side" fails the first, a directionless one the second.
+ */
+const SIMULTANEOUS = [
+  SYN_IGNORED[0]!,
+  // SYN 2001:db8:1::2.443 > 2001:db8:3::2.40089, seq 0x85900000: SYN_SENT2 (its SEEN_REPLY comes after it)
+  { frame: '020000000a00020000000b0186dd600017a10020064020010db800010000000000000000000220010db800030000000000000000000201bb9c9985900000000000008002faf0f5c20000020405b40402010303070000', ingress: 'eth0' },
+];
+const SIMULTANEOUS_RST: RstCase[] = [
+  {
+    name: 'after a simultaneous open, the client\'s RST (ack 0 = last_end): no window check, CLOSE',
+    frame: SYN_IGNORED_RST[0]!.frame,
+    ingress: 'eth2',
+    listed: `tcp 6 CLOSE ${ENTRY6} mark=0 use=1`,
+    timeout: 1010,
+  },
+  {
+    name: 'after a simultaneous open, the server\'s RST (ack 0 = last_end): the window check ignores it, SYN_SENT2 stays',
+    frame: SYN_IGNORED_RST[1]!.frame,
+    ingress: 'eth0',
+    listed: `tcp 6 SYN_SENT2 ${ENTRY6} mark=0 use=1`,
+    timeout: 1120,
+  },
 ];
 /**
  * The same check after an ACK from the server that the entry ignored (SYN_SENT, an ACK in REPLY: its
@@ -139,7 +202,7 @@ const ACK_IGNORED = [
   // ACK 2001:db8:1::2.443 > 2001:db8:3::2.40089, seq 0x30000000 ack 0x12345678: ignored (c)
   { frame: '020000000a00020000000b0186dd600017a10020064020010db800010000000000000000000220010db800030000000000000000000201bb9c9930000000123456788010faf0e2980000020405b40402010303070000', ingress: 'eth0' },
 ];
-const ACK_IGNORED_RST: Array<{ name: string; frame: string; ingress: string; listed: string; timeout: number }> = [
+const ACK_IGNORED_RST: RstCase[] = [
   {
     name: 'RST/ACK from the client, ack 0x30000000 (= last_end): no window check, CLOSE',
     frame: '020000000a02020000000b0386dd60001bec0014064020010db800030000000000000000000220010db80001000000000000000000029c9901bb69000002300000005014faf0220f0000',
@@ -166,6 +229,7 @@ const ACK_IGNORED_RST: Array<{ name: string; frame: string; ingress: string; lis
 const IGNORED_RST = [
   ...SYN_IGNORED_RST.map((r) => ({ ...r, before: SYN_IGNORED })),
   ...ACK_IGNORED_RST.map((r) => ({ ...r, before: ACK_IGNORED })),
+  ...SIMULTANEOUS_RST.map((r) => ({ ...r, before: SIMULTANEOUS })),
 ];
 const CT_RULES6 = 'table ip6 filter {\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tct state new counter\n\t}\n}\n';
 
@@ -183,7 +247,7 @@ describe('netfilter divergences found by nf_fuzz_kernel, with the kernel\'s reco
     it(c.name, async () => {
       const w = await WxdpRouter.create(PORTS, NF_CONFIG);
       w.dp.nft(c.rules);
-      const [out] = w.run([{ ingress: c.ingress, frames: [unhex(c.frame)] }]);
+      const [out] = w.run([{ ingress: c.ingress, frames: [c.frame].flat().map(unhex) }]);
       expect(outOf(out!)).toEqual(outOf(c.out));
     });
   }
@@ -217,7 +281,7 @@ describe('TCP: a picked-up connection is established for the RST checks only onc
   });
 });
 
-describe('TCP: a RST skips the window check as an answer to a SYN (from the other side) or ACK we let through', () => {
+describe('TCP: a RST skips the window check as an answer to a SYN (from the side opposite it) or ACK we let through', () => {
   for (const r of IGNORED_RST) {
     it(r.name, async () => {
       const w = await WxdpRouter.create(PORTS, NF_CONFIG);
@@ -240,7 +304,7 @@ describe.skipIf(!nsa.available.ok || !py.ok || !nft)('the recorded answers are t
       const k = KernelRouter.build(nsa.set, PORTS, NF_CONFIG);
       const r = k.router.spawn(['nft', '-f', '-'], { input: c.rules });
       expect(r.status, r.stderr).toBe(0);
-      const [out] = k.run([{ ingress: c.ingress, frames: [unhex(c.frame)] }]);
+      const [out] = k.run([{ ingress: c.ingress, frames: [c.frame].flat().map(unhex) }]);
       expect(outOf(out!), c.name).toEqual(outOf(c.out));
     }
   }, 120_000);
@@ -264,11 +328,13 @@ describe.skipIf(!nsa.available.ok || !py.ok || !nft)('the recorded answers are t
       const k = KernelRouter.build(nsa.set, PORTS, NF_CONFIG);
       const rs = k.router.spawn(['nft', '-f', '-'], { input: CT_RULES6 });
       expect(rs.status, rs.stderr).toBe(0);
+      const t0 = Date.now();
       for (const f of [...r.before, r]) afpacket(k.wire, [{ send: [{ ifname: wire(f.ingress), frame: unhex(f.frame) }], capture: ['w0', 'w1', 'w2'], windowMs: 100 }]);
       const [l] = parseConntrackL(k.router.exec(['conntrack', '-L'], {}));
       expect(`${l!.proto} ${l!.rest}`, r.name).toBe(r.listed);
-      // SYN_SENT's timeout runs from the SYN, three afpacket runs before the listing
-      expect(r.timeout - l!.timeout).toBeLessThanOrEqual(5);
+      // SYN_SENT's timeout runs from the SYN, three afpacket runs before the listing (seconds apart
+      // on a loaded machine): at most the time they took, and a second of rounding
+      expect(r.timeout - l!.timeout, r.name).toBeLessThanOrEqual(Math.ceil((Date.now() - t0) / 1000) + 1);
     }
   }, 60_000);
 

@@ -162,7 +162,8 @@ export function genRuleset(g: Rng): Ruleset {
         v6 ? `[${to}]` : to,
         v6 ? `[${to}]:${g.pick([80, 53, 22])}` : `${to}:${g.pick([80, 53, 22])}`,
         v6 ? `[${to}]:80-90` : `${to}:80-90`,
-        v6 ? `${to}-${to.replace(/:[0-9a-f]+$/, ':9')}` : `${to}-${to.replace(/\.\d+$/, '.9')}`,
+        // an address range up to .9 (::9), or nine past a host above it (nft refuses an empty range)
+        v6 ? `${to}-${to.replace(/:[0-9a-f]+$/, ':9')}` : `${to}-${to.replace(/\.(\d+)$/, (_m, d: string) => `.${Number(d) <= 9 ? 9 : Number(d) + 9}`)}`,
       ]);
       const daddrSel = v6 ? `ip6 daddr ${vaddr}` : `ip daddr ${vaddr}`;
       pre.push(`${g.chance(0.5) ? `iifname "${iif}" ` : ''}${daddrSel} ${proto} dport ${port} ${g.chance(0.3) ? 'counter ' : ''}dnat to ${target}`);
