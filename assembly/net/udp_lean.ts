@@ -246,7 +246,7 @@ const LB_AHEAD: u32 = 4;
  * headers, which the checks then wait for). After a burst of one or a few flows (tens of sockets), or of
  * none looked up (bench udp's stack without L4), the loads cost more than they save: measured, bench
  * udp --quick data path, 4+3 rounds interleaved against asking ahead always — 10 sockets 27.7–28.0 →
- * 26.5–27.2 ns, stack without L4 24.0–25.0 → 22.5–22.8 (where it was before lbAhead came), 10k and 100k
+ * 26.5–27.2 ns, stack without L4 24.0–25.0 → 22.5–22.8 (22.2–22.7 before e82bb79 and 8cfb920), 10k and 100k
  * even. The answer is a guess for the next burst: a wrong one costs a few loads or a few waits, never a
  * different verdict. (IPv6's first pass asks ahead always: one flow measured ~1 ns slower without.)
  */
