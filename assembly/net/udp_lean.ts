@@ -240,6 +240,20 @@ let sink: u32 = 0;
  */
 const LB_AHEAD: u32 = 4;
 
+/**
+ * udp4Demux's first pass asks ahead (lbAhead) only after a burst of many flows: LB_AHEAD_FLOWS or more
+ * of its frames looked up (thousands of sockets: the lines the lookups and queues read evict the
+ * headers, which the checks then wait for). After a burst of one or a few flows (tens of sockets), or of
+ * none looked up (bench udp's stack without L4), the loads cost more than they save: measured, bench
+ * udp --quick data path, 4+3 rounds interleaved against asking ahead always — 10 sockets 27.7–28.0 →
+ * 26.5–27.2 ns, stack without L4 24.0–25.0 → 22.5–22.8 (22.2–22.7 before e82bb79 and 8cfb920), 10k and 100k
+ * even. The answer is a guess for the next burst: a wrong one costs a few loads or a few waits, never a
+ * different verdict. (IPv6's first pass asks ahead always: one flow measured ~1 ns slower without.)
+ */
+const LB_AHEAD_FLOWS: u32 = 8;
+/** The last burst udp4Demux decided looked up LB_AHEAD_FLOWS flows or more (its first pass asks ahead). */
+let lbMany4 = false;
+
 /** The header line of frame `i` + LB_AHEAD of the `n` at `burst` (the last frame's past the end) loaded now, for a first pass. */
 @inline export function lbAhead(burst: u32, i: u32, n: u32): void {
   const j = select<u32>(i + LB_AHEAD, n - 1, i + LB_AHEAD < n);
@@ -413,9 +427,10 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
   let fsd: u64 = 0;
   let fw: u32 = 0;
   // the lean path's checks; UDP's length and checksum; the hash2 slot
+  const ahead = lbMany4;
   for (let i: u32 = 0; i < n; i++) {
     const data = load<u32>(burst + (i << 3));
-    lbAhead(burst, i, n);
+    if (ahead) lbAhead(burst, i, n);
     const flen = load<u32>(burst + (i << 3), 4);
     const ip = data + ETH_HLEN;
     const uh = ip + 20;
@@ -490,6 +505,7 @@ function udp4Demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32 {
     }
     store<u32>(A + (i << 2), a);
   }
+  lbMany4 = slots >= LB_AHEAD_FLOWS;
   if (slots == 0) return taken;
   lbLooked = true;
   udp4Lookup(A, B, K, L, slots, ifindex, h2, deep);
