@@ -57,7 +57,7 @@ import { PacketGenerator } from '../src/control/pktgen.js';
 import { kernelAvailability, loadKernelProgram } from '../src/oracle/kernel.js';
 import type { WorkerBenchSample } from '../src/control/workers.js';
 import { projectRoot } from './project_root.js';
-import { threadCpuNs } from './rate.js';
+import { threadCpuNsExact } from './rate.js';
 
 const RING = 256;
 const BURST = 64;
@@ -273,8 +273,8 @@ function mainWindow(r: Rig, ms: number): Sample {
   const d0 = r.eth0.address;
   const d1 = r.eth1.address;
   const g = r.gens[0] ?? 0;
+  const c0 = threadCpuNsExact();
   const t0 = performance.now();
-  const c0 = threadCpuNs();
   const end = t0 + ms;
   let frames = 0;
   do {
@@ -290,8 +290,9 @@ function mainWindow(r: Rig, ms: number): Sample {
       }
     }
   } while (performance.now() < end);
-  const c1 = threadCpuNs();
-  return { frames, wallNs: (performance.now() - t0) * 1e6, cpuNs: c0 !== null && c1 !== null ? c1 - c0 : 0 };
+  const wallNs = (performance.now() - t0) * 1e6;
+  const c1 = threadCpuNsExact();
+  return { frames, wallNs, cpuNs: c0 !== null && c1 !== null ? c1 - c0 : 0 };
 }
 
 interface Figures {
