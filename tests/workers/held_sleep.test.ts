@@ -39,10 +39,10 @@ describe('a held worker sleeps', () => {
     const woke = mine.map((t, i) => switches(t) - s0[i]!).reduce((a, b) => a + b, 0);
     // 100 ms at a time: about 5 wake-ups per worker, 10 in all (with 1-ms waits: ~800)
     expect(woke).toBeLessThan(60);
-    // a held worker still applies messages (sync waits for every worker's ACK)
-    const t0 = performance.now();
+    // a held worker still applies messages: sync returns once every worker has acknowledged (it throws
+    // after ACK_TIMEOUT_MS otherwise)
     dp.workers!.sync();
-    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(dp.workers!.stats().every((s) => s.faults === 0)).toBe(true);
     dp.workers!.release();
   });
 });
