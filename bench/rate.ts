@@ -22,6 +22,22 @@ export function threadCpuNs(): number | null {
   }
 }
 
+/** A word nobody notifies: Atomics.wait on it is a sleep. */
+const napWord = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * threadCpuNs brought up to date first. schedstat prints the thread's se.sum_exec_runtime as it stands
+ * (fs/proc/base.c proc_pid_schedstat), and the scheduler adds a running thread's time to it only at a
+ * tick (4 ms at HZ=250), a preemption check or when the thread leaves the CPU (kernel/sched/fair.c
+ * update_curr): read by the running thread itself it lags by up to a tick. A 20-µs sleep first makes the
+ * thread leave the CPU (dequeue_entity → update_curr), so the value read is its CPU time to the
+ * microsecond. Over a window this matters when the thread got little CPU: 4 ms of 50 is 8%.
+ */
+export function threadCpuNsExact(): number | null {
+  Atomics.wait(napWord, 0, 0, 0.02);
+  return threadCpuNs();
+}
+
 /** What bestNsPerPacket measures with: 'thread-cpu' (this thread's CPU time) or 'wall'. */
 export function rateClock(): 'thread-cpu' | 'wall' {
   return threadCpuNs() === null ? 'wall' : 'thread-cpu';

@@ -23,7 +23,7 @@
 //   main   the main thread polls, unshared memory (the single-thread build: the baseline)
 //   1w     one worker thread over a shared memory (the shared build)
 //   2w     two workers, each its own queues, at once
-// Every thread runs the same loop (receive, poll, complete TX). The machine is shared (2 cores, other
+// Every thread runs the same loop (receive, poll, complete TX); the workers of the rigs not being measured are held (asleep). The machine is shared (2 cores, other
 // engineers' jobs): in one draw each setup is measured REPEATS times, the setups interleaved (the order
 // rotating), and each setup's figure is the median of its windows, with each window's on-CPU share (the
 // measuring thread's CPU time ÷ wall time; 2w: the lower of the two).
@@ -57,7 +57,7 @@ import { PacketGenerator } from '../src/control/pktgen.js';
 import { kernelAvailability, loadKernelProgram } from '../src/oracle/kernel.js';
 import type { WorkerBenchSample } from '../src/control/workers.js';
 import { projectRoot } from './project_root.js';
-import { threadCpuNs } from './rate.js';
+import { threadCpuNsExact } from './rate.js';
 
 const RING = 256;
 const BURST = 64;
@@ -273,8 +273,8 @@ function mainWindow(r: Rig, ms: number): Sample {
   const d0 = r.eth0.address;
   const d1 = r.eth1.address;
   const g = r.gens[0] ?? 0;
+  const c0 = threadCpuNsExact();
   const t0 = performance.now();
-  const c0 = threadCpuNs();
   const end = t0 + ms;
   let frames = 0;
   do {
@@ -290,8 +290,9 @@ function mainWindow(r: Rig, ms: number): Sample {
       }
     }
   } while (performance.now() < end);
-  const c1 = threadCpuNs();
-  return { frames, wallNs: (performance.now() - t0) * 1e6, cpuNs: c0 !== null && c1 !== null ? c1 - c0 : 0 };
+  const wallNs = (performance.now() - t0) * 1e6;
+  const c1 = threadCpuNsExact();
+  return { frames, wallNs, cpuNs: c0 !== null && c1 !== null ? c1 - c0 : 0 };
 }
 
 interface Figures {
@@ -410,6 +411,10 @@ export async function workersDraw(name: string, quick = false): Promise<WorkersD
   if (!s) throw new Error(`no workers row ${name}`);
   const { ms, repeats } = windows(quick);
   const rigs = [await setup(s, 0), await setup(s, 1), await setup(s, 2)];
+  // The workers of the rigs not being measured would poll their empty queues and wake every IDLE_MS
+  // (about 830 wake-ups a second each): held, they sleep until a bench message comes (Workers.bench
+  // runs on a held worker), and the thread measured is not preempted by them.
+  for (const r of rigs) r.dp.workers?.hold();
   try {
     // warm-up: V8 tiers the wasm up while it runs (short calls), on every thread
     for (const r of rigs) r.run(Math.min(ms, 300));

@@ -6,7 +6,8 @@
 //   loop:  apply control messages (receiveMessageOnPort: no event loop turn needed), acknowledge them
 //          ─▶ dp_poll_worker (its queues, NAPI budget, a quiescent point)
 //          ─▶ frames: go round again; idle for SPIN rounds: Atomics.wait on the wake word (IDLE_MS at most)
-//   hold:  while the HOLD word is set (Workers.hold), the worker polls nothing (messages still apply)
+//   hold:  while the HOLD word is set (Workers.hold), the worker polls nothing (messages still apply) and
+//          sleeps on the wake word until Workers.wake (every message and release() bump it; HELD_MS at most)
 //   stop:  the state word set ─▶ worker_exit (offline for reclamation) ─▶ the thread ends
 //
 // Messages (from Workers.install / bench):
@@ -28,6 +29,9 @@ const { workerData, receiveMessageOnPort } = require('node:worker_threads');
 const { w, n, memory, fastPath, area, scratch, control, port, budget } = workerData;
 const SPIN = 64;
 const IDLE_MS = 1;
+// A held worker has nothing to poll: it sleeps until woken, not IDLE_MS at a time (a wake-up every
+// millisecond takes a core from, and pollutes the caches of, the threads that are running)
+const HELD_MS = 100;
 const STATE = 0, WAKE = 1, ROUNDS = 2, FRAMES = 3, ACK = 4, FAULTS = 5, HOLD = 6, BENCH_WALL = 9, BENCH_CPU = 10;
 const table = new WebAssembly.Table({ element: 'anyfunc', initial: 1 });
 const napWord = new Int32Array(new SharedArrayBuffer(4));
@@ -57,7 +61,11 @@ function install(p) {
   }
 }
 
+// The thread's CPU time (ns), brought up to date: schedstat prints se.sum_exec_runtime as it stands, which
+// the scheduler adds a running thread's time to only at a tick, a preemption check or when it leaves the
+// CPU (update_curr): a 20-µs sleep first (the thread leaves the CPU) makes it exact, not a tick late.
 function cpuNs() {
+  Atomics.wait(napWord, 0, 0, 0.02);
   try {
     return Number(require('node:fs').readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ')[0]) || 0;
   } catch {
@@ -67,8 +75,8 @@ function cpuNs() {
 
 function bench(b) {
   const q = b.queue;
-  const t0 = performance.now();
   const c0 = cpuNs();
+  const t0 = performance.now();
   const end = t0 + b.ms;
   let frames = 0;
   do {
@@ -84,9 +92,10 @@ function bench(b) {
       if (b.host && w === 0) x.dev_host_done(b.dev, 4 * budget);
     }
   } while (performance.now() < end);
+  const wallUs = Math.round((performance.now() - t0) * 1000);
   const c1 = cpuNs();
   Atomics.store(ctl, FRAMES, frames | 0);
-  Atomics.store(ctl, BENCH_WALL, Math.round((performance.now() - t0) * 1000));
+  Atomics.store(ctl, BENCH_WALL, wallUs);
   Atomics.store(ctl, BENCH_CPU, c0 && c1 ? Math.round((c1 - c0) / 1000) : 0);
 }
 
@@ -100,13 +109,14 @@ function apply(m) {
 x.worker_init(w, n, area, scratch);
 let idle = 0;
 while (Atomics.load(ctl, STATE) === 0) {
+  // read before the messages: a message posted after it comes with a bump (Workers.wake), so no wait misses it
+  const wake = Atomics.load(ctl, WAKE);
   let m;
   while ((m = receiveMessageOnPort(port)) !== undefined) apply(m.message);
   if (Atomics.load(ctl, HOLD) !== 0) {
-    Atomics.wait(ctl, HOLD, 1, IDLE_MS);
+    Atomics.wait(ctl, WAKE, wake, HELD_MS);
     continue;
   }
-  const wake = Atomics.load(ctl, WAKE);
   let f = 0;
   try {
     f = x.dp_poll_worker(budget, w, n);

@@ -271,11 +271,8 @@ export class Workers {
 
   /** The workers poll again, all at once. */
   release(): void {
-    for (let w = 0; w < this.count; w++) {
-      const c = this.control(w);
-      Atomics.store(c, WKC.HOLD, 0);
-      Atomics.notify(c, WKC.HOLD);
-    }
+    for (let w = 0; w < this.count; w++) Atomics.store(this.control(w), WKC.HOLD, 0);
+    // a held worker sleeps on the wake word (worker_thread.ts)
     this.wake();
   }
 
