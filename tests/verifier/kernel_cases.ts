@@ -305,6 +305,11 @@ export const KERNEL_CASES: KernelCase[] = [
     insns: [...I(0xb7, 0, 0, 0, 0), ...I(0x61, 9, 1, 4), ...I(0x61, 3, 1, 0), ...I(0xbf, 7, 3), ...I(0x07, 7, 0, 0, 34), ...I(0xad, 9, 7, 7), ...I(0xb7, 8, 0, 0, 32), ...I(0x71, 9, 3, 0), ...I(0x07, 9, 0, 0, 1), ...I(0xbf, 4, 9), ...I(0x17, 9, 0, 0, 1), ...I(0x55, 9, 0, -3, 0), ...I(0x1d, 9, 8), ...I(0x95)],
   },
   {
+    name: 'linked_precision_at_compare',
+    why: 'path A: r0 &= 15, r1 = r0 (linked); path B: r0 &= 255, r1 = r0 & 15 (unlinked); they meet at insn 10, then `if r0 > 10` and `if r1 > 20` (decided on A: r1 precise). The first compare\'s history entry records r0 and r1 as linked, and backtracking through it makes r0 precise too (bt_sync_linked_regs: "regs=r0,r1 before 10"), so B\'s r0 in [0, 255] is not within A\'s [0, 15] and B is walked, not pruned',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0xbf, 6, 0), ...I(0x85, 0, 0, 0, 7), ...I(0x15, 6, 0, 3, 0), ...I(0x57, 0, 0, 0, 0xf), ...I(0xbf, 1, 0), ...I(0x05, 0, 0, 3), ...I(0x57, 0, 0, 0, 0xff), ...I(0xbf, 1, 0), ...I(0x57, 1, 0, 0, 0xf), ...I(0xb7, 2, 0, 0, 0), ...I(0x25, 0, 0, 2, 10), ...I(0x25, 1, 0, 2, 20), ...I(0x95), ...I(0x95), ...I(0x79, 0, 10, 8), ...I(0x95)],
+  },
+  {
     name: 'linked_delta_through_caller_spill',
     why: 'r4 spilled as 32 bits in the caller (fp-8, linked to r4), passed to a subprogram that does r4 += r3 (a constant 32768: a delta) and `if r1 == r4`: the caller\'s spill is among the linked registers (collect_linked_regs walks every frame and its spills) and is bounded as r1 - 32768, so the states back in the caller differ and are walked (random program seed 7920, minimised: processed 47 against 44)',
     insns: [...I(0xb7, 3, 0, 0, 0x7fffffff), ...I(0x61, 4, 1, 12), ...I(0x3f, 3, 3), ...I(0x17, 4, 0, 0, -812546293), ...I(0xa7, 4, 0, 0, 48), ...I(0x75, 3, 0, 1, 32), ...I(0x61, 4, 1, 16), ...I(0x63, 10, 4, -8), ...I(0xb7, 1, 0, 0, 1611927565), ...I(0xb7, 3, 0, 0, 32768), ...I(0xb7, 5, 0, 0, -599409545), ...I(0x85, 0, 1, 0, 2), ...I(0xb7, 0, 0, 0, 3), ...I(0x95), ...I(0x7a, 10, 0, -8, 0), ...I(0x7a, 10, 0, -16, 0), ...I(0x7a, 10, 0, -24, 0), ...I(0x7a, 10, 0, -32, 0), ...I(0x7a, 10, 0, -40, 0), ...I(0x6d, 4, 3, 3), ...I(0x7e, 5, 1, 1), ...I(0x0f, 4, 3), ...I(0x1d, 1, 4), ...I(0x95)],
