@@ -575,27 +575,8 @@ function regsafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean, within = false)
   if (old.type === RegType.NOT_INIT) return exact ? cur.type === RegType.NOT_INIT : true;
   if (cur.type === RegType.NOT_INIT) return false;
   if (exact) {
-    return (
-      old.type === cur.type &&
-      old.maybeNull === cur.maybeNull &&
-      old.off === cur.off &&
-      old.range === cur.range &&
-      old.map === cur.map &&
-      old.memSize === cur.memSize &&
-      old.frameno === cur.frameno &&
-      old.varOff.equals(cur.varOff) &&
-      old.smin === cur.smin &&
-      old.smax === cur.smax &&
-      old.umin === cur.umin &&
-      old.umax === cur.umax &&
-      old.s32min === cur.s32min &&
-      old.s32max === cur.s32max &&
-      old.u32min === cur.u32min &&
-      old.u32max === cur.u32max &&
-      // regs_exact: check_ids, both set or both 0 (a scalar's delta, in off, compared above)
-      ids.check(old.id, cur.id) &&
-      ids.check(old.refObjId, cur.refObjId)
-    );
+    // regs_exact: memcmp up to the id, then check_ids, both set or both 0 (a scalar's delta is in off)
+    return regBytesEqual(old, cur) && old.frameno === cur.frameno && ids.check(old.id, cur.id) && ids.check(old.refObjId, cur.refObjId);
   }
   if (old.type !== cur.type) return false;
   switch (old.type) {
@@ -657,7 +638,15 @@ export function statesMaybeLooping(old: State, cur: State): boolean {
 }
 
 function regMemEqual(a: Reg, b: Reg): boolean {
-  if (a === b) return true;
+  return a === b || (regBytesEqual(a, b) && a.id === b.id && a.refObjId === b.refObjId);
+}
+
+/**
+ * memcmp of two bpf_reg_states up to their id: the type and its flags, the fixed offset (a scalar's
+ * delta), the union (packet range, map, memory size, dynptr, subprogram, BTF type) and var_off with
+ * the eight bounds.
+ */
+function regBytesEqual(a: Reg, b: Reg): boolean {
   return (
     a.type === b.type &&
     a.maybeNull === b.maybeNull &&
@@ -679,9 +668,7 @@ function regMemEqual(a: Reg, b: Reg): boolean {
     a.s32min === b.s32min &&
     a.s32max === b.s32max &&
     a.u32min === b.u32min &&
-    a.u32max === b.u32max &&
-    a.id === b.id &&
-    a.refObjId === b.refObjId
+    a.u32max === b.u32max
   );
 }
 
