@@ -431,7 +431,10 @@ export function collectLinkedRegs(st: State, id: number, live: readonly number[]
       if (out.length < LINKED_REGS_MAX) out.push(linkedEntry(fr, true, r));
       else f.own(r).id = 0;
     }
-    for (let i = STACK_SLOTS - 1; i >= 0; i--) {
+    // (the slots holding a spill, from fp-8 down)
+    const spills = f.spillSlots(SPILLS);
+    for (let k = spills.length - 1; k >= 0; k--) {
+      const i = spills[k]!;
       const s = f.slot(i)!;
       const sp = s.spill;
       if (!sp || s.bytes[0] !== Byte.SPILL || sp.type !== RegType.SCALAR || baseId(sp.id) !== base) continue;
