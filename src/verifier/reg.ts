@@ -14,6 +14,20 @@ export const U32_MAX = (1n << 32n) - 1n;
 /** The kernel's BPF_MAX_VAR_OFF: offsets beyond ±2^29 are never trusted. */
 export const MAX_VAR_OFF = 1n << 29n;
 
+/**
+ * include/linux/bpf_verifier.h: the id's upper bits of a scalar linked with a constant delta. `r1 = r2`
+ * links both under one id N; `r1 += 10` then makes r1's id N | BPF_ADD_CONST64 with off 10 (`w1 += 10`:
+ * BPF_ADD_CONST32), so a compare that bounds r2 bounds r1 as r2 + 10 (sync_linked_regs). Ids stay
+ * below BPF_ADD_CONST32 (they count up from 1); an id with a flag is kept unsigned (`>>> 0`).
+ */
+export const BPF_ADD_CONST64 = 0x80000000;
+export const BPF_ADD_CONST32 = 0x40000000;
+export const BPF_ADD_CONST = 0xc0000000;
+/** `id & ~BPF_ADD_CONST`: the id linked registers share. */
+export const baseId = (id: number): number => id & 0x3fffffff;
+/** `id & BPF_ADD_CONST`: which delta, if any, the register keeps to the others of its id (unsigned). */
+export const addConstOf = (id: number): number => (id & BPF_ADD_CONST) >>> 0;
+
 export const s64 = (x: bigint): bigint => BigInt.asIntN(64, x);
 export const u64 = (x: bigint): bigint => BigInt.asUintN(64, x);
 export const s32 = (x: bigint): bigint => BigInt.asIntN(32, x);
@@ -199,8 +213,10 @@ export class Reg {
     return r;
   }
 
+  /** __mark_reg_known: the constant in every view; the id and the fixed part (a scalar's delta) cleared. */
   setKnown(v: bigint): void {
     this.id = 0;
+    this.off = 0;
     let k = KNOWN.get(v);
     if (!k) {
       if (KNOWN.size >= 4096) KNOWN.clear();
@@ -286,10 +302,12 @@ export class Reg {
   private singleValue(): void {
     const k = this.singleValueIn(this.umin, this.umax);
     if (k !== undefined) {
-      // ___mark_reg_known: the value in every view; the id stays.
+      // ___mark_reg_known: the value in every view; the id and its delta stay.
       const id = this.id;
+      const off = this.off;
       this.setKnown(k);
       this.id = id;
+      this.off = off;
     }
   }
 
@@ -504,8 +522,10 @@ export class Reg {
         else if (k >= 0) {
           // singleValue's ___mark_reg_known, the value found in numbers
           const id = this.id;
+          const off = this.off;
           this.setKnown(BigInt(k));
           this.id = id;
+          this.off = off;
         }
         return;
       }
@@ -648,7 +668,7 @@ export class Reg {
       return `scalar(${this.boundsText()})`;
     }
     const parts: string[] = [];
-    if (this.id) parts.push(`id=${this.id}`);
+    if (this.id) parts.push(this.idText());
     if (this.refObjId) parts.push(`ref_obj_id=${this.refObjId}`);
     if (this.off) parts.push(`off=${this.off}`);
     if (this.isPkt) parts.push(`r=${this.range}`);
@@ -660,13 +680,19 @@ export class Reg {
       }
     }
     if (this.type === RegType.MEM) parts.push(`mem_size=${this.memSize}`);
-    if (!this.varOff.isConst || this.varOff.value !== 0n) parts.push(this.boundsText());
-    return `${this.typeName()}(${parts.join(',')})`;
+    if (!this.varOff.isConst || this.varOff.value !== 0n) parts.push(this.boundsText(false));
+    return `${this.typeName()}(${parts.filter(Boolean).join(',')})`;
   }
 
-  boundsText(): string {
+  /** print_reg_state's id: the linked id, then a linked scalar's delta (`id=1+11`, `id=5-1`). */
+  private idText(): string {
+    const base = `id=${baseId(this.id)}`;
+    return addConstOf(this.id) ? `${base}${this.off >= 0 ? '+' : ''}${this.off}` : base;
+  }
+
+  boundsText(withId = true): string {
     const p: string[] = [];
-    if (this.id) p.push(`id=${this.id}`);
+    if (withId && this.id) p.push(this.idText());
     if (this.smin !== S64_MIN && this.smin !== s64(this.umin)) p.push(`smin=${this.smin}`);
     if (this.smax !== S64_MAX && this.smax !== s64(this.umax)) p.push(`smax=${this.smax}`);
     if (this.umin !== 0n) p.push(`umin=${this.umin}`);
@@ -1366,6 +1392,20 @@ function bitwise(d: Reg, s: Reg, op: Bitwise, w: Width): void {
 }
 
 /**
+ * sync_linked_regs' `reg += delta` of a register copied from the known one: scalar32_min_max_add,
+ * scalar_min_max_add and tnum_add of the constant, zext_32_to_64 for a 32-bit link (BPF_ADD_CONST32),
+ * then reg_bounds_sync.
+ */
+export function addLinkDelta(r: Reg, delta: bigint, zext: boolean): void {
+  const k = Reg.known(delta);
+  arith(r, k, 'add', W32);
+  arith(r, k, 'add', W64);
+  r.varOff = r.varOff.add(k.varOff);
+  if (zext) r.zext32();
+  r.sync();
+}
+
+/**
  * Pointer arithmetic's bounds (adjust_ptr_min_max_vals): the 64-bit sum or difference of the
  * pointer's variable part and the offset; the 32-bit bounds are left unbounded.
  */
@@ -1460,7 +1500,8 @@ export function scalarAlu(d: Reg, src: Reg, op: number, alu32: boolean): void {
   // The same operands recur (a loop's body walked again; loop_tcpopt: 1,100 distinct among 78,000 ops).
   const h = aluHash(d, src, op, alu32);
   const e = ALU_MEMO[h];
-  if (e !== undefined && e.op === op && e.alu32 === alu32 && sameBounds(e.d, d) && sameBounds(e.s, src)) {
+  // (a destination with a delta left in off computes afresh: whether off survives depends on the path)
+  if (e !== undefined && e.op === op && e.alu32 === alu32 && d.off === 0 && sameBounds(e.d, d) && sameBounds(e.s, src)) {
     putMemoOut(d, e);
     d.id = 0;
     return;
@@ -1514,7 +1555,11 @@ function scalarAluUncached(d: Reg, src: Reg, op: number, alu32: boolean): boolea
   if (isExactConst(d) && isExactConst(s)) {
     const k = constAlu(d.varOff.value, s.varOff.value, op, alu32);
     if (k !== undefined) {
+      // the general path keeps a scalar's delta (off) except where a bitwise op of two constants
+      // __mark_reg_known's the result
+      const off = op === 0x40 || op === 0x50 || op === 0xa0 ? 0 : d.off;
       d.setKnown(k);
+      d.off = off;
       return true;
     }
   }

@@ -3,7 +3,7 @@
 // (states_equal / regsafe / stacksafe in the kernel).
 
 import { dynptrSlotsSafe, type DynptrSlot } from './dynptr.js';
-import { Reg, RegType, scalarWithin } from './reg.js';
+import { addConstOf, addLinkDelta, baseId, BPF_ADD_CONST, BPF_ADD_CONST32, Reg, RegType, scalarWithin } from './reg.js';
 
 export const STACK_SLOTS = 64;
 
@@ -68,6 +68,11 @@ export class Frame {
   /** Bit spi (slots 0-31, 32-63): the slot holds a spilled register (kept by setSlot). */
   spillLo = 0;
   spillHi = 0;
+  /**
+   * The kernel's allocated_stack: the bytes below the frame pointer this path has accessed, in whole
+   * 8-byte slots (grow_stack_state). A slot below it was never accessed on this path.
+   */
+  allocatedStack = 0;
   /** The call instruction that entered this frame (-1 for the main program). */
   callsite: number;
   /** Entry slot of the subprogram. */
@@ -229,6 +234,7 @@ export class Frame {
     f.chunks = this.chunks;
     f.spillLo = this.spillLo;
     f.spillHi = this.spillHi;
+    f.allocatedStack = this.allocatedStack;
     f.chunksShared = this.chunksShared = CHUNK_LIST | 0xff;
     if (cowCheck.freeze) {
       Object.freeze(f.chunks);
@@ -277,6 +283,11 @@ export interface Checkpoint {
  */
 export class History {
   readonly items: number[] = [];
+  /**
+   * The registers a compare found linked (collectLinkedRegs, two or more), by the index of its entry in
+   * `items` (the kernel's jmp_history_entry.linked_regs): backtracking makes them precise together.
+   */
+  linked: Map<number, readonly number[]> | undefined = undefined;
   readonly prev: History | null;
   readonly prevLen: number;
 
@@ -287,6 +298,11 @@ export class History {
 
   push(h: number): void {
     this.items.push(h);
+  }
+
+  /** Record the linked registers of the newest entry. */
+  setLinked(linked: readonly number[]): void {
+    (this.linked ??= new Map()).set(this.items.length - 1, linked);
   }
 
   /** A history that continues this one as it is now. */
@@ -388,25 +404,79 @@ export function makeScalarsImprecise(st: State): void {
   }
 }
 
+/** include/linux/bpf_verifier.h: LINKED_REGS_MAX, the registers one compare records as linked. */
+const LINKED_REGS_MAX = 6;
+
 /**
- * forEachReg(o => o.copyScalarFrom(v), o => o !== v && o.isScalar && o.id === id) written out (no closures
- * per call: a refined branch calls it for each operand): every scalar linked to `id`, registers and
- * spills, `v` itself excepted, takes v's bounds.
+ * A linked register as collect_linked_regs records it: frame << 7 | 64 for a register | its number, or
+ * frame << 7 | a stack slot's number (spi here: 0 = fp-512).
  */
-export function copyToLinked(st: State, id: number, v: Reg): void {
-  for (const f of st.frames) {
-    for (let r = 0; r < f.regs.length; r++) {
-      const o = f.regs[r]!;
-      if (o !== v && o.isScalar && o.id === id) f.own(r).copyScalarFrom(v);
+export const linkedEntry = (frameno: number, isReg: boolean, idx: number): number => (frameno << 7) | (isReg ? 64 : 0) | idx;
+
+/**
+ * collect_linked_regs: the scalars of `st` whose id without its BPF_ADD_CONST flags is `id`'s — the
+ * live registers of each frame (`live`: per frame, live before its current instruction), innermost
+ * frame first, then its spilled registers from fp-8 down — appended to `out`, at most LINKED_REGS_MAX in
+ * all: one more loses its id in `st` (its link to the others is forgotten).
+ */
+export function collectLinkedRegs(st: State, id: number, live: readonly number[], out: number[]): void {
+  const base = baseId(id);
+  for (let fr = st.frames.length - 1; fr >= 0; fr--) {
+    const f = st.frames[fr]!;
+    const liveRegs = live[fr]!;
+    for (let r = 0; r < 10; r++) {
+      if (!(liveRegs & (1 << r))) continue;
+      const g = f.regs[r]!;
+      if (g.type !== RegType.SCALAR || baseId(g.id) !== base) continue;
+      if (out.length < LINKED_REGS_MAX) out.push(linkedEntry(fr, true, r));
+      else f.own(r).id = 0;
     }
-    for (const i of f.spillSlots(SPILLS)) {
+    // (the slots holding a spill, from fp-8 down)
+    const spills = f.spillSlots(SPILLS);
+    for (let k = spills.length - 1; k >= 0; k--) {
+      const i = spills[k]!;
       const s = f.slot(i)!;
       const sp = s.spill;
-      if (!sp || sp === v || !sp.isScalar || sp.id !== id) continue;
-      const copy = sp.clone();
-      copy.copyScalarFrom(v);
-      f.setSlot(i, { ...s, spill: copy });
+      if (!sp || s.bytes[0] !== Byte.SPILL || sp.type !== RegType.SCALAR || baseId(sp.id) !== base) continue;
+      if (out.length < LINKED_REGS_MAX) out.push(linkedEntry(fr, false, i));
+      else {
+        const copy = sp.clone();
+        copy.id = 0;
+        f.setSlot(i, { ...s, spill: copy });
+      }
     }
+  }
+}
+
+/**
+ * sync_linked_regs: every register of `linked` (collectLinkedRegs) still a scalar of the id of `known`
+ * (register `knownReg` of the innermost frame, just refined by a compare) becomes a copy of it (the
+ * whole register: bounds, id, delta, precision), or, when the two keep different deltas, a copy plus
+ * the difference (its own id and delta kept; zero-extended when either delta is a 32-bit one). A
+ * 32-bit delta and a 64-bit one say nothing of each other: skipped.
+ */
+export function syncLinkedRegs(st: State, known: Reg, knownReg: number, linked: readonly number[]): void {
+  const kc = addConstOf(known.id);
+  for (const e of linked) {
+    const fr = e >> 7;
+    const isReg = (e & 64) !== 0;
+    const idx = e & 63;
+    const f = st.frames[fr]!;
+    if (isReg && fr === st.frames.length - 1 && idx === knownReg) continue;
+    const s = isReg ? undefined : f.slot(idx)!;
+    const reg = isReg ? f.regs[idx]! : s!.spill;
+    if (!reg || reg.type !== RegType.SCALAR || reg === known) continue;
+    if (baseId(reg.id) !== baseId(known.id)) continue;
+    const rc = addConstOf(reg.id);
+    if ((rc ^ kc) >>> 0 === BPF_ADD_CONST) continue;
+    const next = known.clone();
+    if ((rc || kc) && reg.off !== known.off) {
+      next.id = reg.id;
+      next.off = reg.off;
+      addLinkDelta(next, BigInt(reg.off - known.off), ((reg.id | known.id) & BPF_ADD_CONST32) !== 0);
+    }
+    if (isReg) f.put(idx, next);
+    else f.setSlot(idx, { ...s!, spill: next });
   }
 }
 
@@ -490,7 +560,11 @@ class IdMap {
    */
   scalarIds(oldId: number, curId: number): boolean {
     if (oldId === 0) return true;
-    return this.check(oldId, curId || --this.tmpId);
+    const cur = curId || --this.tmpId;
+    if (!this.check(oldId, cur)) return false;
+    // A linked scalar with a delta (BPF_ADD_CONST): its base id must map as the id does, or an old
+    // r3 = r2 + K would match a current r3 derived from an unrelated register.
+    return !addConstOf(oldId) || this.check(baseId(oldId), baseId(cur));
   }
 }
 
@@ -504,31 +578,16 @@ function regsafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean, within = false)
   if (old.type === RegType.NOT_INIT) return exact ? cur.type === RegType.NOT_INIT : true;
   if (cur.type === RegType.NOT_INIT) return false;
   if (exact) {
-    return (
-      old.type === cur.type &&
-      old.maybeNull === cur.maybeNull &&
-      old.off === cur.off &&
-      old.range === cur.range &&
-      old.map === cur.map &&
-      old.memSize === cur.memSize &&
-      old.frameno === cur.frameno &&
-      old.varOff.equals(cur.varOff) &&
-      old.smin === cur.smin &&
-      old.smax === cur.smax &&
-      old.umin === cur.umin &&
-      old.umax === cur.umax &&
-      old.s32min === cur.s32min &&
-      old.s32max === cur.s32max &&
-      old.u32min === cur.u32min &&
-      old.u32max === cur.u32max &&
-      ids.checkScalar(old.id, cur.id) &&
-      ids.checkScalar(old.refObjId, cur.refObjId)
-    );
+    // regs_exact: memcmp up to the id, then check_ids, both set or both 0 (a scalar's delta is in off)
+    return regBytesEqual(old, cur) && old.frameno === cur.frameno && ids.check(old.id, cur.id) && ids.check(old.refObjId, cur.refObjId);
   }
   if (old.type !== cur.type) return false;
   switch (old.type) {
     case RegType.SCALAR:
       if (!old.precise && !within) return true;
+      // A linked old scalar needs the same kind of delta now (none, 64- or 32-bit), and the same delta.
+      if (old.id && addConstOf(old.id) !== addConstOf(cur.id)) return false;
+      if (addConstOf(old.id) && old.off !== cur.off) return false;
       return scalarWithin(old, cur) && ids.scalarIds(old.id, cur.id);
     case RegType.CTX:
     case RegType.PACKET_END:
@@ -566,6 +625,54 @@ function regsafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean, within = false)
     default:
       return false;
   }
+}
+
+/**
+ * states_maybe_looping: the innermost frame's registers, all eleven whether live or not, byte for byte
+ * (memcmp of bpf_reg_state up to frameno: ids as they are, not mapped) — the infinite-loop check's
+ * first test, before states_equal(EXACT).
+ */
+export function statesMaybeLooping(old: State, cur: State): boolean {
+  if (old.frames.length !== cur.frames.length) return false;
+  const of = old.frames[old.frames.length - 1]!;
+  const cf = cur.frames[cur.frames.length - 1]!;
+  for (let r = 0; r < 11; r++) if (!regMemEqual(of.regs[r]!, cf.regs[r]!)) return false;
+  return true;
+}
+
+function regMemEqual(a: Reg, b: Reg): boolean {
+  return a === b || (regBytesEqual(a, b) && a.id === b.id && a.refObjId === b.refObjId);
+}
+
+/**
+ * memcmp of two bpf_reg_states up to their id: the type and its flags, the fixed offset (a scalar's
+ * delta), the union (packet range, map, memory size, dynptr, subprogram, BTF type) and var_off with
+ * the eight bounds.
+ */
+function regBytesEqual(a: Reg, b: Reg): boolean {
+  return (
+    a.type === b.type &&
+    a.maybeNull === b.maybeNull &&
+    a.ringbuf === b.ringbuf &&
+    a.rdonly === b.rdonly &&
+    a.pktSlice === b.pktSlice &&
+    a.off === b.off &&
+    a.range === b.range &&
+    a.map === b.map &&
+    a.memSize === b.memSize &&
+    a.dynptrId === b.dynptrId &&
+    a.subprog === b.subprog &&
+    a.btf === b.btf &&
+    a.varOff.equals(b.varOff) &&
+    a.smin === b.smin &&
+    a.smax === b.smax &&
+    a.umin === b.umin &&
+    a.umax === b.umax &&
+    a.s32min === b.s32min &&
+    a.s32max === b.s32max &&
+    a.u32min === b.u32min &&
+    a.u32max === b.u32max
+  );
 }
 
 /** The kernel's is_stack_all_misc with allow_uninit_stack (privileged): every byte MISC or INVALID. */
@@ -621,10 +728,19 @@ function slotSafe(o: Slot, c: Slot, ids: IdMap, exact: boolean, within: boolean)
  * slot that differs, or -1.
  */
 function stacksafe(old: Frame, cur: Frame, ids: IdMap, exact: boolean, liveLo: number, liveHi: number, within: boolean): number {
+  // The old stack's allocated slots are compared (the current one's others are ignored: the old path
+  // never used them); slots from `curFirst` up only are allocated in the current stack, and one the
+  // old path used below that (anything but uninitialised or misc data) differs — an exact comparison
+  // asks for all of the old one's allocated.
+  const oldFirst = STACK_SLOTS - (old.allocatedStack >> 3);
+  const curFirst = STACK_SLOTS - (cur.allocatedStack >> 3);
+  if (exact && curFirst > oldFirst) return curFirst - 1;
   for (let ch = 0; ch < STACK_SLOTS / 8; ch++) {
     // The chunk's slots still read, lowest first (a slot nothing reads again cannot make the paths
     // differ); an exact comparison looks at all of them.
     let live = exact ? 0xff : (ch < 4 ? liveLo >>> (ch * 8) : liveHi >>> ((ch - 4) * 8)) & 0xff;
+    // (only the old stack's allocated slots)
+    if (oldFirst > ch * 8) live &= 0xff << Math.min(8, oldFirst - ch * 8);
     if (!live) continue;
     const oc = old.chunk(ch);
     const cc = cur.chunk(ch);
@@ -634,6 +750,7 @@ function stacksafe(old: Frame, cur: Frame, ids: IdMap, exact: boolean, liveLo: n
       const k = 31 - Math.clz32(live & -live);
       const o = oc[k]!;
       const c = cc[k]!;
+      if (ch * 8 + k < curFirst && o !== EMPTY_SLOT && !allMiscOrInvalid(o.bytes)) return ch * 8 + k;
       // (an old slot never written passes, unread, unless the comparison is exact)
       if (o !== c && (exact || o !== EMPTY_SLOT) && !slotSafe(o, c, ids, exact, within)) return ch * 8 + k;
     }

@@ -18,6 +18,9 @@ import { isLocalCall, isMayGoto, type Insn } from '../isa/insn.js';
 import { liveRegisters, StackLiveness, successors } from './liveness.js';
 import { Arg, GPL_ONLY_HELPERS, helperAllowed, mapAllowsHelper, MapType, mayUpdateSockmap, PROTOS, Ret, type VerifierProgType } from './protos.js';
 import {
+  addConstOf,
+  BPF_ADD_CONST32,
+  BPF_ADD_CONST64,
   branchTaken,
   FLIP,
   MAX_VAR_OFF,
@@ -36,7 +39,7 @@ import {
   type Cmp,
   type MapInfo,
 } from './reg.js';
-import { ALL_SPILL, Byte, copyToLinked, EMPTY_SLOT, makeScalarsImprecise, STACK_SLOTS, Frame, History, mismatch, sameCallsites, State, statesEqual, widenImpreciseScalars, type Checkpoint, type Slot, type StackLive } from './state.js';
+import { ALL_SPILL, Byte, collectLinkedRegs, EMPTY_SLOT, makeScalarsImprecise, STACK_SLOTS, Frame, History, mismatch, sameCallsites, State, statesEqual, statesMaybeLooping, syncLinkedRegs, widenImpreciseScalars, type Checkpoint, type Slot, type StackLive } from './state.js';
 import { Tnum } from './tnum.js';
 import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
 import { walkedInsnError } from './check.js';
@@ -213,6 +216,46 @@ const ALU_NAMES: Record<number, string> = {
   0x90: '%=', 0xa0: '^=', 0xb0: '=', 0xc0: 's>>=', 0xd0: 'endian',
 };
 
+/**
+ * adjust_reg_min_max_vals' ending for a scalar `dst OP= src`: `rX += K` / `rX -= K` (a constant src, not
+ * rX itself) of a linked rX keeps the link with the constant as its delta (id | BPF_ADD_CONST64, or
+ * BPF_ADD_CONST32 for `wX += K` of an rX within 32 bits before it), so sync_linked_regs can bound it
+ * from the others; a delta outside s32, a second delta, or any other op leaves it unlinked (id 0; only
+ * a dropped delta clears off: otherwise off keeps what it held). `dst` and `src` as before the op.
+ * Undefined: id 0 and off as the op leaves it.
+ */
+function linkAfterAlu(dst: Reg, src: Reg, op: number, alu32: boolean, sameReg: boolean): { id: number; off: number } | undefined {
+  if ((op !== 0x00 && op !== 0x10) || dst.id === 0 || sameReg) return undefined;
+  // is_reg_const, reg_const_value
+  const t = alu32 ? src.varOff.subreg() : src.varOff;
+  if (!src.isScalar || !t.isConst) return undefined;
+  const val = t.value;
+  const cleared = { id: 0, off: 0 };
+  if (!alu32 && s64(val) !== s32(val)) return cleared;
+  if (alu32 && dst.umax > U32_MAX) return cleared;
+  let off = Number(s32(val));
+  if (op === 0x10) {
+    if (off === -0x80000000) return cleared;
+    off = -off;
+  }
+  if (addConstOf(dst.id)) return cleared;
+  return { id: (dst.id | (alu32 ? BPF_ADD_CONST32 : BPF_ADD_CONST64)) >>> 0, off };
+}
+
+/**
+ * maybe_fork_scalars' marks: __mark_reg_known(reg, v) (id and delta cleared), or for the s32 case
+ * __mark_reg32_known (the low half of the tnum and the 32-bit bounds only, left unsynced).
+ */
+function markForked(r: Reg, sub: boolean, v: bigint): void {
+  if (!sub) {
+    r.setKnown(v);
+    return;
+  }
+  r.varOff = Tnum.of((r.varOff.value & ~U32_MAX) | u32(v), r.varOff.mask & ~U32_MAX);
+  r.s32min = r.s32max = s32(v);
+  r.u32min = r.u32max = u32(v);
+}
+
 /** Verify `prog` (a loaded program: map references patched to addresses). Throws VerifierError. */
 export function verify(prog: readonly Insn[], opts: VerifyOptions = {}): VerifiedProgram {
   return new Verifier(prog, opts).run();
@@ -326,6 +369,8 @@ class Verifier {
    * 0 none, 1 + spi for a fixed slot of the executing frame, STACK_INDIRECT otherwise.
    */
   private stepStack = 0;
+  /** The registers the instruction being executed (a compare) found linked, two or more (collectLinked). */
+  private stepLinked: number[] | undefined = undefined;
   /** Per instruction, what backtrack may pass by without backtrackInsn (backtrackSkipBits). */
   private readonly btSkip: Int32Array;
   /**
@@ -555,9 +600,11 @@ class Verifier {
       if (cls === Class.JMP || cls === Class.JMP32) this.jmps++;
       this.curPc = pc;
       this.stepStack = 0;
+      this.stepLinked = undefined;
       const next = this.step(st, pc);
       st.hist.push(this.stepStack ? pc | (this.stepStack << HIST_PC_BITS) : pc);
-      if (this.stepStack || this.jmpPoint[pc]) st.histMarks++;
+      if (this.stepLinked) st.hist.setLinked(this.stepLinked);
+      if (this.stepStack || this.jmpPoint[pc] || this.stepLinked) st.histMarks++;
       if (this.logLevel >= 2) this.log(`${pc}: ${this.stateText(st)}`);
       if (next < 0) {
         const p = this.popPath(st);
@@ -618,9 +665,10 @@ class Verifier {
     return this.pending.pop();
   }
 
-  private pushBranch(st: State, insn: number, from: number): void {
+  private pushBranch(st: State, insn: number, from: number, linked?: number[], record = true): void {
     if (st.cp) st.cp.branches++;
-    st.hist.push(from);
+    if (record) st.hist.push(from);
+    if (linked !== undefined && linked.length > 1) st.hist.setLinked(linked);
     this.pending.push({ state: st, insn, from });
     if (this.pending.length > 8192) this.reject(`The sequence of ${this.pending.length} jumps is too complex.`, from);
   }
@@ -675,7 +723,7 @@ class Verifier {
             }
           } else if (
             old.fp === (fpDone ? fpMemo : ((fpDone = true), (fpMemo = fingerprint(st, live[live.length - 1]!)))) &&
-            old.state.cbUnroll === st.cbUnroll && old.state.mayGotoDepth === st.mayGotoDepth && statesEqual(old.state, st, live, true)) {
+            old.state.cbUnroll === st.cbUnroll && old.state.mayGotoDepth === st.mayGotoDepth && statesMaybeLooping(old.state, st) && statesEqual(old.state, st, live, true)) {
             // An identical state still being explored: this path went round a loop and changed nothing.
             this.reject(`infinite loop detected at insn ${pc}`, pc, undefined, 'EINVAL');
           }
@@ -967,16 +1015,45 @@ class Verifier {
       this.ptrAlu(st, ins, pc, dst, src, x, alu64, op);
       return;
     }
+    if ((op === 0x50 || op === 0x40) && src.varOff.isConst) this.maybeForkScalars(st, ins, pc);
+    this.aluScalar(st, ins, op, alu64, x, this.reg(st, ins.dst), src);
+  }
+
+  /**
+   * maybe_fork_scalars: `rX &= K` / `rX |= K` of an rX that is -1 or 0 (its s64 range, or else its s32
+   * range, [-1, 0]) is walked twice: on with rX = -1 (the s32 case: its low half, the rest of the
+   * register as it was), and from this instruction again, pushed, with rX = 0 — where the op's result
+   * is a constant rather than the bounds of [-1, 0] OP K.
+   */
+  private maybeForkScalars(st: State, ins: Insn, pc: number): void {
+    const d = this.reg(st, ins.dst);
+    let sub: boolean;
+    if (d.smin === -1n && d.smax === 0n) sub = false;
+    else if (d.s32min === -1n && d.s32max === 0n) sub = true;
+    else return;
+    const branch = st.clone();
+    markForked(branch.cur.own(ins.dst), sub, 0n);
+    // (the path starts this instruction over: nothing of it in its history yet)
+    this.pushBranch(branch, pc, pc, undefined, false);
+    markForked(st.cur.own(ins.dst), sub, -1n);
+  }
+
+  private aluScalar(st: State, ins: Insn, op: number, alu64: boolean, x: boolean, dst: Reg, src: Reg): void {
     // sdiv/smod (off 1): no range is computed for the signed forms.
     const aluOp = (op === 0x30 || op === 0x90) && ins.off === 1 ? 0xff : op;
-    // operands met before: the result register those made, shared
-    const shared = scalarAluShared(dst, src, aluOp, !alu64);
+    const link = linkAfterAlu(dst, src, op, !alu64, x && ins.src === ins.dst);
+    // operands met before: the result register those made, shared (an unlinked result only)
+    const shared = link === undefined || link.id === 0 ? scalarAluShared(dst, src, aluOp, !alu64) : undefined;
     if (shared) {
       st.cur.putShared(ins.dst, shared);
       return;
     }
     const r = dst.clone();
     scalarAlu(r, src, aluOp, !alu64);
+    if (link !== undefined) {
+      r.id = link.id;
+      r.off = link.off;
+    }
     this.setReg(st, ins.dst, r);
   }
 
@@ -991,13 +1068,7 @@ class Verifier {
     const sx = ins.off;
     if (alu64) {
       if (sx === 0) {
-        // assign_scalar_id_before_mov: an unlinked scalar that is not a constant gets an id first, whether
-        // or not this state shares the register (own() copies it only when shared), so both are linked
-        let s = src;
-        if (src.isScalar && src.id === 0 && !src.varOff.isConst) {
-          s = st.cur.own(ins.src);
-          s.id = ++this.idGen;
-        }
+        const s = this.assignScalarIdBeforeMov(st, ins.src);
         // one register in both (copy_register_state): each copied before either changes
         st.cur.putShared(ins.dst, s);
         st.cur.share(ins.src);
@@ -1007,10 +1078,7 @@ class Verifier {
         this.setReg(st, ins.dst, Reg.unknown());
         return;
       }
-      const r = src.clone();
-      r.id = 0;
-      r.coerceToSizeSx(sx / 8, 64);
-      this.setReg(st, ins.dst, r);
+      this.setReg(st, ins.dst, this.movSx(st, ins.src, sx, 64));
       return;
     }
     // 32-bit move: a pointer's low half is an unknown scalar (privileged loaders may leak pointers).
@@ -1021,29 +1089,51 @@ class Verifier {
       this.setReg(st, ins.dst, r);
       return;
     }
-    if (sx === 0 && src.isScalar && src.umax <= U32_MAX) {
-      // `w1 = w2` of a w2 known to fit in 32 bits (get_reg_width <= 32) copies it whole: linked as a
-      // 64-bit move is (assign_scalar_id_before_mov), so a later compare of either narrows both
-      let s = src;
-      if (src.id === 0 && !src.varOff.isConst) {
-        s = st.cur.own(ins.src);
-        s.id = ++this.idGen;
-      }
-      const r = s.clone();
-      r.zext32();
-      r.sync();
-      this.setReg(st, ins.dst, r);
+    if (sx !== 0) {
+      this.setReg(st, ins.dst, this.movSx(st, ins.src, sx, 32));
       return;
     }
-    const r = src.clone();
-    r.id = 0;
-    if (sx === 0) {
-      r.zext32();
-      r.sync();
-    } else {
-      r.coerceToSizeSx(sx / 8, 32);
-    }
+    // `w1 = w2` of a w2 known to fit in 32 bits (get_reg_width <= 32) copies it whole: linked as a
+    // 64-bit move is (assign_scalar_id_before_mov), so a later compare of either narrows both; a wider
+    // one is copied unlinked (id 0; its delta, off, copied as it is)
+    const inU32 = src.isScalar && src.umax <= U32_MAX;
+    const r = (inU32 ? this.assignScalarIdBeforeMov(st, ins.src) : src).clone();
+    if (!inU32) r.id = 0;
+    r.zext32();
+    r.sync();
     this.setReg(st, ins.dst, r);
+  }
+
+  /**
+   * assign_scalar_id_before_mov: a scalar about to be copied gets an id the copy shares, unless it is
+   * a constant; one with a delta (id | BPF_ADD_CONST) loses its link first, as a second delta could
+   * not be kept. Changes the source register in the state; returns it.
+   */
+  private assignScalarIdBeforeMov(st: State, regno: number): Reg {
+    let s = this.reg(st, regno);
+    if (!s.isScalar) return s;
+    if (addConstOf(s.id)) {
+      s = st.cur.own(regno);
+      s.id = 0;
+      s.off = 0;
+    }
+    if (s.id === 0 && !s.varOff.isConst) {
+      s = st.cur.own(regno);
+      s.id = ++this.idGen;
+    }
+    return s;
+  }
+
+  /**
+   * `rX = (s8, s16, s32) rY` / `wX = (s8, s16) wY` of a scalar: linked to rY when no value of it
+   * changes (umax below the narrower sign bit), unlinked otherwise (id 0, off copied as it is).
+   */
+  private movSx(st: State, regno: number, sx: number, to: 32 | 64): Reg {
+    const noSext = this.reg(st, regno).umax < 1n << BigInt(sx - 1);
+    const r = (noSext ? this.assignScalarIdBeforeMov(st, regno) : this.reg(st, regno)).clone();
+    if (!noSext) r.id = 0;
+    r.coerceToSizeSx(sx / 8, to);
+    return r;
   }
 
   /** adjust_ptr_min_max_vals and the pointer cases of adjust_reg_min_max_vals. */
@@ -1612,8 +1702,12 @@ class Verifier {
     return this.loaded(size);
   }
 
+  /** grow_stack_state: the frame's allocated stack (whole slots) and its subprogram's deepest. */
   private noteStackDepth(st: State, frameno: number, depth: number): void {
-    const sub = st.frames[frameno]!.subprog;
+    const f = st.frames[frameno]!;
+    const size = (depth + 7) & ~7;
+    if (f.allocatedStack < size) f.allocatedStack = size;
+    const sub = f.subprog;
     if ((this.stackDepth.get(sub) ?? 0) < depth) this.stackDepth.set(sub, depth);
   }
 
@@ -1756,10 +1850,15 @@ class Verifier {
         if (x && !src.isPointer) this.precise(st, ins.src);
         return taken === 1 ? target : fall;
       }
-      const other = st.clone();
+      const linked = this.collectLinked(st, ins, pc, x);
+      const other = this.forkAtCompare(st, pc, linked);
+      // (reg_set_min_max learns nothing when either side is a pointer: the scalar side's links are
+      // synced with it as it is)
+      this.syncLinked(other, ins, x, linked);
+      this.syncLinked(st, ins, x, linked);
       this.ptrRefine(other, ins, cmp, is32, x, src);
       this.ptrRefine(st, ins, FLIP[cmp], is32, x, src);
-      this.pushBranch(other, target, pc);
+      this.pushBranch(other, target, pc, linked);
       return fall;
     }
     const taken = branchTaken(dst, src, cmp, is32);
@@ -1771,11 +1870,54 @@ class Verifier {
     }
     // Both ways are walked: in 6.18 only is_branch_taken decides a branch; bounds the refinement
     // leaves crossed are an invariant violation, not a dead branch (reg_bounds_sanity_check).
-    const other = st.clone();
+    const linked = this.collectLinked(st, ins, pc, x);
+    const other = this.forkAtCompare(st, pc, linked);
     this.scalarRefine(other, ins, cmp, is32, x, src, 'true');
     this.scalarRefine(st, ins, FLIP[cmp], is32, x, src, 'false');
-    this.pushBranch(other, target, pc);
+    this.syncLinked(other, ins, x, linked);
+    this.syncLinked(st, ins, x, linked);
+    this.pushBranch(other, target, pc, linked);
     return fall;
+  }
+
+  /**
+   * check_cond_jmp_op's collect_linked_regs, before the paths part: the scalars linked to src's id, then
+   * to dst's (a register of both twice). Two or more go into the jump's history entry (linked_regs), on
+   * both paths. Undefined when neither operand is a linked scalar.
+   */
+  private collectLinked(st: State, ins: Insn, pc: number, x: boolean): number[] | undefined {
+    const s = x ? this.reg(st, ins.src) : undefined;
+    if (!(s?.isScalar && s.id) && !(this.reg(st, ins.dst).isScalar && this.reg(st, ins.dst).id)) return undefined;
+    const live = this.liveMasks(st, pc);
+    const out: number[] = [];
+    if (s?.isScalar && s.id) collectLinkedRegs(st, s.id, live, out);
+    // (read again: one beyond LINKED_REGS_MAX lost its id)
+    const d = this.reg(st, ins.dst);
+    if (d.isScalar && d.id) collectLinkedRegs(st, d.id, live, out);
+    if (out.length > 1) this.stepLinked = out;
+    return out;
+  }
+
+  /**
+   * push_stack at a compare: the jump's path, a copy of this one with its history so far — the
+   * compare's own entry (a jump target's, linked registers') counted in it too: the kernel pushes
+   * that entry before it copies the state.
+   */
+  private forkAtCompare(st: State, pc: number, linked: number[] | undefined): State {
+    const other = st.clone();
+    if (this.jmpPoint[pc] || this.stepStack || (linked !== undefined && linked.length > 1)) other.histMarks++;
+    return other;
+  }
+
+  /** check_cond_jmp_op's sync_linked_regs on one path: from src (a register compare), then from dst. */
+  private syncLinked(st: State, ins: Insn, x: boolean, linked: number[] | undefined): void {
+    if (linked === undefined) return;
+    if (x) {
+      const b = this.reg(st, ins.src);
+      if (b.isScalar && b.id) syncLinkedRegs(st, b, ins.src, linked);
+    }
+    const a = this.reg(st, ins.dst);
+    if (a.isScalar && a.id) syncLinkedRegs(st, a, ins.dst, linked);
   }
 
   /**
@@ -1825,8 +1967,8 @@ class Verifier {
     b.sync();
     this.boundsSanityCheck(a, `${side}_reg1`);
     this.boundsSanityCheck(b, `${side}_reg2`);
-    this.replaceLinked(st, ins.dst, a);
-    if (x) this.replaceLinked(st, ins.src, b);
+    st.cur.put(ins.dst, a);
+    if (x) st.cur.put(ins.src, b);
   }
 
   /**
@@ -1841,14 +1983,6 @@ class Verifier {
     if (this.logLevel >= 1) this.log(`verifier bug: REG INVARIANTS VIOLATION (${ctx}): ${msg} ${r.boundsDump()}`);
     r.mark64Unbounded();
     r.mark32Unbounded();
-  }
-
-  /** Set register r to `v` and give every scalar linked to it (same id) the same bounds. */
-  private replaceLinked(st: State, r: number, v: Reg): void {
-    const id = this.reg(st, r).id;
-    st.cur.put(r, v);
-    if (!id || !v.isScalar) return;
-    copyToLinked(st, id, v);
   }
 
   private ptrBranchTaken(dst: Reg, src: Reg, cmp: Cmp, is32: boolean): -1 | 0 | 1 {
@@ -2702,9 +2836,21 @@ class Verifier {
       let len = hist.items.length;
       for (let node: History | null = hist; node; len = node.prevLen, node = node.prev) {
         const items = node.items;
+        const nodeLinked = node.linked;
         for (let k = len - 1; k >= 0; k--) {
           const h = items[k]!;
           const pc = h & HIST_PC_MASK;
+          const linked = nodeLinked !== undefined ? nodeLinked.get(k) : undefined;
+          if (linked !== undefined) {
+            // backtrack_insn syncs a compare's linked registers before and after it
+            bt.syncLinked(linked);
+            if (!this.backtrackInsn(h, subseq, bt)) return this.markAllPrecise(st);
+            bt.syncLinked(linked);
+            if (bt.empty()) return;
+            regs = bt.regs[bt.frame]!;
+            subseq = pc;
+            continue;
+          }
           // Most instructions neither set nor read what is followed: passed by (backtrackInsn would
           // change nothing, and bt stays non-empty).
           // A store through a register not followed, to no fixed slot or to a fixed slot not followed
@@ -3094,6 +3240,27 @@ class Backtrack {
   empty(): boolean {
     for (let f = 0; f <= this.frame; f++) if (this.regs[f] || this.slotsLo[f] || this.slotsHi[f]) return false;
     return true;
+  }
+
+  /**
+   * bt_sync_linked_regs: when one register or slot of a compare's linked set (its history entry's
+   * linked_regs) is followed, all of them are — a bound learnt by one was learnt by all.
+   */
+  syncLinked(linked: readonly number[]): void {
+    let some = false;
+    for (const e of linked) {
+      const fr = e >> 7;
+      if (e & 64 ? this.regs[fr]! & (1 << (e & 63)) : this.hasSlot(fr, e & 63)) {
+        some = true;
+        break;
+      }
+    }
+    if (!some) return;
+    for (const e of linked) {
+      const fr = e >> 7;
+      if (e & 64) this.regs[fr]! |= 1 << (e & 63);
+      else this.setSlot(fr, e & 63);
+    }
   }
 }
 

@@ -28,8 +28,8 @@ export const FUZZ_MAPS = [
 export const NONDETERMINISTIC_HELPERS = new Set([5, 7, 8]);
 
 type Kind =
-  | { k: 'none' }
-  | { k: 'scalar' }
+  | { k: 'none'; addr?: true }
+  | { k: 'scalar'; addr?: true }
   | { k: 'ctx' }
   | { k: 'pkt'; id: number; off: number; range: number }
   | { k: 'pkt_end' }
@@ -46,6 +46,18 @@ interface Model {
 
 const NONE: Kind = { k: 'none' };
 const SCALAR: Kind = { k: 'scalar' };
+/**
+ * A number made from an address (`addr`): a pointer's bytes, bits or arithmetic, or a value that may be
+ * one (a register or slot whose kind differs between the paths that meet). The kernel's addresses are
+ * not wxdp's: a program whose result, packet, map values or branches depend on one is verified, not run.
+ * (Tracked beside the model: it never changes which registers the generator picks.)
+ */
+const ADDR_SCALAR: Kind = { k: 'scalar', addr: true };
+const ADDR_NONE: Kind = { k: 'none', addr: true };
+/** A number known not to come from an address: a scalar, or a register or slot with nothing in it. */
+const plain = (k: Kind): boolean => (k.k === 'scalar' || k.k === 'none') && !k.addr;
+/** A scalar result of operands of kinds `ks`: made from an address if any of them may be one. */
+const scalarOf = (...ks: Kind[]): Kind => (ks.every(plain) ? SCALAR : ADDR_SCALAR);
 const STACK_SLOTS = 8;
 const SIZES = [Size.B, Size.H, Size.W, Size.DW] as const;
 const BYTES: Record<number, number> = { [Size.B]: 1, [Size.H]: 2, [Size.W]: 4, [Size.DW]: 8 };
@@ -61,7 +73,11 @@ function same(a: Kind, b: Kind): boolean {
 function meet(a: Model, b: Model): Model {
   const one = (x: Kind, y: Kind): Kind => {
     if (x.k === 'pkt' && y.k === 'pkt' && x.off === y.off && x.id === y.id) return { ...x, range: Math.min(x.range, y.range) };
-    return same(x, y) ? x : NONE;
+    const both = plain(x) && plain(y);
+    // (two scalars, or two empty registers, one maybe made from an address: the kind stays)
+    if (x.k === 'scalar' && y.k === 'scalar') return both ? SCALAR : ADDR_SCALAR;
+    if (x.k === 'none' && y.k === 'none') return both ? NONE : ADDR_NONE;
+    return same(x, y) ? x : both ? NONE : ADDR_NONE;
   };
   return { regs: a.regs.map((r, i) => one(r, b.regs[i]!)), slots: a.slots.map((s, i) => one(s, b.slots[i]!)) };
 }
@@ -96,6 +112,10 @@ class Gen {
   readsUninit = false;
   /** The stack was zeroed at entry (the first 64 bytes). */
   zeroed = false;
+  /** An address reaches the output: the return value, the packet, a map value, a branch (see ADDR_SCALAR). */
+  addrOut = false;
+  /** Per subprogram, bit a: argument register a may carry an address at some call (r1 = a stack pointer). */
+  readonly argAddr: number[] = [];
   private pktIds = 0;
 
   constructor(
@@ -131,6 +151,18 @@ class Gen {
   }
   err(): boolean {
     return this.r.chance(this.pErr);
+  }
+  /**
+   * Register `reg` now holds what `from` says (made from an address or not) while the model keeps its
+   * kind (the generator's picks go by kind alone).
+   */
+  taintFrom(reg: number, ...from: Kind[]): void {
+    const k = this.m.regs[reg]!;
+    if (reg !== 10 && (k.k === 'scalar' || k.k === 'none')) this.m.regs[reg] = from.every(plain) ? (k.k === 'scalar' ? SCALAR : NONE) : k.k === 'scalar' ? ADDR_SCALAR : ADDR_NONE;
+  }
+  /** Register `reg` flows somewhere every run must agree on: an address there makes the program nondeterministic. */
+  sink(reg: number): void {
+    if (!plain(this.m.regs[reg]!)) this.addrOut = true;
   }
 
   /** A register of one of these kinds (any register at all, now and then); undefined when none has it. */
@@ -171,6 +203,8 @@ class Gen {
     const cls = is64 ? Class.ALU64 : Class.ALU;
     const op = r.pick(ALU_OPS);
     const d = op === AluOp.MOV ? this.dst() : (this.pick(['scalar'], true) ?? this.scalarReg());
+    // what the result is made of: the destination, and a register source
+    let res = scalarOf(this.m.regs[d]!);
     if (op === AluOp.NEG) {
       this.count('alu neg');
       this.out.push({ code: cls | op, dst: d, src: 0, off: 0, imm: 0 });
@@ -192,7 +226,9 @@ class Gen {
           this.set(d, { ...this.m.regs[s]! });
           return;
         }
+        res = op === AluOp.MOV ? scalarOf(this.m.regs[s]!) : scalarOf(this.m.regs[d]!, this.m.regs[s]!);
       } else {
+        if (op === AluOp.MOV) res = SCALAR;
         let imm = r.imm32();
         if (op === AluOp.LSH || op === AluOp.RSH || op === AluOp.ARSH) imm = this.err() ? r.pick([64, 32, -1]) : r.int(is64 ? 64 : 32);
         if ((op === AluOp.DIV || op === AluOp.MOD) && imm === 0 && !this.err()) imm = r.pick([3, -1, 7]);
@@ -200,7 +236,7 @@ class Gen {
         this.out.push({ code: cls | op, dst: d, src: 0, off, imm });
       }
     }
-    this.set(d, SCALAR);
+    this.set(d, res);
   }
 
   /** A scalar from the ctx (ingress_ifindex, rx_queue_index), or data / data_end. */
@@ -211,8 +247,10 @@ class Gen {
     const off = this.err() ? this.r.pick([2, 24, 20, -4]) : this.r.pick([0, 4, 0, 4, 12, 16, 8]);
     const sz = this.err() ? this.r.pick(['b', 'dw'] as const) : 'w';
     this.count('ctx load');
+    // (off 8 is data_meta, a pointer; a base that is not the ctx reads other memory, maybe a spilled pointer)
+    const viaCtx = this.m.regs[c]!.k === 'ctx';
     this.out.push(Ins.ldx(sz, d as 0, c as 0, off));
-    this.set(d, off === 0 ? { k: 'pkt', id: 0, off: 0, range: 0 } : off === 4 ? { k: 'pkt_end' } : off === 8 ? NONE : SCALAR);
+    this.set(d, off === 0 ? { k: 'pkt', id: 0, off: 0, range: 0 } : off === 4 ? { k: 'pkt_end' } : off === 8 ? ADDR_NONE : viaCtx ? SCALAR : ADDR_SCALAR);
   }
 
   /** `rX = pkt + N; if rX > data_end goto pass`: the packet pointer gets range N. */
@@ -230,7 +268,13 @@ class Gen {
     this.out.push(Alu64.movReg(t, p), Alu64.addImm(t, n));
     const form = this.r.int(5);
     this.count(`bounds check ${form}`);
-    if (pk.k !== 'pkt') return;
+    // anything but a packet pointer against data_end compares addresses
+    if (pk.k !== 'pkt' || this.m.regs[e]!.k !== 'pkt_end') this.addrOut = true;
+    if (pk.k !== 'pkt') {
+      // (the model keeps t's kind: t = p + n)
+      this.taintFrom(t, pk);
+      return;
+    }
     const checked: Kind = { k: 'pkt', id: pk.id, off: pk.off + n, range: pk.range };
     // every packet pointer of the checked one's id learns the range (find_good_pkt_pointers): its
     // bytes up to the checked pointer's offset
@@ -249,7 +293,7 @@ class Gen {
     } else {
       // JMP32 compares of pointers teach the kernel nothing (try_match_pkt_pointers is JMP only)
       this.jumpTo(Jmp32.jgt.reg(t, e, 0), this.passLabel);
-      this.set(t, NONE);
+      this.set(t, ADDR_NONE);
       return;
     }
     grant();
@@ -275,13 +319,16 @@ class Gen {
       this.out.push(Ins.st(SIZE_NAME[sz]!, p as 0, off, this.r.imm32()));
     } else if (kind === 1) {
       this.count('pkt store reg');
-      this.out.push(Ins.stx(SIZE_NAME[sz]!, p as 0, this.scalarReg() as 0, off));
+      const v = this.scalarReg();
+      this.sink(v);
+      this.out.push(Ins.stx(SIZE_NAME[sz]!, p as 0, v as 0, off));
     } else {
       const d = this.dst();
       const sx = kind === 3 && sz !== Size.DW;
       this.count(sx ? 'pkt load signed' : 'pkt load');
       this.out.push(sx ? Ins.ldxs(SIZE_NAME[sz]! as 'b', d as 0, p as 0, off) : Ins.ldx(SIZE_NAME[sz]!, d as 0, p as 0, off));
-      this.set(d, SCALAR);
+      // (through anything but a packet pointer: other memory, a spilled pointer maybe)
+      this.set(d, k.k === 'pkt' ? SCALAR : ADDR_SCALAR);
     }
   }
 
@@ -299,6 +346,8 @@ class Gen {
       const s = this.scalarReg();
       if (s === p) return;
       this.count('pkt += masked scalar');
+      // an offset made from an address moves the pointer by a different amount on each side
+      this.sink(s);
       this.out.push(Alu64.andImm(s, this.r.pick([0xf, 0x3f, 0xff, 7])), Alu64.addReg(p, s));
       // a variable offset: the pointer's range starts over (the kernel keeps it only per id)
       this.set(p, { k: 'pkt', id: ++this.pktIds, off: 0, range: 0 });
@@ -327,15 +376,28 @@ class Gen {
     const s = ptr ? (this.pick(['pkt', 'ctx', 'fp', 'mapval', 'pkt_end', 'map', 'mapval_or_null']) ?? this.scalarReg()) : this.scalarReg();
     const sk = this.m.regs[s]!;
     this.count(sk.k === 'scalar' ? `spill scalar ${n}${aligned ? '' : ' odd'}` : `spill ${sk.k} ${n}${aligned ? '' : ' odd'}`);
+    // (through anything but the frame pointer: into memory the model does not follow)
+    if (bk.k !== 'fp') this.sink(s);
     this.out.push(Ins.stx(SIZE_NAME[sz]!, base as 0, s as 0, off));
-    this.markStack(at, n, n === 8 && at % 8 === 0 ? sk : SCALAR);
+    this.markStack(at, n, n === 8 && at % 8 === 0 ? sk : scalarOf(sk));
   }
 
+  /** Bytes at..at+n-1 written with `k`: a whole slot takes it; part of one is a scalar of its old bytes and these. */
   private markStack(at: number, n: number, k: Kind): void {
     for (let b = at; b < at + n; b++) {
       const slot = Math.floor(-b - 1) >> 3;
-      if (slot >= 0 && slot < STACK_SLOTS) this.m.slots[slot] = n === 8 && at % 8 === 0 ? k : SCALAR;
+      if (slot >= 0 && slot < STACK_SLOTS) this.m.slots[slot] = n === 8 && at % 8 === 0 ? k : scalarOf(this.m.slots[slot]!, k);
     }
+  }
+
+  /** What bytes off..off+n-1 of the stack may be made of (the slots they touch). */
+  private stackBytes(off: number, n: number): Kind {
+    const ks: Kind[] = [];
+    for (let b = off; b < off + n; b++) {
+      const slot = (-b - 1) >> 3;
+      if (slot >= 0 && slot < STACK_SLOTS) ks.push(this.m.slots[slot]!);
+    }
+    return scalarOf(...ks);
   }
 
   stackLoad(): void {
@@ -350,8 +412,8 @@ class Gen {
     if (!this.zeroed) this.readsUninit = true;
     this.out.push(sx ? Ins.ldxs(SIZE_NAME[sz]! as 'b', d as 0, 10, off) : Ins.ldx(SIZE_NAME[sz]!, d as 0, 10, off));
     const slot = (-off - 1) >> 3;
-    const k = n === 8 && off % 8 === 0 && !sx ? this.m.slots[slot]! : SCALAR;
-    this.set(d, k.k === 'none' ? SCALAR : k);
+    const k = n === 8 && off % 8 === 0 && !sx ? this.m.slots[slot]! : this.stackBytes(off, n);
+    this.set(d, k.k === 'none' ? scalarOf(k) : k);
   }
 
   mapLookup(): void {
@@ -361,7 +423,12 @@ class Gen {
     const keyOff = -8 * (1 + r.int(STACK_SLOTS));
     // the key: a constant, or a scalar from a register
     if (r.chance(0.5)) this.out.push(Ins.st(ks === 4 ? 'w' : 'dw', 10, keyOff, r.int(6)));
-    else this.out.push(Ins.stx(ks === 4 ? 'w' : 'dw', 10, this.scalarReg() as 0, keyOff));
+    else {
+      // (a key made from an address finds a different element on each side)
+      const key = this.scalarReg();
+      this.sink(key);
+      this.out.push(Ins.stx(ks === 4 ? 'w' : 'dw', 10, key as 0, keyOff));
+    }
     this.markStack(keyOff, ks, SCALAR);
     this.out.push(...Ins.lddw(1, BigInt(map), 1));
     this.out.push(Alu64.movReg(2, 10), Alu64.addImm(2, keyOff));
@@ -393,21 +460,28 @@ class Gen {
     let off = this.r.int(16 - n + 1) - base;
     if (this.err()) off = this.r.pick([16, -1, 13, 15]);
     const kind = this.r.int(5);
+    // (a value read through anything but a map value pointer: other memory, a spilled pointer maybe)
+    const read = k.k === 'mapval' ? SCALAR : ADDR_SCALAR;
     if (kind === 0) {
       this.count('map value store');
-      this.out.push(Ins.stx(SIZE_NAME[sz]!, v as 0, this.scalarReg() as 0, off));
+      const s = this.scalarReg();
+      this.sink(s);
+      this.out.push(Ins.stx(SIZE_NAME[sz]!, v as 0, s as 0, off));
     } else if (kind === 1 && (sz === Size.W || sz === Size.DW)) {
       this.count('map value atomic');
       const aop = this.r.pick([0x00, 0x01, 0x40, 0x41, 0x50, 0xa0, 0xa1, 0xe1, 0xf1]);
       const s = aop === 0xf1 ? this.scalarReg() : this.scalarReg();
       if (aop === 0xf1 && this.m.regs[0]!.k !== 'scalar') this.out.push(Alu64.movImm(0, 0)), this.set(0, SCALAR);
+      this.sink(s);
+      // (cmpxchg compares with r0)
+      if (aop === 0xf1) this.sink(0);
       this.out.push(Ins.atomic(sz === Size.W ? 'w' : 'dw', v as 0, s as 0, off, aop));
-      if (aop & 1) this.set(aop === 0xf1 ? 0 : s, SCALAR);
+      if (aop & 1) this.set(aop === 0xf1 ? 0 : s, read);
     } else {
       const d = this.dst();
       this.count('map value load');
       this.out.push(Ins.ldx(SIZE_NAME[sz]!, d as 0, v as 0, off));
-      this.set(d, SCALAR);
+      this.set(d, read);
     }
   }
 
@@ -441,6 +515,8 @@ class Gen {
       // a register of the wrong kind in one argument
       const a = 1 + r.int(5);
       const s = this.pick(['pkt', 'ctx', 'fp', 'scalar', 'pkt_end', 'map', 'mapval']) ?? 10;
+      // (the helper may compute with the address: its result, the packet or a map)
+      this.sink(s);
       this.out.push(Alu64.movReg(a, s));
     }
     this.call(id);
@@ -451,23 +527,28 @@ class Gen {
     this.out.push(Ins.call(id));
     for (const a of [1, 2, 3, 4, 5]) this.set(a, NONE);
     this.set(0, SCALAR);
-    if (id === 44 || id === 65 || id === 54) for (const [i, k] of this.m.regs.entries()) if (k.k === 'pkt' || k.k === 'pkt_end') this.m.regs[i] = NONE;
-    if (id === 44 || id === 65 || id === 54) for (const [i, k] of this.m.slots.entries()) if (k.k === 'pkt' || k.k === 'pkt_end') this.m.slots[i] = NONE;
+    if (id === 44 || id === 65 || id === 54) for (const [i, k] of this.m.regs.entries()) if (k.k === 'pkt' || k.k === 'pkt_end') this.m.regs[i] = ADDR_NONE;
+    if (id === 44 || id === 65 || id === 54) for (const [i, k] of this.m.slots.entries()) if (k.k === 'pkt' || k.k === 'pkt_end') this.m.slots[i] = ADDR_NONE;
   }
 
   localCall(): void {
     if (this.nSub === 0) return;
     const r = this.r;
+    // the arguments that carry an address (a stack pointer, a scalar made from one)
+    let addr = 0;
     for (const a of [1, 2, 3, 4, 5]) {
       if (r.chance(0.2) && a === 1) {
         this.out.push(Alu64.movReg(1, 10), Alu64.addImm(1, -8 * (1 + r.int(STACK_SLOTS))));
+        addr |= 1 << a;
       } else if (this.m.regs[a]!.k !== 'scalar' || r.chance(0.3)) {
         this.out.push(Alu64.movImm(a, r.imm32()));
-      }
+      } else if (!plain(this.m.regs[a]!)) addr |= 1 << a;
       this.set(a, SCALAR);
     }
     this.count('bpf-to-bpf call');
-    this.calls.push([this.out.length, r.int(this.nSub)]);
+    const sub = r.int(this.nSub);
+    this.argAddr[sub] = (this.argAddr[sub] ?? 0) | addr;
+    this.calls.push([this.out.length, sub]);
     this.out.push(Ins.callLocal(0));
     for (const a of [1, 2, 3, 4, 5]) this.set(a, NONE);
     this.set(0, SCALAR);
@@ -480,6 +561,9 @@ class Gen {
     const a = this.pick(['scalar']) ?? this.scalarReg();
     const useReg = r.chance(0.4);
     const b = useReg ? this.pick(['scalar']) ?? this.scalarReg() : 0;
+    // a branch decided by an address goes a different way on each side
+    this.sink(a);
+    if (useReg) this.sink(b);
     const imm = r.chance(0.5) ? r.int(64) - 8 : r.imm32();
     const skip = this.label();
     const before = clone(this.m);
@@ -525,10 +609,11 @@ class Gen {
     for (let i = 0; i < bodyLen; i++) {
       const d = r.pick([0, 2, 3, 4, 5, 7, 8].filter((x) => this.m.regs[x]!.k === 'scalar' || this.m.regs[x]!.k === 'none'));
       if (d === undefined) break;
-      if (this.m.regs[d]!.k === 'none') this.out.push(Alu64.movReg(d, 9));
+      const was = this.m.regs[d]!;
+      if (was.k === 'none') this.out.push(Alu64.movReg(d, 9));
       else if (r.chance(0.5)) this.out.push(Alu64.addImm(d, r.imm32()));
       else this.out.push({ code: (r.chance(0.5) ? Class.ALU : Class.ALU64) | r.pick([AluOp.XOR, AluOp.MUL, AluOp.ADD, AluOp.RSH]) | Source.X, dst: d, src: 9, off: 0, imm: 0 });
-      this.m.regs[d] = SCALAR;
+      this.m.regs[d] = was.k === 'none' ? SCALAR : scalarOf(was);
     }
     this.out.push(endless ? Alu64.addImm(9, 0) : Alu64.subImm(9, 1));
     const back = this.out.length;
@@ -572,7 +657,11 @@ class Gen {
   finish(): void {
     const r0 = this.pick(['scalar']);
     if (r0 === undefined || this.r.chance(0.3)) this.out.push(Alu64.movImm(0, this.r.pick([0, 1, 2, 3, 4, 1000])));
-    else if (r0 !== 0) this.out.push(Alu64.movReg(0, r0));
+    else {
+      // the return value: an address (a pointer picked, a number made from one) differs between the sides
+      this.sink(r0);
+      if (r0 !== 0) this.out.push(Alu64.movReg(0, r0));
+    }
     this.out.push(Ins.exit());
     // only when some jump goes there: the kernel refuses unreachable instructions (check_cfg)
     if (this.fixups.some((f) => f.label === this.passLabel)) {
@@ -619,17 +708,19 @@ export function verifierFuzzProgram(seed: number, opts: { length?: number; pErr?
   main.finish();
   const out = [...main.out];
   const starts: number[] = [];
-  let nondeterministic = main.readsUninit || [...main.usedHelpers].some((h) => NONDETERMINISTIC_HELPERS.has(h));
+  let nondeterministic = main.readsUninit || main.addrOut || [...main.usedHelpers].some((h) => NONDETERMINISTIC_HELPERS.has(h));
   for (let s = 0; s < nSub; s++) {
     starts.push(out.length);
     // a subprogram no one calls would be unreachable code
     if (!main.calls.some(([, c]) => c === s)) continue;
     const g = new Gen(r, pErr, 0, shapes, false);
+    for (const a of [1, 2, 3, 4, 5]) if ((main.argAddr[s] ?? 0) & (1 << a)) g.m.regs[a] = ADDR_SCALAR;
     // a subprogram: scalar work on its arguments, its own stack, and r1 sometimes the caller's stack
     g.zeroStack();
     g.block(1 + r.int(8), 1, false);
     g.finish();
-    nondeterministic ||= g.readsUninit || [...g.usedHelpers].some((h) => NONDETERMINISTIC_HELPERS.has(h));
+    // (its result, r0 in the caller, is an address when it returns one: g.addrOut then)
+    nondeterministic ||= g.readsUninit || g.addrOut || [...g.usedHelpers].some((h) => NONDETERMINISTIC_HELPERS.has(h));
     out.push(...g.out);
   }
   for (const [at, sub] of main.calls) out[at]!.imm = starts[sub]! - at - 1;

@@ -274,6 +274,61 @@ export const KERNEL_CASES: KernelCase[] = [
     why: 'r5 in [256, 263] is made precise by `if r5 > 1000` (decided), then `if r0 s> r5` (not decided; r5 left as it was), r5 &= 0 and `if r5 == 0` (decided): 6.18\'s __mark_chain_precision backtracks r5 again whatever the current state says (it marks only checkpoints), and backtrack_insn makes r0 as needed as r5 at the jump, so the checkpoint at insn 13 (r0 in [0, 0xffff]) has r0 precise and the path with r0 in [0, 0x1ffff] is walked, not pruned (random program seed 5390: processed 164 against 155)',
     insns: [...I(0x85, 0, 0, 0, 7), ...I(0xbf, 6, 0), ...I(0x85, 0, 0, 0, 7), ...I(0xbf, 7, 0), ...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 0x1ffff), ...I(0x05), ...I(0x05), ...I(0xb7, 1, 0, 0, 0), ...I(0xb7, 1, 0, 0, 0), ...I(0xb7, 1, 0, 0, 0), ...I(0x25, 7, 0, 1, 5), ...I(0x57, 0, 0, 0, 0xffff), ...I(0xbf, 5, 6), ...I(0x57, 5, 0, 0, 7), ...I(0x07, 5, 0, 0, 256), ...I(0x25, 5, 0, 0, 1000), ...I(0x6d, 0, 5, 0, 0), ...I(0x57, 5, 0, 0, 0), ...I(0x15, 5, 0, 0, 0), ...RET0],
   },
+  {
+    name: 'add_const_link_bounds',
+    why: 'r1 = r0 (linked), r1 += 10: adjust_reg_min_max_vals keeps the link with delta 10 (id | BPF_ADD_CONST64, off 10), so `if r0 > 5` bounds r1 to [10, 15] on its fall-through (sync_linked_regs: r1 = r0 + 10) and `if r1 > 15` is never taken — its stack read never walked (random program seed 5705: constant-offset links, processed 141 against 133)',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 255), ...I(0xbf, 1, 0), ...I(0x07, 1, 0, 0, 10), ...I(0x25, 0, 0, 2, 5), ...I(0x25, 1, 0, 2, 15), ...I(0x95), ...I(0x95), ...I(0x79, 0, 10, 8), ...I(0x95)],
+  },
+  {
+    name: 'sub_const_link_bounds',
+    why: 'r1 = r0, r1 -= 3: BPF_SUB keeps the link too, with delta -3, so after `if r0 > 5` r1 is in [-3, 2] and `if r1 s> 2` is never taken',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 255), ...I(0xbf, 1, 0), ...I(0x17, 1, 0, 0, 3), ...I(0x25, 0, 0, 2, 5), ...I(0x65, 1, 0, 2, 2), ...I(0x95), ...I(0x95), ...I(0x79, 0, 10, 8), ...I(0x95)],
+  },
+  {
+    name: 'add_const32_link_bounds',
+    why: '`w1 += 10` of an r1 within 32 bits links as BPF_ADD_CONST32 (the sum zero-extended), and `if r0 > 5` bounds r1 to [10, 15] as the 64-bit add does',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 255), ...I(0xbf, 1, 0), ...I(0x04, 1, 0, 0, 10), ...I(0x25, 0, 0, 2, 5), ...I(0x25, 1, 0, 2, 15), ...I(0x95), ...I(0x95), ...I(0x79, 0, 10, 8), ...I(0x95)],
+  },
+  {
+    name: 'movsx_links_when_no_sign_extension',
+    why: 'r1 = (s8)r0 of r0 in [0, 127]: no value changes (umax below the sign bit), so check_alu_op links them (assign_scalar_id_before_mov) and `if r1 > 5` bounds r0 — `if r0 > 5` is never taken on its fall-through',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 0x7f), ...I(0xbf, 1, 0, 8), ...I(0x25, 1, 0, 2, 5), ...I(0x25, 0, 0, 2, 5), ...I(0x95), ...I(0x95), ...I(0x79, 0, 10, 8), ...I(0x95)],
+  },
+  {
+    name: 'movsx_unlinked_when_sign_extending',
+    why: 'the control: r0 in [0, 255] may change sign as an s8, r1 = (s8)r0 is not linked, and the stack read is walked',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 0xff), ...I(0xbf, 1, 0, 8), ...I(0x25, 1, 0, 2, 5), ...I(0x25, 0, 0, 2, 5), ...I(0x95), ...I(0x95), ...I(0x79, 0, 10, 8), ...I(0x95)],
+  },
+  {
+    name: 'linked_delta_precision_loop',
+    why: 'a loop `r4 = r9; r9 -= 1; if r9 != 0` (r9 from a packet byte + 1) then `if r9 == r8` (decided: r9 precise): r9 -= 1 keeps the link with r4, the compare records both in its history entry (linked_regs) and backtracking makes them precise together (bt_sync_linked_regs), which decides the loop-head checkpoints that prune (random program seed 5705, minimised: processed 1036, wxdp 1035)',
+    insns: [...I(0xb7, 0, 0, 0, 0), ...I(0x61, 9, 1, 4), ...I(0x61, 3, 1, 0), ...I(0xbf, 7, 3), ...I(0x07, 7, 0, 0, 34), ...I(0xad, 9, 7, 7), ...I(0xb7, 8, 0, 0, 32), ...I(0x71, 9, 3, 0), ...I(0x07, 9, 0, 0, 1), ...I(0xbf, 4, 9), ...I(0x17, 9, 0, 0, 1), ...I(0x55, 9, 0, -3, 0), ...I(0x1d, 9, 8), ...I(0x95)],
+  },
+  {
+    name: 'linked_precision_at_compare',
+    why: 'path A: r0 &= 15, r1 = r0 (linked); path B: r0 &= 255, r1 = r0 & 15 (unlinked); they meet at insn 10, then `if r0 > 10` and `if r1 > 20` (decided on A: r1 precise). The first compare\'s history entry records r0 and r1 as linked, and backtracking through it makes r0 precise too (bt_sync_linked_regs: "regs=r0,r1 before 10"), so B\'s r0 in [0, 255] is not within A\'s [0, 15] and B is walked, not pruned',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0xbf, 6, 0), ...I(0x85, 0, 0, 0, 7), ...I(0x15, 6, 0, 3, 0), ...I(0x57, 0, 0, 0, 0xf), ...I(0xbf, 1, 0), ...I(0x05, 0, 0, 3), ...I(0x57, 0, 0, 0, 0xff), ...I(0xbf, 1, 0), ...I(0x57, 1, 0, 0, 0xf), ...I(0xb7, 2, 0, 0, 0), ...I(0x25, 0, 0, 2, 10), ...I(0x25, 1, 0, 2, 20), ...I(0x95), ...I(0x95), ...I(0x79, 0, 10, 8), ...I(0x95)],
+  },
+  {
+    name: 'linked_delta_through_caller_spill',
+    why: 'r4 spilled as 32 bits in the caller (fp-8, linked to r4), passed to a subprogram that does r4 += r3 (a constant 32768: a delta) and `if r1 == r4`: the caller\'s spill is among the linked registers (collect_linked_regs walks every frame and its spills) and is bounded as r1 - 32768, so the states back in the caller differ and are walked (random program seed 7920, minimised: processed 47 against 44)',
+    insns: [...I(0xb7, 3, 0, 0, 0x7fffffff), ...I(0x61, 4, 1, 12), ...I(0x3f, 3, 3), ...I(0x17, 4, 0, 0, -812546293), ...I(0xa7, 4, 0, 0, 48), ...I(0x75, 3, 0, 1, 32), ...I(0x61, 4, 1, 16), ...I(0x63, 10, 4, -8), ...I(0xb7, 1, 0, 0, 1611927565), ...I(0xb7, 3, 0, 0, 32768), ...I(0xb7, 5, 0, 0, -599409545), ...I(0x85, 0, 1, 0, 2), ...I(0xb7, 0, 0, 0, 3), ...I(0x95), ...I(0x7a, 10, 0, -8, 0), ...I(0x7a, 10, 0, -16, 0), ...I(0x7a, 10, 0, -24, 0), ...I(0x7a, 10, 0, -32, 0), ...I(0x7a, 10, 0, -40, 0), ...I(0x6d, 4, 3, 3), ...I(0x7e, 5, 1, 1), ...I(0x0f, 4, 3), ...I(0x1d, 1, 4), ...I(0x95)],
+  },
+  {
+    name: 'infinite_loop_dead_register_differs',
+    why: 'r9 = 4; loop: r2 = r9; if r9 != 0 goto loop. The checkpoint at the loop head has r2 = fp-8 (dead: written before read) and the paths back have r2 = 4: states_maybe_looping compares all eleven registers of the frame, live or not, so no loop is found there; it is found at the jump, whose checkpoint was made on the second round (random program seed 4996: insn 23, wxdp said 21)',
+    insns: [...I(0x7a, 10, 0, -8, 0), ...LDMAP(1, 1), ...I(0xbf, 2, 10), ...I(0x07, 2, 0, 0, -8), ...I(0x85, 0, 0, 0, 1), ...I(0x15, 0, 0, 4, 0), ...I(0xb7, 9, 0, 0, 4), ...I(0xbf, 2, 9), ...I(0x55, 9, 0, -2, 0), ...I(0x85, 0, 1, 0, 1), ...I(0x95), ...I(0x95)],
+  },
+  {
+    name: 'stacksafe_unallocated_slot',
+    why: '`if r4 s> r4` is walked both ways; its fall-through stores fp-64 (read later through fp-60), its jump never touches the stack: at the lookup the jump\'s stack is not allocated down to fp-64 (allocated_stack), and stacksafe refuses an old state that used a slot the current one has not allocated — walked again, not pruned (random program seed 8075, minimised: processed 15 against 14)',
+    insns: [...I(0x61, 4, 1, 12), ...I(0x6d, 4, 4, 1), ...I(0x7a, 10, 0, -64, -836008461), ...LDMAP(1, 1), ...I(0xbf, 2, 10), ...I(0x07, 2, 0, 0, -24), ...I(0x85, 0, 0, 0, 1), ...I(0x71, 7, 10, -60), ...I(0x95)],
+  },
+  {
+    name: 'or_forks_minus_one_or_zero',
+    why: 'r8 s>>= 62 then w8 s>>= 7: s32 [-1, 0]; `r8 |= K` forks (maybe_fork_scalars): the path goes on with the low half -1, and the instruction is walked again, pushed, with it 0 (random program seed 8308, minimised: processed 12 against 10)',
+    insns: [...I(0x71, 8, 10, -61), ...LDMAP(1, 1), ...I(0xbf, 2, 10), ...I(0x07, 2, 0, 0, -48), ...I(0x85, 0, 0, 0, 1), ...I(0x34, 8, 0, 0, 225364923), ...I(0xc7, 8, 0, 0, 62), ...I(0xc4, 8, 0, 0, 7), ...I(0x47, 8, 0, 0, -2037318149), ...I(0x95)],
+  },
   ...MAY_GOTO_CASES,
   ...ALU32_UNKNOWN.map(([name, op]): KernelCase => ({
     name: `alu32_${name}_upper_half`,
