@@ -115,8 +115,9 @@ export class Twins {
   private settle(): void {
     let last = '';
     for (let i = 0; i < 50; i++) {
-      // links, and the IPv6 addresses addrconf adds once a carrier comes (link-local, then their routes)
-      const now = this.kernel('-j link show') + this.kernel('-6 -j addr show');
+      // links, and the IPv6 addresses addrconf adds once a carrier comes (link-local, then their routes);
+      // an address's local and anycast routes, which addrconf_dad_work inserts later, even with nodad
+      const now = this.kernel('-j link show') + this.kernel('-6 -j addr show') + this.kernel('-6 route show table local');
       if (now === last) return;
       last = now;
       spawnSync('sleep', ['0.1']);
@@ -531,7 +532,7 @@ describe('ip route/addr/link/neigh show as the kernel dumps them', () => {
       '-6 route show table local', '-6 -j route show table local', '-6 route show table all',
       // a second address of the same prefix, a /127 and a /128 (no anycast), a prefix of its own
       'addr add 2001:db8:1::2/64 dev d0 nodad', 'addr add 2001:db8:7::1/127 dev d0 nodad', 'addr add 2001:db8:8::1/128 dev d1 nodad',
-      'addr add 2001:db8:9:1::5/56 dev d1 nodad',
+      'addr add 2001:db8:9:1::5/56 dev d1 nodad', 'settle',
       '-6 route show table local',
       'addr del 2001:db8:1::1/64 dev d0', '-6 route show table local',
       'addr del 2001:db8:1::2/64 dev d0', '-6 route show table local',
