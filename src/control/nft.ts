@@ -4,9 +4,11 @@
 // (nft_eval.ts nft_publish), so the fast path never sees half a file and a failing file changes nothing.
 //
 // Base chains are registered with netfilter's hooks (ct15's nf_hook_register) by a stable slot id; new
-// ones after the blob that holds them is published, removed ones before. Counters live in blocks of their
-// own that outlive a ruleset generation; list output reads them. Errors are nft's words and places
-// (NftError: `FILE:LINE:FIRST-LAST: Error: …`, the line, and carets under the place).
+// ones after the blob that holds them is published, removed ones before. Conntrack is held per family while
+// the ruleset has an expression that uses it (ctFamilies: nf_ct_netns_get / put), not for chains alone.
+// Counters live in blocks of their own that outlive a ruleset generation; list output reads them. Errors
+// are nft's words and places (NftError: `FILE:LINE:FIRST-LAST: Error: …`, the line, and carets under the
+// place).
 
 import { readFileSync } from 'node:fs';
 import type { Datapath } from './datapath.js';
