@@ -17,6 +17,7 @@
 // (abi.ts), 0 until the first registration. The table, at NR_NF and NF_GATE_PTR (HT_* below):
 //   +0 u32 pf mask of conntrack (bit 0 IPv4, bit 1 IPv6) | +4 u32 generation
 //   +8  [pf 0..1][hook 0..4] u32 list address (0: empty) | +48 the same for NAT chains
+//   +88 [pf 0..1] u32 conntrack's users (nf_conntrack_net users4 / users6)
 // A list: u32 count | count × (i32 priority | u32 kind | u32 arg), sorted by priority (a registration
 // at an equal priority goes after those there, as nf_register_net_hook orders them). A change builds a
 // new list and publishes it with one store; the old one is not reused (registrations are rare).
@@ -91,6 +92,7 @@ const HT_CT_PF: u32 = 0;
 const HT_GEN: u32 = 4;
 const HT_LISTS: u32 = 8;
 const HT_NAT_LISTS: u32 = 48;
+const HT_CT_USERS: u32 = 88;
 const HT_SIZE: u32 = 128;
 const LIST_MAX: u32 = 32;
 const ENTRY_SIZE: u32 = 12;
@@ -438,47 +440,93 @@ function addEntry(t: u32, pfi: u32, hook: u32, prio: i32, kind: u32, arg: u32): 
   return 0;
 }
 
+// Conntrack's hooks are in a namespace's lists only while something uses them (nf_conntrack_proto.c
+// nf_ct_netns_get / nf_ct_netns_put): the first user of a family registers ipv4_conntrack_ops /
+// ipv6_conntrack_ops and enables nf_defrag_ipv4 / nf_defrag_ipv6, the last one's put unregisters them
+// (users4 / users6 count them; NFPROTO_INET takes both). nftables' users are expressions: ct (get and
+// set), nat / masquerade / redirect and flow offload take a reference in their init and drop it when
+// their rule goes; a base chain of any type takes none (Linux 6.18: a table with only a NAT chain tracks
+// nothing). With no user a fragment reaches local delivery's own reassembly (ip_local_deliver /
+// ipv6_frag_rcv, counting Ip6:ReasmReqds, which nf_ct_frag6_gather does not) or is forwarded as it is.
+// The table of connections stays (its entries time out as before: `conntrack -L` still lists them).
+
+/** The conntrack entries of family index `p` added to (or, `on` false, taken out of) the lists. */
+function ctHooks(t: u32, p: u32, on: bool): i32 {
+  const hooks: StaticArray<u32> = [NF_INET_PRE_ROUTING, NF_INET_PRE_ROUTING, NF_INET_LOCAL_OUT, NF_INET_PRE_ROUTING, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, NF_INET_LOCAL_IN, NF_INET_POST_ROUTING, NF_INET_LOCAL_IN];
+  const prios: StaticArray<i32> = [NF_IP_PRI_CONNTRACK, NF_IP_PRI_CONNTRACK_DEFRAG, NF_IP_PRI_CONNTRACK, NF_IP_PRI_NAT_DST, NF_IP_PRI_NAT_DST, NF_IP_PRI_NAT_SRC, NF_IP_PRI_NAT_SRC, NF_IP_PRI_CONNTRACK_CONFIRM, NF_IP_PRI_CONNTRACK_CONFIRM];
+  const kinds: StaticArray<u32> = [NFK_CT_IN, NFK_DEFRAG, NFK_CT_IN, NFK_NAT, NFK_NAT, NFK_NAT, NFK_NAT, NFK_CT_CONFIRM, NFK_CT_CONFIRM];
+  let e: i32 = 0;
+  for (let i = 0; i < hooks.length; i++) {
+    if (on) {
+      e |= addEntry(t, p, hooks[i], prios[i], kinds[i], 0);
+    } else {
+      const slot = t + HT_LISTS + ((p * NF_INET_NUMHOOKS + hooks[i]) << 2);
+      store<u32>(slot, listWithout(load<u32>(slot), prios[i], kinds[i], 0));
+    }
+  }
+  return e;
+}
+
 /**
- * Conntrack (and NAT's steps) on for family `pf`: nf_conntrack_in at PRE_ROUTING and LOCAL_OUT (-200),
- * NAT at -100 and 100, confirm at POST_ROUTING and LOCAL_IN (INT_MAX). The table is made on first use
+ * nf_ct_netns_get for family `pf` (NFPROTO_IPV4 / NFPROTO_IPV6): a user more; the first registers
+ * nf_conntrack_in at PRE_ROUTING and LOCAL_OUT (-200), the defragmentation at PRE_ROUTING (-400), NAT at
+ * -100 and 100, confirm at POST_ROUTING and LOCAL_IN (INT_MAX). The table is made on first use
  * (nf_ct_enable, with `seed` for its hash). 0 or -errno.
  */
-export function nf_ct_pf_enable(pf: u32, seed: u32): i32 {
+export function nf_ct_netns_get(pf: u32, seed: u32): i32 {
   const pfi = pfIndex(pf);
   if (pfi < 0 || netRoot() == 0) return -22;
   const r = nf_ct_enable(seed);
   if (r != 0 && r != -17) return r;
   const t = table();
   if (t == 0) return -12;
+  const users = t + HT_CT_USERS + (<u32>pfi << 2);
   const bit: u32 = 1 << <u32>pfi;
-  if ((load<u32>(t + HT_CT_PF) & bit) != 0) return 0;
-  const p = <u32>pfi;
-  let e = addEntry(t, p, NF_INET_PRE_ROUTING, NF_IP_PRI_CONNTRACK, NFK_CT_IN, 0);
-  e |= addEntry(t, p, NF_INET_PRE_ROUTING, NF_IP_PRI_CONNTRACK_DEFRAG, NFK_DEFRAG, 0); // NF_IP6_PRI_CONNTRACK_DEFRAG too
-  e |= addEntry(t, p, NF_INET_LOCAL_OUT, NF_IP_PRI_CONNTRACK, NFK_CT_IN, 0);
-  e |= addEntry(t, p, NF_INET_PRE_ROUTING, NF_IP_PRI_NAT_DST, NFK_NAT, 0);
-  e |= addEntry(t, p, NF_INET_LOCAL_OUT, NF_IP_PRI_NAT_DST, NFK_NAT, 0);
-  e |= addEntry(t, p, NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC, NFK_NAT, 0);
-  e |= addEntry(t, p, NF_INET_LOCAL_IN, NF_IP_PRI_NAT_SRC, NFK_NAT, 0);
-  e |= addEntry(t, p, NF_INET_POST_ROUTING, NF_IP_PRI_CONNTRACK_CONFIRM, NFK_CT_CONFIRM, 0);
-  e |= addEntry(t, p, NF_INET_LOCAL_IN, NF_IP_PRI_CONNTRACK_CONFIRM, NFK_CT_CONFIRM, 0);
-  if (e != 0) return -28;
-  store<u32>(t + HT_CT_PF, load<u32>(t + HT_CT_PF) | bit);
+  if ((load<u32>(t + HT_CT_PF) & bit) == 0) {
+    if (ctHooks(t, <u32>pfi, true) != 0) return -28;
+    store<u32>(t + HT_CT_PF, load<u32>(t + HT_CT_PF) | bit);
+    publish(t);
+  }
+  store<u32>(users, load<u32>(users) + 1);
+  return 0;
+}
+
+/** nf_ct_netns_put for family `pf`: a user less; the last one's put takes conntrack's entries out. 0, -22, -2 (no user). */
+export function nf_ct_netns_put(pf: u32): i32 {
+  const pfi = pfIndex(pf);
+  if (pfi < 0 || netRoot() == 0) return -22;
+  const t = load<u32>(netRoot() + NR_NF);
+  if (t == 0) return -2;
+  const users = t + HT_CT_USERS + (<u32>pfi << 2);
+  const n = load<u32>(users);
+  if (n == 0) return -2;
+  store<u32>(users, n - 1);
+  if (n > 1) return 0;
+  ctHooks(t, <u32>pfi, false);
+  store<u32>(t + HT_CT_PF, load<u32>(t + HT_CT_PF) & ~(1 << <u32>pfi));
   publish(t);
   return 0;
 }
 
+/** Conntrack's users of family `pf` (for tests), -22 for a bad family. */
+export function nf_ct_netns_users(pf: u32): i32 {
+  const pfi = pfIndex(pf);
+  if (pfi < 0 || netRoot() == 0) return -22;
+  const t = load<u32>(netRoot() + NR_NF);
+  return t == 0 ? 0 : <i32>load<u32>(t + HT_CT_USERS + (<u32>pfi << 2));
+}
+
 /**
  * nf_register_net_hook for an nftables chain: `kind` NFK_CHAIN (run on every packet at `prio`) or
- * NFK_NAT_CHAIN (run by NAT for a connection's first packet), `arg` the evaluator's chain handle.
- * Conntrack goes on for the family (chains may match ct state). 0, -22 (bad pf / hook / kind), -28 (full).
+ * NFK_NAT_CHAIN (run by NAT for a connection's first packet), `arg` the evaluator's chain handle. It
+ * brings no conntrack (the chain's ct / nat expressions take that: nf_ct_netns_get). 0, -22 (bad pf /
+ * hook / kind), -12, -28 (full).
  */
 export function nf_hook_register(pf: u32, hook: u32, prio: i32, kind: u32, arg: u32): i32 {
   const pfi = pfIndex(pf);
   if (pfi < 0 || hook >= NF_INET_NUMHOOKS || (kind != NFK_CHAIN && kind != NFK_NAT_CHAIN && kind != NFK_FLOW_ADD) || netRoot() == 0) return -22;
-  const r = nf_ct_pf_enable(pf, 0x5eed1234 ^ arg);
-  if (r != 0) return r;
   const t = table();
+  if (t == 0) return -12;
   const e = addEntry(t, <u32>pfi, hook, prio, kind, arg);
   if (e != 0) return e;
   publish(t);

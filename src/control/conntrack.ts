@@ -65,7 +65,8 @@ export interface CtEvent {
 }
 
 interface CtExports {
-  nf_ct_pf_enable(pf: number, seed: number): number;
+  nf_ct_netns_get(pf: number, seed: number): number;
+  nf_ct_netns_put(pf: number): number;
   nf_ct_root(): number;
   nf_ct_flush(): number;
   nf_ct_gc(): number;
@@ -89,6 +90,8 @@ export class Conntrack {
   private readonly x: CtExports;
   private readonly g: (name: string) => number;
   private readonly listeners = new Set<(e: CtEvent) => void>();
+  /** The families enable() holds conntrack for (one user each, kept: the API has no disable). */
+  private readonly held = new Set<number>();
 
   constructor(private readonly dp: Datapath) {
     dp.stack;
@@ -117,12 +120,26 @@ export class Conntrack {
       this.x.net_sysctl_set(SYSCTL.NF_CONNTRACK_BUCKETS, opts.buckets);
     }
     const fams = opts.family === 'ipv4' ? [2] : opts.family === 'ipv6' ? [10] : [2, 10];
-    const seed = (Math.random() * 0x100000000) >>> 0;
     for (const pf of fams) {
-      const r = this.x.nf_ct_pf_enable(pf, seed);
-      if (r === -12) throw new NetError('ENOMEM', `conntrack: no memory for ${this.x.net_sysctl_get(SYSCTL.NF_CONNTRACK_MAX)} entries`);
-      if (r !== 0) throw new NetError('EINVAL', `conntrack: enable failed (${r})`);
+      if (this.held.has(pf)) continue;
+      this.netnsGet(pf);
+      this.held.add(pf);
     }
+  }
+
+  /**
+   * nf_ct_netns_get: a user of conntrack for family `pf` (2 IPv4, 10 IPv6); the first one puts conntrack's
+   * hooks (and the defragmentation before them) in the family's lists, making the table on first use.
+   */
+  netnsGet(pf: number): void {
+    const r = this.x.nf_ct_netns_get(pf, (Math.random() * 0x100000000) >>> 0);
+    if (r === -12) throw new NetError('ENOMEM', `conntrack: no memory for ${this.x.net_sysctl_get(SYSCTL.NF_CONNTRACK_MAX)} entries`);
+    if (r !== 0) throw new NetError('EINVAL', `conntrack: enable failed (${r})`);
+  }
+
+  /** nf_ct_netns_put: a user of family `pf` less; after the last, its packets pass untracked (the entries stay until they expire). */
+  netnsPut(pf: number): void {
+    if (this.x.nf_ct_netns_put(pf) !== 0) throw new NetError('ENOENT', `conntrack: no user of family ${pf} to put`);
   }
 
   get enabled(): boolean {

@@ -4,9 +4,11 @@
 // (nft_eval.ts nft_publish), so the fast path never sees half a file and a failing file changes nothing.
 //
 // Base chains are registered with netfilter's hooks (ct15's nf_hook_register) by a stable slot id; new
-// ones after the blob that holds them is published, removed ones before. Counters live in blocks of their
-// own that outlive a ruleset generation; list output reads them. Errors are nft's words and places
-// (NftError: `FILE:LINE:FIRST-LAST: Error: …`, the line, and carets under the place).
+// ones after the blob that holds them is published, removed ones before. Conntrack is held per family while
+// the ruleset has an expression that uses it (ctFamilies: nf_ct_netns_get / put), not for chains alone.
+// Counters live in blocks of their own that outlive a ruleset generation; list output reads them. Errors
+// are nft's words and places (NftError: `FILE:LINE:FIRST-LAST: Error: …`, the line, and carets under the
+// place).
 
 import { readFileSync } from 'node:fs';
 import type { Datapath } from './datapath.js';
@@ -44,6 +46,25 @@ const NFK_CHAIN = 3;
 const NFK_NAT_CHAIN = 4;
 const CHAIN_TYPES = new Set(['filter', 'nat', 'route']);
 const TERMINAL = new Set(['verdict', 'reject', 'nat']);
+
+/**
+ * The families whose conntrack a ruleset uses: the expressions whose init calls nf_ct_netns_get with
+ * their table's family (inet: IPv4 and IPv6) — ct matches (nft_ct_get_init), `ct mark set`
+ * (nft_ct_set_init), snat / dnat / masquerade / redirect (nft_nat_init, nft_masq_init, nft_redir_init)
+ * and `flow add` (nft_flow_offload_init). Chains take none, NAT chains included (Linux 6.18, measured:
+ * a table with an empty NAT chain tracks nothing).
+ */
+function ctFamilies(st: NftState): Set<number> {
+  const out = new Set<number>();
+  for (const t of st.tables) {
+    const uses = t.chains.some((c) => c.rules.some((r) => r.stmts.some((s) =>
+      (s.k === 'match' && s.sel.proto === 'ct') || (s.k === 'set' && s.target === 'ct mark') || s.k === 'nat' || s.k === 'flow')));
+    if (!uses) continue;
+    if (t.family !== 'ip6') out.add(2);
+    if (t.family !== 'ip') out.add(10);
+  }
+  return out;
+}
 
 /** A refusal found while applying (turned into NftError with the input's text). */
 class Refusal extends Error {
@@ -103,6 +124,8 @@ export class Nft {
   /** Registered hooks: key → [pf, hook, prio, kind, slot]. */
   private hooks = new Map<string, [number, number, number, number, number]>();
   private readonly localFlowtableIds = new Map<string, number>();
+  /** The families whose conntrack the ruleset's expressions use (one nf_ct_netns_get each, held). */
+  private ctHeld = new Set<number>();
   /** Tables this transaction creates: nft resolves their jumps itself (with a suggestion); others the kernel. */
   private readonly newTables = new Set<NftTable>();
   private txState: NftState = this.state;
@@ -626,6 +649,9 @@ export class Nft {
       }
     }
     for (const [k, h] of this.hooks) if (!want.has(k)) x.nf_hook_unregister?.(...h);
+    // conntrack: taken before the rules that use it run, dropped after the ones that used it are gone
+    const ctWant = ctFamilies(next);
+    for (const pf of ctWant) if (!this.ctHeld.has(pf)) this.dp.conntrack.netnsGet(pf);
     const blob = x.rc_alloc(blobBytes.length) >>> 0;
     if (blob === 0) throw new NftError('NFT_REJECTED', 'Error: Could not process rule: Cannot allocate memory', 0, 0, 'Could not process rule: Cannot allocate memory');
     const v = this.dp.memory.view();
@@ -636,6 +662,8 @@ export class Nft {
     this.blobSize = blobBytes.length;
     for (const [k, h] of want) if (!this.hooks.has(k)) x.nf_hook_register?.(...h);
     this.hooks = want;
+    for (const pf of this.ctHeld) if (!ctWant.has(pf)) this.dp.conntrack.netnsPut(pf);
+    this.ctHeld = ctWant;
     for (const a of oldCounters) if (!keep.has(a)) x.rc_retire(a, 16);
     this.state = next;
   }
