@@ -450,18 +450,21 @@ function addEntry(t: u32, pfi: u32, hook: u32, prio: i32, kind: u32, arg: u32): 
 // ipv6_frag_rcv, counting Ip6:ReasmReqds, which nf_ct_frag6_gather does not) or is forwarded as it is.
 // The table of connections stays (its entries time out as before: `conntrack -L` still lists them).
 
+// Conntrack's entries, one per column (made once, at start-up: a StaticArray literal in a function is a new
+// allocation on every call, which the stub runtime never frees)
+const CT_HOOKS: StaticArray<u32> = [NF_INET_PRE_ROUTING, NF_INET_PRE_ROUTING, NF_INET_LOCAL_OUT, NF_INET_PRE_ROUTING, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, NF_INET_LOCAL_IN, NF_INET_POST_ROUTING, NF_INET_LOCAL_IN];
+const CT_PRIOS: StaticArray<i32> = [NF_IP_PRI_CONNTRACK, NF_IP_PRI_CONNTRACK_DEFRAG, NF_IP_PRI_CONNTRACK, NF_IP_PRI_NAT_DST, NF_IP_PRI_NAT_DST, NF_IP_PRI_NAT_SRC, NF_IP_PRI_NAT_SRC, NF_IP_PRI_CONNTRACK_CONFIRM, NF_IP_PRI_CONNTRACK_CONFIRM];
+const CT_KINDS: StaticArray<u32> = [NFK_CT_IN, NFK_DEFRAG, NFK_CT_IN, NFK_NAT, NFK_NAT, NFK_NAT, NFK_NAT, NFK_CT_CONFIRM, NFK_CT_CONFIRM];
+
 /** The conntrack entries of family index `p` added to (or, `on` false, taken out of) the lists. */
 function ctHooks(t: u32, p: u32, on: bool): i32 {
-  const hooks: StaticArray<u32> = [NF_INET_PRE_ROUTING, NF_INET_PRE_ROUTING, NF_INET_LOCAL_OUT, NF_INET_PRE_ROUTING, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, NF_INET_LOCAL_IN, NF_INET_POST_ROUTING, NF_INET_LOCAL_IN];
-  const prios: StaticArray<i32> = [NF_IP_PRI_CONNTRACK, NF_IP_PRI_CONNTRACK_DEFRAG, NF_IP_PRI_CONNTRACK, NF_IP_PRI_NAT_DST, NF_IP_PRI_NAT_DST, NF_IP_PRI_NAT_SRC, NF_IP_PRI_NAT_SRC, NF_IP_PRI_CONNTRACK_CONFIRM, NF_IP_PRI_CONNTRACK_CONFIRM];
-  const kinds: StaticArray<u32> = [NFK_CT_IN, NFK_DEFRAG, NFK_CT_IN, NFK_NAT, NFK_NAT, NFK_NAT, NFK_NAT, NFK_CT_CONFIRM, NFK_CT_CONFIRM];
   let e: i32 = 0;
-  for (let i = 0; i < hooks.length; i++) {
+  for (let i = 0; i < CT_HOOKS.length; i++) {
     if (on) {
-      e |= addEntry(t, p, hooks[i], prios[i], kinds[i], 0);
+      e |= addEntry(t, p, CT_HOOKS[i], CT_PRIOS[i], CT_KINDS[i], 0);
     } else {
-      const slot = t + HT_LISTS + ((p * NF_INET_NUMHOOKS + hooks[i]) << 2);
-      store<u32>(slot, listWithout(load<u32>(slot), prios[i], kinds[i], 0));
+      const slot = t + HT_LISTS + ((p * NF_INET_NUMHOOKS + CT_HOOKS[i]) << 2);
+      store<u32>(slot, listWithout(load<u32>(slot), CT_PRIOS[i], CT_KINDS[i], 0));
     }
   }
   return e;

@@ -648,12 +648,24 @@ export class Nft {
         for (const pf of pfs) want.set(`${pf}/${c.base.hook}/${c.base.prio}/${kind}/${slot}`, [pf, HOOKS[c.base.hook]!, c.base.prio, kind, slot]);
       }
     }
-    for (const [k, h] of this.hooks) if (!want.has(k)) x.nf_hook_unregister?.(...h);
-    // conntrack: taken before the rules that use it run, dropped after the ones that used it are gone
-    const ctWant = ctFamilies(next);
-    for (const pf of ctWant) if (!this.ctHeld.has(pf)) this.dp.conntrack.netnsGet(pf);
+    // what can fail comes first, so a failure changes nothing: the blob, then conntrack's references
+    // (taken before the rules that use it run, dropped after the ones that used it are gone)
     const blob = x.rc_alloc(blobBytes.length) >>> 0;
     if (blob === 0) throw new NftError('NFT_REJECTED', 'Error: Could not process rule: Cannot allocate memory', 0, 0, 'Could not process rule: Cannot allocate memory');
+    const ctWant = ctFamilies(next);
+    const taken: number[] = [];
+    try {
+      for (const pf of ctWant) {
+        if (this.ctHeld.has(pf)) continue;
+        this.dp.conntrack.netnsGet(pf);
+        taken.push(pf);
+      }
+    } catch (e) {
+      for (const pf of taken) this.dp.conntrack.netnsPut(pf);
+      x.rc_retire(blob, blobBytes.length);
+      throw e;
+    }
+    for (const [k, h] of this.hooks) if (!want.has(k)) x.nf_hook_unregister?.(...h);
     const v = this.dp.memory.view();
     new Uint8Array(v.buffer, v.byteOffset + blob, blobBytes.length).set(blobBytes);
     const old = x.nft_publish(blob) >>> 0;
