@@ -7,7 +7,7 @@
 //   ExceptionWithHostPort      "<syscall> <CODE> <addr>:<port>"   errno, code, syscall, address, port (when > 0)
 //   SystemError                ERR_SOCKET_BUFFER_SIZE: info {errno, code, message, syscall}
 
-import { getSystemErrorMap, getSystemErrorName, inspect } from 'node:util';
+import { type InspectOptions, getSystemErrorMap, getSystemErrorName, inspect } from 'node:util';
 
 type Ctor = ErrorConstructor | TypeErrorConstructor | RangeErrorConstructor;
 
@@ -164,8 +164,13 @@ export function exceptionWithHostPort(err: number, syscall: string, address: str
   return e;
 }
 
-// node's system errors are instances of a NodeError class derived from SystemError (e.constructor.name).
-class SystemError extends Error {}
+// node's system errors are instances of a NodeError class derived from SystemError (e.constructor.name),
+// which shows the errno / syscall getters' values when inspected (lib/internal/errors.js).
+class SystemError extends Error {
+  [Symbol.for('nodejs.util.inspect.custom')](_depth: number, ctx: InspectOptions): string {
+    return inspect(this, { ...ctx, getters: true, customInspect: false });
+  }
+}
 class NodeError extends SystemError {}
 
 export interface SystemErrorInfo {
@@ -185,7 +190,7 @@ export function errSocketBufferSize(err: number, syscall: string): Error {
   const stack = (e.stack ?? '').split('\n');
   stack[0] = `SystemError [ERR_SOCKET_BUFFER_SIZE]: ${message}`;
   Object.defineProperty(e, 'stack', { value: stack.join('\n'), enumerable: false, configurable: true, writable: true });
-  Object.defineProperty(e, 'info', { value: info, enumerable: true, configurable: true, writable: true });
+  Object.defineProperty(e, 'info', { value: info, enumerable: true, configurable: true, writable: false });
   for (const k of ['errno', 'syscall'] as const) {
     Object.defineProperty(e, k, {
       get: () => info[k],

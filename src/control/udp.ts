@@ -237,6 +237,11 @@ class UdpHandle {
   /** The socket this handle serves (events go there). */
   owner: UdpSocket | undefined;
   /**
+   * node's handle.lookup (lookup4 / lookup6 over dns.lookup or the socket's own): bind, connect and send
+   * resolve through the handle, so a closed socket's (null handle's) connect fails as node's does.
+   */
+  lookup: (address: string, cb: (err: Error | null, ip: string) => void) => void = () => undefined;
+  /**
    * Datagrams taken off the queue but not handed to the application (an iterator ended, or the last
    * 'message' listener went, in the middle of a batch): every reader takes these first, in order.
    */
@@ -429,8 +434,13 @@ class UdpHandle {
     return this.fd < 0 ? -EBADF : this.be.multicastInterface(this.fd, undefined, sc);
   }
 
-  /** uv_recv_buffer_size / uv_send_buffer_size: 0 reads, anything else sets. The value or -errno. */
+  /**
+   * uv_recv_buffer_size / uv_send_buffer_size: 0 reads, anything else sets. The value or -errno. libuv
+   * takes the size as an int: node's UDPWrap::BufferSize answers EINVAL for one past INT_MAX before it
+   * looks at the socket.
+   */
   bufferSize(size: number, recv: boolean): number {
+    if (size > 0x7fffffff) return -EINVAL;
     if (this.fd < 0) return -EBADF;
     const opt = recv ? 'rcvbuf' : 'sndbuf';
     if (size === 0) return this.be.getsockopt(this.fd, opt);
@@ -462,6 +472,15 @@ class UdpHandle {
     return this.refed;
   }
 
+  /** uv_udp_get_send_queue_size / _count: sends complete within the call, so nothing ever waits. */
+  getSendQueueSize(): number {
+    return 0;
+  }
+
+  getSendQueueCount(): number {
+    return 0;
+  }
+
   /** Whether this handle keeps the process alive (libuv: active and ref'd). */
   get active(): boolean {
     return this.fd >= 0 && this.receiving && this.refed;
@@ -490,7 +509,6 @@ const CONNECT_CONNECTED = 2;
 
 interface SocketState {
   handle: UdpHandle | null;
-  lookup: (address: string, cb: (err: Error | null, ip: string) => void) => void;
   bindState: number;
   connectState: number;
   queue: Array<() => void> | undefined;
@@ -570,6 +588,8 @@ export class UdpSocket extends EventEmitter {
     const look = lookup ?? (dnsLookup as unknown as NonNullable<SocketOptions['lookup']>);
     const handle = new UdpHandle(udp, family);
     handle.owner = this;
+    // lookup4 / lookup6: an empty address is the loopback one
+    handle.lookup = (address, cb) => look(address || (family === 4 ? '127.0.0.1' : '::1'), family as never, (err, ip) => cb(err, ip));
     if (typeof listener === 'function') this.on('message', listener);
     // Datagrams wait in the queue while nobody reads (node would have dropped them): a new reader gets them.
     this.on('newListener', (event: string | symbol) => {
@@ -577,8 +597,6 @@ export class UdpSocket extends EventEmitter {
     });
     this.state = {
       handle,
-      // lookup4 / lookup6: an empty address is the loopback one
-      lookup: (address, cb) => look(address || (family === 4 ? '127.0.0.1' : '::1'), family as never, (err, ip) => cb(err, ip)),
       bindState: BIND_UNBOUND,
       connectState: CONNECT_DISCONNECTED,
       queue: undefined,
@@ -588,6 +606,9 @@ export class UdpSocket extends EventEmitter {
       recvBufferSize,
       sendBufferSize,
     };
+    // node keeps its state under a symbol (kStateSymbol): Object.keys, spreads and JSON of a socket show
+    // only EventEmitter's fields and `type`, here as there.
+    Object.defineProperties(this, { state: { enumerable: false }, waiters: { enumerable: false } });
     const signal = options?.signal;
     if (signal !== undefined) {
       if (signal === null || typeof signal !== 'object' || !('aborted' in signal)) throw invalidArgType('options.signal', 'an instance of AbortSignal', signal);
@@ -662,7 +683,7 @@ export class UdpSocket extends EventEmitter {
       address = typeof address_ === 'function' ? '' : address_;
     }
     if (!address) address = this.type === 'udp4' ? '0.0.0.0' : '::';
-    st.lookup(address as string, (err, ip) => {
+    st.handle!.lookup(address as string, (err, ip) => {
       if (!st.handle) return;
       if (err) {
         st.bindState = BIND_UNBOUND;
@@ -707,7 +728,8 @@ export class UdpSocket extends EventEmitter {
   private doConnect(port: number, address: string, callback?: (err?: Error) => void): void {
     const st = this.state;
     if (callback) this.once('connect', callback);
-    st.lookup(address, (ex, ip) => {
+    // node reads the lookup through the handle: a socket closed once bound throws a TypeError here
+    (st.handle as UdpHandle).lookup(address, (ex, ip) => {
       if (!st.handle) return;
       let err: Error | null = ex;
       if (!err) {
@@ -804,7 +826,7 @@ export class UdpSocket extends EventEmitter {
     }
     const cb = callback as SendCallback | undefined;
     const after = (ex: Error | null, ip: string | null) => this.doSend(ex, ip, list, address as string | undefined, port as number | undefined, cb);
-    if (!connected) st.lookup(address as string, after);
+    if (!connected) st.handle!.lookup(address as string, after);
     else after(null, null);
   }
 
@@ -973,13 +995,13 @@ export class UdpSocket extends EventEmitter {
     return this.bufferSize(0, false);
   }
 
-  /** Sends are synchronous in wxdp: nothing ever waits in a send queue. */
+  /** Through the handle, as node's: a closed socket's (null handle's) throws a TypeError. */
   getSendQueueSize(): number {
-    return 0;
+    return (this.state.handle as UdpHandle).getSendQueueSize();
   }
 
   getSendQueueCount(): number {
-    return 0;
+    return (this.state.handle as UdpHandle).getSendQueueCount();
   }
 
   // ---- Batches: datagrams without one event each ----
