@@ -232,7 +232,7 @@ import { rc_alloc, rc_alloc_packed, rc_retire, rc_retire_packed, netWorkerSlot }
 import { mibAdd, mibInc, netFree, netRoot, netdevGet, sysctl } from './core';
 import { atomicAdd32, spinLock, spinUnlock } from './lock';
 import {
-  AF_INET, AF_INET6, FR_TYPE, LOOPBACK_IFINDEX, NR_L4, NR_LOCK_READY, SK_LOCK, RTN_BROADCAST, RTN_LOCAL, RTN_MULTICAST, SK_BOUND_DEV_IF, SK_COOKIE, SK_DADDR,
+  AF_INET, AF_INET6, FR_TYPE, NR_L4, NR_LOCK_READY, SK_LOCK, RTN_BROADCAST, RTN_LOCAL, RTN_MULTICAST, SK_BOUND_DEV_IF, SK_COOKIE, SK_DADDR,
   SK_DPORT, SK_DROPS, SK_ERR, SK_FAMILY, SK_FLAGS, SK_ID, SK_MARK, SK_MC_TTL, SK_NUM, SK_PMTUDISC, SK_PROTOCOL,
   SK_RCVBUF, SK_RCV_SADDR, SK_REUSEPORT_GROUP, SK_REUSEPORT_INDEX, SK_RMEM, SK_RX_BYTES, SK_RX_PACKETS, SK_SADDR,
   SK_SIZE, SK_SNDBUF, SK_STATE, SK_TOS, SK_TTL, SKF_BROADCAST, SKF_DEAD, SKF_IPV6ONLY, SKF_NO_CHECK_TX, SKF_REUSEADDR,
@@ -245,7 +245,7 @@ import { IPPROTO_UDP, IPPROTO_UDPLITE, IPV6_ADDR_ANY, IPV6_ADDR_LINKLOCAL, IPV6_
 import { ipv6IsLocal } from './icmp';
 import { ipv6_chk_addr, ipv6_chk_addr_bind } from './netdev';
 import { ip6_route_output } from './output';
-import { udpRoute4, udpRouteDest4, udpRouteSource4 } from './udp_output';
+import { INADDR_LOOPBACK, udpRoute4, udpRouteDest4, udpRouteSource4 } from './udp_output';
 import { portaddrHash2, portHash4 } from './sock_lookup';
 import { net_proto_raw } from './local';
 import { sk_prog_sock_closed, skViewOnCreate, skViewsForAll } from './sk_prog';
@@ -892,6 +892,15 @@ export function sk_connect(id: u32, addr: u32, port: u32): i32 {
   const v6 = isV6(sk);
   let d4: u32 = 0;
   let v4dst = !v6;
+  if (v6 && ipv6IsAny(addr)) {
+    // __ip6_datagram_connect: :: is the host itself (connect to self), in the family of the bound
+    // address: ::ffff:127.0.0.1 for a socket bound to a v4-mapped one, else ::1. The caller's copy of
+    // the address is rewritten, as the kernel rewrites its copy of the sockaddr.
+    if (ipv6IsV4Mapped(sk + SK_RCV_SADDR)) {
+      store<u32>(addr + 8, 0xffff0000);
+      store<u32>(addr + 12, INADDR_LOOPBACK);
+    } else store<u8>(addr + 15, 1);
+  }
   if (v6 && ipv6IsV4Mapped(addr)) {
     if (ipv6OnlySock(sk)) return -ENETUNREACH;
     v4dst = true;
@@ -930,14 +939,14 @@ export function sk_connect(id: u32, addr: u32, port: u32): i32 {
     // ip6_datagram_connect: a native IPv6 peer; the source from the route (RFC 6724) when unbound
     const src = r6Scratch();
     copyBytes(src, sk + SKX_V6_SADDR, 16);
-    const local = ipv6IsAny(addr) || ipv6IsLocal(addr, 0);
+    const local = ipv6IsLocal(addr, 0);
     const bound = load<u32>(sk + SK_BOUND_DEV_IF);
     if (!local) {
       if (!ip6_route_output(addr, src, <u32>load<u8>(sk + SK_PROTOCOL), 0, 0, bound, bound != 0)) return -ENETUNREACH;
     } else {
-      // a local peer's route is its address's local route, on the device that has the address (::, the
-      // host itself, is ::1 on lo): a socket bound to another device has none (RT6_LOOKUP_F_IFACE)
-      if (bound != 0 && (ipv6IsAny(addr) ? bound != LOOPBACK_IFINDEX : ipv6_chk_addr(bound, addr, false) == 0)) return -ENETUNREACH;
+      // a local peer's route is its address's local route, on the device that has the address: a socket
+      // bound to another device has none (RT6_LOOKUP_F_IFACE)
+      if (bound != 0 && ipv6_chk_addr(bound, addr, false) == 0) return -ENETUNREACH;
       if (ipv6IsAny(src)) copyBytes(src, addr, 16);
     }
     // ip6_dst_lookup_tail: a v4-mapped source reaches no native IPv6 peer (after the route's own error)

@@ -801,7 +801,8 @@ export class UdpSocket extends EventEmitter {
     if (!Array.isArray(buffer)) {
       if (typeof buffer === 'string') list = [Buffer.from(buffer)];
       else if (!ArrayBuffer.isView(buffer)) throw invalidArgType('buffer', BUFFER_TYPES, buffer);
-      else list = [buffer as Buffer];
+      // node's binding sends a view's bytes: a Uint16Array's six bytes, not its three elements
+      else list = [buffer instanceof Uint8Array ? (buffer as Buffer) : Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength)];
     } else {
       const l = fixBufferList(buffer);
       if (!l) throw invalidArgType('buffer list arguments', BUFFER_TYPES, buffer);

@@ -103,6 +103,20 @@ class Trial {
     await new Promise((resolve) => setTimeout(resolve, ms));
   }
 
+  /** Until the socket is bound or its bind failed: 'listening' or the error. */
+  async bindOutcome(s: Sock): Promise<unknown> {
+    return await new Promise((resolve) => {
+      const done = (v: unknown) => {
+        s.removeListener('listening', onListening);
+        s.removeListener('error', done);
+        resolve(v);
+      };
+      const onListening = () => done('listening');
+      s.on('listening', onListening);
+      s.on('error', done);
+    });
+  }
+
   /** Until `event` on `s` (recorded by a watch, if any), at most 5 s. */
   async until(s: EventEmitter, event: string): Promise<unknown[]> {
     let timer: NodeJS.Timeout | undefined;
@@ -225,7 +239,7 @@ SCENARIOS['bind forms: ports as numeric strings, out of 16 bits, negative (the b
   for (const [what, args] of cases) {
     const s = t.make('a');
     (s.bind as (...a: unknown[]) => void)(...args);
-    const [ev] = await Promise.race([t.until(s, 'listening').then(() => ['listening']), t.until(s, 'error')]);
+    const ev = await t.bindOutcome(s);
     const ad = ev === 'listening' ? s.address() : undefined;
     t.rec(what, ev === 'listening' ? { address: ad!.address, port: ad!.port === P ? '<P>' : ad!.port > 0 ? 'ephemeral' : ad!.port } : ev);
     s.close();
@@ -717,6 +731,122 @@ SCENARIOS['address and remoteAddress while binding and connecting: getsockname E
   t.call('remoteAddress while connecting', () => c.remoteAddress());
   await t.until(c, 'connect');
   t.rec('remoteAddress connected', c.remoteAddress());
+};
+
+SCENARIOS['bind conflicts: the wildcard and an address of this host on one port, either order; reuseAddr on both lets them share, and a unicast datagram goes to the socket bound last'] = async (t) => {
+  const w = await t.bound('a', 'udp4', '0.0.0.0', 'P');
+  const P = w.address().port;
+  const s = t.make('a');
+  t.watch(s, 'specific after wildcard', ['listening', 'error']);
+  s.bind(P, t.a.v4);
+  await t.bindOutcome(s);
+  w.close();
+  const x = await t.bound('a', 'udp4', t.a.v4, 'Q');
+  const y = t.make('a');
+  t.watch(y, 'wildcard after specific', ['listening', 'error']);
+  y.bind(x.address().port);
+  await t.bindOutcome(y);
+  const r1 = t.make('a', { type: 'udp4', reuseAddr: true });
+  r1.bind(0, t.a.v4);
+  await t.until(r1, 'listening');
+  t.port(r1.address().port, 'R');
+  const r2 = t.make('a', { type: 'udp4', reuseAddr: true });
+  r2.bind(r1.address().port, t.a.v4);
+  await t.until(r2, 'listening');
+  t.watch(r1, 'first', ['message']);
+  t.watch(r2, 'last', ['message']);
+  const s2 = await t.bound('b', 'udp4', t.b.v4, 'S');
+  for (const m of ['one', 'two', 'three']) s2.send(m, r1.address().port, t.a.v4);
+  await t.idle(80);
+};
+
+SCENARIOS['the order of events and callbacks: listening, bind callback, connect callback and listeners, send callbacks, close'] = async (t) => {
+  const r = await t.bound('b', 'udp4', t.b.v4, 'P');
+  const s = t.make('a');
+  t.watch(s, 's', ['listening', 'connect', 'close', 'error']);
+  s.on('listening', () => t.rec('second listening listener'));
+  s.connect(r.address().port, t.b.v4, (...args: unknown[]) => t.rec('connect callback', args));
+  s.on('connect', () => t.rec('connect listener added later'));
+  t.call('send while connecting, without a port', () => s.send('x', t.cb('send callback 1')));
+  t.call('send while connecting, with the port and address', () => s.send('queued', r.address().port, t.b.v4, t.cb('send callback 1')));
+  await t.until(s, 'connect');
+  s.send('after', t.cb('send callback 2'));
+  process.nextTick(() => t.rec('a tick after send 2'));
+  s.close(t.cb('close callback'));
+  t.rec('close called');
+  await t.until(s, 'close');
+  await t.idle(10);
+};
+
+SCENARIOS['to the unspecified address: send and connect to 0.0.0.0 and :: reach this host as the kernel routes them (loopback)'] = async (t) => {
+  const r = await t.bound('a', 'udp4', '0.0.0.0', 'P');
+  r.on('message', (m, rinfo) => t.rec('r message', [m.toString(), rinfo.address === '127.0.0.1']));
+  const s = await t.bound('a');
+  s.send('to 0.0.0.0', r.address().port, '0.0.0.0', t.cb('send to 0.0.0.0'));
+  await t.until(r, 'message');
+  const c = t.make('a');
+  c.connect(r.address().port, '0.0.0.0');
+  await t.until(c, 'connect');
+  t.rec('connected to', [c.remoteAddress().address === '127.0.0.1', c.address().address === '127.0.0.1']);
+  const r6 = await t.bound('a', 'udp6', '::', 'P6');
+  r6.on('message', (m, rinfo) => t.rec('r6 message', [m.toString(), rinfo.address === '::1']));
+  const s6 = await t.bound('a', 'udp6');
+  s6.send('to ::', r6.address().port, '::', t.cb('send to ::'));
+  await t.until(r6, 'message');
+  const c6 = t.make('a', 'udp6');
+  c6.connect(r6.address().port, '::');
+  await t.until(c6, 'connect');
+  t.rec('connected to ::', [c6.remoteAddress().address === '::1', c6.address().address === '::1']);
+};
+
+SCENARIOS['an ipv6Only socket connecting to a v4-mapped address: ENETUNREACH; a dual-stack one connects and shows the peer as ::ffff:a.b.c.d'] = async (t) => {
+  const r = await t.bound('b', 'udp4', t.b.v4, 'P');
+  t.watch(r, 'r', ['message']);
+  const o = t.make('a', { type: 'udp6', ipv6Only: true });
+  t.watch(o, 'v6only');
+  o.connect(r.address().port, `::ffff:${t.b.v4}`, t.cb('v6only connect callback'));
+  await t.idle(20);
+  const d = t.make('a', 'udp6');
+  t.watch(d, 'dual');
+  d.connect(r.address().port, `::ffff:${t.b.v4}`);
+  await t.until(d, 'connect');
+  t.rec('dual remoteAddress', d.remoteAddress());
+  t.rec('dual address', { ...d.address(), port: 'a port' });
+  d.send('via mapped', t.cb('dual send'));
+  await t.until(r, 'message');
+};
+
+SCENARIOS['what the methods return: bind and close the socket, the others undefined or their argument'] = async (t) => {
+  const r = await t.bound('b', 'udp4', t.b.v4, 'P');
+  const s = t.make('a');
+  t.call('bind', () => s.bind(0) === s);
+  await t.until(s, 'listening');
+  t.call('send', () => s.send('x', r.address().port, t.b.v4));
+  t.call('setBroadcast', () => s.setBroadcast(false));
+  t.call('setMulticastInterface', () => s.setMulticastInterface('0.0.0.0'));
+  t.call('setRecvBufferSize', () => s.setRecvBufferSize(8192));
+  t.call('connect', () => s.connect(r.address().port, t.b.v4));
+  await t.until(s, 'connect');
+  t.call('disconnect', () => s.disconnect());
+  t.call('close', () => s.close() === s);
+};
+
+SCENARIOS['send of typed arrays and DataViews: their bytes as they lie, offset and length in bytes'] = async (t) => {
+  const r = await t.bound('b', 'udp4', t.b.v4, 'P');
+  const got: Buffer[] = [];
+  r.on('message', (m) => got.push(m));
+  const s = await t.bound('a');
+  const P = r.address().port;
+  const u16 = new Uint16Array([0x0102, 0x0304, 0x0506]);
+  const f64 = new Float64Array([1.5]);
+  const dv = new DataView(new Uint8Array([9, 8, 7, 6, 5]).buffer, 1, 3);
+  s.send(u16, P, t.b.v4, t.cb('Uint16Array'));
+  s.send(u16.subarray(1), 1, 3, P, t.b.v4, t.cb('Uint16Array slice 1,3'));
+  s.send(f64, P, t.b.v4, t.cb('Float64Array'));
+  s.send(dv, P, t.b.v4, t.cb('DataView'));
+  s.send([u16.subarray(2), dv, 'z'], P, t.b.v4, t.cb('a list'));
+  while (got.length < 5) await t.until(r, 'message');
+  t.rec('received', got.map((b) => [...b]));
 };
 
 const wx = wxdpEnv();
