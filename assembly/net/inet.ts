@@ -129,6 +129,14 @@ export const IPV6_ADDR_RESERVED: u32 = 0x2000;
   return <u32>load<u8>(a, 1) & 0x0f;
 }
 
+/**
+ * __ipv6_addr_needs_scope_id: an address of this type (ipv6AddrType) means something only on one link —
+ * link-local unicast, link- and interface-local multicast — so a sockaddr's scope id names the device.
+ */
+@inline export function ipv6NeedsScopeId(type: u32): bool {
+  return (type & IPV6_ADDR_LINKLOCAL) != 0 || ((type & IPV6_ADDR_MULTICAST) != 0 && (type & IPV6_ADDR_LOOPBACK) != 0);
+}
+
 @inline export function ipv6IsAny(a: u32): bool {
   return (load<u64>(a) | load<u64>(a, 8)) == 0;
 }

@@ -28,9 +28,11 @@
 //       scopeId: sin6_scope_id (a link-local address needs it or a bound device). -EINVAL (bound already,
 //       v4-mapped on an IPV6_V6ONLY socket, link-local without an interface), -EADDRNOTAVAIL (not ours),
 //       -EADDRINUSE, -ENODEV (no such scope interface), -EBADF.
-//   sk_connect(id, addrPtr, port) → 0 | -errno     autobind first (as inet_dgram_connect), then the route
-//       (-ENETUNREACH), broadcast without SO_BROADCAST (-EACCES), source selection, then hash4 (connect
-//       with AF_UNSPEC is sk_disconnect).
+//   sk_connect(id, addrPtr, port, scopeId) → 0 | -errno     autobind first (as inet_dgram_connect), then
+//       the route (-ENETUNREACH), broadcast without SO_BROADCAST (-EACCES), source selection, then hash4
+//       (connect with AF_UNSPEC is sk_disconnect). scopeId: sin6_scope_id — a link-local (or link- or
+//       interface-local multicast) peer binds the socket to that device; without one and without a bound
+//       device, -EINVAL (-EINVAL too when it names another device than the bound one).
 //   sk_disconnect(id) → 0 | -errno                 __udp_disconnect (an autobound port is given up)
 //   sk_close(id) → 0 | -errno                      unhashed at once, queue freed, record retired
 //   sk_setsockopt(id, opt, val) → 0 | -errno       opt = level << 8 | optname, the kernel's numbers (SKO_*)
@@ -241,7 +243,7 @@ import {
 } from './abi';
 import { fib4_local_type } from './fib';
 import { IPPROTO_UDP, IPPROTO_UDPLITE, IPV6_ADDR_ANY, IPV6_ADDR_LINKLOCAL, IPV6_ADDR_MAPPED, IPV6_ADDR_MULTICAST,
-  ipv6AddrType, ipv6Equal, ipv6IsAny, ipv6IsV4Mapped, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, ldBe16 } from './inet';
+  ipv6AddrType, ipv6NeedsScopeId, ipv6Equal, ipv6IsAny, ipv6IsV4Mapped, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, ldBe16 } from './inet';
 import { ipv6IsLocal } from './icmp';
 import { ipv6_chk_addr, ipv6_chk_addr_bind } from './netdev';
 import { ip6_route_output } from './output';
@@ -249,7 +251,7 @@ import { INADDR_LOOPBACK, udpRoute4, udpRouteDest4, udpRouteSource4 } from './ud
 import { portaddrHash2, portHash4 } from './sock_lookup';
 import { net_proto_raw } from './local';
 import { sk_prog_sock_closed, skViewOnCreate, skViewsForAll } from './sk_prog';
-import { mcGetOpt, mcOp, mcSetIf4, mcSetOpt, mcSockClose } from './udp_mcast';
+import { mcGetOpt, mcOif, mcOp, mcSetIf4, mcSetOpt, mcSockClose } from './udp_mcast';
 import { EBADF, EAGAIN, ENOMEM, EACCES, ENODEV, EINVAL, EMFILE, ENOPROTOOPT, EOPNOTSUPP, EPROTONOSUPPORT, EAFNOSUPPORT, EADDRINUSE, EADDRNOTAVAIL, ENETUNREACH } from '../maps/uapi';
 
 export const SK_MAX: u32 = 1 << 18; // ids 1 .. SK_MAX-1
@@ -883,7 +885,7 @@ export function sk_autobind(sk: u32): i32 {
 
 // ---- Connect / disconnect ----
 
-export function sk_connect(id: u32, addr: u32, port: u32): i32 {
+export function sk_connect(id: u32, addr: u32, port: u32, scopeId: u32): i32 {
   const sk = liveSock(id);
   if (sk == 0) return -EBADF;
   if (addr == 0 || port > 0xffff || <u32>load<u8>(sk + SKX_RAW_PROTO) != 0) return -EINVAL;
@@ -936,6 +938,24 @@ export function sk_connect(id: u32, addr: u32, port: u32): i32 {
     }
     daddr4Set(sk, d4);
   } else {
+    // __ip6_datagram_connect: a peer that needs a scope (__ipv6_addr_needs_scope_id) takes the device it
+    // names (sk_dev_equal_l3scope: none bound, or that one), else the multicast interface for a group;
+    // connecting to one needs a device
+    const type = ipv6AddrType(addr);
+    if (ipv6NeedsScopeId(type)) {
+      const was = load<u32>(sk + SK_BOUND_DEV_IF);
+      let dev = was;
+      if (scopeId != 0) {
+        if (was != 0 && was != scopeId) return -EINVAL;
+        dev = scopeId;
+      }
+      if (dev == 0 && (type & IPV6_ADDR_MULTICAST) != 0) dev = mcOif(load<u32>(sk + SKX_MCAST), true);
+      if (dev != was) {
+        groupKeyChanged(sk);
+        store<u32>(sk + SK_BOUND_DEV_IF, dev);
+      }
+      if (dev == 0) return -EINVAL;
+    }
     // ip6_datagram_connect: a native IPv6 peer; the source from the route (RFC 6724) when unbound
     const src = r6Scratch();
     copyBytes(src, sk + SKX_V6_SADDR, 16);

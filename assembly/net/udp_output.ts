@@ -67,7 +67,8 @@ import { devMtu6, nextIpId } from './output';
 import { csumAdd, csumFinish, ipSendCheck } from './csum';
 import {
   ETH_HLEN, ETH_P_IP, ETH_P_IPV6, IP_DF, IP_MF, IPPROTO_FRAGMENT, IPPROTO_UDPLITE, IPV6_HLEN, ipv4IsLbcast,
-  ipv4IsLocalMulticast, ipv4IsLoopback, ipv4IsMulticast, ipv4IsZeronet, ipv6Copy, ipv6IsAny, ipv6IsV4Mapped, ipv6IsMulticast, ipv6McScope, ldBe16, stBe16,
+  ipv4IsLocalMulticast, ipv4IsLoopback, ipv4IsMulticast, ipv4IsZeronet, ipv6AddrType, ipv6Copy, ipv6IsAny, ipv6IsV4Mapped, ipv6IsMulticast, ipv6McScope,
+  ipv6NeedsScopeId, ldBe16, stBe16,
   stBe32,
 } from './inet';
 import { REASM_FRAME_L3_MAX } from './reasm';
@@ -661,7 +662,7 @@ function mtu6(probe: bool): u32 {
 }
 
 /** udpv6_sendmsg for an IPv6 destination (the 16 bytes at `daddr`; 0: the connected peer). */
-function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32): i32 {
+function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32, scopeId: u32): i32 {
   // "rough check on arithmetic overflow" (the exact limit comes after the route, as __ip6_append_data's)
   if (len > 0x7fffffff - UDP_HLEN) return -EMSGSIZE;
   if (daddr != 0) {
@@ -674,7 +675,11 @@ function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32): i32 {
   if (ipv6IsAny(DST())) store<u8>(DST() + 15, 1); // :: means loopback (BSD'ism)
   ipv6Copy(SRC(), sockSource(sk));
   const smc = load<u32>(sk + SKX_MCAST);
-  let oif = load<u32>(sk + SK_BOUND_DEV_IF);
+  // udpv6_sendmsg: the destination's scope names the output device when the address needs one
+  // (__ipv6_addr_needs_scope_id), before the socket's bound device
+  let oif: u32 = 0;
+  if (daddr != 0 && scopeId != 0 && ipv6NeedsScopeId(ipv6AddrType(DST()))) oif = scopeId;
+  if (oif == 0) oif = load<u32>(sk + SK_BOUND_DEV_IF);
   const mcast = ipv6IsMulticast(DST());
   if (oif == 0 && mcast) oif = mcOif(smc, true); // IPV6_MULTICAST_IF
   const tclass = <u32>load<u8>(sk + SK_TOS);
@@ -783,10 +788,10 @@ function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32): i32 {
 
 /**
  * udp_sendmsg / udpv6_sendmsg from the socket record at `sk`: `len` bytes at `buf` to `daddr` (16 bytes
- * as the socket's family keeps addresses; 0: the connected peer) port `dport` (host order). `len`, or
- * -errno.
+ * as the socket's family keeps addresses; 0: the connected peer) port `dport` (host order); `scopeId` the
+ * destination's sin6_scope_id (0: none). `len`, or -errno.
  */
-export function udp_sendmsg_sk(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32): i32 {
+export function udp_sendmsg_sk(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32, scopeId: u32): i32 {
   if (netRoot() == 0) return -ENETUNREACH;
   // inet_send_prepare: an unbound socket gets an ephemeral port first
   if (load<u16>(sk + SK_NUM) == 0 && sk_autobind(sk) != 0) return -EAGAIN;
@@ -803,12 +808,12 @@ export function udp_sendmsg_sk(sk: u32, buf: u32, len: u32, daddr: u32, dport: u
     if (daddr == 0) return udpSend4(sk, buf, len, false, 0, 0, true);
     return udpSend4(sk, buf, len, true, ipv6IsAny(daddr) ? INADDR_LOOPBACK : load<u32>(daddr, 12), dport, true);
   }
-  return udpSend6(sk, buf, len, daddr, dport);
+  return udpSend6(sk, buf, len, daddr, dport, scopeId);
 }
 
 /** udp_sendmsg for socket `id` (sock.ts): as udp_sendmsg_sk, -EBADF when there is no such socket. */
-export function udp_sendmsg(id: u32, buf: u32, len: u32, daddr: u32, dport: u32): i32 {
+export function udp_sendmsg(id: u32, buf: u32, len: u32, daddr: u32, dport: u32, scopeId: u32): i32 {
   const sk = sockById(id);
   if (sk == 0) return -EBADF;
-  return udp_sendmsg_sk(sk, buf, len, daddr, dport);
+  return udp_sendmsg_sk(sk, buf, len, daddr, dport, scopeId);
 }

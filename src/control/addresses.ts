@@ -120,6 +120,22 @@ export function ipv4Text(b: Uint8Array): string {
 }
 
 /**
+ * An IPv6 text's zone ('fe80::1%eth0', 'fe80::1%3'): the address before '%' and the sin6_scope_id the
+ * zone gives — a number as it is, a name through `ifindex` — 0 without one.
+ */
+export function ipv6Zone(text: string, ifindex: (name: string) => number): [address: string, scopeId: number] {
+  const pct = text.indexOf('%');
+  if (pct < 0) return [text, 0];
+  const zone = text.slice(pct + 1);
+  return [text.slice(0, pct), /^\d+$/.test(zone) ? Number(zone) : ifindex(zone)];
+}
+
+/** IN6_IS_ADDR_LINKLOCAL: fe80::/10, whose text node writes with its zone ('%' and the device's name). */
+export function ipv6IsLinkLocalText(text: string): boolean {
+  return /^fe[89ab]/i.test(text);
+}
+
+/**
  * IPv6 text as glibc's inet_ntop prints it (RFC 5952): the longest run of two or more zero groups
  * (the first of equal runs) becomes '::', hex in lowercase, and an address whose first 96 bits are
  * zero and whose next 16 are not (::10.0.0.1, not ::2) or an IPv4-mapped one ends in a dotted quad.

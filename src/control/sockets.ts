@@ -13,7 +13,7 @@
 // ::ffff:a.b.c.d (dual-stack) as node:dgram does.
 
 import { WxdpError } from '../errors.js';
-import { ipv4Bytes, ipv4Text, ipv6Bytes, ipv6Text } from './addresses.js';
+import { ipv4Bytes, ipv4Text, ipv6Bytes, ipv6Text, ipv6Zone } from './addresses.js';
 import { AF_INET, AF_INET6, SK, SK_SIZE, SKF } from '../runtime/net_abi.js';
 import type { Datapath } from './datapath.js';
 
@@ -103,7 +103,7 @@ const IPPROTO_UDPLITE = 136;
 interface SockExports {
   sk_create(family: number, protocol: number, flags: number): number;
   sk_bind(id: number, addr: number, port: number, scope: number): number;
-  sk_connect(id: number, addr: number, port: number): number;
+  sk_connect(id: number, addr: number, port: number, scopeId: number): number;
   sk_disconnect(id: number): number;
   sk_close(id: number): number;
   sk_setsockopt(id: number, opt: number, val: number): number;
@@ -211,14 +211,7 @@ export class SocketTable {
     const mem = this.dp.memory.bytes();
     const at = this.area() + IO.ADDR;
     mem.fill(0, at, at + 16);
-    let scope = 0;
-    let text = address;
-    const pct = text.indexOf('%');
-    if (pct >= 0) {
-      const s = text.slice(pct + 1);
-      text = text.slice(0, pct);
-      scope = /^\d+$/.test(s) ? Number(s) : this.dp.links.ifindex(s);
-    }
+    const [text, scope] = ipv6Zone(address, (name) => this.dp.links.ifindex(name));
     if (!v6) {
       if (text.includes(':')) throw new SocketError('bind', -SOCKET_ERRNO.EAFNOSUPPORT!, `'${address}' on an IPv4 socket`);
       mem.set(ipv4Bytes(text), at);
@@ -252,8 +245,8 @@ export class SocketTable {
   /** connect(): autobind, route, source address; the socket then hears only from `address`:`port`. */
   connect(id: number, address: string, port: number): void {
     this.checkPort('connect', port);
-    this.placeAddr(id, address);
-    this.check('connect', this.x.sk_connect(id, this.area() + IO.ADDR, port), `${address}:${port}`);
+    const scope = this.placeAddr(id, address);
+    this.check('connect', this.x.sk_connect(id, this.area() + IO.ADDR, port, scope), `${address}:${port}`);
   }
 
   /** connect(AF_UNSPEC). */

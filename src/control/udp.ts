@@ -256,15 +256,22 @@ class UdpHandle {
     return this.udp.backend();
   }
 
-  /** uv_ip4_addr / uv_ip6_addr: whether `ip` is an address of the handle's family. */
+  /** uv_ip4_addr / uv_ip6_addr: whether `ip` is an address of the handle's family (an IPv6 one with its zone). */
   private parses(ip: string): boolean {
     try {
       if (this.family === 4) ipv4Bytes(ip);
-      else ipv6Bytes(ip);
+      else ipv6Bytes(this.scope(ip)[0]);
       return true;
     } catch {
       return false;
     }
+  }
+
+  /** The sockaddr uv_ip6_addr makes of `ip`, as the socket table takes it: the zone as its scope id (none for 0). */
+  private sockaddr(ip: string): string {
+    if (this.family === 4) return ip;
+    const [a, sc] = this.scope(ip);
+    return sc === 0 ? a : `${a}%${sc}`;
   }
 
   private ensureSocket(): number {
@@ -295,7 +302,7 @@ class UdpHandle {
       const r = be.setsockopt(this.fd, 'ipv6only', 1);
       if (r < 0) return r;
     }
-    return be.bind(this.fd, ip, port & 0xffff);
+    return be.bind(this.fd, this.sockaddr(ip), port & 0xffff);
   }
 
   /** uv_udp_connect: an unbound socket is bound to the wildcard first (uv__udp_maybe_deferred_bind). */
@@ -305,7 +312,7 @@ class UdpHandle {
       const r = this.bind(this.family === 4 ? '0.0.0.0' : '::', 0, 0);
       if (r) return r;
     }
-    const r = this.be.connect(this.fd, ip, port);
+    const r = this.be.connect(this.fd, this.sockaddr(ip), port);
     if (r === 0) this.connected = true;
     return r;
   }
@@ -326,7 +333,7 @@ class UdpHandle {
     if (this.fd < 0) return -EBADF;
     const data = list.length === 1 ? list[0]! : Buffer.concat(list);
     this.udp.poller.syncClock();
-    const r = this.be.send(this.fd, data, port === undefined ? undefined : ip, port ?? 0);
+    const r = this.be.send(this.fd, data, port === undefined ? undefined : this.sockaddr(ip!), port ?? 0);
     // Frames wait on a TX ring or a loopback for the poll (a wire, the receive path).
     this.udp.poller.kick();
     return r;
@@ -373,12 +380,14 @@ class UdpHandle {
     return this.setopt('mcloop', on ? 1 : 0);
   }
 
-  /** uv_ip6_addr's scope: the ifindex after '%' (a name or a number), 0 when none. */
+  /**
+   * uv_ip6_addr's zone: the text before '%' is the address; after it an interface name (if_nametoindex —
+   * libuv reads no numbers on Linux, and an unknown name is scope 0, silently).
+   */
   private scope(text: string): [string, number] {
     const pct = text.indexOf('%');
     if (pct < 0) return [text, 0];
-    const s = text.slice(pct + 1);
-    return [text.slice(0, pct), /^\d+$/.test(s) ? Number(s) : this.be.ifindex(s)];
+    return [text.slice(0, pct), this.be.ifindex(text.slice(pct + 1))];
   }
 
   private static isV4(text: string): boolean {

@@ -10,7 +10,7 @@
 //   scratch (arena, once): meta BATCH × RM_SIZE (sock.ts RM_*) │ data BUF_SIZE
 
 import { AF_INET, AF_INET6 } from '../runtime/net_abi.js';
-import { ipv4Text, ipv6Text } from './addresses.js';
+import { ipv4Text, ipv6IsLinkLocalText, ipv6Text } from './addresses.js';
 import type { Datapath } from './datapath.js';
 import { RM_SIZE, SOCKET_ERRNO, SocketError, type SocketOption, type SocketTable } from './sockets.js';
 import type { AddressInfo, Datagram, MessageBatch, MessageBuffer, SockOpt, SocketBackend } from './udp.js';
@@ -19,6 +19,7 @@ import { UdpSendError, UdpSender } from './udp_send.js';
 const ENOPROTOOPT = SOCKET_ERRNO.ENOPROTOOPT!;
 /** sock.ts's RM_* record in 32-bit words: RM_FAMILY, RM_FLAGS and RM_PORT share word 0. */
 const RM_WORDS = RM_SIZE >> 2;
+const RM_IFINDEX_W = 1;
 const RM_LEN_W = 2;
 const RM_OFF_W = 3;
 const RM_ADDR_W = 4;
@@ -59,8 +60,8 @@ class TableBackend implements SocketBackend {
   private readonly v6 = new Set<number>();
   private readonly x: RecvExports;
   private scratch = 0;
-  /** The last sender's address (family and four words) and its text. */
-  private readonly last = new Uint32Array(5);
+  /** The last sender's address (family, four words, the device it came in on) and its text. */
+  private readonly last = new Uint32Array(6);
   private lastText = '';
   /** The scratch's meta records and data, as views kept while the memory's buffer is the same. */
   private meta = new Uint32Array(0);
@@ -125,11 +126,24 @@ class TableBackend implements SocketBackend {
   }
 
   local(id: number): AddressInfo {
-    return this.table.address(id);
+    return this.zoned(id, this.table.address(id));
   }
 
   peer(id: number): AddressInfo | undefined {
-    return this.table.remoteAddress(id);
+    const p = this.table.remoteAddress(id);
+    return p && this.zoned(id, p);
+  }
+
+  /**
+   * inet6_getname's scope id (the bound device, for an address that needs one) as node writes it: a
+   * link-local address ends in '%' and the device's name (AddressToJS).
+   */
+  private zoned(id: number, a: AddressInfo): AddressInfo {
+    if (a.family === 'IPv6' && ipv6IsLinkLocalText(a.address)) {
+      const name = this.dp.links.name(this.table.getOption(id, 'SO_BINDTODEVICE'));
+      if (name !== undefined) a.address += `%${name}`;
+    }
+    return a;
   }
 
   send(id: number, data: Uint8Array, address: string | undefined, port: number): number {
@@ -225,21 +239,30 @@ class TableBackend implements SocketBackend {
     return base;
   }
 
-  /** The sender's address (meta words `w`…) as text, formatted once per run of datagrams from the same address. */
+  /**
+   * The sender's address (meta words `w`…) as text, formatted once per run of datagrams from the same
+   * address and device. A link-local sender's ends in '%' and the name of the device it came in on
+   * (udpv6_recvmsg's sin6_scope_id, ipv6_iface_scope_id; node's AddressToJS writes it so).
+   */
   private senderText(m: Uint32Array, w: number, fam: number): string {
     const l = this.last;
     const a0 = m[w + RM_ADDR_W]!;
     const a1 = m[w + RM_ADDR_W + 1]!;
     const a2 = m[w + RM_ADDR_W + 2]!;
     const a3 = m[w + RM_ADDR_W + 3]!;
-    if (this.lastText === '' || l[0] !== fam || l[1] !== a0 || l[2] !== a1 || l[3] !== a2 || l[4] !== a3) {
+    const dev = m[w + RM_IFINDEX_W]!;
+    if (this.lastText === '' || l[0] !== fam || l[1] !== a0 || l[2] !== a1 || l[3] !== a2 || l[4] !== a3 || l[5] !== dev) {
       l[0] = fam;
       l[1] = a0;
       l[2] = a1;
       l[3] = a2;
       l[4] = a3;
+      l[5] = dev;
       const bytes = new Uint8Array(m.buffer, m.byteOffset + (w + RM_ADDR_W) * 4, 16);
       this.lastText = fam === AF_INET6 ? ipv6Text(bytes) : ipv4Text(bytes);
+      // fe80::/10: the first two bytes, as the little-endian word holds them
+      const name = fam === AF_INET6 && (a0 & 0xc0ff) === 0x80fe ? this.dp.links.name(dev) : undefined;
+      if (name !== undefined) this.lastText += `%${name}`;
     }
     return this.lastText;
   }

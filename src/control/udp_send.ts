@@ -10,7 +10,7 @@
 
 import { WxdpError } from '../errors.js';
 import { AF_INET, SK } from '../runtime/net_abi.js';
-import { ipv4Bytes, ipv6Bytes } from './addresses.js';
+import { ipv4Bytes, ipv6Bytes, ipv6Zone } from './addresses.js';
 import type { Datapath } from './datapath.js';
 
 const AREA_PAYLOAD = 64;
@@ -31,14 +31,17 @@ export class UdpSendError extends WxdpError {
 }
 
 interface SendExports {
-  udp_sendmsg(id: number, buf: number, len: number, daddr: number, dport: number): number;
-  udp_sendmsg_sk(sk: number, buf: number, len: number, daddr: number, dport: number): number;
+  udp_sendmsg(id: number, buf: number, len: number, daddr: number, dport: number, scopeId: number): number;
+  udp_sendmsg_sk(sk: number, buf: number, len: number, daddr: number, dport: number, scopeId: number): number;
   sockById(id: number): number;
   arena_alloc(size: number, align: number): number;
 }
 
 export interface UdpDestination {
-  /** IPv4 dotted or IPv6 text; an IPv4 address to an IPv6 socket goes as ::ffff:a.b.c.d. */
+  /**
+   * IPv4 dotted or IPv6 text, an IPv6 one with its zone ('fe80::1%eth0', '%3': the sin6_scope_id); an
+   * IPv4 address to an IPv6 socket goes as ::ffff:a.b.c.d.
+   */
   address: string;
   port: number;
 }
@@ -83,15 +86,18 @@ export class UdpSender {
     if (to && (!Number.isInteger(to.port) || to.port < 0 || to.port > 0xffff)) throw new WxdpError('USAGE', `${who()}: port ${to.port} is not 0..65535`);
     const a = this.areaAddress();
     const mem = this.bytesTo(a + UDP_SEND_AREA);
+    let scope = 0;
     if (to) {
-      const addr = family === AF_INET ? ipv4Bytes(to.address) : to.address.includes(':') ? ipv6Bytes(to.address) : ipv6Bytes(`::ffff:${to.address}`);
+      let text = to.address;
+      if (family !== AF_INET) [text, scope] = ipv6Zone(text, (name) => this.dp.links.ifindex(name));
+      const addr = family === AF_INET ? ipv4Bytes(text) : text.includes(':') ? ipv6Bytes(text) : ipv6Bytes(`::ffff:${text}`);
       mem.fill(0, a, a + 16);
       mem.set(addr, a);
     }
     mem.set(payload.length > PAYLOAD_MAX ? payload.subarray(0, PAYLOAD_MAX) : payload, a + AREA_PAYLOAD);
     const daddr = to ? a : 0;
     const dport = to?.port ?? 0;
-    const r = id >= 0 ? this.x.udp_sendmsg(id, a + AREA_PAYLOAD, payload.length, daddr, dport) : this.x.udp_sendmsg_sk(sk, a + AREA_PAYLOAD, payload.length, daddr, dport);
+    const r = id >= 0 ? this.x.udp_sendmsg(id, a + AREA_PAYLOAD, payload.length, daddr, dport, scope) : this.x.udp_sendmsg_sk(sk, a + AREA_PAYLOAD, payload.length, daddr, dport, scope);
     if (r < 0) {
       const name = UDP_SEND_ERRNO[-r] ?? `errno ${-r}`;
       throw new UdpSendError(name, -r, `${who()}: send of ${payload.length} bytes${to ? ` to ${to.address} port ${to.port}` : ' to the connected peer'}: ${name}`);

@@ -6,6 +6,7 @@
 
 import * as dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { Datapath } from '../../src/control/datapath.js';
 import { Poller } from '../../src/control/poller.js';
 import type { Wire } from '../../src/control/wire.js';
@@ -23,6 +24,11 @@ export interface Env {
   on(host: 'a' | 'b'): Create;
   a: { v4: string; v6: string };
   b: { v4: string; v6: string };
+  /**
+   * Link-local addresses of host a and b on one link, and the link's name (undefined: the host has none;
+   * node's are the host's own, reached through its loopback).
+   */
+  linkLocal(): { a: string; b: string; ifname: string } | undefined;
   /** An IPv4 subnet broadcast address host a sends to (SO_BROADCAST rules). */
   broadcast4: string;
   /** net.ipv4.ip_local_port_range, net.core.rmem_default. */
@@ -40,6 +46,13 @@ export const nodeEnv: Env = {
   on: () => dgram.createSocket as Create,
   a: { v4: '127.0.0.1', v6: '::1' },
   b: { v4: '127.0.0.1', v6: '::1' },
+  linkLocal() {
+    for (const [ifname, entries] of Object.entries(networkInterfaces())) {
+      const ll = entries?.find((e) => e.family === 'IPv6' && e.address.startsWith('fe80:'));
+      if (ll) return { a: ll.address, b: ll.address, ifname };
+    }
+    return undefined;
+  },
   broadcast4: '127.255.255.255',
   portRange() {
     const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
@@ -68,8 +81,8 @@ export function wxdpEnv(): Env {
       b = await Datapath.create();
       const da = a.addDevice({ name: 'w0', mac: '02:00:00:00:0a:01' });
       const db = b.addDevice({ name: 'w0', mac: '02:00:00:00:0b:01' });
-      for (const line of ['link set lo up', 'link set w0 up', 'addr add 192.0.2.1/24 dev w0', 'addr add 2001:db8::1/64 dev w0 nodad']) a.ip(line);
-      for (const line of ['link set lo up', 'link set w0 up', 'addr add 192.0.2.2/24 dev w0', 'addr add 2001:db8::2/64 dev w0 nodad']) b.ip(line);
+      for (const line of ['link set lo up', 'link set w0 up', 'addr add 192.0.2.1/24 dev w0', 'addr add 2001:db8::1/64 dev w0 nodad', 'addr add fe80::a/64 dev w0 nodad']) a.ip(line);
+      for (const line of ['link set lo up', 'link set w0 up', 'addr add 192.0.2.2/24 dev w0', 'addr add 2001:db8::2/64 dev w0 nodad', 'addr add fe80::b/64 dev w0 nodad']) b.ip(line);
       wire = Datapath.wire(a, da, b, db, process.env.WIRE_LOG ? { tap: (f, from) => console.log('WIRE', performance.now().toFixed(0), from, f.length, Buffer.from(f.subarray(12, 14)).toString('hex')) } : {});
       Poller.of(a).kick();
       Poller.of(b).kick();
@@ -80,6 +93,7 @@ export function wxdpEnv(): Env {
     on: (host) => (host === 'a' ? a! : b!).udp.createSocket as unknown as Create,
     a: { v4: '192.0.2.1', v6: '2001:db8::1' },
     b: { v4: '192.0.2.2', v6: '2001:db8::2' },
+    linkLocal: () => ({ a: 'fe80::a', b: 'fe80::b', ifname: 'w0' }),
     broadcast4: '192.0.2.255',
     portRange() {
       try {

@@ -30,11 +30,13 @@ class Trial {
   private readonly ports = new Map<number, string>();
 
   constructor(readonly env: Env) {
+    const ll = env.linkLocal();
     this.names = [
       [env.a.v4, '<v4>'],
       [env.b.v4, '<v4>'],
       [env.a.v6, '<v6>'],
       [env.b.v6, '<v6>'],
+      ...(ll ? ([[ll.a, '<ll>'], [ll.b, '<ll>'], [`%${ll.ifname}`, '%<if>']] as Array<[string, string]>) : []),
     ];
   }
 
@@ -847,6 +849,45 @@ SCENARIOS['send of typed arrays and DataViews: their bytes as they lie, offset a
   s.send([u16.subarray(2), dv, 'z'], P, t.b.v4, t.cb('a list'));
   while (got.length < 5) await t.until(r, 'message');
   t.rec('received', got.map((b) => [...b]));
+};
+
+SCENARIOS['link-local addresses: bind with the zone, address() and rinfo with % and the device, send with and without a zone, connect without one EINVAL, zones as names only (test-dgram-udp6-link-local-address)'] = async (t) => {
+  const ll = t.env.linkLocal();
+  // both environments need one (node's host may have none)
+  if (!ll || !nodeEnv.linkLocal()) return;
+  const zoned = (a: string) => `${a}%${ll.ifname}`;
+  const r = t.make('b', 'udp6');
+  t.watch(r, 'r', ['message', 'error']);
+  r.bind({ address: zoned(ll.b), port: 0 });
+  await t.until(r, 'listening');
+  const P = t.port(r.address().port, 'P');
+  t.rec('r address', r.address());
+  const s = await t.bound('a', 'udp6');
+  s.send('zoned', P, zoned(ll.b), t.cb('send zoned'));
+  await t.until(r, 'message');
+  s.send('unzoned', P, ll.b, t.cb('send unzoned'));
+  await t.until(r, 'message');
+  const c = t.make('a', 'udp6');
+  t.watch(c, 'c', ['connect', 'error']);
+  c.connect(P, ll.b, t.cb('connect unzoned'));
+  await t.idle(20);
+  t.call('c remoteAddress', () => c.remoteAddress());
+  const d = t.make('a', 'udp6');
+  d.connect(P, zoned(ll.b));
+  await t.until(d, 'connect');
+  t.rec('d remoteAddress', d.remoteAddress());
+  t.rec('d address', { ...d.address(), port: 'a port' });
+  d.send('from d', t.cb('d send'));
+  await t.until(r, 'message');
+  for (const [what, address] of [
+    ['no zone', ll.a],
+    ['an unknown device', `${ll.a}%nosuchdev0`],
+    ['a number', `${ll.a}%1`],
+  ]) {
+    const u = t.make('a', 'udp6');
+    u.bind(0, address);
+    t.rec(`bind with ${what}`, await t.bindOutcome(u));
+  }
 };
 
 const wx = wxdpEnv();
