@@ -4,6 +4,7 @@
 // keeps the process alive only while something holds it.
 
 import { afterEach, describe, expect, it } from 'vitest';
+import { once } from 'node:events';
 import { Datapath } from '../../src/control/datapath.js';
 import { Poller } from '../../src/control/poller.js';
 import { assemble } from '../../src/asm/index.js';
@@ -232,5 +233,40 @@ describe('Poller', () => {
     expect(p.held).toBe(true);
     p.release(h);
     expect(p.held).toBe(false);
+  });
+});
+
+describe('link-local destinations across wires', () => {
+  it("a zoned link-local destination leaves by the zone's device (udpv6_sendmsg's sin6_scope_id), the same address on another link is another host", async () => {
+    // A's w0 and w1 are two links; B (on w0) and C (on w1) have the same link-local address
+    const a = await Datapath.create();
+    const b = await Datapath.create();
+    const c = await Datapath.create();
+    const a0 = a.addDevice({ name: 'w0', mac: '02:00:00:00:0a:01' });
+    const a1 = a.addDevice({ name: 'w1', mac: '02:00:00:00:0a:02' });
+    const b0 = b.addDevice({ name: 'w0', mac: '02:00:00:00:0b:01' });
+    const c0 = c.addDevice({ name: 'w0', mac: '02:00:00:00:0c:01' });
+    for (const line of ['link set w0 up', 'link set w1 up', 'addr add fe80::a/64 dev w0 nodad', 'addr add fe80::a/64 dev w1 nodad']) a.ip(line);
+    for (const dp of [b, c]) for (const line of ['link set w0 up', 'addr add fe80::b/64 dev w0 nodad']) dp.ip(line);
+    wires.push(Datapath.wire(a, a0, b, b0), Datapath.wire(a, a1, c, c0));
+    const onB = b.udp.createSocket('udp6');
+    const onC = c.udp.createSocket('udp6');
+    for (const s of [onB, onC]) {
+      s.bind(4444, 'fe80::b%w0');
+      await once(s, 'listening');
+    }
+    const got: string[] = [];
+    onB.on('message', (m, rinfo) => got.push(`B ${m} from ${rinfo.address}`));
+    onC.on('message', (m, rinfo) => got.push(`C ${m} from ${rinfo.address}`));
+    const s = a.udp.createSocket('udp6');
+    s.bind(0);
+    await once(s, 'listening');
+    for (const [m, to] of [['to w1', 'fe80::b%w1'], ['to w0', 'fe80::b%w0']]) {
+      await new Promise((resolve) => s.send(m!, 4444, to!, resolve));
+      while (got.length < (m === 'to w1' ? 1 : 2)) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // each receiver sees A by its link-local address on the link it came in on
+    expect(got).toEqual(['C to w1 from fe80::a%w0', 'B to w0 from fe80::a%w0']);
+    for (const x of [s, onB, onC]) x.close();
   });
 });
