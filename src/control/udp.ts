@@ -237,11 +237,6 @@ class UdpHandle {
   /** The socket this handle serves (events go there). */
   owner: UdpSocket | undefined;
   /**
-   * node's handle.lookup (lookup4 / lookup6 over dns.lookup or the socket's own): bind, connect and send
-   * resolve through the handle, so a closed socket's (null handle's) connect fails as node's does.
-   */
-  lookup: (address: string, cb: (err: Error | null, ip: string) => void) => void = () => undefined;
-  /**
    * Datagrams taken off the queue but not handed to the application (an iterator ended, or the last
    * 'message' listener went, in the middle of a batch): every reader takes these first, in order.
    */
@@ -250,6 +245,11 @@ class UdpHandle {
   constructor(
     readonly udp: Udp,
     readonly family: 4 | 6,
+    /**
+     * node's handle.lookup (lookup4 / lookup6 over dns.lookup or the socket's own): bind, connect and
+     * send resolve through the handle, so a closed socket's (null handle's) connect fails as node's does.
+     */
+    readonly lookup: (address: string, cb: (err: Error | null, ip: string) => void) => void,
   ) {}
 
   private get be(): SocketBackend {
@@ -595,10 +595,9 @@ export class UdpSocket extends EventEmitter {
     this.type = t;
     const family = t === 'udp4' ? 4 : 6;
     const look = lookup ?? (dnsLookup as unknown as NonNullable<SocketOptions['lookup']>);
-    const handle = new UdpHandle(udp, family);
-    handle.owner = this;
     // lookup4 / lookup6: an empty address is the loopback one
-    handle.lookup = (address, cb) => look(address || (family === 4 ? '127.0.0.1' : '::1'), family as never, (err, ip) => cb(err, ip));
+    const handle = new UdpHandle(udp, family, (address, cb) => look(address || (family === 4 ? '127.0.0.1' : '::1'), family as never, (err, ip) => cb(err, ip)));
+    handle.owner = this;
     if (typeof listener === 'function') this.on('message', listener);
     // Datagrams wait in the queue while nobody reads (node would have dropped them): a new reader gets them.
     this.on('newListener', (event: string | symbol) => {

@@ -918,7 +918,6 @@ describe.skipIf(skip !== '')(`node:dgram's scenarios, node:dgram on loopback vs 
     const scenario = SCENARIOS[name]!;
     const want = await trial(nodeEnv, scenario);
     const got = await trial(wx, scenario);
-    if (process.env.DG36_DUMP) (await import('node:fs')).writeFileSync(`/tmp/dg36-dump/${Object.keys(SCENARIOS).indexOf(name)}.json`, JSON.stringify({ name, want, got }, null, 1));
     expect(got).toEqual(want);
   });
 });
