@@ -890,6 +890,34 @@ SCENARIOS['link-local addresses: bind with the zone, address() and rinfo with % 
   }
 };
 
+SCENARIOS['close while a send or a connect waits for its lookup: no callback, no connect, no error, close once'] = async (t) => {
+  const later: Array<() => void> = [];
+  const lookup = (host: string, _family: number, cb: (e: Error | null, a: string, f: number) => void) => {
+    later.push(() => cb(null, host === 'there' ? t.b.v4 : host, 4));
+  };
+  const s = t.make('a', { type: 'udp4', lookup: lookup as never });
+  t.watch(s, 's');
+  s.bind(0, t.a.v4);
+  while (later.length === 0) await t.idle(1);
+  const listening = t.until(s, 'listening');
+  later.shift()!();
+  await listening;
+  s.send('x', 9, 'there', t.cb('send callback'));
+  s.connect(9, 'there', t.cb('connect callback'));
+  s.close(t.cb('close callback'));
+  for (const f of later.splice(0)) f();
+  await t.idle(20);
+};
+
+SCENARIOS['bind to a broadcast address and to a multicast group: bound, address() shows them'] = async (t) => {
+  for (const address of [t.env.broadcast4, '224.0.0.114', '239.1.2.3']) {
+    const s = t.make('a', { type: 'udp4', reuseAddr: true });
+    s.bind(0, address);
+    const outcome = await t.bindOutcome(s);
+    t.rec(`bind to ${address === t.env.broadcast4 ? 'the broadcast address' : address}`, outcome === 'listening' ? s.address().address === address : outcome);
+  }
+};
+
 const wx = wxdpEnv();
 const skip = await wx.unavailable();
 
