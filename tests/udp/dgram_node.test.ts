@@ -31,7 +31,9 @@ class Trial {
 
   constructor(readonly env: Env) {
     const ll = env.linkLocal();
+    // (longer texts first: 192.0.2.255 before 192.0.2.2)
     this.names = [
+      [env.broadcast4, '<broadcast>'],
       [env.a.v4, '<v4>'],
       [env.b.v4, '<v4>'],
       [env.a.v6, '<v6>'],
@@ -916,6 +918,25 @@ SCENARIOS['bind to a broadcast address and to a multicast group: bound, address(
     const outcome = await t.bindOutcome(s);
     t.rec(`bind to ${address === t.env.broadcast4 ? 'the broadcast address' : address}`, outcome === 'listening' ? s.address().address === address : outcome);
   }
+};
+
+SCENARIOS['a dual-stack socket to a v4-mapped peer has IPv4\'s limit: 65507 bytes go, 65508 EMSGSIZE; connect to a broadcast address EACCES until setBroadcast'] = async (t) => {
+  const r = await t.bound('b', 'udp4', t.b.v4, 'P');
+  r.setRecvBufferSize(1 << 18);
+  r.on('message', (m) => t.rec('r message size', m.length));
+  const s = await t.bound('a', 'udp6', '::');
+  s.send(Buffer.alloc(65507), r.address().port, `::ffff:${t.b.v4}`, t.cb('send 65507'));
+  await t.until(r, 'message');
+  s.send(Buffer.alloc(65508), r.address().port, `::ffff:${t.b.v4}`, t.cb('send 65508'));
+  await t.idle(20);
+  const c = await t.bound('a');
+  t.watch(c, 'c', ['connect', 'error']);
+  c.connect(9, t.env.broadcast4, t.cb('connect to broadcast'));
+  await t.idle(20);
+  c.setBroadcast(true);
+  c.connect(9, t.env.broadcast4, t.cb('connect to broadcast with SO_BROADCAST'));
+  await t.idle(20);
+  t.rec('peer is the broadcast address', c.remoteAddress().address === t.env.broadcast4);
 };
 
 const wx = wxdpEnv();
