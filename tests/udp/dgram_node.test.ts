@@ -939,6 +939,20 @@ SCENARIOS['a dual-stack socket to a v4-mapped peer has IPv4\'s limit: 65507 byte
   t.rec('peer is the broadcast address', c.remoteAddress().address === t.env.broadcast4);
 };
 
+SCENARIOS["'localhost' by dns.lookup (the hosts file, no DNS): bind and send on udp4 and udp6 reach the loopback address"] = async (t) => {
+  for (const [type, lo] of [['udp4', '127.0.0.1'], ['udp6', '::1']] as const) {
+    const r = t.make('a', type);
+    r.bind(0, 'localhost');
+    const outcome = await t.bindOutcome(r);
+    t.rec(`${type} bind to localhost`, outcome === 'listening' ? r.address().address === lo : outcome);
+    if (outcome !== 'listening') continue;
+    r.on('message', (m, rinfo) => t.rec(`${type} message`, [m.toString(), rinfo.address === lo]));
+    const s = t.make('a', type);
+    s.send('to localhost', r.address().port, 'localhost', t.cb(`${type} send`));
+    await t.until(r, 'message');
+  }
+};
+
 const wx = wxdpEnv();
 const skip = await wx.unavailable();
 
