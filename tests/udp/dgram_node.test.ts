@@ -855,8 +855,8 @@ SCENARIOS['send of typed arrays and DataViews: their bytes as they lie, offset a
 
 SCENARIOS['link-local addresses: bind with the zone, address() and rinfo with % and the device, send with and without a zone, connect without one EINVAL, zones as names only (test-dgram-udp6-link-local-address)'] = async (t) => {
   const ll = t.env.linkLocal();
-  // both environments need one (node's host may have none)
-  if (!ll || !nodeEnv.linkLocal()) return;
+  // both environments have one: the test skips, with the reason, on a host without one
+  if (!ll) throw new Error('no link-local address');
   const zoned = (a: string) => `${a}%${ll.ifname}`;
   const r = t.make('b', 'udp6');
   t.watch(r, 'r', ['message', 'error']);
@@ -977,8 +977,10 @@ describe.skipIf(skip !== '')(`node:dgram's scenarios, node:dgram on loopback vs 
     await wx.teardown();
   });
 
-  it.each(Object.keys(SCENARIOS))('%s', async (name) => {
+  it.for(Object.keys(SCENARIOS))('%s', async (name, ctx) => {
     const scenario = SCENARIOS[name]!;
+    // node's side needs a link-local address on one of the host's devices (CI's container may have none)
+    if (name.startsWith('link-local') && !nodeEnv.linkLocal()) ctx.skip('skipped: the host has no IPv6 link-local address for node:dgram');
     const want = await trial(nodeEnv, scenario);
     const got = await trial(wx, scenario);
     expect(got).toEqual(want);
