@@ -54,12 +54,16 @@ import {
   AF_INET6, NDROP_NETFILTER_DROP, NF_GATE_PTR, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN,
   NFS_MARK, NFS_OIF, NFS_PF, NFS_Q, NFS_THOFF, NR_NF, SCR_NF,
 } from './abi';
-import { IPH_FRAG_OFF, IPH_PROTOCOL, IP6H_NEXTHDR, IP_MF, IP_OFFSET } from './inet';
+import { IPH_FRAG_OFF, IPH_PROTOCOL, IPPROTO_TCP, IP6H_NEXTHDR, IP_MF, IP_OFFSET } from './inet';
 import { IP_DEFRAG_CONNTRACK_IN, ip_defrag_user, reasmFragMax, reasmLen } from './reasm';
 import { ip_rcv_finish_defrag } from './ipv4_rcv';
 import { ip6_rcv_finish_defrag, ipv6SkipExthdr, skipFragOff, skipNexthdr } from './ipv6_rcv';
 import { IP6_DEFRAG_CONNTRACK_IN, NF_FRAG6_ACCEPT, NF_FRAG6_TAKEN, nf_ct_frag6_gather } from './reasm6';
-import { IP_CT_IS_REPLY, IP_CT_NONE, IP_CT_RELATED, IP_CT_RELATED_REPLY, NF_ACCEPT, NF_DROP, NF_REPEAT, NF_STOLEN, nf_conntrack_confirm, nf_conntrack_in, nf_ct_enable } from './nf_conntrack';
+import {
+  CT_TUPLE_ORIG, CTT_PROTO, IP_CT_IS_REPLY, IP_CT_NONE, IP_CT_RELATED, IP_CT_RELATED_REPLY, NF_ACCEPT, NF_DROP, NF_REPEAT, NF_STOLEN,
+  ctLock, ctRoot, ctUnlock, nf_conntrack_confirm, nf_conntrack_in, nf_ct_enable,
+} from './nf_conntrack';
+import { nf_conntrack_tcp_set_closing } from './nf_conntrack_proto_tcp';
 import { nf_nat_inet_fn } from './nf_nat';
 import { nft_do_chain } from './nf_tables_entry';
 import { nf_flow_offload_eval } from './nf_flow_table';
@@ -175,6 +179,24 @@ export function nf_ct_attach(data: u32, orig: u32, origLen: u32): void {
   attachData = data;
   attachCt = ct;
   attachInfo = info < IP_CT_IS_REPLY ? IP_CT_RELATED_REPLY : IP_CT_RELATED;
+}
+
+/**
+ * nf_ct_set_closing: nf_send_reset / nf_send_reset6 close the TCP connection of the segment at `orig`
+ * (`origLen` bytes) they answered (nf_conntrack_set_closing: TCP only; the reset itself, attached as
+ * RELATED, is never seen by TCP's state machine).
+ */
+export function nf_ct_set_closing(orig: u32, origLen: u32): void {
+  if (load<u32>(NF_GATE_PTR) == 0) return;
+  const fh = ctRecord(orig, origLen);
+  if (fh == 0 || load<u32>(fh + FH_TAG) != (orig ^ TAG)) return;
+  const ct = load<u32>(fh + FH_CT);
+  if (ct == 0 || load<u32>(fh + FH_TAG + 4) == IP_CT_NONE) return;
+  if (<u32>load<u8>(ct + CT_TUPLE_ORIG + CTT_PROTO) != IPPROTO_TCP) return;
+  const root = ctRoot();
+  ctLock(root);
+  nf_conntrack_tcp_set_closing(root, ct);
+  ctUnlock(root);
 }
 
 @inline export function nfState(): u32 {

@@ -47,6 +47,7 @@ interface NatExports {
   nf_nat_rules_alloc(n: number): number;
   nf_nat_rules_publish(a: number, n: number): number;
   nf_nat_seed(s: number): void;
+  nf_nat_seed_port(manip: number, port: number): void;
 }
 
 interface Encoded {
@@ -88,6 +89,17 @@ export class Nat {
   /** Make port choices repeatable (the kernel's get_random_u16 offsets), for tests. */
   seed(s: number): void {
     (this.dp.fastPath.exports as unknown as NatExports).nf_nat_seed(s >>> 0);
+  }
+
+  /**
+   * Replay a kernel's port choice (tests): the next random offset of a port search for source (or
+   * destination) NAT starts at `port` when the range holds it, as the kernel's get_random_u16 did when
+   * it picked that port. The search goes on from there as usual, so a port wxdp holds is not taken.
+   * undefined clears the hint.
+   */
+  seedPort(manip: 'src' | 'dst', port: number | undefined): void {
+    if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw bad('port', `${port} out of range (0-65535)`);
+    (this.dp.fastPath.exports as unknown as NatExports).nf_nat_seed_port(manip === 'src' ? 0 : 1, port ?? -1);
   }
 
   private publish(): void {
