@@ -48,6 +48,8 @@ interface NatExports {
   nf_nat_rules_publish(a: number, n: number): number;
   nf_nat_seed(s: number): void;
   nf_nat_seed_port(manip: number, port: number): void;
+  nf_nat_register_fn(pf: number): number;
+  nf_nat_unregister_fn(pf: number): number;
 }
 
 interface Encoded {
@@ -57,6 +59,8 @@ interface Encoded {
 
 export class Nat {
   private readonly rules: Encoded[] = [];
+  /** The families whose NAT steps these rules hold (as iptable_nat's table registers them, for good). */
+  private readonly held = new Set<number>();
 
   constructor(private readonly dp: Datapath) {}
 
@@ -65,6 +69,8 @@ export class Nat {
     const enc = encode(this.dp, spec);
     const fam = enc.bytes[0] === 10 ? 'ipv6' : 'ipv4';
     this.dp.conntrack.enable({ family: fam });
+    const pf = fam === 'ipv6' ? 10 : 2;
+    if (!this.held.has(pf)) (this.registerFn(pf), this.held.add(pf));
     this.rules.push(enc);
     this.publish();
     return this.rules.length - 1;
@@ -84,6 +90,21 @@ export class Nat {
 
   list(): NatRuleSpec[] {
     return this.rules.map((r) => ({ ...r.spec }));
+  }
+
+  /**
+   * nf_nat_register_fn: a user of NAT's steps in family `pf` (2 IPv4, 10 IPv6) — a NAT base chain. The
+   * first puts NAT's four steps in the family's hooks; without a user a connection gets no translation,
+   * not even a null binding, whatever NAT it was given before.
+   */
+  registerFn(pf: number): void {
+    const r = (this.dp.fastPath.exports as unknown as NatExports).nf_nat_register_fn(pf);
+    if (r !== 0) throw new NetError(r === -12 ? 'ENOMEM' : r === -28 ? 'ENOBUFS' : 'EINVAL', `nat: registering NAT's hooks for family ${pf} failed (${r})`);
+  }
+
+  /** nf_nat_unregister_fn: a user of family `pf` less; the last one's takes NAT's steps out. */
+  unregisterFn(pf: number): void {
+    if ((this.dp.fastPath.exports as unknown as NatExports).nf_nat_unregister_fn(pf) !== 0) throw new NetError('ENOENT', `nat: no NAT user of family ${pf} to put`);
   }
 
   /** Make port choices repeatable (the kernel's get_random_u16 offsets), for tests. */
