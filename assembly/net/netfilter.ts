@@ -524,18 +524,28 @@ export function nf_nat_register_fn(pf: u32): i32 {
   return 0;
 }
 
-/** nf_nat_unregister_fn for family `pf`: a NAT base chain less; the last one's takes NAT's steps out. 0, -22, -2 (no user). */
-export function nf_nat_unregister_fn(pf: u32): i32 {
+/**
+ * A user less of family `pf` in the count at `at` (HT_CT_USERS, HT_NAT_USERS): 1 when it was the last
+ * (the caller takes its entries out), 0 when others remain, -22 (bad family), -2 (no user).
+ */
+function userPut(pf: u32, at: u32): i32 {
   const pfi = pfIndex(pf);
   if (pfi < 0 || netRoot() == 0) return -22;
   const t = load<u32>(netRoot() + NR_NF);
   if (t == 0) return -2;
-  const users = t + HT_NAT_USERS + (<u32>pfi << 2);
+  const users = t + at + (<u32>pfi << 2);
   const n = load<u32>(users);
   if (n == 0) return -2;
   store<u32>(users, n - 1);
-  if (n > 1) return 0;
-  opsHooks(t, <u32>pfi, false, NAT_HOOKS, NAT_PRIOS, null, NFK_NAT);
+  return n == 1 ? 1 : 0;
+}
+
+/** nf_nat_unregister_fn for family `pf`: a NAT base chain less; the last one's takes NAT's steps out. 0, -22, -2 (no user). */
+export function nf_nat_unregister_fn(pf: u32): i32 {
+  const r = userPut(pf, HT_NAT_USERS);
+  if (r != 1) return r;
+  const t = load<u32>(netRoot() + NR_NF);
+  opsHooks(t, <u32>pfIndex(pf), false, NAT_HOOKS, NAT_PRIOS, null, NFK_NAT);
   publish(t);
   return 0;
 }
@@ -566,15 +576,10 @@ export function nf_ct_netns_get(pf: u32, seed: u32): i32 {
 
 /** nf_ct_netns_put for family `pf`: a user less; the last one's put takes conntrack's entries out. 0, -22, -2 (no user). */
 export function nf_ct_netns_put(pf: u32): i32 {
-  const pfi = pfIndex(pf);
-  if (pfi < 0 || netRoot() == 0) return -22;
+  const r = userPut(pf, HT_CT_USERS);
+  if (r != 1) return r;
   const t = load<u32>(netRoot() + NR_NF);
-  if (t == 0) return -2;
-  const users = t + HT_CT_USERS + (<u32>pfi << 2);
-  const n = load<u32>(users);
-  if (n == 0) return -2;
-  store<u32>(users, n - 1);
-  if (n > 1) return 0;
+  const pfi = pfIndex(pf);
   ctHooks(t, <u32>pfi, false);
   store<u32>(t + HT_CT_PF, load<u32>(t + HT_CT_PF) & ~(1 << <u32>pfi));
   publish(t);
