@@ -9,7 +9,7 @@
 //
 // The functions, by the kernel's priorities: conntrack (-200, NF_IP_PRI_CONNTRACK) at PRE_ROUTING and
 // LOCAL_OUT; NAT's destination step (-100) there and its source step (100) at POST_ROUTING and LOCAL_IN
-// (nf_nat.ts); the nftables chains of the filter / route types at their own priorities (nft_do_chain,
+// (nf_nat.ts; only while the family has a NAT chain: nf_nat_register_fn); the nftables chains of the filter / route types at their own priorities (nft_do_chain,
 // nf_tables_entry.ts); conntrack confirm (INT_MAX) at POST_ROUTING and LOCAL_IN. NAT chains do not sit in
 // the list: NAT's step runs them for a connection's first packet (nf_nat_inet_fn).
 //
@@ -18,6 +18,7 @@
 //   +0 u32 pf mask of conntrack (bit 0 IPv4, bit 1 IPv6) | +4 u32 generation
 //   +8  [pf 0..1][hook 0..4] u32 list address (0: empty) | +48 the same for NAT chains
 //   +88 [pf 0..1] u32 conntrack's users (nf_conntrack_net users4 / users6)
+//   +96 [pf 0..1] u32 NAT's users (nat_net->nat_proto_net[pf].users: the NAT base chains)
 // A list: u32 count | count × (i32 priority | u32 kind | u32 arg), sorted by priority (a registration
 // at an equal priority goes after those there, as nf_register_net_hook orders them). A change builds a
 // new list and publishes it with one store; the old one is not reused (registrations are rare).
@@ -54,12 +55,16 @@ import {
   AF_INET6, NDROP_NETFILTER_DROP, NF_GATE_PTR, NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_IIF, NFS_L4PROTO, NFS_LEN,
   NFS_MARK, NFS_OIF, NFS_PF, NFS_Q, NFS_THOFF, NR_NF, SCR_NF,
 } from './abi';
-import { IPH_FRAG_OFF, IPH_PROTOCOL, IP6H_NEXTHDR, IP_MF, IP_OFFSET } from './inet';
+import { IPH_FRAG_OFF, IPH_PROTOCOL, IPPROTO_TCP, IP6H_NEXTHDR, IP_MF, IP_OFFSET } from './inet';
 import { IP_DEFRAG_CONNTRACK_IN, ip_defrag_user, reasmFragMax, reasmLen } from './reasm';
 import { ip_rcv_finish_defrag } from './ipv4_rcv';
 import { ip6_rcv_finish_defrag, ipv6SkipExthdr, skipFragOff, skipNexthdr } from './ipv6_rcv';
 import { IP6_DEFRAG_CONNTRACK_IN, NF_FRAG6_ACCEPT, NF_FRAG6_TAKEN, nf_ct_frag6_gather } from './reasm6';
-import { IP_CT_IS_REPLY, IP_CT_NONE, IP_CT_RELATED, IP_CT_RELATED_REPLY, NF_ACCEPT, NF_DROP, NF_REPEAT, NF_STOLEN, nf_conntrack_confirm, nf_conntrack_in, nf_ct_enable } from './nf_conntrack';
+import {
+  CT_TUPLE_ORIG, CTT_PROTO, IP_CT_IS_REPLY, IP_CT_NONE, IP_CT_RELATED, IP_CT_RELATED_REPLY, NF_ACCEPT, NF_DROP, NF_REPEAT, NF_STOLEN,
+  ctLock, ctRoot, ctUnlock, nf_conntrack_confirm, nf_conntrack_in, nf_ct_enable,
+} from './nf_conntrack';
+import { nf_conntrack_tcp_set_closing } from './nf_conntrack_proto_tcp';
 import { nf_nat_inet_fn } from './nf_nat';
 import { nft_do_chain } from './nf_tables_entry';
 import { nf_flow_offload_eval } from './nf_flow_table';
@@ -93,6 +98,7 @@ const HT_GEN: u32 = 4;
 const HT_LISTS: u32 = 8;
 const HT_NAT_LISTS: u32 = 48;
 const HT_CT_USERS: u32 = 88;
+const HT_NAT_USERS: u32 = 96;
 const HT_SIZE: u32 = 128;
 const LIST_MAX: u32 = 32;
 const ENTRY_SIZE: u32 = 12;
@@ -175,6 +181,24 @@ export function nf_ct_attach(data: u32, orig: u32, origLen: u32): void {
   attachData = data;
   attachCt = ct;
   attachInfo = info < IP_CT_IS_REPLY ? IP_CT_RELATED_REPLY : IP_CT_RELATED;
+}
+
+/**
+ * nf_ct_set_closing: nf_send_reset / nf_send_reset6 close the TCP connection of the segment at `orig`
+ * (`origLen` bytes) they answered (nf_conntrack_set_closing: TCP only; the reset itself, attached as
+ * RELATED, is never seen by TCP's state machine).
+ */
+export function nf_ct_set_closing(orig: u32, origLen: u32): void {
+  if (load<u32>(NF_GATE_PTR) == 0) return;
+  const fh = ctRecord(orig, origLen);
+  if (fh == 0 || load<u32>(fh + FH_TAG) != (orig ^ TAG)) return;
+  const ct = load<u32>(fh + FH_CT);
+  if (ct == 0 || load<u32>(fh + FH_TAG + 4) == IP_CT_NONE) return;
+  if (<u32>load<u8>(ct + CT_TUPLE_ORIG + CTT_PROTO) != IPPROTO_TCP) return;
+  const root = ctRoot();
+  ctLock(root);
+  nf_conntrack_tcp_set_closing(root, ct);
+  ctUnlock(root);
 }
 
 @inline export function nfState(): u32 {
@@ -452,28 +476,84 @@ function addEntry(t: u32, pfi: u32, hook: u32, prio: i32, kind: u32, arg: u32): 
 
 // Conntrack's entries, one per column (made once, at start-up: a StaticArray literal in a function is a new
 // allocation on every call, which the stub runtime never frees)
-const CT_HOOKS: StaticArray<u32> = [NF_INET_PRE_ROUTING, NF_INET_PRE_ROUTING, NF_INET_LOCAL_OUT, NF_INET_PRE_ROUTING, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, NF_INET_LOCAL_IN, NF_INET_POST_ROUTING, NF_INET_LOCAL_IN];
-const CT_PRIOS: StaticArray<i32> = [NF_IP_PRI_CONNTRACK, NF_IP_PRI_CONNTRACK_DEFRAG, NF_IP_PRI_CONNTRACK, NF_IP_PRI_NAT_DST, NF_IP_PRI_NAT_DST, NF_IP_PRI_NAT_SRC, NF_IP_PRI_NAT_SRC, NF_IP_PRI_CONNTRACK_CONFIRM, NF_IP_PRI_CONNTRACK_CONFIRM];
-const CT_KINDS: StaticArray<u32> = [NFK_CT_IN, NFK_DEFRAG, NFK_CT_IN, NFK_NAT, NFK_NAT, NFK_NAT, NFK_NAT, NFK_CT_CONFIRM, NFK_CT_CONFIRM];
+const CT_HOOKS: StaticArray<u32> = [NF_INET_PRE_ROUTING, NF_INET_PRE_ROUTING, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, NF_INET_LOCAL_IN];
+const CT_PRIOS: StaticArray<i32> = [NF_IP_PRI_CONNTRACK, NF_IP_PRI_CONNTRACK_DEFRAG, NF_IP_PRI_CONNTRACK, NF_IP_PRI_CONNTRACK_CONFIRM, NF_IP_PRI_CONNTRACK_CONFIRM];
+const CT_KINDS: StaticArray<u32> = [NFK_CT_IN, NFK_DEFRAG, NFK_CT_IN, NFK_CT_CONFIRM, NFK_CT_CONFIRM];
+// NAT's (nf_nat_ipv4_ops / nf_nat_ipv6_ops)
+const NAT_HOOKS: StaticArray<u32> = [NF_INET_PRE_ROUTING, NF_INET_LOCAL_OUT, NF_INET_POST_ROUTING, NF_INET_LOCAL_IN];
+const NAT_PRIOS: StaticArray<i32> = [NF_IP_PRI_NAT_DST, NF_IP_PRI_NAT_DST, NF_IP_PRI_NAT_SRC, NF_IP_PRI_NAT_SRC];
 
-/** The conntrack entries of family index `p` added to (or, `on` false, taken out of) the lists. */
-function ctHooks(t: u32, p: u32, on: bool): i32 {
+/** The entries of family index `p` in `hooks` / `prios` (kind `kind`, or by `kinds`) added to (or, `on` false, taken out of) the lists. */
+function opsHooks(t: u32, p: u32, on: bool, hooks: StaticArray<u32>, prios: StaticArray<i32>, kinds: StaticArray<u32> | null, kind: u32): i32 {
   let e: i32 = 0;
-  for (let i = 0; i < CT_HOOKS.length; i++) {
+  for (let i = 0; i < hooks.length; i++) {
+    const k = kinds != null ? kinds[i] : kind;
     if (on) {
-      e |= addEntry(t, p, CT_HOOKS[i], CT_PRIOS[i], CT_KINDS[i], 0);
+      e |= addEntry(t, p, hooks[i], prios[i], k, 0);
     } else {
-      const slot = t + HT_LISTS + ((p * NF_INET_NUMHOOKS + CT_HOOKS[i]) << 2);
-      store<u32>(slot, listWithout(load<u32>(slot), CT_PRIOS[i], CT_KINDS[i], 0));
+      const slot = t + HT_LISTS + ((p * NF_INET_NUMHOOKS + hooks[i]) << 2);
+      store<u32>(slot, listWithout(load<u32>(slot), prios[i], k, 0));
     }
   }
   return e;
 }
 
+/** The conntrack entries of family index `p` added to (or, `on` false, taken out of) the lists. */
+@inline function ctHooks(t: u32, p: u32, on: bool): i32 {
+  return opsHooks(t, p, on, CT_HOOKS, CT_PRIOS, CT_KINDS, 0);
+}
+
+/**
+ * nf_nat_register_fn for family `pf`: a NAT base chain more. NAT's four steps (destination at PRE_ROUTING
+ * and LOCAL_OUT, -100; source at POST_ROUTING and LOCAL_IN, 100) are in the family's lists while it has
+ * one (nat_proto_net users), conntrack or not (with none a packet has no entry and the step passes it):
+ * without them a connection gets no null binding and its NAT, made while a NAT chain was there, is no
+ * longer applied. 0 or -errno.
+ */
+export function nf_nat_register_fn(pf: u32): i32 {
+  const pfi = pfIndex(pf);
+  if (pfi < 0 || netRoot() == 0) return -22;
+  const t = table();
+  if (t == 0) return -12;
+  const users = t + HT_NAT_USERS + (<u32>pfi << 2);
+  if (load<u32>(users) == 0) {
+    if (opsHooks(t, <u32>pfi, true, NAT_HOOKS, NAT_PRIOS, null, NFK_NAT) != 0) return -28;
+    publish(t);
+  }
+  store<u32>(users, load<u32>(users) + 1);
+  return 0;
+}
+
+/**
+ * A user less of family `pf` in the count at `at` (HT_CT_USERS, HT_NAT_USERS): 1 when it was the last
+ * (the caller takes its entries out), 0 when others remain, -22 (bad family), -2 (no user).
+ */
+function userPut(pf: u32, at: u32): i32 {
+  const pfi = pfIndex(pf);
+  if (pfi < 0 || netRoot() == 0) return -22;
+  const t = load<u32>(netRoot() + NR_NF);
+  if (t == 0) return -2;
+  const users = t + at + (<u32>pfi << 2);
+  const n = load<u32>(users);
+  if (n == 0) return -2;
+  store<u32>(users, n - 1);
+  return n == 1 ? 1 : 0;
+}
+
+/** nf_nat_unregister_fn for family `pf`: a NAT base chain less; the last one's takes NAT's steps out. 0, -22, -2 (no user). */
+export function nf_nat_unregister_fn(pf: u32): i32 {
+  const r = userPut(pf, HT_NAT_USERS);
+  if (r != 1) return r;
+  const t = load<u32>(netRoot() + NR_NF);
+  opsHooks(t, <u32>pfIndex(pf), false, NAT_HOOKS, NAT_PRIOS, null, NFK_NAT);
+  publish(t);
+  return 0;
+}
+
 /**
  * nf_ct_netns_get for family `pf` (NFPROTO_IPV4 / NFPROTO_IPV6): a user more; the first registers
- * nf_conntrack_in at PRE_ROUTING and LOCAL_OUT (-200), the defragmentation at PRE_ROUTING (-400), NAT at
- * -100 and 100, confirm at POST_ROUTING and LOCAL_IN (INT_MAX). The table is made on first use
+ * nf_conntrack_in at PRE_ROUTING and LOCAL_OUT (-200), the defragmentation at PRE_ROUTING (-400),
+ * confirm at POST_ROUTING and LOCAL_IN (INT_MAX). The table is made on first use
  * (nf_ct_enable, with `seed` for its hash). 0 or -errno.
  */
 export function nf_ct_netns_get(pf: u32, seed: u32): i32 {
@@ -496,15 +576,10 @@ export function nf_ct_netns_get(pf: u32, seed: u32): i32 {
 
 /** nf_ct_netns_put for family `pf`: a user less; the last one's put takes conntrack's entries out. 0, -22, -2 (no user). */
 export function nf_ct_netns_put(pf: u32): i32 {
-  const pfi = pfIndex(pf);
-  if (pfi < 0 || netRoot() == 0) return -22;
+  const r = userPut(pf, HT_CT_USERS);
+  if (r != 1) return r;
   const t = load<u32>(netRoot() + NR_NF);
-  if (t == 0) return -2;
-  const users = t + HT_CT_USERS + (<u32>pfi << 2);
-  const n = load<u32>(users);
-  if (n == 0) return -2;
-  store<u32>(users, n - 1);
-  if (n > 1) return 0;
+  const pfi = pfIndex(pf);
   ctHooks(t, <u32>pfi, false);
   store<u32>(t + HT_CT_PF, load<u32>(t + HT_CT_PF) & ~(1 << <u32>pfi));
   publish(t);

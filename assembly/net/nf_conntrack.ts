@@ -918,7 +918,8 @@ export function l4ChecksumOk(family: u32, l3: u32, thoff: u32, l4len: u32, proto
 /**
  * icmp_error / icmpv6_error + nf_conntrack_inet_error: an ICMP error is RELATED to the entry of the
  * packet it quotes (looked up inverted: the quote travelled the other way), IP_CT_RELATED_REPLY when that
- * tuple is the entry's reply direction. None found, or a quote cut short: no entry (invalid).
+ * tuple is the entry's reply direction. None found, a quote cut short, or an error whose destination is
+ * not that direction's: no entry (invalid).
  */
 function icmpError(st: u32, root: u32, family: u32, l3: u32, thoff: u32, len: u32, zone: u32): u32 {
   // icmp_error's checks: the checksum at PRE_ROUTING (nf_conntrack_checksum)
@@ -956,6 +957,16 @@ function icmpError(st: u32, root: u32, family: u32, l3: u32, thoff: u32, len: u3
     return NF_ACCEPT;
   }
   const e = hEntry(h);
+  // the entry's destination in the found direction is the error's destination: the quote's receiver
+  // (or its SNAT address) is who the error goes to; an error to anyone else is no relative of the
+  // connection (the kernel logs "outer daddr != inner" and leaves it untracked)
+  const ctDaddr = e + CT_TUPLE_ORIG + hDir(h) * CT_TUPLE_SIZE + CTT_DST;
+  const outer = family == AF_INET6 ? load<u64>(ctDaddr) == load<u64>(l3 + IP6H_DADDR) && load<u64>(ctDaddr, 8) == load<u64>(l3 + IP6H_DADDR, 8)
+    : load<u32>(ctDaddr) == load<u32>(l3, IPH_DADDR);
+  if (!outer) {
+    ctUnlock(root);
+    return NF_ACCEPT;
+  }
   ctAcct(e, hDir(h), len);
   ctUnlock(root);
   store<u32>(st + NFS_CT, e);

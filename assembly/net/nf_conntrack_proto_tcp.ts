@@ -414,6 +414,21 @@ function handleInvalid(e: u32, dir: u32, index: u32): void {
   }
 }
 
+/**
+ * nf_conntrack_tcp_set_closing (nf_ct_set_closing, called by nf_send_reset / nf_send_reset6 for the
+ * segment they answer): a confirmed entry goes to CLOSE, with CLOSE's timeout unless it was in CLOSE
+ * already or its timeout is fixed. Later segments then walk the table from CLOSE (an ACK stays there:
+ * the entry does not become ASSURED). Under the table lock.
+ */
+export function nf_conntrack_tcp_set_closing(root: u32, e: u32): void {
+  if ((load<u32>(e + CT_STATUS) & IPS_CONFIRMED) == 0) return;
+  const old = <u32>load<u8>(e + CT_L4STATE);
+  store<u8>(e + CT_L4STATE, <u8>TCP_CONNTRACK_CLOSE);
+  if (old == TCP_CONNTRACK_CLOSE || (load<u32>(e + CT_STATUS) & IPS_FIXED_TIMEOUT) != 0) return;
+  ctRefresh(e, <u64>sysctl(SYSCTL_NF_CONNTRACK_TCP_TIMEOUT_CLOSE) * 1000);
+  ctEvent(root, e, IPCTNL_MSG_CT_UPDATE); // IPCT_PROTOINFO
+}
+
 /** tcp_can_early_drop: closing states may go first when the table is full. */
 export function tcpCanEarlyDrop(e: u32): bool {
   const s = <u32>load<u8>(e + CT_L4STATE);

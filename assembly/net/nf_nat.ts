@@ -38,10 +38,11 @@ import {
 } from './abi';
 import {
   IPH_CHECK, IPH_DADDR, IPH_SADDR, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE,
-  IP6H_DADDR, IP6H_SADDR, ldBe16,
+  IP6H_DADDR, IP6H_NEXTHDR, IP6H_SADDR, ldBe16,
 } from './inet';
 import { csumAdd, csumFinish, csumIpv6Pseudo } from './csum';
 import { inet_select_addr, ipv6_dev_get_saddr } from './netdev';
+import { ipv6SkipExthdr, skipFragOff } from './ipv6_rcv';
 import {
   CR_NAT_COUNT, CR_NAT_RULES, CT_MASQ_OIF, CT_STATUS, CT_TUPLE_ORIG, CT_TUPLE_REPLY, CT_TUPLE_SIZE, CTT_DPORT,
   CTT_DST, CTT_FAMILY, CTT_PROTO, CTT_SPORT, CTT_SRC, CTT_ZONE, IPS_DST_NAT, IPS_DST_NAT_DONE, IPS_NAT_MASK, IPS_SRC_NAT,
@@ -112,6 +113,30 @@ let rnd: u32 = 0x2545f491;
 /** Seed the port-offset generator (tests make it repeatable). */
 export function nf_nat_seed(s: u32): void {
   rnd = s == 0 ? 1 : s;
+}
+
+// A port the next random draw for each manip type lands on (port + 1; 0: none), set by a test that
+// replays a kernel run: the kernel's get_random_u16 cannot be known, its outcome can (the reply tuple
+// `conntrack -L` shows), and starting the search there takes the same port when wxdp finds it free, a
+// different one when wxdp holds it (so a clash wxdp sees and the kernel did not still shows).
+let portHintSrc: u32 = 0;
+let portHintDst: u32 = 0;
+/** The next random offset for `manip` starts the search at `port` (tests replaying the kernel's choice); -1 clears. */
+export function nf_nat_seed_port(manip: u32, port: i32): void {
+  const v: u32 = port < 0 ? 0 : (<u32>port & 0xffff) + 1;
+  if (manip == NF_NAT_MANIP_SRC) portHintSrc = v;
+  else portHintDst = v;
+}
+
+/** get_random_u16 for the first offset of a port search in [min, min + size): a test's hint for `manip` when it falls in the range. */
+function randomOffset(manip: u32, min: u32, size: u32): u32 {
+  const h = manip == NF_NAT_MANIP_SRC ? portHintSrc : portHintDst;
+  if (h != 0 && h - 1 >= min && h - 1 - min < size) {
+    if (manip == NF_NAT_MANIP_SRC) portHintSrc = 0;
+    else portHintDst = 0;
+    return h - 1 - min;
+  }
+  return randomU16();
 }
 
 // ---- Checksums, as the kernel updates them (include/net/checksum.h) ----
@@ -271,8 +296,13 @@ function icmpReplyTranslation(st: u32, ct: u32, ctinfo: u32, manip: u32): bool {
   const in3 = l3 + hoff + 8;
   const inLen = len - hoff - 8;
   let inThoff: u32;
-  if (family == AF_INET6) inThoff = 40; // the quote's extension headers are not walked (nf_nat_ipv6_manip_pkt walks them)
-  else {
+  if (family == AF_INET6) {
+    if (inLen < 40) return false;
+    // nf_nat_ipv6_manip_pkt: past the quote's extension headers; its addresses alone when they run out
+    // or the quote is a later fragment (no L4 header in it)
+    const off = ipv6SkipExthdr(in3, inLen, 40, <u32>load<u8>(in3 + IP6H_NEXTHDR));
+    inThoff = off < 0 || (skipFragOff & ~7) != 0 ? 0 : <u32>off;
+  } else {
     if (inLen < 20) return false;
     inThoff = (<u32>load<u8>(in3) & 0xf) << 2;
   }
@@ -450,7 +480,7 @@ function uniqueTuple(root: u32, t: u32, r: u32, manip: u32, ct: u32): void {
   }
   let off: u32;
   if ((flags & NF_NAT_RANGE_PROTO_OFFSET) != 0) off = (ldBe16(key) - ldBe16(r + NR_BASE_PROTO)) & 0xffff;
-  else if ((flags & NF_NAT_RANGE_PROTO_RANDOM_ALL) != 0 || manip != NF_NAT_MANIP_DST) off = randomU16();
+  else if ((flags & NF_NAT_RANGE_PROTO_RANDOM_ALL) != 0 || manip != NF_NAT_MANIP_DST) off = randomOffset(manip, min, size);
   else off = 0;
   let attempts = size < NF_NAT_MAX_ATTEMPTS ? size : NF_NAT_MAX_ATTEMPTS;
   while (true) {

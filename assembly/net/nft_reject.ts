@@ -8,7 +8,7 @@
 //                         route's (ip_default_ttl); IPv6: traffic class and flow label 0, the output
 //                         device's hop limit; the TCP header as tcp_v4_send_reset's arithmetic
 //                         (tcp.ts buildRst: SEQ = the ACK number with ACK set, else ACK = SEQ + SYN +
-//                         FIN + data length)
+//                         FIN + data length); the segment's connection goes to CLOSE (nf_ct_set_closing)
 //   ICMPX_UNREACH (type 2) an icmpx code mapped to the family's (nft_reject_icmp_code / icmpv6_code)
 //
 // The unreachables are sent only when the L4 checksum is right where the protocol has one
@@ -34,7 +34,7 @@ import { ICMP_DEST_UNREACH, ICMPV6_DEST_UNREACH, icmp_send, icmpv6_send } from '
 import { ip_route_output, ip_send_skb, ip6_local_out, ip6_route_output, OUT_RES } from './output';
 import { fib4_local_type } from './fib';
 import { buildRst, replyFrame } from './tcp';
-import { nf_ct_attach } from './netfilter';
+import { nf_ct_attach, nf_ct_set_closing } from './netfilter';
 import { RTN_BROADCAST, RTN_MULTICAST } from './abi';
 
 export const NFT_REJECT_ICMP_UNREACH: u32 = 0;
@@ -105,6 +105,7 @@ function sendReset4(data: u32, len: u32, hlen: u32): void {
   store<u16>(r + 16, <u16>csumFinish(csumAdd(r, 20, sum)));
   // ip_local_out: LOCAL_OUT's hooks (conntrack: the reset is its connection's reply, NAT'd back at POST_ROUTING)
   nf_ct_attach(p, data, len); // nf_send_reset: the reset is its connection's reply
+  nf_ct_set_closing(data, len);
   ip_send_skb(0, p, 40);
 }
 
@@ -134,6 +135,7 @@ function sendReset6(data: u32, len: u32, thoff: u32, l4proto: u32, iif: u32, scr
   buildRst(r, th, tlen, doff);
   store<u16>(r + 16, <u16>csumFinish(csumAdd(r, 20, csumIpv6Pseudo(src, dst, 20, IPPROTO_TCP))));
   nf_ct_attach(p, data, len); // nf_send_reset6: the reset is its connection's reply
+  nf_ct_set_closing(data, len);
   ip6_local_out(0, p, 60);
 }
 

@@ -79,8 +79,11 @@ export class Flowtables {
    * the stack). `offload` (default true) adds the rule that offloads established forwarded TCP and UDP
    * connections into it: of `family` (default 'ipv4', as a `table ip` flowtable; 'ipv6' as `table ip6`,
    * 'both' as `table inet`). `counter` (default false, as nft's flowtable without `counter`): its hits
-   * count into their connections' counters. Returns its id (the `ft` of flow_offload_add). Conntrack is
-   * turned on for that family.
+   * count into their connections' counters. Returns its id (the `ft` of flow_offload_add). The offload
+   * rule holds a conntrack reference per family while the flowtable lives, as nft's `flow add` expression
+   * does (nft_flow_offload_init: nf_ct_netns_get); the flowtable itself takes none (nf_tables_newflowtable
+   * registers its ingress hooks only), so one made with `offload: false` tracks nothing until a rule
+   * that uses conntrack comes.
    */
   create(spec: { name: string; devices: string[]; offload?: boolean; maxFlows?: number; family?: FtFamily; counter?: boolean }): number {
     if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(spec.name ?? '')) throw new NetError('EINVAL', `flowtable: bad name ${JSON.stringify(spec.name)}`);
@@ -96,7 +99,6 @@ export class Flowtables {
     const pfs = family === 'both' ? [NFPROTO.ipv4, NFPROTO.ipv6] : [NFPROTO[family]];
     const counter = spec.counter ?? false;
     if (typeof counter !== 'boolean') throw new NetError('EINVAL', `flowtable ${spec.name}: counter must be true or false, not ${JSON.stringify(counter)}`);
-    this.dp.conntrack.enable({ family });
     if (this.x.nf_flow_root() === 0) {
       const max = spec.maxFlows ?? 65536;
       if (!Number.isInteger(max) || max < 1 || max > 4_000_000) throw new NetError('EINVAL', `flowtable: maxFlows must be 1..4000000, not ${max}`);
@@ -110,6 +112,7 @@ export class Flowtables {
     if (id < 0) throw new NetError('ENOBUFS', `flowtable: no room for another flowtable (${id})`);
     const offload = spec.offload ?? true;
     if (offload) {
+      for (const pf of pfs) this.dp.conntrack.netnsGet(pf);
       for (const pf of pfs) if (this.x.nf_hook_register(pf, NF_INET_FORWARD, 0, NFK_FLOW_ADD, id) !== 0) throw new NetError('ENOBUFS', 'flowtable: the forward hook is full');
     }
     this.byName.set(spec.name, { id, devices: [...spec.devices], offload, pfs, counter });
@@ -140,6 +143,7 @@ export class Flowtables {
     if (!ft) throw new NetError('ENOENT', `flowtable: no flowtable ${JSON.stringify(name)}`);
     if (ft.offload) for (const pf of ft.pfs) this.x.nf_hook_unregister(pf, NF_INET_FORWARD, 0, NFK_FLOW_ADD, ft.id);
     this.x.nf_flowtable_delete(ft.id);
+    if (ft.offload) for (const pf of ft.pfs) this.dp.conntrack.netnsPut(pf);
     this.byName.delete(name);
   }
 

@@ -47,6 +47,9 @@ interface NatExports {
   nf_nat_rules_alloc(n: number): number;
   nf_nat_rules_publish(a: number, n: number): number;
   nf_nat_seed(s: number): void;
+  nf_nat_seed_port(manip: number, port: number): void;
+  nf_nat_register_fn(pf: number): number;
+  nf_nat_unregister_fn(pf: number): number;
 }
 
 interface Encoded {
@@ -56,6 +59,8 @@ interface Encoded {
 
 export class Nat {
   private readonly rules: Encoded[] = [];
+  /** The families whose NAT steps these rules hold (as iptable_nat's table registers them, for good). */
+  private readonly held = new Set<number>();
 
   constructor(private readonly dp: Datapath) {}
 
@@ -64,6 +69,8 @@ export class Nat {
     const enc = encode(this.dp, spec);
     const fam = enc.bytes[0] === 10 ? 'ipv6' : 'ipv4';
     this.dp.conntrack.enable({ family: fam });
+    const pf = fam === 'ipv6' ? 10 : 2;
+    if (!this.held.has(pf)) (this.registerFn(pf), this.held.add(pf));
     this.rules.push(enc);
     this.publish();
     return this.rules.length - 1;
@@ -85,9 +92,35 @@ export class Nat {
     return this.rules.map((r) => ({ ...r.spec }));
   }
 
+  /**
+   * nf_nat_register_fn: a user of NAT's steps in family `pf` (2 IPv4, 10 IPv6) — a NAT base chain. The
+   * first puts NAT's four steps in the family's hooks; without a user a connection gets no translation,
+   * not even a null binding, whatever NAT it was given before.
+   */
+  registerFn(pf: number): void {
+    const r = (this.dp.fastPath.exports as unknown as NatExports).nf_nat_register_fn(pf);
+    if (r !== 0) throw new NetError(r === -12 ? 'ENOMEM' : r === -28 ? 'ENOBUFS' : 'EINVAL', `nat: registering NAT's hooks for family ${pf} failed (${r})`);
+  }
+
+  /** nf_nat_unregister_fn: a user of family `pf` less; the last one's takes NAT's steps out. */
+  unregisterFn(pf: number): void {
+    if ((this.dp.fastPath.exports as unknown as NatExports).nf_nat_unregister_fn(pf) !== 0) throw new NetError('ENOENT', `nat: no NAT user of family ${pf} to put`);
+  }
+
   /** Make port choices repeatable (the kernel's get_random_u16 offsets), for tests. */
   seed(s: number): void {
     (this.dp.fastPath.exports as unknown as NatExports).nf_nat_seed(s >>> 0);
+  }
+
+  /**
+   * Replay a kernel's port choice (tests): the next random offset of a port search for source (or
+   * destination) NAT starts at `port` when the range holds it, as the kernel's get_random_u16 did when
+   * it picked that port. The search goes on from there as usual, so a port wxdp holds is not taken.
+   * undefined clears the hint.
+   */
+  seedPort(manip: 'src' | 'dst', port: number | undefined): void {
+    if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw bad('port', `${port} out of range (0-65535)`);
+    (this.dp.fastPath.exports as unknown as NatExports).nf_nat_seed_port(manip === 'src' ? 0 : 1, port ?? -1);
   }
 
   private publish(): void {

@@ -126,6 +126,8 @@ export class Nft {
   private readonly localFlowtableIds = new Map<string, number>();
   /** The families whose conntrack the ruleset's expressions use (one nf_ct_netns_get each, held). */
   private ctHeld = new Set<number>();
+  /** The families with a NAT base chain: each holds NAT's steps (nf_nat_register_fn). */
+  private natHeld = new Set<number>();
   /** Tables this transaction creates: nft resolves their jumps itself (with a suggestion); others the kernel. */
   private readonly newTables = new Set<NftTable>();
   private txState: NftState = this.state;
@@ -653,15 +655,23 @@ export class Nft {
     const blob = x.rc_alloc(blobBytes.length) >>> 0;
     if (blob === 0) throw new NftError('NFT_REJECTED', 'Error: Could not process rule: Cannot allocate memory', 0, 0, 'Could not process rule: Cannot allocate memory');
     const ctWant = ctFamilies(next);
+    const natWant = new Set([...want.values()].filter((h) => h[3] === NFK_NAT_CHAIN).map((h) => h[0]));
     const taken: number[] = [];
+    const natTaken: number[] = [];
     try {
       for (const pf of ctWant) {
         if (this.ctHeld.has(pf)) continue;
         this.dp.conntrack.netnsGet(pf);
         taken.push(pf);
       }
+      for (const pf of natWant) {
+        if (this.natHeld.has(pf)) continue;
+        this.dp.nat.registerFn(pf);
+        natTaken.push(pf);
+      }
     } catch (e) {
       for (const pf of taken) this.dp.conntrack.netnsPut(pf);
+      for (const pf of natTaken) this.dp.nat.unregisterFn(pf);
       x.rc_retire(blob, blobBytes.length);
       throw e;
     }
@@ -676,6 +686,8 @@ export class Nft {
     this.hooks = want;
     for (const pf of this.ctHeld) if (!ctWant.has(pf)) this.dp.conntrack.netnsPut(pf);
     this.ctHeld = ctWant;
+    for (const pf of this.natHeld) if (!natWant.has(pf)) this.dp.nat.unregisterFn(pf);
+    this.natHeld = natWant;
     for (const a of oldCounters) if (!keep.has(a)) x.rc_retire(a, 16);
     this.state = next;
   }

@@ -1,7 +1,8 @@
 // The hook registration nft15's evaluator uses (netfilter.ts nf_hook_register / nf_hook_unregister): the
-// lists per family and hook, conntrack's own entries (in at PRE_ROUTING and LOCAL_OUT, NAT's steps, confirm
-// at POST_ROUTING and LOCAL_IN) there while conntrack has users (nf_ct_netns_get / nf_ct_netns_put, per
-// family), NAT chains kept apart, and the refusals (-EINVAL, -ENOENT).
+// lists per family and hook, conntrack's own entries (in at PRE_ROUTING and LOCAL_OUT, confirm at
+// POST_ROUTING and LOCAL_IN) there while conntrack has users (nf_ct_netns_get / nf_ct_netns_put, per
+// family), NAT's steps while the family has NAT chains (nf_nat_register_fn / nf_nat_unregister_fn), NAT
+// chains kept apart, and the refusals (-EINVAL, -ENOENT).
 
 import { describe, expect, it } from 'vitest';
 import { Datapath } from '../../src/control/datapath.js';
@@ -12,6 +13,8 @@ interface HookExports {
   nf_hook_count(pf: number, hook: number, nat: number): number;
   nf_ct_netns_get(pf: number, seed: number): number;
   nf_ct_netns_put(pf: number): number;
+  nf_nat_register_fn(pf: number): number;
+  nf_nat_unregister_fn(pf: number): number;
 }
 const PRE = 0, IN = 1, FWD = 2, OUT = 3, POST = 4;
 const CHAIN = 3, NAT_CHAIN = 4;
@@ -26,24 +29,34 @@ describe('netfilter hook registration', () => {
     // a chain brings no conntrack (nf_register_net_hook alone; the kernel's ct expressions take it)
     expect([PRE, IN, FWD, OUT, POST].map((h) => x.nf_hook_count(2, h, 0))).toEqual([0, 0, 1, 0, 0]);
     expect(x.nf_ct_netns_get(2, 1)).toBe(0);
-    // conntrack's first user: in + DNAT at PRE_ROUTING and LOCAL_OUT, SNAT + confirm at POST_ROUTING and
-    // LOCAL_IN, and nf_defrag_ipv4 at PRE_ROUTING (-400)
-    expect([PRE, IN, FWD, OUT, POST].map((h) => x.nf_hook_count(2, h, 0))).toEqual([3, 2, 1, 2, 2]);
+    // conntrack's first user: in at PRE_ROUTING and LOCAL_OUT, confirm at POST_ROUTING and LOCAL_IN, and
+    // nf_defrag_ipv4 at PRE_ROUTING (-400); NAT's steps are not conntrack's
+    expect([PRE, IN, FWD, OUT, POST].map((h) => x.nf_hook_count(2, h, 0))).toEqual([2, 1, 1, 1, 1]);
     expect([PRE, IN, FWD, OUT, POST].map((h) => x.nf_hook_count(10, h, 0))).toEqual([0, 0, 0, 0, 0]);
     // a second user adds nothing, and its put leaves the first one's
     expect(x.nf_ct_netns_get(2, 1)).toBe(0);
-    expect(x.nf_hook_count(2, PRE, 0)).toBe(3);
+    expect(x.nf_hook_count(2, PRE, 0)).toBe(2);
     expect(x.nf_ct_netns_put(2)).toBe(0);
-    expect([PRE, IN, FWD, OUT, POST].map((h) => x.nf_hook_count(2, h, 0))).toEqual([3, 2, 1, 2, 2]);
+    expect([PRE, IN, FWD, OUT, POST].map((h) => x.nf_hook_count(2, h, 0))).toEqual([2, 1, 1, 1, 1]);
+    // a NAT chain: the chain in the NAT list, NAT's four steps (DNAT at PRE_ROUTING and LOCAL_OUT, SNAT at
+    // POST_ROUTING and LOCAL_IN) in the main one with its first registration only
     expect(x.nf_hook_register(2, POST, 100, NAT_CHAIN, 8)).toBe(0);
+    expect(x.nf_nat_register_fn(2)).toBe(0);
+    expect(x.nf_nat_register_fn(2)).toBe(0);
     expect(x.nf_hook_count(2, POST, 1)).toBe(1);
-    expect(x.nf_hook_count(2, POST, 0)).toBe(2);
-    // the last user's put: the chains stay, conntrack's entries go; a put more is refused
+    expect([PRE, IN, FWD, OUT, POST].map((h) => x.nf_hook_count(2, h, 0))).toEqual([3, 2, 1, 2, 2]);
+    // the last conntrack user's put: the chains and NAT's steps stay, conntrack's entries go; a put more is refused
     expect(x.nf_ct_netns_put(2)).toBe(0);
-    expect([PRE, IN, FWD, OUT, POST].map((h) => x.nf_hook_count(2, h, 0))).toEqual([0, 0, 1, 0, 0]);
+    expect([PRE, IN, FWD, OUT, POST].map((h) => x.nf_hook_count(2, h, 0))).toEqual([1, 1, 1, 1, 1]);
     expect(x.nf_hook_count(2, POST, 1)).toBe(1);
     expect(x.nf_ct_netns_put(2)).toBe(-2);
     expect(x.nf_ct_netns_put(10)).toBe(-2);
+    // NAT's steps go with their last user
+    expect(x.nf_nat_unregister_fn(2)).toBe(0);
+    expect(x.nf_hook_count(2, PRE, 0)).toBe(1);
+    expect(x.nf_nat_unregister_fn(2)).toBe(0);
+    expect([PRE, IN, FWD, OUT, POST].map((h) => x.nf_hook_count(2, h, 0))).toEqual([0, 0, 1, 0, 0]);
+    expect(x.nf_nat_unregister_fn(2)).toBe(-2);
     expect(x.nf_hook_unregister(2, FWD, 0, CHAIN, 7)).toBe(0);
     expect(x.nf_hook_count(2, FWD, 0)).toBe(0);
     expect(x.nf_hook_unregister(2, FWD, 0, CHAIN, 7)).toBe(-2);

@@ -114,6 +114,20 @@ describe.skipIf(unready !== '')('the conntrack table', () => {
     expect(fx.mib()['nf_nat:no_tuple']).toBe(1);
   });
 
+  it('a port hint (replaying the kernel\'s random draw) starts the search there: the port when free, the next one when held', async () => {
+    const fx = await router();
+    fx.dp.nat.add({ hook: 'postrouting', oif: 'eth1', proto: 'udp', type: 'snat', to: '198.51.100.1:20000-20009' });
+    const ports: number[] = [];
+    for (const h of ['192.0.2.2', '192.0.2.3']) {
+      fx.ip(`neigh replace ${h} lladdr ${H0} dev eth0 nud permanent`);
+      // nf_nat_l4proto_unique_tuple: off = get_random_u16(), then min + off % size, off++ while taken
+      fx.dp.nat.seedPort('src', 20007);
+      for (const f of fx.rx('eth0', udpIn(h, 5000)).get('eth1') ?? []) ports.push((f[14 + 20]! << 8) | f[14 + 21]!);
+    }
+    expect(ports).toEqual([20007, 20008]);
+    expect(() => fx.dp.nat.seedPort('dst', 65536)).toThrow(/out of range/);
+  });
+
   it('refuses bad NAT rules and conntrack settings with a reason', async () => {
     const fx = await router();
     const refuses = (f: () => unknown, re: RegExp): void => {

@@ -96,6 +96,26 @@ describe('conntrack runs while an expression uses it (nf_ct_netns_get / put)', (
     expect([x.nf_ct_netns_users(2), x.nf_ct_netns_users(10)]).toEqual([1, 1]);
   });
 
+  // nf_tables_newflowtable registers the flowtable's ingress hooks and takes no conntrack reference; the
+  // `flow add` expression does (nft_flow_offload_init: nf_ct_netns_get with its table's family). Read
+  // from net/netfilter/nf_tables_api.c and nft_flow_offload.c: this kernel has no CONFIG_NF_FLOW_TABLE,
+  // so a live check cannot make the flowtable (`flowtable f { … }` fails with ENOENT).
+  it.skipIf(unready)('a flowtable alone takes no conntrack reference; its `flow add` rule takes one per family of the table', async () => {
+    const fx = await Fixture.create([{ name: 'eth0', mac: M0, v4: [`${A4}/24`] }, { name: 'eth1', mac: '02:00:00:00:01:01', v4: ['198.51.100.1/24'] }]);
+    const x = fx.dp.fastPath.exports as unknown as { nf_ct_netns_users(pf: number): number };
+    fx.dp.nft('add table inet t\nadd flowtable inet t f { hook ingress priority 0; devices = { eth0, eth1 }; }\nadd chain inet t c { type filter hook forward priority 0; }');
+    expect([x.nf_ct_netns_users(2), x.nf_ct_netns_users(10)]).toEqual([0, 0]);
+    fx.dp.nft('add rule inet t c ip protocol tcp flow add @f');
+    expect([x.nf_ct_netns_users(2), x.nf_ct_netns_users(10)]).toEqual([1, 1]);
+    fx.dp.nft('delete rule inet t c handle 3');
+    expect([x.nf_ct_netns_users(2), x.nf_ct_netns_users(10)]).toEqual([0, 0]);
+    // dp.flowtable's own offload rule is such a rule: its reference goes with the flowtable
+    fx.dp.flowtable.create({ name: 'api', devices: ['eth0', 'eth1'] });
+    expect(x.nf_ct_netns_users(2)).toBe(1);
+    fx.dp.flowtable.delete('api');
+    expect(x.nf_ct_netns_users(2)).toBe(0);
+  });
+
   it.skipIf(noKernel)('the recorded steps are what the kernel does now (namespaces, veth, ping)', () => {
     const tag = `ksct${process.pid}`;
     const A = `${tag}a`, B = `${tag}b`;

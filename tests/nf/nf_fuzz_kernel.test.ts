@@ -23,6 +23,7 @@ import { KernelRouter, WxdpRouter, type PortOutput } from '../support/router.js'
 import { NF_CONFIG } from './nf_fuzz_config.js';
 import { masked, PORTS } from '../net/router_cases.js';
 import { parseConntrackL } from './ct_support.js';
+import { ipv6Bytes } from '../../src/control/addresses.js';
 import { genFlow, genRuleset, parse, stepFrames, type Flow } from './nf_fuzz_gen.js';
 
 const N = Number(process.env['WXDP_NF_FUZZ'] ?? 40);
@@ -122,6 +123,57 @@ function forwarded(out: PortOutput, ingress: string): { port: string; frame: Uin
   return undefined;
 }
 
+const addrKey = (a: string): string => (a.includes(':') ? hex(ipv6Bytes(a)) : a);
+
+/**
+ * The ports the kernel's NAT drew at random, by original tuple (`proto src dst sport dport`, an ICMP
+ * echo's id as both ports): from `conntrack -L`, an entry whose reply tuple's destination port (or ICMP
+ * id) is not its original source port had its source port chosen by nf_nat_l4proto_unique_tuple, one
+ * whose reply source port is not its original destination port its destination port.
+ */
+export function kernelNatPorts(listing: string): Map<string, { src?: number; dst?: number }> {
+  const out = new Map<string, { src?: number; dst?: number }>();
+  for (const line of listing.split('\n')) {
+    const m = /^(\S+)\s+\d+\s+\d+\s/.exec(line.trim());
+    if (!m) continue;
+    const kv = [...line.matchAll(/(\w+)=(\S+)/g)].map((x) => [x[1]!, x[2]!] as const);
+    const half = (from: number) => {
+      const t: Record<string, string> = {};
+      for (const [k, v] of kv.slice(from)) if (!(k in t) && ['src', 'dst', 'sport', 'dport', 'id'].includes(k)) t[k] = v;
+      return t;
+    };
+    const second = kv.findIndex(([k], i) => k === 'src' && i > 0);
+    if (second < 0) continue;
+    const o = half(0);
+    const r = half(second);
+    const icmp = o['id'] !== undefined;
+    const [os, od, rs, rd] = icmp ? [o['id'], o['id'], r['id'], r['id']] : [o['sport'], o['dport'], r['sport'], r['dport']];
+    const key = `${m[1]} ${addrKey(o['src']!)} ${addrKey(o['dst']!)} ${os} ${od}`;
+    const ports: { src?: number; dst?: number } = {};
+    if (rd !== os) ports.src = Number(rd);
+    if (!icmp && rs !== od) ports.dst = Number(rs);
+    out.set(key, ports);
+  }
+  return out;
+}
+
+/** The `kernelNatPorts` key of a step's packet (its first fragment's), undefined for a packet no NAT chooses ports for. */
+function stepTuple(frames: readonly Uint8Array[]): string | undefined {
+  for (const f of frames) {
+    const q = parse(f);
+    if (!q || q.l4 < 0) continue;
+    const name = q.proto === 6 ? 'tcp' : q.proto === 17 ? 'udp' : q.proto === 1 ? 'icmp' : q.proto === 58 ? 'icmpv6' : undefined;
+    if (!name) return undefined;
+    if (name.startsWith('icmp')) {
+      if (f.length < q.l4 + 8) return undefined;
+      const id = (f[q.l4 + 4]! << 8) | f[q.l4 + 5]!;
+      return `${name} ${addrKey(q.src)} ${addrKey(q.dst)} ${id} ${id}`;
+    }
+    return `${name} ${addrKey(q.src)} ${addrKey(q.dst)} ${q.sport} ${q.dport}`;
+  }
+  return undefined;
+}
+
 export interface FuzzStep {
   flow: number;
   what: string;
@@ -163,9 +215,16 @@ async function runBoth(seed: number, n: number) {
     }
     // wxdp's clock follows the kernel's: each step when the kernel got it (UDP's two-second stream
     // rule, nf_conntrack_udp_packet, tells a reply 1.9 s later from one 2.1 s later)
+    // and its NAT starts a port search where the kernel's random draw landed (nf_nat_l4proto_unique_tuple:
+    // get_random_u16), read from the kernel's table after the round
+    const drawn = kernelNatPorts(kernel.router.exec(['conntrack', '-L'], {}));
     const wo = batch.map((b, j) => {
       const at = Math.round((res.rounds[j]!.at - (t0 ??= res.rounds[j]!.at)) * 1000);
       if (at > wClock) (w.dp.stack.advance(at - wClock), (wClock = at));
+      const tuple = stepTuple(b.frames);
+      const ports = tuple === undefined ? undefined : drawn.get(tuple);
+      w.dp.nat.seedPort('src', ports?.src);
+      w.dp.nat.seedPort('dst', ports?.dst);
       return w.run([b])[0]!;
     });
     batch.forEach((b, j) => {
@@ -210,7 +269,7 @@ describe.skipIf(!nsa.available.ok || !py.ok || !tools)('random rule sets and flo
       const wc = parseConntrackL(w.dp.conntrack.format()).map((l) => `${l.proto} ${l.rest}`);
       const onlyK = kc.filter((l) => !wc.includes(l));
       const onlyW = wc.filter((l) => !kc.includes(l));
-      if (onlyK.length || onlyW.length) bad.push(`conntrack (kernel, then wxdp):\n${kct}\n${w.dp.conntrack.format()}`);
+      if (onlyK.length || onlyW.length) bad.push(`conntrack, only the kernel's:\n${onlyK.join('\n')}\nonly wxdp's:\n${onlyW.join('\n')}`);
       const kn = counters(knft);
       const wn = counters(w.dp.nftables.list());
       if (JSON.stringify(kn) !== JSON.stringify(wn)) bad.push(`counters: kernel ${kn.join(', ')}\n          wxdp   ${wn.join(', ')}\n${knft}`);
