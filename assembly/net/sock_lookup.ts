@@ -49,9 +49,14 @@ export const LOOKUP_NONE: u32 = 0;
   return mix32(load<u32>(a) ^ mix32(load<u32>(a + 4) ^ mix32(load<u32>(a + 8) ^ mix32(load<u32>(a + 12)))));
 }
 
-/** The hash2 value of a binding: the address (IPv4 view, or the IPv6 words when native) and the port. */
+/**
+ * The hash2 value of a binding: the address (IPv4 view, or the IPv6 words when native) and the port.
+ * The port is xored in after the address's mix, as ipv4_portaddr_hash and ipv6_portaddr_hash do
+ * (`hash ^ port`): the ports of one address never share a slot (each its own chain), so the lean
+ * receive's lookup, which decides from a chain's head, decides them all.
+ */
 export function portaddrHash2(v6: bool, addr6: u32, v4: u32, port: u32): u32 {
-  if (v6 && v4 == 0x0600007f) return mix32(addrWord6(addr6) ^ port);
+  if (v6 && v4 == 0x0600007f) return addrWord6(addr6) ^ port;
   return mix32(v4 ^ 0x5bd1e995) ^ port;
 }
 
@@ -78,9 +83,9 @@ export function portaddrHash2(v6: bool, addr6: u32, v4: u32, port: u32): u32 {
   return addrWord6(addr6);
 }
 
-/** hash2Of6 from addrHash6's value `w`. */
+/** hash2Of6 from addrHash6's value `w` (ipv6_portaddr_hash: the address's hash, then `^ port`). */
 @inline export function hash2OfWord6(w: u32, port: u32): u32 {
-  return (mix32(w ^ port)) & (H2_SLOTS - 1);
+  return (w ^ port) & (H2_SLOTS - 1);
 }
 
 /** The hash4 value of a connected socket's 4-tuple (local, peer); IPv4 views where the family has them. */

@@ -119,7 +119,7 @@ interface Sockets {
 }
 
 /** The socket set, created in the same order on both stacks (so the ids and the chains' order match). */
-function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean; groups?: boolean; groups6?: boolean; dests?: boolean; prog?: boolean; big?: boolean }): Sockets {
+function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean; groups?: boolean; groups6?: boolean; dests?: boolean; prog?: boolean; big?: boolean; ports6?: boolean }): Sockets {
   const ids: number[] = [];
   const mk = (family: 'inet' | 'inet6', addr: string, port: number, f: { reusePort?: boolean; ipv6Only?: boolean; dev?: number } = {}): number => {
     const id = t.create({ family, reusePort: f.reusePort, ipv6Only: f.ipv6Only, reuseAddr: true });
@@ -182,8 +182,17 @@ function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean; s
     for (let i = 0; i < 3; i++) mk('inet', L4, 7053, { reusePort: true });
   }
   if (o.prog) for (let i = 0; i < 3; i++) mk('inet', L4, 7041, { reusePort: true }); // run() attaches an sk_reuseport program
+  // one socket on each of 64 consecutive ports of one IPv6 address (PORTS6)
+  if (o.ports6) for (let p = PORTS6; p < PORTS6 + 64; p++) mk('inet6', L6, p);
   return { ids };
 }
+
+/**
+ * The first of the 64 ports run's ports6 option binds on L6. ipv6_portaddr_hash puts each port of an
+ * address on a hash2 chain of its own (`hash ^ port`); a mix of the port with the address's hash put
+ * 27038 and 27039 of this one on one chain of two (sock_lookup.ts before its `^ port`).
+ */
+const PORTS6 = 27000;
 
 /** The bursts of the main case: IPv4 and IPv6 interleaved, every edge above. */
 function bursts(): Uint8Array[][] {
@@ -230,11 +239,13 @@ interface Outcome {
   sent: string[];
   /** How many frames of each burst a lean path took (stage word not 0). */
   taken: number[];
+  /** Each burst's stage words after its poll (udp_lean.ts LB_*: 4 is LB_UDP, a frame the lookup left to udp_rcv / udpv6_rcv). */
+  words: number[][];
   /** The sockets the ready list reported after the last burst, in its order. */
   ready: number[];
 }
 
-async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean; groups?: boolean; groups6?: boolean; dests?: boolean; prog?: boolean; big?: boolean; between?: (fx: Fixture, burst: number, ids: number[]) => void } = {}): Promise<Outcome> {
+async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean; groups?: boolean; groups6?: boolean; dests?: boolean; prog?: boolean; big?: boolean; ports6?: boolean; between?: (fx: Fixture, burst: number, ids: number[]) => void } = {}): Promise<Outcome> {
   const fx = await Fixture.create(LINKS, [], NEIGH);
   const t = fx.dp.socketTable;
   t.setHashSecret(0x5eed);
@@ -256,6 +267,7 @@ async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boole
   const d = fx.devs.get('eth0')!;
   const view = () => new DataView(fx.dp.memory.memory.buffer);
   const taken: number[] = [];
+  const words: number[][] = [];
   const sent: string[] = [];
   for (const [bi, burst] of frames.entries()) {
     o.between?.(fx, bi, ids);
@@ -265,9 +277,9 @@ async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boole
     // the burst's stage words (udp_lean.ts: worker scratch + SCR_L4_BURST, one u32 a frame)
     const root = view().getUint32(0x2220, true);
     const scr = view().getUint32(root + 44, true) + 5632;
-    let n = 0;
-    for (let i = 0; i < burst.length; i++) if (view().getUint32(scr + 4 * i, true) !== 0) n++;
-    taken.push(n);
+    const w = Array.from({ length: burst.length }, (_, i) => view().getUint32(scr + 4 * i, true));
+    taken.push(w.filter((x) => x !== 0).length);
+    words.push(w);
     for (const [dev, fs] of fx.tx()) for (const f of fs) sent.push(`${dev} ${hex(f)}`);
   }
   const ready = t.ready();
@@ -282,7 +294,7 @@ async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boole
     // the switch's own side effect: the hook runs conntrack (nothing of UDP's or IP's counting)
     if (v !== (before[key] ?? 0) && !key.startsWith('nf_conntrack:')) counters[key] = v - (before[key] ?? 0);
   }
-  return { queues, counters, sent, taken, ready };
+  return { queues, counters, sent, taken, words, ready };
 }
 
 /** Both stacks over `frames`: the queues, counters and frames sent equal; the lean one's outcome. */
@@ -796,6 +808,21 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
     expect(sum(g.slice(0, 3))).toBe(12); // 7021 on 2001:db8:1::1, the exact chain
     expect(sum(g.slice(3, 6))).toBe(12); // 7022: the next member scores, its group chooses (the bound head too)
     expect(sum(g.slice(6, 9))).toBe(0); // 7023
+  }, 60_000);
+
+  it('IPv6 sockets on 64 consecutive ports of one address: each port a hash2 chain of its own (ipv6_portaddr_hash: hash ^ port), so the lean lookup decides every datagram', async () => {
+    const burst = (r: number) => Array.from({ length: 64 }, (_, j) => v6(r * 64 + j, PORTS6 + j, { sport: 41000 + r }));
+    const frames = [burst(0), burst(1), burst(2)];
+    const lean = await run(true, frames, { ports6: true });
+    const full = await run(false, frames, { ports6: true });
+    expect(lean.queues).toEqual(full.queues);
+    expect(lean.counters).toEqual(full.counters);
+    expect(lean.sent).toEqual(full.sent);
+    // each port's socket got its three datagrams
+    expect(lean.queues.slice(-64).map((q) => q.length)).toEqual(Array(64).fill(3));
+    // after the first burst (its pair's input route learned on the way) no frame is left to udpv6_rcv:
+    // each found its socket (a record address) or was queued with the row before it (LB_DONE, 1)
+    for (const w of lean.words.slice(1)) expect(w.filter((x) => x < 16 && x !== 1)).toEqual([]);
   }, 60_000);
 
   it('datagrams of different lengths in runs of one flow and rows of different sockets: each queued with its own length', async () => {
