@@ -115,6 +115,29 @@ const MAY_GOTO_CASES: KernelCase[] = [
   },
 ];
 
+/** r6 = r7 = a value of fz_lock (map 2, a bpf_spin_lock at 4) looked up with key 0 (NULL-checked). */
+const LOCK_LOOKUP = (reg: number): Insn[] => [...I(0x62, 10, 0, -4, 0), ...LDMAP(1, 2), ...I(0xbf, 2, 10), ...I(0x07, 2, 0, 0, -4), ...I(0x85, 0, 0, 0, 1), ...I(0x55, 0, 0, 2, 0), ...RET0, ...I(0xbf, reg, 0)];
+/**
+ * `if r0 s> 5` over the first path's r7 = r6 and seven more instructions, one a call: where the paths
+ * meet, the first has made two jumps and eight instructions since the jump, and gets a checkpoint
+ * (add_new_state).
+ */
+const FORK_R7_IS_R6 = [...I(0x85, 0, 0, 0, 7), ...I(0x65, 0, 0, 8, 5), ...I(0xbf, 7, 6), ...I(0x85, 0, 0, 0, 7), ...I(0xb7, 8, 0, 0, 0), ...I(0xb7, 8, 0, 0, 0), ...I(0xb7, 8, 0, 0, 0), ...I(0xb7, 8, 0, 0, 0), ...I(0xb7, 8, 0, 0, 0), ...I(0xb7, 8, 0, 0, 0)];
+
+/** regsafe's check_ids on map values: a value of a map with a bpf_spin_lock keeps its id after the NULL check. */
+const LOCKED_VALUE_IDS: KernelCase[] = [
+  {
+    name: 'locked_value_ids_compared',
+    why: 'r6 and r7 are values of a map with a bpf_spin_lock (ids kept: reg_may_point_to_spin_lock); on the first path r7 = r6, on the second r7 is another lookup\'s. Where they meet, regsafe compares PTR_TO_MAP_VALUE ids with check_ids whether or not the pointer may be NULL: r6 and r7 share an id in the old state and not in the current one, so the second path is walked, and `bpf_spin_unlock(r7)` after `bpf_spin_lock(r6)` is another lock\'s (wxdp compared ids only while NULL was possible, pruned the path and accepted)',
+    insns: [...LOCK_LOOKUP(6), ...LOCK_LOOKUP(7), ...FORK_R7_IS_R6, ...I(0xbf, 1, 6), ...I(0x07, 1, 0, 0, 4), ...I(0x85, 0, 0, 0, 93), ...I(0xbf, 1, 7), ...I(0x07, 1, 0, 0, 4), ...I(0x85, 0, 0, 0, 94), ...RET0],
+  },
+  {
+    name: 'locked_value_same_lock',
+    why: 'the control: both paths lock and unlock r6',
+    insns: [...LOCK_LOOKUP(6), ...LOCK_LOOKUP(7), ...FORK_R7_IS_R6, ...I(0xbf, 1, 6), ...I(0x07, 1, 0, 0, 4), ...I(0x85, 0, 0, 0, 93), ...I(0xbf, 1, 6), ...I(0x07, 1, 0, 0, 4), ...I(0x85, 0, 0, 0, 94), ...RET0],
+  },
+];
+
 export interface KernelCase {
   name: string;
   why: string;
@@ -378,6 +401,12 @@ export const KERNEL_CASES: KernelCase[] = [
     name: 'atomic_write_leaves_misc',
     why: 'one path spills r1 at fp-8 and does `lock *(u64 *)(r10 - 8) += r1` (the slot becomes STACK_MISC: check_stack_write_fixed_off has no register to save), the other spills r1 as 4 bytes there; where they meet, the old slot\'s misc bytes stand for anything and the second path is pruned (a spilled unknown would not stand for a narrower spill)',
     insns: [...I(0xb7, 7, 0, 0, 0), ...I(0xb7, 8, 0, 0, 0), ...I(0x85, 0, 0, 0, 7), ...I(0xbf, 6, 0), ...I(0xb7, 1, 0, 0, 1), ...I(0x65, 6, 0, 3, 5), ...I(0x7b, 10, 1, -8), ...I(0xdb, 10, 1, -8, 0), ...I(0x05, 0, 0, 1), ...I(0x63, 10, 1, -8), ...I(0x71, 2, 10, -1), ...RET0],
+  },
+  ...LOCKED_VALUE_IDS,
+  {
+    name: 'stack_pointer_compared_exactly',
+    why: 'r9 = fp - 16 + (prandom & 8) on the first path, fp - 16 on the second; where they meet (a load through r9 after), regsafe compares PTR_TO_STACK with regs_exact: the second path\'s constant offset lies within the first\'s range but is not the same register, so it is walked, not pruned',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0xbf, 6, 0), ...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 8), ...I(0x65, 6, 0, 9, 5), ...I(0xbf, 9, 10), ...I(0x07, 9, 0, 0, -16), ...I(0x0f, 9, 0), ...I(0xb7, 8, 0, 0, 0), ...I(0xb7, 8, 0, 0, 0), ...I(0xb7, 8, 0, 0, 0), ...I(0xb7, 8, 0, 0, 0), ...I(0xb7, 8, 0, 0, 0), ...I(0x05, 0, 0, 2), ...I(0xbf, 9, 10), ...I(0x07, 9, 0, 0, -16), ...I(0x71, 3, 9, 0), ...RET0],
   },
   ...MAY_GOTO_CASES,
   ...ALU32_UNKNOWN.map(([name, op]): KernelCase => ({
