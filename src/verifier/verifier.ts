@@ -201,6 +201,9 @@ const PKT_ACCESS = new Set([1, 2, 3, 28, 84, 85, 99, 204, 205, 206, 207]);
 const HIST_PC_BITS = 21;
 const HIST_PC_MASK = (1 << HIST_PC_BITS) - 1;
 const STACK_INDIRECT = 0x3ff;
+/** A packet pointer's range after `pkt >= pkt_end` (AT_PKT_END) or `pkt > pkt_end` (BEYOND_PKT_END): mark_pkt_end. */
+const AT_PKT_END = -1;
+const BEYOND_PKT_END = -2;
 /** MAX_VAR_OFF as a number, for pointers' fixed offsets. */
 const MAX_VAR_OFF_NUM = Number(MAX_VAR_OFF);
 /** The kernel forces a checkpoint once a path's jump history since the last one passes 40 entries. */
@@ -2026,6 +2029,7 @@ class Verifier {
   private ptrBranchTaken(dst: Reg, src: Reg, cmp: Cmp, is32: boolean): -1 | 0 | 1 {
     // Linux 6.18 walks both ways of a JMP32 compare of a pointer (`if w1 == 0` of a map pointer).
     if (is32) return -1;
+    if (isPktAny(dst) && isPktAny(src)) return pktPtrBranchTaken(dst, src, cmp);
     const [p, k] = dst.isPointer ? [dst, src] : [src, dst];
     if (!k.isScalar || !k.varOff.isConst || k.varOff.value !== 0n) return -1;
     // reg_not_null: only these types are known non-NULL (not xdp_sock; CONST_PTR_TO_MAP too: `if r1 == 0` of a map
@@ -2068,15 +2072,15 @@ class Verifier {
         return;
       }
     }
-    // Packet ranges: pkt' vs pkt_end, pkt_meta' vs pkt. Now `l c end`: l <= end gives off bytes, l < end one more.
-    if (isEndOf(dst, src)) {
-      if (cmp === 'le') this.goodPktPointers(st, dst, false);
-      else if (cmp === 'lt') this.goodPktPointers(st, dst, true);
-    } else if (isEndOf(src, dst)) {
-      const c = SWAP[cmp];
-      if (c === 'le') this.goodPktPointers(st, src, false);
-      else if (c === 'lt') this.goodPktPointers(st, src, true);
-    }
+    // Packet ranges (try_match_pkt_pointers): pkt' vs pkt_end, pkt_meta' vs pkt. Now `l c end`: l <= end
+    // gives off bytes, l < end one more; l > end or l >= end marks the compared register itself as
+    // past the end or at it (mark_pkt_end), for a later compare of it with the end.
+    if (!x) return;
+    const [l, lreg, c] = isEndOf(dst, src) ? [dst, ins.dst, cmp] : isEndOf(src, dst) ? [src, ins.src, SWAP[cmp]] : [undefined, 0, cmp];
+    if (!l) return;
+    if (c === 'le') this.goodPktPointers(st, l, false);
+    else if (c === 'lt') this.goodPktPointers(st, l, true);
+    else if ((c === 'gt' || c === 'ge') && l.type === RegType.PACKET) st.cur.own(lreg).range = c === 'gt' ? BEYOND_PKT_END : AT_PKT_END;
   }
 
   /** find_good_pkt_pointers */
@@ -3140,6 +3144,24 @@ function offText(t: Tnum): string {
 /** A known zero scalar (the other side of a null check). */
 function isZero(k: Reg): boolean {
   return k.isScalar && k.varOff.isConst && k.varOff.value === 0n;
+}
+
+/** reg_is_pkt_pointer_any: a packet or metadata pointer, or the packet's end. */
+function isPktAny(r: Reg): boolean {
+  return r.type === RegType.PACKET || r.type === RegType.PACKET_META || r.type === RegType.PACKET_END;
+}
+
+/**
+ * is_pkt_ptr_branch_taken: a packet pointer compared with the end is decided only when an earlier
+ * compare left it marked past the end (BEYOND_PKT_END: `>` is taken, `<=` not) or at it (AT_PKT_END or
+ * beyond: `>=` is taken, `<` not).
+ */
+function pktPtrBranchTaken(dst: Reg, src: Reg, cmp: Cmp): -1 | 0 | 1 {
+  const [pkt, c] = src.type === RegType.PACKET_END ? [dst, cmp] : dst.type === RegType.PACKET_END ? [src, SWAP[cmp]] : [undefined, cmp];
+  if (!pkt || pkt.range >= 0) return -1;
+  if ((c === 'le' || c === 'gt') && pkt.range === BEYOND_PKT_END) return c === 'gt' ? 1 : 0;
+  if (c === 'lt' || c === 'ge') return c === 'ge' ? 1 : 0;
+  return -1;
 }
 
 /** `e` is the end of the packet (or metadata) `p` points into: pkt vs pkt_end, pkt_meta vs pkt. */

@@ -138,6 +138,44 @@ const LOCKED_VALUE_IDS: KernelCase[] = [
   },
 ];
 
+/** r2 = data, r3 = data_end, r4 = data + 14. */
+const PKT14 = [...I(0x61, 2, 1, 0), ...I(0x61, 3, 1, 4), ...I(0xbf, 4, 2), ...I(0x07, 4, 0, 0, 14)];
+/** A stack read of fp + 8: refused wherever the walk reaches it. */
+const BAD = [...I(0x79, 0, 10, 8), ...I(0x95)];
+
+/**
+ * mark_pkt_end: where a packet pointer compared with the end is past it (`>`) or at it (`>=`), its range
+ * says so (BEYOND_PKT_END, AT_PKT_END) and is_pkt_ptr_branch_taken decides its next compare with the end.
+ * Each program: `first` from r4 = data + 14 to the second compare, whose untaken side is the bad read.
+ */
+const PKT_END_MARKS: KernelCase[] = [
+  {
+    name: 'pkt_beyond_end_decides_gt',
+    why: '`if r4 > r3` (data + 14 > data_end) marks the jump\'s r4 BEYOND_PKT_END, so a second `if r4 > r3` there is always taken and its fall-through (a bad read) never walked',
+    insns: [...PKT14, ...I(0x2d, 4, 3, 2), ...RET0, ...I(0x2d, 4, 3, 2), ...BAD, ...RET0],
+  },
+  {
+    name: 'pkt_end_below_pkt_decides',
+    why: 'the same with pkt_end on the left: `if r3 < r4` marks r4 past the end (flip_opcode), and `if r3 >= r4` after it is never taken',
+    insns: [...PKT14, ...I(0xad, 3, 4, 2), ...RET0, ...I(0x3d, 3, 4, 2), ...RET0, ...BAD],
+  },
+  {
+    name: 'pkt_at_end_decides_lt',
+    why: '`if r4 >= r3` marks r4 AT_PKT_END, and `if r4 < r3` there is never taken',
+    insns: [...PKT14, ...I(0x3d, 4, 3, 2), ...RET0, ...I(0xad, 4, 3, 2), ...RET0, ...BAD],
+  },
+  {
+    name: 'pkt_at_end_leaves_gt_open',
+    why: 'the control: at the end is not past it, so `if r4 > r3` after `if r4 >= r3` is walked both ways, to the bad read',
+    insns: [...PKT14, ...I(0x3d, 4, 3, 2), ...RET0, ...I(0x2d, 4, 3, 2), ...BAD, ...RET0],
+  },
+  {
+    name: 'pkt_end_mark_on_register_only',
+    why: 'mark_pkt_end marks the compared register, not its copies (r5 = r4 before the compare): `if r5 > r3` is walked both ways',
+    insns: [...PKT14, ...I(0xbf, 5, 4), ...I(0x2d, 4, 3, 2), ...RET0, ...I(0x2d, 5, 3, 2), ...BAD, ...RET0],
+  },
+];
+
 export interface KernelCase {
   name: string;
   why: string;
@@ -403,6 +441,7 @@ export const KERNEL_CASES: KernelCase[] = [
     insns: [...I(0xb7, 7, 0, 0, 0), ...I(0xb7, 8, 0, 0, 0), ...I(0x85, 0, 0, 0, 7), ...I(0xbf, 6, 0), ...I(0xb7, 1, 0, 0, 1), ...I(0x65, 6, 0, 3, 5), ...I(0x7b, 10, 1, -8), ...I(0xdb, 10, 1, -8, 0), ...I(0x05, 0, 0, 1), ...I(0x63, 10, 1, -8), ...I(0x71, 2, 10, -1), ...RET0],
   },
   ...LOCKED_VALUE_IDS,
+  ...PKT_END_MARKS,
   {
     name: 'stack_pointer_compared_exactly',
     why: 'r9 = fp - 16 + (prandom & 8) on the first path, fp - 16 on the second; where they meet (a load through r9 after), regsafe compares PTR_TO_STACK with regs_exact: the second path\'s constant offset lies within the first\'s range but is not the same register, so it is walked, not pruned',
