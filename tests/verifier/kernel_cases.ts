@@ -440,6 +440,16 @@ export const KERNEL_CASES: KernelCase[] = [
     why: 'one path spills r1 at fp-8 and does `lock *(u64 *)(r10 - 8) += r1` (the slot becomes STACK_MISC: check_stack_write_fixed_off has no register to save), the other spills r1 as 4 bytes there; where they meet, the old slot\'s misc bytes stand for anything and the second path is pruned (a spilled unknown would not stand for a narrower spill)',
     insns: [...I(0xb7, 7, 0, 0, 0), ...I(0xb7, 8, 0, 0, 0), ...I(0x85, 0, 0, 0, 7), ...I(0xbf, 6, 0), ...I(0xb7, 1, 0, 0, 1), ...I(0x65, 6, 0, 3, 5), ...I(0x7b, 10, 1, -8), ...I(0xdb, 10, 1, -8, 0), ...I(0x05, 0, 0, 1), ...I(0x63, 10, 1, -8), ...I(0x71, 2, 10, -1), ...RET0],
   },
+  {
+    name: 'le32_keeps_32bit_bounds',
+    why: 'w0 > 0xffff, then `r0 = le32 r0` (a truncation on a little-endian host: scalar_byte_swap\'s coerce_reg_to_size(4), which forgets the 32-bit bounds only below 4 bytes): r0 is [0x10000, 0xffffffff] and `if r0 < 0x10000` is never taken (random program seed 35036: processed 50 against 55; 37193 alike)',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0xb6, 0, 0, 2, 0xffff), ...I(0xd4, 0, 0, 0, 32), ...I(0xa5, 0, 0, 2, 0x10000), ...RET0, ...BAD],
+  },
+  {
+    name: 'narrow_fill_keeps_32bit_bounds',
+    why: 'the same r0 spilled whole at fp-8 and filled back as 4 bytes (a narrow fill: coerce_reg_to_size(4) keeps its 32-bit bounds): `if r1 < 0x10000` is never taken',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0xb6, 0, 0, 3, 0xffff), ...I(0x7b, 10, 0, -8), ...I(0x61, 1, 10, -8), ...I(0xa5, 1, 0, 2, 0x10000), ...RET0, ...BAD],
+  },
   ...LOCKED_VALUE_IDS,
   ...PKT_END_MARKS,
   {

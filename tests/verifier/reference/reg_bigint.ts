@@ -390,8 +390,10 @@ export class Reg {
     }
     this.smin = this.umin;
     this.smax = this.umax;
-    this.mark32Unbounded();
+    // (a 4-byte truncation keeps the 32-bit bounds as they were: coerce_reg_to_size forgets them only
+    // below 4 bytes, then reg_bounds_sync takes them from the 64-bit ones)
     if (size < 4) {
+      this.mark32Unbounded();
       this.u32min = this.umin;
       this.u32max = this.umax;
       this.s32min = this.umin;
