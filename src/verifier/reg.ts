@@ -243,6 +243,12 @@ export class Reg {
     this.type = RegType.SCALAR;
   }
 
+  /** Every range unbounded, the tnum kept (__mark_reg_unbounded). */
+  markUnbounded(): void {
+    this.mark64Unbounded();
+    this.mark32Unbounded();
+  }
+
   mark64Unbounded(): void {
     this.smin = S64_MIN;
     this.smax = S64_MAX;
@@ -596,8 +602,10 @@ export class Reg {
     }
     this.smin = this.umin;
     this.smax = this.umax;
-    this.mark32Unbounded();
+    // (a 4-byte truncation keeps the 32-bit bounds as they were: coerce_reg_to_size forgets them only
+    // below 4 bytes, then reg_bounds_sync takes them from the 64-bit ones)
     if (size < 4) {
+      this.mark32Unbounded();
       this.u32min = this.umin;
       this.u32max = this.umax;
       this.s32min = this.umin;
@@ -1808,13 +1816,25 @@ function refineAt(a: Reg, b: Reg, cmp: Cmp, w: Width): void {
       else if (w.tnum(a).isConst) neConst(b, w.tnum(a).value, w);
       break;
     case 'set':
-      // Some bit of b is set in a: known only when b has a single bit.
-      if (bt.isConst && isPow2(bt.value)) setTnum(a, w, w.tnum(a).or(bt));
-      break;
     case 'nset': {
-      // No bit of b is set in a.
+      // The constant side is the mask (either side: `if r1 & r2` of a constant r1 narrows r2); with none,
+      // nothing is learnt.
+      if (!bt.isConst && w.tnum(a).isConst) {
+        refineAt(b, a, cmp, w);
+        break;
+      }
+      if (!bt.isConst) break;
+      if (cmp === 'set') {
+        // Some bit of b is set in a: known only when b has a single bit.
+        if (isPow2(bt.value)) setTnum(a, w, w.tnum(a).or(bt));
+        break;
+      }
+      // No bit of b is set in a. Linux 6.18 forgets every range of a (64-bit and 32-bit, whatever the
+      // width of the jump) before it narrows the tnum, so that a dead branch's tnum cannot contradict
+      // them (an invariant violation); reg_bounds_sync then takes the ranges from the tnum alone.
+      a.markUnbounded();
       const t = w.tnum(a);
-      if (bt.isConst) setTnum(a, w, Tnum.of(t.value & ~bt.value, t.mask & ~bt.value));
+      setTnum(a, w, Tnum.of(t.value & ~bt.value, t.mask & ~bt.value));
       break;
     }
     case 'le':

@@ -589,27 +589,28 @@ function regsafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean, within = false)
       if (old.id && addConstOf(old.id) !== addConstOf(cur.id)) return false;
       if (addConstOf(old.id) && old.off !== cur.off) return false;
       return scalarWithin(old, cur) && ids.scalarIds(old.id, cur.id);
-    case RegType.CTX:
-    case RegType.PACKET_END:
-      return old.off === cur.off && scalarWithin(old, cur);
     case RegType.CONST_MAP:
       return old.map === cur.map;
     case RegType.FUNC:
       return old.subprog === cur.subprog;
     case RegType.PACKET:
     case RegType.PACKET_META:
-      // The old state must not have relied on more proven bytes than the current one has.
-      if (old.range > cur.range) return false;
+      // The old state must not have relied on more proven bytes than the current one has; a pointer
+      // marked at or past the end (a negative range, mark_pkt_end) only stands for one marked alike.
+      if (old.range < 0 || cur.range < 0) {
+        if (old.range !== cur.range) return false;
+      } else if (old.range > cur.range) return false;
       if (old.off !== cur.off) return false;
       return ids.check(old.id, cur.id) && scalarWithin(old, cur);
     case RegType.STACK:
-      return old.frameno === cur.frameno && old.off === cur.off && scalarWithin(old, cur);
+      // two stack pointers are equal only if they point into the same frame, at the same offsets
+      return regsExact(old, cur, ids) && old.frameno === cur.frameno;
     case RegType.MAP_VALUE:
     case RegType.MAP_KEY:
     case RegType.MEM:
-    case RegType.SOCKET:
-    case RegType.SOCK_COMMON:
-    case RegType.XDP_SOCK:
+      // The same object, the current offsets within the old ones, and ids in the same relation: always
+      // compared (check_ids), not only while the pointer may be NULL — a non-NULL map value keeps an id
+      // where it holds a bpf_spin_lock (it names the lock), and a reference its ref_obj_id.
       return (
         old.maybeNull === cur.maybeNull &&
         old.map === cur.map &&
@@ -618,13 +619,19 @@ function regsafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean, within = false)
         old.rdonly === cur.rdonly &&
         old.pktSlice === cur.pktSlice &&
         old.off === cur.off &&
-        (old.maybeNull ? ids.check(old.id, cur.id) : true) &&
-        ids.checkScalar(old.refObjId, cur.refObjId) &&
-        scalarWithin(old, cur)
+        scalarWithin(old, cur) &&
+        ids.check(old.id, cur.id) &&
+        ids.check(old.refObjId, cur.refObjId)
       );
     default:
-      return false;
+      // ctx, packet end, sockets, BTF pointers: regs_exact
+      return regsExact(old, cur, ids);
   }
+}
+
+/** regs_exact: memcmp up to the id, then check_ids of the id and of ref_obj_id. */
+function regsExact(old: Reg, cur: Reg, ids: IdMap): boolean {
+  return regBytesEqual(old, cur) && ids.check(old.id, cur.id) && ids.check(old.refObjId, cur.refObjId);
 }
 
 /**

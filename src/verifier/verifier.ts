@@ -201,6 +201,9 @@ const PKT_ACCESS = new Set([1, 2, 3, 28, 84, 85, 99, 204, 205, 206, 207]);
 const HIST_PC_BITS = 21;
 const HIST_PC_MASK = (1 << HIST_PC_BITS) - 1;
 const STACK_INDIRECT = 0x3ff;
+/** A packet pointer's range after `pkt >= pkt_end` (AT_PKT_END) or `pkt > pkt_end` (BEYOND_PKT_END): mark_pkt_end. */
+const AT_PKT_END = -1;
+const BEYOND_PKT_END = -2;
 /** MAX_VAR_OFF as a number, for pointers' fixed offsets. */
 const MAX_VAR_OFF_NUM = Number(MAX_VAR_OFF);
 /** The kernel forces a checkpoint once a path's jump history since the last one passes 40 entries. */
@@ -369,6 +372,8 @@ class Verifier {
    * 0 none, 1 + spi for a fixed slot of the executing frame, STACK_INDIRECT otherwise.
    */
   private stepStack = 0;
+  /** stackReadFixed's load restored the spilled register (see there). */
+  private stackFilled = false;
   /** The registers the instruction being executed (a compare) found linked, two or more (collectLinked). */
   private stepLinked: number[] | undefined = undefined;
   /** Per instruction, what backtrack may pass by without backtrackInsn (backtrackSkipBits). */
@@ -1292,7 +1297,7 @@ class Verifier {
     this.checkDst(ins.dst, pc);
     const size = sizeBytes(ins.code & 0x18);
     const sx = (ins.code & 0xe0) === Mode.MEMSX;
-    const v = this.memAccess(st, pc, ins.src, ins.off, size, 'read', undefined);
+    const v = this.memAccess(st, pc, ins.src, ins.off, size, 'read', undefined, ins.dst, sx);
     if (sx && v.isScalar) v.coerceToSizeSx(size, 64);
     this.setReg(st, ins.dst, v);
   }
@@ -1330,7 +1335,8 @@ class Verifier {
     // accesses are always strict (stackAccess); packets and the ctx are refused above.
     const ptr = this.reg(st, ins.dst);
     if (ptr.type !== RegType.STACK) this.checkStrictAlignment(ptr, ins.off, size, pc);
-    this.memAccess(st, pc, ins.dst, ins.off, size, 'read', undefined);
+    // (a fetch reads into its destination register, the plain operations into none)
+    this.memAccess(st, pc, ins.dst, ins.off, size, 'read', undefined, op & AtomicOp.FETCH ? (op === AtomicOp.CMPXCHG ? 0 : ins.src) : undefined);
     this.memAccess(st, pc, ins.dst, ins.off, size, 'write', Reg.unknown());
     const fetched = Reg.unknown();
     if (size === 4) fetched.coerceToSize(4);
@@ -1338,10 +1344,6 @@ class Verifier {
     else if (op & AtomicOp.FETCH) this.setReg(st, ins.src, fetched);
   }
 
-  /**
-   * check_mem_access: a load (returns the value read) or a store of `value` through register `regno`
-   * plus `off`, `size` bytes.
-   */
   /**
    * check_generic_ptr_alignment with strict set: `reg + off` must be a multiple of `size`, the message
    * naming the pointer's kind as check_ptr_alignment's pointer_desc does (none for a scalar).
@@ -1352,6 +1354,11 @@ class Verifier {
     this.reject(`misaligned ${desc}access off ${offText(reg.varOff)}+${reg.off}+${off} size ${size}`, pc);
   }
 
+  /**
+   * check_mem_access: a load (returns the value read) or a store of `value` through register `regno`
+   * plus `off`, `size` bytes. `valueRegno`: the register stored, or the one a load goes to (none for an
+   * atomic's plain read).
+   */
   private memAccess(
     st: State,
     pc: number,
@@ -1361,6 +1368,8 @@ class Verifier {
     kind: 'read' | 'write',
     value: Reg | undefined,
     valueRegno?: number,
+    /** A sign-extending load (BPF_MEMSX: the kernel's is_ldsx). */
+    sx = false,
   ): Reg {
     const reg = this.reg(st, regno);
     const off = insnOff + reg.off;
@@ -1399,7 +1408,7 @@ class Verifier {
         }
         if (!read && this.progType === 'xdp') this.reject(`invalid bpf_context access off=${off} size=${size}`, pc);
         if (this.progType === 'tracing') return this.tracingCtxLoad(off, size, read, pc);
-        const field = this.ctxField(off, size, read);
+        const field = this.ctxField(off, size, read, sx);
         if (field === undefined) this.reject(`invalid bpf_context access off=${off} size=${size}`, pc);
         // check_ctx_access: env->prog->aux->max_ctx_offset
         if (off + size > this.maxCtxOffset) this.maxCtxOffset = off + size;
@@ -1469,7 +1478,7 @@ class Verifier {
    * The program type's is_valid_access for a context load (writes: none of these types may write):
    * SCALAR for a plain field (narrow loads of it included), a pointer type, or undefined (invalid).
    */
-  private ctxField(off: number, size: number, read: boolean): RegType.SCALAR | { type: RegType; orNull: boolean } | undefined {
+  private ctxField(off: number, size: number, read: boolean, sx: boolean): RegType.SCALAR | { type: RegType; orNull: boolean } | undefined {
     const narrow = (fieldSize: number): boolean => size <= fieldSize;
     const within = (start: number, len: number): boolean => off >= start && off < start + len;
     switch (this.progType) {
@@ -1477,6 +1486,8 @@ class Verifier {
         if (off < 0 || off >= XDP_MD_SIZE || off % size !== 0 || size !== 4) return undefined;
         // xdp_is_valid_access: only a devmap program (expected_attach_type BPF_XDP_DEVMAP) has an egress device.
         if (off === XDP_MD.egress_ifindex && this.opts.attachType !== 'xdp_devmap') return undefined;
+        // a sign-extending load of a packet pointer is no pointer: refused (info->is_ldsx)
+        if (sx && (off === XDP_MD.data || off === XDP_MD.data_meta || off === XDP_MD.data_end)) return undefined;
         if (off === XDP_MD.data) return { type: RegType.PACKET, orNull: false };
         if (off === XDP_MD.data_meta) return { type: RegType.PACKET_META, orNull: false };
         if (off === XDP_MD.data_end) return { type: RegType.PACKET_END, orNull: false };
@@ -1648,9 +1659,11 @@ class Verifier {
     if (kind === 'read' || (kind === 'helper' && !helperWrite)) {
       this.stackRead(st, reg.frameno, this.curPc, (minN + MAX_BPF_STACK) >> 3, (maxN - 1 + MAX_BPF_STACK) >> 3);
     }
-    if (kind !== 'helper') {
-      this.stepStack = constOff ? reg.frameno * 64 + ((minN + MAX_BPF_STACK) >> 3) + 1 : STACK_INDIRECT;
-    }
+    // The kernel records the access in the jump history (INSN_F_STACK_ACCESS) only where a register's
+    // state goes to or comes from the slot: a spill (save_register_state), a fill that restores the
+    // spilled register (check_stack_read_fixed_off keeps insn_flags), set below; any other access at a
+    // fixed offset records nothing, so backtracking passes it by.
+    if (kind !== 'helper' && !constOff) this.stepStack = STACK_INDIRECT;
     if (!constOff) this.precise(st, regno);
     const lo = minN + MAX_BPF_STACK;
     const hi = maxN + MAX_BPF_STACK; // exclusive, byte index from the bottom of the stack
@@ -1664,7 +1677,7 @@ class Verifier {
           const src = st.cur.regs[valueRegno]!;
           if (src.id === 0 && !src.varOff.isConst) value.id = st.cur.own(valueRegno).id = ++this.idGen;
         }
-        this.stackWriteFixed(frame, lo, size, value, valueRegno !== undefined, pc);
+        if (this.stackWriteFixed(frame, lo, size, value, valueRegno !== undefined, pc)) this.stepStack = reg.frameno * 64 + (lo >> 3) + 1;
         // A zero register stored off a slot boundary is no spill but STACK_ZERO bytes, known through the
         // register alone: check_stack_write_fixed_off makes it precise (mark_chain_precision).
         if (valueRegno !== undefined && (lo & 7) !== 0 && value.isScalar && value.varOff.isConst && value.varOff.value === 0n) {
@@ -1694,7 +1707,12 @@ class Verifier {
       return NO_VALUE;
     }
     if (kind === 'helper') return NO_VALUE;
-    if (constOff) return this.stackReadFixed(frame, lo, size, pc, minN);
+    if (constOff) {
+      // (a read's valueRegno is the register it loads into, if any)
+      const v = this.stackReadFixed(frame, lo, size, pc, minN, valueRegno !== undefined);
+      if (this.stackFilled) this.stepStack = reg.frameno * 64 + (lo >> 3) + 1;
+      return v;
+    }
     for (let b = lo; b < hi; b++) {
       if (frame.slot(b >> 3)!.bytes[b & 7] === Byte.DYNPTR) this.reject(`invalid read from stack R${regno} var_off ${reg.varOff.toString()}+${b - lo} size ${size}`, pc);
     }
@@ -1740,17 +1758,19 @@ class Verifier {
     }
   }
 
-  private stackWriteFixed(frame: Frame, lo: number, size: number, value: Reg, fromReg: boolean, pc: number): void {
+  /** A store at a fixed offset; true when it spills the register (or the immediate) into the slot. */
+  private stackWriteFixed(frame: Frame, lo: number, size: number, value: Reg, fromReg: boolean, pc: number): boolean {
     const spi = lo >> 3;
     const aligned = (lo & 7) === 0;
     if (fromReg && value.isPointer) {
       if (size !== 8) this.reject('invalid size of register spill', pc);
       if (!aligned) this.reject(`misaligned stack access off ${lo - MAX_BPF_STACK} size ${size}`, pc);
       frame.setSlot(spi, { bytes: ALL_BYTES[Byte.SPILL]!, spill: value.clone(), spillSize: 8 });
-      return;
+      return true;
     }
-    // An aligned store of a scalar register, or of an immediate (BPF_ST), is a spill of that size.
-    if (aligned && value.isScalar && (fromReg || size === 8 || value.varOff.isConst)) {
+    // An aligned store of a scalar register, or of an immediate (BPF_ST, a constant), is a spill of that
+    // size; an atomic's write (no register: value_regno -1, an unknown) is plain data.
+    if (aligned && value.isScalar && (fromReg || value.varOff.isConst)) {
       {
         const prev = frame.slot(spi)!;
         const bytes = copyBytes(prev.bytes);
@@ -1761,38 +1781,59 @@ class Verifier {
         const v = value.clone();
         if (size < 8 && v.umax >= 1n << BigInt(size * 8)) v.id = 0;
         frame.setSlot(spi, { bytes: sharedBytes(bytes), spill: v, spillSize: size });
-        return;
+        return true;
       }
     }
     const zero = value.isScalar && value.varOff.isConst && value.varOff.value === 0n;
     this.setStackBytes(frame, lo, lo + size, zero ? Byte.ZERO : Byte.MISC);
+    return false;
   }
 
-  private stackReadFixed(frame: Frame, lo: number, size: number, pc: number, off: number): Reg {
+  /**
+   * check_stack_read_fixed_off: a load of `size` bytes at a fixed offset. `fill`: the value goes to a
+   * register (a load, an atomic's fetch; not an atomic's plain read, dst_regno -1). Sets stackFilled
+   * when the spilled register's state is what comes back (the kernel keeps insn_flags: the access is
+   * in the jump history for backtracking).
+   */
+  private stackReadFixed(frame: Frame, lo: number, size: number, pc: number, off: number, fill: boolean): Reg {
     const spi = lo >> 3;
     const s = frame.slot(spi)!;
-    if (s.spill && s.bytes[lo & 7] === Byte.SPILL) {
+    this.stackFilled = false;
+    // is_spilled_reg: the slot's lowest byte is a spill's, whichever bytes the load reads
+    if (s.spill && s.bytes[0] === Byte.SPILL) {
       const spill = s.spill;
       const spillSize = s.spillSize ?? 8;
-      if (size === 8 && spillSize === 8) return spill.clone();
+      if (size === 8 && spillSize === 8) {
+        this.stackFilled = true;
+        return spill.clone();
+      }
       if (!spill.isScalar) this.reject('invalid size of register fill', pc);
+      if (!fill) return this.loaded(size);
       if ((lo & 7) === 0 && size <= spillSize) {
-        // A fill of the spill's low bytes: the value, truncated (the link to copies only if it fits).
+        // A fill of the spill's low bytes (bpf_stack_narrow_access_ok): the value, truncated (the link
+        // to copies only if it fits).
         const r = spill.clone();
         if (r.umax >= 1n << BigInt(size * 8)) r.id = 0;
         r.coerceToSize(size);
+        this.stackFilled = true;
         return r;
       }
-      // Part spill, part other bytes: zero only if every byte is a zero.
-      let zero = true;
+      // Any other load from the slot: the spill's bytes, counted apart from zeros, misc and (privileged)
+      // uninitialised ones. Only a load of spilled bytes alone of a spilled 0 is still a fill; zeros
+      // alone read as 0 too; anything else, spilled bytes and zeros mixed included, is unknown.
+      let spillCnt = 0;
+      let zeroCnt = 0;
       for (let b = lo; b < lo + size; b++) {
-        const slot = frame.slot(b >> 3)!;
-        const t = slot.bytes[b & 7]!;
-        if (t === Byte.ZERO) continue;
-        if (t === Byte.SPILL && slot.spill?.varOff.isConst && slot.spill.varOff.value === 0n) continue;
-        zero = false;
+        const t = s.bytes[b & 7]!;
+        if (t === Byte.SPILL) spillCnt++;
+        else if (t === Byte.ZERO) zeroCnt++;
+        else if (t !== Byte.MISC && t !== Byte.INVALID) this.reject(`invalid read from stack off ${off}+${b - lo} size ${size}`, pc);
       }
-      return zero ? Reg.known(0n) : this.loaded(size);
+      if (spillCnt === size && spill.varOff.isConst && spill.varOff.value === 0n) {
+        this.stackFilled = true;
+        return Reg.known(0n);
+      }
+      return zeroCnt === size ? Reg.known(0n) : this.loaded(size);
     }
     // Plain bytes: zeros read as 0, anything else (initialised or, privileged, not) as unknown.
     let allZero = true;
@@ -1988,6 +2029,7 @@ class Verifier {
   private ptrBranchTaken(dst: Reg, src: Reg, cmp: Cmp, is32: boolean): -1 | 0 | 1 {
     // Linux 6.18 walks both ways of a JMP32 compare of a pointer (`if w1 == 0` of a map pointer).
     if (is32) return -1;
+    if (isPktAny(dst) && isPktAny(src)) return pktPtrBranchTaken(dst, src, cmp);
     const [p, k] = dst.isPointer ? [dst, src] : [src, dst];
     if (!k.isScalar || !k.varOff.isConst || k.varOff.value !== 0n) return -1;
     // reg_not_null: only these types are known non-NULL (not xdp_sock; CONST_PTR_TO_MAP too: `if r1 == 0` of a map
@@ -2030,15 +2072,15 @@ class Verifier {
         return;
       }
     }
-    // Packet ranges: pkt' vs pkt_end, pkt_meta' vs pkt. Now `l c end`: l <= end gives off bytes, l < end one more.
-    if (isEndOf(dst, src)) {
-      if (cmp === 'le') this.goodPktPointers(st, dst, false);
-      else if (cmp === 'lt') this.goodPktPointers(st, dst, true);
-    } else if (isEndOf(src, dst)) {
-      const c = SWAP[cmp];
-      if (c === 'le') this.goodPktPointers(st, src, false);
-      else if (c === 'lt') this.goodPktPointers(st, src, true);
-    }
+    // Packet ranges (try_match_pkt_pointers): pkt' vs pkt_end, pkt_meta' vs pkt. Now `l c end`: l <= end
+    // gives off bytes, l < end one more; l > end or l >= end marks the compared register itself as
+    // past the end or at it (mark_pkt_end), for a later compare of it with the end.
+    if (!x) return;
+    const [l, lreg, c] = isEndOf(dst, src) ? [dst, ins.dst, cmp] : isEndOf(src, dst) ? [src, ins.src, SWAP[cmp]] : [undefined, 0, cmp];
+    if (!l) return;
+    if (c === 'le') this.goodPktPointers(st, l, false);
+    else if (c === 'lt') this.goodPktPointers(st, l, true);
+    else if ((c === 'gt' || c === 'ge') && l.type === RegType.PACKET) st.cur.own(lreg).range = c === 'gt' ? BEYOND_PKT_END : AT_PKT_END;
   }
 
   /** find_good_pkt_pointers */
@@ -2555,7 +2597,6 @@ class Verifier {
     return slot.spill.varOff.value;
   }
 
-
   /** check_func_arg */
   private checkArg(
     st: State,
@@ -2706,7 +2747,8 @@ class Verifier {
         this.checkMemRegion(reg, regno, reg.off, size, reg.memSize, zeroOk, pc);
         return;
       case RegType.STACK:
-        if (size === 0 && zeroOk) return;
+        // check_stack_range_initialized: a zero-sized access too must start within the stack (fp + 0 is
+        // refused as a read of size 0), and grows it (grow_stack_state)
         this.stackHelperAccess(st, pc, reg, regno, size, write);
         return;
       default:
@@ -2918,13 +2960,9 @@ class Verifier {
         return true;
       case Class.ST:
       case Class.STX: {
-        if ((ins.code & 0xe0) === Mode.ATOMIC) {
-          // An atomic add/or/and/xor without fetch on memory other than the stack sets no register and no
-          // stack slot: backtrack_insn passes it by (only a scalar dst_reg, pointer arithmetic, is -ENOTSUPP).
-          const plain = ins.imm === AtomicOp.ADD || ins.imm === AtomicOp.OR || ins.imm === AtomicOp.AND || ins.imm === AtomicOp.XOR;
-          if (plain && !stack) return !(regs & dbit);
-          return !(regs & (sbit | 1)) && !bt.anySlot();
-        }
+        // An atomic is a store to backtrack_insn (BPF_STX): its history entry names a slot only where
+        // its read found a spill there (see stackReadFixed), and then the slot is followed into its
+        // source register, as a spill's; a fetch's destination is followed on past it as it was.
         // A store through a followed scalar is pointer arithmetic backtracking cannot follow
         // (backtrack_insn's -ENOTSUPP): every scalar is made precise instead.
         if (regs & dbit) return false;
@@ -3108,6 +3146,24 @@ function isZero(k: Reg): boolean {
   return k.isScalar && k.varOff.isConst && k.varOff.value === 0n;
 }
 
+/** reg_is_pkt_pointer_any: a packet or metadata pointer, or the packet's end. */
+function isPktAny(r: Reg): boolean {
+  return r.type === RegType.PACKET || r.type === RegType.PACKET_META || r.type === RegType.PACKET_END;
+}
+
+/**
+ * is_pkt_ptr_branch_taken: a packet pointer compared with the end is decided only when an earlier
+ * compare left it marked past the end (BEYOND_PKT_END: `>` is taken, `<=` not) or at it (AT_PKT_END or
+ * beyond: `>=` is taken, `<` not).
+ */
+function pktPtrBranchTaken(dst: Reg, src: Reg, cmp: Cmp): -1 | 0 | 1 {
+  const [pkt, c] = src.type === RegType.PACKET_END ? [dst, cmp] : dst.type === RegType.PACKET_END ? [src, SWAP[cmp]] : [undefined, cmp];
+  if (!pkt || pkt.range >= 0) return -1;
+  if ((c === 'le' || c === 'gt') && pkt.range === BEYOND_PKT_END) return c === 'gt' ? 1 : 0;
+  if (c === 'lt' || c === 'ge') return c === 'ge' ? 1 : 0;
+  return -1;
+}
+
 /** `e` is the end of the packet (or metadata) `p` points into: pkt vs pkt_end, pkt_meta vs pkt. */
 function isEndOf(p: Reg, e: Reg): boolean {
   return (
@@ -3232,11 +3288,6 @@ class Backtrack {
     return ((spi < 32 ? this.slotsLo[fr]! >>> spi : this.slotsHi[fr]! >>> (spi - 32)) & 1) !== 0;
   }
 
-  anySlot(): boolean {
-    for (let f = 0; f <= this.frame; f++) if (this.slotsLo[f] || this.slotsHi[f]) return true;
-    return false;
-  }
-
   empty(): boolean {
     for (let f = 0; f <= this.frame; f++) if (this.regs[f] || this.slotsLo[f] || this.slotsHi[f]) return false;
     return true;
@@ -3310,7 +3361,6 @@ function bswap(v: bigint, bits: number): bigint {
   for (let i = 0; i < bits / 8; i++) out = (out << 8n) | ((v >> BigInt(i * 8)) & 0xffn);
   return out;
 }
-
 
 /**
  * compute_scc: Tarjan's strongly connected components of each function's control flow graph (a call

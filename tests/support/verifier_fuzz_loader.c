@@ -3,11 +3,14 @@
 //   HEX_INSNS [HEX_PACKET ...]
 // Each ld_imm64 with src = BPF_PSEUDO_MAP_FD (1) names a map by its imm: 0 is an ARRAY (key 4, value
 // 16, 4 entries), 1 a HASH (key 8, value 16, 4 entries); both are made anew for every program, empty.
+// 2 is an ARRAY like 0 whose value's BTF holds a struct bpf_spin_lock at 4 (struct fz_lock_val: int a,
+// lock, b, c), made only for a program that names it (verifier_kernel.ts's LOCK_BTF is the same BTF).
 // Answer, one line per program:
 //   accepted: "ok PROCESSED" then, per packet, " RETVAL:HEX_DATA_OUT" (or " err:ERRNO")
 //   refused:  "rej ERRNO" then the verifier log (log level 1), '\n' escaped as "\\n"
 // Built at test time: gcc -O1 -o verifier_fuzz_loader verifier_fuzz_loader.c -lbpf
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +36,26 @@ static void print_log(void) {
   }
 }
 
+// The BTF of map 2, loaded once: int (1), struct bpf_spin_lock { int val; } (2), struct fz_lock_val (3).
+static int lock_btf_fd = -1;
+static int lock_map(void) {
+  if (lock_btf_fd < 0) {
+    struct btf *btf = btf__new_empty();
+    int i = btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
+    int l = btf__add_struct(btf, "bpf_spin_lock", 4);
+    btf__add_field(btf, "val", i, 0, 0);
+    btf__add_struct(btf, "fz_lock_val", 16);
+    btf__add_field(btf, "a", i, 0, 0);
+    btf__add_field(btf, "lock", l, 32, 0);
+    btf__add_field(btf, "b", i, 64, 0);
+    btf__add_field(btf, "c", i, 96, 0);
+    if (btf__load_into_kernel(btf)) return -1;
+    lock_btf_fd = btf__fd(btf);
+  }
+  LIBBPF_OPTS(bpf_map_create_opts, o, .btf_fd = lock_btf_fd, .btf_key_type_id = 1, .btf_value_type_id = 3);
+  return bpf_map_create(BPF_MAP_TYPE_ARRAY, "fz_lock", 4, 16, 4, &o);
+}
+
 int main(int argc, char **argv) {
   static struct bpf_insn insns[1 << 16];
   // -v: log level 2, and the log of an accepted program too, after its runs (" log " and the log, escaped)
@@ -44,13 +67,18 @@ int main(int argc, char **argv) {
     char *tok = strtok(line, " ");
     if (!tok) continue;
     size_t n = unhex(tok, strlen(tok), (unsigned char *)insns) / sizeof(struct bpf_insn);
-    int maps[2];
+    int maps[3] = {-1, -1, -1};
     maps[0] = bpf_map_create(BPF_MAP_TYPE_ARRAY, "fz_array", 4, 16, 4, NULL);
     maps[1] = bpf_map_create(BPF_MAP_TYPE_HASH, "fz_hash", 8, 16, 4, NULL);
+    for (size_t i = 0; i < n; i++)
+      if (insns[i].code == (BPF_LD | BPF_IMM | BPF_DW) && insns[i].src_reg == BPF_PSEUDO_MAP_FD && insns[i].imm == 2 && maps[2] < 0)
+        maps[2] = lock_map();
     if (maps[0] < 0 || maps[1] < 0) { printf("fail map_create %d\n", errno); return 1; }
     for (size_t i = 0; i < n; i++)
-      if (insns[i].code == (BPF_LD | BPF_IMM | BPF_DW) && insns[i].src_reg == BPF_PSEUDO_MAP_FD && insns[i].imm >= 0 && insns[i].imm < 2)
+      if (insns[i].code == (BPF_LD | BPF_IMM | BPF_DW) && insns[i].src_reg == BPF_PSEUDO_MAP_FD && insns[i].imm >= 0 && insns[i].imm < 3) {
+        if (maps[insns[i].imm] < 0) { printf("fail map_create %d\n", errno); return 1; }
         insns[i].imm = maps[insns[i].imm];
+      }
     logbuf[0] = 0;
     LIBBPF_OPTS(bpf_prog_load_opts, opts, .log_buf = logbuf, .log_size = LOG_SIZE, .log_level = verbose ? 2 : 1);
     int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "fz", "GPL", insns, n, &opts);
@@ -75,6 +103,7 @@ int main(int argc, char **argv) {
     }
     close(maps[0]);
     close(maps[1]);
+    if (maps[2] >= 0) close(maps[2]);
   }
   return 0;
 }

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Datapath } from '../../src/control/datapath.js';
-import type { ObjectSpec } from '../../src/elf/index.js';
+import { Btf, type MapSpec, type ObjectSpec } from '../../src/elf/index.js';
 import { ProgramError, VerifierError } from '../../src/errors.js';
 import { encode, type Insn } from '../../src/isa/insn.js';
 import { OP_LDDW } from '../../src/isa/opcodes.js';
@@ -54,17 +54,54 @@ export function kernel(progs: { insns: Insn[]; run: boolean; packets: Uint8Array
   });
 }
 
+/**
+ * The BTF of the loader's map 2 (verifier_fuzz_loader.c builds the same with libbpf): int (1),
+ * struct bpf_spin_lock { int val; } (2), struct fz_lock_val { int a; struct bpf_spin_lock lock; int b, c; } (3).
+ */
+function lockBtf(): Btf {
+  const names = ['int', 'bpf_spin_lock', 'val', 'fz_lock_val', 'a', 'lock', 'b', 'c'];
+  const at: Record<string, number> = {};
+  let strs = '\0';
+  for (const n of names) {
+    at[n] = strs.length;
+    strs += `${n}\0`;
+  }
+  const INT = 1 << 24;
+  const STRUCT = 4 << 24;
+  const types = [
+    at['int']!, INT, 4, (1 << 24) | 32, // BTF_INT_SIGNED, 32 bits
+    at['bpf_spin_lock']!, STRUCT | 1, 4, at['val']!, 1, 0,
+    at['fz_lock_val']!, STRUCT | 4, 16, at['a']!, 1, 0, at['lock']!, 2, 32, at['b']!, 1, 64, at['c']!, 1, 96,
+  ];
+  const out = new DataView(new ArrayBuffer(24 + types.length * 4 + strs.length));
+  out.setUint16(0, 0xeb9f, true);
+  out.setUint8(2, 1);
+  out.setUint32(4, 24, true);
+  out.setUint32(8, 0, true);
+  out.setUint32(12, types.length * 4, true);
+  out.setUint32(16, types.length * 4, true);
+  out.setUint32(20, strs.length, true);
+  types.forEach((v, i) => out.setUint32(24 + i * 4, v, true));
+  for (let i = 0; i < strs.length; i++) out.setUint8(24 + types.length * 4 + i, strs.charCodeAt(i));
+  return Btf.parse(new Uint8Array(out.buffer));
+}
+
+/** The loader's map 2: an ARRAY whose value holds a bpf_spin_lock at 4 (for kernel_cases only: the generator uses FUZZ_MAPS). */
+const LOCK_MAP: MapSpec = { name: 'fz_lock', type: 2, typeName: 'array', keySize: 4, valueSize: 16, maxEntries: 4, flags: 0, pinning: 'none', kind: 'btf', keyTypeId: 1, valueTypeId: 3 };
+
 export function fuzzSpec(insns: Insn[]): ObjectSpec {
+  const lock = insns.some((i) => i.code === OP_LDDW && i.src === 1 && i.imm === 2);
   return {
     license: 'GPL',
-    maps: FUZZ_MAPS.map((m) => ({ ...m, flags: 0, pinning: 'none' as const, kind: 'legacy' as const })),
+    maps: [...FUZZ_MAPS.map((m) => ({ ...m, flags: 0, pinning: 'none' as const, kind: 'legacy' as const })), ...(lock ? [LOCK_MAP] : [])],
+    ...(lock ? { btf: lockBtf() } : {}),
     programs: [
       {
         name: 'fz',
         section: 'xdp',
         type: 'xdp',
         insns: insns.map((i) => ({ ...i })),
-        mapRefs: insns.flatMap((i, index) => (i.code === OP_LDDW && i.src === 1 ? [{ index, map: FUZZ_MAPS[i.imm]!.name, kind: 'fd' as const, offset: 0 }] : [])),
+        mapRefs: insns.flatMap((i, index) => (i.code === OP_LDDW && i.src === 1 ? [{ index, map: i.imm === 2 ? LOCK_MAP.name : FUZZ_MAPS[i.imm]!.name, kind: 'fd' as const, offset: 0 }] : [])),
         funcInfo: [],
         lineInfo: [],
         license: 'GPL',

@@ -115,6 +115,67 @@ const MAY_GOTO_CASES: KernelCase[] = [
   },
 ];
 
+/** r6 = r7 = a value of fz_lock (map 2, a bpf_spin_lock at 4) looked up with key 0 (NULL-checked). */
+const LOCK_LOOKUP = (reg: number): Insn[] => [...I(0x62, 10, 0, -4, 0), ...LDMAP(1, 2), ...I(0xbf, 2, 10), ...I(0x07, 2, 0, 0, -4), ...I(0x85, 0, 0, 0, 1), ...I(0x55, 0, 0, 2, 0), ...RET0, ...I(0xbf, reg, 0)];
+/**
+ * `if r0 s> 5` over the first path's r7 = r6 and seven more instructions, one a call: where the paths
+ * meet, the first has made two jumps and eight instructions since the jump, and gets a checkpoint
+ * (add_new_state).
+ */
+const FORK_R7_IS_R6 = [...I(0x85, 0, 0, 0, 7), ...I(0x65, 0, 0, 8, 5), ...I(0xbf, 7, 6), ...I(0x85, 0, 0, 0, 7), ...I(0xb7, 8, 0, 0, 0), ...I(0xb7, 8, 0, 0, 0), ...I(0xb7, 8, 0, 0, 0), ...I(0xb7, 8, 0, 0, 0), ...I(0xb7, 8, 0, 0, 0), ...I(0xb7, 8, 0, 0, 0)];
+
+/** regsafe's check_ids on map values: a value of a map with a bpf_spin_lock keeps its id after the NULL check. */
+const LOCKED_VALUE_IDS: KernelCase[] = [
+  {
+    name: 'locked_value_ids_compared',
+    why: 'r6 and r7 are values of a map with a bpf_spin_lock (ids kept: reg_may_point_to_spin_lock); on the first path r7 = r6, on the second r7 is another lookup\'s. Where they meet, regsafe compares PTR_TO_MAP_VALUE ids with check_ids whether or not the pointer may be NULL: r6 and r7 share an id in the old state and not in the current one, so the second path is walked, and `bpf_spin_unlock(r7)` after `bpf_spin_lock(r6)` is another lock\'s (wxdp compared ids only while NULL was possible, pruned the path and accepted)',
+    insns: [...LOCK_LOOKUP(6), ...LOCK_LOOKUP(7), ...FORK_R7_IS_R6, ...I(0xbf, 1, 6), ...I(0x07, 1, 0, 0, 4), ...I(0x85, 0, 0, 0, 93), ...I(0xbf, 1, 7), ...I(0x07, 1, 0, 0, 4), ...I(0x85, 0, 0, 0, 94), ...RET0],
+  },
+  {
+    name: 'locked_value_same_lock',
+    why: 'the control: both paths lock and unlock r6',
+    insns: [...LOCK_LOOKUP(6), ...LOCK_LOOKUP(7), ...FORK_R7_IS_R6, ...I(0xbf, 1, 6), ...I(0x07, 1, 0, 0, 4), ...I(0x85, 0, 0, 0, 93), ...I(0xbf, 1, 6), ...I(0x07, 1, 0, 0, 4), ...I(0x85, 0, 0, 0, 94), ...RET0],
+  },
+];
+
+/** r2 = data, r3 = data_end, r4 = data + 14. */
+const PKT14 = [...I(0x61, 2, 1, 0), ...I(0x61, 3, 1, 4), ...I(0xbf, 4, 2), ...I(0x07, 4, 0, 0, 14)];
+/** A stack read of fp + 8: refused wherever the walk reaches it. */
+const BAD = [...I(0x79, 0, 10, 8), ...I(0x95)];
+
+/**
+ * mark_pkt_end: where a packet pointer compared with the end is past it (`>`) or at it (`>=`), its range
+ * says so (BEYOND_PKT_END, AT_PKT_END) and is_pkt_ptr_branch_taken decides its next compare with the end.
+ * Each program: `first` from r4 = data + 14 to the second compare, whose untaken side is the bad read.
+ */
+const PKT_END_MARKS: KernelCase[] = [
+  {
+    name: 'pkt_beyond_end_decides_gt',
+    why: '`if r4 > r3` (data + 14 > data_end) marks the jump\'s r4 BEYOND_PKT_END, so a second `if r4 > r3` there is always taken and its fall-through (a bad read) never walked',
+    insns: [...PKT14, ...I(0x2d, 4, 3, 2), ...RET0, ...I(0x2d, 4, 3, 2), ...BAD, ...RET0],
+  },
+  {
+    name: 'pkt_end_below_pkt_decides',
+    why: 'the same with pkt_end on the left: `if r3 < r4` marks r4 past the end (flip_opcode), and `if r3 >= r4` after it is never taken',
+    insns: [...PKT14, ...I(0xad, 3, 4, 2), ...RET0, ...I(0x3d, 3, 4, 2), ...RET0, ...BAD],
+  },
+  {
+    name: 'pkt_at_end_decides_lt',
+    why: '`if r4 >= r3` marks r4 AT_PKT_END, and `if r4 < r3` there is never taken',
+    insns: [...PKT14, ...I(0x3d, 4, 3, 2), ...RET0, ...I(0xad, 4, 3, 2), ...RET0, ...BAD],
+  },
+  {
+    name: 'pkt_at_end_leaves_gt_open',
+    why: 'the control: at the end is not past it, so `if r4 > r3` after `if r4 >= r3` is walked both ways, to the bad read',
+    insns: [...PKT14, ...I(0x3d, 4, 3, 2), ...RET0, ...I(0x2d, 4, 3, 2), ...BAD, ...RET0],
+  },
+  {
+    name: 'pkt_end_mark_on_register_only',
+    why: 'mark_pkt_end marks the compared register, not its copies (r5 = r4 before the compare): `if r5 > r3` is walked both ways',
+    insns: [...PKT14, ...I(0xbf, 5, 4), ...I(0x2d, 4, 3, 2), ...RET0, ...I(0x2d, 5, 3, 2), ...BAD, ...RET0],
+  },
+];
+
 export interface KernelCase {
   name: string;
   why: string;
@@ -328,6 +389,73 @@ export const KERNEL_CASES: KernelCase[] = [
     name: 'or_forks_minus_one_or_zero',
     why: 'r8 s>>= 62 then w8 s>>= 7: s32 [-1, 0]; `r8 |= K` forks (maybe_fork_scalars): the path goes on with the low half -1, and the instruction is walked again, pushed, with it 0 (random program seed 8308, minimised: processed 12 against 10)',
     insns: [...I(0x71, 8, 10, -61), ...LDMAP(1, 1), ...I(0xbf, 2, 10), ...I(0x07, 2, 0, 0, -48), ...I(0x85, 0, 0, 0, 1), ...I(0x34, 8, 0, 0, 225364923), ...I(0xc7, 8, 0, 0, 62), ...I(0xc4, 8, 0, 0, 7), ...I(0x47, 8, 0, 0, -2037318149), ...I(0x95)],
+  },
+  {
+    name: 'jset_false_forgets_ranges',
+    why: 'r0 in [0x1000, 0x7fffffff]; the fall-through of `if r0 & 0x8000` forgets every range before it narrows the tnum (6.18\'s regs_refine_cond_op, BPF_JSET | BPF_X: __mark_reg_unbounded, "to avoid invariant violations if we\'re on a dead branch"), so r0 is [0, 0x7fff7fff] from the tnum alone and `if r0 < 0x1000` is walked to its stack read (random program seed 12232: processed 213 against 218; 13609 and 15255 alike)',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 0x7fffffff), ...I(0xa5, 0, 0, 2, 0x1000), ...I(0x45, 0, 0, 1, 0x8000), ...I(0xa5, 0, 0, 2, 0x1000), ...RET0, ...I(0x79, 0, 10, 8), ...I(0x95)],
+  },
+  {
+    name: 'jset_true_keeps_ranges',
+    why: 'the control: the jump of `if r0 & 0x8000` (a single bit: tnum_or) keeps r0\'s ranges, and `if r0 < 0x1000` after it is never taken',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 0x7fffffff), ...I(0xa5, 0, 0, 3, 0x1000), ...I(0x45, 0, 0, 1, 0x8000), ...I(0x05, 0, 0, 1), ...I(0xa5, 0, 0, 2, 0x1000), ...RET0, ...I(0x79, 0, 10, 8), ...I(0x95)],
+  },
+  {
+    name: 'jset_constant_left_operand',
+    why: '`if r1 & r0` with r1 the constant 0x80 and r0 in [0, 0xff]: regs_refine_cond_op swaps the operands when only the left one is constant, so the fall-through clears bit 7 of r0 and `if r0 > 0x7f` is never taken',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 0xff), ...I(0xb7, 1, 0, 0, 0x80), ...I(0x4d, 1, 0, 1, 0), ...I(0x25, 0, 0, 2, 0x7f), ...RET0, ...I(0x79, 0, 10, 8), ...I(0x95)],
+  },
+  ...([['data', 0], ['data_end', 4], ['data_meta', 8], ['ingress_ifindex', 12]] as const).map(([field, off]): KernelCase => ({
+    name: `ldsx_ctx_${field}`,
+    why: 'a sign-extending 4-byte load from struct xdp_md: xdp_is_valid_access refuses it for data, data_meta and data_end (info->is_ldsx: no pointer comes of it) and allows it for the scalar fields (random program seed 18936: wxdp accepted `r0 = *(s32 *)(r1 + 0)`)',
+    insns: [...I(0x81, 0, 1, off), ...RET0],
+  })),
+  ...([['fp0', 0, 'off=0 is above the frame'], ['fp_minus_8', -8, 'the control, fp-8']] as const).map(([name, off, what]): KernelCase => ({
+    name: `zero_size_helper_stack_${name}`,
+    why: `bpf_csum_diff(fp${off ? off : ''}, 0, NULL, 0, 0): check_stack_range_initialized checks a zero-sized access's start against the stack all the same (check_stack_access_within_bounds) — ${what} (random program seed 14147: wxdp accepted fp + 0)`,
+    insns: [...I(0xbf, 1, 10), ...I(0x07, 1, 0, 0, off), ...I(0xb7, 2, 0, 0, 0), ...I(0xb7, 3, 0, 0, 0), ...I(0xb7, 4, 0, 0, 0), ...I(0xb7, 5, 0, 0, 0), ...I(0x85, 0, 0, 0, 28), ...RET0],
+  })),
+  {
+    name: 'stack_read_beside_spill_not_a_fill',
+    why: 'r0 ([0, 15] on one path, [0, 255] on the other) is spilled as 4 bytes at fp-8, then `r4 = *(u16 *)(r10 - 2)` reads the slot\'s uninitialised upper bytes and `if r4 > 0xffff` needs r4 precise: that load restores no spilled register, so check_stack_read_fixed_off puts no stack access in the jump history (insn_flags = 0) and backtracking stops at it — r0 stays imprecise at the checkpoint after the paths meet, and the second path is pruned there (random program seed 19105: processed 66 against 83)',
+    insns: [...I(0xb7, 7, 0, 0, 0), ...I(0xb7, 8, 0, 0, 0), ...I(0x85, 0, 0, 0, 7), ...I(0xbf, 6, 0), ...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 0xff), ...I(0x65, 6, 0, 1, 5), ...I(0x57, 0, 0, 0, 0xf), ...I(0x63, 10, 0, -8), ...I(0x69, 4, 10, -2), ...I(0x25, 4, 0, 2, 0xffff), ...RET0, ...I(0x79, 0, 10, 8), ...I(0x95)],
+  },
+  {
+    name: 'stack_fill_of_narrow_spill',
+    why: 'the control: `r4 = *(u32 *)(r10 - 8)` of the same 4-byte spill restores it (bpf_stack_narrow_access_ok), the access is in the jump history, and `if r4 > 15` makes the spilled r0 precise: the second path ([0, 255]) is not pruned',
+    insns: [...I(0xb7, 7, 0, 0, 0), ...I(0xb7, 8, 0, 0, 0), ...I(0x85, 0, 0, 0, 7), ...I(0xbf, 6, 0), ...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 0xff), ...I(0x65, 6, 0, 1, 5), ...I(0x57, 0, 0, 0, 0xf), ...I(0x63, 10, 0, -8), ...I(0x61, 4, 10, -8), ...I(0x25, 4, 0, 2, 0xff), ...RET0, ...I(0x79, 0, 10, 8), ...I(0x95)],
+  },
+  {
+    name: 'stack_spilled_zero_beside_zeros',
+    why: 'fp-4 holds four STACK_ZERO bytes, fp-8 a 4-byte spill of 0: an 8-byte load of the slot reads spilled bytes and zeros mixed, neither all spilled (spill_cnt) nor all zero (zero_cnt), so check_stack_read_fixed_off makes it unknown and `if r1 != 0` is walked to its stack read',
+    insns: [...I(0x62, 10, 0, -4, 0), ...I(0xb7, 0, 0, 0, 0), ...I(0x63, 10, 0, -8), ...I(0x79, 1, 10, -8), ...I(0x55, 1, 0, 2, 0), ...RET0, ...I(0x79, 0, 10, 8), ...I(0x95)],
+  },
+  {
+    name: 'atomic_write_is_no_spill',
+    why: 'r0 ([0, 15] or [0, 255]) spilled at fp-8, then `lock *(u64 *)(r10 - 8) += r1`: the atomic\'s write (value_regno -1) makes the slot STACK_MISC, so the load after it is no fill and `if r2 > 0xff` makes nothing precise through the slot — the second path is pruned where the paths met',
+    insns: [...I(0xb7, 7, 0, 0, 0), ...I(0xb7, 8, 0, 0, 0), ...I(0x85, 0, 0, 0, 7), ...I(0xbf, 6, 0), ...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 0xff), ...I(0x65, 6, 0, 1, 5), ...I(0x57, 0, 0, 0, 0xf), ...I(0x7b, 10, 0, -8), ...I(0xb7, 1, 0, 0, 1), ...I(0xdb, 10, 1, -8, 0), ...I(0x79, 2, 10, -8), ...I(0x57, 2, 0, 0, 0xff), ...I(0x25, 2, 0, 2, 0xff), ...RET0, ...I(0x79, 0, 10, 8), ...I(0x95)],
+  },
+  {
+    name: 'atomic_write_leaves_misc',
+    why: 'one path spills r1 at fp-8 and does `lock *(u64 *)(r10 - 8) += r1` (the slot becomes STACK_MISC: check_stack_write_fixed_off has no register to save), the other spills r1 as 4 bytes there; where they meet, the old slot\'s misc bytes stand for anything and the second path is pruned (a spilled unknown would not stand for a narrower spill)',
+    insns: [...I(0xb7, 7, 0, 0, 0), ...I(0xb7, 8, 0, 0, 0), ...I(0x85, 0, 0, 0, 7), ...I(0xbf, 6, 0), ...I(0xb7, 1, 0, 0, 1), ...I(0x65, 6, 0, 3, 5), ...I(0x7b, 10, 1, -8), ...I(0xdb, 10, 1, -8, 0), ...I(0x05, 0, 0, 1), ...I(0x63, 10, 1, -8), ...I(0x71, 2, 10, -1), ...RET0],
+  },
+  {
+    name: 'le32_keeps_32bit_bounds',
+    why: 'w0 > 0xffff, then `r0 = le32 r0` (a truncation on a little-endian host: scalar_byte_swap\'s coerce_reg_to_size(4), which forgets the 32-bit bounds only below 4 bytes): r0 is [0x10000, 0xffffffff] and `if r0 < 0x10000` is never taken (random program seed 35036: processed 50 against 55; 37193 alike)',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0xb6, 0, 0, 2, 0xffff), ...I(0xd4, 0, 0, 0, 32), ...I(0xa5, 0, 0, 2, 0x10000), ...RET0, ...BAD],
+  },
+  {
+    name: 'narrow_fill_keeps_32bit_bounds',
+    why: 'the same r0 spilled whole at fp-8 and filled back as 4 bytes (a narrow fill: coerce_reg_to_size(4) keeps its 32-bit bounds): `if r1 < 0x10000` is never taken',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0xb6, 0, 0, 3, 0xffff), ...I(0x7b, 10, 0, -8), ...I(0x61, 1, 10, -8), ...I(0xa5, 1, 0, 2, 0x10000), ...RET0, ...BAD],
+  },
+  ...LOCKED_VALUE_IDS,
+  ...PKT_END_MARKS,
+  {
+    name: 'stack_pointer_compared_exactly',
+    why: 'r9 = fp - 16 + (prandom & 8) on the first path, fp - 16 on the second; where they meet (a load through r9 after), regsafe compares PTR_TO_STACK with regs_exact: the second path\'s constant offset lies within the first\'s range but is not the same register, so it is walked, not pruned',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0xbf, 6, 0), ...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 8), ...I(0x65, 6, 0, 9, 5), ...I(0xbf, 9, 10), ...I(0x07, 9, 0, 0, -16), ...I(0x0f, 9, 0), ...I(0xb7, 8, 0, 0, 0), ...I(0xb7, 8, 0, 0, 0), ...I(0xb7, 8, 0, 0, 0), ...I(0xb7, 8, 0, 0, 0), ...I(0xb7, 8, 0, 0, 0), ...I(0x05, 0, 0, 2), ...I(0xbf, 9, 10), ...I(0x07, 9, 0, 0, -16), ...I(0x71, 3, 9, 0), ...RET0],
   },
   ...MAY_GOTO_CASES,
   ...ALU32_UNKNOWN.map(([name, op]): KernelCase => ({

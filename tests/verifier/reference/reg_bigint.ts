@@ -390,8 +390,10 @@ export class Reg {
     }
     this.smin = this.umin;
     this.smax = this.umax;
-    this.mark32Unbounded();
+    // (a 4-byte truncation keeps the 32-bit bounds as they were: coerce_reg_to_size forgets them only
+    // below 4 bytes, then reg_bounds_sync takes them from the 64-bit ones)
     if (size < 4) {
+      this.mark32Unbounded();
       this.u32min = this.umin;
       this.u32max = this.umax;
       this.s32min = this.umin;
@@ -902,13 +904,23 @@ function refineAt(a: Reg, b: Reg, cmp: Cmp, w: Width): void {
       else if (w.tnum(a).isConst) neConst(b, w.tnum(a).value, w);
       break;
     case 'set':
-      // Some bit of b is set in a: known only when b has a single bit.
-      if (bt.isConst && isPow2(bt.value)) setTnum(a, w, w.tnum(a).or(bt));
-      break;
     case 'nset': {
-      // No bit of b is set in a.
+      // The constant side is the mask, either side.
+      if (!bt.isConst && w.tnum(a).isConst) {
+        refineAt(b, a, cmp, w);
+        break;
+      }
+      if (!bt.isConst) break;
+      if (cmp === 'set') {
+        // Some bit of b is set in a: known only when b has a single bit.
+        if (isPow2(bt.value)) setTnum(a, w, w.tnum(a).or(bt));
+        break;
+      }
+      // No bit of b is set in a: every range forgotten first (Linux 6.18), then the tnum narrowed.
+      a.mark64Unbounded();
+      a.mark32Unbounded();
       const t = w.tnum(a);
-      if (bt.isConst) setTnum(a, w, Tnum.of(t.value & ~bt.value, t.mask & ~bt.value));
+      setTnum(a, w, Tnum.of(t.value & ~bt.value, t.mask & ~bt.value));
       break;
     }
     case 'le':
