@@ -427,9 +427,19 @@ const extra = WIDE ? readFileSync(new URL('./fixtures/router_fuzz.batch', import
 const config = { ...base, batch: `${base.batch}\n${extra.filter((l) => !l.startsWith('-6 ')).join('\n')}` };
 const rules6 = extra.filter((l) => l.startsWith('-6 ')).map((l) => l.slice(3));
 
-function shown(out: PortOutput): Record<string, string[]> {
+/** An ICMPv6 redirect (RFC 4861 8.2) the router sends: IPv6, next header 58, type 137. */
+const isRedirect6 = (f: Uint8Array): boolean => f.length > 54 && f[12] === 0x86 && f[13] === 0xdd && f[20] === 58 && f[54] === 137;
+
+function shown(out: PortOutput, other: PortOutput): Record<string, string[]> {
   const r: Record<string, string[]> = {};
-  for (const p of PORTS) r[p.name] = (out[p.name] ?? []).map((f) => hex(masked(f)));
+  for (const p of PORTS) {
+    // ip6_forward's redirect to a host sent back out its own port is rate limited per destination and
+    // per source (inet_peer_xrlim_allow, 1/s, burst 6) on the kernel's running clock; wxdp's stands still
+    // through a run. A redirect one side sent and the other did not is the two clocks, not the stack:
+    // left out; two are compared whole.
+    const lenient = (out[p.name] ?? []).some(isRedirect6) !== (other[p.name] ?? []).some(isRedirect6);
+    r[p.name] = (out[p.name] ?? []).filter((f) => !(lenient && isRedirect6(f))).map((f) => hex(masked(f)));
+  }
   return r;
 }
 
@@ -445,8 +455,8 @@ describe.skipIf(!nsa.available.ok || !py.ok)('random frames through the Linux ro
       const w = router.run(cases);
       const bad: string[] = [];
       cases.forEach((c, i) => {
-        const ks = shown(k[i]!);
-        const ws = shown(w[i]!);
+        const ks = shown(k[i]!, w[i]!);
+        const ws = shown(w[i]!, k[i]!);
         if (JSON.stringify(ks) === JSON.stringify(ws)) return;
         bad.push(`case ${i}: ${c.what}\n${c.frames.map((f) => `  in: ${hex(f)}\n`).join('')}` + PORTS.flatMap((p) => [
           ...k[i]![p.name]!.map((f) => `  kernel ${p.name} ${describeFrame(f)}\n    ${hex(f)}`),
