@@ -150,6 +150,8 @@ const udpShort = (src: string, dst: string, ulen: number, extra: number) => conc
 
 const toH2 = udp4('203.0.113.2');
 const toNet = udp4('198.51.100.70');
+/** A 728-byte datagram to 198.51.100.77 (via h2), whose path MTU a case locks at 552. */
+const toLocked = udp4('198.51.100.77', { len: 700 });
 const ttl1 = udp4('203.0.113.2', { ttl: 1 });
 const ttl0 = udp4('203.0.113.2', { ttl: 0 });
 const bigDf = udp4('192.0.2.70', { df: true, len: 1372 }); // 20 + 8 + 1372 = 1400 > eth2's 1280
@@ -204,6 +206,33 @@ function ipv4Frames(): RouterCase[] {
       ingress: 'eth0',
       frames: [in4(bigDf)],
       expect: { eth0: [icmpErr4(3, 4, 1280, ipv4(bigDf))] },
+    },
+    {
+      // icmp_err → ipv4_update_pmtu for a report quoting an echo reply of ours: 500 is under min_pmtu, so
+      // __ip_rt_update_pmtu locks the exception at 552 (nothing answers the report)
+      name: 'a fragmentation needed below 552 about our echo reply to 198.51.100.77 locks a PMTU of 552',
+      ingress: 'eth1',
+      frames: [eth(MAC.r1, MAC.h2, ETH_P_IP, ipv4({ src: '203.0.113.2', dst: '203.0.113.1', proto: IPPROTO_ICMP, id: 0x7701, payload: icmp4(3, 4, 500, ipv4({ src: '203.0.113.1', dst: '198.51.100.77', proto: IPPROTO_ICMP, id: 0x7702, payload: icmp4(0, 0, 0x12340001, pattern(8)) }).subarray(0, 28)) }))],
+      expect: nothing,
+    },
+    {
+      // ip_dst_mtu_maybe_forward(dst, true) honours a learned PMTU when it is locked (ip_mtu_locked): a
+      // forwarded 728-byte datagram leaves in fragments of 548 and 200 bytes (528 + 180 of its 708)
+      name: 'a forwarded datagram to 198.51.100.77 is then cut at the locked 552, though eth1 has MTU 1500',
+      ingress: 'eth0',
+      frames: [in4(toLocked)],
+      expect: {
+        eth1: [
+          eth(MAC.h2, MAC.r1, ETH_P_IP, ipv4({ ...toLocked, ttl: 63, mf: true, payload: toLocked.payload.subarray(0, 528) })),
+          eth(MAC.h2, MAC.r1, ETH_P_IP, ipv4({ ...toLocked, ttl: 63, fragOffset: 528 / 8, payload: toLocked.payload.subarray(528) })),
+        ],
+      },
+    },
+    {
+      name: 'with DF it gets fragmentation needed with MTU 552',
+      ingress: 'eth0',
+      frames: [in4({ ...toLocked, df: true })],
+      expect: { eth0: [icmpErr4(3, 4, 552, ipv4({ ...toLocked, df: true }))] },
     },
     { name: 'a DF packet that fits the egress MTU is forwarded with DF kept', ingress: 'eth0', frames: [in4(dfFits)], expect: { eth2: [fwd4(dfFits, MAC.r2, MAC.h3)] } },
     {
