@@ -12,6 +12,11 @@
 //   WXDP_ROUTER_FUZZ_WIDE=0   h1's frames only, through router.batch alone (what seeds drew before
 //                             wideCase and router_fuzz.batch: its rules, VLAN tags, h2/h3, PMTU, fragment sets)
 //
+// Runs (12-05, Linux 6.18.44): h1's frames alone, seeds 101-103 and 200-239 × 100, agree; with wideCase
+// and router_fuzz.batch, seeds 1-125 × 60 agree. What they found first: a link-local destination of
+// another port taken as local (RT6_LOOKUP_F_IFACE; icmpv6_send's source), a PMTU locked at 552 ignored by
+// forwarding — kept in router_cases.
+//
 // Destinations are those with permanent neighbours or reached through one, so nothing waits on ARP or
 // NDISC. Route errors (ip_error) are rate limited per source in the kernel (net.ipv4.route.error_cost,
 // init namespace only): no case draws a route-error destination.
