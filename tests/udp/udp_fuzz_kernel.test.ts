@@ -18,7 +18,7 @@
 // CI; they add ~13 s to the default run (2 seeds × 30, load 11).
 // Runs (12-05, Linux 6.18.44): seeds 100-119 × 30 found an IPv6 socket's IPv4 source after a native
 // connect (inet_saddr stays 0), the flags of what goes out lo (a group, another device's subnet broadcast)
-// and a multicast copy from ::1 (kept in udp_kernel); since, 100-119 without ICMP errors and 1-40 with agree.
+// and a multicast copy from ::1 (kept in udp_kernel); since, with the ICMP errors, 1-40 and 100-112 agree.
 // Compared, as tests/udp/udp_kernel does for its fixed cases: each bind/connect errno, then per datagram
 // which socket reads what (payload, source), the frames H answers with (ICMP port unreachable) and the
 // counters moved. A reuseport group's member is chosen by a hash with a random secret, so a datagram read
