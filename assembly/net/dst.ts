@@ -28,7 +28,7 @@
 // an expired or the soonest-to-expire entry is replaced when full.
 //
 //   route entry (DE_SIZE): +0 u32 gen+1 (0 empty) | +4 i32 err | +8 flow key (64) | +72 result (FR_SIZE)
-//   pmtu entry (PE_SIZE):  +0 u8 family | +4 u32 mtu | +8 u64 expires (ms) | +16 16 bytes address
+//   pmtu entry (PE_SIZE):  +0 u8 family | +1 u8 locked | +4 u32 mtu | +8 u64 expires (ms) | +16 16 bytes address
 
 import { arena_alloc } from '../maps/arena';
 import { copyBytes } from '../bytes';
@@ -49,6 +49,7 @@ const DE_RES: u32 = 72;
 const DE_SIZE: u32 = 136;
 const PMTU_SLOTS: u32 = 1024;
 const PE_FAMILY: u32 = 0;
+const PE_LOCKED: u32 = 1; // u8: fnhe_mtu_locked (an IPv4 report below min_pmtu)
 const PE_MTU: u32 = 4;
 const PE_EXPIRES: u32 = 8;
 const PE_ADDR: u32 = 16;
@@ -56,6 +57,7 @@ const PE_SIZE: u32 = 32;
 const DR_ROUTES: u32 = 0; //  the route cache of the thread that runs the control plane (worker slot 0)
 const DR_PMTU: u32 = 4;
 const DR_LEARNED: u32 = 8; // u32: a PMTU exception was written since the last flush (set before the entry)
+const DR_LOCKED: u32 = 12; // u32: a locked one was (forwarding honours those: dst_pmtu_forward)
 const DR_WORKERS: u32 = 16; // RC_WORKERS × u32: worker w's own route cache (slot w + 1), made on its first lookup
 const IPV6_MIN_MTU: u32 = 1280;
 const RTAX_MTU_LOCK: u32 = 1 << 2; // 1 << RTAX_MTU
@@ -192,6 +194,24 @@ function pmtuFind(family: u32, a: u32): u32 {
   return 0;
 }
 
+/**
+ * ip_dst_mtu_maybe_forward(dst, true)'s learned MTU toward IPv4 `a` (network-order u32 at `a`): a live
+ * exception's only when it is locked (ip_mtu_locked: a report below min_pmtu — without
+ * ip_forward_use_pmtu forwarding ignores the rest), else 0.
+ */
+export function dst_pmtu_forward4(a: u32): u32 {
+  const r = load<u32>(netRoot() + NR_DST);
+  if (r == 0 || load<u32>(r + DR_LOCKED) == 0) return 0;
+  const e = pmtuFind(AF_INET, a);
+  return e != 0 && load<u8>(e + PE_LOCKED) != 0 ? load<u32>(e + PE_MTU) : 0;
+}
+
+/** A locked IPv4 exception was learned since the last flush: the lean forward leaves frames to the full path. */
+@inline export function dstPmtuLockedAny(): bool {
+  const r = load<u32>(netRoot() + NR_DST);
+  return r != 0 && load<u32>(r + DR_LOCKED) != 0;
+}
+
 /** Nothing learned since the last flush (no exception to probe for): pmtuFind's first test, inlined into a caller's fast path. */
 @inline export function dstPmtuNone(): bool {
   const r = load<u32>(netRoot() + NR_DST);
@@ -212,16 +232,23 @@ export function dst_pmtu(family: u32, dst: u32): u32 {
 export function dst_pmtu_learn(family: u32, dst: u32, mtu: u32): void {
   const r = dstRoot();
   if (r == 0) return;
+  let lock = false;
   if (family == AF_INET) {
     const min = sysctl(SYSCTL_ROUTE_MIN_PMTU);
-    if (mtu < min) mtu = min;
+    if (mtu < min) {
+      mtu = min;
+      lock = true;
+    }
   } else if (mtu < IPV6_MIN_MTU) mtu = IPV6_MIN_MTU;
   const expires = netNow() + <u64>sysctl(family == AF_INET ? SYSCTL_ROUTE_MTU_EXPIRES : SYSCTL_ROUTE6_MTU_EXPIRES) * 1000;
   const live = pmtuFind(family, dst);
   if (live != 0) {
-    if (load<u32>(live + PE_MTU) < mtu) return;
+    // __ip_rt_update_pmtu: a locked MTU (ip_mtu_locked) is never changed again
+    if (load<u8>(live + PE_LOCKED) != 0 || load<u32>(live + PE_MTU) < mtu) return;
+    if (lock) store<u32>(r + DR_LOCKED, 1);
     store<u32>(live + PE_MTU, mtu);
     store<u64>(live + PE_EXPIRES, expires);
+    store<u8>(live + PE_LOCKED, lock ? 1 : 0);
     return;
   }
   const base = load<u32>(r + DR_PMTU);
@@ -241,7 +268,9 @@ export function dst_pmtu_learn(family: u32, dst: u32, mtu: u32): void {
     }
   }
   store<u32>(r + DR_LEARNED, 1);
+  if (lock) store<u32>(r + DR_LOCKED, 1);
   store<u8>(victim + PE_FAMILY, 0);
+  store<u8>(victim + PE_LOCKED, lock ? 1 : 0);
   memory.fill(victim + PE_ADDR, 0, 16);
   memory.copy(victim + PE_ADDR, dst, addrLen(family));
   store<u32>(victim + PE_MTU, mtu);
@@ -254,6 +283,7 @@ export function dst_flush(): void {
   const r = dstRoot();
   if (r == 0) return;
   store<u32>(r + DR_LEARNED, 0);
+  store<u32>(r + DR_LOCKED, 0);
   memory.fill(load<u32>(r + DR_PMTU), 0, PMTU_SLOTS * PE_SIZE);
   // the route caches are not written here (workers write their own): a new generation retires every entry
   fibGenBump();

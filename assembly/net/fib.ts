@@ -2177,6 +2177,10 @@ export function fib6_rebalance(list: u32): void {
  */
 export function fib6_lookup(fl: u32, res: u32, iface: bool = false): i32 {
   const oif = load<u32>(fl + FL_OIF);
+  // ip6_route_input_lookup and ip6_route_output_flags ask for RT6_LOOKUP_F_IFACE when the destination
+  // needs its device (rt6_need_strict): a link-local address of another port is no local route for a
+  // datagram that came in here (Linux forwards it on the input device: time exceeded at hop limit 1)
+  if (oif != 0 && needStrict6(fl + FL_DST)) iface = true;
   const err = fib6_lookup_oif(fl, res, oif, !isZero16(fl + FL_SRC), iface);
   if (err != 0) return err == EAGAIN ? ENETUNREACH : err;
   store<u8>(res + FR_FAMILY, <u8>AF_INET6);
@@ -2184,6 +2188,13 @@ export function fib6_lookup(fl: u32, res: u32, iface: bool = false): i32 {
   if (type > 5) return typeError(type) == EAGAIN ? ENETUNREACH : typeError(type);
   fib6_select_path(fl, res, oif, oif != 0);
   return 0;
+}
+
+/** rt6_need_strict: a multicast, link-local or loopback destination (ff00::/8, fe80::/10, ::1). */
+@inline function needStrict6(a: u32): bool {
+  const b0 = <u32>load<u8>(a);
+  if (b0 == 0xff || (b0 == 0xfe && (<u32>load<u8>(a, 1) & 0xc0) == 0x80)) return true;
+  return load<u64>(a) == 0 && load<u64>(a, 8) == 0x0100000000000000; // ::1, bytes 8-15 read little-endian
 }
 
 function isZero16(p: usize): bool {

@@ -17,7 +17,7 @@
 //         where a route MTU smaller still gives packet too big (ip6_fragment's fail_toobig).
 //
 // The next-hop MTU is the kernel's ip_dst_mtu_maybe_forward(dst, true): the route's mtu metric, else the
-// output device's MTU (a learned PMTU only with net.ipv4.ip_forward_use_pmtu). An IPv6 datagram routed
+// output device's MTU (a learned PMTU only with net.ipv4.ip_forward_use_pmtu, or one locked at min_pmtu). An IPv6 datagram routed
 // back out its input device makes an ICMPv6 redirect to its sender (ndisc.ts ndisc_forward_redirect).
 //
 // Reads: the datagram, its route (FR_* from receive), the output device's record. Sets: TTL / hop limit
@@ -38,6 +38,7 @@ import {
 } from './icmp';
 import { devMtu6, ip6_finish_output, ip_finish_output, ownMtu4, resultPrefsrc4, routeMtu4 } from './output';
 import { ipSendCheck } from './csum';
+import { dst_pmtu_forward4, dstPmtuLockedAny } from './dst';
 import { NF_HOOK4, NF_HOOK6, NF_INET_FORWARD, nf_frag_max } from './netfilter';
 import { ndisc_forward_redirect } from './ndisc';
 import { optRR } from './ipv4_rcv';
@@ -102,8 +103,13 @@ function ipForwardOptions(data: u32, res: u32, flags: u32): void {
     netDrop(NDROP_NO_TX_TARGET);
     return;
   }
-  // ip_dst_mtu_maybe_forward(dst, true): a learned PMTU only with ip_forward_use_pmtu
-  const mtu = sysctl(SYSCTL_IP_FORWARD_USE_PMTU) != 0 ? ownMtu4(res, ond, load<u32>(data, IPH_DADDR)) : routeMtu4(res, ond);
+  // ip_dst_mtu_maybe_forward(dst, true): a learned PMTU only with ip_forward_use_pmtu, or when it is
+  // locked (ip_mtu_locked: reported below min_pmtu, held at it)
+  let mtu = sysctl(SYSCTL_IP_FORWARD_USE_PMTU) != 0 ? ownMtu4(res, ond, load<u32>(data, IPH_DADDR)) : routeMtu4(res, ond);
+  if (dstPmtuLockedAny()) {
+    const locked = dst_pmtu_forward4(data + IPH_DADDR);
+    if (locked != 0) mtu = locked;
+  }
   // ip_exceeds_mtu: a datagram conntrack reassembled (ignore_df) exceeds only when a fragment it came in did
   if (len > mtu && (ldBe16(data + IPH_FRAG_OFF) & IP_DF) != 0 && !(nf_frag_max(data, len) != 0 && nf_frag_max(data, len) <= mtu)) {
     mibInc(MIB_IP_FRAG_FAILS);

@@ -38,7 +38,7 @@ import {
 import { ETH_HLEN, IPH_DADDR, IPH_SADDR, IPH_TOS, IPH_TOT_LEN, IPH_TTL, ldBe16 } from './inet';
 import { ipHeaderValid } from './csum';
 import { fib_validate_source4, fullSourceCheck4, IN_FL, inputFlow, ipv4LocalMemoHas, sourceIsLocal } from './ipv4_rcv';
-import { dst4_route } from './dst';
+import { dst4_route, dstPmtuLockedAny } from './dst';
 import { ipDecreaseTtl } from './forward';
 import { FA_MTU, FA_NH, FA_NHS, fib4_mp_pick, fib4_mp_pick_addrs, fib4BurstRouteAt, fib4BurstRuleRouteAt, fib4BurstRules, NH_GW, NH_GW_FAMILY, NH_NEIGH, NH_OIF, NH_SIZE } from './fib';
 import { mp_hash4_addrs_only } from './mphash';
@@ -71,7 +71,8 @@ export function fwd4_lean_ok(ifindex: u32, nd: u32): bool {
   if (ifindex == LOOPBACK_IFINDEX) return false;
   // a device that forwards nothing (a host's): the full path, before any checksum is summed twice
   if (load<u32>(nd, ND_CONF4 + (CONF4_FORWARDING << 2)) == 0) return false;
-  if (sysctl(SYSCTL_IP_FORWARD_USE_PMTU) != 0 || nfActive()) return false;
+  // a learned PMTU the forward honours (ip_forward_use_pmtu, or a locked one: dst_pmtu_forward4) is the full path's
+  if (sysctl(SYSCTL_IP_FORWARD_USE_PMTU) != 0 || dstPmtuLockedAny() || nfActive()) return false;
   // fib_validate_source's mode for the burst's frames (they all come in on this device, none goes back
   // out of it here, so no redirect is in question)
   const plain = load<u32>(nd, ND_CONF4 + (CONF4_RP_FILTER << 2)) == 0 && !fullSourceCheck4();

@@ -38,7 +38,7 @@ import { mibInc, netDrop, netFree, netNow, netRoot, sysctl, netdevGet, netScratc
 import { NR_LOCK_ICMP, SCR_RX } from './abi';
 import { spinLock, spinUnlock } from './lock';
 import {
-  AF_INET, AF_INET6, FR_PREFSRC, FL_DST, FL_FAMILY, FL_IIF, FL_SCOPE, FL_SIZE, FL_TOS, FR_OIF, FR_PREFIXLEN, FR_SIZE, FR_TYPE,
+  AF_INET, AF_INET6, FR_PREFSRC, FL_DST, FL_FAMILY, FL_IIF, FL_OIF, FL_SCOPE, FL_SIZE, FL_TOS, FR_OIF, FR_PREFIXLEN, FR_SIZE, FR_TYPE,
   LOOPBACK_IFINDEX, MIB_ICMP6_IN_CSUM_ERRORS, MIB_ICMP6_IN_DEST_UNREACHS, MIB_ICMP6_IN_ECHOS,
   MIB_ICMP6_IN_ECHO_REPLIES, MIB_ICMP6_IN_ERRORS, MIB_ICMP6_IN_MSGS, MIB_ICMP6_IN_NEIGHBOR_ADVERTISEMENTS,
   MIB_ICMP6_IN_NEIGHBOR_SOLICITS, MIB_ICMP6_IN_PARM_PROBLEMS, MIB_ICMP6_IN_PKT_TOO_BIGS, MIB_ICMP6_IN_TIME_EXCDS,
@@ -885,12 +885,18 @@ function pmtuLearn6(dst: u32, mtu: u32): void {
   return netScratch() + SCR_RX + 736;
 }
 
-/** ipv6_chk_addr(net, addr, dev, 0): the 16 bytes at `addr` are one of our addresses (a local route). */
+/**
+ * ipv6_chk_addr(net, addr, dev, 0): the 16 bytes at `addr` are one of our addresses (a local route);
+ * with a device (`ifindex`), a link-local or loopback one only through that device, as
+ * __ipv6_chk_addr_and_flags skips a link- or host-scope address of another device (fib6_lookup's
+ * RT6_LOOKUP_F_IFACE for such a destination with an oif does the same).
+ */
 export function ipv6IsLocal(addr: u32, ifindex: u32, anycast: bool = false): bool {
   memory.fill(FL6(), 0, FL_SIZE);
   store<u8>(FL6(), <u8>AF_INET6, FL_FAMILY);
   ipv6Copy(FL6() + FL_DST, addr);
   store<u32>(FL6(), LOOPBACK_IFINDEX, FL_IIF);
+  store<u32>(FL6(), ifindex, FL_OIF);
   if (fib6_lookup(FL6(), RES6()) != 0) return false;
   const t = <u32>load<u8>(RES6(), FR_TYPE);
   return t == RTN_LOCAL || (anycast && t == RTN_ANYCAST);

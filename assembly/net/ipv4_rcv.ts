@@ -311,8 +311,14 @@ const LOCAL_MEMO_SLOTS: u32 = 16;
   if (nd == 0) return ROUTE_DROP;
   if (ifindex == LOOPBACK_IFINDEX) {
     // what loopback receives is the stack's own output (udp_output.ts), its route decided there: the
-    // kernel's skb keeps its dst across loopback_xmit and ip_rcv never routes or validates it again
-    rtFlags = fib4_local_type(daddr, 0) == RTN_BROADCAST ? RTCF_BROADCAST | RTCF_LOCAL : RTCF_LOCAL;
+    // kernel's skb keeps its dst across loopback_xmit and ip_rcv never routes or validates it again.
+    // Its flags are __mkroute_output's for a route out of lo: multicast and limited broadcast by the
+    // address (a lo-bound socket's datagram to a group reaches __udp4_lib_mcast_deliver: Udp:IgnoredMulti
+    // when no socket takes it), broadcast when the FIB's answer was a broadcast route through lo
+    // (127.255.255.255); a subnet broadcast of another device went out lo only as the on-link guess
+    // ip_route_output_key_hash_rcu makes for a device no route matched: unicast (Udp:NoPorts)
+    if (ipv4IsMulticast(daddr)) rtFlags = RTCF_MULTICAST | RTCF_LOCAL;
+    else rtFlags = ipv4IsLbcast(daddr) || fib4_local_type(daddr, LOOPBACK_IFINDEX) == RTN_BROADCAST ? RTCF_BROADCAST | RTCF_LOCAL : RTCF_LOCAL;
     return ROUTE_LOCAL;
   }
   if (ipv4IsMulticast(daddr)) {

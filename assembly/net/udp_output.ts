@@ -51,7 +51,7 @@ import {
   FL_SCOPE, FL_SIZE, FL_SPORT, FL_SRC, FL_TOS, FR_FAMILY, FR_GW, FR_GW_FAMILY, FR_MTU, FR_OIF, FR_PREFSRC, FR_TYPE,
   IFF_LOOPBACK, IFF_UP, LOOPBACK_IFINDEX, MIB_IP6_FRAG_CREATES, MIB_IP6_FRAG_OKS, MIB_IP6_OUT_NO_ROUTES, MIB_IP6_IN_RECEIVES,
   MIB_IP6_OUT_REQUESTS, MIB_IP_FRAG_CREATES, MIB_IP_FRAG_OKS, MIB_IP_IN_RECEIVES, MIB_IP_OUT_NO_ROUTES, MIB_IP_OUT_REQUESTS, ND_CONF6,
-  ND_FLAGS, ND_MTU, NDROP_NOMEM, ND_ADDR4, MIB_IP6_OUT_DISCARDS, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RTN_BROADCAST, RTN_LOCAL,
+  ND_FLAGS, ND_MTU, NDROP_NOMEM, NDROP_IP_INHDR, MIB_IP6_IN_HDR_ERRORS, ND_ADDR4, MIB_IP6_OUT_DISCARDS, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RTN_BROADCAST, RTN_LOCAL,
   RTN_MULTICAST, RTN_PROHIBIT, RTN_THROW, RTN_UNICAST, RTN_UNREACHABLE, SCR_UDP_TX, SK6F_DONTFRAG, SK_BOUND_DEV_IF, SK_DADDR, SK_DPORT, SK_FAMILY, SK_FLAGS,
   SK_FLAGS6, SK_MARK, SK_MC_TTL, SK_NUM, SK_PCFLAG, SK_PMTUDISC, SK_PROTOCOL, SK_SADDR,
   SK_STATE, SK_TOS, SK_TTL, SK_TX_BYTES, SK_TX_PACKETS, SKF_BROADCAST, SKF_IPV6ONLY, SKF_NO_CHECK_TX,
@@ -67,12 +67,12 @@ import { devMtu6, nextIpId } from './output';
 import { csumAdd, csumFinish, ipSendCheck } from './csum';
 import {
   ETH_HLEN, ETH_P_IP, ETH_P_IPV6, IP_DF, IP_MF, IPPROTO_FRAGMENT, IPPROTO_UDPLITE, IPV6_HLEN, ipv4IsLbcast,
-  ipv4IsLocalMulticast, ipv4IsLoopback, ipv4IsMulticast, ipv4IsZeronet, ipv6AddrType, ipv6Copy, ipv6IsAny, ipv6IsV4Mapped, ipv6IsMulticast, ipv6McScope,
-  ipv6NeedsScopeId, ldBe16, stBe16,
+  ipv4IsLocalMulticast, ipv4IsLoopback, ipv4IsMulticast, ipv4IsZeronet, ipv6AddrType, ipv6Copy, ipv6IsAny, ipv6IsLoopback, ipv6IsV4Mapped,
+  ipv6IsMulticast, ipv6McScope, ipv6NeedsScopeId, ldBe16, stBe16,
   stBe32,
 } from './inet';
 import { REASM_FRAME_L3_MAX } from './reasm';
-import { sk_autobind, sockById, SKX_SEND_CSCOV, SKX_MCAST } from './sock';
+import { sk_autobind, sockById, SKX_SEND_CSCOV, SKX_MCAST, SKX_RCV4, SKX_USERLOCKS, SOCK_BINDADDR_LOCK } from './sock';
 import { mcAddr, mcDevAllow4, mcDevHas6, mcHops6, mcLoop, mcOif } from './udp_mcast';
 import { mcJoined6 } from './ipv6_rcv';
 import { ip6_local_deliver } from './local';
@@ -94,7 +94,6 @@ const IP_PMTUDISC_PROBE: u32 = 3;
 const IP_PMTUDISC_OMIT: u32 = 5;
 export const INADDR_LOOPBACK: u32 = 0x0100007f; // 127.0.0.1 as stored
 const INADDR_ALLHOSTS: u32 = 0x010000e0; // 224.0.0.1 as stored
-const LOOPBACK4_IPV6: u32 = 0x0600007f; // 127.0.0.6: an IPv6 socket's IPv4 source when bound to a plain IPv6 address
 const RTCF_BROADCAST: u32 = 0x10000000;
 const RTCF_MULTICAST: u32 = 0x20000000;
 const RTCF_LOCAL: u32 = 0x80000000;
@@ -131,10 +130,17 @@ let rtLoopIif: u32 = 0; // a local route's device for the sockets it reaches (ne
   return sk + SK_SADDR;
 }
 
-/** The IPv4 source of an IPv6 socket sending IPv4 (its inet_saddr): the mapped address, 0, or 127.0.0.6. */
-function v4SourceOf6(a: u32): u32 {
-  if (ipv6IsAny(a)) return 0;
-  return ipv6IsV4Mapped(a) ? load<u32>(a, 12) : LOOPBACK4_IPV6;
+/**
+ * The IPv4 source of an IPv6 socket sending IPv4: its inet_saddr, which only __inet6_bind (the bound
+ * address's IPv4 view: a.b.c.d for ::ffff:a.b.c.d, 127.0.0.6 for a native one) and a v4-mapped connect
+ * (__ip4_datagram_connect's source, kept mapped in np->saddr) set. A native connect fills np->saddr from
+ * the route (ip6_datagram_dst_update) and leaves inet_saddr 0: a later send to a v4-mapped peer takes
+ * its source from the IPv4 route, as an unbound socket's does.
+ */
+function v4SourceOf6(sk: u32): u32 {
+  const a = sockSource(sk);
+  if (ipv6IsV4Mapped(a)) return load<u32>(a, 12);
+  return (load<u8>(sk + SKX_USERLOCKS) & SOCK_BINDADDR_LOCK) != 0 ? load<u32>(sk + SKX_RCV4) : 0;
 }
 
 // ---- IPv4 route (ip_route_output_key_hash_rcu, __mkroute_output) ----
@@ -168,8 +174,7 @@ function v4SourceOf6(a: u32): u32 {
  * route and its source (udpRouteSource4) set, or -errno (no route counted as Ip:OutNoRoutes).
  */
 export function udpRoute4(sk: u32, daddr: u32, dport: u32, v6sk: bool): i32 {
-  const src = sockSource(sk);
-  let saddr = v6sk ? v4SourceOf6(src) : load<u32>(src);
+  let saddr = v6sk ? v4SourceOf6(sk) : load<u32>(sockSource(sk));
   let oif = load<u32>(sk + SK_BOUND_DEV_IF);
   if (ipv4IsMulticast(daddr)) {
     // IP_MULTICAST_IF: its device unless the socket is bound to one, its address as the source
@@ -773,6 +778,15 @@ function udpSend6(sk: u32, buf: u32, len: u32, daddr: u32, dport: u32, scopeId: 
   for (let i: i32 = 0; i < nloop6; i++) {
     const c = loop6[i];
     mibInc(MIB_IP6_IN_RECEIVES);
+    if (ipv6IsLoopback(c + 8)) {
+      // dev_loopback_xmit hands the copy to ipv6_rcv on the output device, whose ip6_rcv_core drops a
+      // loopback source on any device but lo (RFC 4291 2.5.3): what a socket bound to ::1 sends to a
+      // group leaves on the wire, but never comes back up
+      mibInc(MIB_IP6_IN_HDR_ERRORS);
+      netFree(0, c);
+      netDrop(NDROP_IP_INHDR);
+      continue;
+    }
     ip6_local_deliver(rtDev, 0, c, frameLen(c) - ETH_HLEN, 6, IPV6_HLEN, false);
   }
   nloop6 = 0;

@@ -150,6 +150,8 @@ const udpShort = (src: string, dst: string, ulen: number, extra: number) => conc
 
 const toH2 = udp4('203.0.113.2');
 const toNet = udp4('198.51.100.70');
+/** A 728-byte datagram to 198.51.100.77 (via h2), whose path MTU a case locks at 552. */
+const toLocked = udp4('198.51.100.77', { len: 700 });
 const ttl1 = udp4('203.0.113.2', { ttl: 1 });
 const ttl0 = udp4('203.0.113.2', { ttl: 0 });
 const bigDf = udp4('192.0.2.70', { df: true, len: 1372 }); // 20 + 8 + 1372 = 1400 > eth2's 1280
@@ -204,6 +206,33 @@ function ipv4Frames(): RouterCase[] {
       ingress: 'eth0',
       frames: [in4(bigDf)],
       expect: { eth0: [icmpErr4(3, 4, 1280, ipv4(bigDf))] },
+    },
+    {
+      // icmp_err → ipv4_update_pmtu for a report quoting an echo reply of ours: 500 is under min_pmtu, so
+      // __ip_rt_update_pmtu locks the exception at 552 (nothing answers the report)
+      name: 'a fragmentation needed below 552 about our echo reply to 198.51.100.77 locks a PMTU of 552',
+      ingress: 'eth1',
+      frames: [eth(MAC.r1, MAC.h2, ETH_P_IP, ipv4({ src: '203.0.113.2', dst: '203.0.113.1', proto: IPPROTO_ICMP, id: 0x7701, payload: icmp4(3, 4, 500, ipv4({ src: '203.0.113.1', dst: '198.51.100.77', proto: IPPROTO_ICMP, id: 0x7702, payload: icmp4(0, 0, 0x12340001, pattern(8)) }).subarray(0, 28)) }))],
+      expect: nothing,
+    },
+    {
+      // ip_dst_mtu_maybe_forward(dst, true) honours a learned PMTU when it is locked (ip_mtu_locked): a
+      // forwarded 728-byte datagram leaves in fragments of 548 and 200 bytes (528 + 180 of its 708)
+      name: 'a forwarded datagram to 198.51.100.77 is then cut at the locked 552, though eth1 has MTU 1500',
+      ingress: 'eth0',
+      frames: [in4(toLocked)],
+      expect: {
+        eth1: [
+          eth(MAC.h2, MAC.r1, ETH_P_IP, ipv4({ ...toLocked, ttl: 63, mf: true, payload: toLocked.payload.subarray(0, 528) })),
+          eth(MAC.h2, MAC.r1, ETH_P_IP, ipv4({ ...toLocked, ttl: 63, fragOffset: 528 / 8, payload: toLocked.payload.subarray(528) })),
+        ],
+      },
+    },
+    {
+      name: 'with DF it gets fragmentation needed with MTU 552',
+      ingress: 'eth0',
+      frames: [in4({ ...toLocked, df: true })],
+      expect: { eth0: [icmpErr4(3, 4, 552, ipv4({ ...toLocked, df: true }))] },
     },
     { name: 'a DF packet that fits the egress MTU is forwarded with DF kept', ingress: 'eth0', frames: [in4(dfFits)], expect: { eth2: [fwd4(dfFits, MAC.r2, MAC.h3)] } },
     {
@@ -346,6 +375,8 @@ const na6 = {
   hopLimit: 255,
   payload: icmp6('2001:db8:1::1', H1V6, 136, 0, 0xe0000000, concat(ipv6Bytes('2001:db8:1::1'), Uint8Array.of(2, 1), macBytes(MAC.r0))),
 };
+/** An echo request from h3 (on eth2) to eth0's link-local address, hop limit 1. */
+const llFromH3: Ipv6Fields = { src: '2001:db8:3::2', dst: 'fe80::ff:fe00:a00', nextHeader: IPPROTO_ICMPV6, hopLimit: 1, flowLabel: 0, payload: icmp6('2001:db8:3::2', 'fe80::ff:fe00:a00', 128, 0, (0x4321 << 16) | 7, pattern(24)) };
 const unknownNh6 = { src: H1V6, dst: '2001:db8:1::1', nextHeader: 253, payload: pattern(16) };
 
 function ipv6Frames(): RouterCase[] {
@@ -386,6 +417,16 @@ function ipv6Frames(): RouterCase[] {
       ingress: 'eth0',
       frames: Array.from({ length: 8 }, (_, i) => in6({ src: H1V6, dst: '2001:db8:40::5', nextHeader: 50, flowLabel: 0, payload: esp(0x2000 + i * 0x10101) })),
       check: overBothPaths(8),
+    },
+    {
+      // ip6_route_input_lookup looks a link-local destination up with RT6_LOOKUP_F_IFACE: eth0's
+      // fe80::ff:fe00:a00 is a local route through eth0 only, so from eth2 it matches fe80::/64 dev eth2
+      // and is forwarded back out — at hop limit 1, ip6_forward's time exceeded (RFC 4443 3.3) from eth2's
+      // address. wxdp took it as its own (found by router_fuzz_kernel's frames from h3, seed 9)
+      name: 'eth0\'s link-local address arriving on eth2 at hop limit 1 is forwarded, so it gets time exceeded',
+      ingress: 'eth2',
+      frames: [eth(MAC.r2, MAC.h3, ETH_P_IPV6, ipv6(llFromH3))],
+      expect: { eth2: [eth(MAC.h3, MAC.r2, ETH_P_IPV6, ipv6({ src: '2001:db8:3::1', dst: '2001:db8:3::2', nextHeader: IPPROTO_ICMPV6, hopLimit: 64, payload: icmp6('2001:db8:3::1', '2001:db8:3::2', 3, 0, 0, ipv6(llFromH3)) }))] },
     },
     {
       // icmpv6_echo_reply routes the reply with oif = the ingress device and, for a multicast request, no
@@ -440,6 +481,7 @@ export const ROUTER_CASES: readonly RouterCase[] = [...ipv4Frames(), ...ipv6Fram
 export const MASKS = [
   'IPv4 identification (frame bytes 18-19) of packets the router originates: the kernel draws it from a randomly keyed hash (ip_select_ident); the header checksum (24-25) with it, after checking that both frames carry a valid one',
   'IPv6 flow label (the low 20 bits of frame bytes 14-17) of packets the router originates: the kernel hashes the flow with a random key (net.ipv6.auto_flowlabels = 1)',
+  'IPv6 fragment Identification (frame bytes 58-61, a Fragment header right after the IPv6 header) of packets the router originates and fragments: __ipv6_select_ident draws it with get_random_u32',
 ] as const;
 
 const own4 = new Set(ROUTER_ADDRS.filter((a) => !a.includes(':')).map((a) => hex(ipv4Bytes(a))));
@@ -456,6 +498,7 @@ export function masked(f: Uint8Array): Uint8Array {
   } else if (etherType(f) === ETH_P_IPV6 && f.length >= 54 && own6.has(hex(f.subarray(22, 38)))) {
     m[15] = m[15]! & 0xf0;
     m.fill(0, 16, 18);
+    if (f[20] === 44 && f.length >= 62) m.fill(0, 58, 62);
   }
   return m;
 }

@@ -15,6 +15,7 @@ export const NEIGH: NeighCfg[] = [
   { dev: 'eth0', addr: '2001:db8:1::2', mac: H_MAC },
 ];
 export const be16 = (v: number): number[] => [(v >> 8) & 0xff, v & 0xff];
+export const be32 = (v: number): number[] => [(v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff];
 
 /** Two data paths joined by a wire, w0 ↔ w0 (192.0.2.1/24 ↔ 192.0.2.2/24): node:dgram's two hosts. */
 export async function wiredPair(): Promise<{ a: Datapath; b: Datapath; wire: Wire }> {

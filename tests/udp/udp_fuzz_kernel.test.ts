@@ -16,6 +16,9 @@
 // datagram to its own closed port, which wxdp's ip_route_output refused to route; no error at all for
 // what a lo-bound socket loops back to a remote address.) Seeds 1–6 × 30 agreed when sends went into
 // CI; they add ~13 s to the default run (2 seeds × 30, load 11).
+// Runs (12-05, Linux 6.18.44): seeds 100-119 × 30 found an IPv6 socket's IPv4 source after a native
+// connect (inet_saddr stays 0), the flags of what goes out lo (a group, another device's subnet broadcast)
+// and a multicast copy from ::1 (kept in udp_kernel); since, with the ICMP errors, 1-40 and 100-112 agree.
 // Compared, as tests/udp/udp_kernel does for its fixed cases: each bind/connect errno, then per datagram
 // which socket reads what (payload, source), the frames H answers with (ICMP port unreachable) and the
 // counters moved. A reuseport group's member is chosen by a hash with a random secret, so a datagram read
@@ -25,15 +28,20 @@
 //   WXDP_UDP_FUZZ=N         N cases per seed (default 30)
 //   WXDP_UDP_FUZZ_SEEDS=a,b the seeds (default 1, 2); random:K adds K random ones (printed)
 //   WXDP_UDP_FUZZ_SENDS=0   no sends (the datagrams only; other cases: the sends draw from the same Rng)
+//   WXDP_UDP_FUZZ_ICMP=0    no ICMP errors among the datagrams (genIcmpError: about a datagram a socket
+//                           could have sent, by the quoted 4-tuple; drawn from a second Rng)
 
 import { describe, expect, it } from 'vitest';
 import { hex } from '../net/support.js';
 import { Rng } from '../support/gen.js';
-import { udpFixture, makeWxdp, mask, pick, u4, u6, udpKernelHost, wxdpFrame, wxdpSend, type FrameResult, type Send, type SendResult, type Sock } from './udp_kernel_support.js';
+import { concat, icmp4, icmp6, ipv4, ipv6, udp4 } from '../net/support.js';
+import { be16, be32 } from './support.js';
+import { udpFixture, makeWxdp, mask, pick, payload, e4, e6, u4, u6, udpKernelHost, wxdpFrame, wxdpSend, type FrameResult, type Send, type SendResult, type Sock } from './udp_kernel_support.js';
 import { errnoName } from '../../src/control/sockets.js';
 
 const N = Number(process.env['WXDP_UDP_FUZZ'] ?? 30);
 const SENDS = process.env['WXDP_UDP_FUZZ_SENDS'] !== '0';
+const ICMP_ERRORS = process.env['WXDP_UDP_FUZZ_ICMP'] !== '0';
 function seeds(): number[] {
   const env = process.env['WXDP_UDP_FUZZ_SEEDS'];
   if (!env) return [1, 2];
@@ -95,6 +103,37 @@ function genDatagram(g: Rng, seq: number): Datagram {
   return { what: `[${dst}]:${dport} from :${sport}`, frame: f };
 }
 
+/**
+ * An ICMP error from the probe about a datagram one of H's sockets could have sent it (from one of the
+ * ports, to a peer's): __udp4_lib_err / __udp6_lib_err look the socket up by the quoted 4-tuple turned
+ * round, a connected one reads the error (port unreachable ECONNREFUSED, fragmentation needed / packet
+ * too big EMSGSIZE under PMTU discovery, host unreachable EHOSTUNREACH, ...), an unconnected one without
+ * IP_RECVERR nothing; no socket: Icmp:InErrors. The quote is whole, the IP header and 8 bytes, or cut
+ * inside the UDP header (icmp_unreach's pskb_may_pull: dropped before any lookup).
+ */
+function genIcmpError(g: Rng, seq: number): Datagram {
+  const sport = g.pick(PORTS);
+  const dport = g.pick(PEER_PORTS);
+  const body = payload(g.pick([0, 12, 40]), seq);
+  if (g.chance(0.55)) {
+    const from = weighted(g, [['192.0.2.1', 4], ['198.51.100.1', 1], ['127.0.0.1', 0.3]] as const);
+    const peer = weighted(g, PEER4);
+    const [type, code] = g.pick([[3, 3], [3, 3], [3, 1], [3, 4], [3, 13], [3, 0], [11, 0], [12, 0], [3, 2]] as const);
+    const rest = type === 3 && code === 4 ? [0, 0, ...be16(g.pick([0, 68, 576, 1280, 1400]))] : type === 12 ? [g.pick([0, 8, 20]), 0, 0, 0] : [0, 0, 0, 0];
+    const quoted = ipv4({ src: from, dst: peer, proto: 17, id: g.int(0x10000) }, udp4(from, peer, sport, dport, body));
+    const cut = quoted.subarray(0, g.pick([quoted.length, quoted.length, 28, 24]));
+    return { what: `icmp ${type}/${code} about ${from}:${sport} > ${peer}:${dport} (${cut.length} bytes quoted)`, frame: e4(ipv4({ src: '192.0.2.2', dst: '192.0.2.1', proto: 1, id: seq }, icmp4(type, code, rest, cut))) };
+  }
+  const from = weighted(g, [['2001:db8:1::1', 4], ['::1', 0.3]] as const);
+  const peer = weighted(g, [['2001:db8:1::2', 4], ['2001:db8:9::9', 0.5], ['::1', 0.5]] as const);
+  const [type, code] = g.pick([[1, 4], [1, 4], [1, 0], [1, 1], [1, 3], [2, 0], [3, 0], [4, 0]] as const);
+  const rest = type === 2 ? be32(g.pick([1280, 1400, 1000])) : type === 4 ? be32(g.pick([0, 6, 40])) : [0, 0, 0, 0];
+  const u = concat(Uint8Array.from([...be16(sport), ...be16(dport), ...be16(8 + body.length), 0, 0]), body);
+  const quoted = ipv6({ src: from, dst: peer, nh: 17 }, u);
+  const cut = quoted.subarray(0, g.pick([quoted.length, quoted.length, 48, 44]));
+  return { what: `icmp6 ${type}/${code} about [${from}]:${sport} > [${peer}]:${dport} (${cut.length} bytes quoted)`, frame: e6(ipv6({ src: '2001:db8:1::2', dst: '2001:db8:1::1', nh: 58 }, icmp6('2001:db8:1::2', '2001:db8:1::1', type, code, rest, cut))) };
+}
+
 const SEND4 = [
   ['192.0.2.2', 4], ['192.0.2.1', 2], ['198.51.100.1', 1], ['127.0.0.1', 1], ['192.0.2.255', 1], ['255.255.255.255', 0.5], ['224.0.0.1', 0.5],
   ['203.0.113.9', 0.5], ['0.0.0.0', 0.3],
@@ -117,12 +156,17 @@ export interface UdpFuzzCase {
 }
 export function udpFuzzCases(seed: number, n: number): UdpFuzzCase[] {
   const g = new Rng(seed);
+  // the ICMP errors come from a second generator: each seed's sockets, sends and datagrams stay as they were
+  const w = new Rng((seed ^ 0x27d4eb2f) >>> 0);
   return Array.from({ length: n }, () => {
     const sockets = Array.from({ length: 1 + g.int(7) }, () => genSock(g));
     return {
       sockets,
       sends: SENDS ? Array.from({ length: g.int(6) }, () => genSend(g, sockets)) : [],
-      datagrams: Array.from({ length: 4 + g.int(11) }, (_, i) => genDatagram(g, i + 1)),
+      datagrams: Array.from({ length: 4 + g.int(11) }, (_, i) => {
+        const d = genDatagram(g, i + 1);
+        return ICMP_ERRORS && w.chance(0.2) ? genIcmpError(w, i + 1) : d;
+      }),
     };
   });
 }

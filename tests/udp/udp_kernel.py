@@ -95,6 +95,12 @@ sent = []
 if cfg.get('frames') or cfg.get('sends'):
     libc = ctypes.CDLL(None, use_errno=True)
     hns = os.open('/proc/self/ns/net', os.O_RDONLY)  # H's, for the neighbour flush after the sends
+    # H lives through every case of a file, wxdp's fixture is made anew: a PMTU exception an earlier
+    # case's "fragmentation needed" or "packet too big" left (ipv4_sk_update_pmtu / ip6_sk_update_pmtu;
+    # under 552 locked, so later sends lose DF) is flushed before this case's sends (route/flush bumps the
+    # exceptions' genid; IPv6 deletes its cached routes)
+    for fam in ('-4', '-6'):
+        subprocess.run(['ip', fam, 'route', 'flush', 'cache'], check=True, capture_output=True)
     fd = os.open('/run/netns/' + cfg['probe'], os.O_RDONLY)
     if libc.setns(fd, 0x40000000) != 0:  # CLONE_NEWNET
         raise OSError(ctypes.get_errno(), 'setns')

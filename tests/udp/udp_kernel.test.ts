@@ -191,6 +191,58 @@ describe.skipIf(skip)('sends against the kernel: errno, frames and readers', () 
   });
 });
 
+describe.skipIf(skip)('sends whose source or device is the host itself: the source inet_saddr names, the route lo gives', () => {
+  // found by udp_fuzz_kernel (seeds 100-119), one `it` per rule. Fixed ports (each socket bound), so the
+  // frames compare whole.
+  const hexOf = (n: number): string => hex(payload(n, n));
+
+  it('an IPv6 socket connected to a native peer sends to a v4-mapped one from the IPv4 route\'s source', async () => {
+    // its IPv4 source is inet_saddr, which only __inet6_bind (the bound address's IPv4 view) and a
+    // v4-mapped connect set: a native connect fills np->saddr and leaves it 0 (wxdp sent from 127.0.0.6:
+    // EINVAL out of eth0, or a datagram to itself read as from 127.0.0.6)
+    const socks: Sock[] = [
+      { family: 6, bind: ['::', 7440], connect: ['2001:db8:1::2', 53] },
+      { family: 6, bind: ['::', 7441], connect: ['::1', 53] },
+      { family: 4, bind: ['0.0.0.0', 7444] },
+    ];
+    await sendsAgree(socks, [[0, '::ffff:192.0.2.2', 53, hexOf(30)], [1, '::ffff:192.0.2.1', 7444, hexOf(31)]], (k) => {
+      expect(k.sent.map((r) => r.err)).toEqual(['', '']);
+      expect(k.sent[0]!.tx.length).toBe(1);
+      expect(k.sent[1]!.got).toEqual([[2, hexOf(31), '192.0.2.1', 7441]]);
+    });
+  });
+
+  it('a datagram to a group out of lo reaches the UDP multicast receive (Udp:IgnoredMulti with no reader)', async () => {
+    // loopback_xmit keeps the skb's dst: __mkroute_output's RTCF_MULTICAST for a lo-bound socket's group,
+    // and for a 127.0.0.1 source (ip_route_output_key_hash_rcu takes the source's device, lo); wxdp
+    // delivered them as unicast (Udp:NoPorts)
+    const socks: Sock[] = [{ family: 4, dev: 'lo', bind: ['0.0.0.0', 7442] }, { family: 4, bind: ['127.0.0.1', 7443] }];
+    await sendsAgree(socks, [[0, '224.0.0.1', 7499, hexOf(32)], [1, '224.0.0.1', 7499, hexOf(34)]], (k) => {
+      expect(k.sent.map((r) => r.counters['Udp:IgnoredMulti'])).toEqual([1, 1]);
+    });
+  });
+
+  it('another device\'s subnet broadcast out of lo is unicast (Udp:NoPorts)', async () => {
+    // no route through lo matches 192.0.2.255 (its broadcast route is eth0's): ip_route_output_key_hash_rcu
+    // guesses it on-link on lo as RTN_UNICAST, so it comes back up as unicast (wxdp: broadcast, IgnoredMulti)
+    const socks: Sock[] = [{ family: 4, dev: 'lo', bind: ['0.0.0.0', 7445] }];
+    await sendsAgree(socks, [[0, '192.0.2.255', 7499, hexOf(33)]], (k) => {
+      expect(k.sent[0]!.err).toBe('');
+      expect(k.sent[0]!.counters['Udp:NoPorts']).toBe(1);
+    });
+  });
+
+  it('a multicast from ::1 leaves on eth0 but its looped copy is dropped (no Udp6:IgnoredMulti)', async () => {
+    // ip6_finish_output2's copy goes to ipv6_rcv on eth0, where ip6_rcv_core drops a loopback source
+    // (RFC 4291 2.5.3); wxdp delivered it
+    const socks: Sock[] = [{ family: 6, bind: ['::1', 7446] }];
+    await sendsAgree(socks, [[0, 'ff02::1', 7499, hexOf(35)]], (k) => {
+      expect(k.sent[0]!.tx.length).toBe(1);
+      expect(k.sent[0]!.counters['Udp6:IgnoredMulti']).toBeUndefined();
+    });
+  });
+});
+
 describe.skipIf(skip)('a datagram this host sends to its own closed port: the port unreachable comes back through lo', () => {
   // icmp_send routes the error to the datagram's (local) source: ip_route_output_key_hash_rcu's local
   // route leaves on loopback, icmp_rcv → udp_err finds the sender and, when it is connected, sets
