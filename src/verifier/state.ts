@@ -598,8 +598,11 @@ function regsafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean, within = false)
       return old.subprog === cur.subprog;
     case RegType.PACKET:
     case RegType.PACKET_META:
-      // The old state must not have relied on more proven bytes than the current one has.
-      if (old.range > cur.range) return false;
+      // The old state must not have relied on more proven bytes than the current one has; a pointer at
+      // or past the end (mark_pkt_end's negative range) only matches the same mark.
+      if (old.range < 0 || cur.range < 0) {
+        if (old.range !== cur.range) return false;
+      } else if (old.range > cur.range) return false;
       if (old.off !== cur.off) return false;
       return ids.check(old.id, cur.id) && scalarWithin(old, cur);
     case RegType.STACK:

@@ -19,6 +19,8 @@ import { liveRegisters, StackLiveness, successors } from './liveness.js';
 import { Arg, GPL_ONLY_HELPERS, helperAllowed, mapAllowsHelper, MapType, mayUpdateSockmap, PROTOS, Ret, type VerifierProgType } from './protos.js';
 import {
   addConstOf,
+  AT_PKT_END,
+  BEYOND_PKT_END,
   BPF_ADD_CONST32,
   BPF_ADD_CONST64,
   branchTaken,
@@ -410,11 +412,7 @@ class Verifier {
   run(): VerifiedProgram {
     const t0 = performance.now();
     try {
-      // add_subprog_and_kfunc(), before everything else: kfuncs need a GPL-compatible license
-      if (this.opts.gplCompatible === false) {
-        const k = this.prog.findIndex((ins) => ins.code === (Class.JMP | JmpOp.CALL) && ins.src === PseudoCall.KFUNC && !ins.isLdImm64Tail);
-        if (k >= 0) this.reject('cannot call kernel function from non-GPL compatible program', k, undefined, 'EINVAL');
-      }
+      this.addKfuncCalls();
       this.checkCfg();
       this.live = liveRegisters(this.prog, (id, kfunc) => (kfunc ? kfuncById(id)?.args.length : PROTOS[id]?.args.length));
       this.stackLive = new StackLiveness(this.prog);
@@ -465,6 +463,11 @@ class Verifier {
         loopInlined: new Set([...this.loopInline].filter(([, s]) => s.fit).map(([pc]) => pc)),
       },
     };
+  }
+
+  private addKfuncCalls(): void {
+    const r = kfuncCallRefusal(this.prog, this.opts);
+    if (r) this.reject(r.reason, r.insn, undefined, 'EINVAL');
   }
 
   private summary(): void {
@@ -1579,9 +1582,9 @@ class Verifier {
     if (reg.smin < 0n) {
       this.reject(`R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`, pc);
     }
-    if (reg.range < 0 || !this.memOk(BigInt(off), size, reg.range, zeroOk)) {
-      this.memFail(reg, regno, off, size, reg.range, pc);
-    }
+    // A pointer at or past the end (mark_pkt_end) has no bytes: -EINVAL, without __check_mem_access's line.
+    if (reg.range < 0) this.reject(`R${regno} offset is outside of the packet`, pc, undefined, 'EINVAL');
+    if (!this.memOk(BigInt(off), size, reg.range, zeroOk)) this.memFail(reg, regno, off, size, reg.range, pc);
   }
 
   // ---- stack ----
@@ -1988,6 +1991,8 @@ class Verifier {
   private ptrBranchTaken(dst: Reg, src: Reg, cmp: Cmp, is32: boolean): -1 | 0 | 1 {
     // Linux 6.18 walks both ways of a JMP32 compare of a pointer (`if w1 == 0` of a map pointer).
     if (is32) return -1;
+    // reg_is_pkt_pointer_any on both sides: only is_pkt_ptr_branch_taken decides.
+    if ((dst.isPkt || dst.type === RegType.PACKET_END) && (src.isPkt || src.type === RegType.PACKET_END)) return pktPtrBranchTaken(dst, src, cmp);
     const [p, k] = dst.isPointer ? [dst, src] : [src, dst];
     if (!k.isScalar || !k.varOff.isConst || k.varOff.value !== 0n) return -1;
     // reg_not_null: only these types are known non-NULL (not xdp_sock; CONST_PTR_TO_MAP too: `if r1 == 0` of a map
@@ -2031,14 +2036,28 @@ class Verifier {
       }
     }
     // Packet ranges: pkt' vs pkt_end, pkt_meta' vs pkt. Now `l c end`: l <= end gives off bytes, l < end one more.
+    // A pointer past the end (pkt' > pkt_end, pkt' >= pkt_end) learns that much (mark_pkt_end).
     if (isEndOf(dst, src)) {
       if (cmp === 'le') this.goodPktPointers(st, dst, false);
       else if (cmp === 'lt') this.goodPktPointers(st, dst, true);
+      else if (cmp === 'gt' || cmp === 'ge') this.markPktEnd(st, ins.dst, cmp === 'gt');
     } else if (isEndOf(src, dst)) {
       const c = SWAP[cmp];
       if (c === 'le') this.goodPktPointers(st, src, false);
       else if (c === 'lt') this.goodPktPointers(st, src, true);
+      else if (c === 'gt' || c === 'ge') this.markPktEnd(st, ins.src, c === 'gt');
     }
+  }
+
+  /**
+   * mark_pkt_end: after `pkt > pkt_end` (rangeOpen) the register is at least one byte past the end
+   * (BEYOND_PKT_END), after `pkt >= pkt_end` at it or past it (AT_PKT_END) — that register only, not its
+   * copies, and not a pkt_meta pointer ("not supported yet"). is_pkt_ptr_branch_taken decides later
+   * compares of it; check_packet_access refuses any access through it (-EINVAL).
+   */
+  private markPktEnd(st: State, regno: number, rangeOpen: boolean): void {
+    if (this.reg(st, regno).type !== RegType.PACKET) return;
+    st.cur.own(regno).range = rangeOpen ? BEYOND_PKT_END : AT_PKT_END;
   }
 
   /** find_good_pkt_pointers */
@@ -2374,8 +2393,8 @@ class Verifier {
   /** check_kfunc_call for the kfuncs of helpers/kfuncs.ts: prototype, device binding, the lock rule. */
   private kfuncCall(st: State, btfId: number, pc: number): number {
     const def = kfuncById(btfId);
-    if (!def) this.reject(`kernel btf_id ${btfId} is not a function`, pc);
-    if (def.devBound && !this.opts.devBound) this.reject('metadata kfuncs require device-bound program', pc);
+    // (add_kfunc_call refused unknown ids and unbound metadata kfuncs before the walk)
+    if (!def) this.reject(`kernel btf_id ${btfId} is not a function`, pc, undefined, 'EINVAL');
     checkCallUnderLock(st, -1, (r) => this.reject(r, pc));
     let dynptr: DynptrSlot | undefined;
     let constSize = 0;
@@ -3106,6 +3125,50 @@ function offText(t: Tnum): string {
 /** A known zero scalar (the other side of a null check). */
 function isZero(k: Reg): boolean {
   return k.isScalar && k.varOff.isConst && k.varOff.value === 0n;
+}
+
+/**
+ * add_subprog_and_kfunc's add_kfunc_call, the first check of bpf_check (before the instructions' own
+ * checks and the walk), kfunc call by kfunc call in program order: kfuncs need a GPL-compatible
+ * license, the id must name a function, and the XDP metadata kfuncs a device-bound program
+ * (bpf_dev_bound_kfunc_check) — each refused with -EINVAL and 0 insns processed. The first refusal.
+ */
+export function kfuncCallRefusal(prog: readonly Insn[], opts: Pick<VerifyOptions, 'gplCompatible' | 'devBound'>): { insn: number; reason: string } | undefined {
+  for (let k = 0; k < prog.length; k++) {
+    const ins = prog[k]!;
+    if (ins.code !== (Class.JMP | JmpOp.CALL) || ins.src !== PseudoCall.KFUNC || ins.isLdImm64Tail) continue;
+    if (opts.gplCompatible === false) return { insn: k, reason: 'cannot call kernel function from non-GPL compatible program' };
+    const def = kfuncById(ins.imm);
+    if (!def) return { insn: k, reason: `kernel btf_id ${ins.imm} is not a function` };
+    if (def.devBound && !opts.devBound) return { insn: k, reason: 'metadata kfuncs require device-bound program' };
+  }
+  return undefined;
+}
+
+/**
+ * is_pkt_ptr_branch_taken: a compare of a packet pointer with pkt_end is decided when mark_pkt_end put the
+ * pointer at or past the end: past it, `>` holds and `<=` fails; at or past it, `>=` holds and `<` fails.
+ * Any other pair of packet pointers (pkt_meta, pkt with pkt) is walked both ways.
+ */
+function pktPtrBranchTaken(dst: Reg, src: Reg, cmp: Cmp): -1 | 0 | 1 {
+  let pkt: Reg;
+  if (src.type === RegType.PACKET_END) pkt = dst;
+  else if (dst.type === RegType.PACKET_END) {
+    pkt = src;
+    cmp = SWAP[cmp];
+  } else return -1;
+  if (pkt.range >= 0) return -1;
+  switch (cmp) {
+    case 'le':
+    case 'gt':
+      if (pkt.range === BEYOND_PKT_END) return cmp === 'gt' ? 1 : 0;
+      break;
+    case 'lt':
+    case 'ge':
+      if (pkt.range === BEYOND_PKT_END || pkt.range === AT_PKT_END) return cmp === 'ge' ? 1 : 0;
+      break;
+  }
+  return -1;
 }
 
 /** `e` is the end of the packet (or metadata) `p` points into: pkt vs pkt_end, pkt_meta vs pkt. */
