@@ -981,6 +981,8 @@ const TRACING_TEST_RUN = {
 
 /** bpf_sk_lookup_tcp, bpf_sk_lookup_udp, bpf_skc_lookup_tcp: they may hand a program any socket. */
 const SOCKET_LOOKUP_HELPERS = new Set([84, 85, 99]);
+/** bpf_check_mtu. */
+const HELPER_CHECK_MTU = 163;
 
 export class Program {
   readonly name: string;
@@ -1026,6 +1028,9 @@ export class Program {
     }
     checkProgram(insns, { helpers: dp.helpers, allowPseudoLdImm64: true, walk: doVerify });
     if (insns.some((i) => i.code === 0x85 && i.src === PseudoCall.HELPER && SOCKET_LOOKUP_HELPERS.has(i.imm))) socketViewsForAll(dp, spec.name);
+    // bpf_check_mtu reads the device records of the stack's links (the kernel always has loopback, the
+    // device a test run arrives on): made with the links, on first use
+    if (insns.some((i) => i.code === 0x85 && i.src === PseudoCall.HELPER && i.imm === HELPER_CHECK_MTU)) void dp.links;
     let verified: VerifiedProgram | undefined;
     if (doVerify) {
       const vmaps = [...new Set(maps.values())].map(verifierMap);

@@ -1350,8 +1350,13 @@ class Verifier {
    * naming the pointer's kind as check_ptr_alignment's pointer_desc does (none for a scalar).
    */
   private checkStrictAlignment(reg: Reg, off: number, size: number, pc: number): void {
+    if (reg.isPkt) {
+      // check_pkt_ptr_alignment: NET_IP_ALIGN (2) in front of the packet (and of its metadata)
+      if (size === 1 || reg.varOff.add(Tnum.const(BigInt(2 + reg.off + off))).isAligned(BigInt(size))) return;
+      this.reject(`misaligned packet access off 2+${offText(reg.varOff)}+${reg.off}+${off} size ${size}`, pc);
+    }
     if (size === 1 || reg.varOff.add(Tnum.const(BigInt(reg.off + off))).isAligned(BigInt(size))) return;
-    const desc = reg.type === RegType.MAP_VALUE ? 'value ' : reg.type === RegType.MAP_KEY ? 'key ' : reg.type === RegType.CTX ? 'context ' : '';
+    const desc = reg.type === RegType.MAP_VALUE ? 'value ' : reg.type === RegType.MAP_KEY ? 'key ' : reg.type === RegType.CTX ? 'context ' : reg.type === RegType.STACK ? 'stack ' : '';
     this.reject(`misaligned ${desc}access off ${offText(reg.varOff)}+${reg.off}+${off} size ${size}`, pc);
   }
 
@@ -2648,10 +2653,17 @@ class Verifier {
         expect(memTypes, memNames);
         return; // the size argument checks the region
       case Arg.PTR_TO_FIXED_SIZE_MEM:
-        // check_func_arg's MEM_FIXED_SIZE: check_helper_mem_access of arg_size bytes, read (no MEM_WRITE)
+      case Arg.PTR_TO_FIXED_SIZE_MEM_WRITE_ALIGNED: {
+        // check_func_arg's MEM_FIXED_SIZE: check_helper_mem_access of arg_size bytes, a read, or a write
+        // with MEM_WRITE (what the stack held there becomes unknown); MEM_ALIGNED then asks
+        // check_ptr_alignment, strict, for that size
         expect(memTypes, memNames);
-        this.helperMem(st, pc, regno, reg, PROTOS[id]!.argSizes![regno - 1]!, false, false);
+        const size = PROTOS[id]!.argSizes![regno - 1]!;
+        const write = a === Arg.PTR_TO_FIXED_SIZE_MEM_WRITE_ALIGNED;
+        this.helperMem(st, pc, regno, reg, size, write, false);
+        if (write) this.checkStrictAlignment(this.reg(st, regno), 0, size, pc);
         return;
+      }
       case Arg.CONST_SIZE:
       case Arg.CONST_SIZE_OR_ZERO: {
         const zeroOk = a === Arg.CONST_SIZE_OR_ZERO;
