@@ -2040,6 +2040,12 @@ class Verifier {
         return;
       }
     }
+    // Two pointers, one maybe NULL and the other not: where they are equal the first is not NULL either
+    // (check_cond_jmp_op lifts PTR_MAYBE_NULL with mark_ptr_not_null_reg, that register only; wxdp has no
+    // PTR_TO_BTF_ID, the type it leaves out).
+    if (cmp === 'eq' && x && dst.isPointer && src.isPointer && dst.maybeNull !== src.maybeNull) {
+      st.cur.own(dst.maybeNull ? ins.dst : ins.src).maybeNull = false;
+    }
     // Packet ranges: pkt' vs pkt_end, pkt_meta' vs pkt. Now `l c end`: l <= end gives off bytes, l < end one more.
     // A pointer past the end (pkt' > pkt_end, pkt' >= pkt_end) learns that much (mark_pkt_end).
     if (isEndOf(dst, src)) {
