@@ -1,10 +1,10 @@
-// An object whose XDP programs sit beside programs of other types and beside an XDP program that calls
-// a helper wxdp does not provide, as real objects mix them (xdp-tools keeps tp_btf counters next to its
-// XDP programs; tutorials keep several lessons in one file). libbpf loads such an object program by
-// program: wxdp loads the XDP programs it can run and skips the rest with a note.
+// An object whose XDP programs sit beside programs of other types, as real objects mix them (xdp-tools
+// keeps tp_btf counters next to its XDP programs; tutorials keep several lessons in one file). libbpf
+// loads such an object program by program: wxdp loads the XDP programs it can run and skips the rest
+// with a note (programs/xdp_optional.c has an XDP program calling a helper wxdp lacks).
 //   xdp_mixed_pass   XDP_PASS, calls nothing
 //   xdp_mixed_count  counts frames in an ARRAY and passes them
-//   xdp_check_mtu   asks bpf_check_mtu (a helper the kernel gives XDP and wxdp does not)
+//   xdp_check_mtu   asks bpf_check_mtu whether the frame fits the device it arrived on
 //   kprobe_count    a kprobe (a program type wxdp has no hook for)
 //   tc_pass         a TC classifier (likewise)
 #include <linux/bpf.h>

@@ -193,6 +193,7 @@ one, refusing at the same instruction with the same message.
 
 - \`verifier.h\`: the naked-function/inline-assembly conventions (what clang 14 allows), the map macros.
 - \`build.sh\`: rebuilds every \`.o\` beside its \`.c\` (deterministic; the objects are committed).
+- \`errno.json\`: the errno bpf(BPF_PROG_LOAD) returned for each refused object (bpftool prog load, 6.18.44-fc-v1252); tests/verifier/corpus checks wxdp's VerifierError/ProgramError errno against it.
 - \`expected.json\`: per program, the object's sha256, \`accepted\`, and for a refusal \`insn\` (the
   instruction the kernel names), \`insnSource\` (how it names it), \`message\` (the error line),
   \`detail\` (the lines after it), the last lines of the log, and for programs with subprograms

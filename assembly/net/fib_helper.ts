@@ -41,7 +41,7 @@ import { neigh4LookupHintedDev, neigh_lookup } from './neigh';
 import { ipv6_dev_get_saddr } from './netdev';
 import { ipv6Copy, zero64 } from './inet';
 import { mp_hash4_addrs_many, mp_hash4_addrs_only } from './mphash';
-import { BURST_MAX } from '../abi';
+import { BURST_MAX, CTX_BASE, CTX_DATA, CTX_DATA_END, CTX_INGRESS_IFINDEX } from '../abi';
 import {
   fib4_prefetch, fib4BurstDstAt, fib4BurstLocalsWalked, fib4BurstScratch, fib4BurstWalk, fib4PrefetchAliasCold, fib4PrefetchDsts, fib4PrefetchKeep, fib4PrefetchSettle,
   fib4PrefetchSink, fib4PrefetchWalk,
@@ -829,6 +829,39 @@ export function bpf_fib_lookup(ctx: u64, params: u64, plen: u64, flags: u64, r5:
   }
   if (family == AF_INET6) return <u64><i64>ipv6Lookup(p, <u32>flags);
   return <u64>-EAFNOSUPPORT;
+}
+
+/** BPF_MTU_CHK_RET_FRAG_NEEDED: the frame would not fit the device (BPF_MTU_CHK_RET_SUCCESS is 0). */
+const BPF_MTU_CHK_RET_FRAG_NEEDED: u64 = 1;
+/**
+ * dev->hard_header_len of every device here: Ethernet's (ether_setup for ring devices, veth and dummy;
+ * loopback_setup sets ETH_HLEN too; a VLAN over a device that inserts tags itself, as veth does —
+ * NETIF_F_HW_VLAN_CTAG_TX — keeps its parent's, vlan_dev_init).
+ */
+const HARD_HEADER_LEN: i32 = 14;
+
+/**
+ * bpf_xdp_check_mtu(ctx, ifindex, mtu_len, len_diff, flags) (163, net/core/filter.c): would the frame
+ * (or *mtu_len bytes of L3, as iph->tot_len) plus len_diff fit device `ifindex` (0: the one it arrived
+ * on)? flags must be 0 (-EINVAL: the XDP variant checks no segments), no such device is -ENODEV; the
+ * device takes mtu + hard_header_len. *mtu_len := the device's MTU either way;
+ * BPF_MTU_CHK_RET_FRAG_NEEDED when it does not fit, else 0. Lengths are the kernel's ints (u32 + u16 into
+ * an int, + s32): they wrap as its do.
+ */
+export function bpf_xdp_check_mtu(ctx: u64, ifindex: u64, mtuLen: u64, lenDiff: u64, flags: u64): u64 {
+  if (flags != 0) return <u64>-EINVAL;
+  const idx = <u32>ifindex;
+  const dev = netdevGet(idx == 0 ? load<u32>(CTX_BASE + CTX_INGRESS_IFINDEX) : idx);
+  if (dev == 0) return <u64>-ENODEV;
+  const mtu = load<u32>(dev + ND_MTU);
+  const devLen = <i32>mtu + HARD_HEADER_LEN;
+  const p = <usize><u32>mtuLen;
+  let xdpLen = <i32>(load<u32>(CTX_BASE + CTX_DATA_END) - load<u32>(CTX_BASE + CTX_DATA));
+  const l3 = load<u32>(p);
+  if (l3 != 0) xdpLen = <i32>l3 + HARD_HEADER_LEN;
+  xdpLen += <i32>lenDiff;
+  store<u32>(p, mtu);
+  return xdpLen > devLen ? BPF_MTU_CHK_RET_FRAG_NEEDED : 0;
 }
 
 /** fib4_lookup_bulk's struct bpf_fib_lookup (one thread: the bench's and the control plane's). */

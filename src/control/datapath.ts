@@ -45,7 +45,7 @@ import {
 } from '../runtime/memory.js';
 import type { Engine, EngineName, RunRequest } from '../runtime/types.js';
 import { checkProgram, sanitizeDeadCode } from '../verifier/check.js';
-import { verify, type GlobalArg, type GlobalFunc, type VerifiedProgram, type VerifierMap, type VerifierStats } from '../verifier/verifier.js';
+import { kfuncCallRefusal, verify, type GlobalArg, type GlobalFunc, type VerifiedProgram, type VerifierMap, type VerifierStats } from '../verifier/verifier.js';
 import { licenseIsGplCompatible, type VerifierProgType } from '../verifier/protos.js';
 import type { Btf } from '../elf/btf.js';
 import { createHash } from 'node:crypto';
@@ -981,6 +981,8 @@ const TRACING_TEST_RUN = {
 
 /** bpf_sk_lookup_tcp, bpf_sk_lookup_udp, bpf_skc_lookup_tcp: they may hand a program any socket. */
 const SOCKET_LOOKUP_HELPERS = new Set([84, 85, 99]);
+/** bpf_check_mtu. */
+const HELPER_CHECK_MTU = 163;
 
 export class Program {
   readonly name: string;
@@ -1017,15 +1019,25 @@ export class Program {
     }
     resolveKfuncs(spec, insns);
     const doVerify = opts.verify ?? true;
+    const gplCompatible = licenseIsGplCompatible(spec.license);
+    // bpf_check's add_subprog_and_kfunc refuses a kfunc call (an unbound metadata kfunc, a non-GPL
+    // license) before any instruction is checked: that refusal, not a helper wxdp lacks, is the verdict.
+    const kfuncOpts = { gplCompatible, ...(opts.devBound !== undefined ? { devBound: true } : {}) };
+    if (doVerify && kfuncCallRefusal(insns, kfuncOpts)) {
+      verify(insns, { ...kfuncOpts, helpers: dp.helpers, logLevel: opts.logLevel ?? 0, lineInfo: spec.lineInfo, name: spec.name }); // throws that refusal
+    }
     checkProgram(insns, { helpers: dp.helpers, allowPseudoLdImm64: true, walk: doVerify });
     if (insns.some((i) => i.code === 0x85 && i.src === PseudoCall.HELPER && SOCKET_LOOKUP_HELPERS.has(i.imm))) socketViewsForAll(dp, spec.name);
+    // bpf_check_mtu reads the device records of the stack's links (the kernel always has loopback, the
+    // device a test run arrives on): made with the links, on first use
+    if (insns.some((i) => i.code === 0x85 && i.src === PseudoCall.HELPER && i.imm === HELPER_CHECK_MTU)) void dp.links;
     let verified: VerifiedProgram | undefined;
     if (doVerify) {
       const vmaps = [...new Set(maps.values())].map(verifierMap);
       // The verdict depends only on the code, the maps' shapes and frozen contents, the helpers and the
       // log level: a program loaded again (tests, benchmarks, each `prog run`) is not verified again.
       const globals = btf ? globalFuncs(spec, btf) : [];
-      const key = verifyCacheKey(spec, vmaps, maps, opts.logLevel ?? 0, dp.helpers, globals, `${verifierProgType(spec)}/${spec.attachType ?? ''}/${opts.devBound ?? ''}/${tpBtfTarget(spec.section) ?? ''}/${licenseIsGplCompatible(spec.license) ? 'gpl' : 'nongpl'}/cpus=${dp.ncpus}`);
+      const key = verifyCacheKey(spec, vmaps, maps, opts.logLevel ?? 0, dp.helpers, globals, `${verifierProgType(spec)}/${spec.attachType ?? ''}/${opts.devBound ?? ''}/${tpBtfTarget(spec.section) ?? ''}/${gplCompatible ? 'gpl' : 'nongpl'}/cpus=${dp.ncpus}`);
       const cached = VERIFY_CACHE.get(key) ?? cachedVerdict(key, insns);
       if (cached) VERIFY_CACHE.set(key, cached);
       if (cached instanceof Error) throw cached;
@@ -1041,9 +1053,8 @@ export class Program {
             globalFuncs: globals,
             progType: verifierProgType(spec),
             ...(spec.attachType !== undefined ? { attachType: spec.attachType } : {}),
-            ...(opts.devBound !== undefined ? { devBound: true } : {}),
+            ...kfuncOpts,
             ...(spec.type === 'tracing' ? { tracepoint: tpBtfTarget(spec.section) ?? '' } : {}),
-            gplCompatible: licenseIsGplCompatible(spec.license),
             nrCpuIds: dp.ncpus,
           });
         } catch (e) {

@@ -2,6 +2,7 @@
 //
 //   autoload   `programs` names the ones wanted (bpf_program__set_autoload): only those, and the programs
 //              the object's own prog_array initialisers name (so a dispatcher's tail calls still land);
+//              without it, every program but the SEC("?…") ones, which libbpf opens with autoload off;
 //   skipped    a program wxdp cannot run — a program type it has no hook for, or a helper or kfunc the
 //              kernel provides and wxdp does not (PROG_UNSUPPORTED) — is left out with the reason, and the
 //              rest of the object loads; asking for it by name (BpfObject.program) raises that reason;
@@ -35,6 +36,10 @@ export function planPrograms(spec: ObjectSpec, wanted?: readonly string[]): { lo
   for (const p of spec.programs) {
     if (want && !want.has(p.name)) {
       skipped.set(p.name, { why: 'autoload', reason: `program ${p.name} was not loaded (autoload: only ${[...wanted!].join(', ')})` });
+      continue;
+    }
+    if (!want && p.autoload === false) {
+      skipped.set(p.name, { why: 'autoload', reason: `program ${p.name} was not loaded (section '?${p.section}': autoload off until asked for by name)` });
       continue;
     }
     const why = unsupportedProgram(p);

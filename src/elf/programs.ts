@@ -293,10 +293,13 @@ export function linkProgram(ctx: LinkContext, funcs: Map<number, Func[]>, main: 
     }
   }
 
-  const def = findSectionDef(main.sec.name);
+  // bpf_object__init_prog: SEC("?abc") is SEC("abc") with autoload off, the '?' forgotten from then on
+  const optional = main.sec.name.startsWith('?');
+  const secName = optional ? main.sec.name.slice(1) : main.sec.name;
+  const def = findSectionDef(secName);
   const spec: ProgramSpec = {
     name: main.name,
-    section: main.sec.name,
+    section: secName,
     type: def?.type ?? 'unspec',
     insns: out,
     mapRefs: mapRefs.sort((a, b) => a.index - b.index),
@@ -307,6 +310,7 @@ export function linkProgram(ctx: LinkContext, funcs: Map<number, Func[]>, main: 
     lineInfo: [],
     license: ctx.license,
   };
+  if (optional) spec.autoload = false;
   if (def?.attachType !== undefined) spec.attachType = def.attachType;
   if (def?.frags) spec.frags = true;
   if (def?.sleepable) spec.sleepable = true;

@@ -82,8 +82,16 @@ export interface LineInfo {
 export interface ProgramSpec {
   /** The function symbol. */
   name: string;
-  /** Full ELF section name: 'xdp', 'xdp.frags', 'xdp/devmap', 'tc', 'socket', 'xdp_foo'… */
+  /**
+   * The section name as libbpf keeps it: 'xdp', 'xdp.frags', 'xdp/devmap', 'tc', 'socket', 'xdp_foo'…
+   * — without the leading '?' of SEC("?xdp"), which only says the program does not load by default.
+   */
   section: string;
+  /**
+   * false for SEC("?…") programs: libbpf opens them with autoload off (bpf_object__init_prog), so they
+   * load only when asked for by name (LoadOptions.programs, bpf_program__set_autoload(true)).
+   */
+  autoload?: false;
   /** From SECTION_DEFS; 'unspec' for a section libbpf does not know. */
   type: ProgramType;
   /** libbpf's attach type name ('xdp', 'xdp_devmap', 'xdp_cpumap', …) when the section sets one. */

@@ -25,6 +25,7 @@ export const FAST_PATH_HELPERS: ReadonlyArray<[number, string]> = [
   [54, 'bpf_xdp_adjust_meta'],
   [65, 'bpf_xdp_adjust_tail'],
   [69, 'bpf_fib_lookup'],
+  [163, 'bpf_xdp_check_mtu'],
   [82, 'bpf_sk_select_reuseport'],
   [84, 'bpf_sk_lookup_tcp'],
   [85, 'bpf_sk_lookup_udp'],

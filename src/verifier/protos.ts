@@ -19,6 +19,10 @@ export enum Arg {
   /** ARG_PTR_TO_FIXED_SIZE_MEM (MEM_FIXED_SIZE | ARG_PTR_TO_MEM): memory the helper reads, of the proto's
    *  arg size (Proto.argSizes), checked at this argument, with no size argument after it. */
   PTR_TO_FIXED_SIZE_MEM,
+  /** ARG_PTR_TO_FIXED_SIZE_MEM | MEM_WRITE | MEM_ALIGNED (bpf_check_mtu's mtu_len): arg_size bytes the
+   *  helper reads and writes (check_helper_mem_access as a BPF_WRITE), then aligned to that size
+   *  (check_ptr_alignment, strict). */
+  PTR_TO_FIXED_SIZE_MEM_WRITE_ALIGNED,
   /** PTR_TO_MEM or NULL (with a zero size). */
   PTR_TO_MEM_OR_NULL,
   /** Memory the helper writes; the size is the next argument. */
@@ -155,6 +159,8 @@ export const PROTOS: Readonly<Record<number, Proto>> = {
   // bpf_trace_vprintk_proto: fmt (read-only), its size, the u64 arguments (or NULL) and their size
   177: { args: [Arg.PTR_TO_MEM, Arg.CONST_SIZE, Arg.PTR_TO_MEM_OR_NULL, Arg.CONST_SIZE_OR_ZERO], ret: Ret.INTEGER },
   181: { args: [Arg.ANYTHING, Arg.PTR_TO_FUNC, Arg.PTR_TO_STACK_OR_NULL, Arg.ANYTHING], ret: Ret.INTEGER },
+  // bpf_xdp_check_mtu_proto (gpl_only): ctx, ifindex, u32 *mtu_len (read and written), len_diff, flags
+  163: { args: [Arg.PTR_TO_CTX, Arg.ANYTHING, Arg.PTR_TO_FIXED_SIZE_MEM_WRITE_ALIGNED, Arg.ANYTHING, Arg.ANYTHING], ret: Ret.INTEGER, argSizes: [0, 0, 4] },
   188: { args: [Arg.PTR_TO_CTX], ret: Ret.INTEGER },
   189: { args: [Arg.PTR_TO_CTX, Arg.ANYTHING, Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE], ret: Ret.INTEGER },
   190: { args: [Arg.PTR_TO_CTX, Arg.ANYTHING, Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE], ret: Ret.INTEGER },
@@ -164,7 +170,7 @@ export const PROTOS: Readonly<Record<number, Proto>> = {
 export type VerifierProgType = 'xdp' | 'sk_lookup' | 'sk_reuseport' | 'tracing' | 'tracepoint' | 'raw_tracepoint';
 
 /** Helpers only XDP programs have (xdp_func_proto beyond the base set). */
-const XDP_ONLY = [23, 25, 28, 44, 51, 54, 65, 69, 84, 85, 99, 188, 189, 190, 204, 205, 206, 207];
+const XDP_ONLY = [23, 25, 28, 44, 51, 54, 65, 69, 84, 85, 99, 163, 188, 189, 190, 204, 205, 206, 207];
 /** Helpers of the socket program types beyond the base set. */
 const SK_LOOKUP_ONLY = [124];
 /** bpf_sk_release: xdp_func_proto's and sk_lookup_func_proto's, no other type's here. */
@@ -244,7 +250,7 @@ export function mapAllowsHelper(mapType: number, helper: number): boolean {
  * bpf_xdp_event_output), bpf_fib_lookup, bpf_probe_read_kernel, bpf_trace_vprintk and the four raw
  * syncookie helpers.
  */
-export const GPL_ONLY_HELPERS: ReadonlySet<number> = new Set([6, 25, 69, 113, 177, 204, 205, 206, 207]);
+export const GPL_ONLY_HELPERS: ReadonlySet<number> = new Set([6, 25, 69, 113, 163, 177, 204, 205, 206, 207]);
 
 /** license_is_gpl_compatible() (include/linux/license.h): these six strings exactly, nothing else. */
 export function licenseIsGplCompatible(license: string): boolean {

@@ -88,6 +88,10 @@ interface KnownViews {
 
 const KNOWN = new Map<bigint, KnownViews>();
 
+/** mark_pkt_end's ranges: the pointer is at the packet's end or past it (`pkt >= pkt_end`), or past it (`pkt > pkt_end`). */
+export const AT_PKT_END = -1;
+export const BEYOND_PKT_END = -2;
+
 export class Reg {
   type: RegType = RegType.NOT_INIT;
   /** PTR_MAYBE_NULL: a pointer a helper returned that has not been compared with 0 yet. */
@@ -110,7 +114,7 @@ export class Reg {
   id = 0;
   /** The reference (ringbuf reservation, socket) this pointer holds. */
   refObjId = 0;
-  /** Packet pointers: bytes proven readable past `off` (data_end comparison); may be negative (unusable). */
+  /** Packet pointers: bytes proven readable past `off` (data_end comparison), or AT_PKT_END / BEYOND_PKT_END. */
   range = 0;
   /** CONST_MAP / MAP_VALUE / MAP_KEY. */
   map: MapInfo | undefined;
@@ -679,7 +683,8 @@ export class Reg {
     if (this.id) parts.push(this.idText());
     if (this.refObjId) parts.push(`ref_obj_id=${this.refObjId}`);
     if (this.off) parts.push(`off=${this.off}`);
-    if (this.isPkt) parts.push(`r=${this.range}`);
+    // verbose_unum: mark_pkt_end's negative ranges print as u64 (r=0xfffffffffffffffe)
+    if (this.isPkt) parts.push(`r=${this.range < 0 ? `0x${BigInt.asUintN(64, BigInt(this.range)).toString(16)}` : this.range}`);
     if (this.type === RegType.MAP_VALUE || this.type === RegType.CONST_MAP || this.type === RegType.MAP_KEY) {
       if (this.map) {
         // print_reg_state names the map only when it has a name (an inner_map_meta has none)

@@ -19,6 +19,8 @@ import { liveRegisters, StackLiveness, successors } from './liveness.js';
 import { Arg, GPL_ONLY_HELPERS, helperAllowed, mapAllowsHelper, MapType, mayUpdateSockmap, PROTOS, Ret, type VerifierProgType } from './protos.js';
 import {
   addConstOf,
+  AT_PKT_END,
+  BEYOND_PKT_END,
   BPF_ADD_CONST32,
   BPF_ADD_CONST64,
   branchTaken,
@@ -201,9 +203,6 @@ const PKT_ACCESS = new Set([1, 2, 3, 28, 84, 85, 99, 204, 205, 206, 207]);
 const HIST_PC_BITS = 21;
 const HIST_PC_MASK = (1 << HIST_PC_BITS) - 1;
 const STACK_INDIRECT = 0x3ff;
-/** A packet pointer's range after `pkt >= pkt_end` (AT_PKT_END) or `pkt > pkt_end` (BEYOND_PKT_END): mark_pkt_end. */
-const AT_PKT_END = -1;
-const BEYOND_PKT_END = -2;
 /** MAX_VAR_OFF as a number, for pointers' fixed offsets. */
 const MAX_VAR_OFF_NUM = Number(MAX_VAR_OFF);
 /** The kernel forces a checkpoint once a path's jump history since the last one passes 40 entries. */
@@ -415,11 +414,7 @@ class Verifier {
   run(): VerifiedProgram {
     const t0 = performance.now();
     try {
-      // add_subprog_and_kfunc(), before everything else: kfuncs need a GPL-compatible license
-      if (this.opts.gplCompatible === false) {
-        const k = this.prog.findIndex((ins) => ins.code === (Class.JMP | JmpOp.CALL) && ins.src === PseudoCall.KFUNC && !ins.isLdImm64Tail);
-        if (k >= 0) this.reject('cannot call kernel function from non-GPL compatible program', k, undefined, 'EINVAL');
-      }
+      this.addKfuncCalls();
       this.checkCfg();
       this.live = liveRegisters(this.prog, (id, kfunc) => (kfunc ? kfuncById(id)?.args.length : PROTOS[id]?.args.length));
       this.stackLive = new StackLiveness(this.prog);
@@ -470,6 +465,11 @@ class Verifier {
         loopInlined: new Set([...this.loopInline].filter(([, s]) => s.fit).map(([pc]) => pc)),
       },
     };
+  }
+
+  private addKfuncCalls(): void {
+    const r = kfuncCallRefusal(this.prog, this.opts);
+    if (r) this.reject(r.reason, r.insn, undefined, 'EINVAL');
   }
 
   private summary(): void {
@@ -1349,8 +1349,13 @@ class Verifier {
    * naming the pointer's kind as check_ptr_alignment's pointer_desc does (none for a scalar).
    */
   private checkStrictAlignment(reg: Reg, off: number, size: number, pc: number): void {
+    if (reg.isPkt) {
+      // check_pkt_ptr_alignment: NET_IP_ALIGN (2) in front of the packet (and of its metadata)
+      if (size === 1 || reg.varOff.add(Tnum.const(BigInt(2 + reg.off + off))).isAligned(BigInt(size))) return;
+      this.reject(`misaligned packet access off 2+${offText(reg.varOff)}+${reg.off}+${off} size ${size}`, pc);
+    }
     if (size === 1 || reg.varOff.add(Tnum.const(BigInt(reg.off + off))).isAligned(BigInt(size))) return;
-    const desc = reg.type === RegType.MAP_VALUE ? 'value ' : reg.type === RegType.MAP_KEY ? 'key ' : reg.type === RegType.CTX ? 'context ' : '';
+    const desc = reg.type === RegType.MAP_VALUE ? 'value ' : reg.type === RegType.MAP_KEY ? 'key ' : reg.type === RegType.CTX ? 'context ' : reg.type === RegType.STACK ? 'stack ' : '';
     this.reject(`misaligned ${desc}access off ${offText(reg.varOff)}+${reg.off}+${off} size ${size}`, pc);
   }
 
@@ -1590,9 +1595,9 @@ class Verifier {
     if (reg.smin < 0n) {
       this.reject(`R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`, pc);
     }
-    if (reg.range < 0 || !this.memOk(BigInt(off), size, reg.range, zeroOk)) {
-      this.memFail(reg, regno, off, size, reg.range, pc);
-    }
+    // A pointer at or past the end (mark_pkt_end) has no bytes: -EINVAL, without __check_mem_access's line.
+    if (reg.range < 0) this.reject(`R${regno} offset is outside of the packet`, pc, undefined, 'EINVAL');
+    if (!this.memOk(BigInt(off), size, reg.range, zeroOk)) this.memFail(reg, regno, off, size, reg.range, pc);
   }
 
   // ---- stack ----
@@ -2072,6 +2077,12 @@ class Verifier {
         return;
       }
     }
+    // Two pointers, one maybe NULL and the other not: where they are equal the first is not NULL either
+    // (check_cond_jmp_op lifts PTR_MAYBE_NULL with mark_ptr_not_null_reg, that register only; wxdp has no
+    // PTR_TO_BTF_ID, the type it leaves out).
+    if (cmp === 'eq' && x && dst.isPointer && src.isPointer && dst.maybeNull !== src.maybeNull) {
+      st.cur.own(dst.maybeNull ? ins.dst : ins.src).maybeNull = false;
+    }
     // Packet ranges (try_match_pkt_pointers): pkt' vs pkt_end, pkt_meta' vs pkt. Now `l c end`: l <= end
     // gives off bytes, l < end one more; l > end or l >= end marks the compared register itself as
     // past the end or at it (mark_pkt_end), for a later compare of it with the end.
@@ -2416,8 +2427,8 @@ class Verifier {
   /** check_kfunc_call for the kfuncs of helpers/kfuncs.ts: prototype, device binding, the lock rule. */
   private kfuncCall(st: State, btfId: number, pc: number): number {
     const def = kfuncById(btfId);
-    if (!def) this.reject(`kernel btf_id ${btfId} is not a function`, pc);
-    if (def.devBound && !this.opts.devBound) this.reject('metadata kfuncs require device-bound program', pc);
+    // (add_kfunc_call refused unknown ids and unbound metadata kfuncs before the walk)
+    if (!def) this.reject(`kernel btf_id ${btfId} is not a function`, pc, undefined, 'EINVAL');
     checkCallUnderLock(st, -1, (r) => this.reject(r, pc));
     let dynptr: DynptrSlot | undefined;
     let constSize = 0;
@@ -2670,10 +2681,17 @@ class Verifier {
         expect(memTypes, memNames);
         return; // the size argument checks the region
       case Arg.PTR_TO_FIXED_SIZE_MEM:
-        // check_func_arg's MEM_FIXED_SIZE: check_helper_mem_access of arg_size bytes, read (no MEM_WRITE)
+      case Arg.PTR_TO_FIXED_SIZE_MEM_WRITE_ALIGNED: {
+        // check_func_arg's MEM_FIXED_SIZE: check_helper_mem_access of arg_size bytes, a read, or a write
+        // with MEM_WRITE (what the stack held there becomes unknown); MEM_ALIGNED then asks
+        // check_ptr_alignment, strict, for that size
         expect(memTypes, memNames);
-        this.helperMem(st, pc, regno, reg, PROTOS[id]!.argSizes![regno - 1]!, false, false);
+        const size = PROTOS[id]!.argSizes![regno - 1]!;
+        const write = a === Arg.PTR_TO_FIXED_SIZE_MEM_WRITE_ALIGNED;
+        this.helperMem(st, pc, regno, reg, size, write, false);
+        if (write) this.checkStrictAlignment(this.reg(st, regno), 0, size, pc);
         return;
+      }
       case Arg.CONST_SIZE:
       case Arg.CONST_SIZE_OR_ZERO: {
         const zeroOk = a === Arg.CONST_SIZE_OR_ZERO;
@@ -3144,6 +3162,24 @@ function offText(t: Tnum): string {
 /** A known zero scalar (the other side of a null check). */
 function isZero(k: Reg): boolean {
   return k.isScalar && k.varOff.isConst && k.varOff.value === 0n;
+}
+
+/**
+ * add_subprog_and_kfunc's add_kfunc_call, the first check of bpf_check (before the instructions' own
+ * checks and the walk), kfunc call by kfunc call in program order: kfuncs need a GPL-compatible
+ * license, the id must name a function, and the XDP metadata kfuncs a device-bound program
+ * (bpf_dev_bound_kfunc_check) — each refused with -EINVAL and 0 insns processed. The first refusal.
+ */
+export function kfuncCallRefusal(prog: readonly Insn[], opts: Pick<VerifyOptions, 'gplCompatible' | 'devBound'>): { insn: number; reason: string } | undefined {
+  for (let k = 0; k < prog.length; k++) {
+    const ins = prog[k]!;
+    if (ins.code !== (Class.JMP | JmpOp.CALL) || ins.src !== PseudoCall.KFUNC || ins.isLdImm64Tail) continue;
+    if (opts.gplCompatible === false) return { insn: k, reason: 'cannot call kernel function from non-GPL compatible program' };
+    const def = kfuncById(ins.imm);
+    if (!def) return { insn: k, reason: `kernel btf_id ${ins.imm} is not a function` };
+    if (def.devBound && !opts.devBound) return { insn: k, reason: 'metadata kfuncs require device-bound program' };
+  }
+  return undefined;
 }
 
 /** reg_is_pkt_pointer_any: a packet or metadata pointer, or the packet's end. */

@@ -1,8 +1,9 @@
-// Objects that hold more than wxdp runs: XDP programs beside kprobe/TC programs and beside an XDP program
-// that calls a helper wxdp lacks (programs/xdp_mixed.c), and a devmap program reading egress_ifindex
-// (programs/xdp_devmap_egress.c). The kernel is the judge where it can be asked: it loads every program of
-// both objects, runs xdp_mixed_pass (XDP_PASS), refuses egress_ifindex outside BPF_XDP_DEVMAP with
-// "invalid bpf_context access off=20 size=4", and refuses to test-run the devmap program (EINVAL).
+// Objects that hold more than wxdp runs: XDP programs beside kprobe/TC programs (programs/xdp_mixed.c), an
+// XDP program that calls a helper wxdp lacks and one with autoload off (programs/xdp_optional.c), and a
+// devmap program reading egress_ifindex (programs/xdp_devmap_egress.c). The kernel is the judge where it
+// can be asked: it loads every program of xdp_mixed and xdp_devmap_egress, runs xdp_mixed_pass and
+// xdp_check_mtu (XDP_PASS), refuses egress_ifindex outside BPF_XDP_DEVMAP with "invalid bpf_context
+// access off=20 size=4", refuses to test-run the devmap program (EINVAL), and leaves SEC("?xdp") unloaded.
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,13 +36,16 @@ describe('an object with programs wxdp cannot run', () => {
   it('loads its XDP programs and skips the others with the reason; asking for one names it', async () => {
     const dp = await Datapath.create();
     const obj = await dp.loadObject(prog('xdp_mixed.o'));
-    expect([...obj.programs.keys()]).toEqual(['xdp_mixed_pass', 'xdp_mixed_count']);
-    expect([...obj.skipped.keys()].sort()).toEqual(['kprobe_count', 'tc_pass', 'xdp_check_mtu']);
+    expect([...obj.programs.keys()]).toEqual(['xdp_mixed_pass', 'xdp_mixed_count', 'xdp_check_mtu']);
+    expect([...obj.skipped.keys()].sort()).toEqual(['kprobe_count', 'tc_pass']);
     expect(obj.program('xdp_mixed_pass').testRun({ data: frame(64) }).retval).toBe(2);
     expect(obj.program('xdp_mixed_count').testRun({ data: frame(64) }).retval).toBe(2);
+    // bpf_check_mtu: 64 bytes fit loopback's 65536 + 14 (the kernel's run below says XDP_PASS too)
+    expect(obj.program('xdp_check_mtu').testRun({ data: frame(64) }).retval).toBe(2);
     expect(() => obj.program('kprobe_count')).toThrow(/program kprobe_count \(section kprobe\/do_nanosleep\): program type kprobe is not supported by wxdp/);
     expect(() => obj.program('tc_pass')).toThrow(/program type sched_cls is not supported by wxdp/);
-    expect(() => obj.program('xdp_check_mtu')).toThrow(/cannot use helper bpf_check_mtu#163 \(the kernel allows it in XDP; wxdp does not provide it\)/);
+    const opt = await dp.loadObject(prog('xdp_optional.o'));
+    expect(() => opt.program('xdp_tai_stamp')).toThrow(/cannot use helper bpf_ktime_get_tai_ns#208 \(the kernel allows it in XDP; wxdp does not provide it\)/);
     try {
       obj.program('kprobe_count');
     } catch (e) {
@@ -66,7 +70,7 @@ describe('an object with programs wxdp cannot run', () => {
     await expect(dp.loadObject(spec)).rejects.toThrow(/invalid bpf_context access off=20 size=4/);
   });
 
-  it('wxdp prog run … name xdp_mixed_pass works; name xdp_check_mtu and name kprobe_count say why not', async () => {
+  it('wxdp prog run … name xdp_mixed_pass works; name xdp_tai_stamp and name kprobe_count say why not', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wxdp-progs14-'));
     try {
       const pkt = join(dir, 'pkt');
@@ -74,9 +78,9 @@ describe('an object with programs wxdp cannot run', () => {
       const ok = await cli(['prog', 'run', prog('xdp_mixed.o'), 'name', 'xdp_mixed_pass', 'data_in', pkt]);
       expect(ok.code).toBe(0);
       expect(ok.out).toMatch(/^Return value: 2, duration: \d+ns\n$/);
-      const mtu = await cli(['prog', 'run', prog('xdp_mixed.o'), 'name', 'xdp_check_mtu', 'data_in', pkt]);
-      expect(mtu.code).not.toBe(0);
-      expect(mtu.err).toMatch(/bpf_check_mtu#163/);
+      const tai = await cli(['prog', 'run', prog('xdp_optional.o'), 'name', 'xdp_tai_stamp', 'data_in', pkt]);
+      expect(tai.code).not.toBe(0);
+      expect(tai.err).toMatch(/bpf_ktime_get_tai_ns#208/);
       const kp = await cli(['prog', 'run', prog('xdp_mixed.o'), 'name', 'kprobe_count', 'data_in', pkt]);
       expect(kp.code).not.toBe(0);
       expect(kp.err).toMatch(/program type kprobe is not supported by wxdp/);
@@ -115,11 +119,34 @@ describe('SEC("xdp/devmap") programs', () => {
   });
 });
 
+describe('SEC("?xdp"): an XDP program with autoload off (programs/xdp_optional.c)', () => {
+  it('is parsed as section xdp, type xdp, autoload false, as libbpf opens it', () => {
+    const spec = parseObject(readFileSync(prog('xdp_optional.o')));
+    const p = spec.programs.find((x) => x.name === 'xdp_on_demand')!;
+    expect({ section: p.section, type: p.type, autoload: p.autoload }).toEqual({ section: 'xdp', type: 'xdp', autoload: false });
+    expect(spec.programs.find((x) => x.name === 'xdp_default')!.autoload).toBeUndefined();
+  });
+
+  it('is left out by default and loads when asked for by name (bpf_program__set_autoload)', async () => {
+    const dp = await Datapath.create();
+    const all = await dp.loadObject(prog('xdp_optional.o'));
+    expect([...all.programs.keys()]).toEqual(['xdp_default']);
+    expect(all.skipped.get('xdp_on_demand')).toMatchObject({ why: 'autoload' });
+    expect(all.skipped.get('xdp_tai_stamp')).toMatchObject({ why: 'unsupported' });
+    const one = await dp.loadObject(prog('xdp_optional.o'), { programs: ['xdp_on_demand'] });
+    const p = one.program('xdp_on_demand');
+    // by hand: a 40-byte frame is shorter than 60 (XDP_DROP), a 64-byte one passes; both counted
+    expect([p.testRun({ data: frame(40) }).retval, p.testRun({ data: frame(64) }).retval]).toEqual([1, 2]);
+    expect(one.map('seen').lookup(new Uint8Array(4))).toEqual(Uint8Array.of(2, 0, 0, 0, 0, 0, 0, 0));
+    await dp.close();
+  });
+});
+
 const avail = kernelAvailability();
 describe.skipIf(!avail.ok)(`the kernel on the same objects${avail.ok ? '' : ` (skipped: ${avail.reason})`}`, () => {
   const pinDir = `/sys/fs/bpf/wx-progs14-types-${process.pid}`;
   const bpftool = (args: string[]) => spawnSync('bpftool', args, { encoding: 'utf8' });
-  it('loads every program of both objects; runs xdp_mixed_pass (2); refuses the devmap program\'s test run (EINVAL)', () => {
+  it('loads every program of both objects; runs xdp_mixed_pass and xdp_check_mtu (2); refuses the devmap program\'s test run (EINVAL)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wxdp-progs14-'));
     try {
       const pkt = join(dir, 'pkt');
@@ -131,6 +158,8 @@ describe.skipIf(!avail.ok)(`the kernel on the same objects${avail.ok ? '' : ` (s
       expect(readdirSync(`${pinDir}-xdp_mixed`).sort()).toEqual(['kprobe_count', 'tc_pass', 'xdp_check_mtu', 'xdp_mixed_count', 'xdp_mixed_pass']);
       const run = bpftool(['prog', 'run', 'pinned', `${pinDir}-xdp_mixed/xdp_mixed_pass`, 'data_in', pkt]);
       expect(run.stdout).toMatch(/^Return value: 2,/);
+      const mtu = bpftool(['prog', 'run', 'pinned', `${pinDir}-xdp_mixed/xdp_check_mtu`, 'data_in', pkt]);
+      expect(mtu.stdout).toMatch(/^Return value: 2,/);
       const dm = bpftool(['prog', 'run', 'pinned', `${pinDir}-xdp_devmap_egress/xdp_devmap_stamp`, 'data_in', pkt]);
       expect(dm.status).not.toBe(0);
       expect(dm.stderr).toMatch(/Invalid argument/);
@@ -141,6 +170,19 @@ describe.skipIf(!avail.ok)(`the kernel on the same objects${avail.ok ? '' : ` (s
     } finally {
       for (const s of ['-xdp_mixed', '-xdp_devmap_egress', '-forced']) rmSync(`${pinDir}${s}`, { recursive: true, force: true });
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('libbpf leaves a SEC("?xdp") program unloaded: loadall cannot pin it, prog load pins the other', () => {
+    try {
+      const all = bpftool(['prog', 'loadall', prog('xdp_optional.o'), `${pinDir}-opt`]);
+      expect(all.status).not.toBe(0);
+      expect(all.stderr).toMatch(/prog 'xdp_on_demand': can't pin program that wasn't loaded/);
+      const first = bpftool(['prog', 'load', prog('xdp_optional.o'), `${pinDir}-opt1`]);
+      expect(first.status, first.stderr).toBe(0);
+      expect(JSON.parse(bpftool(['-j', 'prog', 'show', 'pinned', `${pinDir}-opt1`]).stdout).name).toBe('xdp_default');
+    } finally {
+      for (const s of ['-opt', '-opt1']) rmSync(`${pinDir}${s}`, { recursive: true, force: true });
     }
   });
 });
