@@ -9,8 +9,16 @@
 //
 // `to` is nft's syntax: ADDR, ADDR-ADDR, with :PORT or :PORT-PORT (IPv6 in brackets: [2001:db8::1]:80).
 // Rules are matched in the order added; the first that matches decides (a later one never runs for that
-// connection and hook). The whole list is rebuilt and published on each change. Conntrack is turned on
-// for the rule's family.
+// connection and hook). The whole list is rebuilt and published on each change.
+//
+// References, as the equivalent nftables ruleset holds them: each rule is a rule with a NAT statement, whose
+// expression takes a conntrack reference for its family when the rule is added (nft_nat_init, nft_masq_init:
+// nf_ct_netns_get) and drops it when the rule goes (nft_nat_destroy: nf_ct_netns_put). The rules of a
+// family at one hook are a NAT base chain, made with its first rule and deleted with its last (del of the
+// last rule, flush): the chain holds NAT's steps in the family's hooks (nf_nat_register_fn /
+// nf_nat_unregister_fn). So once a family's rules are gone nothing of this API keeps conntrack or NAT on
+// for it: packets pass untracked unless something else uses conntrack, and a connection translated before
+// goes out untranslated unless another NAT chain of its family is there (as after `delete table ip nat`).
 
 import type { Datapath } from './datapath.js';
 import { NetError } from './net_types.js';
@@ -59,33 +67,63 @@ interface Encoded {
 
 export class Nat {
   private readonly rules: Encoded[] = [];
-  /** The families whose NAT steps these rules hold (as iptable_nat's table registers them, for good). */
-  private readonly held = new Set<number>();
 
   constructor(private readonly dp: Datapath) {}
 
   /** Add a rule at the end; returns its index (for del). Throws NetError (EINVAL) naming the bad field. */
   add(spec: NatRuleSpec): number {
     const enc = encode(this.dp, spec);
-    const fam = enc.bytes[0] === 10 ? 'ipv6' : 'ipv4';
-    this.dp.conntrack.enable({ family: fam });
-    const pf = fam === 'ipv6' ? 10 : 2;
-    if (!this.held.has(pf)) (this.registerFn(pf), this.held.add(pf));
+    const pf = enc.bytes[0]!;
+    // the rule's conntrack reference, then its chain's NAT one (a new chain), before it can run; a
+    // failure puts back what was taken
+    this.dp.conntrack.netnsGet(pf);
+    try {
+      if (!this.chainHas(enc)) this.registerFn(pf);
+    } catch (e) {
+      this.dp.conntrack.netnsPut(pf);
+      throw e;
+    }
     this.rules.push(enc);
-    this.publish();
+    try {
+      this.publish();
+    } catch (e) {
+      this.release(this.rules.splice(-1));
+      throw e;
+    }
     return this.rules.length - 1;
   }
 
   /** Remove rule `index` (as add returned; later ones move down). */
   del(index: number): void {
     if (!Number.isInteger(index) || index < 0 || index >= this.rules.length) throw new NetError('ENOENT', `nat: no rule ${index} (there are ${this.rules.length})`);
-    this.rules.splice(index, 1);
+    const [gone] = this.rules.splice(index, 1);
     this.publish();
+    this.release([gone!]);
   }
 
+  /** Remove every rule (their chains go with them). */
   flush(): void {
-    this.rules.length = 0;
-    if (this.dp.conntrack.enabled) this.publish();
+    const gone = this.rules.splice(0);
+    if (gone.length === 0) return;
+    this.publish();
+    this.release(gone);
+  }
+
+  /** Whether a rule in the list is of `r`'s chain (its family and hook). */
+  private chainHas(r: Encoded): boolean {
+    return this.rules.some((o) => o.bytes[0] === r.bytes[0] && o.bytes[1] === r.bytes[1]);
+  }
+
+  /**
+   * The references of rules no longer published (dropped after the rules are gone, as nftables' commit
+   * does): each rule's conntrack one, and its chain's NAT one when the chain has no rule left.
+   */
+  private release(gone: Encoded[]): void {
+    gone.forEach((r, i) => {
+      const pf = r.bytes[0]!;
+      if (!this.chainHas(r) && !gone.slice(i + 1).some((o) => o.bytes[0] === pf && o.bytes[1] === r.bytes[1])) this.unregisterFn(pf);
+      this.dp.conntrack.netnsPut(pf);
+    });
   }
 
   list(): NatRuleSpec[] {

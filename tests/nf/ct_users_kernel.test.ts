@@ -16,6 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { Fixture, echo4, echo6, eth, fragments4, fragments6, ipv4, ipv6, stackUnready } from '../net/support.js';
 import { kernelUnavailable } from '../net/kernel.js';
 import { parseConntrackL } from './ct_support.js';
+import type { Datapath } from '../../src/control/datapath.js';
 
 const unready = await stackUnready();
 const noKernel = kernelUnavailable() || (spawnSync('conntrack', ['--version']).status !== 0 ? 'conntrack (Debian conntrack) missing' : '') ||
@@ -28,6 +29,8 @@ const A4 = '192.0.2.1', P4 = '192.0.2.2', A6 = '2001:db8::1', P6 = '2001:db8::2'
 /** Ruleset steps (nft input), and what each showed in the kernel for one IPv4 and one IPv6 echo after it. */
 interface Step {
   nft: string;
+  /** wxdp's own way to the same ruleset, when not through dp.nft. */
+  api?: (dp: Datapath) => void;
   /** Ip:ReasmReqds, Ip6:ReasmReqds the two echoes added. */
   reasm: [number, number];
   /** `conntrack -L`: the protocols of the entries listed after it (all steps' entries, sorted). */
@@ -48,18 +51,41 @@ const STEPS: Step[] = [
   { nft: 'delete table ip n', reasm: [3, 3], ct: ['icmp 1', 'icmpv6 58', 'icmpv6 58'] },
 ];
 
+// dp.nat's rules are nft NAT rules (nft_nat_init / nft_masq_init: a conntrack reference each, put by
+// nft_nat_destroy when the rule goes), a family's rules at a hook one NAT chain, deleted with its last rule.
+// Recorded from Linux 6.18.44 with the nft commands beside each step (a rule deleted while another of the
+// family is left keeps conntrack on; the last one's deletion turns it off, though its chain stays).
+const NAT_API_STEPS: Step[] = [
+  { nft: '', reasm: [3, 3], ct: [] },
+  {
+    nft: 'add table ip6 nat\nadd chain ip6 nat post { type nat hook postrouting priority 100; }\nadd rule ip6 nat post oifname "vb" masquerade\nadd rule ip6 nat post ip6 daddr 2001:db8::9 snat to 2001:db8::5',
+    api: (dp) => (dp.nat.add({ hook: 'postrouting', oif: 'eth0', family: 'ipv6', type: 'masquerade' }), dp.nat.add({ hook: 'postrouting', dst: '2001:db8::9/128', type: 'snat', to: '2001:db8::5' })),
+    reasm: [3, 0], ct: ['icmpv6 58'],
+  },
+  { nft: 'delete rule ip6 nat post handle 2', api: (dp) => dp.nat.del(0), reasm: [3, 0], ct: ['icmpv6 58', 'icmpv6 58'] },
+  { nft: 'delete rule ip6 nat post handle 3', api: (dp) => dp.nat.del(0), reasm: [3, 3], ct: ['icmpv6 58', 'icmpv6 58'] },
+  {
+    nft: 'add rule ip6 nat post oifname "vb" masquerade\nadd table ip nat\nadd chain ip nat pre { type nat hook prerouting priority -100; }\nadd rule ip nat pre udp dport 53 dnat to 192.0.2.7',
+    api: (dp) => (dp.nat.add({ hook: 'postrouting', oif: 'eth0', family: 'ipv6', type: 'masquerade' }), dp.nat.add({ hook: 'prerouting', proto: 'udp', dport: 53, type: 'dnat', to: '192.0.2.7' })),
+    reasm: [3, 0], ct: ['icmp 1', 'icmpv6 58', 'icmpv6 58', 'icmpv6 58'],
+  },
+  { nft: 'delete table ip6 nat', api: (dp) => dp.nat.del(0), reasm: [3, 3], ct: ['icmp 1', 'icmp 1', 'icmpv6 58', 'icmpv6 58', 'icmpv6 58'] },
+  { nft: 'delete table ip nat', api: (dp) => dp.nat.flush(), reasm: [3, 3], ct: ['icmp 1', 'icmp 1', 'icmpv6 58', 'icmpv6 58', 'icmpv6 58'] },
+];
+
 const data = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff);
 
 /** wxdp: each step's ruleset, then a fragmented echo request of each family to eth0's addresses (a new echo id each, as ping's). */
-async function ours(): Promise<Array<{ reasm: [number, number]; ct: string[] }>> {
+async function ours(steps: Step[]): Promise<Array<{ reasm: [number, number]; ct: string[] }>> {
   const fx = await Fixture.create(
     [{ name: 'eth0', mac: M0, v4: [`${A4}/24`], v6: [`${A6}/64`] }],
     [],
     [{ dev: 'eth0', addr: P4, mac: H0 }, { dev: 'eth0', addr: P6, mac: H0 }],
   );
   const out: Array<{ reasm: [number, number]; ct: string[] }> = [];
-  STEPS.forEach((s, i) => {
-    if (s.nft) fx.dp.nft(s.nft);
+  steps.forEach((s, i) => {
+    if (s.api) s.api(fx.dp);
+    else if (s.nft) fx.dp.nft(s.nft);
     const before = fx.mib();
     const d4 = ipv4({ src: P4, dst: A4, proto: 1, id: 0x5100 + i }, echo4(0x7700 + i, 1, data(3000, i)));
     for (const f of fragments4(d4, 1500)) fx.rx('eth0', eth({ dst: M0, src: H0, type: 0x0800 }, f));
@@ -76,7 +102,11 @@ async function ours(): Promise<Array<{ reasm: [number, number]; ct: string[] }>>
 
 describe('conntrack runs while an expression uses it (nf_ct_netns_get / put)', () => {
   it.skipIf(unready)('wxdp reassembles and tracks as Linux 6.18 did at each ruleset step', async () => {
-    expect(await ours()).toEqual(STEPS.map((s) => ({ reasm: s.reasm, ct: s.ct })));
+    expect(await ours(STEPS)).toEqual(STEPS.map((s) => ({ reasm: s.reasm, ct: s.ct })));
+  });
+
+  it.skipIf(unready)('dp.nat\'s rules hold conntrack as the nft NAT rules they stand for: deleting or flushing them puts it back', async () => {
+    expect(await ours(NAT_API_STEPS)).toEqual(NAT_API_STEPS.map((s) => ({ reasm: s.reasm, ct: s.ct })));
   });
 
   it.skipIf(unready)('a rule deleted by handle drops its reference; the other rule of the family keeps conntrack on', async () => {
@@ -116,35 +146,39 @@ describe('conntrack runs while an expression uses it (nf_ct_netns_get / put)', (
     expect(x.nf_ct_netns_users(2)).toBe(0);
   });
 
-  it.skipIf(noKernel)('the recorded steps are what the kernel does now (namespaces, veth, ping)', () => {
-    const tag = `ksct${process.pid}`;
-    const A = `${tag}a`, B = `${tag}b`;
-    const sh = (cmd: string, input?: string): string => {
-      const r = spawnSync('sh', ['-c', cmd], { input, encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`${cmd}: ${r.stderr}`);
-      return r.stdout;
-    };
-    const nstat = (): Record<string, number> => Object.fromEntries(
-      sh(`ip netns exec ${B} nstat -az`).split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f.length >= 2).map((f) => [f[0]!, Number(f[1])]));
-    try {
-      sh(`ip netns add ${A} && ip netns add ${B} && ip link add va netns ${A} type veth peer name vb netns ${B}`);
-      sh(`ip -n ${A} link set va up && ip -n ${B} link set vb up && ip -n ${A} addr add ${P4}/24 dev va && ip -n ${B} addr add ${A4}/24 dev vb`);
-      sh(`ip -n ${A} addr add ${P6}/64 dev va nodad && ip -n ${B} addr add ${A6}/64 dev vb nodad`);
-      const got: Array<{ reasm: [number, number]; ct: string[] }> = [];
-      for (const s of STEPS) {
-        if (s.nft) sh(`ip netns exec ${B} nft -f -`, s.nft + '\n');
-        const before = nstat();
-        sh(`ip netns exec ${A} ping -c1 -W2 -s 3000 ${A4} >/dev/null && ip netns exec ${A} ping -6 -c1 -W2 -s 3000 ${A6} >/dev/null`);
-        const after = nstat();
-        got.push({
-          reasm: [after['IpReasmReqds']! - before['IpReasmReqds']!, after['Ip6ReasmReqds']! - before['Ip6ReasmReqds']!],
-          ct: parseConntrackL(spawnSync('ip', ['netns', 'exec', B, 'conntrack', '-L'], { encoding: 'utf8' }).stdout).map((l) => l.proto).sort(),
-        });
-      }
-      expect(got).toEqual(STEPS.map((s) => ({ reasm: s.reasm, ct: s.ct })));
-    } finally {
-      spawnSync('ip', ['netns', 'del', A]);
-      spawnSync('ip', ['netns', 'del', B]);
-    }
-  });
+  it.skipIf(noKernel)('the recorded steps are what the kernel does now (namespaces, veth, ping)', () => kernelSteps(STEPS));
+  it.skipIf(noKernel)('the recorded dp.nat steps are what the kernel does now with their nft commands', () => kernelSteps(NAT_API_STEPS));
 });
+
+/** The steps' nft commands in a namespace of the kernel, an echo of each family after each. */
+function kernelSteps(steps: Step[]): void {
+  const tag = `ksct${process.pid}`;
+  const A = `${tag}a`, B = `${tag}b`;
+  const sh = (cmd: string, input?: string): string => {
+    const r = spawnSync('sh', ['-c', cmd], { input, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${cmd}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const nstat = (): Record<string, number> => Object.fromEntries(
+    sh(`ip netns exec ${B} nstat -az`).split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f.length >= 2).map((f) => [f[0]!, Number(f[1])]));
+  try {
+    sh(`ip netns add ${A} && ip netns add ${B} && ip link add va netns ${A} type veth peer name vb netns ${B}`);
+    sh(`ip -n ${A} link set va up && ip -n ${B} link set vb up && ip -n ${A} addr add ${P4}/24 dev va && ip -n ${B} addr add ${A4}/24 dev vb`);
+    sh(`ip -n ${A} addr add ${P6}/64 dev va nodad && ip -n ${B} addr add ${A6}/64 dev vb nodad`);
+    const got: Array<{ reasm: [number, number]; ct: string[] }> = [];
+    for (const s of steps) {
+      if (s.nft) sh(`ip netns exec ${B} nft -f -`, s.nft + '\n');
+      const before = nstat();
+      sh(`ip netns exec ${A} ping -c1 -W2 -s 3000 ${A4} >/dev/null && ip netns exec ${A} ping -6 -c1 -W2 -s 3000 ${A6} >/dev/null`);
+      const after = nstat();
+      got.push({
+        reasm: [after['IpReasmReqds']! - before['IpReasmReqds']!, after['Ip6ReasmReqds']! - before['Ip6ReasmReqds']!],
+        ct: parseConntrackL(spawnSync('ip', ['netns', 'exec', B, 'conntrack', '-L'], { encoding: 'utf8' }).stdout).map((l) => l.proto).sort(),
+      });
+    }
+    expect(got).toEqual(steps.map((s) => ({ reasm: s.reasm, ct: s.ct })));
+  } finally {
+    spawnSync('ip', ['netns', 'del', A]);
+    spawnSync('ip', ['netns', 'del', B]);
+  }
+}

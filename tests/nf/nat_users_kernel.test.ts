@@ -17,7 +17,8 @@ import { masked, PORTS } from '../net/router_cases.js';
 import { parseConntrackL } from './ct_support.js';
 import { NF_CONFIG } from './nf_fuzz_config.js';
 
-const RULES = 'table inet filter {\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tct state new counter\n\t}\n}\ntable ip nat {\n\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n\t\toifname "eth1" snat to 203.0.113.45\n\t}\n}\n';
+const FILTER = 'table inet filter {\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tct state new counter\n\t}\n}\n';
+const RULES = FILTER + 'table ip nat {\n\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n\t\toifname "eth1" snat to 203.0.113.45\n\t}\n}\n';
 const DELETE = 'delete table ip nat';
 /** UDP 198.51.100.2.40000 > 203.0.113.2.53 (IPv4 IDs 0x1001, 0x1002): before the deletion, and after it. */
 const SENDS = [
@@ -43,6 +44,21 @@ describe('NAT runs while the family has a NAT chain (nf_nat_register_fn)', () =>
     expect(eth1(w.run([{ ingress: 'eth0', frames: [unhex(SENDS[1]!.frame)] }])[0]!)).toEqual([SENDS[1]!.out]);
     expect(parseConntrackL(w.dp.conntrack.format()).map((l) => `${l.proto} ${l.rest}`)).toEqual([LISTED]);
   });
+
+  // dp.nat's rules of a family at a hook are such a chain, deleted with its last rule: the same rule through
+  // the API, then deleted (del, flush), is `delete table ip nat` for the connection
+  for (const how of ['del', 'flush'] as const) {
+    it(`dp.nat: the connection goes out untranslated after its family's last rule goes (${how})`, async () => {
+      const w = await WxdpRouter.create(PORTS, NF_CONFIG);
+      w.dp.nft(FILTER);
+      w.dp.nat.add({ hook: 'postrouting', oif: 'eth1', type: 'snat', to: '203.0.113.45' });
+      expect(eth1(w.run([{ ingress: 'eth0', frames: [unhex(SENDS[0]!.frame)] }])[0]!)).toEqual([SENDS[0]!.out]);
+      if (how === 'del') w.dp.nat.del(0);
+      else w.dp.nat.flush();
+      expect(eth1(w.run([{ ingress: 'eth0', frames: [unhex(SENDS[1]!.frame)] }])[0]!)).toEqual([SENDS[1]!.out]);
+      expect(parseConntrackL(w.dp.conntrack.format()).map((l) => `${l.proto} ${l.rest}`)).toEqual([LISTED]);
+    });
+  }
 
   const nsa = useNamespaces('natu');
   const py = pythonAvailability();
