@@ -492,6 +492,11 @@ export class Nft {
           if (!t.flowtables.some((f) => f.name === s.name)) throw new Refusal(ENOENT, s.loc, true);
           out.push({ k: 'flow', name: s.name });
           break;
+        case 'absent':
+          // what a kernel without the expression's module (nft_connlimit, nft_synproxy) answers:
+          // nf_tables_expr_parse finds no type (nft_expr_type_get: -ENOENT) and marks the expression
+          // (NL_SET_BAD_ATTR), which nft shows at the statement
+          throw new Refusal(ENOENT, s.loc, true);
       }
     }
     return out;

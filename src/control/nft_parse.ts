@@ -52,7 +52,9 @@ export type Stmt =
   | { k: 'reject'; with?: 'icmp' | 'icmpv6' | 'icmpx' | 'tcp'; code?: string; codeLoc?: Loc; loc: Loc }
   | { k: 'nat'; type: 'snat' | 'dnat' | 'masquerade' | 'redirect'; family?: 'ip' | 'ip6'; to?: string; toLoc?: Loc; flags: string[]; loc: Loc }
   | { k: 'set'; target: 'meta mark' | 'ct mark'; value: RawValue; loc: Loc }
-  | { k: 'flow'; name: string; nameLoc: Loc; loc: Loc };
+  | { k: 'flow'; name: string; nameLoc: Loc; loc: Loc }
+  /** A statement of nft's grammar whose expression type this data path lacks (the kernel's reply: ENOENT). */
+  | { k: 'absent'; expr: 'connlimit' | 'synproxy'; loc: Loc };
 
 export interface ChainSpec {
   type?: string;
@@ -642,6 +644,14 @@ class Parser {
         return this.match(sel);
       }
       case 'ct': {
+        // connlimit_stmt: CT COUNT [OVER] NUM, located over all of it
+        if (this.isWord('count')) {
+          this.next();
+          const over = this.isWord('over') ? this.next() : undefined;
+          const n = this.next();
+          if (n.t !== 'w' || !/^[0-9]+$/.test(n.v)) this.unexpected(n, over ? 'number' : 'number or over');
+          return { k: 'absent', expr: 'connlimit', loc: { ...t.loc, end: n.loc.end } };
+        }
         const sel = this.selectorField('ct', t, ['state', 'mark', 'direction']);
         if (this.isWord('set')) return this.setStmt(sel);
         return this.match(sel);
@@ -670,6 +680,18 @@ class Parser {
       case 'goto': {
         const c = this.name();
         return { k: 'verdict', v: t.v, chain: c.v, chainLoc: c.loc, loc: { ...t.loc, end: c.loc.end } };
+      }
+      case 'synproxy': {
+        // synproxy_stmt: its location is the SYNPROXY token's (synproxy_stmt_alloc), then its options
+        for (;;) {
+          if (this.isWord('mss') || this.isWord('wscale')) {
+            this.next();
+            const n = this.next();
+            if (n.t !== 'w' || !/^[0-9]+$/.test(n.v)) this.unexpected(n, 'number');
+          } else if (this.isWord('timestamp') || this.isWord('sack-perm')) this.next();
+          else break;
+        }
+        return { k: 'absent', expr: 'synproxy', loc: t.loc };
       }
       case 'reject': {
         if (!this.isWord('with')) return { k: 'reject', loc: t.loc };
