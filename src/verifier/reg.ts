@@ -629,9 +629,14 @@ export class Reg {
       const v = BigInt.asIntN(bits, this.varOff.value);
       smin = smax = v;
     } else {
-      // The range survives when every value already fits the narrower signed type.
-      const sv = this.smin;
-      const ev = this.smax;
+      // The range survives when every value already fits the narrower signed type. A 64-bit
+      // `r1 = (s32)r2` takes the 32-bit signed bounds, which are exactly the range of the low half read
+      // as s32: 6.18.44 sign-extends w2 = -1 of an r2 with an unknown upper half to -1 (random program
+      // seed 37484), and s32 [0, 3] to [0, 3], where coerce_reg_to_size_sx's smin/smax test alone (6.18.35)
+      // gives [S32_MIN, S32_MAX]; s8 and s16 still test smin/smax (s32 [0x100, 0x107] gives [-128, 127]).
+      const fromS32 = to === 64 && size === 4;
+      const sv = fromS32 ? this.s32min : this.smin;
+      const ev = fromS32 ? this.s32max : this.smax;
       if (sv >= lo && ev <= hi && sv <= ev) {
         smin = sv;
         smax = ev;

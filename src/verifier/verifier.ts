@@ -554,7 +554,7 @@ class Verifier {
     for (let i = 0; i < n; i++) {
       if (!seen[i] && !prog[i]!.isLdImm64Tail) this.reject(`unreachable insn ${i}`, i, undefined, 'EINVAL');
     }
-    this.scc = computeScc(prog);
+    this.scc = computeScc(prog, this.callbackCalls);
   }
 
   // ---- the walk (do_check) ----
@@ -721,9 +721,13 @@ class Verifier {
           if (callsCallback) {
             // A callback's next iteration from a state within the ranges of one still being explored
             // adds nothing (RANGE_WITHIN: imprecise scalars compared too); no infinite-loop check here.
+            // The pruned path is kept as a backedge of the call's component (as an iterator's or a
+            // may_goto's): until that visit ends, the checkpoints in it are compared by range too
+            // (incomplete_read_marks), as 6.18.44 compares them (syncookie_xdp: 14,615 processed).
             if (statesEqual(old.state, st, live, false, undefined, true)) {
               old.hits++;
               this.propagatePrecision(old.state, st, live, slotLive);
+              this.addSccBackedge(st, old, pc);
               return true;
             }
           } else if (
@@ -3401,9 +3405,11 @@ function bswap(v: bigint, bits: number): bigint {
 /**
  * compute_scc: Tarjan's strongly connected components of each function's control flow graph (a call
  * goes on at the next instruction), iteratively as the kernel walks it. A component gets a number
- * (from 1) when it has two or more instructions or one that jumps to itself.
+ * (from 1) when it has two or more instructions or one that jumps to itself; a call that runs a
+ * callback (`callbackCalls`) counts as one that jumps to itself, since the callback returns to it and
+ * it runs again: 6.18.44's live-registers listing numbers a lone `call bpf_loop` as a component.
  */
-function computeScc(prog: readonly Insn[]): Int32Array {
+function computeScc(prog: readonly Insn[], callbackCalls: ReadonlySet<number>): Int32Array {
   const n = prog.length;
   const succ = successors(prog);
   const scc = new Int32Array(n);
@@ -3438,7 +3444,7 @@ function computeScc(prog: readonly Insn[]): Int32Array {
         dfs.pop();
         continue;
       }
-      const assign = stack[stack.length - 1] !== w || succ[w]!.includes(w);
+      const assign = stack[stack.length - 1] !== w || succ[w]!.includes(w) || callbackCalls.has(w);
       let t: number;
       do {
         t = stack.pop()!;

@@ -4,7 +4,8 @@
 // no range is computed (div, mod, a shift by an unknown amount) an ALU32 result is not zero-extended
 // either (all 64 bits unknown: adjust_scalar_min_max_vals returns before the zero extension); an
 // s64 range across the sign boundary narrows by a u64 range on one side of it, as since Linux 6.17; a
-// sign-extending load or move sets the s32 bounds with the s64 ones, as coerce_reg_to_size_sx does; 6.18.y's
+// sign-extending load or move sets the s32 bounds with the s64 ones, as coerce_reg_to_size_sx does, and of
+// 4 bytes to 64 bits starts from the s32 bounds, as 6.18.44's does; 6.18.y's
 // single-value rule, which also un-crosses the crossed bounds of a constant or unknown tnum; a 64-bit JEQ /
 // JNE decided by 32-bit ranges that do not meet, as is_scalar_branch_taken does; __reg32_deduce_bounds' rule
 // for an s64 range's low halves (a u32 range only when they form one) and its special case of upper halves

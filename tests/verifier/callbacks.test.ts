@@ -61,7 +61,47 @@ function indexed(n: number, guard: boolean): Insn[] {
   ];
 }
 
+/**
+ * u64 k = 0 (a spilled zero); bpf_loop(4, cb, &k, 0); return k & 1. cb: r = prandom(); if (r > 10)
+ * k = r (a spill of umin=11 over the zero); return 0. The path without the store reaches the callback's
+ * exit first (a checkpoint there, k still 0); back at the call, the iteration is pruned by range against
+ * the call's state still being explored, and 6.18.44 keeps that path as a backedge of the call's
+ * component (its live-registers listing numbers the lone call; log level 2: "SCC backedge"). The path
+ * with the store then meets the exit's checkpoint while that visit has backedges: compared by range
+ * (incomplete_read_marks), 0 against [11, U64_MAX] differs and it walks on (the kernel: 53 insns, not 30).
+ */
+const storeInLoop: Insn[] = [
+  Alu64.mov.imm(1, 0),
+  Ins.stx('dw', 10, 1, -8),
+  Alu64.mov.imm(1, 4),
+  ...Ins.lddw(2, 8n, PseudoLd.FUNC),
+  Alu64.mov.reg(3, 10),
+  Alu64.add.imm(3, -8),
+  Alu64.mov.imm(4, 0),
+  Ins.call(181),
+  Ins.ldx('dw', 0, 10, -8),
+  Alu64.and.imm(0, 1),
+  Ins.exit(),
+  // cb
+  Alu64.mov.reg(6, 2),
+  Ins.call(7),
+  Alu64.mov.reg(7, 0),
+  Alu64.mov.imm(0, 0),
+  Alu64.mov.imm(8, 1),
+  Alu64.add.imm(8, 1),
+  Alu64.add.imm(8, 1),
+  Jmp.jgt.imm(7, 10, 7),
+  ...Array.from({ length: 6 }, () => Alu64.add.imm(8, 1)),
+  Ins.ja(1),
+  Ins.stx('dw', 6, 7, 0),
+  Ins.exit(),
+];
+
 describe('bpf_loop callbacks converge as in the kernel', () => {
+  it('a checkpoint inside the callback is compared by range while the call has backedges (kernel: 53 insns)', () => {
+    expect(verify(storeInLoop, {}).stats.insnsProcessed).toBe(53);
+  });
+
   it('a counter in the callback context is widened: accepted in about the kernel’s 27 insns', () => {
     const r = verify(counter, {});
     expect(r.stats.insnsProcessed).toBeGreaterThanOrEqual(25);

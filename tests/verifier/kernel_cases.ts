@@ -450,6 +450,16 @@ export const KERNEL_CASES: KernelCase[] = [
     why: 'the same r0 spilled whole at fp-8 and filled back as 4 bytes (a narrow fill: coerce_reg_to_size(4) keeps its 32-bit bounds): `if r1 < 0x10000` is never taken',
     insns: [...I(0x85, 0, 0, 0, 7), ...I(0xb6, 0, 0, 3, 0xffff), ...I(0x7b, 10, 0, -8), ...I(0x61, 1, 10, -8), ...I(0xa5, 1, 0, 2, 0x10000), ...RET0, ...BAD],
   },
+  {
+    name: 'movsx32_from_s32_bounds',
+    why: 'r0 = (prandom << 32) | (prandom & 3): the low half is [0, 3], the upper unknown (smin/smax span every sign); `r1 = (s32)r0` on 6.18.44 takes the s32 bounds, r1 is [0, 3] and `if r1 > 3` is never taken (coerce_reg_to_size_sx testing smin/smax alone gives [S32_MIN, S32_MAX])',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0xbf, 6, 0), ...I(0x57, 6, 0, 0, 3), ...I(0x85, 0, 0, 0, 7), ...I(0x67, 0, 0, 0, 32), ...I(0x4f, 0, 6), ...I(0xbf, 1, 0, 32), ...I(0x25, 1, 0, 2, 3), ...RET0, ...BAD],
+  },
+  {
+    name: 'movsx32_of_known_low_half',
+    why: 'the same unknown upper half, `if w0 != -1` not taken: the low half is the constant 0xffffffff, and `r1 = (s32)r0` is the constant -1 on 6.18.44, so `if r1 != -1` is never taken (random program seed 37484: processed 121 against 87, the 33 -> 36 path not pruned)',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0xbf, 6, 0), ...I(0x85, 0, 0, 0, 7), ...I(0x67, 0, 0, 0, 32), ...I(0x4f, 0, 6), ...I(0x56, 0, 0, 2, -1), ...I(0xbf, 1, 0, 32), ...I(0x55, 1, 0, 2, -1), ...RET0, ...BAD],
+  },
   ...LOCKED_VALUE_IDS,
   ...PKT_END_MARKS,
   {

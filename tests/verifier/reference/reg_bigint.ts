@@ -414,8 +414,10 @@ export class Reg {
       smin = smax = v;
     } else {
       // The range survives when every value already fits the narrower signed type.
-      const sv = this.smin;
-      const ev = this.smax;
+      // (a semantic change made here too: a 64-bit sign extension of 4 bytes takes the s32 bounds, 6.18.44)
+      const fromS32 = to === 64 && size === 4;
+      const sv = fromS32 ? this.s32min : this.smin;
+      const ev = fromS32 ? this.s32max : this.smax;
       if (sv >= lo && ev <= hi && sv <= ev) {
         smin = sv;
         smax = ev;
