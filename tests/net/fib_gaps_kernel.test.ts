@@ -540,7 +540,7 @@ describe('ip route/addr/link/neigh show as the kernel dumps them', () => {
       'sysctl net.ipv6.conf.d1.forwarding=0', '-6 route show table local',
       'sysctl net.ipv6.conf.all.forwarding=0', '-6 route show table local',
       'sysctl net.ipv6.conf.d0.forwarding=1', '-6 route show table local',
-      'link set d0 down', '-6 route show table local', 'link set d0 up', 'settle', '-6 route show table local',
+      'link set d0 down', 'settle', '-6 route show table local', 'link set d0 up', 'settle', '-6 route show table local',
     ])).toEqual([]);
   });
 
