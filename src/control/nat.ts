@@ -119,11 +119,16 @@ export class Nat {
    * does): each rule's conntrack one, and its chain's NAT one when the chain has no rule left.
    */
   private release(gone: Encoded[]): void {
-    gone.forEach((r, i) => {
-      const pf = r.bytes[0]!;
-      if (!this.chainHas(r) && !gone.slice(i + 1).some((o) => o.bytes[0] === pf && o.bytes[1] === r.bytes[1])) this.unregisterFn(pf);
-      this.dp.conntrack.netnsPut(pf);
-    });
+    const emptied = new Map<number, number>(); // chain (family << 8 | hook) → family
+    for (const r of gone) {
+      if (!this.chainHas(r)) emptied.set((r.bytes[0]! << 8) | r.bytes[1]!, r.bytes[0]!);
+      this.dp.conntrack.netnsPut(r.bytes[0]!);
+    }
+    for (const pf of emptied.values()) this.unregisterFn(pf);
+  }
+
+  private get x(): NatExports {
+    return this.dp.fastPath.exports as unknown as NatExports;
   }
 
   list(): NatRuleSpec[] {
@@ -136,18 +141,18 @@ export class Nat {
    * not even a null binding, whatever NAT it was given before.
    */
   registerFn(pf: number): void {
-    const r = (this.dp.fastPath.exports as unknown as NatExports).nf_nat_register_fn(pf);
+    const r = this.x.nf_nat_register_fn(pf);
     if (r !== 0) throw new NetError(r === -12 ? 'ENOMEM' : r === -28 ? 'ENOBUFS' : 'EINVAL', `nat: registering NAT's hooks for family ${pf} failed (${r})`);
   }
 
   /** nf_nat_unregister_fn: a user of family `pf` less; the last one's takes NAT's steps out. */
   unregisterFn(pf: number): void {
-    if ((this.dp.fastPath.exports as unknown as NatExports).nf_nat_unregister_fn(pf) !== 0) throw new NetError('ENOENT', `nat: no NAT user of family ${pf} to put`);
+    if (this.x.nf_nat_unregister_fn(pf) !== 0) throw new NetError('ENOENT', `nat: no NAT user of family ${pf} to put`);
   }
 
   /** Make port choices repeatable (the kernel's get_random_u16 offsets), for tests. */
   seed(s: number): void {
-    (this.dp.fastPath.exports as unknown as NatExports).nf_nat_seed(s >>> 0);
+    this.x.nf_nat_seed(s >>> 0);
   }
 
   /**
@@ -158,11 +163,11 @@ export class Nat {
    */
   seedPort(manip: 'src' | 'dst', port: number | undefined): void {
     if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw bad('port', `${port} out of range (0-65535)`);
-    (this.dp.fastPath.exports as unknown as NatExports).nf_nat_seed_port(manip === 'src' ? 0 : 1, port ?? -1);
+    this.x.nf_nat_seed_port(manip === 'src' ? 0 : 1, port ?? -1);
   }
 
   private publish(): void {
-    const x = this.dp.fastPath.exports as unknown as NatExports;
+    const x = this.x;
     const a = x.nf_nat_rules_alloc(this.rules.length);
     if (a === 0) throw new NetError('ENOMEM', 'nat: no memory for the rules');
     const mem = this.dp.memory.bytes();
