@@ -434,7 +434,7 @@ function ctAlloc(root: u32): u32 {
  * program may still hold it, and reads its words as they were (status: dying). Back on the free list
  * after a grace period (ctRetiredRelease).
  */
-function ctFree(root: u32, e: u32): void {
+export function ctFree(root: u32, e: u32): void {
   store<u32>(e + CT_STATUS, IPS_DYING);
   store<u32>(e + CT_FREE_NEXT, load<u32>(root + CR_RETIRED));
   store<u32>(root + CR_RETIRED, e);
@@ -815,28 +815,48 @@ function initConntrack(root: u32, st: u32, t: u32): u32 {
   }
   const inv = TUPLE_INV();
   if (!invertTuple(inv, t)) return 0;
+  const e = ctNew(root, t, inv);
+  if (e == 0) {
+    mibInc(MIB_CT_DROP);
+    store<u8>(st + NFS_CTINFO, 0xfe); // tells the caller to drop: "nf_conntrack: table full, dropping packet"
+    return 0;
+  }
+  unconfirmedAdd(root, e);
+  return e;
+}
+
+/**
+ * __nf_conntrack_alloc under the lock: an unconfirmed entry of tuples `t` and `inv`, outside the table;
+ * 0 when the table is full and early drop found nothing to delete (the kernel's -ENOMEM).
+ */
+export function ctNew(root: u32, t: u32, inv: u32): u32 {
   // deleted entries wait for their grace period: those past it first, before dropping a live one
   if (load<u32>(root + CR_FREE) == 0) ctRetiredRelease(root);
   if (load<u32>(root + CR_COUNT) >= load<u32>(root + CR_MAX) || load<u32>(root + CR_FREE) == 0) {
-    if (!earlyDrop(root, t)) {
-      mibInc(MIB_CT_DROP);
-      store<u8>(st + NFS_CTINFO, 0xfe); // tells the caller to drop: "nf_conntrack: table full, dropping packet"
-      return 0;
-    }
+    if (!earlyDrop(root, t)) return 0;
   }
   const e = ctAlloc(root);
-  if (e == 0) {
-    mibInc(MIB_CT_DROP);
-    store<u8>(st + NFS_CTINFO, 0xfe);
-    return 0;
-  }
+  if (e == 0) return 0;
   tupleCopy(e + CT_TUPLE_ORIG, t);
   tupleCopy(e + CT_TUPLE_REPLY, inv);
   store<u32>(e + CT_ID, load<u32>(root + CR_NEXT_ID));
   store<u32>(root + CR_NEXT_ID, load<u32>(root + CR_NEXT_ID) + 1);
   store<u64>(e + CT_START, netNow());
-  unconfirmedAdd(root, e);
   return e;
+}
+
+/**
+ * nf_conntrack_hash_check_insert under the lock, for bpf_ct_insert_entry's entry (unconfirmed, outside the
+ * table): false when either tuple is in the table already (-EEXIST; the caller frees the entry); else
+ * both directions hashed and the insert counted. No event: the kernel's check_insert sends none (ctnetlink,
+ * its other caller, reports its own).
+ */
+export function ctHashCheckInsert(root: u32, e: u32): bool {
+  if (ctKey(root, e + CT_TUPLE_ORIG) != 0 || ctKey(root, e + CT_TUPLE_REPLY) != 0) return false;
+  hashInsert(root, e, 0);
+  hashInsert(root, e, 1);
+  mibInc(MIB_CT_INSERT);
+  return true;
 }
 
 export const NF_DROP: u32 = 0;

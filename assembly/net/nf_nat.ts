@@ -45,7 +45,7 @@ import { inet_select_addr, ipv6_dev_get_saddr } from './netdev';
 import { ipv6SkipExthdr, skipFragOff } from './ipv6_rcv';
 import {
   CR_NAT_COUNT, CR_NAT_RULES, CT_MASQ_OIF, CT_STATUS, CT_TUPLE_ORIG, CT_TUPLE_REPLY, CT_TUPLE_SIZE, CTT_DPORT,
-  CTT_DST, CTT_FAMILY, CTT_PROTO, CTT_SPORT, CTT_SRC, CTT_ZONE, IPS_DST_NAT, IPS_DST_NAT_DONE, IPS_NAT_MASK, IPS_SRC_NAT,
+  CTT_DST, CTT_FAMILY, CTT_PROTO, CTT_SPORT, CTT_SRC, CTT_ZONE, IPS_CONFIRMED, IPS_DST_NAT, IPS_DST_NAT_DONE, IPS_NAT_MASK, IPS_SRC_NAT,
   IPS_SRC_NAT_DONE, IP_CT_IS_REPLY, IP_CT_NEW, IP_CT_NONE, IP_CT_RELATED, IP_CT_RELATED_REPLY, NF_ACCEPT, NF_DROP,
   allowClash, ctFind, ctLock, ctRoot, ctTupleTaken, ctUnlock, hEntry, invertTuple, tupleCopy, tupleEq,
 } from './nf_conntrack';
@@ -539,6 +539,31 @@ export function nf_nat_setup_info(ct: u32, r: u32, manip: u32): u32 {
   store<u32>(ct + CT_STATUS, load<u32>(ct + CT_STATUS) | (manip == NF_NAT_MANIP_SRC ? IPS_SRC_NAT_DONE : IPS_DST_NAT_DONE));
   ctUnlock(root);
   return NF_ACCEPT;
+}
+
+/**
+ * bpf_ct_set_nat_info (net/netfilter/nf_nat_bpf.c) on an entry bpf_xdp_ct_alloc made: the range of the one
+ * address at `addr` (16 bytes, union nf_inet_addr) and, for `port` > 0, the one port (cpu_to_be16: its low
+ * 16 bits); 0, or -ENOMEM where nf_nat_setup_info answers NF_DROP: the manip set up already
+ * (WARN_ON(nf_nat_initialized)). A confirmed entry is left as it is (NF_ACCEPT: 0). A manip other than
+ * NF_NAT_MANIP_SRC is the destination's, as nf_nat_initialized and get_unique_tuple read it.
+ */
+export function nf_nat_bpf_setup(ct: u32, addr: u32, port: i32, manip: u32): i32 {
+  const m = manip == NF_NAT_MANIP_SRC ? NF_NAT_MANIP_SRC : NF_NAT_MANIP_DST;
+  if ((load<u32>(ct + CT_STATUS) & IPS_CONFIRMED) != 0) return 0;
+  if (natInitialized(ct, m)) return -12;
+  // the scratch masquerade builds its range in: no masquerade runs during an XDP program
+  const r = MASQ_RANGE();
+  memory.fill(r, 0, NAT_RANGE_SIZE);
+  store<u32>(r + NR_FLAGS, NF_NAT_RANGE_MAP_IPS | (port > 0 ? NF_NAT_RANGE_PROTO_SPECIFIED : 0));
+  memory.copy(r + NR_MIN_ADDR, addr, 16);
+  memory.copy(r + NR_MAX_ADDR, addr, 16);
+  if (port > 0) {
+    const p = bswap<u16>(<u16>port);
+    store<u16>(r + NR_MIN_PROTO, p);
+    store<u16>(r + NR_MAX_PROTO, p);
+  }
+  return nf_nat_setup_info(ct, r, m) == NF_DROP ? -12 : 0;
 }
 
 /**

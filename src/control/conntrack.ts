@@ -7,7 +7,8 @@
 //   tcp      6 431999 ESTABLISHED src=192.0.2.2 dst=203.0.113.5 sport=40000 dport=80 src=203.0.113.5
 //   dst=198.51.100.1 sport=80 dport=40000 [ASSURED] mark=0 use=1
 // the protocol name padded to 8, its number, the seconds left, the TCP state, the original tuple,
-// [UNREPLIED] when no reply was seen, the reply tuple, [ASSURED], mark, zone when not 0, use.
+// [UNREPLIED] when no reply was seen, the reply tuple, [ASSURED], mark, zone when not 0, use (a zone of
+// one direction inside its tuple instead: zone-orig= / zone-reply=).
 
 import { WxdpError } from '../errors.js';
 import type { Datapath } from './datapath.js';
@@ -49,7 +50,14 @@ export interface CtEntry {
   dnat: boolean;
   offload: boolean;
   mark: number;
+  /** The zone of both directions (0: the default zone, or a zone of one direction only). */
   zone: number;
+  /**
+   * A zone of one direction (bpf_xdp_ct_alloc's ct_zone_dir NF_CT_ZONE_DIR_ORIG or _REPL): its id,
+   * printed inside that direction's tuple as zone-orig= / zone-reply= (ctnetlink's CTA_TUPLE_ZONE).
+   */
+  zoneOrig?: number;
+  zoneReply?: number;
   packets: [number, number];
   bytes: [number, number];
 }
@@ -225,7 +233,9 @@ export class Conntrack {
       dnat: (status & IPS.DST_NAT) !== 0,
       offload: (status & IPS.OFFLOAD) !== 0,
       mark: v.getUint32(e + this.g('CT_MARK'), true),
-      zone: o.zone,
+      // each tuple carries its direction's zone id (nf_ct_zone_id): equal for a zone of both directions
+      zone: o.zone === r.zone ? o.zone : 0,
+      ...(o.zone !== r.zone ? { zoneOrig: o.zone, zoneReply: r.zone } : {}),
       packets: [Number(v.getBigUint64(c, true)), Number(v.getBigUint64(c + 16, true))],
       bytes: [Number(v.getBigUint64(c + 8, true)), Number(v.getBigUint64(c + 24, true))],
     };
@@ -321,8 +331,10 @@ export function formatEntry(e: CtEntry): string {
   const parts = [head];
   if (e.state) parts.push(e.state);
   parts.push(tupleText(e.original, e.protonum));
+  if (e.zoneOrig) parts.push(`zone-orig=${e.zoneOrig}`);
   if (e.unreplied) parts.push('[UNREPLIED]');
   parts.push(tupleText(e.reply, e.protonum));
+  if (e.zoneReply) parts.push(`zone-reply=${e.zoneReply}`);
   if (e.offload) parts.push('[OFFLOAD]');
   else if (e.assured) parts.push('[ASSURED]');
   parts.push(`mark=${e.mark}`);

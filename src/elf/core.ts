@@ -60,6 +60,15 @@ const FLOW_FLAGS = 88;
 const FD6_SADDR = 256;
 const FD6_DADDR = 272;
 
+// The conntrack entry's words (assembly/net/nf_conntrack.ts CT_*; the tuple CT_TUPLE_SIZE bytes).
+const CT_TUPLE_SIZE = 40;
+const NF_CONN: WxdpStruct = {
+  size: 256,
+  fields: { status: { offset: 8, size: 4 }, tuplehash: { offset: 24, size: 2 * CT_TUPLE_SIZE, struct: 'nf_conntrack_tuple_hash', count: 2 }, mark: { offset: 108, size: 4 } },
+};
+/** A member of union nf_conntrack_man_proto: its u16 (port, ICMP id, GRE key) at +0. */
+const NF_PORT: WxdpField = { offset: 0, size: 2, struct: 'nf_ct_port' };
+
 /** wxdp's BTF: struct name → its fields over wxdp's records. */
 export const WXDP_BTF: Readonly<Record<string, WxdpStruct>> = {
   // the device record: assembly/abi.ts DEV_IFINDEX, DEV_MTU (the L3 MTU, the kernel's `unsigned int mtu`:
@@ -89,8 +98,33 @@ export const WXDP_BTF: Readonly<Record<string, WxdpStruct>> = {
   in_addr: { size: 4, fields: { s_addr: { offset: 0, size: 4 } } },
   // a conntrack entry (assembly/net/nf_conntrack.ts CT_*) as bpf_xdp_ct_lookup returns it: the kernel's
   // `unsigned long status` is the entry's u32 IPS_* word (a program's 8-byte load of it is narrowed, as
-  // libbpf narrows a load of a field the target declares smaller), `mark` its u32
-  nf_conn: { size: 256, fields: { status: { offset: 8, size: 4 }, mark: { offset: 108, size: 4 } } },
+  // libbpf narrows a load of a field the target declares smaller), `mark` its u32, tuplehash[2] the two
+  // tuples (CT_TUPLE_ORIG, CT_TUPLE_REPLY: no hash node before each); bpf_xdp_ct_alloc's nf_conn___init
+  // is the same entry (the kernel's wraps an nf_conn as its first member)
+  nf_conn: NF_CONN,
+  nf_conn___init: NF_CONN,
+  nf_conntrack_tuple_hash: { size: CT_TUPLE_SIZE, fields: { tuple: { offset: 0, size: CT_TUPLE_SIZE, struct: 'nf_conntrack_tuple' } } },
+  // wxdp's tuple (nf_conntrack.ts): src address +0, dst address +16, src port +32, dst port +34, l4proto
+  // +36; the kernel's src and dst halves (struct nf_conntrack_man and its anonymous dst struct) both
+  // span it here
+  nf_conntrack_tuple: {
+    size: CT_TUPLE_SIZE,
+    fields: { src: { offset: 0, size: CT_TUPLE_SIZE, struct: 'nf_conntrack_man' }, dst: { offset: 0, size: CT_TUPLE_SIZE, struct: 'nf_conntrack_tuple_dst' } },
+  },
+  nf_conntrack_man: {
+    size: CT_TUPLE_SIZE,
+    // `bytes`: a load's walk (btf_access.ts) enters `src`, the first member, at any offset of the tuple:
+    // the dst half's bytes are readable through it too
+    fields: { u3: { offset: 0, size: 16, struct: 'nf_inet_addr' }, u: { offset: 32, size: 2, struct: 'nf_conntrack_man_proto' }, bytes: { offset: 0, size: CT_TUPLE_SIZE } },
+  },
+  nf_conntrack_tuple_dst: {
+    size: CT_TUPLE_SIZE,
+    fields: { u3: { offset: 16, size: 16, struct: 'nf_inet_addr' }, u: { offset: 34, size: 2, struct: 'nf_conntrack_man_proto' }, protonum: { offset: 36, size: 1 } },
+  },
+  nf_inet_addr: { size: 16, fields: { all: { offset: 0, size: 16, count: 4 }, ip: { offset: 0, size: 4 }, ip6: { offset: 0, size: 16, count: 4 }, in: { offset: 0, size: 4, struct: 'in_addr' }, in6: { offset: 0, size: 16 } } },
+  // the union of ports / ICMP id: every member's first (only) u16 is the port
+  nf_conntrack_man_proto: { size: 2, fields: { all: { offset: 0, size: 2 }, tcp: NF_PORT, udp: NF_PORT, icmp: NF_PORT, dccp: NF_PORT, sctp: NF_PORT, gre: NF_PORT } },
+  nf_ct_port: { size: 2, fields: { port: { offset: 0, size: 2 }, id: { offset: 0, size: 2 }, key: { offset: 0, size: 2 } } },
   // the XDP tracepoints' own structs (assembly/tracepoints.ts), laid out as the kernel's
   xdp_cpumap_stats: { size: 12, fields: { redirect: { offset: 0, size: 4 }, pass: { offset: 4, size: 4 }, drop: { offset: 8, size: 4 } } },
   xdp_mem_info: { size: 8, fields: { type: { offset: 0, size: 4 }, id: { offset: 4, size: 4 } } },

@@ -31,7 +31,10 @@ export type KfuncArg =
   | { kind: 'buffer_szk' }
   /** KF_ARG_PTR_TO_MEM_SIZE with `ptr__sz`: memory read and written, its size ('size') the next argument, any bounded value. */
   | { kind: 'mem_sz' }
-  /** KF_RELEASE's argument: the referenced struct pointer (`struct`) a KF_ACQUIRE kfunc returned. */
+  /**
+   * KF_ARG_PTR_TO_BTF_ID of a KF_RELEASE or KF_TRUSTED_ARGS kfunc: a referenced pointer to struct `struct`
+   * (a KF_ACQUIRE kfunc's), not NULL, at its start, of exactly that struct (strict type match).
+   */
   | { kind: 'conn'; struct: string }
   | { kind: 'size' };
 
@@ -39,7 +42,7 @@ export type KfuncArg =
  * What r0 holds after the call: a scalar (an int), or (KF_RET_NULL) a pointer to a kernel object the
  * program may compare with NULL and pass on, never read: wxdp has no BTF for the object's struct.
  */
-export type KfuncRet = 'scalar' | 'kptr_or_null' | 'slice' | 'slice_rdwr' | 'acquire_or_null';
+export type KfuncRet = 'scalar' | 'kptr_or_null' | 'slice' | 'slice_rdwr' | 'acquire_or_null' | 'void';
 
 export interface KfuncDef {
   name: string;
@@ -51,6 +54,15 @@ export interface KfuncDef {
   ret?: KfuncRet;
   /** kptr_or_null: the struct (WXDP_BTF, src/elf/core.ts) the pointer is to, its loads checked against it. */
   retStruct?: string;
+  /** KF_RELEASE: the reference its `conn` argument holds ends with the call. */
+  release?: boolean;
+  /**
+   * KF_TRUSTED_ARGS: pointer arguments may not be NULL. This kernel (6.18.44-fc-v1252) refuses a NULL
+   * bpf_tuple / opts to bpf_xdp_ct_lookup and _alloc as well ("Possibly NULL pointer passed to trusted
+   * arg1", EACCES), which 6.18's nf_conntrack_bpf.c does not flag KF_TRUSTED_ARGS: it treats them as
+   * trusted, so wxdp marks them so.
+   */
+  trusted?: boolean;
   /** Its implementation in the fast path (the wasm export's name), called as a helper; else `fn`. */
   fastPath?: string;
   fn: HelperDef['fn'];
@@ -85,6 +97,18 @@ const ENODATA = -61n;
  *  [15] bpf_xdp_ct_lookup(struct xdp_md *xdp_ctx, struct bpf_sock_tuple *bpf_tuple, u32 tuple__sz,
  *            struct bpf_ct_opts *opts, u32 opts__sz) → struct nf_conn *   (KF_ACQUIRE | KF_RET_NULL)
  *  [16] bpf_ct_release(struct nf_conn *nfct)                                  (KF_RELEASE)
+ *  [17] bpf_xdp_ct_alloc(same as [15]) → struct nf_conn___init *            (KF_ACQUIRE | KF_RET_NULL)
+ *  [18] bpf_ct_insert_entry(struct nf_conn___init *nfct_i) → struct nf_conn * (KF_ACQUIRE | KF_RET_NULL | KF_RELEASE)
+ *  [19] bpf_ct_set_timeout(struct nf_conn___init *nfct, u32 timeout)           (KF_TRUSTED_ARGS)
+ *  [20] bpf_ct_change_timeout(struct nf_conn *nfct, u32 timeout) → int         (KF_TRUSTED_ARGS)
+ *  [21] bpf_ct_set_status(const struct nf_conn___init *nfct, u32 status) → int (KF_TRUSTED_ARGS)
+ *  [22] bpf_ct_change_status(struct nf_conn *nfct, u32 status) → int           (KF_TRUSTED_ARGS)
+ * (net/netfilter/nf_nat_bpf.c)
+ *  [23] bpf_ct_set_nat_info(struct nf_conn___init *nfct, union nf_inet_addr *addr, int port,
+ *            enum nf_nat_manip_type manip) → int                              (KF_TRUSTED_ARGS)
+ * The nf_conn___init ones act on an entry bpf_xdp_ct_alloc made and only bpf_ct_insert_entry puts in the
+ * table (it releases the nf_conn___init reference and acquires an nf_conn one); the verifier's strict type
+ * match keeps an nf_conn from them and an nf_conn___init from the others (and from bpf_ct_release).
  */
 const D: KfuncArg = { kind: 'dynptr' };
 const S: KfuncArg = { kind: 'scalar' };
@@ -97,6 +121,23 @@ const dynptrKfunc = (name: string, btfId: number, args: KfuncArg[], ret?: KfuncR
   ret,
   fastPath: name,
   fn: DYNPTR_KFUNCS[name]!,
+});
+
+const CONN: KfuncArg = { kind: 'conn', struct: 'nf_conn' };
+const CONN_INIT: KfuncArg = { kind: 'conn', struct: 'nf_conn___init' };
+/** bpf_xdp_ct_lookup's and _alloc's: ctx, bpf_tuple and tuple__sz, opts and opts__sz. */
+const CT_TUPLE_ARGS: KfuncArg[] = [{ kind: 'ctx' }, { kind: 'mem_sz' }, { kind: 'size' }, { kind: 'mem_sz' }, { kind: 'size' }];
+/** A conntrack kfunc of the fast path (assembly/net/nf_conntrack_bpf.ts): a Datapath program's only. */
+const ctKfunc = (name: string, btfId: number, args: KfuncArg[], o: Pick<KfuncDef, 'ret' | 'retStruct' | 'release' | 'trusted'>): KfuncDef => ({
+  name,
+  btfId,
+  args,
+  devBound: false,
+  ...o,
+  fastPath: name,
+  fn: (_a, _b, _c, _d, _e, ctx) => {
+    throw new RuntimeFault('RUN_HELPER', `${name} needs the fast path (a Datapath program)`, ctx.pc);
+  },
 });
 
 /** The dynptr kfuncs an XDP program may call. */
@@ -136,20 +177,16 @@ export const KFUNCS: readonly KfuncDef[] = [
     },
   },
   ...DYNPTR_KFUNC_DEFS,
-  {
-    name: 'bpf_xdp_ct_lookup',
-    btfId: 15,
-    args: [{ kind: 'ctx' }, { kind: 'mem_sz' }, { kind: 'size' }, { kind: 'mem_sz' }, { kind: 'size' }],
-    devBound: false,
-    ret: 'acquire_or_null',
-    retStruct: 'nf_conn',
-    fastPath: 'bpf_xdp_ct_lookup',
-    fn: (_c, _t, _tl, _o, _ol, ctx) => {
-      throw new RuntimeFault('RUN_HELPER', 'bpf_xdp_ct_lookup needs the fast path (a Datapath program)', ctx.pc);
-    },
-  },
+  ctKfunc('bpf_xdp_ct_lookup', 15, CT_TUPLE_ARGS, { ret: 'acquire_or_null', retStruct: 'nf_conn', trusted: true }),
   // nf_ct_put: wxdp's entries are not reference counted (an entry lives until the table deletes it)
-  { name: 'bpf_ct_release', btfId: 16, args: [{ kind: 'conn', struct: 'nf_conn' }], devBound: false, fn: () => 0n },
+  { name: 'bpf_ct_release', btfId: 16, args: [CONN], devBound: false, ret: 'void', release: true, fn: () => 0n },
+  ctKfunc('bpf_xdp_ct_alloc', 17, CT_TUPLE_ARGS, { ret: 'acquire_or_null', retStruct: 'nf_conn___init', trusted: true }),
+  ctKfunc('bpf_ct_insert_entry', 18, [CONN_INIT], { ret: 'acquire_or_null', retStruct: 'nf_conn', release: true }),
+  ctKfunc('bpf_ct_set_timeout', 19, [CONN_INIT, S], { ret: 'void', trusted: true }),
+  ctKfunc('bpf_ct_change_timeout', 20, [CONN, S], { trusted: true }),
+  ctKfunc('bpf_ct_set_status', 21, [CONN_INIT, S], { trusted: true }),
+  ctKfunc('bpf_ct_change_status', 22, [CONN, S], { trusted: true }),
+  ctKfunc('bpf_ct_set_nat_info', 23, [CONN_INIT, { kind: 'mem', size: 16 }, S, S], { trusted: true }),
 ];
 
 

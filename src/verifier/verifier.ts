@@ -45,7 +45,7 @@ import { ALL_SPILL, Byte, collectLinkedRegs, EMPTY_SLOT, makeScalarsImprecise, S
 import { Tnum } from './tnum.js';
 import { checkCallUnderLock, checkExitUnderLock, checkLockOverlap, processSpinLock } from './locks.js';
 import { walkedInsnError } from './check.js';
-import { kfuncById } from '../helpers/kfuncs.js';
+import { kfuncById, type KfuncDef } from '../helpers/kfuncs.js';
 import { tracingCtxAccess } from './tracing.js';
 import { btfStructRead } from './btf_access.js';
 import { WXDP_BTF } from '../elf/core.js';
@@ -1469,8 +1469,9 @@ class Verifier {
       this.reject(`R${regno} is ptr_${name} invalid variable offset: off=${off}, var_off=${reg.varOff.toString()}`, pc);
     }
     if (!read) {
-      // XDP's btf_struct_access (nf_conntrack_btf_struct_access): of nf_conn only `mark` may be written
-      if (name !== 'nf_conn') this.reject('only read is supported', pc);
+      // XDP's btf_struct_access (nf_conntrack_btf_struct_access): of nf_conn and nf_conn___init (the same
+      // layout) only `mark` may be written
+      if (name !== 'nf_conn' && name !== 'nf_conn___init') this.reject('only read is supported', pc);
       const mark = WXDP_BTF['nf_conn']!.fields['mark']!;
       if (off !== mark.offset) this.reject(`no write support to nf_conn at off ${off}`, pc);
       if (off + size > mark.offset + mark.size) {
@@ -2463,6 +2464,7 @@ class Verifier {
           this.helperMem(st, pc, regno, reg, constSize, true, true);
         }
       } else if (a.kind === 'mem_sz') {
+        this.trustedNotNull(def, reg, k, pc);
         // KF_ARG_PTR_TO_MEM_SIZE: check_kfunc_mem_size_reg, as check_mem_size_reg for a read and a write
         const size = this.readReg(st, regno + 1, pc);
         if (!size.isScalar) this.reject(`R${regno + 1} type=${size.typeName()} expected=scalar`, pc);
@@ -2476,17 +2478,24 @@ class Verifier {
           this.helperMem(st, pc, regno, reg, Number(size.umax), true, true);
         }
       } else if (a.kind === 'conn') {
-        // KF_RELEASE: the pointer an acquire returned, not NULL, at its start (check_kfunc_args, release_reference)
-        if (reg.maybeNull || (reg.isScalar && reg.varOff.isConst && reg.varOff.value === 0n)) this.reject(`Possibly NULL pointer passed to trusted arg${k}`, pc);
-        if (reg.btf !== a.struct) this.reject(`R${regno} must be referenced or trusted`, pc);
+        // check_kfunc_args for KF_ARG_PTR_TO_BTF_ID of a KF_RELEASE / KF_TRUSTED_ARGS kfunc: not NULL; a
+        // reference (is_trusted_reg: wxdp's only trusted struct pointers are the acquired ones); at its
+        // start (check_func_arg_reg_off); then process_kf_arg_ptr_to_btf_id's strict match (KF_ACQUIRE,
+        // KF_RELEASE and KF_TRUSTED_ARGS all ask for it): nf_conn___init, whose first member is the
+        // nf_conn, is not an nf_conn there, nor the other way round
+        this.trustedNotNull(def, reg, k, pc);
+        if (!reg.refObjId || !st.refs.some((r) => r.id === reg.refObjId)) this.reject(`R${regno} must be referenced or trusted`, pc, undefined, 'EINVAL');
         if (reg.off !== 0 || !reg.varOff.isConst || reg.varOff.value !== 0n) {
           this.reject(`R${regno} must have zero offset when passed to release func or trusted arg to kfunc`, pc, undefined, 'EINVAL');
         }
-        if (!reg.refObjId || !st.refs.some((r) => r.id === reg.refObjId)) this.reject(`R${regno} must be referenced when passed to release function`, pc);
-        releaseRef = reg.refObjId;
+        if (reg.btf !== a.struct) {
+          this.reject(`kernel function ${def.name} args#${k} expected pointer to STRUCT ${a.struct} but R${regno} has a pointer to STRUCT ${reg.btf}`, pc, undefined, 'EINVAL');
+        }
+        if (def.release) releaseRef = reg.refObjId;
       } else if (a.kind === 'size') {
         // consumed with the buffer before it
       } else {
+        this.trustedNotNull(def, reg, k, pc);
         if (reg.isPkt) this.reject(`R${regno} type=${reg.typeName()} expected=fp`, pc);
         this.helperMem(st, pc, regno, reg, a.size, true, false);
       }
@@ -2505,7 +2514,8 @@ class Verifier {
       );
     }
     for (let r = 1; r <= 5; r++) st.cur.putShared(r, UNINIT);
-    if (def.ret === 'slice' || def.ret === 'slice_rdwr') st.cur.put(0, this.dynptrSlice(dynptr!, constSize, def.ret === 'slice'));
+    if (def.ret === 'void') st.cur.putShared(0, UNINIT);
+    else if (def.ret === 'slice' || def.ret === 'slice_rdwr') st.cur.put(0, this.dynptrSlice(dynptr!, constSize, def.ret === 'slice'));
     else if (def.ret === 'acquire_or_null') {
       // KF_ACQUIRE | KF_RET_NULL: a reference the program must release (acquire_reference), NULL or not
       const r = this.kptrOrNull(def.retStruct ?? '');
@@ -2514,6 +2524,15 @@ class Verifier {
       st.cur.put(0, r);
     } else st.cur.put(0, def.ret === 'kptr_or_null' ? this.kptrOrNull(def.retStruct ?? '') : Reg.unknown());
     return pc + 1;
+  }
+
+  /**
+   * check_kfunc_args, first for each pointer argument of a KF_TRUSTED_ARGS or KF_RELEASE kfunc
+   * (is_kfunc_trusted_args): NULL, or a pointer that may be NULL, is refused.
+   */
+  private trustedNotNull(def: KfuncDef, reg: Reg, k: number, pc: number): void {
+    if (!def.trusted && !def.release) return;
+    if (reg.maybeNull || (reg.isScalar && reg.varOff.isConst && reg.varOff.value === 0n)) this.reject(`Possibly NULL pointer passed to trusted arg${k}`, pc);
   }
 
   /**
