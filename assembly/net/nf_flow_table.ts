@@ -138,7 +138,7 @@ export const FTR_RETIRED_OLD: u32 = FTR_BUCKETS + 48;
 export const FTR_RETIRED_STAMP: u32 = FTR_BUCKETS + 52;
 /** FT_MAX × u8: each flowtable's flags (NF_FLOWTABLE_*; FT_SIZE holds its devices only). */
 export const FTR_FLAGS: u32 = FTR_BUCKETS + 56;
-/** u32 how many low bits of a bucket slot hold its record's index (slotOf): 2^FTR_IDXB > 4 × FTR_MAX. */
+/** u32 how many low bits of a bucket slot hold its record's index (slotOf, 1 .. 2 × FTR_MAX): 2^FTR_IDXB > 2 × FTR_MAX. */
 export const FTR_IDXB: u32 = FTR_BUCKETS + 64;
 /** The hot arrays (hotOf): FTR_MAX × 128 bytes for IPv4 flows, FTR_MAX × 256 for IPv6 ones (made with FTR_TABLE6). */
 export const FTR_HOT: u32 = FTR_BUCKETS + 72;
@@ -319,7 +319,11 @@ export function nf_flowtable_init(max: u32, buckets: u32): i32 {
     store<u32>(f + FLOW_FREE, i + 1 < max ? f + FLOW_SIZE : 0);
   }
   store<u32>(r + FTR_BUCKETS, nb);
-  store<u32>(r + FTR_IDXB, 32 - clz(max << 2)); // an IPv6 record's index (slotOf) is below 4 × max
+  // a slot's index (slotOf) is 1 + its hot record's in its family's array of 2 × max (both directions'):
+  // at most 2 × max, so every bit above it is the tag's (one more bit than 4 × max left: half the
+  // frames whose bucket holds another key's record with their tag, which costs them the whole bucket's
+  // lookup, burstCold: 0.7% of the frames at 1M flows)
+  store<u32>(r + FTR_IDXB, 32 - clz(max << 1));
   store<u32>(r + FTR_TABLE, table);
   store<u32>(r + FTR_POOL, pool);
   store<u32>(r + FTR_HOT, hot);
