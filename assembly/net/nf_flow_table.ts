@@ -1386,16 +1386,15 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
   const hot6 = load<u32>(r + FTR_HOT6);
   const mac = load<u64>(nd, ND_MAC) & 0xffffffffffff;
   let cand: u32 = 0;
-  // the last IPv4 key hashed (saddr, daddr, ports, the protocol in the last lane) and its frame (-1: none)
-  // (the input device is the burst's)
+  // the last IPv4 key hashed (saddr, daddr, ports, the protocol in the last lane) and its frame (the
+  // input device is the burst's); none yet: protocol 0, which no frame that qualifies has
   let lastKey = i32x4.splat(0);
-  let lastAt: i32 = -1;
-  // and IPv6's
+  let lastAt: u32 = 0;
+  // and IPv6's (the ports and the protocol in one: the protocol in the last lane)
   let lastSa6 = i32x4.splat(0);
   let lastDa6 = i32x4.splat(0);
-  let lastPorts6: u32 = 0;
-  let lastProto6: u32 = 0;
-  let lastAt6: i32 = -1;
+  let lastL4 = i32x4.splat(0);
+  let lastAt6: u32 = 0;
   // 1: which frames qualify, their keys' hashes (the tags) and buckets (bit 0: IPv6); an IPv4 frame of
   // the same key as the last one hashed (a flow's train) takes that frame's record (SAME_KEY)
   for (let i: u32 = 0; i < n; i++) {
@@ -1417,15 +1416,15 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
         (<u32>(proto == IPPROTO_UDP) | (<u32>(proto == IPPROTO_TCP) & <u32>(tot >= 40))) & <u32>(tot >= 28) & <u32>(tot <= len - ETH_HLEN);
       if (ok4 != 0) {
         const key = i32x4.replace_lane(v128.load(ip + IPH_SADDR), 3, proto);
-        if (lastAt >= 0 && i32x4.all_true(i32x4.eq(key, lastKey))) {
-          store<u32>(tags + (i << 2), <u32>lastAt);
+        if (i32x4.all_true(i32x4.eq(key, lastKey))) {
+          store<u32>(tags + (i << 2), lastAt);
           h = SAME_KEY;
         } else {
           const k = keyHash(i32x4.extract_lane(key, 0), i32x4.extract_lane(key, 1), i32x4.extract_lane(key, 2), proto, ifindex);
           store<u32>(tags + (i << 2), k);
           h = table + (k & mask) * BKT_SIZE;
           lastKey = key;
-          lastAt = <i32>i;
+          lastAt = i;
         }
       }
     } else if (type == 0xdd86 && table6 != 0) {
@@ -1441,8 +1440,10 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
         const sa = v128.load(ip + IP6H_SADDR);
         const da = v128.load(ip + IP6H_DADDR);
         const ports = load<u32>(ip, 40);
-        if (lastAt6 >= 0 && i32x4.all_true(i32x4.eq(sa, lastSa6)) && i32x4.all_true(i32x4.eq(da, lastDa6)) && ports == lastPorts6 && proto == lastProto6) {
-          store<u32>(tags + (i << 2), <u32>lastAt6);
+        const l4 = i32x4.replace_lane(i32x4.splat(ports), 3, proto);
+        // the three compared at once (no branch each)
+        if (!v128.any_true(v128.or(v128.or(v128.xor(sa, lastSa6), v128.xor(da, lastDa6)), v128.xor(l4, lastL4)))) {
+          store<u32>(tags + (i << 2), lastAt6);
           h = SAME_KEY;
         } else {
           const k = keyHash(addrFoldV6(sa), addrFoldV6(da), ports, proto, ifindex);
@@ -1450,9 +1451,8 @@ export function nf_flow_burst_lookup(ifindex: u32, nd: u32, b: u32, n: u32): u32
           h = (table6 + (k & mask) * BKT_SIZE) | 1;
           lastSa6 = sa;
           lastDa6 = da;
-          lastPorts6 = ports;
-          lastProto6 = proto;
-          lastAt6 = <i32>i;
+          lastL4 = l4;
+          lastAt6 = i;
         }
       }
     }
