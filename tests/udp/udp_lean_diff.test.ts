@@ -165,7 +165,7 @@ function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean; s
     t.setOption(g18[2]!, 'SO_BINDTODEVICE', 1); // the head bound to loopback after joining: the next member scores
   }
   if (o.groups6) {
-    // IPv6 groups the hash2 slot names: the lean IPv6 lookup matches the group's key (sock.ts RG_RCV6)
+    // IPv6 groups the hash2 slot names: the lean IPv6 lookup matches the group's key (sock.ts RG_ID6, RG_RCV6)
     for (let i = 0; i < 3; i++) mk('inet6', L6, 7021, { reusePort: true }); // the exact chain
     const g22 = Array.from({ length: 3 }, () => mk('inet6', L6, 7022, { reusePort: true }));
     t.setOption(g22[0]!, 'SO_BINDTODEVICE', 1); // the head (IPv6 members go last: the first one) bound to loopback: the next scores
@@ -310,9 +310,9 @@ async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boole
 }
 
 /** Both stacks over `frames`: the queues, counters and frames sent equal; the lean one's outcome. */
-async function leanAsFull(frames: Uint8Array[][]): Promise<Outcome> {
-  const lean = await run(true, frames);
-  const full = await run(false, frames);
+async function leanAsFull(frames: Uint8Array[][], o: Parameters<typeof run>[2] = {}): Promise<Outcome> {
+  const lean = await run(true, frames, o);
+  const full = await run(false, frames, o);
   expect(lean.queues).toEqual(full.queues);
   expect(lean.counters).toEqual(full.counters);
   expect(lean.sent).toEqual(full.sent);
@@ -829,11 +829,7 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
     const burst = (r: number) => [7061, 7062].flatMap((p) => [L6, L6C].flatMap((dst, d) => [41000, 41001, 41002].map((sport, j) => v6(r * 100 + (p - 7060) * 10 + d * 5 + j, p, { sport, dst }))));
     const frames = [burst(0), burst(1), burst(2)];
     closedIds.clear();
-    const lean = await run(true, frames, { collide6: true });
-    const full = await run(false, frames, { collide6: true });
-    expect(lean.queues).toEqual(full.queues);
-    expect(lean.counters).toEqual(full.counters);
-    expect(lean.sent).toEqual(full.sent);
+    const lean = await leanAsFull(frames, { collide6: true });
     expect(lean.taken.slice(1)).toEqual([frames[1]!.length, frames[2]!.length]);
     const sum = (a: string[][]) => a.reduce((x, y) => x + y.length, 0);
     const g = lean.queues.slice(-6);
