@@ -44,7 +44,7 @@ import {
 } from './abi';
 import { netRoot } from './core';
 import { IPPROTO_TCP, IPPROTO_UDP } from './inet';
-import { groupSlowSet, RG_BIND_INANY, RG_NUM, RG_PROG, RG_SOCKS, RGS_PROG, SK_MAX, SKX_RCV4, sockById } from './sock';
+import { groupSlowSet, RG_BIND_INANY, rgNum, RG_PROG, RG_SOCKS, RGS_PROG, SK_MAX, SKX_RCV4, sockById } from './sock';
 
 export const SK_LOOKUP_DROP: u32 = 0xffffffff;
 
@@ -439,7 +439,7 @@ export function sk_reuseport_attach(id: u32, slot: u32): i32 {
   const group = load<u32>(rec + SK_REUSEPORT_GROUP);
   if (group == 0) return -EINVAL;
   // Views for every member (ctx->sk is one of them); new members get theirs when a map takes them.
-  const n = load<u32>(group + RG_NUM);
+  const n = rgNum(group);
   const socks = load<u32>(group + RG_SOCKS);
   for (let i: u32 = 0; i < n; i++) if (!skViewReserve(load<u32>(load<u32>(socks + (i << 2)) + SK_ID))) return -ENOMEM;
   if (skRootMake() == 0) return -ENOMEM;
@@ -471,7 +471,7 @@ export function sk_reuseport_detach(id: u32): i32 {
 export function skReuseportRun(group: u32, data: u32, len: u32, hash: u32): u32 {
   const r = skRoot();
   const slot = load<u32>(group + RG_PROG);
-  if (r == 0 || slot == 0 || load<u32>(group + RG_NUM) == 0) return 0;
+  if (r == 0 || slot == 0 || rgNum(group) == 0) return 0;
   // ctx->sk: a member of the group (the kernel's is the one the hash chain met first; every member
   // shares the family, protocol and port a program reads from it).
   const rec = load<u32>(load<u32>(group + RG_SOCKS));

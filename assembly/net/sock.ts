@@ -74,6 +74,7 @@
 //   +92 u32 frames held by all socket queues   +96 an address being bound (16) | +112 a connect's source (16)
 //   +128 u32 the most frames the queues may hold (control plane only: the data path uses its worker scratch)
 //   +136 u32 the multicast root (udp_mcast.ts: device groups)
+//   +140 u32 the IPv6 address ids (A6_*: made with the first IPv6 reuseport group)   +144 u32 ids given
 //
 // ---- A protocol's tables (TB_*, one block) ----
 //
@@ -125,12 +126,15 @@ export const SKX_MCAST: u32 = 224; //     u32 the socket's multicast block (udp_
 //
 // ---- A reuseport group (struct sock_reuseport; SK_REUSEPORT_GROUP of each member; a packed block,
 // reclaim.ts rc_alloc_packed: thousands of groups share a few hundred pages, not one each among their members) ----
-// Two lines (the block is 64-aligned). Line 0 is what the lean IPv4 receive reads of a group it decides
-// (udp_lean.ts groupPick4): the count, the members' key and whether anything else must be asked
-// (RG_SLOW), then the first 12 members; the last 4 of an inline array and everything else are line 1.
-// A datagram's pick is in line 0 for 12 of 16 members: with thousands of groups, 1.25 lines a datagram
-// instead of 2.
-export const RG_NUM: u32 = 0; //          u32 num_socks
+// Two lines (the block is 64-aligned). Line 0 is what the lean receive reads of a group it decides
+// (udp_lean.ts groupPick4, udp6_lean.ts udp6Lookup): the count, the members' key and whether anything
+// else must be asked (RG_SLOW), then the first 12 members; the last 4 of an inline array and everything
+// else are line 1. A datagram's pick is in line 0 for 12 of 16 members: with thousands of groups, 1.25
+// lines a datagram instead of 2. IPv6's key, 16 bytes of address, is in line 1 (RG_RCV6); line 0 holds
+// it as an id (RG_ID6), so an IPv6 datagram's match reads line 0 alone too.
+export const RG_NUM: u32 = 0; //          u16 num_socks (the kernel's u16; at most RG_MAX members)
+export const RG_ID6: u32 = 2; //          u16 the members' bound address as an id (addr6Id): ID6_ANY for ::, 0
+//                                          for none (an AF_INET group, a v4-mapped address, no id left)
 export const RG_SOCKS: u32 = 4; //        u32 member array: RG_CAP × u32 record addresses (published whole on growth)
 // the members' key, what compute_score compares of each (reuseport_add_sock joins equal ones only): the
 // lean receive matches a datagram against the group instead of the chain's head (udp_lean.ts)
@@ -156,6 +160,29 @@ export const RGS_CONNS: u8 = 2; //        RG_HAS_CONNS
 export const RGS_PROG: u8 = 4; //         RG_PROG != 0
 export const RGS_DEV: u8 = 8; //          RG_DEV != 0 (the device is then read from line 1)
 const RG_INLINE_CAP: u32 = 16;
+/**
+ * The most members a group holds: reuseport_grow doubles max_socks from INIT_SOCKS (128) while the double
+ * is at most U16_MAX, so 32768, and returns NULL past it (reuseport_add_sock's -ENOMEM). The member
+ * array here doubles from 16, and reaches 32768 too.
+ */
+const RG_MAX: u32 = 32768;
+//
+// ---- IPv6 address ids (L4_ADDR6: A6_SLOTS × A6_SIZE, open addressing by addrWord6, linear probing) ----
+// An IPv6 reuseport group's address as a number that fits line 0 (RG_ID6): the lean receive looks up the
+// id of a burst's destination once (a burst's frames mostly share it) and compares each group's with
+// it. An id names one address for the root's life: entries are written once (the address, then the id
+// that makes the entry live) and never removed or reused, so an id read at any time still names the
+// address it was given for. At most A6_MAX addresses get one; a group bound to another gets 0 and the
+// lean receive reads its address from line 1.
+const A6_ADDR: u32 = 0; //                16 bytes
+const A6_ID: u32 = 16; //                 u32 the id (0: the entry is free)
+const A6_SIZE: u32 = 32;
+const A6_SLOTS: u32 = 1024;
+const A6_MAX: u32 = A6_SLOTS / 2;
+/** RG_ID6 of a group bound to :: (the wildcard chain's); interned addresses start after it. */
+export const ID6_ANY: u32 = 1;
+/** addr6Id's answer for an address without an id: above any u16, so no group's RG_ID6 is equal to it. */
+export const ID6_NONE: u32 = 0x10000;
 //
 // ---- A hash2 slot (TB_HASH2: H2_SLOTS × 8 bytes) ----
 export const H2_HEAD: u32 = 0; //         u32 the chain's first socket
@@ -248,7 +275,7 @@ import { ipv6IsLocal } from './icmp';
 import { ipv6_chk_addr, ipv6_chk_addr_bind } from './netdev';
 import { ip6_route_output } from './output';
 import { INADDR_LOOPBACK, udpRoute4, udpRouteDest4, udpRouteSource4 } from './udp_output';
-import { portaddrHash2, portHash4 } from './sock_lookup';
+import { addrHash6, portaddrHash2, portHash4 } from './sock_lookup';
 import { net_proto_raw } from './local';
 import { sk_prog_sock_closed, skViewOnCreate, skViewsForAll } from './sk_prog';
 import { mcGetOpt, mcOif, mcOp, mcSetIf4, mcSetOpt, mcSockClose } from './udp_mcast';
@@ -283,6 +310,8 @@ const L4_IO: u32 = 88;
 const L4_HELD: u32 = 92;
 const L4_HELD_MAX: u32 = 128;
 export const L4_MCAST: u32 = 136;
+const L4_ADDR6: u32 = 140;
+const L4_ADDR6_N: u32 = 144;
 const L4_SIZE: u32 = 192;
 export const TB_PORT: u32 = 0;
 export const TB_HASH2: u32 = 4;
@@ -633,6 +662,7 @@ function reuseportAdd(sk: u32, t: u32): i32 {
   if (load<u32>(sk + SK_BOUND_DEV_IF) != 0) groupSlowSet(g, RGS_DEV, true);
   copyBytes(g + RG_RCV6, sk + SK_RCV_SADDR, 16);
   store<u8>(g + RG_SK6, isV6(sk) ? 1 : 0);
+  store<u16>(g + RG_ID6, <u16>groupId6(r, sk));
   return groupAdd(g, sk);
 }
 
@@ -655,8 +685,73 @@ export function groupSlowSet(g: u32, bit: u8, on: bool): void {
   store<u8>(g + RG_SLOW, on ? v | bit : v & ~bit);
 }
 
+/**
+ * RG_ID6 for a group whose members are bound as `sk` is: ID6_ANY for an AF_INET6 socket on ::, its
+ * address's id for a native IPv6 address (0 when none is left), 0 for a v4-mapped one or an AF_INET socket
+ * (an IPv6 datagram never matches those in the lean receive: it takes no v4-mapped destination).
+ */
+function groupId6(r: u32, sk: u32): u32 {
+  if (!isV6(sk)) return 0;
+  const v4 = load<u32>(sk + SKX_RCV4);
+  if (v4 == 0) return ipv6IsAny(sk + SK_RCV_SADDR) ? ID6_ANY : 0;
+  return v4 == LOOPBACK4_IPV6 ? addr6Intern(r, sk + SK_RCV_SADDR) : 0;
+}
+
+/** The id of the IPv6 address at `addr` in root `r`'s table, given now if it has none; 0 when none is left. */
+function addr6Intern(r: u32, addr: u32): u32 {
+  let t = load<u32>(r + L4_ADDR6);
+  if (t == 0) {
+    t = rc_alloc(A6_SLOTS * A6_SIZE);
+    if (t == 0) return 0;
+    fillBytes(t, 0, A6_SLOTS * A6_SIZE);
+    store<u32>(r + L4_ADDR6, t);
+  }
+  const id = addr6Id(t, addr);
+  if (id != ID6_NONE) return id;
+  const n = load<u32>(r + L4_ADDR6_N);
+  if (n == A6_MAX) return 0;
+  let i = addrHash6(addr) & (A6_SLOTS - 1);
+  while (load<u32>(t + i * A6_SIZE + A6_ID) != 0) i = (i + 1) & (A6_SLOTS - 1);
+  const e = t + i * A6_SIZE;
+  copyBytes(e + A6_ADDR, addr, 16);
+  // the address before the id that makes the entry live (a reader seeing the id sees the address)
+  if (ASC_FEATURE_THREADS) atomic.store<u32>(e + A6_ID, n + ID6_ANY + 1);
+  else store<u32>(e + A6_ID, n + ID6_ANY + 1);
+  store<u32>(r + L4_ADDR6_N, n + 1);
+  return n + ID6_ANY + 1;
+}
+
+/** The L4 root's IPv6 address ids (0: none made yet), for addr6Id. */
+@inline export function addr6Table(r: u32): u32 {
+  return load<u32>(r + L4_ADDR6);
+}
+
+/** The id of the IPv6 address at `addr` in table `t` (addr6Table, not 0), ID6_NONE when it has none. */
+export function addr6Id(t: u32, addr: u32): u32 {
+  let i = addrHash6(addr) & (A6_SLOTS - 1);
+  const a0 = load<u64>(addr);
+  const a1 = load<u64>(addr, 8);
+  // (at most half the slots are taken, A6_MAX: a free one ends every probe)
+  for (let n: u32 = 0; n < A6_SLOTS; n++) {
+    const e = t + i * A6_SIZE;
+    const id = ASC_FEATURE_THREADS ? atomic.load<u32>(e + A6_ID) : load<u32>(e + A6_ID);
+    if (id == 0) break;
+    if (load<u64>(e + A6_ADDR) == a0 && load<u64>(e + A6_ADDR + 8) == a1) return id;
+    i = (i + 1) & (A6_SLOTS - 1);
+  }
+  return ID6_NONE;
+}
+
+/** num_socks of group `g`. */
+@inline export function rgNum(g: u32): u32 {
+  return <u32>load<u16>(g + RG_NUM);
+}
+
 function groupAdd(g: u32, sk: u32): i32 {
-  const n = load<u32>(g + RG_NUM);
+  const n = rgNum(g);
+  // reuseport_add_sock: full and not to grow (reuseport_grow's NULL): -ENOMEM, which udp_lib_get_port
+  // turns into bind's EADDRINUSE
+  if (n == RG_MAX) return -ENOMEM;
   let cap = load<u32>(g + RG_CAP);
   let a = load<u32>(g + RG_SOCKS);
   if (n == cap) {
@@ -673,7 +768,7 @@ function groupAdd(g: u32, sk: u32): i32 {
   store<u32>(a + (n << 2), sk);
   store<u32>(sk + SK_REUSEPORT_INDEX, n);
   store<u32>(sk + SK_REUSEPORT_GROUP, g);
-  store<u32>(g + RG_NUM, n + 1); // the member is in place before the count lets readers see it
+  store<u16>(g + RG_NUM, <u16>(n + 1)); // the member is in place before the count lets readers see it
   return 0;
 }
 
@@ -681,13 +776,13 @@ function groupAdd(g: u32, sk: u32): i32 {
 function groupLeave(sk: u32): void {
   const g = load<u32>(sk + SK_REUSEPORT_GROUP);
   if (g == 0) return;
-  const n = load<u32>(g + RG_NUM);
+  const n = rgNum(g);
   const a = load<u32>(g + RG_SOCKS);
   const i = load<u32>(sk + SK_REUSEPORT_INDEX);
   const last = load<u32>(a + ((n - 1) << 2));
   store<u32>(a + (i << 2), last);
   store<u32>(last + SK_REUSEPORT_INDEX, i);
-  store<u32>(g + RG_NUM, n - 1);
+  store<u16>(g + RG_NUM, <u16>(n - 1));
   store<u32>(sk + SK_REUSEPORT_GROUP, 0);
   if ((load<u8>(sk + SKX_HASHED) & 1) != 0) h2Publish(h2Slot(sk)); // the head's group, when it is the head
   if (n == 1) {

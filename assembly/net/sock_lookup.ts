@@ -36,7 +36,7 @@ import {
   AF_INET6, TCP_ESTABLISHED, AF_INET, SCR_L4,
 } from './abi';
 import {
-  H2_SHIFT, H2_SLOTS, H4_SLOTS, L4_SECRET, RG_HAS_CONNS, RG_NUM, RG_PROG, RG_SOCKS, SKX_DADDR4, SKX_INCOMING, SKX_NEXT2, SKX_NEXT4,
+  H2_SHIFT, H2_SLOTS, H4_SLOTS, L4_SECRET, RG_HAS_CONNS, rgNum, RG_PROG, RG_SOCKS, SKX_DADDR4, SKX_INCOMING, SKX_NEXT2, SKX_NEXT4,
   SKX_RCV4, TB_CONNECTED, TB_HASH2, TB_HASH4, l4Root,
 } from './sock';
 import { skLookupAttached, skLookupNoReuseport, skLookupRun, skReuseportRun, SK_LOOKUP_DROP } from './sk_prog';
@@ -142,7 +142,7 @@ export function portHash4(v6: bool, laddr6: u32, l4: u32, lport: u32, raddr6: u3
 export function reuseportSelect(sk: u32, hash: u32, data: u32, len: u32): u32 {
   const g = load<u32>(sk + SK_REUSEPORT_GROUP);
   if (g == 0) return 0;
-  const n = load<u32>(g + RG_NUM);
+  const n = rgNum(g);
   if (n == 0) return 0;
   // no skb (data 0: an ICMP error's lookup, an XDP program's bpf_sk_lookup_udp): by hash, not the program
   if (load<u32>(g + RG_PROG) != 0 && data != 0) {
@@ -321,7 +321,7 @@ export function udp4_lookup_fast(t: u32, protocol: u32, saddr: u32, sport: u32, 
       } else if (load<u32>(g + RG_PROG) == 0 && load<u32>(g + RG_HAS_CONNS) == 0) {
         // reuseport_select_sock_by_hash's first pick, taken here when it is not connected (the group
         // has no connected members, so it is not: the loop past it is reuseportSelect's)
-        const n = load<u32>(g + RG_NUM);
+        const n = rgNum(g);
         if (n != 0) {
           const hash = udpEhash4(laddr, hnum, saddr, sport);
           const s = load<u32>(load<u32>(g + RG_SOCKS) + (<u32>((<u64>hash * <u64>n) >> 32) << 2));

@@ -28,7 +28,7 @@
 import { netScratch } from './core';
 import { SCR_L4_BURST, SK_REUSEPORT_GROUP, SK_RMEM, SK_STATE } from './abi';
 import { IPPROTO_UDP, ldBe16 } from './inet';
-import { H2_SHIFT, L4_LIVE, RG_NUM, RG_PROG, RG_SOCKS, SKX_QTAIL, SKX_RCV4, TB_CONNECTED, TB_HASH2, l4Root, udpTables } from './sock';
+import { H2_SHIFT, L4_LIVE, rgNum, RG_PROG, RG_SOCKS, SKX_QTAIL, SKX_RCV4, TB_CONNECTED, TB_HASH2, l4Root, udpTables } from './sock';
 import { hash2Of4, udpEhash4 } from './sock_lookup';
 
 const ETH_HLEN: u32 = 14;
@@ -82,7 +82,7 @@ export function udp4_prefetch(burst: u32, n: u32): void {
     const g = load<u32>(a + (i << 2));
     store<u32>(b + (i << 2), 0);
     if (g == 0) continue;
-    const k = load<u32>(g + RG_NUM);
+    const k = rgNum(g);
     if (k == 0 || load<u32>(g + RG_PROG) != 0) {
       store<u32>(a + (i << 2), 0);
       continue;

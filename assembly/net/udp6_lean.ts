@@ -54,7 +54,7 @@ import { nfActive } from './netfilter';
 import { protoHandler, PH_CONSUME, PH_UDP } from './local';
 import { udp6_queue_found, udp6AddrSum, udp6CsumOk, udp6ShortOk, udpv6_rcv } from './udp';
 import {
-  H2_SHIFT, RG_DEV, l4Root, L4_LIVE, RG_NUM, RG_PORT, RG_RCV6, RG_SK6, RG_SLOW, RG_SOCKS, RGS_DEV, SKX_NEXT2, TB_CONNECTED, TB_HASH2, udpTables,
+  H2_SHIFT, RG_DEV, l4Root, L4_LIVE, rgNum, ID6_ANY, ID6_NONE, RG_ID6, addr6Id, addr6Table, RG_PORT, RG_RCV6, RG_SK6, RG_SLOW, RG_SOCKS, RGS_DEV, SKX_NEXT2, TB_CONNECTED, TB_HASH2, udpTables,
 } from './sock';
 import { addrHash6, hash2Of4, hash2OfWord6, matches6, udpEhash6f, udpFhash6 } from './sock_lookup';
 import { skLookupAttached } from './sk_prog';
@@ -341,8 +341,9 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
  * their indices, in order, all at LB_HSLOT; the passes run over the list, as IPv4's do).
  * As IPv4's (udp_lean.ts udp4Lookup): a slot whose head is in a reuseport group goes straight to the
  * group, which holds its members' key — the head's, what matches6 compares: AF_INET6, the port, the
- * bound address (RG_RCV6), the device (sock.ts RGS_MIXED: not any more); no peer while none connected — so the
- * head's record (its address and peer in lines of their own) is not read; only a head in no group is.
+ * bound address (RG_RCV6, and as an id in line 0: RG_ID6), the device (sock.ts RGS_MIXED: not any more);
+ * no peer while none connected — so the head's record (its address and peer in lines of their own) is not
+ * read; only a head in no group is. A group with an address id is matched from its line 0 alone.
  */
 function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2: u32, deep: bool): void {
   let s: u32 = 0;
@@ -379,9 +380,9 @@ function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2
     store<u32>(B + (i << 2), exact);
     if (g != 0) {
       store<u32>(A + (i << 2), g | LB_GROUP);
-      // the group's two lines asked for now, while the later frames' slots are read (IPv6's key, RG_RCV6,
-      // is in line 1)
-      if (deep) s += load<u32>(g) + load<u32>(g, RG_RCV6);
+      // the group's line 0 asked for now, while the later frames' slots are read (IPv6's key there as
+      // an id: RG_ID6; line 1 only for a group without one, or the pick among its last 4 members)
+      if (deep) s += load<u32>(g);
       groups++;
     } else if (head != 0) {
       store<u32>(A + (i << 2), head | LB_HEAD);
@@ -422,7 +423,7 @@ function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2
   if (deep && heads != 0) {
     for (let j: u32 = 0; j < m; j++) {
       const a = load<u32>(A + (load<u32>(L + (j << 2)) << 2));
-      if (staged(a, LB_GROUP)) s += load<u32>(a & ~3) + load<u32>((a & ~3) + RG_RCV6);
+      if (staged(a, LB_GROUP)) s += load<u32>(a & ~3);
     }
   }
   // the groups (no program, no connected members) whose key matches as the head's would (AF_INET6, the
@@ -434,12 +435,15 @@ function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2
   let gD0: u64 = 0;
   let gD1: u64 = 0;
   let fhash: u32 = 0;
+  // and the destination's address id (sock.ts addr6Id: ID6_NONE when it has none, which no group's is)
+  const ids = addr6Table(l4Root());
+  let gId: u32 = ID6_NONE;
   for (let j: u32 = 0; j < m; j++) {
     const i = load<u32>(L + (j << 2));
     const a = load<u32>(A + (i << 2));
     if (!staged(a, LB_GROUP)) continue;
     const g = a & ~3;
-    const k = load<u32>(g + RG_NUM);
+    const k = rgNum(g);
     const key = K + (i << 4);
     const p = load<u32>(key, K6_PAIR);
     if (p != gPair) {
@@ -447,20 +451,27 @@ function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2
       gD0 = load<u64>(ip, IP6H_DADDR);
       gD1 = load<u64>(ip, IP6H_DADDR + 8);
       fhash = udpFhash6(ip + IP6H_SADDR);
+      gId = ids != 0 ? addr6Id(ids, ip + IP6H_DADDR) : ID6_NONE;
       gPair = p;
     }
     const pp = load<u32>(key, K6_PORTS);
-    const dev = load<u32>(g + RG_DEV);
-    const ra = g + RG_RCV6;
-    // the group's address is the one the chain was walked with (the destination, or ::)
+    // the group's address is the one the chain was walked with (the destination, or ::): by its id in
+    // line 0 (RG_ID6: equal ids, equal addresses), or for a group without one by the address in line 1
+    // (RG_RCV6; AF_INET6 members, RG_SK6, with it)
     const w = load<u32>(B + (i << 2)) != 0;
-    const ka = ((load<u64>(ra) ^ select<u64>(gD0, 0, w)) | (load<u64>(ra, 8) ^ select<u64>(gD1, 0, w))) == 0;
+    const id6 = <u32>load<u16>(g + RG_ID6);
+    let ka = id6 == select<u32>(gId, ID6_ANY, w);
+    if (id6 == 0) {
+      const ra = g + RG_RCV6;
+      ka = ((load<u64>(ra) ^ select<u64>(gD0, 0, w)) | (load<u64>(ra, 8) ^ select<u64>(gD1, 0, w))) == 0 && load<u8>(g + RG_SK6) != 0;
+    }
     // the tests without branches between them (with thousands of groups all pass): RG_PORT and RG_SLOW
     // (+12, +15) as one word, the port, and no program, connected member or changed key (RGS_DEV: the
-    // device is compared here anyway; RG_V6ONLY, +14, says nothing to IPv6)
+    // device, in line 1, is compared only then; RG_V6ONLY, +14, says nothing to IPv6)
     if (RG_SLOW != RG_PORT + 3) ERROR('udp6Lookup: the group key words moved');
-    const pm = (load<u32>(g + RG_PORT) & ~((<u32>RGS_DEV << 24) | 0xff0000)) ^ kDport(pp);
-    if ((<u32>(pm == 0) & <u32>(k != 0) & <u32>(load<u8>(g + RG_SK6) != 0) & <u32>ka & <u32>(dev == 0 | dev == ifindex)) == 0) {
+    const pw = load<u32>(g + RG_PORT);
+    const pm = (pw & ~((<u32>RGS_DEV << 24) | 0xff0000)) ^ kDport(pp);
+    if ((<u32>(pm == 0) & <u32>(k != 0) & <u32>ka) == 0 || ((pw >> 24) != 0 && load<u32>(g + RG_DEV) != ifindex)) {
       store<u32>(A + (i << 2), LB_UDP);
       continue;
     }

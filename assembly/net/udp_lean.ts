@@ -41,7 +41,7 @@ import { protoHandler, PH_CONSUME, PH_UDP } from './local';
 import { RTCF_LOCAL } from './icmp';
 import { udp_queue_burst, udp_queue_run, udp_rcv, udp4_queue_found, udp4CsumOk } from './udp';
 import {
-  H2_SHIFT, l4Root, L4_LIVE, RG_DEV, RG_NUM, RG_PORT, RG_RCV4, RG_SLOW, RG_SOCKS, RG_V6ONLY, RGS_DEV, SKX_NEXT2,
+  H2_SHIFT, l4Root, L4_LIVE, RG_DEV, rgNum, RG_PORT, RG_RCV4, RG_SLOW, RG_SOCKS, RG_V6ONLY, RGS_DEV, SKX_NEXT2,
   TB_CONNECTED, TB_HASH2, udpTables,
 } from './sock';
 import { addrHash4, hash2Of4, hash2OfWord4, matches4, udpHashSecret } from './sock_lookup';
@@ -687,7 +687,7 @@ function udp4LookupHeads(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, s
  * The datagram's source `saddr`, its ports word `pp` (as loaded), from `ifindex`.
  */
 @inline function groupPick4(g: u32, laddr: u32, saddr: u32, pp: u32, ifindex: u32, secret: u32): u32 {
-  const k = load<u32>(g + RG_NUM);
+  const k = rgNum(g);
   const dport = kDport(pp);
   // line 0's key word without branches between its tests (with thousands of groups all of them pass; a
   // short-circuit chain was seven compares and branches a frame): RG_RCV4, RG_PORT, RG_V6ONLY (+8, +12,

@@ -210,4 +210,23 @@ describe.skipIf(unready !== '')('SocketTable', () => {
     for (let r = 0; r < 3; r++) round();
     expect(rcBytes()).toBe(rc1);
   });
+
+  it('a reuseport group holds 32768 members: one more is EADDRINUSE (reuseport_grow: max_socks doubled from 128 while at most U16_MAX)', async () => {
+    const { t } = await setup();
+    const mk = () => {
+      const id = t.create({ family: 'inet', reusePort: true });
+      t.bind(id, '192.0.2.1', 5000);
+      return id;
+    };
+    const ids = Array.from({ length: 32768 }, mk);
+    expect(t.address(ids[32767]!)).toMatchObject({ address: '192.0.2.1', port: 5000 });
+    // reuseport_add_sock's -ENOMEM; udp_lib_get_port fails the bind (inet_num back to 0)
+    const over = t.create({ family: 'inet', reusePort: true });
+    expect(() => t.bind(over, '192.0.2.1', 5000)).toThrowError(/EADDRINUSE/);
+    expect(t.address(over)).toMatchObject({ address: '0.0.0.0', port: 0 });
+    // a member gone, there is room again
+    t.close(ids[5]!);
+    t.bind(over, '192.0.2.1', 5000);
+    expect(t.address(over).port).toBe(5000);
+  }, 120_000);
 });

@@ -27,6 +27,12 @@ const L4B = '198.51.100.1'; // eth0's second IPv4 address (support.ts LINKS)
 const P4 = '192.0.2.2';
 const L6 = '2001:db8:1::1';
 const P6 = '2001:db8:1::2';
+/**
+ * A second IPv6 address of eth0 whose hash2 slots are L6's (the collide6 option adds it): its address
+ * hash (sock_lookup.ts addrWord6, the mix32 of its words) has L6's low 17 bits, so with the port xored
+ * in (ipv6_portaddr_hash) each port of both addresses is one chain. Found by searching 2001:db8:1::/64.
+ */
+const L6C = '2001:db8:1::1:c408';
 
 /** UDP over IPv6 with the RFC 8200 8.1 checksum (a computed zero sent as 0xffff), or `check` as given. */
 function udp6(src: string, dst: string, sport: number, dport: number, payload: Uint8Array, o: { lenField?: number; check?: number; proto?: number } = {}): Uint8Array {
@@ -119,7 +125,7 @@ interface Sockets {
 }
 
 /** The socket set, created in the same order on both stacks (so the ids and the chains' order match). */
-function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean; groups?: boolean; groups6?: boolean; dests?: boolean; prog?: boolean; big?: boolean; ports6?: boolean }): Sockets {
+function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean; groups?: boolean; groups6?: boolean; dests?: boolean; prog?: boolean; big?: boolean; ports6?: boolean; collide6?: boolean }): Sockets {
   const ids: number[] = [];
   const mk = (family: 'inet' | 'inet6', addr: string, port: number, f: { reusePort?: boolean; ipv6Only?: boolean; dev?: number } = {}): number => {
     const id = t.create({ family, reusePort: f.reusePort, ipv6Only: f.ipv6Only, reuseAddr: true });
@@ -159,7 +165,7 @@ function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean; s
     t.setOption(g18[2]!, 'SO_BINDTODEVICE', 1); // the head bound to loopback after joining: the next member scores
   }
   if (o.groups6) {
-    // IPv6 groups the hash2 slot names: the lean IPv6 lookup matches the group's key (sock.ts RG_RCV6)
+    // IPv6 groups the hash2 slot names: the lean IPv6 lookup matches the group's key (sock.ts RG_ID6, RG_RCV6)
     for (let i = 0; i < 3; i++) mk('inet6', L6, 7021, { reusePort: true }); // the exact chain
     const g22 = Array.from({ length: 3 }, () => mk('inet6', L6, 7022, { reusePort: true }));
     t.setOption(g22[0]!, 'SO_BINDTODEVICE', 1); // the head (IPv6 members go last: the first one) bound to loopback: the next scores
@@ -182,6 +188,11 @@ function sockets(t: SocketTable, o: { connected?: boolean; smallBuf?: boolean; s
     for (let i = 0; i < 3; i++) mk('inet', L4, 7053, { reusePort: true });
   }
   if (o.prog) for (let i = 0; i < 3; i++) mk('inet', L4, 7041, { reusePort: true }); // run() attaches an sk_reuseport program
+  // a group on L6C's 7061, whose chain is L6's 7061 (L6C), and one on L6's 7062 beside nothing on L6C's
+  if (o.collide6) {
+    for (let i = 0; i < 3; i++) mk('inet6', L6C, 7061, { reusePort: true });
+    for (let i = 0; i < 3; i++) mk('inet6', L6, 7062, { reusePort: true });
+  }
   // one socket on each of 64 consecutive ports of one IPv6 address (PORTS6)
   if (o.ports6) for (let p = PORTS6; p < PORTS6 + 64; p++) mk('inet6', L6, p);
   return { ids };
@@ -245,8 +256,9 @@ interface Outcome {
   ready: number[];
 }
 
-async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean; groups?: boolean; groups6?: boolean; dests?: boolean; prog?: boolean; big?: boolean; ports6?: boolean; between?: (fx: Fixture, burst: number, ids: number[]) => void } = {}): Promise<Outcome> {
+async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boolean; smallBuf?: boolean; smallBuf4?: boolean; groups?: boolean; groups6?: boolean; dests?: boolean; prog?: boolean; big?: boolean; ports6?: boolean; collide6?: boolean; between?: (fx: Fixture, burst: number, ids: number[]) => void } = {}): Promise<Outcome> {
   const fx = await Fixture.create(LINKS, [], NEIGH);
+  if (o.collide6) fx.dp.ip(`addr add ${L6C}/64 dev eth0`);
   const t = fx.dp.socketTable;
   t.setHashSecret(0x5eed);
   const { ids } = sockets(t, o);
@@ -298,9 +310,9 @@ async function run(lean: boolean, frames: Uint8Array[][], o: { connected?: boole
 }
 
 /** Both stacks over `frames`: the queues, counters and frames sent equal; the lean one's outcome. */
-async function leanAsFull(frames: Uint8Array[][]): Promise<Outcome> {
-  const lean = await run(true, frames);
-  const full = await run(false, frames);
+async function leanAsFull(frames: Uint8Array[][], o: Parameters<typeof run>[2] = {}): Promise<Outcome> {
+  const lean = await run(true, frames, o);
+  const full = await run(false, frames, o);
   expect(lean.queues).toEqual(full.queues);
   expect(lean.counters).toEqual(full.counters);
   expect(lean.sent).toEqual(full.sent);
@@ -808,6 +820,28 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
     expect(sum(g.slice(0, 3))).toBe(12); // 7021 on 2001:db8:1::1, the exact chain
     expect(sum(g.slice(3, 6))).toBe(12); // 7022: the next member scores, its group chooses (the bound head too)
     expect(sum(g.slice(6, 9))).toBe(0); // 7023
+  }, 60_000);
+
+  it('IPv6 groups on two addresses of one hash2 chain: each datagram matches the group of its own destination (the address ids in line 0, sock.ts RG_ID6)', async () => {
+    // L6 and L6C share each port's chain: a datagram to L6's 7061 finds L6C's group there, whose
+    // address is not its destination (compute_score: -1), and no socket takes it; one to L6C's 7062
+    // finds L6's group; each group takes its own
+    const burst = (r: number) => [7061, 7062].flatMap((p) => [L6, L6C].flatMap((dst, d) => [41000, 41001, 41002].map((sport, j) => v6(r * 100 + (p - 7060) * 10 + d * 5 + j, p, { sport, dst }))));
+    const frames = [burst(0), burst(1), burst(2)];
+    closedIds.clear();
+    const lean = await leanAsFull(frames, { collide6: true });
+    expect(lean.taken.slice(1)).toEqual([frames[1]!.length, frames[2]!.length]);
+    const sum = (a: string[][]) => a.reduce((x, y) => x + y.length, 0);
+    const g = lean.queues.slice(-6);
+    expect(sum(g.slice(0, 3))).toBe(9); // L6C's 7061: its own three of each burst
+    expect(sum(g.slice(3, 6))).toBe(9); // L6's 7062
+    expect(lean.counters['Udp6:NoPorts']).toBe(18); // L6's 7061 and L6C's 7062
+    // the lean lookup decided the datagrams its groups take (a socket's record in their stage words,
+    // or LB_DONE in a run after one), and left the others to the full path (LB_UDP, 4)
+    // (a burst: 7061 to L6, to L6C, then 7062 to L6, to L6C, three each)
+    const w = lean.words[2]!;
+    expect(w.map((x) => x === 4)).toEqual([true, true, true, false, false, false, false, false, false, true, true, true]);
+    expect(w.slice(3, 9).every((x) => x !== 0)).toBe(true);
   }, 60_000);
 
   it('IPv6 sockets on 64 consecutive ports of one address: each port a hash2 chain of its own (ipv6_portaddr_hash: hash ^ port), so the lean lookup decides every datagram', async () => {
