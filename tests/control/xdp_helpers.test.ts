@@ -45,6 +45,23 @@ const CASES: Case[] = [
     src: 'r2 = *(u32 *)(r1 + 4)\nr1 = *(u32 *)(r1 + 0)\nr3 = r1\nr3 += 20\nif r3 > r2 goto +7\nr3 = r1\nr1 = r3\nr2 = 8\nr4 = 12\nr5 = 0xfffffff0\ncall 28\nexit\nr0 = 0\nexit',
     retval: 48925, outLen: 64,
   },
+  // 6.18's bpf_csum_diff takes any sizes (csum_partial of each span: 16-bit words from the span's start, a
+  // last odd byte as a low byte) and no longer caps them together at 512 bytes
+  {
+    name: 'csum_diff(data, 3, data + 5, 7, 0x1234): odd sizes',
+    src: 'r2 = *(u32 *)(r1 + 4)\nr1 = *(u32 *)(r1 + 0)\nr3 = r1\nr3 += 20\nif r3 > r2 goto +7\nr3 = r1\nr3 += 5\nr2 = 3\nr4 = 7\nr5 = 0x1234\ncall 28\nexit\nr0 = 0\nexit',
+    retval: 43981, outLen: 64,
+  },
+  {
+    name: 'csum_diff(data + 1, 5, NULL, 0, 0xabcd): a span from an odd address',
+    src: 'r2 = *(u32 *)(r1 + 4)\nr1 = *(u32 *)(r1 + 0)\nr3 = r1\nr3 += 20\nif r3 > r2 goto +7\nr1 += 1\nr2 = 5\nr3 = 0\nr4 = 0\nr5 = 0xabcd\ncall 28\nexit\nr0 = 0\nexit',
+    retval: 59948, outLen: 64,
+  },
+  {
+    name: 'csum_diff(fp - 512, 512, data, 64, 0): 576 bytes together',
+    src: `${[...Array(64).keys()].map((k) => `r0 = ${k * 0x01030507 + 0x11}\n*(u64 *)(r10 - ${512 - 8 * k}) = r0`).join('\n')}\nr2 = *(u32 *)(r1 + 4)\nr3 = *(u32 *)(r1 + 0)\nr1 = r3\nr1 += 64\nif r1 > r2 goto +7\nr1 = r10\nr1 += -512\nr2 = 512\nr4 = 64\nr5 = 0\ncall 28\nexit\nr0 = 0\nexit`,
+    retval: 7264, outLen: 64,
+  },
   { name: 'xdp_get_buff_len', src: 'call 188\nexit', retval: 64, outLen: 64 },
   { name: 'redirect(5, 0)', src: 'r1 = 5\nr2 = 0\ncall 23\nexit', retval: 4, outLen: 64 },
   { name: 'redirect(5, 1) (flags are invalid)', src: 'r1 = 5\nr2 = 1\ncall 23\nexit', retval: 0, outLen: 64 },
