@@ -507,6 +507,11 @@ export const KERNEL_CASES: KernelCase[] = [
     why: 'r0 = (prandom << 32) | ((prandom % 6) + 0x100): the low half is in [0x100, 0x105] but the s64 bounds span everything, and the 64-bit `r7 = (s8)r0` takes nothing from the s32 bounds (unlike (s32)): [S8_MIN, S8_MAX], `if r7 > 5` is walked',
     insns: [...I(0x85, 0, 0, 0, 7), ...I(0xbf, 6), ...I(0x97, 6, 0, 0, 6), ...I(0x7, 6, 0, 0, 256), ...I(0x85, 0, 0, 0, 7), ...I(0x67, 0, 0, 0, 32), ...I(0x4f, 0, 6), ...I(0xbf, 7, 0, 8), ...I(0x25, 7, 0, 2, 5), ...RET0, ...BAD],
   },
+  {
+    name: 'tnum_mul_union',
+    why: 'r0 = -(w(prandom & 0x1000000) - 459279648), var_off (0xffffffff1a600d20; 0x1000000), squared: 6.18\'s tnum_mul takes the union of the sums with and without b for a\'s unknown bit, (0x18ac4400; 0xffffffffe0000000), so bits 42-43 are unknown and `if r0 != 3` after `r0 >>= 42; r0 &= 3` is walked (the older acc_v/acc_m tnum_mul knows them as 1 — both values have them — and never walks it; random program seed 63305: processed 66 against 75)',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 0x1000000), ...I(0x14, 0, 0, 0, 459279648), ...I(0x87), ...I(0x2f), ...I(0x77, 0, 0, 0, 42), ...I(0x57, 0, 0, 0, 3), ...I(0x55, 0, 0, 2, 3), ...RET0, ...BAD],
+  },
   ...MAY_GOTO_CASES,
   ...ALU32_UNKNOWN.map(([name, op]): KernelCase => ({
     name: `alu32_${name}_upper_half`,
