@@ -203,24 +203,32 @@ export function bpf_xdp_store_bytes(ctx: u64, offset: u64, buf: u64, len: u64, r
 }
 
 /**
- * bpf_csum_diff (28): one's-complement sum of ~from[] and to[] (32-bit words) on top of `seed`:
- * 32-bit words in host (little-endian) order with end-around carry, then folded to 16 bits as current
- * kernels return it (csum_from32to16; checked against Linux 6.18's BPF_PROG_TEST_RUN). Sizes must be
- * multiples of 4 and together at most 512 bytes.
+ * bpf_csum_diff (28): 6.18's csum_sub(csum_partial(to, to_size, seed), csum_partial(from, from_size, 0)),
+ * folded to 16 bits (csum_from32to16). csum_partial sums a span's 16-bit words from its start, a last
+ * odd byte as the low byte of a word: here its 32-bit little-endian words, the last one zero-padded
+ * (the same sum modulo 0xffff, as 2^16 is 1), `from`'s complemented (its subtraction), with end-around
+ * carry. Any sizes (the verifier bounds the spans); 6.18 no longer refuses sizes that are not multiples
+ * of 4 or larger than 512 bytes together with -EINVAL (filter.c: the scratch buffer went).
  */
 export function bpf_csum_diff(from: u64, fromSize: u64, to: u64, toSize: u64, seed: u64): u64 {
-  const fs = <u32>fromSize;
-  const ts = <u32>toSize;
-  if (((fs | ts) & 3) != 0 || <u64>fs + <u64>ts > 512) return err(EINVAL);
   let sum: u64 = <u64>(<u32>seed);
   const f = <usize>(<u32>from);
   const t = <usize>(<u32>to);
-  for (let i: u32 = 0; i < fs; i += 4) sum += <u64>(<u32>~load<u32>(f + i)); // zero-extend the complement
-  for (let i: u32 = 0; i < ts; i += 4) sum += <u64>load<u32>(t + i);
+  const fs = <u32>fromSize;
+  const ts = <u32>toSize;
+  for (let i: u32 = 0; i < fs; i += 4) sum += <u64>(<u32>~csumWord(f + i, fs - i)); // zero-extend the complement
+  for (let i: u32 = 0; i < ts; i += 4) sum += <u64>csumWord(t + i, ts - i);
   while (sum >> 32) sum = (sum & 0xffffffff) + (sum >> 32);
   sum = (sum & 0xffff) + (sum >> 16);
   sum = (sum & 0xffff) + (sum >> 16);
   return sum;
+}
+
+/** The little-endian 32-bit word at `p` of a span with `left` bytes still to sum, past its end zero. */
+@inline function csumWord(p: usize, left: u32): u32 {
+  if (left >= 4) return load<u32>(p);
+  if (left == 3) return <u32>load<u16>(p) | (<u32>load<u8>(p + 2) << 16);
+  return left == 2 ? <u32>load<u16>(p) : <u32>load<u8>(p);
 }
 
 /** bpf_redirect (23): redirect to `ifindex`; any flag is invalid for XDP. */

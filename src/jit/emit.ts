@@ -1339,7 +1339,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
       }
       case HELPER_CSUM_DIFF: {
         // bpf_csum_diff(from, from_size, to, to_size, seed) with both sizes constant, multiples of 4 and at
-        // most CSUM_INLINE_MAX together (else the helper: its -EINVAL, long spans): the helper's sum of the
+        // most CSUM_INLINE_MAX together (else the helper: odd sizes, long spans): the helper's sum of the
         // seed's low word, each `from` word complemented and each `to` word, all zero-extended to 64 bits
         // (17 terms < 2^37: two folds of the high word bring it under 2^32), then its two 16-bit folds
         const sizes = csumSizes.get(pc);

@@ -628,18 +628,41 @@ export class Reg {
     if (this.varOff.isConst) {
       const v = BigInt.asIntN(bits, this.varOff.value);
       smin = smax = v;
-    } else {
-      // The range survives when every value already fits the narrower signed type. A 64-bit
-      // `r1 = (s32)r2` takes the 32-bit signed bounds, which are exactly the range of the low half read
-      // as s32: 6.18.44 sign-extends w2 = -1 of an r2 with an unknown upper half to -1 (random program
-      // seed 37484), and s32 [0, 3] to [0, 3], where coerce_reg_to_size_sx's smin/smax test alone (6.18.35)
-      // gives [S32_MIN, S32_MAX]; s8 and s16 still test smin/smax (s32 [0x100, 0x107] gives [-128, 127]).
-      const fromS32 = to === 64 && size === 4;
-      const sv = fromS32 ? this.s32min : this.smin;
-      const ev = fromS32 ? this.s32max : this.smax;
-      if (sv >= lo && ev <= hi && sv <= ev) {
-        smin = sv;
-        smax = ev;
+    } else if (to === 64 && size === 4 && this.s32min <= this.s32max) {
+      // A 64-bit `r1 = (s32)r2` takes the 32-bit signed bounds, which are exactly the range of the low
+      // half read as s32: 6.18.44 sign-extends w2 = -1 of an r2 with an unknown upper half to -1 (random
+      // program seed 37484), and s32 [0, 3] to [0, 3], where coerce_reg_to_size_sx's test of smin/smax
+      // (6.18.35) gives [S32_MIN, S32_MAX].
+      smin = this.s32min;
+      smax = this.s32max;
+    } else if (to === 64 && this.smin >= lo && this.smax <= hi && this.smin <= this.smax) {
+      // A 64-bit move of a value that already fits the narrower signed type keeps its range: 6.18.44
+      // accepts `if r7 s> 10` after `r7 = (s8)r0` of s64 [-5, 10] (probed), where the top-bits test
+      // below (6.18.35's whole coerce_reg_to_size_sx) gives [S8_MIN, S8_MAX]. The 32-bit move does not
+      // (`w7 = (s16)w0` of s32 [-5, 10] is [S16_MIN, S16_MAX] there).
+      smin = this.smin;
+      smax = this.smax;
+    } else if (size < 4) {
+      // coerce_reg_to_size_sx (s64 bounds) and coerce_subreg_to_size_sx (s32 bounds, a 32-bit move):
+      // when the two bounds agree above the low `bits`, their low parts sign-extended bound the result
+      // if they have one sign: s64 [0x100, 0x107] gives (s8) [0, 7]; [0x1fb, 0x20a] the default. As
+      // 6.18.44 does (probed: `if r7 > 7` after `r7 = (s8)r0` and `w7 = (s8)w0` of [0x100, 0x107] is
+      // never taken; seed 50519's `w7 = (s16)w0` of s32 [0, 11] with a 64-bit smax of 0x10000000b is
+      // [0, 11]; a 64-bit move of an r0 with an unknown upper half and a low half of [0x100, 0x105]
+      // takes no bounds from the low half).
+      const width = to === 32 ? 32 : 64;
+      const sv = to === 32 ? this.s32min : this.smin;
+      const ev = to === 32 ? this.s32max : this.smax;
+      const top = (v: bigint): bigint => BigInt.asUintN(width, v) >> BigInt(bits);
+      if (top(sv) === top(ev)) {
+        const a = BigInt.asIntN(bits, sv);
+        const b = BigInt.asIntN(bits, ev);
+        const mn = a < b ? a : b;
+        const mx = a < b ? b : a;
+        if (mn >= 0n === mx >= 0n) {
+          smin = mn;
+          smax = mx;
+        }
       }
     }
     const out = Reg.unknown();

@@ -203,6 +203,12 @@ const PKT_ACCESS = new Set([1, 2, 3, 28, 84, 85, 99, 204, 205, 206, 207]);
 const HIST_PC_BITS = 21;
 const HIST_PC_MASK = (1 << HIST_PC_BITS) - 1;
 const STACK_INDIRECT = 0x3ff;
+/**
+ * A compare's entry, in the same bits (a jump accesses no stack): INSN_F_DST_REG_STACK and
+ * INSN_F_SRC_REG_STACK, that side was a stack pointer.
+ */
+const HIST_DST_STACK = 1;
+const HIST_SRC_STACK = 2;
 /** MAX_VAR_OFF as a number, for pointers' fixed offsets. */
 const MAX_VAR_OFF_NUM = Number(MAX_VAR_OFF);
 /** The kernel forces a checkpoint once a path's jump history since the last one passes 40 entries. */
@@ -368,7 +374,8 @@ class Verifier {
   /**
    * The stack slot the instruction being executed loaded or stored (the kernel's INSN_F_STACK_ACCESS in
    * its jump history), recorded with the instruction in the path's history for backtracking:
-   * 0 none, 1 + spi for a fixed slot of the executing frame, STACK_INDIRECT otherwise.
+   * 0 none, 1 + spi for a fixed slot of the executing frame, STACK_INDIRECT otherwise; for a compare,
+   * HIST_DST_STACK | HIST_SRC_STACK.
    */
   private stepStack = 0;
   /** stackReadFixed's load restored the spilled register (see there). */
@@ -670,9 +677,10 @@ class Verifier {
     return this.pending.pop();
   }
 
-  private pushBranch(st: State, insn: number, from: number, linked?: number[], record = true): void {
+  /** `stackSides`: a compare's HIST_DST_STACK | HIST_SRC_STACK, in its entry on the pushed path too. */
+  private pushBranch(st: State, insn: number, from: number, linked?: number[], record = true, stackSides = 0): void {
     if (st.cp) st.cp.branches++;
-    if (record) st.hist.push(from);
+    if (record) st.hist.push(stackSides ? from | (stackSides << HIST_PC_BITS) : from);
     if (linked !== undefined && linked.length > 1) st.hist.setLinked(linked);
     this.pending.push({ state: st, insn, from });
     if (this.pending.length > 8192) this.reject(`The sequence of ${this.pending.length} jumps is too complex.`, from);
@@ -1891,6 +1899,13 @@ class Verifier {
     const src = x ? this.readReg(st, ins.src, pc) : (this.immRegs[pc] ??= Reg.known(is32 ? u32(BigInt(ins.imm)) : BigInt(ins.imm)));
     const target = pc + 1 + ins.off;
     const fall = pc + 1;
+    // check_cond_jmp_op: a compare with a stack pointer on either side gets a jump history entry saying
+    // which (INSN_F_DST_REG_STACK / INSN_F_SRC_REG_STACK), before the branch is decided or forked, so
+    // backtracking never follows that register: an fp compared in a function would otherwise reach its
+    // entry as r10 ("static subprog unexpected regs"). 6.18 (bpf: Do not include stack ptr register in
+    // precision backtracking bookkeeping); seed 45793's `if r10 == r5` in a subprogram.
+    const stackSides = (dst.type === RegType.STACK ? HIST_DST_STACK : 0) | (x && src.type === RegType.STACK ? HIST_SRC_STACK : 0);
+    if (stackSides) this.stepStack = stackSides;
 
     // Pointers: null checks, packet range checks, and otherwise both ways unrefined.
     if (dst.isPointer || src.isPointer) {
@@ -1909,7 +1924,7 @@ class Verifier {
       this.syncLinked(st, ins, x, linked);
       this.ptrRefine(other, ins, cmp, is32, x, src);
       this.ptrRefine(st, ins, FLIP[cmp], is32, x, src);
-      this.pushBranch(other, target, pc, linked);
+      this.pushBranch(other, target, pc, linked, true, stackSides);
       return fall;
     }
     const taken = branchTaken(dst, src, cmp, is32);
@@ -1927,7 +1942,7 @@ class Verifier {
     this.scalarRefine(st, ins, FLIP[cmp], is32, x, src, 'false');
     this.syncLinked(other, ins, x, linked);
     this.syncLinked(st, ins, x, linked);
-    this.pushBranch(other, target, pc, linked);
+    this.pushBranch(other, target, pc, linked, true, stackSides);
     return fall;
   }
 
@@ -3083,7 +3098,8 @@ class Verifier {
           bt.regs[fr] = regs & ~0x3f;
           return true;
         }
-        if (x && (regs & (dbit | sbit))) bt.regs[fr] = regs | dbit | sbit;
+        // dreg <cond> sreg: both need precision before it, but for a side that was a stack pointer
+        if (x && (regs & (dbit | sbit))) bt.regs[fr] = regs | (stack & HIST_DST_STACK ? 0 : dbit) | (stack & HIST_SRC_STACK ? 0 : sbit);
         return true;
       }
     }

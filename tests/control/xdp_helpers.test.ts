@@ -17,6 +17,17 @@ interface Case {
   outLen: number;
 }
 
+/**
+ * bpf_csum_diff over the first 20 bytes of the frame: `args` (five lines, r1 the data pointer) set r1-r5,
+ * then the call's r0 is the program's; a frame shorter than 20 bytes returns 0.
+ */
+const csumDiff = (name: string, args: string, retval: number): Case => ({
+  name,
+  src: `r2 = *(u32 *)(r1 + 4)\nr1 = *(u32 *)(r1 + 0)\nr3 = r1\nr3 += 20\nif r3 > r2 goto +7\n${args}\ncall 28\nexit\nr0 = 0\nexit`,
+  retval,
+  outLen: 64,
+});
+
 const CASES: Case[] = [
   // adjust_head: data may move down to hard_start + sizeof(xdp_frame) (256 - 40 = 216 bytes of room)
   // and up to data_end - ETH_HLEN.
@@ -35,15 +46,16 @@ const CASES: Case[] = [
   { name: 'adjust_meta(-8) then adjust_head(-208)', src: 'r6 = r1\nr2 = -8\ncall 54\nr1 = r6\nr2 = -208\ncall 44\nexit', retval: 0, outLen: 280 },
   { name: 'adjust_meta(-8) then adjust_head(-209)', src: 'r6 = r1\nr2 = -8\ncall 54\nr1 = r6\nr2 = -209\ncall 44\nexit', retval: -22, outLen: 72 },
   // csum_diff folds to 16 bits on 6.18: 0xdd26 and 0xbf1d for this frame
+  csumDiff('csum_diff(NULL, 0, data, 20, 0x12345)', 'r3 = r1\nr1 = 0\nr2 = 0\nr4 = 20\nr5 = 0x12345', 56614),
+  csumDiff('csum_diff(data, 8, data, 12, 0xfffffff0)', 'r3 = r1\nr1 = r3\nr2 = 8\nr4 = 12\nr5 = 0xfffffff0', 48925),
+  // 6.18's bpf_csum_diff takes any sizes (csum_partial of each span: 16-bit words from the span's start, a
+  // last odd byte as a low byte) and no longer caps them together at 512 bytes
+  csumDiff('csum_diff(data, 3, data + 5, 7, 0x1234): odd sizes', 'r3 = r1\nr3 += 5\nr2 = 3\nr4 = 7\nr5 = 0x1234', 43981),
+  csumDiff('csum_diff(data + 1, 5, NULL, 0, 0xabcd): a span from an odd address', 'r1 += 1\nr2 = 5\nr3 = 0\nr4 = 0\nr5 = 0xabcd', 59948),
   {
-    name: 'csum_diff(NULL, 0, data, 20, 0x12345)',
-    src: 'r2 = *(u32 *)(r1 + 4)\nr1 = *(u32 *)(r1 + 0)\nr3 = r1\nr3 += 20\nif r3 > r2 goto +7\nr3 = r1\nr1 = 0\nr2 = 0\nr4 = 20\nr5 = 0x12345\ncall 28\nexit\nr0 = 0\nexit',
-    retval: 56614, outLen: 64,
-  },
-  {
-    name: 'csum_diff(data, 8, data, 12, 0xfffffff0)',
-    src: 'r2 = *(u32 *)(r1 + 4)\nr1 = *(u32 *)(r1 + 0)\nr3 = r1\nr3 += 20\nif r3 > r2 goto +7\nr3 = r1\nr1 = r3\nr2 = 8\nr4 = 12\nr5 = 0xfffffff0\ncall 28\nexit\nr0 = 0\nexit',
-    retval: 48925, outLen: 64,
+    name: 'csum_diff(fp - 512, 512, data, 64, 0): 576 bytes together',
+    src: `${[...Array(64).keys()].map((k) => `r0 = ${k * 0x01030507 + 0x11}\n*(u64 *)(r10 - ${512 - 8 * k}) = r0`).join('\n')}\nr2 = *(u32 *)(r1 + 4)\nr3 = *(u32 *)(r1 + 0)\nr1 = r3\nr1 += 64\nif r1 > r2 goto +7\nr1 = r10\nr1 += -512\nr2 = 512\nr4 = 64\nr5 = 0\ncall 28\nexit\nr0 = 0\nexit`,
+    retval: 7264, outLen: 64,
   },
   { name: 'xdp_get_buff_len', src: 'call 188\nexit', retval: 64, outLen: 64 },
   { name: 'redirect(5, 0)', src: 'r1 = 5\nr2 = 0\ncall 23\nexit', retval: 4, outLen: 64 },

@@ -137,8 +137,8 @@ const CASES: Case[] = [
   { name: 'variable length: load_bytes into the packet itself', src: bytesVar(189, 0, 16, PACKET_BUF) },
   { name: 'variable length: store_bytes from the packet itself', src: bytesVar(190, 4, 16, PACKET_BUF) },
   { name: 'variable length: load_bytes into the packet before the span', src: bytesVar(189, 4, 16, 'r3 = *(u32 *)(r1 + 0)') },
-  // bpf_csum_diff with constant sizes: inline up to 64 bytes together; sizes not multiples of 4 are the
-  // helper's -EINVAL, over 64 together its sum; the seed's high word is ignored; all-ones words carry every add
+  // bpf_csum_diff with constant sizes: inline up to 64 bytes together; sizes not multiples of 4 and
+  // over 64 together are the helper's sum; the seed's high word is ignored; all-ones words carry every add
   ...([[0, 4], [4, 0], [4, 4], [0, 20], [20, 20], [8, 12], [32, 32], [32, 36], [0, 64], [2, 4], [4, 6], [0, 0]] as const).flatMap(([fs, ts]) => [
     { name: `csum_diff(${fs}, ${ts})`, src: csum(fs, ts, '0x1234') },
     { name: `csum_diff(${fs}, ${ts}), all-ones words, seed 0xffffffff`, src: csum(fs, ts, '0xffffffff', { ones: true }) },

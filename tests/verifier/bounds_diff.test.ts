@@ -5,7 +5,9 @@
 // either (all 64 bits unknown: adjust_scalar_min_max_vals returns before the zero extension); an
 // s64 range across the sign boundary narrows by a u64 range on one side of it, as since Linux 6.17; a
 // sign-extending load or move sets the s32 bounds with the s64 ones, as coerce_reg_to_size_sx does, and of
-// 4 bytes to 64 bits starts from the s32 bounds, as 6.18.44's does; 6.18.y's
+// 4 bytes to 64 bits starts from the s32 bounds, as 6.18.44's does, and of 1 or 2 bytes takes the low
+// bytes' range where the bounds agree above them (coerce_(sub)reg_to_size_sx, a 32-bit move from the s32
+// bounds); 6.18.y's
 // single-value rule, which also un-crosses the crossed bounds of a constant or unknown tnum; a 64-bit JEQ /
 // JNE decided by 32-bit ranges that do not meet, as is_scalar_branch_taken does; __reg32_deduce_bounds' rule
 // for an s64 range's low halves (a u32 range only when they form one) and its special case of upper halves
@@ -178,7 +180,8 @@ function step(g: Rng, a: [Old.Reg, New.Reg], b: [Old.Reg, New.Reg]): string {
   }
   if (what === 5) {
     const size = [1, 2, 4][g.int(3)]!;
-    const to = g.int(2) ? 64 : 32;
+    // (a 32-bit move sign-extends 1 or 2 bytes only: `w1 = (s32)w2` is no instruction)
+    const to = g.int(2) || size === 4 ? 64 : 32;
     a[0].coerceToSizeSx(size, to);
     a[1].coerceToSizeSx(size, to);
     return `coerceSx ${size} ${to}`;

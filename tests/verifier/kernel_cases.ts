@@ -467,6 +467,51 @@ export const KERNEL_CASES: KernelCase[] = [
     why: 'r9 = fp - 16 + (prandom & 8) on the first path, fp - 16 on the second; where they meet (a load through r9 after), regsafe compares PTR_TO_STACK with regs_exact: the second path\'s constant offset lies within the first\'s range but is not the same register, so it is walked, not pruned',
     insns: [...I(0x85, 0, 0, 0, 7), ...I(0xbf, 6, 0), ...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 8), ...I(0x65, 6, 0, 9, 5), ...I(0xbf, 9, 10), ...I(0x07, 9, 0, 0, -16), ...I(0x0f, 9, 0), ...I(0xb7, 8, 0, 0, 0), ...I(0xb7, 8, 0, 0, 0), ...I(0xb7, 8, 0, 0, 0), ...I(0xb7, 8, 0, 0, 0), ...I(0xb7, 8, 0, 0, 0), ...I(0x05, 0, 0, 2), ...I(0xbf, 9, 10), ...I(0x07, 9, 0, 0, -16), ...I(0x71, 3, 9, 0), ...RET0],
   },
+  {
+    name: 'fp_compare_not_backtracked',
+    why: 'a subprogram compares r10 with its argument r1 (`if r10 == r1`, walked both ways); the caller\'s decided `if r0 > 0` backtracks r0 = r1 to that compare: 6.18 records the stack pointer side in the jump history (INSN_F_DST_REG_STACK) and does not follow r10, so only r1 reaches the call and the checkpoint there keeps r6 imprecise — the second path (r6 = 0, the first had 1) is pruned at the call (random program seed 45793: processed 110 against 91; wxdp followed r10 to the function entry and marked every scalar precise)',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0xb7, 6), ...I(0x25, 0, 0, 1, 5), ...I(0xb7, 6, 0, 0, 1), ...I(0xb7, 7), ...I(0xb7, 7), ...I(0xb7, 7), ...I(0xb7, 7), ...I(0xb7, 7), ...I(0xb7, 7), ...I(0xb7, 7), ...I(0xb7, 7), ...I(0xb7, 1, 0, 0, 1), ...I(0x85, 0, 1, 0, 3), ...I(0x25), ...I(0xbf, 0, 6), ...I(0x95), ...I(0x1d, 10, 1), ...I(0xbf, 0, 1), ...I(0x95)],
+  },
+  {
+    name: 'movsx32_s8_top_bits_equal',
+    why: 'w0 in [0x100, 0x107]: coerce_subreg_to_size_sx sees the s32 bounds agree above the low byte, so `w7 = (s8)w0` is [0, 7] and `if w7 > 7` is never taken',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 7), ...I(0x47, 0, 0, 0, 256), ...I(0xbc, 7, 0, 8), ...I(0x26, 7, 0, 2, 7), ...RET0, ...BAD],
+  },
+  {
+    name: 'movsx32_s16_from_s32_bounds',
+    why: 'r0 = 2 * (u32)(prandom + K), then w0 < 12: s32 [0, 11] with a 64-bit smax of 0x10000000b; `w7 = (s16)w0` takes the s32 bounds (coerce_subreg_to_size_sx), [0, 11], and `if w7 > 11` is never taken (random program seed 50519: processed 87 against 99, wxdp sign-extended from the s64 bounds and pruned a path the kernel walks)',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0x4, 0, 0, 0, 2131968029), ...I(0xf), ...I(0x36, 0, 0, 2, 12), ...I(0xbc, 7, 0, 16), ...I(0x26, 7, 0, 2, 11), ...RET0, ...BAD],
+  },
+  {
+    name: 'movsx32_s16_crossing_zero',
+    why: 'w0 in s32 [-5, 10]: the bounds differ above the low 16 bits, so `w7 = (s16)w0` is [S16_MIN, S16_MAX] (set_sext32_default_val) and `if w7 s> 10` is walked to its stack read',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 15), ...I(0x14, 0, 0, 0, 5), ...I(0xbc, 7, 0, 16), ...I(0x66, 7, 0, 2, 10), ...RET0, ...BAD],
+  },
+  {
+    name: 'movsx_s8_top_bits_equal',
+    why: 'r0 in [0x100, 0x107]: coerce_reg_to_size_sx sees the s64 bounds agree above the low byte, so `r7 = (s8)r0` is [0, 7] and `if r7 > 7` is never taken',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 7), ...I(0x47, 0, 0, 0, 256), ...I(0xbf, 7, 0, 8), ...I(0x25, 7, 0, 2, 7), ...RET0, ...BAD],
+  },
+  {
+    name: 'movsx_s8_fits',
+    why: 'r0 in s64 [-5, 10], already an s8: 6.18.44 keeps the range for `r7 = (s8)r0` (the bounds differ above the low byte) and `if r7 s> 10` is never taken',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 15), ...I(0x17, 0, 0, 0, 5), ...I(0xbf, 7, 0, 8), ...I(0x65, 7, 0, 2, 10), ...RET0, ...BAD],
+  },
+  {
+    name: 'movsx_s8_crossing_a_byte',
+    why: 'r0 in [0x1fb, 0x20a]: neither an s8 nor one above the low byte, so `r7 = (s8)r0` is [S8_MIN, S8_MAX] (set_sext64_default_val) although its low bytes sign-extend to [-5, 10]; `if r7 s> 10` is walked',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 15), ...I(0x7, 0, 0, 0, 507), ...I(0xbf, 7, 0, 8), ...I(0x65, 7, 0, 2, 10), ...RET0, ...BAD],
+  },
+  {
+    name: 'movsx_s8_ignores_the_low_half_bounds',
+    why: 'r0 = (prandom << 32) | ((prandom % 6) + 0x100): the low half is in [0x100, 0x105] but the s64 bounds span everything, and the 64-bit `r7 = (s8)r0` takes nothing from the s32 bounds (unlike (s32)): [S8_MIN, S8_MAX], `if r7 > 5` is walked',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0xbf, 6), ...I(0x97, 6, 0, 0, 6), ...I(0x7, 6, 0, 0, 256), ...I(0x85, 0, 0, 0, 7), ...I(0x67, 0, 0, 0, 32), ...I(0x4f, 0, 6), ...I(0xbf, 7, 0, 8), ...I(0x25, 7, 0, 2, 5), ...RET0, ...BAD],
+  },
+  {
+    name: 'tnum_mul_union',
+    why: 'r0 = -(w(prandom & 0x1000000) - 459279648), var_off (0xffffffff1a600d20; 0x1000000), squared: 6.18\'s tnum_mul takes the union of the sums with and without b for a\'s unknown bit, (0x18ac4400; 0xffffffffe0000000), so bits 42-43 are unknown and `if r0 != 3` after `r0 >>= 42; r0 &= 3` is walked (the older acc_v/acc_m tnum_mul knows them as 1 — both values have them — and never walks it; random program seed 63305: processed 66 against 75)',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 0x1000000), ...I(0x14, 0, 0, 0, 459279648), ...I(0x87), ...I(0x2f), ...I(0x77, 0, 0, 0, 42), ...I(0x57, 0, 0, 0, 3), ...I(0x55, 0, 0, 2, 3), ...RET0, ...BAD],
+  },
   ...MAY_GOTO_CASES,
   ...ALU32_UNKNOWN.map(([name, op]): KernelCase => ({
     name: `alu32_${name}_upper_half`,

@@ -414,13 +414,27 @@ export class Reg {
       smin = smax = v;
     } else {
       // The range survives when every value already fits the narrower signed type.
-      // (a semantic change made here too: a 64-bit sign extension of 4 bytes takes the s32 bounds, 6.18.44)
-      const fromS32 = to === 64 && size === 4;
+      // (semantic changes made here too: a 64-bit sign extension of 4 bytes takes the s32 bounds, 6.18.44;
+      // a 32-bit one starts from the s32 bounds; and of 1 or 2 bytes, bounds that agree above those bytes
+      // with low parts of one sign give the sign-extended low parts, coerce_(sub)reg_to_size_sx, where
+      // only a 64-bit one keeps a range that fits)
+      const fromS32 = size === 4 || to === 32;
       const sv = fromS32 ? this.s32min : this.smin;
       const ev = fromS32 ? this.s32max : this.smax;
-      if (sv >= lo && ev <= hi && sv <= ev) {
+      if (sv >= lo && ev <= hi && sv <= ev && (to === 64 || sv >= 0n || ev < 0n)) {
         smin = sv;
         smax = ev;
+      } else if (size < 4) {
+        const w = to === 32 ? 32 : 64;
+        if (BigInt.asUintN(w, sv) >> BigInt(bits) === BigInt.asUintN(w, ev) >> BigInt(bits)) {
+          const a = BigInt.asIntN(bits, sv);
+          const b = BigInt.asIntN(bits, ev);
+          const [mn, mx] = a < b ? [a, b] : [b, a];
+          if (mn >= 0n === mx >= 0n) {
+            smin = mn;
+            smax = mx;
+          }
+        }
       }
     }
     const out = Reg.unknown();

@@ -137,17 +137,18 @@ export class Tnum {
 
   /** Long multiplication over a's bits (tnum_mul). */
   mul(b: Tnum): Tnum {
-    const accV = u64(this.value * b.value);
-    let accM = Tnum.const(0n);
+    // (a semantic change made here too: 6.18's tnum_mul, the union of the sums with and without b for
+    // an unknown bit of a)
+    let acc = Tnum.const(0n);
     let a: Tnum = this;
     let bb: Tnum = b;
     while (a.value !== 0n || a.mask !== 0n) {
-      if (a.value & 1n) accM = accM.add(Tnum.of(0n, bb.mask));
-      else if (a.mask & 1n) accM = accM.add(Tnum.of(0n, bb.value | bb.mask));
+      if (a.value & 1n) acc = acc.add(bb);
+      else if (a.mask & 1n) acc = acc.union(acc.add(bb));
       a = a.rshift(1);
       bb = bb.lshift(1);
     }
-    return Tnum.const(accV).add(accM);
+    return acc;
   }
 
   /** Could a and b hold a common value (no bit known 0 in one and 1 in the other)? */
