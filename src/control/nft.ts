@@ -16,7 +16,7 @@ import { WxdpError } from '../errors.js';
 import { NftParseError, parseNft, type Cmd, type Loc, type NftFamily, type RawValue, type Stmt } from './nft_parse.js';
 import { HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftRule, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
 import { CT_STATES, SET_TYPES, TYPE_INFO, cmpBytes, hostToBe, parseElem, type DataType, type Elem } from './nft_types.js';
-import { chainKey, compileRuleset, type CompileEnv } from './nft_compile.js';
+import { chainKey, compileRuleset, limitTokensMax, type CompileEnv } from './nft_compile.js';
 import { REJECT_CODES, chainText, rulesetText, tableText } from './nft_print.js';
 import { formatAddr, parseAddr } from './routes.js';
 
@@ -727,10 +727,9 @@ export class Nft {
                 v.setBigUint64(a + 8, s.bytes, true);
               } else if (s.k === 'quota') v.setBigUint64(a, s.used, true);
               else {
-                // nft_limit_init: a full bucket (tokens_max), stamped now
-                const nsecs = BigInt(s.unit) * 1_000_000_000n;
+                // nft_limit_init: a full bucket, stamped now
                 v.setUint32(a, 0, true);
-                v.setBigUint64(a + 8, s.bytes ? (nsecs * (s.rate + s.burst)) / s.rate : (nsecs / s.rate) * s.burst, true);
+                v.setBigUint64(a + 8, limitTokensMax(s), true);
                 v.setBigUint64(a + 16, now, true);
               }
               s.addr = a;

@@ -276,10 +276,9 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       case 'limit': {
         // nft_limit_init: the bucket holds tokens_max ns; a packet costs nsecs / rate, or nsecs × len / rate bytes
         const nsecs = BigInt(s.unit) * NSEC;
-        const max = s.bytes ? (nsecs * (s.rate + s.burst)) / s.rate : (nsecs / s.rate) * s.burst;
         code.op(EXPR.LIMIT, 0, s.inv ? 1 : 0, s.bytes ? 1 : 0);
         code.word(s.addr);
-        code.u64(max);
+        code.u64(limitTokensMax(s));
         code.u64(s.bytes ? nsecs : nsecs / s.rate);
         code.u64(s.rate);
         break;
@@ -301,6 +300,15 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
       }
     }
   }
+}
+
+/**
+ * nft_limit_init's bucket size in ns: packets, nsecs / rate × burst (a packet costs nsecs / rate); bytes,
+ * nsecs × (rate + burst) / rate. The bucket starts full.
+ */
+export function limitTokensMax(s: Extract<RStmt, { k: 'limit' }>): bigint {
+  const nsecs = BigInt(s.unit) * NSEC;
+  return s.bytes ? (nsecs * (s.rate + s.burst)) / s.rate : (nsecs / s.rate) * s.burst;
 }
 
 const namedIndex = new WeakMap<Ctx, Map<NftSet, number>>();
