@@ -10,9 +10,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Datapath } from '../../src/index.js';
-import { NftError } from '../../src/control/nft.js';
 import { useNamespaces, type Netns } from '../support/netns.js';
-import { nftDatapath } from './nft_support.js';
+import { nftDatapath, nftIn, nftOurs } from './nft_support.js';
 
 const FIXTURE = new URL('./fixtures/nft_stateful.nft', import.meta.url).pathname;
 const built = existsSync(new URL('../../build/fastpath.wasm', import.meta.url));
@@ -20,21 +19,6 @@ const nftMissing = spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian n
 const nsa = useNamespaces('nftst');
 const skip = !built || !nsa.available.ok || nftMissing !== '';
 if (nftMissing) it.skip(`nft kernel comparison skipped: ${nftMissing}`, () => {});
-
-function nft(ns: Netns, args: string[]): { ok: boolean; out: string } {
-  const r = spawnSync('ip', ['netns', 'exec', ns.name, 'nft', ...args], { encoding: 'utf8' });
-  if (r.status === 0) return { ok: true, out: r.stdout };
-  return { ok: false, out: r.stderr.split('\n').slice(0, 3).join('\n') };
-}
-
-function ours(f: () => string): { ok: boolean; out: string } {
-  try {
-    return { ok: true, out: f() };
-  } catch (e) {
-    if (e instanceof NftError) return { ok: false, out: e.message };
-    throw e;
-  }
-}
 
 /** Bad statements, each alone in a chain of a file. */
 const BAD = [
@@ -67,11 +51,11 @@ describe.skipIf(skip)('limit, quota and log statements, compared with nft 1.0.6'
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('lists every form as nft does: units folded, defaults left out, a log as its type keeps it', () => {
-    expect(nft(ns, ['-f', FIXTURE])).toEqual({ ok: true, out: '' });
+    expect(nftIn(ns, ['-f', FIXTURE])).toEqual({ ok: true, out: '' });
     dp.nftFile(FIXTURE);
-    const k = nft(ns, ['list', 'ruleset']).out;
+    const k = nftIn(ns, ['list', 'ruleset']).out;
     expect(dp.nft('list ruleset')).toBe(k);
-    expect(dp.nftables.list(undefined, true)).toBe(nft(ns, ['-a', 'list', 'ruleset']).out);
+    expect(dp.nftables.list(undefined, true)).toBe(nftIn(ns, ['-a', 'list', 'ruleset']).out);
     // the comparison covers what nft changes: a burst beyond a u32 (5000 mbytes) wraps to 904 mbytes
     expect(k).toContain('limit rate 10 mbytes/second burst 904 mbytes\n');
     expect(k).toContain('quota over 2 mbytes used 1025 bytes\n');
@@ -80,15 +64,15 @@ describe.skipIf(skip)('limit, quota and log statements, compared with nft 1.0.6'
 
   it('refuses bad statements with nft\'s message and place, applying nothing', () => {
     const before = dp.nft('list ruleset');
-    const beforeK = nft(ns, ['list', 'ruleset']).out;
+    const beforeK = nftIn(ns, ['list', 'ruleset']).out;
     for (const [i, stmt] of BAD.entries()) {
       const path = join(dir, `bad${i}.nft`);
       writeFileSync(path, `table inet b {\n\tchain c {\n\t\t${stmt}\n\t}\n}\n`);
-      const k = nft(ns, ['-f', path]);
+      const k = nftIn(ns, ['-f', path]);
       expect(k.ok, stmt).toBe(false);
-      expect(ours(() => dp.nftFile(path)), stmt).toEqual(k);
+      expect(nftOurs(() => dp.nftFile(path)), stmt).toEqual(k);
     }
     expect(dp.nft('list ruleset')).toBe(before);
-    expect(nft(ns, ['list', 'ruleset']).out).toBe(beforeK);
+    expect(nftIn(ns, ['list', 'ruleset']).out).toBe(beforeK);
   });
 });
