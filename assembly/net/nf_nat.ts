@@ -22,9 +22,9 @@
 //
 // A connection given source NAT joins the nf_nat_bysource chains (CR_NAT_BYSRC, by original source address,
 // port and protocol), where find_appropriate_src finds the mapping an earlier connection of the same source
-// got, for a new one to reuse when it is in the range and free.
-//
-// Kernel behaviour not followed: eviction of closing TCP entries while searching (nf_nat_used_tuple_harder).
+// got, for a new one to reuse when it is in the range and free. In the last NF_NAT_HARDER_THRESH tries of a
+// port search a TCP SYN may evict the SNATed connection in TIME_WAIT that holds the port, when its own
+// sequence has moved past that connection's (nf_nat_used_tuple_harder).
 //
 // Reads: the packet and its entry (hook state), the rules. Sets: the entry's reply tuple and IPS_*_NAT
 // bits, the packet's addresses, ports and checksums. Next: back to nf_hook_slow.
@@ -49,7 +49,8 @@ import {
   CR_NAT_COUNT, CR_NAT_RULES, CT_MASQ_OIF, CT_STATUS, CT_TUPLE_ORIG, CT_TUPLE_REPLY, CT_TUPLE_SIZE, CTT_DPORT,
   CTT_DST, CTT_FAMILY, CTT_PROTO, CTT_SPORT, CTT_SRC, CTT_ZONE, IPS_DST_NAT, IPS_DST_NAT_DONE, IPS_NAT_MASK, IPS_SRC_NAT,
   IPS_SRC_NAT_DONE, IP_CT_IS_REPLY, IP_CT_NEW, IP_CT_NONE, IP_CT_RELATED, IP_CT_RELATED_REPLY, NF_ACCEPT, NF_DROP,
-  CR_BUCKETS, CR_NAT_BYSRC, CR_SEED, CT_NAT_BYSRC, CT_NAT_BYSRC_B, allowClash, ctFind, ctLock, ctRoot, ctTupleTaken, ctUnlock, hEntry, invertTuple, tupleCopy, tupleEq,
+  CR_BUCKETS, CR_NAT_BYSRC, CR_SEED, CT_NAT_BYSRC, CT_NAT_BYSRC_B, IPS_FIXED_TIMEOUT, IPS_DYING, IPS_OFFLOAD,
+  IP_CT_DIR_ORIGINAL, CT_L4STATE, CT_TCP, ctDeleteLocked, hDir, allowClash, ctFind, ctLock, ctRoot, ctTupleTaken, ctUnlock, hEntry, invertTuple, tupleCopy, tupleEq,
 } from './nf_conntrack';
 import { nft_do_chain } from './nf_tables_entry';
 
@@ -382,6 +383,35 @@ function usedTuple(root: u32, t: u32, ct: u32): bool {
   return ctTupleTaken(root, rep, ct);
 }
 
+/** The last tries of a port search that may evict (NF_NAT_HARDER_THRESH = NF_NAT_MAX_ATTEMPTS / 4). */
+const NF_NAT_HARDER_THRESH: u32 = NF_NAT_MAX_ATTEMPTS / 4;
+const TCP_CONNTRACK_SYN_SENT: u32 = 1;
+const TCP_CONNTRACK_TIME_WAIT: u32 = 7;
+
+/**
+ * nf_nat_used_tuple_harder: as usedTuple, but within the last `left` ≤ NF_NAT_HARDER_THRESH tries for a
+ * TCP connection in SYN_SENT, the connection whose reply direction holds the tuple is deleted when
+ * nf_nat_may_kill (TIME_WAIT or later, source NATed, neither dying nor of a fixed timeout) and
+ * nf_seq_has_advanced (this SYN's seen[ORIGINAL].td_end after that connection's); the tuple is then
+ * free unless the old one was offloaded.
+ */
+function usedTupleHarder(root: u32, t: u32, ct: u32, left: u32): bool {
+  if (left > NF_NAT_HARDER_THRESH || <u32>load<u8>(t + CTT_PROTO) != IPPROTO_TCP || <u32>load<u8>(ct + CT_L4STATE) != TCP_CONNTRACK_SYN_SENT) {
+    return usedTuple(root, t, ct);
+  }
+  const rep = netScratch() + SCR_NF + 608;
+  invertTuple(rep, t);
+  const h = ctFind(root, rep);
+  if (h == 0) return false;
+  const o = hEntry(h);
+  if (hDir(h) == IP_CT_DIR_ORIGINAL || o == ct) return true;
+  const flags = load<u32>(o + CT_STATUS);
+  if (<u32>load<u8>(o + CT_L4STATE) < TCP_CONNTRACK_TIME_WAIT || (flags & (IPS_FIXED_TIMEOUT | IPS_DYING)) != 0 || (flags & IPS_SRC_NAT) == 0) return true;
+  if (<i32>(load<u32>(ct + CT_TCP) - load<u32>(o + CT_TCP)) <= 0) return true; // seen[ORIGINAL].td_end
+  ctDeleteLocked(root, o);
+  return (flags & IPS_OFFLOAD) != 0;
+}
+
 /**
  * nf_nat_used_tuple_new (the original tuple tried first): as usedTuple, except the rare reverse
  * collision — both ends' first packets picked up as new at once, neither connection translated — is
@@ -492,7 +522,7 @@ function uniqueTuple(root: u32, t: u32, r: u32, manip: u32, ct: u32): void {
   while (true) {
     for (let i: u32 = 0; i < attempts; i++, off = (off + 1) & 0xffff) {
       store<u16>(key, bswap<u16>(<u16>(min + off % size)));
-      if (!usedTuple(root, t, ct)) return;
+      if (!usedTupleHarder(root, t, ct, attempts - i)) return;
     }
     if (attempts >= size || attempts < 16) {
       mibInc(MIB_NAT_NO_TUPLE);
