@@ -84,6 +84,8 @@ export const CT_MASQ_OIF: u32 = 216;
 export const CT_FLOW: u32 = 220;
 export const CT_START: u32 = 224;
 export const CT_FREE_NEXT: u32 = 232;
+export const CT_NAT_BYSRC: u32 = 236; //   next entry in its nf_nat_bysource chain (nf_nat.ts)
+export const CT_NAT_BYSRC_B: u32 = 240; // its bysource bucket + 1 (0: in none)
 export const CT_SIZE: u32 = 256;
 
 // IPS_* (uapi nf_conntrack_common.h)
@@ -149,6 +151,7 @@ export const CR_RETIRED: u32 = 96; //  entries deleted since the last stamp (a l
 export const CR_RETIRED_OLD: u32 = 100; // the batch waiting for grace period CR_RETIRED_STAMP
 export const CR_RETIRED_STAMP: u32 = 104;
 export const CR_POOL_N: u32 = 108; //  entries in the pool (CR_MAX and the spare)
+export const CR_NAT_BYSRC: u32 = 112; // nf_nat_bysource: CR_BUCKETS heads of entries by original source (nf_nat.ts)
 export const CR_SIZE: u32 = 128;
 
 /** The conntrack root, 0 until nf_ct_enable. */
@@ -212,9 +215,12 @@ export function nf_ct_enable(seed: u32): i32 {
   const poolN = poolEntries(max);
   const pool = arena_alloc(poolN * CT_SIZE, CT_SIZE);
   const ring = arena_alloc(CTE_RING * CTE_SIZE, 64);
-  if (root == 0 || table == 0 || pool == 0 || ring == 0 || max == 0) return -12;
+  const bysrc = arena_alloc(nb << 2, 64);
+  if (root == 0 || table == 0 || pool == 0 || ring == 0 || bysrc == 0 || max == 0) return -12;
   memory.fill(root, 0, CR_SIZE);
   memory.fill(table, 0, nb << 2);
+  memory.fill(bysrc, 0, nb << 2);
+  store<u32>(root + CR_NAT_BYSRC, bysrc);
   store<u32>(root + CR_BUCKETS, nb);
   store<u32>(root + CR_TABLE, table);
   store<u32>(root + CR_POOL, pool);
@@ -435,10 +441,23 @@ function ctAlloc(root: u32): u32 {
  * after a grace period (ctRetiredRelease).
  */
 export function ctFree(root: u32, e: u32): void {
+  if (load<u32>(e + CT_NAT_BYSRC_B) != 0) natBysrcRemove(root, e); // nf_nat_cleanup_conntrack
   store<u32>(e + CT_STATUS, IPS_DYING);
   store<u32>(e + CT_FREE_NEXT, load<u32>(root + CR_RETIRED));
   store<u32>(root + CR_RETIRED, e);
   store<u32>(root + CR_COUNT, load<u32>(root + CR_COUNT) - 1);
+}
+
+/** nf_nat_cleanup_conntrack (under the lock): out of its nf_nat_bysource chain. */
+function natBysrcRemove(root: u32, e: u32): void {
+  let at = load<u32>(root + CR_NAT_BYSRC) + ((load<u32>(e + CT_NAT_BYSRC_B) - 1) << 2);
+  let x = load<u32>(at);
+  while (x != 0 && x != e) {
+    at = x + CT_NAT_BYSRC;
+    x = load<u32>(at);
+  }
+  if (x == e) store<u32>(at, load<u32>(e + CT_NAT_BYSRC));
+  store<u32>(e + CT_NAT_BYSRC_B, 0);
 }
 
 /** The waiting batch back on the free list once its grace period is over (under the lock). */

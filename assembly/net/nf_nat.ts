@@ -20,9 +20,11 @@
 // length (0xff: any) | +13 u8 destination prefix length | +14 u16 dport min | +16 u16 dport max (host
 // order; 0 0: any) | +20 source (16) | +36 destination (16) | +52 the range.
 //
-// Kernel behaviours not followed (see the report): find_appropriate_src (reusing an earlier mapping of
-// the same source), jhash for the address picked from a multi-address range, and eviction of closing
-// TCP entries while searching (nf_nat_used_tuple_harder).
+// A connection given source NAT joins the nf_nat_bysource chains (CR_NAT_BYSRC, by original source address,
+// port and protocol), where find_appropriate_src finds the mapping an earlier connection of the same source
+// got, for a new one to reuse when it is in the range and free. In the last NF_NAT_HARDER_THRESH tries of a
+// port search a TCP SYN may evict the SNATed connection in TIME_WAIT that holds the port, when its own
+// sequence has moved past that connection's (nf_nat_used_tuple_harder).
 //
 // Reads: the packet and its entry (hook state), the rules. Sets: the entry's reply tuple and IPS_*_NAT
 // bits, the packet's addresses, ports and checksums. Next: back to nf_hook_slow.
@@ -47,7 +49,8 @@ import {
   CR_NAT_COUNT, CR_NAT_RULES, CT_MASQ_OIF, CT_STATUS, CT_TUPLE_ORIG, CT_TUPLE_REPLY, CT_TUPLE_SIZE, CTT_DPORT,
   CTT_DST, CTT_FAMILY, CTT_PROTO, CTT_SPORT, CTT_SRC, CTT_ZONE, IPS_CONFIRMED, IPS_DST_NAT, IPS_DST_NAT_DONE, IPS_NAT_MASK, IPS_SRC_NAT,
   IPS_SRC_NAT_DONE, IP_CT_IS_REPLY, IP_CT_NEW, IP_CT_NONE, IP_CT_RELATED, IP_CT_RELATED_REPLY, NF_ACCEPT, NF_DROP,
-  allowClash, ctFind, ctLock, ctRoot, ctTupleTaken, ctUnlock, hEntry, invertTuple, tupleCopy, tupleEq,
+  CR_BUCKETS, CR_NAT_BYSRC, CR_SEED, CT_NAT_BYSRC, CT_NAT_BYSRC_B, IPS_FIXED_TIMEOUT, IPS_DYING, IPS_OFFLOAD,
+  IP_CT_DIR_ORIGINAL, CT_L4STATE, CT_TCP, ctDeleteLocked, hDir, allowClash, ctFind, ctLock, ctRoot, ctTupleTaken, ctUnlock, hEntry, invertTuple, tupleCopy, tupleEq,
 } from './nf_conntrack';
 import { nft_do_chain } from './nf_tables_entry';
 
@@ -100,6 +103,10 @@ const NF_NAT_MAX_ATTEMPTS: u32 = 128;
 }
 @inline function CURR(): u32 {
   return netScratch() + SCR_NF + 544;
+}
+/** hash_by_src's key: 6 words (the last 64 bytes of the hook scratch; the flowtable's FR ends before them). */
+@inline function CAND_HASH(): u32 {
+  return netScratch() + SCR_NF + 960;
 }
 
 // ---- Randomness for port offsets (get_random_u16) ----
@@ -376,6 +383,35 @@ function usedTuple(root: u32, t: u32, ct: u32): bool {
   return ctTupleTaken(root, rep, ct);
 }
 
+/** The last tries of a port search that may evict (NF_NAT_HARDER_THRESH = NF_NAT_MAX_ATTEMPTS / 4). */
+const NF_NAT_HARDER_THRESH: u32 = NF_NAT_MAX_ATTEMPTS / 4;
+const TCP_CONNTRACK_SYN_SENT: u32 = 1;
+const TCP_CONNTRACK_TIME_WAIT: u32 = 7;
+
+/**
+ * nf_nat_used_tuple_harder: as usedTuple, but within the last `left` ≤ NF_NAT_HARDER_THRESH tries for a
+ * TCP connection in SYN_SENT, the connection whose reply direction holds the tuple is deleted when
+ * nf_nat_may_kill (TIME_WAIT or later, source NATed, neither dying nor of a fixed timeout) and
+ * nf_seq_has_advanced (this SYN's seen[ORIGINAL].td_end after that connection's); the tuple is then
+ * free unless the old one was offloaded.
+ */
+function usedTupleHarder(root: u32, t: u32, ct: u32, left: u32): bool {
+  if (left > NF_NAT_HARDER_THRESH || <u32>load<u8>(t + CTT_PROTO) != IPPROTO_TCP || <u32>load<u8>(ct + CT_L4STATE) != TCP_CONNTRACK_SYN_SENT) {
+    return usedTuple(root, t, ct);
+  }
+  const rep = netScratch() + SCR_NF + 608;
+  invertTuple(rep, t);
+  const h = ctFind(root, rep);
+  if (h == 0) return false;
+  const o = hEntry(h);
+  if (hDir(h) == IP_CT_DIR_ORIGINAL || o == ct) return true;
+  const flags = load<u32>(o + CT_STATUS);
+  if (<u32>load<u8>(o + CT_L4STATE) < TCP_CONNTRACK_TIME_WAIT || (flags & (IPS_FIXED_TIMEOUT | IPS_DYING)) != 0 || (flags & IPS_SRC_NAT) == 0) return true;
+  if (<i32>(load<u32>(ct + CT_TCP) - load<u32>(o + CT_TCP)) <= 0) return true; // seen[ORIGINAL].td_end
+  ctDeleteLocked(root, o);
+  return (flags & IPS_OFFLOAD) != 0;
+}
+
 /**
  * nf_nat_used_tuple_new (the original tuple tried first): as usedTuple, except the rare reverse
  * collision — both ends' first packets picked up as new at once, neither connection translated — is
@@ -486,7 +522,7 @@ function uniqueTuple(root: u32, t: u32, r: u32, manip: u32, ct: u32): void {
   while (true) {
     for (let i: u32 = 0; i < attempts; i++, off = (off + 1) & 0xffff) {
       store<u16>(key, bswap<u16>(<u16>(min + off % size)));
-      if (!usedTuple(root, t, ct)) return;
+      if (!usedTupleHarder(root, t, ct, attempts - i)) return;
     }
     if (attempts >= size || attempts < 16) {
       mibInc(MIB_NAT_NO_TUPLE);
@@ -497,13 +533,64 @@ function uniqueTuple(root: u32, t: u32, r: u32, manip: u32, ct: u32): void {
   }
 }
 
+/**
+ * hash_by_src: the bucket of an original tuple's source — address, port (or ICMP id), protocol and zone,
+ * what same_src compares (jhash2 over them with the table's seed; the kernel seeds nf_nat_hash_rnd).
+ */
+function hashBySrc(root: u32, t: u32): u32 {
+  const k = CAND_HASH();
+  memory.copy(k, t + CTT_SRC, 16);
+  store<u32>(k, <u32>load<u16>(t + CTT_SPORT) | (<u32>load<u8>(t + CTT_PROTO) << 16), 16);
+  store<u32>(k, <u32>load<u16>(t + CTT_ZONE), 20);
+  return jhash2(k, 6, load<u32>(root + CR_SEED)) & (load<u32>(root + CR_BUCKETS) - 1);
+}
+
+/** nf_nat_setup_info's SRC step: `ct` into the bysource chain of its original source (under the lock). */
+function natBysrcAdd(root: u32, ct: u32): void {
+  if (load<u32>(ct + CT_NAT_BYSRC_B) != 0) return;
+  const b = hashBySrc(root, ct + CT_TUPLE_ORIG);
+  const head = load<u32>(root + CR_NAT_BYSRC) + (b << 2);
+  store<u32>(ct + CT_NAT_BYSRC, load<u32>(head));
+  store<u32>(ct + CT_NAT_BYSRC_B, b + 1);
+  store<u32>(head, ct);
+}
+
+/**
+ * find_appropriate_src: a connection of the same source (same_src: protocol, source address and port, and
+ * zone) already mapped; its mapping (the inverse of its reply tuple) with `tuple`'s destination into
+ * `result`, when that is in the range. The most recent such connection first, as the kernel's hlist is.
+ */
+function findAppropriateSrc(root: u32, tuple: u32, result: u32, r: u32): bool {
+  const n = addrLen(tuple);
+  let e = load<u32>(load<u32>(root + CR_NAT_BYSRC) + (hashBySrc(root, tuple) << 2));
+  while (e != 0) {
+    const o = e + CT_TUPLE_ORIG;
+    if (load<u8>(o + CTT_PROTO) == load<u8>(tuple + CTT_PROTO) && load<u8>(o + CTT_FAMILY) == load<u8>(tuple + CTT_FAMILY) &&
+      addrCmp(o + CTT_SRC, tuple + CTT_SRC, n) == 0 && load<u16>(o + CTT_SPORT) == load<u16>(tuple + CTT_SPORT) &&
+      load<u16>(o + CTT_ZONE) == load<u16>(tuple + CTT_ZONE)) {
+      invertTuple(result, e + CT_TUPLE_REPLY);
+      memory.copy(result + CTT_DST, tuple + CTT_DST, 16);
+      store<u16>(result + CTT_DPORT, load<u16>(tuple + CTT_DPORT));
+      store<u16>(result + CTT_ZONE, load<u16>(tuple + CTT_ZONE));
+      if (inRange(result, r, NF_NAT_MANIP_SRC)) return true;
+    }
+    e = load<u32>(e + CT_NAT_BYSRC);
+  }
+  return false;
+}
+
 /** get_unique_tuple: `t` (a copy of `orig`) made into the tuple the connection gets. */
 function uniqueTupleOf(root: u32, t: u32, orig: u32, r: u32, ct: u32, manip: u32): void {
   const flags = load<u32>(r + NR_FLAGS);
   if (manip == NF_NAT_MANIP_SRC && (flags & NF_NAT_RANGE_PROTO_RANDOM_ALL) == 0) {
-    if (inRange(orig, r, manip) && !usedTupleNew(root, orig, ct)) {
-      tupleCopy(t, orig);
-      return;
+    // the original tuple first; else the mapping an earlier connection of this source has
+    if (inRange(orig, r, manip)) {
+      if (!usedTupleNew(root, orig, ct)) {
+        tupleCopy(t, orig);
+        return;
+      }
+    } else if (findAppropriateSrc(root, orig, t, r)) {
+      if (!usedTuple(root, t, ct)) return;
     }
   }
   tupleCopy(t, orig);
@@ -537,6 +624,7 @@ export function nf_nat_setup_info(ct: u32, r: u32, manip: u32): u32 {
     store<u32>(ct + CT_STATUS, load<u32>(ct + CT_STATUS) | (manip == NF_NAT_MANIP_SRC ? IPS_SRC_NAT : IPS_DST_NAT));
   }
   store<u32>(ct + CT_STATUS, load<u32>(ct + CT_STATUS) | (manip == NF_NAT_MANIP_SRC ? IPS_SRC_NAT_DONE : IPS_DST_NAT_DONE));
+  if (manip == NF_NAT_MANIP_SRC) natBysrcAdd(root, ct);
   ctUnlock(root);
   return NF_ACCEPT;
 }

@@ -30,6 +30,7 @@ import {
 } from './abi';
 import { nftReject } from './nft_reject';
 import { nftCtMarkGet, nftCtMarkSet, nftFlowAdd, nftNat } from './nft_hooks';
+import { nftLimit, nftLog, nftOverquota } from './nft_stateful';
 
 export const NFT_MAGIC: u32 = 0x4254464e; // 'NFTB'
 export const NFTC_REGULAR: u32 = 0xffffffff;
@@ -54,6 +55,11 @@ export const EXPR_NAT: u32 = 13; //     x NFTN_* | +4 u32 flags | +8 u8 addr reg
 export const EXPR_REJECT: u32 = 14; //  x NFT_REJECT_* type | len: the code
 export const EXPR_FLOW: u32 = 15; //    +4 u32 flowtable id + 1 (0: none)
 export const EXPR_BYTEORDER: u32 = 16; // hton of reg's len bytes in x-byte words (2 or 4)
+export const EXPR_LIMIT: u32 = 17; //   x 0 packets / 1 bytes, len 1: over | +4 u32 bucket | +8 u64 tokens_max |
+//                                       +16 u64 cost (packets) or nsecs (bytes) | +24 u64 rate
+export const EXPR_QUOTA: u32 = 18; //   len 1: over | +4 u32 consumed | +8 u64 quota
+export const EXPR_LOG: u32 = 19; //     x NF_LOG_TYPE_*, len level | +4 u32 ring | +8 u16 group, u16 flags |
+//                                       +12 u32 snaplen | +16 prefix (128 bytes)
 
 export const NFT_META_LEN: u32 = 0; // the kernel's enum nft_meta_keys
 export const NFT_META_PROTOCOL: u32 = 1;
@@ -297,6 +303,17 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
           else store<u32>(reg + i, bswap<u32>(load<u32>(reg + i)));
         }
         p += 4;
+      } else if (op == EXPR_LIMIT) {
+        // nft_limit_pkts_eval's cost is fixed; nft_limit_bytes_eval's is nsecs × skb->len / rate
+        const cost = x == 0 ? load<u64>(p, 16) : (load<u64>(p, 16) * <u64>load<u32>(st, NFS_LEN)) / load<u64>(p, 24);
+        if (nftLimit(load<u32>(p, 4), load<u64>(p, 8), cost) != (len != 0)) { res = R_BREAK; break; }
+        p += 32;
+      } else if (op == EXPR_QUOTA) {
+        if (nftOverquota(load<u32>(p, 4), load<u64>(p, 8), load<u32>(st, NFS_LEN)) != (len != 0)) { res = R_BREAK; break; }
+        p += 16;
+      } else if (op == EXPR_LOG) {
+        nftLog(st, load<u32>(p, 4), x, len, <u32>load<u16>(p, 8), <u32>load<u16>(p, 10), load<u32>(p, 12), p + 16);
+        p += 144;
       } else {
         // an op this evaluator does not know cannot come from the compiler: treat the rule as not matching
         res = R_BREAK;

@@ -16,7 +16,7 @@ import { WxdpError } from '../errors.js';
 import { NftParseError, parseNft, type Cmd, type Loc, type NftFamily, type RawValue, type Stmt } from './nft_parse.js';
 import { HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftRule, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
 import { CT_STATES, SET_TYPES, TYPE_INFO, cmpBytes, hostToBe, parseElem, type DataType, type Elem } from './nft_types.js';
-import { chainKey, compileRuleset, type CompileEnv } from './nft_compile.js';
+import { chainKey, compileRuleset, limitTokensMax, type CompileEnv } from './nft_compile.js';
 import { REJECT_CODES, chainText, rulesetText, tableText } from './nft_print.js';
 import { formatAddr, parseAddr } from './routes.js';
 
@@ -77,6 +77,31 @@ const EEXIST = 'Could not process rule: File exists';
 const EBUSY = 'Could not process rule: Device or resource busy';
 const EOPNOTSUPP = 'Could not process rule: Operation not supported';
 const EMLINK = 'Could not process rule: Too many links';
+const EINVAL = 'Could not process rule: Invalid argument';
+const EOVERFLOW = 'Could not process rule: Value too large for defined data type';
+const ERANGE = 'Could not process rule: Numerical result out of range';
+const U64 = (1n << 64n) - 1n;
+/** NSEC_PER_SEC */
+const NSEC = 1_000_000_000n;
+/** NF_LOG_PREFIXLEN: the kernel's prefix buffer, its NUL included. */
+const NF_LOG_PREFIXLEN = 128;
+const NFT_LOGLEVEL_WARNING = 4;
+const NFT_LOGLEVEL_AUDIT = 8;
+
+/**
+ * nftables' stmt_evaluate_log, then what nft_log_init keeps: a group makes it NF_LOG_TYPE_ULOG (level and flags
+ * refused with it), otherwise NF_LOG_TYPE_LOG, whose snaplen and queue threshold the kernel ignores (measured:
+ * `log snaplen 5` lists as `log`).
+ */
+function logStmt(s: Extract<Stmt, { k: 'log' }>): RStmt {
+  const ulog = s.group !== undefined || s.snaplen !== undefined || s.qthreshold !== undefined;
+  if (ulog && s.level !== undefined) throw new Refusal('level and group are mutually exclusive', s.loc, false);
+  if (ulog && s.logflags !== 0) throw new Refusal('flags and group are mutually exclusive', s.loc, false);
+  if (s.level === NFT_LOGLEVEL_AUDIT && (ulog || s.prefix !== undefined || s.logflags !== 0)) throw new Refusal("log level audit doesn't support any further options", s.loc, false);
+  if (s.prefix !== undefined && new TextEncoder().encode(s.prefix).length >= NF_LOG_PREFIXLEN) throw new Refusal(ERANGE, s.loc, true);
+  if (s.group !== undefined) return { k: 'log', prefix: s.prefix, group: s.group, snaplen: s.snaplen ?? 0, qthreshold: s.qthreshold ?? 0, level: 0, logflags: 0 };
+  return { k: 'log', prefix: s.prefix, snaplen: 0, qthreshold: 0, level: s.level ?? NFT_LOGLEVEL_WARNING, logflags: s.logflags };
+}
 
 /**
  * nftables' misspell.c string_distance, index arithmetic included: its table is indexed i × len(b) + j, so
@@ -128,6 +153,9 @@ export class Nft {
   private ctHeld = new Set<number>();
   /** The families with a NAT base chain: each holds NAT's steps (nf_nat_register_fn). */
   private natHeld = new Set<number>();
+  /** The log ring (assembly/net/nft_stateful.ts draws it; allocated with the first log rule, kept). */
+  private logRing = 0;
+  private readonly logListeners = new Set<(e: NftLogEntry) => void>();
   /** Tables this transaction creates: nft resolves their jumps itself (with a suggestion); others the kernel. */
   private readonly newTables = new Set<NftTable>();
   private txState: NftState = this.state;
@@ -182,6 +210,41 @@ export class Nft {
     const out: Array<{ handle: number; packets: bigint; bytes: bigint }> = [];
     for (const r of c.rules) for (const s of r.stmts) if (s.k === 'counter') out.push({ handle: r.handle, ...read(s.addr, s) });
     return out;
+  }
+
+  /** Log entries (what nf_log hands a logger): `listener` gets them when pollLog() drains the ring. */
+  on(event: 'log', listener: (e: NftLogEntry) => void): this {
+    if (event !== 'log') throw new WxdpError('USAGE', `nftables: no event ${String(event)}`);
+    this.logListeners.add(listener);
+    return this;
+  }
+
+  off(event: 'log', listener: (e: NftLogEntry) => void): this {
+    this.logListeners.delete(listener);
+    return this;
+  }
+
+  /** Entries the log statements wrote since the last drain (up to LOG_RING wait; more are counted in logLost). */
+  pollLog(): NftLogEntry[] {
+    const ring = this.logRing;
+    if (ring === 0) return [];
+    const v = this.dp.memory.view();
+    const head = v.getUint32(ring, true);
+    let tail = v.getUint32(ring + 4, true);
+    const out: NftLogEntry[] = [];
+    while (tail !== head) {
+      const r = ring + LOG_HDR + (tail % LOG_RING) * LOG_REC;
+      out.push(logEntry(v, r, (i) => this.dp.links.name(i) ?? ''));
+      tail = (tail + 1) >>> 0;
+    }
+    v.setUint32(ring + 4, tail, true);
+    for (const e of out) for (const l of this.logListeners) l(e);
+    return out;
+  }
+
+  /** Log entries not written because the ring was full. */
+  get logLost(): number {
+    return this.logRing === 0 ? 0 : this.dp.memory.view().getUint32(this.logRing + 8, true);
   }
 
   /** The state of the ruleset as a plain object (tables, chains, rules' handles). */
@@ -492,6 +555,20 @@ export class Nft {
           if (!t.flowtables.some((f) => f.name === s.name)) throw new Refusal(ENOENT, s.loc, true);
           out.push({ k: 'flow', name: s.name });
           break;
+        case 'limit':
+          out.push(this.limit(s));
+          break;
+        case 'quota':
+          // nft_quota_do_init: a quota already used beyond its size is EINVAL
+          if (s.used > s.bytes) throw new Refusal(EINVAL, s.loc, true);
+          out.push({ k: 'quota', bytes: s.bytes, used: s.used, inv: s.inv, addr: 0 });
+          break;
+        case 'log':
+          out.push(logStmt(s));
+          break;
+        case 'objref':
+          // nft_objref_init: no stateful object of that name in the table (wxdp has no named limits or quotas)
+          throw new Refusal(ENOENT, s.nameLoc, true);
         case 'absent':
           // what a kernel without the expression's module (nft_connlimit, nft_synproxy) answers:
           // nf_tables_expr_parse finds no type (nft_expr_type_get: -ENOENT) and marks the expression
@@ -500,6 +577,16 @@ export class Nft {
       }
     }
     return out;
+  }
+
+  /** nft_limit_init's checks: a zero rate is EINVAL; nsecs, rate + burst and the bucket must fit in a u64 (EOVERFLOW). */
+  private limit(s: Extract<Stmt, { k: 'limit' }>): RStmt {
+    if (s.rate === 0n) throw new Refusal(EINVAL, s.loc, true);
+    const nsecs = BigInt(s.unit) * NSEC;
+    const burst = BigInt.asUintN(32, s.burst); // nft's stmt->limit.burst and NFTA_LIMIT_BURST are u32
+    if (s.rate + burst > U64) throw new Refusal(EOVERFLOW, s.loc, true);
+    if ((s.bytes ? nsecs * (s.rate + burst) : (nsecs / s.rate) * burst) > U64) throw new Refusal(EOVERFLOW, s.loc, true);
+    return { k: 'limit', bytes: s.bytes, rate: s.rate, unit: s.unit, burst, inv: s.inv, addr: 0 };
   }
 
   private reject(t: NftTable, s: Extract<Stmt, { k: 'reject' }>): RStmt {
@@ -615,32 +702,49 @@ export class Nft {
         const ft = table.flowtables.find((f) => f.name === name);
         return ft?.id ?? 0;
       },
+      logRing: () => this.logRing,
     };
   }
 
   private commit(next: NftState): void {
     const x = this.x;
-    // counters: a block each, kept while their rule lives
-    const oldCounters = new Set<number>();
-    for (const t of this.state.tables) for (const c of t.chains) for (const r of c.rules) for (const s of r.stmts) if (s.k === 'counter' && s.addr) oldCounters.add(s.addr);
+    // counters, limits' buckets and quotas' consumed bytes: a block each, kept while their rule lives
+    const oldState = new Map<number, number>();
+    for (const t of this.state.tables) for (const c of t.chains) for (const r of c.rules) for (const s of r.stmts) if (isStateful(s) && s.addr) oldState.set(s.addr, STATE_BYTES[s.k]);
     const keep = new Set<number>();
+    const now = BigInt(this.dp.stack.exports<{ net_now(): bigint }>().net_now()) * 1_000_000n;
     for (const t of next.tables) {
       for (const c of t.chains) {
         for (const r of c.rules) {
           for (const s of r.stmts) {
-            if (s.k !== 'counter') continue;
+            if (!isStateful(s)) continue;
             if (s.addr === 0) {
-              const a = x.rc_alloc(16) >>> 0;
+              const a = x.rc_alloc(STATE_BYTES[s.k]) >>> 0;
               if (a === 0) throw new NftError('NFT_REJECTED', 'Error: Could not process rule: Cannot allocate memory', 0, 0, 'Could not process rule: Cannot allocate memory');
               const v = this.dp.memory.view(); // after the allocation: memory may have grown
-              v.setBigUint64(a, s.packets, true);
-              v.setBigUint64(a + 8, s.bytes, true);
+              if (s.k === 'counter') {
+                v.setBigUint64(a, s.packets, true);
+                v.setBigUint64(a + 8, s.bytes, true);
+              } else if (s.k === 'quota') v.setBigUint64(a, s.used, true);
+              else {
+                // nft_limit_init: a full bucket, stamped now
+                v.setUint32(a, 0, true);
+                v.setBigUint64(a + 8, limitTokensMax(s), true);
+                v.setBigUint64(a + 16, now, true);
+              }
               s.addr = a;
             }
             keep.add(s.addr);
           }
         }
       }
+    }
+    if (this.logRing === 0 && next.tables.some((t) => t.chains.some((c) => c.rules.some((r) => r.stmts.some((s) => s.k === 'log'))))) {
+      const ring = x.rc_alloc(LOG_HDR + LOG_RING * LOG_REC) >>> 0;
+      if (ring === 0) throw new NftError('NFT_REJECTED', 'Error: Could not process rule: Cannot allocate memory', 0, 0, 'Could not process rule: Cannot allocate memory');
+      const v = this.dp.memory.view();
+      new Uint8Array(v.buffer, v.byteOffset + ring, LOG_HDR).fill(0);
+      this.logRing = ring;
     }
     this.flowtables(next);
     // hooks: which base chains are registered where
@@ -693,7 +797,7 @@ export class Nft {
     this.ctHeld = ctWant;
     for (const pf of this.natHeld) if (!natWant.has(pf)) this.dp.nat.unregisterFn(pf);
     this.natHeld = natWant;
-    for (const a of oldCounters) if (!keep.has(a)) x.rc_retire(a, 16);
+    for (const [a, size] of oldState) if (!keep.has(a)) x.rc_retire(a, size);
     this.state = next;
   }
 
@@ -736,6 +840,84 @@ export class Nft {
   get blobAddress(): number {
     return this.blob;
   }
+}
+
+type Stateful = Extract<RStmt, { k: 'counter' | 'limit' | 'quota' }>;
+function isStateful(s: RStmt): s is Stateful {
+  return s.k === 'counter' || s.k === 'limit' || s.k === 'quota';
+}
+/** The arena block of each stateful statement (nft_stateful.ts draws the limit's and the quota's). */
+const STATE_BYTES: Readonly<Record<Stateful['k'], number>> = { counter: 16, limit: 24, quota: 8 };
+
+// Keep in step with assembly/net/nft_stateful.ts
+const LOG_RING = 256;
+const LOG_REC = 512;
+const LOG_HDR = 16;
+const LOG_PREFIX = 32;
+const LOG_PKT = 160;
+const HOOK_NAMES = ['prerouting', 'input', 'forward', 'output', 'postrouting'] as const;
+
+/** One log entry: what nf_log_packet hands a logger, with the headers nf_log_ip / nf_log_ipv6 print decoded. */
+export interface NftLogEntry {
+  prefix: string;
+  hook: (typeof HOOK_NAMES)[number];
+  family: 'ip' | 'ip6';
+  /** NF_LOG_TYPE_ULOG (a `group`, nfnetlink_log) or NF_LOG_TYPE_LOG (a `level`, the kernel's log). */
+  type: 'ulog' | 'log';
+  level?: string;
+  group?: number;
+  /** NF_LOG_* flags. */
+  flags: number;
+  iif: string;
+  oif: string;
+  mark: number;
+  /** The packet's length (from its network header) and the bytes copied of it. */
+  len: number;
+  packet: Uint8Array;
+  src: string;
+  dst: string;
+  proto: number;
+  ttl: number;
+  sport?: number;
+  dport?: number;
+}
+
+function logEntry(v: DataView, r: number, ifname: (i: number) => string): NftLogEntry {
+  const b = new Uint8Array(v.buffer, v.byteOffset + r, LOG_REC);
+  const pf = b[1]!;
+  const type = b[2] === 1 ? 'ulog' : 'log';
+  const pfx = b.subarray(LOG_PREFIX, LOG_PKT);
+  const nul = pfx.indexOf(0);
+  const cap = v.getUint32(r + 24, true);
+  const packet = b.slice(LOG_PKT, LOG_PKT + cap);
+  const v6 = pf === 10;
+  const l4 = v6 ? 40 : (packet[0]! & 0xf) * 4;
+  const proto = packet[v6 ? 6 : 9] ?? 0;
+  const frag = !v6 && ((((packet[6] ?? 0) << 8) | (packet[7] ?? 0)) & 0x1fff) !== 0;
+  const ports = (proto === 6 || proto === 17) && !frag && packet.length >= l4 + 4;
+  const e: NftLogEntry = {
+    prefix: new TextDecoder().decode(pfx.subarray(0, nul < 0 ? pfx.length : nul)),
+    hook: HOOK_NAMES[b[0]!] ?? 'prerouting',
+    family: v6 ? 'ip6' : 'ip',
+    type,
+    flags: v.getUint16(r + 6, true),
+    iif: ifname(v.getUint32(r + 8, true)),
+    oif: ifname(v.getUint32(r + 12, true)),
+    mark: v.getUint32(r + 16, true),
+    len: v.getUint32(r + 20, true),
+    packet,
+    src: packet.length >= (v6 ? 24 : 16) ? formatAddr(v6 ? 10 : 2, packet.subarray(v6 ? 8 : 12, v6 ? 24 : 16)) : '',
+    dst: packet.length >= (v6 ? 40 : 20) ? formatAddr(v6 ? 10 : 2, packet.subarray(v6 ? 24 : 16, v6 ? 40 : 20)) : '',
+    proto,
+    ttl: packet[v6 ? 7 : 8] ?? 0,
+  };
+  if (ports) {
+    e.sport = (packet[l4]! << 8) | packet[l4 + 1]!;
+    e.dport = (packet[l4 + 2]! << 8) | packet[l4 + 3]!;
+  }
+  if (type === 'ulog') e.group = v.getUint16(r + 4, true);
+  else e.level = ['emerg', 'alert', 'crit', 'err', 'warn', 'notice', 'info', 'debug', 'audit'][b[3]!];
+  return e;
 }
 
 const TYPE_NAMES: Readonly<Record<DataType, string>> = {

@@ -9,7 +9,7 @@ import { TYPE_INFO, intervals, type DataType, type Elem } from './nft_types.js';
 // Keep in step with assembly/net/nft_eval.ts
 export const NFT_MAGIC = 0x4254464e;
 const NFTC_REGULAR = 0xffffffff;
-const EXPR = { PAYLOAD: 1, META: 2, CMP: 3, RANGE: 4, BITWISE: 5, LOOKUP: 6, CT: 7, CT_SET: 8, META_SET: 9, IMM: 10, VERDICT: 11, COUNTER: 12, NAT: 13, REJECT: 14, FLOW: 15, BYTEORDER: 16 } as const;
+const EXPR = { PAYLOAD: 1, META: 2, CMP: 3, RANGE: 4, BITWISE: 5, LOOKUP: 6, CT: 7, CT_SET: 8, META_SET: 9, IMM: 10, VERDICT: 11, COUNTER: 12, NAT: 13, REJECT: 14, FLOW: 15, BYTEORDER: 16, LIMIT: 17, QUOTA: 18, LOG: 19 } as const;
 const META = { LEN: 0, PROTOCOL: 1, MARK: 3, IIF: 4, OIF: 5, IIFNAME: 6, OIFNAME: 7, NFPROTO: 15, L4PROTO: 16 } as const;
 const CT = { STATE: 0, DIRECTION: 1, MARK: 3 } as const;
 const CMP = { eq: 0, neq: 1, lt: 2, lte: 3, gt: 4, gte: 5 } as const;
@@ -17,11 +17,17 @@ const VERDICT = { drop: 0, accept: 1, jump: 2, goto: 3, return: 4, continue: 5 }
 const NAT = { snat: 0, dnat: 1, masquerade: 2, redirect: 3 } as const;
 const NOREG = 0xff;
 
-/** What compiling needs from outside: device names → indexes, flowtable names → ids. */
+/** What compiling needs from outside: device names → indexes, flowtable names → ids, the log ring's address. */
 export interface CompileEnv {
   ifindexes(pattern: string): number[];
   flowtableId(table: NftTable, name: string): number;
+  logRing(): number;
 }
+
+/** NSEC_PER_SEC */
+const NSEC = 1_000_000_000n;
+/** NF_LOG_PREFIXLEN */
+const PREFIX_LEN = 128;
 
 /** The chain's key for slots: family, table and chain names. */
 export function chainKey(t: NftTable, c: NftChain): string {
@@ -36,6 +42,10 @@ class Code {
   data(b: Uint8Array): void {
     for (const x of b) this.bytes.push(x);
     while (this.bytes.length & 3) this.bytes.push(0);
+  }
+  u64(v: bigint): void {
+    this.word(Number(v & 0xffffffffn));
+    this.word(Number((v >> 32n) & 0xffffffffn));
   }
   op(op: number, reg: number, len: number, x: number): void {
     this.word(op | (reg << 8) | (len << 16) | (x << 24));
@@ -263,8 +273,42 @@ function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
         code.op(EXPR.FLOW, 0, 0, 0);
         code.word(ctx.env.flowtableId(ctx.table, s.name));
         break;
+      case 'limit': {
+        // nft_limit_init: the bucket holds tokens_max ns; a packet costs nsecs / rate, or nsecs × len / rate bytes
+        const nsecs = BigInt(s.unit) * NSEC;
+        code.op(EXPR.LIMIT, 0, s.inv ? 1 : 0, s.bytes ? 1 : 0);
+        code.word(s.addr);
+        code.u64(limitTokensMax(s));
+        code.u64(s.bytes ? nsecs : nsecs / s.rate);
+        code.u64(s.rate);
+        break;
+      }
+      case 'quota':
+        code.op(EXPR.QUOTA, 0, s.inv ? 1 : 0, 0);
+        code.word(s.addr);
+        code.u64(s.bytes);
+        break;
+      case 'log': {
+        code.op(EXPR.LOG, 0, s.level, s.group !== undefined ? 1 : 0);
+        code.word(ctx.env.logRing());
+        code.word((s.group ?? 0) | (s.logflags << 16));
+        code.word(s.snaplen);
+        const prefix = new Uint8Array(PREFIX_LEN);
+        prefix.set(new TextEncoder().encode(s.prefix ?? '').subarray(0, PREFIX_LEN - 1));
+        code.data(prefix);
+        break;
+      }
     }
   }
+}
+
+/**
+ * nft_limit_init's bucket size in ns: packets, nsecs / rate × burst (a packet costs nsecs / rate); bytes,
+ * nsecs × (rate + burst) / rate. The bucket starts full.
+ */
+export function limitTokensMax(s: Extract<RStmt, { k: 'limit' }>): bigint {
+  const nsecs = BigInt(s.unit) * NSEC;
+  return s.bytes ? (nsecs * (s.rate + s.burst)) / s.rate : (nsecs / s.rate) * s.burst;
 }
 
 const namedIndex = new WeakMap<Ctx, Map<NftSet, number>>();

@@ -18,7 +18,20 @@ export type RStmt =
   | { k: 'reject'; type: 0 | 1 | 2; code: number; family: 'ip' | 'ip6' | 'inet' }
   | { k: 'nat'; type: 'snat' | 'dnat' | 'masquerade' | 'redirect'; family?: 'ip' | 'ip6'; addr?: [Uint8Array, Uint8Array]; port?: [number, number]; flags: number; text: string }
   | { k: 'set'; target: 'meta mark' | 'ct mark'; value: number }
-  | { k: 'flow'; name: string };
+  | { k: 'flow'; name: string }
+  /**
+   * nft_limit: `rate` packets (or bytes) per `unit` seconds, `burst` (packets; bytes, 0: none); `inv`: `over`
+   * (NFT_LIMIT_F_INV). Its bucket (u32 lock, u32 pad, u64 tokens, u64 last in ns) lives in the arena and outlives a
+   * ruleset generation, as a counter's does (0 until published).
+   */
+  | { k: 'limit'; bytes: boolean; rate: bigint; unit: number; burst: bigint; inv: boolean; addr: number }
+  /** nft_quota: `bytes`, `used` at load (NFTA_QUOTA_CONSUMED); the u64 consumed lives in the arena (0 until published). */
+  | { k: 'quota'; bytes: bigint; used: bigint; inv: boolean; addr: number }
+  /**
+   * nft_log as the kernel keeps it: NF_LOG_TYPE_ULOG when a group is given (group, snaplen, queue threshold),
+   * NF_LOG_TYPE_LOG otherwise (level, default warn, and the NF_LOG_* flags); an optional prefix.
+   */
+  | { k: 'log'; prefix?: string; group?: number; snaplen: number; qthreshold: number; level: number; logflags: number };
 
 export interface NftRule {
   handle: number;

@@ -53,6 +53,14 @@ export type Stmt =
   | { k: 'nat'; type: 'snat' | 'dnat' | 'masquerade' | 'redirect'; family?: 'ip' | 'ip6'; to?: string; toLoc?: Loc; flags: string[]; loc: Loc }
   | { k: 'set'; target: 'meta mark' | 'ct mark'; value: RawValue; loc: Loc }
   | { k: 'flow'; name: string; nameLoc: Loc; loc: Loc }
+  /** limit_stmt: a rate in packets or bytes per `unit` seconds, a burst (packets, or bytes: 0 none). */
+  | { k: 'limit'; inv: boolean; bytes: boolean; rate: bigint; unit: number; burst: bigint; loc: Loc }
+  /** quota_stmt: bytes, and the bytes already used. */
+  | { k: 'quota'; inv: boolean; bytes: bigint; used: bigint; loc: Loc }
+  /** log_stmt: what nft sends (NFTA_LOG_*); `set` names the options written (STMT_LOG_*). */
+  | { k: 'log'; prefix?: string; group?: number; snaplen?: number; qthreshold?: number; level?: number; logflags: number; loc: Loc }
+  /** `limit name X` / `quota name X`: a stateful object this data path has none of (the kernel's reply: ENOENT). */
+  | { k: 'objref'; nameLoc: Loc; loc: Loc }
   /** A statement of nft's grammar whose expression type this data path lacks (the kernel's reply: ENOENT). */
   | { k: 'absent'; expr: 'connlimit' | 'synproxy'; loc: Loc };
 
@@ -104,7 +112,19 @@ const KEYWORDS = new Set([
   'reject', 'with', 'snat', 'dnat', 'masquerade', 'redirect', 'to', 'flow', 'type', 'hook', 'priority', 'policy', 'flags',
   'elements', 'devices', 'packets', 'bytes', 'handle', 'mark', 'iif', 'oif', 'iifname', 'oifname', 'saddr', 'daddr',
   'sport', 'dport', 'protocol', 'state', 'nexthdr', 'l4proto', 'position', 'reset',
+  // statement starters and the words nft's scanner knows outside a statement's own scope (`rate`, `burst`, `used`,
+  // `until`, `level`… are keywords only inside theirs)
+  'limit', 'quota', 'log', 'name', 'over',
 ]);
+
+/** nft's time_unit keywords (limit_rate_pkts) and rate_parse's units, in seconds. */
+const TIME_UNITS: Readonly<Record<string, number>> = { second: 1, minute: 60, hour: 3600, day: 86400, week: 604800 };
+/** data_unit_parse: bytes, kbytes, mbytes. */
+const DATA_UNITS: Readonly<Record<string, bigint>> = { bytes: 1n, kbytes: 1024n, mbytes: 1048576n };
+/** The syslog levels nft names (statement.c syslog_level; NFT_LOGLEVEL_AUDIT is 8). */
+export const LOG_LEVELS: readonly string[] = ['emerg', 'alert', 'crit', 'err', 'warn', 'notice', 'info', 'debug', 'audit'];
+/** NF_LOG_* flags (nf_log.h). */
+export const NF_LOG = { TCPSEQ: 0x01, TCPOPT: 0x02, IPOPT: 0x04, UID: 0x08, MACDECODE: 0x20, MASK: 0x2f } as const;
 const FAMILIES = new Set(['ip', 'ip6', 'inet']);
 const WORD = /[A-Za-z0-9_.:/\-*$\[\]]/;
 
@@ -671,6 +691,12 @@ class Parser {
         }
         return { k: 'counter', packets, bytes, loc: t.loc };
       }
+      case 'limit':
+        return this.limitStmt(t);
+      case 'quota':
+        return this.quotaStmt(t);
+      case 'log':
+        return this.logStmt(t);
       case 'accept':
       case 'drop':
       case 'return':
@@ -743,6 +769,180 @@ class Parser {
       default:
         this.unexpected(t);
     }
+  }
+
+  /** A NUM token (nft's u64), or the syntax error naming what was expected. */
+  private num(expecting: string, asString: readonly string[] = []): { n: bigint; t: Tok } {
+    const t = this.next();
+    if (t.t === 'w' && /^[0-9]+$/.test(t.v)) return { n: BigInt.asUintN(64, BigInt(t.v)), t };
+    // words that are keywords only in other scopes of nft's scanner read as strings here
+    if (t.t === 'w' && asString.includes(t.v)) throw new NftParseError(`syntax error, unexpected string, expecting ${expecting}`, t.loc);
+    this.unexpected(t, expecting);
+  }
+
+  /** A word's part as a token of its own (nft's scanner splits `10/second` where ours keeps one word). */
+  private part(t: Tok, from: number, to = t.v.length): Tok {
+    return { t: 'w', v: t.v.slice(from, to), loc: { line: t.loc.line, col: t.loc.col + from, end: t.loc.col + Math.max(to, from + 1) - 1 } };
+  }
+
+  /**
+   * limit_stmt: `limit rate [over] N/unit [burst N packets]` or `limit rate [over] N bytes/unit | N kbytes/unit
+   * [burst N bytes|kbytes|mbytes]` (rate_parse, data_unit_parse: "Wrong rate format"); `limit name X`.
+   */
+  private limitStmt(t: Tok): Stmt {
+    if (this.isWord('name')) {
+      this.next();
+      const n = this.next();
+      if (n.t !== 's' && n.t !== 'w') this.unexpected(n);
+      if (n.t === 'w' && !/^[A-Za-z_]/.test(n.v)) this.unexpected(n);
+      return { k: 'objref', nameLoc: n.loc, loc: { ...t.loc, end: n.loc.end } };
+    }
+    const r = this.next();
+    if (r.t !== 'w' || r.v !== 'rate') this.unexpected(r, 'name or rate');
+    let inv = false;
+    if (this.isWord('over')) {
+      this.next();
+      inv = true;
+    }
+    // NUM: alone (then `bytes /unit` or a `kbytes/unit` string), or `N/unit` as one word of ours
+    const first = this.peek();
+    const slash = first.t === 'w' ? first.v.indexOf('/') : -1;
+    if (slash > 0 && /^[0-9]+$/.test(first.v.slice(0, slash))) {
+      this.next();
+      const rate = BigInt.asUintN(64, BigInt(first.v.slice(0, slash)));
+      const unitTok = this.part(first, slash + 1);
+      if (slash + 1 >= first.v.length) this.unexpected(this.peek());
+      const unit = TIME_UNITS[unitTok.v];
+      if (unit === undefined) this.unexpected(unitTok);
+      let burst = 5n; // limit_burst_pkts: nft sends 5 when none is written (iptables' default)
+      let end = first.loc.end;
+      if (this.isWord('burst')) {
+        const b = this.next();
+        const n = this.num('number');
+        const p = this.next();
+        if (p.t !== 'w' || p.v !== 'packets') this.unexpected(p, 'packets');
+        if (n.n === 0n) throw new NftParseError('packet limit burst must be > 0', { ...b.loc, end: p.loc.end });
+        burst = n.n;
+        end = p.loc.end;
+      }
+      return { k: 'limit', inv, bytes: false, rate, unit, burst, loc: { ...t.loc, end } };
+    }
+    const n = this.num('number', ['until']);
+    const u = this.next();
+    let rate: bigint;
+    let unit: number;
+    if (u.t === 'w' && u.v === 'bytes') {
+      const sl = this.peek();
+      if (sl.t !== 'w' || !sl.v.startsWith('/')) this.unexpected(sl, '/');
+      this.next();
+      const tu = this.part(sl, 1);
+      if (TIME_UNITS[tu.v] === undefined) this.unexpected(tu);
+      rate = n.n;
+      unit = TIME_UNITS[tu.v]!;
+      u.loc = { ...u.loc, end: sl.loc.end };
+    } else if (u.t === 'w' && !KEYWORDS.has(u.v) && /^[A-Za-z_.]/.test(u.v)) {
+      const where = { ...n.t.loc, end: u.loc.end };
+      const sl = u.v.indexOf('/');
+      if (sl < 0) throw new NftParseError('wrong rate format', where);
+      const mult = DATA_UNITS[u.v.slice(0, sl)];
+      const tu = TIME_UNITS[u.v.slice(sl + 1)];
+      if (mult === undefined || tu === undefined) throw new NftParseError('Wrong rate format', where);
+      rate = BigInt.asUintN(64, n.n * mult);
+      unit = tu;
+    } else this.unexpected(u, '/ or string or bytes');
+    let burst = 0n;
+    let end = u.loc.end;
+    if (this.isWord('burst')) {
+      this.next();
+      const b = this.bytesValue('string or bytes');
+      burst = b.n;
+      end = b.loc.end;
+    }
+    return { k: 'limit', inv, bytes: true, rate, unit, burst, loc: { ...t.loc, end } };
+  }
+
+  /**
+   * NUM BYTES | NUM STRING (data_unit_parse: "Wrong rate format" over both, or over `where` of them); `asString`:
+   * keywords elsewhere that this statement's scanner scope reads as strings (`packets` in a quota's).
+   */
+  private bytesValue(expecting: string, where?: (l: Loc) => Loc, asString: readonly string[] = []): { n: bigint; loc: Loc } {
+    const n = this.num('number');
+    const u = this.next();
+    const loc = { ...n.t.loc, end: u.loc.end };
+    if (u.t === 'w' && u.v === 'bytes') return { n: n.n, loc };
+    if (u.t !== 'w' || (KEYWORDS.has(u.v) && !asString.includes(u.v)) || !/^[A-Za-z_.]/.test(u.v)) this.unexpected(u, expecting);
+    const mult = DATA_UNITS[u.v];
+    if (mult === undefined) throw new NftParseError('Wrong rate format', where ? where(loc) : loc);
+    return { n: BigInt.asUintN(64, n.n * mult), loc };
+  }
+
+  /** quota_stmt: `quota [over|until] N unit [used N unit]`. */
+  private quotaStmt(t: Tok): Stmt {
+    if (this.isWord('name')) {
+      this.next();
+      const n = this.next();
+      if (n.t !== 's' && n.t !== 'w') this.unexpected(n);
+      return { k: 'objref', nameLoc: n.loc, loc: { ...t.loc, end: n.loc.end } };
+    }
+    let inv = false;
+    if (this.isWord('over') || this.isWord('until')) inv = this.next().v === 'over';
+    // the unit is checked in quota_stmt's action: its error is over the whole statement so far
+    const b = this.bytesValue('string or bytes', (l) => ({ ...t.loc, end: l.end }), ['packets']);
+    let used = 0n;
+    let end = b.loc.end;
+    if (this.isWord('used')) {
+      const w = this.next();
+      const u = this.bytesValue('string or bytes', (l) => ({ ...w.loc, end: l.end }), ['packets']);
+      used = u.n;
+      end = u.loc.end;
+    }
+    return { k: 'quota', inv, bytes: b.n, used, loc: { ...t.loc, end } };
+  }
+
+  /** log_stmt: its options in any order (a later one of a kind replaces the earlier), located at `log`. */
+  private logStmt(t: Tok): Stmt {
+    const s: Extract<Stmt, { k: 'log' }> = { k: 'log', logflags: 0, loc: t.loc };
+    const strExp = 'string or quoted string or string with a trailing asterisk';
+    for (;;) {
+      if (this.isWord('prefix')) {
+        this.next();
+        const p = this.next();
+        if (p.t !== 's' && !(p.t === 'w' && !KEYWORDS.has(p.v) && /^[A-Za-z_.*]/.test(p.v))) this.unexpected(p, strExp);
+        s.prefix = p.v;
+      } else if (this.isWord('group') || this.isWord('snaplen') || this.isWord('queue-threshold')) {
+        const k = this.next().v;
+        const n = Number(BigInt.asUintN(32, this.num('number').n));
+        if (k === 'group') s.group = n & 0xffff; // NFTA_LOG_GROUP is a u16: nft truncates (70000 → 4464, measured)
+        else if (k === 'snaplen') s.snaplen = n;
+        else s.qthreshold = n & 0xffff;
+      } else if (this.isWord('level')) {
+        this.next();
+        const l = this.next();
+        if (l.t !== 's' && l.t !== 'w') this.unexpected(l, strExp);
+        const i = LOG_LEVELS.indexOf(l.v);
+        if (i < 0) throw new NftParseError('invalid log level', l.loc);
+        s.level = i;
+      } else if (this.isWord('flags')) {
+        this.next();
+        const f = this.next();
+        if (f.t === 'w' && f.v === 'tcp') {
+          do {
+            const x = this.next();
+            if (x.t === 'w' && (x.v === 'sequence' || x.v === 'seq')) s.logflags |= NF_LOG.TCPSEQ;
+            else if (x.t === 'w' && x.v === 'options') s.logflags |= NF_LOG.TCPOPT;
+            else this.unexpected(x, 'seq or options');
+          } while (this.isP(',') && this.next());
+        } else if (f.t === 'w' && f.v === 'ip') {
+          const x = this.next();
+          if (x.t !== 'w' || x.v !== 'options') this.unexpected(x, 'options');
+          s.logflags |= NF_LOG.IPOPT;
+        } else if (f.t === 'w' && f.v === 'skuid') s.logflags |= NF_LOG.UID;
+        else if (f.t === 'w' && f.v === 'ether') s.logflags |= NF_LOG.MACDECODE;
+        else if (f.t === 'w' && f.v === 'all') s.logflags |= NF_LOG.MASK;
+        else this.unexpected(f);
+      } else break;
+    }
+    return s;
   }
 
   private setStmt(sel: Selector): Stmt {

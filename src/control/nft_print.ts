@@ -22,8 +22,61 @@ export function prioText(prio: number, hook: string): string {
   return String(prio);
 }
 
+/** A rule's two u64 at `addr` in the arena (a counter's packets and bytes; a quota's consumed bytes first), or `s` before publishing. */
 export interface CounterReader {
   (addr: number, s: { packets: bigint; bytes: bigint }): { packets: bigint; bytes: bigint };
+}
+
+const TIME_UNIT_NAMES: Readonly<Record<number, string>> = { 1: 'second', 60: 'minute', 3600: 'hour', 86400: 'day', 604800: 'week' };
+const LOG_LEVEL_NAMES = ['emerg', 'alert', 'crit', 'err', 'warn', 'notice', 'info', 'debug', 'audit'];
+
+/** nftables' get_rate: the largest of bytes, kbytes, mbytes that divides the value. */
+function rateText(v: bigint): string {
+  const units = ['bytes', 'kbytes', 'mbytes'];
+  let i = 0;
+  while (v !== 0n && i < units.length - 1 && v % 1024n === 0n) {
+    v /= 1024n;
+    i++;
+  }
+  return `${v} ${units[i]}`;
+}
+
+/** limit_stmt_print (nftables 1.0.6: a packet burst shown unless it is the default 5, a byte burst unless 0). */
+function limitText(s: Extract<RStmt, { k: 'limit' }>): string {
+  const over = s.inv ? 'over ' : '';
+  const unit = TIME_UNIT_NAMES[s.unit] ?? 'error';
+  if (!s.bytes) return `limit rate ${over}${s.rate}/${unit}${s.burst !== 0n && s.burst !== 5n ? ` burst ${s.burst} packets` : ''}`;
+  return `limit rate ${over}${rateText(s.rate)}/${unit}${s.burst !== 0n ? ` burst ${rateText(s.burst)}` : ''}`;
+}
+
+/**
+ * quota_stmt_print over what nft_quota_do_dump reports: the consumed bytes capped at the quota (a depleted quota
+ * shows `used` equal to its size), `used` left out while 0.
+ */
+function quotaText(s: Extract<RStmt, { k: 'quota' }>, counter: CounterReader): string {
+  let used = counter(s.addr, { packets: s.used, bytes: 0n }).packets;
+  if (used > s.bytes) used = s.bytes;
+  return `quota ${s.inv ? 'over ' : ''}${rateText(s.bytes)}${used !== 0n ? ` used ${rateText(used)}` : ''}`;
+}
+
+/** log_stmt_print over what nft_log_dump reports for each log type. */
+function logText(s: Extract<RStmt, { k: 'log' }>): string {
+  let out = 'log';
+  if (s.prefix !== undefined) out += ` prefix "${s.prefix}"`;
+  if (s.group !== undefined) {
+    out += ` group ${s.group}`;
+    if (s.snaplen) out += ` snaplen ${s.snaplen}`;
+    if (s.qthreshold) out += ` queue-threshold ${s.qthreshold}`;
+    return out;
+  }
+  if (s.level !== 4) out += ` level ${LOG_LEVEL_NAMES[s.level]}`;
+  const f = s.logflags;
+  if ((f & 0x2f) === 0x2f) return `${out} flags all`;
+  if (f & 0x03) out += ` flags tcp ${[f & 1 ? 'sequence' : '', f & 2 ? 'options' : ''].filter(Boolean).join(',')}`;
+  if (f & 0x04) out += ' flags ip options';
+  if (f & 0x08) out += ' flags skuid';
+  if (f & 0x20) out += ' flags ether';
+  return out;
 }
 
 function selText(s: Extract<RStmt, { k: 'match' }>): string {
@@ -95,6 +148,15 @@ export function ruleText(t: NftTable, stmts: RStmt[], counter: CounterReader): s
         break;
       case 'flow':
         parts.push(`flow add @${s.name}`);
+        break;
+      case 'limit':
+        parts.push(limitText(s));
+        break;
+      case 'quota':
+        parts.push(quotaText(s, counter));
+        break;
+      case 'log':
+        parts.push(logText(s));
         break;
     }
   });

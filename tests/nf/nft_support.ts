@@ -2,7 +2,10 @@
 // a way to run one base chain of a Datapath's ruleset over a packet as netfilter's hook would (the hook
 // state netfilter.ts fills: NFS_* in assembly/net/nft_eval.ts), reading back the verdict and the mark.
 
+import { spawnSync } from 'node:child_process';
 import { Datapath } from '../../src/index.js';
+import { NftError } from '../../src/control/nft.js';
+import type { Netns } from '../support/netns.js';
 import { ipv4Bytes, ipv6Bytes } from '../../src/control/addresses.js';
 import { concat, inetChecksum } from '../support/frames.js';
 import type { NftFamily } from '../../src/control/nft_parse.js';
@@ -80,4 +83,21 @@ export async function nftDatapath(devices: string[] = []): Promise<Datapath> {
   const dp = await Datapath.create();
   devices.forEach((name, i) => dp.addDevice({ name, mac: `02:00:00:00:00:${(i + 1).toString(16).padStart(2, '0')}` }));
   return dp;
+}
+
+/** nft in the namespace: stdout, or the first error it printed (nft reports each; we stop at the first). */
+export function nftIn(ns: Netns, args: string[], input?: string): { ok: boolean; out: string } {
+  const r = spawnSync('ip', ['netns', 'exec', ns.name, 'nft', ...args], { encoding: 'utf8', input });
+  if (r.status === 0) return { ok: true, out: r.stdout };
+  return { ok: false, out: r.stderr.split('\n').slice(0, 3).join('\n') };
+}
+
+/** Ours in the same shape: the output, or the NftError's message. */
+export function nftOurs(f: () => string): { ok: boolean; out: string } {
+  try {
+    return { ok: true, out: f() };
+  } catch (e) {
+    if (e instanceof NftError) return { ok: false, out: e.message };
+    throw e;
+  }
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Datapath } from '../../src/index.js';
 import { NftError } from '../../src/control/nft.js';
 import { useNamespaces, type Netns } from '../support/netns.js';
-import { nftDatapath } from './nft_support.js';
+import { nftDatapath, nftIn, nftOurs } from './nft_support.js';
 
 const FIXTURE = new URL('./fixtures/nft_ruleset.nft', import.meta.url).pathname;
 const built = existsSync(new URL('../../build/fastpath.wasm', import.meta.url));
@@ -18,22 +18,6 @@ const nftMissing = spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian n
 const nsa = useNamespaces('nft15');
 const skip = !built || !nsa.available.ok || nftMissing !== '';
 if (nftMissing) it.skip(`nft kernel comparison skipped: ${nftMissing}`, () => {});
-
-/** nft in the namespace: stdout, or the first error it printed (nft reports each; we stop at the first). */
-function nft(ns: Netns, args: string[], input?: string): { ok: boolean; out: string } {
-  const r = spawnSync('ip', ['netns', 'exec', ns.name, 'nft', ...args], { encoding: 'utf8', input });
-  if (r.status === 0) return { ok: true, out: r.stdout };
-  return { ok: false, out: r.stderr.split('\n').slice(0, 3).join('\n') };
-}
-
-function ours(dp: Datapath, f: () => string): { ok: boolean; out: string } {
-  try {
-    return { ok: true, out: f() };
-  } catch (e) {
-    if (e instanceof NftError) return { ok: false, out: e.message };
-    throw e;
-  }
-}
 
 /** A base chain jumping to c0, c0 to c1, … c(n-1) accepting. */
 function chainOfJumps(n: number): string {
@@ -54,12 +38,12 @@ describe.skipIf(skip)('nft text front end, compared with nft 1.0.6', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('lists the same file the same way, handles included', () => {
-    const k = nft(ns, ['-f', FIXTURE]);
+    const k = nftIn(ns, ['-f', FIXTURE]);
     expect(k).toEqual({ ok: true, out: '' });
     dp.nftFile(FIXTURE);
-    expect(dp.nft('list ruleset')).toBe(nft(ns, ['list', 'ruleset']).out);
-    expect(dp.nftables.list(undefined, true)).toBe(nft(ns, ['-a', 'list', 'ruleset']).out);
-    expect(dp.nft('list table ip nat')).toBe(nft(ns, ['list', 'table', 'ip', 'nat']).out);
+    expect(dp.nft('list ruleset')).toBe(nftIn(ns, ['list', 'ruleset']).out);
+    expect(dp.nftables.list(undefined, true)).toBe(nftIn(ns, ['-a', 'list', 'ruleset']).out);
+    expect(dp.nft('list table ip nat')).toBe(nftIn(ns, ['list', 'table', 'ip', 'nat']).out);
   });
 
   it('adds, inserts and deletes rules by handle as nft does', () => {
@@ -72,12 +56,12 @@ describe.skipIf(skip)('nft text front end, compared with nft 1.0.6', () => {
       'add rule inet filter other ct mark 0x1 ct direction reply accept',
     ];
     for (const c of cmds) {
-      const k = nft(ns, c.split(' ').length ? [c] : []);
-      const o = ours(dp, () => dp.nft(c));
+      const k = nftIn(ns, c.split(' ').length ? [c] : []);
+      const o = nftOurs(() => dp.nft(c));
       expect(o, c).toEqual(k);
     }
-    expect(dp.nft('list ruleset')).toBe(nft(ns, ['list', 'ruleset']).out);
-    expect(dp.nftables.list(undefined, true)).toBe(nft(ns, ['-a', 'list', 'ruleset']).out);
+    expect(dp.nft('list ruleset')).toBe(nftIn(ns, ['list', 'ruleset']).out);
+    expect(dp.nftables.list(undefined, true)).toBe(nftIn(ns, ['-a', 'list', 'ruleset']).out);
   });
 
   it('refuses bad command lines with nft\'s message and the place', () => {
@@ -105,9 +89,9 @@ describe.skipIf(skip)('nft text front end, compared with nft 1.0.6', () => {
     ];
     const before = dp.nft('list ruleset');
     for (const c of bad) {
-      const k = nft(ns, [c]);
+      const k = nftIn(ns, [c]);
       expect(k.ok, c).toBe(false);
-      expect(ours(dp, () => dp.nft(c)), c).toEqual(k);
+      expect(nftOurs(() => dp.nft(c)), c).toEqual(k);
     }
     expect(dp.nft('list ruleset')).toBe(before);
   });
@@ -123,16 +107,16 @@ describe.skipIf(skip)('nft text front end, compared with nft 1.0.6', () => {
       'loop.nft': 'table ip lp {\n\tchain base {\n\t\ttype filter hook input priority 0;\n\t\tjump a\n\t}\n\tchain a {\n\t\tjump b\n\t}\n\tchain b {\n\t\tjump a\n\t}\n}\n',
       'portmap.nft': 'table ip t5 {\n\tchain c {\n\t\ttype nat hook postrouting priority 100;\n\t\tip saddr 192.0.2.0/24 snat to 198.51.100.1-198.51.100.4:1000-2000\n\t}\n}\n',
     };
-    const beforeK = nft(ns, ['list', 'ruleset']).out;
+    const beforeK = nftIn(ns, ['list', 'ruleset']).out;
     const beforeO = dp.nft('list ruleset');
     for (const [name, text] of Object.entries(files)) {
       const path = join(dir, name);
       writeFileSync(path, text);
-      const k = nft(ns, ['-f', path]);
+      const k = nftIn(ns, ['-f', path]);
       expect(k.ok, name).toBe(false);
-      expect(ours(dp, () => dp.nftFile(path)), name).toEqual(k);
+      expect(nftOurs(() => dp.nftFile(path)), name).toEqual(k);
     }
-    expect(nft(ns, ['list', 'ruleset']).out).toBe(beforeK);
+    expect(nftIn(ns, ['list', 'ruleset']).out).toBe(beforeK);
     expect(dp.nft('list ruleset')).toBe(beforeO);
     expect(readFileSync(FIXTURE, 'utf8')).toContain('table inet filter');
   });
@@ -140,9 +124,9 @@ describe.skipIf(skip)('nft text front end, compared with nft 1.0.6', () => {
   it('takes jumps 15 chains deep, as the kernel does', () => {
     const path = join(dir, 'deep15.nft');
     writeFileSync(path, chainOfJumps(15));
-    expect(nft(ns, ['-f', path])).toEqual({ ok: true, out: '' });
-    expect(ours(dp, () => dp.nftFile(path))).toEqual({ ok: true, out: '' });
-    expect(dp.nft('list table ip d15')).toBe(nft(ns, ['list', 'table', 'ip', 'd15']).out);
+    expect(nftIn(ns, ['-f', path])).toEqual({ ok: true, out: '' });
+    expect(nftOurs(() => dp.nftFile(path))).toEqual({ ok: true, out: '' });
+    expect(dp.nft('list table ip d15')).toBe(nftIn(ns, ['list', 'table', 'ip', 'd15']).out);
   });
 
   // `ct count` (nft_connlimit) and `synproxy` (nft_synproxy) are nft's grammar but expressions this data path
@@ -173,7 +157,7 @@ describe.skipIf(skip)('nft text front end, compared with nft 1.0.6', () => {
     ];
     dp.nft('add table inet sp\nadd chain inet sp c { type filter hook input priority 0; }');
     const withSp = dp.nft('list ruleset');
-    for (const [cmd, col, len] of cmds) expect(ours(dp, () => dp.nft(cmd)), cmd).toEqual({ ok: false, out: enoent(cmd, col, len) });
+    for (const [cmd, col, len] of cmds) expect(nftOurs(() => dp.nft(cmd)), cmd).toEqual({ ok: false, out: enoent(cmd, col, len) });
     expect(dp.nft('list ruleset')).toBe(withSp);
     dp.nft('delete table inet sp');
     expect(dp.nft('list ruleset')).toBe(before);

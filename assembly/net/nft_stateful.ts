@@ -1,0 +1,92 @@
+// nf_tables' stateful statements that keep their state apart from the ruleset blob: limit
+// (net/netfilter/nft_limit.c), quota (nft_quota.c) and log (nft_log.c → nf_log / nfnetlink_log). Each state
+// block is allocated by the control plane (src/control/nft.ts) and outlives a ruleset generation, as a
+// counter's does, so a rule kept across a transaction keeps its bucket, its consumed bytes and its ring.
+//
+// Reads: the hook state (NFS_*: hook, pf, iif, oif, mark, data, len), the stack's clock (netNow, ms).
+// Sets: the limit's bucket, the quota's consumed bytes, a log record in the log ring. Frames: none (the
+// caller breaks out of the rule or goes on; a log never changes the verdict).
+//
+// limit bucket:  +0 u32 lock | +4 reserved | +8 u64 tokens (ns) | +16 u64 last (ns on the stack clock)
+// quota:         +0 u64 consumed bytes
+// log ring:      +0 u32 head (records written, mod 2^32) | +4 u32 tail (records read by TypeScript) |
+//                +8 u32 lost (records not written: the ring was full) | +12 u32 lock | then LOG_RING records:
+//   record (LOG_REC bytes): +0 u8 hook | +1 u8 pf | +2 u8 type (0 NF_LOG_TYPE_LOG, 1 NF_LOG_TYPE_ULOG) |
+//   +3 u8 level | +4 u16 group | +6 u16 NF_LOG_* flags | +8 u32 iif | +12 u32 oif | +16 u32 mark |
+//   +20 u32 packet length | +24 u32 bytes copied | +28 reserved | +32 prefix (NF_LOG_PREFIXLEN, NUL-padded) |
+//   +160 the packet from its network header (LOG_CAP bytes at most)
+
+import { netNow } from './core';
+import { NFS_DATA, NFS_HOOK, NFS_IIF, NFS_LEN, NFS_MARK, NFS_OIF, NFS_PF } from './abi';
+import { spinLock, spinUnlock } from './lock';
+
+export const LOG_RING: u32 = 256; // records
+export const LOG_REC: u32 = 512;
+export const LOG_HDR: u32 = 16;
+export const LOG_PREFIX: u32 = 32;
+export const LOG_PKT: u32 = 160;
+export const LOG_CAP: u32 = LOG_REC - LOG_PKT;
+const NSEC_PER_MSEC: u64 = 1000000;
+
+/**
+ * nft_limit_eval over the bucket at `b`: refill by the time since the last packet (capped at `max`), then take
+ * `cost`. True when the packet is over the limit (no tokens for it), which with `over` (NFT_LIMIT_F_INV) is a
+ * match and without it breaks out of the rule. Time is the stack's clock in ns, as ktime_get_ns is the kernel's.
+ */
+export function nftLimit(b: u32, max: u64, cost: u64): bool {
+  spinLock(b);
+  const now = netNow() * NSEC_PER_MSEC;
+  let tokens = load<u64>(b, 8) + now - load<u64>(b, 16);
+  if (tokens > max) tokens = max;
+  store<u64>(b, now, 16);
+  const delta = <i64>(tokens - cost);
+  const over = delta < 0;
+  store<u64>(b, over ? tokens : <u64>delta, 8);
+  spinUnlock(b);
+  return over;
+}
+
+/** nft_overquota: the packet's bytes are consumed whatever the verdict; over once more than `quota` are. */
+export function nftOverquota(a: u32, quota: u64, len: u32): bool {
+  let consumed: u64;
+  if (ASC_FEATURE_THREADS) consumed = atomic.add<u64>(a, <u64>len) + <u64>len;
+  else {
+    consumed = load<u64>(a) + <u64>len;
+    store<u64>(a, consumed);
+  }
+  return consumed > quota;
+}
+
+/**
+ * nft_log_eval: one record of what nf_log_packet hands a logger (the hook, the devices, the mark, the prefix,
+ * the packet from its network header: all of it up to LOG_CAP, or snaplen bytes for a group with one) for
+ * TypeScript to read (dp.nftables.pollLog). Never rate-limited; a full ring counts the record lost.
+ */
+export function nftLog(st: u32, ring: u32, type: u32, level: u32, group: u32, flags: u32, snaplen: u32, prefix: u32): void {
+  spinLock(ring + 12);
+  const head = load<u32>(ring);
+  if (head - load<u32>(ring, 4) >= LOG_RING) {
+    store<u32>(ring, load<u32>(ring, 8) + 1, 8);
+    spinUnlock(ring + 12);
+    return;
+  }
+  const r = ring + LOG_HDR + (head % LOG_RING) * LOG_REC;
+  const len = load<u32>(st, NFS_LEN);
+  let cap = len < LOG_CAP ? len : LOG_CAP;
+  if (type == 1 && snaplen != 0 && snaplen < cap) cap = snaplen;
+  store<u8>(r, load<u8>(st, NFS_HOOK));
+  store<u8>(r, load<u8>(st, NFS_PF), 1);
+  store<u8>(r, <u8>type, 2);
+  store<u8>(r, <u8>level, 3);
+  store<u16>(r, <u16>group, 4);
+  store<u16>(r, <u16>flags, 6);
+  store<u32>(r, load<u32>(st, NFS_IIF), 8);
+  store<u32>(r, load<u32>(st, NFS_OIF), 12);
+  store<u32>(r, load<u32>(st, NFS_MARK), 16);
+  store<u32>(r, len, 20);
+  store<u32>(r, cap, 24);
+  memory.copy(r + LOG_PREFIX, prefix, LOG_PKT - LOG_PREFIX);
+  memory.copy(r + LOG_PKT, load<u32>(st, NFS_DATA), cap);
+  store<u32>(ring, head + 1);
+  spinUnlock(ring + 12);
+}
