@@ -85,7 +85,8 @@ export const CT_FLOW: u32 = 220;
 export const CT_START: u32 = 224;
 export const CT_FREE_NEXT: u32 = 232;
 export const CT_NAT_BYSRC: u32 = 236; //   next entry in its nf_nat_bysource chain (nf_nat.ts)
-export const CT_NAT_BYSRC_B: u32 = 240; // its bysource bucket + 1 (0: in none)
+export const CT_NAT_BYSRC_PPREV: u32 = 240; // the word that points at it: a bucket head or the previous
+//                                            entry's CT_NAT_BYSRC (0: in no chain), as an hlist_node's pprev
 export const CT_SIZE: u32 = 256;
 
 // IPS_* (uapi nf_conntrack_common.h)
@@ -441,23 +442,23 @@ function ctAlloc(root: u32): u32 {
  * after a grace period (ctRetiredRelease).
  */
 export function ctFree(root: u32, e: u32): void {
-  if (load<u32>(e + CT_NAT_BYSRC_B) != 0) natBysrcRemove(root, e); // nf_nat_cleanup_conntrack
+  if (load<u32>(e + CT_NAT_BYSRC_PPREV) != 0) natBysrcRemove(e); // nf_nat_cleanup_conntrack
   store<u32>(e + CT_STATUS, IPS_DYING);
   store<u32>(e + CT_FREE_NEXT, load<u32>(root + CR_RETIRED));
   store<u32>(root + CR_RETIRED, e);
   store<u32>(root + CR_COUNT, load<u32>(root + CR_COUNT) - 1);
 }
 
-/** nf_nat_cleanup_conntrack (under the lock): out of its nf_nat_bysource chain. */
-function natBysrcRemove(root: u32, e: u32): void {
-  let at = load<u32>(root + CR_NAT_BYSRC) + ((load<u32>(e + CT_NAT_BYSRC_B) - 1) << 2);
-  let x = load<u32>(at);
-  while (x != 0 && x != e) {
-    at = x + CT_NAT_BYSRC;
-    x = load<u32>(at);
-  }
-  if (x == e) store<u32>(at, load<u32>(e + CT_NAT_BYSRC));
-  store<u32>(e + CT_NAT_BYSRC_B, 0);
+/**
+ * nf_nat_cleanup_conntrack (under the lock): out of its nf_nat_bysource chain, hlist_del_rcu's way: the
+ * word before it takes its next, so a chain of every connection of one source costs no walk.
+ */
+function natBysrcRemove(e: u32): void {
+  const pprev = load<u32>(e + CT_NAT_BYSRC_PPREV);
+  const next = load<u32>(e + CT_NAT_BYSRC);
+  store<u32>(pprev, next);
+  if (next != 0) store<u32>(next + CT_NAT_BYSRC_PPREV, pprev);
+  store<u32>(e + CT_NAT_BYSRC_PPREV, 0);
 }
 
 /** The waiting batch back on the free list once its grace period is over (under the lock). */

@@ -49,7 +49,7 @@ import {
   CR_NAT_COUNT, CR_NAT_RULES, CT_MASQ_OIF, CT_STATUS, CT_TUPLE_ORIG, CT_TUPLE_REPLY, CT_TUPLE_SIZE, CTT_DPORT,
   CTT_DST, CTT_FAMILY, CTT_PROTO, CTT_SPORT, CTT_SRC, CTT_ZONE, IPS_CONFIRMED, IPS_DST_NAT, IPS_DST_NAT_DONE, IPS_NAT_MASK, IPS_SRC_NAT,
   IPS_SRC_NAT_DONE, IP_CT_IS_REPLY, IP_CT_NEW, IP_CT_NONE, IP_CT_RELATED, IP_CT_RELATED_REPLY, NF_ACCEPT, NF_DROP,
-  CR_BUCKETS, CR_NAT_BYSRC, CR_SEED, CT_NAT_BYSRC, CT_NAT_BYSRC_B, IPS_FIXED_TIMEOUT, IPS_DYING, IPS_OFFLOAD,
+  CR_BUCKETS, CR_NAT_BYSRC, CR_SEED, CT_NAT_BYSRC, CT_NAT_BYSRC_PPREV, IPS_FIXED_TIMEOUT, IPS_DYING, IPS_OFFLOAD,
   IP_CT_DIR_ORIGINAL, CT_L4STATE, CT_TCP, ctDeleteLocked, hDir, allowClash, ctFind, ctLock, ctRoot, ctTupleTaken, ctUnlock, hEntry, invertTuple, tupleCopy, tupleEq,
 } from './nf_conntrack';
 import { nft_do_chain } from './nf_tables_entry';
@@ -545,13 +545,17 @@ function hashBySrc(root: u32, t: u32): u32 {
   return jhash2(k, 6, load<u32>(root + CR_SEED)) & (load<u32>(root + CR_BUCKETS) - 1);
 }
 
-/** nf_nat_setup_info's SRC step: `ct` into the bysource chain of its original source (under the lock). */
+/**
+ * nf_nat_setup_info's SRC step: `ct` at the head of the bysource chain of its original source (under the
+ * lock; hlist_add_head_rcu).
+ */
 function natBysrcAdd(root: u32, ct: u32): void {
-  if (load<u32>(ct + CT_NAT_BYSRC_B) != 0) return;
-  const b = hashBySrc(root, ct + CT_TUPLE_ORIG);
-  const head = load<u32>(root + CR_NAT_BYSRC) + (b << 2);
-  store<u32>(ct + CT_NAT_BYSRC, load<u32>(head));
-  store<u32>(ct + CT_NAT_BYSRC_B, b + 1);
+  if (load<u32>(ct + CT_NAT_BYSRC_PPREV) != 0) return;
+  const head = load<u32>(root + CR_NAT_BYSRC) + (hashBySrc(root, ct + CT_TUPLE_ORIG) << 2);
+  const first = load<u32>(head);
+  store<u32>(ct + CT_NAT_BYSRC, first);
+  store<u32>(ct + CT_NAT_BYSRC_PPREV, head);
+  if (first != 0) store<u32>(first + CT_NAT_BYSRC_PPREV, ct + CT_NAT_BYSRC);
   store<u32>(head, ct);
 }
 
