@@ -31,7 +31,7 @@ import { formatIpv4, formatIpv6, Lpm4Table, Lpm6Table } from '../src/control/lpm
 import { FastPath } from '../src/runtime/fastpath.js';
 import { EngineMemory } from '../src/runtime/memory.js';
 import { projectRoot } from './project_root.js';
-import { threadCpuNs } from './rate.js';
+import { hugePageMode, hugePageNote, threadCpuNs } from './rate.js';
 
 const MiB = 1 << 20;
 
@@ -681,9 +681,9 @@ export async function fibBenchCommand(args: string[], io: { out: (s: string) => 
     quick: values.quick, kernel: !values['no-kernel'], ...(values.only !== undefined ? { only: values.only } : {}), ...(values.json ? {} : { log: io.err }),
   });
   if (values.json) {
-    io.out(JSON.stringify({ node: process.version, quick: values.quick, rows }, null, 2) + '\n');
+    io.out(JSON.stringify({ node: process.version, transparentHugePages: hugePageMode(), quick: values.quick, rows }, null, 2) + '\n');
   } else {
-    io.out(`wxdp fib bench — node ${process.version}; one core; best of rounds (shared machine); baselines measured in this run\n`);
+    io.out(`wxdp fib bench — node ${process.version}; one core; best of rounds (shared machine); baselines measured in this run; ${hugePageNote()}\n`);
     io.out(formatFibTable(rows));
     io.out('target: ≥ 150 M lookups/s on 1M IPv4 prefixes in ≤ 80 MiB\n');
   }

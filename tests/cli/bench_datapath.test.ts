@@ -1,13 +1,14 @@
 // `wxdp bench` with no argument runs the data path scenario: frames through a device's RX ring, the
 // NAPI poll and the program, in Mpps, with the verdicts counted and the baselines beside them.
 
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { kernelAvailability } from '../../src/oracle/index.js';
+import { hugePageMode, hugePageNote } from '../../bench/rate.js';
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -15,6 +16,8 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
   const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s) });
   return { code, out, err };
 }
+
+const THP = '/sys/kernel/mm/transparent_hugepage/enabled';
 
 describe('wxdp bench (the data path scenario)', () => {
   it('--quick --json --only xdp_drop: a row per frame size with Mpps, every frame dropped', async () => {
@@ -28,6 +31,9 @@ describe('wxdp bench (the data path scenario)', () => {
     expect(row.nsPerPacket * row.mpps).toBeCloseTo(1000, 0);
     expect(Object.keys(row.verdicts)).toEqual(['XDP_DROP']);
     expect(row.interpNsPerRun).toBeGreaterThan(0);
+    // the host's transparent huge page mode, as /sys shows it (the bracketed word), beside the rows
+    const thp = existsSync(THP) ? /\[(\w+)\]/.exec(readFileSync(THP, 'latin1'))![1] : null;
+    expect(j.transparentHugePages).toBe(thp);
   }, 120_000);
 
   it('the table, for the load balancer: every generated frame is encapsulated and sent back out (XDP_TX)', async () => {
@@ -262,5 +268,27 @@ describe('wxdp bench workers', () => {
     const r = await cli('bench', 'workers', '--only', 'nosuch');
     expect(r.code).toBe(2);
     expect(r.err).toBe("wxdp bench: --only 'nosuch' matches no workers row: nothing ran\n");
+  });
+});
+
+describe('the benches\' host facts (bench/rate.ts)', () => {
+  it('hugePageMode reads the bracketed mode of a transparent_hugepage/enabled file; null without one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wxdp-thp-'));
+    try {
+      const f = join(dir, 'enabled');
+      for (const [text, mode] of [['always [madvise] never\n', 'madvise'], ['[always] madvise never\n', 'always'], ['always madvise [never]\n', 'never']] as const) {
+        writeFileSync(f, text);
+        expect(hugePageMode(f)).toBe(mode);
+      }
+      expect(hugePageMode(join(dir, 'missing'))).toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('hugePageNote says which page size wasm memory gets', () => {
+    expect(hugePageNote('always')).toBe('transparent huge pages: always (wasm memory on 2 MiB pages)');
+    expect(hugePageNote('madvise')).toMatch(/^transparent huge pages: madvise \(wasm memory on 4 KiB pages; `always` gives it 2 MiB pages/);
+    expect(hugePageNote(null)).toBe('transparent huge pages: unknown');
   });
 });
