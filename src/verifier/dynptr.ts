@@ -71,10 +71,18 @@ function dynptrSlot(reg: Reg): number | { message: string } {
   return (off + MAX_BPF_STACK) >> 3;
 }
 
+/** What a CONST_PTR_TO_DYNPTR register stands for: a dynptr of type SKB holding no reference. */
+function constDynptrSlot(id: number): DynptrSlot {
+  return { type: DynptrType.SKB, first: true, id, ref: 0 };
+}
+
 /** The dynptr a register points to, when it points at an initialised one (is_dynptr_reg_valid_init). */
 export function dynptrAt(st: State, reg: Reg): DynptrSlot | undefined {
-  // a global function's dynptr argument: a LOCAL dynptr whose id is the register's (dynptr_id)
-  if (reg.type === RegType.CONST_DYNPTR) return { type: DynptrType.LOCAL, first: true, id: reg.id, ref: 0 };
+  // a global function's dynptr argument, whose id is the register's (dynptr_id). Its type is SKB:
+  // 6.18.44-fc-v1252 logs it `dynptr_ptr(id=2,type=skb)`, and its bpf_dynptr_slice slices die when the
+  // packet moves (bpf_xdp_adjust_head) or when bpf_dynptr_write writes through it (changes_data),
+  // as a packet dynptr's do — the caller may pass one — where 6.18.35's do_check_common assumed LOCAL.
+  if (reg.type === RegType.CONST_DYNPTR) return constDynptrSlot(reg.id);
   if (reg.type !== RegType.STACK) return undefined;
   const spi = dynptrSlot(reg);
   if (typeof spi !== 'number') return undefined;

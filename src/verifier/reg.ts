@@ -60,7 +60,7 @@ export enum RegType {
   XDP_SOCK,
   /**
    * CONST_PTR_TO_DYNPTR: a global function's `struct bpf_dynptr *` argument (do_check_common), an
-   * initialised LOCAL dynptr the function may only read through (dynptr.ts).
+   * initialised dynptr (of type SKB, dynptr.ts: dynptrAt) the function may not re-create or release.
    */
   CONST_DYNPTR,
 }
@@ -726,7 +726,7 @@ export class Reg {
       }
     }
     if (this.type === RegType.MEM) parts.push(`mem_size=${this.memSize}`);
-    if (this.type === RegType.CONST_DYNPTR) parts.push('type=local');
+    if (this.type === RegType.CONST_DYNPTR) parts.push('type=skb'); // dynptr.ts: dynptrAt
     if (!this.varOff.isConst || this.varOff.value !== 0n) parts.push(this.boundsText(false));
     return `${this.typeName()}(${parts.filter(Boolean).join(',')})`;
   }

@@ -205,6 +205,9 @@ class Reject {
 /** include/uapi/linux/bpf.h: bpf_get_smp_processor_id, whose result do_refine_retval_range bounds. */
 const BPF_FUNC_GET_SMP_PROCESSOR_ID = 8;
 
+/** include/uapi/linux/bpf.h: bpf_dynptr_write. */
+const BPF_FUNC_DYNPTR_WRITE = 202;
+
 /** Helpers after which packet pointers are stale (bpf_helper_changes_pkt_data). */
 const CHANGES_PKT_DATA = new Set([44, 54, 65]);
 /** Helpers that may take packet pointers as memory arguments (their proto's pkt_access). */
@@ -2213,10 +2216,16 @@ class Verifier {
     return pc + 1;
   }
 
-  /** btf_check_func_arg_match for argument `k` (register k + 1). */
+  /**
+   * btf_check_func_arg_match for argument `k` (register k + 1). The registers are not checked as read
+   * first (no check_reg_arg): one the caller never set (clang leaves an argument the function does
+   * not use unset) fails the argument's own check — a pointer's in check_func_arg_reg_off, on the
+   * unknown var_off of a NOT_INIT register.
+   */
   private globalArg(st: State, a: GlobalArg, k: number, pc: number): void {
     const regno = k + 1;
-    const reg = this.readReg(st, regno, pc);
+    const reg = st.cur.regs[regno]!;
+    if (a.kind !== 'scalar' && a.kind !== 'arena') this.funcArgRegOff(reg, regno, a.kind === 'dynptr', pc);
     switch (a.kind) {
       case 'scalar':
         if (!reg.isScalar) this.reject(`R${regno} is not a scalar`, pc, undefined, 'EINVAL');
@@ -2225,7 +2234,6 @@ class Verifier {
         if (!reg.isScalar) this.reject(`R${regno} is not a pointer to arena or scalar.`, pc, undefined, 'EINVAL');
         return;
       case 'ctx':
-        if (reg.type === RegType.CTX && reg.off !== 0) this.reject(`dereference of modified ctx ptr R${regno} off=${reg.off} disallowed`, pc);
         if (reg.type !== RegType.CTX) this.reject(`arg#${k} expects pointer to ctx`, pc, undefined, 'EINVAL');
         return;
       case 'dynptr':
@@ -2250,6 +2258,33 @@ class Verifier {
         return;
       }
     }
+  }
+
+  /**
+   * check_func_arg_reg_off for a pointer argument of a global function: the memory types take any
+   * offset; other registers (ctx, a maybe-NULL pointer, one never set) only as they were made
+   * (__check_ptr_off_reg without a fixed offset), -EACCES.
+   */
+  private funcArgRegOff(reg: Reg, regno: number, dynptr: boolean, pc: number): void {
+    switch (reg.type) {
+      case RegType.STACK:
+      case RegType.PACKET:
+      case RegType.PACKET_META:
+      case RegType.MAP_KEY:
+      case RegType.MAP_VALUE:
+      case RegType.SCALAR:
+        return;
+      case RegType.MEM:
+        // (a packet slice carries DYNPTR_TYPE_XDP / _SKB: not one of the listed types)
+        if (!reg.maybeNull && !reg.pktSlice) return;
+        break;
+      case RegType.CONST_DYNPTR:
+        if (dynptr) return; // useDynptrArg checks it
+        break;
+    }
+    if (reg.off < 0) this.reject(`negative offset ${reg.typeName()} ptr R${regno} off=${reg.off} disallowed`, pc);
+    if (reg.off) this.reject(`dereference of modified ${reg.typeName()} ptr R${regno} off=${reg.off} disallowed`, pc);
+    if (!reg.varOff.isConst || reg.varOff.value !== 0n) this.reject(`variable ${reg.typeName()} access var_off=${reg.varOff.toString()} disallowed`, pc);
   }
 
   private localCall(st: State, target: number, pc: number, callback: Frame['callback']): number {
@@ -2395,7 +2430,9 @@ class Verifier {
     }
     if (id === 181) return this.loopCall(st, pc);
     for (let r = 0; r <= 5; r++) st.cur.putShared(r, UNINIT);
-    if (CHANGES_PKT_DATA.has(id)) {
+    // check_helper_call: bpf_dynptr_write through an skb dynptr changes packet data (a global
+    // function's dynptr argument is one), which invalidates every slice of the packet with its pointers
+    if (CHANGES_PKT_DATA.has(id) || (id === BPF_FUNC_DYNPTR_WRITE && dynptr?.type === DynptrType.SKB)) {
       // clear_all_pkt_pointers: the frame moved; every packet pointer is now just a number.
       st.forEachReg(
         (o) => Object.assign(o, Reg.unknown()),
