@@ -101,6 +101,7 @@ const KERNEL: Record<string, number> = {
   'verifier/accept/global_func_arg_dynptr:global_func_arg_dynptr': 57,
   'verifier/accept/global_func_arg_dynptr_data:global_func_arg_dynptr_data': 33,
   'verifier/accept/static_func_arg_tag:static_func_arg_tag': 15,
+  'verifier/accept/global_func_arg_arena_scalar:global_func_arg_arena_scalar': 13,
 };
 
 const objects = [...new Set(Object.keys(KERNEL).map((k) => k.split(':')[0]!))];
