@@ -138,11 +138,14 @@ function logLines(log) {
     .filter((l) => l.trim() !== '');
 }
 
-/** The last lines of a log, kernel addresses masked (they differ on every load). */
+/**
+ * The last lines of a log, kernel addresses masked (they differ on every load); all ones, a tnum's
+ * unknown mask (`var_off=(0x0; 0xffffffffffffffff)`), is no address.
+ */
 export function logTail(log) {
   return logLines(log)
     .slice(-LOG_TAIL)
-    .map((l) => l.replace(/0xffff[0-9a-f]{12}/g, '0xffff…'));
+    .map((l) => l.replace(/0xffff[0-9a-f]{12}/g, (m) => (m === '0xffffffffffffffff' ? m : '0xffff…')));
 }
 
 /** The program of an object as the kernel numbers it (src/elf's parseObject, given by the caller). */
