@@ -47,6 +47,12 @@ export function globalFuncs(spec: ProgramSpec, btf: Btf, progType: VerifierProgT
     tags ??= declTagsByTarget(btf);
     const fnTags = tags.get(fn.id) ?? [];
     try {
+      // (the kernel checks the return type before the arguments; a function of more than five
+      // arguments clang refuses to compile for BPF)
+      const ret = btf.skipModsAndTypedefs(proto.returnType);
+      if (ret.kind !== 'int' && ret.kind !== 'enum' && ret.kind !== 'enum64') {
+        throw new PrepareError(`Global function ${fn.name}() doesn't return scalar. Only those are supported.`, 'EINVAL');
+      }
       const args = proto.params.map((p, i) => prepareArg(btf, fn.name, p.type, i, argTags(fnTags, i), progType));
       out.push({ name: fn.name, entry: fi.index, args });
     } catch (e) {
