@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { defaultCacheDir } from '../src/cache/program_cache.js';
-import { globalFuncs, verifierProgType } from '../src/control/datapath.js';
+import { verifierProgType } from '../src/control/datapath.js';
+import { globalFuncs } from '../src/control/func_args.js';
 import { resolveKfuncs } from '../src/control/kfunc_calls.js';
 import { configureObject, parseObject, resolveKconfig, tpBtfTarget, unsupportedProgram, type MapSpec, type ObjectConfig, type ObjectSpec, type ProgramSpec } from '../src/elf/index.js';
 import { spinLockOffset, SPIN_LOCK_TYPES } from '../src/elf/spin_lock.js';
@@ -203,7 +204,7 @@ export function verifierInput(spec: ObjectSpec, prog: ProgramSpec): { insns: Ins
       name: prog.name,
       progType: verifierProgType(prog),
       lineInfo: prog.lineInfo,
-      globalFuncs: spec.btf ? globalFuncs(prog, spec.btf) : [],
+      globalFuncs: spec.btf ? globalFuncs(prog, spec.btf, verifierProgType(prog)) : [],
       ...(prog.attachType !== undefined ? { attachType: prog.attachType } : {}),
       ...(prog.type === 'tracing' ? { tracepoint: tracepoint ?? '' } : {}),
     },

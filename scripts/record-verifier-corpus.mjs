@@ -138,11 +138,14 @@ function logLines(log) {
     .filter((l) => l.trim() !== '');
 }
 
-/** The last lines of a log, kernel addresses masked (they differ on every load). */
+/**
+ * The last lines of a log, kernel addresses masked (they differ on every load); all ones, a tnum's
+ * unknown mask (`var_off=(0x0; 0xffffffffffffffff)`), is no address.
+ */
 export function logTail(log) {
   return logLines(log)
     .slice(-LOG_TAIL)
-    .map((l) => l.replace(/0xffff[0-9a-f]{12}/g, '0xffff…'));
+    .map((l) => l.replace(/0xffff[0-9a-f]{12}/g, (m) => (m === '0xffffffffffffffff' ? m : '0xffff…')));
 }
 
 /** The program of an object as the kernel numbers it (src/elf's parseObject, given by the caller). */
@@ -226,6 +229,14 @@ one, refusing at the same instruction with the same message.
   follows is glued to it; the recorder splits it off).
 - An invalid bpf-to-bpf call target never reaches the kernel: libbpf refuses the object ("no .text
   section found yet sub-program call exists"), so it is not in the corpus.
+- A global function's \`struct bpf_dynptr *\` argument is an skb dynptr inside the function (the log
+  prints \`dynptr_ptr(id=2,type=skb)\`; 6.18.35's do_check_common says LOCAL): its slices die when the
+  packet moves and when bpf_dynptr_write writes through it.
+- An \`arg:\` tag on a static function is refused by btf_prepare_func_args ("arg#0 type tag is not
+  supported in static functions") but the call goes on: check_func_call only marks the static
+  function's BTF unreliable and walks it with the caller's registers.
+- A global function's argument register the caller never set (clang leaves one the function does not
+  use) is not refused as unread: btf_check_func_arg_match does not check the registers as read.
 `;
 
 /** programs/verifier/README.md: the fixed introduction and the table of every program. */

@@ -108,4 +108,13 @@
 
 #define LICENSE char _license[] SEC("license") = "GPL"
 
+/* The argument tags of a global function (libbpf 1.3's bpf_helpers.h; kernel btf_prepare_func_args):
+ * a BTF decl_tag "arg:<tag>" on the parameter, which clang 14 emits.
+ */
+#define __arg_ctx __attribute__((btf_decl_tag("arg:ctx")))
+#define __arg_nonnull __attribute__((btf_decl_tag("arg:nonnull")))
+#define __arg_nullable __attribute__((btf_decl_tag("arg:nullable")))
+#define __arg_trusted __attribute__((btf_decl_tag("arg:trusted")))
+#define __arg_arena __attribute__((btf_decl_tag("arg:arena")))
+
 #endif

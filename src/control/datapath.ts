@@ -45,7 +45,7 @@ import {
 } from '../runtime/memory.js';
 import type { Engine, EngineName, RunRequest } from '../runtime/types.js';
 import { checkProgram, sanitizeDeadCode } from '../verifier/check.js';
-import { kfuncCallRefusal, verify, type GlobalArg, type GlobalFunc, type VerifiedProgram, type VerifierMap, type VerifierStats } from '../verifier/verifier.js';
+import { kfuncCallRefusal, verify, type GlobalFunc, type VerifiedProgram, type VerifierMap, type VerifierStats } from '../verifier/verifier.js';
 import { licenseIsGplCompatible, type VerifierProgType } from '../verifier/protos.js';
 import type { Btf } from '../elf/btf.js';
 import { createHash } from 'node:crypto';
@@ -54,6 +54,7 @@ import { XskSocket, type XskSocketOptions } from './xsk.js';
 import { isUnsupported, planPrograms, type SkippedProgram } from './object_programs.js';
 import { applySpinLocks, innerSpinLockOff } from './spin_lock_maps.js';
 import { lowerKfuncs, resolveKfuncs } from './kfunc_calls.js';
+import { globalFuncs } from './func_args.js';
 import { encode } from '../isa/insn.js';
 import { Links } from './links.js';
 import { Addresses } from './ifaddr.js';
@@ -1036,7 +1037,7 @@ export class Program {
       const vmaps = [...new Set(maps.values())].map(verifierMap);
       // The verdict depends only on the code, the maps' shapes and frozen contents, the helpers and the
       // log level: a program loaded again (tests, benchmarks, each `prog run`) is not verified again.
-      const globals = btf ? globalFuncs(spec, btf) : [];
+      const globals = btf ? globalFuncs(spec, btf, verifierProgType(spec)) : [];
       const key = verifyCacheKey(spec, vmaps, maps, opts.logLevel ?? 0, dp.helpers, globals, `${verifierProgType(spec)}/${spec.attachType ?? ''}/${opts.devBound ?? ''}/${tpBtfTarget(spec.section) ?? ''}/${gplCompatible ? 'gpl' : 'nongpl'}/cpus=${dp.ncpus}`);
       const cached = VERIFY_CACHE.get(key) ?? cachedVerdict(key, insns);
       if (cached) VERIFY_CACHE.set(key, cached);
@@ -1320,38 +1321,6 @@ function fillMapInMapSlots(specs: readonly MapSpec[], maps: ReadonlyMap<string, 
       maps.get(m.name)!.setInner(codec.u32.encode(slot.index), inner);
     }
   }
-}
-
-/** The context structs a global function's argument may point to (btf_get_prog_ctx_type). */
-const CTX_STRUCTS = new Set(['xdp_md', 'bpf_sk_lookup', 'sk_reuseport_md']);
-
-/**
- * The program's global functions and their argument kinds from BTF (btf_prepare_func_args): the
- * kernel verifies each once, on its own, and checks call sites against the prototype.
- */
-export function globalFuncs(spec: ProgramSpec, btf: Btf): GlobalFunc[] {
-  const out: GlobalFunc[] = [];
-  for (const fi of spec.funcInfo) {
-    const fn = btf.type(fi.typeId);
-    if (fn.kind !== 'func' || fn.linkage !== 'global' || fi.index === 0) continue;
-    const proto = btf.type(fn.type);
-    if (proto.kind !== 'func_proto') continue;
-    const args: GlobalArg[] = proto.params.map((p) => {
-      const t = btf.skipModsAndTypedefs(p.type);
-      if (t.kind !== 'ptr') return { kind: 'scalar' };
-      const target = btf.skipModsAndTypedefs(t.type);
-      if ((target.kind === 'struct' || target.kind === 'fwd') && CTX_STRUCTS.has(target.name)) return { kind: 'ctx' };
-      let size = 0;
-      try {
-        size = btf.resolveSize(target.id);
-      } catch {
-        // void * and other sizeless targets: no memory may be read through them.
-      }
-      return { kind: 'mem', size };
-    });
-    out.push({ name: fn.name, entry: fi.index, args });
-  }
-  return out;
 }
 
 /**

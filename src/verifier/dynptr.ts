@@ -71,8 +71,18 @@ function dynptrSlot(reg: Reg): number | { message: string } {
   return (off + MAX_BPF_STACK) >> 3;
 }
 
+/** What a CONST_PTR_TO_DYNPTR register stands for: a dynptr of type SKB holding no reference. */
+function constDynptrSlot(id: number): DynptrSlot {
+  return { type: DynptrType.SKB, first: true, id, ref: 0 };
+}
+
 /** The dynptr a register points to, when it points at an initialised one (is_dynptr_reg_valid_init). */
 export function dynptrAt(st: State, reg: Reg): DynptrSlot | undefined {
+  // a global function's dynptr argument, whose id is the register's (dynptr_id). Its type is SKB:
+  // 6.18.44-fc-v1252 logs it `dynptr_ptr(id=2,type=skb)`, and its bpf_dynptr_slice slices die when the
+  // packet moves (bpf_xdp_adjust_head) or when bpf_dynptr_write writes through it (changes_data),
+  // as a packet dynptr's do — the caller may pass one — where 6.18.35's do_check_common assumed LOCAL.
+  if (reg.type === RegType.CONST_DYNPTR) return constDynptrSlot(reg.id);
   if (reg.type !== RegType.STACK) return undefined;
   const spi = dynptrSlot(reg);
   if (typeof spi !== 'number') return undefined;
@@ -124,7 +134,9 @@ export function initDynptrArg(
   /** A refcounted type (ringbuf): takes the reference, after the dynptr's id (mark_stack_slots_dynptr). */
   acquire?: () => number,
 ): void {
-  if (reg.type !== RegType.STACK) fail(`R${regno} type=${reg.typeName()} expected=fp, dynptr_ptr`, 'EACCES'); // check_reg_type
+  if (reg.type !== RegType.STACK && reg.type !== RegType.CONST_DYNPTR) fail(`R${regno} type=${reg.typeName()} expected=fp, dynptr_ptr`, 'EACCES'); // check_reg_type
+  // is_dynptr_reg_valid_uninit: a const dynptr is an initialised one
+  if (reg.type === RegType.CONST_DYNPTR) fail('Dynptr has to be an uninitialized dynptr');
   const spi = dynptrSlot(reg);
   if (typeof spi !== 'number') {
     log(spi.message);
@@ -169,6 +181,13 @@ export function releaseDynptrArg(st: State, reg: Reg, regno: number, fail: Fail,
  * message is the register's minus one, as the kernel prints it for helpers (R3 → #2) and kfuncs (arg i).
  */
 export function useDynptrArg(st: State, reg: Reg, regno: number, fail: Fail, log: (s: string) => void, kfunc: boolean): DynptrSlot {
+  if (reg.type === RegType.CONST_DYNPTR) {
+    // check_func_arg_reg_off: the pointer as it was given (__check_ptr_off_reg)
+    if (reg.off < 0) fail(`negative offset dynptr_ptr ptr R${regno} off=${reg.off} disallowed`, 'EACCES');
+    if (reg.off) fail(`dereference of modified dynptr_ptr ptr R${regno} off=${reg.off} disallowed`, 'EACCES');
+    if (!reg.varOff.isConst || reg.varOff.value !== 0n) fail(`variable dynptr_ptr access var_off=${reg.varOff.toString()} disallowed`, 'EACCES');
+    return dynptrAt(st, reg)!;
+  }
   if (reg.type !== RegType.STACK) {
     if (kfunc) fail(`arg#${regno - 1} expected pointer to stack or const struct bpf_dynptr`);
     fail(`R${regno} type=${reg.typeName()} expected=fp, dynptr_ptr`);
@@ -184,6 +203,7 @@ export function useDynptrArg(st: State, reg: Reg, regno: number, fail: Fail, log
 
 /** The stack byte range [lo, hi) (0 = fp-512) of the dynptr a register points to, for liveness. */
 export function dynptrSlots(reg: Reg): [number, number] | undefined {
+  if (reg.type !== RegType.STACK) return undefined;
   const spi = dynptrSlot(reg);
   return typeof spi === 'number' ? [spi, spi + 1] : undefined;
 }

@@ -58,6 +58,11 @@ export enum RegType {
   SOCK_COMMON,
   /** PTR_TO_XDP_SOCK: an AF_XDP socket found in an xskmap (struct bpf_xdp_sock: its queue_id only). */
   XDP_SOCK,
+  /**
+   * CONST_PTR_TO_DYNPTR: a global function's `struct bpf_dynptr *` argument (do_check_common), an
+   * initialised dynptr (of type SKB, dynptr.ts: dynptrAt) the function may not re-create or release.
+   */
+  CONST_DYNPTR,
 }
 
 /** What the verifier knows of a map an instruction refers to (CONST_PTR_TO_MAP). */
@@ -721,6 +726,7 @@ export class Reg {
       }
     }
     if (this.type === RegType.MEM) parts.push(`mem_size=${this.memSize}`);
+    if (this.type === RegType.CONST_DYNPTR) parts.push('type=skb'); // dynptr.ts: dynptrAt
     if (!this.varOff.isConst || this.varOff.value !== 0n) parts.push(this.boundsText(false));
     return `${this.typeName()}(${parts.filter(Boolean).join(',')})`;
   }
@@ -1329,6 +1335,7 @@ const REG_TYPE_NAMES: Record<RegType, string> = {
   [RegType.SOCKET]: 'sock',
   [RegType.SOCK_COMMON]: 'sock_common',
   [RegType.XDP_SOCK]: 'xdp_sock',
+  [RegType.CONST_DYNPTR]: 'dynptr_ptr',
 };
 
 export function regTypeName(t: RegType): string {

