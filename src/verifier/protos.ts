@@ -96,8 +96,9 @@ export const PROTOS: Readonly<Record<number, Proto>> = {
   14: { args: [], ret: Ret.INTEGER },
   15: { args: [], ret: Ret.INTEGER },
   16: { args: [Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE], ret: Ret.INTEGER },
-  // tail_call: when it returns (no program at the index), r0 holds its error.
-  12: { args: [Arg.PTR_TO_CTX, Arg.CONST_MAP_PTR, Arg.ANYTHING], ret: Ret.INTEGER, mapTypes: [M.PROG_ARRAY] },
+  // tail_call: bpf_tail_call_proto's RET_VOID: when it returns (no program at the index), R0 is
+  // unreadable like the other caller-saved registers.
+  12: { args: [Arg.PTR_TO_CTX, Arg.CONST_MAP_PTR, Arg.ANYTHING], ret: Ret.VOID, mapTypes: [M.PROG_ARRAY] },
   23: { args: [Arg.ANYTHING, Arg.ANYTHING], ret: Ret.INTEGER },
   // bpf_xdp_event_output_proto: the frame's bytes in flags' upper 32 bits follow the `size` bytes.
   25: { args: [Arg.PTR_TO_CTX, Arg.CONST_MAP_PTR, Arg.ANYTHING, Arg.PTR_TO_MEM, Arg.CONST_SIZE_OR_ZERO], ret: Ret.INTEGER, mapTypes: [M.PERF_EVENT_ARRAY] },

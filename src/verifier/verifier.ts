@@ -207,6 +207,8 @@ const BPF_FUNC_GET_SMP_PROCESSOR_ID = 8;
 
 /** include/uapi/linux/bpf.h: bpf_dynptr_write. */
 const BPF_FUNC_DYNPTR_WRITE = 202;
+/** bpf_tail_call. */
+const BPF_FUNC_TAIL_CALL = 12;
 
 /** Helpers after which packet pointers are stale (bpf_helper_changes_pkt_data). */
 const CHANGES_PKT_DATA = new Set([44, 54, 65]);
@@ -2433,11 +2435,7 @@ class Verifier {
     // check_helper_call: bpf_dynptr_write through an skb dynptr changes packet data (a global
     // function's dynptr argument is one), which invalidates every slice of the packet with its pointers
     if (CHANGES_PKT_DATA.has(id) || (id === BPF_FUNC_DYNPTR_WRITE && dynptr?.type === DynptrType.SKB)) {
-      // clear_all_pkt_pointers: the frame moved; every packet pointer is now just a number.
-      st.forEachReg(
-        (o) => Object.assign(o, Reg.unknown()),
-        (o) => o.isPkt || o.type === RegType.PACKET_END || o.pktSlice,
-      );
+      this.clearPktPointers(st);
     }
     switch (proto.ret) {
       case Ret.INTEGER:
@@ -2511,7 +2509,25 @@ class Verifier {
         break;
       }
     }
+    // check_helper_call: a tail call from a subprogram may return from it (the callee replaced only
+    // this frame, its callers' stay and get its return value). The failed call, falling through, is
+    // pushed; the walk goes on as if the subprogram exited with an unknown R0 (prepare_func_exit), the
+    // tail-called program having maybe moved the packet (clear_all_pkt_pointers).
+    if (id === BPF_FUNC_TAIL_CALL && st.frames.length > 1) {
+      this.pushBranch(st.clone(), pc + 1, pc);
+      this.clearPktPointers(st);
+      st.cur.put(0, Reg.unknown());
+      return this.exit(st, pc);
+    }
     return pc + 1;
+  }
+
+  /** clear_all_pkt_pointers: the frame moved; every packet pointer is now just a number. */
+  private clearPktPointers(st: State): void {
+    st.forEachReg(
+      (o) => Object.assign(o, Reg.unknown()),
+      (o) => o.isPkt || o.type === RegType.PACKET_END || o.pktSlice,
+    );
   }
 
   /** An initialised dynptr argument (process_dynptr_func without MEM_UNINIT); its slots are read. */
