@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import type { Datapath } from './datapath.js';
 import { WxdpError } from '../errors.js';
-import { NftParseError, parseNft, type Cmd, type Loc, type NftFamily, type RawValue, type Stmt } from './nft_parse.js';
+import { LOG_LEVELS, NftParseError, parseNft, type Cmd, type Loc, type NftFamily, type RawValue, type Stmt } from './nft_parse.js';
 import { HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftRule, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
 import { CT_STATES, SET_TYPES, TYPE_INFO, cmpBytes, hostToBe, parseElem, type DataType, type Elem } from './nft_types.js';
 import { chainKey, compileRuleset, limitTokensMax, type CompileEnv } from './nft_compile.js';
@@ -916,7 +916,7 @@ function logEntry(v: DataView, r: number, ifname: (i: number) => string): NftLog
     e.dport = (packet[l4 + 2]! << 8) | packet[l4 + 3]!;
   }
   if (type === 'ulog') e.group = v.getUint16(r + 4, true);
-  else e.level = ['emerg', 'alert', 'crit', 'err', 'warn', 'notice', 'info', 'debug', 'audit'][b[3]!];
+  else e.level = LOG_LEVELS[b[3]!];
   return e;
 }
 

@@ -118,7 +118,7 @@ const KEYWORDS = new Set([
 ]);
 
 /** nft's time_unit keywords (limit_rate_pkts) and rate_parse's units, in seconds. */
-const TIME_UNITS: Readonly<Record<string, number>> = { second: 1, minute: 60, hour: 3600, day: 86400, week: 604800 };
+export const TIME_UNITS: Readonly<Record<string, number>> = { second: 1, minute: 60, hour: 3600, day: 86400, week: 604800 };
 /** data_unit_parse: bytes, kbytes, mbytes. */
 const DATA_UNITS: Readonly<Record<string, bigint>> = { bytes: 1n, kbytes: 1024n, mbytes: 1048576n };
 /** The syslog levels nft names (statement.c syslog_level; NFT_LOGLEVEL_AUDIT is 8). */

@@ -5,6 +5,7 @@
 
 import { STD_PRIOS, type NftChain, type NftFlowtable, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
 import { formatElem, sortElems, CT_STATES, type DataType } from './nft_types.js';
+import { LOG_LEVELS, TIME_UNITS } from './nft_parse.js';
 
 const OPS: Readonly<Record<string, string>> = { eq: '', neq: '!= ', lt: '< ', gt: '> ', lte: '<= ', gte: '>= ' };
 const ICMP_CODES: Readonly<Record<number, string>> = { 0: 'net-unreachable', 1: 'host-unreachable', 2: 'prot-unreachable', 3: 'port-unreachable', 9: 'net-prohibited', 10: 'host-prohibited', 13: 'admin-prohibited' };
@@ -27,8 +28,8 @@ export interface CounterReader {
   (addr: number, s: { packets: bigint; bytes: bigint }): { packets: bigint; bytes: bigint };
 }
 
-const TIME_UNIT_NAMES: Readonly<Record<number, string>> = { 1: 'second', 60: 'minute', 3600: 'hour', 86400: 'day', 604800: 'week' };
-const LOG_LEVEL_NAMES = ['emerg', 'alert', 'crit', 'err', 'warn', 'notice', 'info', 'debug', 'audit'];
+/** The parser's time units by their seconds. */
+const TIME_UNIT_NAMES: Readonly<Record<number, string>> = Object.fromEntries(Object.entries(TIME_UNITS).map(([name, s]) => [s, name]));
 
 /** nftables' get_rate: the largest of bytes, kbytes, mbytes that divides the value. */
 function rateText(v: bigint): string {
@@ -69,7 +70,7 @@ function logText(s: Extract<RStmt, { k: 'log' }>): string {
     if (s.qthreshold) out += ` queue-threshold ${s.qthreshold}`;
     return out;
   }
-  if (s.level !== 4) out += ` level ${LOG_LEVEL_NAMES[s.level]}`;
+  if (s.level !== 4) out += ` level ${LOG_LEVELS[s.level]}`;
   const f = s.logflags;
   if ((f & 0x2f) === 0x2f) return `${out} flags all`;
   if (f & 0x03) out += ` flags tcp ${[f & 1 ? 'sequence' : '', f & 2 ? 'options' : ''].filter(Boolean).join(',')}`;

@@ -18,7 +18,8 @@ const built = existsSync(new URL('../../build/fastpath.wasm', import.meta.url));
 const nftMissing = spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) is not installed' : '';
 const nsa = useNamespaces('nftst');
 const skip = !built || !nsa.available.ok || nftMissing !== '';
-if (nftMissing) it.skip(`nft kernel comparison skipped: ${nftMissing}`, () => {});
+// (useNamespaces names its own reason when namespaces are unavailable)
+const why = !built ? 'build/fastpath.wasm is not built' : nftMissing;
 
 /** Bad statements, each alone in a chain of a file. */
 const BAD = [
@@ -39,7 +40,7 @@ const BAD = [
   'quota 1048576 kbytes used 2048 mbytes', `log prefix "${'a'.repeat(128)}"`, 'limit name "x"', 'quota name "x"',
 ];
 
-describe.skipIf(skip)('limit, quota and log statements, compared with nft 1.0.6', () => {
+describe.skipIf(skip)(`limit, quota and log statements, compared with nft 1.0.6${why ? ` (skipped: ${why})` : ''}`, () => {
   let ns: Netns;
   let dp: Datapath;
   let dir: string;

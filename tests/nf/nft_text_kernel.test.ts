@@ -17,7 +17,8 @@ const built = existsSync(new URL('../../build/fastpath.wasm', import.meta.url));
 const nftMissing = spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) is not installed' : '';
 const nsa = useNamespaces('nft15');
 const skip = !built || !nsa.available.ok || nftMissing !== '';
-if (nftMissing) it.skip(`nft kernel comparison skipped: ${nftMissing}`, () => {});
+// (useNamespaces names its own reason when namespaces are unavailable)
+const why = !built ? 'build/fastpath.wasm is not built' : nftMissing;
 
 /** A base chain jumping to c0, c0 to c1, … c(n-1) accepting. */
 function chainOfJumps(n: number): string {
@@ -26,7 +27,7 @@ function chainOfJumps(n: number): string {
   return [...lines, '}', ''].join('\n');
 }
 
-describe.skipIf(skip)('nft text front end, compared with nft 1.0.6', () => {
+describe.skipIf(skip)(`nft text front end, compared with nft 1.0.6${why ? ` (skipped: ${why})` : ''}`, () => {
   let ns: Netns;
   let dp: Datapath;
   let dir: string;
