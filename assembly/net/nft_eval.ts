@@ -30,7 +30,7 @@ import {
 } from './abi';
 import { nftReject } from './nft_reject';
 import { nftCtMarkGet, nftCtMarkSet, nftFlowAdd, nftNat } from './nft_hooks';
-import { nftLimit, nftLog, nftOverquota } from './nft_stateful';
+import { nftCounter, nftLimit, nftLog, nftOverquota } from './nft_stateful';
 
 export const NFT_MAGIC: u32 = 0x4254464e; // 'NFTB'
 export const NFTC_REGULAR: u32 = 0xffffffff;
@@ -49,7 +49,8 @@ export const EXPR_CT_SET: u32 = 8; //   x NFT_CT_MARK ← reg
 export const EXPR_META_SET: u32 = 9; // x NFT_META_MARK ← reg
 export const EXPR_IMM: u32 = 10; //     +4 data (len bytes padded) → reg
 export const EXPR_VERDICT: u32 = 11; // x NFTV_* | +4 u32 chain offset (jump, goto)
-export const EXPR_COUNTER: u32 = 12; // +4 u32 counter address (u64 packets, u64 bytes; outlives the blob)
+export const EXPR_COUNTER: u32 = 12; // +4 u32 counter address (u64 packets, u64 bytes; outlives the blob; a named
+//                                       counter's is the object's, shared by every rule that names it)
 export const EXPR_NAT: u32 = 13; //     x NFTN_* | +4 u32 flags | +8 u8 addr reg (0xff none), u8 addr max reg,
 //                                       u8 proto reg (0xff none), u8 proto max reg
 export const EXPR_REJECT: u32 = 14; //  x NFT_REJECT_* type | len: the code
@@ -274,10 +275,7 @@ export function nft_do_chain(st: u32, chain: u32): u32 {
         res = R_VERDICT;
         break;
       } else if (op == EXPR_COUNTER) {
-        const a = load<u32>(p, 4);
-        // plain adds, as the stack's MIB counters (the build has no threads feature)
-        store<u64>(a, load<u64>(a) + 1);
-        store<u64>(a + 8, load<u64>(a + 8) + <u64>load<u32>(st, NFS_LEN));
+        nftCounter(load<u32>(p, 4), load<u32>(st, NFS_LEN));
         p += 8;
       } else if (op == EXPR_NAT) {
         const verdict = nftNat(st, x, load<u32>(p, 4), load<u32>(p, 8), r, regs() + 192);

@@ -1,12 +1,15 @@
-// nf_tables' stateful statements that keep their state apart from the ruleset blob: limit
-// (net/netfilter/nft_limit.c), quota (nft_quota.c) and log (nft_log.c → nf_log / nfnetlink_log). Each state
+// nf_tables' stateful statements that keep their state apart from the ruleset blob: counter (nft_counter.c),
+// limit (net/netfilter/nft_limit.c), quota (nft_quota.c) and log (nft_log.c → nf_log / nfnetlink_log). Each state
 // block is allocated by the control plane (src/control/nft.ts) and outlives a ruleset generation, as a
 // counter's does, so a rule kept across a transaction keeps its bucket, its consumed bytes and its ring.
 //
-// Reads: the hook state (NFS_*: hook, pf, iif, oif, mark, data, len), the stack's clock (netNow, ms).
-// Sets: the limit's bucket, the quota's consumed bytes, a log record in the log ring. Frames: none (the
-// caller breaks out of the rule or goes on; a log never changes the verdict).
+// Named objects (nft_objref: `counter name "c"`) are the same statements over the object's block.
 //
+// Reads: the hook state (NFS_*: hook, pf, iif, oif, mark, data, len), the stack's clock (netNow, ms).
+// Sets: the counter's packets and bytes, the limit's bucket, the quota's consumed bytes, a log record in
+// the log ring. Frames: none (the caller breaks out of the rule or goes on; a log never changes the verdict).
+//
+// counter:       +0 u64 packets | +8 u64 bytes
 // limit bucket:  +0 u32 lock | +4 reserved | +8 u64 tokens (ns) | +16 u64 last (ns on the stack clock)
 // quota:         +0 u64 consumed bytes
 // log ring:      +0 u32 head (records written, mod 2^32) | +4 u32 tail (records read by TypeScript) |
@@ -44,6 +47,21 @@ export function nftLimit(b: u32, max: u64, cost: u64): bool {
   store<u64>(b, over ? tokens : <u64>delta, 8);
   spinUnlock(b);
   return over;
+}
+
+/**
+ * nft_counter_do_eval: one packet and its bytes. Several workers run the same rule, and a named counter
+ * (nft_objref) is shared by every rule that names it: the shared build adds atomically (the kernel's per-CPU
+ * counters summed when read), the plain build has one thread.
+ */
+export function nftCounter(a: u32, len: u32): void {
+  if (ASC_FEATURE_THREADS) {
+    atomic.add<u64>(a, 1);
+    atomic.add<u64>(a + 8, <u64>len);
+  } else {
+    store<u64>(a, load<u64>(a) + 1);
+    store<u64>(a + 8, load<u64>(a + 8) + <u64>len);
+  }
 }
 
 /** nft_overquota: the packet's bytes are consumed whatever the verdict; over once more than `quota` are. */

@@ -13,11 +13,11 @@
 import { readFileSync } from 'node:fs';
 import type { Datapath } from './datapath.js';
 import { WxdpError } from '../errors.js';
-import { LOG_LEVELS, NftParseError, parseNft, type Cmd, type Loc, type NftFamily, type RawValue, type Stmt } from './nft_parse.js';
-import { HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftRule, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
+import { LOG_LEVELS, NftParseError, parseNft, type Cmd, type Loc, type NftFamily, type ObjSpec, type RawValue, type Stmt } from './nft_parse.js';
+import { HOOKS, STD_PRIOS, type MatchValue, type NftChain, type NftObj, type NftObjType, type NftRule, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
 import { CT_STATES, SET_TYPES, TYPE_INFO, cmpBytes, hostToBe, parseElem, type DataType, type Elem } from './nft_types.js';
 import { chainKey, compileRuleset, limitTokensMax, type CompileEnv } from './nft_compile.js';
-import { REJECT_CODES, chainText, rulesetText, tableText } from './nft_print.js';
+import { REJECT_CODES, chainText, objectsText, rulesetText, tableText } from './nft_print.js';
 import { formatAddr, parseAddr } from './routes.js';
 
 /** An nft input refused: nft's message, and where (line and columns, 1-based). */
@@ -135,6 +135,21 @@ function nftDistance(a: string, b: string): number {
 function misspell(have: string, want: string): number | undefined {
   if (Math.max(have.length, want.length) <= 1) return undefined; // measured: `d` is not answered with `c`
   return nftDistance(have, want);
+}
+
+/**
+ * string_misspell_update with the threshold nftables applies to stateful objects' names (measured against 1.0.6:
+ * `xyz` is answered with `c`, `nosuch` and `zzzzzz` with nothing): a distance above a third of the longer
+ * name (rounded up, at least 1) when the lengths differ by at most one, above a third of the longer plus two
+ * otherwise, is no suggestion.
+ */
+function objMisspell(have: string, want: string): number | undefined {
+  const d = misspell(have, want);
+  if (d === undefined) return undefined;
+  const max = Math.max(have.length, want.length);
+  const min = Math.min(have.length, want.length);
+  const threshold = max - min <= 1 ? Math.max(Math.ceil(max / 3), 1) : Math.ceil((max + 2) / 3);
+  return d > threshold ? undefined : d;
 }
 
 function cloneState(s: NftState): NftState {
@@ -305,6 +320,15 @@ export class Nft {
   }
 
   private apply(s: NftState, c: Cmd): string {
+    if (c.obj === 'objects') {
+      // nft's do_list_obj over every table (or one: `table FAMILY NAME`, which must exist); a reset lists the
+      // values NFT_MSG_GETOBJ_RESET dumped, then they are zero
+      const tables = c.where ? [this.findTable(s, c.where.family, c.where.table, c.where.tableLoc)] : s.tables;
+      const objs = tables.flatMap((t) => t.objects.filter((o) => o.stmt.k === c.type).map((o) => [t, o] as const));
+      const out = objectsText(tables, c.type, this.counterReader());
+      if (c.op === 'reset') for (const [, o] of objs) this.resetObj(o);
+      return out;
+    }
     if (c.obj === 'ruleset') {
       if (c.op === 'list') return rulesetText(s, this.counterReader(), c.family);
       s.tables = s.tables.filter((t) => c.family !== undefined && t.family !== c.family);
@@ -317,7 +341,7 @@ export class Nft {
           if (c.op === 'create') throw new Refusal(EEXIST, c.tableLoc, true);
           return '';
         }
-        s.tables.push({ family: c.family, name: c.table, handle: ++s.tgen, hgen: 0, chains: [], sets: [], flowtables: [] });
+        s.tables.push({ family: c.family, name: c.table, handle: ++s.tgen, hgen: 0, chains: [], sets: [], flowtables: [], objects: [] });
         this.newTables.add(s.tables[s.tables.length - 1]!);
         return '';
       }
@@ -329,6 +353,8 @@ export class Nft {
     }
     const t = this.findTable(s, c.family, c.table, c.tableLoc);
     switch (c.obj) {
+      case 'object':
+        return this.object(s, t, c);
       case 'chain': {
         const existing = t.chains.find((x) => x.name === c.chain);
         if (c.op === 'add' || c.op === 'create') {
@@ -399,7 +425,7 @@ export class Nft {
           if (used) throw new Refusal(EBUSY, c.setLoc, true);
           t.sets.splice(t.sets.indexOf(set), 1);
         } else if (c.op === 'flush') set.elems = [];
-        else return `table ${t.family} ${t.name} {\n` + rulesetText({ tables: [{ ...t, chains: [], flowtables: [], sets: [set] }], tgen: 0 }, this.counterReader()).split('\n').slice(1).join('\n');
+        else return `table ${t.family} ${t.name} {\n` + rulesetText({ tables: [{ ...t, chains: [], flowtables: [], objects: [], sets: [set] }], tgen: 0 }, this.counterReader()).split('\n').slice(1).join('\n');
         return '';
       }
       case 'element': {
@@ -444,6 +470,88 @@ export class Nft {
         return '';
       }
     }
+  }
+
+  /**
+   * nf_tables_newobj / nf_tables_delobj / nf_tables_getobj for one named object. The kernel looks objects up by
+   * type and name (a counter and a quota may share a name). Adding one that exists: EEXIST with NLM_F_EXCL
+   * (`create`), otherwise its type's update if it has one — a quota takes the new size and flags and keeps
+   * what it consumed (nft_quota_obj_update); a counter and a limit have none and stay as they are. Deleting
+   * one a rule references (obj->use) is EBUSY.
+   */
+  private object(s: NftState, t: NftTable, c: Extract<Cmd, { obj: 'object' }>): string {
+    const o = t.objects.find((x) => x.stmt.k === c.type && x.name === c.name);
+    if (c.op === 'add' || c.op === 'create') {
+      const stmt = this.objStmt(c.spec!);
+      if (o) {
+        if (c.op === 'create') throw new Refusal(EEXIST, c.nameLoc, true);
+        if (o.stmt.k === 'quota' && stmt.k === 'quota') {
+          o.stmt.bytes = stmt.bytes;
+          o.stmt.inv = stmt.inv;
+        }
+        return '';
+      }
+      if (new TextEncoder().encode(c.name).length > NFT_OBJ_MAXNAMELEN - 1) throw new Refusal(ERANGE, c.nameLoc, true);
+      t.objects.push({ name: c.name, handle: ++t.hgen, stmt });
+      return '';
+    }
+    if (!o) {
+      // a delete is the kernel's answer; a list or reset nft's own (its cache has no such object: obj_not_found)
+      if (c.op === 'delete') throw new Refusal(ENOENT, c.nameLoc, true);
+      throw this.objNotFound(s, c.name, c.nameLoc);
+    }
+    if (c.op === 'delete') {
+      if (objUse(t, o) > 0) throw new Refusal(EBUSY, c.nameLoc, true);
+      t.objects.splice(t.objects.indexOf(o), 1);
+      return '';
+    }
+    const out = objectsText([{ ...t, objects: [o] }], o.stmt.k, this.counterReader());
+    if (c.op === 'reset') this.resetObj(o);
+    return out;
+  }
+
+  /** nft's obj_not_found: ENOENT, with the closest name of any object of any table (obj_lookup_fuzzy). */
+  private objNotFound(s: NftState, name: string, loc: Loc): Refusal {
+    let best: { o: NftObj; t: NftTable } | undefined;
+    let bd = Infinity;
+    for (const t of s.tables) {
+      for (const o of t.objects) {
+        const d = objMisspell(o.name, name);
+        if (d !== undefined && d < bd) {
+          bd = d;
+          best = { o, t };
+        }
+      }
+    }
+    if (best) return new Refusal(`No such file or directory; did you mean obj ‘${best.o.name}’ in table ${best.t.family} ‘${best.t.name}’?`, loc, false);
+    return new Refusal('No such file or directory', loc, false);
+  }
+
+  /** An object's declaration → the state its statement keeps, with the statement's own checks (the kernel's init). */
+  private objStmt(spec: ObjSpec): Extract<RStmt, { k: NftObjType }> {
+    if (spec.k === 'counter') return { k: 'counter', packets: spec.packets, bytes: spec.bytes, addr: 0 };
+    if (spec.k === 'quota') return this.quota(spec);
+    return this.limit(spec) as Extract<RStmt, { k: 'limit' }>;
+  }
+
+  /**
+   * The reset half of NFT_MSG_GETOBJ_RESET, after the values were listed: a counter's packets and bytes less what
+   * was read (nft_counter_reset), a quota's consumed bytes less what was read (nft_quota_do_dump), so packets
+   * counted in between are kept. Before the object is published its initial values are its state.
+   */
+  private resetObj(o: NftObj): void {
+    const st = o.stmt;
+    if (st.k === 'limit') return;
+    if (st.addr === 0) {
+      if (st.k === 'counter') st.packets = st.bytes = 0n;
+      else st.used = 0n;
+      return;
+    }
+    const words = new BigUint64Array(this.dp.memory.bytes().buffer);
+    const i = st.addr >>> 3;
+    const read = this.counterReader()(st.addr, { packets: 0n, bytes: 0n });
+    Atomics.sub(words, i, read.packets);
+    if (st.k === 'counter') Atomics.sub(words, i + 1, read.bytes);
   }
 
   private prioValue(p: { name?: string; value: number; loc: Loc }, hook: string): number {
@@ -559,16 +667,16 @@ export class Nft {
           out.push(this.limit(s));
           break;
         case 'quota':
-          // nft_quota_do_init: a quota already used beyond its size is EINVAL
-          if (s.used > s.bytes) throw new Refusal(EINVAL, s.loc, true);
-          out.push({ k: 'quota', bytes: s.bytes, used: s.used, inv: s.inv, addr: 0 });
+          out.push(this.quota(s));
           break;
         case 'log':
           out.push(logStmt(s));
           break;
         case 'objref':
-          // nft_objref_init: no stateful object of that name in the table (wxdp has no named limits or quotas)
-          throw new Refusal(ENOENT, s.nameLoc, true);
+          // nft_objref_init: nft_obj_lookup by type and name in the rule's table, ENOENT at the name
+          if (!t.objects.some((o) => o.stmt.k === s.type && o.name === s.name)) throw new Refusal(ENOENT, s.nameLoc, true);
+          out.push({ k: 'objref', type: s.type, name: s.name });
+          break;
         case 'absent':
           // what a kernel without the expression's module (nft_connlimit, nft_synproxy) answers:
           // nf_tables_expr_parse finds no type (nft_expr_type_get: -ENOENT) and marks the expression
@@ -577,6 +685,12 @@ export class Nft {
       }
     }
     return out;
+  }
+
+  /** nft_quota_do_init: a quota already used beyond its size is EINVAL. */
+  private quota(s: Extract<Stmt, { k: 'quota' }>): Extract<RStmt, { k: 'quota' }> {
+    if (s.used > s.bytes) throw new Refusal(EINVAL, s.loc, true);
+    return { k: 'quota', bytes: s.bytes, used: s.used, inv: s.inv, addr: 0 };
   }
 
   /** nft_limit_init's checks: a zero rate is EINVAL; nsecs, rate + burst and the bucket must fit in a u64 (EOVERFLOW). */
@@ -709,35 +823,29 @@ export class Nft {
   private commit(next: NftState): void {
     const x = this.x;
     // counters, limits' buckets and quotas' consumed bytes: a block each, kept while their rule lives
+    // (a named object's is its own, shared by the rules that reference it)
     const oldState = new Map<number, number>();
-    for (const t of this.state.tables) for (const c of t.chains) for (const r of c.rules) for (const s of r.stmts) if (isStateful(s) && s.addr) oldState.set(s.addr, STATE_BYTES[s.k]);
+    for (const s of statefuls(this.state)) if (s.addr) oldState.set(s.addr, STATE_BYTES[s.k]);
     const keep = new Set<number>();
     const now = BigInt(this.dp.stack.exports<{ net_now(): bigint }>().net_now()) * 1_000_000n;
-    for (const t of next.tables) {
-      for (const c of t.chains) {
-        for (const r of c.rules) {
-          for (const s of r.stmts) {
-            if (!isStateful(s)) continue;
-            if (s.addr === 0) {
-              const a = x.rc_alloc(STATE_BYTES[s.k]) >>> 0;
-              if (a === 0) throw new NftError('NFT_REJECTED', 'Error: Could not process rule: Cannot allocate memory', 0, 0, 'Could not process rule: Cannot allocate memory');
-              const v = this.dp.memory.view(); // after the allocation: memory may have grown
-              if (s.k === 'counter') {
-                v.setBigUint64(a, s.packets, true);
-                v.setBigUint64(a + 8, s.bytes, true);
-              } else if (s.k === 'quota') v.setBigUint64(a, s.used, true);
-              else {
-                // nft_limit_init: a full bucket, stamped now
-                v.setUint32(a, 0, true);
-                v.setBigUint64(a + 8, limitTokensMax(s), true);
-                v.setBigUint64(a + 16, now, true);
-              }
-              s.addr = a;
-            }
-            keep.add(s.addr);
-          }
+    for (const s of statefuls(next)) {
+      if (s.addr === 0) {
+        const a = x.rc_alloc(STATE_BYTES[s.k]) >>> 0;
+        if (a === 0) throw new NftError('NFT_REJECTED', 'Error: Could not process rule: Cannot allocate memory', 0, 0, 'Could not process rule: Cannot allocate memory');
+        const v = this.dp.memory.view(); // after the allocation: memory may have grown
+        if (s.k === 'counter') {
+          v.setBigUint64(a, s.packets, true);
+          v.setBigUint64(a + 8, s.bytes, true);
+        } else if (s.k === 'quota') v.setBigUint64(a, s.used, true);
+        else {
+          // nft_limit_init: a full bucket, stamped now
+          v.setUint32(a, 0, true);
+          v.setBigUint64(a + 8, limitTokensMax(s), true);
+          v.setBigUint64(a + 16, now, true);
         }
+        s.addr = a;
       }
+      keep.add(s.addr);
     }
     if (this.logRing === 0 && next.tables.some((t) => t.chains.some((c) => c.rules.some((r) => r.stmts.some((s) => s.k === 'log'))))) {
       const ring = x.rc_alloc(LOG_HDR + LOG_RING * LOG_REC) >>> 0;
@@ -845,6 +953,24 @@ export class Nft {
 type Stateful = Extract<RStmt, { k: 'counter' | 'limit' | 'quota' }>;
 function isStateful(s: RStmt): s is Stateful {
   return s.k === 'counter' || s.k === 'limit' || s.k === 'quota';
+}
+
+/** Every state block a ruleset holds: its rules' anonymous counters, limits and quotas, and its named objects'. */
+function* statefuls(st: NftState): Generator<Stateful> {
+  for (const t of st.tables) {
+    for (const o of t.objects) yield o.stmt;
+    for (const c of t.chains) for (const r of c.rules) for (const s of r.stmts) if (isStateful(s)) yield s;
+  }
+}
+
+/** NFT_OBJ_MAXNAMELEN, its NUL included. */
+const NFT_OBJ_MAXNAMELEN = 256;
+
+/** obj->use: the rules of the table that reference the object (nft_objref_init takes one, destroy drops it). */
+function objUse(t: NftTable, o: NftObj): number {
+  let n = 0;
+  for (const c of t.chains) for (const r of c.rules) for (const s of r.stmts) if (s.k === 'objref' && s.type === o.stmt.k && s.name === o.name) n++;
+  return n;
 }
 /** The arena block of each stateful statement (nft_stateful.ts draws the limit's and the quota's). */
 const STATE_BYTES: Readonly<Record<Stateful['k'], number>> = { counter: 16, limit: 24, quota: 8 };

@@ -93,6 +93,12 @@ function addSet(ctx: Ctx, type: DataType, elems: Elem[]): number {
 }
 
 function compileRule(code: Code, ctx: Ctx, stmts: RStmt[]): void {
+  // nft_objref_eval runs the object's own eval over the object's state: here the statement of its type over the
+  // object's block, so every rule that names it counts into one place
+  stmts = stmts.map((s) => {
+    if (s.k !== 'objref') return s;
+    return ctx.table.objects.find((o) => o.stmt.k === s.type && o.name === s.name)!.stmt;
+  });
   const fam = ctx.table.family;
   let nf = fam === 'ip' ? 2 : fam === 'ip6' ? 10 : 0;
   let l4 = -1;

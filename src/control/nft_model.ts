@@ -31,7 +31,27 @@ export type RStmt =
    * nft_log as the kernel keeps it: NF_LOG_TYPE_ULOG when a group is given (group, snaplen, queue threshold),
    * NF_LOG_TYPE_LOG otherwise (level, default warn, and the NF_LOG_* flags); an optional prefix.
    */
-  | { k: 'log'; prefix?: string; group?: number; snaplen: number; qthreshold: number; level: number; logflags: number };
+  | { k: 'log'; prefix?: string; group?: number; snaplen: number; qthreshold: number; level: number; logflags: number }
+  /**
+   * nft_objref: `counter name "c"`, `quota name "q"`, `limit name "l"` — the table's stateful object of that type
+   * and name (nf_tables_api.c nft_obj_lookup: objects are keyed by type and name), evaluated as its own
+   * statement over its own state block; the reference holds the object (obj->use) while the rule lives.
+   */
+  | { k: 'objref'; type: NftObjType; name: string };
+
+/** The stateful object types wxdp has (NFT_OBJECT_COUNTER, NFT_OBJECT_QUOTA, NFT_OBJECT_LIMIT). */
+export type NftObjType = 'counter' | 'quota' | 'limit';
+
+/**
+ * A named stateful object (nf_tables_newobj): its state is the anonymous statement's (an RStmt of its type,
+ * whose arena block every rule that references it shares, so a counter counts all of them), its handle from
+ * the table's counter.
+ */
+export interface NftObj {
+  name: string;
+  handle: number;
+  stmt: Extract<RStmt, { k: NftObjType }>;
+}
 
 export interface NftRule {
   handle: number;
@@ -74,6 +94,8 @@ export interface NftTable {
   chains: NftChain[];
   sets: NftSet[];
   flowtables: NftFlowtable[];
+  /** Named stateful objects in the order they were created (the kernel's table->objects list, as nft lists them). */
+  objects: NftObj[];
 }
 
 export interface NftState {

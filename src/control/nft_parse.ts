@@ -59,8 +59,8 @@ export type Stmt =
   | { k: 'quota'; inv: boolean; bytes: bigint; used: bigint; loc: Loc }
   /** log_stmt: what nft sends (NFTA_LOG_*); `set` names the options written (STMT_LOG_*). */
   | { k: 'log'; prefix?: string; group?: number; snaplen?: number; qthreshold?: number; level?: number; logflags: number; loc: Loc }
-  /** `limit name X` / `quota name X`: a stateful object this data path has none of (the kernel's reply: ENOENT). */
-  | { k: 'objref'; nameLoc: Loc; loc: Loc }
+  /** `counter name X` / `quota name X` / `limit name X`: the table's stateful object of that type (nft_objref). */
+  | { k: 'objref'; type: 'counter' | 'quota' | 'limit'; name: string; nameLoc: Loc; loc: Loc }
   /** A statement of nft's grammar whose expression type this data path lacks (the kernel's reply: ENOENT). */
   | { k: 'absent'; expr: 'connlimit' | 'synproxy'; loc: Loc };
 
@@ -89,7 +89,10 @@ export interface FlowtableSpec {
   loc: Loc;
 }
 
-interface Where {
+/** A stateful object's declaration: the statement of its type (counter_obj, quota_obj, limit_obj in nft's grammar). */
+export type ObjSpec = Extract<Stmt, { k: 'counter' | 'quota' | 'limit' }>;
+
+export interface Where {
   family: NftFamily;
   table: string;
   tableLoc: Loc;
@@ -103,6 +106,10 @@ export type Cmd =
   | ({ op: 'add' | 'create' | 'delete' | 'flush' | 'list'; obj: 'set'; set: string; setLoc: Loc; spec?: SetSpec } & Where & { loc: Loc })
   | ({ op: 'add' | 'delete'; obj: 'element'; set: string; setLoc: Loc; elems: RawValue } & Where & { loc: Loc })
   | ({ op: 'add' | 'create' | 'delete' | 'list'; obj: 'flowtable'; flowtable: string; ftLoc: Loc; spec?: FlowtableSpec } & Where & { loc: Loc })
+  /** One named stateful object: declared (spec), deleted, listed, or listed and reset (NFT_MSG_GETOBJ_RESET). */
+  | ({ op: 'add' | 'create' | 'delete' | 'list' | 'reset'; obj: 'object'; type: ObjSpec['k']; name: string; nameLoc: Loc; spec?: ObjSpec } & Where & { loc: Loc })
+  /** `list counters [table FAMILY NAME]`, `reset quotas …`: every object of a type, of one table or all. */
+  | { op: 'list' | 'reset'; obj: 'objects'; type: ObjSpec['k']; where?: Where; loc: Loc }
   | { op: 'list' | 'flush'; obj: 'ruleset'; family?: NftFamily; loc: Loc };
 
 // Words the grammar knows as keywords: a syntax error names them as themselves, others as `string`.
@@ -114,7 +121,7 @@ const KEYWORDS = new Set([
   'sport', 'dport', 'protocol', 'state', 'nexthdr', 'l4proto', 'position', 'reset',
   // statement starters and the words nft's scanner knows outside a statement's own scope (`rate`, `burst`, `used`,
   // `until`, `level`… are keywords only inside theirs)
-  'limit', 'quota', 'log', 'name', 'over',
+  'limit', 'quota', 'log', 'name', 'over', 'counters', 'quotas', 'limits',
 ]);
 
 /** nft's time_unit keywords (limit_rate_pkts) and rate_parse's units, in seconds. */
@@ -294,11 +301,17 @@ class Parser {
       this.endOfCommand();
       return;
     }
-    const verbs = ['add', 'create', 'insert', 'delete', 'flush', 'list'] as const;
+    const verbs = ['add', 'create', 'insert', 'delete', 'flush', 'list', 'reset'] as const;
     if (!(verbs as readonly string[]).includes(t.v)) this.unexpected(t);
     const op = this.next().v as (typeof verbs)[number];
     const o = this.next();
     if (o.t !== 'w') this.unexpected(o);
+    if (['counter', 'counters', 'quota', 'quotas', 'limit', 'limits'].includes(o.v) && (op !== 'reset' || !o.v.startsWith('limit'))) {
+      this.objCommand(op, o, t.loc, out);
+      this.endOfCommand();
+      return;
+    }
+    if (op === 'reset') this.unexpected(o, 'counter or counters or quotas or quota');
     switch (o.v) {
       case 'ruleset': {
         if (op !== 'list' && op !== 'flush') this.unexpected(o);
@@ -385,8 +398,55 @@ class Parser {
 
   private pendingRules: Cmd[] = [];
 
+  /** `VERB counter|quota|limit FAMILY TABLE NAME [spec]`, `list|reset counters|quotas|limits [table FAMILY NAME]`. */
+  private objCommand(op: 'add' | 'create' | 'insert' | 'delete' | 'flush' | 'list' | 'reset', o: Tok, loc: Loc, out: Cmd[]): void {
+    if (o.v.endsWith('s')) {
+      if (op !== 'list' && op !== 'reset') this.unexpected(o);
+      let where: Where | undefined;
+      if (this.isWord('table')) {
+        this.next();
+        where = this.where();
+      }
+      out.push({ op, obj: 'objects', type: o.v.slice(0, -1) as ObjSpec['k'], where, loc });
+      return;
+    }
+    if (op === 'insert' || op === 'flush') this.unexpected(o);
+    const type = o.v as ObjSpec['k'];
+    const w = this.where();
+    const n = this.name();
+    const spec = op === 'add' || op === 'create' ? this.objSpec(type, n, false) : undefined;
+    out.push({ op, obj: 'object', type, ...w, name: n.v, nameLoc: n.loc, spec, loc });
+  }
+
   /**
-   * `table … { … }`: as nft's cmd_expand orders a table block — its chains, then sets, then flowtables,
+   * A stateful object's body: `{ … }` (required in a table block), or written after the name on a command line
+   * (`add quota inet t q over 25 mbytes`); a counter's may be empty (zero), a quota's and a limit's not.
+   */
+  private objSpec(type: ObjSpec['k'], at: Tok, inBlock: boolean): ObjSpec {
+    const braced = this.isP('{');
+    if (!braced && inBlock) this.unexpected(this.peek(), "'{'");
+    if (braced) {
+      this.next();
+      this.skipNl();
+    }
+    let spec: ObjSpec;
+    if (type === 'counter') {
+      spec = this.counterStmt(at);
+    } else if (type === 'quota') spec = this.quotaStmt(at, false) as ObjSpec;
+    else {
+      if (!this.isWord('rate')) this.unexpected(this.peek(), 'rate');
+      spec = this.limitStmt(at) as ObjSpec;
+    }
+    if (braced) {
+      this.skipNl();
+      this.expectP('}', "'}'");
+    }
+    return spec;
+  }
+
+  /**
+   * `table … { … }`: as nft's cmd_expand orders a table block — its chains, then stateful objects (in the order
+   * written, whatever their type), then sets, then flowtables,
    * then every chain's rules — which is also the order handles are given in.
    */
   private tableBlock(w: Where, out: Cmd[]): void {
@@ -394,13 +454,14 @@ class Parser {
     const chains: Cmd[] = [];
     const sets: Cmd[] = [];
     const fts: Cmd[] = [];
+    const objs: Cmd[] = [];
     const rules: Cmd[] = [];
     for (;;) {
       this.skipNl();
       const t = this.peek();
       if (this.isP('}')) {
         this.next();
-        out.push(...chains, ...sets, ...fts, ...rules);
+        out.push(...chains, ...objs, ...sets, ...fts, ...rules);
         return;
       }
       if (t.t !== 'w') this.unexpected(t);
@@ -418,6 +479,10 @@ class Parser {
         const f = this.name();
         const spec = this.flowtableBlock();
         fts.push({ op: 'add', obj: 'flowtable', ...w, flowtable: f.v, ftLoc: f.loc, spec, loc: t.loc });
+      } else if (t.v === 'counter' || t.v === 'quota' || t.v === 'limit') {
+        const n = this.name();
+        const spec = this.objSpec(t.v, n, true);
+        objs.push({ op: 'add', obj: 'object', type: t.v, ...w, name: n.v, nameLoc: n.loc, spec, loc: t.loc });
       } else this.unexpected(t);
       this.endOfCommand();
     }
@@ -676,21 +741,9 @@ class Parser {
         if (this.isWord('set')) return this.setStmt(sel);
         return this.match(sel);
       }
-      case 'counter': {
-        let packets = 0n;
-        let bytes = 0n;
-        if (this.isWord('packets')) {
-          this.next();
-          const p = this.next();
-          if (p.t !== 'w' || !/^[0-9]+$/.test(p.v)) this.unexpected(p, 'number');
-          this.expectWord('bytes');
-          const b = this.next();
-          if (b.t !== 'w' || !/^[0-9]+$/.test(b.v)) this.unexpected(b, 'number');
-          packets = BigInt(p.v);
-          bytes = BigInt(b.v);
-        }
-        return { k: 'counter', packets, bytes, loc: t.loc };
-      }
+      case 'counter':
+        if (this.isWord('name')) return this.objref('counter', t);
+        return this.counterStmt(t);
       case 'limit':
         return this.limitStmt(t);
       case 'quota':
@@ -771,6 +824,32 @@ class Parser {
     }
   }
 
+  /** counter_stmt's arguments: `[packets N bytes N]`. */
+  private counterStmt(t: Tok): Extract<Stmt, { k: 'counter' }> {
+    let packets = 0n;
+    let bytes = 0n;
+    if (this.isWord('packets')) {
+      this.next();
+      const p = this.next();
+      if (p.t !== 'w' || !/^[0-9]+$/.test(p.v)) this.unexpected(p, 'number');
+      this.expectWord('bytes');
+      const b = this.next();
+      if (b.t !== 'w' || !/^[0-9]+$/.test(b.v)) this.unexpected(b, 'number');
+      packets = BigInt(p.v);
+      bytes = BigInt(b.v);
+    }
+    return { k: 'counter', packets, bytes, loc: t.loc };
+  }
+
+  /** `counter name X`, `quota name X`, `limit name X` (the `name` keyword is next): nft_objref's reference. */
+  private objref(type: 'counter' | 'quota' | 'limit', t: Tok): Stmt {
+    this.next();
+    const n = this.next();
+    if (n.t !== 's' && n.t !== 'w') this.unexpected(n);
+    if (n.t === 'w' && !/^[A-Za-z_]/.test(n.v)) this.unexpected(n);
+    return { k: 'objref', type, name: n.v, nameLoc: n.loc, loc: { ...t.loc, end: n.loc.end } };
+  }
+
   /** A NUM token (nft's u64), or the syntax error naming what was expected. */
   private num(expecting: string, asString: readonly string[] = []): { n: bigint; t: Tok } {
     const t = this.next();
@@ -790,13 +869,7 @@ class Parser {
    * [burst N bytes|kbytes|mbytes]` (rate_parse, data_unit_parse: "Wrong rate format"); `limit name X`.
    */
   private limitStmt(t: Tok): Stmt {
-    if (this.isWord('name')) {
-      this.next();
-      const n = this.next();
-      if (n.t !== 's' && n.t !== 'w') this.unexpected(n);
-      if (n.t === 'w' && !/^[A-Za-z_]/.test(n.v)) this.unexpected(n);
-      return { k: 'objref', nameLoc: n.loc, loc: { ...t.loc, end: n.loc.end } };
-    }
+    if (this.isWord('name')) return this.objref('limit', t);
     const r = this.next();
     if (r.t !== 'w' || r.v !== 'rate') this.unexpected(r, 'name or rate');
     let inv = false;
@@ -877,13 +950,8 @@ class Parser {
   }
 
   /** quota_stmt: `quota [over|until] N unit [used N unit]`. */
-  private quotaStmt(t: Tok): Stmt {
-    if (this.isWord('name')) {
-      this.next();
-      const n = this.next();
-      if (n.t !== 's' && n.t !== 'w') this.unexpected(n);
-      return { k: 'objref', nameLoc: n.loc, loc: { ...t.loc, end: n.loc.end } };
-    }
+  private quotaStmt(t: Tok, named = true): Stmt {
+    if (named && this.isWord('name')) return this.objref('quota', t);
     let inv = false;
     if (this.isWord('over') || this.isWord('until')) inv = this.next().v === 'over';
     // the unit is checked in quota_stmt's action: its error is over the whole statement so far

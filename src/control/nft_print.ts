@@ -3,7 +3,7 @@
 // `srcnat + 10`), marks as 0x%08x, sets sorted by value, dependencies nft added left out (`udp dport 53`
 // for `meta l4proto udp udp dport 53`) and those it shows kept (`meta l4proto tcp reject with tcp reset`).
 
-import { STD_PRIOS, type NftChain, type NftFlowtable, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
+import { STD_PRIOS, type NftChain, type NftFlowtable, type NftObj, type NftObjType, type NftSet, type NftState, type NftTable, type RStmt } from './nft_model.js';
 import { formatElem, sortElems, CT_STATES, type DataType } from './nft_types.js';
 import { LOG_LEVELS, TIME_UNITS } from './nft_parse.js';
 
@@ -159,6 +159,9 @@ export function ruleText(t: NftTable, stmts: RStmt[], counter: CounterReader): s
       case 'log':
         parts.push(logText(s));
         break;
+      case 'objref':
+        parts.push(`${s.type} name "${s.name}"`);
+        break;
     }
   });
   return parts.join(' ');
@@ -170,6 +173,36 @@ function setText(s: NftSet, ind: string, handles: boolean): string[] {
   if (s.elems.length) out.push(`${ind}\telements = { ${sortElems(s.type, s.elems).map((e) => formatElem(s.type, e)).join(', ')} }`);
   out.push(`${ind}}`);
   return out;
+}
+
+/**
+ * obj_print_data for a counter, a quota, a limit: the statement's own words less its keyword (`packets 3 bytes
+ * 100`, `over 25 mbytes used 1 kbytes`, `rate 10/second`), on a line of its own inside the object's block.
+ */
+function objText(o: NftObj, counter: CounterReader, ind: string, handles: boolean): string[] {
+  const s = o.stmt;
+  let body: string;
+  if (s.k === 'counter') {
+    const c = counter(s.addr, s);
+    body = `packets ${c.packets} bytes ${c.bytes}`;
+  } else body = (s.k === 'quota' ? quotaText(s, counter) : limitText(s)).replace(/^\S+ /, '');
+  return [`${ind}${s.k} ${o.name} {${handles ? ` # handle ${o.handle}` : ''}`, `${ind}\t${body}`, `${ind}}`];
+}
+
+/**
+ * `list counters`, `list quota inet t q`, a reset's listing (do_list_obj): each table that has objects of the
+ * type, its objects of that type in order with no blank line between them; tables without any are left out.
+ */
+export function objectsText(tables: readonly NftTable[], type: NftObjType, counter: CounterReader): string {
+  const lines: string[] = [];
+  for (const t of tables) {
+    const objs = t.objects.filter((o) => o.stmt.k === type);
+    if (objs.length === 0) continue;
+    lines.push(`table ${t.family} ${t.name} {`);
+    for (const o of objs) lines.push(...objText(o, counter, '\t', false));
+    lines.push('}');
+  }
+  return lines.length ? lines.join('\n') + '\n' : '';
 }
 
 function flowtableText(f: NftFlowtable, ind: string): string[] {
@@ -192,6 +225,8 @@ export function chainText(t: NftTable, c: NftChain, counter: CounterReader, hand
 
 export function tableText(t: NftTable, counter: CounterReader, handles: boolean): string[] {
   const blocks: string[][] = [];
+  // table_print: stateful objects (in creation order), then sets, flowtables and chains
+  for (const o of t.objects) blocks.push(objText(o, counter, '\t', handles));
   for (const s of t.sets) blocks.push(setText(s, '\t', handles));
   for (const f of t.flowtables) blocks.push(flowtableText(f, '\t'));
   for (const c of t.chains) blocks.push(chainText(t, c, counter, handles));
