@@ -138,8 +138,8 @@ function misspell(have: string, want: string): number | undefined {
 }
 
 /**
- * string_misspell_update with the threshold nftables applies to stateful objects' names (measured against 1.0.6:
- * `xyz` is answered with `c`, `nosuch` and `zzzzzz` with nothing): a distance above a third of the longer
+ * string_misspell_update with the threshold nftables applies to stateful objects' names and their tables' (measured
+ * against 1.0.6: `xyz` is answered with `c`, `nosuch` and `zzzzzz` with nothing): a distance above a third of the longer
  * name (rounded up, at least 1) when the lengths differ by at most one, above a third of the longer plus two
  * otherwise, is no suggestion.
  */
@@ -285,13 +285,14 @@ export class Nft {
 
   // ---- applying commands to a copy ----
 
-  private findTable(s: NftState, family: NftFamily, name: string, loc: Loc): NftTable {
+  /** `near`: how close a name must be to be suggested (commands on objects measure with the threshold). */
+  private findTable(s: NftState, family: NftFamily, name: string, loc: Loc, near = misspell): NftTable {
     const t = s.tables.find((x) => x.family === family && x.name === name);
     if (t) return t;
     let best: NftTable | undefined;
     let bd = Infinity;
     for (const x of s.tables) {
-      const d = misspell(x.name, name);
+      const d = near(x.name, name);
       if (d !== undefined && d < bd) {
         bd = d;
         best = x;
@@ -323,9 +324,9 @@ export class Nft {
     if (c.obj === 'objects') {
       // nft's do_list_obj over every table (or one: `table FAMILY NAME`, which must exist); a reset lists the
       // values NFT_MSG_GETOBJ_RESET dumped, then they are zero
-      const tables = c.where ? [this.findTable(s, c.where.family, c.where.table, c.where.tableLoc)] : s.tables;
+      const tables = c.where ? [this.findTable(s, c.where.family, c.where.table, c.where.tableLoc, objMisspell)] : s.tables;
       const objs = tables.flatMap((t) => t.objects.filter((o) => o.stmt.k === c.type).map((o) => [t, o] as const));
-      const out = objectsText(tables, c.type, this.counterReader());
+      const out = objectsText(tables, c.type, this.counterReader(), c.op === 'reset');
       if (c.op === 'reset') for (const [, o] of objs) this.resetObj(o);
       return out;
     }
@@ -351,7 +352,8 @@ export class Nft {
       else return tableText(t, this.counterReader(), false).join('\n') + '\n';
       return '';
     }
-    const t = this.findTable(s, c.family, c.table, c.tableLoc);
+    // an object's table is suggested with the threshold its name is (measured: `tt` is answered with `t`, `nosuch` not)
+    const t = this.findTable(s, c.family, c.table, c.tableLoc, c.obj === 'object' ? objMisspell : misspell);
     switch (c.obj) {
       case 'object':
         return this.object(s, t, c);
@@ -482,7 +484,8 @@ export class Nft {
   private object(s: NftState, t: NftTable, c: Extract<Cmd, { obj: 'object' }>): string {
     const o = t.objects.find((x) => x.stmt.k === c.type && x.name === c.name);
     if (c.op === 'add' || c.op === 'create') {
-      const stmt = this.objStmt(c.spec!);
+      // the kernel's refusals of an object (its type's init) are shown at the command
+      const stmt = this.objStmt({ ...c.spec!, loc: c.loc });
       if (o) {
         if (c.op === 'create') throw new Refusal(EEXIST, c.nameLoc, true);
         if (o.stmt.k === 'quota' && stmt.k === 'quota') {
@@ -496,16 +499,18 @@ export class Nft {
       return '';
     }
     if (!o) {
-      // a delete is the kernel's answer; a list or reset nft's own (its cache has no such object: obj_not_found)
-      if (c.op === 'delete') throw new Refusal(ENOENT, c.nameLoc, true);
-      throw this.objNotFound(s, c.name, c.nameLoc);
+      // a list or reset is nft's own answer (its cache has no such object: obj_not_found); a delete the kernel's
+      // ENOENT, which nft_cmd_enoent words as obj_not_found does when its cache has a name close enough
+      const nf = this.objNotFound(s, c.name, c.nameLoc);
+      if (c.op === 'delete') throw new Refusal(nf.msg.includes(';') ? nf.msg : ENOENT, c.nameLoc, true);
+      throw nf;
     }
     if (c.op === 'delete') {
       if (objUse(t, o) > 0) throw new Refusal(EBUSY, c.nameLoc, true);
       t.objects.splice(t.objects.indexOf(o), 1);
       return '';
     }
-    const out = objectsText([{ ...t, objects: [o] }], o.stmt.k, this.counterReader());
+    const out = objectsText([{ ...t, objects: [o] }], o.stmt.k, this.counterReader(), c.op === 'reset');
     if (c.op === 'reset') this.resetObj(o);
     return out;
   }
@@ -697,7 +702,8 @@ export class Nft {
   private limit(s: Extract<Stmt, { k: 'limit' }>): RStmt {
     if (s.rate === 0n) throw new Refusal(EINVAL, s.loc, true);
     const nsecs = BigInt(s.unit) * NSEC;
-    const burst = BigInt.asUintN(32, s.burst); // nft's stmt->limit.burst and NFTA_LIMIT_BURST are u32
+    let burst = BigInt.asUintN(32, s.burst); // nft's stmt->limit.burst and NFTA_LIMIT_BURST are u32
+    if (!s.bytes && burst === 0n) burst = 5n; // nft_limit_init: NFT_LIMIT_PKT_BURST_DEFAULT for a packet limit without one
     if (s.rate + burst > U64) throw new Refusal(EOVERFLOW, s.loc, true);
     if ((s.bytes ? nsecs * (s.rate + burst) : (nsecs / s.rate) * burst) > U64) throw new Refusal(EOVERFLOW, s.loc, true);
     return { k: 'limit', bytes: s.bytes, rate: s.rate, unit: s.unit, burst, inv: s.inv, addr: 0 };

@@ -107,7 +107,10 @@ export type Cmd =
   | ({ op: 'add' | 'delete'; obj: 'element'; set: string; setLoc: Loc; elems: RawValue } & Where & { loc: Loc })
   | ({ op: 'add' | 'create' | 'delete' | 'list'; obj: 'flowtable'; flowtable: string; ftLoc: Loc; spec?: FlowtableSpec } & Where & { loc: Loc })
   /** One named stateful object: declared (spec), deleted, listed, or listed and reset (NFT_MSG_GETOBJ_RESET). */
-  | ({ op: 'add' | 'create' | 'delete' | 'list' | 'reset'; obj: 'object'; type: ObjSpec['k']; name: string; nameLoc: Loc; spec?: ObjSpec } & Where & { loc: Loc })
+  | ({ op: 'add' | 'create' | 'delete' | 'list' | 'reset'; obj: 'object'; type: ObjSpec['k']; name: string; nameLoc: Loc; spec?: ObjSpec } & Where & {
+      /** The command (a command line's: all of it; a table block's declaration: its name), where the kernel's refusals show. */
+      loc: Loc;
+    })
   /** `list counters [table FAMILY NAME]`, `reset quotas …`: every object of a type, of one table or all. */
   | { op: 'list' | 'reset'; obj: 'objects'; type: ObjSpec['k']; where?: Where; loc: Loc }
   | { op: 'list' | 'flush'; obj: 'ruleset'; family?: NftFamily; loc: Loc };
@@ -121,7 +124,7 @@ const KEYWORDS = new Set([
   'sport', 'dport', 'protocol', 'state', 'nexthdr', 'l4proto', 'position', 'reset',
   // statement starters and the words nft's scanner knows outside a statement's own scope (`rate`, `burst`, `used`,
   // `until`, `level`… are keywords only inside theirs)
-  'limit', 'quota', 'log', 'name', 'over', 'counters', 'quotas', 'limits',
+  'limit', 'quota', 'log', 'name', 'over',
 ]);
 
 /** nft's time_unit keywords (limit_rate_pkts) and rate_parse's units, in seconds. */
@@ -415,12 +418,14 @@ class Parser {
     const w = this.where();
     const n = this.name();
     const spec = op === 'add' || op === 'create' ? this.objSpec(type, n, false) : undefined;
-    out.push({ op, obj: 'object', type, ...w, name: n.v, nameLoc: n.loc, spec, loc });
+    // the command's place runs to its newline (measured: the carets of a refused `add quota …` line end one past it)
+    const end = this.peek().t === 'nl' ? this.peek().loc.end : this.peek(-1).loc.end;
+    out.push({ op, obj: 'object', type, ...w, name: n.v, nameLoc: n.loc, spec, loc: { ...loc, end } });
   }
 
   /**
    * A stateful object's body: `{ … }` (required in a table block), or written after the name on a command line
-   * (`add quota inet t q over 25 mbytes`); a counter's may be empty (zero), a quota's and a limit's not.
+   * (`add quota inet t q over 25 mbytes`); a block may be empty.
    */
   private objSpec(type: ObjSpec['k'], at: Tok, inBlock: boolean): ObjSpec {
     const braced = this.isP('{');
@@ -430,16 +435,30 @@ class Parser {
       this.skipNl();
     }
     let spec: ObjSpec;
-    if (type === 'counter') {
+    if (braced && this.isP('}') && type !== 'counter') {
+      // an empty block is nft's too: the object's values stay zero (a quota of 0 bytes; a limit of rate 0, which
+      // nft_limit_init refuses)
+      spec = type === 'quota' ? { k: 'quota', inv: false, bytes: 0n, used: 0n, loc: at.loc } : { k: 'limit', inv: false, bytes: false, rate: 0n, unit: 1, burst: 0n, loc: at.loc };
+    } else if (type === 'counter') {
       spec = this.counterStmt(at);
-    } else if (type === 'quota') spec = this.quotaStmt(at, false) as ObjSpec;
+    } else if (type === 'quota') {
+      // quota_config's place begins with its mode, or where the token before an empty one ends (bison's empty rule)
+      const prev = this.peek(-1);
+      const from = this.isWord('over') || this.isWord('until') ? this.peek() : { ...prev, loc: { ...prev.loc, col: prev.loc.end } };
+      spec = { ...(this.quotaStmt(from, false) as ObjSpec), loc: at.loc };
+    }
     else {
-      if (!this.isWord('rate')) this.unexpected(this.peek(), 'rate');
-      spec = this.limitStmt(at) as ObjSpec;
+      // after a command line's name `rate or '{'` is expected, inside a block nothing by name; `burst` is a keyword
+      // in a limit's scanner scope, named as itself (measured)
+      const expecting = braced ? '' : ", expecting rate or '{'";
+      if (this.isWord('burst')) throw new NftParseError(`syntax error, unexpected burst${expecting}`, this.peek().loc);
+      if (!this.isWord('rate')) this.unexpected(this.peek(), braced ? undefined : "rate or '{'");
+      spec = this.limitStmt(at, false) as ObjSpec;
     }
     if (braced) {
       this.skipNl();
-      this.expectP('}', "'}'");
+      if (!this.isP('}')) this.unexpected(this.peek()); // (a block's many alternatives: nothing expected by name)
+      this.next();
     }
     return spec;
   }
@@ -482,7 +501,7 @@ class Parser {
       } else if (t.v === 'counter' || t.v === 'quota' || t.v === 'limit') {
         const n = this.name();
         const spec = this.objSpec(t.v, n, true);
-        objs.push({ op: 'add', obj: 'object', type: t.v, ...w, name: n.v, nameLoc: n.loc, spec, loc: t.loc });
+        objs.push({ op: 'add', obj: 'object', type: t.v, ...w, name: n.v, nameLoc: n.loc, spec, loc: n.loc });
       } else this.unexpected(t);
       this.endOfCommand();
     }
@@ -868,7 +887,7 @@ class Parser {
    * limit_stmt: `limit rate [over] N/unit [burst N packets]` or `limit rate [over] N bytes/unit | N kbytes/unit
    * [burst N bytes|kbytes|mbytes]` (rate_parse, data_unit_parse: "Wrong rate format"); `limit name X`.
    */
-  private limitStmt(t: Tok): Stmt {
+  private limitStmt(t: Tok, stmt = true): Stmt {
     if (this.isWord('name')) return this.objref('limit', t);
     const r = this.next();
     if (r.t !== 'w' || r.v !== 'rate') this.unexpected(r, 'name or rate');
@@ -894,7 +913,8 @@ class Parser {
         const n = this.num('number');
         const p = this.next();
         if (p.t !== 'w' || p.v !== 'packets') this.unexpected(p, 'packets');
-        if (n.n === 0n) throw new NftParseError('packet limit burst must be > 0', { ...b.loc, end: p.loc.end });
+        // limit_stmt refuses a zero burst; limit_config (an object's) passes it on (measured)
+        if (stmt && n.n === 0n) throw new NftParseError('packet limit burst must be > 0', { ...b.loc, end: p.loc.end });
         burst = n.n;
         end = p.loc.end;
       }

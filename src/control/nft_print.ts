@@ -190,14 +190,17 @@ function objText(o: NftObj, counter: CounterReader, ind: string, handles: boolea
 }
 
 /**
- * `list counters`, `list quota inet t q`, a reset's listing (do_list_obj): each table that has objects of the
- * type, its objects of that type in order with no blank line between them; tables without any are left out.
+ * `list counters`, `list quota inet t q`, a reset's listing (do_list_obj): each table that has objects, its
+ * objects of the type in order with no blank line between them; a table with no objects at all is left out,
+ * one with objects of other types only is an empty block (measured: `table ip x {` then `}`) — except in a
+ * reset's listing.
  */
-export function objectsText(tables: readonly NftTable[], type: NftObjType, counter: CounterReader): string {
+export function objectsText(tables: readonly NftTable[], type: NftObjType, counter: CounterReader, reset = false): string {
   const lines: string[] = [];
   for (const t of tables) {
     const objs = t.objects.filter((o) => o.stmt.k === type);
-    if (objs.length === 0) continue;
+    // a reset's cache holds only what NFT_MSG_GETOBJ_RESET returned: the objects of the type
+    if ((reset ? objs : t.objects).length === 0) continue;
     lines.push(`table ${t.family} ${t.name} {`);
     for (const o of objs) lines.push(...objText(o, counter, '\t', false));
     lines.push('}');
