@@ -152,6 +152,20 @@ function objMisspell(have: string, want: string): number | undefined {
   return d > threshold ? undefined : d;
 }
 
+/** The candidate nft suggests for `name`: the closest by `near`, the first of equals in list order. */
+function closest<T extends { name: string }>(cands: Array<{ x: T; t: NftTable }>, name: string, near: (have: string, want: string) => number | undefined): { x: T; t: NftTable } | undefined {
+  let best: { x: T; t: NftTable } | undefined;
+  let bd = Infinity;
+  for (const c of cands) {
+    const d = near(c.x.name, name);
+    if (d !== undefined && d < bd) {
+      bd = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
 function cloneState(s: NftState): NftState {
   return structuredClone(s);
 }
@@ -289,15 +303,7 @@ export class Nft {
   private findTable(s: NftState, family: NftFamily, name: string, loc: Loc, near = misspell): NftTable {
     const t = s.tables.find((x) => x.family === family && x.name === name);
     if (t) return t;
-    let best: NftTable | undefined;
-    let bd = Infinity;
-    for (const x of s.tables) {
-      const d = near(x.name, name);
-      if (d !== undefined && d < bd) {
-        bd = d;
-        best = x;
-      }
-    }
+    const best = closest(s.tables.map((x) => ({ x, t: x })), name, near)?.t;
     if (best) throw new Refusal(`No such file or directory; did you mean table ‘${best.name}’ in family ${best.family}?`, loc, true);
     throw new Refusal('No such file or directory', loc, true);
   }
@@ -305,18 +311,8 @@ export class Nft {
   private findChain(s: NftState, t: NftTable, name: string, loc: Loc): NftChain {
     const c = t.chains.find((x) => x.name === name);
     if (c) return c;
-    let best: { c: NftChain; t: NftTable } | undefined;
-    let bd = Infinity;
-    for (const tt of s.tables) {
-      for (const x of tt.chains) {
-        const d = misspell(x.name, name);
-        if (d !== undefined && d < bd) {
-          bd = d;
-          best = { c: x, t: tt };
-        }
-      }
-    }
-    if (best) throw new Refusal(`No such file or directory; did you mean chain ‘${best.c.name}’ in table ${best.t.family} ‘${best.t.name}’?`, loc, true);
+    const best = closest(s.tables.flatMap((tt) => tt.chains.map((x) => ({ x, t: tt }))), name, misspell);
+    if (best) throw new Refusal(`No such file or directory; did you mean chain ‘${best.x.name}’ in table ${best.t.family} ‘${best.t.name}’?`, loc, true);
     throw new Refusal('No such file or directory', loc, true);
   }
 
@@ -517,18 +513,8 @@ export class Nft {
 
   /** nft's obj_not_found: ENOENT, with the closest name of any object of any table (obj_lookup_fuzzy). */
   private objNotFound(s: NftState, name: string, loc: Loc): Refusal {
-    let best: { o: NftObj; t: NftTable } | undefined;
-    let bd = Infinity;
-    for (const t of s.tables) {
-      for (const o of t.objects) {
-        const d = objMisspell(o.name, name);
-        if (d !== undefined && d < bd) {
-          bd = d;
-          best = { o, t };
-        }
-      }
-    }
-    if (best) return new Refusal(`No such file or directory; did you mean obj ‘${best.o.name}’ in table ${best.t.family} ‘${best.t.name}’?`, loc, false);
+    const best = closest(s.tables.flatMap((t) => t.objects.map((x) => ({ x, t }))), name, objMisspell);
+    if (best) return new Refusal(`No such file or directory; did you mean obj ‘${best.x.name}’ in table ${best.t.family} ‘${best.t.name}’?`, loc, false);
     return new Refusal('No such file or directory', loc, false);
   }
 

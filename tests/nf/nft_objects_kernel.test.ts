@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Fixture, eth, hex, ipv4, stackUnready, udp4 } from '../net/support.js';
 import { KernelRouter, kernelUnavailable } from '../net/kernel.js';
 import { H0, LINKS, M0, NEIGH, ROUTES } from './ct_support.js';
+import { passedPerRun } from './nft_support.js';
 
 const unready = await stackUnready();
 const noKernel = kernelUnavailable() || (spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) missing' : '');
@@ -68,13 +69,7 @@ describe.skipIf(unready !== '' || noKernel !== '')(`named counters, quotas and l
     const theirs = kern.map((r) => (r.tx.get('eth1') ?? []).map(hex));
     expect(ours).toEqual(theirs);
     // and the comparison is not of silences: how many of each run went through, as derived above
-    let at = 0;
-    const passed = RUNS.map(([, , n]) => {
-      const c = theirs.slice(at, at + n).filter((x) => x.length === 1).length;
-      at += n;
-      return c;
-    });
-    expect(passed).toEqual(RUNS.map((r) => r[3]));
+    expect(passedPerRun(theirs, RUNS)).toEqual(RUNS.map((r) => r[3]));
     for (const [key, out] of Object.entries(kernOut)) expect(fx.dp.nft(key.slice(key.indexOf(' ') + 1)), key).toBe(out);
     // the two rules counted into one counter, values derived by hand; the reset listed them, then zeroed
     expect(kernOut['0 list counters']).toContain('\tcounter both {\n\t\tpackets 15 bytes 1380\n\t}\n');

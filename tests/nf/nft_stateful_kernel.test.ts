@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Fixture, eth, hex, ipv4, stackUnready, udp4 } from '../net/support.js';
 import { KernelRouter, kernelUnavailable } from '../net/kernel.js';
 import { H0, LINKS, M0, NEIGH, ROUTES } from './ct_support.js';
+import { passedPerRun } from './nft_support.js';
 
 const unready = await stackUnready();
 const noKernel = kernelUnavailable() || (spawnSync('nft', ['--version']).status !== 0 ? 'nft (Debian nftables) missing' : '');
@@ -67,13 +68,7 @@ describe.skipIf(unready !== '' || noKernel !== '')(`limit and quota through the 
     const theirs = kern.map((r) => (r.tx.get('eth1') ?? []).map(hex));
     expect(ours).toEqual(theirs);
     // and the comparison is not of silences: how many of each run went through, as derived above
-    let at = 0;
-    const passed = RUNS.map(([, , n]) => {
-      const c = theirs.slice(at, at + n).filter((x) => x.length === 1).length;
-      at += n;
-      return c;
-    });
-    expect(passed).toEqual(RUNS.map((r) => r[3]));
+    expect(passedPerRun(theirs, RUNS)).toEqual(RUNS.map((r) => r[3]));
     expect(fx.dp.nft('list ruleset')).toBe(kernList);
     // a depleted quota lists its size as used (nft_quota_do_dump caps consumed at the quota)
     expect(kernList).toContain('quota 1000 bytes used 1000 bytes accept');

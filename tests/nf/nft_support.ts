@@ -101,3 +101,13 @@ export function nftOurs(f: () => string): { ok: boolean; out: string } {
     throw e;
   }
 }
+
+/** How many frames of each run went through (one frame out for one in), for runs of `n` frames in order. */
+export function passedPerRun(out: string[][], runs: ReadonlyArray<readonly [number, number, number, number]>): number[] {
+  let at = 0;
+  return runs.map(([, , n]) => {
+    const c = out.slice(at, at + n).filter((x) => x.length === 1).length;
+    at += n;
+    return c;
+  });
+}
