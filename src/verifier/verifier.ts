@@ -1033,15 +1033,16 @@ class Verifier {
       this.mov(st, ins, pc, alu64, x);
       return;
     }
-    // Two-operand ALU.
+    // Two-operand ALU: check_alu_op reads src and dst, refuses a zero divisor or a shift out of range,
+    // and only then asks that dst be writable (`r10 /= 0` is "div by zero").
     if (x) this.readReg(st, ins.src, pc);
     const dst = this.readReg(st, ins.dst, pc);
-    this.checkDst(ins.dst, pc);
     if ((op === 0x30 || op === 0x90) && !x && ins.imm === 0) this.reject('div by zero', pc, undefined, 'EINVAL');
     if ((op === 0x60 || op === 0x70 || op === 0xc0) && !x) {
       const bits = alu64 ? 64 : 32;
       if (ins.imm < 0 || ins.imm >= bits) this.reject(`invalid shift ${ins.imm}`, pc, undefined, 'EINVAL');
     }
+    this.checkDst(ins.dst, pc);
     // An immediate is sign-extended to 64 bits; a 32-bit operation looks at its low half only.
     const src = x ? this.reg(st, ins.src) : (this.immRegs[pc] ??= Reg.known(BigInt(ins.imm)));
     if (dst.isPointer || src.isPointer) {
@@ -1091,13 +1092,15 @@ class Verifier {
   }
 
   private mov(st: State, ins: Insn, pc: number, alu64: boolean, x: boolean): void {
+    // check_alu_op's BPF_MOV: the source is read before dst is asked to be writable (`r10 = r2` of an
+    // r2 never written is "R2 !read_ok")
+    const src = x ? this.readReg(st, ins.src, pc) : undefined;
     this.checkDst(ins.dst, pc);
-    if (!x) {
+    if (!src) {
       // the constant, made once for the instruction and shared by every path through it
       st.cur.putShared(ins.dst, (this.immRegs[pc] ??= Reg.known(alu64 ? BigInt(ins.imm) : u32(BigInt(ins.imm)))));
       return;
     }
-    const src = this.readReg(st, ins.src, pc);
     const sx = ins.off;
     if (alu64) {
       if (sx === 0) {

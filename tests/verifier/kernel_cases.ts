@@ -36,6 +36,12 @@ const DEAD_CODE: [string, Insn[]][] = [
   ['ld_abs', I(0x20, 0, 0, 0, 0)],
   ['r11_written', I(0xb7, 11, 0, 0, 1)],
   ['r11_read', I(0xbf, 0, 11, 0, 0)],
+  // check_alu_op: the source read, a zero divisor, a shift out of range are refused before the write to r10
+  // (random program seed 87123: `r10 = r2` of a clobbered r2 is "R2 !read_ok", wxdp said "frame pointer is read only")
+  ['r10_from_unread_r2', I(0xbf, 10, 2)],
+  ['w10_sx_from_unread_r2', I(0xbc, 10, 2, 8)],
+  ['r10_div_by_imm_zero', I(0x37, 10, 0, 0, 0)],
+  ['w10_shift_32', I(0x64, 10, 0, 0, 32)],
   ['ld_imm64_into_r10', [{ code: 0x18, dst: 10, src: 0, off: 0, imm: 1, imm64: 1n }, { code: 0, dst: 0, src: 0, off: 0, imm: 0, isLdImm64Tail: true }]],
 ];
 
@@ -504,8 +510,23 @@ export const KERNEL_CASES: KernelCase[] = [
   },
   {
     name: 'movsx_s8_ignores_the_low_half_bounds',
-    why: 'r0 = (prandom << 32) | ((prandom % 6) + 0x100): the low half is in [0x100, 0x105] but the s64 bounds span everything, and the 64-bit `r7 = (s8)r0` takes nothing from the s32 bounds (unlike (s32)): [S8_MIN, S8_MAX], `if r7 > 5` is walked',
+    why: 'r0 = (prandom << 32) | ((prandom % 6) + 0x100): the low half is in [0x100, 0x105] but the s64 bounds span everything, and the 64-bit `r7 = (s8)r0` takes nothing from s32 bounds that are not within s8 (unlike (s32), whose are): [S8_MIN, S8_MAX], `if r7 > 5` is walked',
     insns: [...I(0x85, 0, 0, 0, 7), ...I(0xbf, 6), ...I(0x97, 6, 0, 0, 6), ...I(0x7, 6, 0, 0, 256), ...I(0x85, 0, 0, 0, 7), ...I(0x67, 0, 0, 0, 32), ...I(0x4f, 0, 6), ...I(0xbf, 7, 0, 8), ...I(0x25, 7, 0, 2, 5), ...RET0, ...BAD],
+  },
+  {
+    name: 'movsx_s16_low_half_known_zero',
+    why: 'r0 = prandom << 32: the s64 bounds span everything but the s32 ones are [0, 0], within s16, so 6.18.44 makes `r7 = (s16)r0` the s32 bounds sign-extended, 0, and `if r7 != 0` is never taken (random program seed 78365: processed 60 against 54, wxdp took [S16_MIN, S16_MAX] from the s64 bounds and walked a path the kernel never sees)',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0x67, 0, 0, 0, 32), ...I(0xbf, 7, 0, 16), ...I(0x55, 7, 0, 2, 0), ...RET0, ...BAD],
+  },
+  {
+    name: 'movsx_s32_across_zero_keeps_u32min',
+    why: 'w0 = prandom | 0x1ff: u32 [0x1ff, U32_MAX], s32 [S32_MIN + 0x1ff, S32_MAX]; `r7 = (s32)r0` keeps both and sign-extends the u32 bounds to u64 [0x1ff, U64_MAX], so `if r7 < 0x1ff` is never taken',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0x44, 0, 0, 0, 0x1ff), ...I(0xbf, 7, 0, 32), ...I(0xa5, 7, 0, 2, 0x1ff), ...RET0, ...BAD],
+  },
+  {
+    name: 'movsx_s8_low_half_const_outside_s8',
+    why: 'r0 = (prandom << 32) | 0xffffff00: s32 [-256, -256] is not within s8, so the s64 bounds decide and they differ above the low byte: `r7 = (s8)r0` is [S8_MIN, S8_MAX] although the low byte is known 0, and `if r7 != 0` is walked',
+    insns: [...I(0xb7, 6, 0, 0, -256), ...I(0xbc, 6, 6), ...I(0x85, 0, 0, 0, 7), ...I(0x67, 0, 0, 0, 32), ...I(0x4f, 0, 6), ...I(0xbf, 7, 0, 8), ...I(0x55, 7, 0, 2, 0), ...RET0, ...BAD],
   },
   {
     name: 'tnum_mul_union',
