@@ -1367,13 +1367,14 @@ class Verifier {
     // accesses are always strict (stackAccess); packets and the ctx are refused above.
     const ptr = this.reg(st, ins.dst);
     if (ptr.type !== RegType.STACK) this.checkStrictAlignment(ptr, ins.off, size, pc);
-    // (a fetch reads into its destination register, the plain operations into none)
-    this.memAccess(st, pc, ins.dst, ins.off, size, 'read', undefined, op & AtomicOp.FETCH ? (op === AtomicOp.CMPXCHG ? 0 : ins.src) : undefined);
+    // (a fetch reads into its destination register, the plain operations into none). The fetched value
+    // is what that read loads (check_atomic_rmw's second check_mem_access, "to simulate the register
+    // fill"): a stack slot's spilled register (`r4 = atomic64_xchg((u64 *)(r10 - 64), r4)` of a spilled
+    // 0 is 0; wxdp made it unknown), else an unknown value of the access's size.
+    const loadReg = op & AtomicOp.FETCH ? (op === AtomicOp.CMPXCHG ? 0 : ins.src) : undefined;
+    const fetched = this.memAccess(st, pc, ins.dst, ins.off, size, 'read', undefined, loadReg);
     this.memAccess(st, pc, ins.dst, ins.off, size, 'write', Reg.unknown());
-    const fetched = Reg.unknown();
-    if (size === 4) fetched.coerceToSize(4);
-    if (op === AtomicOp.CMPXCHG) this.setReg(st, 0, fetched);
-    else if (op & AtomicOp.FETCH) this.setReg(st, ins.src, fetched);
+    if (loadReg !== undefined) this.setReg(st, loadReg, fetched);
   }
 
   /**

@@ -150,6 +150,22 @@ const PKT14 = [...I(0x61, 2, 1, 0), ...I(0x61, 3, 1, 4), ...I(0xbf, 4, 2), ...I(
 const BAD = [...I(0x79, 0, 10, 8), ...I(0x95)];
 
 /**
+ * An atomic fetch from the stack (check_atomic_rmw): the fetched value is what its second
+ * check_mem_access loads, a spilled register as a fill would, or zeros as zeros; the slot is data after.
+ * Each case then asks `if rX != K` of what the kernel knows and reads the stack past fp when it is taken
+ * (wide random program seed 166: `r4 = atomic64_xchg((u64 *)(r10 - 64), r4)` of a spilled 0 made r4
+ * unknown in wxdp, the count of a bpf_loop after it [0, 7] rather than 0, and its callback walked).
+ */
+const STACK_ATOMIC_FETCH: KernelCase[] = [
+  ['xchg_spilled_zero', [...I(0xb7, 1), ...I(0x7b, 10, 1, -8), ...I(0xb7, 4, 0, 0, 5), ...I(0xdb, 10, 4, -8, 0xe1), ...I(0x55, 4, 0, 2, 0)], 'xchg of a spilled 0 fetches 0'],
+  ['fetch_add_w_spilled_7', [...I(0xb7, 1, 0, 0, 7), ...I(0x7b, 10, 1, -8), ...I(0xb7, 4, 0, 0, 5), ...I(0xc3, 10, 4, -8, 0x01), ...I(0x55, 4, 0, 2, 7)], 'a 4-byte fetch_add of the low half of a spilled 7 fetches 7 (a narrow fill)'],
+  ['cmpxchg_spilled_zero', [...I(0xb7, 1), ...I(0x7b, 10, 1, -8), ...I(0xb7, 4, 0, 0, 5), ...I(0xb7, 0, 0, 0, 3), ...I(0xdb, 10, 4, -8, 0xf1), ...I(0x55, 0, 0, 2, 0)], 'cmpxchg fetches a spilled 0 into r0'],
+  ['fetch_add_zeroed_slot', [...I(0x7a, 10, 0, -8, 0), ...I(0xb7, 4, 0, 0, 5), ...I(0xdb, 10, 4, -8, 0x01), ...I(0x55, 4, 0, 2, 0)], 'fetch_add of a slot of zeros (STACK_ZERO) fetches 0'],
+  ['fetch_or_w_upper_half_of_spilled_zero', [...I(0xb7, 1), ...I(0x7b, 10, 1, -8), ...I(0xb7, 4, 0, 0, 5), ...I(0xc3, 10, 4, -4, 0x41), ...I(0x55, 4, 0, 2, 0)], 'a 4-byte fetch_or of the upper half of a spilled 0 fetches 0 (spilled bytes of a 0)'],
+  ['xchg_twice', [...I(0xb7, 1), ...I(0x7b, 10, 1, -8), ...I(0xb7, 4, 0, 0, 5), ...I(0xdb, 10, 4, -8, 0xe1), ...I(0xdb, 10, 4, -8, 0xe1), ...I(0x55, 4, 0, 2, 5)], 'the first xchg leaves data (STACK_MISC) in the slot, not its 5: the second fetches an unknown value and `if r4 != 5` is walked'],
+].map(([name, insns, why]) => ({ name: `atomic_${name as string}`, why: why as string, insns: [...(insns as Insn[]), ...RET0, ...BAD] }));
+
+/**
  * mark_pkt_end: where a packet pointer compared with the end is past it (`>`) or at it (`>=`), its range
  * says so (BEYOND_PKT_END, AT_PKT_END) and is_pkt_ptr_branch_taken decides its next compare with the end.
  * Each program: `first` from r4 = data + 14 to the second compare, whose untaken side is the bad read.
@@ -528,6 +544,7 @@ export const KERNEL_CASES: KernelCase[] = [
     why: 'r0 = (prandom << 32) | 0xffffff00: s32 [-256, -256] is not within s8, so the s64 bounds decide and they differ above the low byte: `r7 = (s8)r0` is [S8_MIN, S8_MAX] although the low byte is known 0, and `if r7 != 0` is walked',
     insns: [...I(0xb7, 6, 0, 0, -256), ...I(0xbc, 6, 6), ...I(0x85, 0, 0, 0, 7), ...I(0x67, 0, 0, 0, 32), ...I(0x4f, 0, 6), ...I(0xbf, 7, 0, 8), ...I(0x55, 7, 0, 2, 0), ...RET0, ...BAD],
   },
+  ...STACK_ATOMIC_FETCH,
   {
     name: 'tnum_mul_union',
     why: 'r0 = -(w(prandom & 0x1000000) - 459279648), var_off (0xffffffff1a600d20; 0x1000000), squared: 6.18\'s tnum_mul takes the union of the sums with and without b for a\'s unknown bit, (0x18ac4400; 0xffffffffe0000000), so bits 42-43 are unknown and `if r0 != 3` after `r0 >>= 42; r0 &= 3` is walked (the older acc_v/acc_m tnum_mul knows them as 1 — both values have them — and never walks it; random program seed 63305: processed 66 against 75)',
