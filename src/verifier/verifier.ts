@@ -1388,7 +1388,9 @@ class Verifier {
       this.reject(`misaligned packet access off 2+${offText(reg.varOff)}+${reg.off}+${off} size ${size}`, pc);
     }
     if (size === 1 || reg.varOff.add(Tnum.const(BigInt(reg.off + off))).isAligned(BigInt(size))) return;
-    const desc = reg.type === RegType.MAP_VALUE ? 'value ' : reg.type === RegType.MAP_KEY ? 'key ' : reg.type === RegType.CTX ? 'context ' : reg.type === RegType.STACK ? 'stack ' : '';
+    // (check_ptr_alignment's switch is on the whole type: a map value that may be NULL, PTR_TO_MAP_VALUE |
+    // PTR_MAYBE_NULL, names no kind)
+    const desc = reg.maybeNull ? '' : reg.type === RegType.MAP_VALUE ? 'value ' : reg.type === RegType.MAP_KEY ? 'key ' : reg.type === RegType.CTX ? 'context ' : reg.type === RegType.STACK ? 'stack ' : '';
     this.reject(`misaligned ${desc}access off ${offText(reg.varOff)}+${reg.off}+${off} size ${size}`, pc);
   }
 
@@ -2865,7 +2867,9 @@ class Verifier {
         if (reg.umax >= 1n << 29n) this.reject(`R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`, pc);
         const memNull = mem.isScalar && mem.varOff.isConst && mem.varOff.value === 0n;
         if (memNull && memArg === Arg.PTR_TO_MEM_OR_NULL) {
-          if (reg.umax !== 0n) this.reject(`R${regno - 1} type=scalar expected=${memNames.join(', ')}`, pc);
+          // check_func_arg skips the type check of a NULL for a maybe-NULL argument; check_mem_size_reg's
+          // check_helper_mem_access then allows it only a zero size (its default case: "expected=fp")
+          if (reg.umax !== 0n) this.reject(`R${regno - 1} type=scalar expected=fp`, pc);
           return;
         }
         this.helperMem(st, pc, regno - 1, mem, Number(reg.umax), memArg === Arg.PTR_TO_UNINIT_MEM, zeroOk);

@@ -546,6 +546,16 @@ export const KERNEL_CASES: KernelCase[] = [
   },
   ...STACK_ATOMIC_FETCH,
   {
+    name: 'atomic_map_value_or_null_misaligned',
+    why: 'an atomic through a hash map value not yet checked for NULL at a misaligned offset: check_ptr_alignment switches on the whole type, PTR_TO_MAP_VALUE | PTR_MAYBE_NULL, and names no kind ("misaligned access", random program seed 113498: wxdp said "misaligned value access")',
+    insns: [...I(0x7a, 10, 0, -8, 0), ...LDMAP(1, 1), ...I(0xbf, 2, 10), ...I(0x07, 2, 0, 0, -8), ...I(0x85, 0, 0, 0, 1), ...I(0xb7, 3), ...I(0xdb, 0, 3, 7, 0x40), ...RET0],
+  },
+  ...([['from', 1], ['to', 3]] as const).map(([side, reg]): KernelCase => ({
+    name: `csum_diff_null_${side}_with_a_size`,
+    why: `bpf_csum_diff with r${reg} = NULL and a size of 8: check_func_arg lets a NULL through to a maybe-NULL argument, and check_mem_size_reg's check_helper_mem_access allows it only a zero size: "R${reg} type=scalar expected=fp" (random program seed 116462: wxdp listed every memory type)`,
+    insns: [...I(0x7a, 10, 0, -8, 0), ...I(0x7a, 10, 0, -16, 0), ...I(0xbf, 1, 10), ...I(0x07, 1, 0, 0, -8), ...I(0xb7, 2, 0, 0, 8), ...I(0xbf, 3, 10), ...I(0x07, 3, 0, 0, -16), ...I(0xb7, 4, 0, 0, 8), ...I(0xb7, reg), ...I(0xb7, 5), ...I(0x85, 0, 0, 0, 28), ...RET0],
+  })),
+  {
     name: 'tnum_mul_union',
     why: 'r0 = -(w(prandom & 0x1000000) - 459279648), var_off (0xffffffff1a600d20; 0x1000000), squared: 6.18\'s tnum_mul takes the union of the sums with and without b for a\'s unknown bit, (0x18ac4400; 0xffffffffe0000000), so bits 42-43 are unknown and `if r0 != 3` after `r0 >>= 42; r0 &= 3` is walked (the older acc_v/acc_m tnum_mul knows them as 1 — both values have them — and never walks it; random program seed 63305: processed 66 against 75)',
     insns: [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 0x1000000), ...I(0x14, 0, 0, 0, 459279648), ...I(0x87), ...I(0x2f), ...I(0x77, 0, 0, 0, 42), ...I(0x57, 0, 0, 0, 3), ...I(0x55, 0, 0, 2, 3), ...RET0, ...BAD],
