@@ -65,6 +65,11 @@ const MAY_GOTO = (off: number, dst = 0, src = 0, imm = 0): Insn[] => I(0xe5, dst
 /** may_goto's forms and loops (check_cond_jmp_op, is_state_visited's may_goto convergence). */
 const MAY_GOTO_CASES: KernelCase[] = [
   {
+    name: 'may_goto_at_insn_0',
+    why: 'a may_goto loop at the first instruction: do_check asks is_state_visited there on the first visit too (a forced checkpoint), so the iteration back at insn 0 is within it and pruned (wide random program seed 253: wxdp kept no checkpoint at insn 0 and walked the loop twice, 47 processed against 33)',
+    insns: [...MAY_GOTO(3), ...I(0xb7, 8, 0, 0, 51), ...I(0xb7, 7, 0, 0, 5), ...I(0x05, 0, 0, -4, 0), ...I(0xb7, 0, 0, 0, 0), ...I(0x7, 0, 0, 0, 1), ...I(0x7, 0, 0, 0, 1), ...I(0x95)],
+  },
+  {
     name: 'may_goto_counter_loop',
     why: 'r0 = 0; loop: may_goto +2; r0 += 1; goto loop: r0 is imprecise, so the fall-through is widened against the previous iteration\'s checkpoint (widen_imprecise_scalars) and the next may_goto, one depth deeper, is within it (RANGE_WITHIN): accepted in a few iterations',
     insns: [...I(0xb7, 0, 0, 0, 0), ...MAY_GOTO(2), ...I(0x07, 0, 0, 0, 1), ...I(0x05, 0, 0, -3, 0), ...I(0x95)],
