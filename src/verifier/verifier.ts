@@ -1383,7 +1383,13 @@ class Verifier {
     const loadReg = op & AtomicOp.FETCH ? (op === AtomicOp.CMPXCHG ? 0 : ins.src) : undefined;
     const fetched = this.memAccess(st, pc, ins.dst, ins.off, size, 'read', undefined, loadReg);
     this.memAccess(st, pc, ins.dst, ins.off, size, 'write', Reg.unknown());
-    if (loadReg !== undefined) this.setReg(st, loadReg, fetched);
+    if (loadReg !== undefined) {
+      this.setReg(st, loadReg, fetched);
+      // A fetch from a fixed stack slot names it in the jump history whatever the slot held (6.18.44,
+      // probed: a fetch of zeros is followed into the store of the zeros): backtracking follows it.
+      const p = this.reg(st, ins.dst);
+      if (p.type === RegType.STACK && p.varOff.isConst) this.stepStack = p.frameno * 64 + ((Number(s64(p.varOff.value)) + p.off + ins.off + MAX_BPF_STACK) >> 3) + 1;
+    }
   }
 
   /**
@@ -3152,6 +3158,17 @@ class Verifier {
         return true;
       case Class.ST:
       case Class.STX: {
+        if ((ins.code & 0xe0) === Mode.ATOMIC && ins.imm & AtomicOp.FETCH) {
+          // 6.18.44 backtracks an atomic fetch as a load (probed; the 6.18.35 source passes it as a
+          // store): its destination, r0 for cmpxchg, is not followed past it, but the stack slot it
+          // read is (`r3 = atomic64_fetch_add((u64 *)(r10 -8), r3)` then `if r3 > 100`: "regs= stack=-8";
+          // wide random program seed 5498: the old r3 was made precise, a path the kernel prunes walked)
+          const lbit = 1 << (ins.imm === AtomicOp.CMPXCHG ? 0 : ins.src);
+          if (!(regs & lbit)) return true;
+          bt.regs[fr] = regs & ~lbit;
+          if (stack && stack !== STACK_INDIRECT) bt.setSlot((stack - 1) >> 6, (stack - 1) & 63);
+          return true;
+        }
         // An atomic is a store to backtrack_insn (BPF_STX): its history entry names a slot only where
         // its read found a spill there (see stackReadFixed), and then the slot is followed into its
         // source register, as a spill's; a fetch's destination is followed on past it as it was.

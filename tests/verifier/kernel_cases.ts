@@ -170,6 +170,24 @@ const STACK_ATOMIC_FETCH: KernelCase[] = [
   ['xchg_twice', [...I(0xb7, 1), ...I(0x7b, 10, 1, -8), ...I(0xb7, 4, 0, 0, 5), ...I(0xdb, 10, 4, -8, 0xe1), ...I(0xdb, 10, 4, -8, 0xe1), ...I(0x55, 4, 0, 2, 5)], 'the first xchg leaves data (STACK_MISC) in the slot, not its 5: the second fetches an unknown value and `if r4 != 5` is walked'],
 ].map(([name, insns, why]) => ({ name: `atomic_${name as string}`, why: why as string, insns: [...(insns as Insn[]), ...RET0, ...BAD] }));
 
+/** r3 = prandom & 15 and a zeroed fp-8; `pad` moves of r8 (for the checkpoint heuristics) around a compare. */
+const FETCH_PRUNE = (before: number, after: number): Insn[] => [
+  ...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 15), ...I(0xbf, 3), ...I(0x7a, 10, 0, -8, 0),
+  ...Array.from({ length: before }, () => I(0xb7, 8)).flat(), ...I(0x25, 3, 0, after, 7), ...Array.from({ length: after }, () => I(0xb7, 8)).flat(),
+  ...I(0xdb, 10, 3, -8, 0x01), ...I(0x25, 3, 0, 2, 100), ...RET0, ...BAD,
+];
+
+/**
+ * 6.18.44 backtracks an atomic fetch as a load (probed): `r3 = atomic64_fetch_add((u64 *)(r10 - 8), r3)`
+ * of a zeroed slot, then `if r3 > 100` (decided: r3 is 0) makes the slot precise, not the r3 added,
+ * so the second path to the fetch (r3 in [8, 15] against [0, 7]) is pruned (wide random program seed
+ * 5498; wxdp followed r3 past the fetch and walked it: 17 processed against 14, 21 against 18).
+ */
+const ATOMIC_FETCH_BACKTRACK: KernelCase[] = [
+  { name: 'atomic_fetch_backtracks_as_load', why: 'the compare right before the fetch', insns: FETCH_PRUNE(4, 0) },
+  { name: 'atomic_fetch_backtracks_as_load_branch', why: 'the compare skipping 8 instructions to the fetch', insns: FETCH_PRUNE(0, 8) },
+];
+
 /**
  * mark_pkt_end: where a packet pointer compared with the end is past it (`>`) or at it (`>=`), its range
  * says so (BEYOND_PKT_END, AT_PKT_END) and is_pkt_ptr_branch_taken decides its next compare with the end.
@@ -550,6 +568,7 @@ export const KERNEL_CASES: KernelCase[] = [
     insns: [...I(0xb7, 6, 0, 0, -256), ...I(0xbc, 6, 6), ...I(0x85, 0, 0, 0, 7), ...I(0x67, 0, 0, 0, 32), ...I(0x4f, 0, 6), ...I(0xbf, 7, 0, 8), ...I(0x55, 7, 0, 2, 0), ...RET0, ...BAD],
   },
   ...STACK_ATOMIC_FETCH,
+  ...ATOMIC_FETCH_BACKTRACK,
   {
     name: 'atomic_map_value_or_null_misaligned',
     why: 'an atomic through a hash map value not yet checked for NULL at a misaligned offset: check_ptr_alignment switches on the whole type, PTR_TO_MAP_VALUE | PTR_MAYBE_NULL, and names no kind ("misaligned access", random program seed 113498: wxdp said "misaligned value access")',
