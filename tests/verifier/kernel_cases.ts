@@ -569,6 +569,11 @@ export const KERNEL_CASES: KernelCase[] = [
   },
   ...STACK_ATOMIC_FETCH,
   ...ATOMIC_FETCH_BACKTRACK,
+  ...([['le64', 0xd4, 64], ['le32', 0xd4, 32], ['be64', 0xdc, 64]] as const).map(([op, code, imm]): KernelCase => ({
+    name: `${op}_keeps_link`.replace('le32_keeps', 'le32_breaks').replace('be64_keeps', 'be64_breaks'),
+    why: `r8 a copy of r5 (one id), then \`r8 = ${op} r8\` and \`if r8 != 7\`: scalar_byte_swap keeps the id where nothing changes (le64 on a little-endian host: r5 is 7 too, \`if r5 != 7\` never taken; random program seed 143720: 58 processed against 59) and clears it where the value is truncated or swapped (le32, be64: walked)`,
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0xbf, 5), ...I(0xbf, 8, 5), ...I(code, 8, 0, 0, imm), ...I(0x55, 8, 0, 1, 7), ...I(0x55, 5, 0, 2, 7), ...RET0, ...BAD],
+  })),
   {
     name: 'atomic_map_value_or_null_misaligned',
     why: 'an atomic through a hash map value not yet checked for NULL at a misaligned offset: check_ptr_alignment switches on the whole type, PTR_TO_MAP_VALUE | PTR_MAYBE_NULL, and names no kind ("misaligned access", random program seed 113498: wxdp said "misaligned value access")',
