@@ -188,8 +188,7 @@ function checkInsn(prog: readonly Insn[], i: number, opts: CheckOptions): void {
   if (opts.walk) return;
   const e = walkedInsnError(ins, opts);
   if (e) fail(e.reason, e.code);
-  // check_reg_arg: a write to r10 is refused with EACCES (the other malformed instructions, EINVAL)
-  if (ins.dst === FP && writesDst(ins)) frameReadOnly(i);
+  // check_alu_op refuses a zero divisor or a shift out of range before it asks that dst be writable
   if ((cls === Class.ALU || cls === Class.ALU64) && !(ins.code & Source.X)) {
     const op = ins.code & 0xf0;
     if ((op === AluOp.DIV || op === AluOp.MOD) && ins.imm === 0) fail('div by zero');
@@ -198,6 +197,8 @@ function checkInsn(prog: readonly Insn[], i: number, opts: CheckOptions): void {
       if (ins.imm < 0 || ins.imm >= bits) fail(`invalid shift ${ins.imm}`);
     }
   }
+  // check_reg_arg: a write to r10 is refused with EACCES (the other malformed instructions, EINVAL)
+  if (ins.dst === FP && writesDst(ins)) frameReadOnly(i);
   if (cls === Class.STX && (ins.code & 0xe0) === Mode.ATOMIC && ins.imm & AtomicOp.FETCH && ins.src === FP && ins.imm !== AtomicOp.CMPXCHG) {
     frameReadOnly(i);
   }

@@ -607,7 +607,7 @@ class Verifier {
         // Named as the kernel's log names it: by the last instruction it processed.
         this.reject(`BPF program is too large. Processed ${this.processed} insn`, from >= 0 ? from : pc, undefined, 'E2BIG');
       }
-      if (this.prune[pc] && from >= 0) {
+      if (this.prune[pc] && (from >= 0 || this.forcedAt(pc))) {
         // The instruction about to run: where precision propagated on a hit starts backwards from.
         this.curPc = pc;
         if (this.isStateVisited(st, pc)) {
@@ -700,6 +700,15 @@ class Verifier {
     if (linked !== undefined && linked.length > 1) st.hist.setLinked(linked);
     this.pending.push({ state: st, insn, from });
     if (this.pending.length > 8192) this.reject(`The sequence of ${this.pending.length} jumps is too complex.`, from);
+  }
+
+  /**
+   * A forced checkpoint (is_force_checkpoint: a may_goto, a call that runs a callback): do_check asks
+   * is_state_visited there even at the walk's first instruction, so a may_goto at insn 0 keeps the
+   * state its loop converges to (wide random program seed 253: processed 47 -> 33, the kernel's).
+   */
+  private forcedAt(pc: number): boolean {
+    return this.mayGotos[pc] === 1 || this.callbackCalls.has(pc);
   }
 
   /**
@@ -1007,7 +1016,10 @@ class Verifier {
         return;
       }
       const r = d.clone();
-      r.id = 0;
+      // scalar_byte_swap unlinks the register only where its value changes: `le64` on a little-endian
+      // host keeps its id (seed 143720: a compare of the copy after it bounds the register linked to it);
+      // a negation is __mark_reg_known(0) first, which clears it
+      if (op === 0x80 || alu64 || x || ins.imm !== 64) r.id = 0;
       if (op === 0x80) {
         const z = Reg.known(0n);
         scalarAlu(z, r, 0x10, !alu64);
@@ -1033,15 +1045,16 @@ class Verifier {
       this.mov(st, ins, pc, alu64, x);
       return;
     }
-    // Two-operand ALU.
+    // Two-operand ALU: check_alu_op reads src and dst, refuses a zero divisor or a shift out of range,
+    // and only then asks that dst be writable (`r10 /= 0` is "div by zero").
     if (x) this.readReg(st, ins.src, pc);
     const dst = this.readReg(st, ins.dst, pc);
-    this.checkDst(ins.dst, pc);
     if ((op === 0x30 || op === 0x90) && !x && ins.imm === 0) this.reject('div by zero', pc, undefined, 'EINVAL');
     if ((op === 0x60 || op === 0x70 || op === 0xc0) && !x) {
       const bits = alu64 ? 64 : 32;
       if (ins.imm < 0 || ins.imm >= bits) this.reject(`invalid shift ${ins.imm}`, pc, undefined, 'EINVAL');
     }
+    this.checkDst(ins.dst, pc);
     // An immediate is sign-extended to 64 bits; a 32-bit operation looks at its low half only.
     const src = x ? this.reg(st, ins.src) : (this.immRegs[pc] ??= Reg.known(BigInt(ins.imm)));
     if (dst.isPointer || src.isPointer) {
@@ -1091,13 +1104,15 @@ class Verifier {
   }
 
   private mov(st: State, ins: Insn, pc: number, alu64: boolean, x: boolean): void {
+    // check_alu_op's BPF_MOV: the source is read before dst is asked to be writable (`r10 = r2` of an
+    // r2 never written is "R2 !read_ok")
+    const src = x ? this.readReg(st, ins.src, pc) : undefined;
     this.checkDst(ins.dst, pc);
-    if (!x) {
+    if (!src) {
       // the constant, made once for the instruction and shared by every path through it
       st.cur.putShared(ins.dst, (this.immRegs[pc] ??= Reg.known(alu64 ? BigInt(ins.imm) : u32(BigInt(ins.imm)))));
       return;
     }
-    const src = this.readReg(st, ins.src, pc);
     const sx = ins.off;
     if (alu64) {
       if (sx === 0) {
@@ -1364,13 +1379,20 @@ class Verifier {
     // accesses are always strict (stackAccess); packets and the ctx are refused above.
     const ptr = this.reg(st, ins.dst);
     if (ptr.type !== RegType.STACK) this.checkStrictAlignment(ptr, ins.off, size, pc);
-    // (a fetch reads into its destination register, the plain operations into none)
-    this.memAccess(st, pc, ins.dst, ins.off, size, 'read', undefined, op & AtomicOp.FETCH ? (op === AtomicOp.CMPXCHG ? 0 : ins.src) : undefined);
+    // (a fetch reads into its destination register, the plain operations into none). The fetched value
+    // is what that read loads (check_atomic_rmw's second check_mem_access, "to simulate the register
+    // fill"): a stack slot's spilled register (`r4 = atomic64_xchg((u64 *)(r10 - 64), r4)` of a spilled
+    // 0 is 0; wxdp made it unknown), else an unknown value of the access's size.
+    const loadReg = op & AtomicOp.FETCH ? (op === AtomicOp.CMPXCHG ? 0 : ins.src) : undefined;
+    const fetched = this.memAccess(st, pc, ins.dst, ins.off, size, 'read', undefined, loadReg);
     this.memAccess(st, pc, ins.dst, ins.off, size, 'write', Reg.unknown());
-    const fetched = Reg.unknown();
-    if (size === 4) fetched.coerceToSize(4);
-    if (op === AtomicOp.CMPXCHG) this.setReg(st, 0, fetched);
-    else if (op & AtomicOp.FETCH) this.setReg(st, ins.src, fetched);
+    if (loadReg !== undefined) {
+      this.setReg(st, loadReg, fetched);
+      // A fetch from a fixed stack slot names it in the jump history whatever the slot held (6.18.44,
+      // probed: a fetch of zeros is followed into the store of the zeros): backtracking follows it.
+      const p = this.reg(st, ins.dst);
+      if (p.type === RegType.STACK && p.varOff.isConst) this.stepStack = p.frameno * 64 + ((Number(s64(p.varOff.value)) + p.off + ins.off + MAX_BPF_STACK) >> 3) + 1;
+    }
   }
 
   /**
@@ -1384,7 +1406,9 @@ class Verifier {
       this.reject(`misaligned packet access off 2+${offText(reg.varOff)}+${reg.off}+${off} size ${size}`, pc);
     }
     if (size === 1 || reg.varOff.add(Tnum.const(BigInt(reg.off + off))).isAligned(BigInt(size))) return;
-    const desc = reg.type === RegType.MAP_VALUE ? 'value ' : reg.type === RegType.MAP_KEY ? 'key ' : reg.type === RegType.CTX ? 'context ' : reg.type === RegType.STACK ? 'stack ' : '';
+    // (check_ptr_alignment's switch is on the whole type: a map value that may be NULL, PTR_TO_MAP_VALUE |
+    // PTR_MAYBE_NULL, names no kind)
+    const desc = reg.maybeNull ? '' : reg.type === RegType.MAP_VALUE ? 'value ' : reg.type === RegType.MAP_KEY ? 'key ' : reg.type === RegType.CTX ? 'context ' : reg.type === RegType.STACK ? 'stack ' : '';
     this.reject(`misaligned ${desc}access off ${offText(reg.varOff)}+${reg.off}+${off} size ${size}`, pc);
   }
 
@@ -2861,7 +2885,9 @@ class Verifier {
         if (reg.umax >= 1n << 29n) this.reject(`R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`, pc);
         const memNull = mem.isScalar && mem.varOff.isConst && mem.varOff.value === 0n;
         if (memNull && memArg === Arg.PTR_TO_MEM_OR_NULL) {
-          if (reg.umax !== 0n) this.reject(`R${regno - 1} type=scalar expected=${memNames.join(', ')}`, pc);
+          // check_func_arg skips the type check of a NULL for a maybe-NULL argument; check_mem_size_reg's
+          // check_helper_mem_access then allows it only a zero size (its default case: "expected=fp")
+          if (reg.umax !== 0n) this.reject(`R${regno - 1} type=scalar expected=fp`, pc);
           return;
         }
         this.helperMem(st, pc, regno - 1, mem, Number(reg.umax), memArg === Arg.PTR_TO_UNINIT_MEM, zeroOk);
@@ -3135,6 +3161,17 @@ class Verifier {
         return true;
       case Class.ST:
       case Class.STX: {
+        if ((ins.code & 0xe0) === Mode.ATOMIC && ins.imm & AtomicOp.FETCH) {
+          // 6.18.44 backtracks an atomic fetch as a load (probed; the 6.18.35 source passes it as a
+          // store): its destination, r0 for cmpxchg, is not followed past it, but the stack slot it
+          // read is (`r3 = atomic64_fetch_add((u64 *)(r10 -8), r3)` then `if r3 > 100`: "regs= stack=-8";
+          // wide random program seed 5498: the old r3 was made precise, a path the kernel prunes walked)
+          const lbit = 1 << (ins.imm === AtomicOp.CMPXCHG ? 0 : ins.src);
+          if (!(regs & lbit)) return true;
+          bt.regs[fr] = regs & ~lbit;
+          if (stack && stack !== STACK_INDIRECT) bt.setSlot((stack - 1) >> 6, (stack - 1) & 63);
+          return true;
+        }
         // An atomic is a store to backtrack_insn (BPF_STX): its history entry names a slot only where
         // its read found a spill there (see stackReadFixed), and then the slot is followed into its
         // source register, as a spill's; a fetch's destination is followed on past it as it was.

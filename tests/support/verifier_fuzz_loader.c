@@ -5,6 +5,8 @@
 // 16, 4 entries), 1 a HASH (key 8, value 16, 4 entries); both are made anew for every program, empty.
 // 2 is an ARRAY like 0 whose value's BTF holds a struct bpf_spin_lock at 4 (struct fz_lock_val: int a,
 // lock, b, c), made only for a program that names it (verifier_kernel.ts's LOCK_BTF is the same BTF).
+// 3 is an ARRAY of one entry (key 4, value 32: verifier_gen.ts's FUZZ_GLOBAL_MAP), made only for a
+// program that names it; an ld_imm64 with src = BPF_PSEUDO_MAP_VALUE (2) names a map the same way.
 // Answer, one line per program:
 //   accepted: "ok PROCESSED" then, per packet, " RETVAL:HEX_DATA_OUT" (or " err:ERRNO")
 //   refused:  "rej ERRNO" then the verifier log (log level 1), '\n' escaped as "\\n"
@@ -56,6 +58,38 @@ static int lock_map(void) {
   return bpf_map_create(BPF_MAP_TYPE_ARRAY, "fz_lock", 4, 16, 4, &o);
 }
 
+// A program that takes a function's address (ld_imm64 src = BPF_PSEUDO_FUNC, a bpf_loop callback) needs
+// BTF func_info (check_ld_imm's "missing btf func_info"): every function start (insn 0, the targets of
+// bpf-to-bpf calls and of those ld_imm64s) a static `int fN(void)`.
+static int func_btf_fd = -1;
+static int func_btf_first;
+#define MAX_FUNCS 64
+static int add_func_info(const struct bpf_insn *insns, size_t n, struct bpf_func_info *fi) {
+  unsigned char start[1 << 16] = {0};
+  int cnt = 0;
+  start[0] = 1;
+  for (size_t i = 0; i < n; i++) {
+    if (insns[i].code == (BPF_JMP | BPF_CALL) && insns[i].src_reg == BPF_PSEUDO_CALL && i + insns[i].imm + 1 < n) start[i + insns[i].imm + 1] = 1;
+    if (insns[i].code == (BPF_LD | BPF_IMM | BPF_DW) && insns[i].src_reg == BPF_PSEUDO_FUNC && i + insns[i].imm + 1 < n) start[i + insns[i].imm + 1] = 1;
+  }
+  if (func_btf_fd < 0) {
+    struct btf *btf = btf__new_empty();
+    int i = btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
+    int proto = btf__add_func_proto(btf, i);
+    char name[8];
+    for (int f = 0; f < MAX_FUNCS; f++) {
+      snprintf(name, sizeof name, "f%d", f);
+      int id = btf__add_func(btf, name, BTF_FUNC_STATIC, proto);
+      if (f == 0) func_btf_first = id;
+    }
+    if (btf__load_into_kernel(btf)) return -1;
+    func_btf_fd = btf__fd(btf);
+  }
+  for (size_t i = 0; i < n && cnt < MAX_FUNCS; i++)
+    if (start[i]) fi[cnt].insn_off = i, fi[cnt].type_id = func_btf_first + cnt, cnt++;
+  return cnt;
+}
+
 int main(int argc, char **argv) {
   static struct bpf_insn insns[1 << 16];
   // -v: log level 2, and the log of an accepted program too, after its runs (" log " and the log, escaped)
@@ -67,20 +101,33 @@ int main(int argc, char **argv) {
     char *tok = strtok(line, " ");
     if (!tok) continue;
     size_t n = unhex(tok, strlen(tok), (unsigned char *)insns) / sizeof(struct bpf_insn);
-    int maps[3] = {-1, -1, -1};
+    int maps[4] = {-1, -1, -1, -1};
     maps[0] = bpf_map_create(BPF_MAP_TYPE_ARRAY, "fz_array", 4, 16, 4, NULL);
     maps[1] = bpf_map_create(BPF_MAP_TYPE_HASH, "fz_hash", 8, 16, 4, NULL);
-    for (size_t i = 0; i < n; i++)
-      if (insns[i].code == (BPF_LD | BPF_IMM | BPF_DW) && insns[i].src_reg == BPF_PSEUDO_MAP_FD && insns[i].imm == 2 && maps[2] < 0)
-        maps[2] = lock_map();
+#define MAP_LD(in) ((in).code == (BPF_LD | BPF_IMM | BPF_DW) && ((in).src_reg == BPF_PSEUDO_MAP_FD || (in).src_reg == BPF_PSEUDO_MAP_VALUE))
+    for (size_t i = 0; i < n; i++) {
+      if (MAP_LD(insns[i]) && insns[i].imm == 2 && maps[2] < 0) maps[2] = lock_map();
+      if (MAP_LD(insns[i]) && insns[i].imm == 3 && maps[3] < 0) maps[3] = bpf_map_create(BPF_MAP_TYPE_ARRAY, "fz_global", 4, 32, 1, NULL);
+    }
     if (maps[0] < 0 || maps[1] < 0) { printf("fail map_create %d\n", errno); return 1; }
     for (size_t i = 0; i < n; i++)
-      if (insns[i].code == (BPF_LD | BPF_IMM | BPF_DW) && insns[i].src_reg == BPF_PSEUDO_MAP_FD && insns[i].imm >= 0 && insns[i].imm < 3) {
+      if (MAP_LD(insns[i]) && insns[i].imm >= 0 && insns[i].imm < 4) {
         if (maps[insns[i].imm] < 0) { printf("fail map_create %d\n", errno); return 1; }
         insns[i].imm = maps[insns[i].imm];
       }
     logbuf[0] = 0;
     LIBBPF_OPTS(bpf_prog_load_opts, opts, .log_buf = logbuf, .log_size = LOG_SIZE, .log_level = verbose ? 2 : 1);
+    static struct bpf_func_info fi[MAX_FUNCS];
+    for (size_t i = 0; i < n; i++)
+      if (insns[i].code == (BPF_LD | BPF_IMM | BPF_DW) && insns[i].src_reg == BPF_PSEUDO_FUNC) {
+        int cnt = add_func_info(insns, n, fi);
+        if (cnt < 0) { printf("fail btf %d\n", errno); return 1; }
+        opts.prog_btf_fd = func_btf_fd;
+        opts.func_info = fi;
+        opts.func_info_cnt = cnt;
+        opts.func_info_rec_size = sizeof(struct bpf_func_info);
+        break;
+      }
     int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "fz", "GPL", insns, n, &opts);
     int err = errno;
     if (fd < 0) {
@@ -104,6 +151,7 @@ int main(int argc, char **argv) {
     close(maps[0]);
     close(maps[1]);
     if (maps[2] >= 0) close(maps[2]);
+    if (maps[3] >= 0) close(maps[3]);
   }
   return 0;
 }

@@ -24,6 +24,13 @@ export const FUZZ_MAPS = [
   { name: 'fz_hash', type: 1, typeName: 'hash', keySize: 8, valueSize: 16, maxEntries: 4 },
 ] as const;
 
+/**
+ * The wide generator's map for `ld_imm64 rX, map_value(fz_global, off)` (BPF_PSEUDO_MAP_VALUE, imm 3):
+ * an ARRAY of one entry (array_map_direct_value_addr refuses more), made only for a program naming it.
+ */
+export const FUZZ_GLOBAL_MAP = { name: 'fz_global', type: 2, typeName: 'array', keySize: 4, valueSize: 32, maxEntries: 1 } as const;
+export const FUZZ_GLOBAL_IDX = 3;
+
 /** Helpers whose results differ between two runs: programs calling them are verified, not run. */
 export const NONDETERMINISTIC_HELPERS = new Set([5, 7, 8]);
 
@@ -116,6 +123,10 @@ class Gen {
   addrOut = false;
   /** Per subprogram, bit a: argument register a may carry an address at some call (r1 = a stack pointer). */
   readonly argAddr: number[] = [];
+  /** bpf_loop calls (wide): [slot of the callback's ld_imm64, callback number, its ctx is a stack pointer]. */
+  readonly loopCalls: Array<[number, number, boolean]> = [];
+  /** Loops the run may leave at different iterations on each side (may_goto's budget): verified, not run. */
+  unbounded = false;
   private pktIds = 0;
 
   constructor(
@@ -124,6 +135,8 @@ class Gen {
     readonly nSub: number,
     readonly shapes: Record<string, number>,
     entry: boolean,
+    /** Also the shapes of the wide generator (see wideShape). */
+    readonly wide = false,
   ) {
     this.passLabel = this.label();
     const regs: Kind[] = Array.from({ length: 11 }, () => NONE);
@@ -626,6 +639,10 @@ class Gen {
 
   block(len: number, depth: number, top: boolean): void {
     for (let i = 0; i < len; i++) {
+      if (this.wide && this.r.chance(0.35)) {
+        this.wideShape(depth, top);
+        continue;
+      }
       const k = this.r.int(100);
       if (k < 24) this.alu();
       else if (k < 30) this.ctxLoad();
@@ -644,6 +661,232 @@ class Gen {
     }
   }
 
+  // ---- the wide generator's shapes (verifierFuzzProgram(seed, { wide: true })) ----
+
+  /** One of the shapes that reach less-covered parts of the verifier. */
+  wideShape(depth: number, top: boolean): void {
+    const k = this.r.int(100);
+    if (k < 22) this.varAccess(this.r.chance(0.5) ? 'map' : 'stack');
+    else if (k < 36) this.stackAtomic();
+    else if (k < 48) this.mayGotoLoop(depth);
+    else if (k < 60 && top) this.bpfLoop();
+    else if (k < 72) this.globalValue();
+    else if (k < 84) this.spillFillBounded();
+    else if (k < 92) this.signedDivBounded();
+    else this.varAccess('map');
+  }
+
+  /**
+   * A scalar bounded by a mask or by compares (JMP or JMP32, signed or not), then added to a map value
+   * or a stack pointer and used for an access: the bounds decide whether the access is safe.
+   */
+  varAccess(base: 'map' | 'stack'): void {
+    const r = this.r;
+    let v: number | undefined;
+    if (base === 'map') {
+      v = this.pick(['mapval']);
+      if (v === undefined) {
+        this.mapLookup();
+        return;
+      }
+    }
+    const s = this.scalarReg();
+    const t = this.dst();
+    if (t === s || t === v) return;
+    const skip = this.label();
+    const before = clone(this.m);
+    const limit = base === 'map' ? 16 : 32;
+    const kmax = r.pick([1, 3, 7, 8, 12, 15, 16, limit - 1]);
+    const form = r.int(5);
+    this.count(`var access ${base} ${form}`);
+    // what the offset is made of decides the address read or written
+    this.sink(s);
+    if (form === 0) this.out.push(Alu64.andImm(s, kmax));
+    else if (form === 1) {
+      // `w = w & K` then a 64-bit use: zero-extended
+      this.out.push({ code: Class.ALU | AluOp.AND, dst: s, src: 0, off: 0, imm: kmax });
+    } else {
+      // compares: an upper bound (JMP32 now and then: the upper half stays unknown unless zero-extended)
+      const is32 = form === 4;
+      if (r.chance(0.5)) this.out.push({ code: Class.ALU | AluOp.MOV | Source.X, dst: s, src: s, off: 0, imm: 0 });
+      const op = r.pick([JmpOp.JGT, JmpOp.JSGT, JmpOp.JGE]);
+      this.jumpTo({ code: (is32 ? Class.JMP32 : Class.JMP) | op | Source.K, dst: s, src: 0, off: 0, imm: op === JmpOp.JGE ? kmax + 1 : kmax }, skip);
+      // a lower bound for the signed compare (or not, now and then: the minimum stays negative)
+      if (op === JmpOp.JSGT && !this.err()) this.jumpTo({ code: (is32 ? Class.JMP32 : Class.JMP) | JmpOp.JSLT | Source.K, dst: s, src: 0, off: 0, imm: 0 }, skip);
+    }
+    const sz = r.pick(SIZES);
+    const n = BYTES[sz]!;
+    // the stack's accesses are checked for alignment (check_ptr_alignment: strict): a multiple of the size
+    if (base === 'stack' && n > 1 && !this.err()) this.out.push(Alu64.andImm(s, -n));
+    if (base === 'map') this.out.push(Alu64.movReg(t, v!));
+    else this.out.push(Alu64.movReg(t, 10), Alu64.addImm(t, -32));
+    this.out.push(Alu64.addReg(t, s));
+    // the offset of the access: room for kmax + n bytes, or (err) a little past
+    let off = this.err() ? r.pick([limit - n, 1, -1, limit]) : r.int(Math.max(1, limit - kmax - n + 1));
+    if (base === 'stack' && !this.err()) off -= off % n;
+    const kind = r.int(3);
+    if (kind === 0) {
+      const d = this.dst();
+      this.out.push(Ins.ldx(SIZE_NAME[sz]!, d as 0, t as 0, off));
+      // (a stack read: any slot of the range, maybe an address spilled there or bytes never written)
+      if (base === 'stack' && !this.zeroed) this.readsUninit = true;
+      this.set(d, base === 'stack' ? this.stackBytes(-32, 32) : SCALAR);
+    } else if (kind === 1) {
+      const x = this.scalarReg();
+      this.sink(x);
+      this.out.push(Ins.stx(SIZE_NAME[sz]!, t as 0, x as 0, off));
+      if (base === 'stack') this.markStack(-32, 32, scalarOf(this.m.regs[x]!));
+    } else {
+      this.out.push(Ins.st(SIZE_NAME[sz]!, t as 0, off, r.imm32()));
+      if (base === 'stack') this.markStack(-32, 32, SCALAR);
+    }
+    this.set(t, ADDR_NONE);
+    this.place(skip);
+    this.m = meet(before, this.m);
+  }
+
+  /** An atomic operation on a stack slot (add/and/or/xor, their fetch forms, xchg, cmpxchg). */
+  stackAtomic(): void {
+    const r = this.r;
+    const dw = r.chance(0.6);
+    const n = dw ? 8 : 4;
+    const off = this.err() ? r.pick([-4, -2, 0, -72]) : -n * (1 + r.int((STACK_SLOTS * 8) / n));
+    const aop = r.pick([0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1]);
+    const s = this.scalarReg();
+    if (aop === 0xf1 && this.m.regs[0]!.k !== 'scalar') this.out.push(Alu64.movImm(0, 0)), this.set(0, SCALAR);
+    this.sink(s);
+    if (aop === 0xf1) this.sink(0);
+    this.count(`stack atomic ${aop.toString(16)} ${n}`);
+    if (!this.zeroed) this.readsUninit = true;
+    // (the slot's old bytes, maybe a spilled pointer's, go into the result and stay in the slot)
+    const old = this.stackBytes(off, n);
+    this.out.push(Ins.atomic(dw ? 'dw' : 'w', 10, s as 0, off, aop));
+    this.markStack(off, n, scalarOf(old, this.m.regs[s]!));
+    if (aop & 1) this.set(aop === 0xf1 ? 0 : s, old);
+  }
+
+  /**
+   * A loop under may_goto: `head: may_goto +exit; body; r9 -= 1; if r9 != 0 goto head` (a counter ends it
+   * first), or now and then without a counter (its iterations are then the budget's: not run).
+   */
+  mayGotoLoop(depth: number): void {
+    const r = this.r;
+    const counted = r.chance(0.75);
+    if (counted) this.out.push(Alu64.movImm(9, 1 + r.int(5)));
+    else this.unbounded = true;
+    this.count(counted ? 'may_goto loop counted' : 'may_goto loop');
+    const saved = this.m.regs[9]!;
+    this.m.regs[9] = { k: 'none' };
+    const exit = this.label();
+    const head = this.out.length;
+    const before = clone(this.m);
+    this.jumpTo({ code: Class.JMP | 0xe0 | Source.K, dst: 0, src: 0, off: 0, imm: 0 }, exit);
+    // the body: scalar work on registers other than r9
+    for (let i = 0; i < 1 + r.int(4); i++) {
+      const d = r.pick([0, 2, 3, 4, 5, 7, 8]);
+      if (this.m.regs[d]!.k !== 'scalar' && this.m.regs[d]!.k !== 'none') continue;
+      const was = this.m.regs[d]!;
+      if (was.k === 'none' || r.chance(0.3)) this.out.push(Alu64.movImm(d, r.imm32()));
+      else this.out.push({ code: (r.chance(0.5) ? Class.ALU : Class.ALU64) | r.pick([AluOp.ADD, AluOp.XOR, AluOp.MUL, AluOp.RSH]) | Source.K, dst: d, src: 0, off: 0, imm: r.int(16) });
+      // (a register of the loop: its value after it is the budget's on an uncounted loop)
+      this.m.regs[d] = was.k === 'none' ? SCALAR : scalarOf(was);
+    }
+    void depth;
+    if (counted) {
+      this.out.push(Alu64.subImm(9, 1));
+      const back = this.out.length;
+      this.out.push(Jmp.jne.imm(9, 0, 0));
+      this.out[back]!.off = head - back - 1;
+    } else {
+      const back = this.out.length;
+      this.out.push(Ins.ja(0));
+      this.out[back]!.off = head - back - 1;
+    }
+    this.place(exit);
+    this.m = meet(before, this.m);
+    this.m.regs[9] = counted ? NONE : saved;
+  }
+
+  /** bpf_loop(nr, callback, ctx, 0): the callback a function of its own (verifierFuzzProgram adds it). */
+  bpfLoop(): void {
+    const r = this.r;
+    this.count('bpf_loop');
+    if (r.chance(0.6)) this.out.push(Alu64.movImm(1, this.err() ? r.pick([-1, 1 << 24]) : r.int(8)));
+    else {
+      // a count from a bounded scalar
+      const s = this.scalarReg();
+      this.sink(s);
+      this.out.push(Alu64.movReg(1, s), Alu64.andImm(1, r.pick([3, 7, 15])));
+    }
+    const stackCtx = r.chance(0.5);
+    const cb = this.loopCalls.length;
+    this.loopCalls.push([this.out.length, cb, stackCtx]);
+    this.out.push(...Ins.lddw(2, 0n, 4));
+    if (stackCtx) this.out.push(Alu64.movReg(3, 10), Alu64.addImm(3, -8 * (1 + r.int(STACK_SLOTS))));
+    else this.out.push(Alu64.movImm(3, 0));
+    this.out.push(Alu64.movImm(4, this.err() ? 1 : 0));
+    this.call(181);
+  }
+
+  /** `rX = map_value(fz_global) + off` (ld_imm64, BPF_PSEUDO_MAP_VALUE), then an access through it. */
+  globalValue(): void {
+    const r = this.r;
+    const d = this.dst();
+    const base = r.int(4) * 8;
+    this.count('ld_imm64 map value');
+    // (the map in the low half, the offset in the tail's imm: insn[1].imm)
+    this.out.push(...Ins.lddw(d, (BigInt(base) << 32n) | BigInt(FUZZ_GLOBAL_IDX), 2));
+    // (the model: a map value pointer whose offset the access sizes for 16 bytes; fz_global has 32)
+    this.set(d, { k: 'mapval', map: FUZZ_GLOBAL_IDX, off: base > 16 ? 16 : base });
+    for (let i = 0; i < 1 + r.int(2); i++) this.mapValueAccess();
+  }
+
+  /** A bounded scalar spilled (4 or 8 bytes), filled back (the same, or narrower), and used as an offset. */
+  spillFillBounded(): void {
+    const r = this.r;
+    const s = this.scalarReg();
+    const mask = r.pick([7, 15, 0xff, 0xffff]);
+    const n = r.pick([4, 8, 8, 2]);
+    const off = -8 * (1 + r.int(STACK_SLOTS));
+    const back = r.pick([n, n, 4, 1, 2].filter((x) => x <= n));
+    const d = this.dst();
+    this.count(`spill bounded ${n} fill ${back}`);
+    this.out.push(Alu64.andImm(s, mask), Ins.stx(n === 8 ? 'dw' : n === 4 ? 'w' : 'h', 10, s as 0, off));
+    this.markStack(off, n, this.m.regs[s]!);
+    // little-endian: the low bytes are at the slot's start
+    this.out.push(Ins.ldx(back === 8 ? 'dw' : back === 4 ? 'w' : back === 2 ? 'h' : 'b', d as 0, 10, off));
+    this.set(d, scalarOf(this.m.regs[s]!));
+    if (r.chance(0.6)) this.varAccessFrom(d);
+  }
+
+  /** The map value access of varAccess with an offset register already bounded (or not). */
+  private varAccessFrom(s: number): void {
+    const v = this.pick(['mapval']);
+    if (v === undefined || v === s) return;
+    const t = this.dst();
+    if (t === s || t === v) return;
+    this.sink(s);
+    const sz = this.r.pick(SIZES);
+    this.out.push(Alu64.movReg(t, v), Alu64.addReg(t, s), Ins.ldx(SIZE_NAME[sz]!, t as 0, t as 0, 0));
+    this.set(t, SCALAR);
+  }
+
+  /** sdiv/smod (ALU64 or ALU, register or constant) of operands bounded by compares, S64_MIN / -1 too. */
+  signedDivBounded(): void {
+    const r = this.r;
+    const a = this.pick(['scalar'], true) ?? this.scalarReg();
+    const b = this.scalarReg();
+    if (a === b) return;
+    const is64 = r.chance(0.5);
+    const op = r.pick([AluOp.DIV, AluOp.MOD]);
+    this.count(`signed ${op === AluOp.DIV ? 'div' : 'mod'} bounded`);
+    if (r.chance(0.3)) this.out.push(...Ins.lddw(a, is64 ? -(1n << 63n) : -(1n << 31n)), Alu64.movImm(b, -1));
+    else this.out.push(Alu64.andImm(b, r.pick([3, 15, 255])), Alu64.subImm(b, r.int(8)));
+    if (r.chance(0.7)) this.out.push({ code: (is64 ? Class.ALU64 : Class.ALU) | op | Source.X, dst: a, src: b, off: 1, imm: 0 });
+    else this.out.push({ code: (is64 ? Class.ALU64 : Class.ALU) | op | Source.K, dst: a, src: 0, off: 1, imm: r.pick([-1, 3, -7]) });
+    this.set(a, scalarOf(this.m.regs[a]!, this.m.regs[b]!));
+  }
+
   /** Mostly: zero the stack the function uses, so that its test runs are deterministic. */
   zeroStack(): void {
     if (!this.r.chance(0.7)) return;
@@ -654,9 +897,15 @@ class Gen {
     this.count(z ? 'stack zeroed (st)' : 'stack zeroed (stx)');
   }
 
-  finish(): void {
+  finish(callback = false): void {
     const r0 = this.pick(['scalar']);
-    if (r0 === undefined || this.r.chance(0.3)) this.out.push(Alu64.movImm(0, this.r.pick([0, 1, 2, 3, 4, 1000])));
+    if (callback && !this.err()) {
+      // a bpf_loop callback returns 0 (go on) or 1 (stop): the kernel asks r0 in [0, 1]
+      if (r0 !== undefined && this.r.chance(0.3)) {
+        this.sink(r0);
+        this.out.push(Alu64.movReg(0, r0), Alu64.andImm(0, 1));
+      } else this.out.push(Alu64.movImm(0, this.r.pick([0, 0, 1])));
+    } else if (r0 === undefined || this.r.chance(0.3)) this.out.push(Alu64.movImm(0, this.r.pick([0, 1, 2, 3, 4, 1000])));
     else {
       // the return value: an address (a pointer picked, a number made from one) differs between the sides
       this.sink(r0);
@@ -697,32 +946,46 @@ export interface FuzzProgram {
 }
 
 /** One program: the entry function, then up to two subprograms (which call no one). */
-export function verifierFuzzProgram(seed: number, opts: { length?: number; pErr?: number; shapes?: Record<string, number> } = {}): FuzzProgram {
+export function verifierFuzzProgram(seed: number, opts: { length?: number; pErr?: number; shapes?: Record<string, number>; wide?: boolean } = {}): FuzzProgram {
   const r = new Rng(seed);
   const shapes = opts.shapes ?? {};
   const pErr = opts.pErr ?? 0.02;
+  const wide = opts.wide ?? false;
   const nSub = r.int(3);
-  const main = new Gen(r, pErr, nSub, shapes, true);
+  const main = new Gen(r, pErr, nSub, shapes, true, wide);
   main.zeroStack();
   main.block(3 + r.int(opts.length ?? 30), 0, true);
   main.finish();
   const out = [...main.out];
   const starts: number[] = [];
-  let nondeterministic = main.readsUninit || main.addrOut || [...main.usedHelpers].some((h) => NONDETERMINISTIC_HELPERS.has(h));
+  let nondeterministic = main.readsUninit || main.addrOut || main.unbounded || [...main.usedHelpers].some((h) => NONDETERMINISTIC_HELPERS.has(h));
   for (let s = 0; s < nSub; s++) {
     starts.push(out.length);
     // a subprogram no one calls would be unreachable code
     if (!main.calls.some(([, c]) => c === s)) continue;
-    const g = new Gen(r, pErr, 0, shapes, false);
+    const g = new Gen(r, pErr, 0, shapes, false, wide);
     for (const a of [1, 2, 3, 4, 5]) if ((main.argAddr[s] ?? 0) & (1 << a)) g.m.regs[a] = ADDR_SCALAR;
     // a subprogram: scalar work on its arguments, its own stack, and r1 sometimes the caller's stack
     g.zeroStack();
     g.block(1 + r.int(8), 1, false);
     g.finish();
     // (its result, r0 in the caller, is an address when it returns one: g.addrOut then)
-    nondeterministic ||= g.readsUninit || g.addrOut || [...g.usedHelpers].some((h) => NONDETERMINISTIC_HELPERS.has(h));
+    nondeterministic ||= g.readsUninit || g.addrOut || g.unbounded || [...g.usedHelpers].some((h) => NONDETERMINISTIC_HELPERS.has(h));
     out.push(...g.out);
   }
   for (const [at, sub] of main.calls) out[at]!.imm = starts[sub]! - at - 1;
+  // bpf_loop callbacks (wide): callback(index, ctx) with ctx the caller's stack pointer or 0
+  for (const [at, , stackCtx] of main.loopCalls) {
+    const g = new Gen(r, pErr, 0, shapes, false, wide);
+    g.m.regs[2] = stackCtx ? ADDR_NONE : SCALAR;
+    for (const a of [3, 4, 5]) g.m.regs[a] = NONE;
+    g.zeroStack();
+    g.block(1 + r.int(6), 1, false);
+    g.finish(true);
+    nondeterministic ||= g.readsUninit || g.addrOut || g.unbounded || [...g.usedHelpers].some((h) => NONDETERMINISTIC_HELPERS.has(h));
+    out[at]!.imm = out.length - at - 1;
+    out[at]!.imm64 = BigInt(out[at]!.imm);
+    out.push(...g.out);
+  }
   return { insns: out, nondeterministic };
 }

@@ -13,7 +13,7 @@ import { ProgramError, VerifierError } from '../../src/errors.js';
 import { encode, type Insn } from '../../src/isa/insn.js';
 import { OP_LDDW } from '../../src/isa/opcodes.js';
 import { analyzeRejection } from '../../scripts/record-verifier-corpus.mjs';
-import { FUZZ_MAPS } from './verifier_gen.js';
+import { FUZZ_GLOBAL_IDX, FUZZ_GLOBAL_MAP, FUZZ_MAPS } from './verifier_gen.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'wxdp-vfuzz-'));
@@ -91,9 +91,17 @@ const LOCK_MAP: MapSpec = { name: 'fz_lock', type: 2, typeName: 'array', keySize
 
 export function fuzzSpec(insns: Insn[]): ObjectSpec {
   const lock = insns.some((i) => i.code === OP_LDDW && i.src === 1 && i.imm === 2);
+  // ld_imm64 of a map (src 1) or of an address in its value (src 2, the offset in the tail's imm)
+  const isMapLd = (i: Insn): boolean => i.code === OP_LDDW && (i.src === 1 || i.src === 2);
+  const global = insns.some((i) => isMapLd(i) && i.imm === FUZZ_GLOBAL_IDX);
+  const mapName = (imm: number): string => (imm === 2 ? LOCK_MAP.name : imm === FUZZ_GLOBAL_IDX ? FUZZ_GLOBAL_MAP.name : FUZZ_MAPS[imm]!.name);
   return {
     license: 'GPL',
-    maps: [...FUZZ_MAPS.map((m) => ({ ...m, flags: 0, pinning: 'none' as const, kind: 'legacy' as const })), ...(lock ? [LOCK_MAP] : [])],
+    maps: [
+      ...FUZZ_MAPS.map((m) => ({ ...m, flags: 0, pinning: 'none' as const, kind: 'legacy' as const })),
+      ...(lock ? [LOCK_MAP] : []),
+      ...(global ? [{ ...FUZZ_GLOBAL_MAP, flags: 0, pinning: 'none' as const, kind: 'legacy' as const }] : []),
+    ],
     ...(lock ? { btf: lockBtf() } : {}),
     programs: [
       {
@@ -101,7 +109,9 @@ export function fuzzSpec(insns: Insn[]): ObjectSpec {
         section: 'xdp',
         type: 'xdp',
         insns: insns.map((i) => ({ ...i })),
-        mapRefs: insns.flatMap((i, index) => (i.code === OP_LDDW && i.src === 1 ? [{ index, map: i.imm === 2 ? LOCK_MAP.name : FUZZ_MAPS[i.imm]!.name, kind: 'fd' as const, offset: 0 }] : [])),
+        mapRefs: insns.flatMap((i, index) =>
+          isMapLd(i) ? [i.src === 1 ? { index, map: mapName(i.imm), kind: 'fd' as const, offset: 0 } : { index, map: mapName(i.imm), kind: 'value' as const, offset: Number(BigInt.asUintN(64, i.imm64 ?? 0n) >> 32n) }] : [],
+        ),
         funcInfo: [],
         lineInfo: [],
         license: 'GPL',

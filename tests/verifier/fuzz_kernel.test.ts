@@ -9,7 +9,8 @@
 // are kernel_cases.ts), as root with gcc and libbpf-dev (the test says why it skips without them).
 // WXDP_VFUZZ_SEED is the first seed (default 1), WXDP_VFUZZ_REPORT a file for the tallies (shapes,
 // kernel messages) and the differences; a failure names its seed: verifierFuzzProgram(seed) rebuilds
-// the program.
+// the program. WXDP_VFUZZ_WIDE=1 takes the wide generator's programs (verifierFuzzProgram(seed, { wide:
+// true }): variable offsets, stack atomics, may_goto, bpf_loop callbacks, map value ld_imm64s, ...).
 
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -20,6 +21,7 @@ import { hex, kernel, kernelUnavailable, wxdp } from '../support/verifier_kernel
 
 const COUNT = Number(process.env['WXDP_VFUZZ'] ?? 0);
 const FIRST = Number(process.env['WXDP_VFUZZ_SEED'] ?? 1);
+const WIDE = !!process.env['WXDP_VFUZZ_WIDE'];
 const BATCH = 50;
 const PACKET_LENGTHS = [14, 40, 64, 100];
 
@@ -30,13 +32,13 @@ function packets(seed: number): Uint8Array[] {
 const skip = COUNT > 0 ? kernelUnavailable() : 'WXDP_VFUZZ (a number of programs) is not set';
 
 describe.skipIf(skip !== undefined)(`wxdp's verifier and engines agree with the kernel on random programs${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  it(`on ${COUNT} programs from seed ${FIRST}`, async () => {
+  it(`on ${COUNT} programs from ${WIDE ? 'wide ' : ''}seed ${FIRST}`, async () => {
     const diffs: string[] = [];
     const tally = { accepted: 0, refused: 0, run: 0, shapes: {} as Record<string, number>, messages: {} as Record<string, number> };
     for (let start = FIRST; start < FIRST + COUNT; start += BATCH) {
       const seeds = Array.from({ length: Math.min(BATCH, FIRST + COUNT - start) }, (_, k) => start + k);
       const progs = seeds.map((seed) => {
-        const g = verifierFuzzProgram(seed, { shapes: tally.shapes });
+        const g = verifierFuzzProgram(seed, { shapes: tally.shapes, wide: WIDE });
         return { seed, insns: g.insns, run: !g.nondeterministic, packets: packets(seed) };
       });
       const k = kernel(progs);
@@ -45,7 +47,7 @@ describe.skipIf(skip !== undefined)(`wxdp's verifier and engines agree with the 
         for (const [i, p] of progs.entries()) {
           const kv = k[i]!;
           const wv = await wxdp(dp, p.insns, p.run, p.packets);
-          const at = `seed ${p.seed}`;
+          const at = `${WIDE ? 'wide ' : ''}seed ${p.seed}`;
           if (kv.accepted) tally.accepted++;
           else {
             tally.refused++;

@@ -36,6 +36,12 @@ const DEAD_CODE: [string, Insn[]][] = [
   ['ld_abs', I(0x20, 0, 0, 0, 0)],
   ['r11_written', I(0xb7, 11, 0, 0, 1)],
   ['r11_read', I(0xbf, 0, 11, 0, 0)],
+  // check_alu_op: the source read, a zero divisor, a shift out of range are refused before the write to r10
+  // (random program seed 87123: `r10 = r2` of a clobbered r2 is "R2 !read_ok", wxdp said "frame pointer is read only")
+  ['r10_from_unread_r2', I(0xbf, 10, 2)],
+  ['w10_sx_from_unread_r2', I(0xbc, 10, 2, 8)],
+  ['r10_div_by_imm_zero', I(0x37, 10, 0, 0, 0)],
+  ['w10_shift_32', I(0x64, 10, 0, 0, 32)],
   ['ld_imm64_into_r10', [{ code: 0x18, dst: 10, src: 0, off: 0, imm: 1, imm64: 1n }, { code: 0, dst: 0, src: 0, off: 0, imm: 0, isLdImm64Tail: true }]],
 ];
 
@@ -58,6 +64,11 @@ const MAY_GOTO = (off: number, dst = 0, src = 0, imm = 0): Insn[] => I(0xe5, dst
 
 /** may_goto's forms and loops (check_cond_jmp_op, is_state_visited's may_goto convergence). */
 const MAY_GOTO_CASES: KernelCase[] = [
+  {
+    name: 'may_goto_at_insn_0',
+    why: 'a may_goto loop at the first instruction: do_check asks is_state_visited there on the first visit too (a forced checkpoint), so the iteration back at insn 0 is within it and pruned (wide random program seed 253: wxdp kept no checkpoint at insn 0 and walked the loop twice, 47 processed against 33)',
+    insns: [...MAY_GOTO(3), ...I(0xb7, 8, 0, 0, 51), ...I(0xb7, 7, 0, 0, 5), ...I(0x05, 0, 0, -4, 0), ...I(0xb7, 0, 0, 0, 0), ...I(0x7, 0, 0, 0, 1), ...I(0x7, 0, 0, 0, 1), ...I(0x95)],
+  },
   {
     name: 'may_goto_counter_loop',
     why: 'r0 = 0; loop: may_goto +2; r0 += 1; goto loop: r0 is imprecise, so the fall-through is widened against the previous iteration\'s checkpoint (widen_imprecise_scalars) and the next may_goto, one depth deeper, is within it (RANGE_WITHIN): accepted in a few iterations',
@@ -142,6 +153,40 @@ const LOCKED_VALUE_IDS: KernelCase[] = [
 const PKT14 = [...I(0x61, 2, 1, 0), ...I(0x61, 3, 1, 4), ...I(0xbf, 4, 2), ...I(0x07, 4, 0, 0, 14)];
 /** A stack read of fp + 8: refused wherever the walk reaches it. */
 const BAD = [...I(0x79, 0, 10, 8), ...I(0x95)];
+
+/**
+ * An atomic fetch from the stack (check_atomic_rmw): the fetched value is what its second
+ * check_mem_access loads, a spilled register as a fill would, or zeros as zeros; the slot is data after.
+ * Each case then asks `if rX != K` of what the kernel knows and reads the stack past fp when it is taken
+ * (wide random program seed 166: `r4 = atomic64_xchg((u64 *)(r10 - 64), r4)` of a spilled 0 made r4
+ * unknown in wxdp, the count of a bpf_loop after it [0, 7] rather than 0, and its callback walked).
+ */
+const STACK_ATOMIC_FETCH: KernelCase[] = [
+  ['xchg_spilled_zero', [...I(0xb7, 1), ...I(0x7b, 10, 1, -8), ...I(0xb7, 4, 0, 0, 5), ...I(0xdb, 10, 4, -8, 0xe1), ...I(0x55, 4, 0, 2, 0)], 'xchg of a spilled 0 fetches 0'],
+  ['fetch_add_w_spilled_7', [...I(0xb7, 1, 0, 0, 7), ...I(0x7b, 10, 1, -8), ...I(0xb7, 4, 0, 0, 5), ...I(0xc3, 10, 4, -8, 0x01), ...I(0x55, 4, 0, 2, 7)], 'a 4-byte fetch_add of the low half of a spilled 7 fetches 7 (a narrow fill)'],
+  ['cmpxchg_spilled_zero', [...I(0xb7, 1), ...I(0x7b, 10, 1, -8), ...I(0xb7, 4, 0, 0, 5), ...I(0xb7, 0, 0, 0, 3), ...I(0xdb, 10, 4, -8, 0xf1), ...I(0x55, 0, 0, 2, 0)], 'cmpxchg fetches a spilled 0 into r0'],
+  ['fetch_add_zeroed_slot', [...I(0x7a, 10, 0, -8, 0), ...I(0xb7, 4, 0, 0, 5), ...I(0xdb, 10, 4, -8, 0x01), ...I(0x55, 4, 0, 2, 0)], 'fetch_add of a slot of zeros (STACK_ZERO) fetches 0'],
+  ['fetch_or_w_upper_half_of_spilled_zero', [...I(0xb7, 1), ...I(0x7b, 10, 1, -8), ...I(0xb7, 4, 0, 0, 5), ...I(0xc3, 10, 4, -4, 0x41), ...I(0x55, 4, 0, 2, 0)], 'a 4-byte fetch_or of the upper half of a spilled 0 fetches 0 (spilled bytes of a 0)'],
+  ['xchg_twice', [...I(0xb7, 1), ...I(0x7b, 10, 1, -8), ...I(0xb7, 4, 0, 0, 5), ...I(0xdb, 10, 4, -8, 0xe1), ...I(0xdb, 10, 4, -8, 0xe1), ...I(0x55, 4, 0, 2, 5)], 'the first xchg leaves data (STACK_MISC) in the slot, not its 5: the second fetches an unknown value and `if r4 != 5` is walked'],
+].map(([name, insns, why]) => ({ name: `atomic_${name as string}`, why: why as string, insns: [...(insns as Insn[]), ...RET0, ...BAD] }));
+
+/** r3 = prandom & 15 and a zeroed fp-8; `pad` moves of r8 (for the checkpoint heuristics) around a compare. */
+const FETCH_PRUNE = (before: number, after: number): Insn[] => [
+  ...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 15), ...I(0xbf, 3), ...I(0x7a, 10, 0, -8, 0),
+  ...Array.from({ length: before }, () => I(0xb7, 8)).flat(), ...I(0x25, 3, 0, after, 7), ...Array.from({ length: after }, () => I(0xb7, 8)).flat(),
+  ...I(0xdb, 10, 3, -8, 0x01), ...I(0x25, 3, 0, 2, 100), ...RET0, ...BAD,
+];
+
+/**
+ * 6.18.44 backtracks an atomic fetch as a load (probed): `r3 = atomic64_fetch_add((u64 *)(r10 - 8), r3)`
+ * of a zeroed slot, then `if r3 > 100` (decided: r3 is 0) makes the slot precise, not the r3 added,
+ * so the second path to the fetch (r3 in [8, 15] against [0, 7]) is pruned (wide random program seed
+ * 5498; wxdp followed r3 past the fetch and walked it: 17 processed against 14, 21 against 18).
+ */
+const ATOMIC_FETCH_BACKTRACK: KernelCase[] = [
+  { name: 'atomic_fetch_backtracks_as_load', why: 'the compare right before the fetch', insns: FETCH_PRUNE(4, 0) },
+  { name: 'atomic_fetch_backtracks_as_load_branch', why: 'the compare skipping 8 instructions to the fetch', insns: FETCH_PRUNE(0, 8) },
+];
 
 /**
  * mark_pkt_end: where a packet pointer compared with the end is past it (`>`) or at it (`>=`), its range
@@ -504,9 +549,41 @@ export const KERNEL_CASES: KernelCase[] = [
   },
   {
     name: 'movsx_s8_ignores_the_low_half_bounds',
-    why: 'r0 = (prandom << 32) | ((prandom % 6) + 0x100): the low half is in [0x100, 0x105] but the s64 bounds span everything, and the 64-bit `r7 = (s8)r0` takes nothing from the s32 bounds (unlike (s32)): [S8_MIN, S8_MAX], `if r7 > 5` is walked',
+    why: 'r0 = (prandom << 32) | ((prandom % 6) + 0x100): the low half is in [0x100, 0x105] but the s64 bounds span everything, and the 64-bit `r7 = (s8)r0` takes nothing from s32 bounds that are not within s8 (unlike (s32), whose are): [S8_MIN, S8_MAX], `if r7 > 5` is walked',
     insns: [...I(0x85, 0, 0, 0, 7), ...I(0xbf, 6), ...I(0x97, 6, 0, 0, 6), ...I(0x7, 6, 0, 0, 256), ...I(0x85, 0, 0, 0, 7), ...I(0x67, 0, 0, 0, 32), ...I(0x4f, 0, 6), ...I(0xbf, 7, 0, 8), ...I(0x25, 7, 0, 2, 5), ...RET0, ...BAD],
   },
+  {
+    name: 'movsx_s16_low_half_known_zero',
+    why: 'r0 = prandom << 32: the s64 bounds span everything but the s32 ones are [0, 0], within s16, so 6.18.44 makes `r7 = (s16)r0` the s32 bounds sign-extended, 0, and `if r7 != 0` is never taken (random program seed 78365: processed 60 against 54, wxdp took [S16_MIN, S16_MAX] from the s64 bounds and walked a path the kernel never sees)',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0x67, 0, 0, 0, 32), ...I(0xbf, 7, 0, 16), ...I(0x55, 7, 0, 2, 0), ...RET0, ...BAD],
+  },
+  {
+    name: 'movsx_s32_across_zero_keeps_u32min',
+    why: 'w0 = prandom | 0x1ff: u32 [0x1ff, U32_MAX], s32 [S32_MIN + 0x1ff, S32_MAX]; `r7 = (s32)r0` keeps both and sign-extends the u32 bounds to u64 [0x1ff, U64_MAX], so `if r7 < 0x1ff` is never taken',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0x44, 0, 0, 0, 0x1ff), ...I(0xbf, 7, 0, 32), ...I(0xa5, 7, 0, 2, 0x1ff), ...RET0, ...BAD],
+  },
+  {
+    name: 'movsx_s8_low_half_const_outside_s8',
+    why: 'r0 = (prandom << 32) | 0xffffff00: s32 [-256, -256] is not within s8, so the s64 bounds decide and they differ above the low byte: `r7 = (s8)r0` is [S8_MIN, S8_MAX] although the low byte is known 0, and `if r7 != 0` is walked',
+    insns: [...I(0xb7, 6, 0, 0, -256), ...I(0xbc, 6, 6), ...I(0x85, 0, 0, 0, 7), ...I(0x67, 0, 0, 0, 32), ...I(0x4f, 0, 6), ...I(0xbf, 7, 0, 8), ...I(0x55, 7, 0, 2, 0), ...RET0, ...BAD],
+  },
+  ...STACK_ATOMIC_FETCH,
+  ...ATOMIC_FETCH_BACKTRACK,
+  ...([['le64', 0xd4, 64], ['le32', 0xd4, 32], ['be64', 0xdc, 64]] as const).map(([op, code, imm]): KernelCase => ({
+    name: `${op}_keeps_link`.replace('le32_keeps', 'le32_breaks').replace('be64_keeps', 'be64_breaks'),
+    why: `r8 a copy of r5 (one id), then \`r8 = ${op} r8\` and \`if r8 != 7\`: scalar_byte_swap keeps the id where nothing changes (le64 on a little-endian host: r5 is 7 too, \`if r5 != 7\` never taken; random program seed 143720: 58 processed against 59) and clears it where the value is truncated or swapped (le32, be64: walked)`,
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0xbf, 5), ...I(0xbf, 8, 5), ...I(code, 8, 0, 0, imm), ...I(0x55, 8, 0, 1, 7), ...I(0x55, 5, 0, 2, 7), ...RET0, ...BAD],
+  })),
+  {
+    name: 'atomic_map_value_or_null_misaligned',
+    why: 'an atomic through a hash map value not yet checked for NULL at a misaligned offset: check_ptr_alignment switches on the whole type, PTR_TO_MAP_VALUE | PTR_MAYBE_NULL, and names no kind ("misaligned access", random program seed 113498: wxdp said "misaligned value access")',
+    insns: [...I(0x7a, 10, 0, -8, 0), ...LDMAP(1, 1), ...I(0xbf, 2, 10), ...I(0x07, 2, 0, 0, -8), ...I(0x85, 0, 0, 0, 1), ...I(0xb7, 3), ...I(0xdb, 0, 3, 7, 0x40), ...RET0],
+  },
+  ...([['from', 1], ['to', 3]] as const).map(([side, reg]): KernelCase => ({
+    name: `csum_diff_null_${side}_with_a_size`,
+    why: `bpf_csum_diff with r${reg} = NULL and a size of 8: check_func_arg lets a NULL through to a maybe-NULL argument, and check_mem_size_reg's check_helper_mem_access allows it only a zero size: "R${reg} type=scalar expected=fp" (random program seed 116462: wxdp listed every memory type)`,
+    insns: [...I(0x7a, 10, 0, -8, 0), ...I(0x7a, 10, 0, -16, 0), ...I(0xbf, 1, 10), ...I(0x07, 1, 0, 0, -8), ...I(0xb7, 2, 0, 0, 8), ...I(0xbf, 3, 10), ...I(0x07, 3, 0, 0, -16), ...I(0xb7, 4, 0, 0, 8), ...I(0xb7, reg), ...I(0xb7, 5), ...I(0x85, 0, 0, 0, 28), ...RET0],
+  })),
   {
     name: 'tnum_mul_union',
     why: 'r0 = -(w(prandom & 0x1000000) - 459279648), var_off (0xffffffff1a600d20; 0x1000000), squared: 6.18\'s tnum_mul takes the union of the sums with and without b for a\'s unknown bit, (0x18ac4400; 0xffffffffe0000000), so bits 42-43 are unknown and `if r0 != 3` after `r0 >>= 42; r0 &= 3` is walked (the older acc_v/acc_m tnum_mul knows them as 1 — both values have them — and never walks it; random program seed 63305: processed 66 against 75)',

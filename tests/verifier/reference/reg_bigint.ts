@@ -404,6 +404,11 @@ export class Reg {
 
   /** Sign-extend the low `size` bytes (movsx, ldsx). */
   coerceToSizeSx(size: number, to: 32 | 64): void {
+    // (a semantic change made here too: the 64-bit one as 6.18.44 does it, probed — see sx64 below)
+    if (to === 64) {
+      this.sx64(size);
+      return;
+    }
     const bits = size * 8;
     const lo = -(1n << BigInt(bits - 1));
     const hi = (1n << BigInt(bits - 1)) - 1n;
@@ -451,6 +456,49 @@ export class Reg {
     }
     out.sync();
     this.copyScalarFrom(out);
+  }
+
+  /**
+   * 6.18.44's 64-bit sign extension (probed): a constant sign-extended; s32 bounds within the narrower
+   * type keep the low half (s32, u32 as they are; s64 = s32; u64 = u32 sign-extended; the tnum their
+   * range); otherwise 6.18.35's coerce_reg_to_size_sx on the s64 bounds. Not synced after.
+   */
+  private sx64(size: number): void {
+    const bits = size * 8;
+    const lo = -(1n << BigInt(bits - 1));
+    const hi = (1n << BigInt(bits - 1)) - 1n;
+    const set = (smin: bigint, smax: bigint, umin: bigint, umax: bigint, s32min: bigint, s32max: bigint, u32min: bigint, u32max: bigint, t: Tnum): void => {
+      this.smin = smin;
+      this.smax = smax;
+      this.umin = umin;
+      this.umax = umax;
+      this.s32min = s32min;
+      this.s32max = s32max;
+      this.u32min = u32min;
+      this.u32max = u32max;
+      this.varOff = t;
+    };
+    if (this.varOff.isConst) {
+      const v = BigInt.asIntN(bits, this.varOff.value);
+      set(v, v, u64(v), u64(v), s32(v), s32(v), u32(v), u32(v), Tnum.const(u64(v)));
+      return;
+    }
+    if (this.s32min >= lo && this.s32max <= hi) {
+      const umin = u64(s32(this.u32min));
+      const umax = u64(s32(this.u32max));
+      set(this.s32min, this.s32max, umin, umax, this.s32min, this.s32max, this.u32min, this.u32max, Tnum.range(umin, umax));
+      return;
+    }
+    if (u64(this.smin) >> BigInt(bits) === u64(this.smax) >> BigInt(bits)) {
+      const a = BigInt.asIntN(bits, this.smin);
+      const b = BigInt.asIntN(bits, this.smax);
+      const [mn, mx] = a < b ? [a, b] : [b, a];
+      if (mn >= 0n === mx >= 0n) {
+        set(mn, mx, u64(mn), u64(mx), mn, mx, u32(mn), u32(mx), Tnum.range(u64(mn), u64(mx)));
+        return;
+      }
+    }
+    set(lo, hi, 0n, U64_MAX, lo, hi, 0n, U32_MAX, Tnum.unknown);
   }
 
   copyScalarFrom(o: Reg): void {
