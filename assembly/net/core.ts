@@ -85,6 +85,18 @@ export function net_init(): i32 {
   return load<u64>(netRoot() + NR_NOW);
 }
 
+/** A jiffy of the stack clock: the kernel compared with runs at HZ = 250 (src/control/jiffies.ts). */
+export const JIFFY_MS: u64 = 4;
+
+/**
+ * bpf_jiffies64 (get_jiffies_64) on the stack clock: the jiffies every timeout of the stack is kept by
+ * (conntrack's nf_conn.timeout among them), so a program's `ct->timeout - bpf_jiffies64()` is the
+ * jiffies an entry has left, as in the kernel. 0 before the stack has a clock.
+ */
+export function bpf_jiffies64(r1: u64, r2: u64, r3: u64, r4: u64, r5: u64): u64 {
+  return netRoot() == 0 ? 0 : netNow() / JIFFY_MS;
+}
+
 /** Advance the clock by `ms` and run the timers that fell due (neighbours, reassembly). */
 export function net_advance(ms: u32): void {
   const r = netRoot();

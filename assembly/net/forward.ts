@@ -126,7 +126,7 @@ function ipForwardOptions(data: u32, res: u32, flags: u32): void {
   }
   if (!NF_HOOK4(NF_INET_FORWARD, ifindex, load<u32>(res, FR_OIF), q, data, len)) return;
   if ((flags & (FWD_OPT_RR | FWD_OPT_CHANGED)) != 0) ipForwardOptions(data, res, flags);
-  ip_finish_output(res, ond, mtu, q, data, len);
+  ip_finish_output(res, ond, mtu, q, data, len, ifindex);
 }
 
 /** net.ipv6.conf.all.forwarding, or the input device's force_forwarding. */
@@ -209,5 +209,5 @@ export function ip6_forward(ifindex: u32, q: u32, data: u32, len: u32, pkt: u32,
     netDrop(NDROP_PKT_TOO_BIG);
     return;
   }
-  ip6_finish_output(res, q, data, len);
+  ip6_finish_output(res, q, data, len, ifindex);
 }

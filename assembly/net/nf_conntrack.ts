@@ -19,7 +19,9 @@
 //   +64 tuple[REPLY] | +104 u8 l4 state (TCP_CONNTRACK_*) | +108 mark | +112 4 × u64 packets / bytes
 //   (original, reply) | +144 TCP tracking (nf_conntrack_proto_tcp.ts CTT_*) | +208 u64 UDP stream time
 //   | +216 u32 masquerade oif | +220 flowtable entry (nf_flow_table.ts) | +224 u64 start (ms)
-//   | +232 u32 pool free-list / retired-list link
+//   | +232 u32 pool free-list / retired-list link | +236 NAT bysource links | +244 u32 the timeout in
+//   jiffies (the kernel's nf_conn.timeout: +16 / JIFFY_MS, absolute jiffies of the stack clock once
+//   confirmed, relative before; what a program's BTF read of ct->timeout gets)
 //
 // Concurrency: one table lock (a word in the root, ctLock) around every lookup, insert, state change and
 // delete — simpler than the kernel's per-bucket locks and RCU; a spin lock in the shared build (lock.ts).
@@ -40,7 +42,7 @@ import { copyBytes, fillBytes } from '../bytes';
 import { arena_alloc } from '../maps/arena';
 import { atomicAdd64, spinLock, spinUnlock } from './lock';
 import { rc_passed, rc_reclaim, rc_stamp } from './reclaim';
-import { mibAdd, mibInc, netNow, netRoot, netScratch, sysctl } from './core';
+import { JIFFY_MS, mibAdd, mibInc, netNow, netRoot, netScratch, sysctl } from './core';
 import {
   MIB_CT_CLASH_RESOLVE, MIB_CT_DROP, MIB_CT_EARLY_DROP, MIB_CT_ERROR, MIB_CT_FOUND, MIB_CT_INSERT, MIB_CT_INSERT_FAILED, MIB_CT_INVALID,
   NFS_CT, NFS_CTINFO, NFS_DATA, NFS_HOOK, NFS_L4PROTO, NFS_LEN, NFS_PF, NFS_THOFF, NR_CT, SCR_NF,
@@ -87,6 +89,7 @@ export const CT_FREE_NEXT: u32 = 232;
 export const CT_NAT_BYSRC: u32 = 236; //   next entry in its nf_nat_bysource chain (nf_nat.ts)
 export const CT_NAT_BYSRC_PPREV: u32 = 240; // the word that points at it: a bucket head or the previous
 //                                            entry's CT_NAT_BYSRC (0: in no chain), as an hlist_node's pprev
+export const CT_TIMEOUT_JIFFIES: u32 = 244;
 export const CT_SIZE: u32 = 256;
 
 // IPS_* (uapi nf_conntrack_common.h)
@@ -539,11 +542,19 @@ export function ctEvent(root: u32, e: u32, type: u32): void {
   return <u64>sysctl(i) * 1000;
 }
 
+/**
+ * The entry's timeout, `ms` on the stack clock (absolute once confirmed, relative before), and its
+ * nf_conn.timeout in jiffies beside it (u32, wrapping as the kernel's nfct_time_stamp does).
+ */
+@inline export function ctSetTimeout(e: u32, ms: u64): void {
+  store<u64>(e + CT_TIMEOUT, ms);
+  store<u32>(e + CT_TIMEOUT_JIFFIES, <u32>(ms / JIFFY_MS));
+}
+
 /** nf_ct_refresh: the timeout `ms` from now (relative until confirmed, as the kernel keeps it). */
 export function ctRefresh(e: u32, ms: u64): void {
   if ((load<u32>(e + CT_STATUS) & IPS_FIXED_TIMEOUT) != 0) return;
-  if ((load<u32>(e + CT_STATUS) & IPS_CONFIRMED) != 0) store<u64>(e + CT_TIMEOUT, netNow() + ms);
-  else store<u64>(e + CT_TIMEOUT, ms);
+  ctSetTimeout(e, (load<u32>(e + CT_STATUS) & IPS_CONFIRMED) != 0 ? netNow() + ms : ms);
 }
 
 // ---- The unconfirmed entries of this worker ----
@@ -1087,7 +1098,7 @@ function resolveClash(root: u32, st: u32, e: u32, h: u32, ctinfo: u32): u32 {
     if (!canMerge(w, e)) {
       const rh = ctKey(root, e + CT_TUPLE_REPLY);
       if (rh == 0) {
-        store<u64>(e + CT_TIMEOUT, netNow() + 1000);
+        ctSetTimeout(e, netNow() + 1000);
         store<u32>(e + CT_STATUS, load<u32>(e + CT_STATUS) | IPS_CONFIRMED | IPS_FIXED_TIMEOUT | IPS_NAT_CLASH);
         hashInsert(root, e, 1);
         ctUnlock(root);
@@ -1137,7 +1148,7 @@ export function nf_conntrack_confirm(st: u32): u32 {
   if (h == 0) h = ctKey(root, e + CT_TUPLE_REPLY);
   if (h != 0) return resolveClash(root, st, e, h, ctinfo);
   unconfirmedForget(e);
-  store<u64>(e + CT_TIMEOUT, load<u64>(e + CT_TIMEOUT) + netNow());
+  ctSetTimeout(e, load<u64>(e + CT_TIMEOUT) + netNow());
   store<u32>(e + CT_STATUS, load<u32>(e + CT_STATUS) | IPS_CONFIRMED);
   hashInsert(root, e, 0);
   hashInsert(root, e, 1);

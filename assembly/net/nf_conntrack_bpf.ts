@@ -36,10 +36,10 @@
 // zone ids of the direction found: the same but for a zone of one direction met in the other).
 
 import { AF_INET, AF_INET6 } from './abi';
-import { netNow, netRoot } from './core';
+import { JIFFY_MS, netNow, netRoot } from './core';
 import {
   CT_STATUS, CT_TIMEOUT, CT_TUPLE_SIZE, CTT_DPORT, CTT_DST, CTT_FAMILY, CTT_PROTO, CTT_SPORT, CTT_SRC, CTT_ZONE, IPS_ASSURED,
-  IPS_CONFIRMED, IPS_DYING, IPS_EXPECTED, IPS_FIXED_TIMEOUT, IPS_SEEN_REPLY, IP_CT_DIR_ORIGINAL, IP_CT_DIR_REPLY, ctFind, ctFree, ctHashCheckInsert, ctLock,
+  IPS_CONFIRMED, IPS_DYING, IPS_EXPECTED, IPS_FIXED_TIMEOUT, IPS_SEEN_REPLY, IP_CT_DIR_ORIGINAL, IP_CT_DIR_REPLY, ctFind, ctFree, ctSetTimeout, ctHashCheckInsert, ctLock,
   ctNew, ctRoot, ctUnlock, hDir, hEntry, invertTuple, TUPLE_INNER, TUPLE_INV,
 } from './nf_conntrack';
 import { nf_nat_bpf_setup } from './nf_nat';
@@ -67,8 +67,6 @@ const EPERM: i32 = -1;
 const ETIME: i32 = -62;
 /** The bpf_ct_alloc timeout (seconds: __bpf_nf_ct_alloc_entry's `timeout * HZ`). */
 const BPF_CT_ALLOC_TIMEOUT_MS: u64 = 10 * 1000;
-/** CONFIG_HZ of the kernel compared with (src/control/jiffies.ts): a jiffy is 4 ms. */
-const JIFFY_MS: u64 = 4;
 /** __nf_ct_set_timeout's cap: INT_MAX jiffies. */
 const TIMEOUT_MAX_JIFFIES: u64 = 0x7fffffff;
 /** IPS_UNCHANGEABLE_MASK's complement within __IPS_MAX_BIT (16): SEEN_REPLY, ASSURED, FIXED_TIMEOUT, HELPER. */
@@ -171,7 +169,7 @@ export function bpf_xdp_ct_alloc(ctx: u64, tuple: u64, tupleLen: u64, opts: u64,
   const e = ctNew(root, TUPLE_INNER(), inv);
   ctUnlock(root);
   if (e == 0) return <u64>fail(o, ENOMEM);
-  store<u64>(e + CT_TIMEOUT, BPF_CT_ALLOC_TIMEOUT_MS);
+  ctSetTimeout(e, BPF_CT_ALLOC_TIMEOUT_MS);
   return <u64>e;
 }
 
@@ -183,7 +181,7 @@ export function bpf_ct_insert_entry(ct: u64, r2: u64, r3: u64, r4: u64, r5: u64)
   const e = <u32>ct;
   const root = ctRoot();
   const s = load<u32>(e + CT_STATUS);
-  if ((s & IPS_CONFIRMED) == 0) store<u64>(e + CT_TIMEOUT, load<u64>(e + CT_TIMEOUT) + netNow());
+  if ((s & IPS_CONFIRMED) == 0) ctSetTimeout(e, load<u64>(e + CT_TIMEOUT) + netNow());
   store<u32>(e + CT_STATUS, s | IPS_CONFIRMED);
   ctLock(root);
   const ok = ctHashCheckInsert(root, e);
@@ -200,7 +198,7 @@ function setTimeout(e: u32, ms: u64): void {
   let j = (ms + JIFFY_MS - 1) / JIFFY_MS;
   if (j > TIMEOUT_MAX_JIFFIES) j = TIMEOUT_MAX_JIFFIES;
   const t = j * JIFFY_MS;
-  store<u64>(e + CT_TIMEOUT, (load<u32>(e + CT_STATUS) & IPS_CONFIRMED) != 0 ? netNow() + t : t);
+  ctSetTimeout(e, (load<u32>(e + CT_STATUS) & IPS_CONFIRMED) != 0 ? netNow() + t : t);
 }
 
 /** bpf_ct_set_timeout(nfct, timeout): the allocated entry's timeout, `timeout` ms. */

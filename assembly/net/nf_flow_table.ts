@@ -111,7 +111,7 @@ import { atomicAdd64 } from './lock';
 import {
   CT_L4STATE, CT_STATUS, CT_TIMEOUT, CT_TUPLE_ORIG, CT_TUPLE_REPLY, CT_TUPLE_SIZE, CTT_DPORT, CTT_DST, CTT_FAMILY, CTT_SPORT,
   CTT_SRC, CT_COUNTERS, IPS_CONFIRMED, IPS_DYING, IPS_OFFLOAD, IPS_SEEN_REPLY, IP_CT_ESTABLISHED, IP_CT_ESTABLISHED_REPLY, NF_ACCEPT, ctLock, ctRoot,
-  ctUnlock, ctFreeHeld,
+  ctUnlock, ctFreeHeld, ctSetTimeout,
 } from './nf_conntrack';
 
 export const FT_MAX: u32 = 8;
@@ -1181,7 +1181,7 @@ function flowFixupCt(f: u32): void {
     secs = sysctl((s & IPS_SEEN_REPLY) != 0 ? SYSCTL_NF_CONNTRACK_UDP_TIMEOUT_STREAM : SYSCTL_NF_CONNTRACK_UDP_TIMEOUT);
   }
   const t = netNow() + <u64>secs * 1000;
-  if (load<u64>(ct + CT_TIMEOUT) > t) store<u64>(ct + CT_TIMEOUT, t);
+  if (load<u64>(ct + CT_TIMEOUT) > t) ctSetTimeout(ct, t);
 }
 
 /** The flow a direction record belongs to. */
@@ -1192,7 +1192,7 @@ function flowFixupCt(f: u32): void {
 /** nf_ct_offload_timeout: an offloaded connection's entry does not expire under its flow (a day at least). */
 @inline function offloadTimeout(ct: u32): void {
   const t = netNow() + NF_CT_DAY;
-  if (load<u64>(ct + CT_TIMEOUT) < t) store<u64>(ct + CT_TIMEOUT, t);
+  if (load<u64>(ct + CT_TIMEOUT) < t) ctSetTimeout(ct, t);
 }
 
 /**

@@ -17,7 +17,9 @@
 //   record (LOG_REC bytes): +0 u8 hook | +1 u8 pf | +2 u8 type (0 NF_LOG_TYPE_LOG, 1 NF_LOG_TYPE_ULOG) |
 //   +3 u8 level | +4 u16 group | +6 u16 NF_LOG_* flags | +8 u32 iif | +12 u32 oif | +16 u32 mark |
 //   +20 u32 packet length | +24 u32 bytes copied | +28 reserved | +32 prefix (NF_LOG_PREFIXLEN, NUL-padded) |
-//   +160 the packet from its network header (LOG_CAP bytes at most)
+//   +160 the MAC header (ETH_HLEN bytes: the 14 before the network header, untagged as eth.ts leaves them;
+//   read only when there is an input device, as nf_log_ip_packet calls dump_mac_header only `if (in)`) |
+//   +176 the packet from its network header (LOG_CAP bytes at most)
 
 import { netNow } from './core';
 import { NFS_DATA, NFS_HOOK, NFS_IIF, NFS_LEN, NFS_MARK, NFS_OIF, NFS_PF } from './abi';
@@ -27,7 +29,10 @@ export const LOG_RING: u32 = 256; // records
 export const LOG_REC: u32 = 512;
 export const LOG_HDR: u32 = 16;
 export const LOG_PREFIX: u32 = 32;
-export const LOG_PKT: u32 = 160;
+export const LOG_MAC: u32 = 160;
+export const LOG_PKT: u32 = 176;
+const NF_LOG_PREFIXLEN: u32 = 128;
+const ETH_HLEN: u32 = 14;
 export const LOG_CAP: u32 = LOG_REC - LOG_PKT;
 const NSEC_PER_MSEC: u64 = 1000000;
 
@@ -77,7 +82,8 @@ export function nftOverquota(a: u32, quota: u64, len: u32): bool {
 
 /**
  * nft_log_eval: one record of what nf_log_packet hands a logger (the hook, the devices, the mark, the prefix,
- * the packet from its network header: all of it up to LOG_CAP, or snaplen bytes for a group with one) for
+ * the MAC header of a packet that came in on a device, the packet from its network header: all of it up
+ * to LOG_CAP, or snaplen bytes for a group with one) for
  * TypeScript to read (dp.nftables.pollLog). Never rate-limited; a full ring counts the record lost.
  */
 export function nftLog(st: u32, ring: u32, type: u32, level: u32, group: u32, flags: u32, snaplen: u32, prefix: u32): void {
@@ -103,8 +109,11 @@ export function nftLog(st: u32, ring: u32, type: u32, level: u32, group: u32, fl
   store<u32>(r, load<u32>(st, NFS_MARK), 16);
   store<u32>(r, len, 20);
   store<u32>(r, cap, 24);
-  memory.copy(r + LOG_PREFIX, prefix, LOG_PKT - LOG_PREFIX);
-  memory.copy(r + LOG_PKT, load<u32>(st, NFS_DATA), cap);
+  memory.copy(r + LOG_PREFIX, prefix, NF_LOG_PREFIXLEN);
+  const data = load<u32>(st, NFS_DATA);
+  // every frame that has an input device keeps its Ethernet header before L3 (eth.ts, reasm.ts)
+  if (load<u32>(st, NFS_IIF) != 0) memory.copy(r + LOG_MAC, data - ETH_HLEN, ETH_HLEN);
+  memory.copy(r + LOG_PKT, data, cap);
   store<u32>(ring, head + 1);
   spinUnlock(ring + 12);
 }

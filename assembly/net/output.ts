@@ -109,14 +109,16 @@ export function ownMtu6(res: u32, nd: u32, dst: u32): u32 {
  * ip_finish_output2 for an IPv4 datagram at `data` (`len` bytes of IP; the Ethernet header goes in the
  * 14 bytes before): next hop = the route's IPv4 gateway, or its IPv6 gateway (RFC 5549), or the
  * destination; over `mtu` it is fragmented (the caller has dealt with DF). `nd`: the record of the
- * route's device (the caller looked it up). Takes the frame.
+ * route's device (the caller looked it up). `indev`: skb->dev as ip_output finds it — the input device
+ * of a forwarded datagram, 0 for the stack's own — which POST_ROUTING's hooks get as their `in` device
+ * (ip_output's indev: nft's iif and a log's IN= there). Takes the frame.
  */
-@inline export function ip_finish_output(res: u32, nd: u32, mtu: u32, q: u32, data: u32, len: u32): void {
+@inline export function ip_finish_output(res: u32, nd: u32, mtu: u32, q: u32, data: u32, len: u32, indev: u32): void {
   const oif = load<u32>(res, FR_OIF);
   // NF_HOOK4 written out: nf_hook_slow reaches this function again (reject's resets go out through
   // it), and the inliner cannot expand NF_HOOK4 inside its own expansion (AS217)
   const gate = load<u32>(NF_GATE_PTR);
-  if (gate != 0 && !nf_hook_slow(gate, 0, NF_INET_POST_ROUTING, 0, oif, q, data, len)) return;
+  if (gate != 0 && !nf_hook_slow(gate, 0, NF_INET_POST_ROUTING, indev, oif, q, data, len)) return;
   if ((load<u32>(nd, ND_FLAGS) & IFF_UP) == 0) {
     netFree(q, data);
     netDrop(NDROP_NO_TX_TARGET);
@@ -143,10 +145,13 @@ export function ownMtu6(res: u32, nd: u32, dst: u32): u32 {
   neigh_output(family, oif, NH(), q, data - ETH_HLEN, len + ETH_HLEN);
 }
 
-/** ip6_finish_output2: next hop = the route's gateway or the destination. Takes the frame. */
-export function ip6_finish_output(res: u32, q: u32, data: u32, len: u32): void {
+/**
+ * ip6_finish_output2: next hop = the route's gateway or the destination. `indev` as ip_finish_output's
+ * (ip6_output's). Takes the frame.
+ */
+export function ip6_finish_output(res: u32, q: u32, data: u32, len: u32, indev: u32): void {
   const oif = load<u32>(res, FR_OIF);
-  if (!NF_HOOK6(NF_INET_POST_ROUTING, 0, oif, q, data, len)) return;
+  if (!NF_HOOK6(NF_INET_POST_ROUTING, indev, oif, q, data, len)) return;
   const nd = netdevGet(oif);
   if (nd == 0 || (load<u32>(nd, ND_FLAGS) & IFF_UP) == 0) {
     netFree(q, data);
@@ -330,7 +335,7 @@ export function ip_send_skb(q: u32, data: u32, len: u32): void {
   }
   const lo = oif == LOOPBACK_IFINDEX;
   const was = lo ? netdevLoopIif(outLoopIif) : 0;
-  ip_finish_output(OUT_RES(), nd, ownMtu4(OUT_RES(), nd, load<u32>(data, IPH_DADDR)), q, data, len);
+  ip_finish_output(OUT_RES(), nd, ownMtu4(OUT_RES(), nd, load<u32>(data, IPH_DADDR)), q, data, len, 0);
   if (lo) netdevLoopIif(was);
 }
 
@@ -361,7 +366,7 @@ export function ip6_local_out(q: u32, data: u32, len: u32): void {
   const lo = load<u32>(OUT_RES(), FR_OIF) == LOOPBACK_IFINDEX;
   const was = lo ? netdevLoopIif(outLoopIif) : 0;
   if (len > mtu) ip6FragmentSlow(OUT_RES(), mtu, q, data, len, true);
-  else ip6_finish_output(OUT_RES(), q, data, len);
+  else ip6_finish_output(OUT_RES(), q, data, len, 0);
   if (lo) netdevLoopIif(was);
 }
 
@@ -422,7 +427,7 @@ function ip6FragmentSlow(res: u32, mtu: u32, q: u32, data: u32, len: u32, own: b
     ptr += flen;
     offset += flen;
     mibInc(MIB_IP6_FRAG_CREATES);
-    if (own) ip6_finish_output(res, 0, ip, hlen + 8 + flen);
+    if (own) ip6_finish_output(res, 0, ip, hlen + 8 + flen, 0);
     else neigh_output(AF_INET6, oif, NH(), 0, eth, ETH_HLEN + hlen + 8 + flen);
   }
   mibInc(MIB_IP6_FRAG_OKS);

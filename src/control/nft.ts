@@ -19,6 +19,8 @@ import { CT_STATES, SET_TYPES, TYPE_INFO, cmpBytes, hostToBe, parseElem, type Da
 import { chainKey, compileRuleset, limitTokensMax, type CompileEnv } from './nft_compile.js';
 import { REJECT_CODES, chainText, objectsText, rulesetText, tableText } from './nft_print.js';
 import { formatAddr, parseAddr } from './routes.js';
+import type { LinkView } from './links.js';
+import { ARPHRD_ETHER, ARPHRD_LOOPBACK, nfLogSyslogLine } from './nf_log_syslog.js';
 
 /** An nft input refused: nft's message, and where (line and columns, 1-based). */
 export class NftError extends WxdpError {
@@ -263,7 +265,7 @@ export class Nft {
     const out: NftLogEntry[] = [];
     while (tail !== head) {
       const r = ring + LOG_HDR + (tail % LOG_RING) * LOG_REC;
-      out.push(logEntry(v, r, (i) => this.dp.links.name(i) ?? ''));
+      out.push(logEntry(v, r, (i) => this.dp.links.view(i)));
       tail = (tail + 1) >>> 0;
     }
     v.setUint32(ring + 4, tail, true);
@@ -972,7 +974,8 @@ const LOG_RING = 256;
 const LOG_REC = 512;
 const LOG_HDR = 16;
 const LOG_PREFIX = 32;
-const LOG_PKT = 160;
+const LOG_MAC = 160;
+const LOG_PKT = 176;
 const HOOK_NAMES = ['prerouting', 'input', 'forward', 'output', 'postrouting'] as const;
 
 /** One log entry: what nf_log_packet hands a logger, with the headers nf_log_ip / nf_log_ipv6 print decoded. */
@@ -998,13 +1001,18 @@ export interface NftLogEntry {
   ttl: number;
   sport?: number;
   dport?: number;
+  /**
+   * A `log` to the kernel log (type 'log', a level below audit): the line nf_log_syslog writes for the
+   * packet, its level as the syslog priority (`<4>PREFIX IN=eth0 OUT=eth1 MAC=… SRC=… …`).
+   */
+  line?: string;
 }
 
-function logEntry(v: DataView, r: number, ifname: (i: number) => string): NftLogEntry {
+function logEntry(v: DataView, r: number, link: (i: number) => LinkView | undefined): NftLogEntry {
   const b = new Uint8Array(v.buffer, v.byteOffset + r, LOG_REC);
   const pf = b[1]!;
   const type = b[2] === 1 ? 'ulog' : 'log';
-  const pfx = b.subarray(LOG_PREFIX, LOG_PKT);
+  const pfx = b.subarray(LOG_PREFIX, LOG_MAC);
   const nul = pfx.indexOf(0);
   const cap = v.getUint32(r + 24, true);
   const packet = b.slice(LOG_PKT, LOG_PKT + cap);
@@ -1019,8 +1027,8 @@ function logEntry(v: DataView, r: number, ifname: (i: number) => string): NftLog
     family: v6 ? 'ip6' : 'ip',
     type,
     flags: v.getUint16(r + 6, true),
-    iif: ifname(v.getUint32(r + 8, true)),
-    oif: ifname(v.getUint32(r + 12, true)),
+    iif: link(v.getUint32(r + 8, true))?.name ?? '',
+    oif: link(v.getUint32(r + 12, true))?.name ?? '',
     mark: v.getUint32(r + 16, true),
     len: v.getUint32(r + 20, true),
     packet,
@@ -1035,6 +1043,16 @@ function logEntry(v: DataView, r: number, ifname: (i: number) => string): NftLog
   }
   if (type === 'ulog') e.group = v.getUint16(r + 4, true);
   else e.level = LOG_LEVELS[b[3]!];
+  if (type === 'log' && b[3]! < NFT_LOGLEVEL_AUDIT) {
+    const iif = v.getUint32(r + 8, true);
+    const inDev = iif !== 0 ? link(iif) : undefined;
+    e.line = nfLogSyslogLine({
+      pf, level: b[3]!, logflags: e.flags, prefix: e.prefix, len: e.len, packet, mark: e.mark,
+      in: iif !== 0 ? e.iif : undefined, out: v.getUint32(r + 12, true) !== 0 ? e.oif : undefined,
+      inType: inDev?.kind === 'loopback' ? ARPHRD_LOOPBACK : ARPHRD_ETHER,
+      mac: iif !== 0 ? b.slice(LOG_MAC, LOG_MAC + 14) : undefined,
+    });
+  }
   return e;
 }
 

@@ -62,9 +62,11 @@ const FD6_DADDR = 272;
 
 // The conntrack entry's words (assembly/net/nf_conntrack.ts CT_*; the tuple CT_TUPLE_SIZE bytes).
 const CT_TUPLE_SIZE = 40;
+/** CT_TIMEOUT_JIFFIES: nf_conn.timeout, u32 jiffies (absolute once confirmed) of the stack clock. */
+const CT_TIMEOUT_JIFFIES = 244;
 const NF_CONN: WxdpStruct = {
   size: 256,
-  fields: { status: { offset: 8, size: 4 }, tuplehash: { offset: 24, size: 2 * CT_TUPLE_SIZE, struct: 'nf_conntrack_tuple_hash', count: 2 }, mark: { offset: 108, size: 4 } },
+  fields: { status: { offset: 8, size: 4 }, timeout: { offset: CT_TIMEOUT_JIFFIES, size: 4 }, tuplehash: { offset: 24, size: 2 * CT_TUPLE_SIZE, struct: 'nf_conntrack_tuple_hash', count: 2 }, mark: { offset: 108, size: 4 } },
 };
 /** A member of union nf_conntrack_man_proto: its u16 (port, ICMP id, GRE key) at +0. */
 const NF_PORT: WxdpField = { offset: 0, size: 2, struct: 'nf_ct_port' };

@@ -45,6 +45,7 @@ export const FAST_PATH_HELPERS: ReadonlyArray<[number, string]> = [
   [25, 'bpf_perf_event_output'],
   [121, 'bpf_xdp_output'],
   [113, 'bpf_probe_read_kernel'],
+  [118, 'bpf_jiffies64'],
   [181, 'bpf_loop'],
   [188, 'bpf_xdp_get_buff_len'],
   [189, 'bpf_xdp_load_bytes'],

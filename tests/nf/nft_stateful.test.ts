@@ -82,14 +82,20 @@ describe.skipIf(!built)('limit and log over the stack clock and the log ring', (
     dp.nftables.on('log', l);
     dp.nftables.pollLog();
     const p = pkt(20, 100);
-    expect(run.run('inet', 't', 'c', p, { iif: eth0, oif: eth1, mark: 7 })).toEqual({ verdict: NF_ACCEPT, mark: 9 });
+    const mac = Uint8Array.of(2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 0x99, 8, 0);
+    expect(run.run('inet', 't', 'c', p, { iif: eth0, oif: eth1, mark: 7, mac })).toEqual({ verdict: NF_ACCEPT, mark: 9 });
     const got = dp.nftables.pollLog();
     dp.nftables.off('log', l);
     expect(seen).toEqual(got);
     expect(got).toHaveLength(2);
     const common = { hook: 'forward', family: 'ip', flags: 0, iif: 'eth0', oif: 'eth1', mark: 7, len: 100, src: '192.0.2.2', dst: '203.0.113.5', proto: 17, ttl: 64, sport: 5353, dport: 20 };
     // the mark as the packet had it at each log (the set comes after both)
-    expect(got[0]).toEqual({ ...common, prefix: 'in: ', type: 'log', level: 'info', packet: p });
+    // nf_log_ip_packet's line: level info (6), the Ethernet header as it came (dst, src, type), ID 0x1234
+    // (the frame builder's), the UDP length 100 - 20, the mark in hex
+    const line =
+      '<6>in: IN=eth0 OUT=eth1 MAC=02:00:00:00:00:01:02:00:00:00:00:99:08:00 SRC=192.0.2.2 DST=203.0.113.5 LEN=100 ' +
+      'TOS=0x00 PREC=0x00 TTL=64 ID=4660 PROTO=UDP SPT=5353 DPT=20 LEN=80 MARK=0x7 ';
+    expect(got[0]).toEqual({ ...common, prefix: 'in: ', type: 'log', level: 'info', packet: p, line });
     expect(got[1]).toEqual({ ...common, prefix: '', type: 'ulog', group: 3, packet: p.slice(0, 40) });
   });
 

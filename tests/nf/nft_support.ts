@@ -40,6 +40,8 @@ export interface HookIn {
   /** IP_CT_*: 0 ESTABLISHED, 1 RELATED, 2 NEW, 3 ESTABLISHED_REPLY, 7 UNTRACKED; 0xff with ct 0: invalid */
   ctinfo?: number;
   ct?: number;
+  /** The 14 bytes of Ethernet header before the packet (zeros when not given). */
+  mac?: Uint8Array;
 }
 
 /** Runs base chains over L3 packets (IPv4 or IPv6 headers first), as nft_do_chain is called by netfilter. */
@@ -58,7 +60,10 @@ export class ChainRunner {
     if (slot === undefined) throw new Error(`no base chain ${family} ${table} ${chain}`);
     const st = x.nft_state() >>> 0;
     const v = this.dp.memory.view();
-    new Uint8Array(v.buffer, v.byteOffset + this.buf, pkt.length).set(pkt);
+    // the Ethernet header in the 14 bytes before L3, as every received frame has it (eth.ts)
+    const l3 = this.buf + 14;
+    new Uint8Array(v.buffer, v.byteOffset + this.buf, 14).set(h.mac ?? new Uint8Array(14));
+    new Uint8Array(v.buffer, v.byteOffset + l3, pkt.length).set(pkt);
     const v6 = pkt[0]! >> 4 === 6;
     const ihl = (pkt[0]! & 0xf) * 4;
     const fragOff = v6 ? 0 : ((pkt[6]! << 8) | pkt[7]!) & 0x1fff;
@@ -69,7 +74,7 @@ export class ChainRunner {
     v.setUint8(st + 3, h.ctinfo ?? (h.ct ? 0 : 0xff));
     v.setUint32(st + 4, h.iif ?? 0, true);
     v.setUint32(st + 8, h.oif ?? 0, true);
-    v.setUint32(st + 12, this.buf, true);
+    v.setUint32(st + 12, l3, true);
     v.setUint32(st + 16, pkt.length, true);
     v.setUint32(st + 20, h.ct ?? 0, true);
     v.setUint32(st + 24, fragOff !== 0 ? 0 : v6 ? 40 : ihl, true);
