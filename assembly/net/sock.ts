@@ -79,8 +79,8 @@
 // ---- A protocol's tables (TB_*, one block) ----
 //
 //   +0  u32 port table: 65536 × u32 chain head by local port (udp_table.hash: bind conflicts, multicast)
-//   +4  u32 hash2: H2_SLOTS × 8-byte slots by (address, port) (udp_table.hash2: lookup): +0 u32 chain head,
-//       +4 u32 the head's reuseport group (0: none), the two published as one u64 store (H2_*, h2Publish)
+//   +4  u32 hash2: H2_SLOTS × 128-byte slots by (address, port) (udp_table.hash2: lookup): a copy of the
+//       head's reuseport group's line 0, then the chain head and its group, published as one u64 store (H2_*, h2Set)
 //   +8  u32 hash4: H4_SLOTS × u32 chain head by the 4-tuple of connected sockets (early demux)
 //   +12 u32 connected sockets (hash4 is walked only when not 0)
 //   +16 u32 sockets per port table slot are chained through SKX_NEXT_PORT, hash2 through SKX_NEXT2, hash4
@@ -184,26 +184,28 @@ export const ID6_ANY: u32 = 1;
 /** addr6Id's answer for an address without an id: above any u16, so no group's RG_ID6 is equal to it. */
 export const ID6_NONE: u32 = 0x10000;
 //
-// ---- A hash2 slot (TB_HASH2: H2_SLOTS × 64 bytes, one line each) ----
-// The chain's head and its group, then a copy of what the lean receive reads of that group's line 0 (the
-// count, the key words, the member array and its first H2_INLINE members): with thousands of groups the
-// group's line is a cache miss a datagram that the slot's own line, just read, already holds (udp_lean.ts
-// slotPick4). The copy is a function of the head and its group, written under a sequence count (h2Set:
-// odd while it is written, the pair inside): a reader that reads the count even and unchanged around its
-// reads saw one whole version (read_seqcount_begin / read_seqcount_retry), else it leaves the datagram to
-// the full path. Every change of a group's line 0 (a member joining or leaving, the array grown, RG_SLOW)
-// writes the copy again (groupPublish); a group's members all hash to the slot of its key until one's
-// key changes, which sets RGS_MIXED first (never cleared: a copy with it sends every datagram the slow way).
-export const H2_HEAD: u32 = 0; //         u32 the chain's first socket
-export const H2_GROUP: u32 = 4; //        u32 that socket's reuseport group (0: none or no head)
-export const H2_SEQ: u32 = 8; //          u32 the copy's sequence count (odd: being written)
-export const H2_NUM: u32 = 12; //         u16 RG_NUM of the group (0: no group)
-export const H2_ID6: u32 = 14; //         u16 RG_ID6
-export const H2_KEY: u32 = 16; //         8 bytes: RG_RCV4, RG_PORT, RG_V6ONLY, RG_SLOW (their offsets less RG_RCV4 - H2_KEY)
-export const H2_SOCKS: u32 = 24; //       u32 RG_SOCKS (the members from H2_INLINE on)
-export const H2_MEMBERS: u32 = 28; //     H2_INLINE × u32: the first members
-export const H2_INLINE: u32 = 9;
-export const H2_SHIFT: u32 = 6; //        a slot's offset is its index << H2_SHIFT
+// ---- A hash2 slot (TB_HASH2: H2_SLOTS × 128 bytes, two lines) ----
+// A copy of what the lean receive reads of the chain head's reuseport group — the count, the address id,
+// the key words, the first 12 members — laid out as the group's line 0, then in line 1 the next 13
+// members, the member array, and the chain's head and its group. With thousands of groups the group's
+// line is a cache miss a datagram; the slot's line 0 is the same line, without the level before it
+// (udp_lean.ts slotPick4): a pick among a group's first 12 members reads line 0 alone, as a group's did.
+// The copy is a function of the head and its group, written under a sequence count (h2Set: odd while it
+// is written, the pair inside): a reader that reads the count even and unchanged around its reads saw
+// one whole version (read_seqcount_begin / read_seqcount_retry), else it leaves the datagram to the full
+// path. Every change of a group's line 0 (a member joining or leaving, the array grown, RG_SLOW) writes
+// the copy again (groupPublish); a group's members all hash to the slot of its key until one's key
+// changes, which sets RGS_MIXED first (never cleared: a copy with it sends every datagram the slow way).
+export const H2_NUM: u32 = 0; //          u16 RG_NUM of the head's group (0: no group)
+export const H2_ID6: u32 = 2; //          u16 RG_ID6
+export const H2_SEQ: u32 = 4; //          u32 the copy's sequence count (odd: being written)
+export const H2_KEY: u32 = 8; //          8 bytes: RG_RCV4, RG_PORT, RG_V6ONLY, RG_SLOW (at their offsets less RG_RCV4 - H2_KEY)
+export const H2_MEMBERS: u32 = 16; //     H2_INLINE × u32: the first members
+export const H2_INLINE: u32 = 25;
+export const H2_SOCKS: u32 = 116; //      u32 RG_SOCKS (the members from H2_INLINE on)
+export const H2_HEAD: u32 = 120; //       u32 the chain's first socket
+export const H2_GROUP: u32 = 124; //      u32 that socket's reuseport group (0: none or no head); the two one u64
+export const H2_SHIFT: u32 = 7; //        a slot's offset is its index << H2_SHIFT
 //
 // ---- A queued datagram: the UMEM frame it arrived in is held (its head, the xdp_frame room) ----
 //
@@ -298,7 +300,7 @@ import { mcGetOpt, mcOif, mcOp, mcSetIf4, mcSetOpt, mcSockClose } from './udp_mc
 import { EBADF, EAGAIN, ENOMEM, EACCES, ENODEV, EINVAL, EMFILE, ENOPROTOOPT, EOPNOTSUPP, EPROTONOSUPPORT, EAFNOSUPPORT, EADDRINUSE, EADDRNOTAVAIL, ENETUNREACH } from '../maps/uapi';
 
 export const SK_MAX: u32 = 1 << 18; // ids 1 .. SK_MAX-1
-export const H2_SLOTS: u32 = 1 << 17;
+export const H2_SLOTS: u32 = 1 << 16; // UDP_HTABLE_SIZE_MAX
 export const H4_SLOTS: u32 = 1 << 17;
 const L4_MAGIC: u32 = 0x4b53344c; // 'L4SK'
 export const L4_IDS: u32 = 4;
@@ -860,11 +862,10 @@ function h2Set(slot: u32, head: u32): void {
   // keeps the plain stores after it after it, as the reader's loads: h2SeqRetry)
   if (ASC_FEATURE_THREADS) atomic.store<u32>(slot + H2_SEQ, seq + 1);
   else store<u32>(slot + H2_SEQ, seq + 1);
-  store<u64>(slot, <u64>head | (<u64>g << 32));
+  store<u64>(slot + H2_HEAD, <u64>head | (<u64>g << 32));
   const n = g != 0 ? rgNum(g) : 0;
   store<u16>(slot + H2_NUM, <u16>n);
   if (g != 0) {
-    if (RG_ID6 != RG_NUM + 2 || H2_ID6 != H2_NUM + 2) ERROR('h2Set: the group count and id moved');
     store<u16>(slot + H2_ID6, load<u16>(g + RG_ID6));
     store<u64>(slot + H2_KEY, load<u64>(g + RG_RCV4));
     const a = load<u32>(g + RG_SOCKS);
@@ -916,7 +917,7 @@ function h2Publish(slot: u32): void {
 /** Unlink `sk` from its hash2 chain at `slot`: the head's pair in one store, a later link as chainUnlink. */
 function hash2Unlink(slot: u32, sk: u32): void {
   if (load<u32>(slot + H2_HEAD) == sk) h2Set(slot, load<u32>(sk + SKX_NEXT2));
-  else chainUnlink(slot, sk, SKX_NEXT2);
+  else chainUnlink(slot + H2_HEAD, sk, SKX_NEXT2);
 }
 
 /** Unlink `sk` from the singly-linked chain at `slot` threaded through `off`. */

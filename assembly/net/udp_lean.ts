@@ -41,7 +41,7 @@ import { protoHandler, PH_CONSUME, PH_UDP } from './local';
 import { RTCF_LOCAL } from './icmp';
 import { udp_queue_burst, udp_queue_run, udp_rcv, udp4_queue_found, udp4CsumOk } from './udp';
 import {
-  H2_GROUP, H2_INLINE, H2_KEY, H2_MEMBERS, H2_NUM, h2SeqBegin, h2SeqRetry, H2_SHIFT, H2_SOCKS, l4Root, L4_LIVE, RG_DEV, RG_PORT, RG_RCV4,
+  H2_GROUP, H2_HEAD, H2_INLINE, H2_KEY, H2_MEMBERS, H2_NUM, h2SeqBegin, h2SeqRetry, H2_SHIFT, H2_SOCKS, l4Root, L4_LIVE, RG_DEV, RG_PORT, RG_RCV4,
   RG_SLOW, RG_V6ONLY, RGS_DEV, SKX_NEXT2, TB_CONNECTED, TB_HASH2, udpTables,
 } from './sock';
 import { addrHash4, hash2Of4, hash2OfWord4, matches4, udpHashSecret } from './sock_lookup';
@@ -561,15 +561,13 @@ function udp4Lookup(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, h2: u3
         mw = addrHash4(laddr);
       }
       let slot = h2 + (hash2OfWord4(mw, dport) << H2_SHIFT);
-      let pair = load<u64>(slot);
-      if (<u32>pair == 0) {
+      if (slotEmpty(slot)) {
         slot = h2 + (hash2Of4(0, dport) << H2_SHIFT);
-        pair = load<u64>(slot);
         laddr = 0;
       }
-      const head = <u32>pair;
       store<u32>(B + (i << 2), laddr);
-      if ((pair >> 32) != 0) {
+      const head = load<u16>(slot + H2_NUM) != 0 ? 0 : load<u32>(slot + H2_HEAD);
+      if (head == 0 && load<u16>(slot + H2_NUM) != 0) {
         const sk = slotPick4(slot, laddr, load<u32>(k, K_SADDR), pp, ifindex, secret);
         store<u32>(A + (i << 2), sk != 0 ? sk : LB_UDP);
       } else if (head != 0) {
@@ -595,17 +593,15 @@ function udp4Lookup(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, h2: u3
     const i = load<u32>(L + (j << 2));
     const k = K + (i << 4);
     let slot = load<u32>(B + (i << 2));
-    let pair = load<u64>(slot);
     let laddr = load<u32>(k, K_DADDR);
     const pp = load<u32>(k, K_PORTS);
-    if (<u32>pair == 0) {
+    if (slotEmpty(slot)) {
       slot = h2 + (hash2Of4(0, kDport(pp)) << H2_SHIFT);
-      pair = load<u64>(slot);
       laddr = 0;
     }
-    const head = <u32>pair;
     store<u32>(B + (i << 2), laddr);
-    if ((pair >> 32) != 0) {
+    const head = load<u16>(slot + H2_NUM) != 0 ? 0 : load<u32>(slot + H2_HEAD);
+    if (head == 0 && load<u16>(slot + H2_NUM) != 0) {
       // the pick: not ESTABLISHED, its group having no connected member (sk_connect sets RG_HAS_CONNS
       // before the state, and nothing clears it), so none is skipped; what its enqueue reads (line 1 of
       // the record alone: sock.ts SKX_HIT) lbWarm loads for all of them in one pass
@@ -644,6 +640,14 @@ function udp4LookupHeads(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, s
 }
 
 /**
+ * Hash2 slot `slot` has no chain (the lookup goes on with the wildcard slot's): no group in its copy (line
+ * 0, the line the pick reads) and no head (line 1, read only then).
+ */
+@inline export function slotEmpty(slot: u32): bool {
+  return load<u16>(slot + H2_NUM) == 0 && load<u32>(slot + H2_HEAD) == 0;
+}
+
+/**
  * The hash2 slot `slot` names a reuseport group (no program, no connected members) whose key matches as
  * the chain's head would (port, bound address `laddr` — the one the chain was walked with —, not
  * IPV6_V6ONLY, device; no member has a peer while none connected): the chain's first scoring socket is
@@ -666,8 +670,8 @@ function udp4LookupHeads(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, s
   // udpEhash4s with the source port as loaded (its bytes swapped twice there)
   const hash = jhash3w(laddr, saddr, (dport << 16) | (pp & 0xffff), secret);
   const x = <u32>((<u64>hash * <u64>k) >> 32);
-  // the copy's members or the array's (a select: which one is a coin toss per frame)
-  const sk = load<u32>(select<u32>(slot + H2_MEMBERS, load<u32>(slot + H2_SOCKS), x < H2_INLINE) + (x << 2));
+  // the copy's members or, past them, the array's (line 1 of the slot, then the array's line)
+  const sk = load<u32>(x < H2_INLINE ? slot + H2_MEMBERS + (x << 2) : load<u32>(slot + H2_SOCKS) + (x << 2));
   return h2SeqRetry(slot, seq) ? 0 : sk;
 }
 
