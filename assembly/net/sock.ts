@@ -89,12 +89,12 @@
 //       IPv4 lookup scores a socket from its line 0 alone (port, flags, family, peer port, bound device,
 //       state, the inet_rcv_saddr / inet_daddr views, the hash2 link, the reuseport group); the chosen
 //       member's enqueue writes line 1 (SO_RCVBUF, rmem, the queue, the ready mark, incoming cpu, the
-//       counters, and SKX_HIT/SKX_READY: what it needs of line 0). With 2^17 hash2 slots, 100k sockets leave chains of ~1: one line for
+//       counters, and SKX_HIT/SKX_READY: what it needs of line 0). With 2^16 hash2 slots, 100k sockets leave chains of ~1: one line for
 //       the slot, one per socket scored, two for the one that queues. A chain whose head is in a
-//       reuseport group names the group in its slot, and the group holds its members' key (RG_RCV4…) and
-//       its first 12 members in its first line: the lean receive (udp_lean.ts) decides such a chain from
-//       the slot and that line (the group's second for a pick among the last 4), without the head's
-//       record or the member array's own line.
+//       reuseport group names the group in its slot, and the slot's first line is a copy of the group's
+//       (its members' key, RG_RCV4…, and its first 12 members; the next 13 in the slot's second): the
+//       lean receive (udp_lean.ts) decides such a chain from the slot alone, without the head's record,
+//       the group or the member array's own line.
 //
 // ---- Socket fields of this file (SK 48-59 beside the lookup's, 72-91 beside the enqueue's, 184-255) ----
 export const SKX_RCV4: u32 = 48; //       u32 inet_rcv_saddr: the IPv4 view of the bound address (an IPv6 socket:

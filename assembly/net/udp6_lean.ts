@@ -340,11 +340,11 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
 /**
  * udp6_burst_demux's lookup, a level at a time, for the `m` frames listed at L (udp_lean.ts lbList:
  * their indices, in order, all at LB_HSLOT; the passes run over the list, as IPv4's do).
- * As IPv4's (udp_lean.ts udp4Lookup): a slot whose head is in a reuseport group goes straight to the
- * group, which holds its members' key — the head's, what matches6 compares: AF_INET6, the port, the
+ * As IPv4's (udp_lean.ts udp4Lookup): a slot whose head is in a reuseport group is decided from the
+ * slot's copy of the group (sock.ts H2_*), which holds its members' key — the head's, what matches6 compares: AF_INET6, the port, the
  * bound address (RG_RCV6, and as an id in line 0: RG_ID6), the device (sock.ts RGS_MIXED: not any more);
  * no peer while none connected — so the head's record (its address and peer in lines of their own) is not
- * read; only a head in no group is. A group with an address id is matched from its line 0 alone.
+ * read; only a head in no group is. A group with an address id is matched from the slot's line 0 alone.
  */
 function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2: u32, deep: bool): void {
   let s: u32 = 0;

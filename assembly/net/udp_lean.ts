@@ -163,9 +163,9 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 //
 // udp4_burst_demux decides the frames of a burst (eth.ts stack_rx_burst's, before any goes up) a stage
 // at a time across all of them: which take the lean path (leanGate, leanLen), their UDP length and
-// checksum, then the socket lookup level by level — the hash2 slot (its head, or the head's reuseport
-// group, which the slot names: sock.ts H2_GROUP), the head's score or the group's key, the member the
-// flow hash picks (the group's first line holds its key and first 12 members). With thousands of sockets
+// checksum, then the socket lookup level by level — the hash2 slot (its head, or a copy of the head's
+// reuseport group: sock.ts H2_*), the head's score or the group's key, the member the flow hash picks
+// (the slot's first line holds the group's key and first 12 members: slotPick4). With thousands of sockets
 // each level is a cache miss (sock_prefetch.ts's reason); a level at a time, a tight pass first loads
 // the level's lines for all frames (few instructions a frame, so many misses are in flight at once),
 // then the stage's own work finds them in cache. With fewer sockets than SOCKS_DEEP the lines are in
@@ -534,10 +534,10 @@ export function lbSame(A: u32, lo: u32, n: u32): void {
  * frame whose slot names a group at once (its lines in cache or near: the levels' passes cost more in
  * loads and stores of the stage words than they save), staging only heads in no group. Past it, a level
  * at a time, for the `m` frames listed at L (their indices, in order; their
- * stage words at A, their keys at K: lbK's). A slot names its head's reuseport group (sock.ts
- * H2_GROUP): such a chain goes straight to the group, which holds its members' key — the head's, what
- * matches4 compares (sock.ts RGS_MIXED: not any more) — and its first 12 members in its first line; only a head
- * in no group is read itself. The passes run over the list, not the burst: with thousands of flows
+ * stage words at A, their keys at K: lbK's). A slot holds a copy of its head's reuseport group
+ * (sock.ts H2_*): such a chain is decided from the slot, which holds the group's members' key — the
+ * head's, what matches4 compares (sock.ts RGS_MIXED: not any more) — and its first 12 members in its
+ * first line (slotPick4); only a head in no group is read itself. The passes run over the list, not the burst: with thousands of flows
  * the frames that repeat an earlier one (LB_SAME) fall anywhere, and a branch skipping them would be
  * mispredicted every few frames.
  */
