@@ -79,8 +79,8 @@
 // ---- A protocol's tables (TB_*, one block) ----
 //
 //   +0  u32 port table: 65536 × u32 chain head by local port (udp_table.hash: bind conflicts, multicast)
-//   +4  u32 hash2: H2_SLOTS × 8-byte slots by (address, port) (udp_table.hash2: lookup): +0 u32 chain head,
-//       +4 u32 the head's reuseport group (0: none), the two published as one u64 store (H2_*, h2Publish)
+//   +4  u32 hash2: H2_SLOTS × 128-byte slots by (address, port) (udp_table.hash2: lookup): a copy of the
+//       head's reuseport group's line 0, then the chain head and its group, published as one u64 store (H2_*, h2Set)
 //   +8  u32 hash4: H4_SLOTS × u32 chain head by the 4-tuple of connected sockets (early demux)
 //   +12 u32 connected sockets (hash4 is walked only when not 0)
 //   +16 u32 sockets per port table slot are chained through SKX_NEXT_PORT, hash2 through SKX_NEXT2, hash4
@@ -89,12 +89,12 @@
 //       IPv4 lookup scores a socket from its line 0 alone (port, flags, family, peer port, bound device,
 //       state, the inet_rcv_saddr / inet_daddr views, the hash2 link, the reuseport group); the chosen
 //       member's enqueue writes line 1 (SO_RCVBUF, rmem, the queue, the ready mark, incoming cpu, the
-//       counters, and SKX_HIT/SKX_READY: what it needs of line 0). With 2^17 hash2 slots, 100k sockets leave chains of ~1: one line for
+//       counters, and SKX_HIT/SKX_READY: what it needs of line 0). With 2^16 hash2 slots, 100k sockets leave chains of ~1: one line for
 //       the slot, one per socket scored, two for the one that queues. A chain whose head is in a
-//       reuseport group names the group in its slot, and the group holds its members' key (RG_RCV4…) and
-//       its first 12 members in its first line: the lean receive (udp_lean.ts) decides such a chain from
-//       the slot and that line (the group's second for a pick among the last 4), without the head's
-//       record or the member array's own line.
+//       reuseport group names the group in its slot, and the slot's first line is a copy of the group's
+//       (its members' key, RG_RCV4…, and its first 12 members; the next 13 in the slot's second): the
+//       lean receive (udp_lean.ts) decides such a chain from the slot alone, without the head's record,
+//       the group or the member array's own line.
 //
 // ---- Socket fields of this file (SK 48-59 beside the lookup's, 72-91 beside the enqueue's, 184-255) ----
 export const SKX_RCV4: u32 = 48; //       u32 inet_rcv_saddr: the IPv4 view of the bound address (an IPv6 socket:
@@ -184,10 +184,28 @@ export const ID6_ANY: u32 = 1;
 /** addr6Id's answer for an address without an id: above any u16, so no group's RG_ID6 is equal to it. */
 export const ID6_NONE: u32 = 0x10000;
 //
-// ---- A hash2 slot (TB_HASH2: H2_SLOTS × 8 bytes) ----
-export const H2_HEAD: u32 = 0; //         u32 the chain's first socket
-export const H2_GROUP: u32 = 4; //        u32 that socket's reuseport group (0: none or no head)
-export const H2_SHIFT: u32 = 3; //        a slot's offset is its index << H2_SHIFT
+// ---- A hash2 slot (TB_HASH2: H2_SLOTS × 128 bytes, two lines) ----
+// A copy of what the lean receive reads of the chain head's reuseport group — the count, the address id,
+// the key words, the first 12 members — laid out as the group's line 0, then in line 1 the next 13
+// members, the member array, and the chain's head and its group. With thousands of groups the group's
+// line is a cache miss a datagram; the slot's line 0 is the same line, without the level before it
+// (udp_lean.ts slotPick4): a pick among a group's first 12 members reads line 0 alone, as a group's did.
+// The copy is a function of the head and its group, written under a sequence count (h2Set: odd while it
+// is written, the pair inside): a reader that reads the count even and unchanged around its reads saw
+// one whole version (read_seqcount_begin / read_seqcount_retry), else it leaves the datagram to the full
+// path. Every change of a group's line 0 (a member joining or leaving, the array grown, RG_SLOW) writes
+// the copy again (groupPublish); a group's members all hash to the slot of its key until one's key
+// changes, which sets RGS_MIXED first (never cleared: a copy with it sends every datagram the slow way).
+export const H2_NUM: u32 = 0; //          u16 RG_NUM of the head's group (0: no group)
+export const H2_ID6: u32 = 2; //          u16 RG_ID6
+export const H2_SEQ: u32 = 4; //          u32 the copy's sequence count (odd: being written)
+export const H2_KEY: u32 = 8; //          8 bytes: RG_RCV4, RG_PORT, RG_V6ONLY, RG_SLOW (at their offsets less RG_RCV4 - H2_KEY)
+export const H2_MEMBERS: u32 = 16; //     H2_INLINE × u32: the first members
+export const H2_INLINE: u32 = 25;
+export const H2_SOCKS: u32 = 116; //      u32 RG_SOCKS (the members from H2_INLINE on)
+export const H2_HEAD: u32 = 120; //       u32 the chain's first socket
+export const H2_GROUP: u32 = 124; //      u32 that socket's reuseport group (0: none or no head); the two one u64
+export const H2_SHIFT: u32 = 7; //        a slot's offset is its index << H2_SHIFT
 //
 // ---- A queued datagram: the UMEM frame it arrived in is held (its head, the xdp_frame room) ----
 //
@@ -282,7 +300,7 @@ import { mcGetOpt, mcOif, mcOp, mcSetIf4, mcSetOpt, mcSockClose } from './udp_mc
 import { EBADF, EAGAIN, ENOMEM, EACCES, ENODEV, EINVAL, EMFILE, ENOPROTOOPT, EOPNOTSUPP, EPROTONOSUPPORT, EAFNOSUPPORT, EADDRINUSE, EADDRNOTAVAIL, ENETUNREACH } from '../maps/uapi';
 
 export const SK_MAX: u32 = 1 << 18; // ids 1 .. SK_MAX-1
-export const H2_SLOTS: u32 = 1 << 17;
+export const H2_SLOTS: u32 = 1 << 16; // UDP_HTABLE_SIZE_MAX
 export const H4_SLOTS: u32 = 1 << 17;
 const L4_MAGIC: u32 = 0x4b53344c; // 'L4SK'
 export const L4_IDS: u32 = 4;
@@ -676,13 +694,16 @@ function daddr4Set(sk: u32, v: u32): void {
 /** A member's address or device changed: the group's key no longer holds for all (RGS_MIXED). */
 function groupKeyChanged(sk: u32): void {
   const g = load<u32>(sk + SK_REUSEPORT_GROUP);
-  if (g != 0) groupSlowSet(g, RGS_MIXED, true);
+  if (g == 0) return;
+  groupSlowSet(g, RGS_MIXED, true);
+  groupPublish(g, sk); // sk still on the chain of the key it leaves
 }
 
 /** Set or clear `bit` of group `g`'s RG_SLOW, after the field it mirrors. */
 export function groupSlowSet(g: u32, bit: u8, on: bool): void {
   const v = load<u8>(g + RG_SLOW);
   store<u8>(g + RG_SLOW, on ? v | bit : v & ~bit);
+  groupPublish(g, 0);
 }
 
 /**
@@ -769,6 +790,7 @@ function groupAdd(g: u32, sk: u32): i32 {
   store<u32>(sk + SK_REUSEPORT_INDEX, n);
   store<u32>(sk + SK_REUSEPORT_GROUP, g);
   store<u16>(g + RG_NUM, <u16>(n + 1)); // the member is in place before the count lets readers see it
+  groupPublish(g, sk);
   return 0;
 }
 
@@ -784,7 +806,7 @@ function groupLeave(sk: u32): void {
   store<u32>(last + SK_REUSEPORT_INDEX, i);
   store<u16>(g + RG_NUM, <u16>(n - 1));
   store<u32>(sk + SK_REUSEPORT_GROUP, 0);
-  if ((load<u8>(sk + SKX_HASHED) & 1) != 0) h2Publish(h2Slot(sk)); // the head's group, when it is the head
+  groupPublish(g, sk); // the slot's copy; the head's group too, when it is the head
   if (n == 1) {
     if (a != g + RG_INLINE) rc_retire(a, load<u32>(g + RG_CAP) * 4);
     rc_retire_packed(g, RG_SIZE);
@@ -828,10 +850,63 @@ function h2Slot(sk: u32): u32 {
   return load<u32>(t + TB_HASH2) + (load<u32>(sk + SKX_HASH2) << H2_SHIFT);
 }
 
-/** The slot's head becomes `head`, with its group, in one store (a reader sees the old pair or the new). */
+/**
+ * The slot's head becomes `head`, with its group, in one store (a reader of the pair sees the old one or
+ * the new), and the group's copy (H2_*) with it under the slot's sequence count (write_seqcount_begin /
+ * _end: a reader of the copy sees one version whole or knows it did not).
+ */
 function h2Set(slot: u32, head: u32): void {
   const g = head != 0 ? load<u32>(head + SK_REUSEPORT_GROUP) : 0;
-  store<u64>(slot, <u64>head | (<u64>g << 32));
+  const seq = load<u32>(slot + H2_SEQ);
+  // the count odd before any field changes (smp_wmb: wasm's atomics are sequentially consistent, and V8
+  // keeps the plain stores after it after it, as the reader's loads: h2SeqRetry)
+  if (ASC_FEATURE_THREADS) atomic.store<u32>(slot + H2_SEQ, seq + 1);
+  else store<u32>(slot + H2_SEQ, seq + 1);
+  store<u64>(slot + H2_HEAD, <u64>head | (<u64>g << 32));
+  const n = g != 0 ? rgNum(g) : 0;
+  store<u16>(slot + H2_NUM, <u16>n);
+  if (g != 0) {
+    store<u16>(slot + H2_ID6, load<u16>(g + RG_ID6));
+    store<u64>(slot + H2_KEY, load<u64>(g + RG_RCV4));
+    const a = load<u32>(g + RG_SOCKS);
+    store<u32>(slot + H2_SOCKS, a);
+    const m = n < H2_INLINE ? n : H2_INLINE;
+    for (let i: u32 = 0; i < m; i++) store<u32>(slot + H2_MEMBERS + (i << 2), load<u32>(a + (i << 2)));
+  }
+  // smp_wmb then the count even: the fields are written before it (a wasm atomic store is sequentially
+  // consistent: the stores before it are visible first)
+  if (ASC_FEATURE_THREADS) atomic.store<u32>(slot + H2_SEQ, seq + 2);
+  else store<u32>(slot + H2_SEQ, seq + 2);
+}
+
+/**
+ * read_seqcount_begin of hash2 slot `slot`'s copy (H2_*): the count to give h2SeqRetry after reading it.
+ * An atomic load (acquire; the reads after it are not made before it).
+ */
+@inline export function h2SeqBegin(slot: u32): u32 {
+  return ASC_FEATURE_THREADS ? atomic.load<u32>(slot + H2_SEQ) : load<u32>(slot + H2_SEQ);
+}
+
+/**
+ * read_seqcount_retry: the copy of `slot` read since h2SeqBegin gave `seq` may be torn (the count was odd
+ * or has moved). The second read is atomic too: wasm's atomics are sequentially consistent and V8 keeps
+ * memory accesses in program order around them (the reads of the copy are made before it, smp_rmb).
+ */
+@inline export function h2SeqRetry(slot: u32, seq: u32): bool {
+  const now = ASC_FEATURE_THREADS ? atomic.load<u32>(slot + H2_SEQ) : load<u32>(slot + H2_SEQ);
+  return ((seq & 1) | (now ^ seq)) != 0;
+}
+
+/**
+ * Group `g`'s line 0 changed (its count, members, array or RG_SLOW), `sk` a member or the leaver: the
+ * copy of the slot it is named in written again. Until a member's key changes (RGS_MIXED, set before the
+ * member moves) all of them are on the chain of the group's key: the slot of any hashed one of them.
+ */
+function groupPublish(g: u32, sk: u32): void {
+  const n = rgNum(g);
+  const m0 = n != 0 ? load<u32>(load<u32>(g + RG_SOCKS)) : 0;
+  if (m0 != 0 && (load<u8>(m0 + SKX_HASHED) & 1) != 0) h2Publish(h2Slot(m0));
+  if (sk != 0 && sk != m0 && (load<u8>(sk + SKX_HASHED) & 1) != 0) h2Publish(h2Slot(sk));
 }
 
 /** The slot's pair again from its head (the head's group changed). */
@@ -842,7 +917,7 @@ function h2Publish(slot: u32): void {
 /** Unlink `sk` from its hash2 chain at `slot`: the head's pair in one store, a later link as chainUnlink. */
 function hash2Unlink(slot: u32, sk: u32): void {
   if (load<u32>(slot + H2_HEAD) == sk) h2Set(slot, load<u32>(sk + SKX_NEXT2));
-  else chainUnlink(slot, sk, SKX_NEXT2);
+  else chainUnlink(slot + H2_HEAD, sk, SKX_NEXT2);
 }
 
 /** Unlink `sk` from the singly-linked chain at `slot` threaded through `off`. */

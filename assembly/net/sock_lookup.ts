@@ -36,7 +36,7 @@ import {
   AF_INET6, TCP_ESTABLISHED, AF_INET, SCR_L4,
 } from './abi';
 import {
-  H2_SHIFT, H2_SLOTS, H4_SLOTS, L4_SECRET, RG_HAS_CONNS, rgNum, RG_PROG, RG_SOCKS, SKX_DADDR4, SKX_INCOMING, SKX_NEXT2, SKX_NEXT4,
+  H2_HEAD, H2_SHIFT, H2_SLOTS, H4_SLOTS, L4_SECRET, RG_HAS_CONNS, rgNum, RG_PROG, RG_SOCKS, SKX_DADDR4, SKX_INCOMING, SKX_NEXT2, SKX_NEXT4,
   SKX_RCV4, TB_CONNECTED, TB_HASH2, TB_HASH4, l4Root,
 } from './sock';
 import { skLookupAttached, skLookupNoReuseport, skLookupRun, skReuseportRun, SK_LOOKUP_DROP } from './sk_prog';
@@ -255,7 +255,7 @@ export function udp4_lib_lookup(t: u32, protocol: u32, saddr: u32, sport: u32, d
   const c = lookup4v4(t, saddr, sport, daddr, hnum, dif);
   if (c != 0) return c;
   const h2 = load<u32>(t + TB_HASH2);
-  let result = lookup2(false, load<u32>(h2 + (hash2Of4(daddr, hnum) << H2_SHIFT)), saddr, sport, daddr, hnum, dif, data, len);
+  let result = lookup2(false, load<u32>(h2 + (hash2Of4(daddr, hnum) << H2_SHIFT) + H2_HEAD), saddr, sport, daddr, hnum, dif, data, len);
   if (result != 0 && result != SK_LOOKUP_DROP && <u32>load<u8>(result + SK_STATE) == TCP_ESTABLISHED) return result;
   // udp4_lookup_run_bpf: the sk_lookup programs see UDP only (udptable == net->ipv4.udp_table)
   if (protocol == IPPROTO_UDP) {
@@ -273,7 +273,7 @@ export function udp4_lib_lookup(t: u32, protocol: u32, saddr: u32, sport: u32, d
   }
   if (result != 0) return result == SK_LOOKUP_DROP ? 0 : result;
   if (daddr == 0) return 0;
-  result = lookup2(false, load<u32>(h2 + (hash2Of4(0, hnum) << H2_SHIFT)), saddr, sport, 0, hnum, dif, data, len);
+  result = lookup2(false, load<u32>(h2 + (hash2Of4(0, hnum) << H2_SHIFT) + H2_HEAD), saddr, sport, 0, hnum, dif, data, len);
   return result == SK_LOOKUP_DROP ? 0 : result;
 }
 
@@ -308,10 +308,10 @@ export function udp4_lib_lookup(t: u32, protocol: u32, saddr: u32, sport: u32, d
 export function udp4_lookup_fast(t: u32, protocol: u32, saddr: u32, sport: u32, daddr: u32, hnum: u32, dif: u32, data: u32, len: u32): u32 {
   if (load<u32>(t + TB_CONNECTED) == 0 && (protocol != IPPROTO_UDP || !skLookupAttached())) {
     const h2 = load<u32>(t + TB_HASH2);
-    let head = load<u32>(h2 + (hash2Of4(daddr, hnum) << H2_SHIFT));
+    let head = load<u32>(h2 + (hash2Of4(daddr, hnum) << H2_SHIFT) + H2_HEAD);
     let laddr = daddr;
     if (head == 0 && daddr != 0) {
-      head = load<u32>(h2 + (hash2Of4(0, hnum) << H2_SHIFT));
+      head = load<u32>(h2 + (hash2Of4(0, hnum) << H2_SHIFT) + H2_HEAD);
       laddr = 0;
     }
     if (head != 0 && matches4(head, saddr, sport, laddr, hnum, dif)) {
@@ -397,7 +397,7 @@ export function udp6_lib_lookup(t: u32, protocol: u32, saddr: u32, sport: u32, d
   const c = lookup4v6(t, saddr, sport, daddr, hnum, dif);
   if (c != 0) return c;
   const h2 = load<u32>(t + TB_HASH2);
-  let result = lookup2(true, load<u32>(h2 + (hash2Of6(daddr, hnum) << H2_SHIFT)), saddr, sport, daddr, hnum, dif, data, len);
+  let result = lookup2(true, load<u32>(h2 + (hash2Of6(daddr, hnum) << H2_SHIFT) + H2_HEAD), saddr, sport, daddr, hnum, dif, data, len);
   if (result != 0 && result != SK_LOOKUP_DROP && <u32>load<u8>(result + SK_STATE) == TCP_ESTABLISHED) return result;
   if (protocol == IPPROTO_UDP) {
     const a = skLookupRun(AF_INET6, protocol, saddr, sport, daddr, hnum, dif);
@@ -411,7 +411,7 @@ export function udp6_lib_lookup(t: u32, protocol: u32, saddr: u32, sport: u32, d
   if (result != 0) return result == SK_LOOKUP_DROP ? 0 : result;
   if (any6(daddr)) return 0;
   // the wildcard slot: :: shares 0.0.0.0's hash2 value (ipv6_portaddr_hash of any is jhash_1word(0))
-  result = lookup2(true, load<u32>(h2 + (hash2Of4(0, hnum) << H2_SHIFT)), saddr, sport, anyAddr(), hnum, dif, data, len);
+  result = lookup2(true, load<u32>(h2 + (hash2Of4(0, hnum) << H2_SHIFT) + H2_HEAD), saddr, sport, anyAddr(), hnum, dif, data, len);
   return result == SK_LOOKUP_DROP ? 0 : result;
 }
 

@@ -28,7 +28,7 @@
 import { netScratch } from './core';
 import { SCR_L4_BURST, SK_REUSEPORT_GROUP, SK_RMEM, SK_STATE } from './abi';
 import { IPPROTO_UDP, ldBe16 } from './inet';
-import { H2_SHIFT, L4_LIVE, rgNum, RG_PROG, RG_SOCKS, SKX_QTAIL, SKX_RCV4, TB_CONNECTED, TB_HASH2, l4Root, udpTables } from './sock';
+import { H2_HEAD, H2_SHIFT, L4_LIVE, rgNum, RG_PROG, RG_SOCKS, SKX_QTAIL, SKX_RCV4, TB_CONNECTED, TB_HASH2, l4Root, udpTables } from './sock';
 import { hash2Of4, udpEhash4 } from './sock_lookup';
 
 const ETH_HLEN: u32 = 14;
@@ -66,7 +66,7 @@ export function udp4_prefetch(burst: u32, n: u32): void {
     if (ihl < 20 || len < ETH_HLEN + ihl + 8 || <u32>load<u8>(data, ETH_HLEN + 9) != IPPROTO_UDP) continue;
     if ((ldBe16(data + ETH_HLEN + 6) & 0x1fff) != 0) continue;
     const uh = data + ETH_HLEN + ihl;
-    store<u32>(a + (i << 2), load<u32>(h2 + (hash2Of4(load<u32>(data, ETH_HLEN + 16), ldBe16(uh + 2)) << H2_SHIFT)));
+    store<u32>(a + (i << 2), load<u32>(h2 + (hash2Of4(load<u32>(data, ETH_HLEN + 16), ldBe16(uh + 2)) << H2_SHIFT) + H2_HEAD));
     m++;
   }
   if (m == 0) return;

@@ -54,13 +54,14 @@ import { nfActive } from './netfilter';
 import { protoHandler, PH_CONSUME, PH_UDP } from './local';
 import { udp6_queue_found, udp6AddrSum, udp6CsumOk, udp6ShortOk, udpv6_rcv } from './udp';
 import {
-  H2_SHIFT, RG_DEV, l4Root, L4_LIVE, rgNum, ID6_ANY, ID6_NONE, RG_ID6, addr6Id, addr6Table, RG_PORT, RG_RCV6, RG_SK6, RG_SLOW, RG_SOCKS, RGS_DEV, SKX_NEXT2, TB_CONNECTED, TB_HASH2, udpTables,
+  H2_GROUP, H2_HEAD, H2_ID6, H2_INLINE, H2_KEY, H2_MEMBERS, H2_NUM, h2SeqBegin, h2SeqRetry, H2_SHIFT, H2_SOCKS, RG_DEV, l4Root, L4_LIVE, ID6_ANY, ID6_NONE, addr6Id, addr6Table, RG_PORT, RG_RCV4, RG_RCV6,
+  RG_SK6, RG_SLOW, RGS_DEV, SKX_NEXT2, TB_CONNECTED, TB_HASH2, udpTables,
 } from './sock';
 import { addrHash6, hash2Of4, hash2OfWord6, matches6, udpEhash6f, udpFhash6 } from './sock_lookup';
 import { skLookupAttached } from './sk_prog';
 import {
   LB_B, LB_GROUP, LB_HEAD, LB_HSLOT, LB_SAME, LB_SOCK, LB_UDP, SOCKS_DEEP, headLines, kDport, kSport, lbA, lbAhead, lbKeys, lbList, lbLookedSet, lbSame,
-  lbSink, lbUlenSet, staged,
+  lbSink, lbUlenSet, slotEmpty, staged,
 } from './udp_lean';
 
 /**
@@ -339,11 +340,11 @@ export function udp6_burst_demux(ifindex: u32, nd: u32, burst: u32, n: u32): u32
 /**
  * udp6_burst_demux's lookup, a level at a time, for the `m` frames listed at L (udp_lean.ts lbList:
  * their indices, in order, all at LB_HSLOT; the passes run over the list, as IPv4's do).
- * As IPv4's (udp_lean.ts udp4Lookup): a slot whose head is in a reuseport group goes straight to the
- * group, which holds its members' key — the head's, what matches6 compares: AF_INET6, the port, the
+ * As IPv4's (udp_lean.ts udp4Lookup): a slot whose head is in a reuseport group is decided from the
+ * slot's copy of the group (sock.ts H2_*), which holds its members' key — the head's, what matches6 compares: AF_INET6, the port, the
  * bound address (RG_RCV6, and as an id in line 0: RG_ID6), the device (sock.ts RGS_MIXED: not any more);
  * no peer while none connected — so the head's record (its address and peer in lines of their own) is not
- * read; only a head in no group is. A group with an address id is matched from its line 0 alone.
+ * read; only a head in no group is. A group with an address id is matched from the slot's line 0 alone.
  */
 function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2: u32, deep: bool): void {
   let s: u32 = 0;
@@ -369,20 +370,18 @@ function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2
   let groups: u32 = 0;
   for (let j: u32 = 0; j < m; j++) {
     const i = load<u32>(L + (j << 2));
-    let pair = load<u64>(load<u32>(B + (i << 2)));
+    let slot = load<u32>(B + (i << 2));
     let exact: u32 = 1;
-    if (<u32>pair == 0) {
-      pair = load<u64>(h2 + (hash2Of4(0, kDport(load<u32>(K + (i << 4), K6_PORTS))) << H2_SHIFT));
+    if (slotEmpty(slot)) {
+      slot = h2 + (hash2Of4(0, kDport(load<u32>(K + (i << 4), K6_PORTS))) << H2_SHIFT);
       exact = 0;
     }
-    const head = <u32>pair;
-    const g = <u32>(pair >> 32);
     store<u32>(B + (i << 2), exact);
-    if (g != 0) {
-      store<u32>(A + (i << 2), g | LB_GROUP);
-      // the group's line 0 asked for now, while the later frames' slots are read (IPv6's key there as
-      // an id: RG_ID6; line 1 only for a group without one, or the pick among its last 4 members)
-      if (deep) s += load<u32>(g);
+    const head = load<u16>(slot + H2_NUM) != 0 ? 0 : load<u32>(slot + H2_HEAD);
+    if (head == 0 && load<u16>(slot + H2_NUM) != 0) {
+      // the slot, whose copy of the group (sock.ts H2_*) decides: IPv6's key there as an id (RG_ID6); the
+      // group's line 1 only for a group without one or bound to a device
+      store<u32>(A + (i << 2), slot | LB_GROUP);
       groups++;
     } else if (head != 0) {
       store<u32>(A + (i << 2), head | LB_HEAD);
@@ -404,27 +403,14 @@ function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2
     const uh = ip + 40;
     const laddr = load<u32>(B + (i << 2)) != 0 ? ip + IP6H_DADDR : 0;
     let next = LB_UDP;
-    if (matches6(head, ip + IP6H_SADDR, ldBe16(uh), laddr, ldBe16(uh + 2), ifindex)) {
-      const g = load<u32>(head + SK_REUSEPORT_GROUP);
-      if (g == 0) {
-        if (load<u32>(head + SKX_NEXT2) == 0) next = head | LB_SOCK;
-      } else {
-        next = g | LB_GROUP;
-        groups++;
-      }
-    }
+    // (a head in a group after all — it joined one since the slot was read — is left to udpv6_rcv)
+    if (matches6(head, ip + IP6H_SADDR, ldBe16(uh), laddr, ldBe16(uh + 2), ifindex) &&
+      load<u32>(head + SK_REUSEPORT_GROUP) == 0 && load<u32>(head + SKX_NEXT2) == 0) next = head | LB_SOCK;
     store<u32>(A + (i << 2), next);
   }
   if (groups == 0) {
     lbSink(s);
     return;
-  }
-  // (a head in no group may have named one after all: its group's lines)
-  if (deep && heads != 0) {
-    for (let j: u32 = 0; j < m; j++) {
-      const a = load<u32>(A + (load<u32>(L + (j << 2)) << 2));
-      if (staged(a, LB_GROUP)) s += load<u32>(a & ~3);
-    }
   }
   // the groups (no program, no connected members) whose key matches as the head's would (AF_INET6, the
   // port, the bound address, the device; no member has a peer while none connected): the chain's first
@@ -442,8 +428,9 @@ function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2
     const i = load<u32>(L + (j << 2));
     const a = load<u32>(A + (i << 2));
     if (!staged(a, LB_GROUP)) continue;
-    const g = a & ~3;
-    const k = rgNum(g);
+    const slot = a & ~3;
+    const seq = h2SeqBegin(slot);
+    const k = <u32>load<u16>(slot + H2_NUM);
     const key = K + (i << 4);
     const p = load<u32>(key, K6_PAIR);
     if (p != gPair) {
@@ -456,10 +443,11 @@ function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2
     }
     const pp = load<u32>(key, K6_PORTS);
     // the group's address is the one the chain was walked with (the destination, or ::): by its id in
-    // line 0 (RG_ID6: equal ids, equal addresses), or for a group without one by the address in line 1
-    // (RG_RCV6; AF_INET6 members, RG_SK6, with it)
+    // the slot's copy (RG_ID6: equal ids, equal addresses), or for a group without one by the address in
+    // the group's line 1 (RG_RCV6; AF_INET6 members, RG_SK6, with it)
     const w = load<u32>(B + (i << 2)) != 0;
-    const id6 = <u32>load<u16>(g + RG_ID6);
+    const id6 = <u32>load<u16>(slot + H2_ID6);
+    const g = load<u32>(slot + H2_GROUP);
     let ka = id6 == select<u32>(gId, ID6_ANY, w);
     if (id6 == 0) {
       const ra = g + RG_RCV6;
@@ -469,7 +457,7 @@ function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2
     // (+12, +15) as one word, the port, and no program, connected member or changed key (RGS_DEV: the
     // device, in line 1, is compared only then; RG_V6ONLY, +14, says nothing to IPv6)
     if (RG_SLOW != RG_PORT + 3) ERROR('udp6Lookup: the group key words moved');
-    const pw = load<u32>(g + RG_PORT);
+    const pw = load<u32>(slot + H2_KEY + (RG_PORT - RG_RCV4));
     const pm = (pw & ~((<u32>RGS_DEV << 24) | 0xff0000)) ^ kDport(pp);
     if ((<u32>(pm == 0) & <u32>(k != 0) & <u32>ka) == 0 || ((pw >> 24) != 0 && load<u32>(g + RG_DEV) != ifindex)) {
       store<u32>(A + (i << 2), LB_UDP);
@@ -479,11 +467,12 @@ function udp6Lookup(A: u32, B: u32, L: u32, m: u32, burst: u32, ifindex: u32, h2
     const lw = select<u32>(<u32>(gD1 >> 32), 0, w);
     const hash = udpEhash6f(lw, kDport(pp), fhash, kSport(pp));
     // the pick: not ESTABLISHED, its group having no connected member (sk_connect sets RG_HAS_CONNS
-    // before the state, and nothing clears it); taken in this pass, as IPv4's (udp_lean.ts
-    // udp4LookupHeads); what its enqueue reads (line 1 of the record alone: sock.ts SKX_HIT) lbWarm
-    // loads for all of them in one pass
-    const sk = load<u32>(load<u32>(g + RG_SOCKS) + (<u32>((<u64>hash * <u64>k) >> 32) << 2));
-    store<u32>(A + (i << 2), sk != 0 ? sk : LB_UDP);
+    // before the state, and nothing clears it); taken in this pass, as IPv4's (udp_lean.ts slotPick4),
+    // from the slot's copy (sock.ts H2_MEMBERS) or the member array past it; a copy being written (h2SeqRetry) leaves the datagram to udpv6_rcv. What its
+    // enqueue reads (line 1 of the record alone: sock.ts SKX_HIT) lbWarm loads for all of them in one pass
+    const x = <u32>((<u64>hash * <u64>k) >> 32);
+    const sk = load<u32>(x < H2_INLINE ? slot + H2_MEMBERS + (x << 2) : load<u32>(slot + H2_SOCKS) + (x << 2));
+    store<u32>(A + (i << 2), sk != 0 && !h2SeqRetry(slot, seq) ? sk : LB_UDP);
   }
   lbSink(s);
 }

@@ -41,8 +41,8 @@ import { protoHandler, PH_CONSUME, PH_UDP } from './local';
 import { RTCF_LOCAL } from './icmp';
 import { udp_queue_burst, udp_queue_run, udp_rcv, udp4_queue_found, udp4CsumOk } from './udp';
 import {
-  H2_SHIFT, l4Root, L4_LIVE, RG_DEV, rgNum, RG_PORT, RG_RCV4, RG_SLOW, RG_SOCKS, RG_V6ONLY, RGS_DEV, SKX_NEXT2,
-  TB_CONNECTED, TB_HASH2, udpTables,
+  H2_GROUP, H2_HEAD, H2_INLINE, H2_KEY, H2_MEMBERS, H2_NUM, h2SeqBegin, h2SeqRetry, H2_SHIFT, H2_SOCKS, l4Root, L4_LIVE, RG_DEV, RG_PORT, RG_RCV4,
+  RG_SLOW, RG_V6ONLY, RGS_DEV, SKX_NEXT2, TB_CONNECTED, TB_HASH2, udpTables,
 } from './sock';
 import { addrHash4, hash2Of4, hash2OfWord4, matches4, udpHashSecret } from './sock_lookup';
 import { jhash3w } from '../maps/jhash';
@@ -163,9 +163,9 @@ export function udp4_lean_rcv(ifindex: u32, q: u32, ip: u32, tot: u32): void {
 //
 // udp4_burst_demux decides the frames of a burst (eth.ts stack_rx_burst's, before any goes up) a stage
 // at a time across all of them: which take the lean path (leanGate, leanLen), their UDP length and
-// checksum, then the socket lookup level by level — the hash2 slot (its head, or the head's reuseport
-// group, which the slot names: sock.ts H2_GROUP), the head's score or the group's key, the member the
-// flow hash picks (the group's first line holds its key and first 12 members). With thousands of sockets
+// checksum, then the socket lookup level by level — the hash2 slot (its head, or a copy of the head's
+// reuseport group: sock.ts H2_*), the head's score or the group's key, the member the flow hash picks
+// (the slot's first line holds the group's key and first 12 members: slotPick4). With thousands of sockets
 // each level is a cache miss (sock_prefetch.ts's reason); a level at a time, a tight pass first loads
 // the level's lines for all frames (few instructions a frame, so many misses are in flight at once),
 // then the stage's own work finds them in cache. With fewer sockets than SOCKS_DEEP the lines are in
@@ -534,10 +534,10 @@ export function lbSame(A: u32, lo: u32, n: u32): void {
  * frame whose slot names a group at once (its lines in cache or near: the levels' passes cost more in
  * loads and stores of the stage words than they save), staging only heads in no group. Past it, a level
  * at a time, for the `m` frames listed at L (their indices, in order; their
- * stage words at A, their keys at K: lbK's). A slot names its head's reuseport group (sock.ts
- * H2_GROUP): such a chain goes straight to the group, which holds its members' key — the head's, what
- * matches4 compares (sock.ts RGS_MIXED: not any more) — and its first 12 members in its first line; only a head
- * in no group is read itself. The passes run over the list, not the burst: with thousands of flows
+ * stage words at A, their keys at K: lbK's). A slot holds a copy of its head's reuseport group
+ * (sock.ts H2_*): such a chain is decided from the slot, which holds the group's members' key — the
+ * head's, what matches4 compares (sock.ts RGS_MIXED: not any more) — and its first 12 members in its
+ * first line (slotPick4); only a head in no group is read itself. The passes run over the list, not the burst: with thousands of flows
  * the frames that repeat an earlier one (LB_SAME) fall anywhere, and a branch skipping them would be
  * mispredicted every few frames.
  */
@@ -560,24 +560,22 @@ function udp4Lookup(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, h2: u3
         ma = laddr;
         mw = addrHash4(laddr);
       }
-      let pair = load<u64>(h2 + (hash2OfWord4(mw, dport) << H2_SHIFT));
-      if (<u32>pair == 0) {
-        pair = load<u64>(h2 + (hash2Of4(0, dport) << H2_SHIFT));
+      let slot = h2 + (hash2OfWord4(mw, dport) << H2_SHIFT);
+      if (slotEmpty(slot)) {
+        slot = h2 + (hash2Of4(0, dport) << H2_SHIFT);
         laddr = 0;
       }
-      const head = <u32>pair;
-      const g = <u32>(pair >> 32);
       store<u32>(B + (i << 2), laddr);
-      if (g != 0) {
-        const slot = groupPick4(g, laddr, load<u32>(k, K_SADDR), pp, ifindex, secret);
-        const sk = slot != 0 ? load<u32>(slot) : 0;
+      const head = load<u16>(slot + H2_NUM) != 0 ? 0 : load<u32>(slot + H2_HEAD);
+      if (head == 0 && load<u16>(slot + H2_NUM) != 0) {
+        const sk = slotPick4(slot, laddr, load<u32>(k, K_SADDR), pp, ifindex, secret);
         store<u32>(A + (i << 2), sk != 0 ? sk : LB_UDP);
       } else if (head != 0) {
         store<u32>(A + (i << 2), head | LB_HEAD);
         heads++;
       } else store<u32>(A + (i << 2), LB_UDP);
     }
-    if (heads != 0) udp4LookupHeads(A, B, K, L, m, ifindex, secret, false, heads, 0, 0);
+    if (heads != 0) udp4LookupHeads(A, B, K, L, m, ifindex, 0);
     return;
   }
   let s: u32 = 0;
@@ -588,48 +586,45 @@ function udp4Lookup(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, h2: u3
     store<u32>(B + (i << 2), h2 + (hash2Of4(load<u32>(k, K_DADDR), kDport(load<u32>(k, K_PORTS))) << H2_SHIFT));
   }
   for (let j: u32 = 0; j < m; j++) s += load<u32>(load<u32>(B + (load<u32>(L + (j << 2)) << 2)));
-  // the slots' heads and their groups (the wildcard slot's when the exact one is empty)
+  // the slots' heads, and the picks of the slots that name a group, from the slot's copy of it (the
+  // wildcard slot's when the exact one is empty)
   let heads: u32 = 0;
-  let groups: u32 = 0;
   for (let j: u32 = 0; j < m; j++) {
     const i = load<u32>(L + (j << 2));
-    let pair = load<u64>(load<u32>(B + (i << 2)));
-    let laddr = load<u32>(K + (i << 4), K_DADDR);
-    if (<u32>pair == 0) {
-      pair = load<u64>(h2 + (hash2Of4(0, kDport(load<u32>(K + (i << 4), K_PORTS))) << H2_SHIFT));
+    const k = K + (i << 4);
+    let slot = load<u32>(B + (i << 2));
+    let laddr = load<u32>(k, K_DADDR);
+    const pp = load<u32>(k, K_PORTS);
+    if (slotEmpty(slot)) {
+      slot = h2 + (hash2Of4(0, kDport(pp)) << H2_SHIFT);
       laddr = 0;
     }
-    const head = <u32>pair;
-    const g = <u32>(pair >> 32);
     store<u32>(B + (i << 2), laddr);
-    if (g != 0) {
-      store<u32>(A + (i << 2), g | LB_GROUP);
-      // the group's line 0 asked for now, while the later frames' slots are read (its line 1, the last 4
-      // members, only when the pick is there: groupPick4's pass)
-      s += load<u32>(g);
-      groups++;
+    const head = load<u16>(slot + H2_NUM) != 0 ? 0 : load<u32>(slot + H2_HEAD);
+    if (head == 0 && load<u16>(slot + H2_NUM) != 0) {
+      // the pick: not ESTABLISHED, its group having no connected member (sk_connect sets RG_HAS_CONNS
+      // before the state, and nothing clears it), so none is skipped; what its enqueue reads (line 1 of
+      // the record alone: sock.ts SKX_HIT) lbWarm loads for all of them in one pass
+      const sk = slotPick4(slot, laddr, load<u32>(k, K_SADDR), pp, ifindex, secret);
+      store<u32>(A + (i << 2), sk != 0 ? sk : LB_UDP);
     } else if (head != 0) {
       store<u32>(A + (i << 2), head | LB_HEAD);
       heads++;
     } else store<u32>(A + (i << 2), LB_UDP);
   }
-  if (heads == 0 && groups == 0) {
-    lbSink(s);
-    return;
-  }
   if (heads != 0) s += headLines(A, L, m);
-  udp4LookupHeads(A, B, K, L, m, ifindex, secret, true, heads, groups, s);
+  if (heads != 0) udp4LookupHeads(A, B, K, L, m, ifindex, s);
+  else lbSink(s);
 }
 
 /**
- * udp4Lookup's levels after the slots (their stage words at A: LB_HEAD — `heads` of them —, LB_GROUP —
- * `groups` of them — or done; B: the address each chain was walked with): the heads in no group, then
- * the groups and their picks. `deep`: the lines of each level asked for ahead (`s`: the sum of the loads so far, for lbSink).
+ * udp4Lookup's heads in no group (their stage words at A: LB_HEAD; B: the address each chain was walked
+ * with): do they take the datagram at all (compute_score ≥ 1), and are they alone. A head that is in a
+ * group after all (it joined one since the slot was read: the slot names it now) is left to udp_rcv.
+ * `s`: the sum of the loads ahead so far, for lbSink.
  */
-function udp4LookupHeads(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, secret: u32, deep: bool, heads: u32, groups: u32, s: u32): void {
-  let named: u32 = 0;
-  // the heads in no group: do they take the datagram at all (compute_score ≥ 1), and are they alone
-  if (heads != 0) for (let j: u32 = 0; j < m; j++) {
+function udp4LookupHeads(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, s: u32): void {
+  for (let j: u32 = 0; j < m; j++) {
     const i = load<u32>(L + (j << 2));
     const a = load<u32>(A + (i << 2));
     if (!staged(a, LB_HEAD)) continue;
@@ -637,69 +632,47 @@ function udp4LookupHeads(A: u32, B: u32, K: u32, L: u32, m: u32, ifindex: u32, s
     const k = K + (i << 4);
     const pp = load<u32>(k, K_PORTS);
     let next = LB_UDP;
-    if (matches4(head, load<u32>(k, K_SADDR), kSport(pp), load<u32>(B + (i << 2)), kDport(pp), ifindex)) {
-      const g = load<u32>(head + SK_REUSEPORT_GROUP);
-      if (g == 0) {
-        if (load<u32>(head + SKX_NEXT2) == 0) next = head | LB_SOCK;
-      } else {
-        next = g | LB_GROUP;
-        named++;
-      }
-    }
+    if (matches4(head, load<u32>(k, K_SADDR), kSport(pp), load<u32>(B + (i << 2)), kDport(pp), ifindex) &&
+      load<u32>(head + SK_REUSEPORT_GROUP) == 0 && load<u32>(head + SKX_NEXT2) == 0) next = head | LB_SOCK;
     store<u32>(A + (i << 2), next);
-  }
-  if (groups + named == 0) {
-    lbSink(s);
-    return;
-  }
-  // (a head in no group may have named one after all: its group's lines)
-  if (deep && named != 0) {
-    for (let j: u32 = 0; j < m; j++) {
-      const a = load<u32>(A + (load<u32>(L + (j << 2)) << 2));
-      if (staged(a, LB_GROUP)) s += load<u32>(a & ~3);
-    }
-  }
-  // the groups (no program, no connected members) whose key matches as the head's would (port, bound
-  // address, not IPV6_V6ONLY, device; no member has a peer while none connected): the chain's first
-  // scoring socket is in it, and reuseport_select_sock_by_hash's first pick's slot decides
-  for (let j: u32 = 0; j < m; j++) {
-    const i = load<u32>(L + (j << 2));
-    const a = load<u32>(A + (i << 2));
-    if (!staged(a, LB_GROUP)) continue;
-    const key = K + (i << 4);
-    const slot = groupPick4(a & ~3, load<u32>(B + (i << 2)), load<u32>(key, K_SADDR), load<u32>(key, K_PORTS), ifindex, secret);
-    // the pick: not ESTABLISHED, its group having no connected member (sk_connect sets RG_HAS_CONNS
-    // before the state, and nothing clears it), so none is skipped; taken here, in the pass that loads
-    // its slot (a pass of its own cost a walk of the list and saved no wait: a load holds retirement
-    // whether its value is used or not); what its enqueue reads (line 1 of the record alone: sock.ts
-    // SKX_HIT) lbWarm loads for all of them in one pass
-    const sk = slot != 0 ? load<u32>(slot) : 0;
-    store<u32>(A + (i << 2), sk != 0 ? sk : LB_UDP);
   }
   sink += s;
 }
 
 /**
- * Group `g` (no program, no connected members) whose key matches as the chain's head would (port, bound
- * address `laddr` — the one the chain was walked with —, not IPV6_V6ONLY, device; no member has a peer
- * while none connected): the chain's first scoring socket is in it, and reuseport_select_sock_by_hash's
- * first pick decides — the address of its slot in the member array; 0 when the group does not decide.
- * The datagram's source `saddr`, its ports word `pp` (as loaded), from `ifindex`.
+ * Hash2 slot `slot` has no chain (the lookup goes on with the wildcard slot's): no group in its copy (line
+ * 0, the line the pick reads) and no head (line 1, read only then).
  */
-@inline function groupPick4(g: u32, laddr: u32, saddr: u32, pp: u32, ifindex: u32, secret: u32): u32 {
-  const k = rgNum(g);
+@inline export function slotEmpty(slot: u32): bool {
+  return load<u16>(slot + H2_NUM) == 0 && load<u32>(slot + H2_HEAD) == 0;
+}
+
+/**
+ * The hash2 slot `slot` names a reuseport group (no program, no connected members) whose key matches as
+ * the chain's head would (port, bound address `laddr` — the one the chain was walked with —, not
+ * IPV6_V6ONLY, device; no member has a peer while none connected): the chain's first scoring socket is
+ * in it, and reuseport_select_sock_by_hash's first pick decides — that member, read from the slot's copy
+ * of the group (sock.ts H2_*: the group's own lines are not read, but its device with RGS_DEV, or a
+ * member past the copy's from the member array); 0 when the group does not decide or the copy was being
+ * written (h2SeqRetry). The datagram's source `saddr`, its ports word `pp` (as loaded), from `ifindex`.
+ */
+@inline function slotPick4(slot: u32, laddr: u32, saddr: u32, pp: u32, ifindex: u32, secret: u32): u32 {
+  const seq = h2SeqBegin(slot);
+  const k = <u32>load<u16>(slot + H2_NUM);
   const dport = kDport(pp);
-  // line 0's key word without branches between its tests (with thousands of groups all of them pass; a
-  // short-circuit chain was seven compares and branches a frame): RG_RCV4, RG_PORT, RG_V6ONLY (+8, +12,
-  // +14) the address the chain was walked with, the port, not IPV6_V6ONLY; RG_SLOW (+15) nothing but
-  // RGS_DEV, whose device (line 1) is asked only then
-  if (RG_PORT != RG_RCV4 + 4 || RG_V6ONLY != RG_RCV4 + 6 || RG_SLOW != RG_RCV4 + 7) ERROR('groupPick4: the group key words moved');
-  const off = load<u64>(g + RG_RCV4) ^ (<u64>laddr | (<u64>dport << 32));
+  // the key word without branches between its tests (with thousands of groups all of them pass): RG_RCV4,
+  // RG_PORT, RG_V6ONLY the address the chain was walked with, the port, not IPV6_V6ONLY; RG_SLOW (the
+  // top byte) nothing but RGS_DEV, whose device (the group's line 1) is asked only then
+  if (RG_PORT != RG_RCV4 + 4 || RG_V6ONLY != RG_RCV4 + 6 || RG_SLOW != RG_RCV4 + 7) ERROR('slotPick4: the group key words moved');
+  const off = load<u64>(slot + H2_KEY) ^ (<u64>laddr | (<u64>dport << 32));
   if ((<u32>((off & ~(<u64>RGS_DEV << 56)) == 0) & <u32>(k != 0)) == 0) return 0;
-  if ((off >> 56) != 0 && load<u32>(g + RG_DEV) != ifindex) return 0;
+  if ((off >> 56) != 0 && load<u32>(load<u32>(slot + H2_GROUP) + RG_DEV) != ifindex) return 0;
   // udpEhash4s with the source port as loaded (its bytes swapped twice there)
   const hash = jhash3w(laddr, saddr, (dport << 16) | (pp & 0xffff), secret);
-  return load<u32>(g + RG_SOCKS) + (<u32>((<u64>hash * <u64>k) >> 32) << 2);
+  const x = <u32>((<u64>hash * <u64>k) >> 32);
+  // the copy's members or, past them, the array's (line 1 of the slot, then the array's line)
+  const sk = load<u32>(x < H2_INLINE ? slot + H2_MEMBERS + (x << 2) : load<u32>(slot + H2_SOCKS) + (x << 2));
+  return h2SeqRetry(slot, seq) ? 0 : sk;
 }
 
 /**

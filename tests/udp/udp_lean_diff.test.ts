@@ -822,6 +822,52 @@ describe.skipIf(unready !== '')('the lean receive paths give what the full path 
     expect(sum(g.slice(6, 9))).toBe(0); // 7023
   }, 60_000);
 
+  it('groups changed behind their chain head between bursts: the hash2 slot\'s copy of the group (sock.ts H2_*) follows a member joining at the tail and a member leaving', async () => {
+    // 7071 (IPv6, L6): 3 members, a 4th joins after the first burst — hlist_add_tail_rcu for an IPv6
+    // reuseport socket: the chain's head stays, only the group's count and array change (reuseport_add_sock).
+    // 7072 (IPv4, L4): 4 members, the second oldest (not the head: IPv4 members go first) closed after the
+    // first burst — reuseport_detach_sock moves the last member into its place and counts one less.
+    const made: number[] = [];
+    const mk = (fx: Fixture, ids: number[], family: 'inet' | 'inet6', addr: string, port: number): number => {
+      const t = fx.dp.socketTable;
+      const id = t.create({ family, reusePort: true, reuseAddr: true });
+      t.bind(id, addr, port);
+      ids.push(id);
+      made.push(id);
+      return id;
+    };
+    const between = (fx: Fixture, bi: number, ids: number[]) => {
+      if (bi === 0) {
+        made.length = 0;
+        for (let i = 0; i < 3; i++) mk(fx, ids, 'inet6', L6, 7071);
+        for (let i = 0; i < 4; i++) mk(fx, ids, 'inet', L4, 7072);
+      }
+      if (bi === 1) {
+        mk(fx, ids, 'inet6', L6, 7071);
+        fx.dp.socketTable.close(made[4]!);
+        closedIds.add(made[4]!);
+      }
+    };
+    const burst = (r: number) => Array.from({ length: 16 }, (_, j) => [
+      v6(r * 64 + j, 7071, { sport: 43000 + r * 16 + j }),
+      v4(r * 64 + 32 + j, 7072, { sport: 43000 + r * 16 + j }),
+    ]).flat();
+    const frames = [burst(0), burst(1), burst(2), burst(3)];
+    closedIds.clear();
+    const lean = await run(true, frames, { between });
+    const full = await run(false, frames, { between });
+    // the full path reads the group itself (sock_lookup.ts lookup2, reuseport_select_sock_by_hash)
+    expect(lean.queues).toEqual(full.queues);
+    expect(lean.counters).toEqual(full.counters);
+    expect(lean.taken.slice(1)).toEqual([32, 32, 32]);
+    const q = lean.queues.slice(-8);
+    const sum = (a: string[][]) => a.reduce((x, y) => x + y.length, 0);
+    expect(sum(q.slice(0, 3)) + q[7]!.length).toBe(64); // 7071: every IPv6 datagram, the joiner among them
+    expect(q[7]!.length).toBeGreaterThan(0); // 48 flows after it joined over 4 members
+    // 7072: the three left take every IPv4 datagram after the close (the closed one's queue is not read)
+    expect(sum(q.slice(3, 7))).toBeGreaterThanOrEqual(48);
+  }, 60_000);
+
   it('IPv6 groups on two addresses of one hash2 chain: each datagram matches the group of its own destination (the address ids in line 0, sock.ts RG_ID6)', async () => {
     // L6 and L6C share each port's chain: a datagram to L6's 7061 finds L6C's group there, whose
     // address is not its destination (compute_score: -1), and no socket takes it; one to L6C's 7062
