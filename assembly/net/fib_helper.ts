@@ -719,8 +719,9 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
  * fibAnswersWalk's common frame, from frame `j` on: its route (handle and TOS, nothing in local) answered
  * earlier in the same walk (ROUTE_MEMO), no PMTU exception anywhere (dstPmtuNone): the memo entry's
  * answer is the frame's record. Returns the first frame from `j` the memo does not answer (`n`: none).
- * Out of fibAnswersWalk's loop (a function with a loop is not inlined): there, with everything else it
- * holds live, V8 kept even the frame index on the stack, a store and a reload on every frame's path.
+ * A loop of its own (binaryen inlines it back into fibAnswersWalk, the loop stays): in the walk's loop,
+ * with everything else that loop holds live, V8 kept even the frame index on the stack (a store and a
+ * reload on every frame's path); here the few values it needs stay in registers.
  */
 function answersFromMemo(j: u32, n: u32, ifindex: u32, s: u32, dsts: u32, locals: u32, walk: u32): u32 {
   const ifHi = <u64>ifindex << 32;
