@@ -573,6 +573,11 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
   if (hashed) mp_hash4_addrs_many(FIB_ANSWERS + ANS_RECS + ANSR_SRC, dsts, n, FIB_ANSWERS + ANS_RECS + ANSR_HASH, ANS_REC_SIZE);
   let metMultipath = false;
   for (let j: u32 = 0; j < n; j++) {
+    // the frames from j on that a route memo entry answers as they are, in a loop of their own
+    if (pmtuNone) {
+      j = answersFromMemo(j, n, ifindex, s, dsts, locals, walk);
+      if (j >= n) break;
+    }
     const h = fib4PrefetchSettle(s, j);
     const r = FIB_ANSWERS + ANS_RECS + j * ANS_REC_SIZE;
     const tos = load<u32>(r + ANSR_TOS);
@@ -708,6 +713,32 @@ export function fibAnswersWalk(ifindex: u32, n: u32): void {
   fib4PrefetchKeep(n);
   fib4PrefetchSink(acc);
   answersMade = true;
+}
+
+/**
+ * fibAnswersWalk's common frame, from frame `j` on: its route (handle and TOS, nothing in local) answered
+ * earlier in the same walk (ROUTE_MEMO), no PMTU exception anywhere (dstPmtuNone): the memo entry's
+ * answer is the frame's record. Returns the first frame from `j` the memo does not answer (`n`: none).
+ * A loop of its own (binaryen inlines it back into fibAnswersWalk, the loop stays): in the walk's loop,
+ * with everything else that loop holds live, V8 kept even the frame index on the stack (a store and a
+ * reload on every frame's path); here the few values it needs stay in registers.
+ */
+function answersFromMemo(j: u32, n: u32, ifindex: u32, s: u32, dsts: u32, locals: u32, walk: u32): u32 {
+  const ifHi = <u64>ifindex << 32;
+  for (; j < n; j++) {
+    const h = fib4PrefetchSettle(s, j);
+    const r = FIB_ANSWERS + ANS_RECS + j * ANS_REC_SIZE;
+    const m = ROUTE_MEMO + ((h * 0x9e3779b1) >> (32 - RTM_BITS)) * RTM_SIZE;
+    if (load<u64>(m) != (<u64>walk | (<u64>h << 32)) || load<u32>(m, 8) != load<u32>(r + ANSR_TOS)) break;
+    if (locals != 0 && load<u32>(locals + (j << 2)) != 0) break;
+    store<u64>(r + ANSR_DST, <u64>load<u32>(dsts + (j << 2)) | ifHi);
+    store<u64>(r + ANSR_MTU, load<u64>(m, 16));
+    store<u64>(r + ANSR_OIF, load<u64>(m, 24));
+    store<u64>(r + ANSR_MACS, load<u64>(m, 32));
+    store<u32>(r + ANSR_MACS + 8, load<u32>(m, 40));
+    store<u64>(r + ANSR_KEYMASK, 0);
+  }
+  return j;
 }
 
 /**

@@ -204,8 +204,13 @@ export function scenarioLines(sc: Scenario): ScenarioLines {
     ...sc.routes.map(({ verb, spec }) => `${spec.family === 'inet6' ? '-6 ' : ''}route ${verb} ${routeArgs(spec).join(' ')}`),
     ...sc.rules.map((r) => `${r.family === 'inet6' ? '-6 ' : ''}rule add ${ruleArgs(r).join(' ')}`),
   ];
-  const neighbours = sc.neighbours.map((n) => `neigh replace ${n.addr}${n.lladdr ? ` lladdr ${n.lladdr}` : ''} dev ${n.dev} nud ${n.state}`);
+  const neighbours = sc.neighbours.map(neighLine);
   return { setup, config, neighbours, after: sc.a3Down ? ['link set a3 down'] : [] };
+}
+
+/** The `ip` line (without `ip`) that makes neighbour entry `n`. */
+export function neighLine(n: NeighCmd): string {
+  return `neigh replace ${n.addr}${n.lladdr ? ` lladdr ${n.lladdr}` : ''} dev ${n.dev} nud ${n.state}`;
 }
 
 /** The scenario's sysctls by name (after the links exist). */
