@@ -1,0 +1,21 @@
+// Accept: a number passed to a global function's arg:untrusted `__u32 *`, which reads through it.
+// btf_check_func_arg_match: "Anything is allowed for untrusted arguments, as these are read-only and
+// probe read instructions would protect against invalid memory access": the scalar 12345 passes, and
+// the function's load through rdonly_untrusted_mem(sz=0) is a probe read (a fault reads 0).
+// Subprograms: the global function is appended after the entry program and verified separately.
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "verifier.h"
+
+__noinline int first_word(__u32 *w __arg_untrusted)
+{
+	return *w;
+}
+
+SEC("xdp")
+int global_func_arg_untrusted_scalar(struct xdp_md *ctx)
+{
+	return first_word((void *)12345) ? XDP_PASS : XDP_DROP;
+}
+
+LICENSE;
