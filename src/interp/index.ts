@@ -31,7 +31,7 @@ import type { InlineArray } from '../jit/emit.js';
 import { helperName, type HelperContext, type HelperTable } from '../helpers/index.js';
 import { AluOp, BPF_MAX_LOOPS, Class, FP, MAX_FRAMES, NUM_REGS, OP_LDDW, PseudoLd, Source, STACK_SIZE } from '../isa/opcodes.js';
 import { isMayGoto, type Insn } from '../isa/insn.js';
-import { CTX, CTX_BASE, MAX_TAIL_CALL_CNT, RUN, RUN_BASE, STACK_REGION, STACK_TOP, type EngineMemory, type Region } from '../runtime/memory.js';
+import { CTX, CTX_BASE, MAX_TAIL_CALL_CNT, NULL_GUARD_END, RUN, RUN_BASE, STACK_REGION, STACK_TOP, type EngineMemory, type Region } from '../runtime/memory.js';
 import type { Engine, EngineOptions, RunRequest, RunResult } from '../runtime/types.js';
 import type { VerifierFacts } from '../verifier/verifier.js';
 import { compileSource, makeExec, type CompiledExec, type CompileLib } from './compile.js';
@@ -1391,8 +1391,10 @@ export class Interpreter implements Engine {
       a += TWO32;
       h = (h - 1) | 0;
     }
-    // A probe load (untrusted memory) reads any address the memory holds, and 0 elsewhere (-1 here).
-    if (!write && this.probeLoads?.has(pc)) return h === 0 && a + size <= this.freshView().byteLength ? a : -1;
+    // A probe load (untrusted memory) reads any address past the null guard the memory holds, and 0
+    // elsewhere (-1 here). (The fast path above reads the null guard itself: nothing writes it, it
+    // holds zeros.)
+    if (!write && this.probeLoads?.has(pc)) return h === 0 && a >= NULL_GUARD_END && a + size <= this.freshView().byteLength ? a : -1;
     // No region and no memory lies above 4 GiB: a high half is a fault.
     if (h !== 0) throw memFault(pc, (BigInt(h >>> 0) << 32n) | BigInt(a), size, write);
     if (this.checked) {

@@ -41,7 +41,7 @@ import {
   STACK_SIZE,
 } from '../isa/opcodes.js';
 import { callTarget, writesRegister, type Insn } from '../isa/insn.js';
-import { CTX, CTX_BASE, DESC, FRAGS_BASE, FRAME_SIZE, MAP_HDR, MAX_TAIL_CALL_CNT, RING, RUN, RUN_BASE, STACK_BASE, STACK_TOP, XDP_ACTIONS, XDP_FRAME_STRUCT } from '../runtime/memory.js';
+import { CTX, CTX_BASE, DESC, FRAGS_BASE, FRAME_SIZE, MAP_HDR, MAX_TAIL_CALL_CNT, NULL_GUARD_END, RING, RUN, RUN_BASE, STACK_BASE, STACK_TOP, XDP_ACTIONS, XDP_FRAME_STRUCT } from '../runtime/memory.js';
 import {
   callbackExportName,
   callbackSlotGlobal,
@@ -831,8 +831,9 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
 
   /**
    * A BPF_PROBE_MEM load (untrusted memory): the kernel's exception table turns a fault into a 0 in
-   * the destination. Here any 64-bit address is read if the linear memory holds all its bytes, else
-   * the destination is 0 (no region check: the kernel's probe read sees all of kernel memory).
+   * the destination (and its JIT reads 0 for a user address without trying). Here any 64-bit address
+   * past the null guard is read if the linear memory holds all its bytes, else the destination is 0
+   * (no region check: the kernel's probe read sees all of kernel memory).
    */
   const probeLoad = (ins: Insn, size: number, sx: boolean): Expr[] => {
     const ptr = (): Expr => m.i32.wrap(get(TA));
@@ -844,7 +845,8 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     const memBytes = m.i64.shl(m.i64.extend_u(m.memory.size(IMPORT_MEMORY)), k64(16));
     return [
       set(TA, ins.off === 0 ? get(ins.src) : m.i64.add(get(ins.src), k64(ins.off))),
-      set(ins.dst, m.if(m.i64.le_u(get(TA), m.i64.sub(memBytes, k64(size))), v, k64(0))),
+      // NULL_GUARD_END <= TA <= memBytes - size, as one unsigned compare
+      set(ins.dst, m.if(m.i64.le_u(m.i64.sub(get(TA), k64(NULL_GUARD_END)), m.i64.sub(memBytes, k64(NULL_GUARD_END + size))), v, k64(0))),
     ];
   };
 

@@ -106,6 +106,7 @@ const KERNEL: Record<string, number> = {
   'verifier/accept/global_func_arg_untrusted_void:global_func_arg_untrusted_void': 15,
   'verifier/accept/global_func_arg_untrusted_scalar:global_func_arg_untrusted_scalar': 12,
   'verifier/accept/global_func_arg_untrusted_pass_on:global_func_arg_untrusted_pass_on': 18,
+  'verifier/accept/global_func_arg_untrusted_pkt:global_func_arg_untrusted_pkt': 5,
 };
 
 const objects = [...new Set(Object.keys(KERNEL).map((k) => k.split(':')[0]!))];
