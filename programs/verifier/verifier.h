@@ -116,5 +116,6 @@
 #define __arg_nullable __attribute__((btf_decl_tag("arg:nullable")))
 #define __arg_trusted __attribute__((btf_decl_tag("arg:trusted")))
 #define __arg_arena __attribute__((btf_decl_tag("arg:arena")))
+#define __arg_untrusted __attribute__((btf_decl_tag("arg:untrusted")))
 
 #endif

@@ -115,11 +115,11 @@ function prepareArg(btf: Btf, fname: string, typeId: number, i: number, tags: nu
   }
   if (tags & ARG_TAG.untrusted) {
     if (tags & ~ARG_TAG.untrusted) throw new PrepareError(`arg#${i} untrusted cannot be combined with any other tags`, 'EINVAL');
-    // A struct is a PTR_TO_BTF_ID of the kernel's type of that name. void * and pointers to
-    // primitives are PTR_TO_MEM | MEM_RDONLY | PTR_UNTRUSTED, read by probe loads at any offset
-    // (check_mem_access's rdonly_untrusted), which the JIT has no form of: refused.
-    if (target.kind === 'struct' || target.kind === 'union' || target.kind === 'fwd') throw noKernelType(target, i);
-    throw new PrepareError(`arg#${i} untrusted memory (probe reads) is not supported by wxdp`, 'EOPNOTSUPP');
+    // void * and pointers to primitives (btf_type_is_primitive: an int, an enum) are PTR_TO_MEM |
+    // MEM_RDONLY | PTR_UNTRUSTED of size 0, read by probe loads at any offset; anything else is a
+    // PTR_TO_BTF_ID of the kernel's struct of that name.
+    if (target.kind === 'void' || target.kind === 'int' || target.kind === 'enum' || target.kind === 'enum64') return { kind: 'untrusted_mem' };
+    throw noKernelType(target, i);
   }
   if (tags & ARG_TAG.arena) {
     if (tags & ~ARG_TAG.arena) throw new PrepareError(`arg#${i} arena cannot be combined with any other tags`, 'EINVAL');
@@ -142,7 +142,10 @@ function prepareArg(btf: Btf, fname: string, typeId: number, i: number, tags: nu
  * type is refused as the kernel refuses one it does not have.
  */
 function noKernelType(t: BtfType, i: number): PrepareError {
-  return new PrepareError(`arg#${i} reference type('${BTF_KIND_STR[t.kind] ?? t.kind} ${t.name}') has no matches`, 'ENOENT');
+  const type = `${BTF_KIND_STR[t.kind] ?? t.kind} ${t.name || '(anon)'}`;
+  // bpf_core_find_cands: a type without a name has no candidates to look for (-EINVAL)
+  if (!t.name) return new PrepareError(`arg#${i} reference type('${type}') candidate matching error: -22`, 'EINVAL');
+  return new PrepareError(`arg#${i} reference type('${type}') has no matches`, 'ENOENT');
 }
 
 /**

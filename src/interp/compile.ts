@@ -377,7 +377,8 @@ function emit(code: Int32Array, regs: Int32Array, leader: Uint8Array, start: Uin
         const sz = [1, 2, 4, 8, 1, 2, 4, 8][k - 66]!;
         const get = [`dv.getUint8(a)`, `dv.getUint16(a,true)`, `dv.getInt32(a,true)`, `dv.getInt32(a,true)`, `dv.getInt8(a)`, `dv.getInt16(a,true)`, `dv.getInt32(a,true)`, `dv.getInt32(a,true)`][k - 66]!;
         const set = k === 69 ? `${dl}=${get};${dh}=dv.getInt32(a+4,true);` : k >= 70 ? `${dl}=${get};${dh}=${dl}>>31;` : `${dl}=${get};${dh}=0;`;
-        c = `{let a=(${sl}>>>0)+${off};if(${sh}!==0||a<0||a+${sz}>memEnd){I.executed=${after};a=I.addr(${sl},${sh},${off},${sz},false,${i});dv=I.dv;}${set}}`;
+        // (addr() answers -1 for a probe load's fault: the destination is 0)
+        c = `P${i}:{let a=(${sl}>>>0)+${off};if(${sh}!==0||a<0||a+${sz}>memEnd){I.executed=${after};a=I.addr(${sl},${sh},${off},${sz},false,${i});dv=I.dv;if(a<0){${dl}=0;${dh}=0;break P${i};}}${set}}`;
         break;
       }
       case 74: case 75: case 76: case 77: {

@@ -31,7 +31,7 @@ import type { InlineArray } from '../jit/emit.js';
 import { helperName, type HelperContext, type HelperTable } from '../helpers/index.js';
 import { AluOp, BPF_MAX_LOOPS, Class, FP, MAX_FRAMES, NUM_REGS, OP_LDDW, PseudoLd, Source, STACK_SIZE } from '../isa/opcodes.js';
 import { isMayGoto, type Insn } from '../isa/insn.js';
-import { CTX, CTX_BASE, MAX_TAIL_CALL_CNT, RUN, RUN_BASE, STACK_REGION, STACK_TOP, type EngineMemory, type Region } from '../runtime/memory.js';
+import { CTX, CTX_BASE, MAX_TAIL_CALL_CNT, NULL_GUARD_END, RUN, RUN_BASE, STACK_REGION, STACK_TOP, type EngineMemory, type Region } from '../runtime/memory.js';
 import type { Engine, EngineOptions, RunRequest, RunResult } from '../runtime/types.js';
 import type { VerifierFacts } from '../verifier/verifier.js';
 import { compileSource, makeExec, type CompiledExec, type CompileLib } from './compile.js';
@@ -306,6 +306,8 @@ export class Interpreter implements Engine {
   private readonly helpers: HelperTable;
   /** bpf_loop calls the kernel inlines (VerifierFacts.loopInlined): their -E2BIG is 32-bit. */
   private readonly loopInlined: ReadonlySet<number> | undefined;
+  /** Loads the kernel makes BPF_PROBE_MEM (VerifierFacts.probeLoads): any address, a fault reads 0. */
+  private readonly probeLoads: ReadonlySet<number> | undefined;
   private readonly checked: boolean;
   private readonly maxInstructions: number;
   private readonly trace: ((ev: TraceEvent) => void) | undefined;
@@ -369,6 +371,7 @@ export class Interpreter implements Engine {
     this.mem = opts.memory;
     this.helpers = opts.helpers;
     this.loopInlined = opts.facts?.loopInlined;
+    this.probeLoads = opts.facts?.probeLoads;
     this.checked = opts.checked ?? true;
     this.maxInstructions = opts.maxInstructions ?? DEFAULT_MAX_INSTRUCTIONS;
     this.trace = opts.trace;
@@ -910,6 +913,10 @@ export class Interpreter implements Engine {
             this.executed = n;
             a = this.addr(R[s]!, R[s + 1]!, P[ip + 1]!, 1, false, ip >> 2);
             dv = this.dv;
+            if (a < 0) {
+              R[d] = R[d + 1] = 0;
+              break;
+            }
           }
           R[d] = dv.getUint8(a);
           R[d + 1] = 0;
@@ -921,6 +928,10 @@ export class Interpreter implements Engine {
             this.executed = n;
             a = this.addr(R[s]!, R[s + 1]!, P[ip + 1]!, 2, false, ip >> 2);
             dv = this.dv;
+            if (a < 0) {
+              R[d] = R[d + 1] = 0;
+              break;
+            }
           }
           R[d] = dv.getUint16(a, true);
           R[d + 1] = 0;
@@ -932,6 +943,10 @@ export class Interpreter implements Engine {
             this.executed = n;
             a = this.addr(R[s]!, R[s + 1]!, P[ip + 1]!, 4, false, ip >> 2);
             dv = this.dv;
+            if (a < 0) {
+              R[d] = R[d + 1] = 0;
+              break;
+            }
           }
           R[d] = dv.getInt32(a, true);
           R[d + 1] = 0;
@@ -943,6 +958,10 @@ export class Interpreter implements Engine {
             this.executed = n;
             a = this.addr(R[s]!, R[s + 1]!, P[ip + 1]!, 8, false, ip >> 2);
             dv = this.dv;
+            if (a < 0) {
+              R[d] = R[d + 1] = 0;
+              break;
+            }
           }
           R[d] = dv.getInt32(a, true);
           R[d + 1] = dv.getInt32(a + 4, true);
@@ -959,6 +978,10 @@ export class Interpreter implements Engine {
             this.executed = n;
             a = this.addr(R[s]!, R[s + 1]!, P[ip + 1]!, sz, false, ip >> 2);
             dv = this.dv;
+            if (a < 0) {
+              R[d] = R[d + 1] = 0;
+              break;
+            }
           }
           const v = sz === 1 ? dv.getInt8(a) : sz === 2 ? dv.getInt16(a, true) : dv.getInt32(a, true);
           R[d] = v;
@@ -1368,6 +1391,10 @@ export class Interpreter implements Engine {
       a += TWO32;
       h = (h - 1) | 0;
     }
+    // A probe load (untrusted memory) reads any address past the null guard the memory holds, and 0
+    // elsewhere (-1 here). (The fast path above reads the null guard itself: nothing writes it, it
+    // holds zeros.)
+    if (!write && this.probeLoads?.has(pc)) return h === 0 && a >= NULL_GUARD_END && a + size <= this.freshView().byteLength ? a : -1;
     // No region and no memory lies above 4 GiB: a high half is a fault.
     if (h !== 0) throw memFault(pc, (BigInt(h >>> 0) << 32n) | BigInt(a), size, write);
     if (this.checked) {

@@ -41,7 +41,7 @@ import {
   STACK_SIZE,
 } from '../isa/opcodes.js';
 import { callTarget, writesRegister, type Insn } from '../isa/insn.js';
-import { CTX, CTX_BASE, DESC, FRAGS_BASE, FRAME_SIZE, MAP_HDR, MAX_TAIL_CALL_CNT, RING, RUN, RUN_BASE, STACK_BASE, STACK_TOP, XDP_ACTIONS, XDP_FRAME_STRUCT } from '../runtime/memory.js';
+import { CTX, CTX_BASE, DESC, FRAGS_BASE, FRAME_SIZE, MAP_HDR, MAX_TAIL_CALL_CNT, NULL_GUARD_END, RING, RUN, RUN_BASE, STACK_BASE, STACK_TOP, XDP_ACTIONS, XDP_FRAME_STRUCT } from '../runtime/memory.js';
 import {
   callbackExportName,
   callbackSlotGlobal,
@@ -178,6 +178,8 @@ export interface EmitOptions {
   loopCountMax?: ReadonlyMap<number, number>;
   /** bpf_loop calls the kernel inlines (VerifierFacts.loopInlined): their -E2BIG is 32-bit. */
   loopInlined?: ReadonlySet<number>;
+  /** Loads the kernel makes BPF_PROBE_MEM (VerifierFacts.probeLoads): any address, a fault reads 0. */
+  probeLoads?: ReadonlySet<number>;
 }
 
 /**
@@ -808,6 +810,7 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
     if ((ins.code & MODE_MASK) !== Mode.MEM && !sx) throw fail(pc, `unknown load opcode 0x${ins.code.toString(16)}`);
     const inLocal = ins.src === R10 && size === 8 ? slotLocals?.get(ins.off) : undefined;
     if (inLocal !== undefined) return [set(ins.dst, m.local.get(inLocal, i64))];
+    if (opts.probeLoads?.has(pc)) return probeLoad(ins, size, sx);
     const { pre, ptr, offset } = address(ins.src, ins.off, size, false, pc, true);
     let v: Expr;
     switch (size) {
@@ -824,6 +827,27 @@ function build(B: Binaryen, m: Module, prog: readonly Insn[], layout: ProgramLay
         v = m.i64.load(offset, 8, ptr());
     }
     return [...pre, set(ins.dst, v)];
+  };
+
+  /**
+   * A BPF_PROBE_MEM load (untrusted memory): the kernel's exception table turns a fault into a 0 in
+   * the destination (and its JIT reads 0 for a user address without trying). Here any 64-bit address
+   * past the null guard is read if the linear memory holds all its bytes, else the destination is 0
+   * (no region check: the kernel's probe read sees all of kernel memory).
+   */
+  const probeLoad = (ins: Insn, size: number, sx: boolean): Expr[] => {
+    const ptr = (): Expr => m.i32.wrap(get(TA));
+    const v =
+      size === 1 ? (sx ? m.i64.load8_s(0, 1, ptr()) : m.i64.load8_u(0, 1, ptr()))
+      : size === 2 ? (sx ? m.i64.load16_s(0, 1, ptr()) : m.i64.load16_u(0, 1, ptr()))
+      : size === 4 ? (sx ? m.i64.load32_s(0, 1, ptr()) : m.i64.load32_u(0, 1, ptr()))
+      : m.i64.load(0, 1, ptr());
+    const memBytes = m.i64.shl(m.i64.extend_u(m.memory.size(IMPORT_MEMORY)), k64(16));
+    return [
+      set(TA, ins.off === 0 ? get(ins.src) : m.i64.add(get(ins.src), k64(ins.off))),
+      // NULL_GUARD_END <= TA <= memBytes - size, as one unsigned compare
+      set(ins.dst, m.if(m.i64.le_u(m.i64.sub(get(TA), k64(NULL_GUARD_END)), m.i64.sub(memBytes, k64(NULL_GUARD_END + size))), v, k64(0))),
+    ];
   };
 
   const storeOf = (size: number, offset: number, ptr: Expr, v: Expr): Expr => {

@@ -91,6 +91,8 @@ async function cachedModule(prog: readonly Insn[], opts: JitOptions): Promise<{ 
   // Facts matter to unchecked code only; a checked module is the same with or without them.
   const loopCountMax = !checked && opts.facts && opts.facts.loopCountMax.size > 0 ? opts.facts.loopCountMax : undefined;
   const loopInlined = !checked && opts.facts && opts.facts.loopInlined.size > 0 ? opts.facts.loopInlined : undefined;
+  // (probe loads in checked code too: what they may read is not a region's question)
+  const probeLoads = opts.facts && opts.facts.probeLoads.size > 0 ? opts.facts.probeLoads : undefined;
   const fibAnswers = fp && !checked && !memory.shared && !opts.areas && wasmHelpers.includes(HELPER_FIB_LOOKUP) ? fibAnswersOf(fp) : undefined;
   // The module depends on the program, the check mode, the optimiser and the memory's declared shape;
   // helpers and regions are bound per instance.
@@ -111,6 +113,7 @@ async function cachedModule(prog: readonly Insn[], opts: JitOptions): Promise<{ 
     fibAnswers ? JSON.stringify(fibAnswers) : '',
     loopCountMax ? JSON.stringify([...loopCountMax]) : '',
     loopInlined ? JSON.stringify([...loopInlined]) : '',
+    probeLoads ? JSON.stringify([...probeLoads]) : '',
     Buffer.from(encode(prog)).toString('base64'),
   ].join(':');
 
@@ -120,7 +123,7 @@ async function cachedModule(prog: readonly Insn[], opts: JitOptions): Promise<{ 
     cache.delete(key); // re-insert: Map order doubles as LRU order
   } else {
     const arrayStrideAt = fp ? fp.global('MAPS_ARRAY_STRIDE') : undefined;
-    entry = build(prog, layout, { checked, optimize, memory, wasmHelpers, tailCalls, inlineArrays, inlineHashes, inlineTries, ...(arrayStrideAt !== undefined ? { arrayStrideAt } : {}), backEdgeBudget, burst: opts.burst ?? false, ...(opts.areas ? { areas: opts.areas } : {}), ...(fibAnswers ? { fibAnswers } : {}), ...(loopCountMax ? { loopCountMax } : {}), ...(loopInlined ? { loopInlined } : {}) }, key);
+    entry = build(prog, layout, { checked, optimize, memory, wasmHelpers, tailCalls, inlineArrays, inlineHashes, inlineTries, ...(arrayStrideAt !== undefined ? { arrayStrideAt } : {}), backEdgeBudget, burst: opts.burst ?? false, ...(opts.areas ? { areas: opts.areas } : {}), ...(fibAnswers ? { fibAnswers } : {}), ...(loopCountMax ? { loopCountMax } : {}), ...(loopInlined ? { loopInlined } : {}), ...(probeLoads ? { probeLoads } : {}) }, key);
     entry.catch(() => cache.delete(key));
   }
   cache.set(key, entry);
@@ -292,6 +295,7 @@ export async function jitText(prog: readonly Insn[], opts: Omit<JitOptions, 'hel
     tailCalls: false,
     ...(fp ? { inlineArrays: arrayMapsOf(prog, m, fp), inlineHashes: hashMapsOf(prog, m, fp), inlineTries: trieMapsOf(prog, m, fp) } : {}),
     ...(opts.facts && !(opts.checked ?? true) ? { loopCountMax: opts.facts.loopCountMax, loopInlined: opts.facts.loopInlined } : {}),
+    ...(opts.facts ? { probeLoads: opts.facts.probeLoads } : {}),
     text: true,
   });
   return text!;

@@ -8,6 +8,8 @@ import type { WasmMemory } from './wasm_types.js';
 
 export const WASM_PAGE = 65536;
 export const STACK_BASE = 0x1000;
+/** The null guard below the main thread's stacks: no region, an access there faults (a probe load reads 0). */
+export const NULL_GUARD_END = STACK_BASE;
 export const STACK_TOP = STACK_BASE + MAX_FRAMES * STACK_SIZE;
 
 /** xdp_md and the xdp_buff fields behind it (offsets from CTX_BASE). */

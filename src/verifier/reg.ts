@@ -104,6 +104,11 @@ export class Reg {
   /** MEM_RINGBUF (for MEM) / MEM_RDONLY. */
   ringbuf = false;
   rdonly = false;
+  /**
+   * PTR_UNTRUSTED (for MEM): a global function's arg:untrusted `void *` or pointer to a primitive
+   * (btf_prepare_func_args), read through probe loads, which fault to 0, so at any offset.
+   */
+  untrusted = false;
   /** Fixed offset of a pointer. */
   off = 0;
   varOff: Tnum = Tnum.unknown;
@@ -176,6 +181,7 @@ export class Reg {
     this.maybeNull = o.maybeNull;
     this.ringbuf = o.ringbuf;
     this.rdonly = o.rdonly;
+    this.untrusted = o.untrusted;
     this.off = o.off;
     this.copyScalarFrom(o);
     this.id = o.id;
@@ -737,7 +743,8 @@ export class Reg {
   /** The kernel's reg type names (reg_type_str), as its messages print them. */
   typeName(): string {
     const base = REG_TYPE_NAMES[this.type];
-    const pre = (this.rdonly ? 'rdonly_' : '') + (this.ringbuf ? 'ringbuf_' : '');
+    // reg_type_str: the flags' prefixes in the order MEM_RDONLY, MEM_RINGBUF, ..., PTR_UNTRUSTED
+    const pre = (this.rdonly ? 'rdonly_' : '') + (this.ringbuf ? 'ringbuf_' : '') + (this.untrusted ? 'untrusted_' : '');
     return pre + base + (this.maybeNull ? '_or_null' : '');
   }
 

@@ -617,6 +617,7 @@ function regsafe(old: Reg, cur: Reg, ids: IdMap, exact: boolean, within = false)
         old.memSize === cur.memSize &&
         old.ringbuf === cur.ringbuf &&
         old.rdonly === cur.rdonly &&
+        old.untrusted === cur.untrusted &&
         old.pktSlice === cur.pktSlice &&
         old.off === cur.off &&
         scalarWithin(old, cur) &&
@@ -662,6 +663,7 @@ function regBytesEqual(a: Reg, b: Reg): boolean {
     a.maybeNull === b.maybeNull &&
     a.ringbuf === b.ringbuf &&
     a.rdonly === b.rdonly &&
+    a.untrusted === b.untrusted &&
     a.pktSlice === b.pktSlice &&
     a.off === b.off &&
     a.range === b.range &&

@@ -123,6 +123,8 @@ export type GlobalArg =
   | { kind: 'ctx' }
   | { kind: 'scalar' }
   | { kind: 'mem'; size: number; nonnull?: boolean }
+  /** ARG_PTR_TO_MEM | MEM_RDONLY | PTR_UNTRUSTED: arg:untrusted on `void *` or a pointer to a primitive. */
+  | { kind: 'untrusted_mem' }
   | { kind: 'dynptr' }
   | { kind: 'arena' };
 
@@ -175,6 +177,11 @@ export interface VerifierFacts {
    * 0xfffffff9, zero-extended, where the helper returns the 64-bit -7.
    */
   loopInlined: ReadonlySet<number>;
+  /**
+   * Loads through untrusted memory (a global function's arg:untrusted `void *` or pointer to a
+   * primitive), which the kernel makes BPF_PROBE_MEM loads: any address, a fault reads 0.
+   */
+  probeLoads: ReadonlySet<number>;
 }
 
 /** include/linux/bpf.h: bpf_loop's largest nr_loops (BPF_MAX_LOOPS, 8M). */
@@ -320,6 +327,8 @@ class Verifier {
   private maxCtxOffset = 0;
   /** bpf_loop calls' loop_inline_state, by instruction: still fit for inlining, and its callback. */
   private readonly loopInline = new Map<number, { fit: boolean; subprog: number | undefined }>();
+  /** VerifierFacts.probeLoads */
+  private readonly probeLoads = new Set<number>();
   /** bpf_loop calls' largest count (r1's umax) over the states that reached them, by instruction (VerifierFacts). */
   private readonly loopCountMax = new Map<number, bigint>();
   /** Per frame, the stack slots live where states are compared (one object, refilled per comparison). */
@@ -486,6 +495,7 @@ class Verifier {
       facts: {
         loopCountMax: new Map([...this.loopCountMax].filter(([, n]) => n <= BPF_MAX_LOOPS).map(([pc, n]) => [pc, Number(n)])),
         loopInlined: new Set([...this.loopInline].filter(([, s]) => s.fit).map(([pc]) => pc)),
+        probeLoads: this.probeLoads,
       },
     };
   }
@@ -1453,6 +1463,12 @@ class Verifier {
         if (reg.maybeNull) break;
         if (reg.btf !== undefined) return this.btfLoad(reg, regno, off, size, read, pc);
         if (!read && reg.rdonly) this.reject(`R${regno} cannot write into ${reg.typeName()}`, pc);
+        // check_mem_access: untrusted read-only memory is read with BPF_PROBE_MEM loads (a fault reads
+        // 0), so at any offset: no bounds (rdonly_untrusted)
+        if (reg.untrusted) {
+          this.probeLoads.add(pc);
+          return this.loaded(size);
+        }
         this.checkMemRegion(reg, regno, off, size, reg.memSize, false, pc);
         return this.loaded(size);
       }
@@ -2209,6 +2225,13 @@ class Verifier {
         r.id = ++this.idGen;
         return r;
       }
+      case 'untrusted_mem': {
+        // do_check_common: PTR_TO_MEM | MEM_RDONLY | PTR_UNTRUSTED of mem_size 0, never NULL-checked
+        const r = Reg.pointer(RegType.MEM);
+        r.rdonly = true;
+        r.untrusted = true;
+        return r;
+      }
       case 'mem': {
         const r = Reg.pointer(RegType.MEM);
         r.memSize = a.size;
@@ -2251,6 +2274,8 @@ class Verifier {
   private globalArg(st: State, a: GlobalArg, k: number, pc: number): void {
     const regno = k + 1;
     const reg = st.cur.regs[regno]!;
+    // an untrusted argument takes anything: its function reads it with probe loads
+    if (a.kind === 'untrusted_mem') return;
     if (a.kind !== 'scalar' && a.kind !== 'arena') this.funcArgRegOff(reg, regno, a.kind === 'dynptr', pc);
     switch (a.kind) {
       case 'scalar':
@@ -2801,7 +2826,8 @@ class Verifier {
   ): void {
     const isNull = reg.isScalar && reg.varOff.isConst && reg.varOff.value === 0n;
     const expect = (types: RegType[], names: string[]): void => {
-      if (types.includes(reg.type) && !reg.maybeNull) return;
+      // (PTR_UNTRUSTED is in none of the compatible types' flags)
+      if (types.includes(reg.type) && !reg.maybeNull && !reg.untrusted) return;
       this.reject(`R${regno} type=${reg.typeName()} expected=${names.join(', ')}`, pc);
     };
     const memTypes = [RegType.STACK, RegType.PACKET, RegType.PACKET_META, RegType.MAP_KEY, RegType.MAP_VALUE, RegType.MEM];

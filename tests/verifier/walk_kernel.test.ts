@@ -102,6 +102,11 @@ const KERNEL: Record<string, number> = {
   'verifier/accept/global_func_arg_dynptr_data:global_func_arg_dynptr_data': 33,
   'verifier/accept/static_func_arg_tag:static_func_arg_tag': 15,
   'verifier/accept/global_func_arg_arena_scalar:global_func_arg_arena_scalar': 13,
+  // arg:untrusted `void *` / `__u32 *`: rdonly_untrusted_mem(sz=0), read at any offset (probe loads)
+  'verifier/accept/global_func_arg_untrusted_void:global_func_arg_untrusted_void': 15,
+  'verifier/accept/global_func_arg_untrusted_scalar:global_func_arg_untrusted_scalar': 12,
+  'verifier/accept/global_func_arg_untrusted_pass_on:global_func_arg_untrusted_pass_on': 18,
+  'verifier/accept/global_func_arg_untrusted_pkt:global_func_arg_untrusted_pkt': 5,
 };
 
 const objects = [...new Set(Object.keys(KERNEL).map((k) => k.split(':')[0]!))];
