@@ -1207,6 +1207,10 @@ class Verifier {
     const ptrIsDst = dst.isPointer;
     const ptr = ptrIsDst ? dst : src;
     const off = ptrIsDst ? src : dst;
+    // adjust_reg_min_max_vals marks a register offset precise before adjust_ptr_min_max_vals looks at
+    // it, so also where the result is an unknown scalar (a 32-bit `w0 -= w1` of a pointer): a checkpoint
+    // before it keeps the offset's range (random program seed 172631).
+    if (x) this.precise(st, ptrIsDst ? ins.src : ins.dst);
     if (!alu64) {
       if (op === 0x10) {
         this.setReg(st, ins.dst, Reg.unknown());
@@ -1241,7 +1245,6 @@ class Verifier {
       return;
     }
     const tname = ptr.typeName();
-    if (x) this.precise(st, ptrIsDst ? ins.src : ins.dst);
     this.checkSaneOffset(off, tname, pc);
     this.checkSaneOffset(ptr, tname, pc);
     const r = ptr.clone();

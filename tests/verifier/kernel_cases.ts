@@ -590,6 +590,11 @@ export const KERNEL_CASES: KernelCase[] = [
     insns: [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 0x1000000), ...I(0x14, 0, 0, 0, 459279648), ...I(0x87), ...I(0x2f), ...I(0x77, 0, 0, 0, 42), ...I(0x57, 0, 0, 0, 3), ...I(0x55, 0, 0, 2, 3), ...RET0, ...BAD],
   },
   ...MAY_GOTO_CASES,
+  {
+    name: 'ptr_sub32_marks_offset_precise',
+    why: 'r1 = 0 or 1 on two paths to a checkpoint at 8, then `w2 -= w1` of r2 = r10: adjust_reg_min_max_vals marks r1 precise (pointer += scalar) before adjust_ptr_min_max_vals makes the 32-bit result an unknown scalar, so the second path (r1 = 0) is not pruned at 8 and is walked: 16 processed (random program seed 172631: 90 against 88, wxdp marked the offset only on the 64-bit path)',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0xb7, 1), ...I(0xb7, 3), ...I(0xb7, 4), ...I(0xb7, 5), ...I(0xb7, 6), ...I(0x15, 0, 0, 1, 0), ...I(0xb7, 1, 0, 0, 1), ...I(0xbf, 2, 10), ...I(0x1c, 2, 1), ...RET0],
+  },
   ...ALU32_UNKNOWN.map(([name, op]): KernelCase => ({
     name: `alu32_${name}_upper_half`,
     why: 'adjust_scalar_min_max_vals: where is_safe_to_compute_dst_reg_range says no (div and mod, signed or not; a shift by an unknown amount), __mark_reg_unknown and return before the ALU32 zero extension: the upper half is unknown too, so `if r0 > 0xffffffff` is walked and its stack read refused (`w0 &= 15`: zero-extended, never walked)',
