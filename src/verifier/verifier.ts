@@ -752,10 +752,14 @@ class Verifier {
       for (let k = list.length - 1; k >= 0; k--) {
         const old = list[k]!;
         if (old.insn !== pc) continue;
+        // clean_live_states, before the comparisons: a checkpoint whose paths have all ended, reached
+        // from the same callsites, is cleaned unless its component still has backedges to propagate.
+        const incomplete = old.branches === 0 && this.backedges > 0 && this.incompleteReadMarks(old);
+        if (!old.cleaned && old.branches === 0 && !incomplete && sameCallsites(old.state, st)) old.cleaned = true;
         if (old.branches > 0) {
           // A may_goto reached again one iteration deeper, within the ranges of the state still being
           // explored there: the loop adds nothing (RANGE_WITHIN); otherwise on to the checks below.
-          if (mayGoto && old.state.mayGotoDepth !== st.mayGotoDepth && statesEqual(old.state, st, live, false, slotLive, true)) {
+          if (mayGoto && old.state.mayGotoDepth !== st.mayGotoDepth && statesEqual(old.state, st, live, false, undefined, true)) {
             old.hits++;
             this.propagatePrecision(old.state, st, live, slotLive);
             this.addSccBackedge(st, old, pc);
@@ -784,8 +788,9 @@ class Verifier {
         } else {
           // A checkpoint of a loop whose paths are not all explored yet (a backedge found there waits
           // for them: incomplete_read_marks) has not all its precision marks: compared by range too.
-          const loop = this.backedges > 0 && this.incompleteReadMarks(old);
-          if (statesEqual(old.state, st, live, false, slotLive, loop, old.failAt, old.failOld)) {
+          // (RANGE_WITHIN compares every slot of a checkpoint not yet cleaned, the live ones of one cleaned)
+          const loop = incomplete;
+          if (statesEqual(old.state, st, live, false, loop && !old.cleaned ? undefined : slotLive, loop, old.failAt, old.failOld)) {
             old.hits++;
             this.propagatePrecision(old.state, st, live, slotLive);
             if (loop) this.addSccBackedge(st, old, pc);
@@ -818,7 +823,7 @@ class Verifier {
     makeScalarsImprecise(st);
     const snap = st.clone(false);
     for (const f of snap.frames) f.noteCheckpoint();
-    const cp: Checkpoint = { insn: pc, state: snap, branches: 1, parent: st.cp, depth: st.cp ? st.cp.depth + 1 : 0, hits: 0, misses: 0, hist: st.hist, fp: fpDone ? fpMemo : fingerprint(st, live[live.length - 1]!), failAt: -1, failOld: undefined };
+    const cp: Checkpoint = { insn: pc, state: snap, branches: 1, parent: st.cp, depth: st.cp ? st.cp.depth + 1 : 0, hits: 0, misses: 0, hist: st.hist, fp: fpDone ? fpMemo : fingerprint(st, live[live.length - 1]!), failAt: -1, failOld: undefined, cleaned: false };
     snap.cp = null;
     st.cp = cp;
     st.hist = new History();
