@@ -595,6 +595,18 @@ export const KERNEL_CASES: KernelCase[] = [
     why: 'r1 = 0 or 1 on two paths to a checkpoint at 8, then `w2 -= w1` of r2 = r10: adjust_reg_min_max_vals marks r1 precise (pointer += scalar) before adjust_ptr_min_max_vals makes the 32-bit result an unknown scalar, so the second path (r1 = 0) is not pruned at 8 and is walked: 16 processed (random program seed 172631: 90 against 88, wxdp marked the offset only on the 64-bit path)',
     insns: [...I(0x85, 0, 0, 0, 7), ...I(0xb7, 1), ...I(0xb7, 3), ...I(0xb7, 4), ...I(0xb7, 5), ...I(0xb7, 6), ...I(0x15, 0, 0, 1, 0), ...I(0xb7, 1, 0, 0, 1), ...I(0xbf, 2, 10), ...I(0x1c, 2, 1), ...RET0],
   },
+  ...([['spill', I(0x7b, 10, 2, -8)], ['no_store', I(0xbf, 3, 2)]] as const).map(([name, store]): KernelCase => ({
+    name: `bpf_loop_uncleaned_checkpoint_${name}`,
+    why: 'a bpf_loop callback branches on its index, one way storing r2 = 0 to fp-8 (dead from 14), and meets at 14, a checkpoint; that path returns first, a backedge of the loop: the checkpoint, not cleaned while backedges wait (clean_live_states skips it: incomplete_read_marks), still holds fp-8 and the other path, whose stack has no fp-8, is walked, 19 processed (random program wide seed 12623: 52 against 46, wxdp compared live slots only); with nothing stored there it is pruned at 14, 17',
+    insns: [...I(0xb7, 1, 0, 0, 1), { code: 0x18, dst: 2, src: 4, off: 0, imm: 6, imm64: 6n }, { code: 0, dst: 0, src: 0, off: 0, imm: 0, isLdImm64Tail: true }, ...I(0xb7, 3), ...I(0xb7, 4), ...I(0x85, 0, 0, 0, 181), ...RET0,
+      ...I(0xb7, 2), ...I(0xb7, 3), ...I(0xb7, 4), ...I(0xb7, 5), ...I(0x15, 1, 0, 1, 0), ...store, ...RET0],
+  })),
+  {
+    name: 'bpf_loop_range_within_slot_types',
+    why: 'as bpf_loop_uncleaned_checkpoint_spill, the paths meeting at 16 with fp-8 misc bytes (`*(u32 *)(r10 -4) = r1`) in the checkpoint and a spilled 0 in the other path: the RANGE_WITHIN comparison (backedges waiting) does not ask the slot types to be the same byte for byte in 6.18.44 (the 6.18.35 source asks it for all but NOT_EXACT) and prunes there, 19 processed (random program wide seed 12772: 69, wxdp 71 with a byte-exact comparison)',
+    insns: [...I(0xb7, 1, 0, 0, 1), { code: 0x18, dst: 2, src: 4, off: 0, imm: 6, imm64: 6n }, { code: 0, dst: 0, src: 0, off: 0, imm: 0, isLdImm64Tail: true }, ...I(0xb7, 3), ...I(0xb7, 4), ...I(0x85, 0, 0, 0, 181), ...RET0,
+      ...I(0xb7, 2), ...I(0xb7, 3), ...I(0xb7, 4), ...I(0xb7, 5), ...I(0x15, 1, 0, 2, 0), ...I(0x63, 10, 1, -4), ...I(0x05, 0, 0, 1), ...I(0x7b, 10, 2, -8), ...RET0],
+  },
   ...ALU32_UNKNOWN.map(([name, op]): KernelCase => ({
     name: `alu32_${name}_upper_half`,
     why: 'adjust_scalar_min_max_vals: where is_safe_to_compute_dst_reg_range says no (div and mod, signed or not; a shift by an unknown amount), __mark_reg_unknown and return before the ALU32 zero extension: the upper half is unknown too, so `if r0 > 0xffffffff` is walked and its stack read refused (`w0 &= 15`: zero-extended, never walked)',
