@@ -251,9 +251,8 @@ const ALU_NAMES: Record<number, string> = {
  * adjust_reg_min_max_vals' ending for a scalar `dst OP= src`: `rX += K` / `rX -= K` (a constant src, not
  * rX itself) of a linked rX keeps the link with the constant as its delta (id | BPF_ADD_CONST64, or
  * BPF_ADD_CONST32 for `wX += K` of an rX within 32 bits before it), so sync_linked_regs can bound it
- * from the others; a delta outside s32, a second delta, or any other op leaves it unlinked (id 0; only
- * a dropped delta clears off: otherwise off keeps what it held). `dst` and `src` as before the op.
- * Undefined: id 0 and off as the op leaves it.
+ * from the others; a delta outside s32, a second delta, or any other op leaves it unlinked (id 0 and
+ * off 0). `dst` and `src` as before the op. Undefined: unlinked, by an op other than a constant add.
  */
 function linkAfterAlu(dst: Reg, src: Reg, op: number, alu32: boolean, sameReg: boolean): { id: number; off: number } | undefined {
   if ((op !== 0x00 && op !== 0x10) || dst.id === 0 || sameReg) return undefined;
@@ -1114,6 +1113,10 @@ class Verifier {
     if (link !== undefined) {
       r.id = link.id;
       r.off = link.off;
+    } else {
+      // 6.18.44 drops the delta with the link (the 6.18.35 source clears only the id): a new link made
+      // later, by a copy or a spill, starts from none (probed: kernel case alu_unlink_clears_delta)
+      r.off = 0;
     }
     this.setReg(st, ins.dst, r);
   }

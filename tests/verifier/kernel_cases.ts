@@ -607,6 +607,11 @@ export const KERNEL_CASES: KernelCase[] = [
     insns: [...I(0xb7, 1, 0, 0, 1), { code: 0x18, dst: 2, src: 4, off: 0, imm: 6, imm64: 6n }, { code: 0, dst: 0, src: 0, off: 0, imm: 0, isLdImm64Tail: true }, ...I(0xb7, 3), ...I(0xb7, 4), ...I(0x85, 0, 0, 0, 181), ...RET0,
       ...I(0xb7, 2), ...I(0xb7, 3), ...I(0xb7, 4), ...I(0xb7, 5), ...I(0x15, 1, 0, 2, 0), ...I(0x63, 10, 1, -4), ...I(0x05, 0, 0, 1), ...I(0x7b, 10, 2, -8), ...RET0],
   },
+  {
+    name: 'alu_unlink_clears_delta',
+    why: 'r1 = r0 + 100 (linked, delta 100), then `r1 &= 15` unlinks it; r2 = r1 links the two anew and `r2 += 3` gives r2 a delta of 3: `if r2 != 5` not taken makes r2 5 and r1 2, not 102 with a delta of 100 left in r1 (random program wide seed 11292: 54 against 50), so `if r1 != 2` is never taken',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 255), ...I(0xbf, 1, 0), ...I(0x07, 1, 0, 0, 100), ...I(0x57, 1, 0, 0, 15), ...I(0xbf, 2, 1), ...I(0x07, 2, 0, 0, 3), ...I(0x55, 2, 0, 3, 5), ...I(0x55, 1, 0, 4, 2), ...RET0, ...RET0, ...BAD],
+  },
   ...ALU32_UNKNOWN.map(([name, op]): KernelCase => ({
     name: `alu32_${name}_upper_half`,
     why: 'adjust_scalar_min_max_vals: where is_safe_to_compute_dst_reg_range says no (div and mod, signed or not; a shift by an unknown amount), __mark_reg_unknown and return before the ALU32 zero extension: the upper half is unknown too, so `if r0 > 0xffffffff` is walked and its stack read refused (`w0 &= 15`: zero-extended, never walked)',
