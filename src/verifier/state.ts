@@ -761,18 +761,30 @@ function stacksafe(old: Frame, cur: Frame, ids: IdMap, exact: boolean, liveLo: n
     if (!live) continue;
     const oc = old.chunk(ch);
     const cc = cur.chunk(ch);
-    // a chunk both share: eight identical slots
-    if (oc === cc) continue;
+    // a chunk both share: eight identical slots (compared still where one holds an id: the same id on
+    // both sides fails check_ids when a register has mapped it elsewhere)
+    if (oc === cc) {
+      for (let m = live; m; m &= m - 1) {
+        const k = 31 - Math.clz32(m & -m);
+        if (!slotHasIds(oc[k]!)) live &= ~(1 << k);
+      }
+      if (!live) continue;
+    }
     for (; live; live &= live - 1) {
       const k = 31 - Math.clz32(live & -live);
       const o = oc[k]!;
       const c = cc[k]!;
       if (ch * 8 + k < curFirst && o !== EMPTY_SLOT && !allMiscOrInvalid(o.bytes)) return ch * 8 + k;
       // (an old slot never written passes, unread, unless the comparison is exact)
-      if (o !== c && (exact || o !== EMPTY_SLOT) && !slotSafe(o, c, ids, exact, within)) return ch * 8 + k;
+      if ((o !== c || slotHasIds(o)) && (exact || o !== EMPTY_SLOT) && !slotSafe(o, c, ids, exact, within)) return ch * 8 + k;
     }
   }
   return -1;
+}
+
+/** A slot whose comparison goes through the idmap: a spilled register with an id or a reference, a dynptr. */
+function slotHasIds(o: Slot): boolean {
+  return (o.spill !== undefined && (o.spill.id !== 0 || o.spill.refObjId !== 0)) || o.dynptr !== undefined;
 }
 
 /** Per frame, the stack slots still read (bit spi: slots 0-31 in lo, 32-63 in hi). */

@@ -612,6 +612,11 @@ export const KERNEL_CASES: KernelCase[] = [
     why: 'r1 = r0 + 100 (linked, delta 100), then `r1 &= 15` unlinks it; r2 = r1 links the two anew and `r2 += 3` gives r2 a delta of 3: `if r2 != 5` not taken makes r2 5 and r1 2, not 102 with a delta of 100 left in r1 (random program wide seed 11292: 54 against 50), so `if r1 != 2` is never taken',
     insns: [...I(0x85, 0, 0, 0, 7), ...I(0x57, 0, 0, 0, 255), ...I(0xbf, 1, 0), ...I(0x07, 1, 0, 0, 100), ...I(0x57, 1, 0, 0, 15), ...I(0xbf, 2, 1), ...I(0x07, 2, 0, 0, 3), ...I(0x55, 2, 0, 3, 5), ...I(0x55, 1, 0, 4, 2), ...RET0, ...RET0, ...BAD],
   },
+  {
+    name: 'may_goto_shared_spill_id',
+    why: 'r7 = r0 (one id) spilled to fp-8, then a may_goto loop setting r7 = 5: at the second may_goto r7 has no id and its old id maps to a fresh one, so fp-8, the same spill with the same id on both sides, fails check_ids and the loop is walked once more, 14 processed (random program wide seed 12478: 83 against 72, wxdp skipped a slot both states share)',
+    insns: [...I(0x85, 0, 0, 0, 7), ...I(0xbf, 7, 0), ...I(0x7b, 10, 7, -8), ...MAY_GOTO(2), ...I(0xb7, 7, 0, 0, 5), ...I(0x05, 0, 0, -3), ...I(0xbf, 0, 7), ...I(0x95)],
+  },
   ...ALU32_UNKNOWN.map(([name, op]): KernelCase => ({
     name: `alu32_${name}_upper_half`,
     why: 'adjust_scalar_min_max_vals: where is_safe_to_compute_dst_reg_range says no (div and mod, signed or not; a shift by an unknown amount), __mark_reg_unknown and return before the ALU32 zero extension: the upper half is unknown too, so `if r0 > 0xffffffff` is walked and its stack read refused (`w0 &= 15`: zero-extended, never walked)',
