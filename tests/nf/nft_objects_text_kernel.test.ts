@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Datapath } from '../../src/index.js';
 import { useNamespaces, type Netns } from '../support/netns.js';
-import { nftDatapath, nftIn, nftOurs } from './nft_support.js';
+import { expectRefusedAsNft, loadListedAsNft, nftDatapath, nftIn, nftOurs } from './nft_support.js';
 
 const FIXTURE = new URL('./fixtures/nft_objects.nft', import.meta.url).pathname;
 const built = existsSync(new URL('../../build/fastpath.wasm', import.meta.url));
@@ -104,11 +104,7 @@ describe.skipIf(skip)(`named counters, quotas and limits, compared with nft 1.0.
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('lists a file of declarations and references as nft does, handles included', () => {
-    expect(nftIn(ns, ['-f', FIXTURE])).toEqual({ ok: true, out: '' });
-    dp.nftFile(FIXTURE);
-    const k = nftIn(ns, ['list', 'ruleset']).out;
-    expect(dp.nft('list ruleset')).toBe(k);
-    expect(dp.nftables.list(undefined, true)).toBe(nftIn(ns, ['-a', 'list', 'ruleset']).out);
+    const k = loadListedAsNft(ns, dp, FIXTURE);
     // the comparison covers what nft shows: the objects before the set, a reference's name quoted
     expect(k).toContain('\tcounter c {\n\t\tpackets 3 bytes 100\n\t}\n\n\tquota q {\n\t\tover 100 mbytes used 10 kbytes\n\t}\n');
     expect(k).toContain('ip saddr 192.0.2.1 quota name "q" limit name "l" accept\n');
@@ -131,9 +127,7 @@ describe.skipIf(skip)(`named counters, quotas and limits, compared with nft 1.0.
     for (const [i, decl] of bad.entries()) {
       const path = join(dir, `bad${i}.nft`);
       writeFileSync(path, `table inet b {\n\t${decl}\n}\n`);
-      const k = nftIn(ns, ['-f', path]);
-      expect(k.ok, decl).toBe(false);
-      expect(nftOurs(() => dp.nftFile(path)), decl).toEqual(k);
+      expectRefusedAsNft(ns, dp, path, decl);
     }
     expect(dp.nft('list ruleset')).toBe(before);
   });

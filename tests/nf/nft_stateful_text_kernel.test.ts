@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Datapath } from '../../src/index.js';
 import { useNamespaces, type Netns } from '../support/netns.js';
-import { nftDatapath, nftIn, nftOurs } from './nft_support.js';
+import { expectRefusedAsNft, loadListedAsNft, nftDatapath, nftIn } from './nft_support.js';
 
 const FIXTURE = new URL('./fixtures/nft_stateful.nft', import.meta.url).pathname;
 const built = existsSync(new URL('../../build/fastpath.wasm', import.meta.url));
@@ -52,11 +52,7 @@ describe.skipIf(skip)(`limit, quota and log statements, compared with nft 1.0.6$
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('lists every form as nft does: units folded, defaults left out, a log as its type keeps it', () => {
-    expect(nftIn(ns, ['-f', FIXTURE])).toEqual({ ok: true, out: '' });
-    dp.nftFile(FIXTURE);
-    const k = nftIn(ns, ['list', 'ruleset']).out;
-    expect(dp.nft('list ruleset')).toBe(k);
-    expect(dp.nftables.list(undefined, true)).toBe(nftIn(ns, ['-a', 'list', 'ruleset']).out);
+    const k = loadListedAsNft(ns, dp, FIXTURE);
     // the comparison covers what nft changes: a burst beyond a u32 (5000 mbytes) wraps to 904 mbytes
     expect(k).toContain('limit rate 10 mbytes/second burst 904 mbytes\n');
     expect(k).toContain('quota over 2 mbytes used 1025 bytes\n');
@@ -69,9 +65,7 @@ describe.skipIf(skip)(`limit, quota and log statements, compared with nft 1.0.6$
     for (const [i, stmt] of BAD.entries()) {
       const path = join(dir, `bad${i}.nft`);
       writeFileSync(path, `table inet b {\n\tchain c {\n\t\t${stmt}\n\t}\n}\n`);
-      const k = nftIn(ns, ['-f', path]);
-      expect(k.ok, stmt).toBe(false);
-      expect(nftOurs(() => dp.nftFile(path)), stmt).toEqual(k);
+      expectRefusedAsNft(ns, dp, path, stmt);
     }
     expect(dp.nft('list ruleset')).toBe(before);
     expect(nftIn(ns, ['list', 'ruleset']).out).toBe(beforeK);

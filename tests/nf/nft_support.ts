@@ -2,6 +2,7 @@
 // a way to run one base chain of a Datapath's ruleset over a packet as netfilter's hook would (the hook
 // state netfilter.ts fills: NFS_* in assembly/net/nft_eval.ts), reading back the verdict and the mark.
 
+import { expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { Datapath } from '../../src/index.js';
 import { NftError } from '../../src/control/nft.js';
@@ -95,6 +96,26 @@ export function nftIn(ns: Netns, args: string[], input?: string): { ok: boolean;
   const r = spawnSync('ip', ['netns', 'exec', ns.name, 'nft', ...args], { encoding: 'utf8', input });
   if (r.status === 0) return { ok: true, out: r.stdout };
   return { ok: false, out: r.stderr.split('\n').slice(0, 3).join('\n') };
+}
+
+/**
+ * `file` loaded by nft in `ns` and by `dp`: both take it, and list the ruleset alike, plain and with
+ * handles (`-a`). Returns nft's plain listing.
+ */
+export function loadListedAsNft(ns: Netns, dp: Datapath, file: string): string {
+  expect(nftIn(ns, ['-f', file])).toEqual({ ok: true, out: '' });
+  dp.nftFile(file);
+  const k = nftIn(ns, ['list', 'ruleset']).out;
+  expect(dp.nft('list ruleset')).toBe(k);
+  expect(dp.nftables.list(undefined, true)).toBe(nftIn(ns, ['-a', 'list', 'ruleset']).out);
+  return k;
+}
+
+/** `file` refused by nft in `ns` and by `dp` with the same first error (`label` names the case). */
+export function expectRefusedAsNft(ns: Netns, dp: Datapath, file: string, label: string): void {
+  const k = nftIn(ns, ['-f', file]);
+  expect(k.ok, label).toBe(false);
+  expect(nftOurs(() => dp.nftFile(file)), label).toEqual(k);
 }
 
 /** Ours in the same shape: the output, or the NftError's message. */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Datapath } from '../../src/index.js';
 import { NftError } from '../../src/control/nft.js';
 import { useNamespaces, type Netns } from '../support/netns.js';
-import { nftDatapath, nftIn, nftOurs } from './nft_support.js';
+import { expectRefusedAsNft, loadListedAsNft, nftDatapath, nftIn, nftOurs } from './nft_support.js';
 
 const FIXTURE = new URL('./fixtures/nft_ruleset.nft', import.meta.url).pathname;
 const built = existsSync(new URL('../../build/fastpath.wasm', import.meta.url));
@@ -39,11 +39,7 @@ describe.skipIf(skip)(`nft text front end, compared with nft 1.0.6${why ? ` (ski
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('lists the same file the same way, handles included', () => {
-    const k = nftIn(ns, ['-f', FIXTURE]);
-    expect(k).toEqual({ ok: true, out: '' });
-    dp.nftFile(FIXTURE);
-    expect(dp.nft('list ruleset')).toBe(nftIn(ns, ['list', 'ruleset']).out);
-    expect(dp.nftables.list(undefined, true)).toBe(nftIn(ns, ['-a', 'list', 'ruleset']).out);
+    loadListedAsNft(ns, dp, FIXTURE);
     expect(dp.nft('list table ip nat')).toBe(nftIn(ns, ['list', 'table', 'ip', 'nat']).out);
   });
 
@@ -113,9 +109,7 @@ describe.skipIf(skip)(`nft text front end, compared with nft 1.0.6${why ? ` (ski
     for (const [name, text] of Object.entries(files)) {
       const path = join(dir, name);
       writeFileSync(path, text);
-      const k = nftIn(ns, ['-f', path]);
-      expect(k.ok, name).toBe(false);
-      expect(nftOurs(() => dp.nftFile(path)), name).toEqual(k);
+      expectRefusedAsNft(ns, dp, path, name);
     }
     expect(nftIn(ns, ['list', 'ruleset']).out).toBe(beforeK);
     expect(dp.nft('list ruleset')).toBe(beforeO);
