@@ -12,8 +12,10 @@
 // broadcast that goes up to the sender's host) move alike over the whole table.
 //
 // Masked, because the kernel draws them from a secret (and nothing else is):
-//   - the IPv4 ID and so the header checksum, except where the kernel writes ID 0 (DF from an unconnected
-//     socket with IP_PMTUDISC_DO: ip_select_ident_segs), where they are compared too;
+//   - the IPv4 ID and so the header checksum, except where the kernel writes ID 0 by rule (DF from an
+//     unconnected socket that does not ignore DF, i.e. IP_PMTUDISC_DO or _PROBE: ip_select_ident_segs), where
+//     they are compared too. Elsewhere the ID is drawn (__ip_select_ident, or inet_id from connect), and a drawn
+//     ID is 0 once in 65,536: the frame's value cannot tell which rule wrote it, the case can;
 //   - the IPv6 flow label (auto flow labels hash the flow with a secret);
 //   - the identification of an IPv6 Fragment header (ipv6_select_ident).
 
@@ -68,6 +70,9 @@ const CASES: Case[] = [
   { what: 'IPv4 IP_PMTUDISC_DO at the MTU (ID 0)', family: 4, dst: '192.0.2.2', size: 1472, opts: { pmtudisc: 2 } },
   { what: 'IPv4 IP_PMTUDISC_DO one byte over', family: 4, dst: '192.0.2.2', size: 1473, opts: { pmtudisc: 2 } },
   { what: 'IPv4 IP_PMTUDISC_DONT (no DF)', family: 4, dst: '192.0.2.2', size: 200, opts: { pmtudisc: 0 } },
+  { what: 'IPv4 IP_PMTUDISC_PROBE (DF, ID 0)', family: 4, dst: '192.0.2.2', size: 200, opts: { pmtudisc: 3 } },
+  { what: 'IPv4 IP_PMTUDISC_INTERFACE (no DF)', family: 4, dst: '192.0.2.2', size: 200, opts: { pmtudisc: 4 } },
+  { what: 'IPv4 IP_PMTUDISC_OMIT (no DF)', family: 4, dst: '192.0.2.2', size: 200, opts: { pmtudisc: 5 } },
   { what: 'IPv4 route mtu 1006, 2000 bytes', family: 4, dst: '203.0.113.9', size: 2000 },
   { what: 'IPv4 TTL 9, TOS 0x28', family: 4, dst: '198.51.100.7', port: 53, size: 20, opts: { ttl: 9, tos: 0x28 } },
   { what: 'IPv4 SO_NO_CHECK', family: 4, dst: '192.0.2.2', size: 30, opts: { nocheck: 1 } },
@@ -186,19 +191,25 @@ function udpFrames(frames: Uint8Array[], arp: boolean): Uint8Array[] {
   });
 }
 
+/** ip_select_ident_segs writes ID 0 for a DF datagram of an unconnected socket whose skb keeps DF (ignore_df is
+ *  ip_sk_ignore_df: pmtudisc below IP_PMTUDISC_DO, or IP_PMTUDISC_OMIT). */
+const idZeroByRule = (c: Case, f: Uint8Array): boolean => {
+  const pmtudisc = c.opts?.pmtudisc ?? 1; // IP_PMTUDISC_WANT
+  return c.opts?.connect !== 1 && pmtudisc >= 2 && pmtudisc !== 5 && (f[20]! & 0x40) !== 0;
+};
+
 /** The fields the kernel draws from a secret, cleared (the list in the header). */
-function mask(f: Uint8Array): string {
-  const c = Uint8Array.from(f);
-  const type = (c[12]! << 8) | c[13]!;
+function mask(c: Case, f: Uint8Array): string {
+  const m = Uint8Array.from(f);
+  const type = (m[12]! << 8) | m[13]!;
   if (type === 0x0800) {
-    const id = (c[18]! << 8) | c[19]!;
-    if (id !== 0) c.fill(0, 18, 20), c.fill(0, 24, 26);
+    if (!idZeroByRule(c, m)) m.fill(0, 18, 20), m.fill(0, 24, 26);
   } else if (type === 0x86dd) {
-    c[15]! &= 0xf0;
-    c[16] = c[17] = 0;
-    if (c[20] === 44) c.fill(0, 14 + 44, 14 + 48);
+    m[15]! &= 0xf0;
+    m[16] = m[17] = 0;
+    if (m[20] === 44) m.fill(0, 14 + 44, 14 + 48);
   }
-  return hex(c);
+  return hex(m);
 }
 
 const unready = await stackUnready();
@@ -272,8 +283,8 @@ describe.skipIf(skip !== '')('UDP send: wxdp and the kernel leave the same frame
     cases.forEach((c, i) => {
       const ours = wxdp(c);
       const kern = theirs[i]!;
-      const kf = udpFrames(kern.frames.map((h) => Uint8Array.from(Buffer.from(h, 'hex'))), c.arp === true).map(mask);
-      const wf = udpFrames(ours.frames.map((h) => Uint8Array.from(Buffer.from(h, 'hex'))), c.arp === true).map(mask);
+      const kf = udpFrames(kern.frames.map((h) => Uint8Array.from(Buffer.from(h, 'hex'))), c.arp === true).map((f) => mask(c, f));
+      const wf = udpFrames(ours.frames.map((h) => Uint8Array.from(Buffer.from(h, 'hex'))), c.arp === true).map((f) => mask(c, f));
       // the kernel names an IPv6 source in its shortest text; wxdp's bytes are printed the same way
       const kr = !c.listen ? undefined : kern.received ? [kern.received[0], c.family === 4 ? kern.received[1] : ipv6Text(ipv6Bytes(kern.received[1])), kern.received[2]] : kern.received;
       expect({ what: c.what, result: ours.result, frames: wf, received: ours.received }).toEqual({ what: c.what, result: kern.result, frames: kf, received: kr });
