@@ -4,7 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadVectors, runVector, summarize, type Outcome } from '../conformance/runner.js';
 import type { EngineName } from '../runtime/types.js';
-import { usageError, type Io } from './main.js';
+import { usageError, type Io } from './io.js';
 
 export async function conformanceCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({

@@ -4,7 +4,7 @@
 
 import { WxdpError } from '../errors.js';
 import type { CtEntry } from '../control/conntrack.js';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 import { commonOptions, withClient } from './live.js';
 
 export const CONNTRACK_USAGE = `usage: wxdp conntrack -L [-p PROTO] [-s ADDR] [-d ADDR] [-f ipv4|ipv6] [--socket PATH] [--json]

@@ -15,7 +15,7 @@
 import { Datapath } from '../control/datapath.js';
 import { ipArgv, ipBatch, IpError, parseIpOptions } from '../control/ip/index.js';
 import { WxdpError } from '../errors.js';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 import { configureStack, progressBar, readBatch, type StackStep } from './stack.js';
 import { commonOptions, wantsSocket, withClient } from './live.js';
 import { RemoteError } from '../control/control_client.js';

@@ -14,9 +14,9 @@ import { ControlClient, defaultSocketPath, RemoteError } from '../control/contro
 import { ControlError } from '../control/control_socket.js';
 import type { MapEntryJson, MapInfoJson } from '../control/map_json.js';
 import { WxdpError } from '../errors.js';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 import { cliObjectConfig, refuseObjectOptions } from './object_options.js';
-import { parseBytes } from './prog.js';
+import { parseBytes } from './byte_words.js';
 
 export const PROG_LIVE_USAGE = `usage: wxdp prog list [--socket PATH] [--json]
        wxdp prog attach OBJ.o [name PROG] dev DEV [--map-update MAP KEY VALUE]... [--socket PATH] [--json]

@@ -6,6 +6,7 @@
 import { configureProgramCache } from '../cache/program_cache.js';
 import { WxdpError } from '../errors.js';
 import { FileError } from './files.js';
+import { usageError, type Io } from './io.js';
 import { conformanceCommand } from './conformance.js';
 import { asmCommand, disasmCommand, execCommand } from './program.js';
 import { takeObjectOptions } from './object_options.js';
@@ -58,11 +59,6 @@ commands:
       udp: L4 demux Mpps to socket queues, datagrams/s to JavaScript and the send path, beside node:dgram
       link: pps/Mbps routed through VXLAN links from a namespace, beside the kernel (root)
 `;
-
-export interface Io {
-  out: (s: string) => void;
-  err: (s: string) => void;
-}
 
 /** `--help`/`-h` among a command's words: its help (the subcommand's when the first word names one). */
 function wantsHelp(rest: readonly string[]): boolean {
@@ -214,6 +210,3 @@ function describeError(e: unknown): { code: string; message: string; status: num
   return { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e), status: 1 };
 }
 
-export function usageError(message: string): WxdpError {
-  return new WxdpError('USAGE', message);
-}

@@ -6,8 +6,7 @@
 
 import { Datapath } from '../control/datapath.js';
 import { NftError } from '../control/nft.js';
-import type { Io } from './main.js';
-import { usageError } from './main.js';
+import { usageError, type Io } from './io.js';
 import { checkStackFiles, configureStack, type StackStep } from './stack.js';
 
 export const NFT_CLI_USAGE = `usage: wxdp nft [ -a ] [ -c ] [ -f FILE ]... [ --ip-batch FILE ]... [ --devices N ] [ COMMAND ... ]

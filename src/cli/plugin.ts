@@ -14,7 +14,7 @@ import { WxdpError } from '../errors.js';
 import { baseHelpers } from '../helpers/index.js';
 import { decode } from '../isa/insn.js';
 import { EngineMemory, INPUT_BASE } from '../runtime/memory.js';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 import { parseHexBytes } from './program.js';
 
 export async function plugin(argv: string[], stdin: string, io: Io): Promise<number> {

@@ -17,12 +17,13 @@ import { parseObject, type ObjectSpec } from '../elf/index.js';
 import { VerifierError, WxdpError } from '../errors.js';
 import { MapError, mapTypeName, strerror, type BpfMap } from '../maps/index.js';
 import type { EngineName } from '../runtime/types.js';
-import { usageError, type Io } from './main.js';
+import { usageError, type Io } from './io.js';
 import { cliMaxMemory, cliObjectConfig, refuseObjectOptions } from './object_options.js';
 import { openOutput, readInput } from './files.js';
 import { checkStackFiles, configureStack, stackLine, stackSteps, type StackStep, type StackSummary } from './stack.js';
 import { dumpJson, entryJson } from '../control/map_json.js';
 import { entryLine } from './live.js';
+import { parseBytes } from './byte_words.js';
 
 /** bpftool-style words: `name X data_in F` plus --flags. */
 interface Words {
@@ -163,29 +164,6 @@ export function mapUpdates(spec: ObjectSpec, path: string, multi: Words['multi']
  * the low byte of a word over 255; here that is an error. One extension: a single word of four or more
  * hex digits (which bpftool refuses) is hex bytes, as the live map commands and older wxdp took them.
  */
-export function parseBytes(wordsIn: readonly string[], what: string): Uint8Array {
-  let ws = wordsIn.flatMap((x) => x.split(/\s+/)).filter(Boolean);
-  const hex = ws[0] === 'hex';
-  if (hex) ws = ws.slice(1);
-  const out: number[] = [];
-  for (const x of ws) {
-    if (!hex && /^[0-9a-fA-F]{4,}$/.test(x) && x.length % 2 === 0 && !/^0x/i.test(x)) {
-      for (let i = 0; i < x.length; i += 2) out.push(parseInt(x.slice(i, i + 2), 16));
-      continue;
-    }
-    const v = hex
-      ? /^(0x)?[0-9a-f]+$/i.test(x) ? parseInt(x.replace(/^0x/i, ''), 16) : NaN
-      : /^0x[0-9a-f]+$/i.test(x) ? parseInt(x.slice(2), 16)
-      : /^0[0-7]*$/.test(x) ? parseInt(x, 8)
-      : /^[1-9][0-9]*$/.test(x) ? parseInt(x, 10)
-      : NaN;
-    if (Number.isNaN(v)) throw usageError(`${what}: error parsing byte '${x}'${!hex && /^[0-9a-f]+$/i.test(x) ? " (hex needs 0x or the word 'hex' first)" : ''}`);
-    if (v > 255) throw usageError(`${what}: byte '${x}' is over 255`);
-    out.push(v);
-  }
-  return Uint8Array.from(out);
-}
-
 function mapLine(m: BpfMap): string {
   return `${m.name}: ${mapTypeName(m.type)}  key ${m.keySize}B  value ${m.valueSize}B  max_entries ${m.maxEntries}  flags 0x${m.flags.toString(16)}`;
 }

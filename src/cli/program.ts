@@ -15,7 +15,7 @@ import { decode, encode, type Insn } from '../isa/insn.js';
 import { EngineMemory, INPUT_BASE } from '../runtime/memory.js';
 import type { TraceEvent } from '../interp/index.js';
 import { openOutput, readInput } from './files.js';
-import { usageError, type Io } from './main.js';
+import { usageError, type Io } from './io.js';
 
 type Syntax = 'ubpf' | 'llvm';
 

@@ -18,7 +18,7 @@ import { DEVICE_MAX_MTU, DEVICE_MIN_MTU, type Device } from '../control/device.j
 import { parseObject } from '../elf/index.js';
 import { convertible, LINKTYPE_ETHERNET, linktypeName, readPcap, toEthernet, writePcapng, type Capture, type CapturedPacket } from '../pcap/index.js';
 import { openOutput, readInput } from './files.js';
-import { usageError, type Io } from './main.js';
+import { usageError, type Io } from './io.js';
 import { cliMaxMemory, cliObjectConfig } from './object_options.js';
 import { checkProgramName, dumpMap as dumpMapEntries, loadingLine, mapUpdates, words } from './prog.js';
 import { checkStackFiles, configureStack, stackLine, stackSteps, type StackStep, type StackSummary } from './stack.js';

@@ -11,7 +11,7 @@
 import { Daemon } from '../control/daemon.js';
 import { readDaemonConfig } from '../control/daemon_config.js';
 import { WxdpError } from '../errors.js';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 
 export const UP_USAGE = `usage: wxdp up CONFIG [--socket PATH] [--check]
   Run the data path CONFIG (JSON: devices, sysctls, ip lines, programs, services; see the README) until

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { COMMANDS, helpText } from '../../src/cli/help.js';
-import { loadingLine, parseBytes } from '../../src/cli/prog.js';
+import { loadingLine } from '../../src/cli/prog.js';
+import { parseBytes } from '../../src/cli/byte_words.js';
 import { parseObject } from '../../src/elf/index.js';
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
